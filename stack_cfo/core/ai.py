@@ -1,0 +1,123 @@
+"""The AI text port: what ``core`` needs from a compute client, and nothing more.
+
+Implemented by :mod:`stack_cfo.zerog` (router, direct and offline modes). Features in
+``core`` (chat, portfolio narrative, digests) always pass a deterministic ``fallback``
+text computed from the same numbers, so the product never hangs on AI: when no
+provider is configured, the breaker is open or every provider fails before answering,
+the client streams that fallback and marks the result ``degraded``/``offline``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message sent to the model. Roles are never mixed: data goes in delimited blocks."""
+
+    role: Role
+    content: str
+
+
+class Verification(StrEnum):
+    """Outcome of checking the provider's TEE signature over an answer."""
+
+    VERIFIED = "verified"  # signature recovered to the service's TEE signer
+    UNVERIFIED_SERVICE = "unverified_service"  # service is not verifiable (no TEE signer / not acknowledged)
+    FAILED = "failed"  # signature present but signer mismatch, or malformed
+    UNAVAILABLE = "unavailable"  # could not fetch the signature (no chat id, 404, timeout)
+    NOT_APPLICABLE = "not_applicable"  # offline writer or router without verification
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionOptions:
+    """Per-call knobs. ``None`` means the configured default."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    #: Deterministic text used when AI is unavailable (offline mode, open breaker, outage
+    #: before the first byte). A callable is evaluated only when needed.
+    fallback: str | Callable[[], str] | None = None
+    #: Absolute deadline as ``time.monotonic()`` seconds (from the gRPC caller's deadline).
+    deadline: float | None = None
+    #: Free-form operation label for metrics (bounded set: "chat", "summary", "digest", "narrative").
+    operation: str = "chat"
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionResult:
+    """The final outcome of one completion, streamed or not."""
+
+    text: str
+    model: str
+    provider: str  # provider address, "router", or "offline"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    fee_neuron: int = 0  # provider fee in neuron (1 0G = 1e18 neuron); 0 when unknown/offline
+    chat_id: str = ""
+    verification: Verification = Verification.NOT_APPLICABLE
+    degraded: bool = False  # True when the text did not come from the requested AI path
+    offline: bool = False  # True when the text is the deterministic writer's
+    incomplete: bool = False  # True when the stream broke before [DONE]
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class CompletionStream(Protocol):
+    """An async iterator of text deltas; ``result`` is set once iteration has ended.
+
+    If the provider breaks mid-stream the iterator raises
+    :class:`IncompleteCompletion` carrying the partial result.
+    Closing the iterator early (``aclose``) cancels the provider request.
+    """
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+    @property
+    def result(self) -> CompletionResult | None: ...
+
+
+class ComputeClient(Protocol):
+    """What every feature uses to get AI text."""
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str | None = None,
+        options: CompletionOptions | None = None,
+    ) -> CompletionStream: ...
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str | None = None,
+        options: CompletionOptions | None = None,
+    ) -> CompletionResult: ...
+
+    @property
+    def default_model(self) -> str: ...
+
+    @property
+    def default_provider(self) -> str: ...
+
+
+class IncompleteCompletion(Exception):
+    """The provider stream ended without ``[DONE]``; ``partial`` keeps what arrived."""
+
+    def __init__(self, partial: CompletionResult, cause: BaseException | None = None) -> None:
+        super().__init__(f"completion stream broke after {len(partial.text)} characters")
+        self.partial = partial
+        self.cause = cause
