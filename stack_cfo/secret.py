@@ -1,0 +1,57 @@
+"""A wrapper for secret strings (private keys, API keys, passwords).
+
+``repr``/``str``/``format`` never show the value, so a secret cannot leak through a log
+line, an exception message or a dataclass repr by accident. Read it with :meth:`Secret.get`
+at the one place that needs the raw text (signing, an ``Authorization`` header).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, NoReturn
+
+_MASK = "Secret('***')"
+
+
+class Secret:
+    """An opaque string. Compares by value (in constant time); never prints its value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("Secret wraps a str")
+        self._value = value
+
+    def get(self) -> str:
+        """The raw secret. Call it only where the value is used, never to log or format."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return _MASK
+
+    __str__ = __repr__
+
+    def __format__(self, format_spec: str) -> str:
+        return _MASK
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        # Pickling would write the raw value to wherever the pickle goes (caches, queues).
+        raise TypeError("Secret values cannot be pickled")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+    def __copy__(self) -> Secret:
+        return self
