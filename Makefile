@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test proto proto-check lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Create the venv if missing, install, migrate and serve (embedded PostgreSQL when DATABASE_URL is unset).
+run: install
+	$(VENV)/bin/stack-cfo migrate up
+	$(VENV)/bin/stack-cfo serve
+
+## Run the whole test suite against a real PostgreSQL (DATABASE_URL, else embedded).
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Regenerate the committed Python code from proto/.
+proto: install
+	$(PY) scripts/gen_proto.py
+
+## Fail when generated code is stale or buf lint finds anything.
+proto-check: install
+	bash scripts/proto_check.sh
+
+lint: install
+	$(VENV)/bin/ruff check stack_cfo tests bench scripts
+	$(VENV)/bin/mypy
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""PostgreSQL persistence: the pool, error mapping, SQL files and migrations."""
