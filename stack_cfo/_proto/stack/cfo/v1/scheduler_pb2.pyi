@@ -1,0 +1,297 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stack_cfo._proto.stack.cfo.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_DAILY_DIGEST: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_WEEKLY_SUMMARY: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_PERFORMANCE_ALERT: _ClassVar[NotificationKind]
+
+class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_CHANNEL_UNSPECIFIED: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_EMAIL: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_PUSH: _ClassVar[NotificationChannel]
+
+class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_STATUS_UNSPECIFIED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_PENDING: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_SENDING: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_SENT: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_RETRY: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_DEAD: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_MISSED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_SKIPPED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_EXPIRED: _ClassVar[NotificationStatus]
+
+class RunJobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RUN_JOB_STAGE_UNSPECIFIED: _ClassVar[RunJobStage]
+    RUN_JOB_STAGE_PLANNED: _ClassVar[RunJobStage]
+    RUN_JOB_STAGE_SENT: _ClassVar[RunJobStage]
+    RUN_JOB_STAGE_SKIPPED: _ClassVar[RunJobStage]
+    RUN_JOB_STAGE_FAILED: _ClassVar[RunJobStage]
+    RUN_JOB_STAGE_DONE: _ClassVar[RunJobStage]
+
+class DevicePlatform(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DEVICE_PLATFORM_UNSPECIFIED: _ClassVar[DevicePlatform]
+    DEVICE_PLATFORM_FCM: _ClassVar[DevicePlatform]
+    DEVICE_PLATFORM_APNS: _ClassVar[DevicePlatform]
+NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
+NOTIFICATION_KIND_DAILY_DIGEST: NotificationKind
+NOTIFICATION_KIND_WEEKLY_SUMMARY: NotificationKind
+NOTIFICATION_KIND_PERFORMANCE_ALERT: NotificationKind
+NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
+NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
+NOTIFICATION_CHANNEL_PUSH: NotificationChannel
+NOTIFICATION_STATUS_UNSPECIFIED: NotificationStatus
+NOTIFICATION_STATUS_PENDING: NotificationStatus
+NOTIFICATION_STATUS_SENDING: NotificationStatus
+NOTIFICATION_STATUS_SENT: NotificationStatus
+NOTIFICATION_STATUS_RETRY: NotificationStatus
+NOTIFICATION_STATUS_DEAD: NotificationStatus
+NOTIFICATION_STATUS_MISSED: NotificationStatus
+NOTIFICATION_STATUS_SKIPPED: NotificationStatus
+NOTIFICATION_STATUS_EXPIRED: NotificationStatus
+RUN_JOB_STAGE_UNSPECIFIED: RunJobStage
+RUN_JOB_STAGE_PLANNED: RunJobStage
+RUN_JOB_STAGE_SENT: RunJobStage
+RUN_JOB_STAGE_SKIPPED: RunJobStage
+RUN_JOB_STAGE_FAILED: RunJobStage
+RUN_JOB_STAGE_DONE: RunJobStage
+DEVICE_PLATFORM_UNSPECIFIED: DevicePlatform
+DEVICE_PLATFORM_FCM: DevicePlatform
+DEVICE_PLATFORM_APNS: DevicePlatform
+
+class GetSchedulerStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StatusCount(_message.Message):
+    __slots__ = ("status", "count")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    status: NotificationStatus
+    count: int
+    def __init__(self, status: _Optional[_Union[NotificationStatus, str]] = ..., count: _Optional[int] = ...) -> None: ...
+
+class JobStatus(_message.Message):
+    __slots__ = ("kind", "schedule", "time_zone", "enabled", "next_run_time", "last_run_time", "counts", "oldest_pending_age")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RUN_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_RUN_TIME_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_AGE_FIELD_NUMBER: _ClassVar[int]
+    kind: NotificationKind
+    schedule: str
+    time_zone: str
+    enabled: bool
+    next_run_time: _timestamp_pb2.Timestamp
+    last_run_time: _timestamp_pb2.Timestamp
+    counts: _containers.RepeatedCompositeFieldContainer[StatusCount]
+    oldest_pending_age: _duration_pb2.Duration
+    def __init__(self, kind: _Optional[_Union[NotificationKind, str]] = ..., schedule: _Optional[str] = ..., time_zone: _Optional[str] = ..., enabled: _Optional[bool] = ..., next_run_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_run_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., counts: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., oldest_pending_age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ReplicaStatus(_message.Message):
+    __slots__ = ("replica_id", "start_time", "heartbeat_time", "alive", "version")
+    REPLICA_ID_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIME_FIELD_NUMBER: _ClassVar[int]
+    ALIVE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    replica_id: str
+    start_time: _timestamp_pb2.Timestamp
+    heartbeat_time: _timestamp_pb2.Timestamp
+    alive: bool
+    version: str
+    def __init__(self, replica_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., alive: _Optional[bool] = ..., version: _Optional[str] = ...) -> None: ...
+
+class SchedulerStatus(_message.Message):
+    __slots__ = ("jobs", "replicas", "read_time")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    READ_TIME_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[JobStatus]
+    replicas: _containers.RepeatedCompositeFieldContainer[ReplicaStatus]
+    read_time: _timestamp_pb2.Timestamp
+    def __init__(self, jobs: _Optional[_Iterable[_Union[JobStatus, _Mapping]]] = ..., replicas: _Optional[_Iterable[_Union[ReplicaStatus, _Mapping]]] = ..., read_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RunJobRequest(_message.Message):
+    __slots__ = ("kind", "user", "request_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: NotificationKind
+    user: str
+    request_id: str
+    def __init__(self, kind: _Optional[_Union[NotificationKind, str]] = ..., user: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class JobCounts(_message.Message):
+    __slots__ = ("planned", "sent", "skipped", "failed")
+    PLANNED_FIELD_NUMBER: _ClassVar[int]
+    SENT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    planned: int
+    sent: int
+    skipped: int
+    failed: int
+    def __init__(self, planned: _Optional[int] = ..., sent: _Optional[int] = ..., skipped: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
+
+class RunJobResponse(_message.Message):
+    __slots__ = ("stage", "counts", "notification", "channel", "reason", "event_time")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    stage: RunJobStage
+    counts: JobCounts
+    notification: str
+    channel: NotificationChannel
+    reason: str
+    event_time: _timestamp_pb2.Timestamp
+    def __init__(self, stage: _Optional[_Union[RunJobStage, str]] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., notification: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., reason: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class NotificationPreferences(_message.Message):
+    __slots__ = ("name", "time_zone", "daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled", "email_address", "quiet_hours_start", "quiet_hours_end", "alert_threshold_percent", "alert_threshold_sigma", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    DAILY_DIGEST_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    WEEKLY_SUMMARY_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PERFORMANCE_ALERTS_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PUSH_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    QUIET_HOURS_START_FIELD_NUMBER: _ClassVar[int]
+    QUIET_HOURS_END_FIELD_NUMBER: _ClassVar[int]
+    ALERT_THRESHOLD_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    ALERT_THRESHOLD_SIGMA_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    time_zone: str
+    daily_digest_enabled: bool
+    weekly_summary_enabled: bool
+    performance_alerts_enabled: bool
+    email_enabled: bool
+    push_enabled: bool
+    email_address: str
+    quiet_hours_start: _common_pb2.TimeOfDay
+    quiet_hours_end: _common_pb2.TimeOfDay
+    alert_threshold_percent: float
+    alert_threshold_sigma: float
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., daily_digest_enabled: _Optional[bool] = ..., weekly_summary_enabled: _Optional[bool] = ..., performance_alerts_enabled: _Optional[bool] = ..., email_enabled: _Optional[bool] = ..., push_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., quiet_hours_start: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., quiet_hours_end: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., alert_threshold_percent: _Optional[float] = ..., alert_threshold_sigma: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetNotificationPreferencesRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class UpdateNotificationPreferencesRequest(_message.Message):
+    __slots__ = ("preferences", "update_mask")
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    preferences: NotificationPreferences
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, preferences: _Optional[_Union[NotificationPreferences, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class Device(_message.Message):
+    __slots__ = ("name", "platform", "token", "display_name", "active", "create_time", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    platform: DevicePlatform
+    token: str
+    display_name: str
+    active: bool
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., platform: _Optional[_Union[DevicePlatform, str]] = ..., token: _Optional[str] = ..., display_name: _Optional[str] = ..., active: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RegisterDeviceRequest(_message.Message):
+    __slots__ = ("parent", "device", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    device: Device
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., device: _Optional[_Union[Device, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class Notification(_message.Message):
+    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SEND_TIME_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: NotificationKind
+    channel: NotificationChannel
+    status: NotificationStatus
+    reason: str
+    period: str
+    title: str
+    target: str
+    schedule_time: _timestamp_pb2.Timestamp
+    send_time: _timestamp_pb2.Timestamp
+    attempt_count: int
+    next_attempt_time: _timestamp_pb2.Timestamp
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListNotificationsRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token", "kind", "status")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    kind: NotificationKind
+    status: NotificationStatus
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ...) -> None: ...
+
+class ListNotificationsResponse(_message.Message):
+    __slots__ = ("notifications", "next_page_token")
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    notifications: _containers.RepeatedCompositeFieldContainer[Notification]
+    next_page_token: str
+    def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
