@@ -20,6 +20,13 @@ if ! "$BUF" lint; then
   exit 1
 fi
 
+echo "proto-check: buf format"
+if ! "$BUF" format --diff --exit-code >/dev/null; then
+  "$BUF" format --diff >&2 || true
+  echo "proto-check: FAILED - proto files are not buf-formatted; run '$BUF format -w'" >&2
+  exit 1
+fi
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 

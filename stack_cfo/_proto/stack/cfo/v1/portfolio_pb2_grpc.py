@@ -155,8 +155,9 @@ class PortfolioSummaryServiceServicer:
     def WatchPortfolio(self, request, context):
         """Server-streaming. Sends one update at once, then a new one whenever a price of a held symbol or the
         holdings change, at most once per `min_interval` (changes inside the interval are coalesced into the
-        next update). Works across server replicas. The stream runs until the client cancels (or the server
-        shuts down: then it ends with UNAVAILABLE (SERVER_SHUTTING_DOWN) and the client should reconnect).
+        next update). Works across server replicas. The stream runs until the client cancels. When the server
+        shuts down the stream ends with UNAVAILABLE (or CANCELLED after the shutdown grace period): reconnect
+        with backoff, and the first update of the new stream brings the client up to date.
 
         Errors: as GetPortfolioSummary, before the first event.
         """

@@ -84,7 +84,8 @@ class SchedulerServiceServicer:
         progress: one PLANNED event, then one SENT/SKIPPED/FAILED event per notification, then one DONE event,
         after which the stream ends with OK. Notifications already delivered for the current period are not
         sent again (they are counted as skipped with reason "duplicate"). Sends things: send a `request_id`;
-        a retry with the same id streams the progress of the original run instead of starting another.
+        a retry with the same id does not plan or send again: it streams a single DONE event with the counts of
+        the original run (or its counts so far, followed by DONE, if it is still running).
         Service principals only. Cancelling the call stops planning new sends; notifications already planned
         are still delivered by the scheduler process.
 

@@ -59,8 +59,9 @@ class UserDataServiceServicer:
         """Permanently erases a user's data: sessions and transcripts, portfolio, cash flows, notification
         preferences, devices, notification history, and the user's archive data key (so archived copies become
         unreadable). The user may erase their own data; service principals may erase anyone's. Irreversible.
-        Idempotent: erasing an already erased user returns zero counts.
-        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
+        Erasing a user with no data (never seen, or already erased) succeeds with zero counts, so retries are
+        safe. Prices and news are market data, not user data, and are kept.
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
