@@ -1,0 +1,83 @@
+"""Quiet hours: ``[start, end)`` in the user's current zone; ``start > end`` spans midnight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
+from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.core.notifications.schedules import to_utc, wall_time
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    start: time
+    end: time
+
+    @property
+    def enabled(self) -> bool:
+        return self.start != self.end
+
+    def contains(self, local: time) -> bool:
+        """Is local wall time ``local`` inside the window?"""
+        if not self.enabled:
+            return False
+        t = local.replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+    def is_quiet(self, instant: datetime, tz: tzinfo) -> bool:
+        return self.contains(wall_time(instant, tz).time())
+
+    def ends_after(self, instant: datetime, tz: tzinfo) -> datetime:
+        """The UTC instant of the next local ``end`` after ``instant`` (gap -> moved forward)."""
+        wall = wall_time(instant, tz)
+        candidate = datetime.combine(wall.date(), self.end)
+        if candidate <= wall:
+            candidate += timedelta(days=1)
+        return to_utc(candidate, tz)
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def parse_clock_time(value: str | time, field: str) -> time:
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise InvalidArgument.field(
+                field, "must be a local wall time without a zone", reason="INVALID_QUIET_HOURS"
+            )
+        return value.replace(second=0, microsecond=0)
+    text = str(value).strip()
+    try:
+        hh, mm = text.split(":")
+        if len(hh) != 2 or len(mm) != 2:
+            raise ValueError
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise InvalidArgument.field(
+            field, f"must be a 24-hour local time HH:MM, got {text!r}", reason="INVALID_QUIET_HOURS"
+        ) from None
+
+
+def parse_quiet_hours(start: str | time | None, end: str | time | None) -> QuietHours | None:
+    """Both set, or both empty (no quiet hours). ``start == end`` is rejected as ambiguous."""
+    empty_start = start is None or start == ""
+    empty_end = end is None or end == ""
+    if empty_start and empty_end:
+        return None
+    if empty_start or empty_end:
+        missing = "quiet_hours.start" if empty_start else "quiet_hours.end"
+        raise InvalidArgument.field(
+            missing, "quiet hours need both a start and an end", reason="INVALID_QUIET_HOURS"
+        )
+    assert start is not None and end is not None
+    qh = QuietHours(parse_clock_time(start, "quiet_hours.start"), parse_clock_time(end, "quiet_hours.end"))
+    if not qh.enabled:
+        raise InvalidArgument.field(
+            "quiet_hours.end",
+            "must differ from quiet_hours.start (leave both empty to disable quiet hours)",
+            reason="INVALID_QUIET_HOURS",
+        )
+    return qh
