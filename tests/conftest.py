@@ -11,6 +11,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -18,6 +19,17 @@ from psycopg.conninfo import make_conninfo
 
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.migrations import Migrator
+from stack_cfo.telemetry.tracing import setup_tracing
+from tests.support import logcapture
+
+# Instrument grpc.aio before any server is created, as `serve` does, so the tests run the
+# production interceptor stack (including the Health/Watch exclusion).
+setup_tracing("stack-cfo-test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        logcapture.install()
 
 
 def _admin_execute(dsn: str, statement: sql.Composable) -> None:
@@ -98,3 +110,8 @@ async def database(db_dsn: str) -> AsyncIterator[Database]:
     finally:
         await db.close()
 
+
+
+@pytest.fixture
+def data_dir(tmp_path: object) -> object:
+    return tmp_path

@@ -64,7 +64,7 @@ def test_concurrent_migrate_up_from_two_processes(empty_db_dsn: str) -> None:
     env = {"DATABASE_URL": empty_db_dsn, "PATH": "/usr/bin:/bin", "STACK_CFO_LOG_LEVEL": "INFO"}
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     outs = [p.communicate(timeout=60) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err.decode()
     with psycopg.connect(empty_db_dsn) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]

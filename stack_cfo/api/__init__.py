@@ -1,0 +1,1 @@
+"""gRPC edge: servicers (proto <-> domain), interceptors, status mapping, server lifecycle."""

@@ -1,0 +1,123 @@
+"""Domain errors -> gRPC status with ``google.rpc.Status`` details, in one place.
+
+Every error carries an ``ErrorInfo`` (reason, domain ``stack-cfo``, metadata with every
+dynamic value); bad input adds ``BadRequest`` field violations; retryable ones add
+``RetryInfo``. Anything unexpected becomes INTERNAL with a generic message: its text never
+reaches the client; the traceback is logged with the trace id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from opentelemetry import trace
+
+from stack_cfo.core import errors as e
+
+log = logging.getLogger("stack_cfo.api")
+
+DOMAIN = "stack-cfo"
+
+_CODES: list[tuple[type[e.StackCfoError], grpc.StatusCode]] = [
+    (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (e.NotFound, grpc.StatusCode.NOT_FOUND),
+    (e.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (e.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (e.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (e.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (e.Aborted, grpc.StatusCode.ABORTED),
+    (e.Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
+    (e.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (e.Unavailable, grpc.StatusCode.UNAVAILABLE),
+]
+
+
+def grpc_code(exc: e.StackCfoError) -> grpc.StatusCode:
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+def _pack(msg: object) -> any_pb2.Any:
+    a = any_pb2.Any()
+    a.Pack(msg)  # type: ignore[arg-type]
+    return a
+
+
+def to_status(exc: e.StackCfoError) -> status_pb2.Status:
+    code = grpc_code(exc)
+    st = status_pb2.Status(code=code.value[0], message=exc.message)
+    st.details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=exc.metadata)))
+    if isinstance(exc, e.InvalidArgument) and exc.violations:
+        st.details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                        for v in exc.violations
+                    ]
+                )
+            )
+        )
+    if isinstance(exc, e.ResourceExhausted) and exc.retry_after is not None:
+        d = duration_pb2.Duration()
+        d.FromTimedelta(exc.retry_after)
+        st.details.append(_pack(error_details_pb2.RetryInfo(retry_delay=d)))
+    return st
+
+
+def internal_status(trace_id: str) -> status_pb2.Status:
+    st = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
+    md = {"trace_id": trace_id} if trace_id else {}
+    st.details.append(_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=DOMAIN, metadata=md)))
+    return st
+
+
+def current_trace_id() -> str:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else ""
+
+
+def mark_span(code: grpc.StatusCode, message: str) -> None:
+    """The OTel instrumentation records OK for aborted calls; set the real outcome ourselves."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    if code is not grpc.StatusCode.OK:
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"{code.name}: {message}"))
+
+
+def domain_error_for(exc: BaseException, method: str) -> e.StackCfoError | None:
+    """The domain error to report for ``exc``, or None if it is unexpected (-> INTERNAL)."""
+    if isinstance(exc, e.StackCfoError):
+        return exc
+    if isinstance(exc, NotImplementedError):
+        return e.Unimplemented(
+            f"{method} is not implemented yet",
+            reason="NOT_IMPLEMENTED_YET",
+            metadata={"method": method},
+        )
+    return None
+
+
+async def abort_with(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
+    """Abort the RPC with the mapped status (raises, as ``context.abort`` does)."""
+    mapped = domain_error_for(exc, method)
+    if mapped is None:
+        tid = current_trace_id()
+        log.error("unhandled error in %s", method, exc_info=exc, extra={"grpc_method": method})
+        mark_span(grpc.StatusCode.INTERNAL, "internal error")
+        await context.abort_with_status(rpc_status.to_status(internal_status(tid)))
+        return
+    code = grpc_code(mapped)
+    mark_span(code, mapped.reason)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        log.warning("%s failed: %s", method, mapped.reason, extra={"grpc_method": method, **mapped.metadata})
+    await context.abort_with_status(rpc_status.to_status(to_status(mapped)))

@@ -1,0 +1,167 @@
+"""One server interceptor for authentication, metrics, logging context and error mapping.
+
+``intercept_service`` only sees the method name and metadata, so the work happens in a
+wrapper around the handler's behaviour, for all four RPC shapes and for both generator-style
+and ``context.write``-style streaming handlers (grpc/grpc#28728). Health and reflection pass
+through untouched: they need no token.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
+from stack_cfo.api.errors import abort_with, mark_span
+from stack_cfo.telemetry import logging as tlog
+from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
+
+log = logging.getLogger("stack_cfo.api")
+
+PUBLIC_SERVICES = (
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "grpc.reflection.v1.ServerReflection",
+)
+
+
+def _split(method: str) -> tuple[str, str]:
+    _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "unknown", method)
+    return service, name
+
+
+def _kind(handler: grpc.RpcMethodHandler) -> str:
+    if handler.request_streaming and handler.response_streaming:
+        return "bidi_stream"
+    if handler.request_streaming:
+        return "client_stream"
+    if handler.response_streaming:
+        return "server_stream"
+    return "unary"
+
+
+def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+    try:
+        code = context.code()
+    except Exception:
+        return grpc.StatusCode.UNKNOWN
+    if code is None:
+        return grpc.StatusCode.OK
+    if isinstance(code, grpc.StatusCode):
+        return code
+    for c in grpc.StatusCode:
+        if c.value[0] == code:
+            return c
+    return grpc.StatusCode.UNKNOWN
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, verifier: TokenVerifier | None) -> None:
+        self._verifier = verifier
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is None or method.lstrip("/").startswith(PUBLIC_SERVICES):
+            return handler
+        service, name = _split(method)
+        kind = _kind(handler)
+        if handler.request_streaming:
+            # No client-streaming RPCs exist in our contract; pass them through unwrapped.
+            return handler
+        inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
+        wrapped = self._wrap_stream(inner, method, service, name, kind) if handler.response_streaming \
+            else self._wrap_unary(inner, method, service, name, kind)
+        factory = grpc.unary_stream_rpc_method_handler if handler.response_streaming \
+            else grpc.unary_unary_rpc_method_handler
+        return factory(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+        if self._verifier is None:
+            raise RuntimeError("no token verifier configured")
+        md = {k: v for k, v in (context.invocation_metadata() or ())}
+        value = md.get("authorization")
+        return self._verifier.verify(value if isinstance(value, str) else None)
+
+    def _finish(
+        self, labels: tuple[str, str, str], started: float, context: Any, failed: grpc.StatusCode | None
+    ) -> None:
+        code = failed or _code_of(context)
+        GRPC_HANDLED.labels(*labels, code.name).inc()
+        GRPC_HANDLING.labels(*labels).observe(time.perf_counter() - started)
+
+    def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str) -> Any:
+        labels = (kind, service, name)
+
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            GRPC_STARTED.labels(*labels).inc()
+            started = time.perf_counter()
+            token = None
+            try:
+                principal = self._authenticate(context)
+                token = set_principal(principal)
+                with tlog.bind(grpc_method=method, **principal.log_fields()):
+                    return await inner(request, context)
+            except Exception as exc:
+                await _abort(context, exc, method)
+                raise  # not reached: _abort raises
+            finally:
+                if token is not None:
+                    reset_principal(token)
+                self._finish(labels, started, context, None)
+
+        return behaviour
+
+    def _wrap_stream(self, inner: Any, method: str, service: str, name: str, kind: str) -> Any:
+        labels = (kind, service, name)
+
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            GRPC_STARTED.labels(*labels).inc()
+            started = time.perf_counter()
+            failed: grpc.StatusCode | None = None
+            token = None
+            try:
+                principal = self._authenticate(context)
+                token = set_principal(principal)
+                with tlog.bind(grpc_method=method, **principal.log_fields()):
+                    result = inner(request, context)
+                    if inspect.isasyncgen(result):
+                        try:
+                            async for item in result:
+                                yield item
+                        finally:
+                            await result.aclose()
+                    else:
+                        await result
+            except GeneratorExit:
+                failed = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:
+                await _abort(context, exc, method)
+            finally:
+                if token is not None:
+                    reset_principal(token)
+                self._finish(labels, started, context, failed)
+
+        return behaviour
+
+
+async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
+    """Map ``exc`` and abort the RPC; always raises (grpc's ``AbortError``)."""
+    if isinstance(exc, grpc.aio.AbortError):  # the servicer aborted by itself
+        mark_span(_code_of(context), "aborted")
+        raise exc
+    await abort_with(context, exc, method)

@@ -1,0 +1,122 @@
+"""``stack-cfo``: serve | scheduler | migrate up|down|status | token.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from stack_cfo.config import Config, ConfigError, load_config
+from stack_cfo.telemetry.logging import configure_logging
+
+log = logging.getLogger("stack_cfo")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stack-cfo", description="AI-CFO backend")
+    p.add_argument("--config", help="path to config.yaml (default: $STACK_CFO_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the gRPC server (migrates at start-up)")
+    sub.add_parser("scheduler", help="run the notification scheduler process")
+    m = sub.add_parser("migrate", help="apply or revert database migrations")
+    m.add_argument("direction", choices=["up", "down", "status"])
+    m.add_argument("--target", type=int, default=None, help="version to migrate up/down to")
+    m.add_argument("--steps", type=int, default=1, help="migrations to revert with 'down' (default 1)")
+    t = sub.add_parser("token", help="mint a JWT for local use (HS256 with the configured secret)")
+    who = t.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="user id (UUID)")
+    who.add_argument("--service", help="service name (service principal)")
+    t.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+    configure_logging(config.log_level)
+    from stack_cfo.app import register_config_secrets
+
+    register_config_secrets(config)
+    try:
+        if args.command == "serve":
+            from stack_cfo.telemetry.tracing import setup_tracing
+
+            setup_tracing("stack-cfo")
+            from stack_cfo.app import serve
+
+            return asyncio.run(serve(config))
+        if args.command == "scheduler":
+            return _scheduler(config)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(config, args.direction, args.target, args.steps))
+        if args.command == "token":
+            return _token(config, args.user, args.service, args.ttl)
+    except ConfigError as exc:
+        print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _scheduler(config: Config) -> int:
+    try:
+        from stack_cfo.scheduler.process import main as scheduler_main
+    except ImportError:
+        print("stack-cfo: the scheduler is not available in this build", file=sys.stderr)
+        return 1
+    return int(scheduler_main(config))
+
+
+async def _migrate(config: Config, direction: str, target: int | None, steps: int) -> int:
+    from stack_cfo.app import resolve_database_url
+    from stack_cfo.store.migrations import Migrator
+
+    conninfo, handle = resolve_database_url(config)
+    m = Migrator(conninfo)
+    if direction == "up":
+        done = await m.up(target)
+        print(f"applied: {done or 'nothing'}")
+    elif direction == "down":
+        done = await m.down(steps=steps, target=target)
+        print(f"reverted: {done or 'nothing'}")
+    else:
+        st = await m.status()
+        print(f"current: {st.current:04d}  head: {st.head:04d}  at_head: {st.at_head}")
+        for mig in m.migrations:
+            mark = "applied" if mig.version in st.applied else "pending"
+            print(f"  {mig.version:04d} {mig.name:<32} {mark}")
+    del handle
+    return 0
+
+
+def _token(config: Config, user: str | None, service: str | None, ttl: int) -> int:
+    import uuid
+
+    from stack_cfo.api.auth import mint_token, resolve_jwt_secret
+
+    secret = resolve_jwt_secret(config.auth, config.database.data_dir)
+    if secret is None:
+        print("stack-cfo: no HS256 secret configured (STACK_CFO_JWT_SECRET)", file=sys.stderr)
+        return 2
+    if user is not None:
+        try:
+            uuid.UUID(user)
+        except ValueError:
+            print("stack-cfo: --user must be a UUID", file=sys.stderr)
+            return 2
+    print(mint_token(secret, user_id=user, service=service, ttl_seconds=ttl, cfg=config.auth))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

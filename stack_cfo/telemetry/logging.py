@@ -1,0 +1,80 @@
+"""JSON logs, one object per line: ts, level, logger, msg, trace_id, span_id and context fields.
+
+Context fields come from ``extra={...}`` and from :func:`bind` (contextvars, per request).
+Every configured secret value is redacted from the final line as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import trace
+
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
+_secrets: set[str] = set()
+
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Values that must never appear in a log line (replaced by ``***``)."""
+    for v in values:
+        if v and len(v) >= 6:
+            _secrets.add(v)
+
+
+@contextmanager
+def bind(**fields: Any) -> Iterator[None]:
+    """Add fields to every log line emitted inside the block (per task, via contextvars)."""
+    token = _context.set({**(_context.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        span = trace.get_current_span()
+        ctx = span.get_span_context()
+        if ctx.is_valid:
+            out["trace_id"] = format(ctx.trace_id, "032x")
+            out["span_id"] = format(ctx.span_id, "016x")
+        out.update(_context.get() or {})
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                out[key] = value
+        if record.exc_info:
+            out["exception"] = "".join(traceback.format_exception(*record.exc_info))
+        line = json.dumps(out, default=str, ensure_ascii=False)
+        for s in _secrets:
+            if s in line:
+                line = line.replace(s, "***")
+        return line
+
+
+def configure_logging(level: str = "INFO", stream: Any = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Quiet chatty libraries; their warnings still come through.
+    for noisy in ("grpc._cython", "psycopg.pool", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -1,0 +1,152 @@
+"""``stack-cfo`` as a real process: SIGTERM drains (readiness first, then the port closes,
+exit 0), bad configuration exits 2 naming the key, ``buf curl`` lists every service over
+reflection, and ``/metrics`` exposes the standard gRPC server metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.proc import cli_env, finish, free_port, start_cli
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+BUF = shutil.which("buf") or str(Path(os.sys.executable).parent / "buf")  # type: ignore[attr-defined]
+
+
+async def _wait_ready(target: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with grpc.aio.insecure_channel(target) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            try:
+                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
+                if r.status == SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{target} never became ready")
+
+
+@pytest.fixture
+def served(db_dsn: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = free_port()
+    metrics = free_port()
+    env = cli_env(
+        {
+            "DATABASE_URL": db_dsn,
+            "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
+            "STACK_CFO_METRICS_LISTEN": f"127.0.0.1:{metrics}",
+            "STACK_CFO_DRAIN_DELAY": "1.5s",
+            "STACK_CFO_SHUTDOWN_GRACE": "10s",
+            "STACK_CFO_DATA_DIR": str(tmp_path),
+        }
+    )
+    proc = start_cli(["serve"], env)
+    try:
+        yield proc, f"127.0.0.1:{port}", metrics
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        finish(proc, "stack-cfo serve")
+
+
+async def test_sigterm_flips_readiness_before_the_port_closes_and_exits_0(served) -> None:  # type: ignore[no-untyped-def]
+    proc, target, _ = served
+    await _wait_ready(target)
+    async with grpc.aio.insecure_channel(target) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        watch = stub.Watch(health_pb2.HealthCheckRequest(service="readiness"))
+        assert (await watch.read()).status == SERVING
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        update = await asyncio.wait_for(watch.read(), 5)
+        flipped = time.monotonic()
+        assert update.status == NOT_SERVING
+        # The port is still open during the drain delay: new RPCs are answered.
+        live = await stub.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=1)
+        assert live.status == SERVING
+        assert flipped - sent < 1.0, "readiness must flip at once"
+    rc = await asyncio.to_thread(proc.wait, 30)
+    assert rc == 0
+    assert time.monotonic() - sent >= 1.4, "the server must keep serving for the drain delay"
+
+
+def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
+    for var, value in (
+        ("STACK_CFO_LISTEN", "not-an-address"),
+        ("STACK_CFO_DB_POOL_MAX", "many"),
+        ("STACK_CFO_SHUTDOWN_GRACE", "soon"),
+    ):
+        env = cli_env({var: value, "STACK_CFO_DATA_DIR": str(tmp_path)})
+        rc, _out, err = finish(start_cli(["serve"], env), f"bad config {var}", timeout=30)
+        assert rc == 2, (var, err)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and var in lines[0], err
+
+
+def test_token_command_mints_a_verifiable_token(tmp_path: Path) -> None:
+    import jwt
+
+    from tests.support.secrets import JWT_SECRET
+
+    user = str(uuid.uuid4())
+    rc, out, err = finish(start_cli(["token", "--user", user], cli_env()), "token")
+    assert rc == 0, err
+    claims = jwt.decode(out.strip(), JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == user and claims["exp"] > time.time()
+    rc, out, _ = finish(start_cli(["token", "--service", "ops"], cli_env()), "token service")
+    assert rc == 0
+    assert "stack-cfo:service" in jwt.decode(out.strip(), JWT_SECRET, algorithms=["HS256"])["scope"]
+    rc, _, err = finish(start_cli(["token", "--user", "bob"], cli_env()), "token bad")
+    assert rc == 2 and "UUID" in err
+
+
+async def test_buf_curl_lists_every_method_over_reflection(served) -> None:  # type: ignore[no-untyped-def]
+    _, target, metrics = served
+    await _wait_ready(target)
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-methods", f"http://{target}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    methods = set(out.stdout.split())
+    for m in (
+        "stack.cfo.v1.PortfolioSummaryService/GetPortfolioSummary",
+        "stack.cfo.v1.PortfolioSummaryService/WatchPortfolio",
+        "stack.cfo.v1.ChatService/SendMessage",
+        "stack.cfo.v1.SchedulerService/RunJob",
+        "stack.cfo.v1.ComputeAccountService/GetComputeAccount",
+        "stack.cfo.v1.UserDataService/EraseUserData",
+        "grpc.health.v1.Health/Check",
+    ):
+        assert m in methods, (m, out.stdout)
+    # A health check through buf curl, as a person debugging would do it.
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", '{"service":"readiness"}',
+         f"http://{target}/grpc.health.v1.Health/Check"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0 and "SERVING" in out.stdout, out.stderr
+
+    body = await asyncio.to_thread(
+        lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
+    )
+    assert "stack_cfo_db_pool_pool_max" in body
+    assert "grpc_server_handled_total" in body

@@ -1,0 +1,207 @@
+"""The server foundation: health through start-up and a database outage, Health/Watch,
+reflection, error mapping (INTERNAL hides the text), authentication, UNIMPLEMENTED details."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+
+from stack_cfo.api.auth import current_principal, mint_token
+from stack_cfo.api.server import Registration
+from stack_cfo.secret import Secret
+from tests.support.server import running_server
+from tests.support.tcp_proxy import PgProxy
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+TEST_SERVICE = "stack.cfo.test.Probe"
+
+
+def _probe_registration() -> Registration:
+    """A test-only service: Explode raises an unexpected error, WhoAmI echoes the principal."""
+
+    async def explode(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        raise ValueError("kaboom: db password is hunter2")
+
+    async def whoami(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        p = current_principal()
+        return (p.user_id or f"service:{p.service}").encode()
+
+    handler = grpc.method_handlers_generic_handler(
+        TEST_SERVICE,
+        {
+            "Explode": grpc.unary_unary_rpc_method_handler(explode),
+            "WhoAmI": grpc.unary_unary_rpc_method_handler(whoami),
+        },
+    )
+    return Registration(TEST_SERVICE, lambda _s, server: server.add_generic_rpc_handlers((handler,)), None)
+
+
+def _details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo | None, status_pb2.Status | None]:
+    st = rpc_status.from_call(err)  # type: ignore[arg-type]
+    if st is None:
+        return None, None
+    for d in st.details:
+        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            d.Unpack(info)
+            return info, st
+    return None, st
+
+
+def _call(channel: grpc.aio.Channel, name: str, md: list[tuple[str, str]] | None = None):  # type: ignore[no-untyped-def]
+    fn = channel.unary_unary(f"/{TEST_SERVICE}/{name}", request_serializer=None, response_deserializer=None)
+    return fn(b"", metadata=md, timeout=5)
+
+
+async def _wait_status(srv, service: str, want: int, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await srv.health(service)
+        if last == want:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{service} stayed {last}, wanted {want}")
+
+
+async def test_readiness_follows_startup_and_database_outage(db_dsn: str, data_dir: Path) -> None:
+    proxy = PgProxy(db_dsn)
+    await proxy.start()
+    proxy.cut()  # the database is down when the server starts
+    try:
+        async with running_server(proxy.dsn(), data_dir, wait_ready=False) as srv:
+            assert await srv.health("liveness") == SERVING
+            assert await srv.health("readiness") == NOT_SERVING
+            assert await srv.health("stack.cfo.v1.ChatService") == NOT_SERVING
+            proxy.restore()
+            await _wait_status(srv, "readiness", SERVING)
+            assert await srv.health("stack.cfo.v1.PortfolioSummaryService") == SERVING
+            assert await srv.health("") == SERVING
+
+            proxy.cut()  # sustained failure -> NOT_SERVING, liveness unaffected
+            await _wait_status(srv, "readiness", NOT_SERVING)
+            assert await srv.health("liveness") == SERVING
+            proxy.restore()  # recovers by itself, without a restart
+            await _wait_status(srv, "readiness", SERVING)
+    finally:
+        await proxy.close()
+
+
+async def test_health_watch_sees_shutdown(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = health_pb2_grpc.HealthStub(srv.channel)
+        call = stub.Watch(health_pb2.HealthCheckRequest(service="readiness"))
+        first = await call.read()
+        assert first.status == SERVING
+        shutdown = asyncio.create_task(srv.process.shutdown())
+        second = await asyncio.wait_for(call.read(), 5)
+        assert second.status == NOT_SERVING
+        # Still serving during the drain delay: the port stays open for health checks.
+        assert await srv.health("liveness") == SERVING
+        call.cancel()
+        await shutdown
+
+
+async def test_reflection_lists_every_service(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = reflection_pb2_grpc.ServerReflectionStub(srv.channel)
+
+        async def requests():  # type: ignore[no-untyped-def]
+            yield reflection_pb2.ServerReflectionRequest(list_services="")
+            yield reflection_pb2.ServerReflectionRequest(file_containing_symbol="stack.cfo.v1.ChatService")
+
+        responses = [r async for r in stub.ServerReflectionInfo(requests())]
+        names = {s.name for s in responses[0].list_services_response.service}
+        assert {
+            "stack.cfo.v1.PortfolioSummaryService",
+            "stack.cfo.v1.ChatService",
+            "stack.cfo.v1.SchedulerService",
+            "stack.cfo.v1.ComputeAccountService",
+            "stack.cfo.v1.UserDataService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1alpha.ServerReflection",
+        } <= names
+        fd = descriptor_pb2.FileDescriptorProto.FromString(
+            responses[1].file_descriptor_response.file_descriptor_proto[0]
+        )
+        assert fd.package == "stack.cfo.v1"
+
+
+async def test_unexpected_exception_is_internal_without_its_text(
+    db_dsn: str, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir, extra_registrations=[_probe_registration()]) as srv:
+        with caplog.at_level(logging.ERROR, logger="stack_cfo.api"), pytest.raises(grpc.aio.AioRpcError) as ei:
+            await _call(srv.channel, "Explode", srv.auth(user))
+    err = ei.value
+    assert err.code() == grpc.StatusCode.INTERNAL
+    assert err.details() == "internal error"
+    assert "kaboom" not in str(err) and "hunter2" not in str(err)
+    info, _ = _details(err)
+    assert info is not None and info.reason == "INTERNAL" and info.domain == "stack-cfo"
+    trace_id = info.metadata["trace_id"]
+    assert len(trace_id) == 32
+    records = [r for r in caplog.records if r.exc_info]
+    assert records, "the traceback must be logged"
+    assert "kaboom" in "".join(str(r.exc_info[1]) for r in records if r.exc_info)
+
+
+async def test_authentication(db_dsn: str, data_dir: Path) -> None:
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir, extra_registrations=[_probe_registration()]) as srv:
+        assert await _call(srv.channel, "WhoAmI", srv.auth(user)) == user.encode()
+        assert await _call(srv.channel, "WhoAmI", srv.auth(service="billing")) == b"service:billing"
+
+        cases = {
+            "MISSING_CREDENTIALS": None,
+            "MALFORMED_CREDENTIALS": [("authorization", "Basic abc")],
+            "INVALID_TOKEN": [
+                ("authorization", "Bearer " + mint_token(Secret("another-secret-entirely-1234567890"), user_id=user))
+            ],
+            "TOKEN_EXPIRED": [("authorization", "Bearer " + srv.token(user, ttl=-120))],
+        }
+        for reason, md in cases.items():
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await _call(srv.channel, "WhoAmI", md)
+            assert ei.value.code() == grpc.StatusCode.UNAUTHENTICATED, reason
+            info, _ = _details(ei.value)
+            assert info is not None and info.reason == reason
+        # Health needs no token.
+        assert await srv.health("liveness") == SERVING
+
+
+async def test_rpc_of_a_capability_not_landed_is_unimplemented_with_error_info(
+    db_dsn: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2, compute_account_pb2_grpc
+    from stack_cfo.api import servicers
+
+    monkeypatch.setattr(servicers, "IMPLEMENTATIONS", {})
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = compute_account_pb2_grpc.ComputeAccountServiceStub(srv.channel)
+        req_type = compute_account_pb2.DESCRIPTOR.services_by_name["ComputeAccountService"].methods_by_name[
+            "GetComputeAccount"
+        ].input_type
+        from google.protobuf import message_factory
+
+        req = message_factory.GetMessageClass(req_type)()
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub.GetComputeAccount(req, metadata=srv.auth(service="ops"), timeout=5)
+    assert ei.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    info, _ = _details(ei.value)
+    assert info is not None and info.reason == "NOT_IMPLEMENTED_YET"
+    assert info.metadata["method"].endswith("GetComputeAccount")

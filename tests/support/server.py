@@ -1,0 +1,106 @@
+"""Run the real server in-process on 127.0.0.1:0 against a test database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from stack_cfo.api.auth import mint_token
+from stack_cfo.app import ServerProcess
+from stack_cfo.config import Config, build_config
+from stack_cfo.core.clock import Clock
+from stack_cfo.secret import Secret
+from tests.support.secrets import JWT_SECRET
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _deep_merge(out.get(k, {}), v) if isinstance(v, Mapping) else v
+    return out
+
+
+def test_config(db_dsn: str, data_dir: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    tree: dict[str, Any] = {
+        "server": {
+            "listen": "127.0.0.1:0",
+            "metrics_listen": "off",
+            "drain_delay": "0.2s",
+            "shutdown_grace": "5s",
+            "db_health_interval": "0.2s",
+            "db_failures_before_unready": 2,
+        },
+        "database": {"url": db_dsn, "data_dir": str(data_dir), "pool_min_size": 1, "pool_max_size": 10},
+        "auth": {"jwt_secret": JWT_SECRET},
+        "logging": {"level": "INFO"},
+    }
+    return build_config(_deep_merge(tree, overrides or {}))
+
+
+@dataclass
+class RunningServer:
+    process: ServerProcess
+    port: int
+    channel: grpc.aio.Channel
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def container(self) -> Any:
+        return self.process.container
+
+    def token(self, user_id: str | None = None, *, service: str | None = None, ttl: int = 600) -> str:
+        return mint_token(Secret(JWT_SECRET), user_id=user_id, service=service, ttl_seconds=ttl,
+                          cfg=self.process.config.auth)
+
+    def auth(self, user_id: str | None = None, *, service: str | None = None) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self.token(user_id, service=service)}")]
+
+    async def health(self, service: str) -> int:
+        stub = health_pb2_grpc.HealthStub(self.channel)
+        resp = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+        return int(resp.status)
+
+    async def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self.health("readiness") == health_pb2.HealthCheckResponse.SERVING:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("server did not become ready")
+
+
+@asynccontextmanager
+async def running_server(
+    db_dsn: str,
+    data_dir: Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+    wait_ready: bool = True,
+    configure: Any = None,
+    extra_registrations: Any = (),
+) -> AsyncIterator[RunningServer]:
+    config = test_config(db_dsn, data_dir, overrides)
+    proc = ServerProcess(config, db_dsn, clock=clock, configure=configure,
+                         extra_registrations=extra_registrations)
+    port = await proc.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    srv = RunningServer(proc, port, channel)
+    try:
+        if wait_ready:
+            await srv.wait_ready()
+        yield srv
+    finally:
+        await channel.close()
+        await proc.shutdown()
