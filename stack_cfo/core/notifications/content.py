@@ -93,9 +93,7 @@ def _deep_link(kind: NotificationKind, period: str) -> str:
     return f"{DEEP_LINK_BASE}/{kind.value}/{period}"
 
 
-def _push_data(
-    kind: NotificationKind, period: str, key: str, extra: dict[str, str] | None = None
-) -> dict[str, str]:
+def _push_data(kind: NotificationKind, period: str, key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     data = {
         "kind": kind.value,
         "period": period,
@@ -109,9 +107,7 @@ def _push_data(
 # -- chart ------------------------------------------------------------------------------
 
 
-def svg_chart(
-    points: Sequence[ValuePoint], *, width: int = 480, height: int = 120, title: str = "Value"
-) -> str:
+def svg_chart(points: Sequence[ValuePoint], *, width: int = 480, height: int = 120, title: str = "Value") -> str:
     """A small inline SVG line chart of portfolio value (empty string when < 2 points)."""
     if len(points) < 2:
         return ""
@@ -121,8 +117,7 @@ def svg_chart(
     pad = 6
     step = (width - 2 * pad) / (len(values) - 1)
     coords = " ".join(
-        f"{pad + i * step:.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}"
-        for i, v in enumerate(values)
+        f"{pad + i * step:.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}" for i, v in enumerate(values)
     )
     colour = "#1a7f37" if values[-1] >= values[0] else "#cf222e"
     label = html.escape(f"{title}: {points[0].day.isoformat()} to {points[-1].day.isoformat()}")
@@ -166,9 +161,7 @@ def render_digest(
     """Yesterday's performance and the most relevant news, each with its (shared) summary."""
     kind = NotificationKind.DIGEST
     cur = facts.currency
-    ranked_holdings = sorted(
-        (h for h in facts.holdings if h.day_return is not None), key=lambda h: h.day_return or 0.0
-    )
+    ranked_holdings = sorted((h for h in facts.holdings if h.day_return is not None), key=lambda h: h.day_return or 0.0)
     best = ranked_holdings[-1] if ranked_holdings else None
     worst = ranked_holdings[0] if len(ranked_holdings) > 1 else None
     change = money(facts.change, cur, signed=True)
@@ -272,9 +265,7 @@ def render_weekly(facts: WeeklyFacts, *, period: str, key: str) -> Rendered:
         line
         for line in (
             _change_line("Volatility (annualised)", facts.volatility, facts.previous_volatility, as_pct=True),
-            _change_line(
-                "Diversification score", facts.diversification, facts.previous_diversification, as_pct=False
-            ),
+            _change_line("Diversification score", facts.diversification, facts.previous_diversification, as_pct=False),
         )
         if line
     ]
@@ -312,9 +303,7 @@ def render_weekly(facts: WeeklyFacts, *, period: str, key: str) -> Rendered:
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
-    return Rendered(
-        kind, period, EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)), push
-    )
+    return Rendered(kind, period, EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)), push)
 
 
 # -- alert ------------------------------------------------------------------------------
@@ -358,6 +347,4 @@ def render_alert(facts: AlertFacts, *, period: str, key: str, exchange_tz: ZoneI
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
-    return Rendered(
-        kind, period, EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)), push
-    )
+    return Rendered(kind, period, EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)), push)

@@ -41,9 +41,7 @@ def alert_period(exchange_local: datetime, exchange: str = "XNYS") -> str:
 
 def manual_period(request_id: str) -> str:
     if not _REQUEST_ID.match(request_id):
-        raise InvalidArgument.field(
-            "request_id", "must be 1-64 characters of letters, digits, '.', '_' or '-'"
-        )
+        raise InvalidArgument.field("request_id", "must be 1-64 characters of letters, digits, '.', '_' or '-'")
     return f"run-{request_id}"
 
 

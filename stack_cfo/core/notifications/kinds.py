@@ -64,21 +64,30 @@ FINAL_STATUSES = frozenset(
 
 
 class Reason(StrEnum):
-    """Why a row was skipped, missed, expired or died. Shown to users in their history."""
+    """Why a row was skipped, missed, expired, failed or died: short codes shown in the user's history."""
 
+    # skipped (decided before or instead of sending)
     QUIET_HOURS = "quiet_hours"
     KIND_DISABLED = "kind_disabled"
     CHANNEL_DISABLED = "channel_disabled"
-    NO_PREFERENCES = "no_preferences"
     NO_EMAIL_ADDRESS = "no_email_address"
-    DEVICE_INACTIVE = "device_inactive"
-    PLATFORM_UNSUPPORTED = "platform_unsupported"
+    NO_DEVICE = "no_device"  # the push device was deactivated or removed since planning
     CHANNEL_NOT_CONFIGURED = "channel_not_configured"
     NO_PORTFOLIO = "no_portfolio"
     NO_ALERT = "no_alert"  # the portfolio alert rule did not fire
-    MARKET_CLOSED = "market_closed"
+    DUPLICATE = "duplicate"  # RunJob: the period's notification already exists
+    # missed / expired
     GRACE_EXCEEDED = "grace_exceeded"  # planner saw the slot only after its grace window
     DEADLINE_PASSED = "deadline_passed"
-    INVALID_TARGET = "invalid_target"  # provider says the address/token is not valid
-    PERMANENT_ERROR = "permanent_error"
-    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    # delivery failures (retry or dead)
+    SMTP_4XX = "smtp_4xx"
+    SMTP_5XX = "smtp_5xx"
+    SMTP_UNAVAILABLE = "smtp_unavailable"
+    PUSH_TOKEN_INVALID = "push_token_invalid"
+    PUSH_RATE_LIMITED = "push_rate_limited"
+    PUSH_UNAVAILABLE = "push_unavailable"
+    PUSH_AUTH_FAILED = "push_auth_failed"
+    PUSH_REJECTED = "push_rejected"
+    CONTENT_ERROR = "content_error"
+    WORKER_LOST = "worker_lost"  # the claiming worker died; the reaper returned the row
+    MAX_ATTEMPTS = "max_attempts"

@@ -82,9 +82,7 @@ def plan_kind(
     period_of = _digest_period if kind is NotificationKind.DIGEST else _weekly_period
     out: list[PlannedSlot] = []
     for name in sorted(set(time_zones)):
-        for slot in zone_slots(
-            schedule, zone(name), start, now, period_of=period_of, period_span=_SPANS[kind]
-        ):
+        for slot in zone_slots(schedule, zone(name), start, now, period_of=period_of, period_span=_SPANS[kind]):
             status = OutboxStatus.PENDING if slot.at >= now - grace else OutboxStatus.MISSED
             out.append(PlannedSlot(name, slot.period, slot.at, slot.at + grace, status))
     return out
@@ -117,9 +115,7 @@ def next_run(
     return best
 
 
-def local_period_for(
-    kind: NotificationKind, instant: datetime, tz_name: str, calendar: MarketCalendar
-) -> str:
+def local_period_for(kind: NotificationKind, instant: datetime, tz_name: str, calendar: MarketCalendar) -> str:
     """The period label ``instant`` falls in for a user in ``tz_name`` (manual runs, previews)."""
     if kind is NotificationKind.ALERT:
         return alert_period(instant.astimezone(calendar.tz).replace(tzinfo=None), calendar.exchange)

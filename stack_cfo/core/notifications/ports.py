@@ -113,9 +113,10 @@ class PortfolioReader(Protocol):
     async def weekly_facts(self, user_id: str, week_start: date, week_end: date) -> WeeklyFacts | None: ...
 
     async def alert_facts(
-        self, user_id: str, at: datetime, *, threshold_sigma: float, min_move: float
+        self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float
     ) -> AlertFacts | None:
-        """The alert at ``at`` if the rule fires for these thresholds, else ``None``."""
+        """The alert at ``at`` if the rule fires (move >= ``threshold_percent`` points, or
+        >= ``threshold_sigma`` standard deviations), else ``None``."""
         ...
 
 
@@ -150,10 +151,12 @@ class StaticPortfolioReader:
         return replace(facts, week_start=week_start, week_end=week_end) if facts is not None else None
 
     async def alert_facts(
-        self, user_id: str, at: datetime, *, threshold_sigma: float, min_move: float
+        self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float
     ) -> AlertFacts | None:
         facts = self.alerts.get(user_id)
-        if facts is None or facts.sigma < threshold_sigma or abs(facts.move) < min_move:
+        if facts is None:
+            return None
+        if abs(facts.move) * 100 < threshold_percent and abs(facts.sigma) < threshold_sigma:
             return None
         return facts
 

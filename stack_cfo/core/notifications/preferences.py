@@ -1,153 +1,180 @@
-"""Per-user notification preferences, their validation, and the send-time decision."""
+"""Per-user notification preferences, their validation, and the send-time decision.
+
+Field names follow the API (``daily_digest_enabled``, ``quiet_hours_start``,
+``alert_threshold_percent`` ...), so an update mask's paths apply directly.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, time
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
-from stack_cfo.core.notifications.quiet_hours import QuietHours, parse_quiet_hours
+from stack_cfo.core.notifications.quiet_hours import QuietHours, parse_clock_time
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 
 
 @lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
     """A validated IANA zone; unknown names raise InvalidArgument on ``time_zone``."""
-    if not name or name != name.strip() or name.startswith("/") or ".." in name:
-        raise InvalidArgument.field(
-            "time_zone", f"unknown IANA time zone {name!r}", reason="UNKNOWN_TIME_ZONE"
-        )
+    bad = InvalidArgument.field("time_zone", f"unknown IANA time zone {name!r}", reason="UNKNOWN_TIME_ZONE")
+    if not name or name != name.strip() or name.startswith("/") or ".." in name or len(name) > 64:
+        raise bad
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidArgument.field(
-            "time_zone", f"unknown IANA time zone {name!r}", reason="UNKNOWN_TIME_ZONE"
-        ) from None
+        raise bad from None
 
 
 @dataclass(frozen=True, slots=True)
 class NotificationPreferences:
-    """What one user wants. Defaults apply until the user saves something."""
+    """What one user wants. Users who never saved any get :func:`default_preferences`."""
 
     user_id: str
     time_zone: str = "UTC"
-    """IANA zone; digests and weekly summaries follow the user's local clock."""
-    digest_enabled: bool = True
-    weekly_enabled: bool = True
-    alerts_enabled: bool = True
+    """IANA zone; digests, weekly summaries and quiet hours follow the user's local clock."""
+    daily_digest_enabled: bool = True
+    weekly_summary_enabled: bool = True
+    performance_alerts_enabled: bool = True
     email_enabled: bool = True
+    """Effective only with an ``email_address``."""
     push_enabled: bool = True
-    email_address: str | None = None
-    """Where digests go; ``None`` means the account's email."""
-    quiet_hours: QuietHours | None = None
+    email_address: str = ""
+    """Where email goes; empty means no email."""
+    quiet_hours_start: time | None = None
+    quiet_hours_end: time | None = None
+    alert_threshold_percent: float = 2.0
+    """Alert on a move of at least this many percentage points ..."""
     alert_threshold_sigma: float = 2.0
-    """Alert when the move is at least this many standard deviations of the portfolio's own volatility."""
-    alert_min_move: float = 0.01
-    """... and at least this large in absolute terms (fraction: 0.01 = 1%)."""
+    """... or of at least this many standard deviations of the portfolio's own volatility."""
     opted_in_at: datetime | None = None
-    updated_at: datetime | None = None
+    """When the user started receiving notifications; slots before it are never planned."""
+    update_time: datetime | None = None
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        if self.quiet_hours_start is None or self.quiet_hours_end is None:
+            return None
+        return QuietHours(self.quiet_hours_start, self.quiet_hours_end)
 
     def kind_enabled(self, kind: NotificationKind) -> bool:
         return {
-            NotificationKind.DIGEST: self.digest_enabled,
-            NotificationKind.WEEKLY: self.weekly_enabled,
-            NotificationKind.ALERT: self.alerts_enabled,
+            NotificationKind.DIGEST: self.daily_digest_enabled,
+            NotificationKind.WEEKLY: self.weekly_summary_enabled,
+            NotificationKind.ALERT: self.performance_alerts_enabled,
         }[kind]
 
     def channel_enabled(self, channel: Channel) -> bool:
-        return self.email_enabled if channel is Channel.EMAIL else self.push_enabled
+        if channel is Channel.EMAIL:
+            return self.email_enabled and bool(self.email_address)
+        return self.push_enabled
 
     @property
     def tz(self) -> ZoneInfo:
         return zone(self.time_zone)
 
 
-#: Fields a caller may change (``update_mask`` paths); quiet hours are set as a pair.
-UPDATABLE_FIELDS = frozenset(
-    {
-        "time_zone",
-        "digest_enabled",
-        "weekly_enabled",
-        "alerts_enabled",
-        "email_enabled",
-        "push_enabled",
-        "email_address",
-        "quiet_hours",
-        "alert_threshold_sigma",
-        "alert_min_move",
-    }
+def default_preferences(user_id: str, account_email: str | None = None) -> NotificationPreferences:
+    """Everything on, UTC, email to the account's address if it has one."""
+    return NotificationPreferences(user_id=user_id, email_address=(account_email or "").strip())
+
+
+_BOOLS = frozenset(
+    {"daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled"}
 )
+#: Paths a caller may change (update mask). ``name``/``update_time`` are ignored by the API layer.
+UPDATABLE_FIELDS = _BOOLS | {
+    "time_zone",
+    "email_address",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "alert_threshold_percent",
+    "alert_threshold_sigma",
+}
 
 
 def validate(prefs: NotificationPreferences) -> NotificationPreferences:
-    """Every violation at once, as BadRequest field violations."""
-    violations: list[FieldViolation] = []
+    """Every violation at once, as BadRequest field violations; the reason is the first one's."""
+    violations: list[tuple[str, FieldViolation]] = []
     try:
         zone(prefs.time_zone)
     except InvalidArgument as exc:
-        violations.extend(exc.violations)
-    if prefs.email_address is not None and (
-        len(prefs.email_address) > 254 or not _EMAIL.match(prefs.email_address)
+        violations.append(("UNKNOWN_TIME_ZONE", exc.violations[0]))
+    if prefs.email_address and (len(prefs.email_address) > 254 or not _EMAIL.match(prefs.email_address)):
+        violations.append(
+            ("INVALID_EMAIL", FieldViolation("email_address", "must be an email address like name@example.com"))
+        )
+    start, end = prefs.quiet_hours_start, prefs.quiet_hours_end
+    if (start is None) != (end is None):
+        missing = "quiet_hours_start" if start is None else "quiet_hours_end"
+        violations.append(("INVALID_QUIET_HOURS", FieldViolation(missing, "quiet hours need both a start and an end")))
+    elif start is not None and start == end:
+        violations.append(
+            (
+                "INVALID_QUIET_HOURS",
+                FieldViolation("quiet_hours_end", "must differ from quiet_hours_start (unset both to disable)"),
+            )
+        )
+    for name, value in (
+        ("alert_threshold_percent", prefs.alert_threshold_percent),
+        ("alert_threshold_sigma", prefs.alert_threshold_sigma),
     ):
-        violations.append(FieldViolation("email_address", "must be an email address like name@example.com"))
-    s = prefs.alert_threshold_sigma
-    if not (isinstance(s, int | float) and math.isfinite(s) and 0 < s <= 10):
-        violations.append(FieldViolation("alert_threshold_sigma", "must be a number in (0, 10]"))
-    m = prefs.alert_min_move
-    if not (isinstance(m, int | float) and math.isfinite(m) and 0 <= m <= 1):
-        violations.append(FieldViolation("alert_min_move", "must be a fraction in [0, 1] (0.01 = 1%)"))
-    if prefs.quiet_hours is not None and not prefs.quiet_hours.enabled:
-        violations.append(FieldViolation("quiet_hours", "start and end must differ"))
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not 0 < value <= 100:
+            violations.append(("INVALID_THRESHOLD", FieldViolation(name, "must be a number > 0 and <= 100")))
     if violations:
-        reason = "UNKNOWN_TIME_ZONE" if violations[0].field == "time_zone" else "INVALID_PREFERENCES"
         raise InvalidArgument(
-            "; ".join(f"{v.field}: {v.description}" for v in violations), violations=violations, reason=reason
+            "; ".join(f"{v.field}: {v.description}" for _, v in violations),
+            violations=[v for _, v in violations],
+            reason=violations[0][0],
         )
     return prefs
 
 
-def apply_update(prefs: NotificationPreferences, changes: Mapping[str, object]) -> NotificationPreferences:
-    """Apply the fields named in ``changes`` (an update mask's paths -> new values) and validate.
+def _clock(value: Any, field: str) -> time | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, tuple | list) and len(value) == 2:  # (hours, minutes) as in TimeOfDay
+        h, m = value
+        if not (isinstance(h, int) and isinstance(m, int) and 0 <= h <= 23 and 0 <= m <= 59):
+            raise InvalidArgument.field(field, "hours must be 0-23 and minutes 0-59", reason="INVALID_QUIET_HOURS")
+        return time(h, m)
+    return parse_clock_time(value, field)
 
-    ``quiet_hours`` takes ``None`` (off), a :class:`QuietHours`, or a ``(start, end)`` pair of
-    ``"HH:MM"`` strings; an empty ``email_address`` means "use the account email".
+
+def apply_update(prefs: NotificationPreferences, changes: Mapping[str, Any]) -> NotificationPreferences:
+    """Apply the fields named in ``changes`` (update-mask paths -> new values) and validate.
+
+    Quiet hours take ``None`` (unset), a ``time``, ``"HH:MM"`` or ``(hours, minutes)``; to turn
+    them off name both ``quiet_hours_start`` and ``quiet_hours_end`` with ``None``.
     """
     unknown = sorted(set(changes) - UPDATABLE_FIELDS)
     if unknown:
         raise InvalidArgument.field(
-            "update_mask",
-            f"unknown or read-only field(s): {', '.join(unknown)}",
-            reason="INVALID_UPDATE_MASK",
+            "update_mask", f"unknown or read-only path(s): {', '.join(unknown)}", reason="INVALID_UPDATE_MASK"
         )
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name, value in changes.items():
-        if name == "quiet_hours":
-            if value is None or isinstance(value, QuietHours):
-                values[name] = value
-            elif isinstance(value, tuple | list) and len(value) == 2:
-                values[name] = parse_quiet_hours(value[0], value[1])
-            else:
-                raise InvalidArgument.field(
-                    "quiet_hours", "must be a (start, end) pair", reason="INVALID_QUIET_HOURS"
-                )
-        elif name == "email_address":
-            values[name] = (str(value).strip() or None) if value is not None else None
-        elif name == "time_zone":
-            values[name] = str(value).strip()
-        else:
-            expected = {f.name: f.type for f in fields(NotificationPreferences)}[name]
-            if "bool" in str(expected) and not isinstance(value, bool):
+        if name in _BOOLS:
+            if not isinstance(value, bool):
                 raise InvalidArgument.field(name, "must be true or false")
             values[name] = value
-    return validate(replace(prefs, **values))  # type: ignore[arg-type]
+        elif name in ("quiet_hours_start", "quiet_hours_end"):
+            values[name] = _clock(value, name)
+        elif name in ("email_address", "time_zone"):
+            values[name] = "" if value is None else str(value).strip()
+        else:
+            values[name] = value
+    return validate(replace(prefs, **values))
 
 
 class Action(StrEnum):
@@ -163,21 +190,16 @@ class SendDecision:
     until: datetime | None = None  # for DEFER: the UTC instant quiet hours end
 
 
-def decide(
-    prefs: NotificationPreferences | None,
-    kind: NotificationKind,
-    channel: Channel,
-    now: datetime,
-) -> SendDecision:
+def decide(prefs: NotificationPreferences, kind: NotificationKind, channel: Channel, now: datetime) -> SendDecision:
     """Send-time check: preferences may have changed since the row was planned.
 
     Quiet hours defer digests and weekly summaries to the end of the window and drop
     alerts (an hourly alert is stale by morning).
     """
-    if prefs is None:
-        return SendDecision(Action.SKIP, Reason.NO_PREFERENCES)
     if not prefs.kind_enabled(kind):
         return SendDecision(Action.SKIP, Reason.KIND_DISABLED)
+    if channel is Channel.EMAIL and prefs.email_enabled and not prefs.email_address:
+        return SendDecision(Action.SKIP, Reason.NO_EMAIL_ADDRESS)
     if not prefs.channel_enabled(channel):
         return SendDecision(Action.SKIP, Reason.CHANNEL_DISABLED)
     qh = prefs.quiet_hours

@@ -45,9 +45,7 @@ class QuietHours:
 def parse_clock_time(value: str | time, field: str) -> time:
     if isinstance(value, time):
         if value.tzinfo is not None:
-            raise InvalidArgument.field(
-                field, "must be a local wall time without a zone", reason="INVALID_QUIET_HOURS"
-            )
+            raise InvalidArgument.field(field, "must be a local wall time without a zone", reason="INVALID_QUIET_HOURS")
         return value.replace(second=0, microsecond=0)
     text = str(value).strip()
     try:
@@ -59,25 +57,3 @@ def parse_clock_time(value: str | time, field: str) -> time:
         raise InvalidArgument.field(
             field, f"must be a 24-hour local time HH:MM, got {text!r}", reason="INVALID_QUIET_HOURS"
         ) from None
-
-
-def parse_quiet_hours(start: str | time | None, end: str | time | None) -> QuietHours | None:
-    """Both set, or both empty (no quiet hours). ``start == end`` is rejected as ambiguous."""
-    empty_start = start is None or start == ""
-    empty_end = end is None or end == ""
-    if empty_start and empty_end:
-        return None
-    if empty_start or empty_end:
-        missing = "quiet_hours.start" if empty_start else "quiet_hours.end"
-        raise InvalidArgument.field(
-            missing, "quiet hours need both a start and an end", reason="INVALID_QUIET_HOURS"
-        )
-    assert start is not None and end is not None
-    qh = QuietHours(parse_clock_time(start, "quiet_hours.start"), parse_clock_time(end, "quiet_hours.end"))
-    if not qh.enabled:
-        raise InvalidArgument.field(
-            "quiet_hours.end",
-            "must differ from quiet_hours.start (leave both empty to disable quiet hours)",
-            reason="INVALID_QUIET_HOURS",
-        )
-    return qh

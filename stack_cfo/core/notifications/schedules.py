@@ -42,8 +42,7 @@ class CronSchedule:
         if len(fields) not in (5, 6):
             raise InvalidArgument.field(
                 key,
-                f"cron expression {expression!r} must have 5 fields (min hour dom month dow) "
-                "or 6 with seconds first",
+                f"cron expression {expression!r} must have 5 fields (min hour dom month dow) or 6 with seconds first",
                 reason="INVALID_CRON",
             )
         six = len(fields) == 6

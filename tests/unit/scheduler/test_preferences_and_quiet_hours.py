@@ -13,11 +13,18 @@ from stack_cfo.core.notifications.preferences import (
     NotificationPreferences,
     apply_update,
     decide,
+    default_preferences,
 )
-from stack_cfo.core.notifications.quiet_hours import QuietHours, parse_quiet_hours
+from stack_cfo.core.notifications.quiet_hours import QuietHours
 
 NIGHT = QuietHours(time(22), time(7))
-BASE = NotificationPreferences(user_id="u1", time_zone="Europe/Berlin", quiet_hours=NIGHT)
+BASE = NotificationPreferences(
+    user_id="u1",
+    time_zone="Europe/Berlin",
+    email_address="ada@example.com",
+    quiet_hours_start=time(22),
+    quiet_hours_end=time(7),
+)
 
 
 @pytest.mark.parametrize(
@@ -68,59 +75,67 @@ def test_alert_in_quiet_hours_is_dropped_not_deferred() -> None:
 def test_outside_quiet_hours_everything_sends() -> None:
     noon = datetime(2026, 3, 9, 11, tzinfo=UTC)
     for kind in NotificationKind:
-        assert decide(BASE, kind, Channel.EMAIL, noon).action is Action.SEND
+        for channel in Channel:
+            assert decide(BASE, kind, channel, noon).action is Action.SEND
 
 
-def test_disabled_kind_and_channel_and_missing_prefs_skip_with_reason() -> None:
+def test_disabled_kind_channel_or_missing_address_skip_with_reason() -> None:
     noon = datetime(2026, 3, 9, 11, tzinfo=UTC)
-    no_digest = apply_update(BASE, {"digest_enabled": False})
+    no_digest = apply_update(BASE, {"daily_digest_enabled": False})
     assert decide(no_digest, NotificationKind.DIGEST, Channel.EMAIL, noon).reason is Reason.KIND_DISABLED
     no_push = apply_update(BASE, {"push_enabled": False})
     assert decide(no_push, NotificationKind.ALERT, Channel.PUSH, noon).reason is Reason.CHANNEL_DISABLED
-    assert decide(None, NotificationKind.DIGEST, Channel.EMAIL, noon).reason is Reason.NO_PREFERENCES
+    no_address = apply_update(BASE, {"email_address": ""})
+    assert decide(no_address, NotificationKind.DIGEST, Channel.EMAIL, noon).reason is Reason.NO_EMAIL_ADDRESS
 
 
-def test_unknown_time_zone_is_rejected_with_its_field() -> None:
-    for bad in ["Mars/Olympus_Mons", "", "../../etc/passwd", "Europe/Nowhere"]:
-        with pytest.raises(InvalidArgument) as info:
-            apply_update(BASE, {"time_zone": bad})
-        assert info.value.violations[0].field == "time_zone"
-        assert info.value.reason == "UNKNOWN_TIME_ZONE"
+def test_defaults_are_everything_on_in_utc_with_the_account_email() -> None:
+    p = default_preferences("u9", "  bo@example.com ")
+    assert p.time_zone == "UTC" and p.email_address == "bo@example.com"
+    assert all(p.kind_enabled(k) for k in NotificationKind) and p.quiet_hours is None
+    assert not default_preferences("u9", None).channel_enabled(Channel.EMAIL)
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus_Mons", "", "../../etc/passwd", "Europe/Nowhere"])
+def test_unknown_time_zone_is_rejected_with_its_field(bad: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        apply_update(BASE, {"time_zone": bad})
+    assert info.value.violations[0].field == "time_zone"
+    assert info.value.reason == "UNKNOWN_TIME_ZONE"
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "field"),
+    ("changes", "field"),
     [
-        ("25:00", "07:00", "quiet_hours.start"),
-        ("22:00", "7am", "quiet_hours.end"),
-        ("22:00", None, "quiet_hours.end"),
-        ("", "07:00", "quiet_hours.start"),
-        ("22:00", "22:00", "quiet_hours.end"),
+        ({"quiet_hours_start": "25:00"}, "quiet_hours_start"),
+        ({"quiet_hours_end": "7am"}, "quiet_hours_end"),
+        ({"quiet_hours_end": None}, "quiet_hours_end"),  # only one side unset
+        ({"quiet_hours_start": (24, 0)}, "quiet_hours_start"),
+        ({"quiet_hours_start": "07:00"}, "quiet_hours_end"),  # start == end
     ],
 )
-def test_malformed_quiet_hours_are_rejected(start: str, end: str | None, field: str) -> None:
+def test_malformed_quiet_hours_are_rejected(changes: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidArgument) as info:
-        apply_update(BASE, {"quiet_hours": (start, end)})
+        apply_update(BASE, changes)
     assert info.value.violations[0].field == field
+    assert info.value.reason == "INVALID_QUIET_HOURS"
 
 
-def test_update_applies_only_named_fields_and_validates_all_of_them() -> None:
-    updated = apply_update(BASE, {"quiet_hours": ("23:15", "06:45"), "alert_threshold_sigma": 3.0})
+def test_update_applies_only_named_fields_and_reports_every_violation() -> None:
+    updated = apply_update(
+        BASE, {"quiet_hours_start": "23:15", "quiet_hours_end": (6, 45), "alert_threshold_sigma": 3.0}
+    )
     assert updated.quiet_hours == QuietHours(time(23, 15), time(6, 45))
     assert updated.alert_threshold_sigma == 3.0 and updated.time_zone == "Europe/Berlin"
-    cleared = apply_update(updated, {"quiet_hours": None, "email_address": ""})
-    assert cleared.quiet_hours is None and cleared.email_address is None
+    cleared = apply_update(updated, {"quiet_hours_start": None, "quiet_hours_end": None})
+    assert cleared.quiet_hours is None
     with pytest.raises(InvalidArgument) as info:
-        apply_update(BASE, {"alert_threshold_sigma": float("nan")})
-    assert info.value.violations[0].field == "alert_threshold_sigma"
+        apply_update(BASE, {"alert_threshold_sigma": float("nan"), "email_address": "not an address"})
+    assert [v.field for v in info.value.violations] == ["email_address", "alert_threshold_sigma"]
+    assert info.value.reason == "INVALID_EMAIL"
     with pytest.raises(InvalidArgument) as info:
-        apply_update(BASE, {"email_address": "not an address"})
-    assert info.value.violations[0].field == "email_address"
+        apply_update(BASE, {"alert_threshold_percent": 0})
+    assert info.value.reason == "INVALID_THRESHOLD"
     with pytest.raises(InvalidArgument) as info:
         apply_update(BASE, {"user_id": "someone-else"})
-    assert info.value.violations[0].field == "update_mask"
-
-
-def test_parse_quiet_hours_both_empty_means_off() -> None:
-    assert parse_quiet_hours(None, None) is None
-    assert parse_quiet_hours("", "") is None
+    assert info.value.violations[0].field == "update_mask" and info.value.reason == "INVALID_UPDATE_MASK"

@@ -37,9 +37,7 @@ def test_daily_digest_is_once_per_local_day_at_eight_across_dst(tz: str, start: 
     z = ZoneInfo(tz)
     window_start = datetime.combine(start, time(0), z).astimezone(UTC)
     now = datetime.combine(end, time(0), z).astimezone(UTC)
-    slots = plan_kind(
-        NotificationKind.DIGEST, DIGEST, [tz], start=window_start, now=now, grace=H4, calendar=CAL
-    )
+    slots = plan_kind(NotificationKind.DIGEST, DIGEST, [tz], start=window_start, now=now, grace=H4, calendar=CAL)
     days = [start + timedelta(days=i) for i in range((end - start).days)]
     assert [s.period for s in slots] == [d.isoformat() for d in days]
     for s in slots:
@@ -201,7 +199,5 @@ def test_next_run_is_the_earliest_upcoming_slot_over_zones() -> None:
         NotificationKind.DIGEST, DIGEST, ["Australia/Sydney", "America/New_York"], after=after, calendar=CAL
     )
     assert slot is not None and slot.at == datetime(2026, 3, 9, 21, tzinfo=UTC)  # 08:00 Sydney
-    alert = next_run(
-        NotificationKind.ALERT, ALERTS, [], after=datetime(2026, 11, 25, 22, tzinfo=UTC), calendar=CAL
-    )
+    alert = next_run(NotificationKind.ALERT, ALERTS, [], after=datetime(2026, 11, 25, 22, tzinfo=UTC), calendar=CAL)
     assert alert is not None and alert.period == "XNYS-2026-11-27T09"  # skips Thanksgiving
