@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import Any
 
 from stack_cfo.api.auth import TokenVerifier, resolve_jwt_secret
 from stack_cfo.api.server import GrpcServer, Registration
+from stack_cfo.api.validation import PageTokens
 from stack_cfo.config import Config
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.secret import Secret
@@ -35,6 +38,8 @@ class Container:
     config: Config
     db: Database
     clock: Clock = field(default_factory=SystemClock)
+    jwt_secret: Secret | None = None
+    page_tokens: PageTokens = field(default_factory=lambda: PageTokens(os.urandom(32)))
     extras: dict[str, Any] = field(default_factory=dict)
     """Feature services registered by name (``portfolio``, ``chat``, ``compute`` ...)."""
 
@@ -89,7 +94,12 @@ def build_container(config: Config, conninfo: str, *, clock: Clock | None = None
             timeout=config.database.pool_timeout.total_seconds(),
         ),
     )
-    container = Container(config=config, db=db, clock=clock or SystemClock())
+    secret = resolve_jwt_secret(config.auth, config.database.data_dir)
+    # Page tokens must verify on every replica: key them from the shared JWT secret when there is one.
+    key = hashlib.sha256(b"stack-cfo page tokens\x00" + secret.get().encode()).digest() if secret else os.urandom(32)
+    container = Container(
+        config=config, db=db, clock=clock or SystemClock(), jwt_secret=secret, page_tokens=PageTokens(key)
+    )
     from stack_cfo.features import install_features
 
     install_features(container)
@@ -113,13 +123,12 @@ class ServerProcess:
         self.container = build_container(config, conninfo, clock=clock)
         if configure is not None:
             configure(self.container)
-        secret: Secret | None = resolve_jwt_secret(config.auth, config.database.data_dir)
         from stack_cfo.api.servicers import build_registrations
 
         self.grpc = GrpcServer(
             config.server,
             [*build_registrations(self.container), *extra_registrations],
-            TokenVerifier(config.auth, secret),
+            TokenVerifier(config.auth, self.container.jwt_secret),
             listen=listen,
         )
         self._tasks: list[asyncio.Task[Any]] = []

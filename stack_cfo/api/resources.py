@@ -1,0 +1,73 @@
+"""Resource names (AIP-122) and who may touch them.
+
+``users/{user}`` ids are UUIDs. A malformed name is INVALID_ARGUMENT naming the field; a
+well-formed name of someone else's resource is NOT_FOUND for a user principal (existence
+does not leak); a service principal may act for any user.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from stack_cfo.api.auth import Principal, current_principal
+from stack_cfo.core.errors import InvalidArgument, NotFound
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$")
+
+
+def _bad(field: str, name: str, pattern: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"{field}: {name!r} is not a valid resource name; expected {pattern}",
+        violations=[_violation(field, f"expected {pattern}")],
+        reason="INVALID_RESOURCE_NAME",
+        metadata={"field": field, "value": name[:200], "expected": pattern},
+    )
+
+
+def _violation(field: str, description: str):  # type: ignore[no-untyped-def]
+    from stack_cfo.core.errors import FieldViolation
+
+    return FieldViolation(field, description)
+
+
+def _user_id(raw: str, field: str, name: str, pattern: str) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise _bad(field, name, pattern) from None
+
+
+def parse_user(name: str, *, field: str = "name") -> str:
+    """``users/{user}`` -> user id."""
+    pattern = "users/{user}"
+    parts = name.split("/")
+    if len(parts) != 2 or parts[0] != "users":
+        raise _bad(field, name, pattern)
+    return _user_id(parts[1], field, name, pattern)
+
+
+def parse_user_singleton(name: str, singleton: str, *, field: str) -> str:
+    """``users/{user}/{singleton}`` (e.g. ``portfolio``) -> user id."""
+    pattern = f"users/{{user}}/{singleton}"
+    parts = name.split("/")
+    if len(parts) != 3 or parts[0] != "users" or parts[2] != singleton:
+        raise _bad(field, name, pattern)
+    return _user_id(parts[1], field, name, pattern)
+
+
+def parse_user_child(name: str, collection: str, *, field: str = "name") -> tuple[str, str]:
+    """``users/{user}/{collection}/{id}`` -> (user id, child id)."""
+    pattern = f"users/{{user}}/{collection}/{{id}}"
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not _SEGMENT.match(parts[3]):
+        raise _bad(field, name, pattern)
+    return _user_id(parts[1], field, name, pattern), parts[3]
+
+
+def authorize(user_id: str, name: str, principal: Principal | None = None) -> Principal:
+    """The caller may act on ``user_id``'s resource ``name``; else NOT_FOUND (never PERMISSION_DENIED)."""
+    p = principal or current_principal()
+    if p.is_service or p.user_id == user_id:
+        return p
+    raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})

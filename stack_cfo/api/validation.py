@@ -1,0 +1,149 @@
+"""Request validation helpers shared by servicers: decimals, page sizes, opaque page tokens,
+timestamps and dates. Every failure is INVALID_ARGUMENT naming the field."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from stack_cfo.core.errors import FieldViolation, InvalidArgument
+
+_DECIMAL = re.compile(r"^-?\d{1,30}(\.\d{1,18})?$")
+
+
+def invalid(field: str, description: str, *, reason: str = "INVALID_ARGUMENT", **metadata: object) -> InvalidArgument:
+    return InvalidArgument(
+        f"{field}: {description}",
+        violations=[FieldViolation(field, description)],
+        reason=reason,
+        metadata={"field": field, **metadata},
+    )
+
+
+def require(value: object, field: str) -> None:
+    if value in (None, "", b"") or (isinstance(value, list | tuple) and not value):
+        raise invalid(field, "is required", reason="MISSING_FIELD")
+
+
+def parse_decimal(
+    value: str,
+    field: str,
+    *,
+    required: bool = True,
+    allow_negative: bool = False,
+    allow_zero: bool = True,
+) -> Decimal | None:
+    """A decimal string (``^-?\\d+(\\.\\d+)?$``, at most 18 fractional digits) -> Decimal."""
+    if value == "":
+        if required:
+            raise invalid(field, "is required", reason="MISSING_FIELD")
+        return None
+    if not _DECIMAL.match(value):
+        raise invalid(field, f"{value[:40]!r} is not a decimal string like \"123.45\"", reason="INVALID_DECIMAL",
+                      value=value[:40])
+    try:
+        d = Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the regex already rules this out
+        raise invalid(field, "is not a decimal", reason="INVALID_DECIMAL") from None
+    if d < 0 and not allow_negative:
+        raise invalid(field, "must not be negative", reason="NEGATIVE_VALUE", value=value)
+    if d == 0 and not allow_zero:
+        raise invalid(field, "must be greater than zero", reason="ZERO_VALUE", value=value)
+    return d
+
+
+def format_decimal(value: Decimal | None, places: int | None = None) -> str:
+    """Decimal -> wire string (plain notation, never exponent)."""
+    if value is None:
+        return ""
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    text = format(value, "f")
+    return "0" if text in ("-0", "") else text
+
+
+def page_size(value: int, *, default: int = 50, maximum: int = 500, field: str = "page_size") -> int:
+    """AIP-158: 0 -> default; above maximum -> coerced down; negative -> INVALID_ARGUMENT."""
+    if value < 0:
+        raise invalid(field, "must not be negative", reason="INVALID_PAGE_SIZE", value=value)
+    if value == 0:
+        return default
+    return min(value, maximum)
+
+
+class PageTokens:
+    """Opaque, tamper-proof page tokens: base64url(JSON payload) + '.' + HMAC-SHA256 tag.
+
+    The tag binds the token to the list call (method and filter) so a token from one listing
+    cannot be replayed against another. The key is shared by replicas (derived from config).
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _tag(self, body: bytes, scope: str) -> str:
+        mac = hmac.new(self._key, scope.encode() + b"\x00" + body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def encode(self, payload: dict[str, Any], *, scope: str) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":"), default=str).encode())
+        return body.decode().rstrip("=") + "." + self._tag(body.rstrip(b"="), scope)
+
+    def decode(self, token: str, *, scope: str, field: str = "page_token") -> dict[str, Any] | None:
+        if not token:
+            return None
+        body, _, tag = token.partition(".")
+        if not body or not tag or not hmac.compare_digest(tag, self._tag(body.encode(), scope)):
+            raise invalid(field, "is not a page token issued for this request", reason="INVALID_PAGE_TOKEN")
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except ValueError:
+            raise invalid(field, "is malformed", reason="INVALID_PAGE_TOKEN") from None
+        if not isinstance(payload, dict):
+            raise invalid(field, "is malformed", reason="INVALID_PAGE_TOKEN")
+        return payload
+
+
+def to_timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value.astimezone(UTC))
+    return ts
+
+
+def from_timestamp(ts: Timestamp, field: str, *, required: bool = False) -> datetime | None:
+    if ts.seconds == 0 and ts.nanos == 0:
+        if required:
+            raise invalid(field, "is required", reason="MISSING_FIELD")
+        return None
+    try:
+        return ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise invalid(field, "is out of range", reason="INVALID_TIMESTAMP") from None
+
+
+def from_date(d: Any, field: str, *, required: bool = False) -> date | None:
+    """``stack.cfo.v1.Date`` -> ``datetime.date`` (all-zero = unset)."""
+    if d.year == 0 and d.month == 0 and d.day == 0:
+        if required:
+            raise invalid(field, "is required", reason="MISSING_FIELD")
+        return None
+    try:
+        return date(d.year, d.month, d.day)
+    except ValueError:
+        raise invalid(field, f"{d.year:04d}-{d.month:02d}-{d.day:02d} is not a calendar date",
+                      reason="INVALID_DATE") from None
+
+
+def fill_date(target: Any, value: date | None) -> None:
+    if value is not None:
+        target.year, target.month, target.day = value.year, value.month, value.day
