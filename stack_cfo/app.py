@@ -43,6 +43,16 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
     """Feature services registered by name (``portfolio``, ``chat``, ``compute`` ...)."""
 
+    def service(self, name: str, factory: Callable[[Container], Any]) -> Any:
+        """The shared feature service ``name``, built once by ``factory`` on first use.
+
+        Feature services may define ``async astart()`` (called once the database is ready)
+        and ``async aclose()`` (called at shutdown, before the pool closes).
+        """
+        if name not in self.extras:
+            self.extras[name] = factory(self)
+        return self.extras[name]
+
     async def aclose(self) -> None:
         for svc in reversed(list(self.extras.values())):
             closer = getattr(svc, "aclose", None)
