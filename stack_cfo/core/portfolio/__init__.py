@@ -1,0 +1,97 @@
+"""Portfolio analytics core: pure functions over frozen dataclasses (no gRPC, SQL or HTTP).
+
+Start at :func:`compute_summary` / :func:`compute_history` (:mod:`.engine`). Conventions:
+money and quantities are exact ``Decimal`` (round with :func:`to_cents` at presentation);
+ratios are ``float`` fractions; an undefined ratio is a :class:`Metric` with a reason, never
+NaN/inf. Returns are time-weighted with flows at the end of the day (:mod:`.valuation`); risk
+follows empyrical-reloaded 0.7.1 (:mod:`.risk`).
+"""
+
+from stack_cfo.core.portfolio.alerts import AlertDecision, AlertRule, AlertWindow, Driver, evaluate_alert
+from stack_cfo.core.portfolio.diversification import compute_diversification, diversification_score
+from stack_cfo.core.portfolio.engine import (
+    build_valuation_for,
+    compute_history,
+    compute_summary,
+    daily_returns,
+)
+from stack_cfo.core.portfolio.history import DateRange, HistoryRange, Interval, PerformanceHistory
+from stack_cfo.core.portfolio.insights import generate_insights
+from stack_cfo.core.portfolio.models import (
+    CashFlow,
+    Contribution,
+    Diversification,
+    GroupKind,
+    GroupSummary,
+    HistoryPoint,
+    Holdings,
+    HoldingsSnapshot,
+    Insight,
+    Metric,
+    PortfolioInputs,
+    PortfolioSummary,
+    Position,
+    PositionSummary,
+    PricePoint,
+    PriceSeries,
+    PriceSource,
+    RiskMetrics,
+    SectorWeight,
+    Severity,
+    UnavailableReason,
+    to_cents,
+)
+from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, build_prompt_context, write_narrative
+from stack_cfo.core.portfolio.risk import compute_risk
+from stack_cfo.core.portfolio.settings import AnalyticsSettings, InsightThresholds, RiskParameters
+from stack_cfo.core.portfolio.valuation import ValuationSeries, build_valuation
+
+__all__ = [
+    "NOT_AI_NOTICE",
+    "AlertDecision",
+    "AlertRule",
+    "AlertWindow",
+    "AnalyticsSettings",
+    "CashFlow",
+    "Contribution",
+    "DateRange",
+    "Diversification",
+    "Driver",
+    "GroupKind",
+    "GroupSummary",
+    "HistoryPoint",
+    "HistoryRange",
+    "Holdings",
+    "HoldingsSnapshot",
+    "Insight",
+    "InsightThresholds",
+    "Interval",
+    "Metric",
+    "PerformanceHistory",
+    "PortfolioInputs",
+    "PortfolioSummary",
+    "Position",
+    "PositionSummary",
+    "PricePoint",
+    "PriceSeries",
+    "PriceSource",
+    "RiskMetrics",
+    "RiskParameters",
+    "SectorWeight",
+    "Severity",
+    "UnavailableReason",
+    "ValuationSeries",
+    "build_prompt_context",
+    "build_valuation",
+    "build_valuation_for",
+    "compute_diversification",
+    "compute_history",
+    "compute_risk",
+    "compute_summary",
+    "daily_returns",
+    "diversification_score",
+    "evaluate_alert",
+    "generate_insights",
+    "to_cents",
+    "write_narrative",
+]

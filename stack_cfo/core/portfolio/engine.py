@@ -1,0 +1,201 @@
+"""Entry points the RPC layer and the scheduler call. Pure and synchronous (CPU only).
+
+* :func:`compute_summary` -> :class:`~.models.PortfolioSummary` (``GetPortfolioSummary``);
+* :func:`compute_history` -> :class:`~.history.PerformanceHistory` (``GetPerformanceHistory``);
+* :func:`daily_returns` -> the TWR series (alerts need the last 90 days for their sigma);
+* :func:`build_valuation_for` -> the shared valuation, if a caller wants summary and history
+  from one pass (pass it back through ``valuation=``).
+
+``as_of`` is an aware instant; everything dated after its market date (in
+``settings.market_timezone``) is ignored, so a past ``as_of`` replays the summary as it was
+(given the same inputs).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound
+from stack_cfo.core.portfolio.diversification import compute_diversification
+from stack_cfo.core.portfolio.history import (
+    DateRange,
+    HistoryRange,
+    Interval,
+    PerformanceHistory,
+    history_points,
+    range_bounds,
+)
+from stack_cfo.core.portfolio.insights import generate_insights
+from stack_cfo.core.portfolio.models import (
+    HoldingsSnapshot,
+    PortfolioInputs,
+    PortfolioSummary,
+    PriceSeries,
+    RiskMetrics,
+)
+from stack_cfo.core.portfolio.risk import compute_risk
+from stack_cfo.core.portfolio.settings import AnalyticsSettings
+from stack_cfo.core.portfolio.summary import benchmark_week_return, summarize_holdings
+from stack_cfo.core.portfolio.valuation import (
+    ValuationSeries,
+    benchmark_returns_for,
+    build_valuation,
+    market_date,
+)
+
+_DEFAULT_SETTINGS = AnalyticsSettings()
+
+
+def _check_as_of(as_of: datetime) -> None:
+    if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise InvalidArgument.field("as_of", "must be a timezone-aware datetime")
+
+
+def current_snapshot(inputs: PortfolioInputs, day: date) -> HoldingsSnapshot:
+    """The snapshot in force on ``day``; NotFound without holdings, FailedPrecondition before the first."""
+    if not inputs.holdings:
+        raise NotFound("no holdings have been synced for this portfolio", reason="PORTFOLIO_NOT_FOUND")
+    chosen = None
+    for s in inputs.holdings:  # sorted by effective date
+        if s.effective <= day:
+            chosen = s
+    if chosen is None:
+        raise FailedPrecondition(
+            "the portfolio has no holdings on or before the requested date",
+            reason="NO_HOLDINGS_AS_OF",
+            metadata={"as_of_date": day.isoformat(), "first_effective": inputs.holdings[0].effective.isoformat()},
+        )
+    return chosen
+
+
+def benchmark_of(inputs: PortfolioInputs, settings: AnalyticsSettings) -> PriceSeries | None:
+    if inputs.benchmark is not None:
+        return inputs.benchmark
+    return inputs.prices.get(settings.benchmark_symbol)
+
+
+def build_valuation_for(
+    inputs: PortfolioInputs, *, as_of: datetime, settings: AnalyticsSettings = _DEFAULT_SETTINGS
+) -> ValuationSeries:
+    _check_as_of(as_of)
+    return build_valuation(inputs, through=market_date(as_of, settings.tz), tz=settings.tz)
+
+
+def risk_of(series: ValuationSeries, benchmark: PriceSeries | None, settings: AnalyticsSettings) -> RiskMetrics:
+    """Risk metrics of the valuation's TWR series (last ``risk_window`` returns when set)."""
+    returns = series.returns
+    bench = benchmark_returns_for(series, benchmark) if benchmark is not None else None
+    idx = series.return_index
+    if settings.risk_window is not None and len(returns) > settings.risk_window:
+        returns = returns[-settings.risk_window :]
+        idx = idx[-settings.risk_window :]
+        bench = bench[-settings.risk_window :] if bench is not None else None
+    start = series.days[int(idx[0]) - 1] if len(idx) else None
+    end = series.days[int(idx[-1])] if len(idx) else None
+    return compute_risk(returns, bench, params=settings.risk_parameters(), start=start, end=end)
+
+
+def compute_summary(
+    inputs: PortfolioInputs,
+    *,
+    as_of: datetime,
+    settings: AnalyticsSettings = _DEFAULT_SETTINGS,
+    valuation: ValuationSeries | None = None,
+) -> PortfolioSummary:
+    """The full portfolio summary at ``as_of`` (see the modules for each part's conventions)."""
+    _check_as_of(as_of)
+    tz = settings.tz
+    day = market_date(as_of, tz)
+    snap = current_snapshot(inputs, day)
+    holdings = snap.holdings
+    benchmark = benchmark_of(inputs, settings)
+
+    hs = summarize_holdings(
+        holdings, inputs.prices, as_of=as_of, tz=tz, stale_after=settings.stale_after, fx_to_base=inputs.fx_to_base
+    )
+    series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
+    risk = risk_of(series, benchmark, settings)
+    diversification = compute_diversification(
+        hs.positions,
+        cash_weight=hs.cash_weight,
+        target_positions=settings.target_positions,
+        target_sectors=settings.target_sectors,
+    )
+    bench_symbol = benchmark.symbol if benchmark is not None else settings.benchmark_symbol
+    bench_week = benchmark_week_return(benchmark, as_of=as_of, tz=tz)
+    insights = generate_insights(
+        positions=hs.positions,
+        baskets=hs.baskets,
+        sectors=hs.sectors,
+        risk=risk,
+        cash=hs.cash,
+        cash_weight=hs.cash_weight,
+        benchmark_symbol=bench_symbol,
+        benchmark_week_return=bench_week,
+        as_of=as_of,
+        thresholds=settings.thresholds,
+    )
+    return PortfolioSummary(
+        user=holdings.user,
+        base_currency=holdings.base_currency,
+        as_of=as_of,
+        market_date=day,
+        total_value=hs.total_value,
+        cash=hs.cash,
+        invested_value=hs.invested_value,
+        cost_basis=hs.cost_basis,
+        total_gain=hs.total_gain,
+        total_return=hs.total_return,
+        positions_missing_cost=hs.positions_missing_cost,
+        day_change=hs.day_change,
+        day_return=hs.day_return,
+        week_return=hs.week_return,
+        benchmark_symbol=bench_symbol,
+        benchmark_week_return=bench_week,
+        cash_weight=hs.cash_weight,
+        positions=hs.positions,
+        baskets=hs.baskets,
+        sectors=hs.sectors,
+        risk=risk,
+        diversification=diversification,
+        insights=insights,
+        history_start=series.days[0] if series.days else None,
+        history_end=series.days[-1] if series.days else None,
+        prices_as_of=hs.prices_as_of,
+    )
+
+
+def compute_history(
+    inputs: PortfolioInputs,
+    *,
+    as_of: datetime,
+    range: HistoryRange | DateRange = HistoryRange.ONE_YEAR,
+    interval: Interval = Interval.DAILY,
+    settings: AnalyticsSettings = _DEFAULT_SETTINGS,
+    valuation: ValuationSeries | None = None,
+) -> PerformanceHistory:
+    """Chart points over ``range`` ending at ``as_of`` (see :mod:`.history`)."""
+    _check_as_of(as_of)
+    tz = settings.tz
+    day = market_date(as_of, tz)
+    if not inputs.holdings:
+        raise NotFound("no holdings have been synced for this portfolio", reason="PORTFOLIO_NOT_FOUND")
+    start, end = range_bounds(range, day)
+    series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
+    benchmark = benchmark_of(inputs, settings)
+    points = history_points(series, benchmark, start=start, end=end, interval=interval)
+    return PerformanceHistory(
+        start=start,
+        end=end,
+        interval=interval,
+        benchmark_symbol=benchmark.symbol if benchmark is not None else None,
+        points=points,
+    )
+
+
+def daily_returns(
+    inputs: PortfolioInputs, *, as_of: datetime, settings: AnalyticsSettings = _DEFAULT_SETTINGS
+) -> tuple[tuple[date, float], ...]:
+    """The daily TWR returns up to ``as_of``: ``(day the return ends on, return)``."""
+    series = build_valuation_for(inputs, as_of=as_of, settings=settings)
+    return tuple(zip(series.return_dates, (float(r) for r in series.returns), strict=True))

@@ -1,0 +1,161 @@
+"""Performance history for charts: value, cumulative TWR, drawdown and the benchmark, over a range.
+
+**Ranges** end at the as-of market date ``d`` and start at: 1W ``d - 7 days``; 1M / 3M / 1Y the
+same day 1 / 3 / 12 calendar months earlier (clamped to the month's last day); YTD December 31
+of the previous year; ALL the first valuation day; or explicit dates. The first point (the
+*anchor*) is the last valuation day on or before the start, so "YTD" is measured from the last
+close of the previous year, as brokers do; if the history begins after the start, the anchor
+is the first valuation day.
+
+**Ratios are rebased to the anchor:** ``cumulative_twr`` is 0 there, and ``drawdown`` is measured
+from the running peak of the TWR index since the anchor (computed on *daily* data even when
+points are weekly, so a mid-week trough is not lost between samples). Drawdown uses the TWR
+index, never raw value, so deposits cannot hide losses.
+
+**Weekly** points are the anchor plus the last valuation day of every ISO week after it (the
+current, partial week ends on the latest day).
+
+**Benchmark**: ``B(x) / B(anchor) - 1`` with ``B(x)`` the benchmark's last close on or before
+``x`` (the same carry-forward rule as valuation); ``None`` where the benchmark has no close yet.
+
+``value`` is the exact Decimal value on that day (:meth:`~.valuation.ValuationSeries.exact_value`);
+``net_flow`` is the sum of flows booked after the previous point up to and including this one.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+import numpy as np
+
+from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.core.portfolio.models import HistoryPoint, PriceSeries
+from stack_cfo.core.portfolio.valuation import ValuationSeries
+
+
+class HistoryRange(StrEnum):
+    ONE_WEEK = "1W"
+    ONE_MONTH = "1M"
+    THREE_MONTHS = "3M"
+    YEAR_TO_DATE = "YTD"
+    ONE_YEAR = "1Y"
+    ALL = "ALL"
+
+
+class Interval(StrEnum):
+    DAILY = "DAILY"
+    WEEKLY = "WEEKLY"
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Explicit inclusive dates (market dates)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise InvalidArgument.field("start", "must not be after end")
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceHistory:
+    """Chart points plus what they cover."""
+
+    start: date | None
+    end: date
+    interval: Interval
+    benchmark_symbol: str | None
+    points: tuple[HistoryPoint, ...]
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier, clamped to the month's length."""
+    y, m = divmod(day.year * 12 + (day.month - 1) - months, 12)
+    m += 1
+    return date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+
+
+def range_bounds(spec: HistoryRange | DateRange, market_day: date) -> tuple[date | None, date]:
+    """``(start, end)`` of a range ending on ``market_day``; start ``None`` means from the beginning."""
+    if isinstance(spec, DateRange):
+        return spec.start, min(spec.end, market_day)
+    match spec:
+        case HistoryRange.ONE_WEEK:
+            return market_day - timedelta(days=7), market_day
+        case HistoryRange.ONE_MONTH:
+            return months_before(market_day, 1), market_day
+        case HistoryRange.THREE_MONTHS:
+            return months_before(market_day, 3), market_day
+        case HistoryRange.ONE_YEAR:
+            return months_before(market_day, 12), market_day
+        case HistoryRange.YEAR_TO_DATE:
+            return date(market_day.year - 1, 12, 31), market_day
+        case HistoryRange.ALL:
+            return None, market_day
+    raise InvalidArgument.field("range", f"unknown range {spec!r}")
+
+
+def history_points(
+    series: ValuationSeries,
+    benchmark: PriceSeries | None,
+    *,
+    start: date | None,
+    end: date,
+    interval: Interval = Interval.DAILY,
+) -> tuple[HistoryPoint, ...]:
+    """Points from the anchor (last valuation day on or before ``start``) through ``end``."""
+    last = series.index_on_or_before(end)
+    if last < 0:
+        return ()
+    anchor = 0 if start is None else max(series.index_on_or_before(start), 0)
+    if anchor > last:
+        return ()
+    wealth = series.wealth[anchor : last + 1] / series.wealth[anchor]
+    peak = np.maximum.accumulate(wealth)
+    drawdown = wealth / peak - 1.0
+
+    chosen = _sample(series.days, anchor, last, interval)
+
+    bench_base: Decimal | None = None
+    if benchmark is not None:
+        bench_base = benchmark.close_on_or_before(series.days[anchor])
+
+    points = []
+    prev = anchor - 1
+    for i in chosen:
+        flow = sum(series.flows_exact[prev + 1 : i + 1], Decimal(0))
+        bench: float | None = None
+        if benchmark is not None and bench_base is not None:
+            b = benchmark.close_on_or_before(series.days[i])
+            if b is not None:
+                bench = float(b / bench_base - 1)
+        k = i - anchor
+        points.append(
+            HistoryPoint(
+                date=series.days[i],
+                value=series.exact_value(i),
+                cumulative_twr=float(wealth[k] - 1.0),
+                drawdown=float(drawdown[k]),
+                benchmark_cumulative=bench,
+                net_flow=flow,
+            )
+        )
+        prev = i
+    return tuple(points)
+
+
+def _sample(days: tuple[date, ...], anchor: int, last: int, interval: Interval) -> list[int]:
+    if interval is Interval.DAILY:
+        return list(range(anchor, last + 1))
+    chosen = [anchor]
+    for i in range(anchor + 1, last + 1):
+        nxt = i + 1
+        if nxt > last or days[nxt].isocalendar()[:2] != days[i].isocalendar()[:2]:
+            chosen.append(i)
+    return chosen

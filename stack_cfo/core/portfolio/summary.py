@@ -1,0 +1,338 @@
+"""Current holdings valued at ``as_of``: totals, per-position figures and basket/sector aggregates.
+
+All money is exact Decimal (a local context of 50 significant digits, so products of long
+quantities and prices are never rounded); nothing is quantised here. Round once at
+presentation with :func:`~.models.to_cents` (ROUND_HALF_EVEN, 2 dp): 3 × 33.333 is 99.999
+here and 100.00 on screen. Ratios (weights, returns) are floats computed from the exact
+Decimal quotient.
+
+**Price of a position.** The latest intraday quote (at or before ``as_of``) when its market
+date is after the last daily bar's date; otherwise the last daily close dated on or before the
+as-of market date. No price at all: its average cost (``COST_BASIS``), else not valued
+(``NONE``, excluded from every total).
+
+**Day change** = quantity × (price - previous close) × fx, where the previous close is the one
+reported with the quote/bar, else the preceding daily close. A stale price (older than
+``stale_after``; a daily bar counts from the end of its market day) contributes a day change of
+0. The portfolio's day return is ``day_change / (total_value - day_change)``: today's holdings
+at the previous close, not adjusted for today's trades.
+
+**Total return** = Σ (market value - cost) / Σ cost over positions whose average cost is known;
+it is an unrealised figure that ignores cash, realised gains and income. The flow-neutral
+performance figure is the TWR in :mod:`.risk`.
+
+**Weights** are float fractions of *invested value* (the sum of valued positions); cash is
+reported separately as ``cash_weight`` = cash / total value.
+
+**Week return** (positions, baskets, sectors, benchmark) is holdings-based: current quantities
+priced now versus at the last close on or before ``as_of``'s market date minus 7 days. A group's
+week return is Σ(now - then) / Σ then over its positions with both prices, and each position's
+*contribution* is its (now - then) / Σ then, so contributions add up to the group's return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal, localcontext
+
+from stack_cfo.core.portfolio.models import (
+    Contribution,
+    GroupKind,
+    GroupSummary,
+    Holdings,
+    Position,
+    PositionSummary,
+    PriceSeries,
+    PriceSource,
+)
+from stack_cfo.core.portfolio.valuation import fx_rate, market_date
+
+UNCLASSIFIED_SECTOR = "Unclassified"
+_ZERO = Decimal(0)
+_WEEK = timedelta(days=7)
+_PRECISION = 50
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
+    """``numerator / denominator`` as a float, ``None`` when the denominator is zero."""
+    if denominator == 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return float(numerator / denominator)
+
+
+def bar_instant(day: date, tz: tzinfo) -> datetime:
+    """The instant a daily bar is taken to describe: the end of its market day (in UTC)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LivePrice:
+    price: Decimal | None
+    source: PriceSource
+    at: datetime | None
+    previous_close: Decimal | None
+    #: Market date of the price (for week lookbacks).
+    day: date | None
+
+
+def live_price(
+    position: Position, series: PriceSeries | None, *, as_of: datetime, market_day: date, tz: tzinfo
+) -> LivePrice:
+    """The price a position is valued at (see module docstring)."""
+    if series is not None:
+        i = series.index_on_or_before(market_day)
+        q = series.quote
+        if q is not None and q.at <= as_of:  # type: ignore[operator]
+            q_day = market_date(q.at, tz)
+            if i < 0 or q_day > series.dates[i]:
+                prev = q.previous_close
+                if prev is None:
+                    prev = series.close_on_or_before(q_day - timedelta(days=1))
+                assert isinstance(q.at, datetime)
+                return LivePrice(q.close, PriceSource.QUOTE, q.at, prev, q_day)
+        if i >= 0:
+            d = series.dates[i]
+            return LivePrice(series.closes[i], PriceSource.CLOSE, bar_instant(d, tz), series.previous_close_at(i), d)
+    if position.average_cost is not None:
+        return LivePrice(position.average_cost, PriceSource.COST_BASIS, None, None, None)
+    return LivePrice(None, PriceSource.NONE, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    summary: PositionSummary
+    #: Value a week ago at current quantity (base currency), when both prices exist.
+    week_start_value: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingsSummary:
+    """What :func:`summarize_holdings` computes; :mod:`.engine` folds it into the summary."""
+
+    total_value: Decimal
+    cash: Decimal
+    invested_value: Decimal
+    cost_basis: Decimal
+    total_gain: Decimal
+    total_return: float | None
+    positions_missing_cost: int
+    day_change: Decimal
+    day_return: float | None
+    week_return: float | None
+    cash_weight: float | None
+    positions: tuple[PositionSummary, ...]
+    baskets: tuple[GroupSummary, ...]
+    sectors: tuple[GroupSummary, ...]
+    prices_as_of: datetime | None
+
+
+def summarize_holdings(
+    holdings: Holdings,
+    prices: Mapping[str, PriceSeries],
+    *,
+    as_of: datetime,
+    tz: tzinfo,
+    stale_after: timedelta,
+    fx_to_base: Mapping[str, Decimal] | None = None,
+) -> HoldingsSummary:
+    """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic."""
+    market_day = market_date(as_of, tz)
+    week_ref = market_day - _WEEK
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        rows: list[_Row] = []
+        for p in holdings.positions:
+            rows.append(
+                _position_row(
+                    p,
+                    prices.get(p.symbol),
+                    holdings.base_currency,
+                    fx_to_base,
+                    as_of=as_of,
+                    market_day=market_day,
+                    week_ref=week_ref,
+                    tz=tz,
+                    stale_after=stale_after,
+                )
+            )
+
+        invested = sum((r.summary.market_value for r in rows if r.summary.market_value is not None), _ZERO)
+        total = invested + holdings.cash
+        rows = [_with_weight(r, invested) for r in rows]
+        rows.sort(key=lambda r: (r.summary.market_value is None, -(r.summary.market_value or _ZERO), r.summary.symbol))
+
+        cost = sum(
+            (r.summary.cost_basis for r in rows if r.summary.unrealized_pnl is not None and r.summary.cost_basis),
+            _ZERO,
+        )
+        gain = sum((r.summary.unrealized_pnl for r in rows if r.summary.unrealized_pnl is not None), _ZERO)
+        missing_cost = sum(1 for r in rows if r.summary.average_cost is None)
+        day_change = sum((r.summary.day_change for r in rows if r.summary.day_change is not None), _ZERO)
+        week_return, _ = _week(rows)
+
+        baskets = _groups(rows, GroupKind.BASKET, invested)
+        sectors = _groups(rows, GroupKind.SECTOR, invested)
+        price_times = [r.summary.price_at for r in rows if r.summary.price_at is not None]
+        return HoldingsSummary(
+            total_value=total,
+            cash=holdings.cash,
+            invested_value=invested,
+            cost_basis=cost,
+            total_gain=gain,
+            total_return=ratio(gain, cost),
+            positions_missing_cost=missing_cost,
+            day_change=day_change,
+            day_return=ratio(day_change, total - day_change),
+            week_return=week_return,
+            cash_weight=ratio(holdings.cash, total),
+            positions=tuple(r.summary for r in rows),
+            baskets=baskets,
+            sectors=sectors,
+            prices_as_of=max(price_times) if price_times else None,
+        )
+
+
+def _position_row(
+    p: Position,
+    series: PriceSeries | None,
+    base_currency: str,
+    fx_to_base: Mapping[str, Decimal] | None,
+    *,
+    as_of: datetime,
+    market_day: date,
+    week_ref: date,
+    tz: tzinfo,
+    stale_after: timedelta,
+) -> _Row:
+    rate = fx_rate(p, base_currency, fx_to_base)
+    lp = live_price(p, series, as_of=as_of, market_day=market_day, tz=tz)
+    live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
+    stale = live and lp.at is not None and as_of - lp.at > stale_after
+    mv = p.quantity * lp.price * rate if lp.price is not None else None
+    cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None
+    pnl = mv - cost_basis if mv is not None and cost_basis is not None else None
+
+    day_change: Decimal | None = None
+    day_return: float | None = None
+    if stale:
+        day_change, day_return = _ZERO, 0.0
+    elif live and lp.price is not None and lp.previous_close is not None:
+        day_change = p.quantity * (lp.price - lp.previous_close) * rate
+        day_return = ratio(lp.price - lp.previous_close, lp.previous_close)
+    elif lp.source is PriceSource.COST_BASIS:
+        day_change, day_return = _ZERO, 0.0
+
+    week_return: float | None = None
+    week_start: Decimal | None = None
+    if live and series is not None and lp.price is not None and lp.day is not None:
+        i = series.index_on_or_before(week_ref)
+        if i >= 0 and series.dates[i] < lp.day:
+            ref = series.closes[i]
+            week_return = ratio(lp.price - ref, ref)
+            week_start = p.quantity * ref * rate
+
+    summary = PositionSummary(
+        symbol=p.symbol,
+        quantity=p.quantity,
+        currency=p.currency,
+        sector=p.sector or UNCLASSIFIED_SECTOR,
+        asset_class=p.asset_class,
+        basket=p.basket,
+        tags=p.tags,
+        price=lp.price,
+        price_source=lp.source,
+        price_at=lp.at,
+        previous_close=lp.previous_close,
+        market_value=mv,
+        weight=None,
+        average_cost=p.average_cost,
+        cost_basis=cost_basis,
+        unrealized_pnl=pnl,
+        unrealized_return=ratio(pnl, cost_basis) if pnl is not None and cost_basis is not None else None,
+        day_change=day_change,
+        day_return=day_return,
+        week_return=week_return,
+        stale=stale,
+    )
+    return _Row(summary, week_start)
+
+
+def _with_weight(row: _Row, invested: Decimal) -> _Row:
+    s = row.summary
+    if s.market_value is None:
+        return row
+    return _Row(replace(s, weight=ratio(s.market_value, invested)), row.week_start_value)
+
+
+def _week(rows: list[_Row]) -> tuple[float | None, tuple[Contribution, ...]]:
+    """Holdings-based week return of ``rows`` and each row's contribution (worst first)."""
+    with_both = [r for r in rows if r.week_start_value is not None and r.summary.market_value is not None]
+    start = sum((r.week_start_value for r in with_both if r.week_start_value is not None), _ZERO)
+    if start == 0:
+        return None, ()
+    contributions = []
+    end = _ZERO
+    for r in with_both:
+        assert r.week_start_value is not None and r.summary.market_value is not None
+        end += r.summary.market_value
+        c = ratio(r.summary.market_value - r.week_start_value, start)
+        contributions.append(Contribution(r.summary.symbol, r.summary.week_return, c if c is not None else 0.0))
+    contributions.sort(key=lambda c: (c.contribution, c.symbol))
+    return ratio(end - start, start), tuple(contributions)
+
+
+def _groups(rows: list[_Row], kind: GroupKind, invested: Decimal) -> tuple[GroupSummary, ...]:
+    members: dict[str, list[_Row]] = {}
+    for r in rows:
+        if r.summary.market_value is None:
+            continue
+        key = r.summary.basket if kind is GroupKind.BASKET else r.summary.sector
+        if key is None:
+            continue
+        members.setdefault(key, []).append(r)
+    groups = []
+    for name, rs in members.items():
+        mv = sum((r.summary.market_value for r in rs if r.summary.market_value is not None), _ZERO)
+        known = [r.summary for r in rs if r.summary.unrealized_pnl is not None]
+        cost = sum((s.cost_basis for s in known if s.cost_basis is not None), _ZERO)
+        pnl = sum((s.unrealized_pnl for s in known if s.unrealized_pnl is not None), _ZERO)
+        dc = sum((r.summary.day_change for r in rs if r.summary.day_change is not None), _ZERO)
+        week_return, contributors = _week(rs)
+        groups.append(
+            GroupSummary(
+                kind=kind,
+                name=name,
+                symbols=tuple(r.summary.symbol for r in rs),
+                market_value=mv,
+                weight=ratio(mv, invested),
+                cost_basis=cost,
+                unrealized_pnl=pnl,
+                unrealized_return=ratio(pnl, cost),
+                day_change=dc,
+                day_return=ratio(dc, mv - dc),
+                week_return=week_return,
+                week_contributors=contributors,
+            )
+        )
+    groups.sort(key=lambda g: (-g.market_value, g.name))
+    return tuple(groups)
+
+
+def benchmark_week_return(benchmark: PriceSeries | None, *, as_of: datetime, tz: tzinfo) -> float | None:
+    """The benchmark's price return over the same week as :func:`summarize_holdings` uses."""
+    if benchmark is None:
+        return None
+    market_day = market_date(as_of, tz)
+    lp = live_price(
+        Position(symbol=benchmark.symbol, quantity=Decimal(1)), benchmark, as_of=as_of, market_day=market_day, tz=tz
+    )
+    if lp.price is None or lp.day is None or lp.source is PriceSource.COST_BASIS:
+        return None
+    i = benchmark.index_on_or_before(market_day - _WEEK)
+    if i < 0 or benchmark.dates[i] >= lp.day:
+        return None
+    return ratio(lp.price - benchmark.closes[i], benchmark.closes[i])
