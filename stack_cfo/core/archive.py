@@ -1,0 +1,159 @@
+"""The archive port: write-once, content-addressed blobs (chat transcripts, AI texts).
+
+Implemented by the PostgreSQL store (the default) and by
+:class:`stack_cfo.zerog.storage.client.ZeroGStorageStore` (0G Storage), and wrapped by
+:class:`stack_cfo.crypto.envelope.EncryptingArchiveStore`, which seals every blob under the
+owner's data key so that destroying that key erases the archive everywhere, even on storage
+that cannot delete.
+
+Errors (all in the tree of :mod:`stack_cfo.core.errors`)::
+
+    NotFound
+    ├── ArchiveNotFound        ARCHIVE_NOT_FOUND         no archive at this address (or not yours)
+    └── ArchivePruned          ARCHIVE_PRUNED            the storage network dropped the bytes
+    Unavailable
+    └── ArchiveNotFinalized    ARCHIVE_NOT_FINALIZED     uploaded, not final yet: retry later
+    FailedPrecondition
+    ├── ArchiveCorrupted       ARCHIVE_CORRUPTED         bytes do not match the address, or the
+    │                                                    sealed blob does not authenticate
+    ├── ArchiveKeyDestroyed    ARCHIVE_KEY_DESTROYED     the owner's data key was erased
+    └── ArchiveKeyMismatch     ARCHIVE_KEY_MISMATCH      the configured master key cannot unwrap
+                                                         the owner's data key
+    InvalidArgument            ARCHIVE_ADDRESS_INVALID   an address no backend can parse
+
+Stores retry transient failures themselves; an :class:`ArchiveCorrupted` is raised only once
+a store has given up (it never returns bytes that failed their check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+
+__all__ = [
+    "AI_ARTIFACTS",
+    "AI_SUMMARIES",
+    "CHAT_SESSIONS",
+    "NAMESPACES",
+    "ArchiveCorrupted",
+    "ArchiveKeyDestroyed",
+    "ArchiveKeyMismatch",
+    "ArchiveNotFinalized",
+    "ArchiveNotFound",
+    "ArchivePruned",
+    "ArchiveStore",
+    "invalid_address",
+]
+
+AI_SUMMARIES = "ai-summaries/"
+"""AI-written digest and summary texts."""
+AI_ARTIFACTS = "ai-artifacts/"
+"""Other AI outputs worth keeping (reports, structured answers)."""
+CHAT_SESSIONS = "chat-sessions/"
+"""Transcripts of archived chat sessions."""
+NAMESPACES: frozenset[str] = frozenset({AI_SUMMARIES, AI_ARTIFACTS, CHAT_SESSIONS})
+
+
+@runtime_checkable
+class ArchiveStore(Protocol):
+    """Write-once blob storage addressed by content.
+
+    ``owner`` is the user the blob belongs to (user id). Backends that hold plaintext use it
+    for access checks; the encrypting wrapper binds the sealed blob to it.
+    """
+
+    async def put(self, namespace: str, key: str, data: bytes, *, owner: str) -> str:
+        """Store ``data`` under ``namespace`` + ``key`` and return its content address.
+
+        Returns only once the blob is durable and retrievable (for 0G: finalized); a caller
+        may record the address as soon as this returns, and must not record anything when
+        it raises.
+        """
+        ...
+
+    async def get(self, address: str, *, owner: str) -> bytes:
+        """The bytes stored at ``address``; checked against the address before returning."""
+        ...
+
+
+def _md(address: str, extra: Mapping[str, object] | None) -> dict[str, object]:
+    return {"address": address, **(extra or {})}
+
+
+class ArchiveNotFound(NotFound):
+    """Nothing is stored at this address (or it belongs to someone else)."""
+
+    default_reason = "ARCHIVE_NOT_FOUND"
+
+    def __init__(self, address: str, message: str = "", *, metadata: Mapping[str, object] | None = None) -> None:
+        super().__init__(message or f"no archive at {address}", metadata=_md(address, metadata))
+        self.address = address
+
+
+class ArchivePruned(NotFound):
+    """The storage network has pruned the bytes: the address is known but cannot be served."""
+
+    default_reason = "ARCHIVE_PRUNED"
+
+    def __init__(self, address: str, message: str = "", *, metadata: Mapping[str, object] | None = None) -> None:
+        super().__init__(
+            message or f"archive {address} was pruned by the storage network", metadata=_md(address, metadata)
+        )
+        self.address = address
+
+
+class ArchiveNotFinalized(Unavailable):
+    """The upload is known but not final yet (0G: segments still replicating). Retry later."""
+
+    default_reason = "ARCHIVE_NOT_FINALIZED"
+
+    def __init__(self, address: str, message: str = "", *, metadata: Mapping[str, object] | None = None) -> None:
+        super().__init__(message or f"archive {address} is not finalized yet", metadata=_md(address, metadata))
+        self.address = address
+
+
+class ArchiveCorrupted(FailedPrecondition):
+    """The bytes do not match their address, or a sealed blob fails authentication.
+
+    ``detail`` (also in metadata) is one of ``root_mismatch``, ``authentication_failed``,
+    ``context_mismatch`` or ``malformed``.
+    """
+
+    default_reason = "ARCHIVE_CORRUPTED"
+
+    def __init__(
+        self, address: str, message: str, *, detail: str, metadata: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(message, metadata={**_md(address, metadata), "detail": detail})
+        self.address = address
+        self.detail = detail
+
+
+class ArchiveKeyDestroyed(FailedPrecondition):
+    """The owner's data key was destroyed (erasure): the archive can never be read again."""
+
+    default_reason = "ARCHIVE_KEY_DESTROYED"
+
+    def __init__(self, address: str, message: str = "", *, metadata: Mapping[str, object] | None = None) -> None:
+        super().__init__(
+            message or f"archive {address} was erased: its data key has been destroyed",
+            metadata=_md(address, metadata),
+        )
+        self.address = address
+
+
+class ArchiveKeyMismatch(FailedPrecondition):
+    """The configured master key(s) cannot unwrap the owner's data key (wrong or missing key id)."""
+
+    default_reason = "ARCHIVE_KEY_MISMATCH"
+
+    def __init__(self, message: str, *, kek_id: str, metadata: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, metadata={"kek_id": kek_id, **(metadata or {})})
+        self.kek_id = kek_id
+
+
+def invalid_address(address: str, why: str) -> InvalidArgument:
+    """The error for an address no backend understands."""
+    return InvalidArgument.field("address", f"{why}: {address!r}", reason="ARCHIVE_ADDRESS_INVALID")

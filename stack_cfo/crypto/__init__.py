@@ -1,0 +1,1 @@
+"""Cryptography used by the service: envelope encryption of archives (:mod:`.envelope`)."""
