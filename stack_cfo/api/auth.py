@@ -19,7 +19,7 @@ from pathlib import Path
 import jwt
 
 from stack_cfo.config import AuthConfig
-from stack_cfo.core.errors import NotFound, PermissionDenied, Unauthenticated
+from stack_cfo.core.errors import PermissionDenied, Unauthenticated
 from stack_cfo.secret import Secret
 
 
@@ -56,14 +56,6 @@ def reset_principal(token: contextvars.Token[Principal | None]) -> None:
     _current.reset(token)
 
 
-def authorize_user(principal: Principal, user_id: str, *, resource: str) -> None:
-    """Allow a user on their own resources and a service on anyone's; else NOT_FOUND."""
-    if principal.is_service or principal.user_id == user_id:
-        return
-    raise NotFound.resource(resource.split("/")[-2] if "/" in resource else "resource", resource,
-                            reason="RESOURCE_NOT_FOUND")
-
-
 def require_service(principal: Principal, *, operation: str) -> None:
     if not principal.is_service:
         raise PermissionDenied(
@@ -90,10 +82,10 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization:
-            raise Unauthenticated("missing authorization metadata", reason="MISSING_CREDENTIALS")
+            raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="MALFORMED_CREDENTIALS")
+            raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID")
         claims = self._decode(token.strip())
         scope = claims.get("scope", "")
         if isinstance(scope, str):
@@ -105,12 +97,12 @@ class TokenVerifier:
         sub = str(claims.get("sub", ""))
         if self._cfg.service_scope in scopes:
             if not sub:
-                raise Unauthenticated("service token needs a sub claim", reason="INVALID_TOKEN")
+                raise Unauthenticated("service token needs a sub claim", reason="TOKEN_INVALID")
             return Principal(service=sub)
         try:
             user_id = str(uuid.UUID(sub))
         except ValueError:
-            raise Unauthenticated("token sub must be a user id (UUID)", reason="INVALID_TOKEN") from None
+            raise Unauthenticated("token sub must be a user id (UUID)", reason="TOKEN_INVALID") from None
         return Principal(user_id=user_id)
 
     def _decode(self, token: str) -> dict[str, object]:
@@ -125,14 +117,14 @@ class TokenVerifier:
         try:
             alg = jwt.get_unverified_header(token).get("alg", "")
         except jwt.PyJWTError:
-            raise Unauthenticated("token is not a JWT", reason="INVALID_TOKEN") from None
+            raise Unauthenticated("token is not a JWT", reason="TOKEN_INVALID") from None
         keys: list[tuple[object, list[str]]] = []
         if alg in _HS and self._secret is not None:
             keys.append((self._secret.get(), _HS))
         if alg in _ASYM:
             keys.extend((k, _ASYM) for k in self._public_keys)
         if not keys:
-            raise Unauthenticated("token algorithm not accepted", reason="INVALID_TOKEN", metadata={"alg": alg})
+            raise Unauthenticated("token algorithm not accepted", reason="TOKEN_INVALID", metadata={"alg": alg})
         last: Exception | None = None
         for key, algs in keys:
             try:
@@ -142,7 +134,7 @@ class TokenVerifier:
             except jwt.PyJWTError as exc:
                 last = exc
         raise Unauthenticated(
-            "token rejected", reason="INVALID_TOKEN", metadata={"detail": type(last).__name__}
+            "token rejected", reason="TOKEN_INVALID", metadata={"detail": type(last).__name__}
         )
 
 

@@ -167,14 +167,14 @@ async def test_authentication(db_dsn: str, data_dir: Path) -> None:
         assert await _call(srv.channel, "WhoAmI", srv.auth(service="billing")) == b"service:billing"
 
         cases = {
-            "MISSING_CREDENTIALS": None,
-            "MALFORMED_CREDENTIALS": [("authorization", "Basic abc")],
-            "INVALID_TOKEN": [
+            "TOKEN_MISSING": None,
+            "TOKEN_INVALID": [
                 ("authorization", "Bearer " + mint_token(Secret("another-secret-entirely-1234567890"), user_id=user))
             ],
             "TOKEN_EXPIRED": [("authorization", "Bearer " + srv.token(user, ttl=-120))],
         }
-        for reason, md in cases.items():
+        cases_list = [*cases.items(), ("TOKEN_INVALID", [("authorization", "Basic abc")])]
+        for reason, md in cases_list:
             with pytest.raises(grpc.aio.AioRpcError) as ei:
                 await _call(srv.channel, "WhoAmI", md)
             assert ei.value.code() == grpc.StatusCode.UNAUTHENTICATED, reason

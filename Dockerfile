@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: build a wheel with its dependencies, then a slim runtime as a non-root user.
+FROM python:3.11-slim AS build
+WORKDIR /src
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY pyproject.toml README.md ./
+COPY stack_cfo ./stack_cfo
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --upgrade pip \
+ && /opt/venv/bin/pip install .
+
+FROM python:3.11-slim AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    STACK_CFO_LISTEN=0.0.0.0:50051 \
+    STACK_CFO_METRICS_LISTEN=0.0.0.0:9464 \
+    STACK_CFO_MIGRATIONS_DIR=/app/migrations \
+    STACK_CFO_DATA_DIR=/var/lib/stack-cfo
+RUN groupadd --system --gid 10001 stackcfo \
+ && useradd --system --uid 10001 --gid stackcfo --home-dir /var/lib/stack-cfo --create-home stackcfo
+COPY --from=build /opt/venv /opt/venv
+COPY migrations /app/migrations
+COPY config.example.yaml /app/config.example.yaml
+WORKDIR /app
+USER 10001:10001
+EXPOSE 50051 9464
+# gRPC server by default; the scheduler is the other entrypoint:
+#   docker run IMAGE scheduler
+ENTRYPOINT ["stack-cfo"]
+CMD ["serve"]
