@@ -17,6 +17,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.migrations import Migrator
 from stack_cfo.telemetry.tracing import setup_tracing
@@ -25,6 +29,8 @@ from tests.support import logcapture
 # Instrument grpc.aio before any server is created, as `serve` does, so the tests run the
 # production interceptor stack (including the Health/Watch exclusion).
 setup_tracing("stack-cfo-test")
+SPANS = InMemorySpanExporter()
+trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(SPANS))  # type: ignore[attr-defined]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,3 +121,10 @@ async def database(db_dsn: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def data_dir(tmp_path: object) -> object:
     return tmp_path
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    """Finished OpenTelemetry spans (cleared at the start of the test)."""
+    SPANS.clear()
+    return SPANS
