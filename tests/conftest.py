@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
-
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.migrations import Migrator
