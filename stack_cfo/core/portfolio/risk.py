@@ -37,7 +37,7 @@ Where empyrical returns NaN, ±inf or a float-residue giant (1e16), we return an
 * zero dispersion -> ``ZERO_DISPERSION``: a series is constant when ``max - min <= 1e-12 ·
   (1 + max|x|)``. Returns are relative to wealth ``1 + r``, so a TWR series rebuilt from
   constant-growth prices (which carries ~1e-16 noise) is recognised as constant, where a plain
-  ``std`` would give a Sharpe near 1e13. A constant series has volatility exactly 0 (empyrical:
+  ``std`` gives a Sharpe near 1e14. A constant series has volatility exactly 0 (empyrical:
   a 1e-17 residue). Sortino with a downside deviation at or below 1e-12 (no day under ``rf_d``)
   is ``ZERO_DISPERSION``; beta with a constant benchmark too;
 * no benchmark or no shared date -> ``NO_BENCHMARK``;
@@ -214,6 +214,8 @@ def _benchmark_metrics(
 ) -> tuple[Metric, Metric, Metric, int]:
     if benchmark_returns is None:
         return _NB, _NB, _NB, 0
+    if len(r) < 2:
+        return _IH, _IH, _IH, 0
     b_all = np.array([np.nan if v is None else v for v in benchmark_returns], dtype=np.float64)
     if b_all.shape != r.shape:
         raise ValueError("benchmark_returns must align with returns")

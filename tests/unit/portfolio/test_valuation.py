@@ -1,0 +1,249 @@
+"""Valuation history and time-weighted returns: deposits and withdrawals are never performance."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from stack_cfo.core.errors import FailedPrecondition
+from stack_cfo.core.portfolio import (
+    AnalyticsSettings,
+    CashFlow,
+    PortfolioInputs,
+    build_valuation,
+    compute_summary,
+)
+from stack_cfo.core.portfolio.valuation import time_weighted_returns
+
+from .factories import NY, after_close, position, series, snapshot, weekdays
+
+D = Decimal
+DAYS = weekdays(date(2024, 3, 4), 10)  # Mon 4 Mar .. Fri 15 Mar 2024
+
+
+def value_by_day(inputs: PortfolioInputs, through: date = DAYS[-1]) -> dict[date, float]:
+    s = build_valuation(inputs, through=through, tz=NY)
+    return dict(zip(s.days, s.values.tolist(), strict=True))
+
+
+def test_deposit_on_a_flat_day_is_a_zero_return() -> None:
+    closes = ["100"] * 4
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", 10, "100")], cash=0),
+            # The deposit of 5,000 arrives on day 2 and is in the holdings synced that day.
+            snapshot(DAYS[2], [position("AAA", 10, "100")], cash=5000),
+        ),
+        prices={"AAA": series("AAA", DAYS[:4], closes)},
+        cash_flows=(CashFlow(DAYS[2], D(5000)),),
+    )
+    s = build_valuation(inputs, through=DAYS[3], tz=NY)
+    assert s.values.tolist() == [1000.0, 1000.0, 6000.0, 6000.0]
+    assert s.returns.tolist() == [0.0, 0.0, 0.0]
+    assert s.wealth[-1] == 1.0
+
+
+def test_deposit_and_withdrawal_returns_are_price_returns_only() -> None:
+    """Price +10 % on a deposit day and -5 % on a withdrawal day: the TWR sees only those."""
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", 10, "100")], cash=0),
+            snapshot(DAYS[1], [position("AAA", 10, "100")], cash=1000),  # +1,000 deposit
+            snapshot(DAYS[2], [position("AAA", 10, "100")], cash=400),  # -600 withdrawal
+        ),
+        prices={"AAA": series("AAA", DAYS[:3], ["100", "110", "104.5"])},
+        cash_flows=(CashFlow(DAYS[1], D(1000)), CashFlow(DAYS[2], D(-600))),
+    )
+    s = build_valuation(inputs, through=DAYS[2], tz=NY)
+    assert s.values.tolist() == [1000.0, 2100.0, 1445.0]
+    # day 1: (2100 - 1000) / 1000 - 1 = +10 %; day 2: (1445 + 600) / 2100 - 1 = -2.619 % (cash is 1/2.1 of it)
+    assert s.returns[0] == pytest.approx(0.10, rel=1e-15)
+    assert s.returns[1] == pytest.approx(2045 / 2100 - 1, rel=1e-15)
+    # Total TWR is the product of the sub-period returns, unlike the raw value change (+44.5 %).
+    assert s.wealth[-1] - 1 == pytest.approx((1.10) * (2045 / 2100) - 1, rel=1e-15)
+
+
+def test_buying_with_a_deposit_keeps_the_twr_equal_to_the_asset_return() -> None:
+    closes = ["50", "55", "52.25", "60", "66"]
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", 20, "50")]),
+            # Deposit 5,500 on day 1 and buy 100 more at the close (55).
+            snapshot(DAYS[1], [position("AAA", 120, "54.17")]),
+            # Withdraw 3,000 on day 3 after selling 50 at 60.
+            snapshot(DAYS[3], [position("AAA", 70, "54.17")]),
+        ),
+        prices={"AAA": series("AAA", DAYS[:5], closes)},
+        cash_flows=(CashFlow(DAYS[1], D(5500)), CashFlow(DAYS[3], D(-3000))),
+    )
+    s = build_valuation(inputs, through=DAYS[4], tz=NY)
+    asset = [float(D(b) / D(a) - 1) for a, b in itertools.pairwise(closes)]
+    np.testing.assert_allclose(s.returns, asset, rtol=1e-14)
+    assert s.wealth[-1] == pytest.approx(66 / 50, rel=1e-14)
+
+
+def test_flow_dated_between_syncs_is_booked_when_holdings_first_show_it() -> None:
+    """A Tuesday deposit first seen in Thursday's sync must not look like a Tuesday loss + Thursday gain."""
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", 10, "100")], cash=0),
+            snapshot(DAYS[3], [position("AAA", 10, "100")], cash=1000),
+        ),
+        prices={"AAA": series("AAA", DAYS[:5], ["100"] * 5)},
+        cash_flows=(CashFlow(DAYS[1], D(1000)),),
+    )
+    s = build_valuation(inputs, through=DAYS[4], tz=NY)
+    assert s.flows.tolist() == [0.0, 0.0, 0.0, 1000.0, 0.0]
+    assert s.returns.tolist() == [0.0] * 4
+
+
+def test_flow_not_yet_in_any_snapshot_is_ignored() -> None:
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 10, "100")], cash=0),),
+        prices={"AAA": series("AAA", DAYS[:3], ["100", "101", "102"])},
+        cash_flows=(CashFlow(DAYS[1], D(500)),),
+    )
+    s = build_valuation(inputs, through=DAYS[2], tz=NY)
+    assert s.flows.tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_allclose(s.returns, [0.01, 102 / 101 - 1], rtol=1e-15)
+
+
+def test_flow_instant_is_dated_in_the_market_time_zone() -> None:
+    # 02:00 UTC on Wed 6 Mar is 21:00 on Tue 5 Mar in New York: Tuesday's sync reflects it.
+    late_tuesday = datetime(2024, 3, 6, 2, 0, tzinfo=UTC)
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", 10, "100")], cash=0),
+            snapshot(DAYS[1], [position("AAA", 10, "100")], cash=500),
+            snapshot(DAYS[2], [position("AAA", 10, "100")], cash=500),
+        ),
+        prices={"AAA": series("AAA", DAYS[:3], ["100", "100", "100"])},
+        cash_flows=(CashFlow(late_tuesday, D(500)),),
+    )
+    s = build_valuation(inputs, through=DAYS[2], tz=NY)
+    assert s.flows.tolist() == [0.0, 500.0, 0.0]
+    assert s.returns.tolist() == [0.0, 0.0]
+    utc = build_valuation(inputs, through=DAYS[2], tz=ZoneInfo("Asia/Tokyo"))
+    assert utc.flows.tolist() == [0.0, 0.0, 500.0]  # in Tokyo it is already Wednesday
+
+
+def test_missing_days_carry_the_last_close_and_days_without_bars_are_skipped() -> None:
+    a_days = [DAYS[0], DAYS[1], DAYS[3]]  # AAA has no bar on day 2
+    b_days = [DAYS[0], DAYS[2], DAYS[3]]  # BBB has no bar on day 1
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 1, "10"), position("BBB", 2, "10")], cash=5),),
+        prices={
+            "AAA": series("AAA", a_days, ["10", "11", "12"]),
+            "BBB": series("BBB", b_days, ["20", "21", "22"]),
+        },
+    )
+    values = value_by_day(inputs, through=DAYS[4])  # day 4 has no bar for anything: not a valuation day
+    assert values == {
+        DAYS[0]: 10 + 40 + 5,
+        DAYS[1]: 11 + 40 + 5,  # BBB carried at 20
+        DAYS[2]: 11 + 42 + 5,  # AAA carried at 11
+        DAYS[3]: 12 + 44 + 5,
+    }
+
+
+def test_valuation_uses_the_latest_snapshot_effective_on_or_before_each_day() -> None:
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[2], [position("AAA", 3, "10")]),  # given out of order on purpose
+            snapshot(DAYS[0], [position("AAA", 1, "10")]),
+        ),
+        prices={"AAA": series("AAA", DAYS[:4], ["10", "10", "10", "10"])},
+    )
+    assert list(value_by_day(inputs).values()) == [10.0, 10.0, 30.0, 30.0]
+
+
+def test_weekend_snapshot_applies_from_the_next_trading_day() -> None:
+    saturday = date(2024, 3, 9)
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", 1, "10")]),
+            snapshot(saturday, [position("AAA", 2, "10")], cash=0),
+        ),
+        prices={"AAA": series("AAA", DAYS[:7], ["10"] * 7)},
+        cash_flows=(CashFlow(saturday, D(10)),),  # deposit used to buy the second share
+    )
+    s = build_valuation(inputs, through=DAYS[6], tz=NY)
+    assert s.values.tolist() == [10.0] * 5 + [20.0] * 2
+    assert s.flows[5] == 10.0  # booked on Monday, the first day valued with Saturday's holdings
+    assert s.returns.tolist() == [0.0] * 6
+
+
+def test_twr_skips_days_after_a_zero_value() -> None:
+    values = np.array([100.0, 0.0, 0.0, 50.0, 55.0])
+    flows = np.array([0.0, -100.0, 0.0, 50.0, 0.0])
+    returns, index, wealth = time_weighted_returns(values, flows)
+    assert returns.tolist() == [0.0, pytest.approx(0.1)]
+    assert index.tolist() == [1, 4]
+    assert wealth.tolist() == [1.0, 1.0, 1.0, 1.0, pytest.approx(1.1)]
+
+
+def test_unpriced_position_is_valued_at_cost_and_adds_no_return() -> None:
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 1, "10"), position("PRIVATE", 4, "25")]),),
+        prices={"AAA": series("AAA", DAYS[:2], ["10", "11"])},
+    )
+    s = build_valuation(inputs, through=DAYS[1], tz=NY)
+    assert s.values.tolist() == [110.0, 111.0]
+    assert s.exact_value(1) == D("111")
+
+
+def test_foreign_position_uses_spot_fx_and_missing_rate_fails() -> None:
+    eur = position("SAP", 10, "100", currency="EUR")
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [eur]),),
+        prices={"SAP": series("SAP", DAYS[:2], ["100", "102"])},
+        fx_to_base={"EUR": D("1.10")},
+    )
+    s = build_valuation(inputs, through=DAYS[1], tz=NY)
+    assert s.exact_value(1) == D("1122.000")
+    assert math.isclose(s.returns[0], 0.02, rel_tol=1e-14)
+    with pytest.raises(FailedPrecondition) as err:
+        build_valuation(PortfolioInputs(holdings=inputs.holdings, prices=inputs.prices), through=DAYS[1], tz=NY)
+    assert err.value.reason == "FX_RATE_MISSING"
+
+
+def test_exact_value_matches_float_value_and_history_sums_flows() -> None:
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(DAYS[0], [position("AAA", "3", "1"), position("BBB", "0.1", "1")], cash="0.01"),
+            snapshot(DAYS[1], [position("AAA", "3", "1"), position("BBB", "0.1", "1")], cash="100.01"),
+        ),
+        prices={
+            "AAA": series("AAA", DAYS[:2], ["33.333", "33.334"]),
+            "BBB": series("BBB", DAYS[:2], ["0.15", "0.16"]),
+        },
+        cash_flows=(CashFlow(DAYS[1], D(100)),),
+    )
+    s = build_valuation(inputs, through=DAYS[1], tz=NY)
+    assert s.exact_value(0) == D("100.024")
+    assert s.exact_value(1) == D("200.028")
+    assert s.flows_exact == (D(0), D(100))
+    assert [float(s.exact_value(i)) for i in range(2)] == pytest.approx(s.values.tolist(), rel=1e-15)
+
+
+def test_summary_risk_ignores_a_big_deposit() -> None:
+    """End to end: a 10x deposit on a flat day leaves the cumulative TWR at the price return."""
+    days = DAYS[:6]
+    closes = ["100", "101", "101", "101", "102", "103"]
+    inputs = PortfolioInputs(
+        holdings=(
+            snapshot(days[0], [position("AAA", 10, "100")]),
+            snapshot(days[2], [position("AAA", 100, "100.9")]),  # 9,090 deposited and invested at 101
+        ),
+        prices={"AAA": series("AAA", days, closes)},
+        cash_flows=(CashFlow(days[2], D(9090)),),
+    )
+    summary = compute_summary(inputs, as_of=after_close(days[-1]), settings=AnalyticsSettings(min_history=0))
+    assert summary.risk.cumulative_return.value == pytest.approx(0.03, rel=1e-13)
+    assert summary.risk.observations == 5
