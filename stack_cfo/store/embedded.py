@@ -18,7 +18,12 @@ def start_embedded(data_dir: Path | str | None = None) -> tuple[str, Any]:
     The handle keeps the server alive while referenced; ``pgserver`` shares one server per
     data directory between processes and stops it when the last user exits.
     """
-    import pgserver
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+        warnings.simplefilter("ignore", UserWarning)
+        import pgserver
 
     base = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
     pgdata = base / "pgdata"

@@ -76,5 +76,5 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Quiet chatty libraries; their warnings still come through.
-    for noisy in ("grpc._cython", "psycopg.pool", "aiohttp.access"):
+    for noisy in ("grpc._cython", "psycopg.pool", "aiohttp.access", "pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
