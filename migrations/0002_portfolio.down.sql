@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS trg_portfolios_deleted ON portfolios;
+DROP FUNCTION IF EXISTS notify_portfolio_deleted();
+DROP TABLE IF EXISTS news_articles;
+DROP TABLE IF EXISTS price_quotes;
+DROP TABLE IF EXISTS prices;
+DROP TABLE IF EXISTS cash_flows;
+DROP TABLE IF EXISTS holdings_history;
+DROP TABLE IF EXISTS cash_balance_history;
+DROP TABLE IF EXISTS positions;
+DROP TABLE IF EXISTS portfolios;
