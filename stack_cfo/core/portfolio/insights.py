@@ -74,8 +74,13 @@ def points(x: float) -> str:
     return f"{abs(x) * 100:.1f} points"
 
 
+def _name(text: str) -> str:
+    """A user-supplied name (basket, sector, symbol) on one line, for messages."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:64]
+
+
 def _listed(symbols: Sequence[str]) -> str:
-    shown = ", ".join(symbols[:_MAX_LISTED])
+    shown = ", ".join(_name(s) for s in symbols[:_MAX_LISTED])
     return shown + (f" and {len(symbols) - _MAX_LISTED} more" if len(symbols) > _MAX_LISTED else "")
 
 
@@ -103,7 +108,7 @@ def generate_insights(
                 Insight(
                     code="POSITION_CONCENTRATION",
                     severity=Severity.CRITICAL if critical else Severity.WARNING,
-                    message=f"{p.symbol} is {pct(p.weight)} of your invested portfolio, "
+                    message=f"{_name(p.symbol)} is {pct(p.weight)} of your invested portfolio, "
                     f"above the {pct(limit)} guideline.",
                     numbers={"weight": frac(p.weight), "threshold": frac(limit)},
                     subject=p.symbol,
@@ -116,7 +121,7 @@ def generate_insights(
                 Insight(
                     code="SECTOR_CONCENTRATION",
                     severity=Severity.WARNING,
-                    message=f"{g.name} is {pct(g.weight)} of your invested portfolio, above the "
+                    message=f"{_name(g.name)} is {pct(g.weight)} of your invested portfolio, above the "
                     f"{pct(t.sector_weight)} guideline.",
                     numbers={"weight": frac(g.weight), "threshold": frac(t.sector_weight)},
                     subject=g.name,
@@ -219,14 +224,14 @@ def _lagging_baskets(
             if c.week_return is not None:
                 numbers[f"worst_{k}_week_return"] = frac(c.week_return)
             ret = f"{pct(c.week_return, signed=True)}, " if c.week_return is not None else ""
-            parts.append(f"{c.symbol} ({ret}{c.contribution * 100:+.1f} points)")
+            parts.append(f"{_name(c.symbol)} ({ret}{c.contribution * 100:+.1f} points)")
         why = f"; biggest drags: {', '.join(parts)}" if parts else ""
         out.append(
             Insight(
                 code="BASKET_LAGGING_BENCHMARK",
                 severity=Severity.INFO,
-                message=f"Your {g.name} basket is {pct(g.week_return, signed=True)} this week vs "
-                f"{bench} {pct(bench_week, signed=True)} ({points(gap)} behind){why}.",
+                message=f"Your {_name(g.name)} basket is {pct(g.week_return, signed=True)} this week vs "
+                f"{_name(bench)} {pct(bench_week, signed=True)} ({points(gap)} behind){why}.",
                 numbers=numbers,
                 subject=g.name,
             )
@@ -254,7 +259,7 @@ def _lagging_positions(
             Insight(
                 code="POSITION_LAGGING_BENCHMARK",
                 severity=Severity.INFO,
-                message=f"{p.symbol} is {pct(p.week_return, signed=True)} this week vs {bench} "
+                message=f"{_name(p.symbol)} is {pct(p.week_return, signed=True)} this week vs {_name(bench)} "
                 f"{pct(bench_week, signed=True)} ({points(gap)} behind).",
                 numbers={
                     "week_return": frac(p.week_return),

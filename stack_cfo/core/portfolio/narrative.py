@@ -72,9 +72,11 @@ def narrative_sentences(summary: PortfolioSummary, *, max_movers: int = 3, max_i
         )
     if s.total_return is not None:
         direction = "up" if s.total_gain >= 0 else "down"
+        n_missing = s.positions_missing_cost
         missing = (
-            f" {s.positions_missing_cost} position(s) without a known cost are left out."
-            if s.positions_missing_cost
+            f" {n_missing} position{'s' if n_missing > 1 else ''} without a known cost "
+            f"{'are' if n_missing > 1 else 'is'} left out."
+            if n_missing
             else ""
         )
         out.append(
@@ -155,9 +157,11 @@ def write_narrative(summary: PortfolioSummary, *, max_movers: int = 3, max_insig
 
 
 def _clean(text: str | None, limit: int = 48) -> str:
+    """A user-supplied string made inert: no control characters, delimiters or the block's marker."""
     if text is None:
         return "-"
-    return _UNSAFE.sub(" ", text).strip()[:limit] or "-"
+    cleaned = _UNSAFE.sub(" ", text).replace("PORTFOLIO_DATA", "PORTFOLIO DATA")
+    return " ".join(cleaned.split())[:limit] or "-"
 
 
 def _opt(x: float | None, *, signed: bool = True, digits: int = 2) -> str:
