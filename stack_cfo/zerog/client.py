@@ -1,0 +1,622 @@
+"""The compute client: failover across upstreams, streaming, verification, fallback.
+
+For each call the upstreams are tried in order. For one upstream:
+
+1. its circuit breaker must admit the request (else: next upstream);
+2. the request is sent with the retry rules of :mod:`~stack_cfo.zerog.transport` (only
+   before any answer byte); a refused session token is renewed once, an insufficient balance
+   triggers one top-up attempt (direct mode, ``auto_topup``) and one more try;
+3. once a 200 status arrived the answer is streamed; from then on there is no retry and no
+   failover, because the provider may be generating (and billing) already;
+4. at ``[DONE]`` the answer is verified (direct: TEE signature; router: ``x_0g_trace``) and
+   the fee computed from usage x prices.
+
+A stream that breaks after text reached the caller raises :class:`IncompleteCompletion` with
+the partial text. When no upstream produced any text (nothing configured, breakers open,
+outages, a stream broken before its first word) the offline writer streams the caller's
+fallback, unless an upstream reported an insufficient balance: that is raised as
+:class:`~stack_cfo.zerog.errors.InsufficientFunds` so an operator learns about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from stack_cfo.core.ai import CompletionOptions, CompletionResult, IncompleteCompletion, Message, Verification
+from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.errors import DeadlineExceeded, FailedPrecondition, StackCfoError
+from stack_cfo.zerog import metrics
+from stack_cfo.zerog.breaker import STATE_VALUE, BreakerStateName, ProviderBreaker
+from stack_cfo.zerog.config import ComputeConfig, to_0g
+from stack_cfo.zerog.errors import (
+    BreakerOpen,
+    ChainError,
+    InsufficientFunds,
+    ProviderRejected,
+    ProviderUnavailable,
+    SessionRejected,
+    TransactionReverted,
+)
+from stack_cfo.zerog.funding import Funding
+from stack_cfo.zerog.offline import OFFLINE_PROVIDER, chunks, offline_result, offline_text
+from stack_cfo.zerog.router import RouterUpstream
+from stack_cfo.zerog.sse import SSEDecoder
+from stack_cfo.zerog.status import ComputeAccountStatus
+from stack_cfo.zerog.transport import (
+    Http,
+    PreparedRequest,
+    ReadWatch,
+    StreamTimeout,
+    open_response,
+    open_with_retry,
+)
+from stack_cfo.zerog.upstream import Answer, Upstream
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("stack_cfo.zerog")
+
+_ZG_RES_KEY = "ZG-Res-Key"
+
+
+def error_type(exc: BaseException) -> str:
+    """Bounded ``error_type`` label."""
+    et = getattr(exc, "error_type", None)
+    if isinstance(et, str):
+        return et
+    if isinstance(exc, TransactionReverted):
+        return "tx_reverted"
+    if isinstance(exc, ChainError):
+        return "chain"
+    if isinstance(exc, StreamTimeout):
+        return f"{exc.kind}_timeout"
+    if isinstance(exc, aiohttp.ClientError | ConnectionError):
+        return "stream_broken"
+    return "other"
+
+
+def _set_gauge(name: str, state: BreakerStateName) -> None:
+    metrics.BREAKER_STATE.labels(name).set(STATE_VALUE[state])
+
+
+class ComputeStream:
+    """What :meth:`ZeroGComputeClient.stream` returns: iterate text deltas, then read ``result``.
+
+    ``async with`` closes it (and the provider request) when the block ends early.
+    """
+
+    __slots__ = ("_gen", "_result")
+
+    def __init__(self) -> None:
+        self._result: CompletionResult | None = None
+        self._gen: AsyncIterator[str] | None = None
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        assert self._gen is not None
+        return self._gen
+
+    async def aclose(self) -> None:
+        gen = self._gen
+        if gen is not None:
+            await gen.aclose()  # type: ignore[attr-defined]
+
+    @property
+    def result(self) -> CompletionResult | None:
+        return self._result
+
+    async def __aenter__(self) -> ComputeStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class ZeroGComputeClient:
+    """Implements :class:`stack_cfo.core.ai.ComputeClient` (build it with :func:`build_compute_client`)."""
+
+    def __init__(
+        self,
+        cfg: ComputeConfig,
+        upstreams: Sequence[Upstream],
+        *,
+        http: Http,
+        mode: str,
+        chain: Any = None,
+        funding: Funding | None = None,
+        clock: Clock | None = None,
+        now: Callable[[], float] = time.monotonic,
+        discover: Callable[[], Awaitable[list[Upstream]]] | None = None,
+    ) -> None:
+        self._cfg = cfg
+        self._upstreams = list(upstreams)
+        self._http = http
+        self._mode = mode
+        self._chain = chain
+        self._funding = funding
+        self._clock = clock or SystemClock()
+        self._breakers = {
+            u.name: ProviderBreaker(u.name, cfg.breaker, now=now, on_change=_set_gauge) for u in self._upstreams
+        }
+        self._now = now
+        #: Direct mode without provider ids: providers of the default model are found on-chain
+        #: at first use (and looked for again 30 s after a failed attempt).
+        self._discover = discover
+        self._discover_lock = asyncio.Lock()
+        self._discover_retry_at = 0.0
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"ZeroGComputeClient(mode={self._mode!r}, upstreams={[u.name for u in self._upstreams]!r})"
+
+    # ------------------------------------------------------------------ ComputeClient
+
+    @property
+    def default_model(self) -> str:
+        return self._cfg.default_model
+
+    @property
+    def default_provider(self) -> str:
+        return self._upstreams[0].name if self._upstreams else OFFLINE_PROVIDER
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @property
+    def upstream_names(self) -> list[str]:
+        return [u.name for u in self._upstreams]
+
+    def breaker_state(self, name: str) -> BreakerStateName:
+        return self._breakers[name].state
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str | None = None,
+        options: CompletionOptions | None = None,
+    ) -> ComputeStream:
+        holder = ComputeStream()
+        holder._gen = self._generate(list(messages), model, options or CompletionOptions(), holder)
+        return holder
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str | None = None,
+        options: CompletionOptions | None = None,
+    ) -> CompletionResult:
+        stream = self.stream(messages, model=model, options=options)
+        try:
+            async for _ in stream:
+                pass
+        finally:
+            await stream.aclose()
+        assert stream.result is not None
+        return stream.result
+
+    # ------------------------------------------------------------------ operator API
+
+    async def account_status(self) -> ComputeAccountStatus:
+        """Mode, upstreams with breaker state, balances and funding settings (never raises for
+        an unreachable provider or chain: the figure is ``None`` with a reason)."""
+        await self._ensure_upstreams()
+        providers = await asyncio.gather(*(u.status(self._breakers[u.name].state) for u in self._upstreams))
+        ledger_available = ledger_total = None
+        error: str | None = None
+        if self._funding is not None:
+            try:
+                ledger = await self._funding.ledger()
+                ledger_available = to_0g(ledger.available_balance) if ledger else Decimal(0)
+                ledger_total = to_0g(ledger.total_balance) if ledger else Decimal(0)
+            except StackCfoError as exc:
+                error = exc.reason
+        f = self._cfg.funding
+        return ComputeAccountStatus(
+            mode=self._mode,
+            wallet_address=self._funding.address if self._funding else None,
+            providers=tuple(providers),
+            ledger_available=ledger_available,
+            ledger_total=ledger_total,
+            auto_topup=f.auto_topup,
+            min_balance=f.min_balance,
+            topup_amount=f.topup_amount,
+            headroom=f.headroom,
+            checked_at=self._clock.now().astimezone(UTC),
+            error=error,
+        )
+
+    async def models(self) -> list[dict[str, Any]]:
+        """Models offered by the router (router configured), else the direct providers' models."""
+        await self._ensure_upstreams()
+        for u in self._upstreams:
+            if isinstance(u, RouterUpstream):
+                return await u.models()
+        out: list[dict[str, Any]] = []
+        for u in self._upstreams:
+            st = await u.status(self._breakers[u.name].state)
+            if st.model:
+                out.append({"id": st.model, "provider": u.name, "verifiable": st.verifiable})
+        return out
+
+    async def check_funding(self) -> dict[str, str | None]:
+        """Run the funding rule for every direct provider now; provider -> tx hash (or None)."""
+        from stack_cfo.zerog.direct import DirectUpstream
+
+        if self._funding is None:
+            raise FailedPrecondition("funding needs direct mode with a wallet key", reason="ZEROG_NO_WALLET")
+        out: dict[str, str | None] = {}
+        for u in self._upstreams:
+            if isinstance(u, DirectUpstream):
+                out[u.name] = await self._funding.top_up(u.name, unsettled=await u.unsettled_fee())
+        return out
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for u in self._upstreams:
+            await u.close()
+        await self._http.close()
+        if self._chain is not None:
+            await self._chain.close()
+
+    async def __aenter__(self) -> ZeroGComputeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ internals
+
+    async def _ensure_upstreams(self) -> None:
+        if self._discover is None or self._now() < self._discover_retry_at:
+            return
+        async with self._discover_lock:
+            if self._discover is None or self._now() < self._discover_retry_at:
+                return
+            try:
+                found = await self._discover()
+            except StackCfoError as exc:
+                self._discover_retry_at = self._now() + 30.0
+                log.warning("zerog: provider discovery failed: %s", exc)
+                return
+            self._discover = None
+            fresh = [u for u in found if u.name not in self._breakers]
+            for u in fresh:
+                self._breakers[u.name] = ProviderBreaker(u.name, self._cfg.breaker, now=self._now, on_change=_set_gauge)
+            self._upstreams = fresh + self._upstreams
+            log.info("zerog: discovered providers %s", [u.name for u in fresh])
+
+    def _payload(self, messages: list[Message], opts: CompletionOptions) -> dict[str, Any]:
+        return {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": opts.max_tokens if opts.max_tokens is not None else self._cfg.max_tokens,
+            "temperature": opts.temperature if opts.temperature is not None else self._cfg.temperature,
+        }
+
+    async def _open(
+        self,
+        up: Upstream,
+        payload: dict[str, Any],
+        model: str | None,
+        deadline: float,
+        parent: Context,
+        label_model: str,
+    ) -> tuple[PreparedRequest, aiohttp.ClientResponse, float]:
+        session_renewed = False
+        funds_tried = False
+        while True:
+            prepared = await up.prepare(payload, model)
+            sent_at = time.monotonic()
+            with tracer.start_as_current_span("http.request", context=parent, kind=SpanKind.CLIENT) as span:
+                span.set_attribute("http.request.method", "POST")
+                span.set_attribute("url.full", prepared.url)
+                span.set_attribute("zerog.provider", up.name)
+                request = prepared
+
+                async def attempt() -> aiohttp.ClientResponse:
+                    return await open_response(
+                        self._http.session,
+                        request,
+                        provider=up.name,
+                        timeouts=self._cfg.timeouts,
+                        deadline=deadline,
+                        classify=up.classify,
+                    )
+
+                try:
+                    resp = await open_with_retry(
+                        attempt,
+                        policy=self._cfg.retry,
+                        deadline=deadline,
+                        provider=up.name,
+                        on_retry=lambda e: metrics.ERRORS.labels(label_model, error_type(e)).inc(),
+                    )
+                except Exception as exc:
+                    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                    status = getattr(exc, "status", None)
+                    if isinstance(status, int):
+                        span.set_attribute("http.response.status_code", status)
+                    if isinstance(exc, SessionRejected) and not session_renewed:
+                        session_renewed = True
+                        metrics.ERRORS.labels(label_model, error_type(exc)).inc()
+                        await up.on_session_rejected()
+                        continue
+                    if isinstance(exc, InsufficientFunds) and not funds_tried:
+                        funds_tried = True
+                        if await self._top_up(up, exc, deadline):
+                            metrics.ERRORS.labels(label_model, error_type(exc)).inc()
+                            continue
+                    raise
+                span.set_attribute("http.response.status_code", resp.status)
+            return prepared, resp, sent_at
+
+    async def _top_up(self, up: Upstream, exc: InsufficientFunds, deadline: float) -> bool:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            return await up.ensure_funds(exc, timeout=min(left, self._cfg.timeouts.receipt))
+        except InsufficientFunds as ledger_short:
+            raise ledger_short from exc
+        except StackCfoError as failure:
+            log.warning("zerog: top-up for %s failed: %s", up.name, failure)
+            exc.metadata["topup_error"] = failure.reason
+            return False
+
+    async def _generate(
+        self,
+        messages: list[Message],
+        model: str | None,
+        opts: CompletionOptions,
+        holder: ComputeStream,
+    ) -> AsyncIterator[str]:
+        cfg = self._cfg
+        if self._discover is not None:
+            await self._ensure_upstreams()
+        label_model = model or cfg.default_model
+        op = opts.operation
+        started = time.monotonic()
+        deadline = started + cfg.timeouts.total
+        if opts.deadline is not None:
+            deadline = min(deadline, opts.deadline)
+        metrics.REQUESTS.labels(label_model, op).inc()
+        span = tracer.start_span(
+            "compute.generate_inference",
+            kind=SpanKind.INTERNAL,
+            attributes={"zerog.model": label_model, "zerog.operation": op, "zerog.mode": self._mode},
+        )
+        parent = trace.set_span_in_context(span)
+        success = False
+        payload = self._payload(messages, opts)
+        failures: list[BaseException] = []
+        try:
+            for up in self._upstreams:
+                if time.monotonic() >= deadline:
+                    failures.append(DeadlineExceeded("deadline reached before any provider answered"))
+                    break
+                breaker = self._breakers[up.name]
+                try:
+                    ticket = breaker.acquire()
+                except BreakerOpen as exc:
+                    metrics.ERRORS.labels(label_model, exc.error_type).inc()
+                    failures.append(exc)
+                    continue
+                up.background_checks()
+                try:
+                    prepared, resp, sent_at = await self._open(up, payload, model, deadline, parent, label_model)
+                except ProviderUnavailable as exc:
+                    breaker.failure(ticket, exc)
+                    metrics.ERRORS.labels(label_model, error_type(exc)).inc()
+                    failures.append(exc)
+                    continue
+                except (InsufficientFunds, ProviderRejected, StackCfoError) as exc:
+                    # about our account/request (or the chain), not the provider's health
+                    breaker.release(ticket)
+                    metrics.ERRORS.labels(label_model, error_type(exc)).inc()
+                    failures.append(exc)
+                    continue
+                except BaseException:
+                    breaker.release(ticket)
+                    raise
+
+                # ---- a 200 arrived: stream it. No retry, no failover from here on.
+                loop = asyncio.get_running_loop()
+                content = resp.content
+                watch = ReadWatch(
+                    content,
+                    first_byte_at=loop.time() + max(0.0, cfg.timeouts.first_byte - (time.monotonic() - sent_at)),
+                    idle=cfg.timeouts.idle,
+                    deadline=deadline,
+                )
+                hasher = hashlib.sha256() if cfg.verify and up.kind == "direct" else None
+                decoder = SSEDecoder()
+                json_body = resp.content_type == "application/json"
+                parts: list[str] = []
+                usage: dict[str, Any] | None = None
+                trace_ext: dict[str, Any] | None = None
+                body_id: str | None = None
+                resp_model: str | None = None
+                done = False
+                broke: BaseException | None = None
+                finished = False
+                try:
+                    while True:
+                        watch.reading_since = loop.time()
+                        try:
+                            chunk = await (content.read() if json_body else content.readany())
+                        except (StreamTimeout, aiohttp.ClientError, ConnectionError) as exc:
+                            broke = watch.fired or exc
+                            break
+                        watch.reading_since = None
+                        watch.got_data = True
+                        if hasher is not None and chunk:
+                            hasher.update(chunk)
+                        if json_body:
+                            events = [chunk.decode("utf-8", "replace"), "[DONE]"] if chunk else []
+                        else:
+                            events = decoder.feed(chunk) if chunk else decoder.flush()
+                        for data in events:
+                            if data == "[DONE]":
+                                done = True
+                                break
+                            try:
+                                obj = json.loads(data)
+                            except ValueError:
+                                log.debug("zerog: skipped a non-JSON event from %s", up.name)
+                                continue
+                            if not isinstance(obj, dict):
+                                continue
+                            choices = obj.get("choices")
+                            if choices:
+                                c0 = choices[0]
+                                delta = c0.get("delta") or c0.get("message")
+                                if delta:
+                                    text = delta.get("content")
+                                    if text:
+                                        parts.append(text)
+                                        yield text
+                            u = obj.get("usage")
+                            if u:
+                                usage = u
+                            if body_id is None:
+                                body_id = obj.get("id")
+                                resp_model = obj.get("model")
+                            x = obj.get("x_0g_trace")
+                            if x:
+                                trace_ext = x
+                            if obj.get("error"):
+                                broke = ProviderUnavailable(
+                                    f"{up.name} reported an error mid-stream",
+                                    provider=up.name,
+                                    retryable=False,
+                                    reason="ZEROG_STREAM_ERROR",
+                                )
+                                break
+                        if done or broke is not None or not chunk:
+                            break
+                    finished = True
+                finally:
+                    watch.cancel()
+                    if not finished:  # the caller closed the stream or was cancelled
+                        resp.close()
+                        breaker.release(ticket)
+
+                if done:
+                    resp.release()
+                    chat_id = resp.headers.get(_ZG_RES_KEY)
+                    answer = Answer(
+                        chat_id=chat_id,
+                        body_id=body_id if isinstance(body_id, str) else None,
+                        model=resp_model if isinstance(resp_model, str) else None,
+                        usage=usage,
+                        trace=trace_ext,
+                        request_body=prepared.body,
+                        response_sha256=hasher.hexdigest() if hasher is not None else None,
+                    )
+                    verification, extra = await up.verify(answer, prepared, parent=parent)
+                    breaker.success(ticket)
+                    if failures:
+                        extra["failed_over_from"] = ",".join(
+                            str(getattr(f, "provider", type(f).__name__)) for f in failures
+                        )
+                    prompt = int((usage or {}).get("prompt_tokens") or 0)
+                    completion = int((usage or {}).get("completion_tokens") or 0)
+                    result = CompletionResult(
+                        text="".join(parts),
+                        model=answer.model or prepared.model,
+                        provider=up.name,
+                        prompt_tokens=prompt,
+                        completion_tokens=completion,
+                        fee_neuron=up.fee(prepared, answer),
+                        chat_id=chat_id or answer.body_id or "",
+                        verification=verification,
+                        extra=extra,
+                    )
+                    holder._result = result
+                    if prompt + completion:
+                        metrics.TOKENS.labels(label_model).inc(prompt + completion)
+                    if verification is not Verification.NOT_APPLICABLE:
+                        metrics.VERIFICATIONS.labels(verification.value).inc()
+                    span.set_attribute("zerog.provider", up.name)
+                    span.set_attribute("zerog.verification", verification.value)
+                    span.set_attribute("zerog.tokens", prompt + completion)
+                    success = True
+                    return
+
+                # ---- broken stream
+                resp.close()
+                cause = broke or ProviderUnavailable(
+                    f"{up.name} ended the stream without [DONE]",
+                    provider=up.name,
+                    retryable=False,
+                    reason="ZEROG_STREAM_TRUNCATED",
+                )
+                breaker.failure(ticket, cause)
+                if parts:
+                    kind = error_type(cause) if not isinstance(cause, StreamTimeout) else f"{cause.kind}_timeout"
+                    metrics.ERRORS.labels(label_model, "incomplete").inc()
+                    partial = CompletionResult(
+                        text="".join(parts),
+                        model=resp_model if isinstance(resp_model, str) else prepared.model,
+                        provider=up.name,
+                        chat_id=resp.headers.get(_ZG_RES_KEY) or (body_id if isinstance(body_id, str) else ""),
+                        degraded=True,
+                        incomplete=True,
+                        verification=Verification.UNAVAILABLE,
+                        extra={"incomplete_reason": kind},
+                    )
+                    holder._result = partial
+                    err: BaseException = cause
+                    if isinstance(cause, StreamTimeout) and cause.kind == "deadline":
+                        err = DeadlineExceeded("the caller's deadline ended the stream")
+                    span.set_status(Status(StatusCode.ERROR, "incomplete"))
+                    raise IncompleteCompletion(partial, err)
+                # Nothing reached the caller yet, but the provider may be generating: do not try
+                # another provider (double billing); the offline writer answers instead.
+                metrics.ERRORS.labels(label_model, error_type(cause)).inc()
+                failures.append(
+                    ProviderUnavailable(
+                        f"{up.name} stream broke before any text",
+                        provider=up.name,
+                        retryable=False,
+                        reason="ZEROG_STREAM_BROKEN",
+                    )
+                )
+                break
+
+            # ---- no upstream answered
+            short = next((f for f in failures if isinstance(f, InsufficientFunds)), None)
+            if short is not None:
+                span.set_status(Status(StatusCode.ERROR, short.reason))
+                raise short
+            reason = "ZEROG_NOT_CONFIGURED"
+            if failures:
+                last = failures[-1]
+                reason = last.reason if isinstance(last, StackCfoError) else "ZEROG_PROVIDER_UNAVAILABLE"
+                metrics.ERRORS.labels(label_model, "fallback").inc()
+            text = offline_text(opts.fallback)
+            span.set_attribute("zerog.provider", OFFLINE_PROVIDER)
+            span.set_attribute("zerog.fallback_reason", reason)
+            for piece in chunks(text):
+                yield piece
+            holder._result = offline_result(text, requested_model=label_model, reason=reason)
+        finally:
+            metrics.DURATION.labels(label_model, op, "true" if success else "false").observe(time.monotonic() - started)
+            span.end()

@@ -1,0 +1,104 @@
+"""TEE signature check of a direct-mode answer (research/zerog.md §2).
+
+``GET {service.url}/v1/proxy/signature/{chatID}?model={service.model}`` returns
+``{"text": "<sha256(req)>:<sha256(resp)>", "signature": "0x..", "signing_address": "0x.."}``;
+the answer is verified when the EIP-191 signer of ``text`` is the service's expected signer
+(the TEE signer, or ``TargetTeeAddress`` for separated targets). The hashes in ``text`` are
+compared with what we sent and received only as a soft signal (providers hash their
+post-processing bodies), reported in ``extra`` and never changing the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from urllib.parse import quote
+
+import aiohttp
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from stack_cfo.core.ai import Verification
+from stack_cfo.zerog.contracts import ServiceRecord
+
+log = logging.getLogger(__name__)
+
+
+def chat_id_candidates(header_id: str | None, body_id: str | None) -> list[str]:
+    """Signature keys to try: the ``ZG-Res-Key`` header, else the body id (bare uuid first)."""
+    if header_id:
+        return [header_id]
+    out: list[str] = []
+    if body_id:
+        if body_id.startswith("chatcmpl-"):
+            out.append(body_id.removeprefix("chatcmpl-"))
+        out.append(body_id)
+    return out
+
+
+async def verify_answer(
+    session: aiohttp.ClientSession,
+    service: ServiceRecord,
+    chat_ids: list[str],
+    *,
+    request_body: bytes,
+    response_sha256: str | None,
+    timeout: float,
+    attempts: int = 2,
+    retry_delay: float = 0.25,
+) -> tuple[Verification, dict[str, str]]:
+    """Fetch the signature and check it. Never raises."""
+    if not service.verifiable:
+        return Verification.UNVERIFIED_SERVICE, {}
+    if not chat_ids:
+        return Verification.UNAVAILABLE, {"verification_error": "no_chat_id"}
+    body: dict[str, object] | None = None
+    error = "not_found"
+    for chat_id in chat_ids:
+        url = f"{service.url}/v1/proxy/signature/{quote(chat_id, safe='')}"
+        for attempt in range(attempts):
+            try:
+                async with session.get(
+                    url, params={"model": service.model}, timeout=aiohttp.ClientTimeout(total=timeout)
+                ) as resp:
+                    text = await resp.text()
+                    if resp.status == 200:
+                        parsed = json.loads(text)
+                        body = parsed if isinstance(parsed, dict) else None
+                        error = "malformed" if body is None else ""
+                        break
+                    error = f"http_{resp.status}"
+            except (aiohttp.ClientError, TimeoutError):
+                error = "unreachable"
+            except ValueError:
+                error = "malformed"
+                break
+            if attempt + 1 < attempts:
+                await asyncio.sleep(retry_delay)
+        if body is not None:
+            break
+    if body is None:
+        outcome = Verification.FAILED if error == "malformed" else Verification.UNAVAILABLE
+        return outcome, {"verification_error": error}
+    signed_text = body.get("text")
+    signature = body.get("signature")
+    if not isinstance(signed_text, str) or not isinstance(signature, str):
+        return Verification.FAILED, {"verification_error": "malformed"}
+    text = signed_text
+    try:
+        signer = Account.recover_message(encode_defunct(text=text), signature=signature)
+    except Exception:  # malformed signature bytes: eth_keys raises several types
+        return Verification.FAILED, {"verification_error": "bad_signature"}
+    expected = service.expected_signer
+    extra = {"tee_signer": signer}
+    req_hash, _, resp_hash = text.partition(":")
+    extra["request_hash_match"] = str(req_hash == hashlib.sha256(request_body).hexdigest()).lower()
+    if response_sha256 is not None:
+        extra["response_hash_match"] = str(resp_hash == response_sha256).lower()
+    if signer.lower() != expected.lower():
+        log.warning("zerog: TEE signature of %s answer signed by %s, expected %s", service.provider, signer, expected)
+        extra["verification_error"] = "signer_mismatch"
+        return Verification.FAILED, extra
+    return Verification.VERIFIED, extra
