@@ -1,0 +1,310 @@
+"""ZeroGStorageStore against stand-ins of the chain, a storage node and the indexer (real HTTP on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from eth_account import Account
+from prometheus_client import REGISTRY
+
+from stack_cfo.core.archive import (
+    AI_SUMMARIES,
+    CHAT_SESSIONS,
+    ArchiveCorrupted,
+    ArchiveKeyDestroyed,
+    ArchiveNotFinalized,
+    ArchiveNotFound,
+    ArchivePruned,
+    ArchiveStore,
+)
+from stack_cfo.core.errors import InvalidArgument, Unavailable
+from stack_cfo.crypto.envelope import EncryptingArchiveStore, InMemoryKeyRing, MasterKeys
+from stack_cfo.secret import Secret
+from stack_cfo.zerog.chain import ChainRpc
+from stack_cfo.zerog.config import BreakerPolicy
+from stack_cfo.zerog.errors import BreakerOpen, ChainError, TransactionReverted
+from stack_cfo.zerog.storage.client import ZeroGStorageStore, content_address, parse_address
+from stack_cfo.zerog.storage.config import StorageConfig
+from stack_cfo.zerog.storage.errors import StorageRejected, StorageUnavailable, UploadsDisabled
+from stack_cfo.zerog.storage.merkle import merkle_tree
+from tests.standins.zerog_storage import ZeroGStorageNetwork
+
+OWNER = "6f1f4a52-2b8e-4a8e-9d35-6c0a4d1e0a01"
+WALLET = Account.create()
+
+
+def sample(size: int, seed: int = 7) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def config_for(net: ZeroGStorageNetwork, **changes: Any) -> StorageConfig:
+    base = StorageConfig(
+        indexer_url=net.indexer_url,
+        node_urls=(net.node_url,),
+        chain_rpc_url=net.chain_url,
+        private_key=Secret(WALLET.key.hex()),
+        timeout=5.0,
+        max_retries=3,
+        retry_base_delay=0.01,
+        retry_max_delay=0.02,
+        receipt_timeout=5.0,
+        finality_timeout=5.0,
+        poll_interval=0.01,
+    )
+    return replace(base, **changes)
+
+
+def store_for(net: ZeroGStorageNetwork, **changes: Any) -> ZeroGStorageStore:
+    cfg = config_for(net, **changes)
+    return ZeroGStorageStore(cfg, chain=ChainRpc(cfg.chain_rpc_url, timeout=5.0, poll_interval=0.01))
+
+
+@pytest.fixture
+async def net() -> AsyncIterator[ZeroGStorageNetwork]:
+    async with ZeroGStorageNetwork(price_per_sector=3 * 10**9) as network:
+        yield network
+
+
+@pytest.fixture
+async def store(net: ZeroGStorageNetwork) -> AsyncIterator[ZeroGStorageStore]:
+    s = store_for(net)
+    yield s
+    await s.close()
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+# ----------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("size", [1, 600_000])
+async def test_upload_then_download_round_trip(net: ZeroGStorageNetwork, store: ZeroGStorageStore, size: int) -> None:
+    assert isinstance(store, ArchiveStore)
+    data = sample(size)
+    ups, up_bytes = metric("zerog_storage_uploads_total"), metric("zerog_storage_bytes_total", direction="up")
+
+    address = await store.put(CHAT_SESSIONS, "session-1", data, owner=OWNER)
+
+    tree = merkle_tree(data)
+    assert address == content_address(tree.root) == f"0g://0x{tree.root.hex()}"
+    # what the network saw: one paid submission by our wallet, the whole file, finalized
+    [stored] = net.submissions
+    assert stored.root == tree.root and stored.finalized and stored.content() == data
+    assert stored.submitter == WALLET.address
+    [tx] = net.transactions.values()
+    assert tx.sender == WALLET.address and tx.status == 1
+    assert tx.value == tx.fee == tree.sectors * 3 * 10**9
+
+    assert await store.get(address, owner=OWNER) == data
+    assert metric("zerog_storage_uploads_total") == ups + 1
+    assert metric("zerog_storage_bytes_total", direction="up") == up_bytes + size
+
+
+async def test_several_segments_nodes_from_the_indexer(net: ZeroGStorageNetwork) -> None:
+    data = sample(3 * 1024 * 1024 + 17, seed=2)
+    store = store_for(net, node_urls=(), segments_per_request=4)
+    try:
+        address = await store.put(AI_SUMMARIES, "digest", data, owner=OWNER)
+        assert await store.get(address, owner=OWNER) == data
+    finally:
+        await store.close()
+    assert ("indexer", "indexer_getShardedNodes") in net.requests
+    assert sum(1 for server, method in net.requests if method == "zgs_uploadSegmentsByTxSeq") == 4  # 13 segments / 4
+
+
+async def test_same_bytes_again_costs_nothing(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    data = sample(5000)
+    first = await store.upload(data)
+    again = await store.upload(data)
+    assert again.address == first.address and again.already_stored and again.fee == 0
+    assert len(net.transactions) == 1
+
+
+async def test_node_slow_to_sync_and_busy_is_waited_for(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    net.node_sync_after_polls = 3
+    net.finalize_after_polls = 2
+    net.busy_uploads = 1  # "too many data writing" once
+    data = sample(300_000)
+    address = await store.put(CHAT_SESSIONS, "s", data, owner=OWNER)
+    assert await store.get(address, owner=OWNER) == data
+
+
+async def test_transient_gateway_failures_are_retried(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    address = await store.put(CHAT_SESSIONS, "s", b"transcript", owner=OWNER)
+    net.gateway_fail_next = 2
+    assert await store.get(address, owner=OWNER) == b"transcript"
+    assert net.downloads == 3
+
+
+# ----------------------------------------------------------------------------- download errors
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "reason"),
+    [
+        (101, ArchiveNotFound, "ARCHIVE_NOT_FOUND"),
+        (102, ArchivePruned, "ARCHIVE_PRUNED"),
+        (103, ArchiveNotFinalized, "ARCHIVE_NOT_FINALIZED"),
+        (104, ArchiveNotFound, "ARCHIVE_NOT_FOUND"),
+        (105, StorageRejected, "ZEROG_STORAGE_REJECTED"),
+        (106, StorageRejected, "ZEROG_STORAGE_REJECTED"),
+        (1, StorageRejected, "ZEROG_STORAGE_REJECTED"),
+    ],
+)
+async def test_every_gateway_code_is_a_typed_error(
+    net: ZeroGStorageNetwork, store: ZeroGStorageStore, code: int, error: type[Exception], reason: str
+) -> None:
+    net.gateway_code = code
+    with pytest.raises(error) as info:
+        await store.get(content_address(bytes(range(32))), owner=OWNER)
+    assert info.value.reason == reason  # type: ignore[attr-defined]
+    assert net.downloads == 1  # definite answers are not retried
+
+
+async def test_http_600_is_unavailable_after_retries(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    net.gateway_600 = True
+    before = metric("zerog_storage_failures_total", operation="download", error_type="storage_unavailable")
+    with pytest.raises(StorageUnavailable) as info:
+        await store.get(content_address(bytes(32)), owner=OWNER)
+    assert isinstance(info.value, Unavailable) and info.value.status == 600
+    assert net.downloads == 3
+    assert metric("zerog_storage_failures_total", operation="download", error_type="storage_unavailable") == before + 1
+
+
+async def test_real_unknown_unfinalized_and_pruned_files(net: ZeroGStorageNetwork) -> None:
+    store = store_for(net, finality_timeout=0.3)
+    try:
+        await _unknown_unfinalized_pruned(net, store)
+    finally:
+        await store.close()
+
+
+async def _unknown_unfinalized_pruned(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    with pytest.raises(ArchiveNotFound):
+        await store.get(content_address(merkle_tree(b"never uploaded").root), owner=OWNER)
+
+    net.finalize = False
+    with pytest.raises(ArchiveNotFinalized) as info:
+        await store.put(CHAT_SESSIONS, "s", b"stuck", owner=OWNER)
+    address = content_address(merkle_tree(b"stuck").root)
+    assert info.value.metadata["tx_seq"] == "0" and info.value.metadata["tx_hash"].startswith("0x")
+    with pytest.raises(ArchiveNotFinalized):
+        await store.get(address, owner=OWNER)
+
+    net.finalize = True
+    kept = await store.put(CHAT_SESSIONS, "s2", b"kept a while", owner=OWNER)
+    net.prune(parse_address(kept))
+    with pytest.raises(ArchivePruned):
+        await store.get(kept, owner=OWNER)
+
+
+async def test_tampered_download_is_rejected(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    address = await store.put(CHAT_SESSIONS, "s", sample(70_000), owner=OWNER)
+    net.tamper = True
+    with pytest.raises(ArchiveCorrupted) as info:
+        await store.get(address, owner=OWNER)
+    assert info.value.detail == "root_mismatch" and info.value.reason == "ARCHIVE_CORRUPTED"
+    assert net.downloads == 3  # retried in case another node serves honest bytes
+
+
+# ----------------------------------------------------------------------------- upload errors
+
+
+async def test_chain_down_is_unavailable_and_nothing_is_submitted(net: ZeroGStorageNetwork) -> None:
+    await net.stop_chain()
+    store = store_for(net)
+    try:
+        with pytest.raises(ChainError) as info:
+            await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
+    finally:
+        await store.close()
+    assert isinstance(info.value, Unavailable)
+    assert net.files == {} and net.transactions == {}
+
+
+@pytest.mark.parametrize("where", ["estimate", "receipt"])
+async def test_reverted_submission_is_typed_and_nothing_is_recorded(
+    net: ZeroGStorageNetwork, store: ZeroGStorageStore, where: str
+) -> None:
+    net.revert = where
+    before = metric("zerog_storage_failures_total", operation="upload", error_type="reverted")
+    with pytest.raises(TransactionReverted) as info:
+        await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
+    assert info.value.reason == "ZEROG_TX_REVERTED"
+    assert net.files == {}  # no submission on the "chain", no segments anywhere
+    assert all(tx.status == 0 for tx in net.transactions.values())
+    assert metric("zerog_storage_failures_total", operation="upload", error_type="reverted") == before + 1
+
+
+async def test_missing_submit_event_is_refused(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    net.drop_submit_event = True
+    with pytest.raises(StorageRejected, match="without a Submit event"):
+        await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
+
+
+async def test_segments_refused_by_the_node(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    net.reject_segments = "invalid proof"
+    with pytest.raises(StorageRejected, match="refused segments"):
+        await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
+
+
+async def test_bad_requests(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        await store.put("other/", "k", b"x", owner=OWNER)
+    assert info.value.reason == "ARCHIVE_NAMESPACE_UNKNOWN"
+    with pytest.raises(InvalidArgument):
+        await store.put(CHAT_SESSIONS, "k", b"", owner=OWNER)
+    for bad in ("0x" + "ab" * 32, "0g://0x1234", "pg://whatever"):
+        with pytest.raises(InvalidArgument) as info:
+            await store.get(bad, owner=OWNER)
+        assert info.value.reason == "ARCHIVE_ADDRESS_INVALID"
+
+    read_only = store_for(net, private_key=None)
+    try:
+        with pytest.raises(UploadsDisabled):
+            await read_only.put(CHAT_SESSIONS, "k", b"x", owner=OWNER)
+    finally:
+        await read_only.close()
+    assert net.transactions == {}
+
+
+async def test_breaker_opens_after_repeated_failures(net: ZeroGStorageNetwork) -> None:
+    net.gateway_600 = True
+    store = store_for(net, max_retries=1, breaker=BreakerPolicy(min_requests=3, failure_ratio=0.6, open_for=60))
+    try:
+        for _ in range(3):
+            with pytest.raises(StorageUnavailable):
+                await store.get(content_address(bytes(32)), owner=OWNER)
+        seen = net.downloads
+        with pytest.raises(BreakerOpen):
+            await store.get(content_address(bytes(32)), owner=OWNER)
+        assert net.downloads == seen  # the open breaker did not call the gateway
+    finally:
+        await store.close()
+
+
+# ----------------------------------------------------------------------------- with encryption
+
+
+async def test_encrypted_archives_on_0g_and_erasure(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    keks, _ = MasterKeys.generate("k1")
+    ring = InMemoryKeyRing()
+    archive = EncryptingArchiveStore(store, ring, keks)
+    transcript = b'{"messages":[{"role":"user","content":"Should I rebalance my ETFs?"}]}'
+
+    address = await archive.put(CHAT_SESSIONS, "session-7", transcript, owner=OWNER)
+
+    on_network = net.files[parse_address(address)].content()
+    assert b"rebalance" not in on_network and OWNER.encode() not in on_network
+    assert await archive.get(address, owner=OWNER, namespace=CHAT_SESSIONS, key="session-7") == transcript
+
+    await archive.erase(OWNER)
+    with pytest.raises(ArchiveKeyDestroyed):
+        await archive.get(address, owner=OWNER)
+    assert net.files[parse_address(address)].content() == on_network  # 0G still holds it: only noise now
