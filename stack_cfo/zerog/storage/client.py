@@ -247,29 +247,23 @@ class ZeroGStorageStore:
         span.set_attribute("zerog.storage.root", "0x" + tree.root.hex())
         nodes = await self._nodes()
         existing = await self._file_info(nodes, tree.root, need_available=False)
-        if existing is not None and all(i is not None and i.get("finalized") for i in existing):
+        known = existing is not None and all(i is not None for i in existing)
+        if known and all(i.get("finalized") for i in existing or () if i is not None):
             seq = int(existing[0]["tx"]["seq"])  # type: ignore[index]
             return UploadReceipt(address, tree.root, tree.size, "", seq, 0, already_stored=True)
 
-        flow_address = await self._flow(nodes[0])
-        market = flow.decode_address(await self._retry(self._chain.eth_call, flow_address, flow.MARKET_SELECTOR))
-        price = flow.decode_uint(await self._retry(self._chain.eth_call, market, flow.PRICE_PER_SECTOR_SELECTOR))
-        fee = tree.sectors * price
-        calldata = flow.encode_submit(tree.size, self.config.tags, tree.submission_nodes, self._account.address)
-        tx_hash = await self._chain.send_transaction(self._account, flow_address, calldata, value=fee)
-        receipt = await self._chain.wait_for_receipt(tx_hash, self.config.receipt_timeout)
-        events = [e for e in flow.submit_events(receipt, flow_address) if e.nodes == tree.submission_nodes]
-        if not events:
-            raise StorageRejected(
-                f"transaction {tx_hash} was mined without a Submit event for root 0x{tree.root.hex()}",
-                metadata={"tx_hash": tx_hash},
-            )
-        tx_seq = events[0].tx_seq
-        span.set_attribute("zerog.storage.tx_hash", tx_hash)
-        log.info("0g storage: submitted 0x%s as txSeq %d in %s (fee %d neuron)", tree.root.hex(), tx_seq, tx_hash, fee)
-
         deadline = time.monotonic() + self.config.finality_timeout
-        infos = await self._poll(nodes, tree.root, deadline, need_available=False, finalized=False)
+        if known:
+            # Submitted before (an earlier attempt timed out, or someone stored the same bytes):
+            # pay nothing again, just finish pushing the segments.
+            tx_hash, fee = "", 0
+            infos = [i for i in existing or () if i is not None]
+            tx_seq = int(infos[0]["tx"]["seq"])
+            log.info("0g storage: 0x%s already submitted as txSeq %d, resuming", tree.root.hex(), tx_seq)
+        else:
+            tx_hash, tx_seq, fee = await self._submit(tree, nodes)
+            span.set_attribute("zerog.storage.tx_hash", tx_hash)
+            infos = await self._poll(nodes, tree.root, deadline, need_available=False, finalized=False)
         start_segment = int(infos[0]["tx"].get("startEntryIndex", 0)) // SEGMENT_MAX_CHUNKS
         await self._push_segments(nodes, tree, tx_seq, start_segment)
         try:
@@ -278,6 +272,32 @@ class ZeroGStorageStore:
             exc.metadata.update(tx_hash=tx_hash, tx_seq=str(tx_seq))
             raise
         return UploadReceipt(address, tree.root, tree.size, tx_hash, tx_seq, fee)
+
+    async def _submit(self, tree: FileMerkleTree, nodes: Sequence[_Node]) -> tuple[str, int, int]:
+        """Pay for and submit the file on the Flow contract: ``(tx_hash, tx_seq, fee)``."""
+        assert self._account is not None
+        flow_address = await self._flow(nodes[0])
+        market = flow.decode_address(await self._retry(self._chain.eth_call, flow_address, flow.MARKET_SELECTOR))
+        price = flow.decode_uint(await self._retry(self._chain.eth_call, market, flow.PRICE_PER_SECTOR_SELECTOR))
+        fee = tree.sectors * price
+        calldata = flow.encode_submit(tree.size, self.config.tags, tree.submission_nodes, self._account.address)
+        # Never retried here: a second send could pay twice. ChainRpc re-prices and re-numbers.
+        tx_hash = await self._chain.send_transaction(self._account, flow_address, calldata, value=fee)
+        receipt = await self._chain.wait_for_receipt(tx_hash, self.config.receipt_timeout)
+        events = [e for e in flow.submit_events(receipt, flow_address) if e.nodes == tree.submission_nodes]
+        if not events:
+            raise StorageRejected(
+                f"transaction {tx_hash} was mined without a Submit event for root 0x{tree.root.hex()}",
+                metadata={"tx_hash": tx_hash},
+            )
+        log.info(
+            "0g storage: submitted 0x%s as txSeq %d in %s (fee %d neuron)",
+            tree.root.hex(),
+            events[0].tx_seq,
+            tx_hash,
+            fee,
+        )
+        return tx_hash, events[0].tx_seq, fee
 
     async def _tree(self, data: bytes) -> FileMerkleTree:
         try:

@@ -197,7 +197,12 @@ async def _unknown_unfinalized_pruned(net: ZeroGStorageNetwork, store: ZeroGStor
     with pytest.raises(ArchiveNotFinalized):
         await store.get(address, owner=OWNER)
 
+    # trying again once the network recovers finishes the upload without paying twice
     net.finalize = True
+    assert await store.put(CHAT_SESSIONS, "s", b"stuck", owner=OWNER) == address
+    assert await store.get(address, owner=OWNER) == b"stuck"
+    assert len(net.transactions) == 1
+
     kept = await store.put(CHAT_SESSIONS, "s2", b"kept a while", owner=OWNER)
     net.prune(parse_address(kept))
     with pytest.raises(ArchivePruned):
@@ -308,3 +313,62 @@ async def test_encrypted_archives_on_0g_and_erasure(net: ZeroGStorageNetwork, st
     with pytest.raises(ArchiveKeyDestroyed):
         await archive.get(address, owner=OWNER)
     assert net.files[parse_address(address)].content() == on_network  # 0G still holds it: only noise now
+
+
+# ----------------------------------------------------------------------------- stand-in fidelity and spans
+
+
+async def test_the_node_stand_in_refuses_segments_that_do_not_prove(net: ZeroGStorageNetwork) -> None:
+    """Guards the round-trip tests: a segment whose proof does not hold is refused, as a node would."""
+    import aiohttp
+
+    data = sample(600_000, seed=5)
+    net.finalize = False  # keep the file open for more uploads
+    store = store_for(net, finality_timeout=0.2)
+    try:
+        with pytest.raises(ArchiveNotFinalized):
+            await store.upload(data)
+    finally:
+        await store.close()
+    tree = merkle_tree(data)
+    good = tree.segment(1).to_json()
+    bad_data = dict(good, data=tree.segment(0).to_json()["data"])  # segment 0's bytes, segment 1's proof
+    bad_index = dict(good, index=2)
+    async with aiohttp.ClientSession() as http:
+        for seg, why in ((bad_data, "invalid proof"), (bad_index, "must be")):
+            body = {"jsonrpc": "2.0", "id": 1, "method": "zgs_uploadSegmentsByTxSeq", "params": [[seg], 0]}
+            async with http.post(net.node_url, json=body) as resp:
+                answer = await resp.json()
+            assert why in answer["error"]["data"]
+        body = {"jsonrpc": "2.0", "id": 2, "method": "zgs_uploadSegmentsByTxSeq", "params": [[good], 0]}
+        async with http.post(net.node_url, json=body) as resp:
+            assert "error" not in await resp.json()
+
+
+async def test_spans_are_named_as_in_the_seed(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+        provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        pytest.skip("another tracer provider is installed globally")
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    address = await store.put(CHAT_SESSIONS, "s", b"traced", owner=OWNER)
+    net.gateway_code = 101
+    with pytest.raises(ArchiveNotFound):
+        await store.get(address, owner=OWNER)
+
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert spans["0g_storage.store"].attributes["zerog.storage.root"] == address[5:]
+    fetch = spans["0g_storage.fetch"]
+    assert fetch.attributes["zerog.storage.error_type"] == "not_found"
+    assert not fetch.status.is_ok
+    assert OWNER not in str(spans["0g_storage.store"].attributes)
+    exporter.shutdown()
