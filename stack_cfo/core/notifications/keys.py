@@ -7,7 +7,8 @@ same notification:
 - digest: the user's local date, ``2026-03-08``
 - weekly: the ISO week of the user's local date, ``2026-W10``
 - alert:  the exchange-local hour, ``XNYS-2026-03-09T10``
-- manual ``RunJob``: ``run-<request id>``
+
+A manual ``RunJob`` uses the current period's key, so it never duplicates the scheduled one.
 
 The target is ``0`` for email (one address per user) and the push device id for push.
 """
@@ -18,12 +19,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind
 
 EMAIL_TARGET = 0
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def digest_period(local_day: date) -> str:
@@ -37,12 +35,6 @@ def weekly_period(local_day: date) -> str:
 
 def alert_period(exchange_local: datetime, exchange: str = "XNYS") -> str:
     return f"{exchange}-{exchange_local:%Y-%m-%dT%H}"
-
-
-def manual_period(request_id: str) -> str:
-    if not _REQUEST_ID.match(request_id):
-        raise InvalidArgument.field("request_id", "must be 1-64 characters of letters, digits, '.', '_' or '-'")
-    return f"run-{request_id}"
 
 
 def idempotency_key(

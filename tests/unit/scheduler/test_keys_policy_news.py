@@ -5,14 +5,10 @@ from __future__ import annotations
 import email.utils
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.keys import (
     alert_period,
     digest_period,
     idempotency_key,
-    manual_period,
     message_id,
     parse_key,
     weekly_period,
@@ -47,12 +43,6 @@ def test_message_id_is_a_valid_rfc5322_id_derived_from_the_key() -> None:
     assert mid == f"<alert.{USER}.XNYS-2026-03-09T10.push.17@stack-cfo.example>"
     assert email.utils.parseaddr(mid)[1]  # parses as an addr-spec
     assert message_id(key, "x") == message_id(key, "x")
-
-
-def test_manual_run_period_rejects_separators() -> None:
-    assert manual_period("req-1") == "run-req-1"
-    with pytest.raises(InvalidArgument):
-        manual_period("a:b")
 
 
 def test_retry_delay_doubles_with_jitter_and_caps() -> None:

@@ -1,0 +1,92 @@
+"""Email over SMTP with aiosmtplib: multipart text + HTML, ``Message-ID`` from the idempotency key.
+
+One connection per message keeps failure handling simple (no half-dead pooled sessions);
+on a local relay that costs a few milliseconds, far below the AI and network budgets.
+Replies: 4xx retryable, 5xx permanent. Authentication failures and unreachable servers are
+retried: they are our problem, not the message's.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+
+import aiosmtplib
+
+from stack_cfo.core.notifications.keys import message_id
+from stack_cfo.core.notifications.kinds import Channel, Reason
+from stack_cfo.scheduler.channels import Delivery, Permanent, Retry, SendOutcome, Sent
+from stack_cfo.scheduler.config import SmtpSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_message(delivery: Delivery, settings: SmtpSettings, *, now_header: str | None = None) -> EmailMessage:
+    email = delivery.rendered.email
+    msg = EmailMessage()
+    name, addr = parseaddr(settings.sender)
+    msg["From"] = formataddr((name, addr)) if name else addr
+    msg["To"] = delivery.email_to
+    msg["Subject"] = email.subject
+    msg["Message-ID"] = message_id(delivery.key, settings.message_id_domain)
+    if now_header:
+        msg["Date"] = now_header
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Stack-Notification"] = delivery.rendered.kind.value
+    msg.set_content(email.text)
+    msg.add_alternative(email.html, subtype="html")
+    return msg
+
+
+class SmtpChannel:
+    channel = Channel.EMAIL
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._tls: ssl.SSLContext | None = None
+        if settings.ca_file is not None:
+            self._tls = ssl.create_default_context(cafile=str(settings.ca_file))
+
+    async def send(self, delivery: Delivery) -> SendOutcome:
+        from datetime import UTC, datetime
+
+        s = self.settings
+        msg = build_message(delivery, s, now_header=format_datetime(datetime.now(UTC)))
+        try:
+            errors, response = await aiosmtplib.send(
+                msg,
+                hostname=s.host,
+                port=s.port,
+                username=s.username or None,
+                password=s.password.get() if s.password is not None else None,
+                use_tls=s.implicit_tls,
+                start_tls=s.starttls if not s.implicit_tls else False,
+                tls_context=self._tls,
+                timeout=s.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            if codes and all(500 <= c < 600 for c in codes):
+                return Permanent(Reason.SMTP_5XX, f"recipient refused: {detail}")
+            return Retry(Reason.SMTP_4XX, f"recipient refused: {detail}")
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            return Retry(Reason.SMTP_UNAVAILABLE, f"authentication failed: {exc.code}")
+        except aiosmtplib.SMTPResponseException as exc:
+            text = f"{exc.code} {exc.message}"
+            if 500 <= exc.code < 600:
+                return Permanent(Reason.SMTP_5XX, text)
+            return Retry(Reason.SMTP_4XX if 400 <= exc.code < 500 else Reason.SMTP_UNAVAILABLE, text)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return Retry(Reason.SMTP_UNAVAILABLE, f"{type(exc).__name__}: {exc}")
+        if errors:
+            detail = "; ".join(f"{k}: {v.code} {v.message}" for k, v in errors.items())
+            if all(500 <= v.code < 600 for v in errors.values()):
+                return Permanent(Reason.SMTP_5XX, detail)
+            return Retry(Reason.SMTP_4XX, detail)
+        return Sent(provider_id=str(msg["Message-ID"]) + " " + response[:200])
+
+    async def aclose(self) -> None:
+        return None

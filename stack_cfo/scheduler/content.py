@@ -1,0 +1,211 @@
+"""Gathers the facts for one outbox row and renders it (the pure rendering is in core).
+
+AI work is shared honestly: the only AI call of a digest is the one-paragraph summary of
+each *news article*, made once per article (single-flight in the process, cached in
+``news_summaries`` for every replica) and reused by every user who holds the symbols it
+mentions. Fallback text (the article's first sentence) is used when no compute client is
+configured or it degrades; fallback text is never cached in the database, so the AI text
+replaces it once the provider is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from opentelemetry import trace
+
+from stack_cfo.core.ai import CompletionOptions, ComputeClient
+from stack_cfo.core.notifications.content import Rendered, render_alert, render_digest, render_weekly
+from stack_cfo.core.notifications.kinds import NotificationKind, Reason
+from stack_cfo.core.notifications.news import clean_summary, fallback_summary, rank_news, summary_prompt
+from stack_cfo.core.notifications.ports import NewsItem, NewsReader, PortfolioReader
+from stack_cfo.core.notifications.preferences import NotificationPreferences
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("stack_cfo.scheduler")
+
+NEWS_LOOKBACK = timedelta(hours=36)
+
+
+class SummaryStore(Protocol):
+    async def get_summary(self, article_id: str) -> str | None: ...
+
+    async def put_summary(self, article_id: str, summary: str, *, model: str, provider: str) -> None: ...
+
+
+class NewsSummarizer:
+    """One AI summary per article, shared by every user and (through the store) every replica."""
+
+    def __init__(
+        self,
+        compute: ComputeClient | None,
+        store: SummaryStore | None = None,
+        *,
+        fallback_ttl: float = 600.0,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._compute = compute
+        self._store = store
+        self._fallback_ttl = fallback_ttl
+        self._max = max_entries
+        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()  # id -> (text, expires; inf = final)
+        self._inflight: dict[str, asyncio.Task[str]] = {}
+        self.ai_calls = 0
+        self.fallbacks = 0
+        self.cache_hits = 0
+
+    async def summarize(self, item: NewsItem) -> str:
+        hit = self._cache.get(item.id)
+        if hit is not None and hit[1] > time.monotonic():
+            self.cache_hits += 1
+            return hit[0]
+        task = self._inflight.get(item.id)
+        if task is None:
+            task = asyncio.ensure_future(self._produce(item))
+            self._inflight[item.id] = task
+            article_id = item.id
+
+            def _forget(_: asyncio.Task[str]) -> None:
+                self._inflight.pop(article_id, None)
+
+            task.add_done_callback(_forget)
+        else:
+            self.cache_hits += 1
+        return await asyncio.shield(task)
+
+    def _remember(self, article_id: str, text: str, ttl: float) -> None:
+        self._cache[article_id] = (text, time.monotonic() + ttl)
+        self._cache.move_to_end(article_id)
+        while len(self._cache) > self._max:
+            self._cache.popitem(last=False)
+
+    async def _produce(self, item: NewsItem) -> str:
+        if self._store is not None:
+            try:
+                stored = await self._store.get_summary(item.id)
+            except Exception:
+                log.warning("news summary cache unavailable", exc_info=True)
+                stored = None
+            if stored:
+                self._remember(item.id, stored, float("inf"))
+                return stored
+        fallback = fallback_summary(item)
+        if self._compute is None:
+            self.fallbacks += 1
+            self._remember(item.id, fallback, self._fallback_ttl)
+            return fallback
+        self.ai_calls += 1
+        try:
+            result = await self._compute.complete(
+                summary_prompt(item),
+                options=CompletionOptions(max_tokens=160, temperature=0.2, fallback=fallback, operation="digest"),
+            )
+        except Exception as exc:  # the client promises fallbacks; belt and braces for the digest
+            log.warning("news summary failed, using fallback", extra={"error": type(exc).__name__})
+            self.fallbacks += 1
+            self._remember(item.id, fallback, self._fallback_ttl)
+            return fallback
+        text = clean_summary(result.text) or fallback
+        if result.offline or result.degraded or result.incomplete or not result.text.strip():
+            self.fallbacks += 1
+            self._remember(item.id, text, self._fallback_ttl)
+            return text
+        self._remember(item.id, text, float("inf"))
+        if self._store is not None:
+            try:
+                await self._store.put_summary(item.id, text, model=result.model, provider=result.provider)
+            except Exception:
+                log.warning("could not store news summary", exc_info=True)
+        return text
+
+
+def previous_week(period: str) -> tuple[date, date]:
+    """The Monday..Sunday before the ISO week ``2026-W11`` in which the summary is sent."""
+    year, week = period.split("-W")
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    return monday - timedelta(days=7), monday - timedelta(days=1)
+
+
+class ContentService:
+    """Facts -> rendered content for one row, shared across the rows of one user and period."""
+
+    def __init__(
+        self,
+        portfolio: PortfolioReader,
+        news: NewsReader,
+        summarizer: NewsSummarizer,
+        *,
+        news_items: int = 3,
+        cache_ttl: float = 900.0,
+    ) -> None:
+        self.portfolio = portfolio
+        self.news = news
+        self.summarizer = summarizer
+        self.news_items = news_items
+        self._ttl = cache_ttl
+        self._shared: OrderedDict[tuple[str, str, str], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
+
+    async def render(
+        self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
+    ) -> Rendered | Reason:
+        """The content, or the reason there is none (``no_portfolio``, ``no_alert``).
+
+        The email and push rows of one user and period share one rendering (one portfolio
+        read, one alert evaluation); only the key in the push data differs.
+        """
+        cache_key = (kind.value, user_id, period)
+        entry = self._shared.get(cache_key)
+        if entry is None or entry[1] < time.monotonic():
+            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now))
+            self._shared[cache_key] = (task, time.monotonic() + self._ttl)
+            while len(self._shared) > 20_000:
+                self._shared.popitem(last=False)
+            entry = self._shared[cache_key]
+        try:
+            result = await asyncio.shield(entry[0])
+        except Exception:
+            self._shared.pop(cache_key, None)
+            raise
+        if isinstance(result, Rendered) and result.push.data.get("notification_key") != key:
+            data = {**result.push.data, "notification_key": key}
+            result = replace(result, push=replace(result.push, data=data))
+        return result
+
+    async def _render(
+        self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
+    ) -> Rendered | Reason:
+        if kind is NotificationKind.DIGEST:
+            return await self._digest(user_id, period, key, now)
+        if kind is NotificationKind.WEEKLY:
+            start, end = previous_week(period)
+            facts = await self.portfolio.weekly_facts(user_id, start, end)
+            return render_weekly(facts, period=period, key=key) if facts else Reason.NO_PORTFOLIO
+        alert = await self.portfolio.alert_facts(
+            user_id,
+            now,
+            threshold_percent=prefs.alert_threshold_percent,
+            threshold_sigma=prefs.alert_threshold_sigma,
+        )
+        return render_alert(alert, period=period, key=key) if alert else Reason.NO_ALERT
+
+    async def _digest(self, user_id: str, period: str, key: str, now: datetime) -> Rendered | Reason:
+        day = date.fromisoformat(period) - timedelta(days=1)  # the digest of the 9th reports the 8th
+        facts = await self.portfolio.digest_facts(user_id, day)
+        if facts is None:
+            return Reason.NO_PORTFOLIO
+        weights: dict[str, float] = {}
+        for h in facts.holdings:
+            weights[h.symbol.upper()] = weights.get(h.symbol.upper(), 0.0) + h.weight
+        with tracer.start_as_current_span("news_service.get_portfolio_relevant_news") as span:
+            span.set_attribute("symbols", len(weights))
+            items = await self.news.news_for_symbols(sorted(weights), now - NEWS_LOOKBACK, now, 50)
+            ranked = rank_news(items, weights, now, limit=self.news_items)
+            span.set_attribute("articles", len(ranked))
+        summaries = await asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked))
+        return render_digest(facts, list(zip(ranked, summaries, strict=True)), period=period, key=key)

@@ -1,0 +1,117 @@
+"""Scheduler metrics (the seed's names) on the scheduler process's own registry and port.
+
+Labels stay bounded: job type, notification type, channel, status, reason. User ids go to
+logs and spans only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+log = logging.getLogger(__name__)
+
+_LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
+
+
+class SchedulerMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.jobs_executed = Counter(
+            "notification_scheduler_jobs_executed",
+            "Planner runs per job type (one per tick and kind, or per RunJob).",
+            ["job_type"],
+            registry=r,
+        )
+        self.job_duration = Histogram(
+            "notification_scheduler_job_duration_seconds",
+            "Duration of a planner run per job type.",
+            ["job_type"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
+        self.users_processed = Counter(
+            "notification_scheduler_users_processed",
+            "Notifications a worker finished processing (sent, skipped, deferred, failed), per job type.",
+            ["job_type"],
+            registry=r,
+        )
+        self.notifications_sent = Counter(
+            "notification_scheduler_notifications_sent",
+            "Notifications accepted by the channel (SMTP server, FCM).",
+            ["type", "channel"],
+            registry=r,
+        )
+        self.job_failures = Counter(
+            "notification_scheduler_job_failures",
+            "Planner runs that raised, and delivery attempts that failed, per job type.",
+            ["job_type"],
+            registry=r,
+        )
+        self.notifications_planned = Counter(
+            "notification_scheduler_notifications_planned",
+            "Outbox rows written by the planner, by status (pending or missed).",
+            ["type", "status"],
+            registry=r,
+        )
+        self.notifications_outcome = Counter(
+            "notification_scheduler_notifications_outcome",
+            "Worker outcomes that were not a send: skipped, deferred, retry, dead, expired, by reason.",
+            ["type", "outcome", "reason"],
+            registry=r,
+        )
+        self.reaped = Counter(
+            "notification_scheduler_claims_reaped",
+            "Rows returned by the reaper after their worker's claim expired.",
+            registry=r,
+        )
+        self.outbox_pending = Gauge(
+            "notification_scheduler_outbox_pending",
+            "Outbox rows waiting (pending or retry), due or not.",
+            registry=r,
+        )
+        self.outbox_due = Gauge(
+            "notification_scheduler_outbox_due",
+            "Outbox rows whose next attempt is due now.",
+            registry=r,
+        )
+        self.oldest_pending_age = Gauge(
+            "notification_scheduler_outbox_oldest_pending_age_seconds",
+            "Age of the oldest due pending/retry row (0 when none is due).",
+            registry=r,
+        )
+        self.delivery_lag = Histogram(
+            "notification_scheduler_delivery_lag_seconds",
+            "sent_at - scheduled_for of delivered notifications.",
+            ["type"],
+            buckets=_LAG_BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "notification_scheduler_sends_in_flight", "Sends in progress in this replica.", registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+async def start_metrics_server(metrics: SchedulerMetrics, listen: str) -> web.AppRunner:
+    """Serve ``/metrics`` for this registry on ``host:port`` (port 0 picks a free one)."""
+
+    async def handler(_: web.Request) -> web.Response:
+        body = await asyncio.to_thread(metrics.render)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_get("/metrics", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    host, _, port = listen.rpartition(":")
+    site = web.TCPSite(runner, host.strip("[]"), int(port))
+    await site.start()
+    log.info("scheduler metrics listening", extra={"listen": listen})
+    return runner

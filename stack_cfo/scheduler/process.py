@@ -1,0 +1,356 @@
+"""``stack-cfo scheduler``: the scheduler process.
+
+:func:`run_scheduler` runs one replica until ``stop_event`` is set: a ``schedule`` ticker
+(planner every ``tick_interval``, reaper every ``poll_interval``, heartbeat, outbox gauges,
+optional news feeds) and the delivery worker. Correctness lives in PostgreSQL; the ticker
+only decides *when* this replica looks. :func:`main` is the CLI entry (signals, database,
+compute client, portfolio reader).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import schedule
+
+import stack_cfo
+from stack_cfo.core.ai import ComputeClient
+from stack_cfo.core.clock import Clock
+from stack_cfo.core.errors import InvalidArgument, StackCfoError
+from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
+from stack_cfo.core.notifications.kinds import Channel
+from stack_cfo.core.notifications.ports import NewsReader, PortfolioReader
+from stack_cfo.scheduler.channels import DeliveryChannel
+from stack_cfo.scheduler.config import SchedulerConfig
+from stack_cfo.scheduler.content import ContentService, NewsSummarizer
+from stack_cfo.scheduler.metrics import SchedulerMetrics, start_metrics_server
+from stack_cfo.scheduler.news_poller import FeedPoller
+from stack_cfo.scheduler.planner import Planner
+from stack_cfo.scheduler.worker import DeliveryWorker
+from stack_cfo.store.db import Database, PoolSettings
+from stack_cfo.store.scheduler_repo import SchedulerRepo
+
+if TYPE_CHECKING:
+    from stack_cfo.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def build_channels(config: SchedulerConfig) -> dict[Channel, DeliveryChannel]:
+    """SMTP when ``SMTP_HOST`` is set, FCM when a project and service account are configured.
+
+    A channel that is not configured is absent: its rows are skipped with reason
+    ``channel_not_configured`` rather than retried forever.
+    """
+    channels: dict[Channel, DeliveryChannel] = {}
+    if config.smtp.configured:
+        from stack_cfo.scheduler.channels.smtp import SmtpChannel
+
+        channels[Channel.EMAIL] = SmtpChannel(config.smtp)
+    if config.fcm.configured:
+        from stack_cfo.scheduler.channels.fcm import FcmChannel
+
+        channels[Channel.PUSH] = FcmChannel(config.fcm)
+    return channels
+
+
+class _NoPortfolio:
+    """Used only until a portfolio reader is wired: every digest is skipped ``no_portfolio``."""
+
+    async def digest_facts(self, user_id: str, day: Any) -> None:
+        return None
+
+    async def weekly_facts(self, user_id: str, week_start: Any, week_end: Any) -> None:
+        return None
+
+    async def alert_facts(self, user_id: str, at: Any, *, threshold_percent: float, threshold_sigma: float) -> None:
+        return None
+
+
+def build_worker(
+    db: Database,
+    config: SchedulerConfig,
+    *,
+    portfolio: PortfolioReader,
+    news: NewsReader | None = None,
+    compute: ComputeClient | None = None,
+    channels: Mapping[Channel, DeliveryChannel] | None = None,
+    metrics: SchedulerMetrics | None = None,
+    clock: Clock | None = None,
+    worker_id: str | None = None,
+) -> DeliveryWorker:
+    """A delivery worker over ``db`` (also what the API process uses to deliver ``RunJob`` rows)."""
+    repo = SchedulerRepo(db)
+    summarizer = NewsSummarizer(compute, repo)
+    content = ContentService(portfolio, news or repo, summarizer, news_items=config.digest_news_items)
+    return DeliveryWorker(
+        repo,
+        content,
+        build_channels(config) if channels is None else channels,
+        config,
+        worker_id=worker_id,
+        metrics=metrics,
+        clock=clock,
+    )
+
+
+class _Ticker:
+    """``schedule`` as a ticker: each job starts an asyncio task unless its last run is still going."""
+
+    def __init__(self) -> None:
+        self.scheduler = schedule.Scheduler()
+        self.running: dict[str, asyncio.Task[None]] = {}
+
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        # schedule types the interval as int but computes timedelta(seconds=interval): floats work
+        self.scheduler.every(seconds).seconds.do(self.fire, name, job)  # type: ignore[arg-type]
+
+    def fire(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        current = self.running.get(name)
+        if current is not None and not current.done():
+            return
+
+        async def safe() -> None:
+            try:
+                await job()
+            except StackCfoError as exc:
+                log.warning("scheduler job failed", extra={"job": name, "reason": exc.reason})
+            except Exception:  # schedule would stop the loop on an exception; we never let one out
+                log.exception("scheduler job crashed", extra={"job": name})
+
+        self.running[name] = asyncio.ensure_future(safe())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.scheduler.run_all()
+        while not stop.is_set():
+            self.scheduler.run_pending()
+            idle = self.scheduler.idle_seconds
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(0.05, min(0.5, idle if idle is not None else 0.5)))
+
+    async def finish(self, timeout: float) -> None:
+        tasks = [t for t in self.running.values() if not t.done()]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            for t in pending:
+                t.cancel()
+        self.scheduler.clear()
+
+
+async def run_scheduler(
+    config: SchedulerConfig,
+    *,
+    stop_event: asyncio.Event,
+    database: Database | None = None,
+    conninfo: str | None = None,
+    portfolio: PortfolioReader | None = None,
+    news: NewsReader | None = None,
+    compute: ComputeClient | None = None,
+    channels: Mapping[Channel, DeliveryChannel] | None = None,
+    calendar: MarketCalendar | None = None,
+    clock: Clock | None = None,
+    metrics: SchedulerMetrics | None = None,
+    planner_enabled: bool = True,
+    worker_enabled: bool = True,
+    on_ready: Callable[[int | None], None] | None = None,
+) -> None:
+    """Run one scheduler replica until ``stop_event`` is set, then shut down gracefully.
+
+    ``database`` (opened by the caller) or ``conninfo`` (opened and closed here) is required.
+    ``portfolio`` supplies the numbers; ``compute`` the AI summaries (fallback text without
+    it); ``channels`` default to SMTP/FCM from config. ``on_ready(metrics_port)`` is called
+    once everything is started.
+    """
+    own_db = database is None
+    if database is None:
+        if conninfo is None:
+            raise ValueError("run_scheduler needs a database or a conninfo")
+        database = Database(
+            conninfo, PoolSettings(min_size=1, max_size=config.concurrency_limit + 6), name="stack-cfo-scheduler"
+        )
+        await database.open()
+    metrics = metrics or SchedulerMetrics()
+    repo = SchedulerRepo(database)
+    if portfolio is None:
+        log.warning("no portfolio reader wired: digests, summaries and alerts will be skipped (no_portfolio)")
+        portfolio = _NoPortfolio()
+    chans = build_channels(config) if channels is None else dict(channels)
+    for missing in set(Channel) - set(chans):
+        log.warning("channel not configured; its notifications are skipped", extra={"channel": missing.value})
+    worker = build_worker(
+        database,
+        config,
+        portfolio=portfolio,
+        news=news,
+        compute=compute,
+        channels=chans,
+        metrics=metrics,
+        clock=clock,
+        worker_id=config.replica_id,
+    )
+    planner = Planner(repo, config, calendar=calendar or NyseCalendar(), metrics=metrics, clock=clock)
+    poller = (
+        FeedPoller(config.news_feeds, held_symbols=repo.held_symbols, store=repo.store_articles)
+        if config.news_feeds
+        else None
+    )
+    runner = None
+    metrics_port: int | None = None
+    if config.metrics_listen:
+        runner = await start_metrics_server(metrics, config.metrics_listen)
+        from stack_cfo.telemetry.metrics import bound_port
+
+        metrics_port = bound_port(runner)
+    started_at = await repo.db_now()
+    wake = asyncio.Event()
+    worker_stop = asyncio.Event()
+
+    async def plan() -> None:
+        results = await planner.tick()
+        if any(r.pending for r in results):
+            wake.set()
+
+    async def heartbeat() -> None:
+        await repo.heartbeat(
+            config.replica_id,
+            started_at=started_at,
+            version=stack_cfo.__version__,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            last_planned=planner.last_planned,
+        )
+
+    async def gauges() -> None:
+        g = await repo.gauges()
+        metrics.outbox_pending.set(g.waiting)
+        metrics.outbox_due.set(g.due)
+        metrics.oldest_pending_age.set(g.oldest_due_age.total_seconds())
+
+    ticker = _Ticker()
+    active = config.enabled
+    if active and planner_enabled:
+        ticker.every(config.tick_interval.total_seconds(), "plan", plan)
+    if active and worker_enabled:
+        ticker.every(config.poll_interval.total_seconds(), "reap", worker.reap)
+    ticker.every(config.heartbeat_interval.total_seconds(), "heartbeat", heartbeat)
+    ticker.every(15, "gauges", gauges)
+    if poller is not None and active:
+        ticker.every(config.news_poll_interval.total_seconds(), "news", poller.poll_once)
+    worker_task = asyncio.ensure_future(worker.run(worker_stop, wake)) if active and worker_enabled else None
+    ticker_task = asyncio.ensure_future(ticker.run(stop_event))
+    log.info(
+        "scheduler started",
+        extra={
+            "replica": config.replica_id,
+            "channels": sorted(c.value for c in chans),
+            "planner": active and planner_enabled,
+            "worker": active and worker_enabled,
+        },
+    )
+    if on_ready is not None:
+        on_ready(metrics_port)
+    try:
+        await stop_event.wait()
+    finally:
+        log.info("scheduler stopping", extra={"replica": config.replica_id})
+        worker_stop.set()
+        await ticker_task
+        await ticker.finish(timeout=10)
+        if worker_task is not None:
+            await worker_task  # finishes in-flight sends, releases the rest
+        with contextlib.suppress(StackCfoError):
+            await repo.heartbeat_stopped(config.replica_id)
+        for ch in chans.values():
+            with contextlib.suppress(Exception):
+                await ch.aclose()
+        if poller is not None:
+            await poller.aclose()
+        if runner is not None:
+            await runner.cleanup()
+        if own_db:
+            await database.close()
+        log.info("scheduler stopped", extra={"replica": config.replica_id, "sent": worker.sent_count})
+
+
+def load_scheduler_config(config: Config, env: Mapping[str, str] | None = None) -> SchedulerConfig:
+    return SchedulerConfig.from_mapping(
+        config.section("scheduler"), os.environ if env is None else env, notifications=config.section("notifications")
+    )
+
+
+def main(
+    config: Config,
+    *,
+    portfolio_factory: Callable[[Database, Config], PortfolioReader] | None = None,
+) -> int:
+    """CLI entry: exit 2 on bad configuration (naming the key), 0 after a graceful stop."""
+    try:
+        sconf = load_scheduler_config(config)
+    except InvalidArgument as exc:
+        print(f"stack-cfo: invalid configuration: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_main(config, sconf, portfolio_factory))
+    except InvalidArgument as exc:
+        print(f"stack-cfo: invalid configuration: {exc.message}", file=sys.stderr)
+        return 2
+
+
+async def _main(
+    config: Config,
+    sconf: SchedulerConfig,
+    portfolio_factory: Callable[[Database, Config], PortfolioReader] | None,
+) -> int:
+    from stack_cfo.app import resolve_database_url
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    conninfo, handle = resolve_database_url(config)
+    db = Database(
+        conninfo,
+        PoolSettings(
+            min_size=1, max_size=sconf.concurrency_limit + 6, timeout=config.database.pool_timeout.total_seconds()
+        ),
+        name="stack-cfo-scheduler",
+    )
+    await db.open()
+    compute = _compute_client(config)
+    portfolio = portfolio_factory(db, config) if portfolio_factory is not None else _default_portfolio(db, config)
+    try:
+        await run_scheduler(sconf, stop_event=stop, database=db, portfolio=portfolio, compute=compute)
+    finally:
+        if compute is not None:
+            closer = getattr(compute, "close", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer()
+        await db.close()
+        del handle
+    return 0
+
+
+def _compute_client(config: Config) -> ComputeClient | None:
+    try:
+        from stack_cfo.zerog.config import ComputeConfig
+        from stack_cfo.zerog.factory import build_compute_client
+    except ImportError:
+        return None
+    return build_compute_client(ComputeConfig.from_mapping(config.section("zerog.compute")))
+
+
+def _default_portfolio(db: Database, config: Config) -> PortfolioReader | None:
+    try:
+        from stack_cfo.scheduler.portfolio_facts import build_portfolio_reader
+    except ImportError:
+        return None
+    return build_portfolio_reader(db, config)

@@ -1,0 +1,418 @@
+"""The delivery worker: claim due rows, decide, render, send, write back.
+
+- Claims up to ``batch_size`` rows with ``FOR UPDATE SKIP LOCKED`` and commits the claim
+  before any network call; never holds a transaction across SMTP or HTTP.
+- At most ``concurrency_limit`` sends in flight. A send and the write-back of its result
+  happen under the same semaphore slot, so if this process dies, at most
+  ``concurrency_limit`` notifications can have been accepted by a provider without being
+  marked sent: that is the documented duplicate window (collapse ids and Message-ID make
+  such a duplicate recognisable or replace it on the device).
+- Every write-back is fenced (``WHERE locked_by = me AND status = 'sending'``): a worker whose
+  claim was reaped cannot overwrite the row's newer state.
+- On stop: no new claims, in-flight sends finish (bounded by ``shutdown_grace``), rows
+  claimed but not started are released with their attempt given back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from opentelemetry import trace
+
+from stack_cfo.core.clock import Clock
+from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.notifications.content import Rendered
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
+from stack_cfo.core.notifications.preferences import Action, NotificationPreferences, decide
+from stack_cfo.scheduler.channels import (
+    Delivery,
+    DeliveryChannel,
+    InvalidTarget,
+    Permanent,
+    Retry,
+    SendOutcome,
+    Sent,
+)
+from stack_cfo.scheduler.config import SchedulerConfig
+from stack_cfo.scheduler.content import ContentService
+from stack_cfo.scheduler.metrics import SchedulerMetrics
+from stack_cfo.store.scheduler_repo import ClaimedRow, PushDevice, SchedulerRepo
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("stack_cfo.scheduler")
+
+PROCESS_SPANS = {
+    NotificationKind.DIGEST: "scheduler.process_daily_digest_user",
+    NotificationKind.WEEKLY: "scheduler.process_weekly_summary_user",
+    NotificationKind.ALERT: "scheduler.process_performance_alert_user",
+}
+SEND_SPANS = {Channel.EMAIL: "notification_service.send_email", Channel.PUSH: "notification_service.send_push"}
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """What happened to one claimed row. ``status`` is the row's new state (``pending`` when
+    deferred to the end of quiet hours); ``lost_claim`` when the fenced write-back found the
+    row no longer ours (reaped while we worked)."""
+
+    row_id: int
+    user_id: str
+    kind: NotificationKind
+    channel: Channel
+    status: OutboxStatus
+    reason: Reason | None = None
+    error: str = ""
+    lost_claim: bool = False
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        repo: SchedulerRepo,
+        content: ContentService,
+        channels: Mapping[Channel, DeliveryChannel],
+        config: SchedulerConfig,
+        *,
+        worker_id: str | None = None,
+        metrics: SchedulerMetrics | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.repo = repo
+        self.content = content
+        self.channels = dict(channels)
+        self.config = config
+        self.worker_id = worker_id or config.replica_id
+        self.metrics = metrics
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._sem = asyncio.Semaphore(config.concurrency_limit)
+        self._stopping = False
+        self._tasks: set[asyncio.Task[RowOutcome | None]] = set()
+        self.sent_count = 0
+
+    # -- clocks -------------------------------------------------------------------------
+
+    def _mark_now(self) -> datetime | None:
+        """What write-backs pass as "now": the injected clock, else NULL (the DB's now())."""
+        return self.clock.now() if self.clock is not None else None
+
+    @staticmethod
+    def _db_time(rows: Sequence[ClaimedRow], mono: float) -> datetime:
+        return rows[0].db_now + timedelta(seconds=time.monotonic() - mono)
+
+    # -- claiming -------------------------------------------------------------------------
+
+    async def claim(self, limit: int, *, run_id: str | None = None) -> list[ClaimedRow]:
+        return await self.repo.claim(
+            self.worker_id, limit=limit, lease=self.config.lease, now=self._mark_now(), run_id=run_id
+        )
+
+    async def process_rows(self, rows: Sequence[ClaimedRow]) -> AsyncIterator[RowOutcome]:
+        """Process claimed rows with bounded concurrency, yielding outcomes as they finish."""
+        if not rows:
+            return
+        mono = time.monotonic()
+        prefs, devices = await self.repo.context_for(rows)
+        tasks = [asyncio.ensure_future(self._guarded(r, prefs, devices, mono, rows)) for r in rows]
+        try:
+            for fut in asyncio.as_completed(tasks):
+                outcome = await fut
+                if outcome is not None:
+                    yield outcome
+        finally:
+            for t in tasks:
+                t.cancel()
+
+    async def drain(self, *, run_id: str | None = None, max_rows: int | None = None) -> list[RowOutcome]:
+        """Claim and process until nothing is due (tests, RunJob, one-shot runs)."""
+        out: list[RowOutcome] = []
+        async for o in self.drain_iter(run_id=run_id, max_rows=max_rows):
+            out.append(o)
+        return out
+
+    async def drain_iter(self, *, run_id: str | None = None, max_rows: int | None = None) -> AsyncIterator[RowOutcome]:
+        done = 0
+        while max_rows is None or done < max_rows:
+            limit = self.config.batch_size if max_rows is None else min(self.config.batch_size, max_rows - done)
+            rows = await self.claim(limit, run_id=run_id)
+            if not rows:
+                return
+            done += len(rows)
+            async for o in self.process_rows(rows):
+                yield o
+
+    # -- the long-running loop -----------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+        """Claim continuously while there is room for half a batch; sleep ``poll_interval`` when idle."""
+        self._stopping = False
+        batch = self.config.batch_size
+        poll = self.config.poll_interval.total_seconds()
+        while not stop.is_set():
+            room = batch - len(self._tasks)
+            claimed: list[ClaimedRow] = []
+            if room >= max(1, batch // 2) or not self._tasks:
+                try:
+                    claimed = await self.claim(room)
+                    if claimed:
+                        mono = time.monotonic()
+                        prefs, devices = await self.repo.context_for(claimed)
+                        for row in claimed:
+                            t = asyncio.ensure_future(self._guarded(row, prefs, devices, mono, claimed))
+                            self._tasks.add(t)
+                            t.add_done_callback(self._tasks.discard)
+                except StackCfoError as exc:
+                    log.warning("claim failed; will retry", extra={"error": exc.reason})
+                    claimed = []
+            if claimed and len(self._tasks) < batch // 2:
+                continue
+            waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
+            if wake is not None:
+                waiters.append(asyncio.ensure_future(wake.wait()))
+            if self._tasks:
+                waiters.append(
+                    asyncio.ensure_future(asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED))
+                )
+            try:
+                await asyncio.wait(
+                    waiters, timeout=None if (self._tasks and claimed) else poll, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for w in waiters:
+                    w.cancel()
+            if wake is not None:
+                wake.clear()
+        await self.shutdown()
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop taking rows, let in-flight sends finish, release what never started."""
+        self._stopping = True
+        grace = self.config.shutdown_grace.total_seconds() if grace is None else grace
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for t in pending:
+                t.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            released = await self.repo.release(self.worker_id, now=self._mark_now())
+        except StackCfoError:
+            log.warning("could not release claims at shutdown; the reaper will return them")
+            return
+        if released:
+            log.info("released claimed rows at shutdown", extra={"rows": released})
+
+    async def reap(self) -> int:
+        returned = await self.repo.reap(now=self._mark_now())
+        if returned:
+            log.warning("reaped rows whose worker died", extra={"rows": len(returned)})
+            if self.metrics:
+                self.metrics.reaped.inc(len(returned))
+        return len(returned)
+
+    # -- one row ------------------------------------------------------------------------------
+
+    async def _guarded(
+        self,
+        row: ClaimedRow,
+        prefs: Mapping[str, NotificationPreferences],
+        devices: Mapping[int, PushDevice],
+        mono: float,
+        batch: Sequence[ClaimedRow],
+    ) -> RowOutcome | None:
+        async with self._sem:
+            if self._stopping:
+                with contextlib.suppress(StackCfoError):
+                    await self.repo.release(self.worker_id, [row.id], now=self._mark_now())
+                return None
+            if self.metrics:
+                self.metrics.in_flight.inc()
+            try:
+                now = self.clock.now() if self.clock is not None else self._db_time(batch, mono)
+                return await self._process(row, prefs.get(row.user_id), devices, now)
+            except StackCfoError as exc:  # the database went away mid-row: the reaper returns it
+                log.warning("write-back failed; the claim will expire", extra={"row": row.id, "error": exc.reason})
+                return None
+            finally:
+                if self.metrics:
+                    self.metrics.in_flight.dec()
+
+    async def _final(
+        self,
+        row: ClaimedRow,
+        status: OutboxStatus,
+        reason: Reason,
+        error: str = "",
+        *,
+        title: str | None = None,
+        target: str | None = None,
+    ) -> RowOutcome:
+        ok = await self.repo.mark_final(
+            row,
+            self.worker_id,
+            status=status,
+            reason=reason,
+            error=error or None,
+            title=title,
+            target=target,
+            now=self._mark_now(),
+        )
+        self._count(row, status, reason, ok)
+        return RowOutcome(row.id, row.user_id, row.kind, row.channel, status, reason, error, not ok)
+
+    def _count(self, row: ClaimedRow, status: OutboxStatus, reason: Reason | None, ok: bool) -> None:
+        if not self.metrics or not ok:
+            return
+        job = row.kind.job_type
+        self.metrics.users_processed.labels(job).inc()
+        if status in (OutboxStatus.RETRY, OutboxStatus.DEAD):
+            self.metrics.job_failures.labels(job).inc()
+        if status is not OutboxStatus.SENT:
+            self.metrics.notifications_outcome.labels(job, status.value, reason.value if reason else "").inc()
+
+    async def _process(
+        self,
+        row: ClaimedRow,
+        prefs: NotificationPreferences | None,
+        devices: Mapping[int, PushDevice],
+        now: datetime,
+    ) -> RowOutcome | None:
+        with tracer.start_as_current_span(PROCESS_SPANS[row.kind]) as span:
+            span.set_attribute("user_id", row.user_id)
+            span.set_attribute("notification.key", row.key)
+            span.set_attribute("notification.channel", row.channel.value)
+            span.set_attribute("notification.attempt", row.attempts)
+            if now > row.deadline:
+                return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED)
+            if prefs is None:  # the user was deleted; the row goes with it (cascade)
+                return None
+            decision = decide(prefs, row.kind, row.channel, now)
+            if decision.action is Action.SKIP:
+                assert decision.reason is not None
+                return await self._final(row, OutboxStatus.SKIPPED, decision.reason)
+            if decision.action is Action.DEFER:
+                assert decision.until is not None
+                deadline = max(row.deadline, decision.until + self.config.grace.for_kind(row.kind))
+                ok = await self.repo.mark_deferred(
+                    row, self.worker_id, until=decision.until, deadline=deadline, now=self._mark_now()
+                )
+                self._count(row, OutboxStatus.PENDING, Reason.QUIET_HOURS, ok)
+                return RowOutcome(
+                    row.id, row.user_id, row.kind, row.channel, OutboxStatus.PENDING, Reason.QUIET_HOURS, "", not ok
+                )
+            channel = self.channels.get(row.channel)
+            if channel is None:
+                return await self._final(row, OutboxStatus.SKIPPED, Reason.CHANNEL_NOT_CONFIGURED)
+            device: PushDevice | None = None
+            if row.channel is Channel.PUSH:
+                device = devices.get(row.target_id)
+                if device is None or not device.active:
+                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_DEVICE)
+                target = f"users/{row.user_id}/devices/{device.id}"
+            else:
+                target = prefs.email_address
+            try:
+                rendered = await self.content.render(row.kind, row.user_id, row.period, row.key, prefs, now)
+            except Exception as exc:
+                log.exception("rendering failed", extra={"key": row.key})
+                return await self._retry(
+                    row, now, Retry(Reason.CONTENT_ERROR, f"{type(exc).__name__}: {exc}"), None, target
+                )
+            if isinstance(rendered, Reason):
+                return await self._final(row, OutboxStatus.SKIPPED, rendered, target=target)
+            title = rendered.email.subject if row.channel is Channel.EMAIL else rendered.push.title
+            delivery = Delivery(
+                key=row.key,
+                user_id=row.user_id,
+                rendered=rendered,
+                deadline=row.deadline,
+                email_to=prefs.email_address if row.channel is Channel.EMAIL else "",
+                device_token=device.token if device else "",
+                device_platform=device.platform.value if device else "",
+            )
+            with tracer.start_as_current_span(SEND_SPANS[row.channel]):
+                outcome = await channel.send(delivery)
+            return await self._settle(row, now, outcome, rendered, title, target, device)
+
+    async def _settle(
+        self,
+        row: ClaimedRow,
+        now: datetime,
+        outcome: SendOutcome,
+        rendered: Rendered,
+        title: str,
+        target: str,
+        device: PushDevice | None,
+    ) -> RowOutcome:
+        if isinstance(outcome, Sent):
+            sent_at = await self.repo.mark_sent(
+                row, self.worker_id, provider_id=outcome.provider_id, title=title, target=target, now=self._mark_now()
+            )
+            if sent_at is None:
+                log.warning("sent, but the claim was lost (reaped): possible duplicate", extra={"key": row.key})
+            else:
+                self.sent_count += 1
+                if self.metrics:
+                    job = row.kind.job_type
+                    self.metrics.notifications_sent.labels(job, row.channel.value).inc()
+                    self.metrics.users_processed.labels(job).inc()
+                    self.metrics.delivery_lag.labels(job).observe(
+                        max(0.0, (sent_at - row.scheduled_for).total_seconds())
+                    )
+            return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.SENT, None, "", sent_at is None)
+        if isinstance(outcome, Retry):
+            return await self._retry(row, now, outcome, title, target)
+        if isinstance(outcome, InvalidTarget) and device is not None:
+            await self.repo.deactivate_device(device.id, outcome.reason.value, now=self._mark_now())
+            log.info("push token rejected; device deactivated", extra={"device_id": device.id})
+        assert isinstance(outcome, Permanent | InvalidTarget)
+        return await self._final(row, OutboxStatus.DEAD, outcome.reason, outcome.error, title=title, target=target)
+
+    async def _retry(
+        self, row: ClaimedRow, now: datetime, outcome: Retry, title: str | None, target: str | None
+    ) -> RowOutcome:
+        if row.attempts >= row.max_attempts:
+            return await self._final(
+                row,
+                OutboxStatus.DEAD,
+                Reason.MAX_ATTEMPTS,
+                f"{outcome.reason.value}: {outcome.error}",
+                title=title,
+                target=target,
+            )
+        at = self.config.retry.next_attempt(now, row.attempts, self.rng.random(), row.deadline, outcome.retry_after)
+        if at is None:
+            return await self._final(
+                row,
+                OutboxStatus.EXPIRED,
+                Reason.DEADLINE_PASSED,
+                f"{outcome.reason.value}: {outcome.error}",
+                title=title,
+                target=target,
+            )
+        ok = await self.repo.mark_retry(
+            row,
+            self.worker_id,
+            next_attempt_at=at,
+            reason=outcome.reason,
+            error=outcome.error,
+            title=title,
+            target=target,
+            now=self._mark_now(),
+        )
+        self._count(row, OutboxStatus.RETRY, outcome.reason, ok)
+        log.info(
+            "delivery failed; will retry",
+            extra={"key": row.key, "reason": outcome.reason.value, "attempt": row.attempts, "next": at.isoformat()},
+        )
+        return RowOutcome(
+            row.id, row.user_id, row.kind, row.channel, OutboxStatus.RETRY, outcome.reason, outcome.error, not ok
+        )

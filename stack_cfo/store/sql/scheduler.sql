@@ -1,0 +1,434 @@
+-- Notification scheduler queries (stack_cfo.store.scheduler_repo). Parameters are psycopg
+-- %(name)s placeholders. "%(now)s" may be NULL everywhere it is wrapped in coalesce(..., now()):
+-- production uses the database clock; tests pass a frozen instant.
+--
+-- The audience of a kind: every user, with notification_prefs when saved and the defaults
+-- otherwise (UTC, everything on, email to users.email, opted in when the account was created).
+
+-- name: db_now
+SELECT clock_timestamp() AS now
+
+-- name: lock_planner
+SELECT pg_try_advisory_xact_lock(hashtext('stack_cfo.planner:' || %(kind)s)) AS locked
+
+-- name: ensure_state
+INSERT INTO scheduler_state (kind, deploy_epoch) VALUES (%(kind)s, %(now)s)
+ON CONFLICT (kind) DO NOTHING
+
+-- name: get_state
+SELECT kind, deploy_epoch, planned_until, last_run_at, last_planned, last_missed, last_duration_ms
+FROM scheduler_state WHERE kind = %(kind)s
+
+-- name: all_states
+SELECT kind, deploy_epoch, planned_until, last_run_at, last_planned, last_missed, last_duration_ms
+FROM scheduler_state
+
+-- name: set_epoch
+INSERT INTO scheduler_state (kind, deploy_epoch, planned_until) VALUES (%(kind)s, %(epoch)s, %(planned_until)s)
+ON CONFLICT (kind) DO UPDATE SET deploy_epoch = EXCLUDED.deploy_epoch, planned_until = EXCLUDED.planned_until
+
+-- name: save_state
+UPDATE scheduler_state
+SET planned_until = greatest(coalesce(planned_until, %(now)s), %(now)s),
+    last_run_at = %(now)s,
+    last_planned = %(planned)s,
+    last_missed = %(missed)s,
+    last_duration_ms = %(duration_ms)s
+WHERE kind = %(kind)s
+
+-- name: distinct_time_zones
+SELECT DISTINCT coalesce(p.time_zone, 'UTC') AS tz
+FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
+
+-- name: plan_slots
+-- One row per (user, slot, channel, target): email when the user has an address, push per active
+-- device. Slots come from Python (zoneinfo) as parallel arrays, one entry per (time zone, period).
+-- ORDER BY the key keeps lock order stable if two statements ever insert the same keys.
+WITH slots AS (
+    SELECT *
+    FROM unnest(%(tzs)s::text[], %(periods)s::text[], %(scheduled)s::timestamptz[],
+                %(deadlines)s::timestamptz[], %(statuses)s::text[])
+         AS s(tz, period, scheduled_for, deadline, status)
+), audience AS (
+    SELECT u.id AS user_id,
+           coalesce(p.time_zone, 'UTC') AS tz,
+           coalesce(p.opted_in_at, u.created_at) AS opted_in_at,
+           coalesce(p.email_enabled, true)
+             AND (CASE WHEN p.user_id IS NULL THEN coalesce(u.email, '') ELSE p.email_address END) <> ''
+             AS wants_email,
+           coalesce(p.push_enabled, true) AS wants_push
+    FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
+    WHERE CASE %(kind)s
+            WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
+            WHEN 'weekly' THEN coalesce(p.weekly_summary_enabled, true)
+            ELSE coalesce(p.performance_alerts_enabled, true)
+          END
+      AND (%(user_id)s::uuid IS NULL OR u.id = %(user_id)s::uuid)
+), targets AS (
+    SELECT a.user_id, a.tz, a.opted_in_at, 'email'::text AS channel, 0::bigint AS target_id
+    FROM audience a WHERE a.wants_email
+    UNION ALL
+    SELECT a.user_id, a.tz, a.opted_in_at, 'push'::text, d.id
+    FROM audience a JOIN push_devices d ON d.user_id = a.user_id AND d.active
+    WHERE a.wants_push
+), ins AS (
+    INSERT INTO notification_outbox (
+        idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
+        status, max_attempts, next_attempt_at, reason, payload, created_at, updated_at)
+    SELECT %(kind)s || ':' || t.user_id::text || ':' || s.period || ':' || t.channel || ':' || t.target_id::text,
+           %(kind)s, t.user_id, t.channel, t.target_id, s.period, s.scheduled_for, s.deadline,
+           s.status, %(max_attempts)s,
+           CASE WHEN s.status = 'pending' THEN s.scheduled_for END,
+           CASE WHEN s.status = 'missed' THEN 'grace_exceeded' END,
+           jsonb_build_object('tz', s.tz),
+           %(now)s, %(now)s
+    FROM slots s JOIN targets t ON t.tz = s.tz
+    WHERE s.scheduled_for >= greatest(%(epoch)s::timestamptz, t.opted_in_at)
+    ORDER BY 1
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING status
+)
+SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+       count(*) FILTER (WHERE status = 'missed') AS missed
+FROM ins
+
+-- name: plan_run
+-- RunJob: the current period's notifications for everyone (or one user), tagged with the run.
+-- Returns every candidate with the row that now holds its key: inserted here (new_id) or
+-- already there (existing_id, reported as skipped "duplicate").
+WITH slots AS (
+    SELECT *
+    FROM unnest(%(tzs)s::text[], %(periods)s::text[]) AS s(tz, period)
+), audience AS (
+    SELECT u.id AS user_id,
+           coalesce(p.time_zone, 'UTC') AS tz,
+           coalesce(p.email_enabled, true)
+             AND (CASE WHEN p.user_id IS NULL THEN coalesce(u.email, '') ELSE p.email_address END) <> ''
+             AS wants_email,
+           coalesce(p.push_enabled, true) AS wants_push
+    FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
+    WHERE CASE %(kind)s
+            WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
+            WHEN 'weekly' THEN coalesce(p.weekly_summary_enabled, true)
+            ELSE coalesce(p.performance_alerts_enabled, true)
+          END
+      AND (%(user_id)s::uuid IS NULL OR u.id = %(user_id)s::uuid)
+), cand AS (
+    SELECT %(kind)s || ':' || t.user_id::text || ':' || s.period || ':' || t.channel || ':' || t.target_id::text
+             AS idempotency_key,
+           t.user_id, t.channel, t.target_id, s.period, s.tz
+    FROM (
+        SELECT a.user_id, a.tz, 'email'::text AS channel, 0::bigint AS target_id FROM audience a WHERE a.wants_email
+        UNION ALL
+        SELECT a.user_id, a.tz, 'push'::text, d.id
+        FROM audience a JOIN push_devices d ON d.user_id = a.user_id AND d.active WHERE a.wants_push
+    ) t JOIN slots s ON s.tz = t.tz
+), ins AS (
+    INSERT INTO notification_outbox (
+        idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
+        status, max_attempts, next_attempt_at, payload, run_id, created_at, updated_at)
+    SELECT c.idempotency_key, %(kind)s, c.user_id, c.channel, c.target_id, c.period, %(now)s, %(deadline)s,
+           'pending', %(max_attempts)s, %(now)s, jsonb_build_object('tz', c.tz, 'manual', true), %(run_id)s,
+           %(now)s, %(now)s
+    FROM cand c
+    ORDER BY 1
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, idempotency_key
+)
+SELECT c.idempotency_key, c.user_id, c.channel, c.target_id, i.id AS new_id, o.id AS existing_id
+FROM cand c
+LEFT JOIN ins i ON i.idempotency_key = c.idempotency_key
+LEFT JOIN notification_outbox o ON o.idempotency_key = c.idempotency_key
+ORDER BY c.idempotency_key
+
+-- name: claim_due
+WITH c AS (
+    SELECT id FROM notification_outbox
+    WHERE status IN ('pending', 'retry') AND next_attempt_at <= coalesce(%(now)s::timestamptz, now())
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE notification_outbox o
+SET status = 'sending',
+    attempts = o.attempts + 1,
+    locked_by = %(worker)s,
+    locked_until = coalesce(%(now)s::timestamptz, now()) + %(lease)s,
+    updated_at = coalesce(%(now)s::timestamptz, now())
+FROM c
+WHERE o.id = c.id
+RETURNING o.id, o.idempotency_key, o.kind, o.user_id, o.channel, o.target_id, o.slot_local,
+          o.scheduled_for, o.deadline, o.attempts, o.max_attempts, o.run_id,
+          coalesce(%(now)s::timestamptz, now()) AS db_now
+
+-- name: claim_run
+WITH c AS (
+    SELECT id FROM notification_outbox
+    WHERE run_id = %(run_id)s AND status IN ('pending', 'retry')
+      AND next_attempt_at <= coalesce(%(now)s::timestamptz, now())
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE notification_outbox o
+SET status = 'sending',
+    attempts = o.attempts + 1,
+    locked_by = %(worker)s,
+    locked_until = coalesce(%(now)s::timestamptz, now()) + %(lease)s,
+    updated_at = coalesce(%(now)s::timestamptz, now())
+FROM c
+WHERE o.id = c.id
+RETURNING o.id, o.idempotency_key, o.kind, o.user_id, o.channel, o.target_id, o.slot_local,
+          o.scheduled_for, o.deadline, o.attempts, o.max_attempts, o.run_id,
+          coalesce(%(now)s::timestamptz, now()) AS db_now
+
+-- name: prefs_for_users
+SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_at,
+       p.user_id IS NOT NULL AS saved, p.time_zone, p.daily_digest_enabled, p.weekly_summary_enabled,
+       p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.email_address,
+       p.quiet_hours_start, p.quiet_hours_end, p.alert_threshold_percent, p.alert_threshold_sigma,
+       p.opted_in_at, p.updated_at
+FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
+WHERE u.id = ANY(%(user_ids)s::uuid[])
+
+-- name: devices_by_ids
+SELECT id, user_id, platform, token, display_name, active, created_at, updated_at
+FROM push_devices WHERE id = ANY(%(ids)s::bigint[])
+
+-- name: mark_sent
+UPDATE notification_outbox
+SET status = 'sent', sent_at = coalesce(%(now)s::timestamptz, now()), provider_id = %(provider_id)s,
+    title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
+    next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
+    updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+RETURNING id, sent_at, scheduled_for, run_id
+
+-- name: mark_retry
+UPDATE notification_outbox
+SET status = 'retry', next_attempt_at = %(next_attempt_at)s, reason = %(reason)s, last_error = %(error)s,
+    title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
+    locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+RETURNING id, run_id
+
+-- name: mark_deferred
+-- Quiet hours: not a failed attempt, so the attempt is given back; the deadline moves with it.
+UPDATE notification_outbox
+SET status = 'pending', attempts = greatest(attempts - 1, 0), next_attempt_at = %(until)s,
+    deadline = greatest(deadline, %(deadline)s), reason = %(reason)s,
+    locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+RETURNING id, run_id
+
+-- name: mark_final
+UPDATE notification_outbox
+SET status = %(status)s, reason = %(reason)s, last_error = %(error)s,
+    title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
+    next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
+    updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+RETURNING id, run_id
+
+-- name: release_claims
+-- Graceful shutdown: rows claimed but not started go back, their attempt given back.
+UPDATE notification_outbox
+SET status = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END,
+    attempts = greatest(attempts - 1, 0),
+    next_attempt_at = coalesce(%(now)s::timestamptz, now()),
+    locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE locked_by = %(worker)s AND status = 'sending'
+  AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))
+RETURNING id
+
+-- name: reap_expired_claims
+-- A worker that died (SIGKILL, lost network) leaves rows in 'sending'; once the claim expires they
+-- are retried (at-least-once). A row that keeps killing workers ends 'dead' at max_attempts.
+WITH stuck AS (
+    SELECT id FROM notification_outbox
+    WHERE status = 'sending' AND locked_until < coalesce(%(now)s::timestamptz, now())
+    ORDER BY locked_until
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE notification_outbox o
+SET status = CASE WHEN o.attempts >= o.max_attempts THEN 'dead' ELSE 'retry' END,
+    reason = CASE WHEN o.attempts >= o.max_attempts THEN 'max_attempts' ELSE 'worker_lost' END,
+    last_error = 'claim by ' || o.locked_by || ' expired',
+    next_attempt_at = CASE WHEN o.attempts >= o.max_attempts THEN NULL
+                           ELSE coalesce(%(now)s::timestamptz, now()) END,
+    locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
+FROM stuck
+WHERE o.id = stuck.id
+RETURNING o.id, o.status, o.kind, o.run_id
+
+-- name: requeue_dead
+UPDATE notification_outbox
+SET status = 'retry', attempts = 0, reason = NULL, last_error = NULL,
+    next_attempt_at = coalesce(%(now)s::timestamptz, now()),
+    deadline = greatest(deadline, coalesce(%(now)s::timestamptz, now()) + %(extend)s),
+    updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE status = 'dead'
+  AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))
+  AND (%(kind)s::text IS NULL OR kind = %(kind)s::text)
+RETURNING id
+
+-- name: deactivate_device
+UPDATE push_devices
+SET active = false, invalidated_at = coalesce(%(now)s::timestamptz, now()), invalid_reason = %(reason)s,
+    updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE id = %(id)s AND active
+RETURNING id
+
+-- name: heartbeat
+INSERT INTO scheduler_heartbeats (replica_id, started_at, last_tick, version, host, pid, last_planned)
+VALUES (%(replica_id)s, %(started_at)s, coalesce(%(now)s::timestamptz, now()), %(version)s, %(host)s,
+        %(pid)s, %(last_planned)s)
+ON CONFLICT (replica_id) DO UPDATE
+SET last_tick = EXCLUDED.last_tick, last_planned = EXCLUDED.last_planned, stopped_at = NULL
+
+-- name: heartbeat_stopped
+UPDATE scheduler_heartbeats SET stopped_at = now(), last_tick = now() WHERE replica_id = %(replica_id)s
+
+-- name: list_heartbeats
+SELECT replica_id, started_at, last_tick, version, host, pid, last_planned, stopped_at
+FROM scheduler_heartbeats
+WHERE last_tick >= now() - interval '24 hours'
+ORDER BY last_tick DESC
+
+-- name: outbox_gauges
+SELECT count(*) AS waiting,
+       count(*) FILTER (WHERE next_attempt_at <= now()) AS due,
+       min(next_attempt_at) FILTER (WHERE next_attempt_at <= now()) AS oldest_due,
+       now() AS db_now
+FROM notification_outbox
+WHERE status IN ('pending', 'retry')
+
+-- name: status_counts
+SELECT kind, status, count(*) AS n
+FROM notification_outbox
+WHERE scheduled_for >= now() - %(retention)s
+GROUP BY kind, status
+
+-- name: oldest_due_by_kind
+SELECT kind, min(next_attempt_at) AS oldest_due
+FROM notification_outbox
+WHERE status IN ('pending', 'retry') AND next_attempt_at <= now()
+GROUP BY kind
+
+-- name: user_exists
+SELECT id, email, created_at FROM users WHERE id = %(user_id)s
+
+-- name: get_prefs
+SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_at,
+       p.user_id IS NOT NULL AS saved, p.time_zone, p.daily_digest_enabled, p.weekly_summary_enabled,
+       p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.email_address,
+       p.quiet_hours_start, p.quiet_hours_end, p.alert_threshold_percent, p.alert_threshold_sigma,
+       p.opted_in_at, p.updated_at
+FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
+WHERE u.id = %(user_id)s
+
+-- name: upsert_prefs
+INSERT INTO notification_prefs (
+    user_id, time_zone, daily_digest_enabled, weekly_summary_enabled, performance_alerts_enabled,
+    email_enabled, push_enabled, email_address, quiet_hours_start, quiet_hours_end,
+    alert_threshold_percent, alert_threshold_sigma, opted_in_at, created_at, updated_at)
+VALUES (
+    %(user_id)s, %(time_zone)s, %(daily_digest_enabled)s, %(weekly_summary_enabled)s,
+    %(performance_alerts_enabled)s, %(email_enabled)s, %(push_enabled)s, %(email_address)s,
+    %(quiet_hours_start)s, %(quiet_hours_end)s, %(alert_threshold_percent)s, %(alert_threshold_sigma)s,
+    coalesce(%(opted_in_at)s::timestamptz, now()), now(), now())
+ON CONFLICT (user_id) DO UPDATE SET
+    time_zone = EXCLUDED.time_zone,
+    daily_digest_enabled = EXCLUDED.daily_digest_enabled,
+    weekly_summary_enabled = EXCLUDED.weekly_summary_enabled,
+    performance_alerts_enabled = EXCLUDED.performance_alerts_enabled,
+    email_enabled = EXCLUDED.email_enabled,
+    push_enabled = EXCLUDED.push_enabled,
+    email_address = EXCLUDED.email_address,
+    quiet_hours_start = EXCLUDED.quiet_hours_start,
+    quiet_hours_end = EXCLUDED.quiet_hours_end,
+    alert_threshold_percent = EXCLUDED.alert_threshold_percent,
+    alert_threshold_sigma = EXCLUDED.alert_threshold_sigma,
+    updated_at = now()
+RETURNING opted_in_at, updated_at
+
+-- name: lock_prefs
+SELECT pg_advisory_xact_lock(hashtext('stack_cfo.prefs:' || %(user_id)s::text))
+
+-- name: find_device_by_token
+SELECT id, user_id, platform, token, display_name, active, created_at, updated_at
+FROM push_devices WHERE token_md5 = md5(%(token)s) AND token = %(token)s
+FOR UPDATE
+
+-- name: insert_device
+INSERT INTO push_devices (user_id, platform, token, display_name)
+VALUES (%(user_id)s, %(platform)s, %(token)s, %(display_name)s)
+ON CONFLICT (token_md5) DO NOTHING
+RETURNING id, user_id, platform, token, display_name, active, created_at, updated_at
+
+-- name: refresh_device
+UPDATE push_devices
+SET platform = %(platform)s, display_name = %(display_name)s, active = true, invalidated_at = NULL,
+    invalid_reason = NULL, updated_at = now()
+WHERE id = %(id)s
+RETURNING id, user_id, platform, token, display_name, active, created_at, updated_at
+
+-- name: list_notifications
+SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,
+       o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at
+FROM notification_outbox o
+WHERE o.user_id = %(user_id)s
+  AND (%(kind)s::text IS NULL OR o.kind = %(kind)s::text)
+  AND (%(status)s::text IS NULL OR o.status = %(status)s::text)
+  AND (%(after_scheduled)s::timestamptz IS NULL
+       OR (o.scheduled_for, o.id) < (%(after_scheduled)s::timestamptz, %(after_id)s::bigint))
+ORDER BY o.scheduled_for DESC, o.id DESC
+LIMIT %(limit)s
+
+-- name: create_run
+INSERT INTO scheduler_job_runs (id, request_id, request_hash, kind, user_id)
+VALUES (%(id)s, %(request_id)s, %(request_hash)s, %(kind)s, %(user_id)s)
+ON CONFLICT (request_id) DO NOTHING
+RETURNING id
+
+-- name: get_run_by_request
+SELECT id, request_id, request_hash, kind, user_id, state, planned, sent, skipped, failed, created_at, finished_at
+FROM scheduler_job_runs WHERE request_id = %(request_id)s
+
+-- name: get_run
+SELECT id, request_id, request_hash, kind, user_id, state, planned, sent, skipped, failed, created_at, finished_at
+FROM scheduler_job_runs WHERE id = %(id)s
+
+-- name: update_run
+UPDATE scheduler_job_runs
+SET planned = %(planned)s, sent = %(sent)s, skipped = %(skipped)s, failed = %(failed)s,
+    state = %(state)s, finished_at = CASE WHEN %(state)s = 'done' THEN now() ELSE finished_at END
+WHERE id = %(id)s
+
+-- name: run_rows
+SELECT id, user_id, channel, status, reason FROM notification_outbox WHERE run_id = %(run_id)s ORDER BY id
+
+-- name: get_summary
+SELECT summary FROM news_summaries WHERE article_id = %(article_id)s
+
+-- name: put_summary
+INSERT INTO news_summaries (article_id, summary, model, provider)
+VALUES (%(article_id)s, %(summary)s, %(model)s, %(provider)s)
+ON CONFLICT (article_id) DO NOTHING
+
+-- name: news_for_symbols
+SELECT id, source, published_at, title, summary, url, symbols
+FROM news_articles
+WHERE symbols && %(symbols)s::text[] AND published_at >= %(since)s AND published_at < %(until)s
+ORDER BY published_at DESC
+LIMIT %(limit)s
+
+-- name: store_article
+INSERT INTO news_articles (id, source, published_at, title, summary, url, symbols)
+VALUES (%(id)s, %(source)s, %(published_at)s, %(title)s, %(summary)s, %(url)s, %(symbols)s)
+ON CONFLICT DO NOTHING  -- same id, or the same URL under another id
+RETURNING id
+
+-- name: held_symbols
+SELECT DISTINCT upper(symbol) AS symbol FROM positions
