@@ -33,9 +33,9 @@ week return is Σ(now - then) / Σ then over its positions with both prices, and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 
 from stack_cfo.core.portfolio.models import (
     Contribution,
@@ -55,13 +55,14 @@ _WEEK = timedelta(days=7)
 _PRECISION = 50
 
 
+_RATIO_CONTEXT = Context(prec=_PRECISION)
+
+
 def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
-    """``numerator / denominator`` as a float, ``None`` when the denominator is zero."""
+    """``numerator / denominator`` as a float (from the exact quotient), ``None`` when dividing by zero."""
     if denominator == 0:
         return None
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        return float(numerator / denominator)
+    return float(_RATIO_CONTEXT.divide(numerator, denominator))
 
 
 def bar_instant(day: date, tz: tzinfo) -> datetime:
@@ -144,25 +145,28 @@ def summarize_holdings(
     week_ref = market_day - _WEEK
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        rows: list[_Row] = []
+        priced = []
         for p in holdings.positions:
-            rows.append(
-                _position_row(
-                    p,
-                    prices.get(p.symbol),
-                    holdings.base_currency,
-                    fx_to_base,
-                    as_of=as_of,
-                    market_day=market_day,
-                    week_ref=week_ref,
-                    tz=tz,
-                    stale_after=stale_after,
-                )
-            )
-
-        invested = sum((r.summary.market_value for r in rows if r.summary.market_value is not None), _ZERO)
+            rate = fx_rate(p, holdings.base_currency, fx_to_base)
+            lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz)
+            mv = p.quantity * lp.price * rate if lp.price is not None else None
+            priced.append((p, rate, lp, mv))
+        invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)
         total = invested + holdings.cash
-        rows = [_with_weight(r, invested) for r in rows]
+        rows = [
+            _position_row(
+                p,
+                prices.get(p.symbol),
+                rate,
+                lp,
+                mv,
+                invested,
+                as_of=as_of,
+                week_ref=week_ref,
+                stale_after=stale_after,
+            )
+            for p, rate, lp, mv in priced
+        ]
         rows.sort(key=lambda r: (r.summary.market_value is None, -(r.summary.market_value or _ZERO), r.summary.symbol))
 
         cost = sum(
@@ -172,7 +176,7 @@ def summarize_holdings(
         gain = sum((r.summary.unrealized_pnl for r in rows if r.summary.unrealized_pnl is not None), _ZERO)
         missing_cost = sum(1 for r in rows if r.summary.average_cost is None)
         day_change = sum((r.summary.day_change for r in rows if r.summary.day_change is not None), _ZERO)
-        week_return, _ = _week(rows)
+        week_return, _ = _week(rows, contributions=False)
 
         baskets = _groups(rows, GroupKind.BASKET, invested)
         sectors = _groups(rows, GroupKind.SECTOR, invested)
@@ -199,20 +203,17 @@ def summarize_holdings(
 def _position_row(
     p: Position,
     series: PriceSeries | None,
-    base_currency: str,
-    fx_to_base: Mapping[str, Decimal] | None,
+    rate: Decimal,
+    lp: LivePrice,
+    mv: Decimal | None,
+    invested: Decimal,
     *,
     as_of: datetime,
-    market_day: date,
     week_ref: date,
-    tz: tzinfo,
     stale_after: timedelta,
 ) -> _Row:
-    rate = fx_rate(p, base_currency, fx_to_base)
-    lp = live_price(p, series, as_of=as_of, market_day=market_day, tz=tz)
     live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
     stale = live and lp.at is not None and as_of - lp.at > stale_after
-    mv = p.quantity * lp.price * rate if lp.price is not None else None
     cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None
     pnl = mv - cost_basis if mv is not None and cost_basis is not None else None
 
@@ -248,7 +249,7 @@ def _position_row(
         price_at=lp.at,
         previous_close=lp.previous_close,
         market_value=mv,
-        weight=None,
+        weight=ratio(mv, invested) if mv is not None else None,
         average_cost=p.average_cost,
         cost_basis=cost_basis,
         unrealized_pnl=pnl,
@@ -261,28 +262,22 @@ def _position_row(
     return _Row(summary, week_start)
 
 
-def _with_weight(row: _Row, invested: Decimal) -> _Row:
-    s = row.summary
-    if s.market_value is None:
-        return row
-    return _Row(replace(s, weight=ratio(s.market_value, invested)), row.week_start_value)
-
-
-def _week(rows: list[_Row]) -> tuple[float | None, tuple[Contribution, ...]]:
+def _week(rows: list[_Row], *, contributions: bool = True) -> tuple[float | None, tuple[Contribution, ...]]:
     """Holdings-based week return of ``rows`` and each row's contribution (worst first)."""
     with_both = [r for r in rows if r.week_start_value is not None and r.summary.market_value is not None]
     start = sum((r.week_start_value for r in with_both if r.week_start_value is not None), _ZERO)
     if start == 0:
         return None, ()
-    contributions = []
+    parts = []
     end = _ZERO
     for r in with_both:
         assert r.week_start_value is not None and r.summary.market_value is not None
         end += r.summary.market_value
-        c = ratio(r.summary.market_value - r.week_start_value, start)
-        contributions.append(Contribution(r.summary.symbol, r.summary.week_return, c if c is not None else 0.0))
-    contributions.sort(key=lambda c: (c.contribution, c.symbol))
-    return ratio(end - start, start), tuple(contributions)
+        if contributions:
+            c = ratio(r.summary.market_value - r.week_start_value, start)
+            parts.append(Contribution(r.summary.symbol, r.summary.week_return, c if c is not None else 0.0))
+    parts.sort(key=lambda c: (c.contribution, c.symbol))
+    return ratio(end - start, start), tuple(parts)
 
 
 def _groups(rows: list[_Row], kind: GroupKind, invested: Decimal) -> tuple[GroupSummary, ...]:

@@ -34,6 +34,7 @@ display come from :meth:`ValuationSeries.exact_value`.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ from stack_cfo.core.portfolio.models import (
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+_RUN_LOOP_LIMIT = 16
 
 
 def market_date(at: date | datetime, tz: tzinfo) -> date:
@@ -99,11 +101,10 @@ class ValuationSeries:
     #: TWR index per day: 1.0 on the first day, times (1 + r) on every day with a return.
     wealth: FloatArray
     snapshots: tuple[HoldingsSnapshot, ...] = field(repr=False)
-    symbols: tuple[str, ...] = field(repr=False)
-    #: (days × symbols) index into each symbol's closes; -1 where the symbol has no prices.
-    price_index: IntArray = field(repr=False)
     prices: dict[str, PriceSeries] = field(repr=False, compare=False)
     fx_to_base: dict[str, Decimal] = field(repr=False, compare=False)
+    #: Per symbol, the index of the close used on each day (built on first use by exact_value).
+    _close_index: dict[str, IntArray] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.days)
@@ -117,18 +118,25 @@ class ValuationSeries:
         snap = self.snapshots[int(self.snapshot_index[i])]
         h = snap.holdings
         total = h.cash
-        cols = {s: j for j, s in enumerate(self.symbols)}
         for p in h.positions:
             if p.quantity == 0:
                 continue
             rate = fx_rate(p, h.base_currency, self.fx_to_base)
-            j = cols[p.symbol]
-            k = int(self.price_index[i, j])
-            if k >= 0:
-                total += p.quantity * self.prices[p.symbol].closes[k] * rate
+            series = self.prices.get(p.symbol)
+            if series is not None and series.dates:
+                k = int(self._closes_used(p.symbol, series)[i])
+                total += p.quantity * series.closes[k] * rate
             elif p.average_cost is not None:
                 total += p.quantity * p.average_cost * rate
         return total
+
+    def _closes_used(self, symbol: str, series: PriceSeries) -> IntArray:
+        idx = self._close_index.get(symbol)
+        if idx is None:
+            # Last close on or before each day; before the first bar, the first bar.
+            idx = np.maximum(series.ordinals.searchsorted(self.ordinals, side="right") - 1, 0)
+            self._close_index[symbol] = idx
+        return idx
 
     def index_on_or_before(self, day: date) -> int:
         """Index of the last valuation day on or before ``day``; -1 if none."""
@@ -151,8 +159,6 @@ def _empty(
         return_index=i,
         wealth=f,
         snapshots=snapshots,
-        symbols=(),
-        price_index=np.empty((0, 0), dtype=np.int64),
         prices=prices,
         fx_to_base=fx,
     )
@@ -166,78 +172,109 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     if not snaps:
         return _empty(snaps, prices, fx)
 
-    symbols = tuple(sorted({p.symbol for s in snaps for p in s.holdings.positions if p.quantity != 0}))
+    symbols = tuple(sorted({p.symbol for s in snaps for p in s.holdings.positions if p.quantity}))
     col = {s: j for j, s in enumerate(symbols)}
-    n_sym = len(symbols)
     priced = [s in prices and len(prices[s].dates) > 0 for s in symbols]
 
     eff_ord = np.fromiter((s.effective.toordinal() for s in snaps), dtype=np.int64, count=len(snaps))
     first, last = int(eff_ord[0]), through.toordinal()
 
     # Per snapshot: base-currency units held of each priced symbol, and a constant part
-    # (cash plus unpriced positions at cost).
-    units = np.zeros((len(snaps), n_sym), dtype=np.float64)
-    constant = np.zeros(len(snaps), dtype=np.float64)
-    for k, snap in enumerate(snaps):
+    # (cash plus unpriced positions at cost). This loop is the only per-position Python work.
+    rows: list[list[float]] = []
+    const_rows: list[float] = []
+    for snap in snaps:
         h = snap.holdings
+        base = h.base_currency
+        row = [0.0] * len(symbols)
         const = h.cash
         for p in h.positions:
-            if p.quantity == 0:
+            q = p.quantity
+            if not q:
                 continue
-            rate = fx_rate(p, h.base_currency, fx)
             j = col[p.symbol]
+            if p.currency == base:
+                if priced[j]:
+                    row[j] = float(q)
+                elif p.average_cost is not None:
+                    const += q * p.average_cost
+                continue
+            rate = fx_rate(p, base, fx)
             if priced[j]:
-                units[k, j] = float(p.quantity * rate)
+                row[j] = float(q * rate)
             elif p.average_cost is not None:
-                const += p.quantity * p.average_cost * rate
-        constant[k] = float(const)
+                const += q * p.average_cost * rate
+        rows.append(row)
+        const_rows.append(float(const))
+    units = np.array(rows, dtype=np.float64).reshape(len(snaps), len(symbols))
+    constant = np.array(const_rows, dtype=np.float64)
 
-    # Candidate days: every bar date of a priced symbol inside [first, last].
-    parts = []
+    # Candidate days: every bar date of a priced symbol inside [first, last] (a bitmap over
+    # the date range: cheaper than sorting the union).
+    present = np.zeros(last - first + 1, dtype=bool) if last >= first else np.zeros(0, dtype=bool)
+    bounds: dict[int, tuple[int, int]] = {}
     for j, s in enumerate(symbols):
         if priced[j]:
             o = prices[s].ordinals
-            lo = int(np.searchsorted(o, first, side="left"))
-            hi = int(np.searchsorted(o, last, side="right"))
-            parts.append(o[lo:hi])
-    if not parts:
-        return _empty(snaps, prices, fx)
-    cand = np.unique(np.concatenate(parts))
+            lo = int(o.searchsorted(first, side="left"))
+            hi = int(o.searchsorted(last, side="right"))
+            bounds[j] = (lo, hi)
+            present[o[lo:hi] - first] = True
+    cand = (np.flatnonzero(present) + first).astype(np.int64)
     if len(cand) == 0:
         return _empty(snaps, prices, fx)
 
-    seg = np.searchsorted(eff_ord, cand, side="right") - 1
-    held = units[seg] != 0.0  # (days × symbols)
-    closes = np.zeros((len(cand), n_sym), dtype=np.float64)
-    price_index = np.full((len(cand), n_sym), -1, dtype=np.int64)
-    has_bar = np.zeros((len(cand), n_sym), dtype=bool)
+    # Symbol-major (symbols × days) so each symbol fills one contiguous row.
+    n_days = len(cand)
+    closes = np.zeros((len(symbols), n_days), dtype=np.float64)
+    has_bar = np.zeros((len(symbols), n_days), dtype=bool)
     for j, s in enumerate(symbols):
         if not priced[j]:
             continue
         series = prices[s]
+        lo, hi = bounds[j]
+        if hi - lo == n_days:
+            # The symbol's bars in range are a subset of the union with its size: the same
+            # calendar (the usual case), so no search is needed.
+            has_bar[j] = True
+            closes[j] = series.closes_float[lo:hi]
+            continue
         o = series.ordinals
-        pos = np.searchsorted(o, cand, side="right") - 1
+        pos = o.searchsorted(cand, side="right") - 1
         filled = np.maximum(pos, 0)  # before the first bar: back-fill with it
-        has_bar[:, j] = (pos >= 0) & (o[filled] == cand)
-        closes[:, j] = series.closes_float[filled]
-        price_index[:, j] = filled
+        np.equal(o[filled], cand, out=has_bar[j])
+        has_bar[j] &= pos >= 0
+        np.take(series.closes_float, filled, out=closes[j])
 
-    keep = (held & has_bar).any(axis=1)
-    cand = cand[keep]
-    seg = seg[keep]
-    closes = closes[keep]
-    price_index = price_index[keep]
+    # Value, and whether some held symbol has a bar, per run of days sharing a snapshot; with
+    # many runs (a sync every day) one gathered matrix product is cheaper than the loop.
+    seg = eff_ord.searchsorted(cand, side="right") - 1
+    cuts = [0, *(np.flatnonzero(np.diff(seg)) + 1).tolist(), n_days]
+    if len(cuts) - 1 <= _RUN_LOOP_LIMIT:
+        values = np.empty(n_days, dtype=np.float64)
+        keep = np.empty(n_days, dtype=bool)
+        for a, b in itertools.pairwise(cuts):
+            k = int(seg[a])
+            values[a:b] = units[k] @ closes[:, a:b]
+            values[a:b] += constant[k]
+            keep[a:b] = has_bar[units[k] != 0.0, a:b].any(axis=0)
+    else:
+        held_units = units[seg].T  # (symbols × days)
+        values = np.einsum("ij,ij->j", held_units, closes) + constant[seg]
+        keep = ((held_units != 0.0) & has_bar).any(axis=0)
+    if not bool(keep.all()):
+        cand, seg, values = cand[keep], seg[keep], values[keep]
     n = len(cand)
     if n == 0:
         return _empty(snaps, prices, fx)
-    values = np.einsum("ij,ij->i", units[seg], closes) + constant[seg]
-    days = tuple(date.fromordinal(int(o)) for o in cand)
+    day_ordinals = cand.tolist()
+    days = tuple(map(date.fromordinal, day_ordinals))
 
     flows = np.zeros(n, dtype=np.float64)
     flows_exact = [_ZERO] * n
     eff_dates = [s.effective for s in snaps]
     for f in inputs.cash_flows:
-        booked = _booking_index(f, eff_dates, eff_ord, cand, through, tz)
+        booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
         if booked is not None:
             flows[booked] += float(f.amount)
             flows_exact[booked] += f.amount
@@ -254,8 +291,6 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         return_index=return_index,
         wealth=wealth,
         snapshots=snaps,
-        symbols=symbols,
-        price_index=price_index,
         prices=prices,
         fx_to_base=fx,
     )
@@ -264,8 +299,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
 def _booking_index(
     flow: CashFlow,
     eff_dates: list[date],
-    eff_ord: IntArray,
-    day_ord: IntArray,
+    day_ordinals: list[int],
     through: date,
     tz: tzinfo,
 ) -> int | None:
@@ -275,8 +309,8 @@ def _booking_index(
     j = bisect_left(eff_dates, d)  # first snapshot effective on or after the flow
     if j == len(eff_dates):
         return None  # no snapshot reflects it yet
-    k = int(np.searchsorted(day_ord, eff_ord[j], side="left"))
-    return k if k < len(day_ord) else None
+    k = bisect_left(day_ordinals, eff_dates[j].toordinal())  # first valuation day on or after it
+    return k if k < len(day_ordinals) else None
 
 
 def time_weighted_returns(values: FloatArray, flows: FloatArray) -> tuple[FloatArray, IntArray, FloatArray]:

@@ -18,6 +18,7 @@ from stack_cfo.core.portfolio import (
     PortfolioInputs,
     build_valuation,
     compute_summary,
+    valuation,
 )
 from stack_cfo.core.portfolio.valuation import time_weighted_returns
 
@@ -247,3 +248,28 @@ def test_summary_risk_ignores_a_big_deposit() -> None:
     summary = compute_summary(inputs, as_of=after_close(days[-1]), settings=AnalyticsSettings(min_history=0))
     assert summary.risk.cumulative_return.value == pytest.approx(0.03, rel=1e-13)
     assert summary.risk.observations == 5
+
+
+def test_a_sync_every_day_values_each_day_with_its_own_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More than 16 snapshots takes the gathered-matrix path; it must agree with the per-run loop."""
+    days = weekdays(date(2024, 1, 1), 30)
+    closes = [D(100) + i for i in range(30)]
+    # Every day the user deposits the price of one more share and buys it at the close.
+    snaps = tuple(snapshot(d, [position("AAA", k + 1, "100"), position("BBB", 2, "5")]) for k, d in enumerate(days))
+    flows = tuple(CashFlow(d, closes[k]) for k, d in enumerate(days) if k)
+    bbb_days = days[::3]  # BBB trades on fewer days: carried forward in between
+    inputs = PortfolioInputs(
+        holdings=snaps,
+        prices={"AAA": series("AAA", days, closes), "BBB": series("BBB", bbb_days, ["5"] * len(bbb_days))},
+        cash_flows=flows,
+    )
+    s = build_valuation(inputs, through=days[-1], tz=NY)
+    assert s.values.tolist() == [float((k + 1) * closes[k] + 10) for k in range(30)]
+    # Each day's return is the price move on the shares held the day before, diluted by BBB.
+    expected = [float(k * 1 / (k * closes[k - 1] + 10)) for k in range(1, 30)]
+    np.testing.assert_allclose(s.returns, expected, rtol=1e-13)
+    assert [s.exact_value(i) for i in (0, 29)] == [D(110), 30 * closes[29] + 10]
+    monkeypatch.setattr(valuation, "_RUN_LOOP_LIMIT", 1000)
+    looped = build_valuation(inputs, through=days[-1], tz=NY)
+    np.testing.assert_allclose(looped.values, s.values, rtol=1e-15)
+    assert looped.days == s.days
