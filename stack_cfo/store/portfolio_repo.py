@@ -1,0 +1,460 @@
+"""Portfolio persistence (implements :class:`~stack_cfo.core.portfolio_service.PortfolioStore`) and
+the change feed over PostgreSQL LISTEN/NOTIFY (implements ``ChangeFeed``).
+
+Writes are set-based: a sync is a handful of statements in one transaction; prices go through
+``COPY`` into a temporary table and one ``INSERT ... ON CONFLICT DO UPDATE`` per kind; news and
+cash flows are single ``INSERT ... SELECT FROM unnest(...)`` statements. Notifications are sent
+inside the writing transaction, so PostgreSQL delivers them only if it commits:
+
+* ``price_updates``: ``{"symbols": ["AAPL", ...]}`` (split into several notifications when the
+  list would exceed PostgreSQL's 8000-byte payload limit);
+* ``portfolio_updates``: the user id (also sent by a trigger when a portfolio is deleted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
+
+from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.portfolio import CashFlow, Holdings, HoldingsSnapshot, Position, PricePoint, PriceSeries
+from stack_cfo.core.portfolio_service import (
+    ArticleInput,
+    ChangeEvent,
+    FeedReset,
+    FlowType,
+    HoldingsChanged,
+    Idempotency,
+    IngestResult,
+    PriceInput,
+    PricesChanged,
+    RecordResult,
+    StoredPortfolio,
+    SyncCommand,
+    SyncResult,
+)
+from stack_cfo.store.db import Database
+from stack_cfo.store.errors import wrap_exceptions
+from stack_cfo.store.idempotency import run_idempotent
+from stack_cfo.store.queries import load_queries
+from stack_cfo.store.users import ensure_user
+
+log = logging.getLogger(__name__)
+
+PRICE_CHANNEL = "price_updates"
+PORTFOLIO_CHANNEL = "portfolio_updates"
+#: PostgreSQL rejects NOTIFY payloads of 8000 bytes or more; stay well below.
+MAX_PAYLOAD_BYTES = 7000
+
+Q = load_queries("portfolio")
+
+
+def price_payloads(symbols: Iterable[str]) -> Iterator[str]:
+    """``{"symbols": [...]}`` documents, each under :data:`MAX_PAYLOAD_BYTES`."""
+    batch: list[str] = []
+    size = 16
+    for s in sorted(symbols):
+        cost = len(s.encode()) + 4
+        if batch and size + cost > MAX_PAYLOAD_BYTES:
+            yield json.dumps({"symbols": batch}, separators=(",", ":"))
+            batch, size = [], 16
+        batch.append(s)
+        size += cost
+    if batch:
+        yield json.dumps({"symbols": batch}, separators=(",", ":"))
+
+
+class PortfolioRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- SyncPortfolio ---------------------------------------------------------------------
+
+    async def sync_portfolio(
+        self, command: SyncCommand, *, effective: date, synced_at: datetime, idempotency: Idempotency | None
+    ) -> SyncResult:
+        async def work(conn: AsyncConnection[Any]) -> bytes:
+            result = await self._sync(conn, command, effective, synced_at)
+            return json.dumps(
+                {
+                    "position_count": result.position_count,
+                    "recorded_flow_count": result.recorded_flow_count,
+                    "ignored_flow_count": result.ignored_flow_count,
+                    "sync_time": result.sync_time.isoformat(),
+                }
+            ).encode()
+
+        raw = await self._run(idempotency, work)
+        d = json.loads(raw)
+        return SyncResult(
+            position_count=d["position_count"],
+            recorded_flow_count=d["recorded_flow_count"],
+            ignored_flow_count=d["ignored_flow_count"],
+            sync_time=datetime.fromisoformat(d["sync_time"]),
+        )
+
+    async def _run(self, idempotency: Idempotency | None, work: Callable[[AsyncConnection[Any]], Any]) -> bytes:
+        if idempotency is None:
+            async with self.db.transaction() as conn:
+                return await work(conn)  # type: ignore[no-any-return]
+        with wrap_exceptions():
+            return await run_idempotent(
+                self.db,
+                method=idempotency.method,
+                principal=idempotency.principal,
+                request_id=idempotency.request_id,
+                payload=idempotency.fingerprint,
+                work=work,
+            )
+
+    async def _sync(
+        self, conn: AsyncConnection[Any], cmd: SyncCommand, effective: date, synced_at: datetime
+    ) -> SyncResult:
+        user = cmd.user_id
+        await ensure_user(conn, user)
+        cur = await conn.execute(Q.lock_portfolio, {"user_id": user})
+        row = await cur.fetchone()
+        if row is not None and row["base_currency"] != cmd.base_currency:
+            raise InvalidArgument(
+                f"base_currency: the portfolio is valued in {row['base_currency']}; it cannot change to "
+                f"{cmd.base_currency}",
+                violations=[FieldViolation("base_currency", f"must stay {row['base_currency']}")],
+                reason="CURRENCY_MISMATCH",
+                metadata={"base_currency": row["base_currency"], "requested": cmd.base_currency},
+            )
+        await conn.execute(
+            Q.upsert_portfolio,
+            {
+                "user_id": user,
+                "base_currency": cmd.base_currency,
+                "cash_balance": cmd.cash_balance,
+                "position_count": len(cmd.positions),
+                "synced_at": synced_at,
+            },
+        )
+        await conn.execute(Q.delete_positions, {"user_id": user})
+        rows = [
+            {
+                "user_id": user,
+                "effective_date": effective,
+                "symbol": h.symbol,
+                "quantity": h.quantity,
+                "average_cost": h.average_cost,
+                "currency": h.currency,
+                "sector": h.sector,
+                "asset_class": h.asset_class.value,
+                "basket": h.basket,
+                "tags": list(h.tags),
+                "ordinal": i,
+            }
+            for i, h in enumerate(cmd.positions)
+        ]
+        await conn.execute(
+            Q.upsert_cash_snapshot,
+            {
+                "user_id": user,
+                "effective_date": effective,
+                "cash_balance": cmd.cash_balance,
+                "base_currency": cmd.base_currency,
+                "synced_at": synced_at,
+            },
+        )
+        await conn.execute(Q.delete_snapshot_holdings, {"user_id": user, "effective_date": effective})
+        if rows:
+            async with conn.cursor() as cur2:
+                await cur2.executemany(Q.insert_position, rows)
+                await cur2.executemany(Q.insert_snapshot_holding, rows)
+        recorded = 0
+        flows = cmd.cash_flows
+        if flows:
+            cur = await conn.execute(
+                Q.insert_cash_flows,
+                {
+                    "user_id": user,
+                    "external_ids": [f.external_id for f in flows],
+                    "flow_types": [f.type.value if f.type else None for f in flows],
+                    "amounts": [f.amount for f in flows],
+                    "currencies": [f.currency for f in flows],
+                    "occurred_ats": [f.occurred_at for f in flows],
+                    "occurred_ons": [f.occurred_on for f in flows],
+                },
+            )
+            recorded = len(await cur.fetchall())
+        await conn.execute(Q.notify_portfolio, {"user_id": user})
+        return SyncResult(
+            position_count=len(cmd.positions),
+            recorded_flow_count=recorded,
+            ignored_flow_count=len(flows) - recorded,
+            sync_time=synced_at,
+        )
+
+    # -- RecordPrices ----------------------------------------------------------------------
+
+    async def record_prices(self, points: Sequence[PriceInput], *, idempotency: Idempotency | None) -> RecordResult:
+        async def work(conn: AsyncConnection[Any]) -> bytes:
+            inserted, updated, changed = await self._upsert_prices(conn, points)
+            for payload in price_payloads(changed):
+                await conn.execute(Q.notify_prices, {"payload": payload})
+            return json.dumps(
+                {"inserted": inserted, "updated": updated, "unchanged": len(points) - inserted - updated,
+                 "changed": sorted(changed)}
+            ).encode()
+
+        replayed = False
+        if idempotency is not None:
+            # The response of the first call is replayed; only the first call notified.
+            marker: list[bool] = []
+
+            async def first(conn: AsyncConnection[Any]) -> bytes:
+                marker.append(True)
+                return await work(conn)
+
+            raw = await self._run(idempotency, first)
+            replayed = not marker
+        else:
+            raw = await self._run(None, work)
+        d = json.loads(raw)
+        return RecordResult(
+            inserted=d["inserted"],
+            updated=d["updated"],
+            unchanged=d["unchanged"],
+            changed_symbols=frozenset() if replayed else frozenset(d["changed"]),
+        )
+
+    async def _upsert_prices(
+        self, conn: AsyncConnection[Any], points: Sequence[PriceInput]
+    ) -> tuple[int, int, set[str]]:
+        await conn.execute(Q.create_price_staging)
+        async with conn.cursor() as cur:
+            async with cur.copy(Q.copy_price_staging) as copy:
+                for p in points:
+                    daily = p.is_daily
+                    await copy.write_row(
+                        (p.symbol, p.at if daily else None, None if daily else p.at, p.close, p.previous_close,
+                         p.currency)
+                    )
+            inserted = updated = 0
+            changed: set[str] = set()
+            for query in (Q.upsert_daily_from_staging, Q.upsert_quotes_from_staging):
+                await cur.execute(query)
+                for row in await cur.fetchall():
+                    changed.add(row["symbol"])
+                    if row["inserted"]:
+                        inserted += 1
+                    else:
+                        updated += 1
+        return inserted, updated, changed
+
+    # -- IngestNews ------------------------------------------------------------------------
+
+    async def ingest_news(self, articles: Sequence[ArticleInput]) -> IngestResult:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                Q.insert_news,
+                {
+                    "ids": [a.id for a in articles],
+                    "sources": [a.source for a in articles],
+                    "published_ats": [a.published_at for a in articles],
+                    "titles": [a.title for a in articles],
+                    "summaries": [a.summary or None for a in articles],
+                    "urls": [a.url or None for a in articles],
+                    "symbols": [json.dumps(list(a.symbols)) for a in articles],
+                },
+            )
+            inserted = len(await cur.fetchall())
+        return IngestResult(inserted=inserted, duplicates=len(articles) - inserted)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def load_portfolio(self, user_id: str) -> StoredPortfolio | None:
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.load_snapshots, {"user_id": user_id})
+            snap_rows = await cur.fetchall()
+            if not snap_rows:
+                return None
+            await cur.execute(Q.load_cash_flows, {"user_id": user_id})
+            flow_rows = await cur.fetchall()
+        snapshots: list[HoldingsSnapshot] = []
+        current: date | None = None
+        header: tuple[Any, ...] = ()
+        positions: list[Position] = []
+
+        def close_snapshot() -> None:
+            eff, cash, ccy, synced = header
+            holdings = Holdings(user=user_id, base_currency=ccy, cash=cash, positions=tuple(positions),
+                                as_of=synced)
+            snapshots.append(HoldingsSnapshot(effective=eff, holdings=holdings))
+
+        for (eff, cash, ccy, synced, symbol, qty, cost, pccy, sector, aclass, basket, tags) in snap_rows:
+            if eff != current:
+                if current is not None:
+                    close_snapshot()
+                current, header, positions = eff, (eff, cash, ccy, synced), []
+            if symbol is not None:
+                positions.append(
+                    Position(symbol=symbol, quantity=qty, average_cost=cost, currency=pccy, sector=sector,
+                             asset_class=aclass, basket=basket, tags=tuple(tags or ()))
+                )
+        close_snapshot()
+        flows = tuple(
+            CashFlow(at=at if at is not None else on, amount=amount if kind == FlowType.DEPOSIT else -amount)
+            for kind, amount, at, on in flow_rows
+        )
+        return StoredPortfolio(
+            user_id=user_id, base_currency=snapshots[-1].holdings.base_currency, snapshots=tuple(snapshots),
+            cash_flows=flows,
+        )
+
+    async def load_daily_prices(self, symbols: Iterable[str]) -> dict[str, PriceSeries]:
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.load_daily_prices, {"symbols": wanted})
+            rows = await cur.fetchall()
+        out: dict[str, PriceSeries] = {}
+        start = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i][0] != rows[start][0]:
+                chunk = rows[start:i]
+                prev = tuple(r[3] for r in chunk)
+                out[chunk[0][0]] = PriceSeries(
+                    symbol=chunk[0][0],
+                    dates=tuple(r[1] for r in chunk),
+                    closes=tuple(r[2] for r in chunk),
+                    previous_closes=prev if any(p is not None for p in prev) else (),
+                )
+                start = i
+        return out
+
+    async def load_latest_quotes(self, symbols: Iterable[str], *, at_or_before: datetime) -> dict[str, PricePoint]:
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.load_latest_quotes, {"symbols": wanted, "at_or_before": at_or_before})
+            rows = await cur.fetchall()
+        return {
+            s: PricePoint(symbol=s, at=at.astimezone(UTC), close=close, previous_close=prev)
+            for s, at, close, prev in rows
+        }
+
+
+class PgChangeFeed:
+    """One dedicated LISTEN connection per process, reconnecting with backoff.
+
+    ``on_change`` runs on the event loop for every notification; a (re)connect delivers
+    :class:`FeedReset` (anything may have been missed while disconnected). Between notifications
+    the connection is probed every ``probe_interval`` seconds so a silently dead link is noticed.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        reconnect_initial: float = 0.2,
+        reconnect_max: float = 5.0,
+        probe_interval: float = 5.0,
+        connect_timeout: int = 5,
+    ) -> None:
+        self._conninfo = conninfo
+        self._initial = reconnect_initial
+        self._max = reconnect_max
+        self._probe = probe_interval
+        self._connect_timeout = connect_timeout
+        self._healthy = False
+        self._epoch = 0
+        self._task: asyncio.Task[None] | None = None
+        self._on_change: Callable[[ChangeEvent], None] | None = None
+        self.connected = asyncio.Event()
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    async def start(self, on_change: Callable[[ChangeEvent], None]) -> None:
+        if self._task is not None:
+            return
+        self._on_change = on_change
+        self._task = asyncio.create_task(self._run(), name="portfolio-change-feed")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._healthy = False
+
+    def _emit(self, event: ChangeEvent) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(event)
+        except Exception:
+            log.exception("change feed subscriber failed")
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        if channel == PORTFOLIO_CHANNEL:
+            if payload:
+                self._emit(HoldingsChanged(payload))
+            return
+        try:
+            symbols = json.loads(payload).get("symbols", [])
+        except (ValueError, AttributeError):
+            log.warning("ignoring malformed price notification", extra={"payload": payload[:200]})
+            return
+        self._emit(PricesChanged(frozenset(str(s) for s in symbols)))
+
+    async def _run(self) -> None:
+        delay = self._initial
+        while True:
+            conn: psycopg.AsyncConnection[Any] | None = None
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, application_name="stack-cfo-listen",
+                    connect_timeout=self._connect_timeout,
+                )
+                await conn.execute(f"LISTEN {PRICE_CHANNEL}")
+                await conn.execute(f"LISTEN {PORTFOLIO_CHANNEL}")
+                self._epoch += 1
+                self._healthy = True
+                self.connected.set()
+                self._emit(FeedReset())
+                log.info("portfolio change feed listening", extra={"epoch": self._epoch})
+                delay = self._initial
+                while True:
+                    async for n in conn.notifies(timeout=self._probe):
+                        self._dispatch(n.channel, n.payload)
+                    await conn.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("portfolio change feed lost its connection; reconnecting",
+                            extra={"error": type(exc).__name__, "retry_in_s": delay})
+            finally:
+                if self._healthy:
+                    self._epoch += 1
+                self._healthy = False
+                self.connected.clear()
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max)

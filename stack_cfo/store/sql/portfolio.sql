@@ -1,0 +1,138 @@
+-- Portfolio analytics: holdings in, market data in, inputs of the analytics out.
+-- Loaded by name with stack_cfo.store.queries.load_queries("portfolio").
+
+-- name: lock_portfolio
+SELECT base_currency FROM portfolios WHERE user_id = %(user_id)s FOR UPDATE
+
+-- name: upsert_portfolio
+INSERT INTO portfolios (user_id, base_currency, cash_balance, position_count, synced_at)
+VALUES (%(user_id)s, %(base_currency)s, %(cash_balance)s, %(position_count)s, %(synced_at)s)
+ON CONFLICT (user_id) DO UPDATE
+SET cash_balance = EXCLUDED.cash_balance,
+    position_count = EXCLUDED.position_count,
+    synced_at = EXCLUDED.synced_at,
+    holdings_version = portfolios.holdings_version + 1,
+    updated_at = now()
+
+-- name: delete_positions
+DELETE FROM positions WHERE user_id = %(user_id)s
+
+-- name: insert_position
+INSERT INTO positions (user_id, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags, ordinal)
+VALUES (%(user_id)s, %(symbol)s, %(quantity)s, %(average_cost)s, %(currency)s, %(sector)s, %(asset_class)s,
+        %(basket)s, %(tags)s, %(ordinal)s)
+
+-- name: upsert_cash_snapshot
+INSERT INTO cash_balance_history (user_id, effective_date, cash_balance, base_currency, synced_at)
+VALUES (%(user_id)s, %(effective_date)s, %(cash_balance)s, %(base_currency)s, %(synced_at)s)
+ON CONFLICT (user_id, effective_date) DO UPDATE
+SET cash_balance = EXCLUDED.cash_balance, base_currency = EXCLUDED.base_currency, synced_at = EXCLUDED.synced_at
+
+-- name: delete_snapshot_holdings
+DELETE FROM holdings_history WHERE user_id = %(user_id)s AND effective_date = %(effective_date)s
+
+-- name: insert_snapshot_holding
+INSERT INTO holdings_history (user_id, effective_date, symbol, quantity, average_cost, currency, sector,
+                              asset_class, basket, tags, ordinal)
+VALUES (%(user_id)s, %(effective_date)s, %(symbol)s, %(quantity)s, %(average_cost)s, %(currency)s, %(sector)s,
+        %(asset_class)s, %(basket)s, %(tags)s, %(ordinal)s)
+
+-- name: insert_cash_flows
+-- One statement for the whole batch; a flow whose ledger id is already recorded is skipped.
+INSERT INTO cash_flows (user_id, external_id, flow_type, amount, currency, occurred_at, occurred_on)
+SELECT %(user_id)s, f.external_id, f.flow_type, f.amount, f.currency, f.occurred_at, f.occurred_on
+FROM unnest(%(external_ids)s::text[], %(flow_types)s::text[], %(amounts)s::numeric[], %(currencies)s::text[],
+            %(occurred_ats)s::timestamptz[], %(occurred_ons)s::date[])
+     AS f(external_id, flow_type, amount, currency, occurred_at, occurred_on)
+ON CONFLICT (user_id, external_id) DO NOTHING
+RETURNING id
+
+-- name: notify_portfolio
+SELECT pg_notify('portfolio_updates', %(user_id)s::text)
+
+-- name: load_snapshots
+-- Every holdings snapshot of a user with its positions (an all-cash snapshot has one row with NULL symbol).
+SELECT c.effective_date, c.cash_balance, c.base_currency, c.synced_at,
+       h.symbol, h.quantity, h.average_cost, h.currency, h.sector, h.asset_class, h.basket, h.tags
+FROM cash_balance_history c
+LEFT JOIN holdings_history h ON h.user_id = c.user_id AND h.effective_date = c.effective_date
+WHERE c.user_id = %(user_id)s
+ORDER BY c.effective_date, h.ordinal
+
+-- name: load_cash_flows
+SELECT flow_type, amount, occurred_at, occurred_on
+FROM cash_flows
+WHERE user_id = %(user_id)s
+ORDER BY id
+
+-- name: load_daily_prices
+SELECT symbol, trading_date, close, previous_close
+FROM prices
+WHERE symbol = ANY(%(symbols)s::text[])
+ORDER BY symbol, trading_date
+
+-- name: load_latest_quotes
+-- The latest intraday quote at or before a cut-off, per symbol (one index probe each).
+SELECT q.symbol, q.quoted_at, q.close, q.previous_close
+FROM unnest(%(symbols)s::text[]) AS s(symbol)
+CROSS JOIN LATERAL (
+    SELECT symbol, quoted_at, close, previous_close
+    FROM price_quotes
+    WHERE price_quotes.symbol = s.symbol AND quoted_at <= %(at_or_before)s
+    ORDER BY quoted_at DESC
+    LIMIT 1
+) AS q
+
+-- name: create_price_staging
+CREATE TEMP TABLE price_staging (
+    symbol          text NOT NULL,
+    trading_date    date,
+    quoted_at       timestamptz,
+    close           numeric NOT NULL,
+    previous_close  numeric,
+    currency        text NOT NULL
+) ON COMMIT DROP
+
+-- name: copy_price_staging
+COPY price_staging (symbol, trading_date, quoted_at, close, previous_close, currency) FROM STDIN
+
+-- name: upsert_daily_from_staging
+-- Inserted rows have xmax = 0; rows left as they were (same close, previous close and currency)
+-- are not returned at all, so they count as unchanged and notify nobody.
+INSERT INTO prices AS p (symbol, trading_date, close, previous_close, currency)
+SELECT symbol, trading_date, close, previous_close, currency
+FROM price_staging
+WHERE trading_date IS NOT NULL
+ON CONFLICT (symbol, trading_date) DO UPDATE
+SET close = EXCLUDED.close, previous_close = EXCLUDED.previous_close, currency = EXCLUDED.currency,
+    updated_at = now()
+WHERE (p.close, p.previous_close, p.currency) IS DISTINCT FROM
+      (EXCLUDED.close, EXCLUDED.previous_close, EXCLUDED.currency)
+RETURNING p.symbol, (p.xmax = 0) AS inserted
+
+-- name: upsert_quotes_from_staging
+INSERT INTO price_quotes AS p (symbol, quoted_at, close, previous_close, currency)
+SELECT symbol, quoted_at, close, previous_close, currency
+FROM price_staging
+WHERE quoted_at IS NOT NULL
+ON CONFLICT (symbol, quoted_at) DO UPDATE
+SET close = EXCLUDED.close, previous_close = EXCLUDED.previous_close, currency = EXCLUDED.currency,
+    updated_at = now()
+WHERE (p.close, p.previous_close, p.currency) IS DISTINCT FROM
+      (EXCLUDED.close, EXCLUDED.previous_close, EXCLUDED.currency)
+RETURNING p.symbol, (p.xmax = 0) AS inserted
+
+-- name: notify_prices
+SELECT pg_notify('price_updates', %(payload)s)
+
+-- name: insert_news
+-- Any unique key (id, or a real url) already present skips the article, within the batch too.
+INSERT INTO news_articles (id, source, published_at, title, summary, url, symbols)
+SELECT a.id, a.source, a.published_at, a.title, a.summary, NULLIF(a.url, ''),
+       ARRAY(SELECT jsonb_array_elements_text(a.symbols::jsonb))
+FROM unnest(%(ids)s::text[], %(sources)s::text[], %(published_ats)s::timestamptz[], %(titles)s::text[],
+            %(summaries)s::text[], %(urls)s::text[], %(symbols)s::text[])
+     WITH ORDINALITY AS a(id, source, published_at, title, summary, url, symbols, n)
+ORDER BY a.n
+ON CONFLICT DO NOTHING
+RETURNING id
