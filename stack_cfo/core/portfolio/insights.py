@@ -148,7 +148,8 @@ def generate_insights(
         out.extend(_lagging_baskets(baskets, benchmark_symbol, benchmark_week_return, t))
         out.extend(_lagging_positions(positions, benchmark_symbol, benchmark_week_return, t))
 
-    unpriced = [p.symbol for p in positions if p.price_source in (PriceSource.COST_BASIS, PriceSource.NONE)]
+    held = [p for p in positions if p.quantity != 0]  # zero-quantity rows (watchlist) raise nothing
+    unpriced = [p.symbol for p in held if p.price_source in (PriceSource.COST_BASIS, PriceSource.NONE)]
     if unpriced:
         out.append(
             Insight(
@@ -159,7 +160,7 @@ def generate_insights(
             )
         )
 
-    stale = [p for p in positions if p.stale]
+    stale = [p for p in held if p.stale]
     if stale:
         oldest = min(p.price_at for p in stale if p.price_at is not None)
         age_days = (as_of - oldest).total_seconds() / 86400.0
@@ -174,7 +175,7 @@ def generate_insights(
             )
         )
 
-    no_cost = [p.symbol for p in positions if p.average_cost is None]
+    no_cost = [p.symbol for p in held if p.average_cost is None]
     if no_cost:
         out.append(
             Insight(

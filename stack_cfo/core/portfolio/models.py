@@ -393,9 +393,9 @@ class GroupSummary:
     symbols: tuple[str, ...]
     market_value: Decimal
     weight: float | None
-    #: Cost of the positions in the group whose cost is known.
+    #: Cost of the positions in the group with a known cost and a market price.
     cost_basis: Decimal
-    #: Unrealised P&L over the same positions (known cost only).
+    #: Unrealised P&L over the same positions.
     unrealized_pnl: Decimal
     unrealized_return: float | None
     day_change: Decimal
@@ -497,13 +497,14 @@ class PortfolioSummary:
     total_value: Decimal
     cash: Decimal
     invested_value: Decimal
-    #: Cost of positions whose average cost is known.
+    #: Cost of the positions that have both a known average cost and a market price.
     cost_basis: Decimal
-    #: Unrealised gain of positions with a known cost (market value - cost, summed over them).
+    #: Unrealised gain over the same positions (market value - cost, summed).
     total_gain: Decimal
-    #: ``total_gain / cost_basis`` (known-cost positions only; excludes cash, realised gains,
-    #: income). The flow-neutral performance figure is ``risk.cumulative_return`` (TWR).
+    #: ``total_gain / cost_basis`` (those positions only; excludes cash, realised gains, income).
+    #: The flow-neutral performance figure is ``risk.cumulative_return`` (TWR).
     total_return: float | None
+    #: Held positions (non-zero quantity) without an average cost.
     positions_missing_cost: int
     day_change: Decimal
     #: ``day_change / (total_value - day_change)``: today's holdings at the previous close.

@@ -17,8 +17,9 @@ reported with the quote/bar, else the preceding daily close. A stale price (olde
 0. The portfolio's day return is ``day_change / (total_value - day_change)``: today's holdings
 at the previous close, not adjusted for today's trades.
 
-**Total return** = Σ (market value - cost) / Σ cost over positions whose average cost is known;
-it is an unrealised figure that ignores cash, realised gains and income. The flow-neutral
+**Total return** = Σ (market value - cost) / Σ cost over positions whose average cost is known
+and that have a market price (a position valued at its cost has no P&L); it is an unrealised
+figure that ignores cash, realised gains and income. The flow-neutral
 performance figure is the TWR in :mod:`.risk`.
 
 **Weights** are float fractions of *invested value* (the sum of valued positions); cash is
@@ -174,7 +175,7 @@ def summarize_holdings(
             _ZERO,
         )
         gain = sum((r.summary.unrealized_pnl for r in rows if r.summary.unrealized_pnl is not None), _ZERO)
-        missing_cost = sum(1 for r in rows if r.summary.average_cost is None)
+        missing_cost = sum(1 for r in rows if r.summary.average_cost is None and r.summary.quantity != 0)
         day_change = sum((r.summary.day_change for r in rows if r.summary.day_change is not None), _ZERO)
         week_return, _ = _week(rows, contributions=False)
 
@@ -215,7 +216,8 @@ def _position_row(
     live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
     stale = live and lp.at is not None and as_of - lp.at > stale_after
     cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None
-    pnl = mv - cost_basis if mv is not None and cost_basis is not None else None
+    # A position valued at its cost has no known P&L: it stays out of total return.
+    pnl = mv - cost_basis if live and mv is not None and cost_basis is not None else None
 
     day_change: Decimal | None = None
     day_return: float | None = None

@@ -152,6 +152,7 @@ def test_stale_missing_price_missing_cost_and_idle_cash() -> None:
                     position("OLD", 10, "10"),
                     position("NOCOST", 1),
                     position("PRIVATE", 1, "500"),
+                    position("WATCHED", 0),  # a zero-quantity row raises nothing
                 ],
                 cash=5000,
             ),

@@ -149,7 +149,8 @@ def test_position_without_any_price_is_valued_at_cost_or_left_out() -> None:
     hs = summarize([position("PRIV", 2, "50"), position("GHOST", 3)], {})
     by = {p.symbol: p for p in hs.positions}
     assert by["PRIV"].price_source is PriceSource.COST_BASIS and by["PRIV"].market_value == D(100)
-    assert by["PRIV"].unrealized_pnl == D(0)
+    assert by["PRIV"].unrealized_pnl is None  # no market price: no P&L, not in total return
+    assert hs.cost_basis == D(0) and hs.total_return is None
     assert by["GHOST"].price_source is PriceSource.NONE and by["GHOST"].market_value is None
     assert by["GHOST"].weight is None
     assert hs.invested_value == D(100)
