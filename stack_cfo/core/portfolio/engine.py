@@ -111,7 +111,13 @@ def compute_summary(
     benchmark = benchmark_of(inputs, settings)
 
     hs = summarize_holdings(
-        holdings, inputs.prices, as_of=as_of, tz=tz, stale_after=settings.stale_after, fx_to_base=inputs.fx_to_base
+        holdings,
+        inputs.prices,
+        as_of=as_of,
+        tz=tz,
+        stale_after=settings.stale_after,
+        fx_to_base=inputs.fx_to_base,
+        market_close=settings.market_close,
     )
     series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
     risk = risk_of(series, benchmark, settings)
@@ -122,7 +128,7 @@ def compute_summary(
         target_sectors=settings.target_sectors,
     )
     bench_symbol = benchmark.symbol if benchmark is not None else settings.benchmark_symbol
-    bench_week = benchmark_week_return(benchmark, as_of=as_of, tz=tz)
+    bench_week = benchmark_week_return(benchmark, as_of=as_of, tz=tz, market_close=settings.market_close)
     insights = generate_insights(
         positions=hs.positions,
         baskets=hs.baskets,

@@ -356,7 +356,7 @@ class PositionSummary:
     #: Price per unit in the position's currency.
     price: Decimal | None
     price_source: PriceSource
-    #: Instant the price refers to (a daily bar: the end of its market day).
+    #: Instant the price refers to (a daily bar: its session's close).
     price_at: datetime | None
     previous_close: Decimal | None
     market_value: Decimal | None

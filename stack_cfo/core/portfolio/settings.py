@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import InvalidArgument
@@ -85,11 +85,13 @@ class AnalyticsSettings:
     min_history: int = DEFAULT_MIN_HISTORY
     #: Restrict risk to the last N daily returns (``None``: the whole history).
     risk_window: int | None = None
-    #: A price older than this is stale (a daily bar counts from the end of its market day).
-    #: Four days tolerate a weekend plus a holiday.
+    #: A price older than this is stale (a daily bar is dated at ``market_close``). Four days
+    #: tolerate a weekend plus a holiday: Friday's close is still fresh on Tuesday morning.
     stale_after: timedelta = timedelta(days=4)
     #: Exchange time zone: turns instants into market dates and bars into instants.
     market_timezone: str = "America/New_York"
+    #: Local time of the session close: the instant a daily bar describes.
+    market_close: time = time(16, 0)
     thresholds: InsightThresholds = field(default_factory=InsightThresholds)
     #: Diversification score targets (see :mod:`.diversification`).
     target_positions: float = 20.0

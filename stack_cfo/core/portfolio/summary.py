@@ -13,9 +13,10 @@ as-of market date. No price at all: its average cost (``COST_BASIS``), else not 
 
 **Day change** = quantity × (price - previous close) × fx, where the previous close is the one
 reported with the quote/bar, else the preceding daily close. A stale price (older than
-``stale_after``; a daily bar counts from the end of its market day) contributes a day change of
-0. The portfolio's day return is ``day_change / (total_value - day_change)``: today's holdings
-at the previous close, not adjusted for today's trades.
+``stale_after``; a daily bar is dated at its session's close, ``market_close`` in the market's
+time zone) contributes a day change of 0. The portfolio's day return is
+``day_change / (total_value - day_change)``: today's holdings at the previous close, not
+adjusted for today's trades.
 
 **Total return** = Σ (market value - cost) / Σ cost over positions whose average cost is known
 and that have a market price (a position valued at its cost has no P&L); it is an unrealised
@@ -66,9 +67,12 @@ def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
     return float(_RATIO_CONTEXT.divide(numerator, denominator))
 
 
-def bar_instant(day: date, tz: tzinfo) -> datetime:
-    """The instant a daily bar is taken to describe: the end of its market day (in UTC)."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+US_CLOSE = time(16, 0)
+
+
+def bar_instant(day: date, tz: tzinfo, close: time = US_CLOSE) -> datetime:
+    """The instant a daily bar describes: its session's close (in UTC)."""
+    return datetime.combine(day, close, tzinfo=tz).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,13 @@ class LivePrice:
 
 
 def live_price(
-    position: Position, series: PriceSeries | None, *, as_of: datetime, market_day: date, tz: tzinfo
+    position: Position,
+    series: PriceSeries | None,
+    *,
+    as_of: datetime,
+    market_day: date,
+    tz: tzinfo,
+    close: time = US_CLOSE,
 ) -> LivePrice:
     """The price a position is valued at (see module docstring)."""
     if series is not None:
@@ -98,7 +108,9 @@ def live_price(
                 return LivePrice(q.close, PriceSource.QUOTE, q.at, prev, q_day)
         if i >= 0:
             d = series.dates[i]
-            return LivePrice(series.closes[i], PriceSource.CLOSE, bar_instant(d, tz), series.previous_close_at(i), d)
+            return LivePrice(
+                series.closes[i], PriceSource.CLOSE, bar_instant(d, tz, close), series.previous_close_at(i), d
+            )
     if position.average_cost is not None:
         return LivePrice(position.average_cost, PriceSource.COST_BASIS, None, None, None)
     return LivePrice(None, PriceSource.NONE, None, None, None)
@@ -140,6 +152,7 @@ def summarize_holdings(
     tz: tzinfo,
     stale_after: timedelta,
     fx_to_base: Mapping[str, Decimal] | None = None,
+    market_close: time = US_CLOSE,
 ) -> HoldingsSummary:
     """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic."""
     market_day = market_date(as_of, tz)
@@ -149,7 +162,7 @@ def summarize_holdings(
         priced = []
         for p in holdings.positions:
             rate = fx_rate(p, holdings.base_currency, fx_to_base)
-            lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz)
+            lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close)
             mv = p.quantity * lp.price * rate if lp.price is not None else None
             priced.append((p, rate, lp, mv))
         invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)
@@ -319,13 +332,20 @@ def _groups(rows: list[_Row], kind: GroupKind, invested: Decimal) -> tuple[Group
     return tuple(groups)
 
 
-def benchmark_week_return(benchmark: PriceSeries | None, *, as_of: datetime, tz: tzinfo) -> float | None:
+def benchmark_week_return(
+    benchmark: PriceSeries | None, *, as_of: datetime, tz: tzinfo, market_close: time = US_CLOSE
+) -> float | None:
     """The benchmark's price return over the same week as :func:`summarize_holdings` uses."""
     if benchmark is None:
         return None
     market_day = market_date(as_of, tz)
     lp = live_price(
-        Position(symbol=benchmark.symbol, quantity=Decimal(1)), benchmark, as_of=as_of, market_day=market_day, tz=tz
+        Position(symbol=benchmark.symbol, quantity=Decimal(1)),
+        benchmark,
+        as_of=as_of,
+        market_day=market_day,
+        tz=tz,
+        close=market_close,
     )
     if lp.price is None or lp.day is None or lp.source is PriceSource.COST_BASIS:
         return None

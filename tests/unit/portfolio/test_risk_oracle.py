@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
 
 import empyrical as ep
 import numpy as np
@@ -17,6 +19,7 @@ from empyrical.stats import drawdown_series
 
 from stack_cfo.core.portfolio import (
     AnalyticsSettings,
+    CashFlow,
     Metric,
     RiskMetrics,
     RiskParameters,
@@ -27,7 +30,7 @@ from stack_cfo.core.portfolio import (
 )
 from stack_cfo.core.portfolio.valuation import benchmark_returns_for
 
-from .factories import NY, after_close, normal_returns, single_asset_inputs
+from .factories import NY, after_close, normal_returns, position, single_asset_inputs, snapshot
 
 IH = UnavailableReason.INSUFFICIENT_HISTORY
 ZD = UnavailableReason.ZERO_DISPERSION
@@ -278,3 +281,27 @@ def test_metric_cannot_carry_nan_or_inf() -> None:
         Metric(float("nan"))
     with pytest.raises(ValueError):
         Metric(None)
+
+
+def test_deposits_along_the_way_leave_the_metrics_equal_to_the_assets() -> None:
+    """Monthly deposits invested at the close: the summary's risk equals empyrical on the price returns."""
+    intended = normal_returns(252, seed=77)
+    bench = normal_returns(252, seed=78)
+    base, days = single_asset_inputs(intended, benchmark_returns=bench, qty="10")
+    closes = base.prices["AAA"].closes
+    snapshots = [base.holdings[0]]
+    flows = []
+    qty = Decimal(10)
+    for k in range(21, 252, 21):  # every ~month: deposit the price of 7 more shares and buy them
+        qty += 7
+        snapshots.append(snapshot(days[k], [position("AAA", str(qty), "90", sector="Technology")]))
+        flows.append(CashFlow(days[k], 7 * closes[k]))
+    inputs = replace(base, holdings=tuple(snapshots), cash_flows=tuple(flows))
+    summary = compute_summary(inputs, as_of=after_close(days[-1]), settings=AnalyticsSettings(min_history=0))
+    assert summary.positions[0].quantity == Decimal(87)
+    r = np.array(intended)
+    b = benchmark_returns_for(build_valuation(inputs, through=days[-1], tz=NY), inputs.benchmark)
+    expected = oracle(r, b, 0.0)
+    for name, theirs in expected.items():
+        ours = getattr(summary.risk, name).value
+        assert ours is not None and math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-15), (name, ours, theirs)

@@ -197,4 +197,4 @@ def test_compute_summary_end_to_end_totals() -> None:
     assert s.user == "users/u1" and s.base_currency == "USD"
     assert s.market_date == DAYS[-1]
     assert s.history_start == DAYS[0] and s.history_end == DAYS[-1]
-    assert s.prices_as_of == datetime(2024, 5, 18, 4, 0, tzinfo=UTC)  # end of 17 May in New York
+    assert s.prices_as_of == datetime(2024, 5, 17, 20, 0, tzinfo=UTC)  # the 16:00 New York close
