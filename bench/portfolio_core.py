@@ -151,7 +151,7 @@ def main() -> None:
     med = {k: statistics.median(v) * 1e3 for k, v in results.items()}
 
     print(f"inputs: {args.positions} positions x {args.days} daily closes (+ intraday quotes, benchmark)")
-    print(f"  building PriceSeries (Decimal -> float, once per load): {load_cpu * 1e3:8.2f} ms CPU")
+    print(f"  building PricePoints + PriceSeries (once per load): {load_cpu * 1e3:8.2f} ms CPU")
     print(f"compute_summary, 1 holdings snapshot:        {med['summary']:8.3f} ms CPU (goal < {GOAL_MS} ms)")
     print(f"compute_summary, {args.days} daily snapshots + flows: {med['daily']:8.3f} ms CPU")
     print(f"compute_history ALL daily ({args.days} points, exact values): {med['hist_d']:8.3f} ms CPU")
