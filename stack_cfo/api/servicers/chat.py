@@ -1,0 +1,491 @@
+"""``ChatService``: proto <-> domain translation over :class:`~stack_cfo.core.chat.ChatManager`.
+
+Wiring lives at the top (the manager is a container service named ``chat``); the servicer
+parses names, checks who may act on them and converts messages. Every rule is the manager's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import grpc
+from google.protobuf import empty_pb2
+
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, common_pb2, portfolio_pb2
+from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.resources import parse_user, parse_user_child
+from stack_cfo.api.validation import (
+    PageTokens,
+    fill_date,
+    format_decimal,
+    from_date,
+    from_timestamp,
+    invalid,
+    page_size,
+    parse_decimal,
+    to_timestamp,
+)
+from stack_cfo.core.ai import ComputeClient, Verification
+from stack_cfo.core.archive import ArchiveStore
+from stack_cfo.core.chat.manager import ChatManager, session_not_found
+from stack_cfo.core.chat.models import (
+    RISK_FIGURES,
+    Accepted,
+    ChatEvent,
+    ChatMessage,
+    ChatSession,
+    Completed,
+    ContextPosition,
+    ContextRisk,
+    Delta,
+    MessageRole,
+    PortfolioContext,
+    RiskFigure,
+    SessionStatus,
+)
+from stack_cfo.core.chat.ports import NoPortfolio, PortfolioContextSource
+from stack_cfo.core.chat.settings import ChatSettings
+from stack_cfo.core.chat.transcript import session_name
+from stack_cfo.core.errors import NotFound
+from stack_cfo.store.archive_pg import PgArchiveStore
+from stack_cfo.store.chat_repo import ChatRepository
+from stack_cfo.store.idempotency import validate_request_id
+
+if TYPE_CHECKING:
+    from stack_cfo.app import Container
+
+SERVICE = "stack.cfo.v1.ChatService"
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+_NEURON = Decimal(10) ** -18
+
+# ---------------------------------------------------------------------------------------------
+# Wiring
+# ---------------------------------------------------------------------------------------------
+
+
+def _compute(container: Container) -> ComputeClient:
+    """The process's one compute client (shared with the portfolio service)."""
+    from stack_cfo.api.servicers.portfolio import build_compute
+
+    return container.service("compute", build_compute)  # type: ignore[no-any-return]
+
+
+def _portfolio_context(container: Container) -> PortfolioContextSource:
+    try:
+        from stack_cfo.api.servicers.portfolio import build_portfolio_service
+        from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
+    except ImportError:  # pragma: no cover - deployments without the portfolio feature
+        return NoPortfolio()
+    return PortfolioServiceContext(container.service("portfolio", build_portfolio_service), container.clock)
+
+
+def build_archive_store(container: Container) -> ArchiveStore:
+    """Default archive backend: the PostgreSQL table (0G Storage and encryption wrap or replace it)."""
+    return PgArchiveStore(container.db)
+
+
+def build_chat_manager(container: Container) -> ChatManager:
+    compute = _compute(container)
+    raw = container.config.section("chat")
+    zc = container.config.section("zerog.compute")
+    providers = zc.get("provider_id") or zc.get("provider_ids") or ()
+    if isinstance(providers, str):
+        providers = [p.strip() for p in providers.replace(",", " ").split()]
+    default_provider = str(getattr(compute, "default_provider", "") or "router")
+    settings = ChatSettings.from_config(
+        container.config.chat,
+        raw,
+        default_provider=default_provider if default_provider != "offline" else "router",
+        known_providers=[str(p) for p in providers],
+        extra_models=[str(getattr(compute, "default_model", "") or "")],
+    )
+    return ChatManager(
+        ChatRepository(container.db),
+        compute,
+        _portfolio_context(container),
+        lambda: container.service("archive", build_archive_store),
+        container.clock,
+        settings,
+    )
+
+
+def build_ChatService(container: Container) -> ChatServicer:
+    return ChatServicer(container.service("chat", build_chat_manager), container.page_tokens)
+
+
+# ---------------------------------------------------------------------------------------------
+# Translation
+# ---------------------------------------------------------------------------------------------
+
+_STATUS = {
+    SessionStatus.ACTIVE: chat_pb2.SESSION_STATUS_ACTIVE,
+    SessionStatus.ARCHIVED: chat_pb2.SESSION_STATUS_ARCHIVED,
+    SessionStatus.DELETED: chat_pb2.SESSION_STATUS_DELETED,
+}
+_STATUS_IN = {v: k for k, v in _STATUS.items()}
+_ROLE = {MessageRole.USER: chat_pb2.CHAT_ROLE_USER, MessageRole.ASSISTANT: chat_pb2.CHAT_ROLE_ASSISTANT}
+_VERIFICATION = {
+    Verification.VERIFIED.value: common_pb2.VERIFICATION_STATUS_VERIFIED,
+    Verification.UNVERIFIED_SERVICE.value: common_pb2.VERIFICATION_STATUS_UNVERIFIED_SERVICE,
+    Verification.FAILED.value: common_pb2.VERIFICATION_STATUS_FAILED,
+    Verification.UNAVAILABLE.value: common_pb2.VERIFICATION_STATUS_UNAVAILABLE,
+    Verification.NOT_APPLICABLE.value: common_pb2.VERIFICATION_STATUS_NOT_APPLICABLE,
+}
+_METRIC_REASONS = {
+    "INSUFFICIENT_HISTORY", "ZERO_DISPERSION", "NO_BENCHMARK", "NO_DRAWDOWN", "UNDEFINED",
+}
+
+
+def _money(v: Decimal | None) -> str:
+    return format_decimal(v) if v is not None else ""
+
+
+def fee_in_0g(message: ChatMessage) -> str:
+    if message.offline:
+        return "0"
+    if message.fee_neuron is None or message.fee_neuron <= 0:
+        return ""
+    return format_decimal((Decimal(message.fee_neuron) * _NEURON).normalize())
+
+
+def context_to_proto(ctx: PortfolioContext, target: chat_pb2.PortfolioContext) -> None:
+    ts = to_timestamp(ctx.snapshot_time)
+    if ts is not None:
+        target.snapshot_time.CopyFrom(ts)
+    target.base_currency = ctx.base_currency
+    target.total_value = _money(ctx.total_value)
+    target.total_return_amount = _money(ctx.total_return_amount)
+    if ctx.total_return_percent is not None:
+        target.total_return_percent = ctx.total_return_percent
+    target.day_change_amount = _money(ctx.day_change_amount)
+    if ctx.day_change_percent is not None:
+        target.day_change_percent = ctx.day_change_percent
+    for p in ctx.positions:
+        pos = target.positions.add(
+            symbol=p.symbol,
+            quantity=format_decimal(p.quantity),
+            average_cost=_money(p.average_cost),
+            cost_basis=_money(p.cost_basis),
+            currency=p.currency,
+            sector=p.sector,
+            asset_class=_asset_class(p.asset_class),
+            basket=p.basket,
+            tags=list(p.tags),
+            last_price=_money(p.last_price),
+            stale=p.stale,
+            market_value=_money(p.market_value),
+            weight=p.weight or 0.0,
+            unrealized_pnl_amount=_money(p.unrealized_pnl),
+            day_change_amount=_money(p.day_change),
+        )
+        lpt = to_timestamp(p.last_price_time)
+        if lpt is not None:
+            pos.last_price_time.CopyFrom(lpt)
+        if p.unrealized_pnl_percent is not None:
+            pos.unrealized_pnl_percent = p.unrealized_pnl_percent
+        if p.day_change_percent is not None:
+            pos.day_change_percent = p.day_change_percent
+    if ctx.risk is not None:
+        r, out = ctx.risk, target.risk
+        out.observation_count = r.observation_count
+        fill_date(out.start_date, r.start_date)
+        fill_date(out.end_date, r.end_date)
+        out.risk_free_rate = r.risk_free_rate
+        out.benchmark_symbol = r.benchmark_symbol
+        for name, fig in r.figures.items():
+            metric = getattr(out, name)
+            if fig.value is not None:
+                metric.value = fig.value
+            else:
+                reason = fig.reason if fig.reason in _METRIC_REASONS else "UNDEFINED"
+                metric.reason = common_pb2.MetricUnavailableReason.Value(f"METRIC_UNAVAILABLE_REASON_{reason}")
+
+
+def _asset_class(name: str) -> int:
+    try:
+        return int(portfolio_pb2.AssetClass.Value(f"ASSET_CLASS_{name or 'UNSPECIFIED'}"))
+    except ValueError:
+        return int(portfolio_pb2.ASSET_CLASS_OTHER)
+
+
+def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> PortfolioContext:
+    """A context supplied by a service principal (UpdatePortfolioContext)."""
+    f = "portfolio_context"
+    positions = []
+    for i, p in enumerate(msg.positions):
+        pf = f"{f}.positions[{i}]"
+        if not p.symbol.strip():
+            raise invalid(f"{pf}.symbol", "is required", reason="MISSING_FIELD")
+        quantity = parse_decimal(p.quantity, f"{pf}.quantity", allow_negative=True)
+        assert quantity is not None
+        ac = portfolio_pb2.AssetClass.Name(p.asset_class).removeprefix("ASSET_CLASS_") if p.asset_class else ""
+        positions.append(
+            ContextPosition(
+                symbol=p.symbol.strip(),
+                quantity=quantity,
+                currency=p.currency or msg.base_currency or "USD",
+                sector=p.sector,
+                basket=p.basket,
+                asset_class="" if ac == "UNSPECIFIED" else ac,
+                tags=tuple(p.tags),
+                average_cost=parse_decimal(p.average_cost, f"{pf}.average_cost", required=False),
+                cost_basis=parse_decimal(p.cost_basis, f"{pf}.cost_basis", required=False),
+                last_price=parse_decimal(p.last_price, f"{pf}.last_price", required=False),
+                last_price_time=from_timestamp(p.last_price_time, f"{pf}.last_price_time")
+                if p.HasField("last_price_time") else None,
+                stale=p.stale,
+                market_value=parse_decimal(p.market_value, f"{pf}.market_value", required=False,
+                                           allow_negative=True),
+                weight=p.weight,
+                unrealized_pnl=parse_decimal(p.unrealized_pnl_amount, f"{pf}.unrealized_pnl_amount",
+                                             required=False, allow_negative=True),
+                unrealized_pnl_percent=p.unrealized_pnl_percent if p.HasField("unrealized_pnl_percent") else None,
+                day_change=parse_decimal(p.day_change_amount, f"{pf}.day_change_amount", required=False,
+                                         allow_negative=True),
+                day_change_percent=p.day_change_percent if p.HasField("day_change_percent") else None,
+            )
+        )
+    risk = None
+    if msg.HasField("risk"):
+        r = msg.risk
+        figures: dict[str, RiskFigure] = {}
+        for name in RISK_FIGURES:
+            if not r.HasField(name):
+                continue
+            m = getattr(r, name)
+            if m.HasField("value"):
+                figures[name] = RiskFigure(m.value)
+            else:
+                reason = common_pb2.MetricUnavailableReason.Name(m.reason).removeprefix("METRIC_UNAVAILABLE_REASON_")
+                figures[name] = RiskFigure(None, reason if reason in _METRIC_REASONS else "UNDEFINED")
+        risk = ContextRisk(
+            observation_count=r.observation_count,
+            start_date=from_date(r.start_date, f"{f}.risk.start_date"),
+            end_date=from_date(r.end_date, f"{f}.risk.end_date"),
+            risk_free_rate=r.risk_free_rate,
+            benchmark_symbol=r.benchmark_symbol,
+            figures=figures,
+        )
+    snapshot = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time") if msg.HasField("snapshot_time") else None
+    if snapshot is not None and snapshot > now:
+        raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="TIMESTAMP_IN_FUTURE")
+    return PortfolioContext(
+        snapshot_time=snapshot or now,
+        base_currency=msg.base_currency,
+        total_value=parse_decimal(msg.total_value, f"{f}.total_value", required=False, allow_negative=True),
+        total_return_amount=parse_decimal(msg.total_return_amount, f"{f}.total_return_amount", required=False,
+                                          allow_negative=True),
+        total_return_percent=msg.total_return_percent if msg.HasField("total_return_percent") else None,
+        day_change_amount=parse_decimal(msg.day_change_amount, f"{f}.day_change_amount", required=False,
+                                        allow_negative=True),
+        day_change_percent=msg.day_change_percent if msg.HasField("day_change_percent") else None,
+        positions=tuple(positions),
+        risk=risk,
+    )
+
+
+def message_to_proto(m: ChatMessage) -> chat_pb2.ChatMessage:
+    out = chat_pb2.ChatMessage(
+        id=m.id,
+        role=_ROLE[m.role],
+        content=m.content,
+        usage=common_pb2.TokenUsage(prompt_tokens=m.prompt_tokens, completion_tokens=m.completion_tokens),
+        incomplete=m.incomplete,
+    )
+    ts = to_timestamp(m.created_at)
+    if ts is not None:
+        out.create_time.CopyFrom(ts)
+    return out
+
+
+def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) -> chat_pb2.Session:
+    out = chat_pb2.Session(
+        name=session_name(s.user_id, s.id),
+        title=s.title,
+        status=_STATUS[s.status],
+        provider=s.provider,
+        model=s.model,
+        tokens_used=s.tokens_used,
+        message_count=s.message_count,
+        auto_summarize=s.auto_summarize,
+        summarize_interval=s.summarize_interval,
+        archive_address=s.archive_address or "",
+    )
+    context_to_proto(s.context, out.portfolio_context)
+    for field, value in (
+        ("create_time", s.created_at),
+        ("update_time", s.updated_at),
+        ("last_access_time", s.last_accessed_at),
+        ("archive_time", s.archive_time),
+    ):
+        ts = to_timestamp(value)
+        if ts is not None:
+            getattr(out, field).CopyFrom(ts)
+    if messages is not None:
+        out.messages.extend(message_to_proto(m) for m in messages)
+    return out
+
+
+def event_to_proto(ev: ChatEvent) -> chat_pb2.SendMessageResponse:
+    if isinstance(ev, Delta):
+        return chat_pb2.SendMessageResponse(delta=chat_pb2.MessageDelta(text=ev.text))
+    if isinstance(ev, Accepted):
+        return chat_pb2.SendMessageResponse(
+            accepted=chat_pb2.MessageAccepted(
+                user_message_id=ev.user_message_id,
+                assistant_message_id=ev.assistant_message_id,
+                replayed=ev.replayed,
+            )
+        )
+    assert isinstance(ev, Completed)
+    m = ev.message
+    return chat_pb2.SendMessageResponse(
+        completed=chat_pb2.MessageCompleted(
+            assistant_message=message_to_proto(m),
+            usage=common_pb2.TokenUsage(prompt_tokens=m.prompt_tokens, completion_tokens=m.completion_tokens),
+            fee=fee_in_0g(m),
+            provider=m.provider,
+            model=m.model,
+            verification=_VERIFICATION.get(m.verification, common_pb2.VERIFICATION_STATUS_UNSPECIFIED),
+            degraded=m.degraded,
+            offline=m.offline,
+            context_refreshed=ev.context_refreshed,
+            compressed=ev.compressed,
+            incomplete=m.incomplete,
+        )
+    )
+
+
+def _principal_key(p: Principal) -> str:
+    return p.user_id if p.user_id else f"service:{p.service}"
+
+
+def _session_ref(name: str, field: str = "name") -> tuple[str, str, Principal]:
+    """(user id, session id, principal) for a session the caller may act on; else NOT_FOUND."""
+    user_id, session_id = parse_user_child(name, "sessions", field=field)
+    principal = current_principal()
+    if not principal.is_service and principal.user_id != user_id:
+        raise session_not_found(user_id, session_id)
+    return user_id, session_id, principal
+
+
+def _owner(parent: str) -> tuple[str, Principal]:
+    user_id = parse_user(parent, field="parent")
+    principal = current_principal()
+    if not principal.is_service and principal.user_id != user_id:
+        raise NotFound(f"user {parent!r} not found", reason="USER_NOT_FOUND", metadata={"resource_name": parent})
+    return user_id, principal
+
+
+# ---------------------------------------------------------------------------------------------
+# The servicer
+# ---------------------------------------------------------------------------------------------
+
+
+class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
+    def __init__(self, manager: ChatManager, page_tokens: PageTokens) -> None:
+        self.manager = manager
+        self.page_tokens = page_tokens
+
+    async def CreateSession(
+        self, request: chat_pb2.CreateSessionRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.Session:
+        user_id, _ = _owner(request.parent)
+        validate_request_id(request.request_id)
+        s = request.session
+        session = await self.manager.create_session(
+            user_id,
+            s.title,
+            provider=s.provider,
+            model=s.model,
+            auto_summarize=s.auto_summarize if s.HasField("auto_summarize") else None,
+            summarize_interval=s.summarize_interval,
+            request_id=request.request_id,
+        )
+        return session_to_proto(session)
+
+    async def GetSession(
+        self, request: chat_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.Session:
+        user_id, session_id, principal = _session_ref(request.name)
+        full = request.view != chat_pb2.SESSION_VIEW_BASIC
+        session, messages = await self.manager.get_session(
+            user_id, session_id, with_messages=full, touch=not principal.is_service
+        )
+        return session_to_proto(session, messages)
+
+    async def ListSessions(
+        self, request: chat_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.ListSessionsResponse:
+        user_id, _ = _owner(request.parent)
+        size = page_size(request.page_size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+        if request.status == chat_pb2.SESSION_STATUS_UNSPECIFIED:
+            statuses = [SessionStatus.ACTIVE, SessionStatus.ARCHIVED]
+        elif request.status in _STATUS_IN:
+            statuses = [_STATUS_IN[request.status]]
+        else:
+            raise invalid("status", "is not a SessionStatus", reason="INVALID_STATUS")
+        scope = f"{SERVICE}/ListSessions:{user_id}:{request.status}"
+        after = None
+        payload = self.page_tokens.decode(request.page_token, scope=scope)
+        if payload is not None:
+            try:
+                after = (datetime.fromisoformat(str(payload["t"])), str(payload["id"]))
+            except (KeyError, ValueError):
+                raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
+        page = await self.manager.list_sessions(user_id, statuses, limit=size, after=after)
+        resp = chat_pb2.ListSessionsResponse(sessions=[session_to_proto(s) for s in page.sessions])
+        if page.next_after is not None:
+            resp.next_page_token = self.page_tokens.encode(
+                {"t": page.next_after[0].isoformat(), "id": page.next_after[1]}, scope=scope
+            )
+        return resp
+
+    async def DeleteSession(
+        self, request: chat_pb2.DeleteSessionRequest, context: grpc.aio.ServicerContext
+    ) -> empty_pb2.Empty:
+        user_id, session_id, _ = _session_ref(request.name)
+        await self.manager.delete_session(user_id, session_id)
+        return empty_pb2.Empty()
+
+    async def SendMessage(
+        self, request: chat_pb2.SendMessageRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[chat_pb2.SendMessageResponse]:
+        user_id, session_id, _ = _session_ref(request.name)
+        validate_request_id(request.request_id)
+        remaining = context.time_remaining()
+        deadline = time.monotonic() + remaining if remaining is not None else None
+        events = self.manager.send_message(
+            user_id, session_id, request.content, request_id=request.request_id, deadline=deadline
+        )
+        try:
+            async for event in events:
+                yield event_to_proto(event)
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+    async def UpdatePortfolioContext(
+        self, request: chat_pb2.UpdatePortfolioContextRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.Session:
+        user_id, session_id, principal = _session_ref(request.name)
+        supplied = None
+        if request.HasField("portfolio_context"):
+            require_service(principal, operation="UpdatePortfolioContext with a supplied context")
+            supplied = context_from_proto(request.portfolio_context, self.manager.now())
+        session = await self.manager.update_context(user_id, session_id, supplied)
+        return session_to_proto(session)
+
+    async def ArchiveSession(
+        self, request: chat_pb2.ArchiveSessionRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.Session:
+        user_id, session_id, principal = _session_ref(request.name)
+        validate_request_id(request.request_id)
+        session = await self.manager.archive_session(
+            user_id, session_id, request_id=request.request_id, principal=_principal_key(principal)
+        )
+        return session_to_proto(session)
+

@@ -1,0 +1,48 @@
+"""Chat sessions about the user's portfolio (the seed's ChatManager).
+
+Start at :class:`~stack_cfo.core.chat.manager.ChatManager`. Prompt assembly is in
+:mod:`.prompt`, compression in :mod:`.compression`, the daily token budget in :mod:`.budget`,
+context staleness in :mod:`.staleness`; the ports it needs are in :mod:`.ports`.
+"""
+
+from stack_cfo.core.chat.manager import ChatManager, SessionPage
+from stack_cfo.core.chat.models import (
+    Accepted,
+    ChatEvent,
+    ChatMessage,
+    ChatSession,
+    Completed,
+    ContextPosition,
+    ContextRisk,
+    Delta,
+    MessageRole,
+    PortfolioContext,
+    RiskFigure,
+    SessionStatus,
+    Summary,
+)
+from stack_cfo.core.chat.ports import ChatStore, NoPortfolio, PortfolioContextSource, TurnStart
+from stack_cfo.core.chat.settings import ChatSettings
+
+__all__ = [
+    "Accepted",
+    "ChatEvent",
+    "ChatManager",
+    "ChatMessage",
+    "ChatSession",
+    "ChatSettings",
+    "ChatStore",
+    "Completed",
+    "ContextPosition",
+    "ContextRisk",
+    "Delta",
+    "MessageRole",
+    "NoPortfolio",
+    "PortfolioContext",
+    "PortfolioContextSource",
+    "RiskFigure",
+    "SessionPage",
+    "SessionStatus",
+    "Summary",
+    "TurnStart",
+]

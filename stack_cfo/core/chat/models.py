@@ -1,0 +1,418 @@
+"""Chat domain types: sessions, messages, summaries, the portfolio context and stream events.
+
+Money is ``Decimal``; ratios are ``float`` in the unit their name says (``*_percent`` are
+percentage points, ``weight`` is a fraction); an undefined ratio is ``None``, never NaN.
+Instants are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+
+class SessionStatus(StrEnum):
+    """Lifecycle of a session (the seed's ``status`` column values)."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    DELETED = "deleted"
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+# ------------------------------------------------------------------------------ context
+
+
+RISK_FIGURES: tuple[str, ...] = (
+    "time_weighted_return",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "current_drawdown",
+    "cagr",
+    "calmar",
+    "var_95",
+    "cvar_95",
+    "beta",
+    "alpha",
+)
+"""Names of the risk figures a context may carry (the contract's ``RiskMetrics`` fields)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFigure:
+    """A ratio that is either a finite ``value`` or absent with a ``reason`` code."""
+
+    value: float | None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is not None and not math.isfinite(self.value):
+            object.__setattr__(self, "value", None)
+            object.__setattr__(self, "reason", self.reason or "UNDEFINED")
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRisk:
+    """Risk figures at snapshot time (the seed's ``RiskMetrics``)."""
+
+    observation_count: int = 0
+    start_date: date | None = None
+    end_date: date | None = None
+    risk_free_rate: float = 0.0
+    benchmark_symbol: str = ""
+    figures: Mapping[str, RiskFigure] = field(default_factory=dict)
+    """Keyed by the names in :data:`RISK_FIGURES`; a missing key means "not computed"."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPosition:
+    """One position at snapshot time; money in the context's base currency unless noted."""
+
+    symbol: str
+    quantity: Decimal
+    currency: str = "USD"
+    sector: str = ""
+    basket: str = ""
+    asset_class: str = ""
+    """Upper-case asset class name (``EQUITY``, ``ETF`` ...); empty when unknown."""
+    tags: tuple[str, ...] = ()
+    average_cost: Decimal | None = None
+    cost_basis: Decimal | None = None
+    last_price: Decimal | None = None
+    last_price_time: datetime | None = None
+    stale: bool = False
+    market_value: Decimal | None = None
+    weight: float | None = None
+    """Share of invested value, a fraction."""
+    unrealized_pnl: Decimal | None = None
+    unrealized_pnl_percent: float | None = None
+    day_change: Decimal | None = None
+    day_change_percent: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioContext:
+    """A snapshot of the user's portfolio that grounds the AI's answers (the seed's PortfolioContext)."""
+
+    snapshot_time: datetime
+    base_currency: str = ""
+    total_value: Decimal | None = None
+    total_return_amount: Decimal | None = None
+    total_return_percent: float | None = None
+    day_change_amount: Decimal | None = None
+    day_change_percent: float | None = None
+    positions: tuple[ContextPosition, ...] = ()
+    risk: ContextRisk | None = None
+
+    @classmethod
+    def empty(cls, at: datetime) -> PortfolioContext:
+        """The context of a user without a portfolio: the AI is told the data is insufficient."""
+        return cls(snapshot_time=at)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.total_value is None and not self.positions
+
+    def age_seconds(self, now: datetime) -> float:
+        return (now - self.snapshot_time).total_seconds()
+
+    # -- JSON (the chat_sessions.context column and archived transcripts) ------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "snapshot_time": _ts(self.snapshot_time),
+            "base_currency": self.base_currency,
+            "total_value": _dec(self.total_value),
+            "total_return_amount": _dec(self.total_return_amount),
+            "total_return_percent": _num(self.total_return_percent),
+            "day_change_amount": _dec(self.day_change_amount),
+            "day_change_percent": _num(self.day_change_percent),
+            "positions": [_position_json(p) for p in self.positions],
+            "risk": _risk_json(self.risk) if self.risk is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None, *, default_time: datetime | None = None) -> PortfolioContext:
+        """Parse what :meth:`to_json` wrote; tolerant of missing keys (an empty context)."""
+        raw = raw or {}
+        at = _parse_ts(raw.get("snapshot_time")) or default_time or datetime.fromtimestamp(0, UTC)
+        risk = raw.get("risk")
+        return cls(
+            snapshot_time=at,
+            base_currency=str(raw.get("base_currency") or ""),
+            total_value=_parse_dec(raw.get("total_value")),
+            total_return_amount=_parse_dec(raw.get("total_return_amount")),
+            total_return_percent=_parse_num(raw.get("total_return_percent")),
+            day_change_amount=_parse_dec(raw.get("day_change_amount")),
+            day_change_percent=_parse_num(raw.get("day_change_percent")),
+            positions=tuple(_parse_position(p) for p in raw.get("positions") or () if isinstance(p, Mapping)),
+            risk=_parse_risk(risk) if isinstance(risk, Mapping) else None,
+        )
+
+
+# ------------------------------------------------------------------------------ sessions
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSession:
+    id: str
+    user_id: str
+    title: str
+    status: SessionStatus
+    provider: str
+    model: str
+    context: PortfolioContext
+    tokens_used: int = 0
+    message_count: int = 0
+    auto_summarize: bool = True
+    summarize_interval: int = 20
+    archive_address: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_accessed_at: datetime | None = None
+    archive_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """What CreateSession stores."""
+
+    id: str
+    user_id: str
+    title: str
+    provider: str
+    model: str
+    context: PortfolioContext
+    auto_summarize: bool
+    summarize_interval: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One stored transcript message. Usage and provenance are set on assistant messages."""
+
+    id: str
+    session_id: str
+    seq: int
+    role: MessageRole
+    content: str
+    created_at: datetime
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    fee_neuron: int | None = None
+    provider: str = ""
+    model: str = ""
+    verification: str = ""
+    degraded: bool = False
+    offline: bool = False
+    incomplete: bool = False
+    context_refreshed: bool = False
+    compressed: bool = False
+    request_id: str | None = None
+    reply_to: str | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A summary of messages ``from_seq..to_seq`` (inclusive) of a session; never replaces them."""
+
+    id: str
+    session_id: str
+    version: int
+    from_seq: int
+    to_seq: int
+    content: str
+    content_sha256: str
+    source_sha256: str
+    previous_id: str | None = None
+    provider: str = ""
+    model: str = ""
+    offline: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    created_at: datetime | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+# ------------------------------------------------------------------------------ events
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """First event of SendMessage: the user message is stored."""
+
+    user_message_id: str
+    assistant_message_id: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """Last event: the stored assistant message and how it was produced."""
+
+    message: ChatMessage
+    context_refreshed: bool = False
+    compressed: bool = False
+
+    @property
+    def incomplete(self) -> bool:
+        return self.message.incomplete
+
+
+ChatEvent = Accepted | Delta | Completed
+
+
+# ------------------------------------------------------------------------------ JSON helpers
+
+
+def _ts(v: datetime | None) -> str | None:
+    return v.astimezone(UTC).isoformat() if v is not None else None
+
+
+def _parse_ts(v: Any) -> datetime | None:
+    if not v:
+        return None
+    try:
+        d = datetime.fromisoformat(str(v))
+    except ValueError:
+        return None
+    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)
+
+
+def _dec(v: Decimal | None) -> str | None:
+    return format(v, "f") if v is not None else None
+
+
+def _parse_dec(v: Any) -> Decimal | None:
+    if v is None or v == "":
+        return None
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
+
+
+def _num(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _parse_num(v: Any) -> float | None:
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _date(v: date | None) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def _parse_date(v: Any) -> date | None:
+    if not v:
+        return None
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError:
+        return None
+
+
+def _position_json(p: ContextPosition) -> dict[str, Any]:
+    return {
+        "symbol": p.symbol,
+        "quantity": _dec(p.quantity),
+        "currency": p.currency,
+        "sector": p.sector,
+        "basket": p.basket,
+        "asset_class": p.asset_class,
+        "tags": list(p.tags),
+        "average_cost": _dec(p.average_cost),
+        "cost_basis": _dec(p.cost_basis),
+        "last_price": _dec(p.last_price),
+        "last_price_time": _ts(p.last_price_time),
+        "stale": p.stale,
+        "market_value": _dec(p.market_value),
+        "weight": _num(p.weight),
+        "unrealized_pnl": _dec(p.unrealized_pnl),
+        "unrealized_pnl_percent": _num(p.unrealized_pnl_percent),
+        "day_change": _dec(p.day_change),
+        "day_change_percent": _num(p.day_change_percent),
+    }
+
+
+def _parse_position(raw: Mapping[str, Any]) -> ContextPosition:
+    return ContextPosition(
+        symbol=str(raw.get("symbol") or ""),
+        quantity=_parse_dec(raw.get("quantity")) or Decimal(0),
+        currency=str(raw.get("currency") or "USD"),
+        sector=str(raw.get("sector") or ""),
+        basket=str(raw.get("basket") or ""),
+        asset_class=str(raw.get("asset_class") or ""),
+        tags=tuple(str(t) for t in raw.get("tags") or ()),
+        average_cost=_parse_dec(raw.get("average_cost")),
+        cost_basis=_parse_dec(raw.get("cost_basis")),
+        last_price=_parse_dec(raw.get("last_price")),
+        last_price_time=_parse_ts(raw.get("last_price_time")),
+        stale=bool(raw.get("stale")),
+        market_value=_parse_dec(raw.get("market_value")),
+        weight=_parse_num(raw.get("weight")),
+        unrealized_pnl=_parse_dec(raw.get("unrealized_pnl")),
+        unrealized_pnl_percent=_parse_num(raw.get("unrealized_pnl_percent")),
+        day_change=_parse_dec(raw.get("day_change")),
+        day_change_percent=_parse_num(raw.get("day_change_percent")),
+    )
+
+
+def _risk_json(r: ContextRisk) -> dict[str, Any]:
+    return {
+        "observation_count": r.observation_count,
+        "start_date": _date(r.start_date),
+        "end_date": _date(r.end_date),
+        "risk_free_rate": _num(r.risk_free_rate),
+        "benchmark_symbol": r.benchmark_symbol,
+        "figures": {k: {"value": _num(f.value), "reason": f.reason} for k, f in r.figures.items()},
+    }
+
+
+def _parse_risk(raw: Mapping[str, Any]) -> ContextRisk:
+    figures: dict[str, RiskFigure] = {}
+    for k, v in (raw.get("figures") or {}).items():
+        if isinstance(v, Mapping) and k in RISK_FIGURES:
+            value = _parse_num(v.get("value"))
+            reason = v.get("reason") or None
+            figures[k] = RiskFigure(value, None if value is not None else (str(reason) if reason else "UNDEFINED"))
+    return ContextRisk(
+        observation_count=int(raw.get("observation_count") or 0),
+        start_date=_parse_date(raw.get("start_date")),
+        end_date=_parse_date(raw.get("end_date")),
+        risk_free_rate=_parse_num(raw.get("risk_free_rate")) or 0.0,
+        benchmark_symbol=str(raw.get("benchmark_symbol") or ""),
+        figures=figures,
+    )

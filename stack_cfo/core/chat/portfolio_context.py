@@ -1,0 +1,112 @@
+"""The chat's view of a portfolio: :class:`PortfolioContext` from the portfolio domain service.
+
+Units follow the contract (``PortfolioSummaryService``): percentages in percentage points,
+position weights as a share of total value (cash included).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure
+from stack_cfo.core.clock import Clock
+from stack_cfo.core.errors import NotFound
+from stack_cfo.core.portfolio import Metric, PriceSource
+from stack_cfo.core.portfolio_service import SummaryView
+
+
+class _SummarySource(Protocol):
+    async def summary(self, user_id: str) -> SummaryView: ...
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None else x * 100.0
+
+
+def _figure(m: Metric, *, no_drawdown: bool = False) -> RiskFigure:
+    if m.value is not None:
+        return RiskFigure(m.value)
+    return RiskFigure(None, "NO_DRAWDOWN" if no_drawdown else (m.reason.value if m.reason else "UNDEFINED"))
+
+
+def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) -> PortfolioContext:
+    """Map a computed summary to a context snapshot taken at ``taken_at`` (default: as-of time)."""
+    s = view.summary
+    positions = []
+    for p, weight in zip(s.positions, view.position_weights, strict=True):
+        priced = p.price_source in (PriceSource.QUOTE, PriceSource.CLOSE)
+        positions.append(
+            ContextPosition(
+                symbol=p.symbol,
+                quantity=p.quantity,
+                currency=p.currency,
+                sector=view.sector_name(p.sector),
+                basket=p.basket or "",
+                asset_class=p.asset_class or "",
+                tags=tuple(p.tags),
+                average_cost=p.average_cost,
+                cost_basis=p.cost_basis,
+                last_price=p.price if priced else None,
+                last_price_time=p.price_at if priced else None,
+                stale=p.stale,
+                market_value=p.market_value,
+                weight=weight,
+                unrealized_pnl=p.unrealized_pnl,
+                unrealized_pnl_percent=_pct(p.unrealized_return),
+                day_change=p.day_change,
+                day_change_percent=_pct(p.day_return),
+            )
+        )
+    r = s.risk
+    risk = ContextRisk(
+        observation_count=r.observations,
+        start_date=r.start,
+        end_date=r.end,
+        risk_free_rate=r.risk_free_annual,
+        benchmark_symbol=s.benchmark_symbol,
+        figures={
+            "time_weighted_return": _figure(r.cumulative_return),
+            "volatility": _figure(r.volatility),
+            "sharpe": _figure(r.sharpe),
+            "sortino": _figure(r.sortino),
+            "max_drawdown": _figure(r.max_drawdown),
+            "current_drawdown": _figure(r.current_drawdown),
+            "cagr": _figure(r.cagr),
+            "calmar": _figure(r.calmar, no_drawdown=view.calmar_no_drawdown),
+            "var_95": _figure(r.var_95),
+            "cvar_95": _figure(r.cvar_95),
+            "beta": _figure(r.beta),
+            "alpha": _figure(r.alpha),
+        },
+    )
+    at = taken_at if taken_at is not None else s.as_of
+    return PortfolioContext(
+        snapshot_time=at,
+        base_currency=s.base_currency,
+        total_value=s.total_value,
+        total_return_amount=s.total_gain,
+        total_return_percent=_pct(s.total_return),
+        day_change_amount=s.day_change,
+        day_change_percent=_pct(s.day_return),
+        positions=tuple(positions),
+        risk=risk,
+    )
+
+
+class PortfolioServiceContext:
+    """:class:`~stack_cfo.core.chat.ports.PortfolioContextSource` over the portfolio service."""
+
+    def __init__(self, service: _SummarySource, clock: Clock) -> None:
+        self._service = service
+        self._clock = clock
+
+    async def snapshot(self, user_id: str) -> PortfolioContext | None:
+        taken = self._clock.now()
+        try:
+            view = await self._service.summary(user_id)
+        except NotFound as exc:
+            if exc.reason == "PORTFOLIO_NOT_FOUND":
+                return None
+            raise
+        return context_from_view(view, taken_at=taken)

@@ -1,0 +1,149 @@
+"""What the chat core needs from the outside world: the portfolio context and a store.
+
+Implemented by the portfolio domain service (context) and :mod:`stack_cfo.store.chat_repo`
+(store). AI text comes through :class:`stack_cfo.core.ai.ComputeClient`; archives through
+:class:`stack_cfo.core.archive.ArchiveStore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from stack_cfo.core.chat.models import (
+    ChatMessage,
+    ChatSession,
+    NewSession,
+    PortfolioContext,
+    SessionStatus,
+    Summary,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStart:
+    """The stored user message and the state the prompt is built from."""
+
+    message: ChatMessage
+    session: ChatSession
+    summary: Summary | None
+    """The newest summary, if any."""
+    uncovered: tuple[ChatMessage, ...]
+    """Messages after the summary's range (all of them without one), the new message last."""
+
+
+class PortfolioContextSource(Protocol):
+    """The user's current portfolio as a chat context, or ``None`` when they have no portfolio."""
+
+    async def snapshot(self, user_id: str) -> PortfolioContext | None: ...
+
+
+class NoPortfolio:
+    """A source for deployments without a portfolio service: every user has no portfolio."""
+
+    async def snapshot(self, user_id: str) -> PortfolioContext | None:
+        return None
+
+
+class ChatStore(Protocol):
+    """Persistence of sessions, the transcript, summaries and the token ledger.
+
+    Every method is atomic on its own. None keeps a transaction open after it returns; the
+    turn lease (:meth:`lease`) is what serialises turns across the AI call.
+    """
+
+    async def create_session(self, new: NewSession, *, request_id: str = "", request_hash: str = "") -> ChatSession:
+        """Insert the session (and its user on first use). A repeated ``request_id`` with the
+        same hash returns the session the first call created; a different hash raises
+        InvalidArgument (REQUEST_ID_REUSED)."""
+        ...
+
+    async def get_session(self, session_id: str, *, touch_at: datetime | None = None) -> ChatSession | None:
+        """The session, or ``None``. With ``touch_at``, ``last_accessed_at`` is set to it."""
+        ...
+
+    async def list_sessions(
+        self,
+        user_id: str,
+        statuses: Sequence[SessionStatus],
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[ChatSession]:
+        """Sessions newest access first (then id descending), strictly after the ``after`` key."""
+        ...
+
+    async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None: ...
+
+    async def messages(self, session_id: str, *, after_seq: int = 0) -> list[ChatMessage]:
+        """Transcript messages with ``seq > after_seq``, oldest first."""
+        ...
+
+    async def find_turn(self, session_id: str, request_id: str) -> tuple[ChatMessage, ChatMessage | None] | None:
+        """The user message sent with ``request_id`` and its answer (if stored)."""
+        ...
+
+    def lease(self, session_id: str, *, wait_until: float | None = None) -> AbstractAsyncContextManager[None]:
+        """Hold the session's turn lease (renewed in the background) for the block.
+
+        Waits while another process holds it; ``wait_until`` (``time.monotonic()``) bounds
+        the wait (Aborted SESSION_BUSY). NotFound if the session does not exist.
+        """
+        ...
+
+    async def begin_turn(
+        self,
+        session_id: str,
+        message: ChatMessage,
+        *,
+        context: PortfolioContext | None,
+        recent_window: int,
+        resume: bool = False,
+    ) -> TurnStart:
+        """Store the user message with the next ``seq`` (and the refreshed context, if any) in
+        one transaction; FailedPrecondition SESSION_NOT_ACTIVE unless the session is active.
+        With ``resume`` the (already stored, unanswered) ``message`` is not inserted again.
+        Returns what the prompt needs, read in the same transaction."""
+        ...
+
+    async def complete_turn(
+        self, session_id: str, user_id: str, message: ChatMessage, *, day: date, recent_window: int
+    ) -> ChatMessage:
+        """Store the assistant message with the next ``seq``, add its tokens to the session and
+        to the user's daily ledger, in one transaction (whatever the session status now is)."""
+        ...
+
+    async def summaries(self, session_id: str) -> list[Summary]:
+        """Every summary version of the session, oldest first."""
+        ...
+
+    async def save_summary(self, summary: Summary, user_id: str, *, day: date) -> Summary:
+        """Insert a new summary version (and count its tokens), atomically."""
+        ...
+
+    async def daily_tokens(self, user_id: str, day: date) -> int: ...
+
+    async def update_context(self, session_id: str, context: PortfolioContext, *, at: datetime) -> ChatSession:
+        """Replace the context of an active session (FailedPrecondition otherwise)."""
+        ...
+
+    async def check_request(self, method: str, principal: str, request_id: str, request_hash: str) -> bool:
+        """True when ``request_id`` was already recorded for this request; InvalidArgument
+        REQUEST_ID_REUSED when it was recorded for a different one; False when unknown."""
+        ...
+
+    async def archive_session(
+        self,
+        session_id: str,
+        *,
+        address: str,
+        at: datetime,
+        request: tuple[str, str, str, str] | None = None,
+    ) -> ChatSession:
+        """Mark the session archived at ``address`` (only from active; an archived session is
+        returned unchanged). ``request`` = (method, principal, request_id, hash) is recorded in
+        the same transaction."""
+        ...

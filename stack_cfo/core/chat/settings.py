@@ -1,0 +1,76 @@
+"""Chat settings: the app's ``ChatConfig`` plus a few tuning knobs with safe defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    default_model: str = "gpt-oss-120b"
+    """Model of a session created without one."""
+    default_provider: str = "router"
+    """Provider recorded on a session created without one (the compute client's default)."""
+    allowed_models: frozenset[str] = frozenset()
+    """Models a session may name (the default is always allowed); anything else is UNKNOWN_MODEL."""
+    max_message_chars: int = 4000
+    """Longest user message after stripping control characters (CONTENT_TOO_LONG beyond)."""
+    max_title_chars: int = 255
+    context_staleness: timedelta = timedelta(minutes=15)
+    """A context older than this is refreshed before the next answer."""
+    summarize_interval: int = 20
+    """Default for new sessions: uncovered messages that trigger a summary."""
+    keep_recent_messages: int = 10
+    """Messages kept verbatim after a summary (at most half the session's interval)."""
+    summary_max_chars: int = 2000
+    """Cap of a summary's text; it is part of every later prompt."""
+    daily_token_budget: int = 200_000
+    """Tokens per user per UTC day (answers and summaries); 0 = unlimited."""
+    prompt_budget_tokens: int = 16_000
+    """Estimated prompt size limit; the oldest kept messages are dropped beyond it."""
+    max_answer_tokens: int | None = None
+    """Completion limit per answer; ``None`` = the compute client's default."""
+    summary_timeout: float = 30.0
+    """Seconds a summary may take before the deterministic writer's summary is used."""
+    lock_wait: float = 120.0
+    """Seconds a message waits for an earlier turn on the same session (without a deadline)."""
+    known_providers: frozenset[str] = field(default_factory=frozenset)
+    """Provider values that may appear as a metric label (others are counted as ``other``)."""
+
+    @classmethod
+    def from_config(
+        cls,
+        chat: Any,
+        raw: Mapping[str, Any] | None = None,
+        *,
+        default_provider: str = "router",
+        known_providers: Iterable[str] = (),
+        extra_models: Iterable[str] = (),
+    ) -> ChatSettings:
+        """From ``Config.chat`` (a ``ChatConfig``) and the raw ``chat`` section for extra keys:
+        ``allowed_models`` (list), ``prompt_budget_tokens``, ``max_answer_tokens``,
+        ``summary_timeout`` (seconds), ``lock_wait`` (seconds)."""
+        raw = raw or {}
+        models = {str(m) for m in raw.get("allowed_models") or () if str(m).strip()}
+        models |= {m for m in extra_models if m}
+        models.add(chat.default_model)
+        max_answer = raw.get("max_answer_tokens")
+        return cls(
+            default_model=chat.default_model,
+            default_provider=default_provider,
+            allowed_models=frozenset(models),
+            max_message_chars=chat.max_message_chars,
+            context_staleness=chat.context_staleness,
+            summarize_interval=chat.summarize_interval,
+            keep_recent_messages=chat.keep_recent_messages,
+            summary_max_chars=chat.summary_max_chars,
+            daily_token_budget=chat.daily_token_budget,
+            prompt_budget_tokens=int(raw.get("prompt_budget_tokens") or 16_000),
+            max_answer_tokens=int(max_answer) if max_answer else None,
+            summary_timeout=float(raw.get("summary_timeout") or 30.0),
+            lock_wait=float(raw.get("lock_wait") or 120.0),
+            known_providers=frozenset({default_provider, "router", "offline", *known_providers}),
+        )

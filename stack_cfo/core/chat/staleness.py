@@ -1,0 +1,13 @@
+"""When a session's portfolio context is too old to answer from (seed: 15 minutes)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from stack_cfo.core.chat.models import PortfolioContext
+
+
+def is_stale(context: PortfolioContext, now: datetime, limit: timedelta) -> bool:
+    """True when the snapshot is older than ``limit`` (an empty context too: a portfolio may
+    have appeared since). A zero limit refreshes before every message."""
+    return now - context.snapshot_time > limit

@@ -1,0 +1,175 @@
+-- Chat sessions, the transcript, summaries, the token ledger and the turn lease.
+-- Loaded by name through stack_cfo.store.queries.load_queries("chat").
+
+-- name: insert_session
+INSERT INTO chat_sessions (
+    id, user_id, title, messages, context, created_at, updated_at, last_accessed_at,
+    status, provider_address, model, auto_summarize, summarize_interval
+) VALUES (
+    %(id)s, %(user_id)s, %(title)s, '[]'::jsonb, %(context)s, %(at)s, %(at)s, %(at)s,
+    'active', %(provider)s, %(model)s, %(auto_summarize)s, %(summarize_interval)s
+)
+
+-- name: get_session
+SELECT id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+       status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+FROM chat_sessions
+WHERE id = %(id)s
+
+-- name: touch_session
+UPDATE chat_sessions SET last_accessed_at = GREATEST(last_accessed_at, %(at)s)
+WHERE id = %(id)s
+RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+
+-- name: list_sessions
+SELECT id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+       status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+FROM chat_sessions
+WHERE user_id = %(user_id)s
+  AND status = ANY(%(statuses)s)
+  AND (%(after_time)s::timestamptz IS NULL OR (last_accessed_at, id) < (%(after_time)s::timestamptz, %(after_id)s::uuid))
+ORDER BY last_accessed_at DESC, id DESC
+LIMIT %(limit)s
+
+-- name: delete_session
+UPDATE chat_sessions SET status = 'deleted', updated_at = %(at)s
+WHERE id = %(id)s AND status <> 'deleted'
+RETURNING id
+
+-- name: update_context
+UPDATE chat_sessions SET context = %(context)s, updated_at = %(at)s
+WHERE id = %(id)s AND status = 'active'
+RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+
+-- name: archive_session
+UPDATE chat_sessions SET status = 'archived', archive_address = %(address)s, archive_time = %(at)s, updated_at = %(at)s
+WHERE id = %(id)s AND status = 'active'
+RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+
+-- name: lock_session
+SELECT id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+       status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+FROM chat_sessions
+WHERE id = %(id)s
+FOR UPDATE
+
+-- name: insert_message
+INSERT INTO chat_messages (
+    id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
+    verification, degraded, offline, incomplete, context_refreshed, compressed, request_id, reply_to, created_at
+) VALUES (
+    %(id)s, %(session_id)s,
+    (SELECT COALESCE(max(seq), 0) + 1 FROM chat_messages WHERE session_id = %(session_id)s),
+    %(role)s, %(content)s, %(prompt_tokens)s, %(completion_tokens)s, %(fee_neuron)s, %(provider)s, %(model)s,
+    %(verification)s, %(degraded)s, %(offline)s, %(incomplete)s, %(context_refreshed)s, %(compressed)s,
+    %(request_id)s, %(reply_to)s, %(created_at)s
+)
+RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
+          verification, degraded, offline, incomplete, context_refreshed, compressed, request_id, reply_to, created_at
+
+-- name: after_message
+-- The session after a message was stored: counters, the refreshed context (if any) and the
+-- recent window in the seed's `messages` column (newest `window` messages, oldest first).
+UPDATE chat_sessions SET
+    message_count = message_count + %(added)s,
+    tokens_used = tokens_used + %(tokens)s,
+    updated_at = GREATEST(updated_at, %(at)s),
+    last_accessed_at = GREATEST(last_accessed_at, %(at)s),
+    context = COALESCE(%(context)s, context),
+    messages = (
+        SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'id', w.id, 'seq', w.seq, 'role', w.role, 'content', w.content,
+                   'created_at', w.created_at, 'incomplete', w.incomplete) ORDER BY w.seq), '[]'::jsonb)
+        FROM (SELECT id, seq, role, content, created_at, incomplete FROM chat_messages
+              WHERE session_id = %(id)s ORDER BY seq DESC LIMIT %(window)s) AS w
+    )
+WHERE id = %(id)s
+RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+
+-- name: messages_after
+SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
+       verification, degraded, offline, incomplete, context_refreshed, compressed, request_id, reply_to, created_at
+FROM chat_messages
+WHERE session_id = %(session_id)s AND seq > %(after_seq)s
+ORDER BY seq
+
+-- name: find_turn
+WITH u AS (SELECT id FROM chat_messages WHERE session_id = %(session_id)s AND request_id = %(request_id)s)
+SELECT m.id, m.session_id, m.seq, m.role, m.content, m.prompt_tokens, m.completion_tokens, m.fee_neuron,
+       m.provider, m.model, m.verification, m.degraded, m.offline, m.incomplete, m.context_refreshed,
+       m.compressed, m.request_id, m.reply_to, m.created_at
+FROM chat_messages m JOIN u ON m.id = u.id OR m.reply_to = u.id
+ORDER BY m.seq
+
+-- name: latest_summary
+SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
+       model, offline, prompt_tokens, completion_tokens, created_at
+FROM chat_summaries
+WHERE session_id = %(session_id)s
+ORDER BY version DESC
+LIMIT 1
+
+-- name: summaries
+SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
+       model, offline, prompt_tokens, completion_tokens, created_at
+FROM chat_summaries
+WHERE session_id = %(session_id)s
+ORDER BY version
+
+-- name: insert_summary
+INSERT INTO chat_summaries (
+    id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
+    model, offline, prompt_tokens, completion_tokens, created_at
+) VALUES (
+    %(id)s, %(session_id)s, %(version)s, %(from_seq)s, %(to_seq)s, %(content)s, %(content_sha256)s,
+    %(source_sha256)s, %(previous_id)s, %(provider)s, %(model)s, %(offline)s, %(prompt_tokens)s,
+    %(completion_tokens)s, %(created_at)s
+)
+RETURNING id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
+          model, offline, prompt_tokens, completion_tokens, created_at
+
+-- name: add_session_tokens
+UPDATE chat_sessions SET tokens_used = tokens_used + %(tokens)s WHERE id = %(id)s
+
+-- name: add_daily_tokens
+INSERT INTO chat_token_usage (user_id, day, tokens) VALUES (%(user_id)s, %(day)s, %(tokens)s)
+ON CONFLICT (user_id, day) DO UPDATE SET tokens = chat_token_usage.tokens + EXCLUDED.tokens
+
+-- name: daily_tokens
+SELECT tokens FROM chat_token_usage WHERE user_id = %(user_id)s AND day = %(day)s
+
+-- name: acquire_lease
+-- Take the turn lease when it is free, expired, or already ours. `acquired` is 0 when another
+-- holder has it; `found` is 0 when the session does not exist.
+WITH s AS (SELECT id FROM chat_sessions WHERE id = %(id)s),
+     taken AS (
+         UPDATE chat_sessions
+         SET lease_owner = %(owner)s, lease_expires_at = now() + make_interval(secs => %(ttl)s)
+         WHERE id = %(id)s
+           AND (lease_owner IS NULL OR lease_expires_at < now() OR lease_owner = %(owner)s)
+         RETURNING id
+     )
+SELECT (SELECT count(*) FROM s) AS found, (SELECT count(*) FROM taken) AS acquired
+
+-- name: renew_lease
+UPDATE chat_sessions SET lease_expires_at = now() + make_interval(secs => %(ttl)s)
+WHERE id = %(id)s AND lease_owner = %(owner)s
+RETURNING id
+
+-- name: release_lease
+UPDATE chat_sessions SET lease_owner = NULL, lease_expires_at = NULL
+WHERE id = %(id)s AND lease_owner = %(owner)s
+
+-- name: request_hash
+SELECT request_hash FROM idempotency_keys
+WHERE method = %(method)s AND principal = %(principal)s AND request_id = %(request_id)s
+
+-- name: record_request
+INSERT INTO idempotency_keys (method, principal, request_id, request_hash, response)
+VALUES (%(method)s, %(principal)s, %(request_id)s, %(request_hash)s, %(response)s)
+ON CONFLICT DO NOTHING
+RETURNING 1
