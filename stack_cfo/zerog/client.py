@@ -328,9 +328,7 @@ class ZeroGComputeClient:
                 span.set_attribute("http.request.method", "POST")
                 span.set_attribute("url.full", prepared.url)
                 span.set_attribute("zerog.provider", up.name)
-                request = prepared
-
-                async def attempt() -> aiohttp.ClientResponse:
+                async def attempt(request: PreparedRequest = prepared) -> aiohttp.ClientResponse:
                     return await open_response(
                         self._http.session,
                         request,

@@ -125,6 +125,14 @@ class DirectUpstream(Upstream):
                 required_neuron=parsed[1] if parsed else None,
                 metadata={"http_status": status, **md},
             )
+        if "account not exist" in low and 400 <= status < 500:
+            # No sub-account with this provider yet: a transfer creates (and acknowledges) one.
+            return InsufficientFunds(
+                f"no sub-account with provider {self.name} yet: {error_message(text)}",
+                provider=self.name,
+                reason="ZEROG_NO_SUB_ACCOUNT",
+                metadata={"http_status": status},
+            )
         if status in (400, 401, 403) and any(m in low for m in _SESSION_MARKERS):
             return SessionRejected(
                 f"provider {self.name} refused the session token: {error_message(text)}",
@@ -173,7 +181,8 @@ class DirectUpstream(Upstream):
             provider_required=required,
             receipt_timeout=timeout,
         )
-        return tx is not None
+        # None can also mean another task's transfer landed while we waited for the lock
+        return tx is not None or self._funding.recently_topped_up(self.name)
 
     def background_checks(self) -> None:
         f = self._funding

@@ -237,7 +237,8 @@ class ReadWatch:
 
     def _next_check(self, now: float) -> float:
         if not self.got_data:
-            at = self._first_at if now < self._first_at or self.reading_since is not None else now + self._idle
+            # look again after one idle period at the latest, so the idle rule applies soon after data starts
+            at = min(self._first_at, now + self._idle) if now < self._first_at else now + self._idle
         elif self.reading_since is not None:
             at = self.reading_since + self._idle
         else:  # the consumer is busy between reads: look again one idle period later (<= 2x idle)

@@ -23,7 +23,8 @@
 Behaviour on demand: queue :class:`Reply` objects with :meth:`ProviderStandIn.enqueue` (one per
 chat request, then :attr:`default_reply`): ``Reply.insufficient_balance()``,
 ``Reply.rate_limited(retry_after="1")``, ``Reply.status(503)``, ``Reply.ok(first_byte_delay=...)``,
-``Reply.ok(drop_after=3)`` (connection cut mid-stream), ``Reply.ok(hang_headers=...)``,
+``Reply.ok(drop_after=3)`` (connection cut mid-stream), ``Reply.ok(stall_after=3, stall=1.0)``
+(silence mid-stream), ``Reply.ok(hang_headers=...)``,
 ``Reply.ok(wrong_tee_key=True)``, ``Reply.ok(done=False)``.
 
 Everything seen is recorded: :attr:`requests` (path, headers, body, parsed token, time),
@@ -74,10 +75,13 @@ class Reply:
     hang_headers: float = 0.0
     first_byte_delay: float = 0.0
     chunk_delay: float = 0.0
+    stall_after: int | None = None
+    stall: float = 0.0
     drop_after: int | None = None
     done: bool = True
     wrong_tee_key: bool = False
     res_key_header: bool = True
+    signature: bool = True
     burst: bool = False
 
     @classmethod
@@ -283,6 +287,8 @@ class _OpenAIStreamer:
                         assert request.transport is not None
                         request.transport.close()
                         return resp
+                    if reply.stall_after is not None and i == reply.stall_after:
+                        await asyncio.sleep(reply.stall)
                     sent.append(ev)
                     await resp.write(ev)
                     if reply.chunk_delay:
@@ -479,12 +485,13 @@ class ProviderStandIn(_OpenAIStreamer):
         def done(response_bytes: bytes, prompt: int, completion: int) -> None:
             text = f"{hashlib.sha256(rec.body).hexdigest()}:{hashlib.sha256(response_bytes).hexdigest()}"
             sig = Account.sign_message(encode_defunct(text=text), signer.key)
-            self.signatures[key] = {
-                "text": text,
-                "signature": "0x" + bytes(sig.signature).hex(),
-                "signing_address": signer.address.lower(),
-                "signing_algo": "ecdsa",
-            }
+            if reply.signature:
+                self.signatures[key] = {
+                    "text": text,
+                    "signature": "0x" + bytes(sig.signature).hex(),
+                    "signing_address": signer.address.lower(),
+                    "signing_algo": "ecdsa",
+                }
             fee = prompt * self.input_price + completion * self.output_price
             self.unsettled[user.lower()] = self.unsettled.get(user.lower(), 0) + fee
             self.billed += 1
