@@ -212,32 +212,51 @@ def _benchmark_metrics(
     p: RiskParameters,
     rf_d: float,
 ) -> tuple[Metric, Metric, Metric, int]:
-    if benchmark_returns is None:
-        return _NB, _NB, _NB, 0
-    if len(r) < 2:
-        return _IH, _IH, _IH, 0
-    b_all = np.array([np.nan if v is None else v for v in benchmark_returns], dtype=np.float64)
-    if b_all.shape != r.shape:
-        raise ValueError("benchmark_returns must align with returns")
-    mask = np.isfinite(b_all)
-    m = int(mask.sum())
-    if m == 0:
-        return _NB, _NB, _NB, 0
-    rr = r[mask]
-    bb = b_all[mask]
-    bench_cum = Metric.of(float(np.prod(bb + 1.0)) - 1.0)
-    if m < 2:
-        return _IH, _IH, bench_cum, m
-    residual = bb - np.mean(bb)
-    variance = float(np.mean(np.square(residual)))
-    if is_constant(bb) or variance < _VAR_FLOOR:
-        return _ZD, _ZD, bench_cum, m
-    beta_value = float(np.mean(residual * rr)) / variance
-    beta = Metric.of(beta_value)
-    if beta.value is None:
-        return beta, beta, bench_cum, m
-    if m < p.min_history:
-        return beta, _IH, bench_cum, m
-    alpha_series = (rr - rf_d) - beta_value * (bb - rf_d)
-    alpha = _pow_minus_one(float(np.mean(alpha_series)) + 1.0, float(p.periods_per_year))
+    """Beta, alpha, the benchmark's cumulative return on shared days, and the shared-day count.
+
+    Reasons are checked in a fixed order: n < 2 (INSUFFICIENT_HISTORY), then no benchmark or no
+    shared day (NO_BENCHMARK: more history would not help), then for beta fewer than 2 shared
+    days and for alpha (annualised) fewer than max(2, min_history) returns or shared days
+    (INSUFFICIENT_HISTORY), then a constant benchmark (ZERO_DISPERSION).
+    """
+    n = len(r)
+    m = 0
+    rr = bb = np.empty(0, dtype=np.float64)
+    if benchmark_returns is not None:
+        b_all = np.array([np.nan if v is None else v for v in benchmark_returns], dtype=np.float64)
+        if b_all.shape != r.shape:
+            raise ValueError("benchmark_returns must align with returns")
+        mask = np.isfinite(b_all)
+        m = int(mask.sum())
+        rr, bb = r[mask], b_all[mask]
+    bench_cum = Metric.of(float(np.prod(bb + 1.0)) - 1.0) if m >= 1 else _NB
+
+    beta_value = math.nan
+    if n < 2:
+        beta = _IH
+    elif m == 0:
+        beta = _NB
+    elif m < 2:
+        beta = _IH
+    else:
+        residual = bb - np.mean(bb)
+        variance = float(np.mean(np.square(residual)))
+        if is_constant(bb) or variance < _VAR_FLOOR:
+            beta = _ZD
+        else:
+            beta_value = float(np.mean(residual * rr)) / variance
+            beta = Metric.of(beta_value)
+
+    needed = max(2, p.min_history)
+    if n < 2:
+        alpha = _IH
+    elif m == 0:
+        alpha = _NB
+    elif n < needed or m < needed:
+        alpha = _IH
+    elif beta.value is None:
+        alpha = beta
+    else:
+        alpha_series = (rr - rf_d) - beta_value * (bb - rf_d)
+        alpha = _pow_minus_one(float(np.mean(alpha_series)) + 1.0, float(p.periods_per_year))
     return beta, alpha, bench_cum, m

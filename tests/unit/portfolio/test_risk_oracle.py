@@ -235,6 +235,13 @@ class TestUndefinedCases:
         assert ours.cagr.value == pytest.approx(ep.annual_return(r), rel=1e-12)
         assert ours.calmar.value == pytest.approx(ep.calmar_ratio(r), rel=1e-12)
 
+    def test_short_history_without_benchmark_says_the_benchmark_is_missing(self) -> None:
+        ours = compute_risk(normal_returns(3), None, params=RiskParameters(min_history=20))
+        assert ours.beta == ours.alpha == Metric.absent(NB)  # more history alone would not help
+        assert ours.benchmark_cumulative_return == Metric.absent(NB)
+        with_bench = compute_risk(normal_returns(3), normal_returns(3, seed=1), params=RiskParameters(min_history=20))
+        assert with_bench.beta.available and with_bench.alpha == Metric.absent(IH)
+
     def test_no_benchmark(self) -> None:
         r = normal_returns(30)
         ours = compute_risk(r, None, params=RiskParameters(min_history=0))
