@@ -95,3 +95,23 @@ def test_the_root_does_not_commit_to_trailing_zeros_of_the_last_chunk() -> None:
     # 0G zero-fills the last chunk, so b"a" and b"a\0" share a root; the Flow submission carries
     # the length. A download is therefore sealed (EncryptingArchiveStore) so such padding fails.
     assert merkle_root(b"a") == merkle_root(b"a\x00")
+
+
+def test_fallback_keccak_backend_gives_the_same_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without safe-pysha3 the tree hashes through eth_hash; the bulk helpers must agree."""
+    import importlib
+    import sys
+
+    from stack_cfo.zerog.storage import _keccak
+
+    data = random.Random(9).randbytes(64 * CHUNK_SIZE)
+    fast = (_keccak.hash_pieces(data, CHUNK_SIZE), _keccak.hash_pairs(_keccak.hash_pieces(data, 64)))
+    monkeypatch.setitem(sys.modules, "sha3", None)  # makes "from sha3 import ..." fail
+    try:
+        slow = importlib.reload(_keccak)
+        assert slow.BACKEND == "eth_hash"
+        assert slow.hash_pieces(data, CHUNK_SIZE) == fast[0]
+        assert slow.hash_pairs(slow.hash_pieces(data, 64)) == fast[1]
+    finally:
+        monkeypatch.delitem(sys.modules, "sha3")
+        importlib.reload(_keccak)
