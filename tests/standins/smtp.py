@@ -13,6 +13,7 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
+import logging
 import ssl
 import threading
 from collections import Counter, deque
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,246 @@
+"""The SchedulerService functions: RunJob progress, preferences, devices, history, status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from stack_cfo.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
+from stack_cfo.core.notifications.quiet_hours import QuietHours
+from stack_cfo.scheduler.channels.smtp import SmtpChannel
+from stack_cfo.scheduler.process import build_worker
+from stack_cfo.scheduler.service import (
+    RunJobEvent,
+    RunStage,
+    get_notification_preferences,
+    get_scheduler_status,
+    list_notifications,
+    register_device,
+    run_job,
+    update_notification_preferences,
+)
+from stack_cfo.store.db import Database
+from tests.integration.scheduler.conftest import (
+    add_users,
+    make_harness,
+    outbox,
+    smtp_settings,
+    static_portfolio,
+    test_config,
+)
+from tests.standins.smtp import SmtpSink
+
+
+async def _collect(it: object) -> list[RunJobEvent]:
+    return [e async for e in it]  # type: ignore[attr-defined]
+
+
+async def test_run_job_streams_planned_then_one_event_per_notification_then_done(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    users = await add_users(database, 4, prefs={"time_zone": "Europe/Paris"})
+    no_email = (await add_users(database, 1, email=False, prefs={"time_zone": "UTC"}))[0]
+    config = test_config()
+    worker = build_worker(
+        database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
+    )
+    events = await _collect(
+        run_job(database, config, kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4()), worker=worker)
+    )
+    assert events[0].stage is RunStage.PLANNED and events[0].counts.planned == 4
+    assert [e.stage for e in events[1:-1]] == [RunStage.SENT] * 4
+    assert [e.counts.sent for e in events[1:-1]] == [1, 2, 3, 4]
+    assert all(e.notification.startswith("users/") and "/notifications/" in e.notification for e in events[1:-1])
+    assert {e.notification.split("/")[1] for e in events[1:-1]} == set(users)
+    assert events[-1].stage is RunStage.DONE and events[-1].counts.sent == 4
+    assert no_email not in {e.notification.split("/")[1] for e in events if e.notification}
+    assert len(smtp_sink.received()) == 4
+
+    # the period's digests exist now: a second run sends nothing and says why
+    again = await _collect(run_job(database, config, kind=NotificationKind.DIGEST, worker=worker))
+    assert [e.stage for e in again] == [RunStage.PLANNED] + [RunStage.SKIPPED] * 4 + [RunStage.DONE]
+    assert {e.reason for e in again[1:-1]} == {"duplicate"}
+    assert again[-1].counts.skipped == 4 and len(smtp_sink.received()) == 4
+
+
+async def test_run_job_request_id_replays_and_errors(database: Database, smtp_sink: SmtpSink) -> None:
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
+    config = test_config()
+    worker = build_worker(
+        database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
+    )
+    rid = str(uuid.uuid4())
+    first = await _collect(
+        run_job(database, config, kind=NotificationKind.WEEKLY, user_id=user, request_id=rid, worker=worker)
+    )
+    assert [e.stage for e in first] == [RunStage.PLANNED, RunStage.SENT, RunStage.DONE]
+    replay = await _collect(
+        run_job(database, config, kind=NotificationKind.WEEKLY, user_id=user, request_id=rid, worker=worker)
+    )
+    assert [e.stage for e in replay] == [RunStage.DONE] and replay[0].counts == first[-1].counts
+    assert len(smtp_sink.received()) == 1
+    with pytest.raises(InvalidArgument) as info:
+        await _collect(run_job(database, config, kind=NotificationKind.DIGEST, user_id=user, request_id=rid))
+    assert info.value.reason == "REQUEST_ID_REUSED"
+    with pytest.raises(NotFound) as nf:
+        await _collect(run_job(database, config, kind=NotificationKind.DIGEST, user_id=str(uuid.uuid4())))
+    assert nf.value.reason == "USER_NOT_FOUND"
+    off = test_config(enable_performance_alerts=False)
+    with pytest.raises(FailedPrecondition) as fp:
+        await _collect(run_job(database, off, kind=NotificationKind.ALERT))
+    assert fp.value.reason == "JOB_DISABLED"
+
+
+async def test_run_job_without_a_worker_reports_what_the_scheduler_delivers(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    await add_users(database, 2, prefs={"time_zone": "UTC"})
+    config = test_config()
+    other = build_worker(
+        database,
+        config,
+        portfolio=static_portfolio(alerts={}),
+        channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+    )
+    it = run_job(database, config, kind=NotificationKind.ALERT, poll_interval=0.05)
+    planned = await it.__anext__()
+    assert planned.stage is RunStage.PLANNED and planned.counts.planned == 2
+    await other.drain()  # "the scheduler process" delivers; no alert rule fires for these users
+    rest = [e async for e in it]
+    assert [e.stage for e in rest] == [RunStage.SKIPPED, RunStage.SKIPPED, RunStage.DONE]
+    assert {e.reason for e in rest[:-1]} == {"no_alert"}
+
+
+async def test_preferences_default_then_update_with_validation(database: Database) -> None:
+    [user] = await add_users(database, 1)
+    prefs = await get_notification_preferences(database, user)
+    assert prefs.time_zone == "UTC" and prefs.daily_digest_enabled and prefs.quiet_hours is None
+    assert prefs.email_address == f"user{user}@example.com" and prefs.update_time is None
+    updated = await update_notification_preferences(
+        database,
+        user,
+        {
+            "time_zone": "Australia/Sydney",
+            "quiet_hours_start": (22, 0),
+            "quiet_hours_end": (7, 30),
+            "performance_alerts_enabled": False,
+        },
+    )
+    assert updated.quiet_hours == QuietHours(time(22), time(7, 30)) and updated.update_time is not None
+    again = await get_notification_preferences(database, user)
+    assert (again.time_zone, again.performance_alerts_enabled, again.quiet_hours) == (
+        "Australia/Sydney",
+        False,
+        QuietHours(time(22), time(7, 30)),
+    )
+    assert again.email_address == prefs.email_address  # untouched fields keep their values
+    for changes, reason in (
+        ({"time_zone": "Moon/Base"}, "UNKNOWN_TIME_ZONE"),
+        ({"quiet_hours_start": None}, "INVALID_QUIET_HOURS"),
+        ({"email_address": "nope"}, "INVALID_EMAIL"),
+        ({"alert_threshold_sigma": -1.0}, "INVALID_THRESHOLD"),
+        ({"name": "x"}, "INVALID_UPDATE_MASK"),
+    ):
+        with pytest.raises(InvalidArgument) as info:
+            await update_notification_preferences(database, user, changes)
+        assert info.value.reason == reason
+    assert (await get_notification_preferences(database, user)).time_zone == "Australia/Sydney"
+    with pytest.raises(NotFound):
+        await get_notification_preferences(database, str(uuid.uuid4()))
+
+
+async def test_register_device_is_idempotent_per_user_and_refuses_another_users_token(database: Database) -> None:
+    alice, bob = await add_users(database, 2)
+    first = await register_device(database, alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8")
+    again = await register_device(database, alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8a")
+    assert again.id == first.id and again.display_name == "Pixel 8a" and again.active
+    assert "fcm:abc" not in repr(again)
+    with pytest.raises(AlreadyExists) as info:
+        await register_device(database, bob, platform=Platform.FCM, token="fcm:abc")
+    assert info.value.reason == "DEVICE_TOKEN_IN_USE"
+    long_token = "x" * 4096  # longer than a btree row allows, still unique
+    d = await register_device(database, bob, platform=Platform.FCM, token=long_token)
+    with pytest.raises(AlreadyExists):
+        await register_device(database, alice, platform=Platform.FCM, token=long_token)
+    assert d.user_id == bob
+    for platform, token in (
+        (Platform.FCM, ""),
+        (Platform.FCM, "has space"),
+        (Platform.APNS, "not-hex"),
+        (Platform.FCM, "y" * 4097),
+    ):
+        with pytest.raises(InvalidArgument):
+            await register_device(database, alice, platform=platform, token=token)
+    # a token the push service invalidated comes back to life when the app registers it again
+    async with database.connection() as conn:
+        await conn.execute("UPDATE push_devices SET active = false WHERE id = %s", (first.id,))
+    revived = await register_device(database, alice, platform=Platform.FCM, token="fcm:abc")
+    assert revived.id == first.id and revived.active
+
+
+async def test_list_notifications_pages_newest_first_with_filters(database: Database, smtp_sink: SmtpSink) -> None:
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
+    await add_users(database, 1, prefs={"time_zone": "UTC"})  # someone else's history is not listed
+    h = make_harness(
+        database,
+        test_config(enable_performance_alerts=False),
+        {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await h.walk(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=12))
+    mine = await outbox(database, "user_id = %(u)s", {"u": user})
+    assert len(mine) == 59 + 8  # digests Jan 1..Feb 28 and the eight Mondays' weekly summaries
+    seen: list[int] = []
+    cursor = None
+    sizes = []
+    while True:
+        page = await list_notifications(database, user, page_size=25, cursor=cursor)
+        sizes.append(len(page.notifications))
+        seen += [n.id for n in page.notifications]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sizes == [25, 25, 17] and len(set(seen)) == 67
+    times = [r["scheduled_for"] for r in sorted(mine, key=lambda r: seen.index(r["id"]))]
+    assert times == sorted(times, reverse=True)
+    weekly = await list_notifications(database, user, kind=NotificationKind.WEEKLY, status=OutboxStatus.SENT)
+    assert len(weekly.notifications) == 8 and {n.display_period[:6] for n in weekly.notifications} == {"2026-W"}
+    first = weekly.notifications[0]
+    assert first.name == f"users/{user}/notifications/{first.id}" and first.title.startswith("Your week")
+    assert first.target == f"user{user}@example.com" and first.sent_at is not None
+    with pytest.raises(InvalidArgument) as info:
+        await list_notifications(database, user, page_size=-1)
+    assert info.value.reason == "INVALID_PAGE_SIZE"
+    with pytest.raises(InvalidArgument):
+        await list_notifications(database, user, cursor={"t": "yesterday"})
+    assert len((await list_notifications(database, user, page_size=1000)).notifications) == 67
+
+
+async def test_scheduler_status_reports_jobs_counts_and_replicas(database: Database, smtp_sink: SmtpSink) -> None:
+    await add_users(database, 3, prefs={"time_zone": "Asia/Kolkata"})
+    config = test_config()
+    h = make_harness(
+        database,
+        config,
+        {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+        start=datetime.now(UTC) - timedelta(hours=30),
+    )
+    # plan hourly over the last 30 hours of real time, so the 30-day window sees the rows
+    now = datetime.now(UTC)
+    await h.walk(now - timedelta(hours=30), now, timedelta(hours=1))
+    await h.repo.heartbeat("replica-a", started_at=now, version="0.1.0", host="h", pid=1, last_planned=3)
+    status = await get_scheduler_status(database, config)
+    jobs = {j.kind: j for j in status.jobs}
+    assert jobs[NotificationKind.DIGEST].schedule == "0 8 * * *" and jobs[NotificationKind.DIGEST].time_zone == "user"
+    assert jobs[NotificationKind.ALERT].schedule == "0 * 9-16 * * 1-5"
+    assert jobs[NotificationKind.ALERT].time_zone == "America/New_York"
+    digest = jobs[NotificationKind.DIGEST]
+    assert digest.counts.get(OutboxStatus.SENT, 0) >= 3 and digest.last_run_time == now
+    assert digest.next_run_time is not None and digest.next_run_time > status.read_time
+    local = digest.next_run_time.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert (local.hour, local.minute) == (8, 0)
+    assert [r.replica_id for r in status.replicas] == ["replica-a"] and status.replicas[0].alive
