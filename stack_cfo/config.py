@@ -277,7 +277,7 @@ class PortfolioConfig:
     benchmark_symbol: str = "SPY"
     risk_free_rate: Decimal = Decimal("0.02")
     """Annual risk-free rate, converted geometrically to daily for Sharpe/Sortino/alpha."""
-    min_history_days: int = 20
+    min_history_days: int = 63
     """Annualised figures are absent (INSUFFICIENT_HISTORY) below this many daily returns."""
     stale_price_after: timedelta = timedelta(days=4)
 
@@ -391,7 +391,7 @@ def build_config(tree: Mapping[str, Any]) -> Config:
     portfolio = PortfolioConfig(
         benchmark_symbol=p.text("benchmark_symbol", "SPY").upper(),
         risk_free_rate=p.decimal("risk_free_rate", "0.02"),
-        min_history_days=p.integer("min_history_days", 20, minimum=0),
+        min_history_days=p.integer("min_history_days", 63, minimum=0),
         stale_price_after=p.duration("stale_price_after", "96h"),
     )
     if not Decimal("-0.5") < portfolio.risk_free_rate < Decimal("1"):

@@ -7,12 +7,14 @@ separately as ``cash_weight``), so holding cash neither improves nor worsens the
 * sector weights ``s_k = Σ_{i in k} w_i`` (positions without a sector form one "Unclassified"
   sector, the cautious reading); sector HHI ``H_s = Σ s_k²``; ``S_eff = 1/H_s``;
 * largest weight, and the top-5 weight (sum of the five largest);
-* **score** = ``round(60 · min(1, N_eff / 20) + 40 · min(1, S_eff / 8), 1)`` with the targets
-  configurable (``AnalyticsSettings.target_positions``/``target_sectors``). 60 points reward
-  breadth across holdings (20 equally weighted names earn them all), 40 points breadth across
-  sectors (8 equally weighted sectors of the 11 GICS ones earn them all). It measures breadth
-  *and* evenness, unlike ``1 - normalised HHI`` which rates five equal stocks 100. A fund
-  counts as one holding (no look-through). ``None`` when nothing is invested.
+* **score** ("stack-cfo diversification score v1", the formula published in the proto):
+  ``P = clamp((N_eff - 1) / (20 - 1), 0, 1)``, ``S = clamp((S_eff - 1) / (6 - 1), 0, 1)``,
+  ``score = round(100 · (0.6·P + 0.4·S), 1)``, with the targets configurable
+  (``AnalyticsSettings.target_positions``/``target_sectors``). One position scores 0; 60 points
+  reward breadth across holdings (20 equally weighted names earn them all), 40 points breadth
+  across sectors (6 equally weighted sectors earn them all). It measures breadth *and* evenness,
+  unlike ``1 - normalised HHI`` which rates five equal stocks 100. A fund counts as one holding
+  (no look-through). ``None`` when nothing is invested.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ def diversification_score(
     effective_sectors: float,
     *,
     target_positions: float = 20.0,
-    target_sectors: float = 8.0,
+    target_sectors: float = 6.0,
 ) -> float:
     """The published formula (see the module docstring)."""
-    raw = POSITION_POINTS * min(1.0, effective_positions / target_positions) + SECTOR_POINTS * min(
-        1.0, effective_sectors / target_sectors
+
+    def breadth(effective: float, target: float) -> float:
+        return min(1.0, max(0.0, (effective - 1.0) / (target - 1.0)))
+
+    raw = POSITION_POINTS * breadth(effective_positions, target_positions) + SECTOR_POINTS * breadth(
+        effective_sectors, target_sectors
     )
     return round(raw, 1)
 
@@ -44,7 +50,7 @@ def compute_diversification(
     *,
     cash_weight: float | None,
     target_positions: float = 20.0,
-    target_sectors: float = 8.0,
+    target_sectors: float = 6.0,
 ) -> Diversification:
     held = [(p.symbol, p.sector, p.weight) for p in positions if p.weight is not None and p.weight > 0.0]
     if not held:

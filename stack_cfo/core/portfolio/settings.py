@@ -95,7 +95,7 @@ class AnalyticsSettings:
     thresholds: InsightThresholds = field(default_factory=InsightThresholds)
     #: Diversification score targets (see :mod:`.diversification`).
     target_positions: float = 20.0
-    target_sectors: float = 8.0
+    target_sectors: float = 6.0
     periods_per_year: int = PERIODS_PER_YEAR
     var_cutoff: float = 0.05
 
@@ -106,8 +106,8 @@ class AnalyticsSettings:
             raise InvalidArgument.field("market_timezone", f"unknown time zone: {exc}") from None
         if self.risk_window is not None and self.risk_window < 2:
             raise InvalidArgument.field("risk_window", "must be at least 2 when set")
-        if self.target_positions <= 0 or self.target_sectors <= 0:
-            raise InvalidArgument.field("target_positions", "targets must be positive")
+        if self.target_positions <= 1 or self.target_sectors <= 1:
+            raise InvalidArgument.field("target_positions", "targets must be greater than 1")
         self.risk_parameters()  # validates the risk fields
 
     @property

@@ -35,8 +35,8 @@ def test_five_equal_positions_in_five_sectors() -> None:
     assert d.largest_weight == pytest.approx(0.2)
     assert d.top5_weight == pytest.approx(1.0)
     assert d.sector_hhi == pytest.approx(0.2) and d.effective_sectors == pytest.approx(5.0)
-    # 60 * 5/20 + 40 * 5/8 = 15 + 25
-    assert d.score == 40.0
+    # 100 * (0.6 * (5-1)/19 + 0.4 * (5-1)/5) = 12.63 + 32
+    assert d.score == 44.6
     assert d.cash_weight == pytest.approx(0.5)  # cash reported, not in the weights
 
 
@@ -48,15 +48,16 @@ def test_concentrated_portfolio() -> None:
     assert d.largest_symbol == "BIG" and d.largest_weight == pytest.approx(0.7)
     assert [(s.name, round(s.weight, 12)) for s in d.sector_weights] == [("Technology", 0.9), ("Unclassified", 0.1)]
     assert d.sector_hhi == pytest.approx(0.82)
-    expected = round(60 * (1 / 0.54) / 20 + 40 * (1 / 0.82) / 8, 1)
-    assert d.score == expected == 11.7
+    expected = round(100 * (0.6 * (1 / 0.54 - 1) / 19 + 0.4 * (1 / 0.82 - 1) / 5), 1)
+    assert d.score == expected == 4.4
 
 
 def test_score_saturates_at_the_targets() -> None:
-    assert diversification_score(20, 8) == 100.0
+    assert diversification_score(20, 6) == 100.0
     assert diversification_score(45, 11) == 100.0
-    assert diversification_score(10, 8) == 70.0
-    assert diversification_score(20, 2, target_positions=20, target_sectors=4) == 80.0
+    assert diversification_score(1, 1) == 0.0  # a single position in a single sector
+    assert diversification_score(10, 6) == 68.4  # 60 * 9/19 + 40
+    assert diversification_score(20, 2, target_positions=20, target_sectors=4) == 73.3
 
 
 def test_top5_weight_uses_the_five_largest() -> None:
