@@ -173,8 +173,10 @@ class ServerProcess:
                 status = await migrator.status()
                 if status.at_head:
                     break
-                log.error("schema is not at head and migrate_on_start is off",
-                          extra={"current": status.current, "head": status.head})
+                log.error(
+                    "schema is not at head and migrate_on_start is off",
+                    extra={"current": status.current, "head": status.head},
+                )
             except Exception as exc:
                 log.warning("migration check failed; retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(delay)

@@ -133,9 +133,7 @@ class TokenVerifier:
                 raise Unauthenticated("token expired", reason="TOKEN_EXPIRED") from None
             except jwt.PyJWTError as exc:
                 last = exc
-        raise Unauthenticated(
-            "token rejected", reason="TOKEN_INVALID", metadata={"detail": type(last).__name__}
-        )
+        raise Unauthenticated("token rejected", reason="TOKEN_INVALID", metadata={"detail": type(last).__name__})
 
 
 def resolve_jwt_secret(cfg: AuthConfig, data_dir: Path) -> Secret | None:

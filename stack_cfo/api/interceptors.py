@@ -79,10 +79,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             # No client-streaming RPCs exist in our contract; pass them through unwrapped.
             return handler
         inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
-        wrapped = self._wrap_stream(inner, method, service, name, kind) if handler.response_streaming \
+        wrapped = (
+            self._wrap_stream(inner, method, service, name, kind)
+            if handler.response_streaming
             else self._wrap_unary(inner, method, service, name, kind)
-        factory = grpc.unary_stream_rpc_method_handler if handler.response_streaming \
-            else grpc.unary_unary_rpc_method_handler
+        )
+        factory = (
+            grpc.unary_stream_rpc_method_handler if handler.response_streaming else grpc.unary_unary_rpc_method_handler
+        )
         return factory(
             wrapped,
             request_deserializer=handler.request_deserializer,

@@ -47,8 +47,9 @@ def parse_decimal(
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
     if not _DECIMAL.match(value):
-        raise invalid(field, f"{value[:40]!r} is not a decimal string like \"123.45\"", reason="INVALID_DECIMAL",
-                      value=value[:40])
+        raise invalid(
+            field, f'{value[:40]!r} is not a decimal string like "123.45"', reason="INVALID_DECIMAL", value=value[:40]
+        )
     try:
         d = Decimal(value)
     except InvalidOperation:  # pragma: no cover - the regex already rules this out
@@ -140,8 +141,9 @@ def from_date(d: Any, field: str, *, required: bool = False) -> date | None:
     try:
         return date(d.year, d.month, d.day)
     except ValueError:
-        raise invalid(field, f"{d.year:04d}-{d.month:02d}-{d.day:02d} is not a calendar date",
-                      reason="INVALID_DATE") from None
+        raise invalid(
+            field, f"{d.year:04d}-{d.month:02d}-{d.day:02d} is not a calendar date", reason="INVALID_DATE"
+        ) from None
 
 
 def fill_date(target: Any, value: date | None) -> None:

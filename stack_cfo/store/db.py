@@ -39,9 +39,7 @@ class PoolSettings:
 class Database:
     """One pool, opened explicitly, every use wrapped in the domain error mapping."""
 
-    def __init__(
-        self, conninfo: str, settings: PoolSettings | None = None, *, name: str = "stack-cfo"
-    ) -> None:
+    def __init__(self, conninfo: str, settings: PoolSettings | None = None, *, name: str = "stack-cfo") -> None:
         s = settings or PoolSettings()
         self.conninfo = conninfo
         self.pool: AsyncConnectionPool[AsyncConnection[dict]] = AsyncConnectionPool(  # type: ignore[type-arg]

@@ -18,9 +18,7 @@ def map_exception(exc: BaseException) -> e.StackCfoError | None:
         return None
     if isinstance(exc, pg.UniqueViolation):
         constraint = getattr(exc.diag, "constraint_name", None) or ""
-        return e.AlreadyExists(
-            "resource already exists", reason="ALREADY_EXISTS", metadata={"constraint": constraint}
-        )
+        return e.AlreadyExists("resource already exists", reason="ALREADY_EXISTS", metadata={"constraint": constraint})
     if isinstance(exc, pg.ForeignKeyViolation):
         constraint = getattr(exc.diag, "constraint_name", None) or ""
         return e.FailedPrecondition(

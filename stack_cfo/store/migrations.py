@@ -117,9 +117,7 @@ class Migrator:
         conn = await self._connect()
         try:
             with wrap_exceptions():
-                exists = await (
-                    await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-                ).fetchone()
+                exists = await (await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")).fetchone()
                 applied: list[int] = []
                 if exists and exists[0]:
                     cur = await conn.execute("SELECT version FROM schema_migrations ORDER BY version")
@@ -165,9 +163,7 @@ class Migrator:
                 await conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
                 try:
                     applied = sorted(await self._applied(conn), reverse=True)
-                    victims = (
-                        [v for v in applied if v > target] if target is not None else applied[:steps]
-                    )
+                    victims = [v for v in applied if v > target] if target is not None else applied[:steps]
                     for v in victims:
                         m = by_version.get(v)
                         if m is None or m.down_path is None:

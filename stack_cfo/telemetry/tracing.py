@@ -32,9 +32,7 @@ def setup_tracing(service_name: str = "stack-cfo") -> None:
     trace.set_tracer_provider(provider)
     excluded = os.environ.get("OTEL_PYTHON_GRPC_EXCLUDED_SERVICES", "")
     if HEALTH_SERVICE not in excluded.split(","):
-        os.environ["OTEL_PYTHON_GRPC_EXCLUDED_SERVICES"] = ",".join(
-            x for x in (excluded, HEALTH_SERVICE) if x
-        )
+        os.environ["OTEL_PYTHON_GRPC_EXCLUDED_SERVICES"] = ",".join(x for x in (excluded, HEALTH_SERVICE) if x)
     from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
 
     GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
