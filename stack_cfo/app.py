@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import inspect
 import logging
 import os
 import signal
@@ -55,8 +56,8 @@ class Container:
 
     async def aclose(self) -> None:
         for svc in reversed(list(self.extras.values())):
-            closer = getattr(svc, "aclose", None)
-            if closer is not None:
+            closer = getattr(svc, "aclose", None) or getattr(svc, "close", None)
+            if closer is not None and inspect.iscoroutinefunction(closer):
                 with contextlib.suppress(Exception):
                     await closer()
 
