@@ -104,3 +104,6 @@ async def running_server(
     finally:
         await channel.close()
         await proc.shutdown()
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, when imported by tests

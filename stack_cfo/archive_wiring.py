@@ -1,0 +1,91 @@
+"""The process's archive store: every archived byte is sealed per user (envelope encryption),
+then kept in PostgreSQL (``archive.backend: postgres``, the default) or on 0G Storage
+(``archive.backend: 0g``, configured by the ``zerog.storage`` block).
+
+Master keys come from ``archive.master_keys`` / ``STACK_CFO_ARCHIVE_MASTER_KEYS``
+(``id:base64key[,id:key...]``, first = primary). With none configured a key is generated once
+into ``$STACK_CFO_DATA_DIR/archive-master-key`` (mode 0600) so a local set-up works; production
+configures its own and keeps it outside the database backups.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stack_cfo.config import ConfigError
+from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
+
+if TYPE_CHECKING:
+    from stack_cfo.app import Container
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("postgres", "0g")
+
+
+def _local_master_keys(data_dir: Path) -> MasterKeys:
+    path = data_dir / "archive-master-key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _, text = MasterKeys.generate("local1")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        log.warning("generated a local archive master key; set STACK_CFO_ARCHIVE_MASTER_KEYS in production",
+                    extra={"path": str(path)})
+    return MasterKeys.from_config(path.read_text("utf-8").strip())
+
+
+def master_keys(container: Container) -> MasterKeys:
+    raw = container.config.section("archive").get("master_keys")
+    if not raw:
+        return _local_master_keys(container.config.database.data_dir)
+    try:
+        return MasterKeys.from_config(raw)
+    except InvalidArgument as exc:
+        raise ConfigError("STACK_CFO_ARCHIVE_MASTER_KEYS (archive.master_keys)", exc.message) from None
+
+
+def backend_name(container: Container) -> str:
+    name = str(container.config.section("archive").get("backend") or "postgres").lower()
+    if name not in BACKENDS:
+        raise ConfigError("ZEROG_STORAGE_BACKEND (archive.backend)", f"must be one of {', '.join(BACKENDS)}")
+    return name
+
+
+def archive_store(container: Container) -> EncryptingArchiveStore:
+    from stack_cfo.store.archive_keys import PgKeyRing
+
+    inner: Any
+    if backend_name(container) == "0g":
+        from stack_cfo.zerog.storage.client import ZeroGStorageStore
+        from stack_cfo.zerog.storage.config import StorageConfig
+
+        inner = ZeroGStorageStore(StorageConfig.from_mapping(container.config.section("zerog.storage")))
+    else:
+        from stack_cfo.store.archive_pg import PgArchiveStore
+
+        inner = PgArchiveStore(container.db)
+    return _Closing(inner, PgKeyRing(container.db), master_keys(container))
+
+
+class _Closing(EncryptingArchiveStore):
+    """Closes the inner backend (0G sessions) at shutdown."""
+
+    def __init__(self, inner: Any, keys: Any, keks: MasterKeys) -> None:
+        super().__init__(inner, keys, keks)
+        self._inner_backend = inner
+
+    async def aclose(self) -> None:
+        closer = getattr(self._inner_backend, "close", None)
+        if closer is not None:
+            await closer()
+
+
+def shared_archive(container: Container) -> EncryptingArchiveStore:
+    store: EncryptingArchiveStore = container.service("archive", archive_store)
+    return store

@@ -1,0 +1,72 @@
+"""The PostgreSQL :class:`~stack_cfo.crypto.envelope.KeyRing`: wrapped per-user data keys."""
+
+from __future__ import annotations
+
+from stack_cfo.crypto.envelope import WrappedDek
+from stack_cfo.store.db import Database
+
+_COLUMNS = "user_id, version, kek_id, wrapped_dek, created_at, destroyed_at"
+
+
+def _row(r: dict) -> WrappedDek:  # type: ignore[type-arg]
+    return WrappedDek(
+        user_id=str(r["user_id"]),
+        version=int(r["version"]),
+        kek_id=r["kek_id"],
+        wrapped=bytes(r["wrapped_dek"]) if r["wrapped_dek"] is not None else None,
+        created_at=r["created_at"],
+        destroyed_at=r["destroyed_at"],
+    )
+
+
+class PgKeyRing:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get_wrapped(self, user_id: str, version: int | None = None) -> WrappedDek | None:
+        async with self._db.connection() as conn:
+            if version is None:
+                cur = await conn.execute(
+                    f"SELECT {_COLUMNS} FROM archive_data_keys WHERE user_id = %s AND destroyed_at IS NULL",
+                    (user_id,),
+                )
+            else:
+                cur = await conn.execute(
+                    f"SELECT {_COLUMNS} FROM archive_data_keys WHERE user_id = %s AND version = %s",
+                    (user_id, version),
+                )
+            row = await cur.fetchone()
+        return _row(row) if row else None
+
+    async def put_wrapped(self, user_id: str, wrapped: bytes, kek_id: str, version: int) -> WrappedDek:
+        async with self._db.transaction() as conn:
+            await conn.execute("INSERT INTO users (id) VALUES (%s) ON CONFLICT (id) DO NOTHING", (user_id,))
+            await conn.execute(
+                "INSERT INTO archive_data_keys (user_id, version, kek_id, wrapped_dek) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (user_id, version, kek_id, wrapped),
+            )
+            cur = await conn.execute(
+                f"SELECT {_COLUMNS} FROM archive_data_keys WHERE user_id = %s AND destroyed_at IS NULL",
+                (user_id,),
+            )
+            row = await cur.fetchone()
+        assert row is not None  # the insert or a concurrent winner left a live key
+        return _row(row)
+
+    async def next_version(self, user_id: str) -> int:
+        async with self._db.connection() as conn:
+            cur = await conn.execute(
+                "SELECT coalesce(max(version), 0) + 1 AS v FROM archive_data_keys WHERE user_id = %s", (user_id,)
+            )
+            row = await cur.fetchone()
+        return int(row["v"]) if row else 1
+
+    async def destroy(self, user_id: str) -> int:
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE archive_data_keys SET wrapped_dek = NULL, destroyed_at = now() "
+                "WHERE user_id = %s AND destroyed_at IS NULL",
+                (user_id,),
+            )
+            return cur.rowcount
