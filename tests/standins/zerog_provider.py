@@ -144,8 +144,13 @@ def split_words(text: str, n: int | None) -> list[str]:
     return ["".join(pieces[i : i + size]) for i in range(0, len(pieces), size)]
 
 
+_PLACEHOLDER_ID = "chatcmpl-00000000-0000-0000-0000-000000000000"
+
+
 class _OpenAIStreamer:
     """Shared SSE/JSON answering for the provider and router stand-ins."""
+
+    _rendered: dict[tuple[Any, ...], list[bytes]]
 
     model: str
     default_reply: Reply
@@ -249,9 +254,22 @@ class _OpenAIStreamer:
                 }
             )
 
-        events = [chunk({"role": "assistant", "content": ""})]
-        events += [chunk({"content": p}) for p in pieces]
-        events.append(chunk({}, "stop"))
+        # Content events are rendered once per (text, model) with a placeholder id: long answers
+        # (benchmarks) must not make the stand-in the bottleneck.
+        cache_key = (tuple(pieces), model, created)
+        body_events = self._rendered.get(cache_key)
+        if body_events is None:
+            real_id = chat_id
+            chat_id = _PLACEHOLDER_ID
+            body_events = [chunk({"role": "assistant", "content": ""})]
+            body_events += [chunk({"content": p}) for p in pieces]
+            body_events.append(chunk({}, "stop"))
+            chat_id = real_id
+            if len(self._rendered) > 32:
+                self._rendered.clear()
+            self._rendered[cache_key] = body_events
+        placeholder, actual = _PLACEHOLDER_ID.encode(), chat_id.encode()
+        events = [ev.replace(placeholder, actual) for ev in body_events]
         if (body.get("stream_options") or {}).get("include_usage"):
             final: dict[str, Any] = {
                 "id": chat_id,
@@ -279,9 +297,17 @@ class _OpenAIStreamer:
             if reply.burst:
                 blob = b"".join(events)
                 sent.append(blob)
+                if on_done is not None:
+                    on_done(blob, prompt_tokens, completion_tokens)
+                    on_done = None
                 await resp.write(blob)
             else:
                 for i, ev in enumerate(events):
+                    if i == len(events) - 1 and on_done is not None and reply.drop_after is None:
+                        # the answer is complete: sign and bill before the last write, so the
+                        # signature is there by the time a fast client asks for it
+                        on_done(b"".join(events), prompt_tokens, completion_tokens)
+                        on_done = None
                     if reply.drop_after is not None and i > reply.drop_after:
                         # cut the connection without finishing the chunked body
                         assert request.transport is not None
@@ -331,6 +357,7 @@ class ProviderStandIn(_OpenAIStreamer):
         self.requests: list[Recorded] = []
         self.disconnects = 0
         self.signatures: dict[str, dict[str, str]] = {}
+        self._rendered = {}
         self.unsettled: dict[str, int] = {}
         self.billed = 0
         self._runner = None
@@ -538,6 +565,7 @@ class RouterStandIn(_OpenAIStreamer):
         self.models = models or [model, "zai-org/GLM-5-FP8"]
         self.deposit_balance = deposit_balance
         self.tee_verified = tee_verified
+        self._rendered = {}
         self.default_reply = Reply()
         self.script: list[Reply] = []
         self.requests: list[Recorded] = []
