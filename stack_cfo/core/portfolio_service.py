@@ -996,6 +996,11 @@ class PortfolioService:
         for s in symbols:
             self._series.drop(("series", s))
 
+    @property
+    def notifications_live(self) -> bool:
+        """The change feed is connected (caches are in use and watches hear every replica)."""
+        return self._feed.healthy
+
     def _epoch(self) -> int | None:
         """The epoch caches may use now, or None when nothing may be cached (feed down)."""
         return self._feed.epoch if self._feed.healthy else None

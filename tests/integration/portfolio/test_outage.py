@@ -1,0 +1,84 @@
+"""A database outage: the portfolio RPCs answer UNAVAILABLE (never a stale cache, never INTERNAL) and
+recover by themselves when the database is back, change notifications included."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from stack_cfo.core.clock import FrozenClock
+from tests.integration.portfolio.support import (
+    error_details,
+    evening,
+    holding,
+    new_user,
+    price_points,
+    record,
+    summary,
+    sync,
+)
+from tests.support.server import running_server
+from tests.support.tcp_proxy import PgProxy
+
+DAY = date(2024, 6, 3)
+
+
+async def _eventually(make_call: Any, *, until: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = await make_call()
+        except grpc.aio.AioRpcError as exc:
+            last = exc
+        if until(last):
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still {last!r}")
+
+
+def _unavailable(x: Any) -> bool:
+    return isinstance(x, grpc.aio.AioRpcError) and x.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_database_outage_is_unavailable_and_recovers(db_dsn: str, data_dir: Path) -> None:
+    proxy = PgProxy(db_dsn)
+    await proxy.start()
+    clock = FrozenClock(evening(DAY))
+    user = new_user()
+    overrides = {"database": {"pool_timeout": "1s"}}
+    try:
+        async with running_server(proxy.dsn(), data_dir, overrides, clock=clock) as srv:
+            await sync(srv, user, [holding("ABC", "10", "100")], cash="5")
+            await record(srv, price_points({"ABC": [(DAY, "120")]}))
+            assert (await summary(srv, user)).total_value == "1205"  # computed and cached
+
+            proxy.cut()
+            err = await _eventually(lambda: summary(srv, user), until=_unavailable)
+            info, _ = error_details(err)
+            assert (info.reason, info.domain) == ("DATABASE_UNAVAILABLE", "stack-cfo")
+            for call in (lambda: sync(srv, user, [holding("ABC", "11", "100")]),
+                         lambda: record(srv, price_points({"ABC": [(DAY, "121")]}))):
+                try:
+                    await call()
+                    raise AssertionError("a write succeeded without a database")
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() == grpc.StatusCode.UNAVAILABLE
+
+            proxy.restore()
+            back = await _eventually(lambda: summary(srv, user),
+                                     until=lambda x: not isinstance(x, grpc.aio.AioRpcError))
+            assert back.total_value == "1205"  # the failed writes left nothing behind
+            # Change notifications work again: a new price is visible at once.
+            service = srv.container.extras["portfolio"]
+            await _eventually(lambda: asyncio.sleep(0, service.notifications_live), until=bool)
+            await summary(srv, user)
+            await record(srv, price_points({"ABC": [(DAY, "130")]}))
+            assert (await summary(srv, user)).total_value == "1305"
+    finally:
+        await proxy.close()
