@@ -1,0 +1,82 @@
+"""UserDataService: erase a user's data (and their archive key); read an archived session back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
+from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
+from stack_cfo.api.auth import current_principal
+from stack_cfo.api.resources import authorize, parse_user
+from stack_cfo.api.validation import to_timestamp
+from stack_cfo.archive_wiring import shared_archive
+from stack_cfo.store.erasure import erase_user_rows
+from stack_cfo.store.idempotency import run_idempotent, validate_request_id
+
+if TYPE_CHECKING:
+    from stack_cfo.app import Container
+
+_NAMED = {
+    "chat_sessions": "session_count",
+    "positions": "position_count",
+    "cash_flows": "cash_flow_count",
+    "notification_outbox": "notification_count",
+    "push_devices": "device_count",
+    "archive_objects": None,
+}
+
+
+class UserDataServicer(pb_grpc.UserDataServiceServicer):
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    async def EraseUserData(
+        self, request: pb.EraseUserDataRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EraseUserDataResponse:
+        user_id = parse_user(request.name, field="name")
+        principal = authorize(user_id, request.name, current_principal())
+        validate_request_id(request.request_id)
+        principal_key = (principal.service and f"service:{principal.service}") or f"user:{principal.user_id}"
+
+        # The key goes first and on its own: once it is destroyed every archived copy (0G included) is
+        # unreadable, even if deleting the rows below has to be retried.
+        archive = shared_archive(self._container)
+        destroyed = await archive.erase(user_id)
+        counts = await erase_user_rows(self._container.db, user_id)
+        invalidate: Any = self._container.extras.get("portfolio")
+        if invalidate is not None and hasattr(invalidate, "forget_user"):
+            invalidate.forget_user(user_id)
+
+        response = pb.EraseUserDataResponse(name=request.name, data_key_destroyed=destroyed > 0)
+        for table, n in sorted(counts.items()):
+            field = _NAMED.get(table, "")
+            if field:
+                setattr(response, field, n)
+            elif table == "archive_objects":
+                response.archive_count = n
+            elif n:
+                response.other_counts[table] = n
+        ts = to_timestamp(datetime.now(UTC))
+        assert ts is not None
+        response.erase_time.CopyFrom(ts)
+
+        async def work(_conn: Any) -> bytes:
+            return response.SerializeToString()
+
+        # A retried request id replays the first call's counts (the second erase found nothing left).
+        stored = await run_idempotent(
+            self._container.db,
+            method="EraseUserData",
+            principal=principal_key,
+            request_id=request.request_id,
+            payload=request.SerializeToString(),
+            work=work,
+        )
+        return pb.EraseUserDataResponse.FromString(stored)
+
+
+def build_UserDataService(container: Container) -> UserDataServicer:
+    return UserDataServicer(container)

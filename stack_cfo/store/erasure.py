@@ -1,0 +1,68 @@
+"""Erasing a user's data: every row that references the user, found from the schema itself.
+
+Tables are discovered from their foreign keys to ``users(id)``, so a feature that adds a table
+with such a key is covered without touching this module. The ``users`` row stays as a
+tombstone (``erased_at``) so destroyed archive keys remain visible as destroyed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+from stack_cfo.store.db import Database
+
+#: Rows that must survive erasure: the tombstone's destroyed keys.
+KEEP = {"archive_data_keys"}
+
+_FK_TABLES = """
+SELECT c.conrelid::regclass::text AS table_name, a.attname AS column_name
+FROM pg_constraint c
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+WHERE c.contype = 'f' AND c.confrelid = 'users'::regclass AND cardinality(c.conkey) = 1
+ORDER BY 1
+"""
+
+
+#: Tables counted before the cascade removes them (child rows reached only through a parent).
+COUNTED = {
+    "chat_sessions": "user_id",
+    "positions": "user_id",
+    "cash_flows": "user_id",
+    "notification_outbox": "user_id",
+    "push_devices": "user_id",
+    "archive_objects": "owner",
+}
+
+
+async def erase_user_rows(db: Database, user_id: str) -> dict[str, int]:
+    """Delete every row referencing ``user_id`` in one transaction; returns rows per table.
+
+    Tables in :data:`COUNTED` report the rows they held (some are removed by cascades from a
+    parent table); the rest report what their own DELETE removed.
+    """
+    counts: dict[str, int] = {}
+    async with db.transaction() as conn:
+        for table, column in COUNTED.items():
+            exists = await (await conn.execute("SELECT to_regclass(%s) IS NOT NULL AS ok", (table,))).fetchone()
+            if exists and exists["ok"]:
+                q = sql.SQL("SELECT count(*) AS n FROM {} WHERE {} = %s").format(
+                    sql.Identifier(table), sql.Identifier(column)
+                )
+                row = await (await conn.execute(q, (user_id,))).fetchone()
+                counts[table] = int(row["n"]) if row else 0
+        if "archive_objects" in counts:
+            await conn.execute("DELETE FROM archive_objects WHERE owner = %s", (user_id,))
+        cur = await conn.execute(_FK_TABLES)
+        targets: list[Any] = [r for r in await cur.fetchall() if r["table_name"] not in KEEP]
+        for row in targets:
+            stmt = sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+                sql.Identifier(*row["table_name"].split(".")), sql.Identifier(row["column_name"])
+            )
+            res = await conn.execute(stmt, (user_id,))
+            if row["table_name"] not in COUNTED:
+                counts[row["table_name"]] = counts.get(row["table_name"], 0) + max(res.rowcount, 0)
+        await conn.execute("UPDATE users SET erased_at = now(), email = NULL, display_name = NULL WHERE id = %s",
+                           (user_id,))
+    return counts

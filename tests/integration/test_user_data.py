@@ -1,0 +1,101 @@
+"""EraseUserData over a real server: every user row goes, the archive key is destroyed (archived
+copies become unreadable), others' data is untouched, retries are safe."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2 as ppb
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2_grpc as ppb_grpc
+from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
+from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
+from stack_cfo.archive_wiring import shared_archive
+from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveKeyDestroyed, ArchiveNotFound
+from tests.support.server import running_server
+
+
+async def _sync(srv, user: str) -> None:  # type: ignore[no-untyped-def]
+    stub = ppb_grpc.PortfolioSummaryServiceStub(srv.channel)
+    await stub.SyncPortfolio(
+        ppb.SyncPortfolioRequest(
+            portfolio=f"users/{user}/portfolio",
+            base_currency="USD",
+            cash_balance="100.00",
+            positions=[
+                ppb.Holding(symbol="AAPL", quantity="3", average_cost="150.25", currency="USD", sector="Tech"),
+                ppb.Holding(symbol="XOM", quantity="2", average_cost="90", currency="USD", sector="Energy"),
+            ],
+        ),
+        metadata=srv.auth(user),
+        timeout=10,
+    )
+
+
+def _count(dsn: str, table: str, column: str, user: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", (user,)).fetchone()[0])
+
+
+async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: str, data_dir: Path) -> None:
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir) as srv:
+        await _sync(srv, alice)
+        await _sync(srv, bob)
+        archive = shared_archive(srv.container)
+        address = await archive.put(CHAT_SESSIONS, "s1", b"alice transcript", owner=alice)
+        bob_address = await archive.put(CHAT_SESSIONS, "s1", b"bob transcript", owner=bob)
+        with psycopg.connect(db_dsn) as conn:
+            conn.execute(
+                "INSERT INTO push_devices (user_id, platform, token) VALUES (%s, 'fcm', 'tok-alice')", (alice,)
+            )
+
+        stub = pb_grpc.UserDataServiceStub(srv.channel)
+        # Bob cannot erase Alice (NOT_FOUND: existence does not leak).
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub.EraseUserData(pb.EraseUserDataRequest(name=f"users/{alice}"), metadata=srv.auth(bob), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+
+        rid = str(uuid.uuid4())
+        resp = await stub.EraseUserData(
+            pb.EraseUserDataRequest(name=f"users/{alice}", request_id=rid), metadata=srv.auth(alice), timeout=10
+        )
+        assert resp.position_count == 2
+        assert resp.device_count == 1
+        assert resp.archive_count == 1
+        assert resp.data_key_destroyed
+        assert resp.erase_time.seconds > 0
+
+        for table, column in (("positions", "user_id"), ("portfolios", "user_id"), ("push_devices", "user_id"),
+                              ("archive_objects", "owner")):
+            assert _count(db_dsn, table, column, alice) == 0, table
+        assert _count(db_dsn, "positions", "user_id", bob) == 2  # others untouched
+        # The PostgreSQL copy is deleted; any copy elsewhere (0G cannot delete) has lost its key.
+        with pytest.raises((ArchiveNotFound, ArchiveKeyDestroyed)):
+            await archive.get(address, owner=alice)
+        with psycopg.connect(db_dsn) as conn:
+            keys = conn.execute("SELECT wrapped_dek FROM archive_data_keys WHERE user_id = %s", (alice,)).fetchall()
+        assert keys and all(k[0] is None for k in keys)
+        assert await archive.get(bob_address, owner=bob) == b"bob transcript"
+
+        # The portfolio is gone for the API too.
+        pstub = ppb_grpc.PortfolioSummaryServiceStub(srv.channel)
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await pstub.GetPortfolioSummary(
+                ppb.GetPortfolioSummaryRequest(portfolio=f"users/{alice}/portfolio"), metadata=srv.auth(alice), timeout=10
+            )
+        assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+
+        # A retry with the same request id replays the first answer; a new erase finds nothing.
+        again = await stub.EraseUserData(
+            pb.EraseUserDataRequest(name=f"users/{alice}", request_id=rid), metadata=srv.auth(alice), timeout=10
+        )
+        assert again == resp
+        empty = await stub.EraseUserData(
+            pb.EraseUserDataRequest(name=f"users/{alice}"), metadata=srv.auth(service="privacy-desk"), timeout=10
+        )
+        assert empty.position_count == 0 and not empty.data_key_destroyed
