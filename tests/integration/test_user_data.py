@@ -86,7 +86,9 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
         pstub = ppb_grpc.PortfolioSummaryServiceStub(srv.channel)
         with pytest.raises(grpc.aio.AioRpcError) as ei:
             await pstub.GetPortfolioSummary(
-                ppb.GetPortfolioSummaryRequest(portfolio=f"users/{alice}/portfolio"), metadata=srv.auth(alice), timeout=10
+                ppb.GetPortfolioSummaryRequest(portfolio=f"users/{alice}/portfolio"),
+                metadata=srv.auth(alice),
+                timeout=10,
             )
         assert ei.value.code() == grpc.StatusCode.NOT_FOUND
 
