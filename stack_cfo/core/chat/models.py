@@ -100,6 +100,12 @@ class ContextPosition:
     day_change: Decimal | None = None
     day_change_percent: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("weight", "unrealized_pnl_percent", "day_change_percent"):
+            v = getattr(self, name)
+            if v is not None and not math.isfinite(v):
+                object.__setattr__(self, name, None)  # never NaN/inf: absent instead
+
 
 @dataclass(frozen=True, slots=True)
 class PortfolioContext:
@@ -114,6 +120,12 @@ class PortfolioContext:
     day_change_percent: float | None = None
     positions: tuple[ContextPosition, ...] = ()
     risk: ContextRisk | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("total_return_percent", "day_change_percent"):
+            v = getattr(self, name)
+            if v is not None and not math.isfinite(v):
+                object.__setattr__(self, name, None)
 
     @classmethod
     def empty(cls, at: datetime) -> PortfolioContext:

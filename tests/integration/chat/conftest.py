@@ -132,6 +132,8 @@ async def chat_server(
     compute: dict[str, Any] | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[Chat]:
+    if clock is not None:  # the provider checks session-token expiry against the same clock
+        provider.now = lambda: clock.now().timestamp()
     overrides = compute_overrides(chain, provider, **(compute or {}))
     if chat:
         overrides["chat"] = chat
