@@ -96,6 +96,32 @@ def register_config_secrets(config: Config) -> None:
     tlog.register_secrets(values)
 
 
+def check_feature_configs(config: Config) -> None:
+    """Build every feature's typed config once at start-up so a bad value stops the process
+    (exit 2, naming the key) instead of failing on first use."""
+    from stack_cfo.core.errors import InvalidArgument
+
+    def check(build: Callable[[], object]) -> None:
+        try:
+            build()
+        except InvalidArgument as exc:
+            key = exc.violations[0].field if exc.violations else exc.metadata.get("field", "config")
+            raise config.config_error(key, exc.violations[0].description if exc.violations else exc.message) from None
+
+    from stack_cfo.zerog import ComputeConfig
+
+    check(lambda: ComputeConfig.from_mapping(config.section("zerog.compute")))
+    archive = config.section("archive")
+    if str(archive.get("backend") or "postgres").lower() == "0g":
+        from stack_cfo.zerog.storage.config import StorageConfig
+
+        check(lambda: StorageConfig.from_mapping(config.section("zerog.storage")))
+    if archive.get("master_keys"):
+        from stack_cfo.crypto.envelope import MasterKeys
+
+        check(lambda: MasterKeys.from_config(archive["master_keys"]))
+
+
 def build_container(config: Config, conninfo: str, *, clock: Clock | None = None) -> Container:
     db = Database(
         conninfo,

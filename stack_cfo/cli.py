@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     register_config_secrets(config)
     try:
+        if args.command in ("serve", "scheduler"):
+            from stack_cfo.app import check_feature_configs
+
+            check_feature_configs(config)
         if args.command == "serve":
             from stack_cfo.telemetry.tracing import setup_tracing
 

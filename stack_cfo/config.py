@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -292,6 +292,13 @@ class Config:
     log_level: str = "INFO"
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """The merged tree (file + env); feature configs (zerog, scheduler) are built from it."""
+    env_sources: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Dotted key -> the environment variable that set it (to name it in errors)."""
+
+    def config_error(self, dotted: str, problem: str) -> ConfigError:
+        """A ConfigError naming the variable the operator set, or the dotted key."""
+        env_name = self.env_sources.get(dotted)
+        return ConfigError(f"{env_name} ({dotted})" if env_name else dotted, problem)
 
     def section(self, dotted: str) -> dict[str, Any]:
         node: Any = self.raw
@@ -322,13 +329,14 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             _set_path(tree, dotted, env[var])
             from_env[dotted] = var
     try:
-        return build_config(tree)
+        config = build_config(tree)
     except ConfigError as exc:
         # Name the variable the operator actually set, not only our dotted path.
         env_name = from_env.get(exc.key)
         if env_name is not None:
             raise ConfigError(f"{env_name} ({exc.key})", exc.problem) from None
         raise
+    return replace(config, env_sources=from_env)
 
 
 def build_config(tree: Mapping[str, Any]) -> Config:

@@ -89,6 +89,8 @@ def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
         ("STACK_CFO_LISTEN", "not-an-address"),
         ("STACK_CFO_DB_POOL_MAX", "many"),
         ("STACK_CFO_SHUTDOWN_GRACE", "soon"),
+        ("ZEROG_COMPUTE_PRIVATE_KEY", "0x1234"),
+        ("STACK_CFO_ARCHIVE_MASTER_KEYS", "k1:not-a-key"),
     ):
         env = cli_env({var: value, "STACK_CFO_DATA_DIR": str(tmp_path)})
         rc, _out, err = finish(start_cli(["serve"], env), f"bad config {var}", timeout=30)
