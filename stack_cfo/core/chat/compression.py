@@ -5,9 +5,14 @@ summary and the ``keep_recent`` (10) most recent messages. Here:
 
 * The transcript (``chat_messages``) is never rewritten. A summary is a separate, versioned
   row covering messages ``from_seq..to_seq`` with hashes of its text and of its sources.
-* A new version is written only when the messages not covered by the newest summary exceed
-  the interval; it folds the previous summary and the newly covered messages (each message is
-  summarised once, not the whole history every turn).
+* After a turn (in the background, off the answer's path, :func:`plan_after_turn`): once the
+  session holds ``summarize_interval`` messages, and then whenever ``step`` more messages
+  than ``keep_recent`` are uncovered, a new version folds the previous summary and the newly
+  covered messages (each message is summarised once, never the whole history again). So a
+  prompt carries the summary and between ``keep_recent`` and ``keep_recent + step`` messages.
+* Before a turn (:func:`plan_compression`), as a safety net when the background summary did not
+  run (it failed, or another replica answered meanwhile): uncovered messages beyond the
+  interval are folded synchronously.
 * The kept window always starts with a user message, so a question is never separated from
   its answer.
 * The summary is capped (``summary_max_chars``) and counted in the prompt budget.
@@ -64,6 +69,36 @@ def plan_compression(
     cut = len(uncovered) - keep  # messages [0, cut) get summarised
     while cut > 0 and uncovered[cut].role is not MessageRole.USER:
         cut -= 1  # keep the question with its answer: widen the kept window
+    if cut <= 0:
+        return None
+    covered = tuple(uncovered[:cut])
+    return CompressionPlan(
+        from_seq=previous.from_seq if previous is not None else covered[0].seq,
+        to_seq=covered[-1].seq,
+        messages=covered,
+        previous=previous,
+    )
+
+
+def plan_after_turn(
+    *,
+    uncovered: Sequence[ChatMessage],
+    previous: Summary | None,
+    interval: int,
+    keep_recent: int,
+    step: int,
+) -> CompressionPlan | None:
+    """The summary to write once a turn is stored (``uncovered`` = the transcript after
+    ``previous.to_seq``, oldest first), or ``None`` when none is due yet."""
+    keep = effective_keep(keep_recent, interval)
+    if previous is None:
+        if len(uncovered) < interval:
+            return None
+    elif len(uncovered) < keep + max(1, step):
+        return None
+    cut = len(uncovered) - keep
+    while cut > 0 and uncovered[cut].role is not MessageRole.USER:
+        cut -= 1
     if cut <= 0:
         return None
     covered = tuple(uncovered[:cut])

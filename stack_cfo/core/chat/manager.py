@@ -38,7 +38,9 @@ from stack_cfo.core.chat.budget import check_budget, usage_day
 from stack_cfo.core.chat.compression import (
     CompressionPlan,
     cap_summary,
+    effective_keep,
     offline_summary,
+    plan_after_turn,
     plan_compression,
     sha256_text,
     source_hash,
@@ -153,6 +155,7 @@ class ChatManager:
         self.settings = settings
         self._locks = _SessionLocks()
         self._background: set[asyncio.Task[Any]] = set()
+        self._summarizing: dict[str, asyncio.Task[None]] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -195,6 +198,10 @@ class ChatManager:
         return self._archive()
 
     async def aclose(self) -> None:
+        for task in list(self._summarizing.values()):
+            task.cancel()  # optional work: the next turn redoes it if needed
+        if self._summarizing:
+            await asyncio.gather(*list(self._summarizing.values()), return_exceptions=True)
         if self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
@@ -598,6 +605,9 @@ class ChatManager:
                 self._store.complete_turn(sid, user_id, answer, day=usage_day(self._clock.now()),
                                           recent_window=self.settings.keep_recent_messages)
             )
+        if session.auto_summarize:
+            with _current(span):
+                self._summarize_soon(session, stored.seq, summary.to_seq if summary is not None else 0)
         success = not (stored.incomplete or stored.offline)
         metrics.MESSAGE_DURATION.labels("true" if success else "false").observe(time.perf_counter() - started)
         span.set_attribute("chat.tokens", stored.total_tokens)
@@ -685,6 +695,45 @@ class ChatManager:
             log.warning("portfolio context refresh failed; answering from the previous snapshot",
                         extra={"session_id": session.id, "error": type(exc).__name__})
             return None
+
+    def _summarize_soon(self, session: ChatSession, last_seq: int, covered_to: int) -> None:
+        """Fold older turns into the summary after this turn, off the answer's path.
+
+        The task queues behind the session's in-process lock, so the next turn on this process
+        waits for it (and uses it); a turn on another replica does not wait and uses the
+        previous summary. Two writers of one version cannot both win (unique version).
+        """
+        keep = effective_keep(self.settings.keep_recent_messages, session.summarize_interval)
+        uncovered = last_seq - covered_to
+        due = uncovered >= session.summarize_interval if covered_to == 0 else (
+            uncovered >= keep + max(1, self.settings.summary_step)
+        )
+        if not due or session.id in self._summarizing:
+            return
+        task = asyncio.create_task(self._summarize_later(session), name=f"chat-summary-{session.id}")
+        self._summarizing[session.id] = task
+
+    async def _summarize_later(self, session: ChatSession) -> None:
+        try:
+            async with self._locks.hold(session.id):
+                previous = await self._store.latest_summary(session.id)
+                uncovered = await self._store.messages(
+                    session.id, after_seq=previous.to_seq if previous is not None else 0
+                )
+                plan = plan_after_turn(
+                    uncovered=uncovered,
+                    previous=previous,
+                    interval=session.summarize_interval,
+                    keep_recent=self.settings.keep_recent_messages,
+                    step=self.settings.summary_step,
+                )
+                if plan is not None:
+                    await self._summarize(session, plan, None)
+        except Exception as exc:
+            self._error("summarize", exc)
+            log.warning("background summary failed", extra={"session_id": session.id, "error": type(exc).__name__})
+        finally:
+            self._summarizing.pop(session.id, None)
 
     async def _summarize(self, session: ChatSession, plan: CompressionPlan, deadline: float | None) -> Summary | None:
         """Write the next summary version; None (previous summary stays) if it cannot be stored."""

@@ -116,6 +116,10 @@ class ChatStore(Protocol):
         to the user's daily ledger, in one transaction (whatever the session status now is)."""
         ...
 
+    async def latest_summary(self, session_id: str) -> Summary | None:
+        """The newest summary version of the session, if any."""
+        ...
+
     async def summaries(self, session_id: str) -> list[Summary]:
         """Every summary version of the session, oldest first."""
         ...

@@ -25,6 +25,9 @@ class ChatSettings:
     """Default for new sessions: uncovered messages that trigger a summary."""
     keep_recent_messages: int = 10
     """Messages kept verbatim after a summary (at most half the session's interval)."""
+    summary_step: int = 4
+    """After the first summary, fold again once this many messages beyond ``keep_recent_messages``
+    are uncovered (4 = every second turn); larger means fewer summary calls, longer prompts."""
     summary_max_chars: int = 2000
     """Cap of a summary's text; it is part of every later prompt."""
     daily_token_budget: int = 200_000
@@ -51,7 +54,7 @@ class ChatSettings:
         extra_models: Iterable[str] = (),
     ) -> ChatSettings:
         """From ``Config.chat`` (a ``ChatConfig``) and the raw ``chat`` section for extra keys:
-        ``allowed_models`` (list), ``prompt_budget_tokens``, ``max_answer_tokens``,
+        ``allowed_models`` (list), ``summary_step``, ``prompt_budget_tokens``, ``max_answer_tokens``,
         ``summary_timeout`` (seconds), ``lock_wait`` (seconds)."""
         raw = raw or {}
         models = {str(m) for m in raw.get("allowed_models") or () if str(m).strip()}
@@ -66,6 +69,7 @@ class ChatSettings:
             context_staleness=chat.context_staleness,
             summarize_interval=chat.summarize_interval,
             keep_recent_messages=chat.keep_recent_messages,
+            summary_step=int(raw.get("summary_step") or 4),
             summary_max_chars=chat.summary_max_chars,
             daily_token_budget=chat.daily_token_budget,
             prompt_budget_tokens=int(raw.get("prompt_budget_tokens") or 16_000),

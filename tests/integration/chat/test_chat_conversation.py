@@ -52,31 +52,35 @@ async def test_25_turns_cross_the_compression_point_without_touching_the_transcr
             assert (q.role, q.content) == (chat_pb2.CHAT_ROLE_USER, f"Question {turn}: how is my portfolio?")
             assert (a.role, a.content) == (chat_pb2.CHAT_ROLE_ASSISTANT, f"Answer {turn}: " + DEFAULT_TEXT)
 
-        # Summaries: written at turns 11, 16 and 21, each covering messages from 1 on, chained.
+        # Summaries: the first after 20 messages (turn 10), then every second turn, each covering
+        # messages from 1 on, chained, and leaving the 10 most recent messages verbatim.
         rows = _summaries(db_dsn, s.name)
-        assert [(r["version"], r["from_seq"], r["to_seq"]) for r in rows] == [(1, 1, 10), (2, 1, 20), (3, 1, 30)]
+        assert [(r["version"], r["from_seq"], r["to_seq"]) for r in rows] == [
+            (v, 1, to) for v, to in enumerate([10, 14, 18, 22, 26, 30, 34, 38], start=1)
+        ]
         for r in rows:
             assert r["content_sha256"] == hashlib.sha256(str(r["content"]).encode()).hexdigest()
             assert len(str(r["source_sha256"])) == 64
-        assert rows[1]["previous_id"] == rows[0]["id"] and rows[2]["previous_id"] == rows[1]["id"]
+        assert all(rows[i]["previous_id"] == rows[i - 1]["id"] for i in range(1, len(rows)))
         assert compressed == [False] * 10 + [True] * 15
 
         # Each summary request carried only the newly covered messages (never the whole history).
         sums = summary_requests(provider)
-        assert len(sums) == 3
+        assert len(sums) == 8
         assert "Question 5:" in sums[0][1]["content"] and "Question 6:" not in sums[0][1]["content"]
-        assert "Question 6:" in sums[1][1]["content"] and "Question 5:" not in sums[1][1]["content"]
+        assert "Question 6:" in sums[1][1]["content"] and "Question 7:" in sums[1][1]["content"]
+        assert "Question 5:" not in sums[1][1]["content"] and "Question 8:" not in sums[1][1]["content"]
 
-        # The prompt of turn 25 is system + data + summary + recent window + the question.
+        # The prompt of turn 25 is system + data + summary + the 10 recent messages + the question.
         prompts = chat_requests(provider)
         assert len(prompts) == 25
         last = prompts[-1]
         roles = [m["role"] for m in last]
-        assert roles[:3] == ["system", "system", "assistant"] and "messages 1-30" in last[2]["content"]
+        assert roles[:3] == ["system", "system", "assistant"] and "messages 1-38" in last[2]["content"]
         history = last[3:-1]
-        assert history[0]["content"] == "Question 16: how is my portfolio?"
-        assert len(history) == 18 and last[-1]["content"] == "Question 25: how is my portfolio?"
-        assert len(last) == 22 and len(prompts[9]) == 21
+        assert history[0]["content"] == "Question 20: how is my portfolio?"
+        assert len(history) == 10 and last[-1]["content"] == "Question 25: how is my portfolio?"
+        assert len(last) == 14 and len(prompts[9]) == 21
         assert not any("Question 3:" in m["content"] for m in last)
         compressed_prompt_tokens = done.usage.prompt_tokens
 
@@ -87,8 +91,8 @@ async def test_25_turns_cross_the_compression_point_without_touching_the_transcr
             _, _, plain_done = events(await chat.send(user, plain.name, f"Question {turn}: how is my portfolio?"))
             assert not plain_done.compressed
         assert len(chat_requests(provider)[-1]) == 2 + 48 + 1
-        assert len(summary_requests(provider)) == 3
-        assert compressed_prompt_tokens < 0.6 * plain_done.usage.prompt_tokens
+        assert len(summary_requests(provider)) == 8
+        assert compressed_prompt_tokens < 0.5 * plain_done.usage.prompt_tokens
 
 async def test_provider_outage_gives_a_degraded_answer_and_keeps_the_message(
     db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn

@@ -8,6 +8,7 @@ from stack_cfo.core.chat.compression import (
     cap_summary,
     effective_keep,
     offline_summary,
+    plan_after_turn,
     plan_compression,
     sha256_text,
     source_hash,
@@ -98,3 +99,17 @@ def test_cap_summary_cuts_at_a_boundary() -> None:
     out = cap_summary(text, 40)
     assert len(out) <= 40 and out.endswith("…") and out.startswith("First sentence here.")
     assert cap_summary("short", 40) == "short"
+
+
+def test_after_turn_first_summary_once_the_interval_is_reached() -> None:
+    assert plan_after_turn(uncovered=transcript(1, 18), previous=None, interval=20, keep_recent=10, step=4) is None
+    plan = plan_after_turn(uncovered=transcript(1, 20), previous=None, interval=20, keep_recent=10, step=4)
+    assert plan is not None and (plan.from_seq, plan.to_seq) == (1, 10)
+
+
+def test_after_turn_folds_every_step_messages_keeping_ten() -> None:
+    prev = summary(10)
+    assert plan_after_turn(uncovered=transcript(11, 22), previous=prev, interval=20, keep_recent=10, step=4) is None
+    plan = plan_after_turn(uncovered=transcript(11, 24), previous=prev, interval=20, keep_recent=10, step=4)
+    assert plan is not None and (plan.from_seq, plan.to_seq) == (1, 14)
+    assert [m.seq for m in plan.messages] == [11, 12, 13, 14]
