@@ -328,6 +328,7 @@ class ZeroGComputeClient:
                 span.set_attribute("http.request.method", "POST")
                 span.set_attribute("url.full", prepared.url)
                 span.set_attribute("zerog.provider", up.name)
+
                 async def attempt(request: PreparedRequest = prepared) -> aiohttp.ClientResponse:
                     return await open_response(
                         self._http.session,
@@ -518,6 +519,7 @@ class ZeroGComputeClient:
 
                 if done:
                     resp.release()
+                    breaker.success(ticket)  # the provider delivered; verification is about trust, not health
                     chat_id = resp.headers.get(_ZG_RES_KEY)
                     answer = Answer(
                         chat_id=chat_id,
@@ -529,7 +531,6 @@ class ZeroGComputeClient:
                         response_sha256=hasher.hexdigest() if hasher is not None else None,
                     )
                     verification, extra = await up.verify(answer, prepared, parent=parent)
-                    breaker.success(ticket)
                     if failures:
                         extra["failed_over_from"] = ",".join(
                             str(getattr(f, "provider", type(f).__name__)) for f in failures

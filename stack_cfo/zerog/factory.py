@@ -39,8 +39,9 @@ def build_compute_client(
     * ``auto``: direct providers when a wallet key is set, then the router when an API key is
       set; offline when neither is.
 
-    ``session`` is used for all HTTP (and closed by its owner); without one the client makes
-    its own. ``clock`` drives token timestamps *and* breaker/cache timing, so tests can move
+    ``session`` is used for all HTTP (and closed by its owner); its connector limit caps the
+    number of concurrent streams (aiohttp's default is 100). Without one the client makes its
+    own with ``cfg.max_connections``. ``clock`` drives token timestamps *and* breaker/cache timing, so tests can move
     time; without it the wall clock and ``time.monotonic`` are used. Call ``await client.close()``.
     """
     now: Callable[[], float] = time.monotonic if clock is None else (lambda: clock.now().timestamp())
