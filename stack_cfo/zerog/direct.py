@@ -36,7 +36,8 @@ _SESSION_MARKERS = (
     "session token",
     "authorization header",
     "signature verification failed",
-    "generation",
+    "generation expired",
+    "future generation",
     "ephemeral token",
 )
 

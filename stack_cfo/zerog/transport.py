@@ -158,8 +158,14 @@ async def open_with_retry(
             delay = max(delay, exc.retry_after)
         return min(delay, policy.max_delay)
 
-    class past_deadline(stop_base):
+    class give_up(stop_base):
+        """Stop when the next wait would cross the caller's deadline, or when the provider asks
+        for a longer pause (``Retry-After``) than we may wait: retrying earlier is pointless."""
+
         def __call__(self, state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(exc, ProviderUnavailable) and (exc.retry_after or 0.0) > policy.max_delay:
+                return True
             if deadline is None:
                 return False
             return time.monotonic() + (state.upcoming_sleep or 0.0) >= deadline
@@ -177,7 +183,7 @@ async def open_with_retry(
             on_retry(exc)
 
     retrying = AsyncRetrying(
-        stop=stop_any(stop_after_attempt(policy.max_attempts), past_deadline()),
+        stop=stop_any(stop_after_attempt(policy.max_attempts), give_up()),
         wait=wait,
         retry=retry_if_exception(_retryable),
         before_sleep=before_sleep,

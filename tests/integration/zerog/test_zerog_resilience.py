@@ -38,6 +38,17 @@ async def test_429_is_retried_after_retry_after(provider: ProviderStandIn, make_
     assert r.text == DEFAULT_TEXT and not r.degraded
 
 
+async def test_a_retry_after_longer_than_max_delay_is_not_waited_for(
+    provider: ProviderStandIn, make_client: ClientFactory
+):
+    provider.enqueue(Reply.rate_limited(retry_after="120"))  # max_delay is 2 s in these tests
+    started = time.monotonic()
+    r = await make_client([provider]).complete(ASK, options=opts())
+    assert time.monotonic() - started < 1.0
+    assert provider.count() == 1
+    assert r.offline and r.extra["fallback_reason"] == "ZEROG_RATE_LIMITED"
+
+
 async def test_503_before_any_byte_is_retried_with_backoff(provider: ProviderStandIn, make_client: ClientFactory):
     provider.enqueue(Reply.error(503, "busy"), Reply.error(503, "busy"))
     r = await make_client([provider]).complete(ASK, options=opts())
