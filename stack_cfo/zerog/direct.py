@@ -259,6 +259,7 @@ class DirectUpstream(Upstream):
             model=service.model if service else "",
             verifiability=service.verifiability if service else "",
             verifiable=bool(service and service.verifiable and self._cfg.verify),
+            tee_signer_address=service.expected_signer if service and service.verifiable else "",
             breaker_state=breaker_state,
             balance=balance,
             pending_refund=pending,

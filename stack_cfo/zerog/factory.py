@@ -8,7 +8,7 @@ from collections.abc import Callable
 import aiohttp
 from eth_account import Account
 
-from stack_cfo.core.clock import Clock
+from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.zerog.chain import ChainRpc
 from stack_cfo.zerog.client import ZeroGComputeClient
 from stack_cfo.zerog.config import ComputeConfig, ComputeMode
@@ -41,10 +41,13 @@ def build_compute_client(
 
     ``session`` is used for all HTTP (and closed by its owner); its connector limit caps the
     number of concurrent streams (aiohttp's default is 100). Without one the client makes its
-    own with ``cfg.max_connections``. ``clock`` drives token timestamps *and* breaker/cache timing, so tests can move
-    time; without it the wall clock and ``time.monotonic`` are used. Call ``await client.close()``.
+    own with ``cfg.max_connections``. ``clock`` stamps session tokens; a non-system clock
+    (``FrozenClock`` in tests) also drives breaker windows and cache lifetimes, so tests can move
+    time. Otherwise those use ``time.monotonic``. Call ``await client.close()``.
     """
-    now: Callable[[], float] = time.monotonic if clock is None else (lambda: clock.now().timestamp())
+    now: Callable[[], float] = (
+        time.monotonic if clock is None or isinstance(clock, SystemClock) else (lambda: clock.now().timestamp())
+    )
     http = Http(session, max_connections=cfg.max_connections)
     upstreams: list[Upstream] = []
     chain: ChainRpc | None = None

@@ -29,6 +29,8 @@ class ProviderStatus:
     """Answers carry a TEE signature that the client checks."""
     breaker_state: str
     """``closed``, ``open`` or ``half_open``."""
+    tee_signer_address: str = ""
+    """Address answers must be signed by (TEE signer, or ``TargetTeeAddress``); empty when unknown."""
     balance: Decimal | None = None
     """Direct: sub-account balance minus pending refunds. Router: deposit balance."""
     pending_refund: Decimal | None = None

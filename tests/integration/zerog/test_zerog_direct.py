@@ -240,7 +240,7 @@ async def test_account_status_reports_balances_and_breakers(provider: ProviderSt
     assert p.name == provider.address and p.kind == "direct" and p.breaker_state == "closed"
     assert p.balance == 10 and p.pending_refund == 0
     assert p.unsettled_fee is not None and p.unsettled_fee > 0
-    assert p.verifiable and p.verifiability == "TeeML"
+    assert p.verifiable and p.verifiability == "TeeML" and p.tee_signer_address == provider.tee.address
     assert p.output_price_per_million == Decimal("0.49")  # 4.9e11 neuron per token
     assert p.error is None
 
