@@ -70,7 +70,7 @@ CREATE INDEX idx_scheduler_job_runs_created_at ON scheduler_job_runs(created_at)
 -- run_id (RunJob), updated_at.
 CREATE TABLE notification_outbox (
     id               BIGSERIAL PRIMARY KEY,
-    idempotency_key  TEXT NOT NULL UNIQUE,
+    idempotency_key  TEXT COLLATE "C" NOT NULL UNIQUE,              -- byte order: cheap comparisons
     kind             TEXT NOT NULL CHECK (kind IN ('digest', 'weekly', 'alert')),
     user_id          UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     channel          TEXT NOT NULL CHECK (channel IN ('email', 'push')),

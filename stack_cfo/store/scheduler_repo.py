@@ -315,29 +315,33 @@ class SchedulerRepo:
             slots: list[PlannedSlot] = compute_slots(start, zones) if start <= now else []
             counts = PlanCounts()
             if slots:
+                await conn.execute(Q.planner_work_mem)
                 if slots[0].tz is None:  # exchange-time slots apply to every zone
                     slots = [
                         PlannedSlot(z, s.period, s.scheduled_for, s.deadline, s.status) for s in slots for z in zones
                     ]
-                row = await (
-                    await conn.execute(
+                written: dict[OutboxStatus, int] = {}
+                for status in (OutboxStatus.PENDING, OutboxStatus.MISSED):
+                    group = [s for s in slots if s.status is status]
+                    if not group:
+                        continue
+                    cur = await conn.execute(
                         Q.plan_slots,
                         {
                             "kind": kind.value,
-                            "tzs": [s.tz for s in slots],
-                            "periods": [s.period for s in slots],
-                            "scheduled": [s.scheduled_for for s in slots],
-                            "deadlines": [s.deadline for s in slots],
-                            "statuses": [s.status.value for s in slots],
+                            "tzs": [s.tz for s in group],
+                            "periods": [s.period for s in group],
+                            "scheduled": [s.scheduled_for for s in group],
+                            "deadlines": [s.deadline for s in group],
+                            "status": status.value,
                             "max_attempts": max_attempts,
                             "epoch": epoch,
                             "now": now,
                             "user_id": None,
                         },
                     )
-                ).fetchone()
-                assert row is not None
-                counts = PlanCounts(row["pending"], row["missed"])
+                    written[status] = cur.rowcount
+                counts = PlanCounts(written.get(OutboxStatus.PENDING, 0), written.get(OutboxStatus.MISSED, 0))
             duration_ms = int((time.monotonic() - started) * 1000)
             # the high-water mark moves in the same transaction as the rows it covers
             await conn.execute(

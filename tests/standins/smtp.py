@@ -12,8 +12,10 @@ import asyncio
 import datetime as dt
 import email
 import email.policy
+import functools
 import ipaddress
 import logging
+import re
 import ssl
 import threading
 from collections import Counter, deque
@@ -29,14 +31,24 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every c
 
 @dataclass(frozen=True)
 class ReceivedMail:
+    """One accepted message. Parsed lazily: parsing on the server's hot path would make the
+    sink, not the code under test, the bottleneck."""
+
     mail_from: str
     rcpt_tos: tuple[str, ...]
-    message: EmailMessage
     raw: bytes
+
+    @functools.cached_property
+    def message(self) -> EmailMessage:
+        msg = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        return msg
 
     @property
     def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+        head = self.raw.split(b"\r\n\r\n", 1)[0]
+        m = re.search(rb"^Message-ID:\s*(<[^>]*>)", head, re.IGNORECASE | re.MULTILINE)
+        return m.group(1).decode() if m else ""
 
     @property
     def subject(self) -> str:
@@ -98,9 +110,7 @@ class _Handler:
             return reply
         raw = envelope.original_content or envelope.content or b""
         assert isinstance(raw, bytes)
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), msg, raw)
+        mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), raw)
         with sink.lock:
             sink.messages.append(mail)
         return "250 2.0.0 OK queued"

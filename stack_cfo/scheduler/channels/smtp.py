@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import logging
 import ssl
-from email.message import EmailMessage
+from datetime import UTC, datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
@@ -22,22 +27,35 @@ from stack_cfo.scheduler.config import SmtpSettings
 
 log = logging.getLogger(__name__)
 
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
 
-def build_message(delivery: Delivery, settings: SmtpSettings, *, now_header: str | None = None) -> EmailMessage:
+
+def build_message(delivery: Delivery, settings: SmtpSettings, *, date_header: str | None = None) -> Message:
+    """multipart/alternative (text, then HTML with the inline SVG chart), UTF-8, quoted-printable.
+
+    Built with the compat32 MIME classes: the header registry of ``EmailMessage`` costs about
+    a millisecond per message, a visible share of a replica's CPU at hundreds of sends a second.
+    """
     email = delivery.rendered.email
-    msg = EmailMessage()
+    msg = MIMEMultipart("alternative")
     name, addr = parseaddr(settings.sender)
-    msg["From"] = formataddr((name, addr)) if name else addr
+    msg["From"] = formataddr((str(Header(name, "utf-8")), addr)) if name else addr
     msg["To"] = delivery.email_to
-    msg["Subject"] = email.subject
+    msg["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8").encode()
     msg["Message-ID"] = message_id(delivery.key, settings.message_id_domain)
-    if now_header:
-        msg["Date"] = now_header
+    msg["Date"] = date_header or format_datetime(datetime.now(UTC))
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Stack-Notification"] = delivery.rendered.kind.value
-    msg.set_content(email.text)
-    msg.add_alternative(email.html, subtype="html")
+    msg.attach(_text_part(email.text, "plain"))
+    msg.attach(_text_part(email.html, "html"))
     return msg
+
+
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(body, charset=_UTF8_QP)
+    return part
 
 
 class SmtpChannel:
@@ -50,10 +68,8 @@ class SmtpChannel:
             self._tls = ssl.create_default_context(cafile=str(settings.ca_file))
 
     async def send(self, delivery: Delivery) -> SendOutcome:
-        from datetime import UTC, datetime
-
         s = self.settings
-        msg = build_message(delivery, s, now_header=format_datetime(datetime.now(UTC)))
+        msg = build_message(delivery, s)
         try:
             errors, response = await aiosmtplib.send(
                 msg,

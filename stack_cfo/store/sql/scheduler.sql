@@ -42,13 +42,15 @@ FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
 
 -- name: plan_slots
 -- One row per (user, slot, channel, target): email when the user has an address, push per active
--- device. Slots come from Python (zoneinfo) as parallel arrays, one entry per (time zone, period).
--- ORDER BY the key keeps lock order stable if two statements ever insert the same keys.
+-- device. Slots come from Python (zoneinfo) as parallel arrays, one entry per (time zone, period),
+-- all of one status (the caller runs this once for pending slots and once for missed ones, and
+-- reads the row count). Only one planner runs per kind at a time (advisory lock), so no ORDER BY
+-- is needed for lock ordering; a RunJob racing on the same keys at worst aborts and retries.
 WITH slots AS (
     SELECT *
     FROM unnest(%(tzs)s::text[], %(periods)s::text[], %(scheduled)s::timestamptz[],
-                %(deadlines)s::timestamptz[], %(statuses)s::text[])
-         AS s(tz, period, scheduled_for, deadline, status)
+                %(deadlines)s::timestamptz[])
+         AS s(tz, period, scheduled_for, deadline)
 ), audience AS (
     SELECT u.id AS user_id,
            coalesce(p.time_zone, 'UTC') AS tz,
@@ -71,26 +73,22 @@ WITH slots AS (
     SELECT a.user_id, a.tz, a.opted_in_at, 'push'::text, d.id
     FROM audience a JOIN push_devices d ON d.user_id = a.user_id AND d.active
     WHERE a.wants_push
-), ins AS (
-    INSERT INTO notification_outbox (
-        idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
-        status, max_attempts, next_attempt_at, reason, payload, created_at, updated_at)
-    SELECT %(kind)s || ':' || t.user_id::text || ':' || s.period || ':' || t.channel || ':' || t.target_id::text,
-           %(kind)s, t.user_id, t.channel, t.target_id, s.period, s.scheduled_for, s.deadline,
-           s.status, %(max_attempts)s,
-           CASE WHEN s.status = 'pending' THEN s.scheduled_for END,
-           CASE WHEN s.status = 'missed' THEN 'grace_exceeded' END,
-           jsonb_build_object('tz', s.tz),
-           %(now)s, %(now)s
-    FROM slots s JOIN targets t ON t.tz = s.tz
-    WHERE s.scheduled_for >= greatest(%(epoch)s::timestamptz, t.opted_in_at)
-    ORDER BY 1
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING status
 )
-SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-       count(*) FILTER (WHERE status = 'missed') AS missed
-FROM ins
+INSERT INTO notification_outbox (
+    idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
+    status, max_attempts, next_attempt_at, reason, created_at, updated_at)
+SELECT %(kind)s || ':' || t.user_id::text || ':' || s.period || ':' || t.channel || ':' || t.target_id::text,
+       %(kind)s, t.user_id, t.channel, t.target_id, s.period, s.scheduled_for, s.deadline,
+       %(status)s, %(max_attempts)s,
+       CASE WHEN %(status)s = 'pending' THEN s.scheduled_for END,
+       CASE WHEN %(status)s = 'missed' THEN 'grace_exceeded' END,
+       %(now)s, %(now)s
+FROM slots s JOIN targets t ON t.tz = s.tz
+WHERE s.scheduled_for >= greatest(%(epoch)s::timestamptz, t.opted_in_at)
+ON CONFLICT (idempotency_key) DO NOTHING
+
+-- name: planner_work_mem
+SET LOCAL work_mem = '64MB'
 
 -- name: plan_run
 -- RunJob: the current period's notifications for everyone (or one user), tagged with the run.
@@ -128,10 +126,10 @@ WITH slots AS (
         idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
         status, max_attempts, next_attempt_at, payload, run_id, created_at, updated_at)
     SELECT c.idempotency_key, %(kind)s, c.user_id, c.channel, c.target_id, c.period, %(now)s, %(deadline)s,
-           'pending', %(max_attempts)s, %(now)s, jsonb_build_object('tz', c.tz, 'manual', true), %(run_id)s,
+           'pending', %(max_attempts)s, %(now)s, jsonb_build_object('manual', true), %(run_id)s,
            %(now)s, %(now)s
     FROM cand c
-    ORDER BY 1
+    ORDER BY 1  -- small; keeps lock order stable against a concurrent RunJob
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, idempotency_key
 )
