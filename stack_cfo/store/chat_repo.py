@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from stack_cfo.core.chat.models import (
     SessionStatus,
     Summary,
 )
-from stack_cfo.core.chat.ports import TurnStart
+from stack_cfo.core.chat.ports import LoadedSession, TurnStart
 from stack_cfo.core.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from stack_cfo.store.db import Database
 from stack_cfo.store.idempotency import run_idempotent
@@ -310,12 +311,24 @@ class ChatRepository:
     async def find_turn(self, session_id: str, request_id: str) -> tuple[ChatMessage, ChatMessage | None] | None:
         async with self._db.connection() as conn:
             cur = await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
-            rows = [_message(r) for r in await cur.fetchall()]
-        user = next((m for m in rows if m.role is MessageRole.USER), None)
-        if user is None:
+            return _turn(await cur.fetchall())
+
+    async def load(self, session_id: str, *, day: date, request_id: str = "") -> LoadedSession | None:
+        if not _is_uuid(session_id):
             return None
-        answer = next((m for m in rows if m.role is MessageRole.ASSISTANT), None)
-        return user, answer
+        async with self._db.connection() as conn:
+            async with conn.pipeline():
+                cur = await conn.execute(Q.load_for_turn, {"id": session_id, "day": day})
+                turn_cur = (
+                    await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
+                    if request_id
+                    else None
+                )
+            row = await cur.fetchone()
+            turn_rows = await turn_cur.fetchall() if turn_cur is not None else []
+        if row is None:
+            return None
+        return LoadedSession(session=_session(row), day_tokens=int(row["day_tokens"]), turn=_turn(turn_rows))
 
     async def begin_turn(
         self,
@@ -324,67 +337,139 @@ class ChatRepository:
         *,
         context: PortfolioContext | None,
         recent_window: int,
-        resume: bool = False,
+        lease: TurnLease | None = None,
     ) -> TurnStart:
-        async with self._db.transaction() as conn:
-            cur = await conn.execute(Q.lock_session, {"id": session_id})
-            row = await cur.fetchone()
-            if row is None:
-                raise _missing(session_id)
-            locked = _session(row)
-            if locked.status is not SessionStatus.ACTIVE:
-                raise _inactive(locked)
-            if not resume:
-                cur = await conn.execute(Q.insert_message, _message_params(message))
-                stored_row = await cur.fetchone()
-                assert stored_row is not None
-                message = _message(stored_row)
-            cur = await conn.execute(
-                Q.after_message,
-                {
-                    "id": session_id,
-                    "added": 0 if resume else 1,
-                    "tokens": 0,
-                    "at": message.created_at,
-                    "context": Jsonb(context.to_json()) if context is not None else None,
-                    "window": recent_window,
-                },
-            )
-            srow = await cur.fetchone()
-            assert srow is not None
-            cur = await conn.execute(Q.latest_summary, {"session_id": session_id})
-            sum_row = await cur.fetchone()
-            summary = _summary(sum_row) if sum_row is not None else None
-            cur = await conn.execute(
-                Q.messages_after, {"session_id": session_id, "after_seq": summary.to_seq if summary else 0}
-            )
-            uncovered = tuple(_message(r) for r in await cur.fetchall())
-        return TurnStart(message=message, session=_session(srow), summary=summary, uncovered=uncovered)
+        take = lease is not None and not lease.held
+        delay = 0.005
+        while True:
+            try:
+                return await self._begin_turn(session_id, message, context, recent_window, lease if take else None)
+            except _Busy:
+                assert lease is not None
+                delay = await self._wait(lease, delay)
+
+    async def _begin_turn(
+        self,
+        session_id: str,
+        message: ChatMessage,
+        context: PortfolioContext | None,
+        recent_window: int,
+        lease: TurnLease | None,
+    ) -> TurnStart:
+        # One transaction, pipelined: every statement is sent at once and the checks run on
+        # the results; a failed check raises, which rolls the whole transaction back.
+        request_id = message.request_id
+        try:
+            async with self._db.transaction() as conn:
+                async with conn.pipeline():
+                    took = (
+                        await conn.execute(
+                            Q.acquire_lease, {"id": session_id, "owner": lease.owner, "ttl": self._lease_ttl}
+                        )
+                        if lease is not None
+                        else None
+                    )
+                    lock = await conn.execute(Q.lock_session, {"id": session_id})
+                    ins = await conn.execute(
+                        Q.insert_user_message,
+                        {
+                            "id": message.id,
+                            "session_id": session_id,
+                            "content": message.content,
+                            "request_id": request_id,
+                            "created_at": message.created_at,
+                        },
+                    )
+                    upd = await conn.execute(
+                        Q.after_message,
+                        {
+                            "id": session_id,
+                            "tokens": 0,
+                            "at": message.created_at,
+                            "context": Jsonb(context.to_json()) if context is not None else None,
+                            "window": recent_window,
+                        },
+                    )
+                    summ = await conn.execute(Q.latest_summary, {"session_id": session_id})
+                    unc = await conn.execute(Q.uncovered_messages, {"session_id": session_id})
+                    prior = (
+                        await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
+                        if request_id
+                        else None
+                    )
+                locked = await lock.fetchone()
+                if locked is None:
+                    raise _missing(session_id)
+                if took is not None:
+                    got = await took.fetchone()
+                    if got is None or not got["acquired"]:
+                        raise _Busy
+                if SessionStatus(locked["status"]) is not SessionStatus.ACTIVE:
+                    raise _inactive(_session(locked))
+                inserted = await ins.fetchone()
+                srow = await upd.fetchone()
+                sum_row = await summ.fetchone()
+                uncovered = tuple(_message(r) for r in await unc.fetchall())
+                assert srow is not None
+                start = TurnStart(
+                    message=_message(inserted) if inserted is not None else message,
+                    session=_session(srow),
+                    summary=_summary(sum_row) if sum_row is not None else None,
+                    uncovered=uncovered,
+                )
+                if inserted is None:
+                    earlier = _turn(await prior.fetchall()) if prior is not None else None
+                    if earlier is None:  # pragma: no cover - the insert only skips on a used request_id
+                        raise _missing(session_id)
+                    start = replace(start, message=earlier[0], existing=True, answer=earlier[1])
+                    if earlier[1] is not None:
+                        raise _Replay(start)  # answered: change nothing (the lease is not taken)
+        except _Replay as replay:
+            return replay.start
+        if lease is not None:
+            self._held(lease)
+        return start
 
     async def complete_turn(
-        self, session_id: str, user_id: str, message: ChatMessage, *, day: date, recent_window: int
+        self,
+        session_id: str,
+        user_id: str,
+        message: ChatMessage,
+        *,
+        day: date,
+        recent_window: int,
+        lease: TurnLease | None = None,
     ) -> ChatMessage:
         tokens = message.total_tokens
+        release = lease is not None and lease.held
         async with self._db.transaction() as conn:
-            cur = await conn.execute(Q.lock_session, {"id": session_id})
-            if await cur.fetchone() is None:
+            async with conn.pipeline():
+                lock = await conn.execute(Q.lock_session, {"id": session_id})
+                ins = await conn.execute(Q.insert_message, _message_params(message))
+                await conn.execute(
+                    Q.after_message,
+                    {
+                        "id": session_id,
+                        "tokens": tokens,
+                        "at": message.created_at,
+                        "context": None,
+                        "window": recent_window,
+                    },
+                )
+                if tokens:
+                    await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
+                if release:
+                    assert lease is not None
+                    await conn.execute(Q.release_lease, {"id": session_id, "owner": lease.owner})
+            if await lock.fetchone() is None:
                 raise _missing(session_id)
-            cur = await conn.execute(Q.insert_message, _message_params(message))
-            row = await cur.fetchone()
+            row = await ins.fetchone()
             assert row is not None
-            await conn.execute(
-                Q.after_message,
-                {
-                    "id": session_id,
-                    "added": 1,
-                    "tokens": tokens,
-                    "at": message.created_at,
-                    "context": None,
-                    "window": recent_window,
-                },
-            )
-            if tokens:
-                await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
+        if release:
+            assert lease is not None
+            lease.held = False
+            if lease.renewer is not None:
+                lease.renewer.cancel()
         return _message(row)
 
     async def latest_summary(self, session_id: str) -> Summary | None:
@@ -438,42 +523,57 @@ class ChatRepository:
     # ------------------------------------------------------------------ turn lease
 
     @contextlib.asynccontextmanager
-    async def lease(self, session_id: str, *, wait_until: float | None = None) -> AsyncIterator[None]:
-        owner = str(uuid.uuid4())
-        await self._acquire(session_id, owner, wait_until)
-        renewer = asyncio.create_task(self._renew(session_id, owner), name=f"chat-lease-{session_id}")
+    async def lease(
+        self, session_id: str, *, wait_until: float | None = None, eager: bool = True
+    ) -> AsyncIterator[TurnLease]:
+        handle = TurnLease(session_id, str(uuid.uuid4()), wait_until)
         try:
-            yield
+            if eager:
+                await self._acquire(handle)
+            yield handle
         finally:
-            renewer.cancel()
-            release = asyncio.ensure_future(self._release(session_id, owner))
-            try:
+            if handle.renewer is not None:
+                handle.renewer.cancel()
+            if handle.held:
+                release = asyncio.ensure_future(self._release(session_id, handle.owner))
+                # Let the release finish on its own if the caller is cancelled meanwhile.
                 await asyncio.shield(release)
-            except asyncio.CancelledError:
-                # Let the release finish on its own; the caller's cancellation goes on.
-                raise
+                handle.held = False
 
-    async def _acquire(self, session_id: str, owner: str, wait_until: float | None) -> None:
+    def _held(self, handle: TurnLease) -> None:
+        handle.held = True
+        handle.renewer = asyncio.create_task(
+            self._renew(handle.session_id, handle.owner), name=f"chat-lease-{handle.session_id}"
+        )
+
+    async def _wait(self, handle: TurnLease, delay: float) -> float:
+        """Back off before trying again; Aborted SESSION_BUSY once the wait limit is reached."""
+        now = time.monotonic()
+        if handle.wait_until is not None and now >= handle.wait_until:
+            raise Aborted(
+                "another message on this session is still being answered; retry later",
+                reason="SESSION_BUSY",
+                metadata={"session_id": handle.session_id},
+            )
+        pause = delay if handle.wait_until is None else min(delay, max(0.0, handle.wait_until - now))
+        await asyncio.sleep(pause)
+        return min(delay * 2, 0.2)
+
+    async def _acquire(self, handle: TurnLease) -> None:
         delay = 0.005
         while True:
             async with self._db.connection() as conn:
-                cur = await conn.execute(Q.acquire_lease, {"id": session_id, "owner": owner, "ttl": self._lease_ttl})
+                cur = await conn.execute(
+                    Q.acquire_lease, {"id": handle.session_id, "owner": handle.owner, "ttl": self._lease_ttl}
+                )
                 row = await cur.fetchone()
             assert row is not None
             if row["acquired"]:
+                self._held(handle)
                 return
             if not row["found"]:
-                raise _missing(session_id)
-            now = time.monotonic()
-            if wait_until is not None and now >= wait_until:
-                raise Aborted(
-                    "another message on this session is still being answered; retry later",
-                    reason="SESSION_BUSY",
-                    metadata={"session_id": session_id},
-                )
-            pause = delay if wait_until is None else min(delay, max(0.0, wait_until - now))
-            await asyncio.sleep(pause)
-            delay = min(delay * 2, 0.2)
+                raise _missing(handle.session_id)
+            delay = await self._wait(handle, delay)
 
     async def _renew(self, session_id: str, owner: str) -> None:
         while True:
@@ -495,6 +595,36 @@ class ChatRepository:
         except Exception as exc:  # it expires by itself
             log.warning("chat turn lease release failed", extra={"session_id": session_id,
                                                                  "error": type(exc).__name__})
+
+
+@dataclass(eq=False)
+class TurnLease:
+    """A handle on a session's turn lease (see :meth:`ChatRepository.lease`)."""
+
+    session_id: str
+    owner: str
+    wait_until: float | None
+    held: bool = False
+    renewer: asyncio.Task[None] | None = None
+
+
+class _Busy(Exception):
+    """The lease is held by someone else (begin_turn rolls back and waits)."""
+
+
+class _Replay(Exception):
+    """Leave the begin_turn transaction without changes: the request was answered already."""
+
+    def __init__(self, start: TurnStart) -> None:
+        self.start = start
+
+
+def _turn(rows: Sequence[Mapping[str, Any]]) -> tuple[ChatMessage, ChatMessage | None] | None:
+    msgs = [_message(r) for r in rows]
+    user = next((m for m in msgs if m.role is MessageRole.USER), None)
+    if user is None:
+        return None
+    return user, next((m for m in msgs if m.role is MessageRole.ASSISTANT), None)
 
 
 def _reused(request_id: str) -> InvalidArgument:

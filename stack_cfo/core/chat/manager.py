@@ -432,22 +432,27 @@ class ChatManager:
         )
         try:
             clean = validate_content(content, max_chars=self.settings.max_message_chars)
+            now = self._clock.now()
             with _current(span), tracer.start_as_current_span("chat_session_repo.get"):
-                session = await self._owned(user_id, session_id)
-                found = await self._store.find_turn(session_id, request_id) if request_id else None
-            if found is not None and found[1] is not None:
-                _same_request(found[0], clean, request_id)
-                span.set_attribute("chat.replayed", True)
-                for event in _replay(found[0], found[1]):
-                    yield event
-                return
+                loaded = await self._store.load(session_id, day=usage_day(now), request_id=request_id)
+            if loaded is None or loaded.session.user_id != user_id:
+                raise session_not_found(user_id, session_id)
+            session = loaded.session
+            if loaded.turn is not None:
+                _same_request(loaded.turn[0], clean, request_id)
+                if loaded.turn[1] is not None:
+                    span.set_attribute("chat.replayed", True)
+                    for event in _replay(loaded.turn[0], loaded.turn[1]):
+                        yield event
+                    return
             if session.status is not SessionStatus.ACTIVE:
                 raise not_active(session)
-            now = self._clock.now()
-            check_budget(await self._store.daily_tokens(user_id, usage_day(now)), self.settings.daily_token_budget, now)
+            check_budget(loaded.day_tokens, self.settings.daily_token_budget, now)
             wait_until = deadline if deadline is not None else time.monotonic() + self.settings.lock_wait
-            async with self._locks.hold(session_id), self._store.lease(session_id, wait_until=wait_until):
-                turn = self._turn(span, session, clean, request_id=request_id, deadline=deadline)
+            async with self._locks.hold(session_id), self._store.lease(
+                session_id, wait_until=wait_until, eager=False
+            ) as lease:
+                turn = self._turn(span, session, clean, lease, request_id=request_id, deadline=deadline)
                 try:
                     async for event in turn:
                         yield event
@@ -463,34 +468,17 @@ class ChatManager:
             span.end()
 
     async def _turn(
-        self, span: trace.Span, session: ChatSession, clean: str, *, request_id: str, deadline: float | None
+        self,
+        span: trace.Span,
+        session: ChatSession,
+        clean: str,
+        lease: Any,
+        *,
+        request_id: str,
+        deadline: float | None,
     ) -> AsyncGenerator[ChatEvent, None]:
         """One turn, under the session's lock."""
         sid, user_id = session.id, session.user_id
-        resume: ChatMessage | None = None
-        answered: tuple[ChatMessage, ChatMessage] | None = None
-        with _current(span), tracer.start_as_current_span("chat_session_repo.get"):
-            if request_id:
-                found = await self._store.find_turn(sid, request_id)
-                if found is not None:
-                    _same_request(found[0], clean, request_id)
-                    if found[1] is not None:  # answered while we waited
-                        answered = (found[0], found[1])
-                    resume = found[0]
-            session = await self._owned(user_id, sid)
-        if answered is not None:
-            for event in _replay(*answered):
-                yield event
-            return
-        if session.status is not SessionStatus.ACTIVE:
-            raise not_active(session)
-        if resume is not None and resume.seq != session.message_count:
-            raise FailedPrecondition(
-                "the message sent with this request_id was never answered and newer messages followed it",
-                reason="REQUEST_NOT_RESUMABLE",
-                metadata={"request_id": request_id},
-            )
-
         now = self._clock.now()
         refreshed: PortfolioContext | None = None
         if is_stale(session.context, now, self.settings.context_staleness):
@@ -501,8 +489,7 @@ class ChatManager:
         with _current(span), tracer.start_as_current_span("chat_session_repo.update"):
             start = await self._store.begin_turn(
                 sid,
-                resume
-                or ChatMessage(
+                ChatMessage(
                     id=str(uuid.uuid4()),
                     session_id=sid,
                     seq=0,
@@ -513,10 +500,24 @@ class ChatManager:
                 ),
                 context=refreshed,
                 recent_window=self.settings.keep_recent_messages,
-                resume=resume is not None,
+                lease=lease,
             )
+        resume = start.existing
+        if resume:
+            # The same request_id arrived while we waited for the session.
+            _same_request(start.message, clean, request_id)
+            if start.answer is not None:
+                for event in _replay(start.message, start.answer):
+                    yield event
+                return
+            if start.message.seq != start.session.message_count:
+                raise FailedPrecondition(
+                    "the message sent with this request_id was never answered and newer messages followed it",
+                    reason="REQUEST_NOT_RESUMABLE",
+                    metadata={"request_id": request_id},
+                )
         user_msg, session = start.message, start.session
-        if resume is None:
+        if not resume:
             metrics.MESSAGES_SENT.inc()
         started = time.perf_counter()
         yield Accepted(user_msg.id, assistant_id, replayed=False)
@@ -580,7 +581,7 @@ class ChatManager:
             partial = _partial(stream, parts, session)
             await self._finish(
                 self._store_cancelled(
-                    stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed
+                    stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed, lease
                 )
             )
             raise
@@ -603,7 +604,7 @@ class ChatManager:
         with _current(span), tracer.start_as_current_span("chat_session_repo.update"):
             stored = await self._finish(
                 self._store.complete_turn(sid, user_id, answer, day=usage_day(self._clock.now()),
-                                          recent_window=self.settings.keep_recent_messages)
+                                          recent_window=self.settings.keep_recent_messages, lease=lease)
             )
         if session.auto_summarize:
             with _current(span):
@@ -663,6 +664,7 @@ class ChatManager:
         partial: CompletionResult,
         refreshed: bool,
         compressed: bool,
+        lease: Any,
     ) -> None:
         """The client went away: cancel the provider request, keep what arrived."""
         try:
@@ -680,7 +682,7 @@ class ChatManager:
         answer = self._answer(session, user_msg, assistant_id, partial.text, result, refreshed, compressed)
         await self._store.complete_turn(
             session.id, session.user_id, answer, day=usage_day(self._clock.now()),
-            recent_window=self.settings.keep_recent_messages,
+            recent_window=self.settings.keep_recent_messages, lease=lease,
         )
         metrics.MESSAGE_DURATION.labels("false").observe(0)
         log.info("chat answer cancelled by the client; partial answer stored",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from stack_cfo.core.chat.models import (
     ChatMessage,
@@ -24,6 +24,16 @@ from stack_cfo.core.chat.models import (
 
 
 @dataclass(frozen=True, slots=True)
+class LoadedSession:
+    """A session read at the start of a turn, with what its owner spent today."""
+
+    session: ChatSession
+    day_tokens: int
+    turn: tuple[ChatMessage, ChatMessage | None] | None = None
+    """The user message sent earlier with the same request_id, and its answer if stored."""
+
+
+@dataclass(frozen=True, slots=True)
 class TurnStart:
     """The stored user message and the state the prompt is built from."""
 
@@ -33,6 +43,10 @@ class TurnStart:
     """The newest summary, if any."""
     uncovered: tuple[ChatMessage, ...]
     """Messages after the summary's range (all of them without one), the new message last."""
+    existing: bool = False
+    """The request_id was already used: ``message`` is that earlier message, nothing was stored."""
+    answer: ChatMessage | None = None
+    """With ``existing``: the stored answer to it, if any."""
 
 
 class PortfolioContextSource(Protocol):
@@ -86,12 +100,21 @@ class ChatStore(Protocol):
         """The user message sent with ``request_id`` and its answer (if stored)."""
         ...
 
-    def lease(self, session_id: str, *, wait_until: float | None = None) -> AbstractAsyncContextManager[None]:
-        """Hold the session's turn lease (renewed in the background) for the block.
+    def lease(
+        self, session_id: str, *, wait_until: float | None = None, eager: bool = True
+    ) -> AbstractAsyncContextManager[Any]:
+        """The session's turn lease for the block, renewed in the background and released at
+        the end (if still held). Yields a handle.
 
-        Waits while another process holds it; ``wait_until`` (``time.monotonic()``) bounds
-        the wait (Aborted SESSION_BUSY). NotFound if the session does not exist.
+        ``eager``: take it on entry, waiting while another process holds it; ``wait_until``
+        (``time.monotonic()``) bounds the wait (Aborted SESSION_BUSY); NotFound if the session
+        does not exist. Not eager: :meth:`begin_turn` takes it (same waiting rules) in its own
+        transaction, which saves a round trip before the answer starts.
         """
+        ...
+
+    async def load(self, session_id: str, *, day: date, request_id: str = "") -> LoadedSession | None:
+        """The session, the owner's tokens on ``day`` and the turn of ``request_id``, in one read."""
         ...
 
     async def begin_turn(
@@ -101,19 +124,31 @@ class ChatStore(Protocol):
         *,
         context: PortfolioContext | None,
         recent_window: int,
-        resume: bool = False,
+        lease: Any = None,
     ) -> TurnStart:
         """Store the user message with the next ``seq`` (and the refreshed context, if any) in
-        one transaction; FailedPrecondition SESSION_NOT_ACTIVE unless the session is active.
-        With ``resume`` the (already stored, unanswered) ``message`` is not inserted again.
-        Returns what the prompt needs, read in the same transaction."""
+        one transaction and return what the prompt needs, read in the same transaction.
+
+        FailedPrecondition SESSION_NOT_ACTIVE unless the session is active. When the message's
+        request_id was already used in the session nothing is inserted and the earlier message
+        (and its answer, if any) is returned with ``existing`` set; the refreshed context is
+        stored only when that earlier message is still unanswered (it is about to be answered).
+        """
         ...
 
     async def complete_turn(
-        self, session_id: str, user_id: str, message: ChatMessage, *, day: date, recent_window: int
+        self,
+        session_id: str,
+        user_id: str,
+        message: ChatMessage,
+        *,
+        day: date,
+        recent_window: int,
+        lease: Any = None,
     ) -> ChatMessage:
         """Store the assistant message with the next ``seq``, add its tokens to the session and
-        to the user's daily ledger, in one transaction (whatever the session status now is)."""
+        to the user's daily ledger, in one transaction (whatever the session status now is);
+        with ``lease``, release it in the same transaction."""
         ...
 
     async def latest_summary(self, session_id: str) -> Summary | None:

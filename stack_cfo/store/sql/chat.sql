@@ -56,6 +56,37 @@ FROM chat_sessions
 WHERE id = %(id)s
 FOR UPDATE
 
+-- name: load_for_turn
+-- The session and what its owner spent today, in one read.
+SELECT s.id, s.user_id, s.title, s.context, s.created_at, s.updated_at, s.last_accessed_at, s.message_count,
+       s.tokens_used, s.status, s.provider_address, s.model, s.auto_summarize, s.summarize_interval,
+       s.archive_address, s.archive_time,
+       COALESCE((SELECT u.tokens FROM chat_token_usage u WHERE u.user_id = s.user_id AND u.day = %(day)s), 0)
+           AS day_tokens
+FROM chat_sessions s
+WHERE s.id = %(id)s
+
+-- name: insert_user_message
+-- Only into an active session; a request_id already used in the session inserts nothing.
+INSERT INTO chat_messages (id, session_id, seq, role, content, request_id, created_at)
+SELECT %(id)s, s.id,
+       (SELECT COALESCE(max(seq), 0) + 1 FROM chat_messages WHERE session_id = %(session_id)s),
+       'user', %(content)s, %(request_id)s, %(created_at)s
+FROM chat_sessions s
+WHERE s.id = %(session_id)s AND s.status = 'active'
+ON CONFLICT (session_id, request_id) WHERE request_id IS NOT NULL DO NOTHING
+RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
+          verification, degraded, offline, incomplete, context_refreshed, compressed, request_id, reply_to, created_at
+
+-- name: uncovered_messages
+-- The transcript after the newest summary's range (all of it without a summary).
+SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
+       verification, degraded, offline, incomplete, context_refreshed, compressed, request_id, reply_to, created_at
+FROM chat_messages
+WHERE session_id = %(session_id)s
+  AND seq > COALESCE((SELECT max(to_seq) FROM chat_summaries WHERE session_id = %(session_id)s), 0)
+ORDER BY seq
+
 -- name: insert_message
 INSERT INTO chat_messages (
     id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
@@ -74,7 +105,7 @@ RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, 
 -- The session after a message was stored: counters, the refreshed context (if any) and the
 -- recent window in the seed's `messages` column (newest `window` messages, oldest first).
 UPDATE chat_sessions SET
-    message_count = message_count + %(added)s,
+    message_count = (SELECT COALESCE(max(seq), 0) FROM chat_messages WHERE session_id = %(id)s),
     tokens_used = tokens_used + %(tokens)s,
     updated_at = GREATEST(updated_at, %(at)s),
     last_accessed_at = GREATEST(last_accessed_at, %(at)s),
