@@ -466,40 +466,38 @@ def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceIn
     if not points:
         raise _bad("points", "at least one price point is required", "MISSING_FIELD")
     if len(points) > MAX_PRICE_POINTS:
-        raise _bad(
-            "points",
-            f"at most {MAX_PRICE_POINTS} points per call, got {len(points)}",
-            "TOO_MANY_POINTS",
-            limit=MAX_PRICE_POINTS,
-            count=len(points),
-        )
+        raise _bad("points", f"at most {MAX_PRICE_POINTS} points per call, got {len(points)}", "TOO_MANY_POINTS",
+                   limit=MAX_PRICE_POINTS, count=len(points))
     out: list[PriceInput] = []
     seen: dict[tuple[str, date | datetime], int] = {}
+    latest_day = _latest_date(now)
+    latest_instant = now + FUTURE_SKEW
     for i, p in enumerate(points):
         path = f"points[{i}]"
         symbol = normalize_symbol(p.symbol, f"{path}.symbol")
-        if p.at is None:
+        at = p.at
+        if at is None:
             raise _bad(f"{path}.date", "one of date or time is required", "MISSING_FIELD")
-        check_not_future(p.at, now, f"{path}.{'date' if p.is_daily else 'time'}")
+        daily = not isinstance(at, datetime)
+        if (at > latest_instant) if not daily else (at > latest_day):  # type: ignore[operator]
+            raise _bad(f"{path}.{'date' if daily else 'time'}", "must not be in the future", "FUTURE_DATE",
+                       value=at.isoformat())
         if not p.close.is_finite() or p.close <= 0:
             raise _bad(f"{path}.close", "must be greater than zero", "NEGATIVE_PRICE", value=str(p.close))
         if p.previous_close is not None and (not p.previous_close.is_finite() or p.previous_close <= 0):
-            raise _bad(
-                f"{path}.previous_close", "must be greater than zero", "NEGATIVE_PRICE", value=str(p.previous_close)
-            )
+            raise _bad(f"{path}.previous_close", "must be greater than zero", "NEGATIVE_PRICE",
+                       value=str(p.previous_close))
         if not p.currency:
             raise _bad(f"{path}.currency", "is required", "MISSING_FIELD")
-        check_currency(p.currency, f"{path}.currency")
-        key = (symbol, p.at)
+        if p.currency not in ISO_4217:
+            check_currency(p.currency, f"{path}.currency")
+        key = (symbol, at)
         if key in seen:
-            raise _bad(
-                f"{path}.{'date' if p.is_daily else 'time'}",
-                f"{symbol} at {p.at.isoformat()} also appears at points[{seen[key]}]",
-                "DUPLICATE_POINT",
-                symbol=symbol,
-            )
+            raise _bad(f"{path}.{'date' if daily else 'time'}",
+                       f"{symbol} at {at.isoformat()} also appears at points[{seen[key]}]", "DUPLICATE_POINT",
+                       symbol=symbol)
         seen[key] = i
-        out.append(dataclasses.replace(p, symbol=symbol))
+        out.append(p if symbol == p.symbol else dataclasses.replace(p, symbol=symbol))
     return out
 
 

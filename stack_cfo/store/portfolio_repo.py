@@ -73,6 +73,24 @@ def price_payloads(symbols: Iterable[str]) -> Iterator[str]:
         yield json.dumps({"symbols": batch}, separators=(",", ":"))
 
 
+def _copy_text(points: Sequence[PriceInput]) -> bytes:
+    """COPY text rows (symbol, trading_date, quoted_at, close, previous_close, currency).
+
+    Every field is already validated: symbols and currencies match ``[A-Z0-9.\\-/^=_:]``, decimals are
+    plain digits, so nothing needs COPY escaping; ``\\N`` is NULL.
+    """
+    lines = []
+    for p in points:
+        at = p.at
+        assert at is not None
+        prev = "\\N" if p.previous_close is None else format(p.previous_close, "f")
+        if isinstance(at, datetime):
+            lines.append(f"{p.symbol}\t\\N\t{at.isoformat()}\t{format(p.close, 'f')}\t{prev}\t{p.currency}\n")
+        else:
+            lines.append(f"{p.symbol}\t{at.isoformat()}\t\\N\t{format(p.close, 'f')}\t{prev}\t{p.currency}\n")
+    return "".join(lines).encode()
+
+
 class PortfolioRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -234,24 +252,17 @@ class PortfolioRepository:
         self, conn: AsyncConnection[Any], points: Sequence[PriceInput]
     ) -> tuple[int, int, set[str]]:
         await conn.execute(Q.create_price_staging)
-        async with conn.cursor() as cur:
+        async with conn.cursor(row_factory=tuple_row) as cur:
             async with cur.copy(Q.copy_price_staging) as copy:
-                for p in points:
-                    daily = p.is_daily
-                    await copy.write_row(
-                        (p.symbol, p.at if daily else None, None if daily else p.at, p.close, p.previous_close,
-                         p.currency)
-                    )
+                await copy.write(_copy_text(points))
             inserted = updated = 0
             changed: set[str] = set()
             for query in (Q.upsert_daily_from_staging, Q.upsert_quotes_from_staging):
                 await cur.execute(query)
-                for row in await cur.fetchall():
-                    changed.add(row["symbol"])
-                    if row["inserted"]:
-                        inserted += 1
-                    else:
-                        updated += 1
+                for symbol, n_inserted, n_updated in await cur.fetchall():
+                    changed.add(symbol)
+                    inserted += n_inserted
+                    updated += n_updated
         return inserted, updated, changed
 
     # -- IngestNews ------------------------------------------------------------------------

@@ -97,30 +97,39 @@ CREATE TEMP TABLE price_staging (
 COPY price_staging (symbol, trading_date, quoted_at, close, previous_close, currency) FROM STDIN
 
 -- name: upsert_daily_from_staging
--- Inserted rows have xmax = 0; rows left as they were (same close, previous close and currency)
--- are not returned at all, so they count as unchanged and notify nobody.
-INSERT INTO prices AS p (symbol, trading_date, close, previous_close, currency)
-SELECT symbol, trading_date, close, previous_close, currency
-FROM price_staging
-WHERE trading_date IS NOT NULL
-ON CONFLICT (symbol, trading_date) DO UPDATE
-SET close = EXCLUDED.close, previous_close = EXCLUDED.previous_close, currency = EXCLUDED.currency,
-    updated_at = now()
-WHERE (p.close, p.previous_close, p.currency) IS DISTINCT FROM
-      (EXCLUDED.close, EXCLUDED.previous_close, EXCLUDED.currency)
-RETURNING p.symbol, (p.xmax = 0) AS inserted
+-- Per symbol: points inserted and points changed. Inserted rows have xmax = 0; rows left as they
+-- were (same close, previous close and currency) are not returned by the upsert at all, so they
+-- count as unchanged and notify nobody.
+WITH upserted AS (
+    INSERT INTO prices AS p (symbol, trading_date, close, previous_close, currency)
+    SELECT symbol, trading_date, close, previous_close, currency
+    FROM price_staging
+    WHERE trading_date IS NOT NULL
+    ON CONFLICT (symbol, trading_date) DO UPDATE
+    SET close = EXCLUDED.close, previous_close = EXCLUDED.previous_close, currency = EXCLUDED.currency,
+        updated_at = now()
+    WHERE (p.close, p.previous_close, p.currency) IS DISTINCT FROM
+          (EXCLUDED.close, EXCLUDED.previous_close, EXCLUDED.currency)
+    RETURNING p.symbol, (p.xmax = 0) AS inserted
+)
+SELECT symbol, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+FROM upserted GROUP BY symbol
 
 -- name: upsert_quotes_from_staging
-INSERT INTO price_quotes AS p (symbol, quoted_at, close, previous_close, currency)
-SELECT symbol, quoted_at, close, previous_close, currency
-FROM price_staging
-WHERE quoted_at IS NOT NULL
-ON CONFLICT (symbol, quoted_at) DO UPDATE
-SET close = EXCLUDED.close, previous_close = EXCLUDED.previous_close, currency = EXCLUDED.currency,
-    updated_at = now()
-WHERE (p.close, p.previous_close, p.currency) IS DISTINCT FROM
-      (EXCLUDED.close, EXCLUDED.previous_close, EXCLUDED.currency)
-RETURNING p.symbol, (p.xmax = 0) AS inserted
+WITH upserted AS (
+    INSERT INTO price_quotes AS p (symbol, quoted_at, close, previous_close, currency)
+    SELECT symbol, quoted_at, close, previous_close, currency
+    FROM price_staging
+    WHERE quoted_at IS NOT NULL
+    ON CONFLICT (symbol, quoted_at) DO UPDATE
+    SET close = EXCLUDED.close, previous_close = EXCLUDED.previous_close, currency = EXCLUDED.currency,
+        updated_at = now()
+    WHERE (p.close, p.previous_close, p.currency) IS DISTINCT FROM
+          (EXCLUDED.close, EXCLUDED.previous_close, EXCLUDED.currency)
+    RETURNING p.symbol, (p.xmax = 0) AS inserted
+)
+SELECT symbol, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+FROM upserted GROUP BY symbol
 
 -- name: notify_prices
 SELECT pg_notify('price_updates', %(payload)s)

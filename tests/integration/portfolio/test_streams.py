@@ -23,6 +23,7 @@ from tests.integration.portfolio.support import (
     holding,
     name,
     new_user,
+    pdate,
     price_points,
     record,
     stub,
@@ -284,3 +285,21 @@ async def test_watch_ends_with_unavailable_when_the_server_shuts_down(db_dsn: st
         await asyncio.wait_for(w.task, 5)
         assert w.error is not None and w.error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
         assert len(srv.container.extras["portfolio"].hub) == 0
+
+
+async def test_a_large_batch_notifies_in_several_payloads(db_dsn: str, data_dir: Path) -> None:
+    """3,000 changed symbols do not fit one NOTIFY payload (8,000 bytes): every one still arrives."""
+    clock = FrozenClock(evening(DAYS[0]))
+    user = new_user()
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await _portfolio(srv, clock, user)
+        await sync(srv, user, [holding("ZZZZZ2999", "1", "1")], cash="0")
+        w = Watch(srv, user, interval=1)
+        await w.next()
+        batch = [portfolio_pb2.PricePoint(symbol=f"ZZZZZ{i:04d}", date=pdate(TODAY), close="2", currency="USD")
+                 for i in range(3000)]
+        resp = await record(srv, batch)
+        assert resp.inserted_count == 3000
+        _, upd = await w.next()
+        assert list(upd.changed_symbols) == ["ZZZZZ2999"] and upd.summary.total_value == "2"
+        await w.close()

@@ -1,0 +1,347 @@
+"""GetPortfolioSummary under load, against a bare grpc.aio echo RPC measured in the same run.
+
+Run: ``.venv/bin/python bench/portfolio_summary.py [--positions 50] [--days 504] [--concurrency 64]
+[--seconds 4] [--rounds 3]``
+
+Both servers run as separate processes on 127.0.0.1: the real ``stack-cfo serve`` (interceptors,
+JWT auth, metrics, tracing, the portfolio service and its cache) over PostgreSQL (``DATABASE_URL``
+or an embedded server), and a bare grpc.aio server whose one unary method returns its request.
+The portfolio has ``--positions`` positions with ``--days`` trading days of daily closes each, plus
+the benchmark. One client process drives ``--concurrency`` concurrent callers over one channel for
+both; responses are read as raw bytes so the client's cost is the same for both. Rounds alternate
+(echo, summary, ...) and the best round of each is reported. Goal: summary throughput >= 0.5 x echo.
+
+Also reported: the latency of a summary right after a RecordPrices of a held symbol (the uncached
+path: load from PostgreSQL and compute).
+
+``--what-if token-cache,no-tracing`` runs a patched server (an experiment, not shipped code) to
+show where the real server's per-request cost goes on a cache hit: ``token-cache`` memoises
+``TokenVerifier.verify`` per token (HS256 verification costs ~60 us a call), ``no-tracing`` skips
+the OpenTelemetry gRPC instrumentation. The portfolio servicer itself costs ~5 us on a hit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import grpc
+import numpy as np
+import psutil
+import psycopg
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
+from stack_cfo.api.auth import mint_token  # noqa: E402
+from stack_cfo.core.portfolio_service import HoldingInput, PriceInput, SyncCommand  # noqa: E402
+from stack_cfo.secret import Secret  # noqa: E402
+from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
+from stack_cfo.store.migrations import Migrator  # noqa: E402
+from stack_cfo.store.portfolio_repo import PortfolioRepository  # noqa: E402
+
+GOAL = 0.5
+ECHO_METHOD = "/bench.Echo/Echo"
+SUMMARY_METHOD = "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSummary"
+JWT_SECRET = "bench-secret-" + "x" * 32
+NY = ZoneInfo("America/New_York")
+SECTORS = ["Information Technology", "Health Care", "Financials", "Energy", "Industrials", "Utilities",
+           "Consumer Staples", "Materials"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The baseline server (subprocess)
+# ---------------------------------------------------------------------------------------------
+
+
+async def _echo_server(port: int) -> None:
+    async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return request
+
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}),)
+    )
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    await server.wait_for_termination()
+
+
+_WHAT_IF_SERVER = """
+import os, sys
+import stack_cfo.api.auth as auth
+import stack_cfo.telemetry.tracing as tracing
+what = set(os.environ["BENCH_WHAT_IF"].split(","))
+if "token-cache" in what:
+    _verify = auth.TokenVerifier.verify
+    _seen = {}
+    def verify(self, authorization):
+        principal = _seen.get(authorization)
+        if principal is None:
+            principal = _seen[authorization] = _verify(self, authorization)
+        return principal
+    auth.TokenVerifier.verify = verify
+if "no-tracing" in what:
+    tracing.setup_tracing = lambda *a, **k: None
+from stack_cfo.cli import main
+sys.exit(main(["serve"]))
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up
+# ---------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _trading_days(end: date, count: int) -> list[date]:
+    out: list[date] = []
+    d = end
+    while len(out) < count:
+        if d.weekday() < 5:
+            out.append(d)
+        d -= timedelta(days=1)
+    return out[::-1]
+
+
+async def _seed(dsn: str, user: str, positions: int, days: list[date]) -> list[str]:
+    db = Database(dsn, PoolSettings(min_size=1, max_size=2))
+    await db.open()
+    repo = PortfolioRepository(db)
+    rng = np.random.default_rng(42)
+    symbols = [f"S{i:03d}" for i in range(positions)]
+    holdings = tuple(
+        HoldingInput(symbol=s, quantity=Decimal(int(rng.integers(1, 500))), average_cost=Decimal("50.25"),
+                     currency="USD", sector=SECTORS[i % len(SECTORS)], basket="core" if i % 3 else "tech basket")
+        for i, s in enumerate(symbols)
+    )
+    first = datetime.combine(days[0], dtime(18), tzinfo=NY).astimezone(UTC)
+    await repo.sync_portfolio(SyncCommand(user, holdings, Decimal("25000.00"), "USD"), effective=days[0],
+                              synced_at=first, idempotency=None)
+    points: list[PriceInput] = []
+    for s in [*symbols, "SPY"]:
+        price = 100.0
+        for d in days:
+            price *= 1.0 + float(rng.normal(0.0004, 0.015))
+            points.append(PriceInput(symbol=s, at=d, close=Decimal(f"{price:.4f}"), currency="USD"))
+    await repo.record_prices(points, idempotency=None)
+    await db.close()
+    return symbols
+
+
+async def _wait_serving(target: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with grpc.aio.insecure_channel(target) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            try:
+                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
+                if r.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{target} did not become ready")
+
+
+# ---------------------------------------------------------------------------------------------
+# Load
+# ---------------------------------------------------------------------------------------------
+
+
+async def _load(call: Callable[[], Awaitable[bytes]], concurrency: int, seconds: float) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            await call()
+            latencies.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1e3
+
+
+def _start_servers(args: argparse.Namespace, dsn: str, tmp: str) -> tuple[list[subprocess.Popen[bytes]], int, int]:
+    echo_port, app_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "STACK_CFO_LISTEN": f"127.0.0.1:{app_port}",
+        "STACK_CFO_METRICS_LISTEN": "off",
+        "STACK_CFO_JWT_SECRET": JWT_SECRET,
+        "STACK_CFO_LOG_LEVEL": "WARNING",
+        "STACK_CFO_DATA_DIR": tmp,
+        "STACK_CFO_DRAIN_DELAY": "0s",
+        "STACK_CFO_SHUTDOWN_GRACE": "1s",
+        "BENCH_WHAT_IF": args.what_if,
+    }
+    app = [sys.executable, "-c", _WHAT_IF_SERVER] if args.what_if else [sys.executable, "-m", "stack_cfo.cli", "serve"]
+    procs = [
+        subprocess.Popen([sys.executable, __file__, "--echo-server", str(echo_port)], cwd=ROOT),
+        subprocess.Popen(app, cwd=ROOT, env=env),
+    ]
+    return procs, echo_port, app_port
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+async def _run(args: argparse.Namespace, dsn: str, procs: list[subprocess.Popen[bytes]], echo_port: int,
+               app_port: int) -> None:
+    user = str(uuid.uuid4())
+    today = datetime.now(NY).date()
+    days = _trading_days(today - timedelta(days=1), args.days)
+    t = time.perf_counter()
+    symbols = await _seed(dsn, user, args.positions, days)
+    print(f"seeded {args.positions} positions x {args.days} days (+ SPY) in {time.perf_counter() - t:.1f}s")
+    await _wait_serving(f"127.0.0.1:{app_port}")
+    user_md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user, ttl_seconds=3600)),)
+    service_md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), service="bench", ttl_seconds=3600)),)
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_ch,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app_port}") as app_ch,
+    ):
+        echo = echo_ch.unary_unary(ECHO_METHOD)
+        get = app_ch.unary_unary(SUMMARY_METHOD)
+        record = app_ch.unary_unary("/stack.cfo.v1.PortfolioSummaryService/RecordPrices",
+                                    request_serializer=portfolio_pb2.RecordPricesRequest.SerializeToString,
+                                    response_deserializer=portfolio_pb2.RecordPricesResponse.FromString)
+        echo_req = b"\x0a\x2c" + f"users/{user}/portfolio".encode()
+        summary_req = portfolio_pb2.GetPortfolioSummaryRequest(portfolio=f"users/{user}/portfolio")
+        summary_bytes = summary_req.SerializeToString()
+
+        async def call_echo() -> bytes:
+            return await echo(echo_req, timeout=10)  # type: ignore[no-any-return]
+
+        async def call_summary() -> bytes:
+            return await get(summary_bytes, metadata=user_md, timeout=10)  # type: ignore[no-any-return]
+
+        # Uncached path: a price change of a held symbol, then one summary.
+        first = await call_summary()
+        parsed = portfolio_pb2.PortfolioSummary.FromString(first)
+        assert len(parsed.positions) == args.positions, "the summary must cover every position"
+        cold: list[float] = []
+        for i in range(args.cold):
+            p = portfolio_pb2.PricePoint(symbol=symbols[i % len(symbols)], close=f"{101 + i}.5", currency="USD",
+                                         date=common_pb2.Date(year=days[-1].year, month=days[-1].month,
+                                                              day=days[-1].day))
+            await record(portfolio_pb2.RecordPricesRequest(points=[p]), metadata=service_md, timeout=10)
+            t = time.perf_counter()
+            await call_summary()
+            cold.append(time.perf_counter() - t)
+
+        for fn in (call_echo, call_summary):  # warm-up
+            await _load(fn, args.concurrency, 1.0)
+        results: dict[str, list[tuple[float, list[float]]]] = {"echo": [], "summary": []}
+        cpu: dict[str, list[tuple[float, float]]] = {"echo": [], "summary": []}
+        servers = {"echo": psutil.Process(procs[0].pid), "summary": psutil.Process(procs[1].pid)}
+
+        async def measured(kind: str, fn: Callable[[], Awaitable[bytes]]) -> None:
+            s0, c0 = sum(servers[kind].cpu_times()[:2]), time.process_time()
+            rps, lat = await _load(fn, args.concurrency, args.seconds)
+            s1, c1 = sum(servers[kind].cpu_times()[:2]), time.process_time()
+            results[kind].append((rps, lat))
+            cpu[kind].append(((s1 - s0) / len(lat), (c1 - c0) / len(lat)))
+
+        for _ in range(args.rounds):
+            await measured("echo", call_echo)
+            await measured("summary", call_summary)
+    best = {k: max(v, key=lambda r: r[0]) for k, v in results.items()}
+    if args.what_if:
+        print(f"WHAT-IF RUN ({args.what_if}): a patched server, not the shipped one")
+    print(f"summary response: {len(first):,} bytes; {args.concurrency} concurrent callers; "
+          f"best of {args.rounds} rounds of {args.seconds:.0f}s; cpus: {os.cpu_count()}")
+    for k in ("echo", "summary"):
+        rps, lat = best[k]
+        label = "bare grpc.aio echo" if k == "echo" else "GetPortfolioSummary"
+        print(f"{label + ':':22s} {rps:9.0f} req/s   p50 {_pct(lat, 0.50):6.2f} ms   p99 {_pct(lat, 0.99):6.2f} ms")
+    ratio = best["summary"][0] / best["echo"][0]
+    per = {k: (min(c[0] for c in v), min(c[1] for c in v)) for k, v in cpu.items()}
+    print(f"CPU per request (best round): server echo {per['echo'][0] * 1e6:.0f} us, "
+          f"server summary {per['summary'][0] * 1e6:.0f} us (ratio {per['echo'][0] / per['summary'][0]:.2f}); "
+          f"client {per['echo'][1] * 1e6:.0f} / {per['summary'][1] * 1e6:.0f} us")
+    print(f"uncached summary (after RecordPrices of a held symbol): p50 {statistics.median(cold) * 1e3:.1f} ms, "
+          f"max {max(cold) * 1e3:.1f} ms over {len(cold)}")
+    print(f"ratio summary/echo throughput: {ratio:.2f} ({'meets' if ratio >= GOAL else 'below'} goal >= {GOAL})")
+    print(f"p50 latency ratio (echo/summary): {_pct(best['echo'][1], .5) / _pct(best['summary'][1], .5):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--positions", type=int, default=50)
+    parser.add_argument("--days", type=int, default=504, help="trading days of daily closes (2 years = 504)")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold", type=int, default=10, help="uncached summaries to time")
+    parser.add_argument("--what-if", default="", help="experiment: token-cache,no-tracing (see the docstring)")
+    parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_server:
+        asyncio.run(_echo_server(args.echo_server))
+        return
+
+    admin = os.environ.get("DATABASE_URL")
+    with tempfile.TemporaryDirectory(prefix="stack-cfo-bench-") as tmp:
+        handle = None
+        if not admin:
+            from stack_cfo.store.embedded import start_embedded
+
+            admin, handle = start_embedded(tmp)
+        name = f"stackcfo_bench_{os.getpid()}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        dsn = make_conninfo(admin, dbname=name)
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            asyncio.run(Migrator(dsn).up())
+            procs, echo_port, app_port = _start_servers(args, dsn, tmp)
+            asyncio.run(_run(args, dsn, procs, echo_port, app_port))
+        finally:
+            _stop(procs)
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            if handle is not None:
+                handle.cleanup()
+
+
+if __name__ == "__main__":
+    main()
