@@ -326,9 +326,15 @@ async def _main(
     await db.open()
     compute = _compute_client(config)
     portfolio = portfolio_factory(db, config) if portfolio_factory is not None else _default_portfolio(db, config)
+    service = getattr(portfolio, "service", None)  # PortfolioFacts wraps a PortfolioService with a change feed
+    if service is not None and hasattr(service, "astart"):
+        await service.astart()
     try:
         await run_scheduler(sconf, stop_event=stop, database=db, portfolio=portfolio, compute=compute)
     finally:
+        if service is not None and hasattr(service, "aclose"):
+            with contextlib.suppress(Exception):
+                await service.aclose()
         if compute is not None:
             closer = getattr(compute, "close", None)
             if closer is not None:

@@ -316,12 +316,17 @@ def render_alert(facts: AlertFacts, *, period: str, key: str, exchange_tz: ZoneI
     local: datetime = facts.at.astimezone(exchange_tz)
     when = f"{local:%H:%M} New York time" if exchange_tz is NEW_YORK else f"{local:%H:%M %Z}"
     headline = f"Your portfolio is {direction} {pct(abs(facts.move), signed=False)} today"
-    unusual = (
-        f"That is a {abs(facts.sigma):.1f}-standard-deviation move for your portfolio "
-        f"(your alert threshold is {facts.threshold_sigma:.1f})."
-    )
+    if facts.sigma is not None:
+        unusual = (
+            f"That is a {abs(facts.sigma):.1f}-standard-deviation move for your portfolio "
+            f"(your alert threshold is {facts.threshold_sigma:.1f})."
+        )
+        sigma_tag = f" ({abs(facts.sigma):.1f}σ)"
+    else:
+        unusual = "Your portfolio's history is too short to say how unusual this move is."
+        sigma_tag = ""
     drivers = [_mover_line(m, cur) for m in facts.drivers]
-    subject = f"Unusual move: portfolio {pct(facts.move)} ({abs(facts.sigma):.1f}σ)"
+    subject = f"Unusual move: portfolio {pct(facts.move)}{sigma_tag}"
     text = [
         f"{headline} ({money(facts.change, cur, signed=True)}), as of {when}.",
         unusual,
@@ -337,13 +342,18 @@ def render_alert(facts: AlertFacts, *, period: str, key: str, exchange_tz: ZoneI
         "<h3>What drove it</h3>",
         _ul([html.escape(x) for x in drivers]) or "<p>No single position stood out.</p>",
     ]
-    body = f"{pct(facts.move)} ({money(facts.change, cur, signed=True)}), {abs(facts.sigma):.1f}σ"
+    body = f"{pct(facts.move)} ({money(facts.change, cur, signed=True)}){sigma_tag.replace(' (', ', ').rstrip(')')}"
     if drivers:
         body += f" · led by {drivers[0]}"
     push = PushContent(
         title=f"Portfolio {direction} {pct(abs(facts.move), signed=False)}",
         body=_truncate(body, PUSH_BODY_MAX),
-        data=_push_data(kind, period, key, {"sigma": f"{facts.sigma:.2f}", "move": f"{facts.move:.6f}"}),
+        data=_push_data(
+            kind,
+            period,
+            key,
+            {"sigma": f"{facts.sigma:.2f}" if facts.sigma is not None else "", "move": f"{facts.move:.6f}"},
+        ),
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )

@@ -96,8 +96,9 @@ class AlertFacts:
     change: Decimal
     move: float
     """Move since the previous close, as a fraction."""
-    sigma: float
-    """The move in standard deviations of the portfolio's own daily volatility."""
+    sigma: float | None
+    """The move in standard deviations of the portfolio's own daily volatility; ``None`` when the
+    history is too short to know (the alert then fired on the percentage threshold)."""
     threshold_sigma: float
     drivers: tuple[Mover, ...]
     history: tuple[ValuePoint, ...] = ()
@@ -156,7 +157,8 @@ class StaticPortfolioReader:
         facts = self.alerts.get(user_id)
         if facts is None:
             return None
-        if abs(facts.move) * 100 < threshold_percent and abs(facts.sigma) < threshold_sigma:
+        sigma = abs(facts.sigma) if facts.sigma is not None else 0.0
+        if abs(facts.move) * 100 < threshold_percent and sigma < threshold_sigma:
             return None
         return facts
 

@@ -142,3 +142,14 @@ def test_alert_explains_sigma_and_drivers_in_new_york_time() -> None:
     assert "2.8-standard-deviation move" in r.email.text
     assert "NVDA -8.10% (-$2,400.00)" in r.email.text
     assert r.push.title == "Portfolio down 3.20%" and r.push.data["sigma"] == "-2.84"
+
+
+def test_alert_without_enough_history_for_sigma_still_explains_itself() -> None:
+    facts = AlertFacts(
+        at=datetime(2026, 3, 9, 15, 0, tzinfo=UTC), currency="USD", value=Decimal("96800"),
+        change=Decimal("-3200"), move=-0.032, sigma=None, threshold_sigma=2.0, drivers=(),
+    )  # fmt: skip
+    r = render_alert(facts, period="XNYS-2026-03-09T11", key="k")
+    assert r.email.subject == "Unusual move: portfolio -3.20%"
+    assert "too short to say how unusual" in r.email.text and "No single position stood out." in r.email.text
+    assert r.push.body == "-3.20% (-$3,200.00)" and r.push.data["sigma"] == ""

@@ -1,0 +1,188 @@
+"""The notifications' :class:`~stack_cfo.core.notifications.ports.PortfolioReader` over the
+portfolio domain service (``PortfolioService``: the same summaries, history and alert rule the
+API serves), so a digest never disagrees with what the app shows.
+
+- digest: the summary at the close of the reported day (or now, if earlier), one month of
+  daily values for the chart, the portfolio core's own sentences as the narrative;
+- weekly: the summary at the end of the week against the one at its start (volatility,
+  diversification score), the week's movers and the core's insights;
+- alert: :func:`stack_cfo.core.portfolio.evaluate_alert` with the user's thresholds on the
+  move since the previous close, volatility from the last 90 daily TWR returns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.errors import NotFound
+from stack_cfo.core.notifications.ports import (
+    AlertFacts,
+    DigestFacts,
+    Holding,
+    Mover,
+    ValuePoint,
+    WeeklyFacts,
+)
+from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
+from stack_cfo.core.portfolio.history import DateRange
+from stack_cfo.core.portfolio.models import HistoryPoint
+from stack_cfo.core.portfolio.narrative import narrative_sentences
+
+if TYPE_CHECKING:
+    from stack_cfo.config import Config
+    from stack_cfo.core.portfolio.models import PortfolioSummary
+    from stack_cfo.core.portfolio_service import PortfolioService, SummaryView
+    from stack_cfo.store.db import Database
+
+log = logging.getLogger(__name__)
+
+NEW_YORK = ZoneInfo("America/New_York")
+CLOSE = time(16, 0)
+CHART_DAYS = 30
+VOL_DAYS = 140  # calendar days covering the 90 trading days the alert rule looks at
+
+
+def _close_of(day: date) -> datetime:
+    return datetime.combine(day, CLOSE, NEW_YORK).astimezone(UTC)
+
+
+class PortfolioFacts:
+    def __init__(self, service: PortfolioService, *, clock: Clock | None = None) -> None:
+        self.service = service
+        self.clock = clock or SystemClock()
+
+    async def _summary(self, user_id: str, as_of: datetime) -> SummaryView | None:
+        try:
+            return await self.service.summary(user_id, min(as_of, self.clock.now()))
+        except NotFound:
+            return None
+
+    async def _history(self, user_id: str, start: date, end: date) -> tuple[HistoryPoint, ...]:
+        try:
+            view = await self.service.history(user_id, DateRange(start, end))
+        except NotFound:
+            return ()
+        return view.history.points
+
+    async def _values(self, user_id: str, start: date, end: date) -> tuple[ValuePoint, ...]:
+        return tuple(ValuePoint(p.date, p.value) for p in await self._history(user_id, start, end))
+
+    async def digest_facts(self, user_id: str, day: date) -> DigestFacts | None:
+        view = await self._summary(user_id, _close_of(day))
+        if view is None or not view.summary.positions:
+            return None
+        s = view.summary
+        holdings = tuple(
+            Holding(p.symbol, w, p.market_value or Decimal(0), p.day_return)
+            for p, w in zip(s.positions, view.position_weights, strict=True)
+        )
+        history = await self._values(user_id, s.market_date - timedelta(days=CHART_DAYS), s.market_date)
+        narrative = " ".join(narrative_sentences(s, max_movers=2, max_insights=1)[:3])
+        return DigestFacts(
+            day=s.market_date,
+            currency=s.base_currency,
+            total_value=s.total_value,
+            change=s.day_change,
+            day_return=s.day_return,
+            holdings=holdings,
+            history=history,
+            narrative=narrative,
+        )
+
+    async def weekly_facts(self, user_id: str, week_start: date, week_end: date) -> WeeklyFacts | None:
+        end_view = await self._summary(user_id, _close_of(week_end))
+        if end_view is None or not end_view.summary.positions:
+            return None
+        start_view = await self._summary(user_id, _close_of(week_start - timedelta(days=1)))
+        s = end_view.summary
+        history = await self._values(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
+        in_week = [p for p in history if p.day < week_start]
+        start_value = in_week[-1].value if in_week else (history[0].value if history else s.total_value)
+        movers = _week_movers(s)
+        prev = start_view.summary if start_view is not None else None
+        return WeeklyFacts(
+            week_start=week_start,
+            week_end=week_end,
+            currency=s.base_currency,
+            start_value=start_value,
+            end_value=s.total_value,
+            change=s.total_value - start_value,
+            week_return=s.week_return,
+            benchmark_symbol=s.benchmark_symbol,
+            benchmark_return=s.benchmark_week_return,
+            top_movers=movers,
+            volatility=s.risk.volatility.value,
+            previous_volatility=prev.risk.volatility.value if prev is not None else None,
+            diversification=end_view.diversification_score.value,
+            previous_diversification=start_view.diversification_score.value if start_view is not None else None,
+            insights=tuple(i.message for i in s.insights[:3]),
+            history=tuple(p for p in history if p.day >= week_start - timedelta(days=7)),
+        )
+
+    async def alert_facts(
+        self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float
+    ) -> AlertFacts | None:
+        view = await self._summary(user_id, at)
+        if view is None or not view.summary.positions:
+            return None
+        s = view.summary
+        points = await self._history(user_id, s.market_date - timedelta(days=VOL_DAYS), s.market_date)
+        returns = _daily_returns(points)
+        history = tuple(ValuePoint(p.date, p.value) for p in points)
+        previous = [p for p in history if p.day < s.market_date]
+        if not previous:
+            return None
+        reference = (_close_of(previous[-1].day), previous[-1].value)
+        decision = evaluate_alert(
+            [reference, (at, s.total_value)],
+            returns,
+            AlertRule(threshold_pct=threshold_percent, threshold_sigma=threshold_sigma, window=AlertWindow.DAY),
+            position_moves={p.symbol: p.day_change for p in s.positions if p.day_change is not None},
+        )
+        if not decision.fires or decision.move_pct is None:
+            return None
+        day_returns = {p.symbol: p.day_return for p in s.positions}
+        drivers = tuple(Mover(d.symbol, day_returns.get(d.symbol), d.change) for d in decision.drivers)
+        return AlertFacts(
+            at=at,
+            currency=s.base_currency,
+            value=s.total_value,
+            change=s.total_value - previous[-1].value,
+            move=decision.move_pct / 100,
+            sigma=decision.sigma,
+            threshold_sigma=threshold_sigma,
+            drivers=drivers,
+            history=history[-CHART_DAYS:],
+        )
+
+
+def _week_movers(s: PortfolioSummary, limit: int = 3) -> tuple[Mover, ...]:
+    out = []
+    for p in s.positions:
+        if p.week_return is None or p.market_value is None or p.week_return <= -1:
+            continue
+        contribution = p.market_value - p.market_value / Decimal(str(1 + p.week_return))
+        out.append(Mover(p.symbol, p.week_return, contribution.quantize(Decimal("0.01"))))
+    out.sort(key=lambda m: (-abs(m.contribution), m.symbol))
+    return tuple(out[:limit])
+
+
+def _daily_returns(points: tuple[HistoryPoint, ...]) -> list[float]:
+    """Daily time-weighted returns from the cumulative TWR (deposits and withdrawals removed)."""
+    return [(1 + cur.cumulative_twr) / (1 + prev.cumulative_twr) - 1 for prev, cur in itertools.pairwise(points)
+            if 1 + prev.cumulative_twr > 0]  # fmt: skip
+
+
+def build_portfolio_reader(db: Database, config: Config) -> PortfolioFacts:
+    """The reader the ``stack-cfo scheduler`` process uses by default (its own PortfolioService)."""
+    from stack_cfo.api.servicers.portfolio import build_portfolio_service
+    from stack_cfo.app import Container
+
+    container = Container(config=config, db=db)
+    return PortfolioFacts(build_portfolio_service(container))
