@@ -537,15 +537,6 @@ def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[A
 UNKNOWN_SECTOR = "Unknown"
 
 
-def contract_diversification_score(effective_positions: float | None, effective_sectors: float | None) -> Metric:
-    """ "stack-cfo diversification score v1" as published in the contract (portfolio.proto)."""
-    if not effective_positions or not effective_sectors:
-        return Metric.absent(UnavailableReason.UNDEFINED)
-    p = min(max((effective_positions - 1.0) / (20.0 - 1.0), 0.0), 1.0)
-    s = min(max((effective_sectors - 1.0) / (6.0 - 1.0), 0.0), 1.0)
-    return Metric.of(round(100.0 * (0.6 * p + 0.4 * s), 1))
-
-
 def _share(part: Decimal | None, total: Decimal) -> float:
     if part is None or total <= 0:
         return 0.0
@@ -592,7 +583,8 @@ def build_view(user_id: str, summary: PortfolioSummary, portfolio: StoredPortfol
         position_weights=tuple(_share(p.market_value, total) for p in summary.positions),
         basket_weights=tuple(_share(g.market_value, total) for g in summary.baskets),
         sector_weights=tuple(_share(g.market_value, total) for g in summary.sectors),
-        diversification_score=contract_diversification_score(d.effective_positions, d.effective_sectors),
+        diversification_score=Metric.of(d.score) if d.score is not None
+        else Metric.absent(UnavailableReason.UNDEFINED),
         calmar_no_drawdown=(
             not summary.risk.calmar.available and mdd is not None and mdd >= 0.0 and summary.risk.cagr.available
         ),

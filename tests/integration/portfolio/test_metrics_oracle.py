@@ -131,7 +131,7 @@ async def test_risk_metrics_match_empyrical_through_the_rpc(db_dsn: str, data_di
 
 
 async def test_short_history_hides_annualised_figures_with_a_reason(db_dsn: str, data_dir: Path) -> None:
-    """Default minimum history (20 returns): a 3-day series has drawdown and VaR, no Sharpe."""
+    """With the default minimum history a 3-day series has drawdown and VaR, but no Sharpe."""
     days = trading_days(date(2024, 3, 4), 4)
     clock = FrozenClock(evening(days[0]))
     user = new_user()

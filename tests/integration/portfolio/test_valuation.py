@@ -160,6 +160,22 @@ async def test_position_arithmetic_is_exact(db_dsn: str, data_dir: Path) -> None
         assert by["ABC"].unrealized_pnl_percent == pytest.approx(float(D("0.012") / D("99.999") * 100), rel=1e-12)
         assert sum(p.weight for p in s.positions) == pytest.approx(float(positions_value / total), rel=1e-12)
 
+        # Diversification over invested value, with the score formula published in the contract.
+        w = {k: v / positions_value for k, v in
+             {"XYZ": D("1000.5075"), "ABC": D("100.011"), "NOC": D("70.70")}.items()}
+        hhi = sum(float(x) ** 2 for x in w.values())
+        tech = float(w["XYZ"] + w["ABC"])
+        sector_hhi = tech**2 + float(w["NOC"]) ** 2
+        div = s.diversification
+        assert div.position_count == 3 and div.largest_symbol == "XYZ" and div.top5_weight == pytest.approx(1.0)
+        assert div.position_hhi == pytest.approx(hhi, rel=1e-12)
+        assert div.effective_positions == pytest.approx(1 / hhi, rel=1e-12)
+        assert [(x.sector, round(x.weight, 12)) for x in div.sector_weights] == [
+            ("Information Technology", round(tech, 12)), ("Unknown", round(float(w["NOC"]), 12))]
+        p_part = min(max((1 / hhi - 1) / 19, 0), 1)
+        s_part = min(max((1 / sector_hhi - 1) / 5, 0), 1)
+        assert div.score.value == pytest.approx(round(100 * (0.6 * p_part + 0.4 * s_part), 1))
+
         (basket,) = s.baskets
         assert (basket.key, list(basket.symbols), basket.market_value) == ("tech basket", ["XYZ", "ABC"], "1100.5185")
         assert (basket.cost_basis, basket.unrealized_pnl_amount, basket.day_change_amount) == (
