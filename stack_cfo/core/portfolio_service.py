@@ -27,7 +27,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -916,10 +916,11 @@ class _Inputs:
 
 @dataclass
 class _Stats:
+    """Counters since start (exported as Prometheus metrics by the API layer)."""
+
     summary_hits: int = 0
     summary_misses: int = 0
     computations: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 class PortfolioService:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from prometheus_client import REGISTRY
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import Metric as PromMetric
+from prometheus_client.registry import Collector
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.api.auth import Principal, current_principal, require_service
@@ -135,8 +139,41 @@ def build_portfolio_service(container: Container) -> PortfolioService:
     )
 
 
+class _PortfolioCollector(Collector):
+    """The portfolio service's counters and gauges, read at scrape time (bounded labels only)."""
+
+    def __init__(self, service: PortfolioService) -> None:
+        self._service = service
+
+    def collect(self) -> Iterator[PromMetric]:
+        s = self._service
+        yield CounterMetricFamily("stack_cfo_portfolio_summary_cache_hits", "Summaries served from the cache.",
+                                  value=s.stats.summary_hits)
+        yield CounterMetricFamily("stack_cfo_portfolio_summary_cache_misses", "Summaries not in the cache.",
+                                  value=s.stats.summary_misses)
+        yield CounterMetricFamily("stack_cfo_portfolio_summary_computations", "Summaries computed.",
+                                  value=s.stats.computations)
+        yield GaugeMetricFamily("stack_cfo_portfolio_watchers", "Open WatchPortfolio streams.", value=len(s.hub))
+        yield GaugeMetricFamily("stack_cfo_portfolio_change_feed_connected",
+                                "1 while the LISTEN connection for price and holdings changes is up.",
+                                value=1 if s.notifications_live else 0)
+
+
+_collector: _PortfolioCollector | None = None
+
+
+def _register_metrics(service: PortfolioService) -> None:
+    global _collector
+    if _collector is not None:
+        REGISTRY.unregister(_collector)
+    _collector = _PortfolioCollector(service)
+    REGISTRY.register(_collector)
+
+
 def build_PortfolioSummaryService(container: Container) -> PortfolioServicer:
-    return PortfolioServicer(container.service("portfolio", build_portfolio_service))
+    service = container.service("portfolio", build_portfolio_service)
+    _register_metrics(service)
+    return PortfolioServicer(service)
 
 
 # ---------------------------------------------------------------------------------------------

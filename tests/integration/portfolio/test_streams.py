@@ -15,6 +15,7 @@ from typing import Any
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
@@ -224,6 +225,8 @@ async def test_watch_updates_on_held_prices_and_holdings_only(db_dsn: str, data_
         assert list(upd.changed_symbols) == ["ZZZ"] and Decimal(upd.summary.total_value) == 1610
 
         assert len(service.hub) == 1
+        assert REGISTRY.get_sample_value("stack_cfo_portfolio_watchers") == 1
+        assert REGISTRY.get_sample_value("stack_cfo_portfolio_change_feed_connected") == 1
         await w.close()
         await _wait_for(lambda: len(service.hub) == 0)
         assert w.error is None or w.error.code() == grpc.StatusCode.CANCELLED
