@@ -51,7 +51,6 @@ from stack_cfo.core.chat.ports import NoPortfolio, PortfolioContextSource
 from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound
-from stack_cfo.store.archive_pg import PgArchiveStore
 from stack_cfo.store.chat_repo import ChatRepository
 from stack_cfo.store.idempotency import validate_request_id
 
@@ -84,8 +83,10 @@ def _portfolio_context(container: Container) -> PortfolioContextSource:
 
 
 def build_archive_store(container: Container) -> ArchiveStore:
-    """Default archive backend: the PostgreSQL table (0G Storage and encryption wrap or replace it)."""
-    return PgArchiveStore(container.db)
+    """The process's archive store (``archive_wiring``: sealed per user, PostgreSQL or 0G Storage)."""
+    from stack_cfo.archive_wiring import shared_archive
+
+    return shared_archive(container)
 
 
 def build_chat_manager(container: Container) -> ChatManager:
@@ -107,7 +108,7 @@ def build_chat_manager(container: Container) -> ChatManager:
         ChatRepository(container.db),
         compute,
         _portfolio_context(container),
-        lambda: container.service("archive", build_archive_store),
+        lambda: build_archive_store(container),
         container.clock,
         settings,
     )

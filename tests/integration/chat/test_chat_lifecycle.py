@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from psycopg.rows import dict_row
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2
+from stack_cfo.core.chat.transcript import parse_transcript
 from stack_cfo.core.clock import FrozenClock
 from tests.integration.chat.conftest import chat_server, error_info, events, new_user, rid
 from tests.standins.chain_rpc import ChainStandIn
@@ -161,11 +162,14 @@ async def test_archive_then_the_session_is_read_only(
             row = conn.execute("SELECT * FROM archive_objects WHERE address = %s", (archived.archive_address,)
                                ).fetchone()
         assert row is not None and str(row["owner"]) == user and row["namespace"] == "chat-sessions/"
-        blob = bytes(row["content"])
-        assert "pg:" + hashlib.sha256(blob).hexdigest() == archived.archive_address
-        doc = json.loads(blob)
-        assert doc["name"] == s.name and [m["content"] for m in doc["messages"]] == [
-            "Keep this for my records", DEFAULT_TEXT]
+        sealed = bytes(row["content"])
+        assert "pg:" + hashlib.sha256(sealed).hexdigest() == archived.archive_address
+        assert b"Keep this for my records" not in sealed  # encrypted under the user's data key
+        plain = await chat.srv.container.extras["archive"].get(archived.archive_address, owner=user)
+        transcript = parse_transcript(plain)
+        assert transcript.session.id == s.name.rsplit("/", 1)[1] and transcript.session.user_id == user
+        assert [m.content for m in transcript.messages] == ["Keep this for my records", DEFAULT_TEXT]
+        assert json.loads(plain)["name"] == s.name
 
         # A deleted session cannot be archived; the archive span is a child of the request.
         d = await chat.create(user, "Deleted")
