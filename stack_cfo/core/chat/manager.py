@@ -2,13 +2,16 @@
 
 A turn of :meth:`ChatManager.send_message`, in order::
 
-    validate content -> load session -> replay if the request_id is known -> budget check
-    -> take the turn lock (in-process queue + the session's lease row; no DB transaction
-       and no connection is held while the AI answers)
-    -> refresh a stale context -> store the user message           => Accepted
-    -> summarise older turns if due -> build the prompt -> stream   => Delta*
-    -> store the answer (partial and marked incomplete if it broke)  => Completed
-    -> release the lock
+    validate content -> one read: the session, today's tokens, the request_id's earlier turn
+    -> replay if that turn was answered -> status and budget checks
+    -> the in-process queue of the session -> refresh a stale context
+    -> one transaction: take the session's lease row, store the user message  => Accepted
+       (no DB transaction and no pooled connection is held while the AI answers; a
+       background task renews the lease)
+    -> summarise older turns if overdue -> build the prompt -> stream         => Delta*
+    -> one transaction: store the answer (partial and marked incomplete if it broke),
+       count its tokens, release the lease                                    => Completed
+    -> leave the queue; fold older turns into the summary in the background if due
 
 A client that goes away cancels the provider request; what arrived is stored, shielded from
 the cancellation, before the lock is released.
@@ -581,7 +584,8 @@ class ChatManager:
             partial = _partial(stream, parts, session)
             await self._finish(
                 self._store_cancelled(
-                    stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed, lease
+                    stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed, lease,
+                    started,
                 )
             )
             raise
@@ -643,7 +647,8 @@ class ChatManager:
             created_at=self._clock.now(),
             prompt_tokens=max(0, result.prompt_tokens),
             completion_tokens=max(0, result.completion_tokens),
-            fee_neuron=result.fee_neuron if result.fee_neuron or not result.offline else 0,
+            # Offline text is free; a provider that reported no fee leaves it unknown.
+            fee_neuron=result.fee_neuron or (0 if result.offline else None),
             provider=result.provider,
             model="offline" if result.offline else result.model,
             verification=result.verification.value,
@@ -665,6 +670,7 @@ class ChatManager:
         refreshed: bool,
         compressed: bool,
         lease: Any,
+        started: float,
     ) -> None:
         """The client went away: cancel the provider request, keep what arrived."""
         try:
@@ -684,7 +690,7 @@ class ChatManager:
             session.id, session.user_id, answer, day=usage_day(self._clock.now()),
             recent_window=self.settings.keep_recent_messages, lease=lease,
         )
-        metrics.MESSAGE_DURATION.labels("false").observe(0)
+        metrics.MESSAGE_DURATION.labels("false").observe(time.perf_counter() - started)
         log.info("chat answer cancelled by the client; partial answer stored",
                  extra={"session_id": session.id, "chars": len(partial.text)})
 

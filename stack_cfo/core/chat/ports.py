@@ -96,10 +96,6 @@ class ChatStore(Protocol):
         """Transcript messages with ``seq > after_seq``, oldest first."""
         ...
 
-    async def find_turn(self, session_id: str, request_id: str) -> tuple[ChatMessage, ChatMessage | None] | None:
-        """The user message sent with ``request_id`` and its answer (if stored)."""
-        ...
-
     def lease(
         self, session_id: str, *, wait_until: float | None = None, eager: bool = True
     ) -> AbstractAsyncContextManager[Any]:
@@ -162,8 +158,6 @@ class ChatStore(Protocol):
     async def save_summary(self, summary: Summary, user_id: str, *, day: date) -> Summary:
         """Insert a new summary version (and count its tokens), atomically."""
         ...
-
-    async def daily_tokens(self, user_id: str, day: date) -> int: ...
 
     async def update_context(self, session_id: str, context: PortfolioContext, *, at: datetime) -> ChatSession:
         """Replace the context of an active session (FailedPrecondition otherwise)."""
