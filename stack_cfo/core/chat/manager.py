@@ -70,6 +70,7 @@ from stack_cfo.core.chat.staleness import is_stale
 from stack_cfo.core.chat.transcript import encode_transcript, session_name, transcript_document
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import (
+    Aborted,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -120,12 +121,25 @@ class _SessionLocks:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str, wait_until: float | None = None) -> AsyncIterator[None]:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
+            if wait_until is None:
+                await lock.acquire()
+            else:
+                try:
+                    await asyncio.wait_for(lock.acquire(), max(0.0, wait_until - time.monotonic()))
+                except TimeoutError:
+                    raise Aborted(
+                        "another message on this session is still being answered; retry later",
+                        reason="SESSION_BUSY",
+                        metadata={"session_id": key},
+                    ) from None
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             lock, users = self._locks[key]
             if users <= 1:
@@ -388,9 +402,8 @@ class ChatManager:
         archive = self._archive_store()
         if archive is None:
             raise Unavailable("no archive store is configured", reason="ARCHIVE_STORE_UNAVAILABLE")
-        async with self._locks.hold(session_id), self._store.lease(
-            session_id, wait_until=time.monotonic() + self.settings.lock_wait
-        ):
+        wait_until = time.monotonic() + self.settings.lock_wait
+        async with self._locks.hold(session_id, wait_until), self._store.lease(session_id, wait_until=wait_until):
             session = await self._owned(user_id, session_id)
             if session.status is SessionStatus.ARCHIVED:
                 return session
@@ -452,7 +465,7 @@ class ChatManager:
                 raise not_active(session)
             check_budget(loaded.day_tokens, self.settings.daily_token_budget, now)
             wait_until = deadline if deadline is not None else time.monotonic() + self.settings.lock_wait
-            async with self._locks.hold(session_id), self._store.lease(
+            async with self._locks.hold(session_id, wait_until), self._store.lease(
                 session_id, wait_until=wait_until, eager=False
             ) as lease:
                 turn = self._turn(span, session, clean, lease, request_id=request_id, deadline=deadline)
@@ -482,6 +495,10 @@ class ChatManager:
     ) -> AsyncGenerator[ChatEvent, None]:
         """One turn, under the session's lock."""
         sid, user_id = session.id, session.user_id
+        pending = self._summarizing.get(sid)
+        if pending is not None and not pending.done():
+            # A summary of the previous turns is being written: use it if it is ready soon.
+            await asyncio.wait({pending}, timeout=self.settings.summary_wait)
         now = self._clock.now()
         refreshed: PortfolioContext | None = None
         if is_stale(session.context, now, self.settings.context_staleness):
@@ -707,9 +724,9 @@ class ChatManager:
     def _summarize_soon(self, session: ChatSession, last_seq: int, covered_to: int) -> None:
         """Fold older turns into the summary after this turn, off the answer's path.
 
-        The task queues behind the session's in-process lock, so the next turn on this process
-        waits for it (and uses it); a turn on another replica does not wait and uses the
-        previous summary. Two writers of one version cannot both win (unique version).
+        The next turn on this process waits for it at most ``summary_wait`` seconds, then goes
+        on with the previous summary (as a turn on another replica does). Two writers of one
+        version cannot both win (the version is unique); the loser changes nothing.
         """
         keep = effective_keep(self.settings.keep_recent_messages, session.summarize_interval)
         uncovered = last_seq - covered_to
@@ -723,20 +740,17 @@ class ChatManager:
 
     async def _summarize_later(self, session: ChatSession) -> None:
         try:
-            async with self._locks.hold(session.id):
-                previous = await self._store.latest_summary(session.id)
-                uncovered = await self._store.messages(
-                    session.id, after_seq=previous.to_seq if previous is not None else 0
-                )
-                plan = plan_after_turn(
-                    uncovered=uncovered,
-                    previous=previous,
-                    interval=session.summarize_interval,
-                    keep_recent=self.settings.keep_recent_messages,
-                    step=self.settings.summary_step,
-                )
-                if plan is not None:
-                    await self._summarize(session, plan, None)
+            previous = await self._store.latest_summary(session.id)
+            uncovered = await self._store.messages(session.id, after_seq=previous.to_seq if previous is not None else 0)
+            plan = plan_after_turn(
+                uncovered=uncovered,
+                previous=previous,
+                interval=session.summarize_interval,
+                keep_recent=self.settings.keep_recent_messages,
+                step=self.settings.summary_step,
+            )
+            if plan is not None:
+                await self._summarize(session, plan, None)
         except Exception as exc:
             self._error("summarize", exc)
             log.warning("background summary failed", extra={"session_id": session.id, "error": type(exc).__name__})

@@ -38,6 +38,9 @@ class ChatSettings:
     """Completion limit per answer; ``None`` = the compute client's default."""
     summary_timeout: float = 30.0
     """Seconds a summary may take before the deterministic writer's summary is used."""
+    summary_wait: float = 2.0
+    """Seconds a message waits for the background summary of the previous turns, if one is being
+    written, before answering with the previous summary."""
     lock_wait: float = 120.0
     """Seconds a message waits for an earlier turn on the same session (without a deadline)."""
     known_providers: frozenset[str] = field(default_factory=frozenset)
@@ -75,6 +78,7 @@ class ChatSettings:
             prompt_budget_tokens=int(raw.get("prompt_budget_tokens") or 16_000),
             max_answer_tokens=int(max_answer) if max_answer else None,
             summary_timeout=float(raw.get("summary_timeout") or 30.0),
+            summary_wait=float(raw.get("summary_wait", 2.0) or 0.0),
             lock_wait=float(raw.get("lock_wait") or 120.0),
             known_providers=frozenset({default_provider, "router", "offline", *known_providers}),
         )

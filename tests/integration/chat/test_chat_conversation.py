@@ -25,7 +25,7 @@ def _summaries(dsn: str, session_name: str) -> list[dict[str, object]]:
     sid = session_name.rsplit("/", 1)[1]
     with psycopg.connect(dsn, row_factory=dict_row) as conn:
         return conn.execute(
-            "SELECT version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, id "
+            "SELECT version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, id, offline "
             "FROM chat_summaries WHERE session_id = %s ORDER BY version",
             (sid,),
         ).fetchall()
@@ -177,3 +177,27 @@ async def test_hostile_text_never_reaches_the_system_role(
         # The stored transcript keeps the user's words as they were (control characters aside).
         got = await chat.get(user, s.name)
         assert got.messages[0].content == hostile and got.messages[0].role == chat_pb2.CHAT_ROLE_USER
+
+
+async def test_the_offline_writer_summarises_when_the_provider_cannot(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        s = await chat.create(user, summarize_interval=4)
+        events(await chat.send(user, s.name, "My goal is retiring at 55 with low risk."))
+        provider.enqueue(Reply.ok(), Reply.error(503), Reply.error(503))  # the answer, then the summary fails
+        events(await chat.send(user, s.name, "Is my tech exposure too high?"))
+        provider.default_reply = Reply.ok()
+        events(await chat.send(user, s.name, "What would you watch next week?"))
+
+        (row,) = _summaries(db_dsn, s.name)
+        assert (row["from_seq"], row["to_seq"]) == (1, 2) and row["offline"] is True
+        assert "summarised without AI" in str(row["content"])
+        assert "retiring at 55" in str(row["content"])
+        prompt = chat_requests(provider)[-1]
+        assert prompt[2]["role"] == "assistant" and "retiring at 55" in prompt[2]["content"]
+        assert [m["content"] for m in prompt[3:]] == [
+            "Is my tech exposure too high?", DEFAULT_TEXT, "What would you watch next week?"]
+        got = await chat.get(user, s.name)
+        assert got.message_count == 6 and got.messages[0].content == "My goal is retiring at 55 with low risk."
