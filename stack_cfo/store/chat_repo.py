@@ -14,10 +14,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
@@ -39,6 +39,7 @@ from stack_cfo.store.queries import load_queries
 from stack_cfo.store.users import ensure_user
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Q = load_queries("chat")
 
@@ -343,7 +344,11 @@ class ChatRepository:
         delay = 0.005
         while True:
             try:
-                return await self._begin_turn(session_id, message, context, recent_window, lease if take else None)
+                # One attempt is one short transaction: a caller cancelled meanwhile waits for
+                # it, so a lease it committed always has a holder that will release it.
+                return await _run_to_end(
+                    self._begin_turn(session_id, message, context, recent_window, lease if take else None)
+                )
             except _Busy:
                 assert lease is not None
                 delay = await self._wait(lease, delay)
@@ -617,6 +622,22 @@ class _Replay(Exception):
 
     def __init__(self, start: TurnStart) -> None:
         self.start = start
+
+
+async def _run_to_end(aw: Awaitable[T]) -> T:
+    """Await ``aw`` to its end even if the caller is cancelled meanwhile, then re-raise that."""
+    task = asyncio.ensure_future(aw)
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            interrupted = True
+    if interrupted:
+        raise asyncio.CancelledError
+    return task.result()
 
 
 def _turn(rows: Sequence[Mapping[str, Any]]) -> tuple[ChatMessage, ChatMessage | None] | None:

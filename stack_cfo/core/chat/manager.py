@@ -183,6 +183,8 @@ class ChatManager:
         return provider if provider in self.settings.known_providers else "other"
 
     def _error(self, operation: str, exc: BaseException) -> None:
+        if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            return  # the caller went away: not an error of ours
         code = exc.reason if isinstance(exc, StackCfoError) else "INTERNAL"
         metrics.ERRORS.labels(operation, code).inc()
 
