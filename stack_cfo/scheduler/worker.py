@@ -7,8 +7,10 @@
   ``concurrency_limit`` notifications can have been accepted by a provider without being
   marked sent: that is the documented duplicate window (collapse ids and Message-ID make
   such a duplicate recognisable or replace it on the device).
-- Every write-back is fenced (``WHERE locked_by = me AND status = 'sending'``): a worker whose
-  claim was reaped cannot overwrite the row's newer state.
+- Every write-back is fenced (``WHERE locked_by = me AND attempts = <claimed attempt> AND
+  status = 'sending'``): a worker whose claim was reaped cannot overwrite the row's newer
+  state, even when the same replica claimed the row again. A row is not started (nor sent)
+  when less than a fifth of its lease is left; the lease must exceed the channel timeouts.
 - On stop: no new claims, in-flight sends finish (bounded by ``shutdown_grace``), rows
   claimed but not started are released with their attempt given back.
 """
@@ -27,7 +29,7 @@ from datetime import datetime, timedelta
 from opentelemetry import trace
 
 from stack_cfo.core.clock import Clock
-from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.errors import StackCfoError, Unavailable
 from stack_cfo.core.notifications.content import Rendered
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import Action, NotificationPreferences, decide
@@ -229,15 +231,19 @@ class DeliveryWorker:
         batch: Sequence[ClaimedRow],
     ) -> RowOutcome | None:
         async with self._sem:
-            if self._stopping:
+            if self._stopping or not self._lease_ok(mono):
+                # stopping, or the row waited so long that its claim may already have been
+                # reaped and handed out again: never send on a claim we may no longer hold
+                if not self._stopping:
+                    log.warning("claim too old to start; giving the row back", extra={"key": row.key})
                 with contextlib.suppress(StackCfoError):
-                    await self.repo.release(self.worker_id, [row.id], now=self._mark_now())
+                    await self.repo.release_row(row, self.worker_id, now=self._mark_now())
                 return None
             if self.metrics:
                 self.metrics.in_flight.inc()
             try:
                 now = self.clock.now() if self.clock is not None else self._db_time(batch, mono)
-                return await self._process(row, prefs.get(row.user_id), devices, now)
+                return await self._process(row, prefs.get(row.user_id), devices, now, mono)
             except StackCfoError as exc:  # the database went away mid-row: the reaper returns it
                 log.warning("write-back failed; the claim will expire", extra={"row": row.id, "error": exc.reason})
                 return None
@@ -278,12 +284,17 @@ class DeliveryWorker:
         if status is not OutboxStatus.SENT:
             self.metrics.notifications_outcome.labels(job, status.value, reason.value if reason else "").inc()
 
+    def _lease_ok(self, claimed_mono: float) -> bool:
+        """Is at least a fifth of the claim's lease left (by this process's clock)?"""
+        return time.monotonic() - claimed_mono < 0.8 * self.config.lease.total_seconds()
+
     async def _process(
         self,
         row: ClaimedRow,
         prefs: NotificationPreferences | None,
         devices: Mapping[int, PushDevice],
         now: datetime,
+        claimed_mono: float,
     ) -> RowOutcome | None:
         with tracer.start_as_current_span(PROCESS_SPANS[row.kind]) as span:
             span.set_attribute("user_id", row.user_id)
@@ -321,6 +332,12 @@ class DeliveryWorker:
                 target = prefs.email_address
             try:
                 rendered = await self.content.render(row.kind, row.user_id, row.period, row.key, prefs, now)
+            except Unavailable as exc:
+                # our own dependency (database, portfolio store) is down: not the notification's
+                # fault, so no attempt is spent; if even the release fails, the reaper returns it
+                log.warning("content unavailable; giving the row back", extra={"key": row.key, "error": exc.reason})
+                await self.repo.release_row(row, self.worker_id, now=self._mark_now())
+                return None
             except Exception as exc:
                 log.exception("rendering failed", extra={"key": row.key})
                 return await self._retry(
@@ -338,6 +355,10 @@ class DeliveryWorker:
                 device_token=device.token if device else "",
                 device_platform=device.platform.value if device else "",
             )
+            if not self._lease_ok(claimed_mono):  # rendering took most of the lease
+                log.warning("claim expired while rendering; giving the row back", extra={"key": row.key})
+                await self.repo.release_row(row, self.worker_id, now=self._mark_now())
+                return None
             with tracer.start_as_current_span(SEND_SPANS[row.channel]):
                 outcome = await channel.send(delivery)
             return await self._settle(row, now, outcome, rendered, title, target, device)

@@ -404,6 +404,7 @@ class SchedulerRepo:
                     {
                         "id": row.id,
                         "worker": worker,
+                        "attempts": row.attempts,
                         "provider_id": provider_id,
                         "title": title,
                         "target": target,
@@ -432,6 +433,7 @@ class SchedulerRepo:
                     {
                         "id": row.id,
                         "worker": worker,
+                        "attempts": row.attempts,
                         "next_attempt_at": next_attempt_at,
                         "reason": reason.value,
                         "error": error[:1000],
@@ -453,6 +455,7 @@ class SchedulerRepo:
                     {
                         "id": row.id,
                         "worker": worker,
+                        "attempts": row.attempts,
                         "until": until,
                         "deadline": deadline,
                         "reason": Reason.QUIET_HOURS.value,
@@ -482,6 +485,7 @@ class SchedulerRepo:
                     {
                         "id": row.id,
                         "worker": worker,
+                        "attempts": row.attempts,
                         "status": status.value,
                         "reason": reason.value,
                         "error": error[:1000] if error else None,
@@ -493,15 +497,21 @@ class SchedulerRepo:
             ).fetchone()
         return r is not None
 
-    async def release(self, worker: str, ids: Sequence[int] | None = None, *, now: datetime | None = None) -> int:
-        """Give back claimed rows that were not started (graceful shutdown)."""
+    async def release(self, worker: str, *, now: datetime | None = None) -> int:
+        """Give back every row ``worker`` still holds (graceful shutdown)."""
         async with self.db.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    Q.release_claims, {"worker": worker, "ids": list(ids) if ids is not None else None, "now": now}
-                )
-            ).fetchall()
+            rows = await (await conn.execute(Q.release_claims, {"worker": worker, "now": now})).fetchall()
         return len(rows)
+
+    async def release_row(self, row: ClaimedRow, worker: str, *, now: datetime | None = None) -> bool:
+        """Give back one claimed row that was never started (fenced by worker and attempt)."""
+        async with self.db.connection() as conn:
+            r = await (
+                await conn.execute(
+                    Q.release_row, {"id": row.id, "worker": worker, "attempts": row.attempts, "now": now}
+                )
+            ).fetchone()
+        return r is not None
 
     async def reap(self, *, now: datetime | None = None, limit: int = 1000) -> list[tuple[int, OutboxStatus]]:
         """Return rows whose claim expired (their worker died) to ``retry`` (or ``dead``)."""

@@ -199,7 +199,7 @@ SET status = 'sent', sent_at = coalesce(%(now)s::timestamptz, now()), provider_i
     title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, sent_at, scheduled_for, run_id
 
 -- name: mark_retry
@@ -207,7 +207,7 @@ UPDATE notification_outbox
 SET status = 'retry', next_attempt_at = %(next_attempt_at)s, reason = %(reason)s, last_error = %(error)s,
     title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
     locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id
 
 -- name: mark_deferred
@@ -216,7 +216,7 @@ UPDATE notification_outbox
 SET status = 'pending', attempts = greatest(attempts - 1, 0), next_attempt_at = %(until)s,
     deadline = greatest(deadline, %(deadline)s), reason = %(reason)s,
     locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id
 
 -- name: mark_final
@@ -225,18 +225,27 @@ SET status = %(status)s, reason = %(reason)s, last_error = %(error)s,
     title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'sending'
+WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id
 
 -- name: release_claims
--- Graceful shutdown: rows claimed but not started go back, their attempt given back.
+-- Graceful shutdown: every row this worker still holds goes back, its attempt given back.
 UPDATE notification_outbox
 SET status = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END,
     attempts = greatest(attempts - 1, 0),
     next_attempt_at = coalesce(%(now)s::timestamptz, now()),
     locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
 WHERE locked_by = %(worker)s AND status = 'sending'
-  AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))
+RETURNING id
+
+-- name: release_row
+-- One claimed row that was never started goes back (fenced like every write-back).
+UPDATE notification_outbox
+SET status = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END,
+    attempts = greatest(attempts - 1, 0),
+    next_attempt_at = coalesce(%(now)s::timestamptz, now()),
+    locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
+WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id
 
 -- name: reap_expired_claims

@@ -1,0 +1,76 @@
+"""``stack-cfo scheduler`` through the real CLI: starts, heartbeats, stops on SIGTERM with exit 0;
+a bad cron exits 2 naming the key."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from stack_cfo.store.db import Database
+from stack_cfo.store.scheduler_repo import SchedulerRepo
+from tests.support import logcapture
+from tests.support.secrets import SMTP_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow
+
+
+def _env(db_dsn: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEDULER_", "NOTIFICATION_", "SMTP_", "FCM_"))}
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": db_dsn,
+            "SCHEDULER_METRICS_LISTEN": "127.0.0.1:0",
+            "SCHEDULER_REPLICA_ID": "cli-replica",
+            "SCHEDULER_HEARTBEAT_INTERVAL": "1s",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": "1",
+            "SMTP_STARTTLS": "false",
+            "SMTP_USERNAME": "mailer",
+            "SMTP_PASSWORD": SMTP_PASSWORD,
+            "STACK_CFO_LOG_LEVEL": "INFO",
+            **extra,
+        }
+    )
+    return env
+
+
+async def test_scheduler_command_runs_until_sigterm(database: Database, db_dsn: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "stack_cfo.cli", "scheduler", cwd=ROOT, env=_env(db_dsn),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    repo = SchedulerRepo(database)
+    try:
+        for _ in range(150):
+            beats = await repo.heartbeats()
+            if beats:
+                break
+            await asyncio.sleep(0.1)
+        assert [b.replica_id for b in beats] == ["cli-replica"] and beats[0].stopped_at is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        logcapture.record_output("stack-cfo scheduler", out + err)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    [beat] = await repo.heartbeats()
+    assert beat.stopped_at is not None
+    assert SMTP_PASSWORD.encode() not in out + err
+
+
+async def test_invalid_cron_exits_2_naming_the_key(db_dsn: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "stack_cfo.cli", "scheduler", cwd=ROOT,
+        env=_env(db_dsn, SCHEDULER_WEEKLY_SUMMARY_TIME="0 7 * * funday"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    logcapture.record_output("stack-cfo scheduler (bad cron)", out + err)
+    assert proc.returncode == 2
+    assert b"SCHEDULER_WEEKLY_SUMMARY_TIME" in err

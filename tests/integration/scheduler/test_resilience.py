@@ -1,0 +1,105 @@
+"""Spans named as in the seed, and a database outage in the middle of delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind
+from stack_cfo.core.notifications.schedules import CronSchedule
+from stack_cfo.scheduler.channels.smtp import SmtpChannel
+from stack_cfo.scheduler.planner import Planner
+from stack_cfo.scheduler.process import run_scheduler
+from stack_cfo.store.db import Database
+from stack_cfo.store.scheduler_repo import SchedulerRepo
+from tests.integration.scheduler.conftest import (
+    add_users,
+    make_harness,
+    outbox,
+    smtp_settings,
+    static_portfolio,
+    test_config,
+)
+from tests.standins.smtp import SmtpSink
+from tests.support.tcp_proxy import PgProxy
+
+_EXPORTER = InMemorySpanExporter()
+_provider = trace.get_tracer_provider()
+if hasattr(_provider, "add_span_processor"):
+    _provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+
+
+async def test_spans_follow_the_seed_names(database: Database, smtp_sink: SmtpSink) -> None:
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
+    h = make_harness(database, test_config(), {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+                     start=datetime(2026, 3, 10, 7, tzinfo=UTC))  # fmt: skip
+    await h.step(datetime(2026, 3, 10, 7, tzinfo=UTC))
+    _EXPORTER.clear()
+    await h.step(datetime(2026, 3, 10, 8, tzinfo=UTC))
+    spans = {s.name: s for s in _EXPORTER.get_finished_spans()}
+    for name in (
+        "scheduler.run_daily_digest",
+        "scheduler.run_weekly_summary",
+        "scheduler.check_performance_alerts",
+        "scheduler.process_daily_digest_user",
+        "news_service.get_portfolio_relevant_news",
+        "notification_service.send_email",
+    ):
+        assert name in spans, sorted(spans)
+    process = spans["scheduler.process_daily_digest_user"]
+    assert process.attributes is not None and process.attributes["user_id"] == user
+    send = spans["notification_service.send_email"]
+    assert send.parent is not None and send.parent.span_id == process.context.span_id
+    assert spans["scheduler.run_daily_digest"].attributes["scheduler.planned"] == 1  # type: ignore[index]
+
+
+async def test_database_outage_mid_delivery_loses_nothing(database: Database, smtp_sink: SmtpSink) -> None:
+    users = 120
+    concurrency = 10
+    await add_users(database, users)
+    repo = SchedulerRepo(database)
+    now = await repo.db_now()
+    slot = now - timedelta(minutes=2)
+    await repo.set_planner_state(NotificationKind.DIGEST, epoch=now - timedelta(hours=1))
+    config = test_config(
+        daily_digest=CronSchedule.parse(f"{slot.minute} {slot.hour} * * *"),
+        enable_weekly_summary=False,
+        enable_performance_alerts=False,
+        lease=timedelta(seconds=2),
+        concurrency_limit=concurrency,
+    )
+    await Planner(repo, config).tick()
+    proxy = PgProxy(database.conninfo)
+    await proxy.start()
+    smtp_sink.delay = 0.02
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(
+        run_scheduler(config, stop_event=stop, conninfo=proxy.dsn(), portfolio=static_portfolio(),
+                      channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}, planner_enabled=False)
+    )  # fmt: skip
+    try:
+        await smtp_sink.wait_for(30, timeout=30)
+        proxy.cut()  # the database disappears mid-batch
+        await asyncio.sleep(1.5)
+        proxy.restore()
+        loop = asyncio.get_running_loop()
+        t_restore = loop.time()  # nothing waits out a backoff: the outage was ours, not the messages'
+
+        end = loop.time() + 60
+        while len(await outbox(database, "status = 'sent'")) < users:
+            assert loop.time() < end, Counter(r["status"] for r in await outbox(database))
+            await asyncio.sleep(0.2)
+        assert loop.time() - t_restore < 20
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await proxy.close()
+    counts = smtp_sink.message_ids()
+    assert len(counts) == users
+    duplicates = sum(counts.values()) - users
+    assert duplicates <= concurrency  # only sends whose "sent" write-back the outage swallowed
