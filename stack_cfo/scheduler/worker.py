@@ -305,6 +305,8 @@ class DeliveryWorker:
                 return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED)
             if prefs is None:  # the user was deleted; the row goes with it (cascade)
                 return None
+            if not self.config.enabled_for(row.kind):  # NOTIFICATION_ENABLE_* switched off since planning
+                return await self._final(row, OutboxStatus.SKIPPED, Reason.KIND_DISABLED)
             decision = decide(prefs, row.kind, row.channel, now)
             if decision.action is Action.SKIP:
                 assert decision.reason is not None

@@ -315,3 +315,22 @@ async def test_retries_stop_at_the_deadline_and_after_max_attempts(database: Dat
     second = await h.step(datetime(2026, 3, 10, 8, 1, tzinfo=UTC), plan=False)
     assert {(o.status, o.reason.value if o.reason else None) for o in second} == {(OutboxStatus.DEAD, "max_attempts")}
     assert smtp_sink.received() == []
+
+
+async def test_switching_a_kind_off_stops_planning_and_skips_what_was_planned(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    await add_users(database, 2, prefs={"time_zone": "UTC"})
+    on = test_config(**DIGEST_ONLY)
+    h = make_harness(database, on, {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+                     start=datetime(2026, 3, 10, 7, tzinfo=UTC))  # fmt: skip
+    await h.step(datetime(2026, 3, 10, 7, tzinfo=UTC))
+    h.clock.set(datetime(2026, 3, 10, 8, tzinfo=UTC))
+    await h.planner.tick()  # planned while the kind was on
+    off = replace(on, enable_daily_digest=False)
+    h2 = make_harness(database, off, {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+                      start=datetime(2026, 3, 10, 8, tzinfo=UTC))  # fmt: skip
+    out = await h2.step(datetime(2026, 3, 10, 8, 1, tzinfo=UTC))
+    assert {(o.status, o.reason.value if o.reason else None) for o in out} == {(OutboxStatus.SKIPPED, "kind_disabled")}
+    await h2.step(datetime(2026, 3, 11, 8, 1, tzinfo=UTC))
+    assert len(await outbox(database)) == 2 and smtp_sink.received() == []
