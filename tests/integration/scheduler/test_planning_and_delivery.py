@@ -334,3 +334,26 @@ async def test_switching_a_kind_off_stops_planning_and_skips_what_was_planned(
     assert {(o.status, o.reason.value if o.reason else None) for o in out} == {(OutboxStatus.SKIPPED, "kind_disabled")}
     await h2.step(datetime(2026, 3, 11, 8, 1, tzinfo=UTC))
     assert len(await outbox(database)) == 2 and smtp_sink.received() == []
+
+
+async def test_fcm_503_is_retried_after_its_retry_after_then_delivered(
+    database: Database, fcm: FcmStandIn, tmp_path: Path
+) -> None:
+    [user] = await add_users(database, 1, email=False, prefs={"time_zone": "UTC"})
+    await add_device(database, user, "live-token")
+    fcm.fail_next(503, retry_after="120")
+    settings = FcmSettings(project_id=fcm.project_id, service_account_file=write_fcm_account(fcm, tmp_path),
+                           endpoint=fcm.base_url)  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        h = make_harness(database, test_config(**DIGEST_ONLY), {Channel.PUSH: FcmChannel(settings, session=session)},
+                         start=datetime(2026, 3, 10, 7, tzinfo=UTC))  # fmt: skip
+        await h.step(datetime(2026, 3, 10, 7, tzinfo=UTC))
+        eight = datetime(2026, 3, 10, 8, tzinfo=UTC)
+        [o] = await h.step(eight)
+        assert (o.status, o.reason.value if o.reason else None) == (OutboxStatus.RETRY, "push_unavailable")
+        [row] = await outbox(database)
+        assert row["next_attempt_at"] == eight + timedelta(seconds=120)  # Retry-After beats the shorter backoff
+        assert await h.step(eight + timedelta(seconds=90), plan=False) == []
+        [o] = await h.step(eight + timedelta(seconds=121), plan=False)
+        assert o.status is OutboxStatus.SENT
+    assert [m["token"] for m in fcm.accepted] == ["live-token"] and fcm.send_attempts == 2
