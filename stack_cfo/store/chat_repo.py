@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -31,7 +31,7 @@ from stack_cfo.core.chat.models import (
     SessionStatus,
     Summary,
 )
-from stack_cfo.core.chat.ports import LoadedSession, TurnStart
+from stack_cfo.core.chat.ports import TurnStart
 from stack_cfo.core.errors import Aborted, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from stack_cfo.store.db import Database
 from stack_cfo.store.idempotency import run_idempotent
@@ -314,32 +314,19 @@ class ChatRepository:
             cur = await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
             return _turn(await cur.fetchall())
 
-    async def load(self, session_id: str, *, day: date, request_id: str = "") -> LoadedSession | None:
-        if not _is_uuid(session_id):
-            return None
-        async with self._db.connection() as conn:
-            async with conn.pipeline():
-                cur = await conn.execute(Q.load_for_turn, {"id": session_id, "day": day})
-                turn_cur = (
-                    await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
-                    if request_id
-                    else None
-                )
-            row = await cur.fetchone()
-            turn_rows = await turn_cur.fetchall() if turn_cur is not None else []
-        if row is None:
-            return None
-        return LoadedSession(session=_session(row), day_tokens=int(row["day_tokens"]), turn=_turn(turn_rows))
-
     async def begin_turn(
         self,
         session_id: str,
         message: ChatMessage,
         *,
-        context: PortfolioContext | None,
+        owner: str,
+        day: date,
+        admit: Callable[[ChatSession, int], None],
         recent_window: int,
         lease: TurnLease | None = None,
     ) -> TurnStart:
+        if not _is_uuid(session_id):
+            raise _missing(session_id)
         take = lease is not None and not lease.held
         delay = 0.005
         while True:
@@ -347,7 +334,9 @@ class ChatRepository:
                 # One attempt is one short transaction: a caller cancelled meanwhile waits for
                 # it, so a lease it committed always has a holder that will release it.
                 return await _run_to_end(
-                    self._begin_turn(session_id, message, context, recent_window, lease if take else None)
+                    self._begin_turn(
+                        session_id, message, owner, day, admit, recent_window, lease if take else None
+                    )
                 )
             except _Busy:
                 assert lease is not None
@@ -357,12 +346,14 @@ class ChatRepository:
         self,
         session_id: str,
         message: ChatMessage,
-        context: PortfolioContext | None,
+        owner: str,
+        day: date,
+        admit: Callable[[ChatSession, int], None],
         recent_window: int,
         lease: TurnLease | None,
     ) -> TurnStart:
         # One transaction, pipelined: every statement is sent at once and the checks run on
-        # the results; a failed check raises, which rolls the whole transaction back.
+        # the results before the commit; a failed check raises, which rolls everything back.
         request_id = message.request_id
         try:
             async with self._db.transaction() as conn:
@@ -374,7 +365,7 @@ class ChatRepository:
                         if lease is not None
                         else None
                     )
-                    lock = await conn.execute(Q.lock_session, {"id": session_id})
+                    lock = await conn.execute(Q.lock_for_turn, {"id": session_id, "day": day})
                     ins = await conn.execute(
                         Q.insert_user_message,
                         {
@@ -391,7 +382,7 @@ class ChatRepository:
                             "id": session_id,
                             "tokens": 0,
                             "at": message.created_at,
-                            "context": Jsonb(context.to_json()) if context is not None else None,
+                            "context": None,
                             "window": recent_window,
                         },
                     )
@@ -403,14 +394,9 @@ class ChatRepository:
                         else None
                     )
                 locked = await lock.fetchone()
-                if locked is None:
+                if locked is None or str(locked["user_id"]) != owner:
                     raise _missing(session_id)
-                if took is not None:
-                    got = await took.fetchone()
-                    if got is None or not got["acquired"]:
-                        raise _Busy
-                if SessionStatus(locked["status"]) is not SessionStatus.ACTIVE:
-                    raise _inactive(_session(locked))
+                earlier = _turn(await prior.fetchall()) if prior is not None else None
                 inserted = await ins.fetchone()
                 srow = await upd.fetchone()
                 sum_row = await summ.fetchone()
@@ -422,13 +408,17 @@ class ChatRepository:
                     summary=_summary(sum_row) if sum_row is not None else None,
                     uncovered=uncovered,
                 )
-                if inserted is None:
-                    earlier = _turn(await prior.fetchall()) if prior is not None else None
-                    if earlier is None:  # pragma: no cover - the insert only skips on a used request_id
-                        raise _missing(session_id)
+                if inserted is None and earlier is not None:
                     start = replace(start, message=earlier[0], existing=True, answer=earlier[1])
                     if earlier[1] is not None:
-                        raise _Replay(start)  # answered: change nothing (the lease is not taken)
+                        raise _Replay(start)  # answered: change nothing, take no lease
+                admit(_session(locked), int(locked["day_tokens"]))
+                if took is not None:
+                    got = await took.fetchone()
+                    if got is None or not got["acquired"]:
+                        raise _Busy
+                if inserted is None and earlier is None:
+                    raise _inactive(_session(locked))  # the insert only skips a used request_id or an inactive session
         except _Replay as replay:
             return replay.start
         if lease is not None:

@@ -450,27 +450,11 @@ class ChatManager:
         )
         try:
             clean = validate_content(content, max_chars=self.settings.max_message_chars)
-            now = self._clock.now()
-            with _current(span), tracer.start_as_current_span("chat_session_repo.get"):
-                loaded = await self._store.load(session_id, day=usage_day(now), request_id=request_id)
-            if loaded is None or loaded.session.user_id != user_id:
-                raise session_not_found(user_id, session_id)
-            session = loaded.session
-            if loaded.turn is not None:
-                _same_request(loaded.turn[0], clean, request_id)
-                if loaded.turn[1] is not None:
-                    span.set_attribute("chat.replayed", True)
-                    for event in _replay(loaded.turn[0], loaded.turn[1]):
-                        yield event
-                    return
-            if session.status is not SessionStatus.ACTIVE:
-                raise not_active(session)
-            check_budget(loaded.day_tokens, self.settings.daily_token_budget, now)
             wait_until = deadline if deadline is not None else time.monotonic() + self.settings.lock_wait
             async with self._locks.hold(session_id, wait_until), self._store.lease(
                 session_id, wait_until=wait_until, eager=False
             ) as lease:
-                turn = self._turn(span, session, clean, lease, request_id=request_id, deadline=deadline)
+                turn = self._turn(span, user_id, session_id, clean, lease, request_id=request_id, deadline=deadline)
                 try:
                     async for event in turn:
                         yield event
@@ -488,47 +472,53 @@ class ChatManager:
     async def _turn(
         self,
         span: trace.Span,
-        session: ChatSession,
+        user_id: str,
+        sid: str,
         clean: str,
         lease: Any,
         *,
         request_id: str,
         deadline: float | None,
     ) -> AsyncGenerator[ChatEvent, None]:
-        """One turn, under the session's lock."""
-        sid, user_id = session.id, session.user_id
+        """One turn, in the session's in-process queue."""
         pending = self._summarizing.get(sid)
         if pending is not None and not pending.done():
             # A summary of the previous turns is being written: use it if it is ready soon.
             await asyncio.wait({pending}, timeout=self.settings.summary_wait)
         now = self._clock.now()
-        refreshed: PortfolioContext | None = None
-        if is_stale(session.context, now, self.settings.context_staleness):
-            with _current(span), tracer.start_as_current_span("portfolio_context.refresh"):
-                refreshed = await self._refresh(user_id, session)
+
+        def admit(session: ChatSession, day_tokens: int) -> None:
+            if session.status is not SessionStatus.ACTIVE:
+                raise not_active(session)
+            check_budget(day_tokens, self.settings.daily_token_budget, now)
 
         assistant_id = str(uuid.uuid4())
-        with _current(span), tracer.start_as_current_span("chat_session_repo.update"):
-            start = await self._store.begin_turn(
-                sid,
-                ChatMessage(
-                    id=str(uuid.uuid4()),
-                    session_id=sid,
-                    seq=0,
-                    role=MessageRole.USER,
-                    content=clean,
-                    created_at=now,
-                    request_id=request_id or None,
-                ),
-                context=refreshed,
-                recent_window=self.settings.keep_recent_messages,
-                lease=lease,
-            )
+        with _current(span), tracer.start_as_current_span("chat_session_repo.get"):
+            try:
+                start = await self._store.begin_turn(
+                    sid,
+                    ChatMessage(
+                        id=str(uuid.uuid4()),
+                        session_id=sid,
+                        seq=0,
+                        role=MessageRole.USER,
+                        content=clean,
+                        created_at=now,
+                        request_id=request_id or None,
+                    ),
+                    owner=user_id,
+                    day=usage_day(now),
+                    admit=admit,
+                    recent_window=self.settings.keep_recent_messages,
+                    lease=lease,
+                )
+            except NotFound:
+                raise session_not_found(user_id, sid) from None
         resume = start.existing
         if resume:
-            # The same request_id arrived while we waited for the session.
             _same_request(start.message, clean, request_id)
             if start.answer is not None:
+                span.set_attribute("chat.replayed", True)
                 for event in _replay(start.message, start.answer):
                     yield event
                 return
@@ -543,6 +533,13 @@ class ChatManager:
             metrics.MESSAGES_SENT.inc()
         started = time.perf_counter()
         yield Accepted(user_msg.id, assistant_id, replayed=False)
+
+        refreshed: PortfolioContext | None = None
+        if is_stale(session.context, now, self.settings.context_staleness):
+            with _current(span), tracer.start_as_current_span("portfolio_context.refresh"):
+                refreshed = await self._refresh(user_id, session)
+            if refreshed is not None:
+                session = replace(session, context=refreshed)
 
         # Compression: summarise older turns when due (the transcript is not touched).
         summary, uncovered = start.summary, list(start.uncovered)
@@ -714,14 +711,21 @@ class ChatManager:
                  extra={"session_id": session.id, "chars": len(partial.text)})
 
     async def _refresh(self, user_id: str, session: ChatSession) -> PortfolioContext | None:
-        """A fresh context, or None when the portfolio store could not answer (keep the old one)."""
+        """A fresh context, stored on the session; None when the portfolio store could not answer
+        (the answer then uses the previous snapshot)."""
         try:
-            return await self._snapshot(user_id)
+            fresh = await self._snapshot(user_id)
         except Exception as exc:
             self._error("refresh_context", exc)
             log.warning("portfolio context refresh failed; answering from the previous snapshot",
                         extra={"session_id": session.id, "error": type(exc).__name__})
             return None
+        try:
+            await self._store.update_context(session.id, fresh, at=self._clock.now())
+        except StackCfoError as exc:  # answer from the fresh numbers anyway; the next turn retries
+            self._error("refresh_context", exc)
+            log.warning("refreshed portfolio context could not be stored", extra={"session_id": session.id})
+        return fresh
 
     def _summarize_soon(self, session: ChatSession, last_seq: int, covered_to: int) -> None:
         """Fold older turns into the summary after this turn, off the answer's path.

@@ -7,7 +7,7 @@ Implemented by the portfolio domain service (context) and :mod:`stack_cfo.store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,16 +21,6 @@ from stack_cfo.core.chat.models import (
     SessionStatus,
     Summary,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedSession:
-    """A session read at the start of a turn, with what its owner spent today."""
-
-    session: ChatSession
-    day_tokens: int
-    turn: tuple[ChatMessage, ChatMessage | None] | None = None
-    """The user message sent earlier with the same request_id, and its answer if stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,26 +99,27 @@ class ChatStore(Protocol):
         """
         ...
 
-    async def load(self, session_id: str, *, day: date, request_id: str = "") -> LoadedSession | None:
-        """The session, the owner's tokens on ``day`` and the turn of ``request_id``, in one read."""
-        ...
-
     async def begin_turn(
         self,
         session_id: str,
         message: ChatMessage,
         *,
-        context: PortfolioContext | None,
+        owner: str,
+        day: date,
+        admit: Callable[[ChatSession, int], None],
         recent_window: int,
         lease: Any = None,
     ) -> TurnStart:
-        """Store the user message with the next ``seq`` (and the refreshed context, if any) in
-        one transaction and return what the prompt needs, read in the same transaction.
+        """Start a turn in one transaction: take the lease (when a not-yet-held handle is given),
+        store the user message with the next ``seq`` and read what the prompt needs.
 
-        FailedPrecondition SESSION_NOT_ACTIVE unless the session is active. When the message's
-        request_id was already used in the session nothing is inserted and the earlier message
-        (and its answer, if any) is returned with ``existing`` set; the refreshed context is
-        stored only when that earlier message is still unanswered (it is about to be answered).
+        NotFound (SESSION_NOT_FOUND) unless the session exists and belongs to ``owner``. When the
+        message's request_id was already used in the session nothing is inserted and the earlier
+        message comes back with ``existing`` set (and its ``answer``, if stored: then nothing at
+        all changes and no lease is taken). Otherwise ``admit(session, tokens spent on day)`` is
+        called inside the transaction: whatever it raises (session not active, budget spent)
+        rolls everything back. While another holder has the lease the attempt rolls back and is
+        retried, as :meth:`lease` waits.
         """
         ...
 

@@ -56,16 +56,6 @@ FROM chat_sessions
 WHERE id = %(id)s
 FOR UPDATE
 
--- name: load_for_turn
--- The session and what its owner spent today, in one read.
-SELECT s.id, s.user_id, s.title, s.context, s.created_at, s.updated_at, s.last_accessed_at, s.message_count,
-       s.tokens_used, s.status, s.provider_address, s.model, s.auto_summarize, s.summarize_interval,
-       s.archive_address, s.archive_time,
-       COALESCE((SELECT u.tokens FROM chat_token_usage u WHERE u.user_id = s.user_id AND u.day = %(day)s), 0)
-           AS day_tokens
-FROM chat_sessions s
-WHERE s.id = %(id)s
-
 -- name: insert_user_message
 -- Only into an active session; a request_id already used in the session inserts nothing.
 INSERT INTO chat_messages (id, session_id, seq, role, content, request_id, created_at)
@@ -86,6 +76,17 @@ FROM chat_messages
 WHERE session_id = %(session_id)s
   AND seq > COALESCE((SELECT max(to_seq) FROM chat_summaries WHERE session_id = %(session_id)s), 0)
 ORDER BY seq
+
+-- name: lock_for_turn
+-- The session, locked for the turn's transaction, with what its owner spent today.
+SELECT s.id, s.user_id, s.title, s.context, s.created_at, s.updated_at, s.last_accessed_at, s.message_count,
+       s.tokens_used, s.status, s.provider_address, s.model, s.auto_summarize, s.summarize_interval,
+       s.archive_address, s.archive_time,
+       COALESCE((SELECT u.tokens FROM chat_token_usage u WHERE u.user_id = s.user_id AND u.day = %(day)s), 0)
+           AS day_tokens
+FROM chat_sessions s
+WHERE s.id = %(id)s
+FOR UPDATE OF s
 
 -- name: insert_message
 INSERT INTO chat_messages (

@@ -22,11 +22,14 @@ NOW = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)
 
 
 async def _session(repo: ChatRepository) -> str:
-    s = await repo.create_session(NewSession(
+    return (await _new(repo)).id
+
+
+async def _new(repo: ChatRepository):  # type: ignore[no-untyped-def]
+    return await repo.create_session(NewSession(
         id=str(uuid.uuid4()), user_id=str(uuid.uuid4()), title="t", provider="router", model="m",
         context=PortfolioContext.empty(NOW), auto_summarize=True, summarize_interval=20, created_at=NOW,
     ))
-    return s.id
 
 
 def _user_msg(sid: str, text: str) -> ChatMessage:
@@ -66,10 +69,17 @@ async def test_the_turn_lease_serialises_holders_and_expires_after_a_crash(datab
 
 async def test_begin_turn_takes_the_lease_and_keeps_the_recent_window(database: Database) -> None:
     repo = ChatRepository(database, lease_ttl=5)
-    sid = await _session(repo)
+    session = await _new(repo)
+    sid, owner = session.id, session.user_id
+    admitted: list[int] = []
+
+    def admit(s: object, day_tokens: int) -> None:
+        admitted.append(day_tokens)
+
     for i in range(7):
         async with repo.lease(sid, eager=False) as lease:
-            start = await repo.begin_turn(sid, _user_msg(sid, f"q{i}"), context=None, recent_window=4, lease=lease)
+            start = await repo.begin_turn(sid, _user_msg(sid, f"q{i}"), owner=owner, day=date(2026, 3, 4),
+                                          admit=admit, recent_window=4, lease=lease)
             assert lease.held and start.message.seq == 2 * i + 1
             answer = ChatMessage(id=str(uuid.uuid4()), session_id=sid, seq=0, role=MessageRole.ASSISTANT,
                                  content=f"a{i}", created_at=NOW, reply_to=start.message.id,
@@ -81,18 +91,34 @@ async def test_begin_turn_takes_the_lease_and_keeps_the_recent_window(database: 
         row = conn.execute("SELECT messages, message_count, tokens_used, lease_owner FROM chat_sessions "
                            "WHERE id = %s", (sid,)).fetchone()
     assert row is not None
-    window, count, tokens, owner = row
+    window, count, tokens, lease_owner = row
     assert [m["content"] for m in window] == ["q5", "a5", "q6", "a6"] and [m["seq"] for m in window] == [11, 12, 13, 14]
-    assert count == 14 and tokens == 35 and owner is None
+    assert count == 14 and tokens == 35 and lease_owner is None
+    assert admitted == [0, 5, 10, 15, 20, 25, 30]  # today's tokens, as the budget check sees them
 
     # The same request id again: nothing is inserted, the earlier turn comes back.
     first = (await repo.messages(sid))[0]
     again = ChatMessage(id=str(uuid.uuid4()), session_id=sid, seq=0, role=MessageRole.USER, content="q0",
                         created_at=NOW, request_id=first.request_id)
     async with repo.lease(sid, eager=False) as lease:
-        start = await repo.begin_turn(sid, again, context=None, recent_window=4, lease=lease)
+        start = await repo.begin_turn(sid, again, owner=owner, day=date(2026, 3, 4), admit=admit, recent_window=4,
+                                      lease=lease)
         assert start.existing and start.message.id == first.id and start.answer is not None
         assert not lease.held  # a replay changes nothing, not even the lease
+    assert len(await repo.messages(sid)) == 14
+
+    # Someone else's session, or one whose admission fails, changes nothing.
+    def refuse(s: object, day_tokens: int) -> None:
+        raise Aborted("no", reason="REFUSED")
+
+    async with repo.lease(sid, eager=False) as lease:
+        with pytest.raises(NotFound):
+            await repo.begin_turn(sid, _user_msg(sid, "x"), owner=str(uuid.uuid4()), day=date(2026, 3, 4),
+                                  admit=admit, recent_window=4, lease=lease)
+        with pytest.raises(Aborted):
+            await repo.begin_turn(sid, _user_msg(sid, "x"), owner=owner, day=date(2026, 3, 4), admit=refuse,
+                                  recent_window=4, lease=lease)
+        assert not lease.held
     assert len(await repo.messages(sid)) == 14
 
 
