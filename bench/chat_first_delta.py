@@ -66,58 +66,66 @@ async def raw_first_byte(session: aiohttp.ClientSession, url: str, body: bytes, 
 
 
 async def run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
-    if True:
-        async with standins() as (chain, provider), chat_server(dsn, tmp, chain, provider) as server:
-            auth = provider_authorization(provider)
-            url = f"{provider.url}/v1/proxy/chat/completions"
-            chat_ms: list[float] = []
-            accepted_ms: list[float] = []
-            raw_ms: list[float] = []
-            async with grpc.aio.insecure_channel(server.target) as ch, aiohttp.ClientSession() as http:
-                stub = chat_pb2_grpc.ChatServiceStub(ch)
-                sessions = []
-                for _ in range(args.sessions):
-                    user = str(uuid.uuid4())
-                    md = server.token(user)
-                    s = await stub.CreateSession(
-                        chat_pb2.CreateSessionRequest(parent=f"users/{user}", session=chat_pb2.Session(title="b")),
+    async with standins() as (chain, provider), chat_server(dsn, tmp, chain, provider) as server:
+        auth = provider_authorization(provider)
+        url = f"{provider.url}/v1/proxy/chat/completions"
+        chat_ms: list[float] = []
+        accepted_ms: list[float] = []
+        raw_ms: list[float] = []
+        async with grpc.aio.insecure_channel(server.target) as ch, aiohttp.ClientSession() as http:
+            stub = chat_pb2_grpc.ChatServiceStub(ch)
+            sessions = []
+            for _ in range(args.sessions):
+                user = str(uuid.uuid4())
+                md = server.token(user)
+                s = await stub.CreateSession(
+                    chat_pb2.CreateSessionRequest(parent=f"users/{user}", session=chat_pb2.Session(title="b")),
+                    metadata=md,
+                )
+                sessions.append((s.name, md))
+            warmup = 5
+            for turn in range(args.turns):
+                for name, md in sessions:
+                    started = time.perf_counter()
+                    call = stub.SendMessage(
+                        chat_pb2.SendMessageRequest(
+                            name=name, content=f"Turn {turn}: how did my holdings do today?",
+                            request_id=str(uuid.uuid4()),
+                        ),
                         metadata=md,
+                        timeout=30,
                     )
-                    sessions.append((s.name, md))
-                warmup = 5
-                for turn in range(args.turns):
-                    for name, md in sessions:
-                        started = time.perf_counter()
-                        call = stub.SendMessage(
-                            chat_pb2.SendMessageRequest(
-                                name=name, content=f"Turn {turn}: how did my holdings do today?",
-                                request_id=str(uuid.uuid4()),
-                            ),
-                            metadata=md,
-                            timeout=30,
-                        )
-                        first = acc = None
-                        async for ev in call:
-                            kind = ev.WhichOneof("event")
-                            if kind == "accepted" and acc is None:
-                                acc = time.perf_counter() - started
-                            elif kind == "delta" and first is None:
-                                first = time.perf_counter() - started
-                        assert first is not None and acc is not None
-                        body = next(r.body for r in reversed(provider.requests) if r.path.endswith("completions"))
-                        assert json.loads(body)["stream"] is True
-                        raw = await raw_first_byte(http, url, body, auth)
-                        if warmup:
-                            warmup -= 1
-                            continue
-                        chat_ms.append(first * 1e3)
-                        accepted_ms.append(acc * 1e3)
-                        raw_ms.append(raw * 1e3)
-            rss = server.status("VmHWM")
+                    first = acc = None
+                    async for ev in call:
+                        kind = ev.WhichOneof("event")
+                        if kind == "accepted" and acc is None:
+                            acc = time.perf_counter() - started
+                        elif kind == "delta" and first is None:
+                            first = time.perf_counter() - started
+                    assert first is not None and acc is not None
+                    body = next(r.body for r in reversed(provider.requests) if r.path.endswith("completions"))
+                    assert json.loads(body)["stream"] is True
+                    raw = await raw_first_byte(http, url, body, auth)
+                    if warmup:
+                        warmup -= 1
+                        continue
+                    chat_ms.append(first * 1e3)
+                    accepted_ms.append(acc * 1e3)
+                    raw_ms.append(raw * 1e3)
+            # Reference: one unary RPC through the same stack (auth, interceptors, one read).
+            get_ms: list[float] = []
+            for name, md in sessions * 3:
+                t = time.perf_counter()
+                await stub.GetSession(
+                    chat_pb2.GetSessionRequest(name=name, view=chat_pb2.SESSION_VIEW_BASIC), metadata=md
+                )
+                get_ms.append((time.perf_counter() - t) * 1e3)
+        rss = server.status("VmHWM")
 
     added = [c - r for c, r in zip(chat_ms, raw_ms, strict=True)]
     print(f"{len(chat_ms)} turns ({args.sessions} sessions x {args.turns} turns), sequential; cpus: {os.cpu_count()}")
     print(f"provider stand-in alone, first content byte: p50 {median(raw_ms):6.2f} ms  p90 {pct(raw_ms, .9):6.2f} ms")
+    print(f"reference, unary GetSession (BASIC):         p50 {median(get_ms):6.2f} ms  p90 {pct(get_ms, .9):6.2f} ms")
     print(f"SendMessage -> accepted event:               p50 {median(accepted_ms):6.2f} ms  "
           f"p90 {pct(accepted_ms, .9):6.2f} ms")
     print(f"SendMessage -> first delta:                  p50 {median(chat_ms):6.2f} ms  p90 {pct(chat_ms, .9):6.2f} ms")
