@@ -203,3 +203,18 @@ async def test_position_arithmetic_is_exact(db_dsn: str, data_dir: Path) -> None
         assert (abc.last_price, abc.market_value, abc.day_change_amount) == ("34", "102", "1.989")
         assert abc.last_price_time.ToDatetime().replace(microsecond=0) == (
             clock.now() - timedelta(minutes=1)).replace(tzinfo=None, microsecond=0)
+
+
+async def test_an_all_cash_portfolio_has_a_summary(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(DAYS[0]))
+    user = new_user()
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await sync(srv, user, [], cash="1000.50")
+        s = await summary(srv, user)
+        hist = await _history(srv, user, range=portfolio_pb2.PERFORMANCE_RANGE_ALL)
+    assert (s.total_value, s.positions_value, s.cash_balance, len(s.positions)) == ("1000.50", "0", "1000.50", 0)
+    assert s.diversification.position_count == 0
+    assert s.diversification.score.reason == common_pb2.METRIC_UNAVAILABLE_REASON_UNDEFINED
+    assert s.risk.observation_count == 0 and not s.risk.sharpe.HasField("value")
+    assert not s.HasField("total_return_percent")
+    assert list(hist.points) == [] and not hist.HasField("dates")
