@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.clock import Clock, SystemClock
-from stack_cfo.core.errors import NotFound
+from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.notifications.ports import (
     AlertFacts,
     DigestFacts,
@@ -58,9 +58,19 @@ class PortfolioFacts:
         self.clock = clock or SystemClock()
 
     async def _summary(self, user_id: str, as_of: datetime) -> SummaryView | None:
+        now = self.clock.now()
         try:
-            return await self.service.summary(user_id, min(as_of, self.clock.now()))
+            return await self.service.summary(user_id, min(as_of, now))
         except NotFound:
+            return None
+        except FailedPrecondition as exc:
+            if exc.reason != "NO_HOLDINGS_AS_OF":
+                raise
+        # The portfolio was first synced after ``as_of`` (a new user): report what we know now,
+        # dated by its own market date, rather than failing the notification.
+        try:
+            return await self.service.summary(user_id, now)
+        except (NotFound, FailedPrecondition):
             return None
 
     async def _history(self, user_id: str, start: date, end: date) -> tuple[HistoryPoint, ...]:

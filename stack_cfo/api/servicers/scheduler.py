@@ -1,0 +1,331 @@
+"""SchedulerService: translation between the contract and :mod:`stack_cfo.scheduler.service`.
+
+It reads and writes the scheduler's tables; it never calls the scheduler process. ``RunJob``
+delivers the rows it planned from this process (same claim fencing as the scheduler), so a
+manual run completes even when no scheduler replica is up.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf import duration_pb2
+
+from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
+from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
+from stack_cfo.api.auth import current_principal, require_service
+from stack_cfo.api.resources import authorize, parse_user, parse_user_singleton
+from stack_cfo.api.validation import invalid, to_timestamp
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
+from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.scheduler import service
+from stack_cfo.scheduler.config import SchedulerConfig
+from stack_cfo.store.idempotency import run_idempotent, validate_request_id
+from stack_cfo.store.users import ensure_user
+
+if TYPE_CHECKING:
+    from stack_cfo.app import Container
+
+KINDS = {
+    pb.NOTIFICATION_KIND_DAILY_DIGEST: NotificationKind.DIGEST,
+    pb.NOTIFICATION_KIND_WEEKLY_SUMMARY: NotificationKind.WEEKLY,
+    pb.NOTIFICATION_KIND_PERFORMANCE_ALERT: NotificationKind.ALERT,
+}
+KINDS_OUT = {v: k for k, v in KINDS.items()}
+CHANNELS_OUT = {Channel.EMAIL: pb.NOTIFICATION_CHANNEL_EMAIL, Channel.PUSH: pb.NOTIFICATION_CHANNEL_PUSH}
+STATUSES = {
+    pb.NOTIFICATION_STATUS_PENDING: OutboxStatus.PENDING,
+    pb.NOTIFICATION_STATUS_SENDING: OutboxStatus.SENDING,
+    pb.NOTIFICATION_STATUS_SENT: OutboxStatus.SENT,
+    pb.NOTIFICATION_STATUS_RETRY: OutboxStatus.RETRY,
+    pb.NOTIFICATION_STATUS_DEAD: OutboxStatus.DEAD,
+    pb.NOTIFICATION_STATUS_MISSED: OutboxStatus.MISSED,
+    pb.NOTIFICATION_STATUS_SKIPPED: OutboxStatus.SKIPPED,
+    pb.NOTIFICATION_STATUS_EXPIRED: OutboxStatus.EXPIRED,
+}
+STATUSES_OUT = {v: k for k, v in STATUSES.items()}
+STAGES = {
+    service.RunStage.PLANNED: pb.RUN_JOB_STAGE_PLANNED,
+    service.RunStage.SENT: pb.RUN_JOB_STAGE_SENT,
+    service.RunStage.SKIPPED: pb.RUN_JOB_STAGE_SKIPPED,
+    service.RunStage.FAILED: pb.RUN_JOB_STAGE_FAILED,
+    service.RunStage.DONE: pb.RUN_JOB_STAGE_DONE,
+}
+PLATFORMS = {pb.DEVICE_PLATFORM_FCM: Platform.FCM, pb.DEVICE_PLATFORM_APNS: Platform.APNS}
+PLATFORMS_OUT = {v: k for k, v in PLATFORMS.items()}
+
+_OPTIONAL_BOOLS = (
+    "daily_digest_enabled",
+    "weekly_summary_enabled",
+    "performance_alerts_enabled",
+    "email_enabled",
+    "push_enabled",
+)
+_MASKABLE = (
+    "time_zone",
+    *_OPTIONAL_BOOLS,
+    "email_address",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "alert_threshold_percent",
+    "alert_threshold_sigma",
+)
+
+
+def _ts(target: Any, value: Any) -> None:
+    ts = to_timestamp(value)
+    if ts is not None:
+        target.CopyFrom(ts)
+
+
+def _time_of_day(target: Any, value: time | None) -> None:
+    if value is not None:
+        target.hours, target.minutes = value.hour, value.minute
+
+
+def preferences_to_proto(prefs: NotificationPreferences) -> pb.NotificationPreferences:
+    out = pb.NotificationPreferences(
+        name=f"users/{prefs.user_id}/notificationPreferences",
+        time_zone=prefs.time_zone,
+        daily_digest_enabled=prefs.daily_digest_enabled,
+        weekly_summary_enabled=prefs.weekly_summary_enabled,
+        performance_alerts_enabled=prefs.performance_alerts_enabled,
+        email_enabled=prefs.email_enabled,
+        push_enabled=prefs.push_enabled,
+        email_address=prefs.email_address,
+        alert_threshold_percent=prefs.alert_threshold_percent,
+        alert_threshold_sigma=prefs.alert_threshold_sigma,
+    )
+    _time_of_day(out.quiet_hours_start, prefs.quiet_hours_start)
+    _time_of_day(out.quiet_hours_end, prefs.quiet_hours_end)
+    _ts(out.update_time, prefs.update_time)
+    return out
+
+
+def preference_changes(request: pb.UpdateNotificationPreferencesRequest) -> dict[str, Any]:
+    """Update-mask paths -> values (AIP-134: no mask means every populated field)."""
+    p = request.preferences
+    paths = list(request.update_mask.paths)
+    if not paths:
+        paths = [f for f in _OPTIONAL_BOOLS if p.HasField(f)]
+        paths += [f for f in ("time_zone", "email_address") if getattr(p, f)]
+        paths += [f for f in ("quiet_hours_start", "quiet_hours_end") if p.HasField(f)]
+        paths += [f for f in ("alert_threshold_percent", "alert_threshold_sigma") if getattr(p, f)]
+    elif "*" in paths:
+        paths = list(_MASKABLE)
+    changes: dict[str, Any] = {}
+    for path in paths:
+        if path in ("quiet_hours_start", "quiet_hours_end"):
+            changes[path] = (getattr(p, path).hours, getattr(p, path).minutes) if p.HasField(path) else None
+        elif path in _OPTIONAL_BOOLS:
+            if not p.HasField(path):
+                raise invalid(f"preferences.{path}", "is in update_mask but not set", reason="MISSING_FIELD")
+            changes[path] = getattr(p, path)
+        elif path in _MASKABLE:
+            changes[path] = getattr(p, path)
+        else:
+            changes[path] = None  # unknown path: the domain rejects it naming the mask
+    return changes
+
+
+def device_to_proto(d: Any) -> pb.Device:
+    out = pb.Device(
+        name=f"users/{d.user_id}/devices/{d.id}",
+        platform=PLATFORMS_OUT.get(d.platform, pb.DEVICE_PLATFORM_UNSPECIFIED),
+        display_name=d.display_name,
+        active=d.active,
+    )
+    _ts(out.create_time, d.created_at)
+    _ts(out.update_time, d.updated_at)
+    return out
+
+
+def notification_to_proto(r: Any) -> pb.Notification:
+    out = pb.Notification(
+        name=r.name,
+        kind=KINDS_OUT.get(r.kind, pb.NOTIFICATION_KIND_UNSPECIFIED),
+        channel=CHANNELS_OUT.get(r.channel, pb.NOTIFICATION_CHANNEL_UNSPECIFIED),
+        status=STATUSES_OUT.get(r.status, pb.NOTIFICATION_STATUS_UNSPECIFIED),
+        reason=r.reason or "",
+        period=r.display_period,
+        title=r.title or "",
+        target=r.target,
+        attempt_count=r.attempts,
+    )
+    _ts(out.schedule_time, r.scheduled_for)
+    _ts(out.send_time, r.sent_at)
+    if r.status is OutboxStatus.RETRY:
+        _ts(out.next_attempt_time, r.next_attempt_at)
+    _ts(out.create_time, r.created_at)
+    return out
+
+
+class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
+    def __init__(self, container: Container) -> None:
+        from stack_cfo.scheduler.process import load_scheduler_config
+
+        self._container = container
+        self._db = container.db
+        self._config: SchedulerConfig = load_scheduler_config(container.config)
+        self._worker: Any = None
+
+    def _delivery_worker(self) -> Any:
+        """The in-process delivery worker for RunJob (built on first use)."""
+        if self._worker is None:
+            from stack_cfo.api.servicers.portfolio import build_portfolio_service
+            from stack_cfo.compute_wiring import shared_compute
+            from stack_cfo.scheduler.portfolio_facts import PortfolioFacts
+            from stack_cfo.scheduler.process import build_worker
+
+            portfolio = self._container.service("portfolio", build_portfolio_service)
+            self._worker = build_worker(
+                self._db,
+                self._config,
+                portfolio=PortfolioFacts(portfolio, clock=self._container.clock),
+                compute=shared_compute(self._container),
+                clock=self._container.clock,
+                worker_id="api-runjob",
+            )
+        return self._worker
+
+    async def GetSchedulerStatus(
+        self, request: pb.GetSchedulerStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SchedulerStatus:
+        require_service(current_principal(), operation="GetSchedulerStatus")
+        st = await service.get_scheduler_status(self._db, self._config)
+        out = pb.SchedulerStatus()
+        for j in st.jobs:
+            job = out.jobs.add(
+                kind=KINDS_OUT[j.kind], schedule=j.schedule, time_zone=j.time_zone, enabled=j.enabled
+            )
+            _ts(job.next_run_time, j.next_run_time)
+            _ts(job.last_run_time, j.last_run_time)
+            for status, n in sorted(j.counts.items(), key=lambda kv: STATUSES_OUT[kv[0]]):
+                job.counts.add(status=STATUSES_OUT[status], count=n)
+            age = duration_pb2.Duration()
+            age.FromTimedelta(j.oldest_pending_age)
+            job.oldest_pending_age.CopyFrom(age)
+        for r in st.replicas:
+            rep = out.replicas.add(replica_id=r.replica_id, alive=r.alive, version=r.version)
+            _ts(rep.start_time, r.start_time)
+            _ts(rep.heartbeat_time, r.heartbeat_time)
+        _ts(out.read_time, st.read_time)
+        return out
+
+    async def RunJob(
+        self, request: pb.RunJobRequest, context: grpc.aio.ServicerContext
+    ) -> Any:
+        require_service(current_principal(), operation="RunJob")
+        kind = KINDS.get(request.kind)
+        if kind is None:
+            raise invalid("kind", "is required (DAILY_DIGEST, WEEKLY_SUMMARY or PERFORMANCE_ALERT)",
+                          reason="MISSING_FIELD")
+        user_id = parse_user(request.user, field="user") if request.user else None
+        validate_request_id(request.request_id)
+        events = service.run_job(
+            self._db,
+            self._config,
+            kind=kind,
+            user_id=user_id,
+            request_id=request.request_id or None,
+            worker=self._delivery_worker(),
+            clock=None,
+        )
+        try:
+            async for ev in events:
+                out = pb.RunJobResponse(
+                    stage=STAGES[ev.stage],
+                    counts=pb.JobCounts(
+                        planned=ev.counts.planned,
+                        sent=ev.counts.sent,
+                        skipped=ev.counts.skipped,
+                        failed=ev.counts.failed,
+                    ),
+                    notification=ev.notification,
+                    channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
+                    reason=ev.reason,
+                )
+                _ts(out.event_time, ev.event_time)
+                yield out
+        finally:
+            closer = getattr(events, "aclose", None)
+            if closer is not None:
+                await closer()
+
+    async def GetNotificationPreferences(
+        self, request: pb.GetNotificationPreferencesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NotificationPreferences:
+        user_id = parse_user_singleton(request.name, "notificationPreferences", field="name")
+        authorize(user_id, request.name)
+        await self._ensure_user(user_id)
+        return preferences_to_proto(await service.get_notification_preferences(self._db, user_id))
+
+    async def UpdateNotificationPreferences(
+        self, request: pb.UpdateNotificationPreferencesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NotificationPreferences:
+        name = request.preferences.name
+        user_id = parse_user_singleton(name, "notificationPreferences", field="preferences.name")
+        authorize(user_id, name)
+        changes = preference_changes(request)
+        await self._ensure_user(user_id)
+        return preferences_to_proto(await service.update_notification_preferences(self._db, user_id, changes))
+
+    async def RegisterDevice(
+        self, request: pb.RegisterDeviceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Device:
+        user_id = parse_user(request.parent, field="parent")
+        principal = authorize(user_id, request.parent)
+        validate_request_id(request.request_id)
+        platform = PLATFORMS.get(request.device.platform)
+        if platform is None:
+            raise invalid("device.platform", "is required (FCM or APNS)", reason="MISSING_FIELD")
+        await self._ensure_user(user_id)
+
+        async def work(_conn: Any) -> bytes:
+            device = await service.register_device(
+                self._db, user_id, platform=platform, token=request.device.token,
+                display_name=request.device.display_name,
+            )
+            return device_to_proto(device).SerializeToString()
+
+        principal_key = f"service:{principal.service}" if principal.is_service else f"user:{principal.user_id}"
+        stored = await run_idempotent(
+            self._db,
+            method="RegisterDevice",
+            principal=principal_key,
+            request_id=request.request_id,
+            payload=request.SerializeToString(deterministic=True),
+            work=work,
+        )
+        return pb.Device.FromString(stored)
+
+    async def ListNotifications(
+        self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListNotificationsResponse:
+        user_id = parse_user(request.parent, field="parent")
+        authorize(user_id, request.parent)
+        scope = f"ListNotifications:{user_id}:{request.kind}:{request.status}"
+        cursor = self._container.page_tokens.decode(request.page_token, scope=scope)
+        page = await service.list_notifications(
+            self._db,
+            user_id,
+            page_size=request.page_size,
+            cursor=cursor,
+            kind=KINDS.get(request.kind),
+            status=STATUSES.get(request.status),
+        )
+        out = pb.ListNotificationsResponse(notifications=[notification_to_proto(r) for r in page.notifications])
+        if page.next_cursor is not None:
+            out.next_page_token = self._container.page_tokens.encode(page.next_cursor, scope=scope)
+        return out
+
+    async def _ensure_user(self, user_id: str) -> None:
+        # Users are created on first use: the calling backend owns identities.
+        async with self._db.transaction() as conn:
+            await ensure_user(conn, user_id)
+
+
+def build_SchedulerService(container: Container) -> SchedulerServicer:
+    return SchedulerServicer(container)
