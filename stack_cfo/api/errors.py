@@ -33,6 +33,7 @@ _CODES: list[tuple[type[e.StackCfoError], grpc.StatusCode]] = [
     (e.Aborted, grpc.StatusCode.ABORTED),
     (e.Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
     (e.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (e.DataLoss, grpc.StatusCode.DATA_LOSS),
     (e.Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
-from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from stack_cfo.core.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 
 __all__ = [
     "AI_ARTIFACTS",
@@ -114,7 +114,7 @@ class ArchiveNotFinalized(Unavailable):
         self.address = address
 
 
-class ArchiveCorrupted(FailedPrecondition):
+class ArchiveCorrupted(DataLoss):
     """The bytes do not match their address, or a sealed blob fails authentication.
 
     ``detail`` (also in metadata) is one of ``root_mismatch``, ``authentication_failed``,

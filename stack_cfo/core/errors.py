@@ -15,6 +15,7 @@ and chain errors into them, and ``api`` maps them to gRPC status in one place
     ├── Aborted                   concurrency conflict, retry the txn   -> ABORTED
     ├── Unimplemented             capability not landed yet             -> UNIMPLEMENTED
     ├── DeadlineExceeded          caller's deadline ran out             -> DEADLINE_EXCEEDED
+    ├── DataLoss                  stored bytes corrupted / unverifiable -> DATA_LOSS
     └── Unavailable               dependency down, retryable            -> UNAVAILABLE
 
 Reasons are UPPER_SNAKE_CASE (<= 63 chars) and stable: clients switch on them.
@@ -135,6 +136,12 @@ class Unimplemented(StackCfoError):
 
 class DeadlineExceeded(StackCfoError):
     default_reason = "DEADLINE_EXCEEDED"
+
+
+class DataLoss(StackCfoError):
+    """Stored data failed its integrity check (hash, root or authentication tag)."""
+
+    default_reason = "DATA_LOSS"
 
 
 class Unavailable(StackCfoError):

@@ -101,3 +101,60 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
             pb.EraseUserDataRequest(name=f"users/{alice}"), metadata=srv.auth(service="privacy-desk"), timeout=10
         )
         assert empty.position_count == 0 and not empty.data_key_destroyed
+
+
+async def test_archived_session_reads_back_and_detects_tampering(db_dsn: str, data_dir: Path) -> None:
+    from stack_cfo._proto.stack.cfo.v1 import chat_pb2 as cpb
+    from stack_cfo._proto.stack.cfo.v1 import chat_pb2_grpc as cpb_grpc
+
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir) as srv:
+        chat = cpb_grpc.ChatServiceStub(srv.channel)
+        session = await chat.CreateSession(
+            cpb.CreateSessionRequest(parent=f"users/{alice}", session=cpb.Session(title="Q4 review")),
+            metadata=srv.auth(alice), timeout=10,
+        )
+        async for _ in chat.SendMessage(
+            cpb.SendMessageRequest(name=session.name, content="How is my portfolio doing?",
+                                   request_id=str(uuid.uuid4())),
+            metadata=srv.auth(alice), timeout=30,
+        ):
+            pass
+        stub = pb_grpc.UserDataServiceStub(srv.channel)
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # not archived yet
+            await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=session.name),
+                                          metadata=srv.auth(alice), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+        archived = await chat.ArchiveSession(
+            cpb.ArchiveSessionRequest(name=session.name, request_id=str(uuid.uuid4())),
+            metadata=srv.auth(alice), timeout=30,
+        )
+        assert archived.archive_address.startswith("pg:")
+
+        back = await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=session.name),
+                                             metadata=srv.auth(alice), timeout=10)
+        assert back.archive_address == archived.archive_address
+        assert back.session.name == session.name and back.session.title == "Q4 review"
+        assert [m.content for m in back.session.messages][0] == "How is my portfolio doing?"
+        assert len(back.session.messages) == 2
+        assert back.archive_time.seconds > 0
+
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # someone else's archive does not exist for Bob
+            await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=session.name),
+                                          metadata=srv.auth(bob), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+
+        # Flip one byte of the stored (sealed) blob: authentication fails -> DATA_LOSS, never bad data.
+        with psycopg.connect(db_dsn) as conn:
+            (content,) = conn.execute("SELECT content FROM archive_objects WHERE address = %s",
+                                      (archived.archive_address,)).fetchone()
+            tampered = bytearray(content)
+            tampered[-5] ^= 0x01
+            conn.execute("ALTER TABLE archive_objects DROP CONSTRAINT IF EXISTS archive_objects_check")
+            conn.execute("UPDATE archive_objects SET content = %s WHERE address = %s",
+                         (bytes(tampered), archived.archive_address))
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=session.name),
+                                          metadata=srv.auth(alice), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.DATA_LOSS

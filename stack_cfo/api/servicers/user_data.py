@@ -10,9 +10,10 @@ import grpc
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal
-from stack_cfo.api.resources import authorize, parse_user
+from stack_cfo.api.resources import authorize, parse_user, parse_user_child
 from stack_cfo.api.validation import to_timestamp
 from stack_cfo.archive_wiring import shared_archive
+from stack_cfo.core.errors import DataLoss, FailedPrecondition
 from stack_cfo.store.erasure import erase_user_rows
 from stack_cfo.store.idempotency import run_idempotent, validate_request_id
 
@@ -76,6 +77,43 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
             work=work,
         )
         return pb.EraseUserDataResponse.FromString(stored)
+
+
+    async def GetArchivedSession(
+        self, request: pb.GetArchivedSessionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ArchivedSession:
+        from stack_cfo.api.servicers.chat import build_chat_manager, session_to_proto
+        from stack_cfo.core.archive import CHAT_SESSIONS
+        from stack_cfo.core.chat.transcript import parse_transcript
+
+        user_id, session_id = parse_user_child(request.session, "sessions", field="session")
+        authorize(user_id, request.session, current_principal())
+        manager = self._container.service("chat", build_chat_manager)
+        session, _ = await manager.get_session(user_id, session_id, with_messages=False, touch=False)
+        address = getattr(session, "archive_address", None)
+        if not address:
+            raise FailedPrecondition(
+                f"session {request.session!r} has not been archived",
+                reason="SESSION_NOT_ARCHIVED",
+                metadata={"session": request.session},
+            )
+        data = await shared_archive(self._container).get(
+            address, owner=user_id, namespace=CHAT_SESSIONS, key=f"{session_id}.json"
+        )
+        transcript = parse_transcript(data)
+        if transcript.session.id != session_id or transcript.session.user_id != user_id:
+            raise DataLoss(
+                "the archived transcript belongs to another session",
+                reason="ARCHIVE_CORRUPTED",
+                metadata={"session": request.session, "address": address},
+            )
+        out = pb.ArchivedSession(
+            session=session_to_proto(transcript.session, list(transcript.messages)), archive_address=address
+        )
+        ts = to_timestamp(transcript.session.archive_time or getattr(session, "archive_time", None))
+        if ts is not None:
+            out.archive_time.CopyFrom(ts)
+        return out
 
 
 def build_UserDataService(container: Container) -> UserDataServicer:
