@@ -136,7 +136,7 @@ async def test_archived_session_reads_back_and_detects_tampering(db_dsn: str, da
                                              metadata=srv.auth(alice), timeout=10)
         assert back.archive_address == archived.archive_address
         assert back.session.name == session.name and back.session.title == "Q4 review"
-        assert [m.content for m in back.session.messages][0] == "How is my portfolio doing?"
+        assert back.session.messages[0].content == "How is my portfolio doing?"
         assert len(back.session.messages) == 2
         assert back.archive_time.seconds > 0
 
