@@ -27,6 +27,7 @@ from tests.support import logcapture
 
 # Instrument grpc.aio before any server is created, as `serve` does, so the tests run the
 # production interceptor stack (including the Health/Watch exclusion).
+os.environ.setdefault("OTEL_TRACES_SAMPLER", "always_on")  # record spans so tests can inspect them
 setup_tracing("stack-cfo-test")
 SPANS = InMemorySpanExporter()
 trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(SPANS))  # type: ignore[attr-defined]

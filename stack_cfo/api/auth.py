@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +71,16 @@ _ASYM = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
 
 class TokenVerifier:
+    """Verifies bearer JWTs. Verified tokens are cached (bounded LRU, keyed by the token text,
+    only until the token's own expiry) so a client reusing its token does not pay for a
+    signature check on every call."""
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, cfg: AuthConfig, secret: Secret | None) -> None:
         self._cfg = cfg
         self._secret = secret
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._public_keys: list[str] = []
         if cfg.jwt_public_key_file is not None:
             text = cfg.jwt_public_key_file.read_text("utf-8")
@@ -84,9 +92,26 @@ class TokenVerifier:
         if not authorization:
             raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID")
-        claims = self._decode(token.strip())
+        cached = self._cache.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() <= expires + self._cfg.leeway.total_seconds():
+                self._cache.move_to_end(token)
+                return principal
+            del self._cache[token]
+        claims = self._decode(token)
+        principal = self._principal(claims)
+        exp = claims.get("exp")
+        if isinstance(exp, int | float):
+            self._cache[token] = (principal, float(exp))
+            if len(self._cache) > self.CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return principal
+
+    def _principal(self, claims: dict[str, object]) -> Principal:
         scope = claims.get("scope", "")
         if isinstance(scope, str):
             scopes = scope.split()

@@ -1,4 +1,5 @@
-"""OpenTelemetry set-up. The exporter is off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+"""OpenTelemetry set-up. The exporter is off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; without
+an exporter spans are not recorded (``OTEL_TRACES_SAMPLER`` overrides), but ids still flow into logs.
 
 The gRPC server instrumentation must run before ``grpc.aio.server()`` is created. It breaks
 ``context.write``-style handlers, which includes the stock ``Health/Watch``
@@ -23,8 +24,16 @@ def setup_tracing(service_name: str = "stack-cfo") -> None:
     if _installed:
         return
     _installed = True
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    sampler = None
+    if not exporting and not os.environ.get("OTEL_TRACES_SAMPLER"):
+        # Nothing would be exported: don't record spans. Every RPC still gets a trace and span id
+        # (non-recording spans carry a valid context), so logs and INTERNAL errors keep their trace id.
+        from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+        sampler = ALWAYS_OFF
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}), sampler=sampler)
+    if exporting:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 

@@ -1,0 +1,48 @@
+"""TokenVerifier: principals, and the verified-token cache never outliving a token."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from stack_cfo.api.auth import TokenVerifier, mint_token
+from stack_cfo.config import AuthConfig
+from stack_cfo.core.errors import Unauthenticated
+from stack_cfo.secret import Secret
+
+SECRET = Secret("unit-test-secret-0123456789abcdef0123")
+
+
+def test_user_and_service_principals() -> None:
+    v = TokenVerifier(AuthConfig(), SECRET)
+    user = str(uuid.uuid4())
+    assert v.verify("Bearer " + mint_token(SECRET, user_id=user)).user_id == user
+    p = v.verify("Bearer " + mint_token(SECRET, service="billing"))
+    assert p.is_service and p.service == "billing"
+
+
+def test_cached_token_still_expires() -> None:
+    v = TokenVerifier(AuthConfig(leeway=timedelta(0)), SECRET)
+    user = str(uuid.uuid4())
+    now = int(time.time())
+    token = jwt.encode({"sub": user, "iat": now, "exp": now + 1}, SECRET.get(), algorithm="HS256")
+    assert v.verify(f"Bearer {token}").user_id == user
+    assert v.verify(f"Bearer {token}").user_id == user  # from the cache
+    time.sleep(max(0.0, now + 2.05 - time.time()))
+    with pytest.raises(Unauthenticated) as ei:
+        v.verify(f"Bearer {token}")
+    assert ei.value.reason == "TOKEN_EXPIRED"
+
+
+def test_a_tampered_token_is_never_served_from_the_cache() -> None:
+    v = TokenVerifier(AuthConfig(), SECRET)
+    good = mint_token(SECRET, user_id=str(uuid.uuid4()))
+    v.verify(f"Bearer {good}")
+    head, body, sig = good.split(".")
+    forged = f"{head}.{body}.{sig[:-2]}AA"
+    with pytest.raises(Unauthenticated):
+        v.verify(f"Bearer {forged}")
