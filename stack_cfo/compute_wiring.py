@@ -19,7 +19,8 @@ def compute_client(container: Container) -> ComputeClient:
     from stack_cfo.zerog import ComputeConfig, build_compute_client
 
     cfg = ComputeConfig.from_mapping(container.config.section("zerog.compute"))
-    return build_compute_client(cfg)
+    # The container's clock drives token timestamps and breaker timing (tests move it).
+    return build_compute_client(cfg, clock=container.clock)
 
 
 def shared_compute(container: Container) -> ComputeClient:

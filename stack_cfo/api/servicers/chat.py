@@ -68,9 +68,9 @@ _NEURON = Decimal(10) ** -18
 
 def _compute(container: Container) -> ComputeClient:
     """The process's one compute client (shared with the portfolio service)."""
-    from stack_cfo.api.servicers.portfolio import build_compute
+    from stack_cfo.compute_wiring import shared_compute
 
-    return container.service("compute", build_compute)  # type: ignore[no-any-return]
+    return shared_compute(container)
 
 
 def _portfolio_context(container: Container) -> PortfolioContextSource:

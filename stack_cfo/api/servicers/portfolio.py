@@ -32,6 +32,7 @@ from stack_cfo.api.validation import (
     parse_decimal,
     to_timestamp,
 )
+from stack_cfo.compute_wiring import shared_compute
 from stack_cfo.config import parse_duration
 from stack_cfo.core.ai import CompletionResult, ComputeClient, Verification
 from stack_cfo.core.errors import NotFound
@@ -60,7 +61,6 @@ from stack_cfo.core.portfolio_service import (
     Idempotency,
     NarrativeChunk,
     NarrativeDone,
-    OfflineComputeClient,
     PortfolioService,
     PriceInput,
     SummaryReady,
@@ -85,32 +85,6 @@ _NEURON = Decimal(10) ** -18
 # ---------------------------------------------------------------------------------------------
 
 
-class _ClosingCompute:
-    """The 0G client as a container service: delegates everything, and closes it at shutdown."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    async def aclose(self) -> None:
-        close = getattr(self._client, "close", None)
-        if close is not None:
-            await close()
-
-
-def build_compute(container: Container) -> Any:
-    """The 0G compute client when that package is installed, else the offline writer."""
-    try:
-        from stack_cfo.zerog.config import ComputeConfig
-        from stack_cfo.zerog.factory import build_compute_client
-    except ImportError:  # pragma: no cover - the zerog package is part of the distribution
-        return OfflineComputeClient()
-    cfg = ComputeConfig.from_mapping(container.config.section("zerog.compute"))
-    return _ClosingCompute(build_compute_client(cfg, clock=container.clock))
-
-
 def build_portfolio_service(container: Container) -> PortfolioService:
     pc = container.config.portfolio
     settings = AnalyticsSettings(
@@ -127,7 +101,7 @@ def build_portfolio_service(container: Container) -> PortfolioService:
     cache = CacheSettings(ttl=parse_duration(ttl).total_seconds()) if ttl not in (None, "") else CacheSettings()
 
     def compute() -> ComputeClient:
-        return container.service("compute", build_compute)  # type: ignore[no-any-return]
+        return shared_compute(container)
 
     return PortfolioService(
         PortfolioRepository(container.db),
