@@ -152,3 +152,65 @@ async def test_buf_curl_lists_every_method_over_reflection(served) -> None:  # t
     )
     assert "stack_cfo_db_pool_pool_max" in body
     assert "grpc_server_handled_total" in body
+
+
+async def test_sigterm_lets_a_chat_stream_in_flight_finish(db_dsn: str, tmp_path: Path) -> None:
+    """SIGTERM arrives while SendMessage is streaming a 2-second answer: the answer completes
+    (not cut, not degraded) inside the grace period, then the process exits 0."""
+    from stack_cfo._proto.stack.cfo.v1 import chat_pb2 as cpb
+    from stack_cfo._proto.stack.cfo.v1 import chat_pb2_grpc as cpb_grpc
+    from stack_cfo.api.auth import mint_token
+    from stack_cfo.secret import Secret
+    from tests.standins.zerog_provider import Reply, RouterStandIn
+    from tests.support.secrets import JWT_SECRET, ZEROG_API_KEY
+
+    words = " ".join(f"word{i}" for i in range(20))
+    async with RouterStandIn(api_key=ZEROG_API_KEY) as router:
+        router.default_reply = Reply.ok(text=words, chunks=20, chunk_delay=0.1)
+        port = free_port()
+        env = cli_env(
+            {
+                "DATABASE_URL": db_dsn,
+                "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
+                "STACK_CFO_DRAIN_DELAY": "0.3s",
+                "STACK_CFO_SHUTDOWN_GRACE": "15s",
+                "STACK_CFO_DATA_DIR": str(tmp_path),
+                "ZEROG_COMPUTE_MODE": "router",
+                "ZEROG_COMPUTE_BROKER_ENDPOINT": router.base_url,
+                "ZEROG_COMPUTE_API_KEY": ZEROG_API_KEY,
+            }
+        )
+        proc = start_cli(["serve"], env)
+        try:
+            target = f"127.0.0.1:{port}"
+            await _wait_ready(target)
+            user = str(uuid.uuid4())
+            md = [("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user))]
+            async with grpc.aio.insecure_channel(target) as ch:
+                chat = cpb_grpc.ChatServiceStub(ch)
+                session = await chat.CreateSession(
+                    cpb.CreateSessionRequest(parent=f"users/{user}", session=cpb.Session(title="t")),
+                    metadata=md, timeout=10,
+                )
+                call = chat.SendMessage(
+                    cpb.SendMessageRequest(name=session.name, content="Summarise my week",
+                                           request_id=str(uuid.uuid4())),
+                    metadata=md, timeout=30,
+                )
+                events = []
+                async for ev in call:
+                    events.append(ev)
+                    if ev.WhichOneof("event") == "delta" and len(events) == 2:
+                        sent = time.monotonic()
+                        proc.send_signal(signal.SIGTERM)
+                completed = events[-1].completed
+                assert events[-1].WhichOneof("event") == "completed"
+                assert not completed.incomplete and not completed.degraded and not completed.offline
+                assert completed.assistant_message.content.strip().endswith("word19")
+                assert time.monotonic() - sent < 15
+            rc = await asyncio.to_thread(proc.wait, 30)
+            assert rc == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            finish(proc, "stack-cfo serve (chat stream at SIGTERM)")
