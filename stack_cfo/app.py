@@ -108,9 +108,11 @@ def check_feature_configs(config: Config) -> None:
             key = exc.violations[0].field if exc.violations else exc.metadata.get("field", "config")
             raise config.config_error(key, exc.violations[0].description if exc.violations else exc.message) from None
 
+    from stack_cfo.scheduler.process import load_scheduler_config
     from stack_cfo.zerog import ComputeConfig
 
     check(lambda: ComputeConfig.from_mapping(config.section("zerog.compute")))
+    check(lambda: load_scheduler_config(config))
     archive = config.section("archive")
     if str(archive.get("backend") or "postgres").lower() == "0g":
         from stack_cfo.zerog.storage.config import StorageConfig

@@ -89,6 +89,8 @@ def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
         ("STACK_CFO_LISTEN", "not-an-address"),
         ("STACK_CFO_DB_POOL_MAX", "many"),
         ("STACK_CFO_SHUTDOWN_GRACE", "soon"),
+        ("SCHEDULER_BATCH_SIZE", "many"),
+        ("SCHEDULER_DAILY_DIGEST_TIME", "99 * * *"),
         ("ZEROG_COMPUTE_PRIVATE_KEY", "0x1234"),
         ("STACK_CFO_ARCHIVE_MASTER_KEYS", "k1:not-a-key"),
     ):
