@@ -131,8 +131,9 @@ class ChatServiceServicer:
         Errors (before `accepted`): INVALID_ARGUMENT (CONTENT_EMPTY, CONTENT_TOO_LONG (limit in metadata
         "max_chars", default 4,000), REQUEST_ID_REUSED); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION
         (SESSION_NOT_ACTIVE, for ARCHIVED or DELETED sessions); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
-        a RetryInfo detail and metadata "retry_after_seconds"; COMPUTE_BALANCE_INSUFFICIENT). After `accepted`,
-        AI failures do not fail the stream: they produce a degraded or incomplete `completed` event.
+        a RetryInfo detail and metadata "retry_after_seconds"). After `accepted`, AI failures (including an
+        unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
+        event.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -123,6 +123,7 @@ class PortfolioSummaryServiceServicer:
         """Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 
         Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
+        FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
         INVALID_ARGUMENT (INVALID_RESOURCE_NAME, FUTURE_DATE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
