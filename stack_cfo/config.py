@@ -395,6 +395,22 @@ def build_config(tree: Mapping[str, Any]) -> Config:
         summary_max_chars=c.integer("summary_max_chars", 2000, minimum=200),
         daily_token_budget=c.integer("daily_token_budget", 200_000, minimum=0),
     )
+    # Tuning keys the chat feature reads from its section: validated here so a typo exits 2.
+    c.integer("summary_step", 4, minimum=1)
+    c.integer("prompt_budget_tokens", 16_000, minimum=256)
+    c.integer("max_answer_tokens", 1, minimum=1)
+    for key, default in (("summary_timeout", 30.0), ("summary_wait", 2.0), ("lock_wait", 120.0)):
+        v = c.raw(key, default)
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise ConfigError(c.key(key), "must be a number of seconds")
+        try:
+            if float(v) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(c.key(key), f"must be a non-negative number of seconds, got {v!r}") from None
+    models = c.raw("allowed_models", [])
+    if not isinstance(models, list):
+        raise ConfigError(c.key("allowed_models"), "must be a list of model ids")
     p = _Reader(tree, "portfolio")
     portfolio = PortfolioConfig(
         benchmark_symbol=p.text("benchmark_symbol", "SPY").upper(),
