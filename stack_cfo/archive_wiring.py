@@ -15,12 +15,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stack_cfo.config import ConfigError
+from stack_cfo.config import Config, ConfigError
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
 
 if TYPE_CHECKING:
     from stack_cfo.app import Container
+    from stack_cfo.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -40,40 +41,45 @@ def _local_master_keys(data_dir: Path) -> MasterKeys:
     return MasterKeys.from_config(path.read_text("utf-8").strip())
 
 
-def master_keys(container: Container) -> MasterKeys:
-    raw = container.config.section("archive").get("master_keys")
+def master_keys(config: Config) -> MasterKeys:
+    raw = config.section("archive").get("master_keys")
     if not raw:
-        return _local_master_keys(container.config.database.data_dir)
+        return _local_master_keys(config.database.data_dir)
     try:
         return MasterKeys.from_config(raw)
     except InvalidArgument as exc:
         raise ConfigError("STACK_CFO_ARCHIVE_MASTER_KEYS (archive.master_keys)", exc.message) from None
 
 
-def backend_name(container: Container) -> str:
-    name = str(container.config.section("archive").get("backend") or "postgres").lower()
+def backend_name(config: Config) -> str:
+    name = str(config.section("archive").get("backend") or "postgres").lower()
     if name not in BACKENDS:
         raise ConfigError("ZEROG_STORAGE_BACKEND (archive.backend)", f"must be one of {', '.join(BACKENDS)}")
     return name
 
 
-def archive_store(container: Container) -> EncryptingArchiveStore:
+def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
+    """The sealed archive store over ``db`` (keys) and the configured backend (blobs)."""
     from stack_cfo.store.archive_keys import PgKeyRing
 
     inner: Any
-    if backend_name(container) == "0g":
+    if backend_name(config) == "0g":
         from stack_cfo.zerog.storage.client import ZeroGStorageStore
         from stack_cfo.zerog.storage.config import StorageConfig
 
-        inner = ZeroGStorageStore(StorageConfig.from_mapping(container.config.section("zerog.storage")))
+        inner = ZeroGStorageStore(StorageConfig.from_mapping(config.section("zerog.storage")))
     else:
         from stack_cfo.store.archive_pg import PgArchiveStore
 
-        inner = PgArchiveStore(container.db)
-    return _Closing(inner, PgKeyRing(container.db), master_keys(container))
+        inner = PgArchiveStore(db)
+    return ClosingArchiveStore(inner, PgKeyRing(db), master_keys(config))
 
 
-class _Closing(EncryptingArchiveStore):
+def archive_store(container: Container) -> EncryptingArchiveStore:
+    return build_archive_store(container.config, container.db)
+
+
+class ClosingArchiveStore(EncryptingArchiveStore):
     """Closes the inner backend (0G sessions) at shutdown."""
 
     def __init__(self, inner: Any, keys: Any, keks: MasterKeys) -> None:

@@ -21,6 +21,7 @@ from typing import Protocol
 from opentelemetry import trace
 
 from stack_cfo.core.ai import CompletionOptions, ComputeClient
+from stack_cfo.core.archive import AI_SUMMARIES, ArchiveStore
 from stack_cfo.core.notifications.content import Rendered, render_alert, render_digest, render_weekly
 from stack_cfo.core.notifications.kinds import NotificationKind, Reason
 from stack_cfo.core.notifications.news import clean_summary, fallback_summary, rank_news, summary_prompt
@@ -143,10 +144,12 @@ class ContentService:
         *,
         news_items: int = 3,
         cache_ttl: float = 900.0,
+        archive: ArchiveStore | None = None,
     ) -> None:
         self.portfolio = portfolio
         self.news = news
         self.summarizer = summarizer
+        self.archive = archive
         self.news_items = news_items
         self._ttl = cache_ttl
         self._shared: OrderedDict[tuple[str, str, str], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
@@ -208,4 +211,19 @@ class ContentService:
             ranked = rank_news(items, weights, now, limit=self.news_items)
             span.set_attribute("articles", len(ranked))
         summaries = await asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked))
-        return render_digest(facts, list(zip(ranked, summaries, strict=True)), period=period, key=key)
+        rendered = render_digest(facts, list(zip(ranked, summaries, strict=True)), period=period, key=key)
+        if any(s != fallback_summary(r.item) for r, s in zip(ranked, summaries, strict=True)):
+            await self._archive_ai_text(user_id, f"digest-{period}.txt", rendered)
+        return rendered
+
+    async def _archive_ai_text(self, user_id: str, name: str, rendered: Rendered) -> None:
+        """Keep AI-written digest text in ``ai-summaries/`` (sealed under the user's key).
+        Best effort: an archive outage never holds a notification back."""
+        if self.archive is None:
+            return
+        try:
+            address = await self.archive.put(AI_SUMMARIES, name, rendered.email.text.encode("utf-8"), owner=user_id)
+        except Exception:
+            log.warning("could not archive the AI-written digest", exc_info=True, extra={"archive_key": name})
+            return
+        rendered.meta["archive_address"] = address

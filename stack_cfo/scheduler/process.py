@@ -23,6 +23,7 @@ import schedule
 
 import stack_cfo
 from stack_cfo.core.ai import ComputeClient
+from stack_cfo.core.archive import ArchiveStore
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
@@ -86,11 +87,15 @@ def build_worker(
     metrics: SchedulerMetrics | None = None,
     clock: Clock | None = None,
     worker_id: str | None = None,
+    archive: ArchiveStore | None = None,
 ) -> DeliveryWorker:
-    """A delivery worker over ``db`` (also what the API process uses to deliver ``RunJob`` rows)."""
+    """A delivery worker over ``db`` (also what the API process uses to deliver ``RunJob`` rows).
+    With ``archive``, AI-written digest texts are kept in ``ai-summaries/``."""
     repo = SchedulerRepo(db)
     summarizer = NewsSummarizer(compute, repo)
-    content = ContentService(portfolio, news or repo, summarizer, news_items=config.digest_news_items)
+    content = ContentService(
+        portfolio, news or repo, summarizer, news_items=config.digest_news_items, archive=archive
+    )
     return DeliveryWorker(
         repo,
         content,
@@ -161,6 +166,7 @@ async def run_scheduler(
     planner_enabled: bool = True,
     worker_enabled: bool = True,
     on_ready: Callable[[int | None], None] | None = None,
+    archive: ArchiveStore | None = None,
 ) -> None:
     """Run one scheduler replica until ``stop_event`` is set, then shut down gracefully.
 
@@ -195,6 +201,7 @@ async def run_scheduler(
         metrics=metrics,
         clock=clock,
         worker_id=config.replica_id,
+        archive=archive,
     )
     planner = Planner(repo, config, calendar=calendar or NyseCalendar(), metrics=metrics, clock=clock)
     poller = (
@@ -329,9 +336,16 @@ async def _main(
     service = getattr(portfolio, "service", None)  # PortfolioFacts wraps a PortfolioService with a change feed
     if service is not None and hasattr(service, "astart"):
         await service.astart()
+    from stack_cfo.archive_wiring import build_archive_store
+
+    archive = build_archive_store(config, db)
     try:
-        await run_scheduler(sconf, stop_event=stop, database=db, portfolio=portfolio, compute=compute)
+        await run_scheduler(
+            sconf, stop_event=stop, database=db, portfolio=portfolio, compute=compute, archive=archive
+        )
     finally:
+        with contextlib.suppress(Exception):
+            await archive.aclose()
         if service is not None and hasattr(service, "aclose"):
             with contextlib.suppress(Exception):
                 await service.aclose()

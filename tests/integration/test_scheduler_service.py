@@ -178,3 +178,72 @@ async def test_run_job_streams_progress_and_history_lists_it(db_dsn: str, data_d
             assert kinds[pb.NOTIFICATION_KIND_PERFORMANCE_ALERT].time_zone == "America/New_York"
     finally:
         await sink.stop()
+
+
+async def test_ai_written_digest_is_archived_sealed_for_the_user(db_dsn: str, data_dir: Path) -> None:
+    """With an AI provider, the digest's news summary is AI-written: the digest text is kept in
+    ai-summaries/ under the user's key (readable by them, sealed at rest)."""
+    import psycopg
+    from google.protobuf import timestamp_pb2
+
+    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2 as ppb
+    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2_grpc as ppb_grpc
+    from stack_cfo.archive_wiring import shared_archive
+    from tests.standins.zerog_provider import Reply, RouterStandIn
+    from tests.support.secrets import ZEROG_API_KEY
+
+    alice = str(uuid.uuid4())
+    sink = await SmtpSink().start()
+    try:
+        async with RouterStandIn(api_key=ZEROG_API_KEY) as router:
+            router.default_reply = Reply.ok(text="Apple beat estimates on services revenue.")
+            overrides = {
+                **_overrides(sink),
+                "zerog": {"compute": {"mode": "router", "broker_endpoint": router.base_url, "api_key": ZEROG_API_KEY}},
+            }
+            async with running_server(db_dsn, data_dir, overrides) as srv:
+                portfolio = ppb_grpc.PortfolioSummaryServiceStub(srv.channel)
+                await portfolio.SyncPortfolio(
+                    ppb.SyncPortfolioRequest(
+                        portfolio=f"users/{alice}/portfolio", base_currency="USD", cash_balance="100",
+                        positions=[ppb.Holding(symbol="AAPL", quantity="5", average_cost="150", currency="USD")],
+                    ),
+                    metadata=srv.auth(alice), timeout=10,
+                )
+                published = timestamp_pb2.Timestamp()
+                published.GetCurrentTime()
+                await portfolio.IngestNews(
+                    ppb.IngestNewsRequest(articles=[ppb.NewsArticle(
+                        id="n-1", source="wire", publish_time=published, title="Apple results",
+                        summary="Apple reported quarterly results.", url="https://news.example/apple",
+                        symbols=["AAPL"],
+                    )]),
+                    metadata=srv.auth(service="news-feed"), timeout=10,
+                )
+                stub = pb_grpc.SchedulerServiceStub(srv.channel)
+                await stub.UpdateNotificationPreferences(
+                    pb.UpdateNotificationPreferencesRequest(preferences=pb.NotificationPreferences(
+                        name=f"users/{alice}/notificationPreferences", email_address="alice@example.com",
+                    )),
+                    metadata=srv.auth(alice), timeout=10,
+                )
+                events = [e async for e in stub.RunJob(
+                    pb.RunJobRequest(kind=pb.NOTIFICATION_KIND_DAILY_DIGEST, user=f"users/{alice}"),
+                    metadata=srv.auth(service="ops"), timeout=60,
+                )]
+                assert events[-1].counts.sent >= 1, events
+                mail = (await sink.wait_for(1))[0]
+                assert "Apple beat estimates" in mail.part("plain")
+
+                with psycopg.connect(db_dsn) as conn:
+                    rows = conn.execute(
+                        "SELECT address, content FROM archive_objects WHERE owner = %s AND namespace = 'ai-summaries/'",
+                        (alice,),
+                    ).fetchall()
+                assert len(rows) == 1
+                address, content = rows[0]
+                assert b"Apple beat estimates" not in bytes(content)  # sealed at rest
+                text = await shared_archive(srv.container).get(address, owner=alice)
+                assert b"Apple beat estimates" in text
+    finally:
+        await sink.stop()

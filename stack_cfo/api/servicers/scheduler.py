@@ -175,6 +175,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         """The in-process delivery worker for RunJob (built on first use)."""
         if self._worker is None:
             from stack_cfo.api.servicers.portfolio import build_portfolio_service
+            from stack_cfo.archive_wiring import shared_archive
             from stack_cfo.compute_wiring import shared_compute
             from stack_cfo.scheduler.portfolio_facts import PortfolioFacts
             from stack_cfo.scheduler.process import build_worker
@@ -187,6 +188,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                 compute=shared_compute(self._container),
                 clock=self._container.clock,
                 worker_id="api-runjob",
+                archive=shared_archive(self._container),
             )
         return self._worker
 
