@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from stack_cfo.zerog.storage.merkle import EmptyDataError, merkle_tree
+from tests.support.node import ensure_node_modules
 
 NODE_DIR = Path(__file__).resolve().parents[2] / "node"
 KIB, MIB = 1024, 1024 * 1024
@@ -33,18 +33,7 @@ SIZES = [
 
 
 def _sdk_ready() -> None:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node/npm are not installed: the official 0G storage SDK cannot run as the oracle")
-    if not (NODE_DIR / "node_modules" / "@0gfoundation" / "0g-ts-sdk").is_dir():
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, f"npm ci failed in {NODE_DIR}:\n{done.stderr[-2000:]}"
+    ensure_node_modules()
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -16,6 +14,7 @@ from eth_keys import keys
 
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.zerog.session_token import SessionTokens, sign_session_token
+from tests.support.node import ensure_node_modules
 
 KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 PROVIDER = "0xBB3f5b0b5062CB5B3245222C5917afD1f6e13aF6"
@@ -55,11 +54,8 @@ def test_known_answer():
     assert sig[-2:] in ("1b", "1c")  # v = 27/28
 
 
-_ORACLE = Path(__file__).resolve().parents[2] / "node" / "node_modules" / "ethers"
-
-
-@pytest.mark.skipif(shutil.which("node") is None or not _ORACLE.exists(), reason="node + ethers not installed")
 def test_matches_ethers_the_library_the_official_sdk_signs_with():
+    _ORACLE = ensure_node_modules() / "ethers"
     script = (
         "const {Wallet, keccak256, toUtf8Bytes, getBytes} = require('ethers');"
         "const [key, raw] = process.argv.slice(1);"
