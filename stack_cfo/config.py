@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from stack_cfo.durations import parse_seconds
 from stack_cfo.secret import Secret
 
 
@@ -184,21 +185,9 @@ class _Reader:
         return Secret(str(v)) if v else None
 
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-
-
 def parse_duration(value: Any) -> timedelta:
-    """``"30s"``, ``"1.5m"``, ``"250ms"``, ``"2h"`` or a number of seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"must not be negative, got {value}")
-        return timedelta(seconds=value)
-    m = _DURATION.match(str(value).strip())
-    if not m:
-        raise ValueError(f"must be a duration like 30s, 250ms, 5m or 2h, got {value!r}")
-    n = float(m.group(1))
-    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
-    return timedelta(seconds=n * unit)
+    """``"30s"``, ``"1m30s"``, ``"250ms"``, ``"2h"`` or a number of seconds."""
+    return timedelta(seconds=parse_seconds(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from typing import Any
 from eth_utils import is_hex_address, to_checksum_address
 
 from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.durations import parse_seconds
 from stack_cfo.secret import Secret
 
 NEURON_PER_0G = 10**18
@@ -460,29 +461,12 @@ def _provider_ids(key: str, v: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-
-
 def _duration(key: str, v: Any) -> float:
-    """Seconds from a number or a Go-style duration (``60s``, ``1m30s``, ``500ms``)."""
-    if isinstance(v, bool):
-        raise _bad(key, "must be a duration")
-    if isinstance(v, int | float):
-        seconds = float(v)
-    else:
-        s = str(v).strip().lower()
-        try:
-            seconds = float(s)
-        except ValueError:
-            pos, seconds = 0, 0.0
-            for mt in _DURATION.finditer(s):
-                if mt.start() != pos:
-                    break
-                unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[mt.group(2)]
-                seconds += float(mt.group(1)) * unit
-                pos = mt.end()
-            if pos != len(s) or not s:
-                raise _bad(key, "must be a duration such as 60s, 1m30s or 500ms") from None
+    """Seconds (> 0) from a number or a Go-style duration (``60s``, ``1m30s``, ``500ms``)."""
+    try:
+        seconds = parse_seconds(v)
+    except ValueError as exc:
+        raise _bad(key, str(exc).split(", got")[0]) from None
     if seconds <= 0:
         raise _bad(key, "must be positive")
     return seconds

@@ -32,6 +32,7 @@ from eth_utils import is_hex_address, to_checksum_address
 
 from stack_cfo.core import archive
 from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.durations import parse_seconds
 from stack_cfo.secret import Secret
 from stack_cfo.zerog.config import NETWORKS, BreakerPolicy
 
@@ -156,28 +157,12 @@ def _address(key: str, v: Any) -> str:
     return to_checksum_address(s)
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-
-
 def _duration(key: str, v: Any) -> float:
-    """Seconds from a number or a Go-style duration (``30s``, ``1m30s``, ``500ms``)."""
-    if isinstance(v, bool):
-        raise _bad(key, "must be a duration")
-    if isinstance(v, int | float):
-        seconds = float(v)
-    else:
-        s = str(v).strip().lower()
-        try:
-            seconds = float(s)
-        except ValueError:
-            pos, seconds = 0, 0.0
-            for m in _DURATION.finditer(s):
-                if m.start() != pos:
-                    break
-                seconds += float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
-                pos = m.end()
-            if not s or pos != len(s):
-                raise _bad(key, "must be a duration such as 30s, 1m30s or 500ms") from None
+    """Seconds (> 0) from a number or a Go-style duration (``30s``, ``1m30s``, ``500ms``)."""
+    try:
+        seconds = parse_seconds(v)
+    except ValueError as exc:
+        raise _bad(key, str(exc).split(", got")[0]) from None
     if seconds <= 0:
         raise _bad(key, "must be positive")
     return seconds
