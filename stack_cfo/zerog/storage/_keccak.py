@@ -5,12 +5,37 @@ more than the speed of the permutation. ``safe-pysha3`` (a small C extension) ha
 call; ``eth_hash`` (pycryptodome behind it) is the fallback that always exists because
 ``eth-account`` depends on it. Loops stay inside ``map`` so the interpreter does not run one
 bytecode loop iteration per hash.
+
+Faster still is :data:`BULK`, the optional C extension ``_keccak_ext`` built at install time: it
+hashes a whole level of the tree per call (no Python work per hash). When it is not importable
+(no compiler at install time, another interpreter) :data:`BULK` is ``None`` and the Merkle code
+uses the per-hash helpers below; both give the same bytes.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from typing import Protocol
+
+
+class BulkKeccak(Protocol):
+    """What ``_keccak_ext`` offers (see ``_keccak_ext.pyi``)."""
+
+    def keccak256(self, data: bytes | bytearray | memoryview, /) -> bytes: ...
+
+    def leaf_digests(self, data: bytes | bytearray | memoryview, chunk: int = 256) -> bytes: ...
+
+    def pair_digests(self, data: bytes | bytearray | memoryview, /) -> bytes: ...
+
+
+BULK: BulkKeccak | None
+try:  # pragma: no cover - which branch runs depends on the build
+    from stack_cfo.zerog.storage import _keccak_ext
+
+    BULK = _keccak_ext
+except ImportError:  # pragma: no cover
+    BULK = None
 
 BACKEND: str
 _new: Callable[[bytes | memoryview], object] | None

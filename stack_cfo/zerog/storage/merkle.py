@@ -19,6 +19,9 @@ TS SDK ``file/MerkleTree`` and ``file/AbstractFile``), re-derived here:
   :class:`SubmissionNode` is the root of that aligned run of chunks with ``height = log2(chunks)``.
   The storage fee is ``sum(2**height) * pricePerSector``.
 
+Hashing: with the optional C extension (:data:`HASH_BULK` true) every level of a tree is one
+call that hashes all its nodes; without it, the per-hash helpers of ``_keccak``. Same bytes.
+
 An empty file has no tree: the TS SDK's ``merkleTree()`` yields ``null`` and the Go client
 refuses it ("data is empty"), so :func:`merkle_tree` raises :class:`EmptyDataError`.
 """
@@ -32,12 +35,14 @@ from functools import cached_property
 from typing import Any
 
 from stack_cfo.zerog.storage._keccak import BACKEND as HASH_BACKEND
+from stack_cfo.zerog.storage._keccak import BULK as _bulk
 from stack_cfo.zerog.storage._keccak import hash_pairs, hash_pieces, keccak256
 
 __all__ = [
     "CHUNK_SIZE",
     "EMPTY_CHUNK_HASH",
     "HASH_BACKEND",
+    "HASH_BULK",
     "SEGMENT_MAX_CHUNKS",
     "SEGMENT_SIZE",
     "EmptyDataError",
@@ -62,6 +67,8 @@ SEGMENT_MAX_CHUNKS = 1024
 SEGMENT_SIZE = CHUNK_SIZE * SEGMENT_MAX_CHUNKS
 _SEGMENT_DEPTH = SEGMENT_MAX_CHUNKS.bit_length() - 1  # 10 levels of pairing in a full segment
 EMPTY_CHUNK_HASH = keccak256(bytes(CHUNK_SIZE))
+HASH_BULK = _bulk is not None  # the C extension is in use (tests switch ``_bulk`` off to compare)
+_HASH_SIZE = 32
 
 
 class EmptyDataError(ValueError):
@@ -96,12 +103,22 @@ def num_segments_padded(size: int) -> int:
     return -(-padded // SEGMENT_MAX_CHUNKS)
 
 
+def _split_hashes(blob: bytes) -> list[bytes]:
+    """Concatenated 32-byte hashes, one list item each."""
+    ends = range(_HASH_SIZE, len(blob) + _HASH_SIZE, _HASH_SIZE)
+    return list(map(blob.__getitem__, map(slice, range(0, len(blob), _HASH_SIZE), ends)))
+
+
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:
     """All levels of the tree over ``leaves``, bottom first; the odd last node is carried up."""
     levels = [leaves]
     level = leaves
     while len(level) > 1:
-        upper = hash_pairs(level)  # ignores a trailing odd node...
+        if _bulk is not None:
+            paired = (len(level) & ~1) * _HASH_SIZE
+            upper = _split_hashes(_bulk.pair_digests(memoryview(b"".join(level))[:paired]))
+        else:
+            upper = hash_pairs(level)  # ignores a trailing odd node...
         if len(level) % 2:
             upper.append(level[-1])  # ...which is carried up as it is
         levels.append(upper)
@@ -119,6 +136,8 @@ def tree_root(leaves: Sequence[bytes]) -> bytes:
 def _chunk_leaves(data: bytes | memoryview) -> list[bytes]:
     """Leaf hashes of ``data`` cut into chunks, the last one zero-filled."""
     view = memoryview(data).cast("B")
+    if _bulk is not None:
+        return _split_hashes(_bulk.leaf_digests(view, CHUNK_SIZE))  # zero-fills the last chunk too
     whole = len(view) - len(view) % CHUNK_SIZE
     leaves = hash_pieces(view[:whole], CHUNK_SIZE)
     if whole < len(view):
@@ -151,6 +170,13 @@ def padded_segment_root(index: int, data: bytes | memoryview, file_size: int) ->
 
 def _full_segment_roots(data: bytes | memoryview, segments: int) -> list[bytes]:
     """Roots of ``segments`` full segments whose first ``len(data)`` bytes are ``data``."""
+    if _bulk is not None and segments:
+        # The same rounds on one buffer of concatenated hashes: eleven calls for any file size.
+        level = _bulk.leaf_digests(memoryview(data).cast("B"), CHUNK_SIZE)
+        level += EMPTY_CHUNK_HASH * (segments * SEGMENT_MAX_CHUNKS - len(level) // _HASH_SIZE)
+        for _ in range(_SEGMENT_DEPTH):
+            level = _bulk.pair_digests(level)
+        return _split_hashes(level)
     leaves = _chunk_leaves(data)
     leaves.extend([EMPTY_CHUNK_HASH] * (segments * SEGMENT_MAX_CHUNKS - len(leaves)))
     # Full segments are complete trees of 1,024 leaves: pairing over all of them at once
