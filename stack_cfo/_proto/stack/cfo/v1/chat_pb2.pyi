@@ -67,20 +67,22 @@ class PortfolioContext(_message.Message):
     def __init__(self, snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_currency: _Optional[str] = ..., total_value: _Optional[str] = ..., total_return_amount: _Optional[str] = ..., total_return_percent: _Optional[float] = ..., day_change_amount: _Optional[str] = ..., day_change_percent: _Optional[float] = ..., positions: _Optional[_Iterable[_Union[_portfolio_pb2.PositionSummary, _Mapping]]] = ..., risk: _Optional[_Union[_portfolio_pb2.RiskMetrics, _Mapping]] = ...) -> None: ...
 
 class ChatMessage(_message.Message):
-    __slots__ = ("id", "role", "content", "create_time", "usage", "incomplete")
+    __slots__ = ("id", "role", "content", "create_time", "usage", "incomplete", "degraded_reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     role: ChatRole
     content: str
     create_time: _timestamp_pb2.Timestamp
     usage: _common_pb2.TokenUsage
     incomplete: bool
-    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., content: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., incomplete: _Optional[bool] = ...) -> None: ...
+    degraded_reason: str
+    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., content: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., incomplete: _Optional[bool] = ..., degraded_reason: _Optional[str] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("name", "title", "status", "provider", "model", "tokens_used", "message_count", "portfolio_context", "auto_summarize", "summarize_interval", "archive_address", "create_time", "update_time", "last_access_time", "archive_time", "messages")

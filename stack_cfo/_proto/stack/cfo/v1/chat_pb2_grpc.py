@@ -133,7 +133,9 @@ class ChatServiceServicer:
         (SESSION_NOT_ACTIVE, for ARCHIVED or DELETED sessions); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
         a RetryInfo detail and metadata "retry_after_seconds"). After `accepted`, AI failures (including an
         unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
-        event.
+        event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
+        account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
+        The reason is stored with the answer, so a replay and GetSession return it too.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -488,7 +488,7 @@ class NarrativeDelta(_message.Message):
     def __init__(self, text: _Optional[str] = ...) -> None: ...
 
 class NarrativeCompleted(_message.Message):
-    __slots__ = ("text", "provider", "model", "verification", "degraded", "offline", "incomplete", "usage", "fee")
+    __slots__ = ("text", "provider", "model", "verification", "degraded", "offline", "incomplete", "usage", "fee", "degraded_reason")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -498,6 +498,7 @@ class NarrativeCompleted(_message.Message):
     INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     FEE_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
     text: str
     provider: str
     model: str
@@ -507,7 +508,8 @@ class NarrativeCompleted(_message.Message):
     incomplete: bool
     usage: _common_pb2.TokenUsage
     fee: str
-    def __init__(self, text: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., verification: _Optional[_Union[_common_pb2.VerificationStatus, str]] = ..., degraded: _Optional[bool] = ..., offline: _Optional[bool] = ..., incomplete: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ...) -> None: ...
+    degraded_reason: str
+    def __init__(self, text: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., verification: _Optional[_Union[_common_pb2.VerificationStatus, str]] = ..., degraded: _Optional[bool] = ..., offline: _Optional[bool] = ..., incomplete: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ..., degraded_reason: _Optional[str] = ...) -> None: ...
 
 class StreamPortfolioSummaryResponse(_message.Message):
     __slots__ = ("summary", "narrative_delta", "narrative_completed")

@@ -145,7 +145,8 @@ class PortfolioSummaryServiceServicer:
         then zero or more `narrative_delta` chunks of AI commentary on those numbers, then exactly one
         `narrative_completed`, after which the stream ends with OK. When no AI provider is configured or it is
         failing, the narrative comes from a deterministic writer over the same numbers and the final event
-        says so (`offline`/`degraded`). Cancelling the call stops (and stops paying for) the AI request.
+        says so (`offline`/`degraded`) and why (`degraded_reason`, e.g. COMPUTE_BALANCE_INSUFFICIENT when the
+        0G compute account must be topped up). Cancelling the call stops (and stops paying for) the AI request.
 
         Errors: as GetPortfolioSummary, before the first event.
         """
