@@ -5,6 +5,8 @@ Implemented by :mod:`stack_cfo.zerog` (router, direct and offline modes). Featur
 text computed from the same numbers, so the product never hangs on AI: when no
 provider is configured, the breaker is open or every provider fails before answering,
 the client streams that fallback and marks the result ``degraded``/``offline``.
+:func:`degraded_reason` turns what a feature got back (a result, or the error it caught) into
+the stable code the API reports as ``degraded_reason``.
 """
 
 from __future__ import annotations
@@ -121,3 +123,65 @@ class IncompleteCompletion(Exception):
         super().__init__(f"completion stream broke after {len(partial.text)} characters")
         self.partial = partial
         self.cause = cause
+
+
+class DegradedReason(StrEnum):
+    """Why an AI answer is degraded, offline or incomplete: the codes of the contract's
+    ``degraded_reason`` fields (stable; clients switch on them)."""
+
+    #: The 0G compute account cannot pay (provider 400 "insufficient balance", router 402, no
+    #: sub-account yet, or a ledger too small for a top-up): someone must top it up.
+    BALANCE_INSUFFICIENT = "COMPUTE_BALANCE_INSUFFICIENT"
+    #: No provider is configured: offline by configuration.
+    NOT_CONFIGURED = "COMPUTE_NOT_CONFIGURED"
+    #: Recent failures opened the breaker; AI is tried again after the open period.
+    BREAKER_OPEN = "COMPUTE_BREAKER_OPEN"
+    #: Provider or network failure, rate limit, timeout, or a refused request, before any text.
+    UNAVAILABLE = "COMPUTE_UNAVAILABLE"
+    #: The answer was cut mid-stream (or cancelled); ``incomplete`` is set.
+    STREAM_BROKEN = "COMPUTE_STREAM_BROKEN"
+    #: Another model or provider than the requested one answered (failover).
+    MODEL_SUBSTITUTED = "MODEL_SUBSTITUTED"
+
+
+#: Compute-client reasons (``StackCfoError.reason`` or ``extra["fallback_reason"]``) that are not
+#: :attr:`DegradedReason.UNAVAILABLE`. Strings, because ``core`` does not import ``zerog``.
+_REASONS: dict[str, DegradedReason] = {
+    "ZEROG_INSUFFICIENT_BALANCE": DegradedReason.BALANCE_INSUFFICIENT,
+    "ZEROG_LEDGER_INSUFFICIENT": DegradedReason.BALANCE_INSUFFICIENT,
+    "ZEROG_NO_SUB_ACCOUNT": DegradedReason.BALANCE_INSUFFICIENT,
+    "ZEROG_NOT_CONFIGURED": DegradedReason.NOT_CONFIGURED,
+    "ZEROG_BREAKER_OPEN": DegradedReason.BREAKER_OPEN,
+}
+
+
+def degraded_reason(
+    result: CompletionResult | None,
+    error: BaseException | None = None,
+    *,
+    substituted: bool = False,
+) -> str:
+    """The ``degraded_reason`` of an answer; ``""`` when it came from the requested AI path.
+
+    ``result`` is what the answer was built from (the client's result, a partial one, or the
+    caller's own offline fallback); ``error`` the exception the caller caught from the client
+    instead of a result (``InsufficientFunds`` is raised, not a fallback); ``substituted`` that
+    the caller saw another model/provider answer than it asked for. A cut answer wins over
+    everything (its text is partial), then the caught error, then the client's fallback reason.
+    """
+    if isinstance(error, IncompleteCompletion) or (result is not None and result.incomplete):
+        return DegradedReason.STREAM_BROKEN.value
+    if error is not None:
+        return _REASONS.get(str(getattr(error, "reason", "")), DegradedReason.UNAVAILABLE).value
+    if result is None:
+        return DegradedReason.UNAVAILABLE.value
+    if result.offline or result.degraded:
+        fallback = result.extra.get("fallback_reason")
+        if fallback:
+            return _REASONS.get(fallback, DegradedReason.UNAVAILABLE).value
+        if result.offline:  # an offline-only client: nothing is configured
+            return DegradedReason.NOT_CONFIGURED.value
+        return DegradedReason.MODEL_SUBSTITUTED.value
+    if substituted or result.extra.get("failed_over_from"):
+        return DegradedReason.MODEL_SUBSTITUTED.value
+    return ""
