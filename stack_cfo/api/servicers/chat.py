@@ -296,6 +296,7 @@ def message_to_proto(m: ChatMessage) -> chat_pb2.ChatMessage:
         content=m.content,
         usage=common_pb2.TokenUsage(prompt_tokens=m.prompt_tokens, completion_tokens=m.completion_tokens),
         incomplete=m.incomplete,
+        degraded_reason=m.degraded_reason,
     )
     ts = to_timestamp(m.created_at)
     if ts is not None:

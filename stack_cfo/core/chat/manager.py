@@ -34,7 +34,15 @@ from typing import Any, TypeVar
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from stack_cfo.core.ai import CompletionOptions, CompletionResult, ComputeClient, IncompleteCompletion, Verification
+from stack_cfo.core.ai import (
+    CompletionOptions,
+    CompletionResult,
+    ComputeClient,
+    DegradedReason,
+    IncompleteCompletion,
+    Verification,
+    degraded_reason,
+)
 from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveStore
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.budget import check_budget, usage_day
@@ -579,6 +587,7 @@ class ChatManager:
         # compute.verify_response children) under whatever span is current when it starts.
         parts: list[str] = []
         result: CompletionResult | None = None
+        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
         with _current(span):
             stream = self._compute.stream(prompt.messages, model=session.model, options=options)
         iterator = stream.__aiter__()
@@ -607,7 +616,7 @@ class ChatManager:
             raise
         except StackCfoError as exc:
             log.warning("provider failed after accepting the message", extra={"reason": exc.reason})
-            result = None
+            result, failure = None, exc
         if result is None:
             # Nothing usable came back. With no text at all, answer with the deterministic
             # writer (the user's message is kept); with some text, the answer broke.
@@ -620,7 +629,9 @@ class ChatManager:
                 result = CompletionResult(text=text, model="offline", provider="offline", degraded=True, offline=True)
 
         answer = self._answer(session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
-                              compressed)
+                              compressed, failure)
+        if answer.degraded_reason:
+            span.set_attribute("chat.degraded_reason", answer.degraded_reason)
         with _current(span), tracer.start_as_current_span("chat_session_repo.update"):
             stored = await self._finish(
                 self._store.complete_turn(sid, user_id, answer, day=usage_day(self._clock.now()),
@@ -643,16 +654,19 @@ class ChatManager:
         result: CompletionResult,
         refreshed: bool,
         compressed: bool,
+        failure: BaseException | None = None,
     ) -> ChatMessage:
-        degraded = (
-            result.degraded
-            or result.offline
-            or bool(result.model and result.model != session.model)
+        substituted = not result.offline and (
+            bool(result.model and result.model != session.model)
             or bool(
                 result.provider
                 and session.provider not in ("", "router")
                 and result.provider.lower() != session.provider.lower()
             )
+        )
+        reason = degraded_reason(result, failure, substituted=substituted)
+        degraded = (
+            result.degraded or result.offline or substituted or reason == DegradedReason.MODEL_SUBSTITUTED
         )
         return ChatMessage(
             id=assistant_id,
@@ -671,6 +685,7 @@ class ChatManager:
             degraded=degraded,
             offline=result.offline,
             incomplete=result.incomplete,
+            degraded_reason=reason,
             context_refreshed=refreshed,
             compressed=compressed,
             reply_to=user_msg.id,

@@ -230,6 +230,8 @@ class ChatMessage:
     degraded: bool = False
     offline: bool = False
     incomplete: bool = False
+    #: Why a degraded/offline/incomplete answer is so (``core.ai.DegradedReason``); "" otherwise.
+    degraded_reason: str = ""
     context_refreshed: bool = False
     compressed: bool = False
     request_id: str | None = None

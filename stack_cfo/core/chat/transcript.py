@@ -9,11 +9,13 @@ Format ``stack-cfo/chat-transcript/v1``::
      "portfolio_context": {...PortfolioContext.to_json()...},
      "messages": [{"id", "seq", "role", "content", "create_time", "prompt_tokens",
                    "completion_tokens", "fee_neuron", "provider", "model", "verification",
-                   "degraded", "offline", "incomplete"}],
+                   "degraded", "offline", "incomplete", "degraded_reason"}],
      "summaries": [{"version", "from_seq", "to_seq", "content", "content_sha256",
                     "source_sha256", "offline", "create_time"}]}
 
-UserDataService.GetArchivedSession reads it back with :func:`parse_transcript`.
+``degraded_reason`` (the contract's code, "" when not degraded) is absent from archives written
+before it existed; reading treats it as "". UserDataService.GetArchivedSession reads it back with
+:func:`parse_transcript`.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def transcript_document(
                 "degraded": m.degraded,
                 "offline": m.offline,
                 "incomplete": m.incomplete,
+                "degraded_reason": m.degraded_reason,
             }
             for m in messages
         ],
@@ -158,6 +161,7 @@ def parse_transcript(data: bytes) -> Transcript:
                 degraded=bool(m.get("degraded")),
                 offline=bool(m.get("offline")),
                 incomplete=bool(m.get("incomplete")),
+                degraded_reason=str(m.get("degraded_reason") or ""),
             )
             for m in doc.get("messages") or ()
         )
