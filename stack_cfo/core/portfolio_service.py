@@ -37,9 +37,11 @@ from stack_cfo.core.ai import (
     CompletionOptions,
     CompletionResult,
     ComputeClient,
+    DegradedReason,
     IncompleteCompletion,
     Message,
     Verification,
+    degraded_reason,
 )
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, StackCfoError, Unavailable
@@ -634,6 +636,8 @@ class NarrativeChunk:
 @dataclass(frozen=True, slots=True)
 class NarrativeDone:
     result: CompletionResult
+    #: Why the narrative is degraded/offline/incomplete (``core.ai.DegradedReason``); "" otherwise.
+    degraded_reason: str = ""
 
 
 StreamEvent = SummaryReady | NarrativeChunk | NarrativeDone
@@ -1164,6 +1168,7 @@ class PortfolioService:
         stream = client.stream(narrative_messages(view.summary), options=options)
         parts: list[str] = []
         result: CompletionResult | None = None
+        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
         try:
             try:
                 async for delta in stream:
@@ -1175,7 +1180,7 @@ class PortfolioService:
                 result = dataclasses.replace(exc.partial, incomplete=True, text="".join(parts) or exc.partial.text)
             except StackCfoError as exc:
                 log.warning("narrative AI stream failed; using the deterministic writer", extra={"reason": exc.reason})
-                result = None
+                result, failure = None, exc
         finally:
             with contextlib.suppress(Exception):
                 await stream.aclose()
@@ -1198,7 +1203,10 @@ class PortfolioService:
         joined = "".join(parts)
         if result.text != joined:
             result = dataclasses.replace(result, text=joined)
-        yield NarrativeDone(result)
+        reason = degraded_reason(result, failure)
+        if reason == DegradedReason.MODEL_SUBSTITUTED and not result.degraded:
+            result = dataclasses.replace(result, degraded=True)  # failover: not the requested AI path
+        yield NarrativeDone(result, reason)
 
     async def watch(
         self, user_id: str, min_interval: timedelta | None = None

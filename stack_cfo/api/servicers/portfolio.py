@@ -472,7 +472,7 @@ def fee_in_0g(result: CompletionResult) -> str:
     return format_decimal((Decimal(result.fee_neuron) * _NEURON).normalize())
 
 
-def narrative_completed(result: CompletionResult) -> portfolio_pb2.NarrativeCompleted:
+def narrative_completed(result: CompletionResult, degraded_reason: str = "") -> portfolio_pb2.NarrativeCompleted:
     return portfolio_pb2.NarrativeCompleted(
         text=result.text,
         provider=result.provider,
@@ -483,6 +483,7 @@ def narrative_completed(result: CompletionResult) -> portfolio_pb2.NarrativeComp
         incomplete=result.incomplete,
         usage=common_pb2.TokenUsage(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens),
         fee=fee_in_0g(result),
+        degraded_reason=degraded_reason,
     )
 
 
@@ -608,7 +609,7 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
                     )
                 elif isinstance(event, NarrativeDone):
                     yield portfolio_pb2.StreamPortfolioSummaryResponse(
-                        narrative_completed=narrative_completed(event.result)
+                        narrative_completed=narrative_completed(event.result, event.degraded_reason)
                     )
 
     async def WatchPortfolio(
