@@ -18,6 +18,7 @@ import grpc
 
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.errors import abort_with, mark_span
+from stack_cfo.store.db import deadline_scope
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
 
@@ -33,6 +34,15 @@ PUBLIC_SERVICES = (
 def _split(method: str) -> tuple[str, str]:
     _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "unknown", method)
     return service, name
+
+
+def _deadline(context: grpc.aio.ServicerContext) -> float | None:
+    """The caller's deadline as ``time.monotonic()`` seconds, or None when it set none."""
+    try:
+        remaining = context.time_remaining()
+    except Exception:
+        return None
+    return None if remaining is None else time.monotonic() + remaining
 
 
 def _kind(handler: grpc.RpcMethodHandler) -> str:
@@ -117,7 +127,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             try:
                 principal = self._authenticate(context)
                 token = set_principal(principal)
-                with tlog.bind(grpc_method=method, **principal.log_fields()):
+                with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
                     return await inner(request, context)
             except Exception as exc:
                 await _abort(context, exc, method)
@@ -140,7 +150,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             try:
                 principal = self._authenticate(context)
                 token = set_principal(principal)
-                with tlog.bind(grpc_method=method, **principal.log_fields()):
+                with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
                     result = inner(request, context)
                     if inspect.isasyncgen(result):
                         try:
