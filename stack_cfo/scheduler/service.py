@@ -7,6 +7,7 @@ They read and write the scheduler's tables; none of them calls the scheduler pro
 - :func:`get_notification_preferences`  -> GetNotificationPreferences
 - :func:`update_notification_preferences` -> UpdateNotificationPreferences
 - :func:`register_device`               -> RegisterDevice
+- :func:`delete_device`                 -> DeleteDevice
 - :func:`list_notifications`            -> ListNotifications
 - :func:`requeue_dead_letters`          -> operators' redrive of dead rows
 """
@@ -344,6 +345,14 @@ async def register_device(
     return await SchedulerRepo(db).register_device(
         user_id, platform=platform, token=token, display_name=display_name.strip()
     )
+
+
+async def delete_device(db: Database, user_id: str, device_id: str) -> None:
+    """Unregister a device; NOT_FOUND (DEVICE_NOT_FOUND) when it is not the user's or is gone.
+    Rows planned for it are skipped at send time (``no_device``)."""
+    name = f"users/{user_id}/devices/{device_id}"
+    if not device_id.isdigit() or not await SchedulerRepo(db).delete_device(user_id, int(device_id)):
+        raise NotFound(f"device {name!r} not found", reason="DEVICE_NOT_FOUND", metadata={"device": name})
 
 
 @dataclass(frozen=True, slots=True)

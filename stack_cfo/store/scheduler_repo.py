@@ -549,6 +549,12 @@ class SchedulerRepo:
             ).fetchone()
         return r is not None
 
+    async def delete_device(self, user_id: str, device_id: int) -> bool:
+        """Remove one of ``user_id``'s devices; False when it is not theirs or does not exist."""
+        async with self.db.transaction() as conn:
+            r = await (await conn.execute(Q.delete_device, {"id": device_id, "user_id": user_id})).fetchone()
+        return r is not None
+
     # -- heartbeats, gauges, status -------------------------------------------------------
 
     async def heartbeat(

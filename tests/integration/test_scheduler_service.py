@@ -98,6 +98,24 @@ async def test_preferences_and_devices(db_dsn: str, data_dir: Path) -> None:
                     timeout=10,
                 )
             assert ei.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+            # Unregistering (logout on a shared phone) frees the token for Bob; Bob cannot delete Alice's.
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await stub.DeleteDevice(pb.DeleteDeviceRequest(name=dev.name), metadata=srv.auth(bob), timeout=10)
+            assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+            await stub.DeleteDevice(pb.DeleteDeviceRequest(name=dev.name), metadata=srv.auth(alice), timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await stub.DeleteDevice(pb.DeleteDeviceRequest(name=dev.name), metadata=srv.auth(alice), timeout=10)
+            assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+            bobs = await stub.RegisterDevice(
+                pb.RegisterDeviceRequest(
+                    parent=f"users/{bob}",
+                    device=pb.Device(platform=pb.DEVICE_PLATFORM_FCM, token="fcm-token-alice-1"),
+                ),
+                metadata=srv.auth(bob),
+                timeout=10,
+            )
+            assert bobs.name.startswith(f"users/{bob}/devices/")
     finally:
         await sink.stop()
 

@@ -48,6 +48,7 @@ EXPECTED: dict[str, dict[str, bool]] = {
         "GetNotificationPreferences": False,
         "UpdateNotificationPreferences": False,
         "RegisterDevice": False,
+        "DeleteDevice": False,
         "ListNotifications": False,
     },
     "stack.cfo.v1.ComputeAccountService": {"GetComputeAccount": False},

@@ -11,12 +11,12 @@ from datetime import time
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from google.protobuf import duration_pb2
+from google.protobuf import duration_pb2, empty_pb2
 
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
-from stack_cfo.api.resources import authorize, parse_user, parse_user_singleton
+from stack_cfo.api.resources import authorize, parse_user, parse_user_child, parse_user_singleton
 from stack_cfo.api.validation import invalid, to_timestamp
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.preferences import NotificationPreferences
@@ -302,6 +302,14 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             work=work,
         )
         return pb.Device.FromString(stored)
+
+    async def DeleteDevice(
+        self, request: pb.DeleteDeviceRequest, context: grpc.aio.ServicerContext
+    ) -> empty_pb2.Empty:
+        user_id, device_id = parse_user_child(request.name, "devices", field="name")
+        authorize(user_id, request.name)
+        await service.delete_device(self._db, user_id, device_id)
+        return empty_pb2.Empty()
 
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext

@@ -287,6 +287,10 @@ SET active = false, invalidated_at = coalesce(%(now)s::timestamptz, now()), inva
 WHERE id = %(id)s AND active
 RETURNING id
 
+-- name: delete_device
+DELETE FROM push_devices WHERE id = %(id)s AND user_id = %(user_id)s
+RETURNING id
+
 -- name: heartbeat
 INSERT INTO scheduler_heartbeats (replica_id, started_at, last_tick, version, host, pid, last_planned)
 VALUES (%(replica_id)s, %(started_at)s, coalesce(%(now)s::timestamptz, now()), %(version)s, %(host)s,

@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from stack_cfo._proto.stack.cfo.v1 import common_pb2 as stack_dot_cfo_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstack/cfo/v1/scheduler.proto\x12\x0cstack.cfo.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19stack/cfo/v1/common.proto\"\x1b\n\x19GetSchedulerStatusRequest\"N\n\x0bStatusCount\x12\x30\n\x06status\x18\x01 \x01(\x0e\x32 .stack.cfo.v1.NotificationStatus\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\xb7\x02\n\tJobStatus\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x10\n\x08schedule\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12\x31\n\rnext_run_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_run_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06\x63ounts\x18\x07 \x03(\x0b\x32\x19.stack.cfo.v1.StatusCount\x12\x35\n\x12oldest_pending_age\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xa7\x01\n\rReplicaStatus\x12\x12\n\nreplica_id\x18\x01 \x01(\t\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0eheartbeat_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61live\x18\x04 \x01(\x08\x12\x0f\n\x07version\x18\x05 \x01(\t\"\x96\x01\n\x0fSchedulerStatus\x12%\n\x04jobs\x18\x01 \x03(\x0b\x32\x17.stack.cfo.v1.JobStatus\x12-\n\x08replicas\x18\x02 \x03(\x0b\x32\x1b.stack.cfo.v1.ReplicaStatus\x12-\n\tread_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\rRunJobRequest\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"K\n\tJobCounts\x12\x0f\n\x07planned\x18\x01 \x01(\x05\x12\x0c\n\x04sent\x18\x02 \x01(\x05\x12\x0f\n\x07skipped\x18\x03 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x05\"\xed\x01\n\x0eRunJobResponse\x12(\n\x05stage\x18\x01 \x01(\x0e\x32\x19.stack.cfo.v1.RunJobStage\x12\'\n\x06\x63ounts\x18\x02 \x01(\x0b\x32\x17.stack.cfo.v1.JobCounts\x12\x14\n\x0cnotification\x18\x03 \x01(\t\x12\x32\n\x07\x63hannel\x18\x04 \x01(\x0e\x32!.stack.cfo.v1.NotificationChannel\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\nevent_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x04\n\x17NotificationPreferences\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12!\n\x14\x64\x61ily_digest_enabled\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12#\n\x16weekly_summary_enabled\x18\x04 \x01(\x08H\x01\x88\x01\x01\x12\'\n\x1aperformance_alerts_enabled\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x1a\n\remail_enabled\x18\x06 \x01(\x08H\x03\x88\x01\x01\x12\x19\n\x0cpush_enabled\x18\x07 \x01(\x08H\x04\x88\x01\x01\x12\x15\n\remail_address\x18\x08 \x01(\t\x12\x32\n\x11quiet_hours_start\x18\t \x01(\x0b\x32\x17.stack.cfo.v1.TimeOfDay\x12\x30\n\x0fquiet_hours_end\x18\n \x01(\x0b\x32\x17.stack.cfo.v1.TimeOfDay\x12\x1f\n\x17\x61lert_threshold_percent\x18\x0b \x01(\x01\x12\x1d\n\x15\x61lert_threshold_sigma\x18\x0c \x01(\x01\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x17\n\x15_daily_digest_enabledB\x19\n\x17_weekly_summary_enabledB\x1d\n\x1b_performance_alerts_enabledB\x10\n\x0e_email_enabledB\x0f\n\r_push_enabled\"1\n!GetNotificationPreferencesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x93\x01\n$UpdateNotificationPreferencesRequest\x12:\n\x0bpreferences\x18\x01 \x01(\x0b\x32%.stack.cfo.v1.NotificationPreferences\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xdd\x01\n\x06\x44\x65vice\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x08platform\x18\x02 \x01(\x0e\x32\x1c.stack.cfo.v1.DevicePlatform\x12\r\n\x05token\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x15RegisterDeviceRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12$\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x14.stack.cfo.v1.Device\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xd0\x03\n\x0cNotification\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x32\n\x07\x63hannel\x18\x03 \x01(\x0e\x32!.stack.cfo.v1.NotificationChannel\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .stack.cfo.v1.NotificationStatus\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06period\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x0e\n\x06target\x18\x08 \x01(\t\x12\x31\n\rschedule_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tsend_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rattempt_count\x18\x0b \x01(\x05\x12\x35\n\x11next_attempt_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb1\x01\n\x18ListNotificationsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12,\n\x04kind\x18\x04 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x30\n\x06status\x18\x05 \x01(\x0e\x32 .stack.cfo.v1.NotificationStatus\"g\n\x19ListNotificationsResponse\x12\x31\n\rnotifications\x18\x01 \x03(\x0b\x32\x1a.stack.cfo.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa8\x01\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eNOTIFICATION_KIND_DAILY_DIGEST\x10\x01\x12$\n NOTIFICATION_KIND_WEEKLY_SUMMARY\x10\x02\x12\'\n#NOTIFICATION_KIND_PERFORMANCE_ALERT\x10\x03*z\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1e\n\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x01\x12\x1d\n\x19NOTIFICATION_CHANNEL_PUSH\x10\x02*\xb8\x02\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_STATUS_PENDING\x10\x01\x12\x1f\n\x1bNOTIFICATION_STATUS_SENDING\x10\x02\x12\x1c\n\x18NOTIFICATION_STATUS_SENT\x10\x03\x12\x1d\n\x19NOTIFICATION_STATUS_RETRY\x10\x04\x12\x1c\n\x18NOTIFICATION_STATUS_DEAD\x10\x05\x12\x1e\n\x1aNOTIFICATION_STATUS_MISSED\x10\x06\x12\x1f\n\x1bNOTIFICATION_STATUS_SKIPPED\x10\x07\x12\x1f\n\x1bNOTIFICATION_STATUS_EXPIRED\x10\x08*\xac\x01\n\x0bRunJobStage\x12\x1d\n\x19RUN_JOB_STAGE_UNSPECIFIED\x10\x00\x12\x19\n\x15RUN_JOB_STAGE_PLANNED\x10\x01\x12\x16\n\x12RUN_JOB_STAGE_SENT\x10\x02\x12\x19\n\x15RUN_JOB_STAGE_SKIPPED\x10\x03\x12\x18\n\x14RUN_JOB_STAGE_FAILED\x10\x04\x12\x16\n\x12RUN_JOB_STAGE_DONE\x10\x05*d\n\x0e\x44\x65vicePlatform\x12\x1f\n\x1b\x44\x45VICE_PLATFORM_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x45VICE_PLATFORM_FCM\x10\x01\x12\x18\n\x14\x44\x45VICE_PLATFORM_APNS\x10\x02\x32\xdc\x04\n\x10SchedulerService\x12\\\n\x12GetSchedulerStatus\x12\'.stack.cfo.v1.GetSchedulerStatusRequest\x1a\x1d.stack.cfo.v1.SchedulerStatus\x12\x45\n\x06RunJob\x12\x1b.stack.cfo.v1.RunJobRequest\x1a\x1c.stack.cfo.v1.RunJobResponse0\x01\x12t\n\x1aGetNotificationPreferences\x12/.stack.cfo.v1.GetNotificationPreferencesRequest\x1a%.stack.cfo.v1.NotificationPreferences\x12z\n\x1dUpdateNotificationPreferences\x12\x32.stack.cfo.v1.UpdateNotificationPreferencesRequest\x1a%.stack.cfo.v1.NotificationPreferences\x12K\n\x0eRegisterDevice\x12#.stack.cfo.v1.RegisterDeviceRequest\x1a\x14.stack.cfo.v1.Device\x12\x64\n\x11ListNotifications\x12&.stack.cfo.v1.ListNotificationsRequest\x1a\'.stack.cfo.v1.ListNotificationsResponseB:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstack/cfo/v1/scheduler.proto\x12\x0cstack.cfo.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19stack/cfo/v1/common.proto\"\x1b\n\x19GetSchedulerStatusRequest\"N\n\x0bStatusCount\x12\x30\n\x06status\x18\x01 \x01(\x0e\x32 .stack.cfo.v1.NotificationStatus\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\xb7\x02\n\tJobStatus\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x10\n\x08schedule\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12\x31\n\rnext_run_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_run_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06\x63ounts\x18\x07 \x03(\x0b\x32\x19.stack.cfo.v1.StatusCount\x12\x35\n\x12oldest_pending_age\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xa7\x01\n\rReplicaStatus\x12\x12\n\nreplica_id\x18\x01 \x01(\t\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0eheartbeat_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61live\x18\x04 \x01(\x08\x12\x0f\n\x07version\x18\x05 \x01(\t\"\x96\x01\n\x0fSchedulerStatus\x12%\n\x04jobs\x18\x01 \x03(\x0b\x32\x17.stack.cfo.v1.JobStatus\x12-\n\x08replicas\x18\x02 \x03(\x0b\x32\x1b.stack.cfo.v1.ReplicaStatus\x12-\n\tread_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\rRunJobRequest\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"K\n\tJobCounts\x12\x0f\n\x07planned\x18\x01 \x01(\x05\x12\x0c\n\x04sent\x18\x02 \x01(\x05\x12\x0f\n\x07skipped\x18\x03 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x05\"\xed\x01\n\x0eRunJobResponse\x12(\n\x05stage\x18\x01 \x01(\x0e\x32\x19.stack.cfo.v1.RunJobStage\x12\'\n\x06\x63ounts\x18\x02 \x01(\x0b\x32\x17.stack.cfo.v1.JobCounts\x12\x14\n\x0cnotification\x18\x03 \x01(\t\x12\x32\n\x07\x63hannel\x18\x04 \x01(\x0e\x32!.stack.cfo.v1.NotificationChannel\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\nevent_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x04\n\x17NotificationPreferences\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12!\n\x14\x64\x61ily_digest_enabled\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12#\n\x16weekly_summary_enabled\x18\x04 \x01(\x08H\x01\x88\x01\x01\x12\'\n\x1aperformance_alerts_enabled\x18\x05 \x01(\x08H\x02\x88\x01\x01\x12\x1a\n\remail_enabled\x18\x06 \x01(\x08H\x03\x88\x01\x01\x12\x19\n\x0cpush_enabled\x18\x07 \x01(\x08H\x04\x88\x01\x01\x12\x15\n\remail_address\x18\x08 \x01(\t\x12\x32\n\x11quiet_hours_start\x18\t \x01(\x0b\x32\x17.stack.cfo.v1.TimeOfDay\x12\x30\n\x0fquiet_hours_end\x18\n \x01(\x0b\x32\x17.stack.cfo.v1.TimeOfDay\x12\x1f\n\x17\x61lert_threshold_percent\x18\x0b \x01(\x01\x12\x1d\n\x15\x61lert_threshold_sigma\x18\x0c \x01(\x01\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x17\n\x15_daily_digest_enabledB\x19\n\x17_weekly_summary_enabledB\x1d\n\x1b_performance_alerts_enabledB\x10\n\x0e_email_enabledB\x0f\n\r_push_enabled\"1\n!GetNotificationPreferencesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x93\x01\n$UpdateNotificationPreferencesRequest\x12:\n\x0bpreferences\x18\x01 \x01(\x0b\x32%.stack.cfo.v1.NotificationPreferences\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xdd\x01\n\x06\x44\x65vice\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x08platform\x18\x02 \x01(\x0e\x32\x1c.stack.cfo.v1.DevicePlatform\x12\r\n\x05token\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x15RegisterDeviceRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12$\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x14.stack.cfo.v1.Device\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"#\n\x13\x44\x65leteDeviceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xd0\x03\n\x0cNotification\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x32\n\x07\x63hannel\x18\x03 \x01(\x0e\x32!.stack.cfo.v1.NotificationChannel\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .stack.cfo.v1.NotificationStatus\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06period\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x0e\n\x06target\x18\x08 \x01(\t\x12\x31\n\rschedule_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tsend_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rattempt_count\x18\x0b \x01(\x05\x12\x35\n\x11next_attempt_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb1\x01\n\x18ListNotificationsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12,\n\x04kind\x18\x04 \x01(\x0e\x32\x1e.stack.cfo.v1.NotificationKind\x12\x30\n\x06status\x18\x05 \x01(\x0e\x32 .stack.cfo.v1.NotificationStatus\"g\n\x19ListNotificationsResponse\x12\x31\n\rnotifications\x18\x01 \x03(\x0b\x32\x1a.stack.cfo.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa8\x01\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eNOTIFICATION_KIND_DAILY_DIGEST\x10\x01\x12$\n NOTIFICATION_KIND_WEEKLY_SUMMARY\x10\x02\x12\'\n#NOTIFICATION_KIND_PERFORMANCE_ALERT\x10\x03*z\n\x13NotificationChannel\x12$\n NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1e\n\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x01\x12\x1d\n\x19NOTIFICATION_CHANNEL_PUSH\x10\x02*\xb8\x02\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_STATUS_PENDING\x10\x01\x12\x1f\n\x1bNOTIFICATION_STATUS_SENDING\x10\x02\x12\x1c\n\x18NOTIFICATION_STATUS_SENT\x10\x03\x12\x1d\n\x19NOTIFICATION_STATUS_RETRY\x10\x04\x12\x1c\n\x18NOTIFICATION_STATUS_DEAD\x10\x05\x12\x1e\n\x1aNOTIFICATION_STATUS_MISSED\x10\x06\x12\x1f\n\x1bNOTIFICATION_STATUS_SKIPPED\x10\x07\x12\x1f\n\x1bNOTIFICATION_STATUS_EXPIRED\x10\x08*\xac\x01\n\x0bRunJobStage\x12\x1d\n\x19RUN_JOB_STAGE_UNSPECIFIED\x10\x00\x12\x19\n\x15RUN_JOB_STAGE_PLANNED\x10\x01\x12\x16\n\x12RUN_JOB_STAGE_SENT\x10\x02\x12\x19\n\x15RUN_JOB_STAGE_SKIPPED\x10\x03\x12\x18\n\x14RUN_JOB_STAGE_FAILED\x10\x04\x12\x16\n\x12RUN_JOB_STAGE_DONE\x10\x05*d\n\x0e\x44\x65vicePlatform\x12\x1f\n\x1b\x44\x45VICE_PLATFORM_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x45VICE_PLATFORM_FCM\x10\x01\x12\x18\n\x14\x44\x45VICE_PLATFORM_APNS\x10\x02\x32\xa7\x05\n\x10SchedulerService\x12\\\n\x12GetSchedulerStatus\x12\'.stack.cfo.v1.GetSchedulerStatusRequest\x1a\x1d.stack.cfo.v1.SchedulerStatus\x12\x45\n\x06RunJob\x12\x1b.stack.cfo.v1.RunJobRequest\x1a\x1c.stack.cfo.v1.RunJobResponse0\x01\x12t\n\x1aGetNotificationPreferences\x12/.stack.cfo.v1.GetNotificationPreferencesRequest\x1a%.stack.cfo.v1.NotificationPreferences\x12z\n\x1dUpdateNotificationPreferences\x12\x32.stack.cfo.v1.UpdateNotificationPreferencesRequest\x1a%.stack.cfo.v1.NotificationPreferences\x12K\n\x0eRegisterDevice\x12#.stack.cfo.v1.RegisterDeviceRequest\x1a\x14.stack.cfo.v1.Device\x12I\n\x0c\x44\x65leteDevice\x12!.stack.cfo.v1.DeleteDeviceRequest\x1a\x16.google.protobuf.Empty\x12\x64\n\x11ListNotifications\x12&.stack.cfo.v1.ListNotificationsRequest\x1a\'.stack.cfo.v1.ListNotificationsResponseB:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,48 +37,50 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stack_cfo._proto.stack.cfo.
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1'
-  _globals['_NOTIFICATIONKIND']._serialized_start=3194
-  _globals['_NOTIFICATIONKIND']._serialized_end=3362
-  _globals['_NOTIFICATIONCHANNEL']._serialized_start=3364
-  _globals['_NOTIFICATIONCHANNEL']._serialized_end=3486
-  _globals['_NOTIFICATIONSTATUS']._serialized_start=3489
-  _globals['_NOTIFICATIONSTATUS']._serialized_end=3801
-  _globals['_RUNJOBSTAGE']._serialized_start=3804
-  _globals['_RUNJOBSTAGE']._serialized_end=3976
-  _globals['_DEVICEPLATFORM']._serialized_start=3978
-  _globals['_DEVICEPLATFORM']._serialized_end=4078
-  _globals['_GETSCHEDULERSTATUSREQUEST']._serialized_start=172
-  _globals['_GETSCHEDULERSTATUSREQUEST']._serialized_end=199
-  _globals['_STATUSCOUNT']._serialized_start=201
-  _globals['_STATUSCOUNT']._serialized_end=279
-  _globals['_JOBSTATUS']._serialized_start=282
-  _globals['_JOBSTATUS']._serialized_end=593
-  _globals['_REPLICASTATUS']._serialized_start=596
-  _globals['_REPLICASTATUS']._serialized_end=763
-  _globals['_SCHEDULERSTATUS']._serialized_start=766
-  _globals['_SCHEDULERSTATUS']._serialized_end=916
-  _globals['_RUNJOBREQUEST']._serialized_start=918
-  _globals['_RUNJOBREQUEST']._serialized_end=1013
-  _globals['_JOBCOUNTS']._serialized_start=1015
-  _globals['_JOBCOUNTS']._serialized_end=1090
-  _globals['_RUNJOBRESPONSE']._serialized_start=1093
-  _globals['_RUNJOBRESPONSE']._serialized_end=1330
-  _globals['_NOTIFICATIONPREFERENCES']._serialized_start=1333
-  _globals['_NOTIFICATIONPREFERENCES']._serialized_end=1915
-  _globals['_GETNOTIFICATIONPREFERENCESREQUEST']._serialized_start=1917
-  _globals['_GETNOTIFICATIONPREFERENCESREQUEST']._serialized_end=1966
-  _globals['_UPDATENOTIFICATIONPREFERENCESREQUEST']._serialized_start=1969
-  _globals['_UPDATENOTIFICATIONPREFERENCESREQUEST']._serialized_end=2116
-  _globals['_DEVICE']._serialized_start=2119
-  _globals['_DEVICE']._serialized_end=2340
-  _globals['_REGISTERDEVICEREQUEST']._serialized_start=2342
-  _globals['_REGISTERDEVICEREQUEST']._serialized_end=2439
-  _globals['_NOTIFICATION']._serialized_start=2442
-  _globals['_NOTIFICATION']._serialized_end=2906
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=2909
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=3086
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=3088
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=3191
-  _globals['_SCHEDULERSERVICE']._serialized_start=4081
-  _globals['_SCHEDULERSERVICE']._serialized_end=4685
+  _globals['_NOTIFICATIONKIND']._serialized_start=3260
+  _globals['_NOTIFICATIONKIND']._serialized_end=3428
+  _globals['_NOTIFICATIONCHANNEL']._serialized_start=3430
+  _globals['_NOTIFICATIONCHANNEL']._serialized_end=3552
+  _globals['_NOTIFICATIONSTATUS']._serialized_start=3555
+  _globals['_NOTIFICATIONSTATUS']._serialized_end=3867
+  _globals['_RUNJOBSTAGE']._serialized_start=3870
+  _globals['_RUNJOBSTAGE']._serialized_end=4042
+  _globals['_DEVICEPLATFORM']._serialized_start=4044
+  _globals['_DEVICEPLATFORM']._serialized_end=4144
+  _globals['_GETSCHEDULERSTATUSREQUEST']._serialized_start=201
+  _globals['_GETSCHEDULERSTATUSREQUEST']._serialized_end=228
+  _globals['_STATUSCOUNT']._serialized_start=230
+  _globals['_STATUSCOUNT']._serialized_end=308
+  _globals['_JOBSTATUS']._serialized_start=311
+  _globals['_JOBSTATUS']._serialized_end=622
+  _globals['_REPLICASTATUS']._serialized_start=625
+  _globals['_REPLICASTATUS']._serialized_end=792
+  _globals['_SCHEDULERSTATUS']._serialized_start=795
+  _globals['_SCHEDULERSTATUS']._serialized_end=945
+  _globals['_RUNJOBREQUEST']._serialized_start=947
+  _globals['_RUNJOBREQUEST']._serialized_end=1042
+  _globals['_JOBCOUNTS']._serialized_start=1044
+  _globals['_JOBCOUNTS']._serialized_end=1119
+  _globals['_RUNJOBRESPONSE']._serialized_start=1122
+  _globals['_RUNJOBRESPONSE']._serialized_end=1359
+  _globals['_NOTIFICATIONPREFERENCES']._serialized_start=1362
+  _globals['_NOTIFICATIONPREFERENCES']._serialized_end=1944
+  _globals['_GETNOTIFICATIONPREFERENCESREQUEST']._serialized_start=1946
+  _globals['_GETNOTIFICATIONPREFERENCESREQUEST']._serialized_end=1995
+  _globals['_UPDATENOTIFICATIONPREFERENCESREQUEST']._serialized_start=1998
+  _globals['_UPDATENOTIFICATIONPREFERENCESREQUEST']._serialized_end=2145
+  _globals['_DEVICE']._serialized_start=2148
+  _globals['_DEVICE']._serialized_end=2369
+  _globals['_REGISTERDEVICEREQUEST']._serialized_start=2371
+  _globals['_REGISTERDEVICEREQUEST']._serialized_end=2468
+  _globals['_DELETEDEVICEREQUEST']._serialized_start=2470
+  _globals['_DELETEDEVICEREQUEST']._serialized_end=2505
+  _globals['_NOTIFICATION']._serialized_start=2508
+  _globals['_NOTIFICATION']._serialized_end=2972
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=2975
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=3152
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=3154
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=3257
+  _globals['_SCHEDULERSERVICE']._serialized_start=4147
+  _globals['_SCHEDULERSERVICE']._serialized_end=4826
 # @@protoc_insertion_point(module_scope)

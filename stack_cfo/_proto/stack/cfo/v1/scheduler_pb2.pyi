@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from stack_cfo._proto.stack.cfo.v1 import common_pb2 as _common_pb2
@@ -243,6 +244,12 @@ class RegisterDeviceRequest(_message.Message):
     device: Device
     request_id: str
     def __init__(self, parent: _Optional[str] = ..., device: _Optional[_Union[Device, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class DeleteDeviceRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class Notification(_message.Message):
     __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time")

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as stack_dot_cfo_dot_v1_dot_scheduler__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -59,6 +60,11 @@ class SchedulerServiceStub:
                 '/stack.cfo.v1.SchedulerService/RegisterDevice',
                 request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.RegisterDeviceRequest.SerializeToString,
                 response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.Device.FromString,
+                _registered_method=True)
+        self.DeleteDevice = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/DeleteDevice',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteDeviceRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
         self.ListNotifications = channel.unary_unary(
                 '/stack.cfo.v1.SchedulerService/ListNotifications',
@@ -124,6 +130,16 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteDevice(self, request, context):
+        """Unregisters a push device (AIP-135), e.g. on logout, so its token can later be registered by another
+        user. Notifications already planned for it are skipped with reason "no_device". Deleting a device that
+        does not exist (or no longer exists) is NOT_FOUND.
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (DEVICE_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListNotifications(self, request, context):
         """Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
         Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
@@ -159,6 +175,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.RegisterDevice,
                     request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.RegisterDeviceRequest.FromString,
                     response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.Device.SerializeToString,
+            ),
+            'DeleteDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDevice,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteDeviceRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
             'ListNotifications': grpc.unary_unary_rpc_method_handler(
                     servicer.ListNotifications,
@@ -302,6 +323,33 @@ class SchedulerService:
             '/stack.cfo.v1.SchedulerService/RegisterDevice',
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.RegisterDeviceRequest.SerializeToString,
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.Device.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/DeleteDevice',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteDeviceRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,
