@@ -81,6 +81,7 @@ async def test_stream_without_a_provider_is_the_offline_narrative(db_dsn: str, d
     done = events[-1].narrative_completed
     assert "".join(e.narrative_delta.text for e in events[1:-1]) == done.text
     assert done.offline and done.provider == "offline" and done.model == "offline"
+    assert done.degraded_reason == "COMPUTE_NOT_CONFIGURED"
     assert done.verification == common_pb2.VERIFICATION_STATUS_NOT_APPLICABLE
     assert done.fee == "0" and done.usage.completion_tokens == 0
     assert "not AI-generated" in done.text and "$1,512.00" in done.text
@@ -95,7 +96,7 @@ async def test_stream_narrative_from_the_ai_provider(db_dsn: str, data_dir: Path
     done = events[-1].narrative_completed
     assert [e.WhichOneof("event") for e in events][:2] == ["summary", "narrative_delta"]
     assert "".join(e.narrative_delta.text for e in events[1:-1]) == done.text == DEFAULT_TEXT
-    assert (done.provider, done.offline, done.degraded) == ("router", False, False)
+    assert (done.provider, done.offline, done.degraded, done.degraded_reason) == ("router", False, False, "")
     assert done.verification == common_pb2.VERIFICATION_STATUS_VERIFIED
     assert done.usage.prompt_tokens > 0 and done.usage.completion_tokens > 0
     assert Decimal(done.fee) > 0
@@ -120,8 +121,26 @@ async def test_stream_falls_back_to_the_deterministic_writer_when_the_provider_f
         events = [e async for e in _stream(srv, user, timeout=10)]
     done = events[-1].narrative_completed
     assert done.degraded and done.offline and done.provider == "offline"
+    assert done.degraded_reason == "COMPUTE_UNAVAILABLE"
     assert "".join(e.narrative_delta.text for e in events[1:-1]) == done.text
     assert "not AI-generated" in done.text and events[0].WhichOneof("event") == "summary"
+
+
+async def test_stream_with_an_unfunded_router_account_says_it_must_be_topped_up(
+    db_dsn: str, data_dir: Path, router: RouterStandIn
+) -> None:
+    router.default_reply = Reply.error(402)  # the router's "Insufficient balance" payment error
+    clock = FrozenClock(evening(DAYS[0]))
+    user = new_user()
+    async with running_server(db_dsn, data_dir, _router_config(router), clock=clock) as srv:
+        await _portfolio(srv, clock, user)
+        events = [e async for e in _stream(srv, user, timeout=10)]
+    done = events[-1].narrative_completed
+    assert [r.status for r in router.requests if r.path.endswith("/chat/completions")] == [402]  # never retried
+    assert done.degraded and done.offline and done.provider == "offline" and done.fee == "0"
+    assert done.degraded_reason == "COMPUTE_BALANCE_INSUFFICIENT"
+    assert "".join(e.narrative_delta.text for e in events[1:-1]) == done.text
+    assert "not AI-generated" in done.text and "$1,512.00" in done.text
 
 
 async def test_cancelling_the_stream_stops_the_ai_request(db_dsn: str, data_dir: Path, router: RouterStandIn) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -83,15 +84,21 @@ def test_transcript_round_trip() -> None:
     msgs = [
         ChatMessage(id="a", session_id=session.id, seq=1, role=MessageRole.USER, content="q ü", created_at=NOW),
         ChatMessage(id="b", session_id=session.id, seq=2, role=MessageRole.ASSISTANT, content="a", created_at=NOW,
-                    prompt_tokens=5, completion_tokens=2, fee_neuron=10**20, incomplete=True),
+                    prompt_tokens=5, completion_tokens=2, fee_neuron=10**20, incomplete=True,
+                    degraded=True, degraded_reason="COMPUTE_STREAM_BROKEN"),
     ]
     data = encode_transcript(transcript_document(session, msgs, [], archived_at=NOW))
     t = parse_transcript(data)
     assert t.session.id == session.id and t.session.user_id == session.user_id
     assert t.session.status is SessionStatus.ARCHIVED and t.session.archive_time == NOW
     assert t.session.context == session.context
-    assert [(m.seq, m.content, m.incomplete, m.fee_neuron) for m in t.messages] == [
-        (1, "q ü", False, None), (2, "a", True, 10**20)]
+    assert [(m.seq, m.content, m.incomplete, m.fee_neuron, m.degraded_reason) for m in t.messages] == [
+        (1, "q ü", False, None, ""), (2, "a", True, 10**20, "COMPUTE_STREAM_BROKEN")]
+    # Archives written before degraded_reason existed read back with an empty one.
+    old = json.loads(data)
+    for m in old["messages"]:
+        del m["degraded_reason"]
+    assert [m.degraded_reason for m in parse_transcript(json.dumps(old).encode()).messages] == ["", ""]
     with pytest.raises(FailedPrecondition) as ei:
         parse_transcript(b'{"format": "other"}')
     assert ei.value.reason == "ARCHIVE_FORMAT_UNKNOWN"
