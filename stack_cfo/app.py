@@ -139,9 +139,6 @@ def build_container(config: Config, conninfo: str, *, clock: Clock | None = None
     container = Container(
         config=config, db=db, clock=clock or SystemClock(), jwt_secret=secret, page_tokens=PageTokens(key)
     )
-    from stack_cfo.features import install_features
-
-    install_features(container)
     return container
 
 
