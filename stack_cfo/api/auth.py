@@ -35,6 +35,11 @@ class Principal:
     def is_service(self) -> bool:
         return self.service is not None
 
+    @property
+    def key(self) -> str:
+        """Stable text for idempotency records: ``user:<id>`` or ``service:<name>``."""
+        return f"user:{self.user_id}" if self.user_id else f"service:{self.service}"
+
     def log_fields(self) -> dict[str, str]:
         return {"user_id": self.user_id} if self.user_id else {"service": self.service or ""}
 

@@ -159,15 +159,11 @@ def _portfolio_name(user_id: str) -> str:
     return f"users/{user_id}/portfolio"
 
 
-def _principal_key(p: Principal) -> str:
-    return f"user:{p.user_id}" if p.user_id else f"service:{p.service}"
-
-
 def _idempotency(method: str, principal: Principal, request_id: str, request: Any) -> Idempotency | None:
     validate_request_id(request_id)
     if not request_id:
         return None
-    return Idempotency(method, _principal_key(principal), request_id, request.SerializeToString(deterministic=True))
+    return Idempotency(method, principal.key, request_id, request.SerializeToString(deterministic=True))
 
 
 def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:

@@ -292,11 +292,10 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             )
             return device_to_proto(device).SerializeToString()
 
-        principal_key = f"service:{principal.service}" if principal.is_service else f"user:{principal.user_id}"
         stored = await run_idempotent(
             self._db,
             method="RegisterDevice",
-            principal=principal_key,
+            principal=principal.key,
             request_id=request.request_id,
             payload=request.SerializeToString(deterministic=True),
             work=work,

@@ -40,7 +40,6 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
         user_id = parse_user(request.name, field="name")
         principal = authorize(user_id, request.name, current_principal())
         validate_request_id(request.request_id)
-        principal_key = (principal.service and f"service:{principal.service}") or f"user:{principal.user_id}"
 
         # The key goes first and on its own: once it is destroyed every archived copy (0G included) is
         # unreadable, even if deleting the rows below has to be retried.
@@ -71,7 +70,7 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
         stored = await run_idempotent(
             self._container.db,
             method="EraseUserData",
-            principal=principal_key,
+            principal=principal.key,
             request_id=request.request_id,
             payload=request.SerializeToString(),
             work=work,
