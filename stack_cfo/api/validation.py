@@ -121,6 +121,12 @@ def to_timestamp(value: datetime | None) -> Timestamp | None:
     return ts
 
 
+def set_timestamp(target: Any, value: datetime | None) -> None:
+    """Copy ``value`` into the Timestamp field ``target``; leave it unset for None."""
+    if value is not None:
+        target.FromDatetime(value.astimezone(UTC))
+
+
 def from_timestamp(ts: Timestamp, field: str, *, required: bool = False) -> datetime | None:
     if ts.seconds == 0 and ts.nanos == 0:
         if required:

@@ -27,7 +27,7 @@ from stack_cfo.api.validation import (
     invalid,
     page_size,
     parse_decimal,
-    to_timestamp,
+    set_timestamp,
 )
 from stack_cfo.core.ai import ComputeClient, Verification
 from stack_cfo.core.archive import ArchiveStore
@@ -154,9 +154,7 @@ def fee_in_0g(message: ChatMessage) -> str:
 
 
 def context_to_proto(ctx: PortfolioContext, target: chat_pb2.PortfolioContext) -> None:
-    ts = to_timestamp(ctx.snapshot_time)
-    if ts is not None:
-        target.snapshot_time.CopyFrom(ts)
+    set_timestamp(target.snapshot_time, ctx.snapshot_time)
     target.base_currency = ctx.base_currency
     target.total_value = _money(ctx.total_value)
     target.total_return_amount = _money(ctx.total_return_amount)
@@ -183,9 +181,7 @@ def context_to_proto(ctx: PortfolioContext, target: chat_pb2.PortfolioContext) -
             unrealized_pnl_amount=_money(p.unrealized_pnl),
             day_change_amount=_money(p.day_change),
         )
-        lpt = to_timestamp(p.last_price_time)
-        if lpt is not None:
-            pos.last_price_time.CopyFrom(lpt)
+        set_timestamp(pos.last_price_time, p.last_price_time)
         if p.unrealized_pnl_percent is not None:
             pos.unrealized_pnl_percent = p.unrealized_pnl_percent
         if p.day_change_percent is not None:
@@ -298,9 +294,7 @@ def message_to_proto(m: ChatMessage) -> chat_pb2.ChatMessage:
         incomplete=m.incomplete,
         degraded_reason=m.degraded_reason,
     )
-    ts = to_timestamp(m.created_at)
-    if ts is not None:
-        out.create_time.CopyFrom(ts)
+    set_timestamp(out.create_time, m.created_at)
     return out
 
 
@@ -324,9 +318,7 @@ def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) 
         ("last_access_time", s.last_accessed_at),
         ("archive_time", s.archive_time),
     ):
-        ts = to_timestamp(value)
-        if ts is not None:
-            getattr(out, field).CopyFrom(ts)
+        set_timestamp(getattr(out, field), value)
     if messages is not None:
         out.messages.extend(message_to_proto(m) for m in messages)
     return out

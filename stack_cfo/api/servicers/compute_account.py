@@ -10,7 +10,7 @@ import grpc
 from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
-from stack_cfo.api.validation import format_decimal, to_timestamp
+from stack_cfo.api.validation import format_decimal, set_timestamp
 from stack_cfo.compute_wiring import shared_compute
 
 if TYPE_CHECKING:
@@ -48,9 +48,7 @@ class ComputeAccountServicer(pb_grpc.ComputeAccountServiceServicer):
                 topup_amount=format_decimal(status.topup_amount),
             ),
         )
-        ts = to_timestamp(status.checked_at)
-        if ts is not None:
-            out.read_time.CopyFrom(ts)
+        set_timestamp(out.read_time, status.checked_at)
         unsettled = Decimal(0)
         unsettled_known = bool(status.providers)
         errors = [status.error] if status.error else []

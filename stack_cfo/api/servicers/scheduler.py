@@ -17,7 +17,7 @@ from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
 from stack_cfo.api.resources import authorize, parse_user, parse_user_child, parse_user_singleton
-from stack_cfo.api.validation import invalid, to_timestamp
+from stack_cfo.api.validation import invalid, set_timestamp
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.preferences import NotificationPreferences
 from stack_cfo.scheduler import service
@@ -74,12 +74,6 @@ _MASKABLE = (
 )
 
 
-def _ts(target: Any, value: Any) -> None:
-    ts = to_timestamp(value)
-    if ts is not None:
-        target.CopyFrom(ts)
-
-
 def _time_of_day(target: Any, value: time | None) -> None:
     if value is not None:
         target.hours, target.minutes = value.hour, value.minute
@@ -100,7 +94,7 @@ def preferences_to_proto(prefs: NotificationPreferences) -> pb.NotificationPrefe
     )
     _time_of_day(out.quiet_hours_start, prefs.quiet_hours_start)
     _time_of_day(out.quiet_hours_end, prefs.quiet_hours_end)
-    _ts(out.update_time, prefs.update_time)
+    set_timestamp(out.update_time, prefs.update_time)
     return out
 
 
@@ -137,8 +131,8 @@ def device_to_proto(d: Any) -> pb.Device:
         display_name=d.display_name,
         active=d.active,
     )
-    _ts(out.create_time, d.created_at)
-    _ts(out.update_time, d.updated_at)
+    set_timestamp(out.create_time, d.created_at)
+    set_timestamp(out.update_time, d.updated_at)
     return out
 
 
@@ -154,11 +148,11 @@ def notification_to_proto(r: Any) -> pb.Notification:
         target=r.target,
         attempt_count=r.attempts,
     )
-    _ts(out.schedule_time, r.scheduled_for)
-    _ts(out.send_time, r.sent_at)
+    set_timestamp(out.schedule_time, r.scheduled_for)
+    set_timestamp(out.send_time, r.sent_at)
     if r.status is OutboxStatus.RETRY:
-        _ts(out.next_attempt_time, r.next_attempt_at)
-    _ts(out.create_time, r.created_at)
+        set_timestamp(out.next_attempt_time, r.next_attempt_at)
+    set_timestamp(out.create_time, r.created_at)
     return out
 
 
@@ -202,8 +196,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             job = out.jobs.add(
                 kind=KINDS_OUT[j.kind], schedule=j.schedule, time_zone=j.time_zone, enabled=j.enabled
             )
-            _ts(job.next_run_time, j.next_run_time)
-            _ts(job.last_run_time, j.last_run_time)
+            set_timestamp(job.next_run_time, j.next_run_time)
+            set_timestamp(job.last_run_time, j.last_run_time)
             for status, n in sorted(j.counts.items(), key=lambda kv: STATUSES_OUT[kv[0]]):
                 job.counts.add(status=STATUSES_OUT[status], count=n)
             age = duration_pb2.Duration()
@@ -211,9 +205,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             job.oldest_pending_age.CopyFrom(age)
         for r in st.replicas:
             rep = out.replicas.add(replica_id=r.replica_id, alive=r.alive, version=r.version)
-            _ts(rep.start_time, r.start_time)
-            _ts(rep.heartbeat_time, r.heartbeat_time)
-        _ts(out.read_time, st.read_time)
+            set_timestamp(rep.start_time, r.start_time)
+            set_timestamp(rep.heartbeat_time, r.heartbeat_time)
+        set_timestamp(out.read_time, st.read_time)
         return out
 
     async def RunJob(
@@ -249,7 +243,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                     channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
                     reason=ev.reason,
                 )
-                _ts(out.event_time, ev.event_time)
+                set_timestamp(out.event_time, ev.event_time)
                 yield out
         finally:
             closer = getattr(events, "aclose", None)

@@ -11,7 +11,7 @@ from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal
 from stack_cfo.api.resources import authorize, parse_user, parse_user_child
-from stack_cfo.api.validation import to_timestamp
+from stack_cfo.api.validation import set_timestamp
 from stack_cfo.archive_wiring import shared_archive
 from stack_cfo.core.errors import DataLoss, FailedPrecondition
 from stack_cfo.store.erasure import erase_user_rows
@@ -59,9 +59,7 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
                 response.archive_count = n
             elif n:
                 response.other_counts[table] = n
-        ts = to_timestamp(datetime.now(UTC))
-        assert ts is not None
-        response.erase_time.CopyFrom(ts)
+        set_timestamp(response.erase_time, datetime.now(UTC))
 
         async def work(_conn: Any) -> bytes:
             return response.SerializeToString()
@@ -109,9 +107,7 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
         out = pb.ArchivedSession(
             session=session_to_proto(transcript.session, list(transcript.messages)), archive_address=address
         )
-        ts = to_timestamp(transcript.session.archive_time or getattr(session, "archive_time", None))
-        if ts is not None:
-            out.archive_time.CopyFrom(ts)
+        set_timestamp(out.archive_time, transcript.session.archive_time or getattr(session, "archive_time", None))
         return out
 
 
