@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import psycopg
 import yaml
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -42,6 +40,7 @@ from stack_cfo.store.migrations import Migrator  # noqa: E402
 from stack_cfo.zerog.session_token import sign_session_token  # noqa: E402
 from tests.standins.chain_rpc import ChainStandIn  # noqa: E402
 from tests.standins.zerog_provider import ProviderStandIn  # noqa: E402
+from tests.support.proc import wait_ready  # noqa: E402
 
 JWT_SECRET = "bench-chat-secret-" + "y" * 32
 # A throwaway wallet (never funded anywhere real).
@@ -147,7 +146,7 @@ async def chat_server(
                                                 env=env)
     server = Server(proc, f"127.0.0.1:{port}")
     try:
-        await wait_serving(server.target)
+        await wait_ready(server.target)
         yield server
     finally:
         proc.terminate()
@@ -158,19 +157,6 @@ async def chat_server(
             await proc.wait()
 
 
-async def wait_serving(target: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            try:
-                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
-                if r.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"server at {target} did not become ready")
 
 
 def provider_authorization(provider: ProviderStandIn) -> str:

@@ -43,7 +43,6 @@ import grpc
 import numpy as np
 import psutil
 import psycopg
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -57,6 +56,7 @@ from stack_cfo.secret import Secret  # noqa: E402
 from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402
 from stack_cfo.store.portfolio_repo import PortfolioRepository  # noqa: E402
+from tests.support.proc import wait_ready  # noqa: E402
 
 GOAL = 0.5
 ECHO_METHOD = "/bench.Echo/Echo"
@@ -152,19 +152,6 @@ async def _seed(dsn: str, user: str, positions: int, days: list[date]) -> list[s
     return symbols
 
 
-async def _wait_serving(target: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            try:
-                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
-                if r.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-    raise TimeoutError(f"{target} did not become ready")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +219,7 @@ async def _run(args: argparse.Namespace, dsn: str, procs: list[subprocess.Popen[
     t = time.perf_counter()
     symbols = await _seed(dsn, user, args.positions, days)
     print(f"seeded {args.positions} positions x {args.days} days (+ SPY) in {time.perf_counter() - t:.1f}s")
-    await _wait_serving(f"127.0.0.1:{app_port}")
+    await wait_ready(f"127.0.0.1:{app_port}")
     user_md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user, ttl_seconds=3600)),)
     service_md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), service="bench", ttl_seconds=3600)),)
     async with (

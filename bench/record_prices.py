@@ -26,7 +26,6 @@ from pathlib import Path
 
 import grpc
 import psycopg
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -37,6 +36,7 @@ from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E40
 from stack_cfo.api.auth import mint_token  # noqa: E402
 from stack_cfo.secret import Secret  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402
+from tests.support.proc import wait_ready  # noqa: E402
 
 JWT_SECRET = "bench-secret-" + "y" * 32
 DAYS_PER_SYMBOL = 100
@@ -75,19 +75,6 @@ def _request(rows: list[tuple[str, date, str]]) -> portfolio_pb2.RecordPricesReq
     ])
 
 
-async def _wait_serving(target: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            try:
-                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
-                if r.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-    raise TimeoutError(f"{target} did not become ready")
 
 
 def _copy_baseline(dsn: str, rows: list[tuple[str, date, str]]) -> float:
@@ -128,7 +115,7 @@ async def _run(args: argparse.Namespace, dsn: str, port: int) -> None:
     inserts: list[float] = []
     updates: list[float] = []
     copies: list[float] = []
-    await _wait_serving(f"127.0.0.1:{port}")
+    await wait_ready(f"127.0.0.1:{port}")
     md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), service="bench", ttl_seconds=3600)),)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}",
                                          options=[("grpc.max_send_message_length", 16 << 20)]) as ch:

@@ -18,26 +18,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.proc import cli_env, finish, free_port, start_cli
+from tests.support.proc import cli_env, finish, free_port, start_cli, wait_ready
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 BUF = shutil.which("buf") or str(Path(os.sys.executable).parent / "buf")  # type: ignore[attr-defined]
 
 
-async def _wait_ready(target: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            try:
-                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
-                if r.status == SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{target} never became ready")
 
 
 @pytest.fixture
@@ -65,7 +52,7 @@ def served(db_dsn: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 async def test_sigterm_flips_readiness_before_the_port_closes_and_exits_0(served) -> None:  # type: ignore[no-untyped-def]
     proc, target, _ = served
-    await _wait_ready(target)
+    await wait_ready(target)
     async with grpc.aio.insecure_channel(target) as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         watch = stub.Watch(health_pb2.HealthCheckRequest(service="readiness"))
@@ -120,7 +107,7 @@ def test_token_command_mints_a_verifiable_token(tmp_path: Path) -> None:
 
 async def test_buf_curl_lists_every_method_over_reflection(served) -> None:  # type: ignore[no-untyped-def]
     _, target, metrics = served
-    await _wait_ready(target)
+    await wait_ready(target)
     out = await asyncio.to_thread(
         subprocess.run,
         [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-methods", f"http://{target}"],
@@ -185,7 +172,7 @@ async def test_sigterm_lets_a_chat_stream_in_flight_finish(db_dsn: str, tmp_path
         proc = start_cli(["serve"], env)
         try:
             target = f"127.0.0.1:{port}"
-            await _wait_ready(target)
+            await wait_ready(target)
             user = str(uuid.uuid4())
             md = [("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user))]
             async with grpc.aio.insecure_channel(target) as ch:

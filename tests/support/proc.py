@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.logcapture import record_output
 from tests.support.secrets import JWT_SECRET
@@ -43,3 +48,19 @@ def finish(proc: subprocess.Popen[bytes], label: str, timeout: float = 60) -> tu
     out, err = proc.communicate(timeout=timeout)
     record_output(label, out + b"\n" + err)
     return proc.returncode, out.decode(), err.decode()
+
+
+async def wait_ready(target: str, timeout: float = 60.0) -> None:
+    """Poll ``readiness`` on ``host:port`` until SERVING (as a Kubernetes probe would)."""
+    deadline = time.monotonic() + timeout
+    async with grpc.aio.insecure_channel(target) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            try:
+                r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
+                if r.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{target} never became ready")
