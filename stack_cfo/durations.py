@@ -1,4 +1,7 @@
-"""Durations in configuration: a number of seconds or Go-style text (``30s``, ``1m30s``, ``250ms``, ``2h``)."""
+"""Durations in configuration: a number of seconds or Go-style text (``30s``, ``1m30s``, ``250ms``, ``2h``).
+
+:func:`parse_seconds` reads them; :func:`format_seconds` writes them back the same way.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +34,18 @@ def parse_seconds(value: Any) -> float:
     if seconds < 0:
         raise ValueError(f"must not be negative, got {value!r}")
     return seconds
+
+
+def format_seconds(seconds: float) -> str:
+    """Go-style text for ``seconds`` that :func:`parse_seconds` reads back: ``96h``, ``1m30s``, ``250ms``."""
+    if seconds == 0:
+        return "0s"
+    whole, rest = divmod(round(seconds * 1000), 1000)
+    if whole == 0:
+        return f"{rest}ms"
+    hours, left = divmod(whole, 3600)
+    minutes, secs = divmod(left, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    if secs or rest:
+        text += f"{secs}.{rest:03d}".rstrip("0").rstrip(".") + "s"
+    return text

@@ -3,14 +3,22 @@
 ``repr``/``str``/``format`` never show the value, so a secret cannot leak through a log
 line, an exception message or a dataclass repr by accident. Read it with :meth:`Secret.get`
 at the one place that needs the raw text (signing, an ``Authorization`` header).
+
+It is also a pydantic field type: a model field annotated ``Secret`` accepts a string (or a
+``Secret``), and dumps as ``"***"`` in JSON mode.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic_core import CoreSchema
 
 _MASK = "Secret('***')"
+REDACTED = "***"
 
 
 class Secret:
@@ -55,3 +63,30 @@ class Secret:
 
     def __copy__(self) -> Secret:
         return self
+
+    # ------------------------------------------------------------------ pydantic support
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_plain_validator_function(
+            _to_secret,
+            serialization=core_schema.plain_serializer_function_ser_schema(_dump, info_arg=True),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"type": "string", "format": "password", "writeOnly": True}
+
+
+def _to_secret(value: Any) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return Secret(str(value))
+    raise ValueError("must be a string")
+
+
+def _dump(value: Secret, info: Any) -> Any:
+    return REDACTED if info.mode_is_json() else value
