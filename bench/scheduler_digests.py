@@ -170,7 +170,7 @@ async def bench_delivery(dsn: str, users: int) -> dict[str, float]:
     router.default_reply = Reply.ok("A short AI summary of the article for holders.", first_byte_delay=AI_LATENCY)
     await router.start()
     compute = build_compute_client(
-        ComputeConfig.from_mapping({"mode": "router", "broker_endpoint": router.base_url, "api_key": router.api_key})
+        ComputeConfig(mode="router", broker_endpoint=router.base_url, api_key=router.api_key)
     )
     try:
         repo = SchedulerRepo(db)

@@ -77,51 +77,17 @@ def resolve_database_url(config: Config) -> tuple[str, Any]:
 
 
 def register_config_secrets(config: Config) -> None:
-    """Tell the log formatter which values must never appear in a line."""
-    values: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if isinstance(v, str) and any(s in k.lower() for s in ("key", "secret", "password", "token")):
-                    values.append(v)
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(dict(config.raw))
-    if config.auth.jwt_secret is not None:
-        values.append(config.auth.jwt_secret.get())
-    tlog.register_secrets(values)
+    """Tell the log formatter which values must never appear in a line: every secret key's."""
+    tlog.register_secrets([secret.get() for secret in config.secrets()])
 
 
 def check_feature_configs(config: Config) -> None:
-    """Build every feature's typed config once at start-up so a bad value stops the process
-    (exit 2, naming the key) instead of failing on first use."""
-    from stack_cfo.core.errors import InvalidArgument
+    """Check at start-up what loading the config cannot, so a bad value stops the process
+    (exit 2, naming the key) instead of failing on first use: the archive master keys."""
+    if config.archive.master_keys is not None:
+        from stack_cfo.archive_wiring import master_keys
 
-    def check(build: Callable[[], object]) -> None:
-        try:
-            build()
-        except InvalidArgument as exc:
-            key = exc.violations[0].field if exc.violations else exc.metadata.get("field", "config")
-            raise config.config_error(key, exc.violations[0].description if exc.violations else exc.message) from None
-
-    from stack_cfo.scheduler.process import load_scheduler_config
-    from stack_cfo.zerog import ComputeConfig
-
-    check(lambda: ComputeConfig.from_mapping(config.section("zerog.compute")))
-    check(lambda: load_scheduler_config(config))
-    archive = config.section("archive")
-    if str(archive.get("backend") or "postgres").lower() == "0g":
-        from stack_cfo.zerog.storage.config import StorageConfig
-
-        check(lambda: StorageConfig.from_mapping(config.section("zerog.storage")))
-    if archive.get("master_keys"):
-        from stack_cfo.crypto.envelope import MasterKeys
-
-        check(lambda: MasterKeys.from_config(archive["master_keys"]))
+        master_keys(config)
 
 
 def build_container(config: Config, conninfo: str, *, clock: Clock | None = None) -> Container:

@@ -42,20 +42,13 @@ def _local_master_keys(data_dir: Path) -> MasterKeys:
 
 
 def master_keys(config: Config) -> MasterKeys:
-    raw = config.section("archive").get("master_keys")
-    if not raw:
+    configured = config.archive.master_keys
+    if configured is None:
         return _local_master_keys(config.database.data_dir)
     try:
-        return MasterKeys.from_config(raw)
+        return MasterKeys.from_config(configured)
     except InvalidArgument as exc:
-        raise ConfigError("STACK_CFO_ARCHIVE_MASTER_KEYS (archive.master_keys)", exc.message) from None
-
-
-def backend_name(config: Config) -> str:
-    name = str(config.section("archive").get("backend") or "postgres").lower()
-    if name not in BACKENDS:
-        raise ConfigError("ZEROG_STORAGE_BACKEND (archive.backend)", f"must be one of {', '.join(BACKENDS)}")
-    return name
+        raise ConfigError(config.label("archive.master_keys"), exc.message) from None
 
 
 def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
@@ -63,11 +56,10 @@ def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
     from stack_cfo.store.archive_keys import PgKeyRing
 
     inner: Any
-    if backend_name(config) == "0g":
+    if config.archive.backend == "0g":
         from stack_cfo.zerog.storage.client import ZeroGStorageStore
-        from stack_cfo.zerog.storage.config import StorageConfig
 
-        inner = ZeroGStorageStore(StorageConfig.from_mapping(config.section("zerog.storage")))
+        inner = ZeroGStorageStore(config.zerog.storage)
     else:
         from stack_cfo.store.archive_pg import PgArchiveStore
 

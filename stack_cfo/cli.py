@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
-    configure_logging(config.log_level)
+    configure_logging(config.logging.level)
     from stack_cfo.app import register_config_secrets
 
     register_config_secrets(config)

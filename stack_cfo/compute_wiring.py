@@ -16,11 +16,10 @@ if TYPE_CHECKING:
 
 
 def compute_client(container: Container) -> ComputeClient:
-    from stack_cfo.zerog import ComputeConfig, build_compute_client
+    from stack_cfo.zerog import build_compute_client
 
-    cfg = ComputeConfig.from_mapping(container.config.section("zerog.compute"))
     # The container's clock drives token timestamps and breaker timing (tests move it).
-    return build_compute_client(cfg, clock=container.clock)
+    return build_compute_client(container.config.zerog.compute, clock=container.clock)
 
 
 def shared_compute(container: Container) -> ComputeClient:

@@ -287,10 +287,8 @@ async def run_scheduler(
         log.info("scheduler stopped", extra={"replica": config.replica_id, "sent": worker.sent_count})
 
 
-def load_scheduler_config(config: Config, env: Mapping[str, str] | None = None) -> SchedulerConfig:
-    return SchedulerConfig.from_mapping(
-        config.section("scheduler"), os.environ if env is None else env, notifications=config.section("notifications")
-    )
+def load_scheduler_config(config: Config) -> SchedulerConfig:
+    return SchedulerConfig.from_config(config)
 
 
 def main(
@@ -361,11 +359,10 @@ async def _main(
 
 def _compute_client(config: Config) -> ComputeClient | None:
     try:
-        from stack_cfo.zerog.config import ComputeConfig
         from stack_cfo.zerog.factory import build_compute_client
     except ImportError:
         return None
-    return build_compute_client(ComputeConfig.from_mapping(config.section("zerog.compute")))
+    return build_compute_client(config.zerog.compute)
 
 
 def _default_portfolio(db: Database, config: Config) -> PortfolioReader | None:

@@ -3,7 +3,7 @@
 Public surface::
 
     from stack_cfo.zerog import ComputeConfig, build_compute_client
-    client = build_compute_client(ComputeConfig.from_mapping(tree["zerog"]["compute"]))
+    client = build_compute_client(config.zerog.compute)   # a ComputeConfig, from stack_cfo.config
     async for delta in client.stream(messages, options=CompletionOptions(fallback=text)): ...
     status = await client.account_status()      # ComputeAccountStatus, for the operator RPC
     await client.close()

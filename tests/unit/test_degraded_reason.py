@@ -105,7 +105,7 @@ def test_an_offline_only_client_is_offline_by_configuration() -> None:
 
 
 async def test_the_real_client_without_providers_reports_not_configured() -> None:
-    client = build_compute_client(ComputeConfig.from_mapping({"mode": "offline"}))
+    client = build_compute_client(ComputeConfig(mode="offline"))
     try:
         result = await client.complete(
             [Message("user", "How am I doing?")], options=CompletionOptions(fallback="Value 100 USD.")

@@ -56,6 +56,7 @@ from stack_cfo.store.idempotency import validate_request_id
 
 if TYPE_CHECKING:
     from stack_cfo.app import Container
+    from stack_cfo.config import Config
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -89,21 +90,35 @@ def build_archive_store(container: Container) -> ArchiveStore:
     return shared_archive(container)
 
 
+def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:
+    """The ``chat`` section, plus what the compute client says about its models and providers."""
+    chat, zc = config.chat, config.zerog.compute
+    default_provider = str(getattr(compute, "default_provider", "") or "router")
+    default_provider = default_provider if default_provider != "offline" else "router"
+    models = {*chat.allowed_models, str(getattr(compute, "default_model", "") or ""), zc.default_model}
+    return ChatSettings(
+        default_model=zc.default_model,
+        default_provider=default_provider,
+        allowed_models=frozenset(m for m in models if m.strip()),
+        max_message_chars=chat.max_message_chars,
+        context_staleness=chat.context_staleness,
+        summarize_interval=chat.summarize_interval,
+        keep_recent_messages=chat.keep_recent_messages,
+        summary_step=chat.summary_step,
+        summary_max_chars=chat.summary_max_chars,
+        daily_token_budget=chat.daily_token_budget,
+        prompt_budget_tokens=chat.prompt_budget_tokens,
+        max_answer_tokens=chat.max_answer_tokens,
+        summary_timeout=chat.summary_timeout,
+        summary_wait=chat.summary_wait,
+        lock_wait=chat.lock_wait,
+        known_providers=frozenset({default_provider, "router", "offline", *zc.provider_ids}),
+    )
+
+
 def build_chat_manager(container: Container) -> ChatManager:
     compute = _compute(container)
-    raw = container.config.section("chat")
-    zc = container.config.section("zerog.compute")
-    providers = zc.get("provider_id") or zc.get("provider_ids") or ()
-    if isinstance(providers, str):
-        providers = [p.strip() for p in providers.replace(",", " ").split()]
-    default_provider = str(getattr(compute, "default_provider", "") or "router")
-    settings = ChatSettings.from_config(
-        container.config.chat,
-        raw,
-        default_provider=default_provider if default_provider != "offline" else "router",
-        known_providers=[str(p) for p in providers],
-        extra_models=[str(getattr(compute, "default_model", "") or "")],
-    )
+    settings = chat_settings(container.config, compute)
     return ChatManager(
         ChatRepository(container.db),
         compute,

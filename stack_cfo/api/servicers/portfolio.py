@@ -33,7 +33,6 @@ from stack_cfo.api.validation import (
     to_timestamp,
 )
 from stack_cfo.compute_wiring import shared_compute
-from stack_cfo.config import parse_duration
 from stack_cfo.core.ai import CompletionResult, ComputeClient, Verification
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.portfolio import (
@@ -42,6 +41,7 @@ from stack_cfo.core.portfolio import (
     GroupSummary,
     HistoryRange,
     Insight,
+    InsightThresholds,
     Interval,
     Metric,
     PriceSource,
@@ -68,13 +68,13 @@ from stack_cfo.core.portfolio_service import (
     SyncCommand,
     WatchTrigger,
     portfolio_not_found,
-    settings_overrides,
 )
 from stack_cfo.store.idempotency import validate_request_id
 from stack_cfo.store.portfolio_repo import PgChangeFeed, PortfolioRepository
 
 if TYPE_CHECKING:
     from stack_cfo.app import Container
+    from stack_cfo.config import PortfolioConfig
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
 _EIGHT_PLACES = Decimal("1e-8")
@@ -85,20 +85,21 @@ _NEURON = Decimal(10) ** -18
 # ---------------------------------------------------------------------------------------------
 
 
-def build_portfolio_service(container: Container) -> PortfolioService:
-    pc = container.config.portfolio
-    settings = AnalyticsSettings(
+def analytics_settings(pc: PortfolioConfig) -> AnalyticsSettings:
+    """The ``portfolio`` section as the analytics core's settings."""
+    return AnalyticsSettings(
         risk_free_annual=float(pc.risk_free_rate),
         benchmark_symbol=pc.benchmark_symbol,
         min_history=pc.min_history_days,
         stale_after=pc.stale_price_after,
+        thresholds=InsightThresholds(**pc.insights.model_dump()),
     )
-    raw = container.config.section("portfolio")
-    insights = raw.get("insights")
-    if isinstance(insights, dict):
-        settings = settings_overrides(insights, settings)
-    ttl = raw.get("summary_cache_ttl")
-    cache = CacheSettings(ttl=parse_duration(ttl).total_seconds()) if ttl not in (None, "") else CacheSettings()
+
+
+def build_portfolio_service(container: Container) -> PortfolioService:
+    pc = container.config.portfolio
+    settings = analytics_settings(pc)
+    cache = CacheSettings(ttl=pc.summary_cache_ttl)
 
     def compute() -> ComputeClient:
         return shared_compute(container)

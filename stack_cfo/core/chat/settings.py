@@ -1,11 +1,10 @@
-"""Chat settings: the app's ``ChatConfig`` plus a few tuning knobs with safe defaults."""
+"""Chat settings: what the chat manager runs with. The wiring builds them from the ``chat``
+section of the configuration (whose defaults are these) and the compute client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,40 +44,3 @@ class ChatSettings:
     """Seconds a message waits for an earlier turn on the same session (without a deadline)."""
     known_providers: frozenset[str] = field(default_factory=frozenset)
     """Provider values that may appear as a metric label (others are counted as ``other``)."""
-
-    @classmethod
-    def from_config(
-        cls,
-        chat: Any,
-        raw: Mapping[str, Any] | None = None,
-        *,
-        default_provider: str = "router",
-        known_providers: Iterable[str] = (),
-        extra_models: Iterable[str] = (),
-    ) -> ChatSettings:
-        """From ``Config.chat`` (a ``ChatConfig``) and the raw ``chat`` section for extra keys:
-        ``allowed_models`` (list), ``summary_step``, ``prompt_budget_tokens``, ``max_answer_tokens``,
-        ``summary_timeout`` (seconds), ``lock_wait`` (seconds)."""
-        raw = raw or {}
-        models = {str(m) for m in raw.get("allowed_models") or () if str(m).strip()}
-        models |= {m for m in extra_models if m}
-        models.add(chat.default_model)
-        max_answer = raw.get("max_answer_tokens")
-        return cls(
-            default_model=chat.default_model,
-            default_provider=default_provider,
-            allowed_models=frozenset(models),
-            max_message_chars=chat.max_message_chars,
-            context_staleness=chat.context_staleness,
-            summarize_interval=chat.summarize_interval,
-            keep_recent_messages=chat.keep_recent_messages,
-            summary_step=int(raw.get("summary_step") or 4),
-            summary_max_chars=chat.summary_max_chars,
-            daily_token_budget=chat.daily_token_budget,
-            prompt_budget_tokens=int(raw.get("prompt_budget_tokens") or 16_000),
-            max_answer_tokens=int(max_answer) if max_answer else None,
-            summary_timeout=float(raw.get("summary_timeout") or 30.0),
-            summary_wait=float(raw.get("summary_wait", 2.0) or 0.0),
-            lock_wait=float(raw.get("lock_wait") or 120.0),
-            known_providers=frozenset({default_provider, "router", "offline", *known_providers}),
-        )

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+from stack_cfo.config import build_config
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.scheduler.process import run_scheduler
@@ -23,24 +24,26 @@ from tests.integration.scheduler.conftest import static_portfolio
 
 
 async def _run(args: argparse.Namespace) -> int:
-    config = SchedulerConfig.from_mapping(
-        {},
-        {
-            "SCHEDULER_DAILY_DIGEST_TIME": args.digest_cron,
-            "NOTIFICATION_ENABLE_WEEKLY_SUMMARY": "false",
-            "NOTIFICATION_ENABLE_PERFORMANCE_ALERTS": "false",
-            "SCHEDULER_METRICS_LISTEN": "off",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(args.smtp_port),
-            "SMTP_STARTTLS": "false",
-            "SCHEDULER_LEASE": args.lease,
-            "SCHEDULER_POLL_INTERVAL": "100ms",
-            "SCHEDULER_TICK_INTERVAL": "1s",
-            "SCHEDULER_HEARTBEAT_INTERVAL": "1s",
-            "SCHEDULER_BATCH_SIZE": str(args.batch),
-            "SCHEDULER_CONCURRENCY_LIMIT": str(args.concurrency),
-            "SCHEDULER_REPLICA_ID": args.replica,
-        },
+    config = SchedulerConfig.from_config(
+        build_config(
+            {},
+            {
+                "SCHEDULER_DAILY_DIGEST_TIME": args.digest_cron,
+                "NOTIFICATION_ENABLE_WEEKLY_SUMMARY": "false",
+                "NOTIFICATION_ENABLE_PERFORMANCE_ALERTS": "false",
+                "SCHEDULER_METRICS_LISTEN": "off",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(args.smtp_port),
+                "SMTP_STARTTLS": "false",
+                "SCHEDULER_LEASE": args.lease,
+                "SCHEDULER_POLL_INTERVAL": "100ms",
+                "SCHEDULER_TICK_INTERVAL": "1s",
+                "SCHEDULER_HEARTBEAT_INTERVAL": "1s",
+                "SCHEDULER_BATCH_SIZE": str(args.batch),
+                "SCHEDULER_CONCURRENCY_LIMIT": str(args.concurrency),
+                "SCHEDULER_REPLICA_ID": args.replica,
+            },
+        )
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -55,7 +54,7 @@ def config_for(net: ZeroGStorageNetwork, **changes: Any) -> StorageConfig:
         finality_timeout=5.0,
         poll_interval=0.01,
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def store_for(net: ZeroGStorageNetwork, **changes: Any) -> ZeroGStorageStore:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,7 +91,7 @@ async def make_client(chain: ChainStandIn) -> AsyncIterator[ClientFactory]:
             retry=FAST_RETRY,
             timeouts=FAST_TIMEOUTS,
         )
-        cfg = replace(cfg, **changes)
+        cfg = cfg.model_copy(update=changes)
         client = build_compute_client(cfg, clock=clock)
         made.append(client)
         return client

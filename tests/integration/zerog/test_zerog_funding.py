@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -80,7 +79,9 @@ async def test_a_deficit_larger_than_topup_amount_is_covered(
     provider: ProviderStandIn, chain: ChainStandIn, wallet: LocalAccount, make_client: ClientFactory
 ):
     chain.set_account(wallet.address, provider.address, balance=ONE_0G // 2)
-    policy = replace(TOPUP, topup_amount=Decimal("1"), min_balance=Decimal("3"), headroom=Decimal("2"))
+    policy = TOPUP.model_copy(
+        update={"topup_amount": Decimal("1"), "min_balance": Decimal("3"), "headroom": Decimal("2")}
+    )
     await make_client([provider], funding=policy).complete(ASK)
     (tx,) = chain.txs
     # target max(min_balance 3, unsettled 0 + headroom 2) = 3 with 0.5 held -> 2.5 0G, more than topup_amount
@@ -116,7 +117,7 @@ async def test_low_balance_is_topped_up_in_the_background(
 async def test_check_funding_moves_nothing_when_the_account_is_healthy(
     provider: ProviderStandIn, chain: ChainStandIn, make_client: ClientFactory
 ):
-    client = make_client([provider], funding=replace(TOPUP, min_balance=Decimal("5")))
+    client = make_client([provider], funding=TOPUP.model_copy(update={"min_balance": Decimal("5")}))
     assert await client.check_funding() == {provider.address: None}
     assert chain.txs == []
 

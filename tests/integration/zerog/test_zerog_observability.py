@@ -53,12 +53,10 @@ async def test_metrics_use_the_seed_names(provider: ProviderStandIn, make_client
 
 
 async def test_breaker_state_gauge_follows_the_breaker(provider: ProviderStandIn, make_client: ClientFactory):
-    from dataclasses import replace
-
     from tests.integration.zerog.conftest import FAST_RETRY
 
     provider.default_reply = Reply.error(503)
-    client = make_client([provider], retry=replace(FAST_RETRY, max_attempts=1))
+    client = make_client([provider], retry=FAST_RETRY.model_copy(update={"max_attempts": 1}))
     for _ in range(3):
         await client.complete(ASK, options=CompletionOptions(fallback="x"))
     assert sample("zerog_compute_breaker_state", provider=provider.address) == 2
@@ -109,12 +107,13 @@ async def test_secrets_never_reach_logs_reprs_or_errors(
     tokens = [x.headers["Authorization"] for x in provider.requests if "Authorization" in x.headers]
     assert tokens
     forbidden = [ZEROG_PRIVATE_KEY, ZEROG_PRIVATE_KEY[2:], ZEROG_API_KEY] + [t.removeprefix("Bearer ") for t in tokens]
-    cfg = ComputeConfig.from_mapping({"private_key": ZEROG_PRIVATE_KEY, "api_key": ZEROG_API_KEY})
+    cfg = ComputeConfig(private_key=ZEROG_PRIVATE_KEY, api_key=ZEROG_API_KEY)
     texts = [
         caplog.text,
         repr(client),
         repr(cfg),
         str(cfg),
+        cfg.model_dump_json(),
         *(str(e) for e in errors),
         *(repr(e) for e in errors),
         *(str(e.metadata) for e in errors),

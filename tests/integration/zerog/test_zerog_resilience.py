@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from dataclasses import replace
 
 import pytest
 
@@ -99,7 +98,7 @@ async def test_stream_without_done_is_incomplete(provider: ProviderStandIn, make
 
 async def test_idle_stream_times_out_as_incomplete(provider: ProviderStandIn, make_client: ClientFactory):
     provider.enqueue(Reply.ok(stall_after=4, stall=1.5))
-    client = make_client([provider], timeouts=replace(FAST_TIMEOUTS, idle=0.2))
+    client = make_client([provider], timeouts=FAST_TIMEOUTS.model_copy(update={"idle": 0.2}))
     started = time.monotonic()
     with pytest.raises(IncompleteCompletion) as info:
         await client.complete(ASK, options=opts())
@@ -111,7 +110,7 @@ async def test_idle_stream_times_out_as_incomplete(provider: ProviderStandIn, ma
 
 async def test_slow_first_byte_falls_back_without_retry(provider: ProviderStandIn, make_client: ClientFactory):
     provider.enqueue(Reply.ok(first_byte_delay=1.5))
-    client = make_client([provider], timeouts=replace(FAST_TIMEOUTS, first_byte=0.3))
+    client = make_client([provider], timeouts=FAST_TIMEOUTS.model_copy(update={"first_byte": 0.3}))
     started = time.monotonic()
     r = await client.complete(ASK, options=opts())
     assert time.monotonic() - started < 1.2
@@ -123,7 +122,7 @@ async def test_no_headers_within_first_byte_timeout_is_not_retried(
     provider: ProviderStandIn, make_client: ClientFactory
 ):
     provider.enqueue(Reply.ok(hang_headers=1.5))
-    client = make_client([provider], timeouts=replace(FAST_TIMEOUTS, first_byte=0.3))
+    client = make_client([provider], timeouts=FAST_TIMEOUTS.model_copy(update={"first_byte": 0.3}))
     r = await client.complete(ASK, options=opts())
     assert provider.count() == 1
     assert r.offline and r.extra["fallback_reason"] == "ZEROG_FIRST_BYTE_TIMEOUT"
@@ -207,7 +206,7 @@ async def test_breaker_opens_then_recovers_through_half_open(
     provider: ProviderStandIn, make_client: ClientFactory, clock: FrozenClock
 ):
     provider.default_reply = Reply.error(503, "down")
-    client = make_client([provider], clock=clock, retry=replace(FAST_RETRY, max_attempts=1))
+    client = make_client([provider], clock=clock, retry=FAST_RETRY.model_copy(update={"max_attempts": 1}))
     for _ in range(3):
         r = await client.complete(ASK, options=opts())
         assert r.offline
@@ -231,7 +230,7 @@ async def test_breaker_opens_then_recovers_through_half_open(
 
 async def test_half_open_failure_reopens(provider: ProviderStandIn, make_client: ClientFactory, clock: FrozenClock):
     provider.default_reply = Reply.error(503, "down")
-    client = make_client([provider], clock=clock, retry=replace(FAST_RETRY, max_attempts=1))
+    client = make_client([provider], clock=clock, retry=FAST_RETRY.model_copy(update={"max_attempts": 1}))
     for _ in range(3):
         await client.complete(ASK, options=opts())
     clock.advance(seconds=31)
@@ -243,7 +242,7 @@ async def test_half_open_failure_reopens(provider: ProviderStandIn, make_client:
 async def test_breaker_does_not_trip_below_the_failure_ratio(
     provider: ProviderStandIn, make_client: ClientFactory, clock: FrozenClock
 ):
-    client = make_client([provider], clock=clock, retry=replace(FAST_RETRY, max_attempts=1))
+    client = make_client([provider], clock=clock, retry=FAST_RETRY.model_copy(update={"max_attempts": 1}))
     provider.enqueue(Reply.error(503), Reply.ok(), Reply.ok(), Reply.error(503))
     for _ in range(4):
         await client.complete(ASK, options=opts())
@@ -277,7 +276,7 @@ async def test_open_breaker_fails_over_at_once(
     provider: ProviderStandIn, provider2: ProviderStandIn, make_client: ClientFactory, clock: FrozenClock
 ):
     provider.default_reply = Reply.error(503, "down")
-    client = make_client([provider, provider2], clock=clock, retry=replace(FAST_RETRY, max_attempts=1))
+    client = make_client([provider, provider2], clock=clock, retry=FAST_RETRY.model_copy(update={"max_attempts": 1}))
     for _ in range(3):
         await client.complete(ASK, options=opts())
     assert client.breaker_state(provider.address) == "open"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from stack_cfo.config import build_config
-from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.cli import main
+from stack_cfo.config import ConfigError, build_config
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.scheduler.config import SchedulerConfig
-from stack_cfo.scheduler.process import main
 from tests.support.secrets import SMTP_PASSWORD
 
 SEED_BLOCK = {
@@ -27,8 +28,15 @@ SEED_BLOCK = {
 }
 
 
+def scheduler_config(
+    block: Mapping[str, Any], env: Mapping[str, str], *, notifications: Mapping[str, Any] | None = None
+) -> SchedulerConfig:
+    """What the scheduler process runs with, from a file holding ``block`` and ``env``."""
+    return SchedulerConfig.from_config(build_config({"scheduler": block, "notifications": notifications or {}}, env))
+
+
 def test_defaults_follow_the_seed() -> None:
-    c = SchedulerConfig.from_mapping(SEED_BLOCK, {})
+    c = scheduler_config(SEED_BLOCK, {})
     assert str(c.daily_digest) == "0 8 * * *" and str(c.weekly_summary) == "0 7 * * 1"
     assert str(c.performance_alerts) == "0 * 9-16 * * 1-5" and c.performance_alerts.seconds_first
     assert (c.batch_size, c.concurrency_limit) == (50, 10)
@@ -39,7 +47,7 @@ def test_defaults_follow_the_seed() -> None:
 
 
 def test_environment_wins_over_the_file() -> None:
-    c = SchedulerConfig.from_mapping(
+    c = scheduler_config(
         SEED_BLOCK,
         {
             "SCHEDULER_DAILY_DIGEST_TIME": "30 6 * * *",
@@ -68,41 +76,57 @@ def test_environment_wins_over_the_file() -> None:
 
 
 @pytest.mark.parametrize(
-    ("block", "env", "field"),
+    ("block", "env", "key"),
     [
         ({"daily_news_time": "61 8 * * *"}, {}, "scheduler.daily_news_time"),
-        ({}, {"SCHEDULER_DAILY_DIGEST_TIME": "0 8 * *"}, "SCHEDULER_DAILY_DIGEST_TIME"),
-        ({}, {"SCHEDULER_WEEKLY_SUMMARY_TIME": "0 7 * * mon-xyz"}, "SCHEDULER_WEEKLY_SUMMARY_TIME"),
+        ({}, {"SCHEDULER_DAILY_DIGEST_TIME": "0 8 * *"}, "SCHEDULER_DAILY_DIGEST_TIME (scheduler.daily_news_time)"),
+        (
+            {},
+            {"SCHEDULER_WEEKLY_SUMMARY_TIME": "0 7 * * mon-xyz"},
+            "SCHEDULER_WEEKLY_SUMMARY_TIME (scheduler.weekly_summary_time)",
+        ),
         ({"performance_alert_time": "* * 9-16 * * 1-5"}, {}, "scheduler.performance_alert_time"),
         ({"batch_size": 0}, {}, "scheduler.batch_size"),
-        ({}, {"SCHEDULER_CONCURRENCY_LIMIT": "ten"}, "SCHEDULER_CONCURRENCY_LIMIT"),
-        ({}, {"NOTIFICATION_ENABLE_DAILY_DIGEST": "maybe"}, "NOTIFICATION_ENABLE_DAILY_DIGEST"),
-        ({}, {"SCHEDULER_DIGEST_GRACE": "4 hours"}, "SCHEDULER_DIGEST_GRACE"),
-        ({}, {"FCM_PROJECT_ID": "p"}, "FCM_SERVICE_ACCOUNT_FILE"),
-        ({}, {"SCHEDULER_METRICS_LISTEN": "nine"}, "SCHEDULER_METRICS_LISTEN"),
+        ({}, {"SCHEDULER_CONCURRENCY_LIMIT": "ten"}, "SCHEDULER_CONCURRENCY_LIMIT (scheduler.concurrency_limit)"),
+        (
+            {},
+            {"NOTIFICATION_ENABLE_DAILY_DIGEST": "maybe"},
+            "NOTIFICATION_ENABLE_DAILY_DIGEST (scheduler.enable_daily_digest)",
+        ),
+        ({}, {"SCHEDULER_DIGEST_GRACE": "4 hours"}, "SCHEDULER_DIGEST_GRACE (scheduler.digest_grace)"),
+        ({}, {"SCHEDULER_METRICS_LISTEN": "nine"}, "SCHEDULER_METRICS_LISTEN (scheduler.metrics_listen)"),
     ],
 )
-def test_invalid_values_name_their_key(block: dict[str, object], env: dict[str, str], field: str) -> None:
-    with pytest.raises(InvalidArgument) as info:
-        SchedulerConfig.from_mapping(block, env)
-    assert info.value.violations[0].field == field
+def test_invalid_values_name_their_key(block: dict[str, object], env: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        scheduler_config(block, env)
+    assert info.value.key == key
+
+
+def test_a_project_without_a_service_account_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        scheduler_config({}, {"FCM_PROJECT_ID": "p"})
+    assert info.value.key == "notifications.fcm.service_account_file"
+    assert "FCM_SERVICE_ACCOUNT_FILE" in info.value.problem
 
 
 def test_fcm_project_comes_from_the_service_account(tmp_path: Path) -> None:
     sa = tmp_path / "sa.json"
     sa.write_text(json.dumps({"project_id": "p1", "client_email": "a@b", "private_key": "k", "token_uri": "http://t"}))
-    c = SchedulerConfig.from_mapping({}, {"FCM_SERVICE_ACCOUNT_FILE": str(sa)})
+    c = scheduler_config({}, {"FCM_SERVICE_ACCOUNT_FILE": str(sa)})
     assert c.fcm.configured and c.fcm.project_id == "p1"
+    fallback = scheduler_config({}, {"GOOGLE_APPLICATION_CREDENTIALS": str(sa)})
+    assert fallback.fcm.service_account_file == sa and fallback.fcm.project_id == "p1"
     sa.write_text("{}")
-    with pytest.raises(InvalidArgument) as info:
-        SchedulerConfig.from_mapping({}, {"FCM_SERVICE_ACCOUNT_FILE": str(sa)})
-    assert "client_email" in info.value.message
+    with pytest.raises(ConfigError) as info:
+        scheduler_config({}, {"FCM_SERVICE_ACCOUNT_FILE": str(sa)})
+    assert "client_email" in info.value.problem
 
 
 def test_cli_entry_exits_2_naming_the_bad_cron(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SCHEDULER_DAILY_DIGEST_TIME", "every morning")
-    assert main(build_config({})) == 2
+    assert main(["scheduler"]) == 2
     err = capsys.readouterr().err
     assert "SCHEDULER_DAILY_DIGEST_TIME" in err and "every morning" in err

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from stack_cfo.config import ConfigError, build_config
 from stack_cfo.core.archive import AI_ARTIFACTS, AI_SUMMARIES, CHAT_SESSIONS
-from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.secret import Secret
 from stack_cfo.zerog.storage.client import ZeroGStorageStore
 from stack_cfo.zerog.storage.config import INDEXERS, StorageConfig
@@ -13,8 +15,13 @@ from stack_cfo.zerog.storage.config import INDEXERS, StorageConfig
 KEY = "ab" * 32
 
 
+def from_block(block: dict[str, Any] | None) -> StorageConfig:
+    """The typed ``zerog.storage`` section of a config file holding ``block``."""
+    return build_config({"zerog": {"storage": block}} if block is not None else {}).zerog.storage
+
+
 def test_seed_block_reads_as_documented() -> None:
-    cfg = StorageConfig.from_mapping(
+    cfg = from_block(
         {
             "rpc_endpoint": "https://storage.0g.ai",
             "private_key": KEY,
@@ -36,8 +43,8 @@ def test_seed_block_reads_as_documented() -> None:
 
 
 def test_defaults_are_read_only_and_mainnet_switches_endpoints() -> None:
-    assert not StorageConfig.from_mapping(None).uploads_enabled
-    main = StorageConfig.from_mapping(
+    assert not from_block(None).uploads_enabled
+    main = from_block(
         {
             "network": "mainnet",
             "node_urls": ["http://a:5678", "http://b:5678/"],
@@ -63,13 +70,13 @@ def test_defaults_are_read_only_and_mainnet_switches_endpoints() -> None:
     ],
 )
 def test_bad_values_name_their_key(block: dict, field: str) -> None:
-    with pytest.raises(InvalidArgument) as info:
-        StorageConfig.from_mapping(block)
-    assert info.value.metadata["field"] == field
+    with pytest.raises(ConfigError) as info:
+        from_block(block)
+    assert info.value.key == field
 
 
 async def test_store_repr_hides_the_key() -> None:
-    store = ZeroGStorageStore(StorageConfig.from_mapping({"private_key": KEY}))
+    store = ZeroGStorageStore(from_block({"private_key": KEY}))
     try:
         assert KEY not in repr(store) and "uploads=True" in repr(store)
     finally:

@@ -1,0 +1,79 @@
+"""A configuration error names one key and says what is wrong with it, in one line.
+
+The key is the environment variable and the dotted key (``SCHEDULER_BATCH_SIZE
+(scheduler.batch_size)``) when the value came from the environment, else the dotted key as
+the file spells it (:func:`stack_cfo.config.sources.label`). The problem never contains the
+value of a secret key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; ``key`` names it (dotted path or env name)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def from_validation_error(
+    exc: ValidationError, name: Callable[[str], str], is_secret: Callable[[str], bool]
+) -> ConfigError:
+    """The first error of ``exc`` as a :class:`ConfigError` naming its key with ``name(dotted)``."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+    error = (err.get("ctx") or {}).get("error")
+    blamed = getattr(error, "key", "")
+    if blamed:
+        loc.extend(blamed.split("."))
+    dotted = ".".join(loc)
+    return ConfigError(name(dotted), _problem(err, show_input=not is_secret(dotted)))
+
+
+_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "int_parsing": lambda c: "must be an integer",
+    "int_from_float": lambda c: "must be a whole number",
+    "int_type": lambda c: "must be an integer",
+    "float_parsing": lambda c: "must be a number",
+    "float_type": lambda c: "must be a number",
+    "decimal_parsing": lambda c: "must be a decimal number",
+    "decimal_type": lambda c: "must be a decimal number",
+    "decimal_max_places": lambda c: f"has more than {c.get('decimal_places')} decimal places",
+    "finite_number": lambda c: "must be finite",
+    "bool_parsing": lambda c: "must be true or false",
+    "bool_type": lambda c: "must be true or false",
+    "string_type": lambda c: "must be a string",
+    "greater_than_equal": lambda c: f"must be >= {c.get('ge')}",
+    "greater_than": lambda c: f"must be > {c.get('gt')}",
+    "less_than_equal": lambda c: f"must be <= {c.get('le')}",
+    "less_than": lambda c: f"must be < {c.get('lt')}",
+    "literal_error": lambda c: f"must be one of {c.get('expected')}",
+    "enum": lambda c: f"must be one of {c.get('expected')}",
+    "extra_forbidden": lambda c: "unknown key",
+    "missing": lambda c: "is required",
+    "model_type": lambda c: "must be a mapping",
+    "model_attributes_type": lambda c: "must be a mapping",
+    "dict_type": lambda c: "must be a mapping",
+    "list_type": lambda c: "must be a list",
+    "tuple_type": lambda c: "must be a list",
+}
+
+
+def _problem(err: ErrorDetails, *, show_input: bool) -> str:
+    ctx = dict(err.get("ctx") or {})
+    if err["type"] == "value_error":
+        return str(ctx.get("error") or err["msg"]).splitlines()[0]
+    text = _MESSAGES[err["type"]](ctx) if err["type"] in _MESSAGES else err["msg"].splitlines()[0]
+    value = err.get("input")
+    scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+    if show_input and scalar and err["type"] != "extra_forbidden":
+        text += f", got {value!r}"
+    return text

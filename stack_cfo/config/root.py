@@ -1,0 +1,105 @@
+"""The whole configuration and how it is loaded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import PrivateAttr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from stack_cfo.config import sources
+from stack_cfo.config.compute import ComputeConfig
+from stack_cfo.config.errors import ConfigError, from_validation_error
+from stack_cfo.config.features import ArchiveConfig, ChatConfig, PortfolioConfig
+from stack_cfo.config.fields import Section, setting
+from stack_cfo.config.notifications import NotificationsConfig
+from stack_cfo.config.scheduler import SchedulerSettings
+from stack_cfo.config.service import AuthConfig, DatabaseConfig, LoggingConfig, ServerConfig
+from stack_cfo.config.storage import StorageConfig
+from stack_cfo.config.tree import is_secret, secrets
+from stack_cfo.secret import Secret
+
+
+class ZeroGConfig(Section):
+    compute: ComputeConfig = setting(default_factory=ComputeConfig)
+    storage: StorageConfig = setting(default_factory=StorageConfig)
+
+
+class Config(BaseSettings):
+    """Every key of ``config.yaml``, typed. Build it with :func:`load_config`."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+    server: ServerConfig = setting(default_factory=ServerConfig)
+    database: DatabaseConfig = setting(default_factory=DatabaseConfig)
+    auth: AuthConfig = setting(default_factory=AuthConfig)
+    logging: LoggingConfig = setting(default_factory=LoggingConfig)
+    chat: ChatConfig = setting(default_factory=ChatConfig)
+    portfolio: PortfolioConfig = setting(default_factory=PortfolioConfig)
+    archive: ArchiveConfig = setting(default_factory=ArchiveConfig)
+    zerog: ZeroGConfig = setting(default_factory=ZeroGConfig)
+    scheduler: SchedulerSettings = setting(default_factory=SchedulerSettings)
+    notifications: NotificationsConfig = setting(default_factory=NotificationsConfig)
+
+    _origins: dict[str, sources.Origin] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        load = sources.current_load()
+        return (
+            init_settings,
+            sources.EnvSource(settings_cls, load),
+            sources.FileSource(settings_cls, load),
+            sources.FallbackEnvSource(settings_cls, load),
+        )
+
+    def origin(self, dotted: str) -> sources.Origin:
+        """Where the value of ``dotted`` (a key as ``config.example.yaml`` spells it) came from."""
+        return self._origins.get(dotted, sources.DEFAULT)
+
+    def label(self, dotted: str) -> str:
+        """``dotted`` named for an operator: with its environment variable when that set it."""
+        return sources.label(dotted, self._origins)
+
+    def secrets(self) -> Iterator[Secret]:
+        """Every secret value configured (for log redaction)."""
+        return secrets(self)
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the file (``path`` or ``$STACK_CFO_CONFIG``, if any) and the environment; validate
+    everything. Raises :class:`ConfigError` naming the first bad key."""
+    env = os.environ if env is None else env
+    path = path or env.get("STACK_CFO_CONFIG") or None
+    return _load(sources.Load(env, path=Path(path) if path else None))
+
+
+def build_config(tree: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    """A config from an already parsed file ``tree`` and ``env`` (none by default): for tests."""
+    return _load(sources.Load(env or {}, tree=tree))
+
+
+def _load(load: sources.Load) -> Config:
+    token = sources.activate(load)
+    try:
+        config = Config()
+    except ValidationError as exc:
+        origins = load.origins()
+        raise from_validation_error(exc, lambda dotted: sources.label(dotted, origins), is_secret(Config)) from None
+    finally:
+        sources.deactivate(token)
+    config._origins = load.origins()
+    return config
+
+
+__all__ = ["Config", "ConfigError", "ZeroGConfig", "build_config", "load_config"]

@@ -1,0 +1,114 @@
+"""The service's own blocks: ``server``, ``database``, ``auth`` and ``logging``."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
+
+from stack_cfo.config.fields import Duration, FieldError, HostPort, ListenOrOff, Section, setting
+from stack_cfo.secret import Secret
+
+
+class ServerConfig(Section):
+    listen: HostPort = setting("127.0.0.1:50051", env="STACK_CFO_LISTEN")
+    """gRPC listen address (host:port)."""
+    metrics_listen: ListenOrOff = setting("127.0.0.1:9464", env="STACK_CFO_METRICS_LISTEN")
+    """Prometheus /metrics address; "off" disables it."""
+    drain_delay: Duration = setting(timedelta(seconds=5), env="STACK_CFO_DRAIN_DELAY")
+    """After SIGTERM: readiness NOT_SERVING at once, keep serving this long so load balancers drain."""
+    shutdown_grace: Duration = setting(timedelta(seconds=30), env="STACK_CFO_SHUTDOWN_GRACE")
+    """server.stop(grace): in-flight RPCs and streams get this long to finish."""
+    max_message_bytes: int = setting(8 * 1024 * 1024, ge=1024)
+    """Largest request or response message in bytes (RecordPrices batches of 10,000 points fit)."""
+    max_concurrent_rpcs: int = setting(1000, ge=1)
+    """Beyond this many concurrent RPCs new ones get RESOURCE_EXHAUSTED."""
+    keepalive_time: Duration = timedelta(seconds=60)
+    """The server pings idle connections this often."""
+    keepalive_timeout: Duration = timedelta(seconds=20)
+    """A ping unanswered this long closes the connection."""
+    min_client_ping_interval: Duration = timedelta(seconds=10)
+    """Clients may send keepalive pings this often without being sent GOAWAY too_many_pings."""
+    max_connection_age: Duration = timedelta(minutes=30)
+    """Connections are gracefully recycled after this long so clients rebalance across pods."""
+    max_connection_age_grace: Duration = timedelta(minutes=5)
+    """Time for in-flight streams on a recycled connection (long chat streams fit)."""
+    db_health_interval: Duration = timedelta(seconds=2)
+    """How often readiness checks the database."""
+    db_failures_before_unready: int = setting(3, ge=1)
+    """Consecutive failed database checks before readiness turns NOT_SERVING."""
+
+
+def _expand_user(path: Path) -> Path:
+    return Path(os.path.expanduser(str(path)))
+
+
+class DatabaseConfig(Section):
+    url: Secret | None = setting(None, env="DATABASE_URL")
+    """PostgreSQL URL or libpq conninfo; unset starts an embedded PostgreSQL in data_dir."""
+    data_dir: Annotated[Path, AfterValidator(_expand_user)] = setting(
+        Path("~/.local/share/stack-cfo"), env="STACK_CFO_DATA_DIR", validate_default=True
+    )
+    """Where the embedded server, the local JWT secret and the local archive key live."""
+    pool_min_size: int = setting(2, ge=0)
+    """Connections the pool keeps open."""
+    pool_max_size: int = setting(20, env="STACK_CFO_DB_POOL_MAX", ge=1)
+    """Most connections the pool opens."""
+    pool_timeout: Duration = timedelta(seconds=5)
+    """How long a request waits for a pooled connection."""
+    migrate_on_start: bool = True
+    """serve applies pending migrations at start-up (under the advisory lock)."""
+
+    @field_validator("url")
+    @classmethod
+    def _conninfo(cls, url: Secret | None) -> Secret | None:
+        if url is not None and not re.match(r"^(postgres(ql)?://|\w+=)", url.get()):
+            raise ValueError("must be a postgresql:// URL or a libpq conninfo string")
+        return url
+
+    @model_validator(mode="after")
+    def _pool(self) -> DatabaseConfig:
+        if self.pool_min_size > self.pool_max_size:
+            raise FieldError("pool_min_size", "must not exceed database.pool_max_size")
+        return self
+
+
+class AuthConfig(Section):
+    jwt_secret: Secret | None = setting(None, env="STACK_CFO_JWT_SECRET")
+    """HS256 shared secret (at least 16 characters); unset with no public key: one is generated into data_dir."""
+    jwt_public_key_file: Path | None = setting(None, env="STACK_CFO_JWT_PUBLIC_KEY_FILE")
+    """PEM public key(s) for RS256/ES256/EdDSA tokens, instead of or beside the secret."""
+    issuer: str = setting("", env="STACK_CFO_JWT_ISSUER")
+    """Required iss claim when set."""
+    audience: str = setting("", env="STACK_CFO_JWT_AUDIENCE")
+    """Required aud claim when set."""
+    service_scope: str = "stack-cfo:service"
+    """A token whose scope claim contains this acts as a service principal."""
+    leeway: Duration = timedelta(seconds=30)
+    """Clock skew allowed on exp/nbf."""
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: Secret | None) -> Secret | None:
+        if secret is not None and len(secret.get()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return secret
+
+    @field_validator("jwt_public_key_file")
+    @classmethod
+    def _exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"file {str(path)!r} does not exist")
+        return path
+
+
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda v: str(v).strip().upper())]
+
+
+class LoggingConfig(Section):
+    level: LogLevel = setting("INFO", env="STACK_CFO_LOG_LEVEL")
+    """Lowest level written (JSON lines on stderr)."""

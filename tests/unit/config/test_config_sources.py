@@ -1,0 +1,186 @@
+"""Where configuration values come from: environment > file > defaults, the environment names
+that work today, ``<VAR>_FILE`` for secrets, ``${VAR}`` expansion, and errors that name the key
+the operator set without ever printing a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stack_cfo.config import Config, ConfigError, build_config, load_config
+from stack_cfo.config.tree import keys
+from tests.support.secrets import JWT_SECRET, SMTP_PASSWORD, ZEROG_API_KEY, ZEROG_PRIVATE_KEY
+
+#: Every variable the hand-written readers understood, and the key it sets (the public surface).
+ENV_NAMES = {
+    "STACK_CFO_LISTEN": "server.listen",
+    "STACK_CFO_METRICS_LISTEN": "server.metrics_listen",
+    "STACK_CFO_DRAIN_DELAY": "server.drain_delay",
+    "STACK_CFO_SHUTDOWN_GRACE": "server.shutdown_grace",
+    "STACK_CFO_LOG_LEVEL": "logging.level",
+    "DATABASE_URL": "database.url",
+    "STACK_CFO_DATA_DIR": "database.data_dir",
+    "STACK_CFO_DB_POOL_MAX": "database.pool_max_size",
+    "STACK_CFO_JWT_SECRET": "auth.jwt_secret",
+    "STACK_CFO_JWT_PUBLIC_KEY_FILE": "auth.jwt_public_key_file",
+    "STACK_CFO_JWT_ISSUER": "auth.issuer",
+    "STACK_CFO_JWT_AUDIENCE": "auth.audience",
+    "ZEROG_COMPUTE_BROKER_ENDPOINT": "zerog.compute.broker_endpoint",
+    "ZEROG_COMPUTE_API_KEY": "zerog.compute.api_key",
+    "ZEROG_COMPUTE_PRIVATE_KEY": "zerog.compute.private_key",
+    "ZEROG_COMPUTE_PROVIDER_ID": "zerog.compute.provider_id",
+    "ZEROG_COMPUTE_PROVIDER_URL": "zerog.compute.provider_url",
+    "ZEROG_COMPUTE_DEFAULT_MODEL": "zerog.compute.model_config.default_model",
+    "ZEROG_COMPUTE_CHAIN_RPC_URL": "zerog.compute.chain_rpc_url",
+    "ZEROG_COMPUTE_NETWORK": "zerog.compute.network",
+    "ZEROG_COMPUTE_MODE": "zerog.compute.mode",
+    "ZEROG_STORAGE_RPC_ENDPOINT": "zerog.storage.rpc_endpoint",
+    "ZEROG_STORAGE_PRIVATE_KEY": "zerog.storage.private_key",
+    "ZEROG_STORAGE_INDEXER_URL": "zerog.storage.indexer_url",
+    "ZEROG_STORAGE_BACKEND": "archive.backend",
+    "STACK_CFO_ARCHIVE_MASTER_KEYS": "archive.master_keys",
+    "SCHEDULER_ENABLED": "scheduler.enabled",
+    "SCHEDULER_DAILY_DIGEST_TIME": "scheduler.daily_news_time",
+    "SCHEDULER_WEEKLY_SUMMARY_TIME": "scheduler.weekly_summary_time",
+    "SCHEDULER_PERFORMANCE_ALERT_TIME": "scheduler.performance_alert_time",
+    "SCHEDULER_BATCH_SIZE": "scheduler.batch_size",
+    "SCHEDULER_CONCURRENCY_LIMIT": "scheduler.concurrency_limit",
+    "SCHEDULER_METRICS_LISTEN": "scheduler.metrics_listen",
+    "SCHEDULER_RETRY_BASE": "scheduler.retry_base",
+    "SCHEDULER_RETRY_CAP": "scheduler.retry_cap",
+    "SCHEDULER_MAX_ATTEMPTS": "scheduler.max_attempts",
+    "SCHEDULER_DIGEST_GRACE": "scheduler.digest_grace",
+    "SCHEDULER_WEEKLY_GRACE": "scheduler.weekly_grace",
+    "SCHEDULER_ALERT_GRACE": "scheduler.alert_grace",
+    "SCHEDULER_AUDIT_HORIZON": "scheduler.audit_horizon",
+    "SCHEDULER_LEASE": "scheduler.lease",
+    "SCHEDULER_TICK_INTERVAL": "scheduler.tick_interval",
+    "SCHEDULER_POLL_INTERVAL": "scheduler.poll_interval",
+    "SCHEDULER_HEARTBEAT_INTERVAL": "scheduler.heartbeat_interval",
+    "SCHEDULER_SHUTDOWN_GRACE": "scheduler.shutdown_grace",
+    "SCHEDULER_DIGEST_NEWS_ITEMS": "scheduler.digest_news_items",
+    "SCHEDULER_REPLICA_ID": "scheduler.replica_id",
+    "NEWS_FEED_URLS": "scheduler.news_feeds",
+    "NEWS_POLL_INTERVAL": "scheduler.news_poll_interval",
+    "NOTIFICATION_ENABLE_DAILY_DIGEST": "scheduler.enable_daily_digest",
+    "NOTIFICATION_ENABLE_WEEKLY_SUMMARY": "scheduler.enable_weekly_summary",
+    "NOTIFICATION_ENABLE_PERFORMANCE_ALERTS": "scheduler.enable_performance_alerts",
+    "SMTP_HOST": "notifications.smtp.host",
+    "SMTP_PORT": "notifications.smtp.port",
+    "SMTP_STARTTLS": "notifications.smtp.starttls",
+    "SMTP_TLS": "notifications.smtp.tls",
+    "SMTP_USERNAME": "notifications.smtp.username",
+    "SMTP_PASSWORD": "notifications.smtp.password",
+    "SMTP_FROM": "notifications.smtp.from",
+    "SMTP_CA_FILE": "notifications.smtp.ca_file",
+    "SMTP_TIMEOUT": "notifications.smtp.timeout",
+    "SMTP_MESSAGE_ID_DOMAIN": "notifications.smtp.message_id_domain",
+    "FCM_PROJECT_ID": "notifications.fcm.project_id",
+    "FCM_SERVICE_ACCOUNT_FILE": "notifications.fcm.service_account_file",
+    "FCM_ENDPOINT": "notifications.fcm.endpoint",
+    "FCM_TIMEOUT": "notifications.fcm.timeout",
+    "CHAT_DAILY_TOKEN_BUDGET": "chat.daily_token_budget",
+    "PORTFOLIO_BENCHMARK_SYMBOL": "portfolio.benchmark_symbol",
+    "PORTFOLIO_RISK_FREE_RATE": "portfolio.risk_free_rate",
+}
+
+SECRETS = {
+    "DATABASE_URL": ("postgresql://u:pw@db/app", "database.url"),
+    "STACK_CFO_JWT_SECRET": (JWT_SECRET, "auth.jwt_secret"),
+    "STACK_CFO_ARCHIVE_MASTER_KEYS": ("k1:" + "ab" * 32, "archive.master_keys"),
+    "ZEROG_COMPUTE_API_KEY": (ZEROG_API_KEY, "zerog.compute.api_key"),
+    "ZEROG_COMPUTE_PRIVATE_KEY": (ZEROG_PRIVATE_KEY, "zerog.compute.private_key"),
+    "ZEROG_STORAGE_PRIVATE_KEY": (ZEROG_PRIVATE_KEY, "zerog.storage.private_key"),
+    "SMTP_PASSWORD": (SMTP_PASSWORD, "notifications.smtp.password"),
+}
+
+
+def value_of(config: Config, dotted: str) -> object:
+    return next(k for k in keys(Config) if k.dotted == dotted).value(config)
+
+
+def test_every_variable_that_worked_still_sets_its_key() -> None:
+    declared = {name: k.dotted for k in keys(Config) for name in k.env}
+    assert {name: declared.get(name) for name in ENV_NAMES} == ENV_NAMES
+    assert {k.dotted for k in keys(Config) if k.secret} == {key for _, key in SECRETS.values()}
+
+
+def test_environment_wins_over_the_file_which_wins_over_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "scheduler:\n  batch_size: 20\n  concurrency_limit: 4\n"
+        "server:\n  listen: \"${LISTEN:-0.0.0.0:7000}\"\n  metrics_listen: \"${UNSET_VAR}\"\n"
+    )
+    config = load_config(path, {"SCHEDULER_BATCH_SIZE": "30", "STACK_CFO_DB_POOL_MAX": ""})
+    assert (config.scheduler.batch_size, config.scheduler.concurrency_limit) == (30, 4)
+    assert config.server.listen == "0.0.0.0:7000"  # ${VAR:-default}
+    assert config.server.metrics_listen == "127.0.0.1:9464"  # an unset ${VAR} means the default
+    assert config.database.pool_max_size == 20  # an empty variable means the default too
+    assert config.origin("scheduler.batch_size").describe() == "environment SCHEDULER_BATCH_SIZE"
+    assert config.origin("scheduler.concurrency_limit").describe() == f"file {path}"
+    assert config.origin("server.metrics_listen").describe() == "default"
+    assert load_config(path, {"LISTEN": "10.0.0.1:1"}).server.listen == "10.0.0.1:1"  # ${VAR}
+    assert load_config(None, {"STACK_CFO_CONFIG": str(path)}).scheduler.batch_size == 20
+
+
+@pytest.mark.parametrize("var", sorted(SECRETS))
+def test_every_secret_reads_a_mounted_file(var: str, tmp_path: Path) -> None:
+    value, dotted = SECRETS[var]
+    mounted = tmp_path / "secret"
+    mounted.write_text(value + "\n")
+    config = load_config(None, {f"{var}_FILE": str(mounted)})
+    secret = value_of(config, dotted)
+    assert secret is not None and secret.get() == value  # type: ignore[attr-defined]
+    assert config.label(dotted) == f"{var}_FILE ({dotted})"
+    assert value not in repr(config) and value not in config.model_dump_json()
+    with pytest.raises(ConfigError) as both:
+        load_config(None, {var: value, f"{var}_FILE": str(mounted)})
+    assert value not in str(both.value) and f"{var}_FILE" in both.value.key
+
+
+def test_an_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, {"SMTP_PASSWORD_FILE": str(tmp_path / "missing")})
+    assert info.value.key == "SMTP_PASSWORD_FILE (notifications.smtp.password)"
+
+
+def test_errors_name_the_variable_or_the_key_and_never_echo_a_secret() -> None:
+    with pytest.raises(ConfigError) as from_env:
+        build_config({"scheduler": {"batch_size": 5}}, {"SCHEDULER_BATCH_SIZE": "0"})
+    assert from_env.value.key == "SCHEDULER_BATCH_SIZE (scheduler.batch_size)"
+    with pytest.raises(ConfigError) as from_file:
+        build_config({"scheduler": {"batch_size": 0}})
+    assert from_file.value.key == "scheduler.batch_size"
+    bad_key = "0x" + "zz" * 32
+    for env in ({"ZEROG_COMPUTE_PRIVATE_KEY": bad_key}, {"STACK_CFO_JWT_SECRET": "too-short-zz"}):
+        with pytest.raises(ConfigError) as info:
+            build_config({}, env)
+        assert "zz" not in str(info.value)
+    with pytest.raises(ConfigError) as cross:
+        build_config({"database": {"pool_min_size": 30}})
+    assert cross.value.key == "database.pool_min_size"
+
+
+def test_older_spellings_are_read_and_named_as_written(tmp_path: Path) -> None:
+    config = build_config(
+        {
+            "scheduler": {"smtp": {"host": "old.example", "port": 25}},
+            "notifications": {"smtp": {"port": 2525}},
+            "zerog": {"compute": {"ledger_address": "0x" + "11" * 20, "timeout": "90s", "max_retries": 5}},
+        }
+    )
+    assert (config.notifications.smtp.host, config.notifications.smtp.port) == ("old.example", 2525)
+    compute = config.zerog.compute
+    assert compute.ledger == "0x" + "11" * 20 and compute.timeouts.total == 90 and compute.retry.max_attempts == 5
+    with pytest.raises(ConfigError) as info:
+        build_config({"scheduler": {"smtp": {"port": "x"}}})
+    assert info.value.key == "scheduler.smtp.port"
+
+
+def test_secrets_are_found_from_the_model_not_from_key_names() -> None:
+    config = build_config(
+        {"auth": {"jwt_secret": JWT_SECRET}, "notifications": {"smtp": {"password": SMTP_PASSWORD}}},
+        {"ZEROG_COMPUTE_API_KEY": ZEROG_API_KEY},
+    )
+    assert sorted(s.get() for s in config.secrets()) == sorted((JWT_SECRET, SMTP_PASSWORD, ZEROG_API_KEY))
