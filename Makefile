@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test proto proto-check lint bench clean
+.PHONY: install run test proto proto-check config-docs lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ proto: install
 ## Fail when generated code is stale or buf lint finds anything.
 proto-check: install
 	bash scripts/proto_check.sh
+
+## Regenerate config.example.yaml and the README's configuration table from stack_cfo/config.
+config-docs: install
+	$(PY) -m stack_cfo.config.docs
 
 lint: install
 	$(VENV)/bin/ruff check stack_cfo tests bench scripts
