@@ -1,4 +1,4 @@
-"""``stack-cfo``: serve | scheduler | migrate up|down|status | token.
+"""``stack-cfo``: serve | scheduler | migrate up|down|status | token | config show.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--user", help="user id (UUID)")
     who.add_argument("--service", help="service name (service principal)")
     t.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    c = sub.add_parser("config", help="inspect the configuration")
+    c.add_argument("action", choices=["show"], help="show: every key's effective value and where it came from")
     return p
 
 
@@ -42,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
+    if args.command == "config":
+        from stack_cfo.config.show import show
+
+        sys.stdout.write(show(config))
+        return 0
     configure_logging(config.logging.level)
     from stack_cfo.app import register_config_secrets
 
