@@ -45,6 +45,7 @@ from stack_cfo.core.ai import (
 )
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, StackCfoError, Unavailable
+from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio import (
     AnalyticsSettings,
     CashFlow,
@@ -162,16 +163,6 @@ class SyncCommand:
     cash_balance: Decimal
     base_currency: str = ""
     cash_flows: tuple[FlowInput, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Idempotency:
-    """A request id (AIP-155) and a fingerprint of the request it was first used with."""
-
-    method: str
-    principal: str
-    request_id: str
-    fingerprint: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -928,7 +919,7 @@ class _Stats:
 
 
 class PortfolioService:
-    """Use cases of ``PortfolioSummaryService``; one per process (``container.service("portfolio")``)."""
+    """Use cases of ``PortfolioSummaryService``; one per process (built by the wiring)."""
 
     def __init__(
         self,
@@ -986,6 +977,10 @@ class PortfolioService:
             self._summaries.clear()
             self._portfolios.clear()
             self._series.clear()
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop everything cached for ``user_id`` (after their data was erased)."""
+        self._invalidate(HoldingsChanged(user_id))
 
     def _series_drop(self, symbols: frozenset[str]) -> None:
         for s in symbols:

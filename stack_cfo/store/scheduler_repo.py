@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,144 +18,22 @@ from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Outbox
 from stack_cfo.core.notifications.planning import PlannedSlot
 from stack_cfo.core.notifications.ports import NewsItem
 from stack_cfo.core.notifications.preferences import NotificationPreferences, default_preferences
+from stack_cfo.core.notifications.records import (
+    ClaimedRow,
+    Heartbeat,
+    JobRun,
+    NotificationRecord,
+    OutboxGauges,
+    PlanCounts,
+    PlannerState,
+    PushDevice,
+    RunCandidate,
+)
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
+from stack_cfo.store.users import ensure_user
 
 Q = load_queries("scheduler")
-
-
-@dataclass(frozen=True, slots=True)
-class PlannerState:
-    kind: NotificationKind
-    deploy_epoch: datetime
-    planned_until: datetime | None
-    last_run_at: datetime | None
-    last_planned: int
-    last_missed: int
-    last_duration_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class PlanCounts:
-    pending: int = 0
-    missed: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedRow:
-    """One outbox row claimed by a worker (status ``sending``, ``attempts`` already counted)."""
-
-    id: int
-    key: str
-    kind: NotificationKind
-    user_id: str
-    channel: Channel
-    target_id: int
-    period: str
-    scheduled_for: datetime
-    deadline: datetime
-    attempts: int
-    max_attempts: int
-    run_id: str | None
-    db_now: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class PushDevice:
-    id: int
-    user_id: str
-    platform: Platform
-    token: str
-    display_name: str
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-    def __repr__(self) -> str:  # tokens are credentials of a sort: keep them out of logs
-        return (
-            f"PushDevice(id={self.id}, user_id={self.user_id!r}, platform={self.platform.value}, active={self.active})"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationRecord:
-    """One row of a user's notification history."""
-
-    id: int
-    user_id: str
-    kind: NotificationKind
-    channel: Channel
-    status: OutboxStatus
-    reason: str
-    period: str
-    title: str
-    target_id: int
-    target_address: str
-    scheduled_for: datetime
-    sent_at: datetime | None
-    attempts: int
-    next_attempt_at: datetime | None
-    created_at: datetime
-
-    @property
-    def name(self) -> str:
-        return f"users/{self.user_id}/notifications/{self.id}"
-
-    @property
-    def display_period(self) -> str:
-        """The period as the API shows it: ``2026-03-08``, ``2026-W10``, ``2026-03-09T10`` (exchange hour)."""
-        exchange, sep, rest = self.period.partition("-")
-        return rest if sep and exchange.isalpha() and exchange.isupper() else self.period
-
-    @property
-    def target(self) -> str:
-        """The email address, or the device's resource name."""
-        if self.channel is Channel.PUSH:
-            return f"users/{self.user_id}/devices/{self.target_id}"
-        return self.target_address
-
-
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    replica_id: str
-    started_at: datetime
-    last_tick: datetime
-    version: str
-    host: str
-    pid: int
-    last_planned: int
-    stopped_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class JobRun:
-    id: str
-    request_id: str | None
-    request_hash: str
-    kind: NotificationKind
-    user_id: str | None
-    state: str
-    planned: int
-    sent: int
-    skipped: int
-    failed: int
-
-
-@dataclass(frozen=True, slots=True)
-class RunCandidate:
-    key: str
-    user_id: str
-    channel: Channel
-    target_id: int
-    new_id: int | None
-    existing_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxGauges:
-    waiting: int
-    due: int
-    oldest_due_age: timedelta
 
 
 def _prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
@@ -728,6 +605,11 @@ class SchedulerRepo:
     async def user_exists(self, user_id: str) -> bool:
         async with self.db.connection() as conn:
             return await (await conn.execute(Q.user_exists, {"user_id": _uuid(user_id)})).fetchone() is not None
+
+    async def ensure_user(self, user_id: str) -> None:
+        """Users are created on first use: the calling backend owns identities."""
+        async with self.db.transaction() as conn:
+            await ensure_user(conn, user_id)
 
     async def create_run(
         self, *, request_id: str | None, request_hash: str, kind: NotificationKind, user_id: str | None

@@ -1,7 +1,7 @@
 """``ChatService``: proto <-> domain translation over :class:`~stack_cfo.core.chat.ChatManager`.
 
-Wiring lives at the top (the manager is a container service named ``chat``); the servicer
-parses names, checks who may act on them and converts messages. Every rule is the manager's.
+The servicer parses names, checks who may act on them and converts messages. Every rule is
+the manager's.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf import empty_pb2
@@ -29,8 +28,7 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.ai import ComputeClient, Verification
-from stack_cfo.core.archive import ArchiveStore
+from stack_cfo.core.ai import Verification
 from stack_cfo.core.chat.manager import ChatManager, session_not_found
 from stack_cfo.core.chat.models import (
     RISK_FIGURES,
@@ -47,76 +45,13 @@ from stack_cfo.core.chat.models import (
     RiskFigure,
     SessionStatus,
 )
-from stack_cfo.core.chat.ports import NoPortfolio, PortfolioContextSource
-from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound
-from stack_cfo.store.chat_repo import ChatRepository
-from stack_cfo.store.idempotency import validate_request_id
-
-if TYPE_CHECKING:
-    from stack_cfo.app import Container
+from stack_cfo.core.idempotency import validate_request_id
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 _NEURON = Decimal(10) ** -18
-
-# ---------------------------------------------------------------------------------------------
-# Wiring
-# ---------------------------------------------------------------------------------------------
-
-
-def _compute(container: Container) -> ComputeClient:
-    """The process's one compute client (shared with the portfolio service)."""
-    from stack_cfo.compute_wiring import shared_compute
-
-    return shared_compute(container)
-
-
-def _portfolio_context(container: Container) -> PortfolioContextSource:
-    try:
-        from stack_cfo.api.servicers.portfolio import build_portfolio_service
-        from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
-    except ImportError:  # pragma: no cover - deployments without the portfolio feature
-        return NoPortfolio()
-    return PortfolioServiceContext(container.service("portfolio", build_portfolio_service), container.clock)
-
-
-def build_archive_store(container: Container) -> ArchiveStore:
-    """The process's archive store (``archive_wiring``: sealed per user, PostgreSQL or 0G Storage)."""
-    from stack_cfo.archive_wiring import shared_archive
-
-    return shared_archive(container)
-
-
-def build_chat_manager(container: Container) -> ChatManager:
-    compute = _compute(container)
-    raw = container.config.section("chat")
-    zc = container.config.section("zerog.compute")
-    providers = zc.get("provider_id") or zc.get("provider_ids") or ()
-    if isinstance(providers, str):
-        providers = [p.strip() for p in providers.replace(",", " ").split()]
-    default_provider = str(getattr(compute, "default_provider", "") or "router")
-    settings = ChatSettings.from_config(
-        container.config.chat,
-        raw,
-        default_provider=default_provider if default_provider != "offline" else "router",
-        known_providers=[str(p) for p in providers],
-        extra_models=[str(getattr(compute, "default_model", "") or "")],
-    )
-    return ChatManager(
-        ChatRepository(container.db),
-        compute,
-        _portfolio_context(container),
-        lambda: build_archive_store(container),
-        container.clock,
-        settings,
-    )
-
-
-def build_ChatService(container: Container) -> ChatServicer:
-    return ChatServicer(container.service("chat", build_chat_manager), container.page_tokens)
-
 
 # ---------------------------------------------------------------------------------------------
 # Translation

@@ -43,7 +43,7 @@ from stack_cfo.core.ai import (
     Verification,
     degraded_reason,
 )
-from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveStore
+from stack_cfo.core.archive import CHAT_SESSIONS, SealedArchive
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.budget import check_budget, usage_day
 from stack_cfo.core.chat.compression import (
@@ -75,10 +75,17 @@ from stack_cfo.core.chat.ports import ChatStore, PortfolioContextSource
 from stack_cfo.core.chat.prompt import build_prompt, sanitize_content, validate_content
 from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.staleness import is_stale
-from stack_cfo.core.chat.transcript import encode_transcript, session_name, transcript_document
+from stack_cfo.core.chat.transcript import (
+    Transcript,
+    encode_transcript,
+    parse_transcript,
+    session_name,
+    transcript_document,
+)
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import (
     Aborted,
+    DataLoss,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -168,7 +175,7 @@ class ChatManager:
         store: ChatStore,
         compute: ComputeClient,
         context_source: PortfolioContextSource,
-        archive: ArchiveStore | Callable[[], ArchiveStore | None] | None,
+        archive: SealedArchive | Callable[[], SealedArchive | None] | None,
         clock: Clock,
         settings: ChatSettings,
     ) -> None:
@@ -219,8 +226,8 @@ class ChatManager:
             raise asyncio.CancelledError
         return task.result()
 
-    def _archive_store(self) -> ArchiveStore | None:
-        if self._archive is None or isinstance(self._archive, ArchiveStore):
+    def _archive_store(self) -> SealedArchive | None:
+        if self._archive is None or not callable(self._archive):
             return self._archive
         return self._archive()
 
@@ -435,6 +442,34 @@ class ChatManager:
             archived = await self._store.archive_session(session_id, address=address, at=at, request=request)
             log.info("chat session archived", extra={"session_id": session_id, "address": address})
             return archived
+
+    async def archived_transcript(self, user_id: str, session_id: str) -> tuple[Transcript, str, datetime | None]:
+        """The archived transcript of a session read back from the archive store (decrypted and
+        checked against its address), with the address and the session's archive time.
+
+        FAILED_PRECONDITION (SESSION_NOT_ARCHIVED) when it was never archived; DATA_LOSS
+        (ARCHIVE_CORRUPTED) when the stored transcript belongs to another session."""
+        session, _ = await self.get_session(user_id, session_id, with_messages=False, touch=False)
+        name = session_name(user_id, session_id)
+        address = session.archive_address
+        if not address:
+            raise FailedPrecondition(
+                f"session {name!r} has not been archived",
+                reason="SESSION_NOT_ARCHIVED",
+                metadata={"session": name},
+            )
+        archive = self._archive_store()
+        if archive is None:
+            raise Unavailable("no archive store is configured", reason="ARCHIVE_STORE_UNAVAILABLE")
+        data = await archive.get(address, owner=user_id, namespace=CHAT_SESSIONS, key=f"{session_id}.json")
+        transcript = parse_transcript(data)
+        if transcript.session.id != session_id or transcript.session.user_id != user_id:
+            raise DataLoss(
+                "the archived transcript belongs to another session",
+                reason="ARCHIVE_CORRUPTED",
+                metadata={"session": name, "address": address},
+            )
+        return transcript, address, transcript.session.archive_time or session.archive_time
 
     # ------------------------------------------------------------------ messages
 

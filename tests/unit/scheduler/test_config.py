@@ -12,7 +12,7 @@ from stack_cfo.config import build_config
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.scheduler.config import SchedulerConfig
-from stack_cfo.scheduler.process import main
+from stack_cfo.wiring.scheduler import main
 from tests.support.secrets import SMTP_PASSWORD
 
 SEED_BLOCK = {

@@ -1,0 +1,150 @@
+"""``stack-cfo serve``: the server's lifecycle (start-up, readiness, graceful shutdown) and the
+servicers it serves, each built with the domain services it calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from stack_cfo.api.auth import TokenVerifier
+from stack_cfo.api.server import GrpcServer, Registration
+from stack_cfo.api.servicers import registrations
+from stack_cfo.api.servicers.chat import ChatServicer
+from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
+from stack_cfo.api.servicers.portfolio import PortfolioServicer, register_portfolio_metrics
+from stack_cfo.api.servicers.scheduler import SchedulerServicer
+from stack_cfo.api.servicers.user_data import UserDataServicer
+from stack_cfo.config import Config
+from stack_cfo.core.clock import Clock
+from stack_cfo.store.migrations import Migrator
+from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
+from stack_cfo.wiring.container import Container, build_container
+from stack_cfo.wiring.startup import resolve_database_url
+
+log = logging.getLogger(__name__)
+
+
+def api_servicers(container: Container) -> list[Any]:
+    """One servicer per service of the contract, each given the domain services it calls."""
+    register_portfolio_metrics(container.portfolio)
+    return [
+        PortfolioServicer(container.portfolio),
+        ChatServicer(container.chat, container.page_tokens),
+        SchedulerServicer(container.notifications, container.page_tokens, container.idempotency),
+        ComputeAccountServicer(container.compute),
+        UserDataServicer(container.user_data, container.chat, container.idempotency),
+    ]
+
+
+class ServerProcess:
+    """Start-up, readiness and graceful shutdown of ``stack-cfo serve``."""
+
+    def __init__(
+        self,
+        config: Config,
+        conninfo: str,
+        *,
+        listen: str | None = None,
+        clock: Clock | None = None,
+        configure: Callable[[Container], None] | None = None,
+        servicers: Callable[[Container], Iterable[Any]] | None = None,
+        extra_registrations: Sequence[Registration] = (),
+    ) -> None:
+        self.config = config
+        self.container = build_container(config, conninfo, clock=clock)
+        if configure is not None:
+            configure(self.container)
+        built = (servicers or api_servicers)(self.container)
+        self.grpc = GrpcServer(
+            config.server,
+            [*registrations(built), *extra_registrations],
+            TokenVerifier(config.auth, self.container.jwt_secret),
+            listen=listen,
+        )
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._metrics: Any = None
+        self.stopping = asyncio.Event()
+
+    async def start(self) -> int:
+        port = await self.grpc.start()
+        if self.config.server.metrics_listen:
+            self._metrics = await start_metrics_server(self.config.server.metrics_listen)
+        register_pool_stats(self.container.db.stats)
+        self._tasks.append(asyncio.create_task(self._become_ready(), name="become-ready"))
+        return port
+
+    async def _become_ready(self) -> None:
+        """Open the pool (retrying while the database is down), migrate, then watch the database."""
+        cfg = self.config
+        delay = 0.5
+        while not self.stopping.is_set():
+            try:
+                await self.container.db.open(timeout=10)
+                break
+            except Exception as exc:
+                log.warning("database not reachable yet; retrying", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+        migrator = Migrator(self.container.db.conninfo)
+        while not self.stopping.is_set():
+            try:
+                if cfg.database.migrate_on_start:
+                    await migrator.up()
+                status = await migrator.status()
+                if status.at_head:
+                    break
+                log.error(
+                    "schema is not at head and migrate_on_start is off",
+                    extra={"current": status.current, "head": status.head},
+                )
+            except Exception as exc:
+                log.warning("migration check failed; retrying", extra={"error": type(exc).__name__})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+        await self.container.astart()
+        await self.grpc.health.monitor(
+            self.container.db.ping,
+            interval=cfg.server.db_health_interval.total_seconds(),
+            failures_before_unready=cfg.server.db_failures_before_unready,
+        )
+
+    async def shutdown(self) -> None:
+        """Readiness NOT_SERVING at once; keep serving ``drain_delay``; ``stop(grace)``; close the pool."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        cfg = self.config.server
+        await self.grpc.health.begin_shutdown()
+        log.info("shutdown: draining", extra={"drain_delay_s": cfg.drain_delay.total_seconds()})
+        await asyncio.sleep(cfg.drain_delay.total_seconds())
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.info("shutdown: stopping gRPC", extra={"grace_s": cfg.shutdown_grace.total_seconds()})
+        await self.grpc.stop(cfg.shutdown_grace.total_seconds())
+        # Handler ``finally`` blocks run after stop() returns; let them finish before the pool closes.
+        await asyncio.sleep(0.05)
+        await self.container.aclose()
+        await self.container.db.close()
+        if self._metrics is not None:
+            await self._metrics.cleanup()
+        log.info("shutdown complete")
+
+
+async def serve(config: Config) -> int:
+    conninfo, embedded = resolve_database_url(config)
+    proc = ServerProcess(config, conninfo)
+    await proc.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("signal received; shutting down")
+    await proc.shutdown()
+    del embedded  # the embedded server stops when the last handle goes
+    return 0
