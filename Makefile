@@ -31,9 +31,11 @@ proto: install
 proto-check: install
 	bash scripts/proto_check.sh
 
+## ruff, mypy, and the architecture rules (import-linter contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check stack_cfo tests bench scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 ## Every benchmark (each prints its ratio against a baseline measured in the same run).
 bench: install
