@@ -29,7 +29,7 @@ from stack_cfo.api.validation import (
     set_timestamp,
 )
 from stack_cfo.core.ai import Verification
-from stack_cfo.core.chat.manager import ChatManager, session_not_found
+from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.models import (
     RISK_FIGURES,
     Accepted,
@@ -45,6 +45,7 @@ from stack_cfo.core.chat.models import (
     RiskFigure,
     SessionStatus,
 )
+from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import validate_request_id
