@@ -24,7 +24,7 @@ from stack_cfo.core.notifications.planning import PlannedSlot, plan_kind
 from stack_cfo.core.notifications.records import PlanCounts
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.metrics import SchedulerMetrics
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")

@@ -35,7 +35,7 @@ from stack_cfo.scheduler.news_poller import FeedPoller
 from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.store.db import Database, PoolSettings
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
 

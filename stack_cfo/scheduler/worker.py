@@ -46,7 +46,7 @@ from stack_cfo.scheduler.channels import (
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService
 from stack_cfo.scheduler.metrics import SchedulerMetrics
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")

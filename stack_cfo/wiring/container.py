@@ -41,7 +41,7 @@ from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.erasure import PgUserRows
 from stack_cfo.store.idempotency import PgIdempotencyStore
 from stack_cfo.store.portfolio_repo import PgChangeFeed, PortfolioRepository
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from stack_cfo.wiring import settings
 from stack_cfo.wiring.archive import build_archive_store
 from stack_cfo.zerog import build_compute_client

@@ -20,7 +20,7 @@ from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.scheduler.news_poller import FeedPoller
 from stack_cfo.scheduler.process import build_worker, run_scheduler
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_users,
     make_harness,

@@ -20,7 +20,7 @@ from stack_cfo.scheduler.channels.fcm import FcmChannel
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.config import FcmSettings
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_device,
     add_users,

@@ -17,7 +17,7 @@ from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_users,
     make_harness,
