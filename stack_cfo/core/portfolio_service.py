@@ -26,7 +26,7 @@ import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -40,9 +40,9 @@ from stack_cfo.core.ai import (
     DegradedReason,
     IncompleteCompletion,
     Message,
-    Verification,
     degraded_reason,
 )
+from stack_cfo.core.ai.offline import OfflineComputeClient, sentence_chunks, write_offline
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, StackCfoError, Unavailable
 from stack_cfo.core.idempotency import Idempotency
@@ -595,7 +595,7 @@ class HistoryView:
 
 
 # ---------------------------------------------------------------------------------------------
-# Narrative: events of StreamPortfolioSummary, and the offline writer behind the AI port
+# Narrative: events of StreamPortfolioSummary
 # ---------------------------------------------------------------------------------------------
 
 NARRATIVE_SYSTEM_PROMPT = (
@@ -632,80 +632,6 @@ class NarrativeDone:
 
 
 StreamEvent = SummaryReady | NarrativeChunk | NarrativeDone
-
-_SENTENCE = re.compile(r".+?(?:[.!?](?:\s+|$)|$)", re.DOTALL)
-
-
-def sentence_chunks(text: str) -> list[str]:
-    """Split into sentence-sized chunks whose concatenation is exactly ``text``."""
-    return [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0)]
-
-
-class _OfflineStream:
-    def __init__(self, text: str, model: str) -> None:
-        self._chunks = sentence_chunks(text)
-        self._text = text
-        self._model = model
-        self._result: CompletionResult | None = None
-        self._closed = False
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[str]:
-        for chunk in self._chunks:
-            if self._closed:
-                return
-            await asyncio.sleep(0)
-            yield chunk
-        self._result = CompletionResult(
-            text=self._text,
-            model=self._model,
-            provider="offline",
-            verification=Verification.NOT_APPLICABLE,
-            offline=True,
-        )
-
-    async def aclose(self) -> None:
-        self._closed = True
-
-    @property
-    def result(self) -> CompletionResult | None:
-        return self._result
-
-
-class OfflineComputeClient:
-    """A :class:`ComputeClient` that never calls AI: it streams ``options.fallback``.
-
-    Used when no compute client is wired in (no provider configured at all), so the result is
-    ``offline`` but not ``degraded``.
-    """
-
-    model = "offline"
-
-    def stream(
-        self, messages: Sequence[Message], *, model: str | None = None, options: CompletionOptions | None = None
-    ) -> _OfflineStream:
-        fallback = options.fallback if options is not None else None
-        text = fallback() if callable(fallback) else (fallback or "")
-        return _OfflineStream(text, self.model)
-
-    async def complete(
-        self, messages: Sequence[Message], *, model: str | None = None, options: CompletionOptions | None = None
-    ) -> CompletionResult:
-        stream = self.stream(messages, model=model, options=options)
-        async for _ in stream:
-            pass
-        assert stream.result is not None
-        return stream.result
-
-    @property
-    def default_model(self) -> str:
-        return self.model
-
-    @property
-    def default_provider(self) -> str:
-        return "offline"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1189,12 +1115,17 @@ class PortfolioService:
                     incomplete=True,
                 )
             else:
-                for chunk in sentence_chunks(fallback):
+                offline = write_offline(
+                    fallback,
+                    reason=failure.reason if failure is not None else "",
+                    requested_model=client.default_model,
+                    banner=False,  # the deterministic narrative opens with its own notice
+                    chunks=sentence_chunks,
+                )
+                for chunk in offline.chunks:
                     parts.append(chunk)
                     yield NarrativeChunk(chunk)
-                result = CompletionResult(
-                    text=fallback, model="offline", provider="offline", degraded=True, offline=True
-                )
+                result = offline.result
         joined = "".join(parts)
         if result.text != joined:
             result = dataclasses.replace(result, text=joined)
