@@ -171,6 +171,20 @@ def check_currency(code: str, field_path: str) -> str:
     return code
 
 
+def check_base_currency(code: str, base: str, field_path: str) -> str:
+    """A known currency that is the portfolio's base currency (v1 converts nothing)."""
+    check_currency(code, field_path)
+    if code != base:
+        raise _bad(
+            field_path,
+            f"must be the base currency {base} (no conversion in v1)",
+            "CURRENCY_MISMATCH",
+            currency=code,
+            base_currency=base,
+        )
+    return code
+
+
 def normalize_symbol(symbol: str, field_path: str) -> str:
     if not symbol:
         raise _bad(field_path, "is required", "MISSING_FIELD")
@@ -222,16 +236,7 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
             )
         if h.average_cost is not None and (not h.average_cost.is_finite() or h.average_cost < 0):
             raise _bad(f"{path}.average_cost", "must not be negative", "NEGATIVE_PRICE", value=str(h.average_cost))
-        currency = h.currency or base
-        check_currency(currency, f"{path}.currency")
-        if currency != base:
-            raise _bad(
-                f"{path}.currency",
-                f"must be the base currency {base} (no conversion in v1)",
-                "CURRENCY_MISMATCH",
-                currency=currency,
-                base_currency=base,
-            )
+        currency = check_base_currency(h.currency or base, base, f"{path}.currency")
         if len(h.tags) > MAX_TAGS:
             raise _bad(f"{path}.tags", f"at most {MAX_TAGS} tags", "TOO_MANY_TAGS", limit=MAX_TAGS)
         for j, tag in enumerate(h.tags):
@@ -264,16 +269,7 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
             check_not_future(f.occurred_at, now, f"{path}.occur_time")
         if f.occurred_on is not None:
             check_not_future(f.occurred_on, now, f"{path}.occur_date")
-        currency = f.currency or base
-        check_currency(currency, f"{path}.currency")
-        if currency != base:
-            raise _bad(
-                f"{path}.currency",
-                f"must be the base currency {base} (no conversion in v1)",
-                "CURRENCY_MISMATCH",
-                currency=currency,
-                base_currency=base,
-            )
+        currency = check_base_currency(f.currency or base, base, f"{path}.currency")
         if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
             raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TOO_LONG")
         flows.append(dataclasses.replace(f, currency=currency, external_id=f.external_id or None))

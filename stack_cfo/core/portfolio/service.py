@@ -96,6 +96,11 @@ class _Inputs:
     portfolio: StoredPortfolio
     prices: dict[str, PriceSeries]
 
+    def analytics(self) -> PortfolioInputs:
+        return PortfolioInputs(
+            holdings=self.portfolio.snapshots, prices=self.prices, cash_flows=self.portfolio.cash_flows
+        )
+
 
 @dataclass
 class _Stats:
@@ -248,11 +253,7 @@ class PortfolioService:
 
         def work() -> SummaryView:
             summary = compute_summary(
-                PortfolioInputs(
-                    holdings=inputs.portfolio.snapshots,
-                    prices=inputs.prices,
-                    cash_flows=inputs.portfolio.cash_flows,
-                ),
+                inputs.analytics(),
                 as_of=at,
                 settings=settings,
             )
@@ -315,11 +316,7 @@ class PortfolioService:
 
         def work() -> PerformanceHistory:
             return compute_history(
-                PortfolioInputs(
-                    holdings=inputs.portfolio.snapshots,
-                    prices=inputs.prices,
-                    cash_flows=inputs.portfolio.cash_flows,
-                ),
+                inputs.analytics(),
                 as_of=now,
                 range=window,
                 interval=interval,
