@@ -29,7 +29,7 @@ from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.idempotency import IdempotencyStore
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.notifications.service import NotificationService
-from stack_cfo.core.portfolio_service import PortfolioService
+from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.user_data import UserDataService
 from stack_cfo.crypto.envelope import EncryptingArchiveStore
 from stack_cfo.scheduler.config import SchedulerConfig

@@ -11,8 +11,7 @@ import os
 from stack_cfo.config import Config, parse_duration
 from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.chat.settings import ChatSettings
-from stack_cfo.core.portfolio import AnalyticsSettings
-from stack_cfo.core.portfolio_service import CacheSettings, settings_overrides
+from stack_cfo.core.portfolio import AnalyticsSettings, CacheSettings, settings_overrides
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.zerog import ComputeConfig
 

@@ -39,32 +39,30 @@ from stack_cfo.core.portfolio import (
     DateRange,
     GroupSummary,
     HistoryRange,
+    HistoryView,
     Insight,
     Interval,
     Metric,
+    PortfolioService,
     PriceSource,
     RiskMetrics,
     Severity,
+    SummaryView,
+    portfolio_not_found,
 )
-from stack_cfo.core.portfolio_service import (
+from stack_cfo.core.portfolio.inputs import (
     MAX_ARTICLES,
     MAX_PRICE_POINTS,
     ArticleInput,
     AssetClassName,
     FlowInput,
     FlowType,
-    HistoryView,
     HoldingInput,
-    NarrativeChunk,
-    NarrativeDone,
-    PortfolioService,
     PriceInput,
-    SummaryReady,
-    SummaryView,
     SyncCommand,
-    WatchTrigger,
-    portfolio_not_found,
 )
+from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
+from stack_cfo.core.portfolio.watch import WatchTrigger
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
 _EIGHT_PLACES = Decimal("1e-8")

@@ -37,6 +37,7 @@ from stack_cfo.core.ai import (
     Verification,
     degraded_reason,
 )
+from stack_cfo.core.ai.offline import offline_result
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.budget import check_budget, usage_day
 from stack_cfo.core.chat.compression import plan_compression
@@ -298,10 +299,10 @@ class Turns:
             if parts:
                 result = _partial(stream, parts, session)
             else:
-                text = offline_answer(ctx, now)
-                parts.append(text)
-                yield Delta(text)
-                result = CompletionResult(text=text, model="offline", provider="offline", degraded=True, offline=True)
+                reason = failure.reason if failure is not None else ""
+                result = offline_result(offline_answer(ctx, now), reason=reason, requested_model=session.model)
+                parts.append(result.text)
+                yield Delta(result.text)
 
         answer = self._answer(session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
                               compressed, failure)

@@ -35,8 +35,8 @@ from stack_cfo.core.portfolio.models import HistoryPoint
 from stack_cfo.core.portfolio.narrative import narrative_sentences
 
 if TYPE_CHECKING:
+    from stack_cfo.core.portfolio import PortfolioService, SummaryView
     from stack_cfo.core.portfolio.models import PortfolioSummary
-    from stack_cfo.core.portfolio_service import PortfolioService, SummaryView
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import InvalidArgument
@@ -121,3 +124,14 @@ class AnalyticsSettings:
             min_history=self.min_history,
             var_cutoff=self.var_cutoff,
         )
+
+
+def settings_overrides(raw: Mapping[str, Any], base: AnalyticsSettings) -> AnalyticsSettings:
+    """Insight thresholds from a config mapping (``portfolio.insights``); unknown keys are ignored."""
+    thresholds = base.thresholds
+    known = {f.name: f.type for f in dataclasses.fields(thresholds)}
+    changes: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in known:
+            changes[k] = int(v) if isinstance(getattr(thresholds, k), int) else float(v)
+    return dataclasses.replace(base, thresholds=dataclasses.replace(thresholds, **changes)) if changes else base
