@@ -35,9 +35,11 @@ proto-check: install
 config-docs: install
 	$(PY) -m stack_cfo.config.docs
 
+## ruff, mypy, and the architecture rules (import-linter contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check stack_cfo tests bench scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 ## Every benchmark (each prints its ratio against a baseline measured in the same run).
 bench: install

@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
 from stack_cfo.api.auth import mint_token  # noqa: E402
-from stack_cfo.core.portfolio_service import HoldingInput, PriceInput, SyncCommand  # noqa: E402
+from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand  # noqa: E402
 from stack_cfo.secret import Secret  # noqa: E402
 from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402

@@ -55,7 +55,7 @@ from stack_cfo.scheduler.planner import Planner  # noqa: E402
 from stack_cfo.scheduler.process import build_worker  # noqa: E402
 from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402
-from stack_cfo.store.scheduler_repo import SchedulerRepo  # noqa: E402
+from stack_cfo.store.scheduler import SchedulerRepo  # noqa: E402
 from stack_cfo.zerog.config import ComputeConfig  # noqa: E402
 from stack_cfo.zerog.factory import build_compute_client  # noqa: E402
 from tests.standins.smtp import SmtpSink  # noqa: E402

@@ -50,19 +50,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(show(config))
         return 0
     configure_logging(config.logging.level)
-    from stack_cfo.app import register_config_secrets
+    from stack_cfo.wiring.startup import register_config_secrets
 
     register_config_secrets(config)
     try:
         if args.command in ("serve", "scheduler"):
-            from stack_cfo.app import check_feature_configs
+            from stack_cfo.wiring.startup import check_feature_configs
 
             check_feature_configs(config)
         if args.command == "serve":
             from stack_cfo.telemetry.tracing import setup_tracing
 
             setup_tracing("stack-cfo")
-            from stack_cfo.app import serve
+            from stack_cfo.wiring.server import serve
 
             return asyncio.run(serve(config))
         if args.command == "scheduler":
@@ -80,17 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scheduler(config: Config) -> int:
-    try:
-        from stack_cfo.scheduler.process import main as scheduler_main
-    except ImportError:
-        print("stack-cfo: the scheduler is not available in this build", file=sys.stderr)
-        return 1
-    return int(scheduler_main(config))
+    from stack_cfo.wiring.scheduler import main as scheduler_main
+
+    return scheduler_main(config)
 
 
 async def _migrate(config: Config, direction: str, target: int | None, steps: int) -> int:
-    from stack_cfo.app import resolve_database_url
     from stack_cfo.store.migrations import Migrator
+    from stack_cfo.wiring.startup import resolve_database_url
 
     conninfo, handle = resolve_database_url(config)
     m = Migrator(conninfo)

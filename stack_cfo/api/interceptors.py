@@ -18,7 +18,7 @@ import grpc
 
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.errors import abort_with, mark_span
-from stack_cfo.store.db import deadline_scope
+from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
 

@@ -14,12 +14,14 @@ from pydantic import BeforeValidator, field_validator
 
 from stack_cfo.config.fields import Duration, Lower, PositiveSeconds, Seconds, Section, setting, split_list
 from stack_cfo.core.chat.settings import ChatSettings
+from stack_cfo.core.portfolio.cache import CacheSettings
 from stack_cfo.core.portfolio.settings import DEFAULT_MIN_HISTORY, AnalyticsSettings, InsightThresholds
 from stack_cfo.secret import Secret
 
 _CHAT = ChatSettings()
 _ANALYTICS = AnalyticsSettings()
 _INSIGHTS = InsightThresholds()
+_CACHE = CacheSettings()
 
 
 class ChatConfig(Section):
@@ -90,7 +92,7 @@ class PortfolioConfig(Section):
     """Annualised figures are absent (INSUFFICIENT_HISTORY) below this many daily returns."""
     stale_price_after: Duration = _ANALYTICS.stale_after
     """A price older than this is stale."""
-    summary_cache_ttl: Seconds = 60.0
+    summary_cache_ttl: Seconds = _CACHE.ttl
     """How long a computed summary may be served (any relevant change drops it earlier)."""
     insights: InsightsConfig = setting(default_factory=InsightsConfig)
 

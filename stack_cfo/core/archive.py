@@ -78,6 +78,20 @@ class ArchiveStore(Protocol):
         ...
 
 
+class SealedArchive(ArchiveStore, Protocol):
+    """An archive store that seals each blob for its owner (envelope encryption) and can make all
+    of an owner's blobs unreadable at once."""
+
+    async def get(self, address: str, *, owner: str, namespace: str | None = None, key: str | None = None) -> bytes:
+        """The plaintext at ``address``; with ``namespace``/``key``, the blob must have been filed
+        under them (else :class:`ArchiveCorrupted`)."""
+        ...
+
+    async def erase(self, owner: str) -> int:
+        """Destroy the owner's data keys; returns how many live keys were destroyed."""
+        ...
+
+
 def _md(address: str, extra: Mapping[str, object] | None) -> dict[str, object]:
     return {"address": address, **(extra or {})}
 

@@ -21,9 +21,10 @@ from stack_cfo.core.clock import Clock
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.planning import PlannedSlot, plan_kind
+from stack_cfo.core.notifications.records import PlanCounts
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.metrics import SchedulerMetrics
-from stack_cfo.store.scheduler_repo import PlanCounts, SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")

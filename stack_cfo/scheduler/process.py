@@ -3,8 +3,8 @@
 :func:`run_scheduler` runs one replica until ``stop_event`` is set: a ``schedule`` ticker
 (planner every ``tick_interval``, reaper every ``poll_interval``, heartbeat, outbox gauges,
 optional news feeds) and the delivery worker. Correctness lives in PostgreSQL; the ticker
-only decides *when* this replica looks. :func:`main` is the CLI entry (signals, database,
-compute client, portfolio reader).
+only decides *when* this replica looks. The wiring builds what it runs with (database, compute
+client, portfolio reader, archive) and handles signals (``stack-cfo scheduler``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
-import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import schedule
 
@@ -25,7 +23,7 @@ import stack_cfo
 from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.archive import ArchiveStore
 from stack_cfo.core.clock import Clock
-from stack_cfo.core.errors import InvalidArgument, StackCfoError
+from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel
 from stack_cfo.core.notifications.ports import NewsReader, PortfolioReader
@@ -37,10 +35,7 @@ from stack_cfo.scheduler.news_poller import FeedPoller
 from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.store.db import Database, PoolSettings
-from stack_cfo.store.scheduler_repo import SchedulerRepo
-
-if TYPE_CHECKING:
-    from stack_cfo.config import Config
+from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
 
@@ -285,89 +280,3 @@ async def run_scheduler(
         if own_db:
             await database.close()
         log.info("scheduler stopped", extra={"replica": config.replica_id, "sent": worker.sent_count})
-
-
-def load_scheduler_config(config: Config) -> SchedulerConfig:
-    return SchedulerConfig.from_config(config)
-
-
-def main(
-    config: Config,
-    *,
-    portfolio_factory: Callable[[Database, Config], PortfolioReader] | None = None,
-) -> int:
-    """CLI entry: exit 2 on bad configuration (naming the key), 0 after a graceful stop."""
-    try:
-        sconf = load_scheduler_config(config)
-    except InvalidArgument as exc:
-        print(f"stack-cfo: invalid configuration: {exc.message}", file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(_main(config, sconf, portfolio_factory))
-    except InvalidArgument as exc:
-        print(f"stack-cfo: invalid configuration: {exc.message}", file=sys.stderr)
-        return 2
-
-
-async def _main(
-    config: Config,
-    sconf: SchedulerConfig,
-    portfolio_factory: Callable[[Database, Config], PortfolioReader] | None,
-) -> int:
-    from stack_cfo.app import resolve_database_url
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    conninfo, handle = resolve_database_url(config)
-    db = Database(
-        conninfo,
-        PoolSettings(
-            min_size=1, max_size=sconf.concurrency_limit + 6, timeout=config.database.pool_timeout.total_seconds()
-        ),
-        name="stack-cfo-scheduler",
-    )
-    await db.open()
-    compute = _compute_client(config)
-    portfolio = portfolio_factory(db, config) if portfolio_factory is not None else _default_portfolio(db, config)
-    service = getattr(portfolio, "service", None)  # PortfolioFacts wraps a PortfolioService with a change feed
-    if service is not None and hasattr(service, "astart"):
-        await service.astart()
-    from stack_cfo.archive_wiring import build_archive_store
-
-    archive = build_archive_store(config, db)
-    try:
-        await run_scheduler(
-            sconf, stop_event=stop, database=db, portfolio=portfolio, compute=compute, archive=archive
-        )
-    finally:
-        with contextlib.suppress(Exception):
-            await archive.aclose()
-        if service is not None and hasattr(service, "aclose"):
-            with contextlib.suppress(Exception):
-                await service.aclose()
-        if compute is not None:
-            closer = getattr(compute, "close", None)
-            if closer is not None:
-                with contextlib.suppress(Exception):
-                    await closer()
-        await db.close()
-        del handle
-    return 0
-
-
-def _compute_client(config: Config) -> ComputeClient | None:
-    try:
-        from stack_cfo.zerog.factory import build_compute_client
-    except ImportError:
-        return None
-    return build_compute_client(config.zerog.compute)
-
-
-def _default_portfolio(db: Database, config: Config) -> PortfolioReader | None:
-    try:
-        from stack_cfo.scheduler.portfolio_facts import build_portfolio_reader
-    except ImportError:
-        return None
-    return build_portfolio_reader(db, config)

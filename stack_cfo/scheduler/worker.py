@@ -33,6 +33,7 @@ from stack_cfo.core.errors import StackCfoError, Unavailable
 from stack_cfo.core.notifications.content import Rendered
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import Action, NotificationPreferences, decide
+from stack_cfo.core.notifications.records import ClaimedRow, PushDevice
 from stack_cfo.scheduler.channels import (
     Delivery,
     DeliveryChannel,
@@ -45,7 +46,7 @@ from stack_cfo.scheduler.channels import (
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService
 from stack_cfo.scheduler.metrics import SchedulerMetrics
-from stack_cfo.store.scheduler_repo import ClaimedRow, PushDevice, SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")

@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from stack_cfo.core import deadline as request_deadline
 from stack_cfo.core.errors import DeadlineExceeded
 from stack_cfo.store.errors import wrap_exceptions
 
 log = logging.getLogger(__name__)
-
-# The caller's deadline (``time.monotonic()`` seconds) for database work done *by the task that
-# set it*. Tasks spawned from a request inherit context variables; they are background work
-# (lease renewal, summaries, shared computations) and must not die with the request, so the
-# deadline only applies to the task that set it.
-_deadline: contextvars.ContextVar[tuple[object, float] | None] = contextvars.ContextVar("db_deadline", default=None)
-
-
-@contextmanager
-def deadline_scope(deadline: float | None) -> Iterator[None]:
-    """Bound this task's database calls by ``deadline`` (monotonic seconds; None = unbounded)."""
-    if deadline is None:
-        yield
-        return
-    token = _deadline.set((asyncio.current_task(), deadline))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def _remaining() -> float | None:
-    entry = _deadline.get()
-    if entry is None or entry[0] is not asyncio.current_task():
-        return None
-    left = entry[1] - time.monotonic()
-    if left <= 0:
-        raise DeadlineExceeded("the caller's deadline passed before the database call", reason="DEADLINE_EXCEEDED")
-    return left
-
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
@@ -113,7 +82,7 @@ class Database:
         Inside a request the work is bounded by the caller's gRPC deadline: a statement still
         running then is cancelled on the server and the call fails DEADLINE_EXCEEDED.
         """
-        remaining = _remaining()
+        remaining = request_deadline.remaining()
         scope = asyncio.timeout(remaining)
         try:
             async with scope:

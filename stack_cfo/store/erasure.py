@@ -66,3 +66,13 @@ async def erase_user_rows(db: Database, user_id: str) -> dict[str, int]:
         await conn.execute("UPDATE users SET erased_at = now(), email = NULL, display_name = NULL WHERE id = %s",
                            (user_id,))
     return counts
+
+
+class PgUserRows:
+    """:class:`~stack_cfo.core.user_data.UserRows` over PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def erase_user_rows(self, user_id: str) -> dict[str, int]:
+        return await erase_user_rows(self.db, user_id)

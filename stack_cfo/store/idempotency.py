@@ -1,4 +1,4 @@
-"""AIP-155 request ids: a retried mutation returns the first response instead of acting twice.
+"""AIP-155 request ids over PostgreSQL (implements :class:`~stack_cfo.core.idempotency.IdempotencyStore`).
 
 The idempotency row is inserted in the *same* transaction as the work, so a concurrent
 duplicate blocks on the primary key until the first commits, then reads its response. A
@@ -8,32 +8,18 @@ request id reused with a different request is INVALID_ARGUMENT (REQUEST_ID_REUSE
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.store.db import Database
 
 
 def request_hash(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
-
-
-def validate_request_id(request_id: str, field: str = "request_id") -> None:
-    if not request_id:
-        return
-    try:
-        uuid.UUID(request_id)
-    except ValueError:
-        raise InvalidArgument(
-            f"{field}: must be a UUID",
-            violations=[FieldViolation(field, "must be a UUID (AIP-155)")],
-            reason="INVALID_REQUEST_ID",
-            metadata={"field": field},
-        ) from None
 
 
 async def run_idempotent(
@@ -77,3 +63,28 @@ async def run_idempotent(
             metadata={"request_id": request_id},
         )
     return bytes(row["response"] or b"")
+
+
+class PgIdempotencyStore:
+    """:class:`~stack_cfo.core.idempotency.IdempotencyStore` for work that keeps its own transactions:
+    the key row is written in a transaction of its own around ``work``, so a concurrent retry
+    waits for the first call and then replays its response."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def run(self, key: Idempotency | None, work: Callable[[], Awaitable[bytes]]) -> bytes:
+        if key is None:
+            return await work()
+
+        async def in_transaction(_conn: AsyncConnection[Any]) -> bytes:
+            return await work()
+
+        return await run_idempotent(
+            self.db,
+            method=key.method,
+            principal=key.principal,
+            request_id=key.request_id,
+            payload=key.fingerprint,
+            work=in_transaction,
+        )

@@ -1,4 +1,4 @@
-"""Portfolio persistence (implements :class:`~stack_cfo.core.portfolio_service.PortfolioStore`) and
+"""Portfolio persistence (implements :class:`~stack_cfo.core.portfolio.ports.PortfolioStore`) and
 the change feed over PostgreSQL LISTEN/NOTIFY (implements ``ChangeFeed``).
 
 Writes are set-based: a sync is a handful of statements in one transaction; prices go through
@@ -26,20 +26,17 @@ from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio import CashFlow, Holdings, HoldingsSnapshot, Position, PricePoint, PriceSeries
-from stack_cfo.core.portfolio_service import (
-    ArticleInput,
+from stack_cfo.core.portfolio.inputs import ArticleInput, FlowType, PriceInput, SyncCommand
+from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
     FeedReset,
-    FlowType,
     HoldingsChanged,
-    Idempotency,
     IngestResult,
-    PriceInput,
     PricesChanged,
     RecordResult,
     StoredPortfolio,
-    SyncCommand,
     SyncResult,
 )
 from stack_cfo.store.db import Database

@@ -12,6 +12,7 @@ Errors (all in the :mod:`stack_cfo.core.errors` tree) are listed in :mod:`stack_
 ``stack_cfo.zerog.chain.ChainRpc`` is the JSON-RPC client shared with 0G Storage.
 """
 
+from stack_cfo.core.ai.offline import OFFLINE_BANNER
 from stack_cfo.zerog.client import ComputeStream, ZeroGComputeClient
 from stack_cfo.zerog.config import (
     BreakerPolicy,
@@ -33,7 +34,6 @@ from stack_cfo.zerog.errors import (
     TransactionReverted,
 )
 from stack_cfo.zerog.factory import build_compute_client
-from stack_cfo.zerog.offline import OFFLINE_BANNER
 from stack_cfo.zerog.status import ComputeAccountStatus, ProviderStatus
 
 __all__ = [

@@ -36,6 +36,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from stack_cfo.core.ai import CompletionOptions, CompletionResult, IncompleteCompletion, Message, Verification
+from stack_cfo.core.ai.offline import NOT_CONFIGURED, OFFLINE_PROVIDER, write_offline
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import DeadlineExceeded, FailedPrecondition, StackCfoError
 from stack_cfo.zerog import metrics
@@ -51,7 +52,6 @@ from stack_cfo.zerog.errors import (
     TransactionReverted,
 )
 from stack_cfo.zerog.funding import Funding
-from stack_cfo.zerog.offline import OFFLINE_PROVIDER, chunks, offline_result, offline_text
 from stack_cfo.zerog.router import RouterUpstream
 from stack_cfo.zerog.sse import SSEDecoder
 from stack_cfo.zerog.status import ComputeAccountStatus
@@ -605,17 +605,17 @@ class ZeroGComputeClient:
             if short is not None:
                 span.set_status(Status(StatusCode.ERROR, short.reason))
                 raise short
-            reason = "ZEROG_NOT_CONFIGURED"
+            reason = NOT_CONFIGURED
             if failures:
                 last = failures[-1]
                 reason = last.reason if isinstance(last, StackCfoError) else "ZEROG_PROVIDER_UNAVAILABLE"
                 metrics.ERRORS.labels(label_model, "fallback").inc()
-            text = offline_text(opts.fallback)
+            offline = write_offline(opts.fallback, reason=reason, requested_model=label_model)
             span.set_attribute("zerog.provider", OFFLINE_PROVIDER)
             span.set_attribute("zerog.fallback_reason", reason)
-            for piece in chunks(text):
+            for piece in offline.chunks:
                 yield piece
-            holder._result = offline_result(text, requested_model=label_model, reason=reason)
+            holder._result = offline.result
         finally:
             metrics.DURATION.labels(label_model, op, "true" if success else "false").observe(time.monotonic() - started)
             span.end()

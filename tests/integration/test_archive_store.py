@@ -9,10 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from stack_cfo.app import build_container
-from stack_cfo.archive_wiring import shared_archive
 from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveKeyDestroyed
 from stack_cfo.crypto.envelope import MasterKeys
+from stack_cfo.wiring.container import build_container
 from tests.support.server import test_config
 
 
@@ -20,7 +19,7 @@ async def _store(db_dsn: str, data_dir: Path, master: str | None = None):  # typ
     overrides = {"archive": {"master_keys": master}} if master else {}
     container = build_container(test_config(db_dsn, data_dir, overrides), db_dsn)
     await container.db.open()
-    return container, shared_archive(container)
+    return container, container.archive
 
 
 async def test_round_trip_is_sealed_at_rest_and_erase_makes_it_unreadable(db_dsn: str, data_dir: Path) -> None:

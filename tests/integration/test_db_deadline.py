@@ -9,8 +9,9 @@ import time
 
 import pytest
 
+from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.core.errors import DeadlineExceeded
-from stack_cfo.store.db import Database, deadline_scope
+from stack_cfo.store.db import Database
 
 
 async def _sleeping(db: Database) -> int:

@@ -206,7 +206,6 @@ async def test_ai_written_digest_is_archived_sealed_for_the_user(db_dsn: str, da
 
     from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2 as ppb
     from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2_grpc as ppb_grpc
-    from stack_cfo.archive_wiring import shared_archive
     from tests.standins.zerog_provider import Reply, RouterStandIn
     from tests.support.secrets import ZEROG_API_KEY
 
@@ -261,7 +260,7 @@ async def test_ai_written_digest_is_archived_sealed_for_the_user(db_dsn: str, da
                 assert len(rows) == 1
                 address, content = rows[0]
                 assert b"Apple beat estimates" not in bytes(content)  # sealed at rest
-                text = await shared_archive(srv.container).get(address, owner=alice)
+                text = await srv.container.archive.get(address, owner=alice)
                 assert b"Apple beat estimates" in text
     finally:
         await sink.stop()

@@ -199,14 +199,10 @@ async def test_authentication(db_dsn: str, data_dir: Path) -> None:
         assert await srv.health("liveness") == SERVING
 
 
-async def test_rpc_of_a_capability_not_landed_is_unimplemented_with_error_info(
-    db_dsn: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_rpc_of_a_capability_not_landed_is_unimplemented_with_error_info(db_dsn: str, data_dir: Path) -> None:
     from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2, compute_account_pb2_grpc
-    from stack_cfo.api import servicers
 
-    monkeypatch.setattr(servicers, "IMPLEMENTATIONS", {})
-    async with running_server(db_dsn, data_dir) as srv:
+    async with running_server(db_dsn, data_dir, servicers=lambda container: []) as srv:
         stub = compute_account_pb2_grpc.ComputeAccountServiceStub(srv.channel)
         req_type = compute_account_pb2.DESCRIPTOR.services_by_name["ComputeAccountService"].methods_by_name[
             "GetComputeAccount"

@@ -14,7 +14,6 @@ from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2 as ppb
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2_grpc as ppb_grpc
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
-from stack_cfo.archive_wiring import shared_archive
 from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveKeyDestroyed, ArchiveNotFound
 from tests.support.server import running_server
 
@@ -46,7 +45,7 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
     async with running_server(db_dsn, data_dir) as srv:
         await _sync(srv, alice)
         await _sync(srv, bob)
-        archive = shared_archive(srv.container)
+        archive = srv.container.archive
         address = await archive.put(CHAT_SESSIONS, "s1", b"alice transcript", owner=alice)
         bob_address = await archive.put(CHAT_SESSIONS, "s1", b"bob transcript", owner=bob)
         with psycopg.connect(db_dsn) as conn:

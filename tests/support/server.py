@@ -14,10 +14,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from stack_cfo.api.auth import mint_token
-from stack_cfo.app import ServerProcess
 from stack_cfo.config import Config, build_config
 from stack_cfo.core.clock import Clock
 from stack_cfo.secret import Secret
+from stack_cfo.wiring.server import ServerProcess
 from tests.support.secrets import JWT_SECRET
 
 
@@ -89,10 +89,11 @@ async def running_server(
     clock: Clock | None = None,
     wait_ready: bool = True,
     configure: Any = None,
+    servicers: Any = None,
     extra_registrations: Any = (),
 ) -> AsyncIterator[RunningServer]:
     config = test_config(db_dsn, data_dir, overrides)
-    proc = ServerProcess(config, db_dsn, clock=clock, configure=configure,
+    proc = ServerProcess(config, db_dsn, clock=clock, configure=configure, servicers=servicers,
                          extra_registrations=extra_registrations)
     port = await proc.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")

@@ -12,6 +12,7 @@ from stack_cfo.core.ai import (
     Message,
     degraded_reason,
 )
+from stack_cfo.core.ai.offline import offline_result
 from stack_cfo.core.errors import DeadlineExceeded
 from stack_cfo.zerog import ComputeConfig, build_compute_client
 from stack_cfo.zerog.errors import (
@@ -21,7 +22,6 @@ from stack_cfo.zerog.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from stack_cfo.zerog.offline import offline_result
 
 ROUTER = "router"
 PROVIDER = "0x" + "ab" * 20

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import os
 
-from stack_cfo.app import register_config_secrets
 from stack_cfo.config import load_config
+from stack_cfo.wiring.startup import register_config_secrets
 from tests.support.logcapture import LOG_PATH
 from tests.support.secrets import ALL
 

@@ -1,7 +1,7 @@
 """``ChatService``: proto <-> domain translation over :class:`~stack_cfo.core.chat.ChatManager`.
 
-Wiring lives at the top (the manager is a container service named ``chat``); the servicer
-parses names, checks who may act on them and converts messages. Every rule is the manager's.
+The servicer parses names, checks who may act on them and converts messages. Every rule is
+the manager's.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf import empty_pb2
@@ -29,9 +28,8 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.ai import ComputeClient, Verification
-from stack_cfo.core.archive import ArchiveStore
-from stack_cfo.core.chat.manager import ChatManager, session_not_found
+from stack_cfo.core.ai import Verification
+from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.models import (
     RISK_FIGURES,
     Accepted,
@@ -47,91 +45,14 @@ from stack_cfo.core.chat.models import (
     RiskFigure,
     SessionStatus,
 )
-from stack_cfo.core.chat.ports import NoPortfolio, PortfolioContextSource
-from stack_cfo.core.chat.settings import ChatSettings
+from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound
-from stack_cfo.store.chat_repo import ChatRepository
-from stack_cfo.store.idempotency import validate_request_id
-
-if TYPE_CHECKING:
-    from stack_cfo.app import Container
-    from stack_cfo.config import Config
+from stack_cfo.core.idempotency import validate_request_id
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 _NEURON = Decimal(10) ** -18
-
-# ---------------------------------------------------------------------------------------------
-# Wiring
-# ---------------------------------------------------------------------------------------------
-
-
-def _compute(container: Container) -> ComputeClient:
-    """The process's one compute client (shared with the portfolio service)."""
-    from stack_cfo.compute_wiring import shared_compute
-
-    return shared_compute(container)
-
-
-def _portfolio_context(container: Container) -> PortfolioContextSource:
-    try:
-        from stack_cfo.api.servicers.portfolio import build_portfolio_service
-        from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
-    except ImportError:  # pragma: no cover - deployments without the portfolio feature
-        return NoPortfolio()
-    return PortfolioServiceContext(container.service("portfolio", build_portfolio_service), container.clock)
-
-
-def build_archive_store(container: Container) -> ArchiveStore:
-    """The process's archive store (``archive_wiring``: sealed per user, PostgreSQL or 0G Storage)."""
-    from stack_cfo.archive_wiring import shared_archive
-
-    return shared_archive(container)
-
-
-def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:
-    """The ``chat`` section, plus what the compute client says about its models and providers."""
-    chat, zc = config.chat, config.zerog.compute
-    default_provider = str(getattr(compute, "default_provider", "") or "router")
-    default_provider = default_provider if default_provider != "offline" else "router"
-    models = {*chat.allowed_models, str(getattr(compute, "default_model", "") or ""), zc.default_model}
-    return ChatSettings(
-        default_model=zc.default_model,
-        default_provider=default_provider,
-        allowed_models=frozenset(m for m in models if m.strip()),
-        max_message_chars=chat.max_message_chars,
-        context_staleness=chat.context_staleness,
-        summarize_interval=chat.summarize_interval,
-        keep_recent_messages=chat.keep_recent_messages,
-        summary_step=chat.summary_step,
-        summary_max_chars=chat.summary_max_chars,
-        daily_token_budget=chat.daily_token_budget,
-        prompt_budget_tokens=chat.prompt_budget_tokens,
-        max_answer_tokens=chat.max_answer_tokens,
-        summary_timeout=chat.summary_timeout,
-        summary_wait=chat.summary_wait,
-        lock_wait=chat.lock_wait,
-        known_providers=frozenset({default_provider, "router", "offline", *zc.provider_ids}),
-    )
-
-
-def build_chat_manager(container: Container) -> ChatManager:
-    compute = _compute(container)
-    settings = chat_settings(container.config, compute)
-    return ChatManager(
-        ChatRepository(container.db),
-        compute,
-        _portfolio_context(container),
-        lambda: build_archive_store(container),
-        container.clock,
-        settings,
-    )
-
-
-def build_ChatService(container: Container) -> ChatServicer:
-    return ChatServicer(container.service("chat", build_chat_manager), container.page_tokens)
-
 
 # ---------------------------------------------------------------------------------------------
 # Translation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
@@ -11,10 +11,7 @@ from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
 from stack_cfo.api.validation import format_decimal, set_timestamp
-from stack_cfo.compute_wiring import shared_compute
-
-if TYPE_CHECKING:
-    from stack_cfo.app import Container
+from stack_cfo.core.ai import ComputeClient
 
 _MODES = {"router": pb.COMPUTE_MODE_ROUTER, "direct": pb.COMPUTE_MODE_DIRECT, "offline": pb.COMPUTE_MODE_OFFLINE}
 _BREAKER = {
@@ -30,14 +27,14 @@ def _per_token(per_million: Decimal | None) -> str:
 
 
 class ComputeAccountServicer(pb_grpc.ComputeAccountServiceServicer):
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    def __init__(self, compute: ComputeClient) -> None:
+        self.compute = compute
 
     async def GetComputeAccount(
         self, request: pb.GetComputeAccountRequest, context: grpc.aio.ServicerContext
     ) -> pb.ComputeAccount:
         require_service(current_principal(), operation="GetComputeAccount")
-        client: Any = shared_compute(self._container)
+        client: Any = self.compute  # the 0G client's operator view (not part of the ComputeClient port)
         status = await client.account_status()
         out = pb.ComputeAccount(
             mode=_MODES.get(status.mode.split("+")[0], pb.COMPUTE_MODE_UNSPECIFIED),
@@ -84,7 +81,3 @@ class ComputeAccountServicer(pb_grpc.ComputeAccountServiceServicer):
             errors.append("balance unavailable")
         out.balance_error = "; ".join(errors)
         return out
-
-
-def build_ComputeAccountService(container: Container) -> ComputeAccountServicer:
-    return ComputeAccountServicer(container)

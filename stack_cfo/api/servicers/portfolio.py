@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from prometheus_client import REGISTRY
@@ -32,86 +32,45 @@ from stack_cfo.api.validation import (
     parse_decimal,
     to_timestamp,
 )
-from stack_cfo.compute_wiring import shared_compute
-from stack_cfo.core.ai import CompletionResult, ComputeClient, Verification
+from stack_cfo.core.ai import CompletionResult, Verification
 from stack_cfo.core.errors import NotFound
+from stack_cfo.core.idempotency import Idempotency, idempotency_key
 from stack_cfo.core.portfolio import (
-    AnalyticsSettings,
     DateRange,
     GroupSummary,
     HistoryRange,
+    HistoryView,
     Insight,
-    InsightThresholds,
     Interval,
     Metric,
+    PortfolioService,
     PriceSource,
     RiskMetrics,
     Severity,
+    SummaryView,
+    portfolio_not_found,
 )
-from stack_cfo.core.portfolio_service import (
+from stack_cfo.core.portfolio.inputs import (
     MAX_ARTICLES,
     MAX_PRICE_POINTS,
     ArticleInput,
     AssetClassName,
-    CacheSettings,
     FlowInput,
     FlowType,
-    HistoryView,
     HoldingInput,
-    Idempotency,
-    NarrativeChunk,
-    NarrativeDone,
-    PortfolioService,
     PriceInput,
-    SummaryReady,
-    SummaryView,
     SyncCommand,
-    WatchTrigger,
-    portfolio_not_found,
 )
-from stack_cfo.store.idempotency import validate_request_id
-from stack_cfo.store.portfolio_repo import PgChangeFeed, PortfolioRepository
-
-if TYPE_CHECKING:
-    from stack_cfo.app import Container
-    from stack_cfo.config import PortfolioConfig
+from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
+from stack_cfo.core.portfolio.watch import WatchTrigger
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
 _EIGHT_PLACES = Decimal("1e-8")
 _NEURON = Decimal(10) ** -18
 
 # ---------------------------------------------------------------------------------------------
-# Wiring
+# Metrics
 # ---------------------------------------------------------------------------------------------
-
-
-def analytics_settings(pc: PortfolioConfig) -> AnalyticsSettings:
-    """The ``portfolio`` section as the analytics core's settings."""
-    return AnalyticsSettings(
-        risk_free_annual=float(pc.risk_free_rate),
-        benchmark_symbol=pc.benchmark_symbol,
-        min_history=pc.min_history_days,
-        stale_after=pc.stale_price_after,
-        thresholds=InsightThresholds(**pc.insights.model_dump()),
-    )
-
-
-def build_portfolio_service(container: Container) -> PortfolioService:
-    pc = container.config.portfolio
-    settings = analytics_settings(pc)
-    cache = CacheSettings(ttl=pc.summary_cache_ttl)
-
-    def compute() -> ComputeClient:
-        return shared_compute(container)
-
-    return PortfolioService(
-        PortfolioRepository(container.db),
-        PgChangeFeed(container.db.conninfo),
-        clock=container.clock,
-        settings=settings,
-        compute=compute,
-        cache=cache,
-    )
 
 
 class _PortfolioCollector(Collector):
@@ -137,18 +96,14 @@ class _PortfolioCollector(Collector):
 _collector: _PortfolioCollector | None = None
 
 
-def _register_metrics(service: PortfolioService) -> None:
+def register_portfolio_metrics(service: PortfolioService) -> None:
+    """Expose ``service``'s cache and watch figures on the process's Prometheus registry (the
+    last service registered wins: one portfolio service per process)."""
     global _collector
     if _collector is not None:
         REGISTRY.unregister(_collector)
     _collector = _PortfolioCollector(service)
     REGISTRY.register(_collector)
-
-
-def build_PortfolioSummaryService(container: Container) -> PortfolioServicer:
-    service = container.service("portfolio", build_portfolio_service)
-    _register_metrics(service)
-    return PortfolioServicer(service)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,10 +116,7 @@ def _portfolio_name(user_id: str) -> str:
 
 
 def _idempotency(method: str, principal: Principal, request_id: str, request: Any) -> Idempotency | None:
-    validate_request_id(request_id)
-    if not request_id:
-        return None
-    return Idempotency(method, principal.key, request_id, request.SerializeToString(deterministic=True))
+    return idempotency_key(method, principal.key, request_id, request.SerializeToString(deterministic=True))
 
 
 def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:

@@ -1,14 +1,15 @@
-"""SchedulerService: translation between the contract and :mod:`stack_cfo.scheduler.service`.
+"""SchedulerService: translation between the contract and
+:class:`~stack_cfo.core.notifications.service.NotificationService`.
 
-It reads and writes the scheduler's tables; it never calls the scheduler process. ``RunJob``
-delivers the rows it planned from this process (same claim fencing as the scheduler), so a
-manual run completes even when no scheduler replica is up.
+The service reads and writes the scheduler's tables; it never calls the scheduler process.
+``RunJob`` delivers the rows it planned from this process (same claim fencing as the
+scheduler), so a manual run completes even when no scheduler replica is up.
 """
 
 from __future__ import annotations
 
 from datetime import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2, empty_pb2
@@ -17,16 +18,11 @@ from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
 from stack_cfo.api.resources import authorize, parse_user, parse_user_child, parse_user_singleton
-from stack_cfo.api.validation import invalid, set_timestamp
+from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
+from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.preferences import NotificationPreferences
-from stack_cfo.scheduler import service
-from stack_cfo.scheduler.config import SchedulerConfig
-from stack_cfo.store.idempotency import run_idempotent, validate_request_id
-from stack_cfo.store.users import ensure_user
-
-if TYPE_CHECKING:
-    from stack_cfo.app import Container
+from stack_cfo.core.notifications.service import NotificationService, RunStage
 
 KINDS = {
     pb.NOTIFICATION_KIND_DAILY_DIGEST: NotificationKind.DIGEST,
@@ -47,11 +43,11 @@ STATUSES = {
 }
 STATUSES_OUT = {v: k for k, v in STATUSES.items()}
 STAGES = {
-    service.RunStage.PLANNED: pb.RUN_JOB_STAGE_PLANNED,
-    service.RunStage.SENT: pb.RUN_JOB_STAGE_SENT,
-    service.RunStage.SKIPPED: pb.RUN_JOB_STAGE_SKIPPED,
-    service.RunStage.FAILED: pb.RUN_JOB_STAGE_FAILED,
-    service.RunStage.DONE: pb.RUN_JOB_STAGE_DONE,
+    RunStage.PLANNED: pb.RUN_JOB_STAGE_PLANNED,
+    RunStage.SENT: pb.RUN_JOB_STAGE_SENT,
+    RunStage.SKIPPED: pb.RUN_JOB_STAGE_SKIPPED,
+    RunStage.FAILED: pb.RUN_JOB_STAGE_FAILED,
+    RunStage.DONE: pb.RUN_JOB_STAGE_DONE,
 }
 PLATFORMS = {pb.DEVICE_PLATFORM_FCM: Platform.FCM, pb.DEVICE_PLATFORM_APNS: Platform.APNS}
 PLATFORMS_OUT = {v: k for k, v in PLATFORMS.items()}
@@ -157,40 +153,16 @@ def notification_to_proto(r: Any) -> pb.Notification:
 
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
-    def __init__(self, container: Container) -> None:
-        from stack_cfo.scheduler.process import load_scheduler_config
-
-        self._container = container
-        self._db = container.db
-        self._config: SchedulerConfig = load_scheduler_config(container.config)
-        self._worker: Any = None
-
-    def _delivery_worker(self) -> Any:
-        """The in-process delivery worker for RunJob (built on first use)."""
-        if self._worker is None:
-            from stack_cfo.api.servicers.portfolio import build_portfolio_service
-            from stack_cfo.archive_wiring import shared_archive
-            from stack_cfo.compute_wiring import shared_compute
-            from stack_cfo.scheduler.portfolio_facts import PortfolioFacts
-            from stack_cfo.scheduler.process import build_worker
-
-            portfolio = self._container.service("portfolio", build_portfolio_service)
-            self._worker = build_worker(
-                self._db,
-                self._config,
-                portfolio=PortfolioFacts(portfolio, clock=self._container.clock),
-                compute=shared_compute(self._container),
-                clock=self._container.clock,
-                worker_id="api-runjob",
-                archive=shared_archive(self._container),
-            )
-        return self._worker
+    def __init__(self, service: NotificationService, page_tokens: PageTokens, idempotency: IdempotencyStore) -> None:
+        self.service = service
+        self.page_tokens = page_tokens
+        self.idempotency = idempotency
 
     async def GetSchedulerStatus(
         self, request: pb.GetSchedulerStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.SchedulerStatus:
         require_service(current_principal(), operation="GetSchedulerStatus")
-        st = await service.get_scheduler_status(self._db, self._config)
+        st = await self.service.status()
         out = pb.SchedulerStatus()
         for j in st.jobs:
             job = out.jobs.add(
@@ -220,15 +192,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                           reason="MISSING_FIELD")
         user_id = parse_user(request.user, field="user") if request.user else None
         validate_request_id(request.request_id)
-        events = service.run_job(
-            self._db,
-            self._config,
-            kind=kind,
-            user_id=user_id,
-            request_id=request.request_id or None,
-            worker=self._delivery_worker(),
-            clock=None,
-        )
+        events = self.service.run_job(kind=kind, user_id=user_id, request_id=request.request_id or None)
         try:
             async for ev in events:
                 out = pb.RunJobResponse(
@@ -255,8 +219,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     ) -> pb.NotificationPreferences:
         user_id = parse_user_singleton(request.name, "notificationPreferences", field="name")
         authorize(user_id, request.name)
-        await self._ensure_user(user_id)
-        return preferences_to_proto(await service.get_notification_preferences(self._db, user_id))
+        return preferences_to_proto(await self.service.preferences(user_id))
 
     async def UpdateNotificationPreferences(
         self, request: pb.UpdateNotificationPreferencesRequest, context: grpc.aio.ServicerContext
@@ -265,35 +228,27 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         user_id = parse_user_singleton(name, "notificationPreferences", field="preferences.name")
         authorize(user_id, name)
         changes = preference_changes(request)
-        await self._ensure_user(user_id)
-        return preferences_to_proto(await service.update_notification_preferences(self._db, user_id, changes))
+        return preferences_to_proto(await self.service.update_preferences(user_id, changes))
 
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: grpc.aio.ServicerContext
     ) -> pb.Device:
         user_id = parse_user(request.parent, field="parent")
         principal = authorize(user_id, request.parent)
-        validate_request_id(request.request_id)
+        key = idempotency_key(
+            "RegisterDevice", principal.key, request.request_id, request.SerializeToString(deterministic=True)
+        )
         platform = PLATFORMS.get(request.device.platform)
         if platform is None:
             raise invalid("device.platform", "is required (FCM or APNS)", reason="MISSING_FIELD")
-        await self._ensure_user(user_id)
 
-        async def work(_conn: Any) -> bytes:
-            device = await service.register_device(
-                self._db, user_id, platform=platform, token=request.device.token,
-                display_name=request.device.display_name,
+        async def work() -> bytes:
+            device = await self.service.register_device(
+                user_id, platform=platform, token=request.device.token, display_name=request.device.display_name
             )
             return device_to_proto(device).SerializeToString()
 
-        stored = await run_idempotent(
-            self._db,
-            method="RegisterDevice",
-            principal=principal.key,
-            request_id=request.request_id,
-            payload=request.SerializeToString(deterministic=True),
-            work=work,
-        )
+        stored = await self.idempotency.run(key, work)
         return pb.Device.FromString(stored)
 
     async def DeleteDevice(
@@ -301,7 +256,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     ) -> empty_pb2.Empty:
         user_id, device_id = parse_user_child(request.name, "devices", field="name")
         authorize(user_id, request.name)
-        await service.delete_device(self._db, user_id, device_id)
+        await self.service.delete_device(user_id, device_id)
         return empty_pb2.Empty()
 
     async def ListNotifications(
@@ -310,9 +265,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         user_id = parse_user(request.parent, field="parent")
         authorize(user_id, request.parent)
         scope = f"ListNotifications:{user_id}:{request.kind}:{request.status}"
-        cursor = self._container.page_tokens.decode(request.page_token, scope=scope)
-        page = await service.list_notifications(
-            self._db,
+        cursor = self.page_tokens.decode(request.page_token, scope=scope)
+        page = await self.service.list_notifications(
             user_id,
             page_size=request.page_size,
             cursor=cursor,
@@ -321,14 +275,5 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         )
         out = pb.ListNotificationsResponse(notifications=[notification_to_proto(r) for r in page.notifications])
         if page.next_cursor is not None:
-            out.next_page_token = self._container.page_tokens.encode(page.next_cursor, scope=scope)
+            out.next_page_token = self.page_tokens.encode(page.next_cursor, scope=scope)
         return out
-
-    async def _ensure_user(self, user_id: str) -> None:
-        # Users are created on first use: the calling backend owns identities.
-        async with self._db.transaction() as conn:
-            await ensure_user(conn, user_id)
-
-
-def build_SchedulerService(container: Container) -> SchedulerServicer:
-    return SchedulerServicer(container)

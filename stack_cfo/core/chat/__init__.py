@@ -1,6 +1,7 @@
 """Chat sessions about the user's portfolio (the seed's ChatManager).
 
-Start at :class:`~stack_cfo.core.chat.manager.ChatManager`. Prompt assembly is in
+Start at :class:`~stack_cfo.core.chat.manager.ChatManager` (sessions, archive); a turn runs in
+:mod:`.turn`, compression summaries in :mod:`.summarizer`. Prompt assembly is in
 :mod:`.prompt`, compression in :mod:`.compression`, the daily token budget in :mod:`.budget`,
 context staleness in :mod:`.staleness`; the ports it needs are in :mod:`.ports`.
 """

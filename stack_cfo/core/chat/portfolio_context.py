@@ -12,8 +12,7 @@ from typing import Protocol
 from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import NotFound
-from stack_cfo.core.portfolio import Metric, PriceSource
-from stack_cfo.core.portfolio_service import SummaryView
+from stack_cfo.core.portfolio import Metric, PriceSource, SummaryView
 
 
 class _SummarySource(Protocol):

@@ -3,15 +3,32 @@
 The facts are plain numbers computed by the portfolio core (``compute_summary``,
 ``evaluate_alert``); this package only turns them into words, charts and payloads.
 Ratios are fractions (``0.0123`` = 1.23 %) and ``None`` when undefined.
+
+The last part describes what the API's notification use cases need: the scheduler's tables
+(:class:`NotificationStore`), its settings (:class:`JobSettings`) and an in-process delivery
+worker (:class:`Deliverer`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
+
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
+from stack_cfo.core.notifications.policy import GraceWindows, RetryPolicy
+from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.core.notifications.records import (
+    Heartbeat,
+    JobRun,
+    NotificationRecord,
+    PlannerState,
+    PushDevice,
+    RunCandidate,
+)
+from stack_cfo.core.notifications.schedules import CronSchedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +190,99 @@ class StaticNewsReader:
         wanted = {s.upper() for s in symbols}
         hits = [n for n in self.items if since <= n.published_at < until and wanted.intersection(n.symbols)]
         return sorted(hits, key=lambda n: n.published_at, reverse=True)[:limit]
+
+
+# -- the scheduler's tables and worker, for the API's use cases ------------------------------------------
+
+
+class NotificationStore(Protocol):
+    """The scheduler's tables, as the use cases need them (``SchedulerRepo`` in production)."""
+
+    async def db_now(self) -> datetime: ...
+    async def ensure_user(self, user_id: str) -> None: ...
+    async def user_exists(self, user_id: str) -> bool: ...
+    async def status_counts(
+        self, retention: timedelta = ...
+    ) -> tuple[dict[NotificationKind, dict[OutboxStatus, int]], dict[NotificationKind, datetime], datetime]: ...
+    async def planner_states(self) -> dict[NotificationKind, PlannerState]: ...
+    async def distinct_time_zones(self) -> list[str]: ...
+    async def heartbeats(self) -> list[Heartbeat]: ...
+    async def create_run(
+        self, *, request_id: str | None, request_hash: str, kind: NotificationKind, user_id: str | None
+    ) -> tuple[JobRun, bool]: ...
+    async def plan_run(
+        self,
+        run_id: str,
+        kind: NotificationKind,
+        *,
+        periods: dict[str, str],
+        now: datetime,
+        deadline: datetime,
+        max_attempts: int,
+        user_id: str | None,
+    ) -> list[RunCandidate]: ...
+    async def update_run(
+        self, run_id: str, *, planned: int, sent: int, skipped: int, failed: int, done: bool
+    ) -> None: ...
+    async def run_rows(self, run_id: str) -> list[tuple[int, str, Channel, OutboxStatus, str]]: ...
+    async def get_preferences(self, user_id: str) -> NotificationPreferences: ...
+    async def save_preferences(
+        self, prefs: NotificationPreferences, *, modify: Any = None
+    ) -> NotificationPreferences: ...
+    async def register_device(
+        self, user_id: str, *, platform: Platform, token: str, display_name: str = ""
+    ) -> PushDevice: ...
+    async def delete_device(self, user_id: str, device_id: int) -> bool: ...
+    async def list_notifications(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        after: tuple[datetime, int] | None = None,
+        kind: NotificationKind | None = None,
+        status: OutboxStatus | None = None,
+    ) -> list[NotificationRecord]: ...
+    async def requeue_dead(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        kind: NotificationKind | None = None,
+        extend: timedelta = ...,
+        now: datetime | None = None,
+    ) -> list[int]: ...
+
+
+class JobSettings(Protocol):
+    """What the use cases read of the scheduler's configuration."""
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def heartbeat_interval(self) -> timedelta: ...
+    @property
+    def grace(self) -> GraceWindows: ...
+    @property
+    def retry(self) -> RetryPolicy: ...
+    def enabled_for(self, kind: NotificationKind) -> bool: ...
+    def schedule_for(self, kind: NotificationKind) -> CronSchedule: ...
+
+
+class Delivered(Protocol):
+    """What delivering one row came to."""
+
+    @property
+    def row_id(self) -> int: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def status(self) -> OutboxStatus: ...
+    @property
+    def reason(self) -> Reason | None: ...
+
+
+class Deliverer(Protocol):
+    """Delivers a run's planned rows in this process (the scheduler's delivery worker)."""
+
+    def drain_iter(self, *, run_id: str | None = None) -> AsyncIterator[Delivered]: ...

@@ -1,13 +1,20 @@
-"""Portfolio analytics core: pure functions over frozen dataclasses (no gRPC, SQL or HTTP).
+"""The portfolio domain: pure analytics over frozen dataclasses, and the service over them (no
+gRPC, SQL or HTTP).
 
 Start at :func:`compute_summary` / :func:`compute_history` (:mod:`.engine`). Conventions:
 money and quantities are exact ``Decimal`` (round with :func:`to_cents` at presentation);
 ratios are ``float`` fractions; an undefined ratio is a :class:`Metric` with a reason, never
 NaN/inf. Returns are time-weighted with flows at the end of the day (:mod:`.valuation`); risk
 follows empyrical-reloaded 0.7.1 (:mod:`.risk`).
+
+The domain service, :class:`PortfolioService` (:mod:`.service`), is built from a
+store and a change feed (:mod:`.ports`) and takes commands validated in :mod:`.inputs`; it
+answers with views (:mod:`.views`), caches them (:mod:`.cache`) and serves watches
+(:mod:`.watch`). The analytics modules never import the service.
 """
 
 from stack_cfo.core.portfolio.alerts import AlertDecision, AlertRule, AlertWindow, Driver, evaluate_alert
+from stack_cfo.core.portfolio.cache import CacheSettings
 from stack_cfo.core.portfolio.diversification import compute_diversification, diversification_score
 from stack_cfo.core.portfolio.engine import (
     build_valuation_for,
@@ -43,8 +50,10 @@ from stack_cfo.core.portfolio.models import (
 )
 from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, build_prompt_context, write_narrative
 from stack_cfo.core.portfolio.risk import compute_risk
+from stack_cfo.core.portfolio.service import PortfolioService, portfolio_not_found
 from stack_cfo.core.portfolio.settings import AnalyticsSettings, InsightThresholds, RiskParameters
 from stack_cfo.core.portfolio.valuation import ValuationSeries, build_valuation
+from stack_cfo.core.portfolio.views import HistoryView, SummaryView
 
 __all__ = [
     "NOT_AI_NOTICE",
@@ -52,6 +61,7 @@ __all__ = [
     "AlertRule",
     "AlertWindow",
     "AnalyticsSettings",
+    "CacheSettings",
     "CashFlow",
     "Contribution",
     "DateRange",
@@ -61,6 +71,7 @@ __all__ = [
     "GroupSummary",
     "HistoryPoint",
     "HistoryRange",
+    "HistoryView",
     "Holdings",
     "HoldingsSnapshot",
     "Insight",
@@ -69,6 +80,7 @@ __all__ = [
     "Metric",
     "PerformanceHistory",
     "PortfolioInputs",
+    "PortfolioService",
     "PortfolioSummary",
     "Position",
     "PositionSummary",
@@ -79,6 +91,7 @@ __all__ = [
     "RiskParameters",
     "SectorWeight",
     "Severity",
+    "SummaryView",
     "UnavailableReason",
     "ValuationSeries",
     "build_prompt_context",
@@ -92,6 +105,7 @@ __all__ = [
     "diversification_score",
     "evaluate_alert",
     "generate_insights",
+    "portfolio_not_found",
     "to_cents",
     "write_narrative",
 ]

@@ -286,7 +286,8 @@ class UnavailableReason(StrEnum):
     ZERO_DISPERSION = "ZERO_DISPERSION"
     #: No benchmark series, or no date shared with the portfolio's returns.
     NO_BENCHMARK = "NO_BENCHMARK"
-    #: Mathematically undefined otherwise (Calmar without a drawdown, overflow, wealth <= 0).
+    #: Mathematically undefined otherwise (wealth below 0, overflow; also Calmar without a
+    #: drawdown, which the contract reports as NO_DRAWDOWN: see ``SummaryView.calmar_no_drawdown``).
     UNDEFINED = "UNDEFINED"
 
 
@@ -416,8 +417,11 @@ class SectorWeight:
 class Diversification:
     """Concentration measures over *invested value* (cash excluded; ``cash_weight`` reports it).
 
-    ``score`` = round(60·min(1, effective_positions/20) + 40·min(1, effective_sectors/8), 1);
-    see :mod:`.diversification`.
+    ``score`` ("stack-cfo diversification score v1", published in the contract's
+    ``Diversification.score``) = round(100·(0.6·P + 0.4·S), 1) with
+    P = clamp((effective_positions - 1)/(20 - 1), 0, 1) and S = clamp((effective_sectors - 1)/(6 - 1), 0, 1);
+    the targets 20 and 6 are ``AnalyticsSettings.target_positions``/``target_sectors``. ``None``
+    when nothing is invested. See :mod:`.diversification`.
     """
 
     position_count: int

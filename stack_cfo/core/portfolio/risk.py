@@ -41,7 +41,13 @@ Where empyrical returns NaN, ±inf or a float-residue giant (1e16), we return an
   a 1e-17 residue). Sortino with a downside deviation at or below 1e-12 (no day under ``rf_d``)
   is ``ZERO_DISPERSION``; beta with a constant benchmark too;
 * no benchmark or no shared date -> ``NO_BENCHMARK``;
-* Calmar without a drawdown, overflow, or wealth <= 0 -> ``UNDEFINED``.
+* CAGR on wealth below 0 (a return under -100 %) or on overflow -> ``UNDEFINED``, and Calmar
+  with it (wealth of exactly 0 is a CAGR of -100 %, not undefined);
+* Calmar when the portfolio never fell (maximum drawdown 0) -> ``UNDEFINED`` here too. The
+  contract reports that case as ``NO_DRAWDOWN``: ``UnavailableReason`` has no such code, so
+  :func:`stack_cfo.core.portfolio.views.build_view` recognises it (Calmar absent, CAGR present,
+  maximum drawdown >= 0) and sets ``SummaryView.calmar_no_drawdown``, which the API and the
+  chat context turn into ``NO_DRAWDOWN``.
 
 Every value goes through ``math.isfinite`` before it leaves (``Metric.of``).
 

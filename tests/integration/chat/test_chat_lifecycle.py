@@ -165,7 +165,7 @@ async def test_archive_then_the_session_is_read_only(
         sealed = bytes(row["content"])
         assert "pg:" + hashlib.sha256(sealed).hexdigest() == archived.archive_address
         assert b"Keep this for my records" not in sealed  # encrypted under the user's data key
-        plain = await chat.srv.container.extras["archive"].get(archived.archive_address, owner=user)
+        plain = await chat.srv.container.archive.get(archived.archive_address, owner=user)
         transcript = parse_transcript(plain)
         assert transcript.session.id == s.name.rsplit("/", 1)[1] and transcript.session.user_id == user
         assert [m.content for m in transcript.messages] == ["Keep this for my records", DEFAULT_TEXT]

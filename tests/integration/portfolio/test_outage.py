@@ -75,7 +75,7 @@ async def test_database_outage_is_unavailable_and_recovers(db_dsn: str, data_dir
                                      until=lambda x: not isinstance(x, grpc.aio.AioRpcError))
             assert back.total_value == "1205"  # the failed writes left nothing behind
             # Change notifications work again: a new price is visible at once.
-            service = srv.container.extras["portfolio"]
+            service = srv.container.portfolio
             await _eventually(lambda: asyncio.sleep(0, service.notifications_live), until=bool)
             await summary(srv, user)
             await record(srv, price_points({"ABC": [(DAY, "130")]}))

@@ -217,7 +217,7 @@ async def test_watch_updates_on_held_prices_and_holdings_only(db_dsn: str, data_
     user = new_user()
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
         await _portfolio(srv, clock, user)
-        service = srv.container.extras["portfolio"]
+        service = srv.container.portfolio
         w = Watch(srv, user, interval=1)
         _, first = await w.next()
         assert first.trigger == portfolio_pb2.WATCH_TRIGGER_INITIAL and first.summary.total_value == "1512"
@@ -306,7 +306,7 @@ async def test_watch_ends_with_unavailable_when_the_server_shuts_down(db_dsn: st
         await srv.process.shutdown()
         await asyncio.wait_for(w.task, 5)
         assert w.error is not None and w.error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
-        assert len(srv.container.extras["portfolio"].hub) == 0
+        assert len(srv.container.portfolio.hub) == 0
 
 
 async def test_a_large_batch_notifies_in_several_payloads(db_dsn: str, data_dir: Path) -> None:

@@ -31,7 +31,7 @@ from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker, RowOutcome
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.standins.fcm import FcmStandIn
 from tests.standins.smtp import SmtpSink
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.support import logcapture
 from tests.support.secrets import SMTP_PASSWORD
 

@@ -14,13 +14,13 @@ from stack_cfo.core.ai import CompletionOptions, CompletionResult, CompletionStr
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind
 from stack_cfo.core.notifications.ports import NewsItem, StaticNewsReader
 from stack_cfo.core.notifications.schedules import CronSchedule
+from stack_cfo.core.notifications.service import NotificationService
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.scheduler.news_poller import FeedPoller
 from stack_cfo.scheduler.process import build_worker, run_scheduler
-from stack_cfo.scheduler.service import get_scheduler_status
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_users,
     make_harness,
@@ -234,7 +234,7 @@ async def test_a_replica_in_process_delivers_and_exposes_its_metrics(
             if {r["status"] for r in await outbox(database)} == {"sent"}:
                 break
             await asyncio.sleep(0.05)
-        status = await get_scheduler_status(database, config)
+        status = await NotificationService(SchedulerRepo(database), config).status()
         assert [(r.replica_id, r.alive) for r in status.replicas] == [("in-process", True)]
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port[0]}/metrics") as resp:
             text = await resp.text()

@@ -15,11 +15,12 @@ import pytest
 from stack_cfo.core.notifications.kinds import Channel, OutboxStatus
 from stack_cfo.core.notifications.ports import AlertFacts, Mover
 from stack_cfo.core.notifications.schedules import CronSchedule
+from stack_cfo.core.notifications.service import NotificationService
 from stack_cfo.scheduler.channels.fcm import FcmChannel
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.config import FcmSettings
-from stack_cfo.scheduler.service import requeue_dead_letters
 from stack_cfo.store.db import Database
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_device,
     add_users,
@@ -291,7 +292,7 @@ async def test_a_dead_letter_can_be_requeued(database: Database, smtp_sink: Smtp
     [row] = await outbox(database)
     assert "550 5.7.1" in row["last_error"]
     h.clock.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
-    requeued = await requeue_dead_letters(database, config, ids=[row["id"]])
+    requeued = await NotificationService(SchedulerRepo(database), config).requeue_dead_letters(ids=[row["id"]])
     assert requeued == [row["id"]]
     # requeue_dead_letters uses the database clock; move ours past it
     [o] = await h.step(datetime.now(UTC) + timedelta(seconds=1), plan=False)

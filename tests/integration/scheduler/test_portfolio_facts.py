@@ -9,9 +9,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.clock import FrozenClock
+from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
+from stack_cfo.core.portfolio import PortfolioService
+from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
-from stack_cfo.core.portfolio_service import HoldingInput, PortfolioService, PriceInput, SyncCommand
-from stack_cfo.scheduler.portfolio_facts import PortfolioFacts
 from stack_cfo.store.db import Database
 from stack_cfo.store.portfolio_repo import PortfolioRepository
 from tests.integration.scheduler.conftest import add_users

@@ -20,7 +20,7 @@ from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import add_users, outbox, smtp_settings, static_portfolio, test_config
 from tests.standins.smtp import SmtpSink
 from tests.support import logcapture

@@ -16,7 +16,7 @@ from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.process import run_scheduler
 from stack_cfo.store.db import Database
-from stack_cfo.store.scheduler_repo import SchedulerRepo
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_users,
     make_harness,

@@ -11,19 +11,13 @@ import pytest
 from stack_cfo.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.quiet_hours import QuietHours
+from stack_cfo.core.notifications.service import NotificationService, RunJobEvent, RunStage
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
+from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.process import build_worker
-from stack_cfo.scheduler.service import (
-    RunJobEvent,
-    RunStage,
-    get_notification_preferences,
-    get_scheduler_status,
-    list_notifications,
-    register_device,
-    run_job,
-    update_notification_preferences,
-)
+from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.store.db import Database
+from stack_cfo.store.scheduler import SchedulerRepo
 from tests.integration.scheduler.conftest import (
     add_users,
     make_harness,
@@ -33,6 +27,14 @@ from tests.integration.scheduler.conftest import (
     test_config,
 )
 from tests.standins.smtp import SmtpSink
+
+
+def _service(
+    database: Database, config: SchedulerConfig | None = None, worker: DeliveryWorker | None = None
+) -> NotificationService:
+    return NotificationService(
+        SchedulerRepo(database), config or test_config(), deliverer=(lambda: worker) if worker is not None else None
+    )
 
 
 async def _collect(it: object) -> list[RunJobEvent]:
@@ -49,7 +51,7 @@ async def test_run_job_streams_planned_then_one_event_per_notification_then_done
         database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
     )
     events = await _collect(
-        run_job(database, config, kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4()), worker=worker)
+        _service(database, config, worker).run_job(kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4()))
     )
     assert events[0].stage is RunStage.PLANNED and events[0].counts.planned == 4
     assert [e.stage for e in events[1:-1]] == [RunStage.SENT] * 4
@@ -61,7 +63,7 @@ async def test_run_job_streams_planned_then_one_event_per_notification_then_done
     assert len(smtp_sink.received()) == 4
 
     # the period's digests exist now: a second run sends nothing and says why
-    again = await _collect(run_job(database, config, kind=NotificationKind.DIGEST, worker=worker))
+    again = await _collect(_service(database, config, worker).run_job(kind=NotificationKind.DIGEST))
     assert [e.stage for e in again] == [RunStage.PLANNED] + [RunStage.SKIPPED] * 4 + [RunStage.DONE]
     assert {e.reason for e in again[1:-1]} == {"duplicate"}
     assert again[-1].counts.skipped == 4 and len(smtp_sink.received()) == 4
@@ -75,23 +77,23 @@ async def test_run_job_request_id_replays_and_errors(database: Database, smtp_si
     )
     rid = str(uuid.uuid4())
     first = await _collect(
-        run_job(database, config, kind=NotificationKind.WEEKLY, user_id=user, request_id=rid, worker=worker)
+        _service(database, config, worker).run_job(kind=NotificationKind.WEEKLY, user_id=user, request_id=rid)
     )
     assert [e.stage for e in first] == [RunStage.PLANNED, RunStage.SENT, RunStage.DONE]
     replay = await _collect(
-        run_job(database, config, kind=NotificationKind.WEEKLY, user_id=user, request_id=rid, worker=worker)
+        _service(database, config, worker).run_job(kind=NotificationKind.WEEKLY, user_id=user, request_id=rid)
     )
     assert [e.stage for e in replay] == [RunStage.DONE] and replay[0].counts == first[-1].counts
     assert len(smtp_sink.received()) == 1
     with pytest.raises(InvalidArgument) as info:
-        await _collect(run_job(database, config, kind=NotificationKind.DIGEST, user_id=user, request_id=rid))
+        await _collect(_service(database, config).run_job(kind=NotificationKind.DIGEST, user_id=user, request_id=rid))
     assert info.value.reason == "REQUEST_ID_REUSED"
     with pytest.raises(NotFound) as nf:
-        await _collect(run_job(database, config, kind=NotificationKind.DIGEST, user_id=str(uuid.uuid4())))
+        await _collect(_service(database, config).run_job(kind=NotificationKind.DIGEST, user_id=str(uuid.uuid4())))
     assert nf.value.reason == "USER_NOT_FOUND"
     off = test_config(enable_performance_alerts=False)
     with pytest.raises(FailedPrecondition) as fp:
-        await _collect(run_job(database, off, kind=NotificationKind.ALERT))
+        await _collect(_service(database, off).run_job(kind=NotificationKind.ALERT))
     assert fp.value.reason == "JOB_DISABLED"
 
 
@@ -106,7 +108,7 @@ async def test_run_job_without_a_worker_reports_what_the_scheduler_delivers(
         portfolio=static_portfolio(alerts={}),
         channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
     )
-    it = run_job(database, config, kind=NotificationKind.ALERT, poll_interval=0.05)
+    it = _service(database, config).run_job(kind=NotificationKind.ALERT, poll_interval=0.05)
     planned = await it.__anext__()
     assert planned.stage is RunStage.PLANNED and planned.counts.planned == 2
     await other.drain()  # "the scheduler process" delivers; no alert rule fires for these users
@@ -117,11 +119,10 @@ async def test_run_job_without_a_worker_reports_what_the_scheduler_delivers(
 
 async def test_preferences_default_then_update_with_validation(database: Database) -> None:
     [user] = await add_users(database, 1)
-    prefs = await get_notification_preferences(database, user)
+    prefs = await _service(database).preferences(user)
     assert prefs.time_zone == "UTC" and prefs.daily_digest_enabled and prefs.quiet_hours is None
     assert prefs.email_address == f"user{user}@example.com" and prefs.update_time is None
-    updated = await update_notification_preferences(
-        database,
+    updated = await _service(database).update_preferences(
         user,
         {
             "time_zone": "Australia/Sydney",
@@ -131,7 +132,7 @@ async def test_preferences_default_then_update_with_validation(database: Databas
         },
     )
     assert updated.quiet_hours == QuietHours(time(22), time(7, 30)) and updated.update_time is not None
-    again = await get_notification_preferences(database, user)
+    again = await _service(database).preferences(user)
     assert (again.time_zone, again.performance_alerts_enabled, again.quiet_hours) == (
         "Australia/Sydney",
         False,
@@ -146,26 +147,31 @@ async def test_preferences_default_then_update_with_validation(database: Databas
         ({"name": "x"}, "INVALID_UPDATE_MASK"),
     ):
         with pytest.raises(InvalidArgument) as info:
-            await update_notification_preferences(database, user, changes)
+            await _service(database).update_preferences(user, changes)
         assert info.value.reason == reason
-    assert (await get_notification_preferences(database, user)).time_zone == "Australia/Sydney"
-    with pytest.raises(NotFound):
-        await get_notification_preferences(database, str(uuid.uuid4()))
+    assert (await _service(database).preferences(user)).time_zone == "Australia/Sydney"
+    # users are created on first use (the calling backend owns identities): a new one gets the defaults
+    newcomer = await _service(database).preferences(str(uuid.uuid4()))
+    assert newcomer.time_zone == "UTC" and newcomer.update_time is None
 
 
 async def test_register_device_is_idempotent_per_user_and_refuses_another_users_token(database: Database) -> None:
     alice, bob = await add_users(database, 2)
-    first = await register_device(database, alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8")
-    again = await register_device(database, alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8a")
+    first = await _service(database).register_device(
+        alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8"
+    )
+    again = await _service(database).register_device(
+        alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8a"
+    )
     assert again.id == first.id and again.display_name == "Pixel 8a" and again.active
     assert "fcm:abc" not in repr(again)
     with pytest.raises(AlreadyExists) as info:
-        await register_device(database, bob, platform=Platform.FCM, token="fcm:abc")
+        await _service(database).register_device(bob, platform=Platform.FCM, token="fcm:abc")
     assert info.value.reason == "DEVICE_TOKEN_IN_USE"
     long_token = "x" * 4096  # longer than a btree row allows, still unique
-    d = await register_device(database, bob, platform=Platform.FCM, token=long_token)
+    d = await _service(database).register_device(bob, platform=Platform.FCM, token=long_token)
     with pytest.raises(AlreadyExists):
-        await register_device(database, alice, platform=Platform.FCM, token=long_token)
+        await _service(database).register_device(alice, platform=Platform.FCM, token=long_token)
     assert d.user_id == bob
     for platform, token in (
         (Platform.FCM, ""),
@@ -174,11 +180,11 @@ async def test_register_device_is_idempotent_per_user_and_refuses_another_users_
         (Platform.FCM, "y" * 4097),
     ):
         with pytest.raises(InvalidArgument):
-            await register_device(database, alice, platform=platform, token=token)
+            await _service(database).register_device(alice, platform=platform, token=token)
     # a token the push service invalidated comes back to life when the app registers it again
     async with database.connection() as conn:
         await conn.execute("UPDATE push_devices SET active = false WHERE id = %s", (first.id,))
-    revived = await register_device(database, alice, platform=Platform.FCM, token="fcm:abc")
+    revived = await _service(database).register_device(alice, platform=Platform.FCM, token="fcm:abc")
     assert revived.id == first.id and revived.active
 
 
@@ -198,7 +204,7 @@ async def test_list_notifications_pages_newest_first_with_filters(database: Data
     cursor = None
     sizes = []
     while True:
-        page = await list_notifications(database, user, page_size=25, cursor=cursor)
+        page = await _service(database).list_notifications(user, page_size=25, cursor=cursor)
         sizes.append(len(page.notifications))
         seen += [n.id for n in page.notifications]
         if page.next_cursor is None:
@@ -207,17 +213,17 @@ async def test_list_notifications_pages_newest_first_with_filters(database: Data
     assert sizes == [25, 25, 17] and len(set(seen)) == 67
     times = [r["scheduled_for"] for r in sorted(mine, key=lambda r: seen.index(r["id"]))]
     assert times == sorted(times, reverse=True)
-    weekly = await list_notifications(database, user, kind=NotificationKind.WEEKLY, status=OutboxStatus.SENT)
+    weekly = await _service(database).list_notifications(user, kind=NotificationKind.WEEKLY, status=OutboxStatus.SENT)
     assert len(weekly.notifications) == 8 and {n.display_period[:6] for n in weekly.notifications} == {"2026-W"}
     first = weekly.notifications[0]
     assert first.name == f"users/{user}/notifications/{first.id}" and first.title.startswith("Your week")
     assert first.target == f"user{user}@example.com" and first.sent_at is not None
     with pytest.raises(InvalidArgument) as info:
-        await list_notifications(database, user, page_size=-1)
+        await _service(database).list_notifications(user, page_size=-1)
     assert info.value.reason == "INVALID_PAGE_SIZE"
     with pytest.raises(InvalidArgument):
-        await list_notifications(database, user, cursor={"t": "yesterday"})
-    assert len((await list_notifications(database, user, page_size=1000)).notifications) == 67
+        await _service(database).list_notifications(user, cursor={"t": "yesterday"})
+    assert len((await _service(database).list_notifications(user, page_size=1000)).notifications) == 67
 
 
 async def test_scheduler_status_reports_jobs_counts_and_replicas(database: Database, smtp_sink: SmtpSink) -> None:
@@ -233,7 +239,7 @@ async def test_scheduler_status_reports_jobs_counts_and_replicas(database: Datab
     now = datetime.now(UTC)
     await h.walk(now - timedelta(hours=30), now, timedelta(hours=1))
     await h.repo.heartbeat("replica-a", started_at=now, version="0.1.0", host="h", pid=1, last_planned=3)
-    status = await get_scheduler_status(database, config)
+    status = await _service(database, config).status()
     jobs = {j.kind: j for j in status.jobs}
     assert jobs[NotificationKind.DIGEST].schedule == "0 8 * * *" and jobs[NotificationKind.DIGEST].time_zone == "user"
     assert jobs[NotificationKind.ALERT].schedule == "0 * 9-16 * * 1-5"

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from stack_cfo.core.ai import CompletionOptions, IncompleteCompletion, Message
+from stack_cfo.core.ai.offline import GENERIC_FALLBACK
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.core.errors import DeadlineExceeded
 from stack_cfo.zerog import OFFLINE_BANNER, build_compute_client
 from stack_cfo.zerog.config import ComputeConfig
-from stack_cfo.zerog.offline import GENERIC_FALLBACK
 from tests.integration.zerog.conftest import FAST_RETRY, FAST_TIMEOUTS, ClientFactory
 from tests.standins.zerog_provider import DEFAULT_TEXT, ProviderStandIn, Reply
 

@@ -35,10 +35,8 @@ from stack_cfo.core.portfolio.models import HistoryPoint
 from stack_cfo.core.portfolio.narrative import narrative_sentences
 
 if TYPE_CHECKING:
-    from stack_cfo.config import Config
+    from stack_cfo.core.portfolio import PortfolioService, SummaryView
     from stack_cfo.core.portfolio.models import PortfolioSummary
-    from stack_cfo.core.portfolio_service import PortfolioService, SummaryView
-    from stack_cfo.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -187,12 +185,3 @@ def _daily_returns(points: tuple[HistoryPoint, ...]) -> list[float]:
     """Daily time-weighted returns from the cumulative TWR (deposits and withdrawals removed)."""
     return [(1 + cur.cumulative_twr) / (1 + prev.cumulative_twr) - 1 for prev, cur in itertools.pairwise(points)
             if 1 + prev.cumulative_twr > 0]  # fmt: skip
-
-
-def build_portfolio_reader(db: Database, config: Config) -> PortfolioFacts:
-    """The reader the ``stack-cfo scheduler`` process uses by default (its own PortfolioService)."""
-    from stack_cfo.api.servicers.portfolio import build_portfolio_service
-    from stack_cfo.app import Container
-
-    container = Container(config=config, db=db)
-    return PortfolioFacts(build_portfolio_service(container))

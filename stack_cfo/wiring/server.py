@@ -1,111 +1,43 @@
-"""Wiring: the one place that builds the pool, clients and services from config,
-and runs the server's lifecycle (start-up, readiness, graceful shutdown).
-
-Tests build the same objects with other parts plugged in (another clock, a stand-in
-provider URL, a database per test).
+"""``stack-cfo serve``: the server's lifecycle (start-up, readiness, graceful shutdown) and the
+servicers it serves, each built with the domain services it calls.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import inspect
 import logging
-import os
 import signal
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from stack_cfo.api.auth import TokenVerifier, resolve_jwt_secret
+from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.server import GrpcServer, Registration
-from stack_cfo.api.validation import PageTokens
+from stack_cfo.api.servicers import registrations
+from stack_cfo.api.servicers.chat import ChatServicer
+from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
+from stack_cfo.api.servicers.portfolio import PortfolioServicer, register_portfolio_metrics
+from stack_cfo.api.servicers.scheduler import SchedulerServicer
+from stack_cfo.api.servicers.user_data import UserDataServicer
 from stack_cfo.config import Config
-from stack_cfo.core.clock import Clock, SystemClock
-from stack_cfo.secret import Secret
-from stack_cfo.store.db import Database, PoolSettings
+from stack_cfo.core.clock import Clock
 from stack_cfo.store.migrations import Migrator
-from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
+from stack_cfo.wiring.container import Container, build_container
+from stack_cfo.wiring.startup import resolve_database_url
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Container:
-    """Everything a servicer or job needs, built once per process."""
-
-    config: Config
-    db: Database
-    clock: Clock = field(default_factory=SystemClock)
-    jwt_secret: Secret | None = None
-    page_tokens: PageTokens = field(default_factory=lambda: PageTokens(os.urandom(32)))
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Feature services registered by name (``portfolio``, ``chat``, ``compute`` ...)."""
-
-    def service(self, name: str, factory: Callable[[Container], Any]) -> Any:
-        """The shared feature service ``name``, built once by ``factory`` on first use.
-
-        Feature services may define ``async astart()`` (called once the database is ready)
-        and ``async aclose()`` (called at shutdown, before the pool closes).
-        """
-        if name not in self.extras:
-            self.extras[name] = factory(self)
-        return self.extras[name]
-
-    async def aclose(self) -> None:
-        for svc in reversed(list(self.extras.values())):
-            closer = getattr(svc, "aclose", None) or getattr(svc, "close", None)
-            if closer is not None and inspect.iscoroutinefunction(closer):
-                with contextlib.suppress(Exception):
-                    await closer()
-
-
-def resolve_database_url(config: Config) -> tuple[str, Any]:
-    """``DATABASE_URL`` when set; else the embedded server (returns its keep-alive handle)."""
-    if config.database.url is not None:
-        return config.database.url.get(), None
-    from stack_cfo.store.embedded import start_embedded
-
-    uri, handle = start_embedded(config.database.data_dir)
-    log.info(
-        "DATABASE_URL is unset: using the embedded PostgreSQL",
-        extra={"data_dir": str(config.database.data_dir / "pgdata")},
-    )
-    return uri, handle
-
-
-def register_config_secrets(config: Config) -> None:
-    """Tell the log formatter which values must never appear in a line: every secret key's."""
-    tlog.register_secrets([secret.get() for secret in config.secrets()])
-
-
-def check_feature_configs(config: Config) -> None:
-    """Check at start-up what loading the config cannot, so a bad value stops the process
-    (exit 2, naming the key) instead of failing on first use: the archive master keys."""
-    if config.archive.master_keys is not None:
-        from stack_cfo.archive_wiring import master_keys
-
-        master_keys(config)
-
-
-def build_container(config: Config, conninfo: str, *, clock: Clock | None = None) -> Container:
-    db = Database(
-        conninfo,
-        PoolSettings(
-            min_size=config.database.pool_min_size,
-            max_size=config.database.pool_max_size,
-            timeout=config.database.pool_timeout.total_seconds(),
-        ),
-    )
-    secret = resolve_jwt_secret(config.auth, config.database.data_dir)
-    # Page tokens must verify on every replica: key them from the shared JWT secret when there is one.
-    key = hashlib.sha256(b"stack-cfo page tokens\x00" + secret.get().encode()).digest() if secret else os.urandom(32)
-    container = Container(
-        config=config, db=db, clock=clock or SystemClock(), jwt_secret=secret, page_tokens=PageTokens(key)
-    )
-    return container
+def api_servicers(container: Container) -> list[Any]:
+    """One servicer per service of the contract, each given the domain services it calls."""
+    register_portfolio_metrics(container.portfolio)
+    return [
+        PortfolioServicer(container.portfolio),
+        ChatServicer(container.chat, container.page_tokens),
+        SchedulerServicer(container.notifications, container.page_tokens, container.idempotency),
+        ComputeAccountServicer(container.compute),
+        UserDataServicer(container.user_data, container.chat, container.idempotency),
+    ]
 
 
 class ServerProcess:
@@ -119,17 +51,17 @@ class ServerProcess:
         listen: str | None = None,
         clock: Clock | None = None,
         configure: Callable[[Container], None] | None = None,
+        servicers: Callable[[Container], Iterable[Any]] | None = None,
         extra_registrations: Sequence[Registration] = (),
     ) -> None:
         self.config = config
         self.container = build_container(config, conninfo, clock=clock)
         if configure is not None:
             configure(self.container)
-        from stack_cfo.api.servicers import build_registrations
-
+        built = (servicers or api_servicers)(self.container)
         self.grpc = GrpcServer(
             config.server,
-            [*build_registrations(self.container), *extra_registrations],
+            [*registrations(built), *extra_registrations],
             TokenVerifier(config.auth, self.container.jwt_secret),
             listen=listen,
         )
@@ -173,10 +105,7 @@ class ServerProcess:
                 log.warning("migration check failed; retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
-        for svc in self.container.extras.values():
-            starter = getattr(svc, "astart", None)
-            if starter is not None:
-                await starter()
+        await self.container.astart()
         await self.grpc.health.monitor(
             self.container.db.ping,
             interval=cfg.server.db_health_interval.total_seconds(),

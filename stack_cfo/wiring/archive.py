@@ -20,12 +20,9 @@ from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
 
 if TYPE_CHECKING:
-    from stack_cfo.app import Container
     from stack_cfo.store.db import Database
 
 log = logging.getLogger(__name__)
-
-BACKENDS = ("postgres", "0g")
 
 
 def _local_master_keys(data_dir: Path) -> MasterKeys:
@@ -67,10 +64,6 @@ def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
     return ClosingArchiveStore(inner, PgKeyRing(db), master_keys(config))
 
 
-def archive_store(container: Container) -> EncryptingArchiveStore:
-    return build_archive_store(container.config, container.db)
-
-
 class ClosingArchiveStore(EncryptingArchiveStore):
     """Closes the inner backend (0G sessions) at shutdown."""
 
@@ -82,8 +75,3 @@ class ClosingArchiveStore(EncryptingArchiveStore):
         closer = getattr(self._inner_backend, "close", None)
         if closer is not None:
             await closer()
-
-
-def shared_archive(container: Container) -> EncryptingArchiveStore:
-    store: EncryptingArchiveStore = container.service("archive", archive_store)
-    return store

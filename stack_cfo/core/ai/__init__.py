@@ -4,7 +4,8 @@ Implemented by :mod:`stack_cfo.zerog` (router, direct and offline modes). Featur
 ``core`` (chat, portfolio narrative, digests) always pass a deterministic ``fallback``
 text computed from the same numbers, so the product never hangs on AI: when no
 provider is configured, the breaker is open or every provider fails before answering,
-the client streams that fallback and marks the result ``degraded``/``offline``.
+the client streams that fallback and marks the result ``degraded``/``offline``
+(:mod:`.offline`, the one offline writer, also a client that never calls AI).
 :func:`degraded_reason` turns what a feature got back (a result, or the error it caught) into
 the stable code the API reports as ``degraded_reason``.
 """

@@ -1,0 +1,84 @@
+"""What the chat's parts share: the errors for a missing or closed session, the span helper,
+error counting, and the background tasks that must finish even when the caller goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Iterator
+from typing import Any, TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from stack_cfo.core.chat import metrics
+from stack_cfo.core.chat.models import ChatSession
+from stack_cfo.core.chat.transcript import session_name
+from stack_cfo.core.errors import FailedPrecondition, NotFound, StackCfoError
+
+T = TypeVar("T")
+
+tracer = trace.get_tracer("stack_cfo.core.chat")
+
+
+def session_not_found(user_id: str, session_id: str) -> NotFound:
+    name = session_name(user_id, session_id)
+    return NotFound(
+        f"session {name!r} not found",
+        reason="SESSION_NOT_FOUND",
+        metadata={"resource_type": "session", "resource_name": name},
+    )
+
+
+def not_active(session: ChatSession) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"session is {session.status.value}; it accepts no changes",
+        reason="SESSION_NOT_ACTIVE",
+        metadata={"status": session.status.value, "resource_name": session_name(session.user_id, session.id)},
+    )
+
+
+@contextlib.contextmanager
+def current(span: trace.Span) -> Iterator[None]:
+    """Make ``span`` current for a block that does not cross a ``yield``."""
+    token = otel_context.attach(trace.set_span_in_context(span))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+def record_error(operation: str, exc: BaseException) -> None:
+    """Count a failed chat operation by its stable reason (a caller going away is not an error)."""
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        return
+    code = exc.reason if isinstance(exc, StackCfoError) else "INTERNAL"
+    metrics.ERRORS.labels(operation, code).inc()
+
+
+class Background:
+    """Tasks that outlive the request that started them; awaited at shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def finish(self, aw: Awaitable[T]) -> T:
+        """Run ``aw`` to completion even if the caller is cancelled meanwhile (then re-raise)."""
+        task = asyncio.ensure_future(aw)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        interrupted = False
+        while not task.done():
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if task.cancelled():
+                    raise
+                interrupted = True
+        if interrupted:
+            raise asyncio.CancelledError
+        return task.result()
+
+    async def aclose(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

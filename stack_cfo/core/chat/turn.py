@@ -1,0 +1,450 @@
+"""One chat turn (:meth:`ChatManager.send_message`), in order::
+
+    validate content -> one read: the session, today's tokens, the request_id's earlier turn
+    -> replay if that turn was answered -> status and budget checks
+    -> the in-process queue of the session -> refresh a stale context
+    -> one transaction: take the session's lease row, store the user message  => Accepted
+       (no DB transaction and no pooled connection is held while the AI answers; a
+       background task renews the lease)
+    -> summarise older turns if overdue -> build the prompt -> stream         => Delta*
+    -> one transaction: store the answer (partial and marked incomplete if it broke),
+       count its tokens, release the lease                                    => Completed
+    -> leave the queue; fold older turns into the summary in the background if due
+
+A client that goes away cancels the provider request; what arrived is stored, shielded from
+the cancellation, before the lock is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from opentelemetry import trace
+
+from stack_cfo.core.ai import (
+    CompletionOptions,
+    CompletionResult,
+    ComputeClient,
+    DegradedReason,
+    IncompleteCompletion,
+    Verification,
+    degraded_reason,
+)
+from stack_cfo.core.ai.offline import offline_result
+from stack_cfo.core.chat import metrics
+from stack_cfo.core.chat.budget import check_budget, usage_day
+from stack_cfo.core.chat.compression import plan_compression
+from stack_cfo.core.chat.models import (
+    Accepted,
+    ChatEvent,
+    ChatMessage,
+    ChatSession,
+    Completed,
+    Delta,
+    MessageRole,
+    PortfolioContext,
+    SessionStatus,
+)
+from stack_cfo.core.chat.offline import offline_answer
+from stack_cfo.core.chat.ports import ChatStore, PortfolioContextSource
+from stack_cfo.core.chat.prompt import build_prompt, validate_content
+from stack_cfo.core.chat.settings import ChatSettings
+from stack_cfo.core.chat.staleness import is_stale
+from stack_cfo.core.chat.summarizer import Summarizer
+from stack_cfo.core.chat.support import Background, current, not_active, record_error, session_not_found, tracer
+from stack_cfo.core.clock import Clock
+from stack_cfo.core.errors import (
+    Aborted,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    StackCfoError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SessionLocks:
+    """In-process FIFO queue per session, so only one local turn at a time contends for the lease."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str, wait_until: float | None = None) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            if wait_until is None:
+                await lock.acquire()
+            else:
+                try:
+                    await asyncio.wait_for(lock.acquire(), max(0.0, wait_until - time.monotonic()))
+                except TimeoutError:
+                    raise Aborted(
+                        "another message on this session is still being answered; retry later",
+                        reason="SESSION_BUSY",
+                        metadata={"session_id": key},
+                    ) from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Turns:
+    """Runs turns: admission, the session's queue and lease, the stream, the stored answer."""
+
+    def __init__(
+        self,
+        store: ChatStore,
+        compute: ComputeClient,
+        context_source: PortfolioContextSource,
+        clock: Clock,
+        settings: ChatSettings,
+        summarizer: Summarizer,
+        background: Background,
+        locks: SessionLocks,
+    ) -> None:
+        self._store = store
+        self._compute = compute
+        self._context = context_source
+        self._clock = clock
+        self.settings = settings
+        self._summarizer = summarizer
+        self._background = background
+        self._locks = locks
+
+    async def send(
+        self, user_id: str, session_id: str, content: str, *, request_id: str, deadline: float | None
+    ) -> AsyncGenerator[ChatEvent, None]:
+        span = tracer.start_span(
+            "chat_manager.send_message", attributes={"user.id": user_id, "chat.session_id": session_id}
+        )
+        try:
+            clean = validate_content(content, max_chars=self.settings.max_message_chars)
+            wait_until = deadline if deadline is not None else time.monotonic() + self.settings.lock_wait
+            async with self._locks.hold(session_id, wait_until), self._store.lease(
+                session_id, wait_until=wait_until, eager=False
+            ) as lease:
+                turn = self._turn(span, user_id, session_id, clean, lease, request_id=request_id, deadline=deadline)
+                try:
+                    async for event in turn:
+                        yield event
+                finally:
+                    await turn.aclose()
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit | asyncio.CancelledError):
+                record_error("send_message", exc)
+                span.record_exception(exc)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            span.end()
+
+    async def _turn(
+        self,
+        span: trace.Span,
+        user_id: str,
+        sid: str,
+        clean: str,
+        lease: Any,
+        *,
+        request_id: str,
+        deadline: float | None,
+    ) -> AsyncGenerator[ChatEvent, None]:
+        """One turn, in the session's in-process queue."""
+        await self._summarizer.wait_pending(sid)  # a summary of the previous turns may be ready soon
+        now = self._clock.now()
+
+        def admit(session: ChatSession, day_tokens: int) -> None:
+            if session.status is not SessionStatus.ACTIVE:
+                raise not_active(session)
+            check_budget(day_tokens, self.settings.daily_token_budget, now)
+
+        assistant_id = str(uuid.uuid4())
+        with current(span), tracer.start_as_current_span("chat_session_repo.get"):
+            try:
+                start = await self._store.begin_turn(
+                    sid,
+                    ChatMessage(
+                        id=str(uuid.uuid4()),
+                        session_id=sid,
+                        seq=0,
+                        role=MessageRole.USER,
+                        content=clean,
+                        created_at=now,
+                        request_id=request_id or None,
+                    ),
+                    owner=user_id,
+                    day=usage_day(now),
+                    admit=admit,
+                    recent_window=self.settings.keep_recent_messages,
+                    lease=lease,
+                )
+            except NotFound:
+                raise session_not_found(user_id, sid) from None
+        resume = start.existing
+        if resume:
+            _same_request(start.message, clean, request_id)
+            if start.answer is not None:
+                span.set_attribute("chat.replayed", True)
+                for event in _replay(start.message, start.answer):
+                    yield event
+                return
+            if start.message.seq != start.session.message_count:
+                raise FailedPrecondition(
+                    "the message sent with this request_id was never answered and newer messages followed it",
+                    reason="REQUEST_NOT_RESUMABLE",
+                    metadata={"request_id": request_id},
+                )
+        user_msg, session = start.message, start.session
+        if not resume:
+            metrics.MESSAGES_SENT.inc()
+        started = time.perf_counter()
+        yield Accepted(user_msg.id, assistant_id, replayed=False)
+
+        refreshed: PortfolioContext | None = None
+        if is_stale(session.context, now, self.settings.context_staleness):
+            with current(span), tracer.start_as_current_span("portfolio_context.refresh"):
+                refreshed = await self._refresh(user_id, session)
+            if refreshed is not None:
+                session = replace(session, context=refreshed)
+
+        # Compression: summarise older turns when due (the transcript is not touched).
+        summary, uncovered = start.summary, list(start.uncovered)
+        if session.auto_summarize:
+            plan = plan_compression(
+                uncovered=uncovered,
+                previous=summary,
+                interval=session.summarize_interval,
+                keep_recent=self.settings.keep_recent_messages,
+            )
+            if plan is not None:
+                with current(span):
+                    written = await self._summarizer.write(session, plan, deadline)
+                if written is not None:
+                    summary = written
+                    uncovered = [m for m in uncovered if m.seq > written.to_seq]
+        history = [m for m in uncovered if m.seq < user_msg.seq]
+        prompt = build_prompt(
+            context=session.context,
+            now=now,
+            summary=summary,
+            history=history,
+            new_message=user_msg.content,
+            budget_tokens=self.settings.prompt_budget_tokens,
+        )
+        span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
+        compressed = prompt.summary_used
+
+        ctx = session.context
+        options = CompletionOptions(
+            max_tokens=self.settings.max_answer_tokens,
+            fallback=lambda: offline_answer(ctx, now),
+            deadline=deadline,
+            operation="chat",
+        )
+        # The compute client opens ``compute.generate_inference`` (with its http.request and
+        # compute.verify_response children) under whatever span is current when it starts.
+        parts: list[str] = []
+        result: CompletionResult | None = None
+        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
+        with current(span):
+            stream = self._compute.stream(prompt.messages, model=session.model, options=options)
+        iterator = stream.__aiter__()
+        try:
+            while True:
+                with current(span):
+                    try:
+                        delta = await iterator.__anext__()
+                    except StopAsyncIteration:
+                        break
+                if delta:
+                    parts.append(delta)
+                    yield Delta(delta)
+            result = stream.result
+        except IncompleteCompletion as exc:
+            result = replace(exc.partial, incomplete=True)
+        except (asyncio.CancelledError, GeneratorExit):
+            span.set_attribute("chat.cancelled", True)
+            partial = _partial(stream, parts, session)
+            await self._background.finish(
+                self._store_cancelled(
+                    stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed, lease,
+                    started,
+                )
+            )
+            raise
+        except StackCfoError as exc:
+            log.warning("provider failed after accepting the message", extra={"reason": exc.reason})
+            result, failure = None, exc
+        if result is None:
+            # Nothing usable came back. With no text at all, answer with the deterministic
+            # writer (the user's message is kept); with some text, the answer broke.
+            if parts:
+                result = _partial(stream, parts, session)
+            else:
+                reason = failure.reason if failure is not None else ""
+                result = offline_result(offline_answer(ctx, now), reason=reason, requested_model=session.model)
+                parts.append(result.text)
+                yield Delta(result.text)
+
+        answer = self._answer(session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
+                              compressed, failure)
+        if answer.degraded_reason:
+            span.set_attribute("chat.degraded_reason", answer.degraded_reason)
+        with current(span), tracer.start_as_current_span("chat_session_repo.update"):
+            stored = await self._background.finish(
+                self._store.complete_turn(sid, user_id, answer, day=usage_day(self._clock.now()),
+                                          recent_window=self.settings.keep_recent_messages, lease=lease)
+            )
+        if session.auto_summarize:
+            with current(span):
+                self._summarizer.soon(session, stored.seq, summary.to_seq if summary is not None else 0)
+        success = not (stored.incomplete or stored.offline)
+        metrics.MESSAGE_DURATION.labels("true" if success else "false").observe(time.perf_counter() - started)
+        span.set_attribute("chat.tokens", stored.total_tokens)
+        yield Completed(stored, context_refreshed=refreshed is not None, compressed=compressed)
+
+    def _answer(
+        self,
+        session: ChatSession,
+        user_msg: ChatMessage,
+        assistant_id: str,
+        text: str,
+        result: CompletionResult,
+        refreshed: bool,
+        compressed: bool,
+        failure: BaseException | None = None,
+    ) -> ChatMessage:
+        substituted = not result.offline and (
+            bool(result.model and result.model != session.model)
+            or bool(
+                result.provider
+                and session.provider not in ("", "router")
+                and result.provider.lower() != session.provider.lower()
+            )
+        )
+        reason = degraded_reason(result, failure, substituted=substituted)
+        degraded = (
+            result.degraded or result.offline or substituted or reason == DegradedReason.MODEL_SUBSTITUTED
+        )
+        return ChatMessage(
+            id=assistant_id,
+            session_id=session.id,
+            seq=0,
+            role=MessageRole.ASSISTANT,
+            content=text,
+            created_at=self._clock.now(),
+            prompt_tokens=max(0, result.prompt_tokens),
+            completion_tokens=max(0, result.completion_tokens),
+            # Offline text is free; a provider that reported no fee leaves it unknown.
+            fee_neuron=result.fee_neuron or (0 if result.offline else None),
+            provider=result.provider,
+            model="offline" if result.offline else result.model,
+            verification=result.verification.value,
+            degraded=degraded,
+            offline=result.offline,
+            incomplete=result.incomplete,
+            degraded_reason=reason,
+            context_refreshed=refreshed,
+            compressed=compressed,
+            reply_to=user_msg.id,
+        )
+
+    async def _store_cancelled(
+        self,
+        stream: Any,
+        session: ChatSession,
+        user_msg: ChatMessage,
+        assistant_id: str,
+        partial: CompletionResult,
+        refreshed: bool,
+        compressed: bool,
+        lease: Any,
+        started: float,
+    ) -> None:
+        """The client went away: cancel the provider request, keep what arrived."""
+        try:
+            await stream.aclose()
+        except Exception:
+            log.warning("closing the provider stream failed", exc_info=True)
+        usage = stream.result if getattr(stream, "result", None) is not None else partial
+        result = replace(
+            partial,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            fee_neuron=usage.fee_neuron,
+            incomplete=True,
+        )
+        answer = self._answer(session, user_msg, assistant_id, partial.text, result, refreshed, compressed)
+        await self._store.complete_turn(
+            session.id, session.user_id, answer, day=usage_day(self._clock.now()),
+            recent_window=self.settings.keep_recent_messages, lease=lease,
+        )
+        metrics.MESSAGE_DURATION.labels("false").observe(time.perf_counter() - started)
+        log.info("chat answer cancelled by the client; partial answer stored",
+                 extra={"session_id": session.id, "chars": len(partial.text)})
+
+    async def _refresh(self, user_id: str, session: ChatSession) -> PortfolioContext | None:
+        """A fresh context, stored on the session; None when the portfolio store could not answer
+        (the answer then uses the previous snapshot)."""
+        try:
+            fresh = await self._context.snapshot(user_id) or PortfolioContext.empty(self._clock.now())
+        except Exception as exc:
+            record_error("refresh_context", exc)
+            log.warning("portfolio context refresh failed; answering from the previous snapshot",
+                        extra={"session_id": session.id, "error": type(exc).__name__})
+            return None
+        try:
+            await self._store.update_context(session.id, fresh, at=self._clock.now())
+        except StackCfoError as exc:  # answer from the fresh numbers anyway; the next turn retries
+            record_error("refresh_context", exc)
+            log.warning("refreshed portfolio context could not be stored", extra={"session_id": session.id})
+        return fresh
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _same_request(user_msg: ChatMessage, clean: str, request_id: str) -> None:
+    if user_msg.content != clean:
+        raise InvalidArgument(
+            "request_id: was already used for a different message",
+            violations=[FieldViolation("request_id", "already used for a different request")],
+            reason="REQUEST_ID_REUSED",
+            metadata={"request_id": request_id},
+        )
+
+
+def _replay(user_msg: ChatMessage, answer: ChatMessage) -> list[ChatEvent]:
+    events: list[ChatEvent] = [Accepted(user_msg.id, answer.id, replayed=True)]
+    if answer.content:
+        events.append(Delta(answer.content))
+    events.append(Completed(answer, context_refreshed=answer.context_refreshed, compressed=answer.compressed))
+    return events
+
+
+def _partial(stream: Any, parts: list[str], session: ChatSession) -> CompletionResult:
+    res = getattr(stream, "result", None)
+    if isinstance(res, CompletionResult):
+        return replace(res, text="".join(parts), incomplete=True)
+    return CompletionResult(
+        text="".join(parts), model=session.model, provider=session.provider,
+        verification=Verification.UNAVAILABLE, incomplete=True,
+    )

@@ -1,0 +1,420 @@
+"""The use cases behind the gRPC ``SchedulerService``: :class:`NotificationService` (the servicer
+only translates).
+
+They read and write the scheduler's tables through :class:`NotificationStore`; none of them
+calls the scheduler process. ``RunJob`` delivers the rows it planned in the calling process
+through a :class:`Deliverer` (the scheduler's delivery worker, same claim fencing), so a
+manual run completes even when no scheduler replica is up.
+
+- :meth:`NotificationService.status`               -> GetSchedulerStatus
+- :meth:`NotificationService.run_job`              -> RunJob (async iterator of :class:`RunJobEvent`)
+- :meth:`NotificationService.preferences`          -> GetNotificationPreferences
+- :meth:`NotificationService.update_preferences`   -> UpdateNotificationPreferences
+- :meth:`NotificationService.register_device`      -> RegisterDevice
+- :meth:`NotificationService.delete_device`        -> DeleteDevice
+- :meth:`NotificationService.list_notifications`   -> ListNotifications
+- :meth:`NotificationService.requeue_dead_letters` -> operators' redrive of dead rows
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from stack_cfo.core.clock import Clock
+from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound
+from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
+from stack_cfo.core.notifications.planning import local_period_for, next_run
+from stack_cfo.core.notifications.ports import Deliverer, JobSettings, NotificationStore
+from stack_cfo.core.notifications.preferences import NotificationPreferences, apply_update
+from stack_cfo.core.notifications.records import (
+    NotificationRecord,
+    PushDevice,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_RETENTION = timedelta(days=30)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+_TOKEN_OK = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+_APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{32,200}$")
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    kind: NotificationKind
+    schedule: str
+    time_zone: str
+    """``"user"`` (each user's zone) or the exchange zone for alerts."""
+    enabled: bool
+    next_run_time: datetime | None
+    last_run_time: datetime | None
+    counts: dict[OutboxStatus, int]
+    oldest_pending_age: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaStatus:
+    replica_id: str
+    start_time: datetime
+    heartbeat_time: datetime
+    alive: bool
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStatus:
+    jobs: list[JobStatus]
+    replicas: list[ReplicaStatus]
+    read_time: datetime
+
+
+class RunStage(StrEnum):
+    PLANNED = "planned"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class JobCounts:
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunJobEvent:
+    stage: RunStage
+    counts: JobCounts
+    notification: str = ""
+    """``users/{user}/notifications/{id}``; empty for PLANNED and DONE."""
+    channel: Channel | None = None
+    reason: str = ""
+    event_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(slots=True)
+class _Tally:
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def freeze(self) -> JobCounts:
+        return JobCounts(self.planned, self.sent, self.skipped, self.failed)
+
+
+def _stage_of(status: OutboxStatus) -> RunStage | None:
+    if status is OutboxStatus.SENT:
+        return RunStage.SENT
+    if status in (OutboxStatus.SKIPPED, OutboxStatus.EXPIRED, OutboxStatus.MISSED):
+        return RunStage.SKIPPED
+    if status in (OutboxStatus.RETRY, OutboxStatus.DEAD):
+        return RunStage.FAILED
+    return None
+
+
+def _counts(t: _Tally) -> dict[str, int]:
+    return {"planned": t.planned, "sent": t.sent, "skipped": t.skipped, "failed": t.failed}
+
+
+def validate_device_token(platform: Platform, token: str) -> None:
+    if not token:
+        raise InvalidArgument.field("device.token", "is required", reason="MISSING_FIELD")
+    if len(token) > 4096 or not _TOKEN_OK.match(token):
+        raise InvalidArgument.field(
+            "device.token", "must be at most 4,096 printable characters without spaces", reason="INVALID_DEVICE_TOKEN"
+        )
+    if platform is Platform.APNS and not _APNS_TOKEN.match(token):
+        raise InvalidArgument.field(
+            "device.token", "an APNs device token is hexadecimal", reason="INVALID_DEVICE_TOKEN"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationPage:
+    notifications: list[NotificationRecord]
+    next_cursor: dict[str, Any] | None
+    """Opaque continuation for the next page (encode it as the page token); None on the last page."""
+
+
+class NotificationService:
+    """Scheduler status, manual runs, preferences, devices and history for the API.
+
+    ``deliverer`` builds the in-process delivery worker for :meth:`run_job` on first use; without
+    one, a run only plans and reports what the scheduler process delivers.
+    """
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        settings: JobSettings,
+        *,
+        deliverer: Callable[[], Deliverer] | None = None,
+        calendar: MarketCalendar | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.calendar = calendar or NyseCalendar()
+        self.clock = clock
+        self._make_deliverer = deliverer
+        self._deliverer: Deliverer | None = None
+
+    def deliverer(self) -> Deliverer | None:
+        if self._deliverer is None and self._make_deliverer is not None:
+            self._deliverer = self._make_deliverer()
+        return self._deliverer
+
+    # -- status -------------------------------------------------------------------------------
+
+    async def status(self) -> SchedulerStatus:
+        config, cal, repo = self.settings, self.calendar, self.store
+        counts, oldest, now = await repo.status_counts(STATUS_RETENTION)
+        states = await repo.planner_states()
+        zones = await repo.distinct_time_zones()
+        jobs: list[JobStatus] = []
+        for kind in NotificationKind:
+            enabled = config.enabled and config.enabled_for(kind)
+            upcoming = next_run(kind, config.schedule_for(kind), zones, after=now, calendar=cal) if enabled else None
+            state = states.get(kind)
+            oldest_due = oldest.get(kind)
+            jobs.append(
+                JobStatus(
+                    kind=kind,
+                    schedule=config.schedule_for(kind).expression,
+                    time_zone=str(cal.tz.key) if kind is NotificationKind.ALERT else "user",
+                    enabled=enabled,
+                    next_run_time=upcoming.at if upcoming else None,
+                    last_run_time=state.last_run_at if state else None,
+                    counts={s: n for s, n in counts[kind].items() if n},
+                    oldest_pending_age=max(timedelta(0), now - oldest_due) if oldest_due else timedelta(0),
+                )
+            )
+        alive_within = 3 * config.heartbeat_interval
+        replicas = [
+            ReplicaStatus(
+                replica_id=h.replica_id,
+                start_time=h.started_at,
+                heartbeat_time=h.last_tick,
+                alive=h.stopped_at is None and now - h.last_tick <= alive_within,
+                version=h.version,
+            )
+            for h in await repo.heartbeats()
+        ]
+        return SchedulerStatus(jobs, replicas, now)
+
+    async def run_job(
+        self,
+        *,
+        kind: NotificationKind,
+        user_id: str | None = None,
+        request_id: str | None = None,
+        deliver: bool = True,
+        wait_for_others: timedelta = timedelta(seconds=30),
+        poll_interval: float = 0.5,
+    ) -> AsyncIterator[RunJobEvent]:
+        """Plan ``kind`` now for every user (or one) and deliver it, streaming progress.
+
+        Keys are the *current period's*, so a notification already planned or delivered for this
+        period is not sent again (reported SKIPPED, reason ``duplicate``). With ``deliver`` (and a
+        deliverer) the rows are delivered right here (claimed by run id, same fencing as the scheduler);
+        rows another replica claimed first are reported once they settle (up to
+        ``wait_for_others``). Otherwise the scheduler process delivers them and this
+        iterator reports what it observes. A notification deferred by quiet hours is reported
+        SKIPPED with reason ``quiet_hours`` and stays pending. Closing the iterator early leaves
+        planned rows to the scheduler process.
+
+        A retried ``request_id`` yields a single DONE with the original run's counts;
+        reusing it for another kind or user raises InvalidArgument (REQUEST_ID_REUSED).
+        """
+        config = self.settings
+        repo = self.store
+        worker = self.deliverer() if deliver else None
+        if not config.enabled_for(kind):
+            raise FailedPrecondition(
+                f"the {kind.job_type} job is switched off in the configuration",
+                reason="JOB_DISABLED",
+                metadata={"kind": kind.value},
+            )
+        if user_id is not None and not await repo.user_exists(user_id):
+            raise NotFound.resource("user", user_id)
+        request_hash = f"{kind.value}:{user_id or '*'}"
+        run, created = await repo.create_run(
+            request_id=request_id or None, request_hash=request_hash, kind=kind, user_id=user_id
+        )
+        if not created:
+            if run.request_hash != request_hash:
+                raise InvalidArgument.field(
+                    "request_id", "was already used for a different RunJob request", reason="REQUEST_ID_REUSED"
+                )
+            yield RunJobEvent(RunStage.DONE, JobCounts(run.planned, run.sent, run.skipped, run.failed))
+            return
+
+        cal = self.calendar
+        now = self.clock.now() if self.clock is not None else await repo.db_now()
+        zones = await repo.distinct_time_zones()
+        periods = {tz: local_period_for(kind, now, tz, cal) for tz in zones}
+        candidates = await repo.plan_run(
+            run.id,
+            kind,
+            periods=periods,
+            now=now,
+            deadline=now + config.grace.for_kind(kind),
+            max_attempts=config.retry.max_attempts,
+            user_id=user_id,
+        )
+        tally = _Tally(planned=len(candidates))
+        await repo.update_run(run.id, planned=tally.planned, sent=0, skipped=0, failed=0, done=False)
+        yield RunJobEvent(RunStage.PLANNED, tally.freeze())
+
+        reported: set[int] = set()
+        for c in candidates:
+            if c.new_id is None and c.existing_id is not None:
+                tally.skipped += 1
+                reported.add(c.existing_id)
+                yield RunJobEvent(
+                    RunStage.SKIPPED,
+                    tally.freeze(),
+                    f"users/{c.user_id}/notifications/{c.existing_id}",
+                    c.channel,
+                    Reason.DUPLICATE.value,
+                )
+        ours = {c.new_id for c in candidates if c.new_id is not None}
+
+        def record(row_id: int, uid: str, channel: Channel, stage: RunStage, reason: str) -> RunJobEvent | None:
+            if row_id in reported:
+                return None
+            reported.add(row_id)
+            if stage is RunStage.SENT:
+                tally.sent += 1
+            elif stage is RunStage.SKIPPED:
+                tally.skipped += 1
+            else:
+                tally.failed += 1
+            return RunJobEvent(stage, tally.freeze(), f"users/{uid}/notifications/{row_id}", channel, reason)
+
+        def stage_of(status: OutboxStatus, reason: str) -> RunStage | None:
+            if status is OutboxStatus.PENDING and reason == Reason.QUIET_HOURS.value:
+                return RunStage.SKIPPED  # deferred to the end of quiet hours; still pending
+            return _stage_of(status)
+
+        try:
+            if worker is not None and ours:
+                async for o in worker.drain_iter(run_id=run.id):
+                    reason = o.reason.value if o.reason else ""
+                    stage = stage_of(o.status, reason)
+                    event = record(o.row_id, o.user_id, o.channel, stage, reason) if stage else None
+                    if event is not None:
+                        await repo.update_run(run.id, **_counts(tally), done=False)
+                        yield event
+            loop = asyncio.get_running_loop()
+            give_up = loop.time() + (wait_for_others.total_seconds() if worker is not None else float("inf"))
+            while ours - reported and loop.time() < give_up:
+                progressed = False
+                for row_id, uid, channel, status, reason in await repo.run_rows(run.id):
+                    stage = stage_of(status, reason)
+                    if row_id not in ours or stage is None:
+                        continue
+                    event = record(row_id, uid, channel, stage, reason)
+                    if event is not None:
+                        progressed = True
+                        await repo.update_run(run.id, **_counts(tally), done=False)
+                        yield event
+                if not progressed:
+                    await asyncio.sleep(poll_interval)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(repo.update_run(run.id, **_counts(tally), done=True))
+        yield RunJobEvent(RunStage.DONE, tally.freeze())
+
+    # -- preferences, devices, history ------------------------------------------------------------
+
+    async def preferences(self, user_id: str) -> NotificationPreferences:
+        """The user's preferences, or the defaults when they never saved any (users are created
+        on first use: the calling backend owns identities)."""
+        await self.store.ensure_user(user_id)
+        return await self.store.get_preferences(user_id)
+
+    async def update_preferences(self, user_id: str, changes: Mapping[str, Any]) -> NotificationPreferences:
+        """Apply ``changes`` (update-mask path -> value, e.g. ``{"time_zone": "Europe/Berlin",
+        "quiet_hours_start": (22, 0), "quiet_hours_end": (7, 0)}``) atomically and return the result.
+
+        Validation errors are InvalidArgument with field violations and the reasons of the
+        contract (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
+        INVALID_UPDATE_MASK).
+        """
+        await self.store.ensure_user(user_id)
+        prefs = await self.store.get_preferences(user_id)
+        apply_update(prefs, changes)  # validate before taking the lock
+        return await self.store.save_preferences(prefs, modify=lambda current: apply_update(current, changes))
+
+    async def register_device(
+        self, user_id: str, *, platform: Platform, token: str, display_name: str = ""
+    ) -> PushDevice:
+        """Register (or re-register and reactivate) a push device. ALREADY_EXISTS (DEVICE_TOKEN_IN_USE)
+        when another user registered the token."""
+        validate_device_token(platform, token)
+        if len(display_name) > 200:
+            raise InvalidArgument.field("device.display_name", "must be at most 200 characters")
+        await self.store.ensure_user(user_id)
+        return await self.store.register_device(
+            user_id, platform=platform, token=token, display_name=display_name.strip()
+        )
+
+    async def delete_device(self, user_id: str, device_id: str) -> None:
+        """Unregister a device; NOT_FOUND (DEVICE_NOT_FOUND) when it is not the user's or is gone.
+        Rows planned for it are skipped at send time (``no_device``)."""
+        name = f"users/{user_id}/devices/{device_id}"
+        if not device_id.isdigit() or not await self.store.delete_device(user_id, int(device_id)):
+            raise NotFound(f"device {name!r} not found", reason="DEVICE_NOT_FOUND", metadata={"device": name})
+
+    async def list_notifications(
+        self,
+        user_id: str,
+        *,
+        page_size: int = 0,
+        cursor: Mapping[str, Any] | None = None,
+        kind: NotificationKind | None = None,
+        status: OutboxStatus | None = None,
+    ) -> NotificationPage:
+        """The user's notifications, newest ``schedule_time`` first (keyset pagination)."""
+        if page_size < 0:
+            raise InvalidArgument.field("page_size", "must not be negative", reason="INVALID_PAGE_SIZE")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after: tuple[datetime, int] | None = None
+        if cursor:
+            try:
+                after = (datetime.fromisoformat(str(cursor["t"])), int(cursor["i"]))
+            except (KeyError, TypeError, ValueError):
+                raise InvalidArgument.field("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
+        repo = self.store
+        rows = await repo.list_notifications(user_id, limit=size + 1, after=after, kind=kind, status=status)
+        if not rows and cursor is None and not await repo.user_exists(user_id):
+            raise NotFound.resource("user", user_id)
+        page, more = rows[:size], len(rows) > size
+        next_cursor = {"t": page[-1].scheduled_for.isoformat(), "i": page[-1].id} if more and page else None
+        return NotificationPage(page, next_cursor)
+
+    async def requeue_dead_letters(
+        self, *, ids: list[int] | None = None, kind: NotificationKind | None = None
+    ) -> list[int]:
+        """Redrive: dead rows go back to ``retry`` with attempts reset and a fresh grace window."""
+        grace = self.settings.grace
+        extend = grace.for_kind(kind) if kind else grace.digest
+        return await self.store.requeue_dead(ids=ids, kind=kind, extend=extend)

@@ -1,0 +1,352 @@
+"""What callers send the portfolio service: sync, price and news commands, their limits and
+reference data (ISO 4217), and their validation.
+
+Validation resolves defaults (base currency, upper-case symbols) and raises ``InvalidArgument``
+naming the request's field path (``positions[2].quantity``), with a stable reason code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from stack_cfo.core.errors import FieldViolation, InvalidArgument
+
+# ---------------------------------------------------------------------------------------------
+# Limits and reference data
+# ---------------------------------------------------------------------------------------------
+
+MAX_PRICE_POINTS = 10_000
+MAX_CASH_FLOWS = 10_000
+MAX_POSITIONS = 10_000
+MAX_ARTICLES = 1_000
+MAX_TAGS = 20
+MAX_TAG_CHARS = 64
+MAX_TEXT_CHARS = 200
+MAX_FLOW_ID_CHARS = 128
+MAX_ARTICLE_ID_CHARS = 256
+MAX_TITLE_CHARS = 500
+MAX_SUMMARY_CHARS = 4_000
+MAX_URL_CHARS = 2_048
+DEFAULT_BASE_CURRENCY = "USD"
+#: Instants this far ahead of our clock are still "now" (clock skew between the caller and us).
+FUTURE_SKEW = timedelta(seconds=60)
+#: A calendar date is in the future when no time zone has reached it yet (UTC+14).
+_EARLIEST_ZONE = timedelta(hours=14)
+
+_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-/^=_:]{0,31}$")
+
+#: Active ISO 4217 alphabetic codes (2024 list, funds and precious metals excluded).
+_ISO_4217_CODES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+    CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+    GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+    LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+    STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG
+    XOF XPF YER ZAR ZMW ZWG
+"""
+ISO_4217 = frozenset(_ISO_4217_CODES.split())
+
+
+class AssetClassName(StrEnum):
+    """Asset classes as stored (the contract's enum names without the prefix)."""
+
+    UNSPECIFIED = "UNSPECIFIED"
+    EQUITY = "EQUITY"
+    ETF = "ETF"
+    FUND = "FUND"
+    FIXED_INCOME = "FIXED_INCOME"
+    CRYPTO = "CRYPTO"
+    COMMODITY = "COMMODITY"
+    CASH_EQUIVALENT = "CASH_EQUIVALENT"
+    OTHER = "OTHER"
+
+
+class FlowType(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingInput:
+    """One holding as the caller's ledger has it. ``currency`` empty = the base currency."""
+
+    symbol: str
+    quantity: Decimal
+    average_cost: Decimal | None = None
+    currency: str = ""
+    sector: str | None = None
+    asset_class: AssetClassName = AssetClassName.UNSPECIFIED
+    basket: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowInput:
+    """An external cash flow: exactly one of ``occurred_at`` / ``occurred_on``; ``amount`` > 0."""
+
+    type: FlowType | None
+    amount: Decimal
+    occurred_at: datetime | None = None
+    occurred_on: date | None = None
+    external_id: str | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCommand:
+    user_id: str
+    positions: tuple[HoldingInput, ...]
+    cash_balance: Decimal
+    base_currency: str = ""
+    cash_flows: tuple[FlowInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PriceInput:
+    """A daily close (``at`` a date) or an intraday quote (``at`` an aware instant)."""
+
+    symbol: str
+    at: date | datetime | None
+    close: Decimal
+    currency: str
+    previous_close: Decimal | None = None
+
+    @property
+    def is_daily(self) -> bool:
+        return not isinstance(self.at, datetime)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInput:
+    id: str
+    source: str
+    published_at: datetime | None
+    title: str
+    summary: str = ""
+    url: str = ""
+    symbols: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (field paths are the request's: ``positions[2].quantity``)
+# ---------------------------------------------------------------------------------------------
+
+
+def _bad(field_path: str, description: str, reason: str, **metadata: object) -> InvalidArgument:
+    return InvalidArgument(
+        f"{field_path}: {description}",
+        violations=[FieldViolation(field_path, description)],
+        reason=reason,
+        metadata={"field": field_path, **metadata},
+    )
+
+
+def _latest_date(now: datetime) -> date:
+    return (now.astimezone(UTC) + _EARLIEST_ZONE).date()
+
+
+def check_not_future(value: date | datetime, now: datetime, field_path: str) -> None:
+    if isinstance(value, datetime):
+        if value > now + FUTURE_SKEW:
+            raise _bad(field_path, "must not be in the future", "FUTURE_DATE", value=value.isoformat())
+    elif value > _latest_date(now):
+        raise _bad(field_path, "must not be in the future", "FUTURE_DATE", value=value.isoformat())
+
+
+def check_currency(code: str, field_path: str) -> str:
+    if code not in ISO_4217:
+        raise _bad(field_path, f"{code[:8]!r} is not an ISO 4217 currency code", "UNKNOWN_CURRENCY", value=code[:8])
+    return code
+
+
+def check_base_currency(code: str, base: str, field_path: str) -> str:
+    """A known currency that is the portfolio's base currency (v1 converts nothing)."""
+    check_currency(code, field_path)
+    if code != base:
+        raise _bad(
+            field_path,
+            f"must be the base currency {base} (no conversion in v1)",
+            "CURRENCY_MISMATCH",
+            currency=code,
+            base_currency=base,
+        )
+    return code
+
+
+def normalize_symbol(symbol: str, field_path: str) -> str:
+    if not symbol:
+        raise _bad(field_path, "is required", "MISSING_FIELD")
+    s = symbol.upper()
+    if not _SYMBOL.match(s):
+        raise _bad(field_path, f"{symbol[:40]!r} is not a ticker symbol", "INVALID_SYMBOL", value=symbol[:40])
+    return s
+
+
+def _text(value: str | None, field_path: str, limit: int = MAX_TEXT_CHARS) -> str | None:
+    if value is None or value == "":
+        return None
+    if len(value) > limit:
+        raise _bad(field_path, f"must be at most {limit} characters", "TOO_LONG", limit=limit)
+    return value
+
+
+def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
+    """The command with defaults resolved and symbols upper-cased; InvalidArgument naming the field."""
+    base = cmd.base_currency or DEFAULT_BASE_CURRENCY
+    check_currency(base, "base_currency")
+    if len(cmd.positions) > MAX_POSITIONS:
+        raise _bad(
+            "positions", f"at most {MAX_POSITIONS} positions per sync", "TOO_MANY_POSITIONS", limit=MAX_POSITIONS
+        )
+    if len(cmd.cash_flows) > MAX_CASH_FLOWS:
+        raise _bad(
+            "cash_flows", f"at most {MAX_CASH_FLOWS} cash flows per sync", "TOO_MANY_CASH_FLOWS", limit=MAX_CASH_FLOWS
+        )
+    seen: dict[str, int] = {}
+    positions: list[HoldingInput] = []
+    for i, h in enumerate(cmd.positions):
+        path = f"positions[{i}]"
+        symbol = normalize_symbol(h.symbol, f"{path}.symbol")
+        if symbol in seen:
+            raise _bad(
+                f"{path}.symbol",
+                f"{symbol} also appears at positions[{seen[symbol]}]",
+                "DUPLICATE_SYMBOL",
+                symbol=symbol,
+            )
+        seen[symbol] = i
+        if not h.quantity.is_finite() or h.quantity <= 0:
+            raise _bad(
+                f"{path}.quantity",
+                "must be greater than zero (short positions are not supported)",
+                "NEGATIVE_QUANTITY",
+                value=str(h.quantity),
+            )
+        if h.average_cost is not None and (not h.average_cost.is_finite() or h.average_cost < 0):
+            raise _bad(f"{path}.average_cost", "must not be negative", "NEGATIVE_PRICE", value=str(h.average_cost))
+        currency = check_base_currency(h.currency or base, base, f"{path}.currency")
+        if len(h.tags) > MAX_TAGS:
+            raise _bad(f"{path}.tags", f"at most {MAX_TAGS} tags", "TOO_MANY_TAGS", limit=MAX_TAGS)
+        for j, tag in enumerate(h.tags):
+            if not tag or len(tag) > MAX_TAG_CHARS:
+                raise _bad(f"{path}.tags[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", "INVALID_TAG")
+        positions.append(
+            dataclasses.replace(
+                h,
+                symbol=symbol,
+                currency=currency,
+                sector=_text(h.sector, f"{path}.sector"),
+                basket=_text(h.basket, f"{path}.basket"),
+            )
+        )
+    flows: list[FlowInput] = []
+    for i, f in enumerate(cmd.cash_flows):
+        path = f"cash_flows[{i}]"
+        if f.type is None:
+            raise _bad(f"{path}.type", "is required (DEPOSIT or WITHDRAWAL)", "MISSING_FIELD")
+        if not f.amount.is_finite() or f.amount <= 0:
+            raise _bad(
+                f"{path}.amount",
+                "must be greater than zero (the direction is `type`)",
+                "NEGATIVE_AMOUNT",
+                value=str(f.amount),
+            )
+        if (f.occurred_at is None) == (f.occurred_on is None):
+            raise _bad(f"{path}.occur_time", "one of occur_time or occur_date is required", "MISSING_FIELD")
+        if f.occurred_at is not None:
+            check_not_future(f.occurred_at, now, f"{path}.occur_time")
+        if f.occurred_on is not None:
+            check_not_future(f.occurred_on, now, f"{path}.occur_date")
+        currency = check_base_currency(f.currency or base, base, f"{path}.currency")
+        if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
+            raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TOO_LONG")
+        flows.append(dataclasses.replace(f, currency=currency, external_id=f.external_id or None))
+    if not cmd.cash_balance.is_finite():
+        raise _bad("cash_balance", "must be a finite decimal", "INVALID_DECIMAL")
+    return SyncCommand(
+        user_id=cmd.user_id,
+        positions=tuple(positions),
+        cash_balance=cmd.cash_balance,
+        base_currency=base,
+        cash_flows=tuple(flows),
+    )
+
+
+def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceInput]:
+    if not points:
+        raise _bad("points", "at least one price point is required", "MISSING_FIELD")
+    if len(points) > MAX_PRICE_POINTS:
+        raise _bad("points", f"at most {MAX_PRICE_POINTS} points per call, got {len(points)}", "TOO_MANY_POINTS",
+                   limit=MAX_PRICE_POINTS, count=len(points))
+    out: list[PriceInput] = []
+    seen: dict[tuple[str, date | datetime], int] = {}
+    latest_day = _latest_date(now)
+    latest_instant = now + FUTURE_SKEW
+    for i, p in enumerate(points):
+        path = f"points[{i}]"
+        symbol = normalize_symbol(p.symbol, f"{path}.symbol")
+        at = p.at
+        if at is None:
+            raise _bad(f"{path}.date", "one of date or time is required", "MISSING_FIELD")
+        daily = not isinstance(at, datetime)
+        if (at > latest_instant) if not daily else (at > latest_day):  # type: ignore[operator]
+            raise _bad(f"{path}.{'date' if daily else 'time'}", "must not be in the future", "FUTURE_DATE",
+                       value=at.isoformat())
+        if not p.close.is_finite() or p.close <= 0:
+            raise _bad(f"{path}.close", "must be greater than zero", "NEGATIVE_PRICE", value=str(p.close))
+        if p.previous_close is not None and (not p.previous_close.is_finite() or p.previous_close <= 0):
+            raise _bad(f"{path}.previous_close", "must be greater than zero", "NEGATIVE_PRICE",
+                       value=str(p.previous_close))
+        if not p.currency:
+            raise _bad(f"{path}.currency", "is required", "MISSING_FIELD")
+        if p.currency not in ISO_4217:
+            check_currency(p.currency, f"{path}.currency")
+        key = (symbol, at)
+        if key in seen:
+            raise _bad(f"{path}.{'date' if daily else 'time'}",
+                       f"{symbol} at {at.isoformat()} also appears at points[{seen[key]}]", "DUPLICATE_POINT",
+                       symbol=symbol)
+        seen[key] = i
+        out.append(p if symbol == p.symbol else dataclasses.replace(p, symbol=symbol))
+    return out
+
+
+def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[ArticleInput]:
+    if not articles:
+        raise _bad("articles", "at least one article is required", "MISSING_FIELD")
+    if len(articles) > MAX_ARTICLES:
+        raise _bad("articles", f"at most {MAX_ARTICLES} articles per call", "TOO_MANY_ARTICLES", limit=MAX_ARTICLES)
+    out: list[ArticleInput] = []
+    for i, a in enumerate(articles):
+        path = f"articles[{i}]"
+        for name, value, limit in (
+            ("id", a.id, MAX_ARTICLE_ID_CHARS),
+            ("source", a.source, MAX_TEXT_CHARS),
+            ("title", a.title, MAX_TITLE_CHARS),
+        ):
+            if not value.strip():
+                raise _bad(f"{path}.{name}", "is required", "MISSING_FIELD")
+            if len(value) > limit:
+                raise _bad(f"{path}.{name}", f"must be at most {limit} characters", "TOO_LONG", limit=limit)
+        if a.published_at is None:
+            raise _bad(f"{path}.publish_time", "is required", "MISSING_FIELD")
+        check_not_future(a.published_at, now, f"{path}.publish_time")
+        if len(a.summary) > MAX_SUMMARY_CHARS:
+            raise _bad(f"{path}.summary", f"must be at most {MAX_SUMMARY_CHARS} characters", "TOO_LONG")
+        if a.url and (len(a.url) > MAX_URL_CHARS or not re.match(r"^https?://[^\s/]+", a.url)):
+            raise _bad(f"{path}.url", "must be an http or https URL", "INVALID_URL")
+        symbols = tuple(dict.fromkeys(normalize_symbol(s, f"{path}.symbols[{j}]") for j, s in enumerate(a.symbols)))
+        out.append(dataclasses.replace(a, symbols=symbols))
+    return out

@@ -1,0 +1,431 @@
+"""The portfolio domain service: holdings, prices and news in; summaries, history, narrative and
+watches out. It orchestrates the store, the pure analytics in :mod:`stack_cfo.core.portfolio`,
+a cache, and the AI narrative. No gRPC, no SQL text: the outside comes in through the
+:class:`~.ports.PortfolioStore` and :class:`~.ports.ChangeFeed` protocols and the
+:class:`~stack_cfo.core.ai.ComputeClient` port.
+
+**Caching.** Computed summaries are cached per (user, as-of market day) together with the price
+series and holdings they were built from. Every change is announced on the change feed (PostgreSQL
+LISTEN/NOTIFY in production, so every replica hears every write): a sync drops that user's
+entries, a price write drops the entries depending on the changed symbols. A cache entry is only
+trusted while the feed is connected and was built in the current feed epoch (a reconnect may have
+missed notifications, so it empties the cache); an entry also expires after ``cache_ttl``. A
+computation that overlaps an invalidation is returned but not stored. The process that made the
+write invalidates locally before answering, so a client reads its own writes.
+
+**Watches** (:mod:`.watch`) share one feed per process; changes inside the client's minimum
+interval coalesce into one update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from stack_cfo.core.ai import (
+    CompletionOptions,
+    CompletionResult,
+    ComputeClient,
+    DegradedReason,
+    IncompleteCompletion,
+    degraded_reason,
+)
+from stack_cfo.core.ai.offline import OfflineComputeClient, sentence_chunks, write_offline
+from stack_cfo.core.clock import Clock
+from stack_cfo.core.errors import NotFound, StackCfoError
+from stack_cfo.core.idempotency import Idempotency
+from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
+from stack_cfo.core.portfolio.engine import compute_history, compute_summary
+from stack_cfo.core.portfolio.history import DateRange, HistoryRange, Interval, PerformanceHistory
+from stack_cfo.core.portfolio.inputs import (
+    ArticleInput,
+    PriceInput,
+    SyncCommand,
+    check_not_future,
+    validate_articles,
+    validate_prices,
+    validate_sync,
+)
+from stack_cfo.core.portfolio.models import PortfolioInputs, PortfolioSummary, PriceSeries
+from stack_cfo.core.portfolio.narrative import narrative_messages, write_narrative
+from stack_cfo.core.portfolio.ports import (
+    ChangeEvent,
+    ChangeFeed,
+    HoldingsChanged,
+    IngestResult,
+    PortfolioStore,
+    PricesChanged,
+    RecordResult,
+    StoredPortfolio,
+    SyncResult,
+)
+from stack_cfo.core.portfolio.settings import AnalyticsSettings
+from stack_cfo.core.portfolio.valuation import market_date
+from stack_cfo.core.portfolio.views import (
+    HistoryView,
+    NarrativeChunk,
+    NarrativeDone,
+    StreamEvent,
+    SummaryReady,
+    SummaryView,
+    build_view,
+)
+from stack_cfo.core.portfolio.watch import WatchHub, WatchTrigger, WatchUpdate, clamp_watch_interval, shutting_down
+
+log = logging.getLogger(__name__)
+
+
+def portfolio_not_found(user_id: str) -> NotFound:
+    """The one answer for "no portfolio here", also given for other users' portfolios (no leak)."""
+    name = f"users/{user_id}/portfolio"
+    return NotFound(
+        f"portfolio {name!r} not found (no SyncPortfolio yet)",
+        reason="PORTFOLIO_NOT_FOUND",
+        metadata={"resource_type": "portfolio", "resource_name": name},
+    )
+
+
+@dataclass
+class _Inputs:
+    portfolio: StoredPortfolio
+    prices: dict[str, PriceSeries]
+
+    def analytics(self) -> PortfolioInputs:
+        return PortfolioInputs(
+            holdings=self.portfolio.snapshots, prices=self.prices, cash_flows=self.portfolio.cash_flows
+        )
+
+
+@dataclass
+class _Stats:
+    """Counters since start (exported as Prometheus metrics by the API layer)."""
+
+    summary_hits: int = 0
+    summary_misses: int = 0
+    computations: int = 0
+
+
+class PortfolioService:
+    """Use cases of ``PortfolioSummaryService``; one per process (built by the wiring)."""
+
+    def __init__(
+        self,
+        store: PortfolioStore,
+        feed: ChangeFeed,
+        *,
+        clock: Clock,
+        settings: AnalyticsSettings,
+        compute: Callable[[], ComputeClient] | None = None,
+        cache: CacheSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._feed = feed
+        self._clock = clock
+        self.settings = settings
+        self._compute = compute or OfflineComputeClient
+        cs = cache or CacheSettings()
+        self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
+        self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)
+        self._series = TaggedCache(cs.max_series, cs.ttl)
+        self._seq = 0
+        self._inflight: dict[Hashable, tuple[int, asyncio.Task[SummaryView]]] = {}
+        self.hub = WatchHub()
+        self.stats = _Stats()
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def astart(self) -> None:
+        if not self._started:
+            self._started = True
+            await self._feed.start(self._on_change)
+
+    async def aclose(self) -> None:
+        self.hub.close()
+        for _, task in list(self._inflight.values()):
+            task.cancel()
+        await self._feed.stop()
+
+    # -- change handling -------------------------------------------------------------------
+
+    def _on_change(self, event: ChangeEvent) -> None:
+        self._invalidate(event)
+        self.hub.dispatch(event)
+
+    def _invalidate(self, event: ChangeEvent) -> None:
+        self._seq += 1
+        if isinstance(event, PricesChanged):
+            self._series_drop(event.symbols)
+            self._summaries.drop_symbols(event.symbols)
+        elif isinstance(event, HoldingsChanged):
+            self._portfolios.drop_user(event.user_id)
+            self._summaries.drop_user(event.user_id)
+        else:
+            self._summaries.clear()
+            self._portfolios.clear()
+            self._series.clear()
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop everything cached for ``user_id`` (after their data was erased)."""
+        self._invalidate(HoldingsChanged(user_id))
+
+    def _series_drop(self, symbols: frozenset[str]) -> None:
+        for s in symbols:
+            self._series.drop(("series", s))
+
+    @property
+    def notifications_live(self) -> bool:
+        """The change feed is connected (caches are in use and watches hear every replica)."""
+        return self._feed.healthy
+
+    def _epoch(self) -> int | None:
+        """The epoch caches may use now, or None when nothing may be cached (feed down)."""
+        return self._feed.epoch if self._feed.healthy else None
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def sync(self, command: SyncCommand, *, idempotency: Idempotency | None = None) -> SyncResult:
+        now = self._clock.now()
+        cmd = validate_sync(command, now)
+        result = await self._store.sync_portfolio(
+            cmd, effective=market_date(now, self.settings.tz), synced_at=now, idempotency=idempotency
+        )
+        self._invalidate(HoldingsChanged(cmd.user_id))
+        return result
+
+    async def record_prices(
+        self, points: Sequence[PriceInput], *, idempotency: Idempotency | None = None
+    ) -> RecordResult:
+        valid = validate_prices(points, self._clock.now())
+        result = await self._store.record_prices(valid, idempotency=idempotency)
+        if result.changed_symbols:
+            self._invalidate(PricesChanged(result.changed_symbols))
+        return result
+
+    async def ingest_news(self, articles: Sequence[ArticleInput]) -> IngestResult:
+        return await self._store.ingest_news(validate_articles(articles, self._clock.now()))
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def summary(self, user_id: str, as_of: datetime | None = None) -> SummaryView:
+        """The summary as of now (cached per market day) or as of a past instant."""
+        now = self._clock.now()
+        if as_of is not None:
+            check_not_future(as_of, now, "as_of_time")
+            key: Hashable = ("at", user_id, as_of)
+        else:
+            key = ("now", user_id, market_date(now, self.settings.tz))
+        epoch = self._epoch()
+        if epoch is not None:
+            hit = self._summaries.get(key, epoch)
+            if hit is not None:
+                self.stats.summary_hits += 1
+                return hit  # type: ignore[no-any-return]
+        self.stats.summary_misses += 1
+        seq = self._seq
+        running = self._inflight.get(key)
+        if running is not None and running[0] == seq and not running[1].done():
+            return await asyncio.shield(running[1])
+        task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, seq))
+        self._inflight[key] = (seq, task)
+        task.add_done_callback(lambda t: self._forget(key, t))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: Hashable, task: asyncio.Task[SummaryView]) -> None:
+        current = self._inflight.get(key)
+        if current is not None and current[1] is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: waiters re-raise it; no "never retrieved" warning
+
+    async def _compute_view(
+        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, seq: int
+    ) -> SummaryView:
+        at = as_of or self._clock.now()
+        inputs = await self._load(user_id, at, epoch, seq)
+        settings = self.settings
+
+        def work() -> SummaryView:
+            summary = compute_summary(
+                inputs.analytics(),
+                as_of=at,
+                settings=settings,
+            )
+            return build_view(user_id, summary, inputs.portfolio)
+
+        view = await asyncio.to_thread(work)
+        self.stats.computations += 1
+        if epoch is not None and self._seq == seq and self._epoch() == epoch:
+            deps = inputs.portfolio.symbols | {settings.benchmark_symbol}
+            self._summaries.put(key, view, user_id=user_id, symbols=deps, epoch=epoch)
+        return view
+
+    async def _load(self, user_id: str, at: datetime, epoch: int | None, seq: int) -> _Inputs:
+        portfolio: StoredPortfolio | None = None
+        if epoch is not None:
+            portfolio = self._portfolios.get(("portfolio", user_id), epoch)
+        if portfolio is None:
+            portfolio = await self._store.load_portfolio(user_id)
+            if portfolio is None or not portfolio.snapshots:
+                raise portfolio_not_found(user_id)
+            if epoch is not None and self._seq == seq:
+                self._portfolios.put(
+                    ("portfolio", user_id), portfolio, user_id=user_id, symbols=frozenset(), epoch=epoch
+                )
+        symbols = sorted(portfolio.symbols | {self.settings.benchmark_symbol})
+        series: dict[str, PriceSeries] = {}
+        missing: list[str] = []
+        for s in symbols:
+            cached = self._series.get(("series", s), epoch) if epoch is not None else None
+            if cached is None:
+                missing.append(s)
+            else:
+                series[s] = cached
+        if missing:
+            loaded = await self._store.load_daily_prices(missing)
+            for s in missing:
+                one = loaded.get(s) or PriceSeries(symbol=s, dates=(), closes=())
+                series[s] = one
+                if epoch is not None and self._seq == seq:
+                    self._series.put(("series", s), one, user_id=None, symbols=frozenset({s}), epoch=epoch)
+        quotes = await self._store.load_latest_quotes(symbols, at_or_before=at)
+        prices: dict[str, PriceSeries] = {}
+        for s, one in series.items():
+            q = quotes.get(s)
+            if q is not None:
+                one = dataclasses.replace(one, quote=q)
+            if one.dates or one.quote is not None:
+                prices[s] = one
+        return _Inputs(portfolio, prices)
+
+    async def history(
+        self, user_id: str, window: HistoryRange | DateRange, interval: Interval = Interval.DAILY
+    ) -> HistoryView:
+        now = self._clock.now()
+        if isinstance(window, DateRange):
+            check_not_future(window.end, now, "dates.end_date")
+        epoch = self._epoch()
+        inputs = await self._load(user_id, now, epoch, self._seq)
+        settings = self.settings
+
+        def work() -> PerformanceHistory:
+            return compute_history(
+                inputs.analytics(),
+                as_of=now,
+                range=window,
+                interval=interval,
+                settings=settings,
+            )
+
+        hist = await asyncio.to_thread(work)
+        return HistoryView(
+            user_id=user_id,
+            base_currency=inputs.portfolio.base_currency,
+            benchmark_symbol=hist.benchmark_symbol or settings.benchmark_symbol,
+            history=hist,
+        )
+
+    # -- streams ---------------------------------------------------------------------------
+
+    async def stream_summary(
+        self, user_id: str, *, deadline: float | None = None
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """``SummaryReady``, then ``NarrativeChunk``\\ s, then one ``NarrativeDone``.
+
+        Closing the iterator early closes the AI stream (which cancels the provider request).
+        """
+        view = await self.summary(user_id)
+        yield SummaryReady(view)
+        fallback = write_narrative(view.summary)
+        client = self._compute()
+        options = CompletionOptions(fallback=fallback, operation="narrative", deadline=deadline)
+        stream = client.stream(narrative_messages(view.summary), options=options)
+        parts: list[str] = []
+        result: CompletionResult | None = None
+        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
+        try:
+            try:
+                async for delta in stream:
+                    if delta:
+                        parts.append(delta)
+                        yield NarrativeChunk(delta)
+                result = stream.result
+            except IncompleteCompletion as exc:
+                result = dataclasses.replace(exc.partial, incomplete=True, text="".join(parts) or exc.partial.text)
+            except StackCfoError as exc:
+                log.warning("narrative AI stream failed; using the deterministic writer", extra={"reason": exc.reason})
+                result, failure = None, exc
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+        if result is None:
+            if parts:
+                result = CompletionResult(
+                    text="".join(parts),
+                    model=client.default_model,
+                    provider=client.default_provider,
+                    degraded=True,
+                    incomplete=True,
+                )
+            else:
+                offline = write_offline(
+                    fallback,
+                    reason=failure.reason if failure is not None else "",
+                    requested_model=client.default_model,
+                    banner=False,  # the deterministic narrative opens with its own notice
+                    chunks=sentence_chunks,
+                )
+                for chunk in offline.chunks:
+                    parts.append(chunk)
+                    yield NarrativeChunk(chunk)
+                result = offline.result
+        joined = "".join(parts)
+        if result.text != joined:
+            result = dataclasses.replace(result, text=joined)
+        reason = degraded_reason(result, failure)
+        if reason == DegradedReason.MODEL_SUBSTITUTED and not result.degraded:
+            result = dataclasses.replace(result, degraded=True)  # failover: not the requested AI path
+        yield NarrativeDone(result, reason)
+
+    async def watch(
+        self, user_id: str, min_interval: timedelta | None = None
+    ) -> AsyncGenerator[WatchUpdate, None]:
+        """One update at once, then one per relevant change, at most once per ``min_interval``."""
+        interval = clamp_watch_interval(min_interval).total_seconds()
+        sub = self.hub.subscribe(user_id)
+        try:
+            view = await self.summary(user_id)
+            sub.symbols = view.held_symbols
+            yield WatchUpdate(view, WatchTrigger.INITIAL, ())
+            last_sent = time.monotonic()
+            while True:
+                await sub.event.wait()
+                if sub.closed:
+                    raise shutting_down()
+                delay = last_sent + interval - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                    if sub.closed:
+                        raise shutting_down()
+                trigger, changed, resync = sub.take()
+                new = await self.summary(user_id)
+                sub.symbols = new.held_symbols
+                if trigger is None:
+                    if not resync or _same_figures(new.summary, view.summary):
+                        continue
+                    trigger = WatchTrigger.PRICE_CHANGE
+                view = new
+                yield WatchUpdate(view, trigger, tuple(sorted(changed & new.held_symbols)))
+                last_sent = time.monotonic()
+        finally:
+            self.hub.unsubscribe(sub)
+
+
+def _same_figures(a: PortfolioSummary, b: PortfolioSummary) -> bool:
+    return dataclasses.replace(a, as_of=b.as_of) == b

@@ -1,0 +1,126 @@
+"""Watches: in-process fan-out of change-feed events to the open ``WatchPortfolio`` streams.
+
+Watches share one feed per process; each watcher keeps its pending trigger and changed symbols,
+so changes inside the client's minimum interval coalesce into one update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from stack_cfo.core.errors import Unavailable
+from stack_cfo.core.portfolio.ports import ChangeEvent, HoldingsChanged, PricesChanged
+from stack_cfo.core.portfolio.views import SummaryView
+
+
+class WatchTrigger(StrEnum):
+    INITIAL = "INITIAL"
+    PRICE_CHANGE = "PRICE_CHANGE"
+    HOLDINGS_CHANGE = "HOLDINGS_CHANGE"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchUpdate:
+    view: SummaryView
+    trigger: WatchTrigger
+    changed_symbols: tuple[str, ...]
+
+
+MIN_WATCH_INTERVAL = timedelta(seconds=1)
+MAX_WATCH_INTERVAL = timedelta(hours=1)
+DEFAULT_WATCH_INTERVAL = timedelta(seconds=5)
+
+
+def clamp_watch_interval(value: timedelta | None) -> timedelta:
+    if value is None or value <= timedelta(0):
+        return DEFAULT_WATCH_INTERVAL
+    return min(max(value, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL)
+
+
+class _Subscription:
+    """One watcher's pending changes. Coalesces until the watcher takes them."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self.symbols: frozenset[str] = frozenset()
+        self.trigger: WatchTrigger | None = None
+        self.changed: set[str] = set()
+        self.resync = False
+        self.closed = False
+        self.event = asyncio.Event()
+
+    def on_prices(self, symbols: frozenset[str]) -> None:
+        hit = symbols & self.symbols
+        if hit:
+            self.trigger = self.trigger or WatchTrigger.PRICE_CHANGE
+            self.changed |= hit
+            self.event.set()
+
+    def on_holdings(self) -> None:
+        self.trigger = self.trigger or WatchTrigger.HOLDINGS_CHANGE
+        self.event.set()
+
+    def on_reset(self) -> None:
+        self.resync = True
+        self.event.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.event.set()
+
+    def take(self) -> tuple[WatchTrigger | None, set[str], bool]:
+        out = (self.trigger, self.changed, self.resync)
+        self.trigger, self.changed, self.resync = None, set(), False
+        self.event.clear()
+        return out
+
+
+class WatchHub:
+    """In-process fan-out of feed events to watchers."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[_Subscription]] = {}
+        self.closed = False
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self._subs.values())
+
+    def subscribe(self, user_id: str) -> _Subscription:
+        if self.closed:
+            raise shutting_down()
+        sub = _Subscription(user_id)
+        self._subs.setdefault(user_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: _Subscription) -> None:
+        subs = self._subs.get(sub.user_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subs[sub.user_id]
+
+    def dispatch(self, event: ChangeEvent) -> None:
+        if isinstance(event, HoldingsChanged):
+            for sub in self._subs.get(event.user_id, ()):
+                sub.on_holdings()
+        elif isinstance(event, PricesChanged):
+            for subs in self._subs.values():
+                for sub in subs:
+                    sub.on_prices(event.symbols)
+        else:
+            for subs in self._subs.values():
+                for sub in subs:
+                    sub.on_reset()
+
+    def close(self) -> None:
+        self.closed = True
+        for subs in self._subs.values():
+            for sub in subs:
+                sub.close()
+
+
+def shutting_down() -> Unavailable:
+    return Unavailable("the server is shutting down; reconnect", reason="SERVER_SHUTTING_DOWN")

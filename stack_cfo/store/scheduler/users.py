@@ -1,0 +1,172 @@
+"""Users' preferences, push devices and notification history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from stack_cfo.core.errors import AlreadyExists, NotFound
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
+from stack_cfo.core.notifications.preferences import NotificationPreferences, default_preferences
+from stack_cfo.core.notifications.records import (
+    NotificationRecord,
+    PushDevice,
+)
+from stack_cfo.store.scheduler._base import Q, Repo, user_uuid
+
+
+def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
+    user_id = str(row["user_id"])
+    if not row["saved"]:
+        base = default_preferences(user_id, row["account_email"])
+        return NotificationPreferences(
+            **{**_as_dict(base), "opted_in_at": row["user_created_at"]}  # type: ignore[arg-type]
+        )
+    return NotificationPreferences(
+        user_id=user_id,
+        time_zone=row["time_zone"],
+        daily_digest_enabled=row["daily_digest_enabled"],
+        weekly_summary_enabled=row["weekly_summary_enabled"],
+        performance_alerts_enabled=row["performance_alerts_enabled"],
+        email_enabled=row["email_enabled"],
+        push_enabled=row["push_enabled"],
+        email_address=row["email_address"],
+        quiet_hours_start=row["quiet_hours_start"],
+        quiet_hours_end=row["quiet_hours_end"],
+        alert_threshold_percent=row["alert_threshold_percent"],
+        alert_threshold_sigma=row["alert_threshold_sigma"],
+        opted_in_at=row["opted_in_at"],
+        update_time=row["updated_at"],
+    )
+
+
+def _as_dict(p: NotificationPreferences) -> dict[str, Any]:
+    return {name: getattr(p, name) for name in p.__dataclass_fields__}
+
+
+def device_from_row(row: dict[str, Any]) -> PushDevice:
+    return PushDevice(
+        id=row["id"],
+        user_id=str(row["user_id"]),
+        platform=Platform(row["platform"]),
+        token=row["token"],
+        display_name=row["display_name"],
+        active=row["active"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class UsersQueries(Repo):
+    # -- preferences, devices, history ------------------------------------------------------
+
+    async def get_preferences(self, user_id: str) -> NotificationPreferences:
+        async with self.db.connection() as conn:
+            row = await (await conn.execute(Q.get_prefs, {"user_id": user_uuid(user_id)})).fetchone()
+        if row is None:
+            raise NotFound.resource("user", str(user_id))
+        return prefs_from_row(row)
+
+    async def save_preferences(self, prefs: NotificationPreferences, *, modify: Any = None) -> NotificationPreferences:
+        """Read-modify-write under a per-user lock: ``modify(current) -> new`` (validated by the caller)."""
+        uid = user_uuid(prefs.user_id)
+        async with self.db.transaction() as conn:
+            await conn.execute(Q.lock_prefs, {"user_id": uid})
+            row = await (await conn.execute(Q.get_prefs, {"user_id": uid})).fetchone()
+            if row is None:
+                raise NotFound.resource("user", str(prefs.user_id))
+            current = prefs_from_row(row)
+            new: NotificationPreferences = modify(current) if modify is not None else prefs
+            params = _as_dict(new)
+            params["user_id"] = uid
+            params["opted_in_at"] = current.opted_in_at
+            saved = await (await conn.execute(Q.upsert_prefs, params)).fetchone()
+            assert saved is not None
+        return NotificationPreferences(
+            **{**_as_dict(new), "opted_in_at": saved["opted_in_at"], "update_time": saved["updated_at"]}
+        )
+
+    async def register_device(
+        self, user_id: str, *, platform: Platform, token: str, display_name: str = ""
+    ) -> PushDevice:
+        uid = user_uuid(user_id)
+        async with self.db.transaction() as conn:
+            if await (await conn.execute(Q.user_exists, {"user_id": uid})).fetchone() is None:
+                raise NotFound.resource("user", str(user_id))
+            for _ in range(2):
+                found = await (await conn.execute(Q.find_device_by_token, {"token": token})).fetchone()
+                if found is not None:
+                    if str(found["user_id"]) != str(uid):
+                        raise AlreadyExists(
+                            "this device token is registered to another user",
+                            reason="DEVICE_TOKEN_IN_USE",
+                            metadata={"platform": platform.value},
+                        )
+                    row = await (
+                        await conn.execute(
+                            Q.refresh_device,
+                            {"id": found["id"], "platform": platform.value, "display_name": display_name},
+                        )
+                    ).fetchone()
+                    assert row is not None
+                    return device_from_row(row)
+                row = await (
+                    await conn.execute(
+                        Q.insert_device,
+                        {"user_id": uid, "platform": platform.value, "token": token, "display_name": display_name},
+                    )
+                ).fetchone()
+                if row is not None:
+                    return device_from_row(row)
+                # a concurrent registration inserted the same token: look again
+        raise AlreadyExists("device token registration raced", reason="DEVICE_TOKEN_IN_USE")
+
+    async def devices(self, ids: Sequence[int]) -> dict[int, PushDevice]:
+        async with self.db.connection() as conn:
+            rows = await (await conn.execute(Q.devices_by_ids, {"ids": list(ids)})).fetchall()
+        return {r["id"]: device_from_row(r) for r in rows}
+
+    async def list_notifications(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        after: tuple[datetime, int] | None = None,
+        kind: NotificationKind | None = None,
+        status: OutboxStatus | None = None,
+    ) -> list[NotificationRecord]:
+        async with self.db.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    Q.list_notifications,
+                    {
+                        "user_id": user_uuid(user_id),
+                        "limit": limit,
+                        "kind": kind.value if kind else None,
+                        "status": status.value if status else None,
+                        "after_scheduled": after[0] if after else None,
+                        "after_id": after[1] if after else None,
+                    },
+                )
+            ).fetchall()
+        return [
+            NotificationRecord(
+                id=r["id"],
+                user_id=str(r["user_id"]),
+                kind=NotificationKind(r["kind"]),
+                channel=Channel(r["channel"]),
+                status=OutboxStatus(r["status"]),
+                reason=r["reason"] or "",
+                period=r["slot_local"],
+                title=r["title"] or "",
+                target_id=r["target_id"],
+                target_address=r["target_address"] or "",
+                scheduled_for=r["scheduled_for"],
+                sent_at=r["sent_at"],
+                attempts=r["attempts"],
+                next_attempt_at=r["next_attempt_at"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
