@@ -36,7 +36,7 @@ from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.secret import Secret
-from stack_cfo.store.chat_repo import ChatRepository
+from stack_cfo.store.chat import ChatRepository
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.erasure import PgUserRows
 from stack_cfo.store.idempotency import PgIdempotencyStore

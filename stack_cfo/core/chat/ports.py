@@ -1,6 +1,6 @@
 """What the chat core needs from the outside world: the portfolio context and a store.
 
-Implemented by the portfolio domain service (context) and :mod:`stack_cfo.store.chat_repo`
+Implemented by the portfolio domain service (context) and :mod:`stack_cfo.store.chat`
 (store). AI text comes through :class:`stack_cfo.core.ai.ComputeClient`; archives through
 :class:`stack_cfo.core.archive.ArchiveStore`.
 """

@@ -15,6 +15,7 @@ from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.models import ChatSession
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import FailedPrecondition, NotFound, StackCfoError
+from stack_cfo.core.tasks import run_to_end
 
 T = TypeVar("T")
 
@@ -64,20 +65,11 @@ class Background:
 
     async def finish(self, aw: Awaitable[T]) -> T:
         """Run ``aw`` to completion even if the caller is cancelled meanwhile (then re-raise)."""
-        task = asyncio.ensure_future(aw)
+        return await run_to_end(aw, on_task=self._track)
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        interrupted = False
-        while not task.done():
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                if task.cancelled():
-                    raise
-                interrupted = True
-        if interrupted:
-            raise asyncio.CancelledError
-        return task.result()
 
     async def aclose(self) -> None:
         if self._tasks:

@@ -31,12 +31,12 @@ from stack_cfo.core.notifications.ports import (
 )
 from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
-from stack_cfo.core.portfolio.models import HistoryPoint
 from stack_cfo.core.portfolio.narrative import narrative_sentences
+from stack_cfo.core.portfolio.results import HistoryPoint
 
 if TYPE_CHECKING:
     from stack_cfo.core.portfolio import PortfolioService, SummaryView
-    from stack_cfo.core.portfolio.models import PortfolioSummary
+    from stack_cfo.core.portfolio.results import PortfolioSummary
 
 log = logging.getLogger(__name__)
 

@@ -26,29 +26,31 @@ from stack_cfo.core.portfolio.history import DateRange, HistoryRange, Interval, 
 from stack_cfo.core.portfolio.insights import generate_insights
 from stack_cfo.core.portfolio.models import (
     CashFlow,
+    Holdings,
+    HoldingsSnapshot,
+    PortfolioInputs,
+    Position,
+    PricePoint,
+    PriceSeries,
+    to_cents,
+)
+from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, build_prompt_context, write_narrative
+from stack_cfo.core.portfolio.results import (
     Contribution,
     Diversification,
     GroupKind,
     GroupSummary,
     HistoryPoint,
-    Holdings,
-    HoldingsSnapshot,
     Insight,
     Metric,
-    PortfolioInputs,
     PortfolioSummary,
-    Position,
     PositionSummary,
-    PricePoint,
-    PriceSeries,
     PriceSource,
     RiskMetrics,
     SectorWeight,
     Severity,
     UnavailableReason,
-    to_cents,
 )
-from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, build_prompt_context, write_narrative
 from stack_cfo.core.portfolio.risk import compute_risk
 from stack_cfo.core.portfolio.service import PortfolioService, portfolio_not_found
 from stack_cfo.core.portfolio.settings import AnalyticsSettings, InsightThresholds, RiskParameters

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stack_cfo.core.portfolio.models import Diversification, PositionSummary, SectorWeight
+from stack_cfo.core.portfolio.results import Diversification, PositionSummary, SectorWeight
 
 POSITION_POINTS = 60.0
 SECTOR_POINTS = 40.0

@@ -26,13 +26,8 @@ from stack_cfo.core.portfolio.history import (
     range_bounds,
 )
 from stack_cfo.core.portfolio.insights import generate_insights
-from stack_cfo.core.portfolio.models import (
-    HoldingsSnapshot,
-    PortfolioInputs,
-    PortfolioSummary,
-    PriceSeries,
-    RiskMetrics,
-)
+from stack_cfo.core.portfolio.models import HoldingsSnapshot, PortfolioInputs, PriceSeries
+from stack_cfo.core.portfolio.results import PortfolioSummary, RiskMetrics
 from stack_cfo.core.portfolio.risk import compute_risk
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.core.portfolio.summary import benchmark_week_return, summarize_holdings

@@ -33,7 +33,8 @@ from enum import StrEnum
 import numpy as np
 
 from stack_cfo.core.errors import InvalidArgument
-from stack_cfo.core.portfolio.models import HistoryPoint, PriceSeries
+from stack_cfo.core.portfolio.models import PriceSeries
+from stack_cfo.core.portfolio.results import HistoryPoint
 from stack_cfo.core.portfolio.valuation import ValuationSeries
 
 

@@ -33,15 +33,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from stack_cfo.core.portfolio.models import (
-    GroupSummary,
-    Insight,
-    PositionSummary,
-    PriceSource,
-    RiskMetrics,
-    Severity,
-    to_cents,
-)
+from stack_cfo.core.portfolio.models import to_cents
+from stack_cfo.core.portfolio.results import GroupSummary, Insight, PositionSummary, PriceSource, RiskMetrics, Severity
 from stack_cfo.core.portfolio.settings import InsightThresholds
 from stack_cfo.core.portfolio.summary import UNCLASSIFIED_SECTOR
 

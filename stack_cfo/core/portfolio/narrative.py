@@ -18,7 +18,8 @@ import re
 from decimal import Decimal
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.portfolio.models import Metric, PortfolioSummary, PositionSummary, to_cents
+from stack_cfo.core.portfolio.models import to_cents
+from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, PositionSummary
 
 NOT_AI_NOTICE = "Automatic summary computed from your portfolio data (not AI-generated)."
 CONTEXT_BEGIN = "<<<PORTFOLIO_DATA"

@@ -64,7 +64,8 @@ from datetime import date
 
 import numpy as np
 
-from stack_cfo.core.portfolio.models import FloatArray, Metric, RiskMetrics, UnavailableReason
+from stack_cfo.core.portfolio.models import FloatArray
+from stack_cfo.core.portfolio.results import Metric, RiskMetrics, UnavailableReason
 from stack_cfo.core.portfolio.settings import RiskParameters
 
 _DISPERSION_TOL = 1e-12

@@ -52,7 +52,7 @@ from stack_cfo.core.portfolio.inputs import (
     validate_prices,
     validate_sync,
 )
-from stack_cfo.core.portfolio.models import PortfolioInputs, PortfolioSummary, PriceSeries
+from stack_cfo.core.portfolio.models import PortfolioInputs, PriceSeries
 from stack_cfo.core.portfolio.narrative import narrative_messages, write_narrative
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
@@ -65,6 +65,7 @@ from stack_cfo.core.portfolio.ports import (
     StoredPortfolio,
     SyncResult,
 )
+from stack_cfo.core.portfolio.results import PortfolioSummary
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.core.portfolio.valuation import market_date
 from stack_cfo.core.portfolio.views import (

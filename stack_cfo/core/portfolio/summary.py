@@ -39,16 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Context, Decimal, localcontext
 
-from stack_cfo.core.portfolio.models import (
-    Contribution,
-    GroupKind,
-    GroupSummary,
-    Holdings,
-    Position,
-    PositionSummary,
-    PriceSeries,
-    PriceSource,
-)
+from stack_cfo.core.portfolio.models import Holdings, Position, PriceSeries
+from stack_cfo.core.portfolio.results import Contribution, GroupKind, GroupSummary, PositionSummary, PriceSource
 from stack_cfo.core.portfolio.valuation import fx_rate, market_date
 
 UNCLASSIFIED_SECTOR = "Unclassified"

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from stack_cfo.core.ai import CompletionResult
 from stack_cfo.core.portfolio.history import PerformanceHistory
-from stack_cfo.core.portfolio.models import Metric, PortfolioSummary, UnavailableReason
 from stack_cfo.core.portfolio.ports import StoredPortfolio
+from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, UnavailableReason
 
 UNKNOWN_SECTOR = "Unknown"
 

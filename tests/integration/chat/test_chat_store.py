@@ -15,7 +15,7 @@ from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveCorrupted, ArchiveNotFo
 from stack_cfo.core.chat.models import ChatMessage, MessageRole, NewSession, PortfolioContext
 from stack_cfo.core.errors import Aborted, AlreadyExists, InvalidArgument, NotFound
 from stack_cfo.store.archive_pg import PgArchiveStore
-from stack_cfo.store.chat_repo import ChatRepository
+from stack_cfo.store.chat import ChatRepository
 from stack_cfo.store.db import Database
 
 NOW = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)

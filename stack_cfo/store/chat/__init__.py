@@ -1,0 +1,25 @@
+"""PostgreSQL persistence of chat sessions (the seed's ChatSessionRepository), the transcript,
+summaries, the daily token ledger and the per-session turn lease.
+
+No method keeps a transaction open after it returns. Turns are serialised by a lease row
+(``chat_sessions.lease_owner`` / ``lease_expires_at``) that a background task renews while
+the AI answers, so neither a transaction nor a pooled connection is held across the AI call,
+and a crashed holder's lease simply expires.
+
+
+The methods are grouped by job in the modules of this package; :class:`ChatRepository` is one
+object over one pool.
+"""
+
+from __future__ import annotations
+
+from stack_cfo.store.chat._common import LEASE_RENEW_EVERY, LEASE_TTL, TurnLease
+from stack_cfo.store.chat.sessions import SessionQueries
+from stack_cfo.store.chat.transcript import TranscriptQueries
+
+
+class ChatRepository(SessionQueries, TranscriptQueries):
+    """Implements :class:`stack_cfo.core.chat.ports.ChatStore` on the shared pool."""
+
+
+__all__ = ["LEASE_RENEW_EVERY", "LEASE_TTL", "ChatRepository", "TurnLease"]

@@ -1,0 +1,166 @@
+"""Chat sessions: create (idempotent), read, list, delete, context, archive."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from stack_cfo.core.chat.models import (
+    ChatSession,
+    NewSession,
+    PortfolioContext,
+    SessionStatus,
+)
+from stack_cfo.store.chat._common import Q, RepoBase, inactive, is_uuid, missing, reused, session_row
+from stack_cfo.store.idempotency import run_idempotent
+from stack_cfo.store.users import ensure_user
+
+log = logging.getLogger(__name__)
+
+
+class SessionQueries(RepoBase):
+    # ------------------------------------------------------------------ sessions
+
+    async def create_session(self, new: NewSession, *, request_id: str = "", request_hash: str = "") -> ChatSession:
+        async def work(conn: AsyncConnection[Any]) -> bytes:
+            await ensure_user(conn, new.user_id)
+            await conn.execute(
+                Q.insert_session,
+                {
+                    "id": new.id,
+                    "user_id": new.user_id,
+                    "title": new.title,
+                    "context": Jsonb(new.context.to_json()),
+                    "at": new.created_at,
+                    "provider": new.provider,
+                    "model": new.model,
+                    "auto_summarize": new.auto_summarize,
+                    "summarize_interval": new.summarize_interval,
+                },
+            )
+            return new.id.encode()
+
+        session_id = (
+            await run_idempotent(
+                self._db,
+                method="ChatService.CreateSession",
+                principal=new.user_id,
+                request_id=request_id,
+                payload=request_hash.encode(),
+                work=work,
+            )
+        ).decode()
+        session = await self.get_session(session_id)
+        if session is None:  # the session of an earlier request was erased since
+            raise missing(session_id)
+        return session
+
+    async def get_session(self, session_id: str, *, touch_at: datetime | None = None) -> ChatSession | None:
+        if not is_uuid(session_id):
+            return None
+        async with self._db.connection() as conn:
+            if touch_at is not None:
+                cur = await conn.execute(Q.touch_session, {"id": session_id, "at": touch_at})
+            else:
+                cur = await conn.execute(Q.get_session, {"id": session_id})
+            row = await cur.fetchone()
+        return session_row(row) if row is not None else None
+
+    async def list_sessions(
+        self,
+        user_id: str,
+        statuses: Sequence[SessionStatus],
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[ChatSession]:
+        params = {
+            "user_id": user_id,
+            "statuses": [s.value for s in statuses],
+            "after_time": after[0] if after else None,
+            "after_id": after[1] if after else None,
+            "limit": limit,
+        }
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.list_sessions, params)
+            rows = await cur.fetchall()
+        return [session_row(r) for r in rows]
+
+    async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None:
+        async with self._db.connection() as conn:
+            await conn.execute(Q.delete_session, {"id": session_id, "at": at})
+            cur = await conn.execute(Q.get_session, {"id": session_id})
+            row = await cur.fetchone()
+        return session_row(row) if row is not None else None
+
+    async def update_context(self, session_id: str, context: PortfolioContext, *, at: datetime) -> ChatSession:
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                Q.update_context, {"id": session_id, "context": Jsonb(context.to_json()), "at": at}
+            )
+            row = await cur.fetchone()
+            if row is None:
+                cur = await conn.execute(Q.get_session, {"id": session_id})
+                current = await cur.fetchone()
+                if current is None:
+                    raise missing(session_id)
+                raise inactive(session_row(current))
+        return session_row(row)
+
+    async def check_request(self, method: str, principal: str, request_id: str, request_hash: str) -> bool:
+        async with self._db.connection() as conn:
+            cur = await conn.execute(
+                Q.request_hash, {"method": method, "principal": principal, "request_id": request_id}
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return False
+        if row["request_hash"] != request_hash:
+            raise reused(request_id)
+        return True
+
+    async def archive_session(
+        self,
+        session_id: str,
+        *,
+        address: str,
+        at: datetime,
+        request: tuple[str, str, str, str] | None = None,
+    ) -> ChatSession:
+        async with self._db.transaction() as conn:
+            if request is not None:
+                method, principal, request_id, request_hash = request
+                cur = await conn.execute(
+                    Q.record_request,
+                    {
+                        "method": method,
+                        "principal": principal,
+                        "request_id": request_id,
+                        "request_hash": request_hash,
+                        "response": session_id.encode(),
+                    },
+                )
+                if await cur.fetchone() is None:
+                    cur = await conn.execute(
+                        Q.request_hash, {"method": method, "principal": principal, "request_id": request_id}
+                    )
+                    prior = await cur.fetchone()
+                    if prior is None or prior["request_hash"] != request_hash:
+                        raise reused(request_id)
+            cur = await conn.execute(Q.archive_session, {"id": session_id, "address": address, "at": at})
+            row = await cur.fetchone()
+            if row is None:
+                cur = await conn.execute(Q.get_session, {"id": session_id})
+                current = await cur.fetchone()
+                if current is None:
+                    raise missing(session_id)
+                session = session_row(current)
+                if session.status is not SessionStatus.ARCHIVED:
+                    raise inactive(session)
+                return session
+        return session_row(row)
