@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 
 from stack_cfo.config import Config
-from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.process import run_scheduler
 from stack_cfo.store.db import Database, PoolSettings
@@ -22,13 +20,8 @@ from stack_cfo.wiring.startup import resolve_database_url
 
 
 def main(config: Config) -> int:
-    """CLI entry: exit 2 on bad configuration (naming the key), 0 after a graceful stop."""
-    try:
-        sconf = scheduler_config(config)
-        return asyncio.run(_main(config, sconf))
-    except InvalidArgument as exc:
-        print(f"stack-cfo: invalid configuration: {exc.message}", file=sys.stderr)
-        return 2
+    """CLI entry (the configuration was validated when it was loaded): 0 after a graceful stop."""
+    return asyncio.run(_main(config, scheduler_config(config)))
 
 
 async def _main(config: Config, sconf: SchedulerConfig) -> int:

@@ -16,6 +16,12 @@ the partial text. When no upstream produced any text (nothing configured, breake
 outages, a stream broken before its first word) the offline writer streams the caller's
 fallback, unless an upstream reported an insufficient balance: that is raised as
 :class:`~stack_cfo.zerog.errors.InsufficientFunds` so an operator learns about it.
+
+Why this module is longer than most (about 600 lines): one call's life (admission, retries,
+failover, streaming, verification, fee, fallback) is one generator on purpose. Every exit
+path must settle the breaker, the metrics and the span exactly once, and that is auditable
+only when all the paths sit side by side. The parts that are not the call's life (transport,
+breaker, verification, funding, upstreams) live in their own modules.
 """
 
 from __future__ import annotations

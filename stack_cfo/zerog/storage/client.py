@@ -21,6 +21,11 @@ that fail the root check) are retried with tenacity; the ``submit`` transaction 
 re-sent blindly (``ChainRpc`` handles nonces and re-pricing). A circuit breaker (the compute
 client's rule) stops calling a storage network that keeps failing. Metrics:
 ``zerog_storage_*`` (:mod:`.metrics`); spans ``0g_storage.store`` and ``0g_storage.fetch``.
+
+Why this module is longer than most (about 560 lines): it is the two halves of one protocol
+(upload, download) over one set of plumbing (HTTP session, JSON-RPC, retries, breaker) whose
+failure rules must stay identical for both; the Merkle tree, the Flow contract, the errors and
+the metrics are separate modules.
 """
 
 from __future__ import annotations

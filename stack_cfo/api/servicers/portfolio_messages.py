@@ -1,0 +1,247 @@
+"""Domain -> proto for ``PortfolioSummaryService``: summaries, history, insights, narrative events.
+
+Money is rendered as decimal strings rounded half-even to 8 places, ratios stay fractions except
+``*_percent`` fields, and an absent figure is an unset field or a Metric with its reason.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2
+from stack_cfo.api.validation import (
+    fill_date,
+    format_decimal,
+    to_timestamp,
+)
+from stack_cfo.core.ai import CompletionResult, Verification
+from stack_cfo.core.portfolio import (
+    GroupSummary,
+    HistoryView,
+    Insight,
+    Metric,
+    PriceSource,
+    RiskMetrics,
+    Severity,
+    SummaryView,
+)
+from stack_cfo.core.portfolio.watch import WatchTrigger
+
+_EIGHT_PLACES = Decimal("1e-8")
+_NEURON = Decimal(10) ** -18
+
+
+
+
+def portfolio_name(user_id: str) -> str:
+    return f"users/{user_id}/portfolio"
+
+
+def _money(value: Decimal | None) -> str:
+    """Computed money: exact, rounded half-even to at most 8 fractional digits."""
+    if value is None:
+        return ""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -8:
+        value = value.quantize(_EIGHT_PLACES, rounding=ROUND_HALF_EVEN)
+    return format_decimal(value)
+
+
+def _percent(x: float | None) -> float | None:
+    return None if x is None else x * 100.0
+
+
+def _metric(m: Metric, target: common_pb2.Metric, *, no_drawdown: bool = False) -> None:
+    if m.value is not None:
+        target.value = m.value
+        return
+    reason = "NO_DRAWDOWN" if no_drawdown else (m.reason.value if m.reason else "UNDEFINED")
+    target.reason = common_pb2.MetricUnavailableReason.Value(f"METRIC_UNAVAILABLE_REASON_{reason}")
+
+
+_SEVERITY = {
+    Severity.INFO: portfolio_pb2.INSIGHT_SEVERITY_INFO,
+    Severity.WARNING: portfolio_pb2.INSIGHT_SEVERITY_WARNING,
+    Severity.CRITICAL: portfolio_pb2.INSIGHT_SEVERITY_CRITICAL,
+}
+#: Insights about a basket or sector name it in ``group``; the others name symbols.
+_GROUP_INSIGHTS = frozenset({"SECTOR_CONCENTRATION", "BASKET_LAGGING_BENCHMARK"})
+
+_VERIFICATION = {
+    Verification.VERIFIED: common_pb2.VERIFICATION_STATUS_VERIFIED,
+    Verification.UNVERIFIED_SERVICE: common_pb2.VERIFICATION_STATUS_UNVERIFIED_SERVICE,
+    Verification.FAILED: common_pb2.VERIFICATION_STATUS_FAILED,
+    Verification.UNAVAILABLE: common_pb2.VERIFICATION_STATUS_UNAVAILABLE,
+    Verification.NOT_APPLICABLE: common_pb2.VERIFICATION_STATUS_NOT_APPLICABLE,
+}
+
+TRIGGERS = {
+    WatchTrigger.INITIAL: portfolio_pb2.WATCH_TRIGGER_INITIAL,
+    WatchTrigger.PRICE_CHANGE: portfolio_pb2.WATCH_TRIGGER_PRICE_CHANGE,
+    WatchTrigger.HOLDINGS_CHANGE: portfolio_pb2.WATCH_TRIGGER_HOLDINGS_CHANGE,
+}
+
+
+def _insight(i: Insight, view: SummaryView) -> portfolio_pb2.Insight:
+    out = portfolio_pb2.Insight(code=i.code, severity=_SEVERITY[i.severity], message=i.message, numbers=dict(i.numbers))
+    if i.code in _GROUP_INSIGHTS:
+        out.group = view.sector_name(i.subject) if i.code == "SECTOR_CONCENTRATION" and i.subject else (i.subject or "")
+    elif i.subject:
+        out.symbols.append(i.subject)
+    listed = i.numbers.get("symbols")
+    if listed:
+        out.symbols.extend(s for s in listed.split(",") if s and s not in out.symbols)
+    return out
+
+
+def _group(g: GroupSummary, weight: float, name: str) -> portfolio_pb2.GroupSummary:
+    out = portfolio_pb2.GroupSummary(
+        key=name,
+        position_count=len(g.symbols),
+        symbols=list(g.symbols),
+        market_value=_money(g.market_value),
+        weight=weight,
+        cost_basis=_money(g.cost_basis),
+        unrealized_pnl_amount=_money(g.unrealized_pnl),
+        day_change_amount=_money(g.day_change),
+    )
+    if g.unrealized_return is not None:
+        out.unrealized_pnl_percent = g.unrealized_return * 100.0
+    if g.day_return is not None:
+        out.day_change_percent = g.day_return * 100.0
+    if g.week_return is not None:
+        out.week_return_percent = g.week_return * 100.0
+    return out
+
+
+def _risk(r: RiskMetrics, view: SummaryView, target: portfolio_pb2.RiskMetrics) -> None:
+    target.observation_count = r.observations
+    fill_date(target.start_date, r.start)
+    fill_date(target.end_date, r.end)
+    target.risk_free_rate = r.risk_free_annual
+    target.benchmark_symbol = view.summary.benchmark_symbol
+    _metric(r.cumulative_return, target.time_weighted_return)
+    _metric(r.volatility, target.volatility)
+    _metric(r.sharpe, target.sharpe)
+    _metric(r.sortino, target.sortino)
+    _metric(r.max_drawdown, target.max_drawdown)
+    _metric(r.current_drawdown, target.current_drawdown)
+    _metric(r.cagr, target.cagr)
+    _metric(r.calmar, target.calmar, no_drawdown=view.calmar_no_drawdown)
+    _metric(r.var_95, target.var_95)
+    _metric(r.cvar_95, target.cvar_95)
+    _metric(r.beta, target.beta)
+    _metric(r.alpha, target.alpha)
+
+
+def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
+    s = view.summary
+    out = portfolio_pb2.PortfolioSummary(
+        portfolio=portfolio_name(view.user_id),
+        as_of_time=to_timestamp(s.as_of),
+        base_currency=s.base_currency,
+        total_value=_money(s.total_value),
+        positions_value=_money(s.invested_value),
+        cash_balance=format_decimal(s.cash),
+        cost_basis=_money(s.cost_basis),
+        total_return_amount=_money(s.total_gain),
+        day_change_amount=_money(s.day_change),
+        benchmark_symbol=s.benchmark_symbol,
+    )
+    if s.total_return is not None:
+        out.total_return_percent = s.total_return * 100.0
+    if s.day_return is not None:
+        out.day_change_percent = s.day_return * 100.0
+    if s.benchmark_week_return is not None:
+        out.benchmark_week_return_percent = s.benchmark_week_return * 100.0
+    for p, weight in zip(s.positions, view.position_weights, strict=True):
+        priced = p.price_source in (PriceSource.QUOTE, PriceSource.CLOSE)
+        pos = portfolio_pb2.PositionSummary(
+            symbol=p.symbol,
+            quantity=format_decimal(p.quantity),
+            average_cost=format_decimal(p.average_cost),
+            cost_basis=_money(p.cost_basis),
+            currency=p.currency,
+            sector=view.sector_name(p.sector),
+            asset_class=portfolio_pb2.AssetClass.Value(f"ASSET_CLASS_{p.asset_class or 'UNSPECIFIED'}"),
+            basket=p.basket or "",
+            tags=list(p.tags),
+            last_price=format_decimal(p.price) if priced else "",
+            stale=p.stale,
+            market_value=_money(p.market_value),
+            weight=weight,
+            unrealized_pnl_amount=_money(p.unrealized_pnl),
+            day_change_amount=_money(p.day_change),
+        )
+        if priced and p.price_at is not None:
+            pos.last_price_time.CopyFrom(to_timestamp(p.price_at))
+        if p.unrealized_return is not None:
+            pos.unrealized_pnl_percent = p.unrealized_return * 100.0
+        if p.day_return is not None:
+            pos.day_change_percent = p.day_return * 100.0
+        out.positions.append(pos)
+    for g, w in zip(s.baskets, view.basket_weights, strict=True):
+        out.baskets.append(_group(g, w, g.name))
+    for g, w in zip(s.sectors, view.sector_weights, strict=True):
+        out.sectors.append(_group(g, w, view.sector_name(g.name)))
+    _risk(s.risk, view, out.risk)
+    d = s.diversification
+    div = out.diversification
+    div.position_count = d.position_count
+    div.position_hhi = d.position_hhi or 0.0
+    div.effective_positions = d.effective_positions or 0.0
+    div.sector_hhi = d.sector_hhi or 0.0
+    div.effective_sectors = d.effective_sectors or 0.0
+    div.largest_weight = d.largest_weight or 0.0
+    div.largest_symbol = d.largest_symbol or ""
+    div.top5_weight = d.top5_weight or 0.0
+    for sw in d.sector_weights:
+        div.sector_weights.append(portfolio_pb2.SectorWeight(sector=view.sector_name(sw.name), weight=sw.weight))
+    _metric(view.diversification_score, div.score)
+    out.insights.extend(_insight(i, view) for i in s.insights)
+    return out
+
+
+def history_to_proto(view: HistoryView, interval: int) -> portfolio_pb2.GetPerformanceHistoryResponse:
+    out = portfolio_pb2.GetPerformanceHistoryResponse(
+        portfolio=portfolio_name(view.user_id),
+        interval=interval or portfolio_pb2.HISTORY_INTERVAL_DAILY,  # type: ignore[arg-type]
+        base_currency=view.base_currency,
+        benchmark_symbol=view.benchmark_symbol,
+    )
+    points = view.history.points
+    if points:
+        fill_date(out.dates.start_date, points[0].date)
+        fill_date(out.dates.end_date, points[-1].date)
+    for p in points:
+        pt = out.points.add(value=_money(p.value), net_flow=_money(p.net_flow), cumulative_return=p.cumulative_twr,
+                            drawdown=p.drawdown)
+        fill_date(pt.date, p.date)
+        if p.benchmark_cumulative is not None:
+            pt.benchmark_cumulative_return = p.benchmark_cumulative
+    return out
+
+
+def fee_in_0g(result: CompletionResult) -> str:
+    if result.offline:
+        return "0"
+    if result.fee_neuron <= 0:
+        return ""
+    return format_decimal((Decimal(result.fee_neuron) * _NEURON).normalize())
+
+
+def narrative_completed(result: CompletionResult, degraded_reason: str = "") -> portfolio_pb2.NarrativeCompleted:
+    return portfolio_pb2.NarrativeCompleted(
+        text=result.text,
+        provider=result.provider,
+        model=result.model,
+        verification=_VERIFICATION.get(result.verification, common_pb2.VERIFICATION_STATUS_UNSPECIFIED),
+        degraded=result.degraded,
+        offline=result.offline,
+        incomplete=result.incomplete,
+        usage=common_pb2.TokenUsage(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens),
+        fee=fee_in_0g(result),
+        degraded_reason=degraded_reason,
+    )
+
+
