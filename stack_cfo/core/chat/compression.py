@@ -65,19 +65,7 @@ def plan_compression(
     """
     if len(uncovered) <= interval:
         return None
-    keep = effective_keep(keep_recent, interval)
-    cut = len(uncovered) - keep  # messages [0, cut) get summarised
-    while cut > 0 and uncovered[cut].role is not MessageRole.USER:
-        cut -= 1  # keep the question with its answer: widen the kept window
-    if cut <= 0:
-        return None
-    covered = tuple(uncovered[:cut])
-    return CompressionPlan(
-        from_seq=previous.from_seq if previous is not None else covered[0].seq,
-        to_seq=covered[-1].seq,
-        messages=covered,
-        previous=previous,
-    )
+    return _plan(uncovered, previous, effective_keep(keep_recent, interval))
 
 
 def plan_after_turn(
@@ -96,9 +84,14 @@ def plan_after_turn(
             return None
     elif len(uncovered) < keep + max(1, step):
         return None
-    cut = len(uncovered) - keep
+    return _plan(uncovered, previous, keep)
+
+
+def _plan(uncovered: Sequence[ChatMessage], previous: Summary | None, keep: int) -> CompressionPlan | None:
+    """Summarise all but the last ``keep`` messages, never splitting a question from its answer."""
+    cut = len(uncovered) - keep  # messages [0, cut) get summarised
     while cut > 0 and uncovered[cut].role is not MessageRole.USER:
-        cut -= 1
+        cut -= 1  # keep the question with its answer: widen the kept window
     if cut <= 0:
         return None
     covered = tuple(uncovered[:cut])

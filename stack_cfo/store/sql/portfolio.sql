@@ -116,6 +116,7 @@ SELECT symbol, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inse
 FROM upserted GROUP BY symbol
 
 -- name: upsert_quotes_from_staging
+-- The intraday twin of upsert_daily_from_staging: same rules, another table and key.
 WITH upserted AS (
     INSERT INTO price_quotes AS p (symbol, quoted_at, close, previous_close, currency)
     SELECT symbol, quoted_at, close, previous_close, currency

@@ -160,6 +160,8 @@ RETURNING o.id, o.idempotency_key, o.kind, o.user_id, o.channel, o.target_id, o.
           coalesce(%(now)s::timestamptz, now()) AS db_now
 
 -- name: claim_run
+-- claim_due restricted to one RunJob's rows. Kept as its own statement (not "run_id IS NULL OR ...")
+-- so each keeps the plan of its own index under prepared (generic) plans.
 WITH c AS (
     SELECT id FROM notification_outbox
     WHERE run_id = %(run_id)s AND status IN ('pending', 'retry')
