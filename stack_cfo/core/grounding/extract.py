@@ -196,16 +196,23 @@ class _Scanner:
                     currency = found
                     i, raw_end = i + 1, ends[i]
             w = word(i)
-            if w is not None:
+            if w is not None and currency is None:
                 low = w.rstrip(".").lower()
                 if low in lx.COUNT_UNITS:
                     unit_word, raw_end = low, ends[i]
                     i += 1
-                elif w.isalpha() and w.islower() and (word(i + 1) or "").rstrip(".").lower() in lx.COUNT_UNITS:
+                elif (
+                    w.isalpha()
+                    and w.islower()
+                    and w not in lx.NOT_ADJECTIVES
+                    and (word(i + 1) or "").lower() in lx.COUNT_UNITS
+                ):
                     unit_word = (word(i + 1) or "").rstrip(".").lower()
                     raw_end = ends[i + 1]
                     i += 2
-        after = (word(i) or "").rstrip(".").lower()
+        after = (word(i) or "").lower()
+        if after.isalpha() and after not in _AFTER_WORDS and (word(i + 1) or "").lower() in _AFTER_WORDS:
+            after = (word(i + 1) or "").lower()  # "an 11.8% monthly drop"
 
         if magnitude is not None and currency is None:
             if magnitude in lx.MAGNITUDE_NEEDS_CURRENCY:
@@ -288,9 +295,12 @@ class _Scanner:
 
         # The nearest label word decides ratio and loss contexts ("Sharpe ratio of", "| Max drawdown |").
         column = self.layout.column(word_pos)
+        table_cell = self.layout.cell
         context = self._context(word_pos)
-        if column is not None:
-            context = (*column.words, *self.layout.row_label(word_pos), *context)
+        row_label: tuple[str, ...] = ()
+        if table_cell is not None:
+            row_label = self.layout.row_label(word_pos)
+            context = (*(column.words if column is not None else ()), *row_label, *context)
         label = next((w for w in (c.lower() for c in reversed(context[-4:])) if w in _LABELS), None)
         if label in lx.LOSS_LABELS:
             loss = True
@@ -363,6 +373,8 @@ class _Scanner:
             loss_context=loss,
             points=points,
             noun=unit_word,
+            table_cell=table_cell,
+            total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
         )
 
@@ -403,4 +415,6 @@ _COLUMN_KINDS = {ColumnKind.PERCENT: FigureKind.PERCENT, ColumnKind.AMOUNT: Figu
 _LABELS = lx.RATIO_LABELS | lx.LOSS_LABELS
 _NEGATIVE_AFTER = (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below"}
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"}
+_TOTAL_LABELS = frozenset({"total", "totals", "sum", "subtotal"})
+_AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
 _WIDENABLE = frozenset({FigureKind.AMOUNT, FigureKind.COUNT, FigureKind.NUMBER})

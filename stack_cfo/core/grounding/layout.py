@@ -103,6 +103,7 @@ class Layout:
 
     __slots__ = (
         "_count", "_count_pos", "_lead", "_line_start", "_row_label", "_seen", "_table_index", "_tables", "_text",
+        "cell",
     )
 
     def __init__(self, text: str) -> None:
@@ -115,6 +116,8 @@ class Layout:
         self._count_pos = 0
         self._lead = 0
         self._row_label: tuple[str, ...] = ()
+        self.cell: tuple[int, int] | None = None
+        """(table start offset, column index) of the position last passed to :meth:`column`."""
 
     def line_start(self, pos: int) -> int:
         """Offset of the first character of the line holding ``pos``."""
@@ -131,6 +134,7 @@ class Layout:
     def column(self, pos: int) -> Column | None:
         """The classified header of the table column holding ``pos``, if ``pos`` is in a table body."""
         table = self._table_at(pos)
+        self.cell = None
         if table is None:
             return None
         line = self.line_start(pos)
@@ -146,6 +150,7 @@ class Layout:
             self._count += self._text.count("|", self._count_pos, pos)
             self._count_pos = pos
         index = self._count - self._lead
+        self.cell = (table.start, index)
         return table.columns[index] if 0 <= index < len(table.columns) else None
 
     def row_label(self, pos: int) -> tuple[str, ...]:

@@ -94,6 +94,7 @@ HEDGE_PAIRS = {
     ("up", "to"): "AT_MOST", ("south", "of"): "AT_MOST", ("close", "to"): "APPROX",
     ("an", "estimated"): "APPROX",
 }
+NOT_ADJECTIVES = words("this that these those per a an the of in on at for last next past every each")
 PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
 FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of"})
 
@@ -138,7 +139,7 @@ LEFT_ADJACENT_REV = re.compile(
 # Up to five space-separated words to the left (reversed), on the same line.
 LEFT_WORDS_REV = re.compile(rf"(?:[{SPACES}\t]+[^\s0-9]{{1,24}}){{0,5}}")
 # The label gap (reversed): back to a digit, a line break or sentence punctuation.
-LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;,]|(?<=[A-Z])\.(?=[A-Z])){0,48}")
+LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,48}")
 CONTEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&/²_-]*(?:\.[A-Z]+)?")
 
 _SEP = rf"[*_]{{0,3}}[{SPACES}]{{0,2}}"

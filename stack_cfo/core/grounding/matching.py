@@ -23,6 +23,10 @@ must agree with the fact; a loss context (drawdown, VaR, loss) without an explic
 either sign; otherwise an unsigned figure needs a fact that is not negative. A figure showing zero
 matches a fact of either sign that rounds to it.
 
+Derived: in a markdown table, a figure in a row labelled Total or Sum that matches no fact is
+grounded when it equals the sum of the grounded figures above it in its column (path
+``sum(column)``), within half a unit of the total plus half a unit of each addend.
+
 The best match is chosen deterministically: a fact equal to the shown value first, then the first
 path in sorted order.
 """
@@ -132,10 +136,14 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     checks: list[FigureCheck] = []
     examined = 0
     index = facts.index
+    columns: dict[tuple[int, int], list[Figure] | None] = {}
     for fig in figures:
         entry, exact, n = _best(fig, index)
         examined += n
-        checks.append(FigureCheck(fig, entry is not None, entry.path if entry is not None else None, exact))
+        check = FigureCheck(fig, entry is not None, entry.path if entry is not None else None, exact)
+        if fig.table_cell is not None:
+            check = _column_total(check, columns)
+        checks.append(check)
     if not checks:
         status = GroundingStatus.NO_FIGURES
     elif all(c.grounded for c in checks):
@@ -188,6 +196,31 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[0] == 0, examined
+
+
+def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure] | None]) -> FigureCheck:
+    """Ground a Total/Sum row figure that equals the sum of the grounded figures above it in its column.
+
+    The tolerance is half a unit of the total plus half a unit of every addend (each was rounded).
+    A column with an ungrounded figure above cannot ground its total. The path is ``sum(column)``.
+    """
+    fig = check.figure
+    assert fig.table_cell is not None
+    above = columns.get(fig.table_cell, [])
+    if not fig.total_row:
+        if above is not None:
+            columns[fig.table_cell] = [*above, fig] if check.grounded else None
+        return check
+    columns[fig.table_cell] = []  # a new block starts after a total
+    if check.grounded or not above or len(above) < 2:
+        return check
+    if any(a.kind is not fig.kind or (a.currency or fig.currency) != (fig.currency or a.currency) for a in above):
+        return check
+    total = sum((a.value for a in above), _ZERO)
+    tolerance = (fig.unit + sum((a.unit for a in above), _ZERO)) / _TWO
+    if abs(total - fig.value) <= tolerance:
+        return FigureCheck(fig, True, "sum(column)", total == fig.value)
+    return check
 
 
 def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str | None, bool]:

@@ -90,6 +90,10 @@ class Figure:
     """Written as percentage points (``pp``) or basis points."""
     noun: str | None = None
     """The counted noun of a COUNT figure, lowercase (``positions``, ``days``)."""
+    table_cell: tuple[int, int] | None = None
+    """``(table start offset, column index)`` for a figure in a markdown table body."""
+    total_row: bool = False
+    """The figure is in a table row labelled Total or Sum (checked as the sum of the column above)."""
     context: tuple[str, ...] = ()
     """Words naming what the figure is about, nearest last: the table column header and row label,
     then up to six words back to the previous number or clause break (``("NVDA", "is")``)."""
