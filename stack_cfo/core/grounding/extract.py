@@ -120,8 +120,12 @@ class _Scanner:
         if pc == "[" and e < n and norm[e] == "]":
             return None  # footnote marker [12]
 
-        if e + 1 < n and norm[e] == "-" and norm[e + 1].isascii() and norm[e + 1].isalpha():
-            return None  # 52-week, 3-month, 10-K
+        if e + 1 < n and norm[e] in "-." and norm[e + 1].isascii() and norm[e + 1].isalpha():
+            return None  # 52-week, 3-month, 10-K, 0700.HK
+        if plain_int and e < n and norm[e] in ".)" and (e + 1 == n or norm[e + 1].isspace()):
+            line = self.layout.line_start(word_pos)
+            if word_pos - line <= 16 and lx.LIST_PREFIX.fullmatch(norm, line, word_pos):
+                return None  # list numbering: "1. ", "2) ", "> 3. ", "## 4. "
 
         # Right: suffix, currency, unit and the next word.
         r = lx.RIGHT.match(norm, e)
@@ -188,6 +192,7 @@ class _Scanner:
                 i, raw_end = i + 2, ends[i + 1]
         if not percent and not ratio_x:
             w = word(i)
+            one = int_part == "1" and not dec_part and magnitude is None  # "1 position"; otherwise plural nouns
             if w is not None and currency is None:
                 found = _currency(w) or lx.CURRENCY_WORDS.get(w.lower())
                 if found is None and w == "US" and (word(i + 1) or "").lower() in ("dollar", "dollars"):
@@ -196,9 +201,10 @@ class _Scanner:
                     currency = found
                     i, raw_end = i + 1, ends[i]
             w = word(i)
+            one = int_part == "1" and not dec_part and magnitude is None  # "1 position"; otherwise plural nouns
             if w is not None and currency is None:
                 low = w.rstrip(".").lower()
-                if low in lx.COUNT_UNITS:
+                if low in lx.COUNT_UNITS and (low.endswith("s") or one):
                     unit_word, raw_end = low, ends[i]
                     i += 1
                 elif (
@@ -206,6 +212,7 @@ class _Scanner:
                     and w.islower()
                     and w not in lx.NOT_ADJECTIVES
                     and (word(i + 1) or "").lower() in lx.COUNT_UNITS
+                    and ((word(i + 1) or "").endswith("s") or one)
                 ):
                     unit_word = (word(i + 1) or "").rstrip(".").lower()
                     raw_end = ends[i + 1]

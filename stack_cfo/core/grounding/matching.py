@@ -6,8 +6,9 @@ sign is right for the wording, and the magnitudes agree within the tolerance:
 * exact or hedged ("about"): ``|fact - figure| <= max(unit, fact unit) / 2`` where ``unit`` is one
   step of the figure's last shown digit (``$31k``: 1000, ``6.8%``: 0.1) and the fact unit is its own
   shown precision (``0`` for snapshot facts, which are exact);
-* "over"/"more than": the fact lies in ``[figure - tolerance, figure + 2 units + tolerance]``;
-  "under"/"less than"/"up to": in ``[figure - 2 units - tolerance, figure + tolerance]``.
+* "over"/"more than": the fact lies in ``[figure, figure + 2 units]``; "under"/"less than"/"up
+  to": in ``[figure - 2 units, figure]`` (both widened by half the fact unit, and inclusive: a
+  bound is checked on magnitudes, so "fell more than 3%" needs a fall of 3 to 5 %).
 
 Subjects: a figure only matches facts about what its words name. A metric word next to it
 (Sharpe, beta, drawdown, VaR, volatility...) limits it to facts whose path has that metric, and so
@@ -169,9 +170,9 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     for group in groups:
         half = max(unit / _TWO, group.half_unit)
         if hedge is Hedge.AT_LEAST:
-            lo, hi = m - half, m + _TWO * unit + half
+            lo, hi = m - group.half_unit, m + _TWO * unit + group.half_unit
         elif hedge is Hedge.AT_MOST:
-            lo, hi = m - _TWO * unit - half, m + half
+            lo, hi = m - _TWO * unit - group.half_unit, m + group.half_unit
         else:
             lo, hi = m - half, m + half
         keys = group.keys

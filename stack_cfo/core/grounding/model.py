@@ -49,7 +49,7 @@ class Hedge(Enum):
     APPROX = "APPROX"
     """``about``, ``roughly``, ``~``: round integers keep only their significant digits."""
     AT_LEAST = "AT_LEAST"
-    """``over``, ``more than``, ``at least``: the fact lies from the value up to two units above."""
+    """``over``, ``more than``, ``at least``: the fact lies from the value up to two units above it."""
     AT_MOST = "AT_MOST"
     """``under``, ``less than``, ``up to``: the fact lies from two units below up to the value."""
 
