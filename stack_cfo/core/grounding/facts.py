@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from stack_cfo.core.grounding.extract import extract_figures
 from stack_cfo.core.grounding.index import FactIndex
@@ -44,7 +45,7 @@ _COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
 class Facts(Mapping[str, Fact]):
     """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
 
-    __slots__ = ("_facts", "_index")
+    __slots__ = ("_facts", "_index", "_symbols")
 
     def __init__(self, facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = ()) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
@@ -53,6 +54,7 @@ class Facts(Mapping[str, Fact]):
                 raise ValueError(f"fact {path!r} is not a Fact with a finite Decimal value")
         self._facts: dict[str, Fact] = items
         self._index: FactIndex | None = None
+        self._symbols: frozenset[str] | None = None
 
     def __getitem__(self, path: str) -> Fact:
         return self._facts[path]
@@ -85,14 +87,13 @@ class Facts(Mapping[str, Fact]):
     @property
     def symbols(self) -> frozenset[str]:
         """Bracketed names that contain a digit (``positions[3M]``): tokens to read as names, not figures."""
-        names: set[str] = set()
-        for path in self._facts:
-            for part in re.findall(r"\[([^\]]+)\]", path):
-                if any(ch.isdigit() for ch in part) and not part.isdigit():
-                    names.add(part)
-        return frozenset(names)
+        if self._symbols is None:
+            names = {n for n in self.index.names if any(ch.isdigit() for ch in n)}
+            self._symbols = frozenset(names)
+        return self._symbols
 
 
+@lru_cache(maxsize=1024)  # snapshots repeat the same few keys (weight, return_1w...) per position
 def kind_for_key(key: str) -> FactKind:
     """The kind a value stored under ``key`` most likely has (see the module docstring)."""
     words = set(_KEY_WORDS.findall(key.lower()))
