@@ -23,9 +23,10 @@ Figure grammar (:func:`extract_figures`)
       ``x`` / ``×`` for ratios.
     * unit: a counted noun, optionally after one lowercase adjective (``12 open positions``,
       ``63 trading days``).
-    * direction: fell, dropped, lost, declined, down, lower... (-1); rose, gained, up, climbed,
-      higher, outperformed... (+1); ``a loss/drop/gain of``; ``a 3% drop``, ``3% lower``.
-      Loss labels (drawdown, VaR, CVaR, loss) make the figure a magnitude of either sign.
+    * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
+      outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
+      ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
+      CVaR, a loss of) make the figure a magnitude of either sign.
     * kind: PERCENT (percent or point suffix, or a ``%``/weight/return table column), RATIO (``x``
       or a Sharpe/Sortino/Calmar/beta/ratio label), AMOUNT (currency or magnitude suffix, or a
       value/price/P&L column), COUNT (unit), else NUMBER.
@@ -46,11 +47,26 @@ Tolerance (:func:`check`)
     A figure's *unit* is one step of its last shown digit, scaled: ``$31,041.20`` 0.01,
     ``$31k`` 1000, ``$31.0k`` 100, ``6.8%`` 0.1 percent points, ``25 bps`` 0.01 percent points.
     After a hedge word (about, roughly, ~, over, under...) an integer's trailing zeros are not
-    significant: ``about $31,000`` has unit 1000. A fact matches when it is within half a unit
-    (both ends inclusive), or within half its own shown precision for facts from text. FRACTION
-    facts are compared with percent figures times 100 (``0.068`` is ``6.8%``); percentage points
-    and percents are both accepted for a fraction, so a difference of returns may be written
-    either way. Bounds and signs: see :mod:`.matching`.
+    significant: ``about $31,000`` has unit 1000. A fact matches when it is within half a unit,
+    both ends inclusive (or within half its own shown precision, for facts taken from text).
+    "Over"/"more than" accept a fact from the value up to two units above it, "under"/"up to"
+    from two units below up to the value. FRACTION facts are compared with percent figures times
+    100 (``0.068`` is ``6.8%``); percentage points and percents are both accepted for a fraction,
+    so a difference of returns may be written either way.
+
+    Signs: a direction word fixes the sign (``fell 3%`` needs a negative fact; ``down 3%``
+    matches -0.0297); an explicit sign must agree; a loss context (drawdown, VaR, loss) without
+    a sign matches either sign; any other unsigned figure needs a fact that is not negative.
+
+    Subjects: a metric word (Sharpe, beta, drawdown, VaR, volatility...) or a counted noun
+    (positions, sectors, shares, trading days) limits a figure to facts whose path names it, so
+    ``max drawdown -3%`` is ungrounded even when some other fact is -3 %; a name from the facts'
+    brackets (``NVDA`` of ``positions[NVDA]``) excludes the facts of other names; a direction
+    word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
+    exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.
+
+    The best match is deterministic: a fact equal to the shown value first, then sorted path
+    order. Details: :mod:`.matching`.
 
 Offsets
     ``Figure.start``/``end`` are code-point indices into the original text (``text[start:end] ==
@@ -58,8 +74,10 @@ Offsets
     (emoji) before the offset counts twice.
 
 Cost
-    Linear in the text: precompiled patterns, a bounded window per figure, facts indexed by
-    magnitude (see :mod:`.index`), so a check is not figures × facts.
+    Linear in the text: numbers are found with ``str.find`` over a digit-marked copy, each is read
+    through a bounded window with precompiled patterns and word look-ups, and facts are indexed by
+    magnitude (see :mod:`.index`), so a check is not figures × facts. Hostile input (1 MB, 10,000
+    figures, control characters, lone surrogates) never raises.
 """
 
 from stack_cfo.core.grounding.extract import extract_figures

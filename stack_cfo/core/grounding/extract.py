@@ -15,12 +15,9 @@ from stack_cfo.core.grounding import lexicon as lx
 from stack_cfo.core.grounding.layout import ColumnKind, Layout
 from stack_cfo.core.grounding.model import Figure, FigureKind, Hedge
 from stack_cfo.core.grounding.normalize import Utf16Offsets, normalize
+from stack_cfo.core.grounding.wording import AFTER_WORDS, near_words, qualifiers
 
 _MAX_DIGITS = 24  # longer digit runs are identifiers or noise, and would overflow Decimal contexts
-_BARRIER = ",:;.!?|"
-_ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
-_STRIP = "*_\"'()[]{}`"
-_HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
 _CONFIDENCE_LEVELS = frozenset(Decimal(x) for x in ("90", "95", "97.5", "99", "99.5", "99.9"))
 _ONE = Decimal(1)
 
@@ -226,7 +223,7 @@ class _Scanner:
                     raw_end = ends[i + 1]
                     i += 2
         after = (words[i] or "").lower()
-        if after.isalpha() and after not in _AFTER_WORDS and (words[i + 1] or "").lower() in _AFTER_WORDS:
+        if after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
             after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"
 
         if magnitude is not None and currency is None:
@@ -237,20 +234,7 @@ class _Scanner:
 
         # Words on the left, nearest last, up to a punctuation barrier on the same line.
         lw = lx.LEFT_WORDS_REV.match(self.rev, n - word_pos)
-        left_raw = lw.group()[::-1].split() if lw is not None else []
-        near: list[str] = []
-        near_case: list[str] = []
-        for raw_word in reversed(left_raw):
-            clean = raw_word.strip(_STRIP)
-            low = clean.lower()
-            if raw_word[-1] in _BARRIER and low not in _ABBREVIATIONS:
-                break
-            near.append(low)
-            near_case.append(clean)
-            if raw_word[0] in _BARRIER:
-                break
-        near.reverse()
-        near_case.reverse()
+        near, near_case = near_words(lw.group()[::-1].split() if lw is not None else [])
         last = near[-1] if near else ""
 
         is_int = not dec_part and magnitude is None
@@ -267,46 +251,7 @@ class _Scanner:
         if year_like and bare and not explicit_sign and (unit_word is None or last in lx.TEMPORAL_WORDS):
             return None
 
-        # Hedge and direction from the nearest words.
-        hedge = Hedge.APPROX if tilde else Hedge.NONE
-        rest = near
-        if len(rest) >= 2 and (rest[-2], rest[-1]) in lx.HEDGE_PAIRS:
-            hedge = _HEDGES[lx.HEDGE_PAIRS[(rest[-2], rest[-1])]]
-            rest = rest[:-2]
-        elif rest and rest[-1] in lx.HEDGE_APPROX:
-            hedge, rest = Hedge.APPROX, rest[:-1]
-        elif rest and rest[-1] in lx.HEDGE_AT_LEAST:
-            hedge, rest = Hedge.AT_LEAST, rest[:-1]
-        elif rest and rest[-1] in lx.HEDGE_AT_MOST:
-            hedge, rest = Hedge.AT_MOST, rest[:-1]
-        direction: int | None = None
-        loss = False
-        dropped = 0
-        while rest and dropped < 3 and (
-            rest[-1] in lx.FILLERS or (rest[-1].endswith("ly") and len(rest) > 1 and rest[-1] != "only")
-        ):
-            if rest[-1] == "of":
-                if len(rest) > 1 and rest[-2] in lx.LOSS_LABELS:
-                    loss = True
-                elif len(rest) > 1 and rest[-2] in lx.NEGATIVE_NOUNS:
-                    direction = -1
-                elif len(rest) > 1 and rest[-2] in lx.POSITIVE_NOUNS:
-                    direction = 1
-                break
-            rest = rest[:-1]
-            dropped += 1
-        if direction is None and not loss and rest:
-            if rest[-1] in lx.NEGATIVE_WORDS:
-                direction = -1
-            elif rest[-1] in lx.POSITIVE_WORDS and not (rest[-1] == "up" and rest[-2:-1] and rest[-2] in lx.PHRASAL_UP):
-                direction = 1  # "makes up 6.8%" is a share, not a rise
-        if direction is None and not loss:
-            if after in _NEGATIVE_AFTER:
-                direction = -1
-            elif after in _POSITIVE_AFTER:
-                direction = 1
-            elif after in lx.LOSS_LABELS:
-                loss = True
+        hedge, direction, loss = qualifiers(near, after, tilde is not None)
 
         # The nearest label word decides ratio and loss contexts ("Sharpe ratio of", "| Max drawdown |").
         column = self.layout.column(word_pos)
@@ -430,8 +375,5 @@ _DROP_GROUPING = str.maketrans("", "", ",.'\u00a0\u202f\u2009\u2007")
 _COLUMN_KINDS = {ColumnKind.PERCENT: FigureKind.PERCENT, ColumnKind.AMOUNT: FigureKind.AMOUNT,
                  ColumnKind.RATIO: FigureKind.RATIO}
 _LABELS = lx.RATIO_LABELS | lx.LOSS_LABELS
-_NEGATIVE_AFTER = (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below"}
-_POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"}
 _TOTAL_LABELS = frozenset({"total", "totals", "sum", "subtotal"})
-_AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
 _WIDENABLE = frozenset({FigureKind.AMOUNT, FigureKind.COUNT, FigureKind.NUMBER})

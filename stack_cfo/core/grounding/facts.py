@@ -31,6 +31,7 @@ _CURRENCY = re.compile(r"[A-Z]{3,4}")
 _KEY_WORDS = re.compile(r"[a-z0-9]+")
 _NAME_KEYS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
 _MAX_DEPTH = 32
+_MAX_EXPONENT = 100  # no portfolio figure needs more; far from the decimal context's limits
 
 _PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "pp"})
 _AMOUNT_WORDS = words("""amount value price cost pnl balance cash proceeds income dividend dividends fee fees basis gain
@@ -50,8 +51,8 @@ class Facts(Mapping[str, Fact]):
     def __init__(self, facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = ()) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
         for path, fact in items.items():
-            if not isinstance(fact, Fact) or not isinstance(fact.value, Decimal) or not fact.value.is_finite():
-                raise ValueError(f"fact {path!r} is not a Fact with a finite Decimal value")
+            if not isinstance(fact, Fact) or not _usable(fact.value):
+                raise ValueError(f"fact {path!r} is not a Fact with a finite Decimal value within 1e±{_MAX_EXPONENT}")
         self._facts: dict[str, Fact] = items
         self._index: FactIndex | None = None
         self._symbols: frozenset[str] | None = None
@@ -163,18 +164,24 @@ def _join(path: str, key: object) -> str:
 def _number(value: object) -> Decimal | None:
     if isinstance(value, bool):
         return None
+    number: Decimal | None = None
     if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) else None
-    if isinstance(value, str) and len(value) <= 64 and _NUMERIC.fullmatch(value.strip()):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value) if abs(value) < 10**_MAX_EXPONENT else None
+    elif isinstance(value, float):
+        number = Decimal(repr(value)) if math.isfinite(value) else None
+    elif isinstance(value, str) and len(value) <= 64 and _NUMERIC.fullmatch(value.strip()):
         try:
-            return Decimal(value.strip())
+            number = Decimal(value.strip())
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
             return None
-    return None
+    return number if number is not None and _usable(number) else None
+
+
+def _usable(value: object) -> bool:
+    """A finite Decimal of sane size: scaling it by 100 or comparing it cannot overflow a context."""
+    return isinstance(value, Decimal) and value.is_finite() and (value == 0 or abs(value.adjusted()) <= _MAX_EXPONENT)
 
 
 def _walk(

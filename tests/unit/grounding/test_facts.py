@@ -91,6 +91,10 @@ def test_deep_and_odd_data_does_not_raise() -> None:
     deep: dict[str, object] = {"v": 1}
     for _ in range(200):
         deep = {"n": deep}
-    odd = {"a": [object(), b"bytes", 1e308, -1e-308, "1e5", "x" * 1000], 3: {"k": 1}, "deep": deep}
+    odd = {"a": [object(), b"bytes", 1e308, -1e-308, "1e5", "x" * 1000, 10**400, D("1E+999999")], 3: {"k": 1},
+           "deep": deep}
     f = facts_from_data(odd)
-    assert f["a[2]"].value == D("1e308") and f["a[4]"].value == D("1E+5") and f["[3].k"].value == 1
+    assert f["a[4]"].value == D("1E+5") and f["[3].k"].value == 1
+    assert "a[2]" not in f and "a[6]" not in f and "a[7]" not in f  # too large to be a portfolio figure
+    with pytest.raises(ValueError):
+        Facts({"huge": Fact(D("1E+999999"), FactKind.FRACTION)})
