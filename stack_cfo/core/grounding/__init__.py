@@ -1,0 +1,110 @@
+"""Grounding: every figure an AI wrote must be one of the facts it was given.
+
+Pure domain code (stdlib only: ``re``, ``unicodedata``, ``decimal``). Run :func:`check` on every
+AI-written text before it is stored or sent: chat answers, the portfolio narrative, digest
+paragraphs, compression summaries, news summaries. It runs on the completed text (a stream's
+chunks re-assembled), never on a chunk.
+
+Figure grammar (:func:`extract_figures`)
+    ``[direction word [by]] [hedge] [-|+] [( ] [currency] [-|+] NUMBER [suffix] [currency] [unit]``
+
+    * NUMBER: ASCII digits after normalisation (any script's decimal digits, full-width forms);
+      grouping by ``,`` (1,234,567.89), by ``.`` with a decimal comma (1.234.567,89), or by
+      no-break / narrow no-break / thin / figure space or apostrophe (1 234 567); a decimal point
+      or a decimal comma (``12,5 %``). ASCII spaces never group digits.
+    * sign: ``-``, ``+``, U+2212 minus, en dash or figure dash, glued to the number or to its
+      currency (``-$420``, ``$-420``); a dash after a letter or digit is a hyphen or a range.
+      Accounting parentheses mean negative only when they fill a markdown table cell.
+    * currency: symbols (``$ US$ C$ A$ HK$ € £ ¥ ₹ ...``) and ISO codes before or after, and
+      ``dollars``/``euros``... after.
+    * suffix: ``k K thousand``, ``M mn mm million Mio``, ``B bn billion Mrd``, ``tn trillion``
+      (``m``, ``b`` and ``T`` only next to a currency); ``%``, ``percent``, ``per cent``, ``pct``;
+      ``pp``, ``p.p.``, ``percentage points``; ``bp``, ``bps``, ``basis points`` (divided by 100);
+      ``x`` / ``×`` for ratios.
+    * unit: a counted noun, optionally after one lowercase adjective (``12 open positions``,
+      ``63 trading days``).
+    * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
+      outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
+      ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
+      CVaR, a loss of) make the figure a magnitude of either sign.
+    * kind: PERCENT (percent or point suffix, or a ``%``/weight/return table column), RATIO (``x``
+      or a Sharpe/Sortino/Calmar/beta/ratio label), AMOUNT (currency or magnitude suffix, or a
+      value/price/P&L column), COUNT (unit), else NUMBER.
+
+    Not figures: dates (2026-03-08, 03/08/2026, 08.03.2026, March 8, 8 March 2026, 8th of March),
+    times (16:00, 9:30 am, 4 pm), years (1900-2100 alone or after in/since/by..., FY2024, '24,
+    Q3), quarters and halves (Q3, H1), list numbering (``1.``/``2)`` at a line start), ``#3``,
+    ``No. 3``, ``top 5``, ``10 largest``, footnotes ``[12]``, index names (S&P 500, Russell 2000),
+    period windows (``1-year``, ``over the last 30 days``, ``1d``/``1w``/``1m``, ``3M return``),
+    identifiers with digits glued to letters, ``_`` or ``.`` (BRK.B, COVID-19, 0700.HK, v1.2),
+    versions and IP addresses (1.2.3), paths and URLs, confidence levels (``95% VaR``), ordinals
+    (3rd), and small bare integers under 10 outside tables ("5 of your holdings"). ``3M`` glued,
+    integral and without a currency is the company (or a 3-month window), not 3 million; a
+    facts' bracketed name with digits (``positions[3M]``) is always a name. Numbers in words
+    ("three") are not figures.
+
+Tolerance (:func:`check`)
+    A figure's *unit* is one step of its last shown digit, scaled: ``$31,041.20`` 0.01,
+    ``$31k`` 1000, ``$31.0k`` 100, ``6.8%`` 0.1 percent points, ``25 bps`` 0.01 percent points.
+    After a hedge word (about, roughly, ~, over, under...) an integer's trailing zeros are not
+    significant: ``about $31,000`` has unit 1000. A fact matches when it is within half a unit,
+    both ends inclusive (or within half its own shown precision, for facts taken from text).
+    "Over"/"more than" accept a fact from the value up to two units above it, "under"/"up to"
+    from two units below up to the value. FRACTION facts are compared with percent figures times
+    100 (``0.068`` is ``6.8%``); percentage points and percents are both accepted for a fraction,
+    so a difference of returns may be written either way.
+
+    Signs: a direction word fixes the sign (``fell 3%`` needs a negative fact; ``down 3%``
+    matches -0.0297); an explicit sign must agree; a loss context (drawdown, VaR, loss) without
+    a sign matches either sign; any other unsigned figure needs a fact that is not negative.
+
+    Subjects: a metric word (Sharpe, beta, drawdown, VaR, volatility...) or a counted noun
+    (positions, sectors, shares, trading days) limits a figure to facts whose path names it, so
+    ``max drawdown -3%`` is ungrounded even when some other fact is -3 %; a name from the facts'
+    brackets (``NVDA`` of ``positions[NVDA]``) excludes the facts of other names; a direction
+    word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
+    exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.
+
+    The best match is deterministic: a fact equal to the shown value first, then sorted path
+    order. Details: :mod:`.matching`.
+
+Offsets
+    ``Figure.start``/``end`` are code-point indices into the original text (``text[start:end] ==
+    raw``); ``start_utf16``/``end_utf16`` count UTF-16 code units, where each astral character
+    (emoji) before the offset counts twice.
+
+Cost
+    Linear in the text: numbers are found with ``str.find`` over a digit-marked copy, each is read
+    through a bounded window with precompiled patterns and word look-ups, and facts are indexed by
+    magnitude (see :mod:`.index`), so a check is not figures × facts. Hostile input (1 MB, 10,000
+    figures, control characters, lone surrogates) never raises.
+"""
+
+from stack_cfo.core.grounding.extract import extract_figures
+from stack_cfo.core.grounding.facts import Facts, facts_from_data, facts_from_text, kind_for_key
+from stack_cfo.core.grounding.matching import (
+    FigureCheck,
+    GroundingResult,
+    GroundingStatus,
+    check,
+    check_figures,
+)
+from stack_cfo.core.grounding.model import Fact, FactKind, Figure, FigureKind, Hedge
+
+__all__ = [
+    "Fact",
+    "FactKind",
+    "Facts",
+    "Figure",
+    "FigureCheck",
+    "FigureKind",
+    "GroundingResult",
+    "GroundingStatus",
+    "Hedge",
+    "check",
+    "check_figures",
+    "extract_figures",
+    "facts_from_data",
+    "facts_from_text",
+    "kind_for_key",
+]

@@ -1,0 +1,379 @@
+"""``extract_figures``: every figure in a text, with its kind, value, precision and offsets.
+
+The scanner finds digit runs with one precompiled pattern, then reads a bounded window on each
+side (the sign, currency and up to five words on the left; suffix, currency, unit and up to four
+words on the right) with anchored patterns and dictionary look-ups, so the cost is linear in the
+text. The grammar and exclusions are listed in the package docstring (:mod:`stack_cfo.core.grounding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+
+from stack_cfo.core.grounding import lexicon as lx
+from stack_cfo.core.grounding.layout import ColumnKind, Layout
+from stack_cfo.core.grounding.model import Figure, FigureKind, Hedge
+from stack_cfo.core.grounding.normalize import Utf16Offsets, normalize
+from stack_cfo.core.grounding.wording import AFTER_WORDS, near_words, qualifiers
+
+_MAX_DIGITS = 24  # longer digit runs are identifiers or noise, and would overflow Decimal contexts
+_CONFIDENCE_LEVELS = frozenset(Decimal(x) for x in ("90", "95", "97.5", "99", "99.5", "99.9"))
+_ONE = Decimal(1)
+
+
+def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
+    """Every figure in ``text``, in order. Never raises for any ``str``.
+
+    ``ignore`` holds tokens that are names, not figures, even though they contain digits (ticker
+    symbols such as ``3M``); a token glued together from digits and letters equal to one is skipped.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    norm = normalize(text)
+    if lx.HAS_DIGIT.search(norm) is None:
+        return []
+    return _Scanner(text, norm, frozenset(ignore)).run()
+
+
+class _Scanner:
+    __slots__ = ("ignore", "layout", "n", "norm", "rev", "skip_until", "text", "utf16")
+
+    def __init__(self, text: str, norm: str, ignore: frozenset[str]) -> None:
+        self.text = text
+        self.norm = norm
+        self.rev = norm[::-1]
+        self.n = len(norm)
+        self.ignore = ignore
+        self.layout = Layout(norm)
+        self.utf16 = Utf16Offsets(text)
+        self.skip_until = 0
+
+    def run(self) -> list[Figure]:
+        # Digits become one sentinel character so that C-speed str.find jumps from number to number;
+        # a regex scan for a digit class costs several times more per character of prose.
+        marked = self.norm.translate(_MARK_DIGITS)
+        find, match = marked.find, lx.NUMBER.match
+        out: list[Figure] = []
+        pos = find("\x00")
+        while pos >= 0:
+            m = match(self.norm, pos)
+            if m is None:  # the text itself held the sentinel character
+                pos = find("\x00", pos + 1)
+                continue
+            if pos >= self.skip_until:
+                fig = self._figure(pos, m.end(), m.group("sg", "sgd", "en", "end", "de", "ded", "pl", "pld"))
+                if fig is not None:
+                    out.append(fig)
+            pos = find("\x00", m.end())
+        return out
+
+    # The one long method reads as the grammar: each step either rejects the token or adds to it.
+    def _figure(self, s: int, e: int, groups: tuple[str | None, ...]) -> Figure | None:
+        norm, n = self.norm, self.n
+        if e - s > _MAX_DIGITS + 8:
+            self.skip_until = e
+            return None
+        if s > 0 and norm[s - 1] in _ASCII_LETTERS and norm[max(0, s - 3) : s] not in lx.CURRENCY_CODES:
+            return None  # glued to a word: Q3, FY2024, S00X, v2 (a glued ISO code such as USD1.2k goes on)
+        sg, sgd, en, end, de, ded, pl, pld = groups
+        int_part = (sg or en or de or pl or "").translate(_DROP_GROUPING)
+        dec_part = sgd or end or ded or pld or ""
+        if len(int_part) + len(dec_part) > _MAX_DIGITS:
+            return None
+        plain_int = pl is not None and not dec_part
+
+        cont = lx.CONTINUATION.match(norm, e)
+        if cont is not None:
+            if cont.group("date") or cont.group("chain"):
+                self.skip_until = cont.end()
+                return None
+            if plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100":
+                self.skip_until = cont.end()
+                return None
+
+        # Left: what is glued to the number, then the words before it.
+        la = lx.LEFT_ADJACENT_REV.match(self.rev, n - s)
+        assert la is not None  # every group is optional
+        base = n - s
+        sign_in, cur_sym, paren_ch, sign_out, tilde, _ = la.groups()
+        sign = 0
+        explicit_sign = False
+        for ch in (sign_in, sign_out):
+            if ch is not None:
+                explicit_sign = True
+                sign = (-1 if ch == "-" else 1) * (sign or 1)
+        currency = _currency(cur_sym[::-1]) if cur_sym else None
+        paren = paren_ch is not None
+        raw_dist = 0  # characters of sign and currency before the digits: part of the raw figure
+        for group, value in ((1, sign_in), (2, cur_sym), (4, sign_out)):
+            if value is not None:
+                raw_dist = la.end(group) - base
+        word_pos = s - (la.end() - base)
+        pc = norm[word_pos - 1] if word_pos > 0 else "\n"
+        pc2 = norm[word_pos - 2] if word_pos > 1 else "\n"
+        if pc.isascii() and (pc.isalpha() or pc in "/\\#^@"):
+            return None
+        if pc in "_." and pc2.isalnum():
+            return None
+        if pc == "-" and pc2.isalnum() and not pc2.isdigit():
+            return None  # hyphenated identifier: COVID-19, top-10, S&P-500
+        if pc == "," and pc2.isdigit():
+            return None
+        if pc == "'" and len(int_part) == 2 and plain_int:
+            return None  # '24
+        if pc in "=&?" and self._in_url(word_pos):
+            return None
+        if pc == "[" and e < n and norm[e] == "]":
+            return None  # footnote marker [12]
+
+        if e + 1 < n and norm[e] in "-." and norm[e + 1].isascii() and norm[e + 1].isalpha():
+            return None  # 52-week, 3-month, 10-K, 0700.HK
+        if plain_int and e < n and norm[e] in ".)" and (e + 1 == n or norm[e + 1].isspace()):
+            line = self.layout.line_start(word_pos)
+            if word_pos - line <= 16 and lx.LIST_PREFIX.fullmatch(norm, line, word_pos):
+                return None  # list numbering: "1. ", "2) ", "> 3. ", "## 4. "
+
+        # Right: suffix, currency, unit and the next word.
+        r = lx.RIGHT.match(norm, e)
+        assert r is not None
+        sp1, w1, _, w2, w3, w4 = r.groups()
+        words = [w1, w2, w3, w4, None, None]  # padded: the parser below looks up to two words ahead
+        ends = [r.end(2), r.end(4), r.end(5), r.end(6)]
+        glued = sp1 == "" and w1 is not None
+        first = words[0]
+        if first is not None and (first in lx.TIME_OF_DAY or first.lower() in lx.TIME_OF_DAY):
+            return None
+        if first is not None and (
+            first in lx.MONTHS
+            or (first.lower() in lx.ORDINALS and words[1] in lx.MONTHS)
+            or (first == "of" and words[1] in lx.MONTHS)
+        ):
+            return None  # 8 March, 8th of March
+        if glued and self.ignore and norm[s : ends[0]] in self.ignore:
+            return None  # a name from the facts, such as positions[3M]
+        if first is not None and first.lower() in lx.ORDINALS and glued:
+            return None  # 3rd, 10th
+
+        i = 0
+        raw_end = e
+        scale = 0
+        magnitude = None
+        percent = points = basis = ratio_x = False
+        unit_word: str | None = None
+
+        w = words[i]
+        if w is not None:
+            key = w
+            if key in lx.MAGNITUDES and (glued or len(key) > 1 or key in ("M", "B", "K")):
+                magnitude, scale = key, lx.MAGNITUDES[key]
+                i, raw_end = i + 1, ends[i]
+            elif glued and key == "x":
+                ratio_x = True
+                i, raw_end = i + 1, ends[i]
+            elif glued and w.isalpha() and not _suffix_like(w):
+                return None  # identifier: 5kg, 1d, 2025Q3, 10K (the filing) is taken as 10 thousand
+        w = words[i]
+        if w is not None and not ratio_x:
+            low = w.lower()
+            nxt = (words[i + 1] or "").lower()
+            if low in lx.PERCENT_WORDS:
+                percent = True
+                i, raw_end = i + 1, ends[i]
+            elif low == "per" and nxt == "cent":
+                percent = True
+                i, raw_end = i + 2, ends[i + 1]
+            elif low in lx.POINT_WORDS or low == "p.p.":
+                percent = points = True
+                i, raw_end = i + 1, ends[i]
+            elif low == "percentage" and nxt in ("point", "points"):
+                percent = points = True
+                i, raw_end = i + 2, ends[i + 1]
+            elif low in lx.BASIS_POINT_WORDS:
+                percent = points = basis = True
+                i, raw_end = i + 1, ends[i]
+            elif low == "basis" and nxt in ("point", "points"):
+                percent = points = basis = True
+                i, raw_end = i + 2, ends[i + 1]
+        if not percent and not ratio_x:
+            w = words[i]
+            one = int_part == "1" and not dec_part and magnitude is None  # "1 position"; otherwise plural nouns
+            if w is not None and currency is None:
+                found = _currency(w) or lx.CURRENCY_WORDS.get(w.lower())
+                if found is None and w == "US" and (words[i + 1] or "").lower() in ("dollar", "dollars"):
+                    found, i = "USD", i + 1
+                if found is not None:
+                    currency = found
+                    i, raw_end = i + 1, ends[i]
+            w = words[i]
+            one = int_part == "1" and not dec_part and magnitude is None  # "1 position"; otherwise plural nouns
+            if w is not None and currency is None:
+                low = w.rstrip(".").lower()
+                if low in lx.COUNT_UNITS and (low.endswith("s") or one):
+                    unit_word, raw_end = low, ends[i]
+                    i += 1
+                elif (
+                    w.isalpha()
+                    and w.islower()
+                    and w not in lx.NOT_ADJECTIVES
+                    and (words[i + 1] or "").lower() in lx.COUNT_UNITS
+                    and ((words[i + 1] or "").endswith("s") or one)
+                ):
+                    unit_word = (words[i + 1] or "").rstrip(".").lower()
+                    raw_end = ends[i + 1]
+                    i += 2
+        after = (words[i] or "").lower()
+        if after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
+            after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"
+
+        if magnitude is not None and currency is None:
+            if magnitude in lx.MAGNITUDE_NEEDS_CURRENCY:
+                return None
+            if magnitude == "M" and plain_int and unit_word is None and glued:
+                return None  # "3M" alone: the company, or a 3-month window ("1M return")
+
+        # Words on the left, nearest last, up to a punctuation barrier on the same line.
+        lw = lx.LEFT_WORDS_REV.match(self.rev, n - word_pos)
+        near, near_case = near_words(lw.group()[::-1].split() if lw is not None else [])
+        last = near[-1] if near else ""
+
+        is_int = not dec_part and magnitude is None
+        bare = not percent and currency is None and magnitude is None and not ratio_x
+        if bare and near_case and near_case[-1] in lx.MONTHS and plain_int and len(int_part) <= 2:
+            return None  # March 8
+        if unit_word in lx.TIME_UNITS and last in lx.PERIOD_WORDS:
+            return None  # over the last 30 days, the past 63 trading days
+        if bare and is_int and (last in lx.RANK_WORDS or after in lx.RANK_AFTER):
+            return None  # top 5, No. 3, 10 largest
+        if bare and is_int and last in lx.INDEX_WORDS:
+            return None  # S&P 500, Russell 2000
+        year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"
+        if year_like and bare and not explicit_sign and (unit_word is None or last in lx.TEMPORAL_WORDS):
+            return None
+
+        hedge, direction, loss = qualifiers(near, after, tilde is not None)
+
+        # The nearest label word decides ratio and loss contexts ("Sharpe ratio of", "| Max drawdown |").
+        column = self.layout.column(word_pos)
+        table_cell = self.layout.cell
+        context = self._context(word_pos)
+        row_label: tuple[str, ...] = ()
+        if table_cell is not None:
+            row_label = self.layout.row_label(word_pos)
+            context = (*(column.words if column is not None else ()), *row_label, *context)
+        label = next((w for w in (c.lower() for c in reversed(context[-4:])) if w in _LABELS), None)
+        if label in lx.LOSS_LABELS:
+            loss = True
+        mantissa = Decimal(f"{int_part}.{dec_part}" if dec_part else int_part)
+        confidence = after in lx.CONFIDENCE_WORDS or label in ("var", "cvar", "shortfall")
+        if percent and confidence and mantissa in _CONFIDENCE_LEVELS and not explicit_sign:
+            return None  # 95% VaR, VaR (95%): a confidence level, not a result
+
+        in_table = column is not None or self.layout.in_table(word_pos)
+        if paren and in_table and self._accounting_cell(s - (la.end(3) - base), raw_end):
+            sign, explicit_sign = -1, True
+            raw_dist = la.end(3) - base
+            close = norm.find(")", raw_end)
+            raw_end = close + 1
+        if percent:
+            kind = FigureKind.PERCENT
+        elif ratio_x:
+            kind = FigureKind.RATIO
+        elif currency is not None:
+            kind = FigureKind.AMOUNT
+        elif unit_word is not None:
+            kind = FigureKind.COUNT
+        elif magnitude is not None:
+            kind = FigureKind.AMOUNT
+        elif label in lx.RATIO_LABELS:
+            kind = FigureKind.RATIO
+        elif column is not None and column.kind is not None:
+            if column.kind is ColumnKind.RANK:
+                return None
+            kind = _COLUMN_KINDS[column.kind]
+            currency = column.currency
+        else:
+            kind = FigureKind.NUMBER
+        if (
+            kind is FigureKind.NUMBER
+            and is_int
+            and mantissa < 10
+            and not explicit_sign
+            and hedge is Hedge.NONE
+            and direction is None
+            and not in_table
+        ):
+            return None  # "5 of your holdings", "(1)": small bare integers are not claims we can check
+
+        decimals = len(dec_part)
+        exponent = scale - decimals - (2 if basis else 0)
+        value = mantissa.scaleb(scale - (2 if basis else 0))
+        if sign < 0:
+            value = -value
+        unit = _ONE.scaleb(exponent)
+        if hedge is not Hedge.NONE and decimals == 0 and kind in _WIDENABLE:
+            zeros = len(int_part) - len(int_part.rstrip("0"))
+            if 2 <= zeros < len(int_part):
+                unit = _ONE.scaleb(zeros + scale)
+        start = s - raw_dist
+        return Figure(
+            raw=self.text[start:raw_end],
+            value=value,
+            kind=kind,
+            currency=currency,
+            decimals=decimals,
+            unit=unit,
+            direction=direction,
+            start=start,
+            end=raw_end,
+            start_utf16=self.utf16(start),
+            end_utf16=self.utf16(raw_end),
+            hedge=hedge,
+            explicit_sign=explicit_sign,
+            loss_context=loss,
+            points=points,
+            noun=unit_word,
+            table_cell=table_cell,
+            total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
+            context=context,
+        )
+
+    def _context(self, pos: int) -> tuple[str, ...]:
+        gap = lx.LABEL_GAP_REV.match(self.rev, self.n - pos)
+        if gap is None or gap.end() == gap.start():
+            return ()
+        return tuple(lx.CONTEXT_WORD.findall(self.norm, pos - (gap.end() - gap.start()), pos)[-6:])
+
+    def _in_url(self, pos: int) -> bool:
+        segment = self.norm[max(0, pos - 200) : pos]
+        cut = max(segment.rfind(" "), segment.rfind("\n"), segment.rfind("\t"))
+        return lx.URL_MARK.search(segment, cut + 1) is not None
+
+    def _accounting_cell(self, pos: int, raw_end: int) -> bool:
+        """``| (420.00) |``: the parenthesised figure is the whole table cell."""
+        before = self.norm[max(0, pos - 40) : pos].rstrip(" \t*")
+        if not before.endswith("|"):
+            return False
+        after = self.norm[raw_end : raw_end + 40].lstrip(" \t*")
+        return after.startswith(")") and (after[1:].lstrip(" \t*").startswith("|") or after[1:].strip() == "")
+
+
+def _currency(token: str) -> str | None:
+    if token in lx.CURRENCY_SYMBOLS:
+        return lx.CURRENCY_SYMBOLS[token]
+    return token if token in lx.CURRENCY_CODES else None
+
+
+def _suffix_like(word: str) -> bool:
+    low = word.lower()
+    return word in lx.CURRENCY_CODES or low in lx.POINT_WORDS or low in lx.BASIS_POINT_WORDS or low == "pct"
+
+
+_MARK_DIGITS = str.maketrans(dict.fromkeys("0123456789", "\x00"))
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_DROP_GROUPING = str.maketrans("", "", ",.'\u00a0\u202f\u2009\u2007")
+_COLUMN_KINDS = {ColumnKind.PERCENT: FigureKind.PERCENT, ColumnKind.AMOUNT: FigureKind.AMOUNT,
+                 ColumnKind.RATIO: FigureKind.RATIO}
+_LABELS = lx.RATIO_LABELS | lx.LOSS_LABELS
+_TOTAL_LABELS = frozenset({"total", "totals", "sum", "subtotal"})
+_WIDENABLE = frozenset({FigureKind.AMOUNT, FigureKind.COUNT, FigureKind.NUMBER})

@@ -1,0 +1,235 @@
+"""``Facts``: the named numbers a text may cite, and builders from data snapshots and text.
+
+Paths are stable strings: dict keys that are lowercase identifiers join with dots
+(``risk.sharpe_ratio``); other keys and named list items go in brackets (``positions[AAPL].weight``,
+``baskets[Tech].return_1w``); unnamed list items use their index (``history[3]``). Every list (and
+every dict of named items) also yields a ``.count`` fact.
+
+Kinds come from the key's words (``weight``, ``return_1w``, ``max_drawdown`` are FRACTION;
+``*_percent``/``*_pct`` PERCENT; ``value``, ``amount``, ``price``, ``pnl``, ``cash`` AMOUNT;
+``sharpe``, ``beta``, ``*_ratio`` RATIO; ``count``, ``observations`` COUNT; anything else NUMBER),
+unless the caller passes ``kinds`` or a :class:`Fact` directly. A dict's ``currency`` or
+``base_currency`` applies to the AMOUNT facts inside it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from stack_cfo.core.grounding.extract import extract_figures
+from stack_cfo.core.grounding.index import FactIndex
+from stack_cfo.core.grounding.lexicon import words
+from stack_cfo.core.grounding.model import Fact, FactKind, FigureKind
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
+_NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_CURRENCY = re.compile(r"[A-Z]{3,4}")
+_KEY_WORDS = re.compile(r"[a-z0-9]+")
+_NAME_KEYS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
+_MAX_DEPTH = 32
+_MAX_EXPONENT = 100  # no portfolio figure needs more; far from the decimal context's limits
+
+_PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "pp"})
+_AMOUNT_WORDS = words("""amount value price cost pnl balance cash proceeds income dividend dividends fee fees basis gain
+    loss change notional equity nav""")
+_RATIO_WORDS = frozenset({"sharpe", "sortino", "calmar", "treynor", "beta", "ratio", "correlation", "leverage"})
+_FRACTION_WORDS = words("""weight weights return returns ret yield volatility
+    vol drawdown cagr rate allocation share alpha var
+    cvar excess twr""")
+_COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
+
+
+class Facts(Mapping[str, Fact]):
+    """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
+
+    __slots__ = ("_facts", "_index", "_symbols")
+
+    def __init__(self, facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = ()) -> None:
+        items = dict(facts.items() if isinstance(facts, Mapping) else facts)
+        for path, fact in items.items():
+            if not isinstance(fact, Fact) or not _usable(fact.value):
+                raise ValueError(f"fact {path!r} is not a Fact with a finite Decimal value within 1e±{_MAX_EXPONENT}")
+        self._facts: dict[str, Fact] = items
+        self._index: FactIndex | None = None
+        self._symbols: frozenset[str] | None = None
+
+    def __getitem__(self, path: str) -> Fact:
+        return self._facts[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def __repr__(self) -> str:
+        return f"Facts({len(self._facts)} facts)"
+
+    def merged(self, *others: Mapping[str, Fact]) -> Facts:
+        """A new ``Facts`` with the facts of ``others`` added (a later path replaces an earlier one)."""
+        combined = dict(self._facts)
+        for other in others:
+            combined.update(other)
+        return Facts(combined)
+
+    def __or__(self, other: Mapping[str, Fact]) -> Facts:
+        return self.merged(other)
+
+    @property
+    def index(self) -> FactIndex:
+        if self._index is None:
+            self._index = FactIndex(self._facts.items())
+        return self._index
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        """Bracketed names that contain a digit (``positions[3M]``): tokens to read as names, not figures."""
+        if self._symbols is None:
+            names = {n for n in self.index.names if any(ch.isdigit() for ch in n)}
+            self._symbols = frozenset(names)
+        return self._symbols
+
+
+@lru_cache(maxsize=1024)  # snapshots repeat the same few keys (weight, return_1w...) per position
+def kind_for_key(key: str) -> FactKind:
+    """The kind a value stored under ``key`` most likely has (see the module docstring)."""
+    words = set(_KEY_WORDS.findall(key.lower()))
+    if words & _PERCENT_WORDS:
+        return FactKind.PERCENT
+    if words & _AMOUNT_WORDS:
+        return FactKind.AMOUNT
+    if words & _RATIO_WORDS:
+        return FactKind.RATIO
+    if words & _FRACTION_WORDS:
+        return FactKind.FRACTION
+    if words & _COUNT_WORDS:
+        return FactKind.COUNT
+    return FactKind.NUMBER
+
+
+def facts_from_data(
+    data: object,
+    *,
+    prefix: str = "",
+    currency: str | None = None,
+    kinds: Mapping[str, FactKind] | None = None,
+) -> Facts:
+    """Facts from nested plain data (dicts, lists, Decimal/int/float/numeric str, or ``Fact``).
+
+    Booleans, ``None``, non-numeric strings, NaN and infinities are skipped. ``kinds`` maps a key
+    name to a kind, overriding :func:`kind_for_key`. ``currency`` is the default for AMOUNT facts.
+    """
+    out: dict[str, Fact] = {}
+    _walk(data, prefix, "", currency, kinds or {}, out, 0)
+    return Facts(out)
+
+
+def facts_from_text(prefix: str, text: str) -> Facts:
+    """Facts for the figures in a text the answer may repeat: the user's message, a source article.
+
+    Each figure becomes ``{prefix}[i]`` (``user[3][0]``, ``article[12]``) with the precision it was
+    written with, its direction applied (``fell 3%`` is ``-3`` percent); a negative one also yields
+    ``{prefix}[i].abs``, so an answer may repeat the magnitude.
+    """
+    out: dict[str, Fact] = {}
+    for i, fig in enumerate(extract_figures(text)):
+        value = fig.value if fig.direction is None else fig.direction * abs(fig.value)
+        kind = _TEXT_KINDS[fig.kind]
+        out[f"{prefix}[{i}]"] = Fact(value, kind, fig.currency, fig.unit)
+        if value < 0:
+            out[f"{prefix}[{i}].abs"] = Fact(-value, kind, fig.currency, fig.unit)
+    return Facts(out)
+
+
+_TEXT_KINDS = {
+    FigureKind.AMOUNT: FactKind.AMOUNT,
+    FigureKind.PERCENT: FactKind.PERCENT,
+    FigureKind.RATIO: FactKind.RATIO,
+    FigureKind.COUNT: FactKind.COUNT,
+    FigureKind.NUMBER: FactKind.NUMBER,
+}
+
+
+def _join(path: str, key: object) -> str:
+    text = str(key)
+    if isinstance(key, str) and _IDENT.fullmatch(text):
+        return f"{path}.{text}" if path else text
+    return f"{path}[{text}]"
+
+
+def _number(value: object) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    number: Decimal | None = None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value) if abs(value) < 10**_MAX_EXPONENT else None
+    elif isinstance(value, float):
+        number = Decimal(repr(value)) if math.isfinite(value) else None
+    elif isinstance(value, str) and len(value) <= 64 and _NUMERIC.fullmatch(value.strip()):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+            return None
+    return number if number is not None and _usable(number) else None
+
+
+def _usable(value: object) -> bool:
+    """A finite Decimal of sane size: scaling it by 100 or comparing it cannot overflow a context."""
+    return isinstance(value, Decimal) and value.is_finite() and (value == 0 or abs(value.adjusted()) <= _MAX_EXPONENT)
+
+
+def _walk(
+    node: object,
+    path: str,
+    key: str,
+    currency: str | None,
+    kinds: Mapping[str, FactKind],
+    out: dict[str, Fact],
+    depth: int,
+) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(node, Fact):
+        out[path] = node
+        return
+    if isinstance(node, Mapping):
+        own = node.get("currency", node.get("base_currency"))
+        if isinstance(own, str) and _CURRENCY.fullmatch(own):
+            currency = own
+        named = bool(node) and all(isinstance(v, Mapping) for v in node.values())
+        for k, v in node.items():
+            _walk(v, _join(path, k), str(k), currency, kinds, out, depth + 1)
+        if named and path and not any(isinstance(k, str) and _IDENT.fullmatch(k) for k in node):
+            out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
+        return
+    if isinstance(node, list | tuple):
+        if path:
+            out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
+        used: set[str] = set()
+        for i, item in enumerate(node):
+            name = _item_name(item)
+            label = name if name is not None and name not in used else str(i)
+            used.add(label)
+            _walk(item, f"{path}[{label}]", key, currency, kinds, out, depth + 1)
+        return
+    value = _number(node)
+    if value is None or not path:
+        return
+    kind = kinds.get(key) or kind_for_key(key)
+    out[path] = Fact(value, kind, currency if kind is FactKind.AMOUNT else None)
+
+
+def _item_name(item: object) -> str | None:
+    if not isinstance(item, Mapping):
+        return None
+    for k in _NAME_KEYS:
+        v = item.get(k)
+        if isinstance(v, str) and v and "[" not in v and "]" not in v:
+            return v
+    return None

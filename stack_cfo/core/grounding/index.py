@@ -1,0 +1,105 @@
+"""Facts sorted by magnitude, so a figure is compared only with the facts near its value.
+
+Each fact is entered in one or two *domains*: ``raw`` (its value as is) for every fact, and
+``percent`` for facts a percent figure may cite (FRACTION values times 100, PERCENT values as is).
+Within a domain, facts are grouped by their own precision (``Fact.unit`` converted to the domain,
+``0`` for exact facts) and each group is a list sorted by absolute value. A look-up is two
+bisections per group, then a walk over the facts inside the window; there are few groups (one,
+plus one per distinct precision among facts taken from text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from stack_cfo.core.grounding.model import Fact, FactKind
+
+_TOKEN = re.compile(r"[A-Za-z]+")
+_NAME = re.compile(r"\[([^\]]+)\]")
+RAW = "raw"
+PERCENT = "percent"
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A fact as seen from one domain."""
+
+    path: str
+    order: int
+    """Rank of ``path`` in sorted path order: the tie-breaker between equally good matches."""
+    kind: FactKind
+    currency: str | None
+    value: Decimal
+    """The fact's value in the domain's unit (FRACTION ``0.068`` is ``6.8`` in the percent domain)."""
+    magnitude: Decimal
+    sign: int
+    half_unit: Decimal
+    """Half the fact's own precision in the domain's unit; ``0`` for exact facts."""
+    tokens: frozenset[str]
+    """Lowercase words of the path (``positions[NVDA].return_1w``: positions, nvda, return, w)."""
+    names: frozenset[str]
+    """Bracketed names in the path (``NVDA``), digits-only indexes excluded."""
+    from_text: bool
+    """The fact came from text (it has a shown precision): the user's message, an article."""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Facts of one domain and one precision, sorted by magnitude."""
+
+    half_unit: Decimal
+    keys: tuple[Decimal, ...]
+    entries: tuple[Entry, ...]
+
+
+class FactIndex:
+    """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
+
+    __slots__ = ("_domains", "names", "tokens")
+
+    def __init__(self, facts: Iterable[tuple[str, Fact]]) -> None:
+        items = sorted(facts, key=lambda kv: kv[0])
+        buckets: dict[tuple[str, Decimal], list[Entry]] = {}
+        all_tokens: set[str] = set()
+        all_names: set[str] = set()
+        for order, (path, fact) in enumerate(items):
+            tokens = frozenset(t.lower() for t in _TOKEN.findall(path))
+            names = frozenset(n for n in _NAME.findall(path) if not n.isdigit())
+            all_tokens |= tokens
+            all_names |= names
+            for domain, value, unit in _forms(fact):
+                half = unit / 2 if unit is not None else _ZERO
+                entry = Entry(path, order, fact.kind, fact.currency, value, abs(value), _sign(value), half,
+                              tokens, names, fact.unit is not None)
+                buckets.setdefault((domain, half), []).append(entry)
+        self.tokens: frozenset[str] = frozenset(all_tokens)
+        """Every lowercase path word of every fact."""
+        self.names: frozenset[str] = frozenset(all_names)
+        """Every bracketed name (positions, sectors, baskets)."""
+        domains: dict[str, list[Group]] = {RAW: [], PERCENT: []}
+        for (domain, half), entries in sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            entries.sort(key=lambda en: (en.magnitude, en.order))
+            domains[domain].append(Group(half, tuple(en.magnitude for en in entries), tuple(entries)))
+        self._domains = {k: tuple(v) for k, v in domains.items()}
+
+    def groups(self, domain: str) -> tuple[Group, ...]:
+        return self._domains[domain]
+
+
+def _forms(fact: Fact) -> list[tuple[str, Decimal, Decimal | None]]:
+    forms: list[tuple[str, Decimal, Decimal | None]] = [(RAW, fact.value, fact.unit)]
+    if fact.kind is FactKind.FRACTION:
+        unit = fact.unit * _HUNDRED if fact.unit is not None else None
+        forms.append((PERCENT, fact.value * _HUNDRED, unit))
+    elif fact.kind is FactKind.PERCENT:
+        forms.append((PERCENT, fact.value, fact.unit))
+    return forms
+
+
+def _sign(value: Decimal) -> int:
+    return (value > 0) - (value < 0)

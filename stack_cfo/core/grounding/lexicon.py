@@ -1,0 +1,163 @@
+"""Words and patterns of the figure grammar (see the package docstring), compiled once at import.
+
+Word lists are matched by dictionary look-up on the few words around a number rather than by
+large regex alternations, so the cost per figure does not grow with the vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``."""
+    return frozenset(text.split())
+
+
+SPACES = " \u00a0\u202f\u2009\u2007"
+"""Spaces that may sit between a number and its currency or suffix (and group digits, except ASCII)."""
+
+# A number: grouped with no-break/thin spaces or apostrophes, English (1,234.5), German
+# (1.234.567,8 or 1.234,5), or plain with a decimal point or comma. Digits are ASCII after normalisation.
+NUMBER = re.compile(
+    r"(?P<sg>[1-9][0-9]{0,2}(?:[\u00a0\u202f\u2009\u2007'][0-9]{3})+)(?:[.,](?P<sgd>[0-9]+))?(?![0-9])"
+    r"|(?P<en>[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<end>[0-9]+))?(?![0-9])"
+    r"|(?P<de>[1-9][0-9]{0,2}(?:\.[0-9]{3}){2,}|[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?=,[0-9]))(?:,(?P<ded>[0-9]+))?(?![0-9])"
+    r"|(?P<pl>[0-9]+)(?:[.,](?P<pld>[0-9]+))?"
+)
+HAS_DIGIT = re.compile(r"[0-9]")
+
+CURRENCY_SYMBOLS = {
+    "US$": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "HK$": "HKD", "S$": "SGD",
+    "NZ$": "NZD", "R$": "BRL", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
+    "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS", "₿": "BTC", "Fr.": "CHF",
+}
+CURRENCY_CODES = words(
+    "USD EUR GBP JPY CHF CAD AUD NZD HKD SGD CNY CNH RMB SEK NOK DKK PLN CZK HUF INR KRW BRL MXN ZAR "
+    "TRY RUB ILS AED SAR TWD THB IDR MYR PHP BTC ETH USDT USDC"
+)
+CURRENCY_WORDS = {
+    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
+    "yen": "JPY", "franc": "CHF", "francs": "CHF", "rupees": "INR", "yuan": "CNY",
+}
+_SYMBOL_CHARS = "€$£¥₹₩₽₺₪₿"
+
+# Magnitude suffixes, case-sensitive; the lowercase m/b and T count only next to a currency,
+# because "5m" and "1m" are usually minutes, months or a return window, and "2T" is rare prose.
+MAGNITUDES = {
+    "k": 3, "K": 3, "thousand": 3, "Thousand": 3,
+    "M": 6, "m": 6, "mn": 6, "mm": 6, "MM": 6, "MN": 6, "Mn": 6, "million": 6, "Million": 6, "Mio": 6,
+    "B": 9, "b": 9, "bn": 9, "Bn": 9, "BN": 9, "billion": 9, "Billion": 9, "Mrd": 9,
+    "T": 12, "tn": 12, "Tn": 12, "trillion": 12, "Trillion": 12,
+}
+MAGNITUDE_NEEDS_CURRENCY = frozenset({"m", "b", "T"})
+
+PERCENT_WORDS = frozenset({"%", "percent", "pct"})
+POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts"})
+BASIS_POINT_WORDS = frozenset({"bp", "bps", "bips"})
+
+COUNT_UNITS = words("""position positions holding holdings stock stocks share shares sector sectors basket baskets
+    day days week weeks month months year years quarter quarters session sessions hour hours
+    name names company companies asset assets account accounts trade trades transaction transactions
+    alert alerts insight insights observation observations security securities fund funds etf etfs
+    bond bonds ticker tickers lot lots unit units contract contracts industry industries country
+    countries currency currencies message messages digest digests constituents members
+    points""")
+TIME_UNITS = words("day days week weeks month months year years quarter quarters session sessions hour hours")
+
+NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping declined decline declines declining
+    lost lose loses losing slid slide slides sliding slipped slip slips sank sink sinks tumbled tumbles
+    plunged plunges plummeted plummets decreased decrease decreases shed sheds dipped dip dips
+    retreated retreats shrank shrunk contracted slumped down lower underperformed underperforming
+    lagged lagging trailed trails""")
+POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
+    increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
+    grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
+    appreciated""")
+# Nouns that give a sign when followed by "of" before the figure ("a loss of $420") or when they
+# follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
+NEGATIVE_NOUNS = words(
+    "loss losses drop drops decline declines fall "
+    "falls dip slide decrease decreases slump pullback selloff"
+)
+POSITIVE_NOUNS = words("gain gains rise rises increase increases jump rally surge advance climb uptick appreciation")
+
+HEDGE_APPROX = words("""about around roughly approximately approx approx. nearly almost some circa ca. ~ ≈ close
+    estimated""")
+HEDGE_AT_LEAST = frozenset({"over", "above", "exceeding", "north", "upwards", ">", "≥"})
+HEDGE_AT_MOST = frozenset({"under", "below", "<", "≤", "south"})
+# Two-word hedges: (word before, last word).
+HEDGE_PAIRS = {
+    ("more", "than"): "AT_LEAST", ("greater", "than"): "AT_LEAST", ("at", "least"): "AT_LEAST",
+    ("north", "of"): "AT_LEAST", ("upwards", "of"): "AT_LEAST", ("excess", "of"): "AT_LEAST",
+    ("less", "than"): "AT_MOST", ("fewer", "than"): "AT_MOST", ("at", "most"): "AT_MOST",
+    ("up", "to"): "AT_MOST", ("south", "of"): "AT_MOST", ("close", "to"): "APPROX",
+    ("an", "estimated"): "APPROX",
+}
+NOT_ADJECTIVES = words("this that these those per a an the of in on at for last next past every each")
+PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
+FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of"})
+
+RATIO_LABELS = words(
+    "sharpe sortino calmar treynor beta ratio ratios "
+    "correlation p/e pe leverage multiple r-squared r²"
+)
+LOSS_LABELS = words("drawdown drawdowns dd var cvar shortfall loss losses underwater")
+CONFIDENCE_WORDS = frozenset({"var", "cvar", "confidence", "ci", "es"})
+
+RANK_WORDS = words("""top bottom no. no # number rank ranked step option part page section item table figure tier level
+    phase version release python ios android api chapter question round day week""")
+RANK_AFTER = words("largest biggest smallest best worst top most least main key major leading")
+PERIOD_WORDS = words("last past next previous over within trailing rolling for in the during coming first recent")
+TEMPORAL_WORDS = words("in since during by until from before after through of to between and early late mid end fy")
+INDEX_WORDS = words(
+    "s&p russell nasdaq ftse dax cac stoxx nikkei dow "
+    "seng topix kospi sensex nifty asx ibex aex smi tsx"
+)
+MONTHS = words("""January February March April May June July August September October November December
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec""")
+ORDINALS = frozenset({"st", "nd", "rd", "th"})
+TIME_OF_DAY = frozenset({"am", "pm", "a.m.", "p.m.", "AM", "PM"})
+
+
+def _reverse_alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w[::-1]) for w in sorted(words, key=len, reverse=True))
+
+
+_REV_CURRENCY = _reverse_alternation([*CURRENCY_SYMBOLS, *CURRENCY_CODES])
+
+# Applied to the REVERSED text at the number's start: what is glued to the left of the number,
+# read right to left: sign, currency (optionally one space), accounting "(", sign, "~", emphasis.
+LEFT_ADJACENT_REV = re.compile(
+    r"(?P<sin>[-+](?![0-9A-Za-z]))?"
+    rf"(?:[{SPACES}]?(?P<cur>{_REV_CURRENCY})(?![A-Za-z]))?"
+    r"(?P<paren>\()?"
+    r"(?P<sout>[-+](?![0-9A-Za-z]))?"
+    r"(?P<tilde>[~≈])?"
+    r"(?P<md>[*_]{1,3})?"
+)
+# Up to five space-separated words to the left (reversed), on the same line.
+LEFT_WORDS_REV = re.compile(rf"(?:[{SPACES}\t]+[^\s0-9]{{1,24}}){{0,5}}")
+# The label gap (reversed): back to a digit, a line break or sentence punctuation.
+LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,48}")
+CONTEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&/²_-]*(?:\.[A-Z]+)?")
+
+_SEP = rf"[*_]{{0,3}}[{SPACES}]{{0,2}}"
+_TOKEN = rf"p\.p\.|a\.m\.|p\.m\.|%|[A-Za-z]+|[{_SYMBOL_CHARS}]"
+# Forward, at the number's end: the next up to four words or symbols.
+RIGHT = re.compile(
+    rf"(?P<sp1>{_SEP})(?P<w1>{_TOKEN})?"
+    rf"(?:(?P<sp2>{_SEP})(?P<w2>{_TOKEN}))?"
+    rf"(?:[{SPACES}]{{1,2}}(?P<w3>[A-Za-z]+))?"
+    rf"(?:[{SPACES}]{{1,2}}(?P<w4>[A-Za-z]+))?"
+)
+# Forward, at the number's end: a continuation that makes the token a date, time, version or path.
+CONTINUATION = re.compile(
+    r"(?P<date>-[0-9]{1,2}-[0-9]{1,2}(?![0-9])"
+    r"(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?)"
+    r"|(?P<ym>-[0-9]{2}(?![0-9]))"
+    r"|(?P<chain>(?:[/.:][0-9]+)+(?:[ ]?[AaPp]\.?[Mm]\.?(?![A-Za-z]))?)"
+)
+RANGE_PERCENT = re.compile(rf"-[0-9][0-9.,]*[{SPACES}]?%")
+LIST_PREFIX = re.compile(r"[ \t]*(?:>[ \t]*)*(?:#{1,6}[ \t]+)?(?:[-*+][ \t]+)?")
+URL_MARK = re.compile(r"://|www\.|@")

@@ -1,0 +1,252 @@
+"""``check``: is every figure in a text one of the facts, in a form the text may use for it?
+
+A figure matches a fact when the kinds fit (see ``_ALLOWED``), the currencies do not differ, the
+sign is right for the wording, and the magnitudes agree within the tolerance:
+
+* exact or hedged ("about"): ``|fact - figure| <= max(unit, fact unit) / 2`` where ``unit`` is one
+  step of the figure's last shown digit (``$31k``: 1000, ``6.8%``: 0.1) and the fact unit is its own
+  shown precision (``0`` for snapshot facts, which are exact);
+* "over"/"more than": the fact lies in ``[figure, figure + 2 units]``; "under"/"less than"/"up
+  to": in ``[figure - 2 units, figure]`` (both widened by half the fact unit, and inclusive: a
+  bound is checked on magnitudes, so "fell more than 3%" needs a fall of 3 to 5 %).
+
+Subjects: a figure only matches facts about what its words name. A metric word next to it
+(Sharpe, beta, drawdown, VaR, volatility...) limits it to facts whose path has that metric, and so
+does a counted noun (``12 positions``: paths with positions or holdings; ``10 shares``: quantity;
+``63 trading days``: observations); a name
+from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
+facts of other names; a direction word limits it to changes (paths with return, change, gain,
+loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a restriction whose words no
+fact path uses is not applied.
+
+Signs: a direction word sets the sign (``fell 3%`` needs a negative fact); an explicit ``+``/``-``
+must agree with the fact; a loss context (drawdown, VaR, loss) without an explicit sign accepts
+either sign; otherwise an unsigned figure needs a fact that is not negative. A figure showing zero
+matches a fact of either sign that rounds to it.
+
+Derived: in a markdown table, a figure in a row labelled Total or Sum that matches no fact is
+grounded when it equals the sum of the grounded figures above it in its column (path
+``sum(column)``), within half a unit of the total plus half a unit of each addend.
+
+The best match is chosen deterministically: a fact equal to the shown value first, then the first
+path in sorted order.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from stack_cfo.core.grounding.extract import extract_figures
+from stack_cfo.core.grounding.facts import Facts
+from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
+from stack_cfo.core.grounding.lexicon import words
+from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
+
+_ALLOWED = {
+    FigureKind.PERCENT: frozenset({FactKind.FRACTION, FactKind.PERCENT}),
+    FigureKind.AMOUNT: frozenset({FactKind.AMOUNT, FactKind.NUMBER}),
+    FigureKind.RATIO: frozenset({FactKind.RATIO, FactKind.NUMBER}),
+    FigureKind.COUNT: frozenset({FactKind.COUNT, FactKind.NUMBER}),
+    FigureKind.NUMBER: frozenset(FactKind),
+}
+_DRAWDOWN = frozenset({"drawdown", "dd", "drawdowns"})
+_VOLATILITY = frozenset({"volatility", "vol"})
+_METRICS = {
+    "sharpe": frozenset({"sharpe"}), "sortino": frozenset({"sortino"}), "calmar": frozenset({"calmar"}),
+    "treynor": frozenset({"treynor"}), "beta": frozenset({"beta"}), "alpha": frozenset({"alpha"}),
+    "drawdown": _DRAWDOWN, "drawdowns": _DRAWDOWN, "dd": _DRAWDOWN, "var": frozenset({"var"}),
+    "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
+    "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
+}
+_CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
+_HOLDINGS = frozenset({"positions", "position", "holdings", "holding"})
+_QUANTITY = frozenset({"quantity", "qty", "shares", "units"})
+_OBSERVATIONS = frozenset({"observation", "observations", "days", "sessions"})
+_NOUNS = {
+    **dict.fromkeys(words("""position positions holding holdings stock stocks
+        name names security securities asset assets ticker
+        tickers etf etfs fund funds bond bonds company companies"""), _HOLDINGS),
+    **dict.fromkeys(words("sector sectors industry industries"), frozenset({"sectors", "sector", "industries"})),
+    **dict.fromkeys(words("basket baskets"), frozenset({"baskets", "basket"})),
+    **dict.fromkeys(words("share shares unit units lot lots contract contracts"), _QUANTITY),
+    **dict.fromkeys(words("day days session sessions observation observations"), _OBSERVATIONS),
+}
+_ZERO = Decimal(0)
+_TWO = Decimal(2)
+
+
+class GroundingStatus(Enum):
+    GROUNDED = "GROUNDED"
+    """Every figure matches a fact."""
+    UNGROUNDED = "UNGROUNDED"
+    """At least one figure matches no fact."""
+    NO_FIGURES = "NO_FIGURES"
+    """The text holds no figure to check."""
+
+
+@dataclass(frozen=True, slots=True)
+class FigureCheck:
+    """The verdict on one figure."""
+
+    figure: Figure
+    grounded: bool
+    fact_path: str | None
+    """The matched fact, ``None`` when ungrounded."""
+    exact: bool
+    """The fact equals the shown value (no rounding was needed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroundingResult:
+    status: GroundingStatus
+    checks: tuple[FigureCheck, ...]
+    candidates_examined: int
+    """Facts compared in total: the cost counter behind the linearity test."""
+
+    @property
+    def figure_count(self) -> int:
+        return len(self.checks)
+
+    @property
+    def grounded_count(self) -> int:
+        return sum(1 for c in self.checks if c.grounded)
+
+    @property
+    def ungrounded_count(self) -> int:
+        return sum(1 for c in self.checks if not c.grounded)
+
+    @property
+    def ungrounded(self) -> tuple[Figure, ...]:
+        return tuple(c.figure for c in self.checks if not c.grounded)
+
+
+def check(text: str, facts: Facts) -> GroundingResult:
+    """Check every figure of the completed ``text`` against ``facts``. Never raises for any ``str``.
+
+    Run it on the whole text once a stream has finished: a figure split across two chunks is only
+    a figure in the re-assembled text.
+    """
+    return check_figures(extract_figures(text, ignore=facts.symbols), facts)
+
+
+def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
+    """:func:`check` for figures already extracted."""
+    checks: list[FigureCheck] = []
+    examined = 0
+    index = facts.index
+    columns: dict[tuple[int, int], list[Figure] | None] = {}
+    for fig in figures:
+        entry, exact, n = _best(fig, index)
+        examined += n
+        check = FigureCheck(fig, entry is not None, entry.path if entry is not None else None, exact)
+        if fig.table_cell is not None:
+            check = _column_total(check, columns)
+        checks.append(check)
+    if not checks:
+        status = GroundingStatus.NO_FIGURES
+    elif all(c.grounded for c in checks):
+        status = GroundingStatus.GROUNDED
+    else:
+        status = GroundingStatus.UNGROUNDED
+    return GroundingResult(status, tuple(checks), examined)
+
+
+def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
+    groups: tuple[Group, ...] = index.groups(PERCENT if fig.kind is FigureKind.PERCENT else RAW)
+    metric, name, change = _subject(fig, index)
+    # Counting holdings, sectors or baskets means their count, not a fact that merely sits under them.
+    count_only = metric is not None and fig.noun is not None and metric is not _QUANTITY and metric is not _OBSERVATIONS
+    allowed = _ALLOWED[fig.kind]
+    m = fig.magnitude
+    unit = fig.unit
+    hedge = fig.hedge
+    want = _wanted_sign(fig)
+    best: Entry | None = None
+    best_key = (2, 0)
+    examined = 0
+    for group in groups:
+        half = max(unit / _TWO, group.half_unit)
+        if hedge is Hedge.AT_LEAST:
+            lo, hi = m - group.half_unit, m + _TWO * unit + group.half_unit
+        elif hedge is Hedge.AT_MOST:
+            lo, hi = m - _TWO * unit - group.half_unit, m + group.half_unit
+        else:
+            lo, hi = m - half, m + half
+        keys = group.keys
+        entries = group.entries
+        for i in range(bisect_left(keys, lo), bisect_right(keys, hi)):
+            examined += 1
+            entry = entries[i]
+            if entry.kind not in allowed:
+                continue
+            if fig.currency is not None and entry.currency is not None and fig.currency != entry.currency:
+                continue
+            if want is not None and entry.sign != 0 and m != 0 and entry.sign not in want:
+                continue
+            if not entry.from_text and (
+                (metric is not None and not entry.tokens & metric)
+                or (count_only and entry.kind is not FactKind.COUNT)
+                or (name is not None and entry.names and name not in entry.names)
+                or (change and not entry.tokens & _CHANGES)
+            ):
+                continue
+            key = (0 if entry.magnitude == m else 1, entry.order)
+            if key < best_key:
+                best, best_key = entry, key
+    return best, best_key[0] == 0, examined
+
+
+def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure] | None]) -> FigureCheck:
+    """Ground a Total/Sum row figure that equals the sum of the grounded figures above it in its column.
+
+    The tolerance is half a unit of the total plus half a unit of every addend (each was rounded).
+    A column with an ungrounded figure above cannot ground its total. The path is ``sum(column)``.
+    """
+    fig = check.figure
+    assert fig.table_cell is not None
+    above = columns.get(fig.table_cell, [])
+    if not fig.total_row:
+        if above is not None:
+            columns[fig.table_cell] = [*above, fig] if check.grounded else None
+        return check
+    columns[fig.table_cell] = []  # a new block starts after a total
+    if check.grounded or not above or len(above) < 2:
+        return check
+    if any(a.kind is not fig.kind or (a.currency or fig.currency) != (fig.currency or a.currency) for a in above):
+        return check
+    total = sum((a.value for a in above), _ZERO)
+    tolerance = (fig.unit + sum((a.unit for a in above), _ZERO)) / _TWO
+    if abs(total - fig.value) <= tolerance:
+        return FigureCheck(fig, True, "sum(column)", total == fig.value)
+    return check
+
+
+def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str | None, bool]:
+    """The metric path words, the name, and whether a change is meant (see the module docstring)."""
+    metric = None
+    if fig.noun is not None:
+        tokens = _NOUNS.get(fig.noun)
+        metric = tokens if tokens is not None and tokens & index.tokens else None
+    else:
+        for word in reversed(fig.context):
+            tokens = _METRICS.get(word.lower())
+            if tokens is not None:
+                metric = tokens if tokens & index.tokens else None
+                break
+    name = next((w for w in reversed(fig.context) if w in index.names), None)
+    change = fig.direction is not None and bool(_CHANGES & index.tokens)
+    return metric, name, change
+
+
+def _wanted_sign(fig: Figure) -> tuple[int, ...] | None:
+    """The fact signs the wording allows; ``None`` for either."""
+    if fig.direction is not None:
+        return (fig.direction,)
+    if fig.explicit_sign:
+        return (-1,) if fig.value < 0 else (1,)
+    if fig.loss_context:
+        return None
+    return (1,)

@@ -1,0 +1,115 @@
+"""The data the grounding check works with: figures found in text, facts they may match.
+
+Pure frozen dataclasses and enums; no behaviour beyond small derived properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+
+class FigureKind(Enum):
+    """What a figure in text claims to be."""
+
+    AMOUNT = "AMOUNT"
+    """Money, or a scaled quantity (``$1,250.00``, ``EUR 3.4M``, ``1.2 bn``)."""
+    PERCENT = "PERCENT"
+    """A percentage or percentage-point figure; ``value`` is the percent number (``12.5`` for 12.5 %)."""
+    RATIO = "RATIO"
+    """``1.5x``, or a number labelled as a ratio (Sharpe, Sortino, Calmar, beta, P/E...)."""
+    COUNT = "COUNT"
+    """A number with a counted unit (``12 positions``, ``63 trading days``, ``10 shares``)."""
+    NUMBER = "NUMBER"
+    """Any other number (bare decimals, table cells without a unit in the column header)."""
+
+
+class FactKind(Enum):
+    """What a fact's value means, which decides the forms a figure may take to match it."""
+
+    AMOUNT = "AMOUNT"
+    """Money (matched by AMOUNT and NUMBER figures, in the fact's currency when it has one)."""
+    PERCENT = "PERCENT"
+    """Already in percent points (``6.8`` means 6.8 %)."""
+    FRACTION = "FRACTION"
+    """A share or return as a fraction (``0.068``); matched by percent figures as ``6.8 %``."""
+    RATIO = "RATIO"
+    """Sharpe, beta and the like."""
+    COUNT = "COUNT"
+    """How many of something."""
+    NUMBER = "NUMBER"
+    """Anything else (quantities, scores); matched by most figure kinds at face value."""
+
+
+class Hedge(Enum):
+    """The qualifier in front of a figure, which widens or bends its tolerance."""
+
+    NONE = "NONE"
+    APPROX = "APPROX"
+    """``about``, ``roughly``, ``~``: round integers keep only their significant digits."""
+    AT_LEAST = "AT_LEAST"
+    """``over``, ``more than``, ``at least``: the fact lies from the value up to two units above it."""
+    AT_MOST = "AT_MOST"
+    """``under``, ``less than``, ``up to``: the fact lies from two units below up to the value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure found in a text.
+
+    ``value`` is signed and scaled as written (``-$1.2k`` is ``-1200``); ``direction`` is the sign
+    of a direction word next to it (``fell 3%`` has value ``3`` and direction ``-1``). Offsets are
+    half-open, in Unicode code points (``start``/``end``, Python string indices) and in UTF-16 code
+    units (``start_utf16``/``end_utf16``, what JavaScript, Swift and Kotlin strings count).
+    """
+
+    raw: str
+    """The figure as written (sign, currency, number, suffix, unit; not the direction word)."""
+    value: Decimal
+    """Signed, scaled value; for percents the percent number (``12.5`` for ``12.5%``)."""
+    kind: FigureKind
+    currency: str | None
+    """ISO-like code when a symbol or code is shown (``$`` is ``USD``, ``€`` is ``EUR``)."""
+    decimals: int
+    """Digits shown after the decimal separator (``1.20k`` shows 2)."""
+    unit: Decimal
+    """The value of one step in the last shown digit, scaled (``$31k``: 1000; ``6.8%``: 0.1)."""
+    direction: int | None
+    """``-1`` for fell/dropped/lost/down..., ``+1`` for rose/gained/up..., else ``None``."""
+    start: int
+    end: int
+    start_utf16: int
+    end_utf16: int
+    hedge: Hedge = Hedge.NONE
+    explicit_sign: bool = False
+    """A ``+``/``-`` (or accounting parentheses) is shown."""
+    loss_context: bool = False
+    """Labelled as a loss-type magnitude (drawdown, VaR, loss): either sign of a fact matches."""
+    points: bool = False
+    """Written as percentage points (``pp``) or basis points."""
+    noun: str | None = None
+    """The counted noun of a COUNT figure, lowercase (``positions``, ``days``)."""
+    table_cell: tuple[int, int] | None = None
+    """``(table start offset, column index)`` for a figure in a markdown table body."""
+    total_row: bool = False
+    """The figure is in a table row labelled Total or Sum (checked as the sum of the column above)."""
+    context: tuple[str, ...] = ()
+    """Words naming what the figure is about, nearest last: the table column header and row label,
+    then up to six words back to the previous number or clause break (``("NVDA", "is")``)."""
+
+    @property
+    def magnitude(self) -> Decimal:
+        return abs(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A number the text may cite: a value from a data snapshot, the user's message or a source article."""
+
+    value: Decimal
+    kind: FactKind
+    currency: str | None = None
+    """ISO-like code for money; ``None`` matches figures in any currency."""
+    unit: Decimal | None = None
+    """The precision the fact was shown with, when it came from text (``$30k``: 1000); ``None`` is exact."""

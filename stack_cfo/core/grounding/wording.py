@@ -1,0 +1,86 @@
+"""The words around a figure that qualify it: hedges ("about", "more than") and directions ("fell", "a 3% drop").
+
+Both functions take words already cut to the figure's clause: :func:`near_words` stops at a
+punctuation barrier, so "Sharpe: 2.10" or "fell, then 3%" do not read across the break.
+"""
+
+from __future__ import annotations
+
+from stack_cfo.core.grounding import lexicon as lx
+from stack_cfo.core.grounding.model import Hedge
+
+_BARRIER = ",:;.!?|"
+_ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
+_STRIP = "*_\"'()[]{}`"
+_HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
+_NEGATIVE_AFTER = (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below"}
+_POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"}
+AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
+"""Words after a figure that give it a sign or a loss context ("a 3% drop", "8.7% below", "a 3% drawdown")."""
+
+
+def near_words(raw_words: list[str]) -> tuple[list[str], list[str]]:
+    """The words before a figure back to a punctuation barrier, lowercase and as written, nearest last."""
+    near: list[str] = []
+    near_case: list[str] = []
+    for raw in reversed(raw_words):
+        clean = raw.strip(_STRIP)
+        low = clean.lower()
+        if raw[-1] in _BARRIER and low not in _ABBREVIATIONS:
+            break
+        near.append(low)
+        near_case.append(clean)
+        if raw[0] in _BARRIER:
+            break
+    near.reverse()
+    near_case.reverse()
+    return near, near_case
+
+
+def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | None, bool]:
+    """Hedge, direction (-1, +1 or None) and loss context from the words before and the word after.
+
+    Read right to left: ``[verb] [adverb] [by] [a further] [hedge] FIGURE``, or ``[noun] of FIGURE``
+    ("a loss of", "a drop of"), or ``FIGURE [adjective] noun`` ("an 11.8% monthly drop").
+    """
+    hedge = Hedge.APPROX if tilde else Hedge.NONE
+    rest = near
+    if len(rest) >= 2 and (rest[-2], rest[-1]) in lx.HEDGE_PAIRS:
+        hedge = _HEDGES[lx.HEDGE_PAIRS[(rest[-2], rest[-1])]]
+        rest = rest[:-2]
+    elif rest and rest[-1] in lx.HEDGE_APPROX:
+        hedge, rest = Hedge.APPROX, rest[:-1]
+    elif rest and rest[-1] in lx.HEDGE_AT_LEAST:
+        hedge, rest = Hedge.AT_LEAST, rest[:-1]
+    elif rest and rest[-1] in lx.HEDGE_AT_MOST:
+        hedge, rest = Hedge.AT_MOST, rest[:-1]
+    direction: int | None = None
+    loss = False
+    dropped = 0
+    while rest and dropped < 3 and (
+        rest[-1] in lx.FILLERS or (rest[-1].endswith("ly") and len(rest) > 1 and rest[-1] != "only")
+    ):
+        if rest[-1] == "of":
+            noun = rest[-2] if len(rest) > 1 else ""
+            if noun in lx.LOSS_LABELS:
+                loss = True
+            elif noun in lx.NEGATIVE_NOUNS:
+                direction = -1
+            elif noun in lx.POSITIVE_NOUNS:
+                direction = 1
+            break
+        rest = rest[:-1]
+        dropped += 1
+    if direction is None and not loss and rest:
+        if rest[-1] in lx.NEGATIVE_WORDS:
+            direction = -1
+        elif rest[-1] in lx.POSITIVE_WORDS and not (rest[-1] == "up" and rest[-2:-1] and rest[-2] in lx.PHRASAL_UP):
+            direction = 1  # "makes up 6.8%" is a share, not a rise
+    if direction is None and not loss:
+        if after in _NEGATIVE_AFTER:
+            direction = -1
+        elif after in _POSITIVE_AFTER:
+            direction = 1
+        elif after in lx.LOSS_LABELS:
+            loss = True
+    return hedge, direction, loss
