@@ -103,9 +103,9 @@ async def test_update_portfolio_context_on_demand_and_from_a_service(
         assert stored.portfolio_context.snapshot_time.ToDatetime(tzinfo=UTC) == clock.now()
         events(await chat.send(user, s.name, "What do I hold?"))
         data = _data_block(chat_requests(provider)[-1])
-        assert data["total_value"] == "123456.78" and data["day_change_percent"] == -1.5
+        assert data["total_value"] == "123456.78" and data["performance"] == {"return_1d": -0.015}
         assert data["positions"] == [{"symbol": "NVDA", "quantity": "12", "market_value": "120000.00",
-                                      "weight_percent": 97.0}]
+                                      "weight": 0.97}]
 
         bad = chat_pb2.PortfolioContext(total_value="12,5")
         with pytest.raises(grpc.aio.AioRpcError) as ei:

@@ -60,7 +60,7 @@ def test_roles_order_and_data_block() -> None:
     positions = doc["positions"]
     assert isinstance(positions, list)
     assert [x["symbol"] for x in positions] == ["MSFT", "AAPL"]  # largest first
-    assert positions[0]["weight_percent"] == 80.0 and positions[1]["basket"] == "tech"
+    assert positions[0]["weight"] == 0.8 and positions[1]["basket"] == "tech"
     assert p.messages[-1].content == "q2" and not p.summary_used and p.history_messages == 2
 
 
