@@ -34,6 +34,7 @@ from stack_cfo.core.ai import (
     ComputeClient,
     DegradedReason,
     IncompleteCompletion,
+    ReasonedFallback,
     Verification,
     degraded_reason,
 )
@@ -255,7 +256,7 @@ class Turns:
         ctx = session.context
         options = CompletionOptions(
             max_tokens=self.settings.max_answer_tokens,
-            fallback=lambda: offline_answer(ctx, now),
+            fallback=ReasonedFallback(lambda why: offline_answer(ctx, now, user_msg.content, reason=why)),
             deadline=deadline,
             operation="chat",
         )
@@ -300,7 +301,8 @@ class Turns:
                 result = _partial(stream, parts, session)
             else:
                 reason = failure.reason if failure is not None else ""
-                result = offline_result(offline_answer(ctx, now), reason=reason, requested_model=session.model)
+                fallback_text = offline_answer(ctx, now, user_msg.content, reason=degraded_reason(None, failure))
+                result = offline_result(fallback_text, reason=reason, requested_model=session.model)
                 parts.append(result.text)
                 yield Delta(result.text)
 
