@@ -310,12 +310,33 @@ def context_document(context: PortfolioContext, now: datetime) -> dict[str, Any]
             "note": "No portfolio data is on file for this investor. The data is insufficient: say so and "
             "do not invent holdings or figures.",
         }
-    doc: dict[str, Any] = {}
+    full = _document(context, age_min, LIMITS[0])
+    doc = full
     for limits in LIMITS:
-        doc = _document(context, age_min, limits)
+        doc = _trimmed(full, limits)  # later limits only list fewer of what is already rendered
         if estimate_tokens(encode_data(doc)) <= MAX_DATA_TOKENS:
             break
     return doc
+
+
+def _cut(item: Mapping[str, Any], key: str, limit: int) -> dict[str, Any]:
+    """``item`` with its list ``key`` cut to ``limit`` entries and ``<key>_not_listed_count`` updated."""
+    out = dict(item)
+    listed = out.get(key)
+    if not isinstance(listed, list) or len(listed) <= limit:
+        return out
+    out[key] = listed[:limit]
+    out[f"{key}_not_listed_count"] = out.get(f"{key}_not_listed_count", 0) + len(listed) - limit
+    return out
+
+
+def _trimmed(doc: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
+    out = _cut(_cut(doc, "positions", limits.positions), "insights", limits.insights)
+    for key in ("baskets", "sectors"):
+        out = _cut(out, key, limits.groups)
+        if key in out:
+            out[key] = [_cut(g, "positions", limits.members) for g in out[key]]
+    return out
 
 
 def _document(context: PortfolioContext, age_min: int, limits: Limits) -> dict[str, Any]:
