@@ -41,6 +41,7 @@ from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.erasure import PgUserRows
 from stack_cfo.store.idempotency import PgIdempotencyStore
 from stack_cfo.store.portfolio_repo import PgChangeFeed, PortfolioRepository
+from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.scheduler import SchedulerRepo
 from stack_cfo.wiring import settings
 from stack_cfo.wiring.archive import build_archive_store
@@ -120,6 +121,11 @@ class Container:
         return self._part("archive", lambda: build_archive_store(self.config, self.db))
 
     @property
+    def receipts(self) -> PgReceiptStore:
+        """Receipts of AI-written texts."""
+        return self._part("receipts", lambda: PgReceiptStore(self.db))
+
+    @property
     def idempotency(self) -> IdempotencyStore:
         return self._part("idempotency", lambda: PgIdempotencyStore(self.db))
 
@@ -140,6 +146,7 @@ class Container:
                 settings=settings.analytics_settings(self.config),
                 compute=lambda: self.compute,
                 cache=settings.cache_settings(self.config),
+                receipts=self.receipts,
             ),
         )
 

@@ -143,6 +143,9 @@ class DegradedReason(StrEnum):
     STREAM_BROKEN = "COMPUTE_STREAM_BROKEN"
     #: Another model or provider than the requested one answered (failover).
     MODEL_SUBSTITUTED = "MODEL_SUBSTITUTED"
+    #: The AI's text stated figures that match nothing the server computed: the deterministic
+    #: writer's text was sent (or stored) instead.
+    UNGROUNDED = "AI_UNGROUNDED"
 
 
 #: Compute-client reasons (``StackCfoError.reason`` or ``extra["fallback_reason"]``) that are not

@@ -62,6 +62,7 @@ from stack_cfo.core.errors import (
     NotFound,
     Unavailable,
 )
+from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
 MIN_INTERVAL, MAX_INTERVAL = 4, 1000
@@ -92,7 +93,8 @@ class ChatManager:
         self._background = Background()
         self._summarizer = Summarizer(store, compute, clock, settings)
         self._turns = Turns(
-            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks
+            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks,
+            Audit(clock),
         )
 
     # ------------------------------------------------------------------ helpers
