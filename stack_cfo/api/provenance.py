@@ -11,7 +11,7 @@ from decimal import Decimal
 from stack_cfo._proto.stack.cfo.v1 import common_pb2
 from stack_cfo.api.validation import format_decimal, set_timestamp
 from stack_cfo.core.ai import Verification
-from stack_cfo.core.provenance import AiSurface, GroundingRecord, GroundingState, Receipt
+from stack_cfo.core.provenance import AiSurface, FigureRecord, GroundingRecord, GroundingState, Receipt
 
 _NEURON = Decimal(10) ** -18
 
@@ -57,22 +57,21 @@ def fee_in_0g(neuron: int | None, *, offline: bool) -> str:
     return format_decimal((Decimal(neuron) * _NEURON).normalize())
 
 
+def figure_to_proto(f: FigureRecord, target: common_pb2.Figure) -> None:
+    target.text = f.text
+    target.start, target.end = f.start, f.end
+    target.start_utf16, target.end_utf16 = f.start_utf16, f.end_utf16
+    target.value = f.value
+    target.kind = _KIND.get(f.kind, common_pb2.FIGURE_KIND_NUMBER)
+    target.grounded = f.grounded
+    target.fact, target.fact_value = f.fact, f.fact_value
+
+
 def grounding_to_proto(g: GroundingRecord, target: common_pb2.Grounding) -> None:
     target.status = _GROUNDING[g.status]
     target.ungrounded_count = g.ungrounded_count
     for f in g.figures:
-        target.figures.add(
-            text=f.text,
-            start=f.start,
-            end=f.end,
-            start_utf16=f.start_utf16,
-            end_utf16=f.end_utf16,
-            value=f.value,
-            kind=_KIND.get(f.kind, common_pb2.FIGURE_KIND_NUMBER),
-            grounded=f.grounded,
-            fact=f.fact,
-            fact_value=f.fact_value,
-        )
+        figure_to_proto(f, target.figures.add())
 
 
 def receipt_to_proto(r: Receipt, target: common_pb2.Receipt, *, with_snapshot: bool = False) -> None:

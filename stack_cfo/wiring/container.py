@@ -30,6 +30,8 @@ from stack_cfo.core.idempotency import IdempotencyStore
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.notifications.service import NotificationService
 from stack_cfo.core.portfolio import PortfolioService
+from stack_cfo.core.provenance.replay import ReplayService
+from stack_cfo.core.replay import recomputers
 from stack_cfo.core.user_data import UserDataService
 from stack_cfo.crypto.envelope import EncryptingArchiveStore
 from stack_cfo.scheduler.config import SchedulerConfig
@@ -191,6 +193,16 @@ class Container:
                 clock=self.clock,
                 worker_id="api-runjob",
                 archive=self.archive,
+            ),
+        )
+
+    @property
+    def replay(self) -> ReplayService:
+        """Receipts read back and replayed as of their snapshot's time."""
+        return self._part(
+            "replay",
+            lambda: ReplayService(
+                self.receipts.get_receipt, recomputers(self.portfolio, self.portfolio_facts), self.clock.now
             ),
         )
 

@@ -1,6 +1,6 @@
 """What a chat answer may cite: the data block the model was given, the numbers the investor wrote
 in the conversation (user messages in the prompt) and the session's summary of earlier turns
-(itself checked before it was kept)."""
+(when AI-written: it was checked before it was kept)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ class Evidence:
         session_id: str,
     ) -> Evidence:
         extra = text_facts("user", [m.content for m in messages if m.role is MessageRole.USER])
-        if summary is not None:
+        if summary is not None and not summary.offline:
+            # An AI summary was checked when it was kept; a deterministic one quotes the conversation
+            # (earlier answers included) verbatim, so its numbers prove nothing.
             extra = extra | facts_from_text("summary", summary.content)
         snapshot = Snapshot(prompt.data, context.snapshot_time, context.base_currency or None)
         return cls(prompt, snapshot, extra, user_id, session_id)

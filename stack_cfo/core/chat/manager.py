@@ -91,10 +91,10 @@ class ChatManager:
         self.settings = settings
         self._locks = SessionLocks()
         self._background = Background()
-        self._summarizer = Summarizer(store, compute, clock, settings)
+        audit = Audit(clock)
+        self._summarizer = Summarizer(store, compute, clock, settings, audit)
         self._turns = Turns(
-            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks,
-            Audit(clock),
+            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks, audit
         )
 
     # ------------------------------------------------------------------ helpers

@@ -11,29 +11,21 @@ checks out. Every narrative, AI-written or not, gets a receipt.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Callable
 
 from stack_cfo.core.ai import (
     CompletionOptions,
-    CompletionResult,
     ComputeClient,
-    DegradedReason,
-    IncompleteCompletion,
-    degraded_reason,
 )
-from stack_cfo.core.ai.offline import offline_result, sentence_chunks, write_offline
+from stack_cfo.core.ai.offline import sentence_chunks
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.portfolio.narrative import narrative_messages, summary_document, write_narrative
 from stack_cfo.core.portfolio.results import PortfolioSummary
 from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone
-from stack_cfo.core.provenance import AiSurface, Audit, GroundingRecord, GroundingState, ReceiptStore, Snapshot
+from stack_cfo.core.provenance import AiSurface, Audit, GroundedWriter, ReceiptStore, Snapshot
 
 log = logging.getLogger(__name__)
-
-#: Drafts the AI may write before the deterministic narrative is used (the first and one regeneration).
-MAX_DRAFTS = 2
 
 
 class Narrator:
@@ -44,7 +36,7 @@ class Narrator:
         receipts: ReceiptStore | None = None,
     ) -> None:
         self._compute = compute
-        self._audit = audit
+        self._writer = GroundedWriter(audit)
         self._receipts = receipts
 
     async def narrate(
@@ -52,68 +44,22 @@ class Narrator:
     ) -> AsyncGenerator[NarrativeChunk | NarrativeDone, None]:
         """The narrative's chunks, then one :class:`NarrativeDone`."""
         doc = summary_document(summary)
-        snapshot = Snapshot(doc, summary.as_of, summary.base_currency)
-        subject = f"users/{user_id}/portfolio"
-        fallback = write_narrative(summary)
         client = self._compute()
-        options = CompletionOptions(fallback=fallback, operation="narrative", deadline=deadline)
-        result: CompletionResult | None = None
-        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
-        checked: GroundingRecord | None = None
-        rejected: list[str] = []
-        prompt = narrative_messages(doc)
-        for _ in range(MAX_DRAFTS):
-            prompt = narrative_messages(doc, ungrounded=rejected)
-            try:
-                result = await client.complete(prompt, options=options)
-            except IncompleteCompletion as exc:
-                result = dataclasses.replace(exc.partial, incomplete=True)
-            except StackCfoError as exc:
-                log.warning("narrative AI call failed; using the deterministic writer", extra={"reason": exc.reason})
-                result, failure = None, exc
-                break
-            checked = self._audit.check(AiSurface.PORTFOLIO_NARRATIVE, result.text, snapshot.facts, subject=subject)
-            if result.offline or result.incomplete or checked.status is not GroundingState.UNGROUNDED:
-                break
-            rejected = [f.text for f in checked.ungrounded]
-
-        ai_result, ai_checked = result, checked
-        if result is None:  # a raised error: the deterministic narrative, without a banner
-            offline = write_offline(
-                fallback,
-                reason=failure.reason if failure is not None else "",
-                requested_model=client.default_model,
-                banner=False,  # the deterministic narrative opens with its own notice
-                chunks=sentence_chunks,
-            )
-            result, reason = offline.result, degraded_reason(None, failure)
-        elif checked is not None and checked.status is GroundingState.UNGROUNDED and not result.offline:
-            result = offline_result(fallback, reason="", requested_model=client.default_model)
-            reason = DegradedReason.UNGROUNDED.value
-        else:
-            reason = degraded_reason(result)
-            if reason == DegradedReason.MODEL_SUBSTITUTED and not result.degraded:
-                result = dataclasses.replace(result, degraded=True)  # failover: not the requested AI path
-        if checked is None or result is not ai_result:
-            checked = self._audit.check(AiSurface.PORTFOLIO_NARRATIVE, result.text, snapshot.facts, count=False)
-
-        for chunk in sentence_chunks(result.text):
-            yield NarrativeChunk(chunk)
-
-        receipt = self._audit.receipt(
+        written = await self._writer.write(
+            client,
             surface=AiSurface.PORTFOLIO_NARRATIVE,
-            subject=subject,
+            subject=f"users/{user_id}/portfolio",
             user_id=user_id,
-            result=ai_result if ai_result is not None else result,
-            text=ai_result.text if ai_result is not None else result.text,
-            prompt=prompt,
-            snapshot=snapshot,
-            grounding=ai_checked if ai_checked is not None else checked,
-            degraded_reason=reason,
+            prompt=lambda rejected: narrative_messages(doc, ungrounded=list(rejected)),
+            snapshot=Snapshot(doc, summary.as_of, summary.base_currency),
+            fallback=write_narrative(summary),
+            options=CompletionOptions(operation="narrative", deadline=deadline, fallback=write_narrative(summary)),
         )
+        for chunk in sentence_chunks(written.result.text):
+            yield NarrativeChunk(chunk)
         if self._receipts is not None:
             try:
-                await self._receipts.save_receipt(receipt)
+                await self._receipts.save_receipt(written.receipt)
             except StackCfoError as exc:
                 log.warning("narrative receipt could not be stored", extra={"reason": exc.reason})
-        yield NarrativeDone(result, reason, checked, receipt)
+        yield NarrativeDone(written.result, written.degraded_reason, written.grounding, written.receipt)

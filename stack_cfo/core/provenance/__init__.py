@@ -5,6 +5,7 @@ carries a receipt anyone can re-verify.
 - :mod:`.snapshot`  canonical JSON of a data snapshot and the hashes of snapshot and prompt
 - :mod:`.audit`     :class:`Audit`: check a finished text, count it, write its receipt
 - :mod:`.ports`     where receipts are kept (:class:`ReceiptStore`)
+- :mod:`.writer`    one-way AI texts: written whole, checked, regenerated once, else deterministic
 - :mod:`.replay`    recompute a receipt's facts as of its time and list what differs
 
 The check itself (figures in text, facts in data, matching) is :mod:`stack_cfo.core.grounding`.
@@ -20,15 +21,18 @@ from stack_cfo.core.provenance.model import (
 )
 from stack_cfo.core.provenance.ports import ReceiptStore
 from stack_cfo.core.provenance.snapshot import Snapshot
+from stack_cfo.core.provenance.writer import GroundedWriter, Written
 
 __all__ = [
     "AiSurface",
     "Audit",
     "AuditedText",
     "FigureRecord",
+    "GroundedWriter",
     "GroundingRecord",
     "GroundingState",
     "Receipt",
     "ReceiptStore",
     "Snapshot",
+    "Written",
 ]
