@@ -128,7 +128,7 @@ def digest_fallback(facts: DigestFacts) -> str:
     text = f"Your portfolio was worth {money(facts.total_value, ccy)} on {facts.day.isoformat()}"
     if move == "unchanged" or facts.day_return is None:
         return text + "."
-    return text + f", {move} {money(abs(facts.change), ccy)} ({abs(facts.day_return) * 100:.2f}%) on the day."
+    return text + f", {move} {money(abs(facts.change), ccy)} ({facts.day_return * 100:+.2f}%) on the day."
 
 
 def weekly_paragraph(facts: WeeklyFacts) -> str:
