@@ -105,7 +105,6 @@ def _clean_label(text: str, limit: int = 64) -> str:
 
 def context_document(context: PortfolioContext, now: datetime) -> dict[str, Any]:
     """The context as the JSON document the model sees (rounded for reading, no nulls)."""
-    age_min = max(0, int(context.age_seconds(now) // 60))
     if context.is_empty:
         return {
             "available": False,
@@ -135,7 +134,6 @@ def context_document(context: PortfolioContext, now: datetime) -> dict[str, Any]
     doc: dict[str, Any] = {
         "available": True,
         "snapshot_time": context.snapshot_time.isoformat(timespec="seconds"),
-        "snapshot_age_minutes": age_min,
         "base_currency": context.base_currency or None,
         "total_value": _money(context.total_value),
         "total_return": _money(context.total_return_amount),

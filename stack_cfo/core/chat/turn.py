@@ -257,9 +257,8 @@ class Turns:
         )
         span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
         compressed = prompt.summary_used
-        evidence = Evidence.of(
-            prompt, [*history, user_msg], summary if compressed else None, session.context,
-            user_id=user_id, session_id=sid,
+        evidence = Evidence(
+            prompt, [*history, user_msg], summary if compressed else None, session.context, user_id, sid
         )
 
         ctx = session.context

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +18,25 @@ from typing import Any
 
 from stack_cfo.core.ai import Message
 from stack_cfo.core.grounding import Facts, facts_from_data
+
+_FACTS_CACHE: OrderedDict[tuple[str, str | None], Facts] = OrderedDict()
+_FACTS_CACHE_SIZE = 512
+
+
+def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
+    """Facts of a document, reused while the same document (same hash) recurs: a chat session's data
+    block is the same on every turn until its context is refreshed."""
+    key = (sha256, currency)
+    facts = _FACTS_CACHE.get(key)
+    if facts is None:
+        facts = facts_from_data(snapshot.doc, currency=currency)
+        _ = facts.index  # built once here, not on the first check
+        _FACTS_CACHE[key] = facts
+        if len(_FACTS_CACHE) > _FACTS_CACHE_SIZE:
+            _FACTS_CACHE.popitem(last=False)
+    else:
+        _FACTS_CACHE.move_to_end(key)
+    return facts
 
 
 def _plain(value: Any) -> Any:
@@ -61,7 +81,7 @@ class Snapshot:
     @property
     def facts(self) -> Facts:
         if not self._facts:
-            self._facts.append(facts_from_data(self.doc, currency=self.currency))
+            self._facts.append(_facts_of(self.sha256, self.currency, self))
         return self._facts[0]
 
     @classmethod
