@@ -135,3 +135,52 @@ async def test_a_grounded_digest_is_ai_written_with_receipts_for_every_ai_text(d
     with psycopg.connect(db_dsn) as conn:
         row = conn.execute("SELECT summary, receipt_id FROM news_summaries WHERE article_id = 'n-1'").fetchone()
     assert row is not None and row[0] == news_text and news.name == f"receipts/{row[1]}"
+
+
+async def test_a_weekly_summary_with_invented_figures_is_never_sent(db_dsn: str, data_dir: Path) -> None:
+    invented = "A strong week: your portfolio gained 18% while SPY fell 9%."
+    sink = await SmtpSink().start()
+    try:
+        async with RouterStandIn(api_key=ZEROG_API_KEY) as router:
+            router.reply_for = lambda body: (
+                Reply.ok(invented) if body["messages"][0]["content"].startswith("You write the summary paragraph")
+                else None
+            )
+            user = str(uuid.uuid4())
+            overrides = {
+                "notifications": {"smtp": {"host": "127.0.0.1", "port": sink.port, "starttls": False,
+                                           "timeout": "5s"}},
+                "zerog": {"compute": {"mode": "router", "broker_endpoint": router.base_url,
+                                      "api_key": ZEROG_API_KEY}},
+            }
+            async with running_server(db_dsn, data_dir, overrides) as srv:
+                await ppb_grpc.PortfolioSummaryServiceStub(srv.channel).SyncPortfolio(
+                    ppb.SyncPortfolioRequest(
+                        portfolio=f"users/{user}/portfolio", base_currency="USD", cash_balance="100",
+                        positions=[ppb.Holding(symbol="AAPL", quantity="5", average_cost="150", currency="USD")],
+                    ),
+                    metadata=srv.auth(user), timeout=10,
+                )
+                stub = pb_grpc.SchedulerServiceStub(srv.channel)
+                await stub.UpdateNotificationPreferences(
+                    pb.UpdateNotificationPreferencesRequest(preferences=pb.NotificationPreferences(
+                        name=f"users/{user}/notificationPreferences", email_address="investor@example.com",
+                    )),
+                    metadata=srv.auth(user), timeout=10,
+                )
+                events = [e async for e in stub.RunJob(
+                    pb.RunJobRequest(kind=pb.NOTIFICATION_KIND_WEEKLY_SUMMARY, user=f"users/{user}"),
+                    metadata=srv.auth(service="ops"), timeout=60,
+                )]
+                assert events[-1].counts.sent == 1, events
+                (n,) = (await stub.ListNotifications(
+                    pb.ListNotificationsRequest(parent=f"users/{user}"), metadata=srv.auth(user), timeout=10
+                )).notifications
+            text = (await sink.wait_for(1))[0].part("plain")
+    finally:
+        await sink.stop()
+    assert "18%" not in text and "Automatic summary (not AI-generated)" in text
+    assert n.degraded_reason == "AI_UNGROUNDED"
+    (receipt,) = n.receipts
+    assert receipt.surface == common_pb2.AI_SURFACE_WEEKLY_SUMMARY and receipt.text == invented
+    assert {f.text for f in receipt.grounding.figures if not f.grounded} == {"18%", "9%"}
