@@ -156,8 +156,8 @@ class DegradedReason(StrEnum):
     STREAM_BROKEN = "COMPUTE_STREAM_BROKEN"
     #: Another model or provider than the requested one answered (failover).
     MODEL_SUBSTITUTED = "MODEL_SUBSTITUTED"
-    #: The AI's text quoted figures that match none of the facts it was given (``core.grounding``),
-    #: so the deterministic writer's text replaced it.
+    #: The AI's text stated figures that match nothing the server computed: the deterministic
+    #: writer's text was sent (or stored) instead.
     UNGROUNDED = "AI_UNGROUNDED"
 
 

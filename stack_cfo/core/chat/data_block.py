@@ -27,7 +27,6 @@ groups, then fewer positions).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from stack_cfo.core.ai.data_block import encode_data
 from stack_cfo.core.chat.context_figures import PERIOD_KEYS, ContextGroup, ContextInsight, PeriodFigures
 from stack_cfo.core.chat.models import ContextPosition, PortfolioContext
 from stack_cfo.core.chat.text import clean_label, estimate_tokens
@@ -293,16 +293,13 @@ def _largest(items: Iterable[Any]) -> list[Any]:
     return sorted(items, key=lambda x: x.market_value or Decimal(0), reverse=True)
 
 
-def encode_data(doc: Any) -> str:
-    """JSON with ``<``/``>``/``&`` escaped, so data can never close (or open) a marker."""
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def context_document(context: PortfolioContext, now: datetime) -> dict[str, Any]:
     """The context as the JSON document the model sees (rounded for reading, no nulls), within
-    :data:`MAX_DATA_TOKENS` when any of :data:`LIMITS` allows it."""
-    age_min = max(0, int(context.age_seconds(now) // 60))
+    :data:`MAX_DATA_TOKENS` when any of :data:`LIMITS` allows it.
+
+    It depends on ``context`` only (``now`` is not shown: a block without a running age stays equal,
+    and so do its facts, while the context is unchanged).
+    """
     if context.is_empty:
         return {
             "available": False,
@@ -310,7 +307,7 @@ def context_document(context: PortfolioContext, now: datetime) -> dict[str, Any]
             "note": "No portfolio data is on file for this investor. The data is insufficient: say so and "
             "do not invent holdings or figures.",
         }
-    full = _document(context, age_min, LIMITS[0])
+    full = _document(context, LIMITS[0])
     doc = full
     for limits in LIMITS:
         doc = _trimmed(full, limits)  # later limits only list fewer of what is already rendered
@@ -339,7 +336,7 @@ def _trimmed(doc: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
     return out
 
 
-def _document(context: PortfolioContext, age_min: int, limits: Limits) -> dict[str, Any]:
+def _document(context: PortfolioContext, limits: Limits) -> dict[str, Any]:
     ccy = context.base_currency
     bench = context.benchmark.returns if context.benchmark is not None and context.benchmark.returns else None
     day = (
@@ -349,7 +346,6 @@ def _document(context: PortfolioContext, age_min: int, limits: Limits) -> dict[s
     doc: dict[str, Any] = {
         "available": True,
         "snapshot_time": context.snapshot_time.isoformat(timespec="seconds"),
-        "snapshot_age_minutes": age_min,
         "base_currency": ccy or None,
         "total_value": money(context.total_value),
         "invested_value": money(context.invested_value),

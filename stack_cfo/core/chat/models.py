@@ -34,6 +34,7 @@ from stack_cfo.core.chat.jsonvalues import parse_dec as _parse_dec
 from stack_cfo.core.chat.jsonvalues import parse_num as _parse_num
 from stack_cfo.core.chat.jsonvalues import parse_ts as _parse_ts
 from stack_cfo.core.chat.jsonvalues import ts as _ts
+from stack_cfo.core.provenance.model import GroundingRecord, Receipt
 
 
 class SessionStatus(StrEnum):
@@ -293,6 +294,13 @@ class ChatMessage:
     compressed: bool = False
     request_id: str | None = None
     reply_to: str | None = None
+    #: How the figures of ``content`` compare with the facts (assistant answers; ``None`` for user
+    #: messages; a ``NOT_CHECKED`` record for answers stored before the check existed).
+    grounding: GroundingRecord | None = None
+    #: The receipt of the AI text behind an assistant answer (without its data snapshot), when loaded.
+    receipt: Receipt | None = None
+    #: Its id (set when the message is read back, before the receipt itself is loaded).
+    receipt_id: str | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -354,7 +362,16 @@ class Completed:
         return self.message.incomplete
 
 
-ChatEvent = Accepted | Delta | Completed
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """The answer streamed so far is replaced by ``text`` (its figures did not check out and the
+    grounding policy is ``replace``); ``Completed`` follows with the stored message."""
+
+    text: str
+    reason: str
+
+
+ChatEvent = Accepted | Delta | Replaced | Completed
 
 
 # ------------------------------------------------------------------------------ JSON helpers

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from opentelemetry import trace
@@ -42,6 +43,7 @@ from stack_cfo.core.ai.offline import offline_result
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.budget import check_budget, usage_day
 from stack_cfo.core.chat.compression import plan_compression
+from stack_cfo.core.chat.evidence import Evidence
 from stack_cfo.core.chat.models import (
     Accepted,
     ChatEvent,
@@ -51,6 +53,7 @@ from stack_cfo.core.chat.models import (
     Delta,
     MessageRole,
     PortfolioContext,
+    Replaced,
     SessionStatus,
 )
 from stack_cfo.core.chat.offline import offline_answer
@@ -69,6 +72,7 @@ from stack_cfo.core.errors import (
     NotFound,
     StackCfoError,
 )
+from stack_cfo.core.provenance import AiSurface, Audit, GroundingRecord, GroundingState
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +124,7 @@ class Turns:
         summarizer: Summarizer,
         background: Background,
         locks: SessionLocks,
+        audit: Audit,
     ) -> None:
         self._store = store
         self._compute = compute
@@ -129,6 +134,7 @@ class Turns:
         self._summarizer = summarizer
         self._background = background
         self._locks = locks
+        self._audit = audit
 
     async def send(
         self, user_id: str, session_id: str, content: str, *, request_id: str, deadline: float | None
@@ -252,6 +258,9 @@ class Turns:
         )
         span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
         compressed = prompt.summary_used
+        evidence = Evidence(
+            prompt, [*history, user_msg], summary if compressed else None, session.context, user_id, sid
+        )
 
         ctx = session.context
         options = CompletionOptions(
@@ -287,7 +296,7 @@ class Turns:
             await self._background.finish(
                 self._store_cancelled(
                     stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed, lease,
-                    started,
+                    started, evidence,
                 )
             )
             raise
@@ -308,6 +317,10 @@ class Turns:
 
         answer = self._answer(session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
                               compressed, failure)
+        # The check runs once the answer is complete, never before the first delta.
+        answer, replaced = self._ground(answer, result, evidence, ctx, now, user_msg.content)
+        if replaced is not None:
+            yield replaced
         if answer.degraded_reason:
             span.set_attribute("chat.degraded_reason", answer.degraded_reason)
         with current(span), tracer.start_as_current_span("chat_session_repo.update"):
@@ -322,6 +335,62 @@ class Turns:
         metrics.MESSAGE_DURATION.labels("true" if success else "false").observe(time.perf_counter() - started)
         span.set_attribute("chat.tokens", stored.total_tokens)
         yield Completed(stored, context_refreshed=refreshed is not None, compressed=compressed)
+
+    def _ground(
+        self,
+        answer: ChatMessage,
+        result: CompletionResult,
+        evidence: Evidence,
+        ctx: PortfolioContext,
+        now: datetime,
+        question: str,
+    ) -> tuple[ChatMessage, Replaced | None]:
+        """Check the answer's figures against its evidence; attach the outcome and the receipt.
+
+        Under the ``replace`` policy an ungrounded AI answer gives way to the deterministic
+        writer's (checked too); the receipt keeps the AI's text and its ungrounded figures.
+        """
+        subject = evidence.subject(answer)
+        checked = self._audit.check(AiSurface.CHAT_ANSWER, answer.content, evidence.facts, subject=subject)
+        if (
+            checked.status is not GroundingState.UNGROUNDED
+            or self.settings.grounding_policy != "replace"
+            or answer.offline
+        ):
+            return self._receipted(answer, result, evidence, checked), None
+        text = offline_answer(ctx, now, question, reason=DegradedReason.UNGROUNDED.value)
+        replaced = replace(
+            answer,
+            content=text,
+            degraded=True,
+            degraded_reason=DegradedReason.UNGROUNDED.value,
+        )
+        receipted = self._receipted(replaced, result, evidence, checked, ai_text=answer.content)
+        own = self._audit.check(AiSurface.CHAT_ANSWER, text, evidence.facts, count=False)
+        return replace(receipted, grounding=own), Replaced(text, DegradedReason.UNGROUNDED.value)
+
+    def _receipted(
+        self,
+        answer: ChatMessage,
+        result: CompletionResult,
+        evidence: Evidence,
+        checked: GroundingRecord,
+        *,
+        ai_text: str | None = None,
+    ) -> ChatMessage:
+        receipt = self._audit.receipt(
+            surface=AiSurface.CHAT_ANSWER,
+            subject=evidence.subject(answer),
+            user_id=evidence.user_id,
+            result=result,
+            text=answer.content if ai_text is None else ai_text,
+            prompt=evidence.prompt.messages,
+            snapshot=evidence.snapshot,
+            grounding=checked,
+            degraded_reason=answer.degraded_reason,
+            extra_facts=evidence.extra,
+        )
+        return replace(answer, grounding=checked, receipt=receipt)
 
     def _answer(
         self,
@@ -380,8 +449,10 @@ class Turns:
         compressed: bool,
         lease: Any,
         started: float,
+        evidence: Evidence,
     ) -> None:
-        """The client went away: cancel the provider request, keep what arrived."""
+        """The client went away: cancel the provider request, keep what arrived (checked and with
+        its receipt, flagged only: nobody is listening for a replacement)."""
         try:
             await stream.aclose()
         except Exception:
@@ -395,6 +466,8 @@ class Turns:
             incomplete=True,
         )
         answer = self._answer(session, user_msg, assistant_id, partial.text, result, refreshed, compressed)
+        answer = self._receipted(answer, result, evidence, self._audit.check(
+            AiSurface.CHAT_ANSWER, answer.content, evidence.facts, subject=evidence.subject(answer)))
         await self._store.complete_turn(
             session.id, session.user_id, answer, day=usage_day(self._clock.now()),
             recent_window=self.settings.keep_recent_messages, lease=lease,

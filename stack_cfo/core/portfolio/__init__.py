@@ -34,7 +34,7 @@ from stack_cfo.core.portfolio.models import (
     PriceSeries,
     to_cents,
 )
-from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, build_prompt_context, write_narrative
+from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, summary_document, write_narrative
 from stack_cfo.core.portfolio.periods import PERIODS
 from stack_cfo.core.portfolio.results import (
     Contribution,
@@ -104,7 +104,6 @@ __all__ = [
     "SummaryView",
     "UnavailableReason",
     "ValuationSeries",
-    "build_prompt_context",
     "build_valuation",
     "build_valuation_for",
     "compute_diversification",
@@ -116,6 +115,7 @@ __all__ = [
     "evaluate_alert",
     "generate_insights",
     "portfolio_not_found",
+    "summary_document",
     "to_cents",
     "write_narrative",
 ]

@@ -74,7 +74,7 @@ def test_cash_and_weights_say_what_they_are_shares_of() -> None:
     idle = next(i for i in doc["insights"] if i["code"] == "IDLE_CASH")
     assert idle["weight"] == doc["cash"]["weight"] and idle["cash"] == "2000.00"
     # The model is told the same, once, outside the data.
-    block = data_message(seed_context(), NOW).content
+    block = data_message(doc).content
     assert CONVENTIONS in block and "weight is a share of total_value (cash included)" in CONVENTIONS
     assert "invested_weight is a share of invested_value" in CONVENTIONS
 
@@ -90,7 +90,7 @@ def test_diversification_score_and_its_parts() -> None:
 
 
 # Keys whose kind is deliberately a plain number (grounding matches them at face value).
-_NUMBER_KEYS = {"quantity", "snapshot_age_minutes", "score", "position_points", "sector_points", "position_hhi",
+_NUMBER_KEYS = {"quantity", "score", "position_points", "sector_points", "position_hhi",
                 "sector_hhi", "oldest_age_days"}
 
 
