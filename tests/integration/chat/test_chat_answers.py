@@ -7,13 +7,12 @@ it through the portfolio domain service, and the answer is written from that sna
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2_grpc, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.core.clock import FrozenClock
-from tests.integration.chat.conftest import Chat, chat_requests, chat_server, events, new_user, rid
+from tests.integration.chat.conftest import Chat, chat_requests, chat_server, events, new_user, prompt_data, rid
 from tests.standins.chain_rpc import ChainStandIn
 from tests.standins.zerog_provider import ProviderStandIn, Reply
 from tests.support.server import running_server
@@ -39,12 +38,6 @@ async def _seed_portfolio(chat: Chat, user: str) -> None:
     await chat.record_prices({s: list(zip(DAYS, closes, strict=True)) for s, closes in CLOSES.items()})
 
 
-def _data_block(prompt: list[dict[str, str]]) -> dict[str, object]:
-    content = prompt[1]["content"]
-    body = content.split("<<<PORTFOLIO_DATA\n", 1)[1].split("\nPORTFOLIO_DATA>>>", 1)[0]
-    return json.loads(body)  # type: ignore[no-any-return]
-
-
 async def test_the_model_gets_the_basket_the_benchmark_and_the_contributions_over_the_week(
     db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
 ) -> None:
@@ -54,7 +47,7 @@ async def test_the_model_gets_the_basket_the_benchmark_and_the_contributions_ove
         s = await chat.create(user)
         _, _, done = events(await chat.send(user, s.name, QUESTION, request_id=rid()))
         assert not done.offline
-        data = _data_block(chat_requests(provider)[-1])
+        data = prompt_data(chat_requests(provider)[-1])
     tech = data["baskets"][0]  # type: ignore[index]
     # 7,400 -> 7,160 over the week: -3.24 %, while SPY gained 1 %.
     assert (tech["name"], tech["return_1w"], tech["change_1w"]) == ("Tech", -0.0324, "-240.00")
