@@ -179,3 +179,15 @@ def test_no_benchmark_means_no_excess_figures() -> None:
     assert "benchmark" not in doc
     assert not any(k.startswith("excess") for k in doc["performance"])
     assert not any(k.startswith("excess") for k in doc["baskets"][0])
+
+
+def test_an_answer_quoting_the_cores_own_insights_is_grounded() -> None:
+    """An AI that answers the seed question with the core's insight sentences ("4.2 points behind",
+    "NVDA (-10.0%, -2.7 points)") must not be flagged for them."""
+    from stack_cfo.core.grounding import GroundingStatus, check
+
+    doc = context_document(seed_context(), NOW)
+    facts = facts_from_data(doc)
+    for insight in doc["insights"]:
+        result = check(insight["message"], facts)
+        assert result.status is not GroundingStatus.UNGROUNDED, (insight["message"], [f.raw for f in result.ungrounded])
