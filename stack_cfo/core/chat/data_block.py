@@ -276,8 +276,9 @@ def _diversification(context: PortfolioContext) -> dict[str, Any] | None:
         return None
     return _compact({
         "score": fraction(d.score, 1),
-        "position_points": fraction(d.position_points, 2),
-        "sector_points": fraction(d.sector_points, 2),
+        # The score's two parts; not called "points", which a text reads as percentage points.
+        "score_from_holdings": fraction(d.position_points, 2),
+        "score_from_sectors": fraction(d.sector_points, 2),
         "position_count": d.position_count,
         "effective_position_count": fraction(d.effective_positions, 2),
         "effective_sector_count": fraction(d.effective_sectors, 2),

@@ -311,10 +311,10 @@ class _Writer:
             return ["There is no diversification score in the data."]
         line = f"Diversification score {d['score']}"
         parts = []
-        if "position_points" in d:
-            parts.append(f"{d['position_points']} points for breadth across holdings")
-        if "sector_points" in d:
-            parts.append(f"{d['sector_points']} points for breadth across sectors")
+        if "score_from_holdings" in d:
+            parts.append(f"{d['score_from_holdings']} of it for breadth across holdings")
+        if "score_from_sectors" in d:
+            parts.append(f"{d['score_from_sectors']} for breadth across sectors")
         lines = [line + (f" ({' and '.join(parts)})" if parts else "") + "."]
         if "effective_position_count" in d and "effective_sector_count" in d:
             lines.append(f"Weighted by value you hold the equivalent of {d['effective_position_count']} equal "

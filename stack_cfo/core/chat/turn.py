@@ -24,7 +24,6 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from opentelemetry import trace
@@ -33,7 +32,6 @@ from stack_cfo.core.ai import (
     CompletionOptions,
     CompletionResult,
     ComputeClient,
-    DegradedReason,
     IncompleteCompletion,
     ReasonedFallback,
     Verification,
@@ -41,6 +39,7 @@ from stack_cfo.core.ai import (
 )
 from stack_cfo.core.ai.offline import offline_result
 from stack_cfo.core.chat import metrics
+from stack_cfo.core.chat.answer import Grounder, answer_message
 from stack_cfo.core.chat.budget import check_budget, usage_day
 from stack_cfo.core.chat.compression import plan_compression
 from stack_cfo.core.chat.evidence import Evidence
@@ -53,7 +52,6 @@ from stack_cfo.core.chat.models import (
     Delta,
     MessageRole,
     PortfolioContext,
-    Replaced,
     SessionStatus,
 )
 from stack_cfo.core.chat.offline import offline_answer
@@ -72,7 +70,7 @@ from stack_cfo.core.errors import (
     NotFound,
     StackCfoError,
 )
-from stack_cfo.core.provenance import AiSurface, Audit, GroundingRecord, GroundingState
+from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +133,7 @@ class Turns:
         self._background = background
         self._locks = locks
         self._audit = audit
+        self._grounder = Grounder(audit, settings.grounding_policy)
 
     async def send(
         self, user_id: str, session_id: str, content: str, *, request_id: str, deadline: float | None
@@ -315,10 +314,12 @@ class Turns:
                 parts.append(result.text)
                 yield Delta(result.text)
 
-        answer = self._answer(session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
-                              compressed, failure)
+        answer = answer_message(
+            self._clock.now(), session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
+            compressed, failure,
+        )
         # The check runs once the answer is complete, never before the first delta.
-        answer, replaced = self._ground(answer, result, evidence, ctx, now, user_msg.content)
+        answer, replaced = self._grounder.ground(answer, result, evidence, ctx, now, user_msg.content)
         if replaced is not None:
             yield replaced
         if answer.degraded_reason:
@@ -335,108 +336,6 @@ class Turns:
         metrics.MESSAGE_DURATION.labels("true" if success else "false").observe(time.perf_counter() - started)
         span.set_attribute("chat.tokens", stored.total_tokens)
         yield Completed(stored, context_refreshed=refreshed is not None, compressed=compressed)
-
-    def _ground(
-        self,
-        answer: ChatMessage,
-        result: CompletionResult,
-        evidence: Evidence,
-        ctx: PortfolioContext,
-        now: datetime,
-        question: str,
-    ) -> tuple[ChatMessage, Replaced | None]:
-        """Check the answer's figures against its evidence; attach the outcome and the receipt.
-
-        Under the ``replace`` policy an ungrounded AI answer gives way to the deterministic
-        writer's (checked too); the receipt keeps the AI's text and its ungrounded figures.
-        """
-        subject = evidence.subject(answer)
-        checked = self._audit.check(AiSurface.CHAT_ANSWER, answer.content, evidence.facts, subject=subject)
-        if (
-            checked.status is not GroundingState.UNGROUNDED
-            or self.settings.grounding_policy != "replace"
-            or answer.offline
-        ):
-            return self._receipted(answer, result, evidence, checked), None
-        text = offline_answer(ctx, now, question, reason=DegradedReason.UNGROUNDED.value)
-        replaced = replace(
-            answer,
-            content=text,
-            degraded=True,
-            degraded_reason=DegradedReason.UNGROUNDED.value,
-        )
-        receipted = self._receipted(replaced, result, evidence, checked, ai_text=answer.content)
-        own = self._audit.check(AiSurface.CHAT_ANSWER, text, evidence.facts, count=False)
-        return replace(receipted, grounding=own), Replaced(text, DegradedReason.UNGROUNDED.value)
-
-    def _receipted(
-        self,
-        answer: ChatMessage,
-        result: CompletionResult,
-        evidence: Evidence,
-        checked: GroundingRecord,
-        *,
-        ai_text: str | None = None,
-    ) -> ChatMessage:
-        receipt = self._audit.receipt(
-            surface=AiSurface.CHAT_ANSWER,
-            subject=evidence.subject(answer),
-            user_id=evidence.user_id,
-            result=result,
-            text=answer.content if ai_text is None else ai_text,
-            prompt=evidence.prompt.messages,
-            snapshot=evidence.snapshot,
-            grounding=checked,
-            degraded_reason=answer.degraded_reason,
-            extra_facts=evidence.extra,
-        )
-        return replace(answer, grounding=checked, receipt=receipt)
-
-    def _answer(
-        self,
-        session: ChatSession,
-        user_msg: ChatMessage,
-        assistant_id: str,
-        text: str,
-        result: CompletionResult,
-        refreshed: bool,
-        compressed: bool,
-        failure: BaseException | None = None,
-    ) -> ChatMessage:
-        substituted = not result.offline and (
-            bool(result.model and result.model != session.model)
-            or bool(
-                result.provider
-                and session.provider not in ("", "router")
-                and result.provider.lower() != session.provider.lower()
-            )
-        )
-        reason = degraded_reason(result, failure, substituted=substituted)
-        degraded = (
-            result.degraded or result.offline or substituted or reason == DegradedReason.MODEL_SUBSTITUTED
-        )
-        return ChatMessage(
-            id=assistant_id,
-            session_id=session.id,
-            seq=0,
-            role=MessageRole.ASSISTANT,
-            content=text,
-            created_at=self._clock.now(),
-            prompt_tokens=max(0, result.prompt_tokens),
-            completion_tokens=max(0, result.completion_tokens),
-            # Offline text is free; a provider that reported no fee leaves it unknown.
-            fee_neuron=result.fee_neuron or (0 if result.offline else None),
-            provider=result.provider,
-            model="offline" if result.offline else result.model,
-            verification=result.verification.value,
-            degraded=degraded,
-            offline=result.offline,
-            incomplete=result.incomplete,
-            degraded_reason=reason,
-            context_refreshed=refreshed,
-            compressed=compressed,
-            reply_to=user_msg.id,
-        )
 
     async def _store_cancelled(
         self,
@@ -465,9 +364,10 @@ class Turns:
             fee_neuron=usage.fee_neuron,
             incomplete=True,
         )
-        answer = self._answer(session, user_msg, assistant_id, partial.text, result, refreshed, compressed)
-        answer = self._receipted(answer, result, evidence, self._audit.check(
-            AiSurface.CHAT_ANSWER, answer.content, evidence.facts, subject=evidence.subject(answer)))
+        answer = answer_message(
+            self._clock.now(), session, user_msg, assistant_id, partial.text, result, refreshed, compressed
+        )
+        answer = self._grounder.flagged(answer, result, evidence)
         await self._store.complete_turn(
             session.id, session.user_id, answer, day=usage_day(self._clock.now()),
             recent_window=self.settings.keep_recent_messages, lease=lease,

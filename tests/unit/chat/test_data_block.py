@@ -81,7 +81,7 @@ def test_cash_and_weights_say_what_they_are_shares_of() -> None:
 
 def test_diversification_score_and_its_parts() -> None:
     d = context_document(seed_context(), NOW)["diversification"]
-    assert d["score"] == round(d["position_points"] + d["sector_points"], 1)
+    assert d["score"] == round(d["score_from_holdings"] + d["score_from_sectors"], 1)
     assert d["position_count"] == 4 and d["largest_symbol"] == "AAPL"
     assert d["largest_invested_weight"] == 0.4156 and d["top5_invested_weight"] == 1.0
     weights = [3400 / 8180, 1960 / 8180, 1800 / 8180, 1020 / 8180]
@@ -90,7 +90,7 @@ def test_diversification_score_and_its_parts() -> None:
 
 
 # Keys whose kind is deliberately a plain number (grounding matches them at face value).
-_NUMBER_KEYS = {"quantity", "score", "position_points", "sector_points", "position_hhi",
+_NUMBER_KEYS = {"quantity", "score", "score_from_holdings", "score_from_sectors", "position_hhi",
                 "sector_hhi", "oldest_age_days"}
 
 
