@@ -193,3 +193,20 @@ async def test_an_ungrounded_compression_summary_is_never_kept_as_memory(
         rows = conn.execute("SELECT content, offline FROM chat_summaries WHERE session_id = %s", (sid,)).fetchall()
     assert rows and all(offline for _, offline in rows)
     assert all("9,999,999" not in content for content, _ in rows)
+
+
+async def test_answers_stored_before_the_check_read_as_not_checked(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        events(await chat.send(user, s.name, "How is my portfolio doing?"))
+        with psycopg.connect(db_dsn, autocommit=True) as conn:  # as migration 0007 left older answers
+            conn.execute("UPDATE chat_messages SET grounding = NULL, receipt_id = NULL WHERE role = 'assistant'")
+        got = await chat.get(user, s.name)
+    answer = got.messages[-1]
+    assert answer.grounding.status == common_pb2.GROUNDING_STATUS_NOT_CHECKED and not answer.grounding.figures
+    assert not answer.HasField("receipt")
+    assert not got.messages[0].HasField("grounding")  # user messages carry none
