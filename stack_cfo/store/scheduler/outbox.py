@@ -8,11 +8,9 @@ from typing import Any
 
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import NotificationPreferences
-from stack_cfo.core.notifications.records import (
-    ClaimedRow,
-    PushDevice,
-)
-from stack_cfo.store.scheduler._base import Q, Repo
+from stack_cfo.core.notifications.records import ClaimedRow, DeliveryTargets
+from stack_cfo.store.scheduler._base import Q
+from stack_cfo.store.scheduler.delivery import DeliveryQueries
 from stack_cfo.store.scheduler.users import device_from_row, prefs_from_row
 
 
@@ -31,10 +29,11 @@ def _claimed(row: dict[str, Any]) -> ClaimedRow:
         max_attempts=row["max_attempts"],
         run_id=str(row["run_id"]) if row["run_id"] else None,
         db_now=row["db_now"],
+        manual=row["manual"],
     )
 
 
-class OutboxQueries(Repo):
+class OutboxQueries(DeliveryQueries):
     # -- worker -------------------------------------------------------------------------
 
     async def claim(
@@ -55,19 +54,25 @@ class OutboxQueries(Repo):
 
     async def context_for(
         self, rows: Sequence[ClaimedRow]
-    ) -> tuple[dict[str, NotificationPreferences], dict[int, PushDevice]]:
-        """Fresh preferences of the rows' users and their push devices (one query each)."""
+    ) -> tuple[dict[str, NotificationPreferences], DeliveryTargets]:
+        """Fresh preferences of the rows' users and their targets: devices, webhook endpoints, feeds."""
         users = sorted({r.user_id for r in rows})
-        device_ids = sorted({r.target_id for r in rows if r.channel is Channel.PUSH})
+
+        def ids(channel: Channel) -> list[int]:
+            return sorted({r.target_id for r in rows if r.channel is channel})
+
+        device_ids = ids(Channel.PUSH)
         async with self.db.connection() as conn:
             prefs_rows = await (await conn.execute(Q.prefs_for_users, {"user_ids": users})).fetchall()
             dev_rows = (
                 await (await conn.execute(Q.devices_by_ids, {"ids": device_ids})).fetchall() if device_ids else []
             )
-        return (
-            {str(r["user_id"]): prefs_from_row(r) for r in prefs_rows},
-            {r["id"]: device_from_row(r) for r in dev_rows},
+        targets = DeliveryTargets(
+            devices={r["id"]: device_from_row(r) for r in dev_rows},
+            endpoints=await self.webhook_endpoints(ids(Channel.WEBHOOK)),
+            feeds=await self.feed_services(ids(Channel.FEED)),
         )
+        return {str(r["user_id"]): prefs_from_row(r) for r in prefs_rows}, targets
 
     async def mark_sent(
         self, row: ClaimedRow, worker: str, *, provider_id: str, title: str, target: str, now: datetime | None
@@ -122,8 +127,16 @@ class OutboxQueries(Repo):
         return r is not None
 
     async def mark_deferred(
-        self, row: ClaimedRow, worker: str, *, until: datetime, deadline: datetime, now: datetime | None
+        self,
+        row: ClaimedRow,
+        worker: str,
+        *,
+        until: datetime,
+        deadline: datetime,
+        now: datetime | None,
+        reason: Reason = Reason.QUIET_HOURS,
     ) -> bool:
+        """Back to ``pending`` until ``until`` without spending the attempt (quiet hours, an open breaker)."""
         async with self.db.connection() as conn:
             r = await (
                 await conn.execute(
@@ -134,7 +147,7 @@ class OutboxQueries(Repo):
                         "attempts": row.attempts,
                         "until": until,
                         "deadline": deadline,
-                        "reason": Reason.QUIET_HOURS.value,
+                        "reason": reason.value,
                         "now": now,
                     },
                 )
