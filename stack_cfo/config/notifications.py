@@ -126,6 +126,13 @@ class ApnsSettings(Section):
         return self.key_file is not None
 
 
+class WebhookBreakerPolicy(BreakerPolicy):
+    """Circuit breaker per webhook endpoint (the seed's rule); one trial request while half-open."""
+
+    half_open_trials: int = setting(1, ge=1)
+    """Trial requests admitted while half-open (a hanging endpoint holds a sending slot per trial)."""
+
+
 class WebhookSettings(Section):
     allow_private_networks: bool = setting(False, env="WEBHOOK_ALLOW_PRIVATE_NETWORKS")
     """Local mode: allow http:// and loopback/private/link-local endpoint addresses (tests). Off in production."""
@@ -139,9 +146,7 @@ class WebhookSettings(Section):
     """After a secret rotation the previous secret also signs deliveries this long."""
     max_endpoints_per_owner: int = setting(10, ge=1, le=1000)
     """Webhook endpoints one user or service may register."""
-    breaker: BreakerPolicy = setting(
-        default_factory=lambda: BreakerPolicy(min_requests=3, failure_ratio=0.6, open_for=30.0, half_open_trials=1)
-    )
+    breaker: WebhookBreakerPolicy = setting(default_factory=WebhookBreakerPolicy)
     """Per-endpoint circuit breaker: while open, that endpoint's notifications wait (no attempt spent)."""
 
 
