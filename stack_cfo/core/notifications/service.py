@@ -125,7 +125,7 @@ class _Tally:
 
 
 def _stage_of(status: OutboxStatus) -> RunStage | None:
-    if status is OutboxStatus.SENT:
+    if status in (OutboxStatus.SENT, OutboxStatus.AWAITING_ACK):  # on a feed: delivered as far as the run goes
         return RunStage.SENT
     if status in (OutboxStatus.SKIPPED, OutboxStatus.EXPIRED, OutboxStatus.MISSED):
         return RunStage.SKIPPED

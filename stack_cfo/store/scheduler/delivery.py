@@ -11,10 +11,11 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from stack_cfo.core.notifications.kinds import NotificationKind
-from stack_cfo.core.notifications.notification_feed import FeedItem, NotificationFeed
+from stack_cfo.core.notifications.notification_feed import FeedItem, FeedWakeups, NotificationFeed
 from stack_cfo.core.notifications.records import ClaimedRow
 from stack_cfo.core.notifications.webhooks import Owner, WebhookEndpoint
 from stack_cfo.secret import Secret
+from stack_cfo.store.listen import PgListener
 from stack_cfo.store.scheduler._base import QD, Repo, user_uuid
 from stack_cfo.store.scheduler.users import record_from_row
 
@@ -195,3 +196,31 @@ class DeliveryQueries(Repo):
         async with self.db.connection() as conn:
             rows = await (await conn.execute(QD.expire_feed, {"now": now, "limit": limit})).fetchall()
         return len(rows)
+
+
+FEED_CHANNEL = "stack_cfo_feed"
+
+
+class PgFeedListener(PgListener):
+    """Wakes WatchNotifications streams when a notification is published on their feed (NOTIFY with the
+    feed id, sent in the publishing transaction); after a reconnect every stream looks again."""
+
+    channels = (FEED_CHANNEL,)
+    name = "notification-feed"
+
+    def __init__(self, conninfo: str, wakeups: FeedWakeups, **kw: Any) -> None:
+        super().__init__(conninfo, **kw)
+        self.wakeups = wakeups
+
+    async def start(self) -> None:
+        self._start_task()
+
+    async def aclose(self) -> None:
+        await self.stop()
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        if payload.isdigit():
+            self.wakeups.notify(int(payload))
+
+    def _on_connect(self) -> None:
+        self.wakeups.notify_all()
