@@ -57,6 +57,8 @@ class WebhookReceiver:
         self.hits: dict[str, int] = {}
         self.big_bytes_written = 0
         self.slow_count = 0
+        self.fail_ok_first = 0  # the first N requests to /ok answer 503
+        self.ids_seen: list[str] = []
         self._runner: web.AppRunner | None = None
         self._hanging: set[asyncio.Task[Any]] = set()
         self.port = 0
@@ -71,6 +73,10 @@ class WebhookReceiver:
 
     async def ok(self, request: web.Request) -> web.Response:
         body = await self._count(request)
+        self.ids_seen.append(request.headers.get("webhook-id", ""))
+        if self.fail_ok_first > 0:
+            self.fail_ok_first -= 1
+            return web.Response(status=503, text="try later")
         if not verify_standard_webhook(self.secrets, request.headers, body):
             self.rejected += 1
             return web.Response(status=401, text="bad signature")

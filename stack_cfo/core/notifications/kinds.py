@@ -102,6 +102,7 @@ class Reason(StrEnum):
     WEBHOOK_TLS = "webhook_tls"  # the certificate did not verify
     WEBHOOK_ADDRESS_BLOCKED = "webhook_address_blocked"  # resolved to a loopback/private/link-local address
     WEBHOOK_CIRCUIT_OPEN = "webhook_circuit_open"  # postponed: the endpoint's breaker is open
+    WEBHOOK_PROBING = "webhook_probing"  # postponed: a non-answering endpoint gets one request at a time
     FEED_UNACKNOWLEDGED = "feed_unacknowledged"  # on a feed longer than the acknowledgement grace
     CONTENT_ERROR = "content_error"
     WORKER_LOST = "worker_lost"  # the claiming worker died; the reaper returned the row

@@ -17,11 +17,16 @@
 - One circuit breaker per endpoint (the seed's rule, :class:`~stack_cfo.zerog.breaker.ProviderBreaker`):
   while it is open, that endpoint's notifications are :class:`Postponed` without a request, so a dead
   endpoint costs the worker no sending slot and the other endpoints keep their throughput.
+- Endpoints earn concurrency by answering: one that has not answered yet in this process, or whose last
+  request failed (timeout, connection, 5xx), gets one request at a time; its other notifications are
+  postponed (``webhook_probing``) for about a timeout. So before its breaker opens, a hanging endpoint holds
+  one of the worker's sending slots, not all of them.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import ssl
 import time
@@ -36,7 +41,13 @@ from aiohttp.resolver import ThreadedResolver
 from stack_cfo.config.notifications import WebhookSettings
 from stack_cfo.core.notifications.document import encode, notification_document
 from stack_cfo.core.notifications.kinds import Channel, Reason
-from stack_cfo.core.notifications.webhooks import AddressBlocked, address_allowed, parse_url, signature
+from stack_cfo.core.notifications.webhooks import (
+    AddressBlocked,
+    WebhookEndpoint,
+    address_allowed,
+    parse_url,
+    signature,
+)
 from stack_cfo.scheduler.channels import Delivery, Permanent, Postponed, Retry, SendOutcome, Sent
 from stack_cfo.scheduler.channels.http import retry_after_of
 from stack_cfo.zerog.breaker import ProviderBreaker
@@ -93,6 +104,10 @@ class WebhookChannel:
         self.settings = settings
         self._now = now
         self._breakers: OrderedDict[int, ProviderBreaker] = OrderedDict()
+        self._answering: set[int] = set()  # endpoints whose last request got an HTTP answer below 500
+        self._failing: set[int] = set()  # endpoints whose last request timed out, failed to connect or got 5xx
+        self._in_flight: dict[int, int] = {}
+        self._rng = random.Random()
         self._own_session = session is None
         if session is None:
             connector = aiohttp.TCPConnector(
@@ -127,11 +142,34 @@ class WebhookChannel:
             return Permanent(Reason.WEBHOOK_ADDRESS_BLOCKED, f"endpoint URL refused: {exc}")
         if _is_ip(url.host) and not address_allowed(url.host, allow_private=s.allow_private_networks):
             return Permanent(Reason.WEBHOOK_ADDRESS_BLOCKED, f"{url.host} is not a public address")
+        if endpoint.id not in self._answering and self._in_flight.get(endpoint.id, 0) >= 1:
+            # failing: about when the request on its way times out; never tried: soon, it may just be new
+            wait = s.timeout if endpoint.id in self._failing else min(1.0, s.timeout)
+            return Postponed(Reason.WEBHOOK_PROBING, timedelta(seconds=wait * (1 + 0.25 * self._rng.random())))
         breaker = self.breaker(endpoint.id)
         try:
             ticket = breaker.acquire()
         except BreakerOpen:
             return Postponed(Reason.WEBHOOK_CIRCUIT_OPEN, timedelta(seconds=s.breaker.open_for))
+        self._in_flight[endpoint.id] = self._in_flight.get(endpoint.id, 0) + 1
+        try:
+            outcome = await self._post(delivery, endpoint, breaker, ticket)
+        finally:
+            left = self._in_flight.pop(endpoint.id, 1) - 1
+            if left:
+                self._in_flight[endpoint.id] = left
+        if isinstance(outcome, Retry) and outcome.reason is not Reason.WEBHOOK_RATE_LIMITED:
+            self._answering.discard(endpoint.id)
+            self._failing.add(endpoint.id)
+        elif not isinstance(outcome, Permanent) or outcome.reason is not Reason.WEBHOOK_ADDRESS_BLOCKED:
+            self._answering.add(endpoint.id)
+            self._failing.discard(endpoint.id)
+        return outcome
+
+    async def _post(
+        self, delivery: Delivery, endpoint: WebhookEndpoint, breaker: ProviderBreaker, ticket: int
+    ) -> SendOutcome:
+        s = self.settings
         body = encode(
             notification_document(
                 delivery.rendered,

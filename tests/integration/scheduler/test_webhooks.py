@@ -15,7 +15,8 @@ from stack_cfo.config.notifications import WebhookBreakerPolicy as BreakerPolicy
 from stack_cfo.config.notifications import WebhookSettings
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.content import render_digest
-from stack_cfo.core.notifications.kinds import NotificationKind, Reason
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
+from stack_cfo.core.notifications.policy import RetryPolicy
 from stack_cfo.core.notifications.webhooks import (
     Owner,
     WebhookEndpoint,
@@ -26,7 +27,8 @@ from stack_cfo.core.notifications.webhooks import (
 from stack_cfo.scheduler.channels import Delivery, Permanent, Postponed, Retry, Sent
 from stack_cfo.scheduler.channels.webhook import WebhookChannel
 from stack_cfo.secret import Secret
-from tests.integration.scheduler.conftest import DIGEST
+from stack_cfo.store.db import Database
+from tests.integration.scheduler.conftest import DIGEST, add_users, make_harness, outbox, test_config
 from tests.standins.smtp import make_self_signed_cert
 from tests.standins.webhook_receiver import BIG, WebhookReceiver, verify_standard_webhook
 
@@ -269,3 +271,89 @@ async def test_a_failing_endpoint_trips_its_own_breaker_only(receiver: WebhookRe
 
 def test_kinds_of_the_document_match_the_contract() -> None:
     assert {k.job_type for k in NotificationKind} == {"daily_digest", "weekly_summary", "performance_alert"}
+
+
+# -- through the outbox ----------------------------------------------------------------------------------
+
+
+async def _service_endpoint(db: Database, url: str, secret: str) -> int:
+    async with db.connection() as conn:
+        row = await (
+            await conn.execute(
+                "INSERT INTO webhook_endpoints (service, url, secret) VALUES ('acme', %s, %s) RETURNING id",
+                (url, secret),
+            )
+        ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+async def test_outbox_retries_with_the_same_webhook_id_then_dead_letters(
+    database: Database, receiver: WebhookReceiver
+) -> None:
+    secret = new_secret()
+    receiver.secrets = [secret]
+    receiver.fail_ok_first = 1
+    users = await add_users(database, 2, prefs={"time_zone": "UTC", "email_enabled": False, "push_enabled": False})
+    flaky = await _service_endpoint(database, receiver.url("/ok"), secret)
+    dead = await _service_endpoint(database, receiver.url("/fail"), secret)
+    config = test_config(
+        retry=RetryPolicy(base=timedelta(seconds=60), cap=timedelta(minutes=5), max_attempts=3),
+        enable_weekly_summary=False,
+        enable_performance_alerts=False,
+    )
+    channel = WebhookChannel(local_settings(receiver, breaker=BreakerPolicy(min_requests=100)))
+    start = datetime(2026, 3, 9, 7, 59, tzinfo=UTC)
+    h = make_harness(database, config, {Channel.WEBHOOK: channel}, start=start)
+    try:
+        await h.step(start)
+        await h.step(datetime(2026, 3, 9, 8, 0, 5, tzinfo=UTC))
+        for minute in range(5, 60, 5):
+            await h.step(datetime(2026, 3, 9, 8, minute, tzinfo=UTC), plan=False)
+    finally:
+        await channel.aclose()
+    rows = await outbox(database, "kind = 'digest'")
+    by = {(r["target_id"], str(r["user_id"])): r for r in rows}
+    for u in users:
+        assert by[(flaky, u)]["status"] == "sent"
+        assert by[(dead, u)]["status"] == "dead" and by[(dead, u)]["reason"] == "max_attempts"
+        assert by[(dead, u)]["attempts"] == 3 and "webhook_5xx" in by[(dead, u)]["last_error"]
+        assert by[(dead, u)]["target_address"] == f"services/acme/webhookEndpoints/{dead}"
+    assert receiver.hits["/fail"] == 6
+    # the retried delivery carried the same webhook-id (the outbox key): the receiver can deduplicate
+    assert len(receiver.ids_seen) == 3 and len(set(receiver.ids_seen)) == 2
+    assert sorted(r["headers"]["webhook-id"] for r in receiver.received) == sorted(
+        by[(flaky, u)]["idempotency_key"] for u in users
+    )
+
+
+async def test_a_hanging_endpoint_does_not_slow_the_others(database: Database, receiver: WebhookReceiver) -> None:
+    secret = new_secret()
+    receiver.secrets = [secret]
+    users = await add_users(database, 30, prefs={"time_zone": "UTC", "email_enabled": False, "push_enabled": False})
+    live = await _service_endpoint(database, receiver.url("/ok"), secret)
+    hanging = await _service_endpoint(database, receiver.url("/hang"), secret)
+    config = test_config(concurrency_limit=4, enable_weekly_summary=False, enable_performance_alerts=False)
+    channel = WebhookChannel(local_settings(receiver))  # timeout 1 s, breaker: 3 failures, 1 trial
+    start = datetime(2026, 3, 9, 7, 59, tzinfo=UTC)
+    h = make_harness(database, config, {Channel.WEBHOOK: channel}, start=start)
+    try:
+        await h.step(start)
+        t0 = time.monotonic()
+        await h.step(datetime(2026, 3, 9, 8, 0, 5, tzinfo=UTC))
+        took = time.monotonic() - t0
+        # a new endpoint earns concurrency with its first answer: what arrived meanwhile waited ~1 s
+        await h.step(datetime(2026, 3, 9, 8, 0, 7, tzinfo=UTC), plan=False)
+    finally:
+        await channel.aclose()
+    rows = await outbox(database, "kind = 'digest'")
+    assert sum(1 for r in rows if r["target_id"] == live and r["status"] == "sent") == len(users)
+    stuck = [r for r in rows if r["target_id"] == hanging]
+    # one request at a time to an endpoint that never answered: the rest wait without spending attempts
+    postponed = [r for r in stuck if r["status"] == "pending" and r["reason"] == "webhook_probing"]
+    tried = [r for r in stuck if r not in postponed]
+    assert receiver.hits["/hang"] == len(tried) <= 3  # one at a time, once per claimed batch at most
+    assert all(r["status"] == "retry" and r["reason"] == "webhook_timeout" and r["attempts"] == 1 for r in tried)
+    assert all(r["attempts"] == 0 for r in postponed)
+    # 30 live deliveries with 4 slots cost a handful of round trips; the dead endpoint held one slot
+    assert took < 4, took
