@@ -22,8 +22,7 @@ from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2_grpc as ppb_grpc
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.store.scheduler import SchedulerRepo
-from tests.standins.smtp import make_self_signed_cert
-from tests.standins.webhook_receiver import WebhookReceiver
+from tests.standins.webhook_receiver import WebhookReceiver, https_receiver
 from tests.support.server import RunningServer, running_server
 
 
@@ -45,11 +44,8 @@ def _violation(err: grpc.aio.AioRpcError) -> tuple[str, str]:
 
 @pytest.fixture
 async def receiver(tmp_path: Path) -> AsyncIterator[WebhookReceiver]:
-    r = await WebhookReceiver(cert=make_self_signed_cert(tmp_path)).start()
-    try:
+    async with https_receiver(tmp_path) as r:
         yield r
-    finally:
-        await r.stop()
 
 
 def _local(receiver: WebhookReceiver, **feed: Any) -> dict[str, Any]:

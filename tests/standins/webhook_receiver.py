@@ -21,6 +21,7 @@ import hmac
 import json
 import ssl
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,15 @@ class WebhookReceiver:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def https_receiver(directory: Path) -> AsyncIterator[WebhookReceiver]:
+    """A receiver with a fresh self-signed certificate for localhost/127.0.0.1 (trust ``receiver.cert[0]``)."""
+    from tests.standins.smtp import make_self_signed_cert
+
+    receiver = await WebhookReceiver(cert=make_self_signed_cert(directory)).start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()

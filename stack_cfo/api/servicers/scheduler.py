@@ -31,7 +31,7 @@ from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
 from stack_cfo.core.notifications.notification_feed import FeedService
-from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.core.notifications.preferences import BOOL_FIELDS, NotificationPreferences
 from stack_cfo.core.notifications.service import NotificationService, RunStage
 from stack_cfo.core.notifications.webhooks import WebhookEndpointService
 
@@ -46,15 +46,7 @@ STAGES = {
 PLATFORMS = {pb.DEVICE_PLATFORM_FCM: Platform.FCM, pb.DEVICE_PLATFORM_APNS: Platform.APNS}
 PLATFORMS_OUT = {v: k for k, v in PLATFORMS.items()}
 
-_OPTIONAL_BOOLS = (
-    "daily_digest_enabled",
-    "weekly_summary_enabled",
-    "performance_alerts_enabled",
-    "email_enabled",
-    "push_enabled",
-    "webhook_enabled",
-    "feed_enabled",
-)
+_OPTIONAL_BOOLS = BOOL_FIELDS
 _MASKABLE = (
     "time_zone",
     *_OPTIONAL_BOOLS,

@@ -96,17 +96,17 @@ def default_preferences(user_id: str, account_email: str | None = None) -> Notif
     return NotificationPreferences(user_id=user_id, email_address=(account_email or "").strip())
 
 
-_BOOLS = frozenset(
-    {
-        "daily_digest_enabled",
-        "weekly_summary_enabled",
-        "performance_alerts_enabled",
-        "email_enabled",
-        "push_enabled",
-        "webhook_enabled",
-        "feed_enabled",
-    }
+#: The on/off switches, in the contract's order.
+BOOL_FIELDS = (
+    "daily_digest_enabled",
+    "weekly_summary_enabled",
+    "performance_alerts_enabled",
+    "email_enabled",
+    "push_enabled",
+    "webhook_enabled",
+    "feed_enabled",
 )
+_BOOLS = frozenset(BOOL_FIELDS)
 #: Paths a caller may change (update mask). ``name``/``update_time`` are ignored by the API layer.
 UPDATABLE_FIELDS = _BOOLS | {
     "time_zone",

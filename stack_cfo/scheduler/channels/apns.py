@@ -22,12 +22,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,7 +34,7 @@ import jwt
 from stack_cfo.config.notifications import ApnsSettings
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
 from stack_cfo.scheduler.channels import Delivery, InvalidTarget, Permanent, Retry, SendOutcome, Sent
-from stack_cfo.scheduler.channels.http import retry_after_of
+from stack_cfo.scheduler.channels.http import retry_after_of, tls_context
 from stack_cfo.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -101,13 +99,6 @@ def apns_request(delivery: Delivery, topic: str) -> tuple[dict[str, str], bytes]
         "content-type": "application/json",
     }
     return headers, body
-
-
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if ca_file is not None:
-        ctx.load_verify_locations(cafile=str(ca_file))
-    return ctx
 
 
 class ApnsChannel:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import random
 import socket
-import ssl
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -49,7 +48,7 @@ from stack_cfo.core.notifications.webhooks import (
     signature,
 )
 from stack_cfo.scheduler.channels import Delivery, Permanent, Postponed, Retry, SendOutcome, Sent
-from stack_cfo.scheduler.channels.http import retry_after_of
+from stack_cfo.scheduler.channels.http import retry_after_of, tls_context
 from stack_cfo.zerog.breaker import ProviderBreaker
 from stack_cfo.zerog.errors import BreakerOpen
 
@@ -81,14 +80,6 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
-
-
-def tls_context(ca_file: Any = None) -> ssl.SSLContext:
-    """Verifying context: system roots, plus ``ca_file`` when given."""
-    ctx = ssl.create_default_context()
-    if ca_file is not None:
-        ctx.load_verify_locations(cafile=str(ca_file))
-    return ctx
 
 
 class WebhookChannel:

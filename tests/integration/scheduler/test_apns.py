@@ -6,7 +6,6 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from stack_cfo.config.notifications import ApnsSettings
 from stack_cfo.core.notifications.content import render_alert
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
-from stack_cfo.core.notifications.ports import AlertFacts, Mover
 from stack_cfo.scheduler.channels import Delivery, InvalidTarget, Retry, Sent
 from stack_cfo.scheduler.channels.apns import ApnsChannel
 from stack_cfo.scheduler.channels.fcm import FcmChannel
@@ -22,6 +20,7 @@ from stack_cfo.scheduler.channels.push import PushRouter
 from stack_cfo.scheduler.config import FcmSettings
 from stack_cfo.store.db import Database
 from tests.integration.scheduler.conftest import (
+    ALERT,
     add_device,
     add_users,
     make_harness,
@@ -68,20 +67,10 @@ class Clock:
 
 
 def alert_delivery(token: str = TOKEN, key: str = f"alert:{USER}:XNYS-2026-03-09T11:push:7") -> Delivery:
-    facts = AlertFacts(
-        at=datetime(2026, 3, 9, 15, tzinfo=UTC),
-        currency="USD",
-        value=Decimal("96800"),
-        change=Decimal("-3200"),
-        move=-0.032,
-        sigma=-2.8,
-        threshold_sigma=2.0,
-        drivers=(Mover("NVDA", -0.08, Decimal("-2400")),),
-    )
     return Delivery(
         key=key,
         user_id=USER,
-        rendered=render_alert(facts, period="XNYS-2026-03-09T11", key=key),
+        rendered=render_alert(ALERT, period="XNYS-2026-03-09T11", key=key),
         deadline=datetime.now(UTC) + timedelta(hours=1),
         device_token=token,
         device_platform="apns",

@@ -30,7 +30,7 @@ from stack_cfo.secret import Secret
 from stack_cfo.store.db import Database
 from tests.integration.scheduler.conftest import DIGEST, add_users, make_harness, outbox, test_config
 from tests.standins.smtp import make_self_signed_cert
-from tests.standins.webhook_receiver import BIG, WebhookReceiver, verify_standard_webhook
+from tests.standins.webhook_receiver import BIG, WebhookReceiver, https_receiver, verify_standard_webhook
 
 USER = "5f0c3a2e-8d4b-4c1a-9e7f-2b6d8a9c0e11"
 KEY = f"digest:{USER}:2026-03-09:webhook:3"
@@ -38,11 +38,8 @@ KEY = f"digest:{USER}:2026-03-09:webhook:3"
 
 @pytest.fixture
 async def receiver(tmp_path: Path) -> AsyncIterator[WebhookReceiver]:
-    r = await WebhookReceiver(cert=make_self_signed_cert(tmp_path)).start()
-    try:
+    async with https_receiver(tmp_path) as r:
         yield r
-    finally:
-        await r.stop()
 
 
 def local_settings(receiver: WebhookReceiver, **kw: object) -> WebhookSettings:
