@@ -7,6 +7,9 @@
   ``concurrency_limit`` notifications can have been accepted by a provider without being
   marked sent: that is the documented duplicate window (collapse ids and Message-ID make
   such a duplicate recognisable or replace it on the device).
+- ``sent`` write-backs that finish at the same time share one transaction (:class:`SentMarks`): one WAL
+  flush for several rows instead of one each, while each send still holds its slot until its own row is
+  marked.
 - Every write-back is fenced (``WHERE locked_by = me AND attempts = <claimed attempt> AND
   status = 'sending'``): a worker whose claim was reaped cannot overwrite the row's newer
   state, even when the same replica claimed the row again. A row is not started (nor sent)
@@ -54,6 +57,7 @@ from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.store.scheduler import SchedulerRepo
+from stack_cfo.store.scheduler.outbox import SentMark
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
@@ -68,6 +72,40 @@ SEND_SPANS = {
     Channel.PUSH: "notification_service.send_push",
     Channel.WEBHOOK: "notification_service.send_webhook",
 }
+
+
+class SentMarks:
+    """Group commit of ``sent`` write-backs: calls that arrive while a flush is running are written together by
+    the next flush, in one transaction. Each caller waits for its own row's result, so a send keeps its slot
+    until its row is marked (the duplicate window stays ``concurrency_limit``)."""
+
+    def __init__(self, repo: SchedulerRepo) -> None:
+        self._repo = repo
+        self._queue: list[tuple[SentMark, asyncio.Future[datetime | None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def mark(self, mark: SentMark) -> datetime | None:
+        fut: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((mark, fut))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await fut
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                results = await self._repo.mark_sent_many([m for m, _ in batch])
+            except BaseException as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc if isinstance(exc, Exception) else Unavailable("write-back cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, fut), sent_at in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(sent_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +148,7 @@ class DeliveryWorker:
         self._sem = asyncio.Semaphore(config.concurrency_limit)
         self._stopping = False
         self._tasks: set[asyncio.Task[RowOutcome | None]] = set()
+        self._sent_marks = SentMarks(repo)
         self.sent_count = 0
 
     # -- clocks -------------------------------------------------------------------------
@@ -426,8 +465,8 @@ class DeliveryWorker:
         device: PushDevice | None,
     ) -> RowOutcome:
         if isinstance(outcome, Sent):
-            sent_at = await self.repo.mark_sent(
-                row, self.worker_id, provider_id=outcome.provider_id, title=title, target=target, now=self._mark_now()
+            sent_at = await self._sent_marks.mark(
+                SentMark(row, self.worker_id, outcome.provider_id, title, target, self._mark_now())
             )
             if sent_at is None:
                 log.warning("sent, but the claim was lost (reaped): possible duplicate", extra={"key": row.key})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,18 @@ from stack_cfo.core.notifications.records import ClaimedRow, DeliveryTargets
 from stack_cfo.store.scheduler._base import Q
 from stack_cfo.store.scheduler.delivery import DeliveryQueries
 from stack_cfo.store.scheduler.users import device_from_row, prefs_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class SentMark:
+    """One ``sent`` write-back (fenced by worker and attempt)."""
+
+    row: ClaimedRow
+    worker: str
+    provider_id: str
+    title: str
+    target: str
+    now: datetime | None
 
 
 def _claimed(row: dict[str, Any]) -> ClaimedRow:
@@ -78,22 +91,25 @@ class OutboxQueries(DeliveryQueries):
         self, row: ClaimedRow, worker: str, *, provider_id: str, title: str, target: str, now: datetime | None
     ) -> datetime | None:
         """``sent``; returns ``sent_at``, or ``None`` if this worker no longer holds the claim."""
+        [sent_at] = await self.mark_sent_many([SentMark(row, worker, provider_id, title, target, now)])
+        return sent_at
+
+    async def mark_sent_many(self, marks: Sequence[SentMark]) -> list[datetime | None]:
+        """Several fenced ``sent`` write-backs in one statement: one commit (one WAL flush) for all. Each
+        result is ``sent_at``, or ``None`` where that worker no longer held the claim."""
+        params = {
+            "ids": [m.row.id for m in marks],
+            "workers": [m.worker for m in marks],
+            "attempts": [m.row.attempts for m in marks],
+            "provider_ids": [m.provider_id for m in marks],
+            "titles": [m.title for m in marks],
+            "targets": [m.target for m in marks],
+            "nows": [m.now for m in marks],
+        }
         async with self.db.connection() as conn:
-            r = await (
-                await conn.execute(
-                    Q.mark_sent,
-                    {
-                        "id": row.id,
-                        "worker": worker,
-                        "attempts": row.attempts,
-                        "provider_id": provider_id,
-                        "title": title,
-                        "target": target,
-                        "now": now,
-                    },
-                )
-            ).fetchone()
-        return r["sent_at"] if r else None
+            rows = await (await conn.execute(Q.mark_sent, params)).fetchall()
+        sent = {r["id"]: r["sent_at"] for r in rows}
+        return [sent.get(m.row.id) for m in marks]
 
     async def mark_retry(
         self,

@@ -223,13 +223,17 @@ SELECT id, user_id, platform, token, display_name, active, created_at, updated_a
 FROM push_devices WHERE id = ANY(%(ids)s::bigint[])
 
 -- name: mark_sent
-UPDATE notification_outbox
-SET status = 'sent', sent_at = coalesce(%(now)s::timestamptz, now()), provider_id = %(provider_id)s,
-    title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
+-- One or more fenced "sent" write-backs in one statement (group commit: one WAL flush for all of them).
+UPDATE notification_outbox o
+SET status = 'sent', sent_at = coalesce(b.now, now()), provider_id = b.provider_id,
+    title = b.title, target_address = b.target, reason = NULL, last_error = NULL,
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
-    updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
-RETURNING id, sent_at, scheduled_for, run_id
+    updated_at = coalesce(b.now, now())
+FROM unnest(%(ids)s::bigint[], %(workers)s::text[], %(attempts)s::int[], %(provider_ids)s::text[],
+            %(titles)s::text[], %(targets)s::text[], %(nows)s::timestamptz[])
+     AS b(id, worker, attempts, provider_id, title, target, now)
+WHERE o.id = b.id AND o.locked_by = b.worker AND o.attempts = b.attempts AND o.status = 'sending'
+RETURNING o.id, o.sent_at, o.scheduled_for, o.run_id
 
 -- name: mark_retry
 UPDATE notification_outbox
