@@ -71,3 +71,42 @@ def authorize(user_id: str, name: str, principal: Principal | None = None) -> Pr
     if p.is_service or p.user_id == user_id:
         return p
     raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
+
+
+def parse_owner(name: str, *, field: str = "parent") -> tuple[str | None, str | None]:
+    """``users/{user}`` -> (user id, None); ``services/{service}`` -> (None, service). The caller may act on
+    it: a user on their own name (a service on any user's), a service only on its own ``services/{service}``
+    (anything else is NOT_FOUND)."""
+    pattern = "users/{user} or services/{service}"
+    parts = name.split("/")
+    if len(parts) == 2 and parts[0] == "users":
+        user_id = _user_id(parts[1], field, name, pattern)
+        authorize(user_id, name)
+        return user_id, None
+    if len(parts) == 2 and parts[0] == "services" and _SEGMENT.match(parts[1]):
+        p = current_principal()
+        if p.service != parts[1]:
+            raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
+        return None, parts[1]
+    raise _bad(field, name, pattern)
+
+
+def parse_owner_child(name: str, collection: str, *, field: str = "name") -> tuple[str | None, str | None, str]:
+    """``{owner}/{collection}/{id}`` (owner as in :func:`parse_owner`) -> (user id, service, child id)."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[2] != collection or not _SEGMENT.match(parts[3]):
+        raise _bad(field, name, f"users/{{user}}/{collection}/{{id}} or services/{{service}}/{collection}/{{id}}")
+    user_id, service = parse_owner("/".join(parts[:2]), field=field)
+    return user_id, service, parts[3]
+
+
+def parse_own_service_singleton(name: str, singleton: str, *, field: str) -> str:
+    """``services/{service}/{singleton}`` of the calling service principal -> service."""
+    pattern = f"services/{{service}}/{singleton}"
+    parts = name.split("/")
+    if len(parts) != 3 or parts[0] != "services" or parts[2] != singleton or not _SEGMENT.match(parts[1]):
+        raise _bad(field, name, pattern)
+    p = current_principal()
+    if p.service != parts[1]:
+        raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
+    return parts[1]

@@ -24,7 +24,14 @@ from stack_cfo.config.compute import (
 from stack_cfo.config.errors import ConfigError
 from stack_cfo.config.features import ArchiveConfig, ChatConfig, InsightsConfig, PortfolioConfig
 from stack_cfo.config.networks import INDEXERS, NETWORKS, Network
-from stack_cfo.config.notifications import FcmSettings, NotificationsConfig, SmtpSettings
+from stack_cfo.config.notifications import (
+    ApnsSettings,
+    FcmSettings,
+    FeedSettings,
+    NotificationsConfig,
+    SmtpSettings,
+    WebhookSettings,
+)
 from stack_cfo.config.root import Config, ZeroGConfig, build_config, load_config
 from stack_cfo.config.scheduler import SchedulerSettings
 from stack_cfo.config.service import AuthConfig, DatabaseConfig, LoggingConfig, ServerConfig
@@ -35,6 +42,7 @@ __all__ = [
     "DEFAULT_NAMESPACES",
     "INDEXERS",
     "NETWORKS",
+    "ApnsSettings",
     "ArchiveConfig",
     "AuthConfig",
     "BreakerPolicy",
@@ -46,6 +54,7 @@ __all__ = [
     "ConfigError",
     "DatabaseConfig",
     "FcmSettings",
+    "FeedSettings",
     "FundingPolicy",
     "InsightsConfig",
     "LoggingConfig",
@@ -59,6 +68,7 @@ __all__ = [
     "SmtpSettings",
     "StorageConfig",
     "Timeouts",
+    "WebhookSettings",
     "ZeroGConfig",
     "build_config",
     "load_config",

@@ -1,4 +1,5 @@
-"""``notifications``: the delivery channels of the scheduler (SMTP email, FCM push).
+"""``notifications``: the delivery channels of the scheduler (SMTP email, FCM and APNs push, webhooks) and
+the notification feed of services.
 
 (An older layout put ``smtp:`` and ``fcm:`` under ``scheduler:``; that is still read, see
 :data:`~stack_cfo.config.sources.MOVED_KEYS`.)
@@ -7,11 +8,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import model_validator
 
-from stack_cfo.config.fields import FieldError, HttpUrl, Seconds, Section, set_derived, setting
+from stack_cfo.config.compute import BreakerPolicy
+from stack_cfo.config.fields import Duration, FieldError, HttpUrl, Seconds, Section, set_derived, setting
 from stack_cfo.secret import Secret
 
 
@@ -89,6 +92,74 @@ class FcmSettings(Section):
         return bool(self.project_id and self.service_account_file)
 
 
+class ApnsSettings(Section):
+    key_file: Path | None = setting(None, env="APNS_KEY_FILE")
+    """The .p8 signing key (ES256) from the Apple developer account; unset: APNs is off (APNS devices are skipped)."""
+    key_id: str = setting("", env="APNS_KEY_ID")
+    """The key's 10-character id (the JWT kid)."""
+    team_id: str = setting("", env="APNS_TEAM_ID")
+    """The developer team id (the JWT iss)."""
+    topic: str = setting("", env="APNS_TOPIC")
+    """The app's bundle id (apns-topic)."""
+    endpoint: HttpUrl = setting("https://api.push.apple.com", env="APNS_ENDPOINT")
+    """APNs base URL: https://api.push.apple.com, or https://api.sandbox.push.apple.com for development builds."""
+    ca_file: Path | None = setting(None, env="APNS_CA_FILE")
+    """Extra CA bundle to trust for the APNs certificate (tests point it at a local stand-in's CA)."""
+    timeout: Seconds = setting(10.0, env="APNS_TIMEOUT")
+    """One APNs request, connect to answer."""
+    token_refresh: Duration = setting(timedelta(minutes=50), ge=timedelta(minutes=20), le=timedelta(minutes=59))
+    """Age at which the provider JWT is replaced (APNs refuses tokens older than 1h and renewals within 20m)."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> ApnsSettings:
+        if self.key_file is None:
+            return self
+        if not self.key_file.is_file():
+            raise FieldError("key_file", f"file {str(self.key_file)!r} does not exist")
+        for key in ("key_id", "team_id", "topic"):
+            if not getattr(self, key):
+                raise FieldError(key, f"is required with key_file (APNS_{key.upper()})")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.key_file is not None
+
+
+class WebhookBreakerPolicy(BreakerPolicy):
+    """Circuit breaker per webhook endpoint (the seed's rule); one trial request while half-open."""
+
+    half_open_trials: int = setting(1, ge=1)
+    """Trial requests admitted while half-open (a hanging endpoint holds a sending slot per trial)."""
+
+
+class WebhookSettings(Section):
+    allow_private_networks: bool = setting(False, env="WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+    """Local mode: allow http:// and loopback/private/link-local endpoint addresses (tests). Off in production."""
+    timeout: Seconds = setting(10.0, env="WEBHOOK_TIMEOUT", gt=0)
+    """One webhook POST, connect to answer; a slower endpoint is a timeout (retried)."""
+    max_response_bytes: int = setting(4096, ge=0, le=1_048_576)
+    """Bytes of an endpoint's answer read at most (kept for the error message); the rest is never read."""
+    ca_file: Path | None = setting(None, env="WEBHOOK_CA_FILE")
+    """Extra CA bundle to trust for endpoint certificates (private CAs, tests); system roots are always trusted."""
+    secret_rotation_grace: Duration = setting(timedelta(hours=24), ge=timedelta(0))
+    """After a secret rotation the previous secret also signs deliveries this long."""
+    max_endpoints_per_owner: int = setting(10, ge=1, le=1000)
+    """Webhook endpoints one user or service may register."""
+    breaker: WebhookBreakerPolicy = setting(default_factory=WebhookBreakerPolicy)
+    """Per-endpoint circuit breaker: while open, that endpoint's notifications wait (no attempt spent)."""
+
+
+class FeedSettings(Section):
+    ack_grace: Duration = setting(timedelta(hours=24), env="NOTIFICATION_FEED_ACK_GRACE", ge=timedelta(minutes=1))
+    """A notification on a service's feed expires when unacknowledged this long after it was published."""
+    poll_interval: Duration = setting(timedelta(seconds=5), ge=timedelta(milliseconds=50))
+    """WatchNotifications looks for new notifications this often when no database NOTIFY wakes it."""
+
+
 class NotificationsConfig(Section):
     smtp: SmtpSettings = setting(default_factory=SmtpSettings)
     fcm: FcmSettings = setting(default_factory=FcmSettings)
+    apns: ApnsSettings = setting(default_factory=ApnsSettings)
+    webhook: WebhookSettings = setting(default_factory=WebhookSettings)
+    feed: FeedSettings = setting(default_factory=FeedSettings)

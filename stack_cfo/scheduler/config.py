@@ -14,12 +14,19 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 
 from stack_cfo.config import Config, SchedulerSettings
-from stack_cfo.config.notifications import FcmSettings, NotificationsConfig, SmtpSettings
+from stack_cfo.config.notifications import (
+    ApnsSettings,
+    FcmSettings,
+    FeedSettings,
+    NotificationsConfig,
+    SmtpSettings,
+    WebhookSettings,
+)
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.policy import GraceWindows, RetryPolicy
 from stack_cfo.core.notifications.schedules import CronSchedule
 
-__all__ = ["FcmSettings", "SchedulerConfig", "SmtpSettings"]
+__all__ = ["ApnsSettings", "FcmSettings", "FeedSettings", "SchedulerConfig", "SmtpSettings", "WebhookSettings"]
 
 _KEYS = SchedulerSettings()
 #: Keys read as they are (same name, same type); the others are renamed or grouped below.
@@ -66,6 +73,9 @@ class SchedulerConfig:
     digest_news_items: int = _KEYS.digest_news_items
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     fcm: FcmSettings = field(default_factory=FcmSettings)
+    apns: ApnsSettings = field(default_factory=ApnsSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
     replica_id: str = field(default_factory=_default_replica_id)
 
     @classmethod
@@ -84,6 +94,9 @@ class SchedulerConfig:
             retry=_retry(s),
             smtp=notifications.smtp,
             fcm=notifications.fcm,
+            apns=notifications.apns,
+            webhook=notifications.webhook,
+            feed=notifications.feed,
             replica_id=s.replica_id or _default_replica_id(),
         )
 

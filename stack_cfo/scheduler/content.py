@@ -248,7 +248,7 @@ class ContentService:
                 lambda rejected: weekly_messages(doc, rejected), facts.currency,
             )
             rendered = render_weekly(facts, period=period, key=key, summary=written.result.text)
-            return replace(rendered, degraded_reason=written.degraded_reason, receipt_ids=kept)
+            return replace(rendered, degraded_reason=written.degraded_reason, receipts=kept)
         alert = await self.portfolio.alert_facts(
             user_id,
             now,
@@ -288,7 +288,7 @@ class ContentService:
         rendered = replace(
             rendered,
             degraded_reason=written.degraded_reason,
-            receipt_ids=kept + tuple(s.receipt_id for s in summaries if s.receipt_id),
+            receipts=kept + tuple(f"receipts/{s.receipt_id}" for s in summaries if s.receipt_id),
         )
         if not written.result.offline or any(s.receipt_id for s in summaries):
             await self._archive_ai_text(user_id, f"digest-{period}.txt", rendered)
@@ -305,7 +305,7 @@ class ContentService:
         prompt: Callable[[Sequence[str]], list[Message]],
         currency: str,
     ) -> tuple[Written, tuple[str, ...]]:
-        """The AI paragraph of one rendering (checked; else the deterministic one), and the id of its
+        """The AI paragraph of one rendering (checked; else the deterministic one), and the name of its
         receipt once stored (empty when it could not be: a row only names receipts that exist)."""
         written = await self.writer.write(
             self.compute,
@@ -324,7 +324,7 @@ class ContentService:
         except Exception:
             log.warning("digest receipt could not be stored", exc_info=True)
             return written, ()
-        return written, (written.receipt.id,)
+        return written, (written.receipt.name,)
 
     async def _archive_ai_text(self, user_id: str, name: str, rendered: Rendered) -> None:
         """Keep AI-written digest text in ``ai-summaries/`` (sealed under the user's key).

@@ -25,7 +25,7 @@ from stack_cfo.core.archive import ArchiveStore
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
-from stack_cfo.core.notifications.kinds import Channel
+from stack_cfo.core.notifications.kinds import Channel, Platform
 from stack_cfo.core.notifications.ports import NewsReader, PortfolioReader
 from stack_cfo.core.provenance import Audit
 from stack_cfo.scheduler.channels import DeliveryChannel
@@ -43,20 +43,34 @@ log = logging.getLogger(__name__)
 
 
 def build_channels(config: SchedulerConfig) -> dict[Channel, DeliveryChannel]:
-    """SMTP when ``SMTP_HOST`` is set, FCM when a project and service account are configured.
+    """SMTP when ``SMTP_HOST`` is set; push to FCM and/or APNs (by the device's platform) when either is
+    configured; webhooks always (they need no credentials of ours).
 
     A channel that is not configured is absent: its rows are skipped with reason
-    ``channel_not_configured`` rather than retried forever.
+    ``channel_not_configured`` rather than retried forever (likewise a device whose platform has no
+    sender). The feed channel has no sender: the worker publishes feed rows.
     """
     channels: dict[Channel, DeliveryChannel] = {}
     if config.smtp.configured:
         from stack_cfo.scheduler.channels.smtp import SmtpChannel
 
         channels[Channel.EMAIL] = SmtpChannel(config.smtp)
+    push: dict[Platform, DeliveryChannel] = {}
     if config.fcm.configured:
         from stack_cfo.scheduler.channels.fcm import FcmChannel
 
-        channels[Channel.PUSH] = FcmChannel(config.fcm)
+        push[Platform.FCM] = FcmChannel(config.fcm)
+    if config.apns.configured:
+        from stack_cfo.scheduler.channels.apns import ApnsChannel
+
+        push[Platform.APNS] = ApnsChannel(config.apns)
+    if push:
+        from stack_cfo.scheduler.channels.push import PushRouter
+
+        channels[Channel.PUSH] = PushRouter(push)
+    from stack_cfo.scheduler.channels.webhook import WebhookChannel
+
+    channels[Channel.WEBHOOK] = WebhookChannel(config.webhook)
     return channels
 
 
@@ -194,7 +208,7 @@ async def run_scheduler(
         log.warning("no portfolio reader wired: digests, summaries and alerts will be skipped (no_portfolio)")
         portfolio = _NoPortfolio()
     chans = build_channels(config) if channels is None else dict(channels)
-    for missing in set(Channel) - set(chans):
+    for missing in set(Channel) - set(chans) - {Channel.FEED}:
         log.warning("channel not configured; its notifications are skipped", extra={"channel": missing.value})
     worker = build_worker(
         database,

@@ -7,12 +7,18 @@
   ``concurrency_limit`` notifications can have been accepted by a provider without being
   marked sent: that is the documented duplicate window (collapse ids and Message-ID make
   such a duplicate recognisable or replace it on the device).
+- ``sent`` write-backs that finish at the same time share one transaction (:class:`SentMarks`): one WAL
+  flush for several rows instead of one each, while each send still holds its slot until its own row is
+  marked.
 - Every write-back is fenced (``WHERE locked_by = me AND attempts = <claimed attempt> AND
   status = 'sending'``): a worker whose claim was reaped cannot overwrite the row's newer
   state, even when the same replica claimed the row again. A row is not started (nor sent)
   when less than a fifth of its lease is left; the lease must exceed the channel timeouts.
 - On stop: no new claims, in-flight sends finish (bounded by ``shutdown_grace``), rows
   claimed but not started are released with their attempt given back.
+- Feed rows are rendered like the others but *published* (``awaiting_ack``, with a cursor) instead of
+  sent; the service that owns the feed acknowledges them through the API. A channel that answers
+  ``Postponed`` (an open webhook breaker) gets the row back later without spending its attempt.
 """
 
 from __future__ import annotations
@@ -31,22 +37,27 @@ from opentelemetry import trace
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import StackCfoError, Unavailable
 from stack_cfo.core.notifications.content import Rendered
+from stack_cfo.core.notifications.document import notification_document
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import Action, NotificationPreferences, decide
-from stack_cfo.core.notifications.records import ClaimedRow, PushDevice
+from stack_cfo.core.notifications.records import ClaimedRow, DeliveryTargets, PushDevice
+from stack_cfo.core.notifications.webhooks import WebhookEndpoint
 from stack_cfo.scheduler.channels import (
     Delivery,
     DeliveryChannel,
     InvalidTarget,
     Permanent,
+    Postponed,
     Retry,
     SendOutcome,
     Sent,
+    Skipped,
 )
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.store.scheduler import SchedulerRepo
+from stack_cfo.store.scheduler.outbox import SentMark
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
@@ -56,7 +67,45 @@ PROCESS_SPANS = {
     NotificationKind.WEEKLY: "scheduler.process_weekly_summary_user",
     NotificationKind.ALERT: "scheduler.process_performance_alert_user",
 }
-SEND_SPANS = {Channel.EMAIL: "notification_service.send_email", Channel.PUSH: "notification_service.send_push"}
+SEND_SPANS = {
+    Channel.EMAIL: "notification_service.send_email",
+    Channel.PUSH: "notification_service.send_push",
+    Channel.WEBHOOK: "notification_service.send_webhook",
+}
+
+
+class SentMarks:
+    """Group commit of ``sent`` write-backs: calls that arrive while a flush is running are written together by
+    the next flush, in one transaction. Each caller waits for its own row's result, so a send keeps its slot
+    until its row is marked (the duplicate window stays ``concurrency_limit``)."""
+
+    def __init__(self, repo: SchedulerRepo) -> None:
+        self._repo = repo
+        self._queue: list[tuple[SentMark, asyncio.Future[datetime | None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def mark(self, mark: SentMark) -> datetime | None:
+        fut: asyncio.Future[datetime | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((mark, fut))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await fut
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                results = await self._repo.mark_sent_many([m for m, _ in batch])
+            except BaseException as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc if isinstance(exc, Exception) else Unavailable("write-back cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, fut), sent_at in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(sent_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +148,7 @@ class DeliveryWorker:
         self._sem = asyncio.Semaphore(config.concurrency_limit)
         self._stopping = False
         self._tasks: set[asyncio.Task[RowOutcome | None]] = set()
+        self._sent_marks = SentMarks(repo)
         self.sent_count = 0
 
     # -- clocks -------------------------------------------------------------------------
@@ -123,8 +173,8 @@ class DeliveryWorker:
         if not rows:
             return
         mono = time.monotonic()
-        prefs, devices = await self.repo.context_for(rows)
-        tasks = [asyncio.ensure_future(self._guarded(r, prefs, devices, mono, rows)) for r in rows]
+        prefs, targets = await self.repo.context_for(rows)
+        tasks = [asyncio.ensure_future(self._guarded(r, prefs, targets, mono, rows)) for r in rows]
         try:
             for fut in asyncio.as_completed(tasks):
                 outcome = await fut
@@ -167,9 +217,9 @@ class DeliveryWorker:
                     claimed = await self.claim(room)
                     if claimed:
                         mono = time.monotonic()
-                        prefs, devices = await self.repo.context_for(claimed)
+                        prefs, targets = await self.repo.context_for(claimed)
                         for row in claimed:
-                            t = asyncio.ensure_future(self._guarded(row, prefs, devices, mono, claimed))
+                            t = asyncio.ensure_future(self._guarded(row, prefs, targets, mono, claimed))
                             self._tasks.add(t)
                             t.add_done_callback(self._tasks.discard)
                 except StackCfoError as exc:
@@ -214,11 +264,15 @@ class DeliveryWorker:
             log.info("released claimed rows at shutdown", extra={"rows": released})
 
     async def reap(self) -> int:
+        """Return rows whose worker died, and expire feed rows left unacknowledged past their grace."""
         returned = await self.repo.reap(now=self._mark_now())
         if returned:
             log.warning("reaped rows whose worker died", extra={"rows": len(returned)})
             if self.metrics:
                 self.metrics.reaped.inc(len(returned))
+        expired = await self.repo.expire_feed_rows(now=self._mark_now())
+        if expired:
+            log.info("feed notifications expired unacknowledged", extra={"rows": expired})
         return len(returned)
 
     # -- one row ------------------------------------------------------------------------------
@@ -227,7 +281,7 @@ class DeliveryWorker:
         self,
         row: ClaimedRow,
         prefs: Mapping[str, NotificationPreferences],
-        devices: Mapping[int, PushDevice],
+        targets: DeliveryTargets,
         mono: float,
         batch: Sequence[ClaimedRow],
     ) -> RowOutcome | None:
@@ -244,7 +298,7 @@ class DeliveryWorker:
                 self.metrics.in_flight.inc()
             try:
                 now = self.clock.now() if self.clock is not None else self._db_time(batch, mono)
-                return await self._process(row, prefs.get(row.user_id), devices, now, mono)
+                return await self._process(row, prefs.get(row.user_id), targets, now, mono)
             except StackCfoError as exc:  # the database went away mid-row: the reaper returns it
                 log.warning("write-back failed; the claim will expire", extra={"row": row.id, "error": exc.reason})
                 return None
@@ -293,7 +347,7 @@ class DeliveryWorker:
         self,
         row: ClaimedRow,
         prefs: NotificationPreferences | None,
-        devices: Mapping[int, PushDevice],
+        targets: DeliveryTargets,
         now: datetime,
         claimed_mono: float,
     ) -> RowOutcome | None:
@@ -315,22 +369,27 @@ class DeliveryWorker:
             if decision.action is Action.DEFER:
                 assert decision.until is not None
                 deadline = max(row.deadline, decision.until + self.config.grace.for_kind(row.kind))
-                ok = await self.repo.mark_deferred(
-                    row, self.worker_id, until=decision.until, deadline=deadline, now=self._mark_now()
-                )
-                self._count(row, OutboxStatus.PENDING, Reason.QUIET_HOURS, ok)
-                return RowOutcome(
-                    row.id, row.user_id, row.kind, row.channel, OutboxStatus.PENDING, Reason.QUIET_HOURS, "", not ok
-                )
+                return await self._defer(row, decision.until, deadline, Reason.QUIET_HOURS)
             channel = self.channels.get(row.channel)
-            if channel is None:
+            if channel is None and row.channel is not Channel.FEED:
                 return await self._final(row, OutboxStatus.SKIPPED, Reason.CHANNEL_NOT_CONFIGURED)
             device: PushDevice | None = None
+            endpoint: WebhookEndpoint | None = None
             if row.channel is Channel.PUSH:
-                device = devices.get(row.target_id)
+                device = targets.devices.get(row.target_id)
                 if device is None or not device.active:
                     return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_DEVICE)
                 target = f"users/{row.user_id}/devices/{device.id}"
+            elif row.channel is Channel.WEBHOOK:
+                endpoint = targets.endpoints.get(row.target_id)
+                if endpoint is None or endpoint.disabled:
+                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_ENDPOINT)
+                target = endpoint.name
+            elif row.channel is Channel.FEED:
+                service = targets.feeds.get(row.target_id)
+                if service is None:
+                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_ENDPOINT)
+                target = f"services/{service}/notificationFeed"
             else:
                 target = prefs.email_address
             try:
@@ -349,6 +408,13 @@ class DeliveryWorker:
             if isinstance(rendered, Reason):
                 return await self._final(row, OutboxStatus.SKIPPED, rendered, target=target)
             title = rendered.email.subject if row.channel is Channel.EMAIL else rendered.push.title
+            name = f"users/{row.user_id}/notifications/{row.id}"
+            if not self._lease_ok(claimed_mono):  # rendering took most of the lease
+                log.warning("claim expired while rendering; giving the row back", extra={"key": row.key})
+                await self.repo.release_row(row, self.worker_id, now=self._mark_now())
+                return None
+            if channel is None:  # the feed: published for its service to stream and acknowledge
+                return await self._publish(row, rendered, name, title, target)
             delivery = Delivery(
                 key=row.key,
                 user_id=row.user_id,
@@ -357,14 +423,36 @@ class DeliveryWorker:
                 email_to=prefs.email_address if row.channel is Channel.EMAIL else "",
                 device_token=device.token if device else "",
                 device_platform=device.platform.value if device else "",
+                notification=name,
+                manual=row.manual,
+                webhook=endpoint,
             )
-            if not self._lease_ok(claimed_mono):  # rendering took most of the lease
-                log.warning("claim expired while rendering; giving the row back", extra={"key": row.key})
-                await self.repo.release_row(row, self.worker_id, now=self._mark_now())
-                return None
             with tracer.start_as_current_span(SEND_SPANS[row.channel]):
                 outcome = await channel.send(delivery)
             return await self._settle(row, now, outcome, rendered, title, target, device)
+
+    async def _defer(self, row: ClaimedRow, until: datetime, deadline: datetime, reason: Reason) -> RowOutcome:
+        """Back to ``pending`` until ``until``, the attempt given back (quiet hours, an open breaker)."""
+        ok = await self.repo.mark_deferred(
+            row, self.worker_id, until=until, deadline=deadline, now=self._mark_now(), reason=reason
+        )
+        self._count(row, OutboxStatus.PENDING, reason, ok)
+        return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.PENDING, reason, "", not ok)
+
+    async def _publish(self, row: ClaimedRow, rendered: Rendered, name: str, title: str, target: str) -> RowOutcome:
+        document = notification_document(
+            rendered, user_id=row.user_id, notification=name, key=row.key, manual=row.manual,
+            now=self.clock.now() if self.clock is not None else None,
+        )
+        cursor = await self.repo.publish_to_feed(
+            row, self.worker_id, document=document, grace=self.config.feed.ack_grace, title=title, target=target,
+            now=self._mark_now(), degraded_reason=rendered.degraded_reason, receipt_ids=rendered.receipt_ids,
+        )
+        if cursor is not None and self.metrics:
+            self.metrics.notifications_sent.labels(row.kind.job_type, row.channel.value).inc()
+        return RowOutcome(
+            row.id, row.user_id, row.kind, row.channel, OutboxStatus.AWAITING_ACK, None, "", cursor is None
+        )
 
     async def _settle(
         self,
@@ -377,15 +465,17 @@ class DeliveryWorker:
         device: PushDevice | None,
     ) -> RowOutcome:
         if isinstance(outcome, Sent):
-            sent_at = await self.repo.mark_sent(
-                row,
-                self.worker_id,
-                provider_id=outcome.provider_id,
-                title=title,
-                target=target,
-                now=self._mark_now(),
-                degraded_reason=rendered.degraded_reason,
-                receipt_ids=rendered.receipt_ids,
+            sent_at = await self._sent_marks.mark(
+                SentMark(
+                    row,
+                    self.worker_id,
+                    outcome.provider_id,
+                    title,
+                    target,
+                    self._mark_now(),
+                    degraded_reason=rendered.degraded_reason,
+                    receipt_ids=rendered.receipt_ids,
+                )
             )
             if sent_at is None:
                 log.warning("sent, but the claim was lost (reaped): possible duplicate", extra={"key": row.key})
@@ -401,6 +491,13 @@ class DeliveryWorker:
             return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.SENT, None, "", sent_at is None)
         if isinstance(outcome, Retry):
             return await self._retry(row, now, outcome, title, target)
+        if isinstance(outcome, Postponed):
+            until = now + outcome.retry_after
+            if until > row.deadline:
+                return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED, outcome.reason.value)
+            return await self._defer(row, until, row.deadline, outcome.reason)
+        if isinstance(outcome, Skipped):
+            return await self._final(row, OutboxStatus.SKIPPED, outcome.reason, target=target)
         if isinstance(outcome, InvalidTarget) and device is not None:
             await self.repo.deactivate_device(device.id, outcome.reason.value, now=self._mark_now())
             log.info("push token rejected; device deactivated", extra={"device_id": device.id})

@@ -13,15 +13,12 @@ inside the writing transaction, so PostgreSQL delivers them only if it commits:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
@@ -42,6 +39,7 @@ from stack_cfo.core.portfolio.ports import (
 from stack_cfo.store.db import Database
 from stack_cfo.store.errors import wrap_exceptions
 from stack_cfo.store.idempotency import run_idempotent
+from stack_cfo.store.listen import PgListener
 from stack_cfo.store.queries import load_queries
 from stack_cfo.store.users import ensure_user
 
@@ -360,55 +358,25 @@ class PortfolioRepository:
         }
 
 
-class PgChangeFeed:
-    """One dedicated LISTEN connection per process, reconnecting with backoff.
+class PgChangeFeed(PgListener):
+    """Price and portfolio change notifications on the process's LISTEN connection (:class:`PgListener`).
 
     ``on_change`` runs on the event loop for every notification; a (re)connect delivers
-    :class:`FeedReset` (anything may have been missed while disconnected). Between notifications
-    the connection is probed every ``probe_interval`` seconds so a silently dead link is noticed.
+    :class:`FeedReset` (anything may have been missed while disconnected).
     """
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        reconnect_initial: float = 0.2,
-        reconnect_max: float = 5.0,
-        probe_interval: float = 5.0,
-        connect_timeout: int = 5,
-    ) -> None:
-        self._conninfo = conninfo
-        self._initial = reconnect_initial
-        self._max = reconnect_max
-        self._probe = probe_interval
-        self._connect_timeout = connect_timeout
-        self._healthy = False
-        self._epoch = 0
-        self._task: asyncio.Task[None] | None = None
+    channels = (PRICE_CHANNEL, PORTFOLIO_CHANNEL)
+    name = "portfolio-change-feed"
+
+    def __init__(self, conninfo: str, **kw: Any) -> None:
+        super().__init__(conninfo, **kw)
         self._on_change: Callable[[ChangeEvent], None] | None = None
-        self.connected = asyncio.Event()
-
-    @property
-    def healthy(self) -> bool:
-        return self._healthy
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch
 
     async def start(self, on_change: Callable[[ChangeEvent], None]) -> None:
         if self._task is not None:
             return
         self._on_change = on_change
-        self._task = asyncio.create_task(self._run(), name="portfolio-change-feed")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._healthy = False
+        self._start_task()
 
     def _emit(self, event: ChangeEvent) -> None:
         if self._on_change is None:
@@ -417,6 +385,9 @@ class PgChangeFeed:
             self._on_change(event)
         except Exception:
             log.exception("change feed subscriber failed")
+
+    def _on_connect(self) -> None:
+        self._emit(FeedReset())
 
     def _dispatch(self, channel: str, payload: str) -> None:
         if channel == PORTFOLIO_CHANNEL:
@@ -429,40 +400,3 @@ class PgChangeFeed:
             log.warning("ignoring malformed price notification", extra={"payload": payload[:200]})
             return
         self._emit(PricesChanged(frozenset(str(s) for s in symbols)))
-
-    async def _run(self) -> None:
-        delay = self._initial
-        while True:
-            conn: psycopg.AsyncConnection[Any] | None = None
-            try:
-                conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, application_name="stack-cfo-listen",
-                    connect_timeout=self._connect_timeout,
-                )
-                await conn.execute(f"LISTEN {PRICE_CHANNEL}")
-                await conn.execute(f"LISTEN {PORTFOLIO_CHANNEL}")
-                self._epoch += 1
-                self._healthy = True
-                self.connected.set()
-                self._emit(FeedReset())
-                log.info("portfolio change feed listening", extra={"epoch": self._epoch})
-                delay = self._initial
-                while True:
-                    async for n in conn.notifies(timeout=self._probe):
-                        self._dispatch(n.channel, n.payload)
-                    await conn.execute("SELECT 1")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("portfolio change feed lost its connection; reconnecting",
-                            extra={"error": type(exc).__name__, "retry_in_s": delay})
-            finally:
-                if self._healthy:
-                    self._epoch += 1
-                self._healthy = False
-                self.connected.clear()
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._max)

@@ -27,8 +27,10 @@ from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.idempotency import IdempotencyStore
+from stack_cfo.core.notifications.notification_feed import FeedService, FeedWakeups
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.notifications.service import NotificationService
+from stack_cfo.core.notifications.webhooks import WebhookEndpointService, WebhookPolicy
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.provenance.replay import ReplayService
 from stack_cfo.core.replay import recomputers
@@ -45,6 +47,7 @@ from stack_cfo.store.idempotency import PgIdempotencyStore
 from stack_cfo.store.portfolio_repo import PgChangeFeed, PortfolioRepository
 from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.scheduler import SchedulerRepo
+from stack_cfo.store.scheduler.delivery import PgFeedListener
 from stack_cfo.wiring import settings
 from stack_cfo.wiring.archive import build_archive_store
 from stack_cfo.zerog import build_compute_client
@@ -180,6 +183,37 @@ class Container:
                 SchedulerRepo(self.db), self.scheduler_config, deliverer=self.delivery_worker
             ),
         )
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointService:
+        def build() -> WebhookEndpointService:
+            hooks = self.config.notifications.webhook
+            policy = WebhookPolicy(
+                allow_private_networks=hooks.allow_private_networks,
+                secret_rotation_grace=hooks.secret_rotation_grace,
+                max_endpoints_per_owner=hooks.max_endpoints_per_owner,
+            )
+            return WebhookEndpointService(SchedulerRepo(self.db), policy, clock=self.clock)
+
+        return self._part("webhook_endpoints", build)
+
+    @property
+    def notification_feed(self) -> FeedService:
+        """WatchNotifications streams, woken by the process's LISTEN connection on the feed channel."""
+
+        def build() -> FeedService:
+            feed = self.config.notifications.feed
+            wakeups = FeedWakeups()
+            listener = self._part("feed_listener", lambda: PgFeedListener(self.db.conninfo, wakeups))
+            return FeedService(
+                SchedulerRepo(self.db),
+                wakeups,
+                ack_grace=feed.ack_grace,
+                poll_interval=feed.poll_interval.total_seconds(),
+                start_listening=listener.start,
+            )
+
+        return self._part("notification_feed", build)
 
     def delivery_worker(self) -> DeliveryWorker:
         """An in-process delivery worker (RunJob in the API), same claim fencing as the scheduler."""

@@ -35,7 +35,13 @@ def api_servicers(container: Container) -> list[Any]:
     return [
         PortfolioServicer(container.portfolio),
         ChatServicer(container.chat, container.page_tokens),
-        SchedulerServicer(container.notifications, container.page_tokens, container.idempotency),
+        SchedulerServicer(
+            container.notifications,
+            container.page_tokens,
+            container.idempotency,
+            container.webhook_endpoints,
+            container.notification_feed,
+        ),
         ComputeAccountServicer(container.compute),
         UserDataServicer(container.user_data, container.chat, container.idempotency),
         ReceiptServicer(container.replay),

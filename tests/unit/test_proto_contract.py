@@ -50,12 +50,22 @@ EXPECTED: dict[str, dict[str, bool]] = {
         "RegisterDevice": False,
         "DeleteDevice": False,
         "ListNotifications": False,
+        "CreateWebhookEndpoint": False,
+        "GetWebhookEndpoint": False,
+        "ListWebhookEndpoints": False,
+        "UpdateWebhookEndpoint": False,
+        "DeleteWebhookEndpoint": False,
+        "RotateWebhookEndpointSecret": False,
+        "GetNotificationFeed": False,
+        "UpdateNotificationFeed": False,
+        "WatchNotifications": True,
+        "AcknowledgeNotifications": False,
     },
     "stack.cfo.v1.ComputeAccountService": {"GetComputeAccount": False},
     "stack.cfo.v1.UserDataService": {"EraseUserData": False, "GetArchivedSession": False},
 }
 
-MONEYISH = re.compile(r"value|amount|price|quantity|cost|cash|balance|fee")
+MONEYISH = re.compile(r"value|amount|price|quantity|cost|cash|balance|(?:^|_)fees?(?:$|_)")
 # Fields whose names look like money but are not: a Metric's ratio, counts.
 NOT_MONEY = {"stack.cfo.v1.Metric.value"}
 
@@ -100,7 +110,7 @@ def test_money_and_quantities_are_never_floats(message: Descriptor) -> None:
 
 def test_every_list_rpc_is_paginated_and_unary() -> None:
     list_rpcs = [m for s in SERVICES.values() for m in s.methods if m.name.startswith("List")]
-    assert {m.name for m in list_rpcs} == {"ListSessions", "ListNotifications"}
+    assert {m.name for m in list_rpcs} == {"ListSessions", "ListNotifications", "ListWebhookEndpoints"}
     for method in list_rpcs:
         assert not method.server_streaming and not method.client_streaming, method.full_name
         request_fields = method.input_type.fields_by_name
@@ -126,7 +136,7 @@ def test_paid_or_sending_mutations_take_a_request_id() -> None:
     needs_request_id = {
         "PortfolioSummaryService": ["SyncPortfolio", "RecordPrices"],
         "ChatService": ["CreateSession", "SendMessage", "ArchiveSession"],
-        "SchedulerService": ["RunJob", "RegisterDevice"],
+        "SchedulerService": ["RunJob", "RegisterDevice", "CreateWebhookEndpoint", "RotateWebhookEndpointSecret"],
         "UserDataService": ["EraseUserData"],
     }
     for service, rpcs in needs_request_id.items():

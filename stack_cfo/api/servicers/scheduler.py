@@ -8,7 +8,7 @@ scheduler), so a manual run completes even when no scheduler replica is up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import time
 from typing import Any
 
@@ -20,49 +20,36 @@ from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
 from stack_cfo.api.provenance import receipt_to_proto
 from stack_cfo.api.resources import authorize, parse_user, parse_user_child, parse_user_singleton
+from stack_cfo.api.servicers.scheduler_delivery import DeliveryRpcs, content_to_proto
+from stack_cfo.api.servicers.scheduler_messages import (
+    CHANNELS_OUT,
+    KINDS,
+    KINDS_OUT,
+    STATUSES,
+    STATUSES_OUT,
+)
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
-from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
-from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
+from stack_cfo.core.notifications.notification_feed import FeedService
+from stack_cfo.core.notifications.preferences import BOOL_FIELDS, NotificationPreferences
 from stack_cfo.core.notifications.records import NotificationRecord
 from stack_cfo.core.notifications.service import NotificationService, RunStage
+from stack_cfo.core.notifications.webhooks import WebhookEndpointService
 from stack_cfo.core.provenance import Receipt
 
-KINDS = {
-    pb.NOTIFICATION_KIND_DAILY_DIGEST: NotificationKind.DIGEST,
-    pb.NOTIFICATION_KIND_WEEKLY_SUMMARY: NotificationKind.WEEKLY,
-    pb.NOTIFICATION_KIND_PERFORMANCE_ALERT: NotificationKind.ALERT,
-}
-KINDS_OUT = {v: k for k, v in KINDS.items()}
-CHANNELS_OUT = {Channel.EMAIL: pb.NOTIFICATION_CHANNEL_EMAIL, Channel.PUSH: pb.NOTIFICATION_CHANNEL_PUSH}
-STATUSES = {
-    pb.NOTIFICATION_STATUS_PENDING: OutboxStatus.PENDING,
-    pb.NOTIFICATION_STATUS_SENDING: OutboxStatus.SENDING,
-    pb.NOTIFICATION_STATUS_SENT: OutboxStatus.SENT,
-    pb.NOTIFICATION_STATUS_RETRY: OutboxStatus.RETRY,
-    pb.NOTIFICATION_STATUS_DEAD: OutboxStatus.DEAD,
-    pb.NOTIFICATION_STATUS_MISSED: OutboxStatus.MISSED,
-    pb.NOTIFICATION_STATUS_SKIPPED: OutboxStatus.SKIPPED,
-    pb.NOTIFICATION_STATUS_EXPIRED: OutboxStatus.EXPIRED,
-}
-STATUSES_OUT = {v: k for k, v in STATUSES.items()}
 STAGES = {
     RunStage.PLANNED: pb.RUN_JOB_STAGE_PLANNED,
     RunStage.SENT: pb.RUN_JOB_STAGE_SENT,
     RunStage.SKIPPED: pb.RUN_JOB_STAGE_SKIPPED,
     RunStage.FAILED: pb.RUN_JOB_STAGE_FAILED,
     RunStage.DONE: pb.RUN_JOB_STAGE_DONE,
+    RunStage.USER_SKIPPED: pb.RUN_JOB_STAGE_USER_SKIPPED,
 }
 PLATFORMS = {pb.DEVICE_PLATFORM_FCM: Platform.FCM, pb.DEVICE_PLATFORM_APNS: Platform.APNS}
 PLATFORMS_OUT = {v: k for k, v in PLATFORMS.items()}
 
-_OPTIONAL_BOOLS = (
-    "daily_digest_enabled",
-    "weekly_summary_enabled",
-    "performance_alerts_enabled",
-    "email_enabled",
-    "push_enabled",
-)
+_OPTIONAL_BOOLS = BOOL_FIELDS
 _MASKABLE = (
     "time_zone",
     *_OPTIONAL_BOOLS,
@@ -88,6 +75,8 @@ def preferences_to_proto(prefs: NotificationPreferences) -> pb.NotificationPrefe
         performance_alerts_enabled=prefs.performance_alerts_enabled,
         email_enabled=prefs.email_enabled,
         push_enabled=prefs.push_enabled,
+        webhook_enabled=prefs.webhook_enabled,
+        feed_enabled=prefs.feed_enabled,
         email_address=prefs.email_address,
         alert_threshold_percent=prefs.alert_threshold_percent,
         alert_threshold_sigma=prefs.alert_threshold_sigma,
@@ -147,6 +136,8 @@ def notification_to_proto(r: NotificationRecord, receipts: Mapping[str, Receipt]
         title=r.title or "",
         target=r.target,
         attempt_count=r.attempts,
+        manual=r.manual,
+        idempotency_key=r.key,
     )
     set_timestamp(out.schedule_time, r.scheduled_for)
     set_timestamp(out.send_time, r.sent_at)
@@ -161,11 +152,20 @@ def notification_to_proto(r: NotificationRecord, receipts: Mapping[str, Receipt]
     return out
 
 
-class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
-    def __init__(self, service: NotificationService, page_tokens: PageTokens, idempotency: IdempotencyStore) -> None:
+class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
+    def __init__(
+        self,
+        service: NotificationService,
+        page_tokens: PageTokens,
+        idempotency: IdempotencyStore,
+        webhooks: WebhookEndpointService,
+        feed: FeedService,
+    ) -> None:
         self.service = service
         self.page_tokens = page_tokens
         self.idempotency = idempotency
+        self.webhooks = webhooks
+        self.feed = feed
 
     async def GetSchedulerStatus(
         self, request: pb.GetSchedulerStatusRequest, context: grpc.aio.ServicerContext
@@ -211,10 +211,12 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                         sent=ev.counts.sent,
                         skipped=ev.counts.skipped,
                         failed=ev.counts.failed,
+                        skipped_users=ev.counts.skipped_users,
                     ),
                     notification=ev.notification,
                     channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
                     reason=ev.reason,
+                    user=f"users/{ev.user_id}" if ev.user_id else "",
                 )
                 set_timestamp(out.event_time, ev.event_time)
                 yield out
@@ -288,3 +290,19 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         if page.next_cursor is not None:
             out.next_page_token = self.page_tokens.encode(page.next_cursor, scope=scope)
         return out
+
+    async def WatchNotifications(
+        self, request: pb.WatchNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchNotificationsResponse]:
+        service = self._own_feed(request.feed, "feed", "WatchNotifications")
+        events = self.feed.watch(service, request.cursor)
+        try:
+            async for ev in events:
+                yield pb.WatchNotificationsResponse(
+                    notification=notification_to_proto(ev.item.notification),
+                    content=content_to_proto(ev.item.document),
+                    cursor=ev.cursor,
+                    redelivered=ev.redelivered,
+                )
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]

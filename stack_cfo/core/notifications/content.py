@@ -14,6 +14,17 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from stack_cfo.core.notifications.blocks import (
+    ContentBlock,
+    ContentFigure,
+    ContentItem,
+    blocks,
+    bullet_list,
+    chart,
+    figures,
+    heading,
+    paragraph,
+)
 from stack_cfo.core.notifications.keys import collapse_id
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.news import RankedNews
@@ -52,8 +63,16 @@ class Rendered:
     meta: dict[str, str] = field(default_factory=dict)
     degraded_reason: str = ""
     """Why its AI-written paragraph is not the AI's (``core.ai.DegradedReason``); "" otherwise."""
-    receipt_ids: tuple[str, ...] = ()
-    """Receipts of the AI texts it carries: the portfolio paragraph, then the news summaries."""
+    receipts: tuple[str, ...] = ()
+    """Receipt names of the AI texts it carries: the portfolio paragraph (``users/{user}/receipts/{id}``),
+    then the news summaries (shared: ``receipts/{id}``)."""
+    blocks: tuple[ContentBlock, ...] = ()
+    """The content as structured blocks (webhooks, the notification feed); see ``blocks.py``."""
+    figures: tuple[ContentFigure, ...] = ()
+
+    @property
+    def receipt_ids(self) -> tuple[str, ...]:
+        return tuple(name.rsplit("/", 1)[-1] for name in self.receipts)
 
 
 # -- formatting -------------------------------------------------------------------------
@@ -228,12 +247,33 @@ def render_digest(
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
+    news_block = ContentBlock(
+        "list",
+        "News about your holdings",
+        tuple(ContentItem(r.item.title, r.item.url, s) for r, s in news),
+    )
     return Rendered(
         kind,
         period,
         EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)),
         push,
         {"news_items": str(len(news))},
+        blocks=_digest_blocks(facts, perf, news_block),
+        figures=figures(
+            cur,
+            {"total_value": facts.total_value, "change": facts.change},
+            {"day_return": (facts.day_return, "fraction")},
+        ),
+    )
+
+
+def _digest_blocks(facts: DigestFacts, perf: Sequence[str], news: ContentBlock) -> tuple[ContentBlock, ...]:
+    return blocks(
+        heading(f"Your portfolio on {long_date(facts.day)}"),
+        bullet_list("Yesterday's performance", perf),
+        chart("Portfolio value", facts.history),
+        paragraph(facts.narrative) if facts.narrative else None,
+        news,
     )
 
 
@@ -317,7 +357,36 @@ def render_weekly(facts: WeeklyFacts, *, period: str, key: str, summary: str = "
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
-    return Rendered(kind, period, EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)), push)
+    return Rendered(
+        kind,
+        period,
+        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)),
+        push,
+        blocks=_weekly_blocks(facts, label, perf + ([relative] if relative else []), movers, risk),
+        figures=figures(
+            cur,
+            {"start_value": facts.start_value, "end_value": facts.end_value, "change": facts.change},
+            {
+                "week_return": (facts.week_return, "fraction"),
+                "benchmark_return": (facts.benchmark_return, "fraction"),
+                "volatility": (facts.volatility, "fraction"),
+                "diversification": (facts.diversification, "score"),
+            },
+        ),
+    )
+
+
+def _weekly_blocks(
+    facts: WeeklyFacts, label: str, perf: Sequence[str], movers: Sequence[str], risk: Sequence[str]
+) -> tuple[ContentBlock, ...]:
+    return blocks(
+        heading(f"Your week, {label}"),
+        bullet_list("Performance", perf),
+        chart("Portfolio value", facts.history),
+        bullet_list("Top movers", movers),
+        bullet_list("Risk and diversification", risk) if risk else None,
+        bullet_list("Insights", facts.insights) if facts.insights else None,
+    )
 
 
 # -- alert ------------------------------------------------------------------------------
@@ -371,4 +440,26 @@ def render_alert(facts: AlertFacts, *, period: str, key: str, exchange_tz: ZoneI
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
-    return Rendered(kind, period, EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)), push)
+    return Rendered(
+        kind,
+        period,
+        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)),
+        push,
+        blocks=_alert_blocks(
+            facts, headline, f"{money(facts.change, cur, signed=True)} as of {when}. {unusual}", drivers
+        ),
+        figures=figures(
+            cur,
+            {"value": facts.value, "change": facts.change},
+            {"move": (facts.move, "fraction"), "sigma": (facts.sigma, "sigma")},
+        ),
+    )
+
+
+def _alert_blocks(facts: AlertFacts, headline: str, detail: str, drivers: Sequence[str]) -> tuple[ContentBlock, ...]:
+    return blocks(
+        heading(headline),
+        paragraph(detail),
+        chart("Portfolio value", facts.history),
+        bullet_list("What drove it", drivers),
+    )

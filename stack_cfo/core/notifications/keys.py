@@ -8,9 +8,12 @@ same notification:
 - weekly: the ISO week of the user's local date, ``2026-W10``
 - alert:  the exchange-local hour, ``XNYS-2026-03-09T10``
 
-A manual ``RunJob`` uses the current period's key, so it never duplicates the scheduled one.
+A manual ``RunJob`` uses the current period followed by ``~m`` and a tag of the run (``2026-03-08~m1a2b3c4d5e6f``)
+in its keys, so it never takes, nor replaces, the scheduled notification's key; the row's ``slot_local``
+keeps the plain period (the content is the period's).
 
-The target is ``0`` for email (one address per user) and the push device id for push.
+The target is ``0`` for email (one address per user), the push device id for push, the webhook
+endpoint id for webhooks and the feed id for a service's notification feed.
 """
 
 from __future__ import annotations
@@ -35,6 +38,17 @@ def weekly_period(local_day: date) -> str:
 
 def alert_period(exchange_local: datetime, exchange: str = "XNYS") -> str:
     return f"{exchange}-{exchange_local:%Y-%m-%dT%H}"
+
+
+def manual_tag(run_id: str) -> str:
+    """The tag of a manual run's keys: the first 12 hex digits of its UUID."""
+    return run_id.replace("-", "")[:12]
+
+
+def display_period(period: str) -> str:
+    """The period as the API shows it: ``2026-03-08``, ``2026-W10``, ``2026-03-09T10`` (exchange hour)."""
+    exchange, sep, rest = period.partition("-")
+    return rest if sep and exchange.isalpha() and exchange.isupper() else period
 
 
 def idempotency_key(

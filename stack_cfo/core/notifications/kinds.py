@@ -28,6 +28,8 @@ _JOB_TYPES = {
 class Channel(StrEnum):
     EMAIL = "email"
     PUSH = "push"
+    WEBHOOK = "webhook"  # target: a webhook endpoint (the user's, or a service's)
+    FEED = "feed"  # target: a service's notification feed; published by the worker, acknowledged by the service
 
 
 class Platform(StrEnum):
@@ -52,6 +54,7 @@ class OutboxStatus(StrEnum):
     MISSED = "missed"  # slot older than the grace window when first seen: recorded, never sent
     SKIPPED = "skipped"  # deliberately not sent; ``reason`` says why
     EXPIRED = "expired"  # still undelivered at its deadline (content would be stale)
+    AWAITING_ACK = "awaiting_ack"  # on a feed, waiting for the service's acknowledgement (then ``sent``)
 
     @property
     def is_final(self) -> bool:
@@ -72,6 +75,8 @@ class Reason(StrEnum):
     CHANNEL_DISABLED = "channel_disabled"
     NO_EMAIL_ADDRESS = "no_email_address"
     NO_DEVICE = "no_device"  # the push device was deactivated or removed since planning
+    NO_ENDPOINT = "no_endpoint"  # the webhook endpoint was disabled or deleted since planning
+    NO_CHANNEL = "no_channel"  # RunJob: the user has no enabled channel with a target
     CHANNEL_NOT_CONFIGURED = "channel_not_configured"
     NO_PORTFOLIO = "no_portfolio"
     NO_ALERT = "no_alert"  # the portfolio alert rule did not fire
@@ -88,6 +93,17 @@ class Reason(StrEnum):
     PUSH_UNAVAILABLE = "push_unavailable"
     PUSH_AUTH_FAILED = "push_auth_failed"
     PUSH_REJECTED = "push_rejected"
+    WEBHOOK_5XX = "webhook_5xx"
+    WEBHOOK_4XX = "webhook_4xx"  # any 4xx but 408 and 429: final
+    WEBHOOK_RATE_LIMITED = "webhook_rate_limited"  # 408 or 429, retried honouring Retry-After
+    WEBHOOK_REDIRECT = "webhook_redirect"  # 3xx: redirects are never followed
+    WEBHOOK_TIMEOUT = "webhook_timeout"
+    WEBHOOK_UNREACHABLE = "webhook_unreachable"
+    WEBHOOK_TLS = "webhook_tls"  # the certificate did not verify
+    WEBHOOK_ADDRESS_BLOCKED = "webhook_address_blocked"  # resolved to a loopback/private/link-local address
+    WEBHOOK_CIRCUIT_OPEN = "webhook_circuit_open"  # postponed: the endpoint's breaker is open
+    WEBHOOK_PROBING = "webhook_probing"  # postponed: a non-answering endpoint gets one request at a time
+    FEED_UNACKNOWLEDGED = "feed_unacknowledged"  # on a feed longer than the acknowledgement grace
     CONTENT_ERROR = "content_error"
     WORKER_LOST = "worker_lost"  # the claiming worker died; the reaper returned the row
     MAX_ATTEMPTS = "max_attempts"

@@ -48,6 +48,10 @@ class NotificationPreferences:
     email_enabled: bool = True
     """Effective only with an ``email_address``."""
     push_enabled: bool = True
+    webhook_enabled: bool = True
+    """Deliveries to the user's own webhook endpoints and to services' endpoints."""
+    feed_enabled: bool = True
+    """The user's notifications on services' notification feeds."""
     email_address: str = ""
     """Where email goes; empty means no email."""
     quiet_hours_start: time | None = None
@@ -76,6 +80,10 @@ class NotificationPreferences:
     def channel_enabled(self, channel: Channel) -> bool:
         if channel is Channel.EMAIL:
             return self.email_enabled and bool(self.email_address)
+        if channel is Channel.WEBHOOK:
+            return self.webhook_enabled
+        if channel is Channel.FEED:
+            return self.feed_enabled
         return self.push_enabled
 
     @property
@@ -88,9 +96,17 @@ def default_preferences(user_id: str, account_email: str | None = None) -> Notif
     return NotificationPreferences(user_id=user_id, email_address=(account_email or "").strip())
 
 
-_BOOLS = frozenset(
-    {"daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled"}
+#: The on/off switches, in the contract's order.
+BOOL_FIELDS = (
+    "daily_digest_enabled",
+    "weekly_summary_enabled",
+    "performance_alerts_enabled",
+    "email_enabled",
+    "push_enabled",
+    "webhook_enabled",
+    "feed_enabled",
 )
+_BOOLS = frozenset(BOOL_FIELDS)
 #: Paths a caller may change (update mask). ``name``/``update_time`` are ignored by the API layer.
 UPDATABLE_FIELDS = _BOOLS | {
     "time_zone",

@@ -5,10 +5,13 @@ use them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from stack_cfo.core.notifications.keys import display_period
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
+from stack_cfo.core.notifications.webhooks import WebhookEndpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class ClaimedRow:
     max_attempts: int
     run_id: str | None
     db_now: datetime
+    manual: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,16 @@ class PushDevice:
         return (
             f"PushDevice(id={self.id}, user_id={self.user_id!r}, platform={self.platform.value}, active={self.active})"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTargets:
+    """What a batch of claimed rows is sent to, read fresh at claim time."""
+
+    devices: Mapping[int, PushDevice] = field(default_factory=dict)
+    endpoints: Mapping[int, WebhookEndpoint] = field(default_factory=dict)
+    feeds: Mapping[int, str] = field(default_factory=dict)
+    """Feed id -> the service that owns it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +101,8 @@ class NotificationRecord:
     """Why its AI-written text is not the AI's ("" when AI wrote it or it has none)."""
     receipt_ids: tuple[str, ...] = ()
     """Receipts of the AI texts it carries (portfolio paragraph first, then news summaries)."""
+    manual: bool = False
+    key: str = ""
 
     @property
     def name(self) -> str:
@@ -95,12 +111,12 @@ class NotificationRecord:
     @property
     def display_period(self) -> str:
         """The period as the API shows it: ``2026-03-08``, ``2026-W10``, ``2026-03-09T10`` (exchange hour)."""
-        exchange, sep, rest = self.period.partition("-")
-        return rest if sep and exchange.isalpha() and exchange.isupper() else self.period
+        return display_period(self.period)
 
     @property
     def target(self) -> str:
-        """The email address, or the device's resource name."""
+        """The email address, the device's, webhook endpoint's or feed's resource name (the last two
+        once a delivery was attempted)."""
         if self.channel is Channel.PUSH:
             return f"users/{self.user_id}/devices/{self.target_id}"
         return self.target_address

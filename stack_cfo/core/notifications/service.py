@@ -88,6 +88,7 @@ class RunStage(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     DONE = "done"
+    USER_SKIPPED = "user_skipped"  # a user got nothing at all; ``reason`` says why
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class JobCounts:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    skipped_users: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class RunJobEvent:
     channel: Channel | None = None
     reason: str = ""
     event_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    user_id: str = ""
+    """The user the event is about; empty for PLANNED and DONE."""
 
 
 @dataclass(slots=True)
@@ -115,13 +119,14 @@ class _Tally:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    skipped_users: int = 0
 
     def freeze(self) -> JobCounts:
-        return JobCounts(self.planned, self.sent, self.skipped, self.failed)
+        return JobCounts(self.planned, self.sent, self.skipped, self.failed, self.skipped_users)
 
 
 def _stage_of(status: OutboxStatus) -> RunStage | None:
-    if status is OutboxStatus.SENT:
+    if status in (OutboxStatus.SENT, OutboxStatus.AWAITING_ACK):  # on a feed: delivered as far as the run goes
         return RunStage.SENT
     if status in (OutboxStatus.SKIPPED, OutboxStatus.EXPIRED, OutboxStatus.MISSED):
         return RunStage.SKIPPED
@@ -234,8 +239,10 @@ class NotificationService:
     ) -> AsyncIterator[RunJobEvent]:
         """Plan ``kind`` now for every user (or one) and deliver it, streaming progress.
 
-        Keys are the *current period's*, so a notification already planned or delivered for this
-        period is not sent again (reported SKIPPED, reason ``duplicate``). With ``deliver`` (and a
+        Keys are the current period's followed by ``~m`` and a tag of this run, so a manual run never
+        takes (nor replaces) the scheduled notification of the period, and each run delivers anew. After
+        PLANNED, one USER_SKIPPED event names each user who got no notification at all and why
+        (``kind_disabled``, ``no_channel``). With ``deliver`` (and a
         deliverer) the rows are delivered right here (claimed by run id, same fencing as the scheduler);
         rows another replica claimed first are reported once they settle (up to
         ``wait_for_others``). Otherwise the scheduler process delivers them and this
@@ -285,6 +292,9 @@ class NotificationService:
         tally = _Tally(planned=len(candidates))
         await repo.update_run(run.id, planned=tally.planned, sent=0, skipped=0, failed=0, done=False)
         yield RunJobEvent(RunStage.PLANNED, tally.freeze())
+        for skipped_user, why in await repo.run_skipped_users(run.id, kind, user_id):
+            tally.skipped_users += 1
+            yield RunJobEvent(RunStage.USER_SKIPPED, tally.freeze(), reason=why, user_id=skipped_user)
 
         reported: set[int] = set()
         for c in candidates:
@@ -297,6 +307,7 @@ class NotificationService:
                     f"users/{c.user_id}/notifications/{c.existing_id}",
                     c.channel,
                     Reason.DUPLICATE.value,
+                    user_id=c.user_id,
                 )
         ours = {c.new_id for c in candidates if c.new_id is not None}
 
@@ -310,7 +321,9 @@ class NotificationService:
                 tally.skipped += 1
             else:
                 tally.failed += 1
-            return RunJobEvent(stage, tally.freeze(), f"users/{uid}/notifications/{row_id}", channel, reason)
+            return RunJobEvent(
+                stage, tally.freeze(), f"users/{uid}/notifications/{row_id}", channel, reason, user_id=uid
+            )
 
         def stage_of(status: OutboxStatus, reason: str) -> RunStage | None:
             if status is OutboxStatus.PENDING and reason == Reason.QUIET_HOURS.value:

@@ -16,7 +16,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import jwt
 
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
 from stack_cfo.scheduler.channels import Delivery, InvalidTarget, Permanent, Retry, SendOutcome, Sent
+from stack_cfo.scheduler.channels.http import retry_after_of
 from stack_cfo.scheduler.config import FcmSettings
 from stack_cfo.secret import Secret
 
@@ -114,22 +114,6 @@ class AccessTokenSource:
             self._expires = time.monotonic() + float(data.get("expires_in", 3600))
             self.fetches += 1
             return self._token.get()
-
-
-def retry_after_of(headers: Any, now: datetime | None = None) -> timedelta | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(timedelta(0), when - (now or datetime.now(UTC)))
 
 
 def _error_details(body: str) -> tuple[str, str, list[str], list[str]]:

@@ -18,7 +18,7 @@ from stack_cfo.store.scheduler.users import UsersQueries
 
 
 class SchedulerRepo(PlanningQueries, OutboxQueries, StatusQueries, UsersQueries, RunsQueries, NewsQueries):
-    """The scheduler's tables (implements ``NotificationStore`` and ``NewsReader``)."""
+    """The scheduler's tables (implements ``NotificationStore``, ``WebhookStore``, ``FeedStore`` and ``NewsReader``)."""
 
 
 __all__ = ["SchedulerRepo"]

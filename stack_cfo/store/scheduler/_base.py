@@ -9,6 +9,7 @@ from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
 
 Q = load_queries("scheduler")
+QD = load_queries("delivery")
 
 
 def user_uuid(user_id: str, field: str = "user") -> uuid.UUID:

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import NotificationPreferences
-from stack_cfo.core.notifications.records import (
-    ClaimedRow,
-    PushDevice,
-)
-from stack_cfo.store.scheduler._base import Q, Repo
+from stack_cfo.core.notifications.records import ClaimedRow, DeliveryTargets
+from stack_cfo.store.scheduler._base import Q
+from stack_cfo.store.scheduler.delivery import DeliveryQueries
 from stack_cfo.store.scheduler.users import device_from_row, prefs_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class SentMark:
+    """One ``sent`` write-back (fenced by worker and attempt)."""
+
+    row: ClaimedRow
+    worker: str
+    provider_id: str
+    title: str
+    target: str
+    now: datetime | None
+    degraded_reason: str = ""
+    """Why its AI text is not the AI's ("" otherwise)."""
+    receipt_ids: tuple[str, ...] = ()
+    """Receipts of the AI texts it carried."""
 
 
 def _claimed(row: dict[str, Any]) -> ClaimedRow:
@@ -31,10 +46,11 @@ def _claimed(row: dict[str, Any]) -> ClaimedRow:
         max_attempts=row["max_attempts"],
         run_id=str(row["run_id"]) if row["run_id"] else None,
         db_now=row["db_now"],
+        manual=row["manual"],
     )
 
 
-class OutboxQueries(Repo):
+class OutboxQueries(DeliveryQueries):
     # -- worker -------------------------------------------------------------------------
 
     async def claim(
@@ -55,19 +71,25 @@ class OutboxQueries(Repo):
 
     async def context_for(
         self, rows: Sequence[ClaimedRow]
-    ) -> tuple[dict[str, NotificationPreferences], dict[int, PushDevice]]:
-        """Fresh preferences of the rows' users and their push devices (one query each)."""
+    ) -> tuple[dict[str, NotificationPreferences], DeliveryTargets]:
+        """Fresh preferences of the rows' users and their targets: devices, webhook endpoints, feeds."""
         users = sorted({r.user_id for r in rows})
-        device_ids = sorted({r.target_id for r in rows if r.channel is Channel.PUSH})
+
+        def ids(channel: Channel) -> list[int]:
+            return sorted({r.target_id for r in rows if r.channel is channel})
+
+        device_ids = ids(Channel.PUSH)
         async with self.db.connection() as conn:
             prefs_rows = await (await conn.execute(Q.prefs_for_users, {"user_ids": users})).fetchall()
             dev_rows = (
                 await (await conn.execute(Q.devices_by_ids, {"ids": device_ids})).fetchall() if device_ids else []
             )
-        return (
-            {str(r["user_id"]): prefs_from_row(r) for r in prefs_rows},
-            {r["id"]: device_from_row(r) for r in dev_rows},
+        targets = DeliveryTargets(
+            devices={r["id"]: device_from_row(r) for r in dev_rows},
+            endpoints=await self.webhook_endpoints(ids(Channel.WEBHOOK)),
+            feeds=await self.feed_services(ids(Channel.FEED)),
         )
+        return {str(r["user_id"]): prefs_from_row(r) for r in prefs_rows}, targets
 
     async def mark_sent(
         self,
@@ -81,26 +103,31 @@ class OutboxQueries(Repo):
         degraded_reason: str = "",
         receipt_ids: Sequence[str] = (),
     ) -> datetime | None:
-        """``sent`` (with the provenance of its AI texts); returns ``sent_at``, or ``None`` if this
-        worker no longer holds the claim."""
+        """``sent`` (with the provenance of its AI texts); returns ``sent_at``, or ``None`` if this worker no
+        longer holds the claim."""
+        [sent_at] = await self.mark_sent_many(
+            [SentMark(row, worker, provider_id, title, target, now, degraded_reason, tuple(receipt_ids))]
+        )
+        return sent_at
+
+    async def mark_sent_many(self, marks: Sequence[SentMark]) -> list[datetime | None]:
+        """Several fenced ``sent`` write-backs in one statement: one commit (one WAL flush) for all. Each
+        result is ``sent_at``, or ``None`` where that worker no longer held the claim."""
+        params = {
+            "ids": [m.row.id for m in marks],
+            "workers": [m.worker for m in marks],
+            "attempts": [m.row.attempts for m in marks],
+            "provider_ids": [m.provider_id for m in marks],
+            "titles": [m.title for m in marks],
+            "targets": [m.target for m in marks],
+            "nows": [m.now for m in marks],
+            "degraded_reasons": [m.degraded_reason for m in marks],
+            "receipts": [",".join(m.receipt_ids) for m in marks],
+        }
         async with self.db.connection() as conn:
-            r = await (
-                await conn.execute(
-                    Q.mark_sent,
-                    {
-                        "id": row.id,
-                        "worker": worker,
-                        "attempts": row.attempts,
-                        "provider_id": provider_id,
-                        "title": title,
-                        "target": target,
-                        "now": now,
-                        "degraded_reason": degraded_reason,
-                        "receipt_ids": list(receipt_ids),
-                    },
-                )
-            ).fetchone()
-        return r["sent_at"] if r else None
+            rows = await (await conn.execute(Q.mark_sent, params)).fetchall()
+        sent = {r["id"]: r["sent_at"] for r in rows}
+        return [sent.get(m.row.id) for m in marks]
 
     async def mark_retry(
         self,
@@ -134,8 +161,16 @@ class OutboxQueries(Repo):
         return r is not None
 
     async def mark_deferred(
-        self, row: ClaimedRow, worker: str, *, until: datetime, deadline: datetime, now: datetime | None
+        self,
+        row: ClaimedRow,
+        worker: str,
+        *,
+        until: datetime,
+        deadline: datetime,
+        now: datetime | None,
+        reason: Reason = Reason.QUIET_HOURS,
     ) -> bool:
+        """Back to ``pending`` until ``until`` without spending the attempt (quiet hours, an open breaker)."""
         async with self.db.connection() as conn:
             r = await (
                 await conn.execute(
@@ -146,7 +181,7 @@ class OutboxQueries(Repo):
                         "attempts": row.attempts,
                         "until": until,
                         "deadline": deadline,
-                        "reason": Reason.QUIET_HOURS.value,
+                        "reason": reason.value,
                         "now": now,
                     },
                 )

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from stack_cfo.core.notifications.keys import manual_tag
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.records import (
     JobRun,
@@ -109,6 +110,7 @@ class RunsQueries(Repo):
                         "deadline": deadline,
                         "max_attempts": max_attempts,
                         "run_id": run_id,
+                        "tag": manual_tag(run_id),
                         "user_id": user_uuid(user_id) if user_id else None,
                     },
                 )
@@ -132,3 +134,16 @@ class RunsQueries(Repo):
             (r["id"], str(r["user_id"]), Channel(r["channel"]), OutboxStatus(r["status"]), r["reason"] or "")
             for r in rows
         ]
+
+    async def run_skipped_users(
+        self, run_id: str, kind: NotificationKind, user_id: str | None
+    ) -> list[tuple[str, str]]:
+        """(user id, reason) of the users the run considered who got no row: "kind_disabled" or "no_channel"."""
+        async with self.db.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    Q.run_skipped_users,
+                    {"run_id": run_id, "kind": kind.value, "user_id": user_uuid(user_id) if user_id else None},
+                )
+            ).fetchall()
+        return [(str(r["user_id"]), r["reason"]) for r in rows]

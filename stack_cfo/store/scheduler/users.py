@@ -33,6 +33,8 @@ def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
         performance_alerts_enabled=row["performance_alerts_enabled"],
         email_enabled=row["email_enabled"],
         push_enabled=row["push_enabled"],
+        webhook_enabled=row["webhook_enabled"],
+        feed_enabled=row["feed_enabled"],
         email_address=row["email_address"],
         quiet_hours_start=row["quiet_hours_start"],
         quiet_hours_end=row["quiet_hours_end"],
@@ -40,6 +42,30 @@ def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
         alert_threshold_sigma=row["alert_threshold_sigma"],
         opted_in_at=row["opted_in_at"],
         update_time=row["updated_at"],
+    )
+
+
+def record_from_row(r: dict[str, Any]) -> NotificationRecord:
+    return NotificationRecord(
+        id=r["id"],
+        user_id=str(r["user_id"]),
+        kind=NotificationKind(r["kind"]),
+        channel=Channel(r["channel"]),
+        status=OutboxStatus(r["status"]),
+        reason=r["reason"] or "",
+        period=r["slot_local"],
+        title=r["title"] or "",
+        target_id=r["target_id"],
+        target_address=r["target_address"] or "",
+        scheduled_for=r["scheduled_for"],
+        sent_at=r["sent_at"],
+        attempts=r["attempts"],
+        next_attempt_at=r["next_attempt_at"],
+        created_at=r["created_at"],
+        manual=r["manual"],
+        key=r["idempotency_key"],
+        degraded_reason=r["degraded_reason"] or "",
+        receipt_ids=tuple(str(x) for x in r["receipt_ids"] or ()),
     )
 
 
@@ -152,28 +178,7 @@ class UsersQueries(Repo):
                     },
                 )
             ).fetchall()
-        return [
-            NotificationRecord(
-                id=r["id"],
-                user_id=str(r["user_id"]),
-                kind=NotificationKind(r["kind"]),
-                channel=Channel(r["channel"]),
-                status=OutboxStatus(r["status"]),
-                reason=r["reason"] or "",
-                period=r["slot_local"],
-                title=r["title"] or "",
-                target_id=r["target_id"],
-                target_address=r["target_address"] or "",
-                scheduled_for=r["scheduled_for"],
-                sent_at=r["sent_at"],
-                attempts=r["attempts"],
-                next_attempt_at=r["next_attempt_at"],
-                created_at=r["created_at"],
-                degraded_reason=r["degraded_reason"] or "",
-                receipt_ids=tuple(str(x) for x in r["receipt_ids"] or ()),
-            )
-            for r in rows
-        ]
+        return [record_from_row(r) for r in rows]
 
     async def receipts(self, ids: Sequence[str]) -> dict[str, Receipt]:
         """Receipts of the AI texts notifications carry, without their data snapshots."""

@@ -58,7 +58,9 @@ WITH slots AS (
            coalesce(p.email_enabled, true)
              AND (CASE WHEN p.user_id IS NULL THEN coalesce(u.email, '') ELSE p.email_address END) <> ''
              AS wants_email,
-           coalesce(p.push_enabled, true) AS wants_push
+           coalesce(p.push_enabled, true) AS wants_push,
+           coalesce(p.webhook_enabled, true) AS wants_webhook,
+           coalesce(p.feed_enabled, true) AS wants_feed
     FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
     WHERE CASE %(kind)s
             WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
@@ -73,6 +75,19 @@ WITH slots AS (
     SELECT a.user_id, a.tz, a.opted_in_at, 'push'::text, d.id
     FROM audience a JOIN push_devices d ON d.user_id = a.user_id AND d.active
     WHERE a.wants_push
+    UNION ALL
+    SELECT a.user_id, a.tz, a.opted_in_at, 'webhook'::text, w.id
+    FROM audience a JOIN webhook_endpoints w ON w.user_id = a.user_id
+    WHERE a.wants_webhook AND NOT w.disabled AND (cardinality(w.kinds) = 0 OR %(kind)s = ANY(w.kinds))
+    UNION ALL
+    SELECT a.user_id, a.tz, a.opted_in_at, 'webhook'::text, w.id
+    FROM audience a CROSS JOIN webhook_endpoints w
+    WHERE w.service IS NOT NULL AND a.wants_webhook AND NOT w.disabled
+      AND (cardinality(w.kinds) = 0 OR %(kind)s = ANY(w.kinds))
+    UNION ALL
+    SELECT a.user_id, a.tz, a.opted_in_at, 'feed'::text, f.id
+    FROM audience a CROSS JOIN notification_feeds f
+    WHERE f.enabled AND a.wants_feed AND (cardinality(f.kinds) = 0 OR %(kind)s = ANY(f.kinds))
 )
 INSERT INTO notification_outbox (
     idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
@@ -91,9 +106,10 @@ ON CONFLICT (idempotency_key) DO NOTHING
 SET LOCAL work_mem = '64MB'
 
 -- name: plan_run
--- RunJob: the current period's notifications for everyone (or one user), tagged with the run.
--- Returns every candidate with the row that now holds its key: inserted here (new_id) or
--- already there (existing_id, reported as skipped "duplicate").
+-- RunJob: the current period's notifications for everyone (or one user), tagged with the run, under keys of
+-- their own ("{period}~m{tag}" in the key, the plain period in slot_local so the content is the period's):
+-- a manual run never takes the scheduled notification's key. Returns every candidate with the row that now
+-- holds its key: inserted here (new_id) or already there (existing_id, reported as skipped "duplicate").
 WITH slots AS (
     SELECT *
     FROM unnest(%(tzs)s::text[], %(periods)s::text[]) AS s(tz, period)
@@ -103,7 +119,9 @@ WITH slots AS (
            coalesce(p.email_enabled, true)
              AND (CASE WHEN p.user_id IS NULL THEN coalesce(u.email, '') ELSE p.email_address END) <> ''
              AS wants_email,
-           coalesce(p.push_enabled, true) AS wants_push
+           coalesce(p.push_enabled, true) AS wants_push,
+           coalesce(p.webhook_enabled, true) AS wants_webhook,
+           coalesce(p.feed_enabled, true) AS wants_feed
     FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
     WHERE CASE %(kind)s
             WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
@@ -112,21 +130,29 @@ WITH slots AS (
           END
       AND (%(user_id)s::uuid IS NULL OR u.id = %(user_id)s::uuid)
 ), cand AS (
-    SELECT %(kind)s || ':' || t.user_id::text || ':' || s.period || ':' || t.channel || ':' || t.target_id::text
-             AS idempotency_key,
+    SELECT %(kind)s || ':' || t.user_id::text || ':' || s.period || '~m' || %(tag)s || ':' || t.channel || ':'
+             || t.target_id::text AS idempotency_key,
            t.user_id, t.channel, t.target_id, s.period, s.tz
     FROM (
         SELECT a.user_id, a.tz, 'email'::text AS channel, 0::bigint AS target_id FROM audience a WHERE a.wants_email
         UNION ALL
         SELECT a.user_id, a.tz, 'push'::text, d.id
         FROM audience a JOIN push_devices d ON d.user_id = a.user_id AND d.active WHERE a.wants_push
+        UNION ALL
+        SELECT a.user_id, a.tz, 'webhook'::text, w.id
+        FROM audience a JOIN webhook_endpoints w ON w.user_id = a.user_id OR w.service IS NOT NULL
+        WHERE a.wants_webhook AND NOT w.disabled AND (cardinality(w.kinds) = 0 OR %(kind)s = ANY(w.kinds))
+        UNION ALL
+        SELECT a.user_id, a.tz, 'feed'::text, f.id
+        FROM audience a CROSS JOIN notification_feeds f
+        WHERE f.enabled AND a.wants_feed AND (cardinality(f.kinds) = 0 OR %(kind)s = ANY(f.kinds))
     ) t JOIN slots s ON s.tz = t.tz
 ), ins AS (
     INSERT INTO notification_outbox (
         idempotency_key, kind, user_id, channel, target_id, slot_local, scheduled_for, deadline,
-        status, max_attempts, next_attempt_at, payload, run_id, created_at, updated_at)
+        status, max_attempts, next_attempt_at, payload, run_id, manual, created_at, updated_at)
     SELECT c.idempotency_key, %(kind)s, c.user_id, c.channel, c.target_id, c.period, %(now)s, %(deadline)s,
-           'pending', %(max_attempts)s, %(now)s, jsonb_build_object('manual', true), %(run_id)s,
+           'pending', %(max_attempts)s, %(now)s, jsonb_build_object('manual', true), %(run_id)s, true,
            %(now)s, %(now)s
     FROM cand c
     ORDER BY 1  -- small; keeps lock order stable against a concurrent RunJob
@@ -156,7 +182,7 @@ SET status = 'sending',
 FROM c
 WHERE o.id = c.id
 RETURNING o.id, o.idempotency_key, o.kind, o.user_id, o.channel, o.target_id, o.slot_local,
-          o.scheduled_for, o.deadline, o.attempts, o.max_attempts, o.run_id,
+          o.scheduled_for, o.deadline, o.attempts, o.max_attempts, o.run_id, o.manual,
           coalesce(%(now)s::timestamptz, now()) AS db_now
 
 -- name: claim_run
@@ -179,13 +205,14 @@ SET status = 'sending',
 FROM c
 WHERE o.id = c.id
 RETURNING o.id, o.idempotency_key, o.kind, o.user_id, o.channel, o.target_id, o.slot_local,
-          o.scheduled_for, o.deadline, o.attempts, o.max_attempts, o.run_id,
+          o.scheduled_for, o.deadline, o.attempts, o.max_attempts, o.run_id, o.manual,
           coalesce(%(now)s::timestamptz, now()) AS db_now
 
 -- name: prefs_for_users
 SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_at,
        p.user_id IS NOT NULL AS saved, p.time_zone, p.daily_digest_enabled, p.weekly_summary_enabled,
-       p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.email_address,
+       p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.webhook_enabled, p.feed_enabled,
+       p.email_address,
        p.quiet_hours_start, p.quiet_hours_end, p.alert_threshold_percent, p.alert_threshold_sigma,
        p.opted_in_at, p.updated_at
 FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
@@ -196,14 +223,21 @@ SELECT id, user_id, platform, token, display_name, active, created_at, updated_a
 FROM push_devices WHERE id = ANY(%(ids)s::bigint[])
 
 -- name: mark_sent
-UPDATE notification_outbox
-SET status = 'sent', sent_at = coalesce(%(now)s::timestamptz, now()), provider_id = %(provider_id)s,
-    title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
-    degraded_reason = %(degraded_reason)s, receipt_ids = %(receipt_ids)s::uuid[],
+-- One or more fenced "sent" write-backs in one statement (group commit: one WAL flush for all of them), each
+-- with the provenance of its AI texts (receipt ids comma-joined per row: unnest cannot carry arrays of arrays).
+UPDATE notification_outbox o
+SET status = 'sent', sent_at = coalesce(b.now, now()), provider_id = b.provider_id,
+    title = b.title, target_address = b.target, reason = NULL, last_error = NULL,
+    degraded_reason = b.degraded_reason,
+    receipt_ids = coalesce(string_to_array(nullif(b.receipts, ''), ',')::uuid[], '{}'),
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
-    updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
-RETURNING id, sent_at, scheduled_for, run_id
+    updated_at = coalesce(b.now, now())
+FROM unnest(%(ids)s::bigint[], %(workers)s::text[], %(attempts)s::int[], %(provider_ids)s::text[],
+            %(titles)s::text[], %(targets)s::text[], %(nows)s::timestamptz[], %(degraded_reasons)s::text[],
+            %(receipts)s::text[])
+     AS b(id, worker, attempts, provider_id, title, target, now, degraded_reason, receipts)
+WHERE o.id = b.id AND o.locked_by = b.worker AND o.attempts = b.attempts AND o.status = 'sending'
+RETURNING o.id, o.sent_at, o.scheduled_for, o.run_id
 
 -- name: mark_retry
 UPDATE notification_outbox
@@ -336,7 +370,8 @@ SELECT id, email, created_at FROM users WHERE id = %(user_id)s
 -- name: get_prefs
 SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_at,
        p.user_id IS NOT NULL AS saved, p.time_zone, p.daily_digest_enabled, p.weekly_summary_enabled,
-       p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.email_address,
+       p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.webhook_enabled, p.feed_enabled,
+       p.email_address,
        p.quiet_hours_start, p.quiet_hours_end, p.alert_threshold_percent, p.alert_threshold_sigma,
        p.opted_in_at, p.updated_at
 FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
@@ -345,11 +380,12 @@ WHERE u.id = %(user_id)s
 -- name: upsert_prefs
 INSERT INTO notification_prefs (
     user_id, time_zone, daily_digest_enabled, weekly_summary_enabled, performance_alerts_enabled,
-    email_enabled, push_enabled, email_address, quiet_hours_start, quiet_hours_end,
+    email_enabled, push_enabled, webhook_enabled, feed_enabled, email_address, quiet_hours_start, quiet_hours_end,
     alert_threshold_percent, alert_threshold_sigma, opted_in_at, created_at, updated_at)
 VALUES (
     %(user_id)s, %(time_zone)s, %(daily_digest_enabled)s, %(weekly_summary_enabled)s,
-    %(performance_alerts_enabled)s, %(email_enabled)s, %(push_enabled)s, %(email_address)s,
+    %(performance_alerts_enabled)s, %(email_enabled)s, %(push_enabled)s, %(webhook_enabled)s,
+    %(feed_enabled)s, %(email_address)s,
     %(quiet_hours_start)s, %(quiet_hours_end)s, %(alert_threshold_percent)s, %(alert_threshold_sigma)s,
     coalesce(%(opted_in_at)s::timestamptz, now()), now(), now())
 ON CONFLICT (user_id) DO UPDATE SET
@@ -359,6 +395,8 @@ ON CONFLICT (user_id) DO UPDATE SET
     performance_alerts_enabled = EXCLUDED.performance_alerts_enabled,
     email_enabled = EXCLUDED.email_enabled,
     push_enabled = EXCLUDED.push_enabled,
+    webhook_enabled = EXCLUDED.webhook_enabled,
+    feed_enabled = EXCLUDED.feed_enabled,
     email_address = EXCLUDED.email_address,
     quiet_hours_start = EXCLUDED.quiet_hours_start,
     quiet_hours_end = EXCLUDED.quiet_hours_end,
@@ -390,8 +428,8 @@ RETURNING id, user_id, platform, token, display_name, active, created_at, update
 
 -- name: list_notifications
 SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,
-       o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at,
-       o.degraded_reason, o.receipt_ids
+       o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at, o.manual,
+       o.idempotency_key, o.degraded_reason, o.receipt_ids
 FROM notification_outbox o
 WHERE o.user_id = %(user_id)s
   AND (%(kind)s::text IS NULL OR o.kind = %(kind)s::text)
@@ -423,6 +461,21 @@ WHERE id = %(id)s
 
 -- name: run_rows
 SELECT id, user_id, channel, status, reason FROM notification_outbox WHERE run_id = %(run_id)s ORDER BY id
+
+-- name: run_skipped_users
+-- The users a RunJob considered (everyone, or one) who got no row at all, and why: the kind switched off in
+-- their preferences, or no enabled channel with a target.
+SELECT u.id AS user_id,
+       CASE WHEN NOT CASE %(kind)s
+                       WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
+                       WHEN 'weekly' THEN coalesce(p.weekly_summary_enabled, true)
+                       ELSE coalesce(p.performance_alerts_enabled, true)
+                     END
+            THEN 'kind_disabled' ELSE 'no_channel' END AS reason
+FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
+WHERE (%(user_id)s::uuid IS NULL OR u.id = %(user_id)s::uuid)
+  AND NOT EXISTS (SELECT 1 FROM notification_outbox o WHERE o.run_id = %(run_id)s AND o.user_id = u.id)
+ORDER BY u.id
 
 -- name: get_summary
 SELECT summary, receipt_id FROM news_summaries WHERE article_id = %(article_id)s

@@ -16,6 +16,7 @@ from stack_cfo.core.clock import FrozenClock
 from stack_cfo.core.notifications.kinds import Channel
 from stack_cfo.core.notifications.policy import RetryPolicy
 from stack_cfo.core.notifications.ports import (
+    AlertFacts,
     DigestFacts,
     Holding,
     Mover,
@@ -57,6 +58,17 @@ WEEKLY = WeeklyFacts(
     benchmark_return=0.011,
     top_movers=(Mover("AAPL", 0.031, Decimal("1800")),),
     history=HISTORY,
+)
+
+ALERT = AlertFacts(
+    at=datetime(2026, 3, 9, 15, tzinfo=UTC),
+    currency="USD",
+    value=Decimal("96800"),
+    change=Decimal("-3200"),
+    move=-0.032,
+    sigma=-2.8,
+    threshold_sigma=2.0,
+    drivers=(Mover("NVDA", -0.08, Decimal("-2400")),),
 )
 
 

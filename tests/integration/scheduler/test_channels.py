@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
 
 from stack_cfo.core.notifications.content import render_alert, render_digest
 from stack_cfo.core.notifications.kinds import Reason
-from stack_cfo.core.notifications.ports import AlertFacts, Mover
 from stack_cfo.scheduler.channels import Delivery, InvalidTarget, Permanent, Retry, Sent
 from stack_cfo.scheduler.channels.fcm import FcmChannel, retry_after_of
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.config import FcmSettings, SmtpSettings
 from stack_cfo.secret import Secret
-from tests.integration.scheduler.conftest import DIGEST, smtp_settings, write_fcm_account
+from tests.integration.scheduler.conftest import ALERT, DIGEST, smtp_settings, write_fcm_account
 from tests.standins.fcm import FcmStandIn
 from tests.standins.smtp import SmtpSink, make_self_signed_cert
 from tests.support.secrets import SMTP_PASSWORD
@@ -40,21 +38,11 @@ def _digest_delivery(**kw: str) -> Delivery:
 
 
 def _alert_delivery(token: str) -> Delivery:
-    facts = AlertFacts(
-        at=datetime(2026, 3, 9, 15, tzinfo=UTC),
-        currency="USD",
-        value=Decimal("96800"),
-        change=Decimal("-3200"),
-        move=-0.032,
-        sigma=-2.8,
-        threshold_sigma=2.0,
-        drivers=(Mover("NVDA", -0.08, Decimal("-2400")),),
-    )
     key = f"alert:{USER}:XNYS-2026-03-09T11:push:7"
     return Delivery(
         key=key,
         user_id=USER,
-        rendered=render_alert(facts, period="XNYS-2026-03-09T11", key=key),
+        rendered=render_alert(ALERT, period="XNYS-2026-03-09T11", key=key),
         deadline=datetime.now(UTC) + timedelta(hours=1),
         device_token=token,
         device_platform="fcm",

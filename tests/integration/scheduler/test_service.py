@@ -54,19 +54,68 @@ async def test_run_job_streams_planned_then_one_event_per_notification_then_done
         _service(database, config, worker).run_job(kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4()))
     )
     assert events[0].stage is RunStage.PLANNED and events[0].counts.planned == 4
-    assert [e.stage for e in events[1:-1]] == [RunStage.SENT] * 4
-    assert [e.counts.sent for e in events[1:-1]] == [1, 2, 3, 4]
-    assert all(e.notification.startswith("users/") and "/notifications/" in e.notification for e in events[1:-1])
-    assert {e.notification.split("/")[1] for e in events[1:-1]} == set(users)
+    # the user without any channel is named, with the reason, right after PLANNED
+    assert events[1].stage is RunStage.USER_SKIPPED and events[1].user_id == no_email
+    assert events[1].reason == "no_channel" and events[1].counts.skipped_users == 1 and not events[1].notification
+    sends = events[2:-1]
+    assert [e.stage for e in sends] == [RunStage.SENT] * 4
+    assert [e.counts.sent for e in sends] == [1, 2, 3, 4]
+    assert all(e.notification.startswith("users/") and "/notifications/" in e.notification for e in sends)
+    assert {e.notification.split("/")[1] for e in sends} == set(users) == {e.user_id for e in sends}
     assert events[-1].stage is RunStage.DONE and events[-1].counts.sent == 4
+    assert events[-1].counts.skipped_users == 1
     assert no_email not in {e.notification.split("/")[1] for e in events if e.notification}
     assert len(smtp_sink.received()) == 4
 
-    # the period's digests exist now: a second run sends nothing and says why
+    # a manual run has keys of its own: a second run delivers again and never takes the period's key
     again = await _collect(_service(database, config, worker).run_job(kind=NotificationKind.DIGEST))
-    assert [e.stage for e in again] == [RunStage.PLANNED] + [RunStage.SKIPPED] * 4 + [RunStage.DONE]
-    assert {e.reason for e in again[1:-1]} == {"duplicate"}
-    assert again[-1].counts.skipped == 4 and len(smtp_sink.received()) == 4
+    assert [e.stage for e in again] == [RunStage.PLANNED, RunStage.USER_SKIPPED] + [RunStage.SENT] * 4 + [
+        RunStage.DONE
+    ]
+    assert len(smtp_sink.received()) == 8
+    rows = await outbox(database, "kind = 'digest'")
+    assert len(rows) == 8 and all(r["manual"] for r in rows)
+    assert len({r["idempotency_key"] for r in rows}) == 8
+    assert all("~m" in r["idempotency_key"].split(":")[2] for r in rows)
+    assert {r["slot_local"] for r in rows} == {rows[0]["slot_local"]}  # the content is the period's
+
+
+async def test_manual_digest_does_not_replace_the_scheduled_one(database: Database, smtp_sink: SmtpSink) -> None:
+    """The measured bug: a RunJob digest at 07:30 took the day's key and the 08:00 digest never went out."""
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
+    config = test_config()
+    start = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
+    h = make_harness(database, config, {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}, start=start)
+    await h.step(start)
+    h.clock.set(datetime(2026, 3, 10, 7, 30, tzinfo=UTC))
+    service = NotificationService(SchedulerRepo(database), config, deliverer=lambda: h.worker, clock=h.clock)
+    manual = await _collect(service.run_job(kind=NotificationKind.DIGEST, user_id=user))
+    assert [e.stage for e in manual] == [RunStage.PLANNED, RunStage.SENT, RunStage.DONE]
+    await h.step(datetime(2026, 3, 10, 8, 0, 5, tzinfo=UTC))
+    rows = await outbox(database, "kind = 'digest'")
+    assert [(r["manual"], r["status"], r["slot_local"]) for r in rows] == [
+        (True, "sent", "2026-03-10"),
+        (False, "sent", "2026-03-10"),
+    ]
+    assert rows[1]["idempotency_key"] == f"digest:{user}:2026-03-10:email:0"
+    assert len(smtp_sink.received()) == 2
+
+
+async def test_run_job_explains_users_who_get_nothing_and_quiet_hours(database: Database, smtp_sink: SmtpSink) -> None:
+    [off] = await add_users(database, 1, prefs={"time_zone": "UTC", "performance_alerts_enabled": False})
+    [quiet] = await add_users(
+        database, 1, prefs={"time_zone": "UTC", "quiet_hours_start": "00:00", "quiet_hours_end": "23:59"}
+    )
+    config = test_config()
+    worker = build_worker(
+        database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
+    )
+    events = await _collect(_service(database, config, worker).run_job(kind=NotificationKind.ALERT))
+    by_user = {e.user_id: e for e in events if e.user_id}
+    assert by_user[off].stage is RunStage.USER_SKIPPED and by_user[off].reason == "kind_disabled"
+    assert by_user[quiet].stage is RunStage.SKIPPED and by_user[quiet].reason == "quiet_hours"
+    assert by_user[quiet].notification.startswith(f"users/{quiet}/notifications/")
+    assert events[-1].counts.skipped_users == 1 and events[-1].counts.skipped == 1
 
 
 async def test_run_job_request_id_replays_and_errors(database: Database, smtp_sink: SmtpSink) -> None:

@@ -26,6 +26,8 @@ class NotificationChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_CHANNEL_UNSPECIFIED: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_EMAIL: _ClassVar[NotificationChannel]
     NOTIFICATION_CHANNEL_PUSH: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_WEBHOOK: _ClassVar[NotificationChannel]
+    NOTIFICATION_CHANNEL_FEED: _ClassVar[NotificationChannel]
 
 class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -38,6 +40,7 @@ class NotificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_STATUS_MISSED: _ClassVar[NotificationStatus]
     NOTIFICATION_STATUS_SKIPPED: _ClassVar[NotificationStatus]
     NOTIFICATION_STATUS_EXPIRED: _ClassVar[NotificationStatus]
+    NOTIFICATION_STATUS_AWAITING_ACK: _ClassVar[NotificationStatus]
 
 class RunJobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -47,6 +50,7 @@ class RunJobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUN_JOB_STAGE_SKIPPED: _ClassVar[RunJobStage]
     RUN_JOB_STAGE_FAILED: _ClassVar[RunJobStage]
     RUN_JOB_STAGE_DONE: _ClassVar[RunJobStage]
+    RUN_JOB_STAGE_USER_SKIPPED: _ClassVar[RunJobStage]
 
 class DevicePlatform(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -60,6 +64,8 @@ NOTIFICATION_KIND_PERFORMANCE_ALERT: NotificationKind
 NOTIFICATION_CHANNEL_UNSPECIFIED: NotificationChannel
 NOTIFICATION_CHANNEL_EMAIL: NotificationChannel
 NOTIFICATION_CHANNEL_PUSH: NotificationChannel
+NOTIFICATION_CHANNEL_WEBHOOK: NotificationChannel
+NOTIFICATION_CHANNEL_FEED: NotificationChannel
 NOTIFICATION_STATUS_UNSPECIFIED: NotificationStatus
 NOTIFICATION_STATUS_PENDING: NotificationStatus
 NOTIFICATION_STATUS_SENDING: NotificationStatus
@@ -69,12 +75,14 @@ NOTIFICATION_STATUS_DEAD: NotificationStatus
 NOTIFICATION_STATUS_MISSED: NotificationStatus
 NOTIFICATION_STATUS_SKIPPED: NotificationStatus
 NOTIFICATION_STATUS_EXPIRED: NotificationStatus
+NOTIFICATION_STATUS_AWAITING_ACK: NotificationStatus
 RUN_JOB_STAGE_UNSPECIFIED: RunJobStage
 RUN_JOB_STAGE_PLANNED: RunJobStage
 RUN_JOB_STAGE_SENT: RunJobStage
 RUN_JOB_STAGE_SKIPPED: RunJobStage
 RUN_JOB_STAGE_FAILED: RunJobStage
 RUN_JOB_STAGE_DONE: RunJobStage
+RUN_JOB_STAGE_USER_SKIPPED: RunJobStage
 DEVICE_PLATFORM_UNSPECIFIED: DevicePlatform
 DEVICE_PLATFORM_FCM: DevicePlatform
 DEVICE_PLATFORM_APNS: DevicePlatform
@@ -146,35 +154,39 @@ class RunJobRequest(_message.Message):
     def __init__(self, kind: _Optional[_Union[NotificationKind, str]] = ..., user: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class JobCounts(_message.Message):
-    __slots__ = ("planned", "sent", "skipped", "failed")
+    __slots__ = ("planned", "sent", "skipped", "failed", "skipped_users")
     PLANNED_FIELD_NUMBER: _ClassVar[int]
     SENT_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_USERS_FIELD_NUMBER: _ClassVar[int]
     planned: int
     sent: int
     skipped: int
     failed: int
-    def __init__(self, planned: _Optional[int] = ..., sent: _Optional[int] = ..., skipped: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
+    skipped_users: int
+    def __init__(self, planned: _Optional[int] = ..., sent: _Optional[int] = ..., skipped: _Optional[int] = ..., failed: _Optional[int] = ..., skipped_users: _Optional[int] = ...) -> None: ...
 
 class RunJobResponse(_message.Message):
-    __slots__ = ("stage", "counts", "notification", "channel", "reason", "event_time")
+    __slots__ = ("stage", "counts", "notification", "channel", "reason", "event_time", "user")
     STAGE_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FIELD_NUMBER: _ClassVar[int]
     NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
     stage: RunJobStage
     counts: JobCounts
     notification: str
     channel: NotificationChannel
     reason: str
     event_time: _timestamp_pb2.Timestamp
-    def __init__(self, stage: _Optional[_Union[RunJobStage, str]] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., notification: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., reason: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    user: str
+    def __init__(self, stage: _Optional[_Union[RunJobStage, str]] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., notification: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., reason: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[str] = ...) -> None: ...
 
 class NotificationPreferences(_message.Message):
-    __slots__ = ("name", "time_zone", "daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled", "email_address", "quiet_hours_start", "quiet_hours_end", "alert_threshold_percent", "alert_threshold_sigma", "update_time")
+    __slots__ = ("name", "time_zone", "daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled", "email_address", "quiet_hours_start", "quiet_hours_end", "alert_threshold_percent", "alert_threshold_sigma", "update_time", "webhook_enabled", "feed_enabled")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     DAILY_DIGEST_ENABLED_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +200,8 @@ class NotificationPreferences(_message.Message):
     ALERT_THRESHOLD_PERCENT_FIELD_NUMBER: _ClassVar[int]
     ALERT_THRESHOLD_SIGMA_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    FEED_ENABLED_FIELD_NUMBER: _ClassVar[int]
     name: str
     time_zone: str
     daily_digest_enabled: bool
@@ -201,7 +215,9 @@ class NotificationPreferences(_message.Message):
     alert_threshold_percent: float
     alert_threshold_sigma: float
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., daily_digest_enabled: _Optional[bool] = ..., weekly_summary_enabled: _Optional[bool] = ..., performance_alerts_enabled: _Optional[bool] = ..., email_enabled: _Optional[bool] = ..., push_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., quiet_hours_start: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., quiet_hours_end: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., alert_threshold_percent: _Optional[float] = ..., alert_threshold_sigma: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    webhook_enabled: bool
+    feed_enabled: bool
+    def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., daily_digest_enabled: _Optional[bool] = ..., weekly_summary_enabled: _Optional[bool] = ..., performance_alerts_enabled: _Optional[bool] = ..., email_enabled: _Optional[bool] = ..., push_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., quiet_hours_start: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., quiet_hours_end: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., alert_threshold_percent: _Optional[float] = ..., alert_threshold_sigma: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., webhook_enabled: _Optional[bool] = ..., feed_enabled: _Optional[bool] = ...) -> None: ...
 
 class GetNotificationPreferencesRequest(_message.Message):
     __slots__ = ("name",)
@@ -252,7 +268,7 @@ class DeleteDeviceRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class Notification(_message.Message):
-    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time", "degraded_reason", "receipts")
+    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time", "degraded_reason", "receipts", "manual", "idempotency_key")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -268,6 +284,8 @@ class Notification(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
     RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: NotificationKind
     channel: NotificationChannel
@@ -283,7 +301,9 @@ class Notification(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     degraded_reason: str
     receipts: _containers.RepeatedCompositeFieldContainer[_common_pb2.Receipt]
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded_reason: _Optional[str] = ..., receipts: _Optional[_Iterable[_Union[_common_pb2.Receipt, _Mapping]]] = ...) -> None: ...
+    manual: bool
+    idempotency_key: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded_reason: _Optional[str] = ..., receipts: _Optional[_Iterable[_Union[_common_pb2.Receipt, _Mapping]]] = ..., manual: _Optional[bool] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token", "kind", "status")
@@ -306,3 +326,218 @@ class ListNotificationsResponse(_message.Message):
     notifications: _containers.RepeatedCompositeFieldContainer[Notification]
     next_page_token: str
     def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class WebhookEndpoint(_message.Message):
+    __slots__ = ("name", "url", "description", "kinds", "disabled", "secret", "previous_secret_expire_time", "create_time", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SECRET_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    url: str
+    description: str
+    kinds: _containers.RepeatedScalarFieldContainer[NotificationKind]
+    disabled: bool
+    secret: str
+    previous_secret_expire_time: _timestamp_pb2.Timestamp
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ..., disabled: _Optional[bool] = ..., secret: _Optional[str] = ..., previous_secret_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateWebhookEndpointRequest(_message.Message):
+    __slots__ = ("parent", "webhook_endpoint", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    webhook_endpoint: WebhookEndpoint
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., webhook_endpoint: _Optional[_Union[WebhookEndpoint, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetWebhookEndpointRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListWebhookEndpointsRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListWebhookEndpointsResponse(_message.Message):
+    __slots__ = ("webhook_endpoints", "next_page_token")
+    WEBHOOK_ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    webhook_endpoints: _containers.RepeatedCompositeFieldContainer[WebhookEndpoint]
+    next_page_token: str
+    def __init__(self, webhook_endpoints: _Optional[_Iterable[_Union[WebhookEndpoint, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateWebhookEndpointRequest(_message.Message):
+    __slots__ = ("webhook_endpoint", "update_mask")
+    WEBHOOK_ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    webhook_endpoint: WebhookEndpoint
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, webhook_endpoint: _Optional[_Union[WebhookEndpoint, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class DeleteWebhookEndpointRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RotateWebhookEndpointSecretRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class NotificationFeed(_message.Message):
+    __slots__ = ("name", "enabled", "kinds", "acknowledgement_grace", "unacknowledged_count", "create_time", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGEMENT_GRACE_FIELD_NUMBER: _ClassVar[int]
+    UNACKNOWLEDGED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    enabled: bool
+    kinds: _containers.RepeatedScalarFieldContainer[NotificationKind]
+    acknowledgement_grace: _duration_pb2.Duration
+    unacknowledged_count: int
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., enabled: _Optional[bool] = ..., kinds: _Optional[_Iterable[_Union[NotificationKind, str]]] = ..., acknowledgement_grace: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., unacknowledged_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetNotificationFeedRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class UpdateNotificationFeedRequest(_message.Message):
+    __slots__ = ("feed", "update_mask")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    feed: NotificationFeed
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, feed: _Optional[_Union[NotificationFeed, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class WatchNotificationsRequest(_message.Message):
+    __slots__ = ("feed", "cursor")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    feed: str
+    cursor: str
+    def __init__(self, feed: _Optional[str] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class WatchNotificationsResponse(_message.Message):
+    __slots__ = ("notification", "content", "cursor", "redelivered")
+    NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    REDELIVERED_FIELD_NUMBER: _ClassVar[int]
+    notification: Notification
+    content: NotificationContent
+    cursor: str
+    redelivered: bool
+    def __init__(self, notification: _Optional[_Union[Notification, _Mapping]] = ..., content: _Optional[_Union[NotificationContent, _Mapping]] = ..., cursor: _Optional[str] = ..., redelivered: _Optional[bool] = ...) -> None: ...
+
+class AcknowledgeNotificationsRequest(_message.Message):
+    __slots__ = ("feed", "notifications")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    feed: str
+    notifications: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, feed: _Optional[str] = ..., notifications: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AcknowledgeNotificationsResponse(_message.Message):
+    __slots__ = ("acknowledged_count",)
+    ACKNOWLEDGED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    acknowledged_count: int
+    def __init__(self, acknowledged_count: _Optional[int] = ...) -> None: ...
+
+class NotificationContent(_message.Message):
+    __slots__ = ("title", "body", "subject", "text", "html", "blocks", "figures", "deep_link", "data", "receipts")
+    class DataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    HTML_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    DEEP_LINK_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    title: str
+    body: str
+    subject: str
+    text: str
+    html: str
+    blocks: _containers.RepeatedCompositeFieldContainer[ContentBlock]
+    figures: _containers.RepeatedCompositeFieldContainer[ContentFigure]
+    deep_link: str
+    data: _containers.ScalarMap[str, str]
+    receipts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, title: _Optional[str] = ..., body: _Optional[str] = ..., subject: _Optional[str] = ..., text: _Optional[str] = ..., html: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[ContentBlock, _Mapping]]] = ..., figures: _Optional[_Iterable[_Union[ContentFigure, _Mapping]]] = ..., deep_link: _Optional[str] = ..., data: _Optional[_Mapping[str, str]] = ..., receipts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ContentBlock(_message.Message):
+    __slots__ = ("type", "text", "items", "points")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    text: str
+    items: _containers.RepeatedCompositeFieldContainer[ContentItem]
+    points: _containers.RepeatedCompositeFieldContainer[ChartPoint]
+    def __init__(self, type: _Optional[str] = ..., text: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ContentItem, _Mapping]]] = ..., points: _Optional[_Iterable[_Union[ChartPoint, _Mapping]]] = ...) -> None: ...
+
+class ContentItem(_message.Message):
+    __slots__ = ("text", "url", "detail")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    url: str
+    detail: str
+    def __init__(self, text: _Optional[str] = ..., url: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class ChartPoint(_message.Message):
+    __slots__ = ("date", "value")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    date: _common_pb2.Date
+    value: str
+    def __init__(self, date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., value: _Optional[str] = ...) -> None: ...
+
+class ContentFigure(_message.Message):
+    __slots__ = ("name", "value", "unit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    unit: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ..., unit: _Optional[str] = ...) -> None: ...

@@ -27,7 +27,8 @@ if _version_not_supported:
 
 
 class SchedulerServiceStub:
-    """Notifications: daily digests, weekly summaries and performance alerts, by email and push.
+    """Notifications: daily digests, weekly summaries and performance alerts, by email, push (FCM and APNs),
+    signed webhooks, and a notification feed that backends stream.
     """
 
     def __init__(self, channel):
@@ -71,10 +72,61 @@ class SchedulerServiceStub:
                 request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsResponse.FromString,
                 _registered_method=True)
+        self.CreateWebhookEndpoint = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/CreateWebhookEndpoint',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.CreateWebhookEndpointRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+                _registered_method=True)
+        self.GetWebhookEndpoint = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/GetWebhookEndpoint',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.GetWebhookEndpointRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+                _registered_method=True)
+        self.ListWebhookEndpoints = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/ListWebhookEndpoints',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListWebhookEndpointsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListWebhookEndpointsResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhookEndpoint = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/UpdateWebhookEndpoint',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateWebhookEndpointRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+                _registered_method=True)
+        self.DeleteWebhookEndpoint = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/DeleteWebhookEndpoint',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteWebhookEndpointRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.RotateWebhookEndpointSecret = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/RotateWebhookEndpointSecret',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.RotateWebhookEndpointSecretRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+                _registered_method=True)
+        self.GetNotificationFeed = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/GetNotificationFeed',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.GetNotificationFeedRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationFeed.FromString,
+                _registered_method=True)
+        self.UpdateNotificationFeed = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/UpdateNotificationFeed',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateNotificationFeedRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationFeed.FromString,
+                _registered_method=True)
+        self.WatchNotifications = channel.unary_stream(
+                '/stack.cfo.v1.SchedulerService/WatchNotifications',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WatchNotificationsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WatchNotificationsResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeNotifications = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/AcknowledgeNotifications',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.AcknowledgeNotificationsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.AcknowledgeNotificationsResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
-    """Notifications: daily digests, weekly summaries and performance alerts, by email and push.
+    """Notifications: daily digests, weekly summaries and performance alerts, by email, push (FCM and APNs),
+    signed webhooks, and a notification feed that backends stream.
     """
 
     def GetSchedulerStatus(self, request, context):
@@ -87,11 +139,19 @@ class SchedulerServiceServicer:
 
     def RunJob(self, request, context):
         """Server-streaming. Plans and delivers one job now, for every opted-in user or for one user, and streams
-        progress: one PLANNED event, then one SENT/SKIPPED/FAILED event per notification, then one DONE event,
-        after which the stream ends with OK. Notifications already delivered for the current period are not
-        sent again (they are counted as skipped with reason "duplicate"). Sends things: send a `request_id`;
-        a retry with the same id does not plan or send again: it streams a single DONE event with the counts of
-        the original run (or its counts so far, followed by DONE, if it is still running).
+        progress: one PLANNED event, then one USER_SKIPPED event per user who gets nothing at all and why
+        ("kind_disabled": the user switched this kind off; "no_channel": no enabled channel with a target, i.e.
+        no email address, no active device, no webhook endpoint and no feed), then one SENT/SKIPPED/FAILED event
+        per notification (SKIPPED says why, e.g. "quiet_hours", "no_portfolio", "channel_not_configured"), then
+        one DONE event, after which the stream ends with OK.
+
+        A manual run never replaces a scheduled notification: its notifications have keys of their own (the
+        period followed by "~m" and the run's id, see Notification.idempotency_key) and `manual` set, so the
+        scheduled digest of the same day is still delivered at its time, and two manual runs deliver twice.
+        On a device, a manual push carries the period's collapse id, so the newer notification replaces the
+        older one in the notification centre (both are delivered and recorded). Sends things: send a
+        `request_id`; a retry with the same id does not plan or send again: it streams a single DONE event with
+        the counts of the original run (or its counts so far, followed by DONE, if it is still running).
         Service principals only. Cancelling the call stops planning new sends; notifications already planned
         are still delivered by the scheduler process.
 
@@ -148,6 +208,126 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhookEndpoint(self, request, context):
+        """Registers a webhook endpoint (AIP-133) and returns it with its signing `secret`, the only time the
+        secret is returned (RotateWebhookEndpointSecret returns a new one). Parent `users/{user}` (that user's
+        notifications; the user or a service principal may call) or `services/{service}` (every user's
+        notifications, for the calling service principal only: {service} is the `sub` of its token). The URL
+        must be https:// and resolve only to public addresses (unless the server runs with
+        notifications.webhook.allow_private_networks for local tests). Idempotent with `request_id`.
+        Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_WEBHOOK_URL, WEBHOOK_URL_NOT_ALLOWED, INVALID_RESOURCE_NAME,
+        REQUEST_ID_REUSED); RESOURCE_EXHAUSTED (TOO_MANY_WEBHOOK_ENDPOINTS); NOT_FOUND (another user's or
+        another service's parent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWebhookEndpoint(self, request, context):
+        """Returns a webhook endpoint (without its secret).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookEndpoints(self, request, context):
+        """Lists the webhook endpoints of a user or a service, oldest first, paginated (AIP-158).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhookEndpoint(self, request, context):
+        """Updates `url`, `description`, `kinds` or `disabled` of a webhook endpoint (AIP-134) and returns it.
+        A new URL is checked like on create. Notifications already planned for the endpoint go to its new URL.
+        Errors: INVALID_ARGUMENT (INVALID_WEBHOOK_URL, WEBHOOK_URL_NOT_ALLOWED, INVALID_UPDATE_MASK);
+        NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhookEndpoint(self, request, context):
+        """Deletes a webhook endpoint (AIP-135). Notifications already planned for it are skipped with reason
+        "no_endpoint".
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateWebhookEndpointSecret(self, request, context):
+        """Rotates the signing secret (AIP-136 custom method `:rotateSecret`) and returns the endpoint with the new
+        `secret`. The previous secret stays valid until `previous_secret_expire_time`
+        (notifications.webhook.secret_rotation_grace, default 24h): meanwhile every delivery carries two
+        signatures, one per secret, so receivers can switch at their pace. Rotating again inside that window
+        drops the oldest secret. Idempotent with `request_id` (a retry returns the same new secret).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNotificationFeed(self, request, context):
+        """Returns the calling service's notification feed, `services/{service}/notificationFeed` (a singleton;
+        disabled until it is enabled with UpdateNotificationFeed). Service principals only, their own feed.
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED);
+        NOT_FOUND (another service's feed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateNotificationFeed(self, request, context):
+        """Enables, disables or filters the calling service's notification feed (AIP-134; paths "enabled",
+        "kinds"). While enabled, every notification planned for a user who has not turned `feed_enabled` off
+        gets one row on the feed (channel FEED), in addition to the user's other channels.
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_UPDATE_MASK); PERMISSION_DENIED
+        (SERVICE_PRINCIPAL_REQUIRED); NOT_FOUND (another service's feed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchNotifications(self, request, context):
+        """Server-streaming: the notifications of the calling service's feed as they are produced, with their
+        content, for a backend that runs its own delivery pipeline. Service principals only.
+
+        Delivery rules (at-least-once, acknowledged):
+        * Each notification gets a `cursor` when it is put on the feed; cursors increase in the order
+        notifications become visible, so a reader never sees a later cursor before an earlier one.
+        * On every call the stream first sends, in cursor order, every notification of the feed that is
+        neither acknowledged nor expired (those at or before the request's `cursor` with `redelivered` set),
+        then keeps the stream open and sends new ones as they are produced (woken by the database, with a
+        poll as fallback), each once per call.
+        * Nothing is lost: a notification leaves the feed only when acknowledged (AcknowledgeNotifications,
+        status SENT) or when it stayed unacknowledged longer than notifications.feed.ack_grace (default 24h;
+        status EXPIRED, reason "feed_unacknowledged").
+        * The duplicate window: a notification is sent more than once only while it is unacknowledged, i.e.
+        when a stream ends (disconnect, deploy) between its delivery and your acknowledgement. Acknowledge
+        after processing and deduplicate by `notification.name` (or `notification.idempotency_key`, which is
+        also the `webhook-id` of the same notification sent to a webhook).
+        Cancel the call to stop. The server closes idle streams never; use gRPC keepalive (docs/clients.md).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_CURSOR); PERMISSION_DENIED
+        (SERVICE_PRINCIPAL_REQUIRED); FAILED_PRECONDITION (FEED_NOT_ENABLED when the feed was never enabled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeNotifications(self, request, context):
+        """Acknowledges notifications received from WatchNotifications: they become SENT (send_time = now) and are
+        never streamed again. Unknown, already acknowledged or expired names are ignored (the call is
+        idempotent); at most 1,000 names per call.
+        Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME, TOO_MANY_NOTIFICATIONS);
+        PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED); NOT_FOUND (another service's feed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -186,6 +366,56 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsRequest.FromString,
                     response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsResponse.SerializeToString,
             ),
+            'CreateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhookEndpoint,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.CreateWebhookEndpointRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.SerializeToString,
+            ),
+            'GetWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebhookEndpoint,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.GetWebhookEndpointRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.SerializeToString,
+            ),
+            'ListWebhookEndpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookEndpoints,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListWebhookEndpointsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListWebhookEndpointsResponse.SerializeToString,
+            ),
+            'UpdateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhookEndpoint,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateWebhookEndpointRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.SerializeToString,
+            ),
+            'DeleteWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhookEndpoint,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteWebhookEndpointRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'RotateWebhookEndpointSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookEndpointSecret,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.RotateWebhookEndpointSecretRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.SerializeToString,
+            ),
+            'GetNotificationFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNotificationFeed,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.GetNotificationFeedRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationFeed.SerializeToString,
+            ),
+            'UpdateNotificationFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateNotificationFeed,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateNotificationFeedRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationFeed.SerializeToString,
+            ),
+            'WatchNotifications': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchNotifications,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WatchNotificationsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.WatchNotificationsResponse.SerializeToString,
+            ),
+            'AcknowledgeNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeNotifications,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.AcknowledgeNotificationsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.AcknowledgeNotificationsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'stack.cfo.v1.SchedulerService', rpc_method_handlers)
@@ -195,7 +425,8 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SchedulerService:
-    """Notifications: daily digests, weekly summaries and performance alerts, by email and push.
+    """Notifications: daily digests, weekly summaries and performance alerts, by email, push (FCM and APNs),
+    signed webhooks, and a notification feed that backends stream.
     """
 
     @staticmethod
@@ -377,6 +608,276 @@ class SchedulerService:
             '/stack.cfo.v1.SchedulerService/ListNotifications',
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsRequest.SerializeToString,
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/CreateWebhookEndpoint',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.CreateWebhookEndpointRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/GetWebhookEndpoint',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.GetWebhookEndpointRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookEndpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/ListWebhookEndpoints',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListWebhookEndpointsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListWebhookEndpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/UpdateWebhookEndpoint',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateWebhookEndpointRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/DeleteWebhookEndpoint',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteWebhookEndpointRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookEndpointSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/RotateWebhookEndpointSecret',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.RotateWebhookEndpointSecretRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.WebhookEndpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNotificationFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/GetNotificationFeed',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.GetNotificationFeedRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationFeed.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateNotificationFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/UpdateNotificationFeed',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateNotificationFeedRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationFeed.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/WatchNotifications',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.WatchNotificationsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.WatchNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/AcknowledgeNotifications',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.AcknowledgeNotificationsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.AcknowledgeNotificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
