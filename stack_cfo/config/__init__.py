@@ -23,6 +23,7 @@ from stack_cfo.config.compute import (
 )
 from stack_cfo.config.errors import ConfigError
 from stack_cfo.config.features import ArchiveConfig, ChatConfig, InsightsConfig, PortfolioConfig
+from stack_cfo.config.limits import PrincipalLimits, RateLimitConfig
 from stack_cfo.config.networks import INDEXERS, NETWORKS, Network
 from stack_cfo.config.notifications import FcmSettings, NotificationsConfig, SmtpSettings
 from stack_cfo.config.root import Config, ZeroGConfig, build_config, load_config
@@ -53,6 +54,8 @@ __all__ = [
     "NotificationsConfig",
     "Origin",
     "PortfolioConfig",
+    "PrincipalLimits",
+    "RateLimitConfig",
     "RetryPolicy",
     "SchedulerSettings",
     "ServerConfig",

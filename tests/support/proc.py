@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.logcapture import record_output
-from tests.support.secrets import JWT_SECRET
+from tests.support.secrets import ARCHIVE_MASTER_KEYS, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET
 
 
 def free_port() -> int:
@@ -28,6 +28,10 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "STACK_CFO_JWT_SECRET": JWT_SECRET,
+        "STACK_CFO_JWT_ISSUER": JWT_ISSUER,
+        "STACK_CFO_JWT_AUDIENCE": JWT_AUDIENCE,
+        "STACK_CFO_ARCHIVE_MASTER_KEYS": ARCHIVE_MASTER_KEYS,
+        "STACK_CFO_HEALTH_LISTEN": f"127.0.0.1:{free_port()}",
         "STACK_CFO_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
         "PYTHONUNBUFFERED": "1",
     }

@@ -1,6 +1,11 @@
 """Secret values used by tests; the end-of-run scan asserts none of them reached any log."""
 
 JWT_SECRET = "test-jwt-secret-5d1f0c9a7be34e21-0a1b2c3d"
+# A configured secret means production mode: issuer and audience are required.
+JWT_ISSUER = "https://issuer.stack-cfo.test"
+JWT_AUDIENCE = "stack-cfo-test"
+# With an external database the archive master key must be configured (never generated per pod).
+ARCHIVE_MASTER_KEYS = "test1:" + "5f" * 32
 # Well-known throwaway key (never funded); tests use it for the wallet/session token.
 ZEROG_PRIVATE_KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 ZEROG_API_KEY = "sk-test-router-key-8f2c44e1d0a9"
