@@ -159,7 +159,8 @@ async def test_values_stored_before_the_bounds_give_a_reason_not_internal(db_dsn
             await summary(srv, user)
         assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert error_details(ei.value)[0].reason == "STORED_VALUES_OUT_OF_RANGE"
-        call = stub(srv).WatchPortfolio(portfolio_pb2.WatchPortfolioRequest(portfolio=name(user)), metadata=srv.auth(user))
+        watch = portfolio_pb2.WatchPortfolioRequest(portfolio=name(user))
+        call = stub(srv).WatchPortfolio(watch, metadata=srv.auth(user))
         with pytest.raises(grpc.aio.AioRpcError) as ei:
             await call.read()
         assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION

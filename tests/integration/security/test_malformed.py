@@ -87,7 +87,8 @@ async def test_every_rpc_answers_an_undecodable_body_without_naming_python(db_ds
                     if i in (0, 1, 3):  # no message decodes these
                         info, _ = error_details(err)
                         assert info.reason == "MALFORMED_REQUEST"
-                        assert err.details() == f"the request body is not a valid {info.metadata['message_type']} message"
+                        expected = f"the request body is not a valid {info.metadata['message_type']} message"
+                        assert err.details() == expected
                         seen_malformed.add(method)
         # Every method refused the crafted bodies as MALFORMED_REQUEST (before authentication).
         assert seen_malformed == {m for m, _, _ in methods}
