@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation
@@ -79,6 +80,18 @@ def parse_decimal(
         raise invalid(field, f"must be less than {format_decimal(below)} in absolute value", reason="OUT_OF_RANGE",
                       value=value[:40], limit=format_decimal(below))
     return d
+
+
+#: Doubles a request may carry (percentages, ratios, weights): finite and at most this large.
+MAX_DOUBLE = 1e12
+
+
+def bounded_double(value: float, field: str, *, limit: float = MAX_DOUBLE) -> float:
+    """A finite double with ``|value| <= limit`` (NaN and infinities cannot be stored or compared)."""
+    if not math.isfinite(value) or abs(value) > limit:
+        raise invalid(field, f"must be a finite number no larger than {limit:g} in absolute value",
+                      reason="OUT_OF_RANGE", value=repr(value))
+    return value
 
 
 def format_decimal(value: Decimal | None, places: int | None = None) -> str:
