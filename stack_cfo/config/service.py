@@ -140,9 +140,10 @@ class AuthConfig(Section):
     @model_validator(mode="after")
     def _production_claims(self) -> AuthConfig:
         if not self.local_mode:
-            for key in ("issuer", "audience"):
+            for key, env in (("issuer", "STACK_CFO_JWT_ISSUER"), ("audience", "STACK_CFO_JWT_AUDIENCE")):
                 if not getattr(self, key):
-                    raise FieldError(key, "is required when a JWT secret, public key or JWKS URL is configured")
+                    raise FieldError(key, f"is required (set {env}) when a JWT secret, public key or JWKS URL is "
+                                          "configured")
         if not self.service_audience:
             raise FieldError("service_audience", "must not be empty")
         if self.service_audience == self.audience:

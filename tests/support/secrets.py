@@ -11,4 +11,15 @@ ZEROG_PRIVATE_KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3
 ZEROG_API_KEY = "sk-test-router-key-8f2c44e1d0a9"
 SMTP_PASSWORD = "smtp-test-password-77aa31"
 
-ALL = (JWT_SECRET, ZEROG_PRIVATE_KEY, ZEROG_PRIVATE_KEY[2:], ZEROG_API_KEY, SMTP_PASSWORD)
+
+
+def production_auth():  # type: ignore[no-untyped-def]
+    """The auth settings the test servers run with (for minting tokens they accept)."""
+    from stack_cfo.config import AuthConfig
+    from stack_cfo.secret import Secret
+
+    return AuthConfig(jwt_secret=Secret(JWT_SECRET), issuer=JWT_ISSUER, audience=JWT_AUDIENCE)
+
+
+ALL = (JWT_SECRET, ZEROG_PRIVATE_KEY, ZEROG_PRIVATE_KEY[2:], ZEROG_API_KEY, SMTP_PASSWORD,
+       ARCHIVE_MASTER_KEYS.split(":", 1)[1])
