@@ -253,3 +253,10 @@ class _SweptMemoryStorage(MemoryStorage):
             return
         self._last_sweep = now
         await MemoryStorage._MemoryStorage__schedule_expiry(self)  # type: ignore[attr-defined]
+
+
+# ``limits``' Storage.__init_subclass__ wraps these methods for error handling on every subclass,
+# so subclassing MemoryStorage would wrap them twice (about 40 us a call): use the parent's.
+for _name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
+    if _name in _SweptMemoryStorage.__dict__:
+        delattr(_SweptMemoryStorage, _name)
