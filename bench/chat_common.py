@@ -16,59 +16,31 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import yaml
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from eth_account import Account  # noqa: E402
-from server_common import bearer, server_config  # type: ignore[import-not-found]  # noqa: E402
+from server_common import bearer, bench_database, server_config  # type: ignore[import-not-found]  # noqa: E402
 
-from stack_cfo.store.migrations import Migrator  # noqa: E402
 from stack_cfo.zerog.session_token import sign_session_token  # noqa: E402
 from tests.standins.chain_rpc import ChainStandIn  # noqa: E402
 from tests.standins.zerog_provider import ProviderStandIn  # noqa: E402
 from tests.support.proc import wait_ready  # noqa: E402
 
 # A throwaway wallet (never funded anywhere real).
+__all__ = ["bench_database"]  # re-exported for the chat benches
+
 WALLET_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 ONE_0G = 10**18
-
-
-@contextlib.contextmanager
-def bench_database() -> Iterator[tuple[str, str]]:
-    """(dsn of a fresh migrated database, temporary directory)."""
-    admin = os.environ.get("DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="stack-cfo-chat-bench-") as tmp:
-        handle = None
-        if not admin:
-            from stack_cfo.store.embedded import start_embedded
-
-            admin, handle = start_embedded(tmp)
-        name = f"stackcfo_chatbench_{os.getpid()}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        dsn = make_conninfo(admin, dbname=name)
-        try:
-            asyncio.run(Migrator(dsn).up())
-            yield dsn, tmp
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if handle is not None:
-                handle.cleanup()
 
 
 @contextlib.asynccontextmanager

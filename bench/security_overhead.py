@@ -28,8 +28,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -37,7 +35,6 @@ from pathlib import Path
 
 import grpc
 import psutil
-import psycopg
 from portfolio_summary import (  # type: ignore[import-not-found]
     NY,
     SUMMARY_METHOD,
@@ -47,15 +44,12 @@ from portfolio_summary import (  # type: ignore[import-not-found]
     _stop,
     _trading_days,
 )
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
-from server_common import bearer, free_port, server_env  # type: ignore[import-not-found]
+from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2  # noqa: E402
-from stack_cfo.store.migrations import Migrator  # noqa: E402
 from tests.support.certs import CertificateAuthority  # noqa: E402
 from tests.support.proc import wait_ready  # noqa: E402
 
@@ -108,12 +102,10 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
         for name, (_, port) in servers.items():
             health = os.environ.get("BENCH_HEALTH_TIMEOUT", "60")
             target = f"127.0.0.1:{port}"
-            if "TLS" in name:
-                channels[name] = grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(ca_pem))
-                await _wait_tls(channels[name], float(health))
-            else:
-                await wait_ready(target, float(health))
-                channels[name] = grpc.aio.insecure_channel(target)
+            creds = grpc.ssl_channel_credentials(ca_pem) if "TLS" in name else None
+            await wait_ready(target, float(health), credentials=creds)
+            channels[name] = (grpc.aio.secure_channel(target, creds) if creds is not None
+                              else grpc.aio.insecure_channel(target))
         md = bearer(user)
         body = portfolio_pb2.GetPortfolioSummaryRequest(portfolio=f"users/{user}/portfolio").SerializeToString()
 
@@ -162,22 +154,6 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
           f"(reported); p50 {_pct(best['TLS (limits on)'][1], .5):.2f} ms vs {_pct(best['limits on'][1], .5):.2f} ms")
 
 
-async def _wait_tls(channel: grpc.aio.Channel, timeout: float) -> None:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    deadline = time.monotonic() + timeout
-    stub = health_pb2_grpc.HealthStub(channel)
-    while time.monotonic() < deadline:
-        try:
-            r = await stub.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
-            if r.status == health_pb2.HealthCheckResponse.SERVING:
-                return
-        except grpc.aio.AioRpcError:
-            pass
-        await asyncio.sleep(0.1)
-    raise TimeoutError("TLS server never became ready")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--positions", type=int, default=50)
@@ -186,25 +162,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    admin = os.environ.get("DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="stack-cfo-bench-sec-") as tmp:
-        handle = None
-        if not admin:
-            from stack_cfo.store.embedded import start_embedded
-
-            admin, handle = start_embedded(tmp)
-        name = f"stackcfo_bench_sec_{os.getpid()}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        dsn = make_conninfo(admin, dbname=name)
-        try:
-            asyncio.run(Migrator(dsn).up())
-            asyncio.run(_run(args, dsn, tmp))
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if handle is not None:
-                handle.cleanup()
+    with bench_database("bench_security") as (dsn, tmp):
+        asyncio.run(_run(args, dsn, tmp))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class PrincipalLimits(Section):
     """Server streams one principal may hold open at once (across replicas with a Redis storage)."""
 
 
+# Two subclasses rather than two instances: each kind's keys need their own environment variables
+# and defaults, which pydantic-settings reads from the field declarations.
 class UserLimits(PrincipalLimits):
     reads: Rate = setting("50/second;1200/minute", env="STACK_CFO_RATE_LIMIT_USER_READS")
     """Read calls (Get*, List*) per user."""

@@ -54,10 +54,14 @@ def finish(proc: subprocess.Popen[bytes], label: str, timeout: float = 60) -> tu
     return proc.returncode, out.decode(), err.decode()
 
 
-async def wait_ready(target: str, timeout: float = 60.0) -> None:
-    """Poll ``readiness`` on ``host:port`` until SERVING (as a Kubernetes probe would)."""
+async def wait_ready(target: str, timeout: float = 60.0, *, credentials: grpc.ChannelCredentials | None = None
+                     ) -> None:
+    """Poll ``readiness`` on ``host:port`` until SERVING (as a Kubernetes probe would); over TLS
+    with ``credentials``."""
     deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(target) as ch:
+    channel = (grpc.aio.secure_channel(target, credentials) if credentials is not None
+               else grpc.aio.insecure_channel(target))
+    async with channel as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             try:

@@ -10,7 +10,6 @@ and the request, and replays the same way.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,8 +18,8 @@ import grpc
 from google.protobuf import text_format
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
-from stack_cfo.api.servicers import PROTO_MODULES, PROTO_PACKAGE
 from tests.integration.portfolio.support import holding, new_user, price_points, record, sync, trading_days
+from tests.support.contract import contract_rpcs
 from tests.support.protofuzz import Names, RequestGenerator
 from tests.support.server import RunningServer, running_server
 
@@ -31,20 +30,8 @@ FORBIDDEN = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
 
 def rpcs() -> list[tuple[str, type, bool]]:
     """(method path, request class, server streaming) for every RPC; erasure last (it wipes state)."""
-    out = []
-    for module in PROTO_MODULES:
-        pb2 = importlib.import_module(f"{PROTO_PACKAGE}.{module}_pb2")
-        for svc in pb2.DESCRIPTOR.services_by_name.values():
-            for m in svc.methods:
-                cls = getattr(pb2, m.input_type.name, None) or _message_class(m.input_type)
-                out.append((f"/{svc.full_name}/{m.name}", cls, m.server_streaming))
+    out = [(r.path, r.request, r.server_streaming) for r in contract_rpcs()]
     return sorted(out, key=lambda r: r[0].endswith("/EraseUserData"))
-
-
-def _message_class(descriptor):  # type: ignore[no-untyped-def]
-    from google.protobuf import message_factory
-
-    return message_factory.GetMessageClass(descriptor)
 
 
 async def _setup(srv: RunningServer) -> Names:

@@ -21,6 +21,7 @@ from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2
 from stack_cfo.api.limits import METHOD_CLASSES
 from stack_cfo.config.limits import UserLimits
 from tests.integration.portfolio.support import error_details, holding, name, new_user, stub, sync
+from tests.support.contract import contract_rpcs
 from tests.support.redis_server import ensure_redis
 from tests.support.server import RunningServer, running_server
 
@@ -63,16 +64,7 @@ async def _open_watch(srv: RunningServer, user: str, md: list[tuple[str, str]]) 
 
 
 def test_every_rpc_of_the_contract_has_limit_classes() -> None:
-    import importlib
-
-    from stack_cfo.api.servicers import PROTO_MODULES, PROTO_PACKAGE
-
-    methods = set()
-    for module in PROTO_MODULES:
-        pb2 = importlib.import_module(f"{PROTO_PACKAGE}.{module}_pb2")
-        for svc in pb2.DESCRIPTOR.services_by_name.values():
-            methods.update(f"/{svc.full_name}/{m.name}" for m in svc.methods)
-    assert methods == set(METHOD_CLASSES)
+    assert {r.path for r in contract_rpcs()} == set(METHOD_CLASSES)
 
 
 async def test_one_users_flood_of_streams_leaves_other_users_and_probes_alone(db_dsn: str, data_dir: Path) -> None:

@@ -3,7 +3,6 @@ included), and values echoed back in errors."""
 
 from __future__ import annotations
 
-import importlib
 import random
 import re
 from pathlib import Path
@@ -12,8 +11,8 @@ import grpc
 import pytest
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
-from stack_cfo.api.servicers import PROTO_MODULES, PROTO_PACKAGE
 from tests.integration.portfolio.support import error_details, new_user
+from tests.support.contract import contract_rpcs
 from tests.support.server import RunningServer, running_server
 
 #: (method path, request streaming, response streaming)
@@ -26,13 +25,7 @@ PYTHON_LEAK = re.compile(r"<class|Error'|Exception|Traceback|protobuf\.message|\
 
 
 def contract_methods() -> list[tuple[str, bool, bool]]:
-    out = []
-    for module in PROTO_MODULES:
-        pb2 = importlib.import_module(f"{PROTO_PACKAGE}.{module}_pb2")
-        for svc in pb2.DESCRIPTOR.services_by_name.values():
-            for m in svc.methods:
-                out.append((f"/{svc.full_name}/{m.name}", m.client_streaming, m.server_streaming))
-    return out
+    return [(r.path, r.client_streaming, r.server_streaming) for r in contract_rpcs()]
 
 
 def bodies(seed: int) -> list[bytes]:
