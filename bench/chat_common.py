@@ -16,61 +16,31 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import yaml
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from eth_account import Account  # noqa: E402
+from server_common import bearer, bench_database, server_config  # type: ignore[import-not-found]  # noqa: E402
 
-from stack_cfo.api.auth import mint_token  # noqa: E402
-from stack_cfo.secret import Secret  # noqa: E402
-from stack_cfo.store.migrations import Migrator  # noqa: E402
 from stack_cfo.zerog.session_token import sign_session_token  # noqa: E402
 from tests.standins.chain_rpc import ChainStandIn  # noqa: E402
 from tests.standins.zerog_provider import ProviderStandIn  # noqa: E402
 from tests.support.proc import wait_ready  # noqa: E402
 
-JWT_SECRET = "bench-chat-secret-" + "y" * 32
 # A throwaway wallet (never funded anywhere real).
+__all__ = ["bench_database"]  # re-exported for the chat benches
+
 WALLET_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 ONE_0G = 10**18
-
-
-@contextlib.contextmanager
-def bench_database() -> Iterator[tuple[str, str]]:
-    """(dsn of a fresh migrated database, temporary directory)."""
-    admin = os.environ.get("DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="stack-cfo-chat-bench-") as tmp:
-        handle = None
-        if not admin:
-            from stack_cfo.store.embedded import start_embedded
-
-            admin, handle = start_embedded(tmp)
-        name = f"stackcfo_chatbench_{os.getpid()}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        dsn = make_conninfo(admin, dbname=name)
-        try:
-            asyncio.run(Migrator(dsn).up())
-            yield dsn, tmp
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if handle is not None:
-                handle.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -100,8 +70,7 @@ class Server:
     target: str
 
     def token(self, user: str | None = None, service: str | None = None) -> tuple[tuple[str, str], ...]:
-        tok = mint_token(Secret(JWT_SECRET), user_id=user, service=service, ttl_seconds=7200)
-        return (("authorization", "Bearer " + tok),)
+        return bearer(user, service)
 
     def status(self, key: str) -> int:
         """A ``/proc/<pid>/status`` figure in kB (VmRSS, VmHWM)."""
@@ -123,9 +92,13 @@ async def chat_server(
     port = free_port()
     config = {
         "server": {"listen": f"127.0.0.1:{port}", "metrics_listen": "off", "drain_delay": "0s",
-                   "shutdown_grace": "2s", "max_concurrent_rpcs": 5000},
+                   "shutdown_grace": "2s", "max_concurrent_rpcs": 5000, "health_listen": f"127.0.0.1:{free_port()}"},
+        # Limits on (their cost is part of every call) but far above what the benches send.
+        "rate_limits": {k: {c: "1000000/second" for c in ("reads", "writes", "paid_ai", "streams")}
+                        | {"concurrent_streams": 100_000} for k in ("user", "service")},
         "database": {"url": dsn, "data_dir": tmp, **(database or {})},
-        "auth": {"jwt_secret": JWT_SECRET},
+        "auth": server_config()["auth"],
+        "archive": server_config()["archive"],
         "logging": {"level": "WARNING"},
         "zerog": {"compute": {
             "mode": "direct",

@@ -49,10 +49,10 @@ from psycopg.conninfo import make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from server_common import bearer, server_env  # type: ignore[import-not-found]  # noqa: E402
+
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
-from stack_cfo.api.auth import mint_token  # noqa: E402
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand  # noqa: E402
-from stack_cfo.secret import Secret  # noqa: E402
 from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402
 from stack_cfo.store.portfolio_repo import PortfolioRepository  # noqa: E402
@@ -61,7 +61,6 @@ from tests.support.proc import wait_ready  # noqa: E402
 GOAL = 0.5
 ECHO_METHOD = "/bench.Echo/Echo"
 SUMMARY_METHOD = "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSummary"
-JWT_SECRET = "bench-secret-" + "x" * 32
 NY = ZoneInfo("America/New_York")
 SECTORS = ["Information Technology", "Health Care", "Financials", "Energy", "Industrials", "Utilities",
            "Consumer Staples", "Materials"]
@@ -186,7 +185,7 @@ def _start_servers(args: argparse.Namespace, dsn: str, tmp: str) -> tuple[list[s
         "DATABASE_URL": dsn,
         "STACK_CFO_LISTEN": f"127.0.0.1:{app_port}",
         "STACK_CFO_METRICS_LISTEN": "off",
-        "STACK_CFO_JWT_SECRET": JWT_SECRET,
+        **server_env(),
         "STACK_CFO_LOG_LEVEL": "WARNING",
         "STACK_CFO_DATA_DIR": tmp,
         "STACK_CFO_DRAIN_DELAY": "0s",
@@ -220,8 +219,8 @@ async def _run(args: argparse.Namespace, dsn: str, procs: list[subprocess.Popen[
     symbols = await _seed(dsn, user, args.positions, days)
     print(f"seeded {args.positions} positions x {args.days} days (+ SPY) in {time.perf_counter() - t:.1f}s")
     await wait_ready(f"127.0.0.1:{app_port}")
-    user_md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user, ttl_seconds=3600)),)
-    service_md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), service="bench", ttl_seconds=3600)),)
+    user_md = bearer(user)
+    service_md = bearer(service="bench")
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_ch,
         grpc.aio.insecure_channel(f"127.0.0.1:{app_port}") as app_ch,

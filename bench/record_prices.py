@@ -32,13 +32,12 @@ from psycopg.conninfo import make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from server_common import bearer, server_env  # type: ignore[import-not-found]  # noqa: E402
+
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
-from stack_cfo.api.auth import mint_token  # noqa: E402
-from stack_cfo.secret import Secret  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402
 from tests.support.proc import wait_ready  # noqa: E402
 
-JWT_SECRET = "bench-secret-" + "y" * 32
 DAYS_PER_SYMBOL = 100
 
 
@@ -106,7 +105,7 @@ def _row_at_a_time(dsn: str, rows: list[tuple[str, date, str]]) -> float:
 def _start_server(dsn: str, tmp: str) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": dsn, "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
-           "STACK_CFO_METRICS_LISTEN": "off", "STACK_CFO_JWT_SECRET": JWT_SECRET, "STACK_CFO_LOG_LEVEL": "WARNING",
+           "STACK_CFO_METRICS_LISTEN": "off", **server_env(), "STACK_CFO_LOG_LEVEL": "WARNING",
            "STACK_CFO_DATA_DIR": tmp, "STACK_CFO_DRAIN_DELAY": "0s", "STACK_CFO_SHUTDOWN_GRACE": "1s"}
     return subprocess.Popen([sys.executable, "-m", "stack_cfo.cli", "serve"], cwd=ROOT, env=env), port
 
@@ -116,7 +115,7 @@ async def _run(args: argparse.Namespace, dsn: str, port: int) -> None:
     updates: list[float] = []
     copies: list[float] = []
     await wait_ready(f"127.0.0.1:{port}")
-    md = (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), service="bench", ttl_seconds=3600)),)
+    md = bearer(service="bench")
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}",
                                          options=[("grpc.max_send_message_length", 16 << 20)]) as ch:
         record = ch.unary_unary(

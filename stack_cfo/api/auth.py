@@ -1,9 +1,17 @@
 """Bearer-JWT authentication and the principal of the current RPC.
 
-A token is a *user* principal (``sub`` = the user's UUID) or a *service* principal (its
-``scope`` claim contains the configured service scope; ``sub`` names the service). A user
-may act only on their own resources: someone else's answers NOT_FOUND (existence does not
-leak). A service may act for any user.
+A token is a *user* principal (``sub`` = the user's UUID, ``aud`` = ``auth.audience``) or a
+*service* principal (``aud`` contains ``auth.service_audience`` and its ``scope`` claim the
+service scope; ``sub`` names the service). A scope claim alone never makes a service: an
+identity provider issues service tokens for the service audience (client credentials) and user
+tokens for the user audience, so a user cannot promote their own token. A user may act only on
+their own resources: someone else's answers NOT_FOUND (existence does not leak). A service may
+act for any user.
+
+Keys: an HS256 secret, PEM public keys, and JWKS URLs (:class:`~stack_cfo.api.jwks.JwksCache`).
+*Local mode* is none of them configured: the secret generated into the data directory checks
+tokens that ``stack-cfo token`` mints, and issuer/audience are optional. Any configured key is
+production, where the configuration refuses to load without ``auth.issuer`` and ``auth.audience``.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from pathlib import Path
 
 import jwt
 
+from stack_cfo.api.jwks import JwksCache
 from stack_cfo.config import AuthConfig
 from stack_cfo.core.errors import PermissionDenied, Unauthenticated
 from stack_cfo.secret import Secret
@@ -82,9 +91,10 @@ class TokenVerifier:
 
     CACHE_SIZE = 10_000
 
-    def __init__(self, cfg: AuthConfig, secret: Secret | None) -> None:
+    def __init__(self, cfg: AuthConfig, secret: Secret | None, jwks: JwksCache | None = None) -> None:
         self._cfg = cfg
         self._secret = secret
+        self._jwks = jwks
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._public_keys: list[str] = []
         if cfg.jwt_public_key_file is not None:
@@ -93,21 +103,43 @@ class TokenVerifier:
             blocks = text.split("-----END PUBLIC KEY-----")
             self._public_keys = [b + "-----END PUBLIC KEY-----" for b in blocks if "BEGIN PUBLIC KEY" in b]
 
-    def verify(self, authorization: str | None) -> Principal:
+    @staticmethod
+    def _token(authorization: str | None) -> str:
         if not authorization:
             raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID")
+        return token
+
+    def _cached(self, token: str) -> Principal | None:
         cached = self._cache.get(token)
+        if cached is None:
+            return None
+        principal, expires = cached
+        if time.time() <= expires + self._cfg.leeway.total_seconds():
+            self._cache.move_to_end(token)
+            return principal
+        del self._cache[token]
+        return None
+
+    def verify(self, authorization: str | None) -> Principal:
+        """Verify with the secret and PEM keys (and JWKS keys already fetched)."""
+        token = self._token(authorization)
+        return self._cached(token) or self._check(token, self._jwks.known(_header(token)) if self._jwks else [])
+
+    async def averify(self, authorization: str | None) -> Principal:
+        """As :meth:`verify`, fetching the JWKS when the token names a key id not seen yet."""
+        token = self._token(authorization)
+        cached = self._cached(token)
         if cached is not None:
-            principal, expires = cached
-            if time.time() <= expires + self._cfg.leeway.total_seconds():
-                self._cache.move_to_end(token)
-                return principal
-            del self._cache[token]
-        claims = self._decode(token)
+            return cached
+        keys = await self._jwks.keys_for(_header(token)) if self._jwks else []
+        return self._check(token, keys)
+
+    def _check(self, token: str, jwks_keys: list[object]) -> Principal:
+        claims = self._decode(token, jwks_keys)
         principal = self._principal(claims)
         exp = claims.get("exp")
         if isinstance(exp, int | float):
@@ -124,37 +156,45 @@ class TokenVerifier:
             scopes = [str(s) for s in scope]
         else:
             scopes = []
+        aud = claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else [str(a) for a in aud] if isinstance(aud, list) else []
         sub = str(claims.get("sub", ""))
-        if self._cfg.service_scope in scopes:
+        if self._cfg.service_audience in audiences:
+            if self._cfg.service_scope not in scopes:
+                raise Unauthenticated("a service token needs the service scope", reason="TOKEN_INVALID",
+                                      metadata={"detail": "scope"})
             if not sub:
                 raise Unauthenticated("service token needs a sub claim", reason="TOKEN_INVALID")
             return Principal(service=sub)
+        if self._cfg.service_scope in scopes:
+            raise Unauthenticated("the service scope is only valid on a token for the service audience",
+                                  reason="TOKEN_INVALID", metadata={"detail": "audience"})
+        if self._cfg.audience and self._cfg.audience not in audiences:
+            raise Unauthenticated("token is not for this audience", reason="TOKEN_INVALID",
+                                  metadata={"detail": "audience"})
         try:
             user_id = str(uuid.UUID(sub))
         except ValueError:
             raise Unauthenticated("token sub must be a user id (UUID)", reason="TOKEN_INVALID") from None
         return Principal(user_id=user_id)
 
-    def _decode(self, token: str) -> dict[str, object]:
-        options = {"require": ["exp", "sub"]}
+    def _decode(self, token: str, jwks_keys: list[object]) -> dict[str, object]:
+        # The audience is checked by _principal (user or service audience), not by PyJWT.
+        options: dict[str, object] = {"require": ["exp", "sub"], "verify_aud": False}
         kwargs: dict[str, object] = {"leeway": self._cfg.leeway.total_seconds(), "options": options}
         if self._cfg.issuer:
             kwargs["issuer"] = self._cfg.issuer
-        if self._cfg.audience:
-            kwargs["audience"] = self._cfg.audience
-        else:
-            options["verify_aud"] = False  # type: ignore[assignment]
-        try:
-            alg = jwt.get_unverified_header(token).get("alg", "")
-        except jwt.PyJWTError:
-            raise Unauthenticated("token is not a JWT", reason="TOKEN_INVALID") from None
+            options["require"] = ["exp", "sub", "iss"]
+        alg = _header(token).get("alg", "")
         keys: list[tuple[object, list[str]]] = []
         if alg in _HS and self._secret is not None:
             keys.append((self._secret.get(), _HS))
         if alg in _ASYM:
             keys.extend((k, _ASYM) for k in self._public_keys)
+            keys.extend((k, [alg]) for k in jwks_keys)
         if not keys:
-            raise Unauthenticated("token algorithm not accepted", reason="TOKEN_INVALID", metadata={"alg": alg})
+            raise Unauthenticated("token algorithm not accepted or signing key unknown", reason="TOKEN_INVALID",
+                                  metadata={"alg": str(alg)[:20]})
         last: Exception | None = None
         for key, algs in keys:
             try:
@@ -166,11 +206,19 @@ class TokenVerifier:
         raise Unauthenticated("token rejected", reason="TOKEN_INVALID", metadata={"detail": type(last).__name__})
 
 
+def _header(token: str) -> dict[str, object]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise Unauthenticated("token is not a JWT", reason="TOKEN_INVALID") from None
+    return header
+
+
 def resolve_jwt_secret(cfg: AuthConfig, data_dir: Path) -> Secret | None:
     """The configured HS256 secret; with neither secret nor public keys configured, a random
     secret generated once into ``data_dir/jwt-secret`` (mode 0600) so a local ``make run``
     works and ``stack-cfo token`` can mint tokens for it."""
-    if cfg.jwt_secret is not None or cfg.jwt_public_key_file is not None:
+    if not cfg.local_mode:
         return cfg.jwt_secret
     path = data_dir / "jwt-secret"
     if not path.exists():
@@ -196,11 +244,12 @@ def mint_token(
     claims: dict[str, object] = {"iat": now, "exp": now + ttl_seconds}
     if user_id is not None:
         claims["sub"] = str(uuid.UUID(user_id))
+        if cfg.audience:
+            claims["aud"] = cfg.audience
     else:
         claims["sub"] = service
         claims["scope"] = cfg.service_scope
+        claims["aud"] = cfg.service_audience
     if cfg.issuer:
         claims["iss"] = cfg.issuer
-    if cfg.audience:
-        claims["aud"] = cfg.audience
     return jwt.encode(claims, secret.get(), algorithm="HS256")

@@ -4,6 +4,10 @@ Every error carries an ``ErrorInfo`` (reason, domain ``stack-cfo``, metadata wit
 dynamic value); bad input adds ``BadRequest`` field violations; retryable ones add
 ``RetryInfo``. Anything unexpected becomes INTERNAL with a generic message: its text never
 reaches the client; the traceback is logged with the trace id.
+
+Whatever a caller sent can come back in a message or a metadata value (a resource name, a bad
+value): each is cut to :data:`MAX_ECHO_CHARS` (the message to :data:`MAX_MESSAGE_CHARS`) so a
+1 MB name cannot make the trailers unreadable (HTTP/2 header limits are 8-16 KiB by default).
 """
 
 from __future__ import annotations
@@ -21,6 +25,16 @@ from stack_cfo.core import errors as e
 log = logging.getLogger("stack_cfo.api")
 
 DOMAIN = "stack-cfo"
+MAX_ECHO_CHARS = 256
+MAX_MESSAGE_CHARS = 512
+
+
+def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, marked with an ellipsis and the original length."""
+    if len(text) <= limit:
+        return text
+    suffix = f"...({len(text)} chars)"
+    return text[: max(0, limit - len(suffix))] + suffix
 
 _CODES: list[tuple[type[e.StackCfoError], grpc.StatusCode]] = [
     (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -53,14 +67,17 @@ def _pack(msg: object) -> any_pb2.Any:
 
 def to_status(exc: e.StackCfoError) -> status_pb2.Status:
     code = grpc_code(exc)
-    st = status_pb2.Status(code=code.value[0], message=exc.message)
-    st.details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=exc.metadata)))
+    st = status_pb2.Status(code=code.value[0], message=clip(exc.message, MAX_MESSAGE_CHARS))
+    metadata = {clip(k, 64): clip(v) for k, v in exc.metadata.items()}
+    st.details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=metadata)))
     if isinstance(exc, e.InvalidArgument) and exc.violations:
         st.details.append(
             _pack(
                 error_details_pb2.BadRequest(
                     field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=clip(v.field), description=clip(v.description)
+                        )
                         for v in exc.violations
                     ]
                 )

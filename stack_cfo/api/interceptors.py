@@ -1,13 +1,17 @@
-"""One server interceptor for authentication, metrics, logging context and error mapping.
+"""One server interceptor for decoding, authentication, limits, metrics, logging context and
+error mapping.
 
 ``intercept_service`` only sees the method name and metadata, so the work happens in a
 wrapper around the handler's behaviour, for all four RPC shapes and for both generator-style
-and ``context.write``-style streaming handlers (grpc/grpc#28728). Health and reflection pass
-through untouched: they need no token.
+and ``context.write``-style streaming handlers (grpc/grpc#28728). In order, before the servicer
+runs: a body that did not decode is INVALID_ARGUMENT (:mod:`.decoding`), the token is checked,
+then the principal's limits (:mod:`.limits`; a server stream also holds a stream slot until it
+ends). Health and reflection need no token and have no limits; they only get the decoding guard.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -17,7 +21,9 @@ from typing import Any
 import grpc
 
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
+from stack_cfo.api.decoding import UNDECODABLE, guard, malformed, message_name, safe_deserializer
 from stack_cfo.api.errors import abort_with, mark_span
+from stack_cfo.api.limits import CallLimiter
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
@@ -71,8 +77,9 @@ def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, verifier: TokenVerifier | None) -> None:
+    def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None) -> None:
         self._verifier = verifier
+        self._limiter = limiter
 
     async def intercept_service(
         self,
@@ -81,34 +88,46 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method  # type: ignore[attr-defined]
-        if handler is None or method.lstrip("/").startswith(PUBLIC_SERVICES):
+        if handler is None:
             return handler
+        if method.lstrip("/").startswith(PUBLIC_SERVICES):
+            return guard(handler)
         service, name = _split(method)
         kind = _kind(handler)
         if handler.request_streaming:
             # No client-streaming RPCs exist in our contract; pass them through unwrapped.
             return handler
+        type_name = message_name(handler.request_deserializer)
         inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
         wrapped = (
-            self._wrap_stream(inner, method, service, name, kind)
+            self._wrap_stream(inner, method, service, name, kind, type_name)
             if handler.response_streaming
-            else self._wrap_unary(inner, method, service, name, kind)
+            else self._wrap_unary(inner, method, service, name, kind, type_name)
         )
         factory = (
             grpc.unary_stream_rpc_method_handler if handler.response_streaming else grpc.unary_unary_rpc_method_handler
         )
         return factory(
             wrapped,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=safe_deserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 
-    def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
         if self._verifier is None:
             raise RuntimeError("no token verifier configured")
         md = {k: v for k, v in (context.invocation_metadata() or ())}
         value = md.get("authorization")
-        return self._verifier.verify(value if isinstance(value, str) else None)
+        return await self._verifier.averify(value if isinstance(value, str) else None)
+
+    async def _admit(self, request: Any, context: grpc.aio.ServicerContext, method: str, type_name: str) -> Principal:
+        """Everything before the servicer: the body decoded, the caller known, within its rates."""
+        if request is UNDECODABLE:
+            raise malformed(type_name)
+        principal = await self._authenticate(context)
+        if self._limiter is not None:
+            await self._limiter.admit(principal, method)
+        return principal
 
     def _finish(
         self, labels: tuple[str, str, str], started: float, context: Any, failed: grpc.StatusCode | None
@@ -117,7 +136,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         GRPC_HANDLED.labels(*labels, code.name).inc()
         GRPC_HANDLING.labels(*labels).observe(time.perf_counter() - started)
 
-    def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str) -> Any:
+    def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
         labels = (kind, service, name)
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -125,7 +144,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             token = None
             try:
-                principal = self._authenticate(context)
+                principal = await self._admit(request, context, method, type_name)
                 token = set_principal(principal)
                 with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
                     return await inner(request, context)
@@ -139,7 +158,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
         return behaviour
 
-    def _wrap_stream(self, inner: Any, method: str, service: str, name: str, kind: str) -> Any:
+    def _wrap_stream(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
         labels = (kind, service, name)
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
@@ -148,18 +167,20 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             failed: grpc.StatusCode | None = None
             token = None
             try:
-                principal = self._authenticate(context)
+                principal = await self._admit(request, context, method, type_name)
                 token = set_principal(principal)
-                with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
-                    result = inner(request, context)
-                    if inspect.isasyncgen(result):
-                        try:
-                            async for item in result:
-                                yield item
-                        finally:
-                            await result.aclose()
-                    else:
-                        await result
+                slot = self._limiter.stream(principal) if self._limiter is not None else contextlib.nullcontext()
+                async with slot:
+                    with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
+                        result = inner(request, context)
+                        if inspect.isasyncgen(result):
+                            try:
+                                async for item in result:
+                                    yield item
+                            finally:
+                                await result.aclose()
+                        else:
+                            await result
             except GeneratorExit:
                 failed = grpc.StatusCode.CANCELLED
                 raise

@@ -1,4 +1,10 @@
-"""The grpc.aio server: options, interceptors, health, reflection, and its lifecycle."""
+"""The grpc.aio servers: options, interceptors, health, reflection, TLS, and their lifecycle.
+
+Two servers share one health state. The API server (``server.listen``, TLS when configured)
+serves the contract, health and reflection, with ``server.max_concurrent_rpcs``. The health
+server (``server.health_listen``, plain text: Kubernetes gRPC probes speak no TLS) serves only
+health and reflection, so probes never queue behind, or get refused by, user traffic.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from grpc_reflection.v1alpha import reflection
 from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.health import HealthState
 from stack_cfo.api.interceptors import ServiceInterceptor
+from stack_cfo.api.limits import CallLimiter
+from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
 
 log = logging.getLogger(__name__)
@@ -56,13 +64,15 @@ class GrpcServer:
         verifier: TokenVerifier,
         *,
         listen: str | None = None,
+        limiter: CallLimiter | None = None,
     ) -> None:
         self.cfg = cfg
         self.listen = listen or cfg.listen
+        self.limiter = limiter
         names = [r.service_name for r in registrations]
         self.health = HealthState(names)
         self.server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(verifier)],
+            interceptors=[ServiceInterceptor(verifier, limiter)],
             options=server_options(cfg),
             maximum_concurrent_rpcs=cfg.max_concurrent_rpcs,
         )
@@ -70,16 +80,43 @@ class GrpcServer:
             r.add(r.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        self.health_server: grpc.aio.Server | None = None
+        if cfg.health_listen:
+            self.health_server = grpc.aio.server(interceptors=[ServiceInterceptor(None)], options=server_options(cfg))
+            health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.health_server)
+            reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], self.health_server)
+        self.tls: CertificateFiles | None = certificate_files(cfg)
         self.port = 0
+        self.health_port = 0
 
     async def start(self) -> int:
-        self.port = self.server.add_insecure_port(self.listen)
+        if self.limiter is not None:
+            await self.limiter.start()
+        if self.tls is not None:
+            self.port = self.server.add_secure_port(self.listen, self.tls.credentials())
+        else:
+            self.port = self.server.add_insecure_port(self.listen)
         if self.port == 0:
             raise OSError(f"could not bind {self.listen}")
+        if self.health_server is not None:
+            self.health_port = self.health_server.add_insecure_port(self.cfg.health_listen)
+            if self.health_port == 0:
+                raise OSError(f"could not bind {self.cfg.health_listen}")
         await self.health.start()
         await self.server.start()
-        log.info("gRPC listening", extra={"listen": self.listen, "port": self.port})
+        if self.health_server is not None:
+            await self.health_server.start()
+        log.info(
+            "gRPC listening",
+            extra={"listen": self.listen, "port": self.port, "tls": self.tls is not None,
+                   "mtls": self.tls is not None and self.tls.client_ca_file is not None,
+                   "health_port": self.health_port},
+        )
         return self.port
 
     async def stop(self, grace: float | None) -> None:
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
+        if self.limiter is not None:
+            await self.limiter.aclose()

@@ -1,5 +1,13 @@
 """Request validation helpers shared by servicers: decimals, page sizes, opaque page tokens,
-timestamps and dates. Every failure is INVALID_ARGUMENT naming the field."""
+timestamps, dates and durations. Every failure is INVALID_ARGUMENT naming the field.
+
+Ranges every request shares (documented in common.proto and docs/api.md): decimal strings
+have at most 30 integer and 18 fractional digits (each field's own, smaller bound is the
+domain's); dates and timestamps lie in years 1900-2199 (:data:`MIN_YEAR`, :data:`MAX_YEAR`),
+so date arithmetic on them (history windows, day counts) stays small and in range; durations
+are valid ``google.protobuf.Duration`` values (|seconds| <= 315,576,000,000, nanos of the
+same sign), which each field may clamp further.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +15,24 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 
 _DECIMAL = re.compile(r"^-?\d{1,30}(\.\d{1,18})?$")
+MIN_YEAR = 1900
+MAX_YEAR = 2199
+_MIN_INSTANT = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
+_MAX_INSTANT = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC)
+_WIDE = Context(prec=80)  # quantizing 10^20 and more to 8 places needs more than the default 28 digits
+_MAX_DURATION_SECONDS = 315_576_000_000  # google.protobuf.Duration's own bound (10,000 years)
 
 
 def invalid(field: str, description: str, *, reason: str = "INVALID_ARGUMENT", **metadata: object) -> InvalidArgument:
@@ -40,8 +56,10 @@ def parse_decimal(
     required: bool = True,
     allow_negative: bool = False,
     allow_zero: bool = True,
+    below: Decimal | None = None,
 ) -> Decimal | None:
-    """A decimal string (``^-?\\d+(\\.\\d+)?$``, at most 18 fractional digits) -> Decimal."""
+    """A decimal string (``^-?\\d+(\\.\\d+)?$``, at most 18 fractional digits) -> Decimal;
+    with ``below``, its absolute value must be less than that (OUT_OF_RANGE)."""
     if value == "":
         if required:
             raise invalid(field, "is required", reason="MISSING_FIELD")
@@ -58,7 +76,22 @@ def parse_decimal(
         raise invalid(field, "must not be negative", reason="NEGATIVE_VALUE", value=value)
     if d == 0 and not allow_zero:
         raise invalid(field, "must be greater than zero", reason="ZERO_VALUE", value=value)
+    if below is not None and d.copy_abs() >= below:  # abs() would round to 28 digits first
+        raise invalid(field, f"must be less than {format_decimal(below)} in absolute value", reason="OUT_OF_RANGE",
+                      value=value[:40], limit=format_decimal(below))
     return d
+
+
+#: Doubles a request may carry (percentages, ratios, weights): finite and at most this large.
+MAX_DOUBLE = 1e12
+
+
+def bounded_double(value: float, field: str, *, limit: float = MAX_DOUBLE) -> float:
+    """A finite double with ``|value| <= limit`` (NaN and infinities cannot be stored or compared)."""
+    if not math.isfinite(value) or abs(value) > limit:
+        raise invalid(field, f"must be a finite number no larger than {limit:g} in absolute value",
+                      reason="OUT_OF_RANGE", value=repr(value))
+    return value
 
 
 def format_decimal(value: Decimal | None, places: int | None = None) -> str:
@@ -66,7 +99,7 @@ def format_decimal(value: Decimal | None, places: int | None = None) -> str:
     if value is None:
         return ""
     if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places))
+        value = value.quantize(Decimal(1).scaleb(-places), context=_WIDE)
     text = format(value, "f")
     return "0" if text in ("-0", "") else text
 
@@ -133,9 +166,25 @@ def from_timestamp(ts: Timestamp, field: str, *, required: bool = False) -> date
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
     try:
-        return ts.ToDatetime(tzinfo=UTC)
+        value = ts.ToDatetime(tzinfo=UTC)
     except (ValueError, OverflowError):
-        raise invalid(field, "is out of range", reason="INVALID_TIMESTAMP") from None
+        raise invalid(field, "is not a valid timestamp", reason="INVALID_TIMESTAMP") from None
+    if not _MIN_INSTANT <= value < _MAX_INSTANT:
+        raise invalid(field, f"must lie in the years {MIN_YEAR} to {MAX_YEAR}", reason="OUT_OF_RANGE",
+                      value=value.isoformat())
+    return value
+
+
+def from_duration(d: Duration, field: str, *, maximum: timedelta | None = None) -> timedelta:
+    """A valid, non-negative ``google.protobuf.Duration`` -> timedelta, clamped to ``maximum``."""
+    valid_nanos = -999_999_999 <= d.nanos <= 999_999_999 and not (d.seconds > 0 > d.nanos or d.seconds < 0 < d.nanos)
+    if not valid_nanos or abs(d.seconds) > _MAX_DURATION_SECONDS:
+        raise invalid(field, "is not a valid duration", reason="INVALID_DURATION",
+                      seconds=d.seconds, nanos=d.nanos)
+    if d.seconds < 0 or d.nanos < 0:
+        raise invalid(field, "must not be negative", reason="INVALID_DURATION")
+    value = timedelta(seconds=d.seconds, microseconds=d.nanos // 1000)
+    return min(value, maximum) if maximum is not None else value
 
 
 def from_date(d: Any, field: str, *, required: bool = False) -> date | None:
@@ -145,11 +194,15 @@ def from_date(d: Any, field: str, *, required: bool = False) -> date | None:
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
     try:
-        return date(d.year, d.month, d.day)
+        value = date(d.year, d.month, d.day)
     except ValueError:
         raise invalid(
             field, f"{d.year:04d}-{d.month:02d}-{d.day:02d} is not a calendar date", reason="INVALID_DATE"
         ) from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise invalid(field, f"must lie in the years {MIN_YEAR} to {MAX_YEAR}", reason="OUT_OF_RANGE",
+                      value=value.isoformat())
+    return value
 
 
 def fill_date(target: Any, value: date | None) -> None:

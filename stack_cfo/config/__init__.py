@@ -23,6 +23,7 @@ from stack_cfo.config.compute import (
 )
 from stack_cfo.config.errors import ConfigError
 from stack_cfo.config.features import ArchiveConfig, ChatConfig, InsightsConfig, PortfolioConfig
+from stack_cfo.config.limits import PrincipalLimits, RateLimitConfig
 from stack_cfo.config.networks import INDEXERS, NETWORKS, Network
 from stack_cfo.config.notifications import (
     ApnsSettings,
@@ -62,6 +63,8 @@ __all__ = [
     "NotificationsConfig",
     "Origin",
     "PortfolioConfig",
+    "PrincipalLimits",
+    "RateLimitConfig",
     "RetryPolicy",
     "SchedulerSettings",
     "ServerConfig",

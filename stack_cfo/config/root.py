@@ -15,6 +15,7 @@ from stack_cfo.config.compute import ComputeConfig
 from stack_cfo.config.errors import ConfigError, from_validation_error
 from stack_cfo.config.features import ArchiveConfig, ChatConfig, PortfolioConfig
 from stack_cfo.config.fields import Section, setting
+from stack_cfo.config.limits import RateLimitConfig
 from stack_cfo.config.notifications import NotificationsConfig
 from stack_cfo.config.scheduler import SchedulerSettings
 from stack_cfo.config.service import AuthConfig, DatabaseConfig, LoggingConfig, ServerConfig
@@ -37,6 +38,7 @@ class Config(BaseSettings):
     database: DatabaseConfig = setting(default_factory=DatabaseConfig)
     auth: AuthConfig = setting(default_factory=AuthConfig)
     logging: LoggingConfig = setting(default_factory=LoggingConfig)
+    rate_limits: RateLimitConfig = setting(default_factory=RateLimitConfig)
     chat: ChatConfig = setting(default_factory=ChatConfig)
     portfolio: PortfolioConfig = setting(default_factory=PortfolioConfig)
     archive: ArchiveConfig = setting(default_factory=ArchiveConfig)

@@ -10,7 +10,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
-from stack_cfo.config.fields import Duration, FieldError, HostPort, ListenOrOff, Section, setting
+from stack_cfo.config.fields import (
+    Duration,
+    FieldError,
+    HostPort,
+    HttpUrl,
+    ListenOrOff,
+    Section,
+    setting,
+    split_list,
+)
 from stack_cfo.secret import Secret
 
 
@@ -41,6 +50,30 @@ class ServerConfig(Section):
     """How often readiness checks the database."""
     db_failures_before_unready: int = setting(3, ge=1)
     """Consecutive failed database checks before readiness turns NOT_SERVING."""
+    health_listen: ListenOrOff = setting("127.0.0.1:50052", env="STACK_CFO_HEALTH_LISTEN")
+    """Plain-text gRPC address serving only Health and reflection, for probes; "off" disables it."""
+    tls_cert_file: Path | None = setting(None, env="STACK_CFO_TLS_CERT_FILE")
+    """PEM server certificate chain: the gRPC port speaks TLS; the file is re-read when it changes."""
+    tls_key_file: Path | None = setting(None, env="STACK_CFO_TLS_KEY_FILE")
+    """PEM private key of tls_cert_file (re-read with it)."""
+    tls_client_ca_file: Path | None = setting(None, env="STACK_CFO_TLS_CLIENT_CA_FILE")
+    """PEM CA bundle: when set, clients must present a certificate it signed (mTLS)."""
+
+    @field_validator("tls_cert_file", "tls_key_file", "tls_client_ca_file")
+    @classmethod
+    def _readable(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"file {str(path)!r} does not exist")
+        return path
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerConfig:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            missing = "tls_key_file" if self.tls_key_file is None else "tls_cert_file"
+            raise FieldError(missing, "tls_cert_file and tls_key_file are set together")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise FieldError("tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file")
+        return self
 
 
 def _expand_user(path: Path) -> Path:
@@ -86,10 +119,36 @@ class AuthConfig(Section):
     """Required iss claim when set."""
     audience: str = setting("", env="STACK_CFO_JWT_AUDIENCE")
     """Required aud claim when set."""
+    jwks_urls: Annotated[tuple[HttpUrl, ...], BeforeValidator(split_list)] = setting((), env="STACK_CFO_JWT_JWKS_URLS")
+    """JWKS URLs of identity providers (keys cached; an unknown kid refetches, at most every jwks_min_refresh)."""
+    jwks_min_refresh: Duration = timedelta(seconds=30)
+    """Shortest time between two fetches of one JWKS URL (tokens with made-up kids cannot hammer the provider)."""
+    jwks_max_age: Duration = timedelta(hours=1)
+    """Cached JWKS keys are refetched after this long even when every kid is known."""
+    service_audience: str = setting("stack-cfo-service", env="STACK_CFO_JWT_SERVICE_AUDIENCE")
+    """aud of service-principal tokens: only a token for this audience (with the service scope) acts as a service."""
     service_scope: str = "stack-cfo:service"
-    """A token whose scope claim contains this acts as a service principal."""
+    """A token whose scope claim contains this (and whose aud is service_audience) acts as a service principal."""
     leeway: Duration = timedelta(seconds=30)
     """Clock skew allowed on exp/nbf."""
+
+    @property
+    def local_mode(self) -> bool:
+        """No key configured: tokens are checked with the secret generated into data_dir (``stack-cfo token``)."""
+        return self.jwt_secret is None and self.jwt_public_key_file is None and not self.jwks_urls
+
+    @model_validator(mode="after")
+    def _production_claims(self) -> AuthConfig:
+        if not self.local_mode:
+            for key, env in (("issuer", "STACK_CFO_JWT_ISSUER"), ("audience", "STACK_CFO_JWT_AUDIENCE")):
+                if not getattr(self, key):
+                    raise FieldError(key, f"is required (set {env}) when a JWT secret, public key or JWKS URL is "
+                                          "configured")
+        if not self.service_audience:
+            raise FieldError("service_audience", "must not be empty")
+        if self.service_audience == self.audience:
+            raise FieldError("service_audience", "must differ from auth.audience (user tokens)")
+        return self
 
     @field_validator("jwt_secret")
     @classmethod

@@ -1,8 +1,12 @@
 """Erasing a user's data: every row that references the user, found from the schema itself.
 
 Tables are discovered from their foreign keys to ``users(id)``, so a feature that adds a table
-with such a key is covered without touching this module. The ``users`` row stays as a
-tombstone (``erased_at``) so destroyed archive keys remain visible as destroyed.
+with such a key is covered without touching this module. Tables that name users without a
+foreign key are listed here: ``idempotency_keys`` (the principal ``user:<id>``, and stored
+responses that carry the id, whoever sent the request). What stays is the tombstone: the
+``users`` row (``erased_at``), its destroyed archive keys, and the receipts of EraseUserData
+itself (so a retried erasure replays its answer). ``tests/integration/security/test_erasure.py``
+searches every text, uuid, json and bytea column of every table for the id after an erasure.
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ WHERE c.contype = 'f' AND c.confrelid = 'users'::regclass AND cardinality(c.conk
 ORDER BY 1
 """
 
+
+#: Request-id records naming the user (no foreign key): the principal is text (``user:<id>``, or
+#: the bare id for chat), the response is bytes that may carry the id whoever sent the request.
+_IDEMPOTENCY = """
+DELETE FROM idempotency_keys
+WHERE method <> 'EraseUserData'
+  AND (position(%(user_id)s IN principal) > 0
+       OR position(convert_to(%(user_id)s, 'UTF8') IN coalesce(response, ''::bytea)) > 0)
+"""
 
 #: Tables counted before the cascade removes them (child rows reached only through a parent).
 COUNTED = {
@@ -63,6 +76,8 @@ async def erase_user_rows(db: Database, user_id: str) -> dict[str, int]:
             res = await conn.execute(stmt, (user_id,))
             if row["table_name"] not in COUNTED:
                 counts[row["table_name"]] = counts.get(row["table_name"], 0) + max(res.rowcount, 0)
+        res = await conn.execute(_IDEMPOTENCY, {"user_id": user_id})
+        counts["idempotency_keys"] = max(res.rowcount, 0)
         await conn.execute("UPDATE users SET erased_at = now(), email = NULL, display_name = NULL WHERE id = %s",
                            (user_id,))
     return counts

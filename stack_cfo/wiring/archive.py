@@ -3,9 +3,12 @@ then kept in PostgreSQL (``archive.backend: postgres``, the default) or on 0G St
 (``archive.backend: 0g``, configured by the ``zerog.storage`` block).
 
 Master keys come from ``archive.master_keys`` / ``STACK_CFO_ARCHIVE_MASTER_KEYS``
-(``id:base64key[,id:key...]``, first = primary). With none configured a key is generated once
-into ``$STACK_CFO_DATA_DIR/archive-master-key`` (mode 0600) so a local set-up works; production
-configures its own and keeps it outside the database backups.
+(``id:base64key[,id:key...]``, first = primary). With none configured and the embedded
+PostgreSQL (no ``DATABASE_URL``), a key is generated once into
+``$STACK_CFO_DATA_DIR/archive-master-key`` (mode 0600) so a local set-up works. With an external
+database the keys are required: every pod generating its own key would make archives sealed by
+one pod unreadable by the others and after a restart. Production keeps them outside the
+database backups.
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ def _local_master_keys(data_dir: Path) -> MasterKeys:
 def master_keys(config: Config) -> MasterKeys:
     configured = config.archive.master_keys
     if configured is None:
+        if config.database.url is not None:
+            raise ConfigError(
+                config.label("archive.master_keys"),
+                "is required with an external database (DATABASE_URL): set STACK_CFO_ARCHIVE_MASTER_KEYS "
+                "(or its _FILE form) to the same keys on every replica",
+            )
         return _local_master_keys(config.database.data_dir)
     try:
         return MasterKeys.from_config(configured)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from stack_cfo.api.auth import TokenVerifier
+from stack_cfo.api.jwks import JwksCache
+from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.server import GrpcServer, Registration
 from stack_cfo.api.servicers import registrations
 from stack_cfo.api.servicers.chat import ChatServicer
@@ -48,6 +50,17 @@ def api_servicers(container: Container) -> list[Any]:
     ]
 
 
+def token_verifier(config: Config, secret: Any) -> TokenVerifier:
+    """The verifier of bearer tokens: the secret, PEM keys and the identity providers' JWKS."""
+    auth = config.auth
+    jwks = (
+        JwksCache(auth.jwks_urls, min_refresh=auth.jwks_min_refresh.total_seconds(),
+                  max_age=auth.jwks_max_age.total_seconds())
+        if auth.jwks_urls else None
+    )
+    return TokenVerifier(auth, secret, jwks)
+
+
 class ServerProcess:
     """Start-up, readiness and graceful shutdown of ``stack-cfo serve``."""
 
@@ -70,8 +83,9 @@ class ServerProcess:
         self.grpc = GrpcServer(
             config.server,
             [*registrations(built), *extra_registrations],
-            TokenVerifier(config.auth, self.container.jwt_secret),
+            token_verifier(config, self.container.jwt_secret),
             listen=listen,
+            limiter=CallLimiter(config.rate_limits),
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._metrics: Any = None

@@ -37,8 +37,9 @@ def register_config_secrets(config: Config) -> None:
 
 def check_feature_configs(config: Config) -> None:
     """Check at start-up what loading the config cannot, so a bad value stops the process
-    (exit 2, naming the key) instead of failing on first use: the archive master keys."""
-    if config.archive.master_keys is not None:
+    (exit 2, naming the key) instead of failing on first use: the archive master keys (well
+    formed, and present whenever the database is external)."""
+    if config.archive.master_keys is not None or config.database.url is not None:
         from stack_cfo.wiring.archive import master_keys
 
         master_keys(config)

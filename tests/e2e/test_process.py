@@ -91,16 +91,17 @@ def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
 def test_token_command_mints_a_verifiable_token(tmp_path: Path) -> None:
     import jwt
 
-    from tests.support.secrets import JWT_SECRET
+    from tests.support.secrets import JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET
 
     user = str(uuid.uuid4())
     rc, out, err = finish(start_cli(["token", "--user", user], cli_env()), "token")
     assert rc == 0, err
-    claims = jwt.decode(out.strip(), JWT_SECRET, algorithms=["HS256"])
+    claims = jwt.decode(out.strip(), JWT_SECRET, algorithms=["HS256"], audience=JWT_AUDIENCE, issuer=JWT_ISSUER)
     assert claims["sub"] == user and claims["exp"] > time.time()
     rc, out, _ = finish(start_cli(["token", "--service", "ops"], cli_env()), "token service")
     assert rc == 0
-    assert "stack-cfo:service" in jwt.decode(out.strip(), JWT_SECRET, algorithms=["HS256"])["scope"]
+    service = jwt.decode(out.strip(), JWT_SECRET, algorithms=["HS256"], audience="stack-cfo-service")
+    assert "stack-cfo:service" in service["scope"] and service["iss"] == JWT_ISSUER
     rc, _, err = finish(start_cli(["token", "--user", "bob"], cli_env()), "token bad")
     assert rc == 2 and "UUID" in err
 
@@ -151,7 +152,7 @@ async def test_sigterm_lets_a_chat_stream_in_flight_finish(db_dsn: str, tmp_path
     from stack_cfo.api.auth import mint_token
     from stack_cfo.secret import Secret
     from tests.standins.zerog_provider import Reply, RouterStandIn
-    from tests.support.secrets import JWT_SECRET, ZEROG_API_KEY
+    from tests.support.secrets import JWT_SECRET, ZEROG_API_KEY, production_auth
 
     words = " ".join(f"word{i}" for i in range(20))
     async with RouterStandIn(api_key=ZEROG_API_KEY) as router:
@@ -174,7 +175,8 @@ async def test_sigterm_lets_a_chat_stream_in_flight_finish(db_dsn: str, tmp_path
             target = f"127.0.0.1:{port}"
             await wait_ready(target)
             user = str(uuid.uuid4())
-            md = [("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user))]
+            token = mint_token(Secret(JWT_SECRET), user_id=user, cfg=production_auth())
+            md = [("authorization", "Bearer " + token)]
             async with grpc.aio.insecure_channel(target) as ch:
                 chat = cpb_grpc.ChatServiceStub(ch)
                 session = await chat.CreateSession(

@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.logcapture import record_output
-from tests.support.secrets import JWT_SECRET
+from tests.support.secrets import ARCHIVE_MASTER_KEYS, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET
 
 
 def free_port() -> int:
@@ -28,6 +28,10 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "STACK_CFO_JWT_SECRET": JWT_SECRET,
+        "STACK_CFO_JWT_ISSUER": JWT_ISSUER,
+        "STACK_CFO_JWT_AUDIENCE": JWT_AUDIENCE,
+        "STACK_CFO_ARCHIVE_MASTER_KEYS": ARCHIVE_MASTER_KEYS,
+        "STACK_CFO_HEALTH_LISTEN": f"127.0.0.1:{free_port()}",
         "STACK_CFO_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
         "PYTHONUNBUFFERED": "1",
     }
@@ -50,10 +54,14 @@ def finish(proc: subprocess.Popen[bytes], label: str, timeout: float = 60) -> tu
     return proc.returncode, out.decode(), err.decode()
 
 
-async def wait_ready(target: str, timeout: float = 60.0) -> None:
-    """Poll ``readiness`` on ``host:port`` until SERVING (as a Kubernetes probe would)."""
+async def wait_ready(target: str, timeout: float = 60.0, *, credentials: grpc.ChannelCredentials | None = None
+                     ) -> None:
+    """Poll ``readiness`` on ``host:port`` until SERVING (as a Kubernetes probe would); over TLS
+    with ``credentials``."""
     deadline = time.monotonic() + timeout
-    async with grpc.aio.insecure_channel(target) as ch:
+    channel = (grpc.aio.secure_channel(target, credentials) if credentials is not None
+               else grpc.aio.insecure_channel(target))
+    async with channel as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             try:

@@ -18,7 +18,7 @@ from stack_cfo.config import Config, build_config
 from stack_cfo.core.clock import Clock
 from stack_cfo.secret import Secret
 from stack_cfo.wiring.server import ServerProcess
-from tests.support.secrets import JWT_SECRET
+from tests.support.secrets import ARCHIVE_MASTER_KEYS, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,9 +37,17 @@ def test_config(db_dsn: str, data_dir: Path, overrides: Mapping[str, Any] | None
             "shutdown_grace": "5s",
             "db_health_interval": "0.2s",
             "db_failures_before_unready": 2,
+            "health_listen": "127.0.0.1:0",
         },
         "database": {"url": db_dsn, "data_dir": str(data_dir), "pool_min_size": 1, "pool_max_size": 10},
-        "auth": {"jwt_secret": JWT_SECRET},
+        "auth": {"jwt_secret": JWT_SECRET, "issuer": JWT_ISSUER, "audience": JWT_AUDIENCE},
+        "archive": {"master_keys": ARCHIVE_MASTER_KEYS},
+        # Limits stay on (every test goes through them) but high enough for the suites' own bursts;
+        # tests/integration/test_limits.py sets real ones.
+        "rate_limits": {
+            "user": {"reads": "10000/second", "writes": "10000/second", "paid_ai": "10000/second",
+                     "streams": "10000/second", "concurrent_streams": 1000},
+        },
         "logging": {"level": "INFO"},
     }
     return build_config(_deep_merge(tree, overrides or {}))

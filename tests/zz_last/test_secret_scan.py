@@ -18,6 +18,8 @@ def test_no_configured_secret_appears_in_any_log_line() -> None:
     cfg = load_config(
         env={
             "STACK_CFO_JWT_SECRET": ALL[0],
+            "STACK_CFO_JWT_ISSUER": "https://issuer.example",
+            "STACK_CFO_JWT_AUDIENCE": "stack-cfo",
             "ZEROG_COMPUTE_PRIVATE_KEY": ALL[1],
             "ZEROG_COMPUTE_API_KEY": ALL[3],
             "SMTP_PASSWORD": ALL[4],

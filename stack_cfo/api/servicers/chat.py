@@ -20,6 +20,7 @@ from stack_cfo.api.provenance import fee_in_0g, grounding_to_proto, receipt_to_p
 from stack_cfo.api.resources import parse_user, parse_user_child
 from stack_cfo.api.validation import (
     PageTokens,
+    bounded_double,
     fill_date,
     format_decimal,
     from_date,
@@ -136,16 +137,36 @@ def _asset_class(name: str) -> int:
         return int(portfolio_pb2.ASSET_CLASS_OTHER)
 
 
+#: Amounts in a supplied context: below 10^18 in absolute value (a portfolio's value stays below
+#: 10^28 by the portfolio bounds; a context summarises one, with room to spare).
+CONTEXT_MAX = Decimal(10) ** 18
+
+
+def _count(value: int, field: str) -> int:
+    if value < 0:
+        raise invalid(field, "must not be negative", reason="OUT_OF_RANGE", value=value)
+    return value
+
+
 def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> PortfolioContext:
     """A context supplied by a service principal (UpdatePortfolioContext)."""
     f = "portfolio_context"
+
+    def _amount(value: str, field: str, *, required: bool = True, allow_negative: bool = False) -> Decimal | None:
+        return parse_decimal(value, field, required=required, allow_negative=allow_negative, below=CONTEXT_MAX)
+
+    def _ratio(m: object, name: str, field: str) -> float | None:
+        return bounded_double(getattr(m, name), field) if m.HasField(name) else None  # type: ignore[attr-defined]
+
     positions = []
     for i, p in enumerate(msg.positions):
         pf = f"{f}.positions[{i}]"
         if not p.symbol.strip():
             raise invalid(f"{pf}.symbol", "is required", reason="MISSING_FIELD")
-        quantity = parse_decimal(p.quantity, f"{pf}.quantity", allow_negative=True)
+        quantity = _amount(p.quantity, f"{pf}.quantity", allow_negative=True)
         assert quantity is not None
+        if p.asset_class not in portfolio_pb2.AssetClass.values():
+            raise invalid(f"{pf}.asset_class", f"unknown asset class {p.asset_class}", reason="INVALID_ENUM")
         ac = portfolio_pb2.AssetClass.Name(p.asset_class).removeprefix("ASSET_CLASS_") if p.asset_class else ""
         positions.append(
             ContextPosition(
@@ -156,21 +177,21 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
                 basket=p.basket,
                 asset_class="" if ac == "UNSPECIFIED" else ac,
                 tags=tuple(p.tags),
-                average_cost=parse_decimal(p.average_cost, f"{pf}.average_cost", required=False),
-                cost_basis=parse_decimal(p.cost_basis, f"{pf}.cost_basis", required=False),
-                last_price=parse_decimal(p.last_price, f"{pf}.last_price", required=False),
+                average_cost=_amount(p.average_cost, f"{pf}.average_cost", required=False),
+                cost_basis=_amount(p.cost_basis, f"{pf}.cost_basis", required=False),
+                last_price=_amount(p.last_price, f"{pf}.last_price", required=False),
                 last_price_time=from_timestamp(p.last_price_time, f"{pf}.last_price_time")
                 if p.HasField("last_price_time") else None,
                 stale=p.stale,
-                market_value=parse_decimal(p.market_value, f"{pf}.market_value", required=False,
+                market_value=_amount(p.market_value, f"{pf}.market_value", required=False,
                                            allow_negative=True),
-                weight=p.weight,
-                unrealized_pnl=parse_decimal(p.unrealized_pnl_amount, f"{pf}.unrealized_pnl_amount",
+                weight=bounded_double(p.weight, f"{pf}.weight"),
+                unrealized_pnl=_amount(p.unrealized_pnl_amount, f"{pf}.unrealized_pnl_amount",
                                              required=False, allow_negative=True),
-                unrealized_pnl_percent=p.unrealized_pnl_percent if p.HasField("unrealized_pnl_percent") else None,
-                day_change=parse_decimal(p.day_change_amount, f"{pf}.day_change_amount", required=False,
+                unrealized_pnl_percent=_ratio(p, "unrealized_pnl_percent", f"{pf}.unrealized_pnl_percent"),
+                day_change=_amount(p.day_change_amount, f"{pf}.day_change_amount", required=False,
                                          allow_negative=True),
-                day_change_percent=p.day_change_percent if p.HasField("day_change_percent") else None,
+                day_change_percent=_ratio(p, "day_change_percent", f"{pf}.day_change_percent"),
             )
         )
     risk = None
@@ -182,15 +203,17 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
                 continue
             m = getattr(r, name)
             if m.HasField("value"):
-                figures[name] = RiskFigure(m.value)
+                figures[name] = RiskFigure(bounded_double(m.value, f"{f}.risk.{name}.value"))
             else:
+                if m.reason not in common_pb2.MetricUnavailableReason.values():
+                    raise invalid(f"{f}.risk.{name}.reason", f"unknown reason {m.reason}", reason="INVALID_ENUM")
                 reason = common_pb2.MetricUnavailableReason.Name(m.reason).removeprefix("METRIC_UNAVAILABLE_REASON_")
                 figures[name] = RiskFigure(None, reason if reason in _METRIC_REASONS else "UNDEFINED")
         risk = ContextRisk(
-            observation_count=r.observation_count,
+            observation_count=_count(r.observation_count, f"{f}.risk.observation_count"),
             start_date=from_date(r.start_date, f"{f}.risk.start_date"),
             end_date=from_date(r.end_date, f"{f}.risk.end_date"),
-            risk_free_rate=r.risk_free_rate,
+            risk_free_rate=bounded_double(r.risk_free_rate, f"{f}.risk.risk_free_rate", limit=1.0),
             benchmark_symbol=r.benchmark_symbol,
             figures=figures,
         )
@@ -200,13 +223,13 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
     return PortfolioContext(
         snapshot_time=snapshot or now,
         base_currency=msg.base_currency,
-        total_value=parse_decimal(msg.total_value, f"{f}.total_value", required=False, allow_negative=True),
-        total_return_amount=parse_decimal(msg.total_return_amount, f"{f}.total_return_amount", required=False,
+        total_value=_amount(msg.total_value, f"{f}.total_value", required=False, allow_negative=True),
+        total_return_amount=_amount(msg.total_return_amount, f"{f}.total_return_amount", required=False,
                                           allow_negative=True),
-        total_return_percent=msg.total_return_percent if msg.HasField("total_return_percent") else None,
-        day_change_amount=parse_decimal(msg.day_change_amount, f"{f}.day_change_amount", required=False,
+        total_return_percent=_ratio(msg, "total_return_percent", f"{f}.total_return_percent"),
+        day_change_amount=_amount(msg.day_change_amount, f"{f}.day_change_amount", required=False,
                                         allow_negative=True),
-        day_change_percent=msg.day_change_percent if msg.HasField("day_change_percent") else None,
+        day_change_percent=_ratio(msg, "day_change_percent", f"{f}.day_change_percent"),
         positions=tuple(positions),
         risk=risk,
     )

@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from stack_cfo.api.servicers.portfolio_messages import (
 )
 from stack_cfo.api.validation import (
     from_date,
+    from_duration,
     from_timestamp,
     invalid,
     parse_decimal,
@@ -59,6 +60,7 @@ from stack_cfo.core.portfolio.inputs import (
     SyncCommand,
 )
 from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
+from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
 
@@ -342,9 +344,10 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
         self, request: portfolio_pb2.WatchPortfolioRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[portfolio_pb2.WatchPortfolioResponse]:
         user_id = self._readable(request.portfolio)
-        interval = request.min_interval.ToTimedelta() if request.HasField("min_interval") else None
-        if interval is not None and interval < timedelta(0):
-            raise invalid("min_interval", "must not be negative", reason="INVALID_DURATION")
+        interval = (
+            from_duration(request.min_interval, "min_interval", maximum=MAX_WATCH_INTERVAL)
+            if request.HasField("min_interval") else None
+        )
         async with contextlib.aclosing(self.service.watch(user_id, interval)) as updates:
             async for update in updates:
                 yield portfolio_pb2.WatchPortfolioResponse(

@@ -34,6 +34,13 @@ MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 4_000
 MAX_URL_CHARS = 2_048
 DEFAULT_BASE_CURRENCY = "USD"
+#: Upper bounds (exclusive) on what callers send, chosen so that every later computation holds:
+#: a position's value is below 10^24, a portfolio's (10,000 positions plus cash) below 10^28,
+#: which the valuation's 50-digit arithmetic keeps exact and the presentation rounding
+#: (:func:`~stack_cfo.core.portfolio.models.to_cents`) handles. Documented in portfolio.proto.
+MAX_QUANTITY = Decimal(10) ** 12
+MAX_PRICE = Decimal(10) ** 12
+MAX_AMOUNT = Decimal(10) ** 15
 #: Instants this far ahead of our clock are still "now" (clock skew between the caller and us).
 FUTURE_SKEW = timedelta(seconds=60)
 #: A calendar date is in the future when no time zone has reached it yet (UTC+14).
@@ -153,6 +160,12 @@ def _bad(field_path: str, description: str, reason: str, **metadata: object) -> 
     )
 
 
+def _bounded(value: Decimal, limit: Decimal, field_path: str) -> None:
+    if value.copy_abs() >= limit:  # abs() would round to the context precision first
+        raise _bad(field_path, f"must be less than {limit:f} in absolute value", "OUT_OF_RANGE",
+                   value=str(value)[:40], limit=f"{limit:f}")
+
+
 def _latest_date(now: datetime) -> date:
     return (now.astimezone(UTC) + _EARLIEST_ZONE).date()
 
@@ -234,8 +247,11 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
                 "NEGATIVE_QUANTITY",
                 value=str(h.quantity),
             )
+        _bounded(h.quantity, MAX_QUANTITY, f"{path}.quantity")
         if h.average_cost is not None and (not h.average_cost.is_finite() or h.average_cost < 0):
             raise _bad(f"{path}.average_cost", "must not be negative", "NEGATIVE_PRICE", value=str(h.average_cost))
+        if h.average_cost is not None:
+            _bounded(h.average_cost, MAX_PRICE, f"{path}.average_cost")
         currency = check_base_currency(h.currency or base, base, f"{path}.currency")
         if len(h.tags) > MAX_TAGS:
             raise _bad(f"{path}.tags", f"at most {MAX_TAGS} tags", "TOO_MANY_TAGS", limit=MAX_TAGS)
@@ -263,6 +279,7 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
                 "NEGATIVE_AMOUNT",
                 value=str(f.amount),
             )
+        _bounded(f.amount, MAX_AMOUNT, f"{path}.amount")
         if (f.occurred_at is None) == (f.occurred_on is None):
             raise _bad(f"{path}.occur_time", "one of occur_time or occur_date is required", "MISSING_FIELD")
         if f.occurred_at is not None:
@@ -275,6 +292,7 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
         flows.append(dataclasses.replace(f, currency=currency, external_id=f.external_id or None))
     if not cmd.cash_balance.is_finite():
         raise _bad("cash_balance", "must be a finite decimal", "INVALID_DECIMAL")
+    _bounded(cmd.cash_balance, MAX_AMOUNT, "cash_balance")
     return SyncCommand(
         user_id=cmd.user_id,
         positions=tuple(positions),
@@ -306,9 +324,12 @@ def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceIn
                        value=at.isoformat())
         if not p.close.is_finite() or p.close <= 0:
             raise _bad(f"{path}.close", "must be greater than zero", "NEGATIVE_PRICE", value=str(p.close))
+        _bounded(p.close, MAX_PRICE, f"{path}.close")
         if p.previous_close is not None and (not p.previous_close.is_finite() or p.previous_close <= 0):
             raise _bad(f"{path}.previous_close", "must be greater than zero", "NEGATIVE_PRICE",
                        value=str(p.previous_close))
+        if p.previous_close is not None:
+            _bounded(p.previous_close, MAX_PRICE, f"{path}.previous_close")
         if not p.currency:
             raise _bad(f"{path}.currency", "is required", "MISSING_FIELD")
         if p.currency not in ISO_4217:

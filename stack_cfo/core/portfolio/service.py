@@ -20,10 +20,12 @@ interval coalesce into one update.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import decimal
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +34,7 @@ from stack_cfo.core.ai import (
 )
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
-from stack_cfo.core.errors import NotFound
+from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
@@ -103,6 +105,23 @@ class _Stats:
     summary_hits: int = 0
     summary_misses: int = 0
     computations: int = 0
+
+
+@contextlib.contextmanager
+def stored_values_checked(user_id: str) -> Iterator[None]:
+    """Stored holdings or prices beyond today's input bounds (accepted before those bounds
+    existed) can overflow the arithmetic: say so with a reason instead of failing as INTERNAL."""
+    try:
+        yield
+    except (decimal.DecimalException, OverflowError) as exc:
+        log.warning("stored portfolio values exceed the supported range",
+                    extra={"user_id": user_id, "error": type(exc).__name__})
+        raise FailedPrecondition(
+            "the stored portfolio holds values beyond the supported range; sync it again with values within "
+            "the documented bounds",
+            reason="STORED_VALUES_OUT_OF_RANGE",
+            metadata={"portfolio": f"users/{user_id}/portfolio"},
+        ) from None
 
 
 class PortfolioService:
@@ -248,12 +267,13 @@ class PortfolioService:
         settings = self.settings
 
         def work() -> SummaryView:
-            summary = compute_summary(
-                inputs.analytics(),
-                as_of=at,
-                settings=settings,
-            )
-            return build_view(user_id, summary, inputs.portfolio)
+            with stored_values_checked(user_id):
+                summary = compute_summary(
+                    inputs.analytics(),
+                    as_of=at,
+                    settings=settings,
+                )
+                return build_view(user_id, summary, inputs.portfolio)
 
         view = await asyncio.to_thread(work)
         self.stats.computations += 1
@@ -311,13 +331,14 @@ class PortfolioService:
         settings = self.settings
 
         def work() -> PerformanceHistory:
-            return compute_history(
-                inputs.analytics(),
-                as_of=now,
-                range=window,
-                interval=interval,
-                settings=settings,
-            )
+            with stored_values_checked(user_id):
+                return compute_history(
+                    inputs.analytics(),
+                    as_of=now,
+                    range=window,
+                    interval=interval,
+                    settings=settings,
+                )
 
         hist = await asyncio.to_thread(work)
         return HistoryView(

@@ -14,7 +14,7 @@ import pytest
 from stack_cfo.store.db import Database
 from stack_cfo.store.scheduler import SchedulerRepo
 from tests.support import logcapture
-from tests.support.secrets import SMTP_PASSWORD
+from tests.support.secrets import ARCHIVE_MASTER_KEYS, SMTP_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
@@ -35,6 +35,8 @@ def _env(db_dsn: str, **extra: str) -> dict[str, str]:
             "SMTP_USERNAME": "mailer",
             "SMTP_PASSWORD": SMTP_PASSWORD,
             "STACK_CFO_LOG_LEVEL": "INFO",
+            # An external database needs the archive master keys (never generated per pod).
+            "STACK_CFO_ARCHIVE_MASTER_KEYS": ARCHIVE_MASTER_KEYS,
             **extra,
         }
     )

@@ -93,7 +93,10 @@ SECRETS = {
     "ZEROG_COMPUTE_PRIVATE_KEY": (ZEROG_PRIVATE_KEY, "zerog.compute.private_key"),
     "ZEROG_STORAGE_PRIVATE_KEY": (ZEROG_PRIVATE_KEY, "zerog.storage.private_key"),
     "SMTP_PASSWORD": (SMTP_PASSWORD, "notifications.smtp.password"),
+    "STACK_CFO_RATE_LIMIT_STORAGE": ("redis://:pw-4f1d@redis:6379/0", "rate_limits.storage"),
 }
+# A configured JWT secret is production mode, which needs an issuer and an audience.
+PRODUCTION_CLAIMS = {"STACK_CFO_JWT_ISSUER": "https://issuer.example", "STACK_CFO_JWT_AUDIENCE": "stack-cfo"}
 
 
 def value_of(config: Config, dotted: str) -> object:
@@ -129,13 +132,14 @@ def test_every_secret_reads_a_mounted_file(var: str, tmp_path: Path) -> None:
     value, dotted = SECRETS[var]
     mounted = tmp_path / "secret"
     mounted.write_text(value + "\n")
-    config = load_config(None, {f"{var}_FILE": str(mounted)})
+    claims = PRODUCTION_CLAIMS if var == "STACK_CFO_JWT_SECRET" else {}
+    config = load_config(None, {f"{var}_FILE": str(mounted), **claims})
     secret = value_of(config, dotted)
     assert secret is not None and secret.get() == value  # type: ignore[attr-defined]
     assert config.label(dotted) == f"{var}_FILE ({dotted})"
     assert value not in repr(config) and value not in config.model_dump_json()
     with pytest.raises(ConfigError) as both:
-        load_config(None, {var: value, f"{var}_FILE": str(mounted)})
+        load_config(None, {var: value, f"{var}_FILE": str(mounted), **claims})
     assert value not in str(both.value) and f"{var}_FILE" in both.value.key
 
 
@@ -180,7 +184,8 @@ def test_older_spellings_are_read_and_named_as_written(tmp_path: Path) -> None:
 
 def test_secrets_are_found_from_the_model_not_from_key_names() -> None:
     config = build_config(
-        {"auth": {"jwt_secret": JWT_SECRET}, "notifications": {"smtp": {"password": SMTP_PASSWORD}}},
+        {"auth": {"jwt_secret": JWT_SECRET, "issuer": "i", "audience": "a"},
+         "notifications": {"smtp": {"password": SMTP_PASSWORD}}},
         {"ZEROG_COMPUTE_API_KEY": ZEROG_API_KEY},
     )
     assert sorted(s.get() for s in config.secrets()) == sorted((JWT_SECRET, SMTP_PASSWORD, ZEROG_API_KEY))

@@ -1,0 +1,112 @@
+"""Request bodies that do not decode.
+
+grpc.aio calls the handler's request deserializer before any interceptor code runs; when it
+raises, the call ends as UNKNOWN "Unexpected <class 'google.protobuf.message.DecodeError'>...",
+naming a Python class. Every handler we serve gets a deserializer that never raises: a body that
+does not decode becomes :data:`UNDECODABLE`, and the handler's behaviour answers
+INVALID_ARGUMENT ``MALFORMED_REQUEST`` with a fixed message naming only the protobuf message
+type (as grpc-go and grpc-java refuse such a body, but with a code that says whose fault it is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from grpc_status import rpc_status
+
+from stack_cfo.api.errors import to_status
+from stack_cfo.core.errors import InvalidArgument
+
+
+class _Undecodable:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNDECODABLE"
+
+
+UNDECODABLE: Any = _Undecodable()
+
+
+def message_name(deserializer: Any) -> str:
+    """The protobuf full name behind a generated ``FromString`` (``"request"`` if unknown)."""
+    owner = getattr(deserializer, "__self__", None)
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    return str(getattr(descriptor, "full_name", "request"))
+
+
+def safe_deserializer(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:
+            return UNDECODABLE
+
+    return decode
+
+
+def malformed(type_name: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"the request body is not a valid {type_name} message",
+        reason="MALFORMED_REQUEST",
+        metadata={"message_type": type_name},
+    )
+
+
+async def abort_malformed(context: grpc.aio.ServicerContext, type_name: str) -> None:
+    await context.abort_with_status(rpc_status.to_status(to_status(malformed(type_name))))
+
+
+def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """``handler`` (health, reflection: no other wrapping) with the never-raising deserializer."""
+    type_name = message_name(handler.request_deserializer)
+    decode = safe_deserializer(handler.request_deserializer)
+    if handler.request_streaming and handler.response_streaming:
+        inner_ss = handler.stream_stream
+
+        async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+            async def checked() -> AsyncIterator[Any]:
+                async for r in requests:
+                    if r is UNDECODABLE:
+                        await abort_malformed(context, type_name)
+                    yield r
+
+            async for response in inner_ss(checked(), context):
+                yield response
+
+        return grpc.stream_stream_rpc_method_handler(
+            stream_stream, request_deserializer=decode, response_serializer=handler.response_serializer
+        )
+    if handler.request_streaming:
+        return handler  # no client-streaming RPC is served
+    if handler.response_streaming:
+        inner_us = handler.unary_stream
+
+        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if request is UNDECODABLE:
+                await abort_malformed(context, type_name)
+            result = inner_us(request, context)
+            if hasattr(result, "__aiter__"):
+                async for response in result:
+                    yield response
+            else:
+                await result
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream, request_deserializer=decode, response_serializer=handler.response_serializer
+        )
+    inner_uu = handler.unary_unary
+
+    async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if request is UNDECODABLE:
+            await abort_malformed(context, type_name)
+        return await inner_uu(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        unary_unary, request_deserializer=decode, response_serializer=handler.response_serializer
+    )
