@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -29,6 +29,24 @@ GRPC_HANDLING = Histogram(
     ["grpc_type", "grpc_service", "grpc_method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
+
+READY = Gauge(
+    "stack_cfo_ready",
+    "1 while this process reports ready (gRPC readiness SERVING, or the scheduler's /readyz 200), else 0.",
+)
+READINESS_CHANGES = Counter(
+    "stack_cfo_readiness_changes_total",
+    "Readiness flips of this process, by the state it flipped to (ready, unready).",
+    ["to"],
+)
+for _state in ("ready", "unready"):
+    READINESS_CHANGES.labels(_state)
+
+
+def record_readiness(ready: bool) -> None:
+    """Export a readiness flip (both the current state and the count of flips)."""
+    READY.set(1 if ready else 0)
+    READINESS_CHANGES.labels("ready" if ready else "unready").inc()
 
 
 class PoolStatsCollector(Collector):
