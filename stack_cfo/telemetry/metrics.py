@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
@@ -75,10 +75,19 @@ def register_pool_stats(stats: Callable[[], dict[str, int]]) -> None:
     REGISTRY.register(_pool_collector)
 
 
-async def start_metrics_server(listen: str) -> web.AppRunner:
-    """Serve ``/metrics`` on ``host:port`` (aiohttp, on the running loop)."""
+async def start_metrics_server(
+    listen: str, *, before_scrape: Callable[[], Awaitable[None]] | None = None
+) -> web.AppRunner:
+    """Serve ``/metrics`` on ``host:port`` (aiohttp, on the running loop). ``before_scrape``
+    refreshes figures read from elsewhere (the database) first; it gets one second, and a
+    failure leaves the previous values."""
 
     async def metrics(_: web.Request) -> web.Response:
+        if before_scrape is not None:
+            try:
+                await asyncio.wait_for(before_scrape(), 1.0)
+            except Exception as exc:
+                log.debug("figures not refreshed before the scrape", extra={"error": type(exc).__name__})
         body = await asyncio.to_thread(generate_latest, REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

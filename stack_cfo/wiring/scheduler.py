@@ -26,6 +26,7 @@ from stack_cfo.scheduler.metrics import SchedulerMetrics, start_metrics_server
 from stack_cfo.scheduler.process import run_scheduler
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.migrations import Migrator
+from stack_cfo.telemetry.metrics import register_pool_stats
 from stack_cfo.wiring.container import Container
 from stack_cfo.wiring.settings import scheduler_config
 from stack_cfo.wiring.startup import check_compute_model, resolve_database_url
@@ -67,6 +68,7 @@ async def _main(config: Config, sconf: SchedulerConfig) -> int:
     try:
         if not await _database_reachable(db, stop, health) or not await _schema_at_head(conninfo, stop, health):
             return 0
+        register_pool_stats(db.stats)
         container = Container(config, db)
         container.provide("scheduler_config", sconf)
         portfolio = container.portfolio_facts

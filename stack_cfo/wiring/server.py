@@ -28,8 +28,8 @@ from stack_cfo.wiring.startup import check_compute_model, resolve_database_url
 
 log = logging.getLogger(__name__)
 
-CHAT_ACTIVITY_EVERY = 15.0
-"""Seconds between two refreshes of the chat gauges (a Prometheus scrape interval)."""
+CHAT_ACTIVITY_EVERY = 5.0
+"""Seconds a reading of the chat gauges is reused by the next scrapes."""
 
 
 def api_servicers(container: Container) -> list[Any]:
@@ -71,12 +71,16 @@ class ServerProcess:
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._metrics: Any = None
+        self._serving = False
+        self._activity_at = float("-inf")
         self.stopping = asyncio.Event()
 
     async def start(self) -> int:
         port = await self.grpc.start()
         if self.config.server.metrics_listen:
-            self._metrics = await start_metrics_server(self.config.server.metrics_listen)
+            self._metrics = await start_metrics_server(
+                self.config.server.metrics_listen, before_scrape=self._chat_activity
+            )
         register_pool_stats(self.container.db.stats)
         self._tasks.append(asyncio.create_task(self._become_ready(), name="become-ready"))
         return port
@@ -110,7 +114,7 @@ class ServerProcess:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
         await self.container.astart()
-        self._tasks.append(asyncio.create_task(self._chat_activity(), name="chat-activity"))
+        self._serving = True
         await self.grpc.health.readiness.monitor(
             self.container.db.probe,
             interval=cfg.server.db_health_interval.total_seconds(),
@@ -120,18 +124,16 @@ class ServerProcess:
         )
 
     async def _chat_activity(self) -> None:
-        """Refresh the chat gauges of the dashboard (active sessions, recent users) now and then."""
-        repo = self.container.chat_store
-        while True:
-            try:
-                activity = await repo.activity()
-            except Exception as exc:  # the database is away: the gauges keep their last values
-                log.debug("chat activity not refreshed", extra={"error": type(exc).__name__})
-            else:
-                store_metrics.CHAT_SESSIONS_ACTIVE.set(activity.active_sessions)
-                store_metrics.CHAT_SESSIONS_RECENT.set(activity.recent_sessions)
-                store_metrics.CHAT_USERS_RECENT.set(activity.recent_users)
-            await asyncio.sleep(CHAT_ACTIVITY_EVERY)
+        """Before a scrape: the chat gauges of the dashboard (open sessions, recent users), read
+        from the database at most every ``CHAT_ACTIVITY_EVERY`` seconds."""
+        now = asyncio.get_running_loop().time()
+        if not self._serving or now - self._activity_at < CHAT_ACTIVITY_EVERY:
+            return
+        self._activity_at = now
+        activity = await self.container.chat_store.activity()
+        store_metrics.CHAT_SESSIONS_ACTIVE.set(activity.active_sessions)
+        store_metrics.CHAT_SESSIONS_RECENT.set(activity.recent_sessions)
+        store_metrics.CHAT_USERS_RECENT.set(activity.recent_users)
 
     async def shutdown(self) -> None:
         """Readiness NOT_SERVING and watches ended at once; keep serving ``drain_delay``;
