@@ -64,13 +64,14 @@ for f in proto/stack/cfo/v1/*.proto; do
     exit 1
   fi
 done
-for pkg in gen/go/... examples/go/...; do
+gocmd() {
   (cd "$gopath/src/github.com/stack-cfo/stack-cfo" \
     && GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="${GOCACHE:-$ROOT/.cache/go-build}" \
-       GOPROXY=off GOFLAGS= go build "./$pkg" \
-    && GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="${GOCACHE:-$ROOT/.cache/go-build}" \
-       GOPROXY=off GOFLAGS= go vet "./$pkg")
-done
+       GOPROXY=off GOFLAGS= go "$@")
+}
+gocmd build ./gen/go/...
+gocmd build -o "$tmp/example" ./examples/go
+gocmd vet ./gen/go/... ./examples/go/...
 if [[ -n "$(gofmt -l examples/go)" ]]; then
   echo "proto-check: FAILED - examples/go is not gofmt-formatted: gofmt -w examples/go" >&2
   exit 1

@@ -51,6 +51,8 @@ class ChatConfig(Section):
     """How long a message waits for an earlier turn on the same session (without a deadline)."""
     allowed_models: Annotated[tuple[str, ...], BeforeValidator(split_list)] = ()
     """Models a session may ask for besides the default (anything else is UNKNOWN_MODEL)."""
+    grounding_policy: Literal["flag", "replace"] = setting(_CHAT.grounding_policy, env="CHAT_GROUNDING_POLICY")
+    """Answers stating figures that match nothing computed: "flag" them, or "replace" them by the deterministic one."""
 
 
 class InsightsConfig(Section):

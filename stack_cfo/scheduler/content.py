@@ -1,11 +1,18 @@
 """Gathers the facts for one outbox row and renders it (the pure rendering is in core).
 
-AI work is shared honestly: the only AI call of a digest is the one-paragraph summary of
-each *news article*, made once per article (single-flight in the process, cached in
-``news_summaries`` for every replica) and reused by every user who holds the symbols it
-mentions. Fallback text (the article's first sentence) is used when no compute client is
-configured or it degrades; fallback text is never cached in the database, so the AI text
-replaces it once the provider is back.
+AI texts of a digest, each checked before it is used (:mod:`stack_cfo.core.grounding`):
+
+* the portfolio paragraph (daily) or summary (weekly), written from the user's own figures by
+  :class:`~stack_cfo.core.provenance.GroundedWriter`: one regeneration when a draft states figures
+  that match nothing, then the deterministic writer's text (``AI_UNGROUNDED``);
+* the one-paragraph summary of each *news article*, made once per article (single-flight in
+  the process, cached in ``news_summaries`` for every replica) and reused by every user who holds
+  the symbols it mentions. A summary whose figures are not the article's is never kept; the
+  article's first sentence is used instead. Fallback text is never cached in the database, so
+  the AI text replaces it once the provider is back.
+
+Every AI text gets a receipt; a rendering carries the receipts' ids and its degraded reason to
+the outbox row.
 """
 
 from __future__ import annotations
@@ -14,19 +21,39 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from opentelemetry import trace
 
-from stack_cfo.core.ai import CompletionOptions, ComputeClient
+from stack_cfo.core.ai import CompletionOptions, ComputeClient, Message
+from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.archive import AI_SUMMARIES, ArchiveStore
+from stack_cfo.core.clock import SystemClock
+from stack_cfo.core.notifications.ai_texts import (
+    digest_document,
+    digest_fallback,
+    digest_messages,
+    weekly_document,
+    weekly_messages,
+    weekly_paragraph,
+)
 from stack_cfo.core.notifications.content import Rendered, render_alert, render_digest, render_weekly
 from stack_cfo.core.notifications.kinds import NotificationKind, Reason
-from stack_cfo.core.notifications.news import clean_summary, fallback_summary, rank_news, summary_prompt
-from stack_cfo.core.notifications.ports import NewsItem, NewsReader, PortfolioReader
+from stack_cfo.core.notifications.news import (
+    article_document,
+    article_facts,
+    clean_summary,
+    fallback_summary,
+    rank_news,
+    summary_prompt,
+)
+from stack_cfo.core.notifications.ports import NewsItem, NewsReader, PortfolioReader, StoredSummary
 from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.core.provenance import AiSurface, Audit, GroundedWriter, GroundingState, Receipt, ReceiptStore, Snapshot
+from stack_cfo.core.provenance.writer import Written
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
@@ -35,9 +62,9 @@ NEWS_LOOKBACK = timedelta(hours=36)
 
 
 class SummaryStore(Protocol):
-    async def get_summary(self, article_id: str) -> str | None: ...
+    async def get_summary(self, article_id: str) -> StoredSummary | None: ...
 
-    async def put_summary(self, article_id: str, summary: str, *, model: str, provider: str) -> None: ...
+    async def put_summary(self, article_id: str, summary: str, *, receipt: Receipt) -> None: ...
 
 
 class NewsSummarizer:
@@ -50,18 +77,21 @@ class NewsSummarizer:
         *,
         fallback_ttl: float = 600.0,
         max_entries: int = 10_000,
+        audit: Audit | None = None,
     ) -> None:
         self._compute = compute
         self._store = store
+        self._audit = audit or Audit(SystemClock())
         self._fallback_ttl = fallback_ttl
         self._max = max_entries
-        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()  # id -> (text, expires; inf = final)
-        self._inflight: dict[str, asyncio.Task[str]] = {}
+        self._cache: OrderedDict[str, tuple[StoredSummary, float]] = OrderedDict()  # id -> (summary, expires)
+        self._inflight: dict[str, asyncio.Task[StoredSummary]] = {}
         self.ai_calls = 0
         self.fallbacks = 0
         self.cache_hits = 0
 
-    async def summarize(self, item: NewsItem) -> str:
+    async def summarize(self, item: NewsItem) -> StoredSummary:
+        """The article's shared summary and its receipt (``receipt_id`` None for the fallback)."""
         hit = self._cache.get(item.id)
         if hit is not None and hit[1] > time.monotonic():
             self.cache_hits += 1
@@ -72,7 +102,7 @@ class NewsSummarizer:
             self._inflight[item.id] = task
             article_id = item.id
 
-            def _forget(_: asyncio.Task[str]) -> None:
+            def _forget(_: asyncio.Task[StoredSummary]) -> None:
                 self._inflight.pop(article_id, None)
 
             task.add_done_callback(_forget)
@@ -80,13 +110,14 @@ class NewsSummarizer:
             self.cache_hits += 1
         return await asyncio.shield(task)
 
-    def _remember(self, article_id: str, text: str, ttl: float) -> None:
-        self._cache[article_id] = (text, time.monotonic() + ttl)
+    def _remember(self, article_id: str, summary: StoredSummary, ttl: float) -> StoredSummary:
+        self._cache[article_id] = (summary, time.monotonic() + ttl)
         self._cache.move_to_end(article_id)
         while len(self._cache) > self._max:
             self._cache.popitem(last=False)
+        return summary
 
-    async def _produce(self, item: NewsItem) -> str:
+    async def _produce(self, item: NewsItem) -> StoredSummary:
         if self._store is not None:
             try:
                 stored = await self._store.get_summary(item.id)
@@ -94,36 +125,51 @@ class NewsSummarizer:
                 log.warning("news summary cache unavailable", exc_info=True)
                 stored = None
             if stored:
-                self._remember(item.id, stored, float("inf"))
-                return stored
-        fallback = fallback_summary(item)
+                return self._remember(item.id, stored, float("inf"))
+        fallback = StoredSummary(fallback_summary(item), None)
         if self._compute is None:
             self.fallbacks += 1
-            self._remember(item.id, fallback, self._fallback_ttl)
-            return fallback
+            return self._remember(item.id, fallback, self._fallback_ttl)
         self.ai_calls += 1
+        prompt = summary_prompt(item)
         try:
             result = await self._compute.complete(
-                summary_prompt(item),
-                options=CompletionOptions(max_tokens=160, temperature=0.2, fallback=fallback, operation="digest"),
+                prompt,
+                options=CompletionOptions(max_tokens=160, temperature=0.2, fallback=fallback.text, operation="digest"),
             )
         except Exception as exc:  # the client promises fallbacks; belt and braces for the digest
             log.warning("news summary failed, using fallback", extra={"error": type(exc).__name__})
             self.fallbacks += 1
-            self._remember(item.id, fallback, self._fallback_ttl)
-            return fallback
-        text = clean_summary(result.text) or fallback
-        if result.offline or result.degraded or result.incomplete or not result.text.strip():
+            return self._remember(item.id, fallback, self._fallback_ttl)
+        text = clean_summary(result.text)
+        if result.offline or result.degraded or result.incomplete or not text:
             self.fallbacks += 1
-            self._remember(item.id, text, self._fallback_ttl)
-            return text
-        self._remember(item.id, text, float("inf"))
+            return self._remember(item.id, fallback, self._fallback_ttl)
+        facts = article_facts(item)
+        subject = f"news/{item.id}"
+        checked = self._audit.check(AiSurface.NEWS_SUMMARY, text, facts, subject=subject)
+        if checked.status is GroundingState.UNGROUNDED:
+            self.fallbacks += 1  # never kept as shared data: every holder would read it
+            return self._remember(item.id, fallback, self._fallback_ttl)
+        receipt = self._audit.receipt(
+            surface=AiSurface.NEWS_SUMMARY,
+            subject=subject,
+            user_id=None,
+            result=result,
+            text=text,
+            prompt=prompt,
+            snapshot=Snapshot(article_document(item), item.published_at),
+            grounding=checked,
+            extra_facts=facts,
+        )
+        summary = StoredSummary(text, receipt.id)
         if self._store is not None:
             try:
-                await self._store.put_summary(item.id, text, model=result.model, provider=result.provider)
+                await self._store.put_summary(item.id, text, receipt=receipt)
             except Exception:
                 log.warning("could not store news summary", exc_info=True)
-        return text
+                return self._remember(item.id, StoredSummary(text, None), self._fallback_ttl)
+        return self._remember(item.id, summary, float("inf"))
 
 
 def previous_week(period: str) -> tuple[date, date]:
@@ -145,11 +191,17 @@ class ContentService:
         news_items: int = 3,
         cache_ttl: float = 900.0,
         archive: ArchiveStore | None = None,
+        compute: ComputeClient | None = None,
+        receipts: ReceiptStore | None = None,
+        audit: Audit | None = None,
     ) -> None:
         self.portfolio = portfolio
         self.news = news
         self.summarizer = summarizer
         self.archive = archive
+        self.compute: ComputeClient = compute if compute is not None else OfflineComputeClient()
+        self.receipts = receipts
+        self.writer = GroundedWriter(audit or Audit(SystemClock()))
         self.news_items = news_items
         self._ttl = cache_ttl
         self._shared: OrderedDict[tuple[str, str, str], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
@@ -188,7 +240,15 @@ class ContentService:
         if kind is NotificationKind.WEEKLY:
             start, end = previous_week(period)
             facts = await self.portfolio.weekly_facts(user_id, start, end)
-            return render_weekly(facts, period=period, key=key) if facts else Reason.NO_PORTFOLIO
+            if facts is None:
+                return Reason.NO_PORTFOLIO
+            doc = weekly_document(facts)
+            written, kept = await self._write(
+                AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts),
+                lambda rejected: weekly_messages(doc, rejected), facts.currency,
+            )
+            rendered = render_weekly(facts, period=period, key=key, summary=written.result.text)
+            return replace(rendered, degraded_reason=written.degraded_reason, receipt_ids=kept)
         alert = await self.portfolio.alert_facts(
             user_id,
             now,
@@ -210,11 +270,61 @@ class ContentService:
             items = await self.news.news_for_symbols(sorted(weights), now - NEWS_LOOKBACK, now, 50)
             ranked = rank_news(items, weights, now, limit=self.news_items)
             span.set_attribute("articles", len(ranked))
-        summaries = await asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked))
-        rendered = render_digest(facts, list(zip(ranked, summaries, strict=True)), period=period, key=key)
-        if any(s != fallback_summary(r.item) for r, s in zip(ranked, summaries, strict=True)):
+        doc = digest_document(facts)
+        (written, kept), summaries = await asyncio.gather(
+            self._write(
+                AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts),
+                lambda rejected: digest_messages(doc, rejected), facts.currency,
+            ),
+            asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked)),
+        )
+        rendered = render_digest(
+            facts,
+            [(r, s.text) for r, s in zip(ranked, summaries, strict=True)],
+            period=period,
+            key=key,
+            paragraph=written.result.text,
+        )
+        rendered = replace(
+            rendered,
+            degraded_reason=written.degraded_reason,
+            receipt_ids=kept + tuple(s.receipt_id for s in summaries if s.receipt_id),
+        )
+        if not written.result.offline or any(s.receipt_id for s in summaries):
             await self._archive_ai_text(user_id, f"digest-{period}.txt", rendered)
         return rendered
+
+    async def _write(
+        self,
+        surface: AiSurface,
+        user_id: str,
+        key: str,
+        doc: dict[str, Any],
+        as_of: datetime | None,
+        fallback: str,
+        prompt: Callable[[Sequence[str]], list[Message]],
+        currency: str,
+    ) -> tuple[Written, tuple[str, ...]]:
+        """The AI paragraph of one rendering (checked; else the deterministic one), and the id of its
+        receipt once stored (empty when it could not be: a row only names receipts that exist)."""
+        written = await self.writer.write(
+            self.compute,
+            surface=surface,
+            subject=f"users/{user_id}/notifications/{key}",
+            user_id=user_id,
+            prompt=prompt,
+            snapshot=Snapshot(doc, as_of, currency or None),
+            fallback=fallback,
+            options=CompletionOptions(max_tokens=400, temperature=0.3, fallback=fallback, operation="digest"),
+        )
+        if self.receipts is None:
+            return written, ()
+        try:
+            await self.receipts.save_receipt(written.receipt)
+        except Exception:
+            log.warning("digest receipt could not be stored", exc_info=True)
+            return written, ()
+        return written, (written.receipt.id,)
 
     async def _archive_ai_text(self, user_id: str, name: str, rendered: Rendered) -> None:
         """Keep AI-written digest text in ``ai-summaries/`` (sealed under the user's key).

@@ -22,11 +22,12 @@ import schedule
 import stack_cfo
 from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.archive import ArchiveStore
-from stack_cfo.core.clock import Clock
+from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel
 from stack_cfo.core.notifications.ports import NewsReader, PortfolioReader
+from stack_cfo.core.provenance import Audit
 from stack_cfo.scheduler.channels import DeliveryChannel
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService, NewsSummarizer
@@ -36,6 +37,7 @@ from stack_cfo.scheduler.news_poller import FeedPoller
 from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.store.db import Database, PoolSettings
+from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,17 @@ def build_worker(
     """A delivery worker over ``db`` (also what the API process uses to deliver ``RunJob`` rows).
     With ``archive``, AI-written digest texts are kept in ``ai-summaries/``."""
     repo = SchedulerRepo(db)
-    summarizer = NewsSummarizer(compute, repo)
+    audit = Audit(clock or SystemClock())
+    summarizer = NewsSummarizer(compute, repo, audit=audit)
     content = ContentService(
-        portfolio, news or repo, summarizer, news_items=config.digest_news_items, archive=archive
+        portfolio,
+        news or repo,
+        summarizer,
+        news_items=config.digest_news_items,
+        archive=archive,
+        compute=compute,
+        receipts=PgReceiptStore(db),
+        audit=audit,
     )
     return DeliveryWorker(
         repo,

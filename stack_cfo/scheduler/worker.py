@@ -378,7 +378,14 @@ class DeliveryWorker:
     ) -> RowOutcome:
         if isinstance(outcome, Sent):
             sent_at = await self.repo.mark_sent(
-                row, self.worker_id, provider_id=outcome.provider_id, title=title, target=target, now=self._mark_now()
+                row,
+                self.worker_id,
+                provider_id=outcome.provider_id,
+                title=title,
+                target=target,
+                now=self._mark_now(),
+                degraded_reason=rendered.degraded_reason,
+                receipt_ids=rendered.receipt_ids,
             )
             if sent_at is None:
                 log.warning("sent, but the claim was lost (reaped): possible duplicate", extra={"key": row.key})

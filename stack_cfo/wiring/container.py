@@ -30,6 +30,8 @@ from stack_cfo.core.idempotency import IdempotencyStore
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.notifications.service import NotificationService
 from stack_cfo.core.portfolio import PortfolioService
+from stack_cfo.core.provenance.replay import ReplayService
+from stack_cfo.core.replay import recomputers
 from stack_cfo.core.user_data import UserDataService
 from stack_cfo.crypto.envelope import EncryptingArchiveStore
 from stack_cfo.scheduler.config import SchedulerConfig
@@ -41,6 +43,7 @@ from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.erasure import PgUserRows
 from stack_cfo.store.idempotency import PgIdempotencyStore
 from stack_cfo.store.portfolio_repo import PgChangeFeed, PortfolioRepository
+from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.scheduler import SchedulerRepo
 from stack_cfo.wiring import settings
 from stack_cfo.wiring.archive import build_archive_store
@@ -120,6 +123,11 @@ class Container:
         return self._part("archive", lambda: build_archive_store(self.config, self.db))
 
     @property
+    def receipts(self) -> PgReceiptStore:
+        """Receipts of AI-written texts."""
+        return self._part("receipts", lambda: PgReceiptStore(self.db))
+
+    @property
     def idempotency(self) -> IdempotencyStore:
         return self._part("idempotency", lambda: PgIdempotencyStore(self.db))
 
@@ -140,6 +148,7 @@ class Container:
                 settings=settings.analytics_settings(self.config),
                 compute=lambda: self.compute,
                 cache=settings.cache_settings(self.config),
+                receipts=self.receipts,
             ),
         )
 
@@ -188,6 +197,16 @@ class Container:
                 clock=self.clock,
                 worker_id="api-runjob",
                 archive=self.archive,
+            ),
+        )
+
+    @property
+    def replay(self) -> ReplayService:
+        """Receipts read back and replayed as of their snapshot's time."""
+        return self._part(
+            "replay",
+            lambda: ReplayService(
+                self.receipts.get_receipt, recomputers(self.portfolio, self.portfolio_facts), self.clock.now
             ),
         )
 

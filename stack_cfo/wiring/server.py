@@ -16,6 +16,7 @@ from stack_cfo.api.servicers import registrations
 from stack_cfo.api.servicers.chat import ChatServicer
 from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
 from stack_cfo.api.servicers.portfolio import PortfolioServicer, register_portfolio_metrics
+from stack_cfo.api.servicers.receipt import ReceiptServicer
 from stack_cfo.api.servicers.scheduler import SchedulerServicer
 from stack_cfo.api.servicers.user_data import UserDataServicer
 from stack_cfo.config import Config
@@ -41,6 +42,7 @@ def api_servicers(container: Container) -> list[Any]:
         SchedulerServicer(container.notifications, container.page_tokens, container.idempotency),
         ComputeAccountServicer(container.compute),
         UserDataServicer(container.user_data, container.chat, container.idempotency),
+        ReceiptServicer(container.replay),
     ]
 
 

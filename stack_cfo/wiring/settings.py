@@ -60,5 +60,6 @@ def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:
         summary_timeout=chat.summary_timeout,
         summary_wait=chat.summary_wait,
         lock_wait=chat.lock_wait,
+        grounding_policy=chat.grounding_policy,
         known_providers=frozenset({default_provider, "router", "offline", *zc.provider_ids}),
     )

@@ -92,7 +92,8 @@ async def verify_answer(
     except Exception:  # malformed signature bytes: eth_keys raises several types
         return Verification.FAILED, {"verification_error": "bad_signature"}
     expected = service.expected_signer
-    extra = {"tee_signer": signer}
+    # The receipt keeps what anyone needs to re-verify: the signed text, the signature, the signer.
+    extra = {"tee_signer": signer, "tee_signature": signature, "tee_signed_text": signed_text}
     req_hash, _, resp_hash = text.partition(":")
     extra["request_hash_match"] = str(req_hash == hashlib.sha256(request_body).hexdigest()).lower()
     if response_sha256 is not None:

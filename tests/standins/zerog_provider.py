@@ -163,7 +163,15 @@ class _OpenAIStreamer:
     def enqueue(self, *replies: Reply) -> None:
         self.script.extend(replies)
 
-    def next_reply(self) -> Reply:
+    #: Optional rule answering some requests by their content (the parsed JSON body): a Reply to use,
+    #: or None for the script / default reply. Tests use it to answer summaries apart from answers.
+    reply_for: Callable[[dict[str, Any]], Reply | None] | None = None
+
+    def next_reply(self, body: dict[str, Any] | None = None) -> Reply:
+        if self.reply_for is not None and body is not None:
+            chosen = self.reply_for(body)
+            if chosen is not None:
+                return chosen
         return self.script.pop(0) if self.script else self.default_reply
 
     def count(self, path_part: str = "chat/completions") -> int:
@@ -490,7 +498,7 @@ class ProviderStandIn(_OpenAIStreamer):
         if balance is not None:
             rec.status = 400
             return web.json_response({"error": f"validate request: {balance}"}, status=400)
-        reply = self.next_reply()
+        reply = self.next_reply(rec.json if rec.body else None)
         if reply.status != 200:
             if reply.hang_headers:
                 await asyncio.sleep(reply.hang_headers)
@@ -607,7 +615,7 @@ class RouterStandIn(_OpenAIStreamer):
         if not self._authorized(request):
             rec.status = 401
             return self._error(401, "Invalid API key", "authentication_error", "invalid_api_key")
-        reply = self.next_reply()
+        reply = self.next_reply(rec.json if rec.body else None)
         if reply.status == 402:
             rec.status = 402
             return self._error(402, "Insufficient balance", "payment_error", "insufficient_balance")

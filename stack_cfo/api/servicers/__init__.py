@@ -15,7 +15,7 @@ from typing import Any
 from stack_cfo.api.server import Registration
 
 PROTO_PACKAGE = "stack_cfo._proto.stack.cfo.v1"
-PROTO_MODULES = ("portfolio", "chat", "scheduler", "compute_account", "user_data")
+PROTO_MODULES = ("portfolio", "chat", "scheduler", "compute_account", "user_data", "receipt")
 
 
 def registrations(servicers: Iterable[Any]) -> list[Registration]:

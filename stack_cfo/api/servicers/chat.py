@@ -16,6 +16,7 @@ from google.protobuf import empty_pb2
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, common_pb2, portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.provenance import fee_in_0g, grounding_to_proto, receipt_to_proto, verification_to_proto
 from stack_cfo.api.resources import parse_user, parse_user_child
 from stack_cfo.api.validation import (
     PageTokens,
@@ -28,7 +29,6 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.ai import Verification
 from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.models import (
     RISK_FIGURES,
@@ -42,6 +42,7 @@ from stack_cfo.core.chat.models import (
     Delta,
     MessageRole,
     PortfolioContext,
+    Replaced,
     RiskFigure,
     SessionStatus,
 )
@@ -49,6 +50,7 @@ from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import validate_request_id
+from stack_cfo.core.provenance import GroundingRecord
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -65,13 +67,6 @@ _STATUS = {
 }
 _STATUS_IN = {v: k for k, v in _STATUS.items()}
 _ROLE = {MessageRole.USER: chat_pb2.CHAT_ROLE_USER, MessageRole.ASSISTANT: chat_pb2.CHAT_ROLE_ASSISTANT}
-_VERIFICATION = {
-    Verification.VERIFIED.value: common_pb2.VERIFICATION_STATUS_VERIFIED,
-    Verification.UNVERIFIED_SERVICE.value: common_pb2.VERIFICATION_STATUS_UNVERIFIED_SERVICE,
-    Verification.FAILED.value: common_pb2.VERIFICATION_STATUS_FAILED,
-    Verification.UNAVAILABLE.value: common_pb2.VERIFICATION_STATUS_UNAVAILABLE,
-    Verification.NOT_APPLICABLE.value: common_pb2.VERIFICATION_STATUS_NOT_APPLICABLE,
-}
 _METRIC_REASONS = {
     "INSUFFICIENT_HISTORY", "ZERO_DISPERSION", "NO_BENCHMARK", "NO_DRAWDOWN", "UNDEFINED",
 }
@@ -81,12 +76,8 @@ def _money(v: Decimal | None) -> str:
     return format_decimal(v) if v is not None else ""
 
 
-def fee_in_0g(message: ChatMessage) -> str:
-    if message.offline:
-        return "0"
-    if message.fee_neuron is None or message.fee_neuron <= 0:
-        return ""
-    return format_decimal((Decimal(message.fee_neuron) * _NEURON).normalize())
+def message_fee(message: ChatMessage) -> str:
+    return fee_in_0g(message.fee_neuron, offline=message.offline)
 
 
 def context_to_proto(ctx: PortfolioContext, target: chat_pb2.PortfolioContext) -> None:
@@ -231,6 +222,11 @@ def message_to_proto(m: ChatMessage) -> chat_pb2.ChatMessage:
         degraded_reason=m.degraded_reason,
     )
     set_timestamp(out.create_time, m.created_at)
+    if m.role is MessageRole.ASSISTANT:
+        out.verification = verification_to_proto(m.verification)
+        grounding_to_proto(m.grounding or GroundingRecord.not_checked(), out.grounding)
+        if m.receipt is not None:
+            receipt_to_proto(m.receipt, out.receipt)
     return out
 
 
@@ -271,16 +267,18 @@ def event_to_proto(ev: ChatEvent) -> chat_pb2.SendMessageResponse:
                 replayed=ev.replayed,
             )
         )
+    if isinstance(ev, Replaced):
+        return chat_pb2.SendMessageResponse(replaced=chat_pb2.MessageReplaced(text=ev.text, reason=ev.reason))
     assert isinstance(ev, Completed)
     m = ev.message
     return chat_pb2.SendMessageResponse(
         completed=chat_pb2.MessageCompleted(
             assistant_message=message_to_proto(m),
             usage=common_pb2.TokenUsage(prompt_tokens=m.prompt_tokens, completion_tokens=m.completion_tokens),
-            fee=fee_in_0g(m),
+            fee=message_fee(m),
             provider=m.provider,
             model=m.model,
-            verification=_VERIFICATION.get(m.verification, common_pb2.VERIFICATION_STATUS_UNSPECIFIED),
+            verification=verification_to_proto(m.verification),
             degraded=m.degraded,
             offline=m.offline,
             context_refreshed=ev.context_refreshed,

@@ -335,7 +335,7 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
                     )
                 elif isinstance(event, NarrativeDone):
                     yield portfolio_pb2.StreamPortfolioSummaryResponse(
-                        narrative_completed=narrative_completed(event.result, event.degraded_reason)
+                        narrative_completed=narrative_completed(event)
                     )
 
     async def WatchPortfolio(

@@ -9,12 +9,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2
+from stack_cfo.api.provenance import fee_in_0g, grounding_to_proto, receipt_to_proto, verification_to_proto
 from stack_cfo.api.validation import (
     fill_date,
     format_decimal,
     to_timestamp,
 )
-from stack_cfo.core.ai import CompletionResult, Verification
 from stack_cfo.core.portfolio import (
     GroupSummary,
     HistoryView,
@@ -25,7 +25,9 @@ from stack_cfo.core.portfolio import (
     Severity,
     SummaryView,
 )
+from stack_cfo.core.portfolio.views import NarrativeDone
 from stack_cfo.core.portfolio.watch import WatchTrigger
+from stack_cfo.core.provenance import GroundingRecord
 
 _EIGHT_PLACES = Decimal("1e-8")
 _NEURON = Decimal(10) ** -18
@@ -67,13 +69,6 @@ _SEVERITY = {
 #: Insights about a basket or sector name it in ``group``; the others name symbols.
 _GROUP_INSIGHTS = frozenset({"SECTOR_CONCENTRATION", "BASKET_LAGGING_BENCHMARK"})
 
-_VERIFICATION = {
-    Verification.VERIFIED: common_pb2.VERIFICATION_STATUS_VERIFIED,
-    Verification.UNVERIFIED_SERVICE: common_pb2.VERIFICATION_STATUS_UNVERIFIED_SERVICE,
-    Verification.FAILED: common_pb2.VERIFICATION_STATUS_FAILED,
-    Verification.UNAVAILABLE: common_pb2.VERIFICATION_STATUS_UNAVAILABLE,
-    Verification.NOT_APPLICABLE: common_pb2.VERIFICATION_STATUS_NOT_APPLICABLE,
-}
 
 TRIGGERS = {
     WatchTrigger.INITIAL: portfolio_pb2.WATCH_TRIGGER_INITIAL,
@@ -222,26 +217,23 @@ def history_to_proto(view: HistoryView, interval: int) -> portfolio_pb2.GetPerfo
     return out
 
 
-def fee_in_0g(result: CompletionResult) -> str:
-    if result.offline:
-        return "0"
-    if result.fee_neuron <= 0:
-        return ""
-    return format_decimal((Decimal(result.fee_neuron) * _NEURON).normalize())
-
-
-def narrative_completed(result: CompletionResult, degraded_reason: str = "") -> portfolio_pb2.NarrativeCompleted:
-    return portfolio_pb2.NarrativeCompleted(
+def narrative_completed(done: NarrativeDone) -> portfolio_pb2.NarrativeCompleted:
+    result = done.result
+    out = portfolio_pb2.NarrativeCompleted(
         text=result.text,
         provider=result.provider,
         model=result.model,
-        verification=_VERIFICATION.get(result.verification, common_pb2.VERIFICATION_STATUS_UNSPECIFIED),
+        verification=verification_to_proto(result.verification.value),
         degraded=result.degraded,
         offline=result.offline,
         incomplete=result.incomplete,
         usage=common_pb2.TokenUsage(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens),
-        fee=fee_in_0g(result),
-        degraded_reason=degraded_reason,
+        fee=fee_in_0g(result.fee_neuron, offline=result.offline),
+        degraded_reason=done.degraded_reason,
     )
+    grounding_to_proto(done.grounding or GroundingRecord.not_checked(), out.grounding)
+    if done.receipt is not None:
+        receipt_to_proto(done.receipt, out.receipt)
+    return out
 
 

@@ -8,6 +8,7 @@ scheduler), so a manual run completes even when no scheduler replica is up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
@@ -17,12 +18,15 @@ from google.protobuf import duration_pb2, empty_pb2
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal, require_service
+from stack_cfo.api.provenance import receipt_to_proto
 from stack_cfo.api.resources import authorize, parse_user, parse_user_child, parse_user_singleton
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.core.notifications.records import NotificationRecord
 from stack_cfo.core.notifications.service import NotificationService, RunStage
+from stack_cfo.core.provenance import Receipt
 
 KINDS = {
     pb.NOTIFICATION_KIND_DAILY_DIGEST: NotificationKind.DIGEST,
@@ -132,7 +136,7 @@ def device_to_proto(d: Any) -> pb.Device:
     return out
 
 
-def notification_to_proto(r: Any) -> pb.Notification:
+def notification_to_proto(r: NotificationRecord, receipts: Mapping[str, Receipt] | None = None) -> pb.Notification:
     out = pb.Notification(
         name=r.name,
         kind=KINDS_OUT.get(r.kind, pb.NOTIFICATION_KIND_UNSPECIFIED),
@@ -149,6 +153,11 @@ def notification_to_proto(r: Any) -> pb.Notification:
     if r.status is OutboxStatus.RETRY:
         set_timestamp(out.next_attempt_time, r.next_attempt_at)
     set_timestamp(out.create_time, r.created_at)
+    out.degraded_reason = r.degraded_reason
+    for rid in r.receipt_ids:
+        receipt = (receipts or {}).get(rid)
+        if receipt is not None:
+            receipt_to_proto(receipt, out.receipts.add())
     return out
 
 
@@ -273,7 +282,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             kind=KINDS.get(request.kind),
             status=STATUSES.get(request.status),
         )
-        out = pb.ListNotificationsResponse(notifications=[notification_to_proto(r) for r in page.notifications])
+        out = pb.ListNotificationsResponse(
+            notifications=[notification_to_proto(r, page.receipts) for r in page.notifications]
+        )
         if page.next_cursor is not None:
             out.next_page_token = self.page_tokens.encode(page.next_cursor, scope=scope)
         return out

@@ -39,14 +39,27 @@ class Verification(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonedFallback:
+    """A fallback written for the reason AI is not answering.
+
+    ``write`` is called with the :class:`DegradedReason` code (``COMPUTE_NOT_CONFIGURED``,
+    ``COMPUTE_BREAKER_OPEN``...) only when the fallback is needed, so the text can say honestly
+    why it is not AI's (and whether asking again helps).
+    """
+
+    write: Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
 class CompletionOptions:
     """Per-call knobs. ``None`` means the configured default."""
 
     max_tokens: int | None = None
     temperature: float | None = None
     #: Deterministic text used when AI is unavailable (offline mode, open breaker, outage
-    #: before the first byte). A callable is evaluated only when needed.
-    fallback: str | Callable[[], str] | None = None
+    #: before the first byte). A callable is evaluated only when needed; a
+    #: :class:`ReasonedFallback` is also told why.
+    fallback: str | Callable[[], str] | ReasonedFallback | None = None
     #: Absolute deadline as ``time.monotonic()`` seconds (from the gRPC caller's deadline).
     deadline: float | None = None
     #: Free-form operation label for metrics (bounded set: "chat", "summary", "digest", "narrative").
@@ -143,6 +156,9 @@ class DegradedReason(StrEnum):
     STREAM_BROKEN = "COMPUTE_STREAM_BROKEN"
     #: Another model or provider than the requested one answered (failover).
     MODEL_SUBSTITUTED = "MODEL_SUBSTITUTED"
+    #: The AI's text stated figures that match nothing the server computed: the deterministic
+    #: writer's text was sent (or stored) instead.
+    UNGROUNDED = "AI_UNGROUNDED"
 
 
 #: Compute-client reasons (``StackCfoError.reason`` or ``extra["fallback_reason"]``) that are not
@@ -154,6 +170,11 @@ _REASONS: dict[str, DegradedReason] = {
     "ZEROG_NOT_CONFIGURED": DegradedReason.NOT_CONFIGURED,
     "ZEROG_BREAKER_OPEN": DegradedReason.BREAKER_OPEN,
 }
+
+
+def fallback_reason_code(client_reason: str) -> str:
+    """The :class:`DegradedReason` code of a compute client's fallback reason (``ZEROG_*``)."""
+    return _REASONS.get(client_reason, DegradedReason.UNAVAILABLE).value
 
 
 def degraded_reason(
@@ -173,13 +194,13 @@ def degraded_reason(
     if isinstance(error, IncompleteCompletion) or (result is not None and result.incomplete):
         return DegradedReason.STREAM_BROKEN.value
     if error is not None:
-        return _REASONS.get(str(getattr(error, "reason", "")), DegradedReason.UNAVAILABLE).value
+        return fallback_reason_code(str(getattr(error, "reason", "")))
     if result is None:
         return DegradedReason.UNAVAILABLE.value
     if result.offline or result.degraded:
         fallback = result.extra.get("fallback_reason")
         if fallback:
-            return _REASONS.get(fallback, DegradedReason.UNAVAILABLE).value
+            return fallback_reason_code(fallback)
         if result.offline:  # an offline-only client: nothing is configured
             return DegradedReason.NOT_CONFIGURED.value
         return DegradedReason.MODEL_SUBSTITUTED.value

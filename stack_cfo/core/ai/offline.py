@@ -1,7 +1,9 @@
 """The offline writer: the one place that answers without AI, clearly marked as such.
 
 Features pass ``CompletionOptions.fallback``: plain sentences computed from the same numbers the
-AI would have seen. :func:`write_offline` turns it into an :class:`OfflineAnswer`: the text
+AI would have seen (a :class:`~stack_cfo.core.ai.ReasonedFallback` is told why AI is not answering,
+so it can say so honestly: :func:`not_ai_notice` and :func:`next_step` word it for every reason).
+:func:`write_offline` turns it into an :class:`OfflineAnswer`: the text
 (preceded by the line :data:`OFFLINE_BANNER`), the pieces it is streamed in (word-sized, so
 streaming UIs behave the same) and a result marked ``offline=True, degraded=True,
 provider="offline", model="offline"``, with ``extra["ai_generated"] = "false"``,
@@ -27,16 +29,61 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
-from stack_cfo.core.ai import CompletionOptions, CompletionResult, Message, Verification
+from stack_cfo.core.ai import (
+    CompletionOptions,
+    CompletionResult,
+    DegradedReason,
+    Message,
+    ReasonedFallback,
+    Verification,
+    fallback_reason_code,
+)
 
 OFFLINE_PROVIDER = "offline"
 OFFLINE_BANNER = "[Automated summary — AI unavailable]"
-GENERIC_FALLBACK = (
-    "AI commentary is temporarily unavailable. The figures shown are current; "
-    "please ask again in a few minutes for a written analysis."
-)
 #: The fallback reason of a client with no provider at all (``DegradedReason.NOT_CONFIGURED``).
 NOT_CONFIGURED = "ZEROG_NOT_CONFIGURED"
+
+# Why AI is not answering, per DegradedReason code, and what happens next: honest about whether
+# asking again can help (it cannot while nothing is configured or the account is unfunded).
+_WHY = {
+    DegradedReason.NOT_CONFIGURED: "no AI provider is configured for this service",
+    DegradedReason.BALANCE_INSUFFICIENT: "the service's AI compute account has run out of funds",
+    DegradedReason.BREAKER_OPEN: "the AI service failed several times in a row and is paused for a short while",
+    DegradedReason.UNAVAILABLE: "the AI service did not respond",
+    DegradedReason.STREAM_BROKEN: "the AI service did not respond",
+    DegradedReason.UNGROUNDED: "the AI's answer quoted figures that do not match your portfolio data",
+}
+_NEXT = {
+    DegradedReason.NOT_CONFIGURED: "AI answers start once an operator configures an AI provider.",
+    DegradedReason.BALANCE_INSUFFICIENT: "AI answers resume once an operator tops the account up.",
+    DegradedReason.BREAKER_OPEN: "AI is tried again automatically after the pause.",
+    DegradedReason.UNAVAILABLE: "Asking again in a moment may get an AI answer.",
+    DegradedReason.STREAM_BROKEN: "Asking again in a moment may get an AI answer.",
+    DegradedReason.UNGROUNDED: "Asking again may get an AI answer whose figures check out.",
+}
+
+
+def why_not_ai(reason: str) -> str:
+    """Why AI is not answering, as a clause, for a ``DegradedReason`` code (unknown: not responding)."""
+    return _WHY.get(reason, _WHY[DegradedReason.UNAVAILABLE])  # type: ignore[call-overload]
+
+
+def not_ai_notice(reason: str) -> str:
+    """The opening line of a deterministic answer: what it is and why."""
+    replaced = ", so it was replaced" if reason == DegradedReason.UNGROUNDED else ""
+    return f"This is an automatic summary of your figures, not AI analysis: {why_not_ai(reason)}{replaced}."
+
+
+def next_step(reason: str) -> str:
+    """What happens next, honestly (never "ask again" when that cannot help)."""
+    return _NEXT.get(reason, _NEXT[DegradedReason.UNAVAILABLE])  # type: ignore[call-overload]
+
+
+def generic_fallback(reason: str) -> str:
+    """The text of a call that brought no fallback of its own, for a ``DegradedReason`` code."""
+    why = why_not_ai(reason)
+    return f"AI commentary is unavailable because {why}. The figures shown are current. {next_step(reason)}"
 
 _WORDS = re.compile(r"\S+\s*|\s+")
 _SENTENCES = re.compile(r".+?(?:[.!?](?:\s+|$)|$)", re.DOTALL)
@@ -52,10 +99,21 @@ def sentence_chunks(text: str) -> tuple[str, ...]:
     return tuple(m.group(0) for m in _SENTENCES.finditer(text) if m.group(0))
 
 
-def offline_text(fallback: str | Callable[[], str] | None, *, banner: bool = True) -> str:
-    """The caller's fallback (evaluated now if callable), or a generic sentence, under the banner."""
-    body = fallback() if callable(fallback) else fallback
-    body = (body or "").strip() or GENERIC_FALLBACK
+def offline_text(
+    fallback: str | Callable[[], str] | ReasonedFallback | None, *, banner: bool = True, reason: str = ""
+) -> str:
+    """The caller's fallback (evaluated now if callable), or a generic sentence, under the banner.
+
+    ``reason`` is the compute client's fallback reason (``ZEROG_*``); a :class:`ReasonedFallback`
+    and the generic sentence get its ``DegradedReason`` code.
+    """
+    code = fallback_reason_code(reason)
+    body: str | None
+    if isinstance(fallback, ReasonedFallback):
+        body = fallback.write(code)
+    else:
+        body = fallback() if callable(fallback) else fallback
+    body = (body or "").strip() or generic_fallback(code)
     return f"{OFFLINE_BANNER}\n{body}" if banner else body
 
 
@@ -86,7 +144,7 @@ class OfflineAnswer:
 
 
 def write_offline(
-    fallback: str | Callable[[], str] | None,
+    fallback: str | Callable[[], str] | ReasonedFallback | None,
     *,
     reason: str,
     requested_model: str = "",
@@ -94,7 +152,7 @@ def write_offline(
     chunks: Callable[[str], tuple[str, ...]] = word_chunks,
 ) -> OfflineAnswer:
     """The offline answer to a call with ``fallback`` (see the module docstring)."""
-    text = offline_text(fallback, banner=banner)
+    text = offline_text(fallback, banner=banner, reason=reason)
     return OfflineAnswer(chunks(text), offline_result(text, reason=reason, requested_model=requested_model))
 
 

@@ -3,7 +3,10 @@
 Start at :class:`~stack_cfo.core.chat.manager.ChatManager` (sessions, archive); a turn runs in
 :mod:`.turn`, compression summaries in :mod:`.summarizer`. Prompt assembly is in
 :mod:`.prompt`, compression in :mod:`.compression`, the daily token budget in :mod:`.budget`,
-context staleness in :mod:`.staleness`; the ports it needs are in :mod:`.ports`.
+context staleness in :mod:`.staleness`; the ports it needs are in :mod:`.ports`. The data block
+the AI answers from is :mod:`.data_block` (the context's figures: :mod:`.models`,
+:mod:`.context_figures`); the answer written without AI is :mod:`.offline` (the question is read
+in :mod:`.question`).
 """
 
 from stack_cfo.core.chat.manager import ChatManager, SessionPage

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stack_cfo.core.ai import Message
+from stack_cfo.core.ai.data_block import encode_data
 from stack_cfo.core.chat.models import ChatMessage, MessageRole, Summary
-from stack_cfo.core.chat.prompt import encode_data
 
 SUMMARY_BEGIN = "<<<CONVERSATION"
 SUMMARY_END = "CONVERSATION>>>"

@@ -62,6 +62,7 @@ from stack_cfo.core.errors import (
     NotFound,
     Unavailable,
 )
+from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
 MIN_INTERVAL, MAX_INTERVAL = 4, 1000
@@ -90,9 +91,10 @@ class ChatManager:
         self.settings = settings
         self._locks = SessionLocks()
         self._background = Background()
-        self._summarizer = Summarizer(store, compute, clock, settings)
+        audit = Audit(clock)
+        self._summarizer = Summarizer(store, compute, clock, settings, audit)
         self._turns = Turns(
-            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks
+            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks, audit
         )
 
     # ------------------------------------------------------------------ helpers

@@ -1,8 +1,10 @@
 """Chat domain types: sessions, messages, summaries, the portfolio context and stream events.
 
 Money is ``Decimal``; ratios are ``float`` in the unit their name says (``*_percent`` are
-percentage points, ``weight`` is a fraction); an undefined ratio is ``None``, never NaN.
-Instants are aware UTC datetimes.
+percentage points; ``weight``, ``invested_weight`` and returns are fractions); an undefined ratio
+is ``None``, never NaN. A ``weight`` is a share of total value (cash included), an
+``invested_weight`` a share of invested value (positions only). Instants are aware UTC datetimes.
+The figures beyond totals, positions and risk are in :mod:`.context_figures`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,28 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from stack_cfo.core.chat.context_figures import (
+    ContextBenchmark,
+    ContextDiversification,
+    ContextGroup,
+    ContextInsight,
+    PeriodFigures,
+)
+from stack_cfo.core.chat.jsonvalues import day as _date
+from stack_cfo.core.chat.jsonvalues import dec as _dec
+from stack_cfo.core.chat.jsonvalues import mapping as _mapping
+from stack_cfo.core.chat.jsonvalues import num as _num
+from stack_cfo.core.chat.jsonvalues import objects as _objects
+from stack_cfo.core.chat.jsonvalues import parse_day as _parse_date
+from stack_cfo.core.chat.jsonvalues import parse_dec as _parse_dec
+from stack_cfo.core.chat.jsonvalues import parse_num as _parse_num
+from stack_cfo.core.chat.jsonvalues import parse_ts as _parse_ts
+from stack_cfo.core.chat.jsonvalues import ts as _ts
+from stack_cfo.core.provenance.model import GroundingRecord, Receipt
 
 
 class SessionStatus(StrEnum):
@@ -94,14 +115,18 @@ class ContextPosition:
     stale: bool = False
     market_value: Decimal | None = None
     weight: float | None = None
-    """Share of invested value, a fraction."""
+    """Share of total value (cash included), a fraction."""
     unrealized_pnl: Decimal | None = None
     unrealized_pnl_percent: float | None = None
     day_change: Decimal | None = None
     day_change_percent: float | None = None
+    invested_weight: float | None = None
+    """Share of invested value (positions only), a fraction: the basis of the insights."""
+    periods: PeriodFigures = field(default_factory=PeriodFigures)
+    """The position's price return and money change over each period."""
 
     def __post_init__(self) -> None:
-        for name in ("weight", "unrealized_pnl_percent", "day_change_percent"):
+        for name in ("weight", "unrealized_pnl_percent", "day_change_percent", "invested_weight"):
             v = getattr(self, name)
             if v is not None and not math.isfinite(v):
                 object.__setattr__(self, name, None)  # never NaN/inf: absent instead
@@ -120,9 +145,22 @@ class PortfolioContext:
     day_change_percent: float | None = None
     positions: tuple[ContextPosition, ...] = ()
     risk: ContextRisk | None = None
+    cash: Decimal | None = None
+    cash_weight: float | None = None
+    """Cash as a share of total value, a fraction."""
+    invested_value: Decimal | None = None
+    periods: PeriodFigures = field(default_factory=PeriodFigures)
+    """The whole portfolio over each period, today's cash included in the start value."""
+    benchmark: ContextBenchmark | None = None
+    baskets: tuple[ContextGroup, ...] = ()
+    """Largest market value first, like ``sectors``."""
+    sectors: tuple[ContextGroup, ...] = ()
+    insights: tuple[ContextInsight, ...] = ()
+    """Most severe first (the portfolio core's order)."""
+    diversification: ContextDiversification | None = None
 
     def __post_init__(self) -> None:
-        for name in ("total_return_percent", "day_change_percent"):
+        for name in ("total_return_percent", "day_change_percent", "cash_weight"):
             v = getattr(self, name)
             if v is not None and not math.isfinite(v):
                 object.__setattr__(self, name, None)
@@ -152,6 +190,15 @@ class PortfolioContext:
             "day_change_percent": _num(self.day_change_percent),
             "positions": [_position_json(p) for p in self.positions],
             "risk": _risk_json(self.risk) if self.risk is not None else None,
+            "cash": _dec(self.cash),
+            "cash_weight": _num(self.cash_weight),
+            "invested_value": _dec(self.invested_value),
+            "periods": self.periods.to_json(),
+            "benchmark": self.benchmark.to_json() if self.benchmark is not None else None,
+            "baskets": [g.to_json() for g in self.baskets],
+            "sectors": [g.to_json() for g in self.sectors],
+            "insights": [i.to_json() for i in self.insights],
+            "diversification": self.diversification.to_json() if self.diversification is not None else None,
         }
 
     @classmethod
@@ -160,6 +207,8 @@ class PortfolioContext:
         raw = raw or {}
         at = _parse_ts(raw.get("snapshot_time")) or default_time or datetime.fromtimestamp(0, UTC)
         risk = raw.get("risk")
+        benchmark = _mapping(raw.get("benchmark"))
+        diversification = _mapping(raw.get("diversification"))
         return cls(
             snapshot_time=at,
             base_currency=str(raw.get("base_currency") or ""),
@@ -170,6 +219,15 @@ class PortfolioContext:
             day_change_percent=_parse_num(raw.get("day_change_percent")),
             positions=tuple(_parse_position(p) for p in raw.get("positions") or () if isinstance(p, Mapping)),
             risk=_parse_risk(risk) if isinstance(risk, Mapping) else None,
+            cash=_parse_dec(raw.get("cash")),
+            cash_weight=_parse_num(raw.get("cash_weight")),
+            invested_value=_parse_dec(raw.get("invested_value")),
+            periods=PeriodFigures.from_json(raw.get("periods")),
+            benchmark=ContextBenchmark.from_json(benchmark) if benchmark else None,
+            baskets=tuple(ContextGroup.from_json(g) for g in _objects(raw.get("baskets"))),
+            sectors=tuple(ContextGroup.from_json(g) for g in _objects(raw.get("sectors"))),
+            insights=tuple(ContextInsight.from_json(i) for i in _objects(raw.get("insights"))),
+            diversification=ContextDiversification.from_json(diversification) if diversification else None,
         )
 
 
@@ -236,6 +294,13 @@ class ChatMessage:
     compressed: bool = False
     request_id: str | None = None
     reply_to: str | None = None
+    #: How the figures of ``content`` compare with the facts (assistant answers; ``None`` for user
+    #: messages; a ``NOT_CHECKED`` record for answers stored before the check existed).
+    grounding: GroundingRecord | None = None
+    #: The receipt of the AI text behind an assistant answer (without its data snapshot), when loaded.
+    receipt: Receipt | None = None
+    #: Its id (set when the message is read back, before the receipt itself is loaded).
+    receipt_id: str | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -297,65 +362,19 @@ class Completed:
         return self.message.incomplete
 
 
-ChatEvent = Accepted | Delta | Completed
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """The answer streamed so far is replaced by ``text`` (its figures did not check out and the
+    grounding policy is ``replace``); ``Completed`` follows with the stored message."""
+
+    text: str
+    reason: str
+
+
+ChatEvent = Accepted | Delta | Replaced | Completed
 
 
 # ------------------------------------------------------------------------------ JSON helpers
-
-
-def _ts(v: datetime | None) -> str | None:
-    return v.astimezone(UTC).isoformat() if v is not None else None
-
-
-def _parse_ts(v: Any) -> datetime | None:
-    if not v:
-        return None
-    try:
-        d = datetime.fromisoformat(str(v))
-    except ValueError:
-        return None
-    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)
-
-
-def _dec(v: Decimal | None) -> str | None:
-    return format(v, "f") if v is not None else None
-
-
-def _parse_dec(v: Any) -> Decimal | None:
-    if v is None or v == "":
-        return None
-    try:
-        d = Decimal(str(v))
-    except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
-
-
-def _num(v: float | None) -> float | None:
-    return v if v is not None and math.isfinite(v) else None
-
-
-def _parse_num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def _date(v: date | None) -> str | None:
-    return v.isoformat() if v is not None else None
-
-
-def _parse_date(v: Any) -> date | None:
-    if not v:
-        return None
-    try:
-        return date.fromisoformat(str(v))
-    except ValueError:
-        return None
 
 
 def _position_json(p: ContextPosition) -> dict[str, Any]:
@@ -378,6 +397,8 @@ def _position_json(p: ContextPosition) -> dict[str, Any]:
         "unrealized_pnl_percent": _num(p.unrealized_pnl_percent),
         "day_change": _dec(p.day_change),
         "day_change_percent": _num(p.day_change_percent),
+        "invested_weight": _num(p.invested_weight),
+        "periods": p.periods.to_json(),
     }
 
 
@@ -401,6 +422,8 @@ def _parse_position(raw: Mapping[str, Any]) -> ContextPosition:
         unrealized_pnl_percent=_parse_num(raw.get("unrealized_pnl_percent")),
         day_change=_parse_dec(raw.get("day_change")),
         day_change_percent=_parse_num(raw.get("day_change_percent")),
+        invested_weight=_parse_num(raw.get("invested_weight")),
+        periods=PeriodFigures.from_json(raw.get("periods")),
     )
 
 

@@ -1,7 +1,9 @@
 """The chat's view of a portfolio: :class:`PortfolioContext` from the portfolio domain service.
 
-Units follow the contract (``PortfolioSummaryService``): percentages in percentage points,
-position weights as a share of total value (cash included).
+Units follow the contract (``PortfolioSummaryService``) for the fields it shares: percentages in
+percentage points, ``weight`` as a share of total value (cash included). The figures of
+:mod:`.context_figures` keep the core's fractions: period returns and contributions, and
+``invested_weight`` (the core's share of invested value, which the insights use).
 """
 
 from __future__ import annotations
@@ -9,10 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from stack_cfo.core.chat.context_figures import (
+    ContextBenchmark,
+    ContextDiversification,
+    ContextGroup,
+    ContextInsight,
+    ContextMember,
+    PeriodFigures,
+)
 from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import NotFound
-from stack_cfo.core.portfolio import Metric, PriceSource, SummaryView
+from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView
+from stack_cfo.core.portfolio.results import Diversification
 
 
 class _SummarySource(Protocol):
@@ -27,6 +38,49 @@ def _figure(m: Metric, *, no_drawdown: bool = False) -> RiskFigure:
     if m.value is not None:
         return RiskFigure(m.value)
     return RiskFigure(None, "NO_DRAWDOWN" if no_drawdown else (m.reason.value if m.reason else "UNDEFINED"))
+
+
+def _periods(changes: tuple[PeriodChange, ...], *, money: bool = True) -> PeriodFigures:
+    """Known periods only: a period without any start price is left out (unknown, not zero)."""
+    known = [c for c in changes if c.period_return is not None]
+    return PeriodFigures(
+        returns={c.period.value: c.period_return for c in known if c.period_return is not None},
+        changes={c.period.value: c.change for c in known} if money else {},
+    )
+
+
+def _group(g: GroupSummary, weight: float, name: str) -> ContextGroup:
+    members: dict[str, dict[str, float]] = {s: {} for s in g.symbols}
+    for change in g.periods:
+        for c in change.contributions:
+            members.setdefault(c.symbol, {})[change.period.value] = c.contribution
+    return ContextGroup(
+        name=name,
+        market_value=g.market_value,
+        weight=weight,
+        invested_weight=g.weight,
+        position_count=len(g.symbols),
+        unrealized_pnl=g.unrealized_pnl if g.cost_basis else None,
+        unrealized_return=g.unrealized_return,
+        periods=_periods(g.periods),
+        members=tuple(ContextMember(symbol, parts) for symbol, parts in members.items()),
+    )
+
+
+def _diversification(d: Diversification) -> ContextDiversification:
+    return ContextDiversification(
+        score=d.score,
+        position_points=d.position_points,
+        sector_points=d.sector_points,
+        position_count=d.position_count,
+        effective_positions=d.effective_positions,
+        effective_sectors=d.effective_sectors,
+        position_hhi=d.position_hhi,
+        sector_hhi=d.sector_hhi,
+        largest_symbol=d.largest_symbol or "",
+        largest_invested_weight=d.largest_weight,
+        top5_invested_weight=d.top5_weight,
+    )
 
 
 def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) -> PortfolioContext:
@@ -55,6 +109,8 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
                 unrealized_pnl_percent=_pct(p.unrealized_return),
                 day_change=p.day_change,
                 day_change_percent=_pct(p.day_return),
+                invested_weight=p.weight,
+                periods=_periods(p.periods),
             )
         )
     r = s.risk
@@ -90,6 +146,28 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
         day_change_percent=_pct(s.day_return),
         positions=tuple(positions),
         risk=risk,
+        cash=s.cash,
+        cash_weight=s.cash_weight,
+        invested_value=s.invested_value,
+        periods=_periods(s.periods),
+        benchmark=ContextBenchmark(s.benchmark_symbol, _periods(s.benchmark_periods).returns)
+        if s.benchmark_periods else None,
+        baskets=tuple(_group(g, w, g.name) for g, w in zip(s.baskets, view.basket_weights, strict=True)),
+        sectors=tuple(
+            _group(g, w, view.sector_name(g.name)) for g, w in zip(s.sectors, view.sector_weights, strict=True)
+        ),
+        insights=tuple(
+            ContextInsight(
+                code=i.code,
+                severity=i.severity.value,
+                message=i.message,
+                subject=(view.sector_name(i.subject) if i.code == "SECTOR_CONCENTRATION" else i.subject)
+                if i.subject else "",
+                numbers=dict(i.numbers),
+            )
+            for i in s.insights
+        ),
+        diversification=_diversification(s.diversification) if s.diversification.position_count else None,
     )
 
 

@@ -42,5 +42,9 @@ class ChatSettings:
     written, before answering with the previous summary."""
     lock_wait: float = 120.0
     """Seconds a message waits for an earlier turn on the same session (without a deadline)."""
+    grounding_policy: str = "flag"
+    """What happens to an answer whose figures match nothing the server computed: ``flag`` (it is
+    stored and sent with its ungrounded figures marked) or ``replace`` (the deterministic answer
+    replaces it, degraded_reason AI_UNGROUNDED)."""
     known_providers: frozenset[str] = field(default_factory=frozenset)
     """Provider values that may appear as a metric label (others are counted as ``other``)."""

@@ -25,23 +25,47 @@ from stack_cfo.core.chat.compression import (
     source_hash,
     summariser_messages,
 )
-from stack_cfo.core.chat.models import ChatSession, Summary
+from stack_cfo.core.chat.models import ChatSession, MessageRole, Summary
 from stack_cfo.core.chat.ports import ChatStore
+from stack_cfo.core.chat.prompt import context_document
 from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.support import record_error, tracer
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.grounding import facts_from_text
+from stack_cfo.core.provenance import AiSurface, Audit, GroundingState, Snapshot
+from stack_cfo.core.provenance.audit import text_facts
 
 log = logging.getLogger(__name__)
 
 
 class Summarizer:
-    def __init__(self, store: ChatStore, compute: ComputeClient, clock: Clock, settings: ChatSettings) -> None:
+    def __init__(
+        self, store: ChatStore, compute: ComputeClient, clock: Clock, settings: ChatSettings, audit: Audit
+    ) -> None:
         self._store = store
+        self._audit = audit
         self._compute = compute
         self._clock = clock
         self.settings = settings
         self._running: dict[str, asyncio.Task[None]] = {}
+
+    def _grounded(self, session: ChatSession, plan: CompressionPlan, text: str) -> bool:
+        """Whether every figure of an AI summary is a number of the session's data block, of the
+        investor's messages it summarises, or of the (AI-written, hence checked) summary it extends."""
+        facts = Snapshot(context_document(session.context, self._clock.now()), None).facts | text_facts(
+            "user", [m.content for m in plan.messages if m.role is MessageRole.USER]
+        )
+        if plan.previous is not None and not plan.previous.offline:
+            # An AI summary was checked when it was kept; a deterministic one quotes the conversation
+            # verbatim, answers included, so its numbers prove nothing.
+            facts = facts | facts_from_text("summary", plan.previous.content)
+        checked = self._audit.check(AiSurface.CHAT_SUMMARY, text, facts, subject=session.id)
+        if checked.status is GroundingState.UNGROUNDED:
+            log.warning("AI summary states figures that match nothing; keeping the deterministic summary",
+                        extra={"session_id": session.id})
+            return False
+        return True
 
     async def wait_pending(self, session_id: str) -> None:
         """A summary of the previous turns is being written: wait for it at most ``summary_wait``."""
@@ -113,6 +137,8 @@ class Summarizer:
                 record_error("summarize", exc)
                 log.warning("summariser failed; using the deterministic summary", extra={"error": type(exc).__name__})
                 result, text = None, ""
+            if text and result is not None and not result.offline and not self._grounded(session, plan, text):
+                text = ""  # an ungrounded summary never becomes the session's memory
             offline = result is None or result.offline or not text
             if not text:
                 text = fallback

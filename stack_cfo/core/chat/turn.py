@@ -32,15 +32,17 @@ from stack_cfo.core.ai import (
     CompletionOptions,
     CompletionResult,
     ComputeClient,
-    DegradedReason,
     IncompleteCompletion,
+    ReasonedFallback,
     Verification,
     degraded_reason,
 )
 from stack_cfo.core.ai.offline import offline_result
 from stack_cfo.core.chat import metrics
+from stack_cfo.core.chat.answer import Grounder, answer_message
 from stack_cfo.core.chat.budget import check_budget, usage_day
 from stack_cfo.core.chat.compression import plan_compression
+from stack_cfo.core.chat.evidence import Evidence
 from stack_cfo.core.chat.models import (
     Accepted,
     ChatEvent,
@@ -68,6 +70,7 @@ from stack_cfo.core.errors import (
     NotFound,
     StackCfoError,
 )
+from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,7 @@ class Turns:
         summarizer: Summarizer,
         background: Background,
         locks: SessionLocks,
+        audit: Audit,
     ) -> None:
         self._store = store
         self._compute = compute
@@ -128,6 +132,8 @@ class Turns:
         self._summarizer = summarizer
         self._background = background
         self._locks = locks
+        self._audit = audit
+        self._grounder = Grounder(audit, settings.grounding_policy)
 
     async def send(
         self, user_id: str, session_id: str, content: str, *, request_id: str, deadline: float | None
@@ -251,11 +257,14 @@ class Turns:
         )
         span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
         compressed = prompt.summary_used
+        evidence = Evidence(
+            prompt, [*history, user_msg], summary if compressed else None, session.context, user_id, sid
+        )
 
         ctx = session.context
         options = CompletionOptions(
             max_tokens=self.settings.max_answer_tokens,
-            fallback=lambda: offline_answer(ctx, now),
+            fallback=ReasonedFallback(lambda why: offline_answer(ctx, now, user_msg.content, reason=why)),
             deadline=deadline,
             operation="chat",
         )
@@ -286,7 +295,7 @@ class Turns:
             await self._background.finish(
                 self._store_cancelled(
                     stream, session, user_msg, assistant_id, partial, refreshed is not None, compressed, lease,
-                    started,
+                    started, evidence,
                 )
             )
             raise
@@ -300,12 +309,19 @@ class Turns:
                 result = _partial(stream, parts, session)
             else:
                 reason = failure.reason if failure is not None else ""
-                result = offline_result(offline_answer(ctx, now), reason=reason, requested_model=session.model)
+                fallback_text = offline_answer(ctx, now, user_msg.content, reason=degraded_reason(None, failure))
+                result = offline_result(fallback_text, reason=reason, requested_model=session.model)
                 parts.append(result.text)
                 yield Delta(result.text)
 
-        answer = self._answer(session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
-                              compressed, failure)
+        answer = answer_message(
+            self._clock.now(), session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
+            compressed, failure,
+        )
+        # The check runs once the answer is complete, never before the first delta.
+        answer, replaced = self._grounder.ground(answer, result, evidence, ctx, now, user_msg.content)
+        if replaced is not None:
+            yield replaced
         if answer.degraded_reason:
             span.set_attribute("chat.degraded_reason", answer.degraded_reason)
         with current(span), tracer.start_as_current_span("chat_session_repo.update"):
@@ -323,52 +339,6 @@ class Turns:
         span.set_attribute("chat.tokens", stored.total_tokens)
         yield Completed(stored, context_refreshed=refreshed is not None, compressed=compressed)
 
-    def _answer(
-        self,
-        session: ChatSession,
-        user_msg: ChatMessage,
-        assistant_id: str,
-        text: str,
-        result: CompletionResult,
-        refreshed: bool,
-        compressed: bool,
-        failure: BaseException | None = None,
-    ) -> ChatMessage:
-        substituted = not result.offline and (
-            bool(result.model and result.model != session.model)
-            or bool(
-                result.provider
-                and session.provider not in ("", "router")
-                and result.provider.lower() != session.provider.lower()
-            )
-        )
-        reason = degraded_reason(result, failure, substituted=substituted)
-        degraded = (
-            result.degraded or result.offline or substituted or reason == DegradedReason.MODEL_SUBSTITUTED
-        )
-        return ChatMessage(
-            id=assistant_id,
-            session_id=session.id,
-            seq=0,
-            role=MessageRole.ASSISTANT,
-            content=text,
-            created_at=self._clock.now(),
-            prompt_tokens=max(0, result.prompt_tokens),
-            completion_tokens=max(0, result.completion_tokens),
-            # Offline text is free; a provider that reported no fee leaves it unknown.
-            fee_neuron=result.fee_neuron or (0 if result.offline else None),
-            provider=result.provider,
-            model="offline" if result.offline else result.model,
-            verification=result.verification.value,
-            degraded=degraded,
-            offline=result.offline,
-            incomplete=result.incomplete,
-            degraded_reason=reason,
-            context_refreshed=refreshed,
-            compressed=compressed,
-            reply_to=user_msg.id,
-        )
-
     async def _store_cancelled(
         self,
         stream: Any,
@@ -380,8 +350,10 @@ class Turns:
         compressed: bool,
         lease: Any,
         started: float,
+        evidence: Evidence,
     ) -> None:
-        """The client went away: cancel the provider request, keep what arrived."""
+        """The client went away: cancel the provider request, keep what arrived (checked and with
+        its receipt, flagged only: nobody is listening for a replacement)."""
         try:
             await stream.aclose()
         except Exception:
@@ -394,7 +366,10 @@ class Turns:
             fee_neuron=usage.fee_neuron,
             incomplete=True,
         )
-        answer = self._answer(session, user_msg, assistant_id, partial.text, result, refreshed, compressed)
+        answer = answer_message(
+            self._clock.now(), session, user_msg, assistant_id, partial.text, result, refreshed, compressed
+        )
+        answer = self._grounder.flagged(answer, result, evidence)
         await self._store.complete_turn(
             session.id, session.user_id, answer, day=usage_day(self._clock.now()),
             recent_window=self.settings.keep_recent_messages, lease=lease,

@@ -65,8 +65,8 @@ Tolerance (:func:`check`)
     word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
     exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.
 
-    The best match is deterministic: a fact equal to the shown value first, then sorted path
-    order. Details: :mod:`.matching`.
+    The best match is deterministic: a fact equal to the shown value first, then a fact under the
+    name the figure's words mention, then sorted path order. Details: :mod:`.matching`.
 
 Offsets
     ``Figure.start``/``end`` are code-point indices into the original text (``text[start:end] ==

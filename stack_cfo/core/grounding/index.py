@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from stack_cfo.core.grounding.model import Fact, FactKind
 
@@ -68,8 +69,7 @@ class FactIndex:
         all_tokens: set[str] = set()
         all_names: set[str] = set()
         for order, (path, fact) in enumerate(items):
-            tokens = frozenset(t.lower() for t in _TOKEN.findall(path))
-            names = frozenset(n for n in _NAME.findall(path) if not n.isdigit())
+            tokens, names = _path_terms(path)
             all_tokens |= tokens
             all_names |= names
             for domain, value, unit in _forms(fact):
@@ -89,6 +89,13 @@ class FactIndex:
 
     def groups(self, domain: str) -> tuple[Group, ...]:
         return self._domains[domain]
+
+
+@lru_cache(maxsize=65_536)  # the same paths recur in every snapshot of a portfolio (and across users)
+def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str]]:
+    tokens = frozenset(t.lower() for t in _TOKEN.findall(path))
+    names = frozenset(n for n in _NAME.findall(path) if not n.isdigit())
+    return tokens, names
 
 
 def _forms(fact: Fact) -> list[tuple[str, Decimal, Decimal | None]]:

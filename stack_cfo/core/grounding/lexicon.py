@@ -53,7 +53,8 @@ MAGNITUDES = {
 MAGNITUDE_NEEDS_CURRENCY = frozenset({"m", "b", "T"})
 
 PERCENT_WORDS = frozenset({"%", "percent", "pct"})
-POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts"})
+#: "4.2 points" after a return is percentage points in a portfolio text (the core's insights say so).
+POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points"})
 BASIS_POINT_WORDS = frozenset({"bp", "bps", "bips"})
 
 COUNT_UNITS = words("""position positions holding holdings stock stocks share shares sector sectors basket baskets
@@ -61,8 +62,7 @@ COUNT_UNITS = words("""position positions holding holdings stock stocks share sh
     name names company companies asset assets account accounts trade trades transaction transactions
     alert alerts insight insights observation observations security securities fund funds etf etfs
     bond bonds ticker tickers lot lots unit units contract contracts industry industries country
-    countries currency currencies message messages digest digests constituents members
-    points""")
+    countries currency currencies message messages digest digests constituents members""")
 TIME_UNITS = words("day days week weeks month months year years quarter quarters session sessions hour hours")
 
 NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping declined decline declines declining
@@ -78,9 +78,11 @@ POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining
 # follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
 NEGATIVE_NOUNS = words(
     "loss losses drop drops decline declines fall "
-    "falls dip slide decrease decreases slump pullback selloff"
+    "falls dip slide decrease decreases slump pullback selloff behind"
 )
-POSITIVE_NOUNS = words("gain gains rise rises increase increases jump rally surge advance climb uptick appreciation")
+POSITIVE_NOUNS = words(
+    "gain gains rise rises increase increases jump rally surge advance climb uptick appreciation ahead"
+)
 
 HEDGE_APPROX = words("""about around roughly approximately approx approx. nearly almost some circa ca. ~ ≈ close
     estimated""")

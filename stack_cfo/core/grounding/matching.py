@@ -28,8 +28,9 @@ Derived: in a markdown table, a figure in a row labelled Total or Sum that match
 grounded when it equals the sum of the grounded figures above it in its column (path
 ``sum(column)``), within half a unit of the total plus half a unit of each addend.
 
-The best match is chosen deterministically: a fact equal to the shown value first, then the first
-path in sorted order.
+The best match is chosen deterministically: a fact equal to the shown value first, then one under
+the name the figure's words mention (``AAPL is $1,800`` cites ``positions[AAPL].market_value`` rather
+than an equal total), then the first path in sorted order.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     hedge = fig.hedge
     want = _wanted_sign(fig)
     best: Entry | None = None
-    best_key = (2, 0)
+    best_key = (2, 2, 0)
     examined = 0
     for group in groups:
         half = max(unit / _TWO, group.half_unit)
@@ -193,7 +194,8 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
                 or (change and not entry.tokens & _CHANGES)
             ):
                 continue
-            key = (0 if entry.magnitude == m else 1, entry.order)
+            named = 0 if name is not None and name in entry.names else 1
+            key = (0 if entry.magnitude == m else 1, named, entry.order)
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[0] == 0, examined

@@ -50,6 +50,10 @@ class Rendered:
     email: EmailContent
     push: PushContent
     meta: dict[str, str] = field(default_factory=dict)
+    degraded_reason: str = ""
+    """Why its AI-written paragraph is not the AI's (``core.ai.DegradedReason``); "" otherwise."""
+    receipt_ids: tuple[str, ...] = ()
+    """Receipts of the AI texts it carries: the portfolio paragraph, then the news summaries."""
 
 
 # -- formatting -------------------------------------------------------------------------
@@ -157,8 +161,12 @@ def render_digest(
     *,
     period: str,
     key: str,
+    paragraph: str | None = None,
 ) -> Rendered:
-    """Yesterday's performance and the most relevant news, each with its (shared) summary."""
+    """Yesterday's performance, a paragraph about it (the AI's, checked, else the deterministic
+    writer's; ``facts.narrative`` when none is given) and the most relevant news, each with its
+    (shared) summary."""
+    paragraph = facts.narrative if paragraph is None else paragraph
     kind = NotificationKind.DIGEST
     cur = facts.currency
     ranked_holdings = sorted((h for h in facts.holdings if h.day_return is not None), key=lambda h: h.day_return or 0.0)
@@ -177,8 +185,8 @@ def render_digest(
 
     text = [f"Your STACK digest for {long_date(facts.day)}.", "", "Yesterday's performance"]
     text += [f"  {line}" for line in perf]
-    if facts.narrative:
-        text += ["", facts.narrative]
+    if paragraph:
+        text += ["", paragraph]
     text += ["", "News about your holdings"]
     if news:
         for ranked, summary in news:
@@ -202,8 +210,8 @@ def render_digest(
         _ul([html.escape(line) for line in perf]),
         svg_chart(facts.history, title="Portfolio value"),
     ]
-    if facts.narrative:
-        blocks.append(f"<p>{html.escape(facts.narrative)}</p>")
+    if paragraph:
+        blocks.append(f"<p>{html.escape(paragraph)}</p>")
     blocks += [
         "<h3>News about your holdings</h3>",
         _ul(html_news) or "<p>No news mentioned your holdings.</p>",
@@ -242,7 +250,9 @@ def _change_line(label: str, now: float | None, before: float | None, *, as_pct:
     return f"{label}: {fmt(now)} ({direction} from {fmt(before)})"
 
 
-def render_weekly(facts: WeeklyFacts, *, period: str, key: str) -> Rendered:
+def render_weekly(facts: WeeklyFacts, *, period: str, key: str, summary: str = "") -> Rendered:
+    """The week in figures, opened by ``summary`` (the AI's paragraph, checked, else the
+    deterministic writer's) when there is one."""
     kind = NotificationKind.WEEKLY
     cur = facts.currency
     vs = (
@@ -273,7 +283,10 @@ def render_weekly(facts: WeeklyFacts, *, period: str, key: str) -> Rendered:
     label = f"{short_date(facts.week_start)} – {short_date(facts.week_end)}"
     subject = f"Your week {label}: {pct(facts.week_return)} vs {vs}"
 
-    text = [f"Your STACK weekly summary, {label}.", "", "Performance"] + [f"  {x}" for x in perf]
+    text = [f"Your STACK weekly summary, {label}."]
+    if summary:
+        text += ["", summary]
+    text += ["", "Performance"] + [f"  {x}" for x in perf]
     if relative:
         text.append(f"  {relative}")
     text += ["", "Top movers"] + ([f"  {x}" for x in movers] or ["  No position moved."])
@@ -284,6 +297,7 @@ def render_weekly(facts: WeeklyFacts, *, period: str, key: str) -> Rendered:
 
     blocks = [
         f"<h2>Your week, {html.escape(label)}</h2>",
+        *([f"<p>{html.escape(summary)}</p>"] if summary else []),
         _ul([html.escape(x) for x in perf + ([relative] if relative else [])]),
         svg_chart(facts.history, title="Portfolio value"),
         "<h3>Top movers</h3>",

@@ -31,7 +31,7 @@ from stack_cfo.core.notifications.ports import (
 )
 from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
-from stack_cfo.core.portfolio.narrative import narrative_sentences
+from stack_cfo.core.portfolio.narrative import narrative_sentences, summary_document
 from stack_cfo.core.portfolio.results import HistoryPoint
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ class PortfolioFacts:
             holdings=holdings,
             history=history,
             narrative=narrative,
+            data=summary_document(s),
+            as_of=s.as_of,
         )
 
     async def weekly_facts(self, user_id: str, week_start: date, week_end: date) -> WeeklyFacts | None:
@@ -131,6 +133,8 @@ class PortfolioFacts:
             previous_diversification=start_view.diversification_score.value if start_view is not None else None,
             insights=tuple(i.message for i in s.insights[:3]),
             history=tuple(p for p in history if p.day >= week_start - timedelta(days=7)),
+            portfolio=summary_document(s),
+            as_of=s.as_of,
         )
 
     async def alert_facts(

@@ -29,6 +29,7 @@ from stack_cfo.core.notifications.records import (
     RunCandidate,
 )
 from stack_cfo.core.notifications.schedules import CronSchedule
+from stack_cfo.core.provenance.model import Receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,14 @@ class NewsItem:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredSummary:
+    """A shared AI summary of a news article, as kept for every holder."""
+
+    text: str
+    receipt_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class DigestFacts:
     """Yesterday's performance, in the user's local calendar."""
 
@@ -80,6 +89,11 @@ class DigestFacts:
     history: tuple[ValuePoint, ...] = ()
     narrative: str = ""
     """The portfolio core's deterministic one-paragraph reading of the numbers, if any."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """The portfolio's data block (``core.portfolio.summary_document``) the AI paragraph is written
+    from and checked against; empty when the reader has none (then it is built from these fields)."""
+    as_of: datetime | None = None
+    """When the figures were computed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +115,9 @@ class WeeklyFacts:
     previous_diversification: float | None = None
     insights: tuple[str, ...] = ()
     history: tuple[ValuePoint, ...] = ()
+    portfolio: Mapping[str, Any] = field(default_factory=dict)
+    """The end-of-week data block (``core.portfolio.summary_document``); empty when the reader has none."""
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +259,10 @@ class NotificationStore(Protocol):
         kind: NotificationKind | None = None,
         status: OutboxStatus | None = None,
     ) -> list[NotificationRecord]: ...
+    async def receipts(self, ids: Sequence[str]) -> dict[str, Receipt]:
+        """Receipts by id, without their data snapshots."""
+        ...
+
     async def requeue_dead(
         self,
         *,

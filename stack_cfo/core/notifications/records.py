@@ -83,6 +83,10 @@ class NotificationRecord:
     attempts: int
     next_attempt_at: datetime | None
     created_at: datetime
+    degraded_reason: str = ""
+    """Why its AI-written text is not the AI's ("" when AI wrote it or it has none)."""
+    receipt_ids: tuple[str, ...] = ()
+    """Receipts of the AI texts it carries (portfolio paragraph first, then news summaries)."""
 
     @property
     def name(self) -> str:

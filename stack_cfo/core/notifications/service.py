@@ -39,6 +39,7 @@ from stack_cfo.core.notifications.records import (
     NotificationRecord,
     PushDevice,
 )
+from stack_cfo.core.provenance.model import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,8 @@ class NotificationPage:
     notifications: list[NotificationRecord]
     next_cursor: dict[str, Any] | None
     """Opaque continuation for the next page (encode it as the page token); None on the last page."""
+    receipts: dict[str, Receipt] = field(default_factory=dict)
+    """The receipts the notifications name (without data snapshots), by id."""
 
 
 class NotificationService:
@@ -409,7 +412,8 @@ class NotificationService:
             raise NotFound.resource("user", user_id)
         page, more = rows[:size], len(rows) > size
         next_cursor = {"t": page[-1].scheduled_for.isoformat(), "i": page[-1].id} if more and page else None
-        return NotificationPage(page, next_cursor)
+        receipts = await repo.receipts([rid for r in page for rid in r.receipt_ids])
+        return NotificationPage(page, next_cursor, receipts)
 
     async def requeue_dead_letters(
         self, *, ids: list[int] | None = None, kind: NotificationKind | None = None

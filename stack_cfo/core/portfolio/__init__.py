@@ -34,7 +34,8 @@ from stack_cfo.core.portfolio.models import (
     PriceSeries,
     to_cents,
 )
-from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, build_prompt_context, write_narrative
+from stack_cfo.core.portfolio.narrative import NOT_AI_NOTICE, summary_document, write_narrative
+from stack_cfo.core.portfolio.periods import PERIODS
 from stack_cfo.core.portfolio.results import (
     Contribution,
     Diversification,
@@ -43,6 +44,9 @@ from stack_cfo.core.portfolio.results import (
     HistoryPoint,
     Insight,
     Metric,
+    Period,
+    PeriodChange,
+    PeriodContribution,
     PortfolioSummary,
     PositionSummary,
     PriceSource,
@@ -59,6 +63,7 @@ from stack_cfo.core.portfolio.views import HistoryView, SummaryView
 
 __all__ = [
     "NOT_AI_NOTICE",
+    "PERIODS",
     "AlertDecision",
     "AlertRule",
     "AlertWindow",
@@ -81,6 +86,9 @@ __all__ = [
     "Interval",
     "Metric",
     "PerformanceHistory",
+    "Period",
+    "PeriodChange",
+    "PeriodContribution",
     "PortfolioInputs",
     "PortfolioService",
     "PortfolioSummary",
@@ -96,7 +104,6 @@ __all__ = [
     "SummaryView",
     "UnavailableReason",
     "ValuationSeries",
-    "build_prompt_context",
     "build_valuation",
     "build_valuation_for",
     "compute_diversification",
@@ -108,6 +115,7 @@ __all__ = [
     "evaluate_alert",
     "generate_insights",
     "portfolio_not_found",
+    "summary_document",
     "to_cents",
     "write_narrative",
 ]

@@ -14,7 +14,8 @@ separately as ``cash_weight``), so holding cash neither improves nor worsens the
   reward breadth across holdings (20 equally weighted names earn them all), 40 points breadth
   across sectors (6 equally weighted sectors earn them all). It measures breadth *and* evenness,
   unlike ``1 - normalised HHI`` which rates five equal stocks 100. A fund counts as one holding
-  (no look-through). ``None`` when nothing is invested.
+  (no look-through). ``None`` when nothing is invested. The two parts are reported unrounded as
+  ``position_points`` and ``sector_points``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,24 @@ POSITION_POINTS = 60.0
 SECTOR_POINTS = 40.0
 
 
+def score_points(
+    effective_positions: float,
+    effective_sectors: float,
+    *,
+    target_positions: float = 20.0,
+    target_sectors: float = 6.0,
+) -> tuple[float, float]:
+    """The score's parts, unrounded: ``(60·P, 40·S)`` (see the module docstring)."""
+
+    def breadth(effective: float, target: float) -> float:
+        return min(1.0, max(0.0, (effective - 1.0) / (target - 1.0)))
+
+    return (
+        POSITION_POINTS * breadth(effective_positions, target_positions),
+        SECTOR_POINTS * breadth(effective_sectors, target_sectors),
+    )
+
+
 def diversification_score(
     effective_positions: float,
     effective_sectors: float,
@@ -35,14 +54,10 @@ def diversification_score(
     target_sectors: float = 6.0,
 ) -> float:
     """The published formula (see the module docstring)."""
-
-    def breadth(effective: float, target: float) -> float:
-        return min(1.0, max(0.0, (effective - 1.0) / (target - 1.0)))
-
-    raw = POSITION_POINTS * breadth(effective_positions, target_positions) + SECTOR_POINTS * breadth(
-        effective_sectors, target_sectors
+    positions, sectors = score_points(
+        effective_positions, effective_sectors, target_positions=target_positions, target_sectors=target_sectors
     )
-    return round(raw, 1)
+    return round(positions + sectors, 1)
 
 
 def compute_diversification(
@@ -77,6 +92,9 @@ def compute_diversification(
     sector_hhi = sum(s.weight * s.weight for s in sector_weights)
     effective_positions = 1.0 / hhi
     effective_sectors = 1.0 / sector_hhi
+    position_points, sector_points = score_points(
+        effective_positions, effective_sectors, target_positions=target_positions, target_sectors=target_sectors
+    )
     return Diversification(
         position_count=len(held),
         position_hhi=hhi,
@@ -87,8 +105,8 @@ def compute_diversification(
         sector_weights=sector_weights,
         sector_hhi=sector_hhi,
         effective_sectors=effective_sectors,
-        score=diversification_score(
-            effective_positions, effective_sectors, target_positions=target_positions, target_sectors=target_sectors
-        ),
+        score=round(position_points + sector_points, 1),
         cash_weight=cash_weight,
+        position_points=position_points,
+        sector_points=sector_points,
     )

@@ -27,10 +27,10 @@ from stack_cfo.core.portfolio.history import (
 )
 from stack_cfo.core.portfolio.insights import generate_insights
 from stack_cfo.core.portfolio.models import HoldingsSnapshot, PortfolioInputs, PriceSeries
-from stack_cfo.core.portfolio.results import PortfolioSummary, RiskMetrics
+from stack_cfo.core.portfolio.results import Period, PortfolioSummary, RiskMetrics
 from stack_cfo.core.portfolio.risk import compute_risk
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
-from stack_cfo.core.portfolio.summary import benchmark_week_return, summarize_holdings
+from stack_cfo.core.portfolio.summary import benchmark_periods, summarize_holdings
 from stack_cfo.core.portfolio.valuation import (
     ValuationSeries,
     benchmark_returns_for,
@@ -123,7 +123,8 @@ def compute_summary(
         target_sectors=settings.target_sectors,
     )
     bench_symbol = benchmark.symbol if benchmark is not None else settings.benchmark_symbol
-    bench_week = benchmark_week_return(benchmark, as_of=as_of, tz=tz, market_close=settings.market_close)
+    bench_periods = benchmark_periods(benchmark, as_of=as_of, tz=tz, market_close=settings.market_close)
+    bench_week = next((c.period_return for c in bench_periods if c.period is Period.WEEK), None)
     insights = generate_insights(
         positions=hs.positions,
         baskets=hs.baskets,
@@ -163,6 +164,8 @@ def compute_summary(
         history_start=series.days[0] if series.days else None,
         history_end=series.days[-1] if series.days else None,
         prices_as_of=hs.prices_as_of,
+        periods=hs.periods,
+        benchmark_periods=bench_periods,
     )
 
 

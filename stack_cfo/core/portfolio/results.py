@@ -72,6 +72,15 @@ class GroupKind(StrEnum):
     SECTOR = "SECTOR"
 
 
+class Period(StrEnum):
+    """The periods a summary reports changes over; :mod:`.periods` defines each start exactly."""
+
+    DAY = "1d"
+    WEEK = "1w"
+    MONTH = "1m"
+    YEAR_TO_DATE = "ytd"
+
+
 class Severity(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
@@ -113,6 +122,47 @@ class PositionSummary:
     week_return: float | None
     #: The latest price is older than ``AnalyticsSettings.stale_after``.
     stale: bool
+    #: Change over each :class:`Period` (1d, 1w, 1m, ytd, in that order); ``week_return`` is the 1w one.
+    periods: tuple[PeriodChange, ...] = ()
+
+    def period(self, period: Period) -> PeriodChange | None:
+        return _find(self.periods, period)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodContribution:
+    """A group member's part of the group's change over a period (see :mod:`.periods`)."""
+
+    symbol: str
+    #: The member's own price return over the period (``None`` without a start price).
+    period_return: float | None
+    #: Value now minus value at the period start, current quantity, base currency.
+    change: Decimal
+    #: ``change`` / the group's value at the period start: the members' contributions add up to
+    #: the group's ``period_return``.
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChange:
+    """The change of a position, a group, the portfolio or the benchmark over one :class:`Period`.
+
+    Holdings-based: current quantities priced now versus at the period's start price (see
+    :mod:`.periods`). Members without a start price (too short a history) are left out of both
+    ``change`` and ``period_return`` and not counted in ``priced``.
+    """
+
+    period: Period
+    #: Money, base currency: value now minus value at the start, over the members with a start
+    #: price (for the benchmark: the price change of one unit, in its own currency).
+    change: Decimal
+    #: ``change`` / value at the start (for the whole portfolio the start value includes today's
+    #: cash); a position's is its price return. ``None`` when nothing had a start price.
+    period_return: float | None
+    #: Members with a start price (1 or 0 for a single position or the benchmark).
+    priced: int
+    #: Groups only: each member's contribution, worst (most negative) first.
+    contributions: tuple[PeriodContribution, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +194,12 @@ class GroupSummary:
     week_return: float | None
     #: Worst contributors first (most negative contribution).
     week_contributors: tuple[Contribution, ...]
+    #: Change over each :class:`Period` with every member's contribution; ``week_return`` and
+    #: ``week_contributors`` are the 1w one.
+    periods: tuple[PeriodChange, ...] = ()
+
+    def period(self, period: Period) -> PeriodChange | None:
+        return _find(self.periods, period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +230,10 @@ class Diversification:
     effective_sectors: float | None
     score: float | None
     cash_weight: float | None
+    #: The score's two parts before rounding: ``100·0.6·P`` (breadth across holdings, at most 60)
+    #: and ``100·0.4·S`` (breadth across sectors, at most 40); ``None`` when nothing is invested.
+    position_points: float | None = None
+    sector_points: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,3 +327,18 @@ class PortfolioSummary:
     history_end: date | None
     #: Instant of the freshest price used.
     prices_as_of: datetime | None
+    #: The whole portfolio's change over each :class:`Period`, today's cash included in the start
+    #: value (cash is assumed held throughout; see :mod:`.periods`).
+    periods: tuple[PeriodChange, ...] = ()
+    #: The benchmark's price return over the same periods (``benchmark_week_return`` is the 1w one).
+    benchmark_periods: tuple[PeriodChange, ...] = ()
+
+    def period(self, period: Period) -> PeriodChange | None:
+        return _find(self.periods, period)
+
+    def benchmark_period(self, period: Period) -> PeriodChange | None:
+        return _find(self.benchmark_periods, period)
+
+
+def _find(periods: tuple[PeriodChange, ...], period: Period) -> PeriodChange | None:
+    return next((c for c in periods if c.period is period), None)

@@ -29,16 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stack_cfo.core.ai import (
-    CompletionOptions,
-    CompletionResult,
     ComputeClient,
-    DegradedReason,
-    IncompleteCompletion,
-    degraded_reason,
 )
-from stack_cfo.core.ai.offline import OfflineComputeClient, sentence_chunks, write_offline
+from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
-from stack_cfo.core.errors import NotFound, StackCfoError
+from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
@@ -53,7 +48,7 @@ from stack_cfo.core.portfolio.inputs import (
     validate_sync,
 )
 from stack_cfo.core.portfolio.models import PortfolioInputs, PriceSeries
-from stack_cfo.core.portfolio.narrative import narrative_messages, write_narrative
+from stack_cfo.core.portfolio.narration import Narrator
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
     ChangeFeed,
@@ -70,14 +65,13 @@ from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.core.portfolio.valuation import market_date
 from stack_cfo.core.portfolio.views import (
     HistoryView,
-    NarrativeChunk,
-    NarrativeDone,
     StreamEvent,
     SummaryReady,
     SummaryView,
     build_view,
 )
 from stack_cfo.core.portfolio.watch import WatchHub, WatchTrigger, WatchUpdate, clamp_watch_interval, shutting_down
+from stack_cfo.core.provenance import Audit, ReceiptStore
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +118,14 @@ class PortfolioService:
         settings: AnalyticsSettings,
         compute: Callable[[], ComputeClient] | None = None,
         cache: CacheSettings | None = None,
+        receipts: ReceiptStore | None = None,
     ) -> None:
         self._store = store
         self._feed = feed
         self._clock = clock
         self.settings = settings
         self._compute = compute or OfflineComputeClient
+        self._narrator = Narrator(self._compute, Audit(clock), receipts)
         cs = cache or CacheSettings()
         self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
         self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)
@@ -347,56 +343,12 @@ class PortfolioService:
         """
         view = await self.summary(user_id)
         yield SummaryReady(view)
-        fallback = write_narrative(view.summary)
-        client = self._compute()
-        options = CompletionOptions(fallback=fallback, operation="narrative", deadline=deadline)
-        stream = client.stream(narrative_messages(view.summary), options=options)
-        parts: list[str] = []
-        result: CompletionResult | None = None
-        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
+        narration = self._narrator.narrate(user_id, view.summary, deadline=deadline)
         try:
-            try:
-                async for delta in stream:
-                    if delta:
-                        parts.append(delta)
-                        yield NarrativeChunk(delta)
-                result = stream.result
-            except IncompleteCompletion as exc:
-                result = dataclasses.replace(exc.partial, incomplete=True, text="".join(parts) or exc.partial.text)
-            except StackCfoError as exc:
-                log.warning("narrative AI stream failed; using the deterministic writer", extra={"reason": exc.reason})
-                result, failure = None, exc
+            async for event in narration:
+                yield event
         finally:
-            with contextlib.suppress(Exception):
-                await stream.aclose()
-        if result is None:
-            if parts:
-                result = CompletionResult(
-                    text="".join(parts),
-                    model=client.default_model,
-                    provider=client.default_provider,
-                    degraded=True,
-                    incomplete=True,
-                )
-            else:
-                offline = write_offline(
-                    fallback,
-                    reason=failure.reason if failure is not None else "",
-                    requested_model=client.default_model,
-                    banner=False,  # the deterministic narrative opens with its own notice
-                    chunks=sentence_chunks,
-                )
-                for chunk in offline.chunks:
-                    parts.append(chunk)
-                    yield NarrativeChunk(chunk)
-                result = offline.result
-        joined = "".join(parts)
-        if result.text != joined:
-            result = dataclasses.replace(result, text=joined)
-        reason = degraded_reason(result, failure)
-        if reason == DegradedReason.MODEL_SUBSTITUTED and not result.degraded:
-            result = dataclasses.replace(result, degraded=True)  # failover: not the requested AI path
-        yield NarrativeDone(result, reason)
+            await narration.aclose()
 
     async def watch(
         self, user_id: str, min_interval: timedelta | None = None

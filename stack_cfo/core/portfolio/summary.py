@@ -26,10 +26,13 @@ performance figure is the TWR in :mod:`.risk`.
 **Weights** are float fractions of *invested value* (the sum of valued positions); cash is
 reported separately as ``cash_weight`` = cash / total value.
 
-**Week return** (positions, baskets, sectors, benchmark) is holdings-based: current quantities
-priced now versus at the last close on or before ``as_of``'s market date minus 7 days. A group's
-week return is Σ(now - then) / Σ then over its positions with both prices, and each position's
-*contribution* is its (now - then) / Σ then, so contributions add up to the group's return.
+**Period changes** (1d, 1w, 1m, ytd; positions, baskets, sectors, the portfolio and the
+benchmark) are holdings-based: current quantities priced now versus at each period's start price,
+with each position's *contribution* to its group's return. :mod:`.periods` defines the start of
+every period and the formulas. The **week return** fields are the 1w period: a group's is
+Σ(now - then) / Σ then over its positions with both prices, and the portfolio's
+``week_return`` is that of its invested positions (cash left out, unlike the portfolio's
+``periods``).
 """
 
 from __future__ import annotations
@@ -37,26 +40,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from decimal import Context, Decimal, localcontext
+from decimal import Decimal, localcontext
 
 from stack_cfo.core.portfolio.models import Holdings, Position, PriceSeries
-from stack_cfo.core.portfolio.results import Contribution, GroupKind, GroupSummary, PositionSummary, PriceSource
+from stack_cfo.core.portfolio.periods import PERIODS, Member, combine, period_boundary, ratio, start_close
+from stack_cfo.core.portfolio.results import (
+    Contribution,
+    GroupKind,
+    GroupSummary,
+    Period,
+    PeriodChange,
+    PositionSummary,
+    PriceSource,
+)
 from stack_cfo.core.portfolio.valuation import fx_rate, market_date
 
 UNCLASSIFIED_SECTOR = "Unclassified"
 _ZERO = Decimal(0)
-_WEEK = timedelta(days=7)
 _PRECISION = 50
 
-
-_RATIO_CONTEXT = Context(prec=_PRECISION)
-
-
-def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
-    """``numerator / denominator`` as a float (from the exact quotient), ``None`` when dividing by zero."""
-    if denominator == 0:
-        return None
-    return float(_RATIO_CONTEXT.divide(numerator, denominator))
+__all__ = ["UNCLASSIFIED_SECTOR", "HoldingsSummary", "LivePrice", "benchmark_periods", "live_price", "ratio",
+           "summarize_holdings"]
 
 
 US_CLOSE = time(16, 0)
@@ -111,8 +115,15 @@ def live_price(
 @dataclass(frozen=True, slots=True)
 class _Row:
     summary: PositionSummary
-    #: Value a week ago at current quantity (base currency), when both prices exist.
-    week_start_value: Decimal | None
+    #: Value at each period's start at the current quantity (base currency), aligned with
+    #: ``PERIODS``; ``None`` without a start price.
+    starts: tuple[Decimal | None, ...]
+
+    def member(self, i: int) -> Member | None:
+        s = self.summary
+        if s.market_value is None:
+            return None
+        return Member(s.symbol, s.market_value, self.starts[i], s.periods[i].period_return)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +145,8 @@ class HoldingsSummary:
     baskets: tuple[GroupSummary, ...]
     sectors: tuple[GroupSummary, ...]
     prices_as_of: datetime | None
+    #: The whole portfolio over each period, cash included in the base (see :mod:`.periods`).
+    periods: tuple[PeriodChange, ...]
 
 
 def summarize_holdings(
@@ -148,7 +161,6 @@ def summarize_holdings(
 ) -> HoldingsSummary:
     """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic."""
     market_day = market_date(as_of, tz)
-    week_ref = market_day - _WEEK
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         priced = []
@@ -168,7 +180,7 @@ def summarize_holdings(
                 mv,
                 invested,
                 as_of=as_of,
-                week_ref=week_ref,
+                market_day=market_day,
                 stale_after=stale_after,
             )
             for p, rate, lp, mv in priced
@@ -182,7 +194,8 @@ def summarize_holdings(
         gain = sum((r.summary.unrealized_pnl for r in rows if r.summary.unrealized_pnl is not None), _ZERO)
         missing_cost = sum(1 for r in rows if r.summary.average_cost is None and r.summary.quantity != 0)
         day_change = sum((r.summary.day_change for r in rows if r.summary.day_change is not None), _ZERO)
-        week_return, _ = _week(rows, contributions=False)
+        week = PERIODS.index(Period.WEEK)
+        week_return = _combine(rows, week, contributions=False).period_return
 
         baskets = _groups(rows, GroupKind.BASKET, invested)
         sectors = _groups(rows, GroupKind.SECTOR, invested)
@@ -203,6 +216,7 @@ def summarize_holdings(
             baskets=baskets,
             sectors=sectors,
             prices_as_of=max(price_times) if price_times else None,
+            periods=tuple(_combine(rows, i, cash=holdings.cash, contributions=False) for i in range(len(PERIODS))),
         )
 
 
@@ -215,7 +229,7 @@ def _position_row(
     invested: Decimal,
     *,
     as_of: datetime,
-    week_ref: date,
+    market_day: date,
     stale_after: timedelta,
 ) -> _Row:
     live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
@@ -234,14 +248,23 @@ def _position_row(
     elif lp.source is PriceSource.COST_BASIS:
         day_change, day_return = _ZERO, 0.0
 
-    week_return: float | None = None
-    week_start: Decimal | None = None
-    if live and series is not None and lp.price is not None and lp.day is not None:
-        i = series.index_on_or_before(week_ref)
-        if i >= 0 and series.dates[i] < lp.day:
-            ref = series.closes[i]
-            week_return = ratio(lp.price - ref, ref)
-            week_start = p.quantity * ref * rate
+    periods: list[PeriodChange] = []
+    starts: list[Decimal | None] = []
+    for period in PERIODS:
+        start: Decimal | None = None
+        ret: float | None = None
+        boundary = period_boundary(period, market_day)
+        if boundary is None:  # 1d: the day change's reference
+            start = mv - day_change if mv is not None and day_change is not None else None
+            ret = day_return
+        elif live and series is not None and lp.price is not None and lp.day is not None:
+            ref = start_close(series, boundary, lp.day)
+            if ref is not None:
+                start = p.quantity * ref * rate
+                ret = ratio(lp.price - ref, ref)
+        change = mv - start if mv is not None and start is not None else _ZERO
+        periods.append(PeriodChange(period, change, ret, 0 if start is None else 1))
+        starts.append(start)
 
     summary = PositionSummary(
         symbol=p.symbol,
@@ -263,28 +286,17 @@ def _position_row(
         unrealized_return=ratio(pnl, cost_basis) if pnl is not None and cost_basis is not None else None,
         day_change=day_change,
         day_return=day_return,
-        week_return=week_return,
+        week_return=periods[PERIODS.index(Period.WEEK)].period_return,
         stale=stale,
+        periods=tuple(periods),
     )
-    return _Row(summary, week_start)
+    return _Row(summary, tuple(starts))
 
 
-def _week(rows: list[_Row], *, contributions: bool = True) -> tuple[float | None, tuple[Contribution, ...]]:
-    """Holdings-based week return of ``rows`` and each row's contribution (worst first)."""
-    with_both = [r for r in rows if r.week_start_value is not None and r.summary.market_value is not None]
-    start = sum((r.week_start_value for r in with_both if r.week_start_value is not None), _ZERO)
-    if start == 0:
-        return None, ()
-    parts = []
-    end = _ZERO
-    for r in with_both:
-        assert r.week_start_value is not None and r.summary.market_value is not None
-        end += r.summary.market_value
-        if contributions:
-            c = ratio(r.summary.market_value - r.week_start_value, start)
-            parts.append(Contribution(r.summary.symbol, r.summary.week_return, c if c is not None else 0.0))
-    parts.sort(key=lambda c: (c.contribution, c.symbol))
-    return ratio(end - start, start), tuple(parts)
+def _combine(rows: list[_Row], i: int, *, cash: Decimal = _ZERO, contributions: bool = True) -> PeriodChange:
+    """The holdings-based change of ``rows`` over ``PERIODS[i]`` (valued rows only)."""
+    members = [m for m in (r.member(i) for r in rows) if m is not None]
+    return combine(PERIODS[i], members, cash=cash, contributions=contributions)
 
 
 def _groups(rows: list[_Row], kind: GroupKind, invested: Decimal) -> tuple[GroupSummary, ...]:
@@ -303,7 +315,8 @@ def _groups(rows: list[_Row], kind: GroupKind, invested: Decimal) -> tuple[Group
         cost = sum((s.cost_basis for s in known if s.cost_basis is not None), _ZERO)
         pnl = sum((s.unrealized_pnl for s in known if s.unrealized_pnl is not None), _ZERO)
         dc = sum((r.summary.day_change for r in rs if r.summary.day_change is not None), _ZERO)
-        week_return, contributors = _week(rs)
+        periods = tuple(_combine(rs, i) for i in range(len(PERIODS)))
+        week = periods[PERIODS.index(Period.WEEK)]
         groups.append(
             GroupSummary(
                 kind=kind,
@@ -316,20 +329,26 @@ def _groups(rows: list[_Row], kind: GroupKind, invested: Decimal) -> tuple[Group
                 unrealized_return=ratio(pnl, cost),
                 day_change=dc,
                 day_return=ratio(dc, mv - dc),
-                week_return=week_return,
-                week_contributors=contributors,
+                week_return=week.period_return,
+                week_contributors=tuple(
+                    Contribution(c.symbol, c.period_return, c.contribution) for c in week.contributions
+                ),
+                periods=periods,
             )
         )
     groups.sort(key=lambda g: (-g.market_value, g.name))
     return tuple(groups)
 
 
-def benchmark_week_return(
+def benchmark_periods(
     benchmark: PriceSeries | None, *, as_of: datetime, tz: tzinfo, market_close: time = US_CLOSE
-) -> float | None:
-    """The benchmark's price return over the same week as :func:`summarize_holdings` uses."""
+) -> tuple[PeriodChange, ...]:
+    """The benchmark's price return over the same periods as :func:`summarize_holdings` uses.
+
+    ``change`` is the price change of one unit. Empty without a benchmark series.
+    """
     if benchmark is None:
-        return None
+        return ()
     market_day = market_date(as_of, tz)
     lp = live_price(
         Position(symbol=benchmark.symbol, quantity=Decimal(1)),
@@ -339,9 +358,14 @@ def benchmark_week_return(
         tz=tz,
         close=market_close,
     )
-    if lp.price is None or lp.day is None or lp.source is PriceSource.COST_BASIS:
-        return None
-    i = benchmark.index_on_or_before(market_day - _WEEK)
-    if i < 0 or benchmark.dates[i] >= lp.day:
-        return None
-    return ratio(lp.price - benchmark.closes[i], benchmark.closes[i])
+    out = []
+    for period in PERIODS:
+        boundary = period_boundary(period, market_day)
+        ref: Decimal | None = None
+        if lp.price is not None and lp.day is not None:
+            ref = lp.previous_close if boundary is None else start_close(benchmark, boundary, lp.day)
+        if lp.price is None or ref is None:
+            out.append(PeriodChange(period, _ZERO, None, 0))
+        else:
+            out.append(PeriodChange(period, lp.price - ref, ratio(lp.price - ref, ref), 1))
+    return tuple(out)

@@ -14,6 +14,7 @@ from stack_cfo.core.ai import CompletionResult
 from stack_cfo.core.portfolio.history import PerformanceHistory
 from stack_cfo.core.portfolio.ports import StoredPortfolio
 from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, UnavailableReason
+from stack_cfo.core.provenance.model import GroundingRecord, Receipt
 
 UNKNOWN_SECTOR = "Unknown"
 
@@ -102,6 +103,10 @@ class NarrativeDone:
     result: CompletionResult
     #: Why the narrative is degraded/offline/incomplete (``core.ai.DegradedReason``); "" otherwise.
     degraded_reason: str = ""
+    #: How the figures of ``result.text`` compare with the summary's numbers.
+    grounding: GroundingRecord | None = None
+    #: The narrative's receipt.
+    receipt: Receipt | None = None
 
 
 StreamEvent = SummaryReady | NarrativeChunk | NarrativeDone

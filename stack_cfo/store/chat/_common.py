@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
 from stack_cfo.core.chat.models import (
     ChatMessage,
     ChatSession,
@@ -18,6 +20,7 @@ from stack_cfo.core.chat.models import (
 )
 from stack_cfo.core.chat.ports import TurnStart
 from stack_cfo.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from stack_cfo.core.provenance import GroundingRecord
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
 
@@ -71,6 +74,10 @@ def message_row(row: Mapping[str, Any]) -> ChatMessage:
         compressed=bool(row["compressed"]),
         request_id=row["request_id"],
         reply_to=str(row["reply_to"]) if row["reply_to"] is not None else None,
+        grounding=(
+            GroundingRecord.from_json(row["grounding"]) if MessageRole(row["role"]) is MessageRole.ASSISTANT else None
+        ),
+        receipt_id=str(row["receipt_id"]) if row.get("receipt_id") is not None else None,
     )
 
 
@@ -115,6 +122,8 @@ def message_params(m: ChatMessage) -> dict[str, Any]:
         "request_id": m.request_id,
         "reply_to": m.reply_to,
         "created_at": m.created_at,
+        "grounding": Jsonb(m.grounding.to_json()) if m.grounding is not None else None,
+        "receipt_id": m.receipt.id if m.receipt is not None else m.receipt_id,
     }
 
 

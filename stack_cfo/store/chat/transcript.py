@@ -6,6 +6,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any
+
+from psycopg import AsyncConnection
 
 from stack_cfo.core.chat.models import (
     ChatMessage,
@@ -29,6 +32,7 @@ from stack_cfo.store.chat._common import (
     turn_row,
 )
 from stack_cfo.store.chat.lease import LeaseQueries
+from stack_cfo.store.receipts import insert_receipt, light_receipts
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +44,16 @@ class TranscriptQueries(LeaseQueries):
         async with self._db.connection() as conn:
             cur = await conn.execute(Q.messages_after, {"session_id": session_id, "after_seq": after_seq})
             rows = await cur.fetchall()
-        return [message_row(r) for r in rows]
+            return await _with_receipts(conn, [message_row(r) for r in rows])
 
     async def find_turn(self, session_id: str, request_id: str) -> tuple[ChatMessage, ChatMessage | None] | None:
         async with self._db.connection() as conn:
             cur = await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
-            return turn_row(await cur.fetchall())
+            turn = turn_row(await cur.fetchall())
+            if turn is None or turn[1] is None:
+                return turn
+            (answer,) = await _with_receipts(conn, [turn[1]])
+            return turn[0], answer
 
     async def begin_turn(
         self,
@@ -149,10 +157,14 @@ class TranscriptQueries(LeaseQueries):
                     if got is None or not got["acquired"]:
                         raise Busy
                 if inserted is None and earlier is None:
-                    raise inactive(
-                        session_row(locked)
-                    )  # the insert only skips a used request_id or an inactive session
+                    # the insert only skips a used request_id or an inactive session
+                    raise inactive(session_row(locked))
         except Replay as replay:
+            answer = replay.start.answer
+            if answer is not None and answer.receipt_id:
+                async with self._db.connection() as conn:
+                    (answer,) = await _with_receipts(conn, [answer])
+                return replace(replay.start, answer=answer)
             return replay.start
         if lease is not None:
             self._held(lease)
@@ -173,6 +185,8 @@ class TranscriptQueries(LeaseQueries):
         async with self._db.transaction() as conn:
             async with conn.pipeline():
                 lock = await conn.execute(Q.lock_session, {"id": session_id})
+                if message.receipt is not None:
+                    await insert_receipt(conn, message.receipt)  # commits with the answer it covers
                 ins = await conn.execute(Q.insert_message, message_params(message))
                 await conn.execute(
                     Q.after_message,
@@ -198,7 +212,7 @@ class TranscriptQueries(LeaseQueries):
             lease.held = False
             if lease.renewer is not None:
                 lease.renewer.cancel()
-        return message_row(row)
+        return replace(message_row(row), receipt=message.receipt)
 
     async def latest_summary(self, session_id: str) -> Summary | None:
         async with self._db.connection() as conn:
@@ -247,3 +261,9 @@ class TranscriptQueries(LeaseQueries):
             cur = await conn.execute(Q.daily_tokens, {"user_id": user_id, "day": day})
             row = await cur.fetchone()
         return int(row["tokens"]) if row is not None else 0
+
+
+async def _with_receipts(conn: AsyncConnection[Any], messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages with their receipts (without data snapshots) loaded."""
+    found = await light_receipts(conn, [m.receipt_id for m in messages if m.receipt_id])
+    return [replace(m, receipt=found.get(m.receipt_id)) if m.receipt_id else m for m in messages]

@@ -5,22 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from stack_cfo.core.notifications.ports import NewsItem
+from stack_cfo.core.notifications.ports import NewsItem, StoredSummary
+from stack_cfo.core.provenance import Receipt
+from stack_cfo.store.receipts import insert_receipt
 from stack_cfo.store.scheduler._base import Q, Repo
 
 
 class NewsQueries(Repo):
     # -- news ---------------------------------------------------------------------------------
 
-    async def get_summary(self, article_id: str) -> str | None:
+    async def get_summary(self, article_id: str) -> StoredSummary | None:
         async with self.db.connection() as conn:
             row = await (await conn.execute(Q.get_summary, {"article_id": article_id})).fetchone()
-        return row["summary"] if row else None
+        if row is None:
+            return None
+        return StoredSummary(row["summary"], str(row["receipt_id"]) if row["receipt_id"] else None)
 
-    async def put_summary(self, article_id: str, summary: str, *, model: str, provider: str) -> None:
-        async with self.db.connection() as conn:
+    async def put_summary(self, article_id: str, summary: str, *, receipt: Receipt) -> None:
+        """Keep an AI summary and its receipt together (one transaction)."""
+        async with self.db.transaction() as conn:
+            await insert_receipt(conn, receipt)
             await conn.execute(
-                Q.put_summary, {"article_id": article_id, "summary": summary, "model": model, "provider": provider}
+                Q.put_summary,
+                {
+                    "article_id": article_id,
+                    "summary": summary,
+                    "model": receipt.model,
+                    "provider": receipt.provider,
+                    "receipt_id": receipt.id,
+                },
             )
 
     async def news_for_symbols(

@@ -70,9 +70,19 @@ class OutboxQueries(Repo):
         )
 
     async def mark_sent(
-        self, row: ClaimedRow, worker: str, *, provider_id: str, title: str, target: str, now: datetime | None
+        self,
+        row: ClaimedRow,
+        worker: str,
+        *,
+        provider_id: str,
+        title: str,
+        target: str,
+        now: datetime | None,
+        degraded_reason: str = "",
+        receipt_ids: Sequence[str] = (),
     ) -> datetime | None:
-        """``sent``; returns ``sent_at``, or ``None`` if this worker no longer holds the claim."""
+        """``sent`` (with the provenance of its AI texts); returns ``sent_at``, or ``None`` if this
+        worker no longer holds the claim."""
         async with self.db.connection() as conn:
             r = await (
                 await conn.execute(
@@ -85,6 +95,8 @@ class OutboxQueries(Repo):
                         "title": title,
                         "target": target,
                         "now": now,
+                        "degraded_reason": degraded_reason,
+                        "receipt_ids": list(receipt_ids),
                     },
                 )
             ).fetchone()

@@ -13,6 +13,8 @@ from stack_cfo.core.notifications.records import (
     NotificationRecord,
     PushDevice,
 )
+from stack_cfo.core.provenance import Receipt
+from stack_cfo.store.receipts import light_receipts
 from stack_cfo.store.scheduler._base import Q, Repo, user_uuid
 
 
@@ -167,6 +169,13 @@ class UsersQueries(Repo):
                 attempts=r["attempts"],
                 next_attempt_at=r["next_attempt_at"],
                 created_at=r["created_at"],
+                degraded_reason=r["degraded_reason"] or "",
+                receipt_ids=tuple(str(x) for x in r["receipt_ids"] or ()),
             )
             for r in rows
         ]
+
+    async def receipts(self, ids: Sequence[str]) -> dict[str, Receipt]:
+        """Receipts of the AI texts notifications carry, without their data snapshots."""
+        async with self.db.connection() as conn:
+            return await light_receipts(conn, ids)

@@ -66,12 +66,14 @@ FROM chat_sessions s
 WHERE s.id = %(session_id)s AND s.status = 'active'
 ON CONFLICT (session_id, request_id) WHERE request_id IS NOT NULL DO NOTHING
 RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-          verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
+          verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
+          grounding, receipt_id
 
 -- name: uncovered_messages
 -- The transcript after the newest summary's range (all of it without a summary).
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
+       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
+          grounding, receipt_id
 FROM chat_messages
 WHERE session_id = %(session_id)s
   AND seq > COALESCE((SELECT max(to_seq) FROM chat_summaries WHERE session_id = %(session_id)s), 0)
@@ -91,16 +93,18 @@ FOR UPDATE OF s
 -- name: insert_message
 INSERT INTO chat_messages (
     id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-    verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
+    verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
+          grounding, receipt_id
 ) VALUES (
     %(id)s, %(session_id)s,
     (SELECT COALESCE(max(seq), 0) + 1 FROM chat_messages WHERE session_id = %(session_id)s),
     %(role)s, %(content)s, %(prompt_tokens)s, %(completion_tokens)s, %(fee_neuron)s, %(provider)s, %(model)s,
     %(verification)s, %(degraded)s, %(offline)s, %(incomplete)s, %(degraded_reason)s, %(context_refreshed)s, %(compressed)s,
-    %(request_id)s, %(reply_to)s, %(created_at)s
+    %(request_id)s, %(reply_to)s, %(created_at)s, %(grounding)s, %(receipt_id)s
 )
 RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-          verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
+          verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
+          grounding, receipt_id
 
 -- name: after_message
 -- The session after a message was stored: counters, the refreshed context (if any) and the
@@ -124,7 +128,8 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
 
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
+       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
+          grounding, receipt_id
 FROM chat_messages
 WHERE session_id = %(session_id)s AND seq > %(after_seq)s
 ORDER BY seq
@@ -133,7 +138,7 @@ ORDER BY seq
 WITH u AS (SELECT id FROM chat_messages WHERE session_id = %(session_id)s AND request_id = %(request_id)s)
 SELECT m.id, m.session_id, m.seq, m.role, m.content, m.prompt_tokens, m.completion_tokens, m.fee_neuron,
        m.provider, m.model, m.verification, m.degraded, m.offline, m.incomplete, m.degraded_reason, m.context_refreshed,
-       m.compressed, m.request_id, m.reply_to, m.created_at
+       m.compressed, m.request_id, m.reply_to, m.created_at, m.grounding, m.receipt_id
 FROM chat_messages m JOIN u ON m.id = u.id OR m.reply_to = u.id
 ORDER BY m.seq
 

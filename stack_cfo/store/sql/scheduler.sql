@@ -199,6 +199,7 @@ FROM push_devices WHERE id = ANY(%(ids)s::bigint[])
 UPDATE notification_outbox
 SET status = 'sent', sent_at = coalesce(%(now)s::timestamptz, now()), provider_id = %(provider_id)s,
     title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
+    degraded_reason = %(degraded_reason)s, receipt_ids = %(receipt_ids)s::uuid[],
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
 WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
@@ -389,7 +390,8 @@ RETURNING id, user_id, platform, token, display_name, active, created_at, update
 
 -- name: list_notifications
 SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,
-       o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at
+       o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at,
+       o.degraded_reason, o.receipt_ids
 FROM notification_outbox o
 WHERE o.user_id = %(user_id)s
   AND (%(kind)s::text IS NULL OR o.kind = %(kind)s::text)
@@ -423,11 +425,11 @@ WHERE id = %(id)s
 SELECT id, user_id, channel, status, reason FROM notification_outbox WHERE run_id = %(run_id)s ORDER BY id
 
 -- name: get_summary
-SELECT summary FROM news_summaries WHERE article_id = %(article_id)s
+SELECT summary, receipt_id FROM news_summaries WHERE article_id = %(article_id)s
 
 -- name: put_summary
-INSERT INTO news_summaries (article_id, summary, model, provider)
-VALUES (%(article_id)s, %(summary)s, %(model)s, %(provider)s)
+INSERT INTO news_summaries (article_id, summary, model, provider, receipt_id)
+VALUES (%(article_id)s, %(summary)s, %(model)s, %(provider)s, %(receipt_id)s)
 ON CONFLICT (article_id) DO NOTHING
 
 -- name: news_for_symbols

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -175,6 +176,13 @@ def chat_requests(provider: ProviderStandIn) -> list[list[dict[str, str]]]:
             continue
         out.append(msgs)
     return out
+
+
+def prompt_data(prompt: list[dict[str, str]]) -> dict[str, Any]:
+    """The PORTFOLIO DATA block of a chat request (its second, system, message) as JSON."""
+    content = prompt[1]["content"]
+    body = content.split("<<<PORTFOLIO_DATA\n", 1)[1].split("\nPORTFOLIO_DATA>>>", 1)[0]
+    return json.loads(body)  # type: ignore[no-any-return]
 
 
 def summary_requests(provider: ProviderStandIn) -> list[list[dict[str, str]]]:

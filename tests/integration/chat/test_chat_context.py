@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,19 +10,22 @@ import pytest
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
-from tests.integration.chat.conftest import Chat, chat_requests, chat_server, error_info, events, new_user, rid
+from tests.integration.chat.conftest import (
+    Chat,
+    chat_requests,
+    chat_server,
+    error_info,
+    events,
+    new_user,
+    prompt_data,
+    rid,
+)
 from tests.standins.chain_rpc import ChainStandIn
 from tests.standins.zerog_provider import ProviderStandIn
 
 # Wednesday 4 March 2026, 17:00 in New York: that day's close is in.
 T0 = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)
 DAYS = [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]
-
-
-def _data_block(prompt: list[dict[str, str]]) -> dict[str, object]:
-    content = prompt[1]["content"]
-    body = content.split("<<<PORTFOLIO_DATA\n", 1)[1].split("\nPORTFOLIO_DATA>>>", 1)[0]
-    return json.loads(body)  # type: ignore[no-any-return]
 
 
 async def _portfolio(chat: Chat, user: str) -> None:
@@ -52,13 +54,14 @@ async def test_a_stale_context_is_refreshed_before_the_next_answer(
         clock.advance(minutes=14)
         _, _, done = events(await chat.send(user, s.name, "How much is my portfolio worth?"))
         assert not done.context_refreshed and not done.offline
-        assert _data_block(chat_requests(provider)[-1])["total_value"] == "2800.00"
+        assert prompt_data(chat_requests(provider)[-1])["total_value"] == "2800.00"
 
         clock.advance(minutes=2)  # 16 minutes after the snapshot: stale
         _, _, done = events(await chat.send(user, s.name, "And now?"))
         assert done.context_refreshed and not done.offline
-        data = _data_block(chat_requests(provider)[-1])
-        assert data["total_value"] == "3000.00" and data["snapshot_age_minutes"] == 0
+        data = prompt_data(chat_requests(provider)[-1])
+        assert data["total_value"] == "3000.00"
+        assert datetime.fromisoformat(str(data["snapshot_time"])) == clock.now()  # refreshed just now
         got = await chat.get(user, s.name)
         assert got.portfolio_context.total_value == "3000"
         assert got.portfolio_context.snapshot_time.ToDatetime(tzinfo=UTC) == clock.now()
@@ -102,10 +105,10 @@ async def test_update_portfolio_context_on_demand_and_from_a_service(
         assert stored.portfolio_context.total_value == "123456.78"
         assert stored.portfolio_context.snapshot_time.ToDatetime(tzinfo=UTC) == clock.now()
         events(await chat.send(user, s.name, "What do I hold?"))
-        data = _data_block(chat_requests(provider)[-1])
-        assert data["total_value"] == "123456.78" and data["day_change_percent"] == -1.5
+        data = prompt_data(chat_requests(provider)[-1])
+        assert data["total_value"] == "123456.78" and data["performance"] == {"return_1d": -0.015}
         assert data["positions"] == [{"symbol": "NVDA", "quantity": "12", "market_value": "120000.00",
-                                      "weight_percent": 97.0}]
+                                      "weight": 0.97}]
 
         bad = chat_pb2.PortfolioContext(total_value="12,5")
         with pytest.raises(grpc.aio.AioRpcError) as ei:

@@ -4,6 +4,7 @@ with its metrics endpoint."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -57,17 +58,24 @@ class FakeCompute:
 
     def __init__(self, *, offline: bool = False) -> None:
         self.calls: list[str] = []
+        """Titles of the articles summarised."""
+        self.paragraphs = 0
+        """Digest paragraphs written (one per user and period)."""
         self.offline = offline
 
     async def complete(
         self, messages: Sequence[Message], *, model: str | None = None, options: CompletionOptions | None = None
     ) -> CompletionResult:
-        title = messages[-1].content.split("Title: ")[1].split("\n")[0]
-        self.calls.append(title)
         await asyncio.sleep(0.02)
         if self.offline:
             assert options is not None and isinstance(options.fallback, str)
             return CompletionResult(options.fallback, "m", "offline", offline=True)
+        if not messages[0].content.startswith("You summarise financial news"):
+            self.paragraphs += 1
+            return CompletionResult("Your holdings moved with the market.", "test-model", "0xprovider")
+        body = messages[-1].content
+        title = json.loads(body[body.index("{"):body.rindex("}") + 1])["title"]
+        self.calls.append(title)
         return CompletionResult(f"AI summary of {title}.", "test-model", "0xprovider")
 
     def stream(
@@ -107,6 +115,7 @@ async def test_one_ai_summary_per_article_shared_by_every_user_and_replica(
     mails = smtp_sink.received()
     assert len(mails) == 40
     assert sorted(compute.calls) == ["Apple beats", "Apple supplier", "Microsoft cloud"]  # three, not 120
+    assert compute.paragraphs == 40  # the portfolio paragraph is each user's own (AI digests, seed)
     text = mails[0].part("plain")
     assert "AI summary of Apple beats." in text and "Oil" not in text
     assert text.index("Apple beats") < text.index("Microsoft cloud") < text.index("Apple supplier")

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from stack_cfo.core.ai import CompletionOptions, IncompleteCompletion, Message
-from stack_cfo.core.ai.offline import GENERIC_FALLBACK
+from stack_cfo.core.ai.offline import generic_fallback
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.core.errors import DeadlineExceeded
 from stack_cfo.zerog import OFFLINE_BANNER, build_compute_client
@@ -327,6 +327,9 @@ async def test_fallback_callable_is_only_evaluated_when_needed(provider: Provide
         r = await offline.complete(ASK, options=CompletionOptions(fallback=fallback))
         assert calls == [1] and r.text.endswith("Computed summary.")
         r2 = await offline.complete(ASK)
-        assert r2.text == f"{OFFLINE_BANNER}\n{GENERIC_FALLBACK}"
+        # No fallback of its own: the generic text says why (nothing is configured) and does not
+        # promise that asking again helps.
+        assert r2.text == f"{OFFLINE_BANNER}\n{generic_fallback('COMPUTE_NOT_CONFIGURED')}"
+        assert "no AI provider is configured" in r2.text and "again" not in r2.text
     finally:
         await offline.close()

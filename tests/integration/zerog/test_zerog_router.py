@@ -23,7 +23,9 @@ async def test_router_streams_with_the_api_key_and_routing_hints(router: RouterS
     r = stream.result
     assert r is not None and "".join(deltas) == DEFAULT_TEXT
     assert r.provider == "router"
-    assert r.verification is Verification.VERIFIED  # x_0g_trace.tee_verified
+    # The router exposes no provider signature: NOT_APPLICABLE as common.proto says; its own claim
+    # (x_0g_trace.tee_verified) is kept for the receipt.
+    assert r.verification is Verification.NOT_APPLICABLE and r.extra["router_tee_verified"] == "true"
     assert r.fee_neuron == 3000
     assert r.extra["router_provider"] == "0x" + "ab" * 20
     (req,) = router.requests
@@ -35,10 +37,11 @@ async def test_router_streams_with_the_api_key_and_routing_hints(router: RouterS
     assert body["model"] == "gpt-oss-120b" and body["verify_tee"] is True and body["stream"] is True
 
 
-async def test_router_tee_failure_is_marked(router: RouterStandIn, make_client: ClientFactory):
+async def test_router_tee_failure_claim_is_kept(router: RouterStandIn, make_client: ClientFactory):
     router.tee_verified = False
     r = await make_client(None, router).complete(ASK)
-    assert r.text == DEFAULT_TEXT and r.verification is Verification.FAILED
+    assert r.text == DEFAULT_TEXT and r.verification is Verification.NOT_APPLICABLE
+    assert r.extra["router_tee_verified"] == "false"
 
 
 async def test_router_models_and_balance(router: RouterStandIn, make_client: ClientFactory):

@@ -56,11 +56,17 @@ def test_roles_order_and_data_block() -> None:
     assert roles == ["system", "system", "user", "assistant", "user"]
     assert p.messages[0].content == SYSTEM_PROMPT
     doc = data_json(p.messages[1].content)
-    assert doc["available"] is True and doc["total_value"] == "10500.13" and doc["snapshot_age_minutes"] == 3
+    assert doc["available"] is True and doc["total_value"] == "10500.13"
+    # The block is the same on every turn until the context is refreshed (its snapshot_time says how old
+    # it is), so its facts are built once per context, not per answer.
+    assert "snapshot_age_minutes" not in doc
+    later = build_prompt(context=context(), now=NOW + timedelta(minutes=9), summary=None, history=[],
+                         new_message="q3", budget_tokens=10_000)
+    assert data_json(later.messages[1].content) == doc
     positions = doc["positions"]
     assert isinstance(positions, list)
     assert [x["symbol"] for x in positions] == ["MSFT", "AAPL"]  # largest first
-    assert positions[0]["weight_percent"] == 80.0 and positions[1]["basket"] == "tech"
+    assert positions[0]["weight"] == 0.8 and positions[1]["basket"] == "tech"
     assert p.messages[-1].content == "q2" and not p.summary_used and p.history_messages == 2
 
 

@@ -37,6 +37,7 @@ def test_five_equal_positions_in_five_sectors() -> None:
     assert d.sector_hhi == pytest.approx(0.2) and d.effective_sectors == pytest.approx(5.0)
     # 100 * (0.6 * (5-1)/19 + 0.4 * (5-1)/5) = 12.63 + 32
     assert d.score == 44.6
+    assert d.position_points == pytest.approx(60 * 4 / 19) and d.sector_points == pytest.approx(32.0)
     assert d.cash_weight == pytest.approx(0.5)  # cash reported, not in the weights
 
 

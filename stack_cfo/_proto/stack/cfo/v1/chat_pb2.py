@@ -28,7 +28,7 @@ from stack_cfo._proto.stack.cfo.v1 import common_pb2 as stack_dot_cfo_dot_v1_dot
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2 as stack_dot_cfo_dot_v1_dot_portfolio__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17stack/cfo/v1/chat.proto\x12\x0cstack.cfo.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19stack/cfo/v1/common.proto\x1a\x1cstack/cfo/v1/portfolio.proto\"\xf8\x02\n\x10PortfolioContext\x12\x31\n\rsnapshot_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rbase_currency\x18\x02 \x01(\t\x12\x13\n\x0btotal_value\x18\x03 \x01(\t\x12\x1b\n\x13total_return_amount\x18\x04 \x01(\t\x12!\n\x14total_return_percent\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x11\x64\x61y_change_amount\x18\x06 \x01(\t\x12\x1f\n\x12\x64\x61y_change_percent\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x30\n\tpositions\x18\x08 \x03(\x0b\x32\x1d.stack.cfo.v1.PositionSummary\x12\'\n\x04risk\x18\t \x01(\x0b\x32\x19.stack.cfo.v1.RiskMetricsB\x17\n\x15_total_return_percentB\x15\n\x13_day_change_percent\"\xd7\x01\n\x0b\x43hatMessage\x12\n\n\x02id\x18\x01 \x01(\t\x12$\n\x04role\x18\x02 \x01(\x0e\x32\x16.stack.cfo.v1.ChatRole\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x05usage\x18\x05 \x01(\x0b\x32\x18.stack.cfo.v1.TokenUsage\x12\x12\n\nincomplete\x18\x06 \x01(\x08\x12\x17\n\x0f\x64\x65graded_reason\x18\x07 \x01(\t\"\xb7\x04\n\x07Session\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.stack.cfo.v1.SessionStatus\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x13\n\x0btokens_used\x18\x06 \x01(\x03\x12\x15\n\rmessage_count\x18\x07 \x01(\x05\x12\x39\n\x11portfolio_context\x18\x08 \x01(\x0b\x32\x1e.stack.cfo.v1.PortfolioContext\x12\x1b\n\x0e\x61uto_summarize\x18\t \x01(\x08H\x00\x88\x01\x01\x12\x1a\n\x12summarize_interval\x18\n \x01(\x05\x12\x17\n\x0f\x61rchive_address\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_access_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61rchive_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08messages\x18\x10 \x03(\x0b\x32\x19.stack.cfo.v1.ChatMessageB\x11\n\x0f_auto_summarize\"b\n\x14\x43reateSessionRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x07session\x18\x02 \x01(\x0b\x32\x15.stack.cfo.v1.Session\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"J\n\x11GetSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x04view\x18\x02 \x01(\x0e\x32\x19.stack.cfo.v1.SessionView\"y\n\x13ListSessionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.stack.cfo.v1.SessionStatus\"X\n\x14ListSessionsResponse\x12\'\n\x08sessions\x18\x01 \x03(\x0b\x32\x15.stack.cfo.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x14\x44\x65leteSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"G\n\x12SendMessageRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Z\n\x0fMessageAccepted\x12\x17\n\x0fuser_message_id\x18\x01 \x01(\t\x12\x1c\n\x14\x61ssistant_message_id\x18\x02 \x01(\t\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"\x1c\n\x0cMessageDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xbd\x02\n\x10MessageCompleted\x12\x34\n\x11\x61ssistant_message\x18\x01 \x01(\x0b\x32\x19.stack.cfo.v1.ChatMessage\x12\'\n\x05usage\x18\x02 \x01(\x0b\x32\x18.stack.cfo.v1.TokenUsage\x12\x0b\n\x03\x66\x65\x65\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x36\n\x0cverification\x18\x06 \x01(\x0e\x32 .stack.cfo.v1.VerificationStatus\x12\x10\n\x08\x64\x65graded\x18\x07 \x01(\x08\x12\x0f\n\x07offline\x18\x08 \x01(\x08\x12\x19\n\x11\x63ontext_refreshed\x18\t \x01(\x08\x12\x12\n\ncompressed\x18\n \x01(\x08\x12\x12\n\nincomplete\x18\x0b \x01(\x08\"\xb3\x01\n\x13SendMessageResponse\x12\x31\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x0b\x32\x1d.stack.cfo.v1.MessageAcceptedH\x00\x12+\n\x05\x64\x65lta\x18\x02 \x01(\x0b\x32\x1a.stack.cfo.v1.MessageDeltaH\x00\x12\x33\n\tcompleted\x18\x03 \x01(\x0b\x32\x1e.stack.cfo.v1.MessageCompletedH\x00\x42\x07\n\x05\x65vent\"h\n\x1dUpdatePortfolioContextRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x11portfolio_context\x18\x02 \x01(\x0b\x32\x1e.stack.cfo.v1.PortfolioContext\"9\n\x15\x41rchiveSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t*\x83\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17SESSION_STATUS_ARCHIVED\x10\x02\x12\x1a\n\x16SESSION_STATUS_DELETED\x10\x03*h\n\x08\x43hatRole\x12\x19\n\x15\x43HAT_ROLE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HAT_ROLE_USER\x10\x01\x12\x17\n\x13\x43HAT_ROLE_ASSISTANT\x10\x02\x12\x14\n\x10\x43HAT_ROLE_SYSTEM\x10\x03*Z\n\x0bSessionView\x12\x1c\n\x18SESSION_VIEW_UNSPECIFIED\x10\x00\x12\x16\n\x12SESSION_VIEW_BASIC\x10\x01\x12\x15\n\x11SESSION_VIEW_FULL\x10\x02\x32\xc5\x04\n\x0b\x43hatService\x12J\n\rCreateSession\x12\".stack.cfo.v1.CreateSessionRequest\x1a\x15.stack.cfo.v1.Session\x12\x44\n\nGetSession\x12\x1f.stack.cfo.v1.GetSessionRequest\x1a\x15.stack.cfo.v1.Session\x12U\n\x0cListSessions\x12!.stack.cfo.v1.ListSessionsRequest\x1a\".stack.cfo.v1.ListSessionsResponse\x12K\n\rDeleteSession\x12\".stack.cfo.v1.DeleteSessionRequest\x1a\x16.google.protobuf.Empty\x12T\n\x0bSendMessage\x12 .stack.cfo.v1.SendMessageRequest\x1a!.stack.cfo.v1.SendMessageResponse0\x01\x12\\\n\x16UpdatePortfolioContext\x12+.stack.cfo.v1.UpdatePortfolioContextRequest\x1a\x15.stack.cfo.v1.Session\x12L\n\x0e\x41rchiveSession\x12#.stack.cfo.v1.ArchiveSessionRequest\x1a\x15.stack.cfo.v1.SessionB:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17stack/cfo/v1/chat.proto\x12\x0cstack.cfo.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19stack/cfo/v1/common.proto\x1a\x1cstack/cfo/v1/portfolio.proto\"\xf8\x02\n\x10PortfolioContext\x12\x31\n\rsnapshot_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rbase_currency\x18\x02 \x01(\t\x12\x13\n\x0btotal_value\x18\x03 \x01(\t\x12\x1b\n\x13total_return_amount\x18\x04 \x01(\t\x12!\n\x14total_return_percent\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x11\x64\x61y_change_amount\x18\x06 \x01(\t\x12\x1f\n\x12\x64\x61y_change_percent\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x30\n\tpositions\x18\x08 \x03(\x0b\x32\x1d.stack.cfo.v1.PositionSummary\x12\'\n\x04risk\x18\t \x01(\x0b\x32\x19.stack.cfo.v1.RiskMetricsB\x17\n\x15_total_return_percentB\x15\n\x13_day_change_percent\"\xe3\x02\n\x0b\x43hatMessage\x12\n\n\x02id\x18\x01 \x01(\t\x12$\n\x04role\x18\x02 \x01(\x0e\x32\x16.stack.cfo.v1.ChatRole\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x05usage\x18\x05 \x01(\x0b\x32\x18.stack.cfo.v1.TokenUsage\x12\x12\n\nincomplete\x18\x06 \x01(\x08\x12\x17\n\x0f\x64\x65graded_reason\x18\x07 \x01(\t\x12\x36\n\x0cverification\x18\x08 \x01(\x0e\x32 .stack.cfo.v1.VerificationStatus\x12*\n\tgrounding\x18\t \x01(\x0b\x32\x17.stack.cfo.v1.Grounding\x12&\n\x07receipt\x18\n \x01(\x0b\x32\x15.stack.cfo.v1.Receipt\"\xb7\x04\n\x07Session\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.stack.cfo.v1.SessionStatus\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x13\n\x0btokens_used\x18\x06 \x01(\x03\x12\x15\n\rmessage_count\x18\x07 \x01(\x05\x12\x39\n\x11portfolio_context\x18\x08 \x01(\x0b\x32\x1e.stack.cfo.v1.PortfolioContext\x12\x1b\n\x0e\x61uto_summarize\x18\t \x01(\x08H\x00\x88\x01\x01\x12\x1a\n\x12summarize_interval\x18\n \x01(\x05\x12\x17\n\x0f\x61rchive_address\x18\x0b \x01(\t\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_access_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61rchive_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08messages\x18\x10 \x03(\x0b\x32\x19.stack.cfo.v1.ChatMessageB\x11\n\x0f_auto_summarize\"b\n\x14\x43reateSessionRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x07session\x18\x02 \x01(\x0b\x32\x15.stack.cfo.v1.Session\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"J\n\x11GetSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x04view\x18\x02 \x01(\x0e\x32\x19.stack.cfo.v1.SessionView\"y\n\x13ListSessionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.stack.cfo.v1.SessionStatus\"X\n\x14ListSessionsResponse\x12\'\n\x08sessions\x18\x01 \x03(\x0b\x32\x15.stack.cfo.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x14\x44\x65leteSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"G\n\x12SendMessageRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Z\n\x0fMessageAccepted\x12\x17\n\x0fuser_message_id\x18\x01 \x01(\t\x12\x1c\n\x14\x61ssistant_message_id\x18\x02 \x01(\t\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"\x1c\n\x0cMessageDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xbd\x02\n\x10MessageCompleted\x12\x34\n\x11\x61ssistant_message\x18\x01 \x01(\x0b\x32\x19.stack.cfo.v1.ChatMessage\x12\'\n\x05usage\x18\x02 \x01(\x0b\x32\x18.stack.cfo.v1.TokenUsage\x12\x0b\n\x03\x66\x65\x65\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x36\n\x0cverification\x18\x06 \x01(\x0e\x32 .stack.cfo.v1.VerificationStatus\x12\x10\n\x08\x64\x65graded\x18\x07 \x01(\x08\x12\x0f\n\x07offline\x18\x08 \x01(\x08\x12\x19\n\x11\x63ontext_refreshed\x18\t \x01(\x08\x12\x12\n\ncompressed\x18\n \x01(\x08\x12\x12\n\nincomplete\x18\x0b \x01(\x08\"/\n\x0fMessageReplaced\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xe6\x01\n\x13SendMessageResponse\x12\x31\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x0b\x32\x1d.stack.cfo.v1.MessageAcceptedH\x00\x12+\n\x05\x64\x65lta\x18\x02 \x01(\x0b\x32\x1a.stack.cfo.v1.MessageDeltaH\x00\x12\x33\n\tcompleted\x18\x03 \x01(\x0b\x32\x1e.stack.cfo.v1.MessageCompletedH\x00\x12\x31\n\x08replaced\x18\x04 \x01(\x0b\x32\x1d.stack.cfo.v1.MessageReplacedH\x00\x42\x07\n\x05\x65vent\"h\n\x1dUpdatePortfolioContextRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x11portfolio_context\x18\x02 \x01(\x0b\x32\x1e.stack.cfo.v1.PortfolioContext\"9\n\x15\x41rchiveSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t*\x83\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17SESSION_STATUS_ARCHIVED\x10\x02\x12\x1a\n\x16SESSION_STATUS_DELETED\x10\x03*h\n\x08\x43hatRole\x12\x19\n\x15\x43HAT_ROLE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HAT_ROLE_USER\x10\x01\x12\x17\n\x13\x43HAT_ROLE_ASSISTANT\x10\x02\x12\x14\n\x10\x43HAT_ROLE_SYSTEM\x10\x03*Z\n\x0bSessionView\x12\x1c\n\x18SESSION_VIEW_UNSPECIFIED\x10\x00\x12\x16\n\x12SESSION_VIEW_BASIC\x10\x01\x12\x15\n\x11SESSION_VIEW_FULL\x10\x02\x32\xc5\x04\n\x0b\x43hatService\x12J\n\rCreateSession\x12\".stack.cfo.v1.CreateSessionRequest\x1a\x15.stack.cfo.v1.Session\x12\x44\n\nGetSession\x12\x1f.stack.cfo.v1.GetSessionRequest\x1a\x15.stack.cfo.v1.Session\x12U\n\x0cListSessions\x12!.stack.cfo.v1.ListSessionsRequest\x1a\".stack.cfo.v1.ListSessionsResponse\x12K\n\rDeleteSession\x12\".stack.cfo.v1.DeleteSessionRequest\x1a\x16.google.protobuf.Empty\x12T\n\x0bSendMessage\x12 .stack.cfo.v1.SendMessageRequest\x1a!.stack.cfo.v1.SendMessageResponse0\x01\x12\\\n\x16UpdatePortfolioContext\x12+.stack.cfo.v1.UpdatePortfolioContextRequest\x1a\x15.stack.cfo.v1.Session\x12L\n\x0e\x41rchiveSession\x12#.stack.cfo.v1.ArchiveSessionRequest\x1a\x15.stack.cfo.v1.SessionB:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,42 +36,44 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stack_cfo._proto.stack.cfo.
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1'
-  _globals['_SESSIONSTATUS']._serialized_start=2617
-  _globals['_SESSIONSTATUS']._serialized_end=2748
-  _globals['_CHATROLE']._serialized_start=2750
-  _globals['_CHATROLE']._serialized_end=2854
-  _globals['_SESSIONVIEW']._serialized_start=2856
-  _globals['_SESSIONVIEW']._serialized_end=2946
+  _globals['_SESSIONSTATUS']._serialized_start=2857
+  _globals['_SESSIONSTATUS']._serialized_end=2988
+  _globals['_CHATROLE']._serialized_start=2990
+  _globals['_CHATROLE']._serialized_end=3094
+  _globals['_SESSIONVIEW']._serialized_start=3096
+  _globals['_SESSIONVIEW']._serialized_end=3186
   _globals['_PORTFOLIOCONTEXT']._serialized_start=161
   _globals['_PORTFOLIOCONTEXT']._serialized_end=537
   _globals['_CHATMESSAGE']._serialized_start=540
-  _globals['_CHATMESSAGE']._serialized_end=755
-  _globals['_SESSION']._serialized_start=758
-  _globals['_SESSION']._serialized_end=1325
-  _globals['_CREATESESSIONREQUEST']._serialized_start=1327
-  _globals['_CREATESESSIONREQUEST']._serialized_end=1425
-  _globals['_GETSESSIONREQUEST']._serialized_start=1427
-  _globals['_GETSESSIONREQUEST']._serialized_end=1501
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1503
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1624
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1626
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1714
-  _globals['_DELETESESSIONREQUEST']._serialized_start=1716
-  _globals['_DELETESESSIONREQUEST']._serialized_end=1752
-  _globals['_SENDMESSAGEREQUEST']._serialized_start=1754
-  _globals['_SENDMESSAGEREQUEST']._serialized_end=1825
-  _globals['_MESSAGEACCEPTED']._serialized_start=1827
-  _globals['_MESSAGEACCEPTED']._serialized_end=1917
-  _globals['_MESSAGEDELTA']._serialized_start=1919
-  _globals['_MESSAGEDELTA']._serialized_end=1947
-  _globals['_MESSAGECOMPLETED']._serialized_start=1950
-  _globals['_MESSAGECOMPLETED']._serialized_end=2267
-  _globals['_SENDMESSAGERESPONSE']._serialized_start=2270
-  _globals['_SENDMESSAGERESPONSE']._serialized_end=2449
-  _globals['_UPDATEPORTFOLIOCONTEXTREQUEST']._serialized_start=2451
-  _globals['_UPDATEPORTFOLIOCONTEXTREQUEST']._serialized_end=2555
-  _globals['_ARCHIVESESSIONREQUEST']._serialized_start=2557
-  _globals['_ARCHIVESESSIONREQUEST']._serialized_end=2614
-  _globals['_CHATSERVICE']._serialized_start=2949
-  _globals['_CHATSERVICE']._serialized_end=3530
+  _globals['_CHATMESSAGE']._serialized_end=895
+  _globals['_SESSION']._serialized_start=898
+  _globals['_SESSION']._serialized_end=1465
+  _globals['_CREATESESSIONREQUEST']._serialized_start=1467
+  _globals['_CREATESESSIONREQUEST']._serialized_end=1565
+  _globals['_GETSESSIONREQUEST']._serialized_start=1567
+  _globals['_GETSESSIONREQUEST']._serialized_end=1641
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1643
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1764
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1766
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1854
+  _globals['_DELETESESSIONREQUEST']._serialized_start=1856
+  _globals['_DELETESESSIONREQUEST']._serialized_end=1892
+  _globals['_SENDMESSAGEREQUEST']._serialized_start=1894
+  _globals['_SENDMESSAGEREQUEST']._serialized_end=1965
+  _globals['_MESSAGEACCEPTED']._serialized_start=1967
+  _globals['_MESSAGEACCEPTED']._serialized_end=2057
+  _globals['_MESSAGEDELTA']._serialized_start=2059
+  _globals['_MESSAGEDELTA']._serialized_end=2087
+  _globals['_MESSAGECOMPLETED']._serialized_start=2090
+  _globals['_MESSAGECOMPLETED']._serialized_end=2407
+  _globals['_MESSAGEREPLACED']._serialized_start=2409
+  _globals['_MESSAGEREPLACED']._serialized_end=2456
+  _globals['_SENDMESSAGERESPONSE']._serialized_start=2459
+  _globals['_SENDMESSAGERESPONSE']._serialized_end=2689
+  _globals['_UPDATEPORTFOLIOCONTEXTREQUEST']._serialized_start=2691
+  _globals['_UPDATEPORTFOLIOCONTEXTREQUEST']._serialized_end=2795
+  _globals['_ARCHIVESESSIONREQUEST']._serialized_start=2797
+  _globals['_ARCHIVESESSIONREQUEST']._serialized_end=2854
+  _globals['_CHATSERVICE']._serialized_start=3189
+  _globals['_CHATSERVICE']._serialized_end=3770
 # @@protoc_insertion_point(module_scope)

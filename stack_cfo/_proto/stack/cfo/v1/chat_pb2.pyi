@@ -67,7 +67,7 @@ class PortfolioContext(_message.Message):
     def __init__(self, snapshot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_currency: _Optional[str] = ..., total_value: _Optional[str] = ..., total_return_amount: _Optional[str] = ..., total_return_percent: _Optional[float] = ..., day_change_amount: _Optional[str] = ..., day_change_percent: _Optional[float] = ..., positions: _Optional[_Iterable[_Union[_portfolio_pb2.PositionSummary, _Mapping]]] = ..., risk: _Optional[_Union[_portfolio_pb2.RiskMetrics, _Mapping]] = ...) -> None: ...
 
 class ChatMessage(_message.Message):
-    __slots__ = ("id", "role", "content", "create_time", "usage", "incomplete", "degraded_reason")
+    __slots__ = ("id", "role", "content", "create_time", "usage", "incomplete", "degraded_reason", "verification", "grounding", "receipt")
     ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,9 @@ class ChatMessage(_message.Message):
     USAGE_FIELD_NUMBER: _ClassVar[int]
     INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
     DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_FIELD_NUMBER: _ClassVar[int]
+    GROUNDING_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
     id: str
     role: ChatRole
     content: str
@@ -82,7 +85,10 @@ class ChatMessage(_message.Message):
     usage: _common_pb2.TokenUsage
     incomplete: bool
     degraded_reason: str
-    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., content: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., incomplete: _Optional[bool] = ..., degraded_reason: _Optional[str] = ...) -> None: ...
+    verification: _common_pb2.VerificationStatus
+    grounding: _common_pb2.Grounding
+    receipt: _common_pb2.Receipt
+    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., content: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., incomplete: _Optional[bool] = ..., degraded_reason: _Optional[str] = ..., verification: _Optional[_Union[_common_pb2.VerificationStatus, str]] = ..., grounding: _Optional[_Union[_common_pb2.Grounding, _Mapping]] = ..., receipt: _Optional[_Union[_common_pb2.Receipt, _Mapping]] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("name", "title", "status", "provider", "model", "tokens_used", "message_count", "portfolio_context", "auto_summarize", "summarize_interval", "archive_address", "create_time", "update_time", "last_access_time", "archive_time", "messages")
@@ -216,15 +222,25 @@ class MessageCompleted(_message.Message):
     incomplete: bool
     def __init__(self, assistant_message: _Optional[_Union[ChatMessage, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., verification: _Optional[_Union[_common_pb2.VerificationStatus, str]] = ..., degraded: _Optional[bool] = ..., offline: _Optional[bool] = ..., context_refreshed: _Optional[bool] = ..., compressed: _Optional[bool] = ..., incomplete: _Optional[bool] = ...) -> None: ...
 
+class MessageReplaced(_message.Message):
+    __slots__ = ("text", "reason")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    reason: str
+    def __init__(self, text: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class SendMessageResponse(_message.Message):
-    __slots__ = ("accepted", "delta", "completed")
+    __slots__ = ("accepted", "delta", "completed", "replaced")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     DELTA_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_FIELD_NUMBER: _ClassVar[int]
     accepted: MessageAccepted
     delta: MessageDelta
     completed: MessageCompleted
-    def __init__(self, accepted: _Optional[_Union[MessageAccepted, _Mapping]] = ..., delta: _Optional[_Union[MessageDelta, _Mapping]] = ..., completed: _Optional[_Union[MessageCompleted, _Mapping]] = ...) -> None: ...
+    replaced: MessageReplaced
+    def __init__(self, accepted: _Optional[_Union[MessageAccepted, _Mapping]] = ..., delta: _Optional[_Union[MessageDelta, _Mapping]] = ..., completed: _Optional[_Union[MessageCompleted, _Mapping]] = ..., replaced: _Optional[_Union[MessageReplaced, _Mapping]] = ...) -> None: ...
 
 class UpdatePortfolioContextRequest(_message.Message):
     __slots__ = ("name", "portfolio_context")

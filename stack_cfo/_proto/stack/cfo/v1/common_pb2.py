@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stack/cfo/v1/common.proto\x12\x0cstack.cfo.v1\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"+\n\tTimeOfDay\x12\r\n\x05hours\x18\x01 \x01(\x05\x12\x0f\n\x07minutes\x18\x02 \x01(\x05\"Y\n\tDateRange\x12&\n\nstart_date\x18\x01 \x01(\x0b\x32\x12.stack.cfo.v1.Date\x12$\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x12.stack.cfo.v1.Date\"]\n\x06Metric\x12\x12\n\x05value\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x35\n\x06reason\x18\x02 \x01(\x0e\x32%.stack.cfo.v1.MetricUnavailableReasonB\x08\n\x06_value\">\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x03*\xa7\x02\n\x17MetricUnavailableReason\x12)\n%METRIC_UNAVAILABLE_REASON_UNSPECIFIED\x10\x00\x12\x32\n.METRIC_UNAVAILABLE_REASON_INSUFFICIENT_HISTORY\x10\x01\x12-\n)METRIC_UNAVAILABLE_REASON_ZERO_DISPERSION\x10\x02\x12*\n&METRIC_UNAVAILABLE_REASON_NO_BENCHMARK\x10\x03\x12)\n%METRIC_UNAVAILABLE_REASON_NO_DRAWDOWN\x10\x04\x12\'\n#METRIC_UNAVAILABLE_REASON_UNDEFINED\x10\x05*\xf4\x01\n\x12VerificationStatus\x12#\n\x1fVERIFICATION_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cVERIFICATION_STATUS_VERIFIED\x10\x01\x12*\n&VERIFICATION_STATUS_UNVERIFIED_SERVICE\x10\x02\x12\x1e\n\x1aVERIFICATION_STATUS_FAILED\x10\x03\x12#\n\x1fVERIFICATION_STATUS_UNAVAILABLE\x10\x04\x12&\n\"VERIFICATION_STATUS_NOT_APPLICABLE\x10\x05\x42:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19stack/cfo/v1/common.proto\x12\x0cstack.cfo.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"+\n\tTimeOfDay\x12\r\n\x05hours\x18\x01 \x01(\x05\x12\x0f\n\x07minutes\x18\x02 \x01(\x05\"Y\n\tDateRange\x12&\n\nstart_date\x18\x01 \x01(\x0b\x32\x12.stack.cfo.v1.Date\x12$\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x12.stack.cfo.v1.Date\"]\n\x06Metric\x12\x12\n\x05value\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x35\n\x06reason\x18\x02 \x01(\x0e\x32%.stack.cfo.v1.MetricUnavailableReasonB\x08\n\x06_value\">\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x03\"\xc5\x01\n\x06\x46igure\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x05\x12\x13\n\x0bstart_utf16\x18\x04 \x01(\x05\x12\x11\n\tend_utf16\x18\x05 \x01(\x05\x12\r\n\x05value\x18\x06 \x01(\t\x12&\n\x04kind\x18\x07 \x01(\x0e\x32\x18.stack.cfo.v1.FigureKind\x12\x10\n\x08grounded\x18\x08 \x01(\x08\x12\x0c\n\x04\x66\x61\x63t\x18\t \x01(\t\x12\x12\n\nfact_value\x18\n \x01(\t\"{\n\tGrounding\x12-\n\x06status\x18\x01 \x01(\x0e\x32\x1d.stack.cfo.v1.GroundingStatus\x12%\n\x07\x66igures\x18\x02 \x03(\x0b\x32\x14.stack.cfo.v1.Figure\x12\x18\n\x10ungrounded_count\x18\x03 \x01(\x05\"\x80\x05\n\x07Receipt\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x07surface\x18\x02 \x01(\x0e\x32\x17.stack.cfo.v1.AiSurface\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x13\n\x0bresponse_id\x18\x06 \x01(\t\x12\x36\n\x0cverification\x18\x07 \x01(\x0e\x32 .stack.cfo.v1.VerificationStatus\x12\x1a\n\x12tee_signer_address\x18\x08 \x01(\t\x12\x11\n\tsignature\x18\t \x01(\t\x12\x13\n\x0bsigned_text\x18\n \x01(\t\x12\x15\n\rprompt_sha256\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x61ta_sha256\x18\x0c \x01(\t\x12\x15\n\rdata_snapshot\x18\r \x01(\t\x12.\n\ndata_as_of\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04text\x18\x0f \x01(\t\x12\x13\n\x0btext_sha256\x18\x10 \x01(\t\x12*\n\tgrounding\x18\x11 \x01(\x0b\x32\x17.stack.cfo.v1.Grounding\x12\'\n\x05usage\x18\x12 \x01(\x0b\x32\x18.stack.cfo.v1.TokenUsage\x12\x0b\n\x03\x66\x65\x65\x18\x13 \x01(\t\x12\x17\n\x0f\x64\x65graded_reason\x18\x14 \x01(\t\x12 \n\x13router_tee_verified\x18\x15 \x01(\x08H\x00\x88\x01\x01\x12/\n\x0b\x63reate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x16\n\x14_router_tee_verified*\xa7\x02\n\x17MetricUnavailableReason\x12)\n%METRIC_UNAVAILABLE_REASON_UNSPECIFIED\x10\x00\x12\x32\n.METRIC_UNAVAILABLE_REASON_INSUFFICIENT_HISTORY\x10\x01\x12-\n)METRIC_UNAVAILABLE_REASON_ZERO_DISPERSION\x10\x02\x12*\n&METRIC_UNAVAILABLE_REASON_NO_BENCHMARK\x10\x03\x12)\n%METRIC_UNAVAILABLE_REASON_NO_DRAWDOWN\x10\x04\x12\'\n#METRIC_UNAVAILABLE_REASON_UNDEFINED\x10\x05*\xf4\x01\n\x12VerificationStatus\x12#\n\x1fVERIFICATION_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cVERIFICATION_STATUS_VERIFIED\x10\x01\x12*\n&VERIFICATION_STATUS_UNVERIFIED_SERVICE\x10\x02\x12\x1e\n\x1aVERIFICATION_STATUS_FAILED\x10\x03\x12#\n\x1fVERIFICATION_STATUS_UNAVAILABLE\x10\x04\x12&\n\"VERIFICATION_STATUS_NOT_APPLICABLE\x10\x05*\xb6\x01\n\x0fGroundingStatus\x12 \n\x1cGROUNDING_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19GROUNDING_STATUS_GROUNDED\x10\x01\x12\x1f\n\x1bGROUNDING_STATUS_UNGROUNDED\x10\x02\x12\x1f\n\x1bGROUNDING_STATUS_NO_FIGURES\x10\x03\x12 \n\x1cGROUNDING_STATUS_NOT_CHECKED\x10\x04*\xa0\x01\n\nFigureKind\x12\x1b\n\x17\x46IGURE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46IGURE_KIND_AMOUNT\x10\x01\x12\x17\n\x13\x46IGURE_KIND_PERCENT\x10\x02\x12\x15\n\x11\x46IGURE_KIND_RATIO\x10\x03\x12\x15\n\x11\x46IGURE_KIND_COUNT\x10\x04\x12\x16\n\x12\x46IGURE_KIND_NUMBER\x10\x05*\xc0\x01\n\tAiSurface\x12\x1a\n\x16\x41I_SURFACE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41I_SURFACE_CHAT_ANSWER\x10\x01\x12\"\n\x1e\x41I_SURFACE_PORTFOLIO_NARRATIVE\x10\x02\x12\x1b\n\x17\x41I_SURFACE_DAILY_DIGEST\x10\x03\x12\x1d\n\x19\x41I_SURFACE_WEEKLY_SUMMARY\x10\x04\x12\x1b\n\x17\x41I_SURFACE_NEWS_SUMMARY\x10\x05\x42:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,18 +33,30 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stack_cfo._proto.stack.cfo.
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1'
-  _globals['_METRICUNAVAILABLEREASON']._serialized_start=389
-  _globals['_METRICUNAVAILABLEREASON']._serialized_end=684
-  _globals['_VERIFICATIONSTATUS']._serialized_start=687
-  _globals['_VERIFICATIONSTATUS']._serialized_end=931
-  _globals['_DATE']._serialized_start=43
-  _globals['_DATE']._serialized_end=91
-  _globals['_TIMEOFDAY']._serialized_start=93
-  _globals['_TIMEOFDAY']._serialized_end=136
-  _globals['_DATERANGE']._serialized_start=138
-  _globals['_DATERANGE']._serialized_end=227
-  _globals['_METRIC']._serialized_start=229
-  _globals['_METRIC']._serialized_end=322
-  _globals['_TOKENUSAGE']._serialized_start=324
-  _globals['_TOKENUSAGE']._serialized_end=386
+  _globals['_METRICUNAVAILABLEREASON']._serialized_start=1390
+  _globals['_METRICUNAVAILABLEREASON']._serialized_end=1685
+  _globals['_VERIFICATIONSTATUS']._serialized_start=1688
+  _globals['_VERIFICATIONSTATUS']._serialized_end=1932
+  _globals['_GROUNDINGSTATUS']._serialized_start=1935
+  _globals['_GROUNDINGSTATUS']._serialized_end=2117
+  _globals['_FIGUREKIND']._serialized_start=2120
+  _globals['_FIGUREKIND']._serialized_end=2280
+  _globals['_AISURFACE']._serialized_start=2283
+  _globals['_AISURFACE']._serialized_end=2475
+  _globals['_DATE']._serialized_start=76
+  _globals['_DATE']._serialized_end=124
+  _globals['_TIMEOFDAY']._serialized_start=126
+  _globals['_TIMEOFDAY']._serialized_end=169
+  _globals['_DATERANGE']._serialized_start=171
+  _globals['_DATERANGE']._serialized_end=260
+  _globals['_METRIC']._serialized_start=262
+  _globals['_METRIC']._serialized_end=355
+  _globals['_TOKENUSAGE']._serialized_start=357
+  _globals['_TOKENUSAGE']._serialized_end=419
+  _globals['_FIGURE']._serialized_start=422
+  _globals['_FIGURE']._serialized_end=619
+  _globals['_GROUNDING']._serialized_start=621
+  _globals['_GROUNDING']._serialized_end=744
+  _globals['_RECEIPT']._serialized_start=747
+  _globals['_RECEIPT']._serialized_end=1387
 # @@protoc_insertion_point(module_scope)

@@ -488,7 +488,7 @@ class NarrativeDelta(_message.Message):
     def __init__(self, text: _Optional[str] = ...) -> None: ...
 
 class NarrativeCompleted(_message.Message):
-    __slots__ = ("text", "provider", "model", "verification", "degraded", "offline", "incomplete", "usage", "fee", "degraded_reason")
+    __slots__ = ("text", "provider", "model", "verification", "degraded", "offline", "incomplete", "usage", "fee", "degraded_reason", "grounding", "receipt")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -499,6 +499,8 @@ class NarrativeCompleted(_message.Message):
     USAGE_FIELD_NUMBER: _ClassVar[int]
     FEE_FIELD_NUMBER: _ClassVar[int]
     DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
+    GROUNDING_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
     text: str
     provider: str
     model: str
@@ -509,7 +511,9 @@ class NarrativeCompleted(_message.Message):
     usage: _common_pb2.TokenUsage
     fee: str
     degraded_reason: str
-    def __init__(self, text: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., verification: _Optional[_Union[_common_pb2.VerificationStatus, str]] = ..., degraded: _Optional[bool] = ..., offline: _Optional[bool] = ..., incomplete: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ..., degraded_reason: _Optional[str] = ...) -> None: ...
+    grounding: _common_pb2.Grounding
+    receipt: _common_pb2.Receipt
+    def __init__(self, text: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., verification: _Optional[_Union[_common_pb2.VerificationStatus, str]] = ..., degraded: _Optional[bool] = ..., offline: _Optional[bool] = ..., incomplete: _Optional[bool] = ..., usage: _Optional[_Union[_common_pb2.TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ..., degraded_reason: _Optional[str] = ..., grounding: _Optional[_Union[_common_pb2.Grounding, _Mapping]] = ..., receipt: _Optional[_Union[_common_pb2.Receipt, _Mapping]] = ...) -> None: ...
 
 class StreamPortfolioSummaryResponse(_message.Message):
     __slots__ = ("summary", "narrative_delta", "narrative_completed")

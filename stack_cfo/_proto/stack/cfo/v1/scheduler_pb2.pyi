@@ -252,7 +252,7 @@ class DeleteDeviceRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class Notification(_message.Message):
-    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time")
+    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time", "degraded_reason", "receipts")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -266,6 +266,8 @@ class Notification(_message.Message):
     ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
+    RECEIPTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: NotificationKind
     channel: NotificationChannel
@@ -279,7 +281,9 @@ class Notification(_message.Message):
     attempt_count: int
     next_attempt_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    degraded_reason: str
+    receipts: _containers.RepeatedCompositeFieldContainer[_common_pb2.Receipt]
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded_reason: _Optional[str] = ..., receipts: _Optional[_Iterable[_Union[_common_pb2.Receipt, _Mapping]]] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token", "kind", "status")

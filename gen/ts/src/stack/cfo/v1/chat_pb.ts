@@ -8,7 +8,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv1";
 import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { TokenUsage, VerificationStatus } from "./common_pb";
+import type { Grounding, Receipt, TokenUsage, VerificationStatus } from "./common_pb";
 import { file_stack_cfo_v1_common } from "./common_pb";
 import type { PositionSummary, RiskMetrics } from "./portfolio_pb";
 import { file_stack_cfo_v1_portfolio } from "./portfolio_pb";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stack/cfo/v1/chat.proto.
  */
 export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChdzdGFjay9jZm8vdjEvY2hhdC5wcm90bxIMc3RhY2suY2ZvLnYxIvgCChBQb3J0Zm9saW9Db250ZXh0EjEKDXNuYXBzaG90X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWJhc2VfY3VycmVuY3kYAiABKAkSEwoLdG90YWxfdmFsdWUYAyABKAkSGwoTdG90YWxfcmV0dXJuX2Ftb3VudBgEIAEoCRIhChR0b3RhbF9yZXR1cm5fcGVyY2VudBgFIAEoAUgAiAEBEhkKEWRheV9jaGFuZ2VfYW1vdW50GAYgASgJEh8KEmRheV9jaGFuZ2VfcGVyY2VudBgHIAEoAUgBiAEBEjAKCXBvc2l0aW9ucxgIIAMoCzIdLnN0YWNrLmNmby52MS5Qb3NpdGlvblN1bW1hcnkSJwoEcmlzaxgJIAEoCzIZLnN0YWNrLmNmby52MS5SaXNrTWV0cmljc0IXChVfdG90YWxfcmV0dXJuX3BlcmNlbnRCFQoTX2RheV9jaGFuZ2VfcGVyY2VudCLXAQoLQ2hhdE1lc3NhZ2USCgoCaWQYASABKAkSJAoEcm9sZRgCIAEoDjIWLnN0YWNrLmNmby52MS5DaGF0Um9sZRIPCgdjb250ZW50GAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgV1c2FnZRgFIAEoCzIYLnN0YWNrLmNmby52MS5Ub2tlblVzYWdlEhIKCmluY29tcGxldGUYBiABKAgSFwoPZGVncmFkZWRfcmVhc29uGAcgASgJIrcECgdTZXNzaW9uEgwKBG5hbWUYASABKAkSDQoFdGl0bGUYAiABKAkSKwoGc3RhdHVzGAMgASgOMhsuc3RhY2suY2ZvLnYxLlNlc3Npb25TdGF0dXMSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSEwoLdG9rZW5zX3VzZWQYBiABKAMSFQoNbWVzc2FnZV9jb3VudBgHIAEoBRI5ChFwb3J0Zm9saW9fY29udGV4dBgIIAEoCzIeLnN0YWNrLmNmby52MS5Qb3J0Zm9saW9Db250ZXh0EhsKDmF1dG9fc3VtbWFyaXplGAkgASgISACIAQESGgoSc3VtbWFyaXplX2ludGVydmFsGAogASgFEhcKD2FyY2hpdmVfYWRkcmVzcxgLIAEoCRIvCgtjcmVhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjQKEGxhc3RfYWNjZXNzX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGFyY2hpdmVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIbWVzc2FnZXMYECADKAsyGS5zdGFjay5jZm8udjEuQ2hhdE1lc3NhZ2VCEQoPX2F1dG9fc3VtbWFyaXplImIKFENyZWF0ZVNlc3Npb25SZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRImCgdzZXNzaW9uGAIgASgLMhUuc3RhY2suY2ZvLnYxLlNlc3Npb24SEgoKcmVxdWVzdF9pZBgDIAEoCSJKChFHZXRTZXNzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEicKBHZpZXcYAiABKA4yGS5zdGFjay5jZm8udjEuU2Vzc2lvblZpZXcieQoTTGlzdFNlc3Npb25zUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSKwoGc3RhdHVzGAQgASgOMhsuc3RhY2suY2ZvLnYxLlNlc3Npb25TdGF0dXMiWAoUTGlzdFNlc3Npb25zUmVzcG9uc2USJwoIc2Vzc2lvbnMYASADKAsyFS5zdGFjay5jZm8udjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJAoURGVsZXRlU2Vzc2lvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJHChJTZW5kTWVzc2FnZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiWgoPTWVzc2FnZUFjY2VwdGVkEhcKD3VzZXJfbWVzc2FnZV9pZBgBIAEoCRIcChRhc3Npc3RhbnRfbWVzc2FnZV9pZBgCIAEoCRIQCghyZXBsYXllZBgDIAEoCCIcCgxNZXNzYWdlRGVsdGESDAoEdGV4dBgBIAEoCSK9AgoQTWVzc2FnZUNvbXBsZXRlZBI0ChFhc3Npc3RhbnRfbWVzc2FnZRgBIAEoCzIZLnN0YWNrLmNmby52MS5DaGF0TWVzc2FnZRInCgV1c2FnZRgCIAEoCzIYLnN0YWNrLmNmby52MS5Ub2tlblVzYWdlEgsKA2ZlZRgDIAEoCRIQCghwcm92aWRlchgEIAEoCRINCgVtb2RlbBgFIAEoCRI2Cgx2ZXJpZmljYXRpb24YBiABKA4yIC5zdGFjay5jZm8udjEuVmVyaWZpY2F0aW9uU3RhdHVzEhAKCGRlZ3JhZGVkGAcgASgIEg8KB29mZmxpbmUYCCABKAgSGQoRY29udGV4dF9yZWZyZXNoZWQYCSABKAgSEgoKY29tcHJlc3NlZBgKIAEoCBISCgppbmNvbXBsZXRlGAsgASgIIrMBChNTZW5kTWVzc2FnZVJlc3BvbnNlEjEKCGFjY2VwdGVkGAEgASgLMh0uc3RhY2suY2ZvLnYxLk1lc3NhZ2VBY2NlcHRlZEgAEisKBWRlbHRhGAIgASgLMhouc3RhY2suY2ZvLnYxLk1lc3NhZ2VEZWx0YUgAEjMKCWNvbXBsZXRlZBgDIAEoCzIeLnN0YWNrLmNmby52MS5NZXNzYWdlQ29tcGxldGVkSABCBwoFZXZlbnQiaAodVXBkYXRlUG9ydGZvbGlvQ29udGV4dFJlcXVlc3QSDAoEbmFtZRgBIAEoCRI5ChFwb3J0Zm9saW9fY29udGV4dBgCIAEoCzIeLnN0YWNrLmNmby52MS5Qb3J0Zm9saW9Db250ZXh0IjkKFUFyY2hpdmVTZXNzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkqgwEKDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRVU19BQ1RJVkUQARIbChdTRVNTSU9OX1NUQVRVU19BUkNISVZFRBACEhoKFlNFU1NJT05fU1RBVFVTX0RFTEVURUQQAypoCghDaGF0Um9sZRIZChVDSEFUX1JPTEVfVU5TUEVDSUZJRUQQABISCg5DSEFUX1JPTEVfVVNFUhABEhcKE0NIQVRfUk9MRV9BU1NJU1RBTlQQAhIUChBDSEFUX1JPTEVfU1lTVEVNEAMqWgoLU2Vzc2lvblZpZXcSHAoYU0VTU0lPTl9WSUVXX1VOU1BFQ0lGSUVEEAASFgoSU0VTU0lPTl9WSUVXX0JBU0lDEAESFQoRU0VTU0lPTl9WSUVXX0ZVTEwQAjLFBAoLQ2hhdFNlcnZpY2USSgoNQ3JlYXRlU2Vzc2lvbhIiLnN0YWNrLmNmby52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoVLnN0YWNrLmNmby52MS5TZXNzaW9uEkQKCkdldFNlc3Npb24SHy5zdGFjay5jZm8udjEuR2V0U2Vzc2lvblJlcXVlc3QaFS5zdGFjay5jZm8udjEuU2Vzc2lvbhJVCgxMaXN0U2Vzc2lvbnMSIS5zdGFjay5jZm8udjEuTGlzdFNlc3Npb25zUmVxdWVzdBoiLnN0YWNrLmNmby52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJLCg1EZWxldGVTZXNzaW9uEiIuc3RhY2suY2ZvLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5ElQKC1NlbmRNZXNzYWdlEiAuc3RhY2suY2ZvLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBohLnN0YWNrLmNmby52MS5TZW5kTWVzc2FnZVJlc3BvbnNlMAESXAoWVXBkYXRlUG9ydGZvbGlvQ29udGV4dBIrLnN0YWNrLmNmby52MS5VcGRhdGVQb3J0Zm9saW9Db250ZXh0UmVxdWVzdBoVLnN0YWNrLmNmby52MS5TZXNzaW9uEkwKDkFyY2hpdmVTZXNzaW9uEiMuc3RhY2suY2ZvLnYxLkFyY2hpdmVTZXNzaW9uUmVxdWVzdBoVLnN0YWNrLmNmby52MS5TZXNzaW9uQjpaOGdpdGh1Yi5jb20vc3RhY2stY2ZvL3N0YWNrLWNmby9nZW4vZ28vc3RhY2svY2ZvL3YxO2Nmb3YxYgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stack_cfo_v1_common, file_stack_cfo_v1_portfolio]);
+  fileDesc("ChdzdGFjay9jZm8vdjEvY2hhdC5wcm90bxIMc3RhY2suY2ZvLnYxIvgCChBQb3J0Zm9saW9Db250ZXh0EjEKDXNuYXBzaG90X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWJhc2VfY3VycmVuY3kYAiABKAkSEwoLdG90YWxfdmFsdWUYAyABKAkSGwoTdG90YWxfcmV0dXJuX2Ftb3VudBgEIAEoCRIhChR0b3RhbF9yZXR1cm5fcGVyY2VudBgFIAEoAUgAiAEBEhkKEWRheV9jaGFuZ2VfYW1vdW50GAYgASgJEh8KEmRheV9jaGFuZ2VfcGVyY2VudBgHIAEoAUgBiAEBEjAKCXBvc2l0aW9ucxgIIAMoCzIdLnN0YWNrLmNmby52MS5Qb3NpdGlvblN1bW1hcnkSJwoEcmlzaxgJIAEoCzIZLnN0YWNrLmNmby52MS5SaXNrTWV0cmljc0IXChVfdG90YWxfcmV0dXJuX3BlcmNlbnRCFQoTX2RheV9jaGFuZ2VfcGVyY2VudCLjAgoLQ2hhdE1lc3NhZ2USCgoCaWQYASABKAkSJAoEcm9sZRgCIAEoDjIWLnN0YWNrLmNmby52MS5DaGF0Um9sZRIPCgdjb250ZW50GAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgV1c2FnZRgFIAEoCzIYLnN0YWNrLmNmby52MS5Ub2tlblVzYWdlEhIKCmluY29tcGxldGUYBiABKAgSFwoPZGVncmFkZWRfcmVhc29uGAcgASgJEjYKDHZlcmlmaWNhdGlvbhgIIAEoDjIgLnN0YWNrLmNmby52MS5WZXJpZmljYXRpb25TdGF0dXMSKgoJZ3JvdW5kaW5nGAkgASgLMhcuc3RhY2suY2ZvLnYxLkdyb3VuZGluZxImCgdyZWNlaXB0GAogASgLMhUuc3RhY2suY2ZvLnYxLlJlY2VpcHQitwQKB1Nlc3Npb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIrCgZzdGF0dXMYAyABKA4yGy5zdGFjay5jZm8udjEuU2Vzc2lvblN0YXR1cxIQCghwcm92aWRlchgEIAEoCRINCgVtb2RlbBgFIAEoCRITCgt0b2tlbnNfdXNlZBgGIAEoAxIVCg1tZXNzYWdlX2NvdW50GAcgASgFEjkKEXBvcnRmb2xpb19jb250ZXh0GAggASgLMh4uc3RhY2suY2ZvLnYxLlBvcnRmb2xpb0NvbnRleHQSGwoOYXV0b19zdW1tYXJpemUYCSABKAhIAIgBARIaChJzdW1tYXJpemVfaW50ZXJ2YWwYCiABKAUSFwoPYXJjaGl2ZV9hZGRyZXNzGAsgASgJEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQbGFzdF9hY2Nlc3NfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYXJjaGl2ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCghtZXNzYWdlcxgQIAMoCzIZLnN0YWNrLmNmby52MS5DaGF0TWVzc2FnZUIRCg9fYXV0b19zdW1tYXJpemUiYgoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDgoGcGFyZW50GAEgASgJEiYKB3Nlc3Npb24YAiABKAsyFS5zdGFjay5jZm8udjEuU2Vzc2lvbhISCgpyZXF1ZXN0X2lkGAMgASgJIkoKEUdldFNlc3Npb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSJwoEdmlldxgCIAEoDjIZLnN0YWNrLmNmby52MS5TZXNzaW9uVmlldyJ5ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIrCgZzdGF0dXMYBCABKA4yGy5zdGFjay5jZm8udjEuU2Vzc2lvblN0YXR1cyJYChRMaXN0U2Vzc2lvbnNSZXNwb25zZRInCghzZXNzaW9ucxgBIAMoCzIVLnN0YWNrLmNmby52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIkChREZWxldGVTZXNzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkcKElNlbmRNZXNzYWdlUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSJaCg9NZXNzYWdlQWNjZXB0ZWQSFwoPdXNlcl9tZXNzYWdlX2lkGAEgASgJEhwKFGFzc2lzdGFudF9tZXNzYWdlX2lkGAIgASgJEhAKCHJlcGxheWVkGAMgASgIIhwKDE1lc3NhZ2VEZWx0YRIMCgR0ZXh0GAEgASgJIr0CChBNZXNzYWdlQ29tcGxldGVkEjQKEWFzc2lzdGFudF9tZXNzYWdlGAEgASgLMhkuc3RhY2suY2ZvLnYxLkNoYXRNZXNzYWdlEicKBXVzYWdlGAIgASgLMhguc3RhY2suY2ZvLnYxLlRva2VuVXNhZ2USCwoDZmVlGAMgASgJEhAKCHByb3ZpZGVyGAQgASgJEg0KBW1vZGVsGAUgASgJEjYKDHZlcmlmaWNhdGlvbhgGIAEoDjIgLnN0YWNrLmNmby52MS5WZXJpZmljYXRpb25TdGF0dXMSEAoIZGVncmFkZWQYByABKAgSDwoHb2ZmbGluZRgIIAEoCBIZChFjb250ZXh0X3JlZnJlc2hlZBgJIAEoCBISCgpjb21wcmVzc2VkGAogASgIEhIKCmluY29tcGxldGUYCyABKAgiLwoPTWVzc2FnZVJlcGxhY2VkEgwKBHRleHQYASABKAkSDgoGcmVhc29uGAIgASgJIuYBChNTZW5kTWVzc2FnZVJlc3BvbnNlEjEKCGFjY2VwdGVkGAEgASgLMh0uc3RhY2suY2ZvLnYxLk1lc3NhZ2VBY2NlcHRlZEgAEisKBWRlbHRhGAIgASgLMhouc3RhY2suY2ZvLnYxLk1lc3NhZ2VEZWx0YUgAEjMKCWNvbXBsZXRlZBgDIAEoCzIeLnN0YWNrLmNmby52MS5NZXNzYWdlQ29tcGxldGVkSAASMQoIcmVwbGFjZWQYBCABKAsyHS5zdGFjay5jZm8udjEuTWVzc2FnZVJlcGxhY2VkSABCBwoFZXZlbnQiaAodVXBkYXRlUG9ydGZvbGlvQ29udGV4dFJlcXVlc3QSDAoEbmFtZRgBIAEoCRI5ChFwb3J0Zm9saW9fY29udGV4dBgCIAEoCzIeLnN0YWNrLmNmby52MS5Qb3J0Zm9saW9Db250ZXh0IjkKFUFyY2hpdmVTZXNzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkqgwEKDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRVU19BQ1RJVkUQARIbChdTRVNTSU9OX1NUQVRVU19BUkNISVZFRBACEhoKFlNFU1NJT05fU1RBVFVTX0RFTEVURUQQAypoCghDaGF0Um9sZRIZChVDSEFUX1JPTEVfVU5TUEVDSUZJRUQQABISCg5DSEFUX1JPTEVfVVNFUhABEhcKE0NIQVRfUk9MRV9BU1NJU1RBTlQQAhIUChBDSEFUX1JPTEVfU1lTVEVNEAMqWgoLU2Vzc2lvblZpZXcSHAoYU0VTU0lPTl9WSUVXX1VOU1BFQ0lGSUVEEAASFgoSU0VTU0lPTl9WSUVXX0JBU0lDEAESFQoRU0VTU0lPTl9WSUVXX0ZVTEwQAjLFBAoLQ2hhdFNlcnZpY2USSgoNQ3JlYXRlU2Vzc2lvbhIiLnN0YWNrLmNmby52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoVLnN0YWNrLmNmby52MS5TZXNzaW9uEkQKCkdldFNlc3Npb24SHy5zdGFjay5jZm8udjEuR2V0U2Vzc2lvblJlcXVlc3QaFS5zdGFjay5jZm8udjEuU2Vzc2lvbhJVCgxMaXN0U2Vzc2lvbnMSIS5zdGFjay5jZm8udjEuTGlzdFNlc3Npb25zUmVxdWVzdBoiLnN0YWNrLmNmby52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJLCg1EZWxldGVTZXNzaW9uEiIuc3RhY2suY2ZvLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5ElQKC1NlbmRNZXNzYWdlEiAuc3RhY2suY2ZvLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBohLnN0YWNrLmNmby52MS5TZW5kTWVzc2FnZVJlc3BvbnNlMAESXAoWVXBkYXRlUG9ydGZvbGlvQ29udGV4dBIrLnN0YWNrLmNmby52MS5VcGRhdGVQb3J0Zm9saW9Db250ZXh0UmVxdWVzdBoVLnN0YWNrLmNmby52MS5TZXNzaW9uEkwKDkFyY2hpdmVTZXNzaW9uEiMuc3RhY2suY2ZvLnYxLkFyY2hpdmVTZXNzaW9uUmVxdWVzdBoVLnN0YWNrLmNmby52MS5TZXNzaW9uQjpaOGdpdGh1Yi5jb20vc3RhY2stY2ZvL3N0YWNrLWNmby9nZW4vZ28vc3RhY2svY2ZvL3YxO2Nmb3YxYgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stack_cfo_v1_common, file_stack_cfo_v1_portfolio]);
 
 /**
  * A snapshot of the user's portfolio that grounds the AI's answers (the seed's PortfolioContext).
@@ -160,10 +160,37 @@ export type ChatMessage = Message<"stack.cfo.v1.ChatMessage"> & {
    *     refused the request.
    *   COMPUTE_STREAM_BROKEN: the answer was cut mid-stream (or the client cancelled); `incomplete` is set.
    *   MODEL_SUBSTITUTED: another model or provider than the session's answered (failover).
+   *   AI_UNGROUNDED: the AI's answer stated figures that match nothing the server computed, and the
+   *     configuration replaces such answers: `content` is the deterministic writer's answer instead (the
+   *     AI's text is kept in `receipt.text`).
    *
    * @generated from field: string degraded_reason = 7;
    */
   degradedReason: string;
+
+  /**
+   * Outcome of the provider signature check of an assistant answer; UNSPECIFIED for user messages.
+   *
+   * @generated from field: stack.cfo.v1.VerificationStatus verification = 8;
+   */
+  verification: VerificationStatus;
+
+  /**
+   * How the figures of `content` compare with the numbers the server computed; set for assistant answers
+   * (GROUNDING_STATUS_NOT_CHECKED for answers stored before the check existed), unset for user messages.
+   * Figure offsets index `content`. Render grounded figures as citations and ungrounded ones as flags.
+   *
+   * @generated from field: stack.cfo.v1.Grounding grounding = 9;
+   */
+  grounding?: Grounding;
+
+  /**
+   * The receipt of an assistant answer (without its data snapshot: read it with ReceiptService.GetReceipt);
+   * unset for user messages and for answers stored before receipts existed.
+   *
+   * @generated from field: stack.cfo.v1.Receipt receipt = 10;
+   */
+  receipt?: Receipt;
 };
 
 /**
@@ -641,13 +668,43 @@ export const MessageCompletedSchema: GenMessage<MessageCompleted> = /*@__PURE__*
   messageDesc(file_stack_cfo_v1_chat, 11);
 
 /**
+ * The streamed answer is replaced: its figures did not check out (degraded_reason AI_UNGROUNDED) and the
+ * configuration says to replace such answers. Discard the text received so far and show `text` instead;
+ * `completed` follows with the stored message.
+ *
+ * @generated from message stack.cfo.v1.MessageReplaced
+ */
+export type MessageReplaced = Message<"stack.cfo.v1.MessageReplaced"> & {
+  /**
+   * The whole replacement answer (the deterministic writer's, built from the same figures).
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Why: "AI_UNGROUNDED".
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message stack.cfo.v1.MessageReplaced.
+ * Use `create(MessageReplacedSchema)` to create a new message.
+ */
+export const MessageReplacedSchema: GenMessage<MessageReplaced> = /*@__PURE__*/
+  messageDesc(file_stack_cfo_v1_chat, 12);
+
+/**
  * One event of SendMessage.
  *
  * @generated from message stack.cfo.v1.SendMessageResponse
  */
 export type SendMessageResponse = Message<"stack.cfo.v1.SendMessageResponse"> & {
   /**
-   * Exactly one is set; order: accepted, delta*, completed.
+   * Exactly one is set; order: accepted, delta*, replaced?, completed.
    *
    * @generated from oneof stack.cfo.v1.SendMessageResponse.event
    */
@@ -675,6 +732,14 @@ export type SendMessageResponse = Message<"stack.cfo.v1.SendMessageResponse"> & 
      */
     value: MessageCompleted;
     case: "completed";
+  } | {
+    /**
+     * The answer streamed so far is replaced (see MessageReplaced); at most once, right before `completed`.
+     *
+     * @generated from field: stack.cfo.v1.MessageReplaced replaced = 4;
+     */
+    value: MessageReplaced;
+    case: "replaced";
   } | { case: undefined; value?: undefined };
 };
 
@@ -683,7 +748,7 @@ export type SendMessageResponse = Message<"stack.cfo.v1.SendMessageResponse"> & 
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_stack_cfo_v1_chat, 12);
+  messageDesc(file_stack_cfo_v1_chat, 13);
 
 /**
  * Request for UpdatePortfolioContext.
@@ -711,7 +776,7 @@ export type UpdatePortfolioContextRequest = Message<"stack.cfo.v1.UpdatePortfoli
  * Use `create(UpdatePortfolioContextRequestSchema)` to create a new message.
  */
 export const UpdatePortfolioContextRequestSchema: GenMessage<UpdatePortfolioContextRequest> = /*@__PURE__*/
-  messageDesc(file_stack_cfo_v1_chat, 13);
+  messageDesc(file_stack_cfo_v1_chat, 14);
 
 /**
  * Request for ArchiveSession.
@@ -739,7 +804,7 @@ export type ArchiveSessionRequest = Message<"stack.cfo.v1.ArchiveSessionRequest"
  * Use `create(ArchiveSessionRequestSchema)` to create a new message.
  */
 export const ArchiveSessionRequestSchema: GenMessage<ArchiveSessionRequest> = /*@__PURE__*/
-  messageDesc(file_stack_cfo_v1_chat, 14);
+  messageDesc(file_stack_cfo_v1_chat, 15);
 
 /**
  * Lifecycle state of a session.

@@ -38,13 +38,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv1";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv1";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file stack/cfo/v1/common.proto.
  */
 export const file_stack_cfo_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFjay9jZm8vdjEvY29tbW9uLnByb3RvEgxzdGFjay5jZm8udjEiMAoERGF0ZRIMCgR5ZWFyGAEgASgFEg0KBW1vbnRoGAIgASgFEgsKA2RheRgDIAEoBSIrCglUaW1lT2ZEYXkSDQoFaG91cnMYASABKAUSDwoHbWludXRlcxgCIAEoBSJZCglEYXRlUmFuZ2USJgoKc3RhcnRfZGF0ZRgBIAEoCzISLnN0YWNrLmNmby52MS5EYXRlEiQKCGVuZF9kYXRlGAIgASgLMhIuc3RhY2suY2ZvLnYxLkRhdGUiXQoGTWV0cmljEhIKBXZhbHVlGAEgASgBSACIAQESNQoGcmVhc29uGAIgASgOMiUuc3RhY2suY2ZvLnYxLk1ldHJpY1VuYXZhaWxhYmxlUmVhc29uQggKBl92YWx1ZSI+CgpUb2tlblVzYWdlEhUKDXByb21wdF90b2tlbnMYASABKAMSGQoRY29tcGxldGlvbl90b2tlbnMYAiABKAMqpwIKF01ldHJpY1VuYXZhaWxhYmxlUmVhc29uEikKJU1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fVU5TUEVDSUZJRUQQABIyCi5NRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX0lOU1VGRklDSUVOVF9ISVNUT1JZEAESLQopTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9aRVJPX0RJU1BFUlNJT04QAhIqCiZNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX05PX0JFTkNITUFSSxADEikKJU1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fTk9fRFJBV0RPV04QBBInCiNNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX1VOREVGSU5FRBAFKvQBChJWZXJpZmljYXRpb25TdGF0dXMSIwofVkVSSUZJQ0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHFZFUklGSUNBVElPTl9TVEFUVVNfVkVSSUZJRUQQARIqCiZWRVJJRklDQVRJT05fU1RBVFVTX1VOVkVSSUZJRURfU0VSVklDRRACEh4KGlZFUklGSUNBVElPTl9TVEFUVVNfRkFJTEVEEAMSIwofVkVSSUZJQ0FUSU9OX1NUQVRVU19VTkFWQUlMQUJMRRAEEiYKIlZFUklGSUNBVElPTl9TVEFUVVNfTk9UX0FQUExJQ0FCTEUQBUI6WjhnaXRodWIuY29tL3N0YWNrLWNmby9zdGFjay1jZm8vZ2VuL2dvL3N0YWNrL2Nmby92MTtjZm92MWIGcHJvdG8z");
+  fileDesc("ChlzdGFjay9jZm8vdjEvY29tbW9uLnByb3RvEgxzdGFjay5jZm8udjEiMAoERGF0ZRIMCgR5ZWFyGAEgASgFEg0KBW1vbnRoGAIgASgFEgsKA2RheRgDIAEoBSIrCglUaW1lT2ZEYXkSDQoFaG91cnMYASABKAUSDwoHbWludXRlcxgCIAEoBSJZCglEYXRlUmFuZ2USJgoKc3RhcnRfZGF0ZRgBIAEoCzISLnN0YWNrLmNmby52MS5EYXRlEiQKCGVuZF9kYXRlGAIgASgLMhIuc3RhY2suY2ZvLnYxLkRhdGUiXQoGTWV0cmljEhIKBXZhbHVlGAEgASgBSACIAQESNQoGcmVhc29uGAIgASgOMiUuc3RhY2suY2ZvLnYxLk1ldHJpY1VuYXZhaWxhYmxlUmVhc29uQggKBl92YWx1ZSI+CgpUb2tlblVzYWdlEhUKDXByb21wdF90b2tlbnMYASABKAMSGQoRY29tcGxldGlvbl90b2tlbnMYAiABKAMixQEKBkZpZ3VyZRIMCgR0ZXh0GAEgASgJEg0KBXN0YXJ0GAIgASgFEgsKA2VuZBgDIAEoBRITCgtzdGFydF91dGYxNhgEIAEoBRIRCgllbmRfdXRmMTYYBSABKAUSDQoFdmFsdWUYBiABKAkSJgoEa2luZBgHIAEoDjIYLnN0YWNrLmNmby52MS5GaWd1cmVLaW5kEhAKCGdyb3VuZGVkGAggASgIEgwKBGZhY3QYCSABKAkSEgoKZmFjdF92YWx1ZRgKIAEoCSJ7CglHcm91bmRpbmcSLQoGc3RhdHVzGAEgASgOMh0uc3RhY2suY2ZvLnYxLkdyb3VuZGluZ1N0YXR1cxIlCgdmaWd1cmVzGAIgAygLMhQuc3RhY2suY2ZvLnYxLkZpZ3VyZRIYChB1bmdyb3VuZGVkX2NvdW50GAMgASgFIoAFCgdSZWNlaXB0EgwKBG5hbWUYASABKAkSKAoHc3VyZmFjZRgCIAEoDjIXLnN0YWNrLmNmby52MS5BaVN1cmZhY2USDwoHc3ViamVjdBgDIAEoCRIQCghwcm92aWRlchgEIAEoCRINCgVtb2RlbBgFIAEoCRITCgtyZXNwb25zZV9pZBgGIAEoCRI2Cgx2ZXJpZmljYXRpb24YByABKA4yIC5zdGFjay5jZm8udjEuVmVyaWZpY2F0aW9uU3RhdHVzEhoKEnRlZV9zaWduZXJfYWRkcmVzcxgIIAEoCRIRCglzaWduYXR1cmUYCSABKAkSEwoLc2lnbmVkX3RleHQYCiABKAkSFQoNcHJvbXB0X3NoYTI1NhgLIAEoCRITCgtkYXRhX3NoYTI1NhgMIAEoCRIVCg1kYXRhX3NuYXBzaG90GA0gASgJEi4KCmRhdGFfYXNfb2YYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRleHQYDyABKAkSEwoLdGV4dF9zaGEyNTYYECABKAkSKgoJZ3JvdW5kaW5nGBEgASgLMhcuc3RhY2suY2ZvLnYxLkdyb3VuZGluZxInCgV1c2FnZRgSIAEoCzIYLnN0YWNrLmNmby52MS5Ub2tlblVzYWdlEgsKA2ZlZRgTIAEoCRIXCg9kZWdyYWRlZF9yZWFzb24YFCABKAkSIAoTcm91dGVyX3RlZV92ZXJpZmllZBgVIAEoCEgAiAEBEi8KC2NyZWF0ZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIWChRfcm91dGVyX3RlZV92ZXJpZmllZCqnAgoXTWV0cmljVW5hdmFpbGFibGVSZWFzb24SKQolTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9VTlNQRUNJRklFRBAAEjIKLk1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fSU5TVUZGSUNJRU5UX0hJU1RPUlkQARItCilNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX1pFUk9fRElTUEVSU0lPThACEioKJk1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fTk9fQkVOQ0hNQVJLEAMSKQolTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9OT19EUkFXRE9XThAEEicKI01FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fVU5ERUZJTkVEEAUq9AEKElZlcmlmaWNhdGlvblN0YXR1cxIjCh9WRVJJRklDQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocVkVSSUZJQ0FUSU9OX1NUQVRVU19WRVJJRklFRBABEioKJlZFUklGSUNBVElPTl9TVEFUVVNfVU5WRVJJRklFRF9TRVJWSUNFEAISHgoaVkVSSUZJQ0FUSU9OX1NUQVRVU19GQUlMRUQQAxIjCh9WRVJJRklDQVRJT05fU1RBVFVTX1VOQVZBSUxBQkxFEAQSJgoiVkVSSUZJQ0FUSU9OX1NUQVRVU19OT1RfQVBQTElDQUJMRRAFKrYBCg9Hcm91bmRpbmdTdGF0dXMSIAocR1JPVU5ESU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUdST1VORElOR19TVEFUVVNfR1JPVU5ERUQQARIfChtHUk9VTkRJTkdfU1RBVFVTX1VOR1JPVU5ERUQQAhIfChtHUk9VTkRJTkdfU1RBVFVTX05PX0ZJR1VSRVMQAxIgChxHUk9VTkRJTkdfU1RBVFVTX05PVF9DSEVDS0VEEAQqoAEKCkZpZ3VyZUtpbmQSGwoXRklHVVJFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJGSUdVUkVfS0lORF9BTU9VTlQQARIXChNGSUdVUkVfS0lORF9QRVJDRU5UEAISFQoRRklHVVJFX0tJTkRfUkFUSU8QAxIVChFGSUdVUkVfS0lORF9DT1VOVBAEEhYKEkZJR1VSRV9LSU5EX05VTUJFUhAFKsABCglBaVN1cmZhY2USGgoWQUlfU1VSRkFDRV9VTlNQRUNJRklFRBAAEhoKFkFJX1NVUkZBQ0VfQ0hBVF9BTlNXRVIQARIiCh5BSV9TVVJGQUNFX1BPUlRGT0xJT19OQVJSQVRJVkUQAhIbChdBSV9TVVJGQUNFX0RBSUxZX0RJR0VTVBADEh0KGUFJX1NVUkZBQ0VfV0VFS0xZX1NVTU1BUlkQBBIbChdBSV9TVVJGQUNFX05FV1NfU1VNTUFSWRAFQjpaOGdpdGh1Yi5jb20vc3RhY2stY2ZvL3N0YWNrLWNmby9nZW4vZ28vc3RhY2svY2ZvL3YxO2Nmb3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A whole calendar date with no time zone (a trading day, a cash-flow day). Same shape as google.type.Date,
@@ -197,6 +199,319 @@ export const TokenUsageSchema: GenMessage<TokenUsage> = /*@__PURE__*/
   messageDesc(file_stack_cfo_v1_common, 4);
 
 /**
+ * One figure found in a text, and the fact it is tied to.
+ *
+ * Offsets locate the figure in the text it was found in (ChatMessage.content, NarrativeCompleted.text,
+ * Receipt.text), in two units so every platform can slice without converting: `start`/`end` count Unicode
+ * code points (Python, Go runes, Rust chars), `start_utf16`/`end_utf16` count UTF-16 code units (JavaScript,
+ * Java/Kotlin String, Swift NSString/NSRange). `end` is exclusive. They differ only after characters outside
+ * the Basic Multilingual Plane (emoji), which take two UTF-16 units.
+ *
+ * @generated from message stack.cfo.v1.Figure
+ */
+export type Figure = Message<"stack.cfo.v1.Figure"> & {
+  /**
+   * The figure as written, e.g. "$31,041.20" or "fell 3%".
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * First code point of the figure (0-based).
+   *
+   * @generated from field: int32 start = 2;
+   */
+  start: number;
+
+  /**
+   * Code point after the figure (exclusive).
+   *
+   * @generated from field: int32 end = 3;
+   */
+  end: number;
+
+  /**
+   * First UTF-16 code unit of the figure (0-based).
+   *
+   * @generated from field: int32 start_utf16 = 4;
+   */
+  startUtf16: number;
+
+  /**
+   * UTF-16 code unit after the figure (exclusive).
+   *
+   * @generated from field: int32 end_utf16 = 5;
+   */
+  endUtf16: number;
+
+  /**
+   * The number the figure reads as, decimal string, signed and scaled: "31041.20", "-3" (for "fell 3%"),
+   * "1200" (for "1.2k"). Percent figures are in percent ("6.8" for "6.8%").
+   *
+   * @generated from field: string value = 6;
+   */
+  value: string;
+
+  /**
+   * What kind of number it is.
+   *
+   * @generated from field: stack.cfo.v1.FigureKind kind = 7;
+   */
+  kind: FigureKind;
+
+  /**
+   * True when the figure matches a fact (within the precision the text shows: "$31k" matches 31,041.20;
+   * "6.8%" matches a weight of 0.0679). False marks a figure nothing computed supports: render it flagged.
+   *
+   * @generated from field: bool grounded = 8;
+   */
+  grounded: boolean;
+
+  /**
+   * Stable path of the fact it matches, e.g. "total_value", "risk.sharpe_ratio", "positions[AAPL].weight",
+   * "baskets[Tech].return_1w", or "user[2][0]" for the first number of the user's second message. Empty
+   * when not grounded. Paths index Receipt.data_snapshot (JSON): dotted keys, `[SYMBOL]` for list items
+   * identified by their symbol or name.
+   *
+   * @generated from field: string fact = 9;
+   */
+  fact: string;
+
+  /**
+   * The fact's value as the server computed it, decimal string ("31041.2", "0.0679"); empty when not
+   * grounded.
+   *
+   * @generated from field: string fact_value = 10;
+   */
+  factValue: string;
+};
+
+/**
+ * Describes the message stack.cfo.v1.Figure.
+ * Use `create(FigureSchema)` to create a new message.
+ */
+export const FigureSchema: GenMessage<Figure> = /*@__PURE__*/
+  messageDesc(file_stack_cfo_v1_common, 5);
+
+/**
+ * The result of checking every figure of an AI-written text against the facts the model was given (a
+ * deterministic check run by the server after the text is complete; no AI involved).
+ *
+ * @generated from message stack.cfo.v1.Grounding
+ */
+export type Grounding = Message<"stack.cfo.v1.Grounding"> & {
+  /**
+   * Overall outcome.
+   *
+   * @generated from field: stack.cfo.v1.GroundingStatus status = 1;
+   */
+  status: GroundingStatus;
+
+  /**
+   * Every figure found, in text order.
+   *
+   * @generated from field: repeated stack.cfo.v1.Figure figures = 2;
+   */
+  figures: Figure[];
+
+  /**
+   * How many of `figures` are not grounded.
+   *
+   * @generated from field: int32 ungrounded_count = 3;
+   */
+  ungroundedCount: number;
+};
+
+/**
+ * Describes the message stack.cfo.v1.Grounding.
+ * Use `create(GroundingSchema)` to create a new message.
+ */
+export const GroundingSchema: GenMessage<Grounding> = /*@__PURE__*/
+  messageDesc(file_stack_cfo_v1_common, 6);
+
+/**
+ * Everything needed to check an AI-written text after the fact (resource `users/{user}/receipts/{receipt}`,
+ * or `receipts/{receipt}` for shared news summaries, which belong to no user).
+ *
+ * The receipt records who wrote the text and under what signature, exactly what data the model saw, and how
+ * each figure of the text compares with that data. To re-verify a provider's TEE signature (direct mode):
+ * recover the EIP-191 signer of `signed_text` from `signature` and compare it with `tee_signer_address`; see
+ * docs/api.md for a ten-line example. `signed_text` is "<sha256 of the provider's request>:<sha256 of its
+ * response>", as 0G providers sign it.
+ *
+ * @generated from message stack.cfo.v1.Receipt
+ */
+export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
+  /**
+   * Resource name, `users/{user}/receipts/{receipt}` or `receipts/{receipt}`. {receipt} is a UUID.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Which kind of text it covers.
+   *
+   * @generated from field: stack.cfo.v1.AiSurface surface = 2;
+   */
+  surface: AiSurface;
+
+  /**
+   * What the text belongs to: a message (`users/{user}/sessions/{session}/messages/{message}`), a
+   * notification (`users/{user}/notifications/{notification}`), a narrative (`users/{user}/portfolio`) or a
+   * news article (`news/{article}`).
+   *
+   * @generated from field: string subject = 3;
+   */
+  subject: string;
+
+  /**
+   * Who wrote it: a 0G provider address ("0x..."), "router", or "offline" for the deterministic writer.
+   *
+   * @generated from field: string provider = 4;
+   */
+  provider: string;
+
+  /**
+   * Model id ("offline" for the deterministic writer).
+   *
+   * @generated from field: string model = 5;
+   */
+  model: string;
+
+  /**
+   * The provider's response id (the OpenAI-style completion id), when it gave one.
+   *
+   * @generated from field: string response_id = 6;
+   */
+  responseId: string;
+
+  /**
+   * Outcome of the provider signature check. Router answers are NOT_APPLICABLE: the router does not expose
+   * provider signatures (its own claim, `x_0g_trace.tee_verified`, is in `router_tee_verified`).
+   *
+   * @generated from field: stack.cfo.v1.VerificationStatus verification = 7;
+   */
+  verification: VerificationStatus;
+
+  /**
+   * Address of the TEE key that signed the answer (recovered from the signature); empty when unsigned.
+   *
+   * @generated from field: string tee_signer_address = 8;
+   */
+  teeSignerAddress: string;
+
+  /**
+   * The provider's EIP-191 signature over `signed_text`, 0x-prefixed hex; empty when unsigned.
+   *
+   * @generated from field: string signature = 9;
+   */
+  signature: string;
+
+  /**
+   * The exact text the provider signed; empty when unsigned.
+   *
+   * @generated from field: string signed_text = 10;
+   */
+  signedText: string;
+
+  /**
+   * SHA-256 (hex) of the prompt messages sent to the model (canonical JSON of [{"role","content"}...]).
+   *
+   * @generated from field: string prompt_sha256 = 11;
+   */
+  promptSha256: string;
+
+  /**
+   * SHA-256 (hex) of `data_snapshot` (its UTF-8 bytes).
+   *
+   * @generated from field: string data_sha256 = 12;
+   */
+  dataSha256: string;
+
+  /**
+   * The data the model was given, as canonical JSON (sorted keys, no spaces). Filled by GetReceipt and
+   * ReplayReceipt only; empty when a receipt is embedded in another message (ChatMessage, Notification).
+   *
+   * @generated from field: string data_snapshot = 13;
+   */
+  dataSnapshot: string;
+
+  /**
+   * When the data was computed (the portfolio's as-of time).
+   *
+   * @generated from field: google.protobuf.Timestamp data_as_of = 14;
+   */
+  dataAsOf?: Timestamp;
+
+  /**
+   * The AI's text exactly as it was produced (what the signature and `grounding` cover). It equals the
+   * message or narrative text unless the server replaced an ungrounded answer (degraded_reason
+   * AI_UNGROUNDED).
+   *
+   * @generated from field: string text = 15;
+   */
+  text: string;
+
+  /**
+   * SHA-256 (hex) of `text`.
+   *
+   * @generated from field: string text_sha256 = 16;
+   */
+  textSha256: string;
+
+  /**
+   * How each figure of `text` compares with `data_snapshot` (and the numbers the user wrote).
+   *
+   * @generated from field: stack.cfo.v1.Grounding grounding = 17;
+   */
+  grounding?: Grounding;
+
+  /**
+   * Tokens used.
+   *
+   * @generated from field: stack.cfo.v1.TokenUsage usage = 18;
+   */
+  usage?: TokenUsage;
+
+  /**
+   * Provider fee in 0G (1 0G = 10^18 neuron), decimal string; "0" for offline text; empty when unknown.
+   *
+   * @generated from field: string fee = 19;
+   */
+  fee: string;
+
+  /**
+   * Why the text is degraded (the codes of ChatMessage.degraded_reason, plus AI_UNGROUNDED); empty otherwise.
+   *
+   * @generated from field: string degraded_reason = 20;
+   */
+  degradedReason: string;
+
+  /**
+   * The router's own report that it checked the provider's TEE signature; only set in router mode.
+   *
+   * @generated from field: optional bool router_tee_verified = 21;
+   */
+  routerTeeVerified?: boolean;
+
+  /**
+   * When the receipt was written.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 22;
+   */
+  createTime?: Timestamp;
+};
+
+/**
+ * Describes the message stack.cfo.v1.Receipt.
+ * Use `create(ReceiptSchema)` to create a new message.
+ */
+export const ReceiptSchema: GenMessage<Receipt> = /*@__PURE__*/
+  messageDesc(file_stack_cfo_v1_common, 7);
+
+/**
  * Why a Metric has no value.
  *
  * @generated from enum stack.cfo.v1.MetricUnavailableReason
@@ -310,4 +625,162 @@ export enum VerificationStatus {
  */
 export const VerificationStatusSchema: GenEnum<VerificationStatus> = /*@__PURE__*/
   enumDesc(file_stack_cfo_v1_common, 1);
+
+/**
+ * How the figures of an AI-written text compare with the numbers the server computed and gave the model.
+ *
+ * @generated from enum stack.cfo.v1.GroundingStatus
+ */
+export enum GroundingStatus {
+  /**
+   * Not reported (older servers) — treat as NOT_CHECKED.
+   *
+   * @generated from enum value: GROUNDING_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every figure in the text matches a fact the model was given (or a number the user wrote).
+   *
+   * @generated from enum value: GROUNDING_STATUS_GROUNDED = 1;
+   */
+  GROUNDED = 1,
+
+  /**
+   * At least one figure matches nothing the model was given: show it flagged (see Figure.grounded).
+   *
+   * @generated from enum value: GROUNDING_STATUS_UNGROUNDED = 2;
+   */
+  UNGROUNDED = 2,
+
+  /**
+   * The text states no figures.
+   *
+   * @generated from enum value: GROUNDING_STATUS_NO_FIGURES = 3;
+   */
+  NO_FIGURES = 3,
+
+  /**
+   * The text was stored before the check existed; nothing is known about its figures.
+   *
+   * @generated from enum value: GROUNDING_STATUS_NOT_CHECKED = 4;
+   */
+  NOT_CHECKED = 4,
+}
+
+/**
+ * Describes the enum stack.cfo.v1.GroundingStatus.
+ */
+export const GroundingStatusSchema: GenEnum<GroundingStatus> = /*@__PURE__*/
+  enumDesc(file_stack_cfo_v1_common, 2);
+
+/**
+ * What kind of number a figure is, as written.
+ *
+ * @generated from enum stack.cfo.v1.FigureKind
+ */
+export enum FigureKind {
+  /**
+   * Unknown.
+   *
+   * @generated from enum value: FIGURE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An amount of money ("$31,041.20", "EUR 1.2k", "€3.4M").
+   *
+   * @generated from enum value: FIGURE_KIND_AMOUNT = 1;
+   */
+  AMOUNT = 1,
+
+  /**
+   * A percentage or percentage points ("6.8%", "-3 %", "0.4 pp"); `value` is in percent (6.8).
+   *
+   * @generated from enum value: FIGURE_KIND_PERCENT = 2;
+   */
+  PERCENT = 2,
+
+  /**
+   * A ratio or multiple ("Sharpe 2.10", "beta 0.87", "1.5x").
+   *
+   * @generated from enum value: FIGURE_KIND_RATIO = 3;
+   */
+  RATIO = 3,
+
+  /**
+   * A count with a unit ("12 positions", "63 trading days").
+   *
+   * @generated from enum value: FIGURE_KIND_COUNT = 4;
+   */
+  COUNT = 4,
+
+  /**
+   * Any other number.
+   *
+   * @generated from enum value: FIGURE_KIND_NUMBER = 5;
+   */
+  NUMBER = 5,
+}
+
+/**
+ * Describes the enum stack.cfo.v1.FigureKind.
+ */
+export const FigureKindSchema: GenEnum<FigureKind> = /*@__PURE__*/
+  enumDesc(file_stack_cfo_v1_common, 3);
+
+/**
+ * Which kind of AI-written text a receipt covers.
+ *
+ * @generated from enum stack.cfo.v1.AiSurface
+ */
+export enum AiSurface {
+  /**
+   * Unknown.
+   *
+   * @generated from enum value: AI_SURFACE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An assistant answer in a chat session.
+   *
+   * @generated from enum value: AI_SURFACE_CHAT_ANSWER = 1;
+   */
+  CHAT_ANSWER = 1,
+
+  /**
+   * The portfolio narrative of StreamPortfolioSummary.
+   *
+   * @generated from enum value: AI_SURFACE_PORTFOLIO_NARRATIVE = 2;
+   */
+  PORTFOLIO_NARRATIVE = 2,
+
+  /**
+   * The portfolio paragraph of a daily digest.
+   *
+   * @generated from enum value: AI_SURFACE_DAILY_DIGEST = 3;
+   */
+  DAILY_DIGEST = 3,
+
+  /**
+   * A weekly summary.
+   *
+   * @generated from enum value: AI_SURFACE_WEEKLY_SUMMARY = 4;
+   */
+  WEEKLY_SUMMARY = 4,
+
+  /**
+   * The summary of a news article (shared by every holder of the symbols it mentions).
+   *
+   * @generated from enum value: AI_SURFACE_NEWS_SUMMARY = 5;
+   */
+  NEWS_SUMMARY = 5,
+}
+
+/**
+ * Describes the enum stack.cfo.v1.AiSurface.
+ */
+export const AiSurfaceSchema: GenEnum<AiSurface> = /*@__PURE__*/
+  enumDesc(file_stack_cfo_v1_common, 4);
 

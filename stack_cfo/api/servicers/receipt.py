@@ -1,0 +1,66 @@
+"""ReceiptService: read a receipt whole, and replay it as of its snapshot's time."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+
+from stack_cfo._proto.stack.cfo.v1 import common_pb2
+from stack_cfo._proto.stack.cfo.v1 import receipt_pb2 as pb
+from stack_cfo._proto.stack.cfo.v1 import receipt_pb2_grpc as pb_grpc
+from stack_cfo.api.auth import current_principal
+from stack_cfo.api.provenance import figure_to_proto, receipt_to_proto
+from stack_cfo.api.resources import authorize, parse_user_child
+from stack_cfo.api.validation import invalid, set_timestamp
+from stack_cfo.core.errors import NotFound
+from stack_cfo.core.provenance import Receipt
+from stack_cfo.core.provenance.replay import ReplayService
+
+_SHARED = "receipts/"
+_PATTERN = "users/{user}/receipts/{receipt} or receipts/{receipt}"
+
+
+def _not_found(name: str) -> NotFound:
+    return NotFound(f"receipt {name[:256]!r} not found", reason="RECEIPT_NOT_FOUND", metadata={"receipt": name[:256]})
+
+
+class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
+    def __init__(self, service: ReplayService) -> None:
+        self.service = service
+
+    async def _load(self, name: str) -> Receipt:
+        """The receipt ``name`` names, if the caller may read it (else NOT_FOUND: existence does not leak)."""
+        if name.startswith(_SHARED):
+            owner, receipt_id = None, name.removeprefix(_SHARED)
+        else:
+            owner, receipt_id = parse_user_child(name, "receipts", field="name")
+            authorize(owner, name, current_principal())
+        try:
+            receipt_id = str(uuid.UUID(receipt_id))
+        except ValueError:
+            raise invalid("name", f"expected {_PATTERN}", reason="INVALID_RESOURCE_NAME") from None
+        current_principal()  # any authenticated principal may read shared receipts
+        receipt = await self.service.receipt(receipt_id)
+        if receipt is None or receipt.user_id != owner:
+            raise _not_found(name)
+        return receipt
+
+    async def GetReceipt(self, request: pb.GetReceiptRequest, context: grpc.aio.ServicerContext) -> common_pb2.Receipt:
+        out = common_pb2.Receipt()
+        receipt_to_proto(await self._load(request.name), out, with_snapshot=True)
+        return out
+
+    async def ReplayReceipt(
+        self, request: pb.ReplayReceiptRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReceiptReplay:
+        receipt = await self._load(request.name)
+        replay = await self.service.replay(receipt)
+        out = pb.ReceiptReplay(replayed_snapshot=replay.replayed.text, unchanged=replay.unchanged)
+        receipt_to_proto(receipt, out.receipt, with_snapshot=True)
+        set_timestamp(out.replay_time, replay.replay_time)
+        for c in replay.changed:
+            out.changed_facts.add(fact=c.fact, then_value=c.then_value, now_value=c.now_value)
+        for f in replay.figures:
+            figure_to_proto(f.figure, out.figures.add(still_holds=f.still_holds, now_value=f.now_value).figure)
+        return out

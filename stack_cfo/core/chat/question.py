@@ -1,0 +1,154 @@
+"""What a chat question asks about, read without AI (for the deterministic writer in :mod:`.offline`).
+
+Word lists, matched case-insensitively on word boundaries. A position is named by its symbol
+(exactly as written, or in any case when it has four characters or more, or as a ``$CASHTAG``, so
+that "on", "it" or "all" never name a position); a basket or a sector by its name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_I = re.IGNORECASE
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(rf"(?<![\w&]){p}(?![\w&])" for p in patterns), _I)
+
+
+PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("1d", _any("today'?s?", "daily", "day", "since yesterday", "overnight", r"24 ?h(?:ours?)?", "1 ?d")),
+    ("1w", _any("week", "weekly", "wtd", "this week'?s?", r"(?:7|seven|5|five) (?:trading )?days", "1 ?w")),
+    ("1m", _any("month", "monthly", "mtd", r"(?:30|thirty) days", r"1 ?mo?")),
+    ("ytd", _any("ytd", "year[- ]to[- ]date", "this year", "since january", "year")),
+)
+"""Period keys of the data block and the words that ask for them."""
+
+METRIC_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("sharpe",), _any("sharpe")),
+    (("sortino",), _any("sortino")),
+    (("calmar",), _any("calmar")),
+    (("beta",), _any("beta")),
+    (("alpha",), _any("alpha")),
+    (("volatility",), _any(r"volatil\w*", "vol", "standard deviation", "std")),
+    (("max_drawdown", "current_drawdown"), _any(r"draw[- ]?downs?", "dd", "peak")),
+    (("var_95", "cvar_95"), _any("var", "value at risk")),
+    (("cvar_95",), _any("cvar", "expected shortfall", "tail loss", "tail risk")),
+    (("cagr",), _any("cagr", r"annuali[sz]ed return", r"compound\w*")),
+    (("time_weighted_return",), _any("twr", "time[- ]weighted")),
+)
+"""Risk figures of the data block and the words that ask for them."""
+
+_RISK = _any(r"risk\w*", "safe", r"danger\w*", "exposed", "downside")
+_DIVERSIFICATION = _any(r"diversif\w*", r"concentrat\w*", "hhi", "spread", "allocation", "weights?", r"balanced?")
+_CASH = _any("cash", "uninvested", "idle", "buying power", "dry powder")
+_PERFORMANCE = _any(
+    r"perform\w*", "returns?", "doing", r"gain\w*", r"los[st]\w*", "made", r"profit\w*", "p&l", "pnl",
+    r"underperform\w*", r"outperform\w*", r"lag\w*", r"beat\w*", "benchmark", "up", "down", r"mov\w*",
+    r"chang\w*", r"drop\w*", "fell", r"fall\w*", "rose", "rises?", "rising", "risen", "why",
+)
+_VALUE = _any("worth", "value", "how much", "total", "balance")
+_INSIGHTS = _any(
+    "insights?", "warnings?", "alerts?", "concerns?", r"worr\w*", "issues?", "problems?", "red flags?",
+    "should i know", "watch out",
+)
+_NEWS = _any("news", "headlines?", "articles?", r"announce\w*", "earnings", r"report(?:ed|s)?")
+_TRADE = _any("buy", "sell", "short", "orders?", "trade", "purchase", "liquidate", "rebalance")
+_BENCHMARK = _any("benchmark", "s&p", "market", "index")
+_BASKETS = _any("baskets?")
+_SECTORS = _any("sectors?", r"industr(?:y|ies)")
+_TOKEN = re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9.\-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What a question asks about (empty tuples and ``False`` when it does not say)."""
+
+    periods: tuple[str, ...] = ()
+    """Period keys asked for, in ``1d, 1w, 1m, ytd`` order."""
+    metrics: tuple[str, ...] = ()
+    """Risk figure keys asked for."""
+    symbols: tuple[str, ...] = ()
+    """Positions named, as the data spells them."""
+    baskets: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    all_baskets: bool = False
+    """Baskets in general ("my baskets"), none named."""
+    all_sectors: bool = False
+    benchmark: bool = False
+    cash: bool = False
+    performance: bool = False
+    value: bool = False
+    risk: bool = False
+    diversification: bool = False
+    insights: bool = False
+    news: bool = False
+    trade: bool = False
+
+    @property
+    def recognised(self) -> bool:
+        """Anything beyond a period: otherwise the general summary answers."""
+        return any((
+            self.metrics, self.symbols, self.baskets, self.sectors, self.all_baskets, self.all_sectors,
+            self.benchmark, self.cash, self.performance, self.value, self.risk, self.diversification,
+            self.insights, self.news, self.trade,
+        ))
+
+
+def _symbols(text: str, symbols: Iterable[str]) -> tuple[str, ...]:
+    exact = {s: s for s in symbols}
+    folded = {s.upper(): s for s in exact if len(s) >= 4}
+    found: list[str] = []
+    for raw in _TOKEN.findall(text):
+        cashtag = raw.startswith("$")
+        token = raw.lstrip("$").rstrip(".-")
+        token = token[:-2] if token.endswith(("'s", "’s")) else token
+        hit = exact.get(token) or folded.get(token.upper()) or (
+            next((s for s in exact if s.upper() == token.upper()), None) if cashtag else None
+        )
+        if hit is not None and hit not in found:
+            found.append(hit)
+    return tuple(found)
+
+
+def _names(text: str, names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(
+        n for n in names if n and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", text, _I) is not None
+    )
+
+
+def read_question(
+    text: str,
+    *,
+    symbols: Iterable[str] = (),
+    benchmark: str = "",
+    baskets: Iterable[str] = (),
+    sectors: Iterable[str] = (),
+) -> Question:
+    """What ``text`` asks about, given the names the data knows."""
+    named_baskets = _names(text, baskets)
+    named_sectors = _names(text, sectors)
+    metrics: list[str] = []
+    for keys, pattern in METRIC_PATTERNS:
+        if pattern.search(text):
+            metrics.extend(k for k in keys if k not in metrics)
+    return Question(
+        periods=tuple(key for key, pattern in PERIOD_PATTERNS if pattern.search(text)),
+        metrics=tuple(metrics),
+        symbols=tuple(s for s in _symbols(text, symbols) if s != benchmark),
+        baskets=named_baskets,
+        sectors=named_sectors,
+        all_baskets=not named_baskets and bool(_BASKETS.search(text)),
+        all_sectors=not named_sectors and bool(_SECTORS.search(text)),
+        benchmark=bool(_BENCHMARK.search(text)) or bool(benchmark and _symbols(text, [benchmark])),
+        cash=bool(_CASH.search(text)),
+        performance=bool(_PERFORMANCE.search(text)),
+        value=bool(_VALUE.search(text)),
+        risk=bool(_RISK.search(text)),
+        diversification=bool(_DIVERSIFICATION.search(text)),
+        insights=bool(_INSIGHTS.search(text)),
+        news=bool(_NEWS.search(text)),
+        trade=bool(_TRADE.search(text)),
+    )

@@ -1,0 +1,65 @@
+"""The AI narrative of a portfolio summary, checked before a word of it is sent.
+
+The narrative is one-way (no one can correct it mid-stream), so the AI's text is collected whole,
+its figures are checked against the data block it was given (:func:`~.narrative.summary_document`),
+and only a text that checks out is sent, in sentence-sized chunks. A first draft that states
+figures matching nothing is rejected and the AI is asked once more, told which figures were not in
+the data; a second ungrounded draft gives way to the deterministic writer's narrative, marked
+``AI_UNGROUNDED``. An AI stream that broke is sent as it arrived (``incomplete``) when what arrived
+checks out. Every narrative, AI-written or not, gets a receipt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Callable
+
+from stack_cfo.core.ai import (
+    CompletionOptions,
+    ComputeClient,
+)
+from stack_cfo.core.ai.offline import sentence_chunks
+from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.portfolio.narrative import narrative_messages, summary_document, write_narrative
+from stack_cfo.core.portfolio.results import PortfolioSummary
+from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone
+from stack_cfo.core.provenance import AiSurface, Audit, GroundedWriter, ReceiptStore, Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class Narrator:
+    def __init__(
+        self,
+        compute: Callable[[], ComputeClient],
+        audit: Audit,
+        receipts: ReceiptStore | None = None,
+    ) -> None:
+        self._compute = compute
+        self._writer = GroundedWriter(audit)
+        self._receipts = receipts
+
+    async def narrate(
+        self, user_id: str, summary: PortfolioSummary, *, deadline: float | None = None
+    ) -> AsyncGenerator[NarrativeChunk | NarrativeDone, None]:
+        """The narrative's chunks, then one :class:`NarrativeDone`."""
+        doc = summary_document(summary)
+        client = self._compute()
+        written = await self._writer.write(
+            client,
+            surface=AiSurface.PORTFOLIO_NARRATIVE,
+            subject=f"users/{user_id}/portfolio",
+            user_id=user_id,
+            prompt=lambda rejected: narrative_messages(doc, ungrounded=list(rejected)),
+            snapshot=Snapshot(doc, summary.as_of, summary.base_currency),
+            fallback=write_narrative(summary),
+            options=CompletionOptions(operation="narrative", deadline=deadline, fallback=write_narrative(summary)),
+        )
+        for chunk in sentence_chunks(written.result.text):
+            yield NarrativeChunk(chunk)
+        if self._receipts is not None:
+            try:
+                await self._receipts.save_receipt(written.receipt)
+            except StackCfoError as exc:
+                log.warning("narrative receipt could not be stored", extra={"reason": exc.reason})
+        yield NarrativeDone(written.result, written.degraded_reason, written.grounding, written.receipt)

@@ -1,0 +1,90 @@
+"""A data snapshot: the exact data an AI text was written from, in one canonical form.
+
+The same document is rendered into the prompt, hashed into the receipt (``data_sha256`` is the
+SHA-256 of :attr:`Snapshot.text`) and turned into the facts the grounding check matches figures
+against, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from stack_cfo.core.ai import Message
+from stack_cfo.core.grounding import Facts, facts_from_data
+
+_FACTS_CACHE: OrderedDict[tuple[str, str | None], Facts] = OrderedDict()
+_FACTS_CACHE_SIZE = 512
+
+
+def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
+    """Facts of a document, reused while the same document (same hash) recurs: a chat session's data
+    block is the same on every turn until its context is refreshed."""
+    key = (sha256, currency)
+    facts = _FACTS_CACHE.get(key)
+    if facts is None:
+        facts = facts_from_data(snapshot.doc, currency=currency)
+        _ = facts.index  # built once here, not on the first check
+        _FACTS_CACHE[key] = facts
+        if len(_FACTS_CACHE) > _FACTS_CACHE_SIZE:
+            _FACTS_CACHE.popitem(last=False)
+    else:
+        _FACTS_CACHE.move_to_end(key)
+    return facts
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
+def canonical_json(doc: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept, decimals as plain strings: one text per document."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def prompt_sha256(messages: Sequence[Message]) -> str:
+    """SHA-256 of the prompt as canonical JSON ``[{"content": ..., "role": ...}, ...]``."""
+    return sha256_hex(canonical_json([{"role": m.role, "content": m.content} for m in messages]))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The data given to a model, its canonical text and hash, and (on first use) its facts."""
+
+    doc: Mapping[str, Any]
+    as_of: datetime | None
+    currency: str | None = None
+    """Currency of the amounts in the document (the portfolio's base currency)."""
+    text: str = field(default="", init=False)
+    sha256: str = field(default="", init=False)
+    _facts: list[Facts] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = canonical_json(self.doc)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "sha256", sha256_hex(text))
+
+    @property
+    def facts(self) -> Facts:
+        if not self._facts:
+            self._facts.append(_facts_of(self.sha256, self.currency, self))
+        return self._facts[0]
+
+    @classmethod
+    def parse(cls, text: str, as_of: datetime | None, currency: str | None = None) -> Snapshot:
+        """A snapshot read back from a receipt (its text re-canonicalised, so the hash is stable)."""
+        return cls(json.loads(text) if text else {}, as_of, currency)

@@ -1,0 +1,128 @@
+"""Receipts of AI-written texts in ``ai_receipts`` (implements
+:class:`~stack_cfo.core.provenance.ReceiptStore`).
+
+:func:`insert_receipt` writes on a connection the caller holds, so a receipt and the row it
+belongs to (a chat answer, a news summary) commit together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from stack_cfo.core.provenance import AiSurface, GroundingRecord, Receipt
+from stack_cfo.store.db import Database
+
+_COLUMNS = (
+    "id, user_id, surface, subject, provider, model, response_id, verification, tee_signer, signature, "
+    "signed_text, router_tee_verified, prompt_sha256, data_sha256, data_snapshot, data_as_of, text, text_sha256, "
+    "grounding, extra_facts, prompt_tokens, completion_tokens, fee_neuron, degraded_reason, created_at"
+)
+_INSERT = (
+    f"INSERT INTO ai_receipts ({_COLUMNS}) VALUES (%(id)s, %(user_id)s, %(surface)s, %(subject)s, %(provider)s, "
+    "%(model)s, %(response_id)s, %(verification)s, %(tee_signer)s, %(signature)s, %(signed_text)s, "
+    "%(router_tee_verified)s, %(prompt_sha256)s, %(data_sha256)s, %(data_snapshot)s, %(data_as_of)s, %(text)s, "
+    "%(text_sha256)s, %(grounding)s, %(extra_facts)s, %(prompt_tokens)s, %(completion_tokens)s, %(fee_neuron)s, "
+    "%(degraded_reason)s, %(created_at)s) ON CONFLICT (id) DO NOTHING"
+)
+#: Every column but the snapshot, for receipts embedded in other messages.
+_LIGHT = _COLUMNS.replace("data_snapshot, ", "''::text AS data_snapshot, ")
+
+
+def _params(r: Receipt) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "user_id": r.user_id,
+        "surface": r.surface.value,
+        "subject": r.subject,
+        "provider": r.provider,
+        "model": r.model,
+        "response_id": r.response_id,
+        "verification": r.verification,
+        "tee_signer": r.tee_signer,
+        "signature": r.signature,
+        "signed_text": r.signed_text,
+        "router_tee_verified": r.router_tee_verified,
+        "prompt_sha256": r.prompt_sha256,
+        "data_sha256": r.data_sha256,
+        "data_snapshot": r.data_snapshot,
+        "data_as_of": r.data_as_of,
+        "text": r.text,
+        "text_sha256": r.text_sha256,
+        "grounding": Jsonb(r.grounding.to_json()),
+        "extra_facts": Jsonb(r.extra_facts),
+        "prompt_tokens": r.prompt_tokens,
+        "completion_tokens": r.completion_tokens,
+        "fee_neuron": r.fee_neuron,
+        "degraded_reason": r.degraded_reason,
+        "created_at": r.created_at,
+    }
+
+
+def receipt_from_row(row: Mapping[str, Any]) -> Receipt:
+    grounding = row["grounding"]
+    extra = row["extra_facts"]
+    return Receipt(
+        id=str(row["id"]),
+        surface=AiSurface(row["surface"]),
+        subject=row["subject"],
+        user_id=str(row["user_id"]) if row["user_id"] else None,
+        provider=row["provider"],
+        model=row["model"],
+        response_id=row["response_id"],
+        verification=row["verification"],
+        tee_signer=row["tee_signer"],
+        signature=row["signature"],
+        signed_text=row["signed_text"],
+        prompt_sha256=row["prompt_sha256"],
+        data_sha256=row["data_sha256"],
+        data_snapshot=row["data_snapshot"],
+        data_as_of=row["data_as_of"],
+        text=row["text"],
+        text_sha256=row["text_sha256"],
+        grounding=GroundingRecord.from_json(grounding if isinstance(grounding, dict) else json.loads(grounding)),
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        fee_neuron=int(row["fee_neuron"]) if row["fee_neuron"] is not None else None,
+        degraded_reason=row["degraded_reason"],
+        created_at=row["created_at"],
+        router_tee_verified=row["router_tee_verified"],
+        extra_facts=extra if isinstance(extra, dict) else json.loads(extra or "{}"),
+    )
+
+
+async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt) -> None:
+    await conn.execute(_INSERT, _params(receipt))
+
+
+class PgReceiptStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def save_receipt(self, receipt: Receipt) -> None:
+        async with self.db.connection() as conn:
+            await insert_receipt(conn, receipt)
+
+    async def get_receipt(self, receipt_id: str) -> Receipt | None:
+        async with self.db.connection() as conn:
+            cur = await conn.execute(f"SELECT {_COLUMNS} FROM ai_receipts WHERE id = %s", (receipt_id,))
+            row = await cur.fetchone()
+        return receipt_from_row(row) if row is not None else None
+
+    async def receipts(self, ids: Iterable[str]) -> dict[str, Receipt]:
+        """Receipts by id, without their data snapshots (for embedding in other messages)."""
+        async with self.db.connection() as conn:
+            return await light_receipts(conn, ids)
+
+
+async def light_receipts(conn: AsyncConnection[Any], ids: Iterable[str]) -> dict[str, Receipt]:
+    """Receipts by id on the caller's connection, without their data snapshots."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    cur = await conn.execute(f"SELECT {_LIGHT} FROM ai_receipts WHERE id = ANY(%s::uuid[])", (wanted,))
+    return {str(r["id"]): receipt_from_row(r) for r in await cur.fetchall()}

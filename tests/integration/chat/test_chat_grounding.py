@@ -1,0 +1,212 @@
+"""Answers users can check, through the RPCs: every chat answer's figures are checked against the
+numbers the server computed, each answer carries a receipt anyone can re-verify, and a receipt can
+be replayed against today's data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, receipt_pb2, receipt_pb2_grpc
+from stack_cfo.core.clock import FrozenClock
+from tests.integration.chat.conftest import Chat, chat_server, events, new_user
+from tests.standins.chain_rpc import ChainStandIn
+from tests.standins.zerog_provider import ProviderStandIn, Reply
+
+T0 = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)  # Wednesday 4 March 2026, after the close in New York
+DAYS = [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]
+
+# The issue's answer: nothing in it is this portfolio's (worth 2,800.00, AAPL 64.29% of it).
+INVENTED = "Your portfolio is worth $1,250,000; Sharpe 2.10; max drawdown −3%; AAPL 45%."
+INVENTED_FIGURES = ("$1,250,000", "2.10", "−3%", "45%")
+
+
+async def _portfolio(chat: Chat, user: str) -> None:
+    await chat.sync_portfolio(
+        user,
+        [portfolio_pb2.Holding(symbol="AAPL", quantity="10", average_cost="150", sector="Technology", basket="tech")],
+        cash="1000",
+    )
+    await chat.record_prices({"AAPL": [(DAYS[0], "170"), (DAYS[1], "175"), (DAYS[2], "180")]})
+
+
+def _receipts(chat: Chat) -> receipt_pb2_grpc.ReceiptServiceStub:
+    return receipt_pb2_grpc.ReceiptServiceStub(chat.srv.channel)
+
+
+async def test_an_answer_with_invented_figures_is_flagged_at_the_right_offsets(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    provider.default_reply = Reply.ok(INVENTED)
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, text, done = events(await chat.send(user, s.name, "How is my portfolio doing?"))
+        got = await chat.get(user, s.name)
+    m = done.assistant_message
+    assert text == m.content == INVENTED
+    assert m.degraded_reason == "" and not done.degraded  # the default policy flags, it does not hide
+    g = m.grounding
+    assert g.status == common_pb2.GROUNDING_STATUS_UNGROUNDED and g.ungrounded_count == len(INVENTED_FIGURES)
+    flagged = {f.text: f for f in g.figures if not f.grounded}
+    assert set(flagged) == set(INVENTED_FIGURES)
+    for f in flagged.values():
+        assert INVENTED[f.start:f.end] == f.text and not f.fact and not f.fact_value
+        # No astral characters here, so both offset units agree.
+        assert (f.start_utf16, f.end_utf16) == (f.start, f.end)
+    assert flagged["−3%"].value == "-3" and flagged["$1,250,000"].value == "1250000"
+    assert flagged["$1,250,000"].kind == common_pb2.FIGURE_KIND_AMOUNT
+    # GetSession reports the same check and receipt for the stored answer.
+    stored = got.messages[-1]
+    assert stored.grounding == g and stored.receipt.name == m.receipt.name
+    assert stored.verification == common_pb2.VERIFICATION_STATUS_VERIFIED
+
+
+async def test_an_answer_with_true_figures_is_grounded_and_each_figure_cites_its_fact(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    true = "Your portfolio is worth $2,800.00, of which AAPL is $1,800.00. Adding $500 is up to you."
+    provider.default_reply = Reply.ok(true)
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, _, done = events(await chat.send(user, s.name, "I might add $500. What is it worth now?"))
+    g = done.assistant_message.grounding
+    assert g.status == common_pb2.GROUNDING_STATUS_GROUNDED, [f.text for f in g.figures if not f.grounded]
+    cited = {f.text: (f.fact, f.fact_value) for f in g.figures}
+    assert cited["$2,800.00"] == ("total_value", "2800.00")
+    assert cited["$1,800.00"][0] == "positions[AAPL].market_value"
+    assert cited["$500"][0].startswith("user[0]")  # a number the investor wrote
+
+
+async def test_the_replace_policy_swaps_an_ungrounded_answer_for_the_deterministic_one(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    provider.default_reply = Reply.ok(INVENTED)
+    async with chat_server(
+        db_dsn, data_dir, chain, provider, clock=FrozenClock(T0), chat={"grounding_policy": "replace"}
+    ) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        evs = await chat.send(user, s.name, "How is my portfolio doing?")
+        got = await chat.get(user, s.name)
+    kinds = [e.WhichOneof("event") for e in evs]
+    assert kinds[0] == "accepted" and kinds[-2:] == ["replaced", "completed"] and "delta" in kinds
+    replaced, done = evs[-2].replaced, evs[-1].completed
+    m = done.assistant_message
+    assert replaced.reason == "AI_UNGROUNDED" and replaced.text == m.content != INVENTED
+    assert m.degraded_reason == "AI_UNGROUNDED" and done.degraded
+    assert m.grounding.status in (common_pb2.GROUNDING_STATUS_GROUNDED, common_pb2.GROUNDING_STATUS_NO_FIGURES)
+    assert "1,250,000" not in m.content
+    # The receipt keeps what the AI wrote and why it was not used.
+    assert m.receipt.text == INVENTED and m.receipt.degraded_reason == "AI_UNGROUNDED"
+    assert m.receipt.grounding.status == common_pb2.GROUNDING_STATUS_UNGROUNDED
+    assert got.messages[-1].content == m.content
+
+
+async def test_a_receipt_reverifies_with_the_documented_example_and_fails_on_one_changed_byte(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, _, done = events(await chat.send(user, s.name, "How is my portfolio doing?"))
+        embedded = done.assistant_message.receipt
+        r = await _receipts(chat).GetReceipt(receipt_pb2.GetReceiptRequest(name=embedded.name), metadata=chat.md(user))
+        other = new_user()
+        try:
+            await _receipts(chat).GetReceipt(receipt_pb2.GetReceiptRequest(name=embedded.name), metadata=chat.md(other))
+            leaked = True
+        except Exception as exc:  # another user's receipt does not exist for them
+            leaked = "NOT_FOUND" not in str(exc)
+    assert not leaked
+    assert embedded.data_snapshot == "" and r.data_snapshot  # embedded receipts leave the snapshot out
+    assert r.verification == common_pb2.VERIFICATION_STATUS_VERIFIED and r.provider.lower() == provider.address.lower()
+    assert r.text == done.assistant_message.content and r.text_sha256 == hashlib.sha256(r.text.encode()).hexdigest()
+    assert hashlib.sha256(r.data_snapshot.encode()).hexdigest() == r.data_sha256
+    assert json.loads(r.data_snapshot)["total_value"] == "2800.00"
+    assert r.response_id and r.usage.completion_tokens > 0 and r.subject.endswith(done.assistant_message.id)
+
+    # docs/api.md, "Verify a receipt": recover the signer of the signed text.
+    def verify(receipt: common_pb2.Receipt) -> bool:
+        signer = Account.recover_message(encode_defunct(text=receipt.signed_text), signature=receipt.signature)
+        return signer.lower() == receipt.tee_signer_address.lower()
+
+    assert verify(r) and r.tee_signer_address.lower() == provider.tee.address.lower()
+    tampered = common_pb2.Receipt()
+    tampered.CopyFrom(r)
+    tampered.signed_text = ("0" if r.signed_text[0] != "0" else "1") + r.signed_text[1:]
+    assert not verify(tampered)
+
+
+async def test_replay_shows_a_price_corrected_after_the_answer(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    provider.default_reply = Reply.ok("AAPL is worth $1,800.00 and your portfolio $2,800.00.")
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, _, done = events(await chat.send(user, s.name, "What is AAPL worth?"))
+        name = done.assistant_message.receipt.name
+        replay = receipt_pb2.ReplayReceiptRequest(name=name)
+        before = await _receipts(chat).ReplayReceipt(replay, metadata=chat.md(user))
+        await chat.record_prices({"AAPL": [(DAYS[2], "181")]})  # the close of the answer's day is corrected
+        after = await _receipts(chat).ReplayReceipt(replay, metadata=chat.md(user))
+    assert before.unchanged and all(f.still_holds for f in before.figures)
+    assert not after.unchanged
+    changed = {c.fact: (c.then_value, c.now_value) for c in after.changed_facts}
+    assert changed["total_value"] == ("2800.00", "2810.00")
+    assert changed["positions[AAPL].market_value"] == ("1800.00", "1810.00")
+    figures = {f.figure.text: f for f in after.figures}
+    assert not figures["$1,800.00"].still_holds and figures["$1,800.00"].now_value == "1810.00"
+    assert not figures["$2,800.00"].still_holds
+    assert after.receipt.data_snapshot and after.replayed_snapshot != after.receipt.data_snapshot
+
+
+async def test_an_ungrounded_compression_summary_is_never_kept_as_memory(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    provider.reply_for = lambda body: (
+        Reply.ok("Summary: the investor holds $9,999,999 of AAPL, up 77% this year.")
+        if body["messages"][0]["content"].startswith("You keep the memory")
+        else Reply.ok("Noted.")
+    )
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user, auto_summarize=True, summarize_interval=4)
+        for turn in range(4):
+            events(await chat.send(user, s.name, f"Question {turn}"))
+    sid = s.name.rsplit("/", 1)[1]
+    with psycopg.connect(db_dsn) as conn:
+        rows = conn.execute("SELECT content, offline FROM chat_summaries WHERE session_id = %s", (sid,)).fetchall()
+    assert rows and all(offline for _, offline in rows)
+    assert all("9,999,999" not in content for content, _ in rows)
+
+
+async def test_answers_stored_before_the_check_read_as_not_checked(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        events(await chat.send(user, s.name, "How is my portfolio doing?"))
+        with psycopg.connect(db_dsn, autocommit=True) as conn:  # as migration 0007 left older answers
+            conn.execute("UPDATE chat_messages SET grounding = NULL, receipt_id = NULL WHERE role = 'assistant'")
+        got = await chat.get(user, s.name)
+    answer = got.messages[-1]
+    assert answer.grounding.status == common_pb2.GROUNDING_STATUS_NOT_CHECKED and not answer.grounding.figures
+    assert not answer.HasField("receipt")
+    assert not got.messages[0].HasField("grounding")  # user messages carry none
