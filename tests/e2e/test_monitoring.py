@@ -245,6 +245,7 @@ class Traffic:
     def __init__(self, target: str, router: RouterStandIn, users: list[str]) -> None:
         self.target, self.router, self.users = target, router, users
         self.sessions: dict[str, str] = {}
+        self.rounds = 0
 
     @staticmethod
     def md(user: str | None = None) -> list[tuple[str, str]]:
@@ -281,14 +282,20 @@ class Traffic:
                 self.sessions[user] = session.name
 
     async def round(self) -> None:
-        """Two chat turns each (the first answered offline after the router failed it twice), the
-        third investor spends the small daily token budget (RESOURCE_EXHAUSTED), a narrative
+        """New holdings, two chat turns each (the first answered offline after the router failed it
+        twice), the third investor spends the small daily token budget (RESOURCE_EXHAUSTED), a narrative
         each, and requests refused as bad (INVALID_ARGUMENT, NOT_FOUND)."""
         async with grpc.aio.insecure_channel(self.target) as ch:
             chat = chat_pb2_grpc.ChatServiceStub(ch)
             portfolio = portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch)
             self.router.enqueue(Reply.error(500), Reply.error(500))
+            self.rounds += 1
             for n, user in enumerate(self.users):
+                await portfolio.SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(  # the holdings moved
+                    portfolio=f"users/{user}/portfolio", cash_balance=str(250 - self.rounds),
+                    positions=[portfolio_pb2.Holding(symbol="ABC", quantity=str(10 + n + self.rounds),
+                                                     average_cost="90")],
+                ), metadata=self.md(user), timeout=10)
                 spent = False
                 for turn in range(40 if n == 2 else 2):
                     try:
