@@ -23,11 +23,12 @@ run: install
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-## Regenerate the committed Python code from proto/.
+## Regenerate all committed code from proto/: Python (stack_cfo/_proto), Go (gen/go), TypeScript (gen/ts).
 proto: install
 	$(PY) scripts/gen_proto.py
+	bash scripts/gen_clients.sh
 
-## Fail when generated code is stale or buf lint finds anything.
+## Fail when generated code is stale, buf lint/format/breaking finds anything, or the Go/TS clients do not build.
 proto-check: install
 	bash scripts/proto_check.sh
 

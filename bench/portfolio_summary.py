@@ -17,7 +17,7 @@ path: load from PostgreSQL and compute).
 ``--what-if token-cache,no-tracing`` runs a patched server (an experiment, not shipped code) to
 show where the real server's per-request cost goes on a cache hit: ``token-cache`` memoises
 ``TokenVerifier.verify`` per token (HS256 verification costs ~60 us a call), ``no-tracing`` skips
-the OpenTelemetry gRPC instrumentation. The portfolio servicer itself costs ~5 us on a hit.
+the tracing set-up (server spans become no-ops). The portfolio servicer itself costs ~5 us on a hit.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Every error carries an ``ErrorInfo`` (reason, domain ``stack-cfo``, metadata with every
 dynamic value); bad input adds ``BadRequest`` field violations; retryable ones add
-``RetryInfo``. Anything unexpected becomes INTERNAL with a generic message: its text never
-reaches the client; the traceback is logged with the trace id.
+``RetryInfo`` (``retry_after``, or ``retry_after_seconds`` in an unavailable error's metadata).
+Anything unexpected becomes INTERNAL with a generic message: its text never reaches the client;
+the traceback is logged with the trace id.
 
 Whatever a caller sent can come back in a message or a metadata value (a resource name, a bad
 value): each is cut to :data:`MAX_ECHO_CHARS` (the message to :data:`MAX_MESSAGE_CHARS`) so a
@@ -13,6 +14,7 @@ value): each is cut to :data:`MAX_ECHO_CHARS` (the message to :data:`MAX_MESSAGE
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -83,11 +85,24 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
                 )
             )
         )
-    if isinstance(exc, e.ResourceExhausted) and exc.retry_after is not None:
+    retry_after = _retry_after(exc)
+    if retry_after is not None:
         d = duration_pb2.Duration()
-        d.FromTimedelta(exc.retry_after)
+        d.FromTimedelta(retry_after)
         st.details.append(_pack(error_details_pb2.RetryInfo(retry_delay=d)))
     return st
+
+
+def _retry_after(exc: e.StackCfoError) -> timedelta | None:
+    """When the client should try again: a spent budget's ``retry_after``, or an unavailable
+    dependency's (or a draining server's) ``retry_after_seconds``."""
+    if isinstance(exc, e.ResourceExhausted):
+        return exc.retry_after
+    seconds = exc.metadata.get("retry_after_seconds") if isinstance(exc, e.Unavailable) else None
+    try:
+        return timedelta(seconds=float(seconds)) if seconds else None
+    except ValueError:
+        return None
 
 
 def internal_status(trace_id: str) -> status_pb2.Status:
@@ -103,7 +118,7 @@ def current_trace_id() -> str:
 
 
 def mark_span(code: grpc.StatusCode, message: str) -> None:
-    """The OTel instrumentation records OK for aborted calls; set the real outcome ourselves."""
+    """Record the outcome on the current (server) span as soon as the call is aborted."""
     span = trace.get_current_span()
     if not span.is_recording():
         return

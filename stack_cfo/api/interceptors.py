@@ -1,5 +1,5 @@
-"""One server interceptor for decoding, authentication, limits, metrics, logging context and
-error mapping.
+"""One server interceptor for decoding, the server span, authentication, limits, metrics,
+logging context and error mapping.
 
 ``intercept_service`` only sees the method name and metadata, so the work happens in a
 wrapper around the handler's behaviour, for all four RPC shapes and for both generator-style
@@ -11,14 +11,16 @@ ends). Health and reflection need no token and have no limits; they only get the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from opentelemetry import propagate, trace
 
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.decoding import UNDECODABLE, guard, malformed, message_name, safe_deserializer
@@ -29,6 +31,7 @@ from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
 
 log = logging.getLogger("stack_cfo.api")
+_tracer = trace.get_tracer("stack_cfo.api")
 
 PUBLIC_SERVICES = (
     "grpc.health.v1.Health",
@@ -40,6 +43,20 @@ PUBLIC_SERVICES = (
 def _split(method: str) -> tuple[str, str]:
     _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "unknown", method)
     return service, name
+
+
+def _server_span(method: str, service: str, name: str, context: grpc.aio.ServicerContext) -> Any:
+    """The RPC's SERVER span (OpenTelemetry RPC conventions), child of the caller's
+    ``traceparent`` when it sent one; current while the handler runs."""
+    carrier = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    return _tracer.start_as_current_span(
+        method,
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.SERVER,
+        attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+        record_exception=False,
+        set_status_on_exception=False,
+    )
 
 
 def _deadline(context: grpc.aio.ServicerContext) -> float | None:
@@ -135,6 +152,11 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         code = failed or _code_of(context)
         GRPC_HANDLED.labels(*labels, code.name).inc()
         GRPC_HANDLING.labels(*labels).observe(time.perf_counter() - started)
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute("rpc.grpc.status_code", code.value[0])
+            if code is not grpc.StatusCode.OK:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, code.name))
 
     def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
         labels = (kind, service, name)
@@ -143,53 +165,62 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             GRPC_STARTED.labels(*labels).inc()
             started = time.perf_counter()
             token = None
-            try:
-                principal = await self._admit(request, context, method, type_name)
-                token = set_principal(principal)
-                with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
-                    return await inner(request, context)
-            except Exception as exc:
-                await _abort(context, exc, method)
-                raise  # not reached: _abort raises
-            finally:
-                if token is not None:
-                    reset_principal(token)
-                self._finish(labels, started, context, None)
+            with _server_span(method, service, name, context):
+                try:
+                    principal = await self._admit(request, context, method, type_name)
+                    token = set_principal(principal)
+                    with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
+                        return await inner(request, context)
+                except Exception as exc:
+                    await _abort(context, exc, method)
+                    raise  # not reached: _abort raises
+                finally:
+                    if token is not None:
+                        reset_principal(token)
+                    self._finish(labels, started, context, None)
 
         return behaviour
 
     def _wrap_stream(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
         labels = (kind, service, name)
 
-        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> None:
+            # A coroutine that writes each item, not a generator: grpc.aio drops a generator
+            # handler suspended at ``yield`` when the client cancels during a send, and the event
+            # loop closes it later in another task, where resetting the context variables below
+            # fails ("created in a different Context", logged as an unhandled error). A cancel
+            # interrupts ``context.write`` here instead, and the servicer's generator is closed at
+            # once in this task.
             GRPC_STARTED.labels(*labels).inc()
             started = time.perf_counter()
             failed: grpc.StatusCode | None = None
             token = None
-            try:
-                principal = await self._admit(request, context, method, type_name)
-                token = set_principal(principal)
-                slot = self._limiter.stream(principal) if self._limiter is not None else contextlib.nullcontext()
-                async with slot:
-                    with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
-                        result = inner(request, context)
-                        if inspect.isasyncgen(result):
-                            try:
-                                async for item in result:
-                                    yield item
-                            finally:
-                                await result.aclose()
-                        else:
-                            await result
-            except GeneratorExit:
-                failed = grpc.StatusCode.CANCELLED
-                raise
-            except Exception as exc:
-                await _abort(context, exc, method)
-            finally:
-                if token is not None:
-                    reset_principal(token)
-                self._finish(labels, started, context, failed)
+            with _server_span(method, service, name, context):
+                try:
+                    principal = await self._admit(request, context, method, type_name)
+                    token = set_principal(principal)
+                    slot = self._limiter.stream(principal) if self._limiter is not None else contextlib.nullcontext()
+                    fields = principal.log_fields()
+                    async with slot:
+                        with tlog.bind(grpc_method=method, **fields), deadline_scope(_deadline(context)):
+                            result = inner(request, context)
+                            if inspect.isasyncgen(result):
+                                try:
+                                    async for item in result:
+                                        await context.write(item)
+                                finally:
+                                    await result.aclose()
+                            else:
+                                await result
+                except asyncio.CancelledError:
+                    failed = grpc.StatusCode.CANCELLED
+                    raise
+                except Exception as exc:
+                    await _abort(context, exc, method)
+                finally:
+                    if token is not None:
+                        reset_principal(token)
+                    self._finish(labels, started, context, failed)
 
         return behaviour
 

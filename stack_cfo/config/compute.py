@@ -106,11 +106,11 @@ Amount = Annotated[Decimal, Field(ge=0, decimal_places=18, allow_inf_nan=False)]
 class FundingPolicy(StrictSection):
     """Keeping the provider sub-account funded (direct mode). Amounts in 0G."""
 
-    auto_topup: bool = False
-    """Send LedgerManager.transferFund when the sub-account runs low or a provider says so."""
-    min_balance: Amount = Decimal("10")
+    auto_topup: bool = setting(True, env="ZEROG_COMPUTE_AUTO_TOPUP")
+    """Send LedgerManager.transferFund when the sub-account runs low or a provider says so (the seed's default)."""
+    min_balance: Amount = setting(Decimal("10"), env="ZEROG_COMPUTE_MIN_BALANCE")
     """Keep at least this much available in each provider sub-account."""
-    topup_amount: Amount = Decimal("50")
+    topup_amount: Amount = setting(Decimal("50"), env="ZEROG_COMPUTE_TOPUP_AMOUNT")
     """Amount moved from the ledger per top-up; raised to the deficit when that is larger."""
     headroom: Amount = Decimal("2")
     """Also keep unsettled fees + headroom (providers refuse below unsettled + 1 0G)."""
@@ -134,9 +134,9 @@ class CompletionDefaults(Section):
 
 
 class Contracts(Section):
-    ledger: EthAddress | None = None
+    ledger: EthAddress | None = setting(None, env="ZEROG_COMPUTE_LEDGER_ADDRESS")
     """LedgerManager contract; unset: the network's (older spelling: zerog.compute.ledger_address)."""
-    inference: EthAddress | None = None
+    inference: EthAddress | None = setting(None, env="ZEROG_COMPUTE_INFERENCE_ADDRESS")
     """InferenceServing contract; unset: the network's (older spelling: zerog.compute.inference_address)."""
 
 
@@ -179,7 +179,7 @@ class ComputeConfig(Section):
     """testnet | mainnet: the default chain id, RPC URL and contract addresses."""
     chain_rpc_url: HttpUrl | None = setting(None, env="ZEROG_COMPUTE_CHAIN_RPC_URL")
     """EVM JSON-RPC endpoint; unset: the network's."""
-    chain_id: int | None = setting(None, ge=1)
+    chain_id: int | None = setting(None, env="ZEROG_COMPUTE_CHAIN_ID", ge=1)
     """Expected chain id, checked against eth_chainId before signing; unset: the network's."""
     contracts: Contracts = setting(default_factory=Contracts)
     timeout: Seconds | None = setting(None, gt=0)

@@ -46,8 +46,10 @@ class ServerConfig(Section):
     """Connections are gracefully recycled after this long so clients rebalance across pods."""
     max_connection_age_grace: Duration = timedelta(minutes=5)
     """Time for in-flight streams on a recycled connection (long chat streams fit)."""
-    db_health_interval: Duration = timedelta(seconds=2)
-    """How often readiness checks the database."""
+    db_health_interval: Duration = timedelta(seconds=1)
+    """How often readiness checks the database (a check starts this often, however long the last one took)."""
+    db_health_timeout: Duration = timedelta(seconds=1)
+    """A database check not answered within this counts as failed (capped at db_health_interval)."""
     db_failures_before_unready: int = setting(3, ge=1)
     """Consecutive failed database checks before readiness turns NOT_SERVING."""
     health_listen: ListenOrOff = setting("127.0.0.1:50052", env="STACK_CFO_HEALTH_LISTEN")
@@ -74,6 +76,21 @@ class ServerConfig(Section):
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise FieldError("tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file")
         return self
+
+    @property
+    def health_timeout(self) -> float:
+        """Seconds one database check may take (``db_health_timeout``, at most the interval)."""
+        return min(self.db_health_timeout, self.db_health_interval).total_seconds()
+
+    @property
+    def unready_within(self) -> float:
+        """Bound on the seconds from the database going silent to readiness NOT_SERVING."""
+        return self.db_failures_before_unready * self.db_health_interval.total_seconds() + self.health_timeout
+
+    @property
+    def ready_within(self) -> float:
+        """Bound on the seconds from the database answering again to readiness SERVING."""
+        return self.db_health_interval.total_seconds() + self.health_timeout
 
 
 def _expand_user(path: Path) -> Path:

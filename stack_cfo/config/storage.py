@@ -65,7 +65,7 @@ WalletKey = Annotated[Secret | None, AfterValidator(wallet_key), AfterValidator(
 class StorageConfig(Section):
     """Everything :class:`~stack_cfo.zerog.storage.client.ZeroGStorageStore` needs."""
 
-    network: Annotated[str, Lower, AfterValidator(known_network)] = "testnet"
+    network: Annotated[str, Lower, AfterValidator(known_network)] = setting("testnet", env="ZEROG_STORAGE_NETWORK")
     """testnet | mainnet: the default chain RPC and indexer."""
     rpc_endpoint: NodeUrls = setting((), env="ZEROG_STORAGE_RPC_ENDPOINT")
     """Storage node JSON-RPC URL(s) for uploads (comma-separated or a list); empty: the indexer's trusted nodes."""
@@ -73,9 +73,9 @@ class StorageConfig(Section):
     """More storage node URLs; the client uses rpc_endpoint followed by these."""
     indexer_url: HttpUrl = setting("", env="ZEROG_STORAGE_INDEXER_URL")
     """Indexer base URL (downloads, indexer_getShardedNodes); empty: the network's."""
-    chain_rpc_url: HttpUrl = ""
+    chain_rpc_url: HttpUrl = setting("", env="ZEROG_STORAGE_CHAIN_RPC_URL")
     """EVM JSON-RPC of the 0G chain (Flow contract); empty: the network's."""
-    flow_address: EthAddress = ""
+    flow_address: EthAddress = setting("", env="ZEROG_STORAGE_FLOW_ADDRESS")
     """Flow contract; empty: read from the storage node (zgs_getStatus)."""
     private_key: WalletKey = setting(None, env="ZEROG_STORAGE_PRIVATE_KEY")
     """Wallet key (hex) that signs Flow.submit and pays the storage fee; uploads need it."""

@@ -10,7 +10,18 @@ import asyncio
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind
+from stack_cfo.scheduler.health import SchedulerHealth
 
 log = logging.getLogger(__name__)
 
@@ -94,24 +105,47 @@ class SchedulerMetrics:
         self.in_flight = Gauge(
             "notification_scheduler_sends_in_flight", "Sends in progress in this replica.", registry=r
         )
+        # Every job type and channel exists from the start (at 0), so rates and alerts see a
+        # series before the first failure instead of no data.
+        for kind in NotificationKind:
+            job = kind.job_type
+            for counter in (self.jobs_executed, self.users_processed, self.job_failures):
+                counter.labels(job)
+            for channel in Channel:
+                self.notifications_sent.labels(job, channel.value)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
-async def start_metrics_server(metrics: SchedulerMetrics, listen: str) -> web.AppRunner:
-    """Serve ``/metrics`` for this registry on ``host:port`` (port 0 picks a free one)."""
+async def start_metrics_server(
+    metrics: SchedulerMetrics, listen: str, health: SchedulerHealth | None = None
+) -> web.AppRunner:
+    """Serve on ``host:port`` (port 0 picks a free one): ``/metrics`` (this registry, then the
+    process's default one: 0G compute, repository durations, pool and readiness figures),
+    ``/livez`` and ``/readyz`` (200, or 503 with the reason)."""
 
     async def handler(_: web.Request) -> web.Response:
-        body = await asyncio.to_thread(metrics.render)
+        body = await asyncio.to_thread(lambda: metrics.render() + generate_latest(REGISTRY))
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def livez(_: web.Request) -> web.Response:
+        live = health is None or health.live
+        return web.Response(status=200 if live else 503, text="live\n" if live else "not live: the loop is stuck\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        if health is None:
+            return web.Response(text="ready\n")
+        return web.Response(status=200 if health.readiness.ready else 503, text=health.describe() + "\n")
 
     app = web.Application()
     app.router.add_get("/metrics", handler)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     host, _, port = listen.rpartition(":")
     site = web.TCPSite(runner, host.strip("[]"), int(port))
     await site.start()
-    log.info("scheduler metrics listening", extra={"listen": listen})
+    log.info("scheduler metrics and health listening", extra={"listen": listen})
     return runner

@@ -31,6 +31,7 @@ from stack_cfo.core.provenance import Audit
 from stack_cfo.scheduler.channels import DeliveryChannel
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService, NewsSummarizer
+from stack_cfo.scheduler.health import SchedulerHealth
 from stack_cfo.scheduler.metrics import SchedulerMetrics, start_metrics_server
 from stack_cfo.scheduler.news_poller import FeedPoller
 from stack_cfo.scheduler.planner import Planner
@@ -152,9 +153,11 @@ class _Ticker:
 
         self.running[name] = asyncio.ensure_future(safe())
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, health: SchedulerHealth | None = None) -> None:
         self.scheduler.run_all()
         while not stop.is_set():
+            if health is not None:
+                health.beat()
             self.scheduler.run_pending()
             idle = self.scheduler.idle_seconds
             with contextlib.suppress(TimeoutError):
@@ -186,13 +189,15 @@ async def run_scheduler(
     worker_enabled: bool = True,
     on_ready: Callable[[int | None], None] | None = None,
     archive: ArchiveStore | None = None,
+    health: SchedulerHealth | None = None,
 ) -> None:
     """Run one scheduler replica until ``stop_event`` is set, then shut down gracefully.
 
     ``database`` (opened by the caller) or ``conninfo`` (opened and closed here) is required.
     ``portfolio`` supplies the numbers; ``compute`` the AI summaries (fallback text without
     it); ``channels`` default to SMTP/FCM from config. ``on_ready(metrics_port)`` is called
-    once everything is started.
+    once everything is started. ``health`` (what /livez and /readyz report) follows the ticker
+    loop and the database from then on.
     """
     own_db = database is None
     if database is None:
@@ -231,7 +236,7 @@ async def run_scheduler(
     runner = None
     metrics_port: int | None = None
     if config.metrics_listen:
-        runner = await start_metrics_server(metrics, config.metrics_listen)
+        runner = await start_metrics_server(metrics, config.metrics_listen, health)
         from stack_cfo.telemetry.metrics import bound_port
 
         metrics_port = bound_port(runner)
@@ -271,7 +276,11 @@ async def run_scheduler(
     if poller is not None and active:
         ticker.every(config.news_poll_interval.total_seconds(), "news", poller.poll_once)
     worker_task = asyncio.ensure_future(worker.run(worker_stop, wake)) if active and worker_enabled else None
-    ticker_task = asyncio.ensure_future(ticker.run(stop_event))
+    ticker_task = asyncio.ensure_future(ticker.run(stop_event, health))
+    watcher = None
+    if health is not None:
+        health.running()
+        watcher = asyncio.ensure_future(health.watch(database))
     log.info(
         "scheduler started",
         extra={
@@ -287,6 +296,12 @@ async def run_scheduler(
         await stop_event.wait()
     finally:
         log.info("scheduler stopping", extra={"replica": config.replica_id})
+        if health is not None:
+            await health.readiness.begin_shutdown()
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         worker_stop.set()
         await ticker_task
         await ticker.finish(timeout=10)

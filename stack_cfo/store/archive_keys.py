@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stack_cfo.crypto.envelope import WrappedDek
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 
 _COLUMNS = "user_id, version, kek_id, wrapped_dek, created_at, destroyed_at"
@@ -19,6 +20,7 @@ def _row(r: dict) -> WrappedDek:  # type: ignore[type-arg]
     )
 
 
+@store_metrics.timed(store_metrics.ARCHIVE)
 class PgKeyRing:
     def __init__(self, db: Database) -> None:
         self._db = db

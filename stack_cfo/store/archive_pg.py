@@ -14,6 +14,7 @@ import uuid
 
 from stack_cfo.core.archive import NAMESPACES, ArchiveCorrupted, ArchiveNotFound, invalid_address
 from stack_cfo.core.errors import AlreadyExists, InvalidArgument
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 
 PREFIX = "pg:"
@@ -33,6 +34,7 @@ def address_of(data: bytes) -> str:
     return PREFIX + hashlib.sha256(data).hexdigest()
 
 
+@store_metrics.timed(store_metrics.ARCHIVE)
 class PgArchiveStore:
     """``ArchiveStore`` on the ``archive_objects`` table."""
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from stack_cfo.core import deadline as request_deadline
-from stack_cfo.core.errors import DeadlineExceeded
+from stack_cfo.core.errors import DeadlineExceeded, Unavailable
 from stack_cfo.store.errors import wrap_exceptions
 
 log = logging.getLogger(__name__)
@@ -42,10 +44,19 @@ class Database:
     """One pool, opened explicitly, every use wrapped in the domain error mapping."""
 
     def __init__(self, conninfo: str, settings: PoolSettings | None = None, *, name: str = "stack-cfo") -> None:
-        s = settings or PoolSettings()
         self.conninfo = conninfo
-        self.pool: AsyncConnectionPool[AsyncConnection[dict]] = AsyncConnectionPool(  # type: ignore[type-arg]
-            conninfo,
+        self._settings = settings or PoolSettings()
+        self._name = name
+        self.pool = self._new_pool()
+        self._opened = False
+        self._probe_conn: AsyncConnection[Any] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
+        self._abandoned: set[asyncio.Future[Any]] = set()
+
+    def _new_pool(self) -> AsyncConnectionPool[AsyncConnection[dict]]:  # type: ignore[type-arg]
+        s = self._settings
+        return AsyncConnectionPool(
+            self.conninfo,
             open=False,
             min_size=s.min_size,
             max_size=s.max_size,
@@ -55,10 +66,9 @@ class Database:
             max_lifetime=s.max_lifetime,
             reconnect_timeout=s.reconnect_timeout,
             check=AsyncConnectionPool.check_connection,
-            kwargs={"application_name": name, "row_factory": dict_row},
-            name=name,
+            kwargs={"application_name": self._name, "row_factory": dict_row},
+            name=self._name,
         )
-        self._opened = False
 
     async def open(self, *, timeout: float = 30.0) -> None:
         """Open the pool and wait until ``min_size`` connections are ready (raises Unavailable)."""
@@ -67,6 +77,10 @@ class Database:
         self._opened = True
 
     async def close(self) -> None:
+        self._drop_probe()
+        for task in list(self._retired):
+            task.cancel()
+        await asyncio.gather(*self._retired, return_exceptions=True)
         if self._opened or not self.pool.closed:
             await self.pool.close()
         self._opened = False
@@ -102,6 +116,79 @@ class Database:
         async with self.connection() as conn, conn.transaction():
             yield conn
 
+    async def probe(self, timeout: float) -> None:
+        """Readiness check: ``SELECT 1`` on a connection of its own, outside the pool, within
+        ``timeout`` seconds (raises Unavailable otherwise).
+
+        The pool waits out its reconnection back-off after an outage, so a check through it
+        would report the database down seconds after it is back. This connection is kept open
+        between checks, dropped on any failure and opened again by the next check. A check that
+        has not answered in time is abandoned rather than awaited: cancelling a query makes
+        psycopg ask the server to cancel it, which waits up to 10 s when the network is silent.
+        When the database answers again after failed checks, :meth:`revive_pool` gets the pool
+        going again.
+        """
+        conn, self._probe_conn = self._probe_conn, None  # a check that fails or hangs never gives it back
+        check = asyncio.ensure_future(self._check(conn))
+        done, _ = await asyncio.wait({check}, timeout=timeout)
+        if not done:
+            check.cancel()
+            self._abandoned.add(check)
+            check.add_done_callback(_forget)
+            check.add_done_callback(self._abandoned.discard)
+            raise Unavailable("the database did not answer the health check in time", reason="DATABASE_UNAVAILABLE")
+        self._probe_conn = check.result()
+
+    async def _check(self, conn: AsyncConnection[Any] | None) -> AsyncConnection[Any]:
+        try:
+            with wrap_exceptions():
+                if conn is None or conn.closed:
+                    conn = await AsyncConnection.connect(
+                        self.conninfo, autocommit=True, application_name=f"{self._name}-health"
+                    )
+                await conn.execute("SELECT 1")
+            return conn
+        except BaseException:
+            _finish(conn)
+            raise
+
+    async def revive_pool(self, timeout: float) -> None:
+        """After an outage the pool retries its lost connections with a growing back-off (up to
+        ``reconnect_timeout``), so requests would keep failing for seconds after the database is
+        back. When it cannot hand out a connection at once, a fresh pool (connected now) takes
+        its place; the old one closes once its waiting callers have had their ``timeout``."""
+        if not self.is_open:
+            return
+        try:
+            async with self.pool.connection(timeout=min(0.2, timeout)):
+                return
+        except Exception:
+            pass
+        fresh = self._new_pool()
+        try:
+            await fresh.open(wait=True, timeout=timeout)
+        except Exception:
+            await fresh.close()
+            return
+        old, self.pool = self.pool, fresh
+        log.info("database back: connection pool replaced", extra={"pool": self._name})
+
+        async def retire() -> None:
+            try:
+                await asyncio.sleep(self._settings.timeout)
+            finally:
+                await old.close()
+
+        task = asyncio.get_running_loop().create_task(retire(), name=f"{self._name}-retire-pool")
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
+
+    def _drop_probe(self) -> None:
+        conn, self._probe_conn = self._probe_conn, None
+        _finish(conn)
+        for check in list(self._abandoned):
+            check.cancel()
+
     async def ping(self, timeout: float = 2.0) -> None:
         """Round-trip ``SELECT 1``; raises Unavailable when the database does not answer."""
         with wrap_exceptions():
@@ -110,3 +197,16 @@ class Database:
 
     def stats(self) -> dict[str, int]:
         return dict(self.pool.get_stats())
+
+
+def _finish(conn: AsyncConnection[Any] | None) -> None:
+    """Close without a goodbye message: the socket may be dead or silent."""
+    if conn is not None and not conn.closed:
+        with contextlib.suppress(Exception):
+            conn.pgconn.finish()
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned check's outcome so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 
 #: Rows that must survive erasure: the tombstone's destroyed keys.
@@ -83,6 +84,7 @@ async def erase_user_rows(db: Database, user_id: str) -> dict[str, int]:
     return counts
 
 
+@store_metrics.timed(store_metrics.USER_DATA)
 class PgUserRows:
     """:class:`~stack_cfo.core.user_data.UserRows` over PostgreSQL."""
 

@@ -36,6 +36,7 @@ from stack_cfo.core.portfolio.ports import (
     StoredPortfolio,
     SyncResult,
 )
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 from stack_cfo.store.errors import wrap_exceptions
 from stack_cfo.store.idempotency import run_idempotent
@@ -86,6 +87,7 @@ def _copy_text(points: Sequence[PriceInput]) -> bytes:
     return "".join(lines).encode()
 
 
+@store_metrics.timed(store_metrics.PORTFOLIO)
 class PortfolioRepository:
     def __init__(self, db: Database) -> None:
         self.db = db

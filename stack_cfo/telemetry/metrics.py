@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -29,6 +29,24 @@ GRPC_HANDLING = Histogram(
     ["grpc_type", "grpc_service", "grpc_method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
+
+READY = Gauge(
+    "stack_cfo_ready",
+    "1 while this process reports ready (gRPC readiness SERVING, or the scheduler's /readyz 200), else 0.",
+)
+READINESS_CHANGES = Counter(
+    "stack_cfo_readiness_changes_total",
+    "Readiness flips of this process, by the state it flipped to (ready, unready).",
+    ["to"],
+)
+for _state in ("ready", "unready"):
+    READINESS_CHANGES.labels(_state)
+
+
+def record_readiness(ready: bool) -> None:
+    """Export a readiness flip (both the current state and the count of flips)."""
+    READY.set(1 if ready else 0)
+    READINESS_CHANGES.labels("ready" if ready else "unready").inc()
 
 
 class PoolStatsCollector(Collector):
@@ -57,10 +75,19 @@ def register_pool_stats(stats: Callable[[], dict[str, int]]) -> None:
     REGISTRY.register(_pool_collector)
 
 
-async def start_metrics_server(listen: str) -> web.AppRunner:
-    """Serve ``/metrics`` on ``host:port`` (aiohttp, on the running loop)."""
+async def start_metrics_server(
+    listen: str, *, before_scrape: Callable[[], Awaitable[None]] | None = None
+) -> web.AppRunner:
+    """Serve ``/metrics`` on ``host:port`` (aiohttp, on the running loop). ``before_scrape``
+    refreshes figures read from elsewhere (the database) first; it gets one second, and a
+    failure leaves the previous values."""
 
     async def metrics(_: web.Request) -> web.Response:
+        if before_scrape is not None:
+            try:
+                await asyncio.wait_for(before_scrape(), 1.0)
+            except Exception as exc:
+                log.debug("figures not refreshed before the scrape", extra={"error": type(exc).__name__})
         body = await asyncio.to_thread(generate_latest, REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -1,9 +1,11 @@
 """OpenTelemetry set-up. The exporter is off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; without
 an exporter spans are not recorded (``OTEL_TRACES_SAMPLER`` overrides), but ids still flow into logs.
 
-The gRPC server instrumentation must run before ``grpc.aio.server()`` is created. It breaks
-``context.write``-style handlers, which includes the stock ``Health/Watch``
-(opentelemetry-python-contrib#3066), so the health service is excluded from it.
+The API's own interceptor opens each RPC's SERVER span (``stack_cfo.api.interceptors``), not
+opentelemetry-instrumentation-grpc: its aio server interceptor iterates a streaming handler's
+generator without closing it, so on a client cancel the generator was closed later in another
+task, where detaching the span's context failed ("Failed to detach context"). Health checks and
+reflection get no span.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 _installed = False
-
-HEALTH_SERVICE = "grpc.health.v1.Health"
 
 
 def setup_tracing(service_name: str = "stack-cfo") -> None:
@@ -39,9 +39,3 @@ def setup_tracing(service_name: str = "stack-cfo") -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    excluded = os.environ.get("OTEL_PYTHON_GRPC_EXCLUDED_SERVICES", "")
-    if HEALTH_SERVICE not in excluded.split(","):
-        os.environ["OTEL_PYTHON_GRPC_EXCLUDED_SERVICES"] = ",".join(x for x in (excluded, HEALTH_SERVICE) if x)
-    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
-
-    GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]

@@ -161,11 +161,15 @@ class Container:
         return self._part("portfolio_facts", lambda: PortfolioFacts(self.portfolio, clock=self.clock))
 
     @property
+    def chat_store(self) -> ChatRepository:
+        return self._part("chat_store", lambda: ChatRepository(self.db))
+
+    @property
     def chat(self) -> ChatManager:
         def build() -> ChatManager:
             compute = self.compute
             return ChatManager(
-                ChatRepository(self.db),
+                self.chat_store,
                 compute,
                 PortfolioServiceContext(self.portfolio, self.clock),
                 lambda: self.archive,

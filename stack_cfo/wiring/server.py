@@ -23,12 +23,16 @@ from stack_cfo.api.servicers.scheduler import SchedulerServicer
 from stack_cfo.api.servicers.user_data import UserDataServicer
 from stack_cfo.config import Config
 from stack_cfo.core.clock import Clock
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.migrations import Migrator
 from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
 from stack_cfo.wiring.container import Container, build_container
-from stack_cfo.wiring.startup import resolve_database_url
+from stack_cfo.wiring.startup import check_compute_model, resolve_database_url
 
 log = logging.getLogger(__name__)
+
+CHAT_ACTIVITY_EVERY = 5.0
+"""Seconds a reading of the chat gauges is reused by the next scrapes."""
 
 
 def api_servicers(container: Container) -> list[Any]:
@@ -89,12 +93,16 @@ class ServerProcess:
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._metrics: Any = None
+        self._serving = False
+        self._activity_at = float("-inf")
         self.stopping = asyncio.Event()
 
     async def start(self) -> int:
         port = await self.grpc.start()
         if self.config.server.metrics_listen:
-            self._metrics = await start_metrics_server(self.config.server.metrics_listen)
+            self._metrics = await start_metrics_server(
+                self.config.server.metrics_listen, before_scrape=self._chat_activity
+            )
         register_pool_stats(self.container.db.stats)
         self._tasks.append(asyncio.create_task(self._become_ready(), name="become-ready"))
         return port
@@ -128,25 +136,51 @@ class ServerProcess:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
         await self.container.astart()
-        await self.grpc.health.monitor(
-            self.container.db.ping,
+        self._serving = True
+        await self.grpc.health.readiness.monitor(
+            self.container.db.probe,
             interval=cfg.server.db_health_interval.total_seconds(),
+            timeout=cfg.server.health_timeout,
             failures_before_unready=cfg.server.db_failures_before_unready,
+            recovered=self.container.db.revive_pool,
         )
 
+    async def _chat_activity(self) -> None:
+        """Before a scrape: the chat gauges of the dashboard (open sessions, recent users), read
+        from the database at most every ``CHAT_ACTIVITY_EVERY`` seconds."""
+        now = asyncio.get_running_loop().time()
+        if not self._serving or now - self._activity_at < CHAT_ACTIVITY_EVERY:
+            return
+        self._activity_at = now
+        activity = await self.container.chat_store.activity()
+        store_metrics.CHAT_SESSIONS_ACTIVE.set(activity.active_sessions)
+        store_metrics.CHAT_SESSIONS_RECENT.set(activity.recent_sessions)
+        store_metrics.CHAT_USERS_RECENT.set(activity.recent_users)
+
     async def shutdown(self) -> None:
-        """Readiness NOT_SERVING at once; keep serving ``drain_delay``; ``stop(grace)``; close the pool."""
+        """Readiness NOT_SERVING and watches ended at once; keep serving ``drain_delay``;
+        ``stop(grace)``; close the pool.
+
+        Watches never end by themselves, so they end first (UNAVAILABLE with a retry hint: the
+        client reconnects, to another server once the load balancer has drained this one) and
+        health ``Watch`` streams end before ``stop``. Then ``stop(grace)`` only waits for bounded
+        calls (chat answers, narratives, RunJob): a rollout takes the drain delay, not the grace.
+        """
         if self.stopping.is_set():
             return
         self.stopping.set()
         cfg = self.config.server
         await self.grpc.health.begin_shutdown()
+        portfolio = self.container.built("portfolio")
+        if portfolio is not None:
+            portfolio.end_watches()
         log.info("shutdown: draining", extra={"drain_delay_s": cfg.drain_delay.total_seconds()})
         await asyncio.sleep(cfg.drain_delay.total_seconds())
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         log.info("shutdown: stopping gRPC", extra={"grace_s": cfg.shutdown_grace.total_seconds()})
+        await self.grpc.health.servicer.end_watches()
         await self.grpc.stop(cfg.shutdown_grace.total_seconds())
         # Handler ``finally`` blocks run after stop() returns; let them finish before the pool closes.
         await asyncio.sleep(0.05)
@@ -158,6 +192,7 @@ class ServerProcess:
 
 
 async def serve(config: Config) -> int:
+    await check_compute_model(config)
     conninfo, embedded = resolve_database_url(config)
     proc = ServerProcess(config, conninfo)
     await proc.start()

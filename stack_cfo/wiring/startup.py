@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from stack_cfo.config import Config
+from stack_cfo.config import Config, ConfigError
 from stack_cfo.telemetry import logging as tlog
 
 log = logging.getLogger(__name__)
@@ -43,3 +43,39 @@ def check_feature_configs(config: Config) -> None:
         from stack_cfo.wiring.archive import master_keys
 
         master_keys(config)
+
+
+async def check_compute_model(config: Config) -> None:
+    """Direct mode: stop (exit 2, naming the key) when no provider serves ``default_model``.
+
+    Exit rather than adopt the provider's model: every chat session stores and shows its model,
+    so switching silently would change what users were promised (and what they pay for), and a
+    wrong model sent again and again gets wallets blocked by real providers; an operator decides.
+    With the router as fallback (auto mode with an API key) the process starts and warns. When
+    the chain cannot be read the process starts and warns too (an outage is not a bad value).
+    """
+    from stack_cfo.wiring.settings import compute_config
+    from stack_cfo.zerog.model_check import check_default_model, needs_check
+
+    cfg = compute_config(config)
+    if not needs_check(cfg):
+        return
+    key = config.label("zerog.compute.model_config.default_model")
+    try:
+        result = await check_default_model(cfg)
+    except Exception as exc:
+        log.warning(
+            "could not check the default model against the providers; chat answers degrade if no provider "
+            "serves it",
+            extra={"model": cfg.default_model, "error": type(exc).__name__},
+        )
+        return
+    if result.ok:
+        log.info("default model is served", extra={"model": result.model, "providers": list(result.served_by)})
+        return
+    if cfg.router_enabled:
+        log.warning(
+            "%s: %s; chat answers go to the router until that is fixed", key, result.problem()
+        )
+        return
+    raise ConfigError(key, result.problem())

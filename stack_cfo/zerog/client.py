@@ -243,6 +243,7 @@ class ZeroGComputeClient:
             headroom=f.headroom,
             checked_at=self._clock.now().astimezone(UTC),
             error=error,
+            last_topup_time=self._funding.last_topup_time if self._funding else None,
         )
 
     async def models(self) -> list[dict[str, Any]]:

@@ -72,6 +72,7 @@ def build_compute_client(
             expected_chain_id=cfg.expected_chain_id,
             receipt_timeout=cfg.timeouts.receipt,
             now=now,
+            wall_clock=(clock or SystemClock()).now,
         )
         discovery = Discovery(chain, cfg.inference, ttl=cfg.discovery_ttl, now=now)
         tokens = SessionTokens(

@@ -18,6 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from eth_account.signers.local import LocalAccount
@@ -72,6 +73,7 @@ class Funding:
         expected_chain_id: int | None = None,
         receipt_timeout: float = 300.0,
         now: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._chain = chain
         self._account = account
@@ -85,6 +87,9 @@ class Funding:
         self._locks: dict[str, asyncio.Lock] = {}
         self._last_topup: dict[str, float] = {}
         self._last_check: dict[str, float] = {}
+        self._wall_clock = wall_clock
+        self.last_topup_time: datetime | None = None
+        """When the last top-up transaction was mined (UTC), for GetComputeAccount."""
 
     def __repr__(self) -> str:
         return f"Funding(address={self._account.address!r}, auto_topup={self.policy.auto_topup})"
@@ -216,6 +221,7 @@ class Funding:
                 metrics.TOPUPS.labels(provider, "failed").inc()
                 raise
             self._last_topup[key] = self._now()
+            self.last_topup_time = self._wall_clock().astimezone(UTC)
             metrics.TOPUPS.labels(provider, "sent").inc()
             log.info("zerog: topped up %s with %s 0G (tx %s)", provider, to_0g(amount), tx_hash)
             return tx_hash

@@ -69,3 +69,5 @@ class ComputeAccountStatus:
     """When these figures were read (UTC)."""
     error: str | None = None
     """Why wallet-level figures are missing, if they are."""
+    last_topup_time: datetime | None = None
+    """When this process last topped a provider sub-account up (UTC); None if it has not since start."""

@@ -88,6 +88,52 @@ def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
         assert len(lines) == 1 and var in lines[0], err
 
 
+async def test_direct_mode_refuses_a_default_model_no_provider_serves(db_dsn: str, tmp_path: Path) -> None:
+    """Direct mode reads the configured provider's on-chain record at start: a default model it
+    does not serve exits 2 naming the key and what the provider serves (every chat answer would
+    degrade otherwise); the model it serves starts normally."""
+    from eth_account import Account
+
+    from tests.standins.chain_rpc import ChainStandIn
+    from tests.standins.zerog_provider import ONE_0G, ProviderStandIn
+    from tests.support.secrets import ZEROG_PRIVATE_KEY
+
+    async with ChainStandIn() as chain:
+        provider = ProviderStandIn(chain=chain, model="qwen-2.5-7b-instruct")
+        await provider.start()
+        try:
+            chain.add_service(provider.service_entry())
+            chain.set_ledger(Account.from_key(ZEROG_PRIVATE_KEY).address, 100 * ONE_0G)
+            port = free_port()
+            base = {
+                "DATABASE_URL": db_dsn,
+                "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
+                "STACK_CFO_DATA_DIR": str(tmp_path),
+                "STACK_CFO_DRAIN_DELAY": "0.1s",
+                "ZEROG_COMPUTE_MODE": "direct",
+                "ZEROG_COMPUTE_PRIVATE_KEY": ZEROG_PRIVATE_KEY,
+                "ZEROG_COMPUTE_PROVIDER_ID": provider.address,
+                "ZEROG_COMPUTE_CHAIN_RPC_URL": chain.url,
+            }
+            wrong = start_cli(["serve"], cli_env({**base, "ZEROG_COMPUTE_DEFAULT_MODEL": "gpt-oss-120b"}))
+            rc, _out, err = await asyncio.to_thread(finish, wrong, "serve (wrong model)", 60)
+            lines = [line for line in err.splitlines() if line.strip() and '"level"' not in line]
+            assert rc == 2, err
+            assert len(lines) == 1 and "ZEROG_COMPUTE_DEFAULT_MODEL" in lines[0], err
+            assert "'gpt-oss-120b' is not served" in lines[0] and "qwen-2.5-7b-instruct" in lines[0]
+
+            right = start_cli(["serve"], cli_env({**base, "ZEROG_COMPUTE_DEFAULT_MODEL": "qwen-2.5-7b-instruct"}))
+            try:
+                await wait_ready(f"127.0.0.1:{port}")
+            finally:
+                right.send_signal(signal.SIGTERM)
+                rc, _out, err = await asyncio.to_thread(finish, right, "serve (served model)", 60)
+            assert rc == 0, err
+            assert "default model is served" in err
+        finally:
+            await provider.stop()
+
+
 def test_token_command_mints_a_verifiable_token(tmp_path: Path) -> None:
     import jwt
 
@@ -136,12 +182,65 @@ async def test_buf_curl_lists_every_method_over_reflection(served) -> None:  # t
         capture_output=True, text=True, timeout=60,
     )
     assert out.returncode == 0 and "SERVING" in out.stdout, out.stderr
+    # Health/List, which reflection advertises, answers too (it was UNIMPLEMENTED).
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", "{}",
+         f"http://{target}/grpc.health.v1.Health/List"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0 and '"readiness"' in out.stdout and '"liveness"' in out.stdout, out.stderr
 
     body = await asyncio.to_thread(
         lambda: urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
     )
     assert "stack_cfo_db_pool_pool_max" in body
     assert "grpc_server_handled_total" in body
+
+
+async def test_sigterm_with_open_watches_takes_the_drain_delay_not_the_grace(served) -> None:  # type: ignore[no-untyped-def]
+    """WatchPortfolio and Health/Watch streams never end by themselves; SIGTERM ends the portfolio
+    watch at once (UNAVAILABLE with a retry hint, so the client reconnects elsewhere) and the health
+    watch at stop, so the process exits after the drain delay (1.5 s), not drain + grace (11.5 s)."""
+    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2, portfolio_pb2_grpc
+    from stack_cfo.api.auth import mint_token
+    from stack_cfo.secret import Secret
+    from tests.support.secrets import JWT_SECRET, production_auth
+
+    proc, target, _ = served
+    await wait_ready(target)
+    user = str(uuid.uuid4())
+    md = [("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user, cfg=production_auth()))]
+    async with grpc.aio.insecure_channel(target) as ch:
+        portfolio = portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch)
+        await portfolio.SyncPortfolio(
+            portfolio_pb2.SyncPortfolioRequest(
+                portfolio=f"users/{user}/portfolio",
+                positions=[portfolio_pb2.Holding(symbol="ABC", quantity="10", average_cost="100")],
+                cash_balance="250",
+            ),
+            metadata=md, timeout=10,
+        )
+        watch = portfolio.WatchPortfolio(
+            portfolio_pb2.WatchPortfolioRequest(portfolio=f"users/{user}/portfolio"), metadata=md
+        )
+        await watch.read()
+        health = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(service="readiness"))
+        assert (await health.read()).status == SERVING
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            await asyncio.wait_for(watch.read(), 5)
+        watch_ended = time.monotonic() - sent
+        assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "SERVER_SHUTTING_DOWN" in str(ended.value.trailing_metadata())
+        rc = await asyncio.to_thread(proc.wait, 30)
+        exited = time.monotonic() - sent
+    assert rc == 0
+    print(f"\nwatch ended {watch_ended:.2f} s after SIGTERM; process exited after {exited:.2f} s "
+          "(drain 1.5 s, grace 10 s)")
+    assert watch_ended < 0.5
+    assert 1.4 <= exited < 4.0
 
 
 async def test_sigterm_lets_a_chat_stream_in_flight_finish(db_dsn: str, tmp_path: Path) -> None:

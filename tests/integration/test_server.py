@@ -122,6 +122,36 @@ async def test_health_watch_sees_shutdown(db_dsn: str, data_dir: Path) -> None:
         await shutdown
 
 
+async def test_health_list_reports_every_status(db_dsn: str, data_dir: Path) -> None:
+    """grpc.health.v1.Health/List (advertised by reflection) answers instead of UNIMPLEMENTED."""
+    async with running_server(db_dsn, data_dir, {"server": {"drain_delay": "1s"}}) as srv:
+        stub = health_pb2_grpc.HealthStub(srv.channel)
+        resp = await stub.List(health_pb2.HealthListRequest(), timeout=2)
+        statuses = {name: r.status for name, r in resp.statuses.items()}
+        assert statuses["liveness"] == statuses["readiness"] == statuses[""] == SERVING
+        assert statuses["stack.cfo.v1.ChatService"] == statuses["stack.cfo.v1.SchedulerService"] == SERVING
+        shutdown = asyncio.create_task(srv.process.shutdown())
+        await asyncio.sleep(0.1)  # draining: still answering
+        resp = await stub.List(health_pb2.HealthListRequest(), timeout=2)
+        assert resp.statuses["readiness"].status == NOT_SERVING and resp.statuses["liveness"].status == SERVING
+        await shutdown
+
+
+async def test_health_watch_ends_when_the_server_stops_instead_of_holding_the_grace(
+    db_dsn: str, data_dir: Path
+) -> None:
+    overrides = {"server": {"drain_delay": "0.3s", "shutdown_grace": "20s"}}
+    async with running_server(db_dsn, data_dir, overrides) as srv:
+        call = health_pb2_grpc.HealthStub(srv.channel).Watch(health_pb2.HealthCheckRequest(service="readiness"))
+        assert (await call.read()).status == SERVING
+        started = time.monotonic()
+        await srv.process.shutdown()
+        took = time.monotonic() - started
+        assert (await call.read()).status == NOT_SERVING
+        assert await call.read() is grpc.aio.EOF
+        assert took < 2.0, f"shutdown took {took:.1f} s: an open Watch held stop(grace)"
+
+
 async def test_reflection_lists_every_service(db_dsn: str, data_dir: Path) -> None:
     async with running_server(db_dsn, data_dir) as srv:
         stub = reflection_pb2_grpc.ServerReflectionStub(srv.channel)
@@ -165,7 +195,7 @@ async def test_unexpected_exception_is_internal_without_its_text(
     records = [r for r in caplog.records if r.exc_info]
     assert records, "the traceback must be logged"
     assert "kaboom" in "".join(str(r.exc_info[1]) for r in records if r.exc_info)
-    # The OTel instrumentation alone would record OK for an aborted call; ours marks the real outcome,
+    # The server span records the real outcome of an aborted call,
     # on the span whose trace id the client was given.
     server_spans = [s for s in spans.get_finished_spans() if s.name == f"/{TEST_SERVICE}/Explode"]
     assert server_spans, [s.name for s in spans.get_finished_spans()]

@@ -1,4 +1,5 @@
-"""A TCP proxy in front of PostgreSQL that a test can cut and restore (a database outage)."""
+"""A TCP proxy in front of PostgreSQL that a test can cut, silence and restore (a database outage:
+refused and reset connections, or a network partition where packets just stop arriving)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class PgProxy:
         self._conns: set[asyncio.StreamWriter] = set()
         self.up = True
         self.port = 0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     def dsn(self) -> str:
         return make_conninfo(self._upstream_dsn, host="127.0.0.1", port=str(self.port))
@@ -33,12 +36,15 @@ class PgProxy:
         if not self.up:
             writer.close()
             return
+        self._conns.add(writer)
+        await self._flowing.wait()  # silenced: the connection is accepted but nothing answers
         try:
             if self._unix:
                 ur, uw = await asyncio.open_unix_connection(self._unix)
             else:
                 ur, uw = await asyncio.open_connection(self._host, self._port)
         except OSError:
+            self._conns.discard(writer)
             writer.close()
             return
         self._conns.update((writer, uw))
@@ -46,6 +52,7 @@ class PgProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    await self._flowing.wait()  # silenced: held back, like packets of a partition
                     dst.write(data)
                     await dst.drain()
             with contextlib.suppress(Exception):
@@ -63,8 +70,13 @@ class PgProxy:
                 w.transport.abort()
         self._conns.clear()
 
+    def silence(self) -> None:
+        """Keep every connection open but deliver nothing either way until :meth:`restore`."""
+        self._flowing.clear()
+
     def restore(self) -> None:
         self.up = True
+        self._flowing.set()
 
     async def close(self) -> None:
         self.cut()

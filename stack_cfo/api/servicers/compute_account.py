@@ -46,6 +46,8 @@ class ComputeAccountServicer(pb_grpc.ComputeAccountServiceServicer):
             ),
         )
         set_timestamp(out.read_time, status.checked_at)
+        if status.last_topup_time is not None:
+            set_timestamp(out.auto_topup.last_topup_time, status.last_topup_time)
         unsettled = Decimal(0)
         unsettled_known = bool(status.providers)
         errors = [status.error] if status.error else []

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from stack_cfo.core.ai import DegradedReason
+
 SESSIONS_CREATED = Counter(
     "chat_manager_sessions_created_total",
     "Chat sessions created.",
@@ -28,6 +30,13 @@ COMPRESSIONS = Counter(
     "chat_manager_compressions_total",
     "Summaries written to compress long conversations.",
 )
+DEGRADED_ANSWERS = Counter(
+    "chat_manager_degraded_answers_total",
+    "Answers stored degraded (offline writer, cut stream, another model), by degraded_reason.",
+    ["reason"],
+)
+for _reason in DegradedReason:
+    DEGRADED_ANSWERS.labels(_reason.value)
 ERRORS = Counter(
     "chat_manager_errors_total",
     "Chat operations that failed, by operation and error reason.",

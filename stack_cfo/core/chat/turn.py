@@ -334,6 +334,8 @@ class Turns:
                 self._summarizer.soon(session, stored.seq, summary.to_seq if summary is not None else 0)
         success = not (stored.incomplete or stored.offline)
         metrics.MESSAGE_DURATION.labels("true" if success else "false").observe(time.perf_counter() - started)
+        if stored.degraded:
+            metrics.DEGRADED_ANSWERS.labels(stored.degraded_reason or "UNSPECIFIED").inc()
         span.set_attribute("chat.tokens", stored.total_tokens)
         yield Completed(stored, context_refreshed=refreshed is not None, compressed=compressed)
 

@@ -161,6 +161,10 @@ class PortfolioService:
             self._started = True
             await self._feed.start(self._on_change)
 
+    def end_watches(self) -> None:
+        """End every open watch with UNAVAILABLE (reconnect) and refuse new ones: shutdown begins."""
+        self.hub.close()
+
     async def aclose(self) -> None:
         self.hub.close()
         for _, task in list(self._inflight.values()):
@@ -383,7 +387,8 @@ class PortfolioService:
                     raise shutting_down()
                 delay = last_sent + interval - time.monotonic()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(sub.ended.wait(), delay)  # shutdown ends the wait
                     if sub.closed:
                         raise shutting_down()
                 trigger, changed, resync = sub.take()

@@ -51,6 +51,7 @@ class _Subscription:
         self.resync = False
         self.closed = False
         self.event = asyncio.Event()
+        self.ended = asyncio.Event()
 
     def on_prices(self, symbols: frozenset[str]) -> None:
         hit = symbols & self.symbols
@@ -70,6 +71,7 @@ class _Subscription:
     def close(self) -> None:
         self.closed = True
         self.event.set()
+        self.ended.set()
 
     def take(self) -> tuple[WatchTrigger | None, set[str], bool]:
         out = (self.trigger, self.changed, self.resync)
@@ -122,5 +124,14 @@ class WatchHub:
                 sub.close()
 
 
+RECONNECT_AFTER = timedelta(seconds=1)
+"""The retry hint a watch ended by shutdown carries: by then the load balancer is draining this
+server, so the client's next attempt reaches another one."""
+
+
 def shutting_down() -> Unavailable:
-    return Unavailable("the server is shutting down; reconnect", reason="SERVER_SHUTTING_DOWN")
+    return Unavailable(
+        "the server is shutting down; reconnect",
+        reason="SERVER_SHUTTING_DOWN",
+        metadata={"retry_after_seconds": f"{RECONNECT_AFTER.total_seconds():g}"},
+    )

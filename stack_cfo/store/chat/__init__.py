@@ -13,11 +13,13 @@ object over one pool.
 
 from __future__ import annotations
 
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.chat._common import LEASE_RENEW_EVERY, LEASE_TTL, TurnLease
 from stack_cfo.store.chat.sessions import SessionQueries
 from stack_cfo.store.chat.transcript import TranscriptQueries
 
 
+@store_metrics.timed(store_metrics.CHAT_SESSION, attempts={"begin_turn": "_begin_turn"})
 class ChatRepository(SessionQueries, TranscriptQueries):
     """Implements :class:`stack_cfo.core.chat.ports.ChatStore` on the shared pool."""
 

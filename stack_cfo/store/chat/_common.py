@@ -152,6 +152,9 @@ class RepoBase:
         self._db = db
         self._lease_ttl = lease_ttl
         self._lease_renew_every = lease_renew_every
+        self._orphans: dict[str, dict[str, float]] = {}
+        """Leases this process gave up but could not release: session -> owner -> monotonic expiry."""
+        self._reclaimer: asyncio.Task[None] | None = None
 
 
 @dataclass(eq=False)

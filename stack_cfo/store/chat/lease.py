@@ -1,4 +1,11 @@
-"""The per-session turn lease: a row that a background task renews while the AI answers."""
+"""The per-session turn lease: a row that a background task renews while the AI answers.
+
+A lease whose release fails (the database is away when the turn ends) is an *orphan*: nothing
+runs under it, but its row says the session is busy until the TTL passes. This process keeps a
+list of its orphans; it takes them over at once when it starts the session's next turn (the
+acquire statement treats them as free), and a background task releases them as soon as the
+database answers again, so a retry through another replica is not kept waiting either.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,16 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from stack_cfo.core.errors import Aborted
 from stack_cfo.store.chat._common import Q, RepoBase, TurnLease, missing
 
 log = logging.getLogger(__name__)
+
+RECLAIM_FIRST_DELAY = 0.1
+RECLAIM_MAX_DELAY = 1.0
+"""Orphaned leases are released again after 0.1 s, then every 0.2, 0.4 ... at most 1 s."""
 
 
 class LeaseQueries(RepoBase):
@@ -36,8 +48,13 @@ class LeaseQueries(RepoBase):
                 await asyncio.shield(release)
                 handle.held = False
 
+    def _acquire_params(self, session_id: str, owner: str) -> dict[str, Any]:
+        orphans = self._orphans.get(session_id, {})
+        return {"id": session_id, "owner": owner, "ttl": self._lease_ttl, "orphans": list(orphans)}
+
     def _held(self, handle: TurnLease) -> None:
         handle.held = True
+        self._orphans.pop(handle.session_id, None)  # the row has a new owner: the old ones are moot
         handle.renewer = asyncio.create_task(
             self._renew(handle.session_id, handle.owner), name=f"chat-lease-{handle.session_id}"
         )
@@ -59,9 +76,7 @@ class LeaseQueries(RepoBase):
         delay = 0.005
         while True:
             async with self._db.connection() as conn:
-                cur = await conn.execute(
-                    Q.acquire_lease, {"id": handle.session_id, "owner": handle.owner, "ttl": self._lease_ttl}
-                )
+                cur = await conn.execute(Q.acquire_lease, self._acquire_params(handle.session_id, handle.owner))
                 row = await cur.fetchone()
             assert row is not None
             if row["acquired"]:
@@ -87,7 +102,38 @@ class LeaseQueries(RepoBase):
 
     async def _release(self, session_id: str, owner: str) -> None:
         try:
-            async with self._db.connection() as conn:
-                await conn.execute(Q.release_lease, {"id": session_id, "owner": owner})
-        except Exception as exc:  # it expires by itself
-            log.warning("chat turn lease release failed", extra={"session_id": session_id, "error": type(exc).__name__})
+            await self._release_once(session_id, owner)
+        except Exception as exc:
+            log.warning(
+                "chat turn lease release failed; it is released when the database answers again",
+                extra={"session_id": session_id, "error": type(exc).__name__},
+            )
+            self._orphans.setdefault(session_id, {})[owner] = time.monotonic() + self._lease_ttl
+            if self._reclaimer is None or self._reclaimer.done():
+                self._reclaimer = asyncio.get_running_loop().create_task(
+                    self._reclaim(), name="chat-lease-reclaimer"
+                )
+
+    async def _release_once(self, session_id: str, owner: str) -> None:
+        async with self._db.connection() as conn:
+            await conn.execute(Q.release_lease, {"id": session_id, "owner": owner})
+
+    async def _reclaim(self) -> None:
+        """Release the orphans until none is left (or their rows expired by themselves). A round
+        stops at the first failure: the database is still away."""
+        delay = RECLAIM_FIRST_DELAY
+        while self._orphans:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECLAIM_MAX_DELAY)
+            try:
+                for session_id, owners in list(self._orphans.items()):
+                    for owner, expires in list(owners.items()):
+                        if time.monotonic() < expires:
+                            async with asyncio.timeout(RECLAIM_MAX_DELAY):
+                                await self._release_once(session_id, owner)
+                            log.info("orphaned chat turn lease released", extra={"session_id": session_id})
+                        owners.pop(owner, None)
+                    if not owners and self._orphans.get(session_id) is owners:
+                        del self._orphans[session_id]
+            except Exception:
+                continue

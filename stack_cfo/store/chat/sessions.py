@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,18 @@ from stack_cfo.store.idempotency import run_idempotent
 from stack_cfo.store.users import ensure_user
 
 log = logging.getLogger(__name__)
+
+RECENT_SECONDS = 900.0
+"""A session (and its user) counts as recently active when it was used in the last 15 minutes
+(the seed's context staleness threshold)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatActivity:
+    active_sessions: int
+    """Sessions with status active (not deleted or archived)."""
+    recent_sessions: int
+    recent_users: int
 
 
 class SessionQueries(RepoBase):
@@ -164,3 +177,13 @@ class SessionQueries(RepoBase):
                     raise inactive(session)
                 return session
         return session_row(row)
+
+    # ------------------------------------------------------------------ dashboard figures
+
+    async def activity(self, *, recent_seconds: float = RECENT_SECONDS) -> ChatActivity:
+        """Open sessions, and sessions and users active within ``recent_seconds``."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.chat_activity, {"recent": recent_seconds})
+            row = await cur.fetchone()
+        assert row is not None
+        return ChatActivity(int(row["active_sessions"]), int(row["recent_sessions"]), int(row["recent_users"]))

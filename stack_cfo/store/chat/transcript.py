@@ -99,7 +99,7 @@ class TranscriptQueries(LeaseQueries):
                 async with conn.pipeline():
                     took = (
                         await conn.execute(
-                            Q.acquire_lease, {"id": session_id, "owner": lease.owner, "ttl": self._lease_ttl}
+                            Q.acquire_lease, self._acquire_params(session_id, lease.owner)
                         )
                         if lease is not None
                         else None

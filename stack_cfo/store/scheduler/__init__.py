@@ -9,6 +9,7 @@ modules of this package.
 
 from __future__ import annotations
 
+from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.scheduler.news import NewsQueries
 from stack_cfo.store.scheduler.outbox import OutboxQueries
 from stack_cfo.store.scheduler.planning import PlanningQueries
@@ -17,6 +18,7 @@ from stack_cfo.store.scheduler.status import StatusQueries
 from stack_cfo.store.scheduler.users import UsersQueries
 
 
+@store_metrics.timed(store_metrics.SCHEDULER)
 class SchedulerRepo(PlanningQueries, OutboxQueries, StatusQueries, UsersQueries, RunsQueries, NewsQueries):
     """The scheduler's tables (implements ``NotificationStore``, ``WebhookStore``, ``FeedStore`` and ``NewsReader``)."""
 

@@ -180,14 +180,16 @@ ON CONFLICT (user_id, day) DO UPDATE SET tokens = chat_token_usage.tokens + EXCL
 SELECT tokens FROM chat_token_usage WHERE user_id = %(user_id)s AND day = %(day)s
 
 -- name: acquire_lease
--- Take the turn lease when it is free, expired, or already ours. `acquired` is 0 when another
--- holder has it; `found` is 0 when the session does not exist.
+-- Take the turn lease when it is free, expired, already ours, or held by one of `orphans` (this
+-- process's own leases whose release failed: nothing runs under them any more). `acquired` is 0
+-- when another holder has it; `found` is 0 when the session does not exist.
 WITH s AS (SELECT id FROM chat_sessions WHERE id = %(id)s),
      taken AS (
          UPDATE chat_sessions
          SET lease_owner = %(owner)s, lease_expires_at = now() + make_interval(secs => %(ttl)s)
          WHERE id = %(id)s
-           AND (lease_owner IS NULL OR lease_expires_at < now() OR lease_owner = %(owner)s)
+           AND (lease_owner IS NULL OR lease_expires_at < now() OR lease_owner = %(owner)s
+                OR lease_owner = ANY(%(orphans)s::uuid[]))
          RETURNING id
      )
 SELECT (SELECT count(*) FROM s) AS found, (SELECT count(*) FROM taken) AS acquired
@@ -210,3 +212,11 @@ INSERT INTO idempotency_keys (method, principal, request_id, request_hash, respo
 VALUES (%(method)s, %(principal)s, %(request_id)s, %(request_hash)s, %(response)s)
 ON CONFLICT DO NOTHING
 RETURNING 1
+
+-- name: chat_activity
+-- Figures for the dashboard, refreshed every 30 s by each API replica (indexed: status, last_accessed_at).
+SELECT (SELECT count(*) FROM chat_sessions WHERE status = 'active') AS active_sessions,
+       (SELECT count(*) FROM chat_sessions WHERE last_accessed_at > now() - make_interval(secs => %(recent)s))
+           AS recent_sessions,
+       (SELECT count(DISTINCT user_id) FROM chat_sessions
+         WHERE last_accessed_at > now() - make_interval(secs => %(recent)s)) AS recent_users

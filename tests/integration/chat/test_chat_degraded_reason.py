@@ -28,10 +28,11 @@ async def test_unfunded_account_answers_offline_with_balance_insufficient_and_re
     db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
 ) -> None:
     # The sub-account with the provider holds less than the provider's minimum reserve and auto
-    # top-up is off (the default): the provider refuses with HTTP 400 "insufficient balance".
+    # top-up is switched off: the provider refuses with HTTP 400 "insufficient balance".
     chain.set_account(WALLET, provider.address, balance=ONE_0G // 10)
     user = new_user()
-    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+    no_topup = {"funding": {"auto_topup": False}}
+    async with chat_server(db_dsn, data_dir, chain, provider, compute=no_topup) as chat:
         s = await chat.create(user)
         request_id = rid()
         accepted, text, done = events(await chat.send(user, s.name, "How is my portfolio?", request_id=request_id))
@@ -118,3 +119,35 @@ async def test_outage_then_open_breaker_then_cut_stream_each_say_why(
     assert [m.degraded_reason for m in _assistant(got)] == [
         "COMPUTE_UNAVAILABLE", "COMPUTE_BREAKER_OPEN", "COMPUTE_STREAM_BROKEN",
     ]
+
+
+async def test_the_seed_funding_defaults_top_up_and_the_account_shows_when(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """No funding block in the configuration: the seed's defaults (auto_topup true, min_balance
+    10, topup_amount 50) apply, a low sub-account is topped up, and GetComputeAccount shows when."""
+    from datetime import UTC, datetime
+
+    from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2 as apb
+    from stack_cfo._proto.stack.cfo.v1 import compute_account_pb2_grpc as apb_grpc
+
+    chain.set_account(WALLET, provider.address, balance=ONE_0G // 2)
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        accounts = apb_grpc.ComputeAccountServiceStub(chat.srv.channel)
+        before = await accounts.GetComputeAccount(
+            apb.GetComputeAccountRequest(), metadata=chat.service_md(), timeout=10
+        )
+        assert before.auto_topup.enabled
+        assert (before.auto_topup.min_balance, before.auto_topup.topup_amount) == ("10", "50")
+        assert not before.auto_topup.HasField("last_topup_time")
+        s = await chat.create(user)
+        started = datetime.now(UTC)
+        _, text, done = events(await chat.send(user, s.name, "How is my portfolio?", request_id=rid()))
+        assert text == DEFAULT_TEXT and not done.degraded
+        assert [tx.function for tx in chain.txs] == ["transferFund"]
+        after = await accounts.GetComputeAccount(
+            apb.GetComputeAccountRequest(), metadata=chat.service_md(), timeout=10
+        )
+    topped = after.auto_topup.last_topup_time.ToDatetime(tzinfo=UTC)
+    assert started <= topped <= datetime.now(UTC)

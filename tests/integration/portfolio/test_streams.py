@@ -346,17 +346,36 @@ async def test_a_price_recorded_on_one_replica_reaches_a_watcher_on_another(db_d
         await w.close()
 
 
-async def test_watch_ends_with_unavailable_when_the_server_shuts_down(db_dsn: str, data_dir: Path) -> None:
+async def test_watch_ends_at_the_start_of_shutdown_with_a_reconnect_hint(db_dsn: str, data_dir: Path) -> None:
+    """A watch never ends by itself: it ends when shutdown begins (not after drain + grace) with
+    UNAVAILABLE, reason SERVER_SHUTTING_DOWN and a RetryInfo, and the shutdown takes the drain
+    delay only."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
     clock = FrozenClock(evening(DAYS[0]))
     user = new_user()
-    overrides = {"server": {"shutdown_grace": "0.5s", "drain_delay": "0.1s"}}
+    overrides = {"server": {"shutdown_grace": "20s", "drain_delay": "1s"}}
     async with running_server(db_dsn, data_dir, overrides, clock=clock) as srv:
         await _portfolio(srv, clock, user)
-        w = Watch(srv, user, interval=1)
+        w = Watch(srv, user, interval=3600)  # waiting out a long interval must not delay the end either
         await w.next()
-        await srv.process.shutdown()
+        await sync(srv, user, [holding("ABC", "11", "100")], cash="0")  # a change inside the interval
+        started = time.monotonic()
+        shutdown = asyncio.create_task(srv.process.shutdown())
         await asyncio.wait_for(w.task, 5)
-        assert w.error is not None and w.error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        ended = time.monotonic() - started
+        await shutdown
+        took = time.monotonic() - started
+        assert w.error is not None and w.error.code() == grpc.StatusCode.UNAVAILABLE
+        st = rpc_status.from_call(w.error)  # type: ignore[arg-type]
+        assert st is not None
+        info, retry = error_details_pb2.ErrorInfo(), error_details_pb2.RetryInfo()
+        assert any(d.Unpack(info) for d in st.details if d.Is(info.DESCRIPTOR))
+        assert any(d.Unpack(retry) for d in st.details if d.Is(retry.DESCRIPTOR))
+        assert info.reason == "SERVER_SHUTTING_DOWN" and retry.retry_delay.seconds == 1
+        assert ended < 0.5, f"the watch ended {ended:.2f} s after shutdown began"
+        assert 1.0 <= took < 2.5, f"shutdown took {took:.2f} s (drain 1 s, grace 20 s)"
         assert len(srv.container.portfolio.hub) == 0
 
 

@@ -76,3 +76,65 @@ async def test_invalid_cron_exits_2_naming_the_key(db_dsn: str) -> None:
     logcapture.record_output("stack-cfo scheduler (bad cron)", out + err)
     assert proc.returncode == 2
     assert b"SCHEDULER_WEEKLY_SUMMARY_TIME" in err
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+async def _until(port: int, path: str, status: int, timeout: float = 30) -> str:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    last: tuple[int, str] | None = None
+    while loop.time() < end:
+        try:
+            last = await asyncio.to_thread(_get, port, path)
+        except OSError:
+            last = None
+        if last is not None and last[0] == status:
+            return last[1]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never answered {status}: {last}")
+
+
+async def test_an_unmigrated_database_makes_the_scheduler_wait_not_ready_and_say_so_once(empty_db_dsn: str) -> None:
+    """No "scheduler job crashed" every tick: it waits (live, not ready, the reason on /readyz),
+    logs the reason once, and starts by itself once the migrations are at head."""
+    from stack_cfo.store.migrations import Migrator
+    from tests.support.proc import free_port
+
+    port = free_port()
+    env = _env(empty_db_dsn, SCHEDULER_METRICS_LISTEN=f"127.0.0.1:{port}", SCHEDULER_TICK_INTERVAL="1s",
+               SCHEDULER_POLL_INTERVAL="200ms")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "stack_cfo.cli", "scheduler", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await _until(port, "/livez", 200)
+        reason = await _until(port, "/readyz", 503)
+        assert "schema at version 0" in reason, reason
+        await asyncio.sleep(3)  # many ticks' worth of waiting
+        assert (await asyncio.to_thread(_get, port, "/livez"))[0] == 200
+        await Migrator(empty_db_dsn).up()
+        assert (await _until(port, "/readyz", 200, timeout=15)).strip() == "ready"
+        status, body = await asyncio.to_thread(_get, port, "/metrics")
+        assert status == 200
+        assert "stack_cfo_ready 1.0" in body  # the process's default registry is on the page too
+        assert 'notification_scheduler_job_failures_total{job_type="daily_digest"} 0.0' in body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        logcapture.record_output("stack-cfo scheduler (unmigrated)", out + err)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    log = err.decode()
+    assert log.count("database schema is not at head") == 1, log[-3000:]
+    assert "scheduler job crashed" not in log and "scheduler job failed" not in log, log[-3000:]
+    assert "database schema is at head; starting" in log

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.secret import Secret
 from stack_cfo.zerog import ComputeConfig, RetryPolicy, Timeouts, ZeroGComputeClient, build_compute_client
+from stack_cfo.zerog.config import FundingPolicy
 from tests.standins.chain_rpc import ChainStandIn
 from tests.standins.zerog_provider import ProviderStandIn, RouterStandIn
 from tests.support.secrets import ZEROG_API_KEY, ZEROG_PRIVATE_KEY
@@ -90,6 +91,9 @@ async def make_client(chain: ChainStandIn) -> AsyncIterator[ClientFactory]:
             api_key=Secret(ZEROG_API_KEY) if router else None,
             retry=FAST_RETRY,
             timeouts=FAST_TIMEOUTS,
+            # Top-ups are on by default (the seed's funding block); these tests switch them on
+            # when they are about them (funding=TOPUP), so the chain sees only what they expect.
+            funding=FundingPolicy(auto_topup=False),
         )
         cfg = cfg.model_copy(update=changes)
         client = build_compute_client(cfg, clock=clock)
