@@ -45,6 +45,10 @@ THROTTLED = Counter(
     "Calls refused by the per-principal limits, by reason (RATE_LIMITED, TOO_MANY_STREAMS) and class.",
     ["reason", "class"],
 )
+# Exported at 0 from the start (dashboards and rates see the series before the first refusal).
+for _class in ("reads", "writes", "paid_ai", "streams"):
+    THROTTLED.labels("RATE_LIMITED", _class)
+THROTTLED.labels("TOO_MANY_STREAMS", "streams")
 STORAGE_ERRORS = Counter(
     "stack_cfo_rate_limit_storage_errors",
     "Limit checks that could not reach the shared storage (the call was let through).",
