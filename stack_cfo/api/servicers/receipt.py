@@ -18,7 +18,7 @@ from stack_cfo.core.provenance import Receipt
 from stack_cfo.core.provenance.replay import ReplayService
 
 _SHARED = "receipts/"
-_PATTERN = "users/{user}/receipts/{receipt} or receipts/{receipt}"
+_PATTERN = "users/{user}/receipts/{receipt} or receipts/{receipt}, {receipt} a UUID"
 
 
 def _not_found(name: str) -> NotFound:
