@@ -148,6 +148,8 @@ class CashFlow:
 
     at: date | datetime
     amount: Decimal
+    #: ISO 4217 code of ``amount``; empty = the base currency. Converted at the rate of its day.
+    currency: str = ""
 
     def __post_init__(self) -> None:
         _check_instant(self.at, "at")
@@ -295,11 +297,12 @@ class HoldingsTimeline:
     effective: IntArray
     symbols: tuple[str, ...]
     symbol_currency: tuple[str, ...]
-    #: (segments x symbols) units held.
+    #: (symbols x segments) units held (symbol-major: one contiguous row per symbol).
     quantities: FloatArray
-    #: (segments x symbols) cost of the units held, own currency, NaN when unknown (values a
-    #: symbol without any price, like a snapshot position valued at its average cost).
-    costs: FloatArray
+    #: Row j: the cost of symbol j's units per segment, own currency, NaN when unknown (values a
+    #: symbol without any price, like a snapshot position valued at its average cost). On demand:
+    #: only symbols without prices need it.
+    cost_row: Callable[[int], FloatArray] = field(repr=False, compare=False)
     #: Currency -> (segments,) cash balance in that currency.
     cash: Mapping[str, FloatArray]
     #: The exact holdings of segment k (Decimal quantities and costs, cash per currency).

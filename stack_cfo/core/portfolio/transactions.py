@@ -99,6 +99,9 @@ class Transaction:
     data: TransactionInput
     created_at: datetime
     updated_at: datetime
+    #: Changes on every write of this transaction (unique across the store): with the count, the
+    #: signature that tells whether a group of transactions changed since it was derived.
+    revision: int = 0
 
     @property
     def type(self) -> TransactionType:

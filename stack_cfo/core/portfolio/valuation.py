@@ -182,8 +182,8 @@ def timeline_of(snapshots: tuple[HoldingsSnapshot, ...], base_currency: str | No
                 symbols.setdefault(p.symbol, p.currency)
     names = tuple(sorted(symbols))
     col = {s: j for j, s in enumerate(names)}
-    qty = np.zeros((len(snapshots), len(names)), dtype=np.float64)
-    cost = np.full((len(snapshots), len(names)), np.nan, dtype=np.float64)
+    qty = np.zeros((len(names), len(snapshots)), dtype=np.float64)
+    cost = np.full((len(names), len(snapshots)), np.nan, dtype=np.float64)
     cash: dict[str, FloatArray] = {base: np.zeros(len(snapshots), dtype=np.float64)}
     for k, snap in enumerate(snapshots):
         h = snap.holdings
@@ -194,9 +194,9 @@ def timeline_of(snapshots: tuple[HoldingsSnapshot, ...], base_currency: str | No
             if not p.quantity:
                 continue
             j = col[p.symbol]
-            qty[k, j] = float(p.quantity)
+            qty[j, k] = float(p.quantity)
             if p.average_cost is not None:
-                cost[k, j] = float(p.quantity * p.average_cost)
+                cost[j, k] = float(p.quantity * p.average_cost)
     effective = np.fromiter((s.effective.toordinal() for s in snapshots), dtype=np.int64, count=len(snapshots))
     return HoldingsTimeline(
         base_currency=base,
@@ -204,7 +204,7 @@ def timeline_of(snapshots: tuple[HoldingsSnapshot, ...], base_currency: str | No
         symbols=names,
         symbol_currency=tuple(symbols[s] for s in names),
         quantities=qty,
-        costs=cost,
+        cost_row=lambda j: cost[j],
         cash=cash,
         holdings_at=lambda k: snapshots[k].holdings,
     )
@@ -230,7 +230,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     first, last = int(eff_ord[0]), through.toordinal()
     names = timeline.symbols
     priced = [s in prices and len(prices[s].dates) > 0 for s in names]
-    held = (timeline.quantities[:n_seg] != 0.0).any(axis=0) if len(names) else np.zeros(0, dtype=bool)
+    held = (timeline.quantities[:, :n_seg] != 0.0).any(axis=1) if len(names) else np.zeros(0, dtype=bool)
 
     # Candidate days: every bar date of a priced, held symbol inside [first, last] (a bitmap over
     # the date range: cheaper than sorting the union).
@@ -258,7 +258,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     for j, s in enumerate(names):
         if not held[j]:
             continue
-        q = timeline.quantities[:n_seg, j][seg]
+        q = timeline.quantities[j, :n_seg][seg]
         ccy = timeline.symbol_currency[j]
         if priced[j]:
             series = prices[s]
@@ -277,7 +277,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             cols_units.append(q)
             cols_price.append(closes)
         else:
-            c = timeline.costs[:n_seg, j][seg]
+            c = timeline.cost_row(j)[:n_seg][seg]
             cols_units.append(np.where(np.isnan(c), 0.0, c))
             cols_price.append(np.ones(n_days, dtype=np.float64))
         cols_ccy.append(ccy)
@@ -306,15 +306,21 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     if n == 0:
         return _empty(timeline, prices, fx)
 
-    values = np.zeros(n, dtype=np.float64)
-    local = np.zeros(n, dtype=np.float64)  # each day's holdings at the previous day's rates
+    # Amounts in each currency, then converted at the day's rate (values) and at the previous
+    # valuation day's rate (local: what the day's holdings were worth before the currency moved).
+    local_amounts: dict[str, FloatArray] = {}
     for u, px, ccy in zip(cols_units, cols_price, cols_ccy, strict=True):
+        acc = local_amounts.get(ccy)
+        if acc is None:
+            local_amounts[ccy] = u * px
+        else:
+            acc += u * px
+    values = np.zeros(n, dtype=np.float64)
+    local = np.zeros(n, dtype=np.float64)
+    for ccy, amount in local_amounts.items():
         r = np.nan_to_num(rates[ccy][0], nan=0.0)
-        amount = u * px
         values += amount * r
-        prev_r = np.empty(n, dtype=np.float64)
-        prev_r[0] = r[0]
-        prev_r[1:] = r[:-1]
+        prev_r = np.concatenate((r[:1], r[:-1]))
         local += amount * prev_r
 
     day_ordinals = cand.tolist()
@@ -324,9 +330,16 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     eff_dates = [date.fromordinal(int(o)) for o in eff_ord]
     for f in inputs.cash_flows:
         booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
-        if booked is not None:
-            flows[booked] += float(f.amount)
-            flows_exact[booked] += f.amount
+        if booked is None:
+            continue
+        booked_amount = f.amount
+        if f.currency and f.currency != base:
+            rate = fx.rate(f.currency, market_date(f.at, tz))
+            if rate is None:
+                continue
+            booked_amount = booked_amount * rate
+        flows[booked] += float(booked_amount)
+        flows_exact[booked] += booked_amount
 
     returns, return_index, wealth = time_weighted_returns(values, flows)
     local_returns = _local_returns(local, values, flows, return_index)
