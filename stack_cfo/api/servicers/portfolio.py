@@ -7,6 +7,7 @@ every rule (signs, currencies, duplicates, limits, future dates) is the domain s
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
@@ -20,9 +21,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.core import Metric as PromMetric
 from prometheus_client.registry import Collector
 
-from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2, portfolio_pb2_grpc
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.api.auth import Principal, current_principal, require_service
 from stack_cfo.api.resources import authorize, parse_user_singleton
+from stack_cfo.api.servicers.ledger import LedgerRpcs
 from stack_cfo.api.servicers.portfolio_messages import (
     TRIGGERS,
     history_to_proto,
@@ -31,6 +33,8 @@ from stack_cfo.api.servicers.portfolio_messages import (
     summary_to_proto,
 )
 from stack_cfo.api.validation import (
+    PageTokens,
+    fill_date,
     from_date,
     from_duration,
     from_timestamp,
@@ -111,6 +115,14 @@ def _idempotency(method: str, principal: Principal, request_id: str, request: An
     return idempotency_key(method, principal.key, request_id, request.SerializeToString(deterministic=True))
 
 
+def _pdate(day: date | None) -> common_pb2.Date | None:
+    if day is None:
+        return None
+    out = common_pb2.Date()
+    fill_date(out, day)
+    return out
+
+
 def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:
     # Signs are the domain's rules (NEGATIVE_QUANTITY, NEGATIVE_PRICE): parse them through.
     return parse_decimal(value, field, required=required, allow_negative=True)
@@ -124,8 +136,8 @@ def _asset_class(value: int, field: str) -> AssetClassName:
     return AssetClassName(name.removeprefix("ASSET_CLASS_"))
 
 
-def _holding(h: portfolio_pb2.Holding, i: int) -> HoldingInput:
-    path = f"positions[{i}]"
+def _holding(h: portfolio_pb2.Holding, i: int, prefix: str = "positions") -> HoldingInput:
+    path = f"{prefix}[{i}]"
     quantity = _decimal(h.quantity, f"{path}.quantity")
     assert quantity is not None
     return HoldingInput(
@@ -220,9 +232,10 @@ def _window(request: portfolio_pb2.GetPerformanceHistoryRequest) -> HistoryRange
 # ---------------------------------------------------------------------------------------------
 
 
-class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
-    def __init__(self, service: PortfolioService) -> None:
+class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
+    def __init__(self, service: PortfolioService, page_tokens: PageTokens | None = None) -> None:
         self.service = service
+        self.page_tokens = page_tokens or PageTokens(os.urandom(32))
         # Translations of cached summaries: the same view object becomes the same message.
         self._messages: OrderedDict[int, tuple[SummaryView, portfolio_pb2.PortfolioSummary]] = OrderedDict()
 
@@ -268,6 +281,8 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
             cash_flows=tuple(_flow(f, i) for i, f in enumerate(request.cash_flows)),
+            effective_date=from_date(request.effective_date, "effective_date")
+            if request.HasField("effective_date") else None,
         )
         result = await self.service.sync(command, idempotency=idem)
         return portfolio_pb2.SyncPortfolioResponse(
@@ -276,6 +291,7 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
             recorded_flow_count=result.recorded_flow_count,
             ignored_flow_count=result.ignored_flow_count,
             sync_time=to_timestamp(result.sync_time),
+            effective_date=_pdate(result.effective),
         )
 
     async def RecordPrices(
