@@ -291,12 +291,10 @@ class LedgerRepository:
                 inserted += n_ins
                 updated += n_upd
                 pairs.append([b, q])
-            if pairs:
-                from stack_cfo.store.portfolio_repo import price_payloads
-
-                names = {f"#FX:{b}/{q}" for b, q in pairs} | {f"#FX:{q}/{b}" for b, q in pairs}
-                for payload in price_payloads(names):
-                    await conn.execute("SELECT pg_notify('price_updates', %s)", (payload,))
+            names = sorted({f"#FX:{b}/{q}" for b, q in pairs} | {f"#FX:{q}/{b}" for b, q in pairs})
+            for i in range(0, len(names), 200):  # 200 names of 12 bytes: far below NOTIFY's 8000 bytes
+                payload = json.dumps({"symbols": names[i:i + 200]}, separators=(",", ":"))
+                await conn.execute("SELECT pg_notify('price_updates', %s)", (payload,))
             return json.dumps({"inserted": inserted, "updated": updated, "pairs": pairs}).encode()
 
         d = json.loads(await self._run(idempotency, work))

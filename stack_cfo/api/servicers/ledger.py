@@ -13,6 +13,7 @@ import grpc
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
 from stack_cfo.api.resources import authorize
+from stack_cfo.api.servicers.portfolio_requests import _flow, _holding
 from stack_cfo.api.validation import (
     PageTokens,
     fill_date,
@@ -158,8 +159,6 @@ class LedgerRpcs:
     async def ImportHoldingsHistory(
         self, request: portfolio_pb2.ImportHoldingsHistoryRequest, context: grpc.aio.ServicerContext
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
-        from stack_cfo.api.servicers.portfolio import _flow, _holding
-
         user_id = _owner(request.portfolio, "portfolio", writable=True)
         idem = self._idem("ImportHoldingsHistory", current_principal(), request.request_id, request)
         snaps = []

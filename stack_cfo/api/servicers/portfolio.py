@@ -32,6 +32,7 @@ from stack_cfo.api.servicers.portfolio_messages import (
     portfolio_name,
     summary_to_proto,
 )
+from stack_cfo.api.servicers.portfolio_requests import _decimal, _flow, _holding
 from stack_cfo.api.validation import (
     PageTokens,
     fill_date,
@@ -39,7 +40,6 @@ from stack_cfo.api.validation import (
     from_duration,
     from_timestamp,
     invalid,
-    parse_decimal,
     to_timestamp,
 )
 from stack_cfo.core.errors import NotFound
@@ -56,10 +56,6 @@ from stack_cfo.core.portfolio.inputs import (
     MAX_ARTICLES,
     MAX_PRICE_POINTS,
     ArticleInput,
-    AssetClassName,
-    FlowInput,
-    FlowType,
-    HoldingInput,
     PriceInput,
     SyncCommand,
 )
@@ -121,55 +117,6 @@ def _pdate(day: date | None) -> common_pb2.Date | None:
     out = common_pb2.Date()
     fill_date(out, day)
     return out
-
-
-def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:
-    # Signs are the domain's rules (NEGATIVE_QUANTITY, NEGATIVE_PRICE): parse them through.
-    return parse_decimal(value, field, required=required, allow_negative=True)
-
-
-def _asset_class(value: int, field: str) -> AssetClassName:
-    try:
-        name = portfolio_pb2.AssetClass.Name(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise invalid(field, f"unknown asset class {value}", reason="INVALID_ENUM") from None
-    return AssetClassName(name.removeprefix("ASSET_CLASS_"))
-
-
-def _holding(h: portfolio_pb2.Holding, i: int, prefix: str = "positions") -> HoldingInput:
-    path = f"{prefix}[{i}]"
-    quantity = _decimal(h.quantity, f"{path}.quantity")
-    assert quantity is not None
-    return HoldingInput(
-        symbol=h.symbol,
-        quantity=quantity,
-        average_cost=_decimal(h.average_cost, f"{path}.average_cost", required=False),
-        currency=h.currency,
-        sector=h.sector or None,
-        asset_class=_asset_class(h.asset_class, f"{path}.asset_class"),
-        basket=h.basket or None,
-        tags=tuple(h.tags),
-    )
-
-
-def _flow(f: portfolio_pb2.CashFlow, i: int) -> FlowInput:
-    path = f"cash_flows[{i}]"
-    amount = _decimal(f.amount, f"{path}.amount")
-    assert amount is not None
-    which = f.WhichOneof("occurred")
-    kinds = {portfolio_pb2.CASH_FLOW_TYPE_DEPOSIT: FlowType.DEPOSIT,
-             portfolio_pb2.CASH_FLOW_TYPE_WITHDRAWAL: FlowType.WITHDRAWAL}
-    if f.type not in kinds and f.type != portfolio_pb2.CASH_FLOW_TYPE_UNSPECIFIED:
-        raise invalid(f"{path}.type", f"unknown cash flow type {f.type}", reason="INVALID_ENUM")
-    return FlowInput(
-        type=kinds.get(f.type),
-        amount=amount,
-        occurred_at=from_timestamp(f.occur_time, f"{path}.occur_time", required=True) if which == "occur_time"
-        else None,
-        occurred_on=from_date(f.occur_date, f"{path}.occur_date", required=True) if which == "occur_date" else None,
-        external_id=f.id or None,
-        currency=f.currency,
-    )
 
 
 def _price(p: portfolio_pb2.PricePoint, i: int) -> PriceInput:

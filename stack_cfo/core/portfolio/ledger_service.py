@@ -175,6 +175,13 @@ class LedgerUseCases:
         check_ledger(existing + fresh, {}, {t.id: f"transactions[{i}]" for i, t in enumerate(fresh)})
         return rows
 
+    async def transactions_of(self, user_id: str) -> list[Transaction]:
+        """Every transaction of a user's ledger (trade date order)."""
+        return await self._store.load_transactions(user_id)
+
+    async def base_currency_of(self, user_id: str) -> str | None:
+        return await self._store.portfolio_base_currency(user_id)
+
     async def get_transaction(self, user_id: str, transaction_id: str) -> Transaction:
         return await self._store.get_transaction(user_id, transaction_id)
 

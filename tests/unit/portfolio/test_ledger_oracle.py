@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
-import pyxirr
 import pytest
+import pyxirr
 
 from stack_cfo.core.portfolio import AnalyticsSettings, PortfolioInputs, PriceSeries, compute_summary
 from stack_cfo.core.portfolio.fx import FxTable
@@ -25,6 +25,7 @@ from stack_cfo.core.portfolio.xirr import portfolio_flows, xirr
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2024, 3, 1, tzinfo=UTC)
+ORACLE = AnalyticsSettings(min_history=0)
 
 
 def tx(i: int, kind: T, day: date, **kw: object) -> Transaction:
@@ -74,7 +75,7 @@ def test_twr_and_xirr_with_deposits_withdrawals_dividend_split_and_sale() -> Non
     twr = 1.0
     for x in r:
         twr *= 1 + x
-    summary = compute_summary(inputs, as_of=datetime(2024, 1, 8, 23, tzinfo=NY), settings=AnalyticsSettings(min_history=0))
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 8, 23, tzinfo=NY), settings=ORACLE)
     assert summary.risk.cumulative_return.value == pytest.approx(twr - 1, rel=1e-12)
 
     # XIRR: the investor pays V_0 (the first day's value: the initial deposit), then +200 in,
@@ -131,7 +132,7 @@ def test_eur_position_in_usd_portfolio_local_return_currency_effect_and_total() 
         tx(2, T.BUY, d[0], symbol="SAP", quantity=D(10), price=D(100), fees=D(0), currency="EUR"),
     ]
     inputs = ledger_inputs(txs, {"SAP": sap}, CostBasisMethod.AVERAGE_COST, fx={"EUR": eurusd})
-    summary = compute_summary(inputs, as_of=datetime(2024, 1, 4, 23, tzinfo=NY), settings=AnalyticsSettings(min_history=0))
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 4, 23, tzinfo=NY), settings=ORACLE)
     # By hand: fully invested, so local return = 105/100 - 1, total = (105 x 1.15) / (100 x 1.10) - 1,
     # currency effect = 1.15 / 1.10 - 1, and (1 + total) = (1 + local)(1 + currency).
     local, fx_effect = 105 / 100 - 1, 1.15 / 1.10 - 1
@@ -153,10 +154,11 @@ def test_a_missing_rate_is_a_reason_never_one() -> None:
     txs = [tx(1, T.BUY, d[0], symbol="SAP", quantity=D(10), price=D(100), fees=D(0), currency="EUR"),
            tx(2, T.DEPOSIT, d[0], amount=D("5000"))]
     inputs = ledger_inputs(txs, {"SAP": sap}, CostBasisMethod.AVERAGE_COST)
-    summary = compute_summary(inputs, as_of=datetime(2024, 1, 2, 23, tzinfo=NY), settings=AnalyticsSettings(min_history=0))
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 2, 23, tzinfo=NY), settings=ORACLE)
     assert summary.missing_currencies == ("EUR",)
     assert summary.positions[0].market_value is None  # not valued at 1
     # The USD cash counts; the EUR position and the EUR cash that paid for it are left out.
     assert summary.total_value == D(5000)
-    assert summary.currency_effect.reason is not None and summary.currency_effect.reason.value == "MISSING_EXCHANGE_RATE"
+    reason = summary.currency_effect.reason
+    assert reason is not None and reason.value == "MISSING_EXCHANGE_RATE"
     assert any(i.code == "MISSING_EXCHANGE_RATE" for i in summary.insights)
