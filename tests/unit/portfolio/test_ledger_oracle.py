@@ -162,3 +162,31 @@ def test_a_missing_rate_is_a_reason_never_one() -> None:
     reason = summary.currency_effect.reason
     assert reason is not None and reason.value == "MISSING_EXCHANGE_RATE"
     assert any(i.code == "MISSING_EXCHANGE_RATE" for i in summary.insights)
+
+
+def test_ledger_figures_are_facts_the_grounding_check_knows() -> None:
+    from stack_cfo.core.chat.data_block import context_document
+    from stack_cfo.core.chat.portfolio_context import context_from_view
+    from stack_cfo.core.grounding import GroundingStatus, check, facts_from_data
+    from stack_cfo.core.portfolio.narrative import summary_document
+    from stack_cfo.core.portfolio.ports import StoredPortfolio
+    from stack_cfo.core.portfolio.views import build_view
+
+    prices = series("AAA", {d[0]: "10", d[1]: "12", d[2]: "15"})
+    txs = [tx(1, T.DEPOSIT, d[0], amount=D("10000")),
+           tx(2, T.BUY, d[0], symbol="AAA", quantity=D(100), price=D(10), fees=D(5)),
+           tx(3, T.DIVIDEND, d[1], symbol="AAA", amount=D("40"), fees=D(0)),
+           tx(4, T.SELL, d[2], symbol="AAA", quantity=D(50), price=D(15), fees=D(3))]
+    inputs = ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST)
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 3, 23, tzinfo=NY), settings=ORACLE)
+    assert summary.ledger is not None
+    # Realised: 50 x 15 - 3 - 50 x 10.05 = 244.5; income 40; fees 8.
+    assert (summary.ledger.realized_pnl, summary.ledger.income, summary.ledger.fees) == (D("244.5"), D(40), D(8))
+    doc = summary_document(summary)
+    text = "You realised $244.50 and received $40.00 of income; fees came to $8.00."
+    assert check(text, facts_from_data(doc)).status is GroundingStatus.GROUNDED
+    assert check("You realised $250.00.", facts_from_data(doc)).status is GroundingStatus.UNGROUNDED
+    view = build_view("u", summary, StoredPortfolio("u", "USD", (), ()))
+    block = context_document(context_from_view(view), NOW)
+    assert block["ledger"]["realized_pnl"] == "244.50"
+    assert check(text, facts_from_data(block)).status is GroundingStatus.GROUNDED
