@@ -3265,7 +3265,7 @@ export const PortfolioSummaryService: GenService<{
    * Upserts daily exchange rates (global market data, service principals only), at most 10,000 per call.
    * A rate for a (base, quote, date) already stored is overwritten. Conversions use the latest rate on or
    * before each day, directly or inverted (a EUR->USD rate also converts USD to EUR); there is no
-   * triangulation through a third currency. Watchers of portfolios in those currencies are notified.
+   * triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
    *
    * Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
    * negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
