@@ -194,11 +194,7 @@ class LedgerRepository:
         check: LedgerCheck,
     ) -> Transaction:
         async with self.db.transaction() as conn:
-            await self._lock_existing(conn, user_id)
-            everything = await self._all(conn, user_id)
-            old = next((t for t in everything if t.id == transaction_id), None)
-            if old is None:
-                raise transaction_not_found(user_id, transaction_id)
+            everything, old = await self._locked(conn, user_id, transaction_id)
             data = change(old)
             updated = dataclasses.replace(old, data=data, updated_at=now)
             after = [updated if t.id == transaction_id else t for t in everything]
@@ -217,18 +213,22 @@ class LedgerRepository:
 
     async def delete_transaction(self, user_id: str, transaction_id: str, *, check: LedgerCheck) -> Transaction:
         async with self.db.transaction() as conn:
-            await self._lock_existing(conn, user_id)
-            everything = await self._all(conn, user_id)
-            old = next((t for t in everything if t.id == transaction_id), None)
-            if old is None:
-                raise transaction_not_found(user_id, transaction_id)
+            everything, old = await self._locked(conn, user_id, transaction_id)
             check([t for t in everything if t.id != transaction_id], {}, {})
             await conn.execute(Q.delete_one, {"user_id": user_id, "id": transaction_id})
             await self._finish(conn, user_id)
         return old
 
-    async def _lock_existing(self, conn: AsyncConnection[Any], user_id: str) -> None:
+    async def _locked(
+        self, conn: AsyncConnection[Any], user_id: str, transaction_id: str
+    ) -> tuple[list[Transaction], Transaction]:
+        """Lock the portfolio; the whole ledger and the transaction (NOT_FOUND when not there)."""
         await conn.execute(Q.lock_portfolio, {"user_id": user_id})
+        everything = await self._all(conn, user_id)
+        old = next((t for t in everything if t.id == transaction_id), None)
+        if old is None:
+            raise transaction_not_found(user_id, transaction_id)
+        return everything, old
 
     # -- reads -----------------------------------------------------------------------------
 
