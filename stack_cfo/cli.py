@@ -1,4 +1,4 @@
-"""``stack-cfo``: serve | scheduler | migrate up|down|status | token | config show.
+"""``stack-cfo``: serve | scheduler | migrate up|down|status | token | config show | import-transactions.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--user", help="user id (UUID)")
     who.add_argument("--service", help="service name (service principal)")
     t.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    imp = sub.add_parser("import-transactions", help="import a transactions file into a user's ledger")
+    imp.add_argument("--user", required=True, help="user id (UUID)")
+    imp.add_argument("--format", default="auto", choices=["auto", "csv", "ghostfolio"],
+                     help="csv (the stack-cfo CSV), ghostfolio (its activities JSON export), auto (by content)")
+    imp.add_argument("--dry-run", action="store_true", help="check everything and print what would change")
+    imp.add_argument("--base-currency", default="", help="base currency of a portfolio the import creates")
+    imp.add_argument("file", help="the file to import")
     c = sub.add_parser("config", help="inspect the configuration")
     c.add_argument("action", choices=["show"], help="show: every key's effective value and where it came from")
     return p
@@ -71,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_migrate(config, args.direction, args.target, args.steps))
         if args.command == "token":
             return _token(config, args.user, args.service, args.ttl)
+        if args.command == "import-transactions":
+            return _import(config, args)
     except ConfigError as exc:
         print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
@@ -105,6 +114,26 @@ async def _migrate(config: Config, direction: str, target: int | None, steps: in
             print(f"  {mig.version:04d} {mig.name:<32} {mark}")
     del handle
     return 0
+
+
+def _import(config: Config, args: argparse.Namespace) -> int:
+    import uuid
+    from pathlib import Path
+
+    from stack_cfo.wiring.importer import import_transactions
+
+    try:
+        user = str(uuid.UUID(args.user))
+    except ValueError:
+        print("stack-cfo: --user must be a UUID", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"stack-cfo: {path}: no such file", file=sys.stderr)
+        return 2
+    text = path.read_text(encoding="utf-8-sig")
+    return asyncio.run(import_transactions(config, user, text, fmt=args.format, dry_run=args.dry_run,
+                                           base_currency=args.base_currency.upper()))
 
 
 def _token(config: Config, user: str | None, service: str | None, ttl: int) -> int:

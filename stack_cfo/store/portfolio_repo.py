@@ -22,14 +22,24 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio import CashFlow, Holdings, HoldingsSnapshot, Position, PricePoint, PriceSeries
-from stack_cfo.core.portfolio.inputs import ArticleInput, FlowType, PriceInput, SyncCommand
+from stack_cfo.core.portfolio.inputs import (
+    ArticleInput,
+    DatedHoldingsInput,
+    FlowInput,
+    FlowType,
+    HoldingInput,
+    ImportHistoryCommand,
+    PriceInput,
+    SyncCommand,
+)
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
     FeedReset,
     HoldingsChanged,
+    ImportResult,
     IngestResult,
     PricesChanged,
     RecordResult,
@@ -40,6 +50,7 @@ from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 from stack_cfo.store.errors import wrap_exceptions
 from stack_cfo.store.idempotency import run_idempotent
+from stack_cfo.store.ledger_repo import LedgerRepository
 from stack_cfo.store.listen import PgListener
 from stack_cfo.store.queries import load_queries
 from stack_cfo.store.users import ensure_user
@@ -88,7 +99,7 @@ def _copy_text(points: Sequence[PriceInput]) -> bytes:
 
 
 @store_metrics.timed(store_metrics.PORTFOLIO)
-class PortfolioRepository:
+class PortfolioRepository(LedgerRepository):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -135,28 +146,85 @@ class PortfolioRepository:
         self, conn: AsyncConnection[Any], cmd: SyncCommand, effective: date, synced_at: datetime
     ) -> SyncResult:
         user = cmd.user_id
+        await self._lock_snapshot_portfolio(conn, user, cmd.base_currency)
+        recorded = await self._store_snapshot(
+            conn, user, DatedHoldingsInput(effective, cmd.positions, cmd.cash_balance), cmd.base_currency, synced_at,
+            "positions")
+        recorded = await self._insert_flows(conn, user, cmd.cash_flows)
+        await conn.execute(Q.notify_portfolio, {"user_id": user})
+        return SyncResult(
+            position_count=len(cmd.positions),
+            recorded_flow_count=recorded,
+            ignored_flow_count=len(cmd.cash_flows) - recorded,
+            sync_time=synced_at,
+            effective=effective,
+        )
+
+    async def import_history(
+        self, command: ImportHistoryCommand, *, synced_at: datetime, idempotency: Idempotency | None
+    ) -> ImportResult:
+        async def work(conn: AsyncConnection[Any]) -> bytes:
+            user = command.user_id
+            await self._lock_snapshot_portfolio(conn, user, command.base_currency)
+            ordered = sorted(enumerate(command.snapshots), key=lambda e: e[1].effective_date or date.min)
+            for i, snap in ordered:
+                await self._store_snapshot(conn, user, snap, command.base_currency, synced_at,
+                                           f"snapshots[{i}].positions")
+            recorded = await self._insert_flows(conn, user, command.cash_flows)
+            await conn.execute(Q.notify_portfolio, {"user_id": user})
+            days = [s.effective_date for s in command.snapshots if s.effective_date is not None]
+            return json.dumps({"count": len(days), "first": min(days).isoformat(), "last": max(days).isoformat(),
+                               "recorded": recorded}).encode()
+
+        d = json.loads(await self._run(idempotency, work))
+        return ImportResult(d["count"], date.fromisoformat(d["first"]), date.fromisoformat(d["last"]),
+                            d["recorded"], len(command.cash_flows) - d["recorded"])
+
+    async def _lock_snapshot_portfolio(self, conn: AsyncConnection[Any], user: str, base: str) -> None:
         await ensure_user(conn, user)
         cur = await conn.execute(Q.lock_portfolio, {"user_id": user})
         row = await cur.fetchone()
-        if row is not None and row["base_currency"] != cmd.base_currency:
+        if row is not None and row["base_currency"] != base:
             raise InvalidArgument(
-                f"base_currency: the portfolio is valued in {row['base_currency']}; it cannot change to "
-                f"{cmd.base_currency}",
+                f"base_currency: the portfolio is valued in {row['base_currency']}; it cannot change to {base}",
                 violations=[FieldViolation("base_currency", f"must stay {row['base_currency']}")],
                 reason="CURRENCY_MISMATCH",
-                metadata={"base_currency": row["base_currency"], "requested": cmd.base_currency},
+                metadata={"base_currency": row["base_currency"], "requested": base},
             )
-        await conn.execute(
-            Q.upsert_portfolio,
-            {
-                "user_id": user,
-                "base_currency": cmd.base_currency,
-                "cash_balance": cmd.cash_balance,
-                "position_count": len(cmd.positions),
-                "synced_at": synced_at,
-            },
-        )
-        await conn.execute(Q.delete_positions, {"user_id": user})
+        cur = await conn.execute(Q.has_transactions, {"user_id": user})
+        if await cur.fetchone() is not None:
+            raise FailedPrecondition(
+                "the portfolio is ledger-based: its holdings come from its transactions (delete them to sync "
+                "snapshots again)",
+                reason="PORTFOLIO_LEDGER_BASED",
+                metadata={"portfolio": f"users/{user}/portfolio"},
+            )
+
+    async def _check_price_currencies(self, conn: AsyncConnection[Any], positions: tuple[HoldingInput, ...],
+                                      prefix: str) -> None:
+        recorded = await self._price_currencies(conn, (h.symbol for h in positions))
+        for i, h in enumerate(positions):
+            ccy = recorded.get(h.symbol)
+            if ccy is not None and ccy != h.currency:
+                path = f"{prefix}[{i}].currency"
+                raise InvalidArgument(
+                    f"{path}: {h.symbol} is priced in {ccy}, not {h.currency}",
+                    violations=[FieldViolation(path, f"must be {ccy}, the currency of {h.symbol}'s prices")],
+                    reason="CURRENCY_MISMATCH",
+                    metadata={"symbol": h.symbol, "currency": h.currency, "price_currency": ccy},
+                )
+
+    async def _store_snapshot(
+        self, conn: AsyncConnection[Any], user: str, snap: DatedHoldingsInput, base: str, synced_at: datetime,
+        prefix: str,
+    ) -> int:
+        """Store one dated snapshot; it becomes the current holdings unless a later one is stored."""
+        effective = snap.effective_date
+        assert effective is not None
+        await self._check_price_currencies(conn, snap.positions, prefix)
+        cur = await conn.execute(Q.latest_snapshot_date, {"user_id": user})
+        latest = (await cur.fetchone() or {}).get("latest")
+        current = latest is None or effective >= latest
         rows = [
             {
                 "user_id": user,
@@ -171,46 +239,56 @@ class PortfolioRepository:
                 "tags": list(h.tags),
                 "ordinal": i,
             }
-            for i, h in enumerate(cmd.positions)
+            for i, h in enumerate(snap.positions)
         ]
+        if current:
+            await conn.execute(
+                Q.upsert_portfolio,
+                {
+                    "user_id": user,
+                    "base_currency": base,
+                    "cash_balance": snap.cash_balance,
+                    "position_count": len(snap.positions),
+                    "synced_at": synced_at,
+                },
+            )
+            await conn.execute(Q.delete_positions, {"user_id": user})
+        else:
+            await conn.execute(Q.bump_holdings_version, {"user_id": user})
         await conn.execute(
             Q.upsert_cash_snapshot,
             {
                 "user_id": user,
                 "effective_date": effective,
-                "cash_balance": cmd.cash_balance,
-                "base_currency": cmd.base_currency,
+                "cash_balance": snap.cash_balance,
+                "base_currency": base,
                 "synced_at": synced_at,
             },
         )
         await conn.execute(Q.delete_snapshot_holdings, {"user_id": user, "effective_date": effective})
         if rows:
             async with conn.cursor() as cur2:
-                await cur2.executemany(Q.insert_position, rows)
+                if current:
+                    await cur2.executemany(Q.insert_position, rows)
                 await cur2.executemany(Q.insert_snapshot_holding, rows)
-        recorded = 0
-        flows = cmd.cash_flows
-        if flows:
-            cur = await conn.execute(
-                Q.insert_cash_flows,
-                {
-                    "user_id": user,
-                    "external_ids": [f.external_id for f in flows],
-                    "flow_types": [f.type.value if f.type else None for f in flows],
-                    "amounts": [f.amount for f in flows],
-                    "currencies": [f.currency for f in flows],
-                    "occurred_ats": [f.occurred_at for f in flows],
-                    "occurred_ons": [f.occurred_on for f in flows],
-                },
-            )
-            recorded = len(await cur.fetchall())
-        await conn.execute(Q.notify_portfolio, {"user_id": user})
-        return SyncResult(
-            position_count=len(cmd.positions),
-            recorded_flow_count=recorded,
-            ignored_flow_count=len(flows) - recorded,
-            sync_time=synced_at,
+        return 0
+
+    async def _insert_flows(self, conn: AsyncConnection[Any], user: str, flows: tuple[FlowInput, ...]) -> int:
+        if not flows:
+            return 0
+        cur = await conn.execute(
+            Q.insert_cash_flows,
+            {
+                "user_id": user,
+                "external_ids": [f.external_id for f in flows],
+                "flow_types": [f.type.value if f.type else None for f in flows],
+                "amounts": [f.amount for f in flows],
+                "currencies": [f.currency for f in flows],
+                "occurred_ats": [f.occurred_at for f in flows],
+                "occurred_ons": [f.occurred_on for f in flows],
+            },
         )
+        return len(await cur.fetchall())
 
     # -- RecordPrices ----------------------------------------------------------------------
 
@@ -315,8 +393,9 @@ class PortfolioRepository:
                 )
         close_snapshot()
         flows = tuple(
-            CashFlow(at=at if at is not None else on, amount=amount if kind == FlowType.DEPOSIT else -amount)
-            for kind, amount, at, on in flow_rows
+            CashFlow(at=at if at is not None else on, amount=amount if kind == FlowType.DEPOSIT else -amount,
+                     currency=ccy)
+            for kind, amount, at, on, ccy in flow_rows
         )
         return StoredPortfolio(
             user_id=user_id, base_currency=snapshots[-1].holdings.base_currency, snapshots=tuple(snapshots),

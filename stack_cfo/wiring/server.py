@@ -39,7 +39,7 @@ def api_servicers(container: Container) -> list[Any]:
     """One servicer per service of the contract, each given the domain services it calls."""
     register_portfolio_metrics(container.portfolio)
     return [
-        PortfolioServicer(container.portfolio),
+        PortfolioServicer(container.portfolio, container.page_tokens),
         ChatServicer(container.chat, container.page_tokens),
         SchedulerServicer(
             container.notifications,

@@ -7,6 +7,7 @@ every rule (signs, currencies, duplicates, limits, future dates) is the domain s
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
@@ -20,9 +21,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.core import Metric as PromMetric
 from prometheus_client.registry import Collector
 
-from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2, portfolio_pb2_grpc
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.api.auth import Principal, current_principal, require_service
 from stack_cfo.api.resources import authorize, parse_user_singleton
+from stack_cfo.api.servicers.ledger import LedgerRpcs
 from stack_cfo.api.servicers.portfolio_messages import (
     TRIGGERS,
     history_to_proto,
@@ -30,12 +32,14 @@ from stack_cfo.api.servicers.portfolio_messages import (
     portfolio_name,
     summary_to_proto,
 )
+from stack_cfo.api.servicers.portfolio_requests import _decimal, _flow, _holding
 from stack_cfo.api.validation import (
+    PageTokens,
+    fill_date,
     from_date,
     from_duration,
     from_timestamp,
     invalid,
-    parse_decimal,
     to_timestamp,
 )
 from stack_cfo.core.errors import NotFound
@@ -52,10 +56,6 @@ from stack_cfo.core.portfolio.inputs import (
     MAX_ARTICLES,
     MAX_PRICE_POINTS,
     ArticleInput,
-    AssetClassName,
-    FlowInput,
-    FlowType,
-    HoldingInput,
     PriceInput,
     SyncCommand,
 )
@@ -111,53 +111,12 @@ def _idempotency(method: str, principal: Principal, request_id: str, request: An
     return idempotency_key(method, principal.key, request_id, request.SerializeToString(deterministic=True))
 
 
-def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:
-    # Signs are the domain's rules (NEGATIVE_QUANTITY, NEGATIVE_PRICE): parse them through.
-    return parse_decimal(value, field, required=required, allow_negative=True)
-
-
-def _asset_class(value: int, field: str) -> AssetClassName:
-    try:
-        name = portfolio_pb2.AssetClass.Name(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise invalid(field, f"unknown asset class {value}", reason="INVALID_ENUM") from None
-    return AssetClassName(name.removeprefix("ASSET_CLASS_"))
-
-
-def _holding(h: portfolio_pb2.Holding, i: int) -> HoldingInput:
-    path = f"positions[{i}]"
-    quantity = _decimal(h.quantity, f"{path}.quantity")
-    assert quantity is not None
-    return HoldingInput(
-        symbol=h.symbol,
-        quantity=quantity,
-        average_cost=_decimal(h.average_cost, f"{path}.average_cost", required=False),
-        currency=h.currency,
-        sector=h.sector or None,
-        asset_class=_asset_class(h.asset_class, f"{path}.asset_class"),
-        basket=h.basket or None,
-        tags=tuple(h.tags),
-    )
-
-
-def _flow(f: portfolio_pb2.CashFlow, i: int) -> FlowInput:
-    path = f"cash_flows[{i}]"
-    amount = _decimal(f.amount, f"{path}.amount")
-    assert amount is not None
-    which = f.WhichOneof("occurred")
-    kinds = {portfolio_pb2.CASH_FLOW_TYPE_DEPOSIT: FlowType.DEPOSIT,
-             portfolio_pb2.CASH_FLOW_TYPE_WITHDRAWAL: FlowType.WITHDRAWAL}
-    if f.type not in kinds and f.type != portfolio_pb2.CASH_FLOW_TYPE_UNSPECIFIED:
-        raise invalid(f"{path}.type", f"unknown cash flow type {f.type}", reason="INVALID_ENUM")
-    return FlowInput(
-        type=kinds.get(f.type),
-        amount=amount,
-        occurred_at=from_timestamp(f.occur_time, f"{path}.occur_time", required=True) if which == "occur_time"
-        else None,
-        occurred_on=from_date(f.occur_date, f"{path}.occur_date", required=True) if which == "occur_date" else None,
-        external_id=f.id or None,
-        currency=f.currency,
-    )
+def _pdate(day: date | None) -> common_pb2.Date | None:
+    if day is None:
+        return None
+    out = common_pb2.Date()
+    fill_date(out, day)
+    return out
 
 
 def _price(p: portfolio_pb2.PricePoint, i: int) -> PriceInput:
@@ -220,9 +179,10 @@ def _window(request: portfolio_pb2.GetPerformanceHistoryRequest) -> HistoryRange
 # ---------------------------------------------------------------------------------------------
 
 
-class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
-    def __init__(self, service: PortfolioService) -> None:
+class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
+    def __init__(self, service: PortfolioService, page_tokens: PageTokens | None = None) -> None:
         self.service = service
+        self.page_tokens = page_tokens or PageTokens(os.urandom(32))
         # Translations of cached summaries: the same view object becomes the same message.
         self._messages: OrderedDict[int, tuple[SummaryView, portfolio_pb2.PortfolioSummary]] = OrderedDict()
 
@@ -268,6 +228,8 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
             cash_flows=tuple(_flow(f, i) for i, f in enumerate(request.cash_flows)),
+            effective_date=from_date(request.effective_date, "effective_date")
+            if request.HasField("effective_date") else None,
         )
         result = await self.service.sync(command, idempotency=idem)
         return portfolio_pb2.SyncPortfolioResponse(
@@ -276,6 +238,7 @@ class PortfolioServicer(portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
             recorded_flow_count=result.recorded_flow_count,
             ignored_flow_count=result.ignored_flow_count,
             sync_time=to_timestamp(result.sync_time),
+            effective_date=_pdate(result.effective),
         )
 
     async def RecordPrices(

@@ -130,6 +130,27 @@ def _risk(r: RiskMetrics, view: SummaryView, target: portfolio_pb2.RiskMetrics) 
     _metric(r.alpha, target.alpha)
 
 
+def _ledger(view: SummaryView, out: portfolio_pb2.PortfolioSummary) -> None:
+    s = view.summary
+    out.source = (portfolio_pb2.PORTFOLIO_SOURCE_LEDGER if s.source == "LEDGER"  # type: ignore[assignment]
+                  else portfolio_pb2.PORTFOLIO_SOURCE_SNAPSHOTS)
+    led = s.ledger
+    out.realized_pnl_amount = _money(led.realized_pnl) if led is not None else "0"
+    out.income_amount = _money(led.income) if led is not None else "0"
+    out.fees_amount = _money(led.fees) if led is not None else "0"
+    if led is not None:
+        out.cost_basis_method = (portfolio_pb2.COST_BASIS_METHOD_FIFO if led.cost_method == "FIFO"  # type: ignore[assignment]
+                                 else portfolio_pb2.COST_BASIS_METHOD_AVERAGE_COST)
+        for x in led.symbols:
+            out.ledger_positions.add(symbol=x.symbol, quantity=format_decimal(x.quantity.normalize()),
+                                     realized_pnl_amount=_money(x.realized_pnl), income_amount=_money(x.income),
+                                     currency=x.currency)
+    _metric(s.money_weighted_return, out.money_weighted_return)
+    _metric(s.local_return, out.local_return)
+    _metric(s.currency_effect, out.currency_effect)
+    out.missing_exchange_rates.extend(s.missing_currencies)
+
+
 def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
     s = view.summary
     out = portfolio_pb2.PortfolioSummary(
@@ -150,6 +171,8 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
         out.day_change_percent = s.day_return * 100.0
     if s.benchmark_week_return is not None:
         out.benchmark_week_return_percent = s.benchmark_week_return * 100.0
+    _ledger(view, out)
+    ledger_rows = {x.symbol: x for x in s.ledger.symbols} if s.ledger is not None else {}
     for p, weight in zip(s.positions, view.position_weights, strict=True):
         priced = p.price_source in (PriceSource.QUOTE, PriceSource.CLOSE)
         pos = portfolio_pb2.PositionSummary(
@@ -175,6 +198,16 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
             pos.unrealized_pnl_percent = p.unrealized_return * 100.0
         if p.day_return is not None:
             pos.day_change_percent = p.day_return * 100.0
+        if p.fx_rate is not None:
+            pos.exchange_rate = _money(p.fx_rate)
+        if p.local_return is not None:
+            pos.local_return_percent = p.local_return * 100.0
+        if p.currency_effect is not None:
+            pos.currency_effect_percent = p.currency_effect * 100.0
+        figures = ledger_rows.get(p.symbol)
+        if figures is not None:
+            pos.realized_pnl_amount = _money(figures.realized_pnl)
+            pos.income_amount = _money(figures.income)
         out.positions.append(pos)
     for g, w in zip(s.baskets, view.basket_weights, strict=True):
         out.baskets.append(_group(g, w, g.name))
@@ -215,6 +248,8 @@ def history_to_proto(view: HistoryView, interval: int) -> portfolio_pb2.GetPerfo
         fill_date(pt.date, p.date)
         if p.benchmark_cumulative is not None:
             pt.benchmark_cumulative_return = p.benchmark_cumulative
+        if p.local_cumulative is not None:
+            pt.local_cumulative_return = p.local_cumulative
     return out
 
 

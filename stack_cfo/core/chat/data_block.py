@@ -270,6 +270,25 @@ def _risk(context: PortfolioContext) -> dict[str, Any] | None:
     return risk
 
 
+def _ledger(context: PortfolioContext) -> dict[str, Any] | None:
+    """Realised P&L, income and fees paid (money), and the money-weighted return (XIRR), local-currency
+    return and currency effect (fractions): keys whose names give the grounding check their kinds."""
+    raw = context.ledger
+    if not raw:
+        return None
+    out: dict[str, Any] = {}
+    for key, name in (("realized_pnl", "realized_pnl"), ("income", "income"), ("fees", "fees_paid")):
+        try:
+            out[name] = money(Decimal(str(raw[key]))) if key in raw else None
+        except InvalidOperation:
+            out[name] = None
+    for key in ("money_weighted_return", "local_return", "currency_effect"):
+        value = raw.get(key)
+        out[key if key != "currency_effect" else "currency_effect_return"] = (
+            fraction(float(value)) if isinstance(value, int | float) else None)
+    return _compact(out) or None
+
+
 def _diversification(context: PortfolioContext) -> dict[str, Any] | None:
     d = context.diversification
     if d is None:
@@ -363,6 +382,7 @@ def _document(context: PortfolioContext, limits: Limits) -> dict[str, Any]:
     for key, groups in (("baskets", context.baskets), ("sectors", context.sectors)):
         _listed(doc, key, _largest(groups), limits.groups, lambda g: _group(g, bench, limits.members))
     doc["risk"] = _risk(context)
+    doc["ledger"] = _ledger(context)
     doc["diversification"] = _diversification(context)
     _listed(doc, "insights", context.insights, limits.insights, _insight)
     return {k: v for k, v in doc.items() if v is not None}

@@ -158,6 +158,9 @@ class PortfolioContext:
     insights: tuple[ContextInsight, ...] = ()
     """Most severe first (the portfolio core's order)."""
     diversification: ContextDiversification | None = None
+    ledger: Mapping[str, Any] | None = None
+    """Ledger figures (``realized_pnl``, ``income``, ``fees`` as Decimal strings in base currency) and
+    returns (``money_weighted_return``, ``local_return``, ``currency_effect`` as fractions) when known."""
 
     def __post_init__(self) -> None:
         for name in ("total_return_percent", "day_change_percent", "cash_weight"):
@@ -199,6 +202,7 @@ class PortfolioContext:
             "sectors": [g.to_json() for g in self.sectors],
             "insights": [i.to_json() for i in self.insights],
             "diversification": self.diversification.to_json() if self.diversification is not None else None,
+            "ledger": dict(self.ledger) if self.ledger else None,
         }
 
     @classmethod
@@ -228,6 +232,7 @@ class PortfolioContext:
             sectors=tuple(ContextGroup.from_json(g) for g in _objects(raw.get("sectors"))),
             insights=tuple(ContextInsight.from_json(i) for i in _objects(raw.get("insights"))),
             diversification=ContextDiversification.from_json(diversification) if diversification else None,
+            ledger=_mapping(raw.get("ledger")) or None,
         )
 
 

@@ -23,7 +23,7 @@ from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioCo
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView
-from stack_cfo.core.portfolio.results import Diversification
+from stack_cfo.core.portfolio.results import Diversification, PortfolioSummary
 
 
 class _SummarySource(Protocol):
@@ -168,7 +168,20 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
             for i in s.insights
         ),
         diversification=_diversification(s.diversification) if s.diversification.position_count else None,
+        ledger=_ledger(s),
     )
+
+
+def _ledger(s: PortfolioSummary) -> dict[str, object] | None:
+    """Realised P&L, income and fees (ledger portfolios), XIRR and the currency split, as JSON values."""
+    out: dict[str, object] = {}
+    if s.ledger is not None:
+        out.update(realized_pnl=str(s.ledger.realized_pnl), income=str(s.ledger.income), fees=str(s.ledger.fees))
+    for key, m in (("money_weighted_return", s.money_weighted_return), ("local_return", s.local_return),
+                   ("currency_effect", s.currency_effect)):
+        if m.value is not None:
+            out[key] = m.value
+    return out or None
 
 
 class PortfolioServiceContext:

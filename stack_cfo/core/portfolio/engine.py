@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
+
 from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from stack_cfo.core.portfolio.diversification import compute_diversification
+from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.history import (
     DateRange,
     HistoryRange,
@@ -27,7 +30,7 @@ from stack_cfo.core.portfolio.history import (
 )
 from stack_cfo.core.portfolio.insights import generate_insights
 from stack_cfo.core.portfolio.models import HoldingsSnapshot, PortfolioInputs, PriceSeries
-from stack_cfo.core.portfolio.results import Period, PortfolioSummary, RiskMetrics
+from stack_cfo.core.portfolio.results import Metric, Period, PortfolioSummary, RiskMetrics, UnavailableReason
 from stack_cfo.core.portfolio.risk import compute_risk
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.core.portfolio.summary import benchmark_periods, summarize_holdings
@@ -37,6 +40,7 @@ from stack_cfo.core.portfolio.valuation import (
     build_valuation,
     market_date,
 )
+from stack_cfo.core.portfolio.xirr import portfolio_flows, xirr
 
 _DEFAULT_SETTINGS = AnalyticsSettings()
 
@@ -46,8 +50,24 @@ def _check_as_of(as_of: datetime) -> None:
         raise InvalidArgument.field("as_of", "must be a timezone-aware datetime")
 
 
+def _no_holdings_as_of(day: date, first: date) -> FailedPrecondition:
+    return FailedPrecondition(
+        "the portfolio has no holdings on or before the requested date",
+        reason="NO_HOLDINGS_AS_OF",
+        metadata={"as_of_date": day.isoformat(), "first_effective": first.isoformat()},
+    )
+
+
 def current_snapshot(inputs: PortfolioInputs, day: date) -> HoldingsSnapshot:
     """The snapshot in force on ``day``; NotFound without holdings, FailedPrecondition before the first."""
+    t = inputs.timeline
+    if t is not None:
+        if not len(t.effective):
+            raise NotFound("the ledger of this portfolio is empty", reason="PORTFOLIO_NOT_FOUND")
+        k = t.segment_on_or_before(day)
+        if k < 0:
+            raise _no_holdings_as_of(day, date.fromordinal(int(t.effective[0])))
+        return HoldingsSnapshot(date.fromordinal(int(t.effective[k])), t.holdings_at(k))
     if not inputs.holdings:
         raise NotFound("no holdings have been synced for this portfolio", reason="PORTFOLIO_NOT_FOUND")
     chosen = None
@@ -55,12 +75,39 @@ def current_snapshot(inputs: PortfolioInputs, day: date) -> HoldingsSnapshot:
         if s.effective <= day:
             chosen = s
     if chosen is None:
-        raise FailedPrecondition(
-            "the portfolio has no holdings on or before the requested date",
-            reason="NO_HOLDINGS_AS_OF",
-            metadata={"as_of_date": day.isoformat(), "first_effective": inputs.holdings[0].effective.isoformat()},
-        )
+        raise _no_holdings_as_of(day, inputs.holdings[0].effective)
     return chosen
+
+
+def money_weighted(series: ValuationSeries) -> Metric:
+    """XIRR of the valuation series (see :mod:`.xirr`)."""
+    if len(series.days) < 2 or series.days[-1] <= series.days[0]:
+        return Metric.absent(UnavailableReason.INSUFFICIENT_HISTORY)
+    rate = xirr(portfolio_flows(series))
+    return Metric.of(rate) if rate is not None else Metric.absent(UnavailableReason.UNDEFINED)
+
+
+def currency_split(series: ValuationSeries, risk: RiskMetrics) -> tuple[Metric, Metric]:
+    """(local_return, currency_effect) over the same returns as the TWR (see the contract)."""
+    if series.fx.missing:
+        missing = Metric.absent(UnavailableReason.MISSING_EXCHANGE_RATE)
+        return missing, missing
+    twr = risk.cumulative_return
+    if twr.value is None:
+        return twr, twr
+    local = series.local_returns
+    if len(local) != len(series.returns):  # pragma: no cover - built together
+        return Metric.absent(UnavailableReason.UNDEFINED), Metric.absent(UnavailableReason.UNDEFINED)
+    window = len(risk_returns_window(series.returns, risk))
+    lr = float(np.prod(1.0 + local[len(local) - window:]) - 1.0) if window else 0.0
+    if lr <= -1.0:
+        return Metric.of(lr), Metric.absent(UnavailableReason.UNDEFINED)
+    return Metric.of(lr), Metric.of((1.0 + twr.value) / (1.0 + lr) - 1.0)
+
+
+def risk_returns_window(returns: np.ndarray, risk: RiskMetrics) -> np.ndarray:
+    """The returns the risk metrics were computed on (the last ``observations``)."""
+    return returns[len(returns) - risk.observations:] if risk.observations else returns[:0]
 
 
 def benchmark_of(inputs: PortfolioInputs, settings: AnalyticsSettings) -> PriceSeries | None:
@@ -105,17 +152,21 @@ def compute_summary(
     holdings = snap.holdings
     benchmark = benchmark_of(inputs, settings)
 
+    fx = FxTable(holdings.base_currency, inputs.fx_rates)
     hs = summarize_holdings(
         holdings,
         inputs.prices,
         as_of=as_of,
         tz=tz,
         stale_after=settings.stale_after,
-        fx_to_base=inputs.fx_to_base,
+        fx=fx,
         market_close=settings.market_close,
     )
     series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
     risk = risk_of(series, benchmark, settings)
+    ledger = inputs.ledger_figures(day) if inputs.ledger_figures is not None else None
+    local, currency = currency_split(series, risk)
+    missing = set(hs.missing_currencies) | series.fx.missing | set(ledger.missing_currencies if ledger else ())
     diversification = compute_diversification(
         hs.positions,
         cash_weight=hs.cash_weight,
@@ -136,6 +187,7 @@ def compute_summary(
         benchmark_week_return=bench_week,
         as_of=as_of,
         thresholds=settings.thresholds,
+        missing_currencies=sorted(missing),
     )
     return PortfolioSummary(
         user=holdings.user,
@@ -166,6 +218,12 @@ def compute_summary(
         prices_as_of=hs.prices_as_of,
         periods=hs.periods,
         benchmark_periods=bench_periods,
+        source="LEDGER" if inputs.timeline is not None else "SNAPSHOTS",
+        ledger=ledger,
+        money_weighted_return=money_weighted(series),
+        local_return=local,
+        currency_effect=currency,
+        missing_currencies=tuple(sorted(missing)),
     )
 
 
@@ -182,7 +240,7 @@ def compute_history(
     _check_as_of(as_of)
     tz = settings.tz
     day = market_date(as_of, tz)
-    if not inputs.holdings:
+    if not inputs.has_holdings:
         raise NotFound("no holdings have been synced for this portfolio", reason="PORTFOLIO_NOT_FOUND")
     start, end = range_bounds(range, day)
     series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)

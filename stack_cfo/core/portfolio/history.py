@@ -20,6 +20,8 @@ current, partial week ends on the latest day).
 
 ``value`` is the exact Decimal value on that day (:meth:`~.valuation.ValuationSeries.exact_value`);
 ``net_flow`` is the sum of flows booked after the previous point up to and including this one.
+``local_cumulative`` chains the local-currency returns (each day's exchange rates held at the
+previous day's; see :mod:`.valuation`) like ``cumulative_twr``; ``None`` when a rate is missing.
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ def history_points(
     if anchor > last:
         return ()
     wealth = series.wealth[anchor : last + 1] / series.wealth[anchor]
+    local: np.ndarray | None = None
+    if not series.fx.missing and len(series.local_returns) == len(series.returns):
+        growth = np.ones(len(series.days), dtype=np.float64)
+        growth[series.return_index] = 1.0 + series.local_returns
+        full = np.cumprod(growth)
+        local = full[anchor : last + 1] / full[anchor]
     peak = np.maximum.accumulate(wealth)
     drawdown = wealth / peak - 1.0
 
@@ -145,6 +153,7 @@ def history_points(
                 drawdown=float(drawdown[k]),
                 benchmark_cumulative=bench,
                 net_flow=flow,
+                local_cumulative=float(local[k] - 1.0) if local is not None else None,
             )
         )
         prev = i

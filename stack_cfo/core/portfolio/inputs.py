@@ -25,6 +25,10 @@ MAX_PRICE_POINTS = 10_000
 MAX_CASH_FLOWS = 10_000
 MAX_POSITIONS = 10_000
 MAX_ARTICLES = 1_000
+MAX_SNAPSHOTS = 5_000
+MAX_IMPORTED_POSITIONS = 200_000
+#: Holdings and transactions are dated on or after this day.
+EARLIEST_DATE = date(1970, 1, 1)
 MAX_TAGS = 20
 MAX_TAG_CHARS = 64
 MAX_TEXT_CHARS = 200
@@ -116,6 +120,23 @@ class SyncCommand:
     user_id: str
     positions: tuple[HoldingInput, ...]
     cash_balance: Decimal
+    base_currency: str = ""
+    cash_flows: tuple[FlowInput, ...] = ()
+    #: The market day the holdings are in force from; ``None`` = today's.
+    effective_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatedHoldingsInput:
+    effective_date: date | None
+    positions: tuple[HoldingInput, ...]
+    cash_balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ImportHistoryCommand:
+    user_id: str
+    snapshots: tuple[DatedHoldingsInput, ...]
     base_currency: str = ""
     cash_flows: tuple[FlowInput, ...] = ()
 
@@ -215,27 +236,87 @@ def _text(value: str | None, field_path: str, limit: int = MAX_TEXT_CHARS) -> st
     return value
 
 
+def check_day(day: date, now: datetime, field_path: str) -> date:
+    """A holdings or ledger day: not in the future, not before 1970-01-01."""
+    if day < EARLIEST_DATE:
+        raise _bad(field_path, f"must be on or after {EARLIEST_DATE.isoformat()}", "OUT_OF_RANGE",
+                   value=day.isoformat())
+    check_not_future(day, now, field_path)
+    return day
+
+
 def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
     """The command with defaults resolved and symbols upper-cased; InvalidArgument naming the field."""
     base = cmd.base_currency or DEFAULT_BASE_CURRENCY
     check_currency(base, "base_currency")
+    if cmd.effective_date is not None:
+        check_day(cmd.effective_date, now, "effective_date")
     if len(cmd.positions) > MAX_POSITIONS:
         raise _bad(
             "positions", f"at most {MAX_POSITIONS} positions per sync", "TOO_MANY_POSITIONS", limit=MAX_POSITIONS
         )
-    if len(cmd.cash_flows) > MAX_CASH_FLOWS:
-        raise _bad(
-            "cash_flows", f"at most {MAX_CASH_FLOWS} cash flows per sync", "TOO_MANY_CASH_FLOWS", limit=MAX_CASH_FLOWS
-        )
+    positions = _validate_positions(cmd.positions, base, "positions")
+    flows = _validate_flows(cmd.cash_flows, base, now)
+    _check_cash(cmd.cash_balance, "cash_balance")
+    return SyncCommand(
+        user_id=cmd.user_id,
+        positions=tuple(positions),
+        cash_balance=cmd.cash_balance,
+        base_currency=base,
+        cash_flows=tuple(flows),
+        effective_date=cmd.effective_date,
+    )
+
+
+def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCommand:
+    """Every snapshot validated as a sync would be, with paths ``snapshots[3].positions[1].quantity``."""
+    base = cmd.base_currency or DEFAULT_BASE_CURRENCY
+    check_currency(base, "base_currency")
+    if not cmd.snapshots:
+        raise _bad("snapshots", "at least one snapshot is required", "MISSING_FIELD")
+    if len(cmd.snapshots) > MAX_SNAPSHOTS:
+        raise _bad("snapshots", f"at most {MAX_SNAPSHOTS} snapshots per import", "TOO_MANY_SNAPSHOTS",
+                   limit=MAX_SNAPSHOTS, count=len(cmd.snapshots))
+    total = sum(len(s.positions) for s in cmd.snapshots)
+    if total > MAX_IMPORTED_POSITIONS:
+        raise _bad("snapshots", f"at most {MAX_IMPORTED_POSITIONS} positions per import in total",
+                   "TOO_MANY_POSITIONS", limit=MAX_IMPORTED_POSITIONS, count=total)
+    seen: dict[date, int] = {}
+    out = []
+    for i, snap in enumerate(cmd.snapshots):
+        path = f"snapshots[{i}]"
+        if snap.effective_date is None:
+            raise _bad(f"{path}.effective_date", "is required", "MISSING_FIELD")
+        day = check_day(snap.effective_date, now, f"{path}.effective_date")
+        if day in seen:
+            raise _bad(f"{path}.effective_date", f"{day.isoformat()} also appears at snapshots[{seen[day]}]",
+                       "DUPLICATE_DATE", value=day.isoformat())
+        seen[day] = i
+        if len(snap.positions) > MAX_POSITIONS:
+            raise _bad(f"{path}.positions", f"at most {MAX_POSITIONS} positions per snapshot", "TOO_MANY_POSITIONS",
+                       limit=MAX_POSITIONS)
+        _check_cash(snap.cash_balance, f"{path}.cash_balance")
+        out.append(DatedHoldingsInput(day, tuple(_validate_positions(snap.positions, base, f"{path}.positions")),
+                                      snap.cash_balance))
+    return ImportHistoryCommand(cmd.user_id, tuple(out), base, tuple(_validate_flows(cmd.cash_flows, base, now)))
+
+
+def _check_cash(value: Decimal, field_path: str) -> None:
+    if not value.is_finite():
+        raise _bad(field_path, "must be a finite decimal", "INVALID_DECIMAL")
+    _bounded(value, MAX_AMOUNT, field_path)
+
+
+def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) -> list[HoldingInput]:
     seen: dict[str, int] = {}
     positions: list[HoldingInput] = []
-    for i, h in enumerate(cmd.positions):
-        path = f"positions[{i}]"
+    for i, h in enumerate(rows):
+        path = f"{prefix}[{i}]"
         symbol = normalize_symbol(h.symbol, f"{path}.symbol")
         if symbol in seen:
             raise _bad(
                 f"{path}.symbol",
-                f"{symbol} also appears at positions[{seen[symbol]}]",
+                f"{symbol} also appears at {prefix}[{seen[symbol]}]",
                 "DUPLICATE_SYMBOL",
                 symbol=symbol,
             )
@@ -252,7 +333,7 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
             raise _bad(f"{path}.average_cost", "must not be negative", "NEGATIVE_PRICE", value=str(h.average_cost))
         if h.average_cost is not None:
             _bounded(h.average_cost, MAX_PRICE, f"{path}.average_cost")
-        currency = check_base_currency(h.currency or base, base, f"{path}.currency")
+        currency = check_currency(h.currency or base, f"{path}.currency")
         if len(h.tags) > MAX_TAGS:
             raise _bad(f"{path}.tags", f"at most {MAX_TAGS} tags", "TOO_MANY_TAGS", limit=MAX_TAGS)
         for j, tag in enumerate(h.tags):
@@ -267,8 +348,16 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
                 basket=_text(h.basket, f"{path}.basket"),
             )
         )
+    return positions
+
+
+def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list[FlowInput]:
+    if len(rows) > MAX_CASH_FLOWS:
+        raise _bad(
+            "cash_flows", f"at most {MAX_CASH_FLOWS} cash flows per sync", "TOO_MANY_CASH_FLOWS", limit=MAX_CASH_FLOWS
+        )
     flows: list[FlowInput] = []
-    for i, f in enumerate(cmd.cash_flows):
+    for i, f in enumerate(rows):
         path = f"cash_flows[{i}]"
         if f.type is None:
             raise _bad(f"{path}.type", "is required (DEPOSIT or WITHDRAWAL)", "MISSING_FIELD")
@@ -286,20 +375,11 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
             check_not_future(f.occurred_at, now, f"{path}.occur_time")
         if f.occurred_on is not None:
             check_not_future(f.occurred_on, now, f"{path}.occur_date")
-        currency = check_base_currency(f.currency or base, base, f"{path}.currency")
+        currency = check_currency(f.currency or base, f"{path}.currency")
         if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
             raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TOO_LONG")
         flows.append(dataclasses.replace(f, currency=currency, external_id=f.external_id or None))
-    if not cmd.cash_balance.is_finite():
-        raise _bad("cash_balance", "must be a finite decimal", "INVALID_DECIMAL")
-    _bounded(cmd.cash_balance, MAX_AMOUNT, "cash_balance")
-    return SyncCommand(
-        user_id=cmd.user_id,
-        positions=tuple(positions),
-        cash_balance=cmd.cash_balance,
-        base_currency=base,
-        cash_flows=tuple(flows),
-    )
+    return flows
 
 
 def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceInput]:

@@ -22,6 +22,8 @@ MISSING_PRICE               WARNING    positions with no price (valued at cost o
 STALE_PRICES                WARNING    positions whose latest price is older than stale_after
 MISSING_COST_BASIS          INFO       positions without an average cost (left out of total return)
 IDLE_CASH                   INFO       cash > idle_cash of total value
+MISSING_EXCHANGE_RATE       WARNING    money in a currency without a recorded exchange rate (left
+                                       out of the value and returns, never converted at 1)
 ==========================  =========  =====================================================
 
 Order: severity (CRITICAL first), then the table's order, then subject.
@@ -48,6 +50,7 @@ RULE_ORDER = (
     "STALE_PRICES",
     "MISSING_COST_BASIS",
     "IDLE_CASH",
+    "MISSING_EXCHANGE_RATE",
 )
 _MAX_LISTED = 10
 
@@ -89,6 +92,7 @@ def generate_insights(
     benchmark_week_return: float | None,
     as_of: datetime,
     thresholds: InsightThresholds,
+    missing_currencies: Sequence[str] = (),
 ) -> tuple[Insight, ...]:
     t = thresholds
     out: list[Insight] = []
@@ -186,6 +190,18 @@ def generate_insights(
                 severity=Severity.INFO,
                 message=f"{pct(cash_weight)} of your portfolio is cash.",
                 numbers={"cash": str(to_cents(cash)), "cash_weight": frac(cash_weight), "threshold": frac(t.idle_cash)},
+            )
+        )
+
+    if missing_currencies:
+        codes = sorted(missing_currencies)
+        out.append(
+            Insight(
+                code="MISSING_EXCHANGE_RATE",
+                severity=Severity.WARNING,
+                message=f"No exchange rate recorded for {_listed(codes)}; money in "
+                f"{'them' if len(codes) > 1 else 'it'} is left out where a rate is missing.",
+                numbers={"count": str(len(codes)), "currencies": ",".join(codes)},
             )
         )
 

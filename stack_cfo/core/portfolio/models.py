@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -34,6 +34,7 @@ from stack_cfo.core.errors import InvalidArgument
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 _CENT = Decimal("0.01")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -84,6 +85,9 @@ class Position:
     #: User grouping such as ``"tech basket"``; aggregated like sectors.
     basket: str | None = None
     tags: tuple[str, ...] = ()
+    #: Ledger positions: the cost of the units held in the base currency, each purchase at its day's
+    #: exchange rate (``None``: unknown, or a snapshot position, whose cost converts at today's rate).
+    cost_basis_base: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not self.symbol or self.symbol != self.symbol.strip():
@@ -105,6 +109,8 @@ class Holdings:
     positions: tuple[Position, ...]
     #: When the calling backend produced these holdings (aware).
     as_of: datetime
+    #: Cash held in other currencies (a ledger's), by ISO 4217 code; converted day by day.
+    foreign_cash: Mapping[str, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _CURRENCY_RE.match(self.base_currency):
@@ -142,6 +148,8 @@ class CashFlow:
 
     at: date | datetime
     amount: Decimal
+    #: ISO 4217 code of ``amount``; empty = the base currency. Converted at the rate of its day.
+    currency: str = ""
 
     def __post_init__(self) -> None:
         _check_instant(self.at, "at")
@@ -259,9 +267,13 @@ class PortfolioInputs:
     cash_flows: tuple[CashFlow, ...] = ()
     #: Benchmark closes; when ``None`` the engine looks up ``settings.benchmark_symbol`` in ``prices``.
     benchmark: PriceSeries | None = None
-    #: Spot FX: units of base currency per unit of each foreign currency. Applied to the whole
-    #: history (no historical FX yet, so currency moves are not in the TWR).
-    fx_to_base: Mapping[str, Decimal] = field(default_factory=dict)
+    #: Daily exchange rates: per foreign currency, units of base currency per unit, applied day by
+    #: day (the latest on or before each day; see :mod:`.fx`). A currency without rates is missing.
+    fx_rates: Mapping[str, PriceSeries] = field(default_factory=dict)
+    #: A ledger's holdings as arrays; when set it replaces ``holdings`` (see :mod:`.ledger`).
+    timeline: HoldingsTimeline | None = None
+    #: A ledger's realised P&L, income and fees up to a market day (``None`` for snapshot portfolios).
+    ledger_figures: Callable[[date], LedgerFigures] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         effective = [s.effective for s in self.holdings]
@@ -269,5 +281,57 @@ class PortfolioInputs:
             raise InvalidArgument.field("holdings", "two snapshots share an effective date")
         if list(effective) != sorted(effective):
             object.__setattr__(self, "holdings", tuple(sorted(self.holdings, key=lambda s: s.effective)))
-        for ccy, rate in self.fx_to_base.items():
-            _check_decimal(rate, f"fx_to_base[{ccy}]", positive=True)
+
+    @property
+    def has_holdings(self) -> bool:
+        return bool(self.holdings) or (self.timeline is not None and len(self.timeline.effective) > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingsTimeline:
+    """Holdings over time as arrays: segment k is in force from ``effective[k]`` (an ordinal) until
+    the next segment. Quantities and costs are per symbol in the symbol's own currency; cash per
+    currency. Built by :mod:`.ledger` (and from snapshots by :func:`~.valuation.timeline_of`)."""
+
+    base_currency: str
+    effective: IntArray
+    symbols: tuple[str, ...]
+    symbol_currency: tuple[str, ...]
+    #: (symbols x segments) units held (symbol-major: one contiguous row per symbol).
+    quantities: FloatArray
+    #: Row j: the cost of symbol j's units per segment, own currency, NaN when unknown (values a
+    #: symbol without any price, like a snapshot position valued at its average cost). On demand:
+    #: only symbols without prices need it.
+    cost_row: Callable[[int], FloatArray] = field(repr=False, compare=False)
+    #: Currency -> (segments,) cash balance in that currency.
+    cash: Mapping[str, FloatArray]
+    #: The exact holdings of segment k (Decimal quantities and costs, cash per currency).
+    holdings_at: Callable[[int], Holdings] = field(repr=False, compare=False)
+
+    def segment_on_or_before(self, day: date) -> int:
+        return int(self.effective.searchsorted(day.toordinal(), side="right")) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolLedger:
+    """One symbol's ledger figures up to the as-of day, in base currency."""
+
+    symbol: str
+    currency: str
+    quantity: Decimal
+    #: ``None`` when an exchange rate needed to convert it is missing.
+    realized_pnl: Decimal | None
+    income: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFigures:
+    """What a ledger adds to a summary, up to the as-of day (base currency, exact)."""
+
+    cost_method: str
+    realized_pnl: Decimal
+    income: Decimal
+    fees: Decimal
+    symbols: tuple[SymbolLedger, ...]
+    #: Currencies whose missing rates left something out of the totals above.
+    missing_currencies: frozenset[str] = frozenset()

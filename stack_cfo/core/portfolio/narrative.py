@@ -101,6 +101,14 @@ def narrative_sentences(summary: PortfolioSummary, *, max_movers: int = 3, max_i
             f"Time-weighted return since {s.history_start.isoformat()} (deposits and withdrawals excluded): "
             f"{pct(twr, signed=True)}{vs}."
         )
+    if s.ledger is not None:
+        out.append(
+            f"Realised P&L so far: {money(s.ledger.realized_pnl, ccy, signed=True)}; income "
+            f"{money(s.ledger.income, ccy)}; fees and taxes {money(s.ledger.fees, ccy)}."
+        )
+    mwr = s.money_weighted_return.value
+    if mwr is not None and s.ledger is not None:
+        out.append(f"Money-weighted return (XIRR, annualised): {pct(mwr, signed=True)}.")
     movers = _movers(s, max_movers)
     if movers:
         parts = [
@@ -224,6 +232,13 @@ def summary_document(summary: PortfolioSummary, *, max_positions: int = 25) -> d
             }
         ),
         "twr_since_start_percent": _figure(r.cumulative_return),
+        "money_weighted_return_percent": _figure(s.money_weighted_return),
+        "local_return_percent": _figure(s.local_return),
+        "currency_effect_percent": _figure(s.currency_effect),
+        "realized_pnl": _money2(s.ledger.realized_pnl) if s.ledger is not None else None,
+        "income": _money2(s.ledger.income) if s.ledger is not None else None,
+        "fees_paid": _money2(s.ledger.fees) if s.ledger is not None else None,
+        "missing_exchange_rates": ", ".join(s.missing_currencies) or None,
         "history_start": s.history_start.isoformat() if s.history_start else None,
         "risk": {
             "observations": r.observations,

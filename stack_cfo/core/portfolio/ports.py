@@ -5,14 +5,24 @@ that tells every replica about writes. Implemented over PostgreSQL by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from stack_cfo.core.idempotency import Idempotency
-from stack_cfo.core.portfolio.inputs import ArticleInput, PriceInput, SyncCommand
+from stack_cfo.core.portfolio.fx import fx_key
+from stack_cfo.core.portfolio.inputs import ArticleInput, ImportHistoryCommand, PriceInput, SyncCommand
+from stack_cfo.core.portfolio.ledger import Ledger
 from stack_cfo.core.portfolio.models import CashFlow, HoldingsSnapshot, PricePoint, PriceSeries
+from stack_cfo.core.portfolio.transactions import BatchCreateResult, Transaction, TransactionInput
+from stack_cfo.core.portfolio.user_settings import UserSettings
+
+#: The domain's check of a ledger as it would be after a write: (every transaction, the currency
+#: of each written symbol's recorded prices, field path of each written transaction by id).
+#: Raises InvalidArgument naming the field; the store then writes nothing.
+LedgerCheck = Callable[[list[Transaction], dict[str, str], dict[str, str]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +31,26 @@ class SyncResult:
     recorded_flow_count: int
     ignored_flow_count: int
     sync_time: datetime
+    effective: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    snapshot_count: int
+    first: date
+    last: date
+    recorded_flow_count: int
+    ignored_flow_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateInput:
+    """A validated daily exchange rate: 1 ``base_currency`` = ``rate`` ``quote_currency``."""
+
+    base_currency: str
+    quote_currency: str
+    day: date
+    rate: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +77,44 @@ class StoredPortfolio:
     #: Sorted by effective date; the last one is the current holdings.
     snapshots: tuple[HoldingsSnapshot, ...]
     cash_flows: tuple[CashFlow, ...]
+    #: The derived ledger of a ledger-based portfolio (then ``snapshots`` are not used).
+    ledger: Ledger | None = None
+    user_settings: UserSettings = field(default_factory=UserSettings)
+    #: Per foreign currency, its rates to the base currency.
+    fx_rates: Mapping[str, PriceSeries] = field(default_factory=dict)
 
     @property
     def symbols(self) -> frozenset[str]:
         """Every symbol held in any snapshot (history needs their prices too)."""
+        if self.ledger is not None:
+            return self.ledger.symbols
         return frozenset(p.symbol for s in self.snapshots for p in s.holdings.positions)
 
     @property
     def current_symbols(self) -> frozenset[str]:
+        if self.ledger is not None:
+            return self.ledger.current_symbols()
         return frozenset(p.symbol for p in self.snapshots[-1].holdings.positions) if self.snapshots else frozenset()
 
     @property
     def unsectored_symbols(self) -> frozenset[str]:
+        if self.ledger is not None:
+            return self.ledger.current_symbols()  # transactions carry no sector
         if not self.snapshots:
             return frozenset()
         return frozenset(p.symbol for p in self.snapshots[-1].holdings.positions if not p.sector)
+
+    @property
+    def currencies(self) -> set[str]:
+        """Currencies of every position and flow (their rates are needed)."""
+        out = {p.currency for s in self.snapshots for p in s.holdings.positions}
+        out |= {f.currency for f in self.cash_flows if f.currency}
+        return out
+
+    @property
+    def fx_keys(self) -> frozenset[str]:
+        """The exchange-rate series this portfolio depends on (cache tags)."""
+        return frozenset(fx_key(c, self.base_currency) for c in self.fx_rates)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +145,54 @@ class PortfolioStore(Protocol):
         ...
 
     async def load_latest_quotes(self, symbols: Iterable[str], *, at_or_before: datetime) -> dict[str, PricePoint]: ...
+
+    async def import_history(
+        self, command: ImportHistoryCommand, *, synced_at: datetime, idempotency: Idempotency | None
+    ) -> ImportResult:
+        """Store every dated snapshot and the flows in one transaction (see SyncPortfolio)."""
+        ...
+
+    # -- the ledger ---------------------------------------------------------------------------
+
+    async def create_transactions(
+        self, user_id: str, rows: Sequence[TransactionInput], *, base_currency: str | None, now: datetime,
+        check: LedgerCheck, idempotency: Idempotency | None,
+    ) -> BatchCreateResult: ...
+
+    async def update_transaction(
+        self, user_id: str, transaction_id: str, change: Callable[[Transaction], TransactionInput], *,
+        now: datetime, check: LedgerCheck,
+    ) -> Transaction: ...
+
+    async def delete_transaction(self, user_id: str, transaction_id: str, *, check: LedgerCheck) -> Transaction: ...
+
+    async def get_transaction(self, user_id: str, transaction_id: str) -> Transaction: ...
+
+    async def list_transactions(
+        self, user_id: str, *, start: date | None, end: date | None, symbol: str | None,
+        after: tuple[date, int] | None, limit: int,
+    ) -> list[Transaction]: ...
+
+    async def ledger_signatures(self, user_id: str) -> dict[str, tuple[int, int, int]]:
+        """Per book (symbol, or "" for cash): (count, sum and max of revisions)."""
+        ...
+
+    async def load_transactions(self, user_id: str, books: Collection[str] | None = None) -> list[Transaction]: ...
+
+    async def portfolio_base_currency(self, user_id: str) -> str | None: ...
+
+    # -- exchange rates and settings ----------------------------------------------------------
+
+    async def record_exchange_rates(self, rates: Sequence[RateInput], *, idempotency: Idempotency | None
+                                    ) -> RecordResult: ...
+
+    async def load_exchange_rates(self, currencies: Iterable[str], base: str) -> dict[str, PriceSeries]:
+        """Per currency, its rates to ``base`` (units of base per unit), direct or inverted."""
+        ...
+
+    async def get_settings(self, user_id: str) -> UserSettings: ...
+
+    async def update_settings(self, user_id: str, values: dict[str, object]) -> UserSettings: ...
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stack_cfo.core.portfolio.models import LedgerFigures
 
 
 class UnavailableReason(StrEnum):
@@ -28,6 +32,8 @@ class UnavailableReason(StrEnum):
     #: Mathematically undefined otherwise (wealth below 0, overflow; also Calmar without a
     #: drawdown, which the contract reports as NO_DRAWDOWN: see ``SummaryView.calmar_no_drawdown``).
     UNDEFINED = "UNDEFINED"
+    #: A figure needs an exchange rate that was not recorded (never computed with 1).
+    MISSING_EXCHANGE_RATE = "MISSING_EXCHANGE_RATE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,13 @@ class PositionSummary:
     stale: bool
     #: Change over each :class:`Period` (1d, 1w, 1m, ytd, in that order); ``week_return`` is the 1w one.
     periods: tuple[PeriodChange, ...] = ()
+    #: Units of base currency per unit of ``currency`` used (``None`` for the base currency, or
+    #: when no rate is recorded: the position is then not valued).
+    fx_rate: Decimal | None = None
+    #: Unrealised return in the position's own currency (price / average cost - 1).
+    local_return: float | None = None
+    #: ``(1 + unrealized_return) / (1 + local_return) - 1``: what the exchange rate added.
+    currency_effect: float | None = None
 
     def period(self, period: Period) -> PeriodChange | None:
         return _find(self.periods, period)
@@ -287,6 +300,8 @@ class HistoryPoint:
     benchmark_cumulative: float | None
     #: Net external flow booked since the previous point (inclusive of this day).
     net_flow: Decimal
+    #: Cumulative local-currency TWR since the first point; ``None`` when a rate is missing.
+    local_cumulative: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +347,18 @@ class PortfolioSummary:
     periods: tuple[PeriodChange, ...] = ()
     #: The benchmark's price return over the same periods (``benchmark_week_return`` is the 1w one).
     benchmark_periods: tuple[PeriodChange, ...] = ()
+    #: ``"SNAPSHOTS"`` or ``"LEDGER"``: where the holdings come from.
+    source: str = "SNAPSHOTS"
+    #: A ledger's realised P&L, income and fees up to the as-of day; ``None`` for snapshots.
+    ledger: LedgerFigures | None = None
+    #: Money-weighted return (XIRR, annualised fraction) over the valuation series.
+    money_weighted_return: Metric = Metric(None, UnavailableReason.INSUFFICIENT_HISTORY)
+    #: Cumulative TWR with each day's exchange rates held at the previous day's.
+    local_return: Metric = Metric(None, UnavailableReason.INSUFFICIENT_HISTORY)
+    #: ``(1 + twr) / (1 + local_return) - 1``.
+    currency_effect: Metric = Metric(None, UnavailableReason.INSUFFICIENT_HISTORY)
+    #: Currencies that could not be converted on some day (their money was left out there).
+    missing_currencies: tuple[str, ...] = ()
 
     def period(self, period: Period) -> PeriodChange | None:
         return _find(self.periods, period)

@@ -38,22 +38,27 @@ from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
+from stack_cfo.core.portfolio.fx import fx_key, is_fx_key
 from stack_cfo.core.portfolio.history import DateRange, HistoryRange, Interval, PerformanceHistory
 from stack_cfo.core.portfolio.inputs import (
     ArticleInput,
+    ImportHistoryCommand,
     PriceInput,
     SyncCommand,
     check_not_future,
     validate_articles,
+    validate_import,
     validate_prices,
     validate_sync,
 )
+from stack_cfo.core.portfolio.ledger_service import LedgerUseCases
 from stack_cfo.core.portfolio.models import PortfolioInputs, PriceSeries
 from stack_cfo.core.portfolio.narration import Narrator
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
     ChangeFeed,
     HoldingsChanged,
+    ImportResult,
     IngestResult,
     PortfolioStore,
     PricesChanged,
@@ -91,11 +96,17 @@ def portfolio_not_found(user_id: str) -> NotFound:
 class _Inputs:
     portfolio: StoredPortfolio
     prices: dict[str, PriceSeries]
+    settings: AnalyticsSettings
 
     def analytics(self) -> PortfolioInputs:
-        return PortfolioInputs(
-            holdings=self.portfolio.snapshots, prices=self.prices, cash_flows=self.portfolio.cash_flows
-        )
+        p = self.portfolio
+        if p.ledger is not None:
+            return PortfolioInputs(
+                holdings=(), prices=self.prices, cash_flows=p.ledger.flows, timeline=p.ledger.timeline,
+                ledger_figures=p.ledger.figures, fx_rates=p.fx_rates,
+            )
+        return PortfolioInputs(holdings=p.snapshots, prices=self.prices, cash_flows=p.cash_flows,
+                               fx_rates=p.fx_rates)
 
 
 @dataclass
@@ -124,7 +135,7 @@ def stored_values_checked(user_id: str) -> Iterator[None]:
         ) from None
 
 
-class PortfolioService:
+class PortfolioService(LedgerUseCases):
     """Use cases of ``PortfolioSummaryService``; one per process (built by the wiring)."""
 
     def __init__(
@@ -148,6 +159,10 @@ class PortfolioService:
         self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
         self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)
         self._series = TaggedCache(cs.max_series, cs.ttl)
+        #: Derived ledger books under their signatures (see :mod:`.ledger_service`).
+        self._books = TaggedCache(cs.max_series, cs.ttl)
+        #: Bumped whenever exchange rates change: books converted with older rates are not reused.
+        self._fx_generation = 0
         self._seq = 0
         self._inflight: dict[Hashable, tuple[int, asyncio.Task[SummaryView]]] = {}
         self.hub = WatchHub()
@@ -182,6 +197,9 @@ class PortfolioService:
         if isinstance(event, PricesChanged):
             self._series_drop(event.symbols)
             self._summaries.drop_symbols(event.symbols)
+            if any(is_fx_key(s) for s in event.symbols):
+                self._fx_generation += 1
+                self._portfolios.clear()  # ledgers converted with the old rates
         elif isinstance(event, HoldingsChanged):
             self._portfolios.drop_user(event.user_id)
             self._summaries.drop_user(event.user_id)
@@ -189,6 +207,7 @@ class PortfolioService:
             self._summaries.clear()
             self._portfolios.clear()
             self._series.clear()
+            self._books.clear()
 
     def forget_user(self, user_id: str) -> None:
         """Drop everything cached for ``user_id`` (after their data was erased)."""
@@ -212,9 +231,18 @@ class PortfolioService:
     async def sync(self, command: SyncCommand, *, idempotency: Idempotency | None = None) -> SyncResult:
         now = self._clock.now()
         cmd = validate_sync(command, now)
-        result = await self._store.sync_portfolio(
-            cmd, effective=market_date(now, self.settings.tz), synced_at=now, idempotency=idempotency
-        )
+        effective = cmd.effective_date or market_date(now, self.settings.tz)
+        result = await self._store.sync_portfolio(cmd, effective=effective, synced_at=now, idempotency=idempotency)
+        self._invalidate(HoldingsChanged(cmd.user_id))
+        return result
+
+    async def import_history(
+        self, command: ImportHistoryCommand, *, idempotency: Idempotency | None = None
+    ) -> ImportResult:
+        """Store a history of dated snapshots, all or nothing (``ImportHoldingsHistory``)."""
+        now = self._clock.now()
+        cmd = validate_import(command, now)
+        result = await self._store.import_history(cmd, synced_at=now, idempotency=idempotency)
         self._invalidate(HoldingsChanged(cmd.user_id))
         return result
 
@@ -268,7 +296,8 @@ class PortfolioService:
     ) -> SummaryView:
         at = as_of or self._clock.now()
         inputs = await self._load(user_id, at, epoch, seq)
-        settings = self.settings
+
+        settings = inputs.settings
 
         def work() -> SummaryView:
             with stored_values_checked(user_id):
@@ -282,7 +311,7 @@ class PortfolioService:
         view = await asyncio.to_thread(work)
         self.stats.computations += 1
         if epoch is not None and self._seq == seq and self._epoch() == epoch:
-            deps = inputs.portfolio.symbols | {settings.benchmark_symbol}
+            deps = inputs.portfolio.symbols | {settings.benchmark_symbol} | inputs.portfolio.fx_keys
             self._summaries.put(key, view, user_id=user_id, symbols=deps, epoch=epoch)
         return view
 
@@ -291,14 +320,13 @@ class PortfolioService:
         if epoch is not None:
             portfolio = self._portfolios.get(("portfolio", user_id), epoch)
         if portfolio is None:
-            portfolio = await self._store.load_portfolio(user_id)
-            if portfolio is None or not portfolio.snapshots:
-                raise portfolio_not_found(user_id)
+            portfolio = await self._load_portfolio(user_id, epoch)
             if epoch is not None and self._seq == seq:
                 self._portfolios.put(
-                    ("portfolio", user_id), portfolio, user_id=user_id, symbols=frozenset(), epoch=epoch
+                    ("portfolio", user_id), portfolio, user_id=user_id, symbols=portfolio.fx_keys, epoch=epoch
                 )
-        symbols = sorted(portfolio.symbols | {self.settings.benchmark_symbol})
+        settings = portfolio.user_settings.applied(self.settings)
+        symbols = sorted(portfolio.symbols | {settings.benchmark_symbol})
         series: dict[str, PriceSeries] = {}
         missing: list[str] = []
         for s in symbols:
@@ -322,7 +350,49 @@ class PortfolioService:
                 one = dataclasses.replace(one, quote=q)
             if one.dates or one.quote is not None:
                 prices[s] = one
-        return _Inputs(portfolio, prices)
+        return _Inputs(portfolio, prices, settings)
+
+    async def _load_portfolio(self, user_id: str, epoch: int | None) -> StoredPortfolio:
+        """Snapshots, or the ledger when the user has transactions; the user's settings; the
+        exchange rates every currency in it needs."""
+        user_settings = await self._store.get_settings(user_id)
+        base = await self._store.portfolio_base_currency(user_id)
+        if base is None:
+            raise portfolio_not_found(user_id)
+        fx: dict[str, PriceSeries] = {}
+
+        async def load_fx(currencies: set[str]) -> None:
+            fx.update(await self._fx_series(currencies - {base}, base, epoch))
+
+        ledger = await self.load_ledger(user_id, base, user_settings.method, fx, load_fx, epoch)
+        if ledger is not None:
+            return StoredPortfolio(user_id=user_id, base_currency=base, snapshots=(), cash_flows=(), ledger=ledger,
+                                   user_settings=user_settings, fx_rates=fx)
+        portfolio = await self._store.load_portfolio(user_id)
+        if portfolio is None or not portfolio.snapshots:
+            raise portfolio_not_found(user_id)
+        await load_fx(portfolio.currencies)
+        return dataclasses.replace(portfolio, user_settings=user_settings, fx_rates=fx)
+
+    async def _fx_series(self, currencies: set[str], base: str, epoch: int | None) -> dict[str, PriceSeries]:
+        out: dict[str, PriceSeries] = {}
+        missing: list[str] = []
+        for c in sorted(currencies):
+            key = ("series", fx_key(c, base))
+            hit = self._series.get(key, epoch) if epoch is not None else None
+            if hit is None:
+                missing.append(c)
+            else:
+                out[c] = hit
+        if missing:
+            loaded = await self._store.load_exchange_rates(missing, base)
+            for c in missing:
+                one = loaded.get(c) or PriceSeries(symbol=fx_key(c, base), dates=(), closes=())
+                out[c] = one
+                if epoch is not None:
+                    self._series.put(("series", fx_key(c, base)), one, user_id=None,
+                                     symbols=frozenset({fx_key(c, base)}), epoch=epoch)
+        return out
 
     async def history(
         self, user_id: str, window: HistoryRange | DateRange, interval: Interval = Interval.DAILY
@@ -332,7 +402,7 @@ class PortfolioService:
             check_not_future(window.end, now, "dates.end_date")
         epoch = self._epoch()
         inputs = await self._load(user_id, now, epoch, self._seq)
-        settings = self.settings
+        settings = inputs.settings
 
         def work() -> PerformanceHistory:
             with stored_values_checked(user_id):

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, localcontext
 
+from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import Holdings, Position, PriceSeries
 from stack_cfo.core.portfolio.periods import PERIODS, Member, combine, period_boundary, ratio, start_close
 from stack_cfo.core.portfolio.results import (
@@ -145,6 +146,8 @@ class HoldingsSummary:
     baskets: tuple[GroupSummary, ...]
     sectors: tuple[GroupSummary, ...]
     prices_as_of: datetime | None
+    #: Currencies without an exchange rate on or before the as-of day (their money is not valued).
+    missing_currencies: frozenset[str]
     #: The whole portfolio over each period, cash included in the base (see :mod:`.periods`).
     periods: tuple[PeriodChange, ...]
 
@@ -156,21 +159,28 @@ def summarize_holdings(
     as_of: datetime,
     tz: tzinfo,
     stale_after: timedelta,
-    fx_to_base: Mapping[str, Decimal] | None = None,
+    fx: FxTable | None = None,
     market_close: time = US_CLOSE,
 ) -> HoldingsSummary:
-    """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic."""
+    """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic. Money in another currency is
+    converted at the latest rate on or before the as-of market day; without one it is not valued."""
     market_day = market_date(as_of, tz)
+    fx = fx if fx is not None else FxTable(holdings.base_currency)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         priced = []
         for p in holdings.positions:
-            rate = fx_rate(p, holdings.base_currency, fx_to_base)
+            rate = fx_rate(p, holdings.base_currency, fx, market_day)
             lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close)
-            mv = p.quantity * lp.price * rate if lp.price is not None else None
+            mv = p.quantity * lp.price * rate if lp.price is not None and rate is not None else None
             priced.append((p, rate, lp, mv))
         invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)
-        total = invested + holdings.cash
+        cash = holdings.cash
+        for ccy, amount in holdings.foreign_cash.items():
+            rate = fx.rate(ccy, market_day)
+            if rate is not None:
+                cash += amount * rate
+        total = invested + cash
         rows = [
             _position_row(
                 p,
@@ -182,6 +192,7 @@ def summarize_holdings(
                 as_of=as_of,
                 market_day=market_day,
                 stale_after=stale_after,
+                base_currency=holdings.base_currency,
             )
             for p, rate, lp, mv in priced
         ]
@@ -193,6 +204,8 @@ def summarize_holdings(
         )
         gain = sum((r.summary.unrealized_pnl for r in rows if r.summary.unrealized_pnl is not None), _ZERO)
         missing_cost = sum(1 for r in rows if r.summary.average_cost is None and r.summary.quantity != 0)
+        missing_rates = frozenset(r.summary.currency for r in rows if r.summary.fx_rate is None
+                                  and r.summary.currency != holdings.base_currency) | fx.missing
         day_change = sum((r.summary.day_change for r in rows if r.summary.day_change is not None), _ZERO)
         week = PERIODS.index(Period.WEEK)
         week_return = _combine(rows, week, contributions=False).period_return
@@ -202,7 +215,7 @@ def summarize_holdings(
         price_times = [r.summary.price_at for r in rows if r.summary.price_at is not None]
         return HoldingsSummary(
             total_value=total,
-            cash=holdings.cash,
+            cash=cash,
             invested_value=invested,
             cost_basis=cost,
             total_gain=gain,
@@ -211,19 +224,20 @@ def summarize_holdings(
             day_change=day_change,
             day_return=ratio(day_change, total - day_change),
             week_return=week_return,
-            cash_weight=ratio(holdings.cash, total),
+            cash_weight=ratio(cash, total),
             positions=tuple(r.summary for r in rows),
             baskets=baskets,
             sectors=sectors,
             prices_as_of=max(price_times) if price_times else None,
-            periods=tuple(_combine(rows, i, cash=holdings.cash, contributions=False) for i in range(len(PERIODS))),
+            missing_currencies=missing_rates,
+            periods=tuple(_combine(rows, i, cash=cash, contributions=False) for i in range(len(PERIODS))),
         )
 
 
 def _position_row(
     p: Position,
     series: PriceSeries | None,
-    rate: Decimal,
+    rate: Decimal | None,
     lp: LivePrice,
     mv: Decimal | None,
     invested: Decimal,
@@ -231,18 +245,33 @@ def _position_row(
     as_of: datetime,
     market_day: date,
     stale_after: timedelta,
+    base_currency: str,
 ) -> _Row:
     live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
     stale = live and lp.at is not None and as_of - lp.at > stale_after
-    cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None
+    if rate is None:  # no exchange rate: nothing about it converts (never at 1)
+        cost_basis = None
+    elif p.cost_basis_base is not None:
+        cost_basis = p.cost_basis_base
+    else:
+        cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None
     # A position valued at its cost has no known P&L: it stays out of total return.
     pnl = mv - cost_basis if live and mv is not None and cost_basis is not None else None
+    local_return = (
+        ratio(lp.price - p.average_cost, p.average_cost)
+        if live and lp.price is not None and p.average_cost is not None and p.average_cost > 0 else None
+    )
+    total_return = ratio(pnl, cost_basis) if pnl is not None and cost_basis is not None else None
+    currency_effect = (
+        (1.0 + total_return) / (1.0 + local_return) - 1.0
+        if total_return is not None and local_return is not None and local_return > -1.0 else None
+    )
 
     day_change: Decimal | None = None
     day_return: float | None = None
     if stale:
         day_change, day_return = _ZERO, 0.0
-    elif live and lp.price is not None and lp.previous_close is not None:
+    elif live and lp.price is not None and lp.previous_close is not None and rate is not None:
         day_change = p.quantity * (lp.price - lp.previous_close) * rate
         day_return = ratio(lp.price - lp.previous_close, lp.previous_close)
     elif lp.source is PriceSource.COST_BASIS:
@@ -257,7 +286,7 @@ def _position_row(
         if boundary is None:  # 1d: the day change's reference
             start = mv - day_change if mv is not None and day_change is not None else None
             ret = day_return
-        elif live and series is not None and lp.price is not None and lp.day is not None:
+        elif live and series is not None and lp.price is not None and lp.day is not None and rate is not None:
             ref = start_close(series, boundary, lp.day)
             if ref is not None:
                 start = p.quantity * ref * rate
@@ -283,7 +312,10 @@ def _position_row(
         average_cost=p.average_cost,
         cost_basis=cost_basis,
         unrealized_pnl=pnl,
-        unrealized_return=ratio(pnl, cost_basis) if pnl is not None and cost_basis is not None else None,
+        unrealized_return=total_return,
+        fx_rate=rate if p.currency != base_currency else None,
+        local_return=local_return,
+        currency_effect=currency_effect,
         day_change=day_change,
         day_return=day_return,
         week_return=periods[PERIODS.index(Period.WEEK)].period_return,

@@ -34,20 +34,20 @@ display come from :meth:`ValuationSeries.exact_value`.
 
 from __future__ import annotations
 
-import itertools
 from bisect import bisect_left
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 import numpy as np
 
-from stack_cfo.core.errors import FailedPrecondition
+from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import (
+    BoolArray,
     CashFlow,
     FloatArray,
     HoldingsSnapshot,
+    HoldingsTimeline,
     IntArray,
     PortfolioInputs,
     Position,
@@ -56,7 +56,6 @@ from stack_cfo.core.portfolio.models import (
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_RUN_LOOP_LIMIT = 16
 
 
 def market_date(at: date | datetime, tz: tzinfo) -> date:
@@ -66,18 +65,12 @@ def market_date(at: date | datetime, tz: tzinfo) -> date:
     return at
 
 
-def fx_rate(position: Position, base_currency: str, fx_to_base: Mapping[str, Decimal] | None) -> Decimal:
-    """Units of base currency per unit of the position's currency."""
+def fx_rate(position: Position, base_currency: str, fx: FxTable, day: date) -> Decimal | None:
+    """Units of base currency per unit of the position's currency on ``day``; ``None`` when no rate
+    is recorded on or before it (the table notes the currency as missing)."""
     if position.currency == base_currency:
         return _ONE
-    rate = (fx_to_base or {}).get(position.currency)
-    if rate is None:
-        raise FailedPrecondition(
-            f"no FX rate from {position.currency} to {base_currency} for {position.symbol}",
-            reason="FX_RATE_MISSING",
-            metadata={"currency": position.currency, "base_currency": base_currency, "symbol": position.symbol},
-        )
-    return rate
+    return fx.rate(position.currency, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +85,7 @@ class ValuationSeries:
     flows: FloatArray
     #: Exact booked flows, per day.
     flows_exact: tuple[Decimal, ...]
-    #: Index into ``snapshots`` of the holdings used on each day.
+    #: Index into the timeline's segments of the holdings used on each day.
     snapshot_index: IntArray
     #: Daily TWR returns, one per day whose previous day has a positive value (not aligned with days).
     returns: FloatArray
@@ -100,9 +93,12 @@ class ValuationSeries:
     return_index: IntArray
     #: TWR index per day: 1.0 on the first day, times (1 + r) on every day with a return.
     wealth: FloatArray
-    snapshots: tuple[HoldingsSnapshot, ...] = field(repr=False)
+    timeline: HoldingsTimeline = field(repr=False)
     prices: dict[str, PriceSeries] = field(repr=False, compare=False)
-    fx_to_base: dict[str, Decimal] = field(repr=False, compare=False)
+    fx: FxTable = field(repr=False, compare=False)
+    #: Local-currency returns aligned with ``returns``: each day's exchange rates held at the
+    #: previous valuation day's (equal to ``returns`` for a portfolio in its base currency).
+    local_returns: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
     #: Per symbol, the index of the close used on each day (built on first use by exact_value).
     _close_index: dict[str, IntArray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -110,18 +106,30 @@ class ValuationSeries:
         return len(self.days)
 
     @property
+    def snapshots(self) -> tuple[HoldingsSnapshot, ...]:
+        """The segments as snapshots (built on demand; a ledger has one per trade date)."""
+        t = self.timeline
+        return tuple(HoldingsSnapshot(date.fromordinal(int(o)), t.holdings_at(k)) for k, o in enumerate(t.effective))
+
+    @property
     def return_dates(self) -> tuple[date, ...]:
         return tuple(self.days[i] for i in self.return_index)
 
     def exact_value(self, i: int) -> Decimal:
         """The value on ``days[i]`` in exact Decimal arithmetic (same rules as ``values``)."""
-        snap = self.snapshots[int(self.snapshot_index[i])]
-        h = snap.holdings
+        h = self.timeline.holdings_at(int(self.snapshot_index[i]))
+        day = self.days[i]
         total = h.cash
+        for ccy, amount in h.foreign_cash.items():
+            rate = self.fx.rate(ccy, day)
+            if rate is not None:
+                total += amount * rate
         for p in h.positions:
             if p.quantity == 0:
                 continue
-            rate = fx_rate(p, h.base_currency, self.fx_to_base)
+            rate = fx_rate(p, h.base_currency, self.fx, day)
+            if rate is None:
+                continue
             series = self.prices.get(p.symbol)
             if series is not None and series.dates:
                 k = int(self._closes_used(p.symbol, series)[i])
@@ -143,9 +151,7 @@ class ValuationSeries:
         return int(np.searchsorted(self.ordinals, day.toordinal(), side="right")) - 1
 
 
-def _empty(
-    snapshots: tuple[HoldingsSnapshot, ...], prices: dict[str, PriceSeries], fx: dict[str, Decimal]
-) -> ValuationSeries:
+def _empty(timeline: HoldingsTimeline, prices: dict[str, PriceSeries], fx: FxTable) -> ValuationSeries:
     f = np.empty(0, dtype=np.float64)
     i = np.empty(0, dtype=np.int64)
     return ValuationSeries(
@@ -158,63 +164,80 @@ def _empty(
         returns=f,
         return_index=i,
         wealth=f,
-        snapshots=snapshots,
+        timeline=timeline,
         prices=prices,
-        fx_to_base=fx,
+        fx=fx,
+        local_returns=f,
     )
+
+
+def timeline_of(snapshots: tuple[HoldingsSnapshot, ...], base_currency: str | None = None) -> HoldingsTimeline:
+    """Snapshots as a :class:`HoldingsTimeline` (positions at their quantity; average cost for
+    symbols without prices; cash in the base currency)."""
+    base = base_currency or (snapshots[0].holdings.base_currency if snapshots else "USD")
+    symbols: dict[str, str] = {}
+    for snap in snapshots:
+        for p in snap.holdings.positions:
+            if p.quantity:
+                symbols.setdefault(p.symbol, p.currency)
+    names = tuple(sorted(symbols))
+    col = {s: j for j, s in enumerate(names)}
+    qty = np.zeros((len(names), len(snapshots)), dtype=np.float64)
+    cost = np.full((len(names), len(snapshots)), np.nan, dtype=np.float64)
+    cash: dict[str, FloatArray] = {base: np.zeros(len(snapshots), dtype=np.float64)}
+    for k, snap in enumerate(snapshots):
+        h = snap.holdings
+        cash[base][k] = float(h.cash)
+        for ccy, amount in h.foreign_cash.items():
+            cash.setdefault(ccy, np.zeros(len(snapshots), dtype=np.float64))[k] = float(amount)
+        for p in h.positions:
+            if not p.quantity:
+                continue
+            j = col[p.symbol]
+            qty[j, k] = float(p.quantity)
+            if p.average_cost is not None:
+                cost[j, k] = float(p.quantity * p.average_cost)
+    effective = np.fromiter((s.effective.toordinal() for s in snapshots), dtype=np.int64, count=len(snapshots))
+    return HoldingsTimeline(
+        base_currency=base,
+        effective=effective,
+        symbols=names,
+        symbol_currency=tuple(symbols[s] for s in names),
+        quantities=qty,
+        cost_row=lambda j: cost[j],
+        cash=cash,
+        holdings_at=lambda k: snapshots[k].holdings,
+    )
+
+
+def _timeline(inputs: PortfolioInputs, through: date) -> HoldingsTimeline:
+    if inputs.timeline is not None:
+        return inputs.timeline
+    return timeline_of(tuple(s for s in inputs.holdings if s.effective <= through))
 
 
 def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> ValuationSeries:
     """Value the portfolio on every valuation day up to and including ``through`` (a market date)."""
-    snaps = tuple(s for s in inputs.holdings if s.effective <= through)
+    timeline = _timeline(inputs, through)
     prices = dict(inputs.prices)
-    fx = dict(inputs.fx_to_base)
-    if not snaps:
-        return _empty(snaps, prices, fx)
+    base = timeline.base_currency
+    fx = FxTable(base, inputs.fx_rates)
+    n_seg = int(timeline.effective.searchsorted(through.toordinal(), side="right"))
+    if n_seg == 0:
+        return _empty(timeline, prices, fx)
 
-    symbols = tuple(sorted({p.symbol for s in snaps for p in s.holdings.positions if p.quantity}))
-    col = {s: j for j, s in enumerate(symbols)}
-    priced = [s in prices and len(prices[s].dates) > 0 for s in symbols]
-
-    eff_ord = np.fromiter((s.effective.toordinal() for s in snaps), dtype=np.int64, count=len(snaps))
+    eff_ord = timeline.effective[:n_seg]
     first, last = int(eff_ord[0]), through.toordinal()
+    names = timeline.symbols
+    priced = [s in prices and len(prices[s].dates) > 0 for s in names]
+    held = (timeline.quantities[:, :n_seg] != 0.0).any(axis=1) if len(names) else np.zeros(0, dtype=bool)
 
-    # Per snapshot: base-currency units held of each priced symbol, and a constant part
-    # (cash plus unpriced positions at cost). This loop is the only per-position Python work.
-    rows: list[list[float]] = []
-    const_rows: list[float] = []
-    for snap in snaps:
-        h = snap.holdings
-        base = h.base_currency
-        row = [0.0] * len(symbols)
-        const = h.cash
-        for p in h.positions:
-            q = p.quantity
-            if not q:
-                continue
-            j = col[p.symbol]
-            if p.currency == base:
-                if priced[j]:
-                    row[j] = float(q)
-                elif p.average_cost is not None:
-                    const += q * p.average_cost
-                continue
-            rate = fx_rate(p, base, fx)
-            if priced[j]:
-                row[j] = float(q * rate)
-            elif p.average_cost is not None:
-                const += q * p.average_cost * rate
-        rows.append(row)
-        const_rows.append(float(const))
-    units = np.array(rows, dtype=np.float64).reshape(len(snaps), len(symbols))
-    constant = np.array(const_rows, dtype=np.float64)
-
-    # Candidate days: every bar date of a priced symbol inside [first, last] (a bitmap over
+    # Candidate days: every bar date of a priced, held symbol inside [first, last] (a bitmap over
     # the date range: cheaper than sorting the union).
     present = np.zeros(last - first + 1, dtype=bool) if last >= first else np.zeros(0, dtype=bool)
     bounds: dict[int, tuple[int, int]] = {}
-    for j, s in enumerate(symbols):
-        if priced[j]:
+    for j, s in enumerate(names):
+        if priced[j] and held[j]:
             o = prices[s].ordinals
             lo = int(o.searchsorted(first, side="left"))
             hi = int(o.searchsorted(last, side="right"))
@@ -222,64 +245,104 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             present[o[lo:hi] - first] = True
     cand = (np.flatnonzero(present) + first).astype(np.int64)
     if len(cand) == 0:
-        return _empty(snaps, prices, fx)
-
-    # Symbol-major (symbols × days) so each symbol fills one contiguous row.
+        return _empty(timeline, prices, fx)
     n_days = len(cand)
-    closes = np.zeros((len(symbols), n_days), dtype=np.float64)
-    has_bar = np.zeros((len(symbols), n_days), dtype=bool)
-    for j, s in enumerate(symbols):
-        if not priced[j]:
-            continue
-        series = prices[s]
-        lo, hi = bounds[j]
-        if hi - lo == n_days:
-            # The symbol's bars in range are a subset of the union with its size: the same
-            # calendar (the usual case), so no search is needed.
-            has_bar[j] = True
-            closes[j] = series.closes_float[lo:hi]
-            continue
-        o = series.ordinals
-        pos = o.searchsorted(cand, side="right") - 1
-        filled = np.maximum(pos, 0)  # before the first bar: back-fill with it
-        np.equal(o[filled], cand, out=has_bar[j])
-        has_bar[j] &= pos >= 0
-        np.take(series.closes_float, filled, out=closes[j])
-
-    # Value, and whether some held symbol has a bar, per run of days sharing a snapshot; with
-    # many runs (a sync every day) one gathered matrix product is cheaper than the loop.
     seg = eff_ord.searchsorted(cand, side="right") - 1
-    cuts = [0, *(np.flatnonzero(np.diff(seg)) + 1).tolist(), n_days]
-    if len(cuts) - 1 <= _RUN_LOOP_LIMIT:
-        values = np.empty(n_days, dtype=np.float64)
-        keep = np.empty(n_days, dtype=bool)
-        for a, b in itertools.pairwise(cuts):
-            k = int(seg[a])
-            values[a:b] = units[k] @ closes[:, a:b]
-            values[a:b] += constant[k]
-            keep[a:b] = has_bar[units[k] != 0.0, a:b].any(axis=0)
-    else:
-        held_units = units[seg].T  # (symbols × days)
-        values = np.einsum("ij,ij->j", held_units, closes) + constant[seg]
-        keep = ((held_units != 0.0) & has_bar).any(axis=0)
+
+    # Columns: priced symbols (units x close), unpriced symbols (their cost) and cash per currency.
+    # Each column has a currency; its values are converted with that currency's rate of the day.
+    cols_units: list[FloatArray] = []  # per column, (days,) amounts held in the column's unit
+    cols_price: list[FloatArray] = []  # per column, (days,) local price of one unit
+    cols_ccy: list[str] = []
+    has_bar = np.zeros(n_days, dtype=bool)
+    for j, s in enumerate(names):
+        if not held[j]:
+            continue
+        q = timeline.quantities[j, :n_seg][seg]
+        ccy = timeline.symbol_currency[j]
+        if priced[j]:
+            series = prices[s]
+            lo, hi = bounds[j]
+            if hi - lo == n_days:
+                # Same calendar as the union (the usual case): no search needed.
+                closes = series.closes_float[lo:hi]
+                bar = np.ones(n_days, dtype=bool)
+            else:
+                o = series.ordinals
+                pos = o.searchsorted(cand, side="right") - 1
+                filled = np.maximum(pos, 0)  # before the first bar: back-fill with it
+                bar = (o[filled] == cand) & (pos >= 0)
+                closes = series.closes_float[filled]
+            has_bar |= bar & (q != 0.0)
+            cols_units.append(q)
+            cols_price.append(closes)
+        else:
+            c = timeline.cost_row(j)[:n_seg][seg]
+            cols_units.append(np.where(np.isnan(c), 0.0, c))
+            cols_price.append(np.ones(n_days, dtype=np.float64))
+        cols_ccy.append(ccy)
+    for ccy, balance in timeline.cash.items():
+        cols_units.append(balance[:n_seg][seg])
+        cols_price.append(np.ones(n_days, dtype=np.float64))
+        cols_ccy.append(ccy)
+
+    # Exchange rates per currency on each candidate day; a day is valued only when every currency
+    # with a non-zero amount on it has a rate (never a silent 1).
+    rates: dict[str, tuple[FloatArray, BoolArray]] = {c: fx.rows(c, cand) for c in set(cols_ccy)}
+    keep = has_bar.copy()
+    for u, ccy in zip(cols_units, cols_ccy, strict=True):
+        ok = rates[ccy][1]
+        lacking = (u != 0.0) & ~ok
+        if lacking.any():
+            fx.missing.add(ccy)
+            keep &= ~lacking
     if not bool(keep.all()):
-        cand, seg, values = cand[keep], seg[keep], values[keep]
+        idx = np.flatnonzero(keep)
+        cand, seg = cand[idx], seg[idx]
+        cols_units = [u[idx] for u in cols_units]
+        cols_price = [p[idx] for p in cols_price]
+        rates = {c: (r[idx], ok[idx]) for c, (r, ok) in rates.items()}
     n = len(cand)
     if n == 0:
-        return _empty(snaps, prices, fx)
+        return _empty(timeline, prices, fx)
+
+    # Amounts in each currency, then converted at the day's rate (values) and at the previous
+    # valuation day's rate (local: what the day's holdings were worth before the currency moved).
+    local_amounts: dict[str, FloatArray] = {}
+    for u, px, ccy in zip(cols_units, cols_price, cols_ccy, strict=True):
+        acc = local_amounts.get(ccy)
+        if acc is None:
+            local_amounts[ccy] = u * px
+        else:
+            acc += u * px
+    values = np.zeros(n, dtype=np.float64)
+    local = np.zeros(n, dtype=np.float64)
+    for ccy, amount in local_amounts.items():
+        r = np.nan_to_num(rates[ccy][0], nan=0.0)
+        values += amount * r
+        prev_r = np.concatenate((r[:1], r[:-1]))
+        local += amount * prev_r
+
     day_ordinals = cand.tolist()
     days = tuple(map(date.fromordinal, day_ordinals))
-
     flows = np.zeros(n, dtype=np.float64)
     flows_exact = [_ZERO] * n
-    eff_dates = [s.effective for s in snaps]
+    eff_dates = [date.fromordinal(int(o)) for o in eff_ord]
     for f in inputs.cash_flows:
         booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
-        if booked is not None:
-            flows[booked] += float(f.amount)
-            flows_exact[booked] += f.amount
+        if booked is None:
+            continue
+        booked_amount = f.amount
+        if f.currency and f.currency != base:
+            rate = fx.rate(f.currency, market_date(f.at, tz))
+            if rate is None:
+                continue
+            booked_amount = booked_amount * rate
+        flows[booked] += float(booked_amount)
+        flows_exact[booked] += booked_amount
 
     returns, return_index, wealth = time_weighted_returns(values, flows)
+    local_returns = _local_returns(local, values, flows, return_index)
     return ValuationSeries(
         days=days,
         ordinals=cand,
@@ -290,10 +353,22 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         returns=returns,
         return_index=return_index,
         wealth=wealth,
-        snapshots=snaps,
+        timeline=timeline,
         prices=prices,
-        fx_to_base=fx,
+        fx=fx,
+        local_returns=local_returns,
     )
+
+
+def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, return_index: IntArray) -> FloatArray:
+    """``(L_d - F_d) / V_{d-1} - 1`` for each day with a return, where ``L_d`` values day d's
+    holdings at day d's prices and day d-1's rates."""
+    if len(return_index) == 0:
+        return np.empty(0, dtype=np.float64)
+    prev = values[return_index - 1]
+    r = (local[return_index] - flows[return_index]) / prev - 1.0
+    np.maximum(r, -1.0, out=r)
+    return r
 
 
 def _booking_index(

@@ -14,6 +14,15 @@ SET cash_balance = EXCLUDED.cash_balance,
     holdings_version = portfolios.holdings_version + 1,
     updated_at = now()
 
+-- name: has_transactions
+SELECT 1 FROM portfolio_transactions WHERE user_id = %(user_id)s LIMIT 1
+
+-- name: latest_snapshot_date
+SELECT max(effective_date) AS latest FROM cash_balance_history WHERE user_id = %(user_id)s
+
+-- name: bump_holdings_version
+UPDATE portfolios SET holdings_version = holdings_version + 1, updated_at = now() WHERE user_id = %(user_id)s
+
 -- name: delete_positions
 DELETE FROM positions WHERE user_id = %(user_id)s
 
@@ -60,7 +69,7 @@ WHERE c.user_id = %(user_id)s
 ORDER BY c.effective_date, h.ordinal
 
 -- name: load_cash_flows
-SELECT flow_type, amount, occurred_at, occurred_on
+SELECT flow_type, amount, occurred_at, occurred_on, currency
 FROM cash_flows
 WHERE user_id = %(user_id)s
 ORDER BY id

@@ -97,8 +97,6 @@ def test_inputs_sort_snapshots_and_reject_duplicate_dates() -> None:
     with pytest.raises(InvalidArgument):
         PortfolioInputs(holdings=(a, a), prices={})
     with pytest.raises(InvalidArgument):
-        PortfolioInputs(holdings=(a,), prices={}, fx_to_base={"EUR": D(0)})
-    with pytest.raises(InvalidArgument):
         HoldingsSnapshot(T, a.holdings)  # type: ignore[arg-type]
 
 

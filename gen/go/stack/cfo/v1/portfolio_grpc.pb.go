@@ -21,10 +21,78 @@ type PortfolioSummaryServiceClient interface {
 	// previous sync. All-or-nothing: on any error nothing is written. Idempotent with `request_id`.
 	// Creates the portfolio on the first call.
 	//
+	// With `effective_date` the holdings are the ones in force from that past day (see SyncPortfolioRequest).
+	//
 	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED) with field
-	// violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio.
+	// CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, OUT_OF_RANGE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
+	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error)
+	// Imports a history of dated holdings snapshots in one call, all or nothing, so that a new portfolio's
+	// history (chart, returns, every risk metric) starts where the client's data starts. Each snapshot is
+	// stored as SyncPortfolio with that `effective_date` would store it (a snapshot for a day already stored
+	// replaces it); the latest one becomes the current holdings unless a later snapshot is already stored.
+	// Creates the portfolio on the first call. Idempotent with `request_id`.
+	//
+	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
+	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD).
+	ImportHoldingsHistory(ctx context.Context, in *ImportHoldingsHistoryRequest, opts ...grpc.CallOption) (*ImportHoldingsHistoryResponse, error)
+	// Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
+	// whose `client_id` is already recorded with the same content is not recorded again (it is returned as
+	// it is stored, so retries are harmless); the same `client_id` with different content is
+	// INVALID_ARGUMENT (CLIENT_ID_REUSED). Every change re-derives the portfolio's history. Creates the
+	// portfolio on the first call (ledger-based, in `base_currency`).
+	//
+	// Errors: INVALID_ARGUMENT naming the field and the row (`transactions[17].quantity`) with reasons
+	// TOO_MANY_TRANSACTIONS, MISSING_FIELD, INVALID_ENUM, INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE,
+	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
+	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
+	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
+	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+	BatchCreateTransactions(ctx context.Context, in *BatchCreateTransactionsRequest, opts ...grpc.CallOption) (*BatchCreateTransactionsResponse, error)
+	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
+	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`
+	// (default 100, at most 1,000) per page.
+	//
+	// Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
+	// NOT_FOUND (PORTFOLIO_NOT_FOUND).
+	ListTransactions(ctx context.Context, in *ListTransactionsRequest, opts ...grpc.CallOption) (*ListTransactionsResponse, error)
+	// Returns one transaction.
+	//
+	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
+	GetTransaction(ctx context.Context, in *GetTransactionRequest, opts ...grpc.CallOption) (*Transaction, error)
+	// Corrects a transaction (AIP-134): the fields in `update_mask` are replaced (an empty mask replaces every
+	// mutable field). The history is re-derived. Validation as BatchCreateTransactions, with field paths
+	// `transaction.quantity`; a correction that would make a later SELL exceed the holdings is
+	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing.
+	//
+	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (as above, INVALID_FIELD_MASK).
+	UpdateTransaction(ctx context.Context, in *UpdateTransactionRequest, opts ...grpc.CallOption) (*Transaction, error)
+	// Deletes a transaction (AIP-135). The history is re-derived. Deleting a BUY that a later SELL needs is
+	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS, field `name`) and deletes nothing.
+	//
+	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, SELL_EXCEEDS_HOLDINGS).
+	DeleteTransaction(ctx context.Context, in *DeleteTransactionRequest, opts ...grpc.CallOption) (*DeleteTransactionResponse, error)
+	// Upserts daily exchange rates (global market data, service principals only), at most 10,000 per call.
+	// A rate for a (base, quote, date) already stored is overwritten. Conversions use the latest rate on or
+	// before each day, directly or inverted (a EUR->USD rate also converts USD to EUR); there is no
+	// triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
+	//
+	// Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
+	// negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
+	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+	RecordExchangeRates(ctx context.Context, in *RecordExchangeRatesRequest, opts ...grpc.CallOption) (*RecordExchangeRatesResponse, error)
+	// Returns the user's portfolio settings with every default filled in (AIP-131).
+	//
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND) for another user.
+	GetPortfolioSettings(ctx context.Context, in *GetPortfolioSettingsRequest, opts ...grpc.CallOption) (*PortfolioSettings, error)
+	// Updates the user's portfolio settings (AIP-134). The paths in `update_mask` are set from `settings`; a
+	// path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
+	// present in `settings`. Summaries computed afterwards use the new settings.
+	//
+	// Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
+	// NOT_FOUND (USER_NOT_FOUND).
+	UpdatePortfolioSettings(ctx context.Context, in *UpdatePortfolioSettingsRequest, opts ...grpc.CallOption) (*PortfolioSettings, error)
 	// Upserts market prices: daily closes (by date) and intraday quotes (by timestamp), at most 10,000
 	// points per call. A point for a (symbol, date) or (symbol, timestamp) already stored is overwritten.
 	// Prices are global market data, so this RPC is for service principals only. Watchers of portfolios
@@ -80,6 +148,87 @@ func NewPortfolioSummaryServiceClient(cc grpc.ClientConnInterface) PortfolioSumm
 func (c *portfolioSummaryServiceClient) SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error) {
 	out := new(SyncPortfolioResponse)
 	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/SyncPortfolio", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) ImportHoldingsHistory(ctx context.Context, in *ImportHoldingsHistoryRequest, opts ...grpc.CallOption) (*ImportHoldingsHistoryResponse, error) {
+	out := new(ImportHoldingsHistoryResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/ImportHoldingsHistory", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) BatchCreateTransactions(ctx context.Context, in *BatchCreateTransactionsRequest, opts ...grpc.CallOption) (*BatchCreateTransactionsResponse, error) {
+	out := new(BatchCreateTransactionsResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/BatchCreateTransactions", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) ListTransactions(ctx context.Context, in *ListTransactionsRequest, opts ...grpc.CallOption) (*ListTransactionsResponse, error) {
+	out := new(ListTransactionsResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/ListTransactions", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) GetTransaction(ctx context.Context, in *GetTransactionRequest, opts ...grpc.CallOption) (*Transaction, error) {
+	out := new(Transaction)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/GetTransaction", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) UpdateTransaction(ctx context.Context, in *UpdateTransactionRequest, opts ...grpc.CallOption) (*Transaction, error) {
+	out := new(Transaction)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/UpdateTransaction", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) DeleteTransaction(ctx context.Context, in *DeleteTransactionRequest, opts ...grpc.CallOption) (*DeleteTransactionResponse, error) {
+	out := new(DeleteTransactionResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/DeleteTransaction", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) RecordExchangeRates(ctx context.Context, in *RecordExchangeRatesRequest, opts ...grpc.CallOption) (*RecordExchangeRatesResponse, error) {
+	out := new(RecordExchangeRatesResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/RecordExchangeRates", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) GetPortfolioSettings(ctx context.Context, in *GetPortfolioSettingsRequest, opts ...grpc.CallOption) (*PortfolioSettings, error) {
+	out := new(PortfolioSettings)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSettings", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *portfolioSummaryServiceClient) UpdatePortfolioSettings(ctx context.Context, in *UpdatePortfolioSettingsRequest, opts ...grpc.CallOption) (*PortfolioSettings, error) {
+	out := new(PortfolioSettings)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.PortfolioSummaryService/UpdatePortfolioSettings", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +343,78 @@ type PortfolioSummaryServiceServer interface {
 	// previous sync. All-or-nothing: on any error nothing is written. Idempotent with `request_id`.
 	// Creates the portfolio on the first call.
 	//
+	// With `effective_date` the holdings are the ones in force from that past day (see SyncPortfolioRequest).
+	//
 	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED) with field
-	// violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio.
+	// CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, OUT_OF_RANGE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
+	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error)
+	// Imports a history of dated holdings snapshots in one call, all or nothing, so that a new portfolio's
+	// history (chart, returns, every risk metric) starts where the client's data starts. Each snapshot is
+	// stored as SyncPortfolio with that `effective_date` would store it (a snapshot for a day already stored
+	// replaces it); the latest one becomes the current holdings unless a later snapshot is already stored.
+	// Creates the portfolio on the first call. Idempotent with `request_id`.
+	//
+	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
+	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD).
+	ImportHoldingsHistory(context.Context, *ImportHoldingsHistoryRequest) (*ImportHoldingsHistoryResponse, error)
+	// Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
+	// whose `client_id` is already recorded with the same content is not recorded again (it is returned as
+	// it is stored, so retries are harmless); the same `client_id` with different content is
+	// INVALID_ARGUMENT (CLIENT_ID_REUSED). Every change re-derives the portfolio's history. Creates the
+	// portfolio on the first call (ledger-based, in `base_currency`).
+	//
+	// Errors: INVALID_ARGUMENT naming the field and the row (`transactions[17].quantity`) with reasons
+	// TOO_MANY_TRANSACTIONS, MISSING_FIELD, INVALID_ENUM, INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE,
+	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
+	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
+	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
+	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+	BatchCreateTransactions(context.Context, *BatchCreateTransactionsRequest) (*BatchCreateTransactionsResponse, error)
+	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
+	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`
+	// (default 100, at most 1,000) per page.
+	//
+	// Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
+	// NOT_FOUND (PORTFOLIO_NOT_FOUND).
+	ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error)
+	// Returns one transaction.
+	//
+	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
+	GetTransaction(context.Context, *GetTransactionRequest) (*Transaction, error)
+	// Corrects a transaction (AIP-134): the fields in `update_mask` are replaced (an empty mask replaces every
+	// mutable field). The history is re-derived. Validation as BatchCreateTransactions, with field paths
+	// `transaction.quantity`; a correction that would make a later SELL exceed the holdings is
+	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing.
+	//
+	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (as above, INVALID_FIELD_MASK).
+	UpdateTransaction(context.Context, *UpdateTransactionRequest) (*Transaction, error)
+	// Deletes a transaction (AIP-135). The history is re-derived. Deleting a BUY that a later SELL needs is
+	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS, field `name`) and deletes nothing.
+	//
+	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, SELL_EXCEEDS_HOLDINGS).
+	DeleteTransaction(context.Context, *DeleteTransactionRequest) (*DeleteTransactionResponse, error)
+	// Upserts daily exchange rates (global market data, service principals only), at most 10,000 per call.
+	// A rate for a (base, quote, date) already stored is overwritten. Conversions use the latest rate on or
+	// before each day, directly or inverted (a EUR->USD rate also converts USD to EUR); there is no
+	// triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
+	//
+	// Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
+	// negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
+	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+	RecordExchangeRates(context.Context, *RecordExchangeRatesRequest) (*RecordExchangeRatesResponse, error)
+	// Returns the user's portfolio settings with every default filled in (AIP-131).
+	//
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND) for another user.
+	GetPortfolioSettings(context.Context, *GetPortfolioSettingsRequest) (*PortfolioSettings, error)
+	// Updates the user's portfolio settings (AIP-134). The paths in `update_mask` are set from `settings`; a
+	// path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
+	// present in `settings`. Summaries computed afterwards use the new settings.
+	//
+	// Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
+	// NOT_FOUND (USER_NOT_FOUND).
+	UpdatePortfolioSettings(context.Context, *UpdatePortfolioSettingsRequest) (*PortfolioSettings, error)
 	// Upserts market prices: daily closes (by date) and intraday quotes (by timestamp), at most 10,000
 	// points per call. A point for a (symbol, date) or (symbol, timestamp) already stored is overwritten.
 	// Prices are global market data, so this RPC is for service principals only. Watchers of portfolios
@@ -250,6 +467,33 @@ type UnimplementedPortfolioSummaryServiceServer struct {
 func (UnimplementedPortfolioSummaryServiceServer) SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SyncPortfolio not implemented")
 }
+func (UnimplementedPortfolioSummaryServiceServer) ImportHoldingsHistory(context.Context, *ImportHoldingsHistoryRequest) (*ImportHoldingsHistoryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ImportHoldingsHistory not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) BatchCreateTransactions(context.Context, *BatchCreateTransactionsRequest) (*BatchCreateTransactionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BatchCreateTransactions not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListTransactions not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) GetTransaction(context.Context, *GetTransactionRequest) (*Transaction, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetTransaction not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) UpdateTransaction(context.Context, *UpdateTransactionRequest) (*Transaction, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateTransaction not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) DeleteTransaction(context.Context, *DeleteTransactionRequest) (*DeleteTransactionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteTransaction not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) RecordExchangeRates(context.Context, *RecordExchangeRatesRequest) (*RecordExchangeRatesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RecordExchangeRates not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) GetPortfolioSettings(context.Context, *GetPortfolioSettingsRequest) (*PortfolioSettings, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPortfolioSettings not implemented")
+}
+func (UnimplementedPortfolioSummaryServiceServer) UpdatePortfolioSettings(context.Context, *UpdatePortfolioSettingsRequest) (*PortfolioSettings, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdatePortfolioSettings not implemented")
+}
 func (UnimplementedPortfolioSummaryServiceServer) RecordPrices(context.Context, *RecordPricesRequest) (*RecordPricesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RecordPrices not implemented")
 }
@@ -296,6 +540,168 @@ func _PortfolioSummaryService_SyncPortfolio_Handler(srv interface{}, ctx context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PortfolioSummaryServiceServer).SyncPortfolio(ctx, req.(*SyncPortfolioRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_ImportHoldingsHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportHoldingsHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).ImportHoldingsHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/ImportHoldingsHistory",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).ImportHoldingsHistory(ctx, req.(*ImportHoldingsHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_BatchCreateTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchCreateTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).BatchCreateTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/BatchCreateTransactions",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).BatchCreateTransactions(ctx, req.(*BatchCreateTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_ListTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).ListTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/ListTransactions",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).ListTransactions(ctx, req.(*ListTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_GetTransaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTransactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).GetTransaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/GetTransaction",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).GetTransaction(ctx, req.(*GetTransactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_UpdateTransaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTransactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).UpdateTransaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/UpdateTransaction",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).UpdateTransaction(ctx, req.(*UpdateTransactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_DeleteTransaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteTransactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).DeleteTransaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/DeleteTransaction",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).DeleteTransaction(ctx, req.(*DeleteTransactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_RecordExchangeRates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordExchangeRatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).RecordExchangeRates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/RecordExchangeRates",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).RecordExchangeRates(ctx, req.(*RecordExchangeRatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_GetPortfolioSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPortfolioSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).GetPortfolioSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSettings",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).GetPortfolioSettings(ctx, req.(*GetPortfolioSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PortfolioSummaryService_UpdatePortfolioSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePortfolioSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PortfolioSummaryServiceServer).UpdatePortfolioSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.PortfolioSummaryService/UpdatePortfolioSettings",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PortfolioSummaryServiceServer).UpdatePortfolioSettings(ctx, req.(*UpdatePortfolioSettingsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -421,6 +827,42 @@ var _PortfolioSummaryService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SyncPortfolio",
 			Handler:    _PortfolioSummaryService_SyncPortfolio_Handler,
+		},
+		{
+			MethodName: "ImportHoldingsHistory",
+			Handler:    _PortfolioSummaryService_ImportHoldingsHistory_Handler,
+		},
+		{
+			MethodName: "BatchCreateTransactions",
+			Handler:    _PortfolioSummaryService_BatchCreateTransactions_Handler,
+		},
+		{
+			MethodName: "ListTransactions",
+			Handler:    _PortfolioSummaryService_ListTransactions_Handler,
+		},
+		{
+			MethodName: "GetTransaction",
+			Handler:    _PortfolioSummaryService_GetTransaction_Handler,
+		},
+		{
+			MethodName: "UpdateTransaction",
+			Handler:    _PortfolioSummaryService_UpdateTransaction_Handler,
+		},
+		{
+			MethodName: "DeleteTransaction",
+			Handler:    _PortfolioSummaryService_DeleteTransaction_Handler,
+		},
+		{
+			MethodName: "RecordExchangeRates",
+			Handler:    _PortfolioSummaryService_RecordExchangeRates_Handler,
+		},
+		{
+			MethodName: "GetPortfolioSettings",
+			Handler:    _PortfolioSummaryService_GetPortfolioSettings_Handler,
+		},
+		{
+			MethodName: "UpdatePortfolioSettings",
+			Handler:    _PortfolioSummaryService_UpdatePortfolioSettings_Handler,
 		},
 		{
 			MethodName: "RecordPrices",

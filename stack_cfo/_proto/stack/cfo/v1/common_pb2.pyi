@@ -18,6 +18,7 @@ class MetricUnavailableReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper)
     METRIC_UNAVAILABLE_REASON_NO_BENCHMARK: _ClassVar[MetricUnavailableReason]
     METRIC_UNAVAILABLE_REASON_NO_DRAWDOWN: _ClassVar[MetricUnavailableReason]
     METRIC_UNAVAILABLE_REASON_UNDEFINED: _ClassVar[MetricUnavailableReason]
+    METRIC_UNAVAILABLE_REASON_MISSING_EXCHANGE_RATE: _ClassVar[MetricUnavailableReason]
 
 class VerificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -59,6 +60,7 @@ METRIC_UNAVAILABLE_REASON_ZERO_DISPERSION: MetricUnavailableReason
 METRIC_UNAVAILABLE_REASON_NO_BENCHMARK: MetricUnavailableReason
 METRIC_UNAVAILABLE_REASON_NO_DRAWDOWN: MetricUnavailableReason
 METRIC_UNAVAILABLE_REASON_UNDEFINED: MetricUnavailableReason
+METRIC_UNAVAILABLE_REASON_MISSING_EXCHANGE_RATE: MetricUnavailableReason
 VERIFICATION_STATUS_UNSPECIFIED: VerificationStatus
 VERIFICATION_STATUS_VERIFIED: VerificationStatus
 VERIFICATION_STATUS_UNVERIFIED_SERVICE: VerificationStatus

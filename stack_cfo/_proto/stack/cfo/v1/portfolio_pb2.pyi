@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from stack_cfo._proto.stack.cfo.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
@@ -30,12 +31,39 @@ class CashFlowType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CASH_FLOW_TYPE_DEPOSIT: _ClassVar[CashFlowType]
     CASH_FLOW_TYPE_WITHDRAWAL: _ClassVar[CashFlowType]
 
+class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRANSACTION_TYPE_UNSPECIFIED: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_BUY: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_SELL: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_DIVIDEND: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_INTEREST: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_FEE: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_TAX: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_SPLIT: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_DEPOSIT: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_WITHDRAWAL: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_TRANSFER_IN: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_TRANSFER_OUT: _ClassVar[TransactionType]
+
+class CostBasisMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COST_BASIS_METHOD_UNSPECIFIED: _ClassVar[CostBasisMethod]
+    COST_BASIS_METHOD_AVERAGE_COST: _ClassVar[CostBasisMethod]
+    COST_BASIS_METHOD_FIFO: _ClassVar[CostBasisMethod]
+
 class InsightSeverity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INSIGHT_SEVERITY_UNSPECIFIED: _ClassVar[InsightSeverity]
     INSIGHT_SEVERITY_INFO: _ClassVar[InsightSeverity]
     INSIGHT_SEVERITY_WARNING: _ClassVar[InsightSeverity]
     INSIGHT_SEVERITY_CRITICAL: _ClassVar[InsightSeverity]
+
+class PortfolioSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PORTFOLIO_SOURCE_UNSPECIFIED: _ClassVar[PortfolioSource]
+    PORTFOLIO_SOURCE_SNAPSHOTS: _ClassVar[PortfolioSource]
+    PORTFOLIO_SOURCE_LEDGER: _ClassVar[PortfolioSource]
 
 class PerformanceRange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -71,10 +99,28 @@ ASSET_CLASS_OTHER: AssetClass
 CASH_FLOW_TYPE_UNSPECIFIED: CashFlowType
 CASH_FLOW_TYPE_DEPOSIT: CashFlowType
 CASH_FLOW_TYPE_WITHDRAWAL: CashFlowType
+TRANSACTION_TYPE_UNSPECIFIED: TransactionType
+TRANSACTION_TYPE_BUY: TransactionType
+TRANSACTION_TYPE_SELL: TransactionType
+TRANSACTION_TYPE_DIVIDEND: TransactionType
+TRANSACTION_TYPE_INTEREST: TransactionType
+TRANSACTION_TYPE_FEE: TransactionType
+TRANSACTION_TYPE_TAX: TransactionType
+TRANSACTION_TYPE_SPLIT: TransactionType
+TRANSACTION_TYPE_DEPOSIT: TransactionType
+TRANSACTION_TYPE_WITHDRAWAL: TransactionType
+TRANSACTION_TYPE_TRANSFER_IN: TransactionType
+TRANSACTION_TYPE_TRANSFER_OUT: TransactionType
+COST_BASIS_METHOD_UNSPECIFIED: CostBasisMethod
+COST_BASIS_METHOD_AVERAGE_COST: CostBasisMethod
+COST_BASIS_METHOD_FIFO: CostBasisMethod
 INSIGHT_SEVERITY_UNSPECIFIED: InsightSeverity
 INSIGHT_SEVERITY_INFO: InsightSeverity
 INSIGHT_SEVERITY_WARNING: InsightSeverity
 INSIGHT_SEVERITY_CRITICAL: InsightSeverity
+PORTFOLIO_SOURCE_UNSPECIFIED: PortfolioSource
+PORTFOLIO_SOURCE_SNAPSHOTS: PortfolioSource
+PORTFOLIO_SOURCE_LEDGER: PortfolioSource
 PERFORMANCE_RANGE_UNSPECIFIED: PerformanceRange
 PERFORMANCE_RANGE_ONE_WEEK: PerformanceRange
 PERFORMANCE_RANGE_ONE_MONTH: PerformanceRange
@@ -127,34 +173,252 @@ class CashFlow(_message.Message):
     def __init__(self, id: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., occur_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., type: _Optional[_Union[CashFlowType, str]] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class SyncPortfolioRequest(_message.Message):
-    __slots__ = ("portfolio", "positions", "cash_balance", "base_currency", "cash_flows", "request_id")
+    __slots__ = ("portfolio", "positions", "cash_balance", "base_currency", "cash_flows", "request_id", "effective_date")
     PORTFOLIO_FIELD_NUMBER: _ClassVar[int]
     POSITIONS_FIELD_NUMBER: _ClassVar[int]
     CASH_BALANCE_FIELD_NUMBER: _ClassVar[int]
     BASE_CURRENCY_FIELD_NUMBER: _ClassVar[int]
     CASH_FLOWS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
     portfolio: str
     positions: _containers.RepeatedCompositeFieldContainer[Holding]
     cash_balance: str
     base_currency: str
     cash_flows: _containers.RepeatedCompositeFieldContainer[CashFlow]
     request_id: str
-    def __init__(self, portfolio: _Optional[str] = ..., positions: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., cash_balance: _Optional[str] = ..., base_currency: _Optional[str] = ..., cash_flows: _Optional[_Iterable[_Union[CashFlow, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    effective_date: _common_pb2.Date
+    def __init__(self, portfolio: _Optional[str] = ..., positions: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., cash_balance: _Optional[str] = ..., base_currency: _Optional[str] = ..., cash_flows: _Optional[_Iterable[_Union[CashFlow, _Mapping]]] = ..., request_id: _Optional[str] = ..., effective_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class SyncPortfolioResponse(_message.Message):
-    __slots__ = ("portfolio", "position_count", "recorded_flow_count", "ignored_flow_count", "sync_time")
+    __slots__ = ("portfolio", "position_count", "recorded_flow_count", "ignored_flow_count", "sync_time", "effective_date")
     PORTFOLIO_FIELD_NUMBER: _ClassVar[int]
     POSITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     RECORDED_FLOW_COUNT_FIELD_NUMBER: _ClassVar[int]
     IGNORED_FLOW_COUNT_FIELD_NUMBER: _ClassVar[int]
     SYNC_TIME_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
     portfolio: str
     position_count: int
     recorded_flow_count: int
     ignored_flow_count: int
     sync_time: _timestamp_pb2.Timestamp
-    def __init__(self, portfolio: _Optional[str] = ..., position_count: _Optional[int] = ..., recorded_flow_count: _Optional[int] = ..., ignored_flow_count: _Optional[int] = ..., sync_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    effective_date: _common_pb2.Date
+    def __init__(self, portfolio: _Optional[str] = ..., position_count: _Optional[int] = ..., recorded_flow_count: _Optional[int] = ..., ignored_flow_count: _Optional[int] = ..., sync_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class DatedHoldings(_message.Message):
+    __slots__ = ("effective_date", "positions", "cash_balance")
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
+    POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    CASH_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    effective_date: _common_pb2.Date
+    positions: _containers.RepeatedCompositeFieldContainer[Holding]
+    cash_balance: str
+    def __init__(self, effective_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., positions: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., cash_balance: _Optional[str] = ...) -> None: ...
+
+class ImportHoldingsHistoryRequest(_message.Message):
+    __slots__ = ("portfolio", "snapshots", "base_currency", "cash_flows", "request_id")
+    PORTFOLIO_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    BASE_CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    CASH_FLOWS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    portfolio: str
+    snapshots: _containers.RepeatedCompositeFieldContainer[DatedHoldings]
+    base_currency: str
+    cash_flows: _containers.RepeatedCompositeFieldContainer[CashFlow]
+    request_id: str
+    def __init__(self, portfolio: _Optional[str] = ..., snapshots: _Optional[_Iterable[_Union[DatedHoldings, _Mapping]]] = ..., base_currency: _Optional[str] = ..., cash_flows: _Optional[_Iterable[_Union[CashFlow, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ImportHoldingsHistoryResponse(_message.Message):
+    __slots__ = ("portfolio", "snapshot_count", "dates", "recorded_flow_count", "ignored_flow_count")
+    PORTFOLIO_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DATES_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_FLOW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IGNORED_FLOW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    portfolio: str
+    snapshot_count: int
+    dates: _common_pb2.DateRange
+    recorded_flow_count: int
+    ignored_flow_count: int
+    def __init__(self, portfolio: _Optional[str] = ..., snapshot_count: _Optional[int] = ..., dates: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ..., recorded_flow_count: _Optional[int] = ..., ignored_flow_count: _Optional[int] = ...) -> None: ...
+
+class Transaction(_message.Message):
+    __slots__ = ("name", "type", "trade_date", "symbol", "quantity", "price", "amount", "currency", "fees", "split_ratio", "client_id", "note", "create_time", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TRADE_DATE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    FEES_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_RATIO_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: TransactionType
+    trade_date: _common_pb2.Date
+    symbol: str
+    quantity: str
+    price: str
+    amount: str
+    currency: str
+    fees: str
+    split_ratio: str
+    client_id: str
+    note: str
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., trade_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., symbol: _Optional[str] = ..., quantity: _Optional[str] = ..., price: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., fees: _Optional[str] = ..., split_ratio: _Optional[str] = ..., client_id: _Optional[str] = ..., note: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BatchCreateTransactionsRequest(_message.Message):
+    __slots__ = ("parent", "transactions", "base_currency", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    BASE_CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    transactions: _containers.RepeatedCompositeFieldContainer[Transaction]
+    base_currency: str
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., transactions: _Optional[_Iterable[_Union[Transaction, _Mapping]]] = ..., base_currency: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class BatchCreateTransactionsResponse(_message.Message):
+    __slots__ = ("transactions", "created_count", "existing_count")
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    transactions: _containers.RepeatedCompositeFieldContainer[Transaction]
+    created_count: int
+    existing_count: int
+    def __init__(self, transactions: _Optional[_Iterable[_Union[Transaction, _Mapping]]] = ..., created_count: _Optional[int] = ..., existing_count: _Optional[int] = ...) -> None: ...
+
+class ListTransactionsRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token", "start_date", "end_date", "symbol")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    start_date: _common_pb2.Date
+    end_date: _common_pb2.Date
+    symbol: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., start_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., symbol: _Optional[str] = ...) -> None: ...
+
+class ListTransactionsResponse(_message.Message):
+    __slots__ = ("transactions", "next_page_token")
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transactions: _containers.RepeatedCompositeFieldContainer[Transaction]
+    next_page_token: str
+    def __init__(self, transactions: _Optional[_Iterable[_Union[Transaction, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetTransactionRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class UpdateTransactionRequest(_message.Message):
+    __slots__ = ("transaction", "update_mask")
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    transaction: Transaction
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, transaction: _Optional[_Union[Transaction, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class DeleteTransactionRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteTransactionResponse(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ExchangeRate(_message.Message):
+    __slots__ = ("base_currency", "quote_currency", "date", "rate")
+    BASE_CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    base_currency: str
+    quote_currency: str
+    date: _common_pb2.Date
+    rate: str
+    def __init__(self, base_currency: _Optional[str] = ..., quote_currency: _Optional[str] = ..., date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., rate: _Optional[str] = ...) -> None: ...
+
+class RecordExchangeRatesRequest(_message.Message):
+    __slots__ = ("rates", "request_id")
+    RATES_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    rates: _containers.RepeatedCompositeFieldContainer[ExchangeRate]
+    request_id: str
+    def __init__(self, rates: _Optional[_Iterable[_Union[ExchangeRate, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RecordExchangeRatesResponse(_message.Message):
+    __slots__ = ("inserted_count", "updated_count", "unchanged_count")
+    INSERTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    inserted_count: int
+    updated_count: int
+    unchanged_count: int
+    def __init__(self, inserted_count: _Optional[int] = ..., updated_count: _Optional[int] = ..., unchanged_count: _Optional[int] = ...) -> None: ...
+
+class PortfolioSettings(_message.Message):
+    __slots__ = ("name", "benchmark_symbol", "cost_basis_method", "position_concentration_threshold", "position_concentration_critical_threshold", "sector_concentration_threshold", "drawdown_warning_threshold", "drawdown_critical_threshold", "basket_lag_threshold", "position_lag_threshold", "idle_cash_threshold", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BENCHMARK_SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    COST_BASIS_METHOD_FIELD_NUMBER: _ClassVar[int]
+    POSITION_CONCENTRATION_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    POSITION_CONCENTRATION_CRITICAL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SECTOR_CONCENTRATION_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    DRAWDOWN_WARNING_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    DRAWDOWN_CRITICAL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    BASKET_LAG_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    POSITION_LAG_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    IDLE_CASH_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    benchmark_symbol: str
+    cost_basis_method: CostBasisMethod
+    position_concentration_threshold: float
+    position_concentration_critical_threshold: float
+    sector_concentration_threshold: float
+    drawdown_warning_threshold: float
+    drawdown_critical_threshold: float
+    basket_lag_threshold: float
+    position_lag_threshold: float
+    idle_cash_threshold: float
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., benchmark_symbol: _Optional[str] = ..., cost_basis_method: _Optional[_Union[CostBasisMethod, str]] = ..., position_concentration_threshold: _Optional[float] = ..., position_concentration_critical_threshold: _Optional[float] = ..., sector_concentration_threshold: _Optional[float] = ..., drawdown_warning_threshold: _Optional[float] = ..., drawdown_critical_threshold: _Optional[float] = ..., basket_lag_threshold: _Optional[float] = ..., position_lag_threshold: _Optional[float] = ..., idle_cash_threshold: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetPortfolioSettingsRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class UpdatePortfolioSettingsRequest(_message.Message):
+    __slots__ = ("settings", "update_mask")
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    settings: PortfolioSettings
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, settings: _Optional[_Union[PortfolioSettings, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class PricePoint(_message.Message):
     __slots__ = ("symbol", "date", "time", "close", "previous_close", "currency")
@@ -231,7 +495,7 @@ class GetPortfolioSummaryRequest(_message.Message):
     def __init__(self, portfolio: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PositionSummary(_message.Message):
-    __slots__ = ("symbol", "quantity", "average_cost", "cost_basis", "currency", "sector", "asset_class", "basket", "tags", "last_price", "last_price_time", "stale", "market_value", "weight", "unrealized_pnl_amount", "unrealized_pnl_percent", "day_change_amount", "day_change_percent")
+    __slots__ = ("symbol", "quantity", "average_cost", "cost_basis", "currency", "sector", "asset_class", "basket", "tags", "last_price", "last_price_time", "stale", "market_value", "weight", "unrealized_pnl_amount", "unrealized_pnl_percent", "day_change_amount", "day_change_percent", "realized_pnl_amount", "income_amount", "exchange_rate", "local_return_percent", "currency_effect_percent")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     AVERAGE_COST_FIELD_NUMBER: _ClassVar[int]
@@ -250,6 +514,11 @@ class PositionSummary(_message.Message):
     UNREALIZED_PNL_PERCENT_FIELD_NUMBER: _ClassVar[int]
     DAY_CHANGE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     DAY_CHANGE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    INCOME_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_RATE_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_RETURN_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_EFFECT_PERCENT_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     quantity: str
     average_cost: str
@@ -268,7 +537,12 @@ class PositionSummary(_message.Message):
     unrealized_pnl_percent: float
     day_change_amount: str
     day_change_percent: float
-    def __init__(self, symbol: _Optional[str] = ..., quantity: _Optional[str] = ..., average_cost: _Optional[str] = ..., cost_basis: _Optional[str] = ..., currency: _Optional[str] = ..., sector: _Optional[str] = ..., asset_class: _Optional[_Union[AssetClass, str]] = ..., basket: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., last_price: _Optional[str] = ..., last_price_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., market_value: _Optional[str] = ..., weight: _Optional[float] = ..., unrealized_pnl_amount: _Optional[str] = ..., unrealized_pnl_percent: _Optional[float] = ..., day_change_amount: _Optional[str] = ..., day_change_percent: _Optional[float] = ...) -> None: ...
+    realized_pnl_amount: str
+    income_amount: str
+    exchange_rate: str
+    local_return_percent: float
+    currency_effect_percent: float
+    def __init__(self, symbol: _Optional[str] = ..., quantity: _Optional[str] = ..., average_cost: _Optional[str] = ..., cost_basis: _Optional[str] = ..., currency: _Optional[str] = ..., sector: _Optional[str] = ..., asset_class: _Optional[_Union[AssetClass, str]] = ..., basket: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., last_price: _Optional[str] = ..., last_price_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., market_value: _Optional[str] = ..., weight: _Optional[float] = ..., unrealized_pnl_amount: _Optional[str] = ..., unrealized_pnl_percent: _Optional[float] = ..., day_change_amount: _Optional[str] = ..., day_change_percent: _Optional[float] = ..., realized_pnl_amount: _Optional[str] = ..., income_amount: _Optional[str] = ..., exchange_rate: _Optional[str] = ..., local_return_percent: _Optional[float] = ..., currency_effect_percent: _Optional[float] = ...) -> None: ...
 
 class GroupSummary(_message.Message):
     __slots__ = ("key", "position_count", "symbols", "market_value", "weight", "cost_basis", "unrealized_pnl_amount", "unrealized_pnl_percent", "day_change_amount", "day_change_percent", "week_return_percent")
@@ -390,7 +664,7 @@ class Insight(_message.Message):
     def __init__(self, code: _Optional[str] = ..., severity: _Optional[_Union[InsightSeverity, str]] = ..., message: _Optional[str] = ..., numbers: _Optional[_Mapping[str, str]] = ..., symbols: _Optional[_Iterable[str]] = ..., group: _Optional[str] = ...) -> None: ...
 
 class PortfolioSummary(_message.Message):
-    __slots__ = ("portfolio", "as_of_time", "base_currency", "total_value", "positions_value", "cash_balance", "cost_basis", "total_return_amount", "total_return_percent", "day_change_amount", "day_change_percent", "positions", "baskets", "sectors", "risk", "diversification", "insights", "benchmark_symbol", "benchmark_week_return_percent")
+    __slots__ = ("portfolio", "as_of_time", "base_currency", "total_value", "positions_value", "cash_balance", "cost_basis", "total_return_amount", "total_return_percent", "day_change_amount", "day_change_percent", "positions", "baskets", "sectors", "risk", "diversification", "insights", "benchmark_symbol", "benchmark_week_return_percent", "source", "realized_pnl_amount", "income_amount", "fees_amount", "ledger_positions", "cost_basis_method", "money_weighted_return", "local_return", "currency_effect", "missing_exchange_rates")
     PORTFOLIO_FIELD_NUMBER: _ClassVar[int]
     AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
     BASE_CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -410,6 +684,16 @@ class PortfolioSummary(_message.Message):
     INSIGHTS_FIELD_NUMBER: _ClassVar[int]
     BENCHMARK_SYMBOL_FIELD_NUMBER: _ClassVar[int]
     BENCHMARK_WEEK_RETURN_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    INCOME_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    FEES_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    COST_BASIS_METHOD_FIELD_NUMBER: _ClassVar[int]
+    MONEY_WEIGHTED_RETURN_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_RETURN_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_EFFECT_FIELD_NUMBER: _ClassVar[int]
+    MISSING_EXCHANGE_RATES_FIELD_NUMBER: _ClassVar[int]
     portfolio: str
     as_of_time: _timestamp_pb2.Timestamp
     base_currency: str
@@ -429,7 +713,31 @@ class PortfolioSummary(_message.Message):
     insights: _containers.RepeatedCompositeFieldContainer[Insight]
     benchmark_symbol: str
     benchmark_week_return_percent: float
-    def __init__(self, portfolio: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_currency: _Optional[str] = ..., total_value: _Optional[str] = ..., positions_value: _Optional[str] = ..., cash_balance: _Optional[str] = ..., cost_basis: _Optional[str] = ..., total_return_amount: _Optional[str] = ..., total_return_percent: _Optional[float] = ..., day_change_amount: _Optional[str] = ..., day_change_percent: _Optional[float] = ..., positions: _Optional[_Iterable[_Union[PositionSummary, _Mapping]]] = ..., baskets: _Optional[_Iterable[_Union[GroupSummary, _Mapping]]] = ..., sectors: _Optional[_Iterable[_Union[GroupSummary, _Mapping]]] = ..., risk: _Optional[_Union[RiskMetrics, _Mapping]] = ..., diversification: _Optional[_Union[Diversification, _Mapping]] = ..., insights: _Optional[_Iterable[_Union[Insight, _Mapping]]] = ..., benchmark_symbol: _Optional[str] = ..., benchmark_week_return_percent: _Optional[float] = ...) -> None: ...
+    source: PortfolioSource
+    realized_pnl_amount: str
+    income_amount: str
+    fees_amount: str
+    ledger_positions: _containers.RepeatedCompositeFieldContainer[SymbolLedgerFigures]
+    cost_basis_method: CostBasisMethod
+    money_weighted_return: _common_pb2.Metric
+    local_return: _common_pb2.Metric
+    currency_effect: _common_pb2.Metric
+    missing_exchange_rates: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, portfolio: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., base_currency: _Optional[str] = ..., total_value: _Optional[str] = ..., positions_value: _Optional[str] = ..., cash_balance: _Optional[str] = ..., cost_basis: _Optional[str] = ..., total_return_amount: _Optional[str] = ..., total_return_percent: _Optional[float] = ..., day_change_amount: _Optional[str] = ..., day_change_percent: _Optional[float] = ..., positions: _Optional[_Iterable[_Union[PositionSummary, _Mapping]]] = ..., baskets: _Optional[_Iterable[_Union[GroupSummary, _Mapping]]] = ..., sectors: _Optional[_Iterable[_Union[GroupSummary, _Mapping]]] = ..., risk: _Optional[_Union[RiskMetrics, _Mapping]] = ..., diversification: _Optional[_Union[Diversification, _Mapping]] = ..., insights: _Optional[_Iterable[_Union[Insight, _Mapping]]] = ..., benchmark_symbol: _Optional[str] = ..., benchmark_week_return_percent: _Optional[float] = ..., source: _Optional[_Union[PortfolioSource, str]] = ..., realized_pnl_amount: _Optional[str] = ..., income_amount: _Optional[str] = ..., fees_amount: _Optional[str] = ..., ledger_positions: _Optional[_Iterable[_Union[SymbolLedgerFigures, _Mapping]]] = ..., cost_basis_method: _Optional[_Union[CostBasisMethod, str]] = ..., money_weighted_return: _Optional[_Union[_common_pb2.Metric, _Mapping]] = ..., local_return: _Optional[_Union[_common_pb2.Metric, _Mapping]] = ..., currency_effect: _Optional[_Union[_common_pb2.Metric, _Mapping]] = ..., missing_exchange_rates: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SymbolLedgerFigures(_message.Message):
+    __slots__ = ("symbol", "quantity", "realized_pnl_amount", "income_amount", "currency")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    INCOME_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    quantity: str
+    realized_pnl_amount: str
+    income_amount: str
+    currency: str
+    def __init__(self, symbol: _Optional[str] = ..., quantity: _Optional[str] = ..., realized_pnl_amount: _Optional[str] = ..., income_amount: _Optional[str] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class GetPerformanceHistoryRequest(_message.Message):
     __slots__ = ("portfolio", "range", "dates", "interval")
@@ -444,20 +752,22 @@ class GetPerformanceHistoryRequest(_message.Message):
     def __init__(self, portfolio: _Optional[str] = ..., range: _Optional[_Union[PerformanceRange, str]] = ..., dates: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ..., interval: _Optional[_Union[HistoryInterval, str]] = ...) -> None: ...
 
 class PerformancePoint(_message.Message):
-    __slots__ = ("date", "value", "net_flow", "cumulative_return", "drawdown", "benchmark_cumulative_return")
+    __slots__ = ("date", "value", "net_flow", "cumulative_return", "drawdown", "benchmark_cumulative_return", "local_cumulative_return")
     DATE_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     NET_FLOW_FIELD_NUMBER: _ClassVar[int]
     CUMULATIVE_RETURN_FIELD_NUMBER: _ClassVar[int]
     DRAWDOWN_FIELD_NUMBER: _ClassVar[int]
     BENCHMARK_CUMULATIVE_RETURN_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_CUMULATIVE_RETURN_FIELD_NUMBER: _ClassVar[int]
     date: _common_pb2.Date
     value: str
     net_flow: str
     cumulative_return: float
     drawdown: float
     benchmark_cumulative_return: float
-    def __init__(self, date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., value: _Optional[str] = ..., net_flow: _Optional[str] = ..., cumulative_return: _Optional[float] = ..., drawdown: _Optional[float] = ..., benchmark_cumulative_return: _Optional[float] = ...) -> None: ...
+    local_cumulative_return: float
+    def __init__(self, date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., value: _Optional[str] = ..., net_flow: _Optional[str] = ..., cumulative_return: _Optional[float] = ..., drawdown: _Optional[float] = ..., benchmark_cumulative_return: _Optional[float] = ..., local_cumulative_return: _Optional[float] = ...) -> None: ...
 
 class GetPerformanceHistoryResponse(_message.Message):
     __slots__ = ("portfolio", "dates", "interval", "points", "base_currency", "benchmark_symbol")

@@ -26,10 +26,32 @@ if _version_not_supported:
 
 
 class PortfolioSummaryServiceStub:
-    """Portfolio analytics for one user. The calling backend owns the ledger; it pushes the current holdings
-    (SyncPortfolio), market data (RecordPrices, IngestNews) and reads the computed figures.
+    """Portfolio analytics for one user. A portfolio is either snapshot-based or ledger-based:
 
-    Resource: the portfolio of a user, `users/{user}/portfolio` (a singleton per user).
+    * Snapshot-based: the calling backend pushes dated holdings (SyncPortfolio, ImportHoldingsHistory) and
+    external cash flows; each snapshot is in force from its effective date until the next one.
+    * Ledger-based: the calling backend (or `stack-cfo import-transactions`) records transactions
+    (BatchCreateTransactions...) and the service derives daily holdings, cash, cost basis (average cost or
+    FIFO, see PortfolioSettings), realised P&L and income from them.
+
+    How they coexist: a portfolio becomes ledger-based when its first transaction is recorded. From then on
+    the ledger alone defines holdings, cash and flows on every day; stored snapshots are kept but not used,
+    and SyncPortfolio/ImportHoldingsHistory are FAILED_PRECONDITION (PORTFOLIO_LEDGER_BASED). Deleting every
+    transaction makes it snapshot-based again. Market data (RecordPrices, RecordExchangeRates, IngestNews) is
+    shared by both.
+
+    History starts where the client's data starts: a portfolio is valued on every trading day from its first
+    holdings date (the earliest snapshot's effective date, or the first transaction's trade date) to today.
+    Daily closes dated before that first date are not used for any return or risk figure; record them anyway
+    (they cost nothing) and import the holdings that match them.
+
+    Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
+    and history is converted to the portfolio's base currency day by day with the rates recorded by
+    RecordExchangeRates (the latest rate on or before each day). A missing rate is never assumed to be 1:
+    what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
+
+    Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
+    `users/{user}/portfolio/transactions/{transaction}`; its settings `users/{user}/portfolio/settings`.
     """
 
     def __init__(self, channel):
@@ -42,6 +64,51 @@ class PortfolioSummaryServiceStub:
                 '/stack.cfo.v1.PortfolioSummaryService/SyncPortfolio',
                 request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.SyncPortfolioRequest.SerializeToString,
                 response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.SyncPortfolioResponse.FromString,
+                _registered_method=True)
+        self.ImportHoldingsHistory = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/ImportHoldingsHistory',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ImportHoldingsHistoryRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ImportHoldingsHistoryResponse.FromString,
+                _registered_method=True)
+        self.BatchCreateTransactions = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/BatchCreateTransactions',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.BatchCreateTransactionsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.BatchCreateTransactionsResponse.FromString,
+                _registered_method=True)
+        self.ListTransactions = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/ListTransactions',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ListTransactionsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ListTransactionsResponse.FromString,
+                _registered_method=True)
+        self.GetTransaction = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/GetTransaction',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.GetTransactionRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.UpdateTransaction = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/UpdateTransaction',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.UpdateTransactionRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.DeleteTransaction = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/DeleteTransaction',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.DeleteTransactionRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.DeleteTransactionResponse.FromString,
+                _registered_method=True)
+        self.RecordExchangeRates = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/RecordExchangeRates',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordExchangeRatesRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordExchangeRatesResponse.FromString,
+                _registered_method=True)
+        self.GetPortfolioSettings = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSettings',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.GetPortfolioSettingsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.PortfolioSettings.FromString,
+                _registered_method=True)
+        self.UpdatePortfolioSettings = channel.unary_unary(
+                '/stack.cfo.v1.PortfolioSummaryService/UpdatePortfolioSettings',
+                request_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.UpdatePortfolioSettingsRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.PortfolioSettings.FromString,
                 _registered_method=True)
         self.RecordPrices = channel.unary_unary(
                 '/stack.cfo.v1.PortfolioSummaryService/RecordPrices',
@@ -76,10 +143,32 @@ class PortfolioSummaryServiceStub:
 
 
 class PortfolioSummaryServiceServicer:
-    """Portfolio analytics for one user. The calling backend owns the ledger; it pushes the current holdings
-    (SyncPortfolio), market data (RecordPrices, IngestNews) and reads the computed figures.
+    """Portfolio analytics for one user. A portfolio is either snapshot-based or ledger-based:
 
-    Resource: the portfolio of a user, `users/{user}/portfolio` (a singleton per user).
+    * Snapshot-based: the calling backend pushes dated holdings (SyncPortfolio, ImportHoldingsHistory) and
+    external cash flows; each snapshot is in force from its effective date until the next one.
+    * Ledger-based: the calling backend (or `stack-cfo import-transactions`) records transactions
+    (BatchCreateTransactions...) and the service derives daily holdings, cash, cost basis (average cost or
+    FIFO, see PortfolioSettings), realised P&L and income from them.
+
+    How they coexist: a portfolio becomes ledger-based when its first transaction is recorded. From then on
+    the ledger alone defines holdings, cash and flows on every day; stored snapshots are kept but not used,
+    and SyncPortfolio/ImportHoldingsHistory are FAILED_PRECONDITION (PORTFOLIO_LEDGER_BASED). Deleting every
+    transaction makes it snapshot-based again. Market data (RecordPrices, RecordExchangeRates, IngestNews) is
+    shared by both.
+
+    History starts where the client's data starts: a portfolio is valued on every trading day from its first
+    holdings date (the earliest snapshot's effective date, or the first transaction's trade date) to today.
+    Daily closes dated before that first date are not used for any return or risk figure; record them anyway
+    (they cost nothing) and import the holdings that match them.
+
+    Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
+    and history is converted to the portfolio's base currency day by day with the rates recorded by
+    RecordExchangeRates (the latest rate on or before each day). A missing rate is never assumed to be 1:
+    what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
+
+    Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
+    `users/{user}/portfolio/transactions/{transaction}`; its settings `users/{user}/portfolio/settings`.
     """
 
     def SyncPortfolio(self, request, context):
@@ -87,9 +176,122 @@ class PortfolioSummaryServiceServicer:
         previous sync. All-or-nothing: on any error nothing is written. Idempotent with `request_id`.
         Creates the portfolio on the first call.
 
+        With `effective_date` the holdings are the ones in force from that past day (see SyncPortfolioRequest).
+
         Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-        CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED) with field
-        violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio.
+        CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, OUT_OF_RANGE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+        with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
+        (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportHoldingsHistory(self, request, context):
+        """Imports a history of dated holdings snapshots in one call, all or nothing, so that a new portfolio's
+        history (chart, returns, every risk metric) starts where the client's data starts. Each snapshot is
+        stored as SyncPortfolio with that `effective_date` would store it (a snapshot for a day already stored
+        replaces it); the latest one becomes the current holdings unless a later snapshot is already stored.
+        Creates the portfolio on the first call. Idempotent with `request_id`.
+
+        Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
+        INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCreateTransactions(self, request, context):
+        """Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
+        whose `client_id` is already recorded with the same content is not recorded again (it is returned as
+        it is stored, so retries are harmless); the same `client_id` with different content is
+        INVALID_ARGUMENT (CLIENT_ID_REUSED). Every change re-derives the portfolio's history. Creates the
+        portfolio on the first call (ledger-based, in `base_currency`).
+
+        Errors: INVALID_ARGUMENT naming the field and the row (`transactions[17].quantity`) with reasons
+        TOO_MANY_TRANSACTIONS, MISSING_FIELD, INVALID_ENUM, INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE,
+        NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
+        CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
+        INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
+        trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTransactions(self, request, context):
+        """Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
+        optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`
+        (default 100, at most 1,000) per page.
+
+        Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
+        NOT_FOUND (PORTFOLIO_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTransaction(self, request, context):
+        """Returns one transaction.
+
+        Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTransaction(self, request, context):
+        """Corrects a transaction (AIP-134): the fields in `update_mask` are replaced (an empty mask replaces every
+        mutable field). The history is re-derived. Validation as BatchCreateTransactions, with field paths
+        `transaction.quantity`; a correction that would make a later SELL exceed the holdings is
+        INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing.
+
+        Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (as above, INVALID_FIELD_MASK).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTransaction(self, request, context):
+        """Deletes a transaction (AIP-135). The history is re-derived. Deleting a BUY that a later SELL needs is
+        INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS, field `name`) and deletes nothing.
+
+        Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, SELL_EXCEEDS_HOLDINGS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordExchangeRates(self, request, context):
+        """Upserts daily exchange rates (global market data, service principals only), at most 10,000 per call.
+        A rate for a (base, quote, date) already stored is overwritten. Conversions use the latest rate on or
+        before each day, directly or inverted (a EUR->USD rate also converts USD to EUR); there is no
+        triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
+
+        Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
+        negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
+        PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPortfolioSettings(self, request, context):
+        """Returns the user's portfolio settings with every default filled in (AIP-131).
+
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND) for another user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePortfolioSettings(self, request, context):
+        """Updates the user's portfolio settings (AIP-134). The paths in `update_mask` are set from `settings`; a
+        path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
+        present in `settings`. Summaries computed afterwards use the new settings.
+
+        Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
+        NOT_FOUND (USER_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,6 +377,51 @@ def add_PortfolioSummaryServiceServicer_to_server(servicer, server):
                     request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.SyncPortfolioRequest.FromString,
                     response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.SyncPortfolioResponse.SerializeToString,
             ),
+            'ImportHoldingsHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportHoldingsHistory,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ImportHoldingsHistoryRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ImportHoldingsHistoryResponse.SerializeToString,
+            ),
+            'BatchCreateTransactions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateTransactions,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.BatchCreateTransactionsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.BatchCreateTransactionsResponse.SerializeToString,
+            ),
+            'ListTransactions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTransactions,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ListTransactionsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.ListTransactionsResponse.SerializeToString,
+            ),
+            'GetTransaction': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTransaction,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.GetTransactionRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.Transaction.SerializeToString,
+            ),
+            'UpdateTransaction': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTransaction,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.UpdateTransactionRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.Transaction.SerializeToString,
+            ),
+            'DeleteTransaction': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTransaction,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.DeleteTransactionRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.DeleteTransactionResponse.SerializeToString,
+            ),
+            'RecordExchangeRates': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordExchangeRates,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordExchangeRatesRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordExchangeRatesResponse.SerializeToString,
+            ),
+            'GetPortfolioSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPortfolioSettings,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.GetPortfolioSettingsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.PortfolioSettings.SerializeToString,
+            ),
+            'UpdatePortfolioSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePortfolioSettings,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.UpdatePortfolioSettingsRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.PortfolioSettings.SerializeToString,
+            ),
             'RecordPrices': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPrices,
                     request_deserializer=stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordPricesRequest.FromString,
@@ -214,10 +461,32 @@ def add_PortfolioSummaryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PortfolioSummaryService:
-    """Portfolio analytics for one user. The calling backend owns the ledger; it pushes the current holdings
-    (SyncPortfolio), market data (RecordPrices, IngestNews) and reads the computed figures.
+    """Portfolio analytics for one user. A portfolio is either snapshot-based or ledger-based:
 
-    Resource: the portfolio of a user, `users/{user}/portfolio` (a singleton per user).
+    * Snapshot-based: the calling backend pushes dated holdings (SyncPortfolio, ImportHoldingsHistory) and
+    external cash flows; each snapshot is in force from its effective date until the next one.
+    * Ledger-based: the calling backend (or `stack-cfo import-transactions`) records transactions
+    (BatchCreateTransactions...) and the service derives daily holdings, cash, cost basis (average cost or
+    FIFO, see PortfolioSettings), realised P&L and income from them.
+
+    How they coexist: a portfolio becomes ledger-based when its first transaction is recorded. From then on
+    the ledger alone defines holdings, cash and flows on every day; stored snapshots are kept but not used,
+    and SyncPortfolio/ImportHoldingsHistory are FAILED_PRECONDITION (PORTFOLIO_LEDGER_BASED). Deleting every
+    transaction makes it snapshot-based again. Market data (RecordPrices, RecordExchangeRates, IngestNews) is
+    shared by both.
+
+    History starts where the client's data starts: a portfolio is valued on every trading day from its first
+    holdings date (the earliest snapshot's effective date, or the first transaction's trade date) to today.
+    Daily closes dated before that first date are not used for any return or risk figure; record them anyway
+    (they cost nothing) and import the holdings that match them.
+
+    Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
+    and history is converted to the portfolio's base currency day by day with the rates recorded by
+    RecordExchangeRates (the latest rate on or before each day). A missing rate is never assumed to be 1:
+    what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
+
+    Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
+    `users/{user}/portfolio/transactions/{transaction}`; its settings `users/{user}/portfolio/settings`.
     """
 
     @staticmethod
@@ -237,6 +506,249 @@ class PortfolioSummaryService:
             '/stack.cfo.v1.PortfolioSummaryService/SyncPortfolio',
             stack_dot_cfo_dot_v1_dot_portfolio__pb2.SyncPortfolioRequest.SerializeToString,
             stack_dot_cfo_dot_v1_dot_portfolio__pb2.SyncPortfolioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportHoldingsHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/ImportHoldingsHistory',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.ImportHoldingsHistoryRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.ImportHoldingsHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateTransactions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/BatchCreateTransactions',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.BatchCreateTransactionsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.BatchCreateTransactionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTransactions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/ListTransactions',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.ListTransactionsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.ListTransactionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTransaction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/GetTransaction',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.GetTransactionRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTransaction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/UpdateTransaction',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.UpdateTransactionRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTransaction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/DeleteTransaction',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.DeleteTransactionRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.DeleteTransactionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordExchangeRates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/RecordExchangeRates',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordExchangeRatesRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.RecordExchangeRatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPortfolioSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSettings',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.GetPortfolioSettingsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.PortfolioSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePortfolioSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.PortfolioSummaryService/UpdatePortfolioSettings',
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.UpdatePortfolioSettingsRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_portfolio__pb2.PortfolioSettings.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,289 @@
+"""The ledger, exchange-rate, settings and history-import RPCs of ``PortfolioSummaryService``:
+proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import grpc
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.resources import authorize
+from stack_cfo.api.servicers.portfolio_requests import _flow, _holding
+from stack_cfo.api.validation import (
+    PageTokens,
+    fill_date,
+    format_decimal,
+    from_date,
+    invalid,
+    page_size,
+    parse_decimal,
+    set_timestamp,
+)
+from stack_cfo.core.errors import NotFound
+from stack_cfo.core.idempotency import Idempotency, idempotency_key
+from stack_cfo.core.portfolio import PortfolioService
+from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, ImportHistoryCommand
+from stack_cfo.core.portfolio.ledger_service import MAX_RATES
+from stack_cfo.core.portfolio.ports import RateInput
+from stack_cfo.core.portfolio.transactions import (
+    MAX_TRANSACTIONS_PER_BATCH,
+    BatchCreateCommand,
+    CostBasisMethod,
+    Transaction,
+    TransactionInput,
+    TransactionType,
+    too_many_transactions,
+)
+from stack_cfo.core.portfolio.user_settings import CONTRACT_NAMES, UserSettings
+
+_TYPES = {getattr(portfolio_pb2, f"TRANSACTION_TYPE_{t.value}"): t for t in TransactionType}
+_TYPE_VALUES = {t: v for v, t in _TYPES.items()}
+_METHODS = {portfolio_pb2.COST_BASIS_METHOD_AVERAGE_COST: CostBasisMethod.AVERAGE_COST,
+            portfolio_pb2.COST_BASIS_METHOD_FIFO: CostBasisMethod.FIFO}
+_METHOD_VALUES = {m: v for v, m in _METHODS.items()}
+
+
+def _dec(value: str, field: str) -> Decimal | None:
+    return parse_decimal(value, field, required=False, allow_negative=True)
+
+
+def transaction_input(t: portfolio_pb2.Transaction, path: str) -> TransactionInput:
+    if t.type != 0 and t.type not in _TYPES:
+        raise invalid(f"{path}.type", f"unknown transaction type {t.type}", reason="INVALID_ENUM")
+    return TransactionInput(
+        type=_TYPES.get(t.type),
+        trade_date=from_date(t.trade_date, f"{path}.trade_date") if t.HasField("trade_date") else None,
+        symbol=t.symbol,
+        quantity=_dec(t.quantity, f"{path}.quantity"),
+        price=_dec(t.price, f"{path}.price"),
+        amount=_dec(t.amount, f"{path}.amount"),
+        currency=t.currency,
+        fees=_dec(t.fees, f"{path}.fees"),
+        split_ratio=_dec(t.split_ratio, f"{path}.split_ratio"),
+        client_id=t.client_id,
+        note=t.note,
+    )
+
+
+def transaction_to_proto(user_id: str, t: Transaction) -> portfolio_pb2.Transaction:
+    d = t.data
+    out = portfolio_pb2.Transaction(
+        name=f"users/{user_id}/portfolio/transactions/{t.id}",
+        type=_TYPE_VALUES[t.type],  # type: ignore[arg-type]
+        symbol=d.symbol,
+        quantity=format_decimal(d.quantity),
+        price=format_decimal(d.price),
+        amount=format_decimal(d.amount),
+        currency=d.currency,
+        fees=format_decimal(d.fees) if d.fees else "",
+        split_ratio=format_decimal(d.split_ratio),
+        client_id=d.client_id,
+        note=d.note,
+    )
+    fill_date(out.trade_date, t.trade_date)
+    set_timestamp(out.create_time, t.created_at)
+    set_timestamp(out.update_time, t.updated_at)
+    return out
+
+
+def _owner(name: str, field: str, *, writable: bool = False) -> str:
+    """``users/{user}/portfolio`` the caller may use -> user id (others' look missing)."""
+    parts = name.split("/")
+    if len(parts) != 3 or parts[0] != "users" or parts[2] != "portfolio":
+        raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio", reason="INVALID_RESOURCE_NAME")
+    return _user(parts[1], name, field, writable)
+
+
+def _user(raw: str, name: str, field: str, writable: bool) -> str:
+    try:
+        user_id = str(uuid.UUID(raw))
+    except ValueError:
+        raise invalid(field, f"{name[:200]!r} has no valid user id", reason="INVALID_RESOURCE_NAME") from None
+    try:
+        authorize(user_id, name)
+    except NotFound:
+        reason = "USER_NOT_FOUND" if writable else "PORTFOLIO_NOT_FOUND"
+        raise NotFound(f"{name[:200]!r} not found", reason=reason, metadata={"resource_name": name[:200]}) from None
+    return user_id
+
+
+def _transaction_name(name: str, field: str) -> tuple[str, str]:
+    parts = name.split("/")
+    if len(parts) != 5 or parts[0] != "users" or parts[2:4] != ["portfolio", "transactions"]:
+        raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio/transactions/{{transaction}}",
+                      reason="INVALID_RESOURCE_NAME")
+    user_id = _user(parts[1], name, field, False)
+    try:
+        return user_id, str(uuid.UUID(parts[4]))
+    except ValueError:
+        raise NotFound(f"transaction {name[:200]!r} not found", reason="TRANSACTION_NOT_FOUND",
+                       metadata={"resource_name": name[:200]}) from None
+
+
+def _settings_name(name: str, field: str) -> str:
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "users" or parts[2:] != ["portfolio", "settings"]:
+        raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio/settings",
+                      reason="INVALID_RESOURCE_NAME")
+    return _user(parts[1], name, field, True)
+
+
+def settings_to_proto(user_id: str, s: UserSettings) -> portfolio_pb2.PortfolioSettings:
+    out = portfolio_pb2.PortfolioSettings(name=f"users/{user_id}/portfolio/settings")
+    if s.benchmark_symbol is not None:
+        out.benchmark_symbol = s.benchmark_symbol
+    out.cost_basis_method = _METHOD_VALUES[s.method]  # type: ignore[assignment]
+    for contract, ours in CONTRACT_NAMES.items():
+        if contract in ("benchmark_symbol", "cost_basis_method"):
+            continue
+        value = getattr(s, ours)
+        if value is not None:
+            setattr(out, contract, value)
+    set_timestamp(out.update_time, s.updated_at)
+    return out
+
+
+class LedgerRpcs:
+    service: PortfolioService
+    page_tokens: PageTokens
+
+    @staticmethod
+    def _idem(method: str, principal: Principal, request_id: str, request: Any) -> Idempotency | None:
+        return idempotency_key(method, principal.key, request_id, request.SerializeToString(deterministic=True))
+
+    async def ImportHoldingsHistory(
+        self, request: portfolio_pb2.ImportHoldingsHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
+        user_id = _owner(request.portfolio, "portfolio", writable=True)
+        idem = self._idem("ImportHoldingsHistory", current_principal(), request.request_id, request)
+        snaps = []
+        for i, s in enumerate(request.snapshots):
+            path = f"snapshots[{i}]"
+            cash = _dec(s.cash_balance, f"{path}.cash_balance")
+            snaps.append(DatedHoldingsInput(
+                effective_date=from_date(s.effective_date, f"{path}.effective_date"),
+                positions=tuple(_holding(h, j, prefix=f"{path}.positions") for j, h in enumerate(s.positions)),
+                cash_balance=cash if cash is not None else Decimal(0),
+            ))
+        cmd = ImportHistoryCommand(user_id, tuple(snaps), request.base_currency,
+                                   tuple(_flow(f, i) for i, f in enumerate(request.cash_flows)))
+        result = await self.service.import_history(cmd, idempotency=idem)
+        out = portfolio_pb2.ImportHoldingsHistoryResponse(
+            portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
+            recorded_flow_count=result.recorded_flow_count, ignored_flow_count=result.ignored_flow_count)
+        fill_date(out.dates.start_date, result.first)
+        fill_date(out.dates.end_date, result.last)
+        return out
+
+    async def BatchCreateTransactions(
+        self, request: portfolio_pb2.BatchCreateTransactionsRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.BatchCreateTransactionsResponse:
+        user_id = _owner(request.parent, "parent", writable=True)
+        if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
+            raise too_many_transactions(len(request.transactions))
+        idem = self._idem("BatchCreateTransactions", current_principal(), request.request_id, request)
+        rows = tuple(transaction_input(t, f"transactions[{i}]") for i, t in enumerate(request.transactions))
+        result = await self.service.create_transactions(
+            BatchCreateCommand(user_id, rows, request.base_currency), idempotency=idem)
+        return portfolio_pb2.BatchCreateTransactionsResponse(
+            transactions=[transaction_to_proto(user_id, t) for t in result.transactions],
+            created_count=result.created, existing_count=result.existing)
+
+    async def ListTransactions(
+        self, request: portfolio_pb2.ListTransactionsRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.ListTransactionsResponse:
+        user_id = _owner(request.parent, "parent")
+        size = page_size(request.page_size, default=100, maximum=1000)
+        start = from_date(request.start_date, "start_date") if request.HasField("start_date") else None
+        end = from_date(request.end_date, "end_date") if request.HasField("end_date") else None
+        scope = f"ListTransactions:{user_id}:{start}:{end}:{request.symbol}"
+        token = self.page_tokens.decode(request.page_token, scope=scope)
+        after: tuple[date, int] | None = None
+        if token is not None:
+            try:
+                after = (date.fromisoformat(str(token["d"])), int(token["s"]))
+            except (KeyError, ValueError, TypeError):
+                raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
+        rows = await self.service.list_transactions(user_id, start=start, end=end, symbol=request.symbol or None,
+                                                    after=after, limit=size + 1)
+        out = portfolio_pb2.ListTransactionsResponse(
+            transactions=[transaction_to_proto(user_id, t) for t in rows[:size]])
+        if len(rows) > size:
+            last = rows[size - 1]
+            out.next_page_token = self.page_tokens.encode({"d": last.trade_date.isoformat(), "s": last.seq},
+                                                          scope=scope)
+        return out
+
+    async def GetTransaction(
+        self, request: portfolio_pb2.GetTransactionRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.Transaction:
+        user_id, tid = _transaction_name(request.name, "name")
+        return transaction_to_proto(user_id, await self.service.get_transaction(user_id, tid))
+
+    async def UpdateTransaction(
+        self, request: portfolio_pb2.UpdateTransactionRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.Transaction:
+        user_id, tid = _transaction_name(request.transaction.name, "transaction.name")
+        patch = transaction_input(request.transaction, "transaction")
+        updated = await self.service.update_transaction(user_id, tid, patch, list(request.update_mask.paths))
+        return transaction_to_proto(user_id, updated)
+
+    async def DeleteTransaction(
+        self, request: portfolio_pb2.DeleteTransactionRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.DeleteTransactionResponse:
+        user_id, tid = _transaction_name(request.name, "name")
+        await self.service.delete_transaction(user_id, tid)
+        return portfolio_pb2.DeleteTransactionResponse(name=request.name)
+
+    async def RecordExchangeRates(
+        self, request: portfolio_pb2.RecordExchangeRatesRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.RecordExchangeRatesResponse:
+        principal = current_principal()
+        require_service(principal, operation="RecordExchangeRates")
+        if len(request.rates) > MAX_RATES:
+            raise invalid("rates", f"at most {MAX_RATES} rates per call, got {len(request.rates)}",
+                          reason="TOO_MANY_RATES", limit=MAX_RATES, count=len(request.rates))
+        idem = self._idem("RecordExchangeRates", principal, request.request_id, request)
+        rates = []
+        for i, r in enumerate(request.rates):
+            path = f"rates[{i}]"
+            day = from_date(r.date, f"{path}.date", required=True)
+            rate = parse_decimal(r.rate, f"{path}.rate", allow_negative=True)
+            assert day is not None and rate is not None
+            rates.append(RateInput(r.base_currency, r.quote_currency, day, rate))
+        result = await self.service.record_exchange_rates(rates, idempotency=idem)
+        return portfolio_pb2.RecordExchangeRatesResponse(
+            inserted_count=result.inserted, updated_count=result.updated, unchanged_count=result.unchanged)
+
+    async def GetPortfolioSettings(
+        self, request: portfolio_pb2.GetPortfolioSettingsRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.PortfolioSettings:
+        user_id = _settings_name(request.name, "name")
+        return settings_to_proto(user_id, await self.service.get_settings(user_id))
+
+    async def UpdatePortfolioSettings(
+        self, request: portfolio_pb2.UpdatePortfolioSettingsRequest, context: grpc.aio.ServicerContext
+    ) -> portfolio_pb2.PortfolioSettings:
+        s = request.settings
+        user_id = _settings_name(s.name, "settings.name")
+        values: dict[str, object] = {}
+        present = []
+        for contract in CONTRACT_NAMES:
+            if contract == "cost_basis_method":
+                if s.cost_basis_method not in (0, *_METHODS):
+                    raise invalid("settings.cost_basis_method", f"unknown method {s.cost_basis_method}",
+                                  reason="INVALID_ENUM")
+                values[contract] = _METHODS.get(s.cost_basis_method)
+                if s.cost_basis_method:
+                    present.append(contract)
+            elif s.HasField(contract):
+                values[contract] = getattr(s, contract)
+                present.append(contract)
+        paths = list(request.update_mask.paths) or present
+        updated = await self.service.update_settings(user_id, values, paths)
+        return settings_to_proto(user_id, updated)

@@ -1,0 +1,60 @@
+"""Request parsing shared by the portfolio servicers: holdings and cash flows (proto -> domain)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from stack_cfo.api.validation import from_date, from_timestamp, invalid, parse_decimal
+from stack_cfo.core.portfolio.inputs import AssetClassName, FlowInput, FlowType, HoldingInput
+
+
+def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:
+    # Signs are the domain's rules (NEGATIVE_QUANTITY, NEGATIVE_PRICE): parse them through.
+    return parse_decimal(value, field, required=required, allow_negative=True)
+
+
+def _asset_class(value: int, field: str) -> AssetClassName:
+    try:
+        name = portfolio_pb2.AssetClass.Name(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise invalid(field, f"unknown asset class {value}", reason="INVALID_ENUM") from None
+    return AssetClassName(name.removeprefix("ASSET_CLASS_"))
+
+
+def _holding(h: portfolio_pb2.Holding, i: int, prefix: str = "positions") -> HoldingInput:
+    path = f"{prefix}[{i}]"
+    quantity = _decimal(h.quantity, f"{path}.quantity")
+    assert quantity is not None
+    return HoldingInput(
+        symbol=h.symbol,
+        quantity=quantity,
+        average_cost=_decimal(h.average_cost, f"{path}.average_cost", required=False),
+        currency=h.currency,
+        sector=h.sector or None,
+        asset_class=_asset_class(h.asset_class, f"{path}.asset_class"),
+        basket=h.basket or None,
+        tags=tuple(h.tags),
+    )
+
+
+def _flow(f: portfolio_pb2.CashFlow, i: int) -> FlowInput:
+    path = f"cash_flows[{i}]"
+    amount = _decimal(f.amount, f"{path}.amount")
+    assert amount is not None
+    which = f.WhichOneof("occurred")
+    kinds = {portfolio_pb2.CASH_FLOW_TYPE_DEPOSIT: FlowType.DEPOSIT,
+             portfolio_pb2.CASH_FLOW_TYPE_WITHDRAWAL: FlowType.WITHDRAWAL}
+    if f.type not in kinds and f.type != portfolio_pb2.CASH_FLOW_TYPE_UNSPECIFIED:
+        raise invalid(f"{path}.type", f"unknown cash flow type {f.type}", reason="INVALID_ENUM")
+    return FlowInput(
+        type=kinds.get(f.type),
+        amount=amount,
+        occurred_at=from_timestamp(f.occur_time, f"{path}.occur_time", required=True) if which == "occur_time"
+        else None,
+        occurred_on=from_date(f.occur_date, f"{path}.occur_date", required=True) if which == "occur_date" else None,
+        external_id=f.id or None,
+        currency=f.currency,
+    )
+
+

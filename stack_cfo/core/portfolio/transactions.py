@@ -1,0 +1,232 @@
+"""The transactions ledger's inputs: transaction types, commands, limits and validation.
+
+A transaction is one entry of a portfolio's ledger (the contract's ``Transaction``). Validation
+here is per row and needs nothing stored: required fields per type, signs, ranges, dates (not in
+the future, not before 1970), currencies (ISO 4217) and split ratios. Rules that need the whole
+ledger (a sale beyond the units held, one currency per symbol, a client id reused with other
+content) are :mod:`.ledger`'s and the store's. Every error names the request's field path with
+the row (``transactions[17].quantity``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from stack_cfo.core.portfolio.inputs import (
+    MAX_AMOUNT,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    _bad,
+    _bounded,
+    check_currency,
+    check_not_future,
+    normalize_symbol,
+)
+
+#: Transactions per BatchCreateTransactions call (the importer writes larger files in one database
+#: transaction through the same service method, without this per-call bound).
+MAX_TRANSACTIONS_PER_BATCH = 10_000
+MAX_CLIENT_ID_CHARS = 128
+MAX_NOTE_CHARS = 500
+#: Split ratios (new units per old unit) are below this.
+MAX_SPLIT_RATIO = Decimal(10) ** 6
+#: The ledger's calendar starts here: earlier trade dates are refused (OUT_OF_RANGE).
+EARLIEST_TRADE_DATE = date(1970, 1, 1)
+
+
+class TransactionType(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+    DIVIDEND = "DIVIDEND"
+    INTEREST = "INTEREST"
+    FEE = "FEE"
+    TAX = "TAX"
+    SPLIT = "SPLIT"
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+
+
+#: Types that move units of a symbol at a price.
+TRADES = frozenset({TransactionType.BUY, TransactionType.SELL, TransactionType.TRANSFER_IN,
+                    TransactionType.TRANSFER_OUT})
+#: Types carrying a cash amount.
+CASH_TYPES = frozenset({TransactionType.DIVIDEND, TransactionType.INTEREST, TransactionType.FEE, TransactionType.TAX,
+                        TransactionType.DEPOSIT, TransactionType.WITHDRAWAL})
+#: Types that must name a symbol.
+SYMBOL_TYPES = TRADES | {TransactionType.DIVIDEND, TransactionType.SPLIT}
+
+
+class CostBasisMethod(StrEnum):
+    AVERAGE_COST = "AVERAGE_COST"
+    FIFO = "FIFO"
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionInput:
+    """A transaction as a caller sends it (``currency`` empty = the base currency, ``fees`` None = 0)."""
+
+    type: TransactionType | None
+    trade_date: date | None
+    symbol: str = ""
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str = ""
+    fees: Decimal | None = None
+    split_ratio: Decimal | None = None
+    client_id: str = ""
+    note: str = ""
+
+    def content(self) -> tuple[object, ...]:
+        """What makes two records of one client id the same transaction (Decimals compared by value)."""
+        return (self.type, self.trade_date, self.symbol, self.quantity, self.price, self.amount, self.currency,
+                self.fees or Decimal(0), self.split_ratio, self.note)
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A stored transaction: a validated input with its id, order of recording and times."""
+
+    id: str
+    seq: int
+    data: TransactionInput
+    created_at: datetime
+    updated_at: datetime
+    #: Changes on every write of this transaction (unique across the store): with the count, the
+    #: signature that tells whether a group of transactions changed since it was derived.
+    revision: int = 0
+
+    @property
+    def type(self) -> TransactionType:
+        assert self.data.type is not None
+        return self.data.type
+
+    @property
+    def trade_date(self) -> date:
+        assert self.data.trade_date is not None
+        return self.data.trade_date
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCreateCommand:
+    user_id: str
+    transactions: tuple[TransactionInput, ...]
+    base_currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCreateResult:
+    #: In request order, as stored.
+    transactions: tuple[Transaction, ...]
+    created: int
+    existing: int
+
+
+#: Fields UpdateTransaction may replace (the contract's names).
+MUTABLE_FIELDS = ("type", "trade_date", "symbol", "quantity", "price", "amount", "currency", "fees", "split_ratio",
+                  "note")
+
+
+def _positive(value: Decimal | None, path: str, limit: Decimal, reason: str, *, zero_ok: bool = False) -> None:
+    if value is None:
+        raise _bad(path, "is required", "MISSING_FIELD")
+    if not value.is_finite() or value < 0 or (value == 0 and not zero_ok):
+        raise _bad(path, "must be greater than zero" if not zero_ok else "must not be negative", reason,
+                   value=str(value)[:40])
+    _bounded(value, limit, path)
+
+
+def _unused(value: object, path: str, kind: TransactionType) -> None:
+    if value is not None and value != "":
+        raise _bad(path, f"must be empty for a {kind.value} transaction", "UNEXPECTED_FIELD")
+
+
+def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, now: datetime) -> TransactionInput:
+    """One row, normalised (upper-case symbol, currency resolved, fees 0 when empty)."""
+    if t.type is None:
+        raise _bad(f"{path}.type", "is required", "MISSING_FIELD")
+    kind = t.type
+    if t.trade_date is None:
+        raise _bad(f"{path}.trade_date", "is required", "MISSING_FIELD")
+    if t.trade_date < EARLIEST_TRADE_DATE:
+        raise _bad(f"{path}.trade_date", f"must be on or after {EARLIEST_TRADE_DATE.isoformat()}", "OUT_OF_RANGE",
+                   value=t.trade_date.isoformat())
+    check_not_future(t.trade_date, now, f"{path}.trade_date")
+    symbol = ""
+    if t.symbol:
+        symbol = normalize_symbol(t.symbol, f"{path}.symbol")
+    elif kind in SYMBOL_TYPES:
+        raise _bad(f"{path}.symbol", f"is required for a {kind.value} transaction", "MISSING_FIELD")
+    currency = check_currency(t.currency or base_currency, f"{path}.currency")
+    fees = t.fees if t.fees is not None else Decimal(0)
+    _positive(fees, f"{path}.fees", MAX_AMOUNT, "NEGATIVE_AMOUNT", zero_ok=True)
+    if kind in TRADES:
+        _positive(t.quantity, f"{path}.quantity", MAX_QUANTITY, "NEGATIVE_QUANTITY")
+        _positive(t.price, f"{path}.price", MAX_PRICE, "NEGATIVE_PRICE", zero_ok=True)
+        _unused(t.amount, f"{path}.amount", kind)
+        _unused(t.split_ratio, f"{path}.split_ratio", kind)
+    elif kind in CASH_TYPES:
+        _positive(t.amount, f"{path}.amount", MAX_AMOUNT, "NEGATIVE_AMOUNT")
+        _unused(t.quantity, f"{path}.quantity", kind)
+        _unused(t.price, f"{path}.price", kind)
+        _unused(t.split_ratio, f"{path}.split_ratio", kind)
+    else:  # SPLIT
+        r = t.split_ratio
+        if r is None:
+            raise _bad(f"{path}.split_ratio", "is required for a SPLIT", "MISSING_FIELD")
+        if not r.is_finite() or r <= 0:
+            raise _bad(f"{path}.split_ratio", "must be greater than zero (new units per old unit)",
+                       "INVALID_SPLIT_RATIO", value=str(r)[:40])
+        _bounded(r, MAX_SPLIT_RATIO, f"{path}.split_ratio")
+        for name in ("quantity", "price", "amount"):
+            _unused(getattr(t, name), f"{path}.{name}", kind)
+        if fees:
+            raise _bad(f"{path}.fees", "must be empty for a SPLIT transaction", "UNEXPECTED_FIELD")
+    if len(t.client_id) > MAX_CLIENT_ID_CHARS:
+        raise _bad(f"{path}.client_id", f"must be at most {MAX_CLIENT_ID_CHARS} characters", "TOO_LONG",
+                   limit=MAX_CLIENT_ID_CHARS)
+    if len(t.note) > MAX_NOTE_CHARS:
+        raise _bad(f"{path}.note", f"must be at most {MAX_NOTE_CHARS} characters", "TOO_LONG", limit=MAX_NOTE_CHARS)
+    return dataclasses.replace(t, symbol=symbol, currency=currency, fees=fees)
+
+
+def validate_batch(
+    rows: Sequence[TransactionInput],
+    *,
+    base_currency: str,
+    now: datetime,
+    limit: int | None = MAX_TRANSACTIONS_PER_BATCH,
+) -> list[TransactionInput]:
+    """Every row validated; duplicate client ids inside the batch must carry the same content."""
+    if not rows:
+        raise _bad("transactions", "at least one transaction is required", "MISSING_FIELD")
+    if limit is not None and len(rows) > limit:
+        raise too_many_transactions(len(rows), limit)
+    out: list[TransactionInput] = []
+    seen: dict[str, int] = {}
+    for i, t in enumerate(rows):
+        v = validate_transaction(t, f"transactions[{i}]", base_currency=base_currency, now=now)
+        if v.client_id:
+            first = seen.get(v.client_id)
+            if first is not None and out[first].content() != v.content():
+                raise client_id_reused(f"transactions[{i}].client_id", v.client_id, f"transactions[{first}]")
+            seen.setdefault(v.client_id, i)
+        out.append(v)
+    return out
+
+
+def too_many_transactions(count: int, limit: int = MAX_TRANSACTIONS_PER_BATCH) -> Exception:
+    return _bad("transactions", f"at most {limit} transactions per call, got {count}", "TOO_MANY_TRANSACTIONS",
+                limit=limit, count=count)
+
+
+def client_id_reused(path: str, client_id: str, where: str) -> Exception:
+    return _bad(path, f"client_id {client_id[:64]!r} is already recorded ({where}) with different content",
+                "CLIENT_ID_REUSED", client_id=client_id[:64])

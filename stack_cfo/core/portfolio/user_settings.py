@@ -1,0 +1,110 @@
+"""Per-user portfolio settings (``users/{user}/portfolio/settings``): the benchmark, the cost basis
+method and the insight ("alert") thresholds, each defaulting to the configured value.
+
+A value of ``None`` means "the server's default"; :meth:`UserSettings.applied` lays the user's
+values over the configured :class:`~.settings.AnalyticsSettings`. Every number has a range
+(:data:`RANGES`); an update outside it is INVALID_ARGUMENT (OUT_OF_RANGE) naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from stack_cfo.core.portfolio.inputs import _bad, normalize_symbol
+from stack_cfo.core.portfolio.settings import AnalyticsSettings, InsightThresholds
+from stack_cfo.core.portfolio.transactions import CostBasisMethod
+
+#: Threshold fields (names of :class:`InsightThresholds`) and their allowed ranges.
+RANGES: Mapping[str, tuple[float, float]] = {
+    "position_weight": (0.0, 1.0),
+    "position_weight_critical": (0.0, 1.0),
+    "sector_weight": (0.0, 1.0),
+    "drawdown_warning": (-1.0, 0.0),
+    "drawdown_critical": (-1.0, 0.0),
+    "basket_lag": (0.0, 1.0),
+    "position_lag": (0.0, 1.0),
+    "idle_cash": (0.0, 1.0),
+}
+#: The contract's field names (PortfolioSettings) -> ours.
+CONTRACT_NAMES: Mapping[str, str] = {
+    "benchmark_symbol": "benchmark_symbol",
+    "cost_basis_method": "cost_basis_method",
+    "position_concentration_threshold": "position_weight",
+    "position_concentration_critical_threshold": "position_weight_critical",
+    "sector_concentration_threshold": "sector_weight",
+    "drawdown_warning_threshold": "drawdown_warning",
+    "drawdown_critical_threshold": "drawdown_critical",
+    "basket_lag_threshold": "basket_lag",
+    "position_lag_threshold": "position_lag",
+    "idle_cash_threshold": "idle_cash",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """A user's own settings; ``None`` = the configured default."""
+
+    benchmark_symbol: str | None = None
+    cost_basis_method: CostBasisMethod | None = None
+    position_weight: float | None = None
+    position_weight_critical: float | None = None
+    sector_weight: float | None = None
+    drawdown_warning: float | None = None
+    drawdown_critical: float | None = None
+    basket_lag: float | None = None
+    position_lag: float | None = None
+    idle_cash: float | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def method(self) -> CostBasisMethod:
+        return self.cost_basis_method or CostBasisMethod.AVERAGE_COST
+
+    def applied(self, base: AnalyticsSettings) -> AnalyticsSettings:
+        """``base`` with the user's values laid over it (``base`` itself when there are none)."""
+        thresholds = {k: getattr(self, k) for k in RANGES if getattr(self, k) is not None}
+        if not thresholds and self.benchmark_symbol is None:
+            return base
+        return dataclasses.replace(
+            base,
+            benchmark_symbol=self.benchmark_symbol or base.benchmark_symbol,
+            thresholds=dataclasses.replace(base.thresholds, **thresholds) if thresholds else base.thresholds,
+        )
+
+    def effective(self, base: AnalyticsSettings) -> UserSettings:
+        """Every field filled in (the user's value, else the default): what GetPortfolioSettings shows."""
+        t: InsightThresholds = base.thresholds
+        return dataclasses.replace(
+            self,
+            benchmark_symbol=self.benchmark_symbol or base.benchmark_symbol,
+            cost_basis_method=self.method,
+            **{k: getattr(self, k) if getattr(self, k) is not None else getattr(t, k) for k in RANGES},
+        )
+
+
+def validate_update(values: Mapping[str, object], paths: list[str]) -> dict[str, object]:
+    """The columns to set from an update (contract names in ``paths``): validated, ``None`` = default."""
+    out: dict[str, object] = {}
+    for path in paths:
+        name = CONTRACT_NAMES.get(path)
+        if name is None:
+            raise _bad("update_mask", f"{path[:64]!r} is not a settings field", "INVALID_FIELD_MASK", path=path[:64])
+        value = values.get(path)
+        field = f"settings.{path}"
+        if value is None:
+            out[name] = None
+        elif name == "benchmark_symbol":
+            out[name] = normalize_symbol(str(value), field)
+        elif name == "cost_basis_method":
+            out[name] = value if isinstance(value, CostBasisMethod) else None
+        else:
+            assert isinstance(value, float | int)
+            lo, hi = RANGES[name]
+            if not math.isfinite(value) or not lo <= value <= hi:
+                raise _bad(field, f"must be between {lo:g} and {hi:g}", "OUT_OF_RANGE", value=repr(value)[:40])
+            out[name] = float(value)
+    return out

@@ -1,0 +1,357 @@
+"""The transactions ledger, exchange rates and per-user settings over PostgreSQL (part of
+:class:`~stack_cfo.store.portfolio_repo.PortfolioRepository`; SQL in ``sql/ledger.sql``).
+
+Every ledger write runs in one transaction that locks the portfolio row, checks the whole ledger
+as it would be after the write (the domain's ``check`` callback: sales beyond holdings, one
+currency per symbol and per price series), writes, bumps ``holdings_version`` and notifies
+``portfolio_updates``; a check that fails rolls everything back, so nothing partial is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
+
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound
+from stack_cfo.core.idempotency import Idempotency
+from stack_cfo.core.portfolio.ledger import group_of
+from stack_cfo.core.portfolio.models import PriceSeries
+from stack_cfo.core.portfolio.ports import LedgerCheck, RateInput, RecordResult
+from stack_cfo.core.portfolio.transactions import (
+    BatchCreateResult,
+    CostBasisMethod,
+    Transaction,
+    TransactionInput,
+    TransactionType,
+    client_id_reused,
+)
+from stack_cfo.core.portfolio.user_settings import RANGES, UserSettings
+from stack_cfo.store.db import Database
+from stack_cfo.store.queries import load_queries
+from stack_cfo.store.users import ensure_user
+
+Q = load_queries("ledger")
+
+
+def transaction_not_found(user_id: str, transaction_id: str) -> NotFound:
+    name = f"users/{user_id}/portfolio/transactions/{transaction_id}"
+    return NotFound(f"transaction {name!r} not found", reason="TRANSACTION_NOT_FOUND",
+                    metadata={"resource_type": "transaction", "resource_name": name})
+
+
+def _row(r: Sequence[Any]) -> Transaction:
+    (tid, seq, revision, client_id, kind, day, symbol, qty, price, amount, ccy, fees, ratio, note, created,
+     updated) = r
+    return Transaction(
+        id=str(tid),
+        seq=seq,
+        revision=revision,
+        data=TransactionInput(type=TransactionType(kind), trade_date=day, symbol=symbol or "", quantity=qty,
+                              price=price, amount=amount, currency=ccy, fees=fees, split_ratio=ratio,
+                              client_id=client_id or "", note=note or ""),
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+class LedgerRepository:
+    db: Database
+
+    async def _run(self, idempotency: Idempotency | None, work: Callable[[AsyncConnection[Any]], Any]) -> bytes:
+        raise NotImplementedError  # provided by PortfolioRepository
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def _open_ledger(self, conn: AsyncConnection[Any], user_id: str, base: str | None, now: datetime) -> str:
+        """Lock (creating it if needed) the portfolio row; its base currency."""
+        await ensure_user(conn, user_id)
+        cur = await conn.execute(Q.lock_portfolio, {"user_id": user_id})
+        row = await cur.fetchone()
+        if row is None:
+            await conn.execute(Q.create_portfolio, {"user_id": user_id, "base_currency": base or "USD", "now": now})
+            return base or "USD"
+        if base and row["base_currency"] != base:
+            raise InvalidArgument(
+                f"base_currency: the portfolio is valued in {row['base_currency']}; it cannot change to {base}",
+                violations=[FieldViolation("base_currency", f"must be empty or {row['base_currency']}")],
+                reason="CURRENCY_MISMATCH",
+                metadata={"base_currency": row["base_currency"], "requested": base},
+            )
+        return str(row["base_currency"])
+
+    async def _all(self, conn: AsyncConnection[Any], user_id: str) -> list[Transaction]:
+        cur = conn.cursor(row_factory=tuple_row)
+        await cur.execute(Q.load_all, {"user_id": user_id})
+        return [_row(r) for r in await cur.fetchall()]
+
+    async def _price_currencies(self, conn: AsyncConnection[Any], symbols: Iterable[str]) -> dict[str, str]:
+        wanted = sorted({s for s in symbols if s})
+        if not wanted:
+            return {}
+        cur = conn.cursor(row_factory=tuple_row)
+        await cur.execute(Q.price_currencies, {"symbols": wanted})
+        return {s: c for s, c in await cur.fetchall()}
+
+    async def _finish(self, conn: AsyncConnection[Any], user_id: str) -> None:
+        await conn.execute(Q.touch_portfolio, {"user_id": user_id})
+        await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
+
+    async def create_transactions(
+        self,
+        user_id: str,
+        rows: Sequence[TransactionInput],
+        *,
+        base_currency: str | None,
+        now: datetime,
+        check: LedgerCheck,
+        idempotency: Idempotency | None,
+    ) -> BatchCreateResult:
+        async def work(conn: AsyncConnection[Any]) -> bytes:
+            result = await self._create(conn, user_id, rows, base_currency, now, check)
+            return json.dumps({"ids": [t.id for t in result.transactions], "created": result.created,
+                               "existing": result.existing}).encode()
+
+        raw = json.loads(await self._run(idempotency, work))
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.load_ids, {"user_id": user_id, "ids": raw["ids"]})
+            found = {t.id: t for t in (_row(r) for r in await cur.fetchall())}
+        return BatchCreateResult(tuple(found[i] for i in raw["ids"] if i in found), raw["created"], raw["existing"])
+
+    async def _create(
+        self, conn: AsyncConnection[Any], user_id: str, rows: Sequence[TransactionInput], base: str | None,
+        now: datetime, check: LedgerCheck,
+    ) -> BatchCreateResult:
+        await self._open_ledger(conn, user_id, base, now)
+        client_ids = sorted({r.client_id for r in rows if r.client_id})
+        stored: dict[str, Transaction] = {}
+        if client_ids:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.by_client_ids, {"user_id": user_id, "client_ids": client_ids})
+            stored = {t.data.client_id: t for t in (_row(r) for r in await cur.fetchall())}
+        out: list[Transaction | None] = []
+        new: list[tuple[int, Transaction]] = []
+        first_of: dict[str, Transaction] = {}
+        for i, r in enumerate(rows):
+            old = stored.get(r.client_id) if r.client_id else None
+            if old is not None:
+                if old.data.content() != r.content():
+                    raise client_id_reused(f"transactions[{i}].client_id", r.client_id,
+                                           f"users/{user_id}/portfolio/transactions/{old.id}")
+                out.append(old)
+                continue
+            if r.client_id and r.client_id in first_of:  # repeated inside this batch (same content)
+                out.append(first_of[r.client_id])
+                continue
+            t = Transaction(id=str(uuid.uuid4()), seq=2**62 + i, data=r, created_at=now, updated_at=now)
+            if r.client_id:
+                first_of[r.client_id] = t
+            out.append(t)
+            new.append((i, t))
+        if new:
+            existing = await self._all(conn, user_id)
+            everything = existing + [t for _, t in new]
+            prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})
+            check(everything, prices, {t.id: f"transactions[{i}]" for i, t in new})
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.insert_transactions, {
+                "user_id": user_id,
+                "now": now,
+                "ids": [t.id for _, t in new],
+                "client_ids": [t.data.client_id or None for _, t in new],
+                "types": [t.type.value for _, t in new],
+                "dates": [t.trade_date for _, t in new],
+                "books": [group_of(t) for _, t in new],
+                "symbols": [t.data.symbol for _, t in new],
+                "quantities": [t.data.quantity for _, t in new],
+                "prices": [t.data.price for _, t in new],
+                "amounts": [t.data.amount for _, t in new],
+                "currencies": [t.data.currency for _, t in new],
+                "fees": [t.data.fees or Decimal(0) for _, t in new],
+                "ratios": [t.data.split_ratio for _, t in new],
+                "notes": [t.data.note for _, t in new],
+            })
+            await cur.fetchall()
+            await self._finish(conn, user_id)
+        done = [t for t in out if t is not None]
+        return BatchCreateResult(tuple(done), len(new), len(rows) - len(new))
+
+    async def update_transaction(
+        self,
+        user_id: str,
+        transaction_id: str,
+        change: Callable[[Transaction], TransactionInput],
+        *,
+        now: datetime,
+        check: LedgerCheck,
+    ) -> Transaction:
+        async with self.db.transaction() as conn:
+            everything, old = await self._locked(conn, user_id, transaction_id)
+            data = change(old)
+            updated = dataclasses.replace(old, data=data, updated_at=now)
+            after = [updated if t.id == transaction_id else t for t in everything]
+            prices = await self._price_currencies(conn, {data.symbol})
+            check(after, prices, {transaction_id: "transaction"})
+            cur = await conn.execute(Q.update_one, {
+                "user_id": user_id, "id": transaction_id, "type": data.type.value if data.type else None,
+                "date": data.trade_date, "book": group_of(updated), "symbol": data.symbol,
+                "quantity": data.quantity, "price": data.price, "amount": data.amount, "currency": data.currency,
+                "fees": data.fees or Decimal(0), "ratio": data.split_ratio, "note": data.note, "now": now,
+            })
+            row = await cur.fetchone()
+            assert row is not None
+            await self._finish(conn, user_id)
+        return dataclasses.replace(updated, revision=row["revision"], updated_at=row["updated_at"])
+
+    async def delete_transaction(self, user_id: str, transaction_id: str, *, check: LedgerCheck) -> Transaction:
+        async with self.db.transaction() as conn:
+            everything, old = await self._locked(conn, user_id, transaction_id)
+            check([t for t in everything if t.id != transaction_id], {}, {})
+            await conn.execute(Q.delete_one, {"user_id": user_id, "id": transaction_id})
+            await self._finish(conn, user_id)
+        return old
+
+    async def _locked(
+        self, conn: AsyncConnection[Any], user_id: str, transaction_id: str
+    ) -> tuple[list[Transaction], Transaction]:
+        """Lock the portfolio; the whole ledger and the transaction (NOT_FOUND when not there)."""
+        await conn.execute(Q.lock_portfolio, {"user_id": user_id})
+        everything = await self._all(conn, user_id)
+        old = next((t for t in everything if t.id == transaction_id), None)
+        if old is None:
+            raise transaction_not_found(user_id, transaction_id)
+        return everything, old
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def get_transaction(self, user_id: str, transaction_id: str) -> Transaction:
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.get_one, {"user_id": user_id, "id": transaction_id})
+            row = await cur.fetchone()
+        if row is None:
+            raise transaction_not_found(user_id, transaction_id)
+        return _row(row)
+
+    async def list_transactions(
+        self, user_id: str, *, start: date | None, end: date | None, symbol: str | None,
+        after: tuple[date, int] | None, limit: int,
+    ) -> list[Transaction]:
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.list_page, {
+                "user_id": user_id, "start": start, "end": end, "symbol": symbol,
+                "after_date": after[0] if after else None, "after_seq": after[1] if after else None,
+                "limit": limit,
+            })
+            return [_row(r) for r in await cur.fetchall()]
+
+    async def ledger_signatures(self, user_id: str) -> dict[str, tuple[int, int, int]]:
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.signatures, {"user_id": user_id})
+            return {b: (int(n), int(s), int(m)) for b, n, s, m in await cur.fetchall()}
+
+    async def load_transactions(self, user_id: str, books: Collection[str] | None = None) -> list[Transaction]:
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            if books is None:
+                await cur.execute(Q.load_all, {"user_id": user_id})
+            else:
+                await cur.execute(Q.load_books, {"user_id": user_id, "books": sorted(books)})
+            return [_row(r) for r in await cur.fetchall()]
+
+    async def portfolio_base_currency(self, user_id: str) -> str | None:
+        async with self.db.connection() as conn:
+            cur = await conn.execute(Q.base_currency, {"user_id": user_id})
+            row = await cur.fetchone()
+        return str(row["base_currency"]) if row else None
+
+    # -- exchange rates --------------------------------------------------------------------
+
+    async def record_exchange_rates(self, rates: Sequence[RateInput], *, idempotency: Idempotency | None
+                                    ) -> RecordResult:
+        async def work(conn: AsyncConnection[Any]) -> bytes:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.upsert_rates, {
+                "bases": [r.base_currency for r in rates], "quotes": [r.quote_currency for r in rates],
+                "dates": [r.day for r in rates], "rates": [r.rate for r in rates],
+            })
+            inserted = updated = 0
+            pairs: list[list[str]] = []
+            for b, q, n_ins, n_upd in await cur.fetchall():
+                inserted += n_ins
+                updated += n_upd
+                pairs.append([b, q])
+            names = sorted({f"#FX:{b}/{q}" for b, q in pairs} | {f"#FX:{q}/{b}" for b, q in pairs})
+            for i in range(0, len(names), 200):  # 200 names of 12 bytes: far below NOTIFY's 8000 bytes
+                payload = json.dumps({"symbols": names[i:i + 200]}, separators=(",", ":"))
+                await conn.execute("SELECT pg_notify('price_updates', %s)", (payload,))
+            return json.dumps({"inserted": inserted, "updated": updated, "pairs": pairs}).encode()
+
+        d = json.loads(await self._run(idempotency, work))
+        names = frozenset({f"#FX:{b}/{q}" for b, q in d["pairs"]} | {f"#FX:{q}/{b}" for b, q in d["pairs"]})
+        return RecordResult(inserted=d["inserted"], updated=d["updated"],
+                            unchanged=len(rates) - d["inserted"] - d["updated"], changed_symbols=names)
+
+    async def load_exchange_rates(self, currencies: Iterable[str], base: str) -> dict[str, PriceSeries]:
+        wanted = sorted({c for c in currencies if c != base})
+        if not wanted:
+            return {}
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.load_rates, {"base": base, "currencies": wanted})
+            rows = await cur.fetchall()
+        out: dict[str, PriceSeries] = {}
+        by: dict[str, dict[date, Decimal]] = {}
+        for c, day, rate in rows:
+            by.setdefault(c, {}).setdefault(day, rate)  # the direct rate wins (ordered first)
+        for c, days in by.items():
+            ordered = sorted(days)
+            out[c] = PriceSeries(symbol=f"#FX:{c}/{base}", dates=tuple(ordered), closes=tuple(days[d] for d in ordered))
+        return out
+
+    # -- settings --------------------------------------------------------------------------
+
+    async def get_settings(self, user_id: str) -> UserSettings:
+        async with self.db.connection() as conn:
+            cur = await conn.execute(Q.get_settings, {"user_id": user_id})
+            row = await cur.fetchone()
+        return _settings(row)
+
+    async def update_settings(self, user_id: str, values: dict[str, object]) -> UserSettings:
+        from psycopg import sql
+
+        async with self.db.transaction() as conn:
+            await ensure_user(conn, user_id)
+            await conn.execute(Q.ensure_settings, {"user_id": user_id})
+            if values:
+                cols = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in values]
+                stmt = sql.SQL("UPDATE portfolio_settings SET {}, updated_at = now() WHERE user_id = %s").format(
+                    sql.SQL(", ").join(cols))
+                params = [v.value if isinstance(v, CostBasisMethod) else v for v in values.values()]
+                await conn.execute(stmt, [*params, user_id])
+            cur = await conn.execute(Q.get_settings, {"user_id": user_id})
+            row = await cur.fetchone()
+            await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
+        return _settings(row)
+
+
+def _settings(row: Any) -> UserSettings:
+    if row is None:
+        return UserSettings()
+    method = row["cost_basis_method"]
+    return UserSettings(
+        benchmark_symbol=row["benchmark_symbol"],
+        cost_basis_method=CostBasisMethod(method) if method else None,
+        updated_at=row["updated_at"],
+        **{k: row[k] for k in RANGES},
+    )

@@ -1,0 +1,92 @@
+"""``stack-cfo import-transactions``: a file of transactions into a user's ledger, through the
+same domain method as ``BatchCreateTransactions`` (validation, the whole-ledger checks, one
+database transaction: all or nothing), with a progress bar and a ``--dry-run``."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from typing import TextIO
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from stack_cfo.config import Config
+from stack_cfo.core.errors import InvalidArgument, StackCfoError
+from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, locate, parse
+from stack_cfo.core.portfolio.transactions import BatchCreateCommand
+from stack_cfo.wiring.container import build_container
+from stack_cfo.wiring.startup import resolve_database_url
+
+
+def _bar(out: TextIO) -> Progress:
+    from rich.console import Console
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(file=out), transient=False)
+
+
+def _report(err: InvalidArgument, rows: list[ImportedRow], out: TextIO) -> None:
+    field = err.violations[0].field if err.violations else ""
+    where = locate(rows, field)
+    description = err.violations[0].description if err.violations else err.message
+    if where is not None:
+        line, column = where
+        print(f"error: line {line}, field {column}: {description} ({err.reason}); nothing was imported", file=out)
+    else:
+        print(f"error: {err.message} ({err.reason}); nothing was imported", file=out)
+
+
+async def import_transactions(
+    config: Config, user_id: str, text: str, *, fmt: str = "auto", dry_run: bool = False,
+    base_currency: str = "", out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+) -> int:
+    """Exit code 0 when imported (or a clean dry run), 1 on a bad file or row (nothing written)."""
+    try:
+        rows = parse(text, fmt)
+    except ImportError_ as exc:
+        print(f"error: line {exc.line}, field {exc.column}: {exc.message} ({exc.reason}); nothing was imported",
+              file=err)
+        return 1
+    if not rows:
+        print("error: the file holds no transactions; nothing was imported", file=err)
+        return 1
+    conninfo, handle = resolve_database_url(config)
+    container = build_container(config, conninfo)
+    await container.db.open()
+    try:
+        service = container.portfolio
+        command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency)
+        with _bar(err) as progress:
+            task = progress.add_task("checking", total=len(rows))
+            existing = await service.transactions_of(user_id)
+            base = await service.base_currency_of(user_id) or base_currency or "USD"
+            known = {t.data.client_id: t for t in existing if t.data.client_id}
+            checked = service.dry_run(command, existing, base) if dry_run else None
+            progress.update(task, completed=len(rows))
+            if dry_run:
+                assert checked is not None
+                again = sum(1 for r in checked if r.client_id in known)
+                new = [r for r in checked if r.client_id not in known]
+                kinds = Counter(r.type.value for r in new if r.type is not None)
+                days = sorted(r.trade_date for r in new if r.trade_date is not None)
+                print(f"dry run: {len(new)} transactions would be recorded, {again} are already recorded", file=out)
+                for kind, n in sorted(kinds.items()):
+                    print(f"  {kind:<13} {n}", file=out)
+                if days:
+                    print(f"  from {days[0].isoformat()} to {days[-1].isoformat()}", file=out)
+                return 0
+            write = progress.add_task("recording", total=len(rows))
+            result = await service.create_transactions(command, limited=False)
+            progress.update(write, completed=len(rows))
+        print(f"imported: {result.created} recorded, {result.existing} already recorded", file=out)
+        return 0
+    except InvalidArgument as exc:
+        _report(exc, rows, err)
+        return 1
+    except StackCfoError as exc:
+        print(f"error: {exc.message} ({exc.reason}); nothing was imported", file=err)
+        return 1
+    finally:
+        await container.aclose()
+        await container.db.close()
+        del handle

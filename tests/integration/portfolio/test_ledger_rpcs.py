@@ -1,0 +1,237 @@
+"""The onboarding story and the ledger through the RPCs on a real server.
+
+* A client imports a year of dated snapshots (ImportHoldingsHistory) or a year of transactions
+  (BatchCreateTransactions): the first summary already has every risk metric and a year of chart
+  points.
+* Bad ledger input is INVALID_ARGUMENT naming the field and the row, and nothing is written.
+* Corrections (update, delete) re-derive the history; listing is paginated and filtered.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+from google.protobuf import field_mask_pb2
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from stack_cfo.core.clock import FrozenClock
+from tests.integration.portfolio.support import (
+    error_details,
+    evening,
+    holding,
+    metric,
+    name,
+    new_user,
+    pdate,
+    price_path,
+    price_points,
+    record,
+    stub,
+    summary,
+    trading_days,
+)
+from tests.support.server import running_server
+
+DAYS = trading_days(date(2024, 1, 2), 260)
+RETURNS = list(np.random.default_rng(5).normal(0.0006, 0.011, len(DAYS) - 1))
+BENCH = list(np.random.default_rng(6).normal(0.0004, 0.009, len(DAYS) - 1))
+RISK = ("time_weighted_return", "volatility", "sharpe", "sortino", "max_drawdown", "current_drawdown", "cagr",
+        "calmar", "var_95", "cvar_95", "beta", "alpha")
+
+
+def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
+    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
+                                     trade_date=pdate(day), **kw)
+
+
+async def _prices(srv: object) -> None:
+    closes = price_path(__import__("decimal").Decimal("100"), RETURNS)
+    bench = price_path(__import__("decimal").Decimal("400"), BENCH)
+    pts = price_points({"AAA": list(zip(DAYS, closes, strict=True)), "SPY": list(zip(DAYS, bench, strict=True))})
+    for i in range(0, len(pts), 5000):
+        await record(srv, pts[i:i + 5000])  # type: ignore[arg-type]
+
+
+def _assert_full_history(s: portfolio_pb2.PortfolioSummary) -> None:
+    assert s.risk.observation_count == len(DAYS) - 1
+    for f in RISK:
+        assert isinstance(metric(getattr(s.risk, f)), float), f
+
+
+async def test_a_year_of_snapshots_imported_gives_every_metric_at_once(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await _prices(srv)
+        user = new_user()
+        snaps = [portfolio_pb2.DatedHoldings(effective_date=pdate(DAYS[0]), positions=[holding("AAA", "10", "90")],
+                                             cash_balance="100"),
+                 portfolio_pb2.DatedHoldings(effective_date=pdate(DAYS[100]), positions=[holding("AAA", "12", "95")],
+                                             cash_balance="0")]
+        resp = await stub(srv).ImportHoldingsHistory(portfolio_pb2.ImportHoldingsHistoryRequest(
+            portfolio=name(user), snapshots=snaps), metadata=srv.auth(user), timeout=30)
+        assert resp.snapshot_count == 2 and resp.dates.start_date.year == 2024
+        s = await summary(srv, user)
+        _assert_full_history(s)
+        assert s.source == portfolio_pb2.PORTFOLIO_SOURCE_SNAPSHOTS
+        hist = await stub(srv).GetPerformanceHistory(portfolio_pb2.GetPerformanceHistoryRequest(
+            portfolio=name(user), range=portfolio_pb2.PERFORMANCE_RANGE_ALL), metadata=srv.auth(user), timeout=30)
+        assert len(hist.points) == len(DAYS)
+        # A past effective date on SyncPortfolio adds a snapshot without replacing the current holdings.
+        await stub(srv).SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(
+            portfolio=name(user), positions=[holding("AAA", "11", "92")], effective_date=pdate(DAYS[50])),
+            metadata=srv.auth(user), timeout=10)
+        after = await summary(srv, user)
+        assert after.positions[0].quantity == "12"
+
+
+async def test_a_year_of_transactions_gives_every_metric_and_ledger_figures(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await _prices(srv)
+        user = new_user()
+        txs = [
+            _tx("DEPOSIT", DAYS[0], amount="10000", client_id="d1"),
+            _tx("BUY", DAYS[0], symbol="AAA", quantity="50", price="100", fees="1", client_id="b1"),
+            _tx("BUY", DAYS[30], symbol="AAA", quantity="20", price="104", client_id="b2"),
+            _tx("DIVIDEND", DAYS[60], symbol="AAA", amount="35", fees="5", client_id="v1"),
+            _tx("SELL", DAYS[120], symbol="AAA", quantity="30", price="110", fees="2", client_id="s1"),
+            _tx("WITHDRAWAL", DAYS[150], amount="500", client_id="w1"),
+        ]
+        st = stub(srv)
+        resp = await st.BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+            parent=name(user), transactions=txs), metadata=srv.auth(user), timeout=30)
+        assert resp.created_count == 6 and resp.transactions[0].name.startswith(f"users/{user}/portfolio/transactions/")
+        # Retrying the same client ids records nothing new.
+        again = await st.BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+            parent=name(user), transactions=txs), metadata=srv.auth(user), timeout=30)
+        assert (again.created_count, again.existing_count) == (0, 6)
+        s = await summary(srv, user)
+        _assert_full_history(s)
+        assert s.source == portfolio_pb2.PORTFOLIO_SOURCE_LEDGER
+        # Average cost: (50*100 + 1 + 20*104) / 70 per unit; the sale realises 30*110 - 2 - 30 * that.
+        avg = (50 * 100 + 1 + 20 * 104) / 70
+        assert float(s.realized_pnl_amount) == pytest.approx(30 * 110 - 2 - 30 * avg, abs=1e-6)
+        assert float(s.income_amount) == pytest.approx(30.0)
+        assert float(s.fees_amount) == pytest.approx(3.0)
+        assert s.positions[0].quantity == "40"
+        assert isinstance(metric(s.money_weighted_return), float)
+        assert metric(s.currency_effect) == pytest.approx(0.0, abs=1e-12)
+
+        # List: paginated and filtered.
+        page = await st.ListTransactions(portfolio_pb2.ListTransactionsRequest(parent=name(user), page_size=4),
+                                         metadata=srv.auth(user), timeout=10)
+        rest = await st.ListTransactions(portfolio_pb2.ListTransactionsRequest(
+            parent=name(user), page_size=4, page_token=page.next_page_token), metadata=srv.auth(user), timeout=10)
+        assert len(page.transactions) == 4 and len(rest.transactions) == 2 and not rest.next_page_token
+        only = await st.ListTransactions(portfolio_pb2.ListTransactionsRequest(
+            parent=name(user), symbol="AAA", start_date=pdate(DAYS[20]), end_date=pdate(DAYS[130])),
+            metadata=srv.auth(user), timeout=10)
+        assert [t.client_id for t in only.transactions] == ["b2", "v1", "s1"]
+
+        # A correction re-derives: the sale at 120 instead of 110.
+        sale = resp.transactions[4]
+        sale.price = "120"
+        await st.UpdateTransaction(portfolio_pb2.UpdateTransactionRequest(
+            transaction=sale, update_mask=field_mask_pb2.FieldMask(paths=["price"])), metadata=srv.auth(user),
+            timeout=10)
+        s2 = await summary(srv, user)
+        assert float(s2.realized_pnl_amount) == pytest.approx(30 * 120 - 2 - 30 * avg, abs=1e-6)
+        # Deleting the first buy would make the sale exceed the holdings: refused, nothing deleted.
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await st.DeleteTransaction(portfolio_pb2.DeleteTransactionRequest(name=resp.transactions[1].name),
+                                       metadata=srv.auth(user), timeout=10)
+        info, _ = error_details(ei.value)
+        assert info.reason == "SELL_EXCEEDS_HOLDINGS"
+        # Snapshots are refused on a ledger portfolio.
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await st.SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(portfolio=name(user)),
+                                   metadata=srv.auth(user), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+@pytest.mark.parametrize(
+    ("rows", "field", "reason"),
+    [
+        ([_tx("BUY", DAYS[0], symbol="AAA", quantity="1", price="1"),
+          _tx("SELL", DAYS[1], symbol="AAA", quantity="2", price="1")], "transactions[1].quantity",
+         "SELL_EXCEEDS_HOLDINGS"),
+        ([_tx("SPLIT", DAYS[0], symbol="AAA", split_ratio="0")], "transactions[0].split_ratio", "INVALID_SPLIT_RATIO"),
+        ([_tx("DEPOSIT", date(2030, 1, 1), amount="1")], "transactions[0].trade_date", "FUTURE_DATE"),
+        ([_tx("DEPOSIT", date(1969, 12, 31), amount="1")], "transactions[0].trade_date", "OUT_OF_RANGE"),
+        ([_tx("DEPOSIT", DAYS[0], amount="1", currency="XYZ")], "transactions[0].currency", "UNKNOWN_CURRENCY"),
+        ([_tx("DEPOSIT", DAYS[0], amount="1", client_id="x"), _tx("DEPOSIT", DAYS[0], amount="2", client_id="x")],
+         "transactions[1].client_id", "CLIENT_ID_REUSED"),
+        ([_tx("BUY", DAYS[0], symbol="AAA", quantity="-1", price="1")], "transactions[0].quantity",
+         "NEGATIVE_QUANTITY"),
+        ([_tx("BUY", DAYS[0], symbol="AAA", quantity="1", price="1", currency="EUR")], "transactions[0].currency",
+         "CURRENCY_MISMATCH"),
+    ],
+)
+async def test_bad_transactions_name_field_and_row_and_write_nothing(
+    db_dsn: str, data_dir: Path, rows: list[portfolio_pb2.Transaction], field: str, reason: str
+) -> None:
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await record(srv, price_points({"AAA": [(DAYS[0], "10")]}))
+        user = new_user()
+        good = _tx("DEPOSIT", DAYS[0], amount="5")
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+                parent=name(user), transactions=[good, *rows]), metadata=srv.auth(user), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, violations = error_details(ei.value)
+        shifted = field.replace(f"[{field[13]}]", f"[{int(field[13]) + 1}]", 1)  # the good row comes first
+        assert (info.reason, violations[0][0]) == (reason, shifted)
+        listed = await stub(srv).ListTransactions(portfolio_pb2.ListTransactionsRequest(parent=name(user)),
+                                                  metadata=srv.auth(user), timeout=10)
+        assert not listed.transactions  # nothing partial
+
+
+async def test_a_batch_over_the_limit_is_refused_clearly(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        user = new_user()
+        rows = [_tx("DEPOSIT", DAYS[0], amount="1")] * 100_000
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+                parent=name(user), transactions=rows), metadata=srv.auth(user), timeout=60)
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, violations = error_details(ei.value)
+        assert (info.reason, violations[0][0], info.metadata["limit"]) == ("TOO_MANY_TRANSACTIONS", "transactions",
+                                                                            "10000")
+
+
+async def test_zero_rate_is_refused_and_settings_apply(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).RecordExchangeRates(portfolio_pb2.RecordExchangeRatesRequest(rates=[
+                portfolio_pb2.ExchangeRate(base_currency="EUR", quote_currency="USD", date=pdate(DAYS[0]), rate="0")]),
+                metadata=srv.auth(service="market-data"), timeout=10)
+        info, violations = error_details(ei.value)
+        assert (info.reason, violations[0][0]) == ("INVALID_RATE", "rates[0].rate")
+        user = new_user()
+        settings_name = f"users/{user}/portfolio/settings"
+        got = await stub(srv).GetPortfolioSettings(portfolio_pb2.GetPortfolioSettingsRequest(name=settings_name),
+                                                   metadata=srv.auth(user), timeout=10)
+        assert got.benchmark_symbol == "SPY" and got.cost_basis_method == portfolio_pb2.COST_BASIS_METHOD_AVERAGE_COST
+        upd = await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+            settings=portfolio_pb2.PortfolioSettings(name=settings_name, benchmark_symbol="qqq",
+                                                     cost_basis_method=portfolio_pb2.COST_BASIS_METHOD_FIFO,
+                                                     idle_cash_threshold=0.5)), metadata=srv.auth(user), timeout=10)
+        assert (upd.benchmark_symbol, upd.cost_basis_method, upd.idle_cash_threshold) == (
+            "QQQ", portfolio_pb2.COST_BASIS_METHOD_FIFO, 0.5)
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+                settings=portfolio_pb2.PortfolioSettings(name=settings_name, idle_cash_threshold=2.0)),
+                metadata=srv.auth(user), timeout=10)
+        info, violations = error_details(ei.value)
+        assert (info.reason, violations[0][0]) == ("OUT_OF_RANGE", "settings.idle_cash_threshold")
+        await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+            parent=name(user), transactions=[_tx("DEPOSIT", DAYS[0], amount="100")]), metadata=srv.auth(user))
+        s = await summary(srv, user)
+        assert s.benchmark_symbol == "QQQ" and s.cost_basis_method == portfolio_pb2.COST_BASIS_METHOD_FIFO

@@ -1,0 +1,192 @@
+"""The ledger's figures against oracles written here from textbook formulas (and pyxirr, whose XIRR
+uses the same actual/365 convention), never against the code's own output.
+
+* TWR and XIRR of a ledger with deposits, a withdrawal, a dividend, a split and a sale.
+* FIFO and average-cost realised P&L on a hand-computed example.
+* A EUR position in a USD portfolio with a moving EURUSD: local return, currency effect, total.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+import pyxirr
+
+from stack_cfo.core.portfolio import AnalyticsSettings, PortfolioInputs, PriceSeries, compute_summary
+from stack_cfo.core.portfolio.fx import FxTable
+from stack_cfo.core.portfolio.ledger import derive_ledger, group_transactions
+from stack_cfo.core.portfolio.transactions import CostBasisMethod, Transaction, TransactionInput
+from stack_cfo.core.portfolio.transactions import TransactionType as T
+from stack_cfo.core.portfolio.valuation import build_valuation
+from stack_cfo.core.portfolio.xirr import portfolio_flows, xirr
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2024, 3, 1, tzinfo=UTC)
+ORACLE = AnalyticsSettings(min_history=0)
+
+
+def tx(i: int, kind: T, day: date, **kw: object) -> Transaction:
+    data = TransactionInput(type=kind, trade_date=day, currency=str(kw.pop("currency", "USD")), **kw)  # type: ignore[arg-type]
+    return Transaction(str(i), i, data, NOW, NOW, i)
+
+
+def ledger_inputs(txs: list[Transaction], prices: dict[str, PriceSeries], method: CostBasisMethod, base: str = "USD",
+                  fx: dict[str, PriceSeries] | None = None) -> PortfolioInputs:
+    led = derive_ledger(group_transactions(txs), base=base, method=method, fx=FxTable(base, fx or {}))
+    return PortfolioInputs(holdings=(), prices=prices, cash_flows=led.flows, timeline=led.timeline,
+                           ledger_figures=led.figures, fx_rates=fx or {})
+
+
+def series(symbol: str, closes: dict[date, str]) -> PriceSeries:
+    days = sorted(closes)
+    return PriceSeries(symbol, tuple(days), tuple(D(closes[d]) for d in days))
+
+
+# Days 1..6 (weekdays of one week and the next Monday).
+d = [date(2024, 1, 1) + timedelta(days=k) for k in range(8) if (date(2024, 1, 1) + timedelta(days=k)).weekday() < 5]
+
+
+def test_twr_and_xirr_with_deposits_withdrawals_dividend_split_and_sale() -> None:
+    prices = series("AAA", {d[0]: "10", d[1]: "11", d[2]: "12", d[3]: "6.2", d[4]: "6.5", d[5]: "6.4"})
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("1000")),
+        tx(2, T.BUY, d[0], symbol="AAA", quantity=D(50), price=D(10), fees=D(0)),
+        tx(3, T.DEPOSIT, d[1], amount=D("200")),
+        tx(4, T.DIVIDEND, d[2], symbol="AAA", amount=D("25"), fees=D(0)),
+        tx(5, T.SPLIT, d[3], symbol="AAA", split_ratio=D(2)),
+        tx(6, T.SELL, d[4], symbol="AAA", quantity=D(40), price=D("6.5"), fees=D(0)),
+        tx(7, T.WITHDRAWAL, d[5], amount=D("300")),
+    ]
+    inputs = ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST)
+    s = build_valuation(inputs, through=d[5], tz=NY)
+
+    # Oracle: hand-kept holdings and cash, end-of-day flows, r_t = (V_t - F_t) / V_{t-1} - 1.
+    shares = [50, 50, 50, 100, 60, 60]
+    cash = [500, 700, 725, 725, 725 + 260, 725 + 260 - 300]
+    closes = [10, 11, 12, 6.2, 6.5, 6.4]
+    flows = [1000, 200, 0, 0, 0, -300]
+    values = [sh * c + k for sh, c, k in zip(shares, closes, cash, strict=True)]
+    assert s.values.tolist() == pytest.approx(values, rel=1e-12)
+    r = [(values[t] - flows[t]) / values[t - 1] - 1 for t in range(1, 6)]
+    assert s.returns.tolist() == pytest.approx(r, rel=1e-12)
+    twr = 1.0
+    for x in r:
+        twr *= 1 + x
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 8, 23, tzinfo=NY), settings=ORACLE)
+    assert summary.risk.cumulative_return.value == pytest.approx(twr - 1, rel=1e-12)
+
+    # XIRR: the investor pays V_0 (the first day's value: the initial deposit), then +200 in,
+    # -300 out (received), and receives the final value; NPV at actual/365 is zero.
+    cfs = [(d[0], -values[0]), (d[1], -200.0), (d[5], 300.0 + values[5])]
+    assert portfolio_flows(s) == [(d[0], -values[0]), (d[1], -200.0), (d[5], 300.0), (d[5], values[5])]
+
+    def npv(rate: float) -> float:
+        return sum(c / (1 + rate) ** ((day - d[0]).days / 365) for day, c in cfs)
+
+    lo, hi = -0.99, 1e6
+    for _ in range(300):  # textbook bisection
+        mid = (lo + hi) / 2
+        if (npv(mid) > 0) == (npv(lo) > 0):
+            lo = mid
+        else:
+            hi = mid
+    assert summary.money_weighted_return.value == pytest.approx(lo, rel=1e-9)
+    assert summary.money_weighted_return.value == pytest.approx(pyxirr.xirr([c[0] for c in cfs], [c[1] for c in cfs]),
+                                                                rel=1e-9)
+    assert xirr(cfs) == pytest.approx(lo, rel=1e-9)
+    # Income and realised P&L: the split halves the average cost to 5; 40 sold at 6.5.
+    assert summary.ledger is not None
+    assert summary.ledger.income == D(25)
+    assert summary.ledger.realized_pnl == D("60.0")
+
+
+def test_fifo_and_average_cost_realised_pnl_by_hand() -> None:
+    prices = series("AAA", {d[0]: "10", d[1]: "12", d[2]: "15"})
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("10000")),
+        tx(2, T.BUY, d[0], symbol="AAA", quantity=D(100), price=D(10), fees=D(5)),  # lot 1: 1005
+        tx(3, T.BUY, d[1], symbol="AAA", quantity=D(50), price=D(12), fees=D(0)),  # lot 2: 600
+        tx(4, T.SELL, d[2], symbol="AAA", quantity=D(120), price=D(15), fees=D(3)),  # proceeds 1797
+    ]
+    # FIFO: 100 from lot 1 (1005) + 20 from lot 2 (20 x 12 = 240): 1797 - 1245 = 552.
+    fifo = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.FIFO, fx=FxTable("USD"))
+    assert fifo.figures(d[2]).realized_pnl == D(552)
+    # Average: (1005 + 600) / 150 = 10.7 a unit; 120 x 10.7 = 1284: 1797 - 1284 = 513.
+    avg = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.AVERAGE_COST, fx=FxTable("USD"))
+    assert avg.figures(d[2]).realized_pnl == D(513)
+    # Remaining cost: FIFO 30 units of lot 2 (360); average 30 x 10.7 (321).
+    assert fifo.timeline.holdings_at(2).positions[0].average_cost == D(12)
+    assert avg.timeline.holdings_at(2).positions[0].average_cost == D("10.7")
+    assert fifo.figures(d[2]).fees == avg.figures(d[2]).fees == D(8)
+    _ = prices
+
+
+def test_eur_position_in_usd_portfolio_local_return_currency_effect_and_total() -> None:
+    sap = series("SAP", {d[0]: "100", d[1]: "102", d[2]: "99", d[3]: "105"})
+    eurusd = series("#FX:EUR/USD", {d[0]: "1.10", d[1]: "1.12", d[2]: "1.08", d[3]: "1.15"})
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("1000"), currency="EUR"),
+        tx(2, T.BUY, d[0], symbol="SAP", quantity=D(10), price=D(100), fees=D(0), currency="EUR"),
+    ]
+    inputs = ledger_inputs(txs, {"SAP": sap}, CostBasisMethod.AVERAGE_COST, fx={"EUR": eurusd})
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 4, 23, tzinfo=NY), settings=ORACLE)
+    # By hand: fully invested, so local return = 105/100 - 1, total = (105 x 1.15) / (100 x 1.10) - 1,
+    # currency effect = 1.15 / 1.10 - 1, and (1 + total) = (1 + local)(1 + currency).
+    local, fx_effect = 105 / 100 - 1, 1.15 / 1.10 - 1
+    total = (105 * 1.15) / (100 * 1.10) - 1
+    assert summary.risk.cumulative_return.value == pytest.approx(total, rel=1e-12)
+    assert summary.local_return.value == pytest.approx(local, rel=1e-12)
+    assert summary.currency_effect.value == pytest.approx(fx_effect, rel=1e-12)
+    assert (1 + summary.local_return.value) * (1 + summary.currency_effect.value) == pytest.approx(1 + total)
+    p = summary.positions[0]
+    assert p.market_value == D(10) * D(105) * D("1.15")
+    assert p.cost_basis == D(1000) * D("1.10")  # the purchase's rate, not today's
+    assert p.local_return == pytest.approx(local)
+    assert p.currency_effect == pytest.approx(fx_effect)
+    assert summary.missing_currencies == ()
+
+
+def test_a_missing_rate_is_a_reason_never_one() -> None:
+    sap = series("SAP", {d[0]: "100", d[1]: "102"})
+    txs = [tx(1, T.BUY, d[0], symbol="SAP", quantity=D(10), price=D(100), fees=D(0), currency="EUR"),
+           tx(2, T.DEPOSIT, d[0], amount=D("5000"))]
+    inputs = ledger_inputs(txs, {"SAP": sap}, CostBasisMethod.AVERAGE_COST)
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 2, 23, tzinfo=NY), settings=ORACLE)
+    assert summary.missing_currencies == ("EUR",)
+    assert summary.positions[0].market_value is None  # not valued at 1
+    # The USD cash counts; the EUR position and the EUR cash that paid for it are left out.
+    assert summary.total_value == D(5000)
+    reason = summary.currency_effect.reason
+    assert reason is not None and reason.value == "MISSING_EXCHANGE_RATE"
+    assert any(i.code == "MISSING_EXCHANGE_RATE" for i in summary.insights)
+
+
+def test_ledger_figures_are_facts_the_grounding_check_knows() -> None:
+    from stack_cfo.core.chat.data_block import context_document
+    from stack_cfo.core.chat.portfolio_context import context_from_view
+    from stack_cfo.core.grounding import GroundingStatus, check, facts_from_data
+    from stack_cfo.core.portfolio.narrative import summary_document
+    from stack_cfo.core.portfolio.ports import StoredPortfolio
+    from stack_cfo.core.portfolio.views import build_view
+
+    prices = series("AAA", {d[0]: "10", d[1]: "12", d[2]: "15"})
+    txs = [tx(1, T.DEPOSIT, d[0], amount=D("10000")),
+           tx(2, T.BUY, d[0], symbol="AAA", quantity=D(100), price=D(10), fees=D(5)),
+           tx(3, T.DIVIDEND, d[1], symbol="AAA", amount=D("40"), fees=D(0)),
+           tx(4, T.SELL, d[2], symbol="AAA", quantity=D(50), price=D(15), fees=D(3))]
+    inputs = ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST)
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 3, 23, tzinfo=NY), settings=ORACLE)
+    assert summary.ledger is not None
+    # Realised: 50 x 15 - 3 - 50 x 10.05 = 244.5; income 40; fees 8.
+    assert (summary.ledger.realized_pnl, summary.ledger.income, summary.ledger.fees) == (D("244.5"), D(40), D(8))
+    doc = summary_document(summary)
+    text = "You realised $244.50 and received $40.00 of income; fees came to $8.00."
+    assert check(text, facts_from_data(doc)).status is GroundingStatus.GROUNDED
+    assert check("You realised $250.00.", facts_from_data(doc)).status is GroundingStatus.UNGROUNDED
+    view = build_view("u", summary, StoredPortfolio("u", "USD", (), ()))
+    block = context_document(context_from_view(view), NOW)
+    assert block["ledger"]["realized_pnl"] == "244.50"
+    assert check(text, facts_from_data(block)).status is GroundingStatus.GROUNDED
