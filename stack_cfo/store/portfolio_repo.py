@@ -147,7 +147,7 @@ class PortfolioRepository(LedgerRepository):
     ) -> SyncResult:
         user = cmd.user_id
         await self._lock_snapshot_portfolio(conn, user, cmd.base_currency)
-        recorded = await self._store_snapshot(
+        await self._store_snapshot(
             conn, user, DatedHoldingsInput(effective, cmd.positions, cmd.cash_balance), cmd.base_currency, synced_at,
             "positions")
         recorded = await self._insert_flows(conn, user, cmd.cash_flows)
@@ -217,7 +217,7 @@ class PortfolioRepository(LedgerRepository):
     async def _store_snapshot(
         self, conn: AsyncConnection[Any], user: str, snap: DatedHoldingsInput, base: str, synced_at: datetime,
         prefix: str,
-    ) -> int:
+    ) -> None:
         """Store one dated snapshot; it becomes the current holdings unless a later one is stored."""
         effective = snap.effective_date
         assert effective is not None
@@ -271,7 +271,6 @@ class PortfolioRepository(LedgerRepository):
                 if current:
                     await cur2.executemany(Q.insert_position, rows)
                 await cur2.executemany(Q.insert_snapshot_holding, rows)
-        return 0
 
     async def _insert_flows(self, conn: AsyncConnection[Any], user: str, flows: tuple[FlowInput, ...]) -> int:
         if not flows:

@@ -17,6 +17,7 @@ from tests.integration.portfolio.support import (
     flow,
     holding,
     name,
+    pdate,
     price_points,
     record,
     stub,
@@ -91,17 +92,37 @@ async def _everything(srv: RunningServer, user: str) -> None:
                                                             user=f"users/{user}", request_id=str(uuid.uuid4())),
                                 metadata=srv.auth(service="ops"), timeout=60):
         pass
+    await sched.CreateWebhookEndpoint(
+        scheduler_pb2.CreateWebhookEndpointRequest(
+            parent=f"users/{user}", request_id=str(uuid.uuid4()),
+            webhook_endpoint=scheduler_pb2.WebhookEndpoint(url=f"https://127.0.0.1:9/hooks/{user}")),
+        metadata=md, timeout=10)
+    # Last, the ledger (a portfolio with transactions takes no more snapshot syncs) and its settings.
+    await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+        parent=name(user), transactions=[
+            portfolio_pb2.Transaction(type=portfolio_pb2.TRANSACTION_TYPE_DEPOSIT, trade_date=pdate(days[0]),
+                                      amount="1000", client_id=f"dep-{user}"),
+            portfolio_pb2.Transaction(type=portfolio_pb2.TRANSACTION_TYPE_BUY, trade_date=pdate(days[1]),
+                                      symbol="AAPL", quantity="2", price="101.25", client_id=f"buy-{user}")]),
+        metadata=md, timeout=30)
+    await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+        settings=portfolio_pb2.PortfolioSettings(name=f"users/{user}/portfolio/settings", benchmark_symbol="QQQ")),
+        metadata=md, timeout=10)
+    await summary(srv, user)
 
 
 async def test_after_erasure_only_the_tombstone_names_the_user(db_dsn: str, data_dir: Path) -> None:
     alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
-    async with running_server(db_dsn, data_dir) as srv:
+    local_hooks = {"notifications": {"webhook": {"allow_private_networks": True}}}
+    async with running_server(db_dsn, data_dir, local_hooks) as srv:
         await _everything(srv, alice)
         await _everything(srv, bob)
         before = rows_naming(db_dsn, alice)
         bob_before = rows_naming(db_dsn, bob)
         assert "idempotency_keys.principal" in before and "idempotency_keys.response" in before
         assert len(before) >= 12, before  # the set-up reached most features
+        for table in ("portfolio_transactions", "portfolio_settings", "webhook_endpoints"):
+            assert any(k.startswith(f"{table}.") for k in before), (table, before)
 
         erase = upb_grpc.UserDataServiceStub(srv.channel)
         rid = str(uuid.uuid4())
