@@ -12,13 +12,14 @@ from stack_cfo._proto.stack.cfo.v1 import (
     common_pb2,
     compute_account_pb2,
     portfolio_pb2,
+    receipt_pb2,
     scheduler_pb2,
     user_data_pb2,
 )
 
 FILES: list[FileDescriptor] = [
     m.DESCRIPTOR
-    for m in (common_pb2, portfolio_pb2, chat_pb2, scheduler_pb2, compute_account_pb2, user_data_pb2)
+    for m in (common_pb2, portfolio_pb2, chat_pb2, scheduler_pb2, compute_account_pb2, user_data_pb2, receipt_pb2)
 ]
 SERVICES: dict[str, ServiceDescriptor] = {s.full_name: s for f in FILES for s in f.services_by_name.values()}
 
@@ -32,6 +33,15 @@ EXPECTED: dict[str, dict[str, bool]] = {
         "GetPerformanceHistory": False,
         "StreamPortfolioSummary": True,
         "WatchPortfolio": True,
+        "ImportHoldingsHistory": False,
+        "BatchCreateTransactions": False,
+        "ListTransactions": False,
+        "GetTransaction": False,
+        "UpdateTransaction": False,
+        "DeleteTransaction": False,
+        "RecordExchangeRates": False,
+        "GetPortfolioSettings": False,
+        "UpdatePortfolioSettings": False,
     },
     "stack.cfo.v1.ChatService": {
         "CreateSession": False,
@@ -63,11 +73,14 @@ EXPECTED: dict[str, dict[str, bool]] = {
     },
     "stack.cfo.v1.ComputeAccountService": {"GetComputeAccount": False},
     "stack.cfo.v1.UserDataService": {"EraseUserData": False, "GetArchivedSession": False},
+    "stack.cfo.v1.ReceiptService": {"GetReceipt": False, "ReplayReceipt": False},
 }
 
 MONEYISH = re.compile(r"value|amount|price|quantity|cost|cash|balance|(?:^|_)fees?(?:$|_)")
 # Fields whose names look like money but are not: a Metric's ratio, counts.
-NOT_MONEY = {"stack.cfo.v1.Metric.value"}
+NOT_MONEY = {"stack.cfo.v1.Metric.value", "stack.cfo.v1.PortfolioSettings.idle_cash_threshold"}  # ratios
+# Enums named after money concepts (how cost basis is computed) are not amounts either.
+ENUM_TYPES = (FieldDescriptor.TYPE_ENUM,)
 
 
 def _all_messages() -> list[Descriptor]:
@@ -100,7 +113,7 @@ def test_money_and_quantities_are_never_floats(message: Descriptor) -> None:
     if message.GetOptions().map_entry:
         return  # key/value of a map: the map field itself is checked on its message
     for field in message.fields:
-        if field.full_name in NOT_MONEY or field.name.endswith("_count"):
+        if field.full_name in NOT_MONEY or field.name.endswith("_count") or field.type in ENUM_TYPES:
             continue
         if MONEYISH.search(field.name):
             assert field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE), (
@@ -110,7 +123,8 @@ def test_money_and_quantities_are_never_floats(message: Descriptor) -> None:
 
 def test_every_list_rpc_is_paginated_and_unary() -> None:
     list_rpcs = [m for s in SERVICES.values() for m in s.methods if m.name.startswith("List")]
-    assert {m.name for m in list_rpcs} == {"ListSessions", "ListNotifications", "ListWebhookEndpoints"}
+    assert {m.name for m in list_rpcs} == {"ListSessions", "ListNotifications", "ListWebhookEndpoints",
+                                             "ListTransactions"}
     for method in list_rpcs:
         assert not method.server_streaming and not method.client_streaming, method.full_name
         request_fields = method.input_type.fields_by_name
@@ -134,7 +148,7 @@ def test_standard_methods_return_the_resource_and_delete_returns_empty() -> None
 
 def test_paid_or_sending_mutations_take_a_request_id() -> None:
     needs_request_id = {
-        "PortfolioSummaryService": ["SyncPortfolio", "RecordPrices"],
+        "PortfolioSummaryService": ["SyncPortfolio", "RecordPrices", "ImportHoldingsHistory", "RecordExchangeRates"],
         "ChatService": ["CreateSession", "SendMessage", "ArchiveSession"],
         "SchedulerService": ["RunJob", "RegisterDevice", "CreateWebhookEndpoint", "RotateWebhookEndpointSecret"],
         "UserDataService": ["EraseUserData"],
