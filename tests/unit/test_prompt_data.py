@@ -4,6 +4,7 @@ field must stay data, inside its block, and never read as another role or a chat
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_hostile_string_stays_inside_its_block_intact_and_inert(hostile: str) 
     assert name == "PORTFOLIO_DATA" and decoded == doc  # lossless: the escapes are plain JSON
     body = block.splitlines()[1]
     assert not any(c in body for c in "<>&") and not any(c in body for c in LOOKALIKES)
-    assert "[" not in body.replace('["', "").replace("[{", "")  # only the JSON array itself
+    assert not re.search(r"\[[A-Z_/]|[A-Z_]\]", body)  # no [INST]-shaped token
     assert not role_lines(block) and not TEMPLATE_TOKEN.search(block)
     assert DATA_END not in body and DATA_BEGIN not in body
     check_prompt([{"role": "user", "content": f"Article:\n{block}\nSummarise it."}], words=["SELL"])
@@ -85,8 +86,8 @@ def test_what_is_not_data_is_refused() -> None:
 
     with pytest.raises(TypeError):
         encode_data({"v": Decimal("1")})
-    with pytest.raises(TypeError):
-        encode_data({1: "x"})
+    with pytest.raises(ValueError):
+        encode_data({"v": "x"}, max_string_chars=0)
     with pytest.raises(ValueError):
         block_markers("BAD>>>NAME")
 
@@ -157,3 +158,44 @@ def test_ordinary_messages_pass_unchanged() -> None:
 def test_free_text_is_cut_to_its_limit() -> None:
     out = encode_text("word " * 1000, max_chars=100)
     assert len(out) <= 100 and out.endswith("…")
+
+
+def _reference(value: object, cap: int) -> object:
+    if isinstance(value, str):
+        return clip(value, cap)
+    if isinstance(value, dict):
+        return {clip(k, cap): _reference(v, cap) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reference(v, cap) for v in value]
+    return value
+
+
+def test_random_documents_decode_to_themselves_cut_to_the_cap() -> None:
+    """The fast path (one json.dumps, escapes by replacement, a scan for over-long strings) gives
+    the same document as cutting every string first, and never leaves a raw unsafe character."""
+    import random
+
+    rng = random.Random(12)
+    alphabet = ['"', "\\", "<", ">", "&", "[", "]", "I", "N", "S", "T", "_", "/", "a", " ", "\n", "\u2028",
+                "＜", "😀", "é", "\u0301", "\x7f", "\u202e", "\ue000", "{", "}", ":", ","]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.choice((0, 3, 10, 30, 60))))
+
+    def value(depth: int) -> object:
+        kind = rng.random()
+        if depth > 2 or kind < 0.4:
+            return text()
+        if kind < 0.5:
+            return rng.choice((1, -2.5, None, True, 10**20))
+        if kind < 0.75:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {text(): value(depth + 1) for _ in range(rng.randint(0, 4))}
+
+    for _ in range(400):
+        doc = value(0)
+        cap = rng.choice((5, 25, 40, 100))
+        encoded = encode_data(doc, max_string_chars=cap)
+        assert json.loads(encoded) == _reference(doc, cap)
+        assert not any(c in encoded for c in "\u2028＜\u202e\ue000\x7f")
+        assert not any(c in encoded for c in "<>&") and not re.search(r"\[[A-Z_/]|[A-Z_]\]", encoded)

@@ -18,12 +18,15 @@ article, a conversation to summarise. The document is JSON between two fixed mar
    ``### Instruction``) or end the marker line.
 3. These characters are written as ``\\uXXXX`` escapes, so no string can spell a marker, a tag
    (``</article>``), or a chat-template token (``<|im_start|>``, ``<｜User｜>``, ``[INST]``,
-   ``<<SYS>>``): ``<`` ``>`` ``&`` ``[`` ``]``; their look-alikes (:data:`LOOKALIKES`: Unicode
-   TR39 confusables from the ``confusable-homoglyphs`` data, NFKC compatibility forms such as
-   fullwidth ``＜``, and angle or square brackets of other blocks); every control, format
-   (zero-width, bidi override), line or paragraph separator (``U+2028``, ``U+0085``),
-   private-use and lone-surrogate code point. The escapes are plain JSON: decoding the block gives
-   the document back exactly (after cutting), so nothing is lost, only made inert.
+   ``<<SYS>>``): ``<`` ``>`` ``&``; ``[`` before ``/``, ``_`` or an upper-case letter and ``]``
+   after ``_`` or an upper-case letter (the shape of ``[INST]``, ``[/TOOL_CALLS]``; other brackets
+   in text, and JSON's own, stay); the look-alikes of ``<`` ``>`` ``&`` ``[`` ``]``
+   (:data:`LOOKALIKES`: Unicode TR39 confusables from the ``confusable-homoglyphs`` data, NFKC
+   compatibility forms such as fullwidth ``＜``, and angle or square brackets of other blocks);
+   every C1 control, format character (zero-width, bidi override), line or paragraph separator
+   (``U+2028``, ``U+0085``), private-use and lone-surrogate code point. The escapes are plain
+   JSON: decoding the block gives the document back exactly (after cutting), so nothing is lost,
+   only made inert.
 4. Numbers, booleans and null are written as :func:`json.dumps` writes them (non-finite floats
    become null). Keys keep their order.
 
@@ -59,7 +62,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -123,9 +126,6 @@ def _lookalikes() -> dict[str, str]:
 LOOKALIKES: Mapping[str, str] = _lookalikes()
 """Look-alike character -> the structural ASCII character it imitates."""
 
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
-
-
 def _u(ch: str) -> str:
     cp = ord(ch)
     if cp < 0x10000:
@@ -134,25 +134,43 @@ def _u(ch: str) -> str:
     return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
 
 
-@lru_cache(maxsize=4096)
-def _escape_char(ch: str) -> str:
-    if ch in _STRUCTURAL or ch in LOOKALIKES or unicodedata.category(ch) in _ESCAPED_CATEGORIES:
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+_ASCII_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\x7f", "\\u007f"))
+# Square brackets of a template-shaped token ([INST], [/TOOL_CALLS]). A structural JSON bracket is
+# never followed by / A-Z _ nor preceded by A-Z _, so only brackets inside strings match.
+_OPEN_TOKEN = re.compile(r"\[(?=[A-Z_/])")
+_CLOSE_TOKEN = re.compile(r"\](?<=[A-Z_]\])")
+
+
+@lru_cache(maxsize=65536)
+def _non_ascii_escape(ch: str) -> str | None:
+    if ch in LOOKALIKES or unicodedata.category(ch) in _ESCAPED_CATEGORIES:
         return _u(ch)
-    return ch
+    return None
 
 
-# ASCII structural characters and every non-ASCII one (decided per character, memoised).
-_CANDIDATE = re.compile(r"[<>&\[\]\x7f-\U0010ffff]")
-
-
-def _escape_literal(literal: str) -> str:
-    """A JSON string literal (from :func:`json.dumps`) with the unsafe characters as ``\\uXXXX``.
+def _escape_json(text: str) -> str:
+    """Compact JSON (from :func:`json.dumps`) with the unsafe characters of its strings as ``\\uXXXX``.
 
     ``json.dumps`` has already escaped ``"``, ``\\`` and U+0000-U+001F; the characters replaced
-    here are none of those, so every existing escape stays intact and the literal still decodes
-    to the same string.
+    here are none of those and (square brackets apart, matched by context) never JSON structure, so
+    every existing escape stays intact and the text decodes to the same document. Plain
+    ``str.replace`` per distinct unsafe character: data blocks are mostly ASCII and a character
+    class over all of Unicode is several times slower to scan.
     """
-    return _CANDIDATE.sub(lambda m: _escape_char(m.group()), literal)
+    for raw, escaped in _ASCII_ESCAPES:
+        if raw in text:
+            text = text.replace(raw, escaped)
+    if "[" in text:
+        text = _OPEN_TOKEN.sub(r"\\u005b", text)
+    if "]" in text:
+        text = _CLOSE_TOKEN.sub(r"\\u005d", text)
+    if not text.isascii():
+        for ch in {c for c in set(text) if c > "\x7f"}:
+            escaped_ch = _non_ascii_escape(ch)
+            if escaped_ch is not None:
+                text = text.replace(ch, escaped_ch)
+    return text
 
 
 # ------------------------------------------------------------------------------ cutting
@@ -184,41 +202,53 @@ def clip(text: str, max_chars: int) -> str:
 # ------------------------------------------------------------------------------ data blocks
 
 
-def _encode(value: Any, max_string_chars: int, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(_escape_literal(json.dumps(clip(value, max_string_chars), ensure_ascii=False)))
-    elif value is None or isinstance(value, bool | int):
-        out.append(json.dumps(value))
-    elif isinstance(value, float):
-        out.append(json.dumps(value) if math.isfinite(value) else "null")
-    elif isinstance(value, Mapping):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            if not isinstance(key, str):
-                raise TypeError(f"data block keys must be strings, not {type(key).__name__}")
-            if i:
-                out.append(",")
-            _encode(key, max_string_chars, out)
-            out.append(":")
-            _encode(item, max_string_chars, out)
-        out.append("}")
-    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _encode(item, max_string_chars, out)
-        out.append("]")
-    else:
-        raise TypeError(f"{type(value).__name__} cannot go into a data block (convert it first)")
+def _prepared(value: Any, cap: int) -> Any:
+    """``value`` with every string cut to ``cap`` and non-finite floats as ``None`` (shared
+    sub-objects are returned as they are when nothing in them changes)."""
+    t = type(value)
+    if t is str:
+        return value if len(value) <= cap else clip(value, cap)
+    if t is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {_prepared(k, cap) if type(k) is str else k: _prepared(v, cap) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_prepared(v, cap) for v in value]
+    return value
+
+
+@lru_cache(maxsize=16)
+def _long_body(n: int) -> re.Pattern[str]:
+    return re.compile(f'"[^"]{{{n + 1}}}')
+
+
+def _may_hold_a_long_string(text: str, cap: int) -> bool:
+    """False only when no string in the JSON ``text`` is longer than ``cap``: a string's literal
+    starts with a quote and holds at least its length in characters before the next (escaped
+    backslashes and quotes are blanked out first). One regex scan, linear in the text."""
+    if '\\"' in text:
+        text = text.replace("\\\\", "__").replace('\\"', "__")
+    return _long_body(cap).search(text) is not None
 
 
 def encode_data(doc: Any, *, max_string_chars: int = MAX_STRING_CHARS) -> str:
     """``doc`` as one line of compact JSON in which no string can close or open a block, spell a
-    tag or a chat-template token, or start a line (rules in the module docstring)."""
-    out: list[str] = []
-    _encode(doc, max_string_chars, out)
-    return "".join(out)
+    tag or a chat-template token, or start a line (rules in the module docstring).
+
+    Raises :class:`TypeError` for values JSON has no form for (``Decimal``, ``datetime``: convert
+    them first)."""
+    if max_string_chars < 1:
+        raise ValueError("max_string_chars must be at least 1")
+    text: str | None
+    try:  # fast path: no string is longer than the whole text, and NaN/Infinity raise
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        text = None
+    if text is None or (len(text) > max_string_chars and _may_hold_a_long_string(text, max_string_chars)):
+        text = json.dumps(
+            _prepared(doc, max_string_chars), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    return _escape_json(text)
 
 
 def data_block(doc: Any, *, name: str = "PORTFOLIO_DATA", max_string_chars: int = MAX_STRING_CHARS) -> str:
