@@ -16,8 +16,9 @@ from typing import Any
 from confusable_homoglyphs.confusables import confusables_data
 
 ROLE_WORDS = ("system", "assistant", "user", "developer", "tool", "function", "human", "model")
-_ROLE = re.compile(r"^[\s#*_`\"'~-]*(" + "|".join(ROLE_WORDS) + r")\b\s*(\([^)]*\))?\s*:", re.IGNORECASE)
-_HEADING = re.compile(r"^\s*#{1,6}\s*(" + "|".join(ROLE_WORDS) + r")\b", re.IGNORECASE)
+_NAME = "(" + "|".join(ROLE_WORDS) + ")(?![a-z0-9])"
+_ROLE = re.compile(rf"^[\s#*_`\"'~-]*{_NAME}[*_`\"'~]*\s*(\([^)]*\))?[*_`\"'~]*\s*:", re.IGNORECASE)
+_HEADING = re.compile(rf"^\s*#{{1,6}}\s*{_NAME}", re.IGNORECASE)
 TEMPLATE_TOKEN = re.compile(
     r"<\|[^|\n]{1,40}\|>|<｜[^｜\n]{1,40}｜>|\[/?INST\]|\[/?SYSTEM_PROMPT\]|<</?SYS>>|</?s>|<(start|end)_of_turn>"
     r"|</?(article|system|assistant|user|data)>",

@@ -44,9 +44,10 @@ stays readable, but:
    quote of it. ``P/E < 20`` and ``[AAPL]`` are left alone (no token shape).
 3. A line that opens with a role label (``system``, ``assistant``, ``user``, ``developer``,
    ``tool``, ``function``, ``human``, ``ai``, ``model``, ``instruction(s)``, ``context``,
-   ``prompt``; followed by ``:`` or as a ``#`` heading; in any case, after NFKC and folding
-   TR39 look-alike letters, so ``ＳＹＳＴＥＭ：`` and Cyrillic ``ЅYЅTEM:`` count) is quoted: it gets
-   a ``> `` prefix, so no line of the message starts as another role.
+   ``prompt``; followed by ``:`` or as a ``#`` heading; in any case and in look-alike letters:
+   TR39 confusables and NFKC compatibility forms, so ``ＳＹＳＴＥＭ：``, Cyrillic ``ЅYЅTEM:`` and
+   mathematical ``𝐒𝐘𝐒𝐓𝐄𝐌:`` count) is quoted: it gets a ``> `` prefix, so no line of the message
+   starts as another role.
 4. The text is cut to ``max_chars`` (:func:`clip`).
 
 What this does **not** do: it cannot stop a model from *following* an instruction written inside
@@ -260,7 +261,7 @@ def data_block(doc: Any, *, name: str = "PORTFOLIO_DATA", max_string_chars: int 
 # ------------------------------------------------------------------------------ free text
 
 
-_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _REMOVED = re.compile(
     "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u200b\u200e\u200f\u2060-\u2064\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
@@ -275,38 +276,71 @@ _TAG = re.compile(f"{_LT}[^\\s<>]{{1,64}}?{_GT}")
 _BRACKET_TOKEN = re.compile(
     f"{_LB}/?(?:INST|SYS|SYSTEM|USER|ASSISTANT|THINK|[A-Z]+_[A-Z_]+){_RB}"  # [INST], [/SYSTEM_PROMPT], [TOOL_CALLS]
 )
-_BRACKET_CHARS = re.compile(f"{_LT}|{_GT}|{_LB}|{_RB}")
 
 _ROLE_WORDS = (
     "system", "assistant", "user", "developer", "tool", "function", "human", "ai", "model",
     "instruction", "instructions", "context", "prompt",
 )
-_ROLE_LINE = re.compile(
-    r"^[\s>#*_`\"'|~-]*(?:" + "|".join(_ROLE_WORDS) + r")\b\s*(?:\([^)\n]{0,24}\))?\s*:"  # "SYSTEM:", "System (admin):"
-    r"|^\s*#{1,6}\s*(?:" + "|".join(_ROLE_WORDS) + r")\b",  # "### System"
-    re.IGNORECASE,
+_COMPATIBILITY_RANGES = (
+    (0x02B0, 0x02FF), (0x1D00, 0x1DBF), (0x2070, 0x209F), (0x2100, 0x214F), (0x2460, 0x24FF),
+    (0xFE10, 0xFE6F), (0xFF00, 0xFFEF), (0x1D400, 0x1D7FF), (0x1F100, 0x1F1FF),
 )
-_LETTER_FOLD = {
-    ord(e["c"]): ascii_char
-    for ascii_char in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ:#"
-    for e in confusables_data.get(ascii_char, ())
-    if len(e["c"]) == 1 and not e["c"].isascii()
-}
-"""TR39 look-alikes of ASCII letters, ``:`` and ``#``, folded to them before a line is checked for a role label."""
+"""Where NFKC folds letters and punctuation to ASCII (modifier letters, super- and subscripts,
+letterlike symbols, circled and fullwidth forms, mathematical alphanumerics, enclosed letters)."""
+
+
+def _compatibility_forms() -> dict[str, set[str]]:
+    forms: dict[str, set[str]] = {}
+    for lo, hi in _COMPATIBILITY_RANGES:
+        for cp in range(lo, hi + 1):
+            folded = unicodedata.normalize("NFKC", chr(cp)).lower()
+            if len(folded) == 1 and folded.isascii():
+                forms.setdefault(folded, set()).add(chr(cp))
+    return forms
+
+
+_FORMS = _compatibility_forms()
+
+
+def _variants(ascii_char: str) -> set[str]:
+    """``ascii_char`` in both cases and every single code point that reads as it: TR39 confusables
+    and the NFKC compatibility forms in :data:`_COMPATIBILITY_RANGES`."""
+    variants = {ascii_char.lower(), ascii_char.upper()}
+    for v in list(variants):
+        variants |= {e["c"] for e in confusables_data.get(v, ()) if len(e["c"]) == 1}
+    return variants | _FORMS.get(ascii_char.lower(), set())
+
+
+def _alike(ascii_char: str) -> str:
+    return "[" + re.escape("".join(sorted(_variants(ascii_char)))) + "]"
+
+
+_ROLE_NAME = "(?:" + "|".join("".join(_alike(c) for c in w) for w in _ROLE_WORDS) + ")(?![A-Za-z0-9])"
+_COLON, _HASH = _alike(":"), _alike("#")
+_DECORATION = f"(?:[*_`\"'~]|{_alike('*')})*"
+_PLAIN_DECORATION = ">*_`\"'|~-#" + "".join(chr(cp) for cp in range(0x3001) if chr(cp).isspace())
+_CAN_OPEN_A_LABEL = frozenset().union(*(_variants(c) for c in {w[0] for w in _ROLE_WORDS} | {"#", "*"}))
+"""What a line can start with (after plain decoration) when it opens with a role label."""
+_ROLE_LINE = re.compile(
+    # "SYSTEM:", "**System (admin)**:", "> user :", in any case and in look-alike letters
+    rf"^(?:[\s>*_`\"'|~-]|{_HASH})*{_ROLE_NAME}{_DECORATION}\s*(?:\([^)\n]{{0,24}}\))?{_DECORATION}\s*{_COLON}"
+    rf"|^\s*{_HASH}{{1,6}}\s*{_ROLE_NAME}"  # "### System"
+)
 
 
 def _escape_brackets(m: re.Match[str]) -> str:
-    return _BRACKET_CHARS.sub(lambda b: _u(b.group()), m.group())
+    token = m.group()  # opens and closes with a bracket (or a look-alike); none in between
+    return _u(token[0]) + token[1:-1] + _u(token[-1])
 
 
 def _poses_as_role(line: str) -> bool:
-    folded = unicodedata.normalize("NFKC", line).translate(_LETTER_FOLD)
-    return _ROLE_LINE.match(folded) is not None
+    first = line.lstrip(_PLAIN_DECORATION)[:1]
+    return first in _CAN_OPEN_A_LABEL and _ROLE_LINE.match(line) is not None
 
 
 def encode_text(text: str, *, max_chars: int | None = None) -> str:
     """Free text for a role message, made unable to pose as another role (module docstring)."""
-    text = _REMOVED.sub("", _LINE_BREAKS.sub("\n", text))
+    text = _REMOVED.sub("", _LINE_BREAKS.sub("\n", text.replace("\r\n", "\n")))
     text = _TAG.sub(_escape_brackets, text)
     text = _BRACKET_TOKEN.sub(_escape_brackets, text)
     if max_chars is not None:
