@@ -234,3 +234,28 @@ def test_the_guard_catches_data_put_into_a_prompt_without_the_encoder() -> None:
     for src in good:
         found, violations = check_source(src)
         assert found == 1 and violations == [], (src, violations)
+
+
+# Where a {"role": ..., "content": ...} mapping may be built, and why it is not a way around Message.
+WIRE_MESSAGE_DICTS = {
+    "zerog/client.py": "the request body: one dict per Message, from m.role and m.content",
+    "core/provenance/snapshot.py": "the hash of a prompt already built from Messages",
+    "core/chat/compression.py": "a transcript entry inside the summariser's data block (encoded)",
+    "core/chat/transcript.py": "the archived transcript (not a prompt)",
+    "store/chat/_common.py": "SQL parameters of a stored chat message (not a prompt)",
+}
+
+
+def test_no_prompt_reaches_the_model_except_as_message_objects() -> None:
+    """The compute client takes ``Message`` objects only; a role/content mapping built anywhere else
+    could be a prompt that skips the guard above."""
+    found: set[str] = set()
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+                if {"role", "content"} <= keys:
+                    found.add(str(path.relative_to(ROOT)))
+    assert found <= set(WIRE_MESSAGE_DICTS), found - set(WIRE_MESSAGE_DICTS)
+    assert "zerog/client.py" in found  # the scan sees the one real wire path
