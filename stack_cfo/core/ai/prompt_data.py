@@ -127,6 +127,7 @@ def _lookalikes() -> dict[str, str]:
 LOOKALIKES: Mapping[str, str] = _lookalikes()
 """Look-alike character -> the structural ASCII character it imitates."""
 
+
 def _u(ch: str) -> str:
     cp = ord(ch)
     if cp < 0x10000:
