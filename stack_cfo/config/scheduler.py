@@ -89,3 +89,22 @@ class SchedulerSettings(Section):
     """News items per daily digest."""
     replica_id: str = setting("", env="SCHEDULER_REPLICA_ID")
     """This replica's name in heartbeats and claims; empty: hostname:pid."""
+    retention_enabled: bool = setting(True, env="SCHEDULER_RETENTION_ENABLED")
+    """Delete finished notifications, old request ids and old intraday quotes (docs/capacity.md)."""
+    retention_interval: Duration = setting(
+        timedelta(hours=1), env="SCHEDULER_RETENTION_INTERVAL", ge=timedelta(minutes=1)
+    )
+    """How often a replica runs the retention job (replicas take turns through an advisory lock)."""
+    outbox_retention: Duration = setting(
+        timedelta(days=90), env="SCHEDULER_OUTBOX_RETENTION", ge=timedelta(days=14)
+    )
+    """Sent, failed, missed, skipped and expired notifications (ListNotifications history, acknowledged feed
+    items) and finished RunJob runs are deleted this long after they last changed."""
+    idempotency_retention: Duration = setting(
+        timedelta(days=30), env="SCHEDULER_IDEMPOTENCY_RETENTION", ge=timedelta(days=1)
+    )
+    """request_ids are remembered this long (the contract promises at least 24 hours)."""
+    quote_retention: Duration = setting(
+        timedelta(days=30), env="SCHEDULER_QUOTE_RETENTION", ge=timedelta(days=1)
+    )
+    """Intraday quotes are deleted this long after their instant (daily closes are kept)."""

@@ -1,0 +1,3 @@
+DROP INDEX IF EXISTS idx_price_quotes_quoted_at;
+DROP INDEX IF EXISTS idx_scheduler_job_runs_finished;
+DROP INDEX IF EXISTS idx_notification_outbox_finished;
