@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, field_validator
 
 from stack_cfo.config.fields import Cron, Duration, ListenOrOff, Section, setting, split_list
 from stack_cfo.core.notifications.policy import GraceWindows, RetryPolicy
@@ -108,3 +108,13 @@ class SchedulerSettings(Section):
         timedelta(days=30), env="SCHEDULER_QUOTE_RETENTION", ge=timedelta(days=1)
     )
     """Intraday quotes are deleted this long after their instant (daily closes are kept)."""
+    receipt_retention: Duration = setting(timedelta(0), env="SCHEDULER_RECEIPT_RETENTION")
+    """AI receipts (the audit record of every AI text) are deleted this long after they were written; 0 (the
+    default) keeps them for ever. At least 30 days when set: docs/capacity.md shows when to set it."""
+
+    @field_validator("receipt_retention")
+    @classmethod
+    def _receipt_window(cls, value: timedelta) -> timedelta:
+        if timedelta(0) < value < timedelta(days=30):
+            raise ValueError("must be 0 (keep for ever) or at least 30 days")
+        return value

@@ -82,6 +82,7 @@ class SchedulerConfig:
     outbox_retention: timedelta = _KEYS.outbox_retention
     idempotency_retention: timedelta = _KEYS.idempotency_retention
     quote_retention: timedelta = _KEYS.quote_retention
+    receipt_retention: timedelta = _KEYS.receipt_retention
 
     @classmethod
     def from_config(cls, config: Config) -> SchedulerConfig:

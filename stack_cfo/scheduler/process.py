@@ -277,7 +277,8 @@ async def run_scheduler(
     if active and config.retention_enabled:
         retention = RetentionRepo(database)
         windows = RetentionWindows(outbox=config.outbox_retention, idempotency_keys=config.idempotency_retention,
-                                   quotes=config.quote_retention)
+                                   quotes=config.quote_retention,
+                                   receipts=config.receipt_retention if config.receipt_retention else None)
 
         async def prune() -> None:
             for table, n in (await retention.prune(windows)).items():

@@ -7,7 +7,10 @@ What goes, each after its own window (``scheduler.*_retention``):
   unacknowledged rows are never touched;
 - ``scheduler_job_runs`` that finished (their outbox rows keep working: ``run_id`` is set null);
 - ``idempotency_keys`` by ``created_at`` (the contract keeps request ids at least 24 hours);
-- ``price_quotes`` (intraday) by ``quoted_at``; the daily closes in ``prices`` stay.
+- ``price_quotes`` (intraday) by ``quoted_at``; the daily closes in ``prices`` stay;
+- ``ai_receipts`` by ``created_at``, only when a window is configured (receipts are the audit
+  record of AI texts: kept for ever by default); the chat messages and news summaries that cited
+  them keep their text and lose the link.
 
 Each batch is one short transaction of at most ``batch`` rows, so deletes never hold locks long
 or bloat one transaction; the batches of one table run until one comes back short. Replicas
@@ -40,6 +43,7 @@ class RetentionWindows:
     outbox: timedelta | None = timedelta(days=90)
     idempotency_keys: timedelta | None = timedelta(days=30)
     quotes: timedelta | None = timedelta(days=30)
+    receipts: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ _RULES: dict[str, tuple[_Rule, str]] = {
     "scheduler_job_runs": (_Rule("scheduler_job_runs", "finished_at", "state = 'done'"), "outbox"),
     "idempotency_keys": (_Rule("idempotency_keys", "created_at", "true"), "idempotency_keys"),
     "price_quotes": (_Rule("price_quotes", "quoted_at", "true"), "quotes"),
+    "ai_receipts": (_Rule("ai_receipts", "created_at", "true"), "receipts"),
 }
 
 

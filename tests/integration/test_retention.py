@@ -156,3 +156,30 @@ async def test_the_scheduler_prunes_at_start_and_the_service_still_works(db_dsn:
         got = await stub(srv).GetPortfolioSummary(portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name(user)),
                                                   metadata=srv.auth(user), timeout=10)
         assert Decimal(got.total_value) == Decimal("300")
+
+
+async def test_receipts_are_kept_unless_a_window_is_set_and_messages_keep_their_text(database: Database) -> None:
+    user, session = str(uuid.uuid4()), uuid.uuid4()
+    old_receipt, new_receipt = uuid.uuid4(), uuid.uuid4()
+    async with database.transaction() as conn:
+        await conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
+        await conn.execute("INSERT INTO chat_sessions (id, user_id, title, context, provider_address, model)"
+                           " VALUES (%s, %s, 't', '{}', '', 'm')", (session, user))
+        for rid, when in ((old_receipt, OLD), (new_receipt, RECENT)):
+            await conn.execute("INSERT INTO ai_receipts (id, user_id, surface, text, created_at)"
+                               " VALUES (%s, %s, 'chat', 'answer', %s)", (rid, user, when))
+        q = uuid.uuid4()
+        await conn.execute("INSERT INTO chat_messages (id, session_id, seq, role, content)"
+                           " VALUES (%s, %s, 1, 'user', 'question')", (q, session))
+        await conn.execute("INSERT INTO chat_messages (id, session_id, seq, role, content, reply_to, receipt_id)"
+                           " VALUES (%s, %s, 2, 'assistant', 'the old answer', %s, %s)",
+                           (uuid.uuid4(), session, q, old_receipt))
+    repo = RetentionRepo(database)
+    assert "ai_receipts" not in await repo.prune(WINDOWS)  # the default keeps them
+    assert await _count(database, "SELECT count(*) FROM ai_receipts") == 2
+    deleted = await repo.prune(dataclasses.replace(WINDOWS, receipts=timedelta(days=90)))
+    assert deleted["ai_receipts"] == 1
+    async with database.connection() as conn:
+        row = await (await conn.execute("SELECT content, receipt_id FROM chat_messages WHERE seq = 2")).fetchone()
+    assert row == {"content": "the old answer", "receipt_id": None}
+    assert await _count(database, "SELECT count(*) FROM ai_receipts WHERE id = %s", new_receipt) == 1
