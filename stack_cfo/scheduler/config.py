@@ -77,6 +77,12 @@ class SchedulerConfig:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     feed: FeedSettings = field(default_factory=FeedSettings)
     replica_id: str = field(default_factory=_default_replica_id)
+    retention_enabled: bool = _KEYS.retention_enabled
+    retention_interval: timedelta = _KEYS.retention_interval
+    outbox_retention: timedelta = _KEYS.outbox_retention
+    idempotency_retention: timedelta = _KEYS.idempotency_retention
+    quote_retention: timedelta = _KEYS.quote_retention
+    receipt_retention: timedelta = _KEYS.receipt_retention
 
     @classmethod
     def from_config(cls, config: Config) -> SchedulerConfig:
