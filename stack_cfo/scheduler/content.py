@@ -32,6 +32,7 @@ from stack_cfo.core.ai import CompletionOptions, ComputeClient, Message
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.archive import AI_SUMMARIES, ArchiveStore
 from stack_cfo.core.clock import SystemClock
+from stack_cfo.core.i18n import Localizer, localizer
 from stack_cfo.core.notifications.ai_texts import (
     digest_document,
     digest_fallback,
@@ -54,6 +55,7 @@ from stack_cfo.core.notifications.ports import NewsItem, NewsReader, PortfolioRe
 from stack_cfo.core.notifications.preferences import NotificationPreferences
 from stack_cfo.core.provenance import AiSurface, Audit, GroundedWriter, GroundingState, Receipt, ReceiptStore, Snapshot
 from stack_cfo.core.provenance.writer import Written
+from stack_cfo.telemetry.metrics import LOCALE_FALLBACKS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
@@ -194,7 +196,10 @@ class ContentService:
         compute: ComputeClient | None = None,
         receipts: ReceiptStore | None = None,
         audit: Audit | None = None,
+        default_locale: str = "en",
     ) -> None:
+        self.default_locale = default_locale
+        """notifications.default_locale: the locale of users who set none."""
         self.portfolio = portfolio
         self.news = news
         self.summarizer = summarizer
@@ -204,7 +209,7 @@ class ContentService:
         self.writer = GroundedWriter(audit or Audit(SystemClock()))
         self.news_items = news_items
         self._ttl = cache_ttl
-        self._shared: OrderedDict[tuple[str, str, str], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
+        self._shared: OrderedDict[tuple[str, ...], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
 
     async def render(
         self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
@@ -214,10 +219,17 @@ class ContentService:
         The email and push rows of one user and period share one rendering (one portfolio
         read, one alert evaluation); only the key in the push data differs.
         """
-        cache_key = (kind.value, user_id, period)
+        l10n = localizer(prefs.locale, self.default_locale)
+        cache_key = (kind.value, user_id, period, l10n.tag)
         entry = self._shared.get(cache_key)
         if entry is None or entry[1] < time.monotonic():
-            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now))
+            if l10n.resolved.fell_back:
+                LOCALE_FALLBACKS.labels(kind.value).inc()
+                log.warning(
+                    "unsupported locale, writing in English",
+                    extra={"locale": prefs.locale, "user_id": user_id, "kind": kind.value, "period": period},
+                )
+            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now, l10n))
             self._shared[cache_key] = (task, time.monotonic() + self._ttl)
             while len(self._shared) > 20_000:
                 self._shared.popitem(last=False)
@@ -233,10 +245,17 @@ class ContentService:
         return result
 
     async def _render(
-        self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
+        self,
+        kind: NotificationKind,
+        user_id: str,
+        period: str,
+        key: str,
+        prefs: NotificationPreferences,
+        now: datetime,
+        l10n: Localizer,
     ) -> Rendered | Reason:
         if kind is NotificationKind.DIGEST:
-            return await self._digest(user_id, period, key, now)
+            return await self._digest(user_id, period, key, now, l10n)
         if kind is NotificationKind.WEEKLY:
             start, end = previous_week(period)
             facts = await self.portfolio.weekly_facts(user_id, start, end)
@@ -244,10 +263,10 @@ class ContentService:
                 return Reason.NO_PORTFOLIO
             doc = weekly_document(facts)
             written, kept = await self._write(
-                AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts),
-                lambda rejected: weekly_messages(doc, rejected), facts.currency,
+                AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts, l10n),
+                lambda rejected: weekly_messages(doc, rejected, l10n), facts.currency,
             )
-            rendered = render_weekly(facts, period=period, key=key, summary=written.result.text)
+            rendered = render_weekly(facts, period=period, key=key, summary=written.result.text, l10n=l10n)
             return replace(rendered, degraded_reason=written.degraded_reason, receipts=kept)
         alert = await self.portfolio.alert_facts(
             user_id,
@@ -255,9 +274,11 @@ class ContentService:
             threshold_percent=prefs.alert_threshold_percent,
             threshold_sigma=prefs.alert_threshold_sigma,
         )
-        return render_alert(alert, period=period, key=key) if alert else Reason.NO_ALERT
+        return render_alert(alert, period=period, key=key, l10n=l10n) if alert else Reason.NO_ALERT
 
-    async def _digest(self, user_id: str, period: str, key: str, now: datetime) -> Rendered | Reason:
+    async def _digest(
+        self, user_id: str, period: str, key: str, now: datetime, l10n: Localizer
+    ) -> Rendered | Reason:
         day = date.fromisoformat(period) - timedelta(days=1)  # the digest of the 9th reports the 8th
         facts = await self.portfolio.digest_facts(user_id, day)
         if facts is None:
@@ -273,8 +294,8 @@ class ContentService:
         doc = digest_document(facts)
         (written, kept), summaries = await asyncio.gather(
             self._write(
-                AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts),
-                lambda rejected: digest_messages(doc, rejected), facts.currency,
+                AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts, l10n),
+                lambda rejected: digest_messages(doc, rejected, l10n), facts.currency,
             ),
             asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked)),
         )
@@ -284,6 +305,7 @@ class ContentService:
             period=period,
             key=key,
             paragraph=written.result.text,
+            l10n=l10n,
         )
         rendered = replace(
             rendered,

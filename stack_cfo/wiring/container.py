@@ -184,7 +184,10 @@ class Container:
         return self._part(
             "notifications",
             lambda: NotificationService(
-                SchedulerRepo(self.db), self.scheduler_config, deliverer=self.delivery_worker
+                SchedulerRepo(self.db),
+                self.scheduler_config,
+                deliverer=self.delivery_worker,
+                default_locale=self.config.notifications.default_locale,
             ),
         )
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import FailedPrecondition, NotFound
+from stack_cfo.core.i18n import Localizer
 from stack_cfo.core.notifications.ports import (
     AlertFacts,
     DigestFacts,
@@ -92,6 +93,10 @@ class PortfolioFacts:
         )
         history = await self._values(user_id, s.market_date - timedelta(days=CHART_DAYS), s.market_date)
         narrative = " ".join(narrative_sentences(s, max_movers=2, max_insights=1)[:3])
+
+        def narrator(l10n: Localizer, s: PortfolioSummary = s) -> str:
+            return " ".join(narrative_sentences(s, max_movers=2, max_insights=1, l10n=l10n)[:3])
+
         return DigestFacts(
             day=s.market_date,
             currency=s.base_currency,
@@ -101,6 +106,7 @@ class PortfolioFacts:
             holdings=holdings,
             history=history,
             narrative=narrative,
+            narrator=narrator,
             data=summary_document(s),
             as_of=s.as_of,
         )
