@@ -43,7 +43,7 @@ GROUNDED = {
     ),
     "fr-space": (
         "EUR",
-        f"Votre portefeuille vaut 1 234,56 € après un recul de 45,10 € (−3,52 %) ; SAP pèse 12,5 %.",
+        "Votre portefeuille vaut 1 234,56 € après un recul de 45,10 € (−3,52 %) ; SAP pèse 12,5 %.",
     ),
     "es": (
         "USD",
@@ -74,8 +74,11 @@ def test_localised_ai_texts_citing_the_core_figures_are_grounded(case: str) -> N
 
 #: The same texts with one figure invented, in the locale's own spelling.
 INVENTED = {
-    "de": ("EUR", "Ihr Portfolio war 1.234,56\u00a0€ wert, ein Minus von 45,10\u00a0€ (-3,52\u00a0%). Rendite: 7,25\u00a0%.",
-           "7,25\u00a0%"),
+    "de": (
+        "EUR",
+        "Ihr Portfolio war 1.234,56\u00a0€ wert, ein Minus von 45,10\u00a0€ (-3,52\u00a0%). Rendite: 7,25\u00a0%.",
+        "7,25\u00a0%",
+    ),
     "de-amount": ("EUR", "Ihr Portfolio war 1.254,56\u00a0€ wert.", "1.254,56\u00a0€"),
     "fr": ("EUR", f"Votre portefeuille valait 1{NNBSP}934,56{NBSP}€.", f"1{NNBSP}934,56{NBSP}€"),
     "es": ("USD", "Tu cartera subió un 4,75\u00a0% esta semana.", "4,75\u00a0%"),
