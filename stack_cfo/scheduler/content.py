@@ -28,8 +28,8 @@ from typing import Any, Protocol
 
 from opentelemetry import trace
 
-from stack_cfo.core.ai import CompletionOptions, ComputeClient, Message
-from stack_cfo.core.ai.offline import OfflineComputeClient
+from stack_cfo.core.ai import CompletionOptions, ComputeClient, Message, ReasonedFallback
+from stack_cfo.core.ai.offline import OFFLINE_BANNER, OfflineComputeClient
 from stack_cfo.core.archive import AI_SUMMARIES, ArchiveStore
 from stack_cfo.core.clock import SystemClock
 from stack_cfo.core.i18n import Localizer, localizer
@@ -264,7 +264,7 @@ class ContentService:
             doc = weekly_document(facts)
             written, kept = await self._write(
                 AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts, l10n),
-                lambda rejected: weekly_messages(doc, rejected, l10n), facts.currency,
+                lambda rejected: weekly_messages(doc, rejected, l10n), facts.currency, l10n,
             )
             rendered = render_weekly(facts, period=period, key=key, summary=written.result.text, l10n=l10n)
             return replace(rendered, degraded_reason=written.degraded_reason, receipts=kept)
@@ -295,7 +295,7 @@ class ContentService:
         (written, kept), summaries = await asyncio.gather(
             self._write(
                 AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts, l10n),
-                lambda rejected: digest_messages(doc, rejected, l10n), facts.currency,
+                lambda rejected: digest_messages(doc, rejected, l10n), facts.currency, l10n,
             ),
             asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked)),
         )
@@ -326,6 +326,7 @@ class ContentService:
         fallback: str,
         prompt: Callable[[Sequence[str]], list[Message]],
         currency: str,
+        l10n: Localizer,
     ) -> tuple[Written, tuple[str, ...]]:
         """The AI paragraph of one rendering (checked; else the deterministic one), and the name of its
         receipt once stored (empty when it could not be: a row only names receipts that exist)."""
@@ -337,7 +338,15 @@ class ContentService:
             prompt=prompt,
             snapshot=Snapshot(doc, as_of, currency or None),
             fallback=fallback,
-            options=CompletionOptions(max_tokens=400, temperature=0.3, fallback=fallback, operation="digest"),
+            options=CompletionOptions(
+                max_tokens=400,
+                temperature=0.3,
+                # the offline writer's banner line in the user's language (English: the plain default)
+                fallback=fallback
+                if l10n.is_english
+                else ReasonedFallback(lambda _why: fallback, banner=l10n._(OFFLINE_BANNER)),
+                operation="digest",
+            ),
         )
         if self.receipts is None:
             return written, ()

@@ -38,9 +38,10 @@ from stack_cfo.core.ai import (
     Verification,
     fallback_reason_code,
 )
+from stack_cfo.core.i18n import N_
 
 OFFLINE_PROVIDER = "offline"
-OFFLINE_BANNER = "[Automated summary — AI unavailable]"
+OFFLINE_BANNER = N_("[Automated summary — AI unavailable]")
 #: The fallback reason of a client with no provider at all (``DegradedReason.NOT_CONFIGURED``).
 NOT_CONFIGURED = "ZEROG_NOT_CONFIGURED"
 
@@ -109,12 +110,14 @@ def offline_text(
     """
     code = fallback_reason_code(reason)
     body: str | None
+    line = OFFLINE_BANNER
     if isinstance(fallback, ReasonedFallback):
         body = fallback.write(code)
+        line = fallback.banner or OFFLINE_BANNER
     else:
         body = fallback() if callable(fallback) else fallback
     body = (body or "").strip() or generic_fallback(code)
-    return f"{OFFLINE_BANNER}\n{body}" if banner else body
+    return f"{line}\n{body}" if banner else body
 
 
 def offline_result(text: str, *, reason: str, requested_model: str = "") -> CompletionResult:
