@@ -48,7 +48,9 @@ async def _set_locale(srv: RunningServer, user: str, locale: str, **extra: Any) 
     stub = pb_grpc.SchedulerServiceStub(srv.channel)
     return await stub.UpdateNotificationPreferences(
         pb.UpdateNotificationPreferencesRequest(
-            preferences=pb.NotificationPreferences(name=f"users/{user}/notificationPreferences", locale=locale, **extra),
+            preferences=pb.NotificationPreferences(
+                name=f"users/{user}/notificationPreferences", locale=locale, **extra
+            ),
             update_mask=field_mask_pb2.FieldMask(paths=["locale", *extra]),
         ),
         metadata=srv.auth(user),
