@@ -168,3 +168,34 @@ async def test_a_german_users_digest_asks_the_ai_for_german_and_checks_its_germa
         assert len(seen) == 2  # one regeneration, then the deterministic German paragraph
         assert "1.250.000" not in text and n.degraded_reason == "AI_UNGROUNDED"
         assert "Ihr Portfolio war am " in text or "Automatische Zusammenfassung" in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de", ["[Automatische Zusammenfassung — KI nicht verfügbar]",
+                "Automatische Zusammenfassung, berechnet aus Ihren Portfoliodaten (nicht KI-generiert).",
+                "ist Ihr Portfolio 100,00\u00a0$ wert, davon 100,00\u00a0$ in bar"]),
+        ("zh", ["[自动摘要 — AI 暂不可用]", "根据您的投资组合数据自动计算的摘要(非 AI 生成)。", "价值 US$100.00"]),
+        ("xx-YY", ["[Automated summary — AI unavailable]", "(not AI-generated)", "is worth $100.00"]),
+    ],
+)
+async def test_the_deterministic_portfolio_narrative_is_in_the_users_language(
+    db_dsn: str, data_dir: Path, locale: str, expected: list[str]
+) -> None:
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir) as srv:  # no AI provider: the deterministic narrative
+        portfolio = ppb_grpc.PortfolioSummaryServiceStub(srv.channel)
+        await portfolio.SyncPortfolio(
+            ppb.SyncPortfolioRequest(portfolio=f"users/{user}/portfolio", base_currency="USD", cash_balance="100"),
+            metadata=srv.auth(user), timeout=10,
+        )
+        await _set_locale(srv, user, locale)
+        events = [e async for e in portfolio.StreamPortfolioSummary(
+            ppb.StreamPortfolioSummaryRequest(portfolio=f"users/{user}/portfolio"), metadata=srv.auth(user),
+            timeout=20,
+        )]
+    done = events[-1].narrative_completed
+    assert done.offline and "".join(e.narrative_delta.text for e in events[1:-1]) == done.text
+    for part in expected:
+        assert part in done.text, (part, done.text)

@@ -17,6 +17,7 @@ import re
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Protocol
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
@@ -178,6 +179,35 @@ def _percent_pattern(loc: Locale, digits: int):  # type: ignore[no-untyped-def]
 def localizer(requested: str = "", default: str = ENGLISH) -> Localizer:
     """The :class:`Localizer` for a user's stored tag (``""``: ``default``), English on fallback."""
     return Localizer(resolve_locale(requested, default))
+
+
+class LocaleSource(Protocol):
+    """Where a user's stored locale tag is read (the notification preferences)."""
+
+    async def locale_of(self, user_id: str) -> str:
+        """The user's tag as stored; "" when none is set."""
+        ...
+
+
+class UserLocales:
+    """A user's :class:`Localizer` from a :class:`LocaleSource`, with the configured default. A lookup
+    that fails degrades to the default (logged): a language is never a reason to fail an answer."""
+
+    def __init__(self, source: LocaleSource | None, default: str = ENGLISH) -> None:
+        self._source = source
+        self.default = default
+
+    async def of(self, user_id: str) -> Localizer:
+        if self._source is None:
+            return localizer("", self.default)
+        try:
+            tag = await self._source.locale_of(user_id)
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).warning("user locale unavailable; using the default", exc_info=True)
+            tag = ""
+        return localizer(tag, self.default)
 
 
 def english() -> Localizer:

@@ -99,6 +99,12 @@ class UsersQueries(Repo):
             raise NotFound.resource("user", str(user_id))
         return prefs_from_row(row)
 
+    async def locale_of(self, user_id: str) -> str:
+        """The user's stored locale tag ("" when none: the configured default applies)."""
+        async with self.db.connection() as conn:
+            row = await (await conn.execute(Q.locale_of, {"user_id": user_uuid(user_id)})).fetchone()
+        return str(row["locale"]) if row is not None and row["locale"] else ""
+
     async def save_preferences(self, prefs: NotificationPreferences, *, modify: Any = None) -> NotificationPreferences:
         """Read-modify-write under a per-user lock: ``modify(current) -> new`` (validated by the caller)."""
         uid = user_uuid(prefs.user_id)

@@ -503,3 +503,6 @@ RETURNING id
 
 -- name: held_symbols
 SELECT DISTINCT upper(symbol) AS symbol FROM positions
+
+-- name: locale_of
+SELECT locale FROM notification_prefs WHERE user_id = %(user_id)s
