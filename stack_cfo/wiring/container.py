@@ -185,6 +185,7 @@ class Container:
                 lambda: self.archive,
                 self.clock,
                 settings.chat_settings(self.config, compute),
+                locales=self.user_locales,
             )
 
         return self._part("chat", build)

@@ -78,7 +78,8 @@ MAGNITUDE_NEEDS_CURRENCY = frozenset({"m", "b", "T"})
 
 PERCENT_WORDS = frozenset({"%", "percent", "pct"})
 #: "4.2 points" after a return is percentage points in a portfolio text (the core's insights say so).
-POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points"})
+POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points",
+                         "prozentpunkte", "prozentpunkt", "prozentpunkten", "puntos", "punto"})
 BASIS_POINT_WORDS = frozenset({"bp", "bps", "bips"})
 
 COUNT_UNITS = words("""position positions holding holdings stock stocks share shares sector sectors basket baskets
