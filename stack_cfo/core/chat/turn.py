@@ -261,8 +261,8 @@ class Turns:
         )
         l10n = await self._locales.of(user_id)
         language = language_instruction(l10n)
-        if language:  # after the system prompt: the user's language, the data rules unchanged
-            messages = (*prompt.messages[:1], Message("system", language), *prompt.messages[1:])
+        if language:  # just before the question: the user's language (system prompt and data block unchanged)
+            messages = (*prompt.messages[:-1], Message("system", language), prompt.messages[-1])
             prompt = replace(prompt, messages=messages)
         span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
         compressed = prompt.summary_used
