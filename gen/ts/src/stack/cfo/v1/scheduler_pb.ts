@@ -488,8 +488,9 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
   feedEnabled?: boolean;
 
   /**
-   * Language and regional formats of the user's digests, weekly summaries and alerts, and of the AI's
-   * answers in them: a BCP 47 language tag ("en", "es", "de", "fr", "zh-Hans", or regional forms such as
+   * Language and regional formats of everything written for the user: digests, weekly summaries, alerts,
+   * chat answers and the StreamPortfolioSummary narrative (the AI is asked to write in it; the offline,
+   * AI-unavailable texts are written in it): a BCP 47 language tag ("en", "es", "de", "fr", "zh-Hans", or regional forms such as
    * "de-CH", "es-MX", "fr-CA", "zh-CN"), hyphen-separated, at most 64 characters. Supported languages:
    * English, Spanish, German, French and Simplified Chinese; numbers, currencies, percentages and dates
    * follow the tag's CLDR conventions ("1.234,56 €" for "de", "1'234.56" for "de-CH"). Empty means the
