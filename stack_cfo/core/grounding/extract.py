@@ -264,7 +264,10 @@ class _Scanner:
         lw = lx.LEFT_WORDS_REV.match(self.rev, n - word_pos)
         near, near_case = near_words(lw.group()[::-1].split() if lw is not None else [])
         if not near and word_pos > 0 and lx.CJK_CHARS.match(norm, word_pos - 1):
-            near = near_case = _cjk_direction(self.rev, n - word_pos)
+            m_cjk = lx.CJK_RUN_BEFORE_REV.match(self.rev, n - word_pos)
+            near = near_case = _cjk_direction(m_cjk.group()[::-1] if m_cjk else "")
+        elif near and lx.CJK_CHARS.search(near[-1]):  # "当日下跌 US$412.55": the run before the space
+            near = near_case = [*near[:-1], *_cjk_direction(near[-1])] or near[:-1]
         last = near[-1] if near else ""
 
         is_int = not dec_part and magnitude is None
@@ -388,11 +391,10 @@ class _Scanner:
         return after.startswith(")") and (after[1:].lstrip(" \t*").startswith("|") or after[1:].strip() == "")
 
 
-def _cjk_direction(rev: str, pos: int) -> list[str]:
-    """A Chinese direction word just before a figure ("下跌¥45.10", "上涨了1.25%") as the English word the
-    qualifier rules read ("fell"/"rose"); nothing otherwise."""
-    m = lx.CJK_RUN_BEFORE_REV.match(rev, pos)
-    run = m.group()[::-1].removesuffix("了").removesuffix("约") if m else ""
+def _cjk_direction(run: str) -> list[str]:
+    """A Chinese direction word at the end of the run just before a figure ("下跌¥45.10", "上涨了1.25%") as
+    the English word the qualifier rules read ("fell"/"rose"); nothing otherwise."""
+    run = run.removesuffix("了").removesuffix("约")
     if run.endswith(lx.CJK_NEGATIVE):
         return ["fell"]
     if run.endswith(lx.CJK_POSITIVE):
