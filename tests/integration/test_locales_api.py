@@ -199,3 +199,42 @@ async def test_the_deterministic_portfolio_narrative_is_in_the_users_language(
     assert done.offline and "".join(e.narrative_delta.text for e in events[1:-1]) == done.text
     for part in expected:
         assert part in done.text, (part, done.text)
+
+
+async def test_a_services_feed_carries_each_users_locale_and_the_fallback(db_dsn: str, data_dir: Path) -> None:
+    german, unknown = str(uuid.uuid4()), str(uuid.uuid4())
+    svc = f"inbox-{uuid.uuid4().hex[:6]}"
+    feed = f"services/{svc}/notificationFeed"
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = pb_grpc.SchedulerServiceStub(srv.channel)
+        me = srv.auth(service=svc)
+        await stub.UpdateNotificationFeed(
+            pb.UpdateNotificationFeedRequest(feed=pb.NotificationFeed(name=feed, enabled=True)), metadata=me
+        )
+        for user, tag in ((german, "de"), (unknown, "xx-YY")):
+            await ppb_grpc.PortfolioSummaryServiceStub(srv.channel).SyncPortfolio(
+                ppb.SyncPortfolioRequest(
+                    portfolio=f"users/{user}/portfolio", base_currency="EUR", cash_balance="934.5",
+                    positions=[ppb.Holding(symbol="SAP", quantity="2", average_cost="150", currency="EUR")],
+                ),
+                metadata=srv.auth(user), timeout=10,
+            )
+            await _set_locale(srv, user, tag)
+            events = [e async for e in stub.RunJob(
+                pb.RunJobRequest(kind=pb.NOTIFICATION_KIND_DAILY_DIGEST, user=f"users/{user}"),
+                metadata=srv.auth(service="ops"), timeout=60,
+            )]
+            assert events[-1].counts.skipped == 0, [(e.stage, e.reason) for e in events]
+        call = stub.WatchNotifications(pb.WatchNotificationsRequest(feed=feed), metadata=me)
+        got = {}
+        async for item in call:
+            got[item.notification.name.split("/")[1]] = item
+            if len(got) == 2:
+                break
+        call.cancel()
+    de, en = got[german], got[unknown]
+    assert (de.content.locale, de.notification.locale, de.notification.locale_fallback_from) == ("de", "de", "")
+    assert de.content.title.startswith("Portfolio gestern") and f"1.234,50{NBSP}€" in de.content.text
+    assert (en.content.locale, en.content.locale_fallback_from) == ("en", "xx-YY")
+    assert (en.notification.locale, en.notification.locale_fallback_from) == ("en", "xx-YY")
+    assert "€1,234.50" in en.content.text

@@ -63,6 +63,7 @@ def content_of(rendered: Rendered) -> dict[str, Any]:
         "figures": [{"name": f.name, "value": f.value, "unit": f.unit} for f in rendered.figures],
         "receipts": receipts_of(rendered),
         "locale": rendered.locale,
+        "locale_fallback_from": rendered.locale_fallback_from,
     }
 
 

@@ -480,7 +480,7 @@ class AcknowledgeNotificationsResponse(_message.Message):
     def __init__(self, acknowledged_count: _Optional[int] = ...) -> None: ...
 
 class NotificationContent(_message.Message):
-    __slots__ = ("title", "body", "subject", "text", "html", "blocks", "figures", "deep_link", "data", "receipts")
+    __slots__ = ("title", "body", "subject", "text", "html", "blocks", "figures", "deep_link", "data", "receipts", "locale", "locale_fallback_from")
     class DataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -498,6 +498,8 @@ class NotificationContent(_message.Message):
     DEEP_LINK_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FALLBACK_FROM_FIELD_NUMBER: _ClassVar[int]
     title: str
     body: str
     subject: str
@@ -508,7 +510,9 @@ class NotificationContent(_message.Message):
     deep_link: str
     data: _containers.ScalarMap[str, str]
     receipts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, title: _Optional[str] = ..., body: _Optional[str] = ..., subject: _Optional[str] = ..., text: _Optional[str] = ..., html: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[ContentBlock, _Mapping]]] = ..., figures: _Optional[_Iterable[_Union[ContentFigure, _Mapping]]] = ..., deep_link: _Optional[str] = ..., data: _Optional[_Mapping[str, str]] = ..., receipts: _Optional[_Iterable[str]] = ...) -> None: ...
+    locale: str
+    locale_fallback_from: str
+    def __init__(self, title: _Optional[str] = ..., body: _Optional[str] = ..., subject: _Optional[str] = ..., text: _Optional[str] = ..., html: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[ContentBlock, _Mapping]]] = ..., figures: _Optional[_Iterable[_Union[ContentFigure, _Mapping]]] = ..., deep_link: _Optional[str] = ..., data: _Optional[_Mapping[str, str]] = ..., receipts: _Optional[_Iterable[str]] = ..., locale: _Optional[str] = ..., locale_fallback_from: _Optional[str] = ...) -> None: ...
 
 class ContentBlock(_message.Message):
     __slots__ = ("type", "text", "items", "points")
