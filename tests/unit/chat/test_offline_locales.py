@@ -52,3 +52,25 @@ def test_the_notice_and_next_step_in_chinese() -> None:
     assert text.startswith("这是根据您的数据自动生成的摘要,并非 AI 分析:此服务尚未配置 AI 服务提供方。")
     assert text.endswith("您的问题已保存。运营人员配置 AI 服务提供方后,即可获得 AI 回答。")
     assert "US$" in text and "USD" not in text.replace("US$", "")
+
+
+@pytest.mark.parametrize(
+    ("tag", "question", "expected"),
+    [
+        ("de", "Wie viel Bargeld habe ich?", "Barmittel: "),
+        ("zh-Hans", "我有多少现金?", "现金:"),
+        ("es", "¿Cuál es mi ratio de Sharpe?", "Ratio de Sharpe "),
+        ("fr", "Quelle est la volatilité de mon portefeuille ?", "Volatilité annualisée "),
+        ("de", "Wie riskant ist mein Portfolio?", "Maximaler Drawdown "),
+        ("zh-Hans", "我的投资组合本周表现如何?", "过去一周"),
+        ("es", "¿Debo vender NVDA?", "No puedo dar, modificar ni confirmar órdenes"),
+    ],
+)
+def test_a_question_in_the_users_language_gets_the_section_it_asks_for(tag: str, question: str, expected: str) -> None:
+    ctx = seed_context()
+    text = offline_answer(ctx, NOW, question, reason="COMPUTE_UNAVAILABLE", l10n=localizer(tag))
+    assert expected in text, text
+    result = check(text, facts_from_data(context_document(ctx, NOW)))
+    assert result.status in (GroundingStatus.GROUNDED, GroundingStatus.NO_FIGURES), [
+        c.figure.raw for c in result.checks if not c.grounded
+    ]
