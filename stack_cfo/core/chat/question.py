@@ -2,8 +2,8 @@
 
 Word lists (English, with the Spanish, German, French and Chinese words for the same things, so that a
 question asked in the user's language is read too), matched case-insensitively on word boundaries. A
-position is named by its symbol (exactly as written, or in any case when it has four characters or more, or as a ``$CASHTAG``, so
-that "on", "it" or "all" never name a position); a basket or a sector by its name.
+position is named by its symbol (exactly as written, or in any case when it has four characters or more,
+or as a ``$CASHTAG``, so that "on", "it" or "all" never name a position); a basket or a sector by its name.
 """
 
 from __future__ import annotations
