@@ -359,6 +359,7 @@ def render_weekly(
     subject = _("Your week {dates}: {percent} vs {benchmark}").format(
         dates=label, percent=lc.pct(facts.week_return), benchmark=vs
     )
+    insights = facts.insights_in(lc)
     t_perf, t_movers, t_risk, t_insights = (
         _("Performance"), _("Top movers"), _("Risk and diversification"), _("Insights")
     )
@@ -373,8 +374,8 @@ def render_weekly(
     text += ["", t_movers] + ([f"  {x}" for x in movers] or [f"  {no_move}"])
     if risk:
         text += ["", t_risk] + [f"  {x}" for x in risk]
-    if facts.insights:
-        text += ["", t_insights] + [f"- {x}" for x in facts.insights]
+    if insights:
+        text += ["", t_insights] + [f"- {x}" for x in insights]
 
     heading_text = _("Your week, {dates}").format(dates=label)
     chart_title = _("Portfolio value")
@@ -388,8 +389,8 @@ def render_weekly(
     ]
     if risk:
         blocks += [f"<h3>{html.escape(t_risk)}</h3>", _ul([html.escape(x) for x in risk])]
-    if facts.insights:
-        blocks += [f"<h3>{html.escape(t_insights)}</h3>", _ul([html.escape(x) for x in facts.insights])]
+    if insights:
+        blocks += [f"<h3>{html.escape(t_insights)}</h3>", _ul([html.escape(x) for x in insights])]
     body = f"{lc.pct(facts.week_return)} vs {vs}"
     if movers:
         body += " · " + _("top mover {mover}").format(mover=movers[0])
@@ -411,7 +412,7 @@ def render_weekly(
             chart(chart_title, facts.history),
             bullet_list(t_movers, movers),
             bullet_list(t_risk, risk) if risk else None,
-            bullet_list(t_insights, facts.insights) if facts.insights else None,
+            bullet_list(t_insights, insights) if insights else None,
         ),
         figures=figures(
             cur,

@@ -32,6 +32,7 @@ from stack_cfo.core.notifications.ports import (
 )
 from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
+from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.narrative import narrative_sentences, summary_document
 from stack_cfo.core.portfolio.results import HistoryPoint
 
@@ -138,6 +139,9 @@ class PortfolioFacts:
             diversification=end_view.diversification_score.value,
             previous_diversification=start_view.diversification_score.value if start_view is not None else None,
             insights=tuple(i.message for i in s.insights[:3]),
+            insights_writer=lambda l10n, s=s: tuple(  # type: ignore[misc]
+                insight_text(i, l10n, benchmark=s.benchmark_symbol) for i in s.insights[:3]
+            ),
             history=tuple(p for p in history if p.day >= week_start - timedelta(days=7)),
             portfolio=summary_document(s),
             as_of=s.as_of,

@@ -127,6 +127,14 @@ class WeeklyFacts:
     portfolio: Mapping[str, Any] = field(default_factory=dict)
     """The end-of-week data block (``core.portfolio.summary_document``); empty when the reader has none."""
     as_of: datetime | None = None
+    insights_writer: Callable[[Localizer], tuple[str, ...]] | None = field(default=None, compare=False, repr=False)
+    """Writes ``insights`` in another locale (from the insights' codes and numbers)."""
+
+    def insights_in(self, l10n: Localizer) -> tuple[str, ...]:
+        """The insight lines in ``l10n``'s language (``insights`` in English)."""
+        if self.insights_writer is None or l10n.is_english:
+            return self.insights
+        return self.insights_writer(l10n)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from typing import Any
 from stack_cfo.core.ai import Message
 from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
 from stack_cfo.core.i18n import N_, Localizer, language_instruction
+from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.models import to_cents
 from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, PositionSummary
 
@@ -167,7 +168,7 @@ def _localized_sentences(s: PortfolioSummary, lc: Localizer, *, max_movers: int,
             line = _("Diversification score {score}/100: effectively {holdings} holdings across {sectors} sectors.")
             out.append(line.format(**values))
     if s.insights:
-        top = [i.message.rstrip(".") for i in s.insights[:max_insights]]
+        top = [insight_text(i, lc, benchmark=s.benchmark_symbol).rstrip(".") for i in s.insights[:max_insights]]
         out.append(_("Worth a look: {insights}.").format(insights="; ".join(top)))
     return out
 
