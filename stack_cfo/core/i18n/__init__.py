@@ -13,6 +13,8 @@ Figures keep their value in every locale; only their spelling changes (``$1,234.
 
 from __future__ import annotations
 
+import copy
+import logging
 import re
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,7 +24,7 @@ from typing import Protocol
 from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal, get_plus_sign_symbol
+from babel.numbers import NumberPattern, format_currency, format_decimal, get_plus_sign_symbol
 
 from stack_cfo.core.i18n.catalogs import translations
 from stack_cfo.core.i18n.locales import (
@@ -50,6 +52,7 @@ __all__ = [
     "resolve_locale",
 ]
 
+log = logging.getLogger(__name__)
 _CENT = Decimal("0.01")
 _LETTER_DIGIT = re.compile(r"([A-Za-z])([-0-9])")
 _DIGIT_LETTER = re.compile(r"([0-9])([A-Za-z])")
@@ -167,9 +170,8 @@ class Localizer:
 
 
 @lru_cache(maxsize=64)
-def _percent_pattern(loc: Locale, digits: int):  # type: ignore[no-untyped-def]
-    import copy
-
+def _percent_pattern(loc: Locale, digits: int) -> NumberPattern:
+    """The locale's percent pattern with exactly ``digits`` decimals (CLDR's has none)."""
     pattern = copy.copy(loc.percent_formats[None])
     pattern.frac_prec = (digits, digits)
     return pattern
@@ -203,9 +205,7 @@ class UserLocales:
         try:
             tag = await self._source.locale_of(user_id)
         except Exception:
-            import logging
-
-            logging.getLogger(__name__).warning("user locale unavailable; using the default", exc_info=True)
+            log.warning("user locale unavailable; using the default", exc_info=True)
             tag = ""
         return localizer(tag, self.default)
 
