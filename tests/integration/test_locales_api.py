@@ -155,7 +155,7 @@ async def test_a_german_users_digest_asks_the_ai_for_german_and_checks_its_germa
     assert seen, "the paragraph was never asked for"
     for messages in seen:
         systems = [m["content"] for m in messages if m["role"] == "system"]
-        assert any(s.startswith("Write your whole answer in German (Deutsch; locale de)") for s in systems)
+        assert any(s.startswith("Write your whole answer in German (Deutsch),") for s in systems)
         assert "1.234,56" in " ".join(systems)  # the example of German number formats
     text = mail.part("plain")
     assert mail.subject.strip().startswith("Ihr Portfolio am ") and "Nachrichten zu Ihren Positionen" in text

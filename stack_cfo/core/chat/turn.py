@@ -71,7 +71,7 @@ from stack_cfo.core.errors import (
     NotFound,
     StackCfoError,
 )
-from stack_cfo.core.i18n import UserLocales, language_instruction
+from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, UserLocales
 from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
@@ -260,10 +260,9 @@ class Turns:
             budget_tokens=self.settings.prompt_budget_tokens,
         )
         l10n = await self._locales.of(user_id)
-        language = language_instruction(l10n)
-        if language:  # just before the question: the user's language (system prompt and data block unchanged)
-            messages = (*prompt.messages[:-1], Message("system", language), prompt.messages[-1])
-            prompt = replace(prompt, messages=messages)
+        if l10n.catalog in LANGUAGE_INSTRUCTIONS:  # just before the question (system prompt and data block unchanged)
+            language = Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog])
+            prompt = replace(prompt, messages=(*prompt.messages[:-1], language, prompt.messages[-1]))
         span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
         compressed = prompt.summary_used
         evidence = Evidence(

@@ -214,16 +214,28 @@ def english() -> Localizer:
     return localizer(ENGLISH)
 
 
+_FIGURES_RULE = (
+    ", whatever the language of the data. Write numbers, money, percentages and dates the way {readers} readers "
+    "expect (for example {example}), but keep every figure's value exactly as in the data block."
+)
+#: What an AI prompt says about the language of the answer, per catalogue (English, the source language,
+#: has none). Constant texts, so prompts stay built from constants and encoder output only (the prompt
+#: guard): the user's tag itself never enters a prompt.
+LANGUAGE_INSTRUCTIONS: dict[str, str] = {
+    "es": "Write your whole answer in Spanish (español)"
+    + _FIGURES_RULE.format(readers="Spanish", example="1.234,56\u00a0€ and 12,5\u00a0%"),
+    "de": "Write your whole answer in German (Deutsch)"
+    + _FIGURES_RULE.format(readers="German", example="1.234,56\u00a0€ and 12,5\u00a0%"),
+    "fr": "Write your whole answer in French (français)"
+    + _FIGURES_RULE.format(readers="French", example="1\u202f234,56\u00a0€ and 12,5\u00a0%"),
+    "zh-Hans": "Write your whole answer in Simplified Chinese (简体中文)"
+    + _FIGURES_RULE.format(readers="Chinese", example="€1,234.56 and 12.5%"),
+}
+
+
 def language_instruction(l10n: Localizer) -> str:
     """What an AI prompt says about the language of the answer ("" for English, the source language).
 
-    The figures stay the data block's; only their spelling follows the locale, which the grounding
-    check reads."""
-    if l10n.is_english:
-        return ""
-    return (
-        f"Write your whole answer in {l10n.language_name} ({l10n.native_name}; locale {l10n.tag}), "
-        f"whatever the language of the data. Write numbers, money, percentages and dates the way "
-        f"{l10n.language_name} readers expect (for example {l10n.money(Decimal('1234.56'), 'EUR')} and "
-        f"{l10n.percent_of(12.5, digits=1)}), but keep every figure's value exactly as in the data block."
-    )
+    Prompt builders add ``LANGUAGE_INSTRUCTIONS[l10n.catalog]`` as a system message; the figures stay
+    the data block's, only their spelling follows the locale, which the grounding check reads."""
+    return LANGUAGE_INSTRUCTIONS.get(l10n.catalog, "")

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
-from stack_cfo.core.i18n import Localizer, english, language_instruction
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block, encode_data
+from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, Localizer, english
 from stack_cfo.core.notifications.ports import DigestFacts, WeeklyFacts
 
 _CENT = Decimal("0.01")
@@ -108,12 +108,11 @@ def _messages(
     system: str, label: str, doc: dict[str, Any], rejected: Sequence[str], l10n: Localizer | None = None
 ) -> list[Message]:
     messages = [Message("system", system)]
-    language = language_instruction(l10n) if l10n is not None else ""
-    if language:
-        messages.append(Message("system", language))
+    if l10n is not None and l10n.catalog in LANGUAGE_INSTRUCTIONS:  # answer in the user's language
+        messages.append(Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog]))
     messages.append(Message("user", f"{label}:\n{data_block(doc)}\nWrite it."))
     if rejected:
-        messages.append(Message("system", REGENERATE_NOTE.format(figures=", ".join(list(rejected)[:20]))))
+        messages.append(Message("system", REGENERATE_NOTE.format(figures=encode_data(list(rejected)[:20]))))
     return messages
 
 

@@ -43,7 +43,7 @@ async def test_the_ai_is_asked_to_answer_in_the_users_language(
             assert not done.offline
     de_prompt, en_prompt = chat_requests(provider)
     assert de_prompt[-2]["role"] == "system"
-    assert de_prompt[-2]["content"].startswith("Write your whole answer in German (Deutsch; locale de-DE)")
+    assert de_prompt[-2]["content"].startswith("Write your whole answer in German (Deutsch),")
     assert de_prompt[-1]["role"] == "user" and de_prompt[-1]["content"].endswith("Wie geht es meinem Portfolio?")
     assert de_prompt[0] == en_prompt[0]  # the system prompt is the same
     assert prompt_data(de_prompt)["total_value"] == prompt_data(en_prompt)["total_value"]  # so is the data

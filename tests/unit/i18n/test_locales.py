@@ -77,7 +77,8 @@ def test_cldr_formats(tag: str, money: str, negative: str, percent: str, long_da
 def test_the_ai_is_asked_for_the_users_language_and_english_prompts_are_unchanged() -> None:
     assert language_instruction(localizer("en")) == ""
     german = language_instruction(localizer("de"))
-    assert german.startswith("Write your whole answer in German (Deutsch; locale de)")
+    assert german.startswith("Write your whole answer in German (Deutsch),")
     assert f"1.234,56{NBSP}€" in german and "exactly as in the data block" in german
     assert "Chinese" in language_instruction(localizer("zh"))
+    assert language_instruction(localizer("de-CH")) == german  # one constant text per language: no tag in prompts
     assert language_instruction(localizer("xx-YY")) == ""  # fell back: English
