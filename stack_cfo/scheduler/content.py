@@ -92,17 +92,21 @@ class NewsSummarizer:
         self.fallbacks = 0
         self.cache_hits = 0
 
-    async def summarize(self, item: NewsItem) -> StoredSummary:
-        """The article's shared summary and its receipt (``receipt_id`` None for the fallback)."""
-        hit = self._cache.get(item.id)
+    async def summarize(self, item: NewsItem, l10n: Localizer | None = None) -> StoredSummary:
+        """The article's shared summary and its receipt (``receipt_id`` None for the fallback), in
+        ``l10n``'s language: one summary per article and language (``{article}@{language}`` for other
+        languages than English), shared by every holder who reads that language."""
+        lang = l10n.catalog if l10n is not None and not l10n.is_english else ""
+        key = f"{item.id}@{lang}" if lang else item.id
+        hit = self._cache.get(key)
         if hit is not None and hit[1] > time.monotonic():
             self.cache_hits += 1
             return hit[0]
-        task = self._inflight.get(item.id)
+        task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._produce(item))
-            self._inflight[item.id] = task
-            article_id = item.id
+            task = asyncio.ensure_future(self._produce(item, key, l10n if lang else None))
+            self._inflight[key] = task
+            article_id = key
 
             def _forget(_: asyncio.Task[StoredSummary]) -> None:
                 self._inflight.pop(article_id, None)
@@ -119,21 +123,21 @@ class NewsSummarizer:
             self._cache.popitem(last=False)
         return summary
 
-    async def _produce(self, item: NewsItem) -> StoredSummary:
+    async def _produce(self, item: NewsItem, key: str, l10n: Localizer | None) -> StoredSummary:
         if self._store is not None:
             try:
-                stored = await self._store.get_summary(item.id)
+                stored = await self._store.get_summary(key)
             except Exception:
                 log.warning("news summary cache unavailable", exc_info=True)
                 stored = None
             if stored:
-                return self._remember(item.id, stored, float("inf"))
+                return self._remember(key, stored, float("inf"))
         fallback = StoredSummary(fallback_summary(item), None)
         if self._compute is None:
             self.fallbacks += 1
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         self.ai_calls += 1
-        prompt = summary_prompt(item)
+        prompt = summary_prompt(item, l10n)
         try:
             result = await self._compute.complete(
                 prompt,
@@ -142,17 +146,17 @@ class NewsSummarizer:
         except Exception as exc:  # the client promises fallbacks; belt and braces for the digest
             log.warning("news summary failed, using fallback", extra={"error": type(exc).__name__})
             self.fallbacks += 1
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         text = clean_summary(result.text)
         if result.offline or result.degraded or result.incomplete or not text:
             self.fallbacks += 1
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         facts = article_facts(item)
         subject = f"news/{item.id}"
         checked = self._audit.check(AiSurface.NEWS_SUMMARY, text, facts, subject=subject)
         if checked.status is GroundingState.UNGROUNDED:
             self.fallbacks += 1  # never kept as shared data: every holder would read it
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         receipt = self._audit.receipt(
             surface=AiSurface.NEWS_SUMMARY,
             subject=subject,
@@ -167,11 +171,11 @@ class NewsSummarizer:
         summary = StoredSummary(text, receipt.id)
         if self._store is not None:
             try:
-                await self._store.put_summary(item.id, text, receipt=receipt)
+                await self._store.put_summary(key, text, receipt=receipt)
             except Exception:
                 log.warning("could not store news summary", exc_info=True)
-                return self._remember(item.id, StoredSummary(text, None), self._fallback_ttl)
-        return self._remember(item.id, summary, float("inf"))
+                return self._remember(key, StoredSummary(text, None), self._fallback_ttl)
+        return self._remember(key, summary, float("inf"))
 
 
 def previous_week(period: str) -> tuple[date, date]:
@@ -297,7 +301,7 @@ class ContentService:
                 AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts, l10n),
                 lambda rejected: digest_messages(doc, rejected, l10n), facts.currency, l10n,
             ),
-            asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked)),
+            asyncio.gather(*(self.summarizer.summarize(r.item, l10n) for r in ranked)),
         )
         rendered = render_digest(
             facts,

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import psycopg
 import pytest
-from google.protobuf import field_mask_pb2
+from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -97,11 +98,18 @@ async def test_the_locale_preference_is_checked_stored_and_its_fallback_shown(db
         assert (simplified.locale, simplified.effective_locale) == ("zh", "zh-Hans")
 
 
-def _paragraph(text: str, seen: list[list[dict[str, str]]]):  # type: ignore[no-untyped-def]
+NEWS_PROMPT = "You summarise financial news"
+GERMAN_NEWS = "Apple meldete einen Quartalsumsatz von 94,9 Mrd. $, ein Plus von 6 % zum Vorjahr."
+
+
+def _paragraph(text: str, seen: list[list[dict[str, str]]], news: list[list[dict[str, str]]] | None = None):  # type: ignore[no-untyped-def]
     def reply(body: dict[str, Any]) -> Reply | None:
         if body["messages"][0]["content"].startswith(PARAGRAPH_PROMPT):
             seen.append(body["messages"])
             return Reply.ok(text)
+        if news is not None and body["messages"][0]["content"].startswith(NEWS_PROMPT):
+            news.append(body["messages"])
+            return Reply.ok(GERMAN_NEWS)
         return None
 
     return reply
@@ -118,11 +126,13 @@ async def test_a_german_users_digest_asks_the_ai_for_german_and_checks_its_germa
     db_dsn: str, data_dir: Path, paragraph: str, grounded: bool
 ) -> None:
     user = str(uuid.uuid4())
+    article = f"n-{uuid.uuid4().hex[:8]}"
     seen: list[list[dict[str, str]]] = []
+    news: list[list[dict[str, str]]] = []
     sink = await SmtpSink().start()
     try:
         async with RouterStandIn(api_key=ZEROG_API_KEY) as router:
-            router.reply_for = _paragraph(paragraph, seen)
+            router.reply_for = _paragraph(paragraph, seen, news)
             overrides = {
                 "notifications": {"smtp": {"host": "127.0.0.1", "port": sink.port, "starttls": False,
                                            "timeout": "5s"}},
@@ -136,6 +146,16 @@ async def test_a_german_users_digest_asks_the_ai_for_german_and_checks_its_germa
                         positions=[ppb.Holding(symbol="AAPL", quantity="5", average_cost="150", currency="USD")],
                     ),
                     metadata=srv.auth(user), timeout=10,
+                )
+                published = timestamp_pb2.Timestamp()
+                published.GetCurrentTime()
+                await ppb_grpc.PortfolioSummaryServiceStub(srv.channel).IngestNews(
+                    ppb.IngestNewsRequest(articles=[ppb.NewsArticle(
+                        id=article, source="wire", publish_time=published, title="Apple results",
+                        summary="Apple reported quarterly revenue of $94.9 billion, up 6% from a year ago.",
+                        url="https://news.example/apple", symbols=["AAPL"],
+                    )]),
+                    metadata=srv.auth(service="news-feed"), timeout=10,
                 )
                 await _set_locale(srv, user, "de", email_address="anleger@example.com")
                 stub = pb_grpc.SchedulerServiceStub(srv.channel)
@@ -159,6 +179,15 @@ async def test_a_german_users_digest_asks_the_ai_for_german_and_checks_its_germa
         assert "1.234,56" in " ".join(systems)  # the example of German number formats
     text = mail.part("plain")
     assert mail.subject.strip().startswith("Ihr Portfolio am ") and "Nachrichten zu Ihren Positionen" in text
+    # the article's summary was asked for in German too, kept (its figures are the article's) and cached per
+    # article and language
+    (summary_prompt,) = news
+    assert summary_prompt[1]["content"].startswith("Write your whole answer in German (Deutsch),")
+    assert GERMAN_NEWS in text
+    with psycopg.connect(db_dsn) as conn:
+        assert conn.execute(
+            "SELECT summary FROM news_summaries WHERE article_id = %s", (f"{article}@de",)
+        ).fetchone() == (GERMAN_NEWS,)
     assert (n.locale, n.locale_fallback_from) == ("de", "")
     if grounded:
         assert len(seen) == 1 and paragraph in text and n.degraded_reason == ""
