@@ -5,6 +5,7 @@ number formats, grounded against the server's figures (or, when it invents one, 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,10 @@ NEWS_PROMPT = "You summarise financial news"
 GERMAN_NEWS = "Apple meldete einen Quartalsumsatz von 94,9 Mrd. $, ein Plus von 6 % zum Vorjahr."
 
 
-def _paragraph(text: str, seen: list[list[dict[str, str]]], news: list[list[dict[str, str]]] | None = None):  # type: ignore[no-untyped-def]
+Prompts = list[list[dict[str, str]]]
+
+
+def _paragraph(text: str, seen: Prompts, news: Prompts | None = None) -> Callable[[dict[str, Any]], Reply | None]:
     def reply(body: dict[str, Any]) -> Reply | None:
         if body["messages"][0]["content"].startswith(PARAGRAPH_PROMPT):
             seen.append(body["messages"])
