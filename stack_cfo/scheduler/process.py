@@ -116,6 +116,7 @@ def build_worker(
         compute=compute,
         receipts=PgReceiptStore(db),
         audit=audit,
+        default_locale=config.default_locale,
     )
     return DeliveryWorker(
         repo,

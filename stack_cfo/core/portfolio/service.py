@@ -35,6 +35,7 @@ from stack_cfo.core.ai import (
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import FailedPrecondition, NotFound
+from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
@@ -148,13 +149,14 @@ class PortfolioService(LedgerUseCases):
         compute: Callable[[], ComputeClient] | None = None,
         cache: CacheSettings | None = None,
         receipts: ReceiptStore | None = None,
+        locales: UserLocales | None = None,
     ) -> None:
         self._store = store
         self._feed = feed
         self._clock = clock
         self.settings = settings
         self._compute = compute or OfflineComputeClient
-        self._narrator = Narrator(self._compute, Audit(clock), receipts)
+        self._narrator = Narrator(self._compute, Audit(clock), receipts, locales)
         cs = cache or CacheSettings()
         self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
         self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)
