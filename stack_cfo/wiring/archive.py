@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from stack_cfo.config import Config, ConfigError
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
+from stack_cfo.crypto.fields import FieldSealer
 
 if TYPE_CHECKING:
     from stack_cfo.store.db import Database
@@ -71,6 +72,17 @@ def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
 
         inner = PgArchiveStore(db)
     return ClosingArchiveStore(inner, PgKeyRing(db), master_keys(config))
+
+
+def build_field_sealer(config: Config, db: Database) -> FieldSealer:
+    """Row fields sealed under each user's data key: the same key ring and master keys as the archive."""
+    from stack_cfo.store.archive_keys import PgKeyRing
+
+    a = config.archive
+    return FieldSealer(
+        PgKeyRing(db), master_keys(config), max_users=a.key_cache_size, ttl=a.key_cache_ttl,
+        sealing=a.encrypt_at_rest,
+    )
 
 
 class ClosingArchiveStore(EncryptingArchiveStore):

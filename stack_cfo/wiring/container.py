@@ -36,6 +36,7 @@ from stack_cfo.core.provenance.replay import ReplayService
 from stack_cfo.core.replay import recomputers
 from stack_cfo.core.user_data import UserDataService
 from stack_cfo.crypto.envelope import EncryptingArchiveStore
+from stack_cfo.crypto.fields import FieldSealer
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker
@@ -49,7 +50,7 @@ from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.scheduler import SchedulerRepo
 from stack_cfo.store.scheduler.delivery import PgFeedListener
 from stack_cfo.wiring import settings
-from stack_cfo.wiring.archive import build_archive_store
+from stack_cfo.wiring.archive import build_archive_store, build_field_sealer
 from stack_cfo.zerog import build_compute_client
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,11 @@ class Container:
         return self._part("archive", lambda: build_archive_store(self.config, self.db))
 
     @property
+    def sealer(self) -> FieldSealer:
+        """Seals user data in its rows under the user's data key (the archive's key ring)."""
+        return self._part("sealer", lambda: build_field_sealer(self.config, self.db))
+
+    @property
     def receipts(self) -> PgReceiptStore:
         """Receipts of AI-written texts."""
         return self._part("receipts", lambda: PgReceiptStore(self.db))
@@ -162,7 +168,7 @@ class Container:
 
     @property
     def chat_store(self) -> ChatRepository:
-        return self._part("chat_store", lambda: ChatRepository(self.db))
+        return self._part("chat_store", lambda: ChatRepository(self.db, sealer=self.sealer))
 
     @property
     def chat(self) -> ChatManager:
@@ -250,6 +256,9 @@ class Container:
             portfolio = self.built("portfolio")
             if portfolio is not None:
                 portfolio.forget_user(user_id)
+            sealer = self.built("sealer")
+            if sealer is not None:
+                sealer.forget(user_id)
 
         return self._part(
             "user_data", lambda: UserDataService(lambda: self.archive, PgUserRows(self.db), on_erased=[forget])

@@ -17,7 +17,7 @@ from stack_cfo.core.chat.models import (
     PortfolioContext,
     SessionStatus,
 )
-from stack_cfo.store.chat._common import Q, RepoBase, inactive, is_uuid, missing, reused, session_row
+from stack_cfo.store.chat._common import TITLE, Q, RepoBase, inactive, is_uuid, missing, reused, session_row
 from stack_cfo.store.idempotency import run_idempotent
 from stack_cfo.store.users import ensure_user
 
@@ -40,6 +40,8 @@ class SessionQueries(RepoBase):
     # ------------------------------------------------------------------ sessions
 
     async def create_session(self, new: NewSession, *, request_id: str = "", request_hash: str = "") -> ChatSession:
+        cipher = await self._sealer.cipher(new.user_id, create=True)
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
             await ensure_user(conn, new.user_id)
             await conn.execute(
@@ -47,7 +49,7 @@ class SessionQueries(RepoBase):
                 {
                     "id": new.id,
                     "user_id": new.user_id,
-                    "title": new.title,
+                    "title": cipher.seal(TITLE, new.id, new.title),
                     "context": Jsonb(new.context.to_json()),
                     "at": new.created_at,
                     "provider": new.provider,
@@ -82,7 +84,7 @@ class SessionQueries(RepoBase):
             else:
                 cur = await conn.execute(Q.get_session, {"id": session_id})
             row = await cur.fetchone()
-        return session_row(row) if row is not None else None
+        return await self._session(row) if row is not None else None
 
     async def list_sessions(
         self,
@@ -102,14 +104,14 @@ class SessionQueries(RepoBase):
         async with self._db.connection() as conn:
             cur = await conn.execute(Q.list_sessions, params)
             rows = await cur.fetchall()
-        return [session_row(r) for r in rows]
+        return [await self._session(r) for r in rows]
 
     async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None:
         async with self._db.connection() as conn:
             await conn.execute(Q.delete_session, {"id": session_id, "at": at})
             cur = await conn.execute(Q.get_session, {"id": session_id})
             row = await cur.fetchone()
-        return session_row(row) if row is not None else None
+        return await self._session(row) if row is not None else None
 
     async def update_context(self, session_id: str, context: PortfolioContext, *, at: datetime) -> ChatSession:
         async with self._db.transaction() as conn:
@@ -123,7 +125,7 @@ class SessionQueries(RepoBase):
                 if current is None:
                     raise missing(session_id)
                 raise inactive(session_row(current))
-        return session_row(row)
+        return await self._session(row)
 
     async def check_request(self, method: str, principal: str, request_id: str, request_hash: str) -> bool:
         async with self._db.connection() as conn:
@@ -172,11 +174,11 @@ class SessionQueries(RepoBase):
                 current = await cur.fetchone()
                 if current is None:
                     raise missing(session_id)
-                session = session_row(current)
+                session = await self._session(current)
                 if session.status is not SessionStatus.ARCHIVED:
                     raise inactive(session)
                 return session
-        return session_row(row)
+        return await self._session(row)
 
     # ------------------------------------------------------------------ dashboard figures
 

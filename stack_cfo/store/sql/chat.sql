@@ -129,7 +129,7 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
        verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
-          grounding, receipt_id
+          grounding, receipt_id, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_messages
 WHERE session_id = %(session_id)s AND seq > %(after_seq)s
 ORDER BY seq
@@ -138,13 +138,14 @@ ORDER BY seq
 WITH u AS (SELECT id FROM chat_messages WHERE session_id = %(session_id)s AND request_id = %(request_id)s)
 SELECT m.id, m.session_id, m.seq, m.role, m.content, m.prompt_tokens, m.completion_tokens, m.fee_neuron,
        m.provider, m.model, m.verification, m.degraded, m.offline, m.incomplete, m.degraded_reason, m.context_refreshed,
-       m.compressed, m.request_id, m.reply_to, m.created_at, m.grounding, m.receipt_id
+       m.compressed, m.request_id, m.reply_to, m.created_at, m.grounding, m.receipt_id,
+       (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_messages m JOIN u ON m.id = u.id OR m.reply_to = u.id
 ORDER BY m.seq
 
 -- name: latest_summary
 SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
-       model, offline, prompt_tokens, completion_tokens, created_at
+       model, offline, prompt_tokens, completion_tokens, created_at, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_summaries
 WHERE session_id = %(session_id)s
 ORDER BY version DESC
@@ -152,7 +153,7 @@ LIMIT 1
 
 -- name: summaries
 SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
-       model, offline, prompt_tokens, completion_tokens, created_at
+       model, offline, prompt_tokens, completion_tokens, created_at, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_summaries
 WHERE session_id = %(session_id)s
 ORDER BY version

@@ -1,0 +1,175 @@
+"""Encryption at rest: user data sealed in its rows under the user's data key (issue 12 item 5).
+
+Against a real server and PostgreSQL: a raw SELECT shows ciphertext in every sealed column, the
+RPCs read the plaintext back, rows written before encryption still read, a row altered or moved
+answers a clear error (never INTERNAL), and erasing the user's key makes copies of the rows taken
+before the erasure (a backup) unreadable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
+from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as upb
+from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as upb_grpc
+from stack_cfo.crypto.fields import PREFIX, FieldSealer, UserKeyDestroyed
+from stack_cfo.store.archive_keys import PgKeyRing
+from stack_cfo.store.db import Database, PoolSettings
+from stack_cfo.wiring.archive import master_keys
+from tests.support.server import RunningServer, running_server
+
+TITLE = "Retirement plan for Ms. Zebediah"
+QUESTION = "Should I sell my Zebediah Holdings shares before the divorce?"
+
+
+async def _chat(srv: RunningServer, user: str, *, title: str = TITLE, question: str = QUESTION) -> str:
+    md = srv.auth(user)
+    chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+    session = await chat.CreateSession(
+        chat_pb2.CreateSessionRequest(parent=f"users/{user}", session=chat_pb2.Session(title=title)),
+        metadata=md, timeout=10)
+    async for _ in chat.SendMessage(chat_pb2.SendMessageRequest(name=session.name, content=question,
+                                                                request_id=str(uuid.uuid4())),
+                                    metadata=md, timeout=30):
+        pass
+    return session.name
+
+
+async def _get(srv: RunningServer, user: str, name: str) -> chat_pb2.Session:
+    chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+    return await chat.GetSession(chat_pb2.GetSessionRequest(name=name), metadata=srv.auth(user), timeout=10)
+
+
+def _raw(dsn: str, query: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query, args).fetchall()  # type: ignore[arg-type]
+
+
+async def test_chat_text_is_ciphertext_in_the_tables_and_plaintext_through_the_rpcs(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, tmp_path) as srv:
+        name = await _chat(srv, user)
+        got = await _get(srv, user, name)
+        assert got.title == TITLE
+        assert got.messages[0].content == QUESTION
+        answer = got.messages[1].content
+        assert answer
+        sid = name.rsplit("/", 1)[1]
+
+        titles = _raw(db_dsn, "SELECT title, messages::text FROM chat_sessions WHERE id = %s", sid)
+        contents = [r[0] for r in _raw(db_dsn, "SELECT content FROM chat_messages WHERE session_id = %s", sid)]
+        assert len(contents) == 2
+        for stored in [titles[0][0], *contents]:
+            assert stored.startswith(PREFIX), stored
+        # No plaintext anywhere in the rows: not the title, the question, nor the answer (also
+        # not in the session's recent-message window, which copies the stored contents).
+        for table in ("chat_sessions", "chat_messages"):
+            dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t"))
+            for plain in ("Zebediah", QUESTION, answer[:40]):
+                assert plain not in dump, (table, plain)
+
+        # ListSessions opens titles too.
+        chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        listed = await chat.ListSessions(chat_pb2.ListSessionsRequest(parent=f"users/{user}"),
+                                         metadata=srv.auth(user), timeout=10)
+        assert [s.title for s in listed.sessions] == [TITLE]
+
+
+async def test_rows_written_before_encryption_still_read(db_dsn: str, tmp_path: Path) -> None:
+    """Data from before the change is plaintext in the same columns: it reads as it is, and a new
+    message in such a session is sealed."""
+    user, sid, mid = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    with psycopg.connect(db_dsn) as conn:
+        conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
+        conn.execute("INSERT INTO chat_sessions (id, user_id, title, messages, context, message_count, "
+                     "provider_address, model) VALUES (%s, %s, 'Old plain title', '[]', '{}', 1, '', '')", (sid, user))
+        conn.execute("INSERT INTO chat_messages (id, session_id, seq, role, content) "
+                     "VALUES (%s, %s, 1, 'user', 'an old plain question')", (mid, sid))
+    async with running_server(db_dsn, tmp_path) as srv:
+        got = await _get(srv, user, f"users/{user}/sessions/{sid}")
+        assert got.title == "Old plain title"
+        assert [m.content for m in got.messages] == ["an old plain question"]
+        md = srv.auth(user)
+        chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        async for _ in chat.SendMessage(chat_pb2.SendMessageRequest(name=got.name, content="a new question",
+                                                                    request_id=str(uuid.uuid4())),
+                                        metadata=md, timeout=30):
+            pass
+        got = await _get(srv, user, got.name)
+        assert [m.content for m in got.messages][:2] == ["an old plain question", "a new question"]
+        stored = [r[0] for r in _raw(db_dsn, "SELECT content FROM chat_messages WHERE session_id = %s "
+                                             "ORDER BY seq", sid)]
+        assert stored[0] == "an old plain question"
+        assert all(s.startswith(PREFIX) for s in stored[1:])
+
+
+async def test_a_row_altered_or_moved_answers_a_clear_error_not_internal(db_dsn: str, tmp_path: Path) -> None:
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, tmp_path) as srv:
+        first = await _chat(srv, user)
+        second = await _chat(srv, user, title="Another", question="Another question")
+        s1, s2 = first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]
+        # Move the sealed question of session 2 into session 1 (same user, same key).
+        with psycopg.connect(db_dsn) as conn:
+            conn.execute("UPDATE chat_messages SET content = (SELECT content FROM chat_messages "
+                         "WHERE session_id = %s AND seq = 1) WHERE session_id = %s AND seq = 1", (s2, s1))
+        with pytest.raises(grpc.aio.AioRpcError) as moved:
+            await _get(srv, user, first)
+        assert moved.value.code() is grpc.StatusCode.DATA_LOSS, moved.value
+        assert "altered or moved" in (moved.value.details() or "")
+        # Flip one character of a sealed title: the session no longer opens, with the same reason.
+        with psycopg.connect(db_dsn) as conn:
+            conn.execute("UPDATE chat_sessions SET title = left(title, 10) || "
+                         "(CASE WHEN substr(title, 11, 1) = 'A' THEN 'B' ELSE 'A' END) || substr(title, 12) "
+                         "WHERE id = %s", (s2,))
+        with pytest.raises(grpc.aio.AioRpcError) as tampered:
+            await _get(srv, user, second)
+        assert tampered.value.code() is grpc.StatusCode.DATA_LOSS
+        # Other sessions of other users are unaffected.
+        other = str(uuid.uuid4())
+        name = await _chat(srv, other)
+        assert (await _get(srv, other, name)).title == TITLE
+
+
+async def test_erasing_the_key_makes_backed_up_rows_unreadable(db_dsn: str, tmp_path: Path) -> None:
+    """A backup taken before EraseUserData holds the sealed rows; after the erasure, the key
+    they need is gone (the master key alone cannot open them)."""
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, tmp_path) as srv:
+        name = await _chat(srv, user)
+        sid = name.rsplit("/", 1)[1]
+        backup = _raw(db_dsn, "SELECT id::text, content FROM chat_messages WHERE session_id = %s", sid)
+        title = _raw(db_dsn, "SELECT title FROM chat_sessions WHERE id = %s", sid)[0][0]
+        config = srv.process.config
+
+        db = Database(db_dsn, PoolSettings(min_size=1, max_size=2, timeout=5.0))
+        await db.open()
+        try:
+            before = await FieldSealer(PgKeyRing(db), master_keys(config)).cipher(user)
+            assert before.open("chat_sessions.title", sid, title) == TITLE
+
+            erase = upb_grpc.UserDataServiceStub(srv.channel)
+            await erase.EraseUserData(upb.EraseUserDataRequest(name=f"users/{user}", request_id=str(uuid.uuid4())),
+                                      metadata=srv.auth(service="privacy-desk"), timeout=30)
+            assert _raw(db_dsn, "SELECT count(*) FROM chat_messages WHERE session_id = %s", sid) == [(0,)]
+
+            # The backup restored into a fresh process (no cached key): nothing opens.
+            after = await FieldSealer(PgKeyRing(db), master_keys(config)).cipher(user)
+            for mid, content in backup:
+                with pytest.raises(UserKeyDestroyed):
+                    after.open("chat_messages.content", f"{sid}/{mid}", content)
+            with pytest.raises(UserKeyDestroyed):
+                after.open("chat_sessions.title", sid, title)
+            # And the key ring holds no wrapped key for the user any more.
+            assert _raw(db_dsn, "SELECT count(*) FROM archive_data_keys WHERE user_id = %s "
+                                "AND wrapped_dek IS NOT NULL", user) == [(0,)]
+        finally:
+            await db.close()
