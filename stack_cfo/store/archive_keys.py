@@ -64,6 +64,35 @@ class PgKeyRing:
             row = await cur.fetchone()
         return int(row["v"]) if row else 1
 
+    async def wrapped_by_other_keys(self, primary: str, *, limit: int = 500) -> list[WrappedDek]:
+        """Live keys wrapped by a master key other than ``primary`` (the next batch to re-wrap)."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_COLUMNS} FROM archive_data_keys WHERE kek_id <> %s AND destroyed_at IS NULL "
+                "ORDER BY user_id, version LIMIT %s",
+                (primary, limit),
+            )
+            rows = await cur.fetchall()
+        return [_row(r) for r in rows]
+
+    async def replace_wrapped(self, record: WrappedDek, wrapped: bytes, kek_id: str) -> bool:
+        """Store a re-wrapped key unless it changed meanwhile (erased, or re-wrapped by someone else)."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE archive_data_keys SET wrapped_dek = %s, kek_id = %s "
+                "WHERE user_id = %s AND version = %s AND kek_id = %s AND destroyed_at IS NULL",
+                (wrapped, kek_id, record.user_id, record.version, record.kek_id),
+            )
+            return cur.rowcount == 1
+
+    async def count_by_kek(self) -> dict[str, int]:
+        """Live keys per master key id."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(
+                "SELECT kek_id, count(*) AS n FROM archive_data_keys WHERE destroyed_at IS NULL GROUP BY kek_id"
+            )
+            return {r["kek_id"]: int(r["n"]) for r in await cur.fetchall()}
+
     async def destroy(self, user_id: str) -> int:
         async with self._db.transaction() as conn:
             cur = await conn.execute(
