@@ -190,7 +190,7 @@ class Container:
         return self._part(
             "notifications",
             lambda: NotificationService(
-                SchedulerRepo(self.db), self.scheduler_config, deliverer=self.delivery_worker
+                SchedulerRepo(self.db, sealer=self.sealer), self.scheduler_config, deliverer=self.delivery_worker
             ),
         )
 
@@ -203,7 +203,7 @@ class Container:
                 secret_rotation_grace=hooks.secret_rotation_grace,
                 max_endpoints_per_owner=hooks.max_endpoints_per_owner,
             )
-            return WebhookEndpointService(SchedulerRepo(self.db), policy, clock=self.clock)
+            return WebhookEndpointService(SchedulerRepo(self.db, sealer=self.sealer), policy, clock=self.clock)
 
         return self._part("webhook_endpoints", build)
 
@@ -216,7 +216,7 @@ class Container:
             wakeups = FeedWakeups()
             listener = self._part("feed_listener", lambda: PgFeedListener(self.db.conninfo, wakeups))
             return FeedService(
-                SchedulerRepo(self.db),
+                SchedulerRepo(self.db, sealer=self.sealer),
                 wakeups,
                 ack_grace=feed.ack_grace,
                 poll_interval=feed.poll_interval.total_seconds(),
@@ -237,6 +237,7 @@ class Container:
                 clock=self.clock,
                 worker_id="api-runjob",
                 archive=self.archive,
+                sealer=self.sealer,
             ),
         )
 

@@ -173,3 +173,69 @@ async def test_erasing_the_key_makes_backed_up_rows_unreadable(db_dsn: str, tmp_
                                 "AND wrapped_dek IS NOT NULL", user) == [(0,)]
         finally:
             await db.close()
+
+
+async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_dsn: str, tmp_path: Path) -> None:
+    from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2, scheduler_pb2_grpc
+
+    user = str(uuid.uuid4())
+    email, token = "zebediah@example.com", f"push-token-zebediah-{uuid.uuid4().hex}"
+    local_hooks = {"notifications": {"webhook": {"allow_private_networks": True}}}
+    async with running_server(db_dsn, tmp_path, local_hooks) as srv:
+        md = srv.auth(user)
+        sched = scheduler_pb2_grpc.SchedulerServiceStub(srv.channel)
+        prefs = scheduler_pb2.NotificationPreferences(name=f"users/{user}/notificationPreferences",
+                                                      email_address=email)
+        await sched.UpdateNotificationPreferences(
+            scheduler_pb2.UpdateNotificationPreferencesRequest(preferences=prefs), metadata=md, timeout=10)
+        device = await sched.RegisterDevice(
+            scheduler_pb2.RegisterDeviceRequest(parent=f"users/{user}", request_id=str(uuid.uuid4()),
+                                                device=scheduler_pb2.Device(
+                                                    platform=scheduler_pb2.DEVICE_PLATFORM_FCM, token=token)),
+            metadata=md, timeout=10)
+        # The same token again finds the same device (looked up by digest, not by the sealed text).
+        again = await sched.RegisterDevice(
+            scheduler_pb2.RegisterDeviceRequest(parent=f"users/{user}", request_id=str(uuid.uuid4()),
+                                                device=scheduler_pb2.Device(
+                                                    platform=scheduler_pb2.DEVICE_PLATFORM_FCM, token=token)),
+            metadata=md, timeout=10)
+        assert again.name == device.name
+        hook = await sched.CreateWebhookEndpoint(
+            scheduler_pb2.CreateWebhookEndpointRequest(
+                parent=f"users/{user}", request_id=str(uuid.uuid4()),
+                webhook_endpoint=scheduler_pb2.WebhookEndpoint(url="https://127.0.0.1:9/hooks/z")),
+            metadata=md, timeout=10)
+        rotated = await sched.RotateWebhookEndpointSecret(
+            scheduler_pb2.RotateWebhookEndpointSecretRequest(name=hook.name), metadata=md, timeout=10)
+        assert hook.secret.startswith("whsec_") and rotated.secret.startswith("whsec_")
+        async for _ in sched.RunJob(scheduler_pb2.RunJobRequest(kind=scheduler_pb2.NOTIFICATION_KIND_DAILY_DIGEST,
+                                                                user=f"users/{user}", request_id=str(uuid.uuid4())),
+                                    metadata=srv.auth(service="ops"), timeout=60):
+            pass
+
+        got = await sched.GetNotificationPreferences(
+            scheduler_pb2.GetNotificationPreferencesRequest(name=f"users/{user}/notificationPreferences"),
+            metadata=md, timeout=10)
+        assert got.email_address == email
+        listed = await sched.ListNotifications(scheduler_pb2.ListNotificationsRequest(parent=f"users/{user}"),
+                                               metadata=md, timeout=10)
+        texts = [(n.title, n.target) for n in listed.notifications]
+
+    stored_email = _raw(db_dsn, "SELECT email_address FROM notification_prefs WHERE user_id = %s", user)[0][0]
+    stored_token = _raw(db_dsn, "SELECT token FROM push_devices WHERE user_id = %s", user)[0][0]
+    secrets = _raw(db_dsn, "SELECT secret, previous_secret FROM webhook_endpoints WHERE user_id = %s", user)[0]
+    for value in (stored_email, stored_token, *secrets):
+        assert value.startswith(PREFIX), value
+    outbox = _raw(db_dsn, "SELECT title, target_address, content::text FROM notification_outbox WHERE user_id = %s",
+                  user)
+    assert outbox, "RunJob planned nothing"
+    assert any(v and PREFIX in v for row in outbox for v in row), outbox  # something was written back
+    for row in outbox:
+        for value in row:
+            assert value is None or value in ("", '""') or PREFIX in value, row
+    for table in ("notification_prefs", "push_devices", "webhook_endpoints", "notification_outbox"):
+        dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t"))
+        for plain in ("zebediah", "whsec_", hook.secret, rotated.secret):
+            assert plain not in dump, (table, plain)
+    # What ListNotifications showed was opened (a delivered row names its target; none shows a token).
+    assert all(not t.startswith(PREFIX) and not a.startswith(PREFIX) for t, a in texts), texts

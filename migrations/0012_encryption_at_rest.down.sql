@@ -1,0 +1,10 @@
+-- Sealed values stay sealed (they are text); only the push token digest goes back to md5, which
+-- needs the plaintext: sealed tokens make this fail, as they should (unseal them first).
+DROP TRIGGER IF EXISTS trg_push_devices_token_digest ON push_devices;
+DROP FUNCTION IF EXISTS push_devices_token_digest();
+ALTER TABLE push_devices DROP CONSTRAINT push_devices_token_check;
+ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_check CHECK (length(token) BETWEEN 1 AND 4096);
+ALTER TABLE push_devices ADD COLUMN token_md5 TEXT GENERATED ALWAYS AS (md5(token)) STORED;
+ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_unique UNIQUE (token_md5);
+ALTER TABLE push_devices DROP CONSTRAINT push_devices_token_sha256_unique;
+ALTER TABLE push_devices DROP COLUMN token_sha256;

@@ -1,0 +1,29 @@
+-- Encryption at rest (issue 12 item 5). The sealed columns keep their types: a sealed value is
+-- text ("sc1:" + base64url, see stack_cfo/crypto/fields.py) and rows written before this change
+-- keep their plaintext, which the repositories read as it is (the keys live outside the database,
+-- so SQL cannot seal them).
+--
+-- Push tokens: uniqueness and look-ups used md5(token), a column generated from the plaintext,
+-- which cannot be computed from a sealed token. The application now writes the token's SHA-256
+-- (a digest of a random push-service token reveals nothing); existing rows get theirs here.
+ALTER TABLE push_devices ADD COLUMN token_sha256 TEXT;
+UPDATE push_devices SET token_sha256 = encode(sha256(convert_to(token, 'UTF8')), 'hex');
+ALTER TABLE push_devices ALTER COLUMN token_sha256 SET NOT NULL;
+ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_sha256_unique UNIQUE (token_sha256);
+ALTER TABLE push_devices DROP COLUMN token_md5;
+-- A row inserted with a plaintext token and no digest (older code, scripts) gets its digest here.
+CREATE FUNCTION push_devices_token_digest() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.token_sha256 IS NULL THEN
+        NEW.token_sha256 := encode(sha256(convert_to(NEW.token, 'UTF8')), 'hex');
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER trg_push_devices_token_digest BEFORE INSERT ON push_devices
+    FOR EACH ROW EXECUTE FUNCTION push_devices_token_digest();
+-- A sealed token is longer than the token (base64 of token + 32 bytes).
+ALTER TABLE push_devices DROP CONSTRAINT push_devices_token_check;
+ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_check CHECK (length(token) BETWEEN 1 AND 6000);
+
+-- Sealed webhook secrets and addresses are longer than their plaintext; no length limits there.
