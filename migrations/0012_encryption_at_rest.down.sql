@@ -1,3 +1,12 @@
+-- Sealed holdings cannot go back to the clear columns without the keys: the NOT NULL restores
+-- fail while sealed rows exist (unseal or delete them first).
+ALTER TABLE portfolios DROP COLUMN sealed_cash, ALTER COLUMN cash_balance SET NOT NULL;
+ALTER TABLE cash_balance_history DROP CONSTRAINT cash_balance_history_cash_present, DROP COLUMN sealed_cash,
+    ALTER COLUMN cash_balance SET NOT NULL;
+ALTER TABLE holdings_history DROP CONSTRAINT holdings_history_amount_present, DROP COLUMN sealed,
+    ALTER COLUMN quantity SET NOT NULL;
+ALTER TABLE positions DROP CONSTRAINT positions_amount_present, DROP COLUMN sealed,
+    ALTER COLUMN quantity SET NOT NULL;
 -- Sealed values stay sealed (they are text); only the push token digest goes back to md5, which
 -- needs the plaintext: sealed tokens make this fail, as they should (unseal them first).
 DROP TRIGGER IF EXISTS trg_push_devices_token_digest ON push_devices;

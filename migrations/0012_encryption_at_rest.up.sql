@@ -27,3 +27,15 @@ ALTER TABLE push_devices DROP CONSTRAINT push_devices_token_check;
 ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_check CHECK (length(token) BETWEEN 1 AND 6000);
 
 -- Sealed webhook secrets and addresses are longer than their plaintext; no length limits there.
+
+-- Holdings: a position's quantity, average cost, sector, basket and tags, and a snapshot's cash,
+-- go sealed into one text column (symbol, currency and asset class stay clear: news matching and
+-- price checks select by them). The clear columns are NULL in sealed rows; rows from before keep
+-- them (and a NULL `sealed`).
+ALTER TABLE positions ADD COLUMN sealed TEXT, ALTER COLUMN quantity DROP NOT NULL,
+    ADD CONSTRAINT positions_amount_present CHECK (quantity IS NOT NULL OR sealed IS NOT NULL);
+ALTER TABLE holdings_history ADD COLUMN sealed TEXT, ALTER COLUMN quantity DROP NOT NULL,
+    ADD CONSTRAINT holdings_history_amount_present CHECK (quantity IS NOT NULL OR sealed IS NOT NULL);
+ALTER TABLE cash_balance_history ADD COLUMN sealed_cash TEXT, ALTER COLUMN cash_balance DROP NOT NULL,
+    ADD CONSTRAINT cash_balance_history_cash_present CHECK (cash_balance IS NOT NULL OR sealed_cash IS NOT NULL);
+ALTER TABLE portfolios ADD COLUMN sealed_cash TEXT, ALTER COLUMN cash_balance DROP NOT NULL;

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -46,6 +47,7 @@ from stack_cfo.core.portfolio.ports import (
     StoredPortfolio,
     SyncResult,
 )
+from stack_cfo.crypto.fields import CLEAR, SealerSource, UserCipher
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 from stack_cfo.store.errors import wrap_exceptions
@@ -98,18 +100,55 @@ def _copy_text(points: Sequence[PriceInput]) -> bytes:
     return "".join(lines).encode()
 
 
+#: Sealed columns: a holding's amounts and labels (symbol, currency and asset class stay clear:
+#: news matching and price checks select by them) and a snapshot's cash, bound to date and symbol.
+HOLDING = "holdings_history.sealed"
+CASH = "cash_balance_history.sealed_cash"
+
+
+def _holding_values(cipher: UserCipher, effective: date, symbol: str, quantity: Decimal,
+                    average_cost: Decimal | None, sector: str | None, basket: str | None,
+                    tags: list[str]) -> dict[str, Any]:
+    clear = {"quantity": quantity, "average_cost": average_cost, "sector": sector, "basket": basket, "tags": tags,
+             "sealed": None}
+    if not cipher.sealing:
+        return clear
+    doc = {"q": format(quantity, "f"), "c": format(average_cost, "f") if average_cost is not None else None,
+           "s": sector, "b": basket, "t": tags}
+    return {"quantity": None, "average_cost": None, "sector": None, "basket": None, "tags": [],
+            "sealed": cipher.seal_json(HOLDING, f"{effective.isoformat()}/{symbol}", doc)}
+
+
+def _open_holding(cipher: UserCipher, effective: date, symbol: str,
+                  sealed: str) -> tuple[Decimal, Decimal | None, str | None, str | None, list[str]]:
+    doc = cipher.open_json(HOLDING, f"{effective.isoformat()}/{symbol}", sealed)
+    return (Decimal(doc["q"]), Decimal(doc["c"]) if doc["c"] is not None else None, doc["s"], doc["b"],
+            list(doc["t"] or ()))
+
+
+def _cash_values(cipher: UserCipher, effective: date, cash: Decimal) -> dict[str, Any]:
+    if not cipher.sealing:
+        return {"cash_balance": cash, "sealed_cash": None}
+    return {"cash_balance": None, "sealed_cash": cipher.seal(CASH, effective.isoformat(), format(cash, "f"))}
+
+
 @store_metrics.timed(store_metrics.PORTFOLIO)
 class PortfolioRepository(LedgerRepository):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, sealer: SealerSource = CLEAR) -> None:
         self.db = db
+        self.sealer = sealer
+        """Seals quantities, costs, sectors, baskets, tags and cash of stored holdings (encryption at rest)."""
 
     # -- SyncPortfolio ---------------------------------------------------------------------
 
     async def sync_portfolio(
         self, command: SyncCommand, *, effective: date, synced_at: datetime, idempotency: Idempotency | None
     ) -> SyncResult:
+        # The key before the transaction: creating it writes through another connection.
+        cipher = await self.sealer.cipher(command.user_id, create=True)
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
-            result = await self._sync(conn, command, effective, synced_at)
+            result = await self._sync(conn, command, effective, synced_at, cipher)
             return json.dumps(
                 {
                     "position_count": result.position_count,
@@ -143,13 +182,13 @@ class PortfolioRepository(LedgerRepository):
             )
 
     async def _sync(
-        self, conn: AsyncConnection[Any], cmd: SyncCommand, effective: date, synced_at: datetime
+        self, conn: AsyncConnection[Any], cmd: SyncCommand, effective: date, synced_at: datetime, cipher: UserCipher
     ) -> SyncResult:
         user = cmd.user_id
         await self._lock_snapshot_portfolio(conn, user, cmd.base_currency)
         await self._store_snapshot(
             conn, user, DatedHoldingsInput(effective, cmd.positions, cmd.cash_balance), cmd.base_currency, synced_at,
-            "positions")
+            "positions", cipher)
         recorded = await self._insert_flows(conn, user, cmd.cash_flows)
         await conn.execute(Q.notify_portfolio, {"user_id": user})
         return SyncResult(
@@ -163,13 +202,15 @@ class PortfolioRepository(LedgerRepository):
     async def import_history(
         self, command: ImportHistoryCommand, *, synced_at: datetime, idempotency: Idempotency | None
     ) -> ImportResult:
+        cipher = await self.sealer.cipher(command.user_id, create=True)
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
             user = command.user_id
             await self._lock_snapshot_portfolio(conn, user, command.base_currency)
             ordered = sorted(enumerate(command.snapshots), key=lambda e: e[1].effective_date or date.min)
             for i, snap in ordered:
                 await self._store_snapshot(conn, user, snap, command.base_currency, synced_at,
-                                           f"snapshots[{i}].positions")
+                                           f"snapshots[{i}].positions", cipher)
             recorded = await self._insert_flows(conn, user, command.cash_flows)
             await conn.execute(Q.notify_portfolio, {"user_id": user})
             days = [s.effective_date for s in command.snapshots if s.effective_date is not None]
@@ -216,7 +257,7 @@ class PortfolioRepository(LedgerRepository):
 
     async def _store_snapshot(
         self, conn: AsyncConnection[Any], user: str, snap: DatedHoldingsInput, base: str, synced_at: datetime,
-        prefix: str,
+        prefix: str, cipher: UserCipher,
     ) -> None:
         """Store one dated snapshot; it becomes the current holdings unless a later one is stored."""
         effective = snap.effective_date
@@ -230,24 +271,22 @@ class PortfolioRepository(LedgerRepository):
                 "user_id": user,
                 "effective_date": effective,
                 "symbol": h.symbol,
-                "quantity": h.quantity,
-                "average_cost": h.average_cost,
                 "currency": h.currency,
-                "sector": h.sector,
                 "asset_class": h.asset_class.value,
-                "basket": h.basket,
-                "tags": list(h.tags),
                 "ordinal": i,
+                **_holding_values(cipher, effective, h.symbol, h.quantity, h.average_cost, h.sector, h.basket,
+                                  list(h.tags)),
             }
             for i, h in enumerate(snap.positions)
         ]
+        cash = _cash_values(cipher, effective, snap.cash_balance)
         if current:
             await conn.execute(
                 Q.upsert_portfolio,
                 {
                     "user_id": user,
                     "base_currency": base,
-                    "cash_balance": snap.cash_balance,
+                    **cash,
                     "position_count": len(snap.positions),
                     "synced_at": synced_at,
                 },
@@ -260,7 +299,7 @@ class PortfolioRepository(LedgerRepository):
             {
                 "user_id": user,
                 "effective_date": effective,
-                "cash_balance": snap.cash_balance,
+                **cash,
                 "base_currency": base,
                 "synced_at": synced_at,
             },
@@ -361,6 +400,7 @@ class PortfolioRepository(LedgerRepository):
     # -- reads -----------------------------------------------------------------------------
 
     async def load_portfolio(self, user_id: str) -> StoredPortfolio | None:
+        cipher = await self.sealer.cipher(user_id)
         async with self.db.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.load_snapshots, {"user_id": user_id})
@@ -380,12 +420,17 @@ class PortfolioRepository(LedgerRepository):
                                 as_of=synced)
             snapshots.append(HoldingsSnapshot(effective=eff, holdings=holdings))
 
-        for (eff, cash, ccy, synced, symbol, qty, cost, pccy, sector, aclass, basket, tags) in snap_rows:
+        for (eff, cash, sealed_cash, ccy, synced, symbol, qty, cost, pccy, sector, aclass, basket, tags,
+             sealed) in snap_rows:
             if eff != current:
                 if current is not None:
                     close_snapshot()
+                if sealed_cash is not None:
+                    cash = Decimal(cipher.open(CASH, eff.isoformat(), sealed_cash))
                 current, header, positions = eff, (eff, cash, ccy, synced), []
             if symbol is not None:
+                if sealed is not None:
+                    qty, cost, sector, basket, tags = _open_holding(cipher, eff, symbol, sealed)
                 positions.append(
                     Position(symbol=symbol, quantity=qty, average_cost=cost, currency=pccy, sector=sector,
                              asset_class=aclass, basket=basket, tags=tuple(tags or ()))

@@ -151,7 +151,7 @@ class Container:
         return self._part(
             "portfolio",
             lambda: PortfolioService(
-                PortfolioRepository(self.db),
+                PortfolioRepository(self.db, sealer=self.sealer),
                 PgChangeFeed(self.db.conninfo),
                 clock=self.clock,
                 settings=settings.analytics_settings(self.config),

@@ -239,3 +239,41 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
             assert plain not in dump, (table, plain)
     # What ListNotifications showed was opened (a delivered row names its target; none shows a token).
     assert all(not t.startswith(PREFIX) and not a.startswith(PREFIX) for t, a in texts), texts
+
+
+async def test_holdings_and_cash_are_sealed_and_read_back_through_the_summary(db_dsn: str, tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from tests.integration.portfolio.support import holding, price_points, record, summary, sync, trading_days
+
+    user, legacy = str(uuid.uuid4()), str(uuid.uuid4())
+    days = trading_days(date.today() - timedelta(days=20), 10)
+    async with running_server(db_dsn, tmp_path) as srv:
+        await record(srv, price_points({"AAPL": [(d, "101.25") for d in days]}))
+        await sync(srv, user, [holding("AAPL", "37.125", "88.5", sector="Zebtech", basket="Zebcore",
+                                       tags=["zebtag"])], cash="4321.75")
+        got = await summary(srv, user)
+        (pos,) = got.positions
+        assert (pos.quantity, pos.average_cost, pos.sector, pos.basket, list(pos.tags)) == (
+            "37.125", "88.5", "Zebtech", "Zebcore", ["zebtag"])
+        assert got.cash_balance.startswith("4321.75")
+
+        # A portfolio synced before encryption (clear columns, no sealed value) still reads.
+        await sync(srv, legacy, [holding("AAPL", "3", "90", sector="Tech")], cash="10")
+        with psycopg.connect(db_dsn) as conn:
+            conn.execute("UPDATE holdings_history SET quantity = 3, average_cost = 90, sector = 'Tech', "
+                         "sealed = NULL WHERE user_id = %s", (legacy,))
+            conn.execute("UPDATE cash_balance_history SET cash_balance = 10, sealed_cash = NULL WHERE user_id = %s",
+                         (legacy,))
+        srv.container.portfolio.forget_user(legacy)
+        old = await summary(srv, legacy)
+        assert (old.positions[0].quantity, old.positions[0].sector) == ("3", "Tech")
+
+    rows = {t: _raw(db_dsn, f"SELECT t::text FROM {t} t WHERE user_id = %s", user)
+            for t in ("positions", "holdings_history", "cash_balance_history", "portfolios")}
+    assert all(rows.values()), rows
+    for table, found in rows.items():
+        dump = " ".join(r[0] for r in found)
+        for plain in ("37.125", "88.5", "Zebtech", "Zebcore", "zebtag", "4321.75"):
+            assert plain not in dump, (table, plain, dump)
+        assert PREFIX in dump, table
