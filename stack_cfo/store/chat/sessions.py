@@ -17,7 +17,19 @@ from stack_cfo.core.chat.models import (
     PortfolioContext,
     SessionStatus,
 )
-from stack_cfo.store.chat._common import TITLE, Q, RepoBase, inactive, is_uuid, missing, reused, session_row
+from stack_cfo.store.chat._common import (
+    CONTENT,
+    SUMMARY,
+    TITLE,
+    Q,
+    RepoBase,
+    inactive,
+    is_uuid,
+    message_ref,
+    missing,
+    reused,
+    session_row,
+)
 from stack_cfo.store.idempotency import run_idempotent
 from stack_cfo.store.users import ensure_user
 
@@ -178,7 +190,35 @@ class SessionQueries(RepoBase):
                 if session.status is not SessionStatus.ARCHIVED:
                     raise inactive(session)
                 return session
-        return await self._session(row)
+        archived = await self._session(row)
+        await self.seal_leftovers(archived.id, archived.user_id)
+        return archived
+
+    async def seal_leftovers(self, session_id: str, user_id: str) -> int:
+        """Seal what of a session is still in the clear (rows from before encryption at rest): its
+        title, messages, summaries and the recent-message window. Archiving calls it, so an archived
+        transcript is left nowhere in plaintext. Returns the number of values sealed."""
+        cipher = await self._sealer.cipher(user_id, create=True)
+        if not cipher.sealing:
+            return 0
+        sealed = 0
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(Q.clear_title, {"id": session_id})
+            row = await cur.fetchone()
+            if row is not None:
+                title = cipher.seal(TITLE, session_id, row["title"])
+                await conn.execute(Q.set_title, {"id": session_id, "title": title})
+                sealed += 1
+            for query, update, column in ((Q.clear_messages, Q.set_message_content, CONTENT),
+                                          (Q.clear_summaries, Q.set_summary_content, SUMMARY)):
+                cur = await conn.execute(query, {"session_id": session_id})
+                for r in await cur.fetchall():
+                    ref = message_ref(session_id, str(r["id"]))
+                    await conn.execute(update, {"id": r["id"], "content": cipher.seal(column, ref, r["content"])})
+                    sealed += 1
+            if sealed:
+                await conn.execute(Q.rebuild_window, {"id": session_id})
+        return sealed
 
     # ------------------------------------------------------------------ dashboard figures
 

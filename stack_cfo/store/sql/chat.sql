@@ -221,3 +221,38 @@ SELECT (SELECT count(*) FROM chat_sessions WHERE status = 'active') AS active_se
            AS recent_sessions,
        (SELECT count(DISTINCT user_id) FROM chat_sessions
          WHERE last_accessed_at > now() - make_interval(secs => %(recent)s)) AS recent_users
+
+-- name: clear_title
+-- Sealing what is left in the clear (rows from before encryption at rest), see seal_leftovers.
+SELECT title FROM chat_sessions WHERE id = %(id)s AND title <> '' AND left(title, 4) <> 'sc1:'
+
+-- name: set_title
+UPDATE chat_sessions SET title = %(title)s WHERE id = %(id)s
+
+-- name: clear_messages
+SELECT id, content FROM chat_messages
+WHERE session_id = %(session_id)s AND content <> '' AND left(content, 4) <> 'sc1:'
+
+-- name: set_message_content
+UPDATE chat_messages SET content = %(content)s WHERE id = %(id)s
+
+-- name: clear_summaries
+SELECT id, content FROM chat_summaries
+WHERE session_id = %(session_id)s AND content <> '' AND left(content, 4) <> 'sc1:'
+
+-- name: set_summary_content
+UPDATE chat_summaries SET content = %(content)s WHERE id = %(id)s
+
+-- name: rebuild_window
+-- The recent-message window copies stored contents: rebuilt after sealing them (same size as before).
+UPDATE chat_sessions SET messages = (
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'id', w.id, 'seq', w.seq, 'role', w.role, 'content', w.content,
+               'created_at', w.created_at, 'incomplete', w.incomplete) ORDER BY w.seq), '[]'::jsonb)
+    FROM (SELECT id, seq, role, content, created_at, incomplete FROM chat_messages
+          WHERE session_id = %(id)s
+          ORDER BY seq DESC
+          LIMIT GREATEST(jsonb_array_length(COALESCE((SELECT messages FROM chat_sessions WHERE id = %(id)s),
+                                                     '[]'::jsonb)), 1)) AS w
+)
+WHERE id = %(id)s

@@ -277,3 +277,36 @@ async def test_holdings_and_cash_are_sealed_and_read_back_through_the_summary(db
         for plain in ("37.125", "88.5", "Zebtech", "Zebcore", "zebtag", "4321.75"):
             assert plain not in dump, (table, plain, dump)
         assert PREFIX in dump, table
+
+
+async def test_after_archiving_no_transcript_row_is_left_in_the_clear(db_dsn: str, tmp_path: Path) -> None:
+    """A session from before encryption (plaintext title, messages, summary and window) is sealed
+    when it is archived; the session still reads, and the archive holds the transcript."""
+    user, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    m1, m2, sm = (str(uuid.uuid4()) for _ in range(3))
+    with psycopg.connect(db_dsn) as conn:
+        conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
+        conn.execute("INSERT INTO chat_sessions (id, user_id, title, messages, context, message_count, "
+                     "provider_address, model) VALUES (%s, %s, 'Zebediah plan', "
+                     "jsonb_build_array(jsonb_build_object('content', 'Zebediah asks')), '{}', 2, '', '')",
+                     (sid, user))
+        conn.execute("INSERT INTO chat_messages (id, session_id, seq, role, content) "
+                     "VALUES (%s, %s, 1, 'user', 'Zebediah asks')", (m1, sid))
+        conn.execute("INSERT INTO chat_messages (id, session_id, seq, role, content, reply_to) "
+                     "VALUES (%s, %s, 2, 'assistant', 'Zebediah answer', %s)", (m2, sid, m1))
+        conn.execute("INSERT INTO chat_summaries (id, session_id, version, from_seq, to_seq, content, "
+                     "content_sha256, source_sha256) VALUES (%s, %s, 1, 1, 2, 'Zebediah summary', '', '')",
+                     (sm, sid))
+    name = f"users/{user}/sessions/{sid}"
+    async with running_server(db_dsn, tmp_path) as srv:
+        chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        await chat.ArchiveSession(chat_pb2.ArchiveSessionRequest(name=name, request_id=str(uuid.uuid4())),
+                                  metadata=srv.auth(user), timeout=30)
+        got = await _get(srv, user, name)
+        assert got.status == chat_pb2.SESSION_STATUS_ARCHIVED
+        assert (got.title, [m.content for m in got.messages]) == ("Zebediah plan", ["Zebediah asks", "Zebediah answer"])
+        summaries = await srv.container.chat_store.summaries(sid)
+        assert [s.content for s in summaries] == ["Zebediah summary"]
+    for table, column in (("chat_sessions", "id"), ("chat_messages", "session_id"), ("chat_summaries", "session_id")):
+        dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t WHERE {column} = %s", sid))
+        assert dump and "Zebediah" not in dump, (table, dump)
