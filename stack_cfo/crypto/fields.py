@@ -30,7 +30,8 @@ import binascii
 import json
 import os
 import struct
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from cachetools import TTLCache
@@ -171,12 +172,19 @@ class FieldSealer:
     """
 
     def __init__(
-        self, keys: KeyRing, keks: MasterKeys, *, max_users: int = 10_000, ttl: float = 60.0, sealing: bool = True
+        self,
+        keys: KeyRing,
+        keks: MasterKeys,
+        *,
+        max_users: int = 10_000,
+        ttl: float = 60.0,
+        sealing: bool = True,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._keys = keys
         self._keks = keks
         self.sealing = sealing
-        self._cache: TTLCache[str, UserCipher] = TTLCache(maxsize=max_users, ttl=ttl)
+        self._cache: TTLCache[str, UserCipher] = TTLCache(maxsize=max_users, ttl=ttl, timer=timer)
 
     async def cipher(self, owner: str, *, create: bool = False) -> UserCipher:
         """The cipher of ``owner``. With ``create`` a user without a live key gets one (writes);

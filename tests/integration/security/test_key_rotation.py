@@ -80,8 +80,12 @@ async def test_keys_rotate_while_serving_then_the_old_master_key_can_go(db_dsn: 
         workers = [asyncio.create_task(traffic(w)) for w in range(3)]
         await asyncio.sleep(0.3)
         # Step 2: re-wrap, online, from another process (as an operator or a Job would).
+        # The keys from a mounted file (the *_FILE form of a secret).
+        key_file = tmp_path / "master-keys"
+        key_file.write_text(both + "\n")
         env = cli_env({"DATABASE_URL": db_dsn, "STACK_CFO_DATA_DIR": str(tmp_path),
-                       "STACK_CFO_ARCHIVE_MASTER_KEYS": both})
+                       "STACK_CFO_ARCHIVE_MASTER_KEYS_FILE": str(key_file)})
+        env.pop("STACK_CFO_ARCHIVE_MASTER_KEYS", None)
         rc, out, err = await asyncio.to_thread(finish, start_cli(["keys", "rotate"], env), "keys rotate", 60)
         await asyncio.sleep(0.3)
         stop.set()
