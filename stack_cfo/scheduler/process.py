@@ -116,7 +116,7 @@ def build_worker(
         news_items=config.digest_news_items,
         archive=archive,
         compute=compute,
-        receipts=PgReceiptStore(db),
+        receipts=PgReceiptStore(db, sealer=sealer),
         audit=audit,
     )
     return DeliveryWorker(

@@ -134,7 +134,7 @@ class Container:
     @property
     def receipts(self) -> PgReceiptStore:
         """Receipts of AI-written texts."""
-        return self._part("receipts", lambda: PgReceiptStore(self.db))
+        return self._part("receipts", lambda: PgReceiptStore(self.db, sealer=self.sealer))
 
     @property
     def idempotency(self) -> IdempotencyStore:

@@ -36,6 +36,8 @@ LEASE_RENEW_EVERY = 10.0
 TITLE = "chat_sessions.title"
 CONTENT = "chat_messages.content"
 SUMMARY = "chat_summaries.content"
+GROUNDING = "chat_messages.grounding"
+CONTEXT = "chat_sessions.context"
 
 
 def message_ref(session_id: str, message_id: str) -> str:
@@ -45,9 +47,12 @@ def message_ref(session_id: str, message_id: str) -> str:
 def session_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -> ChatSession:
     """A session; its title opened with ``cipher`` (without one it stays as stored: only for
     rows whose title is not shown, such as the state named in an error)."""
-    title = row["title"]
-    if cipher is not None and title is not None:
-        title = cipher.open(TITLE, str(row["id"]), title)
+    title, context = row["title"], row["context"]
+    if cipher is not None:
+        title = cipher.open(TITLE, str(row["id"]), title) if title is not None else None
+        context = cipher.open_json(CONTEXT, str(row["id"]), context)
+    elif isinstance(context, str):
+        context = {}  # sealed, and not opened here (see the docstring)
     return ChatSession(
         id=str(row["id"]),
         user_id=str(row["user_id"]),
@@ -55,7 +60,7 @@ def session_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -> Cha
         status=SessionStatus(row["status"]),
         provider=row["provider_address"],
         model=row["model"],
-        context=PortfolioContext.from_json(row["context"], default_time=row["created_at"]),
+        context=PortfolioContext.from_json(context, default_time=row["created_at"]),
         tokens_used=int(row["tokens_used"]),
         message_count=int(row["message_count"]),
         auto_summarize=bool(row["auto_summarize"]),
@@ -91,7 +96,11 @@ def message_row(row: Mapping[str, Any], cipher: UserCipher) -> ChatMessage:
         request_id=row["request_id"],
         reply_to=str(row["reply_to"]) if row["reply_to"] is not None else None,
         grounding=(
-            GroundingRecord.from_json(row["grounding"]) if MessageRole(row["role"]) is MessageRole.ASSISTANT else None
+            GroundingRecord.from_json(
+                cipher.open_json(GROUNDING, message_ref(str(row["session_id"]), str(row["id"])), row["grounding"])
+            )
+            if MessageRole(row["role"]) is MessageRole.ASSISTANT
+            else None
         ),
         receipt_id=str(row["receipt_id"]) if row.get("receipt_id") is not None else None,
     )
@@ -138,7 +147,11 @@ def message_params(m: ChatMessage, cipher: UserCipher) -> dict[str, Any]:
         "request_id": m.request_id,
         "reply_to": m.reply_to,
         "created_at": m.created_at,
-        "grounding": Jsonb(m.grounding.to_json()) if m.grounding is not None else None,
+        "grounding": (
+            Jsonb(cipher.seal_json(GROUNDING, message_ref(m.session_id, m.id), m.grounding.to_json()))
+            if m.grounding is not None
+            else None
+        ),
         "receipt_id": m.receipt.id if m.receipt is not None else m.receipt_id,
     }
 

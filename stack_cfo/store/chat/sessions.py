@@ -19,6 +19,7 @@ from stack_cfo.core.chat.models import (
 )
 from stack_cfo.store.chat._common import (
     CONTENT,
+    CONTEXT,
     SUMMARY,
     TITLE,
     Q,
@@ -62,7 +63,7 @@ class SessionQueries(RepoBase):
                     "id": new.id,
                     "user_id": new.user_id,
                     "title": cipher.seal(TITLE, new.id, new.title),
-                    "context": Jsonb(new.context.to_json()),
+                    "context": Jsonb(cipher.seal_json(CONTEXT, new.id, new.context.to_json())),
                     "at": new.created_at,
                     "provider": new.provider,
                     "model": new.model,
@@ -126,10 +127,17 @@ class SessionQueries(RepoBase):
         return await self._session(row) if row is not None else None
 
     async def update_context(self, session_id: str, context: PortfolioContext, *, at: datetime) -> ChatSession:
+        if not is_uuid(session_id):
+            raise missing(session_id)
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.get_session, {"id": session_id})
+            found = await cur.fetchone()
+        if found is None:
+            raise missing(session_id)
+        cipher = await self._sealer.cipher(str(found["user_id"]), create=True)
+        sealed = cipher.seal_json(CONTEXT, session_id, context.to_json())
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
-                Q.update_context, {"id": session_id, "context": Jsonb(context.to_json()), "at": at}
-            )
+            cur = await conn.execute(Q.update_context, {"id": session_id, "context": Jsonb(sealed), "at": at})
             row = await cur.fetchone()
             if row is None:
                 cur = await conn.execute(Q.get_session, {"id": session_id})

@@ -17,7 +17,7 @@ from stack_cfo.core.chat.models import (
 )
 from stack_cfo.core.chat.ports import TurnStart
 from stack_cfo.core.tasks import run_to_end
-from stack_cfo.crypto.fields import UserCipher
+from stack_cfo.crypto.fields import SealerSource, UserCipher
 from stack_cfo.store.chat._common import (
     CONTENT,
     SUMMARY,
@@ -51,7 +51,7 @@ class TranscriptQueries(LeaseQueries):
             if not rows:
                 return []
             cipher = await self._sealer.cipher(str(rows[0]["owner"]))
-            return await _with_receipts(conn, [message_row(r, cipher) for r in rows])
+            return await _with_receipts(conn, [message_row(r, cipher) for r in rows], self._sealer)
 
     async def find_turn(self, session_id: str, request_id: str) -> tuple[ChatMessage, ChatMessage | None] | None:
         async with self._db.connection() as conn:
@@ -62,7 +62,7 @@ class TranscriptQueries(LeaseQueries):
             turn = turn_row(rows, await self._sealer.cipher(str(rows[0]["owner"])))
             if turn is None or turn[1] is None:
                 return turn
-            (answer,) = await _with_receipts(conn, [turn[1]])
+            (answer,) = await _with_receipts(conn, [turn[1]], self._sealer)
             return turn[0], answer
 
     async def begin_turn(
@@ -177,7 +177,7 @@ class TranscriptQueries(LeaseQueries):
             answer = replay.start.answer
             if answer is not None and answer.receipt_id:
                 async with self._db.connection() as conn:
-                    (answer,) = await _with_receipts(conn, [answer])
+                    (answer,) = await _with_receipts(conn, [answer], self._sealer)
                 return replace(replay.start, answer=answer)
             return replay.start
         if lease is not None:
@@ -201,7 +201,7 @@ class TranscriptQueries(LeaseQueries):
             async with conn.pipeline():
                 lock = await conn.execute(Q.lock_session, {"id": session_id})
                 if message.receipt is not None:
-                    await insert_receipt(conn, message.receipt)  # commits with the answer it covers
+                    await insert_receipt(conn, message.receipt, cipher)  # commits with the answer it covers
                 ins = await conn.execute(Q.insert_message, message_params(message, cipher))
                 await conn.execute(
                     Q.after_message,
@@ -284,7 +284,9 @@ class TranscriptQueries(LeaseQueries):
         return int(row["tokens"]) if row is not None else 0
 
 
-async def _with_receipts(conn: AsyncConnection[Any], messages: list[ChatMessage]) -> list[ChatMessage]:
+async def _with_receipts(
+    conn: AsyncConnection[Any], messages: list[ChatMessage], sealer: SealerSource
+) -> list[ChatMessage]:
     """The messages with their receipts (without data snapshots) loaded."""
-    found = await light_receipts(conn, [m.receipt_id for m in messages if m.receipt_id])
+    found = await light_receipts(conn, [m.receipt_id for m in messages if m.receipt_id], sealer)
     return [replace(m, receipt=found.get(m.receipt_id)) if m.receipt_id else m for m in messages]

@@ -214,4 +214,4 @@ class UsersQueries(Repo):
     async def receipts(self, ids: Sequence[str]) -> dict[str, Receipt]:
         """Receipts of the AI texts notifications carry, without their data snapshots."""
         async with self.db.connection() as conn:
-            return await light_receipts(conn, ids)
+            return await light_receipts(conn, ids, self.sealer)

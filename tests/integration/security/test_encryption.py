@@ -71,10 +71,19 @@ async def test_chat_text_is_ciphertext_in_the_tables_and_plaintext_through_the_r
             assert stored.startswith(PREFIX), stored
         # No plaintext anywhere in the rows: not the title, the question, nor the answer (also
         # not in the session's recent-message window, which copies the stored contents).
-        for table in ("chat_sessions", "chat_messages"):
+        for table in ("chat_sessions", "chat_messages", "chat_summaries", "ai_receipts"):
             dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t"))
             for plain in ("Zebediah", QUESTION, answer[:40]):
                 assert plain not in dump, (table, plain)
+        # The answer's receipt (its text, the signed text, the data the AI was given) is sealed too;
+        # so are the session's portfolio context and the answer's grounding facts.
+        receipts = _raw(db_dsn, "SELECT text, data_snapshot, grounding::text FROM ai_receipts WHERE user_id = %s", user)
+        assert receipts, "the answer has no receipt"
+        for text, snapshot, grounding in receipts:
+            assert text.startswith(PREFIX) and (not snapshot or snapshot.startswith(PREFIX)), text
+            assert grounding.startswith('"' + PREFIX), grounding
+        contexts = _raw(db_dsn, "SELECT context::text FROM chat_sessions WHERE id = %s", sid)
+        assert contexts[0][0].startswith('"' + PREFIX), contexts
 
         # ListSessions opens titles too.
         chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
