@@ -39,3 +39,9 @@ ALTER TABLE holdings_history ADD COLUMN sealed TEXT, ALTER COLUMN quantity DROP 
 ALTER TABLE cash_balance_history ADD COLUMN sealed_cash TEXT, ALTER COLUMN cash_balance DROP NOT NULL,
     ADD CONSTRAINT cash_balance_history_cash_present CHECK (cash_balance IS NOT NULL OR sealed_cash IS NOT NULL);
 ALTER TABLE portfolios ADD COLUMN sealed_cash TEXT, ALTER COLUMN cash_balance DROP NOT NULL;
+
+-- The ledger: a transaction's quantity, price, amount, fees, split ratio and note go sealed into one
+-- text column (type, trade date, book, symbol, currency and client id stay clear: the ledger is
+-- ordered, filtered and de-duplicated by them). Sealed rows keep fees = 0 and note = '' in the clear
+-- columns (NOT NULL); rows from before keep their values and a NULL `sealed`.
+ALTER TABLE portfolio_transactions ADD COLUMN sealed TEXT;

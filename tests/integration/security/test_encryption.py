@@ -319,3 +319,41 @@ async def test_after_archiving_no_transcript_row_is_left_in_the_clear(db_dsn: st
     for table, column in (("chat_sessions", "id"), ("chat_messages", "session_id"), ("chat_summaries", "session_id")):
         dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t WHERE {column} = %s", sid))
         assert dump and "Zebediah" not in dump, (table, dump)
+
+
+async def test_ledger_amounts_and_notes_are_sealed_and_read_back(db_dsn: str, tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+    from tests.integration.portfolio.support import name, pdate, stub
+
+    user = str(uuid.uuid4())
+    day = date.today() - timedelta(days=10)
+    txs = [
+        portfolio_pb2.Transaction(type=portfolio_pb2.TRANSACTION_TYPE_DEPOSIT, trade_date=pdate(day),
+                                  amount="98765.43", client_id="d1", note="Zebediah inheritance"),
+        portfolio_pb2.Transaction(type=portfolio_pb2.TRANSACTION_TYPE_BUY, trade_date=pdate(day), symbol="AAPL",
+                                  quantity="37.125", price="88.5", fees="1.75", client_id="b1"),
+    ]
+    async with running_server(db_dsn, tmp_path) as srv:
+        st = stub(srv)
+        await st.BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+            parent=name(user), transactions=txs), metadata=srv.auth(user), timeout=30)
+        listed = await st.ListTransactions(portfolio_pb2.ListTransactionsRequest(parent=name(user)),
+                                           metadata=srv.auth(user), timeout=10)
+        got = {t.client_id: t for t in listed.transactions}
+        assert (got["d1"].amount, got["d1"].note) == ("98765.43", "Zebediah inheritance")
+        assert (got["b1"].quantity, got["b1"].price, got["b1"].fees) == ("37.125", "88.5", "1.75")
+        # A row from before encryption (clear values, no sealed document) still reads.
+        with psycopg.connect(db_dsn) as conn:
+            conn.execute("INSERT INTO portfolio_transactions (id, user_id, txn_type, trade_date, book, amount, "
+                         "currency, note) VALUES (%s, %s, 'DEPOSIT', %s, '', 12.5, 'USD', 'old plain note')",
+                         (str(uuid.uuid4()), user, day))
+        listed = await st.ListTransactions(portfolio_pb2.ListTransactionsRequest(parent=name(user)),
+                                           metadata=srv.auth(user), timeout=10)
+        assert {(t.amount, t.note) for t in listed.transactions if not t.client_id} == {("12.5", "old plain note")}
+    dump = " ".join(r[0] for r in _raw(db_dsn, "SELECT t::text FROM portfolio_transactions t "
+                                               "WHERE user_id = %s AND client_id IS NOT NULL", user))
+    for plain in ("98765.43", "Zebediah", "37.125", "88.5", "1.75"):
+        assert plain not in dump, (plain, dump)
+    assert dump.count(PREFIX) == 2
