@@ -1,5 +1,7 @@
 -- Sealed holdings cannot go back to the clear columns without the keys: the NOT NULL restores
 -- fail while sealed rows exist (unseal or delete them first).
+ALTER TABLE cash_flows DROP CONSTRAINT cash_flows_amount_present, DROP COLUMN sealed_amount,
+    ALTER COLUMN amount SET NOT NULL;
 ALTER TABLE portfolio_transactions DROP COLUMN sealed;
 ALTER TABLE portfolios DROP COLUMN sealed_cash, ALTER COLUMN cash_balance SET NOT NULL;
 ALTER TABLE cash_balance_history DROP CONSTRAINT cash_balance_history_cash_present, DROP COLUMN sealed_cash,

@@ -45,3 +45,8 @@ ALTER TABLE portfolios ADD COLUMN sealed_cash TEXT, ALTER COLUMN cash_balance DR
 -- ordered, filtered and de-duplicated by them). Sealed rows keep fees = 0 and note = '' in the clear
 -- columns (NOT NULL); rows from before keep their values and a NULL `sealed`.
 ALTER TABLE portfolio_transactions ADD COLUMN sealed TEXT;
+
+-- Cash flows of snapshot syncs: the amount sealed (type, dates, currency and the client's id stay
+-- clear: de-duplication and ordering).
+ALTER TABLE cash_flows ADD COLUMN sealed_amount TEXT, ALTER COLUMN amount DROP NOT NULL,
+    ADD CONSTRAINT cash_flows_amount_present CHECK (amount IS NOT NULL OR sealed_amount IS NOT NULL);

@@ -50,11 +50,11 @@ VALUES (%(user_id)s, %(effective_date)s, %(symbol)s, %(quantity)s, %(average_cos
 
 -- name: insert_cash_flows
 -- One statement for the whole batch; a flow whose ledger id is already recorded is skipped.
-INSERT INTO cash_flows (user_id, external_id, flow_type, amount, currency, occurred_at, occurred_on)
-SELECT %(user_id)s, f.external_id, f.flow_type, f.amount, f.currency, f.occurred_at, f.occurred_on
+INSERT INTO cash_flows (user_id, external_id, flow_type, amount, currency, occurred_at, occurred_on, sealed_amount)
+SELECT %(user_id)s, f.external_id, f.flow_type, f.amount, f.currency, f.occurred_at, f.occurred_on, f.sealed_amount
 FROM unnest(%(external_ids)s::text[], %(flow_types)s::text[], %(amounts)s::numeric[], %(currencies)s::text[],
-            %(occurred_ats)s::timestamptz[], %(occurred_ons)s::date[])
-     AS f(external_id, flow_type, amount, currency, occurred_at, occurred_on)
+            %(occurred_ats)s::timestamptz[], %(occurred_ons)s::date[], %(sealed)s::text[])
+     AS f(external_id, flow_type, amount, currency, occurred_at, occurred_on, sealed_amount)
 ON CONFLICT (user_id, external_id) DO NOTHING
 RETURNING id
 
@@ -71,7 +71,7 @@ WHERE c.user_id = %(user_id)s
 ORDER BY c.effective_date, h.ordinal
 
 -- name: load_cash_flows
-SELECT flow_type, amount, occurred_at, occurred_on, currency
+SELECT flow_type, amount, occurred_at, occurred_on, currency, external_id, sealed_amount
 FROM cash_flows
 WHERE user_id = %(user_id)s
 ORDER BY id

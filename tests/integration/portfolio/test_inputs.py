@@ -114,7 +114,9 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
                            "JOIN positions p USING (user_id, symbol) WHERE h.user_id = %s ORDER BY symbol", user)
     assert [(sym, cipher.open_json("holdings_history.sealed", f"{eff.isoformat()}/{sym}", sealed)["q"])
             for sym, eff, sealed in stored] == [("AAPL", "10"), ("MSFT", "5")]
-    assert _rows(db_dsn, "SELECT count(*), sum(amount)::text FROM cash_flows WHERE user_id = %s", user) == [(1, "1000")]
+    [(flow_type, on, ext, sealed_amount)] = _rows(
+        db_dsn, "SELECT flow_type, occurred_on, external_id, sealed_amount FROM cash_flows WHERE user_id = %s", user)
+    assert cipher.open("cash_flows.sealed_amount", f"{flow_type}/{on.isoformat()}/{ext or ''}", sealed_amount) == "1000"
     [(version, sealed_cash, base)] = _rows(db_dsn, "SELECT holdings_version, sealed_cash, base_currency "
                                                    "FROM portfolios WHERE user_id = %s", user)
     (eff,) = {e for _, e, _ in stored}

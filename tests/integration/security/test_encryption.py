@@ -253,14 +253,15 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
 async def test_holdings_and_cash_are_sealed_and_read_back_through_the_summary(db_dsn: str, tmp_path: Path) -> None:
     from datetime import date, timedelta
 
-    from tests.integration.portfolio.support import holding, price_points, record, summary, sync, trading_days
+    from tests.integration.portfolio.support import flow, holding, price_points, record, summary, sync, trading_days
 
     user, legacy = str(uuid.uuid4()), str(uuid.uuid4())
     days = trading_days(date.today() - timedelta(days=20), 10)
     async with running_server(db_dsn, tmp_path) as srv:
         await record(srv, price_points({"AAPL": [(d, "101.25") for d in days]}))
         await sync(srv, user, [holding("AAPL", "37.125", "88.5", sector="Zebtech", basket="Zebcore",
-                                       tags=["zebtag"])], cash="4321.75")
+                                       tags=["zebtag"])], cash="4321.75",
+                   flows=[flow("deposit", "55555.5", days[2], flow_id="f1")])
         got = await summary(srv, user)
         (pos,) = got.positions
         assert (pos.quantity, pos.average_cost, pos.sector, pos.basket, list(pos.tags)) == (
@@ -279,11 +280,11 @@ async def test_holdings_and_cash_are_sealed_and_read_back_through_the_summary(db
         assert (old.positions[0].quantity, old.positions[0].sector) == ("3", "Tech")
 
     rows = {t: _raw(db_dsn, f"SELECT t::text FROM {t} t WHERE user_id = %s", user)
-            for t in ("positions", "holdings_history", "cash_balance_history", "portfolios")}
+            for t in ("positions", "holdings_history", "cash_balance_history", "portfolios", "cash_flows")}
     assert all(rows.values()), rows
     for table, found in rows.items():
         dump = " ".join(r[0] for r in found)
-        for plain in ("37.125", "88.5", "Zebtech", "Zebcore", "zebtag", "4321.75"):
+        for plain in ("37.125", "88.5", "Zebtech", "Zebcore", "zebtag", "4321.75", "55555.5"):
             assert plain not in dump, (table, plain, dump)
         assert PREFIX in dump, table
 
