@@ -20,3 +20,5 @@ ALTER TABLE push_devices ADD COLUMN token_md5 TEXT GENERATED ALWAYS AS (md5(toke
 ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_unique UNIQUE (token_md5);
 ALTER TABLE push_devices DROP CONSTRAINT push_devices_token_sha256_unique;
 ALTER TABLE push_devices DROP COLUMN token_sha256;
+ALTER TABLE webhook_endpoints DROP CONSTRAINT webhook_endpoints_url_check;
+ALTER TABLE webhook_endpoints ADD CONSTRAINT webhook_endpoints_url_check CHECK (length(url) BETWEEN 1 AND 2048);

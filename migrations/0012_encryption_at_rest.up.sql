@@ -26,7 +26,9 @@ CREATE TRIGGER trg_push_devices_token_digest BEFORE INSERT ON push_devices
 ALTER TABLE push_devices DROP CONSTRAINT push_devices_token_check;
 ALTER TABLE push_devices ADD CONSTRAINT push_devices_token_check CHECK (length(token) BETWEEN 1 AND 6000);
 
--- Sealed webhook secrets and addresses are longer than their plaintext; no length limits there.
+-- A user's webhook URL is sealed (its secret and description too) and longer than the URL.
+ALTER TABLE webhook_endpoints DROP CONSTRAINT webhook_endpoints_url_check;
+ALTER TABLE webhook_endpoints ADD CONSTRAINT webhook_endpoints_url_check CHECK (length(url) BETWEEN 1 AND 4000);
 
 -- Holdings: a position's quantity, average cost, sector, basket and tags, and a snapshot's cash,
 -- go sealed into one text column (symbol, currency and asset class stay clear: news matching and

@@ -30,6 +30,9 @@ OUTBOX_TARGET = "notification_outbox.target_address"
 OUTBOX_CONTENT = "notification_outbox.content"
 WEBHOOK_SECRET = "webhook_endpoints.secret"
 WEBHOOK_PREVIOUS_SECRET = "webhook_endpoints.previous_secret"
+WEBHOOK_URL = "webhook_endpoints.url"
+WEBHOOK_DESCRIPTION = "webhook_endpoints.description"
+DEVICE_NAME = "push_devices.display_name"
 
 
 class Repo:

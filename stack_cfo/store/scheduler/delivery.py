@@ -22,7 +22,9 @@ from stack_cfo.store.scheduler._base import (
     OUTBOX_TARGET,
     OUTBOX_TITLE,
     QD,
+    WEBHOOK_DESCRIPTION,
     WEBHOOK_SECRET,
+    WEBHOOK_URL,
     Repo,
     user_uuid,
 )
@@ -42,11 +44,14 @@ def endpoint_from_row(r: Mapping[str, Any], cipher: UserCipher | None) -> Webhoo
     def secret(value: str) -> str:
         return cipher.open(WEBHOOK_SECRET, rid, value) if cipher is not None else value
 
+    def text(column: str, value: str) -> str:
+        return cipher.open(column, rid, value) if cipher is not None and value else value
+
     return WebhookEndpoint(
         id=r["id"],
         owner=owner,
-        url=r["url"],
-        description=r["description"],
+        url=text(WEBHOOK_URL, r["url"]),
+        description=text(WEBHOOK_DESCRIPTION, r["description"]),
         kinds=tuple(NotificationKind(k) for k in r["kinds"]),
         disabled=r["disabled"],
         secret=Secret(secret(r["secret"])),
@@ -95,6 +100,9 @@ class DeliveryQueries(Repo):
             params["id"] = new_id
             if cipher is not None:
                 params["secret"] = cipher.seal(WEBHOOK_SECRET, str(new_id), secret)
+                params["url"] = cipher.seal(WEBHOOK_URL, str(new_id), url)
+                if description:
+                    params["description"] = cipher.seal(WEBHOOK_DESCRIPTION, str(new_id), description)
             row = await (await conn.execute(QD.create_webhook_endpoint, params)).fetchone()
         return endpoint_from_row(row, cipher) if row else None
 
@@ -117,11 +125,19 @@ class DeliveryQueries(Repo):
     async def update_webhook_endpoint(
         self, owner: Owner, endpoint_id: int, changes: Mapping[str, Any]
     ) -> WebhookEndpoint | None:
+        cipher = await self._owner_cipher(owner, create=True)
+        sealed = dict(changes)
+        if cipher is not None:
+            rid = str(endpoint_id)
+            if sealed.get("url") is not None:
+                sealed["url"] = cipher.seal(WEBHOOK_URL, rid, sealed["url"])
+            if sealed.get("description"):
+                sealed["description"] = cipher.seal(WEBHOOK_DESCRIPTION, rid, sealed["description"])
         params = {**_owner_params(owner), "id": endpoint_id, "url": None, "description": None, "kinds": None,
-                  "disabled": None, **changes}
+                  "disabled": None, **sealed}
         async with self.db.connection() as conn:
             row = await (await conn.execute(QD.update_webhook_endpoint, params)).fetchone()
-        return endpoint_from_row(row, await self._owner_cipher(owner)) if row else None
+        return endpoint_from_row(row, cipher) if row else None
 
     async def delete_webhook_endpoint(self, owner: Owner, endpoint_id: int) -> bool:
         async with self.db.connection() as conn:

@@ -17,7 +17,16 @@ from stack_cfo.core.notifications.records import (
 from stack_cfo.core.provenance import Receipt
 from stack_cfo.crypto.fields import UserCipher
 from stack_cfo.store.receipts import light_receipts
-from stack_cfo.store.scheduler._base import EMAIL, OUTBOX_TARGET, OUTBOX_TITLE, PUSH_TOKEN, Q, Repo, user_uuid
+from stack_cfo.store.scheduler._base import (
+    DEVICE_NAME,
+    EMAIL,
+    OUTBOX_TARGET,
+    OUTBOX_TITLE,
+    PUSH_TOKEN,
+    Q,
+    Repo,
+    user_uuid,
+)
 
 
 def prefs_from_row(row: dict[str, Any], cipher: UserCipher) -> NotificationPreferences:
@@ -82,7 +91,7 @@ def device_from_row(row: dict[str, Any], cipher: UserCipher) -> PushDevice:
         user_id=str(row["user_id"]),
         platform=Platform(row["platform"]),
         token=open_push_token(cipher, row),
-        display_name=row["display_name"],
+        display_name=cipher.open(DEVICE_NAME, str(row["user_id"]), row["display_name"]),
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -162,7 +171,8 @@ class UsersQueries(Repo):
                     row = await (
                         await conn.execute(
                             Q.refresh_device,
-                            {"id": found["id"], "platform": platform.value, "display_name": display_name},
+                            {"id": found["id"], "platform": platform.value,
+                             "display_name": cipher.seal(DEVICE_NAME, str(uid), display_name) if display_name else ""},
                         )
                     ).fetchone()
                     assert row is not None
@@ -171,7 +181,8 @@ class UsersQueries(Repo):
                     await conn.execute(
                         Q.insert_device,
                         {"user_id": uid, "platform": platform.value, "token": cipher.seal(PUSH_TOKEN, str(uid), token),
-                         "token_sha256": digest, "display_name": display_name},
+                         "token_sha256": digest,
+                         "display_name": cipher.seal(DEVICE_NAME, str(uid), display_name) if display_name else ""},
                     )
                 ).fetchone()
                 if row is not None:

@@ -200,8 +200,10 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
         device = await sched.RegisterDevice(
             scheduler_pb2.RegisterDeviceRequest(parent=f"users/{user}", request_id=str(uuid.uuid4()),
                                                 device=scheduler_pb2.Device(
-                                                    platform=scheduler_pb2.DEVICE_PLATFORM_FCM, token=token)),
+                                                    platform=scheduler_pb2.DEVICE_PLATFORM_FCM, token=token,
+                                                    display_name="Zebediah's phone")),
             metadata=md, timeout=10)
+        assert device.display_name == "Zebediah's phone"
         # The same token again finds the same device (looked up by digest, not by the sealed text).
         again = await sched.RegisterDevice(
             scheduler_pb2.RegisterDeviceRequest(parent=f"users/{user}", request_id=str(uuid.uuid4()),
@@ -212,11 +214,14 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
         hook = await sched.CreateWebhookEndpoint(
             scheduler_pb2.CreateWebhookEndpointRequest(
                 parent=f"users/{user}", request_id=str(uuid.uuid4()),
-                webhook_endpoint=scheduler_pb2.WebhookEndpoint(url="https://127.0.0.1:9/hooks/z")),
+                webhook_endpoint=scheduler_pb2.WebhookEndpoint(url="https://127.0.0.1:9/hooks/zebediah-hook",
+                                                               description="Zebediah's phone bridge")),
             metadata=md, timeout=10)
         rotated = await sched.RotateWebhookEndpointSecret(
             scheduler_pb2.RotateWebhookEndpointSecretRequest(name=hook.name), metadata=md, timeout=10)
         assert hook.secret.startswith("whsec_") and rotated.secret.startswith("whsec_")
+        assert (rotated.url, rotated.description) == ("https://127.0.0.1:9/hooks/zebediah-hook",
+                                                      "Zebediah's phone bridge")
         async for _ in sched.RunJob(scheduler_pb2.RunJobRequest(kind=scheduler_pb2.NOTIFICATION_KIND_DAILY_DIGEST,
                                                                 user=f"users/{user}", request_id=str(uuid.uuid4())),
                                     metadata=srv.auth(service="ops"), timeout=60):
@@ -244,7 +249,7 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
             assert value is None or value in ("", '""') or PREFIX in value, row
     for table in ("notification_prefs", "push_devices", "webhook_endpoints", "notification_outbox"):
         dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t"))
-        for plain in ("zebediah", "whsec_", hook.secret, rotated.secret):
+        for plain in ("zebediah", "Zebediah", "whsec_", hook.secret, rotated.secret):
             assert plain not in dump, (table, plain)
     # What ListNotifications showed was opened (a delivered row names its target; none shows a token).
     assert all(not t.startswith(PREFIX) and not a.startswith(PREFIX) for t, a in texts), texts
