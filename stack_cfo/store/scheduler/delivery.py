@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.notification_feed import FeedItem, FeedWakeups, NotificationFeed
 from stack_cfo.core.notifications.records import ClaimedRow
@@ -29,6 +31,8 @@ from stack_cfo.store.scheduler._base import (
     user_uuid,
 )
 from stack_cfo.store.scheduler.users import record_from_row
+
+log = logging.getLogger(__name__)
 
 
 def _owner_params(owner: Owner) -> dict[str, Any]:
@@ -68,9 +72,20 @@ class DeliveryQueries(Repo):
     async def _owner_cipher(self, owner: Owner, *, create: bool = False) -> UserCipher | None:
         return await self.sealer.cipher(str(user_uuid(owner.user_id)), create=create) if owner.user_id else None
 
-    async def _endpoints(self, rows: Sequence[Mapping[str, Any]]) -> list[WebhookEndpoint]:
+    async def _endpoints(
+        self, rows: Sequence[Mapping[str, Any]], *, skip_unreadable: bool = False
+    ) -> list[WebhookEndpoint]:
         ciphers = await self.sealer_ciphers(str(r["user_id"]) for r in rows if r["user_id"])
-        return [endpoint_from_row(r, ciphers[str(r["user_id"])] if r["user_id"] else None) for r in rows]
+        out = []
+        for r in rows:
+            try:
+                out.append(endpoint_from_row(r, ciphers[str(r["user_id"])] if r["user_id"] else None))
+            except StackCfoError as exc:
+                if not skip_unreadable:
+                    raise
+                log.warning("a sealed webhook endpoint does not open; left out of this delivery",
+                            extra={"endpoint_id": r["id"], "reason": exc.reason})
+        return out
 
     async def create_webhook_endpoint(
         self,
@@ -156,12 +171,13 @@ class DeliveryQueries(Repo):
             row = await (await conn.execute(QD.rotate_webhook_secret, params)).fetchone()
         return endpoint_from_row(row, cipher) if row else None
 
-    async def webhook_endpoints(self, ids: Sequence[int]) -> dict[int, WebhookEndpoint]:
+    async def webhook_endpoints(self, ids: Sequence[int], *, skip_unreadable: bool = False
+                                ) -> dict[int, WebhookEndpoint]:
         if not ids:
             return {}
         async with self.db.connection() as conn:
             rows = await (await conn.execute(QD.endpoints_by_ids, {"ids": list(ids)})).fetchall()
-        return {e.id: e for e in await self._endpoints(rows)}
+        return {e.id: e for e in await self._endpoints(rows, skip_unreadable=skip_unreadable)}
 
     # -- notification feeds ---------------------------------------------------------------------
 

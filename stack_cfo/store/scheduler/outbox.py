@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import NotificationPreferences
 from stack_cfo.core.notifications.records import ClaimedRow, DeliveryTargets
 from stack_cfo.store.scheduler._base import OUTBOX_TARGET, OUTBOX_TITLE, Q
 from stack_cfo.store.scheduler.delivery import DeliveryQueries
 from stack_cfo.store.scheduler.users import device_from_row, prefs_from_row
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,11 @@ def _claimed(row: dict[str, Any]) -> ClaimedRow:
         db_now=row["db_now"],
         manual=row["manual"],
     )
+
+
+def _unreadable(what: str, row: Any, exc: StackCfoError) -> None:
+    log.warning("a sealed value does not open; left out of this delivery",
+                extra={"what": what, "user_id": str(row["user_id"]), "reason": exc.reason})
 
 
 class OutboxQueries(DeliveryQueries):
@@ -96,12 +105,28 @@ class OutboxQueries(DeliveryQueries):
                 await (await conn.execute(Q.devices_by_ids, {"ids": device_ids})).fetchall() if device_ids else []
             )
         ciphers = await self.sealer_ciphers([*users, *(str(r["user_id"]) for r in dev_rows)])
+        # One user's unreadable value (altered row, erased key) must not stop the batch: that user's
+        # address or device is left out (the row is skipped or fails alone) and the rest go out.
+        devices = {}
+        for r in dev_rows:
+            try:
+                devices[r["id"]] = device_from_row(r, ciphers[str(r["user_id"])])
+            except StackCfoError as exc:
+                _unreadable("push device", r, exc)
+        prefs: dict[str, NotificationPreferences] = {}
+        for r in prefs_rows:
+            cipher = ciphers[str(r["user_id"])]
+            try:
+                prefs[str(r["user_id"])] = prefs_from_row(r, cipher)
+            except StackCfoError as exc:
+                _unreadable("notification address", r, exc)
+                prefs[str(r["user_id"])] = prefs_from_row({**r, "email_address": ""}, cipher)
         targets = DeliveryTargets(
-            devices={r["id"]: device_from_row(r, ciphers[str(r["user_id"])]) for r in dev_rows},
-            endpoints=await self.webhook_endpoints(ids(Channel.WEBHOOK)),
+            devices=devices,
+            endpoints=await self.webhook_endpoints(ids(Channel.WEBHOOK), skip_unreadable=True),
             feeds=await self.feed_services(ids(Channel.FEED)),
         )
-        return {str(r["user_id"]): prefs_from_row(r, ciphers[str(r["user_id"])]) for r in prefs_rows}, targets
+        return prefs, targets
 
     async def mark_sent(
         self,

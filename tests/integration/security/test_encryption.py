@@ -18,7 +18,7 @@ import pytest
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as upb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as upb_grpc
-from stack_cfo.crypto.fields import PREFIX, FieldSealer, UserKeyDestroyed
+from stack_cfo.crypto.fields import PREFIX, FieldSealer, SealedValueUnreadable, UserKeyDestroyed
 from stack_cfo.store.archive_keys import PgKeyRing
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.wiring.archive import master_keys
@@ -363,3 +363,39 @@ async def test_ledger_amounts_and_notes_are_sealed_and_read_back(db_dsn: str, tm
     for plain in ("98765.43", "Zebediah", "37.125", "88.5", "1.75"):
         assert plain not in dump, (plain, dump)
     assert dump.count(PREFIX) == 2
+
+
+async def test_one_users_unreadable_address_does_not_stop_a_delivery_batch(database: Database, db_dsn: str) -> None:
+    """The worker loads addresses for a batch of rows at once: one user's altered address leaves only
+    that address out (logged), the others are read."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from stack_cfo.core.notifications.kinds import Channel, NotificationKind
+    from stack_cfo.core.notifications.preferences import default_preferences
+    from stack_cfo.core.notifications.records import ClaimedRow
+    from stack_cfo.crypto.envelope import MasterKeys
+    from stack_cfo.store.scheduler import SchedulerRepo
+    from tests.support.secrets import ARCHIVE_MASTER_KEYS
+
+    repo = SchedulerRepo(database, sealer=FieldSealer(PgKeyRing(database), MasterKeys.from_config(ARCHIVE_MASTER_KEYS)))
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    with psycopg.connect(db_dsn) as conn:
+        for user in (alice, bob):
+            conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
+    for user in (alice, bob):
+        prefs = dataclasses.replace(default_preferences(user), email_address=f"{user[:8]}@example.com")
+        await repo.save_preferences(prefs)
+    with psycopg.connect(db_dsn) as conn:  # Bob's sealed address copied onto Alice's row: it does not open there
+        conn.execute("UPDATE notification_prefs SET email_address = (SELECT email_address FROM notification_prefs "
+                     "WHERE user_id = %s) WHERE user_id = %s", (bob, alice))
+    now = datetime.now(UTC)
+    rows = [ClaimedRow(id=i, key=f"k{i}", kind=NotificationKind.DIGEST, user_id=u, channel=Channel.EMAIL,
+                       target_id=0, period="2026-12-04", scheduled_for=now, deadline=now, attempts=1,
+                       max_attempts=3, run_id=None, db_now=now) for i, u in enumerate((alice, bob), 1)]
+    prefs_by_user, _ = await repo.context_for(rows)
+    assert prefs_by_user[bob].email_address == f"{bob[:8]}@example.com"
+    assert prefs_by_user[alice].email_address == ""
+    # Read directly (GetNotificationPreferences), Alice's altered address is a clear error.
+    with pytest.raises(SealedValueUnreadable):
+        await repo.get_preferences(alice)
