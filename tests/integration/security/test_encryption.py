@@ -284,6 +284,16 @@ async def test_holdings_and_cash_are_sealed_and_read_back_through_the_summary(db
         old = await summary(srv, legacy)
         assert (old.positions[0].quantity, old.positions[0].sector) == ("3", "Tech")
 
+        # An altered holding: the summary answers DATA_LOSS with the reason, not INTERNAL.
+        with psycopg.connect(db_dsn) as conn:
+            conn.execute("UPDATE holdings_history SET sealed = (SELECT sealed_cash FROM cash_balance_history "
+                         "WHERE user_id = %s LIMIT 1) WHERE user_id = %s", (user, user))
+        srv.container.portfolio.forget_user(user)
+        with pytest.raises(grpc.aio.AioRpcError) as altered:
+            await summary(srv, user)
+        assert altered.value.code() is grpc.StatusCode.DATA_LOSS, altered.value
+        assert "altered or moved" in (altered.value.details() or "")
+
     rows = {t: _raw(db_dsn, f"SELECT t::text FROM {t} t WHERE user_id = %s", user)
             for t in ("positions", "holdings_history", "cash_balance_history", "portfolios", "cash_flows")}
     assert all(rows.values()), rows
