@@ -146,9 +146,6 @@ class UserCipher:
             ) from None
         return plain.decode("utf-8")
 
-    def open_optional(self, column: str, row: str, value: str | None) -> str | None:
-        return None if value is None else self.open(column, row, value)
-
     def seal_json(self, column: str, row: str, value: Any) -> Any:
         """A JSON value sealed (store it as a JSON string in a JSONB column)."""
         if not self.sealing:
