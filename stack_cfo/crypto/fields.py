@@ -177,15 +177,22 @@ class FieldSealer:
         ttl: float = 60.0,
         sealing: bool = True,
         timer: Callable[[], float] = time.monotonic,
+        on_first_use: Callable[[], None] | None = None,
     ) -> None:
         self._keys = keys
         self._keks = keks
         self.sealing = sealing
+        self._on_first_use = on_first_use
+        """Called once, on the event loop, before the first key is looked up (starts the process's
+        erasure listener, so a key destroyed elsewhere leaves this cache at once, not after ``ttl``)."""
         self._cache: TTLCache[str, UserCipher] = TTLCache(maxsize=max_users, ttl=ttl, timer=timer)
 
     async def cipher(self, owner: str, *, create: bool = False) -> UserCipher:
         """The cipher of ``owner``. With ``create`` a user without a live key gets one (writes);
         without it such a user gets a cipher that only reads plaintext (reads never write)."""
+        if self._on_first_use is not None:
+            start, self._on_first_use = self._on_first_use, None
+            start()
         if create and not self.sealing:
             create = False
         cached = self._cache.get(owner)

@@ -1,10 +1,19 @@
-"""The PostgreSQL :class:`~stack_cfo.crypto.envelope.KeyRing`: wrapped per-user data keys."""
+"""The PostgreSQL :class:`~stack_cfo.crypto.envelope.KeyRing`: wrapped per-user data keys.
+
+Destroying a user's keys notifies ``user_data_keys`` (payload: the user id) when the transaction
+commits, so every process's key cache (:class:`KeyCacheListener`) forgets them at once.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from stack_cfo.crypto.envelope import WrappedDek
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
+from stack_cfo.store.listen import PgListener
+
+CHANNEL = "user_data_keys"
 
 _COLUMNS = "user_id, version, kek_id, wrapped_dek, created_at, destroyed_at"
 
@@ -100,4 +109,31 @@ class PgKeyRing:
                 "WHERE user_id = %s AND destroyed_at IS NULL",
                 (user_id,),
             )
+            await conn.execute("SELECT pg_notify(%s, %s::text)", (CHANNEL, user_id))
             return cur.rowcount
+
+
+class KeyCacheListener(PgListener):
+    """Forgets a user's cached data key in this process when any process destroys it; after a
+    (re)connect, when notifications may have been missed, forgets every cached key."""
+
+    channels = (CHANNEL,)
+    name = "pg-listen-user-keys"
+
+    def __init__(self, conninfo: str, *, forget: Callable[[str], None], forget_all: Callable[[], None],
+                 **kw: object) -> None:
+        super().__init__(conninfo, **kw)  # type: ignore[arg-type]
+        self._forget = forget
+        self._forget_all = forget_all
+
+    def ensure_started(self) -> None:
+        self._start_task()
+
+    async def aclose(self) -> None:
+        await self.stop()
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        self._forget(payload)
+
+    def _on_connect(self) -> None:
+        self._forget_all()

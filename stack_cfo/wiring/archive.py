@@ -74,15 +74,22 @@ def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
     return ClosingArchiveStore(inner, PgKeyRing(db), master_keys(config))
 
 
-def build_field_sealer(config: Config, db: Database) -> FieldSealer:
-    """Row fields sealed under each user's data key: the same key ring and master keys as the archive."""
-    from stack_cfo.store.archive_keys import PgKeyRing
+def build_field_sealer(config: Config, db: Database) -> tuple[FieldSealer, Any]:
+    """Row fields sealed under each user's data key: the same key ring and master keys as the
+    archive; and the listener (close it at shutdown) through which erasures in any process reach
+    this process's key cache."""
+    from stack_cfo.store.archive_keys import KeyCacheListener, PgKeyRing
 
     a = config.archive
-    return FieldSealer(
+    holder: list[FieldSealer] = []
+    listener = KeyCacheListener(db.conninfo, forget=lambda user: holder[0].forget(user),
+                                forget_all=lambda: holder[0].clear())
+    sealer = FieldSealer(
         PgKeyRing(db), master_keys(config), max_users=a.key_cache_size, ttl=a.key_cache_ttl,
-        sealing=a.encrypt_at_rest,
+        sealing=a.encrypt_at_rest, on_first_use=listener.ensure_started,
     )
+    holder.append(sealer)
+    return sealer, listener
 
 
 class ClosingArchiveStore(EncryptingArchiveStore):

@@ -129,7 +129,12 @@ class Container:
     @property
     def sealer(self) -> FieldSealer:
         """Seals user data in its rows under the user's data key (the archive's key ring)."""
-        return self._part("sealer", lambda: build_field_sealer(self.config, self.db))
+        def build() -> FieldSealer:
+            sealer, listener = build_field_sealer(self.config, self.db)
+            self._part("key_listener", lambda: listener)  # closed at shutdown with the other parts
+            return sealer
+
+        return self._part("sealer", build)
 
     @property
     def receipts(self) -> PgReceiptStore:

@@ -409,3 +409,32 @@ async def test_one_users_unreadable_address_does_not_stop_a_delivery_batch(datab
     # Read directly (GetNotificationPreferences), Alice's altered address is a clear error.
     with pytest.raises(SealedValueUnreadable):
         await repo.get_preferences(alice)
+
+
+async def test_an_erasure_in_one_process_reaches_every_key_cache_at_once(database: Database) -> None:
+    """Each process listens for key destructions: another process's cached key is dropped within
+    moments, not after archive.key_cache_ttl, so nothing more is sealed under an erased key."""
+    import asyncio
+
+    from stack_cfo.config import build_config
+    from stack_cfo.wiring.archive import build_field_sealer
+    from tests.support.secrets import ARCHIVE_MASTER_KEYS
+
+    config = build_config({"database": {"url": database.conninfo},
+                           "archive": {"master_keys": ARCHIVE_MASTER_KEYS, "key_cache_ttl": "1h"}})
+    (a, a_listener), (b, b_listener) = build_field_sealer(config, database), build_field_sealer(config, database)
+    user = str(uuid.uuid4())
+    try:
+        sealed = (await a.cipher(user, create=True)).seal("t.c", "r", "before erasure")
+        assert (await b.cipher(user)).open("t.c", "r", sealed) == "before erasure"  # b caches the key
+        await b_listener.connected.wait()
+        assert await PgKeyRing(database).destroy(user) == 1
+        for _ in range(100):
+            if (await b.cipher(user)).version is None:
+                break
+            await asyncio.sleep(0.05)
+        with pytest.raises(UserKeyDestroyed):
+            (await b.cipher(user)).open("t.c", "r", sealed)
+    finally:
+        await a_listener.aclose()
+        await b_listener.aclose()
