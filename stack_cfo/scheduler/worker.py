@@ -19,6 +19,10 @@
 - Feed rows are rendered like the others but *published* (``awaiting_ack``, with a cursor) instead of
   sent; the service that owns the feed acknowledges them through the API. A channel that answers
   ``Postponed`` (an open webhook breaker) gets the row back later without spending its attempt.
+
+Why this module is longer than most (about 550 lines): it is one row's state machine (claim, lease check,
+render, send or publish, settle, retry, defer, release on stop), and the fences above only hold if every
+transition sits next to the others; the rendering and the channels already live elsewhere.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block, encode_data
 from stack_cfo.core.notifications.ports import DigestFacts, WeeklyFacts
 from stack_cfo.core.portfolio.narrative import money
 
@@ -107,7 +107,7 @@ def weekly_document(facts: WeeklyFacts) -> dict[str, Any]:
 def _messages(system: str, label: str, doc: dict[str, Any], rejected: Sequence[str]) -> list[Message]:
     messages = [Message("system", system), Message("user", f"{label}:\n{data_block(doc)}\nWrite it.")]
     if rejected:
-        messages.append(Message("system", REGENERATE_NOTE.format(figures=", ".join(list(rejected)[:20]))))
+        messages.append(Message("system", REGENERATE_NOTE.format(figures=encode_data(list(rejected)[:20]))))
     return messages
 
 

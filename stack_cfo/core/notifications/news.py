@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block
 from stack_cfo.core.grounding import Facts, facts_from_text
 from stack_cfo.core.notifications.ports import NewsItem
 

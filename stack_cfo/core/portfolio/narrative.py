@@ -7,7 +7,7 @@
 * :func:`summary_document` is the data block given to AI prompts (narrative, digests): JSON of
   the computed figures, rounded as shown, under keys that say what they are; user-supplied
   strings (symbols, baskets, sectors) are labels inside JSON, escaped by
-  :func:`~stack_cfo.core.ai.data_block.data_block` so they cannot pose as instructions.
+  :func:`~stack_cfo.core.ai.prompt_data.data_block` so they cannot pose as instructions.
   :func:`narrative_messages` wraps it into the narrative's AI prompt. The grounding check
   matches the AI's figures against the same document.
 
@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block, encode_data
 from stack_cfo.core.portfolio.models import to_cents
 from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, PositionSummary
 
@@ -338,5 +338,5 @@ def narrative_messages(doc: dict[str, Any], *, ungrounded: list[str] | None = No
         Message("user", "Portfolio data:\n" + data_block(doc) + "\nWrite the narrative."),
     ]
     if ungrounded:
-        messages.append(Message("system", REGENERATE_NOTE.format(figures=", ".join(ungrounded[:20]))))
+        messages.append(Message("system", REGENERATE_NOTE.format(figures=encode_data(ungrounded[:20]))))
     return messages
