@@ -87,7 +87,7 @@ class Server:
 @contextlib.asynccontextmanager
 async def chat_server(
     dsn: str, tmp: str, chain: ChainStandIn, provider: ProviderStandIn, *, chat: dict[str, Any] | None = None,
-    database: dict[str, Any] | None = None,
+    database: dict[str, Any] | None = None, archive: dict[str, Any] | None = None,
 ) -> AsyncIterator[Server]:
     port = free_port()
     config = {
@@ -98,7 +98,7 @@ async def chat_server(
                         | {"concurrent_streams": 100_000} for k in ("user", "service")},
         "database": {"url": dsn, "data_dir": tmp, **(database or {})},
         "auth": server_config()["auth"],
-        "archive": server_config()["archive"],
+        "archive": {**server_config()["archive"], **(archive or {})},  # type: ignore[dict-item]
         "logging": {"level": "WARNING"},
         "zerog": {"compute": {
             "mode": "direct",

@@ -18,6 +18,10 @@ One client process drives ``--concurrency`` callers over one channel per server;
 between the servers and the best round of each is reported, with the server's CPU time per call
 (the steadier figure when other work shares the machine's cores). Goal: limits on >= 0.90 x
 limits off (at most a 10 % drop). TLS versus plain text is reported.
+
+Then the encryption-at-rest arm (``bench/security_encryption.py``): encryption on versus off for
+GetPortfolioSummary throughput, SendMessage first-delta p50 and a 20-message GetSession p50
+(``--skip-encryption`` leaves it out).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from portfolio_summary import (  # type: ignore[import-not-found]
     _stop,
     _trading_days,
 )
+from security_encryption import add_arguments, run_encryption_arm  # type: ignore[import-not-found]
 from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,9 +166,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
+    add_arguments(parser)
     args = parser.parse_args()
     with bench_database("bench_security") as (dsn, tmp):
         asyncio.run(_run(args, dsn, tmp))
+        run_encryption_arm(args, dsn, tmp)  # encryption at rest on versus off (bench/security_encryption.py)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``stack-cfo``: serve | scheduler | migrate up|down|status | token | config show | import-transactions.
+"""``stack-cfo``: serve | scheduler | migrate up|down|status | token | config show | import-transactions |
+keys rotate.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
 """
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="check everything and print what would change")
     imp.add_argument("--base-currency", default="", help="base currency of a portfolio the import creates")
     imp.add_argument("file", help="the file to import")
+    k = sub.add_parser("keys", help="manage the master keys that wrap users' data keys")
+    k.add_argument("action", choices=["rotate"],
+                   help="rotate: re-wrap every user data key under the primary (first) master key, online")
     c = sub.add_parser("config", help="inspect the configuration")
     c.add_argument("action", choices=["show"], help="show: every key's effective value and where it came from")
     return p
@@ -80,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _token(config, args.user, args.service, args.ttl)
         if args.command == "import-transactions":
             return _import(config, args)
+        if args.command == "keys":
+            return asyncio.run(_keys_rotate(config))
     except ConfigError as exc:
         print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
@@ -113,6 +119,28 @@ async def _migrate(config: Config, direction: str, target: int | None, steps: in
             mark = "applied" if mig.version in st.applied else "pending"
             print(f"  {mig.version:04d} {mig.name:<32} {mark}")
     del handle
+    return 0
+
+
+async def _keys_rotate(config: Config) -> int:
+    from stack_cfo.core.archive import ArchiveKeyMismatch
+    from stack_cfo.store.db import Database, PoolSettings
+    from stack_cfo.wiring.archive import master_keys, rotate_master_keys
+    from stack_cfo.wiring.startup import resolve_database_url
+
+    master_keys(config)  # a missing or malformed key stops here (exit 2) before connecting
+    conninfo, handle = resolve_database_url(config)
+    db = Database(conninfo, PoolSettings(min_size=1, max_size=2, timeout=30.0))
+    await db.open()
+    try:
+        result = await rotate_master_keys(config, db)
+    except ArchiveKeyMismatch as exc:
+        print(f"stack-cfo: keys rotate: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+        del handle
+    print(" ".join(f"{k}={v}" for k, v in result.items()))
     return 0
 
 

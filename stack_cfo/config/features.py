@@ -121,6 +121,12 @@ class ArchiveConfig(Section):
         None, env="STACK_CFO_ARCHIVE_MASTER_KEYS"
     )
     """"id:base64key[,id:oldkey...]", first is primary; unset: one is generated into data_dir (local use only)."""
+    encrypt_at_rest: bool = setting(True, env="STACK_CFO_ENCRYPT_AT_REST")
+    """Seal user data in its rows under per-user keys (docs/security.md); off: new rows stay clear."""
+    key_cache_size: int = setting(10_000, ge=1)
+    """Users whose data keys each process keeps unwrapped in memory."""
+    key_cache_ttl: PositiveSeconds = setting(60.0)
+    """How long a process keeps a user's data key: an erasure in another process takes effect here within it."""
 
     @field_validator("master_keys")
     @classmethod

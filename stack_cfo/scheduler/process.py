@@ -28,6 +28,7 @@ from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel, Platform
 from stack_cfo.core.notifications.ports import NewsReader, PortfolioReader
 from stack_cfo.core.provenance import Audit
+from stack_cfo.crypto.fields import CLEAR, SealerSource
 from stack_cfo.scheduler.channels import DeliveryChannel
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService, NewsSummarizer
@@ -101,10 +102,12 @@ def build_worker(
     clock: Clock | None = None,
     worker_id: str | None = None,
     archive: ArchiveStore | None = None,
+    sealer: SealerSource = CLEAR,
 ) -> DeliveryWorker:
     """A delivery worker over ``db`` (also what the API process uses to deliver ``RunJob`` rows).
-    With ``archive``, AI-written digest texts are kept in ``ai-summaries/``."""
-    repo = SchedulerRepo(db)
+    With ``archive``, AI-written digest texts are kept in ``ai-summaries/``; ``sealer`` opens and
+    seals the users' addresses, tokens and outbox texts (encryption at rest)."""
+    repo = SchedulerRepo(db, sealer=sealer)
     audit = Audit(clock or SystemClock())
     summarizer = NewsSummarizer(compute, repo, audit=audit)
     content = ContentService(
@@ -114,7 +117,7 @@ def build_worker(
         news_items=config.digest_news_items,
         archive=archive,
         compute=compute,
-        receipts=PgReceiptStore(db),
+        receipts=PgReceiptStore(db, sealer=sealer),
         audit=audit,
         default_locale=config.default_locale,
     )
@@ -192,6 +195,7 @@ async def run_scheduler(
     on_ready: Callable[[int | None], None] | None = None,
     archive: ArchiveStore | None = None,
     health: SchedulerHealth | None = None,
+    sealer: SealerSource = CLEAR,
 ) -> None:
     """Run one scheduler replica until ``stop_event`` is set, then shut down gracefully.
 
@@ -210,7 +214,7 @@ async def run_scheduler(
         )
         await database.open()
     metrics = metrics or SchedulerMetrics()
-    repo = SchedulerRepo(database)
+    repo = SchedulerRepo(database, sealer=sealer)
     if portfolio is None:
         log.warning("no portfolio reader wired: digests, summaries and alerts will be skipped (no_portfolio)")
         portfolio = _NoPortfolio()
@@ -228,6 +232,7 @@ async def run_scheduler(
         clock=clock,
         worker_id=config.replica_id,
         archive=archive,
+        sealer=sealer,
     )
     planner = Planner(repo, config, calendar=calendar or NyseCalendar(), metrics=metrics, clock=clock)
     poller = (

@@ -34,6 +34,7 @@ from stack_cfo.core.portfolio.transactions import (
     client_id_reused,
 )
 from stack_cfo.core.portfolio.user_settings import RANGES, UserSettings
+from stack_cfo.crypto.fields import SealerSource, UserCipher
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
 from stack_cfo.store.users import ensure_user
@@ -47,9 +48,39 @@ def transaction_not_found(user_id: str, transaction_id: str) -> NotFound:
                     metadata={"resource_type": "transaction", "resource_name": name})
 
 
-def _row(r: Sequence[Any]) -> Transaction:
+#: A transaction's amounts and note, sealed together (bound to the transaction id). Type, trade date,
+#: book, symbol, currency and client id stay clear: the ledger is ordered, filtered and
+#: de-duplicated by them in SQL.
+SEALED = "portfolio_transactions.sealed"
+
+
+def _num(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+def _sealed_values(cipher: UserCipher, tid: str, data: TransactionInput) -> dict[str, Any]:
+    """The amount columns of a transaction: clear (encryption off) or NULL/0 with a sealed document."""
+    clear = {"quantity": data.quantity, "price": data.price, "amount": data.amount, "fees": data.fees or Decimal(0),
+             "ratio": data.split_ratio, "note": data.note, "sealed": None}
+    if not cipher.sealing:
+        return clear
+
+    def text(v: Decimal | None) -> str | None:
+        return format(v, "f") if v is not None else None
+
+    doc = {"q": text(data.quantity), "p": text(data.price), "a": text(data.amount), "f": text(data.fees),
+           "r": text(data.split_ratio), "n": data.note}
+    return {"quantity": None, "price": None, "amount": None, "fees": Decimal(0), "ratio": None, "note": "",
+            "sealed": cipher.seal_json(SEALED, tid, doc)}
+
+
+def _row(r: Sequence[Any], cipher: UserCipher) -> Transaction:
     (tid, seq, revision, client_id, kind, day, symbol, qty, price, amount, ccy, fees, ratio, note, created,
-     updated) = r
+     updated, sealed) = r
+    if sealed is not None:
+        doc = cipher.open_json(SEALED, str(tid), sealed)
+        qty, price, amount, fees, ratio, note = (_num(doc["q"]), _num(doc["p"]), _num(doc["a"]),
+                                                 _num(doc["f"]), _num(doc["r"]), doc["n"])
     return Transaction(
         id=str(tid),
         seq=seq,
@@ -64,6 +95,7 @@ def _row(r: Sequence[Any]) -> Transaction:
 
 class LedgerRepository:
     db: Database
+    sealer: SealerSource
 
     async def _run(self, idempotency: Idempotency | None, work: Callable[[AsyncConnection[Any]], Any]) -> bytes:
         raise NotImplementedError  # provided by PortfolioRepository
@@ -87,10 +119,10 @@ class LedgerRepository:
             )
         return str(row["base_currency"])
 
-    async def _all(self, conn: AsyncConnection[Any], user_id: str) -> list[Transaction]:
+    async def _all(self, conn: AsyncConnection[Any], user_id: str, cipher: UserCipher) -> list[Transaction]:
         cur = conn.cursor(row_factory=tuple_row)
         await cur.execute(Q.load_all, {"user_id": user_id})
-        return [_row(r) for r in await cur.fetchall()]
+        return [_row(r, cipher) for r in await cur.fetchall()]
 
     async def _price_currencies(self, conn: AsyncConnection[Any], symbols: Iterable[str]) -> dict[str, str]:
         wanted = sorted({s for s in symbols if s})
@@ -114,8 +146,10 @@ class LedgerRepository:
         check: LedgerCheck,
         idempotency: Idempotency | None,
     ) -> BatchCreateResult:
+        cipher = await self.sealer.cipher(user_id, create=True)  # before the transaction (it may write a key)
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
-            result = await self._create(conn, user_id, rows, base_currency, now, check)
+            result = await self._create(conn, user_id, rows, base_currency, now, check, cipher)
             return json.dumps({"ids": [t.id for t in result.transactions], "created": result.created,
                                "existing": result.existing}).encode()
 
@@ -123,12 +157,12 @@ class LedgerRepository:
         async with self.db.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.load_ids, {"user_id": user_id, "ids": raw["ids"]})
-            found = {t.id: t for t in (_row(r) for r in await cur.fetchall())}
+            found = {t.id: t for t in (_row(r, cipher) for r in await cur.fetchall())}
         return BatchCreateResult(tuple(found[i] for i in raw["ids"] if i in found), raw["created"], raw["existing"])
 
     async def _create(
         self, conn: AsyncConnection[Any], user_id: str, rows: Sequence[TransactionInput], base: str | None,
-        now: datetime, check: LedgerCheck,
+        now: datetime, check: LedgerCheck, cipher: UserCipher,
     ) -> BatchCreateResult:
         await self._open_ledger(conn, user_id, base, now)
         client_ids = sorted({r.client_id for r in rows if r.client_id})
@@ -136,7 +170,7 @@ class LedgerRepository:
         if client_ids:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.by_client_ids, {"user_id": user_id, "client_ids": client_ids})
-            stored = {t.data.client_id: t for t in (_row(r) for r in await cur.fetchall())}
+            stored = {t.data.client_id: t for t in (_row(r, cipher) for r in await cur.fetchall())}
         out: list[Transaction | None] = []
         new: list[tuple[int, Transaction]] = []
         first_of: dict[str, Transaction] = {}
@@ -157,8 +191,9 @@ class LedgerRepository:
             out.append(t)
             new.append((i, t))
         if new:
-            existing = await self._all(conn, user_id)
+            existing = await self._all(conn, user_id, cipher)
             everything = existing + [t for _, t in new]
+            values = [_sealed_values(cipher, t.id, t.data) for _, t in new]
             prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})
             check(everything, prices, {t.id: f"transactions[{i}]" for i, t in new})
             cur = conn.cursor(row_factory=tuple_row)
@@ -171,13 +206,14 @@ class LedgerRepository:
                 "dates": [t.trade_date for _, t in new],
                 "books": [group_of(t) for _, t in new],
                 "symbols": [t.data.symbol for _, t in new],
-                "quantities": [t.data.quantity for _, t in new],
-                "prices": [t.data.price for _, t in new],
-                "amounts": [t.data.amount for _, t in new],
+                "quantities": [v["quantity"] for v in values],
+                "prices": [v["price"] for v in values],
+                "amounts": [v["amount"] for v in values],
                 "currencies": [t.data.currency for _, t in new],
-                "fees": [t.data.fees or Decimal(0) for _, t in new],
-                "ratios": [t.data.split_ratio for _, t in new],
-                "notes": [t.data.note for _, t in new],
+                "fees": [v["fees"] for v in values],
+                "ratios": [v["ratio"] for v in values],
+                "notes": [v["note"] for v in values],
+                "sealed": [v["sealed"] for v in values],
             })
             await cur.fetchall()
             await self._finish(conn, user_id)
@@ -193,8 +229,9 @@ class LedgerRepository:
         now: datetime,
         check: LedgerCheck,
     ) -> Transaction:
+        cipher = await self.sealer.cipher(user_id, create=True)
         async with self.db.transaction() as conn:
-            everything, old = await self._locked(conn, user_id, transaction_id)
+            everything, old = await self._locked(conn, user_id, transaction_id, cipher)
             data = change(old)
             updated = dataclasses.replace(old, data=data, updated_at=now)
             after = [updated if t.id == transaction_id else t for t in everything]
@@ -203,8 +240,7 @@ class LedgerRepository:
             cur = await conn.execute(Q.update_one, {
                 "user_id": user_id, "id": transaction_id, "type": data.type.value if data.type else None,
                 "date": data.trade_date, "book": group_of(updated), "symbol": data.symbol,
-                "quantity": data.quantity, "price": data.price, "amount": data.amount, "currency": data.currency,
-                "fees": data.fees or Decimal(0), "ratio": data.split_ratio, "note": data.note, "now": now,
+                "currency": data.currency, "now": now, **_sealed_values(cipher, transaction_id, data),
             })
             row = await cur.fetchone()
             assert row is not None
@@ -212,19 +248,20 @@ class LedgerRepository:
         return dataclasses.replace(updated, revision=row["revision"], updated_at=row["updated_at"])
 
     async def delete_transaction(self, user_id: str, transaction_id: str, *, check: LedgerCheck) -> Transaction:
+        cipher = await self.sealer.cipher(user_id)
         async with self.db.transaction() as conn:
-            everything, old = await self._locked(conn, user_id, transaction_id)
+            everything, old = await self._locked(conn, user_id, transaction_id, cipher)
             check([t for t in everything if t.id != transaction_id], {}, {})
             await conn.execute(Q.delete_one, {"user_id": user_id, "id": transaction_id})
             await self._finish(conn, user_id)
         return old
 
     async def _locked(
-        self, conn: AsyncConnection[Any], user_id: str, transaction_id: str
+        self, conn: AsyncConnection[Any], user_id: str, transaction_id: str, cipher: UserCipher
     ) -> tuple[list[Transaction], Transaction]:
         """Lock the portfolio; the whole ledger and the transaction (NOT_FOUND when not there)."""
         await conn.execute(Q.lock_portfolio, {"user_id": user_id})
-        everything = await self._all(conn, user_id)
+        everything = await self._all(conn, user_id, cipher)
         old = next((t for t in everything if t.id == transaction_id), None)
         if old is None:
             raise transaction_not_found(user_id, transaction_id)
@@ -233,18 +270,20 @@ class LedgerRepository:
     # -- reads -----------------------------------------------------------------------------
 
     async def get_transaction(self, user_id: str, transaction_id: str) -> Transaction:
+        cipher = await self.sealer.cipher(user_id)
         async with self.db.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.get_one, {"user_id": user_id, "id": transaction_id})
             row = await cur.fetchone()
         if row is None:
             raise transaction_not_found(user_id, transaction_id)
-        return _row(row)
+        return _row(row, cipher)
 
     async def list_transactions(
         self, user_id: str, *, start: date | None, end: date | None, symbol: str | None,
         after: tuple[date, int] | None, limit: int,
     ) -> list[Transaction]:
+        cipher = await self.sealer.cipher(user_id)
         async with self.db.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.list_page, {
@@ -252,7 +291,7 @@ class LedgerRepository:
                 "after_date": after[0] if after else None, "after_seq": after[1] if after else None,
                 "limit": limit,
             })
-            return [_row(r) for r in await cur.fetchall()]
+            return [_row(r, cipher) for r in await cur.fetchall()]
 
     async def ledger_signatures(self, user_id: str) -> dict[str, tuple[int, int, int]]:
         async with self.db.connection() as conn:
@@ -261,13 +300,14 @@ class LedgerRepository:
             return {b: (int(n), int(s), int(m)) for b, n, s, m in await cur.fetchall()}
 
     async def load_transactions(self, user_id: str, books: Collection[str] | None = None) -> list[Transaction]:
+        cipher = await self.sealer.cipher(user_id)
         async with self.db.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             if books is None:
                 await cur.execute(Q.load_all, {"user_id": user_id})
             else:
                 await cur.execute(Q.load_books, {"user_id": user_id, "books": sorted(books)})
-            return [_row(r) for r in await cur.fetchall()]
+            return [_row(r, cipher) for r in await cur.fetchall()]
 
     async def portfolio_base_currency(self, user_id: str) -> str | None:
         async with self.db.connection() as conn:

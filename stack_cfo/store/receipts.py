@@ -15,7 +15,17 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from stack_cfo.core.provenance import AiSurface, GroundingRecord, Receipt
+from stack_cfo.crypto.fields import CLEAR, SealerSource, UserCipher
 from stack_cfo.store.db import Database
+
+#: Sealed columns of a user's receipt (bound to the receipt id): the AI text, the text the provider
+#: signed, the data the AI was given, and the facts checked against it. Receipts of shared texts
+#: (news summaries, no user) stay clear: they hold no one's data.
+TEXT = "ai_receipts.text"
+SIGNED_TEXT = "ai_receipts.signed_text"
+SNAPSHOT = "ai_receipts.data_snapshot"
+GROUNDING = "ai_receipts.grounding"
+EXTRA_FACTS = "ai_receipts.extra_facts"
 
 _COLUMNS = (
     "id, user_id, surface, subject, provider, model, response_id, verification, tee_signer, signature, "
@@ -33,7 +43,16 @@ _INSERT = (
 _LIGHT = _COLUMNS.replace("data_snapshot, ", "''::text AS data_snapshot, ")
 
 
-def _params(r: Receipt) -> dict[str, Any]:
+def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
+    c = cipher if cipher is not None and r.user_id is not None and cipher.owner == r.user_id else None
+    rid = str(r.id)
+
+    def seal(column: str, value: str) -> str:
+        return c.seal(column, rid, value) if c is not None and value else value
+
+    def seal_json(column: str, value: Any) -> Any:
+        return c.seal_json(column, rid, value) if c is not None else value
+
     return {
         "id": r.id,
         "user_id": r.user_id,
@@ -45,16 +64,16 @@ def _params(r: Receipt) -> dict[str, Any]:
         "verification": r.verification,
         "tee_signer": r.tee_signer,
         "signature": r.signature,
-        "signed_text": r.signed_text,
+        "signed_text": seal(SIGNED_TEXT, r.signed_text),
         "router_tee_verified": r.router_tee_verified,
         "prompt_sha256": r.prompt_sha256,
         "data_sha256": r.data_sha256,
-        "data_snapshot": r.data_snapshot,
+        "data_snapshot": seal(SNAPSHOT, r.data_snapshot),
         "data_as_of": r.data_as_of,
-        "text": r.text,
+        "text": seal(TEXT, r.text),
         "text_sha256": r.text_sha256,
-        "grounding": Jsonb(r.grounding.to_json()),
-        "extra_facts": Jsonb(r.extra_facts),
+        "grounding": Jsonb(seal_json(GROUNDING, r.grounding.to_json())),
+        "extra_facts": Jsonb(seal_json(EXTRA_FACTS, r.extra_facts)),
         "prompt_tokens": r.prompt_tokens,
         "completion_tokens": r.completion_tokens,
         "fee_neuron": r.fee_neuron,
@@ -63,9 +82,21 @@ def _params(r: Receipt) -> dict[str, Any]:
     }
 
 
-def receipt_from_row(row: Mapping[str, Any]) -> Receipt:
-    grounding = row["grounding"]
-    extra = row["extra_facts"]
+def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -> Receipt:
+    rid = str(row["id"])
+
+    def opened(column: str, key: str) -> Any:
+        value = row[key]
+        return cipher.open(column, rid, value) if cipher is not None and isinstance(value, str) else value
+
+    def opened_json(column: str, key: str) -> Any:
+        value = row[key]
+        if cipher is not None:
+            value = cipher.open_json(column, rid, value)
+        return value
+
+    grounding = opened_json(GROUNDING, "grounding")
+    extra = opened_json(EXTRA_FACTS, "extra_facts")
     return Receipt(
         id=str(row["id"]),
         surface=AiSurface(row["surface"]),
@@ -77,12 +108,12 @@ def receipt_from_row(row: Mapping[str, Any]) -> Receipt:
         verification=row["verification"],
         tee_signer=row["tee_signer"],
         signature=row["signature"],
-        signed_text=row["signed_text"],
+        signed_text=opened(SIGNED_TEXT, "signed_text"),
         prompt_sha256=row["prompt_sha256"],
         data_sha256=row["data_sha256"],
-        data_snapshot=row["data_snapshot"],
+        data_snapshot=opened(SNAPSHOT, "data_snapshot"),
         data_as_of=row["data_as_of"],
-        text=row["text"],
+        text=opened(TEXT, "text"),
         text_sha256=row["text_sha256"],
         grounding=GroundingRecord.from_json(grounding if isinstance(grounding, dict) else json.loads(grounding)),
         prompt_tokens=row["prompt_tokens"],
@@ -95,34 +126,44 @@ def receipt_from_row(row: Mapping[str, Any]) -> Receipt:
     )
 
 
-async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt) -> None:
-    await conn.execute(_INSERT, _params(receipt))
+async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt, cipher: UserCipher | None = None) -> None:
+    """Write ``receipt``; a user's receipt sealed with ``cipher`` (the user's, fetched by the caller
+    before its transaction)."""
+    await conn.execute(_INSERT, _params(receipt, cipher))
 
 
 class PgReceiptStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, sealer: SealerSource = CLEAR) -> None:
         self.db = db
+        self.sealer = sealer
 
     async def save_receipt(self, receipt: Receipt) -> None:
+        cipher = await self.sealer.cipher(receipt.user_id, create=True) if receipt.user_id else None
         async with self.db.connection() as conn:
-            await insert_receipt(conn, receipt)
+            await insert_receipt(conn, receipt, cipher)
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
         async with self.db.connection() as conn:
             cur = await conn.execute(f"SELECT {_COLUMNS} FROM ai_receipts WHERE id = %s", (receipt_id,))
             row = await cur.fetchone()
-        return receipt_from_row(row) if row is not None else None
+        if row is None:
+            return None
+        return receipt_from_row(row, await self.sealer.cipher(str(row["user_id"])) if row["user_id"] else None)
 
     async def receipts(self, ids: Iterable[str]) -> dict[str, Receipt]:
         """Receipts by id, without their data snapshots (for embedding in other messages)."""
         async with self.db.connection() as conn:
-            return await light_receipts(conn, ids)
+            return await light_receipts(conn, ids, self.sealer)
 
 
-async def light_receipts(conn: AsyncConnection[Any], ids: Iterable[str]) -> dict[str, Receipt]:
+async def light_receipts(
+    conn: AsyncConnection[Any], ids: Iterable[str], sealer: SealerSource = CLEAR
+) -> dict[str, Receipt]:
     """Receipts by id on the caller's connection, without their data snapshots."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
     cur = await conn.execute(f"SELECT {_LIGHT} FROM ai_receipts WHERE id = ANY(%s::uuid[])", (wanted,))
-    return {str(r["id"]): receipt_from_row(r) for r in await cur.fetchall()}
+    rows = await cur.fetchall()
+    ciphers = {u: await sealer.cipher(u) for u in dict.fromkeys(str(r["user_id"]) for r in rows if r["user_id"])}
+    return {str(r["id"]): receipt_from_row(r, ciphers.get(str(r["user_id"]))) for r in rows}

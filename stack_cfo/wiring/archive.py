@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from stack_cfo.config import Config, ConfigError
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
+from stack_cfo.crypto.fields import FieldSealer
 
 if TYPE_CHECKING:
     from stack_cfo.store.db import Database
@@ -73,6 +74,24 @@ def build_archive_store(config: Config, db: Database) -> ClosingArchiveStore:
     return ClosingArchiveStore(inner, PgKeyRing(db), master_keys(config))
 
 
+def build_field_sealer(config: Config, db: Database) -> tuple[FieldSealer, Any]:
+    """Row fields sealed under each user's data key: the same key ring and master keys as the
+    archive; and the listener (close it at shutdown) through which erasures in any process reach
+    this process's key cache."""
+    from stack_cfo.store.archive_keys import KeyCacheListener, PgKeyRing
+
+    a = config.archive
+    holder: list[FieldSealer] = []
+    listener = KeyCacheListener(db.conninfo, forget=lambda user: holder[0].forget(user),
+                                forget_all=lambda: holder[0].clear())
+    sealer = FieldSealer(
+        PgKeyRing(db), master_keys(config), max_users=a.key_cache_size, ttl=a.key_cache_ttl,
+        sealing=a.encrypt_at_rest, on_first_use=listener.ensure_started,
+    )
+    holder.append(sealer)
+    return sealer, listener
+
+
 class ClosingArchiveStore(EncryptingArchiveStore):
     """Closes the inner backend (0G sessions) at shutdown."""
 
@@ -84,3 +103,37 @@ class ClosingArchiveStore(EncryptingArchiveStore):
         closer = getattr(self._inner_backend, "close", None)
         if closer is not None:
             await closer()
+
+
+async def rotate_master_keys(config: Config, db: Database, *, batch: int = 500) -> dict[str, int]:
+    """Re-wrap every live user data key under the primary master key (``stack-cfo keys rotate``).
+
+    Online: each key is re-wrapped in its own short UPDATE guarded by the id of the key that
+    wrapped it, and processes that still have the old master key configured read either form, so
+    nothing stops. The data keys themselves (and so every sealed row and archive) do not change.
+    Returns ``rewrapped``, ``skipped`` (changed meanwhile: erased, or re-wrapped by a concurrent
+    run) and the live keys left per master key id.
+    """
+    from stack_cfo.crypto.envelope import rewrap
+    from stack_cfo.store.archive_keys import PgKeyRing
+
+    keks = master_keys(config)
+    ring = PgKeyRing(db)
+    rewrapped = skipped = 0
+    seen: set[tuple[str, int]] = set()
+    while True:
+        pending = [r for r in await ring.wrapped_by_other_keys(keks.primary.kek_id, limit=batch)
+                   if (r.user_id, r.version) not in seen]
+        if not pending:
+            break
+        for record in pending:
+            seen.add((record.user_id, record.version))
+            wrapped, kek_id = rewrap(record, keks)  # ArchiveKeyMismatch if its master key is not configured
+            if await ring.replace_wrapped(record, wrapped, kek_id):
+                rewrapped += 1
+            else:
+                skipped += 1
+    left = await ring.count_by_kek()
+    log.info("master key rotation done", extra={"primary": keks.primary.kek_id, "rewrapped": rewrapped,
+                                                "skipped": skipped})
+    return {"rewrapped": rewrapped, "skipped": skipped, **{f"live:{k}": v for k, v in sorted(left.items())}}

@@ -37,6 +37,7 @@ from stack_cfo.core.provenance.replay import ReplayService
 from stack_cfo.core.replay import recomputers
 from stack_cfo.core.user_data import UserDataService
 from stack_cfo.crypto.envelope import EncryptingArchiveStore
+from stack_cfo.crypto.fields import FieldSealer
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker
@@ -50,7 +51,7 @@ from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.scheduler import SchedulerRepo
 from stack_cfo.store.scheduler.delivery import PgFeedListener
 from stack_cfo.wiring import settings
-from stack_cfo.wiring.archive import build_archive_store
+from stack_cfo.wiring.archive import build_archive_store, build_field_sealer
 from stack_cfo.zerog import build_compute_client
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,19 @@ class Container:
         return self._part("archive", lambda: build_archive_store(self.config, self.db))
 
     @property
+    def sealer(self) -> FieldSealer:
+        """Seals user data in its rows under the user's data key (the archive's key ring)."""
+        def build() -> FieldSealer:
+            sealer, listener = build_field_sealer(self.config, self.db)
+            self._part("key_listener", lambda: listener)  # closed at shutdown with the other parts
+            return sealer
+
+        return self._part("sealer", build)
+
+    @property
     def receipts(self) -> PgReceiptStore:
         """Receipts of AI-written texts."""
-        return self._part("receipts", lambda: PgReceiptStore(self.db))
+        return self._part("receipts", lambda: PgReceiptStore(self.db, sealer=self.sealer))
 
     @property
     def idempotency(self) -> IdempotencyStore:
@@ -146,7 +157,7 @@ class Container:
         return self._part(
             "portfolio",
             lambda: PortfolioService(
-                PortfolioRepository(self.db),
+                PortfolioRepository(self.db, sealer=self.sealer),
                 PgChangeFeed(self.db.conninfo),
                 clock=self.clock,
                 settings=settings.analytics_settings(self.config),
@@ -162,7 +173,7 @@ class Container:
         """Each user's locale (notification preferences) for texts written outside notifications."""
         return self._part(
             "user_locales",
-            lambda: UserLocales(SchedulerRepo(self.db), self.config.notifications.default_locale),
+            lambda: UserLocales(SchedulerRepo(self.db, sealer=self.sealer), self.config.notifications.default_locale),
         )
 
     @property
@@ -172,7 +183,7 @@ class Container:
 
     @property
     def chat_store(self) -> ChatRepository:
-        return self._part("chat_store", lambda: ChatRepository(self.db))
+        return self._part("chat_store", lambda: ChatRepository(self.db, sealer=self.sealer))
 
     @property
     def chat(self) -> ChatManager:
@@ -195,7 +206,7 @@ class Container:
         return self._part(
             "notifications",
             lambda: NotificationService(
-                SchedulerRepo(self.db),
+                SchedulerRepo(self.db, sealer=self.sealer),
                 self.scheduler_config,
                 deliverer=self.delivery_worker,
                 default_locale=self.config.notifications.default_locale,
@@ -211,7 +222,7 @@ class Container:
                 secret_rotation_grace=hooks.secret_rotation_grace,
                 max_endpoints_per_owner=hooks.max_endpoints_per_owner,
             )
-            return WebhookEndpointService(SchedulerRepo(self.db), policy, clock=self.clock)
+            return WebhookEndpointService(SchedulerRepo(self.db, sealer=self.sealer), policy, clock=self.clock)
 
         return self._part("webhook_endpoints", build)
 
@@ -224,7 +235,7 @@ class Container:
             wakeups = FeedWakeups()
             listener = self._part("feed_listener", lambda: PgFeedListener(self.db.conninfo, wakeups))
             return FeedService(
-                SchedulerRepo(self.db),
+                SchedulerRepo(self.db, sealer=self.sealer),
                 wakeups,
                 ack_grace=feed.ack_grace,
                 poll_interval=feed.poll_interval.total_seconds(),
@@ -245,6 +256,7 @@ class Container:
                 clock=self.clock,
                 worker_id="api-runjob",
                 archive=self.archive,
+                sealer=self.sealer,
             ),
         )
 
@@ -264,6 +276,9 @@ class Container:
             portfolio = self.built("portfolio")
             if portfolio is not None:
                 portfolio.forget_user(user_id)
+            sealer = self.built("sealer")
+            if sealer is not None:
+                sealer.forget(user_id)
 
         return self._part(
             "user_data", lambda: UserDataService(lambda: self.archive, PgUserRows(self.db), on_erased=[forget])

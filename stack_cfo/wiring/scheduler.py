@@ -80,6 +80,7 @@ async def _main(config: Config, sconf: SchedulerConfig) -> int:
             portfolio=portfolio,
             compute=container.compute,
             archive=container.archive,
+            sealer=container.sealer,
             metrics=metrics,
             health=health,
         )

@@ -21,6 +21,7 @@ from stack_cfo.core.chat.models import (
 from stack_cfo.core.chat.ports import TurnStart
 from stack_cfo.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from stack_cfo.core.provenance import GroundingRecord
+from stack_cfo.crypto.fields import CLEAR, SealerSource, UserCipher
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
 
@@ -31,15 +32,35 @@ LEASE_TTL = 30.0
 LEASE_RENEW_EVERY = 10.0
 
 
-def session_row(row: Mapping[str, Any]) -> ChatSession:
+#: Sealed columns (see :mod:`stack_cfo.crypto.fields`) and the row identity each is bound to.
+TITLE = "chat_sessions.title"
+CONTENT = "chat_messages.content"
+SUMMARY = "chat_summaries.content"
+GROUNDING = "chat_messages.grounding"
+CONTEXT = "chat_sessions.context"
+
+
+def message_ref(session_id: str, message_id: str) -> str:
+    return f"{session_id}/{message_id}"
+
+
+def session_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -> ChatSession:
+    """A session; its title opened with ``cipher`` (without one it stays as stored: only for
+    rows whose title is not shown, such as the state named in an error)."""
+    title, context = row["title"], row["context"]
+    if cipher is not None:
+        title = cipher.open(TITLE, str(row["id"]), title) if title is not None else None
+        context = cipher.open_json(CONTEXT, str(row["id"]), context)
+    elif isinstance(context, str):
+        context = {}  # sealed, and not opened here (see the docstring)
     return ChatSession(
         id=str(row["id"]),
         user_id=str(row["user_id"]),
-        title=row["title"],
+        title=title,
         status=SessionStatus(row["status"]),
         provider=row["provider_address"],
         model=row["model"],
-        context=PortfolioContext.from_json(row["context"], default_time=row["created_at"]),
+        context=PortfolioContext.from_json(context, default_time=row["created_at"]),
         tokens_used=int(row["tokens_used"]),
         message_count=int(row["message_count"]),
         auto_summarize=bool(row["auto_summarize"]),
@@ -52,13 +73,13 @@ def session_row(row: Mapping[str, Any]) -> ChatSession:
     )
 
 
-def message_row(row: Mapping[str, Any]) -> ChatMessage:
+def message_row(row: Mapping[str, Any], cipher: UserCipher) -> ChatMessage:
     return ChatMessage(
         id=str(row["id"]),
         session_id=str(row["session_id"]),
         seq=int(row["seq"]),
         role=MessageRole(row["role"]),
-        content=row["content"],
+        content=cipher.open(CONTENT, message_ref(str(row["session_id"]), str(row["id"])), row["content"]),
         created_at=row["created_at"],
         prompt_tokens=int(row["prompt_tokens"]),
         completion_tokens=int(row["completion_tokens"]),
@@ -75,20 +96,24 @@ def message_row(row: Mapping[str, Any]) -> ChatMessage:
         request_id=row["request_id"],
         reply_to=str(row["reply_to"]) if row["reply_to"] is not None else None,
         grounding=(
-            GroundingRecord.from_json(row["grounding"]) if MessageRole(row["role"]) is MessageRole.ASSISTANT else None
+            GroundingRecord.from_json(
+                cipher.open_json(GROUNDING, message_ref(str(row["session_id"]), str(row["id"])), row["grounding"])
+            )
+            if MessageRole(row["role"]) is MessageRole.ASSISTANT
+            else None
         ),
         receipt_id=str(row["receipt_id"]) if row.get("receipt_id") is not None else None,
     )
 
 
-def summary_row(row: Mapping[str, Any]) -> Summary:
+def summary_row(row: Mapping[str, Any], cipher: UserCipher) -> Summary:
     return Summary(
         id=str(row["id"]),
         session_id=str(row["session_id"]),
         version=int(row["version"]),
         from_seq=int(row["from_seq"]),
         to_seq=int(row["to_seq"]),
-        content=row["content"],
+        content=cipher.open(SUMMARY, message_ref(str(row["session_id"]), str(row["id"])), row["content"]),
         content_sha256=row["content_sha256"],
         source_sha256=row["source_sha256"],
         previous_id=str(row["previous_id"]) if row["previous_id"] is not None else None,
@@ -101,12 +126,12 @@ def summary_row(row: Mapping[str, Any]) -> Summary:
     )
 
 
-def message_params(m: ChatMessage) -> dict[str, Any]:
+def message_params(m: ChatMessage, cipher: UserCipher) -> dict[str, Any]:
     return {
         "id": m.id,
         "session_id": m.session_id,
         "role": m.role.value,
-        "content": m.content,
+        "content": cipher.seal(CONTENT, message_ref(m.session_id, m.id), m.content),
         "prompt_tokens": m.prompt_tokens,
         "completion_tokens": m.completion_tokens,
         "fee_neuron": m.fee_neuron,
@@ -122,7 +147,11 @@ def message_params(m: ChatMessage) -> dict[str, Any]:
         "request_id": m.request_id,
         "reply_to": m.reply_to,
         "created_at": m.created_at,
-        "grounding": Jsonb(m.grounding.to_json()) if m.grounding is not None else None,
+        "grounding": (
+            Jsonb(cipher.seal_json(GROUNDING, message_ref(m.session_id, m.id), m.grounding.to_json()))
+            if m.grounding is not None
+            else None
+        ),
         "receipt_id": m.receipt.id if m.receipt is not None else m.receipt_id,
     }
 
@@ -147,14 +176,24 @@ class RepoBase:
     """The pool and the lease timing every part of :class:`~stack_cfo.store.chat.ChatRepository` uses."""
 
     def __init__(
-        self, db: Database, *, lease_ttl: float = LEASE_TTL, lease_renew_every: float = LEASE_RENEW_EVERY
+        self,
+        db: Database,
+        *,
+        lease_ttl: float = LEASE_TTL,
+        lease_renew_every: float = LEASE_RENEW_EVERY,
+        sealer: SealerSource = CLEAR,
     ) -> None:
         self._db = db
+        self._sealer = sealer
+        """Seals titles, message contents and summaries under their owner's data key."""
         self._lease_ttl = lease_ttl
         self._lease_renew_every = lease_renew_every
         self._orphans: dict[str, dict[str, float]] = {}
         """Leases this process gave up but could not release: session -> owner -> monotonic expiry."""
         self._reclaimer: asyncio.Task[None] | None = None
+
+    async def _session(self, row: Mapping[str, Any]) -> ChatSession:
+        return session_row(row, await self._sealer.cipher(str(row["user_id"])))
 
 
 @dataclass(eq=False)
@@ -179,8 +218,10 @@ class Replay(Exception):
         self.start = start
 
 
-def turn_row(rows: Sequence[Mapping[str, Any]]) -> tuple[ChatMessage, ChatMessage | None] | None:
-    msgs = [message_row(r) for r in rows]
+def turn_row(
+    rows: Sequence[Mapping[str, Any]], cipher: UserCipher
+) -> tuple[ChatMessage, ChatMessage | None] | None:
+    msgs = [message_row(r, cipher) for r in rows]
     user = next((m for m in msgs if m.role is MessageRole.USER), None)
     if user is None:
         return None

@@ -17,7 +17,20 @@ from stack_cfo.core.chat.models import (
     PortfolioContext,
     SessionStatus,
 )
-from stack_cfo.store.chat._common import Q, RepoBase, inactive, is_uuid, missing, reused, session_row
+from stack_cfo.store.chat._common import (
+    CONTENT,
+    CONTEXT,
+    SUMMARY,
+    TITLE,
+    Q,
+    RepoBase,
+    inactive,
+    is_uuid,
+    message_ref,
+    missing,
+    reused,
+    session_row,
+)
 from stack_cfo.store.idempotency import run_idempotent
 from stack_cfo.store.users import ensure_user
 
@@ -40,6 +53,8 @@ class SessionQueries(RepoBase):
     # ------------------------------------------------------------------ sessions
 
     async def create_session(self, new: NewSession, *, request_id: str = "", request_hash: str = "") -> ChatSession:
+        cipher = await self._sealer.cipher(new.user_id, create=True)
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
             await ensure_user(conn, new.user_id)
             await conn.execute(
@@ -47,8 +62,8 @@ class SessionQueries(RepoBase):
                 {
                     "id": new.id,
                     "user_id": new.user_id,
-                    "title": new.title,
-                    "context": Jsonb(new.context.to_json()),
+                    "title": cipher.seal(TITLE, new.id, new.title),
+                    "context": Jsonb(cipher.seal_json(CONTEXT, new.id, new.context.to_json())),
                     "at": new.created_at,
                     "provider": new.provider,
                     "model": new.model,
@@ -82,7 +97,7 @@ class SessionQueries(RepoBase):
             else:
                 cur = await conn.execute(Q.get_session, {"id": session_id})
             row = await cur.fetchone()
-        return session_row(row) if row is not None else None
+        return await self._session(row) if row is not None else None
 
     async def list_sessions(
         self,
@@ -102,20 +117,27 @@ class SessionQueries(RepoBase):
         async with self._db.connection() as conn:
             cur = await conn.execute(Q.list_sessions, params)
             rows = await cur.fetchall()
-        return [session_row(r) for r in rows]
+        return [await self._session(r) for r in rows]
 
     async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None:
         async with self._db.connection() as conn:
             await conn.execute(Q.delete_session, {"id": session_id, "at": at})
             cur = await conn.execute(Q.get_session, {"id": session_id})
             row = await cur.fetchone()
-        return session_row(row) if row is not None else None
+        return await self._session(row) if row is not None else None
 
     async def update_context(self, session_id: str, context: PortfolioContext, *, at: datetime) -> ChatSession:
+        if not is_uuid(session_id):
+            raise missing(session_id)
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.get_session, {"id": session_id})
+            found = await cur.fetchone()
+        if found is None:
+            raise missing(session_id)
+        cipher = await self._sealer.cipher(str(found["user_id"]), create=True)
+        sealed = cipher.seal_json(CONTEXT, session_id, context.to_json())
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
-                Q.update_context, {"id": session_id, "context": Jsonb(context.to_json()), "at": at}
-            )
+            cur = await conn.execute(Q.update_context, {"id": session_id, "context": Jsonb(sealed), "at": at})
             row = await cur.fetchone()
             if row is None:
                 cur = await conn.execute(Q.get_session, {"id": session_id})
@@ -123,7 +145,7 @@ class SessionQueries(RepoBase):
                 if current is None:
                     raise missing(session_id)
                 raise inactive(session_row(current))
-        return session_row(row)
+        return await self._session(row)
 
     async def check_request(self, method: str, principal: str, request_id: str, request_hash: str) -> bool:
         async with self._db.connection() as conn:
@@ -172,11 +194,39 @@ class SessionQueries(RepoBase):
                 current = await cur.fetchone()
                 if current is None:
                     raise missing(session_id)
-                session = session_row(current)
+                session = await self._session(current)
                 if session.status is not SessionStatus.ARCHIVED:
                     raise inactive(session)
                 return session
-        return session_row(row)
+        archived = await self._session(row)
+        await self.seal_leftovers(archived.id, archived.user_id)
+        return archived
+
+    async def seal_leftovers(self, session_id: str, user_id: str) -> int:
+        """Seal what of a session is still in the clear (rows from before encryption at rest): its
+        title, messages, summaries and the recent-message window. Archiving calls it, so an archived
+        transcript is left nowhere in plaintext. Returns the number of values sealed."""
+        cipher = await self._sealer.cipher(user_id, create=True)
+        if not cipher.sealing:
+            return 0
+        sealed = 0
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(Q.clear_title, {"id": session_id})
+            row = await cur.fetchone()
+            if row is not None:
+                title = cipher.seal(TITLE, session_id, row["title"])
+                await conn.execute(Q.set_title, {"id": session_id, "title": title})
+                sealed += 1
+            for query, update, column in ((Q.clear_messages, Q.set_message_content, CONTENT),
+                                          (Q.clear_summaries, Q.set_summary_content, SUMMARY)):
+                cur = await conn.execute(query, {"session_id": session_id})
+                for r in await cur.fetchall():
+                    ref = message_ref(session_id, str(r["id"]))
+                    await conn.execute(update, {"id": r["id"], "content": cipher.seal(column, ref, r["content"])})
+                    sealed += 1
+            if sealed:
+                await conn.execute(Q.rebuild_window, {"id": session_id})
+        return sealed
 
     # ------------------------------------------------------------------ dashboard figures
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Reason
 from stack_cfo.core.notifications.preferences import NotificationPreferences
 from stack_cfo.core.notifications.records import ClaimedRow, DeliveryTargets
-from stack_cfo.store.scheduler._base import Q
+from stack_cfo.store.scheduler._base import OUTBOX_TARGET, OUTBOX_TITLE, Q
 from stack_cfo.store.scheduler.delivery import DeliveryQueries
 from stack_cfo.store.scheduler.users import device_from_row, prefs_from_row
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +58,24 @@ def _claimed(row: dict[str, Any]) -> ClaimedRow:
     )
 
 
+def _unreadable(what: str, row: Any, exc: StackCfoError) -> None:
+    log.warning("a sealed value does not open; left out of this delivery",
+                extra={"what": what, "user_id": str(row["user_id"]), "reason": exc.reason})
+
+
 class OutboxQueries(DeliveryQueries):
     # -- worker -------------------------------------------------------------------------
+
+    async def _sealed_texts(self, row: ClaimedRow, title: str | None, target: str | None) -> dict[str, str | None]:
+        """``title`` and ``target`` of an outbox row, sealed (None stays None: the column is kept)."""
+        if title is None and target is None:
+            return {"title": None, "target": None}
+        cipher = await self.sealer.cipher(row.user_id, create=True)
+        rid = str(row.id)
+        return {
+            "title": cipher.seal(OUTBOX_TITLE, rid, title) if title is not None else None,
+            "target": cipher.seal(OUTBOX_TARGET, rid, target) if target is not None else None,
+        }
 
     async def claim(
         self,
@@ -88,12 +108,29 @@ class OutboxQueries(DeliveryQueries):
             dev_rows = (
                 await (await conn.execute(Q.devices_by_ids, {"ids": device_ids})).fetchall() if device_ids else []
             )
+        ciphers = await self.sealer_ciphers([*users, *(str(r["user_id"]) for r in dev_rows)])
+        # One user's unreadable value (altered row, erased key) must not stop the batch: that user's
+        # address or device is left out (the row is skipped or fails alone) and the rest go out.
+        devices = {}
+        for r in dev_rows:
+            try:
+                devices[r["id"]] = device_from_row(r, ciphers[str(r["user_id"])])
+            except StackCfoError as exc:
+                _unreadable("push device", r, exc)
+        prefs: dict[str, NotificationPreferences] = {}
+        for r in prefs_rows:
+            cipher = ciphers[str(r["user_id"])]
+            try:
+                prefs[str(r["user_id"])] = prefs_from_row(r, cipher)
+            except StackCfoError as exc:
+                _unreadable("notification address", r, exc)
+                prefs[str(r["user_id"])] = prefs_from_row({**r, "email_address": ""}, cipher)
         targets = DeliveryTargets(
-            devices={r["id"]: device_from_row(r) for r in dev_rows},
-            endpoints=await self.webhook_endpoints(ids(Channel.WEBHOOK)),
+            devices=devices,
+            endpoints=await self.webhook_endpoints(ids(Channel.WEBHOOK), skip_unreadable=True),
             feeds=await self.feed_services(ids(Channel.FEED)),
         )
-        return {str(r["user_id"]): prefs_from_row(r) for r in prefs_rows}, targets
+        return prefs, targets
 
     async def mark_sent(
         self,
@@ -117,13 +154,14 @@ class OutboxQueries(DeliveryQueries):
     async def mark_sent_many(self, marks: Sequence[SentMark]) -> list[datetime | None]:
         """Several fenced ``sent`` write-backs in one statement: one commit (one WAL flush) for all. Each
         result is ``sent_at``, or ``None`` where that worker no longer held the claim."""
+        ciphers = {u: await self.sealer.cipher(u, create=True) for u in dict.fromkeys(m.row.user_id for m in marks)}
         params = {
             "ids": [m.row.id for m in marks],
             "workers": [m.worker for m in marks],
             "attempts": [m.row.attempts for m in marks],
             "provider_ids": [m.provider_id for m in marks],
-            "titles": [m.title for m in marks],
-            "targets": [m.target for m in marks],
+            "titles": [ciphers[m.row.user_id].seal(OUTBOX_TITLE, str(m.row.id), m.title) for m in marks],
+            "targets": [ciphers[m.row.user_id].seal(OUTBOX_TARGET, str(m.row.id), m.target) for m in marks],
             "nows": [m.now for m in marks],
             "degraded_reasons": [m.degraded_reason for m in marks],
             "receipts": [",".join(m.receipt_ids) for m in marks],
@@ -158,8 +196,7 @@ class OutboxQueries(DeliveryQueries):
                         "next_attempt_at": next_attempt_at,
                         "reason": reason.value,
                         "error": error[:1000],
-                        "title": title,
-                        "target": target,
+                        **await self._sealed_texts(row, title, target),
                         "now": now,
                     },
                 )
@@ -218,8 +255,7 @@ class OutboxQueries(DeliveryQueries):
                         "status": status.value,
                         "reason": reason.value,
                         "error": error[:1000] if error else None,
-                        "title": title,
-                        "target": target,
+                        **await self._sealed_texts(row, title, target),
                         "now": now,
                     },
                 )

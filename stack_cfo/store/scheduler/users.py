@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,11 +15,21 @@ from stack_cfo.core.notifications.records import (
     PushDevice,
 )
 from stack_cfo.core.provenance import Receipt
+from stack_cfo.crypto.fields import UserCipher
 from stack_cfo.store.receipts import light_receipts
-from stack_cfo.store.scheduler._base import Q, Repo, user_uuid
+from stack_cfo.store.scheduler._base import (
+    DEVICE_NAME,
+    EMAIL,
+    OUTBOX_TARGET,
+    OUTBOX_TITLE,
+    PUSH_TOKEN,
+    Q,
+    Repo,
+    user_uuid,
+)
 
 
-def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
+def prefs_from_row(row: dict[str, Any], cipher: UserCipher) -> NotificationPreferences:
     user_id = str(row["user_id"])
     if not row["saved"]:
         base = default_preferences(user_id, row["account_email"])
@@ -35,7 +46,7 @@ def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
         push_enabled=row["push_enabled"],
         webhook_enabled=row["webhook_enabled"],
         feed_enabled=row["feed_enabled"],
-        email_address=row["email_address"],
+        email_address=cipher.open(EMAIL, user_id, row["email_address"]),
         quiet_hours_start=row["quiet_hours_start"],
         quiet_hours_end=row["quiet_hours_end"],
         alert_threshold_percent=row["alert_threshold_percent"],
@@ -46,7 +57,8 @@ def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
     )
 
 
-def record_from_row(r: dict[str, Any]) -> NotificationRecord:
+def record_from_row(r: dict[str, Any], cipher: UserCipher) -> NotificationRecord:
+    rid = str(r["id"])
     return NotificationRecord(
         id=r["id"],
         user_id=str(r["user_id"]),
@@ -55,9 +67,9 @@ def record_from_row(r: dict[str, Any]) -> NotificationRecord:
         status=OutboxStatus(r["status"]),
         reason=r["reason"] or "",
         period=r["slot_local"],
-        title=r["title"] or "",
+        title=cipher.open(OUTBOX_TITLE, rid, r["title"] or ""),
         target_id=r["target_id"],
-        target_address=r["target_address"] or "",
+        target_address=cipher.open(OUTBOX_TARGET, rid, r["target_address"] or ""),
         scheduled_for=r["scheduled_for"],
         sent_at=r["sent_at"],
         attempts=r["attempts"],
@@ -76,17 +88,37 @@ def _as_dict(p: NotificationPreferences) -> dict[str, Any]:
     return {name: getattr(p, name) for name in p.__dataclass_fields__}
 
 
-def device_from_row(row: dict[str, Any]) -> PushDevice:
+def device_from_row(row: dict[str, Any], cipher: UserCipher) -> PushDevice:
     return PushDevice(
         id=row["id"],
         user_id=str(row["user_id"]),
         platform=Platform(row["platform"]),
-        token=row["token"],
-        display_name=row["display_name"],
+        token=open_push_token(cipher, row),
+        display_name=cipher.open(DEVICE_NAME, str(row["user_id"]), row["display_name"]),
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+def token_digest(token: str) -> str:
+    """What a device token is found and kept unique by (``push_devices.token_sha256``): the
+    SHA-256 of a random push-service token reveals nothing, and lookups work on sealed tokens."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_push_token(cipher: UserCipher, row: dict[str, Any]) -> str:
+    """The token, bound to its user (AAD) and to its digest (checked: a token moved to another
+    device row of the same user does not pass as that row's)."""
+    token = cipher.open(PUSH_TOKEN, str(row["user_id"]), row["token"])
+    if row["token"] != token and row.get("token_sha256") not in (None, token_digest(token)):
+        from stack_cfo.crypto.fields import SealedValueUnreadable
+
+        raise SealedValueUnreadable(
+            f"{PUSH_TOKEN} of this row does not open: the stored value was altered or moved from another row",
+            metadata={"column": PUSH_TOKEN},
+        )
+    return token
 
 
 class UsersQueries(Repo):
@@ -97,7 +129,7 @@ class UsersQueries(Repo):
             row = await (await conn.execute(Q.get_prefs, {"user_id": user_uuid(user_id)})).fetchone()
         if row is None:
             raise NotFound.resource("user", str(user_id))
-        return prefs_from_row(row)
+        return prefs_from_row(row, await self.sealer.cipher(str(row["user_id"])))
 
     async def locale_of(self, user_id: str) -> str:
         """The user's stored locale tag ("" when none: the configured default applies)."""
@@ -108,15 +140,18 @@ class UsersQueries(Repo):
     async def save_preferences(self, prefs: NotificationPreferences, *, modify: Any = None) -> NotificationPreferences:
         """Read-modify-write under a per-user lock: ``modify(current) -> new`` (validated by the caller)."""
         uid = user_uuid(prefs.user_id)
+        cipher = await self.sealer.cipher(str(uid), create=True)
         async with self.db.transaction() as conn:
             await conn.execute(Q.lock_prefs, {"user_id": uid})
             row = await (await conn.execute(Q.get_prefs, {"user_id": uid})).fetchone()
             if row is None:
                 raise NotFound.resource("user", str(prefs.user_id))
-            current = prefs_from_row(row)
+            current = prefs_from_row(row, cipher)
             new: NotificationPreferences = modify(current) if modify is not None else prefs
             params = _as_dict(new)
             params["user_id"] = uid
+            # "" stays "" (the planner asks only whether there is an address).
+            params["email_address"] = cipher.seal(EMAIL, str(uid), new.email_address) if new.email_address else ""
             params["opted_in_at"] = current.opted_in_at
             saved = await (await conn.execute(Q.upsert_prefs, params)).fetchone()
             assert saved is not None
@@ -128,11 +163,13 @@ class UsersQueries(Repo):
         self, user_id: str, *, platform: Platform, token: str, display_name: str = ""
     ) -> PushDevice:
         uid = user_uuid(user_id)
+        cipher = await self.sealer.cipher(str(uid), create=True)
+        digest = token_digest(token)
         async with self.db.transaction() as conn:
             if await (await conn.execute(Q.user_exists, {"user_id": uid})).fetchone() is None:
                 raise NotFound.resource("user", str(user_id))
             for _ in range(2):
-                found = await (await conn.execute(Q.find_device_by_token, {"token": token})).fetchone()
+                found = await (await conn.execute(Q.find_device_by_token, {"token_sha256": digest})).fetchone()
                 if found is not None:
                     if str(found["user_id"]) != str(uid):
                         raise AlreadyExists(
@@ -143,26 +180,30 @@ class UsersQueries(Repo):
                     row = await (
                         await conn.execute(
                             Q.refresh_device,
-                            {"id": found["id"], "platform": platform.value, "display_name": display_name},
+                            {"id": found["id"], "platform": platform.value,
+                             "display_name": cipher.seal(DEVICE_NAME, str(uid), display_name) if display_name else ""},
                         )
                     ).fetchone()
                     assert row is not None
-                    return device_from_row(row)
+                    return device_from_row(row, cipher)
                 row = await (
                     await conn.execute(
                         Q.insert_device,
-                        {"user_id": uid, "platform": platform.value, "token": token, "display_name": display_name},
+                        {"user_id": uid, "platform": platform.value, "token": cipher.seal(PUSH_TOKEN, str(uid), token),
+                         "token_sha256": digest,
+                         "display_name": cipher.seal(DEVICE_NAME, str(uid), display_name) if display_name else ""},
                     )
                 ).fetchone()
                 if row is not None:
-                    return device_from_row(row)
+                    return device_from_row(row, cipher)
                 # a concurrent registration inserted the same token: look again
         raise AlreadyExists("device token registration raced", reason="DEVICE_TOKEN_IN_USE")
 
     async def devices(self, ids: Sequence[int]) -> dict[int, PushDevice]:
         async with self.db.connection() as conn:
             rows = await (await conn.execute(Q.devices_by_ids, {"ids": list(ids)})).fetchall()
-        return {r["id"]: device_from_row(r) for r in rows}
+        ciphers = await self.sealer_ciphers(str(r["user_id"]) for r in rows)
+        return {r["id"]: device_from_row(r, ciphers[str(r["user_id"])]) for r in rows}
 
     async def list_notifications(
         self,
@@ -187,9 +228,10 @@ class UsersQueries(Repo):
                     },
                 )
             ).fetchall()
-        return [record_from_row(r) for r in rows]
+        cipher = await self.sealer.cipher(str(user_uuid(user_id)))
+        return [record_from_row(r, cipher) for r in rows]
 
     async def receipts(self, ids: Sequence[str]) -> dict[str, Receipt]:
         """Receipts of the AI texts notifications carry, without their data snapshots."""
         async with self.db.connection() as conn:
-            return await light_receipts(conn, ids)
+            return await light_receipts(conn, ids, self.sealer)

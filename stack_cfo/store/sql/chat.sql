@@ -129,7 +129,7 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
        verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
-          grounding, receipt_id
+          grounding, receipt_id, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_messages
 WHERE session_id = %(session_id)s AND seq > %(after_seq)s
 ORDER BY seq
@@ -138,13 +138,14 @@ ORDER BY seq
 WITH u AS (SELECT id FROM chat_messages WHERE session_id = %(session_id)s AND request_id = %(request_id)s)
 SELECT m.id, m.session_id, m.seq, m.role, m.content, m.prompt_tokens, m.completion_tokens, m.fee_neuron,
        m.provider, m.model, m.verification, m.degraded, m.offline, m.incomplete, m.degraded_reason, m.context_refreshed,
-       m.compressed, m.request_id, m.reply_to, m.created_at, m.grounding, m.receipt_id
+       m.compressed, m.request_id, m.reply_to, m.created_at, m.grounding, m.receipt_id,
+       (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_messages m JOIN u ON m.id = u.id OR m.reply_to = u.id
 ORDER BY m.seq
 
 -- name: latest_summary
 SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
-       model, offline, prompt_tokens, completion_tokens, created_at
+       model, offline, prompt_tokens, completion_tokens, created_at, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_summaries
 WHERE session_id = %(session_id)s
 ORDER BY version DESC
@@ -152,7 +153,7 @@ LIMIT 1
 
 -- name: summaries
 SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
-       model, offline, prompt_tokens, completion_tokens, created_at
+       model, offline, prompt_tokens, completion_tokens, created_at, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_summaries
 WHERE session_id = %(session_id)s
 ORDER BY version
@@ -220,3 +221,38 @@ SELECT (SELECT count(*) FROM chat_sessions WHERE status = 'active') AS active_se
            AS recent_sessions,
        (SELECT count(DISTINCT user_id) FROM chat_sessions
          WHERE last_accessed_at > now() - make_interval(secs => %(recent)s)) AS recent_users
+
+-- name: clear_title
+-- Sealing what is left in the clear (rows from before encryption at rest), see seal_leftovers.
+SELECT title FROM chat_sessions WHERE id = %(id)s AND title <> '' AND left(title, 4) <> 'sc1:'
+
+-- name: set_title
+UPDATE chat_sessions SET title = %(title)s WHERE id = %(id)s
+
+-- name: clear_messages
+SELECT id, content FROM chat_messages
+WHERE session_id = %(session_id)s AND content <> '' AND left(content, 4) <> 'sc1:'
+
+-- name: set_message_content
+UPDATE chat_messages SET content = %(content)s WHERE id = %(id)s
+
+-- name: clear_summaries
+SELECT id, content FROM chat_summaries
+WHERE session_id = %(session_id)s AND content <> '' AND left(content, 4) <> 'sc1:'
+
+-- name: set_summary_content
+UPDATE chat_summaries SET content = %(content)s WHERE id = %(id)s
+
+-- name: rebuild_window
+-- The recent-message window copies stored contents: rebuilt after sealing them (same size as before).
+UPDATE chat_sessions SET messages = (
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'id', w.id, 'seq', w.seq, 'role', w.role, 'content', w.content,
+               'created_at', w.created_at, 'incomplete', w.incomplete) ORDER BY w.seq), '[]'::jsonb)
+    FROM (SELECT id, seq, role, content, created_at, incomplete FROM chat_messages
+          WHERE session_id = %(id)s
+          ORDER BY seq DESC
+          LIMIT GREATEST(jsonb_array_length(COALESCE((SELECT messages FROM chat_sessions WHERE id = %(id)s),
+                                                     '[]'::jsonb)), 1)) AS w
+)
+WHERE id = %(id)s

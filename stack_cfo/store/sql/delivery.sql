@@ -5,9 +5,12 @@
 -- name: lock_owner
 SELECT pg_advisory_xact_lock(hashtext('stack_cfo.webhooks:' || coalesce(%(user_id)s::text, 's:' || %(service)s)))
 
+-- name: next_webhook_endpoint_id
+SELECT nextval(pg_get_serial_sequence('webhook_endpoints', 'id')) AS id
+
 -- name: create_webhook_endpoint
-INSERT INTO webhook_endpoints (user_id, service, url, description, kinds, disabled, secret)
-SELECT %(user_id)s::uuid, %(service)s, %(url)s, %(description)s, %(kinds)s::text[], %(disabled)s, %(secret)s
+INSERT INTO webhook_endpoints (id, user_id, service, url, description, kinds, disabled, secret)
+SELECT %(id)s, %(user_id)s::uuid, %(service)s, %(url)s, %(description)s, %(kinds)s::text[], %(disabled)s, %(secret)s
 WHERE (SELECT count(*) FROM webhook_endpoints
        WHERE user_id IS NOT DISTINCT FROM %(user_id)s::uuid AND service IS NOT DISTINCT FROM %(service)s)
       < %(limit)s

@@ -17,27 +17,27 @@ SELECT base_currency FROM portfolios WHERE user_id = %(user_id)s
 
 -- name: by_client_ids
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at
+       split_ratio, note, created_at, updated_at, sealed
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND client_id = ANY(%(client_ids)s::text[])
 
 -- name: load_all
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at
+       split_ratio, note, created_at, updated_at, sealed
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s
 ORDER BY trade_date, seq
 
 -- name: load_books
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at
+       split_ratio, note, created_at, updated_at, sealed
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND book = ANY(%(books)s::text[])
 ORDER BY trade_date, seq
 
 -- name: load_ids
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at
+       split_ratio, note, created_at, updated_at, sealed
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND id = ANY(%(ids)s::uuid[])
 
@@ -51,20 +51,21 @@ GROUP BY book
 
 -- name: insert_transactions
 INSERT INTO portfolio_transactions (id, user_id, client_id, txn_type, trade_date, book, symbol, quantity, price,
-                                    amount, currency, fees, split_ratio, note, created_at, updated_at)
+                                    amount, currency, fees, split_ratio, note, created_at, updated_at, sealed)
 SELECT t.id, %(user_id)s, t.client_id, t.txn_type, t.trade_date, t.book, t.symbol, t.quantity, t.price, t.amount,
-       t.currency, t.fees, t.split_ratio, t.note, %(now)s, %(now)s
+       t.currency, t.fees, t.split_ratio, t.note, %(now)s, %(now)s, t.sealed
 FROM unnest(%(ids)s::uuid[], %(client_ids)s::text[], %(types)s::text[], %(dates)s::date[], %(books)s::text[],
             %(symbols)s::text[], %(quantities)s::numeric[], %(prices)s::numeric[], %(amounts)s::numeric[],
-            %(currencies)s::text[], %(fees)s::numeric[], %(ratios)s::numeric[], %(notes)s::text[])
+            %(currencies)s::text[], %(fees)s::numeric[], %(ratios)s::numeric[], %(notes)s::text[],
+            %(sealed)s::text[])
      WITH ORDINALITY AS t(id, client_id, txn_type, trade_date, book, symbol, quantity, price, amount, currency, fees,
-                          split_ratio, note, n)
+                          split_ratio, note, sealed, n)
 ORDER BY t.n
 RETURNING id, seq, revision, created_at, updated_at
 
 -- name: list_page
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at
+       split_ratio, note, created_at, updated_at, sealed
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s
   AND (%(start)s::date IS NULL OR trade_date >= %(start)s::date)
@@ -76,7 +77,7 @@ LIMIT %(limit)s
 
 -- name: get_one
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at
+       split_ratio, note, created_at, updated_at, sealed
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND id = %(id)s
 
@@ -84,7 +85,7 @@ WHERE user_id = %(user_id)s AND id = %(id)s
 UPDATE portfolio_transactions
 SET txn_type = %(type)s, trade_date = %(date)s, book = %(book)s, symbol = %(symbol)s, quantity = %(quantity)s,
     price = %(price)s, amount = %(amount)s, currency = %(currency)s, fees = %(fees)s, split_ratio = %(ratio)s,
-    note = %(note)s, updated_at = %(now)s, revision = nextval('portfolio_transaction_revisions')
+    note = %(note)s, sealed = %(sealed)s, updated_at = %(now)s, revision = nextval('portfolio_transaction_revisions')
 WHERE user_id = %(user_id)s AND id = %(id)s
 RETURNING revision, updated_at
 

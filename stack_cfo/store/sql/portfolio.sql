@@ -5,10 +5,11 @@
 SELECT base_currency FROM portfolios WHERE user_id = %(user_id)s FOR UPDATE
 
 -- name: upsert_portfolio
-INSERT INTO portfolios (user_id, base_currency, cash_balance, position_count, synced_at)
-VALUES (%(user_id)s, %(base_currency)s, %(cash_balance)s, %(position_count)s, %(synced_at)s)
+INSERT INTO portfolios (user_id, base_currency, cash_balance, sealed_cash, position_count, synced_at)
+VALUES (%(user_id)s, %(base_currency)s, %(cash_balance)s, %(sealed_cash)s, %(position_count)s, %(synced_at)s)
 ON CONFLICT (user_id) DO UPDATE
 SET cash_balance = EXCLUDED.cash_balance,
+    sealed_cash = EXCLUDED.sealed_cash,
     position_count = EXCLUDED.position_count,
     synced_at = EXCLUDED.synced_at,
     holdings_version = portfolios.holdings_version + 1,
@@ -27,32 +28,33 @@ UPDATE portfolios SET holdings_version = holdings_version + 1, updated_at = now(
 DELETE FROM positions WHERE user_id = %(user_id)s
 
 -- name: insert_position
-INSERT INTO positions (user_id, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags, ordinal)
+INSERT INTO positions (user_id, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags, ordinal,
+                       sealed)
 VALUES (%(user_id)s, %(symbol)s, %(quantity)s, %(average_cost)s, %(currency)s, %(sector)s, %(asset_class)s,
-        %(basket)s, %(tags)s, %(ordinal)s)
+        %(basket)s, %(tags)s, %(ordinal)s, %(sealed)s)
 
 -- name: upsert_cash_snapshot
-INSERT INTO cash_balance_history (user_id, effective_date, cash_balance, base_currency, synced_at)
-VALUES (%(user_id)s, %(effective_date)s, %(cash_balance)s, %(base_currency)s, %(synced_at)s)
+INSERT INTO cash_balance_history (user_id, effective_date, cash_balance, sealed_cash, base_currency, synced_at)
+VALUES (%(user_id)s, %(effective_date)s, %(cash_balance)s, %(sealed_cash)s, %(base_currency)s, %(synced_at)s)
 ON CONFLICT (user_id, effective_date) DO UPDATE
-SET cash_balance = EXCLUDED.cash_balance, base_currency = EXCLUDED.base_currency, synced_at = EXCLUDED.synced_at
+SET cash_balance = EXCLUDED.cash_balance, sealed_cash = EXCLUDED.sealed_cash, base_currency = EXCLUDED.base_currency, synced_at = EXCLUDED.synced_at
 
 -- name: delete_snapshot_holdings
 DELETE FROM holdings_history WHERE user_id = %(user_id)s AND effective_date = %(effective_date)s
 
 -- name: insert_snapshot_holding
 INSERT INTO holdings_history (user_id, effective_date, symbol, quantity, average_cost, currency, sector,
-                              asset_class, basket, tags, ordinal)
+                              asset_class, basket, tags, ordinal, sealed)
 VALUES (%(user_id)s, %(effective_date)s, %(symbol)s, %(quantity)s, %(average_cost)s, %(currency)s, %(sector)s,
-        %(asset_class)s, %(basket)s, %(tags)s, %(ordinal)s)
+        %(asset_class)s, %(basket)s, %(tags)s, %(ordinal)s, %(sealed)s)
 
 -- name: insert_cash_flows
 -- One statement for the whole batch; a flow whose ledger id is already recorded is skipped.
-INSERT INTO cash_flows (user_id, external_id, flow_type, amount, currency, occurred_at, occurred_on)
-SELECT %(user_id)s, f.external_id, f.flow_type, f.amount, f.currency, f.occurred_at, f.occurred_on
+INSERT INTO cash_flows (user_id, external_id, flow_type, amount, currency, occurred_at, occurred_on, sealed_amount)
+SELECT %(user_id)s, f.external_id, f.flow_type, f.amount, f.currency, f.occurred_at, f.occurred_on, f.sealed_amount
 FROM unnest(%(external_ids)s::text[], %(flow_types)s::text[], %(amounts)s::numeric[], %(currencies)s::text[],
-            %(occurred_ats)s::timestamptz[], %(occurred_ons)s::date[])
-     AS f(external_id, flow_type, amount, currency, occurred_at, occurred_on)
+            %(occurred_ats)s::timestamptz[], %(occurred_ons)s::date[], %(sealed)s::text[])
+     AS f(external_id, flow_type, amount, currency, occurred_at, occurred_on, sealed_amount)
 ON CONFLICT (user_id, external_id) DO NOTHING
 RETURNING id
 
@@ -61,15 +63,15 @@ SELECT pg_notify('portfolio_updates', %(user_id)s::text)
 
 -- name: load_snapshots
 -- Every holdings snapshot of a user with its positions (an all-cash snapshot has one row with NULL symbol).
-SELECT c.effective_date, c.cash_balance, c.base_currency, c.synced_at,
-       h.symbol, h.quantity, h.average_cost, h.currency, h.sector, h.asset_class, h.basket, h.tags
+SELECT c.effective_date, c.cash_balance, c.sealed_cash, c.base_currency, c.synced_at,
+       h.symbol, h.quantity, h.average_cost, h.currency, h.sector, h.asset_class, h.basket, h.tags, h.sealed
 FROM cash_balance_history c
 LEFT JOIN holdings_history h ON h.user_id = c.user_id AND h.effective_date = c.effective_date
 WHERE c.user_id = %(user_id)s
 ORDER BY c.effective_date, h.ordinal
 
 -- name: load_cash_flows
-SELECT flow_type, amount, occurred_at, occurred_on, currency
+SELECT flow_type, amount, occurred_at, occurred_on, currency, external_id, sealed_amount
 FROM cash_flows
 WHERE user_id = %(user_id)s
 ORDER BY id

@@ -219,7 +219,7 @@ FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
 WHERE u.id = ANY(%(user_ids)s::uuid[])
 
 -- name: devices_by_ids
-SELECT id, user_id, platform, token, display_name, active, created_at, updated_at
+SELECT id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
 FROM push_devices WHERE id = ANY(%(ids)s::bigint[])
 
 -- name: mark_sent
@@ -412,22 +412,22 @@ RETURNING opted_in_at, updated_at
 SELECT pg_advisory_xact_lock(hashtext('stack_cfo.prefs:' || %(user_id)s::text))
 
 -- name: find_device_by_token
-SELECT id, user_id, platform, token, display_name, active, created_at, updated_at
-FROM push_devices WHERE token_md5 = md5(%(token)s) AND token = %(token)s
+SELECT id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
+FROM push_devices WHERE token_sha256 = %(token_sha256)s
 FOR UPDATE
 
 -- name: insert_device
-INSERT INTO push_devices (user_id, platform, token, display_name)
-VALUES (%(user_id)s, %(platform)s, %(token)s, %(display_name)s)
-ON CONFLICT (token_md5) DO NOTHING
-RETURNING id, user_id, platform, token, display_name, active, created_at, updated_at
+INSERT INTO push_devices (user_id, platform, token, token_sha256, display_name)
+VALUES (%(user_id)s, %(platform)s, %(token)s, %(token_sha256)s, %(display_name)s)
+ON CONFLICT (token_sha256) DO NOTHING
+RETURNING id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
 
 -- name: refresh_device
 UPDATE push_devices
 SET platform = %(platform)s, display_name = %(display_name)s, active = true, invalidated_at = NULL,
     invalid_reason = NULL, updated_at = now()
 WHERE id = %(id)s
-RETURNING id, user_id, platform, token, display_name, active, created_at, updated_at
+RETURNING id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
 
 -- name: list_notifications
 SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,

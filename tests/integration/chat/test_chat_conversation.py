@@ -65,8 +65,12 @@ async def test_25_turns_cross_the_compression_point_without_touching_the_transcr
         assert [(r["version"], r["from_seq"], r["to_seq"]) for r in rows] == [
             (v, 1, to) for v, to in enumerate([10, 14, 18, 22, 26, 30, 34, 38], start=1)
         ]
-        for r in rows:
-            assert r["content_sha256"] == hashlib.sha256(str(r["content"]).encode()).hexdigest()
+        # The stored text is sealed (encryption at rest); the hash is of the text the repository opens.
+        opened = await chat.srv.container.chat_store.summaries(s.name.rsplit("/", 1)[1])
+        assert [o.id for o in opened] == [str(r["id"]) for r in rows]
+        for r, o in zip(rows, opened, strict=True):
+            assert str(r["content"]).startswith("sc1:") and o.content not in str(r["content"])
+            assert r["content_sha256"] == hashlib.sha256(o.content.encode()).hexdigest()
             assert len(str(r["source_sha256"])) == 64
         assert all(rows[i]["previous_id"] == rows[i - 1]["id"] for i in range(1, len(rows)))
         assert compressed == [False] * 10 + [True] * 15
@@ -207,8 +211,9 @@ async def test_the_offline_writer_summarises_when_the_provider_cannot(
 
         (row,) = _summaries(db_dsn, s.name)
         assert (row["from_seq"], row["to_seq"]) == (1, 2) and row["offline"] is True
-        assert "summarised without AI" in str(row["content"])
-        assert "retiring at 55" in str(row["content"])
+        (opened,) = await chat.srv.container.chat_store.summaries(s.name.rsplit("/", 1)[1])
+        assert "summarised without AI" in opened.content
+        assert "retiring at 55" in opened.content and "retiring" not in str(row["content"])
         prompt = chat_requests(provider)[-1]
         assert prompt[2]["role"] == "assistant" and "retiring at 55" in prompt[2]["content"]
         assert [m["content"] for m in prompt[3:]] == [

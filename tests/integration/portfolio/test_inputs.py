@@ -29,6 +29,7 @@ from tests.integration.portfolio.support import (
     summary,
     sync,
 )
+from tests.support.sealed import user_cipher
 from tests.support.server import running_server
 
 TODAY = date(2024, 5, 15)  # a Wednesday
@@ -107,11 +108,20 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
         assert (info.reason, violations[0][0]) == ("CURRENCY_MISMATCH", "base_currency")
 
     # Nothing of the failed calls reached the database: the first sync is intact.
-    assert _rows(db_dsn, "SELECT symbol, quantity::text FROM positions WHERE user_id = %s ORDER BY symbol", user) == [
-        ("AAPL", "10"), ("MSFT", "5")]
-    assert _rows(db_dsn, "SELECT count(*), sum(amount)::text FROM cash_flows WHERE user_id = %s", user) == [(1, "1000")]
-    assert _rows(db_dsn, "SELECT holdings_version, cash_balance::text, base_currency FROM portfolios "
-                         "WHERE user_id = %s", user) == [(1, "1000", "USD")]
+    # (quantities are sealed: opened as a restored backup would be)
+    cipher = await user_cipher(db_dsn, user)
+    stored = _rows(db_dsn, "SELECT h.symbol, h.effective_date, h.sealed FROM holdings_history h "
+                           "JOIN positions p USING (user_id, symbol) WHERE h.user_id = %s ORDER BY symbol", user)
+    assert [(sym, cipher.open_json("holdings_history.sealed", f"{eff.isoformat()}/{sym}", sealed)["q"])
+            for sym, eff, sealed in stored] == [("AAPL", "10"), ("MSFT", "5")]
+    [(flow_type, on, ext, sealed_amount)] = _rows(
+        db_dsn, "SELECT flow_type, occurred_on, external_id, sealed_amount FROM cash_flows WHERE user_id = %s", user)
+    assert cipher.open("cash_flows.sealed_amount", f"{flow_type}/{on.isoformat()}/{ext or ''}", sealed_amount) == "1000"
+    [(version, sealed_cash, base)] = _rows(db_dsn, "SELECT holdings_version, sealed_cash, base_currency "
+                                                   "FROM portfolios WHERE user_id = %s", user)
+    (eff,) = {e for _, e, _ in stored}
+    assert (version, cipher.open("cash_balance_history.sealed_cash", eff.isoformat(), sealed_cash), base) == (
+        1, "1000", "USD")
     assert _rows(db_dsn, "SELECT count(*) FROM holdings_history WHERE user_id = %s", user) == [(2,)]
 
 

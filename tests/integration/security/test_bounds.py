@@ -153,8 +153,11 @@ async def test_values_stored_before_the_bounds_give_a_reason_not_internal(db_dsn
         user = new_user()
         await sync(srv, user, [holding("AAPL", "2")], cash="10")
         with psycopg.connect(db_dsn, autocommit=True) as conn:
-            conn.execute("UPDATE portfolios SET cash_balance = %s WHERE user_id = %s", ("9" * 90, user))
-            conn.execute("UPDATE cash_balance_history SET cash_balance = %s WHERE user_id = %s", ("9" * 90, user))
+            # (as an earlier version stored it: in the clear, not sealed)
+            conn.execute("UPDATE portfolios SET cash_balance = %s, sealed_cash = NULL WHERE user_id = %s",
+                         ("9" * 90, user))
+            conn.execute("UPDATE cash_balance_history SET cash_balance = %s, sealed_cash = NULL WHERE user_id = %s",
+                         ("9" * 90, user))
         with pytest.raises(grpc.aio.AioRpcError) as ei:
             await summary(srv, user)
         assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION
