@@ -9,8 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+
+# Before prometheus_client is imported (the config imports metric definitions): only the workers
+# of ``serve --workers N`` write multiprocess metric files. Anywhere else the directory is set
+# aside for the supervisor to hand to its workers (stack_cfo.wiring.workers).
+if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not os.environ.get("STACK_CFO_WORKER_INDEX"):
+    os.environ["STACK_CFO_MULTIPROC_DIR"] = os.environ.pop("PROMETHEUS_MULTIPROC_DIR")
 
 from stack_cfo.config import Config, ConfigError, load_config
 from stack_cfo.telemetry.logging import configure_logging
@@ -22,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stack-cfo", description="AI-CFO backend")
     p.add_argument("--config", help="path to config.yaml (default: $STACK_CFO_CONFIG)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the gRPC server (migrates at start-up)")
+    serve = sub.add_parser("serve", help="run the gRPC server (migrates at start-up)")
+    serve.add_argument("--workers", type=_workers_arg, default=None,
+                       help="server processes sharing the port (a number or 'auto' = CPUs; default server.workers)")
     sub.add_parser("scheduler", help="run the notification scheduler process")
     m = sub.add_parser("migrate", help="apply or revert database migrations")
     m.add_argument("direction", choices=["up", "down", "status"])
@@ -48,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _workers_arg(text: str) -> int:
+    from stack_cfo.config.service import parse_workers
+
+    try:
+        n = parse_workers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -70,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             check_feature_configs(config)
         if args.command == "serve":
+            workers = args.workers or config.server.workers
+            if workers > 1 and not os.environ.get("STACK_CFO_WORKER_INDEX"):
+                from stack_cfo.wiring.workers import supervise
+
+                return supervise(config, workers, args.config)
             from stack_cfo.telemetry.tracing import setup_tracing
 
             setup_tracing("stack-cfo")

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2
@@ -71,9 +71,10 @@ class HealthServicer(health.aio.HealthServicer):
 class HealthState:
     """The gRPC health statuses, driven by the process's :class:`Readiness`."""
 
-    def __init__(self, services: Sequence[str]) -> None:
+    def __init__(self, services: Sequence[str], *, report: Callable[[bool], None] | None = None) -> None:
         self.servicer = HealthServicer()
         self._services = list(services)
+        self._report = report
         self.readiness = Readiness(self._publish)
 
     @property
@@ -88,6 +89,8 @@ class HealthState:
         status = SERVING if ready else NOT_SERVING
         for name in (READINESS, "", *self._services):
             await self.servicer.set(name, status)
+        if self._report is not None:
+            self._report(ready)
 
     async def mark_ready(self) -> None:
         await self.readiness.set(True)

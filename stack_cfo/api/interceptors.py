@@ -1,12 +1,22 @@
-"""One server interceptor for decoding, the server span, authentication, limits, metrics,
-logging context and error mapping.
+"""One wrapper around every method handler for decoding, the server span, authentication,
+limits, metrics, logging context and error mapping.
 
-``intercept_service`` only sees the method name and metadata, so the work happens in a
-wrapper around the handler's behaviour, for all four RPC shapes and for both generator-style
-and ``context.write``-style streaming handlers (grpc/grpc#28728). In order, before the servicer
+The wrapping happens once per method, when the servicers are registered (:class:`Registrar`),
+not per call: a ``grpc.aio.ServerInterceptor`` runs ``intercept_service`` on every RPC (an
+interceptor pipeline, the handler looked up again, a new wrapped handler and its closures built),
+which cost more server CPU than the rest of a cached ``GetPortfolioSummary``. Everything a call
+needs that does not depend on the call (metric children, span attributes, the request type's
+name) is prepared here too.
+
+The wrapper works for all four RPC shapes and for both generator-style and
+``context.write``-style streaming handlers (grpc/grpc#28728). In order, before the servicer
 runs: a body that did not decode is INVALID_ARGUMENT (:mod:`.decoding`), the token is checked,
 then the principal's limits (:mod:`.limits`; a server stream also holds a stream slot until it
 ends). Health and reflection need no token and have no limits; they only get the decoding guard.
+
+A handler may return its response already serialized (``bytes``): the wrapped handler's
+serializer passes bytes through, so a cached answer is encoded once per cache entry, not per call
+(the bytes on the wire are the same).
 """
 
 from __future__ import annotations
@@ -16,11 +26,12 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.decoding import (
@@ -46,24 +57,35 @@ PUBLIC_SERVICES = (
     "grpc.reflection.v1.ServerReflection",
 )
 
+#: Metadata keys the trace propagators read (W3C trace context and baggage).
+_PROPAGATION_KEYS = frozenset({"traceparent", "tracestate", "baggage"})
+#: The parent of a span whose caller sent no trace context: a new trace.
+_NO_PARENT = Context()
+_CODES: dict[Any, grpc.StatusCode] = {None: grpc.StatusCode.OK}
+for _c in grpc.StatusCode:
+    _CODES[_c] = _c
+    _CODES[_c.value[0]] = _c
+
 
 def _split(method: str) -> tuple[str, str]:
     _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "unknown", method)
     return service, name
 
 
-def _server_span(method: str, service: str, name: str, context: grpc.aio.ServicerContext) -> Any:
-    """The RPC's SERVER span (OpenTelemetry RPC conventions), child of the caller's
-    ``traceparent`` when it sent one; current while the handler runs."""
-    carrier = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-    return _tracer.start_as_current_span(
-        method,
-        context=propagate.extract(carrier),
-        kind=trace.SpanKind.SERVER,
-        attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
-        record_exception=False,
-        set_status_on_exception=False,
-    )
+def _read_metadata(context: grpc.aio.ServicerContext) -> tuple[str | None, Context]:
+    """The ``authorization`` value and the caller's trace context, in one pass over the metadata."""
+    authorization: str | None = None
+    propagated = False
+    metadata = context.invocation_metadata() or ()
+    for key, value in metadata:
+        if key == "authorization":
+            authorization = value if isinstance(value, str) else None
+        elif key in _PROPAGATION_KEYS:
+            propagated = True
+    if not propagated:
+        return authorization, _NO_PARENT
+    carrier = {k: v for k, v in metadata if isinstance(v, str)}
+    return authorization, propagate.extract(carrier)
 
 
 def _deadline(context: grpc.aio.ServicerContext) -> float | None:
@@ -90,37 +112,44 @@ def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
         code = context.code()
     except Exception:
         return grpc.StatusCode.UNKNOWN
-    if code is None:
-        return grpc.StatusCode.OK
-    if isinstance(code, grpc.StatusCode):
-        return code
-    for c in grpc.StatusCode:
-        if c.value[0] == code:
-            return c
-    return grpc.StatusCode.UNKNOWN
+    return _CODES.get(code, grpc.StatusCode.UNKNOWN)
 
 
-class ServiceInterceptor(grpc.aio.ServerInterceptor):
+class _MethodMetrics:
+    """The ``grpc_server_*`` series of one method, resolved once (``labels()`` takes a lock and
+    builds a key on every call)."""
+
+    __slots__ = ("_handled", "_labels", "handling", "started")
+
+    def __init__(self, kind: str, service: str, name: str) -> None:
+        self._labels = (kind, service, name)
+        self.started = GRPC_STARTED.labels(*self._labels)
+        self.handling = GRPC_HANDLING.labels(*self._labels)
+        self._handled: dict[grpc.StatusCode, Any] = {}
+
+    def handled(self, code: grpc.StatusCode) -> Any:
+        child = self._handled.get(code)
+        if child is None:
+            child = self._handled[code] = GRPC_HANDLED.labels(*self._labels, code.name)
+        return child
+
+
+class RpcWrapper:
+    """Wraps method handlers (once each) with the stack the module docstring describes."""
+
     def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None) -> None:
         self._verifier = verifier
         self._limiter = limiter
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
-        if handler is None:
-            return handler
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """The handler of ``method`` (``/package.Service/Method``) as it is served."""
         if method.lstrip("/").startswith(PUBLIC_SERVICES):
             return guard(handler)
-        service, name = _split(method)
-        kind = _kind(handler)
         if handler.request_streaming:
             # No client-streaming RPCs exist in our contract; pass them through unwrapped.
             return handler
+        service, name = _split(method)
+        kind = _kind(handler)
         type_name = message_name(handler.request_deserializer)
         inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
         wrapped = (
@@ -134,52 +163,49 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         return factory(
             wrapped,
             request_deserializer=safe_deserializer(handler.request_deserializer),
-            # Streams may yield bytes serialized once for many streams (watch updates).
-            response_serializer=(
-                passthrough_serializer(handler.response_serializer)
-                if handler.response_streaming
-                else handler.response_serializer
-            ),
+            # Bytes go out unchanged: a cached summary serialized once per cache entry, a watch update
+            # serialized once for every stream of its portfolio.
+            response_serializer=passthrough_serializer(handler.response_serializer),
         )
 
-    async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
-        if self._verifier is None:
-            raise RuntimeError("no token verifier configured")
-        md = {k: v for k, v in (context.invocation_metadata() or ())}
-        value = md.get("authorization")
-        return await self._verifier.averify(value if isinstance(value, str) else None)
-
-    async def _admit(self, request: Any, context: grpc.aio.ServicerContext, method: str, type_name: str) -> Principal:
+    async def _admit(self, request: Any, authorization: str | None, method: str, type_name: str) -> Principal:
         """Everything before the servicer: the body decoded, the caller known, within its rates."""
         if request is UNDECODABLE:
             raise malformed(type_name)
-        principal = await self._authenticate(context)
+        if self._verifier is None:
+            raise RuntimeError("no token verifier configured")
+        principal = await self._verifier.averify(authorization)
         if self._limiter is not None:
             await self._limiter.admit(principal, method)
         return principal
 
-    def _finish(
-        self, labels: tuple[str, str, str], started: float, context: Any, failed: grpc.StatusCode | None
-    ) -> None:
+    @staticmethod
+    def _finish(metrics: _MethodMetrics, started: float, context: Any, failed: grpc.StatusCode | None,
+                span: Any) -> None:
         code = failed or _code_of(context)
-        GRPC_HANDLED.labels(*labels, code.name).inc()
-        GRPC_HANDLING.labels(*labels).observe(time.perf_counter() - started)
-        span = trace.get_current_span()
+        metrics.handled(code).inc()
+        metrics.handling.observe(time.perf_counter() - started)
         if span.is_recording():
             span.set_attribute("rpc.grpc.status_code", code.value[0])
             if code is not grpc.StatusCode.OK:
                 span.set_status(trace.Status(trace.StatusCode.ERROR, code.name))
 
     def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
-        labels = (kind, service, name)
+        metrics = _MethodMetrics(kind, service, name)
+        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+        admit, finish = self._admit, self._finish
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            GRPC_STARTED.labels(*labels).inc()
+            metrics.started.inc()
             started = time.perf_counter()
             token = None
-            with _server_span(method, service, name, context):
+            authorization, parent = _read_metadata(context)
+            with _tracer.start_as_current_span(
+                method, context=parent, kind=trace.SpanKind.SERVER, attributes=attributes,
+                record_exception=False, set_status_on_exception=False,
+            ) as span:
                 try:
-                    principal = await self._admit(request, context, method, type_name)
+                    principal = await admit(request, authorization, method, type_name)
                     token = set_principal(principal)
                     with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
                         return await inner(request, context)
@@ -189,12 +215,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 finally:
                     if token is not None:
                         reset_principal(token)
-                    self._finish(labels, started, context, None)
+                    finish(metrics, started, context, None, span)
 
         return behaviour
 
     def _wrap_stream(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
-        labels = (kind, service, name)
+        metrics = _MethodMetrics(kind, service, name)
+        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+        admit, finish, limiter = self._admit, self._finish, self._limiter
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> None:
             # A coroutine that writes each item, not a generator: grpc.aio drops a generator
@@ -203,15 +231,19 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             # fails ("created in a different Context", logged as an unhandled error). A cancel
             # interrupts ``context.write`` here instead, and the servicer's generator is closed at
             # once in this task.
-            GRPC_STARTED.labels(*labels).inc()
+            metrics.started.inc()
             started = time.perf_counter()
             failed: grpc.StatusCode | None = None
             token = None
-            with _server_span(method, service, name, context):
+            authorization, parent = _read_metadata(context)
+            with _tracer.start_as_current_span(
+                method, context=parent, kind=trace.SpanKind.SERVER, attributes=attributes,
+                record_exception=False, set_status_on_exception=False,
+            ) as span:
                 try:
-                    principal = await self._admit(request, context, method, type_name)
+                    principal = await admit(request, authorization, method, type_name)
                     token = set_principal(principal)
-                    slot = self._limiter.stream(principal) if self._limiter is not None else contextlib.nullcontext()
+                    slot = limiter.stream(principal) if limiter is not None else contextlib.nullcontext()
                     fields = principal.log_fields()
                     async with slot:
                         with tlog.bind(grpc_method=method, **fields), deadline_scope(_deadline(context)):
@@ -232,9 +264,62 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 finally:
                     if token is not None:
                         reset_principal(token)
-                    self._finish(labels, started, context, failed)
+                    finish(metrics, started, context, failed, span)
 
         return behaviour
+
+
+class Registrar:
+    """Stands in for a ``grpc.aio.Server`` while the generated ``add_*_to_server`` functions run:
+    every method handler they register by name is wrapped once by ``wrap`` and registered on the
+    real server, both by name (grpc's registered methods) and as a generic handler, as the
+    generated code itself does. A service registered only through generic handlers (no names)
+    is wrapped at its first call of each method, and that wrapper kept."""
+
+    def __init__(self, server: grpc.aio.Server,
+                 wrap: Callable[[str, grpc.RpcMethodHandler], grpc.RpcMethodHandler]) -> None:
+        self._server = server
+        self._wrap = wrap
+        self._generic: list[Any] = []
+        self._named = False
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[Any]) -> None:
+        self._generic.extend(handlers)
+
+    def add_registered_method_handlers(self, service: str, handlers: Mapping[str, grpc.RpcMethodHandler]) -> None:
+        wrapped = {name: self._wrap(f"/{service}/{name}", h) for name, h in handlers.items()}
+        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, wrapped),))
+        self._server.add_registered_method_handlers(service, wrapped)
+        self._named = True
+
+    def add(self, add_to_server: Callable[[Any, Any], None], servicer: Any) -> None:
+        """Run an ``add_*_to_server`` against this registrar."""
+        self._generic, self._named = [], False
+        add_to_server(servicer, self)
+        if not self._named and self._generic:
+            # The same handlers by name were not given (the generated code gives both): these.
+            self._server.add_generic_rpc_handlers((_WrappedOnFirstCall(self._generic, self._wrap),))
+
+
+class _WrappedOnFirstCall(grpc.GenericRpcHandler):
+    def __init__(self, handlers: Sequence[Any],
+                 wrap: Callable[[str, grpc.RpcMethodHandler], grpc.RpcMethodHandler]) -> None:
+        self._handlers = list(handlers)
+        self._wrap = wrap
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        hit = self._wrapped.get(method)
+        if hit is not None:
+            return hit
+        for h in self._handlers:
+            found = h.service(handler_call_details)
+            if found is not None:
+                # Only methods a handler serves are kept: a finite set, whatever clients send.
+                hit = self._wrapped[method] = self._wrap(method, found)
+                return hit
+        return None
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:

@@ -1,4 +1,4 @@
-"""The grpc.aio servers: options, interceptors, health, reflection, TLS, and their lifecycle.
+"""The grpc.aio servers: options, the wrapped handlers, health, reflection, TLS, and their lifecycle.
 
 Two servers share one health state. The API server (``server.listen``, TLS when configured)
 serves the contract, health and reflection, with ``server.max_concurrent_rpcs``. The health
@@ -15,11 +15,11 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.health import HealthState
-from stack_cfo.api.interceptors import ServiceInterceptor
+from stack_cfo.api.interceptors import Registrar, RpcWrapper
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
@@ -40,8 +40,10 @@ def _ms(td: Any) -> int:
     return int(td.total_seconds() * 1000)
 
 
-def server_options(cfg: ServerConfig) -> list[tuple[str, int]]:
-    """Channel arguments documented for client teams in docs/clients.md."""
+def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple[str, int]]:
+    """Channel arguments documented for client teams in docs/clients.md. ``reuse_port``: the
+    workers of ``serve --workers N`` bind one port together (SO_REUSEPORT; the kernel spreads
+    new connections over them); otherwise a second process on the port is an error."""
     return [
         ("grpc.max_receive_message_length", cfg.max_message_bytes),
         ("grpc.max_send_message_length", cfg.max_message_bytes),
@@ -52,8 +54,16 @@ def server_options(cfg: ServerConfig) -> list[tuple[str, int]]:
         ("grpc.http2.max_ping_strikes", 2),
         ("grpc.max_connection_age_ms", _ms(cfg.max_connection_age)),
         ("grpc.max_connection_age_grace_ms", _ms(cfg.max_connection_age_grace)),
-        ("grpc.so_reuseport", 0),
+        ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
+
+
+def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Sequence[str]) -> None:
+    """Health (no token, no limits) and reflection of ``services`` plus themselves."""
+    registrar.add(health_pb2_grpc.add_HealthServicer_to_server, servicer)
+    names = [*services, health.SERVICE_NAME, reflection.SERVICE_NAME]
+    registrar.add(reflection_pb2_grpc.add_ServerReflectionServicer_to_server,
+                  reflection.aio.ReflectionServicer(names))
 
 
 class GrpcServer:
@@ -65,26 +75,26 @@ class GrpcServer:
         *,
         listen: str | None = None,
         limiter: CallLimiter | None = None,
+        reuse_port: bool = False,
+        report_readiness: Callable[[bool], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.listen = listen or cfg.listen
         self.limiter = limiter
         names = [r.service_name for r in registrations]
-        self.health = HealthState(names)
+        self.health = HealthState(names, report=report_readiness)
         self.server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(verifier, limiter)],
-            options=server_options(cfg),
-            maximum_concurrent_rpcs=cfg.max_concurrent_rpcs,
+            options=server_options(cfg, reuse_port=reuse_port), maximum_concurrent_rpcs=cfg.max_concurrent_rpcs
         )
+        api = Registrar(self.server, RpcWrapper(verifier, limiter).wrap)
         for r in registrations:
-            r.add(r.servicer, self.server)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+            api.add(r.add, r.servicer)
+        add_health_and_reflection(api, self.health.servicer, names)
         self.health_server: grpc.aio.Server | None = None
         if cfg.health_listen:
-            self.health_server = grpc.aio.server(interceptors=[ServiceInterceptor(None)], options=server_options(cfg))
-            health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.health_server)
-            reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], self.health_server)
+            self.health_server = grpc.aio.server(options=server_options(cfg))
+            probes = Registrar(self.health_server, RpcWrapper(None).wrap)
+            add_health_and_reflection(probes, self.health.servicer, ())
         self.tls: CertificateFiles | None = certificate_files(cfg)
         self.port = 0
         self.health_port = 0

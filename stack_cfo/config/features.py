@@ -53,6 +53,8 @@ class ChatConfig(Section):
     """Models a session may ask for besides the default (anything else is UNKNOWN_MODEL)."""
     grounding_policy: Literal["flag", "replace"] = setting(_CHAT.grounding_policy, env="CHAT_GROUNDING_POLICY")
     """Answers stating figures that match nothing computed: "flag" them, or "replace" them by the deterministic one."""
+    delta_interval: Seconds = setting(0.05, ge=0, le=1)
+    """SendMessage merges answer text arriving within this long of the last delta into one delta (0 = one per chunk)."""
 
 
 class InsightsConfig(Section):

@@ -23,9 +23,22 @@ from stack_cfo.config.fields import (
 from stack_cfo.secret import Secret
 
 
+def parse_workers(value: object) -> int:
+    """A number of processes, or ``auto``: the CPUs this process may run on."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return len(os.sched_getaffinity(0))
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"must be a number of processes or 'auto', got {value!r}") from None
+
+
 class ServerConfig(Section):
     listen: HostPort = setting("127.0.0.1:50051", env="STACK_CFO_LISTEN")
     """gRPC listen address (host:port)."""
+    workers: Annotated[int, BeforeValidator(parse_workers)] = setting(1, env="STACK_CFO_WORKERS", ge=1, le=256)
+    """Server processes sharing the port (SO_REUSEPORT) under one supervisor; "auto" = the CPUs this process may use."""
     metrics_listen: ListenOrOff = setting("127.0.0.1:9464", env="STACK_CFO_METRICS_LISTEN")
     """Prometheus /metrics address; "off" disables it."""
     drain_delay: Duration = setting(timedelta(seconds=5), env="STACK_CFO_DRAIN_DELAY")

@@ -7,7 +7,15 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -33,6 +41,7 @@ GRPC_HANDLING = Histogram(
 READY = Gauge(
     "stack_cfo_ready",
     "1 while this process reports ready (gRPC readiness SERVING, or the scheduler's /readyz 200), else 0.",
+    multiprocess_mode="livemin",  # serve --workers N: 1 only while every live worker is ready
 )
 READINESS_CHANGES = Counter(
     "stack_cfo_readiness_changes_total",
@@ -84,11 +93,13 @@ def register_pool_stats(stats: Callable[[], dict[str, int]]) -> None:
 
 
 async def start_metrics_server(
-    listen: str, *, before_scrape: Callable[[], Awaitable[None]] | None = None
+    listen: str, *, before_scrape: Callable[[], Awaitable[None]] | None = None,
+    registry: CollectorRegistry = REGISTRY,
 ) -> web.AppRunner:
     """Serve ``/metrics`` on ``host:port`` (aiohttp, on the running loop). ``before_scrape``
     refreshes figures read from elsewhere (the database) first; it gets one second, and a
-    failure leaves the previous values."""
+    failure leaves the previous values. ``registry``: what to serve (the supervisor of
+    ``serve --workers N`` serves the workers' figures through a multiprocess collector)."""
 
     async def metrics(_: web.Request) -> web.Response:
         if before_scrape is not None:
@@ -96,7 +107,7 @@ async def start_metrics_server(
                 await asyncio.wait_for(before_scrape(), 1.0)
             except Exception as exc:
                 log.debug("figures not refreshed before the scrape", extra={"error": type(exc).__name__})
-        body = await asyncio.to_thread(generate_latest, REGISTRY)
+        body = await asyncio.to_thread(generate_latest, registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from stack_cfo.store.migrations import Migrator
 from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
 from stack_cfo.wiring.container import Container, build_container
 from stack_cfo.wiring.startup import check_compute_model, resolve_database_url
+from stack_cfo.wiring.workers import READY_FD
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def api_servicers(container: Container) -> list[Any]:
     register_portfolio_metrics(container.portfolio)
     return [
         PortfolioServicer(container.portfolio, container.page_tokens),
-        ChatServicer(container.chat, container.page_tokens),
+        ChatServicer(container.chat, container.page_tokens, delta_interval=container.config.chat.delta_interval),
         SchedulerServicer(
             container.notifications,
             container.page_tokens,
@@ -78,6 +80,8 @@ class ServerProcess:
         configure: Callable[[Container], None] | None = None,
         servicers: Callable[[Container], Iterable[Any]] | None = None,
         extra_registrations: Sequence[Registration] = (),
+        reuse_port: bool = False,
+        report_readiness: Callable[[bool], None] | None = None,
     ) -> None:
         self.config = config
         self.container = build_container(config, conninfo, clock=clock)
@@ -90,6 +94,8 @@ class ServerProcess:
             token_verifier(config, self.container.jwt_secret),
             listen=listen,
             limiter=CallLimiter(config.rate_limits),
+            reuse_port=reuse_port,
+            report_readiness=report_readiness,
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._metrics: Any = None
@@ -191,10 +197,28 @@ class ServerProcess:
         log.info("shutdown complete")
 
 
+def _readiness_reporter() -> Callable[[bool], None] | None:
+    """In a worker of ``serve --workers N``: a function telling the supervisor each readiness
+    flip, one byte on the pipe it passed (``STACK_CFO_WORKER_READY_FD``)."""
+    fd = os.environ.get(READY_FD)
+    if not fd:
+        return None
+    pipe = int(fd)
+
+    def report(ready: bool) -> None:
+        try:
+            os.write(pipe, b"1" if ready else b"0")
+        except OSError:  # the supervisor is gone; we are being stopped
+            pass
+
+    return report
+
+
 async def serve(config: Config) -> int:
     await check_compute_model(config)
     conninfo, embedded = resolve_database_url(config)
-    proc = ServerProcess(config, conninfo)
+    report = _readiness_reporter()
+    proc = ServerProcess(config, conninfo, reuse_port=report is not None, report_readiness=report)
     await proc.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

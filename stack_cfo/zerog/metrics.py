@@ -36,6 +36,7 @@ BREAKER_STATE = Gauge(
     "zerog_compute_breaker_state",
     "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
     ["provider"],
+    multiprocess_mode="livemax",  # serve --workers N: the most open breaker of the live workers
 )
 VERIFICATIONS = Counter(
     "zerog_compute_verifications_total",

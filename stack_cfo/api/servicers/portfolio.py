@@ -179,25 +179,45 @@ def _window(request: portfolio_pb2.GetPerformanceHistoryRequest) -> HistoryRange
 # ---------------------------------------------------------------------------------------------
 
 
+class _Translation:
+    """A summary view, its message, and (once asked for) the message's bytes."""
+
+    __slots__ = ("_bytes", "message", "view")
+
+    def __init__(self, view: SummaryView, message: portfolio_pb2.PortfolioSummary) -> None:
+        self.view = view
+        self.message = message
+        self._bytes: bytes | None = None
+
+    def serialized(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = self.message.SerializeToString()
+        return self._bytes
+
+
 class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
     def __init__(self, service: PortfolioService, page_tokens: PageTokens | None = None) -> None:
         self.service = service
         self.page_tokens = page_tokens or PageTokens(os.urandom(32))
-        # Translations of cached summaries: the same view object becomes the same message.
-        self._messages: OrderedDict[int, tuple[SummaryView, portfolio_pb2.PortfolioSummary]] = OrderedDict()
+        # Translations of cached summaries: the same view object becomes the same message, and
+        # its serialized bytes once the first GetPortfolioSummary asked for them.
+        self._messages: OrderedDict[int, _Translation] = OrderedDict()
         self._watch_updates: OrderedDict[tuple[int, WatchTrigger, tuple[str, ...]], tuple[SummaryView, bytes]] = (
             OrderedDict()
         )
 
-    def _summary_message(self, view: SummaryView) -> portfolio_pb2.PortfolioSummary:
+    def _translation(self, view: SummaryView) -> _Translation:
         hit = self._messages.get(id(view))
-        if hit is not None and hit[0] is view:
-            return hit[1]
-        msg = summary_to_proto(view)
-        self._messages[id(view)] = (view, msg)
+        if hit is not None and hit.view is view:
+            return hit
+        entry = _Translation(view, summary_to_proto(view))
+        self._messages[id(view)] = entry
         while len(self._messages) > 256:
             self._messages.popitem(last=False)
-        return msg
+        return entry
+
+    def _summary_message(self, view: SummaryView) -> portfolio_pb2.PortfolioSummary:
+        return self._translation(view).message
 
     @staticmethod
     def _readable(name: str) -> str:
@@ -271,10 +291,12 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
 
     async def GetPortfolioSummary(
         self, request: portfolio_pb2.GetPortfolioSummaryRequest, context: grpc.aio.ServicerContext
-    ) -> portfolio_pb2.PortfolioSummary:
+    ) -> bytes:
+        """The summary's serialized ``PortfolioSummary`` (the served handler passes bytes through:
+        a cached summary is encoded once, not on every call)."""
         user_id = self._readable(request.portfolio)
         as_of = from_timestamp(request.as_of_time, "as_of_time") if request.HasField("as_of_time") else None
-        return self._summary_message(await self.service.summary(user_id, as_of))
+        return self._translation(await self.service.summary(user_id, as_of)).serialized()
 
     async def GetPerformanceHistory(
         self, request: portfolio_pb2.GetPerformanceHistoryRequest, context: grpc.aio.ServicerContext

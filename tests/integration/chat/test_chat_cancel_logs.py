@@ -37,7 +37,8 @@ async def test_cancelled_streams_log_no_error(
     loop.set_exception_handler(lambda _loop, ctx: unhandled.append(ctx))
     try:
         user = new_user()
-        async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        # One delta per model chunk (no merging): the cancels must land while deltas are being sent.
+        async with chat_server(db_dsn, data_dir, chain, provider, chat={"delta_interval": 0}) as chat:
             # A fast answer: most cancels land while the server is sending a delta.
             provider.default_reply = Reply.ok(text=" ".join(f"w{i}" for i in range(3000)), chunks=3000)
             cancelled = 0

@@ -1,0 +1,184 @@
+"""GetPortfolioSummary throughput of ``stack-cfo serve --workers 2`` against ``--workers 1``, same run.
+
+Run: ``.venv/bin/python bench/workers.py [--positions 50] [--days 504] [--concurrency 64] [--conns 8]
+[--seconds 5] [--rounds 2]``
+
+The real server (its own processes, PostgreSQL from ``DATABASE_URL`` or an embedded server, limits
+on but far above the load) serves a cached ``GetPortfolioSummary`` of ``--positions`` positions x
+``--days`` daily closes to ``--concurrency`` callers over ``--conns`` connections. Rounds
+alternate (1 worker, 2 workers, ...) and the best round of each is reported with its ratio.
+Goal: 2 workers >= 1.7 x 1 worker on a 2-core machine.
+
+**Keeping the load generator from eating the gain.** With 2 cores, every CPU-second the client
+spends is taken from the second worker. So the load comes from ``bench/loadgen`` (Go, built here
+with Debian's Go toolchain and gRPC, offline): it sends pre-encoded request bytes and reads the
+response as bytes (no protobuf work), runs with ``GOMAXPROCS=1``, and costs a few percent of the
+server's CPU per call (a Python grpc.aio client costs about as much as the server itself, ~300 us
+a call, and would halve what a second worker can add). The bench prints the client's and the
+server's CPU per call, so the share the client took is visible in every run; on a quiet machine
+the ceiling is ``2 cores - client share``. Several connections are needed: ``SO_REUSEPORT``
+balances connections, not calls, over the workers.
+
+The machine must be otherwise idle for the ratio to mean anything (other processes take the
+second core as surely as the client would).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import grpc
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from portfolio_summary import NY, SUMMARY_METHOD, _seed, _trading_days  # type: ignore[import-not-found]  # noqa: E402
+from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]  # noqa: E402
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2  # noqa: E402
+from tests.support.proc import wait_ready  # noqa: E402
+from tests.support.tools import go_toolchain  # noqa: E402
+
+GOAL = 1.7
+
+
+def build_loadgen(workdir: Path) -> Path:
+    """``go build`` of bench/loadgen in GOPATH mode against /usr/share/gocode (no network)."""
+    go = go_toolchain()
+    src = workdir / "gopath" / "src" / "loadgen"
+    src.mkdir(parents=True)
+    shutil.copy(ROOT / "bench" / "loadgen" / "main.go", src / "main.go")
+    binary = workdir / "loadgen"
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": f"{workdir / 'gopath'}:/usr/share/gocode",
+           "GOPROXY": "off", "GOFLAGS": "", "GOCACHE": os.environ.get("GOCACHE", str(ROOT / ".cache" / "go-build"))}
+    subprocess.run([go, "build", "-o", str(binary), "."], cwd=src, env=env, check=True, timeout=600)
+    return binary
+
+
+def _tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of a process and its live children (the supervisor and its workers)."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _start(workers: int, dsn: str, tmp: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        **server_env(),
+        "DATABASE_URL": dsn,
+        "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
+        "STACK_CFO_METRICS_LISTEN": "off",
+        "STACK_CFO_LOG_LEVEL": "WARNING",
+        "STACK_CFO_DATA_DIR": tmp,
+        "STACK_CFO_DRAIN_DELAY": "0s",
+        "STACK_CFO_SHUTDOWN_GRACE": "1s",
+        "STACK_CFO_RATE_LIMIT_USER_READS": "1000000/second",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "stack_cfo.cli", "serve", "--workers", str(workers)],
+                            cwd=ROOT, env=env)
+    return proc, f"127.0.0.1:{port}", env["STACK_CFO_HEALTH_LISTEN"]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        for c in psutil.Process(proc.pid).children(recursive=True):
+            c.kill()
+        proc.kill()
+        proc.wait()
+
+
+async def _warm(target: str, request: bytes, md: tuple[tuple[str, str], ...], conns: int) -> int:
+    """One summary on every connection-to-be (each worker computes and caches its own)."""
+    size = 0
+    for _ in range(conns * 2):
+        async with grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) as ch:
+            size = len(await ch.unary_unary(SUMMARY_METHOD)(request, metadata=md, timeout=30))
+    return size
+
+
+def _round(args: argparse.Namespace, loadgen: Path, workers: int, dsn: str, tmp: str, request: bytes,
+           token: str, md: tuple[tuple[str, str], ...]) -> dict[str, float]:
+    proc, target, health = _start(workers, dsn, tmp)
+    try:
+        asyncio.run(wait_ready(health, timeout=120))
+        size = asyncio.run(_warm(target, request, md, args.conns))
+        server = psutil.Process(proc.pid)
+        cpu0 = _tree_cpu(server)
+        out = subprocess.run(
+            [str(loadgen), "-target", target, "-method", SUMMARY_METHOD, "-request", request.hex(),
+             "-token", token, "-conns", str(args.conns), "-concurrency", str(args.concurrency),
+             "-duration", f"{args.seconds}s", "-warmup", "1s"],
+            env={**os.environ, "GOMAXPROCS": "1"}, capture_output=True, text=True, check=True,
+            timeout=args.seconds + 60,
+        )
+        server_cpu = _tree_cpu(server) - cpu0  # includes the 1 s warm-up of the load generator
+        r = json.loads(out.stdout)
+        if r["errors"]:
+            raise RuntimeError(f"{r['errors']} failed calls: {r['first_error']}")
+        return {"workers": workers, "rps": r["calls"] / r["seconds"], "p50": r["p50_ms"], "p99": r["p99_ms"],
+                "client_us": r["cpu_seconds"] / r["calls"] * 1e6,
+                "server_us": server_cpu / (r["calls"] * (args.seconds + 1) / args.seconds) * 1e6, "size": size}
+    finally:
+        _stop(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--positions", type=int, default=50)
+    parser.add_argument("--days", type=int, default=504)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--conns", type=int, default=8, help="connections (SO_REUSEPORT balances these)")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with bench_database("workers") as (dsn, tmp), tempfile.TemporaryDirectory(prefix="loadgen-") as build:
+        loadgen = build_loadgen(Path(build))
+        user = str(uuid.uuid4())
+        days = _trading_days(datetime.now(NY).date() - timedelta(days=1), args.days)
+        t = time.perf_counter()
+        asyncio.run(_seed(dsn, user, args.positions, days))
+        print(f"seeded {args.positions} positions x {args.days} days in {time.perf_counter() - t:.1f}s")
+        md = bearer(user)
+        token = md[0][1].removeprefix("Bearer ")
+        request = portfolio_pb2.GetPortfolioSummaryRequest(portfolio=f"users/{user}/portfolio").SerializeToString()
+        results: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+        for _ in range(args.rounds):
+            for n in (1, 2):
+                results[n].append(_round(args, loadgen, n, dsn, tmp, request, token, md))
+    best = {n: max(rs, key=lambda r: r["rps"]) for n, rs in results.items()}
+    print(f"GetPortfolioSummary ({best[1]['size']:,.0f} bytes), {args.concurrency} callers over {args.conns} "
+          f"connections, Go load generator (GOMAXPROCS=1); best of {args.rounds} rounds of {args.seconds}s; "
+          f"cpus: {os.cpu_count()}; load average now {os.getloadavg()[0]:.1f}")
+    for n in (1, 2):
+        r = best[n]
+        print(f"--workers {n}: {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   "
+              f"server CPU {r['server_us']:5.0f} us/call   load generator CPU {r['client_us']:4.0f} us/call")
+    ratio = best[2]["rps"] / best[1]["rps"]
+    print(f"ratio 2 workers / 1 worker: {ratio:.2f} ({'meets' if ratio >= GOAL else 'below'} goal >= {GOAL})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""``stack-cfo serve --workers 2`` as real processes: calls land on both workers, the metrics page
+sums their counters, a worker killed with SIGKILL is replaced and the pod serves again, and
+SIGTERM drains the whole (readiness at once, open watches ended, unary calls still answered
+during the drain delay) and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import grpc
+import psutil
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2, portfolio_pb2_grpc
+from stack_cfo.api.auth import mint_token
+from stack_cfo.secret import Secret
+from tests.support.proc import cli_env, finish, free_port, start_cli, wait_ready
+from tests.support.secrets import JWT_SECRET, production_auth
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+LIST_SESSIONS = 'grpc_server_started_total{grpc_method="ListSessions",grpc_service="stack.cfo.v1.ChatService",' \
+    'grpc_type="unary"}'
+
+
+def _auth(user: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), user_id=user, ttl_seconds=600,
+                                                      cfg=production_auth())),)
+
+
+def _channel(target: str) -> grpc.aio.Channel:
+    # Its own connection (no subchannel shared with the other channels of this process): the
+    # kernel gives each new connection to one of the workers.
+    return grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+
+
+@pytest.fixture
+def pod(db_dsn: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    port, health, metrics = free_port(), free_port(), free_port()
+    env = cli_env({
+        "DATABASE_URL": db_dsn,
+        "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
+        "STACK_CFO_HEALTH_LISTEN": f"127.0.0.1:{health}",
+        "STACK_CFO_METRICS_LISTEN": f"127.0.0.1:{metrics}",
+        "STACK_CFO_DRAIN_DELAY": "1.5s",
+        "STACK_CFO_SHUTDOWN_GRACE": "5s",
+        "STACK_CFO_DATA_DIR": str(tmp_path),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    })
+    proc = start_cli(["serve", "--workers", "2"], env)
+    try:
+        yield proc, f"127.0.0.1:{port}", f"127.0.0.1:{health}", metrics, tmp_path / "metrics"
+    finally:
+        if proc.poll() is None:
+            for child in psutil.Process(proc.pid).children():
+                child.kill()
+            proc.kill()
+        finish(proc, "stack-cfo serve --workers 2")
+
+
+def _workers(proc: subprocess.Popen[bytes]) -> list[int]:
+    return sorted(c.pid for c in psutil.Process(proc.pid).children() if "stack_cfo.cli" in " ".join(c.cmdline()))
+
+
+def _calls_by_pid(metrics_dir: Path) -> dict[int, float]:
+    """ListSessions calls started, per worker pid, from each worker's own metrics file."""
+    out: dict[int, float] = {}
+    for f in metrics_dir.glob("counter_*.db"):
+        pid = int(f.stem.split("_")[1])
+        for metric in MultiProcessCollector.merge([str(f)], accumulate=True):
+            for s in metric.samples:
+                if s.name == "grpc_server_started_total" and s.labels.get("grpc_method") == "ListSessions":
+                    out[pid] = out.get(pid, 0) + s.value
+    return out
+
+
+def _page_value(metrics_port: int, series: str) -> float:
+    body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+    m = re.search(re.escape(series) + r" ([0-9.e+]+)", body)
+    assert m is not None, f"{series} is not on the metrics page"
+    return float(m.group(1))
+
+
+async def _list_sessions(target: str, calls: int, channels: int) -> None:
+    user = str(uuid.uuid4())
+    opened = [_channel(target) for _ in range(channels)]
+    try:
+        for i in range(calls):
+            stub = chat_pb2_grpc.ChatServiceStub(opened[i % channels])
+            await stub.ListSessions(chat_pb2.ListSessionsRequest(parent=f"users/{user}"), metadata=_auth(user),
+                                    timeout=10)
+    finally:
+        for ch in opened:
+            await ch.close()
+
+
+async def test_calls_spread_over_workers_metrics_add_up_and_a_killed_worker_comes_back(pod) -> None:  # type: ignore[no-untyped-def]
+    proc, target, health, metrics_port, metrics_dir = pod
+    await wait_ready(health, timeout=90)  # the supervisor's readiness: both workers ready
+    first = _workers(proc)
+    assert len(first) == 2
+
+    await _list_sessions(target, calls=40, channels=16)
+    by_pid = _calls_by_pid(metrics_dir)
+    assert set(by_pid) <= set(first)
+    assert len([p for p, n in by_pid.items() if n > 0]) == 2, f"calls must land on both workers: {by_pid}"
+    assert sum(by_pid.values()) == 40
+    assert _page_value(metrics_port, LIST_SESSIONS) == 40, "the page must sum every worker's counter"
+
+    victim = first[0]
+    async with grpc.aio.insecure_channel(health) as hch:
+        readiness = health_pb2_grpc.HealthStub(hch).Watch(health_pb2.HealthCheckRequest(service="readiness"))
+        assert (await readiness.read()).status == SERVING
+        psutil.Process(victim).kill()  # SIGKILL: no drain, no goodbye
+        assert (await asyncio.wait_for(readiness.read(), 5)).status == NOT_SERVING, \
+            "a pod short of a worker is not ready"
+        assert (await asyncio.wait_for(readiness.read(), 90)).status == SERVING, "the worker must come back"
+    now = _workers(proc)
+    assert len(now) == 2 and victim not in now and first[1] in now, f"{first} -> {now}"
+
+    await _list_sessions(target, calls=20, channels=8)
+    # The dead worker's counts stay in the total: a counter never goes back.
+    assert _page_value(metrics_port, LIST_SESSIONS) == 60
+    assert proc.poll() is None
+
+
+async def test_sigterm_drains_every_worker_and_exits_0(pod) -> None:  # type: ignore[no-untyped-def]
+    proc, target, health, _, _ = pod
+    await wait_ready(health, timeout=90)
+    user = str(uuid.uuid4())
+    md = _auth(user)
+    name = f"users/{user}/portfolio"
+    async with _channel(target) as ch, grpc.aio.insecure_channel(health) as hch:
+        stub = portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch)
+        await stub.SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(portfolio=name, cash_balance="100",
+                                                                    base_currency="USD",
+                                                                    request_id=str(uuid.uuid4())),
+                                 metadata=md, timeout=10)
+        watch = stub.WatchPortfolio(portfolio_pb2.WatchPortfolioRequest(portfolio=name), metadata=md)
+        assert (await asyncio.wait_for(watch.read(), 10)).summary.portfolio == name
+        readiness = health_pb2_grpc.HealthStub(hch).Watch(health_pb2.HealthCheckRequest(service="readiness"))
+        assert (await readiness.read()).status == SERVING
+
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert (await asyncio.wait_for(readiness.read(), 3)).status == NOT_SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            await asyncio.wait_for(watch.read(), 3)
+        assert ended.value.code() == grpc.StatusCode.UNAVAILABLE, "open watches end at once, to reconnect"
+        # During the drain delay the workers still answer.
+        await stub.GetPortfolioSummary(portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name), metadata=md,
+                                       timeout=2)
+    rc = await asyncio.to_thread(proc.wait, 30)
+    assert rc == 0
+    assert time.monotonic() - sent >= 1.4, "the drain delay holds for the pod as a whole"
+    assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
