@@ -1,15 +1,15 @@
-"""Server CPU per chat turn (ms), with SendMessage's delta merging on (the default) against off, same run.
+"""Server CPU per chat turn (ms), with SendMessage's delta merging on against off (the default), same run.
 
 Run: ``.venv/bin/python bench/chat_cpu.py [--streams 100] [--turns 3] [--chunks 40] [--chunk-delay 0.005]
-[--rounds 2]``
+[--rounds 2] [--interval 0.05]``
 
 The real server (its own process, PostgreSQL, direct mode to the 0G provider stand-in streaming each
 answer in ``--chunks`` pieces ``--chunk-delay`` apart) serves ``--streams`` concurrent users, each
 sending ``--turns`` messages to its own session and reading every answer to the end. The server's
 CPU time (user + system, from /proc) over the turns, divided by the turns, is its cost per turn.
 Two configurations alternate, each in its own server process: ``chat.delta_interval: 0`` (one
-delta message per model chunk, as before) and the default (text arriving within 50 ms of the last
-delta merged into the next). Reported: ms per turn for each, best of ``--rounds``, and the ratio.
+delta message per model chunk, the default) and ``--interval`` (default 0.05: text arriving within
+50 ms of the last delta merged into the next). Reported: ms per turn for each, best of ``--rounds``, and the ratio.
 ``CHAT_BENCH_PROFILE=path`` runs the servers under cProfile.
 """
 
@@ -24,7 +24,6 @@ import grpc
 from chat_common import bench_database, chat_server, standins  # type: ignore[import-not-found]
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
-from stack_cfo.config.features import ChatConfig
 from tests.standins.zerog_provider import Reply
 
 
@@ -74,13 +73,14 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=40)
     parser.add_argument("--chunk-delay", type=float, default=0.005)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--interval", type=float, default=0.05)
     args = parser.parse_args()
-    default = ChatConfig().delta_interval
+    default = args.interval
     results: dict[str, list[tuple[float, int, int]]] = {"off": [], "on": []}
     with bench_database("chatcpu") as (dsn, tmp):
         for _ in range(args.rounds):
             results["off"].append(asyncio.run(one_round(args, dsn, tmp, 0.0)))
-            results["on"].append(asyncio.run(one_round(args, dsn, tmp, None)))
+            results["on"].append(asyncio.run(one_round(args, dsn, tmp, args.interval)))
     best = {k: min(v) for k, v in results.items()}
     turns = args.streams * args.turns
     print(f"{args.streams} concurrent streams x {args.turns} turns; answers of {args.chunks} chunks "
