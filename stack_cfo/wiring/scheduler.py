@@ -63,6 +63,7 @@ async def _main(config: Config, sconf: SchedulerConfig) -> int:
             min_size=1, max_size=sconf.concurrency_limit + 6, timeout=config.database.pool_timeout.total_seconds()
         ),
         name="stack-cfo-scheduler",
+        role=config.database.role or None,
     )
     container: Container | None = None
     try:

@@ -23,6 +23,7 @@ from stack_cfo.api.servicers.scheduler import SchedulerServicer
 from stack_cfo.api.servicers.user_data import UserDataServicer
 from stack_cfo.config import Config
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.migrations import Migrator
 from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
@@ -145,6 +146,7 @@ class ServerProcess:
             recovered=self.container.db.revive_pool,
         )
 
+    @in_system_scope("chat-activity-metrics")  # counts over every user's sessions
     async def _chat_activity(self) -> None:
         """Before a scrape: the chat gauges of the dashboard (open sessions, recent users), read
         from the database at most every ``CHAT_ACTIVITY_EVERY`` seconds."""

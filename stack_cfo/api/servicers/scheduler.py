@@ -29,6 +29,7 @@ from stack_cfo.api.servicers.scheduler_messages import (
     STATUSES_OUT,
 )
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
 from stack_cfo.core.notifications.notification_feed import FeedService
@@ -171,7 +172,8 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.GetSchedulerStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.SchedulerStatus:
         require_service(current_principal(), operation="GetSchedulerStatus")
-        st = await self.service.status()
+        with system_scope("scheduler-status"):  # outbox counts over every user
+            st = await self.service.status()
         out = pb.SchedulerStatus()
         for j in st.jobs:
             job = out.jobs.add(
@@ -202,28 +204,30 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         user_id = parse_user(request.user, field="user") if request.user else None
         validate_request_id(request.request_id)
         events = self.service.run_job(kind=kind, user_id=user_id, request_id=request.request_id or None)
-        try:
-            async for ev in events:
-                out = pb.RunJobResponse(
-                    stage=STAGES[ev.stage],
-                    counts=pb.JobCounts(
-                        planned=ev.counts.planned,
-                        sent=ev.counts.sent,
-                        skipped=ev.counts.skipped,
-                        failed=ev.counts.failed,
-                        skipped_users=ev.counts.skipped_users,
-                    ),
-                    notification=ev.notification,
-                    channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
-                    reason=ev.reason,
-                    user=f"users/{ev.user_id}" if ev.user_id else "",
-                )
-                set_timestamp(out.event_time, ev.event_time)
-                yield out
-        finally:
-            closer = getattr(events, "aclose", None)
-            if closer is not None:
-                await closer()
+        # An operator's job: plans and delivers for every user (or one), like the scheduler process.
+        with system_scope("run-job"):
+            try:
+                async for ev in events:
+                    out = pb.RunJobResponse(
+                        stage=STAGES[ev.stage],
+                        counts=pb.JobCounts(
+                            planned=ev.counts.planned,
+                            sent=ev.counts.sent,
+                            skipped=ev.counts.skipped,
+                            failed=ev.counts.failed,
+                            skipped_users=ev.counts.skipped_users,
+                        ),
+                        notification=ev.notification,
+                        channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
+                        reason=ev.reason,
+                        user=f"users/{ev.user_id}" if ev.user_id else "",
+                    )
+                    set_timestamp(out.event_time, ev.event_time)
+                    yield out
+            finally:
+                closer = getattr(events, "aclose", None)
+                if closer is not None:
+                    await closer()
 
     async def GetNotificationPreferences(
         self, request: pb.GetNotificationPreferencesRequest, context: grpc.aio.ServicerContext
@@ -295,14 +299,16 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.WatchNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchNotificationsResponse]:
         service = self._own_feed(request.feed, "feed", "WatchNotifications")
-        events = self.feed.watch(service, request.cursor)
-        try:
-            async for ev in events:
-                yield pb.WatchNotificationsResponse(
-                    notification=notification_to_proto(ev.item.notification),
-                    content=content_to_proto(ev.item.document),
-                    cursor=ev.cursor,
-                    redelivered=ev.redelivered,
-                )
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
+        # The feed carries every user's notifications to this service.
+        with system_scope("notification-feed"):
+            events = self.feed.watch(service, request.cursor)
+            try:
+                async for ev in events:
+                    yield pb.WatchNotificationsResponse(
+                        notification=notification_to_proto(ev.item.notification),
+                        content=content_to_proto(ev.item.document),
+                        cursor=ev.cursor,
+                        redelivered=ev.redelivered,
+                    )
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
