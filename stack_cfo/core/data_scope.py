@@ -22,13 +22,15 @@ import contextvars
 import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_T = TypeVar("_T")
+_S = TypeVar("_S")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -154,3 +156,39 @@ def in_system_scope(job: str) -> Callable[[Callable[_P, Awaitable[_R]]], Callabl
         return scoped
 
     return wrap
+
+
+def iterate_in_system_scope(job: str, items: AsyncIterator[_T]) -> AsyncIterator[_T]:
+    """Run the async generator ``items`` in :func:`system_scope` ``(job)``, step by step: the scope
+    holds while it computes each item, and never leaks into the consumer between items."""
+
+    async def scoped() -> AsyncIterator[_T]:
+        try:
+            while True:
+                with system_scope(job):
+                    try:
+                        item = await anext(items)
+                    except StopAsyncIteration:
+                        return
+                yield item
+        finally:
+            closer = getattr(items, "aclose", None)
+            if closer is not None:
+                with system_scope(job):
+                    await closer()
+
+    return scoped()
+
+
+def for_user(
+    fn: Callable[Concatenate[_S, str, _P], Awaitable[_R]],
+) -> Callable[Concatenate[_S, str, _P], Awaitable[_R]]:
+    """Decorate a method ``(self, user_id, ...)`` that works on one user's data: it runs in that
+    user's scope even when called from a system job (the digest of one user sees only their rows)."""
+
+    @functools.wraps(fn)
+    async def scoped(self: _S, user_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with user_scope(user_id):
+            return await fn(self, user_id, *args, **kwargs)
+
+    return scoped

@@ -172,8 +172,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.GetSchedulerStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.SchedulerStatus:
         require_service(current_principal(), operation="GetSchedulerStatus")
-        with system_scope("scheduler-status"):  # outbox counts over every user
-            st = await self.service.status()
+        st = await self.service.status()  # in the system scope: counts over every user
         out = pb.SchedulerStatus()
         for j in st.jobs:
             job = out.jobs.add(
@@ -204,30 +203,29 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         user_id = parse_user(request.user, field="user") if request.user else None
         validate_request_id(request.request_id)
         events = self.service.run_job(kind=kind, user_id=user_id, request_id=request.request_id or None)
-        # An operator's job: plans and delivers for every user (or one), like the scheduler process.
-        with system_scope("run-job"):
-            try:
-                async for ev in events:
-                    out = pb.RunJobResponse(
-                        stage=STAGES[ev.stage],
-                        counts=pb.JobCounts(
-                            planned=ev.counts.planned,
-                            sent=ev.counts.sent,
-                            skipped=ev.counts.skipped,
-                            failed=ev.counts.failed,
-                            skipped_users=ev.counts.skipped_users,
-                        ),
-                        notification=ev.notification,
-                        channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
-                        reason=ev.reason,
-                        user=f"users/{ev.user_id}" if ev.user_id else "",
-                    )
-                    set_timestamp(out.event_time, ev.event_time)
-                    yield out
-            finally:
-                closer = getattr(events, "aclose", None)
-                if closer is not None:
-                    await closer()
+        # An operator's job over every user (or one): run_job runs in the system scope.
+        try:
+            async for ev in events:
+                out = pb.RunJobResponse(
+                    stage=STAGES[ev.stage],
+                    counts=pb.JobCounts(
+                        planned=ev.counts.planned,
+                        sent=ev.counts.sent,
+                        skipped=ev.counts.skipped,
+                        failed=ev.counts.failed,
+                        skipped_users=ev.counts.skipped_users,
+                    ),
+                    notification=ev.notification,
+                    channel=CHANNELS_OUT[ev.channel] if ev.channel else pb.NOTIFICATION_CHANNEL_UNSPECIFIED,
+                    reason=ev.reason,
+                    user=f"users/{ev.user_id}" if ev.user_id else "",
+                )
+                set_timestamp(out.event_time, ev.event_time)
+                yield out
+        finally:
+            closer = getattr(events, "aclose", None)
+            if closer is not None:
+                await closer()
 
     async def GetNotificationPreferences(
         self, request: pb.GetNotificationPreferencesRequest, context: grpc.aio.ServicerContext

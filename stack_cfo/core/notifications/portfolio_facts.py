@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.data_scope import for_user
 from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.notifications.ports import (
     AlertFacts,
@@ -81,6 +82,7 @@ class PortfolioFacts:
     async def _values(self, user_id: str, start: date, end: date) -> tuple[ValuePoint, ...]:
         return tuple(ValuePoint(p.date, p.value) for p in await self._history(user_id, start, end))
 
+    @for_user  # one user's numbers, in their scope even inside the worker's system scope
     async def digest_facts(self, user_id: str, day: date) -> DigestFacts | None:
         view = await self._summary(user_id, _close_of(day))
         if view is None or not view.summary.positions:
@@ -105,6 +107,7 @@ class PortfolioFacts:
             as_of=s.as_of,
         )
 
+    @for_user  # one user's numbers, in their scope even inside the worker's system scope
     async def weekly_facts(self, user_id: str, week_start: date, week_end: date) -> WeeklyFacts | None:
         end_view = await self._summary(user_id, _close_of(week_end))
         if end_view is None or not end_view.summary.positions:
@@ -137,6 +140,7 @@ class PortfolioFacts:
             as_of=s.as_of,
         )
 
+    @for_user  # one user's numbers, in their scope even inside the worker's system scope
     async def alert_facts(
         self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float
     ) -> AlertFacts | None:
