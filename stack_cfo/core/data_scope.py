@@ -25,12 +25,11 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _T = TypeVar("_T")
-_S = TypeVar("_S")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -179,16 +178,3 @@ def iterate_in_system_scope(job: str, items: AsyncIterator[_T]) -> AsyncIterator
 
     return scoped()
 
-
-def for_user(
-    fn: Callable[Concatenate[_S, str, _P], Awaitable[_R]],
-) -> Callable[Concatenate[_S, str, _P], Awaitable[_R]]:
-    """Decorate a method ``(self, user_id, ...)`` that works on one user's data: it runs in that
-    user's scope even when called from a system job (the digest of one user sees only their rows)."""
-
-    @functools.wraps(fn)
-    async def scoped(self: _S, user_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with user_scope(user_id):
-            return await fn(self, user_id, *args, **kwargs)
-
-    return scoped
