@@ -234,3 +234,54 @@ async def test_the_roles_bypass_nothing(db_dsn: str) -> None:
         member = conn.execute("SELECT pg_has_role('stack_cfo_app', 'stack_cfo_system', 'MEMBER')").fetchone()
     assert rows == [("stack_cfo_app", False, False), ("stack_cfo_system", False, False)]
     assert member == (False,)  # else the app role would get the system policies
+
+
+async def test_a_managed_server_login_that_is_no_superuser_migrates_and_runs_under_the_policies(
+    admin_dsn: str, empty_db_dsn: str
+) -> None:
+    """The README's managed-PostgreSQL recipe: the login owns the schema but is no superuser; the
+    administrator made the roles beforehand. Migrations run as that login; the service switches to
+    stack_cfo_app and sees one user's rows; the owner itself sees nothing outside the system scope."""
+    login = f"stackcfo_login_{uuid.uuid4().hex[:8]}"
+    dbname = psycopg.conninfo.conninfo_to_dict(empty_db_dsn)["dbname"]
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(login)))
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            for role in ("stack_cfo_app", "stack_cfo_system"):  # what the administrator does (README)
+                conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(login)))
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(str(dbname)),
+                                                                         sql.Identifier(login)))
+        with psycopg.connect(empty_db_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(login)))
+        dsn = psycopg.conninfo.make_conninfo(empty_db_dsn, user=login)
+        from stack_cfo.store.migrations import Migrator
+
+        await Migrator(dsn).up()
+        alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+        db = Database(dsn, PoolSettings(min_size=1, max_size=2))
+        await db.open()
+        try:
+            for user in (alice, bob):
+                with user_scope(user):
+                    async with db.connection() as conn:
+                        await conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
+            with user_scope(alice):
+                async with db.connection() as conn:
+                    rows = await (await conn.execute("SELECT id::text AS id FROM users")).fetchall()
+            assert rows == [{"id": alice}]
+            with system_scope("test-rls"):
+                async with db.connection() as conn:
+                    n = await (await conn.execute("SELECT count(*) AS n FROM users")).fetchone()
+            assert n == {"n": 2}
+        finally:
+            await db.close()
+        with psycopg.connect(dsn) as conn:  # the owner, without the system scope: FORCE applies to it
+            assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+            conn.execute("SELECT set_config('stack_cfo.scope', 'system', true)")
+            assert conn.execute("SELECT count(*) FROM users").fetchone() == (2,)
+        await Migrator(dsn).down(target=0)  # and back down, as that login
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(dbname))))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
