@@ -22,10 +22,10 @@ import contextvars
 import functools
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -141,12 +141,12 @@ def principal_scope(user_id: str | None, service: str | None) -> DataScope:
     return DataScope(service=_service(service))
 
 
-def in_system_scope(job: str) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, Awaitable[_R]]]:
+def in_system_scope(job: str) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, Coroutine[Any, Any, _R]]]:
     """Decorate a coroutine function that spans users: it runs in :func:`system_scope` ``(job)``
     (so do tasks it spawns). For async generators use ``with system_scope(...)`` around the work
     between yields instead: a scope must not leak into the consumer."""
 
-    def wrap(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
+    def wrap(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
         @functools.wraps(fn)
         async def scoped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             with system_scope(job):
