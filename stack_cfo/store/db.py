@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -100,7 +100,7 @@ class Database:
 
     async def _configure(self, conn: AsyncConnection[Any]) -> None:
         """Run as the service role: superusers and table owners would bypass row-level security."""
-        await conn.execute(f'SET ROLE "{self._role}"')  # type: ignore[arg-type]  # a configured identifier
+        await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self._role or "")))
         await conn.commit()
 
     async def open(self, *, timeout: float = 30.0) -> None:
