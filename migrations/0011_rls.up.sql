@@ -88,6 +88,7 @@ DO $policies$
 DECLARE
     t record;
     owner_predicate text;
+    check_predicate text;
     predicates jsonb := jsonb_build_object(
         -- Tables that name their user in another way than a user_id column.
         'users', 'id = stack_cfo_acting_user()',
@@ -102,6 +103,9 @@ DECLARE
         -- Receipts of shared texts (news summaries: user_id NULL) are readable by everyone.
         'ai_receipts', 'user_id = stack_cfo_acting_user() OR user_id IS NULL'
     );
+    -- What a user's transaction may write, where it differs from what it may read: shared
+    -- receipts are written by the scheduler only (the system scope).
+    checks jsonb := jsonb_build_object('ai_receipts', 'user_id = stack_cfo_acting_user()');
 BEGIN
     -- Every table with a user_id column (discovered, so tables of migrations numbered before this
     -- one are covered too) plus the ones named above.
@@ -115,10 +119,11 @@ BEGIN
         ORDER BY 1
     LOOP
         owner_predicate := coalesce(predicates ->> t.name, 'user_id = stack_cfo_acting_user()');
+        check_predicate := coalesce(checks ->> t.name, owner_predicate);
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.name);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.name);
         EXECUTE format('CREATE POLICY rls_user ON %I TO stack_cfo_app USING (%s) WITH CHECK (%s)',
-                       t.name, owner_predicate, owner_predicate);
+                       t.name, owner_predicate, check_predicate);
         EXECUTE format('CREATE POLICY rls_system ON %I TO stack_cfo_system USING (true) WITH CHECK (true)', t.name);
         EXECUTE format('CREATE POLICY rls_maintenance ON %I TO %I USING (stack_cfo_system_scope()) WITH CHECK (stack_cfo_system_scope())',
                        t.name, t.owner);

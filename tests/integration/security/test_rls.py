@@ -285,3 +285,20 @@ async def test_a_managed_server_login_that_is_no_superuser_migrates_and_runs_und
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(dbname))))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
+
+
+async def test_a_user_may_read_shared_receipts_but_not_write_one(database: Database) -> None:
+    alice = str(uuid.uuid4())
+    with system_scope("test-rls"):  # the scheduler writes a news summary's receipt
+        async with database.connection() as conn:
+            await conn.execute("INSERT INTO ai_receipts (id, user_id, surface) VALUES (%s, NULL, 'news')",
+                               (str(uuid.uuid4()),))
+    with user_scope(alice):
+        async with database.connection() as conn:
+            n = await (await conn.execute("SELECT count(*) AS n FROM ai_receipts WHERE user_id IS NULL")).fetchone()
+        assert n == {"n": 1}
+        with pytest.raises(Exception) as info:
+            async with database.connection() as conn:
+                await conn.execute("INSERT INTO ai_receipts (id, user_id, surface) VALUES (%s, NULL, 'news')",
+                                   (str(uuid.uuid4()),))
+        assert "row-level security" in str(info.value) or "row-level security" in str(info.value.__cause__)
