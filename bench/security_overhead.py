@@ -16,13 +16,13 @@ embedded server) and one seeded portfolio (the helpers of ``bench/portfolio_summ
 - ``RLS off``: limits on, but the pool keeps the login user (``STACK_CFO_DB_ROLE=""``, a
   superuser here, which bypasses row-level security); every other arm runs with row-level
   security on (the default: ``SET ROLE stack_cfo_app`` and the acting user set per transaction).
+  Goals: ``limits on`` >= 0.90 x ``RLS off`` in throughput, and a 20-message ``GetSession`` (one
+  caller, sequential calls, alternating between the two servers) at most 2 ms slower at p50.
 
 One client process drives ``--concurrency`` callers over one channel per server; rounds alternate
 between the servers and the best round of each is reported, with the server's CPU time per call
 (the steadier figure when other work shares the machine's cores). Goal: limits on >= 0.90 x
-limits off (at most a 10 % drop). TLS versus plain text is reported. Row-level security:
-``limits on`` >= 0.90 x ``RLS off`` in throughput, and a 20-message ``GetSession`` (one caller,
-sequential calls, alternating between the two servers) at most 2 ms slower at p50.
+limits off (at most a 10 % drop). TLS versus plain text is reported.
 """
 
 from __future__ import annotations
@@ -238,12 +238,12 @@ def _report_rls(
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--positions", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=20, help="RLS arm: messages in the GetSession session")
+    parser.add_argument("--session-calls", type=int, default=600, help="RLS arm: GetSession calls per server")
     parser.add_argument("--days", type=int, default=252)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--messages", type=int, default=20, help="messages in the GetSession session")
-    parser.add_argument("--session-calls", type=int, default=600, help="GetSession calls per server")
     args = parser.parse_args()
     with bench_database("bench_security") as (dsn, tmp):
         asyncio.run(_run(args, dsn, tmp))
