@@ -26,7 +26,6 @@ from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_pr
 from stack_cfo.api.decoding import UNDECODABLE, guard, malformed, message_name, safe_deserializer
 from stack_cfo.api.errors import abort_with, mark_span
 from stack_cfo.api.limits import CallLimiter
-from stack_cfo.core import data_scope
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
@@ -166,20 +165,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             GRPC_STARTED.labels(*labels).inc()
             started = time.perf_counter()
             token = None
-            scope_token = None
             with _server_span(method, service, name, context):
                 try:
                     principal = await self._admit(request, context, method, type_name)
                     token = set_principal(principal)
-                    scope_token = data_scope.set_scope(_scope_of(principal))
                     with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
                         return await inner(request, context)
                 except Exception as exc:
                     await _abort(context, exc, method)
                     raise  # not reached: _abort raises
                 finally:
-                    if scope_token is not None:
-                        data_scope.reset(scope_token)
                     if token is not None:
                         reset_principal(token)
                     self._finish(labels, started, context, None)
@@ -200,12 +195,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             failed: grpc.StatusCode | None = None
             token = None
-            scope_token = None
             with _server_span(method, service, name, context):
                 try:
                     principal = await self._admit(request, context, method, type_name)
                     token = set_principal(principal)
-                    scope_token = data_scope.set_scope(_scope_of(principal))
                     slot = self._limiter.stream(principal) if self._limiter is not None else contextlib.nullcontext()
                     fields = principal.log_fields()
                     async with slot:
@@ -225,19 +218,11 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 except Exception as exc:
                     await _abort(context, exc, method)
                 finally:
-                    if scope_token is not None:
-                        data_scope.reset(scope_token)
                     if token is not None:
                         reset_principal(token)
                     self._finish(labels, started, context, failed)
 
         return behaviour
-
-
-def _scope_of(principal: Principal) -> data_scope.DataScope:
-    """Row-level security follows the principal: a user's rows; a service's own rows until it names
-    the user it acts for (:func:`stack_cfo.api.resources.authorize`)."""
-    return data_scope.principal_scope(principal.user_id, principal.service)
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
