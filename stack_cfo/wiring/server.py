@@ -109,17 +109,13 @@ class ServerProcess:
         return port
 
     async def _become_ready(self) -> None:
-        """Open the pool (retrying while the database is down), migrate, then watch the database."""
+        """Migrate (retrying while the database is down), open the pool, then watch the database.
+
+        Migrations come first: they create the role every pooled connection switches to
+        (row-level security, migration 0011), so on a new server the pool cannot open before them.
+        """
         cfg = self.config
         delay = 0.5
-        while not self.stopping.is_set():
-            try:
-                await self.container.db.open(timeout=10)
-                break
-            except Exception as exc:
-                log.warning("database not reachable yet; retrying", extra={"error": type(exc).__name__})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
         migrator = Migrator(self.container.db.conninfo)
         while not self.stopping.is_set():
             try:
@@ -136,6 +132,15 @@ class ServerProcess:
                 log.warning("migration check failed; retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
+        delay = 0.5
+        while not self.stopping.is_set():
+            try:
+                await self.container.db.open(timeout=10)
+                break
+            except Exception as exc:
+                log.warning("database not reachable yet; retrying", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
         await self.container.astart()
         self._serving = True
         await self.grpc.health.readiness.monitor(
