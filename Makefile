@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test proto proto-check config-docs lint bench clean
+.PHONY: install run test proto proto-check config-docs lint bench clean i18n
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ proto-check: install
 ## Regenerate config.example.yaml and the README's configuration table from stack_cfo/config.
 config-docs: install
 	$(PY) -m stack_cfo.config.docs
+
+## Re-extract translatable texts into the template and merge new ones into every catalogue (docs/i18n.md).
+## The .po files are the sources: the service compiles them in memory, so there is no .mo to build.
+I18N_DIR := stack_cfo/core/i18n/locale
+i18n: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k n_:1,2 -k N_ --no-location --sort-output \
+		--project=stack-cfo --copyright-holder=stack-cfo -o $(I18N_DIR)/stack_cfo.pot .
+	$(VENV)/bin/pybabel update -i $(I18N_DIR)/stack_cfo.pot -d $(I18N_DIR) -D stack_cfo \
+		--no-fuzzy-matching --width=100 --ignore-obsolete
 
 ## ruff, mypy, and the architecture rules (import-linter contracts in pyproject.toml).
 lint: install

@@ -37,6 +37,20 @@ def message_name(deserializer: Any) -> str:
     return str(getattr(descriptor, "full_name", "request"))
 
 
+def passthrough_serializer(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
+    """``serialize``, except that bytes go out unchanged: a servicer that sends one message to many
+    streams (a watch update) serializes it once and yields the bytes to every stream."""
+    if serialize is None:
+        return None
+
+    def encode(message: Any) -> bytes:
+        if type(message) is bytes:
+            return message
+        return serialize(message)
+
+    return encode
+
+
 def safe_deserializer(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
     if deserialize is None:
         return None

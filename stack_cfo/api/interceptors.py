@@ -23,7 +23,14 @@ import grpc
 from opentelemetry import propagate, trace
 
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
-from stack_cfo.api.decoding import UNDECODABLE, guard, malformed, message_name, safe_deserializer
+from stack_cfo.api.decoding import (
+    UNDECODABLE,
+    guard,
+    malformed,
+    message_name,
+    passthrough_serializer,
+    safe_deserializer,
+)
 from stack_cfo.api.errors import abort_with, mark_span
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.core.deadline import deadline_scope
@@ -127,7 +134,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         return factory(
             wrapped,
             request_deserializer=safe_deserializer(handler.request_deserializer),
-            response_serializer=handler.response_serializer,
+            # Streams may yield bytes serialized once for many streams (watch updates).
+            response_serializer=(
+                passthrough_serializer(handler.response_serializer)
+                if handler.response_streaming
+                else handler.response_serializer
+            ),
         )
 
     async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:

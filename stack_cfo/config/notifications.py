@@ -15,6 +15,8 @@ from pydantic import model_validator
 
 from stack_cfo.config.compute import BreakerPolicy
 from stack_cfo.config.fields import Duration, FieldError, HttpUrl, Seconds, Section, set_derived, setting
+from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.core.i18n import canonical_tag, is_supported
 from stack_cfo.secret import Secret
 
 
@@ -163,3 +165,16 @@ class NotificationsConfig(Section):
     apns: ApnsSettings = setting(default_factory=ApnsSettings)
     webhook: WebhookSettings = setting(default_factory=WebhookSettings)
     feed: FeedSettings = setting(default_factory=FeedSettings)
+    default_locale: str = setting("en", env="NOTIFICATIONS_DEFAULT_LOCALE")
+    """BCP 47 locale of users who set none (en, es, de, fr, zh-Hans, or a regional form such as de-CH)."""
+
+    @model_validator(mode="after")
+    def _supported_default_locale(self) -> NotificationsConfig:
+        try:
+            tag = canonical_tag(self.default_locale.strip())
+        except InvalidArgument as exc:
+            raise FieldError("default_locale", str(exc)) from None
+        if not tag or not is_supported(tag):
+            raise FieldError("default_locale", f"must be a supported locale (en, es, de, fr, zh-Hans), got {tag!r}")
+        set_derived(self, default_locale=tag)
+        return self

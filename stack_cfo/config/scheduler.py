@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, field_validator
 
 from stack_cfo.config.fields import Cron, Duration, ListenOrOff, Section, setting, split_list
 from stack_cfo.core.notifications.policy import GraceWindows, RetryPolicy
@@ -89,3 +89,32 @@ class SchedulerSettings(Section):
     """News items per daily digest."""
     replica_id: str = setting("", env="SCHEDULER_REPLICA_ID")
     """This replica's name in heartbeats and claims; empty: hostname:pid."""
+    retention_enabled: bool = setting(True, env="SCHEDULER_RETENTION_ENABLED")
+    """Delete finished notifications, old request ids and old intraday quotes (docs/capacity.md)."""
+    retention_interval: Duration = setting(
+        timedelta(hours=1), env="SCHEDULER_RETENTION_INTERVAL", ge=timedelta(minutes=1)
+    )
+    """How often a replica runs the retention job (replicas take turns through an advisory lock)."""
+    outbox_retention: Duration = setting(
+        timedelta(days=90), env="SCHEDULER_OUTBOX_RETENTION", ge=timedelta(days=14)
+    )
+    """Sent, failed, missed, skipped and expired notifications (ListNotifications history, acknowledged feed
+    items) and finished RunJob runs are deleted this long after they last changed."""
+    idempotency_retention: Duration = setting(
+        timedelta(days=30), env="SCHEDULER_IDEMPOTENCY_RETENTION", ge=timedelta(days=1)
+    )
+    """request_ids are remembered this long (the contract promises at least 24 hours)."""
+    quote_retention: Duration = setting(
+        timedelta(days=30), env="SCHEDULER_QUOTE_RETENTION", ge=timedelta(days=1)
+    )
+    """Intraday quotes are deleted this long after their instant (daily closes are kept)."""
+    receipt_retention: Duration = setting(timedelta(0), env="SCHEDULER_RECEIPT_RETENTION")
+    """AI receipts (the audit record of every AI text) are deleted this long after they were written; 0 (the
+    default) keeps them for ever. At least 30 days when set: docs/capacity.md shows when to set it."""
+
+    @field_validator("receipt_retention")
+    @classmethod
+    def _receipt_window(cls, value: timedelta) -> timedelta:
+        if timedelta(0) < value < timedelta(days=30):
+            raise ValueError("must be 0 (keep for ever) or at least 30 days")
+        return value

@@ -76,7 +76,15 @@ class SchedulerConfig:
     apns: ApnsSettings = field(default_factory=ApnsSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     feed: FeedSettings = field(default_factory=FeedSettings)
+    default_locale: str = "en"
+    """notifications.default_locale: the locale of users who set none."""
     replica_id: str = field(default_factory=_default_replica_id)
+    retention_enabled: bool = _KEYS.retention_enabled
+    retention_interval: timedelta = _KEYS.retention_interval
+    outbox_retention: timedelta = _KEYS.outbox_retention
+    idempotency_retention: timedelta = _KEYS.idempotency_retention
+    quote_retention: timedelta = _KEYS.quote_retention
+    receipt_retention: timedelta = _KEYS.receipt_retention
 
     @classmethod
     def from_config(cls, config: Config) -> SchedulerConfig:
@@ -97,6 +105,7 @@ class SchedulerConfig:
             apns=notifications.apns,
             webhook=notifications.webhook,
             feed=notifications.feed,
+            default_locale=notifications.default_locale,
             replica_id=s.replica_id or _default_replica_id(),
         )
 

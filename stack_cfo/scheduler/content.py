@@ -28,10 +28,11 @@ from typing import Any, Protocol
 
 from opentelemetry import trace
 
-from stack_cfo.core.ai import CompletionOptions, ComputeClient, Message
-from stack_cfo.core.ai.offline import OfflineComputeClient
+from stack_cfo.core.ai import CompletionOptions, ComputeClient, Message, ReasonedFallback
+from stack_cfo.core.ai.offline import OFFLINE_BANNER, OfflineComputeClient
 from stack_cfo.core.archive import AI_SUMMARIES, ArchiveStore
 from stack_cfo.core.clock import SystemClock
+from stack_cfo.core.i18n import Localizer, localizer
 from stack_cfo.core.notifications.ai_texts import (
     digest_document,
     digest_fallback,
@@ -54,6 +55,7 @@ from stack_cfo.core.notifications.ports import NewsItem, NewsReader, PortfolioRe
 from stack_cfo.core.notifications.preferences import NotificationPreferences
 from stack_cfo.core.provenance import AiSurface, Audit, GroundedWriter, GroundingState, Receipt, ReceiptStore, Snapshot
 from stack_cfo.core.provenance.writer import Written
+from stack_cfo.telemetry.metrics import LOCALE_FALLBACKS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
@@ -90,17 +92,21 @@ class NewsSummarizer:
         self.fallbacks = 0
         self.cache_hits = 0
 
-    async def summarize(self, item: NewsItem) -> StoredSummary:
-        """The article's shared summary and its receipt (``receipt_id`` None for the fallback)."""
-        hit = self._cache.get(item.id)
+    async def summarize(self, item: NewsItem, l10n: Localizer | None = None) -> StoredSummary:
+        """The article's shared summary and its receipt (``receipt_id`` None for the fallback), in
+        ``l10n``'s language: one summary per article and language (``{article}@{language}`` for other
+        languages than English), shared by every holder who reads that language."""
+        lang = l10n.catalog if l10n is not None and not l10n.is_english else ""
+        key = f"{item.id}@{lang}" if lang else item.id
+        hit = self._cache.get(key)
         if hit is not None and hit[1] > time.monotonic():
             self.cache_hits += 1
             return hit[0]
-        task = self._inflight.get(item.id)
+        task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._produce(item))
-            self._inflight[item.id] = task
-            article_id = item.id
+            task = asyncio.ensure_future(self._produce(item, key, l10n if lang else None))
+            self._inflight[key] = task
+            article_id = key
 
             def _forget(_: asyncio.Task[StoredSummary]) -> None:
                 self._inflight.pop(article_id, None)
@@ -117,21 +123,21 @@ class NewsSummarizer:
             self._cache.popitem(last=False)
         return summary
 
-    async def _produce(self, item: NewsItem) -> StoredSummary:
+    async def _produce(self, item: NewsItem, key: str, l10n: Localizer | None) -> StoredSummary:
         if self._store is not None:
             try:
-                stored = await self._store.get_summary(item.id)
+                stored = await self._store.get_summary(key)
             except Exception:
                 log.warning("news summary cache unavailable", exc_info=True)
                 stored = None
             if stored:
-                return self._remember(item.id, stored, float("inf"))
+                return self._remember(key, stored, float("inf"))
         fallback = StoredSummary(fallback_summary(item), None)
         if self._compute is None:
             self.fallbacks += 1
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         self.ai_calls += 1
-        prompt = summary_prompt(item)
+        prompt = summary_prompt(item, l10n)
         try:
             result = await self._compute.complete(
                 prompt,
@@ -140,17 +146,17 @@ class NewsSummarizer:
         except Exception as exc:  # the client promises fallbacks; belt and braces for the digest
             log.warning("news summary failed, using fallback", extra={"error": type(exc).__name__})
             self.fallbacks += 1
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         text = clean_summary(result.text)
         if result.offline or result.degraded or result.incomplete or not text:
             self.fallbacks += 1
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         facts = article_facts(item)
         subject = f"news/{item.id}"
         checked = self._audit.check(AiSurface.NEWS_SUMMARY, text, facts, subject=subject)
         if checked.status is GroundingState.UNGROUNDED:
             self.fallbacks += 1  # never kept as shared data: every holder would read it
-            return self._remember(item.id, fallback, self._fallback_ttl)
+            return self._remember(key, fallback, self._fallback_ttl)
         receipt = self._audit.receipt(
             surface=AiSurface.NEWS_SUMMARY,
             subject=subject,
@@ -165,11 +171,11 @@ class NewsSummarizer:
         summary = StoredSummary(text, receipt.id)
         if self._store is not None:
             try:
-                await self._store.put_summary(item.id, text, receipt=receipt)
+                await self._store.put_summary(key, text, receipt=receipt)
             except Exception:
                 log.warning("could not store news summary", exc_info=True)
-                return self._remember(item.id, StoredSummary(text, None), self._fallback_ttl)
-        return self._remember(item.id, summary, float("inf"))
+                return self._remember(key, StoredSummary(text, None), self._fallback_ttl)
+        return self._remember(key, summary, float("inf"))
 
 
 def previous_week(period: str) -> tuple[date, date]:
@@ -194,7 +200,10 @@ class ContentService:
         compute: ComputeClient | None = None,
         receipts: ReceiptStore | None = None,
         audit: Audit | None = None,
+        default_locale: str = "en",
     ) -> None:
+        self.default_locale = default_locale
+        """notifications.default_locale: the locale of users who set none."""
         self.portfolio = portfolio
         self.news = news
         self.summarizer = summarizer
@@ -204,7 +213,7 @@ class ContentService:
         self.writer = GroundedWriter(audit or Audit(SystemClock()))
         self.news_items = news_items
         self._ttl = cache_ttl
-        self._shared: OrderedDict[tuple[str, str, str], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
+        self._shared: OrderedDict[tuple[str, ...], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
 
     async def render(
         self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
@@ -214,10 +223,17 @@ class ContentService:
         The email and push rows of one user and period share one rendering (one portfolio
         read, one alert evaluation); only the key in the push data differs.
         """
-        cache_key = (kind.value, user_id, period)
+        l10n = localizer(prefs.locale, self.default_locale)
+        cache_key = (kind.value, user_id, period, l10n.tag)
         entry = self._shared.get(cache_key)
         if entry is None or entry[1] < time.monotonic():
-            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now))
+            if l10n.resolved.fell_back:
+                LOCALE_FALLBACKS.labels(kind.value).inc()
+                log.warning(
+                    "unsupported locale, writing in English",
+                    extra={"locale": prefs.locale, "user_id": user_id, "kind": kind.value, "period": period},
+                )
+            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now, l10n))
             self._shared[cache_key] = (task, time.monotonic() + self._ttl)
             while len(self._shared) > 20_000:
                 self._shared.popitem(last=False)
@@ -233,10 +249,17 @@ class ContentService:
         return result
 
     async def _render(
-        self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
+        self,
+        kind: NotificationKind,
+        user_id: str,
+        period: str,
+        key: str,
+        prefs: NotificationPreferences,
+        now: datetime,
+        l10n: Localizer,
     ) -> Rendered | Reason:
         if kind is NotificationKind.DIGEST:
-            return await self._digest(user_id, period, key, now)
+            return await self._digest(user_id, period, key, now, l10n)
         if kind is NotificationKind.WEEKLY:
             start, end = previous_week(period)
             facts = await self.portfolio.weekly_facts(user_id, start, end)
@@ -244,10 +267,10 @@ class ContentService:
                 return Reason.NO_PORTFOLIO
             doc = weekly_document(facts)
             written, kept = await self._write(
-                AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts),
-                lambda rejected: weekly_messages(doc, rejected), facts.currency,
+                AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts, l10n),
+                lambda rejected: weekly_messages(doc, rejected, l10n), facts.currency, l10n,
             )
-            rendered = render_weekly(facts, period=period, key=key, summary=written.result.text)
+            rendered = render_weekly(facts, period=period, key=key, summary=written.result.text, l10n=l10n)
             return replace(rendered, degraded_reason=written.degraded_reason, receipts=kept)
         alert = await self.portfolio.alert_facts(
             user_id,
@@ -255,9 +278,11 @@ class ContentService:
             threshold_percent=prefs.alert_threshold_percent,
             threshold_sigma=prefs.alert_threshold_sigma,
         )
-        return render_alert(alert, period=period, key=key) if alert else Reason.NO_ALERT
+        return render_alert(alert, period=period, key=key, l10n=l10n) if alert else Reason.NO_ALERT
 
-    async def _digest(self, user_id: str, period: str, key: str, now: datetime) -> Rendered | Reason:
+    async def _digest(
+        self, user_id: str, period: str, key: str, now: datetime, l10n: Localizer
+    ) -> Rendered | Reason:
         day = date.fromisoformat(period) - timedelta(days=1)  # the digest of the 9th reports the 8th
         facts = await self.portfolio.digest_facts(user_id, day)
         if facts is None:
@@ -273,10 +298,10 @@ class ContentService:
         doc = digest_document(facts)
         (written, kept), summaries = await asyncio.gather(
             self._write(
-                AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts),
-                lambda rejected: digest_messages(doc, rejected), facts.currency,
+                AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts, l10n),
+                lambda rejected: digest_messages(doc, rejected, l10n), facts.currency, l10n,
             ),
-            asyncio.gather(*(self.summarizer.summarize(r.item) for r in ranked)),
+            asyncio.gather(*(self.summarizer.summarize(r.item, l10n) for r in ranked)),
         )
         rendered = render_digest(
             facts,
@@ -284,6 +309,7 @@ class ContentService:
             period=period,
             key=key,
             paragraph=written.result.text,
+            l10n=l10n,
         )
         rendered = replace(
             rendered,
@@ -304,6 +330,7 @@ class ContentService:
         fallback: str,
         prompt: Callable[[Sequence[str]], list[Message]],
         currency: str,
+        l10n: Localizer,
     ) -> tuple[Written, tuple[str, ...]]:
         """The AI paragraph of one rendering (checked; else the deterministic one), and the name of its
         receipt once stored (empty when it could not be: a row only names receipts that exist)."""
@@ -315,7 +342,15 @@ class ContentService:
             prompt=prompt,
             snapshot=Snapshot(doc, as_of, currency or None),
             fallback=fallback,
-            options=CompletionOptions(max_tokens=400, temperature=0.3, fallback=fallback, operation="digest"),
+            options=CompletionOptions(
+                max_tokens=400,
+                temperature=0.3,
+                # the offline writer's banner line in the user's language (English: the plain default)
+                fallback=fallback
+                if l10n.is_english
+                else ReasonedFallback(lambda _why: fallback, banner=l10n._(OFFLINE_BANNER)),
+                operation="digest",
+            ),
         )
         if self.receipts is None:
             return written, ()

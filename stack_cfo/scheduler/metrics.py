@@ -63,6 +63,12 @@ class SchedulerMetrics:
             ["job_type"],
             registry=r,
         )
+        self.retention_deleted = Counter(
+            "stack_cfo_retention_deleted_rows",
+            "Rows the retention job deleted, by table (docs/capacity.md).",
+            ["table"],
+            registry=r,
+        )
         self.notifications_planned = Counter(
             "notification_scheduler_notifications_planned",
             "Outbox rows written by the planner, by status (pending or missed).",

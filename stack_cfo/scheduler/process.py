@@ -39,6 +39,7 @@ from stack_cfo.scheduler.planner import Planner
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.receipts import PgReceiptStore
+from stack_cfo.store.retention import RetentionRepo, RetentionWindows
 from stack_cfo.store.scheduler import SchedulerRepo
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ def build_worker(
         compute=compute,
         receipts=PgReceiptStore(db),
         audit=audit,
+        default_locale=config.default_locale,
     )
     return DeliveryWorker(
         repo,
@@ -276,6 +278,17 @@ async def run_scheduler(
         ticker.every(config.poll_interval.total_seconds(), "reap", worker.reap)
     ticker.every(config.heartbeat_interval.total_seconds(), "heartbeat", heartbeat)
     ticker.every(15, "gauges", gauges)
+    if active and config.retention_enabled:
+        retention = RetentionRepo(database)
+        windows = RetentionWindows(outbox=config.outbox_retention, idempotency_keys=config.idempotency_retention,
+                                   quotes=config.quote_retention,
+                                   receipts=config.receipt_retention if config.receipt_retention else None)
+
+        async def prune() -> None:
+            for table, n in (await retention.prune(windows)).items():
+                metrics.retention_deleted.labels(table).inc(n)
+
+        ticker.every(config.retention_interval.total_seconds(), "retention", prune)
     if poller is not None and active:
         ticker.every(config.news_poll_interval.total_seconds(), "news", poller.poll_once)
     worker_task = asyncio.ensure_future(worker.run(worker_stop, wake)) if active and worker_enabled else None

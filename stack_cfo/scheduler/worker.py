@@ -485,6 +485,8 @@ class DeliveryWorker:
                     self._mark_now(),
                     degraded_reason=rendered.degraded_reason,
                     receipt_ids=rendered.receipt_ids,
+                    locale=rendered.locale,
+                    locale_fallback_from=rendered.locale_fallback_from,
                 )
             )
             if sent_at is None:

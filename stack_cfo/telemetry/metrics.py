@@ -41,6 +41,14 @@ READINESS_CHANGES = Counter(
 )
 for _state in ("ready", "unready"):
     READINESS_CHANGES.labels(_state)
+LOCALE_FALLBACKS = Counter(
+    "stack_cfo_locale_fallback_total",
+    "Texts written in English because the user's locale has no message catalogue (e.g. 'xx-YY'), by surface "
+    "(digest, weekly, alert).",
+    ["surface"],
+)
+for _surface in ("digest", "weekly", "alert"):
+    LOCALE_FALLBACKS.labels(_surface)
 
 
 def record_readiness(ready: bool) -> None:

@@ -26,6 +26,7 @@ from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
 from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import IdempotencyStore
 from stack_cfo.core.notifications.notification_feed import FeedService, FeedWakeups
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
@@ -152,7 +153,16 @@ class Container:
                 compute=lambda: self.compute,
                 cache=settings.cache_settings(self.config),
                 receipts=self.receipts,
+                locales=self.user_locales,
             ),
+        )
+
+    @property
+    def user_locales(self) -> UserLocales:
+        """Each user's locale (notification preferences) for texts written outside notifications."""
+        return self._part(
+            "user_locales",
+            lambda: UserLocales(SchedulerRepo(self.db), self.config.notifications.default_locale),
         )
 
     @property
@@ -175,6 +185,7 @@ class Container:
                 lambda: self.archive,
                 self.clock,
                 settings.chat_settings(self.config, compute),
+                locales=self.user_locales,
             )
 
         return self._part("chat", build)
@@ -184,7 +195,10 @@ class Container:
         return self._part(
             "notifications",
             lambda: NotificationService(
-                SchedulerRepo(self.db), self.scheduler_config, deliverer=self.delivery_worker
+                SchedulerRepo(self.db),
+                self.scheduler_config,
+                deliverer=self.delivery_worker,
+                default_locale=self.config.notifications.default_locale,
             ),
         )
 

@@ -60,7 +60,7 @@ from stack_cfo.core.portfolio.inputs import (
     SyncCommand,
 )
 from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
-from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL
+from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL, WatchTrigger, WatchUpdate
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
 
@@ -185,6 +185,9 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         self.page_tokens = page_tokens or PageTokens(os.urandom(32))
         # Translations of cached summaries: the same view object becomes the same message.
         self._messages: OrderedDict[int, tuple[SummaryView, portfolio_pb2.PortfolioSummary]] = OrderedDict()
+        self._watch_updates: OrderedDict[tuple[int, WatchTrigger, tuple[str, ...]], tuple[SummaryView, bytes]] = (
+            OrderedDict()
+        )
 
     def _summary_message(self, view: SummaryView) -> portfolio_pb2.PortfolioSummary:
         hit = self._messages.get(id(view))
@@ -305,7 +308,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
 
     async def WatchPortfolio(
         self, request: portfolio_pb2.WatchPortfolioRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[portfolio_pb2.WatchPortfolioResponse]:
+    ) -> AsyncIterator[bytes]:
         user_id = self._readable(request.portfolio)
         interval = (
             from_duration(request.min_interval, "min_interval", maximum=MAX_WATCH_INTERVAL)
@@ -313,8 +316,21 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         )
         async with contextlib.aclosing(self.service.watch(user_id, interval)) as updates:
             async for update in updates:
-                yield portfolio_pb2.WatchPortfolioResponse(
-                    summary=self._summary_message(update.view),
-                    trigger=TRIGGERS[update.trigger],
-                    changed_symbols=list(update.changed_symbols),
-                )
+                yield self._watch_bytes(update)
+
+    def _watch_bytes(self, update: WatchUpdate) -> bytes:
+        """The update serialized once for every watcher of the portfolio it was computed for
+        (watchers of one portfolio share the cached view; the interceptor sends bytes as they are)."""
+        key = (id(update.view), update.trigger, update.changed_symbols)
+        hit = self._watch_updates.get(key)
+        if hit is not None and hit[0] is update.view:
+            return hit[1]
+        data = portfolio_pb2.WatchPortfolioResponse(
+            summary=self._summary_message(update.view),
+            trigger=TRIGGERS[update.trigger],
+            changed_symbols=list(update.changed_symbols),
+        ).SerializeToString()
+        self._watch_updates[key] = (update.view, data)
+        while len(self._watch_updates) > 1024:
+            self._watch_updates.popitem(last=False)
+        return data

@@ -30,6 +30,7 @@ from stack_cfo.api.servicers.scheduler_messages import (
 )
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.data_scope import system_scope
+from stack_cfo.core.i18n import resolve_locale
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
 from stack_cfo.core.notifications.notification_feed import FeedService
@@ -59,6 +60,7 @@ _MASKABLE = (
     "quiet_hours_end",
     "alert_threshold_percent",
     "alert_threshold_sigma",
+    "locale",
 )
 
 
@@ -67,7 +69,7 @@ def _time_of_day(target: Any, value: time | None) -> None:
         target.hours, target.minutes = value.hour, value.minute
 
 
-def preferences_to_proto(prefs: NotificationPreferences) -> pb.NotificationPreferences:
+def preferences_to_proto(prefs: NotificationPreferences, default_locale: str = "en") -> pb.NotificationPreferences:
     out = pb.NotificationPreferences(
         name=f"users/{prefs.user_id}/notificationPreferences",
         time_zone=prefs.time_zone,
@@ -81,6 +83,8 @@ def preferences_to_proto(prefs: NotificationPreferences) -> pb.NotificationPrefe
         email_address=prefs.email_address,
         alert_threshold_percent=prefs.alert_threshold_percent,
         alert_threshold_sigma=prefs.alert_threshold_sigma,
+        locale=prefs.locale,
+        effective_locale=resolve_locale(prefs.locale, default_locale).tag,
     )
     _time_of_day(out.quiet_hours_start, prefs.quiet_hours_start)
     _time_of_day(out.quiet_hours_end, prefs.quiet_hours_end)
@@ -94,7 +98,7 @@ def preference_changes(request: pb.UpdateNotificationPreferencesRequest) -> dict
     paths = list(request.update_mask.paths)
     if not paths:
         paths = [f for f in _OPTIONAL_BOOLS if p.HasField(f)]
-        paths += [f for f in ("time_zone", "email_address") if getattr(p, f)]
+        paths += [f for f in ("time_zone", "email_address", "locale") if getattr(p, f)]
         paths += [f for f in ("quiet_hours_start", "quiet_hours_end") if p.HasField(f)]
         paths += [f for f in ("alert_threshold_percent", "alert_threshold_sigma") if getattr(p, f)]
     elif "*" in paths:
@@ -139,6 +143,8 @@ def notification_to_proto(r: NotificationRecord, receipts: Mapping[str, Receipt]
         attempt_count=r.attempts,
         manual=r.manual,
         idempotency_key=r.key,
+        locale=r.locale,
+        locale_fallback_from=r.locale_fallback_from,
     )
     set_timestamp(out.schedule_time, r.scheduled_for)
     set_timestamp(out.send_time, r.sent_at)
@@ -232,7 +238,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
     ) -> pb.NotificationPreferences:
         user_id = parse_user_singleton(request.name, "notificationPreferences", field="name")
         authorize(user_id, request.name)
-        return preferences_to_proto(await self.service.preferences(user_id))
+        return preferences_to_proto(await self.service.preferences(user_id), self.service.default_locale)
 
     async def UpdateNotificationPreferences(
         self, request: pb.UpdateNotificationPreferencesRequest, context: grpc.aio.ServicerContext
@@ -241,7 +247,8 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         user_id = parse_user_singleton(name, "notificationPreferences", field="preferences.name")
         authorize(user_id, name)
         changes = preference_changes(request)
-        return preferences_to_proto(await self.service.update_preferences(user_id, changes))
+        prefs = await self.service.update_preferences(user_id, changes)
+        return preferences_to_proto(prefs, self.service.default_locale)
 
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: grpc.aio.ServicerContext

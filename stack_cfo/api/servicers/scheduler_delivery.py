@@ -82,6 +82,8 @@ def content_to_proto(document: Mapping[str, Any]) -> pb.NotificationContent:
         deep_link=c.get("deep_link", ""),
         data={str(k): str(v) for k, v in c.get("data", {}).items()},
         receipts=[str(r) for r in c.get("receipts", [])],
+        locale=str(c.get("locale") or ""),
+        locale_fallback_from=str(c.get("locale_fallback_from") or ""),
         figures=[pb.ContentFigure(name=f["name"], value=f["value"], unit=f["unit"]) for f in c.get("figures", [])],
     )
     for b in c.get("blocks", []):

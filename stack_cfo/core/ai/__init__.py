@@ -48,6 +48,9 @@ class ReasonedFallback:
     """
 
     write: Callable[[str], str]
+    banner: str | None = None
+    """The line above the text when the offline writer sends it (``None``: the English
+    :data:`~stack_cfo.core.ai.offline.OFFLINE_BANNER`), e.g. in the user's language."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,46 +38,53 @@ from stack_cfo.core.ai import (
     Verification,
     fallback_reason_code,
 )
+from stack_cfo.core.i18n import N_, Localizer, english
 
 OFFLINE_PROVIDER = "offline"
-OFFLINE_BANNER = "[Automated summary — AI unavailable]"
+OFFLINE_BANNER = N_("[Automated summary — AI unavailable]")
 #: The fallback reason of a client with no provider at all (``DegradedReason.NOT_CONFIGURED``).
 NOT_CONFIGURED = "ZEROG_NOT_CONFIGURED"
 
 # Why AI is not answering, per DegradedReason code, and what happens next: honest about whether
 # asking again can help (it cannot while nothing is configured or the account is unfunded).
 _WHY = {
-    DegradedReason.NOT_CONFIGURED: "no AI provider is configured for this service",
-    DegradedReason.BALANCE_INSUFFICIENT: "the service's AI compute account has run out of funds",
-    DegradedReason.BREAKER_OPEN: "the AI service failed several times in a row and is paused for a short while",
-    DegradedReason.UNAVAILABLE: "the AI service did not respond",
-    DegradedReason.STREAM_BROKEN: "the AI service did not respond",
-    DegradedReason.UNGROUNDED: "the AI's answer quoted figures that do not match your portfolio data",
+    DegradedReason.NOT_CONFIGURED: N_("no AI provider is configured for this service"),
+    DegradedReason.BALANCE_INSUFFICIENT: N_("the service's AI compute account has run out of funds"),
+    DegradedReason.BREAKER_OPEN: N_("the AI service failed several times in a row and is paused for a short while"),
+    DegradedReason.UNAVAILABLE: N_("the AI service did not respond"),
+    DegradedReason.STREAM_BROKEN: N_("the AI service did not respond"),
+    DegradedReason.UNGROUNDED: N_("the AI's answer quoted figures that do not match your portfolio data"),
 }
 _NEXT = {
-    DegradedReason.NOT_CONFIGURED: "AI answers start once an operator configures an AI provider.",
-    DegradedReason.BALANCE_INSUFFICIENT: "AI answers resume once an operator tops the account up.",
-    DegradedReason.BREAKER_OPEN: "AI is tried again automatically after the pause.",
-    DegradedReason.UNAVAILABLE: "Asking again in a moment may get an AI answer.",
-    DegradedReason.STREAM_BROKEN: "Asking again in a moment may get an AI answer.",
-    DegradedReason.UNGROUNDED: "Asking again may get an AI answer whose figures check out.",
+    DegradedReason.NOT_CONFIGURED: N_("AI answers start once an operator configures an AI provider."),
+    DegradedReason.BALANCE_INSUFFICIENT: N_("AI answers resume once an operator tops the account up."),
+    DegradedReason.BREAKER_OPEN: N_("AI is tried again automatically after the pause."),
+    DegradedReason.UNAVAILABLE: N_("Asking again in a moment may get an AI answer."),
+    DegradedReason.STREAM_BROKEN: N_("Asking again in a moment may get an AI answer."),
+    DegradedReason.UNGROUNDED: N_("Asking again may get an AI answer whose figures check out."),
 }
 
 
-def why_not_ai(reason: str) -> str:
+def why_not_ai(reason: str, l10n: Localizer | None = None) -> str:
     """Why AI is not answering, as a clause, for a ``DegradedReason`` code (unknown: not responding)."""
-    return _WHY.get(reason, _WHY[DegradedReason.UNAVAILABLE])  # type: ignore[call-overload]
+    text = _WHY.get(reason, _WHY[DegradedReason.UNAVAILABLE])  # type: ignore[call-overload]
+    return l10n._(text) if l10n is not None else text
 
 
-def not_ai_notice(reason: str) -> str:
-    """The opening line of a deterministic answer: what it is and why."""
-    replaced = ", so it was replaced" if reason == DegradedReason.UNGROUNDED else ""
-    return f"This is an automatic summary of your figures, not AI analysis: {why_not_ai(reason)}{replaced}."
+def not_ai_notice(reason: str, l10n: Localizer | None = None) -> str:
+    """The opening line of a deterministic answer: what it is and why (in ``l10n``'s language)."""
+    lc = l10n or english()
+    why = why_not_ai(reason, lc)
+    if reason == DegradedReason.UNGROUNDED:
+        text = lc._("This is an automatic summary of your figures, not AI analysis: {why}, so it was replaced.")
+        return text.format(why=why)
+    return lc._("This is an automatic summary of your figures, not AI analysis: {why}.").format(why=why)
 
 
-def next_step(reason: str) -> str:
+def next_step(reason: str, l10n: Localizer | None = None) -> str:
     """What happens next, honestly (never "ask again" when that cannot help)."""
-    return _NEXT.get(reason, _NEXT[DegradedReason.UNAVAILABLE])  # type: ignore[call-overload]
+    text = _NEXT.get(reason, _NEXT[DegradedReason.UNAVAILABLE])  # type: ignore[call-overload]
+    return l10n._(text) if l10n is not None else text
 
 
 def generic_fallback(reason: str) -> str:
@@ -109,12 +116,14 @@ def offline_text(
     """
     code = fallback_reason_code(reason)
     body: str | None
+    line = OFFLINE_BANNER
     if isinstance(fallback, ReasonedFallback):
         body = fallback.write(code)
+        line = fallback.banner or OFFLINE_BANNER
     else:
         body = fallback() if callable(fallback) else fallback
     body = (body or "").strip() or generic_fallback(code)
-    return f"{OFFLINE_BANNER}\n{body}" if banner else body
+    return f"{line}\n{body}" if banner else body
 
 
 def offline_result(text: str, *, reason: str, requested_model: str = "") -> CompletionResult:

@@ -10,6 +10,7 @@ from stack_cfo.core.ai import CompletionResult, DegradedReason, degraded_reason
 from stack_cfo.core.chat.evidence import Evidence
 from stack_cfo.core.chat.models import ChatMessage, ChatSession, MessageRole, PortfolioContext, Replaced
 from stack_cfo.core.chat.offline import offline_answer
+from stack_cfo.core.i18n import Localizer
 from stack_cfo.core.provenance import AiSurface, Audit, GroundingRecord, GroundingState
 
 
@@ -76,6 +77,7 @@ class Grounder:
         ctx: PortfolioContext,
         now: datetime,
         question: str,
+        l10n: Localizer | None = None,
     ) -> tuple[ChatMessage, Replaced | None]:
         """Check the answer's figures against its evidence; attach the outcome and the receipt.
 
@@ -90,7 +92,7 @@ class Grounder:
             or answer.offline
         ):
             return self.receipted(answer, result, evidence, checked), None
-        text = offline_answer(ctx, now, question, reason=DegradedReason.UNGROUNDED.value)
+        text = offline_answer(ctx, now, question, reason=DegradedReason.UNGROUNDED.value, l10n=l10n)
         replaced = replace(
             answer,
             content=text,

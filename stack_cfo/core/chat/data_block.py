@@ -34,7 +34,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from stack_cfo.core.ai.data_block import encode_data
+from stack_cfo.core.ai.prompt_data import encode_data
 from stack_cfo.core.chat.context_figures import PERIOD_KEYS, ContextGroup, ContextInsight, PeriodFigures
 from stack_cfo.core.chat.models import ContextPosition, PortfolioContext
 from stack_cfo.core.chat.text import clean_label, estimate_tokens

@@ -62,6 +62,7 @@ from stack_cfo.core.errors import (
     NotFound,
     Unavailable,
 )
+from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class ChatManager:
         archive: SealedArchive | Callable[[], SealedArchive | None] | None,
         clock: Clock,
         settings: ChatSettings,
+        locales: UserLocales | None = None,
     ) -> None:
         self._store = store
         self._context = context_source
@@ -94,7 +96,8 @@ class ChatManager:
         audit = Audit(clock)
         self._summarizer = Summarizer(store, compute, clock, settings, audit)
         self._turns = Turns(
-            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks, audit
+            store, compute, context_source, clock, settings, self._summarizer, self._background, self._locks, audit,
+            locales,
         )
 
     # ------------------------------------------------------------------ helpers

@@ -13,6 +13,10 @@ its text passes the grounding check against that block. Every share says what it
 (total value with cash, or invested value), and the first and last lines say honestly why AI is
 not answering and whether asking again can help (:func:`~stack_cfo.core.ai.offline.not_ai_notice`).
 
+In another locale (``l10n``) the words come from the message catalogue and the figures are spelled in
+the locale's CLDR formats (``+3,24 %``, ``7.160,00 $``), which the grounding check reads as well; the
+question is still read with English keywords (a question it does not recognise gets the general summary).
+
 The compute client streams this text (marked ``offline``) when no provider can answer before the
 first byte, so a chat turn never hangs on AI and the user's message is never lost.
 """
@@ -29,28 +33,29 @@ from stack_cfo.core.chat.context_figures import PERIOD_KEYS
 from stack_cfo.core.chat.data_block import context_document
 from stack_cfo.core.chat.models import PortfolioContext
 from stack_cfo.core.chat.question import Question, read_question
+from stack_cfo.core.i18n import N_, Localizer, english
 
 Doc = Mapping[str, Any]
 
 PERIOD_LABELS = {
-    "1d": "since the previous close",
-    "1w": "over the past week",
-    "1m": "over the past month",
-    "ytd": "so far this year",
+    "1d": N_("since the previous close"),
+    "1w": N_("over the past week"),
+    "1m": N_("over the past month"),
+    "ytd": N_("so far this year"),
 }
 _METRIC_LABELS = {
-    "time_weighted_return": "Time-weighted return",
-    "volatility": "Annualised volatility",
-    "sharpe": "Sharpe ratio",
-    "sortino": "Sortino ratio",
-    "max_drawdown": "Maximum drawdown",
-    "current_drawdown": "Current drawdown from the peak",
-    "cagr": "CAGR",
-    "calmar": "Calmar ratio",
-    "var_95": "One-day 95% VaR",
-    "cvar_95": "One-day 95% CVaR (expected shortfall)",
-    "beta": "Beta",
-    "alpha": "Annualised alpha",
+    "time_weighted_return": N_("Time-weighted return"),
+    "volatility": N_("Annualised volatility"),
+    "sharpe": N_("Sharpe ratio"),
+    "sortino": N_("Sortino ratio"),
+    "max_drawdown": N_("Maximum drawdown"),
+    "current_drawdown": N_("Current drawdown from the peak"),
+    "cagr": N_("CAGR"),
+    "calmar": N_("Calmar ratio"),
+    "var_95": N_("One-day 95% VaR"),
+    "cvar_95": N_("One-day 95% CVaR (expected shortfall)"),
+    "beta": N_("Beta"),
+    "alpha": N_("Annualised alpha"),
 }
 _RATIOS = frozenset({"sharpe", "sortino", "calmar", "beta"})
 _UNSIGNED = frozenset({"volatility"})
@@ -90,6 +95,36 @@ def ratio(v: Any) -> str:
     return f"{_dec(v):.2f}"
 
 
+class _Figures:
+    """The figure spellings of one answer: the English ones above, or the locale's CLDR ones."""
+
+    def __init__(self, l10n: Localizer) -> None:
+        self.l10n = l10n
+        self.en = l10n.is_english
+
+    def pct(self, v: Any) -> str:
+        return pct(v) if self.en else self.l10n.percent_of(_dec(v) * 100, signed=True)
+
+    def share(self, v: Any) -> str:
+        return share(v) if self.en else self.l10n.percent_of(_dec(v) * 100)
+
+    def points(self, v: Any) -> str:
+        if self.en:
+            return points(v)
+        value = self.l10n.number(_dec(v) * 100)
+        value = value if value.startswith(("-", "\u2212")) else "+" + value
+        return self.l10n._("{value} percentage points").format(value=value)
+
+    def money(self, v: Any, ccy: str, *, signed: bool = False) -> str:
+        return money(v, ccy, signed=signed) if self.en else self.l10n.money(_dec(v), ccy, signed=signed)
+
+    def ratio(self, v: Any) -> str:
+        return ratio(v) if self.en else self.l10n.number(_dec(v))
+
+    def count(self, v: Any) -> str:
+        return str(v) if self.en else self.l10n.number(_dec(v), digits=len(str(v).partition(".")[2]))
+
+
 def _items(doc: Doc, key: str) -> list[Mapping[str, Any]]:
     value = doc.get(key)
     return [x for x in value if isinstance(x, Mapping)] if isinstance(value, list) else []
@@ -107,9 +142,12 @@ def _known(item: Mapping[str, Any], periods: Sequence[str]) -> list[str]:
 
 
 class _Writer:
-    def __init__(self, doc: Doc, question: Question) -> None:
+    def __init__(self, doc: Doc, question: Question, l10n: Localizer | None = None) -> None:
         self.doc = doc
         self.q = question
+        self.l10n = l10n or english()
+        self._ = self.l10n._
+        self.f = _Figures(self.l10n)
         self.ccy = str(doc.get("base_currency") or "")
         self.positions = _by(_items(doc, "positions"), "symbol")
         self.baskets = _by(_items(doc, "baskets"), "name")
@@ -122,109 +160,163 @@ class _Writer:
     def periods(self) -> tuple[str, ...]:
         return self.q.periods or PERIOD_KEYS
 
+    def period(self, key: str) -> str:
+        return self._(PERIOD_LABELS[key])
+
+    def _amount(self, item: Mapping[str, Any], p: str) -> str:
+        change = item.get(f"change_{p}")
+        return f" ({self.f.money(change, self.ccy, signed=True)})" if change is not None else ""
+
     def _vs_benchmark(self, item: Mapping[str, Any], period: str) -> str:
         excess = item.get(f"excess_return_{period}")
         bench = self.bench.get(f"return_{period}")
         if excess is None or bench is None:
             return ""
-        name = self.bench.get("symbol", "the benchmark")
-        return f", against {pct(bench)} for {name}: an excess return of {points(excess)}"
+        name = self.bench.get("symbol") or self._("the benchmark")
+        return self._(", against {benchmark_return} for {benchmark}: an excess return of {excess}").format(
+            benchmark_return=self.f.pct(bench), benchmark=name, excess=self.f.points(excess)
+        )
 
     def _moves(self, item: Mapping[str, Any], periods: Sequence[str]) -> list[str]:
-        parts = []
-        for p in _known(item, periods):
-            change = item.get(f"change_{p}")
-            amount = f" ({money(change, self.ccy, signed=True)})" if change is not None else ""
-            parts.append(f"{PERIOD_LABELS[p]} {pct(item[f'return_{p}'])}{amount}")
-        return parts
+        return [
+            f"{self.period(p)} {self.f.pct(item[f'return_{p}'])}{self._amount(item, p)}" for p in _known(item, periods)
+        ]
 
     def value(self) -> list[str]:
-        doc = self.doc
-        when = _as_of(doc.get("snapshot_time"))
-        line = f"As of {when}, your portfolio is worth {money(doc['total_value'], self.ccy)}" if "total_value" in doc \
-            else f"As of {when}"
+        _, f, doc = self._, self.f, self.doc
+        when = _as_of(doc.get("snapshot_time"), self.l10n)
+        if "total_value" in doc:
+            line = _("As of {time}, your portfolio is worth {value}").format(
+                time=when, value=f.money(doc["total_value"], self.ccy)
+            )
+        else:
+            line = _("As of {time}").format(time=when)
         cash = doc.get("cash")
         if isinstance(cash, Mapping) and "value" in cash:
-            line += f", including {money(cash['value'], self.ccy)} in cash"
+            line += _(", including {cash} in cash").format(cash=f.money(cash["value"], self.ccy))
             if "weight" in cash:
-                line += f" ({share(cash['weight'])} of total value)"
+                line += _(" ({share} of total value)").format(share=f.share(cash["weight"]))
         lines = [line + "."]
         if "unrealized_pnl" in doc:
-            ret = f" ({pct(doc['unrealized_return'])} on cost)" if "unrealized_return" in doc else ""
-            lines.append(f"Unrealised gain or loss on the current positions: "
-                         f"{money(doc['unrealized_pnl'], self.ccy, signed=True)}{ret}.")
+            ret = (
+                _(" ({percent} on cost)").format(percent=f.pct(doc["unrealized_return"]))
+                if "unrealized_return" in doc else ""
+            )
+            lines.append(
+                _("Unrealised gain or loss on the current positions: {amount}{on_cost}.").format(
+                    amount=f.money(doc["unrealized_pnl"], self.ccy, signed=True), on_cost=ret
+                )
+            )
         return lines
 
     def performance(self, periods: Sequence[str]) -> list[str]:
+        _, f = self._, self.f
         perf = self.doc.get("performance")
         if not isinstance(perf, Mapping):
-            return ["There are no performance figures for your portfolio in the data."]
+            return [_("There are no performance figures for your portfolio in the data.")]
         lines = []
         for p in _known(perf, periods):
-            change = perf.get(f"change_{p}")
-            amount = f" ({money(change, self.ccy, signed=True)})" if change is not None else ""
-            lines.append(f"Your portfolio (cash included) returned {pct(perf[f'return_{p}'])} {PERIOD_LABELS[p]}"
-                         f"{amount}{self._vs_benchmark(perf, p)}.")
+            lines.append(
+                _("Your portfolio (cash included) returned {percent} {period}{amount}{versus}.").format(
+                    percent=f.pct(perf[f"return_{p}"]), period=self.period(p), amount=self._amount(perf, p),
+                    versus=self._vs_benchmark(perf, p),
+                )
+            )
         if not lines:
-            lines.append("There are no figures for that period in the data (the price history is too short).")
+            lines.append(_("There are no figures for that period in the data (the price history is too short)."))
         for p in _known(perf, periods)[:1] if self.q.periods else []:
             movers = sorted(
                 (x for x in self.positions.values() if f"return_{p}" in x), key=lambda x: _dec(x[f"return_{p}"])
             )
             if len(movers) >= 2:
                 worst, best = movers[0], movers[-1]
-                lines.append(f"Weakest position {PERIOD_LABELS[p]}: {worst['symbol']} {pct(worst[f'return_{p}'])}; "
-                             f"strongest: {best['symbol']} {pct(best[f'return_{p}'])}.")
+                lines.append(
+                    _("Weakest position {period}: {worst} {worst_return}; strongest: {best} {best_return}.").format(
+                        period=self.period(p), worst=worst["symbol"], worst_return=f.pct(worst[f"return_{p}"]),
+                        best=best["symbol"], best_return=f.pct(best[f"return_{p}"]),
+                    )
+                )
         return lines
 
     def benchmark(self, periods: Sequence[str]) -> list[str]:
         known = [p for p in periods if f"return_{p}" in self.bench]
         if not known:
             return []
-        parts = [f"{pct(self.bench[f'return_{p}'])} {PERIOD_LABELS[p]}" for p in known]
-        return [f"The benchmark, {self.bench.get('symbol', '')}: " + "; ".join(parts) + "."]
+        parts = [f"{self.f.pct(self.bench[f'return_{p}'])} {self.period(p)}" for p in known]
+        return [
+            self._("The benchmark, {benchmark}: {returns}.").format(
+                benchmark=self.bench.get("symbol", ""), returns="; ".join(parts)
+            )
+        ]
 
     def position(self, symbol: str) -> list[str]:
+        _, f = self._, self.f
         p = self.positions[symbol]
-        head = f"{symbol}: {p['quantity']} shares"
+        head = _("{symbol}: {quantity} shares").format(symbol=symbol, quantity=f.count(p["quantity"]))
         if "market_value" in p:
-            head += f" worth {money(p['market_value'], self.ccy)}"
+            head += _(" worth {value}").format(value=f.money(p["market_value"], self.ccy))
         if "weight" in p:
-            head += f", {share(p['weight'])} of total value (cash included)"
+            head += _(", {share} of total value (cash included)").format(share=f.share(p["weight"]))
         if "invested_weight" in p:
-            head += f" and {share(p['invested_weight'])} of invested value"
+            head += _(" and {share} of invested value").format(share=f.share(p["invested_weight"]))
         lines = [head + "."]
         moves = self._moves(p, self.periods)
         if moves:
-            lines.append(f"{symbol} price moves: " + "; ".join(moves) + ".")
+            lines.append(_("{symbol} price moves: {moves}.").format(symbol=symbol, moves="; ".join(moves)))
         if "unrealized_pnl" in p:
-            ret = f" ({pct(p['unrealized_return'])} on cost)" if "unrealized_return" in p else ""
-            lines.append(f"Unrealised gain or loss: {money(p['unrealized_pnl'], self.ccy, signed=True)}{ret}.")
+            ret = (
+                _(" ({percent} on cost)").format(percent=f.pct(p["unrealized_return"]))
+                if "unrealized_return" in p else ""
+            )
+            lines.append(
+                _("Unrealised gain or loss: {amount}{on_cost}.").format(
+                    amount=f.money(p["unrealized_pnl"], self.ccy, signed=True), on_cost=ret
+                )
+            )
         basket = self.baskets.get(str(p.get("basket", "")))
         member = next((m for m in _items(basket, "positions") if m.get("symbol") == symbol), None) if basket else None
         if member is not None:
-            parts = [f"{points(member[f'return_contribution_{k}'])} {PERIOD_LABELS[k]}"
+            parts = [f"{f.points(member[f'return_contribution_{k}'])} {self.period(k)}"
                      for k in self.q.periods if f"return_contribution_{k}" in member]
             if parts:
-                lines.append(f"Its contribution to the {p['basket']} basket's return: " + "; ".join(parts) + ".")
+                lines.append(
+                    _("Its contribution to the {basket} basket's return: {parts}.").format(
+                        basket=p["basket"], parts="; ".join(parts)
+                    )
+                )
         return lines
 
     def group(self, kind: str, name: str) -> list[str]:
+        _, f = self._, self.f
         g = (self.baskets if kind == "basket" else self.sectors)[name]
         count = int(g.get("position_count", 0))
-        noun = "position" if count == 1 else "positions"
-        head = f"Your {name} {kind} holds {count} {noun}"
+        if kind == "basket":
+            head = self.l10n.n_(
+                "Your {name} basket holds {count} position", "Your {name} basket holds {count} positions", count
+            )
+        else:
+            head = self.l10n.n_(
+                "Your {name} sector holds {count} position", "Your {name} sector holds {count} positions", count
+            )
+        head = head.format(name=name, count=count)
         if "market_value" in g:
-            head += f" worth {money(g['market_value'], self.ccy)}"
-        shares = [f"{share(g['weight'])} of total value (cash included)"] if "weight" in g else []
+            head += _(" worth {value}").format(value=f.money(g["market_value"], self.ccy))
+        shares = (
+            [_("{share} of total value (cash included)").format(share=f.share(g["weight"]))] if "weight" in g else []
+        )
         if "invested_weight" in g:
-            shares.append(f"{share(g['invested_weight'])} of invested value")
+            shares.append(_("{share} of invested value").format(share=f.share(g["invested_weight"])))
         lines = [head + (": " + ", ".join(shares) if shares else "") + "."]
         for p in _known(g, self.periods):
-            change = g.get(f"change_{p}")
-            amount = f" ({money(change, self.ccy, signed=True)})" if change is not None else ""
-            lines.append(f"{PERIOD_LABELS[p].capitalize()} the {name} {kind} returned {pct(g[f'return_{p}'])}"
-                         f"{amount}{self._vs_benchmark(g, p)}.")
+            values = {
+                "period": self.period(p), "name": name, "percent": f.pct(g[f"return_{p}"]),
+                "amount": self._amount(g, p), "versus": self._vs_benchmark(g, p),
+            }
+            if kind == "basket":
+                line = _("{period} the {name} basket returned {percent}{amount}{versus}.").format(**values)
+            else:
+                line = _("{period} the {name} sector returned {percent}{amount}{versus}.").format(**values)
+            lines.append(line[:1].upper() + line[1:])
         for p in _known(g, self.q.periods or ("1w",)):
             members = [m for m in _items(g, "positions") if f"return_contribution_{p}" in m]
             if not members:
@@ -233,142 +325,198 @@ class _Writer:
             parts = []
             for m in members:
                 own = self.positions.get(str(m["symbol"]), {}).get(f"return_{p}")
-                own_text = f" (its own return {pct(own)})" if own is not None else ""
-                parts.append(f"{m['symbol']} {points(m[f'return_contribution_{p}'])}{own_text}")
+                own_text = _(" (its own return {percent})").format(percent=f.pct(own)) if own is not None else ""
+                parts.append(f"{m['symbol']} {f.points(m[f'return_contribution_{p}'])}{own_text}")
             more = g.get("positions_not_listed_count")
-            rest = f"; {more} smaller positions are not listed" if more else ""
-            lines.append(f"Contributions to the {name} {kind}'s return {PERIOD_LABELS[p]}: "
-                         + ", ".join(parts) + rest + ".")
+            rest = _("; {count} smaller positions are not listed").format(count=more) if more else ""
+            values = {"name": name, "period": self.period(p), "parts": ", ".join(parts), "rest": rest}
+            if kind == "basket":
+                lines.append(_("Contributions to the {name} basket's return {period}: {parts}{rest}.").format(**values))
+            else:
+                lines.append(_("Contributions to the {name} sector's return {period}: {parts}{rest}.").format(**values))
         if not _known(g, self.periods):
-            lines.append(f"There are no {name} {kind} returns for that period in the data.")
+            if kind == "basket":
+                lines.append(_("There are no {name} basket returns for that period in the data.").format(name=name))
+            else:
+                lines.append(_("There are no {name} sector returns for that period in the data.").format(name=name))
         return lines
 
     def groups_overview(self, kind: str) -> list[str]:
+        _, f = self._, self.f
         groups = self.baskets if kind == "basket" else self.sectors
         if not groups:
-            return [f"There are no {kind}s in your portfolio data."]
+            if kind == "basket":
+                return [_("There are no baskets in your portfolio data.")]
+            return [_("There are no sectors in your portfolio data.")]
         p = next((x for x in self.periods if any(f"return_{x}" in g for g in groups.values())), None)
         parts = []
         for name, g in groups.items():
-            text = f"{name} {share(g['invested_weight'])} of invested value" if "invested_weight" in g else name
+            text = (
+                _("{name} {share} of invested value").format(name=name, share=f.share(g["invested_weight"]))
+                if "invested_weight" in g else name
+            )
             if p is not None and f"return_{p}" in g:
-                text += f", {pct(g[f'return_{p}'])} {PERIOD_LABELS[p]}"
+                text += f", {f.pct(g[f'return_{p}'])} {self.period(p)}"
             parts.append(text)
-        return [f"Your {kind}s: " + "; ".join(parts) + "."]
+        if kind == "basket":
+            return [_("Your baskets: {parts}.").format(parts="; ".join(parts))]
+        return [_("Your sectors: {parts}.").format(parts="; ".join(parts))]
 
     def metrics(self, keys: Sequence[str]) -> list[str]:
+        _, f = self._, self.f
         if not self.risk:
-            return ["There are no risk figures for your portfolio in the data."]
+            return [_("There are no risk figures for your portfolio in the data.")]
         parts = []
         for key in keys:
             if key not in self.risk:
                 continue
             value = self.risk[key]
-            label = _METRIC_LABELS.get(key, key)
+            label = _(_METRIC_LABELS[key]) if key in _METRIC_LABELS else key
             if isinstance(value, str):
                 reason = value.removeprefix("unavailable (").removesuffix(")").replace("_", " ").lower()
-                parts.append(f"{label}: not available ({reason})")
+                parts.append(_("{label}: not available ({reason})").format(label=label, reason=reason))
             elif key in _RATIOS:
-                against = f" against {self.risk['benchmark']}" if key == "beta" and "benchmark" in self.risk else ""
-                parts.append(f"{label}{against} {ratio(value)}")
+                if key == "beta" and "benchmark" in self.risk:
+                    parts.append(
+                        _("{label} against {benchmark} {value}").format(
+                            label=label, benchmark=self.risk["benchmark"], value=f.ratio(value)
+                        )
+                    )
+                else:
+                    parts.append(f"{label} {f.ratio(value)}")
             else:
-                parts.append(f"{label} {share(value) if key in _UNSIGNED else pct(value)}")
+                parts.append(f"{label} {f.share(value) if key in _UNSIGNED else f.pct(value)}")
         if not parts:
-            return ["Those risk figures are not in the data."]
+            return [_("Those risk figures are not in the data.")]
         lines = [". ".join(parts) + "."]
         if self.risk.get("observations"):
-            lines.append(f"They are computed on {self.risk['observations']} daily time-weighted returns "
-                         "(deposits and withdrawals removed).")
+            basis = _("They are computed on {count} daily time-weighted returns (deposits and withdrawals removed).")
+            lines.append(basis.format(count=self.risk["observations"]))
         elif "observations" in self.risk:
-            lines.append("There are no daily returns yet to compute them on.")
+            lines.append(_("There are no daily returns yet to compute them on."))
         return lines
 
     def cash(self) -> list[str]:
+        _, f = self._, self.f
         cash = self.doc.get("cash")
         if not isinstance(cash, Mapping) or "value" not in cash:
-            return ["Your cash balance is not in the data."]
-        line = f"Cash: {money(cash['value'], self.ccy)}"
+            return [_("Your cash balance is not in the data.")]
+        line = _("Cash: {value}").format(value=f.money(cash["value"], self.ccy))
         if "weight" in cash:
-            line += f", {share(cash['weight'])} of total value"
+            line += _(", {share} of total value").format(share=f.share(cash["weight"]))
         lines = [line + "."]
         idle = next((i for i in _items(self.doc, "insights") if i.get("code") == "IDLE_CASH"), None)
         if idle is not None and "threshold_weight" in idle:
-            lines.append(f"That is above the {share(idle['threshold_weight'])} of total value at which the app "
-                         "flags idle cash.")
+            lines.append(
+                _("That is above the {share} of total value at which the app flags idle cash.").format(
+                    share=f.share(idle["threshold_weight"])
+                )
+            )
         return lines
 
     def largest(self) -> list[str]:
         top = list(self.positions.values())[:_MAX_NAMED]
         if not top:
             return []
-        parts = [f"{p['symbol']} {share(p['weight'])}" for p in top if "weight" in p]
-        return ["Largest positions, as shares of total value (cash included): " + ", ".join(parts) + "."] \
-            if parts else []
+        parts = [f"{p['symbol']} {self.f.share(p['weight'])}" for p in top if "weight" in p]
+        if not parts:
+            return []
+        return [
+            self._("Largest positions, as shares of total value (cash included): {parts}.").format(
+                parts=", ".join(parts)
+            )
+        ]
 
     def diversification(self) -> list[str]:
+        _, f = self._, self.f
         d = self.doc.get("diversification")
         if not isinstance(d, Mapping) or "score" not in d:
-            return ["There is no diversification score in the data."]
-        line = f"Diversification score {d['score']}"
+            return [_("There is no diversification score in the data.")]
+        line = _("Diversification score {score}").format(score=f.count(d["score"]))
         parts = []
         if "score_from_holdings" in d:
-            parts.append(f"{d['score_from_holdings']} of it for breadth across holdings")
+            parts.append(_("{score} of it for breadth across holdings").format(score=f.count(d["score_from_holdings"])))
         if "score_from_sectors" in d:
-            parts.append(f"{d['score_from_sectors']} for breadth across sectors")
-        lines = [line + (f" ({' and '.join(parts)})" if parts else "") + "."]
+            parts.append(_("{score} for breadth across sectors").format(score=f.count(d["score_from_sectors"])))
+        lines = [line + (f" ({self.l10n.join(parts)})" if parts else "") + "."]
         if "effective_position_count" in d and "effective_sector_count" in d:
-            lines.append(f"Weighted by value you hold the equivalent of {d['effective_position_count']} equal "
-                         f"positions in {d['effective_sector_count']} equal sectors.")
+            lines.append(
+                _("Weighted by value you hold the equivalent of {positions} equal positions in {sectors} equal "
+                  "sectors.").format(
+                    positions=f.count(d["effective_position_count"]), sectors=f.count(d["effective_sector_count"])
+                )
+            )
         if "largest_symbol" in d and "largest_invested_weight" in d:
-            lines.append(f"The largest position, {d['largest_symbol']}, is {share(d['largest_invested_weight'])} "
-                         "of invested value.")
-        sectors = [f"{n} {share(g['invested_weight'])}" for n, g in self.sectors.items() if "invested_weight" in g]
+            lines.append(
+                _("The largest position, {symbol}, is {share} of invested value.").format(
+                    symbol=d["largest_symbol"], share=f.share(d["largest_invested_weight"])
+                )
+            )
+        sectors = [f"{n} {f.share(g['invested_weight'])}" for n, g in self.sectors.items() if "invested_weight" in g]
         if sectors:
-            lines.append("Sectors as shares of invested value: " + ", ".join(sectors) + ".")
+            lines.append(_("Sectors as shares of invested value: {parts}.").format(parts=", ".join(sectors)))
         return lines
 
     def insights(self, *, limit: int = _MAX_INSIGHTS) -> list[str]:
-        lines = [line for line in (_insight_line(i, self.bench) for i in _items(self.doc, "insights")) if line]
+        lines = [line for line in (_insight_line(i, self.bench, self) for i in _items(self.doc, "insights")) if line]
         return lines[:limit]
 
 
-def _insight_line(i: Mapping[str, Any], bench: Mapping[str, Any]) -> str:
+def _insight_line(i: Mapping[str, Any], bench: Mapping[str, Any], w: _Writer) -> str:
+    _, f = w._, w.f
     code = i.get("code")
     subject = i.get("symbol") or i.get("sector") or i.get("basket") or ""
     if code in ("POSITION_CONCENTRATION", "SECTOR_CONCENTRATION") and "invested_weight" in i:
-        limit = f", above the {share(i['threshold_invested_weight'])} guideline" \
-            if "threshold_invested_weight" in i else ""
-        return f"{subject} is {share(i['invested_weight'])} of invested value{limit}."
+        if "threshold_invested_weight" in i:
+            return _("{subject} is {share} of invested value, above the {limit} guideline.").format(
+                subject=subject, share=f.share(i["invested_weight"]), limit=f.share(i["threshold_invested_weight"])
+            )
+        return _("{subject} is {share} of invested value.").format(subject=subject, share=f.share(i["invested_weight"]))
     if code == "DRAWDOWN" and "current_drawdown" in i:
-        return f"The portfolio's time-weighted value is {pct(i['current_drawdown'])} from its peak (current drawdown)."
+        return _("The portfolio's time-weighted value is {percent} from its peak (current drawdown).").format(
+            percent=f.pct(i["current_drawdown"])
+        )
     if code in ("BASKET_LAGGING_BENCHMARK", "POSITION_LAGGING_BENCHMARK") and "return_1w" in i:
-        what = f"Your {subject} basket" if code == "BASKET_LAGGING_BENCHMARK" else subject
-        vs = f" against {pct(i['benchmark_return_1w'])} for {bench.get('symbol', 'the benchmark')}" \
+        what = _("Your {name} basket").format(name=subject) if code == "BASKET_LAGGING_BENCHMARK" else subject
+        vs = (
+            _(" against {percent} for {benchmark}").format(
+                percent=f.pct(i["benchmark_return_1w"]), benchmark=bench.get("symbol") or _("the benchmark")
+            )
             if "benchmark_return_1w" in i else ""
-        excess = f" (an excess return of {points(i['excess_return_1w'])})" if "excess_return_1w" in i else ""
-        return f"{what} returned {pct(i['return_1w'])} over the past week{vs}{excess}."
+        )
+        excess = (
+            _(" (an excess return of {points})").format(points=f.points(i["excess_return_1w"]))
+            if "excess_return_1w" in i else ""
+        )
+        return _("{what} returned {percent} over the past week{versus}{excess}.").format(
+            what=what, percent=f.pct(i["return_1w"]), versus=vs, excess=excess
+        )
     if code == "IDLE_CASH" and "weight" in i:
-        return f"Cash is {share(i['weight'])} of total value."
+        return _("Cash is {share} of total value.").format(share=f.share(i["weight"]))
     message = str(i.get("message") or "")
-    return message if message and not any(ch.isdigit() for ch in message) else ""
+    return message if message and not any(ch.isdigit() for ch in message) and w.l10n.is_english else ""
 
 
-def _as_of(raw: Any) -> str:
+def _as_of(raw: Any, l10n: Localizer) -> str:
     try:
-        return datetime.fromisoformat(str(raw)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        at = datetime.fromisoformat(str(raw)).astimezone(UTC)
     except ValueError:
-        return "the last snapshot"
+        return l10n._("the last snapshot")
+    if l10n.is_english:
+        return at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{l10n.date_medium(at.date())} {l10n.clock(at)} UTC"
 
 
 # ------------------------------------------------------------------------------ the answer
 
 
 def _body(w: _Writer) -> list[str]:
+    _ = w._
     q = w.q
     lines: list[str] = []
     if q.trade:
-        lines.append("I cannot place, change or confirm trades, and this summary gives no advice; "
-                     "here are the figures.")
+        lines.append(_("I cannot place, change or confirm trades, and this summary gives no advice; "
+                       "here are the figures."))
     named = False
     for symbol in q.symbols[:_MAX_NAMED]:
         lines += w.position(symbol)
@@ -399,25 +547,28 @@ def _body(w: _Writer) -> list[str]:
         lines += w.value()
     if q.insights or q.risk:
         found = w.insights()
-        lines += found or ["There are no insights flagged for your portfolio."]
+        lines += found or [_("There are no insights flagged for your portfolio.")]
     if q.news:
-        lines.append("News is not part of the data this summary is built from, so it cannot say what was reported.")
+        lines.append(_("News is not part of the data this summary is built from, so it cannot say what was reported."))
     if lines and not (q.trade and len(lines) == 1):
         return lines
     # Nothing recognised (or only a trade request): the general summary.
     return [*lines, *w.value(), *w.performance(q.periods or ("1d", "1w")), *w.largest(), *w.insights(limit=2)]
 
 
-def offline_answer(context: PortfolioContext, now: datetime, question: str, *, reason: str) -> str:
-    """The answer to ``question`` from the figures of ``context`` alone.
+def offline_answer(
+    context: PortfolioContext, now: datetime, question: str, *, reason: str, l10n: Localizer | None = None
+) -> str:
+    """The answer to ``question`` from the figures of ``context`` alone, in ``l10n``'s language.
 
     ``reason`` is why AI is not answering, a :class:`~stack_cfo.core.ai.DegradedReason` code
     (``COMPUTE_NOT_CONFIGURED``, ``COMPUTE_UNAVAILABLE``, ``AI_UNGROUNDED``...).
     """
-    lines = [not_ai_notice(reason)]
+    lc = l10n or english()
+    lines = [not_ai_notice(reason, lc)]
     doc = context_document(context, now)
     if not doc.get("available"):
-        lines.append("There is no portfolio data on file for you yet, so there are no figures to answer with.")
+        lines.append(lc._("There is no portfolio data on file for you yet, so there are no figures to answer with."))
     else:
         positions = [str(p["symbol"]) for p in _items(doc, "positions")]
         bench = doc.get("benchmark")
@@ -428,6 +579,6 @@ def offline_answer(context: PortfolioContext, now: datetime, question: str, *, r
             baskets=[str(g["name"]) for g in _items(doc, "baskets")],
             sectors=[str(g["name"]) for g in _items(doc, "sectors")],
         )
-        lines += _body(_Writer(doc, q))
-    lines.append(f"Your question is saved. {next_step(reason)}")
+        lines += _body(_Writer(doc, q, lc))
+    lines.append(lc._("Your question is saved. {next_step}").format(next_step=next_step(reason, lc)))
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """What a chat question asks about, read without AI (for the deterministic writer in :mod:`.offline`).
 
-Word lists, matched case-insensitively on word boundaries. A position is named by its symbol
-(exactly as written, or in any case when it has four characters or more, or as a ``$CASHTAG``, so
-that "on", "it" or "all" never name a position); a basket or a sector by its name.
+Word lists (English, with the Spanish, German, French and Chinese words for the same things, so that a
+question asked in the user's language is read too), matched case-insensitively on word boundaries. A
+position is named by its symbol (exactly as written, or in any case when it has four characters or more,
+or as a ``$CASHTAG``, so that "on", "it" or "all" never name a position); a basket or a sector by its name.
 """
 
 from __future__ import annotations
@@ -14,15 +15,26 @@ from dataclasses import dataclass
 _I = re.IGNORECASE
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 def _any(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(rf"(?<![\w&]){p}(?![\w&])" for p in patterns), _I)
+    """Words on word boundaries; Chinese words anywhere (Chinese writes no spaces between words)."""
+    return re.compile(
+        "|".join(p if _CJK.search(p) else rf"(?<![\w&]){p}(?![\w&])" for p in patterns), _I
+    )
 
 
 PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("1d", _any("today'?s?", "daily", "day", "since yesterday", "overnight", r"24 ?h(?:ours?)?", "1 ?d")),
-    ("1w", _any("week", "weekly", "wtd", "this week'?s?", r"(?:7|seven|5|five) (?:trading )?days", "1 ?w")),
-    ("1m", _any("month", "monthly", "mtd", r"(?:30|thirty) days", r"1 ?mo?")),
-    ("ytd", _any("ytd", "year[- ]to[- ]date", "this year", "since january", "year")),
+    ("1d", _any("today'?s?", "daily", "day", "since yesterday", "overnight", r"24 ?h(?:ours?)?", "1 ?d",
+                  "hoy", r"diari[oa]s?", "heute", r"täglich\w*", "seit gestern", "aujourd['’]hui", r"quotidien\w*",
+                  "今天", "今日", "当日", "日内")),
+    ("1w", _any("week", "weekly", "wtd", "this week'?s?", r"(?:7|seven|5|five) (?:trading )?days", "1 ?w",
+                  r"semana\w*", r"woche\w*", r"semaine\w*", "本周", "这周", "一周", "上周")),
+    ("1m", _any("month", "monthly", "mtd", r"(?:30|thirty) days", r"1 ?mo?", "mes", r"mensual\w*", r"monat\w*",
+                "mois", r"mensuel\w*", "本月", "这个月", "一个月")),
+    ("ytd", _any("ytd", "year[- ]to[- ]date", "this year", "since january", "year", "año", r"jahr\w*",
+                 "année", "今年", "年初至今")),
 )
 """Period keys of the data block and the words that ask for them."""
 
@@ -32,33 +44,48 @@ METRIC_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("calmar",), _any("calmar")),
     (("beta",), _any("beta")),
     (("alpha",), _any("alpha")),
-    (("volatility",), _any(r"volatil\w*", "vol", "standard deviation", "std")),
-    (("max_drawdown", "current_drawdown"), _any(r"draw[- ]?downs?", "dd", "peak")),
-    (("var_95", "cvar_95"), _any("var", "value at risk")),
+    (("volatility",), _any(r"volatil\w*", "vol", "standard deviation", "std", "波动")),
+    (("max_drawdown", "current_drawdown"), _any(r"draw[- ]?downs?", "dd", "peak", "caída máxima", "perte maximale",
+                                                "回撤")),
+    (("var_95", "cvar_95"), _any("var", "value at risk", "风险价值")),
     (("cvar_95",), _any("cvar", "expected shortfall", "tail loss", "tail risk")),
-    (("cagr",), _any("cagr", r"annuali[sz]ed return", r"compound\w*")),
+    (("cagr",), _any("cagr", r"annuali[sz]ed return", r"compound\w*", "年化收益")),
     (("time_weighted_return",), _any("twr", "time[- ]weighted")),
 )
 """Risk figures of the data block and the words that ask for them."""
 
-_RISK = _any(r"risk\w*", "safe", r"danger\w*", "exposed", "downside")
-_DIVERSIFICATION = _any(r"diversif\w*", r"concentrat\w*", "hhi", "spread", "allocation", "weights?", r"balanced?")
-_CASH = _any("cash", "uninvested", "idle", "buying power", "dry powder")
+_RISK = _any(r"risk\w*", "safe", r"danger\w*", "exposed", "downside", r"riesgo\w*", r"arriesgad\w*", r"risque\w*",
+             r"risqué\w*", "风险")
+_DIVERSIFICATION = _any(
+    r"diversif\w*", r"concentrat\w*", "hhi", "spread", "allocation", "weights?", r"balanced?", r"concentra\w*",
+    r"konzentr\w*", "streuung", "gestreut", "分散", "集中",
+)
+_CASH = _any("cash", "uninvested", "idle", "buying power", "dry powder", "efectivo", "liquidez", "bargeld",
+             r"barmittel\w*", "liquidität", "liquidités", "espèces", "现金")
 _PERFORMANCE = _any(
     r"perform\w*", "returns?", "doing", r"gain\w*", r"los[st]\w*", "made", r"profit\w*", "p&l", "pnl",
     r"underperform\w*", r"outperform\w*", r"lag\w*", r"beat\w*", "benchmark", "up", "down", r"mov\w*",
     r"chang\w*", r"drop\w*", "fell", r"fall\w*", "rose", "rises?", "rising", "risen", "why",
+    "rendimiento", "rentabilidad", r"ganancia\w*", r"pérdida\w*", "por qué", "rendite", "entwicklung",
+    r"gewinn\w*", r"verlust\w*", "warum", r"rendement\w*", r"perte\w*", "pourquoi", "表现", "收益", "盈亏", "涨",
+    "跌", "为什么",
 )
-_VALUE = _any("worth", "value", "how much", "total", "balance")
+_VALUE = _any("worth", "value", "how much", "total", "balance", "valor", "cuánto", "vale", "wert", "wie viel",
+              "valeur", "combien", "vaut", "价值", "多少", "总值")
 _INSIGHTS = _any(
     "insights?", "warnings?", "alerts?", "concerns?", r"worr\w*", "issues?", "problems?", "red flags?",
-    "should i know", "watch out",
+    "should i know", "watch out", r"avisos?", r"alertas?", r"hinweise?", r"warnung\w*", r"alertes?",
+    r"avertissement\w*", "提醒", "洞察", "警告",
 )
-_NEWS = _any("news", "headlines?", "articles?", r"announce\w*", "earnings", r"report(?:ed|s)?")
-_TRADE = _any("buy", "sell", "short", "orders?", "trade", "purchase", "liquidate", "rebalance")
-_BENCHMARK = _any("benchmark", "s&p", "market", "index")
-_BASKETS = _any("baskets?")
-_SECTORS = _any("sectors?", r"industr(?:y|ies)")
+_NEWS = _any("news", "headlines?", "articles?", r"announce\w*", "earnings", r"report(?:ed|s)?", r"noticias?",
+             "nachrichten", r"actualités?", "nouvelles", "新闻", "消息")
+_TRADE = _any("buy", "sell", "short", "orders?", "trade", "purchase", "liquidate", "rebalance", "comprar?",
+              "vender?", "kaufen", "verkaufen", "acheter", "vendre", "买入", "卖出", "买", "卖")
+_BENCHMARK = _any("benchmark", "s&p", "market", "index", "mercado", "índice", "markt", "marché", "indice", "大盘",
+                  "基准", "指数")
+_BASKETS = _any("baskets?", "cestas?", "körbe", "korb", "paniers?", "组合分组")
+_SECTORS = _any("sectors?", r"industr(?:y|ies)", "sectores", r"sektor\w*", r"branche\w*", "secteurs?", "行业",
+                "板块")
 _TOKEN = re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9.\-]*")
 
 

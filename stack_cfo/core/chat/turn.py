@@ -33,11 +33,12 @@ from stack_cfo.core.ai import (
     CompletionResult,
     ComputeClient,
     IncompleteCompletion,
+    Message,
     ReasonedFallback,
     Verification,
     degraded_reason,
 )
-from stack_cfo.core.ai.offline import offline_result
+from stack_cfo.core.ai.offline import OFFLINE_BANNER, offline_result
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.answer import Grounder, answer_message
 from stack_cfo.core.chat.budget import check_budget, usage_day
@@ -70,6 +71,7 @@ from stack_cfo.core.errors import (
     NotFound,
     StackCfoError,
 )
+from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, UserLocales
 from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
@@ -123,7 +125,9 @@ class Turns:
         background: Background,
         locks: SessionLocks,
         audit: Audit,
+        locales: UserLocales | None = None,
     ) -> None:
+        self._locales = locales or UserLocales(None)
         self._store = store
         self._compute = compute
         self._context = context_source
@@ -255,6 +259,10 @@ class Turns:
             new_message=user_msg.content,
             budget_tokens=self.settings.prompt_budget_tokens,
         )
+        l10n = await self._locales.of(user_id)
+        if l10n.catalog in LANGUAGE_INSTRUCTIONS:  # just before the question (system prompt and data block unchanged)
+            language = Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog])
+            prompt = replace(prompt, messages=(*prompt.messages[:-1], language, prompt.messages[-1]))
         span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
         compressed = prompt.summary_used
         evidence = Evidence(
@@ -264,7 +272,10 @@ class Turns:
         ctx = session.context
         options = CompletionOptions(
             max_tokens=self.settings.max_answer_tokens,
-            fallback=ReasonedFallback(lambda why: offline_answer(ctx, now, user_msg.content, reason=why)),
+            fallback=ReasonedFallback(
+                lambda why: offline_answer(ctx, now, user_msg.content, reason=why, l10n=l10n),
+                banner=None if l10n.is_english else l10n._(OFFLINE_BANNER),
+            ),
             deadline=deadline,
             operation="chat",
         )
@@ -309,7 +320,9 @@ class Turns:
                 result = _partial(stream, parts, session)
             else:
                 reason = failure.reason if failure is not None else ""
-                fallback_text = offline_answer(ctx, now, user_msg.content, reason=degraded_reason(None, failure))
+                fallback_text = offline_answer(
+                    ctx, now, user_msg.content, reason=degraded_reason(None, failure), l10n=l10n
+                )
                 result = offline_result(fallback_text, reason=reason, requested_model=session.model)
                 parts.append(result.text)
                 yield Delta(result.text)
@@ -319,7 +332,7 @@ class Turns:
             compressed, failure,
         )
         # The check runs once the answer is complete, never before the first delta.
-        answer, replaced = self._grounder.ground(answer, result, evidence, ctx, now, user_msg.content)
+        answer, replaced = self._grounder.ground(answer, result, evidence, ctx, now, user_msg.content, l10n)
         if replaced is not None:
             yield replaced
         if answer.degraded_reason:

@@ -134,10 +134,35 @@ class _Scanner:
             if word_pos - line <= 16 and lx.LIST_PREFIX.fullmatch(norm, line, word_pos):
                 return None  # list numbering: "1. ", "2) ", "> 3. ", "## 4. "
 
+        if e < n and norm[e] == ".":
+            dot = lx.MONTH_AFTER_DOT.match(norm, e)
+            if dot is not None and dot.group(1) in lx.MONTHS:
+                return None  # German day: 8. Dezember
+
         # Right: suffix, currency, unit and the next word.
         r = lx.RIGHT.match(norm, e)
         assert r is not None
         sp1, w1, _, w2, w3, w4 = r.groups()
+        cjk_scale, cjk_currency, cjk_percent, cjk_end = 0, None, False, e
+        if w1 is not None and lx.CJK_CHARS.match(w1):
+            # Chinese units glue to the number and to the words after them: read them off the run's
+            # start ("1.2万元的" -> 10^4 CNY), then treat the figure as ending there.
+            if w1[0] in lx.CJK_DATE_UNITS:
+                return None  # 2026年12月8日, 11点
+            k = 0
+            if w1[0] in lx.CJK_MAGNITUDES:
+                cjk_scale, k = lx.CJK_MAGNITUDES[w1[0]], 1
+            for word, code in lx.CJK_CURRENCIES:
+                if w1.startswith(word, k):
+                    cjk_currency, k = code, k + len(word)
+                    break
+            else:
+                for word in lx.CJK_PERCENT:
+                    if w1.startswith(word, k):
+                        cjk_percent, k = True, k + len(word)
+                        break
+            cjk_end = r.start(2) + k if k else e
+            w1 = w2 = w3 = w4 = None
         words = [w1, w2, w3, w4, None, None]  # padded: the parser below looks up to two words ahead
         ends = [r.end(2), r.end(4), r.end(5), r.end(6)]
         glued = sp1 == "" and w1 is not None
@@ -147,7 +172,7 @@ class _Scanner:
         if first is not None and (
             first in lx.MONTHS
             or (first.lower() in lx.ORDINALS and words[1] in lx.MONTHS)
-            or (first == "of" and words[1] in lx.MONTHS)
+            or (first in ("of", "de") and words[1] in lx.MONTHS)
         ):
             return None  # 8 March, 8th of March
         if glued and self.ignore and norm[s : ends[0]] in self.ignore:
@@ -156,11 +181,14 @@ class _Scanner:
             return None  # 3rd, 10th
 
         i = 0
-        raw_end = e
-        scale = 0
-        magnitude = None
-        percent = points = basis = ratio_x = False
+        raw_end = cjk_end
+        scale = cjk_scale
+        magnitude = "万亿"[cjk_scale // 4 - 1] if cjk_scale else None
+        percent = points = cjk_percent
+        basis = ratio_x = False
         unit_word: str | None = None
+        if cjk_currency is not None and currency is None:
+            currency = cjk_currency
 
         w = words[i]
         if w is not None:
@@ -235,6 +263,11 @@ class _Scanner:
         # Words on the left, nearest last, up to a punctuation barrier on the same line.
         lw = lx.LEFT_WORDS_REV.match(self.rev, n - word_pos)
         near, near_case = near_words(lw.group()[::-1].split() if lw is not None else [])
+        if not near and word_pos > 0 and lx.CJK_CHARS.match(norm, word_pos - 1):
+            m_cjk = lx.CJK_RUN_BEFORE_REV.match(self.rev, n - word_pos)
+            near = near_case = _cjk_direction(m_cjk.group()[::-1] if m_cjk else "")
+        elif near and lx.CJK_CHARS.search(near[-1]):  # "当日下跌 US$412.55": the run before the space
+            near = near_case = [*near[:-1], *_cjk_direction(near[-1])] or near[:-1]
         last = near[-1] if near else ""
 
         is_int = not dec_part and magnitude is None
@@ -358,6 +391,17 @@ class _Scanner:
         return after.startswith(")") and (after[1:].lstrip(" \t*").startswith("|") or after[1:].strip() == "")
 
 
+def _cjk_direction(run: str) -> list[str]:
+    """A Chinese direction word at the end of the run just before a figure ("下跌¥45.10", "上涨了1.25%") as
+    the English word the qualifier rules read ("fell"/"rose"); nothing otherwise."""
+    run = run.removesuffix("了").removesuffix("约")
+    if run.endswith(lx.CJK_NEGATIVE):
+        return ["fell"]
+    if run.endswith(lx.CJK_POSITIVE):
+        return ["rose"]
+    return []
+
+
 def _currency(token: str) -> str | None:
     if token in lx.CURRENCY_SYMBOLS:
         return lx.CURRENCY_SYMBOLS[token]
@@ -371,7 +415,7 @@ def _suffix_like(word: str) -> bool:
 
 _MARK_DIGITS = str.maketrans(dict.fromkeys("0123456789", "\x00"))
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_DROP_GROUPING = str.maketrans("", "", ",.'\u00a0\u202f\u2009\u2007")
+_DROP_GROUPING = str.maketrans("", "", ",.' \u00a0\u202f\u2009\u2007")
 _COLUMN_KINDS = {ColumnKind.PERCENT: FigureKind.PERCENT, ColumnKind.AMOUNT: FigureKind.AMOUNT,
                  ColumnKind.RATIO: FigureKind.RATIO}
 _LABELS = lx.RATIO_LABELS | lx.LOSS_LABELS

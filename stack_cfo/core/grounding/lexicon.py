@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from babel import Locale
+
 
 def words(text: str) -> frozenset[str]:
     """The whitespace-separated words of ``text``."""
@@ -17,10 +19,12 @@ def words(text: str) -> frozenset[str]:
 SPACES = " \u00a0\u202f\u2009\u2007"
 """Spaces that may sit between a number and its currency or suffix (and group digits, except ASCII)."""
 
-# A number: grouped with no-break/thin spaces or apostrophes, English (1,234.5), German
+# A number: grouped with no-break/thin spaces or apostrophes (or plain spaces before a decimal comma, as
+# French is often typed: 1 234,56), English (1,234.5), German
 # (1.234.567,8 or 1.234,5), or plain with a decimal point or comma. Digits are ASCII after normalisation.
 NUMBER = re.compile(
-    r"(?P<sg>[1-9][0-9]{0,2}(?:[\u00a0\u202f\u2009\u2007'][0-9]{3})+)(?:[.,](?P<sgd>[0-9]+))?(?![0-9])"
+    r"(?P<sg>[1-9][0-9]{0,2}(?:[\u00a0\u202f\u2009\u2007'][0-9]{3})+|[1-9][0-9]{0,2}(?: [0-9]{3})+(?=,[0-9]))"
+    r"(?:[.,](?P<sgd>[0-9]+))?(?![0-9])"
     r"|(?P<en>[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<end>[0-9]+))?(?![0-9])"
     r"|(?P<de>[1-9][0-9]{0,2}(?:\.[0-9]{3}){2,}|[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?=,[0-9]))(?:,(?P<ded>[0-9]+))?(?![0-9])"
     r"|(?P<pl>[0-9]+)(?:[.,](?P<pld>[0-9]+))?"
@@ -31,6 +35,15 @@ CURRENCY_SYMBOLS = {
     "US$": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD", "HK$": "HKD", "S$": "SGD",
     "NZ$": "NZD", "R$": "BRL", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
     "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS", "₿": "BTC", "Fr.": "CHF",
+    # CLDR spellings of other locales (Babel): "CN¥1,234.56" (en), "1.234,56 CN¥" (de), "JP¥1,235" (zh),
+    # "1 234,56 $US" (fr), "MX$", "NT$".
+    "CN¥": "CNY", "JP¥": "JPY", "$US": "USD", "MX$": "MXN", "NT$": "TWD", "RMB¥": "CNY",
+}
+#: Currencies a bare sign also stands for in some locales: "¥1,234.56" is yuan in Chinese ("zh") and yen
+#: elsewhere; "$" is the peso in "es-MX" and the Canadian dollar in "fr-CA".
+SIGN_ALSO = {
+    "¥": frozenset({"CNY", "JPY"}),
+    "$": frozenset({"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "TWD"}),
 }
 CURRENCY_CODES = words(
     "USD EUR GBP JPY CHF CAD AUD NZD HKD SGD CNY CNH RMB SEK NOK DKK PLN CZK HUF INR KRW BRL MXN ZAR "
@@ -39,7 +52,18 @@ CURRENCY_CODES = words(
 CURRENCY_WORDS = {
     "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
     "yen": "JPY", "franc": "CHF", "francs": "CHF", "rupees": "INR", "yuan": "CNY",
+    "dólares": "USD", "dólar": "USD",
 }
+#: Chinese units glued after a number: currencies, then magnitudes (万 10^4, 亿 10^8), then calendar
+#: and clock units that make the number part of a date or time ("2026年12月8日", "11点").
+CJK_CURRENCIES = (("人民币", "CNY"), ("美元", "USD"), ("欧元", "EUR"), ("日元", "JPY"), ("英镑", "GBP"),
+                  ("港元", "HKD"), ("港币", "HKD"), ("元", "CNY"), ("块", "CNY"))
+CJK_MAGNITUDES = {"万": 4, "亿": 8}
+CJK_DATE_UNITS = frozenset("年月日号时點点分秒周")
+CJK_PERCENT = ("个百分点", "百分点")
+#: Chinese direction words just before a figure ("下跌¥45.10", "上涨了1.25%").
+CJK_NEGATIVE = ("下跌", "下降", "下滑", "回落", "亏损", "减少", "跌", "降", "亏", "跌幅为", "跌幅", "减少了")
+CJK_POSITIVE = ("上涨", "上升", "增长", "上扬", "盈利", "增加", "涨", "升", "涨幅为", "涨幅", "增加了")
 _SYMBOL_CHARS = "€$£¥₹₩₽₺₪₿"
 
 # Magnitude suffixes, case-sensitive; the lowercase m/b and T count only next to a currency,
@@ -54,7 +78,8 @@ MAGNITUDE_NEEDS_CURRENCY = frozenset({"m", "b", "T"})
 
 PERCENT_WORDS = frozenset({"%", "percent", "pct"})
 #: "4.2 points" after a return is percentage points in a portfolio text (the core's insights say so).
-POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points"})
+POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points",
+                         "prozentpunkte", "prozentpunkt", "prozentpunkten", "puntos", "punto"})
 BASIS_POINT_WORDS = frozenset({"bp", "bps", "bips"})
 
 COUNT_UNITS = words("""position positions holding holdings stock stocks share shares sector sectors basket baskets
@@ -69,19 +94,27 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     lost lose loses losing slid slide slides sliding slipped slip slips sank sink sinks tumbled tumbles
     plunged plunges plummeted plummets decreased decrease decreases shed sheds dipped dip dips
     retreated retreats shrank shrunk contracted slumped down lower underperformed underperforming
-    lagged lagging trailed trails""")
+    lagged lagging trailed trails
+    fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
+    recule reculé baissé chuté perdu diminué cédé
+    bajó baja cayó cae perdió retrocedió disminuyó descendió""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
-    appreciated""")
+    appreciated
+    stieg gestiegen legte zugelegt gewann gewonnen
+    progressé progresse augmenté gagné monté grimpé
+    subió sube ganó aumentó avanzó creció""")
 # Nouns that give a sign when followed by "of" before the figure ("a loss of $420") or when they
 # follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
 NEGATIVE_NOUNS = words(
     "loss losses drop drops decline declines fall "
-    "falls dip slide decrease decreases slump pullback selloff behind"
+    "falls dip slide decrease decreases slump pullback selloff behind "
+    "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso"
 )
 POSITIVE_NOUNS = words(
-    "gain gains rise rises increase increases jump rally surge advance climb uptick appreciation ahead"
+    "gain gains rise rises increase increases jump rally surge advance climb uptick appreciation ahead "
+    "plus gewinn anstieg zuwachs hausse progression subida alza ganancia aumento"
 )
 
 HEDGE_APPROX = words("""about around roughly approximately approx approx. nearly almost some circa ca. ~ ≈ close
@@ -98,7 +131,10 @@ HEDGE_PAIRS = {
 }
 NOT_ADJECTIVES = words("this that these those per a an the of in on at for last next past every each")
 PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
-FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of"})
+FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of",
+                     "um", "un", "una", "ein", "eine", "von", "de", "del", "d'un", "d'une", "en"})
+#: Words that link a noun to its figure like "of" ("a loss of $420", "ein Minus von", "en baisse de").
+OF_WORDS = frozenset({"of", "von", "de", "del"})
 
 RATIO_LABELS = words(
     "sharpe sortino calmar treynor beta ratio ratios "
@@ -118,6 +154,14 @@ INDEX_WORDS = words(
 )
 MONTHS = words("""January February March April May June July August September October November December
     Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec""")
+MONTHS = MONTHS | frozenset(
+    name.rstrip(".")
+    for lang in ("es", "de", "fr")
+    for context in ("format", "stand-alone")
+    for width in ("wide", "abbreviated")
+    for month in Locale.parse(lang).months[context][width].values()
+    for name in (month, month.capitalize())
+)
 ORDINALS = frozenset({"st", "nd", "rd", "th"})
 TIME_OF_DAY = frozenset({"am", "pm", "a.m.", "p.m.", "AM", "PM"})
 
@@ -145,13 +189,22 @@ LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,48}")
 CONTEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&/²_-]*(?:\.[A-Z]+)?")
 
 _SEP = rf"[*_]{{0,3}}[{SPACES}]{{0,2}}"
-_TOKEN = rf"p\.p\.|a\.m\.|p\.m\.|%|[A-Za-z]+|[{_SYMBOL_CHARS}]"
+_LATIN = "A-Za-z\u00c0-\u024f"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = (
+    rf"p\.p\.|a\.m\.|p\.m\.|%|[A-Z]{{2}}[{_SYMBOL_CHARS}]|[{_LATIN}]+|[{_CJK}]+"
+    rf"|[{_SYMBOL_CHARS}][A-Z]{{2}}(?![a-z])|[{_SYMBOL_CHARS}]"
+)
+CJK_CHARS = re.compile(f"[{_CJK}]")
+CJK_RUN_BEFORE_REV = re.compile(f"[{_CJK}]{{1,8}}")
+#: German ordinal dot before a month: "8. Dezember".
+MONTH_AFTER_DOT = re.compile(rf"\.[{SPACES}]?([{_LATIN}]+)")
 # Forward, at the number's end: the next up to four words or symbols.
 RIGHT = re.compile(
     rf"(?P<sp1>{_SEP})(?P<w1>{_TOKEN})?"
     rf"(?:(?P<sp2>{_SEP})(?P<w2>{_TOKEN}))?"
-    rf"(?:[{SPACES}]{{1,2}}(?P<w3>[A-Za-z]+))?"
-    rf"(?:[{SPACES}]{{1,2}}(?P<w4>[A-Za-z]+))?"
+    rf"(?:[{SPACES}]{{1,2}}(?P<w3>[{_LATIN}]+))?"
+    rf"(?:[{SPACES}]{{1,2}}(?P<w4>[{_LATIN}]+))?"
 )
 # Forward, at the number's end: a continuation that makes the token a date, time, version or path.
 CONTINUATION = re.compile(

@@ -43,7 +43,7 @@ from enum import Enum
 from stack_cfo.core.grounding.extract import extract_figures
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
-from stack_cfo.core.grounding.lexicon import words
+from stack_cfo.core.grounding.lexicon import SIGN_ALSO, words
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
 
 _ALLOWED = {
@@ -75,6 +75,16 @@ _NOUNS = {
     **dict.fromkeys(words("share shares unit units lot lots contract contracts"), _QUANTITY),
     **dict.fromkeys(words("day days session sessions observation observations"), _OBSERVATIONS),
 }
+def _sign_also(fig: Figure) -> frozenset[str]:
+    """Other currencies the figure's bare sign stands for in some locale ("¥": yuan in Chinese, yen
+    elsewhere), unless the figure spells the currency out ("JP¥", "US$", "USD")."""
+    raw = fig.raw
+    for sign, codes in SIGN_ALSO.items():
+        if sign in raw and not any(c.isalpha() and c.isascii() for c in raw):
+            return codes
+    return frozenset()
+
+
 _ZERO = Decimal(0)
 _TWO = Decimal(2)
 
@@ -183,7 +193,12 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
             entry = entries[i]
             if entry.kind not in allowed:
                 continue
-            if fig.currency is not None and entry.currency is not None and fig.currency != entry.currency:
+            if (
+                fig.currency is not None
+                and entry.currency is not None
+                and fig.currency != entry.currency
+                and entry.currency not in _sign_also(fig)
+            ):
                 continue
             if want is not None and entry.sign != 0 and m != 0 and entry.sign not in want:
                 continue

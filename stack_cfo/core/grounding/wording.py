@@ -60,13 +60,13 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
     while rest and dropped < 3 and (
         rest[-1] in lx.FILLERS or (rest[-1].endswith("ly") and len(rest) > 1 and rest[-1] != "only")
     ):
-        if rest[-1] == "of":
+        if rest[-1] in lx.OF_WORDS:
             noun = rest[-2] if len(rest) > 1 else ""
             if noun in lx.LOSS_LABELS:
                 loss = True
-            elif noun in lx.NEGATIVE_NOUNS:
-                direction = -1
-            elif noun in lx.POSITIVE_NOUNS:
+            elif noun in lx.NEGATIVE_NOUNS or (noun in lx.NEGATIVE_WORDS and rest[-1] != "of"):
+                direction = -1  # "a loss of", "ein Minus von", "a reculé de"
+            elif noun in lx.POSITIVE_NOUNS or (noun in lx.POSITIVE_WORDS and rest[-1] != "of"):
                 direction = 1
             break
         rest = rest[:-1]

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block, encode_data
+from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, Localizer, english
 from stack_cfo.core.notifications.ports import DigestFacts, WeeklyFacts
-from stack_cfo.core.portfolio.narrative import money
 
 _CENT = Decimal("0.01")
 
@@ -104,50 +104,87 @@ def weekly_document(facts: WeeklyFacts) -> dict[str, Any]:
     return doc
 
 
-def _messages(system: str, label: str, doc: dict[str, Any], rejected: Sequence[str]) -> list[Message]:
-    messages = [Message("system", system), Message("user", f"{label}:\n{data_block(doc)}\nWrite it.")]
+def _messages(
+    system: str, label: str, doc: dict[str, Any], rejected: Sequence[str], l10n: Localizer | None = None
+) -> list[Message]:
+    messages = [Message("system", system)]
+    if l10n is not None and l10n.catalog in LANGUAGE_INSTRUCTIONS:  # answer in the user's language
+        messages.append(Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog]))
+    messages.append(Message("user", f"{label}:\n{data_block(doc)}\nWrite it."))
     if rejected:
-        messages.append(Message("system", REGENERATE_NOTE.format(figures=", ".join(list(rejected)[:20]))))
+        messages.append(Message("system", REGENERATE_NOTE.format(figures=encode_data(list(rejected)[:20]))))
     return messages
 
 
-def digest_messages(doc: dict[str, Any], rejected: Sequence[str] = ()) -> list[Message]:
-    return _messages(DIGEST_SYSTEM_PROMPT, "Portfolio data for the day", doc, rejected)
+def digest_messages(
+    doc: dict[str, Any], rejected: Sequence[str] = (), l10n: Localizer | None = None
+) -> list[Message]:
+    """The daily paragraph's prompt; with a non-English ``l10n`` the model is asked to write in it."""
+    return _messages(DIGEST_SYSTEM_PROMPT, "Portfolio data for the day", doc, rejected, l10n)
 
 
-def weekly_messages(doc: dict[str, Any], rejected: Sequence[str] = ()) -> list[Message]:
-    return _messages(WEEKLY_SYSTEM_PROMPT, "The week's data", doc, rejected)
+def weekly_messages(
+    doc: dict[str, Any], rejected: Sequence[str] = (), l10n: Localizer | None = None
+) -> list[Message]:
+    return _messages(WEEKLY_SYSTEM_PROMPT, "The week's data", doc, rejected, l10n)
 
 
-def digest_fallback(facts: DigestFacts) -> str:
+def digest_fallback(facts: DigestFacts, l10n: Localizer | None = None) -> str:
     """The deterministic paragraph: the portfolio core's own sentences, or the day's figures."""
-    if facts.narrative:
-        return facts.narrative
+    lc = l10n or english()
+    narrative = facts.narrative_in(lc)
+    if narrative:
+        return narrative
     ccy = facts.currency
-    move = "unchanged" if facts.change.quantize(_CENT) == 0 else ("up" if facts.change > 0 else "down")
-    text = f"Your portfolio was worth {money(facts.total_value, ccy)} on {facts.day.isoformat()}"
-    if move == "unchanged" or facts.day_return is None:
-        return text + "."
-    return text + f", {move} {money(abs(facts.change), ccy)} ({facts.day_return * 100:+.2f}%) on the day."
+    worth = lc._("Your portfolio was worth {value} on {day}").format(
+        value=lc.money(facts.total_value, ccy), day=lc.date_medium(facts.day)
+    )
+    if facts.change.quantize(_CENT) == 0 or facts.day_return is None:
+        return worth + "."
+    change = lc.money(abs(facts.change), ccy)
+    percent = lc.pct(facts.day_return)
+    if facts.change > 0:
+        return lc._("{worth}, up {change} ({percent}) on the day.").format(worth=worth, change=change, percent=percent)
+    return lc._("{worth}, down {change} ({percent}) on the day.").format(worth=worth, change=change, percent=percent)
 
 
-def weekly_paragraph(facts: WeeklyFacts) -> str:
+def weekly_paragraph(facts: WeeklyFacts, l10n: Localizer | None = None) -> str:
     """The deterministic weekly summary, every figure from :func:`weekly_document`."""
+    lc = l10n or english()
+    _ = lc._
     ccy = facts.currency
-    parts = [
-        f"Automatic summary (not AI-generated): your portfolio went from {money(facts.start_value, ccy)} "
-        f"to {money(facts.end_value, ccy)} this week"
-    ]
-    if facts.week_return is not None:
-        word = "a gain" if facts.week_return >= 0 else "a loss"
-        parts[0] += f", {word} of {abs(facts.week_return) * 100:.2f}%"
-    parts[0] += "."
+    start, end = lc.money(facts.start_value, ccy), lc.money(facts.end_value, ccy)
+    if facts.week_return is None:
+        first = _(
+            "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week."
+        ).format(start=start, end=end)
+    elif facts.week_return >= 0:
+        first = _(
+            "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week, "
+            "a gain of {percent}."
+        ).format(start=start, end=end, percent=lc.pct(abs(facts.week_return), signed=False))
+    else:
+        first = _(
+            "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week, "
+            "a loss of {percent}."
+        ).format(start=start, end=end, percent=lc.pct(abs(facts.week_return), signed=False))
+    parts = [first]
     if facts.benchmark_return is not None:
-        parts.append(f"{facts.benchmark_symbol} returned {facts.benchmark_return * 100:.2f}% over the same week.")
+        parts.append(
+            _("{benchmark} returned {percent} over the same week.").format(
+                benchmark=facts.benchmark_symbol, percent=lc.pct(facts.benchmark_return, signed=False)
+            )
+        )
     if facts.top_movers:
         m = facts.top_movers[0]
         if m.period_return is not None:
-            parts.append(f"The biggest mover was {m.symbol} at {m.period_return * 100:.2f}%.")
+            parts.append(
+                _("The biggest mover was {symbol} at {percent}.").format(
+                    symbol=m.symbol, percent=lc.pct(m.period_return, signed=False)
+                )
+            )
     if facts.volatility is not None:
-        parts.append(f"Annualised volatility is {facts.volatility * 100:.2f}%.")
+        parts.append(
+            _("Annualised volatility is {percent}.").format(percent=lc.pct(facts.volatility, signed=False))
+        )
     return " ".join(parts)

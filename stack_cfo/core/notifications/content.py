@@ -11,20 +11,21 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from stack_cfo.core.i18n import Localizer, english
 from stack_cfo.core.notifications.blocks import (
     ContentBlock,
     ContentFigure,
     ContentItem,
-    blocks,
     bullet_list,
     chart,
     figures,
     heading,
-    paragraph,
 )
+from stack_cfo.core.notifications.blocks import blocks as blocks_of
+from stack_cfo.core.notifications.blocks import paragraph as paragraph_block
 from stack_cfo.core.notifications.keys import collapse_id
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.news import RankedNews
@@ -33,7 +34,6 @@ from stack_cfo.core.notifications.ports import AlertFacts, DigestFacts, Mover, V
 DEEP_LINK_BASE = "stackcfo://notifications"
 PUSH_BODY_MAX = 178  # what a lock screen shows before truncating
 NEW_YORK = ZoneInfo("America/New_York")
-_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,10 @@ class Rendered:
     blocks: tuple[ContentBlock, ...] = ()
     """The content as structured blocks (webhooks, the notification feed); see ``blocks.py``."""
     figures: tuple[ContentFigure, ...] = ()
+    locale: str = "en"
+    """The BCP 47 locale its words and formats are in."""
+    locale_fallback_from: str = ""
+    """The user's locale when it is unsupported and the content fell back to English ("" otherwise)."""
 
     @property
     def receipt_ids(self) -> tuple[str, ...]:
@@ -76,31 +80,24 @@ class Rendered:
 
 
 # -- formatting -------------------------------------------------------------------------
+# CLDR formats through the user's Localizer (core.i18n); these English forms stay for callers that
+# have no locale.
 
 
 def money(value: Decimal, currency: str = "USD", *, signed: bool = False) -> str:
-    q = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if q < 0 else ("+" if signed and q > 0 else "")
-    body = f"{abs(q):,.2f}"
-    symbol = _CURRENCY_SIGNS.get(currency.upper())
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency.upper()}"
+    return english().money(value, currency, signed=signed)
 
 
 def pct(ratio: float | None, *, signed: bool = True, digits: int = 2) -> str:
-    if ratio is None:
-        return "n/a"
-    value = ratio * 100
-    if round(value, digits) == 0:
-        value = 0.0
-    return f"{value:+.{digits}f}%" if signed else f"{value:.{digits}f}%"
+    return english().pct(ratio, signed=signed, digits=digits)
 
 
 def long_date(d: date) -> str:
-    return f"{d:%A} {d.day} {d:%B %Y}"
+    return english().date_long(d)
 
 
 def short_date(d: date) -> str:
-    return f"{d:%a} {d.day} {d:%b}"
+    return english().date_short(d)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -108,8 +105,8 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _mover_line(m: Mover, currency: str) -> str:
-    return f"{m.symbol} {pct(m.period_return)} ({money(m.contribution, currency, signed=True)})"
+def _mover_line(m: Mover, currency: str, l10n: Localizer) -> str:
+    return f"{m.symbol} {l10n.pct(m.period_return)} ({l10n.money(m.contribution, currency, signed=True)})"
 
 
 def _deep_link(kind: NotificationKind, period: str) -> str:
@@ -154,16 +151,18 @@ def svg_chart(points: Sequence[ValuePoint], *, width: int = 480, height: int = 1
     )
 
 
-def _html_page(title: str, blocks: Sequence[str]) -> str:
+def _html_page(title: str, blocks: Sequence[str], l10n: Localizer) -> str:
     body = "\n".join(blocks)
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{html.escape(l10n.tag, quote=True)}"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>"
         '<body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2328;'
         'max-width:560px;margin:0 auto;padding:16px">\n'
         f"{body}\n"
-        '<p style="color:#656d76;font-size:12px">You receive this because notifications are on in '
-        "your STACK settings. Change them in the app.</p></body></html>"
+        '<p style="color:#656d76;font-size:12px">'
+        + html.escape(l10n._("You receive this because notifications are on in your STACK settings. "
+                             "Change them in the app."))
+        + "</p></body></html>"
     )
 
 
@@ -181,32 +180,42 @@ def render_digest(
     period: str,
     key: str,
     paragraph: str | None = None,
+    l10n: Localizer | None = None,
 ) -> Rendered:
     """Yesterday's performance, a paragraph about it (the AI's, checked, else the deterministic
     writer's; ``facts.narrative`` when none is given) and the most relevant news, each with its
-    (shared) summary."""
-    paragraph = facts.narrative if paragraph is None else paragraph
+    (shared) summary. Words and formats in ``l10n``'s locale (English by default)."""
+    lc = l10n or english()
+    _ = lc._
+    paragraph = facts.narrative_in(lc) if paragraph is None else paragraph
     kind = NotificationKind.DIGEST
     cur = facts.currency
     ranked_holdings = sorted((h for h in facts.holdings if h.day_return is not None), key=lambda h: h.day_return or 0.0)
     best = ranked_holdings[-1] if ranked_holdings else None
     worst = ranked_holdings[0] if len(ranked_holdings) > 1 else None
-    change = money(facts.change, cur, signed=True)
+    change = lc.money(facts.change, cur, signed=True)
+    day = lc.date_short(facts.day)
     perf = [
-        f"Value: {money(facts.total_value, cur)}",
-        f"Change on {short_date(facts.day)}: {change} ({pct(facts.day_return)})",
+        _("Value: {value}").format(value=lc.money(facts.total_value, cur)),
+        _("Change on {day}: {change} ({percent})").format(day=day, change=change, percent=lc.pct(facts.day_return)),
     ]
     if best is not None:
-        perf.append(f"Best: {best.symbol} {pct(best.day_return)}")
+        perf.append(_("Best: {symbol} {percent}").format(symbol=best.symbol, percent=lc.pct(best.day_return)))
     if worst is not None and worst is not best:
-        perf.append(f"Worst: {worst.symbol} {pct(worst.day_return)}")
-    subject = f"Your portfolio on {short_date(facts.day)}: {pct(facts.day_return)} ({change})"
+        perf.append(_("Worst: {symbol} {percent}").format(symbol=worst.symbol, percent=lc.pct(worst.day_return)))
+    subject = _("Your portfolio on {day}: {percent} ({change})").format(
+        day=day, percent=lc.pct(facts.day_return), change=change
+    )
+    long_day = lc.date_long(facts.day)
+    performance = _("Yesterday's performance")
+    news_title = _("News about your holdings")
+    no_news = _("No news mentioned your holdings.")
 
-    text = [f"Your STACK digest for {long_date(facts.day)}.", "", "Yesterday's performance"]
+    text = [_("Your STACK digest for {day}.").format(day=long_day), "", performance]
     text += [f"  {line}" for line in perf]
     if paragraph:
         text += ["", paragraph]
-    text += ["", "News about your holdings"]
+    text += ["", news_title]
     if news:
         for ranked, summary in news:
             n = ranked.item
@@ -216,7 +225,7 @@ def render_digest(
                 f"  {n.url}",
             ]
     else:
-        text.append("  No news mentioned your holdings.")
+        text.append(f"  {no_news}")
 
     html_news = [
         f'<a href="{html.escape(r.item.url, quote=True)}">{html.escape(r.item.title)}</a> '
@@ -224,145 +233,187 @@ def render_digest(
         f"{html.escape(s)}"
         for r, s in news
     ]
+    heading_text = _("Your portfolio on {day}").format(day=long_day)
+    chart_title = _("Portfolio value")
     blocks = [
-        f"<h2>Your portfolio on {html.escape(long_date(facts.day))}</h2>",
+        f"<h2>{html.escape(heading_text)}</h2>",
         _ul([html.escape(line) for line in perf]),
-        svg_chart(facts.history, title="Portfolio value"),
+        svg_chart(facts.history, title=chart_title),
     ]
     if paragraph:
         blocks.append(f"<p>{html.escape(paragraph)}</p>")
     blocks += [
-        "<h3>News about your holdings</h3>",
-        _ul(html_news) or "<p>No news mentioned your holdings.</p>",
+        f"<h3>{html.escape(news_title)}</h3>",
+        _ul(html_news) or f"<p>{html.escape(no_news)}</p>",
     ]
 
     top = news[0][0].item.title if news else ""
-    body = f"{money(facts.total_value, cur)} ({money(facts.change, cur, signed=True)})"
+    body = f"{lc.money(facts.total_value, cur)} ({change})"
     if top:
         body += f" · {top}"
     push = PushContent(
-        title=f"Portfolio {pct(facts.day_return)} yesterday",
+        title=_("Portfolio {percent} yesterday").format(percent=lc.pct(facts.day_return)),
         body=_truncate(body, PUSH_BODY_MAX),
-        data=_push_data(kind, period, key, {"day": facts.day.isoformat()}),
+        data=_push_data(kind, period, key, {"day": facts.day.isoformat(), "locale": lc.tag}),
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
     news_block = ContentBlock(
         "list",
-        "News about your holdings",
+        news_title,
         tuple(ContentItem(r.item.title, r.item.url, s) for r, s in news),
     )
+    narrative = facts.narrative_in(lc)
     return Rendered(
         kind,
         period,
-        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)),
+        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks, lc)),
         push,
         {"news_items": str(len(news))},
-        blocks=_digest_blocks(facts, perf, news_block),
+        blocks=blocks_of(
+            heading(heading_text),
+            bullet_list(performance, perf),
+            chart(chart_title, facts.history),
+            paragraph_block(narrative) if narrative else None,
+            news_block,
+        ),
         figures=figures(
             cur,
             {"total_value": facts.total_value, "change": facts.change},
             {"day_return": (facts.day_return, "fraction")},
         ),
+        locale=lc.tag,
+        locale_fallback_from=_fallback_from(lc),
     )
 
 
-def _digest_blocks(facts: DigestFacts, perf: Sequence[str], news: ContentBlock) -> tuple[ContentBlock, ...]:
-    return blocks(
-        heading(f"Your portfolio on {long_date(facts.day)}"),
-        bullet_list("Yesterday's performance", perf),
-        chart("Portfolio value", facts.history),
-        paragraph(facts.narrative) if facts.narrative else None,
-        news,
-    )
+def _fallback_from(lc: Localizer) -> str:
+    return lc.resolved.requested if lc.resolved.fell_back else ""
 
 
 # -- weekly -----------------------------------------------------------------------------
 
 
-def _change_line(label: str, now: float | None, before: float | None, *, as_pct: bool) -> str | None:
+def _change_line(label: str, now: float | None, before: float | None, *, as_pct: bool, lc: Localizer) -> str | None:
     if now is None:
         return None
-    fmt = (lambda v: pct(v, signed=False)) if as_pct else (lambda v: f"{v:.2f}")
+
+    def fmt(v: float) -> str:
+        return lc.pct(v, signed=False) if as_pct else lc.number(v)
+
     if before is None:
         return f"{label}: {fmt(now)}"
-    direction = "up" if now > before else "down" if now < before else "unchanged"
-    return f"{label}: {fmt(now)} ({direction} from {fmt(before)})"
+    if now > before:
+        change = lc._("up from {before}")
+    elif now < before:
+        change = lc._("down from {before}")
+    else:
+        change = lc._("unchanged from {before}")
+    return f"{label}: {fmt(now)} ({change.format(before=fmt(before))})"
 
 
-def render_weekly(facts: WeeklyFacts, *, period: str, key: str, summary: str = "") -> Rendered:
+def render_weekly(
+    facts: WeeklyFacts, *, period: str, key: str, summary: str = "", l10n: Localizer | None = None
+) -> Rendered:
     """The week in figures, opened by ``summary`` (the AI's paragraph, checked, else the
     deterministic writer's) when there is one."""
+    lc = l10n or english()
+    _ = lc._
     kind = NotificationKind.WEEKLY
     cur = facts.currency
     vs = (
-        f"{facts.benchmark_symbol} {pct(facts.benchmark_return)}"
+        f"{facts.benchmark_symbol} {lc.pct(facts.benchmark_return)}"
         if facts.benchmark_return is not None
-        else f"{facts.benchmark_symbol} n/a"
+        else f"{facts.benchmark_symbol} {_('n/a')}"
     )
     relative = None
     if facts.week_return is not None and facts.benchmark_return is not None:
         diff = facts.week_return - facts.benchmark_return
-        word = "ahead of" if diff > 0 else "behind" if diff < 0 else "level with"
-        relative = f"You finished {pct(abs(diff), signed=False)} {word} {facts.benchmark_symbol}."
-        if word == "level with":
-            relative = f"You finished level with {facts.benchmark_symbol}."
+        gap = lc.pct(abs(diff), signed=False)
+        if diff > 0:
+            relative = _("You finished {gap} ahead of {benchmark}.").format(gap=gap, benchmark=facts.benchmark_symbol)
+        elif diff < 0:
+            relative = _("You finished {gap} behind {benchmark}.").format(gap=gap, benchmark=facts.benchmark_symbol)
+        else:
+            relative = _("You finished level with {benchmark}.").format(benchmark=facts.benchmark_symbol)
     perf = [
-        f"Value: {money(facts.start_value, cur)} → {money(facts.end_value, cur)}",
-        f"Return: {pct(facts.week_return)} ({money(facts.change, cur, signed=True)}) vs {vs}",
+        _("Value: {start} → {end}").format(
+            start=lc.money(facts.start_value, cur), end=lc.money(facts.end_value, cur)
+        ),
+        _("Return: {percent} ({change}) vs {benchmark}").format(
+            percent=lc.pct(facts.week_return), change=lc.money(facts.change, cur, signed=True), benchmark=vs
+        ),
     ]
     risk = [
         line
         for line in (
-            _change_line("Volatility (annualised)", facts.volatility, facts.previous_volatility, as_pct=True),
-            _change_line("Diversification score", facts.diversification, facts.previous_diversification, as_pct=False),
+            _change_line(_("Volatility (annualised)"), facts.volatility, facts.previous_volatility, as_pct=True, lc=lc),
+            _change_line(
+                _("Diversification score"), facts.diversification, facts.previous_diversification, as_pct=False, lc=lc
+            ),
         )
         if line
     ]
-    movers = [_mover_line(m, cur) for m in facts.top_movers]
-    label = f"{short_date(facts.week_start)} – {short_date(facts.week_end)}"
-    subject = f"Your week {label}: {pct(facts.week_return)} vs {vs}"
+    movers = [_mover_line(m, cur, lc) for m in facts.top_movers]
+    label = f"{lc.date_short(facts.week_start)} – {lc.date_short(facts.week_end)}"
+    subject = _("Your week {dates}: {percent} vs {benchmark}").format(
+        dates=label, percent=lc.pct(facts.week_return), benchmark=vs
+    )
+    insights = facts.insights_in(lc)
+    t_perf, t_movers, t_risk, t_insights = (
+        _("Performance"), _("Top movers"), _("Risk and diversification"), _("Insights")
+    )
+    no_move = _("No position moved.")
 
-    text = [f"Your STACK weekly summary, {label}."]
+    text = [_("Your STACK weekly summary, {dates}.").format(dates=label)]
     if summary:
         text += ["", summary]
-    text += ["", "Performance"] + [f"  {x}" for x in perf]
+    text += ["", t_perf] + [f"  {x}" for x in perf]
     if relative:
         text.append(f"  {relative}")
-    text += ["", "Top movers"] + ([f"  {x}" for x in movers] or ["  No position moved."])
+    text += ["", t_movers] + ([f"  {x}" for x in movers] or [f"  {no_move}"])
     if risk:
-        text += ["", "Risk and diversification"] + [f"  {x}" for x in risk]
-    if facts.insights:
-        text += ["", "Insights"] + [f"- {x}" for x in facts.insights]
+        text += ["", t_risk] + [f"  {x}" for x in risk]
+    if insights:
+        text += ["", t_insights] + [f"- {x}" for x in insights]
 
+    heading_text = _("Your week, {dates}").format(dates=label)
+    chart_title = _("Portfolio value")
     blocks = [
-        f"<h2>Your week, {html.escape(label)}</h2>",
+        f"<h2>{html.escape(heading_text)}</h2>",
         *([f"<p>{html.escape(summary)}</p>"] if summary else []),
         _ul([html.escape(x) for x in perf + ([relative] if relative else [])]),
-        svg_chart(facts.history, title="Portfolio value"),
-        "<h3>Top movers</h3>",
-        _ul([html.escape(x) for x in movers]) or "<p>No position moved.</p>",
+        svg_chart(facts.history, title=chart_title),
+        f"<h3>{html.escape(t_movers)}</h3>",
+        _ul([html.escape(x) for x in movers]) or f"<p>{html.escape(no_move)}</p>",
     ]
     if risk:
-        blocks += ["<h3>Risk and diversification</h3>", _ul([html.escape(x) for x in risk])]
-    if facts.insights:
-        blocks += ["<h3>Insights</h3>", _ul([html.escape(x) for x in facts.insights])]
-    body = f"{pct(facts.week_return)} vs {vs}"
+        blocks += [f"<h3>{html.escape(t_risk)}</h3>", _ul([html.escape(x) for x in risk])]
+    if insights:
+        blocks += [f"<h3>{html.escape(t_insights)}</h3>", _ul([html.escape(x) for x in insights])]
+    body = f"{lc.pct(facts.week_return)} vs {vs}"
     if movers:
-        body += f" · top mover {movers[0]}"
+        body += " · " + _("top mover {mover}").format(mover=movers[0])
     push = PushContent(
-        title="Your weekly summary",
+        title=_("Your weekly summary"),
         body=_truncate(body, PUSH_BODY_MAX),
-        data=_push_data(kind, period, key, {"week_start": facts.week_start.isoformat()}),
+        data=_push_data(kind, period, key, {"week_start": facts.week_start.isoformat(), "locale": lc.tag}),
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
     )
     return Rendered(
         kind,
         period,
-        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)),
+        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks, lc)),
         push,
-        blocks=_weekly_blocks(facts, label, perf + ([relative] if relative else []), movers, risk),
+        blocks=blocks_of(
+            heading(heading_text),
+            bullet_list(t_perf, perf + ([relative] if relative else [])),
+            chart(chart_title, facts.history),
+            bullet_list(t_movers, movers),
+            bullet_list(t_risk, risk) if risk else None,
+            bullet_list(t_insights, insights) if insights else None,
+        ),
         figures=figures(
             cur,
             {"start_value": facts.start_value, "end_value": facts.end_value, "change": facts.change},
@@ -373,69 +424,82 @@ def render_weekly(facts: WeeklyFacts, *, period: str, key: str, summary: str = "
                 "diversification": (facts.diversification, "score"),
             },
         ),
-    )
-
-
-def _weekly_blocks(
-    facts: WeeklyFacts, label: str, perf: Sequence[str], movers: Sequence[str], risk: Sequence[str]
-) -> tuple[ContentBlock, ...]:
-    return blocks(
-        heading(f"Your week, {label}"),
-        bullet_list("Performance", perf),
-        chart("Portfolio value", facts.history),
-        bullet_list("Top movers", movers),
-        bullet_list("Risk and diversification", risk) if risk else None,
-        bullet_list("Insights", facts.insights) if facts.insights else None,
+        locale=lc.tag,
+        locale_fallback_from=_fallback_from(lc),
     )
 
 
 # -- alert ------------------------------------------------------------------------------
 
 
-def render_alert(facts: AlertFacts, *, period: str, key: str, exchange_tz: ZoneInfo = NEW_YORK) -> Rendered:
+def render_alert(
+    facts: AlertFacts,
+    *,
+    period: str,
+    key: str,
+    exchange_tz: ZoneInfo = NEW_YORK,
+    l10n: Localizer | None = None,
+) -> Rendered:
+    lc = l10n or english()
+    _ = lc._
     kind = NotificationKind.ALERT
     cur = facts.currency
-    direction = "up" if facts.move > 0 else "down"
     local: datetime = facts.at.astimezone(exchange_tz)
-    when = f"{local:%H:%M} New York time" if exchange_tz is NEW_YORK else f"{local:%H:%M %Z}"
-    headline = f"Your portfolio is {direction} {pct(abs(facts.move), signed=False)} today"
-    if facts.sigma is not None:
-        unusual = (
-            f"That is a {abs(facts.sigma):.1f}-standard-deviation move for your portfolio "
-            f"(your alert threshold is {facts.threshold_sigma:.1f})."
-        )
-        sigma_tag = f" ({abs(facts.sigma):.1f}σ)"
+    if exchange_tz is NEW_YORK:
+        when = _("{time} New York time").format(time=lc.clock(local))
     else:
-        unusual = "Your portfolio's history is too short to say how unusual this move is."
+        when = f"{lc.clock(local)} {local:%Z}"
+    move = lc.pct(abs(facts.move), signed=False)
+    if facts.move > 0:
+        headline = _("Your portfolio is up {percent} today").format(percent=move)
+        title = _("Portfolio up {percent}").format(percent=move)
+    else:
+        headline = _("Your portfolio is down {percent} today").format(percent=move)
+        title = _("Portfolio down {percent}").format(percent=move)
+    if facts.sigma is not None:
+        sigma = lc.number(abs(facts.sigma), digits=1)
+        unusual = _(
+            "That is a {sigma}-standard-deviation move for your portfolio (your alert threshold is {threshold})."
+        ).format(sigma=sigma, threshold=lc.number(facts.threshold_sigma, digits=1))
+        sigma_tag = f" ({sigma}σ)"
+    else:
+        unusual = _("Your portfolio's history is too short to say how unusual this move is.")
         sigma_tag = ""
-    drivers = [_mover_line(m, cur) for m in facts.drivers]
-    subject = f"Unusual move: portfolio {pct(facts.move)}{sigma_tag}"
+    drivers = [_mover_line(m, cur, lc) for m in facts.drivers]
+    change = lc.money(facts.change, cur, signed=True)
+    subject = _("Unusual move: portfolio {percent}").format(percent=lc.pct(facts.move)) + sigma_tag
+    t_drivers = _("What drove it")
+    no_driver = _("No single position stood out.")
+    as_of = _("{change} as of {time}.").format(change=change, time=when)
     text = [
-        f"{headline} ({money(facts.change, cur, signed=True)}), as of {when}.",
+        _("{headline} ({change}), as of {time}.").format(headline=headline, change=change, time=when),
         unusual,
-        f"Value now: {money(facts.value, cur)}.",
+        _("Value now: {value}.").format(value=lc.money(facts.value, cur)),
         "",
-        "What drove it",
-    ] + ([f"  {x}" for x in drivers] or ["  No single position stood out."])
+        t_drivers,
+    ] + ([f"  {x}" for x in drivers] or [f"  {no_driver}"])
     blocks = [
         f"<h2>{html.escape(headline)}</h2>",
-        f"<p>{html.escape(money(facts.change, cur, signed=True))} as of {html.escape(when)}. "
-        f"{html.escape(unusual)}</p>",
-        svg_chart(facts.history, title="Portfolio value"),
-        "<h3>What drove it</h3>",
-        _ul([html.escape(x) for x in drivers]) or "<p>No single position stood out.</p>",
+        f"<p>{html.escape(as_of)} {html.escape(unusual)}</p>",
+        svg_chart(facts.history, title=_("Portfolio value")),
+        f"<h3>{html.escape(t_drivers)}</h3>",
+        _ul([html.escape(x) for x in drivers]) or f"<p>{html.escape(no_driver)}</p>",
     ]
-    body = f"{pct(facts.move)} ({money(facts.change, cur, signed=True)}){sigma_tag.replace(' (', ', ').rstrip(')')}"
+    body = f"{lc.pct(facts.move)} ({change}){sigma_tag.replace(' (', ', ').rstrip(')')}"
     if drivers:
-        body += f" · led by {drivers[0]}"
+        body += " · " + _("led by {mover}").format(mover=drivers[0])
     push = PushContent(
-        title=f"Portfolio {direction} {pct(abs(facts.move), signed=False)}",
+        title=title,
         body=_truncate(body, PUSH_BODY_MAX),
         data=_push_data(
             kind,
             period,
             key,
-            {"sigma": f"{facts.sigma:.2f}" if facts.sigma is not None else "", "move": f"{facts.move:.6f}"},
+            {
+                "sigma": f"{facts.sigma:.2f}" if facts.sigma is not None else "",
+                "move": f"{facts.move:.6f}",
+                "locale": lc.tag,
+            },
         ),
         collapse_key=kind.value,
         apns_collapse_id=collapse_id(kind, period),
@@ -443,23 +507,19 @@ def render_alert(facts: AlertFacts, *, period: str, key: str, exchange_tz: ZoneI
     return Rendered(
         kind,
         period,
-        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks)),
+        EmailContent(subject, "\n".join(text) + "\n", _html_page(subject, blocks, lc)),
         push,
-        blocks=_alert_blocks(
-            facts, headline, f"{money(facts.change, cur, signed=True)} as of {when}. {unusual}", drivers
+        blocks=blocks_of(
+            heading(headline),
+            paragraph_block(f"{as_of} {unusual}"),
+            chart(_("Portfolio value"), facts.history),
+            bullet_list(t_drivers, drivers),
         ),
         figures=figures(
             cur,
             {"value": facts.value, "change": facts.change},
             {"move": (facts.move, "fraction"), "sigma": (facts.sigma, "sigma")},
         ),
-    )
-
-
-def _alert_blocks(facts: AlertFacts, headline: str, detail: str, drivers: Sequence[str]) -> tuple[ContentBlock, ...]:
-    return blocks(
-        heading(headline),
-        paragraph(detail),
-        chart("Portfolio value", facts.history),
-        bullet_list("What drove it", drivers),
+        locale=lc.tag,
+        locale_fallback_from=_fallback_from(lc),
     )

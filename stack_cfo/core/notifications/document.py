@@ -62,6 +62,8 @@ def content_of(rendered: Rendered) -> dict[str, Any]:
         "blocks": [_block(b) for b in rendered.blocks],
         "figures": [{"name": f.name, "value": f.value, "unit": f.unit} for f in rendered.figures],
         "receipts": receipts_of(rendered),
+        "locale": rendered.locale,
+        "locale_fallback_from": rendered.locale_fallback_from,
     }
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
+from stack_cfo.core.i18n import Localizer
 from stack_cfo.core.notifications.ports import (
     AlertFacts,
     DigestFacts,
@@ -32,6 +33,7 @@ from stack_cfo.core.notifications.ports import (
 )
 from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
+from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.narrative import narrative_sentences, summary_document
 from stack_cfo.core.portfolio.results import HistoryPoint
 
@@ -96,6 +98,10 @@ class PortfolioFacts:
             )
             history = await self._values(user_id, s.market_date - timedelta(days=CHART_DAYS), s.market_date)
             narrative = " ".join(narrative_sentences(s, max_movers=2, max_insights=1)[:3])
+
+            def narrator(l10n: Localizer, s: PortfolioSummary = s) -> str:
+                return " ".join(narrative_sentences(s, max_movers=2, max_insights=1, l10n=l10n)[:3])
+
             return DigestFacts(
                 day=s.market_date,
                 currency=s.base_currency,
@@ -105,6 +111,7 @@ class PortfolioFacts:
                 holdings=holdings,
                 history=history,
                 narrative=narrative,
+                narrator=narrator,
                 data=summary_document(s),
                 as_of=s.as_of,
             )
@@ -137,6 +144,9 @@ class PortfolioFacts:
                 diversification=end_view.diversification_score.value,
                 previous_diversification=start_view.diversification_score.value if start_view is not None else None,
                 insights=tuple(i.message for i in s.insights[:3]),
+                insights_writer=lambda l10n, s=s: tuple(  # type: ignore[misc]
+                    insight_text(i, l10n, benchmark=s.benchmark_symbol) for i in s.insights[:3]
+                ),
                 history=tuple(p for p in history if p.day >= week_start - timedelta(days=7)),
                 portfolio=summary_document(s),
                 as_of=s.as_of,

@@ -11,12 +11,13 @@ worker (:class:`Deliverer`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from stack_cfo.core.i18n import Localizer
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
 from stack_cfo.core.notifications.policy import GraceWindows, RetryPolicy
 from stack_cfo.core.notifications.preferences import NotificationPreferences
@@ -94,6 +95,14 @@ class DigestFacts:
     from and checked against; empty when the reader has none (then it is built from these fields)."""
     as_of: datetime | None = None
     """When the figures were computed."""
+    narrator: Callable[[Localizer], str] | None = field(default=None, compare=False, repr=False)
+    """Writes ``narrative`` in another locale (the same sentences over the same figures)."""
+
+    def narrative_in(self, l10n: Localizer) -> str:
+        """The deterministic paragraph in ``l10n``'s language (``narrative`` in English)."""
+        if self.narrator is None or l10n.is_english:
+            return self.narrative
+        return self.narrator(l10n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +127,14 @@ class WeeklyFacts:
     portfolio: Mapping[str, Any] = field(default_factory=dict)
     """The end-of-week data block (``core.portfolio.summary_document``); empty when the reader has none."""
     as_of: datetime | None = None
+    insights_writer: Callable[[Localizer], tuple[str, ...]] | None = field(default=None, compare=False, repr=False)
+    """Writes ``insights`` in another locale (from the insights' codes and numbers)."""
+
+    def insights_in(self, l10n: Localizer) -> tuple[str, ...]:
+        """The insight lines in ``l10n``'s language (``insights`` in English)."""
+        if self.insights_writer is None or l10n.is_english:
+            return self.insights
+        return self.insights_writer(l10n)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.i18n import canonical_tag
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
 from stack_cfo.core.notifications.quiet_hours import QuietHours, parse_clock_time
 
@@ -60,6 +61,10 @@ class NotificationPreferences:
     """Alert on a move of at least this many percentage points ..."""
     alert_threshold_sigma: float = 2.0
     """... or of at least this many standard deviations of the portfolio's own volatility."""
+    locale: str = ""
+    """BCP 47 tag the user's digests, summaries and alerts are written in ("" = the configured
+    ``notifications.default_locale``). Stored as given (canonical case) even when unsupported:
+    rendering then falls back to English and records it (``core.i18n.resolve_locale``)."""
     opted_in_at: datetime | None = None
     """When the user started receiving notifications; slots before it are never planned."""
     update_time: datetime | None = None
@@ -115,6 +120,7 @@ UPDATABLE_FIELDS = _BOOLS | {
     "quiet_hours_end",
     "alert_threshold_percent",
     "alert_threshold_sigma",
+    "locale",
 }
 
 
@@ -125,6 +131,10 @@ def validate(prefs: NotificationPreferences) -> NotificationPreferences:
         zone(prefs.time_zone)
     except InvalidArgument as exc:
         violations.append(("UNKNOWN_TIME_ZONE", exc.violations[0]))
+    try:
+        canonical_tag(prefs.locale)
+    except InvalidArgument as exc:
+        violations.append(("INVALID_LOCALE", exc.violations[0]))
     if prefs.email_address and (len(prefs.email_address) > 254 or not _EMAIL.match(prefs.email_address)):
         violations.append(
             ("INVALID_EMAIL", FieldViolation("email_address", "must be an email address like name@example.com"))
@@ -188,6 +198,10 @@ def apply_update(prefs: NotificationPreferences, changes: Mapping[str, Any]) -> 
             values[name] = _clock(value, name)
         elif name in ("email_address", "time_zone"):
             values[name] = "" if value is None else str(value).strip()
+        elif name == "locale":
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgument.field(name, "must be a BCP 47 language tag", reason="INVALID_LOCALE")
+            values[name] = canonical_tag((value or "").strip())
         else:
             values[name] = value
     return validate(replace(prefs, **values))

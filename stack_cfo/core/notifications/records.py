@@ -103,6 +103,10 @@ class NotificationRecord:
     """Receipts of the AI texts it carries (portfolio paragraph first, then news summaries)."""
     manual: bool = False
     key: str = ""
+    locale: str = ""
+    """The locale its content was written in ("" before it was rendered)."""
+    locale_fallback_from: str = ""
+    """The user's unsupported locale when the content fell back to English."""
 
     @property
     def name(self) -> str:

@@ -177,9 +177,12 @@ class NotificationService:
         deliverer: Callable[[], Deliverer] | None = None,
         calendar: MarketCalendar | None = None,
         clock: Clock | None = None,
+        default_locale: str = "en",
     ) -> None:
         self.store = store
         self.settings = settings
+        self.default_locale = default_locale
+        """notifications.default_locale: the locale of users who set none."""
         self.calendar = calendar or NyseCalendar()
         self.clock = clock
         self._make_deliverer = deliverer

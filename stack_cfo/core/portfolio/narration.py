@@ -17,9 +17,11 @@ from collections.abc import AsyncGenerator, Callable
 from stack_cfo.core.ai import (
     CompletionOptions,
     ComputeClient,
+    ReasonedFallback,
 )
-from stack_cfo.core.ai.offline import sentence_chunks
+from stack_cfo.core.ai.offline import OFFLINE_BANNER, sentence_chunks
 from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.portfolio.narrative import narrative_messages, summary_document, write_narrative
 from stack_cfo.core.portfolio.results import PortfolioSummary
 from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone
@@ -34,7 +36,9 @@ class Narrator:
         compute: Callable[[], ComputeClient],
         audit: Audit,
         receipts: ReceiptStore | None = None,
+        locales: UserLocales | None = None,
     ) -> None:
+        self._locales = locales or UserLocales(None)
         self._compute = compute
         self._writer = GroundedWriter(audit)
         self._receipts = receipts
@@ -45,15 +49,24 @@ class Narrator:
         """The narrative's chunks, then one :class:`NarrativeDone`."""
         doc = summary_document(summary)
         client = self._compute()
+        l10n = await self._locales.of(user_id)
+        fallback = write_narrative(summary, l10n=l10n)
         written = await self._writer.write(
             client,
             surface=AiSurface.PORTFOLIO_NARRATIVE,
             subject=f"users/{user_id}/portfolio",
             user_id=user_id,
-            prompt=lambda rejected: narrative_messages(doc, ungrounded=list(rejected)),
+            prompt=lambda rejected: narrative_messages(doc, ungrounded=list(rejected), l10n=l10n),
             snapshot=Snapshot(doc, summary.as_of, summary.base_currency),
-            fallback=write_narrative(summary),
-            options=CompletionOptions(operation="narrative", deadline=deadline, fallback=write_narrative(summary)),
+            fallback=fallback,
+            options=CompletionOptions(
+                operation="narrative",
+                deadline=deadline,
+                # the offline writer's banner in the user's language (English: the plain default)
+                fallback=fallback
+                if l10n.is_english
+                else ReasonedFallback(lambda _why: fallback, banner=l10n._(OFFLINE_BANNER)),
+            ),
         )
         for chunk in sentence_chunks(written.result.text):
             yield NarrativeChunk(chunk)

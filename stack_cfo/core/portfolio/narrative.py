@@ -7,7 +7,7 @@
 * :func:`summary_document` is the data block given to AI prompts (narrative, digests): JSON of
   the computed figures, rounded as shown, under keys that say what they are; user-supplied
   strings (symbols, baskets, sectors) are labels inside JSON, escaped by
-  :func:`~stack_cfo.core.ai.data_block.data_block` so they cannot pose as instructions.
+  :func:`~stack_cfo.core.ai.prompt_data.data_block` so they cannot pose as instructions.
   :func:`narrative_messages` wraps it into the narrative's AI prompt. The grounding check
   matches the AI's figures against the same document.
 
@@ -22,11 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 from stack_cfo.core.ai import Message
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block, encode_data
+from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, N_, Localizer
+from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.models import to_cents
 from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, PositionSummary
 
-NOT_AI_NOTICE = "Automatic summary computed from your portfolio data (not AI-generated)."
+NOT_AI_NOTICE = N_("Automatic summary computed from your portfolio data (not AI-generated).")
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -57,7 +59,160 @@ def _movers(summary: PortfolioSummary, limit: int) -> list[PositionSummary]:
     return moved[:limit]
 
 
-def narrative_sentences(summary: PortfolioSummary, *, max_movers: int = 3, max_insights: int = 3) -> list[str]:
+def narrative_sentences(
+    summary: PortfolioSummary, *, max_movers: int = 3, max_insights: int = 3, l10n: Localizer | None = None
+) -> list[str]:
+    """The deterministic narrative's sentences, in ``l10n``'s language and formats (English by default;
+    insight messages stay as the insight engine wrote them)."""
+    if l10n is None or l10n.is_english:
+        return _english_sentences(summary, max_movers=max_movers, max_insights=max_insights)
+    return _localized_sentences(summary, l10n, max_movers=max_movers, max_insights=max_insights)
+
+
+def _localized_sentences(s: PortfolioSummary, lc: Localizer, *, max_movers: int, max_insights: int) -> list[str]:
+    _ = lc._
+    ccy = s.base_currency
+
+    def m(amount: Decimal, *, signed: bool = False) -> str:
+        return lc.money(to_cents(amount), ccy, signed=signed)
+
+    def p(x: float, *, signed: bool = False, digits: int = 1) -> str:
+        return lc.pct(x, signed=signed, digits=digits)
+
+    out = [_(NOT_AI_NOTICE)]
+    worth = {"date": lc.date_medium(s.market_date), "value": m(s.total_value), "cash": m(s.cash)}
+    if s.cash_weight is not None:
+        out.append(
+            _("As of {date} your portfolio is worth {value}, including {cash} in cash ({weight}).").format(
+                **worth, weight=p(s.cash_weight)
+            )
+        )
+    else:
+        out.append(_("As of {date} your portfolio is worth {value}, including {cash} in cash.").format(**worth))
+    if s.day_return is None:
+        out.append(_("There is no day change to report."))
+    elif to_cents(s.day_change) == 0:
+        out.append(_("It is unchanged since the previous close."))
+    else:
+        values = {"change": m(abs(s.day_change)), "percent": p(s.day_return, signed=True, digits=2)}
+        if s.day_change > 0:
+            out.append(_("Since the previous close it is up {change} ({percent}).").format(**values))
+        else:
+            out.append(_("Since the previous close it is down {change} ({percent}).").format(**values))
+    if s.total_return is not None:
+        values = {"gain": m(abs(s.total_gain)), "percent": p(s.total_return, signed=True), "cost": m(s.cost_basis)}
+        if s.total_gain >= 0:
+            line = _("Positions with a known cost are up {gain} ({percent}) on a cost basis of {cost}.")
+        else:
+            line = _("Positions with a known cost are down {gain} ({percent}) on a cost basis of {cost}.")
+        line = line.format(**values)
+        n_missing = s.positions_missing_cost
+        if n_missing:
+            line += " " + lc.n_(
+                "{count} position without a known cost is left out.",
+                "{count} positions without a known cost are left out.",
+                n_missing,
+            ).format(count=n_missing)
+        out.append(line)
+    twr = s.risk.cumulative_return.value
+    if twr is not None and s.history_start is not None:
+        bench = s.risk.benchmark_cumulative_return.value
+        values = {"start": lc.date_medium(s.history_start), "percent": p(twr, signed=True)}
+        if bench is not None:
+            out.append(
+                _(
+                    "Time-weighted return since {start} (deposits and withdrawals excluded): {percent}, "
+                    "against {benchmark_percent} for {benchmark} on the same days."
+                ).format(**values, benchmark_percent=p(bench, signed=True), benchmark=s.benchmark_symbol)
+            )
+        else:
+            out.append(
+                _("Time-weighted return since {start} (deposits and withdrawals excluded): {percent}.").format(
+                    **values
+                )
+            )
+    if s.ledger is not None:
+        out.append(
+            _("Realised P&L so far: {pnl}; income {income}; fees and taxes {fees}.").format(
+                pnl=m(s.ledger.realized_pnl, signed=True), income=m(s.ledger.income), fees=m(s.ledger.fees)
+            )
+        )
+    mwr = s.money_weighted_return.value
+    if mwr is not None and s.ledger is not None:
+        out.append(_("Money-weighted return (XIRR, annualised): {percent}.").format(percent=p(mwr, signed=True)))
+    movers = _movers(s, max_movers)
+    if movers:
+        parts = [
+            f"{x.symbol} {p(x.day_return, signed=True)} ({m(x.day_change or Decimal(0), signed=True)})"
+            if x.day_return is not None
+            else f"{x.symbol} ({m(x.day_change or Decimal(0), signed=True)})"
+            for x in movers
+        ]
+        out.append(_("Biggest movers: {movers}.").format(movers="; ".join(parts)))
+    out.append(_localized_risk(s, lc))
+    d = s.diversification
+    if d.score is not None and d.effective_positions is not None and d.effective_sectors is not None:
+        values = {
+            "score": lc.number(d.score, digits=1),
+            "holdings": lc.number(d.effective_positions, digits=1),
+            "sectors": lc.number(d.effective_sectors, digits=1),
+        }
+        if d.largest_weight is not None:
+            out.append(
+                _(
+                    "Diversification score {score}/100: effectively {holdings} holdings across {sectors} sectors; "
+                    "the largest holding is {symbol} at {weight}."
+                ).format(**values, symbol=d.largest_symbol, weight=p(d.largest_weight))
+            )
+        else:
+            line = _("Diversification score {score}/100: effectively {holdings} holdings across {sectors} sectors.")
+            out.append(line.format(**values))
+    if s.insights:
+        top = [insight_text(i, lc, benchmark=s.benchmark_symbol).rstrip(".") for i in s.insights[:max_insights]]
+        out.append(_("Worth a look: {insights}.").format(insights="; ".join(top)))
+    return out
+
+
+def _localized_risk(s: PortfolioSummary, lc: Localizer) -> str:
+    _ = lc._
+    r = s.risk
+
+    def val(metric: Metric, fmt: str = "pct") -> str | None:
+        if metric.value is None:
+            return None
+        return lc.pct(metric.value, signed=False, digits=1) if fmt == "pct" else lc.number(metric.value)
+
+    parts = []
+    vol = val(r.volatility)
+    if vol is not None:
+        parts.append(_("annualised volatility {value}").format(value=vol))
+    sharpe = val(r.sharpe, "num")
+    if sharpe is not None:
+        parts.append(_("Sharpe ratio {value}").format(value=sharpe))
+    mdd = val(r.max_drawdown)
+    if mdd is not None:
+        cur = val(r.current_drawdown)
+        if cur is not None:
+            parts.append(_("maximum drawdown {value} (now {current})").format(value=mdd, current=cur))
+        else:
+            parts.append(_("maximum drawdown {value}").format(value=mdd))
+    var = val(r.var_95)
+    if var is not None:
+        parts.append(_("1-day 95% value at risk {value}").format(value=var))
+    beta = val(r.beta, "num")
+    if beta is not None:
+        parts.append(_("beta {value} to {benchmark}").format(value=beta, benchmark=s.benchmark_symbol))
+    if not parts:
+        return _("Risk figures need more history ({count} daily return(s) so far).").format(count=r.observations)
+    line = _("Risk: {figures}.").format(figures=", ".join(parts))
+    if vol is None and r.observations >= 2:
+        line += " " + _("Annualised figures appear after more history ({count} daily returns so far).").format(
+            count=r.observations
+        )
+    return line
+
+
+def _english_sentences(summary: PortfolioSummary, *, max_movers: int = 3, max_insights: int = 3) -> list[str]:
     s = summary
     ccy = s.base_currency
     out = [NOT_AI_NOTICE]
@@ -165,9 +320,11 @@ def _risk_sentence(s: PortfolioSummary) -> str:
     return "Risk: " + ", ".join(parts) + "." + tail
 
 
-def write_narrative(summary: PortfolioSummary, *, max_movers: int = 3, max_insights: int = 3) -> str:
-    """The deterministic narrative: one paragraph of plain sentences."""
-    return " ".join(narrative_sentences(summary, max_movers=max_movers, max_insights=max_insights))
+def write_narrative(
+    summary: PortfolioSummary, *, max_movers: int = 3, max_insights: int = 3, l10n: Localizer | None = None
+) -> str:
+    """The deterministic narrative: one paragraph of plain sentences (in ``l10n``'s language)."""
+    return " ".join(narrative_sentences(summary, max_movers=max_movers, max_insights=max_insights, l10n=l10n))
 
 
 def _label(text: str | None, limit: int = 48) -> str | None:
@@ -330,13 +487,16 @@ REGENERATE_NOTE = (
 )
 
 
-def narrative_messages(doc: dict[str, Any], *, ungrounded: list[str] | None = None) -> list[Message]:
+def narrative_messages(
+    doc: dict[str, Any], *, ungrounded: list[str] | None = None, l10n: Localizer | None = None
+) -> list[Message]:
     """The narrative prompt over the data block ``doc`` (:func:`summary_document`); ``ungrounded``
-    lists the figures of a rejected first draft (the one regeneration)."""
-    messages = [
-        Message("system", NARRATIVE_SYSTEM_PROMPT),
-        Message("user", "Portfolio data:\n" + data_block(doc) + "\nWrite the narrative."),
-    ]
+    lists the figures of a rejected first draft (the one regeneration); a non-English ``l10n`` asks
+    for the narrative in that language."""
+    messages = [Message("system", NARRATIVE_SYSTEM_PROMPT)]
+    if l10n is not None and l10n.catalog in LANGUAGE_INSTRUCTIONS:  # the narrative in the user's language
+        messages.append(Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog]))
+    messages.append(Message("user", "Portfolio data:\n" + data_block(doc) + "\nWrite the narrative."))
     if ungrounded:
-        messages.append(Message("system", REGENERATE_NOTE.format(figures=", ".join(ungrounded[:20]))))
+        messages.append(Message("system", REGENERATE_NOTE.format(figures=encode_data(ungrounded[:20]))))
     return messages

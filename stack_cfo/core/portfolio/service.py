@@ -35,6 +35,7 @@ from stack_cfo.core.ai import (
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import FailedPrecondition, NotFound
+from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
@@ -148,13 +149,14 @@ class PortfolioService(LedgerUseCases):
         compute: Callable[[], ComputeClient] | None = None,
         cache: CacheSettings | None = None,
         receipts: ReceiptStore | None = None,
+        locales: UserLocales | None = None,
     ) -> None:
         self._store = store
         self._feed = feed
         self._clock = clock
         self.settings = settings
         self._compute = compute or OfflineComputeClient
-        self._narrator = Narrator(self._compute, Audit(clock), receipts)
+        self._narrator = Narrator(self._compute, Audit(clock), receipts, locales)
         cs = cache or CacheSettings()
         self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
         self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)
@@ -165,6 +167,8 @@ class PortfolioService(LedgerUseCases):
         self._fx_generation = 0
         self._seq = 0
         self._inflight: dict[Hashable, tuple[int, asyncio.Task[SummaryView]]] = {}
+        #: Series being loaded now, by symbol, with the change sequence they were loaded at.
+        self._series_loads: dict[str, tuple[int, asyncio.Future[PriceSeries]]] = {}
         self.hub = WatchHub()
         self.stats = _Stats()
         self._started = False
@@ -336,12 +340,7 @@ class PortfolioService(LedgerUseCases):
             else:
                 series[s] = cached
         if missing:
-            loaded = await self._store.load_daily_prices(missing)
-            for s in missing:
-                one = loaded.get(s) or PriceSeries(symbol=s, dates=(), closes=())
-                series[s] = one
-                if epoch is not None and self._seq == seq:
-                    self._series.put(("series", s), one, user_id=None, symbols=frozenset({s}), epoch=epoch)
+            series.update(await self._load_series(missing, epoch, seq))
         quotes = await self._store.load_latest_quotes(symbols, at_or_before=at)
         prices: dict[str, PriceSeries] = {}
         for s, one in series.items():
@@ -351,6 +350,58 @@ class PortfolioService(LedgerUseCases):
             if one.dates or one.quote is not None:
                 prices[s] = one
         return _Inputs(portfolio, prices, settings)
+
+    async def _load_series(self, symbols: list[str], epoch: int | None, seq: int) -> dict[str, PriceSeries]:
+        """Daily closes of ``symbols``, one query for all of them; a symbol another summary is
+        loading at this moment (for the same change) is awaited, not queried again: after a price
+        change every watched portfolio holding the symbol recomputes at once, and they share one
+        load of its series instead of one each."""
+        out: dict[str, PriceSeries] = {}
+        waits: dict[str, asyncio.Future[PriceSeries]] = {}
+        mine: list[str] = []
+        for s in symbols:
+            running = self._series_loads.get(s)
+            if running is not None and running[0] == seq and not running[1].done():
+                waits[s] = running[1]
+            else:
+                mine.append(s)
+        if mine:
+            loop = asyncio.get_running_loop()
+            futures = {s: loop.create_future() for s in mine}
+            for s, f in futures.items():
+                self._series_loads[s] = (seq, f)
+            try:
+                loaded = await self._store.load_daily_prices(mine)
+            except BaseException as exc:
+                for s, f in futures.items():
+                    if isinstance(exc, Exception):
+                        f.set_exception(exc)
+                        f.exception()  # retrieved: only the waiters re-raise it
+                    else:
+                        f.cancel()  # the loader was cancelled: a waiter sees CancelledError
+                    self._drop_series_load(s, f)
+                raise
+            for s, f in futures.items():
+                one = loaded.get(s) or PriceSeries(symbol=s, dates=(), closes=())
+                out[s] = one
+                f.set_result(one)
+                self._drop_series_load(s, f)
+                if epoch is not None and self._seq == seq:
+                    self._series.put(("series", s), one, user_id=None, symbols=frozenset({s}), epoch=epoch)
+        for s, f in waits.items():
+            try:
+                out[s] = await asyncio.shield(f)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not f.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                out.update(await self._load_series([s], epoch, seq))  # its loader went away: load it here
+        return out
+
+    def _drop_series_load(self, symbol: str, future: asyncio.Future[PriceSeries]) -> None:
+        current = self._series_loads.get(symbol)
+        if current is not None and current[1] is future:
+            del self._series_loads[symbol]
 
     async def _load_portfolio(self, user_id: str, epoch: int | None) -> StoredPortfolio:
         """Snapshots, or the ledger when the user has transactions; the user's settings; the

@@ -47,6 +47,7 @@ def build_message(delivery: Delivery, settings: SmtpSettings, *, date_header: st
     msg["Date"] = date_header or format_datetime(datetime.now(UTC))
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Stack-Notification"] = delivery.rendered.kind.value
+    msg["Content-Language"] = delivery.rendered.locale  # RFC 3282: the locale the text is written in
     msg.attach(_text_part(email.text, "plain"))
     msg.attach(_text_part(email.html, "html"))
     return msg

@@ -175,6 +175,7 @@ class DeliveryQueries(Repo):
             "feed_id": row.target_id,
             "degraded_reason": degraded_reason,
             "receipt_ids": list(receipt_ids),
+            **_locale_of(document),
         }
         async with self.db.transaction() as conn:
             await conn.execute(QD.lock_feed, params)
@@ -229,3 +230,15 @@ class PgFeedListener(PgListener):
 
     def _on_connect(self) -> None:
         self.wakeups.notify_all()
+
+
+def _locale_of(document: Mapping[str, Any]) -> dict[str, str | None]:
+    """The locale columns of a feed row, from its document's content (notification_document)."""
+    data = document.get("data")
+    content = data.get("content") if isinstance(data, Mapping) else None
+    if not isinstance(content, Mapping):
+        return {"locale": None, "locale_fallback_from": None}
+    return {
+        "locale": str(content.get("locale") or "") or None,
+        "locale_fallback_from": str(content.get("locale_fallback_from") or "") or None,
+    }

@@ -29,6 +29,10 @@ class SentMark:
     """Why its AI text is not the AI's ("" otherwise)."""
     receipt_ids: tuple[str, ...] = ()
     """Receipts of the AI texts it carried."""
+    locale: str = ""
+    """The locale its content was written in."""
+    locale_fallback_from: str = ""
+    """The user's unsupported locale when the content fell back to English."""
 
 
 def _claimed(row: dict[str, Any]) -> ClaimedRow:
@@ -123,6 +127,8 @@ class OutboxQueries(DeliveryQueries):
             "nows": [m.now for m in marks],
             "degraded_reasons": [m.degraded_reason for m in marks],
             "receipts": [",".join(m.receipt_ids) for m in marks],
+            "locales": [m.locale for m in marks],
+            "locale_fallbacks": [m.locale_fallback_from for m in marks],
         }
         async with self.db.connection() as conn:
             rows = await (await conn.execute(Q.mark_sent, params)).fetchall()

@@ -40,6 +40,7 @@ def prefs_from_row(row: dict[str, Any]) -> NotificationPreferences:
         quiet_hours_end=row["quiet_hours_end"],
         alert_threshold_percent=row["alert_threshold_percent"],
         alert_threshold_sigma=row["alert_threshold_sigma"],
+        locale=row.get("locale") or "",
         opted_in_at=row["opted_in_at"],
         update_time=row["updated_at"],
     )
@@ -66,6 +67,8 @@ def record_from_row(r: dict[str, Any]) -> NotificationRecord:
         key=r["idempotency_key"],
         degraded_reason=r["degraded_reason"] or "",
         receipt_ids=tuple(str(x) for x in r["receipt_ids"] or ()),
+        locale=r.get("locale") or "",
+        locale_fallback_from=r.get("locale_fallback_from") or "",
     )
 
 
@@ -95,6 +98,12 @@ class UsersQueries(Repo):
         if row is None:
             raise NotFound.resource("user", str(user_id))
         return prefs_from_row(row)
+
+    async def locale_of(self, user_id: str) -> str:
+        """The user's stored locale tag ("" when none: the configured default applies)."""
+        async with self.db.connection() as conn:
+            row = await (await conn.execute(Q.locale_of, {"user_id": user_uuid(user_id)})).fetchone()
+        return str(row["locale"]) if row is not None and row["locale"] else ""
 
     async def save_preferences(self, prefs: NotificationPreferences, *, modify: Any = None) -> NotificationPreferences:
         """Read-modify-write under a per-user lock: ``modify(current) -> new`` (validated by the caller)."""

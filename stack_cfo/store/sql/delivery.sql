@@ -75,6 +75,7 @@ UPDATE notification_outbox
 SET status = 'awaiting_ack', feed_seq = nextval('notification_feed_seq'), content = %(content)s,
     title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
     degraded_reason = %(degraded_reason)s, receipt_ids = %(receipt_ids)s::uuid[],
+    locale = %(locale)s, locale_fallback_from = %(locale_fallback_from)s,
     deadline = coalesce(%(now)s::timestamptz, now()) + %(grace)s,
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
@@ -87,7 +88,8 @@ SELECT pg_notify('stack_cfo_feed', %(feed_id)s::text)
 -- name: feed_items
 SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,
        o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at, o.manual,
-       o.idempotency_key, o.feed_seq, o.content, o.degraded_reason, o.receipt_ids
+       o.idempotency_key, o.feed_seq, o.content, o.degraded_reason, o.receipt_ids, o.locale,
+       o.locale_fallback_from
 FROM notification_outbox o
 WHERE o.channel = 'feed' AND o.target_id = %(feed_id)s AND o.status = 'awaiting_ack'
   AND o.feed_seq > %(after_seq)s AND o.deadline > now()

@@ -214,7 +214,7 @@ SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_a
        p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.webhook_enabled, p.feed_enabled,
        p.email_address,
        p.quiet_hours_start, p.quiet_hours_end, p.alert_threshold_percent, p.alert_threshold_sigma,
-       p.opted_in_at, p.updated_at
+       p.locale, p.opted_in_at, p.updated_at
 FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
 WHERE u.id = ANY(%(user_ids)s::uuid[])
 
@@ -230,12 +230,14 @@ SET status = 'sent', sent_at = coalesce(b.now, now()), provider_id = b.provider_
     title = b.title, target_address = b.target, reason = NULL, last_error = NULL,
     degraded_reason = b.degraded_reason,
     receipt_ids = coalesce(string_to_array(nullif(b.receipts, ''), ',')::uuid[], '{}'),
+    locale = nullif(b.locale, ''), locale_fallback_from = nullif(b.locale_fallback_from, ''),
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(b.now, now())
 FROM unnest(%(ids)s::bigint[], %(workers)s::text[], %(attempts)s::int[], %(provider_ids)s::text[],
             %(titles)s::text[], %(targets)s::text[], %(nows)s::timestamptz[], %(degraded_reasons)s::text[],
-            %(receipts)s::text[])
-     AS b(id, worker, attempts, provider_id, title, target, now, degraded_reason, receipts)
+            %(receipts)s::text[], %(locales)s::text[], %(locale_fallbacks)s::text[])
+     AS b(id, worker, attempts, provider_id, title, target, now, degraded_reason, receipts, locale,
+          locale_fallback_from)
 WHERE o.id = b.id AND o.locked_by = b.worker AND o.attempts = b.attempts AND o.status = 'sending'
 RETURNING o.id, o.sent_at, o.scheduled_for, o.run_id
 
@@ -373,7 +375,7 @@ SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_a
        p.performance_alerts_enabled, p.email_enabled, p.push_enabled, p.webhook_enabled, p.feed_enabled,
        p.email_address,
        p.quiet_hours_start, p.quiet_hours_end, p.alert_threshold_percent, p.alert_threshold_sigma,
-       p.opted_in_at, p.updated_at
+       p.locale, p.opted_in_at, p.updated_at
 FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
 WHERE u.id = %(user_id)s
 
@@ -381,13 +383,13 @@ WHERE u.id = %(user_id)s
 INSERT INTO notification_prefs (
     user_id, time_zone, daily_digest_enabled, weekly_summary_enabled, performance_alerts_enabled,
     email_enabled, push_enabled, webhook_enabled, feed_enabled, email_address, quiet_hours_start, quiet_hours_end,
-    alert_threshold_percent, alert_threshold_sigma, opted_in_at, created_at, updated_at)
+    alert_threshold_percent, alert_threshold_sigma, locale, opted_in_at, created_at, updated_at)
 VALUES (
     %(user_id)s, %(time_zone)s, %(daily_digest_enabled)s, %(weekly_summary_enabled)s,
     %(performance_alerts_enabled)s, %(email_enabled)s, %(push_enabled)s, %(webhook_enabled)s,
     %(feed_enabled)s, %(email_address)s,
     %(quiet_hours_start)s, %(quiet_hours_end)s, %(alert_threshold_percent)s, %(alert_threshold_sigma)s,
-    coalesce(%(opted_in_at)s::timestamptz, now()), now(), now())
+    %(locale)s, coalesce(%(opted_in_at)s::timestamptz, now()), now(), now())
 ON CONFLICT (user_id) DO UPDATE SET
     time_zone = EXCLUDED.time_zone,
     daily_digest_enabled = EXCLUDED.daily_digest_enabled,
@@ -402,6 +404,7 @@ ON CONFLICT (user_id) DO UPDATE SET
     quiet_hours_end = EXCLUDED.quiet_hours_end,
     alert_threshold_percent = EXCLUDED.alert_threshold_percent,
     alert_threshold_sigma = EXCLUDED.alert_threshold_sigma,
+    locale = EXCLUDED.locale,
     updated_at = now()
 RETURNING opted_in_at, updated_at
 
@@ -429,7 +432,7 @@ RETURNING id, user_id, platform, token, display_name, active, created_at, update
 -- name: list_notifications
 SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,
        o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at, o.manual,
-       o.idempotency_key, o.degraded_reason, o.receipt_ids
+       o.idempotency_key, o.degraded_reason, o.receipt_ids, o.locale, o.locale_fallback_from
 FROM notification_outbox o
 WHERE o.user_id = %(user_id)s
   AND (%(kind)s::text IS NULL OR o.kind = %(kind)s::text)
@@ -500,3 +503,6 @@ RETURNING id
 
 -- name: held_symbols
 SELECT DISTINCT upper(symbol) AS symbol FROM positions
+
+-- name: locale_of
+SELECT locale FROM notification_prefs WHERE user_id = %(user_id)s

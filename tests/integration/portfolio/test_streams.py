@@ -302,6 +302,47 @@ async def test_watch_updates_on_held_prices_and_holdings_only(db_dsn: str, data_
         assert w.error is None or w.error.code() == grpc.StatusCode.CANCELLED
 
 
+async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_dsn: str, data_dir: Path) -> None:
+    """Twelve watchers of three portfolios holding ABC: a new ABC close loads ABC's series once for
+    the three recomputations (not once a portfolio), computes each portfolio once, and the watchers
+    of one portfolio get the same update (serialized once), each with its own portfolio's figures."""
+    clock = FrozenClock(evening(DAYS[0]))
+    users = [new_user() for _ in range(3)]
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        for n, user in enumerate(users):
+            clock.set(evening(DAYS[0]))
+            await sync(srv, user, [holding("ABC", str(10 + n), "100")], cash="250")
+        clock.set(evening(TODAY))
+        await record(srv, price_points({"ABC": zip(DAYS, ["100", "101", "99", "104", "105"], strict=True),
+                                        "SPY": zip(DAYS, ["500", "502", "501", "505", "506"], strict=True)}))
+        watches = [Watch(srv, user, interval=1) for user in users for _ in range(4)]
+        for w in watches:
+            await w.next()
+        service = srv.container.portfolio
+        store = service._store
+        loads: list[list[str]] = []
+        real = store.load_daily_prices
+
+        async def counted(symbols: list[str]) -> Any:
+            loads.append(list(symbols))
+            return await real(symbols)
+
+        store.load_daily_prices = counted  # type: ignore[method-assign]
+        computed = service.stats.computations
+        await asyncio.sleep(1.1)  # past the minimum interval
+        await record(srv, price_points({"ABC": [(TODAY, "106")]}))
+        updates = [(await w.next())[1] for w in watches]
+        assert loads == [["ABC"]], loads
+        assert service.stats.computations - computed == len(users)
+        for n in range(len(users)):
+            mine = updates[4 * n:4 * n + 4]
+            assert {u.SerializeToString() for u in mine} == {mine[0].SerializeToString()}
+            assert mine[0].trigger == portfolio_pb2.WATCH_TRIGGER_PRICE_CHANGE
+            assert Decimal(mine[0].summary.total_value) == 250 + 106 * (10 + n)
+        for w in watches:
+            await w.close()
+
+
 async def test_watch_coalesces_changes_within_the_minimum_interval(db_dsn: str, data_dir: Path) -> None:
     clock = FrozenClock(evening(DAYS[0]))
     user = new_user()

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from stack_cfo.core.ai.data_block import DATA_BEGIN, DATA_END, data_block
+from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block
 from stack_cfo.core.grounding import GroundingStatus, check, facts_from_data
 from stack_cfo.core.portfolio import (
     NOT_AI_NOTICE,

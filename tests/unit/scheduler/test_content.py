@@ -55,7 +55,7 @@ def test_formatting_helpers() -> None:
     assert money(Decimal("1234.5")) == "$1,234.50"
     assert money(Decimal("-0.004"), signed=True) == "$0.00"
     assert money(Decimal("-12.345"), "EUR", signed=True) == "-€12.35"
-    assert money(Decimal("5"), "CHF") == "5.00 CHF"
+    assert money(Decimal("5"), "CHF") == "CHF\u00a05.00"  # CLDR: the code before the number, a no-break space
     assert pct(0.01207) == "+1.21%" and pct(-0.5) == "-50.00%" and pct(None) == "n/a"
 
 
@@ -66,7 +66,7 @@ def test_digest_has_yesterday_performance_news_and_chart() -> None:
         period="2026-03-09",
         key="digest:u:2026-03-09:email:0",
     )
-    assert r.email.subject == "Your portfolio on Sun 8 Mar: +1.21% (+$1,234.50)"
+    assert r.email.subject == "Your portfolio on Sun, Mar 8: +1.21% (+$1,234.50)"  # CLDR en short date
     assert "Value: $103,500.00" in r.email.text
     assert "Best: AAPL +2.10%" in r.email.text and "Worst: MSFT -0.40%" in r.email.text
     assert "Apple beat estimates." in r.email.text and "https://news.example/a?x=1&y=2" in r.email.text

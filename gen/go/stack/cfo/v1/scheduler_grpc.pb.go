@@ -47,7 +47,7 @@ type SchedulerServiceClient interface {
 	GetNotificationPreferences(ctx context.Context, in *GetNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error)
 	// Updates the user's notification preferences (AIP-134) and returns them.
 	// Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-	// INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
 	UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
@@ -375,7 +375,7 @@ type SchedulerServiceServer interface {
 	GetNotificationPreferences(context.Context, *GetNotificationPreferencesRequest) (*NotificationPreferences, error)
 	// Updates the user's notification preferences (AIP-134) and returns them.
 	// Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-	// INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
 	UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*NotificationPreferences, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.

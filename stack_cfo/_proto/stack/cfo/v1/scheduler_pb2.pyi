@@ -186,7 +186,7 @@ class RunJobResponse(_message.Message):
     def __init__(self, stage: _Optional[_Union[RunJobStage, str]] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., notification: _Optional[str] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., reason: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[str] = ...) -> None: ...
 
 class NotificationPreferences(_message.Message):
-    __slots__ = ("name", "time_zone", "daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled", "email_address", "quiet_hours_start", "quiet_hours_end", "alert_threshold_percent", "alert_threshold_sigma", "update_time", "webhook_enabled", "feed_enabled")
+    __slots__ = ("name", "time_zone", "daily_digest_enabled", "weekly_summary_enabled", "performance_alerts_enabled", "email_enabled", "push_enabled", "email_address", "quiet_hours_start", "quiet_hours_end", "alert_threshold_percent", "alert_threshold_sigma", "update_time", "webhook_enabled", "feed_enabled", "locale", "effective_locale")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     DAILY_DIGEST_ENABLED_FIELD_NUMBER: _ClassVar[int]
@@ -202,6 +202,8 @@ class NotificationPreferences(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_ENABLED_FIELD_NUMBER: _ClassVar[int]
     FEED_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_LOCALE_FIELD_NUMBER: _ClassVar[int]
     name: str
     time_zone: str
     daily_digest_enabled: bool
@@ -217,7 +219,9 @@ class NotificationPreferences(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     webhook_enabled: bool
     feed_enabled: bool
-    def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., daily_digest_enabled: _Optional[bool] = ..., weekly_summary_enabled: _Optional[bool] = ..., performance_alerts_enabled: _Optional[bool] = ..., email_enabled: _Optional[bool] = ..., push_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., quiet_hours_start: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., quiet_hours_end: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., alert_threshold_percent: _Optional[float] = ..., alert_threshold_sigma: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., webhook_enabled: _Optional[bool] = ..., feed_enabled: _Optional[bool] = ...) -> None: ...
+    locale: str
+    effective_locale: str
+    def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., daily_digest_enabled: _Optional[bool] = ..., weekly_summary_enabled: _Optional[bool] = ..., performance_alerts_enabled: _Optional[bool] = ..., email_enabled: _Optional[bool] = ..., push_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., quiet_hours_start: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., quiet_hours_end: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., alert_threshold_percent: _Optional[float] = ..., alert_threshold_sigma: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., webhook_enabled: _Optional[bool] = ..., feed_enabled: _Optional[bool] = ..., locale: _Optional[str] = ..., effective_locale: _Optional[str] = ...) -> None: ...
 
 class GetNotificationPreferencesRequest(_message.Message):
     __slots__ = ("name",)
@@ -268,7 +272,7 @@ class DeleteDeviceRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class Notification(_message.Message):
-    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time", "degraded_reason", "receipts", "manual", "idempotency_key")
+    __slots__ = ("name", "kind", "channel", "status", "reason", "period", "title", "target", "schedule_time", "send_time", "attempt_count", "next_attempt_time", "create_time", "degraded_reason", "receipts", "manual", "idempotency_key", "locale", "locale_fallback_from")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -286,6 +290,8 @@ class Notification(_message.Message):
     RECEIPTS_FIELD_NUMBER: _ClassVar[int]
     MANUAL_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FALLBACK_FROM_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: NotificationKind
     channel: NotificationChannel
@@ -303,7 +309,9 @@ class Notification(_message.Message):
     receipts: _containers.RepeatedCompositeFieldContainer[_common_pb2.Receipt]
     manual: bool
     idempotency_key: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded_reason: _Optional[str] = ..., receipts: _Optional[_Iterable[_Union[_common_pb2.Receipt, _Mapping]]] = ..., manual: _Optional[bool] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    locale: str
+    locale_fallback_from: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., channel: _Optional[_Union[NotificationChannel, str]] = ..., status: _Optional[_Union[NotificationStatus, str]] = ..., reason: _Optional[str] = ..., period: _Optional[str] = ..., title: _Optional[str] = ..., target: _Optional[str] = ..., schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., degraded_reason: _Optional[str] = ..., receipts: _Optional[_Iterable[_Union[_common_pb2.Receipt, _Mapping]]] = ..., manual: _Optional[bool] = ..., idempotency_key: _Optional[str] = ..., locale: _Optional[str] = ..., locale_fallback_from: _Optional[str] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token", "kind", "status")
@@ -472,7 +480,7 @@ class AcknowledgeNotificationsResponse(_message.Message):
     def __init__(self, acknowledged_count: _Optional[int] = ...) -> None: ...
 
 class NotificationContent(_message.Message):
-    __slots__ = ("title", "body", "subject", "text", "html", "blocks", "figures", "deep_link", "data", "receipts")
+    __slots__ = ("title", "body", "subject", "text", "html", "blocks", "figures", "deep_link", "data", "receipts", "locale", "locale_fallback_from")
     class DataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -490,6 +498,8 @@ class NotificationContent(_message.Message):
     DEEP_LINK_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FALLBACK_FROM_FIELD_NUMBER: _ClassVar[int]
     title: str
     body: str
     subject: str
@@ -500,7 +510,9 @@ class NotificationContent(_message.Message):
     deep_link: str
     data: _containers.ScalarMap[str, str]
     receipts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, title: _Optional[str] = ..., body: _Optional[str] = ..., subject: _Optional[str] = ..., text: _Optional[str] = ..., html: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[ContentBlock, _Mapping]]] = ..., figures: _Optional[_Iterable[_Union[ContentFigure, _Mapping]]] = ..., deep_link: _Optional[str] = ..., data: _Optional[_Mapping[str, str]] = ..., receipts: _Optional[_Iterable[str]] = ...) -> None: ...
+    locale: str
+    locale_fallback_from: str
+    def __init__(self, title: _Optional[str] = ..., body: _Optional[str] = ..., subject: _Optional[str] = ..., text: _Optional[str] = ..., html: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[ContentBlock, _Mapping]]] = ..., figures: _Optional[_Iterable[_Union[ContentFigure, _Mapping]]] = ..., deep_link: _Optional[str] = ..., data: _Optional[_Mapping[str, str]] = ..., receipts: _Optional[_Iterable[str]] = ..., locale: _Optional[str] = ..., locale_fallback_from: _Optional[str] = ...) -> None: ...
 
 class ContentBlock(_message.Message):
     __slots__ = ("type", "text", "items", "points")

@@ -174,7 +174,7 @@ class SchedulerServiceServicer:
     def UpdateNotificationPreferences(self, request, context):
         """Updates the user's notification preferences (AIP-134) and returns them.
         Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-        INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+        INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

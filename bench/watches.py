@@ -1,0 +1,465 @@
+"""10,000 live WatchPortfolio streams on one server process, against the bare fan-out of a grpc.aio
+server measured in the same run.
+
+Run: ``.venv/bin/python bench/watches.py [--watchers 10000] [--users 200] [--clients 4]
+[--per-connection 1] [--rounds 5] [--positions 10] [--days 260]``
+
+One ``stack-cfo serve`` process (PostgreSQL from ``DATABASE_URL`` or an embedded server; per-user
+stream limits raised for the bench) holds ``--watchers`` WatchPortfolio streams of ``--users``
+portfolios (watchers spread evenly over them), each portfolio holding the symbol ``HOT`` among its
+``--positions`` positions. The streams come from ``--clients`` separate client processes (so the
+client does not share the server's core), ``--per-connection`` streams per HTTP/2 connection (1:
+one connection per watcher, as phones hold them), and read raw bytes (no parsing on the client).
+Each round records a new close of ``HOT`` (RecordPrices, a service principal) and measures, for
+every watcher, the time from the call until its update arrived (``min_interval`` 1 s, the contract's
+floor, and rounds spaced beyond it, so coalescing never delays a delivery: the same as interval 0).
+
+Baseline: a bare grpc.aio server in its own process holding the same number of streams from the same
+client processes; a unary call makes it send one message of the same size as a watch update to
+every stream (one asyncio.Event set per stream; no database, no auth, no computing). Reported:
+server RSS (idle, with every watch open, after the rounds; goal <= 1 GiB), p50/p99/max latency of
+both, their ratio, and how many portfolios were recomputed per change (goal p99 <= 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import grpc
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]  # noqa: E402
+
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
+from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand  # noqa: E402
+from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
+from stack_cfo.store.portfolio_repo import PortfolioRepository  # noqa: E402
+from tests.support.proc import wait_ready  # noqa: E402
+
+GOAL_RSS = 1 << 30
+GOAL_P99 = 1.0
+WATCH = "/stack.cfo.v1.PortfolioSummaryService/WatchPortfolio"
+RECORD = "/stack.cfo.v1.PortfolioSummaryService/RecordPrices"
+FAN_WATCH, FAN_FIRE = "/bench.Fanout/Watch", "/bench.Fanout/Fire"
+NY = ZoneInfo("America/New_York")
+
+
+# ---------------------------------------------------------------------------------------------
+# The baseline server (its own process)
+# ---------------------------------------------------------------------------------------------
+
+
+async def _fanout_server(port: int, size: int) -> None:
+    payload = b"\x0a" + b"x" * max(0, size - 1)
+    events: set[asyncio.Event] = set()
+
+    async def watch(request: bytes, context: grpc.aio.ServicerContext) -> Any:
+        event = asyncio.Event()
+        events.add(event)
+        try:
+            yield payload
+            while True:
+                await event.wait()
+                event.clear()
+                yield payload
+        finally:
+            events.discard(event)
+
+    async def fire(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        for e in events:
+            e.set()
+        return b""
+
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Fanout", {
+        "Watch": grpc.unary_stream_rpc_method_handler(watch),
+        "Fire": grpc.unary_unary_rpc_method_handler(fire),
+    }),))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    await server.wait_for_termination()
+
+
+# ---------------------------------------------------------------------------------------------
+# A client process: holds its share of the streams, reports when every one got update k
+# ---------------------------------------------------------------------------------------------
+
+
+async def _client() -> None:
+    cfg = json.loads(sys.stdin.readline())
+    streams: list[tuple[str, str]] = cfg["streams"]  # (request hex, authorization)
+    per = max(1, int(cfg["per_connection"]))
+    n = len(streams)
+    options = [("grpc.use_local_subchannel_pool", 1)]  # a connection of its own per channel
+    channels = [grpc.aio.insecure_channel(cfg["target"], options=options) for _ in range((n + per - 1) // per)]
+    received: dict[int, int] = {}
+    stopping = False
+    arrivals: dict[int, list[float]] = {}
+    sizes: list[int] = []
+    errors: list[str] = []
+
+    def report(k: int) -> None:
+        print(json.dumps({"round": k, "count": received[k]}), flush=True)
+
+    reconnects = [0]
+
+    async def one(i: int, request: bytes, auth: str) -> None:
+        k = 0
+        while True:
+            call = channels[i // per].unary_stream(cfg["method"])(request, metadata=(("authorization", auth),))
+            try:
+                async for message in call:
+                    now = time.monotonic()
+                    if k == 0:
+                        sizes.append(len(message))
+                    else:
+                        arrivals.setdefault(k, []).append(now)
+                    received[k] = received.get(k, 0) + 1
+                    if received[k] == n:
+                        report(k)
+                    k += 1
+            except grpc.aio.AioRpcError as err:
+                if stopping:
+                    return
+                if k == 0 and err.code() in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE):
+                    # A stream reset while thousands of connections open at once (grpc's HTTP/2
+                    # transport does this now and then, on the bare server too): reconnect, as a
+                    # phone would. Counted and reported.
+                    reconnects[0] += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                errors.append(f"{err.code().name}: {err.details()} after {k} messages")
+                print(json.dumps({"error": errors[-1]}), flush=True)
+                return
+            if not stopping:
+                errors.append(f"stream {i} ended after {k} messages")
+                print(json.dumps({"error": errors[-1]}), flush=True)
+            return
+
+    tasks = [asyncio.create_task(one(i, bytes.fromhex(req), auth)) for i, (req, auth) in enumerate(streams)]
+
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the parent says "done"
+    stopping = True
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    print(json.dumps({"arrivals": arrivals, "size": statistics.median(sizes) if sizes else 0,
+                      "errors": errors[:5], "reconnects": reconnects[0]}), flush=True)
+    for ch in channels:
+        await ch.close(grace=None)
+
+
+class Clients:
+    """The client processes of one phase."""
+
+    def __init__(self, procs: list[asyncio.subprocess.Process], shares: list[int]) -> None:
+        self.procs, self.shares = procs, shares
+        self.counts: list[dict[int, int]] = [{} for _ in procs]
+        self.reconnects = 0
+
+    @classmethod
+    async def start(cls, target: str, method: str, streams: list[tuple[str, str]], clients: int,
+                    per_connection: int) -> Clients:
+        procs, shares = [], []
+        for c in range(clients):
+            share = streams[c::clients]
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--client", cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, limit=1 << 26)
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps({"target": target, "method": method, "streams": share,
+                                         "per_connection": per_connection}).encode() + b"\n")
+            await proc.stdin.drain()
+            procs.append(proc)
+            shares.append(len(share))
+        return cls(procs, shares)
+
+    async def wait_round(self, k: int, timeout: float) -> None:
+        """Until every client saw every one of its streams get message ``k`` (0 = the initial one)."""
+
+        async def one(i: int) -> None:
+            proc = self.procs[i]
+            assert proc.stdout is not None
+            while self.counts[i].get(k, 0) < self.shares[i]:
+                line = await proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"client {i} exited")
+                msg = json.loads(line)
+                if "error" in msg:
+                    raise RuntimeError(f"client {i}: {msg['error']}")
+                self.counts[i][msg["round"]] = msg["count"]
+
+        async def progress() -> None:
+            while True:
+                await asyncio.sleep(15)
+                print(f"  ... waiting for message {k}: {sum(c.get(k, 0) for c in self.counts):,} of "
+                      f"{sum(self.shares):,}", file=sys.stderr, flush=True)
+
+        shown = asyncio.create_task(progress())
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(len(self.procs)))), timeout)
+        finally:
+            shown.cancel()
+
+    async def finish(self) -> tuple[dict[int, list[float]], float]:
+        arrivals: dict[int, list[float]] = {}
+        sizes = []
+        for proc in self.procs:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(b"done\n")
+            await proc.stdin.drain()
+        for proc in self.procs:
+            assert proc.stdout is not None
+            while True:
+                line = await proc.stdout.readline()
+                if not line:
+                    break
+                msg = json.loads(line)
+                if "arrivals" in msg:
+                    for k, times in msg["arrivals"].items():
+                        arrivals.setdefault(int(k), []).extend(times)
+                    sizes.append(msg["size"])
+                    self.reconnects += msg["reconnects"]
+                    break
+            await proc.wait()
+        return arrivals, statistics.median(sizes) if sizes else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up
+# ---------------------------------------------------------------------------------------------
+
+
+def _trading_days(end: date, count: int) -> list[date]:
+    out: list[date] = []
+    d = end
+    while len(out) < count:
+        if d.weekday() < 5:
+            out.append(d)
+        d -= timedelta(days=1)
+    return out[::-1]
+
+
+async def _seed(dsn: str, users: list[str], positions: int, days: list[date]) -> None:
+    db = Database(dsn, PoolSettings(min_size=1, max_size=4))
+    await db.open()
+    repo = PortfolioRepository(db)
+    rng = np.random.default_rng(7)
+    symbols = ["HOT", *(f"S{i:03d}" for i in range(positions - 1))]
+    points: list[PriceInput] = []
+    for s in [*symbols, "SPY"]:
+        price = 100.0
+        for d in days:
+            price *= 1.0 + float(rng.normal(0.0004, 0.015))
+            points.append(PriceInput(symbol=s, at=d, close=Decimal(f"{price:.4f}"), currency="USD"))
+    await repo.record_prices(points, idempotency=None)
+    first = datetime.combine(days[0], dtime(18), tzinfo=NY).astimezone(UTC)
+
+    async def sync(user: str) -> None:
+        holdings = tuple(HoldingInput(symbol=s, quantity=Decimal(int(rng.integers(1, 500))),
+                                      average_cost=Decimal("50.25"), currency="USD") for s in symbols)
+        await repo.sync_portfolio(SyncCommand(user, holdings, Decimal("2500.00"), "USD"), effective=days[0],
+                                  synced_at=first, idempotency=None)
+
+    for i in range(0, len(users), 8):
+        await asyncio.gather(*(sync(u) for u in users[i:i + 8]))
+    await db.close()
+
+
+def _raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by every child
+    return hard
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def _rss(pid: int) -> int:
+    proc = psutil.Process(pid)
+    return int(proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The phases
+# ---------------------------------------------------------------------------------------------
+
+
+async def _phase(label: str, clients: Clients, fire: Any, rounds: int, spacing: float,
+                 watchers: int) -> tuple[list[float], list[float]]:
+    """Per round: fire, then wait for every watcher's update. Returns (latencies, per-round maxima)."""
+    starts: dict[int, float] = {}
+    for k in range(1, rounds + 1):
+        await asyncio.sleep(spacing)
+        starts[k] = time.monotonic()
+        await fire(k)
+        await clients.wait_round(k, timeout=120)
+    arrivals, _ = await clients.finish()
+    latencies: list[float] = []
+    worst: list[float] = []
+    for k, t0 in starts.items():
+        got = [t - t0 for t in arrivals.get(k, [])]
+        assert len(got) == watchers, f"{label} round {k}: {len(got)} of {watchers} updates"
+        latencies.extend(got)
+        worst.append(max(got))
+    return latencies, worst
+
+
+async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
+    users = [str(uuid.uuid4()) for _ in range(args.users)]
+    days = _trading_days(datetime.now(NY).date() - timedelta(days=1), args.days)
+    t = time.perf_counter()
+    await _seed(dsn, users, args.positions, days)
+    print(f"seeded {args.users} portfolios x {args.positions} positions x {args.days} days "
+          f"in {time.perf_counter() - t:.1f}s; {args.watchers:,} watchers, {args.watchers // args.users} per "
+          f"portfolio, {args.clients} client processes, {args.per_connection} stream(s) per connection; "
+          f"cpus: {os.cpu_count()}; RLIMIT_NOFILE {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
+
+    port, fan_port = free_port(), free_port()
+    env = {**os.environ, **server_env(), "DATABASE_URL": dsn, "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
+           "STACK_CFO_METRICS_LISTEN": "off", "STACK_CFO_LOG_LEVEL": "WARNING", "STACK_CFO_DATA_DIR": tmp,
+           "STACK_CFO_DRAIN_DELAY": "0s", "STACK_CFO_SHUTDOWN_GRACE": "1s",
+           "STACK_CFO_MAX_STREAMS_PER_USER": "100000", "STACK_CFO_RATE_LIMIT_USER_STREAMS": "100000/second",
+           "STACK_CFO_RATE_LIMIT_SERVICE_WRITES": "100000/second"}
+    # Every open watch is an RPC in flight: server.max_concurrent_rpcs (default 1000) must exceed them.
+    config = Path(tmp) / "watches.yaml"
+    config.write_text(json.dumps({"server": {"max_concurrent_rpcs": args.watchers + 1000}}))
+    env["STACK_CFO_CONFIG"] = str(config)
+    server = await asyncio.to_thread(subprocess.Popen, [sys.executable, "-m", "stack_cfo.cli", "serve"], cwd=ROOT,
+                                     env=env)
+    fanout: subprocess.Popen[bytes] | None = None
+    try:
+        await wait_ready(f"127.0.0.1:{port}")
+        target = f"127.0.0.1:{port}"
+        watch_reqs = [portfolio_pb2.WatchPortfolioRequest(portfolio=f"users/{u}/portfolio",
+                                                          min_interval={"seconds": 1}).SerializeToString().hex()
+                      for u in users]
+        auths = [dict(bearer(u, ttl=6 * 3600))["authorization"] for u in users]
+        streams = [(watch_reqs[i % args.users], auths[i % args.users]) for i in range(args.watchers)]
+        service = bearer(service="bench")
+        today = datetime.now(NY).date()
+        async with grpc.aio.insecure_channel(target) as ch:
+            record = ch.unary_unary(RECORD, request_serializer=portfolio_pb2.RecordPricesRequest.SerializeToString,
+                                    response_deserializer=portfolio_pb2.RecordPricesResponse.FromString)
+            # One watch of one portfolio first: the size of an update, for the baseline's payload.
+            probe = await ch.unary_stream(WATCH)(bytes.fromhex(watch_reqs[0]),
+                                                 metadata=(("authorization", auths[0]),)).read()
+            size = len(probe)
+
+            async def fire_server(k: int) -> None:
+                resp = await record(portfolio_pb2.RecordPricesRequest(points=[portfolio_pb2.PricePoint(
+                    symbol="HOT", date=common_pb2.Date(year=today.year, month=today.month, day=today.day),
+                    close=f"{150 + k}.25", currency="USD")]), metadata=service, timeout=30)
+                assert resp.inserted_count + resp.updated_count == 1, resp
+
+            # -- baseline: the bare fan-out, same streams, same clients
+            fanout = await asyncio.to_thread(
+                subprocess.Popen, [sys.executable, __file__, "--fanout-server", str(fan_port), str(size)], cwd=ROOT)
+            fan_target = f"127.0.0.1:{fan_port}"
+            async with grpc.aio.insecure_channel(fan_target) as fch:
+                fire_call = fch.unary_unary(FAN_FIRE)
+                for _ in range(100):
+                    try:
+                        await fire_call(b"", timeout=1)
+                        break
+                    except grpc.aio.AioRpcError:
+                        await asyncio.sleep(0.1)
+                fan_idle = _rss(fanout.pid)
+                t = time.perf_counter()
+                clients = await Clients.start(fan_target, FAN_WATCH, [("", "-")] * args.watchers, args.clients,
+                                              args.per_connection)
+                await clients.wait_round(0, timeout=600)
+                fan_open = time.perf_counter() - t
+                fan_full = _rss(fanout.pid)
+
+                async def fire_fan(k: int) -> None:
+                    await fire_call(b"", timeout=30)
+
+                fan_clients = clients
+                base, base_worst = await _phase("baseline", clients, fire_fan, args.rounds, 1.5, args.watchers)
+            fanout.terminate()
+            fanout.wait(10)
+            fanout = None
+
+            # -- the real server
+            idle = _rss(server.pid)
+            t = time.perf_counter()
+            clients = await Clients.start(target, WATCH, streams, args.clients, args.per_connection)
+            await clients.wait_round(0, timeout=1200)
+            opened = time.perf_counter() - t
+            full = _rss(server.pid)
+            lat, worst = await _phase("server", clients, fire_server, args.rounds, 1.5, args.watchers)
+            after = _rss(server.pid)
+    finally:
+        for p in (server, fanout):
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    mib = 1 << 20
+    print(f"update size: {size:,} bytes; rounds: {args.rounds}")
+    print(f"bare fan-out (baseline): opened {args.watchers:,} streams in {fan_open:.1f}s; RSS {fan_idle / mib:.0f} "
+          f"-> {fan_full / mib:.0f} MiB; latency p50 {_pct(base, .5) * 1e3:.0f} ms, p99 {_pct(base, .99) * 1e3:.0f} "
+          f"ms, max {max(base_worst) * 1e3:.0f} ms; {fan_clients.reconnects} stream(s) reconnected while opening")
+    print(f"stack-cfo serve:         opened {args.watchers:,} streams in {opened:.1f}s; RSS {idle / mib:.0f} -> "
+          f"{full / mib:.0f} MiB with every watch open ({after / mib:.0f} MiB after the rounds; goal <= "
+          f"{GOAL_RSS / mib:.0f}); per watch {(full - idle) / args.watchers / 1024:.1f} KiB; "
+          f"{clients.reconnects} stream(s) reconnected while opening")
+    print(f"                         latency RecordPrices -> every watcher: p50 {_pct(lat, .5) * 1e3:.0f} ms, "
+          f"p99 {_pct(lat, .99) * 1e3:.0f} ms, max {max(worst) * 1e3:.0f} ms (goal p99 <= {GOAL_P99 * 1e3:.0f} ms)")
+    print(f"ratio p99 server / bare fan-out: {_pct(lat, .99) / _pct(base, .99):.2f}x; "
+          f"p99 {'meets' if _pct(lat, .99) <= GOAL_P99 else 'MISSES'} the goal, RSS "
+          f"{'meets' if full <= GOAL_RSS else 'MISSES'} the goal")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        asyncio.run(_client())
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--fanout-server":
+        asyncio.run(_fanout_server(int(sys.argv[2]), int(sys.argv[3])))
+        return
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--watchers", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=200, help="distinct portfolios the watchers watch")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--per-connection", type=int, default=1, help="streams per HTTP/2 connection")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--positions", type=int, default=10)
+    parser.add_argument("--days", type=int, default=260)
+    args = parser.parse_args()
+    hard = _raise_nofile()
+    need = args.watchers // args.per_connection + 500
+    if need > hard:
+        sys.exit(f"{need} file descriptors needed, the hard limit is {hard}: raise --per-connection")
+    with bench_database("watches") as (dsn, tmp):
+        asyncio.run(_run(args, dsn, tmp))
+
+
+if __name__ == "__main__":
+    main()
