@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 from server_common import bearer, server_env  # type: ignore[import-not-found]  # noqa: E402
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
+from stack_cfo.core.data_scope import user_scope  # noqa: E402
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand  # noqa: E402
 from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
 from stack_cfo.store.migrations import Migrator  # noqa: E402
@@ -141,8 +142,9 @@ async def _seed(dsn: str, user: str, positions: int, days: list[date]) -> list[s
         for i, s in enumerate(symbols)
     )
     first = datetime.combine(days[0], dtime(18), tzinfo=NY).astimezone(UTC)
-    await repo.sync_portfolio(SyncCommand(user, holdings, Decimal("25000.00"), "USD"), effective=days[0],
-                              synced_at=first, idempotency=None)
+    with user_scope(user):  # the user's own sync (row-level security)
+        await repo.sync_portfolio(SyncCommand(user, holdings, Decimal("25000.00"), "USD"), effective=days[0],
+                                  synced_at=first, idempotency=None)
     points: list[PriceInput] = []
     for s in [*symbols, "SPY"]:
         price = 100.0

@@ -45,6 +45,7 @@ import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.conninfo import make_conninfo  # noqa: E402
 
+from stack_cfo.core.data_scope import system_scope  # noqa: E402
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind  # noqa: E402
 from stack_cfo.core.notifications.ports import DigestFacts, Holding, NewsItem, ValuePoint  # noqa: E402
 from stack_cfo.core.notifications.schedules import CronSchedule  # noqa: E402
@@ -316,4 +317,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    # The bench seeds, plans and inspects every user's rows: the system scope (row-level security).
+    with system_scope("bench"):
+        sys.exit(asyncio.run(main()))

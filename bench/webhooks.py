@@ -38,6 +38,7 @@ from scheduler_digests import throwaway_database  # noqa: E402
 
 from stack_cfo.config import Config  # noqa: E402
 from stack_cfo.config.notifications import WebhookSettings  # noqa: E402
+from stack_cfo.core.data_scope import system_scope  # noqa: E402
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind  # noqa: E402
 from stack_cfo.core.notifications.ports import StaticPortfolioReader  # noqa: E402
 from stack_cfo.core.notifications.schedules import CronSchedule  # noqa: E402
@@ -205,4 +206,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    # The bench seeds, plans and inspects every user's rows: the system scope (row-level security).
+    with system_scope("bench"):
+        sys.exit(asyncio.run(main()))

@@ -29,6 +29,7 @@ import jwt
 
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.config import AuthConfig
+from stack_cfo.core import data_scope
 from stack_cfo.core.errors import PermissionDenied, Unauthenticated
 from stack_cfo.secret import Secret
 
@@ -63,12 +64,21 @@ def current_principal() -> Principal:
     return p
 
 
-def set_principal(p: Principal | None) -> contextvars.Token[Principal | None]:
-    return _current.set(p)
+PrincipalToken = tuple[contextvars.Token[Principal | None], contextvars.Token[data_scope.DataScope | None]]
 
 
-def reset_principal(token: contextvars.Token[Principal | None]) -> None:
-    _current.reset(token)
+def set_principal(p: Principal | None) -> PrincipalToken:
+    """Make ``p`` the current RPC's principal, and its data scope (row-level security) the scope
+    of the RPC's database work: a user's rows; a service's own rows until it names a user it acts
+    for (:func:`stack_cfo.api.resources.authorize`). No principal: no scope (no rows)."""
+    scope = data_scope.principal_scope(p.user_id, p.service) if p is not None else None
+    return _current.set(p), data_scope.set_scope(scope)
+
+
+def reset_principal(token: PrincipalToken) -> None:
+    principal, scope = token
+    data_scope.reset(scope)
+    _current.reset(principal)
 
 
 def require_service(principal: Principal, *, operation: str) -> None:

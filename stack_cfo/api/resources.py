@@ -11,6 +11,7 @@ import re
 import uuid
 
 from stack_cfo.api.auth import Principal, current_principal
+from stack_cfo.core import data_scope
 from stack_cfo.core.errors import InvalidArgument, NotFound
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$")
@@ -69,6 +70,7 @@ def authorize(user_id: str, name: str, principal: Principal | None = None) -> Pr
     """The caller may act on ``user_id``'s resource ``name``; else NOT_FOUND (never PERMISSION_DENIED)."""
     p = principal or current_principal()
     if p.is_service or p.user_id == user_id:
+        data_scope.act_for(user_id)  # the rest of the request sees this user's rows (row-level security)
         return p
     raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
 

@@ -125,6 +125,11 @@ class DatabaseConfig(Section):
     """How long a request waits for a pooled connection."""
     migrate_on_start: bool = True
     """serve applies pending migrations at start-up (under the advisory lock)."""
+    role: str = setting("stack_cfo_app", env="STACK_CFO_DB_ROLE", pattern=r"^([a-z_][a-z0-9_]{0,62})?$")
+    """Role every pooled connection switches to (SET ROLE), so row-level security applies even when the
+    login user owns the tables or is a superuser; the login user must be a member of it and of
+    stack_cfo_system (README). Empty keeps the login user: a superuser then bypasses row-level security (benchmarks
+    only); the owner would see no user rows."""
 
     @field_validator("url")
     @classmethod

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.core.notifications.feeds import FeedError, parse_feed, to_news_item
 from stack_cfo.core.notifications.ports import NewsItem
 
@@ -35,6 +36,7 @@ class FeedPoller:
         self._timeout = timeout
         self._validators: dict[str, dict[str, str]] = {}  # url -> ETag / Last-Modified
 
+    @in_system_scope("news-poller")  # the symbols every user holds
     async def poll_once(self) -> int:
         """Fetch every feed once; returns how many new articles were stored."""
         if not self.feeds:

@@ -18,6 +18,7 @@ from functools import partial
 from opentelemetry import trace
 
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.planning import PlannedSlot, plan_kind
@@ -74,6 +75,7 @@ class Planner:
             calendar=self.calendar,
         )
 
+    @in_system_scope("planner")  # plans every user's notifications
     async def tick(self, now: datetime | None = None) -> list[PlanResult]:
         """Plan every enabled kind once. ``now`` defaults to the injected clock, else the DB clock."""
         if now is None:
@@ -85,6 +87,7 @@ class Planner:
         self.last_planned = sum(r.pending for r in results)
         return results
 
+    @in_system_scope("planner")
     async def plan(self, kind: NotificationKind, now: datetime) -> PlanResult:
         started = time.monotonic()
         job = kind.job_type

@@ -23,6 +23,7 @@ import stack_cfo
 from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.archive import ArchiveStore
 from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.data_scope import in_system_scope, system_scope
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel, Platform
@@ -256,6 +257,7 @@ async def run_scheduler(
         if any(r.pending for r in results):
             wake.set()
 
+    @in_system_scope("scheduler-heartbeat")
     async def heartbeat() -> None:
         await repo.heartbeat(
             config.replica_id,
@@ -266,6 +268,7 @@ async def run_scheduler(
             last_planned=planner.last_planned,
         )
 
+    @in_system_scope("scheduler-gauges")  # outbox counts over every user
     async def gauges() -> None:
         g = await repo.gauges()
         metrics.outbox_pending.set(g.waiting)
@@ -325,7 +328,7 @@ async def run_scheduler(
         await ticker.finish(timeout=10)
         if worker_task is not None:
             await worker_task  # finishes in-flight sends, releases the rest
-        with contextlib.suppress(StackCfoError):
+        with contextlib.suppress(StackCfoError), system_scope("scheduler-heartbeat"):
             await repo.heartbeat_stopped(config.replica_id)
         for ch in chans.values():
             with contextlib.suppress(Exception):

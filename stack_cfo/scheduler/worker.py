@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from opentelemetry import trace
 
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import in_system_scope, system_scope
 from stack_cfo.core.errors import StackCfoError, Unavailable
 from stack_cfo.core.notifications.content import Rendered
 from stack_cfo.core.notifications.document import notification_document
@@ -167,6 +168,7 @@ class DeliveryWorker:
 
     # -- claiming -------------------------------------------------------------------------
 
+    @in_system_scope("outbox-worker")  # claims due rows of every user
     async def claim(self, limit: int, *, run_id: str | None = None) -> list[ClaimedRow]:
         return await self.repo.claim(
             self.worker_id, limit=limit, lease=self.config.lease, now=self._mark_now(), run_id=run_id
@@ -177,8 +179,9 @@ class DeliveryWorker:
         if not rows:
             return
         mono = time.monotonic()
-        prefs, targets = await self.repo.context_for(rows)
-        tasks = [asyncio.ensure_future(self._guarded(r, prefs, targets, mono, rows)) for r in rows]
+        with system_scope("outbox-worker"):  # not across the yields: the consumer keeps its own scope
+            prefs, targets = await self.repo.context_for(rows)
+            tasks = [asyncio.ensure_future(self._guarded(r, prefs, targets, mono, rows)) for r in rows]
         try:
             for fut in asyncio.as_completed(tasks):
                 outcome = await fut
@@ -208,6 +211,7 @@ class DeliveryWorker:
 
     # -- the long-running loop -----------------------------------------------------------------
 
+    @in_system_scope("outbox-worker")
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
         """Claim continuously while there is room for half a batch; sleep ``poll_interval`` when idle."""
         self._stopping = False
@@ -249,6 +253,7 @@ class DeliveryWorker:
                 wake.clear()
         await self.shutdown()
 
+    @in_system_scope("outbox-worker")
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop taking rows, let in-flight sends finish, release what never started."""
         self._stopping = True
@@ -267,6 +272,7 @@ class DeliveryWorker:
         if released:
             log.info("released claimed rows at shutdown", extra={"rows": released})
 
+    @in_system_scope("reaper")  # returns every worker's stale claims
     async def reap(self) -> int:
         """Return rows whose worker died, and expire feed rows left unacknowledged past their grace."""
         returned = await self.repo.reap(now=self._mark_now())

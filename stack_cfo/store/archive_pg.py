@@ -56,10 +56,10 @@ class PgArchiveStore:
             )
             if await cur.fetchone() is None:
                 # Same bytes stored before: write-once, so that is the same blob -- unless
-                # it belongs to someone else.
+                # it belongs to someone else (whose row row-level security hides: no row).
                 cur = await conn.execute(_OWNER, {"address": address})
                 row = await cur.fetchone()
-                if row is not None and str(row["owner"]) != owner:
+                if row is None or str(row["owner"]) != owner:
                     raise AlreadyExists(
                         "identical bytes are archived for another owner", reason="ARCHIVE_OWNER_CONFLICT",
                         metadata={"address": address},

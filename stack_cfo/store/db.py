@@ -10,15 +10,29 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from stack_cfo.core import data_scope
 from stack_cfo.core import deadline as request_deadline
 from stack_cfo.core.errors import DeadlineExceeded, Unavailable
 from stack_cfo.store.errors import wrap_exceptions
 
 log = logging.getLogger(__name__)
+
+#: The role the service runs as (migration 0011): row-level security applies to it.
+APP_ROLE = "stack_cfo_app"
+#: The role of the explicit system scope (:func:`stack_cfo.core.data_scope.system_scope`).
+SYSTEM_ROLE = "stack_cfo_system"
+
+# One round trip at the start of every transaction: the acting principal, transaction-local
+# (is_local = true), so it cannot outlive the transaction or leak to the pool's next borrower.
+_SCOPE_SQL = (
+    "SELECT set_config('stack_cfo.user_id', %s, true), set_config('stack_cfo.service', %s, true),"
+    " set_config('stack_cfo.scope', %s, true)"
+)
+_SYSTEM_SCOPE_SQL = _SCOPE_SQL + ", set_config('role', %s, true)"
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
@@ -43,10 +57,23 @@ class PoolSettings:
 class Database:
     """One pool, opened explicitly, every use wrapped in the domain error mapping."""
 
-    def __init__(self, conninfo: str, settings: PoolSettings | None = None, *, name: str = "stack-cfo") -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        settings: PoolSettings | None = None,
+        *,
+        name: str = "stack-cfo",
+        role: str | None = APP_ROLE,
+        system_role: str = SYSTEM_ROLE,
+    ) -> None:
+        """``role``: SET ROLE to it on every new connection (row-level security applies to it even
+        when the login user is a superuser or the tables' owner); None keeps the login user, and
+        the system scope then switches no role (row-level security is whatever the login user gets)."""
         self.conninfo = conninfo
         self._settings = settings or PoolSettings()
         self._name = name
+        self._role = role
+        self._system_role = system_role
         self.pool = self._new_pool()
         self._opened = False
         self._probe_conn: AsyncConnection[Any] | None = None
@@ -66,15 +93,37 @@ class Database:
             max_lifetime=s.max_lifetime,
             reconnect_timeout=s.reconnect_timeout,
             check=AsyncConnectionPool.check_connection,
+            configure=self._configure if self._role else None,
             kwargs={"application_name": self._name, "row_factory": dict_row},
             name=self._name,
         )
+
+    async def _configure(self, conn: AsyncConnection[Any]) -> None:
+        """Run as the service role: superusers and table owners would bypass row-level security."""
+        await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self._role or "")))
+        await conn.commit()
 
     async def open(self, *, timeout: float = 30.0) -> None:
         """Open the pool and wait until ``min_size`` connections are ready (raises Unavailable)."""
         with wrap_exceptions():
             await self.pool.open(wait=True, timeout=timeout)
         self._opened = True
+        await self._warn_if_bypassing()
+
+    async def _warn_if_bypassing(self) -> None:
+        with contextlib.suppress(Exception):
+            async with self.pool.connection() as conn:
+                row = await (await conn.execute(
+                    "SELECT current_user AS role, rolsuper OR rolbypassrls AS bypass FROM pg_roles"
+                    " WHERE rolname = current_user"
+                )).fetchone()
+            if row and row["bypass"]:
+                log.warning("row-level security is not enforced: the service runs as a role that bypasses it",
+                            extra={"role": row["role"], "pool": self._name})
+
+    @property
+    def role(self) -> str | None:
+        return self._role
 
     async def close(self) -> None:
         self._drop_probe()
@@ -102,6 +151,7 @@ class Database:
             async with scope:
                 with wrap_exceptions():
                     async with self.pool.connection() as conn:
+                        await self._enter_scope(conn)
                         yield conn
         except TimeoutError:
             if remaining is not None and scope.expired():
@@ -109,6 +159,24 @@ class Database:
                     "the caller's deadline passed during a database call", reason="DEADLINE_EXCEEDED"
                 ) from None
             raise
+
+    async def _enter_scope(self, conn: AsyncConnection[Any]) -> None:
+        """Open the transaction with the acting principal of :mod:`~stack_cfo.core.data_scope`.
+
+        The connection is not in autocommit, so this statement begins the transaction the pool
+        commits on return; a ``conn.transaction()`` inside it is a savepoint. No scope sets empty
+        values: the policies then match no user rows (fail closed).
+        """
+        scope = data_scope.current()
+        if scope is None:
+            await conn.execute(_SCOPE_SQL, ("", "", ""))
+        elif scope.is_system:
+            if self._role:
+                await conn.execute(_SYSTEM_SCOPE_SQL, ("", "", "system", self._system_role))
+            else:
+                await conn.execute(_SCOPE_SQL, ("", "", "system"))
+        else:
+            await conn.execute(_SCOPE_SQL, (scope.user_id or "", scope.service or "", "user"))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 
@@ -57,6 +58,13 @@ async def erase_user_rows(db: Database, user_id: str) -> dict[str, int]:
     parent table); the rest report what their own DELETE removed.
     """
     counts: dict[str, int] = {}
+    # The system scope: request ids of services that acted for the user and their archived
+    # objects are other principals' rows (row-level security would hide them from the user).
+    with system_scope("erasure"):
+        return await _erase(db, user_id, counts)
+
+
+async def _erase(db: Database, user_id: str, counts: dict[str, int]) -> dict[str, int]:
     async with db.transaction() as conn:
         for table, column in COUNTED.items():
             exists = await (await conn.execute("SELECT to_regclass(%s) IS NOT NULL AS ok", (table,))).fetchone()

@@ -103,9 +103,14 @@ class Migrator:
 
     async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
         with wrap_exceptions():
-            return await psycopg.AsyncConnection.connect(
+            conn = await psycopg.AsyncConnection.connect(
                 self.conninfo, autocommit=True, application_name="stack-cfo-migrate"
             )
+            # Migrations span users: the system scope (row-level security, migration 0011). It
+            # matters for a table owner that is no superuser: FORCE ROW LEVEL SECURITY shows it
+            # rows only in this scope.
+            await conn.execute("SELECT set_config('stack_cfo.scope', 'system', false)")
+            return conn
 
     @staticmethod
     async def _applied(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> list[int]:

@@ -26,6 +26,7 @@ from datetime import timedelta
 
 from psycopg import sql
 
+from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class RetentionRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @in_system_scope("retention")  # deletes old rows of every user
     async def prune(self, windows: RetentionWindows, *, batch: int = 5000, max_batches: int = 1000
                     ) -> dict[str, int]:
         """Delete what ``windows`` no longer keeps; returns rows deleted per table. Stops early

@@ -294,6 +294,7 @@ def build_container(config: Config, conninfo: str, *, clock: Clock | None = None
             max_size=config.database.pool_max_size,
             timeout=config.database.pool_timeout.total_seconds(),
         ),
+        role=config.database.role or None,
     )
     secret = resolve_jwt_secret(config.auth, config.database.data_dir)
     # Page tokens must verify on every replica: key them from the shared JWT secret when there is one.

@@ -11,6 +11,7 @@ from typing import TextIO
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stack_cfo.config import Config
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
 from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, locate, parse
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
@@ -53,40 +54,42 @@ async def import_transactions(
     conninfo, handle = resolve_database_url(config)
     container = build_container(config, conninfo)
     await container.db.open()
-    try:
-        service = container.portfolio
-        command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency)
-        with _bar(err) as progress:
-            task = progress.add_task("checking", total=len(rows))
-            existing = await service.transactions_of(user_id)
-            base = await service.base_currency_of(user_id) or base_currency or "USD"
-            known = {t.data.client_id: t for t in existing if t.data.client_id}
-            checked = service.dry_run(command, existing, base) if dry_run else None
-            progress.update(task, completed=len(rows))
-            if dry_run:
-                assert checked is not None
-                again = sum(1 for r in checked if r.client_id in known)
-                new = [r for r in checked if r.client_id not in known]
-                kinds = Counter(r.type.value for r in new if r.type is not None)
-                days = sorted(r.trade_date for r in new if r.trade_date is not None)
-                print(f"dry run: {len(new)} transactions would be recorded, {again} are already recorded", file=out)
-                for kind, n in sorted(kinds.items()):
-                    print(f"  {kind:<13} {n}", file=out)
-                if days:
-                    print(f"  from {days[0].isoformat()} to {days[-1].isoformat()}", file=out)
-                return 0
-            write = progress.add_task("recording", total=len(rows))
-            result = await service.create_transactions(command, limited=False)
-            progress.update(write, completed=len(rows))
-        print(f"imported: {result.created} recorded, {result.existing} already recorded", file=out)
-        return 0
-    except InvalidArgument as exc:
-        _report(exc, rows, err)
-        return 1
-    except StackCfoError as exc:
-        print(f"error: {exc.message} ({exc.reason}); nothing was imported", file=err)
-        return 1
-    finally:
-        await container.aclose()
-        await container.db.close()
-        del handle
+    # An operator importing one user's file: that user's scope (row-level security).
+    with user_scope(user_id):
+        try:
+            service = container.portfolio
+            command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency)
+            with _bar(err) as progress:
+                task = progress.add_task("checking", total=len(rows))
+                existing = await service.transactions_of(user_id)
+                base = await service.base_currency_of(user_id) or base_currency or "USD"
+                known = {t.data.client_id: t for t in existing if t.data.client_id}
+                checked = service.dry_run(command, existing, base) if dry_run else None
+                progress.update(task, completed=len(rows))
+                if dry_run:
+                    assert checked is not None
+                    again = sum(1 for r in checked if r.client_id in known)
+                    new = [r for r in checked if r.client_id not in known]
+                    kinds = Counter(r.type.value for r in new if r.type is not None)
+                    days = sorted(r.trade_date for r in new if r.trade_date is not None)
+                    print(f"dry run: {len(new)} transactions would be recorded, {again} are already recorded", file=out)
+                    for kind, n in sorted(kinds.items()):
+                        print(f"  {kind:<13} {n}", file=out)
+                    if days:
+                        print(f"  from {days[0].isoformat()} to {days[-1].isoformat()}", file=out)
+                    return 0
+                write = progress.add_task("recording", total=len(rows))
+                result = await service.create_transactions(command, limited=False)
+                progress.update(write, completed=len(rows))
+            print(f"imported: {result.created} recorded, {result.existing} already recorded", file=out)
+            return 0
+        except InvalidArgument as exc:
+            _report(exc, rows, err)
+            return 1
+        except StackCfoError as exc:
+            print(f"error: {exc.message} ({exc.reason}); nothing was imported", file=err)
+            return 1
+        finally:
+            await container.aclose()
+            await container.db.close()
+            del handle

@@ -63,10 +63,12 @@ async def _main(config: Config, sconf: SchedulerConfig) -> int:
             min_size=1, max_size=sconf.concurrency_limit + 6, timeout=config.database.pool_timeout.total_seconds()
         ),
         name="stack-cfo-scheduler",
+        role=config.database.role or None,
     )
     container: Container | None = None
     try:
-        if not await _database_reachable(db, stop, health) or not await _schema_at_head(conninfo, stop, health):
+        # The schema first: its migrations create the role the pool switches to (row-level security).
+        if not await _schema_at_head(conninfo, stop, health) or not await _database_reachable(db, stop, health):
             return 0
         register_pool_stats(db.stats)
         container = Container(config, db)

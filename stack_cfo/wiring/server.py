@@ -24,6 +24,7 @@ from stack_cfo.api.servicers.scheduler import SchedulerServicer
 from stack_cfo.api.servicers.user_data import UserDataServicer
 from stack_cfo.config import Config
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.migrations import Migrator
 from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
@@ -114,17 +115,13 @@ class ServerProcess:
         return port
 
     async def _become_ready(self) -> None:
-        """Open the pool (retrying while the database is down), migrate, then watch the database."""
+        """Migrate (retrying while the database is down), open the pool, then watch the database.
+
+        Migrations come first: they create the role every pooled connection switches to
+        (row-level security, migration 0011), so on a new server the pool cannot open before them.
+        """
         cfg = self.config
         delay = 0.5
-        while not self.stopping.is_set():
-            try:
-                await self.container.db.open(timeout=10)
-                break
-            except Exception as exc:
-                log.warning("database not reachable yet; retrying", extra={"error": type(exc).__name__})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
         migrator = Migrator(self.container.db.conninfo)
         while not self.stopping.is_set():
             try:
@@ -141,6 +138,15 @@ class ServerProcess:
                 log.warning("migration check failed; retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
+        delay = 0.5
+        while not self.stopping.is_set():
+            try:
+                await self.container.db.open(timeout=10)
+                break
+            except Exception as exc:
+                log.warning("database not reachable yet; retrying", extra={"error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
         await self.container.astart()
         self._serving = True
         await self.grpc.health.readiness.monitor(
@@ -151,6 +157,7 @@ class ServerProcess:
             recovered=self.container.db.revive_pool,
         )
 
+    @in_system_scope("chat-activity-metrics")  # counts over every user's sessions
     async def _chat_activity(self) -> None:
         """Before a scrape: the chat gauges of the dashboard (open sessions, recent users), read
         from the database at most every ``CHAT_ACTIVITY_EVERY`` seconds."""

@@ -39,6 +39,7 @@ from stack_cfo._proto.stack.cfo.v1 import (
     scheduler_pb2_grpc,
 )
 from stack_cfo.api.auth import mint_token
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.secret import Secret
 from stack_cfo.store.db import Database
@@ -379,9 +380,10 @@ async def test_every_rule_alert_and_panel_returns_data_from_a_real_prometheus(
             # the planner's epoch: the running scheduler finds it due at its next tick.
             db = Database(db_dsn)
             await db.open()
-            async with db.connection() as conn:
-                await conn.execute("UPDATE notification_prefs SET opted_in_at = now() - interval '1 day' "
-                                   "WHERE user_id = ANY(%s::uuid[])", (users,))
+            with system_scope("test-seed"):  # several users' rows (row-level security)
+                async with db.connection() as conn:
+                    await conn.execute("UPDATE notification_prefs SET opted_in_at = now() - interval '1 day' "
+                                       "WHERE user_id = ANY(%s::uuid[])", (users,))
             repo = SchedulerRepo(db)
             smtp.fail_next("451 4.3.0 try again later")  # one digest needs a retry: a delivery failure
             await repo.set_planner_state(NotificationKind.DIGEST, epoch=await repo.db_now() - timedelta(hours=1))

@@ -39,6 +39,7 @@ from stack_cfo._proto.stack.cfo.v1 import (
     scheduler_pb2_grpc,
 )
 from stack_cfo.api.auth import mint_token
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.secret import Secret
 from stack_cfo.store.db import Database
@@ -355,9 +356,10 @@ async def test_each_digest_is_delivered_once_with_two_schedulers(fleet: Fleet) -
     db = Database(fleet.dsn)
     await db.open()
     try:
-        async with db.connection() as conn:
-            await conn.execute("UPDATE notification_prefs SET opted_in_at = now() - interval '1 day' "
-                               "WHERE user_id = ANY(%s::uuid[])", ([mail, push, hook],))
+        with system_scope("test-seed"):  # several users' rows (row-level security)
+            async with db.connection() as conn:
+                await conn.execute("UPDATE notification_prefs SET opted_in_at = now() - interval '1 day' "
+                                   "WHERE user_id = ANY(%s::uuid[])", ([mail, push, hook],))
         repo = SchedulerRepo(db)
         await repo.set_planner_state(NotificationKind.DIGEST, epoch=await repo.db_now() - timedelta(hours=1))
     finally:

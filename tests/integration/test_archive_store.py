@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveKeyDestroyed
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.crypto.envelope import MasterKeys
 from stack_cfo.wiring.container import build_container
 from tests.support.server import test_config
@@ -27,16 +28,18 @@ async def test_round_trip_is_sealed_at_rest_and_erase_makes_it_unreadable(db_dsn
     container, store = await _store(db_dsn, data_dir)
     try:
         secret_text = b'{"messages": ["my salary is 123456"]}'
-        address = await store.put(CHAT_SESSIONS, "s1", secret_text, owner=user)
-        assert address.startswith("pg:")
-        assert await store.get(address, owner=user) == secret_text
+        with user_scope(user):  # as in the user's requests (row-level security)
+            address = await store.put(CHAT_SESSIONS, "s1", secret_text, owner=user)
+            assert address.startswith("pg:")
+            assert await store.get(address, owner=user) == secret_text
         with psycopg.connect(db_dsn) as conn:
             (content,) = conn.execute("SELECT content FROM archive_objects WHERE address = %s", (address,)).fetchone()
         assert b"salary" not in bytes(content)  # sealed before it reached the backend
 
-        assert await store.erase(user) == 1
-        with pytest.raises(ArchiveKeyDestroyed):
-            await store.get(address, owner=user)
+        with user_scope(user):  # EraseUserData acts in the user's scope
+            assert await store.erase(user) == 1
+            with pytest.raises(ArchiveKeyDestroyed):
+                await store.get(address, owner=user)
         with psycopg.connect(db_dsn) as conn:
             row = conn.execute("SELECT wrapped_dek, destroyed_at FROM archive_data_keys WHERE user_id = %s",
                                (user,)).fetchone()
@@ -52,12 +55,14 @@ async def test_master_key_rotation_keeps_old_archives_readable(db_dsn: str, data
     _, new = MasterKeys.generate("new")
     c1, store1 = await _store(db_dsn, data_dir, old)
     try:
-        address = await store1.put(CHAT_SESSIONS, "s1", b"transcript", owner=user)
+        with user_scope(user):
+            address = await store1.put(CHAT_SESSIONS, "s1", b"transcript", owner=user)
     finally:
         await c1.db.close()
     # New primary first, old one kept for reading.
     c2, store2 = await _store(db_dsn, data_dir, f"{new},{old}")
     try:
-        assert await store2.get(address, owner=user) == b"transcript"
+        with user_scope(user):
+            assert await store2.get(address, owner=user) == b"transcript"
     finally:
         await c2.db.close()

@@ -6,8 +6,10 @@ a request_id that was forgotten acts anew)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.scheduler.process import run_scheduler
@@ -30,13 +33,22 @@ RECENT = NOW - timedelta(days=3)
 WINDOWS = RetentionWindows(outbox=timedelta(days=90), idempotency_keys=timedelta(days=30), quotes=timedelta(days=30))
 
 
+@contextlib.asynccontextmanager
+async def _conn(db: Database) -> AsyncIterator[Any]:
+    """The tests seed and inspect every user's rows directly: the system scope (row-level security);
+    the retention job sets its own."""
+    with system_scope("test-seed"):
+        async with db.transaction() as conn:
+            yield conn
+
+
 async def _seed(db: Database, user: str) -> dict[str, Any]:
     """Outbox rows in every state, old and recent; runs; request ids; quotes and closes."""
     rows: list[tuple[str, datetime]] = []
     for status in ("sent", "dead", "missed", "skipped", "expired", "pending", "retry", "awaiting_ack"):
         for when in (OLD, RECENT):
             rows.append((status, when))
-    async with db.transaction() as conn:
+    async with _conn(db) as conn:
         await conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
         for i, (status, when) in enumerate(rows):
             await conn.execute(
@@ -72,7 +84,7 @@ async def _seed(db: Database, user: str) -> dict[str, Any]:
 
 
 async def _count(db: Database, query: str, *args: Any) -> int:
-    async with db.connection() as conn:
+    async with _conn(db) as conn:
         row = await (await conn.execute(query, args)).fetchone()
         return int(next(iter(row.values()))) if row else 0
 
@@ -83,7 +95,7 @@ async def test_prune_deletes_only_what_is_past_its_window_in_batches(database: D
     deleted = await RetentionRepo(database).prune(WINDOWS, batch=2)
     assert deleted == {"notification_outbox": 5, "scheduler_job_runs": 1, "idempotency_keys": 7,
                        "price_quotes": 30}, deleted
-    async with database.connection() as conn:
+    async with _conn(database) as conn:
         left = [r["title"] for r in await (await conn.execute(
             "SELECT title FROM notification_outbox ORDER BY id")).fetchall()]
     finals = ("sent", "dead", "missed", "skipped", "expired")
@@ -145,7 +157,7 @@ async def test_the_scheduler_prunes_at_start_and_the_service_still_works(db_dsn:
         assert await _count(database, "SELECT count(*) FROM idempotency_keys WHERE request_id = %s", rid) == 1
         replay = await stub(srv).SyncPortfolio(sync, metadata=srv.auth(user), timeout=10)
         assert replay.sync_time == first.sync_time  # remembered: the first result
-        async with database.connection() as conn:
+        async with _conn(database) as conn:
             await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '31 days' "
                                "WHERE request_id = %s", (rid,))
         assert (await RetentionRepo(database).prune(WINDOWS))["idempotency_keys"] == 1
@@ -161,7 +173,7 @@ async def test_the_scheduler_prunes_at_start_and_the_service_still_works(db_dsn:
 async def test_receipts_are_kept_unless_a_window_is_set_and_messages_keep_their_text(database: Database) -> None:
     user, session = str(uuid.uuid4()), uuid.uuid4()
     old_receipt, new_receipt = uuid.uuid4(), uuid.uuid4()
-    async with database.transaction() as conn:
+    async with _conn(database) as conn:
         await conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
         await conn.execute("INSERT INTO chat_sessions (id, user_id, title, context, provider_address, model)"
                            " VALUES (%s, %s, 't', '{}', '', 'm')", (session, user))
@@ -179,7 +191,7 @@ async def test_receipts_are_kept_unless_a_window_is_set_and_messages_keep_their_
     assert await _count(database, "SELECT count(*) FROM ai_receipts") == 2
     deleted = await repo.prune(dataclasses.replace(WINDOWS, receipts=timedelta(days=90)))
     assert deleted["ai_receipts"] == 1
-    async with database.connection() as conn:
+    async with _conn(database) as conn:
         row = await (await conn.execute("SELECT content, receipt_id FROM chat_messages WHERE seq = 2")).fetchone()
     assert row == {"content": "the old answer", "receipt_id": None}
     assert await _count(database, "SELECT count(*) FROM ai_receipts WHERE id = %s", new_receipt) == 1

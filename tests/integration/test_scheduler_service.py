@@ -14,6 +14,7 @@ from google.protobuf import field_mask_pb2
 from stack_cfo._proto.stack.cfo.v1 import common_pb2
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
+from stack_cfo.core.data_scope import user_scope
 from tests.standins.smtp import SmtpSink
 from tests.support.server import running_server
 
@@ -260,7 +261,8 @@ async def test_ai_written_digest_is_archived_sealed_for_the_user(db_dsn: str, da
                 assert len(rows) == 1
                 address, content = rows[0]
                 assert b"Apple beat estimates" not in bytes(content)  # sealed at rest
-                text = await srv.container.archive.get(address, owner=alice)
+                with user_scope(alice):  # as her requests read it (row-level security)
+                    text = await srv.container.archive.get(address, owner=alice)
                 assert b"Apple beat estimates" in text
     finally:
         await sink.stop()

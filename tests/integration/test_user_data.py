@@ -15,6 +15,7 @@ from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2_grpc as ppb_grpc
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
 from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveKeyDestroyed, ArchiveNotFound
+from stack_cfo.core.data_scope import user_scope
 from tests.support.server import running_server
 
 
@@ -46,8 +47,11 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
         await _sync(srv, alice)
         await _sync(srv, bob)
         archive = srv.container.archive
-        address = await archive.put(CHAT_SESSIONS, "s1", b"alice transcript", owner=alice)
-        bob_address = await archive.put(CHAT_SESSIONS, "s1", b"bob transcript", owner=bob)
+        # As the chat archiver does, inside each user's request (row-level security: their scope).
+        with user_scope(alice):
+            address = await archive.put(CHAT_SESSIONS, "s1", b"alice transcript", owner=alice)
+        with user_scope(bob):
+            bob_address = await archive.put(CHAT_SESSIONS, "s1", b"bob transcript", owner=bob)
         with psycopg.connect(db_dsn) as conn:
             conn.execute(
                 "INSERT INTO push_devices (user_id, platform, token) VALUES (%s, 'fcm', 'tok-alice')", (alice,)
@@ -74,12 +78,13 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
             assert _count(db_dsn, table, column, alice) == 0, table
         assert _count(db_dsn, "positions", "user_id", bob) == 2  # others untouched
         # The PostgreSQL copy is deleted; any copy elsewhere (0G cannot delete) has lost its key.
-        with pytest.raises((ArchiveNotFound, ArchiveKeyDestroyed)):
+        with pytest.raises((ArchiveNotFound, ArchiveKeyDestroyed)), user_scope(alice):
             await archive.get(address, owner=alice)
         with psycopg.connect(db_dsn) as conn:
             keys = conn.execute("SELECT wrapped_dek FROM archive_data_keys WHERE user_id = %s", (alice,)).fetchall()
         assert keys and all(k[0] is None for k in keys)
-        assert await archive.get(bob_address, owner=bob) == b"bob transcript"
+        with user_scope(bob):
+            assert await archive.get(bob_address, owner=bob) == b"bob transcript"
 
         # The portfolio is gone for the API too.
         pstub = ppb_grpc.PortfolioSummaryServiceStub(srv.channel)

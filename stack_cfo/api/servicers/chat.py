@@ -30,6 +30,7 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
+from stack_cfo.core import data_scope
 from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.models import (
     RISK_FIGURES,
@@ -321,6 +322,7 @@ def _session_ref(name: str, field: str = "name") -> tuple[str, str, Principal]:
     principal = current_principal()
     if not principal.is_service and principal.user_id != user_id:
         raise session_not_found(user_id, session_id)
+    data_scope.act_for(user_id)  # row-level security: this user's rows from here on
     return user_id, session_id, principal
 
 
@@ -329,6 +331,7 @@ def _owner(parent: str) -> tuple[str, Principal]:
     principal = current_principal()
     if not principal.is_service and principal.user_id != user_id:
         raise NotFound(f"user {parent!r} not found", reason="USER_NOT_FOUND", metadata={"resource_name": parent})
+    data_scope.act_for(user_id)  # row-level security: this user's rows from here on
     return user_id, principal
 
 

@@ -29,6 +29,7 @@ from stack_cfo.api.servicers.scheduler_messages import (
     STATUSES_OUT,
 )
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.i18n import resolve_locale
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
@@ -177,7 +178,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.GetSchedulerStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.SchedulerStatus:
         require_service(current_principal(), operation="GetSchedulerStatus")
-        st = await self.service.status()
+        st = await self.service.status()  # in the system scope: counts over every user
         out = pb.SchedulerStatus()
         for j in st.jobs:
             job = out.jobs.add(
@@ -208,6 +209,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         user_id = parse_user(request.user, field="user") if request.user else None
         validate_request_id(request.request_id)
         events = self.service.run_job(kind=kind, user_id=user_id, request_id=request.request_id or None)
+        # An operator's job over every user (or one): run_job runs in the system scope.
         try:
             async for ev in events:
                 out = pb.RunJobResponse(
@@ -302,14 +304,16 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.WatchNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchNotificationsResponse]:
         service = self._own_feed(request.feed, "feed", "WatchNotifications")
-        events = self.feed.watch(service, request.cursor)
-        try:
-            async for ev in events:
-                yield pb.WatchNotificationsResponse(
-                    notification=notification_to_proto(ev.item.notification),
-                    content=content_to_proto(ev.item.document),
-                    cursor=ev.cursor,
-                    redelivered=ev.redelivered,
-                )
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
+        # The feed carries every user's notifications to this service.
+        with system_scope("notification-feed"):
+            events = self.feed.watch(service, request.cursor)
+            try:
+                async for ev in events:
+                    yield pb.WatchNotificationsResponse(
+                        notification=notification_to_proto(ev.item.notification),
+                        content=content_to_proto(ev.item.document),
+                        cursor=ev.cursor,
+                        redelivered=ev.redelivered,
+                    )
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from stack_cfo.api.auth import current_principal, require_service
 from stack_cfo.api.resources import parse_own_service_singleton, parse_owner, parse_owner_child, parse_user_child
 from stack_cfo.api.servicers.scheduler_messages import KINDS, KINDS_OUT
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.notification_feed import FeedService, NotificationFeed
@@ -231,4 +232,6 @@ class DeliveryRpcs:
             if not notification_id.isdigit() or len(notification_id) > 18:
                 raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME")
             ids.append(int(notification_id))
-        return pb.AcknowledgeNotificationsResponse(acknowledged_count=await self.feed.acknowledge(service, ids))
+        with system_scope("notification-feed"):  # the acknowledged rows are many users' notifications
+            acknowledged = await self.feed.acknowledge(service, ids)
+        return pb.AcknowledgeNotificationsResponse(acknowledged_count=acknowledged)

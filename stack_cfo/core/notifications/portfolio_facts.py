@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.i18n import Localizer
 from stack_cfo.core.notifications.ports import (
@@ -84,104 +85,109 @@ class PortfolioFacts:
         return tuple(ValuePoint(p.date, p.value) for p in await self._history(user_id, start, end))
 
     async def digest_facts(self, user_id: str, day: date) -> DigestFacts | None:
-        view = await self._summary(user_id, _close_of(day))
-        if view is None or not view.summary.positions:
-            return None
-        s = view.summary
-        holdings = tuple(
-            Holding(p.symbol, w, p.market_value or Decimal(0), p.day_return)
-            for p, w in zip(s.positions, view.position_weights, strict=True)
-        )
-        history = await self._values(user_id, s.market_date - timedelta(days=CHART_DAYS), s.market_date)
-        narrative = " ".join(narrative_sentences(s, max_movers=2, max_insights=1)[:3])
+        # One user's numbers, read in their scope (row-level security) even inside the worker's
+        # system scope: a digest can only ever see its own user's rows. Likewise below.
+        with user_scope(user_id):
+            view = await self._summary(user_id, _close_of(day))
+            if view is None or not view.summary.positions:
+                return None
+            s = view.summary
+            holdings = tuple(
+                Holding(p.symbol, w, p.market_value or Decimal(0), p.day_return)
+                for p, w in zip(s.positions, view.position_weights, strict=True)
+            )
+            history = await self._values(user_id, s.market_date - timedelta(days=CHART_DAYS), s.market_date)
+            narrative = " ".join(narrative_sentences(s, max_movers=2, max_insights=1)[:3])
 
-        def narrator(l10n: Localizer, s: PortfolioSummary = s) -> str:
-            return " ".join(narrative_sentences(s, max_movers=2, max_insights=1, l10n=l10n)[:3])
+            def narrator(l10n: Localizer, s: PortfolioSummary = s) -> str:
+                return " ".join(narrative_sentences(s, max_movers=2, max_insights=1, l10n=l10n)[:3])
 
-        return DigestFacts(
-            day=s.market_date,
-            currency=s.base_currency,
-            total_value=s.total_value,
-            change=s.day_change,
-            day_return=s.day_return,
-            holdings=holdings,
-            history=history,
-            narrative=narrative,
-            narrator=narrator,
-            data=summary_document(s),
-            as_of=s.as_of,
-        )
+            return DigestFacts(
+                day=s.market_date,
+                currency=s.base_currency,
+                total_value=s.total_value,
+                change=s.day_change,
+                day_return=s.day_return,
+                holdings=holdings,
+                history=history,
+                narrative=narrative,
+                narrator=narrator,
+                data=summary_document(s),
+                as_of=s.as_of,
+            )
 
     async def weekly_facts(self, user_id: str, week_start: date, week_end: date) -> WeeklyFacts | None:
-        end_view = await self._summary(user_id, _close_of(week_end))
-        if end_view is None or not end_view.summary.positions:
-            return None
-        start_view = await self._summary(user_id, _close_of(week_start - timedelta(days=1)))
-        s = end_view.summary
-        history = await self._values(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
-        in_week = [p for p in history if p.day < week_start]
-        start_value = in_week[-1].value if in_week else (history[0].value if history else s.total_value)
-        movers = _week_movers(s)
-        prev = start_view.summary if start_view is not None else None
-        return WeeklyFacts(
-            week_start=week_start,
-            week_end=week_end,
-            currency=s.base_currency,
-            start_value=start_value,
-            end_value=s.total_value,
-            change=s.total_value - start_value,
-            week_return=s.week_return,
-            benchmark_symbol=s.benchmark_symbol,
-            benchmark_return=s.benchmark_week_return,
-            top_movers=movers,
-            volatility=s.risk.volatility.value,
-            previous_volatility=prev.risk.volatility.value if prev is not None else None,
-            diversification=end_view.diversification_score.value,
-            previous_diversification=start_view.diversification_score.value if start_view is not None else None,
-            insights=tuple(i.message for i in s.insights[:3]),
-            insights_writer=lambda l10n, s=s: tuple(  # type: ignore[misc]
-                insight_text(i, l10n, benchmark=s.benchmark_symbol) for i in s.insights[:3]
-            ),
-            history=tuple(p for p in history if p.day >= week_start - timedelta(days=7)),
-            portfolio=summary_document(s),
-            as_of=s.as_of,
-        )
+        with user_scope(user_id):
+            end_view = await self._summary(user_id, _close_of(week_end))
+            if end_view is None or not end_view.summary.positions:
+                return None
+            start_view = await self._summary(user_id, _close_of(week_start - timedelta(days=1)))
+            s = end_view.summary
+            history = await self._values(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
+            in_week = [p for p in history if p.day < week_start]
+            start_value = in_week[-1].value if in_week else (history[0].value if history else s.total_value)
+            movers = _week_movers(s)
+            prev = start_view.summary if start_view is not None else None
+            return WeeklyFacts(
+                week_start=week_start,
+                week_end=week_end,
+                currency=s.base_currency,
+                start_value=start_value,
+                end_value=s.total_value,
+                change=s.total_value - start_value,
+                week_return=s.week_return,
+                benchmark_symbol=s.benchmark_symbol,
+                benchmark_return=s.benchmark_week_return,
+                top_movers=movers,
+                volatility=s.risk.volatility.value,
+                previous_volatility=prev.risk.volatility.value if prev is not None else None,
+                diversification=end_view.diversification_score.value,
+                previous_diversification=start_view.diversification_score.value if start_view is not None else None,
+                insights=tuple(i.message for i in s.insights[:3]),
+                insights_writer=lambda l10n, s=s: tuple(  # type: ignore[misc]
+                    insight_text(i, l10n, benchmark=s.benchmark_symbol) for i in s.insights[:3]
+                ),
+                history=tuple(p for p in history if p.day >= week_start - timedelta(days=7)),
+                portfolio=summary_document(s),
+                as_of=s.as_of,
+            )
 
     async def alert_facts(
         self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float
     ) -> AlertFacts | None:
-        view = await self._summary(user_id, at)
-        if view is None or not view.summary.positions:
-            return None
-        s = view.summary
-        points = await self._history(user_id, s.market_date - timedelta(days=VOL_DAYS), s.market_date)
-        returns = _daily_returns(points)
-        history = tuple(ValuePoint(p.date, p.value) for p in points)
-        previous = [p for p in history if p.day < s.market_date]
-        if not previous:
-            return None
-        reference = (_close_of(previous[-1].day), previous[-1].value)
-        decision = evaluate_alert(
-            [reference, (at, s.total_value)],
-            returns,
-            AlertRule(threshold_pct=threshold_percent, threshold_sigma=threshold_sigma, window=AlertWindow.DAY),
-            position_moves={p.symbol: p.day_change for p in s.positions if p.day_change is not None},
-        )
-        if not decision.fires or decision.move_pct is None:
-            return None
-        day_returns = {p.symbol: p.day_return for p in s.positions}
-        drivers = tuple(Mover(d.symbol, day_returns.get(d.symbol), d.change) for d in decision.drivers)
-        return AlertFacts(
-            at=at,
-            currency=s.base_currency,
-            value=s.total_value,
-            change=s.total_value - previous[-1].value,
-            move=decision.move_pct / 100,
-            sigma=decision.sigma,
-            threshold_sigma=threshold_sigma,
-            drivers=drivers,
-            history=history[-CHART_DAYS:],
-        )
+        with user_scope(user_id):
+            view = await self._summary(user_id, at)
+            if view is None or not view.summary.positions:
+                return None
+            s = view.summary
+            points = await self._history(user_id, s.market_date - timedelta(days=VOL_DAYS), s.market_date)
+            returns = _daily_returns(points)
+            history = tuple(ValuePoint(p.date, p.value) for p in points)
+            previous = [p for p in history if p.day < s.market_date]
+            if not previous:
+                return None
+            reference = (_close_of(previous[-1].day), previous[-1].value)
+            decision = evaluate_alert(
+                [reference, (at, s.total_value)],
+                returns,
+                AlertRule(threshold_pct=threshold_percent, threshold_sigma=threshold_sigma, window=AlertWindow.DAY),
+                position_moves={p.symbol: p.day_change for p in s.positions if p.day_change is not None},
+            )
+            if not decision.fires or decision.move_pct is None:
+                return None
+            day_returns = {p.symbol: p.day_return for p in s.positions}
+            drivers = tuple(Mover(d.symbol, day_returns.get(d.symbol), d.change) for d in decision.drivers)
+            return AlertFacts(
+                at=at,
+                currency=s.base_currency,
+                value=s.total_value,
+                change=s.total_value - previous[-1].value,
+                move=decision.move_pct / 100,
+                sigma=decision.sigma,
+                threshold_sigma=threshold_sigma,
+                drivers=drivers,
+                history=history[-CHART_DAYS:],
+            )
 
 
 def _week_movers(s: PortfolioSummary, limit: int = 3) -> tuple[Mover, ...]:

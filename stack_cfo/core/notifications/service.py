@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import in_system_scope, iterate_in_system_scope
 from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
@@ -194,6 +195,7 @@ class NotificationService:
 
     # -- status -------------------------------------------------------------------------------
 
+    @in_system_scope("scheduler-status")  # counts over every user's notifications
     async def status(self) -> SchedulerStatus:
         config, cal, repo = self.settings, self.calendar, self.store
         counts, oldest, now = await repo.status_counts(STATUS_RETENTION)
@@ -230,7 +232,24 @@ class NotificationService:
         ]
         return SchedulerStatus(jobs, replicas, now)
 
-    async def run_job(
+    def run_job(
+        self,
+        *,
+        kind: NotificationKind,
+        user_id: str | None = None,
+        request_id: str | None = None,
+        deliver: bool = True,
+        wait_for_others: timedelta = timedelta(seconds=30),
+        poll_interval: float = 0.5,
+    ) -> AsyncIterator[RunJobEvent]:
+        """Plan ``kind`` now for every user (or one) and deliver it, streaming progress (see
+        :meth:`_run_job`). An operator's job that spans users: it runs in the system scope."""
+        return iterate_in_system_scope("run-job", self._run_job(
+            kind=kind, user_id=user_id, request_id=request_id, deliver=deliver,
+            wait_for_others=wait_for_others, poll_interval=poll_interval,
+        ))
+
+    async def _run_job(
         self,
         *,
         kind: NotificationKind,
@@ -431,6 +450,7 @@ class NotificationService:
         receipts = await repo.receipts([rid for r in page for rid in r.receipt_ids])
         return NotificationPage(page, next_cursor, receipts)
 
+    @in_system_scope("requeue-dead-letters")  # an operator's repair over every user's rows
     async def requeue_dead_letters(
         self, *, ids: list[int] | None = None, kind: NotificationKind | None = None
     ) -> list[int]:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.core.errors import Aborted
 from stack_cfo.store.chat._common import Q, RepoBase, TurnLease, missing
 
@@ -118,6 +119,7 @@ class LeaseQueries(RepoBase):
         async with self._db.connection() as conn:
             await conn.execute(Q.release_lease, {"id": session_id, "owner": owner})
 
+    @in_system_scope("chat-lease-reclaimer")  # orphans of any user's sessions, not only the first caller's
     async def _reclaim(self) -> None:
         """Release the orphans until none is left (or their rows expired by themselves). A round
         stops at the first failure: the database is still away."""

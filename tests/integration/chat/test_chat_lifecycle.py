@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2
 from stack_cfo.core.chat.transcript import parse_transcript
 from stack_cfo.core.clock import FrozenClock
+from stack_cfo.core.data_scope import user_scope
 from tests.integration.chat.conftest import chat_server, error_info, events, new_user, rid
 from tests.standins.chain_rpc import ChainStandIn
 from tests.standins.zerog_provider import DEFAULT_TEXT, ProviderStandIn
@@ -165,7 +166,8 @@ async def test_archive_then_the_session_is_read_only(
         sealed = bytes(row["content"])
         assert "pg:" + hashlib.sha256(sealed).hexdigest() == archived.archive_address
         assert b"Keep this for my records" not in sealed  # encrypted under the user's data key
-        plain = await chat.srv.container.archive.get(archived.archive_address, owner=user)
+        with user_scope(user):  # as GetArchivedSession reads it, in the user's scope
+            plain = await chat.srv.container.archive.get(archived.archive_address, owner=user)
         transcript = parse_transcript(plain)
         assert transcript.session.id == s.name.rsplit("/", 1)[1] and transcript.session.user_id == user
         assert [m.content for m in transcript.messages] == ["Keep this for my records", DEFAULT_TEXT]

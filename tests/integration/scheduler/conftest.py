@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from stack_cfo.core.clock import FrozenClock
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import Channel
 from stack_cfo.core.notifications.policy import RetryPolicy
 from stack_cfo.core.notifications.ports import (
@@ -116,6 +118,13 @@ async def fcm() -> AsyncIterator[FcmStandIn]:
         await standin.stop()
 
 
+@contextlib.asynccontextmanager
+async def _seeding() -> AsyncIterator[None]:
+    """What the tests write and inspect directly spans users: the system scope (row-level security)."""
+    with system_scope("test-seed"):
+        yield
+
+
 @pytest.fixture
 def repo(database: Database) -> SchedulerRepo:
     return SchedulerRepo(database)
@@ -131,6 +140,14 @@ async def add_users(
 ) -> list[str]:
     """``n`` users (``user{i}@example.com``); with ``prefs`` each gets a notification_prefs row."""
     ids = [uuid.uuid4() for _ in range(n)]
+    with system_scope("test-seed"):  # seeding spans users; the code under test sets its own scopes
+        await _insert_users(db, ids, created_at, email, prefs)
+    return [str(i) for i in ids]
+
+
+async def _insert_users(
+    db: Database, ids: list[uuid.UUID], created_at: datetime, email: bool, prefs: Mapping[str, Any] | None
+) -> None:
     async with db.transaction() as conn:
         await conn.execute(
             "INSERT INTO users (id, email, created_at) "
@@ -163,11 +180,10 @@ async def add_users(
                 "FROM users u WHERE u.id = ANY(%(ids)s::uuid[])",
                 {**p, "ids": ids},
             )
-    return [str(i) for i in ids]
 
 
 async def add_device(db: Database, user_id: str, token: str, platform: str = "fcm") -> int:
-    async with db.connection() as conn:
+    async with _seeding(), db.connection() as conn:
         row = await (
             await conn.execute(
                 "INSERT INTO push_devices (user_id, platform, token) VALUES (%s, %s, %s) RETURNING id",
@@ -179,7 +195,7 @@ async def add_device(db: Database, user_id: str, token: str, platform: str = "fc
 
 
 async def outbox(db: Database, where: str = "true", params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    async with db.connection() as conn:
+    async with _seeding(), db.connection() as conn:
         return await (
             await conn.execute(f"SELECT * FROM notification_outbox WHERE {where} ORDER BY id", params or {})  # type: ignore[arg-type]
         ).fetchall()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from stack_cfo.config.notifications import ApnsSettings
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.content import render_alert
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
 from stack_cfo.scheduler.channels import Delivery, InvalidTarget, Retry, Sent
@@ -200,8 +201,9 @@ async def test_devices_go_to_the_service_of_their_platform_and_410_deactivates(
         assert sorted(a["token"] for a in apns.accepted) == ["d4" * 32]  # delivered once despite the lost stream
         assert apns.accepted[0]["headers"]["apns-priority"] == "5"
         assert apns.accepted[0]["payload"]["aps"]["thread-id"] == NotificationKind.DIGEST.value
-        async with database.connection() as conn:
-            active = await (await conn.execute("SELECT id, active FROM push_devices ORDER BY id")).fetchall()
+        with system_scope("test-inspect"):  # every user's devices
+            async with database.connection() as conn:
+                active = await (await conn.execute("SELECT id, active FROM push_devices ORDER BY id")).fetchall()
         assert {r["id"]: r["active"] for r in active} == {ios: True, android: True, gone: False}
     finally:
         await fcm.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import Channel
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.store.db import Database
@@ -19,8 +20,9 @@ NBSP = "\u00a0"
 
 
 async def _set_locale(db: Database, user: str, locale: str) -> None:
-    async with db.connection() as conn:
-        await conn.execute("UPDATE notification_prefs SET locale = %s WHERE user_id = %s", (locale, user))
+    with system_scope("test-seed"):  # seeding (row-level security)
+        async with db.connection() as conn:
+            await conn.execute("UPDATE notification_prefs SET locale = %s WHERE user_id = %s", (locale, user))
 
 
 async def test_digests_arrive_in_the_users_language_once_and_unknown_locales_fall_back(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import Channel, OutboxStatus
 from stack_cfo.core.notifications.ports import AlertFacts, Mover
 from stack_cfo.core.notifications.schedules import CronSchedule
@@ -245,7 +246,8 @@ async def test_invalid_push_token_deactivates_the_device(database: Database, fcm
         rows = {r["target_id"]: r for r in await outbox(database)}
         assert rows[good]["status"] == "sent" and rows[good]["title"] == "Portfolio +0.76% yesterday"
         assert (rows[gone]["status"], rows[gone]["reason"]) == ("dead", "push_token_invalid")
-        devices = await h.repo.devices([good, gone])
+        with system_scope("test-inspect"):
+            devices = await h.repo.devices([good, gone])
         assert devices[good].active and not devices[gone].active
         # the next day only the live device is planned
         await h.step(datetime(2026, 3, 11, 8, tzinfo=UTC))

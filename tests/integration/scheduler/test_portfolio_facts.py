@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.clock import FrozenClock
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand
@@ -47,14 +48,15 @@ async def _portfolio(database: Database) -> tuple[str, PortfolioFacts, FrozenClo
     days = _trading_days(date(2026, 1, 5), 45)
     clock = FrozenClock(datetime.combine(days[0], time(17), NY).astimezone(UTC))
     service = PortfolioService(PortfolioRepository(database), NoFeed(), clock=clock, settings=AnalyticsSettings())
-    await service.sync(
-        SyncCommand(
-            user_id=user,
-            positions=(HoldingInput("AAPL", Decimal("100"), Decimal("150")), HoldingInput("MSFT", Decimal("50"))),
-            cash_balance=Decimal("1000"),
-            base_currency="USD",
+    with user_scope(user):  # the user's SyncPortfolio (row-level security)
+        await service.sync(
+            SyncCommand(
+                user_id=user,
+                positions=(HoldingInput("AAPL", Decimal("100"), Decimal("150")), HoldingInput("MSFT", Decimal("50"))),
+                cash_balance=Decimal("1000"),
+                base_currency="USD",
+            )
         )
-    )
     clock.set(datetime.combine(days[-1], time(17), NY).astimezone(UTC))
     points = []
     for i, d in enumerate(days):

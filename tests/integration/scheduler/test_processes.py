@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind
 from stack_cfo.core.notifications.schedules import CronSchedule
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
@@ -76,10 +77,11 @@ async def _wait_sent(database: Database, count: int, timeout: float) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while True:
-        async with database.connection() as conn:
-            row = await (
-                await conn.execute("SELECT count(*) AS n FROM notification_outbox WHERE status = 'sent'")
-            ).fetchone()
+        with system_scope("test-inspect"):  # every user's rows
+            async with database.connection() as conn:
+                row = await (
+                    await conn.execute("SELECT count(*) AS n FROM notification_outbox WHERE status = 'sent'")
+                ).fetchone()
         assert row is not None
         if row["n"] >= count:
             return

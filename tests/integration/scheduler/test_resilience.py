@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from stack_cfo.core.clock import FrozenClock
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind
 from stack_cfo.core.notifications.schedules import CronSchedule
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
@@ -110,26 +111,27 @@ async def test_database_outage_mid_delivery_loses_nothing(database: Database, sm
 async def test_group_committed_write_backs_stay_fenced_per_row(database: Database) -> None:
     """Write-backs share one statement, but a row whose claim was reaped and handed to another worker is not
     overwritten by the old one: that row gets no sent_at, the others of the same batch do."""
-    await add_users(database, 3, prefs={"time_zone": "UTC"})
-    repo = SchedulerRepo(database)
-    start = datetime(2026, 3, 9, 7, 59, tzinfo=UTC)
-    planner = Planner(repo, test_config(), clock=FrozenClock(start))
-    await planner.tick(start)
-    await planner.tick(datetime(2026, 3, 9, 8, 0, 5, tzinfo=UTC))
-    now = datetime(2026, 3, 9, 8, 0, 6, tzinfo=UTC)
-    digests = [
-        r
-        for r in await repo.claim("old-worker", limit=10, lease=timedelta(minutes=1), now=now)
-        if r.kind is NotificationKind.DIGEST
-    ]
-    assert len(digests) == 3
-    async with database.connection() as conn:  # the first row's claim was reaped and re-claimed elsewhere
-        await conn.execute(
-            "UPDATE notification_outbox SET locked_by = 'new-worker', attempts = attempts + 1 WHERE id = %s",
-            (digests[0].id,),
-        )
-    results = await repo.mark_sent_many([SentMark(r, "old-worker", "p", "t", "x", now) for r in digests])
-    assert results == [None, now, now]
-    rows = {r["id"]: r for r in await outbox(database, "kind = 'digest'")}
-    assert rows[digests[0].id]["status"] == "sending" and rows[digests[0].id]["locked_by"] == "new-worker"
-    assert [rows[r.id]["status"] for r in digests[1:]] == ["sent", "sent"]
+    with system_scope("test-worker-mechanics"):
+        await add_users(database, 3, prefs={"time_zone": "UTC"})
+        repo = SchedulerRepo(database)
+        start = datetime(2026, 3, 9, 7, 59, tzinfo=UTC)
+        planner = Planner(repo, test_config(), clock=FrozenClock(start))
+        await planner.tick(start)
+        await planner.tick(datetime(2026, 3, 9, 8, 0, 5, tzinfo=UTC))
+        now = datetime(2026, 3, 9, 8, 0, 6, tzinfo=UTC)
+        digests = [
+            r
+            for r in await repo.claim("old-worker", limit=10, lease=timedelta(minutes=1), now=now)
+            if r.kind is NotificationKind.DIGEST
+        ]
+        assert len(digests) == 3
+        async with database.connection() as conn:  # the first row's claim was reaped and re-claimed elsewhere
+            await conn.execute(
+                "UPDATE notification_outbox SET locked_by = 'new-worker', attempts = attempts + 1 WHERE id = %s",
+                (digests[0].id,),
+            )
+        results = await repo.mark_sent_many([SentMark(r, "old-worker", "p", "t", "x", now) for r in digests])
+        assert results == [None, now, now]
+        rows = {r["id"]: r for r in await outbox(database, "kind = 'digest'")}
+        assert rows[digests[0].id]["status"] == "sending" and rows[digests[0].id]["locked_by"] == "new-worker"
+        assert [rows[r.id]["status"] for r in digests[1:]] == ["sent", "sent"]

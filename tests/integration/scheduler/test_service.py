@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.quiet_hours import QuietHours
@@ -168,58 +169,63 @@ async def test_run_job_without_a_worker_reports_what_the_scheduler_delivers(
 
 async def test_preferences_default_then_update_with_validation(database: Database) -> None:
     [user] = await add_users(database, 1)
-    prefs = await _service(database).preferences(user)
-    assert prefs.time_zone == "UTC" and prefs.daily_digest_enabled and prefs.quiet_hours is None
-    assert prefs.email_address == f"user{user}@example.com" and prefs.update_time is None
-    updated = await _service(database).update_preferences(
-        user,
-        {
-            "time_zone": "Australia/Sydney",
-            "quiet_hours_start": (22, 0),
-            "quiet_hours_end": (7, 30),
-            "performance_alerts_enabled": False,
-        },
-    )
-    assert updated.quiet_hours == QuietHours(time(22), time(7, 30)) and updated.update_time is not None
-    again = await _service(database).preferences(user)
-    assert (again.time_zone, again.performance_alerts_enabled, again.quiet_hours) == (
-        "Australia/Sydney",
-        False,
-        QuietHours(time(22), time(7, 30)),
-    )
-    assert again.email_address == prefs.email_address  # untouched fields keep their values
-    for changes, reason in (
-        ({"time_zone": "Moon/Base"}, "UNKNOWN_TIME_ZONE"),
-        ({"quiet_hours_start": None}, "INVALID_QUIET_HOURS"),
-        ({"email_address": "nope"}, "INVALID_EMAIL"),
-        ({"alert_threshold_sigma": -1.0}, "INVALID_THRESHOLD"),
-        ({"name": "x"}, "INVALID_UPDATE_MASK"),
-    ):
-        with pytest.raises(InvalidArgument) as info:
-            await _service(database).update_preferences(user, changes)
-        assert info.value.reason == reason
-    assert (await _service(database).preferences(user)).time_zone == "Australia/Sydney"
+    with user_scope(user):  # as in the user's RPC (row-level security)
+        prefs = await _service(database).preferences(user)
+        assert prefs.time_zone == "UTC" and prefs.daily_digest_enabled and prefs.quiet_hours is None
+        assert prefs.email_address == f"user{user}@example.com" and prefs.update_time is None
+        updated = await _service(database).update_preferences(
+            user,
+            {
+                "time_zone": "Australia/Sydney",
+                "quiet_hours_start": (22, 0),
+                "quiet_hours_end": (7, 30),
+                "performance_alerts_enabled": False,
+            },
+        )
+        assert updated.quiet_hours == QuietHours(time(22), time(7, 30)) and updated.update_time is not None
+        again = await _service(database).preferences(user)
+        assert (again.time_zone, again.performance_alerts_enabled, again.quiet_hours) == (
+            "Australia/Sydney",
+            False,
+            QuietHours(time(22), time(7, 30)),
+        )
+        assert again.email_address == prefs.email_address  # untouched fields keep their values
+        for changes, reason in (
+            ({"time_zone": "Moon/Base"}, "UNKNOWN_TIME_ZONE"),
+            ({"quiet_hours_start": None}, "INVALID_QUIET_HOURS"),
+            ({"email_address": "nope"}, "INVALID_EMAIL"),
+            ({"alert_threshold_sigma": -1.0}, "INVALID_THRESHOLD"),
+            ({"name": "x"}, "INVALID_UPDATE_MASK"),
+        ):
+            with pytest.raises(InvalidArgument) as info:
+                await _service(database).update_preferences(user, changes)
+            assert info.value.reason == reason
+        assert (await _service(database).preferences(user)).time_zone == "Australia/Sydney"
     # users are created on first use (the calling backend owns identities): a new one gets the defaults
-    newcomer = await _service(database).preferences(str(uuid.uuid4()))
+    newcomer_id = str(uuid.uuid4())
+    with user_scope(newcomer_id):
+        newcomer = await _service(database).preferences(newcomer_id)
     assert newcomer.time_zone == "UTC" and newcomer.update_time is None
 
 
 async def test_register_device_is_idempotent_per_user_and_refuses_another_users_token(database: Database) -> None:
     alice, bob = await add_users(database, 2)
-    first = await _service(database).register_device(
-        alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8"
-    )
-    again = await _service(database).register_device(
-        alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8a"
-    )
+    with user_scope(alice):  # each call in its user's scope, as in their RPCs (row-level security)
+        first = await _service(database).register_device(
+            alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8"
+        )
+        again = await _service(database).register_device(
+            alice, platform=Platform.FCM, token="fcm:abc", display_name="Pixel 8a"
+        )
     assert again.id == first.id and again.display_name == "Pixel 8a" and again.active
     assert "fcm:abc" not in repr(again)
-    with pytest.raises(AlreadyExists) as info:
+    with user_scope(bob), pytest.raises(AlreadyExists) as info:
         await _service(database).register_device(bob, platform=Platform.FCM, token="fcm:abc")
     assert info.value.reason == "DEVICE_TOKEN_IN_USE"
     long_token = "x" * 4096  # longer than a btree row allows, still unique
-    d = await _service(database).register_device(bob, platform=Platform.FCM, token=long_token)
-    with pytest.raises(AlreadyExists):
+    with user_scope(bob):
+        d = await _service(database).register_device(bob, platform=Platform.FCM, token=long_token)
+    with user_scope(alice), pytest.raises(AlreadyExists):
         await _service(database).register_device(alice, platform=Platform.FCM, token=long_token)
     assert d.user_id == bob
     for platform, token in (
@@ -228,12 +234,13 @@ async def test_register_device_is_idempotent_per_user_and_refuses_another_users_
         (Platform.APNS, "not-hex"),
         (Platform.FCM, "y" * 4097),
     ):
-        with pytest.raises(InvalidArgument):
+        with user_scope(alice), pytest.raises(InvalidArgument):
             await _service(database).register_device(alice, platform=platform, token=token)
     # a token the push service invalidated comes back to life when the app registers it again
-    async with database.connection() as conn:
-        await conn.execute("UPDATE push_devices SET active = false WHERE id = %s", (first.id,))
-    revived = await _service(database).register_device(alice, platform=Platform.FCM, token="fcm:abc")
+    with user_scope(alice):
+        async with database.connection() as conn:
+            await conn.execute("UPDATE push_devices SET active = false WHERE id = %s", (first.id,))
+        revived = await _service(database).register_device(alice, platform=Platform.FCM, token="fcm:abc")
     assert revived.id == first.id and revived.active
 
 
@@ -247,32 +254,35 @@ async def test_list_notifications_pages_newest_first_with_filters(database: Data
         start=datetime(2026, 1, 1, tzinfo=UTC),
     )
     await h.walk(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=12))
-    mine = await outbox(database, "user_id = %(u)s", {"u": user})
-    assert len(mine) == 59 + 8  # digests Jan 1..Feb 28 and the eight Mondays' weekly summaries
-    seen: list[int] = []
-    cursor = None
-    sizes = []
-    while True:
-        page = await _service(database).list_notifications(user, page_size=25, cursor=cursor)
-        sizes.append(len(page.notifications))
-        seen += [n.id for n in page.notifications]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    assert sizes == [25, 25, 17] and len(set(seen)) == 67
-    times = [r["scheduled_for"] for r in sorted(mine, key=lambda r: seen.index(r["id"]))]
-    assert times == sorted(times, reverse=True)
-    weekly = await _service(database).list_notifications(user, kind=NotificationKind.WEEKLY, status=OutboxStatus.SENT)
-    assert len(weekly.notifications) == 8 and {n.display_period[:6] for n in weekly.notifications} == {"2026-W"}
-    first = weekly.notifications[0]
-    assert first.name == f"users/{user}/notifications/{first.id}" and first.title.startswith("Your week")
-    assert first.target == f"user{user}@example.com" and first.sent_at is not None
-    with pytest.raises(InvalidArgument) as info:
-        await _service(database).list_notifications(user, page_size=-1)
-    assert info.value.reason == "INVALID_PAGE_SIZE"
-    with pytest.raises(InvalidArgument):
-        await _service(database).list_notifications(user, cursor={"t": "yesterday"})
-    assert len((await _service(database).list_notifications(user, page_size=1000)).notifications) == 67
+    with user_scope(user):  # the user's own listing, as in their RPC (row-level security)
+        mine = await outbox(database, "user_id = %(u)s", {"u": user})
+        assert len(mine) == 59 + 8  # digests Jan 1..Feb 28 and the eight Mondays' weekly summaries
+        seen: list[int] = []
+        cursor = None
+        sizes = []
+        while True:
+            page = await _service(database).list_notifications(user, page_size=25, cursor=cursor)
+            sizes.append(len(page.notifications))
+            seen += [n.id for n in page.notifications]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert sizes == [25, 25, 17] and len(set(seen)) == 67
+        times = [r["scheduled_for"] for r in sorted(mine, key=lambda r: seen.index(r["id"]))]
+        assert times == sorted(times, reverse=True)
+        weekly = await _service(database).list_notifications(
+            user, kind=NotificationKind.WEEKLY, status=OutboxStatus.SENT
+        )
+        assert len(weekly.notifications) == 8 and {n.display_period[:6] for n in weekly.notifications} == {"2026-W"}
+        first = weekly.notifications[0]
+        assert first.name == f"users/{user}/notifications/{first.id}" and first.title.startswith("Your week")
+        assert first.target == f"user{user}@example.com" and first.sent_at is not None
+        with pytest.raises(InvalidArgument) as info:
+            await _service(database).list_notifications(user, page_size=-1)
+        assert info.value.reason == "INVALID_PAGE_SIZE"
+        with pytest.raises(InvalidArgument):
+            await _service(database).list_notifications(user, cursor={"t": "yesterday"})
+        assert len((await _service(database).list_notifications(user, page_size=1000)).notifications) == 67
 
 
 async def test_scheduler_status_reports_jobs_counts_and_replicas(database: Database, smtp_sink: SmtpSink) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from stack_cfo.config.notifications import WebhookBreakerPolicy as BreakerPolicy
 from stack_cfo.config.notifications import WebhookSettings
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.content import render_digest
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
@@ -274,15 +275,16 @@ def test_kinds_of_the_document_match_the_contract() -> None:
 
 
 async def _service_endpoint(db: Database, url: str, secret: str) -> int:
-    async with db.connection() as conn:
-        row = await (
-            await conn.execute(
-                "INSERT INTO webhook_endpoints (service, url, secret) VALUES ('acme', %s, %s) RETURNING id",
-                (url, secret),
-            )
-        ).fetchone()
-    assert row is not None
-    return int(row["id"])
+    with system_scope("test-seed"):
+        async with db.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "INSERT INTO webhook_endpoints (service, url, secret) VALUES ('acme', %s, %s) RETURNING id",
+                    (url, secret),
+                )
+            ).fetchone()
+        assert row is not None
+        return int(row["id"])
 
 
 async def test_outbox_retries_with_the_same_webhook_id_then_dead_letters(
