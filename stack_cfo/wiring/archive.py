@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stack_cfo.config import Config, ConfigError
+from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
 from stack_cfo.crypto.fields import FieldSealer
@@ -114,26 +115,27 @@ async def rotate_master_keys(config: Config, db: Database, *, batch: int = 500) 
     Returns ``rewrapped``, ``skipped`` (changed meanwhile: erased, or re-wrapped by a concurrent
     run) and the live keys left per master key id.
     """
-    from stack_cfo.crypto.envelope import rewrap
-    from stack_cfo.store.archive_keys import PgKeyRing
+    with system_scope("key-rotation"):  # every user's data key (row-level security)
+        from stack_cfo.crypto.envelope import rewrap
+        from stack_cfo.store.archive_keys import PgKeyRing
 
-    keks = master_keys(config)
-    ring = PgKeyRing(db)
-    rewrapped = skipped = 0
-    seen: set[tuple[str, int]] = set()
-    while True:
-        pending = [r for r in await ring.wrapped_by_other_keys(keks.primary.kek_id, limit=batch)
-                   if (r.user_id, r.version) not in seen]
-        if not pending:
-            break
-        for record in pending:
-            seen.add((record.user_id, record.version))
-            wrapped, kek_id = rewrap(record, keks)  # ArchiveKeyMismatch if its master key is not configured
-            if await ring.replace_wrapped(record, wrapped, kek_id):
-                rewrapped += 1
-            else:
-                skipped += 1
-    left = await ring.count_by_kek()
-    log.info("master key rotation done", extra={"primary": keks.primary.kek_id, "rewrapped": rewrapped,
-                                                "skipped": skipped})
-    return {"rewrapped": rewrapped, "skipped": skipped, **{f"live:{k}": v for k, v in sorted(left.items())}}
+        keks = master_keys(config)
+        ring = PgKeyRing(db)
+        rewrapped = skipped = 0
+        seen: set[tuple[str, int]] = set()
+        while True:
+            pending = [r for r in await ring.wrapped_by_other_keys(keks.primary.kek_id, limit=batch)
+                       if (r.user_id, r.version) not in seen]
+            if not pending:
+                break
+            for record in pending:
+                seen.add((record.user_id, record.version))
+                wrapped, kek_id = rewrap(record, keks)  # ArchiveKeyMismatch if its master key is not configured
+                if await ring.replace_wrapped(record, wrapped, kek_id):
+                    rewrapped += 1
+                else:
+                    skipped += 1
+        left = await ring.count_by_kek()
+        log.info("master key rotation done", extra={"primary": keks.primary.kek_id, "rewrapped": rewrapped,
+                                                    "skipped": skipped})
+        return {"rewrapped": rewrapped, "skipped": skipped, **{f"live:{k}": v for k, v in sorted(left.items())}}

@@ -18,6 +18,7 @@ import pytest
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as upb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as upb_grpc
+from stack_cfo.core.data_scope import system_scope, user_scope
 from stack_cfo.crypto.fields import PREFIX, FieldSealer, SealedValueUnreadable, UserKeyDestroyed
 from stack_cfo.store.archive_keys import PgKeyRing
 from stack_cfo.store.db import Database, PoolSettings
@@ -162,7 +163,8 @@ async def test_erasing_the_key_makes_backed_up_rows_unreadable(db_dsn: str, tmp_
         db = Database(db_dsn, PoolSettings(min_size=1, max_size=2, timeout=5.0))
         await db.open()
         try:
-            before = await FieldSealer(PgKeyRing(db), master_keys(config)).cipher(user)
+            with user_scope(user):  # as the user's requests read it (row-level security)
+                before = await FieldSealer(PgKeyRing(db), master_keys(config)).cipher(user)
             assert before.open("chat_sessions.title", sid, title) == TITLE
 
             erase = upb_grpc.UserDataServiceStub(srv.channel)
@@ -330,7 +332,8 @@ async def test_after_archiving_no_transcript_row_is_left_in_the_clear(db_dsn: st
         got = await _get(srv, user, name)
         assert got.status == chat_pb2.SESSION_STATUS_ARCHIVED
         assert (got.title, [m.content for m in got.messages]) == ("Zebediah plan", ["Zebediah asks", "Zebediah answer"])
-        summaries = await srv.container.chat_store.summaries(sid)
+        with user_scope(user):
+            summaries = await srv.container.chat_store.summaries(sid)
         assert [s.content for s in summaries] == ["Zebediah summary"]
     for table, column in (("chat_sessions", "id"), ("chat_messages", "session_id"), ("chat_summaries", "session_id")):
         dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t WHERE {column} = %s", sid))
@@ -395,7 +398,8 @@ async def test_one_users_unreadable_address_does_not_stop_a_delivery_batch(datab
             conn.execute("INSERT INTO users (id) VALUES (%s)", (user,))
     for user in (alice, bob):
         prefs = dataclasses.replace(default_preferences(user), email_address=f"{user[:8]}@example.com")
-        await repo.save_preferences(prefs)
+        with user_scope(user):  # each user's UpdateNotificationPreferences
+            await repo.save_preferences(prefs)
     with psycopg.connect(db_dsn) as conn:  # Bob's sealed address copied onto Alice's row: it does not open there
         conn.execute("UPDATE notification_prefs SET email_address = (SELECT email_address FROM notification_prefs "
                      "WHERE user_id = %s) WHERE user_id = %s", (bob, alice))
@@ -403,11 +407,12 @@ async def test_one_users_unreadable_address_does_not_stop_a_delivery_batch(datab
     rows = [ClaimedRow(id=i, key=f"k{i}", kind=NotificationKind.DIGEST, user_id=u, channel=Channel.EMAIL,
                        target_id=0, period="2026-12-04", scheduled_for=now, deadline=now, attempts=1,
                        max_attempts=3, run_id=None, db_now=now) for i, u in enumerate((alice, bob), 1)]
-    prefs_by_user, _ = await repo.context_for(rows)
+    with system_scope("outbox-worker"):  # the worker reads a batch of users' addresses
+        prefs_by_user, _ = await repo.context_for(rows)
     assert prefs_by_user[bob].email_address == f"{bob[:8]}@example.com"
     assert prefs_by_user[alice].email_address == ""
     # Read directly (GetNotificationPreferences), Alice's altered address is a clear error.
-    with pytest.raises(SealedValueUnreadable):
+    with user_scope(alice), pytest.raises(SealedValueUnreadable):
         await repo.get_preferences(alice)
 
 
@@ -424,17 +429,18 @@ async def test_an_erasure_in_one_process_reaches_every_key_cache_at_once(databas
                            "archive": {"master_keys": ARCHIVE_MASTER_KEYS, "key_cache_ttl": "1h"}})
     (a, a_listener), (b, b_listener) = build_field_sealer(config, database), build_field_sealer(config, database)
     user = str(uuid.uuid4())
-    try:
-        sealed = (await a.cipher(user, create=True)).seal("t.c", "r", "before erasure")
-        assert (await b.cipher(user)).open("t.c", "r", sealed) == "before erasure"  # b caches the key
-        await b_listener.connected.wait()
-        assert await PgKeyRing(database).destroy(user) == 1
-        for _ in range(100):
-            if (await b.cipher(user)).version is None:
-                break
-            await asyncio.sleep(0.05)
-        with pytest.raises(UserKeyDestroyed):
-            (await b.cipher(user)).open("t.c", "r", sealed)
-    finally:
-        await a_listener.aclose()
-        await b_listener.aclose()
+    with user_scope(user):  # both processes serve this user's requests (row-level security)
+        try:
+            sealed = (await a.cipher(user, create=True)).seal("t.c", "r", "before erasure")
+            assert (await b.cipher(user)).open("t.c", "r", sealed) == "before erasure"  # b caches the key
+            await b_listener.connected.wait()
+            assert await PgKeyRing(database).destroy(user) == 1
+            for _ in range(100):
+                if (await b.cipher(user)).version is None:
+                    break
+                await asyncio.sleep(0.05)
+            with pytest.raises(UserKeyDestroyed):
+                (await b.cipher(user)).open("t.c", "r", sealed)
+        finally:
+            await a_listener.aclose()
+            await b_listener.aclose()
