@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, portfolio_pb2
+from stack_cfo.core.data_scope import user_scope
 from tests.integration.chat.conftest import (
     chat_requests,
     chat_server,
@@ -66,7 +67,8 @@ async def test_25_turns_cross_the_compression_point_without_touching_the_transcr
             (v, 1, to) for v, to in enumerate([10, 14, 18, 22, 26, 30, 34, 38], start=1)
         ]
         # The stored text is sealed (encryption at rest); the hash is of the text the repository opens.
-        opened = await chat.srv.container.chat_store.summaries(s.name.rsplit("/", 1)[1])
+        with user_scope(user):  # as the user's requests read them (row-level security)
+            opened = await chat.srv.container.chat_store.summaries(s.name.rsplit("/", 1)[1])
         assert [o.id for o in opened] == [str(r["id"]) for r in rows]
         for r, o in zip(rows, opened, strict=True):
             assert str(r["content"]).startswith("sc1:") and o.content not in str(r["content"])
@@ -211,7 +213,8 @@ async def test_the_offline_writer_summarises_when_the_provider_cannot(
 
         (row,) = _summaries(db_dsn, s.name)
         assert (row["from_seq"], row["to_seq"]) == (1, 2) and row["offline"] is True
-        (opened,) = await chat.srv.container.chat_store.summaries(s.name.rsplit("/", 1)[1])
+        with user_scope(user):
+            (opened,) = await chat.srv.container.chat_store.summaries(s.name.rsplit("/", 1)[1])
         assert "summarised without AI" in opened.content
         assert "retiring at 55" in opened.content and "retiring" not in str(row["content"])
         prompt = chat_requests(provider)[-1]
