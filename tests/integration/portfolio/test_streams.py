@@ -339,6 +339,8 @@ async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_
             assert {u.SerializeToString() for u in mine} == {mine[0].SerializeToString()}
             assert mine[0].trigger == portfolio_pb2.WATCH_TRIGGER_PRICE_CHANGE
             assert Decimal(mine[0].summary.total_value) == 250 + 106 * (10 + n)
+            # Exact: the update is what GetPortfolioSummary answers after the change, field for field.
+            assert mine[0].summary == await summary(srv, users[n])
         for w in watches:
             await w.close()
 
