@@ -32,6 +32,7 @@ from portfolio_summary import NY, SUMMARY_METHOD, _load, _trading_days  # type: 
 from server_common import bearer, server_config  # type: ignore[import-not-found]
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2
+from stack_cfo.core.data_scope import system_scope, user_scope
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand
 from stack_cfo.crypto.envelope import MasterKeys
 from stack_cfo.crypto.fields import CLEAR, FieldSealer, SealerSource
@@ -70,17 +71,20 @@ async def _portfolio_figures(args: argparse.Namespace, dsn: str) -> tuple[dict[s
         days = _trading_days(datetime.now(NY).date() - timedelta(days=1), args.days)
         users = {arm: str(uuid.uuid4()) for arm in ARMS}
         for arm in ARMS:
-            await _seed_portfolio(db, sealers[arm], users[arm], args.positions, days)
+            with user_scope(users[arm]):  # the user's own syncs (row-level security)
+                await _seed_portfolio(db, sealers[arm], users[arm], args.positions, days)
         points = [PriceInput(symbol=f"E{i:03d}", at=d, close=Decimal("100") + i, currency="USD")
                   for i in range(args.positions) for d in days]
-        await PortfolioRepository(db).record_prices(points, idempotency=None)
+        with system_scope("bench"):
+            await PortfolioRepository(db).record_prices(points, idempotency=None)
         load_ms: dict[str, list[float]] = {arm: [] for arm in ARMS}
         for _ in range(args.enc_loads):
             for arm in ARMS:
                 repo = PortfolioRepository(db, sealer=sealers[arm])
-                t = time.perf_counter()
-                await repo.load_portfolio(users[arm])
-                load_ms[arm].append((time.perf_counter() - t) * 1e3)
+                with user_scope(users[arm]):
+                    t = time.perf_counter()
+                    await repo.load_portfolio(users[arm])
+                    load_ms[arm].append((time.perf_counter() - t) * 1e3)
         return users, {arm: _p50(v) for arm, v in load_ms.items()}
     finally:
         await db.close()
