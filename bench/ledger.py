@@ -172,6 +172,7 @@ async def bench_summaries(args: argparse.Namespace, rows: list[TransactionInput]
 
     from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
     from stack_cfo.core.clock import FrozenClock
+    from stack_cfo.core.data_scope import user_scope
     from stack_cfo.core.portfolio.inputs import HoldingInput, SyncCommand
     from stack_cfo.core.portfolio.transactions import BatchCreateCommand
     from tests.integration.portfolio.support import price_points, record, stub
@@ -188,12 +189,15 @@ async def bench_summaries(args: argparse.Namespace, rows: list[TransactionInput]
         service = srv.container.portfolio
         ledger_user, snap_user = str(uuid.uuid4()), str(uuid.uuid4())
         t0 = time.perf_counter()
-        await service.create_transactions(BatchCreateCommand(ledger_user, tuple(rows)), limited=False)
+        with user_scope(ledger_user):  # each user's own writes (row-level security)
+            await service.create_transactions(BatchCreateCommand(ledger_user, tuple(rows)), limited=False)
         print(f"  recorded {len(rows)} transactions in {time.perf_counter() - t0:.1f} s (one DB transaction)")
-        await service.sync(SyncCommand(snap_user, tuple(HoldingInput(s, Decimal(200), Decimal(50))
-                                                        for s in symbols), Decimal(1000)))
+        with user_scope(snap_user):
+            await service.sync(SyncCommand(snap_user, tuple(HoldingInput(s, Decimal(200), Decimal(50))
+                                                            for s in symbols), Decimal(1000)))
         t0 = time.process_time()
-        await service.summary(ledger_user)
+        with user_scope(ledger_user):
+            await service.summary(ledger_user)
         print(f"  first ledger summary (load {len(rows)} rows + derive + value): "
               f"{(time.process_time() - t0) * 1000:.0f} ms CPU")
 
