@@ -75,7 +75,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--interval", type=float, default=0.05)
     args = parser.parse_args()
-    default = args.interval
     results: dict[str, list[tuple[float, int, int]]] = {"off": [], "on": []}
     with bench_database("chatcpu") as (dsn, tmp):
         for _ in range(args.rounds):
@@ -86,7 +85,7 @@ def main() -> None:
     print(f"{args.streams} concurrent streams x {args.turns} turns; answers of {args.chunks} chunks "
           f"{args.chunk_delay * 1e3:.0f} ms apart; best of {args.rounds}; cpus: {os.cpu_count()}; "
           f"load average {os.getloadavg()[0]:.1f}")
-    for k, label in (("off", "delta merging off (one delta per chunk)"), ("on", f"merging on ({default:g} s)")):
+    for k, label in (("off", "delta merging off (one delta per chunk)"), ("on", f"merging on ({args.interval:g} s)")):
         ms, answered, deltas = best[k]
         print(f"{label:42s} {ms:6.2f} ms server CPU per turn   {answered}/{turns} answered   "
               f"{deltas / max(1, answered):5.1f} deltas per turn")

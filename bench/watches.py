@@ -47,9 +47,11 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from portfolio_summary import _trading_days  # type: ignore[import-not-found]  # noqa: E402
 from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]  # noqa: E402
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2  # noqa: E402
+from stack_cfo.core.data_scope import system_scope, user_scope  # noqa: E402
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand  # noqa: E402
 from stack_cfo.store.db import Database, PoolSettings  # noqa: E402
 from stack_cfo.store.portfolio_repo import PortfolioRepository  # noqa: E402
@@ -249,16 +251,6 @@ class Clients:
 # ---------------------------------------------------------------------------------------------
 
 
-def _trading_days(end: date, count: int) -> list[date]:
-    out: list[date] = []
-    d = end
-    while len(out) < count:
-        if d.weekday() < 5:
-            out.append(d)
-        d -= timedelta(days=1)
-    return out[::-1]
-
-
 async def _seed(dsn: str, users: list[str], positions: int, days: list[date]) -> None:
     db = Database(dsn, PoolSettings(min_size=1, max_size=4))
     await db.open()
@@ -271,14 +263,16 @@ async def _seed(dsn: str, users: list[str], positions: int, days: list[date]) ->
         for d in days:
             price *= 1.0 + float(rng.normal(0.0004, 0.015))
             points.append(PriceInput(symbol=s, at=d, close=Decimal(f"{price:.4f}"), currency="USD"))
-    await repo.record_prices(points, idempotency=None)
+    with system_scope("bench"):  # prices are shared data
+        await repo.record_prices(points, idempotency=None)
     first = datetime.combine(days[0], dtime(18), tzinfo=NY).astimezone(UTC)
 
     async def sync(user: str) -> None:
         holdings = tuple(HoldingInput(symbol=s, quantity=Decimal(int(rng.integers(1, 500))),
                                       average_cost=Decimal("50.25"), currency="USD") for s in symbols)
-        await repo.sync_portfolio(SyncCommand(user, holdings, Decimal("2500.00"), "USD"), effective=days[0],
-                                  synced_at=first, idempotency=None)
+        with user_scope(user):  # the user's own sync (row-level security)
+            await repo.sync_portfolio(SyncCommand(user, holdings, Decimal("2500.00"), "USD"), effective=days[0],
+                                      synced_at=first, idempotency=None)
 
     for i in range(0, len(users), 8):
         await asyncio.gather(*(sync(u) for u in users[i:i + 8]))
