@@ -22,7 +22,7 @@ import secrets
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
@@ -40,6 +40,9 @@ class Principal:
 
     user_id: str | None = None
     service: str | None = None
+    #: The data scope of its calls, made at its first call (a verified principal is cached per
+    #: token, so its id is parsed once, not on every call).
+    _scope: data_scope.DataScope | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_service(self) -> bool:
@@ -71,7 +74,12 @@ def set_principal(p: Principal | None) -> PrincipalToken:
     """Make ``p`` the current RPC's principal, and its data scope (row-level security) the scope
     of the RPC's database work: a user's rows; a service's own rows until it names a user it acts
     for (:func:`stack_cfo.api.resources.authorize`). No principal: no scope (no rows)."""
-    scope = data_scope.principal_scope(p.user_id, p.service) if p is not None else None
+    scope = None
+    if p is not None:
+        scope = p._scope
+        if scope is None:
+            scope = data_scope.principal_scope(p.user_id, p.service)
+            object.__setattr__(p, "_scope", scope)
     return _current.set(p), data_scope.set_scope(scope)
 
 

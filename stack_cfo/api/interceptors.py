@@ -47,6 +47,7 @@ from stack_cfo.api.limits import CallLimiter
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
+from stack_cfo.telemetry.tracing import end_server_span, start_server_span
 
 log = logging.getLogger("stack_cfo.api")
 _tracer = trace.get_tracer("stack_cfo.api")
@@ -200,22 +201,20 @@ class RpcWrapper:
             started = time.perf_counter()
             token = None
             authorization, parent = _read_metadata(context)
-            with _tracer.start_as_current_span(
-                method, context=parent, kind=trace.SpanKind.SERVER, attributes=attributes,
-                record_exception=False, set_status_on_exception=False,
-            ) as span:
-                try:
-                    principal = await admit(request, authorization, method, type_name)
-                    token = set_principal(principal)
-                    with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
-                        return await inner(request, context)
-                except Exception as exc:
-                    await _abort(context, exc, method)
-                    raise  # not reached: _abort raises
-                finally:
-                    if token is not None:
-                        reset_principal(token)
-                    finish(metrics, started, context, None, span)
+            span, attached = start_server_span(_tracer, method, parent, attributes)
+            try:
+                principal = await admit(request, authorization, method, type_name)
+                token = set_principal(principal)
+                with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
+                    return await inner(request, context)
+            except Exception as exc:
+                await _abort(context, exc, method)
+                raise  # not reached: _abort raises
+            finally:
+                if token is not None:
+                    reset_principal(token)
+                finish(metrics, started, context, None, span)
+                end_server_span(span, attached)
 
         return behaviour
 
@@ -236,35 +235,33 @@ class RpcWrapper:
             failed: grpc.StatusCode | None = None
             token = None
             authorization, parent = _read_metadata(context)
-            with _tracer.start_as_current_span(
-                method, context=parent, kind=trace.SpanKind.SERVER, attributes=attributes,
-                record_exception=False, set_status_on_exception=False,
-            ) as span:
-                try:
-                    principal = await admit(request, authorization, method, type_name)
-                    token = set_principal(principal)
-                    slot = limiter.stream(principal) if limiter is not None else contextlib.nullcontext()
-                    fields = principal.log_fields()
-                    async with slot:
-                        with tlog.bind(grpc_method=method, **fields), deadline_scope(_deadline(context)):
-                            result = inner(request, context)
-                            if inspect.isasyncgen(result):
-                                try:
-                                    async for item in result:
-                                        await context.write(item)
-                                finally:
-                                    await result.aclose()
-                            else:
-                                await result
-                except asyncio.CancelledError:
-                    failed = grpc.StatusCode.CANCELLED
-                    raise
-                except Exception as exc:
-                    await _abort(context, exc, method)
-                finally:
-                    if token is not None:
-                        reset_principal(token)
-                    finish(metrics, started, context, failed, span)
+            span, attached = start_server_span(_tracer, method, parent, attributes)
+            try:
+                principal = await admit(request, authorization, method, type_name)
+                token = set_principal(principal)
+                slot = limiter.stream(principal) if limiter is not None else contextlib.nullcontext()
+                fields = principal.log_fields()
+                async with slot:
+                    with tlog.bind(grpc_method=method, **fields), deadline_scope(_deadline(context)):
+                        result = inner(request, context)
+                        if inspect.isasyncgen(result):
+                            try:
+                                async for item in result:
+                                    await context.write(item)
+                            finally:
+                                await result.aclose()
+                        else:
+                            await result
+            except asyncio.CancelledError:
+                failed = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:
+                await _abort(context, exc, method)
+            finally:
+                if token is not None:
+                    reset_principal(token)
+                finish(metrics, started, context, failed, span)
+                end_server_span(span, attached)
 
         return behaviour
 

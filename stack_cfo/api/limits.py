@@ -2,10 +2,11 @@
 
 Every RPC of the contract belongs to classes (:data:`METHOD_CLASSES`): reads, writes, paid AI
 calls and streams opened. Each class has a rate per principal (users and service principals
-have separate limits), kept by the ``limits`` library with its sliding-window counter: in
-process memory by default, in Redis when ``rate_limits.storage`` is a ``redis://`` URL, so the
-limits hold across replicas. Server streams also take one of the principal's concurrent-stream
-slots for as long as they stay open (:mod:`stack_cfo.api.stream_slots`).
+have separate limits), counted with the sliding-window counter: in process memory by default
+(:mod:`stack_cfo.api.rate_windows`), in Redis through the ``limits`` library when
+``rate_limits.storage`` is a ``redis://`` URL, so the limits hold across replicas. Server
+streams also take one of the principal's concurrent-stream slots for as long as they stay open
+(:mod:`stack_cfo.api.stream_slots`).
 
 A refusal is RESOURCE_EXHAUSTED with ``RetryInfo`` and an ``ErrorInfo``: ``RATE_LIMITED``
 (metadata ``class``, ``limit``, ``retry_after_seconds``) or ``TOO_MANY_STREAMS`` (``limit``,
@@ -26,14 +27,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import Counter
 
 from stack_cfo.api.auth import Principal
+from stack_cfo.api.rate_windows import SlidingWindows
 from stack_cfo.api.stream_slots import LocalStreamSlots, RedisStreamSlots, StreamSlots
 from stack_cfo.config import PrincipalLimits, RateLimitConfig
 from stack_cfo.core.errors import ResourceExhausted
@@ -129,6 +130,10 @@ class _Rates:
             for c in CallClass
         }
         self.text = {c: str(getattr(cfg, c.value)) for c in CallClass}
+        #: (item, limit, period in seconds) per class, for the in-memory counters.
+        self.windows: dict[CallClass, list[tuple[RateLimitItem, int, int]]] = {
+            c: [(i, i.amount, i.get_expiry()) for i in items] for c, items in self.items.items()
+        }
 
 
 class _RepeatLog:
@@ -167,6 +172,7 @@ class CallLimiter:
         self._rates = {False: _Rates(cfg.user), True: _Rates(cfg.service)}
         self._storage: Storage | None = None
         self._limiter: SlidingWindowCounterRateLimiter | None = None
+        self._local: SlidingWindows | None = None
         self.slots: StreamSlots = LocalStreamSlots()
         self._repeat = _RepeatLog(cfg.repeat_log_after)
         self._last_storage_error = 0.0
@@ -174,14 +180,14 @@ class CallLimiter:
     async def start(self) -> None:
         url = self.cfg.storage.get() if self.cfg.storage is not None else None
         if url is None:
-            self._storage = _SweptMemoryStorage()
+            self._local = SlidingWindows()
         else:
             self._storage = RedisStorage(
                 "async+" + url, implementation="redispy", key_prefix="stack-cfo:limits",
                 socket_timeout=0.5, socket_connect_timeout=0.5,
             )
             self.slots = RedisStreamSlots(url, lease=self.cfg.stream_lease.total_seconds())
-        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+            self._limiter = SlidingWindowCounterRateLimiter(self._storage)
         await self.slots.start()
 
     async def aclose(self) -> None:
@@ -192,9 +198,20 @@ class CallLimiter:
 
     async def admit(self, principal: Principal, method: str) -> None:
         """Take one call of each of ``method``'s classes, or raise RATE_LIMITED."""
-        if not self.cfg.enabled or self._limiter is None:
+        if not self.cfg.enabled:
             return
         rates = self._rates[principal.is_service]
+        local = self._local
+        if local is not None:
+            key = principal.key
+            for call_class in self.classes(method):
+                for item, limit, period in rates.windows[call_class]:
+                    if not local.hit((call_class, key, limit, period), limit, period):
+                        wait = local.retry_after((call_class, key, limit, period), limit, period)
+                        self._refuse(principal, call_class, item, rates.text[call_class], wait)
+            return
+        if self._limiter is None:
+            return
         for call_class in self.classes(method):
             for item in rates.items[call_class]:
                 try:
@@ -212,6 +229,10 @@ class CallLimiter:
             wait = max(0.0, stats.reset_time - time.time())
         except Exception:
             wait = float(item.get_expiry())
+        self._refuse(principal, call_class, item, text, wait)
+
+    def _refuse(self, principal: Principal, call_class: CallClass, item: RateLimitItem, text: str,
+                wait: float) -> None:
         wait = min(max(wait, 0.001), float(item.get_expiry()))
         self._count_refusal(principal, "RATE_LIMITED", call_class.value)
         raise ResourceExhausted(
@@ -255,33 +276,3 @@ class CallLimiter:
         if now - self._last_storage_error >= 30:
             self._last_storage_error = now
             log.warning("rate-limit storage unreachable; letting calls through", extra={"error": type(exc).__name__})
-
-
-class _SweptMemoryStorage(MemoryStorage):
-    """``limits``' in-memory storage, sweeping expired keys at most once a second.
-
-    The library schedules a sweep of *every* key after each hit; with many principals that is
-    O(keys) work per call (about 0.8 ms with 10,000 keys). Sweeping once a second keeps memory
-    bounded the same way at a fraction of the cost. (Overrides the library's private
-    ``__schedule_expiry``; ``tests/unit/test_limits.py`` fails if that hook disappears.)
-    """
-
-    SWEEP_INTERVAL = 1.0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._last_sweep = 0.0
-        super().__init__(*args, **kwargs)
-
-    async def _MemoryStorage__schedule_expiry(self) -> None:
-        now = time.monotonic()
-        if now - self._last_sweep < self.SWEEP_INTERVAL:
-            return
-        self._last_sweep = now
-        await MemoryStorage._MemoryStorage__schedule_expiry(self)  # type: ignore[attr-defined]
-
-
-# ``limits``' Storage.__init_subclass__ wraps these methods for error handling on every subclass,
-# so subclassing MemoryStorage would wrap them twice (about 40 us a call): use the parent's.
-for _name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
-    if _name in _SweptMemoryStorage.__dict__:
-        delattr(_SweptMemoryStorage, _name)
