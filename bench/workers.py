@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,27 +43,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from go_load import build_loadgen, run_unary_load  # type: ignore[import-not-found]  # noqa: E402
 from portfolio_summary import NY, SUMMARY_METHOD, _seed, _trading_days  # type: ignore[import-not-found]  # noqa: E402
 from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]  # noqa: E402
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2  # noqa: E402
 from tests.support.proc import wait_ready  # noqa: E402
-from tests.support.tools import go_toolchain  # noqa: E402
 
 GOAL = 1.7
-
-
-def build_loadgen(workdir: Path) -> Path:
-    """``go build`` of bench/loadgen in GOPATH mode against /usr/share/gocode (no network)."""
-    go = go_toolchain()
-    src = workdir / "gopath" / "src" / "loadgen"
-    src.mkdir(parents=True)
-    shutil.copy(ROOT / "bench" / "loadgen" / "main.go", src / "main.go")
-    binary = workdir / "loadgen"
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": f"{workdir / 'gopath'}:/usr/share/gocode",
-           "GOPROXY": "off", "GOFLAGS": "", "GOCACHE": os.environ.get("GOCACHE", str(ROOT / ".cache" / "go-build"))}
-    subprocess.run([go, "build", "-o", str(binary), "."], cwd=src, env=env, check=True, timeout=600)
-    return binary
 
 
 def _tree_cpu(proc: psutil.Process) -> float:
@@ -127,18 +112,10 @@ def _round(args: argparse.Namespace, loadgen: Path, workers: int, dsn: str, tmp:
         size = asyncio.run(_warm(target, request, md, args.conns))
         server = psutil.Process(proc.pid)
         cpu0 = _tree_cpu(server)
-        out = subprocess.run(
-            [str(loadgen), "-target", target, "-method", SUMMARY_METHOD, "-request", request.hex(),
-             "-token", token, "-conns", str(args.conns), "-concurrency", str(args.concurrency),
-             "-duration", f"{args.seconds}s", "-warmup", "1s"],
-            env={**os.environ, "GOMAXPROCS": "1"}, capture_output=True, text=True, check=True,
-            timeout=args.seconds + 60,
-        )
+        r = run_unary_load(loadgen, target, SUMMARY_METHOD, request, token, conns=args.conns,
+                           concurrency=args.concurrency, seconds=args.seconds)
         server_cpu = _tree_cpu(server) - cpu0  # includes the 1 s warm-up of the load generator
-        r = json.loads(out.stdout)
-        if r["errors"]:
-            raise RuntimeError(f"{r['errors']} failed calls: {r['first_error']}")
-        return {"workers": workers, "rps": r["calls"] / r["seconds"], "p50": r["p50_ms"], "p99": r["p99_ms"],
+        return {"workers": workers, "rps": r["rps"], "p50": r["p50_ms"], "p99": r["p99_ms"],
                 "client_us": r["cpu_seconds"] / r["calls"] * 1e6,
                 "server_us": server_cpu / (r["calls"] * (args.seconds + 1) / args.seconds) * 1e6, "size": size}
     finally:
