@@ -104,6 +104,23 @@ async def _warm(target: str, request: bytes, md: tuple[tuple[str, str], ...], co
     return size
 
 
+def _thread_cpu(proc: psutil.Process) -> tuple[float, float]:
+    """(CPU seconds of the processes' main threads, of all their other threads) over the tree.
+    A worker's main thread runs the event loop and every handler (one core at most, the GIL);
+    the others are grpc's: its completion-queue poller and its event engine's I/O threads."""
+    main = other = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            for t in p.threads():
+                if t.id == p.pid:
+                    main += t.user_time + t.system_time
+                else:
+                    other += t.user_time + t.system_time
+        except psutil.NoSuchProcess:
+            pass
+    return main, other
+
+
 def _round(args: argparse.Namespace, loadgen: Path, workers: int, dsn: str, tmp: str, request: bytes,
            token: str, md: tuple[tuple[str, str], ...]) -> dict[str, float]:
     proc, target, health = _start(workers, dsn, tmp)
@@ -111,13 +128,16 @@ def _round(args: argparse.Namespace, loadgen: Path, workers: int, dsn: str, tmp:
         asyncio.run(wait_ready(health, timeout=120))
         size = asyncio.run(_warm(target, request, md, args.conns))
         server = psutil.Process(proc.pid)
-        cpu0 = _tree_cpu(server)
+        cpu0, (main0, other0) = _tree_cpu(server), _thread_cpu(server)
         r = run_unary_load(loadgen, target, SUMMARY_METHOD, request, token, conns=args.conns,
                            concurrency=args.concurrency, seconds=args.seconds)
         server_cpu = _tree_cpu(server) - cpu0  # includes the 1 s warm-up of the load generator
+        main1, other1 = _thread_cpu(server)
+        calls = r["calls"] * (args.seconds + 1) / args.seconds
         return {"workers": workers, "rps": r["rps"], "p50": r["p50_ms"], "p99": r["p99_ms"],
                 "client_us": r["cpu_seconds"] / r["calls"] * 1e6,
-                "server_us": server_cpu / (r["calls"] * (args.seconds + 1) / args.seconds) * 1e6, "size": size}
+                "server_us": server_cpu / calls * 1e6, "size": size,
+                "main_us": (main1 - main0) / calls * 1e6, "other_us": (other1 - other0) / calls * 1e6}
     finally:
         _stop(proc)
 
@@ -153,6 +173,12 @@ def main() -> None:
         r = best[n]
         print(f"--workers {n}: {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   "
               f"server CPU {r['server_us']:5.0f} us/call   load generator CPU {r['client_us']:4.0f} us/call")
+    one = best[1]
+    ceiling = 2 * one["main_us"] / (one["main_us"] + one["other_us"] + one["client_us"])
+    print(f"one worker per call: main thread {one['main_us']:.0f} us (the event loop, bound to one core by the GIL), "
+          f"grpc's other threads {one['other_us']:.0f} us, load generator {one['client_us']:.0f} us")
+    print(f"ceiling of 2 workers / 1 worker on 2 cores, 2*main/(main+other+generator): {ceiling:.2f} "
+          "(one worker already uses more than one core through grpc's threads)")
     ratio = best[2]["rps"] / best[1]["rps"]
     print(f"ratio 2 workers / 1 worker: {ratio:.2f} ({'meets' if ratio >= GOAL else 'below'} goal >= {GOAL})")
 

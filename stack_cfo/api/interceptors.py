@@ -45,6 +45,8 @@ from stack_cfo.api.decoding import (
 from stack_cfo.api.errors import abort_with, mark_span
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.core.deadline import deadline_scope
+from stack_cfo.core.deadline import enter as deadline_enter
+from stack_cfo.core.deadline import leave as deadline_leave
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
 from stack_cfo.telemetry.tracing import end_server_span, start_server_span
@@ -205,8 +207,13 @@ class RpcWrapper:
             try:
                 principal = await admit(request, authorization, method, type_name)
                 token = set_principal(principal)
-                with tlog.bind(grpc_method=method, **principal.log_fields()), deadline_scope(_deadline(context)):
+                logged = tlog.push({"grpc_method": method, **principal.log_fields()})
+                bounded = deadline_enter(_deadline(context))
+                try:
                     return await inner(request, context)
+                finally:
+                    deadline_leave(bounded)
+                    tlog.pop(logged)
             except Exception as exc:
                 await _abort(context, exc, method)
                 raise  # not reached: _abort raises

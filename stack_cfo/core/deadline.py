@@ -28,13 +28,20 @@ _deadline: contextvars.ContextVar[tuple[object, float] | None] = contextvars.Con
 @contextmanager
 def deadline_scope(deadline: float | None) -> Iterator[None]:
     """Bound this task's I/O by ``deadline`` (monotonic seconds; None = unbounded)."""
-    if deadline is None:
-        yield
-        return
-    token = _deadline.set((asyncio.current_task(), deadline))
+    token = enter(deadline)
     try:
         yield
     finally:
+        leave(token)
+
+
+def enter(deadline: float | None) -> contextvars.Token[tuple[object, float] | None] | None:
+    """:func:`deadline_scope` without the context manager: :func:`leave` with the result after."""
+    return None if deadline is None else _deadline.set((asyncio.current_task(), deadline))
+
+
+def leave(token: contextvars.Token[tuple[object, float] | None] | None) -> None:
+    if token is not None:
         _deadline.reset(token)
 
 

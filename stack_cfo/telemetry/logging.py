@@ -34,11 +34,21 @@ def register_secrets(values: Iterable[str]) -> None:
 @contextmanager
 def bind(**fields: Any) -> Iterator[None]:
     """Add fields to every log line emitted inside the block (per task, via contextvars)."""
-    token = _context.set({**(_context.get() or {}), **fields})
+    token = push(fields)
     try:
         yield
     finally:
-        _context.reset(token)
+        pop(token)
+
+
+def push(fields: dict[str, Any]) -> contextvars.Token[dict[str, Any] | None]:
+    """:func:`bind` without the context manager (the API wrapper's per-call path): :func:`pop` after."""
+    current = _context.get()
+    return _context.set({**current, **fields} if current else fields)
+
+
+def pop(token: contextvars.Token[dict[str, Any] | None]) -> None:
+    _context.reset(token)
 
 
 class JsonFormatter(logging.Formatter):
