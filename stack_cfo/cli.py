@@ -99,9 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stack_cfo.telemetry.tracing import setup_tracing
 
             setup_tracing("stack-cfo")
+            from stack_cfo.wiring.loop import run_with
             from stack_cfo.wiring.server import serve
 
-            return asyncio.run(serve(config))
+            return run_with(config.server.event_loop, serve(config))
         if args.command == "scheduler":
             return _scheduler(config)
         if args.command == "migrate":

@@ -39,6 +39,8 @@ class ServerConfig(Section):
     """gRPC listen address (host:port)."""
     workers: Annotated[int, BeforeValidator(parse_workers)] = setting(1, env="STACK_CFO_WORKERS", ge=1, le=256)
     """Server processes sharing the port (SO_REUSEPORT) under one supervisor; "auto" = the CPUs this process may use."""
+    event_loop: Literal["uvloop", "asyncio"] = setting("uvloop", env="STACK_CFO_EVENT_LOOP")
+    """The API process's asyncio event loop: uvloop (libuv; less CPU per call) or the standard library's."""
     metrics_listen: ListenOrOff = setting("127.0.0.1:9464", env="STACK_CFO_METRICS_LISTEN")
     """Prometheus /metrics address; "off" disables it."""
     drain_delay: Duration = setting(timedelta(seconds=5), env="STACK_CFO_DRAIN_DELAY")
