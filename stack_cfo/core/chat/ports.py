@@ -37,6 +37,8 @@ class TurnStart:
     """The request_id was already used: ``message`` is that earlier message, nothing was stored."""
     answer: ChatMessage | None = None
     """With ``existing``: the stored answer to it, if any."""
+    locale: str | None = None
+    """The user's stored locale tag ("" for none), read with the turn; None when not read."""
 
 
 class PortfolioContextSource(Protocol):

@@ -259,7 +259,8 @@ class Turns:
             new_message=user_msg.content,
             budget_tokens=self.settings.prompt_budget_tokens,
         )
-        l10n = await self._locales.of(user_id)
+        # The user's language came with the turn's first transaction (fake stores may not read it).
+        l10n = self._locales.for_tag(start.locale) if start.locale is not None else await self._locales.of(user_id)
         if l10n.catalog in LANGUAGE_INSTRUCTIONS:  # just before the question (system prompt and data block unchanged)
             language = Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog])
             prompt = replace(prompt, messages=(*prompt.messages[:-1], language, prompt.messages[-1]))

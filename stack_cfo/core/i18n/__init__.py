@@ -199,6 +199,10 @@ class UserLocales:
         self._source = source
         self.default = default
 
+    def for_tag(self, tag: str) -> Localizer:
+        """The localizer of a tag already read ("" = the default)."""
+        return localizer(tag if self._source is not None else "", self.default)
+
     async def of(self, user_id: str) -> Localizer:
         if self._source is None:
             return localizer("", self.default)

@@ -146,6 +146,7 @@ class TranscriptQueries(LeaseQueries):
                         if request_id
                         else None
                     )
+                    lang = await conn.execute(Q.turn_locale, {"user_id": owner})
                 locked = await lock.fetchone()
                 if locked is None or str(locked["user_id"]) != owner:
                     raise missing(session_id)
@@ -155,11 +156,13 @@ class TranscriptQueries(LeaseQueries):
                 sum_row = await summ.fetchone()
                 uncovered = tuple(message_row(r, cipher) for r in await unc.fetchall())
                 assert srow is not None
+                lang_row = await lang.fetchone()
                 start = TurnStart(
                     message=message_row(inserted, cipher) if inserted is not None else message,
                     session=session_row(srow, cipher),
                     summary=summary_row(sum_row, cipher) if sum_row is not None else None,
                     uncovered=uncovered,
+                    locale=str(lang_row["locale"] or "") if lang_row is not None else "",
                 )
                 if inserted is None and earlier is not None:
                     start = replace(start, message=earlier[0], existing=True, answer=earlier[1])

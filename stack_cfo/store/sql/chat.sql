@@ -143,6 +143,10 @@ SELECT m.id, m.session_id, m.seq, m.role, m.content, m.prompt_tokens, m.completi
 FROM chat_messages m JOIN u ON m.id = u.id OR m.reply_to = u.id
 ORDER BY m.seq
 
+-- name: turn_locale
+-- The user's language for the answer, read in the turn's first transaction (no query of its own).
+SELECT locale FROM notification_prefs WHERE user_id = %(user_id)s
+
 -- name: latest_summary
 SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
        model, offline, prompt_tokens, completion_tokens, created_at, (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
