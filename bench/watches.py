@@ -29,10 +29,12 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -246,6 +248,15 @@ def _cpu(pid: int) -> float:
     return total
 
 
+def _computations(port: int) -> float:
+    """The server's count of summaries computed (its Prometheus endpoint)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("stack_cfo_portfolio_summary_computations_total "):
+                return float(line.split()[1])
+    raise RuntimeError("no stack_cfo_portfolio_summary_computations_total in /metrics")
+
+
 def _rss(pid: int) -> int:
     proc = psutil.Process(pid)
     return int(proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True)))
@@ -265,10 +276,17 @@ class Phase:
 
 
 async def _phase(label: str, clients: Clients, fire: Any, rounds: int, spacing: float, watchers: int,
-                 server_pid: int) -> Phase:
-    """Per round: fire, then wait for every watcher's update."""
+                 server_pid: int, profile: str | None = None) -> Phase:
+    """Per round: fire, then wait for every watcher's update. ``profile``: py-spy's samples of the
+    server during the rounds go there (raw, "stack count" lines)."""
     starts: dict[int, float] = {}
     server_cpu = client_cpu = 0.0
+    spy = None
+    if profile:
+        spy = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(server_pid), "-r", "100", "-f", "raw",
+            "-o", profile, "--nonblocking", stdout=asyncio.subprocess.DEVNULL)
+        await asyncio.sleep(1)
     for k in range(1, rounds + 1):
         await asyncio.sleep(spacing)
         s0, c0 = _cpu(server_pid), clients.cpu()
@@ -277,6 +295,9 @@ async def _phase(label: str, clients: Clients, fire: Any, rounds: int, spacing: 
         await clients.wait_round(k, timeout=120)
         server_cpu += _cpu(server_pid) - s0
         client_cpu += clients.cpu() - c0
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
     arrivals, _ = await clients.finish()
     latencies: list[float] = []
     worst: list[float] = []
@@ -299,9 +320,10 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
           f"portfolio, {args.clients} Go client process(es) (GOMAXPROCS=1), {args.per_connection} stream(s) per "
           f"connection; cpus: {os.cpu_count()}; RLIMIT_NOFILE {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
 
-    port, fan_port = free_port(), free_port()
+    port, fan_port, metrics_port = free_port(), free_port(), free_port()
     env = {**os.environ, **server_env(), "DATABASE_URL": dsn, "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
-           "STACK_CFO_METRICS_LISTEN": "off", "STACK_CFO_LOG_LEVEL": "WARNING", "STACK_CFO_DATA_DIR": tmp,
+           "STACK_CFO_METRICS_LISTEN": f"127.0.0.1:{metrics_port}", "STACK_CFO_LOG_LEVEL": "WARNING",
+           "STACK_CFO_DATA_DIR": tmp,
            "STACK_CFO_DRAIN_DELAY": "0s", "STACK_CFO_SHUTDOWN_GRACE": "1s",
            "STACK_CFO_MAX_STREAMS_PER_USER": "100000", "STACK_CFO_RATE_LIMIT_USER_STREAMS": "100000/second",
            "STACK_CFO_RATE_LIMIT_SERVICE_WRITES": "100000/second"}
@@ -372,8 +394,11 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
             await clients.wait_round(0, timeout=1200)
             opened = time.perf_counter() - t
             full = _rss(server.pid)
-            real = await _phase("server", clients, fire_server, args.rounds, 1.5, args.watchers, server.pid)
+            computed = await asyncio.to_thread(_computations, metrics_port)
+            real = await _phase("server", clients, fire_server, args.rounds, 1.5, args.watchers, server.pid,
+                                args.profile)
             after = _rss(server.pid)
+            computed = (await asyncio.to_thread(_computations, metrics_port) - computed) / args.rounds
     finally:
         for p in (server, fanout):
             if p is not None and p.poll() is None:
@@ -397,7 +422,8 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
           f"{clients.reconnects} stream(s) reconnected while opening")
     print(f"                         latency RecordPrices -> every watcher: p50 {_pct(lat, .5) * 1e3:.0f} ms, "
           f"p99 {p99 * 1e3:.0f} ms, max {max(real.worst) * 1e3:.0f} ms (goal p99 <= {GOAL_P99 * 1e3:.0f} ms); "
-          f"CPU per round: server {real.server_cpu:.2f}s, watch clients {real.client_cpu:.2f}s")
+          f"CPU per round: server {real.server_cpu:.2f}s, watch clients {real.client_cpu:.2f}s; "
+          f"{computed:.0f} summaries computed per change ({args.users} portfolios watched)")
     print(f"ratio p99 server / bare fan-out: {p99 / fan_p99:.2f}x; "
           f"p99 {'meets' if p99 <= GOAL_P99 else 'MISSES'} the goal, RSS "
           f"{'meets' if full <= GOAL_RSS else 'MISSES'} the goal")
@@ -415,6 +441,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--positions", type=int, default=10)
     parser.add_argument("--days", type=int, default=260)
+    parser.add_argument("--profile", help="write py-spy samples of the server during the rounds to this file")
     args = parser.parse_args()
     hard = _raise_nofile()
     need = args.watchers // args.per_connection + 500

@@ -25,6 +25,7 @@ import dataclasses
 import decimal
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from stack_cfo.core.ai import (
 )
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
@@ -170,6 +172,10 @@ class PortfolioService(LedgerUseCases):
         #: Series being loaded now, by symbol, with the change sequence they were loaded at.
         self._series_loads: dict[str, tuple[int, asyncio.Future[PriceSeries]]] = {}
         self.hub = WatchHub()
+        #: Summaries of watched portfolios being recomputed after a price change (see _refresh_watched).
+        self._refreshes: set[asyncio.Task[None]] = set()
+        #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
+        self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
         self._started = False
 
@@ -186,6 +192,8 @@ class PortfolioService(LedgerUseCases):
 
     async def aclose(self) -> None:
         self.hub.close()
+        for refresh in list(self._refreshes):
+            refresh.cancel()
         for _, task in list(self._inflight.values()):
             task.cancel()
         await self._feed.stop()
@@ -193,8 +201,47 @@ class PortfolioService(LedgerUseCases):
     # -- change handling -------------------------------------------------------------------
 
     def _on_change(self, event: ChangeEvent) -> None:
-        self._invalidate(event)
-        self.hub.dispatch(event)
+        if isinstance(event, PricesChanged):
+            self._invalidate_change(event.symbols, event.change_id)
+            for user_id in self.hub.users_holding(event.symbols):
+                task = asyncio.create_task(self._refresh_watched(user_id, event.symbols))
+                self._refreshes.add(task)
+                task.add_done_callback(self._refreshes.discard)
+        else:
+            self._invalidate(event)
+            self.hub.dispatch(event)
+
+    def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
+        """Invalidate for a price write, once per write: this process's own write is announced
+        twice, by its RecordPrices as it answers (read-your-writes) and by its notification
+        coming back, in either order. Both come after the commit, so whatever is computed after
+        the first reads the new prices; the second would only discard that work (after a change
+        every watched portfolio holding the symbol is recomputed, and it was recomputed twice)."""
+        if not change_id:
+            self._invalidate(PricesChanged(symbols))
+            return
+        done = self._changes_applied.get(change_id, frozenset())
+        if not symbols <= done:
+            self._invalidate(PricesChanged(symbols - done))
+        self._changes_applied[change_id] = done | symbols
+        self._changes_applied.move_to_end(change_id)
+        while len(self._changes_applied) > _CHANGES_REMEMBERED:
+            self._changes_applied.popitem(last=False)
+
+    async def _refresh_watched(self, user_id: str, symbols: frozenset[str]) -> None:
+        """After a price change, the new summary of a watched portfolio, computed (and cached)
+        once, and only then its watchers woken: they find it in the cache. Woken first, the
+        watchers of a portfolio (thousands in all after a change of a widely held symbol) would
+        each wait on its computation and be woken twice; the computations and the sends of the
+        portfolios done so far now interleave instead. A failed computation still wakes them:
+        each then meets the error itself, as before."""
+        try:
+            # The user's own portfolio, for the user's own watch. An error: the watchers' own
+            # summary() meets and reports it.
+            with user_scope(user_id), contextlib.suppress(Exception):
+                await self.summary(user_id)
+        finally:
+            self.hub.dispatch_prices(user_id, symbols)
 
     def _invalidate(self, event: ChangeEvent) -> None:
         self._seq += 1
@@ -256,7 +303,7 @@ class PortfolioService(LedgerUseCases):
         valid = validate_prices(points, self._clock.now())
         result = await self._store.record_prices(valid, idempotency=idempotency)
         if result.changed_symbols:
-            self._invalidate(PricesChanged(result.changed_symbols))
+            self._invalidate_change(result.changed_symbols, result.change_id)
         return result
 
     async def ingest_news(self, articles: Sequence[ArticleInput]) -> IngestResult:
@@ -532,6 +579,9 @@ class PortfolioService(LedgerUseCases):
         finally:
             self.hub.unsubscribe(sub)
 
+
+_CHANGES_REMEMBERED = 1024
+"""Price writes whose second announcement is still expected (it comes within milliseconds)."""
 
 _INLINE_PRICE_CELLS = 50 * 504
 """Price points (days x series) up to which a summary is computed on the event loop."""

@@ -104,6 +104,15 @@ class WatchHub:
             if not subs:
                 del self._subs[sub.user_id]
 
+    def users_holding(self, symbols: frozenset[str]) -> list[str]:
+        """The users with a watcher whose portfolio holds one of ``symbols``."""
+        return [user for user, subs in self._subs.items() if any(not symbols.isdisjoint(s.symbols) for s in subs)]
+
+    def dispatch_prices(self, user_id: str, symbols: frozenset[str]) -> None:
+        """``symbols`` changed: wake the watchers of ``user_id`` that hold one of them."""
+        for sub in self._subs.get(user_id, ()):
+            sub.on_prices(symbols)
+
     def dispatch(self, event: ChangeEvent) -> None:
         if isinstance(event, HoldingsChanged):
             for sub in self._subs.get(event.user_id, ()):
