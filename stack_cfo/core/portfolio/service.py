@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from stack_cfo.core.ai import (
     ComputeClient,
@@ -55,7 +56,7 @@ from stack_cfo.core.portfolio.inputs import (
     validate_sync,
 )
 from stack_cfo.core.portfolio.ledger_service import LedgerUseCases
-from stack_cfo.core.portfolio.models import PortfolioInputs, PriceSeries
+from stack_cfo.core.portfolio.models import PortfolioInputs, PricePoint, PriceSeries
 from stack_cfo.core.portfolio.narration import Narrator
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
@@ -110,6 +111,13 @@ class _Inputs:
             )
         return PortfolioInputs(holdings=p.snapshots, prices=self.prices, cash_flows=p.cash_flows,
                                fx_rates=p.fx_rates)
+
+
+@dataclass
+class _QuoteBatch:
+    at: datetime
+    symbols: set[str] = dataclasses.field(default_factory=set)
+    task: asyncio.Task[dict[str, PricePoint]] | None = None
 
 
 @dataclass
@@ -171,6 +179,8 @@ class PortfolioService(LedgerUseCases):
         self._inflight: dict[Hashable, tuple[int, asyncio.Task[SummaryView]]] = {}
         #: Series being loaded now, by symbol, with the change sequence they were loaded at.
         self._series_loads: dict[str, tuple[int, asyncio.Future[PriceSeries]]] = {}
+        #: Latest-quote loads waiting to be made as one query (see _latest_quotes).
+        self._quote_batch: _QuoteBatch | None = None
         self.hub = WatchHub()
         #: Summaries of watched portfolios being recomputed after a price change (see _refresh_watched).
         self._refreshes: set[asyncio.Task[None]] = set()
@@ -395,7 +405,7 @@ class PortfolioService(LedgerUseCases):
                 series[s] = cached
         if missing:
             series.update(await self._load_series(missing, epoch, seq))
-        quotes = await self._store.load_latest_quotes(symbols, at_or_before=at)
+        quotes = await self._latest_quotes(symbols, at)
         prices: dict[str, PriceSeries] = {}
         for s, one in series.items():
             q = quotes.get(s)
@@ -404,6 +414,29 @@ class PortfolioService(LedgerUseCases):
             if one.dates or one.quote is not None:
                 prices[s] = one
         return _Inputs(portfolio, prices, settings)
+
+    async def _latest_quotes(self, symbols: list[str], at: datetime) -> dict[str, PricePoint]:
+        """The latest quotes of ``symbols`` at or before ``at``. The summaries loading at the same
+        moment share one query (after a price change every watched portfolio holding the symbol
+        recomputes at once: one query instead of one each), made as of the earliest of their
+        instants: a quote recorded in between is one those summaries could have missed anyway,
+        and its write invalidates them."""
+        batch = self._quote_batch
+        if batch is None:
+            batch = self._quote_batch = _QuoteBatch(at)
+            batch.task = asyncio.create_task(self._flush_quotes(batch))
+            batch.task.add_done_callback(_retrieve)
+        batch.symbols.update(symbols)
+        batch.at = min(batch.at, at)
+        task = batch.task
+        assert task is not None
+        loaded = await asyncio.shield(task)
+        return {s: loaded[s] for s in symbols if s in loaded}
+
+    async def _flush_quotes(self, batch: _QuoteBatch) -> dict[str, PricePoint]:
+        await asyncio.sleep(0)  # the loads resumed in this turn of the loop join first
+        self._quote_batch = None
+        return await self._store.load_latest_quotes(sorted(batch.symbols), at_or_before=batch.at)
 
     async def _load_series(self, symbols: list[str], epoch: int | None, seq: int) -> dict[str, PriceSeries]:
         """Daily closes of ``symbols``, one query for all of them; a symbol another summary is
@@ -578,6 +611,12 @@ class PortfolioService(LedgerUseCases):
                 last_sent = time.monotonic()
         finally:
             self.hub.unsubscribe(sub)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a shared task's error retrieved (its waiters re-raise it; they may all be gone)."""
+    if not task.cancelled():
+        task.exception()
 
 
 _CHANGES_REMEMBERED = 1024
