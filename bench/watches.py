@@ -1,24 +1,39 @@
 """10,000 live WatchPortfolio streams on one server process, against the bare fan-out of a grpc.aio
 server measured in the same run.
 
-Run: ``.venv/bin/python bench/watches.py [--watchers 10000] [--users 200] [--clients 4]
-[--per-connection 1] [--rounds 5] [--positions 10] [--days 260]``
+Run: ``.venv/bin/python bench/watches.py [--watchers 10000] [--users 200] [--clients 1]
+[--per-connection 1] [--rounds 5] [--positions 10] [--days 260] [--profile FILE]``
 
 One ``stack-cfo serve`` process (PostgreSQL from ``DATABASE_URL`` or an embedded server; per-user
 stream limits raised for the bench) holds ``--watchers`` WatchPortfolio streams of ``--users``
 portfolios (watchers spread evenly over them), each portfolio holding the symbol ``HOT`` among its
-``--positions`` positions. The streams come from ``--clients`` separate client processes (so the
-client does not share the server's core), ``--per-connection`` streams per HTTP/2 connection (1:
-one connection per watcher, as phones hold them), and read raw bytes (no parsing on the client).
-Each round records a new close of ``HOT`` (RecordPrices, a service principal) and measures, for
-every watcher, the time from the call until its update arrived (``min_interval`` 1 s, the contract's
-floor, and rounds spaced beyond it, so coalescing never delays a delivery: the same as interval 0).
+``--positions`` positions. The streams come from ``--clients`` watch client processes,
+``--per-connection`` streams per HTTP/2 connection (1: one connection per watcher, as phones hold
+them). Each round records a new close of ``HOT`` (RecordPrices, a service principal) and measures,
+for every watcher, the time from the call until its update arrived (``min_interval`` 1 s, the
+contract's floor, and rounds spaced beyond it, so coalescing never delays a delivery: the same as
+interval 0).
+
+**Keeping the watchers from eating the server's CPU.** On a 2-core machine every CPU-second the
+clients spend is taken from the server. The watchers are ``bench/watchclient`` (Go, built here
+with Debian's Go toolchain and gRPC, offline, as bench/workers.py builds its load generator): raw
+bytes in and out (a pass-through codec, no protobuf parsing), ``GOMAXPROCS=1`` (one core at
+most), arrival times taken on the client's CLOCK_MONOTONIC (Python's ``time.monotonic``) and
+subtracted here from the instant the round was fired. Python grpc.aio watcher processes cost
+about as much CPU per message as the server and slowed the server and the baseline alike (10,000
+streams: baseline p99 3.1 s with four of them, 1.1-1.3 s with the Go client). The CPU seconds per
+round of the server and of the watch clients are printed, so the clients' share is visible in
+every run.
 
 Baseline: a bare grpc.aio server in its own process holding the same number of streams from the same
 client processes; a unary call makes it send one message of the same size as a watch update to
 every stream (one asyncio.Event set per stream; no database, no auth, no computing). Reported:
 server RSS (idle, with every watch open, after the rounds; goal <= 1 GiB), p50/p99/max latency of
-both, their ratio, and how many portfolios were recomputed per change (goal p99 <= 1 s).
+both, their ratio, CPU per round, and how many summaries were computed per change (one per
+watched portfolio is the floor). ``--profile FILE``: py-spy samples of the server during the
+rounds (``pip install py-spy``; "stack count" lines).
+
+The machine must be otherwise idle for the figures to mean anything: run it 2-3 times.
 """
 
 from __future__ import annotations
