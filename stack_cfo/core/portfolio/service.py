@@ -248,7 +248,7 @@ class PortfolioService(LedgerUseCases):
         try:
             # The user's own portfolio, for the user's own watch. An error: the watchers' own
             # summary() meets and reports it.
-            with user_scope(user_id), contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), user_scope(user_id):
                 await self.summary(user_id)
         finally:
             self.hub.dispatch_prices(user_id, symbols)
