@@ -245,13 +245,17 @@ class PortfolioService(LedgerUseCases):
         each wait on its computation and be woken twice; the computations and the sends of the
         portfolios done so far now interleave instead. A failed computation still wakes them:
         each then meets the error itself, as before."""
+        fresh: tuple[SummaryView, int] | None = None
         try:
             # The user's own portfolio, for the user's own watch. An error: the watchers' own
             # summary() meets and reports it.
             with contextlib.suppress(Exception), user_scope(user_id):
-                await self.summary(user_id)
+                seq = self._seq
+                view = await self.summary(user_id)
+                if self._seq == seq:  # nothing invalidated while it was computed
+                    fresh = (view, seq)
         finally:
-            self.hub.dispatch_prices(user_id, symbols)
+            self.hub.dispatch_prices(user_id, symbols, fresh)
 
     def _invalidate(self, event: ChangeEvent) -> None:
         self._seq += 1
@@ -599,8 +603,9 @@ class PortfolioService(LedgerUseCases):
                         await asyncio.wait_for(sub.ended.wait(), delay)  # shutdown ends the wait
                     if sub.closed:
                         raise shutting_down()
-                trigger, changed, resync = sub.take()
-                new = await self.summary(user_id)
+                trigger, changed, resync, fresh = sub.take()
+                # The summary the change was computed into, unless anything changed since.
+                new = fresh[0] if fresh is not None and fresh[1] == self._seq else await self.summary(user_id)
                 sub.symbols = new.held_symbols
                 if trigger is None:
                     if not resync or _same_figures(new.summary, view.summary):
