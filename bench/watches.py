@@ -2,7 +2,7 @@
 server measured in the same run.
 
 Run: ``.venv/bin/python bench/watches.py [--watchers 10000] [--users 200] [--clients 1]
-[--per-connection 1] [--rounds 5] [--positions 10] [--days 260] [--profile FILE]``
+[--per-connection 1] [--rounds 5] [--positions 10] [--days 260] [--bdp] [--profile FILE]``
 
 One ``stack-cfo serve`` process (PostgreSQL from ``DATABASE_URL`` or an embedded server; per-user
 stream limits raised for the bench) holds ``--watchers`` WatchPortfolio streams of ``--users``
@@ -19,7 +19,10 @@ clients spend is taken from the server. The watchers are ``bench/watchclient`` (
 with Debian's Go toolchain and gRPC, offline, as bench/workers.py builds its load generator): raw
 bytes in and out (a pass-through codec, no protobuf parsing), ``GOMAXPROCS=1`` (one core at
 most), arrival times taken on the client's CLOCK_MONOTONIC (Python's ``time.monotonic``) and
-subtracted here from the instant the round was fired. Python grpc.aio watcher processes cost
+subtracted here from the instant the round was fired, and fixed HTTP/2 flow-control windows
+(grpc-go's bandwidth-delay estimation off: otherwise every burst of data on every connection
+brings a PING the server must answer, about a third of the bare fan-out's CPU per message at
+4,000 streams; ``--bdp`` turns it back on, for both servers). Python grpc.aio watcher processes cost
 about as much CPU per message as the server and slowed the server and the baseline alike (10,000
 streams: baseline p99 3.1 s with four of them, 1.1-1.3 s with the Go client). The CPU seconds per
 round of the server and of the watch clients are printed, so the clients' share is visible in
@@ -140,7 +143,7 @@ class Clients:
 
     @classmethod
     async def start(cls, binary: Path, target: str, method: str, streams: list[tuple[str, str]], clients: int,
-                    per_connection: int) -> Clients:
+                    per_connection: int, bdp: bool) -> Clients:
         procs, shares = [], []
         env = {**os.environ, "GOMAXPROCS": "1"}  # one core at most, whatever it is given
         for c in range(clients):
@@ -150,7 +153,7 @@ class Clients:
                 stdout=asyncio.subprocess.PIPE, limit=1 << 26)
             assert proc.stdin is not None
             proc.stdin.write(json.dumps({"target": target, "method": method, "streams": share,
-                                         "per_connection": per_connection}).encode() + b"\n")
+                                         "per_connection": per_connection, "bdp": bdp}).encode() + b"\n")
             await proc.stdin.drain()
             procs.append(proc)
             shares.append(len(share))
@@ -330,10 +333,12 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
     days = _trading_days(datetime.now(NY).date() - timedelta(days=1), args.days)
     t = time.perf_counter()
     await _seed(dsn, users, args.positions, days)
+    bdp = "on" if args.bdp else "off"
     print(f"seeded {args.users} portfolios x {args.positions} positions x {args.days} days "
           f"in {time.perf_counter() - t:.1f}s; {args.watchers:,} watchers, {args.watchers // args.users} per "
-          f"portfolio, {args.clients} Go client process(es) (GOMAXPROCS=1), {args.per_connection} stream(s) per "
-          f"connection; cpus: {os.cpu_count()}; RLIMIT_NOFILE {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
+          f"portfolio, {args.clients} Go client process(es) (GOMAXPROCS=1, BDP pings {bdp}), "
+          f"{args.per_connection} stream(s) per connection; cpus: {os.cpu_count()}; "
+          f"RLIMIT_NOFILE {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
 
     port, fan_port, metrics_port = free_port(), free_port(), free_port()
     env = {**os.environ, **server_env(), "DATABASE_URL": dsn, "STACK_CFO_LISTEN": f"127.0.0.1:{port}",
@@ -388,7 +393,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
                 fan_idle = _rss(fanout.pid)
                 t = time.perf_counter()
                 clients = await Clients.start(binary, fan_target, FAN_WATCH, [("", "-")] * args.watchers, args.clients,
-                                              args.per_connection)
+                                              args.per_connection, args.bdp)
                 await clients.wait_round(0, timeout=600)
                 fan_open = time.perf_counter() - t
                 fan_full = _rss(fanout.pid)
@@ -405,7 +410,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
             # -- the real server
             idle = _rss(server.pid)
             t = time.perf_counter()
-            clients = await Clients.start(binary, target, WATCH, streams, args.clients, args.per_connection)
+            clients = await Clients.start(binary, target, WATCH, streams, args.clients, args.per_connection, args.bdp)
             await clients.wait_round(0, timeout=1200)
             opened = time.perf_counter() - t
             full = _rss(server.pid)
@@ -456,6 +461,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--positions", type=int, default=10)
     parser.add_argument("--days", type=int, default=260)
+    parser.add_argument("--bdp", action="store_true",
+                        help="watch clients estimate bandwidth-delay (a PING per burst of data; default: fixed "
+                        "windows)")
     parser.add_argument("--profile", help="write py-spy samples of the server during the rounds to this file")
     args = parser.parse_args()
     hard = _raise_nofile()

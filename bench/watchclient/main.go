@@ -6,7 +6,7 @@
 //
 // Protocol (the same as the Python client it replaces): one JSON line on stdin,
 //
-//	{"target": "host:port", "method": "/pkg.Service/Method", "per_connection": 1,
+//	{"target": "host:port", "method": "/pkg.Service/Method", "per_connection": 1, "bdp": false,
 //	 "streams": [["<request hex>", "<authorization value>"], ...]}
 //
 // then, on stdout, {"round": k, "count": n} once every stream got message k (0 = the first one),
@@ -50,6 +50,7 @@ type config struct {
 	Target        string      `json:"target"`
 	Method        string      `json:"method"`
 	PerConnection int         `json:"per_connection"`
+	BDP           bool        `json:"bdp"`
 	Streams       [][2]string `json:"streams"`
 }
 
@@ -101,13 +102,19 @@ func main() {
 	if per < 1 {
 		per = 1
 	}
+	// Small buffers: 10,000 connections of the default 32 KiB read + 32 KiB write would take
+	// 640 MiB of the machine's memory for nothing (the updates are a few KiB).
+	options := []grpc.DialOption{grpc.WithInsecure(), grpc.WithReadBufferSize(8 << 10),
+		grpc.WithWriteBufferSize(4 << 10),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20))}
+	if !cfg.BDP {
+		// Fixed flow-control windows turn grpc-go's BDP estimation off: no PING for the server
+		// to answer after every burst of data on every connection.
+		options = append(options, grpc.WithInitialWindowSize(1<<20), grpc.WithInitialConnWindowSize(1<<20))
+	}
 	conns := make([]*grpc.ClientConn, (n+per-1)/per)
 	for i := range conns {
-		// Small buffers: 10,000 connections of the default 32 KiB read + 32 KiB write would take
-		// 640 MiB of the machine's memory for nothing (the updates are a few KiB).
-		conns[i], err = grpc.Dial(cfg.Target, grpc.WithInsecure(), grpc.WithReadBufferSize(8<<10),
-			grpc.WithWriteBufferSize(4<<10),
-			grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(64<<20)))
+		conns[i], err = grpc.Dial(cfg.Target, options...)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "dial:", err)
 			os.Exit(1)
