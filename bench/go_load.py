@@ -22,17 +22,23 @@ sys.path.insert(0, str(ROOT))
 from tests.support.tools import go_toolchain  # noqa: E402
 
 
-def build_loadgen(workdir: Path) -> Path:
-    """``go build`` of bench/loadgen in GOPATH mode against /usr/share/gocode (no network)."""
+def build_go(program: str, workdir: Path) -> Path:
+    """``go build`` of ``bench/<program>`` (one main.go) in GOPATH mode against Debian's
+    /usr/share/gocode (gRPC, x/sys; no network). Returns the binary."""
     go = go_toolchain()
-    src = workdir / "gopath" / "src" / "loadgen"
+    src = workdir / "gopath" / "src" / program
     src.mkdir(parents=True)
-    shutil.copy(ROOT / "bench" / "loadgen" / "main.go", src / "main.go")
-    binary = workdir / "loadgen"
+    shutil.copy(ROOT / "bench" / program / "main.go", src / "main.go")
+    binary = workdir / program
     env = {**os.environ, "GO111MODULE": "off", "GOPATH": f"{workdir / 'gopath'}:/usr/share/gocode",
            "GOPROXY": "off", "GOFLAGS": "", "GOCACHE": os.environ.get("GOCACHE", str(ROOT / ".cache" / "go-build"))}
     subprocess.run([go, "build", "-o", str(binary), "."], cwd=src, env=env, check=True, timeout=600)
     return binary
+
+
+def build_loadgen(workdir: Path) -> Path:
+    """``go build`` of bench/loadgen in GOPATH mode against /usr/share/gocode (no network)."""
+    return build_go("loadgen", workdir)
 
 
 def run_unary_load(loadgen: Path, target: str, method: str, request: bytes, token: str, *, conns: int,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -67,19 +68,22 @@ MAX_PAYLOAD_BYTES = 7000
 Q = load_queries("portfolio")
 
 
-def price_payloads(symbols: Iterable[str]) -> Iterator[str]:
-    """``{"symbols": [...]}`` documents, each under :data:`MAX_PAYLOAD_BYTES`."""
+def price_payloads(symbols: Iterable[str], change: str = "") -> Iterator[str]:
+    """``{"symbols": [...], "change": id}`` documents, each under :data:`MAX_PAYLOAD_BYTES`
+    (``change``, the write's id, only when given)."""
+    extra = {"change": change} if change else {}
     batch: list[str] = []
-    size = 16
+    size = 16 + (len(change) + 12 if change else 0)
+    start = size
     for s in sorted(symbols):
         cost = len(s.encode()) + 4
         if batch and size + cost > MAX_PAYLOAD_BYTES:
-            yield json.dumps({"symbols": batch}, separators=(",", ":"))
-            batch, size = [], 16
+            yield json.dumps({"symbols": batch, **extra}, separators=(",", ":"))
+            batch, size = [], start
         batch.append(s)
         size += cost
     if batch:
-        yield json.dumps({"symbols": batch}, separators=(",", ":"))
+        yield json.dumps({"symbols": batch, **extra}, separators=(",", ":"))
 
 
 def _copy_text(points: Sequence[PriceInput]) -> bytes:
@@ -344,9 +348,11 @@ class PortfolioRepository(LedgerRepository):
     # -- RecordPrices ----------------------------------------------------------------------
 
     async def record_prices(self, points: Sequence[PriceInput], *, idempotency: Idempotency | None) -> RecordResult:
+        change = uuid.uuid4().hex
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
             inserted, updated, changed = await self._upsert_prices(conn, points)
-            for payload in price_payloads(changed):
+            for payload in price_payloads(changed, change):
                 await conn.execute(Q.notify_prices, {"payload": payload})
             return json.dumps(
                 {"inserted": inserted, "updated": updated, "unchanged": len(points) - inserted - updated,
@@ -372,6 +378,7 @@ class PortfolioRepository(LedgerRepository):
             updated=d["updated"],
             unchanged=d["unchanged"],
             changed_symbols=frozenset() if replayed else frozenset(d["changed"]),
+            change_id="" if replayed else change,
         )
 
     async def _upsert_prices(
@@ -540,8 +547,9 @@ class PgChangeFeed(PgListener):
                 self._emit(HoldingsChanged(payload))
             return
         try:
-            symbols = json.loads(payload).get("symbols", [])
+            doc = json.loads(payload)
+            symbols, change = doc.get("symbols", []), doc.get("change", "")
         except (ValueError, AttributeError):
             log.warning("ignoring malformed price notification", extra={"payload": payload[:200]})
             return
-        self._emit(PricesChanged(frozenset(str(s) for s in symbols)))
+        self._emit(PricesChanged(frozenset(str(s) for s in symbols), change if isinstance(change, str) else ""))

@@ -60,6 +60,8 @@ class RecordResult:
     unchanged: int
     #: Symbols with at least one inserted or updated point (empty on an idempotent replay).
     changed_symbols: frozenset[str] = frozenset()
+    #: The id the change's notifications carry (:attr:`PricesChanged.change_id`); "" if none.
+    change_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,10 @@ class PortfolioStore(Protocol):
 @dataclass(frozen=True, slots=True)
 class PricesChanged:
     symbols: frozenset[str]
+    #: The writer's id of the change ("" if unknown): the process that made the write has already
+    #: invalidated what depends on it when its own notification comes back (or the reverse), so
+    #: the second of the two is skipped (see ``PortfolioService._invalidate_change``).
+    change_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,15 +25,18 @@ import dataclasses
 import decimal
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from stack_cfo.core.ai import (
     ComputeClient,
 )
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
@@ -53,7 +56,7 @@ from stack_cfo.core.portfolio.inputs import (
     validate_sync,
 )
 from stack_cfo.core.portfolio.ledger_service import LedgerUseCases
-from stack_cfo.core.portfolio.models import PortfolioInputs, PriceSeries
+from stack_cfo.core.portfolio.models import PortfolioInputs, PricePoint, PriceSeries
 from stack_cfo.core.portfolio.narration import Narrator
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
@@ -108,6 +111,13 @@ class _Inputs:
             )
         return PortfolioInputs(holdings=p.snapshots, prices=self.prices, cash_flows=p.cash_flows,
                                fx_rates=p.fx_rates)
+
+
+@dataclass
+class _QuoteBatch:
+    at: datetime
+    symbols: set[str] = dataclasses.field(default_factory=set)
+    task: asyncio.Task[dict[str, PricePoint]] | None = None
 
 
 @dataclass
@@ -169,7 +179,13 @@ class PortfolioService(LedgerUseCases):
         self._inflight: dict[Hashable, tuple[int, asyncio.Task[SummaryView]]] = {}
         #: Series being loaded now, by symbol, with the change sequence they were loaded at.
         self._series_loads: dict[str, tuple[int, asyncio.Future[PriceSeries]]] = {}
+        #: Latest-quote loads waiting to be made as one query (see _latest_quotes).
+        self._quote_batch: _QuoteBatch | None = None
         self.hub = WatchHub()
+        #: Summaries of watched portfolios being recomputed after a price change (see _refresh_watched).
+        self._refreshes: set[asyncio.Task[None]] = set()
+        #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
+        self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
         self._started = False
 
@@ -186,6 +202,8 @@ class PortfolioService(LedgerUseCases):
 
     async def aclose(self) -> None:
         self.hub.close()
+        for refresh in list(self._refreshes):
+            refresh.cancel()
         for _, task in list(self._inflight.values()):
             task.cancel()
         await self._feed.stop()
@@ -193,8 +211,51 @@ class PortfolioService(LedgerUseCases):
     # -- change handling -------------------------------------------------------------------
 
     def _on_change(self, event: ChangeEvent) -> None:
-        self._invalidate(event)
-        self.hub.dispatch(event)
+        if isinstance(event, PricesChanged):
+            self._invalidate_change(event.symbols, event.change_id)
+            for user_id in self.hub.users_holding(event.symbols):
+                task = asyncio.create_task(self._refresh_watched(user_id, event.symbols))
+                self._refreshes.add(task)
+                task.add_done_callback(self._refreshes.discard)
+        else:
+            self._invalidate(event)
+            self.hub.dispatch(event)
+
+    def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
+        """Invalidate for a price write, once per write: this process's own write is announced
+        twice, by its RecordPrices as it answers (read-your-writes) and by its notification
+        coming back, in either order. Both come after the commit, so whatever is computed after
+        the first reads the new prices; the second would only discard that work (after a change
+        every watched portfolio holding the symbol is recomputed, and it was recomputed twice)."""
+        if not change_id:
+            self._invalidate(PricesChanged(symbols))
+            return
+        done = self._changes_applied.get(change_id, frozenset())
+        if not symbols <= done:
+            self._invalidate(PricesChanged(symbols - done))
+        self._changes_applied[change_id] = done | symbols
+        self._changes_applied.move_to_end(change_id)
+        while len(self._changes_applied) > _CHANGES_REMEMBERED:
+            self._changes_applied.popitem(last=False)
+
+    async def _refresh_watched(self, user_id: str, symbols: frozenset[str]) -> None:
+        """After a price change, the new summary of a watched portfolio, computed (and cached)
+        once, and only then its watchers woken: they find it in the cache. Woken first, the
+        watchers of a portfolio (thousands in all after a change of a widely held symbol) would
+        each wait on its computation and be woken twice; the computations and the sends of the
+        portfolios done so far now interleave instead. A failed computation still wakes them:
+        each then meets the error itself, as before."""
+        fresh: tuple[SummaryView, int] | None = None
+        try:
+            # The user's own portfolio, for the user's own watch. An error: the watchers' own
+            # summary() meets and reports it.
+            with contextlib.suppress(Exception), user_scope(user_id):
+                seq = self._seq
+                view = await self.summary(user_id)
+                if self._seq == seq:  # nothing invalidated while it was computed
+                    fresh = (view, seq)
+        finally:
+            self.hub.dispatch_prices(user_id, symbols, fresh)
 
     def _invalidate(self, event: ChangeEvent) -> None:
         self._seq += 1
@@ -256,7 +317,7 @@ class PortfolioService(LedgerUseCases):
         valid = validate_prices(points, self._clock.now())
         result = await self._store.record_prices(valid, idempotency=idempotency)
         if result.changed_symbols:
-            self._invalidate(PricesChanged(result.changed_symbols))
+            self._invalidate_change(result.changed_symbols, result.change_id)
         return result
 
     async def ingest_news(self, articles: Sequence[ArticleInput]) -> IngestResult:
@@ -348,7 +409,7 @@ class PortfolioService(LedgerUseCases):
                 series[s] = cached
         if missing:
             series.update(await self._load_series(missing, epoch, seq))
-        quotes = await self._store.load_latest_quotes(symbols, at_or_before=at)
+        quotes = await self._latest_quotes(symbols, at)
         prices: dict[str, PriceSeries] = {}
         for s, one in series.items():
             q = quotes.get(s)
@@ -357,6 +418,29 @@ class PortfolioService(LedgerUseCases):
             if one.dates or one.quote is not None:
                 prices[s] = one
         return _Inputs(portfolio, prices, settings)
+
+    async def _latest_quotes(self, symbols: list[str], at: datetime) -> dict[str, PricePoint]:
+        """The latest quotes of ``symbols`` at or before ``at``. The summaries loading at the same
+        moment share one query (after a price change every watched portfolio holding the symbol
+        recomputes at once: one query instead of one each), made as of the earliest of their
+        instants: a quote recorded in between is one those summaries could have missed anyway,
+        and its write invalidates them."""
+        batch = self._quote_batch
+        if batch is None:
+            batch = self._quote_batch = _QuoteBatch(at)
+            batch.task = asyncio.create_task(self._flush_quotes(batch))
+            batch.task.add_done_callback(_retrieve)
+        batch.symbols.update(symbols)
+        batch.at = min(batch.at, at)
+        task = batch.task
+        assert task is not None
+        loaded = await asyncio.shield(task)
+        return {s: loaded[s] for s in symbols if s in loaded}
+
+    async def _flush_quotes(self, batch: _QuoteBatch) -> dict[str, PricePoint]:
+        await asyncio.sleep(0)  # the loads resumed in this turn of the loop join first
+        self._quote_batch = None
+        return await self._store.load_latest_quotes(sorted(batch.symbols), at_or_before=batch.at)
 
     async def _load_series(self, symbols: list[str], epoch: int | None, seq: int) -> dict[str, PriceSeries]:
         """Daily closes of ``symbols``, one query for all of them; a symbol another summary is
@@ -519,8 +603,9 @@ class PortfolioService(LedgerUseCases):
                         await asyncio.wait_for(sub.ended.wait(), delay)  # shutdown ends the wait
                     if sub.closed:
                         raise shutting_down()
-                trigger, changed, resync = sub.take()
-                new = await self.summary(user_id)
+                trigger, changed, resync, fresh = sub.take()
+                # The summary the change was computed into, unless anything changed since.
+                new = fresh[0] if fresh is not None and fresh[1] == self._seq else await self.summary(user_id)
                 sub.symbols = new.held_symbols
                 if trigger is None:
                     if not resync or _same_figures(new.summary, view.summary):
@@ -532,6 +617,15 @@ class PortfolioService(LedgerUseCases):
         finally:
             self.hub.unsubscribe(sub)
 
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a shared task's error retrieved (its waiters re-raise it; they may all be gone)."""
+    if not task.cancelled():
+        task.exception()
+
+
+_CHANGES_REMEMBERED = 1024
+"""Price writes whose second announcement is still expected (it comes within milliseconds)."""
 
 _INLINE_PRICE_CELLS = 50 * 504
 """Price points (days x series) up to which a summary is computed on the event loop."""

@@ -49,15 +49,19 @@ class _Subscription:
         self.trigger: WatchTrigger | None = None
         self.changed: set[str] = set()
         self.resync = False
+        #: The summary computed for the change that woke this watcher, with the service's change
+        #: sequence at that moment (still current if no invalidation came since).
+        self.fresh: tuple[SummaryView, int] | None = None
         self.closed = False
         self.event = asyncio.Event()
         self.ended = asyncio.Event()
 
-    def on_prices(self, symbols: frozenset[str]) -> None:
+    def on_prices(self, symbols: frozenset[str], fresh: tuple[SummaryView, int] | None = None) -> None:
         hit = symbols & self.symbols
         if hit:
             self.trigger = self.trigger or WatchTrigger.PRICE_CHANGE
             self.changed |= hit
+            self.fresh = fresh
             self.event.set()
 
     def on_holdings(self) -> None:
@@ -73,9 +77,9 @@ class _Subscription:
         self.event.set()
         self.ended.set()
 
-    def take(self) -> tuple[WatchTrigger | None, set[str], bool]:
-        out = (self.trigger, self.changed, self.resync)
-        self.trigger, self.changed, self.resync = None, set(), False
+    def take(self) -> tuple[WatchTrigger | None, set[str], bool, tuple[SummaryView, int] | None]:
+        out = (self.trigger, self.changed, self.resync, self.fresh)
+        self.trigger, self.changed, self.resync, self.fresh = None, set(), False, None
         self.event.clear()
         return out
 
@@ -103,6 +107,17 @@ class WatchHub:
             subs.discard(sub)
             if not subs:
                 del self._subs[sub.user_id]
+
+    def users_holding(self, symbols: frozenset[str]) -> list[str]:
+        """The users with a watcher whose portfolio holds one of ``symbols``."""
+        return [user for user, subs in self._subs.items() if any(not symbols.isdisjoint(s.symbols) for s in subs)]
+
+    def dispatch_prices(self, user_id: str, symbols: frozenset[str],
+                        fresh: tuple[SummaryView, int] | None = None) -> None:
+        """``symbols`` changed: wake the watchers of ``user_id`` that hold one of them (``fresh``:
+        the summary computed since, with the change sequence it is current for)."""
+        for sub in self._subs.get(user_id, ()):
+            sub.on_prices(symbols, fresh)
 
     def dispatch(self, event: ChangeEvent) -> None:
         if isinstance(event, HoldingsChanged):

@@ -303,9 +303,10 @@ async def test_watch_updates_on_held_prices_and_holdings_only(db_dsn: str, data_
 
 
 async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_dsn: str, data_dir: Path) -> None:
-    """Twelve watchers of three portfolios holding ABC: a new ABC close loads ABC's series once for
-    the three recomputations (not once a portfolio), computes each portfolio once, and the watchers
-    of one portfolio get the same update (serialized once), each with its own portfolio's figures."""
+    """Twelve watchers of three portfolios holding ABC: a new ABC close loads ABC's series and the
+    latest quotes once for the three recomputations (not once a portfolio), computes each portfolio
+    once, and the watchers of one portfolio get the same update (serialized once), each with its
+    own portfolio's figures."""
     clock = FrozenClock(evening(DAYS[0]))
     users = [new_user() for _ in range(3)]
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
@@ -328,11 +329,22 @@ async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_
             return await real(symbols)
 
         store.load_daily_prices = counted  # type: ignore[method-assign]
+        quotes: list[list[str]] = []
+        real_quotes = store.load_latest_quotes
+
+        async def counted_quotes(symbols: list[str], **kw: Any) -> Any:
+            quotes.append(list(symbols))
+            return await real_quotes(symbols, **kw)
+
+        store.load_latest_quotes = counted_quotes  # type: ignore[method-assign]
         computed = service.stats.computations
         await asyncio.sleep(1.1)  # past the minimum interval
         await record(srv, price_points({"ABC": [(TODAY, "106")]}))
         updates = [(await w.next())[1] for w in watches]
         assert loads == [["ABC"]], loads
+        # One quotes query for the three (not one each), and one computation a portfolio: the
+        # writer's own invalidation and its notification coming back count once.
+        assert quotes == [["ABC", "SPY"]], quotes
         assert service.stats.computations - computed == len(users)
         for n in range(len(users)):
             mine = updates[4 * n:4 * n + 4]
