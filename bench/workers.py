@@ -21,6 +21,13 @@ balances connections, not calls, over the workers.
 
 The machine must be otherwise idle for the ratio to mean anything (other processes take the
 second core as surely as the client would).
+
+**The ceiling on 2 cores.** One worker already uses more than one core: its main thread runs the
+event loop and every handler (one core at most, the GIL), while grpc's completion-queue poller
+and event-engine threads do the socket work beside it. The bench prints that split for one
+worker and the ratio it allows: with ``main``, ``other`` and ``generator`` CPU per call, two
+workers on two cores reach at most ``2 * main / (main + other + generator)`` of one worker. The
+cheaper the handlers get (uvloop, the wrapper work), the lower that ceiling.
 """
 
 from __future__ import annotations
