@@ -40,6 +40,9 @@ def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
 
 
 def _plain(value: Any) -> Any:
+    if type(value) is Decimal:
+        text = str(value)  # 4x cheaper than format(value, "f"), and the same text without an exponent
+        return text if "E" not in text else format(value, "f")
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime | date):
