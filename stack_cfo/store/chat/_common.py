@@ -99,8 +99,8 @@ def message_row(row: Mapping[str, Any], cipher: UserCipher) -> ChatMessage:
             GroundingRecord.from_json(
                 cipher.open_json(GROUNDING, message_ref(str(row["session_id"]), str(row["id"])), row["grounding"])
             )
-            if MessageRole(row["role"]) is MessageRole.ASSISTANT
-            else None
+            if "grounding" in row and MessageRole(row["role"]) is MessageRole.ASSISTANT
+            else None  # not selected (the transcript for a prompt), or a user message
         ),
         receipt_id=str(row["receipt_id"]) if row.get("receipt_id") is not None else None,
     )

@@ -70,10 +70,11 @@ RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, 
           grounding, receipt_id
 
 -- name: uncovered_messages
--- The transcript after the newest summary's range (all of it without a summary).
+-- The transcript after the newest summary's range (all of it without a summary), for the prompt
+-- and the compression plan: no grounding record or receipt (opening and parsing every earlier
+-- answer's grounding record was a third of the turn's first transaction).
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
-          grounding, receipt_id
+       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
 FROM chat_messages
 WHERE session_id = %(session_id)s
   AND seq > COALESCE((SELECT max(to_seq) FROM chat_summaries WHERE session_id = %(session_id)s), 0)
