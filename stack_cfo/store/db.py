@@ -39,6 +39,8 @@ _SCOPE_SQL = (
     " set_config('stack_cfo.scope', '{}', true)"
 )
 _SYSTEM_SCOPE_SQL = _SCOPE_SQL + ", set_config('role', '{}', true)"
+_BEGIN = b"BEGIN"
+_COMMIT = b"COMMIT"
 _LITERAL = re.compile(r"^[A-Za-z0-9_.:-]*$")
 
 
@@ -174,11 +176,17 @@ class Database:
         return self._opened and not self.pool.closed
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
+    async def connection(self, *, pipeline: bool = False) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
         """A pooled connection; the pool commits on clean exit and rolls back on error.
 
         Inside a request the work is bounded by the caller's gRPC deadline: a statement still
         running then is cancelled on the server and the call fails DEADLINE_EXCEEDED.
+
+        ``pipeline``: the body runs in psycopg's pipeline mode; BEGIN and the scope are queued
+        ahead of its statements and travel with them (the body's first fetch sends the lot), and
+        on a clean exit COMMIT travels with the pipeline's closing sync: two round trips for a
+        transaction that fetches once, where the scope statement, the pipeline and the COMMIT
+        took three. An error in the body skips the COMMIT and the pool rolls back as before.
         """
         remaining = request_deadline.remaining()
         scope = asyncio.timeout(remaining)
@@ -186,8 +194,17 @@ class Database:
             async with scope:
                 with wrap_exceptions():
                     async with self.pool.connection() as conn:
-                        await self._enter_scope(conn)
-                        yield conn
+                        if pipeline:
+                            async with conn.pipeline():
+                                await conn.execute(_BEGIN, prepare=False)
+                                await conn.execute(self._scope_statement(select_only=True), prepare=False)
+                                yield conn
+                                # queued too: the pipeline's closing sync carries it (the pool
+                                # then finds the transaction closed and sends no COMMIT of its own)
+                                await conn.execute(_COMMIT, prepare=False)
+                        else:
+                            await self._enter_scope(conn)
+                            yield conn
         except TimeoutError:
             if remaining is not None and scope.expired():
                 raise DeadlineExceeded(
@@ -202,6 +219,11 @@ class Database:
         clean return and rolls it back on an error; a ``conn.transaction()`` inside it is a
         savepoint. No scope sets empty values: the policies then match no user rows (fail closed).
         """
+        await conn.execute(self._scope_statement(), prepare=False)  # two statements: never a prepared one
+
+    def _scope_statement(self, *, select_only: bool = False) -> bytes:
+        """``BEGIN; SELECT set_config(...)`` for the current scope (only the SELECT with
+        ``select_only``: pipeline mode takes one statement per query)."""
         scope = data_scope.current()
         if scope is None:
             statement = _scope_statement(_SCOPE_SQL, "", "", "")
@@ -210,16 +232,16 @@ class Database:
                          else _scope_statement(_SCOPE_SQL, "", "", "system"))
         else:
             statement = _scope_statement(_SCOPE_SQL, scope.user_id or "", scope.service or "", "user")
-        await conn.execute(statement, prepare=False)  # two statements: never a prepared one
+        return statement.removeprefix(b"BEGIN; ") if select_only else statement
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
+    async def transaction(self, *, pipeline: bool = False) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
         """A connection inside one transaction (all-or-nothing), bounded like :meth:`connection`.
 
         Every pooled connection already is one transaction (begun by the scope statement,
         committed on a clean exit, rolled back on an error), so no savepoint is opened: a
         ``conn.transaction()`` here cost a SAVEPOINT and a RELEASE round trip for nothing."""
-        async with self.connection() as conn:
+        async with self.connection(pipeline=pipeline) as conn:
             yield conn
 
     async def probe(self, timeout: float) -> None:

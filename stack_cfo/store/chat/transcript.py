@@ -109,44 +109,43 @@ class TranscriptQueries(LeaseQueries):
         # the results before the commit; a failed check raises, which rolls everything back.
         request_id = message.request_id
         try:
-            async with self._db.transaction() as conn:
-                async with conn.pipeline():
-                    took = (
-                        await conn.execute(
-                            Q.acquire_lease, self._acquire_params(session_id, lease.owner)
-                        )
-                        if lease is not None
-                        else None
+            async with self._db.transaction(pipeline=True) as conn:
+                took = (
+                    await conn.execute(
+                        Q.acquire_lease, self._acquire_params(session_id, lease.owner)
                     )
-                    lock = await conn.execute(Q.lock_for_turn, {"id": session_id, "day": day})
-                    ins = await conn.execute(
-                        Q.insert_user_message,
-                        {
-                            "id": message.id,
-                            "session_id": session_id,
-                            "content": cipher.seal(CONTENT, message_ref(session_id, message.id), message.content),
-                            "request_id": request_id,
-                            "created_at": message.created_at,
-                        },
-                    )
-                    upd = await conn.execute(
-                        Q.after_message,
-                        {
-                            "id": session_id,
-                            "tokens": 0,
-                            "at": message.created_at,
-                            "context": None,
-                            "window": recent_window,
-                        },
-                    )
-                    summ = await conn.execute(Q.latest_summary, {"session_id": session_id})
-                    unc = await conn.execute(Q.uncovered_messages, {"session_id": session_id})
-                    prior = (
-                        await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
-                        if request_id
-                        else None
-                    )
-                    lang = await conn.execute(Q.turn_locale, {"user_id": owner})
+                    if lease is not None
+                    else None
+                )
+                lock = await conn.execute(Q.lock_for_turn, {"id": session_id, "day": day})
+                ins = await conn.execute(
+                    Q.insert_user_message,
+                    {
+                        "id": message.id,
+                        "session_id": session_id,
+                        "content": cipher.seal(CONTENT, message_ref(session_id, message.id), message.content),
+                        "request_id": request_id,
+                        "created_at": message.created_at,
+                    },
+                )
+                upd = await conn.execute(
+                    Q.after_message,
+                    {
+                        "id": session_id,
+                        "tokens": 0,
+                        "at": message.created_at,
+                        "context": None,
+                        "window": recent_window,
+                    },
+                )
+                summ = await conn.execute(Q.latest_summary, {"session_id": session_id})
+                unc = await conn.execute(Q.uncovered_messages, {"session_id": session_id})
+                prior = (
+                    await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
+                    if request_id
+                    else None
+                )
+                lang = await conn.execute(Q.turn_locale, {"user_id": owner})
                 locked = await lock.fetchone()
                 if locked is None or str(locked["user_id"]) != owner:
                     raise missing(session_id)
@@ -200,27 +199,26 @@ class TranscriptQueries(LeaseQueries):
         tokens = message.total_tokens
         release = lease is not None and lease.held
         cipher = await self._sealer.cipher(user_id, create=True)
-        async with self._db.transaction() as conn:
-            async with conn.pipeline():
-                lock = await conn.execute(Q.lock_session, {"id": session_id})
-                if message.receipt is not None:
-                    await insert_receipt(conn, message.receipt, cipher)  # commits with the answer it covers
-                ins = await conn.execute(Q.insert_message, message_params(message, cipher))
-                await conn.execute(
-                    Q.after_message,
-                    {
-                        "id": session_id,
-                        "tokens": tokens,
-                        "at": message.created_at,
-                        "context": None,
-                        "window": recent_window,
-                    },
-                )
-                if tokens:
-                    await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
-                if release:
-                    assert lease is not None
-                    await conn.execute(Q.release_lease, {"id": session_id, "owner": lease.owner})
+        async with self._db.transaction(pipeline=True) as conn:
+            lock = await conn.execute(Q.lock_session, {"id": session_id})
+            if message.receipt is not None:
+                await insert_receipt(conn, message.receipt, cipher)  # commits with the answer it covers
+            ins = await conn.execute(Q.insert_message, message_params(message, cipher))
+            await conn.execute(
+                Q.after_message,
+                {
+                    "id": session_id,
+                    "tokens": tokens,
+                    "at": message.created_at,
+                    "context": None,
+                    "window": recent_window,
+                },
+            )
+            if tokens:
+                await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
+            if release:
+                assert lease is not None
+                await conn.execute(Q.release_lease, {"id": session_id, "owner": lease.owner})
             if await lock.fetchone() is None:
                 raise missing(session_id)
             row = await ins.fetchone()
