@@ -227,6 +227,47 @@ async def test_the_scope_is_per_transaction_and_never_leaks_to_the_next_borrower
         await db.close()
 
 
+async def test_a_pipelined_transaction_has_the_scope_commits_on_success_and_rolls_back_on_error(
+    database: Database,
+) -> None:
+    """``transaction(pipeline=True)`` queues BEGIN, the scope and COMMIT with the statements:
+    the policies apply, a clean exit commits, an error commits nothing, the scope never leaks."""
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    db = Database(database.conninfo, PoolSettings(min_size=1, max_size=1))
+    await db.open()
+    try:
+        with user_scope(alice):
+            async with db.transaction(pipeline=True) as conn:
+                await conn.execute("INSERT INTO users (id) VALUES (%s)", (alice,))
+                seen = await conn.execute(
+                    "SELECT count(*) AS n, current_setting('stack_cfo.user_id', true) AS u FROM users")
+                assert await seen.fetchone() == {"n": 1, "u": alice}
+            with pytest.raises(RuntimeError):
+                async with db.transaction(pipeline=True) as conn:
+                    await conn.execute(
+                        "INSERT INTO chat_token_usage (user_id, day, tokens) VALUES (%s, current_date, 7)", (alice,))
+                    raise RuntimeError("a failed check")
+        with user_scope(bob):
+            with pytest.raises(Exception):  # noqa: B017 - the policy's WITH CHECK: not bob's row
+                async with db.transaction(pipeline=True) as conn:
+                    await conn.execute("INSERT INTO users (id) VALUES (%s)", (alice,))
+            async with db.transaction(pipeline=True) as conn:
+                theirs = await conn.execute("SELECT count(*) AS n FROM users WHERE id = %s", (alice,))
+                assert (await theirs.fetchone())["n"] == 0
+        async with db.connection() as conn:  # the same pooled connection: no scope left, no transaction
+            row = await (await conn.execute(
+                "SELECT count(*) AS n, current_setting('stack_cfo.user_id', true) AS u FROM users")).fetchone()
+        assert row == {"n": 0, "u": ""}
+        with user_scope(alice):
+            async with db.connection() as conn:
+                row = await (await conn.execute(
+                    "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM chat_token_usage) AS usage"
+                )).fetchone()
+        assert row == {"users": 1, "usage": 0}  # the committed insert; the failed transaction's rolled back
+    finally:
+        await db.close()
+
+
 async def test_the_roles_bypass_nothing(db_dsn: str) -> None:
     with psycopg.connect(db_dsn) as conn:
         rows = conn.execute("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
