@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from stack_cfo.core.ai import (
@@ -288,13 +289,19 @@ class Turns:
         with current(span):
             stream = self._compute.stream(prompt.messages, model=session.model, options=options)
         iterator = stream.__aiter__()
+        # The turn's span is current while the compute client runs (as ``current(span)`` makes
+        # it), with the context built once: this loop runs once per model chunk.
+        span_context = trace.set_span_in_context(span)
+        attach, detach = otel_context.attach, otel_context.detach
         try:
             while True:
-                with current(span):
-                    try:
-                        delta = await iterator.__anext__()
-                    except StopAsyncIteration:
-                        break
+                token = attach(span_context)
+                try:
+                    delta = await iterator.__anext__()
+                except StopAsyncIteration:
+                    break
+                finally:
+                    detach(token)
                 if delta:
                     parts.append(delta)
                     yield Delta(delta)
