@@ -48,6 +48,7 @@ class DataScope:
 
 
 _scope: contextvars.ContextVar[DataScope | None] = contextvars.ContextVar("data_scope", default=None)
+_S = TypeVar("_S", bound=DataScope | None)
 
 
 def current() -> DataScope | None:
@@ -66,9 +67,8 @@ def _service(service: str | None) -> str | None:
 
 
 @contextmanager
-def user_scope(user_id: str, *, service: str | None = None) -> Iterator[DataScope]:
-    """Work on behalf of ``user_id`` (by ``service`` when a service principal acts for them)."""
-    scope = DataScope(user_id=_user(user_id), service=_service(service))
+def _entered(scope: _S) -> Iterator[_S]:
+    """``scope`` for the block, the previous one restored after it."""
     token = _scope.set(scope)
     try:
         yield scope
@@ -77,14 +77,17 @@ def user_scope(user_id: str, *, service: str | None = None) -> Iterator[DataScop
 
 
 @contextmanager
+def user_scope(user_id: str, *, service: str | None = None) -> Iterator[DataScope]:
+    """Work on behalf of ``user_id`` (by ``service`` when a service principal acts for them)."""
+    with _entered(DataScope(user_id=_user(user_id), service=_service(service))) as scope:
+        yield scope
+
+
+@contextmanager
 def service_scope(service: str) -> Iterator[DataScope]:
     """Work of the service principal ``service`` that has not named a user (yet)."""
-    scope = DataScope(service=_service(service))
-    token = _scope.set(scope)
-    try:
+    with _entered(DataScope(service=_service(service))) as scope:
         yield scope
-    finally:
-        _scope.reset(token)
 
 
 @contextmanager
@@ -92,22 +95,15 @@ def system_scope(job: str) -> Iterator[DataScope]:
     """Work that spans users by design; ``job`` names it (logs, ``stack_cfo.scope_job``)."""
     if not _NAME.match(job):
         raise ValueError(f"not a job name: {job!r}")
-    scope = DataScope(system=job)
-    token = _scope.set(scope)
-    try:
+    with _entered(DataScope(system=job)) as scope:
         yield scope
-    finally:
-        _scope.reset(token)
 
 
 @contextmanager
 def no_scope() -> Iterator[None]:
     """Drop any scope (tests, and background work that must not inherit a request's scope)."""
-    token = _scope.set(None)
-    try:
+    with _entered(None):
         yield
-    finally:
-        _scope.reset(token)
 
 
 def act_for(user_id: str) -> DataScope:

@@ -32,10 +32,11 @@ SYSTEM_ROLE = "stack_cfo_system"
 # One round trip opens every transaction: BEGIN and the acting principal, transaction-local
 # (is_local = true), so it cannot outlive the transaction or leak to the pool's next borrower.
 # Pooled connections are in autocommit mode so psycopg sends no BEGIN of its own (a round trip
-# before this one); the two statements go as one simple query, so the values are inlined as
-# literals, each checked against a strict alphabet (UUIDs, service and job names, role names).
+# before this one); BEGIN and the SELECT go as one simple query (or queued together in pipeline
+# mode), so the values are inlined as literals, each checked against a strict alphabet (UUIDs,
+# service and job names, role names).
 _SCOPE_SQL = (
-    "BEGIN; SELECT set_config('stack_cfo.user_id', '{}', true), set_config('stack_cfo.service', '{}', true),"
+    "SELECT set_config('stack_cfo.user_id', '{}', true), set_config('stack_cfo.service', '{}', true),"
     " set_config('stack_cfo.scope', '{}', true)"
 )
 _SYSTEM_SCOPE_SQL = _SCOPE_SQL + ", set_config('role', '{}', true)"
@@ -44,11 +45,13 @@ _COMMIT = b"COMMIT"
 _LITERAL = re.compile(r"^[A-Za-z0-9_.:-]*$")
 
 
-def _scope_statement(template: str, *values: str) -> bytes:
+def _fill(template: str, *values: str) -> bytes:
     for v in values:
         if not _LITERAL.match(v):
             raise ValueError(f"not a scope value: {v!r}")
     return template.format(*values).encode()
+
+
 #: A connection given back to the pool this recently is lent again without the pool's liveness
 #: check (an empty query: one round trip per checkout). Under load connections come back within
 #: milliseconds; one idle longer is checked as before. The same trade as HikariCP's
@@ -195,15 +198,16 @@ class Database:
                 with wrap_exceptions():
                     async with self.pool.connection() as conn:
                         if pipeline:
-                            async with conn.pipeline():
+                            async with conn.pipeline():  # one statement per query: BEGIN, then the scope
                                 await conn.execute(_BEGIN, prepare=False)
-                                await conn.execute(self._scope_statement(select_only=True), prepare=False)
+                                await conn.execute(self._scope_select(), prepare=False)
                                 yield conn
                                 # queued too: the pipeline's closing sync carries it (the pool
                                 # then finds the transaction closed and sends no COMMIT of its own)
                                 await conn.execute(_COMMIT, prepare=False)
                         else:
-                            await self._enter_scope(conn)
+                            # BEGIN and the scope in one simple query (two statements: never prepared)
+                            await conn.execute(_BEGIN + b"; " + self._scope_select(), prepare=False)
                             yield conn
         except TimeoutError:
             if remaining is not None and scope.expired():
@@ -212,27 +216,20 @@ class Database:
                 ) from None
             raise
 
-    async def _enter_scope(self, conn: AsyncConnection[Any]) -> None:
-        """Begin the transaction with the acting principal of :mod:`~stack_cfo.core.data_scope`.
+    def _scope_select(self) -> bytes:
+        """The ``SELECT set_config(...)`` of the acting principal of :mod:`~stack_cfo.core.data_scope`.
 
-        One round trip: ``BEGIN`` and the scope together. The pool commits the transaction on a
-        clean return and rolls it back on an error; a ``conn.transaction()`` inside it is a
-        savepoint. No scope sets empty values: the policies then match no user rows (fail closed).
+        It follows ``BEGIN`` in the same round trip; the pool commits the transaction on a clean
+        return and rolls it back on an error; a ``conn.transaction()`` inside it is a savepoint.
+        No scope sets empty values: the policies then match no user rows (fail closed).
         """
-        await conn.execute(self._scope_statement(), prepare=False)  # two statements: never a prepared one
-
-    def _scope_statement(self, *, select_only: bool = False) -> bytes:
-        """``BEGIN; SELECT set_config(...)`` for the current scope (only the SELECT with
-        ``select_only``: pipeline mode takes one statement per query)."""
         scope = data_scope.current()
         if scope is None:
-            statement = _scope_statement(_SCOPE_SQL, "", "", "")
-        elif scope.is_system:
-            statement = (_scope_statement(_SYSTEM_SCOPE_SQL, "", "", "system", self._system_role) if self._role
-                         else _scope_statement(_SCOPE_SQL, "", "", "system"))
-        else:
-            statement = _scope_statement(_SCOPE_SQL, scope.user_id or "", scope.service or "", "user")
-        return statement.removeprefix(b"BEGIN; ") if select_only else statement
+            return _fill(_SCOPE_SQL, "", "", "")
+        if scope.is_system:
+            return (_fill(_SYSTEM_SCOPE_SQL, "", "", "system", self._system_role) if self._role
+                    else _fill(_SCOPE_SQL, "", "", "system"))
+        return _fill(_SCOPE_SQL, scope.user_id or "", scope.service or "", "user")
 
     @asynccontextmanager
     async def transaction(self, *, pipeline: bool = False) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]

@@ -204,14 +204,13 @@ class UserLocales:
         return localizer(tag if self._source is not None else "", self.default)
 
     async def of(self, user_id: str) -> Localizer:
-        if self._source is None:
-            return localizer("", self.default)
-        try:
-            tag = await self._source.locale_of(user_id)
-        except Exception:
-            log.warning("user locale unavailable; using the default", exc_info=True)
-            tag = ""
-        return localizer(tag, self.default)
+        tag = ""
+        if self._source is not None:
+            try:
+                tag = await self._source.locale_of(user_id)
+            except Exception:
+                log.warning("user locale unavailable; using the default", exc_info=True)
+        return self.for_tag(tag)
 
 
 def english() -> Localizer:
