@@ -28,8 +28,11 @@ class PlanningQueries(Repo):
     async def set_planner_state(
         self, kind: NotificationKind, *, epoch: datetime, planned_until: datetime | None = None
     ) -> None:
-        """Set the deploy epoch (and high-water mark) of a kind: first deploys, tests, backfills."""
-        async with self.db.connection() as conn:
+        """Set the deploy epoch (and high-water mark) of a kind: first deploys, tests, backfills.
+        Waits for a running tick of the kind (its planner lock), which would otherwise write its
+        own high-water mark over this one."""
+        async with self.db.transaction() as conn:
+            await conn.execute(Q.wait_planner_lock, {"kind": kind.value})
             await conn.execute(Q.set_epoch, {"kind": kind.value, "epoch": epoch, "planned_until": planned_until})
 
     async def planner_states(self) -> dict[NotificationKind, PlannerState]:

@@ -11,6 +11,11 @@ SELECT clock_timestamp() AS now
 -- name: lock_planner
 SELECT pg_try_advisory_xact_lock(hashtext('stack_cfo.planner:' || %(kind)s)) AS locked
 
+-- name: wait_planner_lock
+-- The same lock as lock_planner, waited for: a change of the state never lands between a tick's
+-- read of it and its write (the tick would overwrite it).
+SELECT pg_advisory_xact_lock(hashtext('stack_cfo.planner:' || %(kind)s))
+
 -- name: ensure_state
 INSERT INTO scheduler_state (kind, deploy_epoch) VALUES (%(kind)s, %(now)s)
 ON CONFLICT (kind) DO NOTHING

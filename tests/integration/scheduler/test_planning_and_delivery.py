@@ -3,6 +3,7 @@ market calendar, retries, dead letters, invalid tokens."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ import aiohttp
 import pytest
 
 from stack_cfo.core.data_scope import system_scope
-from stack_cfo.core.notifications.kinds import Channel, OutboxStatus
+from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.ports import AlertFacts, Mover
 from stack_cfo.core.notifications.schedules import CronSchedule
 from stack_cfo.core.notifications.service import NotificationService
@@ -22,6 +23,7 @@ from stack_cfo.scheduler.channels.smtp import SmtpChannel
 from stack_cfo.scheduler.config import FcmSettings
 from stack_cfo.store.db import Database
 from stack_cfo.store.scheduler import SchedulerRepo
+from stack_cfo.store.scheduler._base import Q
 from tests.integration.scheduler.conftest import (
     add_device,
     add_users,
@@ -360,3 +362,25 @@ async def test_fcm_503_is_retried_after_its_retry_after_then_delivered(
         [o] = await h.step(eight + timedelta(seconds=121), plan=False)
         assert o.status is OutboxStatus.SENT
     assert [m["token"] for m in fcm.accepted] == ["live-token"] and fcm.send_attempts == 2
+
+
+async def test_resetting_the_planner_state_waits_for_a_running_tick(database: Database, repo: SchedulerRepo) -> None:
+    """A tick reads the state, plans, then writes its high-water mark. A reset of the state that
+    landed in between was overwritten (the reset's slots were never planned: a replica test
+    delivered nothing once); the reset now waits for the tick's planner lock and lands after it."""
+    kind = NotificationKind.DIGEST
+    now = await repo.db_now()
+    await repo.set_planner_state(kind, epoch=now - timedelta(days=1), planned_until=now)  # planned before
+    with system_scope("test"):
+        async with database.transaction() as tick:  # a tick of another replica, between read and write
+            assert (await (await tick.execute(Q.lock_planner, {"kind": kind.value})).fetchone())["locked"]
+            await tick.execute(Q.ensure_state, {"kind": kind.value, "now": now})
+            reset = asyncio.create_task(repo.set_planner_state(kind, epoch=now - timedelta(hours=1)))
+            await asyncio.sleep(0.3)
+            assert not reset.done(), "the reset did not wait for the running tick"
+            await tick.execute(Q.save_state, {"kind": kind.value, "now": now, "planned": 0, "missed": 0,
+                                              "duration_ms": 1})
+        await asyncio.wait_for(reset, 5)
+        state = (await repo.planner_states())[kind]
+    assert state.planned_until is None  # the reset's, written after the tick's
+    assert state.deploy_epoch == now - timedelta(hours=1)
