@@ -280,6 +280,37 @@ def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) 
     return out
 
 
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+#: Field keys (field number << 3 | wire type 2, length-delimited) of ``SendMessageResponse.delta``
+#: and ``MessageDelta.text``, as checked against the generated descriptors below.
+_DELTA_KEY, _TEXT_KEY = b"\x12", b"\x0a"
+assert chat_pb2.SendMessageResponse.DESCRIPTOR.fields_by_name["delta"].number == 2
+assert chat_pb2.MessageDelta.DESCRIPTOR.fields_by_name["text"].number == 1
+
+
+def delta_bytes(text: str) -> bytes:
+    """``SendMessageResponse(delta=MessageDelta(text=text))`` serialized, without building the
+    two protobuf objects: the servicer sends one per model chunk (the server's passthrough
+    serializer sends bytes unchanged). The same bytes as ``SerializeToString`` (an empty text is
+    an empty ``delta``); text protobuf cannot encode (lone surrogates) raises the same
+    ``UnicodeEncodeError``."""
+    data = text.encode("utf-8")
+    if not data:
+        return b"\x12\x00"
+    inner = _TEXT_KEY + _varint(len(data)) + data
+    return _DELTA_KEY + _varint(len(inner)) + inner
+
+
 def event_to_proto(ev: ChatEvent) -> chat_pb2.SendMessageResponse:
     if isinstance(ev, Delta):
         return chat_pb2.SendMessageResponse(delta=chat_pb2.MessageDelta(text=ev.text))
@@ -436,7 +467,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
 
     async def SendMessage(
         self, request: chat_pb2.SendMessageRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[chat_pb2.SendMessageResponse]:
+    ) -> AsyncIterator[chat_pb2.SendMessageResponse | bytes]:
         user_id, session_id, _ = _session_ref(request.name)
         validate_request_id(request.request_id)
         remaining = context.time_remaining()
@@ -447,7 +478,8 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         merged = coalesce_deltas(events, self.delta_interval) if self.delta_interval > 0 else events
         try:
             async for event in merged:
-                yield event_to_proto(event)
+                # A delta per model chunk: sent as bytes (see delta_bytes); the rest as messages.
+                yield delta_bytes(event.text) if type(event) is Delta else event_to_proto(event)
         finally:
             if merged is not events:
                 await merged.aclose()  # type: ignore[attr-defined]
