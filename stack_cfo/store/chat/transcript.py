@@ -140,28 +140,32 @@ class TranscriptQueries(LeaseQueries):
                 )
                 summ = await conn.execute(Q.latest_summary, {"session_id": session_id})
                 unc = await conn.execute(Q.uncovered_messages, {"session_id": session_id})
-                prior = (
-                    await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
-                    if request_id
-                    else None
-                )
-                lang = await conn.execute(Q.turn_locale, {"user_id": owner})
                 locked = await lock.fetchone()
                 if locked is None or str(locked["user_id"]) != owner:
                     raise missing(session_id)
-                earlier = turn_row(await prior.fetchall(), cipher) if prior is not None else None
                 inserted = await ins.fetchone()
+                # The request_id's earlier turn matters only when the insert skipped it (a retry):
+                # looked for then, in the same transaction (one more round trip, for retries only).
+                earlier = (
+                    turn_row(
+                        await (
+                            await conn.execute(Q.find_turn, {"session_id": session_id, "request_id": request_id})
+                        ).fetchall(),
+                        cipher,
+                    )
+                    if inserted is None and request_id
+                    else None
+                )
                 srow = await upd.fetchone()
                 sum_row = await summ.fetchone()
                 uncovered = tuple(message_row(r, cipher) for r in await unc.fetchall())
                 assert srow is not None
-                lang_row = await lang.fetchone()
                 start = TurnStart(
                     message=message_row(inserted, cipher) if inserted is not None else message,
                     session=session_row(srow, cipher),
                     summary=summary_row(sum_row, cipher) if sum_row is not None else None,
                     uncovered=uncovered,
-                    locale=str(lang_row["locale"] or "") if lang_row is not None else "",
+                    locale=str(locked["locale"] or ""),
                 )
                 if inserted is None and earlier is not None:
                     start = replace(start, message=earlier[0], existing=True, answer=earlier[1])
@@ -205,20 +209,19 @@ class TranscriptQueries(LeaseQueries):
                 await insert_receipt(conn, message.receipt, cipher)  # commits with the answer it covers
             ins = await conn.execute(Q.insert_message, message_params(message, cipher))
             await conn.execute(
-                Q.after_message,
+                Q.after_answer,  # releases the lease too (when held)
                 {
                     "id": session_id,
                     "tokens": tokens,
                     "at": message.created_at,
                     "context": None,
                     "window": recent_window,
+                    "release": release,
+                    "owner": lease.owner if release and lease is not None else None,
                 },
             )
             if tokens:
                 await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
-            if release:
-                assert lease is not None
-                await conn.execute(Q.release_lease, {"id": session_id, "owner": lease.owner})
             if await lock.fetchone() is None:
                 raise missing(session_id)
             row = await ins.fetchone()

@@ -50,11 +50,8 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
 -- name: lock_session
-SELECT id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
-       status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
-FROM chat_sessions
-WHERE id = %(id)s
-FOR UPDATE
+-- The session locked for storing an answer (only whether it exists is read).
+SELECT id FROM chat_sessions WHERE id = %(id)s FOR UPDATE
 
 -- name: insert_user_message
 -- Only into an active session; a request_id already used in the session inserts nothing.
@@ -81,12 +78,14 @@ WHERE session_id = %(session_id)s
 ORDER BY seq
 
 -- name: lock_for_turn
--- The session, locked for the turn's transaction, with what its owner spent today.
+-- The session, locked for the turn's transaction, with what its owner spent today and the owner's
+-- language for the answer (NULL without notification preferences).
 SELECT s.id, s.user_id, s.title, s.context, s.created_at, s.updated_at, s.last_accessed_at, s.message_count,
        s.tokens_used, s.status, s.provider_address, s.model, s.auto_summarize, s.summarize_interval,
        s.archive_address, s.archive_time,
        COALESCE((SELECT u.tokens FROM chat_token_usage u WHERE u.user_id = s.user_id AND u.day = %(day)s), 0)
-           AS day_tokens
+           AS day_tokens,
+       (SELECT p.locale FROM notification_prefs p WHERE p.user_id = s.user_id) AS locale
 FROM chat_sessions s
 WHERE s.id = %(id)s
 FOR UPDATE OF s
@@ -127,6 +126,26 @@ WHERE id = %(id)s
 RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
+-- name: after_answer
+-- after_message for a stored answer, releasing the turn lease in the same statement when
+-- `release` (and the lease is still `owner`'s: as release_lease).
+UPDATE chat_sessions SET
+    message_count = (SELECT COALESCE(max(seq), 0) FROM chat_messages WHERE session_id = %(id)s),
+    tokens_used = tokens_used + %(tokens)s,
+    updated_at = GREATEST(updated_at, %(at)s),
+    last_accessed_at = GREATEST(last_accessed_at, %(at)s),
+    context = COALESCE(%(context)s, context),
+    messages = (
+        SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'id', w.id, 'seq', w.seq, 'role', w.role, 'content', w.content,
+                   'created_at', w.created_at, 'incomplete', w.incomplete) ORDER BY w.seq), '[]'::jsonb)
+        FROM (SELECT id, seq, role, content, created_at, incomplete FROM chat_messages
+              WHERE session_id = %(id)s ORDER BY seq DESC LIMIT %(window)s) AS w
+    ),
+    lease_owner = CASE WHEN %(release)s AND lease_owner = %(owner)s::uuid THEN NULL ELSE lease_owner END,
+    lease_expires_at = CASE WHEN %(release)s AND lease_owner = %(owner)s::uuid THEN NULL ELSE lease_expires_at END
+WHERE id = %(id)s
+
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
        verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
@@ -143,10 +162,6 @@ SELECT m.id, m.session_id, m.seq, m.role, m.content, m.prompt_tokens, m.completi
        (SELECT user_id FROM chat_sessions WHERE id = %(session_id)s) AS owner
 FROM chat_messages m JOIN u ON m.id = u.id OR m.reply_to = u.id
 ORDER BY m.seq
-
--- name: turn_locale
--- The user's language for the answer, read in the turn's first transaction (no query of its own).
-SELECT locale FROM notification_prefs WHERE user_id = %(user_id)s
 
 -- name: latest_summary
 SELECT id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
