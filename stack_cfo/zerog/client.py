@@ -76,6 +76,22 @@ tracer = trace.get_tracer("stack_cfo.zerog")
 
 _ZG_RES_KEY = "ZG-Res-Key"
 
+#: The decoder's C scanner (what ``json.loads`` runs, behind two Python-level calls).
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _event_json(data: str) -> Any:
+    """``json.loads(data)`` for one event of a streamed answer (one per model chunk), without its
+    Python-level wrappers when the data is a single JSON value with no surrounding whitespace (as
+    providers send it); anything else goes through ``json.loads`` (same value, same errors)."""
+    try:
+        obj, end = _scan_json(data, 0)
+    except StopIteration:
+        return json.loads(data)
+    if end != len(data):
+        return json.loads(data)
+    return obj
+
 
 def error_type(exc: BaseException) -> str:
     """Bounded ``error_type`` label."""
@@ -483,7 +499,7 @@ class ZeroGComputeClient:
                                 done = True
                                 break
                             try:
-                                obj = json.loads(data)
+                                obj = _event_json(data)
                             except ValueError:
                                 log.debug("zerog: skipped a non-JSON event from %s", up.name)
                                 continue
