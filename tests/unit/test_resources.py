@@ -1,0 +1,33 @@
+"""Resource names: user ids in any spelling ``uuid.UUID`` accepts come back canonical; anything
+else is INVALID_ARGUMENT naming the field."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from stack_cfo.api.resources import parse_user, parse_user_child, parse_user_singleton
+from stack_cfo.core.errors import InvalidArgument
+
+U = "7f6c2b0e-4a51-4f0e-9d8e-2f1f3c0b5a11"
+
+
+@pytest.mark.parametrize("spelling", [U, U.upper(), U.replace("-", ""), "{" + U + "}", "urn:uuid:" + U])
+def test_user_ids_come_back_canonical(spelling: str) -> None:
+    assert parse_user(f"users/{spelling}") == U
+    assert parse_user_singleton(f"users/{spelling}/portfolio", "portfolio", field="portfolio") == U
+    assert parse_user_child(f"users/{spelling}/sessions/s1", "sessions") == (U, "s1")
+
+
+@pytest.mark.parametrize("raw", ["", "me", U + "\n", " " + U, U[:-1], U + "0", U.replace("-", "_"), "g" * 32])
+def test_malformed_user_ids_name_the_field(raw: str) -> None:
+    with pytest.raises(InvalidArgument) as ei:
+        parse_user_singleton(f"users/{raw}/portfolio", "portfolio", field="portfolio")
+    assert ei.value.metadata["field"] == "portfolio"
+
+
+def test_canonical_ids_are_returned_as_sent() -> None:
+    for _ in range(100):
+        u = str(uuid.uuid4())
+        assert parse_user(f"users/{u}") == u
