@@ -46,8 +46,10 @@ poller thread hand the GIL back and forth, and because the two cores are shared 
 and anything else running. Pooled over rounds, p99 is the tail of the slowest round (the 500
 slowest of 50,000 arrivals): one round slowed by another process moves it by a second, so the
 median over rounds of each round's p99 is printed beside it, for both servers alike. The streams
-that "reconnected while opening" (thousands, on both servers) are calls grpc's server cancels
-(RST_STREAM CANCEL) while 10,000 streams arrive at once; the client reopens them, and before the
+that "reconnected while opening" (thousands, on both servers) are calls the server ends with
+CANCELLED before their first message while 10,000 streams arrive at once (the same on the bare
+server: grpc's, not the service's; waiting for ready connections does not avoid it); the client
+reopens them, and before the
 rounds the bench checks that each server holds exactly ``--watchers`` streams (the probe watch
 that measures an update's size is closed first), so no stale stream is sent to during the rounds.
 
