@@ -490,7 +490,8 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
     lat, p99, fan_p99 = real.latencies, _pct(real.latencies, .99), _pct(base.latencies, .99)
     print(f"update size: {size:,} bytes; rounds: {args.rounds}; load average now {os.getloadavg()[0]:.1f}")
     print(f"bare fan-out (baseline): opened {args.watchers:,} streams in {fan_open:.1f}s; RSS {fan_idle / mib:.0f} "
-          f"-> {fan_full / mib:.0f} MiB; latency p50 {_pct(base.latencies, .5) * 1e3:.0f} ms, p99 "
+          f"-> {fan_full / mib:.0f} MiB; latency p10 {_pct(base.latencies, .1) * 1e3:.0f} ms, "
+          f"p50 {_pct(base.latencies, .5) * 1e3:.0f} ms, p99 "
           f"{fan_p99 * 1e3:.0f} ms (per round, median of rounds: {_round_p99(base) * 1e3:.0f} ms), max "
           f"{max(base.worst) * 1e3:.0f} ms; CPU per round: server "
           f"{base.server_cpu:.2f}s, watch clients {base.client_cpu:.2f}s; {fan_clients.reconnects} stream(s) "
@@ -502,7 +503,8 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
           f"{full / mib:.0f} MiB with every watch open ({after / mib:.0f} MiB after the rounds; goal <= "
           f"{GOAL_RSS / mib:.0f}); per watch {(full - idle) / args.watchers / 1024:.1f} KiB; "
           f"{clients.reconnects} stream(s) reconnected while opening; {held:,.0f} watches held by the server")
-    print(f"                         latency RecordPrices -> every watcher: p50 {_pct(lat, .5) * 1e3:.0f} ms, "
+    print(f"                         latency RecordPrices -> every watcher: p10 {_pct(lat, .1) * 1e3:.0f} ms, "
+          f"p50 {_pct(lat, .5) * 1e3:.0f} ms, "
           f"p99 {p99 * 1e3:.0f} ms (per round, median of rounds: {_round_p99(real) * 1e3:.0f} ms), max "
           f"{max(real.worst) * 1e3:.0f} ms (goal p99 <= {GOAL_P99 * 1e3:.0f} ms); "
           f"CPU per round: server {real.server_cpu:.2f}s, watch clients {real.client_cpu:.2f}s; "
