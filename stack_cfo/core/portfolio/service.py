@@ -184,8 +184,6 @@ class PortfolioService(LedgerUseCases):
         self.hub = WatchHub()
         #: Summaries of watched portfolios being recomputed after a price change (see _refresh_watched).
         self._refreshes: set[asyncio.Task[None]] = set()
-        #: Taken by each summary computed on the loop: one per turn of the loop (see _compute_view).
-        self._inline_turn = asyncio.Lock()
         #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
         self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
@@ -379,18 +377,8 @@ class PortfolioService(LedgerUseCases):
         # loop, as a thread handoff costs more than that under load (the GIL is contended by the
         # loop and the worker, and after a price change every watched portfolio recomputes at
         # once: bench/watches.py at 2,000 watchers, p99 1.69 s -> 1.01 s). Larger ones go to a thread.
-        #
-        # One computation per turn of the loop: after a price change the summaries of every watched
-        # portfolio holding the symbol become computable in the same turn (they share one quote
-        # query), and run back to back they held the loop for all of them (200 portfolios: ~0.27 s)
-        # before the first watcher was sent its update. The lock is held until the next turn (a
-        # lock released in the same step is never contended: every computation of the turn would
-        # still run), so the watchers of the portfolios done so far are sent their updates between
-        # the computations.
         if sum(len(p.dates) for p in inputs.prices.values()) <= _INLINE_PRICE_CELLS:
-            async with self._inline_turn:
-                view = work()
-                await asyncio.sleep(0)
+            view = work()
         else:
             view = await asyncio.to_thread(work)
         self.stats.computations += 1
