@@ -36,22 +36,22 @@ both, their ratio, CPU per round, and how many summaries were computed per chang
 watched portfolio is the floor). ``--profile FILE``: py-spy samples of the server during the
 rounds (``pip install py-spy``; "stack count" lines).
 
-**What the tail is made of.** The bare fan-out's p99 is well above its CPU per round (e.g. 0.9 s
-against 0.45 s). It is the server's, not the measurement's: the bare server also reports when its
-last send of each round completed (its generator resumed after the message went to the
-transport), and that instant comes no earlier than the clients' last arrival, so the Go client
-(GOMAXPROCS=1, ~0.25 s CPU per round on the other core) is not the one falling behind. The
-server's wall time exceeds its CPU time because its event-loop thread and grpc's completion-queue
-poller thread hand the GIL back and forth, and because the two cores are shared with the client
-and anything else running. Pooled over rounds, p99 is the tail of the slowest round (the 500
-slowest of 50,000 arrivals): one round slowed by another process moves it by a second, so the
-median over rounds of each round's p99 is printed beside it, for both servers alike. The streams
-that "reconnected while opening" (thousands, on both servers) are calls the server ends with
+**What the tail is made of.** The bare fan-out's pooled p99 was once 0.9 s against 0.45 s of CPU
+per round. It is not the measurement's: the bare server also reports when its last send of each
+round completed (its generator resumed after the message went to the transport), and that instant
+comes no earlier than the clients' last arrival (e.g. 555-589 ms against 474-498 ms), so the Go
+client (GOMAXPROCS=1, ~0.2 s CPU per round on the other core) is not the one falling behind. Most
+of the gap is pooling: p99 over all rounds is the tail of the slowest round (the 500 slowest of
+50,000 arrivals), and one round slowed by another process on the machine moves it by up to a
+second (bare fan-out, 2-core machine shared with another bench, 22 runs: pooled p99 459-955 ms,
+the median over rounds of each round's p99 435-549 ms, one 658, CPU 0.46-0.55 s per round). Both are
+printed, for both servers alike, with p10 (when the first updates arrive). The streams that
+"reconnected while opening" (thousands, on both servers) are calls the server ends with
 CANCELLED before their first message while 10,000 streams arrive at once (the same on the bare
 server: grpc's, not the service's; waiting for ready connections does not avoid it); the client
-reopens them, and before the
-rounds the bench checks that each server holds exactly ``--watchers`` streams (the probe watch
-that measures an update's size is closed first), so no stale stream is sent to during the rounds.
+reopens them, and before the rounds the bench checks that each server holds exactly
+``--watchers`` streams (the probe watch that measures an update's size is closed first), so no
+stale stream is sent to during the rounds.
 
 The machine must be otherwise idle for the figures to mean anything: run it 2-3 times.
 """
