@@ -24,10 +24,13 @@ the client.
 Also reported: the latency of a summary right after a RecordPrices of a held symbol (the uncached
 path: load from PostgreSQL and compute).
 
-``--what-if token-cache,no-tracing`` runs a patched server (an experiment, not shipped code) to
-show where the real server's per-request cost goes on a cache hit: ``token-cache`` memoises
-``TokenVerifier.verify`` per token (HS256 verification costs ~60 us a call), ``no-tracing`` skips
-the tracing set-up (server spans become no-ops). The portfolio servicer itself costs ~5 us on a hit.
+``--what-if ...`` runs a patched server (an experiment, not shipped code) to show where the real
+server's per-request cost goes on a cache hit (comma-separated): ``token-cache`` memoises
+``TokenVerifier.verify`` per token, ``no-tracing`` skips the tracing set-up; ``bare-handler``
+answers GetPortfolioSummary with its first answer's bytes and nothing else (no interceptor stack: grpc's
+own cost in this server's configuration); ``stack-only`` keeps the interceptor stack (token, limits,
+span, metrics, log fields, deadline) around a handler returning those bytes; ``time-handler`` prints,
+at the server's exit, the mean wall and thread CPU time spent inside the served handler per call.
 """
 
 from __future__ import annotations
@@ -112,6 +115,43 @@ if "token-cache" in what:
     auth.TokenVerifier.verify = verify
 if "no-tracing" in what:
     tracing.setup_tracing = lambda *a, **k: None
+import atexit, time
+import grpc
+import stack_cfo.api.interceptors as icp
+_wrap, _wrap_unary, _first = icp.RpcWrapper.wrap, icp.RpcWrapper._wrap_unary, []
+def wrap(self, method, handler):
+    if not method.endswith("/GetPortfolioSummary") or not what & {"bare-handler", "stack-only"}:
+        return _wrap(self, method, handler)
+    full = _wrap(self, method, handler)
+    async def cached(request, context):  # the first call goes through everything, to fill the cache
+        if not _first:
+            _first.append(await full.unary_unary(request, context))
+        return _first[0]
+    if "bare-handler" in what:
+        return grpc.unary_unary_rpc_method_handler(cached, request_deserializer=full.request_deserializer,
+                                                   response_serializer=full.response_serializer)
+    return _wrap(self, method, grpc.unary_unary_rpc_method_handler(
+        cached, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer))
+icp.RpcWrapper.wrap = wrap
+if "time-handler" in what:
+    _spent = [0, 0.0, 0.0]
+    def timed_unary(self, inner, method, *rest):
+        behaviour = _wrap_unary(self, inner, method, *rest)
+        if not method.endswith("/GetPortfolioSummary"):
+            return behaviour
+        async def timed(request, context):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                return await behaviour(request, context)
+            finally:
+                _spent[0] += 1
+                _spent[1] += time.perf_counter() - t0
+                _spent[2] += time.thread_time() - c0
+        return timed
+    icp.RpcWrapper._wrap_unary = timed_unary
+    atexit.register(lambda: _spent[0] and print(
+        f"WHAT-IF time-handler: {_spent[0]} calls, {_spent[1] / _spent[0] * 1e6:.1f} us wall, "
+        f"{_spent[2] / _spent[0] * 1e6:.1f} us thread CPU inside the handler per call", flush=True))
 from stack_cfo.cli import main
 sys.exit(main(["serve"]))
 """
@@ -340,7 +380,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold", type=int, default=10, help="uncached summaries to time")
-    parser.add_argument("--what-if", default="", help="experiment: token-cache,no-tracing (see the docstring)")
+    parser.add_argument("--what-if", default="", help=(
+        "experiment, comma-separated: token-cache, no-tracing, bare-handler, stack-only, time-handler "
+        "(see the docstring)"))
     parser.add_argument("--client", choices=("go", "python"), default="go", help="the load generator")
     parser.add_argument("--conns", type=int, default=8, help="connections of the Go load generator")
     parser.add_argument("--echo-server", nargs=2, help=argparse.SUPPRESS)
