@@ -136,6 +136,8 @@ class TranscriptQueries(LeaseQueries):
                         "at": message.created_at,
                         "context": None,
                         "window": recent_window,
+                        "release": False,
+                        "owner": None,
                     },
                 )
                 summ = await conn.execute(Q.latest_summary, {"session_id": session_id})
@@ -209,7 +211,7 @@ class TranscriptQueries(LeaseQueries):
                 await insert_receipt(conn, message.receipt, cipher)  # commits with the answer it covers
             ins = await conn.execute(Q.insert_message, message_params(message, cipher))
             await conn.execute(
-                Q.after_answer,  # releases the lease too (when held)
+                Q.after_message,  # releases the lease too (when held)
                 {
                     "id": session_id,
                     "tokens": tokens,

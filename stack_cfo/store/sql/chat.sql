@@ -108,27 +108,9 @@ RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, 
 
 -- name: after_message
 -- The session after a message was stored: counters, the refreshed context (if any) and the
--- recent window in the seed's `messages` column (newest `window` messages, oldest first).
-UPDATE chat_sessions SET
-    message_count = (SELECT COALESCE(max(seq), 0) FROM chat_messages WHERE session_id = %(id)s),
-    tokens_used = tokens_used + %(tokens)s,
-    updated_at = GREATEST(updated_at, %(at)s),
-    last_accessed_at = GREATEST(last_accessed_at, %(at)s),
-    context = COALESCE(%(context)s, context),
-    messages = (
-        SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                   'id', w.id, 'seq', w.seq, 'role', w.role, 'content', w.content,
-                   'created_at', w.created_at, 'incomplete', w.incomplete) ORDER BY w.seq), '[]'::jsonb)
-        FROM (SELECT id, seq, role, content, created_at, incomplete FROM chat_messages
-              WHERE session_id = %(id)s ORDER BY seq DESC LIMIT %(window)s) AS w
-    )
-WHERE id = %(id)s
-RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
-          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
-
--- name: after_answer
--- after_message for a stored answer, releasing the turn lease in the same statement when
--- `release` (and the lease is still `owner`'s: as release_lease).
+-- recent window in the seed's `messages` column (newest `window` messages, oldest first). With
+-- `release`, the turn lease is released in the same statement when it is still `owner`'s (as
+-- release_lease does).
 UPDATE chat_sessions SET
     message_count = (SELECT COALESCE(max(seq), 0) FROM chat_messages WHERE session_id = %(id)s),
     tokens_used = tokens_used + %(tokens)s,
@@ -145,6 +127,8 @@ UPDATE chat_sessions SET
     lease_owner = CASE WHEN %(release)s AND lease_owner = %(owner)s::uuid THEN NULL ELSE lease_owner END,
     lease_expires_at = CASE WHEN %(release)s AND lease_owner = %(owner)s::uuid THEN NULL ELSE lease_expires_at END
 WHERE id = %(id)s
+RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
+          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
