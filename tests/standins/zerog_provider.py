@@ -120,6 +120,8 @@ class Recorded:
     token: dict[str, Any] | None = None
     auth_error: str | None = None
     status: int = 0
+    #: The client's address and port: requests with the same peer came over one kept-alive connection.
+    peer: tuple[str, int] | None = None
 
     @property
     def json(self) -> Any:
@@ -198,6 +200,7 @@ class _OpenAIStreamer:
             headers=dict(request.headers),
             body=await request.read(),
             at=time.monotonic(),
+            peer=request.transport.get_extra_info("peername") if request.transport is not None else None,
         )
         self.requests.append(rec)
         return rec

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from decimal import Decimal
@@ -253,3 +254,16 @@ async def test_account_status_survives_an_unreachable_chain(
     st = await client.account_status()
     assert st.ledger_available is None and st.error == "ZEROG_CHAIN_ERROR"
     assert st.providers[0].error == "ZEROG_CHAIN_ERROR"
+
+
+async def test_consecutive_answers_reuse_one_connection(provider: ProviderStandIn, make_client: ClientFactory):
+    """[DONE] arrives before the chunked body's last chunk: the connection is kept for the next
+    request once the body has ended, not closed (a new TCP, in production a new TLS, handshake a turn)."""
+    client = make_client([provider])
+    for _ in range(3):
+        stream = client.stream(ASK, options=CompletionOptions(operation="chat"))
+        assert "".join([d async for d in stream]) == DEFAULT_TEXT
+        await asyncio.sleep(0.05)  # the body's end reaches the pool
+    peers = {r.peer for r in provider.requests if "chat/completions" in r.path}
+    assert provider.count() == 3
+    assert len(peers) == 1, peers
