@@ -10,7 +10,8 @@ CPU time (user + system, from /proc) over the turns, divided by the turns, is it
 Two configurations alternate, each in its own server process: ``chat.delta_interval: 0`` (one
 delta message per model chunk, the default) and ``--interval`` (default 0.05: text arriving within
 50 ms of the last delta merged into the next). Reported: ms per turn for each, best of ``--rounds``, and the ratio.
-``CHAT_BENCH_PROFILE=path`` runs the servers under cProfile.
+``CHAT_BENCH_PROFILE=path`` runs the servers under cProfile; ``CHAT_BENCH_PYSPY=path`` samples the
+turns (not the start-up) with py-spy (``PYSPY``: its path) into ``path.<interval>`` (raw folded stacks).
 """
 
 from __future__ import annotations
@@ -57,9 +58,18 @@ async def one_round(args: argparse.Namespace, dsn: str, tmp: str, interval: floa
                         deltas += kind == "delta"
                         answered += kind == "completed"
 
+            spy = None
+            if os.environ.get("CHAT_BENCH_PYSPY"):  # sample the turns only, not the start-up
+                spy = await asyncio.create_subprocess_exec(
+                    os.environ.get("PYSPY", "py-spy"), "record", "-p", str(server.proc.pid), "-r", "250",
+                    "-f", "raw", "-o", f"{os.environ['CHAT_BENCH_PYSPY']}.{interval}", "--nonblocking")
+                await asyncio.sleep(1)
             cpu0 = server.cpu_seconds()
             await asyncio.gather(*(worker(*s) for s in sessions))
             cpu = server.cpu_seconds() - cpu0
+            if spy is not None:
+                spy.send_signal(2)
+                await spy.wait()
         finally:
             for ch in channels:
                 await ch.close()
