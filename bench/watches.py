@@ -509,6 +509,9 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
           f"{max(real.worst) * 1e3:.0f} ms (goal p99 <= {GOAL_P99 * 1e3:.0f} ms); "
           f"CPU per round: server {real.server_cpu:.2f}s, watch clients {real.client_cpu:.2f}s; "
           f"{computed:.0f} summaries computed per change ({args.users} portfolios watched)")
+    for name, phase in (("bare fan-out", base), ("stack-cfo serve", real)):
+        print(f"{name + ': each round':25s}  p99 " + ", ".join(f"{_pct(r, .99) * 1e3:.0f}" for r in phase.rounds)
+              + " ms; max " + ", ".join(f"{w * 1e3:.0f}" for w in phase.worst) + " ms")
     print(f"ratio p99 server / bare fan-out: {p99 / fan_p99:.2f}x; "
           f"p99 {'meets' if p99 <= GOAL_P99 else 'MISSES'} the goal, RSS "
           f"{'meets' if full <= GOAL_RSS else 'MISSES'} the goal")

@@ -26,6 +26,7 @@ from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
 from stack_cfo.core.clock import Clock, SystemClock
+from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import IdempotencyStore
 from stack_cfo.core.notifications.notification_feed import FeedService, FeedWakeups
@@ -165,6 +166,7 @@ class Container:
                 cache=settings.cache_settings(self.config),
                 receipts=self.receipts,
                 locales=self.user_locales,
+                gc_hold=GcHold(),  # one portfolio service, so one hold, per process
             ),
         )
 

@@ -38,6 +38,7 @@ from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
+from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
@@ -160,7 +161,10 @@ class PortfolioService(LedgerUseCases):
         cache: CacheSettings | None = None,
         receipts: ReceiptStore | None = None,
         locales: UserLocales | None = None,
+        gc_hold: GcHold | None = None,
     ) -> None:
+        """``gc_hold``: held while a watch fan-out is in flight (see :mod:`.watch`); the process's
+        one, from the wiring (none: collections run whenever they fall due)."""
         self._store = store
         self._feed = feed
         self._clock = clock
@@ -181,7 +185,7 @@ class PortfolioService(LedgerUseCases):
         self._series_loads: dict[str, tuple[int, asyncio.Future[PriceSeries]]] = {}
         #: Latest-quote loads waiting to be made as one query (see _latest_quotes).
         self._quote_batch: _QuoteBatch | None = None
-        self.hub = WatchHub()
+        self.hub = WatchHub(gc_hold)
         #: Summaries of watched portfolios being recomputed after a price change (see _refresh_watched).
         self._refreshes: set[asyncio.Task[None]] = set()
         #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
@@ -216,10 +220,15 @@ class PortfolioService(LedgerUseCases):
             for user_id in self.hub.users_holding(event.symbols):
                 task = asyncio.create_task(self._refresh_watched(user_id, event.symbols))
                 self._refreshes.add(task)
-                task.add_done_callback(self._refreshes.discard)
+                self.hub.busy()  # the fan-out starts with the computations for it
+                task.add_done_callback(self._refresh_done)
         else:
             self._invalidate(event)
             self.hub.dispatch(event)
+
+    def _refresh_done(self, task: asyncio.Task[None]) -> None:
+        self._refreshes.discard(task)
+        self.hub.idle()
 
     def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
         """Invalidate for a price write, once per write: this process's own write is announced
@@ -594,13 +603,18 @@ class PortfolioService(LedgerUseCases):
             yield WatchUpdate(view, WatchTrigger.INITIAL, ())
             last_sent = time.monotonic()
             while True:
+                sub.settle()  # the update of the last wake is out (or there was none to send)
                 await sub.event.wait()
                 if sub.closed:
                     raise shutting_down()
                 delay = last_sent + interval - time.monotonic()
                 if delay > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(sub.ended.wait(), delay)  # shutdown ends the wait
+                    sub.settle(pausing=True)
+                    try:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(sub.ended.wait(), delay)  # shutdown ends the wait
+                    finally:
+                        sub.resume()
                     if sub.closed:
                         raise shutting_down()
                 trigger, changed, resync, fresh = sub.take()

@@ -2,6 +2,11 @@
 
 Watches share one feed per process; each watcher keeps its pending trigger and changed symbols,
 so changes inside the client's minimum interval coalesce into one update.
+
+The hub also knows when a fan-out is in flight: from the moment a change wakes watchers (or a
+recomputation for them starts) until every woken watcher has sent its update (or found nothing
+to send), it holds the cyclic garbage collector (:class:`~stack_cfo.core.gc_hold.GcHold`), so
+the collections the fan-out's allocations trigger run after it, not in the middle of it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from stack_cfo.core.errors import Unavailable
+from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.portfolio.ports import ChangeEvent, HoldingsChanged, PricesChanged
 from stack_cfo.core.portfolio.views import SummaryView
 
@@ -43,8 +49,13 @@ def clamp_watch_interval(value: timedelta | None) -> timedelta:
 class _Subscription:
     """One watcher's pending changes. Coalesces until the watcher takes them."""
 
-    def __init__(self, user_id: str) -> None:
+    def __init__(self, user_id: str, hub: WatchHub | None = None) -> None:
         self.user_id = user_id
+        self._hub = hub
+        #: Woken and not yet back to waiting: its update is being computed or sent.
+        self.awake = False
+        #: Waiting out its minimum interval (see :meth:`settle`).
+        self.pausing = False
         self.symbols: frozenset[str] = frozenset()
         self.trigger: WatchTrigger | None = None
         self.changed: set[str] = set()
@@ -62,20 +73,40 @@ class _Subscription:
             self.trigger = self.trigger or WatchTrigger.PRICE_CHANGE
             self.changed |= hit
             self.fresh = fresh
-            self.event.set()
+            self._wake()
 
     def on_holdings(self) -> None:
         self.trigger = self.trigger or WatchTrigger.HOLDINGS_CHANGE
-        self.event.set()
+        self._wake()
 
     def on_reset(self) -> None:
         self.resync = True
-        self.event.set()
+        self._wake()
 
     def close(self) -> None:
         self.closed = True
-        self.event.set()
+        self._wake()
         self.ended.set()
+
+    def resume(self) -> None:
+        self.pausing = False
+
+    def _wake(self) -> None:
+        self.event.set()
+        if not self.awake and not self.pausing:
+            self.awake = True
+            if self._hub is not None:
+                self._hub.busy()
+
+    def settle(self, *, pausing: bool = False) -> None:
+        """The watcher is back to waiting with nothing pending: what woke it is out.
+        ``pausing``: it waits out its minimum interval before it sends (no part of a fan-out in
+        flight, nor are changes that come meanwhile) until :meth:`resume`."""
+        self.pausing = pausing
+        if self.awake and (pausing or not self.event.is_set()):
+            self.awake = False
+            if self._hub is not None:
+                self._hub.idle()
 
     def take(self) -> tuple[WatchTrigger | None, set[str], bool, tuple[SummaryView, int] | None]:
         out = (self.trigger, self.changed, self.resync, self.fresh)
@@ -87,9 +118,25 @@ class _Subscription:
 class WatchHub:
     """In-process fan-out of feed events to watchers."""
 
-    def __init__(self) -> None:
+    def __init__(self, gc_hold: GcHold | None = None) -> None:
         self._subs: dict[str, set[_Subscription]] = {}
         self.closed = False
+        self._gc_hold = gc_hold
+        #: Woken watchers not yet settled, plus recomputations for watchers in progress.
+        self.in_flight = 0
+
+    def busy(self) -> None:
+        """A watcher was woken, or work for woken watchers started: a fan-out is in flight."""
+        self.in_flight += 1
+        if self.in_flight == 1 and self._gc_hold is not None:
+            self._gc_hold.acquire()
+
+    def idle(self) -> None:
+        """One :meth:`busy` is over."""
+        if self.in_flight > 0:
+            self.in_flight -= 1
+            if self.in_flight == 0 and self._gc_hold is not None:
+                self._gc_hold.release()
 
     def __len__(self) -> int:
         return sum(len(s) for s in self._subs.values())
@@ -97,11 +144,14 @@ class WatchHub:
     def subscribe(self, user_id: str) -> _Subscription:
         if self.closed:
             raise shutting_down()
-        sub = _Subscription(user_id)
+        sub = _Subscription(user_id, self)
         self._subs.setdefault(user_id, set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: _Subscription) -> None:
+        if sub.awake:
+            sub.awake = False
+            self.idle()
         subs = self._subs.get(sub.user_id)
         if subs is not None:
             subs.discard(sub)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -338,9 +339,16 @@ async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_
 
         store.load_latest_quotes = counted_quotes  # type: ignore[method-assign]
         computed = service.stats.computations
+        hold = service.hub._gc_hold
+        assert hold is not None
+        holds = hold.holds
         await asyncio.sleep(1.1)  # past the minimum interval
         await record(srv, price_points({"ABC": [(TODAY, "106")]}))
         updates = [(await w.next())[1] for w in watches]
+        # The fan-out held the cyclic collector, and let it go once every watcher had sent.
+        assert hold.holds > holds
+        await _wait_for(lambda: service.hub.in_flight == 0)
+        assert gc.isenabled() and not hold.holding
         assert loads == [["ABC"]], loads
         # One quotes query for the three (not one each), and one computation a portfolio: the
         # writer's own invalidation and its notification coming back count once.
