@@ -36,18 +36,18 @@ both, their ratio, CPU per round, and how many summaries were computed per chang
 watched portfolio is the floor). ``--profile FILE``: py-spy samples of the server during the
 rounds (``pip install py-spy``; "stack count" lines).
 
-**What the tail is made of.** The bare fan-out's pooled p99 was once 0.9 s against 0.45 s of CPU
-per round. It is not the measurement's: the bare server also reports when its last send of each
-round completed (its generator resumed after the message went to the transport), and that instant
-comes no earlier than the clients' last arrival (e.g. 555-589 ms against 474-498 ms), so the Go
-client (GOMAXPROCS=1, ~0.2 s CPU per round on the other core) is not the one falling behind. Most
-of the gap is pooling: p99 over all rounds is the tail of the slowest round (the 500 slowest of
-50,000 arrivals), and one round slowed by another process on the machine moves it by up to a
-second (bare fan-out, 2-core machine shared with another bench, 22 runs: pooled p99 459-955 ms,
-the median over rounds of each round's p99 435-549 ms, one 658, CPU 0.46-0.55 s per round). Both are
-printed, for both servers alike, with p10 (when the first updates arrive). The streams that
-"reconnected while opening" (thousands, on both servers) are calls the server ends with
-CANCELLED before their first message while 10,000 streams arrive at once (the same on the bare
+**What the tail is made of.** p99 over all rounds is the tail of the slowest round (the 500
+slowest of 50,000 arrivals). Until this release one round of five was often 0.3-0.5 s slower than
+the others, on both servers, in the middle of the round (its p10 normal, its p50 late): the Go
+client's garbage collector. With ``GOMAXPROCS=1`` its collection takes the client's one thread off
+reading for hundreds of milliseconds, and every arrival behind it is stamped late. The clients now
+run with ``GOGC=off`` (``GOMEMLIMIT=2GiB`` as the safety net; a run needs a few hundred MB): three
+runs of five rounds had no slow round on either server. The server's own collections are held
+during a fan-out (``stack_cfo/core/gc_hold.py``); the bare server runs with CPython's defaults, so
+its full collections (0.15-0.2 s with 10,000 streams) still land in some rounds. Each round's
+p10/p50/p99/max is printed, for both servers alike. The streams that "reconnected while
+opening" (thousands, on both servers) are calls the server ends with CANCELLED before their
+first message while 10,000 streams arrive at once (the same on the bare
 server: grpc's, not the service's; waiting for ready connections does not avoid it); the client
 reopens them, and before the rounds the bench checks that each server holds exactly
 ``--watchers`` streams (the probe watch that measures an update's size is closed first), so no
@@ -171,7 +171,9 @@ class Clients:
     async def start(cls, binary: Path, target: str, method: str, streams: list[tuple[str, str]], clients: int,
                     per_connection: int, bdp: bool) -> Clients:
         procs, shares = [], []
-        env = {**os.environ, "GOMAXPROCS": "1"}  # one core at most, whatever it is given
+        # One core at most, whatever it is given; no garbage collection while measuring (a
+        # collection stops the one thread reading, and arrivals behind it are stamped late).
+        env = {**os.environ, "GOMAXPROCS": "1", "GOGC": "off", "GOMEMLIMIT": "2GiB"}
         for c in range(clients):
             share = streams[c::clients]
             proc = await asyncio.create_subprocess_exec(
@@ -510,8 +512,9 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
           f"CPU per round: server {real.server_cpu:.2f}s, watch clients {real.client_cpu:.2f}s; "
           f"{computed:.0f} summaries computed per change ({args.users} portfolios watched)")
     for name, phase in (("bare fan-out", base), ("stack-cfo serve", real)):
-        print(f"{name + ': each round':25s}  p99 " + ", ".join(f"{_pct(r, .99) * 1e3:.0f}" for r in phase.rounds)
-              + " ms; max " + ", ".join(f"{w * 1e3:.0f}" for w in phase.worst) + " ms")
+        print(f"{name + ': each round':25s}  p10/p50/p99/max " + ", ".join(
+            "/".join(f"{v * 1e3:.0f}" for v in (_pct(r, .1), _pct(r, .5), _pct(r, .99), w))
+            for r, w in zip(phase.rounds, phase.worst, strict=True)) + " ms")
     print(f"ratio p99 server / bare fan-out: {p99 / fan_p99:.2f}x; "
           f"p99 {'meets' if p99 <= GOAL_P99 else 'MISSES'} the goal, RSS "
           f"{'meets' if full <= GOAL_RSS else 'MISSES'} the goal")
