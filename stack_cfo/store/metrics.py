@@ -37,9 +37,14 @@ ARCHIVE = repo_histogram("archive", "sealed archive and archive key")
 USER_DATA = repo_histogram("user_data", "user data erasure")
 
 
-CHAT_SESSIONS_ACTIVE = Gauge("chat_sessions_active", "Chat sessions with status active (not deleted or archived).")
-CHAT_SESSIONS_RECENT = Gauge("chat_sessions_recent", "Chat sessions used in the last 15 minutes.")
-CHAT_USERS_RECENT = Gauge("chat_users_recent", "Users with a chat session used in the last 15 minutes.")
+# Counts over the whole database, the same whichever process reads them: with serve --workers N
+# the page shows the latest of the live workers' readings (the largest), not one series per worker.
+CHAT_SESSIONS_ACTIVE = Gauge("chat_sessions_active", "Chat sessions with status active (not deleted or archived).",
+                             multiprocess_mode="livemax")
+CHAT_SESSIONS_RECENT = Gauge("chat_sessions_recent", "Chat sessions used in the last 15 minutes.",
+                             multiprocess_mode="livemax")
+CHAT_USERS_RECENT = Gauge("chat_users_recent", "Users with a chat session used in the last 15 minutes.",
+                          multiprocess_mode="livemax")
 
 
 def timed(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -90,6 +91,80 @@ def register_pool_stats(stats: Callable[[], dict[str, int]]) -> None:
         REGISTRY.unregister(_pool_collector)
     _pool_collector = PoolStatsCollector(stats)
     REGISTRY.register(_pool_collector)
+
+
+def pool_stats_collector() -> PoolStatsCollector | None:
+    """The pool figures' collector registered by :func:`register_pool_stats` (None before)."""
+    return _pool_collector
+
+
+MIRROR_EVERY = 5.0
+"""Seconds between two writes of a worker's scrape-time figures (``serve --workers N``)."""
+
+#: How the supervisor's page combines each mirrored gauge over the live workers (default: sum).
+MIRROR_GAUGE_MODES: Mapping[str, str] = {
+    "stack_cfo_portfolio_change_feed_connected": "livemin",  # 1 only while every worker hears changes
+    "process_start_time_seconds": "livemin",  # the oldest worker
+    "process_max_fds": "livemin",
+}
+
+
+class CollectorMirror:
+    """``serve --workers N``: figures a worker computes at scrape time, written to its
+    prometheus-client multiprocess files, so the supervisor's one page shows them.
+
+    A worker serves no page of its own, so collectors that compute their figures when scraped
+    (the pool's, the portfolio cache and watch figures, the process's CPU and memory) would
+    never run. :meth:`mirror` runs them and copies each sample into a metric of the same name
+    in the multiprocess files: counters by the amount they grew since the last copy (summed over
+    workers, a dead worker's count kept, as for every counter), gauges as they are, summed over
+    the live workers unless :data:`MIRROR_GAUGE_MODES` says otherwise. The page is at most
+    :data:`MIRROR_EVERY` seconds behind."""
+
+    def __init__(self, collectors: Callable[[], Iterable[Collector | None]],
+                 gauge_modes: Mapping[str, str] = MIRROR_GAUGE_MODES) -> None:
+        self._collectors = collectors
+        self._modes = gauge_modes
+        self._metrics: dict[str, Any] = {}
+        self._last: dict[tuple[str, tuple[str, ...]], float] = {}
+
+    def mirror(self) -> None:
+        for collector in self._collectors():
+            if collector is None:
+                continue
+            try:
+                families = list(collector.collect())
+            except Exception as exc:  # a figure that cannot be read now is skipped, not fatal
+                log.debug("scrape-time figures not mirrored", extra={"error": type(exc).__name__})
+                continue
+            for family in families:
+                if family.type not in ("counter", "gauge"):
+                    continue
+                for sample in family.samples:
+                    if family.type == "counter" and not sample.name.endswith("_total"):
+                        continue  # a counter's _created sample
+                    self._copy(family.type, family.name, family.documentation, sample.labels, sample.value)
+
+    def _copy(self, kind: str, name: str, doc: str, labels: Mapping[str, str], value: float) -> None:
+        names = tuple(sorted(labels))
+        metric = self._metrics.get(name)
+        if metric is None:
+            # registry=None: the worker's own registry has the collector under this name already;
+            # in multiprocess mode the value is written to this process's files all the same.
+            mode: Any = self._modes.get(name, "livesum")
+            metric = self._metrics[name] = (
+                Counter(name, doc or name, names, registry=None) if kind == "counter"
+                else Gauge(name, doc or name, names, registry=None, multiprocess_mode=mode)
+            )
+        child: Any = metric.labels(*(labels[k] for k in names)) if names else metric
+        if kind == "counter":
+            key = (name, tuple(labels[k] for k in names))
+            grew = value - self._last.get(key, 0.0)
+            self._last[key] = value
+            if grew > 0:
+                child.inc(grew)
+        else:
+            child.set(value)
 
 
 async def start_metrics_server(

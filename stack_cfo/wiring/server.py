@@ -12,6 +12,8 @@ import signal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from prometheus_client import PROCESS_COLLECTOR
+
 from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.api.limits import CallLimiter
@@ -19,7 +21,11 @@ from stack_cfo.api.server import GrpcServer, Registration
 from stack_cfo.api.servicers import registrations
 from stack_cfo.api.servicers.chat import ChatServicer
 from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
-from stack_cfo.api.servicers.portfolio import PortfolioServicer, register_portfolio_metrics
+from stack_cfo.api.servicers.portfolio import (
+    PortfolioServicer,
+    portfolio_metrics_collector,
+    register_portfolio_metrics,
+)
 from stack_cfo.api.servicers.receipt import ReceiptServicer
 from stack_cfo.api.servicers.scheduler import SchedulerServicer
 from stack_cfo.api.servicers.user_data import UserDataServicer
@@ -28,10 +34,16 @@ from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.migrations import Migrator
-from stack_cfo.telemetry.metrics import register_pool_stats, start_metrics_server
+from stack_cfo.telemetry.metrics import (
+    MIRROR_EVERY,
+    CollectorMirror,
+    pool_stats_collector,
+    register_pool_stats,
+    start_metrics_server,
+)
 from stack_cfo.wiring.container import Container, build_container
 from stack_cfo.wiring.startup import check_compute_model, resolve_database_url
-from stack_cfo.wiring.workers import READY_FD
+from stack_cfo.wiring.workers import MULTIPROC_DIR, READY_FD
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +125,22 @@ class ServerProcess:
             )
         register_pool_stats(self.container.db.stats)
         self._tasks.append(asyncio.create_task(self._become_ready(), name="become-ready"))
+        if os.environ.get(MULTIPROC_DIR):  # a worker of serve --workers N: the supervisor serves the page
+            self._tasks.append(asyncio.create_task(self._mirror_metrics(), name="mirror-metrics"))
         return port
+
+    async def _mirror_metrics(self) -> None:
+        """A worker's scrape-time figures (pool, portfolio cache and watches, process CPU and
+        memory, the chat gauges read from the database) written to its multiprocess files every
+        ``MIRROR_EVERY`` seconds, for the supervisor's page (:class:`CollectorMirror`)."""
+        mirror = CollectorMirror(lambda: (pool_stats_collector(), portfolio_metrics_collector(), PROCESS_COLLECTOR))
+        while True:
+            try:
+                await asyncio.wait_for(self._chat_activity(), MIRROR_EVERY)
+            except Exception as exc:  # the database is down: the previous figures stay
+                log.debug("chat gauges not refreshed", extra={"error": type(exc).__name__})
+            mirror.mirror()
+            await asyncio.sleep(MIRROR_EVERY)
 
     async def _become_ready(self) -> None:
         """Migrate (retrying while the database is down), open the pool, then watch the database.

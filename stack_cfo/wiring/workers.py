@@ -24,9 +24,9 @@ The supervisor, not the workers, owns what must answer for the pod as a whole:
   operator's, emptied at start, or a temporary directory removed at exit); counters and
   histograms are summed over workers (a dead worker's counts stay, so totals never go back),
   ``stack_cfo_ready`` is the minimum over live workers, other gauges carry a ``pid`` label. A
-  dead worker's live gauges are removed (``mark_process_dead``). Figures computed at scrape time
-  by a process's own collectors (``stack_cfo_db_pool_*``, the portfolio cache and watch
-  figures, the chat activity gauges) are not on this page: they exist per worker only.
+  dead worker's live gauges are removed (``mark_process_dead``). Figures a process computes at
+  scrape time (``stack_cfo_db_pool_*``, the portfolio cache and watch figures, ``process_*``,
+  the chat activity gauges) each worker writes to its files every 5 s (``CollectorMirror``).
 
 The scheduler has no ``--workers``: its work is waiting on PostgreSQL, SMTP, FCM and the 0G
 provider, not CPU; it scales by running more scheduler processes (they share the work through

@@ -163,3 +163,61 @@ async def test_sigterm_drains_every_worker_and_exits_0(pod) -> None:  # type: ig
     assert rc == 0
     assert time.monotonic() - sent >= 1.4, "the drain delay holds for the pod as a whole"
     assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def _page(metrics_port: int) -> dict[str, float]:
+    """Every unlabelled sample on the page (labelled ones keyed with their labels)."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+    out: dict[str, float] = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+async def test_figures_each_worker_computes_at_scrape_time_are_on_the_page(pod) -> None:  # type: ignore[no-untyped-def]
+    """Pool, watch, cache, process and chat figures are computed by a worker when it would be
+    scraped; with the supervisor serving the page they are copied into it (summed over the live
+    workers, except the chat counts, which are the database's and so the same in each)."""
+    proc, target, health, metrics_port, _ = pod
+    await wait_ready(health, timeout=90)
+    workers = _workers(proc)
+    users = [str(uuid.uuid4()) for _ in range(4)]
+    channels = [_channel(target) for _ in users]
+    watches = []
+    try:
+        for user, ch in zip(users, channels, strict=True):
+            md, name = _auth(user), f"users/{user}/portfolio"
+            stub = portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch)
+            await stub.SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(
+                portfolio=name, cash_balance="100", base_currency="USD", request_id=str(uuid.uuid4())),
+                metadata=md, timeout=10)
+            watch = stub.WatchPortfolio(portfolio_pb2.WatchPortfolioRequest(portfolio=name), metadata=md)
+            assert (await asyncio.wait_for(watch.read(), 10)).summary.portfolio == name
+            watches.append(watch)
+            await chat_pb2_grpc.ChatServiceStub(ch).CreateSession(
+                chat_pb2.CreateSessionRequest(parent=f"users/{user}", session=chat_pb2.Session(title="t")),
+                metadata=md, timeout=10)
+
+        page: dict[str, float] = {}
+        deadline = time.monotonic() + 20  # written every 5 s
+        while time.monotonic() < deadline:
+            page = _page(metrics_port)
+            if page.get("stack_cfo_portfolio_watchers") == 4 and page.get("chat_sessions_active", 0) >= 4:
+                break
+            await asyncio.sleep(0.5)
+        assert page.get("stack_cfo_portfolio_watchers") == 4, "the watches of both workers, summed"
+        assert page["chat_sessions_active"] >= 4
+        assert not any(k.startswith("chat_sessions_active{") for k in page), "one series, not one a worker"
+        assert page["stack_cfo_portfolio_change_feed_connected"] == 1
+        assert page["stack_cfo_db_pool_pool_size"] >= 2, "both workers' pools"
+        assert page["stack_cfo_portfolio_summary_computations_total"] >= 4
+        rss = sum(psutil.Process(p).memory_info().rss for p in workers)
+        assert 0.5 * rss < page["process_resident_memory_bytes"] < 2 * rss, "both workers' memory"
+        assert page["process_cpu_seconds_total"] > 0
+    finally:
+        for w in watches:
+            w.cancel()
+        for ch in channels:
+            await ch.close()

@@ -92,6 +92,11 @@ class _PortfolioCollector(Collector):
 _collector: _PortfolioCollector | None = None
 
 
+def portfolio_metrics_collector() -> Collector | None:
+    """The collector :func:`register_portfolio_metrics` registered (None before)."""
+    return _collector
+
+
 def register_portfolio_metrics(service: PortfolioService) -> None:
     """Expose ``service``'s cache and watch figures on the process's Prometheus registry (the
     last service registered wins: one portfolio service per process)."""
