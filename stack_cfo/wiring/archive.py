@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _local_master_keys(data_dir: Path) -> MasterKeys:
+def local_master_key_file(data_dir: Path) -> Path:
+    """The local archive master key's file in ``data_dir`` (generated at first use): the key of
+    an embedded-database set-up, read by every process of one (``serve --workers N`` hands its
+    path to the workers as ``STACK_CFO_ARCHIVE_MASTER_KEYS_FILE``)."""
     path = data_dir / "archive-master-key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,7 +43,11 @@ def _local_master_keys(data_dir: Path) -> MasterKeys:
             f.write(text)
         log.warning("generated a local archive master key; set STACK_CFO_ARCHIVE_MASTER_KEYS in production",
                     extra={"path": str(path)})
-    return MasterKeys.from_config(path.read_text("utf-8").strip())
+    return path
+
+
+def _local_master_keys(data_dir: Path) -> MasterKeys:
+    return MasterKeys.from_config(local_master_key_file(data_dir).read_text("utf-8").strip())
 
 
 def master_keys(config: Config) -> MasterKeys:

@@ -14,7 +14,9 @@ The supervisor, not the workers, owns what must answer for the pod as a whole:
   the pod stops within the same bound. A worker still running ``drain_delay + shutdown_grace +
   10 s`` later is killed. The supervisor exits 0 (1 if it had to kill one).
 - **Crashes.** A worker that exits on its own is restarted, after 0.5 s doubling to 30 s while it
-  keeps failing (a worker that ran for a minute starts the backoff again).
+  keeps failing (a worker that ran for a minute starts the backoff again). A worker that exits 2
+  (a configuration it refuses: it logged which key) before it was ever ready is not: the
+  supervisor stops the others and exits 2 too.
 - **Health** on ``server.health_listen``: liveness SERVING while the supervisor runs; readiness
   (and ``""`` and every service) SERVING only while every worker reports ready. Workers tell
   their readiness flips on a pipe (``STACK_CFO_WORKER_READY_FD``). The API port also serves
@@ -57,6 +59,9 @@ WORKER_INDEX = "STACK_CFO_WORKER_INDEX"
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 OPERATOR_MULTIPROC_DIR = "STACK_CFO_MULTIPROC_DIR"
 """Where ``stack_cfo.cli`` set aside an operator's ``PROMETHEUS_MULTIPROC_DIR`` (see there)."""
+MASTER_KEYS_FILE = "STACK_CFO_ARCHIVE_MASTER_KEYS_FILE"
+CONFIG_ERROR_EXIT = 2
+"""A worker's exit code for a configuration it refuses (the same exit code as ``stack-cfo``'s)."""
 FIRST_RESTART_DELAY = 0.5
 MAX_RESTART_DELAY = 30.0
 HEALTHY_RUN = 60.0
@@ -68,6 +73,8 @@ class _Worker:
     index: int
     proc: asyncio.subprocess.Process | None = None
     ready: bool = False
+    #: Reported ready at least once (a worker that never was and exits 2 refused its configuration).
+    was_ready: bool = False
     restarts: int = 0
     pids: list[int] = field(default_factory=list)
 
@@ -92,6 +99,7 @@ class Supervisor:
         self._health_server: Any = None
         self._metrics: Any = None
         self._killed = False
+        self._config_error = False
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -168,6 +176,7 @@ class Supervisor:
             asyncio.get_running_loop().remove_reader(fd)
             return
         w.ready = data[-1:] == b"1"
+        w.was_ready = w.was_ready or w.ready
         self._publish()
 
     def _publish(self) -> None:
@@ -193,6 +202,14 @@ class Supervisor:
             _mark_dead(proc.pid, metrics_dir)
             if self.stopping.is_set():
                 log.info("worker stopped", extra={"worker": w.index, "pid": proc.pid, "exit_code": code})
+                return
+            if code == CONFIG_ERROR_EXIT and not w.was_ready:
+                # Starting it again would fail the same way, forever: stop the pod with the same
+                # exit code, so the orchestrator shows the error (the worker logged what is wrong).
+                log.error("worker refused the configuration; stopping", extra={"worker": w.index, "pid": proc.pid,
+                                                                               "exit_code": code})
+                self._config_error = True
+                self._begin_stop()
                 return
             if loop.time() - started >= HEALTHY_RUN:
                 delay = FIRST_RESTART_DELAY
@@ -230,6 +247,8 @@ class Supervisor:
                         w.proc.kill()
                 await asyncio.wait(pending)
             log.info("supervisor stopped")
+            if self._config_error:
+                return CONFIG_ERROR_EXIT
             return 1 if self._killed else 0
         finally:
             await self._close_endpoints()
@@ -274,6 +293,13 @@ def supervise(config: Config, count: int, config_path: str | None) -> int:
         from stack_cfo.wiring.startup import resolve_database_url
 
         env["DATABASE_URL"], handle = resolve_database_url(config)
+        if config.archive.master_keys is None:
+            # To the workers the database is external now, and an external database needs the
+            # archive master keys: the local key a single embedded process would use, by file.
+            from stack_cfo.wiring.archive import local_master_key_file
+
+            env.pop(MASTER_KEYS_FILE.removesuffix("_FILE"), None)  # set but blank: not both
+            env[MASTER_KEYS_FILE] = str(local_master_key_file(config.database.data_dir))
     try:
         return asyncio.run(Supervisor(config, count, worker_argv(config_path), env).run())
     finally:

@@ -9,6 +9,7 @@ import asyncio
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -221,3 +222,57 @@ async def test_figures_each_worker_computes_at_scrape_time_are_on_the_page(pod) 
             w.cancel()
         for ch in channels:
             await ch.close()
+
+
+async def test_a_worker_refusing_its_configuration_stops_the_pod_with_exit_2(tmp_path: Path) -> None:
+    """Exit 2 before ever being ready is a configuration the worker refuses: started again it would
+    fail the same way forever (a restart loop that never tells the orchestrator), so the
+    supervisor stops and exits 2 too."""
+    from stack_cfo.config import build_config
+    from stack_cfo.wiring.workers import Supervisor
+
+    config = build_config({"server": {"listen": f"127.0.0.1:{free_port()}", "health_listen": "off",
+                                      "metrics_listen": "off"}})
+    refuse = [sys.executable, "-c", "import sys; print('invalid configuration: x', file=sys.stderr); sys.exit(2)"]
+    env = {**cli_env({}), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    started = time.monotonic()
+    assert await asyncio.wait_for(Supervisor(config, 2, refuse, env).run(), 30) == 2
+    assert time.monotonic() - started < 10, "no restart loop"
+
+
+def test_workers_over_the_embedded_database_serve(tmp_path: Path) -> None:
+    """Without DATABASE_URL the supervisor starts one embedded PostgreSQL and hands it to the
+    workers, with the local archive master key a single process would use (to the workers the
+    database is external, and an external one needs the keys: they used to exit 2 in a loop)."""
+    port, health = free_port(), free_port()
+    env = {k: v for k, v in cli_env({
+        "STACK_CFO_LISTEN": f"127.0.0.1:{port}", "STACK_CFO_HEALTH_LISTEN": f"127.0.0.1:{health}",
+        "STACK_CFO_METRICS_LISTEN": "off", "STACK_CFO_DRAIN_DELAY": "0s", "STACK_CFO_DATA_DIR": str(tmp_path),
+    }).items() if k not in ("DATABASE_URL", "STACK_CFO_ARCHIVE_MASTER_KEYS")}
+    proc = start_cli(["serve", "--workers", "2"], env)
+    try:
+        async def check() -> None:
+            await wait_ready(f"127.0.0.1:{health}", timeout=120)
+            user = str(uuid.uuid4())
+            md, name = _auth(user), f"users/{user}/portfolio"
+            for _ in range(2):  # two connections: most likely both workers
+                async with _channel(f"127.0.0.1:{port}") as ch:
+                    stub = portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch)
+                    await stub.SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(
+                        portfolio=name, cash_balance="100", base_currency="USD", request_id=str(uuid.uuid4())),
+                        metadata=md, timeout=20)
+                    got = await stub.GetPortfolioSummary(
+                        portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name), metadata=md, timeout=20)
+                    assert got.total_value == "100"
+
+        asyncio.run(check())
+        assert proc.poll() is None
+        assert (tmp_path / "archive-master-key").exists()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            for child in psutil.Process(proc.pid).children():
+                child.kill()
+            proc.kill()
+        finish(proc, "stack-cfo serve --workers 2 (embedded)")
