@@ -61,11 +61,16 @@ def pod(db_dsn: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     try:
         yield proc, f"127.0.0.1:{port}", f"127.0.0.1:{health}", metrics, tmp_path / "metrics"
     finally:
-        if proc.poll() is None:
-            for child in psutil.Process(proc.pid).children():
-                child.kill()
-            proc.kill()
-        finish(proc, "stack-cfo serve --workers 2")
+        _stop_pod(proc, "stack-cfo serve --workers 2")
+
+
+def _stop_pod(proc: subprocess.Popen[bytes], label: str) -> None:
+    """Kill what is left of a pod (supervisor and workers) and report its output."""
+    if proc.poll() is None:
+        for child in psutil.Process(proc.pid).children():
+            child.kill()
+        proc.kill()
+    finish(proc, label)
 
 
 def _workers(proc: subprocess.Popen[bytes]) -> list[int]:
@@ -271,8 +276,4 @@ def test_workers_over_the_embedded_database_serve(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     finally:
-        if proc.poll() is None:
-            for child in psutil.Process(proc.pid).children():
-                child.kill()
-            proc.kill()
-        finish(proc, "stack-cfo serve --workers 2 (embedded)")
+        _stop_pod(proc, "stack-cfo serve --workers 2 (embedded)")
