@@ -43,8 +43,10 @@ client's garbage collector. With ``GOMAXPROCS=1`` its collection takes the clien
 reading for hundreds of milliseconds, and every arrival behind it is stamped late. The clients now
 run with ``GOGC=off`` (``GOMEMLIMIT=2GiB`` as the safety net; a run needs a few hundred MB): three
 runs of five rounds had no slow round on either server. The server's own collections are held
-during a fan-out (``stack_cfo/core/gc_hold.py``); the bare server runs with CPython's defaults, so
-its full collections (0.15-0.2 s with 10,000 streams) still land in some rounds. Each round's
+during a fan-out (``stack_cfo/core/gc_hold.py``). The bare server runs with the collector settings
+of ``stack-cfo serve`` (``tune_gc``): with CPython's defaults its full collections (0.15-0.2 s with
+10,000 streams) landed in some rounds and took a third of its CPU per round (0.43-0.48 s against
+0.28-0.32 s now). Each round's
 p10/p50/p99/max is printed, for both servers alike. The streams that "reconnected while
 opening" (thousands, on both servers) are calls the server ends with CANCELLED before their
 first message while 10,000 streams arrive at once (the same on the bare
@@ -111,6 +113,9 @@ NY = ZoneInfo("America/New_York")
 
 
 async def _fanout_server(port: int, size: int) -> None:
+    from stack_cfo.wiring.server import tune_gc
+
+    tune_gc()  # the collector settings of `stack-cfo serve` (thresholds, start-up frozen), for a fair baseline
     payload = b"\x0a" + b"x" * max(0, size - 1)
     events: set[asyncio.Event] = set()
     # When the server's last send of the round completed (grpc resumes the generator after the
