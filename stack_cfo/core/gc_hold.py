@@ -44,6 +44,7 @@ class GcHold:
         self.cooldown = cooldown
         self._clock = clock
         self._holders = 0
+        self._closed = False
         #: True while this hold has the collector off (it turned it off and will turn it on).
         self._disabled = False
         self._timer: asyncio.TimerHandle | None = None
@@ -70,8 +71,14 @@ class GcHold:
         if self._holders == 0:
             self._stop()
 
+    def close(self) -> None:
+        """No more holds (shutdown): the collector is on again if this hold had it off."""
+        self._closed = True
+        self._holders = 0
+        self._stop()
+
     def _start(self) -> None:
-        if not gc.isenabled() or self._clock() < self._not_before:
+        if self._closed or not gc.isenabled() or self._clock() < self._not_before:
             return
         try:
             loop = asyncio.get_running_loop()

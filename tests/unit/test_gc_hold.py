@@ -110,3 +110,16 @@ async def test_a_watcher_waiting_out_its_interval_is_not_in_flight() -> None:
     hub.close()
     hub.unsubscribe(sub)
     assert hub.in_flight == 0 and gc.isenabled()
+
+
+async def test_closing_the_hub_turns_the_collector_back_on_for_good() -> None:
+    hold = GcHold()
+    hub = WatchHub(hold)
+    sub = hub.subscribe("u1")
+    sub.symbols = frozenset({"AAPL"})
+    hub.dispatch_prices("u1", frozenset({"AAPL"}))
+    assert not gc.isenabled()
+    hub.close()  # shutdown while the fan-out is in flight
+    assert gc.isenabled()
+    hold.acquire()
+    assert gc.isenabled(), "a closed hold holds nothing"

@@ -187,6 +187,8 @@ class WatchHub:
         for subs in self._subs.values():
             for sub in subs:
                 sub.close()
+        if self._gc_hold is not None:
+            self._gc_hold.close()  # no fan-out from here on: never leave the collector off
 
 
 RECONNECT_AFTER = timedelta(seconds=1)
