@@ -84,6 +84,14 @@ class _PortfolioCollector(Collector):
         yield CounterMetricFamily("stack_cfo_portfolio_summary_computations", "Summaries computed.",
                                   value=s.stats.computations)
         yield GaugeMetricFamily("stack_cfo_portfolio_watchers", "Open WatchPortfolio streams.", value=len(s.hub))
+        hold = s.hub.gc_hold
+        if hold is not None:
+            yield CounterMetricFamily("stack_cfo_watch_gc_holds",
+                                      "Watch fan-outs during which the cyclic garbage collector was held off.",
+                                      value=hold.holds)
+            yield CounterMetricFamily("stack_cfo_watch_gc_holds_expired",
+                                      "Of those, holds ended by their 2 s cap before the fan-out was out.",
+                                      value=hold.expired)
         yield GaugeMetricFamily("stack_cfo_portfolio_change_feed_connected",
                                 "1 while the LISTEN connection for price and holdings changes is up.",
                                 value=1 if s.notifications_live else 0)

@@ -125,6 +125,10 @@ class WatchHub:
         #: Woken watchers not yet settled, plus recomputations for watchers in progress.
         self.in_flight = 0
 
+    @property
+    def gc_hold(self) -> GcHold | None:
+        return self._gc_hold
+
     def busy(self) -> None:
         """A watcher was woken, or work for woken watchers started: a fan-out is in flight."""
         self.in_flight += 1

@@ -339,7 +339,7 @@ async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_
 
         store.load_latest_quotes = counted_quotes  # type: ignore[method-assign]
         computed = service.stats.computations
-        hold = service.hub._gc_hold
+        hold = service.hub.gc_hold
         assert hold is not None
         holds = hold.holds
         await asyncio.sleep(1.1)  # past the minimum interval
@@ -347,6 +347,7 @@ async def test_many_watchers_share_one_series_load_and_one_serialized_update(db_
         updates = [(await w.next())[1] for w in watches]
         # The fan-out held the cyclic collector, and let it go once every watcher had sent.
         assert hold.holds > holds
+        assert REGISTRY.get_sample_value("stack_cfo_watch_gc_holds_total") == hold.holds
         await _wait_for(lambda: service.hub.in_flight == 0)
         assert gc.isenabled() and not hold.holding
         assert loads == [["ABC"]], loads
