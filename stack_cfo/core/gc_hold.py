@@ -18,7 +18,9 @@ without a pause) cannot starve the collector:
 
 * a hold lasts at most ``max_hold`` seconds (default 2 s: a fan-out to 10,000 watches takes
   0.6-0.9 s on 2 cores); then the collector is on again even if holders remain, and
-* after such an expiry no new hold starts for ``cooldown`` seconds.
+* after such an expiry no new hold starts for ``cooldown`` seconds (the watch hub then forgets
+  what was left in flight, so the next change is held again: :meth:`WatchHub.busy
+  <stack_cfo.core.portfolio.watch.WatchHub.busy>`).
 
 A collector that was already off (``gc.disable()`` by someone else) is left alone: the hold
 then neither disables nor re-enables it.

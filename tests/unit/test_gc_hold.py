@@ -123,3 +123,28 @@ async def test_closing_the_hub_turns_the_collector_back_on_for_good() -> None:
     assert gc.isenabled()
     hold.acquire()
     assert gc.isenabled(), "a closed hold holds nothing"
+
+
+async def test_a_watcher_that_never_sends_does_not_disable_later_holds() -> None:
+    """A client that stopped reading keeps its watcher woken for good: once the hold expired, the
+    next change starts a fan-out of its own, held again, and the stuck watcher's late settling
+    changes nothing."""
+    now = [0.0]
+    hold = GcHold(max_hold=0.05, cooldown=1.0, clock=lambda: now[0])
+    hub = WatchHub(hold)
+    stuck, other = hub.subscribe("u1"), hub.subscribe("u2")
+    stuck.symbols = other.symbols = frozenset({"AAPL"})
+    hub.dispatch_prices("u1", frozenset({"AAPL"}))
+    assert not gc.isenabled()
+    await asyncio.sleep(0.1)  # the stuck watcher never sends: the cap ends the hold
+    assert gc.isenabled() and hold.expired == 1
+    now[0] += 2  # past the cool-down
+    hub.dispatch_prices("u2", frozenset({"AAPL"}))
+    assert not gc.isenabled() and hub.in_flight == 1, "a new episode, held"
+    stuck.take()
+    stuck.settle()  # from the old episode: ignored
+    assert hub.in_flight == 1 and not gc.isenabled()
+    other.take()
+    other.settle()
+    assert hub.in_flight == 0 and gc.isenabled()
+    assert hold.holds == 2

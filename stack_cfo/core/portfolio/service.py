@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import decimal
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -220,15 +221,15 @@ class PortfolioService(LedgerUseCases):
             for user_id in self.hub.users_holding(event.symbols):
                 task = asyncio.create_task(self._refresh_watched(user_id, event.symbols))
                 self._refreshes.add(task)
-                self.hub.busy()  # the fan-out starts with the computations for it
-                task.add_done_callback(self._refresh_done)
+                episode = self.hub.busy()  # the fan-out starts with the computations for it
+                task.add_done_callback(functools.partial(self._refresh_done, episode))
         else:
             self._invalidate(event)
             self.hub.dispatch(event)
 
-    def _refresh_done(self, task: asyncio.Task[None]) -> None:
+    def _refresh_done(self, episode: int, task: asyncio.Task[None]) -> None:
         self._refreshes.discard(task)
-        self.hub.idle()
+        self.hub.idle(episode)
 
     def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
         """Invalidate for a price write, once per write: this process's own write is announced

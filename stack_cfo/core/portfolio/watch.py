@@ -54,6 +54,8 @@ class _Subscription:
         self._hub = hub
         #: Woken and not yet back to waiting: its update is being computed or sent.
         self.awake = False
+        #: The hub's fan-out episode it was woken in (see :meth:`WatchHub.busy`).
+        self.episode = 0
         #: Waiting out its minimum interval (see :meth:`settle`).
         self.pausing = False
         self.symbols: frozenset[str] = frozenset()
@@ -96,7 +98,7 @@ class _Subscription:
         if not self.awake and not self.pausing:
             self.awake = True
             if self._hub is not None:
-                self._hub.busy()
+                self.episode = self._hub.busy()
 
     def settle(self, *, pausing: bool = False) -> None:
         """The watcher is back to waiting with nothing pending: what woke it is out.
@@ -106,7 +108,7 @@ class _Subscription:
         if self.awake and (pausing or not self.event.is_set()):
             self.awake = False
             if self._hub is not None:
-                self._hub.idle()
+                self._hub.idle(self.episode)
 
     def take(self) -> tuple[WatchTrigger | None, set[str], bool, tuple[SummaryView, int] | None]:
         out = (self.trigger, self.changed, self.resync, self.fresh)
@@ -124,20 +126,38 @@ class WatchHub:
         self._gc_hold = gc_hold
         #: Woken watchers not yet settled, plus recomputations for watchers in progress.
         self.in_flight = 0
+        #: Fan-out episodes (a new one after a hold expired with work in flight).
+        self._episode = 0
+        #: The hold's expiry count when this episode's hold was taken.
+        self._expired_seen = 0
 
     @property
     def gc_hold(self) -> GcHold | None:
         return self._gc_hold
 
-    def busy(self) -> None:
-        """A watcher was woken, or work for woken watchers started: a fan-out is in flight."""
-        self.in_flight += 1
-        if self.in_flight == 1 and self._gc_hold is not None:
-            self._gc_hold.acquire()
+    def busy(self) -> int:
+        """A watcher was woken, or work for woken watchers started: a fan-out is in flight.
+        Returns the episode to hand back to :meth:`idle`.
 
-    def idle(self) -> None:
-        """One :meth:`busy` is over."""
-        if self.in_flight > 0:
+        A hold that ended at its cap with work still in flight (typically a client that stopped
+        reading, its write waiting on flow control for as long as it likes) would otherwise keep
+        the count above zero for good, and no later fan-out would be held again: the next change
+        after such an expiry starts a new episode, and what the old one left in flight is
+        forgotten (its late :meth:`idle` calls are ignored)."""
+        hold = self._gc_hold
+        if self.in_flight > 0 and hold is not None and hold.expired != self._expired_seen:
+            self._episode += 1
+            self.in_flight = 0
+            hold.release()
+        self.in_flight += 1
+        if self.in_flight == 1 and hold is not None:
+            self._expired_seen = hold.expired
+            hold.acquire()
+        return self._episode
+
+    def idle(self, episode: int) -> None:
+        """One :meth:`busy` of ``episode`` is over."""
+        if episode == self._episode and self.in_flight > 0:
             self.in_flight -= 1
             if self.in_flight == 0 and self._gc_hold is not None:
                 self._gc_hold.release()
@@ -155,7 +175,7 @@ class WatchHub:
     def unsubscribe(self, sub: _Subscription) -> None:
         if sub.awake:
             sub.awake = False
-            self.idle()
+            self.idle(sub.episode)
         subs = self._subs.get(sub.user_id)
         if subs is not None:
             subs.discard(sub)
