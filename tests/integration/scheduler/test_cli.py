@@ -89,7 +89,8 @@ def _get(port: int, path: str) -> tuple[int, str]:
         return err.code, err.read().decode()
 
 
-async def _until(port: int, path: str, status: int, timeout: float = 30) -> str:
+async def _until(port: int, path: str, status: int, timeout: float = 30, contains: str = "") -> str:
+    """The body of the first answer with ``status`` (and ``contains`` in its body)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     last: tuple[int, str] | None = None
@@ -98,10 +99,10 @@ async def _until(port: int, path: str, status: int, timeout: float = 30) -> str:
             last = await asyncio.to_thread(_get, port, path)
         except OSError:
             last = None
-        if last is not None and last[0] == status:
+        if last is not None and last[0] == status and contains in last[1]:
             return last[1]
         await asyncio.sleep(0.1)
-    raise AssertionError(f"{path} never answered {status}: {last}")
+    raise AssertionError(f"{path} never answered {status} with {contains!r}: {last}")
 
 
 async def test_an_unmigrated_database_makes_the_scheduler_wait_not_ready_and_say_so_once(empty_db_dsn: str) -> None:
@@ -119,7 +120,8 @@ async def test_an_unmigrated_database_makes_the_scheduler_wait_not_ready_and_say
     )  # fmt: skip
     try:
         await _until(port, "/livez", 200)
-        reason = await _until(port, "/readyz", 503)
+        # Not ready from the start ("start-up"), then with the reason once the schema was checked.
+        reason = await _until(port, "/readyz", 503, contains="schema")
         assert "schema at version 0" in reason, reason
         await asyncio.sleep(3)  # many ticks' worth of waiting
         assert (await asyncio.to_thread(_get, port, "/livez"))[0] == 200
