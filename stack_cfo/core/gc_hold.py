@@ -105,6 +105,4 @@ class GcHold:
         self._timer = None
         self.expired += 1
         self._not_before = self._clock() + self.cooldown
-        if self._disabled:
-            self._disabled = False
-            gc.enable()
+        self._stop()

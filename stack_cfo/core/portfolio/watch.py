@@ -49,7 +49,7 @@ def clamp_watch_interval(value: timedelta | None) -> timedelta:
 class _Subscription:
     """One watcher's pending changes. Coalesces until the watcher takes them."""
 
-    def __init__(self, user_id: str, hub: WatchHub | None = None) -> None:
+    def __init__(self, user_id: str, hub: WatchHub) -> None:
         self.user_id = user_id
         self._hub = hub
         #: Woken and not yet back to waiting: its update is being computed or sent.
@@ -97,18 +97,21 @@ class _Subscription:
         self.event.set()
         if not self.awake and not self.pausing:
             self.awake = True
-            if self._hub is not None:
-                self.episode = self._hub.busy()
+            self.episode = self._hub.busy()
 
     def settle(self, *, pausing: bool = False) -> None:
         """The watcher is back to waiting with nothing pending: what woke it is out.
         ``pausing``: it waits out its minimum interval before it sends (no part of a fan-out in
         flight, nor are changes that come meanwhile) until :meth:`resume`."""
         self.pausing = pausing
-        if self.awake and (pausing or not self.event.is_set()):
+        if pausing or not self.event.is_set():
+            self.leave_fan_out()
+
+    def leave_fan_out(self) -> None:
+        """No longer part of the fan-out that woke it (settled, or gone)."""
+        if self.awake:
             self.awake = False
-            if self._hub is not None:
-                self._hub.idle(self.episode)
+            self._hub.idle(self.episode)
 
     def take(self) -> tuple[WatchTrigger | None, set[str], bool, tuple[SummaryView, int] | None]:
         out = (self.trigger, self.changed, self.resync, self.fresh)
@@ -173,9 +176,7 @@ class WatchHub:
         return sub
 
     def unsubscribe(self, sub: _Subscription) -> None:
-        if sub.awake:
-            sub.awake = False
-            self.idle(sub.episode)
+        sub.leave_fan_out()
         subs = self._subs.get(sub.user_id)
         if subs is not None:
             subs.discard(sub)
