@@ -59,7 +59,8 @@ WORKER_INDEX = "STACK_CFO_WORKER_INDEX"
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 OPERATOR_MULTIPROC_DIR = "STACK_CFO_MULTIPROC_DIR"
 """Where ``stack_cfo.cli`` set aside an operator's ``PROMETHEUS_MULTIPROC_DIR`` (see there)."""
-MASTER_KEYS_FILE = "STACK_CFO_ARCHIVE_MASTER_KEYS_FILE"
+MASTER_KEYS = "STACK_CFO_ARCHIVE_MASTER_KEYS"
+MASTER_KEYS_FILE = f"{MASTER_KEYS}_FILE"
 CONFIG_ERROR_EXIT = 2
 """A worker's exit code for a configuration it refuses (the same exit code as ``stack-cfo``'s)."""
 FIRST_RESTART_DELAY = 0.5
@@ -298,7 +299,7 @@ def supervise(config: Config, count: int, config_path: str | None) -> int:
             # archive master keys: the local key a single embedded process would use, by file.
             from stack_cfo.wiring.archive import local_master_key_file
 
-            env.pop(MASTER_KEYS_FILE.removesuffix("_FILE"), None)  # set but blank: not both
+            env.pop(MASTER_KEYS, None)  # set but blank (a blank value counts as unset): not both
             env[MASTER_KEYS_FILE] = str(local_master_key_file(config.database.data_dir))
     try:
         return asyncio.run(Supervisor(config, count, worker_argv(config_path), env).run())
