@@ -331,12 +331,20 @@ def _rss(pid: int) -> int:
 
 @dataclass
 class Phase:
-    latencies: list[float]
-    worst: list[float]  # per round
     rounds: list[list[float]]  # the latencies of each round
     server_cpu: float  # CPU seconds per round, from the fire to the last delivery
     client_cpu: float
     sent: list[float]  # per round, when the server's last send completed (baseline only)
+
+    @property
+    def latencies(self) -> list[float]:
+        """Every round's, pooled."""
+        return [t for r in self.rounds for t in r]
+
+    @property
+    def worst(self) -> list[float]:
+        """Each round's slowest."""
+        return [max(r) for r in self.rounds]
 
 
 async def _phase(label: str, clients: Clients, fire: Any, rounds: int, spacing: float, watchers: int,
@@ -366,16 +374,12 @@ async def _phase(label: str, clients: Clients, fire: Any, rounds: int, spacing: 
         spy.send_signal(signal.SIGINT)
         await spy.wait()
     arrivals, _ = await clients.finish()
-    latencies: list[float] = []
-    worst: list[float] = []
     per_round: list[list[float]] = []
     for k, t0 in starts.items():
         got = [t - t0 for t in arrivals.get(k, [])]
         assert len(got) == watchers, f"{label} round {k}: {len(got)} of {watchers} updates"
-        latencies.extend(got)
-        worst.append(max(got))
         per_round.append(got)
-    return Phase(latencies, worst, per_round, server_cpu / rounds, client_cpu / rounds, sent)
+    return Phase(per_round, server_cpu / rounds, client_cpu / rounds, sent)
 
 
 async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
