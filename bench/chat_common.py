@@ -87,8 +87,10 @@ class Server:
 @contextlib.asynccontextmanager
 async def chat_server(
     dsn: str, tmp: str, chain: ChainStandIn, provider: ProviderStandIn, *, chat: dict[str, Any] | None = None,
-    database: dict[str, Any] | None = None, archive: dict[str, Any] | None = None,
+    database: dict[str, Any] | None = None, archive: dict[str, Any] | None = None, source: Path = ROOT,
 ) -> AsyncIterator[Server]:
+    """The server of the code in ``source`` (this checkout; or an earlier commit's files, whose
+    ``stack_cfo`` then comes first on the server's path as its working directory)."""
     port = free_port()
     config = {
         "server": {"listen": f"127.0.0.1:{port}", "metrics_listen": "off", "drain_delay": "0s",
@@ -115,7 +117,7 @@ async def chat_server(
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["STACK_CFO_CONFIG"] = str(path)
     prof = ["-m", "cProfile", "-o", os.environ["CHAT_BENCH_PROFILE"]] if os.environ.get("CHAT_BENCH_PROFILE") else []
-    proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "stack_cfo.cli", "serve", cwd=ROOT,
+    proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "stack_cfo.cli", "serve", cwd=source,
                                                 env=env)
     server = Server(proc, f"127.0.0.1:{port}")
     try:

@@ -1,37 +1,58 @@
-"""Server CPU per chat turn (ms), with SendMessage's delta merging on against off (the default), same run.
+"""Server CPU per chat turn (ms): this code against the code before issue 15 (same run), and with
+SendMessage's delta merging on.
 
 Run: ``.venv/bin/python bench/chat_cpu.py [--streams 100] [--turns 3] [--chunks 40] [--chunk-delay 0.005]
-[--rounds 2] [--interval 0.05]``
+[--rounds 3] [--interval 0.05] [--baseline 278c5f3]``
 
 The real server (its own process, PostgreSQL, direct mode to the 0G provider stand-in streaming each
 answer in ``--chunks`` pieces ``--chunk-delay`` apart) serves ``--streams`` concurrent users, each
 sending ``--turns`` messages to its own session and reading every answer to the end. The server's
 CPU time (user + system, from /proc) over the turns, divided by the turns, is its cost per turn.
-Two configurations alternate, each in its own server process: ``chat.delta_interval: 0`` (one
-delta message per model chunk, the default) and ``--interval`` (default 0.05: text arriving within
-50 ms of the last delta merged into the next). Reported: ms per turn for each, best of ``--rounds``, and the ratio.
+Three arms alternate in each round, each in its own server process:
+
+* ``before``: the code of ``--baseline`` (default ``278c5f3``, the last commit before issue 15's work,
+  when a turn measured 8.2 ms), extracted with ``git archive`` and migrated into a database of its
+  own; one delta per model chunk (all it could do). ``--baseline ''`` skips it.
+* ``after``: this checkout as shipped: ``chat.delta_interval: 0``, one delta message per chunk.
+* ``merged``: this checkout with ``chat.delta_interval: --interval`` (default 0.05: text arriving
+  within 50 ms of the last delta merged into the next), an operator's choice.
+
+Reported: each arm's ms per turn in every round, the median and best, and after/before and
+merged/before (the issue's goal: halve the turn's CPU, <= 0.5). The machine is shared: single
+rounds vary by +-20%, so compare the arms within a run, never across runs.
 ``CHAT_BENCH_PROFILE=path`` runs the servers under cProfile; ``CHAT_BENCH_PYSPY=path`` samples the
-turns (not the start-up) with py-spy (``PYSPY``: its path) into ``path.<interval>`` (raw folded stacks).
+turns (not the start-up) with py-spy (``PYSPY``: its path, ``PYSPY_RATE``: samples a second) into
+``path.<arm>`` (raw folded stacks).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import statistics
+import subprocess
+import tempfile
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
-from chat_common import bench_database, chat_server, standins  # type: ignore[import-not-found]
+from chat_common import ROOT, bench_database, chat_server, standins  # type: ignore[import-not-found]
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
 from tests.standins.zerog_provider import Reply
 
+BASELINE = "278c5f3"  # the last commit before issue 15's work (its parent c5184af started it)
 
-async def one_round(args: argparse.Namespace, dsn: str, tmp: str, interval: float | None) -> tuple[float, int, int]:
+
+async def one_round(args: argparse.Namespace, dsn: str, tmp: str, arm: str, interval: float,
+                    source: Path = ROOT) -> tuple[float, int, int]:
     """(server CPU ms per turn, turns answered, delta messages received)."""
-    chat = {} if interval is None else {"delta_interval": interval}
-    async with standins() as (chain, provider), chat_server(dsn, tmp, chain, provider, chat=chat) as server:
+    chat = {"delta_interval": interval} if interval else {}
+    async with standins() as (chain, provider), \
+            chat_server(dsn, tmp, chain, provider, chat=chat, source=source) as server:
         provider.default_reply = Reply.ok(chunks=args.chunks, chunk_delay=args.chunk_delay)
         channels = [grpc.aio.insecure_channel(server.target) for _ in range(4)]
         try:
@@ -61,8 +82,9 @@ async def one_round(args: argparse.Namespace, dsn: str, tmp: str, interval: floa
             spy = None
             if os.environ.get("CHAT_BENCH_PYSPY"):  # sample the turns only, not the start-up
                 spy = await asyncio.create_subprocess_exec(
-                    os.environ.get("PYSPY", "py-spy"), "record", "-p", str(server.proc.pid), "-r", "250",
-                    "-f", "raw", "-o", f"{os.environ['CHAT_BENCH_PYSPY']}.{interval}", "--nonblocking")
+                    os.environ.get("PYSPY", "py-spy"), "record", "-p", str(server.proc.pid),
+                    "-r", os.environ.get("PYSPY_RATE", "250"),
+                    "-f", "raw", "-o", f"{os.environ['CHAT_BENCH_PYSPY']}.{arm}", "--nonblocking")
                 await asyncio.sleep(1)
             cpu0 = server.cpu_seconds()
             await asyncio.gather(*(worker(*s) for s in sessions))
@@ -76,31 +98,66 @@ async def one_round(args: argparse.Namespace, dsn: str, tmp: str, interval: floa
     return cpu / max(1, answered) * 1e3, answered, deltas
 
 
+@contextlib.contextmanager
+def baseline_source(ref: str) -> Iterator[Path | None]:
+    """The files of commit ``ref`` in a temporary directory (None, with a note, when this is not a
+    git checkout holding it)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        print(f"baseline {ref!r} skipped: not a commit of this checkout")
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="stack-cfo-baseline-") as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        yield Path(tmp)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--streams", type=int, default=100)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--chunks", type=int, default=40)
     parser.add_argument("--chunk-delay", type=float, default=0.005)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--interval", type=float, default=0.05)
+    parser.add_argument("--baseline", default=BASELINE, help="commit of the 'before' arm ('' = none)")
     args = parser.parse_args()
-    results: dict[str, list[tuple[float, int, int]]] = {"off": [], "on": []}
-    with bench_database("chatcpu") as (dsn, tmp):
+    results: dict[str, list[tuple[float, int, int]]] = {"before": [], "after": [], "merged": []}
+    with contextlib.ExitStack() as stack:
+        dsn, tmp = stack.enter_context(bench_database("chatcpu"))
+        source = stack.enter_context(baseline_source(args.baseline)) if args.baseline else None
+        base = (source, *stack.enter_context(bench_database("chatcpu_base", source=source))) if source else None
         for _ in range(args.rounds):
-            results["off"].append(asyncio.run(one_round(args, dsn, tmp, 0.0)))
-            results["on"].append(asyncio.run(one_round(args, dsn, tmp, args.interval)))
-    best = {k: min(v) for k, v in results.items()}
+            if base is not None:
+                src, base_dsn, base_tmp = base
+                results["before"].append(asyncio.run(one_round(args, base_dsn, base_tmp, "before", 0.0, src)))
+            results["after"].append(asyncio.run(one_round(args, dsn, tmp, "after", 0.0)))
+            results["merged"].append(asyncio.run(one_round(args, dsn, tmp, "merged", args.interval)))
     turns = args.streams * args.turns
     print(f"{args.streams} concurrent streams x {args.turns} turns; answers of {args.chunks} chunks "
-          f"{args.chunk_delay * 1e3:.0f} ms apart; best of {args.rounds}; cpus: {os.cpu_count()}; "
+          f"{args.chunk_delay * 1e3:.0f} ms apart; {args.rounds} rounds; cpus: {os.cpu_count()}; "
           f"load average {os.getloadavg()[0]:.1f}")
-    for k, label in (("off", "delta merging off (one delta per chunk)"), ("on", f"merging on ({args.interval:g} s)")):
-        ms, answered, deltas = best[k]
-        print(f"{label:42s} {ms:6.2f} ms server CPU per turn   {answered}/{turns} answered   "
-              f"{deltas / max(1, answered):5.1f} deltas per turn")
-    print(f"ratio on/off: {best['on'][0] / best['off'][0]:.2f} (goal: halve the turn's CPU, <= 0.5)")
-
+    labels = {"before": f"before ({args.baseline}, one delta per chunk)", "after": "after (one delta per chunk)",
+              "merged": f"after, merging on ({args.interval:g} s)"}
+    median: dict[str, float] = {}
+    for arm, rounds in results.items():
+        if not rounds:
+            continue
+        ms = [r[0] for r in rounds]
+        median[arm] = statistics.median(ms)
+        print(f"{labels[arm]:40s} median {median[arm]:5.2f} ms, best {min(ms):5.2f} ms server CPU per turn "
+              f"(rounds: {', '.join(f'{m:.2f}' for m in ms)}); "
+              f"{sum(r[1] for r in rounds)}/{turns * len(rounds)} answered; "
+              f"{sum(r[2] for r in rounds) / max(1, sum(r[1] for r in rounds)):.1f} deltas per turn")
+    if "before" in median:
+        for arm in ("after", "merged"):
+            print(f"ratio {arm}/before (medians): {median[arm] / median['before']:.2f} "
+                  f"(goal: halve the turn's CPU, <= 0.5)")
+    else:
+        print(f"ratio merged/after (medians): {median['merged'] / median['after']:.2f}")
 
 
 if __name__ == "__main__":

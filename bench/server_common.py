@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -64,9 +65,10 @@ def bearer(user: str | None = None, service: str | None = None, ttl: int = 7200)
 
 
 @contextlib.contextmanager
-def bench_database(label: str = "bench") -> Iterator[tuple[str, str]]:
+def bench_database(label: str = "bench", *, source: Path | None = None) -> Iterator[tuple[str, str]]:
     """(dsn of a fresh migrated database, temporary directory); both removed afterwards.
-    The database is created on ``DATABASE_URL``'s server, else on an embedded one."""
+    The database is created on ``DATABASE_URL``'s server, else on an embedded one. ``source``: a
+    checkout of other code (an earlier commit) whose own ``stack-cfo migrate up`` builds the schema."""
     admin = os.environ.get("DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix=f"stack-cfo-{label}-") as tmp:
         handle = None
@@ -80,7 +82,12 @@ def bench_database(label: str = "bench") -> Iterator[tuple[str, str]]:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         dsn = make_conninfo(admin, dbname=name)
         try:
-            asyncio.run(Migrator(dsn).up())
+            if source is None:
+                asyncio.run(Migrator(dsn).up())
+            else:
+                env = {k: v for k, v in os.environ.items() if k != "STACK_CFO_CONFIG"} | {"DATABASE_URL": dsn}
+                subprocess.run([sys.executable, "-m", "stack_cfo.cli", "migrate", "up"], cwd=source, env=env,
+                               check=True, stdout=subprocess.DEVNULL)
             yield dsn, tmp
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
