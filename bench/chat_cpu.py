@@ -2,7 +2,7 @@
 SendMessage's delta merging on.
 
 Run: ``.venv/bin/python bench/chat_cpu.py [--streams 100] [--turns 3] [--chunks 40] [--chunk-delay 0.005]
-[--rounds 3] [--interval 0.05] [--baseline 278c5f3]``
+[--rounds 3] [--interval 0.05] [--baseline 458d5f4]``
 
 The real server (its own process, PostgreSQL, direct mode to the 0G provider stand-in streaming each
 answer in ``--chunks`` pieces ``--chunk-delay`` apart) serves ``--streams`` concurrent users, each
@@ -10,7 +10,7 @@ sending ``--turns`` messages to its own session and reading every answer to the 
 CPU time (user + system, from /proc) over the turns, divided by the turns, is its cost per turn.
 Three arms alternate in each round, each in its own server process:
 
-* ``before``: the code of ``--baseline`` (default ``278c5f3``, the last commit before issue 15's work,
+* ``before``: the code of ``--baseline`` (default ``458d5f4``, the last commit before issue 15's work,
   when a turn measured 8.2 ms), extracted with ``git archive`` and migrated into a database of its
   own; one delta per model chunk (all it could do). ``--baseline ''`` skips it.
 * ``after``: this checkout as shipped: ``chat.delta_interval: 0``, one delta message per chunk.
@@ -44,7 +44,7 @@ from chat_common import ROOT, bench_database, chat_server, standins  # type: ign
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
 from tests.standins.zerog_provider import Reply
 
-BASELINE = "278c5f3"  # the last commit before issue 15's work (its parent c5184af started it)
+BASELINE = "458d5f4"  # the code when issue 15 was filed (docs/capacity.md)
 
 
 async def one_round(args: argparse.Namespace, dsn: str, tmp: str, arm: str, interval: float,

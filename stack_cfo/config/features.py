@@ -55,7 +55,7 @@ class ChatConfig(Section):
     """Answers stating figures that match nothing computed: "flag" them, or "replace" them by the deterministic one."""
     delta_interval: Seconds = setting(0, ge=0, le=1)
     """SendMessage merges answer text arriving within this long of the last delta into one delta (0 = one per chunk).
-    0 streams token by token; 0.05 saves about 15 % of a turn's server CPU (bench/chat_cpu.py)."""
+    0 streams token by token; 0.05 saves about 10–25 % of a turn's server CPU (bench/chat_cpu.py)."""
 
 
 class InsightsConfig(Section):
