@@ -59,23 +59,42 @@ def _new_id(bits: int) -> int:
             return value
 
 
+class _UnrecordedServerSpan(NonRecordingSpan):
+    """A server span that is not recorded, with its ids drawn when something first reads them (a
+    log line, an error, a child span) rather than on every call: most calls never do. Its trace id
+    is the caller's when it sent one. Two threads reading it first at once get the same ids."""
+
+    def __init__(self, caller: SpanContext) -> None:  # no context yet: drawn on the first read
+        self._caller = caller
+
+    def get_span_context(self) -> SpanContext:
+        ctx: SpanContext | None = self.__dict__.get("_context")
+        if ctx is None:
+            caller = self._caller
+            fresh = SpanContext(
+                trace_id=caller.trace_id if caller.is_valid else _new_id(128),
+                span_id=_new_id(64),
+                is_remote=False,
+                trace_flags=TraceFlags(TraceFlags.DEFAULT),
+                trace_state=caller.trace_state if caller.is_valid else None,
+            )
+            ctx = self.__dict__.setdefault("_context", fresh)  # the first reader's ids win
+        return ctx
+
+    def __repr__(self) -> str:
+        return f"NonRecordingSpan({self.get_span_context()!r})"
+
+
 def start_server_span(tracer: trace.Tracer, name: str, parent: Context,
                       attributes: Mapping[str, Any]) -> tuple[Span, object]:
     """Open an RPC's SERVER span as the current span: ``(span, token)`` for :func:`end_server_span`.
 
-    When spans are not recorded (no exporter), the span is a non-recording one with fresh ids
-    (the caller's trace id when it sent one), made here: the SDK's sampler, attribute and
-    span-processor work would cost about a fifth of a cached call's server time for a span that
-    is thrown away. Logs and errors still carry the trace and span ids, as with the SDK."""
+    When spans are not recorded (no exporter), the span is a non-recording one whose ids (the
+    caller's trace id when it sent one) are drawn only when read: the SDK's sampler, attribute
+    and span-processor work would cost about a fifth of a cached call's server time for a span
+    that is thrown away. Logs and errors still carry the trace and span ids, as with the SDK."""
     if _not_recording:
-        caller = trace.get_current_span(parent).get_span_context()
-        span: Span = NonRecordingSpan(SpanContext(
-            trace_id=caller.trace_id if caller.is_valid else _new_id(128),
-            span_id=_new_id(64),
-            is_remote=False,
-            trace_flags=TraceFlags(TraceFlags.DEFAULT),
-            trace_state=caller.trace_state if caller.is_valid else None,
-        ))
+        span: Span = _UnrecordedServerSpan(trace.get_current_span(parent).get_span_context())
     else:
         span = tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
                                  record_exception=False, set_status_on_exception=False)
