@@ -19,6 +19,12 @@ from collections.abc import Sequence
 if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not os.environ.get("STACK_CFO_WORKER_INDEX"):
     os.environ["STACK_CFO_MULTIPROC_DIR"] = os.environ.pop("PROMETHEUS_MULTIPROC_DIR")
 
+# Before gRPC starts: its core's fork handlers (on by default in grpcio's builds) serve no purpose
+# here, since no process forks and then uses gRPC (the supervisor starts its workers before it imports
+# grpc, subprocesses exec). With them on, a later fork (stopping the embedded PostgreSQL) wrote a
+# non-JSON line to stderr ("Other threads are currently calling into gRPC, skipping fork() handlers").
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from stack_cfo.config import Config, ConfigError, load_config
 from stack_cfo.telemetry.logging import configure_logging
 

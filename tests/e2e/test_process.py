@@ -5,6 +5,7 @@ reflection, and ``/metrics`` exposes the standard gRPC server metrics."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -69,6 +70,31 @@ async def test_sigterm_flips_readiness_before_the_port_closes_and_exits_0(served
     rc = await asyncio.to_thread(proc.wait, 30)
     assert rc == 0
     assert time.monotonic() - sent >= 1.4, "the server must keep serving for the drain delay"
+
+
+def test_serve_over_the_embedded_database_logs_only_json_lines_to_its_exit(tmp_path: Path) -> None:
+    """``make run``'s set-up (no DATABASE_URL): start, one call, SIGTERM, exit 0; every line the
+    process wrote is a JSON log record (log collectors parse them), the embedded PostgreSQL's stop
+    included (gRPC's fork handlers used to print a plain line when it forked to stop it)."""
+    port = free_port()
+    env = {k: v for k, v in cli_env({
+        "STACK_CFO_LISTEN": f"127.0.0.1:{port}", "STACK_CFO_METRICS_LISTEN": "off",
+        "STACK_CFO_DRAIN_DELAY": "0s", "STACK_CFO_DATA_DIR": str(tmp_path),
+    }).items() if k not in ("DATABASE_URL", "STACK_CFO_ARCHIVE_MASTER_KEYS")}
+    proc = start_cli(["serve"], env)
+    try:
+        asyncio.run(wait_ready(f"127.0.0.1:{port}", timeout=120))
+        proc.send_signal(signal.SIGTERM)
+        code, out, err = finish(proc, "stack-cfo serve (embedded)")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            finish(proc, "stack-cfo serve (embedded, killed)")
+    assert code == 0
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert any(json.loads(line).get("msg") == "shutdown complete" for line in lines)
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
 
 
 def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
