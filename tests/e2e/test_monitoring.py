@@ -283,6 +283,27 @@ class Traffic:
                     metadata=self.md(user), timeout=10)
                 self.sessions[user] = session.name
 
+    async def watch_a_price_change(self, portfolio: portfolio_pb2_grpc.PortfolioSummaryServiceStub) -> None:
+        """Each investor reads their summary twice (computed, then from the cache) and watches it while
+        a new ABC close arrives (a fan-out that holds the collector until the update is sent)."""
+        for user in self.users:
+            for _ in range(2):
+                await portfolio.GetPortfolioSummary(portfolio_pb2.GetPortfolioSummaryRequest(
+                    portfolio=f"users/{user}/portfolio"), metadata=self.md(user), timeout=10)
+        user = self.users[0]
+        watch = portfolio.WatchPortfolio(portfolio_pb2.WatchPortfolioRequest(
+            portfolio=f"users/{user}/portfolio", min_interval={"seconds": 0}), metadata=self.md(user), timeout=20)
+        try:
+            await watch.read()  # the current summary
+            today = datetime.now(UTC).date()
+            await portfolio.RecordPrices(portfolio_pb2.RecordPricesRequest(points=[portfolio_pb2.PricePoint(
+                symbol="ABC", date={"year": today.year, "month": today.month, "day": today.day},
+                close=str(110 + self.rounds), currency="USD")]), metadata=self.md(), timeout=10)
+            update = await watch.read()
+            assert update.trigger == portfolio_pb2.WATCH_TRIGGER_PRICE_CHANGE, update.trigger
+        finally:
+            watch.cancel()
+
     async def round(self) -> None:
         """New holdings, two chat turns each (the first answered offline after the router failed it
         twice), the third investor spends the small daily token budget (RESOURCE_EXHAUSTED), a narrative
@@ -313,6 +334,7 @@ class Traffic:
                 async for _ in portfolio.StreamPortfolioSummary(portfolio_pb2.StreamPortfolioSummaryRequest(
                         portfolio=f"users/{user}/portfolio"), metadata=self.md(user), timeout=20):
                     pass
+            await self.watch_a_price_change(portfolio)
             user = self.users[0]
             with pytest.raises(grpc.aio.AioRpcError):
                 async for _ in chat.SendMessage(chat_pb2.SendMessageRequest(name=self.sessions[user], content=""),
