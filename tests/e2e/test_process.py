@@ -19,7 +19,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.proc import cli_env, finish, free_port, start_cli, wait_ready
+from tests.support.proc import cli_env, finish, free_port, start_cli, stop, wait_ready
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -84,12 +84,8 @@ def test_serve_over_the_embedded_database_logs_only_json_lines_to_its_exit(tmp_p
     proc = start_cli(["serve"], env)
     try:
         asyncio.run(wait_ready(f"127.0.0.1:{port}", timeout=120))
-        proc.send_signal(signal.SIGTERM)
-        code, out, err = finish(proc, "stack-cfo serve (embedded)")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            finish(proc, "stack-cfo serve (embedded, killed)")
+        code, out, err = stop(proc, "stack-cfo serve (embedded)")
     assert code == 0
     lines = [line for line in (out + err).splitlines() if line.strip()]
     assert any(json.loads(line).get("msg") == "shutdown complete" for line in lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +53,19 @@ def finish(proc: subprocess.Popen[bytes], label: str, timeout: float = 60) -> tu
     out, err = proc.communicate(timeout=timeout)
     record_output(label, out + b"\n" + err)
     return proc.returncode, out.decode(), err.decode()
+
+
+def stop(proc: subprocess.Popen[bytes], label: str, timeout: float = 60) -> tuple[int, str, str]:
+    """SIGTERM, then its exit code and output; killed if it has not exited within ``timeout``
+    (TimeoutExpired is raised then, after its output is recorded)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return finish(proc, label, timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        finish(proc, f"{label} (killed)")
+        raise
 
 
 async def wait_ready(target: str, timeout: float = 60.0, *, credentials: grpc.ChannelCredentials | None = None
