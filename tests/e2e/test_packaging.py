@@ -2,8 +2,9 @@
 ``pyproject.toml``, ``README.md`` and ``stack_cfo/`` alone, and the runtime stage runs it from the
 installed package with ``migrations/`` beside it (``STACK_CFO_MIGRATIONS_DIR``), not from a checkout.
 Here the same files are staged, built into a wheel, installed into a directory of their own, and
-served from a directory holding only what the runtime stage copies: a file the package needs at
-run time that the wheel leaves out fails this test, as it would fail the image."""
+served (and the scheduler, the image's other entrypoint, run) from a directory holding only what the
+runtime stage copies: a file the package needs at run time that the wheel leaves out fails this test,
+as it would fail the image."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
@@ -102,12 +105,37 @@ def test_the_package_built_as_the_image_builds_it_serves_outside_the_checkout(
     assert out.splitlines()[0] == str(site / "stack_cfo" / "__init__.py"), out[:300]
     assert '"migration applied"' in err and '"migration": "locales"' in err
 
+    # The image's other entrypoint, on the schema serve just built.
+    metrics = free_port()
+    sched = subprocess.Popen([sys.executable, "-c", _WHERE_AND_RUN.format(command="scheduler")], cwd=app,
+                             env={**env, "SCHEDULER_METRICS_LISTEN": f"127.0.0.1:{metrics}"},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert _until_ready(f"http://127.0.0.1:{metrics}/readyz") == "ready"
+    finally:
+        code, out, err = stop(sched, "stack-cfo scheduler (installed wheel)")
+    assert code == 0, err
+    assert out.splitlines()[0] == str(site / "stack_cfo" / "__init__.py"), out[:300]
+
 
 #: Prints where stack_cfo was imported from, then runs the console script's entry point.
-_WHERE_AND_SERVE = (
+_WHERE_AND_RUN = (
     "import sys, stack_cfo; print(stack_cfo.__file__, flush=True); "
-    "from stack_cfo.cli import main; sys.exit(main(['serve']))"
+    "from stack_cfo.cli import main; sys.exit(main(['{command}']))"
 )
+_WHERE_AND_SERVE = _WHERE_AND_RUN.format(command="serve")
+
+
+def _until_ready(url: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return str(resp.read().decode().strip())
+        except OSError:  # not listening yet, or 503 (HTTPError) while it starts
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 async def _one_call(health: str, target: str) -> None:
