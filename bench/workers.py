@@ -1,7 +1,7 @@
 """GetPortfolioSummary throughput of ``stack-cfo serve --workers 2`` against ``--workers 1``, same run.
 
 Run: ``.venv/bin/python bench/workers.py [--positions 50] [--days 504] [--concurrency 64] [--conns 8]
-[--seconds 5] [--rounds 2]``
+[--seconds 5] [--rounds 2] [--client go|h2load]``
 
 The real server (its own processes, PostgreSQL from ``DATABASE_URL`` or an embedded server, limits
 on but far above the load) serves a cached ``GetPortfolioSummary`` of ``--positions`` positions x
@@ -18,6 +18,11 @@ a call, and would halve what a second worker can add). The bench prints the clie
 server's CPU per call, so the share the client took is visible in every run; on a quiet machine
 the ceiling is ``2 cores - client share``. Several connections are needed: ``SO_REUSEPORT``
 balances connections, not calls, over the workers.
+
+``--client h2load`` drives the same load from nghttp2's ``h2load`` instead (C, one thread, the
+wrk of HTTP/2; Debian's ``nghttp2-client``, installed when missing): it posts the pre-framed gRPC
+request and counts answers without decoding them, at about a third of the Go generator's CPU per
+call. gRPC errors are HTTP 200s too, so the bench checks each call received a full summary's bytes.
 
 The machine must be otherwise idle for the ratio to mean anything (other processes take the
 second core as surely as the client would).
@@ -50,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from go_load import build_loadgen, run_unary_load  # type: ignore[import-not-found]  # noqa: E402
+from go_load import build_loadgen, run_h2load, run_unary_load  # type: ignore[import-not-found]  # noqa: E402
 from portfolio_summary import NY, SUMMARY_METHOD, _seed, _trading_days  # type: ignore[import-not-found]  # noqa: E402
 from server_common import bearer, bench_database, free_port, server_env  # type: ignore[import-not-found]  # noqa: E402
 
@@ -58,6 +63,7 @@ from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2  # noqa: E402
 from tests.support.proc import wait_ready  # noqa: E402
 
 GOAL = 1.7
+CLIENTS = {"go": "Go load generator (GOMAXPROCS=1)", "h2load": "h2load (C, one thread)"}
 
 
 def _tree_cpu(proc: psutil.Process) -> float:
@@ -136,8 +142,12 @@ def _round(args: argparse.Namespace, loadgen: Path, workers: int, dsn: str, tmp:
         size = asyncio.run(_warm(target, request, md, args.conns))
         server = psutil.Process(proc.pid)
         cpu0, (main0, other0) = _tree_cpu(server), _thread_cpu(server)
-        r = run_unary_load(loadgen, target, SUMMARY_METHOD, request, token, conns=args.conns,
-                           concurrency=args.concurrency, seconds=args.seconds)
+        if args.client == "h2load":
+            r = run_h2load(target, SUMMARY_METHOD, request, token, conns=args.conns, concurrency=args.concurrency,
+                           seconds=args.seconds, response_bytes=size)
+        else:
+            r = run_unary_load(loadgen, target, SUMMARY_METHOD, request, token, conns=args.conns,
+                               concurrency=args.concurrency, seconds=args.seconds)
         server_cpu = _tree_cpu(server) - cpu0  # includes the 1 s warm-up of the load generator
         main1, other1 = _thread_cpu(server)
         calls = r["calls"] * (args.seconds + 1) / args.seconds
@@ -157,6 +167,8 @@ def main() -> None:
     parser.add_argument("--conns", type=int, default=8, help="connections (SO_REUSEPORT balances these)")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--client", choices=("go", "h2load"), default="go",
+                        help="the load generator: bench/loadgen (Go) or nghttp2's h2load (C)")
     args = parser.parse_args()
     with bench_database("workers") as (dsn, tmp), tempfile.TemporaryDirectory(prefix="loadgen-") as build:
         loadgen = build_loadgen(Path(build))
@@ -174,11 +186,13 @@ def main() -> None:
                 results[n].append(_round(args, loadgen, n, dsn, tmp, request, token, md))
     best = {n: max(rs, key=lambda r: r["rps"]) for n, rs in results.items()}
     print(f"GetPortfolioSummary ({best[1]['size']:,.0f} bytes), {args.concurrency} callers over {args.conns} "
-          f"connections, Go load generator (GOMAXPROCS=1); best of {args.rounds} rounds of {args.seconds}s; "
+          f"connections, {CLIENTS[args.client]}; best of {args.rounds} rounds of {args.seconds}s; "
           f"cpus: {os.cpu_count()}; load average now {os.getloadavg()[0]:.1f}")
     for n in (1, 2):
         r = best[n]
-        print(f"--workers {n}: {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   "
+        latency = (f"mean {r['p50']:6.2f} ms" if args.client == "h2load"  # h2load prints no percentiles
+                   else f"p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms")
+        print(f"--workers {n}: {r['rps']:8.0f} req/s   {latency}   "
               f"server CPU {r['server_us']:5.0f} us/call   load generator CPU {r['client_us']:4.0f} us/call")
     one = best[1]
     ceiling = 2 * one["main_us"] / (one["main_us"] + one["other_us"] + one["client_us"])
