@@ -3,10 +3,18 @@
 
 :func:`insert_receipt` writes on a connection the caller holds, so a receipt and the row it
 belongs to (a chat answer, a news summary) commit together.
+
+A user's receipt keeps its data snapshot in ``ai_receipt_snapshots``, once per (user, SHA-256 of
+the snapshot's text), and says so with ``snapshot_shared``: a chat session gives the model the
+same data on every turn until its context is refreshed, and these copies were most of the
+database's growth (docs/capacity.md). The receipt and its snapshot row are written by one
+statement; a snapshot already stored is only marked used (``last_used_at``, which retention
+reads). Receipts of shared texts (no user) and receipts written before keep the snapshot inline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,28 +32,53 @@ from stack_cfo.store.db import Database
 TEXT = "ai_receipts.text"
 SIGNED_TEXT = "ai_receipts.signed_text"
 SNAPSHOT = "ai_receipts.data_snapshot"
+SHARED_SNAPSHOT = "ai_receipt_snapshots.data_snapshot"  # bound to its data_sha256 (and owner)
 GROUNDING = "ai_receipts.grounding"
 EXTRA_FACTS = "ai_receipts.extra_facts"
 
 _COLUMNS = (
     "id, user_id, surface, subject, provider, model, response_id, verification, tee_signer, signature, "
     "signed_text, router_tee_verified, prompt_sha256, data_sha256, data_snapshot, data_as_of, text, text_sha256, "
-    "grounding, extra_facts, prompt_tokens, completion_tokens, fee_neuron, degraded_reason, created_at"
+    "grounding, extra_facts, prompt_tokens, completion_tokens, fee_neuron, degraded_reason, created_at, "
+    "snapshot_shared"
 )
-_INSERT = (
-    f"INSERT INTO ai_receipts ({_COLUMNS}) VALUES (%(id)s, %(user_id)s, %(surface)s, %(subject)s, %(provider)s, "
+_VALUES = (
+    "%(id)s, %(user_id)s, %(surface)s, %(subject)s, %(provider)s, "
     "%(model)s, %(response_id)s, %(verification)s, %(tee_signer)s, %(signature)s, %(signed_text)s, "
     "%(router_tee_verified)s, %(prompt_sha256)s, %(data_sha256)s, %(data_snapshot)s, %(data_as_of)s, %(text)s, "
     "%(text_sha256)s, %(grounding)s, %(extra_facts)s, %(prompt_tokens)s, %(completion_tokens)s, %(fee_neuron)s, "
-    "%(degraded_reason)s, %(created_at)s) ON CONFLICT (id) DO NOTHING"
+    "%(degraded_reason)s, %(created_at)s, %(snapshot_shared)s"
+)
+_INSERT = f"INSERT INTO ai_receipts ({_COLUMNS}) VALUES ({_VALUES}) ON CONFLICT (id) DO NOTHING"
+#: A user's receipt and its snapshot row in one statement (the snapshot row first, in a CTE: both
+#: run whatever the receipt's own conflict does). A stored snapshot is not written again: the
+#: update only marks it used, under its row lock, so retention cannot delete it meanwhile.
+_INSERT_SHARED = (
+    "WITH snapshot AS (INSERT INTO ai_receipt_snapshots (user_id, data_sha256, data_snapshot) "
+    "VALUES (%(user_id)s, %(data_sha256)s, %(shared_snapshot)s) "
+    "ON CONFLICT (user_id, data_sha256) DO UPDATE SET last_used_at = now()) "
+    f"{_INSERT}"
+)
+#: A receipt with its snapshot, wherever it is kept.
+_SELECT_FULL = (
+    "SELECT " + ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(",")) + ", s.data_snapshot AS shared_snapshot "
+    "FROM ai_receipts r LEFT JOIN ai_receipt_snapshots s "
+    "ON r.snapshot_shared AND s.user_id = r.user_id AND s.data_sha256 = r.data_sha256 WHERE r.id = %s"
 )
 #: Every column but the snapshot, for receipts embedded in other messages.
 _LIGHT = _COLUMNS.replace("data_snapshot, ", "''::text AS data_snapshot, ")
 
 
+def _shares_snapshot(r: Receipt) -> bool:
+    """Whether the receipt's snapshot goes to ``ai_receipt_snapshots`` (a user's, hashed as stored)."""
+    return bool(r.user_id and r.data_snapshot and r.data_sha256
+                and hashlib.sha256(r.data_snapshot.encode("utf-8")).hexdigest() == r.data_sha256)
+
+
 def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
     c = cipher if cipher is not None and r.user_id is not None and cipher.owner == r.user_id else None
     rid = str(r.id)
+    shared = _shares_snapshot(r)
 
     def seal(column: str, value: str) -> str:
         return c.seal(column, rid, value) if c is not None and value else value
@@ -68,7 +101,10 @@ def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
         "router_tee_verified": r.router_tee_verified,
         "prompt_sha256": r.prompt_sha256,
         "data_sha256": r.data_sha256,
-        "data_snapshot": seal(SNAPSHOT, r.data_snapshot),
+        "data_snapshot": "" if shared else seal(SNAPSHOT, r.data_snapshot),
+        "snapshot_shared": shared,
+        "shared_snapshot": (c.seal(SHARED_SNAPSHOT, r.data_sha256, r.data_snapshot) if c is not None
+                            else r.data_snapshot) if shared else None,
         "data_as_of": r.data_as_of,
         "text": seal(TEXT, r.text),
         "text_sha256": r.text_sha256,
@@ -97,6 +133,12 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
 
     grounding = opened_json(GROUNDING, "grounding")
     extra = opened_json(EXTRA_FACTS, "extra_facts")
+    if row.get("snapshot_shared"):
+        shared = row.get("shared_snapshot")  # None on a light read (no snapshot wanted)
+        snapshot = (cipher.open(SHARED_SNAPSHOT, row["data_sha256"], shared)
+                    if cipher is not None and isinstance(shared, str) else shared or "")
+    else:
+        snapshot = opened(SNAPSHOT, "data_snapshot")
     return Receipt(
         id=str(row["id"]),
         surface=AiSurface(row["surface"]),
@@ -111,7 +153,7 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
         signed_text=opened(SIGNED_TEXT, "signed_text"),
         prompt_sha256=row["prompt_sha256"],
         data_sha256=row["data_sha256"],
-        data_snapshot=opened(SNAPSHOT, "data_snapshot"),
+        data_snapshot=snapshot,
         data_as_of=row["data_as_of"],
         text=opened(TEXT, "text"),
         text_sha256=row["text_sha256"],
@@ -129,7 +171,8 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
 async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt, cipher: UserCipher | None = None) -> None:
     """Write ``receipt``; a user's receipt sealed with ``cipher`` (the user's, fetched by the caller
     before its transaction)."""
-    await conn.execute(_INSERT, _params(receipt, cipher))
+    params = _params(receipt, cipher)
+    await conn.execute(_INSERT_SHARED if params["snapshot_shared"] else _INSERT, params)
 
 
 class PgReceiptStore:
@@ -144,7 +187,7 @@ class PgReceiptStore:
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
         async with self.db.connection() as conn:
-            cur = await conn.execute(f"SELECT {_COLUMNS} FROM ai_receipts WHERE id = %s", (receipt_id,))
+            cur = await conn.execute(_SELECT_FULL, (receipt_id,))
             row = await cur.fetchone()
         if row is None:
             return None

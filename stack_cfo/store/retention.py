@@ -10,7 +10,8 @@ What goes, each after its own window (``scheduler.*_retention``):
 - ``price_quotes`` (intraday) by ``quoted_at``; the daily closes in ``prices`` stay;
 - ``ai_receipts`` by ``created_at``, only when a window is configured (receipts are the audit
   record of AI texts: kept for ever by default); the chat messages and news summaries that cited
-  them keep their text and lose the link.
+  them keep their text and lose the link. Then the ``ai_receipt_snapshots`` rows no receipt points
+  at any more and none used within the same window.
 
 Each batch is one short transaction of at most ``batch`` rows, so deletes never hold locks long
 or bloat one transaction; the batches of one table run until one comes back short. Replicas
@@ -64,6 +65,14 @@ _RULES: dict[str, tuple[_Rule, str]] = {
     "idempotency_keys": (_Rule("idempotency_keys", "created_at", "true"), "idempotency_keys"),
     "price_quotes": (_Rule("price_quotes", "quoted_at", "true"), "quotes"),
     "ai_receipts": (_Rule("ai_receipts", "created_at", "true"), "receipts"),
+    # Snapshot rows no receipt points at any more, unused for the receipts' window too (a receipt
+    # being written marks its row used under the row's lock, which these batches skip).
+    "ai_receipt_snapshots": (
+        _Rule("ai_receipt_snapshots", "created_at",
+              "last_used_at < now() - %(keep)s AND NOT EXISTS (SELECT 1 FROM ai_receipts r WHERE r.snapshot_shared"
+              " AND r.user_id = ai_receipt_snapshots.user_id AND r.data_sha256 = ai_receipt_snapshots.data_sha256)"),
+        "receipts",
+    ),
 }
 
 

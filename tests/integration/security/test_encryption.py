@@ -72,7 +72,7 @@ async def test_chat_text_is_ciphertext_in_the_tables_and_plaintext_through_the_r
             assert stored.startswith(PREFIX), stored
         # No plaintext anywhere in the rows: not the title, the question, nor the answer (also
         # not in the session's recent-message window, which copies the stored contents).
-        for table in ("chat_sessions", "chat_messages", "chat_summaries", "ai_receipts"):
+        for table in ("chat_sessions", "chat_messages", "chat_summaries", "ai_receipts", "ai_receipt_snapshots"):
             dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t"))
             for plain in ("Zebediah", QUESTION, answer[:40]):
                 assert plain not in dump, (table, plain)
@@ -83,6 +83,9 @@ async def test_chat_text_is_ciphertext_in_the_tables_and_plaintext_through_the_r
         for text, snapshot, grounding in receipts:
             assert text.startswith(PREFIX) and (not snapshot or snapshot.startswith(PREFIX)), text
             assert grounding.startswith('"' + PREFIX), grounding
+        # The data snapshot lives once per user and content (ai_receipt_snapshots), sealed there.
+        snapshots = _raw(db_dsn, "SELECT data_snapshot FROM ai_receipt_snapshots WHERE user_id = %s", user)
+        assert snapshots and all(row[0].startswith(PREFIX) for row in snapshots), snapshots
         contexts = _raw(db_dsn, "SELECT context::text FROM chat_sessions WHERE id = %s", sid)
         assert contexts[0][0].startswith('"' + PREFIX), contexts
 
