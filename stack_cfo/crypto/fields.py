@@ -31,6 +31,7 @@ import json
 import os
 import struct
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -59,6 +60,14 @@ _AAD = b"stack-cfo/field/v1"
 _INFO = b"stack-cfo/fields/v1"
 _NONCE = 12
 _HEAD = 4 + _NONCE
+#: Texts of at least this many bytes are compressed (zlib) before sealing when that makes them
+#: smaller: data snapshots, portfolio contexts, session windows are JSON that shrinks ~4x, and a
+#: sealed value never compresses afterwards (PostgreSQL's TOAST cannot compress ciphertext).
+COMPRESS_FROM = 1024
+#: The top bit of the 4-byte key version says the plaintext is compressed. The header is bound into
+#: the associated data as written, so the flag cannot be flipped, and a value without it (every value
+#: sealed before compression existed) has the same associated data as before.
+_COMPRESSED = 0x8000_0000
 
 
 def _lp(text: str) -> bytes:
@@ -106,18 +115,24 @@ class UserCipher:
     def __repr__(self) -> str:
         return f"UserCipher(owner={self.owner!r}, version={self.version!r})"
 
-    def _aad(self, column: str, row: str, version: int) -> bytes:
-        return _AAD + _lp(self.owner) + _lp(column) + _lp(row) + struct.pack(">I", version)
+    def _aad(self, column: str, row: str, header: int) -> bytes:
+        return _AAD + _lp(self.owner) + _lp(column) + _lp(row) + struct.pack(">I", header)
 
     def seal(self, column: str, row: str, text: str) -> str:
-        """``text`` sealed for this row of ``column`` (``table.column``)."""
+        """``text`` sealed for this row of ``column`` (``table.column``); compressed first when it is
+        at least :data:`COMPRESS_FROM` bytes and compression makes it smaller."""
         if not self.sealing:
             return text
         if self._aead is None or self.version is None:
             raise RuntimeError("a cipher without a live key cannot seal (ask FieldSealer.cipher(create=True))")
+        data, header = text.encode("utf-8"), self.version
+        if len(data) >= COMPRESS_FROM:
+            packed = zlib.compress(data, 6)
+            if len(packed) < len(data):
+                data, header = packed, self.version | _COMPRESSED
         nonce = os.urandom(_NONCE)
-        body = self._aead.encrypt(nonce, text.encode("utf-8"), self._aad(column, row, self.version))
-        raw = struct.pack(">I", self.version) + nonce + body
+        body = self._aead.encrypt(nonce, data, self._aad(column, row, header))
+        raw = struct.pack(">I", header) + nonce + body
         return PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
 
     def open(self, column: str, row: str, value: str) -> str:
@@ -130,7 +145,8 @@ class UserCipher:
             return value  # not a token: a plaintext value that happens to start with the prefix
         if len(raw) < _HEAD + 16:
             return value
-        (version,) = struct.unpack(">I", raw[:4])
+        (header,) = struct.unpack(">I", raw[:4])
+        version = header & ~_COMPRESSED
         if version != self.version or self._aead is None:
             raise UserKeyDestroyed(
                 f"{column} of this row was sealed under a data key that no longer exists "
@@ -138,12 +154,14 @@ class UserCipher:
                 metadata={"column": column, "dek_version": version},
             )
         try:
-            plain = self._aead.decrypt(raw[4:_HEAD], raw[_HEAD:], self._aad(column, row, version))
+            plain = self._aead.decrypt(raw[4:_HEAD], raw[_HEAD:], self._aad(column, row, header))
         except InvalidTag:
             raise SealedValueUnreadable(
                 f"{column} of this row does not open: the stored value was altered or moved from another row",
                 metadata={"column": column},
             ) from None
+        if header & _COMPRESSED:
+            plain = zlib.decompress(plain)  # authenticated above: written by seal(), never altered
         return plain.decode("utf-8")
 
     def seal_json(self, column: str, row: str, value: Any) -> Any:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
+import struct
 
 import pytest
 
+from stack_cfo.crypto import fields
 from stack_cfo.crypto.envelope import InMemoryKeyRing, MasterKeys
-from stack_cfo.crypto.fields import PREFIX, FieldSealer, SealedValueUnreadable, UserKeyDestroyed
+from stack_cfo.crypto.fields import COMPRESS_FROM, PREFIX, FieldSealer, SealedValueUnreadable, UserKeyDestroyed
 
 ALICE, BOB = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
 
@@ -89,3 +93,40 @@ async def test_the_key_cache_is_bounded_and_expires() -> None:
     assert len(sealer._cache) == 2
     now[0] = 11.0
     assert len(sealer._cache) == 0
+
+
+async def test_large_texts_are_compressed_before_sealing_and_the_flag_is_authenticated() -> None:
+    sealer, _ = _sealer()
+    alice = await sealer.cipher(ALICE, create=True)
+    snapshot = json.dumps({"positions": [{"symbol": f"S{i:03d}", "quantity": "10", "weight": 0.02}
+                                         for i in range(50)]})
+    assert len(snapshot.encode()) >= COMPRESS_FROM
+    token = alice.seal("ai_receipt_snapshots.data_snapshot", "sha", snapshot)
+    assert token.startswith(PREFIX) and len(token) < len(snapshot) / 2  # compressed, then sealed
+    assert alice.open("ai_receipt_snapshots.data_snapshot", "sha", token) == snapshot
+    raw = bytearray(base64.urlsafe_b64decode(token[len(PREFIX):]))
+    assert raw[0] & 0x80  # the compression flag, in the key version's top bit
+    raw[0] &= 0x7F  # cleared: the same bytes would now read as uncompressed text
+    with pytest.raises(SealedValueUnreadable):
+        alice.open("ai_receipt_snapshots.data_snapshot", "sha", PREFIX + base64.urlsafe_b64encode(bytes(raw)).decode())
+
+
+async def test_short_or_incompressible_texts_and_values_sealed_before_compression_read_as_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sealer, _ = _sealer()
+    alice = await sealer.cipher(ALICE, create=True)
+    large = "y" * 3000
+    with monkeypatch.context() as m:  # compression that would not make it smaller: sealed as it is
+        m.setattr(fields.zlib, "compress", lambda data, level: data + b"!")
+        sealed_as_is = alice.seal("t.c", "r", large)
+    for text, token in (("short", alice.seal("t.c", "r", "short")), (large, sealed_as_is)):
+        assert not base64.urlsafe_b64decode(token[len(PREFIX):])[0] & 0x80
+        assert alice.open("t.c", "r", token) == text
+    # A large value sealed by the previous release (no compression): version header, same associated data.
+    big = "x" * 5000
+    assert alice.version is not None
+    nonce = os.urandom(12)
+    body = alice._aead.encrypt(nonce, big.encode(), alice._aad("t.c", "r", alice.version))  # type: ignore[union-attr]
+    old = PREFIX + base64.urlsafe_b64encode(struct.pack(">I", alice.version) + nonce + body).decode()
+    assert alice.open("t.c", "r", old) == big
