@@ -14,7 +14,6 @@ reads). Receipts of shared texts (no user) and receipts written before keep the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,6 +22,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from stack_cfo.core.provenance import AiSurface, GroundingRecord, Receipt
+from stack_cfo.core.provenance.snapshot import sha256_hex
 from stack_cfo.crypto.fields import CLEAR, SealerSource, UserCipher
 from stack_cfo.store.db import Database
 
@@ -71,8 +71,7 @@ _LIGHT = _COLUMNS.replace("data_snapshot, ", "''::text AS data_snapshot, ")
 
 def _shares_snapshot(r: Receipt) -> bool:
     """Whether the receipt's snapshot goes to ``ai_receipt_snapshots`` (a user's, hashed as stored)."""
-    return bool(r.user_id and r.data_snapshot and r.data_sha256
-                and hashlib.sha256(r.data_snapshot.encode("utf-8")).hexdigest() == r.data_sha256)
+    return bool(r.user_id and r.data_snapshot and r.data_sha256 and sha256_hex(r.data_snapshot) == r.data_sha256)
 
 
 def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
@@ -80,8 +79,8 @@ def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
     rid = str(r.id)
     shared = _shares_snapshot(r)
 
-    def seal(column: str, value: str) -> str:
-        return c.seal(column, rid, value) if c is not None and value else value
+    def seal(column: str, value: str, row: str = rid) -> str:
+        return c.seal(column, row, value) if c is not None and value else value
 
     def seal_json(column: str, value: Any) -> Any:
         return c.seal_json(column, rid, value) if c is not None else value
@@ -103,8 +102,7 @@ def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
         "data_sha256": r.data_sha256,
         "data_snapshot": "" if shared else seal(SNAPSHOT, r.data_snapshot),
         "snapshot_shared": shared,
-        "shared_snapshot": (c.seal(SHARED_SNAPSHOT, r.data_sha256, r.data_snapshot) if c is not None
-                            else r.data_snapshot) if shared else None,
+        "shared_snapshot": seal(SHARED_SNAPSHOT, r.data_snapshot, r.data_sha256) if shared else None,
         "data_as_of": r.data_as_of,
         "text": seal(TEXT, r.text),
         "text_sha256": r.text_sha256,
@@ -121,9 +119,9 @@ def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
 def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -> Receipt:
     rid = str(row["id"])
 
-    def opened(column: str, key: str) -> Any:
+    def opened(column: str, key: str, row_id: str = rid) -> Any:
         value = row[key]
-        return cipher.open(column, rid, value) if cipher is not None and isinstance(value, str) else value
+        return cipher.open(column, row_id, value) if cipher is not None and isinstance(value, str) else value
 
     def opened_json(column: str, key: str) -> Any:
         value = row[key]
@@ -133,12 +131,12 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
 
     grounding = opened_json(GROUNDING, "grounding")
     extra = opened_json(EXTRA_FACTS, "extra_facts")
-    if row.get("snapshot_shared"):
-        shared = row.get("shared_snapshot")  # None on a light read (no snapshot wanted)
-        snapshot = (cipher.open(SHARED_SNAPSHOT, row["data_sha256"], shared)
-                    if cipher is not None and isinstance(shared, str) else shared or "")
-    else:
+    if not row.get("snapshot_shared"):
         snapshot = opened(SNAPSHOT, "data_snapshot")
+    elif "shared_snapshot" in row:  # a full read: the copy joined from ai_receipt_snapshots
+        snapshot = opened(SHARED_SNAPSHOT, "shared_snapshot", row["data_sha256"]) or ""
+    else:  # a light read (no snapshot wanted)
+        snapshot = ""
     return Receipt(
         id=str(row["id"]),
         surface=AiSurface(row["surface"]),
