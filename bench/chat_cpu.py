@@ -21,8 +21,9 @@ Reported: each arm's ms per turn in every round, the median and best, and after/
 merged/before (the issue's goal: halve the turn's CPU, <= 0.5). The machine is shared: single
 rounds vary by +-20%, so compare the arms within a run, never across runs.
 ``CHAT_BENCH_PROFILE=path`` runs the servers under cProfile; ``CHAT_BENCH_PYSPY=path`` samples the
-turns (not the start-up) with py-spy (``PYSPY``: its path, ``PYSPY_RATE``: samples a second) into
-``path.<arm>`` (raw folded stacks).
+turns (not the start-up) with py-spy (``PYSPY``: its path, ``PYSPY_RATE``: samples a second,
+``PYSPY_NATIVE=1``: with native frames, which pauses the server at each sample) into ``path.<arm>``
+(raw folded stacks).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ async def one_round(args: argparse.Namespace, dsn: str, tmp: str, arm: str, inte
                 spy = await asyncio.create_subprocess_exec(
                     os.environ.get("PYSPY", "py-spy"), "record", "-p", str(server.proc.pid),
                     "-r", os.environ.get("PYSPY_RATE", "250"),
-                    "-f", "raw", "-o", f"{os.environ['CHAT_BENCH_PYSPY']}.{arm}", "--nonblocking")
+                    "-f", "raw", "-o", f"{os.environ['CHAT_BENCH_PYSPY']}.{arm}",
+                    *(["--native"] if os.environ.get("PYSPY_NATIVE") else ["--nonblocking"]))
                 await asyncio.sleep(1)
             cpu0 = server.cpu_seconds()
             await asyncio.gather(*(worker(*s) for s in sessions))

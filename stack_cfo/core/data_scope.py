@@ -114,8 +114,10 @@ def act_for(user_id: str) -> DataScope:
     (the RPC's task), like the principal itself.
     """
     cur = _scope.get()
-    if cur is not None and cur.is_system:
-        return cur  # a system job calling the domain keeps its scope
+    if cur is not None and (cur.is_system or (cur.user_id == user_id and cur.service is None)):
+        # a system job calling the domain keeps its scope; a user acting on their own rows
+        # already has this one (every call of a user's request: no id parsed, nothing set)
+        return cur
     scope = DataScope(user_id=_user(user_id), service=cur.service if cur is not None else None)
     _scope.set(scope)
     return scope

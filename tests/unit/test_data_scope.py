@@ -53,6 +53,20 @@ async def test_a_service_acting_for_a_user_keeps_its_service_and_a_system_job_ke
         assert act_for(ALICE) == DataScope(system="run-job")
 
 
+async def test_a_user_acting_on_their_own_rows_keeps_their_scope_and_on_another_id_gets_that_one() -> None:
+    own = data_scope.principal_scope(ALICE, None)
+    token = data_scope.set_scope(own)
+    try:
+        assert act_for(ALICE) is own  # nothing parsed, nothing set: the scope already is this user's
+        assert current() is own
+        assert act_for(ALICE.upper()) == own  # a non-canonical spelling is parsed as before
+        bob = "0b0b0b0b-0000-4000-8000-000000000002"
+        assert act_for(bob) == DataScope(user_id=bob)
+        assert current() == DataScope(user_id=bob)
+    finally:
+        data_scope.reset(token)
+
+
 async def test_the_system_scope_of_a_generator_holds_inside_it_and_never_in_its_consumer() -> None:
     seen_inside: list[DataScope | None] = []
 
