@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
+from stack_cfo.api import reflection_v1
 from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.health import HealthState
 from stack_cfo.api.interceptors import Registrar, RpcWrapper
@@ -59,11 +60,13 @@ def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple
 
 
 def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Sequence[str]) -> None:
-    """Health (no token, no limits) and reflection of ``services`` plus themselves."""
+    """Health (no token, no limits) and reflection of ``services`` plus themselves (reflection
+    as v1 and as v1alpha, see :mod:`.reflection_v1`)."""
     registrar.add(health_pb2_grpc.add_HealthServicer_to_server, servicer)
-    names = [*services, health.SERVICE_NAME, reflection.SERVICE_NAME]
-    registrar.add(reflection_pb2_grpc.add_ServerReflectionServicer_to_server,
-                  reflection.aio.ReflectionServicer(names))
+    names = [*services, health.SERVICE_NAME, reflection_v1.SERVICE_NAME, reflection.SERVICE_NAME]
+    reflecting = reflection.aio.ReflectionServicer(names)
+    registrar.add(reflection_pb2_grpc.add_ServerReflectionServicer_to_server, reflecting)
+    registrar.add(reflection_v1.add_to_server, reflecting)
 
 
 class GrpcServer:

@@ -196,6 +196,15 @@ async def test_buf_curl_lists_every_method_over_reflection(served) -> None:  # t
         "grpc.health.v1.Health/Check",
     ):
         assert m in methods, (m, out.stdout)
+    # The same list through reflection v1 only (no fallback to v1alpha): every service is there.
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect-protocol", "grpc-v1",
+         "--list-methods", f"http://{target}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert set(out.stdout.split()) == methods
     # A health check through buf curl, as a person debugging would do it.
     out = await asyncio.to_thread(
         subprocess.run,

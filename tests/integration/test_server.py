@@ -177,6 +177,44 @@ async def test_reflection_lists_every_service(db_dsn: str, data_dir: Path) -> No
         assert fd.package == "stack.cfo.v1"
 
 
+async def test_reflection_v1_answers_like_v1alpha_and_describes_itself(db_dsn: str, data_dir: Path) -> None:
+    """grpc.reflection.v1 (what current tools ask for first) on the API and the health port: the
+    same service list, any contract file, and its own descriptor in the v1 package."""
+    async with running_server(db_dsn, data_dir) as srv:
+        for channel in (srv.channel, grpc.aio.insecure_channel(f"127.0.0.1:{srv.process.grpc.health_port}")):
+            # v1's messages are v1alpha's, field for field: the v1alpha classes encode v1 requests.
+            info = channel.stream_stream(
+                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+            )
+
+            async def requests():  # type: ignore[no-untyped-def]
+                yield reflection_pb2.ServerReflectionRequest(list_services="")
+                yield reflection_pb2.ServerReflectionRequest(
+                    file_containing_symbol="grpc.reflection.v1.ServerReflection")
+                yield reflection_pb2.ServerReflectionRequest(file_containing_symbol="grpc.health.v1.Health")
+
+            responses = [r async for r in info(requests(), timeout=5)]
+            names = {s.name for s in responses[0].list_services_response.service}
+            assert {"grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+                    "grpc.health.v1.Health"} <= names
+            own = descriptor_pb2.FileDescriptorProto.FromString(
+                responses[1].file_descriptor_response.file_descriptor_proto[0])
+            assert (own.name, own.package) == ("grpc/reflection/v1/reflection.proto", "grpc.reflection.v1")
+            method = own.service[0].method[0]
+            assert (method.name, method.input_type, method.output_type) == (
+                "ServerReflectionInfo", ".grpc.reflection.v1.ServerReflectionRequest",
+                ".grpc.reflection.v1.ServerReflectionResponse")
+            assert all(f.type_name.startswith(".grpc.reflection.v1.")
+                       for m in own.message_type for f in m.field if f.type_name)
+            health_file = descriptor_pb2.FileDescriptorProto.FromString(
+                responses[2].file_descriptor_response.file_descriptor_proto[0])
+            assert health_file.package == "grpc.health.v1"
+            if channel is not srv.channel:
+                await channel.close()
+
+
 async def test_unexpected_exception_is_internal_without_its_text(
     db_dsn: str, data_dir: Path, caplog: pytest.LogCaptureFixture, spans: Any
 ) -> None:
