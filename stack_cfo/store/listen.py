@@ -15,6 +15,8 @@ from typing import Any
 
 import psycopg
 
+from stack_cfo.core.tasks import detached_task
+
 log = logging.getLogger(__name__)
 
 
@@ -51,7 +53,8 @@ class PgListener:
 
     def _start_task(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self.name)
+            # often first asked for inside a request (the user-keys listener): not that request's
+            self._task = detached_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -17,6 +17,7 @@ from opentelemetry.context import Context
 
 from stack_cfo.core.ai import Verification
 from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.tasks import detached_task
 from stack_cfo.zerog.config import ComputeConfig, to_0g
 from stack_cfo.zerog.contracts import ServiceRecord
 from stack_cfo.zerog.discovery import Discovery
@@ -189,7 +190,8 @@ class DirectUpstream(Upstream):
         f = self._funding
         if f is None or not f.policy.auto_topup or not f.check_due(self.name):
             return
-        task = asyncio.get_running_loop().create_task(self._check_funds())
+        # the account's upkeep, due during whichever request came first: not that request's task
+        task = detached_task(self._check_funds(), name=f"zerog-funding-{self.name}")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.core.errors import Aborted
+from stack_cfo.core.tasks import detached_task
 from stack_cfo.store.chat._common import Q, RepoBase, TurnLease, missing
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,8 @@ class LeaseQueries(RepoBase):
             )
             self._orphans.setdefault(session_id, {})[owner] = time.monotonic() + self._lease_ttl
             if self._reclaimer is None or self._reclaimer.done():
-                self._reclaimer = asyncio.get_running_loop().create_task(
-                    self._reclaim(), name="chat-lease-reclaimer"
-                )
+                # outlives the turn whose release failed: not that turn's log fields and trace
+                self._reclaimer = detached_task(self._reclaim(), name="chat-lease-reclaimer")
 
     async def _release_once(self, session_id: str, owner: str) -> None:
         async with self._db.connection() as conn:
