@@ -18,8 +18,10 @@ Three arms alternate in each round, each in its own server process:
   within 50 ms of the last delta merged into the next), an operator's choice.
 
 Reported: each arm's ms per turn in every round, the median and best, and after/before and
-merged/before (the issue's goal: halve the turn's CPU, <= 0.5). The machine is shared: single
-rounds vary by +-20%, so compare the arms within a run, never across runs.
+merged/before (the issue's goal: halve the turn's CPU, <= 0.5); and the CPU the database's
+backends spent per turn (PostgreSQL runs on this machine: its backends' ``/proc`` figures).
+The machine is shared: single rounds vary by +-20%, so compare the arms within a run, never
+across runs.
 ``CHAT_BENCH_PROFILE=path`` runs the servers under cProfile; ``CHAT_BENCH_PYSPY=path`` samples the
 turns (not the start-up) with py-spy (``PYSPY``: its path, ``PYSPY_RATE``: samples a second,
 ``PYSPY_NATIVE=1``: with native frames, which pauses the server at each sample) into ``path.<arm>``
@@ -41,6 +43,7 @@ from pathlib import Path
 
 import grpc
 from chat_common import ROOT, bench_database, chat_server, standins  # type: ignore[import-not-found]
+from server_common import backend_cpu_between, backend_cpu_seconds  # type: ignore[import-not-found]
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
 from tests.standins.zerog_provider import Reply
@@ -49,8 +52,8 @@ BASELINE = "458d5f4"  # the code when issue 15 was filed (docs/capacity.md)
 
 
 async def one_round(args: argparse.Namespace, dsn: str, tmp: str, arm: str, interval: float,
-                    source: Path = ROOT) -> tuple[float, int, int]:
-    """(server CPU ms per turn, turns answered, delta messages received)."""
+                    source: Path = ROOT) -> tuple[float, int, int, float]:
+    """(server CPU ms per turn, turns answered, delta messages received, PostgreSQL CPU ms per turn)."""
     chat = {"delta_interval": interval} if interval else {}
     async with standins() as (chain, provider), \
             chat_server(dsn, tmp, chain, provider, chat=chat, source=source) as server:
@@ -88,16 +91,17 @@ async def one_round(args: argparse.Namespace, dsn: str, tmp: str, arm: str, inte
                     "-f", "raw", "-o", f"{os.environ['CHAT_BENCH_PYSPY']}.{arm}",
                     *(["--native"] if os.environ.get("PYSPY_NATIVE") else ["--nonblocking"]))
                 await asyncio.sleep(1)
-            cpu0 = server.cpu_seconds()
+            cpu0, db0 = server.cpu_seconds(), await asyncio.to_thread(backend_cpu_seconds, dsn)
             await asyncio.gather(*(worker(*s) for s in sessions))
             cpu = server.cpu_seconds() - cpu0
+            db = backend_cpu_between(db0, await asyncio.to_thread(backend_cpu_seconds, dsn))
             if spy is not None:
                 spy.send_signal(2)
                 await spy.wait()
         finally:
             for ch in channels:
                 await ch.close()
-    return cpu / max(1, answered) * 1e3, answered, deltas
+    return cpu / max(1, answered) * 1e3, answered, deltas, db / max(1, answered) * 1e3
 
 
 @contextlib.contextmanager
@@ -127,7 +131,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05)
     parser.add_argument("--baseline", default=BASELINE, help="commit of the 'before' arm ('' = none)")
     args = parser.parse_args()
-    results: dict[str, list[tuple[float, int, int]]] = {"before": [], "after": [], "merged": []}
+    results: dict[str, list[tuple[float, int, int, float]]] = {"before": [], "after": [], "merged": []}
     with contextlib.ExitStack() as stack:
         dsn, tmp = stack.enter_context(bench_database("chatcpu"))
         source = stack.enter_context(baseline_source(args.baseline)) if args.baseline else None
@@ -153,7 +157,8 @@ def main() -> None:
         print(f"{labels[arm]:40s} median {median[arm]:5.2f} ms, best {min(ms):5.2f} ms server CPU per turn "
               f"(rounds: {', '.join(f'{m:.2f}' for m in ms)}); "
               f"{sum(r[1] for r in rounds)}/{turns * len(rounds)} answered; "
-              f"{sum(r[2] for r in rounds) / max(1, sum(r[1] for r in rounds)):.1f} deltas per turn")
+              f"{sum(r[2] for r in rounds) / max(1, sum(r[1] for r in rounds)):.1f} deltas per turn; "
+              f"PostgreSQL CPU {statistics.median(r[3] for r in rounds):.2f} ms per turn (median)")
     if "before" in median:
         for arm in ("after", "merged"):
             print(f"ratio {arm}/before (medians): {median[arm] / median['before']:.2f} "

@@ -94,3 +94,29 @@ def bench_database(label: str = "bench", *, source: Path | None = None) -> Itera
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             if handle is not None:
                 handle.cleanup()
+
+
+def backend_cpu_seconds(dsn: str) -> dict[int, float]:
+    """CPU seconds (user + system) of every PostgreSQL backend connected to ``dsn``'s database
+    except this call's own, by pid, read from ``/proc``: the database must run on this machine
+    (the benches' local or embedded server does). Backends whose ``/proc`` entry cannot be read
+    are left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()]
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def backend_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """Database CPU spent between two :func:`backend_cpu_seconds` readings (a backend that connected
+    in between counts whole; one that left in between is lost, so pools should outlive the run)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
