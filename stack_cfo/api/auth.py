@@ -43,6 +43,8 @@ class Principal:
     #: The data scope of its calls, made at its first call (a verified principal is cached per
     #: token, so its id is parsed once, not on every call).
     _scope: data_scope.DataScope | None = field(default=None, init=False, repr=False, compare=False)
+    #: Its log fields with each method it called (see :meth:`call_log_fields`).
+    _call_fields: dict[str, dict[str, str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_service(self) -> bool:
@@ -55,6 +57,19 @@ class Principal:
 
     def log_fields(self) -> dict[str, str]:
         return {"user_id": self.user_id} if self.user_id else {"service": self.service or ""}
+
+    def call_log_fields(self, method: str) -> dict[str, str]:
+        """:meth:`log_fields` with ``grpc_method``, made once per method (a verified principal is
+        cached per token, so its calls reuse the dict; log contexts never change a dict they are
+        given). Not to be modified."""
+        made = self._call_fields
+        if made is None:
+            made = {}
+            object.__setattr__(self, "_call_fields", made)
+        fields = made.get(method)
+        if fields is None:
+            fields = made[method] = {"grpc_method": method, **self.log_fields()}
+        return fields
 
 
 _current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal", default=None)
