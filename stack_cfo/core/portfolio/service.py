@@ -29,7 +29,8 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 from stack_cfo.core.ai import (
@@ -193,6 +194,8 @@ class PortfolioService(LedgerUseCases):
         self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
         self._started = False
+        #: The market day of the newest "now" summary key, with the instants it spans (see _today).
+        self._day: tuple[datetime, datetime, date] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -342,7 +345,7 @@ class PortfolioService(LedgerUseCases):
             check_not_future(as_of, now, "as_of_time")
             key: Hashable = ("at", user_id, as_of)
         else:
-            key = ("now", user_id, market_date(now, self.settings.tz))
+            key = ("now", user_id, self._today(now))
         epoch = self._epoch()
         if epoch is not None:
             hit = self._summaries.get(key, epoch)
@@ -358,6 +361,20 @@ class PortfolioService(LedgerUseCases):
         self._inflight[key] = (seq, task)
         task.add_done_callback(lambda t: self._forget(key, t))
         return await asyncio.shield(task)
+
+    def _today(self, now: datetime) -> date:
+        """``market_date(now)``, converted once a market day: the day is kept with the instants it
+        spans, in ``now``'s own time zone (aware datetimes with the same tzinfo compare without
+        converting), and a ``now`` inside them is that day."""
+        day = self._day
+        if day is not None and now.tzinfo is day[0].tzinfo and day[0] <= now < day[1]:
+            return day[2]
+        today = market_date(now, self.settings.tz)
+        tz = self.settings.tz
+        start = datetime.combine(today, dtime.min, tzinfo=tz).astimezone(now.tzinfo)
+        end = datetime.combine(today + timedelta(days=1), dtime.min, tzinfo=tz).astimezone(now.tzinfo)
+        self._day = (start, end, today)
+        return today
 
     def _forget(self, key: Hashable, task: asyncio.Task[SummaryView]) -> None:
         current = self._inflight.get(key)
