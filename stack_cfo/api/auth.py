@@ -146,37 +146,45 @@ class TokenVerifier:
             raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID")
         return token
 
-    def _cached(self, token: str) -> Principal | None:
-        cached = self._cache.get(token)
+    def _cached(self, authorization: str | None) -> Principal | None:
+        """The principal of a header verified before and not expired since (the cache is keyed
+        by the whole header: a call reusing its token is answered without parsing it)."""
+        if not authorization:
+            return None
+        cached = self._cache.get(authorization)
         if cached is None:
             return None
-        principal, expires = cached
-        if time.time() <= expires + self._cfg.leeway.total_seconds():
-            self._cache.move_to_end(token)
+        principal, valid_until = cached
+        if time.time() <= valid_until:
+            self._cache.move_to_end(authorization)
             return principal
-        del self._cache[token]
+        del self._cache[authorization]
         return None
 
     def verify(self, authorization: str | None) -> Principal:
         """Verify with the secret and PEM keys (and JWKS keys already fetched)."""
+        cached = self._cached(authorization)
+        if cached is not None:
+            return cached
         token = self._token(authorization)
-        return self._cached(token) or self._check(token, self._jwks.known(_header(token)) if self._jwks else [])
+        return self._check(authorization, token, self._jwks.known(_header(token)) if self._jwks else [])
 
     async def averify(self, authorization: str | None) -> Principal:
         """As :meth:`verify`, fetching the JWKS when the token names a key id not seen yet."""
-        token = self._token(authorization)
-        cached = self._cached(token)
+        cached = self._cached(authorization)
         if cached is not None:
             return cached
+        token = self._token(authorization)
         keys = await self._jwks.keys_for(_header(token)) if self._jwks else []
-        return self._check(token, keys)
+        return self._check(authorization, token, keys)
 
-    def _check(self, token: str, jwks_keys: list[object]) -> Principal:
+    def _check(self, authorization: str | None, token: str, jwks_keys: list[object]) -> Principal:
         claims = self._decode(token, jwks_keys)
         principal = self._principal(claims)
         exp = claims.get("exp")
-        if isinstance(exp, int | float):
-            self._cache[token] = (principal, float(exp))
+        if isinstance(exp, int | float) and authorization:
+            # valid until its expiry plus the configured leeway, as the signature check allows
+            self._cache[authorization] = (principal, float(exp) + self._cfg.leeway.total_seconds())
             if len(self._cache) > self.CACHE_SIZE:
                 self._cache.popitem(last=False)
         return principal
