@@ -127,7 +127,9 @@ class Supervisor:
             names = [r.service_name for r in registrations(())]
             self._health = HealthState(names)
             server = grpc.aio.server(options=server_options(cfg))
-            add_health_and_reflection(Registrar(server, RpcWrapper(None).wrap), self._health.servicer, names)
+            # Health for every service; reflection only of what this port serves (as with one
+            # process: the contract's services are the workers', on the API port)
+            add_health_and_reflection(Registrar(server, RpcWrapper(None).wrap), self._health.servicer, ())
             if server.add_insecure_port(cfg.health_listen) == 0:
                 raise OSError(f"could not bind {cfg.health_listen}")
             await self._health.start()

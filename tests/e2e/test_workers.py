@@ -19,6 +19,7 @@ import grpc
 import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2, portfolio_pb2_grpc
@@ -142,6 +143,17 @@ async def test_calls_spread_over_workers_metrics_add_up_and_a_killed_worker_come
 async def test_sigterm_drains_every_worker_and_exits_0(pod) -> None:  # type: ignore[no-untyped-def]
     proc, target, health, _, _ = pod
     await wait_ready(health, timeout=90)
+    # The supervisor's health port reflects what it serves, as one process's does (it listed the
+    # contract's services, which only the API port serves).
+    async with grpc.aio.insecure_channel(health) as hch:
+        async def ask():  # type: ignore[no-untyped-def]
+            yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+        (listed,) = [r async for r in reflection_pb2_grpc.ServerReflectionStub(hch).ServerReflectionInfo(ask())]
+        assert {s.name for s in listed.list_services_response.service} == {
+            "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"}
+        statuses = (await health_pb2_grpc.HealthStub(hch).List(health_pb2.HealthListRequest(), timeout=5)).statuses
+        assert statuses["stack.cfo.v1.ChatService"].status == SERVING  # health still covers every service
     user = str(uuid.uuid4())
     md = _auth(user)
     name = f"users/{user}/portfolio"
