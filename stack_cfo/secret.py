@@ -11,6 +11,10 @@ It is also a pydantic field type: a model field annotated ``Secret`` accepts a s
 from __future__ import annotations
 
 import hmac
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -90,3 +94,33 @@ def _to_secret(value: Any) -> Secret:
 
 def _dump(value: Secret, info: Any) -> Any:
     return REDACTED if info.mode_is_json() else value
+
+
+def read_or_create_private_file(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """The text of ``path`` (stripped), after creating it with ``make()`` (mode 0600) if it is
+    missing; and whether this call created it.
+
+    The text is written to a temporary file beside it and hard-linked into place, which fails
+    when the name exists: a reader never sees a half-written file, and processes starting
+    together (the workers of ``serve --workers N``, a ``stack-cfo token`` during start-up) agree
+    on one value, the first linked. An empty file is an error, never an empty secret."""
+    created = False
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(make())
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+                created = True
+            except FileExistsError:
+                pass  # another process's is there: read it
+        finally:
+            os.unlink(tmp)
+    text = path.read_text("utf-8").strip()
+    if not text:
+        raise ValueError(f"{path} is empty; delete it to have a new value generated")
+    return text, created

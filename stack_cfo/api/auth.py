@@ -17,7 +17,6 @@ production, where the configuration refuses to load without ``auth.issuer`` and 
 from __future__ import annotations
 
 import contextvars
-import os
 import secrets
 import time
 import uuid
@@ -31,7 +30,7 @@ from stack_cfo.api.jwks import JwksCache
 from stack_cfo.config import AuthConfig
 from stack_cfo.core import data_scope
 from stack_cfo.core.errors import PermissionDenied, Unauthenticated
-from stack_cfo.secret import Secret
+from stack_cfo.secret import Secret, read_or_create_private_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,13 +260,8 @@ def resolve_jwt_secret(cfg: AuthConfig, data_dir: Path) -> Secret | None:
     works and ``stack-cfo token`` can mint tokens for it."""
     if not cfg.local_mode:
         return cfg.jwt_secret
-    path = data_dir / "jwt-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return Secret(path.read_text("utf-8").strip())
+    text, _ = read_or_create_private_file(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48))
+    return Secret(text)
 
 
 def mint_token(

@@ -14,7 +14,6 @@ database backups.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, MasterKeys
 from stack_cfo.crypto.fields import FieldSealer
+from stack_cfo.secret import read_or_create_private_file
 
 if TYPE_CHECKING:
     from stack_cfo.store.db import Database
@@ -35,12 +35,8 @@ def local_master_key_file(data_dir: Path) -> Path:
     an embedded-database set-up, read by every process of one (``serve --workers N`` hands its
     path to the workers as ``STACK_CFO_ARCHIVE_MASTER_KEYS_FILE``)."""
     path = data_dir / "archive-master-key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        _, text = MasterKeys.generate("local1")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+    _, created = read_or_create_private_file(path, lambda: MasterKeys.generate("local1")[1])
+    if created:
         log.warning("generated a local archive master key; set STACK_CFO_ARCHIVE_MASTER_KEYS in production",
                     extra={"path": str(path)})
     return path
