@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from stack_cfo.core.data_scope import system_scope
+from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.scheduler.process import run_scheduler
@@ -30,6 +32,7 @@ from tests.support.server import running_server
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(days=120)
 RECENT = NOW - timedelta(days=3)
+MARKET = ZoneInfo(AnalyticsSettings().market_timezone)
 WINDOWS = RetentionWindows(outbox=timedelta(days=90), idempotency_keys=timedelta(days=30), quotes=timedelta(days=30))
 
 
@@ -77,9 +80,9 @@ async def _seed(db: Database, user: str) -> dict[str, Any]:
             await conn.execute(
                 "INSERT INTO price_quotes (symbol, quoted_at, close, currency) VALUES ('QQQ', %s, %s, 'USD')",
                 (at, 100 + d))
-            await conn.execute(
+            await conn.execute(  # dated by the market's day, as a close is (not UTC's, a day ahead at night)
                 "INSERT INTO prices (symbol, trading_date, close, currency) VALUES ('QQQ', %s, %s, 'USD')",
-                (at.date(), 100 + d))
+                (at.astimezone(MARKET).date(), 100 + d))
     return {"rows": rows}
 
 
