@@ -130,16 +130,15 @@ class _MethodMetrics:
     by bisection. The values are prometheus_client's own (in multiprocess mode its shared
     files), so the exposition is unchanged."""
 
-    __slots__ = ("_bounds", "_buckets", "_handled", "_labels", "_started", "_sum", "handling", "started")
+    __slots__ = ("_bounds", "_buckets", "_handled", "_labels", "_started", "_sum")
 
     def __init__(self, kind: str, service: str, name: str) -> None:
         self._labels = (kind, service, name)
-        self.started = GRPC_STARTED.labels(*self._labels)
-        self.handling = GRPC_HANDLING.labels(*self._labels)
         self._handled: dict[grpc.StatusCode, Any] = {}
-        self._started = self.started._value
-        self._sum, self._buckets = self.handling._sum, self.handling._buckets
-        self._bounds = tuple(self.handling._upper_bounds)  # ends with +Inf: every duration has a bucket
+        self._started = GRPC_STARTED.labels(*self._labels)._value
+        handling = GRPC_HANDLING.labels(*self._labels)
+        self._sum, self._buckets = handling._sum, handling._buckets
+        self._bounds = tuple(handling._upper_bounds)  # ends with +Inf: every duration has a bucket
 
     def start(self) -> None:
         self._started.inc(1)

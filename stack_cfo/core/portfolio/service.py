@@ -369,8 +369,8 @@ class PortfolioService(LedgerUseCases):
         day = self._day
         if day is not None and now.tzinfo is day[0].tzinfo and day[0] <= now < day[1]:
             return day[2]
-        today = market_date(now, self.settings.tz)
         tz = self.settings.tz
+        today = market_date(now, tz)
         start = datetime.combine(today, dtime.min, tzinfo=tz).astimezone(now.tzinfo)
         end = datetime.combine(today + timedelta(days=1), dtime.min, tzinfo=tz).astimezone(now.tzinfo)
         self._day = (start, end, today)
