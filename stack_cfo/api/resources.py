@@ -14,7 +14,7 @@ from stack_cfo.api.auth import Principal, current_principal
 from stack_cfo.core import data_scope
 from stack_cfo.core.errors import InvalidArgument, NotFound
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}\Z")
 #: A UUID already in its canonical form (what clients send): returned as is, without the ~1 us of
 #: ``str(uuid.UUID(raw))`` on every call; any other spelling ``uuid.UUID`` accepts is normalised.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch

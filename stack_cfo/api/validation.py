@@ -26,7 +26,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 
-_DECIMAL = re.compile(r"^-?\d{1,30}(\.\d{1,18})?$")
+# ASCII digits only, and the whole string: ``\d`` would take "１２" or "٣" (Decimal reads them) and
+# ``$`` a trailing newline.
+_DECIMAL = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,18})?")
 MIN_YEAR = 1900
 MAX_YEAR = 2199
 _MIN_INSTANT = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
@@ -58,13 +60,13 @@ def parse_decimal(
     allow_zero: bool = True,
     below: Decimal | None = None,
 ) -> Decimal | None:
-    """A decimal string (``^-?\\d+(\\.\\d+)?$``, at most 18 fractional digits) -> Decimal;
-    with ``below``, its absolute value must be less than that (OUT_OF_RANGE)."""
+    """A decimal string of ASCII digits (``-?[0-9]+(\\.[0-9]+)?``, at most 30 integer and 18 fractional
+    digits) -> Decimal; with ``below``, its absolute value must be less than that (OUT_OF_RANGE)."""
     if value == "":
         if required:
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
-    if not _DECIMAL.match(value):
+    if not _DECIMAL.fullmatch(value):
         raise invalid(
             field, f'{value[:40]!r} is not a decimal string like "123.45"', reason="INVALID_DECIMAL", value=value[:40]
         )

@@ -68,7 +68,7 @@ _WRAP_VERSION = 1
 _DEK_AAD = b"stack-cfo/dek/v1"
 _NONCE = 12
 _KEY_BYTES = 32
-_KEK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_KEK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 #: Blobs above this size are sealed/opened off the event loop.
 _THREAD_ABOVE = 1 << 20
 

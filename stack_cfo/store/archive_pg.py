@@ -18,7 +18,7 @@ from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 
 PREFIX = "pg:"
-_ADDRESS = re.compile(r"^pg:[0-9a-f]{64}$")
+_ADDRESS = re.compile(r"^pg:[0-9a-f]{64}\Z")
 
 _INSERT = """
 INSERT INTO archive_objects (address, namespace, key, owner, content, sha256)

@@ -42,7 +42,7 @@ _SCOPE_SQL = (
 _SYSTEM_SCOPE_SQL = _SCOPE_SQL + ", set_config('role', '{}', true)"
 _BEGIN = b"BEGIN"
 _COMMIT = b"COMMIT"
-_LITERAL = re.compile(r"^[A-Za-z0-9_.:-]*$")
+_LITERAL = re.compile(r"^[A-Za-z0-9_.:-]*\Z")
 
 
 def _fill(template: str, *values: str) -> bytes:

@@ -31,3 +31,11 @@ def test_canonical_ids_are_returned_as_sent() -> None:
     for _ in range(100):
         u = str(uuid.uuid4())
         assert parse_user(f"users/{u}") == u
+
+
+@pytest.mark.parametrize("child", ["s1\n", "s1\r", "s1 "])
+def test_a_child_id_with_a_trailing_newline_is_malformed_not_another_id(child: str) -> None:
+    # ``$`` in the segment pattern matched before a final newline: "s1\n" was looked up (NOT_FOUND)
+    with pytest.raises(InvalidArgument) as ei:
+        parse_user_child(f"users/{U}/sessions/{child}", "sessions")
+    assert ei.value.reason == "INVALID_RESOURCE_NAME"

@@ -229,7 +229,7 @@ class DeliveryRpcs:
         for i, name in enumerate(request.notifications):
             field = f"notifications[{i}]"
             _, notification_id = parse_user_child(name, "notifications", field=field)
-            if not notification_id.isdigit() or len(notification_id) > 18:
+            if not (notification_id.isascii() and notification_id.isdigit()) or len(notification_id) > 18:
                 raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME")
             ids.append(int(notification_id))
         with system_scope("notification-feed"):  # the acknowledged rows are many users' notifications

@@ -33,7 +33,7 @@ _LANGTAG = re.compile(
     r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
     r"(?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*)"
     r"(?P<extensions>(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*)"
-    r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?$"
+    r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?\Z"
 )
 _MAX_LEN = 64
 

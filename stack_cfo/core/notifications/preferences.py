@@ -21,7 +21,7 @@ from stack_cfo.core.i18n import canonical_tag
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, Reason
 from stack_cfo.core.notifications.quiet_hours import QuietHours, parse_clock_time
 
-_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\Z")
 
 
 @lru_cache(maxsize=1024)

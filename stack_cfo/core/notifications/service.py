@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 STATUS_RETENTION = timedelta(days=30)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-_TOKEN_OK = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
-_APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{32,200}$")
+_TOKEN_OK = re.compile(r"^[\x21-\x7e]+\Z")  # printable ASCII, no spaces
+_APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{32,200}\Z")
 
 
 # -- results ----------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ FUTURE_SKEW = timedelta(seconds=60)
 #: A calendar date is in the future when no time zone has reached it yet (UTC+14).
 _EARLIEST_ZONE = timedelta(hours=14)
 
-_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-/^=_:]{0,31}$")
+_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-/^=_:]{0,31}\Z")
 
 #: Active ISO 4217 alphabetic codes (2024 list, funds and precious metals excluded).
 _ISO_4217_CODES = """
@@ -223,7 +223,8 @@ def normalize_symbol(symbol: str, field_path: str) -> str:
     if not symbol:
         raise _bad(field_path, "is required", "MISSING_FIELD")
     s = symbol.upper()
-    if not _SYMBOL.match(s):
+    # ASCII before upper-casing too: "ﬁ".upper() is "FI"
+    if not (symbol.isascii() and _SYMBOL.match(s)):
         raise _bad(field_path, f"{symbol[:40]!r} is not a ticker symbol", "INVALID_SYMBOL", value=symbol[:40])
     return s
 

@@ -297,7 +297,7 @@ class PgFeedListener(PgListener):
         await self.stop()
 
     def _dispatch(self, channel: str, payload: str) -> None:
-        if payload.isdigit():
+        if payload.isascii() and payload.isdigit() and len(payload) <= 18:
             self.wakeups.notify(int(payload))
 
     def _on_connect(self) -> None:

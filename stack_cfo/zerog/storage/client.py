@@ -68,7 +68,7 @@ _tracer = trace.get_tracer("stack_cfo.zerog.storage")
 __all__ = ["ADDRESS_PREFIX", "UploadReceipt", "ZeroGStorageStore", "content_address", "parse_address"]
 
 ADDRESS_PREFIX = "0g://"
-_ADDRESS = re.compile(r"^0g://0x([0-9a-f]{64})$")
+_ADDRESS = re.compile(r"^0g://0x([0-9a-f]{64})\Z")
 _HTTP_INTERNAL = 600  # the gateway's status for internal errors
 _T = TypeVar("_T")
 #: Trees of bigger blobs are built off the event loop.
