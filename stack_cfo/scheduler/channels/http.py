@@ -10,6 +10,9 @@ from typing import Any
 
 __all__ = ["retry_after_of", "tls_context"]
 
+#: The longest wait a ``Retry-After`` asks for that is honoured as given.
+_MAX_RETRY_AFTER = timedelta(days=7)
+
 
 def tls_context(ca_file: Path | None = None) -> ssl.SSLContext:
     """A verifying client context: the system's roots, plus ``ca_file`` when given (never verify=False)."""
@@ -24,12 +27,14 @@ def retry_after_of(headers: Any, now: datetime | None = None) -> timedelta | Non
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        # capped: a receiver's "Retry-After: 99999999999999999" must not overflow the datetime
+        # arithmetic downstream (a notification's deadline is hours away anyway)
+        return min(timedelta(seconds=int(value)) if len(value) <= 12 else _MAX_RETRY_AFTER, _MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(timedelta(0), when - (now or datetime.now(UTC)))
+    return min(max(timedelta(0), when - (now or datetime.now(UTC))), _MAX_RETRY_AFTER)

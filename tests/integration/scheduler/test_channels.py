@@ -197,3 +197,16 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert retry_after_of({"Retry-After": "Mon, 09 Mar 2026 12:01:00 GMT"}, now) == timedelta(minutes=1)
     assert retry_after_of({"Retry-After": "soon"}, now) is None
     assert retry_after_of({}, now) is None
+
+
+def test_retry_after_ignores_non_ascii_digits_and_caps_huge_waits() -> None:
+    now = datetime(2026, 3, 9, 12, tzinfo=UTC)
+    # "²" and "３" are digits to str.isdigit (int() refuses the first): not a number of seconds here
+    assert retry_after_of({"Retry-After": "²"}, now) is None
+    assert retry_after_of({"Retry-After": "３0"}, now) is None
+    week = timedelta(days=7)
+    for huge in ("9" * 40, "99999999999999999", str(10**12)):
+        got = retry_after_of({"Retry-After": huge}, now)
+        assert got == week
+        assert now + got > now  # usable in datetime arithmetic (no OverflowError)
+    assert retry_after_of({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, now) == week
