@@ -57,6 +57,15 @@ _METRIC_LABELS = {
     "beta": N_("Beta"),
     "alpha": N_("Annualised alpha"),
 }
+#: Why a metric is missing (MetricUnavailableReason), as the reader's language says it.
+_UNAVAILABLE = {
+    "INSUFFICIENT_HISTORY": N_("not enough history yet"),
+    "ZERO_DISPERSION": N_("the returns do not vary"),
+    "NO_BENCHMARK": N_("no benchmark data"),
+    "NO_DRAWDOWN": N_("no drawdown so far"),
+    "UNDEFINED": N_("undefined for this portfolio"),
+    "MISSING_EXCHANGE_RATE": N_("an exchange rate is missing"),
+}
 _RATIOS = frozenset({"sharpe", "sortino", "calmar", "beta"})
 _UNSIGNED = frozenset({"volatility"})
 _RISK_OVERVIEW = ("volatility", "max_drawdown", "current_drawdown", "sharpe", "beta", "var_95")
@@ -373,7 +382,8 @@ class _Writer:
             value = self.risk[key]
             label = _(_METRIC_LABELS[key]) if key in _METRIC_LABELS else key
             if isinstance(value, str):
-                reason = value.removeprefix("unavailable (").removesuffix(")").replace("_", " ").lower()
+                code = value.removeprefix("unavailable (").removesuffix(")")
+                reason = _(_UNAVAILABLE[code]) if code in _UNAVAILABLE else code.replace("_", " ").lower()
                 parts.append(_("{label}: not available ({reason})").format(label=label, reason=reason))
             elif key in _RATIOS:
                 if key == "beta" and "benchmark" in self.risk:

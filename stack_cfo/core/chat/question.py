@@ -39,18 +39,18 @@ PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 """Period keys of the data block and the words that ask for them."""
 
 METRIC_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
-    (("sharpe",), _any("sharpe")),
-    (("sortino",), _any("sortino")),
-    (("calmar",), _any("calmar")),
-    (("beta",), _any("beta")),
-    (("alpha",), _any("alpha")),
+    (("sharpe",), _any("sharpe", "夏普")),
+    (("sortino",), _any("sortino", "索提诺")),
+    (("calmar",), _any("calmar", "卡玛", "卡尔玛")),
+    (("beta",), _any("beta", "贝塔", "贝他")),
+    (("alpha",), _any("alpha", "阿尔法", "超额收益")),
     (("volatility",), _any(r"volatil\w*", "vol", "standard deviation", "std", "波动")),
     (("max_drawdown", "current_drawdown"), _any(r"draw[- ]?downs?", "dd", "peak", "caída máxima", "perte maximale",
                                                 "回撤")),
     (("var_95", "cvar_95"), _any("var", "value at risk", "风险价值")),
-    (("cvar_95",), _any("cvar", "expected shortfall", "tail loss", "tail risk")),
+    (("cvar_95",), _any("cvar", "expected shortfall", "tail loss", "tail risk", "预期亏损", "尾部风险")),
     (("cagr",), _any("cagr", r"annuali[sz]ed return", r"compound\w*", "年化收益")),
-    (("time_weighted_return",), _any("twr", "time[- ]weighted")),
+    (("time_weighted_return",), _any("twr", "time[- ]weighted", "时间加权")),
 )
 """Risk figures of the data block and the words that ask for them."""
 

@@ -86,5 +86,5 @@ async def test_without_ai_the_question_is_answered_from_the_same_figures_and_say
     assert done.offline and done.assistant_message.degraded_reason == "COMPUTE_UNAVAILABLE"
     assert "the AI service did not respond" in text and "Asking again in a moment" in text
     # Synced today: no daily returns yet, and the answer says so rather than showing a number.
-    assert "Beta: not available (insufficient history)." in text
+    assert "Beta: not available (not enough history yet)." in text
     assert "There are no daily returns yet to compute them on." in text

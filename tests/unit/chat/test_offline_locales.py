@@ -3,6 +3,8 @@ in the catalogue's words and the locale's CLDR formats, and every figure still a
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from stack_cfo.core.chat.data_block import context_document
@@ -74,3 +76,24 @@ def test_a_question_in_the_users_language_gets_the_section_it_asks_for(tag: str,
     assert result.status in (GroundingStatus.GROUNDED, GroundingStatus.NO_FIGURES), [
         c.figure.raw for c in result.checks if not c.grounded
     ]
+
+
+@pytest.mark.parametrize(
+    ("tag", "question", "expected"),
+    [
+        ("en", "What is my Sharpe ratio?", "Sharpe ratio: not available (not enough history yet)"),
+        ("de", "Wie hoch ist meine Sharpe-Ratio?", "Sharpe-Ratio: nicht verfügbar (noch zu wenig Historie)"),
+        ("fr", "Quel est mon ratio de Sharpe ?", "(pas encore assez d’historique)"),
+        ("es", "¿Cuál es mi ratio de Sharpe?", "(aún no hay suficiente historial)"),
+        ("zh-Hans", "我的夏普比率是多少?", "历史数据尚不足"),
+    ],
+)
+def test_why_a_metric_is_missing_is_said_in_the_readers_language(tag: str, question: str, expected: str) -> None:
+    ctx = seed_context()
+    assert ctx.risk is not None
+    figures = dict(ctx.risk.figures)
+    figures["sharpe"] = dataclasses.replace(figures["sharpe"], value=None, reason="INSUFFICIENT_HISTORY")
+    ctx = dataclasses.replace(ctx, risk=dataclasses.replace(ctx.risk, figures=figures))
+    text = offline_answer(ctx, NOW, question, reason="COMPUTE_UNAVAILABLE", l10n=localizer(tag))
+    assert expected in text
+    assert "insufficient" not in text.lower()
