@@ -30,7 +30,9 @@ grounded when it equals the sum of the grounded figures above it in its column (
 
 The best match is chosen deterministically: a fact equal to the shown value first, then one under
 the name the figure's words mention (``AAPL is $1,800`` cites ``positions[AAPL].market_value`` rather
-than an equal total), then the first path in sorted order.
+than an equal total), then one whose path has a word of the figure's own (``income $0.00`` cites
+``income`` rather than an equal ``fees``), then a fact of the figure's own kind (money for an amount,
+not a score that happens to be 0), then the first path in sorted order.
 """
 
 from __future__ import annotations
@@ -53,6 +55,16 @@ _ALLOWED = {
     FigureKind.COUNT: frozenset({FactKind.COUNT, FactKind.NUMBER}),
     FigureKind.NUMBER: frozenset(FactKind),
 }
+#: The fact kinds a figure kind prefers among equal matches (money for an amount, not a score).
+_NATIVE = {
+    FigureKind.PERCENT: frozenset({FactKind.FRACTION, FactKind.PERCENT}),
+    FigureKind.AMOUNT: frozenset({FactKind.AMOUNT}),
+    FigureKind.RATIO: frozenset({FactKind.RATIO}),
+    FigureKind.COUNT: frozenset({FactKind.COUNT}),
+    FigureKind.NUMBER: frozenset(FactKind),
+}
+#: Spellings of a path word in running text.
+_SPELLED = {"p&l": "pnl", "p/l": "pnl"}
 _DRAWDOWN = frozenset({"drawdown", "dd", "drawdowns"})
 _VOLATILITY = frozenset({"volatility", "vol"})
 _METRICS = {
@@ -171,12 +183,14 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     # Counting holdings, sectors or baskets means their count, not a fact that merely sits under them.
     count_only = metric is not None and fig.noun is not None and metric is not _QUANTITY and metric is not _OBSERVATIONS
     allowed = _ALLOWED[fig.kind]
+    native = _NATIVE[fig.kind]
+    said = frozenset(_SPELLED.get(w, w) for w in map(str.lower, fig.context))
     m = fig.magnitude
     unit = fig.unit
     hedge = fig.hedge
     want = _wanted_sign(fig)
     best: Entry | None = None
-    best_key = (2, 2, 0)
+    best_key = (2, 2, 2, 2, 0)
     examined = 0
     for group in groups:
         half = max(unit / _TWO, group.half_unit)
@@ -210,7 +224,13 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
-            key = (0 if entry.magnitude == m else 1, named, entry.order)
+            key = (
+                0 if entry.magnitude == m else 1,
+                named,
+                0 if said & entry.tokens else 1,
+                0 if entry.kind in native else 1,
+                entry.order,
+            )
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[0] == 0, examined

@@ -185,3 +185,18 @@ def test_check_runs_on_the_completed_text_of_a_stream() -> None:
     assert check("".join(chunks), PORTFOLIO).status is GroundingStatus.GROUNDED
     per_chunk = [c.figure.raw for chunk in chunks for c in check(chunk, PORTFOLIO).checks]
     assert "$31,041.20" not in per_chunk  # checked chunk by chunk, the figure does not exist
+
+
+def test_among_equal_facts_the_one_the_words_name_then_one_of_the_figures_kind_is_cited() -> None:
+    f = facts(
+        diversification__score=("0.0", FactKind.NUMBER),
+        fees=("0.00", FactKind.AMOUNT),
+        income=("0.00", FactKind.AMOUNT),
+        realized_pnl=("0.00", FactKind.AMOUNT),
+    )
+    r = check("Realized P&L so far: $0.00; income $0.00; fees and taxes $0.00. Made $0.00.", f)
+    # before: every one cited diversification.score, the first path in sorted order
+    assert [c.fact_path for c in r.checks] == ["realized_pnl", "income", "fees", "fees"]
+    de = check("Bisher realisierter Gewinn/Verlust: 0,00 $; Erträge 0,00 $.", f)
+    assert [c.fact_path for c in de.checks] == ["fees", "fees"]  # money, not the score, in any language
+    assert [c.fact_path for c in check("a score of 0.0", f).checks] == ["diversification.score"]
