@@ -23,9 +23,16 @@ Reasons are UPPER_SNAKE_CASE (<= 63 chars) and stable: clients switch on them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+#: A batch reports the problems of at most this many of its items in one error.
+MAX_REPORTED_ITEMS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,52 @@ class InvalidArgument(StackCfoError):
     def field(cls, field: str, description: str, *, reason: str | None = None) -> InvalidArgument:
         """The common case: one field is wrong. The message names the field."""
         return cls(f"{field}: {description}", violations=[FieldViolation(field, description)], reason=reason)
+
+    @classmethod
+    def combine(cls, errors: Sequence[InvalidArgument], *, unchecked_from: str | None = None) -> InvalidArgument:
+        """One error for the problems of several items of a batch: every field violation, in order,
+        with the first error's reason and metadata (a client that reads one reason reads the first
+        problem's) plus ``violation_count``. ``unchecked_from``: the first item not checked."""
+        if len(errors) == 1 and unchecked_from is None:
+            return errors[0]
+        first = errors[0]
+        violations = [v for e in errors for v in e.violations]
+        notes = []
+        if len(errors) > 1:
+            notes.append(f"{len(errors) - 1} more item{'s' if len(errors) > 2 else ''} with problems")
+        if unchecked_from is not None:
+            notes.append(f"items from {unchecked_from} on not checked")
+        metadata = {**first.metadata, "violation_count": str(len(violations))}
+        if unchecked_from is not None:
+            metadata["unchecked_from"] = unchecked_from
+        return cls(f"{first.message} ({'; '.join(notes)}: see the field violations)", violations=violations,
+                   reason=first.reason, metadata=metadata)
+
+
+def each_checked(
+    items: Iterable[_T],
+    check: Callable[[_T, int], _R],
+    *,
+    prefix: str = "items",
+    limit: int = MAX_REPORTED_ITEMS,
+) -> list[_R]:
+    """``check(item, index)`` for every item, in order. When items fail, the problems of all of them
+    (of the first ``limit`` failing items) are raised as one :class:`InvalidArgument`
+    (:meth:`InvalidArgument.combine`), so a client importing a batch learns every bad row at once
+    rather than one per attempt. An item reports its first problem. ``prefix`` names the list in
+    the message when it stops early (``transactions[120]``)."""
+    out: list[_R] = []
+    errors: list[InvalidArgument] = []
+    for i, item in enumerate(items):
+        if len(errors) >= limit:
+            raise InvalidArgument.combine(errors, unchecked_from=f"{prefix}[{i}]")
+        try:
+            out.append(check(item, i))
+        except InvalidArgument as exc:
+            errors.append(exc)
+    if errors:
+        raise InvalidArgument.combine(errors)
+    return out
 
 
 class NotFound(StackCfoError):

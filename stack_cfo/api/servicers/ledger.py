@@ -24,7 +24,7 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.errors import NotFound
+from stack_cfo.core.errors import NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, idempotency_key
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, ImportHistoryCommand
@@ -161,17 +161,19 @@ class LedgerRpcs:
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         user_id = _owner(request.portfolio, "portfolio", writable=True)
         idem = self._idem("ImportHoldingsHistory", current_principal(), request.request_id, request)
-        snaps = []
-        for i, s in enumerate(request.snapshots):
+        def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
             path = f"snapshots[{i}]"
             cash = _dec(s.cash_balance, f"{path}.cash_balance")
-            snaps.append(DatedHoldingsInput(
+            return DatedHoldingsInput(
                 effective_date=from_date(s.effective_date, f"{path}.effective_date"),
-                positions=tuple(_holding(h, j, prefix=f"{path}.positions") for j, h in enumerate(s.positions)),
+                positions=tuple(each_checked(s.positions, lambda h, j: _holding(h, j, prefix=f"{path}.positions"),
+                                             prefix=f"{path}.positions")),
                 cash_balance=cash if cash is not None else Decimal(0),
-            ))
+            )
+
+        snaps = each_checked(request.snapshots, snapshot, prefix="snapshots")
         cmd = ImportHistoryCommand(user_id, tuple(snaps), request.base_currency,
-                                   tuple(_flow(f, i) for i, f in enumerate(request.cash_flows)))
+                                   tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")))
         result = await self.service.import_history(cmd, idempotency=idem)
         out = portfolio_pb2.ImportHoldingsHistoryResponse(
             portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
@@ -187,7 +189,8 @@ class LedgerRpcs:
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))
         idem = self._idem("BatchCreateTransactions", current_principal(), request.request_id, request)
-        rows = tuple(transaction_input(t, f"transactions[{i}]") for i, t in enumerate(request.transactions))
+        rows = tuple(each_checked(request.transactions, lambda t, i: transaction_input(t, f"transactions[{i}]"),
+                                  prefix="transactions"))
         result = await self.service.create_transactions(
             BatchCreateCommand(user_id, rows, request.base_currency), idempotency=idem)
         return portfolio_pb2.BatchCreateTransactionsResponse(
@@ -249,13 +252,14 @@ class LedgerRpcs:
             raise invalid("rates", f"at most {MAX_RATES} rates per call, got {len(request.rates)}",
                           reason="TOO_MANY_RATES", limit=MAX_RATES, count=len(request.rates))
         idem = self._idem("RecordExchangeRates", principal, request.request_id, request)
-        rates = []
-        for i, r in enumerate(request.rates):
+        def rate_input(r: portfolio_pb2.ExchangeRate, i: int) -> RateInput:
             path = f"rates[{i}]"
             day = from_date(r.date, f"{path}.date", required=True)
             rate = parse_decimal(r.rate, f"{path}.rate", allow_negative=True)
             assert day is not None and rate is not None
-            rates.append(RateInput(r.base_currency, r.quote_currency, day, rate))
+            return RateInput(r.base_currency, r.quote_currency, day, rate)
+
+        rates = each_checked(request.rates, rate_input, prefix="rates")
         result = await self.service.record_exchange_rates(rates, idempotency=idem)
         return portfolio_pb2.RecordExchangeRatesResponse(
             inserted_count=result.inserted, updated_count=result.updated, unchanged_count=result.unchanged)

@@ -42,7 +42,7 @@ from stack_cfo.api.validation import (
     invalid,
     to_timestamp,
 )
-from stack_cfo.core.errors import NotFound
+from stack_cfo.core.errors import NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, idempotency_key
 from stack_cfo.core.portfolio import (
     DateRange,
@@ -260,10 +260,10 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         cash = _decimal(request.cash_balance, "cash_balance", required=False)
         command = SyncCommand(
             user_id=user_id,
-            positions=tuple(_holding(h, i) for i, h in enumerate(request.positions)),
+            positions=tuple(each_checked(request.positions, _holding, prefix="positions")),
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
-            cash_flows=tuple(_flow(f, i) for i, f in enumerate(request.cash_flows)),
+            cash_flows=tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")),
             effective_date=from_date(request.effective_date, "effective_date")
             if request.HasField("effective_date") else None,
         )
@@ -286,7 +286,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
             raise invalid("points", f"at most {MAX_PRICE_POINTS} points per call, got {len(request.points)}",
                           reason="TOO_MANY_POINTS", limit=MAX_PRICE_POINTS, count=len(request.points))
         idem = _idempotency("RecordPrices", principal, request.request_id, request)
-        points = [_price(p, i) for i, p in enumerate(request.points)]
+        points = each_checked(request.points, _price, prefix="points")
         result = await self.service.record_prices(points, idempotency=idem)
         return portfolio_pb2.RecordPricesResponse(
             inserted_count=result.inserted, updated_count=result.updated, unchanged_count=result.unchanged
@@ -299,7 +299,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         if len(request.articles) > MAX_ARTICLES:
             raise invalid("articles", f"at most {MAX_ARTICLES} articles per call", reason="TOO_MANY_ARTICLES",
                           limit=MAX_ARTICLES, count=len(request.articles))
-        result = await self.service.ingest_news([_article(a, i) for i, a in enumerate(request.articles)])
+        result = await self.service.ingest_news(each_checked(request.articles, _article, prefix="articles"))
         return portfolio_pb2.IngestNewsResponse(inserted_count=result.inserted, duplicate_count=result.duplicates)
 
     async def GetPortfolioSummary(

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, each_checked
 
 # ---------------------------------------------------------------------------------------------
 # Limits and reference data
@@ -283,8 +283,8 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
         raise _bad("snapshots", f"at most {MAX_IMPORTED_POSITIONS} positions per import in total",
                    "TOO_MANY_POSITIONS", limit=MAX_IMPORTED_POSITIONS, count=total)
     seen: dict[date, int] = {}
-    out = []
-    for i, snap in enumerate(cmd.snapshots):
+
+    def snapshot(snap: DatedHoldingsInput, i: int) -> DatedHoldingsInput:
         path = f"snapshots[{i}]"
         if snap.effective_date is None:
             raise _bad(f"{path}.effective_date", "is required", "MISSING_FIELD")
@@ -297,8 +297,10 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
             raise _bad(f"{path}.positions", f"at most {MAX_POSITIONS} positions per snapshot", "TOO_MANY_POSITIONS",
                        limit=MAX_POSITIONS)
         _check_cash(snap.cash_balance, f"{path}.cash_balance")
-        out.append(DatedHoldingsInput(day, tuple(_validate_positions(snap.positions, base, f"{path}.positions")),
-                                      snap.cash_balance))
+        return DatedHoldingsInput(day, tuple(_validate_positions(snap.positions, base, f"{path}.positions")),
+                                  snap.cash_balance)
+
+    out = each_checked(cmd.snapshots, snapshot, prefix="snapshots")
     return ImportHistoryCommand(cmd.user_id, tuple(out), base, tuple(_validate_flows(cmd.cash_flows, base, now)))
 
 
@@ -310,8 +312,8 @@ def _check_cash(value: Decimal, field_path: str) -> None:
 
 def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) -> list[HoldingInput]:
     seen: dict[str, int] = {}
-    positions: list[HoldingInput] = []
-    for i, h in enumerate(rows):
+
+    def position(h: HoldingInput, i: int) -> HoldingInput:
         path = f"{prefix}[{i}]"
         symbol = normalize_symbol(h.symbol, f"{path}.symbol")
         if symbol in seen:
@@ -340,7 +342,7 @@ def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) ->
         for j, tag in enumerate(h.tags):
             if not tag or len(tag) > MAX_TAG_CHARS:
                 raise _bad(f"{path}.tags[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", "INVALID_TAG")
-        positions.append(
+        return (
             dataclasses.replace(
                 h,
                 symbol=symbol,
@@ -349,7 +351,8 @@ def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) ->
                 basket=_text(h.basket, f"{path}.basket"),
             )
         )
-    return positions
+
+    return each_checked(rows, position, prefix=prefix)
 
 
 def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list[FlowInput]:
@@ -357,8 +360,8 @@ def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list
         raise _bad(
             "cash_flows", f"at most {MAX_CASH_FLOWS} cash flows per sync", "TOO_MANY_CASH_FLOWS", limit=MAX_CASH_FLOWS
         )
-    flows: list[FlowInput] = []
-    for i, f in enumerate(rows):
+
+    def flow(f: FlowInput, i: int) -> FlowInput:
         path = f"cash_flows[{i}]"
         if f.type is None:
             raise _bad(f"{path}.type", "is required (DEPOSIT or WITHDRAWAL)", "MISSING_FIELD")
@@ -379,8 +382,9 @@ def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list
         currency = check_currency(f.currency or base, f"{path}.currency")
         if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
             raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TOO_LONG")
-        flows.append(dataclasses.replace(f, currency=currency, external_id=f.external_id or None))
-    return flows
+        return dataclasses.replace(f, currency=currency, external_id=f.external_id or None)
+
+    return each_checked(rows, flow, prefix="cash_flows")
 
 
 def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceInput]:
@@ -389,11 +393,11 @@ def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceIn
     if len(points) > MAX_PRICE_POINTS:
         raise _bad("points", f"at most {MAX_PRICE_POINTS} points per call, got {len(points)}", "TOO_MANY_POINTS",
                    limit=MAX_PRICE_POINTS, count=len(points))
-    out: list[PriceInput] = []
     seen: dict[tuple[str, date | datetime], int] = {}
     latest_day = _latest_date(now)
     latest_instant = now + FUTURE_SKEW
-    for i, p in enumerate(points):
+
+    def point(p: PriceInput, i: int) -> PriceInput:
         path = f"points[{i}]"
         symbol = normalize_symbol(p.symbol, f"{path}.symbol")
         at = p.at
@@ -421,8 +425,9 @@ def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceIn
                        f"{symbol} at {at.isoformat()} also appears at points[{seen[key]}]", "DUPLICATE_POINT",
                        symbol=symbol)
         seen[key] = i
-        out.append(p if symbol == p.symbol else dataclasses.replace(p, symbol=symbol))
-    return out
+        return p if symbol == p.symbol else dataclasses.replace(p, symbol=symbol)
+
+    return each_checked(points, point, prefix="points")
 
 
 def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[ArticleInput]:
@@ -430,8 +435,8 @@ def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[A
         raise _bad("articles", "at least one article is required", "MISSING_FIELD")
     if len(articles) > MAX_ARTICLES:
         raise _bad("articles", f"at most {MAX_ARTICLES} articles per call", "TOO_MANY_ARTICLES", limit=MAX_ARTICLES)
-    out: list[ArticleInput] = []
-    for i, a in enumerate(articles):
+
+    def article(a: ArticleInput, i: int) -> ArticleInput:
         path = f"articles[{i}]"
         for name, value, limit in (
             ("id", a.id, MAX_ARTICLE_ID_CHARS),
@@ -450,5 +455,6 @@ def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[A
         if a.url and (len(a.url) > MAX_URL_CHARS or not re.match(r"^https?://[^\s/]+", a.url)):
             raise _bad(f"{path}.url", "must be an http or https URL", "INVALID_URL")
         symbols = tuple(dict.fromkeys(normalize_symbol(s, f"{path}.symbols[{j}]") for j, s in enumerate(a.symbols)))
-        out.append(dataclasses.replace(a, symbols=symbols))
-    return out
+        return dataclasses.replace(a, symbols=symbols)
+
+    return each_checked(articles, article, prefix="articles")

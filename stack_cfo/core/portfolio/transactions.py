@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from stack_cfo.core.errors import each_checked
 from stack_cfo.core.portfolio.inputs import (
     MAX_AMOUNT,
     MAX_PRICE,
@@ -209,17 +210,17 @@ def validate_batch(
         raise _bad("transactions", "at least one transaction is required", "MISSING_FIELD")
     if limit is not None and len(rows) > limit:
         raise too_many_transactions(len(rows), limit)
-    out: list[TransactionInput] = []
-    seen: dict[str, int] = {}
-    for i, t in enumerate(rows):
+    seen: dict[str, tuple[int, TransactionInput]] = {}
+
+    def row(t: TransactionInput, i: int) -> TransactionInput:
         v = validate_transaction(t, f"transactions[{i}]", base_currency=base_currency, now=now)
         if v.client_id:
-            first = seen.get(v.client_id)
-            if first is not None and out[first].content() != v.content():
-                raise client_id_reused(f"transactions[{i}].client_id", v.client_id, f"transactions[{first}]")
-            seen.setdefault(v.client_id, i)
-        out.append(v)
-    return out
+            first = seen.setdefault(v.client_id, (i, v))
+            if first[1].content() != v.content():
+                raise client_id_reused(f"transactions[{i}].client_id", v.client_id, f"transactions[{first[0]}]")
+        return v
+
+    return each_checked(rows, row, prefix="transactions")
 
 
 def too_many_transactions(count: int, limit: int = MAX_TRANSACTIONS_PER_BATCH) -> Exception:

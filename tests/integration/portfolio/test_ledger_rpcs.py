@@ -191,6 +191,34 @@ async def test_bad_transactions_name_field_and_row_and_write_nothing(
         assert not listed.transactions  # nothing partial
 
 
+async def test_every_bad_row_of_a_batch_is_reported_at_once(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        user = new_user()
+        good = _tx("DEPOSIT", DAYS[0], amount="5")
+        # bad decimals (read by the API) in rows 1 and 3; bad content (the domain's rules) in rows 2 and 4
+        parse_errors = [good, _tx("BUY", DAYS[0], symbol="AAA", quantity="1e3", price="1"), good,
+                        _tx("FEE", DAYS[0], amount="12,5")]
+        rule_errors = [good, good, _tx("BUY", DAYS[0], symbol="AAA", quantity="-1", price="1"), good,
+                       _tx("DEPOSIT", DAYS[0], amount="5", symbol="bad symbol!")]
+        for rows, expected, reason in (
+            (parse_errors, ["transactions[1].quantity", "transactions[3].amount"], "INVALID_DECIMAL"),
+            (rule_errors, ["transactions[2].quantity", "transactions[4].symbol"], "NEGATIVE_QUANTITY"),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+                    parent=name(user), transactions=rows), metadata=srv.auth(user), timeout=10)
+            assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            info, violations = error_details(ei.value)
+            assert [f for f, _ in violations] == expected
+            assert (info.reason, info.metadata["field"], info.metadata["violation_count"]) == (
+                reason, expected[0], "2")
+            assert expected[0] in ei.value.details() and "1 more item with problems" in ei.value.details()
+        listed = await stub(srv).ListTransactions(portfolio_pb2.ListTransactionsRequest(parent=name(user)),
+                                                  metadata=srv.auth(user), timeout=10)
+        assert not listed.transactions  # nothing partial
+
+
 async def test_a_batch_over_the_limit_is_refused_clearly(db_dsn: str, data_dir: Path) -> None:
     clock = FrozenClock(evening(DAYS[-1]))
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
