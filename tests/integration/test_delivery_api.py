@@ -277,6 +277,15 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
                 pb.AcknowledgeNotificationsRequest(feed=feed, notifications=["users/x/devices/1"]), metadata=me
             )
         assert _violation(ei.value) == ("INVALID_RESOURCE_NAME", "notifications[0]")
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # every bad name at once ("１２": not ASCII digits)
+            await stub.AcknowledgeNotifications(pb.AcknowledgeNotificationsRequest(
+                feed=feed, notifications=[f"users/{users[0]}/notifications/x", sorted(everything)[0],
+                                          f"users/{users[0]}/notifications/１２"]), metadata=me)
+        st = rpc_status.from_call(ei.value)  # type: ignore[arg-type]
+        assert st is not None
+        bad = error_details_pb2.BadRequest()
+        next(d for d in st.details if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)).Unpack(bad)
+        assert [v.field for v in bad.field_violations] == ["notifications[0]", "notifications[2]"]
 
 
 async def test_a_feed_client_that_never_acknowledges_gets_redelivery_then_expiry(

@@ -50,7 +50,7 @@ from stack_cfo.core.chat.models import (
 )
 from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
-from stack_cfo.core.errors import NotFound
+from stack_cfo.core.errors import NotFound, each_checked
 from stack_cfo.core.idempotency import validate_request_id
 from stack_cfo.core.provenance import GroundingRecord
 
@@ -159,8 +159,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
     def _ratio(m: object, name: str, field: str) -> float | None:
         return bounded_double(getattr(m, name), field) if m.HasField(name) else None  # type: ignore[attr-defined]
 
-    positions = []
-    for i, p in enumerate(msg.positions):
+    def position(p: portfolio_pb2.PositionSummary, i: int) -> ContextPosition:
         pf = f"{f}.positions[{i}]"
         if not p.symbol.strip():
             raise invalid(f"{pf}.symbol", "is required", reason="MISSING_FIELD")
@@ -169,7 +168,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         if p.asset_class not in portfolio_pb2.AssetClass.values():
             raise invalid(f"{pf}.asset_class", f"unknown asset class {p.asset_class}", reason="INVALID_ENUM")
         ac = portfolio_pb2.AssetClass.Name(p.asset_class).removeprefix("ASSET_CLASS_") if p.asset_class else ""
-        positions.append(
+        return (
             ContextPosition(
                 symbol=p.symbol.strip(),
                 quantity=quantity,
@@ -195,6 +194,8 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
                 day_change_percent=_ratio(p, "day_change_percent", f"{pf}.day_change_percent"),
             )
         )
+
+    positions = each_checked(msg.positions, position, prefix=f"{f}.positions")
     risk = None
     if msg.HasField("risk"):
         r = msg.risk

@@ -21,6 +21,7 @@ from stack_cfo.api.resources import parse_own_service_singleton, parse_owner, pa
 from stack_cfo.api.servicers.scheduler_messages import KINDS, KINDS_OUT
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.data_scope import system_scope
+from stack_cfo.core.errors import each_checked
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.notification_feed import FeedService, NotificationFeed
@@ -225,13 +226,14 @@ class DeliveryRpcs:
         self, request: pb.AcknowledgeNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.AcknowledgeNotificationsResponse:
         service = self._own_feed(request.feed, "feed", "AcknowledgeNotifications")
-        ids: list[int] = []
-        for i, name in enumerate(request.notifications):
+        def notification_id(name: str, i: int) -> int:
             field = f"notifications[{i}]"
-            _, notification_id = parse_user_child(name, "notifications", field=field)
-            if not (notification_id.isascii() and notification_id.isdigit()) or len(notification_id) > 18:
+            _, raw = parse_user_child(name, "notifications", field=field)
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
                 raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME")
-            ids.append(int(notification_id))
+            return int(raw)
+
+        ids = each_checked(request.notifications, notification_id, prefix="notifications")
         with system_scope("notification-feed"):  # the acknowledged rows are many users' notifications
             acknowledged = await self.feed.acknowledge(service, ids)
         return pb.AcknowledgeNotificationsResponse(acknowledged_count=acknowledged)
