@@ -87,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(show(config))
         return 0
-    configure_logging(config.logging.level)
+    worker = os.environ.get("STACK_CFO_WORKER_INDEX", "")
+    configure_logging(config.logging.level, **({"worker": int(worker)} if worker.isdigit() else {}))
     from stack_cfo.wiring.startup import register_config_secrets
 
     register_config_secrets(config)

@@ -20,6 +20,7 @@ from opentelemetry import trace
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
 _secrets: set[str] = set()
+_process: dict[str, Any] = {}
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
@@ -64,6 +65,8 @@ class JsonFormatter(logging.Formatter):
         if ctx.is_valid:
             out["trace_id"] = format(ctx.trace_id, "032x")
             out["span_id"] = format(ctx.span_id, "016x")
+        if _process:
+            out.update(_process)
         out.update(_context.get() or {})
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
@@ -77,7 +80,11 @@ class JsonFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str = "INFO", stream: Any = None) -> None:
+def configure_logging(level: str = "INFO", stream: Any = None, **process_fields: Any) -> None:
+    """JSON lines on ``stream`` (stderr). ``process_fields`` go on every line of this process (the
+    ``worker`` index of ``serve --workers N``, so lines of two workers can be told apart)."""
+    _process.clear()
+    _process.update(process_fields)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

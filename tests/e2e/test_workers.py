@@ -6,6 +6,7 @@ during the drain delay) and exits 0."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import subprocess
@@ -180,6 +181,16 @@ async def test_sigterm_drains_every_worker_and_exits_0(pod) -> None:  # type: ig
     rc = await asyncio.to_thread(proc.wait, 30)
     assert rc == 0
     assert time.monotonic() - sent >= 1.4, "the drain delay holds for the pod as a whole"
+    # Each worker's lines say which worker wrote them (the same index as the supervisor's "worker started").
+    _, _, err = finish(proc, "stack-cfo serve --workers 2")
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    started = {line["worker"] for line in lines if line["msg"] == "worker started"}
+    assert len(started) == 2
+    assert {line.get("worker") for line in lines if line["msg"] == "gRPC listening"} == started
+    supervisor = {"stack_cfo.workers", "stack_cfo.wiring.workers", "stack_cfo.telemetry.metrics",
+                  "stack_cfo.telemetry.readiness"}
+    assert {line["logger"] for line in lines if "worker" not in line} <= supervisor
+    assert any(line.get("worker") is not None and line["logger"] == "stack_cfo.wiring.server" for line in lines)
     assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
 
 
