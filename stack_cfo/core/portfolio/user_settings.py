@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from stack_cfo.core.errors import each_checked
 from stack_cfo.core.portfolio.inputs import _bad, normalize_symbol
 from stack_cfo.core.portfolio.settings import AnalyticsSettings, InsightThresholds
 from stack_cfo.core.portfolio.transactions import CostBasisMethod
@@ -88,23 +89,26 @@ class UserSettings:
 
 def validate_update(values: Mapping[str, object], paths: list[str]) -> dict[str, object]:
     """The columns to set from an update (contract names in ``paths``): validated, ``None`` = default."""
-    out: dict[str, object] = {}
-    for path in paths:
-        name = CONTRACT_NAMES.get(path)
-        if name is None:
-            raise _bad("update_mask", f"{path[:64]!r} is not a settings field", "INVALID_FIELD_MASK", path=path[:64])
+    unknown = [p for p in paths if p not in CONTRACT_NAMES]
+    if unknown:
+        path = unknown[0][:64]
+        raise _bad("update_mask", f"{path!r} is not a settings field", "INVALID_FIELD_MASK", path=path)
+
+    def column(path: str, _: int) -> tuple[str, object]:
+        name = CONTRACT_NAMES[path]
         value = values.get(path)
         field = f"settings.{path}"
         if value is None:
-            out[name] = None
-        elif name == "benchmark_symbol":
-            out[name] = normalize_symbol(str(value), field)
-        elif name == "cost_basis_method":
-            out[name] = value if isinstance(value, CostBasisMethod) else None
-        else:
-            assert isinstance(value, float | int)
-            lo, hi = RANGES[name]
-            if not math.isfinite(value) or not lo <= value <= hi:
-                raise _bad(field, f"must be between {lo:g} and {hi:g}", "OUT_OF_RANGE", value=repr(value)[:40])
-            out[name] = float(value)
-    return out
+            return name, None
+        if name == "benchmark_symbol":
+            return name, normalize_symbol(str(value), field)
+        if name == "cost_basis_method":
+            return name, value if isinstance(value, CostBasisMethod) else None
+        assert isinstance(value, float | int)
+        lo, hi = RANGES[name]
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise _bad(field, f"must be between {lo:g} and {hi:g}", "OUT_OF_RANGE", value=repr(value)[:40])
+        return name, float(value)
+
+    # every bad value of the update at once, as for the items of a batch
+    return dict(each_checked(paths, column, prefix="update_mask.paths"))

@@ -259,6 +259,14 @@ async def test_zero_rate_is_refused_and_settings_apply(db_dsn: str, data_dir: Pa
                 metadata=srv.auth(user), timeout=10)
         info, violations = error_details(ei.value)
         assert (info.reason, violations[0][0]) == ("OUT_OF_RANGE", "settings.idle_cash_threshold")
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # every bad value named at once
+            await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+                settings=portfolio_pb2.PortfolioSettings(name=settings_name, position_concentration_threshold=1.5,
+                                                         drawdown_warning_threshold=0.2, benchmark_symbol="S P Y")),
+                metadata=srv.auth(user), timeout=10)
+        info, violations = error_details(ei.value)
+        assert sorted(f for f, _ in violations) == ["settings.benchmark_symbol", "settings.drawdown_warning_threshold",
+                                                    "settings.position_concentration_threshold"]
         await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
             parent=name(user), transactions=[_tx("DEPOSIT", DAYS[0], amount="100")]), metadata=srv.auth(user))
         s = await summary(srv, user)
