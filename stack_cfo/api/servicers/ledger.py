@@ -161,6 +161,7 @@ class LedgerRpcs:
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         user_id = _owner(request.portfolio, "portfolio", writable=True)
         idem = self._idem("ImportHoldingsHistory", current_principal(), request.request_id, request)
+
         def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
             path = f"snapshots[{i}]"
             cash = _dec(s.cash_balance, f"{path}.cash_balance")
@@ -252,6 +253,7 @@ class LedgerRpcs:
             raise invalid("rates", f"at most {MAX_RATES} rates per call, got {len(request.rates)}",
                           reason="TOO_MANY_RATES", limit=MAX_RATES, count=len(request.rates))
         idem = self._idem("RecordExchangeRates", principal, request.request_id, request)
+
         def rate_input(r: portfolio_pb2.ExchangeRate, i: int) -> RateInput:
             path = f"rates[{i}]"
             day = from_date(r.date, f"{path}.date", required=True)
