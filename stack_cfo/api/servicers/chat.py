@@ -168,31 +168,28 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         if p.asset_class not in portfolio_pb2.AssetClass.values():
             raise invalid(f"{pf}.asset_class", f"unknown asset class {p.asset_class}", reason="INVALID_ENUM")
         ac = portfolio_pb2.AssetClass.Name(p.asset_class).removeprefix("ASSET_CLASS_") if p.asset_class else ""
-        return (
-            ContextPosition(
-                symbol=p.symbol.strip(),
-                quantity=quantity,
-                currency=p.currency or msg.base_currency or "USD",
-                sector=p.sector,
-                basket=p.basket,
-                asset_class="" if ac == "UNSPECIFIED" else ac,
-                tags=tuple(p.tags),
-                average_cost=_amount(p.average_cost, f"{pf}.average_cost", required=False),
-                cost_basis=_amount(p.cost_basis, f"{pf}.cost_basis", required=False),
-                last_price=_amount(p.last_price, f"{pf}.last_price", required=False),
-                last_price_time=from_timestamp(p.last_price_time, f"{pf}.last_price_time")
-                if p.HasField("last_price_time") else None,
-                stale=p.stale,
-                market_value=_amount(p.market_value, f"{pf}.market_value", required=False,
-                                           allow_negative=True),
-                weight=bounded_double(p.weight, f"{pf}.weight"),
-                unrealized_pnl=_amount(p.unrealized_pnl_amount, f"{pf}.unrealized_pnl_amount",
-                                             required=False, allow_negative=True),
-                unrealized_pnl_percent=_ratio(p, "unrealized_pnl_percent", f"{pf}.unrealized_pnl_percent"),
-                day_change=_amount(p.day_change_amount, f"{pf}.day_change_amount", required=False,
-                                         allow_negative=True),
-                day_change_percent=_ratio(p, "day_change_percent", f"{pf}.day_change_percent"),
-            )
+        return ContextPosition(
+            symbol=p.symbol.strip(),
+            quantity=quantity,
+            currency=p.currency or msg.base_currency or "USD",
+            sector=p.sector,
+            basket=p.basket,
+            asset_class="" if ac == "UNSPECIFIED" else ac,
+            tags=tuple(p.tags),
+            average_cost=_amount(p.average_cost, f"{pf}.average_cost", required=False),
+            cost_basis=_amount(p.cost_basis, f"{pf}.cost_basis", required=False),
+            last_price=_amount(p.last_price, f"{pf}.last_price", required=False),
+            last_price_time=from_timestamp(p.last_price_time, f"{pf}.last_price_time")
+            if p.HasField("last_price_time") else None,
+            stale=p.stale,
+            market_value=_amount(p.market_value, f"{pf}.market_value", required=False, allow_negative=True),
+            weight=bounded_double(p.weight, f"{pf}.weight"),
+            unrealized_pnl=_amount(p.unrealized_pnl_amount, f"{pf}.unrealized_pnl_amount",
+                                   required=False, allow_negative=True),
+            unrealized_pnl_percent=_ratio(p, "unrealized_pnl_percent", f"{pf}.unrealized_pnl_percent"),
+            day_change=_amount(p.day_change_amount, f"{pf}.day_change_amount", required=False,
+                               allow_negative=True),
+            day_change_percent=_ratio(p, "day_change_percent", f"{pf}.day_change_percent"),
         )
 
     positions = each_checked(msg.positions, position, prefix=f"{f}.positions")

@@ -342,14 +342,12 @@ def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) ->
         for j, tag in enumerate(h.tags):
             if not tag or len(tag) > MAX_TAG_CHARS:
                 raise _bad(f"{path}.tags[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", "INVALID_TAG")
-        return (
-            dataclasses.replace(
-                h,
-                symbol=symbol,
-                currency=currency,
-                sector=_text(h.sector, f"{path}.sector"),
-                basket=_text(h.basket, f"{path}.basket"),
-            )
+        return dataclasses.replace(
+            h,
+            symbol=symbol,
+            currency=currency,
+            sector=_text(h.sector, f"{path}.sector"),
+            basket=_text(h.basket, f"{path}.basket"),
         )
 
     return each_checked(rows, position, prefix=prefix)
