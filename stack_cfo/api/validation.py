@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import math
-import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
@@ -24,11 +23,10 @@ from typing import Any
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from stack_cfo.core.decimals import DECIMAL_STRING
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 
-# ASCII digits only, and the whole string: ``\d`` would take "１２" or "٣" (Decimal reads them) and
-# ``$`` a trailing newline.
-_DECIMAL = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,18})?")
+_DECIMAL = DECIMAL_STRING
 MIN_YEAR = 1900
 MAX_YEAR = 2199
 _MIN_INSTANT = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)

@@ -11,13 +11,17 @@ separated (RFC 4180 quoting)::
 
 ``date`` is ISO 8601 (``YYYY-MM-DD``); ``type`` one of BUY, SELL, DIVIDEND, INTEREST, FEE, TAX,
 SPLIT, DEPOSIT, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT; the other columns as the contract's
-``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless).
+``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless); numbers
+are the contract's decimal strings (``185.64``: no exponent, no separators, at most 18 digits after
+the point), as ``BatchCreateTransactions`` takes them.
 Columns may come in any order; unknown columns are an error.
 
 **Ghostfolio's export** (``--format ghostfolio``): the JSON written by Ghostfolio's "Export"
 (``{"meta": ..., "activities": [{"type", "symbol", "date", "quantity", "unitPrice", "fee",
 "currency", "comment", ...}]}``). BUY and SELL map one to one; DIVIDEND and INTEREST become an
-amount of quantity x unitPrice; FEE an amount of ``fee`` (or quantity x unitPrice). Other types
+amount of quantity x unitPrice; FEE an amount of ``fee`` (or quantity x unitPrice). Its numbers are
+JSON floats (``1e-05``), read as decimals and rounded half-even to 18 fractional digits where they
+(or a product) have more. Other types
 (ITEM, LIABILITY) are refused. The client id is Ghostfolio's ``id`` when present, else a digest of
 the activity, so exporting and importing again does not double anything.
 
@@ -33,8 +37,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
+from stack_cfo.core.decimals import DECIMAL_STRING, MAX_FRACTION_DIGITS
 from stack_cfo.core.portfolio.transactions import TransactionInput, TransactionType
 
 CSV_COLUMNS = ("date", "type", "symbol", "quantity", "price", "amount", "currency", "fees", "split_ratio", "id",
@@ -64,16 +69,44 @@ class ImportedRow:
     columns: dict[str, str]
 
 
+_QUANTUM = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
+_WIDE = Context(prec=80)  # quantizing large values to 18 places needs more than the default 28 digits
+
+
 def _decimal(text: str, line: int, column: str) -> Decimal | None:
+    """A cell of the stack-cfo CSV: a decimal string as the contract's (``1234.56``: ASCII digits, no
+    exponent or separators, at most 18 digits after the point), surrounding spaces allowed."""
     text = text.strip()
     if not text:
         return None
+    if not DECIMAL_STRING.fullmatch(text):
+        raise ImportError_(line, column, f"{text[:40]!r} is not a decimal number like 1234.56 (no exponent, "
+                           f"at most {MAX_FRACTION_DIGITS} digits after the point)", "INVALID_DECIMAL")
+    return Decimal(text)
+
+
+def _json_number(value: object, line: int, column: str) -> Decimal | None:
+    """A number of a JSON export (Ghostfolio writes floats: ``1e-05``, ``185.64``), as a Decimal of at
+    most 18 fractional digits (a float's shortest repr rarely has more; those are rounded half-even)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ImportError_(line, column, f"{str(value)[:40]!r} is not a number", "INVALID_DECIMAL")
+    text = str(value).strip()
     try:
-        value = Decimal(text)
+        number = Decimal(text) if text.isascii() else Decimal("NaN")
     except InvalidOperation:
-        raise ImportError_(line, column, f"{text[:40]!r} is not a number", "INVALID_DECIMAL") from None
-    if not value.is_finite():
+        number = Decimal("NaN")
+    if not number.is_finite():
         raise ImportError_(line, column, f"{text[:40]!r} is not a finite number", "INVALID_DECIMAL")
+    return _places(number)
+
+
+def _places(value: Decimal) -> Decimal:
+    """``value`` with at most 18 fractional digits (the contract's limit), rounded half-even."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_FRACTION_DIGITS:
+        return value.quantize(_QUANTUM, context=_WIDE)
     return value
 
 
@@ -182,9 +215,9 @@ def parse_ghostfolio(text: str) -> list[ImportedRow]:
         if not isinstance(a, dict):
             raise ImportError_(line, f"activities[{i}]", "is not an object")
         kind = str(a.get("type", "")).upper()
-        qty = _decimal(str(a.get("quantity", "") or ""), line, "quantity")
-        unit = _decimal(str(a.get("unitPrice", "") or ""), line, "unitPrice")
-        fee = _decimal(str(a.get("fee", "") or ""), line, "fee")
+        qty = _json_number(a.get("quantity"), line, "quantity")
+        unit = _json_number(a.get("unitPrice"), line, "unitPrice")
+        fee = _json_number(a.get("fee"), line, "fee")
         day = _date(str(a.get("date", "")), line, "date")
         symbol = str(a.get("symbol") or "")
         note = str(a.get("comment") or "")[:500]
@@ -193,12 +226,12 @@ def parse_ghostfolio(text: str) -> list[ImportedRow]:
             t = TransactionInput(type=TransactionType(kind), trade_date=day, symbol=symbol, quantity=qty,
                                  price=unit, currency=ccy, fees=fee, note=note)
         elif kind in ("DIVIDEND", "INTEREST"):
-            amount = (qty or Decimal(1)) * unit if unit is not None else None
+            amount = _places((qty or Decimal(1)) * unit) if unit is not None else None
             t = TransactionInput(type=TransactionType(kind), trade_date=day,
                                  symbol=symbol if kind == "DIVIDEND" else "", amount=amount, currency=ccy, fees=fee,
                                  note=note)
         elif kind == "FEE":
-            amount = fee if fee else ((qty or Decimal(1)) * unit if unit is not None else None)
+            amount = fee if fee else (_places((qty or Decimal(1)) * unit) if unit is not None else None)
             t = TransactionInput(type=TransactionType.FEE, trade_date=day, amount=amount, currency=ccy, note=note)
         else:
             raise ImportError_(line, "type", f"Ghostfolio activity type {kind[:20]!r} is not supported",

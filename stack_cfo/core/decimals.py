@@ -1,0 +1,14 @@
+"""The contract's decimal strings (common.proto): what a money amount or a quantity looks like on the
+wire and in our own files, checked the same way by the API and by the importers."""
+
+from __future__ import annotations
+
+import re
+
+#: Digits after the point a decimal string may have.
+MAX_FRACTION_DIGITS = 18
+
+#: ``-?[0-9]+(\.[0-9]+)?`` with at most 30 integer and 18 fractional digits, to be fullmatched:
+#: ASCII digits only (``\d`` would take "１２" or "٣", which Decimal reads), no exponent, no
+#: separators, no spaces or line breaks.
+DECIMAL_STRING = re.compile(rf"-?[0-9]{{1,30}}(?:\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?")
