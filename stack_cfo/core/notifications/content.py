@@ -127,8 +127,16 @@ def _push_data(kind: NotificationKind, period: str, key: str, extra: dict[str, s
 # -- chart ------------------------------------------------------------------------------
 
 
-def svg_chart(points: Sequence[ValuePoint], *, width: int = 480, height: int = 120, title: str = "Value") -> str:
-    """A small inline SVG line chart of portfolio value (empty string when < 2 points)."""
+def svg_chart(
+    points: Sequence[ValuePoint],
+    *,
+    width: int = 480,
+    height: int = 120,
+    title: str = "Value",
+    l10n: Localizer | None = None,
+) -> str:
+    """A small inline SVG line chart of portfolio value (empty string when < 2 points); its label,
+    which screen readers say, in ``l10n``'s words and date format."""
     if len(points) < 2:
         return ""
     values = [float(p.value) for p in points]
@@ -140,7 +148,9 @@ def svg_chart(points: Sequence[ValuePoint], *, width: int = 480, height: int = 1
         f"{pad + i * step:.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}" for i, v in enumerate(values)
     )
     colour = "#1a7f37" if values[-1] >= values[0] else "#cf222e"
-    label = html.escape(f"{title}: {points[0].day.isoformat()} to {points[-1].day.isoformat()}")
+    lc = l10n or english()
+    label = html.escape(lc._("{title}: {start} to {end}").format(
+        title=title, start=lc.date_medium(points[0].day), end=lc.date_medium(points[-1].day)))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{label}">'
@@ -238,7 +248,7 @@ def render_digest(
     blocks = [
         f"<h2>{html.escape(heading_text)}</h2>",
         _ul([html.escape(line) for line in perf]),
-        svg_chart(facts.history, title=chart_title),
+        svg_chart(facts.history, title=chart_title, l10n=lc),
     ]
     if paragraph:
         blocks.append(f"<p>{html.escape(paragraph)}</p>")
@@ -365,7 +375,10 @@ def render_weekly(
     )
     no_move = _("No position moved.")
 
-    text = [_("Your STACK weekly summary, {dates}.").format(dates=label)]
+    opening = _("Your STACK weekly summary, {dates}.").format(dates=label)
+    if opening.endswith("..") and not opening.endswith("..."):
+        opening = opening[:-1]  # a short date may end in an abbreviation's period ("29. Nov." in German)
+    text = [opening]
     if summary:
         text += ["", summary]
     text += ["", t_perf] + [f"  {x}" for x in perf]
@@ -383,7 +396,7 @@ def render_weekly(
         f"<h2>{html.escape(heading_text)}</h2>",
         *([f"<p>{html.escape(summary)}</p>"] if summary else []),
         _ul([html.escape(x) for x in perf + ([relative] if relative else [])]),
-        svg_chart(facts.history, title=chart_title),
+        svg_chart(facts.history, title=chart_title, l10n=lc),
         f"<h3>{html.escape(t_movers)}</h3>",
         _ul([html.escape(x) for x in movers]) or f"<p>{html.escape(no_move)}</p>",
     ]
@@ -481,7 +494,7 @@ def render_alert(
     blocks = [
         f"<h2>{html.escape(headline)}</h2>",
         f"<p>{html.escape(as_of)} {html.escape(unusual)}</p>",
-        svg_chart(facts.history, title=_("Portfolio value")),
+        svg_chart(facts.history, title=_("Portfolio value"), l10n=lc),
         f"<h3>{html.escape(t_drivers)}</h3>",
         _ul([html.escape(x) for x in drivers]) or f"<p>{html.escape(no_driver)}</p>",
     ]

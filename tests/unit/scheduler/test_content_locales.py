@@ -3,7 +3,8 @@ and deterministic paragraphs whose every figure still grounds against the data b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from stack_cfo.core.notifications.content import render_alert, render_weekly
 from stack_cfo.core.notifications.document import notification_document
 from stack_cfo.core.notifications.ports import AlertFacts, Mover
 from tests.unit.scheduler.test_ai_texts import DIGEST, WEEKLY
+from tests.unit.scheduler.test_content import HISTORY
 
 NBSP = "\u00a0"
 LOCALES = ["en", "es", "de", "fr", "zh-Hans", "de-CH", "fr-CA", "es-MX", "zh-CN"]
@@ -66,3 +68,16 @@ def test_an_unknown_locale_renders_english_and_says_so() -> None:
     r = render_alert(ALERT, period="p", key="k", l10n=localizer("xx-YY"))
     assert r.email.subject == "Unusual move: portfolio -3.20% (2.8σ)"
     assert (r.locale, r.locale_fallback_from) == ("en", "xx-YY")
+
+
+def test_a_german_weekly_summary_reads_as_german_to_a_screen_reader_too() -> None:
+    weekly = dataclasses.replace(WEEKLY, history=HISTORY)
+    r = render_weekly(weekly, period="2026-W11", key="k", summary="", l10n=localizer("de"))
+    november = dataclasses.replace(weekly, week_start=date(2026, 11, 23), week_end=date(2026, 11, 29))
+    first = render_weekly(november, period="2026-W48", key="k", l10n=localizer("de")).email.text.splitlines()[0]
+    assert first == "Ihre STACK-Wochenübersicht, Mo., 23. Nov. – So., 29. Nov."  # not "Nov.."
+    # the chart's label (its title and aria-label): the catalogue's words and the locale's dates
+    label = r.email.html.split('aria-label="', 1)[1].split('"', 1)[0]
+    assert " bis " in label and " to " not in label and "2026-" not in label
+    english = render_weekly(weekly, period="2026-W11", key="k", summary="").email.html
+    assert 'aria-label="Portfolio value: ' in english and " to " in english
