@@ -19,6 +19,9 @@ from stack_cfo.core.tasks import detached_task
 
 log = logging.getLogger(__name__)
 
+#: While the database stays unreachable, a listener says so this often (seconds).
+_STILL_DOWN_EVERY = 60.0
+
 
 class PgListener:
     channels: tuple[str, ...] = ()
@@ -72,6 +75,11 @@ class PgListener:
 
     async def _run(self) -> None:
         delay = self._initial
+        loop = asyncio.get_running_loop()
+        # An outage is logged when it starts, then once a minute, and when it ends (not on every
+        # attempt: a database down for an hour would otherwise write thousands of lines per process).
+        failures = 0
+        down_since = warned_at = 0.0
         while True:
             conn: psycopg.AsyncConnection[Any] | None = None
             try:
@@ -85,7 +93,10 @@ class PgListener:
                 self._healthy = True
                 self.connected.set()
                 self._on_connect()
-                log.info("listening for database notifications", extra={"listener": self.name, "epoch": self._epoch})
+                outage = {"attempts": failures, "down_s": round(loop.time() - down_since, 1)} if failures else {}
+                log.info("listening for database notifications",
+                         extra={"listener": self.name, "epoch": self._epoch, **outage})
+                failures = 0
                 delay = self._initial
                 while True:
                     async for n in conn.notifies(timeout=self._probe):
@@ -94,8 +105,20 @@ class PgListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("database listener lost its connection; reconnecting",
-                            extra={"listener": self.name, "error": type(exc).__name__, "retry_in_s": delay})
+                now = loop.time()
+                failures += 1
+                if failures == 1:
+                    down_since = warned_at = now
+                    log.warning("database listener lost its connection; reconnecting",
+                                extra={"listener": self.name, "error": type(exc).__name__, "retry_in_s": delay})
+                elif now - warned_at >= _STILL_DOWN_EVERY:
+                    warned_at = now
+                    log.warning("database listener still reconnecting",
+                                extra={"listener": self.name, "error": type(exc).__name__, "attempts": failures,
+                                       "down_s": round(now - down_since, 1)})
+                else:
+                    log.debug("database listener reconnect failed",
+                              extra={"listener": self.name, "error": type(exc).__name__, "attempts": failures})
             finally:
                 if self._healthy:
                     self._epoch += 1

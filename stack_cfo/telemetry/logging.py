@@ -80,6 +80,28 @@ class JsonFormatter(logging.Formatter):
         return line
 
 
+class RepeatLimiter(logging.Filter):
+    """Lets a message (a logger's format string) through once per ``every`` seconds; the next one
+    let through carries ``repeated``, how many were held back. For libraries that warn on every
+    retry of an outage (psycopg's pool: every failed connection attempt)."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        super().__init__()
+        self._every = every
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        seen = self._last.get(key)
+        if seen is None or record.created - seen[0] >= self._every:
+            if seen is not None and seen[1]:
+                record.repeated = seen[1]
+            self._last[key] = (record.created, 0)
+            return True
+        self._last[key] = (seen[0], seen[1] + 1)
+        return False
+
+
 def configure_logging(level: str = "INFO", stream: Any = None, **process_fields: Any) -> None:
     """JSON lines on ``stream`` (stderr). ``process_fields`` go on every line of this process (the
     ``worker`` index of ``serve --workers N``, so lines of two workers can be told apart)."""
@@ -95,3 +117,8 @@ def configure_logging(level: str = "INFO", stream: Any = None, **process_fields:
     # Quiet chatty libraries; their warnings still come through.
     for noisy in ("grpc._cython", "psycopg.pool", "aiohttp.access", "pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # The pool warns on every failed connection attempt: during an outage, once a minute is enough.
+    pool = logging.getLogger("psycopg.pool")
+    for f in [f for f in pool.filters if isinstance(f, RepeatLimiter)]:
+        pool.removeFilter(f)
+    pool.addFilter(RepeatLimiter())
