@@ -14,6 +14,7 @@ value): each is cut to :data:`MAX_ECHO_CHARS` (the message to :data:`MAX_MESSAGE
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import grpc
@@ -23,8 +24,11 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 
 from stack_cfo.core import errors as e
+from stack_cfo.telemetry.logging import RepeatLimiter
 
 log = logging.getLogger("stack_cfo.api")
+_FAILURES = RepeatLimiter(every=10.0)
+_now = time.monotonic
 
 DOMAIN = "stack-cfo"
 MAX_ECHO_CHARS = 256
@@ -152,5 +156,10 @@ async def abort_with(context: grpc.aio.ServicerContext, exc: BaseException, meth
     code = grpc_code(mapped)
     mark_span(code, mapped.reason)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        log.warning("%s failed: %s", method, mapped.reason, extra={"grpc_method": method, **mapped.metadata})
+        # One line per method and reason every 10 s, with how many were held back: an outage under
+        # load fails every call, and grpc_server_handled_total counts each of them anyway.
+        held = _FAILURES.allow((method, mapped.reason), _now())
+        if held is not None:
+            extra = {"grpc_method": method, **mapped.metadata, **({"repeated": held} if held else {})}
+            log.warning("%s failed: %s", method, mapped.reason, extra=extra)
     await context.abort_with_status(rpc_status.to_status(to_status(mapped)))

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -88,18 +88,23 @@ class RepeatLimiter(logging.Filter):
     def __init__(self, every: float = 60.0) -> None:
         super().__init__()
         self._every = every
-        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+        self._last: dict[Hashable, tuple[float, int]] = {}
+
+    def allow(self, key: Hashable, now: float) -> int | None:
+        """None when ``key`` was let through less than ``every`` seconds ago (counted as held back);
+        otherwise how many were held back since, and ``key`` is let through now."""
+        seen = self._last.get(key)
+        if seen is None or now - seen[0] >= self._every:
+            self._last[key] = (now, 0)
+            return seen[1] if seen is not None else 0
+        self._last[key] = (seen[0], seen[1] + 1)
+        return None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, str(record.msg))
-        seen = self._last.get(key)
-        if seen is None or record.created - seen[0] >= self._every:
-            if seen is not None and seen[1]:
-                record.repeated = seen[1]
-            self._last[key] = (record.created, 0)
-            return True
-        self._last[key] = (seen[0], seen[1] + 1)
-        return False
+        held = self.allow((record.name, str(record.msg)), record.created)
+        if held:
+            record.repeated = held
+        return held is not None
 
 
 def configure_logging(level: str = "INFO", stream: Any = None, **process_fields: Any) -> None:

@@ -62,3 +62,37 @@ def test_the_repeat_limiter_lets_a_message_through_once_per_window_and_counts_th
     later = record(61)
     assert limiter.filter(later) and later.repeated == 4
     assert not limiter.filter(record(62))
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.aborted = 0
+
+    async def abort_with_status(self, status: object) -> None:
+        self.aborted += 1
+
+
+async def test_unavailable_calls_are_logged_once_per_method_and_reason_every_10_s(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stack_cfo.api import errors
+    from stack_cfo.core.errors import Unavailable
+
+    clock = [1000.0]
+    monkeypatch.setattr(errors, "_FAILURES", RepeatLimiter(every=10.0))
+    monkeypatch.setattr(errors, "_now", lambda: clock[0])
+    ctx = _Context()
+    down = Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE")
+    with caplog.at_level(logging.WARNING, logger="stack_cfo.api"):
+        for _ in range(50):  # an outage under load: every call fails
+            await errors.abort_with(ctx, down, "/stack.cfo.v1.ChatService/ListSessions")  # type: ignore[arg-type]
+        await errors.abort_with(ctx, down, "/stack.cfo.v1.ChatService/GetSession")  # type: ignore[arg-type]
+        clock[0] += 10
+        await errors.abort_with(ctx, down, "/stack.cfo.v1.ChatService/ListSessions")  # type: ignore[arg-type]
+    lines = [(r.getMessage(), getattr(r, "repeated", 0)) for r in caplog.records if r.name == "stack_cfo.api"]
+    assert ctx.aborted == 52  # every call still gets its status
+    assert lines == [
+        ("/stack.cfo.v1.ChatService/ListSessions failed: DATABASE_UNAVAILABLE", 0),
+        ("/stack.cfo.v1.ChatService/GetSession failed: DATABASE_UNAVAILABLE", 0),
+        ("/stack.cfo.v1.ChatService/ListSessions failed: DATABASE_UNAVAILABLE", 49),
+    ]
