@@ -17,7 +17,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -67,19 +67,47 @@ def record_readiness(ready: bool) -> None:
     READINESS_CHANGES.labels("ready" if ready else "unready").inc()
 
 
+#: psycopg_pool's cumulative stats (counters since the pool started): our name, and the factor to
+#: the base unit (its ``_ms`` figures become seconds). Every other stat is a gauge as it comes.
+_POOL_COUNTERS = {
+    "requests_num": ("requests", 1.0),
+    "requests_queued": ("requests_queued", 1.0),
+    "requests_errors": ("requests_errors", 1.0),
+    "requests_wait_ms": ("requests_wait_seconds", 1e-3),
+    "usage_ms": ("usage_seconds", 1e-3),
+    "returns_bad": ("returns_bad", 1.0),
+    "connections_num": ("connections", 1.0),
+    "connections_ms": ("connections_seconds", 1e-3),
+    "connections_errors": ("connections_errors", 1.0),
+    "connections_lost": ("connections_lost", 1.0),
+}
+
+
 class PoolStatsCollector(Collector):
-    """Exports ``psycopg_pool`` ``get_stats()`` as ``stack_cfo_db_pool_*`` gauges at scrape time."""
+    """Exports ``psycopg_pool`` ``get_stats()`` at scrape time: its current figures (``pool_size``,
+    ``pool_available``, ``requests_waiting``...) as ``stack_cfo_db_pool_*`` gauges, its cumulative
+    ones as ``stack_cfo_db_pool_*_total`` counters in base units (``requests_wait_seconds_total``,
+    not milliseconds), so ``rate()`` and counter resets work as for every other counter."""
 
     def __init__(self, stats: Callable[[], dict[str, int]]) -> None:
         self._stats = stats
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
             stats = self._stats()
         except Exception:  # pool closed or not built yet
             return
         for key, value in sorted(stats.items()):
-            yield GaugeMetricFamily(f"stack_cfo_db_pool_{key}", f"psycopg_pool stat {key}", value=value)
+            counter = _POOL_COUNTERS.get(key)
+            if counter is not None:
+                name, factor = counter
+                yield CounterMetricFamily(f"stack_cfo_db_pool_{name}", f"psycopg_pool stat {key} (cumulative)",
+                                          value=value * factor)
+            elif key.endswith("_ms"):  # a cumulative time a newer psycopg_pool adds
+                yield CounterMetricFamily(f"stack_cfo_db_pool_{key[:-3]}_seconds", f"psycopg_pool stat {key}",
+                                          value=value / 1000)
+            else:
+                yield GaugeMetricFamily(f"stack_cfo_db_pool_{key}", f"psycopg_pool stat {key}", value=value)
 
 
 _pool_collector: PoolStatsCollector | None = None

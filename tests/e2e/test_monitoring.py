@@ -417,6 +417,9 @@ async def test_every_rule_alert_and_panel_returns_data_from_a_real_prometheus(
             assert len({m.rcpt_tos[0] for m in smtp.received()}) == len(users)
             await asyncio.sleep(4)  # several scrapes and rule evaluations after the traffic
             report = _evaluate(prometheus)
+            for port in (api_metrics, sched_metrics):  # the pages follow Prometheus' naming conventions
+                problems = await asyncio.to_thread(_metrics_page_problems, port)
+                assert not problems, (port, problems)
         finally:
             if scheduler is not None:
                 scheduler.send_signal(signal.SIGTERM)
@@ -428,6 +431,15 @@ async def test_every_rule_alert_and_panel_returns_data_from_a_real_prometheus(
     print("\n" + "\n".join(report))
     print(f"(monitoring end-to-end: {time.monotonic() - started:.1f} s)")
     assert "level=error" not in prometheus_log, prometheus_log
+
+
+def _metrics_page_problems(port: int) -> list[str]:
+    """What ``promtool check metrics`` says about a /metrics page (base units, ``_total`` counters...)."""
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    lint = subprocess.run([promtool(), "check", "metrics"], input=page, capture_output=True, check=False)
+    return [line for line in (lint.stdout + lint.stderr).decode().splitlines() if line.strip()
+            # "summary" there is the portfolio summary, not the metric type
+            and not ("stack_cfo_portfolio_summary_" in line and "include type 'summary'" in line)]
 
 
 def _evaluate(prometheus: Prometheus) -> list[str]:
