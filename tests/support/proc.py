@@ -17,11 +17,21 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tests.support.logcapture import record_output
 from tests.support.secrets import ARCHIVE_MASTER_KEYS, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET
 
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on now, and never one this process handed out before: ports are
+    chosen before the processes that bind them start, so two calls must not return the same free
+    port (CI saw a replica's metrics port equal another's health port, bound a moment later)."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port left that was not handed out already")
 
 
 def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
