@@ -17,21 +17,19 @@ import hmac
 import json
 import math
 from datetime import UTC, date, datetime, timedelta
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from stack_cfo.core.decimals import DECIMAL_STRING
+from stack_cfo.core.decimals import DECIMAL_STRING, WIDE
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 
-_DECIMAL = DECIMAL_STRING
 MIN_YEAR = 1900
 MAX_YEAR = 2199
 _MIN_INSTANT = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
 _MAX_INSTANT = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC)
-_WIDE = Context(prec=80)  # quantizing 10^20 and more to 8 places needs more than the default 28 digits
 _MAX_DURATION_SECONDS = 315_576_000_000  # google.protobuf.Duration's own bound (10,000 years)
 
 
@@ -64,7 +62,7 @@ def parse_decimal(
         if required:
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
-    if not _DECIMAL.fullmatch(value):
+    if not DECIMAL_STRING.fullmatch(value):
         raise invalid(
             field, f'{value[:40]!r} is not a decimal string like "123.45"', reason="INVALID_DECIMAL", value=value[:40]
         )
@@ -99,7 +97,7 @@ def format_decimal(value: Decimal | None, places: int | None = None) -> str:
     if value is None:
         return ""
     if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places), context=_WIDE)
+        value = value.quantize(Decimal(1).scaleb(-places), context=WIDE)
     text = format(value, "f")
     return "0" if text in ("-0", "") else text
 

@@ -6,7 +6,7 @@ Money is rendered as decimal strings rounded half-even to 8 places, ratios stay 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2
 from stack_cfo.api.provenance import fee_in_0g, grounding_to_proto, receipt_to_proto, verification_to_proto
@@ -15,6 +15,7 @@ from stack_cfo.api.validation import (
     format_decimal,
     to_timestamp,
 )
+from stack_cfo.core.decimals import WIDE
 from stack_cfo.core.portfolio import (
     GroupSummary,
     HistoryView,
@@ -30,7 +31,6 @@ from stack_cfo.core.portfolio.watch import WatchTrigger
 from stack_cfo.core.provenance import GroundingRecord
 
 _EIGHT_PLACES = Decimal("1e-8")
-_WIDE = Context(prec=80)  # the default 28 digits cannot hold 8 places of 10^20 or more
 _NEURON = Decimal(10) ** -18
 
 
@@ -46,7 +46,7 @@ def _money(value: Decimal | None) -> str:
         return ""
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -8:
-        value = value.quantize(_EIGHT_PLACES, rounding=ROUND_HALF_EVEN, context=_WIDE)
+        value = value.quantize(_EIGHT_PLACES, rounding=ROUND_HALF_EVEN, context=WIDE)
     return format_decimal(value)
 
 

@@ -37,9 +37,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
-from stack_cfo.core.decimals import DECIMAL_STRING, MAX_FRACTION_DIGITS
+from stack_cfo.core.decimals import DECIMAL_STRING, MAX_FRACTION_DIGITS, WIDE
 from stack_cfo.core.portfolio.transactions import TransactionInput, TransactionType
 
 CSV_COLUMNS = ("date", "type", "symbol", "quantity", "price", "amount", "currency", "fees", "split_ratio", "id",
@@ -70,7 +70,6 @@ class ImportedRow:
 
 
 _QUANTUM = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
-_WIDE = Context(prec=80)  # quantizing large values to 18 places needs more than the default 28 digits
 
 
 def _decimal(text: str, line: int, column: str) -> Decimal | None:
@@ -106,7 +105,7 @@ def _places(value: Decimal) -> Decimal:
     """``value`` with at most 18 fractional digits (the contract's limit), rounded half-even."""
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_FRACTION_DIGITS:
-        return value.quantize(_QUANTUM, context=_WIDE)
+        return value.quantize(_QUANTUM, context=WIDE)
     return value
 
 

@@ -25,11 +25,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import numpy.typing as npt
 
+from stack_cfo.core.decimals import WIDE
 from stack_cfo.core.errors import InvalidArgument
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,13 +41,12 @@ _CENT = Decimal("0.01")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 
-_WIDE = Context(prec=80)
 
 
 def to_cents(amount: Decimal) -> Decimal:
     """Presentation rounding for money: ROUND_HALF_EVEN to 2 decimal places (in an 80-digit
     context: the default 28 digits cannot hold a cent-exact amount of 10^26 or more)."""
-    return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_WIDE)
+    return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=WIDE)
 
 
 def _check_decimal(value: Decimal, name: str, *, allow_negative: bool = False, positive: bool = False) -> None:
