@@ -253,7 +253,8 @@ class ZeroGComputeClient:
             providers=tuple(providers),
             ledger_available=ledger_available,
             ledger_total=ledger_total,
-            auto_topup=f.auto_topup,
+            # Only direct mode's wallet tops sub-accounts up: in router and offline modes nothing does.
+            auto_topup=f.auto_topup and self._funding is not None,
             min_balance=f.min_balance,
             topup_amount=f.topup_amount,
             headroom=f.headroom,

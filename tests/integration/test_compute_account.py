@@ -21,6 +21,7 @@ async def test_offline_account_for_a_service_principal(db_dsn: str, data_dir: Pa
     assert list(acct.providers) == []
     assert acct.wallet_address == ""
     assert acct.read_time.seconds > 0
+    assert not acct.auto_topup.enabled  # nothing tops anything up without a wallet
 
 
 async def test_users_may_not_read_the_compute_account(db_dsn: str, data_dir: Path) -> None:
@@ -52,3 +53,4 @@ async def test_router_account_balance_and_breaker(db_dsn: str, data_dir: Path) -
     assert acct.balance == "8"
     assert acct.providers[0].balance == "7"
     assert acct.balance_error == ""
+    assert not acct.auto_topup.enabled  # the router account is funded by its owner, not by this service
