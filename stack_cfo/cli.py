@@ -10,8 +10,9 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # Before prometheus_client is imported (the config imports metric definitions): only the workers
 # of ``serve --workers N`` write multiprocess metric files. Anywhere else the directory is set
@@ -26,6 +27,7 @@ if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not os.environ.get("STACK_CFO_WO
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 from stack_cfo.config import Config, ConfigError, load_config
+from stack_cfo.core.errors import StackCfoError
 from stack_cfo.telemetry.logging import configure_logging
 
 log = logging.getLogger("stack_cfo")
@@ -41,13 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("scheduler", help="run the notification scheduler process")
     m = sub.add_parser("migrate", help="apply or revert database migrations")
     m.add_argument("direction", choices=["up", "down", "status"])
-    m.add_argument("--target", type=int, default=None, help="version to migrate up/down to")
-    m.add_argument("--steps", type=int, default=1, help="migrations to revert with 'down' (default 1)")
+    m.add_argument("--target", type=_int_arg(0), default=None,
+                   help="version to migrate up/down to (0 with 'down': revert everything)")
+    m.add_argument("--steps", type=_int_arg(1), default=None, help="migrations to revert with 'down' (default 1)")
     t = sub.add_parser("token", help="mint a JWT for local use (HS256 with the configured secret)")
     who = t.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="user id (UUID)")
     who.add_argument("--service", help="service name (service principal)")
-    t.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    t.add_argument("--ttl", type=_int_arg(1, MAX_TOKEN_TTL), default=3600,
+                   help=f"lifetime in seconds (default 3600, at most {MAX_TOKEN_TTL})")
     imp = sub.add_parser("import-transactions", help="import a transactions file into a user's ledger")
     imp.add_argument("--user", required=True, help="user id (UUID)")
     imp.add_argument("--format", default="auto", choices=["auto", "csv", "ghostfolio"],
@@ -61,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("config", help="inspect the configuration")
     c.add_argument("action", choices=["show"], help="show: every key's effective value and where it came from")
     return p
+
+
+MAX_TOKEN_TTL = 366 * 86400
+"""The longest lifetime ``token`` mints (a year): a local token is for trying the service."""
+
+
+def _int_arg(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer of ASCII digits within [minimum, maximum]."""
+
+    def parse(text: str) -> int:
+        t = text.strip()
+        if not re.fullmatch(r"-?[0-9]+", t):
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+        n = int(t)
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {n}")
+        if maximum is not None and n > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {n}")
+        return n
+
+    return parse
 
 
 def _workers_arg(text: str) -> int:
@@ -123,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
+    except StackCfoError as exc:  # a one-shot command's failure, said in one line (no traceback)
+        cause = f": {str(exc.__cause__).splitlines()[0]}" if exc.__cause__ and str(exc.__cause__) else ""
+        print(f"stack-cfo {args.command}: {exc} ({exc.reason}){cause}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 2
@@ -134,17 +163,38 @@ def _scheduler(config: Config) -> int:
     return scheduler_main(config)
 
 
-async def _migrate(config: Config, direction: str, target: int | None, steps: int) -> int:
+def _migrate_args_problem(direction: str, target: int | None, steps: int | None) -> str:
+    if direction != "down" and steps is not None:
+        return "--steps is for 'down' only"
+    if direction == "status" and target is not None:
+        return "--target is for 'up' and 'down' only"
+    if direction == "up" and target == 0:
+        return "--target 0 is for 'down' (revert everything)"
+    if steps is not None and target is not None:
+        return "give --steps or --target, not both"
+    return ""
+
+
+async def _migrate(config: Config, direction: str, target: int | None, steps: int | None) -> int:
     from stack_cfo.store.migrations import Migrator
     from stack_cfo.wiring.startup import resolve_database_url
 
+    problem = _migrate_args_problem(direction, target, steps)
+    if problem:
+        print(f"stack-cfo migrate: {problem}", file=sys.stderr)
+        return 2
     conninfo, handle = resolve_database_url(config)
     m = Migrator(conninfo)
+    known = {mig.version for mig in m.migrations}
+    if target is not None and target != 0 and target not in known:
+        print(f"stack-cfo migrate: --target {target} is not a migration (known: "
+              f"{', '.join(str(v) for v in sorted(known))}, or 0 with 'down')", file=sys.stderr)
+        return 2
     if direction == "up":
         done = await m.up(target)
         print(f"applied: {done or 'nothing'}")
     elif direction == "down":
-        done = await m.down(steps=steps, target=target)
+        done = await m.down(steps=1 if steps is None else steps, target=target)
         print(f"reverted: {done or 'nothing'}")
     else:
         st = await m.status()
@@ -206,6 +256,9 @@ def _token(config: Config, user: str | None, service: str | None, ttl: int) -> i
     secret = resolve_jwt_secret(config.auth, config.database.data_dir)
     if secret is None:
         print("stack-cfo: no HS256 secret configured (STACK_CFO_JWT_SECRET)", file=sys.stderr)
+        return 2
+    if service is not None and not re.fullmatch(r"[\x21-\x7e]{1,128}", service):
+        print("stack-cfo: --service must be 1 to 128 printable ASCII characters without spaces", file=sys.stderr)
         return 2
     if user is not None:
         try:

@@ -160,6 +160,8 @@ class Migrator:
 
     async def down(self, steps: int = 1, target: int | None = None) -> list[int]:
         """Revert the latest ``steps`` migrations, or everything above ``target``."""
+        if steps < 1 and target is None:
+            raise ValueError(f"steps must be at least 1, got {steps}")  # applied[:-1] would revert all but one
         done: list[int] = []
         by_version = {m.version: m for m in self.migrations}
         conn = await self._connect()

@@ -1,0 +1,92 @@
+"""``stack-cfo migrate`` and ``token`` refuse arguments that would do something other than asked
+(``down --steps -1`` reverted all but one migration), and a database it cannot reach is one line
+on stderr and exit status 1, not a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from stack_cfo.cli import main
+from stack_cfo.store.migrations import Migrator
+
+
+def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str, *argv: str) -> tuple[int, str]:
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own refusals
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (("migrate", "down", "--steps", "-1"), "--steps: must be at least 1, got -1"),
+    (("migrate", "down", "--steps", "0"), "--steps: must be at least 1, got 0"),
+    (("migrate", "down", "--steps", "\uff13"), "not a whole number"),
+    (("migrate", "up", "--target", "9999"), "--target 9999 is not a migration"),
+    (("migrate", "down", "--target", "9999"), "--target 9999 is not a migration"),
+    (("migrate", "up", "--target", "0"), "--target 0 is for 'down'"),
+    (("migrate", "up", "--steps", "2"), "--steps is for 'down' only"),
+    (("migrate", "down", "--steps", "1", "--target", "1"), "not both"),
+])
+async def test_bad_migrate_arguments_change_nothing(
+    argv: tuple[str, ...], said: str, empty_db_dsn: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    m = Migrator(empty_db_dsn)
+    applied = await m.up()
+    code, err = await _in_thread(capsys, monkeypatch, empty_db_dsn, *argv)
+    assert code == 2 and said in err
+    assert (await m.status()).applied == applied  # nothing reverted, nothing applied
+
+
+async def test_down_steps_and_target(empty_db_dsn: str, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    m = Migrator(empty_db_dsn)
+    applied = await m.up()
+    code, _ = await _in_thread(capsys, monkeypatch, empty_db_dsn, "migrate", "down", "--steps", "2")
+    assert code == 0
+    assert (await m.status()).applied == applied[:-2]
+    code, _ = await _in_thread(capsys, monkeypatch, empty_db_dsn, "migrate", "down", "--target", "0")
+    assert code == 0
+    assert (await m.status()).applied == []
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        await m.down(steps=-1)
+
+
+async def test_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.proc import free_port
+
+    dsn = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing?connect_timeout=2"
+    code, err = await _in_thread(capsys, monkeypatch, dsn, "migrate", "status")
+    assert code == 1
+    assert err.startswith("stack-cfo migrate: database unavailable (DATABASE_UNAVAILABLE): ")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, said", [
+    (("token", "--service", "backend", "--ttl", "-5"), "--ttl: must be at least 1"),
+    (("token", "--service", "backend", "--ttl", "999999999"), "--ttl: must be at most"),
+    (("token", "--service", "a b"), "--service must be 1 to 128 printable ASCII"),
+    (("token", "--service", ""), "--service must be 1 to 128 printable ASCII"),
+])
+def test_bad_token_arguments(argv: tuple[str, ...], said: str, tmp_path: object,
+                             capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACK_CFO_DATA_DIR", str(tmp_path))  # the local secret `make run` uses
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and said in err
+    assert capsys.readouterr().out == ""
+
+
+async def _in_thread(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str,
+                     *argv: str) -> tuple[int, str]:
+    """``main`` runs its own event loop (``asyncio.run``): call it off this test's loop."""
+    import asyncio
+
+    return await asyncio.to_thread(_run, capsys, monkeypatch, dsn, *argv)
