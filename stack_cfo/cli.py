@@ -210,10 +210,11 @@ async def _keys_rotate(config: Config) -> int:
     from stack_cfo.core.archive import ArchiveKeyMismatch
     from stack_cfo.store.db import Database, PoolSettings
     from stack_cfo.wiring.archive import master_keys, rotate_master_keys
-    from stack_cfo.wiring.startup import resolve_database_url
+    from stack_cfo.wiring.startup import require_schema_at_head, resolve_database_url
 
     master_keys(config)  # a missing or malformed key stops here (exit 2) before connecting
     conninfo, handle = resolve_database_url(config)
+    await require_schema_at_head(conninfo)
     db = Database(conninfo, PoolSettings(min_size=1, max_size=2, timeout=30.0))
     await db.open()
     try:
@@ -243,7 +244,15 @@ def _import(config: Config, args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"stack-cfo: {path}: no such file", file=sys.stderr)
         return 2
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        print(f"stack-cfo: {path}: not UTF-8 text (byte {exc.start}); export the file as UTF-8 CSV or JSON",
+              file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"stack-cfo: {path}: cannot be read: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return asyncio.run(import_transactions(config, user, text, fmt=args.format, dry_run=args.dry_run,
                                            base_currency=args.base_currency.upper()))
 

@@ -16,7 +16,7 @@ from stack_cfo.core.errors import InvalidArgument, StackCfoError
 from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, locate, parse
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
 from stack_cfo.wiring.container import build_container
-from stack_cfo.wiring.startup import resolve_database_url
+from stack_cfo.wiring.startup import require_schema_at_head, resolve_database_url
 
 
 def _bar(out: TextIO) -> Progress:
@@ -52,6 +52,7 @@ async def import_transactions(
         print("error: the file holds no transactions; nothing was imported", file=err)
         return 1
     conninfo, handle = resolve_database_url(config)
+    await require_schema_at_head(conninfo)
     container = build_container(config, conninfo)
     await container.db.open()
     # An operator importing one user's file: that user's scope (row-level security).

@@ -30,6 +30,22 @@ def resolve_database_url(config: Config) -> tuple[str, Any]:
     return uri, handle
 
 
+async def require_schema_at_head(conninfo: str) -> None:
+    """For the one-shot commands that use the service's tables (import, key rotation): a
+    database ``serve`` has not migrated yet (nor ``migrate up``) has no tables and no role for
+    the pool, so say that at once instead of failing on a pool that never opens."""
+    from stack_cfo.core.errors import FailedPrecondition
+    from stack_cfo.store.migrations import Migrator
+
+    status = await Migrator(conninfo).status()
+    if not status.at_head:
+        raise FailedPrecondition(
+            f"the database schema is at migration {status.current:04d} and this version needs "
+            f"{status.head:04d}: run `stack-cfo migrate up` (serve migrates at start-up)",
+            reason="SCHEMA_NOT_AT_HEAD",
+        )
+
+
 def register_config_secrets(config: Config) -> None:
     """Tell the log formatter which values must never appear in a line: every secret key's."""
     tlog.register_secrets([secret.get() for secret in config.secrets()])

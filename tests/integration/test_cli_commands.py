@@ -1,8 +1,13 @@
-"""``stack-cfo migrate`` and ``token`` refuse arguments that would do something other than asked
+"""The one-shot commands. ``stack-cfo migrate`` and ``token`` refuse arguments that would do something other than asked
 (``down --steps -1`` reverted all but one migration), and a database it cannot reach is one line
-on stderr and exit status 1, not a traceback."""
+on stderr and exit status 1, not a traceback; ``import-transactions`` says what is wrong with a
+file that is not text or a database never migrated."""
 
 from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +95,25 @@ async def _in_thread(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
     import asyncio
 
     return await asyncio.to_thread(_run, capsys, monkeypatch, dsn, *argv)
+
+
+async def test_import_into_a_database_never_migrated_says_so_at_once(
+    empty_db_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It used to wait 30 s for a pool that could not open (the role comes with the migrations)."""
+    monkeypatch.setenv("STACK_CFO_ARCHIVE_MASTER_KEYS", "k1:" + base64.b64encode(bytes(32)).decode())
+    f = tmp_path / "t.csv"
+    f.write_text("date,type,symbol,quantity,price,currency\n2024-01-02,BUY,AAPL,1,100,USD\n")
+    code, err = await _in_thread(capsys, monkeypatch, empty_db_dsn, "import-transactions",
+                                 "--user", str(uuid.uuid4()), str(f))
+    assert code == 1
+    assert "schema is at migration 0000" in err and "SCHEMA_NOT_AT_HEAD" in err and "migrate up" in err
+
+
+def test_import_of_a_file_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"date,type\n\xd4\xff\x00")
+    code, err = _run(capsys, monkeypatch, "postgresql://postgres@127.0.0.1:1/unused",
+                     "import-transactions", "--user", str(uuid.uuid4()), str(f))
+    assert code == 2 and "not UTF-8 text (byte 10)" in err and "Traceback" not in err
