@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc_status import rpc_status
 
 from stack_cfo.api.errors import to_status
-from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.core.errors import FieldViolation, InvalidArgument
 
 
 class _Undecodable:
@@ -51,17 +52,80 @@ def passthrough_serializer(serialize: Callable[[Any], bytes] | None) -> Callable
     return encode
 
 
-def safe_deserializer(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+class TextWithNul:
+    """A request that decoded but has strings holding U+0000, which no text column can store
+    (PostgreSQL refuses it): ``fields`` are their paths (``articles[0].title``)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+
+
+MAX_NUL_FIELDS = 50
+
+
+def nul_fields(message: Message, prefix: str = "", out: list[str] | None = None) -> list[str]:
+    """Paths of the string fields of ``message`` (nested, repeated and map values included) that
+    contain U+0000, at most :data:`MAX_NUL_FIELDS`."""
+    found: list[str] = [] if out is None else out
+    for fd, value in message.ListFields():
+        if len(found) >= MAX_NUL_FIELDS:
+            break
+        path = f"{prefix}{fd.name}"
+        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            value_fd = fd.message_type.fields_by_name["value"]
+            for k, v in value.items():
+                if "\x00" in str(k) or (value_fd.type == value_fd.TYPE_STRING and "\x00" in v):
+                    found.append(f"{path}[{k!r}]")
+                elif value_fd.message_type is not None:
+                    nul_fields(v, f"{path}[{k!r}].", found)
+        elif fd.type == fd.TYPE_STRING:
+            if fd.is_repeated:
+                found.extend(f"{path}[{i}]" for i, v in enumerate(value) if "\x00" in v)
+            elif "\x00" in value:
+                found.append(path)
+        elif fd.message_type is not None:
+            if fd.is_repeated:
+                for i, v in enumerate(value):
+                    nul_fields(v, f"{path}[{i}].", found)
+            else:
+                nul_fields(value, f"{path}.", found)
+    return found[:MAX_NUL_FIELDS]
+
+
+def safe_deserializer(
+    deserialize: Callable[[bytes], Any] | None, *, refuse_nul: bool = False
+) -> Callable[[bytes], Any] | None:
+    """``deserialize`` that never raises (:data:`UNDECODABLE`); with ``refuse_nul``, a request
+    whose strings hold U+0000 becomes :class:`TextWithNul` (a body without a zero byte has
+    none, so the walk over its fields happens only for bodies that have one)."""
     if deserialize is None:
         return None
 
     def decode(data: bytes) -> Any:
         try:
-            return deserialize(data)
+            message = deserialize(data)
         except Exception:
             return UNDECODABLE
+        if refuse_nul and b"\x00" in data:
+            fields = nul_fields(message)
+            if fields:
+                return TextWithNul(fields)
+        return message
 
     return decode
+
+
+def nul_error(bad: TextWithNul) -> InvalidArgument:
+    """INVALID_ARGUMENT ``INVALID_TEXT`` naming every field that holds U+0000 (one violation each;
+    the ErrorInfo names the first and counts them)."""
+    problem = "must not contain the NUL character (U+0000)"
+    first, more = bad.fields[0], len(bad.fields) - 1
+    message = f"{first}: {problem}" + (f" (and {more} more field{'s' if more > 1 else ''})" if more else "")
+    metadata = {"field": first, **({"violation_count": str(len(bad.fields))} if more else {})}
+    return InvalidArgument(message, violations=[FieldViolation(f, problem) for f in bad.fields],
+                           reason="INVALID_TEXT", metadata=metadata)
 
 
 def malformed(type_name: str) -> InvalidArgument:

@@ -37,9 +37,11 @@ from opentelemetry.context import Context
 from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.decoding import (
     UNDECODABLE,
+    TextWithNul,
     guard,
     malformed,
     message_name,
+    nul_error,
     passthrough_serializer,
     safe_deserializer,
 )
@@ -180,7 +182,7 @@ class RpcWrapper:
         )
         return factory(
             wrapped,
-            request_deserializer=safe_deserializer(handler.request_deserializer),
+            request_deserializer=safe_deserializer(handler.request_deserializer, refuse_nul=True),
             # Bytes go out unchanged: a cached summary serialized once per cache entry, a watch update
             # serialized once for every stream of its portfolio.
             response_serializer=passthrough_serializer(handler.response_serializer),
@@ -190,6 +192,8 @@ class RpcWrapper:
         """Everything before the servicer: the body decoded, the caller known, within its rates."""
         if request is UNDECODABLE:
             raise malformed(type_name)
+        if type(request) is TextWithNul:
+            raise nul_error(request)
         if self._verifier is None:
             raise RuntimeError("no token verifier configured")
         principal = await self._verifier.averify(authorization)

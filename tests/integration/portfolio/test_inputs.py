@@ -282,6 +282,14 @@ async def test_news_is_deduplicated_by_id_and_url(db_dsn: str, data_dir: Path, c
         err = await _fails(stub(srv).IngestNews(portfolio_pb2.IngestNewsRequest(articles=[art("x", "", [])] * 1001),
                                                 metadata=md))
         assert error_details(err)[0].reason == "TOO_MANY_ARTICLES"
+        # U+0000 cannot be stored in a text column: named, before anything else (it was INTERNAL).
+        nul = art("n1", "", ["AAPL"])
+        nul.title = "Apple\x00beats"
+        err = await _fails(stub(srv).IngestNews(portfolio_pb2.IngestNewsRequest(articles=[art("ok", "", []), nul]),
+                                                metadata=md))
+        info, violations = error_details(err)
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert (info.reason, [v[0] for v in violations]) == ("INVALID_TEXT", ["articles[1].title"])
         err = await _fails(stub(srv).IngestNews(portfolio_pb2.IngestNewsRequest(articles=batch),
                                                 metadata=srv.auth(new_user())))
         assert err.code() == grpc.StatusCode.PERMISSION_DENIED
