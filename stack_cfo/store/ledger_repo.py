@@ -367,7 +367,9 @@ class LedgerRepository:
             row = await cur.fetchone()
         return _settings(row)
 
-    async def update_settings(self, user_id: str, values: dict[str, object]) -> UserSettings:
+    async def update_settings(
+        self, user_id: str, values: dict[str, object], check: Callable[[UserSettings], None] | None = None
+    ) -> UserSettings:
         from psycopg import sql
 
         async with self.db.transaction() as conn:
@@ -380,9 +382,11 @@ class LedgerRepository:
                 params = [v.value if isinstance(v, CostBasisMethod) else v for v in values.values()]
                 await conn.execute(stmt, [*params, user_id])
             cur = await conn.execute(Q.get_settings, {"user_id": user_id})
-            row = await cur.fetchone()
+            result = _settings(await cur.fetchone())
+            if check is not None:
+                check(result)  # raising rolls the update back
             await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
-        return _settings(row)
+        return result
 
 
 def _settings(row: Any) -> UserSettings:

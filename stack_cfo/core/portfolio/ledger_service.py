@@ -55,7 +55,7 @@ from stack_cfo.core.portfolio.transactions import (
     validate_batch,
     validate_transaction,
 )
-from stack_cfo.core.portfolio.user_settings import UserSettings, validate_update
+from stack_cfo.core.portfolio.user_settings import UserSettings, check_threshold_order, validate_update
 
 if TYPE_CHECKING:
     from stack_cfo.core.clock import Clock
@@ -237,7 +237,10 @@ class LedgerUseCases:
 
     async def update_settings(self, user_id: str, values: dict[str, object], paths: Sequence[str]) -> UserSettings:
         columns = validate_update(values, list(paths))
-        stored = await self._store.update_settings(user_id, columns)
+        base = self.settings
+        stored = await self._store.update_settings(
+            user_id, columns, lambda result: check_threshold_order(result.effective(base), columns)
+        )
         self._invalidate(HoldingsChanged(user_id))
         return stored.effective(self.settings)
 

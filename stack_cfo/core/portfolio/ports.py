@@ -194,7 +194,12 @@ class PortfolioStore(Protocol):
 
     async def get_settings(self, user_id: str) -> UserSettings: ...
 
-    async def update_settings(self, user_id: str, values: dict[str, object]) -> UserSettings: ...
+    async def update_settings(
+        self, user_id: str, values: dict[str, object], check: Callable[[UserSettings], None] | None = None
+    ) -> UserSettings:
+        """Set ``values`` (columns; ``None`` = the default) in one transaction; ``check`` sees the
+        result before it commits, and what it raises undoes the update."""
+        ...
 
 
 # ---------------------------------------------------------------------------------------------

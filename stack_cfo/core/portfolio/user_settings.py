@@ -112,3 +112,31 @@ def validate_update(values: Mapping[str, object], paths: list[str]) -> dict[str,
 
     # every bad value of the update at once, as for the items of a batch
     return dict(each_checked(paths, column, prefix="update_mask.paths"))
+
+
+#: Pairs of thresholds whose order matters: (warning, critical, the critical one must be at least as
+#: severe: True when severity grows with the value (weights), False when it falls (drawdowns)).
+_ORDERED: tuple[tuple[str, str, bool], ...] = (
+    ("position_weight", "position_weight_critical", True),
+    ("drawdown_warning", "drawdown_critical", False),
+)
+_OURS_TO_CONTRACT = {ours: contract for contract, ours in CONTRACT_NAMES.items()}
+
+
+def check_threshold_order(effective: UserSettings, columns: Mapping[str, object]) -> None:
+    """A critical threshold is never less severe than its warning (a concentration critical at 30% with
+    the warning at 50% would make every concentrated position critical before it is a warning), on the
+    settings as they would be after an update that set ``columns``: INVALID_ARGUMENT (OUT_OF_RANGE)
+    naming the field of the pair the update changed (the critical one when it changed both)."""
+    for warning, critical, rising in _ORDERED:
+        if warning not in columns and critical not in columns:
+            continue  # an update of other fields never fails on a pair it did not touch
+        w, c = getattr(effective, warning), getattr(effective, critical)
+        if w is None or c is None or (c >= w if rising else c <= w):
+            continue
+        name = critical if critical in columns or warning not in columns else warning
+        other = warning if name == critical else critical
+        field = f"settings.{_OURS_TO_CONTRACT[name]}"
+        relation = ("at least" if rising else "at most") if name == critical else ("at most" if rising else "at least")
+        raise _bad(field, f"must be {relation} {_OURS_TO_CONTRACT[other]} ({getattr(effective, other):g})",
+                   "OUT_OF_RANGE", value=repr(getattr(effective, name))[:40])

@@ -267,6 +267,36 @@ async def test_zero_rate_is_refused_and_settings_apply(db_dsn: str, data_dir: Pa
         info, violations = error_details(ei.value)
         assert sorted(f for f, _ in violations) == ["settings.benchmark_symbol", "settings.drawdown_warning_threshold",
                                                     "settings.position_concentration_threshold"]
+        # A critical threshold less severe than its warning, in one update or against the stored other
+        # half of the pair, is refused and changes nothing (it was stored).
+        for settings, field in (
+            (portfolio_pb2.PortfolioSettings(name=settings_name, position_concentration_threshold=0.5,
+                                             position_concentration_critical_threshold=0.3),
+             "settings.position_concentration_critical_threshold"),
+            (portfolio_pb2.PortfolioSettings(name=settings_name, position_concentration_threshold=0.3),
+             "settings.position_concentration_threshold"),  # the stored critical is the default 0.25
+            (portfolio_pb2.PortfolioSettings(name=settings_name, drawdown_critical_threshold=-0.05),
+             "settings.drawdown_critical_threshold"),  # the stored warning is the default -0.1
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+                    settings=settings), metadata=srv.auth(user), timeout=10)
+            info, violations = error_details(ei.value)
+            assert (ei.value.code(), info.reason, [f for f, _ in violations]) == (
+                grpc.StatusCode.INVALID_ARGUMENT, "OUT_OF_RANGE", [field])
+        kept = await stub(srv).GetPortfolioSettings(portfolio_pb2.GetPortfolioSettingsRequest(name=settings_name),
+                                                    metadata=srv.auth(user), timeout=10)
+        assert (kept.position_concentration_threshold, kept.position_concentration_critical_threshold,
+                kept.drawdown_critical_threshold, kept.idle_cash_threshold) == (0.1, 0.25, -0.2, 0.5)
+        both = await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+            settings=portfolio_pb2.PortfolioSettings(name=settings_name, position_concentration_threshold=0.3,
+                                                     position_concentration_critical_threshold=0.3)),
+            metadata=srv.auth(user), timeout=10)
+        assert (both.position_concentration_threshold, both.position_concentration_critical_threshold) == (0.3, 0.3)
+        await stub(srv).UpdatePortfolioSettings(portfolio_pb2.UpdatePortfolioSettingsRequest(
+            settings=portfolio_pb2.PortfolioSettings(name=settings_name),
+            update_mask={"paths": ["position_concentration_threshold", "position_concentration_critical_threshold"]}),
+            metadata=srv.auth(user), timeout=10)  # both back to the defaults
         await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
             parent=name(user), transactions=[_tx("DEPOSIT", DAYS[0], amount="100")]), metadata=srv.auth(user))
         s = await summary(srv, user)
