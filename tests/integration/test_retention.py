@@ -80,9 +80,11 @@ async def _seed(db: Database, user: str) -> dict[str, Any]:
             await conn.execute(
                 "INSERT INTO price_quotes (symbol, quoted_at, close, currency) VALUES ('QQQ', %s, %s, 'USD')",
                 (at, 100 + d))
-            await conn.execute(  # dated by the market's day, as a close is (not UTC's, a day ahead at night)
+            await conn.execute(  # dated by the market's day, as a close is (not UTC's, a day ahead at night);
+                # counted in days from the market's today, not as NOW - 24 h (two of which fall on the same
+                # market day across the end of daylight saving time, late at night)
                 "INSERT INTO prices (symbol, trading_date, close, currency) VALUES ('QQQ', %s, %s, 'USD')",
-                (at.astimezone(MARKET).date(), 100 + d))
+                (NOW.astimezone(MARKET).date() - timedelta(days=d), 100 + d))
     return {"rows": rows}
 
 
