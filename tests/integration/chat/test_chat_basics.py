@@ -69,7 +69,9 @@ async def test_bad_input_is_rejected_before_anything_is_stored(
             info, _ = error_info(ei.value)
             assert info.reason == reason
 
-        await fails(user, s.name, "   \x00\x07  ", grpc.StatusCode.INVALID_ARGUMENT, "CONTENT_EMPTY")
+        await fails(user, s.name, "   \x07\x1b  ", grpc.StatusCode.INVALID_ARGUMENT, "CONTENT_EMPTY")
+        # U+0000 is refused on every RPC, before the servicer (no text column can store it)
+        await fails(user, s.name, "hello\x00", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_TEXT")
         await fails(user, s.name, "x" * 51, grpc.StatusCode.INVALID_ARGUMENT, "CONTENT_TOO_LONG")
         await fails(other, s.name, "hello", grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
         missing = f"users/{user}/sessions/00000000-0000-4000-8000-000000000000"

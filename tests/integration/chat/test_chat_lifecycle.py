@@ -57,7 +57,8 @@ async def test_create_session_options_and_idempotency(
         for session, reason in [
             (chat_pb2.Session(title="x", model="gpt-5-secret"), "UNKNOWN_MODEL"),
             (chat_pb2.Session(title="x" * 256), "TITLE_TOO_LONG"),
-            (chat_pb2.Session(title=" \x00 "), "MISSING_FIELD"),
+            (chat_pb2.Session(title=" \x07 "), "MISSING_FIELD"),
+            (chat_pb2.Session(title=" \x00 "), "INVALID_TEXT"),
             (chat_pb2.Session(title="x", provider="somebody"), "INVALID_PROVIDER"),
             (chat_pb2.Session(title="x", summarize_interval=2), "INVALID_SUMMARIZE_INTERVAL"),
         ]:
