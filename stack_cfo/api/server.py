@@ -69,6 +69,27 @@ def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Seq
     registrar.add(reflection_v1.add_to_server, reflecting)
 
 
+class ListenError(OSError):
+    """A configured address could not be bound (in use, or not this machine's): ``key`` names the
+    setting (``server.listen``), so the process can say which one and exit instead of a traceback."""
+
+    def __init__(self, key: str, address: str, problem: str = "address in use or not available") -> None:
+        super().__init__(f"cannot listen on {address} ({key}): {problem}")
+        self.key, self.address, self.problem = key, address, problem
+
+
+def bind(server: grpc.aio.Server, address: str, key: str, credentials: grpc.ServerCredentials | None = None) -> int:
+    """``server``'s port on ``address``, or :class:`ListenError` (grpc raises a RuntimeError that
+    names no setting, or returns 0)."""
+    try:
+        port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        raise ListenError(key, address)
+    return port
+
+
 class GrpcServer:
     def __init__(
         self,
@@ -105,16 +126,10 @@ class GrpcServer:
     async def start(self) -> int:
         if self.limiter is not None:
             await self.limiter.start()
-        if self.tls is not None:
-            self.port = self.server.add_secure_port(self.listen, self.tls.credentials())
-        else:
-            self.port = self.server.add_insecure_port(self.listen)
-        if self.port == 0:
-            raise OSError(f"could not bind {self.listen}")
+        self.port = bind(self.server, self.listen, "server.listen",
+                         self.tls.credentials() if self.tls is not None else None)
         if self.health_server is not None:
-            self.health_port = self.health_server.add_insecure_port(self.cfg.health_listen)
-            if self.health_port == 0:
-                raise OSError(f"could not bind {self.cfg.health_listen}")
+            self.health_port = bind(self.health_server, self.cfg.health_listen, "server.health_listen")
         await self.health.start()
         await self.server.start()
         if self.health_server is not None:

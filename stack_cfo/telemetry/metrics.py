@@ -219,7 +219,11 @@ async def start_metrics_server(
     await runner.setup()
     host, _, port = listen.rpartition(":")
     site = web.TCPSite(runner, host.strip("[]"), int(port))
-    await site.start()
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
     log.info("metrics listening", extra={"listen": listen})
     return runner
 

@@ -56,7 +56,13 @@ async def _main(config: Config, sconf: SchedulerConfig) -> int:
     conninfo, handle = resolve_database_url(config)
     metrics = SchedulerMetrics()
     health = SchedulerHealth(health_timings(config))
-    runner = await start_metrics_server(metrics, sconf.metrics_listen, health) if sconf.metrics_listen else None
+    try:
+        runner = await start_metrics_server(metrics, sconf.metrics_listen, health) if sconf.metrics_listen else None
+    except OSError as exc:  # one line naming the setting, then exit 2 as for a refused configuration
+        log.error("cannot listen", extra={"key": "scheduler.metrics_listen", "listen": sconf.metrics_listen,
+                                          "error": exc.strerror or str(exc)})
+        del handle
+        return 2
     db = Database(
         conninfo,
         PoolSettings(

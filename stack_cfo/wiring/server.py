@@ -17,7 +17,7 @@ from prometheus_client import PROCESS_COLLECTOR
 from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.api.limits import CallLimiter
-from stack_cfo.api.server import GrpcServer, Registration
+from stack_cfo.api.server import GrpcServer, ListenError, Registration
 from stack_cfo.api.servicers import registrations
 from stack_cfo.api.servicers.chat import ChatServicer
 from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
@@ -120,9 +120,13 @@ class ServerProcess:
     async def start(self) -> int:
         port = await self.grpc.start()
         if self.config.server.metrics_listen:
-            self._metrics = await start_metrics_server(
-                self.config.server.metrics_listen, before_scrape=self._chat_activity
-            )
+            try:
+                self._metrics = await start_metrics_server(
+                    self.config.server.metrics_listen, before_scrape=self._chat_activity
+                )
+            except OSError as exc:
+                raise ListenError("server.metrics_listen", self.config.server.metrics_listen,
+                                  exc.strerror or "address in use or not available") from None
         register_pool_stats(self.container.db.stats)
         self._tasks.append(asyncio.create_task(self._become_ready(), name="become-ready"))
         if os.environ.get(MULTIPROC_DIR):  # a worker of serve --workers N: the supervisor serves the page
@@ -197,6 +201,18 @@ class ServerProcess:
         store_metrics.CHAT_SESSIONS_ACTIVE.set(activity.active_sessions)
         store_metrics.CHAT_SESSIONS_RECENT.set(activity.recent_sessions)
         store_metrics.CHAT_USERS_RECENT.set(activity.recent_users)
+
+    async def abort_start(self) -> None:
+        """Undo a :meth:`start` that failed: nothing was served, so no drain and no grace."""
+        self.stopping.set()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.grpc.stop(0)
+        await self.container.aclose()
+        await self.container.db.close()
+        if self._metrics is not None:
+            await self._metrics.cleanup()
 
     async def shutdown(self) -> None:
         """Readiness NOT_SERVING and watches ended at once; keep serving ``drain_delay``;
@@ -273,7 +289,15 @@ async def serve(config: Config) -> int:
     conninfo, embedded = resolve_database_url(config)
     report = _readiness_reporter()
     proc = ServerProcess(config, conninfo, reuse_port=report is not None, report_readiness=report)
-    await proc.start()
+    try:
+        await proc.start()
+    except ListenError as exc:
+        # One line naming the setting, then exit 2 as for a refused configuration (no traceback;
+        # under ``--workers`` the supervisor then stops the pod instead of restarting it forever).
+        log.error("cannot listen", extra={"key": exc.key, "listen": exc.address, "error": exc.problem})
+        await proc.abort_start()
+        del embedded
+        return 2
     tune_gc()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -15,8 +15,9 @@ The supervisor, not the workers, owns what must answer for the pod as a whole:
   10 s`` later is killed. The supervisor exits 0 (1 if it had to kill one).
 - **Crashes.** A worker that exits on its own is restarted, after 0.5 s doubling to 30 s while it
   keeps failing (a worker that ran for a minute starts the backoff again). A worker that exits 2
-  (a configuration it refuses: it logged which key) before it was ever ready is not: the
-  supervisor stops the others and exits 2 too.
+  (a configuration it refuses, or an address it cannot listen on: it logged which key) before it
+  was ever ready is not: the supervisor stops the others and exits 2 too, as it does when its own
+  health or metrics address is taken.
 - **Health** on ``server.health_listen``: liveness SERVING while the supervisor runs; readiness
   (and ``""`` and every service) SERVING only while every worker reports ready. Workers tell
   their readiness flips on a pipe (``STACK_CFO_WORKER_READY_FD``). The API port also serves
@@ -121,7 +122,7 @@ class Supervisor:
 
             from stack_cfo.api.health import HealthState
             from stack_cfo.api.interceptors import Registrar, RpcWrapper
-            from stack_cfo.api.server import add_health_and_reflection, server_options
+            from stack_cfo.api.server import add_health_and_reflection, bind, server_options
             from stack_cfo.api.servicers import registrations
 
             names = [r.service_name for r in registrations(())]
@@ -130,8 +131,7 @@ class Supervisor:
             # Health for every service; reflection only of what this port serves (as with one
             # process: the contract's services are the workers', on the API port)
             add_health_and_reflection(Registrar(server, RpcWrapper(None).wrap), self._health.servicer, ())
-            if server.add_insecure_port(cfg.health_listen) == 0:
-                raise OSError(f"could not bind {cfg.health_listen}")
+            bind(server, cfg.health_listen, "server.health_listen")
             await self._health.start()
             await server.start()
             self._health_server = server
@@ -226,9 +226,20 @@ class Supervisor:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> int:
+        from stack_cfo.api.server import ListenError
+
         metrics_dir = self._metrics_dir()
         try:
-            await self._start_endpoints(metrics_dir)
+            try:
+                await self._start_endpoints(metrics_dir)
+            except ListenError as exc:
+                log.error("cannot listen", extra={"key": exc.key, "listen": exc.address, "error": exc.problem})
+                return CONFIG_ERROR_EXIT
+            except OSError as exc:  # the metrics page's aiohttp site
+                log.error("cannot listen", extra={"key": "server.metrics_listen",
+                                                  "listen": self.config.server.metrics_listen,
+                                                  "error": exc.strerror or str(exc)})
+                return CONFIG_ERROR_EXIT
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self._begin_stop)
