@@ -223,6 +223,14 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
         with pytest.raises(grpc.aio.AioRpcError) as ei:  # service principals only
             await stub.GetNotificationFeed(pb.GetNotificationFeedRequest(name=feed), metadata=srv.auth(users[0]))
         assert ei.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        # Disabling a feed never enabled creates nothing: no create_time, and it still cannot be watched.
+        off = await stub.UpdateNotificationFeed(
+            pb.UpdateNotificationFeedRequest(feed=pb.NotificationFeed(name=feed, enabled=False)), metadata=me
+        )
+        assert not off.enabled and not off.HasField("create_time")
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await _take(stub.WatchNotifications(pb.WatchNotificationsRequest(feed=feed), metadata=me), 1)
+        assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         enabled = await stub.UpdateNotificationFeed(
             pb.UpdateNotificationFeedRequest(feed=pb.NotificationFeed(name=feed, enabled=True)), metadata=me
         )
@@ -237,6 +245,21 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
         assert all(e.notification.status == pb.NOTIFICATION_STATUS_AWAITING_ACK for e in got)
         assert all(e.notification.channel == pb.NOTIFICATION_CHANNEL_FEED for e in got)
         assert not any(e.redelivered for e in got)
+        # The feed counts what is on it (many users' rows: it was 0 under row-level security).
+        status = await stub.GetNotificationFeed(pb.GetNotificationFeedRequest(name=feed), metadata=me)
+        assert status.unacknowledged_count == 3 and status.HasField("create_time")
+        # An acknowledgement under another user's name is an unknown name: ignored, the row stays.
+        owner, _, number = got[0].notification.name.split("/")[1:4]
+        stranger = next(u for u in users if u != owner)
+        wrong = await stub.AcknowledgeNotifications(pb.AcknowledgeNotificationsRequest(
+            feed=feed, notifications=[f"users/{stranger}/notifications/{number}"]), metadata=me)
+        assert wrong.acknowledged_count == 0
+        # A cursor beyond any this feed handed out is not one of its cursors.
+        for cursor in (str(max(int(e.cursor) for e in got) + 1000), "\u00b2"):
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await _take(stub.WatchNotifications(pb.WatchNotificationsRequest(feed=feed, cursor=cursor),
+                                                    metadata=me), 1)
+            assert _violation(ei.value) == ("INVALID_CURSOR", "cursor")
         content = got[0].content
         assert content.title and content.blocks[0].type == "heading"
         assert any(f.name == "total_value" and f.unit == "USD" for f in content.figures)

@@ -208,7 +208,8 @@ class DeliveryRpcs:
         self, request: pb.GetNotificationFeedRequest, context: grpc.aio.ServicerContext
     ) -> pb.NotificationFeed:
         service = self._own_feed(request.name, "name", "GetNotificationFeed")
-        return feed_to_proto(await self.feed.get(service), self.feed.ack_grace)
+        with system_scope("notification-feed"):  # unacknowledged_count counts many users' notifications
+            return feed_to_proto(await self.feed.get(service), self.feed.ack_grace)
 
     async def UpdateNotificationFeed(
         self, request: pb.UpdateNotificationFeedRequest, context: grpc.aio.ServicerContext
@@ -220,18 +221,19 @@ class DeliveryRpcs:
                 changes[path] = _kinds_in(request.feed.kinds, "feed.kinds")
             else:
                 changes[path] = getattr(request.feed, path) if path in _FEED_PATHS else None
-        return feed_to_proto(await self.feed.update(service, changes), self.feed.ack_grace)
+        with system_scope("notification-feed"):  # unacknowledged_count counts many users' notifications
+            return feed_to_proto(await self.feed.update(service, changes), self.feed.ack_grace)
 
     async def AcknowledgeNotifications(
         self, request: pb.AcknowledgeNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.AcknowledgeNotificationsResponse:
         service = self._own_feed(request.feed, "feed", "AcknowledgeNotifications")
-        def notification_id(name: str, i: int) -> int:
+        def notification_id(name: str, i: int) -> tuple[str, int]:
             field = f"notifications[{i}]"
-            _, raw = parse_user_child(name, "notifications", field=field)
+            user_id, raw = parse_user_child(name, "notifications", field=field)
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
                 raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME")
-            return int(raw)
+            return user_id, int(raw)
 
         ids = each_checked(request.notifications, notification_id, prefix="notifications")
         with system_scope("notification-feed"):  # the acknowledged rows are many users' notifications

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,10 +67,17 @@ class FeedStore(Protocol):
     async def save_feed(
         self, service: str, *, enabled: bool, kinds: Sequence[NotificationKind]
     ) -> NotificationFeed: ...
+    async def feed_last_seq(self, feed_id: int) -> int:
+        """The highest cursor the feed ever handed out, 0 when none."""
+        ...
+
     async def feed_items(self, feed_id: int, *, after_seq: int, limit: int) -> list[FeedItem]:
         """Awaiting-acknowledgement, unexpired rows of the feed with ``feed_seq > after_seq``, in order."""
         ...
-    async def acknowledge(self, feed_id: int, notification_ids: Sequence[int]) -> int: ...
+    async def acknowledge(self, feed_id: int, notifications: Sequence[tuple[str, int]]) -> int:
+        """Acknowledge the feed's awaiting rows among ``(user id, notification id)`` pairs (a pair whose
+        user is not the notification's matches nothing); how many were acknowledged."""
+        ...
 
 
 class FeedWakeups:
@@ -126,6 +134,10 @@ class FeedService:
         current = await self.get(service)
         enabled = bool(changes.get("enabled", current.enabled))
         kinds = [NotificationKind(k) for k in changes.get("kinds", current.kinds)]
+        if current.id is None and not enabled:
+            # Never enabled, and still not: nothing is created (no create_time; a watch is still
+            # FEED_NOT_ENABLED), as the contract says of a feed that was never enabled.
+            return dataclasses.replace(current, kinds=tuple(sorted(set(kinds))))
         return await self.store.save_feed(service, enabled=enabled, kinds=sorted(set(kinds)))
 
     async def watch(self, service: str, cursor: str = "") -> AsyncIterator[FeedEvent]:
@@ -139,6 +151,8 @@ class FeedService:
                 reason="FEED_NOT_ENABLED",
                 metadata={"feed": f"services/{service}/notificationFeed"},
             )
+        if resume and resume > await self.store.feed_last_seq(feed.id):
+            raise _bad_cursor()
         if self.start_listening is not None:
             await self.start_listening()
         last = 0
@@ -152,22 +166,28 @@ class FeedService:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), timeout=self.poll_interval)
 
-    async def acknowledge(self, service: str, notification_ids: Sequence[int]) -> int:
-        if not notification_ids:
+    async def acknowledge(self, service: str, notifications: Sequence[tuple[str, int]]) -> int:
+        """``notifications``: ``(user id, notification id)``, as the names ``users/{user}/notifications/{id}``
+        say; an id under another user's name is unknown and ignored."""
+        if not notifications:
             raise InvalidArgument.field("notifications", "name at least one notification", reason="MISSING_FIELD")
-        if len(notification_ids) > MAX_ACKS:
+        if len(notifications) > MAX_ACKS:
             raise InvalidArgument.field(
                 "notifications", f"at most {MAX_ACKS} per call", reason="TOO_MANY_NOTIFICATIONS"
             )
         feed = await self.store.get_feed(service)
         if feed is None or feed.id is None:
             return 0
-        return await self.store.acknowledge(feed.id, sorted(set(notification_ids)))
+        return await self.store.acknowledge(feed.id, sorted(set(notifications)))
 
 
 def parse_cursor(cursor: str) -> int:
     if not cursor:
         return 0
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise InvalidArgument.field("cursor", "is not a cursor this feed sent", reason="INVALID_CURSOR")
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
+        raise _bad_cursor()
     return int(cursor)
+
+
+def _bad_cursor() -> InvalidArgument:
+    return InvalidArgument.field("cursor", "is not a cursor this feed sent", reason="INVALID_CURSOR")

@@ -250,6 +250,11 @@ class DeliveryQueries(Repo):
                 await conn.execute(QD.notify_feed, params)
         return r["feed_seq"] if r else None
 
+    async def feed_last_seq(self, feed_id: int) -> int:
+        async with self.db.connection() as conn:
+            r = await (await conn.execute(QD.feed_last_seq, {"feed_id": feed_id})).fetchone()
+        return int(r["last"]) if r else 0
+
     async def feed_items(self, feed_id: int, *, after_seq: int, limit: int) -> list[FeedItem]:
         async with self.db.connection() as conn:
             rows = await (
@@ -263,11 +268,10 @@ class DeliveryQueries(Repo):
             items.append(FeedItem(r["feed_seq"], record_from_row(r, cipher), content or {}))
         return items
 
-    async def acknowledge(self, feed_id: int, notification_ids: Sequence[int]) -> int:
+    async def acknowledge(self, feed_id: int, notifications: Sequence[tuple[str, int]]) -> int:
+        params = {"feed_id": feed_id, "users": [u for u, _ in notifications], "ids": [i for _, i in notifications]}
         async with self.db.connection() as conn:
-            rows = await (
-                await conn.execute(QD.acknowledge_feed, {"feed_id": feed_id, "ids": list(notification_ids)})
-            ).fetchall()
+            rows = await (await conn.execute(QD.acknowledge_feed, params)).fetchall()
         return len(rows)
 
     async def expire_feed_rows(self, *, now: datetime | None = None, limit: int = 1000) -> int:

@@ -99,11 +99,16 @@ WHERE o.channel = 'feed' AND o.target_id = %(feed_id)s AND o.status = 'awaiting_
 ORDER BY o.feed_seq
 LIMIT %(limit)s
 
+-- name: feed_last_seq
+-- The highest cursor the feed ever handed out (0 when none): a resume cursor above it was not this feed's.
+SELECT coalesce(max(feed_seq), 0) AS last FROM notification_outbox
+WHERE channel = 'feed' AND target_id = %(feed_id)s AND feed_seq IS NOT NULL
+
 -- name: acknowledge_feed
 UPDATE notification_outbox
 SET status = 'sent', sent_at = now(), provider_id = 'acknowledged', updated_at = now()
-WHERE id = ANY(%(ids)s::bigint[]) AND channel = 'feed' AND target_id = %(feed_id)s
-  AND status = 'awaiting_ack' AND deadline > now()
+WHERE (id, user_id) IN (SELECT * FROM unnest(%(ids)s::bigint[], %(users)s::uuid[]))
+  AND channel = 'feed' AND target_id = %(feed_id)s AND status = 'awaiting_ack' AND deadline > now()
 RETURNING id
 
 -- name: expire_feed
