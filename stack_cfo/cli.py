@@ -261,13 +261,14 @@ def _token(config: Config, user: str | None, service: str | None, ttl: int) -> i
     import uuid
 
     from stack_cfo.api.auth import mint_token, resolve_jwt_secret
+    from stack_cfo.core.data_scope import SERVICE_NAME_RULE, is_service_name
 
     secret = resolve_jwt_secret(config.auth, config.database.data_dir)
     if secret is None:
         print("stack-cfo: no HS256 secret configured (STACK_CFO_JWT_SECRET)", file=sys.stderr)
         return 2
-    if service is not None and not re.fullmatch(r"[\x21-\x7e]{1,128}", service):
-        print("stack-cfo: --service must be 1 to 128 printable ASCII characters without spaces", file=sys.stderr)
+    if service is not None and not is_service_name(service):
+        print(f"stack-cfo: --service must be {SERVICE_NAME_RULE}", file=sys.stderr)
         return 2
     if user is not None:
         try:

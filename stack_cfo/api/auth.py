@@ -29,6 +29,7 @@ import jwt
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.config import AuthConfig
 from stack_cfo.core import data_scope
+from stack_cfo.core.data_scope import SERVICE_NAME_RULE, is_service_name
 from stack_cfo.core.errors import PermissionDenied, Unauthenticated
 from stack_cfo.secret import Secret, read_or_create_private_file
 
@@ -205,6 +206,9 @@ class TokenVerifier:
                                       metadata={"detail": "scope"})
             if not sub:
                 raise Unauthenticated("service token needs a sub claim", reason="TOKEN_INVALID")
+            if not is_service_name(sub):
+                raise Unauthenticated(f"a service token's sub must be a service name: {SERVICE_NAME_RULE}",
+                                      reason="TOKEN_INVALID", metadata={"detail": "sub"})
             return Principal(service=sub)
         if self._cfg.service_scope in scopes:
             raise Unauthenticated("the service scope is only valid on a token for the service audience",

@@ -31,7 +31,13 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _T = TypeVar("_T")
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+SERVICE_NAME_RULE = "1 to 64 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit"
+
+
+def is_service_name(name: str) -> bool:
+    """A service principal's name (a token's ``sub``; the ``{service}`` of ``services/{service}/...``)."""
+    return bool(_NAME.match(name))
 
 
 @dataclass(frozen=True, slots=True)

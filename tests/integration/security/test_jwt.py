@@ -163,6 +163,11 @@ async def test_service_principals_are_told_apart_by_audience_not_by_a_claim(db_d
         # A plain user token is a user: service-only RPCs refuse it.
         assert await status(idp.token(kid, sub=str(uuid.uuid4()))) == (
             grpc.StatusCode.PERMISSION_DENIED, "SERVICE_PRINCIPAL_REQUIRED")
+        # A service name that no resource name can hold is refused at the door (it was INTERNAL: the
+        # data scope refused it after authentication).
+        for sub in ("a/b", "svc:1", "-x", "x" * 65):
+            assert await status(idp.token(kid, sub=sub, aud=SERVICE_AUDIENCE, scope="stack-cfo:service")) == (
+                grpc.StatusCode.UNAUTHENTICATED, "TOKEN_INVALID"), sub
 
 
 async def test_jwks_cache_refetches_after_max_age() -> None:
