@@ -186,6 +186,11 @@ async def test_run_job_streams_progress_and_history_lists_it(db_dsn: str, data_d
                     metadata=srv.auth(alice), timeout=10,
                 )
             assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            for bad in (pb.ListNotificationsRequest(parent=f"users/{alice}", kind=99),  # type: ignore[arg-type]
+                        pb.ListNotificationsRequest(parent=f"users/{alice}", status=-1)):  # type: ignore[arg-type]
+                with pytest.raises(grpc.aio.AioRpcError) as ei:  # not "no filter": every notification
+                    await stub.ListNotifications(bad, metadata=srv.auth(alice), timeout=10)
+                assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
             status = await stub.GetSchedulerStatus(
                 pb.GetSchedulerStatusRequest(), metadata=srv.auth(service="ops"), timeout=10

@@ -284,6 +284,11 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
     ) -> pb.ListNotificationsResponse:
         user_id = parse_user(request.parent, field="parent")
         authorize(user_id, request.parent)
+        # An unknown filter value is an error, not "no filter" (it returned every notification).
+        if request.kind and request.kind not in KINDS:
+            raise invalid("kind", f"unknown notification kind {request.kind}", reason="INVALID_ENUM")
+        if request.status and request.status not in STATUSES:
+            raise invalid("status", f"unknown notification status {request.status}", reason="INVALID_ENUM")
         scope = f"ListNotifications:{user_id}:{request.kind}:{request.status}"
         cursor = self.page_tokens.decode(request.page_token, scope=scope)
         page = await self.service.list_notifications(

@@ -138,6 +138,8 @@ def parse_url(url: str, *, allow_private: bool, field_name: str = "webhook_endpo
         raise bad("must name a host and carry no user name or password")
     if parts.fragment:
         raise bad("must not have a #fragment")
+    if port == 0:
+        raise bad("must not name port 0")
     return EndpointUrl(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
 
 
@@ -148,9 +150,36 @@ def address_allowed(address: str, *, allow_private: bool) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _IPV6_NOT_GLOBAL):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return address_allowed(str(embedded), allow_private=False)
+    elif any(ip in net for net in _IPV4_NOT_GLOBAL):
+        return False
     return ip.is_global and not ip.is_multicast
+
+
+#: Special-purpose ranges Python's ``is_global`` still calls global (IANA's registry: the IETF
+#: protocol assignments block, and the deprecated IPv4-compatible IPv6 form).
+_IPV4_NOT_GLOBAL = (ipaddress.IPv4Network("192.0.0.0/24"),)
+_IPV6_NOT_GLOBAL = (ipaddress.IPv6Network("::/96"),)
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: mapped (::ffff:a.b.c.d), 6to4 (2002:AABB:CCDD::),
+    NAT64 (64:ff9b::a.b.c.d) or Teredo's server; None for a native IPv6 address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address, obfuscated in the last 32 bits (decoded by ipaddress)
+    return None
 
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]

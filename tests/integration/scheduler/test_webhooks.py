@@ -238,6 +238,13 @@ async def test_ssrf_guard_refuses_loopback_at_send_time_even_after_dns_changed(r
         ("fe80::1", False),
         ("fd00::1", False),
         ("::ffff:127.0.0.1", False),
+        ("192.0.0.8", False),  # IETF protocol assignments (is_global says True)
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated) loopback
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a01:203::", False),  # 6to4 of 10.1.2.3
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("2002:808:808::", True),  # 6to4 of 8.8.8.8
         ("8.8.8.8", True),
         ("2606:4700:4700::1111", True),
     ],

@@ -43,6 +43,7 @@ def test_new_secrets_are_32_random_bytes() -> None:
         ("https:///nohost", False, False),
         ("https://hooks.example.com/ spaced", False, False),
         ("https://hooks.example.com:99999/x", False, False),
+        ("https://hooks.example.com:0/x", False, False),
     ],
 )
 def test_url_syntax(url: str, local_ok: bool, production_ok: bool) -> None:
@@ -57,7 +58,7 @@ def test_url_syntax(url: str, local_ok: bool, production_ok: bool) -> None:
 
 def test_cursors_are_decimal_positions() -> None:
     assert parse_cursor("") == 0 and parse_cursor("42") == 42
-    for bad in ("-1", "abc", "1" * 19):
+    for bad in ("-1", "abc", "1" * 19, "\u00b2"):
         with pytest.raises(InvalidArgument) as info:
             parse_cursor(bad)
         assert info.value.reason == "INVALID_CURSOR"
