@@ -85,7 +85,7 @@ async def test_the_locale_preference_is_checked_stored_and_its_fallback_shown(db
             with pytest.raises(grpc.aio.AioRpcError) as exc:
                 await _set_locale(srv, user, malformed)
             assert exc.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-            assert _violation(exc.value) == ("INVALID_LOCALE", "locale"), malformed
+            assert _violation(exc.value) == ("INVALID_LOCALE", "preferences.locale"), malformed
         unchanged = await stub.GetNotificationPreferences(
             pb.GetNotificationPreferencesRequest(name=name), metadata=srv.auth(user), timeout=10
         )
@@ -93,6 +93,19 @@ async def test_the_locale_preference_is_checked_stored_and_its_fallback_shown(db
 
         unsupported = await _set_locale(srv, user, "xx-YY")
         assert (unsupported.locale, unsupported.effective_locale) == ("xx-YY", "en")  # accepted, falls back
+        undetermined = await _set_locale(srv, user, "und")
+        assert (undetermined.locale, undetermined.effective_locale) == ("und", "en")  # "und" is no language
+        # Zones that are not places, and addresses that are not RFC 5322 dot-atoms, are named by their
+        # request path (they were stored; the path said "time_zone").
+        for field, value, reason in (("time_zone", "localtime", "UNKNOWN_TIME_ZONE"),
+                                     ("time_zone", "posix/Europe/Berlin", "UNKNOWN_TIME_ZONE"),
+                                     ("email_address", "a..b@example.com", "INVALID_EMAIL"),
+                                     ("email_address", ".a@example.com", "INVALID_EMAIL")):
+            with pytest.raises(grpc.aio.AioRpcError) as exc:
+                await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
+                    preferences=pb.NotificationPreferences(name=name, **{field: value}),
+                    update_mask=field_mask_pb2.FieldMask(paths=[field])), metadata=srv.auth(user), timeout=10)
+            assert _violation(exc.value) == (reason, f"preferences.{field}"), value
         traditional = await _set_locale(srv, user, "zh-Hant")
         assert (traditional.locale, traditional.effective_locale) == ("zh-Hant", "en")
         simplified = await _set_locale(srv, user, "zh")

@@ -30,6 +30,7 @@ from stack_cfo.api.servicers.scheduler_messages import (
 )
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.data_scope import system_scope
+from stack_cfo.core.errors import FieldViolation, InvalidArgument
 from stack_cfo.core.i18n import resolve_locale
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
@@ -247,7 +248,10 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         user_id = parse_user_singleton(name, "notificationPreferences", field="preferences.name")
         authorize(user_id, name)
         changes = preference_changes(request)
-        prefs = await self.service.update_preferences(user_id, changes)
+        try:
+            prefs = await self.service.update_preferences(user_id, changes)
+        except InvalidArgument as exc:
+            raise _in_request(exc, "preferences.") from None
         return preferences_to_proto(prefs, self.service.default_locale)
 
     async def RegisterDevice(
@@ -322,3 +326,16 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
                     )
             finally:
                 await events.aclose()  # type: ignore[attr-defined]
+
+
+def _in_request(exc: InvalidArgument, prefix: str) -> InvalidArgument:
+    """``exc`` with its fields as request paths (the domain names ``time_zone``; the request's field
+    is ``preferences.time_zone``). Paths already in the request (``update_mask``) are kept."""
+
+    def path(field: str) -> str:
+        return field if field.startswith(prefix) or field.startswith("update_mask") else prefix + field
+
+    violations = [FieldViolation(path(v.field), v.description) for v in exc.violations]
+    metadata = {**exc.metadata, **({"field": path(exc.metadata["field"])} if "field" in exc.metadata else {})}
+    message = "; ".join(f"{v.field}: {v.description}" for v in violations) if violations else exc.message
+    return InvalidArgument(message, violations=violations, reason=exc.reason, metadata=metadata)

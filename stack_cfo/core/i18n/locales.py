@@ -88,6 +88,10 @@ def _babel_locale(tag: str) -> Locale:
     return Locale.parse(tag, sep="-")
 
 
+#: BCP 47's special language subtags: undetermined, multiple, no linguistic content, uncoded.
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+
+
 def _catalog_of(loc: Locale) -> str | None:
     if loc.language == "zh":
         if loc.script == "Hant" or (loc.script is None and loc.territory in ("TW", "HK", "MO")):
@@ -107,6 +111,8 @@ def resolve_locale(requested: str, default: str = ENGLISH) -> ResolvedLocale:
         canon = canonical_tag(tag)
         # Formats come from language, script and region; variants and extensions do not change them.
         canon = "-".join(p for p in canon.split("-")[:3] if _formatting_subtag(p))
+        if canon.split("-")[0].lower() in _NO_LANGUAGE:
+            raise ValueError(canon)  # "und" is no language (babel would read it as English, tag and all)
         loc = _babel_locale(canon)
     except (InvalidArgument, UnknownLocaleError, ValueError, TypeError):
         return ResolvedLocale(ENGLISH, ENGLISH, requested, fell_back=True)

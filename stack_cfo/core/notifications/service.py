@@ -149,7 +149,7 @@ def validate_device_token(platform: Platform, token: str) -> None:
         )
     if platform is Platform.APNS and not _APNS_TOKEN.match(token):
         raise InvalidArgument.field(
-            "device.token", "an APNs device token is hexadecimal", reason="INVALID_DEVICE_TOKEN"
+            "device.token", "an APNs device token is 32 to 200 hexadecimal digits", reason="INVALID_DEVICE_TOKEN"
         )
 
 
@@ -408,6 +408,8 @@ class NotificationService:
         """Register (or re-register and reactivate) a push device. ALREADY_EXISTS (DEVICE_TOKEN_IN_USE)
         when another user registered the token."""
         validate_device_token(platform, token)
+        if platform is Platform.APNS:
+            token = token.lower()  # hex: "CD..." and "cd..." are one device token
         if len(display_name) > 200:
             raise InvalidArgument.field("device.display_name", "must be at most 200 characters")
         await self.store.ensure_user(user_id)

@@ -228,6 +228,12 @@ async def test_register_device_is_idempotent_per_user_and_refuses_another_users_
     with user_scope(alice), pytest.raises(AlreadyExists):
         await _service(database).register_device(alice, platform=Platform.FCM, token=long_token)
     assert d.user_id == bob
+    # An APNs token is hexadecimal: the same token in upper case is the same device, still Alice's.
+    with user_scope(alice):
+        await _service(database).register_device(alice, platform=Platform.APNS, token="cd" * 32)
+    with user_scope(bob), pytest.raises(AlreadyExists) as info:
+        await _service(database).register_device(bob, platform=Platform.APNS, token="CD" * 32)
+    assert info.value.reason == "DEVICE_TOKEN_IN_USE"
     for platform, token in (
         (Platform.FCM, ""),
         (Platform.FCM, "has space"),
