@@ -74,6 +74,20 @@ async def test_preferences_and_devices(db_dsn: str, data_dir: Path) -> None:
             assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "time_zone" in ei.value.details()
 
+            async def update(prefs: pb.NotificationPreferences, paths: list[str]) -> pb.NotificationPreferences:
+                return await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
+                    preferences=prefs, update_mask=field_mask_pb2.FieldMask(paths=paths)),
+                    metadata=srv.auth(alice), timeout=10)
+
+            # "name" and "update_time" in a mask are ignored (they were INVALID_UPDATE_MASK).
+            same = await update(pb.NotificationPreferences(name=name), ["name", "update_time"])
+            assert (same.time_zone, same.performance_alerts_enabled) == ("Europe/Berlin", False)
+            # "*" replaces everything: what is unset goes back to its default (it was MISSING_FIELD).
+            replaced = await update(pb.NotificationPreferences(name=name, time_zone="Asia/Tokyo"), ["*"])
+            assert replaced.time_zone == "Asia/Tokyo"
+            assert replaced.performance_alerts_enabled and replaced.weekly_summary_enabled
+            assert not replaced.HasField("quiet_hours_start") and replaced.alert_threshold_percent == 2
+
             with pytest.raises(grpc.aio.AioRpcError) as ei:  # Bob cannot see Alice's preferences
                 await stub.GetNotificationPreferences(
                     pb.GetNotificationPreferencesRequest(name=name), metadata=srv.auth(bob), timeout=10

@@ -35,7 +35,7 @@ from stack_cfo.core.i18n import resolve_locale
 from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
 from stack_cfo.core.notifications.notification_feed import FeedService
-from stack_cfo.core.notifications.preferences import BOOL_FIELDS, NotificationPreferences
+from stack_cfo.core.notifications.preferences import BOOL_FIELDS, NotificationPreferences, default_preferences
 from stack_cfo.core.notifications.records import NotificationRecord
 from stack_cfo.core.notifications.service import NotificationService, RunStage
 from stack_cfo.core.notifications.webhooks import WebhookEndpointService
@@ -96,14 +96,16 @@ def preferences_to_proto(prefs: NotificationPreferences, default_locale: str = "
 def preference_changes(request: pb.UpdateNotificationPreferencesRequest) -> dict[str, Any]:
     """Update-mask paths -> values (AIP-134: no mask means every populated field)."""
     p = request.preferences
-    paths = list(request.update_mask.paths)
-    if not paths:
+    # "name" and "update_time" in the mask are ignored (the contract): the name picks the user, the
+    # time is output only.
+    paths = [path for path in request.update_mask.paths if path not in ("name", "update_time")]
+    if not request.update_mask.paths:
         paths = [f for f in _OPTIONAL_BOOLS if p.HasField(f)]
         paths += [f for f in ("time_zone", "email_address", "locale") if getattr(p, f)]
         paths += [f for f in ("quiet_hours_start", "quiet_hours_end") if p.HasField(f)]
         paths += [f for f in ("alert_threshold_percent", "alert_threshold_sigma") if getattr(p, f)]
     elif "*" in paths:
-        paths = list(_MASKABLE)
+        return _replacement(p)
     changes: dict[str, Any] = {}
     for path in paths:
         if path in ("quiet_hours_start", "quiet_hours_end"):
@@ -116,6 +118,21 @@ def preference_changes(request: pb.UpdateNotificationPreferencesRequest) -> dict
             changes[path] = getattr(p, path)
         else:
             changes[path] = None  # unknown path: the domain rejects it naming the mask
+    return changes
+
+
+def _replacement(p: pb.NotificationPreferences) -> dict[str, Any]:
+    """Mask "*": every field from ``p``, the default where ``p`` leaves it unset (an optional bool
+    absent, an empty string, a zero threshold, quiet hours unset: off)."""
+    defaults = default_preferences("")
+    changes: dict[str, Any] = {}
+    for path in _MASKABLE:
+        if path in ("quiet_hours_start", "quiet_hours_end"):
+            changes[path] = (getattr(p, path).hours, getattr(p, path).minutes) if p.HasField(path) else None
+        elif path in _OPTIONAL_BOOLS:
+            changes[path] = getattr(p, path) if p.HasField(path) else getattr(defaults, path)
+        else:
+            changes[path] = getattr(p, path) or getattr(defaults, path)
     return changes
 
 
