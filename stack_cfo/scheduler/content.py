@@ -216,13 +216,17 @@ class ContentService:
         self._shared: OrderedDict[tuple[str, ...], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
 
     async def render(
-        self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences, now: datetime
+        self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences,
+        now: datetime, *, notification: str = "",
     ) -> Rendered | Reason:
         """The content, or the reason there is none (``no_portfolio``, ``no_alert``).
 
         The email and push rows of one user and period share one rendering (one portfolio
-        read, one alert evaluation); only the key in the push data differs.
+        read, one alert evaluation); only the key in the push data differs. ``notification``: the
+        resource name of the row rendering it, the subject of its AI text's receipt (the rows that
+        share the rendering carry the same receipt); without it, the key stands in its place.
         """
+        subject = notification or f"users/{user_id}/notifications/{key}"
         l10n = localizer(prefs.locale, self.default_locale)
         cache_key = (kind.value, user_id, period, l10n.tag)
         entry = self._shared.get(cache_key)
@@ -233,7 +237,7 @@ class ContentService:
                     "unsupported locale, writing in English",
                     extra={"locale": prefs.locale, "user_id": user_id, "kind": kind.value, "period": period},
                 )
-            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now, l10n))
+            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now, l10n, subject))
             self._shared[cache_key] = (task, time.monotonic() + self._ttl)
             while len(self._shared) > 20_000:
                 self._shared.popitem(last=False)
@@ -257,9 +261,10 @@ class ContentService:
         prefs: NotificationPreferences,
         now: datetime,
         l10n: Localizer,
+        subject: str,
     ) -> Rendered | Reason:
         if kind is NotificationKind.DIGEST:
-            return await self._digest(user_id, period, key, now, l10n)
+            return await self._digest(user_id, period, key, now, l10n, subject)
         if kind is NotificationKind.WEEKLY:
             start, end = previous_week(period)
             facts = await self.portfolio.weekly_facts(user_id, start, end)
@@ -267,7 +272,7 @@ class ContentService:
                 return Reason.NO_PORTFOLIO
             doc = weekly_document(facts)
             written, kept = await self._write(
-                AiSurface.WEEKLY_SUMMARY, user_id, key, doc, facts.as_of, weekly_paragraph(facts, l10n),
+                AiSurface.WEEKLY_SUMMARY, user_id, subject, doc, facts.as_of, weekly_paragraph(facts, l10n),
                 lambda rejected: weekly_messages(doc, rejected, l10n), facts.currency, l10n,
             )
             rendered = render_weekly(facts, period=period, key=key, summary=written.result.text, l10n=l10n)
@@ -281,7 +286,7 @@ class ContentService:
         return render_alert(alert, period=period, key=key, l10n=l10n) if alert else Reason.NO_ALERT
 
     async def _digest(
-        self, user_id: str, period: str, key: str, now: datetime, l10n: Localizer
+        self, user_id: str, period: str, key: str, now: datetime, l10n: Localizer, subject: str
     ) -> Rendered | Reason:
         day = date.fromisoformat(period) - timedelta(days=1)  # the digest of the 9th reports the 8th
         facts = await self.portfolio.digest_facts(user_id, day)
@@ -298,7 +303,7 @@ class ContentService:
         doc = digest_document(facts)
         (written, kept), summaries = await asyncio.gather(
             self._write(
-                AiSurface.DAILY_DIGEST, user_id, key, doc, facts.as_of, digest_fallback(facts, l10n),
+                AiSurface.DAILY_DIGEST, user_id, subject, doc, facts.as_of, digest_fallback(facts, l10n),
                 lambda rejected: digest_messages(doc, rejected, l10n), facts.currency, l10n,
             ),
             asyncio.gather(*(self.summarizer.summarize(r.item, l10n) for r in ranked)),
@@ -324,7 +329,7 @@ class ContentService:
         self,
         surface: AiSurface,
         user_id: str,
-        key: str,
+        subject: str,
         doc: dict[str, Any],
         as_of: datetime | None,
         fallback: str,
@@ -337,7 +342,7 @@ class ContentService:
         written = await self.writer.write(
             self.compute,
             surface=surface,
-            subject=f"users/{user_id}/notifications/{key}",
+            subject=subject,
             user_id=user_id,
             prompt=prompt,
             snapshot=Snapshot(doc, as_of, currency or None),

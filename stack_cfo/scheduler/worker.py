@@ -403,7 +403,8 @@ class DeliveryWorker:
             else:
                 target = prefs.email_address
             try:
-                rendered = await self.content.render(row.kind, row.user_id, row.period, row.key, prefs, now)
+                rendered = await self.content.render(row.kind, row.user_id, row.period, row.key, prefs, now,
+                                                     notification=f"users/{row.user_id}/notifications/{row.id}")
             except Unavailable as exc:
                 # our own dependency (database, portfolio store) is down: not the notification's
                 # fault, so no attempt is spent; if even the release fails, the reaper returns it

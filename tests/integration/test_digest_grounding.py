@@ -125,7 +125,8 @@ async def test_a_grounded_digest_is_ai_written_with_receipts_for_every_ai_text(d
     assert n.degraded_reason == ""
     paragraph, news = n.receipts
     assert paragraph.surface == common_pb2.AI_SURFACE_DAILY_DIGEST and paragraph.text == paragraph_text
-    assert paragraph.name.startswith(f"users/{user}/receipts/") and paragraph.subject.startswith(f"users/{user}/")
+    assert paragraph.name.startswith(f"users/{user}/receipts/")
+    assert paragraph.subject == n.name  # the notification's resource name (it was its idempotency key)
     assert paragraph.grounding.status == common_pb2.GROUNDING_STATUS_GROUNDED
     assert {f.fact for f in paragraph.grounding.figures} == {"cash"}
     assert news.surface == common_pb2.AI_SURFACE_NEWS_SUMMARY and news.name.startswith("receipts/")

@@ -192,6 +192,7 @@ async def test_run_job_streams_progress_and_history_lists_it(db_dsn: str, data_d
             )
             assert [n.name for n in page.notifications] == [sent.notification]
             assert page.notifications[0].status == pb.NOTIFICATION_STATUS_SENT
+            assert page.notifications[0].target == "alice@example.com"
             assert page.notifications[0].kind == pb.NOTIFICATION_KIND_DAILY_DIGEST
 
             with pytest.raises(grpc.aio.AioRpcError) as ei:
