@@ -10,6 +10,8 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
@@ -78,6 +80,15 @@ async def test_preferences_and_devices(db_dsn: str, data_dir: Path) -> None:
                 return await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
                     preferences=prefs, update_mask=field_mask_pb2.FieldMask(paths=paths)),
                     metadata=srv.auth(alice), timeout=10)
+
+            # A service reading an unknown user's preferences: USER_NOT_FOUND, and no user is created.
+            stranger = f"users/{uuid.uuid4()}/notificationPreferences"
+            for _ in range(2):
+                with pytest.raises(grpc.aio.AioRpcError) as ei:
+                    await stub.GetNotificationPreferences(pb.GetNotificationPreferencesRequest(name=stranger),
+                                                          metadata=srv.auth(service="ops"), timeout=10)
+                assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+                assert _reason(ei.value) == "USER_NOT_FOUND"
 
             # "name" and "update_time" in a mask are ignored (they were INVALID_UPDATE_MASK).
             same = await update(pb.NotificationPreferences(name=name), ["name", "update_time"])
@@ -286,3 +297,11 @@ async def test_ai_written_digest_is_archived_sealed_for_the_user(db_dsn: str, da
                 assert b"Apple beat estimates" in text
     finally:
         await sink.stop()
+
+
+def _reason(err: grpc.aio.AioRpcError) -> str:
+    st = rpc_status.from_call(err)  # type: ignore[arg-type]
+    assert st is not None
+    info = error_details_pb2.ErrorInfo()
+    next(d for d in st.details if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR)).Unpack(info)
+    return str(info.reason)

@@ -256,7 +256,9 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
     ) -> pb.NotificationPreferences:
         user_id = parse_user_singleton(request.name, "notificationPreferences", field="name")
         authorize(user_id, request.name)
-        return preferences_to_proto(await self.service.preferences(user_id), self.service.default_locale)
+        own = current_principal().user_id == user_id  # a service's read creates no user
+        prefs = await self.service.preferences(user_id, create=own)
+        return preferences_to_proto(prefs, self.service.default_locale)
 
     async def UpdateNotificationPreferences(
         self, request: pb.UpdateNotificationPreferencesRequest, context: grpc.aio.ServicerContext

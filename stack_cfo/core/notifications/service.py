@@ -383,10 +383,13 @@ class NotificationService:
 
     # -- preferences, devices, history ------------------------------------------------------------
 
-    async def preferences(self, user_id: str) -> NotificationPreferences:
-        """The user's preferences, or the defaults when they never saved any (users are created
-        on first use: the calling backend owns identities)."""
-        await self.store.ensure_user(user_id)
+    async def preferences(self, user_id: str, *, create: bool = True) -> NotificationPreferences:
+        """The user's preferences, or the defaults when they never saved any. Users are created on
+        their own first use (the calling backend owns identities); with ``create`` false (a service
+        reading someone's preferences) an unknown user is NOT_FOUND (USER_NOT_FOUND), and the read
+        has no side effect."""
+        if create:
+            await self.store.ensure_user(user_id)
         return await self.store.get_preferences(user_id)
 
     async def update_preferences(self, user_id: str, changes: Mapping[str, Any]) -> NotificationPreferences:
