@@ -141,14 +141,17 @@ UPDATABLE_FIELDS = _BOOLS | {
 def validate(prefs: NotificationPreferences) -> NotificationPreferences:
     """Every violation at once, as BadRequest field violations; the reason is the first one's."""
     violations: list[tuple[str, FieldViolation]] = []
+    values: dict[str, str] = {}  # the dynamic values of the messages (ErrorInfo metadata)
     try:
         zone(prefs.time_zone)
     except InvalidArgument as exc:
         violations.append(("UNKNOWN_TIME_ZONE", exc.violations[0]))
+        values["time_zone"] = prefs.time_zone[:64]
     try:
         canonical_tag(prefs.locale)
     except InvalidArgument as exc:
         violations.append(("INVALID_LOCALE", exc.violations[0]))
+        values["locale"] = prefs.locale[:64]
     if prefs.email_address and (len(prefs.email_address) > 254 or not _EMAIL.match(prefs.email_address)):
         violations.append(
             ("INVALID_EMAIL", FieldViolation("email_address", "must be an email address like name@example.com"))
@@ -176,6 +179,7 @@ def validate(prefs: NotificationPreferences) -> NotificationPreferences:
             "; ".join(f"{v.field}: {v.description}" for _, v in violations),
             violations=[v for _, v in violations],
             reason=violations[0][0],
+            metadata=values,
         )
     return prefs
 

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from stack_cfo.core.clock import Clock, SystemClock
-from stack_cfo.core.errors import InvalidArgument, NotFound, ResourceExhausted
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, ResourceExhausted
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.secret import Secret
 
@@ -263,7 +263,10 @@ class WebhookEndpointService:
         try:
             await checked_addresses(parsed.host, parsed.port, allow_private=allow, resolve=self.resolve)
         except AddressBlocked as exc:
-            raise InvalidArgument.field(field_name, str(exc), reason="WEBHOOK_URL_NOT_ALLOWED") from None
+            raise InvalidArgument(
+                f"{field_name}: {exc}", violations=[FieldViolation(field_name, str(exc))],
+                reason="WEBHOOK_URL_NOT_ALLOWED", metadata={"host": parsed.host[:253]},
+            ) from None
 
     @staticmethod
     def _description(value: str) -> str:
