@@ -196,8 +196,13 @@ class UsersQueries(Repo):
                 ).fetchone()
                 if row is not None:
                     return device_from_row(row, cipher)
-                # a concurrent registration inserted the same token: look again
-        raise AlreadyExists("device token registration raced", reason="DEVICE_TOKEN_IN_USE")
+                # the token is taken: by a concurrent registration (look again), or by another user,
+                # whose row this user's scope cannot see (row-level security)
+        raise AlreadyExists(
+            "this device token is registered to another user",
+            reason="DEVICE_TOKEN_IN_USE",
+            metadata={"platform": platform.value},
+        )
 
     async def devices(self, ids: Sequence[int]) -> dict[int, PushDevice]:
         async with self.db.connection() as conn:

@@ -234,6 +234,7 @@ async def test_register_device_is_idempotent_per_user_and_refuses_another_users_
     with user_scope(bob), pytest.raises(AlreadyExists) as info:
         await _service(database).register_device(bob, platform=Platform.APNS, token="CD" * 32)
     assert info.value.reason == "DEVICE_TOKEN_IN_USE"
+    assert "registered to another user" in info.value.message and info.value.metadata["platform"] == "apns"
     for platform, token in (
         (Platform.FCM, ""),
         (Platform.FCM, "has space"),
