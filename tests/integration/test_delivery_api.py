@@ -163,6 +163,10 @@ async def test_webhook_endpoints_are_managed_by_their_owner_and_deliver_signed_r
             timeout=10,
         )
         assert updated.disabled and updated.url == receiver.url("/ok")
+        replaced = await stub.UpdateWebhookEndpoint(pb.UpdateWebhookEndpointRequest(  # "*": every field
+            webhook_endpoint=pb.WebhookEndpoint(name=mine.name, url=receiver.url("/ok"), disabled=True),
+            update_mask=field_mask_pb2.FieldMask(paths=["*"])), metadata=srv.auth(alice), timeout=10)
+        assert replaced.disabled and replaced.description == "" and list(replaced.kinds) == []
         listed = await stub.ListWebhookEndpoints(
             pb.ListWebhookEndpointsRequest(parent=f"users/{alice}", page_size=1), metadata=srv.auth(alice)
         )
@@ -235,6 +239,9 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
             pb.UpdateNotificationFeedRequest(feed=pb.NotificationFeed(name=feed, enabled=True)), metadata=me
         )
         assert enabled.enabled and enabled.acknowledgement_grace.seconds == 86400
+        star = await stub.UpdateNotificationFeed(pb.UpdateNotificationFeedRequest(  # "*": both fields
+            feed=pb.NotificationFeed(name=feed, enabled=True), update_mask={"paths": ["*"]}), metadata=me)
+        assert star.enabled and list(star.kinds) == []
         for u in users:
             await _user_with_portfolio(srv, u)
         await _run(srv, pb.NOTIFICATION_KIND_DAILY_DIGEST)

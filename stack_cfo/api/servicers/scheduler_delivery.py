@@ -105,6 +105,8 @@ def _endpoint_changes(request: pb.UpdateWebhookEndpointRequest) -> dict[str, Any
         paths = [p for p in ("url", "description") if getattr(e, p)]
         paths += ["kinds"] if e.kinds else []
         paths += ["disabled"] if e.disabled else []
+    elif "*" in paths:  # full replacement (AIP-134), as UpdateNotificationPreferences accepts it
+        paths = list(_ENDPOINT_PATHS)
     changes: dict[str, Any] = {}
     for path in paths:
         if path == "kinds":
@@ -216,7 +218,8 @@ class DeliveryRpcs:
     ) -> pb.NotificationFeed:
         service = self._own_feed(request.feed.name, "feed.name", "UpdateNotificationFeed")
         changes: dict[str, Any] = {}
-        for path in list(request.update_mask.paths) or list(_FEED_PATHS):
+        paths = list(request.update_mask.paths) or list(_FEED_PATHS)
+        for path in list(_FEED_PATHS) if "*" in paths else paths:  # "*": full replacement (AIP-134)
             if path == "kinds":
                 changes[path] = _kinds_in(request.feed.kinds, "feed.kinds")
             else:
