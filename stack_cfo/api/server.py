@@ -24,6 +24,7 @@ from stack_cfo.api.interceptors import Registrar, RpcWrapper
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
+from stack_cfo.telemetry.listen import ListenError
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +68,6 @@ def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Seq
     reflecting = reflection.aio.ReflectionServicer(names)
     registrar.add(reflection_pb2_grpc.add_ServerReflectionServicer_to_server, reflecting)
     registrar.add(reflection_v1.add_to_server, reflecting)
-
-
-class ListenError(OSError):
-    """A configured address could not be bound (in use, or not this machine's): ``key`` names the
-    setting (``server.listen``), so the process can say which one and exit instead of a traceback."""
-
-    def __init__(self, key: str, address: str, problem: str = "address in use or not available") -> None:
-        super().__init__(f"cannot listen on {address} ({key}): {problem}")
-        self.key, self.address, self.problem = key, address, problem
 
 
 def bind(server: grpc.aio.Server, address: str, key: str, credentials: grpc.ServerCredentials | None = None) -> int:

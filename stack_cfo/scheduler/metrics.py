@@ -22,6 +22,7 @@ from prometheus_client import (
 
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind
 from stack_cfo.scheduler.health import SchedulerHealth
+from stack_cfo.telemetry.listen import serve_app
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +149,6 @@ async def start_metrics_server(
     app.router.add_get("/metrics", handler)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    host, _, port = listen.rpartition(":")
-    site = web.TCPSite(runner, host.strip("[]"), int(port))
-    await site.start()
+    runner = await serve_app(app, listen, "scheduler.metrics_listen")
     log.info("scheduler metrics and health listening", extra={"listen": listen})
     return runner

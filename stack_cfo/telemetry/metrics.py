@@ -20,6 +20,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from stack_cfo.telemetry.listen import serve_app
+
 log = logging.getLogger(__name__)
 
 GRPC_STARTED = Counter(
@@ -197,7 +199,7 @@ class CollectorMirror:
 
 async def start_metrics_server(
     listen: str, *, before_scrape: Callable[[], Awaitable[None]] | None = None,
-    registry: CollectorRegistry = REGISTRY,
+    registry: CollectorRegistry = REGISTRY, key: str = "server.metrics_listen",
 ) -> web.AppRunner:
     """Serve ``/metrics`` on ``host:port`` (aiohttp, on the running loop). ``before_scrape``
     refreshes figures read from elsewhere (the database) first; it gets one second, and a
@@ -215,15 +217,7 @@ async def start_metrics_server(
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    host, _, port = listen.rpartition(":")
-    site = web.TCPSite(runner, host.strip("[]"), int(port))
-    try:
-        await site.start()
-    except OSError:
-        await runner.cleanup()
-        raise
+    runner = await serve_app(app, listen, key)
     log.info("metrics listening", extra={"listen": listen})
     return runner
 

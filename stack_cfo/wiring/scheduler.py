@@ -26,6 +26,7 @@ from stack_cfo.scheduler.metrics import SchedulerMetrics, start_metrics_server
 from stack_cfo.scheduler.process import run_scheduler
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.migrations import Migrator
+from stack_cfo.telemetry.listen import ListenError
 from stack_cfo.telemetry.metrics import register_pool_stats
 from stack_cfo.wiring.container import Container
 from stack_cfo.wiring.settings import scheduler_config
@@ -58,9 +59,8 @@ async def _main(config: Config, sconf: SchedulerConfig) -> int:
     health = SchedulerHealth(health_timings(config))
     try:
         runner = await start_metrics_server(metrics, sconf.metrics_listen, health) if sconf.metrics_listen else None
-    except OSError as exc:  # one line naming the setting, then exit 2 as for a refused configuration
-        log.error("cannot listen", extra={"key": "scheduler.metrics_listen", "listen": sconf.metrics_listen,
-                                          "error": exc.strerror or str(exc)})
+    except ListenError as exc:  # one line naming the setting, then exit 2 as for a refused configuration
+        log.error("cannot listen", extra=exc.log_fields())
         del handle
         return 2
     db = Database(

@@ -17,7 +17,7 @@ from prometheus_client import PROCESS_COLLECTOR
 from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.api.limits import CallLimiter
-from stack_cfo.api.server import GrpcServer, ListenError, Registration
+from stack_cfo.api.server import GrpcServer, Registration
 from stack_cfo.api.servicers import registrations
 from stack_cfo.api.servicers.chat import ChatServicer
 from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
@@ -34,6 +34,7 @@ from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import in_system_scope
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.migrations import Migrator
+from stack_cfo.telemetry.listen import ListenError
 from stack_cfo.telemetry.metrics import (
     MIRROR_EVERY,
     CollectorMirror,
@@ -120,13 +121,9 @@ class ServerProcess:
     async def start(self) -> int:
         port = await self.grpc.start()
         if self.config.server.metrics_listen:
-            try:
-                self._metrics = await start_metrics_server(
-                    self.config.server.metrics_listen, before_scrape=self._chat_activity
-                )
-            except OSError as exc:
-                raise ListenError("server.metrics_listen", self.config.server.metrics_listen,
-                                  exc.strerror or "address in use or not available") from None
+            self._metrics = await start_metrics_server(
+                self.config.server.metrics_listen, before_scrape=self._chat_activity
+            )
         register_pool_stats(self.container.db.stats)
         self._tasks.append(asyncio.create_task(self._become_ready(), name="become-ready"))
         if os.environ.get(MULTIPROC_DIR):  # a worker of serve --workers N: the supervisor serves the page
@@ -294,7 +291,7 @@ async def serve(config: Config) -> int:
     except ListenError as exc:
         # One line naming the setting, then exit 2 as for a refused configuration (no traceback;
         # under ``--workers`` the supervisor then stops the pod instead of restarting it forever).
-        log.error("cannot listen", extra={"key": exc.key, "listen": exc.address, "error": exc.problem})
+        log.error("cannot listen", extra=exc.log_fields())
         await proc.abort_start()
         del embedded
         return 2

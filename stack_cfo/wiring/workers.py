@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from stack_cfo.config import Config, ConfigError
+from stack_cfo.telemetry.listen import ListenError
 
 log = logging.getLogger("stack_cfo.workers")
 
@@ -226,19 +227,12 @@ class Supervisor:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> int:
-        from stack_cfo.api.server import ListenError
-
         metrics_dir = self._metrics_dir()
         try:
             try:
                 await self._start_endpoints(metrics_dir)
-            except ListenError as exc:
-                log.error("cannot listen", extra={"key": exc.key, "listen": exc.address, "error": exc.problem})
-                return CONFIG_ERROR_EXIT
-            except OSError as exc:  # the metrics page's aiohttp site
-                log.error("cannot listen", extra={"key": "server.metrics_listen",
-                                                  "listen": self.config.server.metrics_listen,
-                                                  "error": exc.strerror or str(exc)})
+            except ListenError as exc:  # its own health or metrics address
+                log.error("cannot listen", extra=exc.log_fields())
                 return CONFIG_ERROR_EXIT
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):

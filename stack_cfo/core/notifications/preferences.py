@@ -29,7 +29,6 @@ _EMAIL = re.compile(
 )
 
 
-@lru_cache(maxsize=1024)
 @functools.cache
 def _iana_zones() -> frozenset[str]:
     """The zone names of the time zone database (once per process, ~30 ms), less the ones that are
@@ -37,6 +36,7 @@ def _iana_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
 
+@lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
     """A validated IANA zone; unknown names raise InvalidArgument on ``time_zone``."""
     bad = InvalidArgument.field("time_zone", f"unknown IANA time zone {name!r}", reason="UNKNOWN_TIME_ZONE")

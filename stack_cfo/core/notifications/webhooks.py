@@ -170,7 +170,8 @@ _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     """The IPv4 address an IPv6 one reaches: mapped (::ffff:a.b.c.d), 6to4 (2002:AABB:CCDD::),
-    NAT64 (64:ff9b::a.b.c.d) or Teredo's server; None for a native IPv6 address."""
+    NAT64 (64:ff9b::a.b.c.d) or a Teredo client's (decoded by ``ipaddress``); None for a native
+    IPv6 address."""
     if ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     if ip.sixtofour is not None:
@@ -178,7 +179,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if any(ip in net for net in _NAT64):
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.teredo is not None:
-        return ip.teredo[1]  # the client's address, obfuscated in the last 32 bits (decoded by ipaddress)
+        return ip.teredo[1]  # (server, client): the client's, kept obfuscated in the last 32 bits
     return None
 
 

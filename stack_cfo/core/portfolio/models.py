@@ -41,8 +41,6 @@ _CENT = Decimal("0.01")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 
-
-
 def to_cents(amount: Decimal) -> Decimal:
     """Presentation rounding for money: ROUND_HALF_EVEN to 2 decimal places (in an 80-digit
     context: the default 28 digits cannot hold a cent-exact amount of 10^26 or more)."""

@@ -137,6 +137,6 @@ def check_threshold_order(effective: UserSettings, columns: Mapping[str, object]
         name = critical if critical in columns or warning not in columns else warning
         other = warning if name == critical else critical
         field = f"settings.{_OURS_TO_CONTRACT[name]}"
-        relation = ("at least" if rising else "at most") if name == critical else ("at most" if rising else "at least")
+        relation = "at least" if (name == critical) == rising else "at most"
         raise _bad(field, f"must be {relation} {_OURS_TO_CONTRACT[other]} ({getattr(effective, other):g})",
                    "OUT_OF_RANGE", value=repr(getattr(effective, name))[:40])
