@@ -28,13 +28,22 @@ def _root_logging_restored() -> Iterator[None]:
     root.setLevel(level)
 
 
-def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str, *argv: str) -> tuple[int, str]:
-    monkeypatch.setenv("DATABASE_URL", dsn)
+def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str | None,
+         *argv: str) -> tuple[int, str]:
+    """``main(argv)``'s exit status and stderr (``dsn`` None: no DATABASE_URL). A command refused
+    by the checks under test prints nothing on stdout."""
+    if dsn is None:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_URL", dsn)
     try:
         code = main(list(argv))
     except SystemExit as exc:  # argparse's own refusals
         code = int(exc.code or 0)
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()
+    if code:
+        assert captured.out == "", captured.out
+    return code, captured.err
 
 
 @pytest.mark.parametrize("argv, said", [
@@ -92,14 +101,8 @@ async def test_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[st
 def test_bad_token_arguments(argv: tuple[str, ...], said: str, tmp_path: object,
                              capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STACK_CFO_DATA_DIR", str(tmp_path))  # the local secret `make run` uses
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    err = capsys.readouterr().err
+    code, err = _run(capsys, monkeypatch, None, *argv)  # no token on stdout
     assert code == 2 and said in err
-    assert capsys.readouterr().out == ""
 
 
 async def _in_thread(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str,
