@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncConnection, sql
-from psycopg.pq import ConnStatus
+from psycopg import AsyncClientCursor, AsyncConnection, sql
+from psycopg.pq import ConnStatus, ExecStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -40,6 +40,13 @@ _SCOPE_SQL = (
     " set_config('stack_cfo.scope', '{}', true)"
 )
 _SYSTEM_SCOPE_SQL = _SCOPE_SQL + ", set_config('role', '{}', true)"
+#: The same for :meth:`Database.script`: BEGIN and the scope with the values as parameters.
+_SCRIPT_SCOPE = (
+    "BEGIN; SELECT set_config('stack_cfo.user_id', %(_scope_user)s, true),"
+    " set_config('stack_cfo.service', %(_scope_service)s, true),"
+    " set_config('stack_cfo.scope', %(_scope_kind)s, true); "
+)
+_SCRIPT_SYSTEM_SCOPE = _SCRIPT_SCOPE[:-2] + ", set_config('role', %(_scope_role)s, true); "
 _BEGIN = b"BEGIN"
 _COMMIT = b"COMMIT"
 _LITERAL = re.compile(r"^[A-Za-z0-9_.:-]*\Z")
@@ -179,7 +186,9 @@ class Database:
         return self._opened and not self.pool.closed
 
     @asynccontextmanager
-    async def connection(self, *, pipeline: bool = False) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
+    async def connection(
+        self, *, pipeline: bool = False, scripted: bool = False
+    ) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
         """A pooled connection; the pool commits on clean exit and rolls back on error.
 
         Inside a request the work is bounded by the caller's gRPC deadline: a statement still
@@ -190,6 +199,9 @@ class Database:
         on a clean exit COMMIT travels with the pipeline's closing sync: two round trips for a
         transaction that fetches once, where the scope statement, the pipeline and the COMMIT
         took three. An error in the body skips the COMMIT and the pool rolls back as before.
+
+        ``scripted``: nothing is sent before the body, whose first message must be a
+        :meth:`script` (BEGIN and the scope travel in it): see :meth:`run_script`.
         """
         remaining = request_deadline.remaining()
         scope = asyncio.timeout(remaining)
@@ -205,6 +217,8 @@ class Database:
                                 # queued too: the pipeline's closing sync carries it (the pool
                                 # then finds the transaction closed and sends no COMMIT of its own)
                                 await conn.execute(_COMMIT, prepare=False)
+                        elif scripted:
+                            yield conn
                         else:
                             # BEGIN and the scope in one simple query (two statements: never prepared)
                             await conn.execute(_BEGIN + b"; " + self._scope_select(), prepare=False)
@@ -223,23 +237,45 @@ class Database:
         return and rolls it back on an error; a ``conn.transaction()`` inside it is a savepoint.
         No scope sets empty values: the policies then match no user rows (fail closed).
         """
+        user, service, kind, role = self._scope_values()
+        if role is not None:
+            return _fill(_SYSTEM_SCOPE_SQL, user, service, kind, role)
+        return _fill(_SCOPE_SQL, user, service, kind)
+
+    def _scope_values(self) -> tuple[str, str, str, str | None]:
+        """(user, service, scope kind, role to switch to or None) of the acting principal."""
         scope = data_scope.current()
         if scope is None:
-            return _fill(_SCOPE_SQL, "", "", "")
+            return "", "", "", None
         if scope.is_system:
-            return (_fill(_SYSTEM_SCOPE_SQL, "", "", "system", self._system_role) if self._role
-                    else _fill(_SCOPE_SQL, "", "", "system"))
-        return _fill(_SCOPE_SQL, scope.user_id or "", scope.service or "", "user")
+            return "", "", "system", self._system_role if self._role else None
+        return scope.user_id or "", scope.service or "", "user", None
 
     @asynccontextmanager
-    async def transaction(self, *, pipeline: bool = False) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
+    async def transaction(
+        self, *, pipeline: bool = False, scripted: bool = False
+    ) -> AsyncIterator[AsyncConnection[dict]]:  # type: ignore[type-arg]
         """A connection inside one transaction (all-or-nothing), bounded like :meth:`connection`.
 
         Every pooled connection already is one transaction (begun by the scope statement,
         committed on a clean exit, rolled back on an error), so no savepoint is opened: a
         ``conn.transaction()`` here cost a SAVEPOINT and a RELEASE round trip for nothing."""
-        async with self.connection(pipeline=pipeline) as conn:
+        async with self.connection(pipeline=pipeline, scripted=scripted) as conn:
             yield conn
+
+    def script(self, query: str, params: dict[str, Any], *, commit: bool = False) -> tuple[str, dict[str, Any]]:
+        """``query`` (one or more statements with ``%(name)s`` parameters) preceded by BEGIN and the
+        acting principal's scope, and with ``commit`` followed by COMMIT, and its parameters with
+        the scope's: a whole transaction, or its start, in one message to the server
+        (:func:`run_script` sends it). An error in any statement skips the rest, COMMIT included,
+        and the pool rolls the transaction back. The scope goes as parameters, so the text is the
+        same for every caller (the driver caches its parsing by text)."""
+        user, service, kind, role = self._scope_values()
+        scope = {"_scope_user": user, "_scope_service": service, "_scope_kind": kind}
+        head = _SCRIPT_SCOPE
+        if role is not None:
+            head, scope["_scope_role"] = _SCRIPT_SYSTEM_SCOPE, role
+        return head + query + ("; COMMIT" if commit else ""), params | scope
 
     async def probe(self, timeout: float) -> None:
         """Readiness check: ``SELECT 1`` on a connection of its own, outside the pool, within
@@ -335,3 +371,22 @@ def _forget(task: asyncio.Future[Any]) -> None:
     """Retrieve an abandoned check's outcome so asyncio does not log it as never retrieved."""
     if not task.cancelled():
         task.exception()
+
+
+async def run_script(conn: AsyncConnection[Any], script: str, params: Any) -> list[dict[str, Any]]:
+    """Run ``script`` (from :meth:`Database.script`, on a ``scripted`` connection) in one round
+    trip, its parameters bound on the client (the simple query protocol takes no others); the
+    rows of its last statement that returns rows.
+
+    Fewer round trips, not fewer statements, are what a transaction costs this process: each
+    one is a send, a wait registered with the event loop and a receive. A short transaction
+    sent this way costs one or two where BEGIN, each statement and COMMIT took one each."""
+    cur = AsyncClientCursor(conn, row_factory=dict_row)
+    await cur.execute(script, params)
+    rows: list[dict[str, Any]] = []
+    while True:
+        result = cur.pgresult  # (``description`` builds a Column per column on each access)
+        if result is not None and result.status == ExecStatus.TUPLES_OK:
+            rows = await cur.fetchall()
+        if not cur.nextset():
+            return rows

@@ -169,8 +169,20 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
 async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt, cipher: UserCipher | None = None) -> None:
     """Write ``receipt``; a user's receipt sealed with ``cipher`` (the user's, fetched by the caller
     before its transaction)."""
+    query, params = receipt_insert(receipt, cipher)
+    await conn.execute(query, params)
+
+
+def receipt_insert(
+    receipt: Receipt, cipher: UserCipher | None = None, *, prefix: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The statement writing ``receipt`` and its parameters, their names prefixed with ``prefix``
+    (so that it can share a script with other statements: :func:`~stack_cfo.store.db.run_script`)."""
     params = _params(receipt, cipher)
-    await conn.execute(_INSERT_SHARED if params["snapshot_shared"] else _INSERT, params)
+    query = _INSERT_SHARED if params["snapshot_shared"] else _INSERT
+    if not prefix:
+        return query, params
+    return query.replace("%(", f"%({prefix}"), {prefix + k: v for k, v in params.items()}
 
 
 class PgReceiptStore:

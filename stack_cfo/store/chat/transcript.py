@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.errors import NoDataFound
 
 from stack_cfo.core.chat.models import (
     ChatMessage,
@@ -36,7 +37,8 @@ from stack_cfo.store.chat._common import (
     turn_row,
 )
 from stack_cfo.store.chat.lease import LeaseQueries
-from stack_cfo.store.receipts import insert_receipt, light_receipts
+from stack_cfo.store.db import run_script
+from stack_cfo.store.receipts import light_receipts, receipt_insert
 
 log = logging.getLogger(__name__)
 
@@ -105,47 +107,45 @@ class TranscriptQueries(LeaseQueries):
         lease: TurnLease | None,
         cipher: UserCipher,
     ) -> TurnStart:
-        # One transaction, pipelined: every statement is sent at once and the checks run on
-        # the results before the commit; a failed check raises, which rolls everything back.
+        # One transaction, its start in one round trip: BEGIN, the scope and one call running
+        # the turn's statements (migration 16); the checks run on its rows before the commit, a
+        # failed check raises, which rolls everything back.
         request_id = message.request_id
+        orphans = self._orphans.get(session_id, {}) if lease is not None else {}
         try:
-            async with self._db.transaction(pipeline=True) as conn:
-                took = (
-                    await conn.execute(
-                        Q.acquire_lease, self._acquire_params(session_id, lease.owner)
-                    )
-                    if lease is not None
-                    else None
+            async with self._db.transaction(scripted=True) as conn:
+                rows = await run_script(
+                    conn,
+                    *self._db.script(
+                        Q.begin_turn,
+                        {
+                            "id": session_id,
+                            "day": day,
+                            "message_id": message.id,
+                            "content": cipher.seal(CONTENT, message_ref(session_id, message.id), message.content),
+                            "request_id": request_id,
+                            "created_at": message.created_at,
+                            "window": recent_window,
+                            "lease_owner": lease.owner if lease is not None else None,
+                            "lease_ttl": self._lease_ttl,
+                            "orphans": list(orphans),
+                        },
+                    ),
                 )
-                lock = await conn.execute(Q.lock_for_turn, {"id": session_id, "day": day})
-                ins = await conn.execute(
-                    Q.insert_user_message,
-                    {
-                        "id": message.id,
-                        "session_id": session_id,
-                        "content": cipher.seal(CONTENT, message_ref(session_id, message.id), message.content),
-                        "request_id": request_id,
-                        "created_at": message.created_at,
-                    },
-                )
-                upd = await conn.execute(
-                    Q.after_message,
-                    {
-                        "id": session_id,
-                        "tokens": 0,
-                        "at": message.created_at,
-                        "context": None,
-                        "window": recent_window,
-                        "release": False,
-                        "owner": None,
-                    },
-                )
-                summ = await conn.execute(Q.latest_summary, {"session_id": session_id})
-                unc = await conn.execute(Q.uncovered_messages, {"session_id": session_id})
-                locked = await lock.fetchone()
-                if locked is None or str(locked["user_id"]) != owner:
+                srow = inserted = sum_row = None
+                unc: list[dict[str, Any]] = []
+                for row in rows:
+                    part = row["part"]
+                    if part == "uncovered":
+                        unc.append(row)
+                    elif part == "session":
+                        srow = row
+                    elif part == "inserted":
+                        inserted = row
+                    else:
+                        sum_row = row
+                if srow is None or str(srow["user_id"]) != owner:
                     raise missing(session_id)
-                inserted = await ins.fetchone()
                 # The request_id's earlier turn matters only when the insert skipped it (a retry):
                 # looked for then, in the same transaction (one more round trip, for retries only).
                 earlier = (
@@ -158,29 +158,24 @@ class TranscriptQueries(LeaseQueries):
                     if inserted is None and request_id
                     else None
                 )
-                srow = await upd.fetchone()
-                sum_row = await summ.fetchone()
-                uncovered = tuple(message_row(r, cipher) for r in await unc.fetchall())
-                assert srow is not None
+                session = session_row(srow, cipher)
                 start = TurnStart(
                     message=message_row(inserted, cipher) if inserted is not None else message,
-                    session=session_row(srow, cipher),
+                    session=session,
                     summary=summary_row(sum_row, cipher) if sum_row is not None else None,
-                    uncovered=uncovered,
-                    locale=str(locked["locale"] or ""),
+                    uncovered=tuple(message_row(r, cipher) for r in unc),
+                    locale=str(srow["locale"] or ""),
                 )
                 if inserted is None and earlier is not None:
                     start = replace(start, message=earlier[0], existing=True, answer=earlier[1])
                     if earlier[1] is not None:
                         raise Replay(start)  # answered: change nothing, take no lease
-                admit(session_row(locked, cipher), int(locked["day_tokens"]))
-                if took is not None:
-                    got = await took.fetchone()
-                    if got is None or not got["acquired"]:
-                        raise Busy
+                admit(session, int(srow["day_tokens"]))
+                if lease is not None and not srow["lease_acquired"]:
+                    raise Busy
                 if inserted is None and earlier is None:
                     # the insert only skips a used request_id or an inactive session
-                    raise inactive(session_row(locked))
+                    raise inactive(session)
         except Replay as replay:
             answer = replay.start.answer
             if answer is not None and answer.receipt_id:
@@ -205,29 +200,25 @@ class TranscriptQueries(LeaseQueries):
         tokens = message.total_tokens
         release = lease is not None and lease.held
         cipher = await self._sealer.cipher(user_id, create=True)
-        async with self._db.transaction(pipeline=True) as conn:
-            lock = await conn.execute(Q.lock_session, {"id": session_id})
-            if message.receipt is not None:
-                await insert_receipt(conn, message.receipt, cipher)  # commits with the answer it covers
-            ins = await conn.execute(Q.insert_message, message_params(message, cipher))
-            await conn.execute(
-                Q.after_message,  # releases the lease too (when held)
-                {
-                    "id": session_id,
-                    "tokens": tokens,
-                    "at": message.created_at,
-                    "context": None,
-                    "window": recent_window,
-                    "release": release,
-                    "owner": lease.owner if release and lease is not None else None,
-                },
-            )
-            if tokens:
-                await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
-            if await lock.fetchone() is None:
-                raise missing(session_id)
-            row = await ins.fetchone()
-            assert row is not None
+        params = message_params(message, cipher) | {
+            "user_id": user_id,
+            "day": day,
+            "window": recent_window,
+            "release": release,  # releases the lease too (when held)
+            "owner": lease.owner if release and lease is not None else None,
+            "tokens": tokens,
+        }
+        query = Q.complete_turn
+        if message.receipt is not None:  # commits with the answer it covers
+            receipt_query, receipt_params = receipt_insert(message.receipt, cipher, prefix="receipt_")
+            query, params = f"{receipt_query}; {query}", params | receipt_params
+        # One round trip: BEGIN, the scope, the receipt, the answer, COMMIT. A session that is
+        # gone raises in the call (no_data_found), which skips the COMMIT: nothing is stored.
+        async with self._db.transaction(scripted=True) as conn:
+            try:
+                (row,) = await run_script(conn, *self._db.script(query, params, commit=True))
+            except NoDataFound:
+                raise missing(session_id) from None
         if release:
             assert lease is not None
             lease.held = False

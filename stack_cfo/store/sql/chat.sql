@@ -49,86 +49,25 @@ WHERE id = %(id)s AND status = 'active'
 RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
--- name: lock_session
--- The session locked for storing an answer (only whether it exists is read).
-SELECT id FROM chat_sessions WHERE id = %(id)s FOR UPDATE
+-- name: begin_turn
+-- A turn's first transaction in one call (migration 16 has the statements): rows by `part`
+-- ('session', 'inserted', 'summary', 'uncovered'); none when the session is not there.
+SELECT * FROM chat_begin_turn(
+    %(id)s::uuid, %(day)s::date, %(message_id)s::uuid, %(content)s::text, %(request_id)s::text,
+    %(created_at)s::timestamptz, %(window)s::integer, %(lease_owner)s::uuid, %(lease_ttl)s::float8,
+    %(orphans)s::uuid[])
 
--- name: insert_user_message
--- Only into an active session; a request_id already used in the session inserts nothing.
-INSERT INTO chat_messages (id, session_id, seq, role, content, request_id, created_at)
-SELECT %(id)s, s.id,
-       (SELECT COALESCE(max(seq), 0) + 1 FROM chat_messages WHERE session_id = %(session_id)s),
-       'user', %(content)s, %(request_id)s, %(created_at)s
-FROM chat_sessions s
-WHERE s.id = %(session_id)s AND s.status = 'active'
-ON CONFLICT (session_id, request_id) WHERE request_id IS NOT NULL DO NOTHING
-RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-          verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
-          grounding, receipt_id
-
--- name: uncovered_messages
--- The transcript after the newest summary's range (all of it without a summary), for the prompt
--- and the compression plan: no grounding record or receipt (opening and parsing every earlier
--- answer's grounding record was a third of the turn's first transaction).
-SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-       verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at
-FROM chat_messages
-WHERE session_id = %(session_id)s
-  AND seq > COALESCE((SELECT max(to_seq) FROM chat_summaries WHERE session_id = %(session_id)s), 0)
-ORDER BY seq
-
--- name: lock_for_turn
--- The session, locked for the turn's transaction, with what its owner spent today and the owner's
--- language for the answer (NULL without notification preferences).
-SELECT s.id, s.user_id, s.title, s.context, s.created_at, s.updated_at, s.last_accessed_at, s.message_count,
-       s.tokens_used, s.status, s.provider_address, s.model, s.auto_summarize, s.summarize_interval,
-       s.archive_address, s.archive_time,
-       COALESCE((SELECT u.tokens FROM chat_token_usage u WHERE u.user_id = s.user_id AND u.day = %(day)s), 0)
-           AS day_tokens,
-       (SELECT p.locale FROM notification_prefs p WHERE p.user_id = s.user_id) AS locale
-FROM chat_sessions s
-WHERE s.id = %(id)s
-FOR UPDATE OF s
-
--- name: insert_message
-INSERT INTO chat_messages (
-    id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-    verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
-          grounding, receipt_id
-) VALUES (
-    %(id)s, %(session_id)s,
-    (SELECT COALESCE(max(seq), 0) + 1 FROM chat_messages WHERE session_id = %(session_id)s),
-    %(role)s, %(content)s, %(prompt_tokens)s, %(completion_tokens)s, %(fee_neuron)s, %(provider)s, %(model)s,
-    %(verification)s, %(degraded)s, %(offline)s, %(incomplete)s, %(degraded_reason)s, %(context_refreshed)s, %(compressed)s,
-    %(request_id)s, %(reply_to)s, %(created_at)s, %(grounding)s, %(receipt_id)s
-)
-RETURNING id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
-          verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id, reply_to, created_at,
-          grounding, receipt_id
-
--- name: after_message
--- The session after a message was stored: counters, the refreshed context (if any) and the
--- recent window in the seed's `messages` column (newest `window` messages, oldest first). With
--- `release`, the turn lease is released in the same statement when it is still `owner`'s (as
--- release_lease does).
-UPDATE chat_sessions SET
-    message_count = (SELECT COALESCE(max(seq), 0) FROM chat_messages WHERE session_id = %(id)s),
-    tokens_used = tokens_used + %(tokens)s,
-    updated_at = GREATEST(updated_at, %(at)s),
-    last_accessed_at = GREATEST(last_accessed_at, %(at)s),
-    context = COALESCE(%(context)s, context),
-    messages = (
-        SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                   'id', w.id, 'seq', w.seq, 'role', w.role, 'content', w.content,
-                   'created_at', w.created_at, 'incomplete', w.incomplete) ORDER BY w.seq), '[]'::jsonb)
-        FROM (SELECT id, seq, role, content, created_at, incomplete FROM chat_messages
-              WHERE session_id = %(id)s ORDER BY seq DESC LIMIT %(window)s) AS w
-    ),
-    lease_owner = CASE WHEN %(release)s AND lease_owner = %(owner)s::uuid THEN NULL ELSE lease_owner END,
-    lease_expires_at = CASE WHEN %(release)s AND lease_owner = %(owner)s::uuid THEN NULL ELSE lease_expires_at END
-WHERE id = %(id)s
-RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
-          status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+-- name: complete_turn
+-- A turn's second transaction in one call (migration 16): the stored answer; no_data_found when the
+-- session is not there.
+SELECT * FROM chat_complete_turn(
+    %(session_id)s::uuid, %(user_id)s::uuid, %(day)s::date, %(window)s::integer, %(release)s::boolean,
+    %(owner)s::uuid, %(id)s::uuid, %(role)s::text, %(content)s::text, %(prompt_tokens)s::integer,
+    %(completion_tokens)s::integer, %(fee_neuron)s::numeric, %(provider)s::text, %(model)s::text,
+    %(verification)s::text, %(degraded)s::boolean, %(offline)s::boolean, %(incomplete)s::boolean,
+    %(degraded_reason)s::text, %(context_refreshed)s::boolean, %(compressed)s::boolean, %(request_id)s::text,
+    %(reply_to)s::uuid, %(created_at)s::timestamptz, %(grounding)s::jsonb, %(receipt_id)s::uuid,
+    %(tokens)s::integer)
 
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
