@@ -542,7 +542,7 @@ class ZeroGComputeClient:
                         breaker.release(ticket)
 
                 if done:
-                    resp.release()
+                    self._http.recycle(resp)
                     breaker.success(ticket)  # the provider delivered; verification is about trust, not health
                     chat_id = resp.headers.get(_ZG_RES_KEY)
                     answer = Answer(

@@ -308,6 +308,7 @@ class Http:
         self._session = session
         self._owned = session is None
         self._max = max_connections
+        self._draining: set[asyncio.Task[None]] = set()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -317,6 +318,41 @@ class Http:
             self._owned = True
         return self._session
 
+    def recycle(self, resp: aiohttp.ClientResponse) -> None:
+        """Give a streamed response's connection back to the pool for the next request.
+
+        An answer is complete at ``[DONE]``, while the chunked body's last bytes may still be on
+        their way; aiohttp closes a connection whose body has not ended, so every answer opened
+        a new TCP connection. Those bytes are read in the background (for at most
+        :data:`DRAIN_LIMIT` seconds, then the connection is closed)."""
+        if resp.content.is_eof():
+            resp.release()
+            return
+        task = asyncio.get_running_loop().create_task(_drain(resp))
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
+
     async def close(self) -> None:
+        for task in list(self._draining):
+            task.cancel()
+        await asyncio.gather(*self._draining, return_exceptions=True)
         if self._owned and self._session is not None and not self._session.closed:
             await self._session.close()
+
+
+DRAIN_LIMIT = 5.0
+"""Seconds :meth:`Http.recycle` waits for the end of a body after its last event."""
+
+
+async def _drain(resp: aiohttp.ClientResponse) -> None:
+    try:
+        async with asyncio.timeout(DRAIN_LIMIT):
+            while await resp.content.readany():
+                pass
+    except (TimeoutError, aiohttp.ClientError, ConnectionError):
+        resp.close()  # a body that does not end: the connection is not reused
+        return
+    except asyncio.CancelledError:  # shutdown
+        resp.close()
+        raise
+    resp.release()

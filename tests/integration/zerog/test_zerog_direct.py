@@ -7,6 +7,7 @@ import base64
 import json
 from decimal import Decimal
 
+import pytest
 from eth_account.signers.local import LocalAccount
 
 from stack_cfo.core.ai import CompletionOptions, Message, Verification
@@ -256,14 +257,20 @@ async def test_account_status_survives_an_unreachable_chain(
     assert st.providers[0].error == "ZEROG_CHAIN_ERROR"
 
 
-async def test_consecutive_answers_reuse_one_connection(provider: ProviderStandIn, make_client: ClientFactory):
-    """[DONE] arrives before the chunked body's last chunk: the connection is kept for the next
-    request once the body has ended, not closed (a new TCP, in production a new TLS, handshake a turn)."""
+@pytest.mark.parametrize("pause", [0.0, 0.03])
+async def test_consecutive_answers_reuse_their_connections(
+    provider: ProviderStandIn, make_client: ClientFactory, pause: float
+):
+    """[DONE] arrives before the chunked body's last chunk (``pause`` later: the stand-in sleeps
+    after each event): the connection is kept for the next request once the body has ended, not
+    closed (a new TCP, in production a new TLS, handshake a turn). With a pause, the answer's
+    verification request meanwhile takes a second connection; both are reused."""
+    provider.default_reply = Reply.ok(chunks=4, chunk_delay=pause)
     client = make_client([provider])
-    for _ in range(3):
+    for _ in range(5):
         stream = client.stream(ASK, options=CompletionOptions(operation="chat"))
         assert "".join([d async for d in stream]) == DEFAULT_TEXT
-        await asyncio.sleep(0.05)  # the body's end reaches the pool
-    peers = {r.peer for r in provider.requests if "chat/completions" in r.path}
-    assert provider.count() == 3
-    assert len(peers) == 1, peers
+        await asyncio.sleep(0.05 + pause)  # the body's end reaches the pool
+    assert provider.count() == 5
+    peers = {r.peer for r in provider.requests}
+    assert len(peers) <= (1 if pause == 0 else 2), peers
