@@ -57,7 +57,7 @@ def api_servicers(container: Container) -> list[Any]:
     register_portfolio_metrics(container.portfolio)
     return [
         PortfolioServicer(container.portfolio, container.page_tokens),
-        ChatServicer(container.chat, container.page_tokens, delta_interval=container.config.chat.delta_interval),
+        ChatServicer(container.chat, container.page_tokens),
         SchedulerServicer(
             container.notifications,
             container.page_tokens,

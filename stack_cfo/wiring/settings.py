@@ -61,5 +61,6 @@ def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:
         summary_wait=chat.summary_wait,
         lock_wait=chat.lock_wait,
         grounding_policy=chat.grounding_policy,
+        delta_interval=chat.delta_interval,
         known_providers=frozenset({default_provider, "router", "offline", *zc.provider_ids}),
     )

@@ -479,8 +479,17 @@ class ZeroGComputeClient:
                 done = False
                 broke: BaseException | None = None
                 finished = False
+                pace = opts.pace
+                yielded_at = float("-inf")
                 try:
                     while True:
+                        if pace > 0:
+                            # Paced: what arrives until the pace has passed since the last delta
+                            # is read at once and goes out as one delta (one wake-up of this
+                            # task, one decode and one delta instead of one per model chunk).
+                            hold = yielded_at + pace - loop.time()
+                            if hold > 0:
+                                await asyncio.sleep(min(hold, max(0.0, deadline - time.monotonic())))
                         watch.reading_since = loop.time()
                         try:
                             chunk = await (content.read() if json_body else content.readany())
@@ -495,6 +504,7 @@ class ZeroGComputeClient:
                             events = [chunk.decode("utf-8", "replace"), "[DONE]"] if chunk else []
                         else:
                             events = decoder.feed(chunk) if chunk else decoder.flush()
+                        texts: list[str] = []
                         for data in events:
                             if data == "[DONE]":
                                 done = True
@@ -513,8 +523,7 @@ class ZeroGComputeClient:
                                 if delta:
                                     text = delta.get("content")
                                     if text:
-                                        parts.append(text)
-                                        yield text
+                                        texts.append(text)
                             u = obj.get("usage")
                             if u:
                                 usage = u
@@ -532,6 +541,14 @@ class ZeroGComputeClient:
                                     reason="ZEROG_STREAM_ERROR",
                                 )
                                 break
+                        if texts and pace > 0:
+                            parts.extend(texts)
+                            yield "".join(texts)
+                            yielded_at = loop.time()
+                        else:
+                            for text in texts:
+                                parts.append(text)
+                                yield text
                         if done or broke is not None or not chunk:
                             break
                     finished = True

@@ -369,38 +369,10 @@ def _owner(parent: str) -> tuple[str, Principal]:
 # ---------------------------------------------------------------------------------------------
 
 
-async def coalesce_deltas(events: AsyncIterator[ChatEvent], interval: float) -> AsyncIterator[ChatEvent]:
-    """``events`` with the answer text that arrives within ``interval`` seconds of the last delta
-    sent merged into the next one: the first delta goes out at once, then at most one per
-    ``interval`` while the model streams. Each gRPC message costs the server ~0.15 ms of CPU
-    however short, and a model sends a chunk per token or two: 40 chunks became 40 messages, the
-    larger part of a turn's CPU. Held text is sent with the next chunk after the interval, before
-    any other event, and at the end; so the client gets every character, in order, never more than
-    one chunk late (a model pausing mid-answer delays at most the text of the last ``interval``)."""
-    held: list[str] = []
-    sent_at = float("-inf")
-    async for ev in events:
-        if isinstance(ev, Delta):
-            held.append(ev.text)
-            now = time.monotonic()
-            if now - sent_at >= interval:
-                sent_at = now
-                text, held = "".join(held), []
-                yield Delta(text)
-            continue
-        if held:
-            text, held = "".join(held), []
-            yield Delta(text)
-        yield ev
-    if held:
-        yield Delta("".join(held))
-
-
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
-    def __init__(self, manager: ChatManager, page_tokens: PageTokens, *, delta_interval: float = 0.0) -> None:
+    def __init__(self, manager: ChatManager, page_tokens: PageTokens) -> None:
         self.manager = manager
         self.page_tokens = page_tokens
-        self.delta_interval = delta_interval
 
     async def CreateSession(
         self, request: chat_pb2.CreateSessionRequest, context: grpc.aio.ServicerContext
@@ -473,14 +445,12 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         events = self.manager.send_message(
             user_id, session_id, request.content, request_id=request.request_id, deadline=deadline
         )
-        merged = coalesce_deltas(events, self.delta_interval) if self.delta_interval > 0 else events
         try:
-            async for event in merged:
-                # A delta per model chunk: sent as bytes (see delta_bytes); the rest as messages.
+            async for event in events:
+                # A delta per model chunk (or per ``chat.delta_interval``, which the compute
+                # stream paces): sent as bytes (see delta_bytes); the rest as messages.
                 yield delta_bytes(event.text) if type(event) is Delta else event_to_proto(event)
         finally:
-            if merged is not events:
-                await merged.aclose()  # type: ignore[attr-defined]
             await events.aclose()  # type: ignore[attr-defined]
 
     async def UpdatePortfolioContext(

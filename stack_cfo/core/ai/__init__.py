@@ -67,6 +67,10 @@ class CompletionOptions:
     deadline: float | None = None
     #: Free-form operation label for metrics (bounded set: "chat", "summary", "digest", "narrative").
     operation: str = "chat"
+    #: Seconds between the stream's deltas: after a delta the stream waits this long, then yields
+    #: everything that arrived meanwhile as one (0: a delta for each piece as it arrives). The
+    #: first delta is never held; a client that does not pace may ignore it.
+    pace: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

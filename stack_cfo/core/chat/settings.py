@@ -46,5 +46,9 @@ class ChatSettings:
     """What happens to an answer whose figures match nothing the server computed: ``flag`` (it is
     stored and sent with its ungrounded figures marked) or ``replace`` (the deterministic answer
     replaces it, degraded_reason AI_UNGROUNDED)."""
+    delta_interval: float = 0.0
+    """Seconds: answer text arriving within this long of the last delta goes out with the next
+    one (the compute stream paces its reads, see ``CompletionOptions.pace``); 0 = a delta per
+    model chunk."""
     known_providers: frozenset[str] = field(default_factory=frozenset)
     """Provider values that may appear as a metric label (others are counted as ``other``)."""

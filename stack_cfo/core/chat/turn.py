@@ -280,6 +280,7 @@ class Turns:
             ),
             deadline=deadline,
             operation="chat",
+            pace=self.settings.delta_interval,
         )
         # The compute client opens ``compute.generate_inference`` (with its http.request and
         # compute.verify_response children) under whatever span is current when it starts.

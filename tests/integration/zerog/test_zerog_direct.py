@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 from decimal import Decimal
 
@@ -274,3 +275,22 @@ async def test_consecutive_answers_reuse_their_connections(
     assert provider.count() == 5
     peers = {r.peer for r in provider.requests}
     assert len(peers) <= (1 if pause == 0 else 2), peers
+
+
+async def test_a_paced_stream_yields_what_arrived_per_interval(provider: ProviderStandIn, make_client: ClientFactory):
+    """``pace``: the first piece at once, then at most one delta per interval holding everything
+    that arrived meanwhile; nothing lost, nothing reordered, the result as unpaced."""
+    text = " ".join(f"w{i}" for i in range(30))
+    provider.default_reply = Reply.ok(text=text, chunks=30, chunk_delay=0.01)
+    client = make_client([provider])
+    loop = asyncio.get_running_loop()
+    stream = client.stream(ASK, options=CompletionOptions(operation="chat", pace=0.08))
+    started = loop.time()
+    got = [(loop.time(), d) async for d in stream]
+    assert "".join(d for _, d in got) == text
+    assert stream.result is not None and stream.result.text == text
+    assert stream.result.verification is Verification.VERIFIED
+    assert got[0][1].strip() == "w0" and got[0][0] - started < 0.07  # the first piece is never held
+    assert 3 <= len(got) <= 8, [d for _, d in got]  # ~0.3 s of chunks at one delta per 0.08 s
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(got)]
+    assert min(gaps[:-1]) >= 0.07, gaps  # (the last may follow [DONE] sooner)
