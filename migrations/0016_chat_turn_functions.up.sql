@@ -142,23 +142,19 @@ BEGIN
 END
 $$;
 
--- The second transaction of a turn: the answer stored with the next `seq`, the session's counters
--- and window updated (the lease released with `p_release` when still `p_owner`'s) and the owner's
--- `p_tokens` counted on `p_day`. Returns the stored message; raises no_data_found (P0002) when the
--- session is not there.
+-- The second transaction of a turn: the answer (`p_message`, a chat_messages row as JSON; its
+-- `seq` and `session_id` are set here) stored with the next `seq`, the session's counters and window
+-- updated (the lease released with `p_release` when still `p_owner`'s) and `p_tokens` counted for
+-- `p_user` on `p_day`. Returns the stored message; raises no_data_found (P0002) when the session is
+-- not there.
 CREATE FUNCTION chat_complete_turn(p_id uuid, p_user uuid, p_day date, p_window integer, p_release boolean,
-                                   p_owner uuid, p_message_id uuid, p_role text, p_content text,
-                                   p_prompt_tokens integer, p_completion_tokens integer, p_fee_neuron numeric,
-                                   p_provider text, p_model text, p_verification text, p_degraded boolean,
-                                   p_offline boolean, p_incomplete boolean, p_degraded_reason text,
-                                   p_context_refreshed boolean, p_compressed boolean, p_request_id text,
-                                   p_reply_to uuid, p_created_at timestamptz, p_grounding jsonb,
-                                   p_receipt_id uuid, p_tokens integer)
+                                   p_owner uuid, p_tokens integer, p_message jsonb)
     RETURNS SETOF chat_messages
     LANGUAGE plpgsql
     AS $$
 #variable_conflict use_column
 DECLARE
+    m chat_messages := jsonb_populate_record(NULL::chat_messages, p_message);
     v_message chat_messages;
 BEGIN
     PERFORM 1 FROM chat_sessions s WHERE s.id = p_id FOR UPDATE;
@@ -170,14 +166,14 @@ BEGIN
         verification, degraded, offline, incomplete, degraded_reason, context_refreshed, compressed, request_id,
         reply_to, created_at, grounding, receipt_id
     ) VALUES (
-        p_message_id, p_id,
+        m.id, p_id,
         (SELECT COALESCE(max(c.seq), 0) + 1 FROM chat_messages c WHERE c.session_id = p_id),
-        p_role, p_content, p_prompt_tokens, p_completion_tokens, p_fee_neuron, p_provider, p_model,
-        p_verification, p_degraded, p_offline, p_incomplete, p_degraded_reason, p_context_refreshed, p_compressed,
-        p_request_id, p_reply_to, p_created_at, p_grounding, p_receipt_id
+        m.role, m.content, m.prompt_tokens, m.completion_tokens, m.fee_neuron, m.provider, m.model,
+        m.verification, m.degraded, m.offline, m.incomplete, m.degraded_reason, m.context_refreshed, m.compressed,
+        m.request_id, m.reply_to, m.created_at, m.grounding, m.receipt_id
     )
     RETURNING * INTO v_message;
-    PERFORM 1 FROM chat_after_message(p_id, p_tokens, p_created_at, p_window, p_release, p_owner);
+    PERFORM 1 FROM chat_after_message(p_id, p_tokens, m.created_at, p_window, p_release, p_owner);
     IF p_tokens <> 0 THEN
         INSERT INTO chat_token_usage AS u (user_id, day, tokens) VALUES (p_user, p_day, p_tokens)
         ON CONFLICT (user_id, day) DO UPDATE SET tokens = u.tokens + EXCLUDED.tokens;

@@ -156,6 +156,16 @@ def message_params(m: ChatMessage, cipher: UserCipher) -> dict[str, Any]:
     }
 
 
+def message_json(m: ChatMessage, cipher: UserCipher) -> Jsonb:
+    """:func:`message_params` as one JSON object (a ``chat_messages`` row for
+    ``jsonb_populate_record``): one parameter instead of twenty-one."""
+    row = message_params(m, cipher)
+    row["created_at"] = m.created_at.isoformat()
+    grounding = row["grounding"]
+    row["grounding"] = grounding.obj if grounding is not None else None
+    return Jsonb(row)
+
+
 def missing(session_id: str) -> NotFound:
     return NotFound(
         f"session {session_id!r} not found",

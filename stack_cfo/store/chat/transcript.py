@@ -28,7 +28,7 @@ from stack_cfo.store.chat._common import (
     TurnLease,
     inactive,
     is_uuid,
-    message_params,
+    message_json,
     message_ref,
     message_row,
     missing,
@@ -200,7 +200,9 @@ class TranscriptQueries(LeaseQueries):
         tokens = message.total_tokens
         release = lease is not None and lease.held
         cipher = await self._sealer.cipher(user_id, create=True)
-        params = message_params(message, cipher) | {
+        params = {
+            "session_id": session_id,
+            "message": message_json(message, cipher),
             "user_id": user_id,
             "day": day,
             "window": recent_window,

@@ -62,12 +62,7 @@ SELECT * FROM chat_begin_turn(
 -- session is not there.
 SELECT * FROM chat_complete_turn(
     %(session_id)s::uuid, %(user_id)s::uuid, %(day)s::date, %(window)s::integer, %(release)s::boolean,
-    %(owner)s::uuid, %(id)s::uuid, %(role)s::text, %(content)s::text, %(prompt_tokens)s::integer,
-    %(completion_tokens)s::integer, %(fee_neuron)s::numeric, %(provider)s::text, %(model)s::text,
-    %(verification)s::text, %(degraded)s::boolean, %(offline)s::boolean, %(incomplete)s::boolean,
-    %(degraded_reason)s::text, %(context_refreshed)s::boolean, %(compressed)s::boolean, %(request_id)s::text,
-    %(reply_to)s::uuid, %(created_at)s::timestamptz, %(grounding)s::jsonb, %(receipt_id)s::uuid,
-    %(tokens)s::integer)
+    %(owner)s::uuid, %(tokens)s::integer, %(message)s::jsonb)
 
 -- name: messages_after
 SELECT id, session_id, seq, role, content, prompt_tokens, completion_tokens, fee_neuron, provider, model,
