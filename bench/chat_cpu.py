@@ -14,8 +14,8 @@ Three arms alternate in each round, each in its own server process:
   when a turn measured 8.2 ms), extracted with ``git archive`` and migrated into a database of its
   own; one delta per model chunk (all it could do). ``--baseline ''`` skips it.
 * ``after``: this checkout as shipped: ``chat.delta_interval: 0``, one delta message per chunk.
-* ``merged``: this checkout with ``chat.delta_interval: --interval`` (default 0.05: text arriving
-  within 50 ms of the last delta merged into the next), an operator's choice.
+* ``merged``: this checkout with ``chat.delta_interval: --interval`` (default 0.05: at most one delta
+  per 50 ms, the 0G client reading what arrived meanwhile in one go), an operator's choice.
 
 Reported: each arm's ms per turn in every round, the median and best, and after/before and
 merged/before (the issue's goal: halve the turn's CPU, <= 0.5); and the CPU the database's

@@ -54,8 +54,9 @@ class ChatConfig(Section):
     grounding_policy: Literal["flag", "replace"] = setting(_CHAT.grounding_policy, env="CHAT_GROUNDING_POLICY")
     """Answers stating figures that match nothing computed: "flag" them, or "replace" them by the deterministic one."""
     delta_interval: Seconds = setting(0, ge=0, le=1)
-    """SendMessage merges answer text arriving within this long of the last delta into one delta (0 = one per chunk).
-    0 streams token by token; 0.05 saves about 10–25 % of a turn's server CPU (bench/chat_cpu.py)."""
+    """SendMessage sends at most one delta per this long: the answer text that arrived meanwhile goes out
+    together when it ends; the first delta is never held (0 = one delta per model chunk, token by token).
+    0.05 takes about a fifth off a turn's server CPU (bench/chat_cpu.py)."""
 
 
 class InsightsConfig(Section):
