@@ -378,9 +378,10 @@ async def run_script(conn: AsyncConnection[Any], script: str, params: Any) -> li
     trip, its parameters bound on the client (the simple query protocol takes no others); the
     rows of its last statement that returns rows.
 
-    Fewer round trips, not fewer statements, are what a transaction costs this process: each
-    one is a send, a wait registered with the event loop and a receive. A short transaction
-    sent this way costs one or two where BEGIN, each statement and COMMIT took one each."""
+    Each statement the driver sends costs this process its own bookkeeping, and each round trip a
+    send, a wait registered with the event loop and a receive: a short transaction sent this way
+    is one driver call and one or two round trips, where BEGIN, each statement and COMMIT took one
+    call each."""
     cur = AsyncClientCursor(conn, row_factory=dict_row)
     await cur.execute(script, params)
     rows: list[dict[str, Any]] = []

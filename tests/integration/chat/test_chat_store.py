@@ -15,6 +15,7 @@ from stack_cfo.core.archive import CHAT_SESSIONS, ArchiveCorrupted, ArchiveNotFo
 from stack_cfo.core.chat.models import ChatMessage, MessageRole, NewSession, PortfolioContext
 from stack_cfo.core.data_scope import system_scope, user_scope
 from stack_cfo.core.errors import Aborted, AlreadyExists, InvalidArgument, NotFound
+from stack_cfo.core.provenance.model import AiSurface, GroundingRecord, GroundingState, Receipt
 from stack_cfo.store.archive_pg import PgArchiveStore
 from stack_cfo.store.chat import ChatRepository
 from stack_cfo.store.db import Database
@@ -148,3 +149,35 @@ async def test_pg_archive_store_is_write_once_content_addressed_and_owned(databa
         conn.execute("UPDATE archive_objects SET content = %s WHERE address = %s", (b"tampered", address))
     with user_scope(owner), pytest.raises(ArchiveCorrupted):
         await store.get(address, owner=owner)
+
+
+async def test_an_answer_to_a_session_erased_meanwhile_stores_nothing_not_even_its_receipt(database: Database) -> None:
+    """complete_turn sends the receipt and the answer in one transaction: when the session row is
+    gone (erased while the AI answered), the call raises SESSION_NOT_FOUND and neither is kept."""
+    with system_scope("test-chat-store"):
+        repo = ChatRepository(database, lease_ttl=5)
+        session = await _new(repo)
+        sid, owner = session.id, session.user_id
+        async with repo.lease(sid, eager=False) as lease:
+            start = await repo.begin_turn(sid, _user_msg(sid, "q"), owner=owner, day=date(2026, 3, 4),
+                                          admit=lambda s, t: None, recent_window=4, lease=lease)
+            with psycopg.connect(database.conninfo) as conn:
+                conn.execute("DELETE FROM chat_messages WHERE session_id = %s", (sid,))
+                conn.execute("DELETE FROM chat_sessions WHERE id = %s", (sid,))
+            receipt = Receipt(
+                id=str(uuid.uuid4()), surface=AiSurface.CHAT_ANSWER, subject=f"users/{owner}/sessions/{sid}/messages/a",
+                user_id=owner, provider="p", model="m", response_id="r", verification="VERIFIED", tee_signer="",
+                signature="", signed_text="", prompt_sha256="0" * 64, data_sha256="", data_snapshot="", data_as_of=NOW,
+                text="a", text_sha256="1" * 64, grounding=GroundingRecord(GroundingState.NO_FIGURES), prompt_tokens=3,
+                completion_tokens=2, fee_neuron=5, degraded_reason="", created_at=NOW,
+            )
+            answer = ChatMessage(id=str(uuid.uuid4()), session_id=sid, seq=0, role=MessageRole.ASSISTANT, content="a",
+                                 created_at=NOW, reply_to=start.message.id, prompt_tokens=3, completion_tokens=2,
+                                 receipt=receipt)
+            with pytest.raises(NotFound) as ei:
+                await repo.complete_turn(sid, owner, answer, day=date(2026, 3, 4), recent_window=4, lease=lease)
+            assert ei.value.reason == "SESSION_NOT_FOUND"
+        with psycopg.connect(database.conninfo) as conn:
+            kept = conn.execute("SELECT count(*) FROM ai_receipts WHERE id = %s", (receipt.id,)).fetchone()
+            tokens = conn.execute("SELECT count(*) FROM chat_token_usage WHERE user_id = %s", (owner,)).fetchone()
+        assert kept == (0,) and tokens == (0,)
