@@ -169,20 +169,26 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
 async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt, cipher: UserCipher | None = None) -> None:
     """Write ``receipt``; a user's receipt sealed with ``cipher`` (the user's, fetched by the caller
     before its transaction)."""
-    query, params = receipt_insert(receipt, cipher)
-    await conn.execute(query, params)
-
-
-def receipt_insert(
-    receipt: Receipt, cipher: UserCipher | None = None, *, prefix: str = ""
-) -> tuple[str, dict[str, Any]]:
-    """The statement writing ``receipt`` and its parameters, their names prefixed with ``prefix``
-    (so that it can share a script with other statements: :func:`~stack_cfo.store.db.run_script`)."""
     params = _params(receipt, cipher)
-    query = _INSERT_SHARED if params["snapshot_shared"] else _INSERT
-    if not prefix:
-        return query, params
-    return query.replace("%(", f"%({prefix}"), {prefix + k: v for k, v in params.items()}
+    await conn.execute(_INSERT_SHARED if params["snapshot_shared"] else _INSERT, params)
+
+
+def receipt_insert(receipt: Receipt, cipher: UserCipher | None = None) -> tuple[str, dict[str, Any]]:
+    """A statement writing ``receipt`` (through ``ai_receipt_insert``, migration 16) and its two
+    parameters, ``receipt`` (the row as JSON) and ``shared_snapshot``: for a script that sends it
+    with other statements (:func:`~stack_cfo.store.db.run_script`), where every parameter is
+    quoted on the client."""
+    params = _params(receipt, cipher)
+    shared = params.pop("shared_snapshot")
+    for key in ("data_as_of", "created_at"):
+        if params[key] is not None:
+            params[key] = params[key].isoformat()
+    for key in ("grounding", "extra_facts"):
+        params[key] = params[key].obj
+    return (
+        "SELECT ai_receipt_insert(%(receipt)s::jsonb, %(shared_snapshot)s::text)",
+        {"receipt": Jsonb(params), "shared_snapshot": shared},
+    )
 
 
 class PgReceiptStore:

@@ -212,7 +212,7 @@ class TranscriptQueries(LeaseQueries):
         }
         query = Q.complete_turn
         if message.receipt is not None:  # commits with the answer it covers
-            receipt_query, receipt_params = receipt_insert(message.receipt, cipher, prefix="receipt_")
+            receipt_query, receipt_params = receipt_insert(message.receipt, cipher)
             query, params = f"{receipt_query}; {query}", params | receipt_params
         # One round trip: BEGIN, the scope, the receipt, the answer, COMMIT. A session that is
         # gone raises in the call (no_data_found), which skips the COMMIT: nothing is stored.
