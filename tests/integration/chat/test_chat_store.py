@@ -181,3 +181,25 @@ async def test_an_answer_to_a_session_erased_meanwhile_stores_nothing_not_even_i
             kept = conn.execute("SELECT count(*) FROM ai_receipts WHERE id = %s", (receipt.id,)).fetchone()
             tokens = conn.execute("SELECT count(*) FROM chat_token_usage WHERE user_id = %s", (owner,)).fetchone()
         assert kept == (0,) and tokens == (0,)
+
+
+async def test_turn_text_with_quotes_backslashes_and_placeholders_round_trips(database: Database) -> None:
+    """The turn's scripts bind their values on the client (one message per transaction): quotes,
+    backslashes, percent placeholders, dollar quotes and non-ASCII text are values, never SQL."""
+    tricky = "it's 5% \\ %(id)s %s $$; DROP TABLE chat_messages; -- 📈 \"q\" \\x00 {} \n\t end"
+    with system_scope("test-chat-store"):
+        repo = ChatRepository(database, lease_ttl=5)
+        session = await _new(repo)
+        sid, owner = session.id, session.user_id
+        async with repo.lease(sid, eager=False) as lease:
+            question = ChatMessage(id=str(uuid.uuid4()), session_id=sid, seq=0, role=MessageRole.USER, content=tricky,
+                                   created_at=NOW, request_id="r'%(id)s\\")
+            start = await repo.begin_turn(sid, question, owner=owner, day=date(2026, 3, 4), admit=lambda s, t: None,
+                                          recent_window=4, lease=lease)
+            assert start.message.content == tricky and start.message.request_id == "r'%(id)s\\"
+            answer = ChatMessage(id=str(uuid.uuid4()), session_id=sid, seq=0, role=MessageRole.ASSISTANT,
+                                 content=tricky[::-1], created_at=NOW, reply_to=start.message.id, provider=tricky,
+                                 prompt_tokens=1, completion_tokens=1)
+            stored = await repo.complete_turn(sid, owner, answer, day=date(2026, 3, 4), recent_window=4, lease=lease)
+        assert stored.content == tricky[::-1] and stored.provider == tricky and stored.seq == 2
+        assert [m.content for m in await repo.messages(sid)] == [tricky, tricky[::-1]]
