@@ -111,7 +111,12 @@ class TranscriptQueries(LeaseQueries):
         # the turn's statements (migration 16); the checks run on its rows before the commit, a
         # failed check raises, which rolls everything back.
         request_id = message.request_id
-        orphans = self._orphans.get(session_id, {}) if lease is not None else {}
+        # the lease asked for (owner, TTL, this process's orphaned leases), as the lease's own acquire
+        taking = (
+            self._acquire_params(session_id, lease.owner)
+            if lease is not None
+            else {"owner": None, "ttl": self._lease_ttl, "orphans": []}
+        )
         try:
             async with self._db.transaction(scripted=True) as conn:
                 rows = await run_script(
@@ -126,10 +131,8 @@ class TranscriptQueries(LeaseQueries):
                             "request_id": request_id,
                             "created_at": message.created_at,
                             "window": recent_window,
-                            "lease_owner": lease.owner if lease is not None else None,
-                            "lease_ttl": self._lease_ttl,
-                            "orphans": list(orphans),
-                        },
+                        }
+                        | taking,
                     ),
                 )
                 srow = inserted = sum_row = None

@@ -54,8 +54,7 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
 -- ('session', 'inserted', 'summary', 'uncovered'); none when the session is not there.
 SELECT * FROM chat_begin_turn(
     %(id)s::uuid, %(day)s::date, %(message_id)s::uuid, %(content)s::text, %(request_id)s::text,
-    %(created_at)s::timestamptz, %(window)s::integer, %(lease_owner)s::uuid, %(lease_ttl)s::float8,
-    %(orphans)s::uuid[])
+    %(created_at)s::timestamptz, %(window)s::integer, %(owner)s::uuid, %(ttl)s::float8, %(orphans)s::uuid[])
 
 -- name: complete_turn
 -- A turn's second transaction in one call (migration 16): the stored answer; no_data_found when the
