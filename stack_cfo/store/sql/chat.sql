@@ -119,18 +119,11 @@ SELECT tokens FROM chat_token_usage WHERE user_id = %(user_id)s AND day = %(day)
 
 -- name: acquire_lease
 -- Take the turn lease when it is free, expired, already ours, or held by one of `orphans` (this
--- process's own leases whose release failed: nothing runs under them any more). `acquired` is 0
--- when another holder has it; `found` is 0 when the session does not exist.
-WITH s AS (SELECT id FROM chat_sessions WHERE id = %(id)s),
-     taken AS (
-         UPDATE chat_sessions
-         SET lease_owner = %(owner)s, lease_expires_at = now() + make_interval(secs => %(ttl)s)
-         WHERE id = %(id)s
-           AND (lease_owner IS NULL OR lease_expires_at < now() OR lease_owner = %(owner)s
-                OR lease_owner = ANY(%(orphans)s::uuid[]))
-         RETURNING id
-     )
-SELECT (SELECT count(*) FROM s) AS found, (SELECT count(*) FROM taken) AS acquired
+-- process's own leases whose release failed: nothing runs under them any more; the rule is
+-- chat_take_lease's, migration 17). `acquired` is 0 when another holder has it; `found` is 0 when
+-- the session does not exist.
+SELECT (SELECT count(*) FROM chat_sessions WHERE id = %(id)s) AS found,
+       chat_take_lease(%(id)s, %(owner)s, %(ttl)s, %(orphans)s::uuid[])::int AS acquired
 
 -- name: renew_lease
 UPDATE chat_sessions SET lease_expires_at = now() + make_interval(secs => %(ttl)s)

@@ -447,3 +447,19 @@ async def test_an_erasure_in_one_process_reaches_every_key_cache_at_once(databas
         finally:
             await a_listener.aclose()
             await b_listener.aclose()
+
+
+async def test_a_title_at_the_limit_is_stored_sealed_and_read_back(db_dsn: str, tmp_path: Path) -> None:
+    """A title of up to 255 characters (the contract's limit) fits once sealed: the sealed text
+    is longer than the title (it failed with "value too long" when the column held 255)."""
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, tmp_path) as srv:
+        chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        for title in ("t" * 155, "T" * 255, "€" * 255, "📈" * 255):
+            session = await chat.CreateSession(
+                chat_pb2.CreateSessionRequest(parent=f"users/{user}", session=chat_pb2.Session(title=title)),
+                metadata=srv.auth(user), timeout=10)
+            assert session.title == title
+            assert (await _get(srv, user, session.name)).title == title
+            (stored,) = _raw(db_dsn, "SELECT title FROM chat_sessions WHERE id = %s", session.name.rsplit("/", 1)[1])
+            assert stored[0].startswith(PREFIX) and len(stored[0]) > 255
