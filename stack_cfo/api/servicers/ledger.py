@@ -25,7 +25,7 @@ from stack_cfo.api.validation import (
     set_timestamp,
 )
 from stack_cfo.core.errors import NotFound, each_checked
-from stack_cfo.core.idempotency import Idempotency, idempotency_key
+from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, ImportHistoryCommand
 from stack_cfo.core.portfolio.ledger_service import MAX_RATES
@@ -153,14 +153,14 @@ class LedgerRpcs:
     page_tokens: PageTokens
 
     @staticmethod
-    def _idem(method: str, principal: Principal, request_id: str, request: Any) -> Idempotency | None:
-        return idempotency_key(method, principal.key, request_id, request.SerializeToString(deterministic=True))
+    def _idem(method: str, principal: Principal, request: Any) -> Idempotency | None:
+        return request_key(method, principal.key, request)
 
     async def ImportHoldingsHistory(
         self, request: portfolio_pb2.ImportHoldingsHistoryRequest, context: grpc.aio.ServicerContext
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         user_id = _owner(request.portfolio, "portfolio", writable=True)
-        idem = self._idem("ImportHoldingsHistory", current_principal(), request.request_id, request)
+        idem = self._idem("ImportHoldingsHistory", current_principal(), request)
 
         def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
             path = f"snapshots[{i}]"
@@ -189,7 +189,7 @@ class LedgerRpcs:
         user_id = _owner(request.parent, "parent", writable=True)
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))
-        idem = self._idem("BatchCreateTransactions", current_principal(), request.request_id, request)
+        idem = self._idem("BatchCreateTransactions", current_principal(), request)
         rows = tuple(each_checked(request.transactions, lambda t, i: transaction_input(t, f"transactions[{i}]"),
                                   prefix="transactions"))
         result = await self.service.create_transactions(
@@ -252,7 +252,7 @@ class LedgerRpcs:
         if len(request.rates) > MAX_RATES:
             raise invalid("rates", f"at most {MAX_RATES} rates per call, got {len(request.rates)}",
                           reason="TOO_MANY_RATES", limit=MAX_RATES, count=len(request.rates))
-        idem = self._idem("RecordExchangeRates", principal, request.request_id, request)
+        idem = self._idem("RecordExchangeRates", principal, request)
 
         def rate_input(r: portfolio_pb2.ExchangeRate, i: int) -> RateInput:
             path = f"rates[{i}]"

@@ -43,7 +43,7 @@ from stack_cfo.api.validation import (
     to_timestamp,
 )
 from stack_cfo.core.errors import NotFound, each_checked
-from stack_cfo.core.idempotency import Idempotency, idempotency_key
+from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import (
     DateRange,
     HistoryRange,
@@ -120,8 +120,8 @@ def register_portfolio_metrics(service: PortfolioService) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _idempotency(method: str, principal: Principal, request_id: str, request: Any) -> Idempotency | None:
-    return idempotency_key(method, principal.key, request_id, request.SerializeToString(deterministic=True))
+def _idempotency(method: str, principal: Principal, request: Any) -> Idempotency | None:
+    return request_key(method, principal.key, request)
 
 
 def _pdate(day: date | None) -> common_pb2.Date | None:
@@ -256,7 +256,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         self, request: portfolio_pb2.SyncPortfolioRequest, context: grpc.aio.ServicerContext
     ) -> portfolio_pb2.SyncPortfolioResponse:
         user_id = self._writable(request.portfolio)
-        idem = _idempotency("SyncPortfolio", current_principal(), request.request_id, request)
+        idem = _idempotency("SyncPortfolio", current_principal(), request)
         cash = _decimal(request.cash_balance, "cash_balance", required=False)
         command = SyncCommand(
             user_id=user_id,
@@ -285,7 +285,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         if len(request.points) > MAX_PRICE_POINTS:
             raise invalid("points", f"at most {MAX_PRICE_POINTS} points per call, got {len(request.points)}",
                           reason="TOO_MANY_POINTS", limit=MAX_PRICE_POINTS, count=len(request.points))
-        idem = _idempotency("RecordPrices", principal, request.request_id, request)
+        idem = _idempotency("RecordPrices", principal, request)
         points = each_checked(request.points, _price, prefix="points")
         result = await self.service.record_prices(points, idempotency=idem)
         return portfolio_pb2.RecordPricesResponse(

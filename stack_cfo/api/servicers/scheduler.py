@@ -32,7 +32,7 @@ from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 from stack_cfo.core.i18n import resolve_locale
-from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key, validate_request_id
+from stack_cfo.core.idempotency import IdempotencyStore, request_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
 from stack_cfo.core.notifications.notification_feed import FeedService
 from stack_cfo.core.notifications.preferences import BOOL_FIELDS, NotificationPreferences, default_preferences
@@ -225,8 +225,8 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
             raise invalid("kind", "is required (DAILY_DIGEST, WEEKLY_SUMMARY or PERFORMANCE_ALERT)",
                           reason="MISSING_FIELD")
         user_id = parse_user(request.user, field="user") if request.user else None
-        validate_request_id(request.request_id)
-        events = self.service.run_job(kind=kind, user_id=user_id, request_id=request.request_id or None)
+        request_id = validate_request_id(request.request_id)
+        events = self.service.run_job(kind=kind, user_id=user_id, request_id=request_id or None)
         # An operator's job over every user (or one): run_job runs in the system scope.
         try:
             async for ev in events:
@@ -278,9 +278,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
     ) -> pb.Device:
         user_id = parse_user(request.parent, field="parent")
         principal = authorize(user_id, request.parent)
-        key = idempotency_key(
-            "RegisterDevice", principal.key, request.request_id, request.SerializeToString(deterministic=True)
-        )
+        key = request_key("RegisterDevice", principal.key, request)
         platform = PLATFORMS.get(request.device.platform)
         if platform is None:
             raise invalid("device.platform", "is required (FCM or APNS)", reason="MISSING_FIELD")

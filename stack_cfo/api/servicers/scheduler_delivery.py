@@ -22,7 +22,7 @@ from stack_cfo.api.servicers.scheduler_messages import KINDS, KINDS_OUT
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
 from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import each_checked
-from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key
+from stack_cfo.core.idempotency import IdempotencyStore, request_key
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.notification_feed import FeedService, NotificationFeed
 from stack_cfo.core.notifications.webhooks import Owner, WebhookEndpoint, WebhookEndpointService
@@ -134,10 +134,7 @@ class DeliveryRpcs:
         user_id, service = parse_owner(request.parent, field="parent")
         e = request.webhook_endpoint
         kinds = _kinds_in(e.kinds, "webhook_endpoint.kinds")
-        key = idempotency_key(
-            "CreateWebhookEndpoint", current_principal().key, request.request_id,
-            request.SerializeToString(deterministic=True),
-        )
+        key = request_key("CreateWebhookEndpoint", current_principal().key, request)
 
         async def work() -> bytes:
             created = await self.webhooks.create(
@@ -188,10 +185,7 @@ class DeliveryRpcs:
         self, request: pb.RotateWebhookEndpointSecretRequest, context: grpc.aio.ServicerContext
     ) -> pb.WebhookEndpoint:
         user_id, service, endpoint_id = parse_owner_child(request.name, "webhookEndpoints")
-        key = idempotency_key(
-            "RotateWebhookEndpointSecret", current_principal().key, request.request_id,
-            request.SerializeToString(deterministic=True),
-        )
+        key = request_key("RotateWebhookEndpointSecret", current_principal().key, request)
 
         async def work() -> bytes:
             rotated = await self.webhooks.rotate_secret(Owner(user_id, service), endpoint_id)

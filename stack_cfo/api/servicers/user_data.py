@@ -13,7 +13,7 @@ from stack_cfo.api.resources import authorize, parse_user, parse_user_child
 from stack_cfo.api.servicers.chat import session_to_proto
 from stack_cfo.api.validation import set_timestamp
 from stack_cfo.core.chat.manager import ChatManager
-from stack_cfo.core.idempotency import IdempotencyStore, idempotency_key
+from stack_cfo.core.idempotency import IdempotencyStore, request_key
 from stack_cfo.core.user_data import UserDataService
 
 _NAMED = {
@@ -38,7 +38,7 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
         user_id = parse_user(request.name, field="name")
         principal = authorize(user_id, request.name, current_principal())
         # A retried request id replays the first call's counts (the second erase found nothing left).
-        key = idempotency_key("EraseUserData", principal.key, request.request_id, request.SerializeToString())
+        key = request_key("EraseUserData", principal.key, request)
         erasure = await self.user_data.erase(user_id)
 
         response = pb.EraseUserDataResponse(name=request.name, data_key_destroyed=erasure.data_key_destroyed)

@@ -174,6 +174,8 @@ async def test_sync_is_idempotent_with_a_request_id(db_dsn: str, data_dir: Path,
         again = await sync(srv, user, positions, cash="500", flows=flows, request_id=rid)
         assert again == first  # same sync_time: the stored response, not a new write
         assert first.recorded_flow_count == 1 and first.position_count == 1
+        # the id in upper case is the same id (one canonical form), not a second write
+        assert await sync(srv, user, positions, cash="500", flows=flows, request_id=rid.upper()) == first
 
         err = await _fails(sync(srv, user, [holding("AAPL", "11", "150")], request_id=rid))
         info, violations = error_details(err)
