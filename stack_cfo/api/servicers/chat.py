@@ -52,6 +52,7 @@ from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound, each_checked
 from stack_cfo.core.idempotency import validate_request_id
+from stack_cfo.core.portfolio.inputs import check_currency
 from stack_cfo.core.provenance import GroundingRecord
 
 SERVICE = "stack.cfo.v1.ChatService"
@@ -171,7 +172,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         return ContextPosition(
             symbol=p.symbol.strip(),
             quantity=quantity,
-            currency=p.currency or msg.base_currency or "USD",
+            currency=check_currency(p.currency, f"{pf}.currency") if p.currency else msg.base_currency or "USD",
             sector=p.sector,
             basket=p.basket,
             asset_class="" if ac == "UNSPECIFIED" else ac,
@@ -202,6 +203,9 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
                 continue
             m = getattr(r, name)
             if m.HasField("value"):
+                if m.reason:
+                    raise invalid(f"{f}.risk.{name}.reason", "must be unset when value is set",
+                                  reason="REASON_WITH_VALUE")
                 figures[name] = RiskFigure(bounded_double(m.value, f"{f}.risk.{name}.value"))
             else:
                 if m.reason not in common_pb2.MetricUnavailableReason.values():
@@ -216,6 +220,8 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             benchmark_symbol=r.benchmark_symbol,
             figures=figures,
         )
+    if msg.base_currency:
+        check_currency(msg.base_currency, f"{f}.base_currency")
     snapshot = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time") if msg.HasField("snapshot_time") else None
     if snapshot is not None and snapshot > now:
         raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="TIMESTAMP_IN_FUTURE")
@@ -232,6 +238,10 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         positions=tuple(positions),
         risk=risk,
     )
+
+
+#: The SessionView values GetSession knows (any other number is INVALID_ENUM).
+_VIEWS = frozenset(chat_pb2.SessionView.values())
 
 
 def message_to_proto(m: ChatMessage) -> chat_pb2.ChatMessage:
@@ -263,14 +273,18 @@ def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) 
         message_count=s.message_count,
         auto_summarize=s.auto_summarize,
         summarize_interval=s.summarize_interval,
-        archive_address=s.archive_address or "",
     )
+    # Where and when it was archived: only while ARCHIVED (a deleted archived session keeps its
+    # archive, readable with UserDataService.GetArchivedSession, but is no longer ARCHIVED).
+    archived = s.status is SessionStatus.ARCHIVED
+    if archived:
+        out.archive_address = s.archive_address or ""
     context_to_proto(s.context, out.portfolio_context)
     for field, value in (
         ("create_time", s.created_at),
         ("update_time", s.updated_at),
         ("last_access_time", s.last_accessed_at),
-        ("archive_time", s.archive_time),
+        ("archive_time", s.archive_time if archived else None),
     ):
         set_timestamp(getattr(out, field), value)
     if messages is not None:
@@ -378,7 +392,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self, request: chat_pb2.CreateSessionRequest, context: grpc.aio.ServicerContext
     ) -> chat_pb2.Session:
         user_id, _ = _owner(request.parent)
-        validate_request_id(request.request_id)
+        request_id = validate_request_id(request.request_id)
         s = request.session
         session = await self.manager.create_session(
             user_id,
@@ -387,7 +401,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             model=s.model,
             auto_summarize=s.auto_summarize if s.HasField("auto_summarize") else None,
             summarize_interval=s.summarize_interval,
-            request_id=request.request_id,
+            request_id=request_id,
         )
         return session_to_proto(session)
 
@@ -395,6 +409,8 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self, request: chat_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
     ) -> chat_pb2.Session:
         user_id, session_id, principal = _session_ref(request.name)
+        if request.view not in _VIEWS:
+            raise invalid("view", f"unknown session view {request.view}", reason="INVALID_ENUM")
         full = request.view != chat_pb2.SESSION_VIEW_BASIC
         session, messages = await self.manager.get_session(
             user_id, session_id, with_messages=full, touch=not principal.is_service
@@ -411,7 +427,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         elif request.status in _STATUS_IN:
             statuses = [_STATUS_IN[request.status]]
         else:
-            raise invalid("status", "is not a SessionStatus", reason="INVALID_STATUS")
+            raise invalid("status", f"unknown session status {request.status}", reason="INVALID_ENUM")
         scope = f"{SERVICE}/ListSessions:{user_id}:{request.status}"
         after = None
         payload = self.page_tokens.decode(request.page_token, scope=scope)
@@ -439,11 +455,11 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self, request: chat_pb2.SendMessageRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[chat_pb2.SendMessageResponse | bytes]:
         user_id, session_id, _ = _session_ref(request.name)
-        validate_request_id(request.request_id)
+        request_id = validate_request_id(request.request_id)
         remaining = context.time_remaining()
         deadline = time.monotonic() + remaining if remaining is not None else None
         events = self.manager.send_message(
-            user_id, session_id, request.content, request_id=request.request_id, deadline=deadline
+            user_id, session_id, request.content, request_id=request_id, deadline=deadline
         )
         try:
             async for event in events:
@@ -468,9 +484,9 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self, request: chat_pb2.ArchiveSessionRequest, context: grpc.aio.ServicerContext
     ) -> chat_pb2.Session:
         user_id, session_id, principal = _session_ref(request.name)
-        validate_request_id(request.request_id)
+        request_id = validate_request_id(request.request_id)
         session = await self.manager.archive_session(
-            user_id, session_id, request_id=request.request_id, principal=_principal_key(principal)
+            user_id, session_id, request_id=request_id, principal=_principal_key(principal)
         )
         return session_to_proto(session)
 

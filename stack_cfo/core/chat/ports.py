@@ -111,6 +111,7 @@ class ChatStore(Protocol):
         admit: Callable[[ChatSession, int], None],
         recent_window: int,
         lease: Any = None,
+        started: Callable[[TurnStart], None] | None = None,
     ) -> TurnStart:
         """Start a turn in one transaction: take the lease (when a not-yet-held handle is given),
         store the user message with the next ``seq`` and read what the prompt needs.
@@ -122,6 +123,10 @@ class ChatStore(Protocol):
         called inside the transaction: whatever it raises (session not active, budget spent)
         rolls everything back. While another holder has the lease the attempt rolls back and is
         retried, as :meth:`lease` waits.
+
+        A caller cancelled while the transaction runs waits for its end and gets CancelledError;
+        ``started`` (when given) is called with the start once the transaction has committed, so
+        such a caller still learns what was stored (a user message it must now answer or close).
         """
         ...
 

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -57,7 +58,7 @@ from stack_cfo.core.chat.models import (
     SessionStatus,
 )
 from stack_cfo.core.chat.offline import offline_answer
-from stack_cfo.core.chat.ports import ChatStore, PortfolioContextSource
+from stack_cfo.core.chat.ports import ChatStore, PortfolioContextSource, TurnStart
 from stack_cfo.core.chat.prompt import build_prompt, validate_content
 from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.staleness import is_stale
@@ -188,6 +189,7 @@ class Turns:
             check_budget(day_tokens, self.settings.daily_token_budget, now)
 
         assistant_id = str(uuid.uuid4())
+        begun: list[TurnStart] = []  # the start, also when this call is cancelled while it commits
         with current(span), tracer.start_as_current_span("chat_session_repo.get"):
             try:
                 start = await self._store.begin_turn(
@@ -206,9 +208,20 @@ class Turns:
                     admit=admit,
                     recent_window=self.settings.keep_recent_messages,
                     lease=lease,
+                    started=begun.append,
                 )
             except NotFound:
                 raise session_not_found(user_id, sid) from None
+            except asyncio.CancelledError:
+                # The client went away while its message was being stored (before `accepted`):
+                # the message is answered now, with nothing (incomplete), so a retry of its
+                # request_id replays that instead of finding an unanswered message behind newer ones.
+                if begun and _unanswered(begun[0], clean):
+                    span.set_attribute("chat.cancelled", True)
+                    await self._background.finish(
+                        self._abandon(begun[0], begun[0].session, assistant_id, lease, time.perf_counter(), False, now)
+                    )
+                raise
         resume = start.existing
         if resume:
             _same_request(start.message, clean, request_id)
@@ -227,68 +240,78 @@ class Turns:
         if not resume:
             metrics.MESSAGES_SENT.inc()
         started = time.perf_counter()
-        yield Accepted(user_msg.id, assistant_id, replayed=False)
-
         refreshed: PortfolioContext | None = None
-        if is_stale(session.context, now, self.settings.context_staleness):
-            with current(span), tracer.start_as_current_span("portfolio_context.refresh"):
-                refreshed = await self._refresh(user_id, session)
-            if refreshed is not None:
-                session = replace(session, context=refreshed)
+        try:
+            yield Accepted(user_msg.id, assistant_id, replayed=False)
 
-        # Compression: summarise older turns when due (the transcript is not touched).
-        summary, uncovered = start.summary, list(start.uncovered)
-        if session.auto_summarize:
-            plan = plan_compression(
-                uncovered=uncovered,
-                previous=summary,
-                interval=session.summarize_interval,
-                keep_recent=self.settings.keep_recent_messages,
+            if is_stale(session.context, now, self.settings.context_staleness):
+                with current(span), tracer.start_as_current_span("portfolio_context.refresh"):
+                    refreshed = await self._refresh(user_id, session)
+                if refreshed is not None:
+                    session = replace(session, context=refreshed)
+
+            # Compression: summarise older turns when due (the transcript is not touched).
+            summary, uncovered = start.summary, list(start.uncovered)
+            if session.auto_summarize:
+                plan = plan_compression(
+                    uncovered=uncovered,
+                    previous=summary,
+                    interval=session.summarize_interval,
+                    keep_recent=self.settings.keep_recent_messages,
+                )
+                if plan is not None:
+                    with current(span):
+                        written = await self._summarizer.write(session, plan, deadline)
+                    if written is not None:
+                        summary = written
+                        uncovered = [m for m in uncovered if m.seq > written.to_seq]
+            history = [m for m in uncovered if m.seq < user_msg.seq]
+            prompt = build_prompt(
+                context=session.context,
+                now=now,
+                summary=summary,
+                history=history,
+                new_message=user_msg.content,
+                budget_tokens=self.settings.prompt_budget_tokens,
             )
-            if plan is not None:
-                with current(span):
-                    written = await self._summarizer.write(session, plan, deadline)
-                if written is not None:
-                    summary = written
-                    uncovered = [m for m in uncovered if m.seq > written.to_seq]
-        history = [m for m in uncovered if m.seq < user_msg.seq]
-        prompt = build_prompt(
-            context=session.context,
-            now=now,
-            summary=summary,
-            history=history,
-            new_message=user_msg.content,
-            budget_tokens=self.settings.prompt_budget_tokens,
-        )
-        # The user's language came with the turn's first transaction (fake stores may not read it).
-        l10n = self._locales.for_tag(start.locale) if start.locale is not None else await self._locales.of(user_id)
-        if l10n.catalog in LANGUAGE_INSTRUCTIONS:  # just before the question (system prompt and data block unchanged)
-            language = Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog])
-            prompt = replace(prompt, messages=(*prompt.messages[:-1], language, prompt.messages[-1]))
-        span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
-        compressed = prompt.summary_used
-        evidence = Evidence(
-            prompt, [*history, user_msg], summary if compressed else None, session.context, user_id, sid
-        )
+            # The user's language came with the turn's first transaction (fake stores may not read it).
+            l10n = self._locales.for_tag(start.locale) if start.locale is not None else await self._locales.of(user_id)
+            # The language instruction goes just before the question (system prompt and data block unchanged).
+            if l10n.catalog in LANGUAGE_INSTRUCTIONS:
+                language = Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog])
+                prompt = replace(prompt, messages=(*prompt.messages[:-1], language, prompt.messages[-1]))
+            span.set_attribute("chat.prompt_estimated_tokens", prompt.estimated_tokens)
+            compressed = prompt.summary_used
+            evidence = Evidence(
+                prompt, [*history, user_msg], summary if compressed else None, session.context, user_id, sid
+            )
 
-        ctx = session.context
-        options = CompletionOptions(
-            max_tokens=self.settings.max_answer_tokens,
-            fallback=ReasonedFallback(
-                lambda why: offline_answer(ctx, now, user_msg.content, reason=why, l10n=l10n),
-                banner=None if l10n.is_english else l10n._(OFFLINE_BANNER),
-            ),
-            deadline=deadline,
-            operation="chat",
-            pace=self.settings.delta_interval,
-        )
-        # The compute client opens ``compute.generate_inference`` (with its http.request and
-        # compute.verify_response children) under whatever span is current when it starts.
-        parts: list[str] = []
-        result: CompletionResult | None = None
-        failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
-        with current(span):
-            stream = self._compute.stream(prompt.messages, model=session.model, options=options)
+            ctx = session.context
+            options = CompletionOptions(
+                max_tokens=self.settings.max_answer_tokens,
+                fallback=ReasonedFallback(
+                    lambda why: offline_answer(ctx, now, user_msg.content, reason=why, l10n=l10n),
+                    banner=None if l10n.is_english else l10n._(OFFLINE_BANNER),
+                ),
+                deadline=deadline,
+                operation="chat",
+                pace=self.settings.delta_interval,
+            )
+            # The compute client opens ``compute.generate_inference`` (with its http.request and
+            # compute.verify_response children) under whatever span is current when it starts.
+            parts: list[str] = []
+            result: CompletionResult | None = None
+            failure: StackCfoError | None = None  # why no result came back (InsufficientFunds is raised)
+            with current(span):
+                stream = self._compute.stream(prompt.messages, model=session.model, options=options)
+        except (asyncio.CancelledError, GeneratorExit):
+            # Gone before the provider was asked (at `accepted`, during a refresh or a summary):
+            # the message gets an empty, incomplete answer, as a cancelled stream keeps what arrived.
+            span.set_attribute("chat.cancelled", True)
+            await self._background.finish(
+                self._abandon(start, session, assistant_id, lease, started, refreshed is not None, now)
+            )
+            raise
         iterator = stream.__aiter__()
         # The turn's span is current while the compute client runs (as ``current(span)`` makes
         # it), with the context built once: this loop runs once per model chunk.
@@ -361,6 +384,37 @@ class Turns:
         span.set_attribute("chat.tokens", stored.total_tokens)
         yield Completed(stored, context_refreshed=refreshed is not None, compressed=compressed)
 
+    async def _abandon(
+        self,
+        start: TurnStart,
+        session: ChatSession,
+        assistant_id: str,
+        lease: Any,
+        started: float,
+        refreshed: bool,
+        now: datetime,
+    ) -> None:
+        """The client went away before the provider was asked: the user message gets an empty,
+        incomplete answer (checked and receipted like any cancelled answer, against the prompt it
+        would have had), so its request_id replays that and the transcript has no gap."""
+        history = [m for m in start.uncovered if m.seq < start.message.seq]
+        prompt = build_prompt(
+            context=session.context, now=now, summary=start.summary, history=history,
+            new_message=start.message.content, budget_tokens=self.settings.prompt_budget_tokens,
+        )
+        evidence = Evidence(
+            prompt, [*history, start.message], start.summary if prompt.summary_used else None, session.context,
+            session.user_id, session.id,
+        )
+        nothing = CompletionResult(
+            text="", model=session.model, provider=session.provider, verification=Verification.UNAVAILABLE,
+            incomplete=True,
+        )
+        await self._store_cancelled(
+            None, session, start.message, assistant_id, nothing, refreshed, prompt.summary_used, lease, started,
+            evidence,
+        )
+
     async def _store_cancelled(
         self,
         stream: Any,
@@ -377,7 +431,8 @@ class Turns:
         """The client went away: cancel the provider request, keep what arrived (checked and with
         its receipt, flagged only: nobody is listening for a replacement)."""
         try:
-            await stream.aclose()
+            if stream is not None:
+                await stream.aclose()
         except Exception:
             log.warning("closing the provider stream failed", exc_info=True)
         usage = stream.result if getattr(stream, "result", None) is not None else partial
@@ -402,9 +457,15 @@ class Turns:
 
     async def _refresh(self, user_id: str, session: ChatSession) -> PortfolioContext | None:
         """A fresh context, stored on the session; None when the portfolio store could not answer
-        (the answer then uses the previous snapshot)."""
+        or holds no portfolio of the user while the session has a context (one a service supplied
+        with UpdatePortfolioContext: kept, as an explicit refresh would keep it with
+        PORTFOLIO_NOT_FOUND); the answer then uses the previous snapshot."""
         try:
-            fresh = await self._context.snapshot(user_id) or PortfolioContext.empty(self._clock.now())
+            fresh = await self._context.snapshot(user_id)
+            if fresh is None:
+                if not session.context.is_empty:
+                    return None
+                fresh = PortfolioContext.empty(self._clock.now())
         except Exception as exc:
             record_error("refresh_context", exc)
             log.warning("portfolio context refresh failed; answering from the previous snapshot",
@@ -429,6 +490,16 @@ def _same_request(user_msg: ChatMessage, clean: str, request_id: str) -> None:
             reason="REQUEST_ID_REUSED",
             metadata={"request_id": request_id},
         )
+
+
+def _unanswered(start: TurnStart, clean: str) -> bool:
+    """Whether a start left a user message of this request waiting for its answer: stored by this
+    call, or an earlier unanswered one of the same request that is still the newest message."""
+    if start.answer is not None:
+        return False
+    if not start.existing:
+        return True
+    return start.message.content == clean and start.message.seq == start.session.message_count
 
 
 def _replay(user_msg: ChatMessage, answer: ChatMessage) -> list[ChatEvent]:

@@ -32,6 +32,7 @@ from stack_cfo.store.chat._common import (
     message_ref,
     message_row,
     missing,
+    reused,
     session_row,
     summary_row,
     turn_row,
@@ -77,6 +78,7 @@ class TranscriptQueries(LeaseQueries):
         admit: Callable[[ChatSession, int], None],
         recent_window: int,
         lease: TurnLease | None = None,
+        started: Callable[[TurnStart], None] | None = None,
     ) -> TurnStart:
         if not is_uuid(session_id):
             raise missing(session_id)
@@ -89,7 +91,8 @@ class TranscriptQueries(LeaseQueries):
                 # it, so a lease it committed always has a holder that will release it.
                 return await run_to_end(
                     self._begin_turn(
-                        session_id, message, owner, day, admit, recent_window, lease if take else None, cipher
+                        session_id, message, owner, day, admit, recent_window, lease if take else None, cipher,
+                        started,
                     )
                 )
             except Busy:
@@ -106,6 +109,7 @@ class TranscriptQueries(LeaseQueries):
         recent_window: int,
         lease: TurnLease | None,
         cipher: UserCipher,
+        started: Callable[[TurnStart], None] | None,
     ) -> TurnStart:
         # One transaction, its start in one round trip: BEGIN, the scope and one call running
         # the turn's statements (migration 16); the checks run on its rows before the commit, a
@@ -137,6 +141,7 @@ class TranscriptQueries(LeaseQueries):
                 )
                 srow = inserted = sum_row = None
                 unc: list[dict[str, Any]] = []
+                elsewhere = False
                 for row in rows:
                     part = row["part"]
                     if part == "uncovered":
@@ -145,10 +150,14 @@ class TranscriptQueries(LeaseQueries):
                         srow = row
                     elif part == "inserted":
                         inserted = row
+                    elif part == "reused":
+                        elsewhere = True
                     else:
                         sum_row = row
                 if srow is None or str(srow["user_id"]) != owner:
                     raise missing(session_id)
+                if elsewhere:  # the user's request id, used already in another of their sessions
+                    raise reused(str(request_id))
                 # The request_id's earlier turn matters only when the insert skipped it (a retry):
                 # looked for then, in the same transaction (one more round trip, for retries only).
                 earlier = (
@@ -184,10 +193,14 @@ class TranscriptQueries(LeaseQueries):
             if answer is not None and answer.receipt_id:
                 async with self._db.connection() as conn:
                     (answer,) = await _with_receipts(conn, [answer], self._sealer)
-                return replace(replay.start, answer=answer)
-            return replay.start
-        if lease is not None:
-            self._held(lease)
+                start = replace(replay.start, answer=answer)
+            else:
+                start = replay.start
+        else:
+            if lease is not None:
+                self._held(lease)
+        if started is not None:
+            started(start)
         return start
 
     async def complete_turn(

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import grpc
+import psycopg
 import pytest
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2
@@ -171,3 +172,63 @@ async def test_a_retried_request_id_replays_without_a_second_paid_call(
         assert provider.count() == 2
         got = await chat.get(user, s.name)
         _assert_alternating(got, ["What is my cash weight?", "Slow one"])
+
+
+async def test_a_client_gone_before_accepted_leaves_an_answered_message_its_retry_replays(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """The client cancels while its message is being stored (the session row is locked by
+    another transaction, so the turn's first transaction waits): once it commits, the message
+    gets an empty, incomplete answer; a newer message can follow and a retry of the first
+    request_id still replays (it was REQUEST_NOT_RESUMABLE when the message stayed unanswered)."""
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        s = await chat.create(user)
+        sid = s.name.rsplit("/", 1)[1]
+        async with await psycopg.AsyncConnection.connect(db_dsn) as blocker, blocker.transaction():
+            await blocker.execute("SELECT 1 FROM chat_sessions WHERE id = %s FOR UPDATE", (sid,))
+            call = chat.stub.SendMessage(
+                chat_pb2.SendMessageRequest(name=s.name, content="First question", request_id=(r := rid())),
+                metadata=chat.md(user), timeout=20,
+            )
+            reading = asyncio.ensure_future(call.read())
+
+            async def waiting() -> bool:
+                async with await psycopg.AsyncConnection.connect(db_dsn) as probe:
+                    cur = await probe.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%%chat_begin_turn%%'")
+                    row = await cur.fetchone()
+                    return bool(row and row[0])
+
+            for _ in range(200):
+                if await waiting():
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the turn never waited for the session row")
+            call.cancel()
+            await asyncio.sleep(0.2)
+            # the blocker commits here: the turn's transaction goes on and stores the message
+        assert reading.cancelled() or isinstance(reading.exception(), BaseException)
+
+        async def transcript() -> list[chat_pb2.ChatMessage]:
+            return list((await chat.get(user, s.name)).messages)
+
+        for _ in range(250):
+            messages = await transcript()
+            if len(messages) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert [m.content for m in messages] == ["First question", ""]
+        answer = messages[1]
+        assert answer.incomplete and answer.degraded_reason == "COMPUTE_STREAM_BROKEN"
+        assert answer.HasField("receipt") and answer.HasField("grounding")
+        assert provider.count() == 0
+
+        events(await chat.send(user, s.name, "Second question"))
+        accepted, text, done = events(await chat.send(user, s.name, "First question", request_id=r))
+        assert accepted.replayed and text == "" and done.incomplete
+        assert done.assistant_message.id == answer.id
+        assert provider.count() == 1
+        assert (await chat.get(user, s.name)).message_count == 4

@@ -126,3 +126,16 @@ async def test_update_portfolio_context_on_demand_and_from_a_service(
             )
         assert ei.value.code() == grpc.StatusCode.NOT_FOUND
         assert error_info(ei.value)[0].reason == "PORTFOLIO_NOT_FOUND"
+
+        # A service-supplied context of a user without a portfolio survives going stale: the
+        # automatic refresh has nothing to refresh it from, so the answer uses it (not an empty one).
+        given = await chat.stub.UpdatePortfolioContext(
+            chat_pb2.UpdatePortfolioContextRequest(name=empty.name, portfolio_context=supplied),
+            metadata=chat.service_md(),
+        )
+        assert given.portfolio_context.total_value == "123456.78"
+        clock.advance(minutes=20)
+        _, _, done = events(await chat.send(nobody, empty.name, "What do I hold?"))
+        assert not done.context_refreshed
+        assert prompt_data(chat_requests(provider)[-1])["total_value"] == "123456.78"
+        assert (await chat.get(nobody, empty.name)).portfolio_context.total_value == "123456.78"

@@ -174,6 +174,15 @@ async def test_archive_then_the_session_is_read_only(
         assert [m.content for m in transcript.messages] == ["Keep this for my records", DEFAULT_TEXT]
         assert json.loads(plain)["name"] == s.name
 
+        # Deleting the archived session: DELETED, so no longer "archived" (archive_time and
+        # archive_address are unset unless ARCHIVED); the archive itself stays until erasure.
+        await chat.stub.DeleteSession(chat_pb2.DeleteSessionRequest(name=s.name), metadata=chat.md(user))
+        for gone in (await chat.get(user, s.name), await chat.get(user, s.name, basic=True)):
+            assert gone.status == chat_pb2.SESSION_STATUS_DELETED
+            assert gone.archive_address == "" and not gone.HasField("archive_time")
+        with user_scope(user):
+            assert await chat.srv.container.archive.get(archived.archive_address, owner=user) == plain
+
         # A deleted session cannot be archived; the archive span is a child of the request.
         d = await chat.create(user, "Deleted")
         await chat.stub.DeleteSession(chat_pb2.DeleteSessionRequest(name=d.name), metadata=chat.md(user))
@@ -248,3 +257,23 @@ async def test_metrics_and_spans_of_a_turn(
         assert "chat_session_repo.save" in {sp.name for sp in finished if sp.parent is not None
                                             and sp.parent.span_id == create.context.span_id}
         assert turn.parent is not None and turn.parent.span_id in by_id  # under the gRPC server span
+
+
+async def test_unknown_enum_numbers_are_invalid_enum_naming_the_field(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """A view or status number the contract does not define is refused, not read as a default."""
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        s = await chat.create(user, "Enums")
+        calls = [
+            ("view", chat.stub.GetSession(chat_pb2.GetSessionRequest(name=s.name, view=9), metadata=chat.md(user))),
+            ("status", chat.stub.ListSessions(chat_pb2.ListSessionsRequest(parent=f"users/{user}", status=7),
+                                              metadata=chat.md(user))),
+        ]
+        for field, call in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await call
+            assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            info, bad = error_info(ei.value)
+            assert info.reason == "INVALID_ENUM" and bad.field_violations[0].field == field

@@ -194,8 +194,10 @@ func (SessionView) EnumDescriptor() ([]byte, []int) {
 // A snapshot of the user's portfolio that grounds the AI's answers (the seed's PortfolioContext).
 // Supplied by a service (UpdatePortfolioContext): its decimal amounts are below 10^18 in absolute value,
 // its doubles (percentages, weights, risk values) finite and at most 10^12 in absolute value
-// (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values;
-// anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM) naming the field.
+// (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values,
+// currencies ISO 4217 codes (upper case) or empty, a risk `Metric` with a value or a reason, not both;
+// anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM, UNKNOWN_CURRENCY, REASON_WITH_VALUE)
+// naming the field.
 type PortfolioContext struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache

@@ -128,9 +128,15 @@ class ChatServiceServicer:
         (`accepted.replayed` = true) without a second paid call. When the session's portfolio context is
         older than the staleness limit (default 15 min) it is refreshed first (`completed.context_refreshed`).
 
+        A client that goes away before `accepted` may still have had its message stored: it then gets an empty
+        answer with `incomplete` set, which a retry with the same request_id replays.
+
         Errors (before `accepted`): INVALID_ARGUMENT (CONTENT_EMPTY, CONTENT_TOO_LONG (limit in metadata
-        "max_chars", default 4,000), REQUEST_ID_REUSED); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION
-        (SESSION_NOT_ACTIVE, for ARCHIVED or DELETED sessions); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
+        "max_chars", default 4,000), REQUEST_ID_REUSED (also for an id already used on another of the user's
+        sessions), INVALID_REQUEST_ID); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE,
+        for ARCHIVED or DELETED sessions; REQUEST_NOT_RESUMABLE: the request's message was stored but never
+        answered (the server stopped mid-turn) and newer messages followed it, so send it again with a new
+        request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
         a RetryInfo detail and metadata "retry_after_seconds"). After `accepted`, AI failures (including an
         unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
         event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute

@@ -24,8 +24,10 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * A snapshot of the user's portfolio that grounds the AI's answers (the seed's PortfolioContext).
  * Supplied by a service (UpdatePortfolioContext): its decimal amounts are below 10^18 in absolute value,
  * its doubles (percentages, weights, risk values) finite and at most 10^12 in absolute value
- * (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values;
- * anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM) naming the field.
+ * (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values,
+ * currencies ISO 4217 codes (upper case) or empty, a risk `Metric` with a value or a reason, not both;
+ * anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM, UNKNOWN_CURRENCY, REASON_WITH_VALUE)
+ * naming the field.
  *
  * @generated from message stack.cfo.v1.PortfolioContext
  */
@@ -994,9 +996,15 @@ export const ChatService: GenService<{
    * (`accepted.replayed` = true) without a second paid call. When the session's portfolio context is
    * older than the staleness limit (default 15 min) it is refreshed first (`completed.context_refreshed`).
    *
+   * A client that goes away before `accepted` may still have had its message stored: it then gets an empty
+   * answer with `incomplete` set, which a retry with the same request_id replays.
+   *
    * Errors (before `accepted`): INVALID_ARGUMENT (CONTENT_EMPTY, CONTENT_TOO_LONG (limit in metadata
-   * "max_chars", default 4,000), REQUEST_ID_REUSED); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION
-   * (SESSION_NOT_ACTIVE, for ARCHIVED or DELETED sessions); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
+   * "max_chars", default 4,000), REQUEST_ID_REUSED (also for an id already used on another of the user's
+   * sessions), INVALID_REQUEST_ID); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE,
+   * for ARCHIVED or DELETED sessions; REQUEST_NOT_RESUMABLE: the request's message was stored but never
+   * answered (the server stopped mid-turn) and newer messages followed it, so send it again with a new
+   * request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
    * a RetryInfo detail and metadata "retry_after_seconds"). After `accepted`, AI failures (including an
    * unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
    * event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
