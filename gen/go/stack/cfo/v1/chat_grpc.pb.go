@@ -29,7 +29,9 @@ type ChatServiceClient interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
 	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*Session, error)
 	// Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
-	// (SESSION_VIEW_BASIC).
+	// (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
+	// writes while a client pages through moves to the front, so the later pages do not list it (GetSession
+	// by a service principal does not count as access and moves nothing).
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
@@ -187,7 +189,9 @@ type ChatServiceServer interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
 	GetSession(context.Context, *GetSessionRequest) (*Session, error)
 	// Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
-	// (SESSION_VIEW_BASIC).
+	// (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
+	// writes while a client pages through moves to the front, so the later pages do not list it (GetSession
+	// by a service principal does not count as access and moves nothing).
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it

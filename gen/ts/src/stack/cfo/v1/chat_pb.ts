@@ -963,7 +963,9 @@ export const ChatService: GenService<{
   },
   /**
    * Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
-   * (SESSION_VIEW_BASIC).
+   * (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
+   * writes while a client pages through moves to the front, so the later pages do not list it (GetSession
+   * by a service principal does not count as access and moves nothing).
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
    *
    * @generated from rpc stack.cfo.v1.ChatService.ListSessions
