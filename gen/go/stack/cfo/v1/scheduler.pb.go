@@ -998,7 +998,8 @@ type NotificationPreferences struct {
 	WeeklySummaryEnabled *bool `protobuf:"varint,4,opt,name=weekly_summary_enabled,json=weeklySummaryEnabled,proto3,oneof" json:"weekly_summary_enabled,omitempty"`
 	// Performance alerts on or off. Default on.
 	PerformanceAlertsEnabled *bool `protobuf:"varint,5,opt,name=performance_alerts_enabled,json=performanceAlertsEnabled,proto3,oneof" json:"performance_alerts_enabled,omitempty"`
-	// Email channel on or off. Default on when `email_address` is set.
+	// Email channel on or off. Default on; e-mail goes out only while `email_address` is set as well (on
+	// without an address sends nothing: RunJob reports it as "no_channel" or SKIPPED "no_email_address").
 	EmailEnabled *bool `protobuf:"varint,6,opt,name=email_enabled,json=emailEnabled,proto3,oneof" json:"email_enabled,omitempty"`
 	// Push channel on or off (to every active device). Default on.
 	PushEnabled *bool `protobuf:"varint,7,opt,name=push_enabled,json=pushEnabled,proto3,oneof" json:"push_enabled,omitempty"`

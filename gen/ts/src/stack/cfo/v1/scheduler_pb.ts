@@ -411,7 +411,8 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
   performanceAlertsEnabled?: boolean;
 
   /**
-   * Email channel on or off. Default on when `email_address` is set.
+   * Email channel on or off. Default on; e-mail goes out only while `email_address` is set as well (on
+   * without an address sends nothing: RunJob reports it as "no_channel" or SKIPPED "no_email_address").
    *
    * @generated from field: optional bool email_enabled = 6;
    */
