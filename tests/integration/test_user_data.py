@@ -107,6 +107,32 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
         assert empty.position_count == 0 and not empty.data_key_destroyed
 
 
+async def test_a_request_id_erases_once_and_a_reused_one_erases_nothing(db_dsn: str, data_dir: Path) -> None:
+    """The id is checked before anything is erased: a retry replays the first answer and keeps data
+    stored since; the same id for another user is REQUEST_ID_REUSED and erases nothing."""
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir) as srv:
+        await _sync(srv, alice)
+        await _sync(srv, bob)
+        stub = pb_grpc.UserDataServiceStub(srv.channel)
+        ops = srv.auth(service="privacy-desk")
+        rid = str(uuid.uuid4())
+        first = await stub.EraseUserData(pb.EraseUserDataRequest(name=f"users/{alice}", request_id=rid),
+                                         metadata=ops, timeout=10)
+        assert first.position_count == 2
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub.EraseUserData(pb.EraseUserDataRequest(name=f"users/{bob}", request_id=rid),
+                                     metadata=ops, timeout=10)
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert _count(db_dsn, "positions", "user_id", bob) == 2  # nothing of Bob's erased
+
+        await _sync(srv, alice)  # Alice comes back after the erasure
+        again = await stub.EraseUserData(pb.EraseUserDataRequest(name=f"users/{alice}", request_id=rid.upper()),
+                                         metadata=ops, timeout=10)
+        assert again == first
+        assert _count(db_dsn, "positions", "user_id", alice) == 2  # the retry erased nothing new
+
+
 async def test_archived_session_reads_back_and_detects_tampering(db_dsn: str, data_dir: Path) -> None:
     from stack_cfo._proto.stack.cfo.v1 import chat_pb2 as cpb
     from stack_cfo._proto.stack.cfo.v1 import chat_pb2_grpc as cpb_grpc

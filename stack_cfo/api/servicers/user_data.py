@@ -37,22 +37,22 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
     ) -> pb.EraseUserDataResponse:
         user_id = parse_user(request.name, field="name")
         principal = authorize(user_id, request.name, current_principal())
-        # A retried request id replays the first call's counts (the second erase found nothing left).
+        # A retried request id replays the first call's counts without erasing again (data stored
+        # since is kept); an id reused for another request erases nothing (REQUEST_ID_REUSED).
         key = request_key("EraseUserData", principal.key, request)
-        erasure = await self.user_data.erase(user_id)
-
-        response = pb.EraseUserDataResponse(name=request.name, data_key_destroyed=erasure.data_key_destroyed)
-        for table, n in sorted(erasure.counts.items()):
-            field = _NAMED.get(table, "")
-            if field:
-                setattr(response, field, n)
-            elif table == "archive_objects":
-                response.archive_count = n
-            elif n:
-                response.other_counts[table] = n
-        set_timestamp(response.erase_time, datetime.now(UTC))
 
         async def work() -> bytes:
+            erasure = await self.user_data.erase(user_id)
+            response = pb.EraseUserDataResponse(name=request.name, data_key_destroyed=erasure.data_key_destroyed)
+            for table, n in sorted(erasure.counts.items()):
+                field = _NAMED.get(table, "")
+                if field:
+                    setattr(response, field, n)
+                elif table == "archive_objects":
+                    response.archive_count = n
+                elif n:
+                    response.other_counts[table] = n
+            set_timestamp(response.erase_time, datetime.now(UTC))
             return response.SerializeToString()
 
         return pb.EraseUserDataResponse.FromString(await self.idempotency.run(key, work))
