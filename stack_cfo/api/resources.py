@@ -25,7 +25,7 @@ def _bad(field: str, name: str, pattern: str) -> InvalidArgument:
         f"{field}: {name!r} is not a valid resource name; expected {pattern}",
         violations=[_violation(field, f"expected {pattern}")],
         reason="INVALID_RESOURCE_NAME",
-        metadata={"field": field, "value": name[:200], "expected": pattern},
+        metadata={"field": field, "value": name, "expected": pattern},
     )
 
 
@@ -71,29 +71,52 @@ def parse_user_child(name: str, collection: str, *, field: str = "name") -> tupl
     return _user_id(parts[1], field, name, pattern), parts[3]
 
 
+#: The NOT_FOUND reason of another user's resource, by the collection in its name (as each RPC's
+#: comment lists it); ``users/{user}`` itself and its other children are USER_NOT_FOUND.
+_MISSING = {
+    "portfolio": "PORTFOLIO_NOT_FOUND",
+    "sessions": "SESSION_NOT_FOUND",
+    "devices": "DEVICE_NOT_FOUND",
+    "webhookEndpoints": "WEBHOOK_ENDPOINT_NOT_FOUND",
+    "receipts": "RECEIPT_NOT_FOUND",
+    "transactions": "TRANSACTION_NOT_FOUND",
+}
+
+
+def not_found(name: str) -> NotFound:
+    """NOT_FOUND for a resource the caller may not see, with the reason of its kind (the same
+    as a resource that does not exist: existence does not leak)."""
+    parts = name.split("/")
+    if parts[0] == "users":
+        reason = _MISSING.get(parts[2], "USER_NOT_FOUND") if len(parts) > 2 else "USER_NOT_FOUND"
+    else:
+        reason = "RESOURCE_NOT_FOUND"
+    return NotFound(f"{name!r} not found", reason=reason, metadata={"resource_name": name})
+
+
 def authorize(user_id: str, name: str, principal: Principal | None = None) -> Principal:
     """The caller may act on ``user_id``'s resource ``name``; else NOT_FOUND (never PERMISSION_DENIED)."""
     p = principal or current_principal()
     if p.is_service or p.user_id == user_id:
         data_scope.act_for(user_id)  # the rest of the request sees this user's rows (row-level security)
         return p
-    raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
+    raise not_found(name)
 
 
-def parse_owner(name: str, *, field: str = "parent") -> tuple[str | None, str | None]:
+def parse_owner(name: str, *, field: str = "parent", resource: str | None = None) -> tuple[str | None, str | None]:
     """``users/{user}`` -> (user id, None); ``services/{service}`` -> (None, service). The caller may act on
     it: a user on their own name (a service on any user's), a service only on its own ``services/{service}``
-    (anything else is NOT_FOUND)."""
+    (anything else is NOT_FOUND, named after ``resource``, the child asked for, when given)."""
     pattern = "users/{user} or services/{service}"
     parts = name.split("/")
     if len(parts) == 2 and parts[0] == "users":
         user_id = _user_id(parts[1], field, name, pattern)
-        authorize(user_id, name)
+        authorize(user_id, resource or name)
         return user_id, None
     if len(parts) == 2 and parts[0] == "services" and _SEGMENT.match(parts[1]):
         p = current_principal()
         if p.service != parts[1]:
-            raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
+            raise not_found(resource or name)
         return None, parts[1]
     raise _bad(field, name, pattern)
 
@@ -103,7 +126,7 @@ def parse_owner_child(name: str, collection: str, *, field: str = "name") -> tup
     parts = name.split("/")
     if len(parts) != 4 or parts[2] != collection or not _SEGMENT.match(parts[3]):
         raise _bad(field, name, f"users/{{user}}/{collection}/{{id}} or services/{{service}}/{collection}/{{id}}")
-    user_id, service = parse_owner("/".join(parts[:2]), field=field)
+    user_id, service = parse_owner("/".join(parts[:2]), field=field, resource=name)
     return user_id, service, parts[3]
 
 
@@ -115,5 +138,5 @@ def parse_own_service_singleton(name: str, singleton: str, *, field: str) -> str
         raise _bad(field, name, pattern)
     p = current_principal()
     if p.service != parts[1]:
-        raise NotFound(f"{name!r} not found", reason="RESOURCE_NOT_FOUND", metadata={"resource_name": name})
+        raise not_found(name)
     return parts[1]

@@ -87,6 +87,13 @@ class InvalidArgument(StackCfoError):
         return cls(f"{field}: {description}", violations=[FieldViolation(field, description)], reason=reason)
 
     @classmethod
+    def too_long(cls, field: str, max_chars: int) -> InvalidArgument:
+        """A text longer than its field allows: TEXT_TOO_LONG, the limit in metadata ``max_chars``."""
+        description = f"must be at most {max_chars} characters"
+        return cls(f"{field}: {description}", violations=[FieldViolation(field, description)],
+                   reason="TEXT_TOO_LONG", metadata={"field": field, "max_chars": max_chars})
+
+    @classmethod
     def combine(cls, errors: Sequence[InvalidArgument], *, unchecked_from: str | None = None) -> InvalidArgument:
         """One error for the problems of several items of a batch: every field violation, in order,
         with the first error's reason and metadata (a client that reads one reason reads the first

@@ -108,7 +108,7 @@ def _user(raw: str, name: str, field: str, writable: bool) -> str:
         authorize(user_id, name)
     except NotFound:
         reason = "USER_NOT_FOUND" if writable else "PORTFOLIO_NOT_FOUND"
-        raise NotFound(f"{name[:200]!r} not found", reason=reason, metadata={"resource_name": name[:200]}) from None
+        raise NotFound(f"{name[:200]!r} not found", reason=reason, metadata={"resource_name": name}) from None
     return user_id
 
 
@@ -122,7 +122,7 @@ def _transaction_name(name: str, field: str) -> tuple[str, str]:
         return user_id, str(uuid.UUID(parts[4]))
     except ValueError:
         raise NotFound(f"transaction {name[:200]!r} not found", reason="TRANSACTION_NOT_FOUND",
-                       metadata={"resource_name": name[:200]}) from None
+                       metadata={"resource_name": name}) from None
 
 
 def _settings_name(name: str, field: str) -> str:

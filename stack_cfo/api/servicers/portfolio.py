@@ -174,6 +174,8 @@ def _window(request: portfolio_pb2.GetPerformanceHistoryRequest) -> HistoryRange
     if which == "range":
         spec = _RANGES.get(request.range)
         if spec is None:
+            if request.range:
+                raise invalid("range", f"unknown range {request.range}", reason="INVALID_ENUM")
             raise invalid("range", "must be one of ONE_WEEK ... ALL", reason="MISSING_FIELD")
         return spec
     if which == "dates":

@@ -222,6 +222,8 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         require_service(current_principal(), operation="RunJob")
         kind = KINDS.get(request.kind)
         if kind is None:
+            if request.kind:
+                raise invalid("kind", f"unknown notification kind {request.kind}", reason="INVALID_ENUM")
             raise invalid("kind", "is required (DAILY_DIGEST, WEEKLY_SUMMARY or PERFORMANCE_ALERT)",
                           reason="MISSING_FIELD")
         user_id = parse_user(request.user, field="user") if request.user else None
@@ -281,6 +283,9 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         key = request_key("RegisterDevice", principal.key, request)
         platform = PLATFORMS.get(request.device.platform)
         if platform is None:
+            if request.device.platform:
+                raise invalid("device.platform", f"unknown device platform {request.device.platform}",
+                              reason="INVALID_ENUM")
             raise invalid("device.platform", "is required (FCM or APNS)", reason="MISSING_FIELD")
 
         async def work() -> bytes:

@@ -35,7 +35,7 @@ def _kinds_in(values: Any, field: str) -> list[NotificationKind]:
     out = []
     for i, v in enumerate(values):
         if v not in KINDS:
-            raise invalid(f"{field}[{i}]", "must be a notification kind", reason="INVALID_ARGUMENT")
+            raise invalid(f"{field}[{i}]", f"unknown notification kind {v}", reason="INVALID_ENUM")
         out.append(KINDS[v])
     return out
 

@@ -172,7 +172,7 @@ class ChatManager:
                         f"session.model: {model[:64]!r} is not an available model",
                         violations=[FieldViolation("session.model", "unknown model")],
                         reason="UNKNOWN_MODEL",
-                        metadata={"field": "session.model", "model": model[:64]},
+                        metadata={"field": "session.model", "model": model},
                     )
                 provider = provider.strip() or self.settings.default_provider
                 if not _valid_provider(provider):

@@ -146,12 +146,12 @@ def validate(prefs: NotificationPreferences) -> NotificationPreferences:
         zone(prefs.time_zone)
     except InvalidArgument as exc:
         violations.append(("UNKNOWN_TIME_ZONE", exc.violations[0]))
-        values["time_zone"] = prefs.time_zone[:64]
+        values["time_zone"] = prefs.time_zone
     try:
         canonical_tag(prefs.locale)
     except InvalidArgument as exc:
         violations.append(("INVALID_LOCALE", exc.violations[0]))
-        values["locale"] = prefs.locale[:64]
+        values["locale"] = prefs.locale
     if prefs.email_address and (len(prefs.email_address) > 254 or not _EMAIL.match(prefs.email_address)):
         violations.append(
             ("INVALID_EMAIL", FieldViolation("email_address", "must be an email address like name@example.com"))

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 STATUS_RETENTION = timedelta(days=30)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_DISPLAY_NAME = 200  # Device.display_name (scheduler.proto)
 _TOKEN_OK = re.compile(r"^[\x21-\x7e]+\Z")  # printable ASCII, no spaces
 _APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{32,200}\Z")
 
@@ -413,8 +414,8 @@ class NotificationService:
         validate_device_token(platform, token)
         if platform is Platform.APNS:
             token = token.lower()  # hex: "CD..." and "cd..." are one device token
-        if len(display_name) > 200:
-            raise InvalidArgument.field("device.display_name", "must be at most 200 characters")
+        if len(display_name) > MAX_DISPLAY_NAME:
+            raise InvalidArgument.too_long("device.display_name", MAX_DISPLAY_NAME)
         await self.store.ensure_user(user_id)
         return await self.store.register_device(
             user_id, platform=platform, token=token, display_name=display_name.strip()

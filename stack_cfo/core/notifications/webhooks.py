@@ -272,9 +272,7 @@ class WebhookEndpointService:
     @staticmethod
     def _description(value: str) -> str:
         if len(value) > MAX_DESCRIPTION:
-            raise InvalidArgument.field(
-                "webhook_endpoint.description", f"must be at most {MAX_DESCRIPTION} characters"
-            )
+            raise InvalidArgument.too_long("webhook_endpoint.description", MAX_DESCRIPTION)
         return value.strip()
 
     async def create(

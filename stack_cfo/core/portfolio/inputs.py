@@ -201,7 +201,7 @@ def check_not_future(value: date | datetime, now: datetime, field_path: str) -> 
 
 def check_currency(code: str, field_path: str) -> str:
     if code not in ISO_4217:
-        raise _bad(field_path, f"{code[:8]!r} is not an ISO 4217 currency code", "UNKNOWN_CURRENCY", value=code[:8])
+        raise _bad(field_path, f"{code[:8]!r} is not an ISO 4217 currency code", "UNKNOWN_CURRENCY", value=code)
     return code
 
 

@@ -999,7 +999,8 @@ type NotificationPreferences struct {
 	// Performance alerts on or off. Default on.
 	PerformanceAlertsEnabled *bool `protobuf:"varint,5,opt,name=performance_alerts_enabled,json=performanceAlertsEnabled,proto3,oneof" json:"performance_alerts_enabled,omitempty"`
 	// Email channel on or off. Default on; e-mail goes out only while `email_address` is set as well (on
-	// without an address sends nothing: RunJob reports it as "no_channel" or SKIPPED "no_email_address").
+	// without an address plans no e-mail; a user left with no channel at all is RunJob's USER_SKIPPED
+	// "no_channel", and an e-mail planned before the address was removed is SKIPPED "no_email_address").
 	EmailEnabled *bool `protobuf:"varint,6,opt,name=email_enabled,json=emailEnabled,proto3,oneof" json:"email_enabled,omitempty"`
 	// Push channel on or off (to every active device). Default on.
 	PushEnabled *bool `protobuf:"varint,7,opt,name=push_enabled,json=pushEnabled,proto3,oneof" json:"push_enabled,omitempty"`
@@ -1319,7 +1320,7 @@ type Device struct {
 	// Push token, at most 4,096 characters. Required on register; input only: never returned (empty in
 	// responses).
 	Token string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
-	// Optional label shown to the user ("Pixel 8").
+	// Optional label shown to the user ("Pixel 8"), at most 200 characters.
 	DisplayName string `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// False once the push service reported the token invalid (UNREGISTERED); re-register to reactivate.
 	// Output only.
@@ -1918,7 +1919,8 @@ type WebhookEndpoint struct {
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// Only these kinds are sent; empty means every kind.
 	Kinds []NotificationKind `protobuf:"varint,4,rep,packed,name=kinds,proto3,enum=stack.cfo.v1.NotificationKind" json:"kinds,omitempty"`
-	// True pauses deliveries (notifications planned meanwhile are skipped with reason "no_endpoint").
+	// True pauses deliveries: nothing is planned for a disabled endpoint, and notifications planned for it
+	// before it was disabled are skipped with reason "no_endpoint".
 	Disabled bool `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
 	// The signing secret, "whsec_" followed by base64 of 32 random bytes (the HMAC key is the decoded
 	// bytes). Output only, and set only in the responses of CreateWebhookEndpoint and

@@ -26,7 +26,10 @@ type SchedulerServiceClient interface {
 	// ("kind_disabled": the user switched this kind off; "no_channel": no enabled channel with a target, i.e.
 	// no email address, no active device, no webhook endpoint and no feed), then one SENT/SKIPPED/FAILED event
 	// per notification (SKIPPED says why, e.g. "quiet_hours", "no_portfolio", "channel_not_configured"), then
-	// one DONE event, after which the stream ends with OK.
+	// one DONE event, after which the stream ends with OK. The events report what this run did, not the
+	// notification's final state: a digest or summary inside the user's quiet hours is SKIPPED "quiet_hours"
+	// for the run while the notification stays PENDING and is delivered when they end (an alert is dropped);
+	// a notification put on a service's feed is SENT while its status is AWAITING_ACK until acknowledged.
 	//
 	// A manual run never replaces a scheduled notification: its notifications have keys of their own (the
 	// period followed by "~m" and the run's id, see Notification.idempotency_key) and `manual` set, so the
@@ -47,12 +50,14 @@ type SchedulerServiceClient interface {
 	GetNotificationPreferences(ctx context.Context, in *GetNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error)
 	// Updates the user's notification preferences (AIP-134) and returns them.
 	// Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
+	// user's preferences; a user the service has not seen yet is created by this call).
 	UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
 	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND).
+	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
+	// another user; a user the service has not seen yet is created by this call).
 	RegisterDevice(ctx context.Context, in *RegisterDeviceRequest, opts ...grpc.CallOption) (*Device, error)
 	// Unregisters a push device (AIP-135), e.g. on logout, so its token can later be registered by another
 	// user. Notifications already planned for it are skipped with reason "no_device". Deleting a device that
@@ -60,7 +65,8 @@ type SchedulerServiceClient interface {
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (DEVICE_NOT_FOUND).
 	DeleteDevice(ctx context.Context, in *DeleteDeviceRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
+	// NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
 	ListNotifications(ctx context.Context, in *ListNotificationsRequest, opts ...grpc.CallOption) (*ListNotificationsResponse, error)
 	// Registers a webhook endpoint (AIP-133) and returns it with its signing `secret`, the only time the
 	// secret is returned (RotateWebhookEndpointSecret returns a new one). Parent `users/{user}` (that user's
@@ -354,7 +360,10 @@ type SchedulerServiceServer interface {
 	// ("kind_disabled": the user switched this kind off; "no_channel": no enabled channel with a target, i.e.
 	// no email address, no active device, no webhook endpoint and no feed), then one SENT/SKIPPED/FAILED event
 	// per notification (SKIPPED says why, e.g. "quiet_hours", "no_portfolio", "channel_not_configured"), then
-	// one DONE event, after which the stream ends with OK.
+	// one DONE event, after which the stream ends with OK. The events report what this run did, not the
+	// notification's final state: a digest or summary inside the user's quiet hours is SKIPPED "quiet_hours"
+	// for the run while the notification stays PENDING and is delivered when they end (an alert is dropped);
+	// a notification put on a service's feed is SENT while its status is AWAITING_ACK until acknowledged.
 	//
 	// A manual run never replaces a scheduled notification: its notifications have keys of their own (the
 	// period followed by "~m" and the run's id, see Notification.idempotency_key) and `manual` set, so the
@@ -375,12 +384,14 @@ type SchedulerServiceServer interface {
 	GetNotificationPreferences(context.Context, *GetNotificationPreferencesRequest) (*NotificationPreferences, error)
 	// Updates the user's notification preferences (AIP-134) and returns them.
 	// Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
+	// user's preferences; a user the service has not seen yet is created by this call).
 	UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*NotificationPreferences, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
 	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND).
+	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
+	// another user; a user the service has not seen yet is created by this call).
 	RegisterDevice(context.Context, *RegisterDeviceRequest) (*Device, error)
 	// Unregisters a push device (AIP-135), e.g. on logout, so its token can later be registered by another
 	// user. Notifications already planned for it are skipped with reason "no_device". Deleting a device that
@@ -388,7 +399,8 @@ type SchedulerServiceServer interface {
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (DEVICE_NOT_FOUND).
 	DeleteDevice(context.Context, *DeleteDeviceRequest) (*emptypb.Empty, error)
 	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
+	// NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
 	ListNotifications(context.Context, *ListNotificationsRequest) (*ListNotificationsResponse, error)
 	// Registers a webhook endpoint (AIP-133) and returns it with its signing `secret`, the only time the
 	// secret is returned (RotateWebhookEndpointSecret returns a new one). Parent `users/{user}` (that user's

@@ -143,7 +143,10 @@ class SchedulerServiceServicer:
         ("kind_disabled": the user switched this kind off; "no_channel": no enabled channel with a target, i.e.
         no email address, no active device, no webhook endpoint and no feed), then one SENT/SKIPPED/FAILED event
         per notification (SKIPPED says why, e.g. "quiet_hours", "no_portfolio", "channel_not_configured"), then
-        one DONE event, after which the stream ends with OK.
+        one DONE event, after which the stream ends with OK. The events report what this run did, not the
+        notification's final state: a digest or summary inside the user's quiet hours is SKIPPED "quiet_hours"
+        for the run while the notification stays PENDING and is delivered when they end (an alert is dropped);
+        a notification put on a service's feed is SENT while its status is AWAITING_ACK until acknowledged.
 
         A manual run never replaces a scheduled notification: its notifications have keys of their own (the
         period followed by "~m" and the run's id, see Notification.idempotency_key) and `manual` set, so the
@@ -174,7 +177,8 @@ class SchedulerServiceServicer:
     def UpdateNotificationPreferences(self, request, context):
         """Updates the user's notification preferences (AIP-134) and returns them.
         Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-        INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+        INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
+        user's preferences; a user the service has not seen yet is created by this call).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,7 +188,8 @@ class SchedulerServiceServicer:
         """Registers (or re-registers) a push device for the user and returns it. Registering a token the user
         already registered updates and reactivates that device (same name). Idempotent with `request_id`.
         Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-        (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND).
+        (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
+        another user; a user the service has not seen yet is created by this call).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -202,7 +207,8 @@ class SchedulerServiceServicer:
 
     def ListNotifications(self, request, context):
         """Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
-        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
+        NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

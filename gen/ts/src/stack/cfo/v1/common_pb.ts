@@ -37,8 +37,11 @@
 //   lists the reasons it may return in addition to these, which any RPC may return:
 //   UNAUTHENTICATED (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED), PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED)
 //   on service-only RPCs, INVALID_ARGUMENT (INVALID_ENUM) for an enum field holding a number its enum does
-//   not define, NOT_FOUND for resources of another user (never PERMISSION_DENIED, so existence
-//   does not leak), UNAVAILABLE (DATABASE_UNAVAILABLE, retryable), UNIMPLEMENTED (NOT_IMPLEMENTED_YET) for a
+//   not define, INVALID_ARGUMENT (TEXT_TOO_LONG, limit in metadata "max_chars") for a text field longer
+//   than its comment allows, NOT_FOUND for resources of another user with the reason of a missing one
+//   (SESSION_NOT_FOUND, DEVICE_NOT_FOUND, ..., USER_NOT_FOUND for `users/{user}` itself; never
+//   PERMISSION_DENIED, so existence does not leak; RESOURCE_NOT_FOUND for another service's
+//   `services/{service}` resources), UNAVAILABLE (DATABASE_UNAVAILABLE, retryable), UNIMPLEMENTED (NOT_IMPLEMENTED_YET) for a
 //   capability that has not landed, INTERNAL (INTERNAL) for anything unexpected.
 // * Idempotency (AIP-155). Mutations that cost money or send something take an optional `request_id`
 //   (a UUID4 string chosen by the client, written as 8-4-4-4-12 hex digits; case does not matter, other

@@ -412,7 +412,8 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
 
   /**
    * Email channel on or off. Default on; e-mail goes out only while `email_address` is set as well (on
-   * without an address sends nothing: RunJob reports it as "no_channel" or SKIPPED "no_email_address").
+   * without an address plans no e-mail; a user left with no channel at all is RunJob's USER_SKIPPED
+   * "no_channel", and an e-mail planned before the address was removed is SKIPPED "no_email_address").
    *
    * @generated from field: optional bool email_enabled = 6;
    */
@@ -604,7 +605,7 @@ export type Device = Message<"stack.cfo.v1.Device"> & {
   token: string;
 
   /**
-   * Optional label shown to the user ("Pixel 8").
+   * Optional label shown to the user ("Pixel 8"), at most 200 characters.
    *
    * @generated from field: string display_name = 4;
    */
@@ -978,7 +979,8 @@ export type WebhookEndpoint = Message<"stack.cfo.v1.WebhookEndpoint"> & {
   kinds: NotificationKind[];
 
   /**
-   * True pauses deliveries (notifications planned meanwhile are skipped with reason "no_endpoint").
+   * True pauses deliveries: nothing is planned for a disabled endpoint, and notifications planned for it
+   * before it was disabled are skipped with reason "no_endpoint".
    *
    * @generated from field: bool disabled = 5;
    */
@@ -2006,7 +2008,10 @@ export const SchedulerService: GenService<{
    * ("kind_disabled": the user switched this kind off; "no_channel": no enabled channel with a target, i.e.
    * no email address, no active device, no webhook endpoint and no feed), then one SENT/SKIPPED/FAILED event
    * per notification (SKIPPED says why, e.g. "quiet_hours", "no_portfolio", "channel_not_configured"), then
-   * one DONE event, after which the stream ends with OK.
+   * one DONE event, after which the stream ends with OK. The events report what this run did, not the
+   * notification's final state: a digest or summary inside the user's quiet hours is SKIPPED "quiet_hours"
+   * for the run while the notification stays PENDING and is delivered when they end (an alert is dropped);
+   * a notification put on a service's feed is SENT while its status is AWAITING_ACK until acknowledged.
    *
    * A manual run never replaces a scheduled notification: its notifications have keys of their own (the
    * period followed by "~m" and the run's id, see Notification.idempotency_key) and `manual` set, so the
@@ -2043,7 +2048,8 @@ export const SchedulerService: GenService<{
   /**
    * Updates the user's notification preferences (AIP-134) and returns them.
    * Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
-   * INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND).
+   * INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
+   * user's preferences; a user the service has not seen yet is created by this call).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.UpdateNotificationPreferences
    */
@@ -2056,7 +2062,8 @@ export const SchedulerService: GenService<{
    * Registers (or re-registers) a push device for the user and returns it. Registering a token the user
    * already registered updates and reactivates that device (same name). Idempotent with `request_id`.
    * Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-   * (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND).
+   * (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
+   * another user; a user the service has not seen yet is created by this call).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.RegisterDevice
    */
@@ -2080,7 +2087,8 @@ export const SchedulerService: GenService<{
   },
   /**
    * Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
-   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
+   * NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.ListNotifications
    */
