@@ -88,7 +88,9 @@ def not_found(name: str) -> NotFound:
     as a resource that does not exist: existence does not leak)."""
     parts = name.split("/")
     if parts[0] == "users":
-        reason = _MISSING.get(parts[2], "USER_NOT_FOUND") if len(parts) > 2 else "USER_NOT_FOUND"
+        # the innermost collection named: users/{u}/portfolio/transactions/{t} is a transaction
+        kinds = [_MISSING[p] for p in parts[2:] if p in _MISSING]
+        reason = kinds[-1] if kinds else "USER_NOT_FOUND"
     else:
         reason = "RESOURCE_NOT_FOUND"
     return NotFound(f"{name!r} not found", reason=reason, metadata={"resource_name": name})

@@ -98,6 +98,9 @@ async def test_enums_labels_and_other_users_resources(db_dsn: str, data_dir: Pat
                 upb.EraseUserDataRequest(name=f"users/{alice}"), metadata=as_bob)),
             ("PORTFOLIO_NOT_FOUND", ppb_grpc.PortfolioSummaryServiceStub(srv.channel).GetPortfolioSummary(
                 ppb.GetPortfolioSummaryRequest(portfolio=f"users/{alice}/portfolio"), metadata=as_bob)),
+            ("TRANSACTION_NOT_FOUND", ppb_grpc.PortfolioSummaryServiceStub(srv.channel).GetTransaction(
+                ppb.GetTransactionRequest(name=f"users/{alice}/portfolio/transactions/{uuid.uuid4()}"),
+                metadata=as_bob)),
         ]
         for reason, call in cases:
             code, info, _ = await _error(call)

@@ -107,6 +107,8 @@ def _user(raw: str, name: str, field: str, writable: bool) -> str:
     try:
         authorize(user_id, name)
     except NotFound:
+        if "/transactions/" in name:
+            raise  # another user's transaction: TRANSACTION_NOT_FOUND, as a missing one
         reason = "USER_NOT_FOUND" if writable else "PORTFOLIO_NOT_FOUND"
         raise NotFound(f"{name[:200]!r} not found", reason=reason, metadata={"resource_name": name}) from None
     return user_id
