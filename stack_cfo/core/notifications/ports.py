@@ -244,6 +244,7 @@ class NotificationStore(Protocol):
     async def create_run(
         self, *, request_id: str | None, request_hash: str, kind: NotificationKind, user_id: str | None
     ) -> tuple[JobRun, bool]: ...
+    async def get_run(self, run_id: str) -> JobRun | None: ...
     async def plan_run(
         self,
         run_id: str,

@@ -273,7 +273,8 @@ class NotificationService:
         SKIPPED with reason ``quiet_hours`` and stays pending. Closing the iterator early leaves
         planned rows to the scheduler process.
 
-        A retried ``request_id`` yields a single DONE with the original run's counts;
+        A retried ``request_id`` yields a single DONE with the original run's counts (once that run
+        has ended, waiting up to ``wait_for_others`` for it);
         reusing it for another kind or user raises InvalidArgument (REQUEST_ID_REUSED).
         """
         config = self.settings
@@ -296,6 +297,13 @@ class NotificationService:
                 raise InvalidArgument.field(
                     "request_id", "was already used for a different RunJob request", reason="REQUEST_ID_REUSED"
                 )
+            # A retry while the first call still runs follows it to its end (its final counts), for
+            # at most ``wait_for_others``: a run whose process died never ends.
+            loop = asyncio.get_running_loop()
+            give_up = loop.time() + wait_for_others.total_seconds()
+            while run.state != "done" and loop.time() < give_up:
+                await asyncio.sleep(poll_interval)
+                run = await repo.get_run(run.id) or run
             yield RunJobEvent(RunStage.DONE, JobCounts(run.planned, run.sent, run.skipped, run.failed))
             return
 

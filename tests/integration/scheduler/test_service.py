@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -145,6 +146,30 @@ async def test_run_job_request_id_replays_and_errors(database: Database, smtp_si
     with pytest.raises(FailedPrecondition) as fp:
         await _collect(_service(database, off).run_job(kind=NotificationKind.ALERT))
     assert fp.value.reason == "JOB_DISABLED"
+
+
+async def test_a_retry_while_the_run_is_going_waits_for_its_final_counts(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    """A retried request_id that arrives mid-run reports the run's final counts, not its zeros so far."""
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
+    config = test_config()
+    worker = build_worker(
+        database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
+    )
+    rid = str(uuid.uuid4())
+    first = _service(database, config, worker).run_job(kind=NotificationKind.WEEKLY, user_id=user, request_id=rid)
+    planned = await first.__anext__()  # the run is going: planned, nothing delivered yet
+    assert planned.stage is RunStage.PLANNED
+    retry = asyncio.ensure_future(_collect(_service(database, config, worker).run_job(
+        kind=NotificationKind.WEEKLY, user_id=user, request_id=rid, poll_interval=0.05)))
+    await asyncio.sleep(0.3)
+    assert not retry.done()  # following the first run
+    rest = [e async for e in first]
+    replay = await asyncio.wait_for(retry, 10)
+    assert [e.stage for e in replay] == [RunStage.DONE]
+    assert replay[0].counts.sent == rest[-1].counts.sent == 1 and replay[0].counts.planned == 1
+    assert len(smtp_sink.received()) == 1
 
 
 async def test_run_job_without_a_worker_reports_what_the_scheduler_delivers(

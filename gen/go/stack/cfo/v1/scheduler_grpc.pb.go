@@ -37,7 +37,8 @@ type SchedulerServiceClient interface {
 	// On a device, a manual push carries the period's collapse id, so the newer notification replaces the
 	// older one in the notification centre (both are delivered and recorded). Sends things: send a
 	// `request_id`; a retry with the same id does not plan or send again: it streams a single DONE event with
-	// the counts of the original run (or its counts so far, followed by DONE, if it is still running).
+	// the final counts of the original run, waiting for it to end when it is still running (up to 30 s; then
+	// the counts so far).
 	// Service principals only. Cancelling the call stops planning new sends; notifications already planned
 	// are still delivered by the scheduler process.
 	//
@@ -371,7 +372,8 @@ type SchedulerServiceServer interface {
 	// On a device, a manual push carries the period's collapse id, so the newer notification replaces the
 	// older one in the notification centre (both are delivered and recorded). Sends things: send a
 	// `request_id`; a retry with the same id does not plan or send again: it streams a single DONE event with
-	// the counts of the original run (or its counts so far, followed by DONE, if it is still running).
+	// the final counts of the original run, waiting for it to end when it is still running (up to 30 s; then
+	// the counts so far).
 	// Service principals only. Cancelling the call stops planning new sends; notifications already planned
 	// are still delivered by the scheduler process.
 	//
