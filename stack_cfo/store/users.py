@@ -8,7 +8,13 @@ from psycopg import AsyncConnection
 
 
 async def ensure_user(conn: AsyncConnection[Any], user_id: str) -> None:
-    await conn.execute("INSERT INTO users (id) VALUES (%s) ON CONFLICT (id) DO NOTHING", (user_id,))
+    """The user's row, created on first use. A user erased before (EraseUserData left its tombstone,
+    ``erased_at``) who writes again is a user again: planned for notifications, found by RunJob."""
+    await conn.execute(
+        "INSERT INTO users (id) VALUES (%s) ON CONFLICT (id) DO UPDATE SET erased_at = NULL "
+        "WHERE users.erased_at IS NOT NULL",
+        (user_id,),
+    )
 
 
 async def user_exists(conn: AsyncConnection[Any], user_id: str) -> bool:

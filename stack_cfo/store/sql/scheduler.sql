@@ -67,7 +67,8 @@ WITH slots AS (
            coalesce(p.webhook_enabled, true) AS wants_webhook,
            coalesce(p.feed_enabled, true) AS wants_feed
     FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
-    WHERE CASE %(kind)s
+    WHERE u.erased_at IS NULL  -- an erased user (EraseUserData's tombstone) gets nothing
+      AND CASE %(kind)s
             WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
             WHEN 'weekly' THEN coalesce(p.weekly_summary_enabled, true)
             ELSE coalesce(p.performance_alerts_enabled, true)
@@ -128,7 +129,8 @@ WITH slots AS (
            coalesce(p.webhook_enabled, true) AS wants_webhook,
            coalesce(p.feed_enabled, true) AS wants_feed
     FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
-    WHERE CASE %(kind)s
+    WHERE u.erased_at IS NULL  -- an erased user (EraseUserData's tombstone) gets nothing
+      AND CASE %(kind)s
             WHEN 'digest' THEN coalesce(p.daily_digest_enabled, true)
             WHEN 'weekly' THEN coalesce(p.weekly_summary_enabled, true)
             ELSE coalesce(p.performance_alerts_enabled, true)
@@ -372,7 +374,7 @@ WHERE status IN ('pending', 'retry') AND next_attempt_at <= now()
 GROUP BY kind
 
 -- name: user_exists
-SELECT id, email, created_at FROM users WHERE id = %(user_id)s
+SELECT id, email, created_at FROM users WHERE id = %(user_id)s AND erased_at IS NULL
 
 -- name: get_prefs
 SELECT u.id AS user_id, u.email AS account_email, u.created_at AS user_created_at,
@@ -482,6 +484,7 @@ SELECT u.id AS user_id,
             THEN 'kind_disabled' ELSE 'no_channel' END AS reason
 FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id
 WHERE (%(user_id)s::uuid IS NULL OR u.id = %(user_id)s::uuid)
+  AND u.erased_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM notification_outbox o WHERE o.run_id = %(run_id)s AND o.user_id = u.id)
 ORDER BY u.id
 

@@ -7,6 +7,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+import grpc
 import psycopg
 from psycopg import sql
 
@@ -141,6 +142,29 @@ async def test_after_erasure_only_the_tombstone_names_the_user(db_dsn: str, data
             assert erased == (True,)
         # Bob keeps everything.
         assert rows_naming(db_dsn, bob) == bob_before
+
+        # An erased user is planned for nothing: a run for every user leaves the tombstone alone
+        # (it planned notifications and made a new data key for the user before), and a run for
+        # that user is USER_NOT_FOUND.
+        sched = scheduler_pb2_grpc.SchedulerServiceStub(srv.channel)
+        ops = srv.auth(service="ops")
+        for kind in (scheduler_pb2.NOTIFICATION_KIND_DAILY_DIGEST, scheduler_pb2.NOTIFICATION_KIND_WEEKLY_SUMMARY):
+            async for _ in sched.RunJob(scheduler_pb2.RunJobRequest(kind=kind), metadata=ops, timeout=60):
+                pass
+        assert rows_naming(db_dsn, alice) == left
+        try:
+            one = scheduler_pb2.RunJobRequest(kind=scheduler_pb2.NOTIFICATION_KIND_DAILY_DIGEST, user=f"users/{alice}")
+            async for _ in sched.RunJob(one, metadata=ops, timeout=60):
+                pass
+            raise AssertionError("RunJob for an erased user ran")
+        except grpc.aio.AioRpcError as err:
+            assert err.code() == grpc.StatusCode.NOT_FOUND
+        # The user coming back (a write of their own) is a user again.
+        await sched.UpdateNotificationPreferences(scheduler_pb2.UpdateNotificationPreferencesRequest(
+            preferences=scheduler_pb2.NotificationPreferences(name=f"users/{alice}/notificationPreferences",
+                                                             time_zone="UTC")), metadata=srv.auth(alice), timeout=10)
+        with psycopg.connect(db_dsn) as conn:
+            assert conn.execute("SELECT erased_at FROM users WHERE id = %s", (alice,)).fetchone() == (None,)
 
 
 def test_an_external_database_without_archive_master_keys_refuses_to_start(tmp_path: Path, db_dsn: str) -> None:
