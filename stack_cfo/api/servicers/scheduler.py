@@ -228,7 +228,9 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
                           reason="MISSING_FIELD")
         user_id = parse_user(request.user, field="user") if request.user else None
         request_id = validate_request_id(request.request_id)
-        events = self.service.run_job(kind=kind, user_id=user_id, request_id=request_id or None)
+        events = self.service.run_job(
+            kind=kind, user_id=user_id, request_id=request_id or None, principal=current_principal().key
+        )
         # An operator's job over every user (or one): run_job runs in the system scope.
         try:
             async for ev in events:

@@ -150,6 +150,7 @@ class JobRun:
     sent: int
     skipped: int
     failed: int
+    skipped_users: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,7 +138,8 @@ def _stage_of(status: OutboxStatus) -> RunStage | None:
 
 
 def _counts(t: _Tally) -> dict[str, int]:
-    return {"planned": t.planned, "sent": t.sent, "skipped": t.skipped, "failed": t.failed}
+    return {"planned": t.planned, "sent": t.sent, "skipped": t.skipped, "failed": t.failed,
+            "skipped_users": t.skipped_users}
 
 
 def validate_device_token(platform: Platform, token: str) -> None:
@@ -239,14 +240,16 @@ class NotificationService:
         kind: NotificationKind,
         user_id: str | None = None,
         request_id: str | None = None,
+        principal: str = "",
         deliver: bool = True,
         wait_for_others: timedelta = timedelta(seconds=30),
         poll_interval: float = 0.5,
     ) -> AsyncIterator[RunJobEvent]:
         """Plan ``kind`` now for every user (or one) and deliver it, streaming progress (see
-        :meth:`_run_job`). An operator's job that spans users: it runs in the system scope."""
+        :meth:`_run_job`). An operator's job that spans users: it runs in the system scope.
+        ``request_id`` is ``principal``'s: another caller's same id is another run."""
         return iterate_in_system_scope("run-job", self._run_job(
-            kind=kind, user_id=user_id, request_id=request_id, deliver=deliver,
+            kind=kind, user_id=user_id, request_id=request_id, principal=principal, deliver=deliver,
             wait_for_others=wait_for_others, poll_interval=poll_interval,
         ))
 
@@ -256,6 +259,7 @@ class NotificationService:
         kind: NotificationKind,
         user_id: str | None = None,
         request_id: str | None = None,
+        principal: str = "",
         deliver: bool = True,
         wait_for_others: timedelta = timedelta(seconds=30),
         poll_interval: float = 0.5,
@@ -290,7 +294,8 @@ class NotificationService:
             raise NotFound.resource("user", user_id)
         request_hash = f"{kind.value}:{user_id or '*'}"
         run, created = await repo.create_run(
-            request_id=request_id or None, request_hash=request_hash, kind=kind, user_id=user_id
+            request_id=request_id or None, request_hash=request_hash, kind=kind, user_id=user_id,
+            principal=principal,
         )
         if not created:
             if run.request_hash != request_hash:
@@ -304,7 +309,9 @@ class NotificationService:
             while run.state != "done" and loop.time() < give_up:
                 await asyncio.sleep(poll_interval)
                 run = await repo.get_run(run.id) or run
-            yield RunJobEvent(RunStage.DONE, JobCounts(run.planned, run.sent, run.skipped, run.failed))
+            yield RunJobEvent(
+                RunStage.DONE, JobCounts(run.planned, run.sent, run.skipped, run.failed, run.skipped_users)
+            )
             return
 
         cal = self.calendar
@@ -326,6 +333,8 @@ class NotificationService:
         for skipped_user, why in await repo.run_skipped_users(run.id, kind, user_id):
             tally.skipped_users += 1
             yield RunJobEvent(RunStage.USER_SKIPPED, tally.freeze(), reason=why, user_id=skipped_user)
+        if tally.skipped_users:
+            await repo.update_run(run.id, **_counts(tally), done=False)
 
         reported: set[int] = set()
         for c in candidates:

@@ -28,6 +28,7 @@ def _run(row: dict[str, Any]) -> JobRun:
         sent=row["sent"],
         skipped=row["skipped"],
         failed=row["failed"],
+        skipped_users=row["skipped_users"],
     )
 
 
@@ -44,9 +45,10 @@ class RunsQueries(Repo):
             await ensure_user(conn, user_id)
 
     async def create_run(
-        self, *, request_id: str | None, request_hash: str, kind: NotificationKind, user_id: str | None
+        self, *, request_id: str | None, request_hash: str, kind: NotificationKind, user_id: str | None,
+        principal: str = "",
     ) -> tuple[JobRun, bool]:
-        """A new run, or ``(existing, False)`` when ``request_id`` was seen before."""
+        """A new run, or ``(existing, False)`` when ``principal`` sent ``request_id`` before."""
         run_id = uuid.uuid4()
         async with self.db.transaction() as conn:
             created = await (
@@ -54,6 +56,7 @@ class RunsQueries(Repo):
                     Q.create_run,
                     {
                         "id": run_id,
+                        "principal": principal,
                         "request_id": request_id,
                         "request_hash": request_hash,
                         "kind": kind.value,
@@ -62,7 +65,9 @@ class RunsQueries(Repo):
                 )
             ).fetchone()
             query, params = (
-                (Q.get_run, {"id": run_id}) if created else (Q.get_run_by_request, {"request_id": request_id})
+                (Q.get_run, {"id": run_id})
+                if created
+                else (Q.get_run_by_request, {"principal": principal, "request_id": request_id})
             )
             row = await (await conn.execute(query, params)).fetchone()
         assert row is not None
@@ -73,7 +78,9 @@ class RunsQueries(Repo):
             row = await (await conn.execute(Q.get_run, {"id": run_id})).fetchone()
         return _run(row) if row else None
 
-    async def update_run(self, run_id: str, *, planned: int, sent: int, skipped: int, failed: int, done: bool) -> None:
+    async def update_run(
+        self, run_id: str, *, planned: int, sent: int, skipped: int, failed: int, done: bool, skipped_users: int = 0
+    ) -> None:
         async with self.db.connection() as conn:
             await conn.execute(
                 Q.update_run,
@@ -83,6 +90,7 @@ class RunsQueries(Repo):
                     "sent": sent,
                     "skipped": skipped,
                     "failed": failed,
+                    "skipped_users": skipped_users,
                     "state": "done" if done else "running",
                 },
             )

@@ -450,23 +450,26 @@ ORDER BY o.scheduled_for DESC, o.id DESC
 LIMIT %(limit)s
 
 -- name: create_run
-INSERT INTO scheduler_job_runs (id, request_id, request_hash, kind, user_id)
-VALUES (%(id)s, %(request_id)s, %(request_hash)s, %(kind)s, %(user_id)s)
-ON CONFLICT (request_id) DO NOTHING
+-- A request id is its principal's (migration 18).
+INSERT INTO scheduler_job_runs (id, principal, request_id, request_hash, kind, user_id)
+VALUES (%(id)s, %(principal)s, %(request_id)s, %(request_hash)s, %(kind)s, %(user_id)s)
+ON CONFLICT (principal, request_id) DO NOTHING
 RETURNING id
 
 -- name: get_run_by_request
-SELECT id, request_id, request_hash, kind, user_id, state, planned, sent, skipped, failed, created_at, finished_at
-FROM scheduler_job_runs WHERE request_id = %(request_id)s
+SELECT id, request_id, request_hash, kind, user_id, state, planned, sent, skipped, failed, skipped_users,
+       created_at, finished_at
+FROM scheduler_job_runs WHERE principal = %(principal)s AND request_id = %(request_id)s
 
 -- name: get_run
-SELECT id, request_id, request_hash, kind, user_id, state, planned, sent, skipped, failed, created_at, finished_at
+SELECT id, request_id, request_hash, kind, user_id, state, planned, sent, skipped, failed, skipped_users,
+       created_at, finished_at
 FROM scheduler_job_runs WHERE id = %(id)s
 
 -- name: update_run
 UPDATE scheduler_job_runs
 SET planned = %(planned)s, sent = %(sent)s, skipped = %(skipped)s, failed = %(failed)s,
-    state = %(state)s, finished_at = CASE WHEN %(state)s = 'done' THEN now() ELSE finished_at END
+    skipped_users = %(skipped_users)s, state = %(state)s, finished_at = CASE WHEN %(state)s = 'done' THEN now() ELSE finished_at END
 WHERE id = %(id)s
 
 -- name: run_rows

@@ -172,6 +172,28 @@ async def test_a_retry_while_the_run_is_going_waits_for_its_final_counts(
     assert len(smtp_sink.received()) == 1
 
 
+async def test_run_job_request_ids_are_the_callers_and_replays_count_skipped_users(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    """Two services sending one request_id run two jobs (the id is each caller's); a replay's DONE
+    carries the users the run skipped, as the run's own DONE did."""
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC", "daily_digest_enabled": False})
+    config = test_config()
+    rid = str(uuid.uuid4())
+
+    def run(principal: str) -> object:
+        return _service(database, config).run_job(
+            kind=NotificationKind.DIGEST, user_id=user, request_id=rid, principal=principal)
+
+    first = await _collect(run("service:a"))
+    assert [e.stage for e in first] == [RunStage.PLANNED, RunStage.USER_SKIPPED, RunStage.DONE]
+    assert first[-1].counts.skipped_users == 1
+    replay = await _collect(run("service:a"))
+    assert [e.stage for e in replay] == [RunStage.DONE] and replay[0].counts == first[-1].counts
+    other = await _collect(run("service:b"))
+    assert [e.stage for e in other] == [e.stage for e in first]
+
+
 async def test_run_job_without_a_worker_reports_what_the_scheduler_delivers(
     database: Database, smtp_sink: SmtpSink
 ) -> None:
