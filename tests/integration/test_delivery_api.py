@@ -252,6 +252,10 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
         assert all(e.notification.status == pb.NOTIFICATION_STATUS_AWAITING_ACK for e in got)
         assert all(e.notification.channel == pb.NOTIFICATION_CHANNEL_FEED for e in got)
         assert not any(e.redelivered for e in got)
+        # The notification carries the receipts its content names (it carried none on the feed).
+        for e in got:
+            assert [r.name for r in e.notification.receipts] == list(e.content.receipts), e
+        assert any(e.content.receipts for e in got)
         # The feed counts what is on it (many users' rows: it was 0 under row-level security).
         status = await stub.GetNotificationFeed(pb.GetNotificationFeedRequest(name=feed), metadata=me)
         assert status.unacknowledged_count == 3 and status.HasField("create_time")

@@ -110,3 +110,22 @@ async def test_enums_labels_and_other_users_resources(db_dsn: str, data_dir: Pat
         code, info, _ = await _error(stub.GetNotificationPreferences(
             pb.GetNotificationPreferencesRequest(name="users/" + "x" * 3000), metadata=ops, timeout=10))
         assert info.metadata["value"].endswith("...(3006 chars)") and len(info.metadata["value"]) == 256
+
+
+async def test_a_path_in_the_mask_left_unset_gets_its_default(db_dsn: str, data_dir: Path) -> None:
+    """AIP-134: naming a field in update_mask and leaving it unset resets it (it was MISSING_FIELD for
+    the optional bools and UNKNOWN_TIME_ZONE for an empty time zone)."""
+    from google.protobuf import field_mask_pb2
+
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = pb_grpc.SchedulerServiceStub(srv.channel)
+        name = f"users/{user}/notificationPreferences"
+        await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
+            preferences=pb.NotificationPreferences(name=name, time_zone="Europe/Berlin", daily_digest_enabled=False)),
+            metadata=srv.auth(user), timeout=10)
+        reset = await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
+            preferences=pb.NotificationPreferences(name=name),
+            update_mask=field_mask_pb2.FieldMask(paths=["daily_digest_enabled", "time_zone"])),
+            metadata=srv.auth(user), timeout=10)
+        assert reset.daily_digest_enabled and reset.time_zone == "UTC"

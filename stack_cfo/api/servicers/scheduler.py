@@ -107,13 +107,15 @@ def preference_changes(request: pb.UpdateNotificationPreferencesRequest) -> dict
     elif "*" in paths:
         return _replacement(p)
     changes: dict[str, Any] = {}
+    defaults = default_preferences("")
     for path in paths:
         if path in ("quiet_hours_start", "quiet_hours_end"):
             changes[path] = (getattr(p, path).hours, getattr(p, path).minutes) if p.HasField(path) else None
         elif path in _OPTIONAL_BOOLS:
-            if not p.HasField(path):
-                raise invalid(f"preferences.{path}", "is in update_mask but not set", reason="MISSING_FIELD")
-            changes[path] = getattr(p, path)
+            # AIP-134: a field named in the mask but not set goes back to its default (as with "*")
+            changes[path] = getattr(p, path) if p.HasField(path) else getattr(defaults, path)
+        elif path == "time_zone":
+            changes[path] = p.time_zone or defaults.time_zone
         elif path in _MASKABLE:
             changes[path] = getattr(p, path)
         else:
@@ -343,7 +345,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
             try:
                 async for ev in events:
                     yield pb.WatchNotificationsResponse(
-                        notification=notification_to_proto(ev.item.notification),
+                        notification=notification_to_proto(ev.item.notification, ev.receipts),
                         content=content_to_proto(ev.item.document),
                         cursor=ev.cursor,
                         redelivered=ev.redelivered,

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from stack_cfo.core.errors import FailedPrecondition, InvalidArgument
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.records import NotificationRecord
+from stack_cfo.core.provenance.model import Receipt
 
 UPDATABLE = frozenset({"enabled", "kinds"})
 MAX_ACKS = 1000
@@ -60,6 +61,8 @@ class FeedEvent:
     item: FeedItem
     cursor: str
     redelivered: bool
+    receipts: Mapping[str, Receipt] = field(default_factory=dict)
+    """The receipts the notification names (without data snapshots), by id."""
 
 
 class FeedStore(Protocol):
@@ -73,6 +76,9 @@ class FeedStore(Protocol):
 
     async def feed_items(self, feed_id: int, *, after_seq: int, limit: int) -> list[FeedItem]:
         """Awaiting-acknowledgement, unexpired rows of the feed with ``feed_seq > after_seq``, in order."""
+        ...
+    async def receipts(self, ids: Sequence[str]) -> dict[str, Receipt]:
+        """Receipts of the AI texts notifications carry, without their data snapshots."""
         ...
     async def acknowledge(self, feed_id: int, notifications: Sequence[tuple[str, int]]) -> int:
         """Acknowledge the feed's awaiting rows among ``(user id, notification id)`` pairs (a pair whose
@@ -159,9 +165,12 @@ class FeedService:
         while True:
             with self.wakeups.subscription(feed.id) as woken:
                 items = await self.store.feed_items(feed.id, after_seq=last, limit=self.batch)
+                # one query a batch for the receipts the items name (Notification.receipts)
+                wanted = [rid for item in items for rid in item.notification.receipt_ids]
+                receipts = await self.store.receipts(wanted) if wanted else {}
                 for item in items:
                     last = item.seq
-                    yield FeedEvent(item, str(item.seq), item.seq <= resume)
+                    yield FeedEvent(item, str(item.seq), item.seq <= resume, receipts)
                 if len(items) < self.batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), timeout=self.poll_interval)

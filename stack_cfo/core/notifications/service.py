@@ -291,7 +291,7 @@ class NotificationService:
                 metadata={"kind": kind.value},
             )
         if user_id is not None and not await repo.user_exists(user_id):
-            raise NotFound.resource("user", user_id)
+            raise NotFound.resource("user", f"users/{user_id}")
         request_hash = f"{kind.value}:{user_id or '*'}"
         run, created = await repo.create_run(
             request_id=request_id or None, request_hash=request_hash, kind=kind, user_id=user_id,
@@ -467,7 +467,7 @@ class NotificationService:
         repo = self.store
         rows = await repo.list_notifications(user_id, limit=size + 1, after=after, kind=kind, status=status)
         if not rows and cursor is None and not await repo.user_exists(user_id):
-            raise NotFound.resource("user", user_id)
+            raise NotFound.resource("user", f"users/{user_id}")
         page, more = rows[:size], len(rows) > size
         next_cursor = {"t": page[-1].scheduled_for.isoformat(), "i": page[-1].id} if more and page else None
         receipts = await repo.receipts([rid for r in page for rid in r.receipt_ids])

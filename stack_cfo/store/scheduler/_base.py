@@ -18,7 +18,7 @@ def user_uuid(user_id: str, field: str = "user") -> uuid.UUID:
     try:
         return uuid.UUID(str(user_id))
     except ValueError:
-        raise NotFound.resource("user", str(user_id)) from None
+        raise NotFound.resource("user", f"users/{user_id}") from None
 
 
 #: Sealed columns (see :mod:`stack_cfo.crypto.fields`), each bound to its row: prefs and devices to

@@ -128,7 +128,7 @@ class UsersQueries(Repo):
         async with self.db.connection() as conn:
             row = await (await conn.execute(Q.get_prefs, {"user_id": user_uuid(user_id)})).fetchone()
         if row is None:
-            raise NotFound.resource("user", str(user_id))
+            raise NotFound.resource("user", f"users/{user_id}")
         return prefs_from_row(row, await self.sealer.cipher(str(row["user_id"])))
 
     async def locale_of(self, user_id: str) -> str:
@@ -145,7 +145,7 @@ class UsersQueries(Repo):
             await conn.execute(Q.lock_prefs, {"user_id": uid})
             row = await (await conn.execute(Q.get_prefs, {"user_id": uid})).fetchone()
             if row is None:
-                raise NotFound.resource("user", str(prefs.user_id))
+                raise NotFound.resource("user", f"users/{prefs.user_id}")
             current = prefs_from_row(row, cipher)
             new: NotificationPreferences = modify(current) if modify is not None else prefs
             params = _as_dict(new)
@@ -167,7 +167,7 @@ class UsersQueries(Repo):
         digest = token_digest(token)
         async with self.db.transaction() as conn:
             if await (await conn.execute(Q.user_exists, {"user_id": uid})).fetchone() is None:
-                raise NotFound.resource("user", str(user_id))
+                raise NotFound.resource("user", f"users/{user_id}")
             for _ in range(2):
                 found = await (await conn.execute(Q.find_device_by_token, {"token_sha256": digest})).fetchone()
                 if found is not None:

@@ -1255,7 +1255,8 @@ type UpdateNotificationPreferencesRequest struct {
 	// Fields to change (paths as in NotificationPreferences, e.g. "time_zone", "quiet_hours_start").
 	// Omitted: every field set in `preferences` (unset message fields, empty strings and zero numbers are left
 	// alone; the optional bools are changed whenever present). "*": replace everything, unset fields get
-	// defaults. To turn quiet hours off, name both "quiet_hours_start" and "quiet_hours_end" in the mask and
+	// defaults. A path named in the mask whose field is unset gets its default too (an optional bool, an
+	// empty `time_zone`: "UTC"; an empty `email_address`: no e-mail). To turn quiet hours off, name both "quiet_hours_start" and "quiet_hours_end" in the mask and
 	// leave them unset. Unknown paths are INVALID_ARGUMENT (INVALID_UPDATE_MASK); "name" and "update_time"
 	// are ignored.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
@@ -2282,7 +2283,8 @@ type UpdateWebhookEndpointRequest struct {
 	WebhookEndpoint *WebhookEndpoint `protobuf:"bytes,1,opt,name=webhook_endpoint,json=webhookEndpoint,proto3" json:"webhook_endpoint,omitempty"`
 	// Paths to change: "url", "description", "kinds", "disabled". Omitted: every field set in
 	// `webhook_endpoint` (non-empty url and description, non-empty kinds, disabled when true). Unknown paths
-	// are INVALID_ARGUMENT (INVALID_UPDATE_MASK).
+	// are INVALID_ARGUMENT (INVALID_UPDATE_MASK); "url" in the mask with no url is INVALID_ARGUMENT
+	// (MISSING_FIELD: an endpoint always has one); "description" or "kinds" with none clear them.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 }
 

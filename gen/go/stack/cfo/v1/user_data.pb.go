@@ -104,7 +104,8 @@ type EraseUserDataResponse struct {
 	ArchiveCount int64 `protobuf:"varint,7,opt,name=archive_count,json=archiveCount,proto3" json:"archive_count,omitempty"`
 	// True when the user's data key existed and was destroyed by this call.
 	DataKeyDestroyed bool `protobuf:"varint,8,opt,name=data_key_destroyed,json=dataKeyDestroyed,proto3" json:"data_key_destroyed,omitempty"`
-	// Other deleted rows by kind (for example {"notification_preferences": 1}), for kinds added later.
+	// Other deleted rows, by the table that held them (for example {"notification_prefs": 1,
+	// "portfolio_transactions": 12}); tables added later appear here too.
 	OtherCounts map[string]int64 `protobuf:"bytes,9,rep,name=other_counts,json=otherCounts,proto3" json:"other_counts,omitempty" protobuf_key:"bytes,1,opt,name=key,proto3" protobuf_val:"varint,2,opt,name=value,proto3"`
 	// When the erasure committed.
 	EraseTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`

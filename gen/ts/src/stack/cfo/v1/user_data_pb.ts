@@ -110,7 +110,8 @@ export type EraseUserDataResponse = Message<"stack.cfo.v1.EraseUserDataResponse"
   dataKeyDestroyed: boolean;
 
   /**
-   * Other deleted rows by kind (for example {"notification_preferences": 1}), for kinds added later.
+   * Other deleted rows, by the table that held them (for example {"notification_prefs": 1,
+   * "portfolio_transactions": 12}); tables added later appear here too.
    *
    * @generated from field: map<string, int64> other_counts = 9;
    */
