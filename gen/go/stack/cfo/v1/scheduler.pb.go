@@ -478,7 +478,8 @@ type JobStatus struct {
 	Enabled bool `protobuf:"varint,4,opt,name=enabled,proto3" json:"enabled,omitempty"`
 	// Next tick at which this job plans notifications (for per-user zones: the earliest over all users).
 	NextRunTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_run_time,json=nextRunTime,proto3" json:"next_run_time,omitempty"`
-	// Last tick at which this job planned notifications; unset if never.
+	// Last tick at which the scheduler ran this job's planner (a tick that found nothing due counts: an
+	// alert tick on a market holiday plans nothing); unset if never.
 	LastRunTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_run_time,json=lastRunTime,proto3" json:"last_run_time,omitempty"`
 	// Notifications of this job per status (statuses with no notifications are omitted).
 	Counts []*StatusCount `protobuf:"bytes,7,rep,name=counts,proto3" json:"counts,omitempty"`

@@ -109,7 +109,8 @@ export type JobStatus = Message<"stack.cfo.v1.JobStatus"> & {
   nextRunTime?: Timestamp;
 
   /**
-   * Last tick at which this job planned notifications; unset if never.
+   * Last tick at which the scheduler ran this job's planner (a tick that found nothing due counts: an
+   * alert tick on a market holiday plans nothing); unset if never.
    *
    * @generated from field: google.protobuf.Timestamp last_run_time = 6;
    */
