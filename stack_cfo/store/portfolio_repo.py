@@ -166,6 +166,7 @@ class PortfolioRepository(LedgerRepository):
                     "recorded_flow_count": result.recorded_flow_count,
                     "ignored_flow_count": result.ignored_flow_count,
                     "sync_time": result.sync_time.isoformat(),
+                    "effective": effective.isoformat(),
                 }
             ).encode()
 
@@ -176,6 +177,8 @@ class PortfolioRepository(LedgerRepository):
             recorded_flow_count=d["recorded_flow_count"],
             ignored_flow_count=d["ignored_flow_count"],
             sync_time=datetime.fromisoformat(d["sync_time"]),
+            # responses stored before it was kept: the day this call computed (the same request's)
+            effective=date.fromisoformat(d["effective"]) if "effective" in d else effective,
         )
 
     async def _run(self, idempotency: Idempotency | None, work: Callable[[AsyncConnection[Any]], Any]) -> bytes:

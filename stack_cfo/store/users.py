@@ -10,10 +10,14 @@ from psycopg import AsyncConnection
 async def ensure_user(conn: AsyncConnection[Any], user_id: str) -> None:
     """The user's row, created on first use. A user erased before (EraseUserData left its tombstone,
     ``erased_at``) who writes again is a user again: planned for notifications, found by RunJob."""
+    # One statement that locks the row only to revive it: ON CONFLICT DO UPDATE would lock every
+    # existing user's row for the rest of the transaction, blocking other writes that reference it.
     await conn.execute(
-        "INSERT INTO users (id) VALUES (%s) ON CONFLICT (id) DO UPDATE SET erased_at = NULL "
-        "WHERE users.erased_at IS NOT NULL",
-        (user_id,),
+        "WITH revived AS (UPDATE users SET erased_at = NULL WHERE id = %(id)s AND erased_at IS NOT NULL "
+        "RETURNING id) "
+        "INSERT INTO users (id) SELECT %(id)s WHERE NOT EXISTS (SELECT 1 FROM revived) "
+        "ON CONFLICT (id) DO NOTHING",
+        {"id": user_id},
     )
 
 

@@ -233,7 +233,7 @@ def _text(value: str | None, field_path: str, limit: int = MAX_TEXT_CHARS) -> st
     if value is None or value == "":
         return None
     if len(value) > limit:
-        raise _bad(field_path, f"must be at most {limit} characters", "TOO_LONG", limit=limit)
+        raise _bad(field_path, f"must be at most {limit} characters", "TEXT_TOO_LONG", max_chars=limit)
     return value
 
 
@@ -379,7 +379,8 @@ def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list
             check_not_future(f.occurred_on, now, f"{path}.occur_date")
         currency = check_currency(f.currency or base, f"{path}.currency")
         if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
-            raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TOO_LONG")
+            raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TEXT_TOO_LONG",
+                       max_chars=MAX_FLOW_ID_CHARS)
         return dataclasses.replace(f, currency=currency, external_id=f.external_id or None)
 
     return each_checked(rows, flow, prefix="cash_flows")
@@ -444,12 +445,13 @@ def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[A
             if not value.strip():
                 raise _bad(f"{path}.{name}", "is required", "MISSING_FIELD")
             if len(value) > limit:
-                raise _bad(f"{path}.{name}", f"must be at most {limit} characters", "TOO_LONG", limit=limit)
+                raise _bad(f"{path}.{name}", f"must be at most {limit} characters", "TEXT_TOO_LONG", max_chars=limit)
         if a.published_at is None:
             raise _bad(f"{path}.publish_time", "is required", "MISSING_FIELD")
         check_not_future(a.published_at, now, f"{path}.publish_time")
         if len(a.summary) > MAX_SUMMARY_CHARS:
-            raise _bad(f"{path}.summary", f"must be at most {MAX_SUMMARY_CHARS} characters", "TOO_LONG")
+            raise _bad(f"{path}.summary", f"must be at most {MAX_SUMMARY_CHARS} characters", "TEXT_TOO_LONG",
+                       max_chars=MAX_SUMMARY_CHARS)
         if a.url and (len(a.url) > MAX_URL_CHARS or not re.match(r"^https?://[^\s/]+", a.url)):
             raise _bad(f"{path}.url", "must be an http or https URL", "INVALID_URL")
         symbols = tuple(dict.fromkeys(normalize_symbol(s, f"{path}.symbols[{j}]") for j, s in enumerate(a.symbols)))

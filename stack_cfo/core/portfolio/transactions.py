@@ -191,10 +191,11 @@ def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, 
         if fees:
             raise _bad(f"{path}.fees", "must be empty for a SPLIT transaction", "UNEXPECTED_FIELD")
     if len(t.client_id) > MAX_CLIENT_ID_CHARS:
-        raise _bad(f"{path}.client_id", f"must be at most {MAX_CLIENT_ID_CHARS} characters", "TOO_LONG",
-                   limit=MAX_CLIENT_ID_CHARS)
+        raise _bad(f"{path}.client_id", f"must be at most {MAX_CLIENT_ID_CHARS} characters", "TEXT_TOO_LONG",
+                   max_chars=MAX_CLIENT_ID_CHARS)
     if len(t.note) > MAX_NOTE_CHARS:
-        raise _bad(f"{path}.note", f"must be at most {MAX_NOTE_CHARS} characters", "TOO_LONG", limit=MAX_NOTE_CHARS)
+        raise _bad(f"{path}.note", f"must be at most {MAX_NOTE_CHARS} characters", "TEXT_TOO_LONG",
+                   max_chars=MAX_NOTE_CHARS)
     return dataclasses.replace(t, symbol=symbol, currency=currency, fees=fees)
 
 

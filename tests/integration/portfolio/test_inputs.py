@@ -82,6 +82,8 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
         ({"positions": good, "cash_flows": [portfolio_pb2.CashFlow(amount="5", occur_date=pdate(TODAY))]},
          "cash_flows[0].type", "MISSING_FIELD"),
         ({"positions": good, "request_id": "not-a-uuid"}, "request_id", "INVALID_REQUEST_ID"),
+        ({"positions": good, "cash_flows": [flow("deposit", "5", TODAY, "x" * 1000)]}, "cash_flows[0].id",
+         "TEXT_TOO_LONG"),
     ]
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
         await sync(srv, user, good, cash="1000", flows=[flow("deposit", "1000", TODAY, "f-1")])
@@ -174,6 +176,9 @@ async def test_sync_is_idempotent_with_a_request_id(db_dsn: str, data_dir: Path,
         again = await sync(srv, user, positions, cash="500", flows=flows, request_id=rid)
         assert again == first  # same sync_time: the stored response, not a new write
         assert first.recorded_flow_count == 1 and first.position_count == 1
+        # the market day the holdings are in force from: today's, as no effective_date was sent
+        assert (first.effective_date.year, first.effective_date.month, first.effective_date.day) == (
+            TODAY.year, TODAY.month, TODAY.day)
         # the id in upper case is the same id (one canonical form), not a second write
         assert await sync(srv, user, positions, cash="500", flows=flows, request_id=rid.upper()) == first
 

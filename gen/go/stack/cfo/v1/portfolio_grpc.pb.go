@@ -48,7 +48,7 @@ type PortfolioSummaryServiceClient interface {
 	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
 	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
 	BatchCreateTransactions(ctx context.Context, in *BatchCreateTransactionsRequest, opts ...grpc.CallOption) (*BatchCreateTransactionsResponse, error)
 	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
 	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`
@@ -370,7 +370,7 @@ type PortfolioSummaryServiceServer interface {
 	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
 	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
 	BatchCreateTransactions(context.Context, *BatchCreateTransactionsRequest) (*BatchCreateTransactionsResponse, error)
 	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
 	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`

@@ -213,7 +213,7 @@ class PortfolioSummaryServiceServicer:
         NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
         CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
         INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-        trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+        trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -3197,7 +3197,7 @@ export const PortfolioSummaryService: GenService<{
    * NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
    * CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
    * INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-   * trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+   * trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.BatchCreateTransactions
    */
