@@ -354,6 +354,7 @@ class PortfolioRepository(LedgerRepository):
         change = uuid.uuid4().hex
 
         async def work(conn: AsyncConnection[Any]) -> bytes:
+            await self._check_point_currencies(conn, points)
             inserted, updated, changed = await self._upsert_prices(conn, points)
             for payload in price_payloads(changed, change):
                 await conn.execute(Q.notify_prices, {"payload": payload})
@@ -383,6 +384,22 @@ class PortfolioRepository(LedgerRepository):
             changed_symbols=frozenset() if replayed else frozenset(d["changed"]),
             change_id="" if replayed else change,
         )
+
+    async def _check_point_currencies(self, conn: AsyncConnection[Any], points: Sequence[PriceInput]) -> None:
+        """A symbol's prices share one currency, as its positions do: a close in another currency than
+        the symbol's recorded ones (or than an earlier point of the same call) would be valued as if
+        the exchange rate were 1. CURRENCY_MISMATCH naming the point."""
+        recorded = await self._price_currencies(conn, (p.symbol for p in points))
+        for i, p in enumerate(points):
+            ccy = recorded.setdefault(p.symbol, p.currency)
+            if ccy != p.currency:
+                path = f"points[{i}].currency"
+                raise InvalidArgument(
+                    f"{path}: {p.symbol} is priced in {ccy}, not {p.currency}",
+                    violations=[FieldViolation(path, f"must be {ccy}, the currency of {p.symbol}'s prices")],
+                    reason="CURRENCY_MISMATCH",
+                    metadata={"symbol": p.symbol, "currency": p.currency, "price_currency": ccy},
+                )
 
     async def _upsert_prices(
         self, conn: AsyncConnection[Any], points: Sequence[PriceInput]

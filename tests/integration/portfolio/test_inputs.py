@@ -148,6 +148,8 @@ async def test_bad_price_input_names_the_field_and_writes_nothing(
         ([portfolio_pb2.PricePoint(symbol="MSFT", close="1", currency="USD")], "points[0].date", "MISSING_FIELD"),
         ([*ok, pt(), pt(close="401")], "points[3].date", "DUPLICATE_POINT"),
         ([pt(symbol="")], "points[0].symbol", "MISSING_FIELD"),
+        ([pt(), pt(date=pdate(TODAY - timedelta(days=1)), currency="EUR")], "points[1].currency",
+         "CURRENCY_MISMATCH"),
         ([pt()] * 10_001, "points", "TOO_MANY_POINTS"),
     ]
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
@@ -163,6 +165,22 @@ async def test_bad_price_input_names_the_field_and_writes_nothing(
         info, _ = error_details(err)
         assert (err.code(), info.reason) == (grpc.StatusCode.PERMISSION_DENIED, "SERVICE_PRINCIPAL_REQUIRED")
     assert _rows(db_dsn, "SELECT count(*) FROM prices") == [(0,)]
+
+
+async def test_a_price_in_another_currency_than_the_symbols_is_refused(
+    db_dsn: str, data_dir: Path, clock: FrozenClock
+) -> None:
+    """A close in EUR for a symbol priced in USD would be valued at a rate of 1 (a 100 USD stock worth
+    1 the day the EUR close was stored)."""
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await record(srv, price_points({"SAP": [(TODAY - timedelta(days=1), "100")]}))
+        eur = [portfolio_pb2.PricePoint(symbol="SAP", date=pdate(TODAY), close="1", currency="EUR")]
+        err = await _fails(record(srv, eur))
+        info, violations = error_details(err)
+        assert (err.code(), info.reason, [v[0] for v in violations]) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "CURRENCY_MISMATCH", ["points[0].currency"])
+        assert info.metadata["price_currency"] == "USD"
+    assert _rows(db_dsn, "SELECT count(*) FROM prices WHERE symbol = 'SAP'") == [(1,)]
 
 
 async def test_sync_is_idempotent_with_a_request_id(db_dsn: str, data_dir: Path, clock: FrozenClock) -> None:

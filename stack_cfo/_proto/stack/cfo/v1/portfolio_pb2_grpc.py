@@ -301,10 +301,13 @@ class PortfolioSummaryServiceServicer:
         """Upserts market prices: daily closes (by date) and intraday quotes (by timestamp), at most 10,000
         points per call. A point for a (symbol, date) or (symbol, timestamp) already stored is overwritten.
         Prices are global market data, so this RPC is for service principals only. Watchers of portfolios
-        holding a changed symbol are notified (see WatchPortfolio).
+        holding a changed symbol are notified (see WatchPortfolio). A symbol's prices share one currency: a
+        point in another currency than the symbol's recorded closes (or than an earlier point of the call) is
+        INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored.
 
         Errors: INVALID_ARGUMENT (TOO_MANY_POINTS, INVALID_DECIMAL, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-        FUTURE_DATE, MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+        CURRENCY_MISMATCH, FUTURE_DATE, MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
+        (SERVICE_PRINCIPAL_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
