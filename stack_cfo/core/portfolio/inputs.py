@@ -184,7 +184,7 @@ def _bad(field_path: str, description: str, reason: str, **metadata: object) -> 
 def _bounded(value: Decimal, limit: Decimal, field_path: str) -> None:
     if value.copy_abs() >= limit:  # abs() would round to the context precision first
         raise _bad(field_path, f"must be less than {limit:f} in absolute value", "OUT_OF_RANGE",
-                   value=str(value)[:40], limit=f"{limit:f}")
+                   value=str(value), limit=f"{limit:f}")
 
 
 def _latest_date(now: datetime) -> date:
@@ -225,7 +225,7 @@ def normalize_symbol(symbol: str, field_path: str) -> str:
     s = symbol.upper()
     # ASCII before upper-casing too: "ﬁ".upper() is "FI"
     if not (symbol.isascii() and _SYMBOL.match(s)):
-        raise _bad(field_path, f"{symbol[:40]!r} is not a ticker symbol", "INVALID_SYMBOL", value=symbol[:40])
+        raise _bad(field_path, f"{symbol[:40]!r} is not a ticker symbol", "INVALID_SYMBOL", value=symbol)
     return s
 
 

@@ -124,9 +124,9 @@ def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]
             raise _bad(f"{path}.quote_currency", "must differ from base_currency", "SAME_CURRENCY")
         check_day(r.day, now, f"{path}.date")
         if not r.rate.is_finite() or r.rate <= 0:
-            raise _bad(f"{path}.rate", "must be greater than zero", "INVALID_RATE", value=str(r.rate)[:40])
+            raise _bad(f"{path}.rate", "must be greater than zero", "INVALID_RATE", value=str(r.rate))
         if r.rate.copy_abs() >= MAX_RATE:
-            raise _bad(f"{path}.rate", f"must be less than {MAX_RATE}", "OUT_OF_RANGE", value=str(r.rate)[:40])
+            raise _bad(f"{path}.rate", f"must be less than {MAX_RATE}", "OUT_OF_RANGE", value=str(r.rate))
         key = (r.base_currency, r.quote_currency, r.day)
         if key in seen:
             raise _bad(f"{path}.date", f"also appears at rates[{seen[key]}]", "DUPLICATE_RATE")

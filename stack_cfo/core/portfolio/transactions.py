@@ -140,7 +140,7 @@ def _positive(value: Decimal | None, path: str, limit: Decimal, reason: str, *, 
         raise _bad(path, "is required", "MISSING_FIELD")
     if not value.is_finite() or value < 0 or (value == 0 and not zero_ok):
         raise _bad(path, "must be greater than zero" if not zero_ok else "must not be negative", reason,
-                   value=str(value)[:40])
+                   value=str(value))
     _bounded(value, limit, path)
 
 

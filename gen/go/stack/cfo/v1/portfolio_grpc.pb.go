@@ -23,8 +23,10 @@ type PortfolioSummaryServiceClient interface {
 	//
 	// With `effective_date` the holdings are the ones in force from that past day (see SyncPortfolioRequest).
 	//
-	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, OUT_OF_RANGE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
+	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
+	// FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
+	// cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error)
@@ -46,7 +48,7 @@ type PortfolioSummaryServiceClient interface {
 	// Errors: INVALID_ARGUMENT naming the field and the row (`transactions[17].quantity`) with reasons
 	// TOO_MANY_TRANSACTIONS, MISSING_FIELD, INVALID_ENUM, INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE,
 	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
+	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
 	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
 	BatchCreateTransactions(ctx context.Context, in *BatchCreateTransactionsRequest, opts ...grpc.CallOption) (*BatchCreateTransactionsResponse, error)
@@ -101,7 +103,8 @@ type PortfolioSummaryServiceClient interface {
 	// INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored.
 	//
 	// Errors: INVALID_ARGUMENT (TOO_MANY_POINTS, INVALID_DECIMAL, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH, FUTURE_DATE, MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
+	// CURRENCY_MISMATCH, INVALID_SYMBOL, INVALID_DATE, INVALID_TIMESTAMP, DUPLICATE_POINT, FUTURE_DATE,
+	// MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
 	// (SERVICE_PRINCIPAL_REQUIRED).
 	RecordPrices(ctx context.Context, in *RecordPricesRequest, opts ...grpc.CallOption) (*RecordPricesResponse, error)
 	// Stores news articles for digests and market context. Articles are deduplicated by `id`, and by `url`
@@ -119,7 +122,8 @@ type PortfolioSummaryServiceClient interface {
 	// Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_DATE_RANGE,
-	// FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates` is set).
+	// INVALID_DATE, OUT_OF_RANGE, INVALID_ENUM, FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates`
+	// is set).
 	GetPerformanceHistory(ctx context.Context, in *GetPerformanceHistoryRequest, opts ...grpc.CallOption) (*GetPerformanceHistoryResponse, error)
 	// Server-streaming. Event order: exactly one `summary` (the same message GetPortfolioSummary returns),
 	// then zero or more `narrative_delta` chunks of AI commentary on those numbers, then exactly one
@@ -348,8 +352,10 @@ type PortfolioSummaryServiceServer interface {
 	//
 	// With `effective_date` the holdings are the ones in force from that past day (see SyncPortfolioRequest).
 	//
-	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, OUT_OF_RANGE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
+	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
+	// FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
+	// cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error)
@@ -371,7 +377,7 @@ type PortfolioSummaryServiceServer interface {
 	// Errors: INVALID_ARGUMENT naming the field and the row (`transactions[17].quantity`) with reasons
 	// TOO_MANY_TRANSACTIONS, MISSING_FIELD, INVALID_ENUM, INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE,
 	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
+	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
 	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
 	BatchCreateTransactions(context.Context, *BatchCreateTransactionsRequest) (*BatchCreateTransactionsResponse, error)
@@ -426,7 +432,8 @@ type PortfolioSummaryServiceServer interface {
 	// INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored.
 	//
 	// Errors: INVALID_ARGUMENT (TOO_MANY_POINTS, INVALID_DECIMAL, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-	// CURRENCY_MISMATCH, FUTURE_DATE, MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
+	// CURRENCY_MISMATCH, INVALID_SYMBOL, INVALID_DATE, INVALID_TIMESTAMP, DUPLICATE_POINT, FUTURE_DATE,
+	// MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
 	// (SERVICE_PRINCIPAL_REQUIRED).
 	RecordPrices(context.Context, *RecordPricesRequest) (*RecordPricesResponse, error)
 	// Stores news articles for digests and market context. Articles are deduplicated by `id`, and by `url`
@@ -444,7 +451,8 @@ type PortfolioSummaryServiceServer interface {
 	// Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_DATE_RANGE,
-	// FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates` is set).
+	// INVALID_DATE, OUT_OF_RANGE, INVALID_ENUM, FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates`
+	// is set).
 	GetPerformanceHistory(context.Context, *GetPerformanceHistoryRequest) (*GetPerformanceHistoryResponse, error)
 	// Server-streaming. Event order: exactly one `summary` (the same message GetPortfolioSummary returns),
 	// then zero or more `narrative_delta` chunks of AI commentary on those numbers, then exactly one

@@ -178,8 +178,10 @@ class PortfolioSummaryServiceServicer:
 
         With `effective_date` the holdings are the ones in force from that past day (see SyncPortfolioRequest).
 
-        Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-        CURRENCY_MISMATCH, DUPLICATE_SYMBOL, FUTURE_DATE, OUT_OF_RANGE, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+        Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
+        UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
+        FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
+        cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
         with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
         (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
         """
@@ -211,7 +213,7 @@ class PortfolioSummaryServiceServicer:
         Errors: INVALID_ARGUMENT naming the field and the row (`transactions[17].quantity`) with reasons
         TOO_MANY_TRANSACTIONS, MISSING_FIELD, INVALID_ENUM, INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE,
         NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
-        CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency),
+        CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
         INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
         trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
         """
@@ -306,7 +308,8 @@ class PortfolioSummaryServiceServicer:
         INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored.
 
         Errors: INVALID_ARGUMENT (TOO_MANY_POINTS, INVALID_DECIMAL, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
-        CURRENCY_MISMATCH, FUTURE_DATE, MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
+        CURRENCY_MISMATCH, INVALID_SYMBOL, INVALID_DATE, INVALID_TIMESTAMP, DUPLICATE_POINT, FUTURE_DATE,
+        MISSING_FIELD, REQUEST_ID_REUSED); PERMISSION_DENIED
         (SERVICE_PRINCIPAL_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -339,7 +342,8 @@ class PortfolioSummaryServiceServicer:
         """Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 
         Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_DATE_RANGE,
-        FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates` is set).
+        INVALID_DATE, OUT_OF_RANGE, INVALID_ENUM, FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates`
+        is set).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
