@@ -195,7 +195,8 @@ def from_date(d: Any, field: str, *, required: bool = False) -> date | None:
         value = date(d.year, d.month, d.day)
     except ValueError:
         raise invalid(
-            field, f"{d.year:04d}-{d.month:02d}-{d.day:02d} is not a calendar date", reason="INVALID_DATE"
+            field, f"{d.year:04d}-{d.month:02d}-{d.day:02d} is not a calendar date", reason="INVALID_DATE",
+            value=f"{d.year:04d}-{d.month:02d}-{d.day:02d}",
         ) from None
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise invalid(field, f"must lie in the years {MIN_YEAR} to {MAX_YEAR}", reason="OUT_OF_RANGE",

@@ -95,7 +95,8 @@ def _owner(name: str, field: str, *, writable: bool = False) -> str:
     """``users/{user}/portfolio`` the caller may use -> user id (others' look missing)."""
     parts = name.split("/")
     if len(parts) != 3 or parts[0] != "users" or parts[2] != "portfolio":
-        raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio", reason="INVALID_RESOURCE_NAME")
+        raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio", reason="INVALID_RESOURCE_NAME",
+                      value=name, expected="users/{user}/portfolio")
     return _user(parts[1], name, field, writable)
 
 
@@ -103,7 +104,8 @@ def _user(raw: str, name: str, field: str, writable: bool) -> str:
     try:
         user_id = str(uuid.UUID(raw))
     except ValueError:
-        raise invalid(field, f"{name[:200]!r} has no valid user id", reason="INVALID_RESOURCE_NAME") from None
+        raise invalid(field, f"{name[:200]!r} has no valid user id", reason="INVALID_RESOURCE_NAME",
+                      value=name) from None
     try:
         authorize(user_id, name)
     except NotFound:
@@ -118,7 +120,8 @@ def _transaction_name(name: str, field: str) -> tuple[str, str]:
     parts = name.split("/")
     if len(parts) != 5 or parts[0] != "users" or parts[2:4] != ["portfolio", "transactions"]:
         raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio/transactions/{{transaction}}",
-                      reason="INVALID_RESOURCE_NAME")
+                      reason="INVALID_RESOURCE_NAME", value=name,
+                      expected="users/{user}/portfolio/transactions/{transaction}")
     user_id = _user(parts[1], name, field, False)
     try:
         return user_id, str(uuid.UUID(parts[4]))
@@ -131,7 +134,7 @@ def _settings_name(name: str, field: str) -> str:
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "users" or parts[2:] != ["portfolio", "settings"]:
         raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio/settings",
-                      reason="INVALID_RESOURCE_NAME")
+                      reason="INVALID_RESOURCE_NAME", value=name, expected="users/{user}/portfolio/settings")
     return _user(parts[1], name, field, True)
 
 

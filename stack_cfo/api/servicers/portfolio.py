@@ -266,7 +266,8 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
             cash_flows=tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")),
-            effective_date=from_date(request.effective_date, "effective_date")
+            # a set but all-zero Date is a missing date, as in every other request (not "today")
+            effective_date=from_date(request.effective_date, "effective_date", required=True)
             if request.HasField("effective_date") else None,
         )
         result = await self.service.sync(command, idempotency=idem)

@@ -39,7 +39,8 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
         try:
             receipt_id = str(uuid.UUID(receipt_id))
         except ValueError:
-            raise invalid("name", f"expected {_PATTERN}", reason="INVALID_RESOURCE_NAME") from None
+            raise invalid("name", f"expected {_PATTERN}", reason="INVALID_RESOURCE_NAME", value=name,
+                          expected=_PATTERN) from None
         current_principal()  # any authenticated principal may read shared receipts
         receipt = await self.service.receipt(receipt_id)
         if receipt is None or receipt.user_id != owner:

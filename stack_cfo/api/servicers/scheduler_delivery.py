@@ -229,7 +229,7 @@ class DeliveryRpcs:
             field = f"notifications[{i}]"
             user_id, raw = parse_user_child(name, "notifications", field=field)
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-                raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME")
+                raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME", value=name)
             return user_id, int(raw)
 
         ids = each_checked(request.notifications, notification_id, prefix="notifications")

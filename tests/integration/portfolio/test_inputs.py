@@ -82,6 +82,8 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
         ({"positions": good, "cash_flows": [portfolio_pb2.CashFlow(amount="5", occur_date=pdate(TODAY))]},
          "cash_flows[0].type", "MISSING_FIELD"),
         ({"positions": good, "request_id": "not-a-uuid"}, "request_id", "INVALID_REQUEST_ID"),
+        # holdings days are market days: tomorrow in New York is the future, though Kiritimati has reached it
+        ({"positions": good, "effective_date": pdate(TODAY + timedelta(days=1))}, "effective_date", "FUTURE_DATE"),
         ({"positions": good, "cash_flows": [flow("deposit", "5", TODAY, "x" * 1000)]}, "cash_flows[0].id",
          "TEXT_TOO_LONG"),
     ]

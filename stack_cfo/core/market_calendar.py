@@ -1,5 +1,9 @@
 """Market calendars: which days the exchange trades and when it closes.
 
+Used by the scheduler (alert hours, digests on trading days) and by the portfolio core (a price
+is stale when it is more than one trading day old; a day change compares with the previous
+session's close).
+
 The default is NYSE from the ``holidays`` package (financial calendar ``NYSE``): full
 holidays close the market, ``HALF_DAY`` dates close it at 13:00 New York time.
 ``exchange_calendars`` could sit behind the same Protocol but brings pandas and numpy.
@@ -8,7 +12,7 @@ holidays close the market, ``HALF_DAY`` dates close it at 13:00 New York time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -79,6 +83,52 @@ class NyseCalendar:
         return self._closed.get(day)
 
 
+class WeekdayCalendar:
+    """Every weekday, 09:30-16:00: the fallback for a market time zone without a holiday list."""
+
+    exchange = "XXXX"
+    regular_open = time(9, 30)
+    regular_close = time(16, 0)
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+
+    def session(self, day: date) -> Session | None:
+        if day.weekday() >= 5:
+            return None
+        return Session(day, self.regular_open, self.regular_close, False)
+
+
+#: How far back the session searches look before giving up (a year covers any closure).
+_MAX_GAP = 370
+
+
+def previous_session_day(calendar: MarketCalendar, day: date) -> date | None:
+    """The latest trading day strictly before ``day``."""
+    d = day
+    for _ in range(_MAX_GAP):
+        d -= timedelta(days=1)
+        if calendar.session(d) is not None:
+            return d
+    return None
+
+
+def last_closed_session_day(calendar: MarketCalendar, at: datetime) -> date | None:
+    """The latest trading day whose session had closed at ``at`` (an aware instant)."""
+    local = at.astimezone(calendar.tz)
+    session = calendar.session(local.date())
+    if session is not None and local.time() >= session.close:
+        return local.date()
+    return previous_session_day(calendar, local.date())
+
+
+def calendar_for(tz_name: str) -> MarketCalendar:
+    """NYSE for America/New_York (the default market), weekdays elsewhere."""
+    if tz_name == "America/New_York":
+        return _NYSE
+    return WeekdayCalendar(ZoneInfo(tz_name))
+
+
 def within_session(calendar: MarketCalendar, wall: datetime) -> bool:
     """True when exchange-local ``wall`` is on a trading day and not after that day's close.
 
@@ -87,3 +137,6 @@ def within_session(calendar: MarketCalendar, wall: datetime) -> bool:
     """
     session = calendar.session(wall.date())
     return session is not None and wall.time() <= session.close
+
+
+_NYSE = NyseCalendar()
