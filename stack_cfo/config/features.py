@@ -96,8 +96,8 @@ class PortfolioConfig(Section):
     """Annual risk-free rate as a fraction (0.02), converted geometrically to daily for Sharpe/Sortino/alpha."""
     min_history_days: int = setting(DEFAULT_MIN_HISTORY, ge=0)
     """Annualised figures are absent (INSUFFICIENT_HISTORY) below this many daily returns."""
-    stale_price_after: Duration = _ANALYTICS.stale_after
-    """A price older than this is stale."""
+    stale_price_after: Duration | None = _ANALYTICS.stale_after
+    """A price older than this is stale. Unset: more than one trading day old (NYSE calendar)."""
     summary_cache_ttl: Seconds = _CACHE.ttl
     """How long a computed summary may be served (any relevant change drops it earlier)."""
     insights: InsightsConfig = setting(default_factory=InsightsConfig)

@@ -19,7 +19,7 @@ from opentelemetry import trace
 
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import in_system_scope
-from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
+from stack_cfo.core.market_calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.planning import PlannedSlot, plan_kind
 from stack_cfo.core.notifications.records import PlanCounts

@@ -25,7 +25,7 @@ from stack_cfo.core.archive import ArchiveStore
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.data_scope import in_system_scope, system_scope
 from stack_cfo.core.errors import StackCfoError
-from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
+from stack_cfo.core.market_calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel, Platform
 from stack_cfo.core.notifications.ports import NewsReader, PortfolioReader
 from stack_cfo.core.provenance import Audit

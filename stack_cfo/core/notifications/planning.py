@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from stack_cfo.core.notifications.calendar import MarketCalendar, within_session
+from stack_cfo.core.market_calendar import MarketCalendar, within_session
 from stack_cfo.core.notifications.keys import alert_period, digest_period, weekly_period
 from stack_cfo.core.notifications.kinds import NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.preferences import zone

@@ -31,7 +31,7 @@ from typing import Any
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import in_system_scope, iterate_in_system_scope
 from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound
-from stack_cfo.core.notifications.calendar import MarketCalendar, NyseCalendar
+from stack_cfo.core.market_calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
 from stack_cfo.core.notifications.planning import local_period_for, next_run
 from stack_cfo.core.notifications.ports import Deliverer, JobSettings, NotificationStore

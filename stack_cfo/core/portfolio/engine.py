@@ -99,7 +99,11 @@ def currency_split(series: ValuationSeries, risk: RiskMetrics) -> tuple[Metric, 
     if len(local) != len(series.returns):  # pragma: no cover - built together
         return Metric.absent(UnavailableReason.UNDEFINED), Metric.absent(UnavailableReason.UNDEFINED)
     window = len(risk_returns_window(series.returns, risk))
-    lr = float(np.prod(1.0 + local[len(local) - window:]) - 1.0) if window else 0.0
+    used = local[len(local) - window:] if window else local[:0]
+    if bool(np.any(used < -1.0)):
+        undefined = Metric.absent(UnavailableReason.UNDEFINED)
+        return undefined, undefined
+    lr = float(np.prod(1.0 + used) - 1.0) if window else 0.0
     if lr <= -1.0:
         return Metric.of(lr), Metric.absent(UnavailableReason.UNDEFINED)
     return Metric.of(lr), Metric.of((1.0 + twr.value) / (1.0 + lr) - 1.0)
@@ -143,8 +147,12 @@ def compute_summary(
     as_of: datetime,
     settings: AnalyticsSettings = _DEFAULT_SETTINGS,
     valuation: ValuationSeries | None = None,
+    closes_at_session_end: bool = True,
 ) -> PortfolioSummary:
-    """The full portfolio summary at ``as_of`` (see the modules for each part's conventions)."""
+    """The full portfolio summary at ``as_of`` (see the modules for each part's conventions).
+
+    ``closes_at_session_end=False`` (the live summary, as of now) uses a daily close dated today
+    even before its session's close: the caller posted it as the latest price."""
     _check_as_of(as_of)
     tz = settings.tz
     day = market_date(as_of, tz)
@@ -161,6 +169,7 @@ def compute_summary(
         stale_after=settings.stale_after,
         fx=fx,
         market_close=settings.market_close,
+        closes_at_session_end=closes_at_session_end,
     )
     series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
     risk = risk_of(series, benchmark, settings)
@@ -242,8 +251,8 @@ def compute_history(
     day = market_date(as_of, tz)
     if not inputs.has_holdings:
         raise NotFound("no holdings have been synced for this portfolio", reason="PORTFOLIO_NOT_FOUND")
-    start, end = range_bounds(range, day)
     series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
+    start, end = range_bounds(range, day, last_valuation=_last_valuation_day(series, day))
     benchmark = benchmark_of(inputs, settings)
     points = history_points(series, benchmark, start=start, end=end, interval=interval)
     return PerformanceHistory(
@@ -253,6 +262,11 @@ def compute_history(
         benchmark_symbol=benchmark.symbol if benchmark is not None else None,
         points=points,
     )
+
+
+def _last_valuation_day(series: ValuationSeries, day: date) -> date | None:
+    i = series.index_on_or_before(day)
+    return series.days[i] if i >= 0 else None
 
 
 def daily_returns(

@@ -1,9 +1,11 @@
 """Performance history for charts: value, cumulative TWR, drawdown and the benchmark, over a range.
 
-**Ranges** end at the as-of market date ``d`` and start at: 1W ``d - 7 days``; 1M / 3M / 1Y the
-same day 1 / 3 / 12 calendar months earlier (clamped to the month's last day); YTD December 31
-of the previous year; ALL the first valuation day; or explicit dates. The first point (the
-*anchor*) is the last valuation day on or before the start, so "YTD" is measured from the last
+**Ranges** end at the as-of market date ``d``. The rolling ones count back from ``v``, the last
+valuation day on or before ``d`` (Friday on a weekend; the last close of a portfolio whose prices
+stopped): 1W ``v - 7 days``; 1M / 3M / 1Y the same day 1 / 3 / 12 calendar months before ``v``
+(clamped to the month's last day). YTD starts on December 31 of ``d``'s previous year; ALL on
+the first valuation day; or explicit dates. The first point (the *anchor*) is the last
+valuation day on or before the start, so "YTD" is measured from the last
 close of the previous year, as brokers do; if the history begins after the start, the anchor
 is the first valuation day.
 
@@ -12,8 +14,9 @@ from the running peak of the TWR index since the anchor (computed on *daily* dat
 points are weekly, so a mid-week trough is not lost between samples). Drawdown uses the TWR
 index, never raw value, so deposits cannot hide losses.
 
-**Weekly** points are the anchor plus the last valuation day of every ISO week after it (the
-current, partial week ends on the latest day).
+**Weekly** points are the anchor plus the last valuation day of every ISO week after the
+anchor's (the current, partial week ends on the latest day): one point per ISO week, the
+anchor standing for its own week.
 
 **Benchmark**: ``B(x) / B(anchor) - 1`` with ``B(x)`` the benchmark's last close on or before
 ``x`` (the same carry-forward rule as valuation); ``None`` where the benchmark has no close yet.
@@ -21,7 +24,8 @@ current, partial week ends on the latest day).
 ``value`` is the exact Decimal value on that day (:meth:`~.valuation.ValuationSeries.exact_value`);
 ``net_flow`` is the sum of flows booked after the previous point up to and including this one.
 ``local_cumulative`` chains the local-currency returns (each day's exchange rates held at the
-previous day's; see :mod:`.valuation`) like ``cumulative_twr``; ``None`` when a rate is missing.
+previous day's; see :mod:`.valuation`) like ``cumulative_twr``; ``None`` on a day when an amount
+held has no exchange rate (that amount is left out of the day's value, see :mod:`.valuation`).
 """
 
 from __future__ import annotations
@@ -84,10 +88,20 @@ def months_before(day: date, months: int) -> date:
     return date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
 
 
-def range_bounds(spec: HistoryRange | DateRange, market_day: date) -> tuple[date | None, date]:
-    """``(start, end)`` of a range ending on ``market_day``; start ``None`` means from the beginning."""
+def range_bounds(
+    spec: HistoryRange | DateRange, market_day: date, *, last_valuation: date | None = None
+) -> tuple[date | None, date]:
+    """``(start, end)`` of a range ending on ``market_day``; start ``None`` means from the beginning.
+
+    The rolling ranges (1W, 1M, 3M, 1Y) count back from ``last_valuation`` when given (the latest
+    valuation day on or before ``market_day``): on a Saturday "one month" is the month to Friday's
+    close, and a portfolio whose prices stopped a while ago still gets a month of points. YTD
+    stays on the calendar year of ``market_day``."""
     if isinstance(spec, DateRange):
         return spec.start, min(spec.end, market_day)
+    if spec is not HistoryRange.YEAR_TO_DATE and spec is not HistoryRange.ALL and last_valuation is not None:
+        start, _ = range_bounds(spec, min(last_valuation, market_day))
+        return start, market_day
     match spec:
         case HistoryRange.ONE_WEEK:
             return market_day - timedelta(days=7), market_day
@@ -119,17 +133,17 @@ def history_points(
     anchor = 0 if start is None else max(series.index_on_or_before(start), 0)
     if anchor > last:
         return ()
-    wealth = series.wealth[anchor : last + 1] / series.wealth[anchor]
+    wealth = _rebased(series.wealth, anchor, last)
     local: np.ndarray | None = None
-    if not series.fx.missing and len(series.local_returns) == len(series.returns):
+    if len(series.local_returns) == len(series.returns):
         growth = np.ones(len(series.days), dtype=np.float64)
-        growth[series.return_index] = 1.0 + series.local_returns
-        full = np.cumprod(growth)
-        local = full[anchor : last + 1] / full[anchor]
+        growth[series.return_index] = np.maximum(1.0 + series.local_returns, 0.0)
+        local = _rebased(np.cumprod(growth), anchor, last)
     peak = np.maximum.accumulate(wealth)
     drawdown = wealth / peak - 1.0
 
     chosen = _sample(series.days, anchor, last, interval)
+    fx_ok = series.fx_complete if series.fx_complete is not None else np.ones(len(series.days), dtype=bool)
 
     bench_base: Decimal | None = None
     if benchmark is not None:
@@ -153,19 +167,31 @@ def history_points(
                 drawdown=float(drawdown[k]),
                 benchmark_cumulative=bench,
                 net_flow=flow,
-                local_cumulative=float(local[k] - 1.0) if local is not None else None,
+                local_cumulative=float(local[k] - 1.0) if local is not None and fx_ok[i] else None,
             )
         )
         prev = i
     return tuple(points)
 
 
+def _rebased(index: np.ndarray, anchor: int, last: int) -> np.ndarray:
+    """``index[anchor..last] / index[anchor]``; an index already at 0 (wiped out by a return below
+    -100 % before the anchor) stays at 0, i.e. -100 %, instead of dividing by zero."""
+    part = index[anchor : last + 1]
+    base = float(index[anchor])
+    return part / base if base > 0.0 else np.zeros_like(part)
+
+
 def _sample(days: tuple[date, ...], anchor: int, last: int, interval: Interval) -> list[int]:
     if interval is Interval.DAILY:
         return list(range(anchor, last + 1))
     chosen = [anchor]
+    anchor_week = days[anchor].isocalendar()[:2]
     for i in range(anchor + 1, last + 1):
         nxt = i + 1
-        if nxt > last or days[nxt].isocalendar()[:2] != days[i].isocalendar()[:2]:
+        week = days[i].isocalendar()[:2]
+        if week == anchor_week:
+            continue  # the base point stands for its week: one point per ISO week
+        if nxt > last or days[nxt].isocalendar()[:2] != week:
             chosen.append(i)
     return chosen

@@ -21,7 +21,7 @@ POSITION_LAGGING_BENCHMARK  INFO       a position of weight >= position_lag_min_
 MISSING_PRICE               WARNING    positions with no price (valued at cost or not at all)
 STALE_PRICES                WARNING    positions whose latest price is older than stale_after
 MISSING_COST_BASIS          INFO       positions without an average cost (left out of total return)
-IDLE_CASH                   INFO       cash > idle_cash of total value
+IDLE_CASH                   INFO       positive cash > idle_cash of total value
 MISSING_EXCHANGE_RATE       WARNING    money in a currency without a recorded exchange rate (left
                                        out of the value and returns, never converted at 1)
 ==========================  =========  =====================================================
@@ -183,7 +183,8 @@ def generate_insights(
             )
         )
 
-    if cash_weight is not None and cash_weight > t.idle_cash:
+    # idle means positive cash: margin debt over a negative total also gives a positive ratio
+    if cash_weight is not None and cash > 0 and cash_weight > t.idle_cash:
         out.append(
             Insight(
                 code="IDLE_CASH",

@@ -41,8 +41,10 @@ Where empyrical returns NaN, ±inf or a float-residue giant (1e16), we return an
   a 1e-17 residue). Sortino with a downside deviation at or below 1e-12 (no day under ``rf_d``)
   is ``ZERO_DISPERSION``; beta with a constant benchmark too;
 * no benchmark or no shared date -> ``NO_BENCHMARK``;
-* CAGR on wealth below 0 (a return under -100 %) or on overflow -> ``UNDEFINED``, and Calmar
-  with it (wealth of exactly 0 is a CAGR of -100 %, not undefined);
+* a return under -100 % anywhere in the series (the value turned negative) -> cumulative
+  return, maximum and current drawdown, CAGR and Calmar ``UNDEFINED``: the wealth chain has no
+  meaning after it. CAGR on overflow -> ``UNDEFINED`` too, and Calmar with it (wealth of exactly
+  0 is a CAGR of -100 %, not undefined);
 * Calmar when the portfolio never fell (maximum drawdown 0) -> ``UNDEFINED`` here too. The
   contract reports that case as ``NO_DRAWDOWN``: ``UnavailableReason`` has no such code, so
   :func:`stack_cfo.core.portfolio.views.build_view` recognises it (Calmar absent, CAGR present,
@@ -145,7 +147,12 @@ def compute_risk(
     annualised_ok = n >= 2 and n >= p.min_history
 
     # -- cumulative and drawdowns (defined from one return on) -------------------------------
-    if n >= 1:
+    wiped = n >= 1 and bool(np.any(r < -1.0))
+    if wiped:
+        # a return below -100 %: the wealth chain turns negative and means nothing after it
+        wealth_end = -1.0
+        cumulative = max_dd = current_dd = _UD
+    elif n >= 1:
         wealth_end = float(np.prod(r + 1.0))
         cumulative = Metric.of(wealth_end - 1.0)
         dd = drawdown_series(r)

@@ -85,9 +85,11 @@ class AnalyticsSettings:
     min_history: int = DEFAULT_MIN_HISTORY
     #: Restrict risk to the last N daily returns (``None``: the whole history).
     risk_window: int | None = None
-    #: A price older than this is stale (a daily bar is dated at ``market_close``). Four days
-    #: tolerate a weekend plus a holiday: Friday's close is still fresh on Tuesday morning.
-    stale_after: timedelta = timedelta(days=4)
+    #: A price older than this is stale (a daily bar is dated at ``market_close``). ``None`` (the
+    #: default): stale when more than one trading day old on the market's calendar (see
+    #: :mod:`.summary`; Friday's close is still fresh on Tuesday morning, Wednesday's is stale
+    #: on Saturday).
+    stale_after: timedelta | None = None
     #: Exchange time zone: turns instants into market dates and bars into instants.
     market_timezone: str = "America/New_York"
     #: Local time of the session close: the instant a daily bar describes.

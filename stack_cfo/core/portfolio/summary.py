@@ -7,14 +7,21 @@ here and 100.00 on screen. Ratios (weights, returns) are floats computed from th
 Decimal quotient.
 
 **Price of a position.** The latest intraday quote (at or before ``as_of``) when its market
-date is after the last daily bar's date; otherwise the last daily close dated on or before the
-as-of market date. No price at all: its average cost (``COST_BASIS``), else not valued
-(``NONE``, excluded from every total).
+date is after the last daily bar's date; otherwise the last daily close whose session had
+closed at ``as_of`` (a bar is dated at its session's close, ``market_close`` in the market's
+time zone: an as-of time of 11:00 uses the previous close, not that evening's; the live summary,
+as of now, does use a close dated today that a caller posted before the session's end). No price at
+all: its average cost (``COST_BASIS``, no day change), else not valued (``NONE``, excluded from
+every total).
 
 **Day change** = quantity × (price - previous close) × fx, where the previous close is the one
-reported with the quote/bar, else the preceding daily close. A stale price (older than
-``stale_after``; a daily bar is dated at its session's close, ``market_close`` in the market's
-time zone) contributes a day change of 0. The portfolio's day return is
+reported with the quote/bar, else the stored close of the *previous trading day* (market
+calendar: NYSE for New York); without either the day change is unknown (``None``), never a
+change over several sessions. A **stale** price contributes a day change of 0: by default a
+price is stale when it is more than one trading day old (its day is before the session that
+preceded the last closed session at ``as_of``: Friday's close is fresh on Monday and on
+Tuesday morning, Wednesday's is stale on Saturday); ``stale_after``, when configured, replaces
+the rule with a fixed age. The portfolio's day return is
 ``day_change / (total_value - day_change)``: today's holdings at the previous close, not
 adjusted for today's trades.
 
@@ -42,6 +49,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, localcontext
 
+from stack_cfo.core.market_calendar import (
+    MarketCalendar,
+    calendar_for,
+    last_closed_session_day,
+    previous_session_day,
+)
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import Holdings, Position, PriceSeries
 from stack_cfo.core.portfolio.periods import PERIODS, Member, combine, period_boundary, ratio, start_close
@@ -82,6 +95,19 @@ class LivePrice:
     day: date | None
 
 
+def calendar_of(tz: tzinfo) -> MarketCalendar:
+    return calendar_for(getattr(tz, "key", "America/New_York"))
+
+
+def _close_of_previous_session(series: PriceSeries, day: date, calendar: MarketCalendar) -> Decimal | None:
+    """The stored close of the trading day before ``day``, exactly that day (no older fallback)."""
+    prev_day = previous_session_day(calendar, day)
+    if prev_day is None:
+        return None
+    j = series.index_on_or_before(prev_day)
+    return series.closes[j] if j >= 0 and series.dates[j] == prev_day else None
+
+
 def live_price(
     position: Position,
     series: PriceSeries | None,
@@ -90,24 +116,29 @@ def live_price(
     market_day: date,
     tz: tzinfo,
     close: time = US_CLOSE,
+    calendar: MarketCalendar | None = None,
+    closes_at_session_end: bool = True,
 ) -> LivePrice:
     """The price a position is valued at (see module docstring)."""
+    cal = calendar if calendar is not None else calendar_of(tz)
     if series is not None:
         i = series.index_on_or_before(market_day)
+        if closes_at_session_end and i >= 0 and bar_instant(series.dates[i], tz, close) > as_of:
+            i -= 1  # that session had not closed yet at as_of
         q = series.quote
         if q is not None and q.at <= as_of:  # type: ignore[operator]
             q_day = market_date(q.at, tz)
             if i < 0 or q_day > series.dates[i]:
                 prev = q.previous_close
                 if prev is None:
-                    prev = series.close_on_or_before(q_day - timedelta(days=1))
+                    prev = _close_of_previous_session(series, q_day, cal)
                 assert isinstance(q.at, datetime)
                 return LivePrice(q.close, PriceSource.QUOTE, q.at, prev, q_day)
         if i >= 0:
             d = series.dates[i]
-            return LivePrice(
-                series.closes[i], PriceSource.CLOSE, bar_instant(d, tz, close), series.previous_close_at(i), d
-            )
+            reported = series.previous_closes[i] if series.previous_closes else None
+            prev = reported if reported is not None else _close_of_previous_session(series, d, cal)
+            return LivePrice(series.closes[i], PriceSource.CLOSE, bar_instant(d, tz, close), prev, d)
     if position.average_cost is not None:
         return LivePrice(position.average_cost, PriceSource.COST_BASIS, None, None, None)
     return LivePrice(None, PriceSource.NONE, None, None, None)
@@ -158,20 +189,24 @@ def summarize_holdings(
     *,
     as_of: datetime,
     tz: tzinfo,
-    stale_after: timedelta,
+    stale_after: timedelta | None = None,
     fx: FxTable | None = None,
     market_close: time = US_CLOSE,
+    closes_at_session_end: bool = True,
 ) -> HoldingsSummary:
     """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic. Money in another currency is
     converted at the latest rate on or before the as-of market day; without one it is not valued."""
     market_day = market_date(as_of, tz)
+    calendar = calendar_of(tz)
+    fresh_from = _fresh_from(calendar, as_of) if stale_after is None else None
     fx = fx if fx is not None else FxTable(holdings.base_currency)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         priced = []
         for p in holdings.positions:
             rate = fx_rate(p, holdings.base_currency, fx, market_day)
-            lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close)
+            lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close,
+                            calendar=calendar, closes_at_session_end=closes_at_session_end)
             mv = p.quantity * lp.price * rate if lp.price is not None and rate is not None else None
             priced.append((p, rate, lp, mv))
         invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)
@@ -192,6 +227,7 @@ def summarize_holdings(
                 as_of=as_of,
                 market_day=market_day,
                 stale_after=stale_after,
+                fresh_from=fresh_from,
                 base_currency=holdings.base_currency,
             )
             for p, rate, lp, mv in priced
@@ -244,11 +280,15 @@ def _position_row(
     *,
     as_of: datetime,
     market_day: date,
-    stale_after: timedelta,
+    stale_after: timedelta | None,
+    fresh_from: date | None,
     base_currency: str,
 ) -> _Row:
     live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
-    stale = live and lp.at is not None and as_of - lp.at > stale_after
+    if stale_after is not None:
+        stale = live and lp.at is not None and as_of - lp.at > stale_after
+    else:
+        stale = live and lp.day is not None and fresh_from is not None and lp.day < fresh_from
     if rate is None:  # no exchange rate: nothing about it converts (never at 1)
         cost_basis = None
     elif p.cost_basis_base is not None:
@@ -274,8 +314,6 @@ def _position_row(
     elif live and lp.price is not None and lp.previous_close is not None and rate is not None:
         day_change = p.quantity * (lp.price - lp.previous_close) * rate
         day_return = ratio(lp.price - lp.previous_close, lp.previous_close)
-    elif lp.source is PriceSource.COST_BASIS:
-        day_change, day_return = _ZERO, 0.0
 
     periods: list[PeriodChange] = []
     starts: list[Decimal | None] = []
@@ -323,6 +361,12 @@ def _position_row(
         periods=tuple(periods),
     )
     return _Row(summary, tuple(starts))
+
+
+def _fresh_from(calendar: MarketCalendar, as_of: datetime) -> date | None:
+    """The oldest price day that is not stale at ``as_of``: the session before the last closed one."""
+    last = last_closed_session_day(calendar, as_of)
+    return previous_session_day(calendar, last) if last is not None else None
 
 
 def _combine(rows: list[_Row], i: int, *, cash: Decimal = _ZERO, contributions: bool = True) -> PeriodChange:

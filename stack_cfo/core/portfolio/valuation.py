@@ -5,6 +5,11 @@ the snapshot in force) has a daily bar dated d, between the first snapshot's eff
 the as-of market date. Days with no bar for anything held (weekends, holidays) carry no
 information and are skipped; an all-cash stretch has no valuation days.
 
+**Missing exchange rates.** An amount in a currency with no rate on or before a day is left out
+of that day's value (never converted at 1) and the currency is named in ``fx.missing``; the day
+is still valued. When the currency's first rate arrives, the amount enters the valuation like a
+transfer in: that day's return excludes it, so a late rate is no gain.
+
 **Value on day d** = Σ quantity × close × fx + cash, from the latest snapshot effective on or
 before d. A symbol without a bar on d uses its **last known close** (carried forward over missing
 days); before its first bar it uses that first bar (so it contributes no return until then). A
@@ -26,7 +31,9 @@ booked on d (+ deposit, - withdrawal)::
 A flow is assumed to arrive at the close, so it earns nothing that day: a deposit on a flat day
 is a 0 % return, and the cumulative TWR is the product of these sub-period returns. Days whose
 previous value is zero or negative have no return (skipped; the TWR index stays flat). A return
-below -100 % (only possible with inconsistent data) is clamped to -100 %.
+below -100 % (the value turned negative: margin debt above the positions' value, or inconsistent
+data) is kept as it is, and every figure chained through it (TWR, drawdowns, CAGR, Calmar) is
+UNDEFINED (see :mod:`.risk`); the chart's TWR index stops at -100 % there.
 
 Values are float64 here (returns are ratios; relative error ~1e-16). Exact Decimal values for
 display come from :meth:`ValuationSeries.exact_value`.
@@ -99,6 +106,8 @@ class ValuationSeries:
     #: Local-currency returns aligned with ``returns``: each day's exchange rates held at the
     #: previous valuation day's (equal to ``returns`` for a portfolio in its base currency).
     local_returns: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
+    #: Per day, whether every amount held that day had an exchange rate (``None``: all days did).
+    fx_complete: BoolArray | None = None
     #: Per symbol, the index of the close used on each day (built on first use by exact_value).
     _close_index: dict[str, IntArray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -286,16 +295,14 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         cols_price.append(np.ones(n_days, dtype=np.float64))
         cols_ccy.append(ccy)
 
-    # Exchange rates per currency on each candidate day; a day is valued only when every currency
-    # with a non-zero amount on it has a rate (never a silent 1).
+    # Exchange rates per currency on each candidate day. An amount in a currency without a rate
+    # on a day is left out of that day's value (never converted at a silent 1) and the currency
+    # is named; the day itself stays (the rest of the portfolio is still valued).
     rates: dict[str, tuple[FloatArray, BoolArray]] = {c: fx.rows(c, cand) for c in set(cols_ccy)}
-    keep = has_bar.copy()
+    keep = has_bar
     for u, ccy in zip(cols_units, cols_ccy, strict=True):
-        ok = rates[ccy][1]
-        lacking = (u != 0.0) & ~ok
-        if lacking.any():
+        if ((u != 0.0) & ~rates[ccy][1]).any():
             fx.missing.add(ccy)
-            keep &= ~lacking
     if not bool(keep.all()):
         idx = np.flatnonzero(keep)
         cand, seg = cand[idx], seg[idx]
@@ -317,11 +324,21 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             acc += u * px
     values = np.zeros(n, dtype=np.float64)
     local = np.zeros(n, dtype=np.float64)
+    #: Value that enters the valuation on a day because its currency's first rate arrives: moved
+    #: like a transfer in, so it is no gain (rates are carried forward, so nothing leaves again).
+    entering = np.zeros(n, dtype=np.float64)
+    complete = np.ones(n, dtype=bool)
     for ccy, amount in local_amounts.items():
         r = np.nan_to_num(rates[ccy][0], nan=0.0)
-        values += amount * r
+        ok = rates[ccy][1]
+        converted = amount * r
+        values += converted
         prev_r = np.concatenate((r[:1], r[:-1]))
         local += amount * prev_r
+        if not bool(ok.all()):
+            complete &= ok | (amount == 0.0)
+            arrives = np.concatenate(([False], ok[1:] & ~ok[:-1]))
+            entering[arrives] += converted[arrives]
 
     day_ordinals = cand.tolist()
     days = tuple(map(date.fromordinal, day_ordinals))
@@ -329,19 +346,19 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     flows_exact = [_ZERO] * n
     eff_dates = [date.fromordinal(int(o)) for o in eff_ord]
     for f in inputs.cash_flows:
-        booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
-        if booked is None:
-            continue
         booked_amount = f.amount
         if f.currency and f.currency != base:
-            rate = fx.rate(f.currency, market_date(f.at, tz))
+            rate = fx.rate(f.currency, market_date(f.at, tz))  # names the currency when missing
             if rate is None:
                 continue
             booked_amount = booked_amount * rate
+        booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
+        if booked is None:
+            continue
         flows[booked] += float(booked_amount)
         flows_exact[booked] += booked_amount
 
-    returns, return_index, wealth = time_weighted_returns(values, flows)
+    returns, return_index, wealth = time_weighted_returns(values, flows + entering)
     local_returns = _local_returns(local, values, flows, return_index)
     return ValuationSeries(
         days=days,
@@ -357,6 +374,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         prices=prices,
         fx=fx,
         local_returns=local_returns,
+        fx_complete=complete,
     )
 
 
@@ -366,8 +384,7 @@ def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, ret
     if len(return_index) == 0:
         return np.empty(0, dtype=np.float64)
     prev = values[return_index - 1]
-    r = (local[return_index] - flows[return_index]) / prev - 1.0
-    np.maximum(r, -1.0, out=r)
+    r: FloatArray = (local[return_index] - flows[return_index]) / prev - 1.0
     return r
 
 
@@ -401,11 +418,12 @@ def time_weighted_returns(values: FloatArray, flows: FloatArray) -> tuple[FloatA
     ok = prev > 0.0
     safe_prev = np.where(ok, prev, 1.0)
     r_all = (values[1:] - flows[1:]) / safe_prev - 1.0
-    np.maximum(r_all, -1.0, out=r_all)
     return_index = (np.nonzero(ok)[0] + 1).astype(np.int64)
     returns = r_all[ok]
     growth = np.ones(n, dtype=np.float64)
-    growth[return_index] = 1.0 + returns
+    # the index stops at 0 (wiped out): a return below -100 % is kept in ``returns`` for the risk
+    # figures to call UNDEFINED, but a negative index would flip the sign of every later day
+    growth[return_index] = np.maximum(1.0 + returns, 0.0)
     wealth: FloatArray = np.cumprod(growth, dtype=np.float64)
     return returns, return_index, wealth
 

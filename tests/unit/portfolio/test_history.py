@@ -57,6 +57,14 @@ def test_range_bounds() -> None:
     assert range_bounds(HistoryRange.YEAR_TO_DATE, d) == (date(2023, 12, 31), d)
     assert range_bounds(HistoryRange.ALL, d) == (None, d)
     assert range_bounds(DateRange(date(2024, 1, 2), date(2030, 1, 1)), d) == (date(2024, 1, 2), d)
+    # rolling ranges count back from the last valuation day (a Saturday's month is the month to Friday)
+    saturday, friday = date(2024, 4, 6), date(2024, 4, 5)
+    assert range_bounds(HistoryRange.ONE_MONTH, saturday, last_valuation=friday) == (date(2024, 3, 5), saturday)
+    assert range_bounds(HistoryRange.ONE_WEEK, saturday, last_valuation=friday) == (date(2024, 3, 29), saturday)
+    stale = date(2024, 2, 9)  # prices stopped two months ago: still a year of points before it
+    assert range_bounds(HistoryRange.ONE_YEAR, saturday, last_valuation=stale) == (date(2023, 2, 9), saturday)
+    assert range_bounds(HistoryRange.YEAR_TO_DATE, saturday, last_valuation=stale) == (date(2023, 12, 31), saturday)
+    assert range_bounds(HistoryRange.ALL, saturday, last_valuation=stale) == (None, saturday)
     with pytest.raises(InvalidArgument):
         DateRange(date(2024, 2, 1), date(2024, 1, 1))
 
@@ -101,12 +109,25 @@ def test_weekly_points_are_the_last_trading_day_of_each_iso_week() -> None:
         settings=SETTINGS,
     )
     assert [p.date for p in h.points] == [
-        date(2024, 3, 8),  # the anchor
+        date(2024, 3, 8),  # the anchor (a Friday)
         date(2024, 3, 15),
         date(2024, 3, 22),
         date(2024, 3, 28),  # Good Friday is a holiday: Thursday closes the week
         date(2024, 4, 3),  # the current, partial week
     ]
+
+
+def test_weekly_gives_one_point_per_iso_week_when_the_base_point_is_mid_week() -> None:
+    h = compute_history(
+        inputs(),
+        as_of=after_close(date(2024, 4, 3)),
+        range=DateRange(date(2024, 3, 13), date(2024, 4, 3)),  # a Wednesday
+        interval=Interval.WEEKLY,
+        settings=SETTINGS,
+    )
+    dates = [p.date for p in h.points]
+    assert dates == [date(2024, 3, 13), date(2024, 3, 22), date(2024, 3, 28), date(2024, 4, 3)]
+    assert len({d.isocalendar()[:2] for d in dates}) == len(dates)
 
 
 def test_weekly_drawdown_keeps_a_mid_week_peak() -> None:
@@ -117,7 +138,7 @@ def test_weekly_drawdown_keeps_a_mid_week_peak() -> None:
         prices={"AAA": series("AAA", days, closes)},
     )
     h = compute_history(ins, as_of=after_close(days[-1]), range=HistoryRange.ALL, interval=Interval.WEEKLY)
-    assert [p.date for p in h.points] == [days[0], days[4], days[9]]
+    assert [p.date for p in h.points] == [days[0], days[9]]  # the base point stands for its week
     assert h.points[-1].drawdown == pytest.approx(110 / 120 - 1, rel=1e-12)
     assert h.points[-1].cumulative_twr == pytest.approx(0.10, rel=1e-12)
 
@@ -137,8 +158,7 @@ def test_flows_do_not_move_the_twr_and_are_summed_between_points() -> None:
     h = compute_history(ins, as_of=after_close(days[-1]), range=HistoryRange.ALL, interval=Interval.WEEKLY)
     assert [(p.date, p.value, p.net_flow) for p in h.points] == [
         (days[0], D(1000), D(0)),
-        (days[4], D(1800), D(800)),
-        (days[9], D(1800), D(0)),
+        (days[9], D(1800), D(800)),  # the flows of the base point's week land on the next point
     ]
     assert all(p.cumulative_twr == 0.0 and p.drawdown == 0.0 for p in h.points)
     assert h.benchmark_symbol is None and all(p.benchmark_cumulative is None for p in h.points)

@@ -173,6 +173,17 @@ def test_stale_missing_price_missing_cost_and_idle_cash() -> None:
     assert cash.numbers["cash"] == "5000.00" and cash.severity is Severity.INFO
 
 
+def test_margin_debt_is_not_idle_cash() -> None:
+    # debt larger than the positions: cash / total is a positive ratio of two negatives
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 10, "10")], cash=-500),),
+        prices={"AAA": series("AAA", DAYS, ["10"] * 10)},
+    )
+    s = summary_of(inputs)
+    assert s.total_value == Decimal(-400)
+    assert "IDLE_CASH" not in codes(s)
+
+
 def test_clean_portfolio_raises_nothing() -> None:
     symbols = [f"S{i:02d}" for i in range(12)]
     inputs = PortfolioInputs(

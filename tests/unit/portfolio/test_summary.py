@@ -145,11 +145,57 @@ def test_weekend_and_holiday_gap_is_not_stale() -> None:
     assert not p.stale
 
 
+def _by_default_rule(positions: list, prices: dict, as_of: datetime):  # type: ignore[no-untyped-def, type-arg]
+    """The shipped rule: no fixed age, stale when more than one trading day old (NYSE)."""
+    return summarize_holdings(holdings(positions), prices, as_of=as_of, tz=NY)
+
+
+def test_stale_means_more_than_one_trading_day_old() -> None:
+    wed, thu, fri = date(2024, 5, 15), date(2024, 5, 16), date(2024, 5, 17)
+    saturday = datetime(2024, 5, 18, 15, 0, tzinfo=UTC)
+    assert _by_default_rule([position("A", 1)], {"A": series("A", [wed], ["10"])}, saturday).positions[0].stale
+    assert not _by_default_rule([position("A", 1)], {"A": series("A", [thu], ["10"])}, saturday).positions[0].stale
+    monday_morning = datetime(2024, 5, 20, 14, 0, tzinfo=UTC)  # Friday's session is the last closed one
+    assert not _by_default_rule([position("A", 1)], {"A": series("A", [thu], ["10"])},
+                                monday_morning).positions[0].stale
+    assert not _by_default_rule([position("A", 1)], {"A": series("A", [fri], ["10"])},
+                                monday_morning).positions[0].stale
+    # Thanksgiving (Thursday 27 Nov 2025) is no session: Wednesday's close is fresh on Monday morning
+    after_thanksgiving = datetime(2025, 12, 1, 14, 0, tzinfo=UTC)
+    p = _by_default_rule([position("A", 1)], {"A": series("A", [date(2025, 11, 26)], ["10"])},
+                         after_thanksgiving).positions[0]
+    assert not p.stale
+
+
+def test_a_close_is_not_used_before_its_session_closes() -> None:
+    s = series("AAA", [DAYS[-2], DAYS[-1]], ["99", "100"])
+    morning = datetime.combine(DAYS[-1], datetime.min.time(), tzinfo=NY).replace(hour=11)
+    p = _by_default_rule([position("AAA", 1)], {"AAA": s}, morning.astimezone(UTC)).positions[0]
+    assert p.price == D(99) and p.price_at == datetime.combine(DAYS[-2], datetime.min.time(), tzinfo=NY).replace(
+        hour=16).astimezone(UTC)
+    p = _by_default_rule([position("AAA", 1)], {"AAA": s}, after_close(DAYS[-1])).positions[0]
+    assert p.price == D(100)
+    live = summarize_holdings(holdings([position("AAA", 1)]), {"AAA": s}, as_of=morning.astimezone(UTC), tz=NY,
+                              closes_at_session_end=False)  # the live summary: the caller posted it already
+    assert live.positions[0].price == D(100)
+
+
+def test_day_change_needs_the_previous_sessions_close_not_an_older_one() -> None:
+    # no bar for Wednesday: Thursday's day change is unknown, not Tuesday-to-Thursday
+    s = series("AAA", [DAYS[-4], DAYS[-2]], ["90", "100"])
+    p = _by_default_rule([position("AAA", 1)], {"AAA": s}, after_close(DAYS[-2])).positions[0]
+    assert p.previous_close is None and p.day_change is None and p.day_return is None
+    quoted = series("AAA", [DAYS[-4]], ["90"], quote=quote("AAA", datetime(2024, 5, 16, 15, 0, tzinfo=UTC), "95"))
+    p = _by_default_rule([position("AAA", 1)], {"AAA": quoted}, datetime(2024, 5, 16, 16, 0, tzinfo=UTC)).positions[0]
+    assert p.price == D(95) and p.day_change is None  # the quote's day is Thursday; Tuesday is two sessions back
+
+
 def test_position_without_any_price_is_valued_at_cost_or_left_out() -> None:
     hs = summarize([position("PRIV", 2, "50"), position("GHOST", 3)], {})
     by = {p.symbol: p for p in hs.positions}
     assert by["PRIV"].price_source is PriceSource.COST_BASIS and by["PRIV"].market_value == D(100)
     assert by["PRIV"].unrealized_pnl is None  # no market price: no P&L, not in total return
+    assert by["PRIV"].day_change is None and by["PRIV"].day_return is None  # no price, no day change
     assert hs.cost_basis == D(0) and hs.total_return is None
     assert by["GHOST"].price_source is PriceSource.NONE and by["GHOST"].market_value is None
     assert by["GHOST"].weight is None

@@ -14,10 +14,15 @@ import pytest
 from stack_cfo.core.portfolio import (
     AnalyticsSettings,
     CashFlow,
+    HistoryRange,
     PortfolioInputs,
     build_valuation,
+    compute_history,
     compute_summary,
 )
+from stack_cfo.core.portfolio.results import UnavailableReason
+from stack_cfo.core.portfolio.risk import compute_risk
+from stack_cfo.core.portfolio.settings import RiskParameters
 from stack_cfo.core.portfolio.valuation import time_weighted_returns
 
 from .factories import NY, after_close, position, series, snapshot, weekdays
@@ -187,6 +192,22 @@ def test_twr_skips_days_after_a_zero_value() -> None:
     assert wealth.tolist() == [1.0, 1.0, 1.0, 1.0, pytest.approx(1.1)]
 
 
+def test_a_return_below_minus_100_percent_is_kept_and_makes_the_chained_figures_undefined() -> None:
+    # margin debt larger than the positions: the value turns negative, a -150 % day
+    values = np.array([100.0, 110.0, -55.0, -60.0])
+    returns, index, wealth = time_weighted_returns(values, np.zeros(4))
+    assert returns.tolist() == [pytest.approx(0.1), pytest.approx(-1.5)]  # not clamped to -1
+    assert index.tolist() == [1, 2]
+    assert wealth.tolist() == [1.0, pytest.approx(1.1), 0.0, 0.0]  # the chart's index stops at -100 %
+    risk = compute_risk(np.array([0.01, -0.02, 0.1, -1.5, 0.05]), params=RiskParameters(min_history=0))
+    undefined = UnavailableReason.UNDEFINED
+    for metric in (risk.cumulative_return, risk.max_drawdown, risk.current_drawdown, risk.cagr, risk.calmar):
+        assert metric.value is None and metric.reason is undefined
+    assert risk.volatility.value is not None and risk.var_95.value == pytest.approx(-1.5 + 0.2 * 1.48)
+    clamped = compute_risk(np.array([0.01, -0.02, 0.1, -1.0, 0.05]), params=RiskParameters(min_history=0))
+    assert clamped.cumulative_return.value == pytest.approx(-1.0)  # exactly -100 % is a value
+
+
 def test_unpriced_position_is_valued_at_cost_and_adds_no_return() -> None:
     inputs = PortfolioInputs(
         holdings=(snapshot(DAYS[0], [position("AAA", 1, "10"), position("PRIVATE", 4, "25")]),),
@@ -207,10 +228,32 @@ def test_foreign_position_uses_spot_fx_and_missing_rate_fails() -> None:
     s = build_valuation(inputs, through=DAYS[1], tz=NY)
     assert s.exact_value(1) == D("1122.000")
     assert math.isclose(s.returns[0], 0.02, rel_tol=1e-14)
-    # Without any rate the position cannot be valued: no day is valued, and the currency is named
-    # as missing (never converted at 1).
+    # Without any rate the position cannot be valued: it is left out of every day (never converted
+    # at 1), the days are still there, there is no return, and the currency is named as missing.
     bare = build_valuation(PortfolioInputs(holdings=inputs.holdings, prices=inputs.prices), through=DAYS[1], tz=NY)
-    assert len(bare) == 0 and bare.fx.missing == {"EUR"}
+    assert len(bare) == 2 and bare.values.tolist() == [0.0, 0.0] and len(bare.returns) == 0
+    assert bare.fx.missing == {"EUR"} and bare.fx_complete is not None and not bare.fx_complete.any()
+
+
+def test_a_currency_without_a_rate_leaves_out_its_amount_not_the_day_and_its_first_rate_is_no_gain() -> None:
+    usd, eur = position("AAA", 10, "10"), position("SAP", 10, "100", currency="EUR")
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [usd, eur]),),
+        prices={"AAA": series("AAA", DAYS[:4], ["10", "11", "11", "12.1"]),
+                "SAP": series("SAP", DAYS[:4], ["100", "100", "100", "100"])},
+        fx_rates={"EUR": series("#FX:EUR/USD", DAYS[2:4], ["1.10", "1.10"])},  # EUR rates from day 2
+    )
+    s = build_valuation(inputs, through=DAYS[3], tz=NY)
+    assert s.days == tuple(DAYS[:4])  # no day is dropped for the missing rate
+    assert s.values.tolist() == [100.0, 110.0, pytest.approx(1210.0), pytest.approx(1221.0)]
+    # day 2: AAA flat and SAP enters at 1100 like a transfer in: 0 %, not +1000 %
+    assert s.returns.tolist() == [pytest.approx(0.1), pytest.approx(0.0, abs=1e-15), pytest.approx(11 / 1210)]
+    assert s.fx.missing == {"EUR"} and s.fx_complete is not None
+    assert s.fx_complete.tolist() == [False, False, True, True]
+    assert s.flows.tolist() == [0.0] * 4  # the entering value is not an external flow
+    h = compute_history(inputs, as_of=after_close(DAYS[3]), range=HistoryRange.ALL)
+    assert [p.local_cumulative is None for p in h.points] == [True, True, False, False]
+    assert [p.net_flow for p in h.points] == [D(0)] * 4
 
 
 def test_exact_value_matches_float_value_and_history_sums_flows() -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from stack_cfo.core.errors import InvalidArgument
-from stack_cfo.core.notifications.calendar import NyseCalendar
+from stack_cfo.core.market_calendar import NyseCalendar
 from stack_cfo.core.notifications.kinds import NotificationKind, OutboxStatus
 from stack_cfo.core.notifications.planning import next_run, plan_kind
 from stack_cfo.core.notifications.schedules import CronSchedule

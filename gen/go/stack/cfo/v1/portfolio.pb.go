@@ -414,21 +414,24 @@ func (PortfolioSource) EnumDescriptor() ([]byte, []int) {
 	return file_stack_cfo_v1_portfolio_proto_rawDescGZIP(), []int{5}
 }
 
-// A predefined chart range, ending at the latest trading day with a valuation.
+// A predefined chart range, ending at the latest trading day with a valuation. The rolling ranges (one
+// week to one year) count back from that day, not from today: on a Saturday ONE_MONTH is the month to
+// Friday's close, and a portfolio whose prices stopped updating still gets a month of points. The first
+// point (the base point) is the last valuation day on or before the range's start.
 type PerformanceRange int32
 
 const (
 	// Not set.
 	PerformanceRange_PERFORMANCE_RANGE_UNSPECIFIED PerformanceRange = 0
-	// The last 7 calendar days.
+	// The 7 calendar days to the latest valuation day.
 	PerformanceRange_PERFORMANCE_RANGE_ONE_WEEK PerformanceRange = 1
-	// The last calendar month (same day of month, one month back).
+	// The calendar month to the latest valuation day (same day of month, one month back).
 	PerformanceRange_PERFORMANCE_RANGE_ONE_MONTH PerformanceRange = 2
-	// The last 3 calendar months.
+	// The 3 calendar months to the latest valuation day.
 	PerformanceRange_PERFORMANCE_RANGE_THREE_MONTHS PerformanceRange = 3
 	// From the last trading day of the previous calendar year (the base point) to date.
 	PerformanceRange_PERFORMANCE_RANGE_YEAR_TO_DATE PerformanceRange = 4
-	// The last 12 calendar months.
+	// The 12 calendar months to the latest valuation day.
 	PerformanceRange_PERFORMANCE_RANGE_ONE_YEAR PerformanceRange = 5
 	// From the first day with a valuation.
 	PerformanceRange_PERFORMANCE_RANGE_ALL PerformanceRange = 6
@@ -491,7 +494,9 @@ const (
 	HistoryInterval_HISTORY_INTERVAL_UNSPECIFIED HistoryInterval = 0
 	// One point per trading day with a valuation.
 	HistoryInterval_HISTORY_INTERVAL_DAILY HistoryInterval = 1
-	// One point per ISO week (Monday-Sunday): the last trading day of the week with a valuation.
+	// One point per ISO week (Monday-Sunday): the last trading day of the week with a valuation. The first
+	// point is the range's base point, which stands for its own week (a mid-week base point is not followed
+	// by its week's last day).
 	HistoryInterval_HISTORY_INTERVAL_WEEKLY HistoryInterval = 2
 )
 
@@ -599,7 +604,10 @@ type Holding struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// Ticker as used in RecordPrices, upper case ("AAPL", "BRK.B"). Required; unique within one sync.
+	// Ticker as used in RecordPrices, upper case ("AAPL", "BRK.B"). Required; unique within one sync. Symbols
+	// are case-insensitive everywhere (here, in RecordPrices, transactions, ListTransactions, settings): a
+	// lower-case symbol is stored and returned in upper case, and "aapl" and "AAPL" in one sync are
+	// DUPLICATE_SYMBOL.
 	Symbol string `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
 	// Number of units held, decimal string, strictly positive and below 10^12 (short positions are not
 	// supported in v1). Required. Out of range: INVALID_ARGUMENT (OUT_OF_RANGE).
@@ -831,7 +839,9 @@ type CashFlow_OccurTime struct {
 }
 
 type CashFlow_OccurDate struct {
-	// Calendar day of the flow, when only the day is known. Treated as happening at the start of the day.
+	// Calendar day of the flow, when only the day is known: the market day of the flow. Either way a flow
+	// counts in returns as arriving at that day's close (it earns nothing on its own day), see
+	// PortfolioSummary.risk.
 	OccurDate *Date `protobuf:"bytes,3,opt,name=occur_date,json=occurDate,proto3,oneof"`
 }
 
@@ -1623,7 +1633,7 @@ type ListTransactionsRequest struct {
 	StartDate *Date `protobuf:"bytes,4,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// Only transactions with trade_date on or before this day (unset: no upper bound). Not before start_date.
 	EndDate *Date `protobuf:"bytes,5,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// Only transactions of this symbol (unset: all).
+	// Only transactions of this symbol (unset: all); case-insensitive like every symbol.
 	Symbol string `protobuf:"bytes,6,opt,name=symbol,proto3" json:"symbol,omitempty"`
 }
 
@@ -2975,7 +2985,10 @@ type PositionSummary struct {
 	LastPrice string `protobuf:"bytes,10,opt,name=last_price,json=lastPrice,proto3" json:"last_price,omitempty"`
 	// Instant of `last_price` (for a daily close, 16:00 exchange time of that trading day).
 	LastPriceTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_price_time,json=lastPriceTime,proto3" json:"last_price_time,omitempty"`
-	// True when last_price is older than the staleness limit (default: more than one trading day old).
+	// True when last_price is more than one trading day old at as_of_time (NYSE calendar: its day is before
+	// the session that preceded the last closed one; Friday's close is fresh until Tuesday's close, and
+	// Wednesday's is stale on Saturday), or older than `portfolio.stale_price_after` when the operator set one.
+	// A stale position's day change is 0.
 	Stale bool `protobuf:"varint,12,opt,name=stale,proto3" json:"stale,omitempty"`
 	// quantity x last_price, decimal string.
 	MarketValue string `protobuf:"bytes,13,opt,name=market_value,json=marketValue,proto3" json:"market_value,omitempty"`
@@ -2985,7 +2998,9 @@ type PositionSummary struct {
 	UnrealizedPnlAmount string `protobuf:"bytes,15,opt,name=unrealized_pnl_amount,json=unrealizedPnlAmount,proto3" json:"unrealized_pnl_amount,omitempty"`
 	// unrealized_pnl_amount / cost_basis x 100, percentage points; absent when cost basis is unknown or zero.
 	UnrealizedPnlPercent *float64 `protobuf:"fixed64,16,opt,name=unrealized_pnl_percent,json=unrealizedPnlPercent,proto3,oneof" json:"unrealized_pnl_percent,omitempty"`
-	// quantity x (last_price - previous close), decimal string; empty when there is no previous close.
+	// quantity x (last_price - previous close), decimal string. The previous close is the one reported with
+	// the price (PricePoint.previous_close), else the stored close of exactly the previous trading day: empty
+	// when there is none (never a change over several sessions), and when the position has no market price.
 	DayChangeAmount string `protobuf:"bytes,17,opt,name=day_change_amount,json=dayChangeAmount,proto3" json:"day_change_amount,omitempty"`
 	// (last_price / previous close - 1) x 100, percentage points; absent when there is no previous close.
 	DayChangePercent *float64 `protobuf:"fixed64,18,opt,name=day_change_percent,json=dayChangePercent,proto3,oneof" json:"day_change_percent,omitempty"`
@@ -3348,7 +3363,10 @@ func (x *GroupSummary) GetWeekReturnPercent() float64 {
 
 // Risk and return figures computed on the portfolio's daily time-weighted return series (external cash
 // flows removed), with empyrical's conventions: 252 periods a year, sample standard deviation (ddof = 1),
-// returns and drawdowns as fractions.
+// returns and drawdowns as fractions. Day d's return is (V_d - F_d) / V_(d-1) - 1 with V the value at the
+// close and F the day's net external flow: a flow arrives at the close and earns nothing that day. A
+// return below -100 % (the value turned negative: margin debt above the positions' value) makes every
+// figure chained through it (time_weighted_return, drawdowns, cagr, calmar) UNDEFINED.
 type RiskMetrics struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -4361,7 +4379,14 @@ type PerformancePoint struct {
 	Date *Date `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
 	// Portfolio value at that day's close (positions + cash), decimal string in base currency.
 	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
-	// Net external cash flow on that day (deposits positive, withdrawals negative), decimal string.
+	// Net external cash flow booked on that day (deposits positive, withdrawals negative), decimal string in
+	// base currency; with WEEKLY points, the flows booked since the previous point. A flow is booked on the
+	// first valuation day whose holdings reflect it: that of the first snapshot effective on or after the
+	// flow's day (its own day when a snapshot of that day exists, as with a daily SyncPortfolio), so value
+	// and flow move together and the return is not distorted. A flow after the latest snapshot is booked
+	// once a later snapshot (the next SyncPortfolio) reflects it. In a ledger portfolio (transactions) the
+	// holdings change on each trade date, so a flow is booked on its day, or the next valuation day after a
+	// weekend or holiday.
 	NetFlow string `protobuf:"bytes,3,opt,name=net_flow,json=netFlow,proto3" json:"net_flow,omitempty"`
 	// Cumulative time-weighted return from the first point of the response to this one, fraction
 	// (0 at the first point).

@@ -25,8 +25,8 @@ type PortfolioSummaryServiceClient interface {
 	//
 	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
 	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
-	// FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
-	// cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
+	// 200 characters; cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error)
@@ -92,8 +92,8 @@ type PortfolioSummaryServiceClient interface {
 	// path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
 	// present in `settings`. Summaries computed afterwards use the new settings.
 	//
-	// Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
-	// NOT_FOUND (USER_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE, MISSING_FIELD,
+	// INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND).
 	UpdatePortfolioSettings(ctx context.Context, in *UpdatePortfolioSettingsRequest, opts ...grpc.CallOption) (*PortfolioSettings, error)
 	// Upserts market prices: daily closes (by date) and intraday quotes (by timestamp), at most 10,000
 	// points per call. A point for a (symbol, date) or (symbol, timestamp) already stored is overwritten.
@@ -117,7 +117,7 @@ type PortfolioSummaryServiceClient interface {
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, FUTURE_DATE).
+	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
 	GetPortfolioSummary(ctx context.Context, in *GetPortfolioSummaryRequest, opts ...grpc.CallOption) (*PortfolioSummary, error)
 	// Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 	//
@@ -354,8 +354,8 @@ type PortfolioSummaryServiceServer interface {
 	//
 	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
 	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
-	// FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
-	// cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
+	// 200 characters; cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error)
@@ -421,8 +421,8 @@ type PortfolioSummaryServiceServer interface {
 	// path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
 	// present in `settings`. Summaries computed afterwards use the new settings.
 	//
-	// Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
-	// NOT_FOUND (USER_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE, MISSING_FIELD,
+	// INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND).
 	UpdatePortfolioSettings(context.Context, *UpdatePortfolioSettingsRequest) (*PortfolioSettings, error)
 	// Upserts market prices: daily closes (by date) and intraday quotes (by timestamp), at most 10,000
 	// points per call. A point for a (symbol, date) or (symbol, timestamp) already stored is overwritten.
@@ -446,7 +446,7 @@ type PortfolioSummaryServiceServer interface {
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, FUTURE_DATE).
+	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
 	GetPortfolioSummary(context.Context, *GetPortfolioSummaryRequest) (*PortfolioSummary, error)
 	// Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 	//

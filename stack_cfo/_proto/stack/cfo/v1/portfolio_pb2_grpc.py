@@ -180,8 +180,8 @@ class PortfolioSummaryServiceServicer:
 
         Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
         UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
-        FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
-        cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+        INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
+        200 characters; cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
         with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
         (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
         """
@@ -292,8 +292,8 @@ class PortfolioSummaryServiceServicer:
         path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
         present in `settings`. Summaries computed afterwards use the new settings.
 
-        Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
-        NOT_FOUND (USER_NOT_FOUND).
+        Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE, MISSING_FIELD,
+        INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -332,7 +332,7 @@ class PortfolioSummaryServiceServicer:
 
         Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
         FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-        INVALID_ARGUMENT (INVALID_RESOURCE_NAME, FUTURE_DATE).
+        INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -26,7 +26,10 @@ export const file_stack_cfo_v1_portfolio: GenFile = /*@__PURE__*/
  */
 export type Holding = Message<"stack.cfo.v1.Holding"> & {
   /**
-   * Ticker as used in RecordPrices, upper case ("AAPL", "BRK.B"). Required; unique within one sync.
+   * Ticker as used in RecordPrices, upper case ("AAPL", "BRK.B"). Required; unique within one sync. Symbols
+   * are case-insensitive everywhere (here, in RecordPrices, transactions, ListTransactions, settings): a
+   * lower-case symbol is stored and returned in upper case, and "aapl" and "AAPL" in one sync are
+   * DUPLICATE_SYMBOL.
    *
    * @generated from field: string symbol = 1;
    */
@@ -126,7 +129,9 @@ export type CashFlow = Message<"stack.cfo.v1.CashFlow"> & {
     case: "occurTime";
   } | {
     /**
-     * Calendar day of the flow, when only the day is known. Treated as happening at the start of the day.
+     * Calendar day of the flow, when only the day is known: the market day of the flow. Either way a flow
+     * counts in returns as arriving at that day's close (it earns nothing on its own day), see
+     * PortfolioSummary.risk.
      *
      * @generated from field: stack.cfo.v1.Date occur_date = 3;
      */
@@ -674,7 +679,7 @@ export type ListTransactionsRequest = Message<"stack.cfo.v1.ListTransactionsRequ
   endDate?: Date;
 
   /**
-   * Only transactions of this symbol (unset: all).
+   * Only transactions of this symbol (unset: all); case-insensitive like every symbol.
    *
    * @generated from field: string symbol = 6;
    */
@@ -1423,7 +1428,10 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   lastPriceTime?: Timestamp;
 
   /**
-   * True when last_price is older than the staleness limit (default: more than one trading day old).
+   * True when last_price is more than one trading day old at as_of_time (NYSE calendar: its day is before
+   * the session that preceded the last closed one; Friday's close is fresh until Tuesday's close, and
+   * Wednesday's is stale on Saturday), or older than `portfolio.stale_price_after` when the operator set one.
+   * A stale position's day change is 0.
    *
    * @generated from field: bool stale = 12;
    */
@@ -1458,7 +1466,9 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   unrealizedPnlPercent?: number;
 
   /**
-   * quantity x (last_price - previous close), decimal string; empty when there is no previous close.
+   * quantity x (last_price - previous close), decimal string. The previous close is the one reported with
+   * the price (PricePoint.previous_close), else the stored close of exactly the previous trading day: empty
+   * when there is none (never a change over several sessions), and when the position has no market price.
    *
    * @generated from field: string day_change_amount = 17;
    */
@@ -1621,7 +1631,10 @@ export const GroupSummarySchema: GenMessage<GroupSummary> = /*@__PURE__*/
 /**
  * Risk and return figures computed on the portfolio's daily time-weighted return series (external cash
  * flows removed), with empyrical's conventions: 252 periods a year, sample standard deviation (ddof = 1),
- * returns and drawdowns as fractions.
+ * returns and drawdowns as fractions. Day d's return is (V_d - F_d) / V_(d-1) - 1 with V the value at the
+ * close and F the day's net external flow: a flow arrives at the close and earns nothing that day. A
+ * return below -100 % (the value turned negative: margin debt above the positions' value) makes every
+ * figure chained through it (time_weighted_return, drawdowns, cagr, calmar) UNDEFINED.
  *
  * @generated from message stack.cfo.v1.RiskMetrics
  */
@@ -2295,7 +2308,14 @@ export type PerformancePoint = Message<"stack.cfo.v1.PerformancePoint"> & {
   value: string;
 
   /**
-   * Net external cash flow on that day (deposits positive, withdrawals negative), decimal string.
+   * Net external cash flow booked on that day (deposits positive, withdrawals negative), decimal string in
+   * base currency; with WEEKLY points, the flows booked since the previous point. A flow is booked on the
+   * first valuation day whose holdings reflect it: that of the first snapshot effective on or after the
+   * flow's day (its own day when a snapshot of that day exists, as with a daily SyncPortfolio), so value
+   * and flow move together and the return is not distorted. A flow after the latest snapshot is booked
+   * once a later snapshot (the next SyncPortfolio) reflects it. In a ledger portfolio (transactions) the
+   * holdings change on each trade date, so a flow is booked on its day, or the next valuation day after a
+   * weekend or holiday.
    *
    * @generated from field: string net_flow = 3;
    */
@@ -2982,7 +3002,10 @@ export const PortfolioSourceSchema: GenEnum<PortfolioSource> = /*@__PURE__*/
   enumDesc(file_stack_cfo_v1_portfolio, 5);
 
 /**
- * A predefined chart range, ending at the latest trading day with a valuation.
+ * A predefined chart range, ending at the latest trading day with a valuation. The rolling ranges (one
+ * week to one year) count back from that day, not from today: on a Saturday ONE_MONTH is the month to
+ * Friday's close, and a portfolio whose prices stopped updating still gets a month of points. The first
+ * point (the base point) is the last valuation day on or before the range's start.
  *
  * @generated from enum stack.cfo.v1.PerformanceRange
  */
@@ -2995,21 +3018,21 @@ export enum PerformanceRange {
   UNSPECIFIED = 0,
 
   /**
-   * The last 7 calendar days.
+   * The 7 calendar days to the latest valuation day.
    *
    * @generated from enum value: PERFORMANCE_RANGE_ONE_WEEK = 1;
    */
   ONE_WEEK = 1,
 
   /**
-   * The last calendar month (same day of month, one month back).
+   * The calendar month to the latest valuation day (same day of month, one month back).
    *
    * @generated from enum value: PERFORMANCE_RANGE_ONE_MONTH = 2;
    */
   ONE_MONTH = 2,
 
   /**
-   * The last 3 calendar months.
+   * The 3 calendar months to the latest valuation day.
    *
    * @generated from enum value: PERFORMANCE_RANGE_THREE_MONTHS = 3;
    */
@@ -3023,7 +3046,7 @@ export enum PerformanceRange {
   YEAR_TO_DATE = 4,
 
   /**
-   * The last 12 calendar months.
+   * The 12 calendar months to the latest valuation day.
    *
    * @generated from enum value: PERFORMANCE_RANGE_ONE_YEAR = 5;
    */
@@ -3064,7 +3087,9 @@ export enum HistoryInterval {
   DAILY = 1,
 
   /**
-   * One point per ISO week (Monday-Sunday): the last trading day of the week with a valuation.
+   * One point per ISO week (Monday-Sunday): the last trading day of the week with a valuation. The first
+   * point is the range's base point, which stands for its own week (a mid-week base point is not followed
+   * by its week's last day).
    *
    * @generated from enum value: HISTORY_INTERVAL_WEEKLY = 2;
    */
@@ -3158,8 +3183,8 @@ export const PortfolioSummaryService: GenService<{
    *
    * Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
    * UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
-   * FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket: 200 characters;
-   * cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+   * INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
+   * 200 characters; cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
    * with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
    * (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
    *
@@ -3297,8 +3322,8 @@ export const PortfolioSummaryService: GenService<{
    * path whose field is unset in `settings` goes back to the server default. An empty mask sets every field
    * present in `settings`. Summaries computed afterwards use the new settings.
    *
-   * Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE);
-   * NOT_FOUND (USER_NOT_FOUND).
+   * Errors: INVALID_ARGUMENT (INVALID_FIELD_MASK, INVALID_SYMBOL, INVALID_ENUM, OUT_OF_RANGE, MISSING_FIELD,
+   * INVALID_RESOURCE_NAME); NOT_FOUND (USER_NOT_FOUND).
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.UpdatePortfolioSettings
    */
@@ -3346,7 +3371,7 @@ export const PortfolioSummaryService: GenService<{
    *
    * Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
    * FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-   * INVALID_ARGUMENT (INVALID_RESOURCE_NAME, FUTURE_DATE).
+   * INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.GetPortfolioSummary
    */
