@@ -21,7 +21,7 @@ from collections.abc import Hashable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import TaggedCache
 from stack_cfo.core.portfolio.fx import FxTable
@@ -197,8 +197,12 @@ class LedgerUseCases:
             raise _bad("end_date", "must not be before start_date", "INVALID_DATE_RANGE")
         if symbol:
             symbol = normalize_symbol(symbol, "symbol")
-        return await self._store.list_transactions(user_id, start=start, end=end, symbol=symbol or None,
+        rows = await self._store.list_transactions(user_id, start=start, end=end, symbol=symbol or None,
                                                    after=after, limit=limit)
+        if not rows and after is None and await self._store.portfolio_base_currency(user_id) is None:
+            # as GetPortfolioSummary: a portfolio never created is not an empty one
+            raise NotFound("no portfolio has been created for this user", reason="PORTFOLIO_NOT_FOUND")
+        return rows
 
     async def update_transaction(
         self, user_id: str, transaction_id: str, patch: TransactionInput, paths: Sequence[str]

@@ -9,6 +9,9 @@ import io
 import json
 from pathlib import Path
 
+import grpc
+import pytest
+
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.wiring.importer import import_transactions
@@ -45,6 +48,13 @@ async def _listed(srv: object, user: str) -> list[portfolio_pb2.Transaction]:
     return list(resp.transactions)
 
 
+async def _no_portfolio(srv: object, user: str) -> bool:
+    """Nothing was written, not even the portfolio: ListTransactions is PORTFOLIO_NOT_FOUND."""
+    with pytest.raises(grpc.aio.AioRpcError) as ei:
+        await _listed(srv, user)
+    return ei.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 async def test_csv_import_dry_run_then_for_real_then_again(db_dsn: str, data_dir: Path) -> None:
     from datetime import date
 
@@ -54,7 +64,7 @@ async def test_csv_import_dry_run_then_for_real_then_again(db_dsn: str, data_dir
         user = new_user()
         code, out, _ = await _run(cfg, user, CSV, dry_run=True)
         assert code == 0 and "4 transactions would be recorded" in out and "BUY" in out
-        assert await _listed(srv, user) == []  # a dry run writes nothing
+        assert await _no_portfolio(srv, user)  # a dry run writes nothing
         code, out, err = await _run(cfg, user, CSV)
         assert code == 0 and "imported: 4 recorded" in out and "recording" in err  # the progress bar
         rows = await _listed(srv, user)
@@ -79,7 +89,7 @@ async def test_bad_rows_are_reported_by_line_and_field_and_nothing_is_written(db
         split = CSV + "2024-03-06,SPLIT,AAPL,,,,USD,,0,split-1,\n"
         code, _, err = await _run(cfg, user, split)
         assert code == 1 and "line 6, field split_ratio" in err and "INVALID_SPLIT_RATIO" in err
-        assert await _listed(srv, user) == []
+        assert await _no_portfolio(srv, user)
 
         doc = json.loads(json.dumps(GHOSTFOLIO))
         doc["activities"][1]["type"] = "ITEM"
@@ -89,7 +99,7 @@ async def test_bad_rows_are_reported_by_line_and_field_and_nothing_is_written(db
         doc["activities"][1]["quantity"] = 9
         code, _, err = await _run(cfg, user, json.dumps(doc, indent=2))
         assert code == 1 and "line 19, field quantity" in err and "SELL_EXCEEDS_HOLDINGS" in err
-        assert await _listed(srv, user) == []
+        assert await _no_portfolio(srv, user)
 
 
 async def test_ghostfolio_export_is_imported(db_dsn: str, data_dir: Path) -> None:

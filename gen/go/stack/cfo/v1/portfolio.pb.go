@@ -2967,9 +2967,12 @@ type PositionSummary struct {
 	Quantity string `protobuf:"bytes,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// Average cost per unit, decimal string; empty when unknown.
 	AverageCost string `protobuf:"bytes,3,opt,name=average_cost,json=averageCost,proto3" json:"average_cost,omitempty"`
-	// quantity x average_cost, decimal string; empty when average_cost is unknown.
+	// quantity x average_cost in base currency (at fx_rate; a ledger portfolio converts each purchase at its
+	// day's rate), decimal string; empty when average_cost is unknown.
 	CostBasis string `protobuf:"bytes,4,opt,name=cost_basis,json=costBasis,proto3" json:"cost_basis,omitempty"`
-	// ISO 4217 currency of the money fields of this position.
+	// ISO 4217 currency the symbol trades in: last_price and average_cost are in it. The money fields
+	// (cost_basis, market_value, unrealized_pnl_amount, day_change_amount) are converted to the portfolio's
+	// base_currency at fx_rate.
 	Currency string `protobuf:"bytes,5,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Sector as synced ("Unknown" when it was empty).
 	Sector string `protobuf:"bytes,6,opt,name=sector,proto3" json:"sector,omitempty"`
@@ -2979,9 +2982,11 @@ type PositionSummary struct {
 	Basket string `protobuf:"bytes,8,opt,name=basket,proto3" json:"basket,omitempty"`
 	// Tags as synced.
 	Tags []string `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty"`
-	// Latest price per unit at or before the summary's as_of_time, decimal string. Empty when the symbol
-	// has no price at all (the position is then valued at its average cost and an insight MISSING_PRICE
-	// is raised).
+	// Latest price per unit at or before the summary's as_of_time, decimal string, in `currency`. A daily
+	// close is dated at its session's end (16:00 New York): a summary with an as_of_time earlier that day uses
+	// the previous close. The live summary (no as_of_time) uses a close dated today as soon as it is recorded.
+	// Empty when the symbol has no price at all (the position is then valued at its average cost and an
+	// insight MISSING_PRICE is raised).
 	LastPrice string `protobuf:"bytes,10,opt,name=last_price,json=lastPrice,proto3" json:"last_price,omitempty"`
 	// Instant of `last_price` (for a daily close, 16:00 exchange time of that trading day).
 	LastPriceTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_price_time,json=lastPriceTime,proto3" json:"last_price_time,omitempty"`

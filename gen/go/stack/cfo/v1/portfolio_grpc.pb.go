@@ -57,7 +57,8 @@ type PortfolioSummaryServiceClient interface {
 	// (default 100, at most 1,000) per page.
 	//
 	// Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
-	// NOT_FOUND (PORTFOLIO_NOT_FOUND).
+	// NOT_FOUND (PORTFOLIO_NOT_FOUND) for another user's portfolio and for one never created (by SyncPortfolio,
+	// ImportHoldingsHistory or BatchCreateTransactions); a portfolio without transactions lists none.
 	ListTransactions(ctx context.Context, in *ListTransactionsRequest, opts ...grpc.CallOption) (*ListTransactionsResponse, error)
 	// Returns one transaction.
 	//
@@ -386,7 +387,8 @@ type PortfolioSummaryServiceServer interface {
 	// (default 100, at most 1,000) per page.
 	//
 	// Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
-	// NOT_FOUND (PORTFOLIO_NOT_FOUND).
+	// NOT_FOUND (PORTFOLIO_NOT_FOUND) for another user's portfolio and for one never created (by SyncPortfolio,
+	// ImportHoldingsHistory or BatchCreateTransactions); a portfolio without transactions lists none.
 	ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error)
 	// Returns one transaction.
 	//

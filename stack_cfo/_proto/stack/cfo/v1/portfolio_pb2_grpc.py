@@ -227,7 +227,8 @@ class PortfolioSummaryServiceServicer:
         (default 100, at most 1,000) per page.
 
         Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
-        NOT_FOUND (PORTFOLIO_NOT_FOUND).
+        NOT_FOUND (PORTFOLIO_NOT_FOUND) for another user's portfolio and for one never created (by SyncPortfolio,
+        ImportHoldingsHistory or BatchCreateTransactions); a portfolio without transactions lists none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

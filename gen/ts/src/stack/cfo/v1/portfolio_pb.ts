@@ -1370,14 +1370,17 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   averageCost: string;
 
   /**
-   * quantity x average_cost, decimal string; empty when average_cost is unknown.
+   * quantity x average_cost in base currency (at fx_rate; a ledger portfolio converts each purchase at its
+   * day's rate), decimal string; empty when average_cost is unknown.
    *
    * @generated from field: string cost_basis = 4;
    */
   costBasis: string;
 
   /**
-   * ISO 4217 currency of the money fields of this position.
+   * ISO 4217 currency the symbol trades in: last_price and average_cost are in it. The money fields
+   * (cost_basis, market_value, unrealized_pnl_amount, day_change_amount) are converted to the portfolio's
+   * base_currency at fx_rate.
    *
    * @generated from field: string currency = 5;
    */
@@ -1412,9 +1415,11 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   tags: string[];
 
   /**
-   * Latest price per unit at or before the summary's as_of_time, decimal string. Empty when the symbol
-   * has no price at all (the position is then valued at its average cost and an insight MISSING_PRICE
-   * is raised).
+   * Latest price per unit at or before the summary's as_of_time, decimal string, in `currency`. A daily
+   * close is dated at its session's end (16:00 New York): a summary with an as_of_time earlier that day uses
+   * the previous close. The live summary (no as_of_time) uses a close dated today as soon as it is recorded.
+   * Empty when the symbol has no price at all (the position is then valued at its average cost and an
+   * insight MISSING_PRICE is raised).
    *
    * @generated from field: string last_price = 10;
    */
@@ -3239,7 +3244,8 @@ export const PortfolioSummaryService: GenService<{
    * (default 100, at most 1,000) per page.
    *
    * Errors: INVALID_ARGUMENT (INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_DATE_RANGE, INVALID_SYMBOL);
-   * NOT_FOUND (PORTFOLIO_NOT_FOUND).
+   * NOT_FOUND (PORTFOLIO_NOT_FOUND) for another user's portfolio and for one never created (by SyncPortfolio,
+   * ImportHoldingsHistory or BatchCreateTransactions); a portfolio without transactions lists none.
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.ListTransactions
    */
