@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from stack_cfo.core.portfolio.models import HoldingsSnapshot, PortfolioInputs, P
 from stack_cfo.core.portfolio.results import Metric, Period, PortfolioSummary, RiskMetrics, UnavailableReason
 from stack_cfo.core.portfolio.risk import compute_risk
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
-from stack_cfo.core.portfolio.summary import benchmark_periods, summarize_holdings
+from stack_cfo.core.portfolio.summary import bar_instant, benchmark_periods, summarize_holdings
 from stack_cfo.core.portfolio.valuation import (
     ValuationSeries,
     benchmark_returns_for,
@@ -171,7 +171,10 @@ def compute_summary(
         market_close=settings.market_close,
         closes_at_session_end=closes_at_session_end,
     )
-    series = valuation if valuation is not None else build_valuation(inputs, through=day, tz=tz)
+    # a past as-of time before the day's close: the day's bar is not in the returns either
+    closed = not closes_at_session_end or as_of >= bar_instant(day, tz, settings.market_close)
+    through = day if closed else day - timedelta(days=1)
+    series = valuation if valuation is not None else build_valuation(inputs, through=through, tz=tz)
     risk = risk_of(series, benchmark, settings)
     ledger = inputs.ledger_figures(day) if inputs.ledger_figures is not None else None
     local, currency = currency_split(series, risk)

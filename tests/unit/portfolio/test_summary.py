@@ -180,6 +180,17 @@ def test_a_close_is_not_used_before_its_session_closes() -> None:
     assert live.positions[0].price == D(100)
 
 
+def test_a_past_as_of_before_the_close_leaves_that_days_bar_out_of_the_returns_too() -> None:
+    inputs = PortfolioInputs(holdings=(snapshot(DAYS[0], [position("AAA", 1, "10")]),),
+                             prices={"AAA": series("AAA", DAYS[:5], ["10", "11", "12", "13", "14"])})
+    morning = datetime.combine(DAYS[4], datetime.min.time(), tzinfo=NY).replace(hour=11).astimezone(UTC)
+    s = compute_summary(inputs, as_of=morning, settings=SETTINGS)
+    assert s.total_value == D(13) and s.risk.end == DAYS[3]
+    assert s.risk.cumulative_return.value == pytest.approx(0.3)
+    live = compute_summary(inputs, as_of=morning, settings=SETTINGS, closes_at_session_end=False)
+    assert live.total_value == D(14) and live.risk.end == DAYS[4]
+
+
 def test_day_change_needs_the_previous_sessions_close_not_an_older_one() -> None:
     # no bar for Wednesday: Thursday's day change is unknown, not Tuesday-to-Thursday
     s = series("AAA", [DAYS[-4], DAYS[-2]], ["90", "100"])
