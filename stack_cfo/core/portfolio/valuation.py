@@ -3,7 +3,9 @@
 **Valuation days.** Day d is a valuation day when some symbol held on d (non-zero quantity in
 the snapshot in force) has a daily bar dated d, between the first snapshot's effective date and
 the as-of market date. Days with no bar for anything held (weekends, holidays) carry no
-information and are skipped; an all-cash stretch has no valuation days.
+information and are skipped. A stretch where no priced symbol is held (all cash, or positions
+valued at their cost) has no bar to date its days: it is valued on the market's sessions (NYSE
+for New York), so a cash-only portfolio has a history (flat, no return but its flows).
 
 **Missing exchange rates.** An amount in a currency with no rate on or before a day is left out
 of that day's value (never converted at 1) and the currency is named in ``fx.missing``; the day
@@ -48,6 +50,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from stack_cfo.core.market_calendar import calendar_for
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import (
     BoolArray,
@@ -252,6 +255,9 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             hi = int(o.searchsorted(last, side="right"))
             bounds[j] = (lo, hi)
             present[o[lo:hi] - first] = True
+    sessions = _cash_only_sessions(timeline, n_seg, priced, first, last, tz)
+    if sessions is not None:
+        present |= sessions
     cand = (np.flatnonzero(present) + first).astype(np.int64)
     if len(cand) == 0:
         return _empty(timeline, prices, fx)
@@ -263,7 +269,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     cols_units: list[FloatArray] = []  # per column, (days,) amounts held in the column's unit
     cols_price: list[FloatArray] = []  # per column, (days,) local price of one unit
     cols_ccy: list[str] = []
-    has_bar = np.zeros(n_days, dtype=bool)
+    has_bar = sessions[cand - first] if sessions is not None else np.zeros(n_days, dtype=bool)
     for j, s in enumerate(names):
         if not held[j]:
             continue
@@ -376,6 +382,31 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         local_returns=local_returns,
         fx_complete=complete,
     )
+
+
+def _cash_only_sessions(
+    timeline: HoldingsTimeline, n_seg: int, priced: list[bool], first: int, last: int, tz: tzinfo
+) -> BoolArray | None:
+    """Over ``[first, last]``, the market's sessions inside stretches where no priced symbol is held
+    (all cash, or positions valued at their cost): no bar dates those days, so the calendar does.
+    ``None`` when there is no such stretch (the usual case)."""
+    if last < first:
+        return None
+    q = timeline.quantities[:, :n_seg]
+    mask = np.asarray(priced, dtype=bool)
+    priced_held = (q[mask] != 0.0).any(axis=0) if mask.any() else np.zeros(n_seg, dtype=bool)
+    if bool(priced_held.all()):
+        return None
+    calendar = calendar_for(getattr(tz, "key", "America/New_York"))
+    out = np.zeros(last - first + 1, dtype=bool)
+    eff = timeline.effective
+    for k in np.flatnonzero(~priced_held):
+        lo = max(int(eff[k]), first)
+        hi = min(int(eff[k + 1]) - 1 if k + 1 < n_seg else last, last)
+        for o in range(lo, hi + 1):
+            if calendar.session(date.fromordinal(o)) is not None:
+                out[o - first] = True
+    return out if bool(out.any()) else None
 
 
 def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, return_index: IntArray) -> FloatArray:

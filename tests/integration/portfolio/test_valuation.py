@@ -218,4 +218,6 @@ async def test_an_all_cash_portfolio_has_a_summary(db_dsn: str, data_dir: Path) 
     assert s.diversification.score.reason == common_pb2.METRIC_UNAVAILABLE_REASON_UNDEFINED
     assert s.risk.observation_count == 0 and not s.risk.sharpe.HasField("value")
     assert not s.HasField("total_return_percent")
-    assert list(hist.points) == [] and not hist.HasField("dates")
+    # valued on the market's sessions though no bar dates them: a one-point chart of the cash
+    assert [(p.value, p.net_flow, p.cumulative_return) for p in hist.points] == [("1000.50", "0", 0.0)]
+    assert _as_date(hist.points[0].date) == DAYS[0] and hist.HasField("dates")

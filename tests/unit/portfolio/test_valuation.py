@@ -208,6 +208,25 @@ def test_a_return_below_minus_100_percent_is_kept_and_makes_the_chained_figures_
     assert clamped.cumulative_return.value == pytest.approx(-1.0)  # exactly -100 % is a value
 
 
+def test_a_cash_only_stretch_is_valued_on_the_market_sessions() -> None:
+    # 2024-03-29 is Good Friday (NYSE closed); cash only until the stock is bought on 2 April
+    inputs = PortfolioInputs(
+        holdings=(snapshot(date(2024, 3, 27), [], cash=1000),
+                  snapshot(date(2024, 4, 2), [position("AAA", 10, "50")], cash=700)),
+        prices={"AAA": series("AAA", [date(2024, 4, 2), date(2024, 4, 3)], ["50", "55"])},
+        cash_flows=(CashFlow(date(2024, 3, 28), D(200)),),
+    )
+    s = build_valuation(inputs, through=date(2024, 4, 3), tz=NY)
+    assert s.days == (date(2024, 3, 27), date(2024, 3, 28), date(2024, 4, 1), date(2024, 4, 2), date(2024, 4, 3))
+    assert s.values.tolist() == [1000.0, 1000.0, 1000.0, 1200.0, 1250.0]
+    # the deposit is booked on the first day valued with a snapshot that reflects it (2 April): no return
+    assert s.returns.tolist() == [0.0, 0.0, 0.0, pytest.approx(50 / 1200)]
+    assert s.flows.tolist() == [0.0, 0.0, 0.0, 200.0, 0.0]
+    cash_only = build_valuation(PortfolioInputs(holdings=(snapshot(date(2024, 3, 27), [], cash=1000),), prices={}),
+                                through=date(2024, 4, 3), tz=NY)
+    assert len(cash_only) == 5 and set(cash_only.values.tolist()) == {1000.0} and set(cash_only.returns) == {0.0}
+
+
 def test_unpriced_position_is_valued_at_cost_and_adds_no_return() -> None:
     inputs = PortfolioInputs(
         holdings=(snapshot(DAYS[0], [position("AAA", 1, "10"), position("PRIVATE", 4, "25")]),),

@@ -492,7 +492,8 @@ type HistoryInterval int32
 const (
 	// Same as DAILY.
 	HistoryInterval_HISTORY_INTERVAL_UNSPECIFIED HistoryInterval = 0
-	// One point per trading day with a valuation.
+	// One point per trading day with a valuation: a day with a close of something held, or, while nothing
+	// with prices is held (all cash, or positions valued at their cost), every NYSE session.
 	HistoryInterval_HISTORY_INTERVAL_DAILY HistoryInterval = 1
 	// One point per ISO week (Monday-Sunday): the last trading day of the week with a valuation. The first
 	// point is the range's base point, which stands for its own week (a mid-week base point is not followed

@@ -3085,7 +3085,8 @@ export enum HistoryInterval {
   UNSPECIFIED = 0,
 
   /**
-   * One point per trading day with a valuation.
+   * One point per trading day with a valuation: a day with a close of something held, or, while nothing
+   * with prices is held (all cash, or positions valued at their cost), every NYSE session.
    *
    * @generated from enum value: HISTORY_INTERVAL_DAILY = 1;
    */
