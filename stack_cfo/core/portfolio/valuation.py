@@ -5,7 +5,9 @@ the snapshot in force) has a daily bar dated d, between the first snapshot's eff
 the as-of market date. Days with no bar for anything held (weekends, holidays) carry no
 information and are skipped. A stretch where no priced symbol is held (all cash, or positions
 valued at their cost) has no bar to date its days: it is valued on the market's sessions (NYSE
-for New York), so a cash-only portfolio has a history (flat, no return but its flows).
+for New York), so a cash-only portfolio has a history (flat, no return but its flows). A
+snapshot in force over days without any bar (its prices not recorded yet) is valued on its
+first session at the last known closes, so its holdings and the flows booked on it are not lost.
 
 **Missing exchange rates.** An amount in a currency with no rate on or before a day is left out
 of that day's value (never converted at 1) and the currency is named in ``fx.missing``; the day
@@ -50,7 +52,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from stack_cfo.core.market_calendar import calendar_for
+from stack_cfo.core.market_calendar import MarketCalendar, calendar_for
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import (
     BoolArray,
@@ -258,6 +260,10 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     sessions = _cash_only_sessions(timeline, n_seg, priced, first, last, tz)
     if sessions is not None:
         present |= sessions
+    unseen = _unseen_snapshot_days(timeline, n_seg, present, first, last, tz)
+    if unseen is not None:
+        present |= unseen
+        sessions = unseen if sessions is None else sessions | unseen
     cand = (np.flatnonzero(present) + first).astype(np.int64)
     if len(cand) == 0:
         return _empty(timeline, prices, fx)
@@ -407,6 +413,32 @@ def _cash_only_sessions(
             if calendar.session(date.fromordinal(o)) is not None:
                 out[o - first] = True
     return out if bool(out.any()) else None
+
+
+def _unseen_snapshot_days(
+    timeline: HoldingsTimeline, n_seg: int, present: BoolArray, first: int, last: int, tz: tzinfo
+) -> BoolArray | None:
+    """For a snapshot in force over days without any bar (prices not recorded after it yet), its
+    first session: valued at the last known closes, so its holdings and the flows it reflects are
+    in the history (they were dropped). ``None`` when every snapshot has a valuation day."""
+    if last < first:
+        return None
+    eff = timeline.effective
+    out: BoolArray | None = None
+    calendar: MarketCalendar | None = None
+    for k in range(n_seg):
+        lo = max(int(eff[k]), first)
+        hi = min(int(eff[k + 1]) - 1 if k + 1 < n_seg else last, last)
+        if hi < lo or bool(present[lo - first : hi - first + 1].any()):
+            continue
+        calendar = calendar or calendar_for(getattr(tz, "key", "America/New_York"))
+        for o in range(lo, hi + 1):
+            if calendar.session(date.fromordinal(o)) is not None:
+                if out is None:
+                    out = np.zeros(last - first + 1, dtype=bool)
+                out[o - first] = True
+                break
+    return out
 
 
 def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, return_index: IntArray) -> FloatArray:

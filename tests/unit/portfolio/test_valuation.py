@@ -227,6 +227,20 @@ def test_a_cash_only_stretch_is_valued_on_the_market_sessions() -> None:
     assert len(cash_only) == 5 and set(cash_only.values.tolist()) == {1000.0} and set(cash_only.returns) == {0.0}
 
 
+def test_a_snapshot_after_the_last_bar_is_valued_on_its_first_session_with_its_flow() -> None:
+    # closes stop on Friday 8 March; an import's last snapshot (effective Monday 11) doubles the holding
+    # with a deposit: it used to be dropped from the history with the deposit
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 10, "100")]),
+                  snapshot(date(2024, 3, 11), [position("AAA", 20, "100")])),
+        prices={"AAA": series("AAA", DAYS[:5], ["100"] * 5)},
+        cash_flows=(CashFlow(date(2024, 3, 11), D(1000)),),
+    )
+    s = build_valuation(inputs, through=date(2024, 3, 13), tz=NY)
+    assert s.days[-1] == date(2024, 3, 11) and s.values[-1] == 2000.0 and s.flows[-1] == 1000.0
+    assert s.returns[-1] == 0.0 and len(s) == 6
+
+
 def test_unpriced_position_is_valued_at_cost_and_adds_no_return() -> None:
     inputs = PortfolioInputs(
         holdings=(snapshot(DAYS[0], [position("AAA", 1, "10"), position("PRIVATE", 4, "25")]),),
