@@ -246,12 +246,6 @@ class PriceSeries:
         i = self.index_on_or_before(day)
         return self.closes[i] if i >= 0 else None
 
-    def previous_close_at(self, i: int) -> Decimal | None:
-        """Previous close of bar ``i``: as reported with the bar, else the preceding bar's close."""
-        if self.previous_closes and self.previous_closes[i] is not None:
-            return self.previous_closes[i]
-        return self.closes[i - 1] if i >= 1 else None
-
 
 @dataclass(frozen=True, slots=True)
 class PortfolioInputs:

@@ -423,14 +423,16 @@ def _unseen_snapshot_days(
     in the history (they were dropped). ``None`` when every snapshot has a valuation day."""
     if last < first:
         return None
-    eff = timeline.effective
+    eff = timeline.effective[:n_seg]
+    lo_all = np.maximum(eff, first)
+    hi_all = np.minimum(np.append(eff[1:] - 1, last), last)
+    seen = np.concatenate(([0], np.cumsum(present)))
+    # segments with at least one day and no valuation day in it (vectorised: a ledger has thousands)
+    lacking = (hi_all >= lo_all) & (seen[np.maximum(hi_all, lo_all - 1) - first + 1] == seen[lo_all - first])
     out: BoolArray | None = None
     calendar: MarketCalendar | None = None
-    for k in range(n_seg):
-        lo = max(int(eff[k]), first)
-        hi = min(int(eff[k + 1]) - 1 if k + 1 < n_seg else last, last)
-        if hi < lo or bool(present[lo - first : hi - first + 1].any()):
-            continue
+    for k in np.flatnonzero(lacking):
+        lo, hi = int(lo_all[k]), int(hi_all[k])
         calendar = calendar or calendar_for(getattr(tz, "key", "America/New_York"))
         for o in range(lo, hi + 1):
             if calendar.session(date.fromordinal(o)) is not None:
