@@ -178,7 +178,8 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
         pos = portfolio_pb2.PositionSummary(
             symbol=p.symbol,
             quantity=format_decimal(p.quantity),
-            average_cost=format_decimal(p.average_cost),
+            # a synced average cost is echoed as stored; a ledger's is computed (cost / units): rounded
+            average_cost=_money(p.average_cost) if s.source == "LEDGER" else format_decimal(p.average_cost),
             cost_basis=_money(p.cost_basis),
             currency=p.currency,
             sector=view.sector_name(p.sector),

@@ -18,8 +18,9 @@ index, never raw value, so deposits cannot hide losses.
 anchor's (the current, partial week ends on the latest day): one point per ISO week, the
 anchor standing for its own week.
 
-**Benchmark**: ``B(x) / B(anchor) - 1`` with ``B(x)`` the benchmark's last close on or before
-``x`` (the same carry-forward rule as valuation); ``None`` where the benchmark has no close yet.
+**Benchmark**: ``B(x) / B(anchor) - 1`` with ``B(x)`` the benchmark's close dated ``x``;
+``None`` where the benchmark has no close on that day or on the anchor's (no carry-forward: a
+chart shows a gap rather than a flat line the benchmark never drew).
 
 ``value`` is the exact Decimal value on that day (:meth:`~.valuation.ValuationSeries.exact_value`);
 ``net_flow`` is the sum of flows booked after the previous point up to and including this one.
@@ -133,12 +134,10 @@ def history_points(
     anchor = 0 if start is None else max(series.index_on_or_before(start), 0)
     if anchor > last:
         return ()
-    wealth = _rebased(series.wealth, anchor, last)
+    wealth = _window_index(series.returns, series.return_index, anchor, last)
     local: np.ndarray | None = None
     if len(series.local_returns) == len(series.returns):
-        growth = np.ones(len(series.days), dtype=np.float64)
-        growth[series.return_index] = np.maximum(1.0 + series.local_returns, 0.0)
-        local = _rebased(np.cumprod(growth), anchor, last)
+        local = _window_index(series.local_returns, series.return_index, anchor, last)
     peak = np.maximum.accumulate(wealth)
     drawdown = wealth / peak - 1.0
 
@@ -147,7 +146,7 @@ def history_points(
 
     bench_base: Decimal | None = None
     if benchmark is not None:
-        bench_base = benchmark.close_on_or_before(series.days[anchor])
+        bench_base = _close_on(benchmark, series.days[anchor])
 
     points = []
     prev = anchor - 1
@@ -155,7 +154,7 @@ def history_points(
         flow = sum(series.flows_exact[prev + 1 : i + 1], Decimal(0))
         bench: float | None = None
         if benchmark is not None and bench_base is not None:
-            b = benchmark.close_on_or_before(series.days[i])
+            b = _close_on(benchmark, series.days[i])
             if b is not None:
                 bench = float(b / bench_base - 1)
         k = i - anchor
@@ -174,12 +173,20 @@ def history_points(
     return tuple(points)
 
 
-def _rebased(index: np.ndarray, anchor: int, last: int) -> np.ndarray:
-    """``index[anchor..last] / index[anchor]``; an index already at 0 (wiped out by a return below
-    -100 % before the anchor) stays at 0, i.e. -100 %, instead of dividing by zero."""
-    part = index[anchor : last + 1]
-    base = float(index[anchor])
-    return part / base if base > 0.0 else np.zeros_like(part)
+def _close_on(series: PriceSeries, day: date) -> Decimal | None:
+    """The close dated exactly ``day`` (the contract: absent where the benchmark has no close)."""
+    i = series.index_on_or_before(day)
+    return series.closes[i] if i >= 0 and series.dates[i] == day else None
+
+
+def _window_index(returns: np.ndarray, return_index: np.ndarray, anchor: int, last: int) -> np.ndarray:
+    """The TWR index over ``days[anchor..last]``, 1.0 at the anchor, chained from the window's own
+    returns: a wipe-out (a return below -100 %) before the window does not zero it, one inside it
+    holds it at 0 (-100 %) from there (never a negative index, never 0/0)."""
+    growth = np.ones(last - anchor + 1, dtype=np.float64)
+    lo, hi = np.searchsorted(return_index, [anchor + 1, last + 1])
+    growth[return_index[lo:hi] - anchor] = np.maximum(1.0 + returns[lo:hi], 0.0)
+    return np.cumprod(growth)
 
 
 def _sample(days: tuple[date, ...], anchor: int, last: int, interval: Interval) -> list[int]:

@@ -14,7 +14,9 @@ exchange rate on or before the trade date):
   cash += proceeds; the cost removed is, with **average cost**, cost x q / units, with **FIFO**
   the oldest lots' cost; realised P&L += proceeds (base, at the sale's rate) - cost removed (base,
   at the purchases' rates); fees += f.
-* TRANSFER_IN q at p: units += q, cost += q p (a lot), external flow + q p; cash unchanged.
+* TRANSFER_IN q at p: units += q, cost += q p (a lot); cash unchanged; the external flow is
+  the units' market value that day (q x the valuation's close, see :mod:`.valuation`), q p
+  only for a symbol without any close.
 * TRANSFER_OUT q at p: units -= q, cost removed as a sale's but nothing realised; flow - q p.
 * DIVIDEND a, fees f and INTEREST a, fees f: cash += a - f; income += a - f.
 * FEE a and TAX a (fees f): cash -= a + f; fees += a + f.
@@ -105,6 +107,8 @@ class Book:
     cash: list[tuple[int, str, Decimal]] = field(default_factory=list)
     #: (ordinal, currency, signed external flow) per flow.
     flows: list[tuple[int, str, Decimal]] = field(default_factory=list)
+    #: (index in ``flows``, quantity) of each TRANSFER_IN: valued at market by the valuation.
+    transfers_in: list[tuple[int, Decimal]] = field(default_factory=list)
     #: Currencies a base-currency figure of this book could not be converted from.
     missing: set[str] = field(default_factory=set)
     # Built once by freeze(): arrays for the timeline, running cash per currency.
@@ -193,6 +197,7 @@ def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: C
                     fees = _plus(fees, _times(f, rate))
                 else:
                     book.flows.append((o, ccy, q * p))
+                    book.transfers_in.append((len(book.flows) - 1, q))
             elif kind in (T.SELL, T.TRANSFER_OUT):
                 q, p = d.quantity, d.price
                 assert q is not None and p is not None
@@ -352,14 +357,16 @@ def derive_ledger(
 def _flows(books: Mapping[str, Book], base: str, fx: FxTable) -> tuple[tuple[CashFlow, ...], set[str]]:
     out: list[CashFlow] = []
     missing: set[str] = set()
-    for b in books.values():
-        for o, ccy, amount in b.flows:
+    for g, b in books.items():
+        moved = dict(b.transfers_in)
+        for i, (o, ccy, amount) in enumerate(b.flows):
             day = date.fromordinal(o)
             rate = fx.rate(ccy, day) if ccy != base else Decimal(1)
             if rate is None:
                 missing.add(ccy)
                 continue
-            out.append(CashFlow(day, amount * rate))
+            units = (g, moved[i], ccy) if i in moved else None
+            out.append(CashFlow(day, amount * rate, units=units))
     return tuple(out), missing
 
 

@@ -148,6 +148,10 @@ class CashFlow:
     amount: Decimal
     #: ISO 4217 code of ``amount``; empty = the base currency. Converted at the rate of its day.
     currency: str = ""
+    #: Securities moved in (TRANSFER_IN): ``(symbol, quantity, currency of its prices)``. The flow is
+    #: then their market value that day (the valuation's close for that day, converted), and
+    #: ``amount`` (at the transaction's price) only when the symbol has no close at all.
+    units: tuple[str, Decimal, str] | None = None
 
     def __post_init__(self) -> None:
         _check_instant(self.at, "at")

@@ -113,6 +113,9 @@ class ValuationSeries:
     local_returns: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
     #: Per day, whether every amount held that day had an exchange rate (``None``: all days did).
     fx_complete: BoolArray | None = None
+    #: Per day, value that entered because its currency's first exchange rate arrived (a transfer
+    #: in for the returns; ``None``: nothing did).
+    entering: FloatArray | None = None
     #: Per symbol, the index of the close used on each day (built on first use by exact_value).
     _close_index: dict[str, IntArray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -359,7 +362,12 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     eff_dates = [date.fromordinal(int(o)) for o in eff_ord]
     for f in inputs.cash_flows:
         booked_amount = f.amount
-        if f.currency and f.currency != base:
+        if f.units is not None:
+            moved = _market_value_moved(f, prices, fx, base, tz)
+            if moved is None:
+                continue
+            booked_amount = moved
+        elif f.currency and f.currency != base:
             rate = fx.rate(f.currency, market_date(f.at, tz))  # names the currency when missing
             if rate is None:
                 continue
@@ -387,6 +395,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         fx=fx,
         local_returns=local_returns,
         fx_complete=complete,
+        entering=entering if bool(entering.any()) else None,
     )
 
 
@@ -451,6 +460,25 @@ def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, ret
     prev = values[return_index - 1]
     r: FloatArray = (local[return_index] - flows[return_index]) / prev - 1.0
     return r
+
+
+def _market_value_moved(
+    f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, base: str, tz: tzinfo
+) -> Decimal | None:
+    """Securities moved in: q x the close the valuation uses that day (the last on or before it,
+    else the first bar, as for values), converted at the day's rate; ``f.amount`` (at the
+    transaction's price, already in base) when the symbol has no close at all."""
+    assert f.units is not None
+    symbol, quantity, currency = f.units
+    series = prices.get(symbol)
+    if series is None or not series.dates:
+        return f.amount
+    day = market_date(f.at, tz)
+    close = series.close_on_or_before(day)
+    if close is None:
+        close = series.closes[0]
+    rate = fx.rate(currency, day) if currency != base else _ONE
+    return quantity * close * rate if rate is not None else None
 
 
 def _booking_index(

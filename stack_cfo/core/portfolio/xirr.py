@@ -76,12 +76,15 @@ def xirr(flows: Sequence[tuple[date, float]]) -> float | None:
 
 
 def portfolio_flows(series: ValuationSeries) -> list[tuple[date, float]]:
-    """The investor's flows over ``series``: -V_first, -F_d on later days, +V_last."""
+    """The investor's flows over ``series``: -V_first, -F_d on later days, +V_last. Value that
+    enters the valuation when its currency's first exchange rate arrives counts like a transfer in
+    (as in the TWR), so a late rate is no gain here either."""
     n = len(series.days)
     if n < 2:
         return []
     out = [(series.days[0], -float(series.values[0]))]
-    for i in np.flatnonzero(series.flows[1:]) + 1:
-        out.append((series.days[int(i)], -float(series.flows[int(i)])))
+    moved = series.flows if series.entering is None else series.flows + series.entering
+    for i in np.flatnonzero(moved[1:]) + 1:
+        out.append((series.days[int(i)], -float(moved[int(i)])))
     out.append((series.days[-1], float(series.values[-1])))
     return out

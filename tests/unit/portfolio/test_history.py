@@ -167,3 +167,27 @@ def test_flows_do_not_move_the_twr_and_are_summed_between_points() -> None:
 def test_history_without_holdings_is_not_found() -> None:
     with pytest.raises(NotFound):
         compute_history(PortfolioInputs(holdings=(), prices={}), as_of=after_close(DAYS[-1]))
+
+
+def test_the_benchmark_is_absent_where_it_has_no_close_on_the_day_or_the_base_day() -> None:
+    days = weekdays(date(2024, 3, 4), 5)
+    spy = series("SPY", [days[0], days[2], days[3], days[4]], ["100", "102", "104", "105"])  # no close on days[1]
+    ins = PortfolioInputs(holdings=(snapshot(days[0], [position("AAA", 1, "10")]),),
+                          prices={"AAA": series("AAA", days, ["10"] * 5)}, benchmark=spy)
+    h = compute_history(ins, as_of=after_close(days[-1]), range=HistoryRange.ALL)
+    assert [p.benchmark_cumulative for p in h.points] == [0.0, None, pytest.approx(0.02), pytest.approx(0.04),
+                                                           pytest.approx(0.05)]
+    window = compute_history(ins, as_of=after_close(days[-1]), range=DateRange(days[1], days[4]))
+    assert [p.benchmark_cumulative for p in window.points] == [None] * 4  # the base day has no close
+
+
+def test_a_window_after_a_wipe_out_starts_afresh_and_nothing_is_nan() -> None:
+    days = weekdays(date(2024, 3, 4), 7)
+    # 20 units on 1,000 of margin debt: the value goes to -200 and back to 1,000
+    ins = PortfolioInputs(holdings=(snapshot(days[0], [position("AAA", 20, "100")], cash=-1000),),
+                          prices={"AAA": series("AAA", days, ["100", "100", "40", "40", "100", "100", "100"])})
+    h = compute_history(ins, as_of=after_close(days[-1]), range=HistoryRange.ALL)
+    assert [p.cumulative_twr for p in h.points] == [0.0, 0.0, -1.0, -1.0, -1.0, -1.0, -1.0]
+    assert [p.drawdown for p in h.points] == [0.0, 0.0, -1.0, -1.0, -1.0, -1.0, -1.0]
+    later = compute_history(ins, as_of=after_close(days[-1]), range=DateRange(days[4], days[6]))
+    assert [(p.value, p.cumulative_twr, p.drawdown) for p in later.points] == [(Decimal(1000), 0.0, 0.0)] * 3

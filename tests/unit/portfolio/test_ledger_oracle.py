@@ -190,3 +190,24 @@ def test_ledger_figures_are_facts_the_grounding_check_knows() -> None:
     block = context_document(context_from_view(view), NOW)
     assert block["ledger"]["realized_pnl"] == "244.50"
     assert check(text, facts_from_data(block)).status is GroundingStatus.GROUNDED
+
+
+def test_transfer_in_is_an_inflow_of_the_units_market_value_not_of_their_cost() -> None:
+    # 20 units bought at 50; 10 more moved in from another broker at their old cost of 40 while the
+    # market price is 55: the inflow is 550, so moving them is no gain (a client test saw +25 %)
+    prices = series("AAA", {d[0]: "50", d[1]: "50", d[2]: "55", d[3]: "55", d[4]: "55"})
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("1000")),
+        tx(2, T.BUY, d[0], symbol="AAA", quantity=D(20), price=D(50), fees=D(0)),
+        tx(3, T.TRANSFER_IN, d[3], symbol="AAA", quantity=D(10), price=D(40)),
+    ]
+    inputs = ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST)
+    s = build_valuation(inputs, through=d[4], tz=NY)
+    assert s.flows_exact[3] == D(550) and s.values[3] == 30 * 55
+    assert s.returns.tolist() == [0.0, pytest.approx(0.10), 0.0, 0.0]
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 8, 22, tzinfo=UTC), settings=ORACLE)
+    assert summary.risk.cumulative_return.value == pytest.approx(0.10)
+    assert summary.positions[0].average_cost is not None
+    # a symbol without any close is valued at its cost, so its transfer is an inflow at cost
+    unpriced = build_valuation(ledger_inputs(txs, {}, CostBasisMethod.AVERAGE_COST), through=d[4], tz=NY)
+    assert unpriced.flows_exact[unpriced.days.index(d[3])] == D(400)

@@ -24,6 +24,7 @@ from stack_cfo.core.portfolio.results import UnavailableReason
 from stack_cfo.core.portfolio.risk import compute_risk
 from stack_cfo.core.portfolio.settings import RiskParameters
 from stack_cfo.core.portfolio.valuation import time_weighted_returns
+from stack_cfo.core.portfolio.xirr import portfolio_flows
 
 from .factories import NY, after_close, position, series, snapshot, weekdays
 
@@ -284,6 +285,8 @@ def test_a_currency_without_a_rate_leaves_out_its_amount_not_the_day_and_its_fir
     assert s.fx.missing == {"EUR"} and s.fx_complete is not None
     assert s.fx_complete.tolist() == [False, False, True, True]
     assert s.flows.tolist() == [0.0] * 4  # the entering value is not an external flow
+    # ... but the money-weighted return treats it as the TWR does: a transfer in, not a gain
+    assert portfolio_flows(s)[1] == (DAYS[2], pytest.approx(-1100.0))
     h = compute_history(inputs, as_of=after_close(DAYS[3]), range=HistoryRange.ALL)
     assert [p.local_cumulative is None for p in h.points] == [True, True, False, False]
     assert [p.net_flow for p in h.points] == [D(0)] * 4

@@ -2966,7 +2966,9 @@ type PositionSummary struct {
 	Symbol string `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
 	// Units held, decimal string.
 	Quantity string `protobuf:"bytes,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// Average cost per unit, decimal string; empty when unknown.
+	// Average cost per unit, decimal string; empty when unknown. As synced for a snapshot-based portfolio; for
+	// a ledger portfolio computed (cost basis / units, in the symbol's currency), rounded half-even to 8
+	// fractional digits.
 	AverageCost string `protobuf:"bytes,3,opt,name=average_cost,json=averageCost,proto3" json:"average_cost,omitempty"`
 	// quantity x average_cost in base currency (at fx_rate; a ledger portfolio converts each purchase at its
 	// day's rate), decimal string; empty when average_cost is unknown.
@@ -3378,7 +3380,8 @@ type RiskMetrics struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// Number of daily returns used (trading days with a valuation, minus one).
+	// Number of daily returns used: trading days with a valuation, minus one, less the days that follow a
+	// zero or negative value (no return is defined on them).
 	ObservationCount int32 `protobuf:"varint,1,opt,name=observation_count,json=observationCount,proto3" json:"observation_count,omitempty"`
 	// First trading day of the return series.
 	StartDate *Date `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -3411,8 +3414,10 @@ type RiskMetrics struct {
 	// (linear interpolation). SIGN: negative means a loss (-0.021 = "on 1 day in 20 the portfolio loses at
 	// least 2.1 %").
 	Var_95 *Metric `protobuf:"bytes,14,opt,name=var_95,json=var95,proto3" json:"var_95,omitempty"`
-	// 1-day historical Conditional VaR (expected shortfall) at 95 %, daily return fraction: mean of the daily
-	// returns at or below var_95. SIGN: negative means a loss; cvar_95 <= var_95.
+	// 1-day historical Conditional VaR (expected shortfall) at 95 %, daily return fraction: the mean of the
+	// k = floor((n - 1) x 0.05) + 1 lowest of the n daily returns (empyrical's conditional_value_at_risk: the
+	// returns at or below var_95, counting only k of them when several tie at the cut-off, as with many flat
+	// days). SIGN: negative means a loss; cvar_95 <= var_95.
 	Cvar_95 *Metric `protobuf:"bytes,15,opt,name=cvar_95,json=cvar95,proto3" json:"cvar_95,omitempty"`
 	// Beta against the benchmark on the dates both have returns: cov(r, b) / var(b).
 	Beta *Metric `protobuf:"bytes,16,opt,name=beta,proto3" json:"beta,omitempty"`
@@ -3947,7 +3952,8 @@ type PortfolioSummary struct {
 	CurrencyEffect *Metric `protobuf:"bytes,28,opt,name=currency_effect,json=currencyEffect,proto3" json:"currency_effect,omitempty"`
 	// Currencies (ISO 4217) that could not be converted to base_currency on some day because no exchange rate
 	// was recorded on or before it. Positions in them are not valued on those days (never at a rate of 1);
-	// empty when nothing is missing.
+	// the day a currency's first rate arrives, its positions enter the valuation like a transfer in (no gain
+	// in the time- or money-weighted return, and no net_flow). Empty when nothing is missing.
 	MissingExchangeRates []string `protobuf:"bytes,29,rep,name=missing_exchange_rates,json=missingExchangeRates,proto3" json:"missing_exchange_rates,omitempty"`
 }
 

@@ -1363,7 +1363,9 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   quantity: string;
 
   /**
-   * Average cost per unit, decimal string; empty when unknown.
+   * Average cost per unit, decimal string; empty when unknown. As synced for a snapshot-based portfolio; for
+   * a ledger portfolio computed (cost basis / units, in the symbol's currency), rounded half-even to 8
+   * fractional digits.
    *
    * @generated from field: string average_cost = 3;
    */
@@ -1645,7 +1647,8 @@ export const GroupSummarySchema: GenMessage<GroupSummary> = /*@__PURE__*/
  */
 export type RiskMetrics = Message<"stack.cfo.v1.RiskMetrics"> & {
   /**
-   * Number of daily returns used (trading days with a valuation, minus one).
+   * Number of daily returns used: trading days with a valuation, minus one, less the days that follow a
+   * zero or negative value (no return is defined on them).
    *
    * @generated from field: int32 observation_count = 1;
    */
@@ -1748,8 +1751,10 @@ export type RiskMetrics = Message<"stack.cfo.v1.RiskMetrics"> & {
   var95?: Metric;
 
   /**
-   * 1-day historical Conditional VaR (expected shortfall) at 95 %, daily return fraction: mean of the daily
-   * returns at or below var_95. SIGN: negative means a loss; cvar_95 <= var_95.
+   * 1-day historical Conditional VaR (expected shortfall) at 95 %, daily return fraction: the mean of the
+   * k = floor((n - 1) x 0.05) + 1 lowest of the n daily returns (empyrical's conditional_value_at_risk: the
+   * returns at or below var_95, counting only k of them when several tie at the cut-off, as with many flat
+   * days). SIGN: negative means a loss; cvar_95 <= var_95.
    *
    * @generated from field: stack.cfo.v1.Metric cvar_95 = 15;
    */
@@ -2178,7 +2183,8 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
   /**
    * Currencies (ISO 4217) that could not be converted to base_currency on some day because no exchange rate
    * was recorded on or before it. Positions in them are not valued on those days (never at a rate of 1);
-   * empty when nothing is missing.
+   * the day a currency's first rate arrives, its positions enter the valuation like a transfer in (no gain
+   * in the time- or money-weighted return, and no net_flow). Empty when nothing is missing.
    *
    * @generated from field: repeated string missing_exchange_rates = 29;
    */
