@@ -191,6 +191,9 @@ def from_date(d: Any, field: str, *, required: bool = False) -> date | None:
         if required:
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
+    if not MIN_YEAR <= d.year <= MAX_YEAR:  # before the calendar check: year 10000 is out of range, not "invalid"
+        raise invalid(field, f"must lie in the years {MIN_YEAR} to {MAX_YEAR}", reason="OUT_OF_RANGE",
+                      value=f"{d.year:04d}-{d.month:02d}-{d.day:02d}")
     try:
         value = date(d.year, d.month, d.day)
     except ValueError:

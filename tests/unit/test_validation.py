@@ -36,3 +36,21 @@ def test_anything_else_is_invalid_decimal_naming_the_field(text: str) -> None:
         parse_decimal(text, "transactions[0].quantity")
     assert err.value.reason == "INVALID_DECIMAL"
     assert [v.field for v in err.value.violations] == ["transactions[0].quantity"]
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "day", "reason"),
+    [(10000, 1, 1, "OUT_OF_RANGE"), (1899, 12, 31, "OUT_OF_RANGE"), (2200, 2, 30, "OUT_OF_RANGE"),
+     (2024, 2, 30, "INVALID_DATE"), (2024, 13, 1, "INVALID_DATE")],
+)
+def test_dates_outside_the_years_are_out_of_range_before_being_checked_as_dates(
+    year: int, month: int, day: int, reason: str
+) -> None:
+    from types import SimpleNamespace
+
+    from stack_cfo.api.validation import from_date
+
+    with pytest.raises(InvalidArgument) as ei:
+        from_date(SimpleNamespace(year=year, month=month, day=day), "dates.start_date")
+    assert ei.value.reason == reason
+    assert ei.value.metadata["value"] == f"{year:04d}-{month:02d}-{day:02d}"

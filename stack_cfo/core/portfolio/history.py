@@ -25,8 +25,9 @@ chart shows a gap rather than a flat line the benchmark never drew).
 ``value`` is the exact Decimal value on that day (:meth:`~.valuation.ValuationSeries.exact_value`);
 ``net_flow`` is the sum of flows booked after the previous point up to and including this one.
 ``local_cumulative`` chains the local-currency returns (each day's exchange rates held at the
-previous day's; see :mod:`.valuation`) like ``cumulative_twr``; ``None`` on a day when an amount
-held has no exchange rate (that amount is left out of the day's value, see :mod:`.valuation`).
+previous day's; see :mod:`.valuation`) like ``cumulative_twr``; ``None`` from the first day
+since the anchor when an amount held had no exchange rate (that amount is left out of the day's
+value, see :mod:`.valuation`).
 """
 
 from __future__ import annotations
@@ -142,7 +143,11 @@ def history_points(
     drawdown = wealth / peak - 1.0
 
     chosen = _sample(series.days, anchor, last, interval)
-    fx_ok = series.fx_complete if series.fx_complete is not None else np.ones(len(series.days), dtype=bool)
+    # the local chain of a point spans the days from the anchor: absent once any of them left an amount
+    # out for a missing rate (as the summary's local_return, MISSING_EXCHANGE_RATE over its series)
+    fx_ok = np.ones(len(series.days), dtype=bool)
+    if series.fx_complete is not None:
+        fx_ok[anchor:] = np.cumsum(~series.fx_complete[anchor:]) == 0
 
     bench_base: Decimal | None = None
     if benchmark is not None:

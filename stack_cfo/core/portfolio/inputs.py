@@ -11,9 +11,10 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import FieldViolation, InvalidArgument, each_checked
 
@@ -47,8 +48,10 @@ MAX_PRICE = Decimal(10) ** 12
 MAX_AMOUNT = Decimal(10) ** 15
 #: Instants this far ahead of our clock are still "now" (clock skew between the caller and us).
 FUTURE_SKEW = timedelta(seconds=60)
-#: A calendar date is in the future when no time zone has reached it yet (UTC+14).
-_EARLIEST_ZONE = timedelta(hours=14)
+#: Every date a request carries (holdings days, trade dates, flows, closes, rates, history ranges) is a
+#: market day of this exchange time zone (AnalyticsSettings.market_timezone's default): a date after
+#: today's there is in the future (a close dated tomorrow in New York would hide today's price).
+_MARKET_TZ = ZoneInfo("America/New_York")
 
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-/^=_:]{0,31}\Z")
 
@@ -188,15 +191,15 @@ def _bounded(value: Decimal, limit: Decimal, field_path: str) -> None:
 
 
 def _latest_date(now: datetime) -> date:
-    return (now.astimezone(UTC) + _EARLIEST_ZONE).date()
+    return now.astimezone(_MARKET_TZ).date()
 
 
 def check_not_future(
     value: date | datetime, now: datetime, field_path: str, *, market_today: date | None = None
 ) -> None:
-    """An instant up to :data:`FUTURE_SKEW` ahead, a calendar date some time zone has reached, or
-    (``market_today`` given) a market day on or before the exchange's date: holdings and trades
-    dated tomorrow in New York would hide today's holdings until then."""
+    """An instant up to :data:`FUTURE_SKEW` ahead, or a market day on or before the exchange's date
+    (``market_today``, else today's in New York): holdings and trades dated tomorrow in New York
+    would hide today's holdings until then."""
     if isinstance(value, datetime):
         if value > now + FUTURE_SKEW:
             raise _bad(field_path, "must not be in the future", "FUTURE_DATE", value=value.isoformat())

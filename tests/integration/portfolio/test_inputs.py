@@ -84,6 +84,8 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
         ({"positions": good, "request_id": "not-a-uuid"}, "request_id", "INVALID_REQUEST_ID"),
         # holdings days are market days: tomorrow in New York is the future, though Kiritimati has reached it
         ({"positions": good, "effective_date": pdate(TODAY + timedelta(days=1))}, "effective_date", "FUTURE_DATE"),
+        ({"positions": good, "cash_flows": [flow("deposit", "5", TODAY + timedelta(days=1))]},
+         "cash_flows[0].occur_date", "FUTURE_DATE"),
         ({"positions": good, "cash_flows": [flow("deposit", "5", TODAY, "x" * 1000)]}, "cash_flows[0].id",
          "TEXT_TOO_LONG"),
     ]
@@ -147,6 +149,8 @@ async def test_bad_price_input_names_the_field_and_writes_nothing(
         ([pt(currency="ZZZ")], "points[0].currency", "UNKNOWN_CURRENCY"),
         ([pt(currency="")], "points[0].currency", "MISSING_FIELD"),
         ([pt(date=pdate(TODAY + timedelta(days=3)))], "points[0].date", "FUTURE_DATE"),
+        # 18:00 in New York is already tomorrow in UTC and in Asia: a close dated tomorrow is still the future
+        ([pt(date=pdate(TODAY + timedelta(days=1)))], "points[0].date", "FUTURE_DATE"),
         ([portfolio_pb2.PricePoint(symbol="MSFT", close="1", currency="USD")], "points[0].date", "MISSING_FIELD"),
         ([*ok, pt(), pt(close="401")], "points[3].date", "DUPLICATE_POINT"),
         ([pt(symbol="")], "points[0].symbol", "MISSING_FIELD"),

@@ -14,6 +14,7 @@ import pytest
 from stack_cfo.core.portfolio import (
     AnalyticsSettings,
     CashFlow,
+    DateRange,
     HistoryRange,
     PortfolioInputs,
     build_valuation,
@@ -288,7 +289,9 @@ def test_a_currency_without_a_rate_leaves_out_its_amount_not_the_day_and_its_fir
     # ... but the money-weighted return treats it as the TWR does: a transfer in, not a gain
     assert portfolio_flows(s)[1] == (DAYS[2], pytest.approx(-1100.0))
     h = compute_history(inputs, as_of=after_close(DAYS[3]), range=HistoryRange.ALL)
-    assert [p.local_cumulative is None for p in h.points] == [True, True, False, False]
+    assert [p.local_cumulative is None for p in h.points] == [True] * 4  # the chain spans days without EUR
+    later = compute_history(inputs, as_of=after_close(DAYS[3]), range=DateRange(DAYS[2], DAYS[3]))
+    assert [p.local_cumulative is None for p in later.points] == [False, False]
     assert [p.net_flow for p in h.points] == [D(0)] * 4
 
 

@@ -4401,7 +4401,9 @@ type PerformancePoint struct {
 	// weekend or holiday.
 	NetFlow string `protobuf:"bytes,3,opt,name=net_flow,json=netFlow,proto3" json:"net_flow,omitempty"`
 	// Cumulative time-weighted return from the first point of the response to this one, fraction
-	// (0 at the first point).
+	// (0 at the first point). After a day whose return is below -100 % (the value turned negative: margin
+	// debt above the positions), the chained figure is undefined: it stays at -1 for the rest of the
+	// window, and RiskMetrics reports UNDEFINED; a window starting after such a day chains afresh.
 	CumulativeReturn float64 `protobuf:"fixed64,4,opt,name=cumulative_return,json=cumulativeReturn,proto3" json:"cumulative_return,omitempty"`
 	// Drawdown of the time-weighted wealth index from its running peak within the window, fraction, <= 0.
 	Drawdown float64 `protobuf:"fixed64,5,opt,name=drawdown,proto3" json:"drawdown,omitempty"`
@@ -4409,7 +4411,8 @@ type PerformancePoint struct {
 	// close on this day or the first day.
 	BenchmarkCumulativeReturn *float64 `protobuf:"fixed64,6,opt,name=benchmark_cumulative_return,json=benchmarkCumulativeReturn,proto3,oneof" json:"benchmark_cumulative_return,omitempty"`
 	// Cumulative time-weighted return in local currencies from the first point (exchange rates held at the
-	// previous day's each day, see PortfolioSummary.local_return), fraction; absent when a rate is missing.
+	// previous day's each day, see PortfolioSummary.local_return), fraction; absent from the first day since
+	// the response's first point on which a held amount had no exchange rate.
 	LocalCumulativeReturn *float64 `protobuf:"fixed64,7,opt,name=local_cumulative_return,json=localCumulativeReturn,proto3,oneof" json:"local_cumulative_return,omitempty"`
 }
 

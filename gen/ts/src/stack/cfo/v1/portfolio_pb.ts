@@ -2334,7 +2334,9 @@ export type PerformancePoint = Message<"stack.cfo.v1.PerformancePoint"> & {
 
   /**
    * Cumulative time-weighted return from the first point of the response to this one, fraction
-   * (0 at the first point).
+   * (0 at the first point). After a day whose return is below -100 % (the value turned negative: margin
+   * debt above the positions), the chained figure is undefined: it stays at -1 for the rest of the
+   * window, and RiskMetrics reports UNDEFINED; a window starting after such a day chains afresh.
    *
    * @generated from field: double cumulative_return = 4;
    */
@@ -2357,7 +2359,8 @@ export type PerformancePoint = Message<"stack.cfo.v1.PerformancePoint"> & {
 
   /**
    * Cumulative time-weighted return in local currencies from the first point (exchange rates held at the
-   * previous day's each day, see PortfolioSummary.local_return), fraction; absent when a rate is missing.
+   * previous day's each day, see PortfolioSummary.local_return), fraction; absent from the first day since
+   * the response's first point on which a held amount had no exchange rate.
    *
    * @generated from field: optional double local_cumulative_return = 7;
    */
