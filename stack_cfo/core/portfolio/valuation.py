@@ -16,9 +16,10 @@ transfer in: that day's return excludes it, so a late rate is no gain.
 
 **Value on day d** = Σ quantity × close × fx + cash, from the latest snapshot effective on or
 before d. A symbol without a bar on d uses its **last known close** (carried forward over missing
-days); before its first bar it uses that first bar (so it contributes no return until then). A
-symbol with no bars at all is valued at its average cost (constant; no return), or at zero when
-the cost is unknown too. Foreign positions use the spot rate in ``fx_to_base``.
+days). Before its first bar, and when it has no bars at all, it is valued at its average cost
+(as the summary as of that day values it; never at a close that comes later), or at zero when
+the cost is unknown too; on its first bar the units held the day before are re-marked from cost
+to market, which, like a transfer, is not a return. Foreign positions use the spot rate in ``fx_to_base``.
 
 **Flows.** A cash flow dated f is *booked* on the first valuation day on or after the effective
 date of the first snapshot effective on or after f: that is the first day whose holdings can
@@ -148,18 +149,18 @@ class ValuationSeries:
             if rate is None:
                 continue
             series = self.prices.get(p.symbol)
-            if series is not None and series.dates:
-                k = int(self._closes_used(p.symbol, series)[i])
-                total += p.quantity * series.closes[k] * rate
-            elif p.average_cost is not None:
+            k = int(self._closes_used(p.symbol, series)[i]) if series is not None and series.dates else -1
+            if k >= 0:
+                total += p.quantity * series.closes[k] * rate  # type: ignore[union-attr]
+            elif p.average_cost is not None:  # no close yet (or none at all): at its cost
                 total += p.quantity * p.average_cost * rate
         return total
 
     def _closes_used(self, symbol: str, series: PriceSeries) -> IntArray:
         idx = self._close_index.get(symbol)
         if idx is None:
-            # Last close on or before each day; before the first bar, the first bar.
-            idx = np.maximum(series.ordinals.searchsorted(self.ordinals, side="right") - 1, 0)
+            # Last close on or before each day; -1 before the first bar (valued at its cost then).
+            idx = series.ordinals.searchsorted(self.ordinals, side="right") - 1
             self._close_index[symbol] = idx
         return idx
 
@@ -278,12 +279,15 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     cols_units: list[FloatArray] = []  # per column, (days,) amounts held in the column's unit
     cols_price: list[FloatArray] = []  # per column, (days,) local price of one unit
     cols_ccy: list[str] = []
+    #: per column, value re-marked from cost to the first close on that day (not a return)
+    reval: list[FloatArray | None] = []
     has_bar = sessions[cand - first] if sessions is not None else np.zeros(n_days, dtype=bool)
     for j, s in enumerate(names):
         if not held[j]:
             continue
         q = timeline.quantities[j, :n_seg][seg]
         ccy = timeline.symbol_currency[j]
+        remark: FloatArray | None = None
         if priced[j]:
             series = prices[s]
             lo, hi = bounds[j]
@@ -294,9 +298,11 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             else:
                 o = series.ordinals
                 pos = o.searchsorted(cand, side="right") - 1
-                filled = np.maximum(pos, 0)  # before the first bar: back-fill with it
+                filled = np.maximum(pos, 0)
                 bar = (o[filled] == cand) & (pos >= 0)
                 closes = series.closes_float[filled]
+                if bool(pos[0] < 0):
+                    closes, remark = _at_cost_before_first_close(closes, pos, q, timeline.cost_row(j)[:n_seg][seg])
             has_bar |= bar & (q != 0.0)
             cols_units.append(q)
             cols_price.append(closes)
@@ -305,10 +311,12 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             cols_units.append(np.where(np.isnan(c), 0.0, c))
             cols_price.append(np.ones(n_days, dtype=np.float64))
         cols_ccy.append(ccy)
+        reval.append(remark)
     for ccy, balance in timeline.cash.items():
         cols_units.append(balance[:n_seg][seg])
         cols_price.append(np.ones(n_days, dtype=np.float64))
         cols_ccy.append(ccy)
+        reval.append(None)
 
     # Exchange rates per currency on each candidate day. An amount in a currency without a rate
     # on a day is left out of that day's value (never converted at a silent 1) and the currency
@@ -323,6 +331,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         cand, seg = cand[idx], seg[idx]
         cols_units = [u[idx] for u in cols_units]
         cols_price = [p[idx] for p in cols_price]
+        reval = [r[idx] if r is not None else None for r in reval]
         rates = {c: (r[idx], ok[idx]) for c, (r, ok) in rates.items()}
     n = len(cand)
     if n == 0:
@@ -331,6 +340,10 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     # Amounts in each currency, then converted at the day's rate (values) and at the previous
     # valuation day's rate (local: what the day's holdings were worth before the currency moved).
     local_amounts: dict[str, FloatArray] = {}
+    remarked: dict[str, FloatArray] = {}
+    for r, ccy in zip(reval, cols_ccy, strict=True):
+        if r is not None:
+            remarked[ccy] = remarked[ccy] + r if ccy in remarked else r
     for u, px, ccy in zip(cols_units, cols_price, cols_ccy, strict=True):
         acc = local_amounts.get(ccy)
         if acc is None:
@@ -342,6 +355,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     #: Value that enters the valuation on a day because its currency's first rate arrives: moved
     #: like a transfer in, so it is no gain (rates are carried forward, so nothing leaves again).
     entering = np.zeros(n, dtype=np.float64)
+    remarked_local = np.zeros(n, dtype=np.float64)
     complete = np.ones(n, dtype=bool)
     for ccy, amount in local_amounts.items():
         r = np.nan_to_num(rates[ccy][0], nan=0.0)
@@ -350,6 +364,9 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         values += converted
         prev_r = np.concatenate((r[:1], r[:-1]))
         local += amount * prev_r
+        if ccy in remarked:
+            entering += remarked[ccy] * r
+            remarked_local += remarked[ccy] * prev_r
         if not bool(ok.all()):
             complete &= ok | (amount == 0.0)
             arrives = np.concatenate(([False], ok[1:] & ~ok[:-1]))
@@ -379,7 +396,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         flows_exact[booked] += booked_amount
 
     returns, return_index, wealth = time_weighted_returns(values, flows + entering)
-    local_returns = _local_returns(local, values, flows, return_index)
+    local_returns = _local_returns(local, values, flows + remarked_local, return_index)
     return ValuationSeries(
         days=days,
         ordinals=cand,
@@ -397,6 +414,28 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         fx_complete=complete,
         entering=entering if bool(entering.any()) else None,
     )
+
+
+def _at_cost_before_first_close(
+    closes: FloatArray, pos: IntArray, q: FloatArray, cost: FloatArray
+) -> tuple[FloatArray, FloatArray | None]:
+    """Prices of a symbol on days before its first close: its average cost (``cost`` is the total
+    cost held, NaN when unknown: then 0, not valued), as the summary values it then, never a
+    close that comes later. Also the re-mark on the first day with a close: the units held the
+    day before move from cost to market, which is not a return (returned for the TWR to remove,
+    like a transfer; ``None`` when nothing is re-marked)."""
+    before = pos < 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = np.where((q != 0.0) & ~np.isnan(cost), cost / np.where(q != 0.0, q, 1.0), 0.0)
+    out = np.where(before, unit, closes)
+    if bool(before.all()):
+        return out, None
+    k = int(np.argmin(before))  # the first day with a close (k >= 1: day 0 is before it)
+    if q[k - 1] == 0.0:
+        return out, None
+    remark = np.zeros(len(closes), dtype=np.float64)
+    remark[k] = q[k - 1] * (closes[k] - unit[k - 1])
+    return out, remark
 
 
 def _cash_only_sessions(

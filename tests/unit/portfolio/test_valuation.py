@@ -350,3 +350,20 @@ def test_a_sync_every_day_values_each_day_with_its_own_snapshot() -> None:
     expected = [float(k * 1 / (k * closes[k - 1] + 10)) for k in range(1, 30)]
     np.testing.assert_allclose(s.returns, expected, rtol=1e-13)
     assert [s.exact_value(i) for i in (0, 29)] == [D(110), 30 * closes[29] + 10]
+
+
+def test_before_its_first_close_a_symbol_is_at_cost_and_its_first_close_is_no_return() -> None:
+    # BBB is held from the start but its first close comes on day 2: it was valued at that later close
+    # from day 0 (a look-ahead the summary as of day 0 does not make); now at its cost until then
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 10, "10"), position("BBB", 4, "10")]),),
+        prices={"AAA": series("AAA", DAYS[:4], ["10", "11", "11", "12.1"]),
+                "BBB": series("BBB", DAYS[2:4], ["12", "13"])},
+    )
+    s = build_valuation(inputs, through=DAYS[3], tz=NY)
+    assert s.values.tolist() == [140.0, 150.0, pytest.approx(158.0), pytest.approx(173.0)]
+    assert [s.exact_value(i) for i in range(4)] == [D(140), D(150), D(158), D("173.0")]
+    # day 2: AAA flat, BBB re-marked from 40 to 48: not a return; day 3: 173 / 158 - 1
+    assert s.returns.tolist() == [pytest.approx(10 / 140), pytest.approx(0.0, abs=1e-15), pytest.approx(15 / 158)]
+    summary = compute_summary(inputs, as_of=after_close(DAYS[0]), settings=AnalyticsSettings(min_history=0))
+    assert summary.total_value == s.exact_value(0)  # the history's first point is the summary of that day
