@@ -338,12 +338,16 @@ class PortfolioService(LedgerUseCases):
 
     # -- reads -----------------------------------------------------------------------------
 
-    async def summary(self, user_id: str, as_of: datetime | None = None) -> SummaryView:
-        """The summary as of now (cached per market day) or as of a past instant."""
+    async def summary(self, user_id: str, as_of: datetime | None = None, *, live: bool = False) -> SummaryView:
+        """The summary as of now (cached per market day) or as of a past instant.
+
+        ``live`` recomputes a past live summary (a chat answer's or a narrative's, for a receipt
+        replay): a close dated that day counts as soon as recorded, as it did then, instead of only
+        after its session's end (see :func:`~.engine.compute_summary`)."""
         now = self._clock.now()
         if as_of is not None:
             check_not_future(as_of, now, "as_of_time")
-            key: Hashable = ("at", user_id, as_of)
+            key: Hashable = ("at", user_id, as_of, live)
         else:
             key = ("now", user_id, self._today(now))
         epoch = self._epoch()
@@ -357,7 +361,7 @@ class PortfolioService(LedgerUseCases):
         running = self._inflight.get(key)
         if running is not None and running[0] == seq and not running[1].done():
             return await asyncio.shield(running[1])
-        task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, seq))
+        task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, seq, live))
         self._inflight[key] = (seq, task)
         task.add_done_callback(lambda t: self._forget(key, t))
         return await asyncio.shield(task)
@@ -384,7 +388,7 @@ class PortfolioService(LedgerUseCases):
             task.exception()  # retrieved: waiters re-raise it; no "never retrieved" warning
 
     async def _compute_view(
-        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, seq: int
+        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, seq: int, live: bool = False
     ) -> SummaryView:
         at = as_of or self._clock.now()
         inputs = await self._load(user_id, at, epoch, seq)
@@ -397,7 +401,7 @@ class PortfolioService(LedgerUseCases):
                     inputs.analytics(),
                     as_of=at,
                     settings=settings,
-                    closes_at_session_end=as_of is not None,
+                    closes_at_session_end=as_of is not None and not live,
                 )
                 return build_view(user_id, summary, inputs.portfolio)
 

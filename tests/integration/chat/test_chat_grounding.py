@@ -174,6 +174,24 @@ async def test_replay_shows_a_price_corrected_after_the_answer(
     assert after.receipt.data_snapshot and after.replayed_snapshot != after.receipt.data_snapshot
 
 
+async def test_replay_of_an_answer_given_before_the_close_with_a_close_posted_that_day_is_unchanged(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    # 10:00 in New York; the service already posted a "close" dated today (as the README tour does). The
+    # live summary uses it; the replay as of the same instant must too, or every figure reads as changed.
+    morning = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    user = new_user()
+    provider.default_reply = Reply.ok("AAPL is worth $1,800.00 and your portfolio $2,800.00.")
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(morning)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, _, done = events(await chat.send(user, s.name, "What is AAPL worth?"))
+        assert done.assistant_message.grounding.status == common_pb2.GROUNDING_STATUS_GROUNDED
+        replay = await _receipts(chat).ReplayReceipt(
+            receipt_pb2.ReplayReceiptRequest(name=done.assistant_message.receipt.name), metadata=chat.md(user))
+    assert replay.unchanged and not replay.changed_facts and all(f.still_holds for f in replay.figures)
+
+
 async def test_an_ungrounded_compression_summary_is_never_kept_as_memory(
     db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
 ) -> None:
