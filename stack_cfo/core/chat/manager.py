@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from opentelemetry import trace
@@ -365,6 +365,8 @@ class ChatManager:
                 reason="ARCHIVE_CORRUPTED",
                 metadata={"session": name, "address": address},
             )
+        # the answers' receipts as GetSession shows them (still stored: erasure removes both)
+        transcript = replace(transcript, messages=tuple(await self._store.with_receipts(transcript.messages)))
         return transcript, address, transcript.session.archive_time or session.archive_time
 
 # ---------------------------------------------------------------------------- helpers

@@ -88,6 +88,11 @@ class ChatStore(Protocol):
         """Transcript messages with ``seq > after_seq``, oldest first."""
         ...
 
+    async def with_receipts(self, messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+        """The messages with the receipts their ``receipt_id`` names (without data snapshots) loaded;
+        a receipt no longer stored is left out."""
+        ...
+
     def lease(
         self, session_id: str, *, wait_until: float | None = None, eager: bool = True
     ) -> AbstractAsyncContextManager[Any]:

@@ -9,12 +9,15 @@ Format ``stack-cfo/chat-transcript/v1``::
      "portfolio_context": {...PortfolioContext.to_json()...},
      "messages": [{"id", "seq", "role", "content", "create_time", "prompt_tokens",
                    "completion_tokens", "fee_neuron", "provider", "model", "verification",
-                   "degraded", "offline", "incomplete", "degraded_reason"}],
+                   "degraded", "offline", "incomplete", "degraded_reason",
+                   "grounding", "receipt_id"}],   # assistant answers: the check and the receipt's id
      "summaries": [{"version", "from_seq", "to_seq", "content", "content_sha256",
                     "source_sha256", "offline", "create_time"}]}
 
 ``degraded_reason`` (the contract's code, "" when not degraded) is absent from archives written
-before it existed; reading treats it as "". UserDataService.GetArchivedSession reads it back with
+before it existed; reading treats it as "". ``grounding`` (GroundingRecord JSON) and
+``receipt_id`` are absent from archives written before they were kept: an answer read from one
+is NOT_CHECKED, without a receipt. UserDataService.GetArchivedSession reads it back with
 :func:`parse_transcript`.
 """
 
@@ -35,6 +38,7 @@ from stack_cfo.core.chat.models import (
     Summary,
 )
 from stack_cfo.core.errors import FailedPrecondition
+from stack_cfo.core.provenance import GroundingRecord
 
 FORMAT = "stack-cfo/chat-transcript/v1"
 
@@ -90,6 +94,7 @@ def transcript_document(
                 "offline": m.offline,
                 "incomplete": m.incomplete,
                 "degraded_reason": m.degraded_reason,
+                **_provenance(m),
             }
             for m in messages
         ],
@@ -106,6 +111,16 @@ def transcript_document(
             }
             for s in summaries
         ],
+    }
+
+
+def _provenance(m: ChatMessage) -> dict[str, Any]:
+    if m.role is not MessageRole.ASSISTANT:
+        return {}
+    receipt_id = m.receipt.id if m.receipt is not None else m.receipt_id
+    return {
+        "grounding": m.grounding.to_json() if m.grounding is not None else None,
+        "receipt_id": receipt_id,
     }
 
 
@@ -162,6 +177,8 @@ def parse_transcript(data: bytes) -> Transcript:
                 offline=bool(m.get("offline")),
                 incomplete=bool(m.get("incomplete")),
                 degraded_reason=str(m.get("degraded_reason") or ""),
+                grounding=GroundingRecord.from_json(m.get("grounding")) if m["role"] == "assistant" else None,
+                receipt_id=str(m["receipt_id"]) if m.get("receipt_id") else None,
             )
             for m in doc.get("messages") or ()
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -55,6 +55,10 @@ class TranscriptQueries(LeaseQueries):
                 return []
             cipher = await self._sealer.cipher(str(rows[0]["owner"]))
             return await _with_receipts(conn, [message_row(r, cipher) for r in rows], self._sealer)
+
+    async def with_receipts(self, messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+        async with self._db.connection() as conn:
+            return await _with_receipts(conn, list(messages), self._sealer)
 
     async def find_turn(self, session_id: str, request_id: str) -> tuple[ChatMessage, ChatMessage | None] | None:
         async with self._db.connection() as conn:

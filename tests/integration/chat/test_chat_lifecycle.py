@@ -173,6 +173,15 @@ async def test_archive_then_the_session_is_read_only(
         assert transcript.session.id == s.name.rsplit("/", 1)[1] and transcript.session.user_id == user
         assert [m.content for m in transcript.messages] == ["Keep this for my records", DEFAULT_TEXT]
         assert json.loads(plain)["name"] == s.name
+        # the archive keeps each answer's grounding and receipt, as GetSession shows them
+        from stack_cfo._proto.stack.cfo.v1 import user_data_pb2, user_data_pb2_grpc
+
+        archive = await user_data_pb2_grpc.UserDataServiceStub(chat.srv.channel).GetArchivedSession(
+            user_data_pb2.GetArchivedSessionRequest(session=s.name), metadata=chat.md(user))
+        live_answer, archived_answer = got.messages[1], archive.session.messages[1]
+        assert live_answer.HasField("receipt") and live_answer.grounding.status != 0
+        assert archived_answer.grounding == live_answer.grounding
+        assert archived_answer.receipt == live_answer.receipt
 
         # Deleting the archived session: DELETED, so no longer "archived" (archive_time and
         # archive_address are unset unless ARCHIVED); the archive itself stays until erasure.
