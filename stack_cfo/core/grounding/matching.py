@@ -64,7 +64,7 @@ _NATIVE = {
     FigureKind.NUMBER: frozenset(FactKind),
 }
 #: Spellings of a path word in running text.
-_SPELLED = {"p&l": "pnl", "p/l": "pnl"}
+_SPELLED = {"p&l": "pnl", "p/l": "pnl", "unrealised": "unrealized", "realised": "realized"}
 _DRAWDOWN = frozenset({"drawdown", "dd", "drawdowns"})
 _VOLATILITY = frozenset({"volatility", "vol"})
 _METRICS = {
@@ -190,7 +190,7 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     hedge = fig.hedge
     want = _wanted_sign(fig)
     best: Entry | None = None
-    best_key = (2, 2, 2, 2, 0)
+    best_key = (2, 2, 2, 2, 0, 0)
     examined = 0
     for group in groups:
         half = max(unit / _TWO, group.half_unit)
@@ -227,8 +227,11 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
             key = (
                 0 if entry.magnitude == m else 1,
                 named,
-                0 if said & entry.tokens else 1,
+                -len(said & entry.tokens),  # the more of its words the text says, the likelier
                 0 if entry.kind in native else 1,
+                # nothing above tells them apart: the portfolio's own figure before a group's or a
+                # position's that happens to equal it (one sector: its P&L is the portfolio's)
+                entry.path.count(".") + entry.path.count("["),
                 entry.order,
             )
             if key < best_key:

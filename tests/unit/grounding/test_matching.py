@@ -200,3 +200,20 @@ def test_among_equal_facts_the_one_the_words_name_then_one_of_the_figures_kind_i
     de = check("Bisher realisierter Gewinn/Verlust: 0,00 $; Erträge 0,00 $.", f)
     assert [c.fact_path for c in de.checks] == ["fees", "fees"]  # money, not the score, in any language
     assert [c.fact_path for c in check("a score of 0.0", f).checks] == ["diversification.score"]
+
+
+def test_equal_values_cite_the_portfolios_own_fact_and_british_spellings_name_it() -> None:
+    # one sector holds everything: its unrealised P&L equals the portfolio's
+    f = Facts({
+        "sectors[Unknown].unrealized_pnl": Fact(D("966"), FactKind.AMOUNT),
+        "realized_pnl": Fact(D("966"), FactKind.AMOUNT),
+        "unrealized_pnl": Fact(D("966"), FactKind.AMOUNT),
+    })
+    (plain,) = check("Your gain so far: 966.00", f).checks
+    assert plain.fact_path == "realized_pnl"  # equal depth: the earlier fact, as before
+    (spelled,) = check("Unrealised P&L: +966.00", f).checks
+    assert spelled.fact_path == "unrealized_pnl"
+    f2 = Facts({"sectors[Unknown].unrealized_pnl": Fact(D("966"), FactKind.AMOUNT),
+                "unrealized_pnl": Fact(D("966"), FactKind.AMOUNT)})
+    (shallow,) = check("P&L: +966.00", f2).checks
+    assert shallow.fact_path == "unrealized_pnl"  # not the sector's that happens to equal it
