@@ -13,7 +13,7 @@ from stack_cfo.api.auth import current_principal
 from stack_cfo.api.provenance import figure_to_proto, receipt_to_proto
 from stack_cfo.api.resources import authorize, parse_user_child
 from stack_cfo.api.validation import invalid, set_timestamp
-from stack_cfo.core.errors import NotFound
+from stack_cfo.core.errors import InvalidArgument, NotFound
 from stack_cfo.core.provenance import Receipt
 from stack_cfo.core.provenance.replay import ReplayService
 
@@ -22,7 +22,12 @@ _PATTERN = "users/{user}/receipts/{receipt} or receipts/{receipt}, {receipt} a U
 
 
 def _not_found(name: str) -> NotFound:
-    return NotFound(f"receipt {name[:256]!r} not found", reason="RECEIPT_NOT_FOUND", metadata={"receipt": name[:256]})
+    """The same answer for a missing receipt and for another user's (see resources.not_found)."""
+    return NotFound(f"{name!r} not found", reason="RECEIPT_NOT_FOUND", metadata={"resource_name": name})
+
+
+def _bad_name(name: str) -> InvalidArgument:
+    return invalid("name", f"expected {_PATTERN}", reason="INVALID_RESOURCE_NAME", value=name, expected=_PATTERN)
 
 
 class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
@@ -34,13 +39,15 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
         if name.startswith(_SHARED):
             owner, receipt_id = None, name.removeprefix(_SHARED)
         else:
-            owner, receipt_id = parse_user_child(name, "receipts", field="name")
+            try:
+                owner, receipt_id = parse_user_child(name, "receipts", field="name")
+            except InvalidArgument:
+                raise _bad_name(name) from None  # naming both forms a receipt name takes
             authorize(owner, name, current_principal())
         try:
             receipt_id = str(uuid.UUID(receipt_id))
         except ValueError:
-            raise invalid("name", f"expected {_PATTERN}", reason="INVALID_RESOURCE_NAME", value=name,
-                          expected=_PATTERN) from None
+            raise _bad_name(name) from None
         current_principal()  # any authenticated principal may read shared receipts
         receipt = await self.service.receipt(receipt_id)
         if receipt is None or receipt.user_id != owner:

@@ -972,7 +972,8 @@ type SendMessageRequest struct {
 
 	// Resource name of the session, `users/{user}/sessions/{session}`. Required.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The user's message, 1 to 4,000 characters (configurable) after stripping control characters.
+	// The user's message, 1 to 4,000 characters (configurable) after stripping control characters. A NUL
+	// (U+0000) is refused (INVALID_TEXT, as in every text field), not stripped.
 	Content string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// Idempotency key, a UUID4 (see common.proto). Strongly recommended: each call costs an AI request.
 	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`

@@ -504,7 +504,8 @@ export type SendMessageRequest = Message<"stack.cfo.v1.SendMessageRequest"> & {
   name: string;
 
   /**
-   * The user's message, 1 to 4,000 characters (configurable) after stripping control characters.
+   * The user's message, 1 to 4,000 characters (configurable) after stripping control characters. A NUL
+   * (U+0000) is refused (INVALID_TEXT, as in every text field), not stripped.
    *
    * @generated from field: string content = 2;
    */

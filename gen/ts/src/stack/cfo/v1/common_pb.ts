@@ -38,7 +38,9 @@
 //   UNAUTHENTICATED (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED), PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED)
 //   on service-only RPCs, INVALID_ARGUMENT (INVALID_ENUM) for an enum field holding a number its enum does
 //   not define, INVALID_ARGUMENT (TEXT_TOO_LONG, limit in metadata "max_chars") for a text field longer
-//   than its comment allows, NOT_FOUND for resources of another user with the reason of a missing one
+//   than its comment allows, INVALID_ARGUMENT (INVALID_TEXT, one field violation per field) for any string
+//   holding the NUL character U+0000, which no text field accepts (other control characters are stripped
+//   where a field says so), NOT_FOUND for resources of another user with the reason of a missing one
 //   (SESSION_NOT_FOUND, DEVICE_NOT_FOUND, ..., USER_NOT_FOUND for `users/{user}` itself; never
 //   PERMISSION_DENIED, so existence does not leak; RESOURCE_NOT_FOUND for another service's
 //   `services/{service}` resources), UNAVAILABLE (DATABASE_UNAVAILABLE, retryable), UNIMPLEMENTED (NOT_IMPLEMENTED_YET) for a
