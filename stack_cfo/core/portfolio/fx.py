@@ -61,6 +61,23 @@ class FxTable:
             self.missing.add(currency)
         return value
 
+    def flow_rate(self, currency: str, day: date, booked: date | None) -> Decimal | None:
+        """The rate of a cash flow dated ``day``: the latest on or before it, else the first one
+        recorded after it up to ``booked`` (the day the flow enters the returns, when its holdings
+        already include it: converting it there is better than counting the deposit as a gain);
+        ``None`` (and noted) without either."""
+        if currency == self.base:
+            return _ONE
+        s = self.series.get(currency)
+        if s is not None:
+            value = s.close_on_or_before(day)
+            if value is None and booked is not None and s.dates and s.dates[0] <= booked:
+                value = s.closes[0]  # no rate on or before the day: the first one, which is after it
+            if value is not None:
+                return value
+        self.missing.add(currency)
+        return None
+
     def rows(self, currency: str, ordinals: IntArray) -> tuple[FloatArray, BoolArray]:
         """Float rates on each ordinal and whether one exists (rates 1.0 for the base currency)."""
         n = len(ordinals)

@@ -254,6 +254,8 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     # the date range: cheaper than sorting the union).
     present = np.zeros(last - first + 1, dtype=bool) if last >= first else np.zeros(0, dtype=bool)
     bounds: dict[int, tuple[int, int]] = {}
+    #: per snapshot, whether a symbol it holds has a bar while it is in force
+    covered = np.zeros(n_seg, dtype=bool)
     for j, s in enumerate(names):
         if priced[j] and held[j]:
             o = prices[s].ordinals
@@ -261,10 +263,15 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             hi = int(o.searchsorted(last, side="right"))
             bounds[j] = (lo, hi)
             present[o[lo:hi] - first] = True
+            in_seg = eff_ord.searchsorted(o[lo:hi], side="right") - 1
+            covered[in_seg[timeline.quantities[j, in_seg] != 0.0]] = True
     sessions = _cash_only_sessions(timeline, n_seg, priced, first, last, tz)
     if sessions is not None:
         present |= sessions
-    unseen = _unseen_snapshot_days(timeline, n_seg, present, first, last, tz)
+    if sessions is not None:
+        in_seg = eff_ord.searchsorted(np.flatnonzero(sessions) + first, side="right") - 1
+        covered[in_seg] = True
+    unseen = _unseen_snapshot_days(timeline, n_seg, covered, first, last, tz)
     if unseen is not None:
         present |= unseen
         sessions = unseen if sessions is None else sessions | unseen
@@ -384,12 +391,13 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             if moved is None:
                 continue
             booked_amount = moved
-        elif f.currency and f.currency != base:
-            rate = fx.rate(f.currency, market_date(f.at, tz))  # names the currency when missing
+        booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
+        if f.units is None and f.currency and f.currency != base:
+            when = days[booked] if booked is not None else None
+            rate = fx.flow_rate(f.currency, market_date(f.at, tz), when)  # names the currency when missing
             if rate is None:
                 continue
             booked_amount = booked_amount * rate
-        booked = _booking_index(f, eff_dates, day_ordinals, through, tz)
         if booked is None:
             continue
         flows[booked] += float(booked_amount)
@@ -464,7 +472,7 @@ def _cash_only_sessions(
 
 
 def _unseen_snapshot_days(
-    timeline: HoldingsTimeline, n_seg: int, present: BoolArray, first: int, last: int, tz: tzinfo
+    timeline: HoldingsTimeline, n_seg: int, covered: BoolArray, first: int, last: int, tz: tzinfo
 ) -> BoolArray | None:
     """For a snapshot in force over days without any bar (prices not recorded after it yet), its
     first session: valued at the last known closes, so its holdings and the flows it reflects are
@@ -474,9 +482,9 @@ def _unseen_snapshot_days(
     eff = timeline.effective[:n_seg]
     lo_all = np.maximum(eff, first)
     hi_all = np.minimum(np.append(eff[1:] - 1, last), last)
-    seen = np.concatenate(([0], np.cumsum(present)))
-    # segments with at least one day and no valuation day in it (vectorised: a ledger has thousands)
-    lacking = (hi_all >= lo_all) & (seen[np.maximum(hi_all, lo_all - 1) - first + 1] == seen[lo_all - first])
+    # segments with at least one day and no bar of what they hold (a bar of a symbol sold before
+    # does not value them: that day would be dropped)
+    lacking = (hi_all >= lo_all) & ~covered
     out: BoolArray | None = None
     calendar: MarketCalendar | None = None
     for k in np.flatnonzero(lacking):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from datetime import UTC, date, datetime
@@ -241,6 +242,37 @@ def test_a_snapshot_after_the_last_bar_is_valued_on_its_first_session_with_its_f
     s = build_valuation(inputs, through=date(2024, 3, 13), tz=NY)
     assert s.days[-1] == date(2024, 3, 11) and s.values[-1] == 2000.0 and s.flows[-1] == 1000.0
     assert s.returns[-1] == 0.0 and len(s) == 6
+
+
+def test_a_snapshot_switching_to_a_symbol_without_recent_closes_is_still_valued() -> None:
+    # AAA has closes every day but is sold on Monday 11; BBB, bought with a deposit, stopped on Friday 8:
+    # AAA's bars must not make the new snapshot look valued (its days were all dropped, with the deposit)
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 10, "100")]),
+                  snapshot(date(2024, 3, 11), [position("BBB", 10, "100")], cash=1000)),
+        prices={"AAA": series("AAA", DAYS, ["100"] * 10), "BBB": series("BBB", DAYS[:5], ["100"] * 5)},
+        cash_flows=(CashFlow(date(2024, 3, 11), D(1000)),),
+    )
+    s = build_valuation(inputs, through=DAYS[-1], tz=NY)
+    assert s.days[-1] == date(2024, 3, 11) and s.values[-1] == 2000.0 and s.flows[-1] == 1000.0
+    assert s.returns[-1] == 0.0
+
+
+def test_a_foreign_flow_before_its_currencys_first_rate_uses_that_rate_not_none() -> None:
+    # a GBP deposit on Tuesday, GBP rates only from Wednesday, the snapshot with the cash on Thursday:
+    # dropping the flow made the deposit a +100 % gain
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 10, "100")]),
+                  snapshot(DAYS[3], [position("AAA", 10, "100")], cash=1250)),
+        prices={"AAA": series("AAA", DAYS[:5], ["100"] * 5)},
+        cash_flows=(CashFlow(DAYS[1], D(1000), currency="GBP"),),
+        fx_rates={"GBP": series("#FX:GBP/USD", DAYS[2:5], ["1.25", "1.26", "1.27"])},
+    )
+    s = build_valuation(inputs, through=DAYS[4], tz=NY)
+    assert s.flows_exact[3] == D("1250.00") and s.returns.tolist() == [0.0] * 4
+    assert s.fx.missing == set()  # converted: nothing is missing
+    none = build_valuation(dataclasses.replace(inputs, fx_rates={}), through=DAYS[4], tz=NY)
+    assert none.fx.missing == {"GBP"}  # still named when no rate exists at all
 
 
 def test_unpriced_position_is_valued_at_cost_and_adds_no_return() -> None:

@@ -744,8 +744,9 @@ type CashFlow struct {
 	// Required.
 	Amount string `protobuf:"bytes,5,opt,name=amount,proto3" json:"amount,omitempty"`
 	// ISO 4217 currency of `amount`. Empty means the portfolio's base_currency. A flow in another currency
-	// is converted at the rate of its day (the latest recorded on or before it); without one it is left out
-	// of the returns and named in PortfolioSummary.missing_exchange_rates.
+	// is converted at the rate of its day (the latest recorded on or before it), else at the first rate
+	// recorded after it up to the day the flow is booked (see PerformancePoint.net_flow); without any it is
+	// left out of the returns and named in PortfolioSummary.missing_exchange_rates.
 	Currency string `protobuf:"bytes,6,opt,name=currency,proto3" json:"currency,omitempty"`
 }
 
