@@ -18,21 +18,20 @@ from stack_cfo.core.provenance.replay import Recompute
 
 
 def recomputers(portfolio: PortfolioService, facts: PortfolioFacts) -> dict[AiSurface, Recompute]:
-    async def view(receipt: Receipt, *, live: bool) -> SummaryView:
+    async def view(receipt: Receipt) -> SummaryView:
         assert receipt.user_id is not None
-        # chat contexts and narratives were written from the live summary; digests from one as of
-        # their time: the same rule again, or a close posted before 16:00 reads as a change
-        return await portfolio.summary(receipt.user_id, receipt.data_as_of, live=live)
+        # chat contexts, narratives and digests were all written with the live summary's rule (a
+        # close posted that day counts at once): the same rule again, or such a close reads as a change
+        return await portfolio.summary(receipt.user_id, receipt.data_as_of, live=True)
 
     async def chat(receipt: Receipt, then: Mapping[str, Any]) -> Mapping[str, Any]:
-        ctx = context_from_view(await view(receipt, live=True), taken_at=receipt.data_as_of)
+        ctx = context_from_view(await view(receipt), taken_at=receipt.data_as_of)
         return context_document(ctx, receipt.created_at)
 
     async def summary(receipt: Receipt, then: Mapping[str, Any]) -> Mapping[str, Any]:
         if "total_value" not in then:  # written from a reader without a summary document
             return then
-        live = receipt.surface is not AiSurface.DAILY_DIGEST
-        return summary_document((await view(receipt, live=live)).summary)
+        return summary_document((await view(receipt)).summary)
 
     async def weekly(receipt: Receipt, then: Mapping[str, Any]) -> Mapping[str, Any]:
         week = then.get("week") or {}

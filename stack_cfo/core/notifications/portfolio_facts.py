@@ -61,7 +61,9 @@ class PortfolioFacts:
     async def _summary(self, user_id: str, as_of: datetime) -> SummaryView | None:
         now = self.clock.now()
         try:
-            return await self.service.summary(user_id, min(as_of, now))
+            # the live summary's rule (a close posted today counts at once), so a digest's figures are
+            # the ones GetPortfolioSummary shows at the same time
+            return await self.service.summary(user_id, min(as_of, now), live=True)
         except NotFound:
             return None
         except FailedPrecondition as exc:
@@ -70,7 +72,7 @@ class PortfolioFacts:
         # The portfolio was first synced after ``as_of`` (a new user): report what we know now,
         # dated by its own market date, rather than failing the notification.
         try:
-            return await self.service.summary(user_id, now)
+            return await self.service.summary(user_id, now, live=True)
         except (NotFound, FailedPrecondition):
             return None
 

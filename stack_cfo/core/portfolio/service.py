@@ -341,9 +341,10 @@ class PortfolioService(LedgerUseCases):
     async def summary(self, user_id: str, as_of: datetime | None = None, *, live: bool = False) -> SummaryView:
         """The summary as of now (cached per market day) or as of a past instant.
 
-        ``live`` recomputes a past live summary (a chat answer's or a narrative's, for a receipt
-        replay): a close dated that day counts as soon as recorded, as it did then, instead of only
-        after its session's end (see :func:`~.engine.compute_summary`)."""
+        ``live`` uses the live summary's rule at ``as_of`` (a close dated that day counts as soon as
+        recorded, not only after its session's end, see :func:`~.engine.compute_summary`): digests,
+        and receipt replays of texts written from the live summary. GetPortfolioSummary with an
+        ``as_of_time`` does not."""
         now = self._clock.now()
         if as_of is not None:
             check_not_future(as_of, now, "as_of_time")
