@@ -3,9 +3,10 @@
 **Valuation days.** Day d is a valuation day when some symbol held on d (non-zero quantity in
 the snapshot in force) has a daily bar dated d, between the first snapshot's effective date and
 the as-of market date. Days with no bar for anything held (weekends, holidays) carry no
-information and are skipped. A stretch where no priced symbol is held (all cash, or positions
-valued at their cost) has no bar to date its days: it is valued on the market's sessions (NYSE
-for New York), so a cash-only portfolio has a history (flat, no return but its flows). A
+information and are skipped. Days when nothing held has a close yet (all cash, positions
+valued at their cost, or symbols whose first close comes later) have no bar to date them: they
+are valued on the market's sessions (NYSE for New York), so a cash-only portfolio, or a ledger
+whose prices start after its first trades, has a history from its first day. A
 snapshot in force over days without any bar (its prices not recorded yet) is valued on its
 first session at the last known closes, so its holdings and the flows booked on it are not lost.
 
@@ -265,7 +266,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             present[o[lo:hi] - first] = True
             in_seg = eff_ord.searchsorted(o[lo:hi], side="right") - 1
             covered[in_seg[timeline.quantities[j, in_seg] != 0.0]] = True
-    sessions = _cash_only_sessions(timeline, n_seg, priced, first, last, tz)
+    sessions = _cash_only_sessions(timeline, n_seg, prices, priced, first, last, tz)
     if sessions is not None:
         present |= sessions
     if sessions is not None:
@@ -447,25 +448,33 @@ def _at_cost_before_first_close(
 
 
 def _cash_only_sessions(
-    timeline: HoldingsTimeline, n_seg: int, priced: list[bool], first: int, last: int, tz: tzinfo
+    timeline: HoldingsTimeline, n_seg: int, prices: dict[str, PriceSeries], priced: list[bool], first: int,
+    last: int, tz: tzinfo,
 ) -> BoolArray | None:
-    """Over ``[first, last]``, the market's sessions inside stretches where no priced symbol is held
-    (all cash, or positions valued at their cost): no bar dates those days, so the calendar does.
-    ``None`` when there is no such stretch (the usual case)."""
+    """Over ``[first, last]``, the market's sessions on days when nothing held has a close yet (all
+    cash, positions valued at their cost, or symbols whose first close comes later): no bar dates
+    those days, so the calendar does. ``None`` when there is no such day (the usual case)."""
     if last < first:
         return None
-    q = timeline.quantities[:, :n_seg]
-    mask = np.asarray(priced, dtype=bool)
-    priced_held = (q[mask] != 0.0).any(axis=0) if mask.any() else np.zeros(n_seg, dtype=bool)
-    if bool(priced_held.all()):
+    never = np.iinfo(np.int64).max
+    rows = [j for j, p in enumerate(priced) if p]
+    if rows:
+        held = timeline.quantities[rows, :n_seg] != 0.0
+        first_bars = np.array([int(prices[timeline.symbols[j]].ordinals[0]) for j in rows], dtype=np.int64)
+        # per snapshot, the first close of anything it holds (never: nothing priced held)
+        priced_from = np.where(held, first_bars[:, None], never).min(axis=0)
+    else:
+        priced_from = np.full(n_seg, never, dtype=np.int64)
+    eff = timeline.effective[:n_seg]
+    lo_all = np.maximum(eff, first)
+    hi_all = np.minimum(np.minimum(np.append(eff[1:] - 1, last), last), priced_from - 1)
+    todo = np.flatnonzero(hi_all >= lo_all)
+    if len(todo) == 0:
         return None
     calendar = calendar_for(getattr(tz, "key", "America/New_York"))
     out = np.zeros(last - first + 1, dtype=bool)
-    eff = timeline.effective
-    for k in np.flatnonzero(~priced_held):
-        lo = max(int(eff[k]), first)
-        hi = min(int(eff[k + 1]) - 1 if k + 1 < n_seg else last, last)
-        for o in range(lo, hi + 1):
+    for k in todo:
+        for o in range(int(lo_all[k]), int(hi_all[k]) + 1):
             if calendar.session(date.fromordinal(o)) is not None:
                 out[o - first] = True
     return out if bool(out.any()) else None

@@ -275,6 +275,22 @@ def test_a_foreign_flow_before_its_currencys_first_rate_uses_that_rate_not_none(
     assert none.fx.missing == {"GBP"}  # still named when no rate exists at all
 
 
+def test_days_before_the_first_close_of_everything_held_are_valued_on_the_sessions() -> None:
+    # bought on Monday 4 March with a deposit; its closes were only recorded from Thursday 7: the
+    # history starts on Monday (at cost), with the deposit there, not on Thursday
+    inputs = PortfolioInputs(
+        holdings=(snapshot(DAYS[0], [position("AAA", 1, "100")], cash=900),),
+        prices={"AAA": series("AAA", DAYS[3:5], ["114", "137"])},
+        cash_flows=(CashFlow(DAYS[0], D(1000)),),
+    )
+    s = build_valuation(inputs, through=DAYS[4], tz=NY)
+    assert s.days == tuple(DAYS[:5])
+    assert s.values.tolist() == [1000.0, 1000.0, 1000.0, 1014.0, 1037.0]
+    assert s.flows_exact[0] == D(1000)  # the initial deposit, on its own day
+    # Thursday re-marks the unit from its cost to its first close: no return; Friday +23
+    assert s.returns.tolist() == [0.0, 0.0, 0.0, pytest.approx(23 / 1014)]
+
+
 def test_unpriced_position_is_valued_at_cost_and_adds_no_return() -> None:
     inputs = PortfolioInputs(
         holdings=(snapshot(DAYS[0], [position("AAA", 1, "10"), position("PRIVATE", 4, "25")]),),
