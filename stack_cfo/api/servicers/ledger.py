@@ -118,7 +118,7 @@ def _user(raw: str, name: str, field: str, writable: bool) -> str:
 
 def _transaction_name(name: str, field: str) -> tuple[str, str]:
     parts = name.split("/")
-    if len(parts) != 5 or parts[0] != "users" or parts[2:4] != ["portfolio", "transactions"]:
+    if len(parts) != 5 or parts[0] != "users" or parts[2:4] != ["portfolio", "transactions"] or not parts[4]:
         raise invalid(field, f"{name[:200]!r} is not users/{{user}}/portfolio/transactions/{{transaction}}",
                       reason="INVALID_RESOURCE_NAME", value=name,
                       expected="users/{user}/portfolio/transactions/{transaction}")

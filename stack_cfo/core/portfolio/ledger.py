@@ -435,8 +435,10 @@ def _timeline(books: Mapping[str, Book], base: str, as_of: datetime) -> tuple[Ho
     return timeline, set()
 
 
-def sells_exceeding(groups: Mapping[str, Sequence[Transaction]]) -> Oversold | None:
-    """The first SELL/TRANSFER_OUT beyond the units held (quantities and splits only: cheap)."""
+def every_symbols_oversell(groups: Mapping[str, Sequence[Transaction]]) -> list[Oversold]:
+    """Per symbol, its first SELL/TRANSFER_OUT beyond the units held (quantities and splits only:
+    cheap; a batch learns every symbol's at once)."""
+    found: list[Oversold] = []
     for g, rows in groups.items():
         if g == CASH_BOOK:
             continue
@@ -451,12 +453,13 @@ def sells_exceeding(groups: Mapping[str, Sequence[Transaction]]) -> Oversold | N
                 elif kind in (T.SELL, T.TRANSFER_OUT):
                     assert q is not None
                     if q > units:
-                        return Oversold(t, units)
+                        found.append(Oversold(t, units))
+                        break
                     units -= q
                 elif kind is T.SPLIT:
                     assert t.data.split_ratio is not None
                     units *= t.data.split_ratio
-    return None
+    return found
 
 
 def currency_conflict(groups: Mapping[str, Sequence[Transaction]]) -> tuple[Transaction, str] | None:
@@ -489,8 +492,8 @@ __all__ = [
     "currency_conflict",
     "derive_book",
     "derive_ledger",
+    "every_symbols_oversell",
     "group_of",
     "group_transactions",
     "oversold_message",
-    "sells_exceeding",
 ]

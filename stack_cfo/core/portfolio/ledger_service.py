@@ -38,9 +38,9 @@ from stack_cfo.core.portfolio.ledger import (
     currency_conflict,
     derive_book,
     derive_ledger,
+    every_symbols_oversell,
     group_transactions,
     oversold_message,
-    sells_exceeding,
 )
 from stack_cfo.core.portfolio.models import PriceSeries
 from stack_cfo.core.portfolio.ports import HoldingsChanged, PortfolioStore, PricesChanged, RateInput, RecordResult
@@ -89,9 +89,13 @@ def check_ledger(everything: list[Transaction], price_currency: dict[str, str], 
         if own is not None and t.type in TRADES and ccy is not None and ccy != t.data.currency:
             raise _bad(f"{own}.currency", f"{t.data.symbol} is priced in {ccy}, not {t.data.currency}",
                        "CURRENCY_MISMATCH", symbol=t.data.symbol, price_currency=ccy)
-    over = sells_exceeding(groups)
-    if over is not None:
-        raise oversold_error(over, paths)
+    overs = every_symbols_oversell(groups)
+    if len(overs) == 1 or (overs and not paths):
+        raise oversold_error(overs[0], paths)
+    if overs:  # a batch: every symbol's first oversell, in the batch's order
+        order = {tid: i for i, tid in enumerate(paths)}
+        overs.sort(key=lambda o: order.get(o.transaction.id, len(order)))
+        raise InvalidArgument.combine([oversold_error(o, paths) for o in overs])
 
 
 def oversold_error(over: Oversold, paths: dict[str, str]) -> InvalidArgument:
@@ -105,6 +109,24 @@ def oversold_error(over: Oversold, paths: dict[str, str]) -> InvalidArgument:
     return _bad(path, oversold_message(over), "SELL_EXCEEDS_HOLDINGS", symbol=over.transaction.data.symbol,
                 trade_date=over.transaction.trade_date.isoformat(), held=f"{over.held.normalize():f}",
                 transaction=over.transaction.id)
+
+
+#: The fields whose change can make a SELL exceed the units held, the likeliest culprit first.
+_HOLDING_FIELDS = ("quantity", "trade_date", "symbol", "split_ratio", "type")
+
+
+def _naming_the_change(exc: InvalidArgument, fields: Sequence[str]) -> InvalidArgument:
+    """An update's SELL_EXCEEDS_HOLDINGS names the field the update changed (``transaction.trade_date``
+    for a BUY moved after the SELL that needs it), not always ``transaction.quantity``."""
+    if exc.reason != "SELL_EXCEEDS_HOLDINGS":
+        return exc
+    changed = next((f for f in _HOLDING_FIELDS if f in fields), None)
+    if changed is None or changed == "quantity":
+        return exc
+    path = f"transaction.{changed}"
+    message = exc.message.split(": ", 1)[-1]
+    return InvalidArgument(f"{path}: {message}", violations=[FieldViolation(path, message)],
+                           reason=exc.reason, metadata={**exc.metadata, "field": path})
 
 
 def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]:
@@ -219,7 +241,11 @@ class LedgerUseCases:
             return validate_transaction(merged, "transaction", base_currency=base, now=now,
                                         market_today=market_date(now, self.settings.tz))
 
-        updated = await self._store.update_transaction(user_id, transaction_id, change, now=now, check=check_ledger)
+        try:
+            updated = await self._store.update_transaction(user_id, transaction_id, change, now=now,
+                                                           check=check_ledger)
+        except InvalidArgument as exc:
+            raise _naming_the_change(exc, fields) from None
         self._invalidate(HoldingsChanged(user_id))
         return updated
 

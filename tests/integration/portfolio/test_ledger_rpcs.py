@@ -147,6 +147,15 @@ async def test_a_year_of_transactions_gives_every_metric_and_ledger_figures(db_d
                                        metadata=srv.auth(user), timeout=10)
         info, _ = error_details(ei.value)
         assert info.reason == "SELL_EXCEEDS_HOLDINGS"
+        # Moving that buy after the sale: the error names the field the update changed.
+        moved = resp.transactions[1]
+        moved.trade_date.CopyFrom(pdate(DAYS[-1]))
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await st.UpdateTransaction(portfolio_pb2.UpdateTransactionRequest(
+                transaction=moved, update_mask=field_mask_pb2.FieldMask(paths=["trade_date"])),
+                metadata=srv.auth(user), timeout=10)
+        info, violations = error_details(ei.value)
+        assert (info.reason, [v[0] for v in violations]) == ("SELL_EXCEEDS_HOLDINGS", ["transaction.trade_date"])
         # Snapshots are refused on a ledger portfolio.
         with pytest.raises(grpc.aio.AioRpcError) as ei:
             await st.SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(portfolio=name(user)),
@@ -198,6 +207,26 @@ async def _nothing_created(srv: Any, user: str) -> None:
                                          metadata=srv.auth(user), timeout=10)
     assert ei.value.code() == grpc.StatusCode.NOT_FOUND
     assert error_details(ei.value)[0].reason == "PORTFOLIO_NOT_FOUND"
+
+
+async def test_every_symbols_oversell_in_a_batch_is_reported_at_once(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(DAYS[-1]))) as srv:
+        user = new_user()
+        rows = [_tx("SELL", DAYS[0], symbol="AAA", quantity="1000", price="1"),
+                _tx("TRANSFER_OUT", DAYS[0], symbol="BBB", quantity="1000", price="1")]
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+                parent=name(user), transactions=rows), metadata=srv.auth(user), timeout=10)
+        info, violations = error_details(ei.value)
+        assert info.reason == "SELL_EXCEEDS_HOLDINGS" and info.metadata["violation_count"] == "2"
+        assert [f for f, _ in violations] == ["transactions[0].quantity", "transactions[1].quantity"]
+        await _nothing_created(srv, user)
+        # an empty transaction id is a malformed name, not a missing transaction
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).GetTransaction(portfolio_pb2.GetTransactionRequest(
+                name=f"users/{user}/portfolio/transactions/"), metadata=srv.auth(user), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error_details(ei.value)[0].reason == "INVALID_RESOURCE_NAME"
 
 
 async def test_every_bad_row_of_a_batch_is_reported_at_once(db_dsn: str, data_dir: Path) -> None:
