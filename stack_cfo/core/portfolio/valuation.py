@@ -269,9 +269,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     sessions = _cash_only_sessions(timeline, n_seg, prices, priced, first, last, tz)
     if sessions is not None:
         present |= sessions
-    if sessions is not None:
-        in_seg = eff_ord.searchsorted(np.flatnonzero(sessions) + first, side="right") - 1
-        covered[in_seg] = True
+        covered[eff_ord.searchsorted(np.flatnonzero(sessions) + first, side="right") - 1] = True
     unseen = _unseen_snapshot_days(timeline, n_seg, covered, first, last, tz)
     if unseen is not None:
         present |= unseen
