@@ -217,7 +217,7 @@ class ContentService:
 
     async def render(
         self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences,
-        now: datetime, *, notification: str = "",
+        now: datetime, *, notification: str = "", occasion: str = "",
     ) -> Rendered | Reason:
         """The content, or the reason there is none (``no_portfolio``, ``no_alert``).
 
@@ -225,10 +225,13 @@ class ContentService:
         read, one alert evaluation); only the key in the push data differs. ``notification``: the
         resource name of the row rendering it, the subject of its AI text's receipt (the rows that
         share the rendering carry the same receipt); without it, the key stands in its place.
+        ``occasion``: what the sharing rows have in common besides user and period (the manual run's
+        id, or the planned time): a second manual run renders the figures afresh instead of
+        resending the first run's text (with the first run's receipt) for the cache's lifetime.
         """
         subject = notification or f"users/{user_id}/notifications/{key}"
         l10n = localizer(prefs.locale, self.default_locale)
-        cache_key = (kind.value, user_id, period, l10n.tag)
+        cache_key = (kind.value, user_id, period, l10n.tag, occasion)
         entry = self._shared.get(cache_key)
         if entry is None or entry[1] < time.monotonic():
             if l10n.resolved.fell_back:

@@ -403,8 +403,11 @@ class DeliveryWorker:
             else:
                 target = prefs.email_address
             try:
-                rendered = await self.content.render(row.kind, row.user_id, row.period, row.key, prefs, now,
-                                                     notification=f"users/{row.user_id}/notifications/{row.id}")
+                rendered = await self.content.render(
+                    row.kind, row.user_id, row.period, row.key, prefs, now,
+                    notification=f"users/{row.user_id}/notifications/{row.id}",
+                    occasion=row.run_id or row.scheduled_for.isoformat(),
+                )
             except Unavailable as exc:
                 # our own dependency (database, portfolio store) is down: not the notification's
                 # fault, so no attempt is spent; if even the release fails, the reaper returns it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
+from stack_cfo.core.notifications.ports import DigestFacts, StaticPortfolioReader
 from stack_cfo.core.notifications.quiet_hours import QuietHours
 from stack_cfo.core.notifications.service import NotificationService, RunJobEvent, RunStage
 from stack_cfo.scheduler.channels.smtp import SmtpChannel
@@ -39,6 +40,17 @@ def _service(
     )
 
 
+class _CountingReader(StaticPortfolioReader):
+    def __init__(self) -> None:
+        base = static_portfolio()
+        super().__init__(default_digest=base.default_digest, default_weekly=base.default_weekly)
+        self.digest_reads = 0
+
+    async def digest_facts(self, user_id: str, day: date) -> DigestFacts | None:
+        self.digest_reads += 1
+        return await super().digest_facts(user_id, day)
+
+
 async def _collect(it: object) -> list[RunJobEvent]:
     return [e async for e in it]  # type: ignore[attr-defined]
 
@@ -49,8 +61,9 @@ async def test_run_job_streams_planned_then_one_event_per_notification_then_done
     users = await add_users(database, 4, prefs={"time_zone": "Europe/Paris"})
     no_email = (await add_users(database, 1, email=False, prefs={"time_zone": "UTC"}))[0]
     config = test_config()
+    reader = _CountingReader()
     worker = build_worker(
-        database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
+        database, config, portfolio=reader, channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
     )
     events = await _collect(
         _service(database, config, worker).run_job(kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4()))
@@ -80,6 +93,9 @@ async def test_run_job_streams_planned_then_one_event_per_notification_then_done
     assert len({r["idempotency_key"] for r in rows}) == 8
     assert all("~m" in r["idempotency_key"].split(":")[2] for r in rows)
     assert {r["slot_local"] for r in rows} == {rows[0]["slot_local"]}  # the content is the period's
+    # ... but each run reads the figures afresh: a second run resent the first run's text (with its
+    # figures and receipt) for the rendering cache's lifetime
+    assert reader.digest_reads == 8
 
 
 async def test_manual_digest_does_not_replace_the_scheduled_one(database: Database, smtp_sink: SmtpSink) -> None:
