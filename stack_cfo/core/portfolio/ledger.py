@@ -155,6 +155,10 @@ def _plus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
 
 
 def _times(a: Decimal, rate: Decimal | None) -> Decimal | None:
+    """``a`` in base currency; unknown without a rate, except nothing, which needs none (a deposit
+    without fees in a currency not yet rated made every later fee total unknown)."""
+    if not a:
+        return _ZERO
     return None if rate is None else a * rate
 
 

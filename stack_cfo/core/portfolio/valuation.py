@@ -519,9 +519,10 @@ def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, ret
 def _market_value_moved(
     f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, base: str, tz: tzinfo
 ) -> Decimal | None:
-    """Securities moved in: q x the close the valuation uses that day (the last on or before it,
-    else the first bar, as for values), converted at the day's rate; ``f.amount`` (at the
-    transaction's price, already in base) when the symbol has no close at all."""
+    """Securities moved in: q x the close the valuation uses that day (the last on or before it),
+    converted at the day's rate; ``f.amount`` (at the transaction's price, already in base) when
+    the symbol has no close yet that day, as the day's value counts them at cost (never a later
+    close)."""
     assert f.units is not None
     symbol, quantity, currency = f.units
     series = prices.get(symbol)
@@ -530,7 +531,7 @@ def _market_value_moved(
     day = market_date(f.at, tz)
     close = series.close_on_or_before(day)
     if close is None:
-        close = series.closes[0]
+        return f.amount
     rate = fx.rate(currency, day) if currency != base else _ONE
     return quantity * close * rate if rate is not None else None
 

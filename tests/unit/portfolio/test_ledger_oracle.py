@@ -211,3 +211,18 @@ def test_transfer_in_is_an_inflow_of_the_units_market_value_not_of_their_cost() 
     # a symbol without any close is valued at its cost, so its transfer is an inflow at cost
     unpriced = build_valuation(ledger_inputs(txs, {}, CostBasisMethod.AVERAGE_COST), through=d[4], tz=NY)
     assert unpriced.flows_exact[unpriced.days.index(d[3])] == D(400)
+
+
+def test_a_transfer_before_the_first_close_is_an_inflow_at_cost_and_zero_fees_need_no_rate() -> None:
+    prices = series("AAA", {d[3]: "55", d[4]: "55"})  # closes only from the fourth day
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("500"), currency="EUR"),  # no EUR rate at all, no fee
+        tx(2, T.TRANSFER_IN, d[1], symbol="AAA", quantity=D(10), price=D(40)),
+        tx(3, T.FEE, d[2], amount=D("15")),
+    ]
+    inputs = ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST)
+    s = build_valuation(inputs, through=d[4], tz=NY)
+    # the day's value counts the units at cost (no close yet): so does the inflow, never a later close
+    assert s.flows_exact[s.days.index(d[1])] == D(400)
+    led = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.AVERAGE_COST, fx=FxTable("USD"))
+    assert led.figures(d[4]).fees == D(15)  # the fee-less EUR deposit does not make fees unknown

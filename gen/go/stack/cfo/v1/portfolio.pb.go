@@ -3373,7 +3373,10 @@ func (x *GroupSummary) GetWeekReturnPercent() float64 {
 // Risk and return figures computed on the portfolio's daily time-weighted return series (external cash
 // flows removed), with empyrical's conventions: 252 periods a year, sample standard deviation (ddof = 1),
 // returns and drawdowns as fractions. Day d's return is (V_d - F_d) / V_(d-1) - 1 with V the value at the
-// close and F the day's net external flow: a flow arrives at the close and earns nothing that day. A
+// close and F the day's net external flow: a flow arrives at the close and earns nothing that day. Two
+// revaluations are not returns either, and are taken out of V like a transfer in (they are not in
+// net_flow): a position valued at its average cost until its symbol's first close, re-marked to that
+// close, and an amount entering the valuation when its currency's first exchange rate arrives. A
 // return below -100 % (the value turned negative: margin debt above the positions' value) makes every
 // figure chained through it (time_weighted_return, drawdowns, cagr, calmar) UNDEFINED.
 type RiskMetrics struct {
