@@ -1547,8 +1547,10 @@ type Notification struct {
 	// Why it is SKIPPED, RETRY, DEAD, MISSED or EXPIRED (a short code such as "quiet_hours", "smtp_5xx",
 	// "push_token_invalid", "max_attempts"); empty otherwise.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	// The local period it covers: "2026-03-08" for a digest, "2026-W10" for a weekly summary,
-	// "2026-03-09T10" (exchange hour) for an alert.
+	// The local period it belongs to (its exactly-once key's): for a digest, the user's local date it is
+	// sent on ("2026-03-09"; it reports the last trading day before, and the news since); for a weekly
+	// summary, the ISO week it is sent in ("2026-W11"; it covers the whole week before, Monday to Sunday,
+	// which the content's `week_start` data names); for an alert, the exchange hour ("2026-03-09T10").
 	Period string `protobuf:"bytes,6,opt,name=period,proto3" json:"period,omitempty"`
 	// Subject (email) or title (push).
 	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`

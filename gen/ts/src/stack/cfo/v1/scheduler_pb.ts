@@ -742,8 +742,10 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
   reason: string;
 
   /**
-   * The local period it covers: "2026-03-08" for a digest, "2026-W10" for a weekly summary,
-   * "2026-03-09T10" (exchange hour) for an alert.
+   * The local period it belongs to (its exactly-once key's): for a digest, the user's local date it is
+   * sent on ("2026-03-09"; it reports the last trading day before, and the news since); for a weekly
+   * summary, the ISO week it is sent in ("2026-W11"; it covers the whole week before, Monday to Sunday,
+   * which the content's `week_start` data names); for an alert, the exchange hour ("2026-03-09T10").
    *
    * @generated from field: string period = 6;
    */
