@@ -419,7 +419,8 @@ def _timeline(books: Mapping[str, Book], base: str, as_of: datetime) -> tuple[Ho
                     continue
                 q = b.quantity[i]
                 positions.append(Position(symbol=b.group, quantity=q, average_cost=b.cost[i] / q,
-                                          currency=b.currency or base, cost_basis_base=b.cost_base[i]))
+                                          currency=b.currency or base, cost_basis_base=b.cost_base[i],
+                                          from_ledger=True))
             balances = {c: sum((b.cash_at(c, o) for b in books.values()), _ZERO) for c in currencies}
         h = Holdings(user="", base_currency=base, cash=balances.get(base, _ZERO), positions=tuple(positions),
                      as_of=as_of, foreign_cash={c: v for c, v in balances.items() if c != base and v})

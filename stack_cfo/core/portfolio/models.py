@@ -86,6 +86,9 @@ class Position:
     #: Ledger positions: the cost of the units held in the base currency, each purchase at its day's
     #: exchange rate (``None``: unknown, or a snapshot position, whose cost converts at today's rate).
     cost_basis_base: Decimal | None = None
+    #: A ledger position: its ``cost_basis_base`` of ``None`` means unknown (a purchase day without an
+    #: exchange rate), never "convert at today's rate" as for a synced position.
+    from_ledger: bool = False
 
     def __post_init__(self) -> None:
         if not self.symbol or self.symbol != self.symbol.strip():

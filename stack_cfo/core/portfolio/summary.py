@@ -293,6 +293,8 @@ def _position_row(
         cost_basis = None
     elif p.cost_basis_base is not None:
         cost_basis = p.cost_basis_base
+    elif p.from_ledger:  # bought on a day without a rate: unknown, as its realised P&L (not today's rate)
+        cost_basis = None
     else:
         cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None
     # A position valued at its cost has no known P&L: it stays out of total return.
