@@ -170,8 +170,10 @@ const (
 	NotificationStatus_NOTIFICATION_STATUS_DEAD NotificationStatus = 5
 	// Its time passed while the scheduler was down for longer than the catch-up grace; never sent late.
 	NotificationStatus_NOTIFICATION_STATUS_MISSED NotificationStatus = 6
-	// Deliberately not sent; `reason` says why ("quiet_hours", "no_device", "kind_disabled", "duplicate",
-	// "no_portfolio").
+	// Deliberately not sent; `reason` says why: "quiet_hours", "kind_disabled", "channel_disabled",
+	// "no_email_address", "no_device" (the push device was removed since planning), "no_endpoint" (the
+	// webhook endpoint was disabled or deleted), "channel_not_configured", "no_portfolio", "no_alert" (a
+	// performance alert whose rule did not fire: the move stayed within the user's thresholds), "duplicate".
 	NotificationStatus_NOTIFICATION_STATUS_SKIPPED NotificationStatus = 7
 	// Was still pending when its content stopped being relevant (an alert after its hour); not sent. Feed
 	// notifications unacknowledged for longer than the acknowledgement grace also end here

@@ -1857,8 +1857,10 @@ export enum NotificationStatus {
   MISSED = 6,
 
   /**
-   * Deliberately not sent; `reason` says why ("quiet_hours", "no_device", "kind_disabled", "duplicate",
-   * "no_portfolio").
+   * Deliberately not sent; `reason` says why: "quiet_hours", "kind_disabled", "channel_disabled",
+   * "no_email_address", "no_device" (the push device was removed since planning), "no_endpoint" (the
+   * webhook endpoint was disabled or deleted), "channel_not_configured", "no_portfolio", "no_alert" (a
+   * performance alert whose rule did not fire: the move stayed within the user's thresholds), "duplicate".
    *
    * @generated from enum value: NOTIFICATION_STATUS_SKIPPED = 7;
    */
