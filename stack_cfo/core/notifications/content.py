@@ -211,7 +211,7 @@ def render_digest(
     ]
     if best is not None:
         perf.append(_("Best: {symbol} {percent}").format(symbol=best.symbol, percent=lc.pct(best.day_return)))
-    if worst is not None and worst is not best:
+    if worst is not None and best is not None and worst.day_return != best.day_return:  # a tie has no worst
         perf.append(_("Worst: {symbol} {percent}").format(symbol=worst.symbol, percent=lc.pct(worst.day_return)))
     subject = _("Your portfolio on {day}: {percent} ({change})").format(
         day=day, percent=lc.pct(facts.day_return), change=change

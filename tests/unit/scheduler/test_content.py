@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -83,6 +84,13 @@ def test_digest_has_yesterday_performance_news_and_chart() -> None:
 def test_digest_without_news_says_so() -> None:
     r = render_digest(DIGEST, [], period="2026-03-09", key="k")
     assert "No news mentioned your holdings." in r.email.text
+
+
+def test_a_tie_names_a_best_but_no_worst() -> None:
+    tied = dataclasses.replace(DIGEST, holdings=(Holding("GOOG", 0.5, Decimal("1"), 0.0202),
+                                                 Holding("NVDA", 0.5, Decimal("1"), 0.0202)))
+    text = render_digest(tied, [], period="2026-03-09", key="k").email.text
+    assert "Best: " in text and "Worst: " not in text  # "Best: GOOG +2.02% / Worst: NVDA +2.02%" said nothing
 
 
 def test_svg_chart_is_well_formed_and_trends_colour() -> None:
