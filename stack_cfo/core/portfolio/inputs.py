@@ -194,17 +194,14 @@ def _latest_date(now: datetime) -> date:
     return now.astimezone(_MARKET_TZ).date()
 
 
-def check_not_future(
-    value: date | datetime, now: datetime, field_path: str, *, market_today: date | None = None
-) -> None:
-    """An instant up to :data:`FUTURE_SKEW` ahead, or a market day on or before the exchange's date
-    (``market_today``, else today's in New York): holdings and trades dated tomorrow in New York
-    would hide today's holdings until then."""
+def check_not_future(value: date | datetime, now: datetime, field_path: str) -> None:
+    """An instant up to :data:`FUTURE_SKEW` ahead, or a market day on or before today's in New York:
+    holdings and trades dated tomorrow in New York would hide today's holdings until then."""
     if isinstance(value, datetime):
         if value > now + FUTURE_SKEW:
             raise _bad(field_path, "must not be in the future", "FUTURE_DATE", value=value.isoformat())
         return
-    latest = market_today if market_today is not None else _latest_date(now)
+    latest = _latest_date(now)
     if value > latest:
         raise _bad(field_path, f"must not be after {latest.isoformat()} (in the future)", "FUTURE_DATE",
                    value=value.isoformat(), latest=latest.isoformat())
@@ -248,21 +245,21 @@ def _text(value: str | None, field_path: str, limit: int = MAX_TEXT_CHARS) -> st
     return value
 
 
-def check_day(day: date, now: datetime, field_path: str, *, market_today: date | None = None) -> date:
+def check_day(day: date, now: datetime, field_path: str) -> date:
     """A holdings or ledger day: not in the future, not before 1970-01-01."""
     if day < EARLIEST_DATE:
         raise _bad(field_path, f"must be on or after {EARLIEST_DATE.isoformat()}", "OUT_OF_RANGE",
                    value=day.isoformat())
-    check_not_future(day, now, field_path, market_today=market_today)
+    check_not_future(day, now, field_path)
     return day
 
 
-def validate_sync(cmd: SyncCommand, now: datetime, *, market_today: date | None = None) -> SyncCommand:
+def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
     """The command with defaults resolved and symbols upper-cased; InvalidArgument naming the field."""
     base = cmd.base_currency or DEFAULT_BASE_CURRENCY
     check_currency(base, "base_currency")
     if cmd.effective_date is not None:
-        check_day(cmd.effective_date, now, "effective_date", market_today=market_today)
+        check_day(cmd.effective_date, now, "effective_date")
     if len(cmd.positions) > MAX_POSITIONS:
         raise _bad(
             "positions", f"at most {MAX_POSITIONS} positions per sync", "TOO_MANY_POSITIONS", limit=MAX_POSITIONS
@@ -280,9 +277,7 @@ def validate_sync(cmd: SyncCommand, now: datetime, *, market_today: date | None 
     )
 
 
-def validate_import(
-    cmd: ImportHistoryCommand, now: datetime, *, market_today: date | None = None
-) -> ImportHistoryCommand:
+def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCommand:
     """Every snapshot validated as a sync would be, with paths ``snapshots[3].positions[1].quantity``."""
     base = cmd.base_currency or DEFAULT_BASE_CURRENCY
     check_currency(base, "base_currency")
@@ -301,7 +296,7 @@ def validate_import(
         path = f"snapshots[{i}]"
         if snap.effective_date is None:
             raise _bad(f"{path}.effective_date", "is required", "MISSING_FIELD")
-        day = check_day(snap.effective_date, now, f"{path}.effective_date", market_today=market_today)
+        day = check_day(snap.effective_date, now, f"{path}.effective_date")
         if day in seen:
             raise _bad(f"{path}.effective_date", f"{day.isoformat()} also appears at snapshots[{seen[day]}]",
                        "DUPLICATE_DATE", value=day.isoformat())

@@ -56,7 +56,6 @@ from stack_cfo.core.portfolio.transactions import (
     validate_transaction,
 )
 from stack_cfo.core.portfolio.user_settings import UserSettings, check_threshold_order, validate_update
-from stack_cfo.core.portfolio.valuation import market_date
 
 if TYPE_CHECKING:
     from stack_cfo.core.clock import Clock
@@ -183,7 +182,6 @@ class LedgerUseCases:
             check_currency(base, "base_currency")
         stored_base = await self._store.portfolio_base_currency(command.user_id)
         rows = validate_batch(command.transactions, base_currency=stored_base or base or "USD", now=now,
-                              market_today=market_date(now, self.settings.tz),
                               limit=None if not limited else 10_000)
         result = await self._store.create_transactions(
             command.user_id, rows, base_currency=base, now=now, check=check_ledger, idempotency=idempotency
@@ -195,8 +193,7 @@ class LedgerUseCases:
     def dry_run(self, command: BatchCreateCommand, existing: list[Transaction], base: str) -> list[TransactionInput]:
         """Validate a batch against an existing ledger without writing (the importer's --dry-run)."""
         now = self._clock.now()
-        rows = validate_batch(command.transactions, base_currency=base, now=now, limit=None,
-                              market_today=market_date(now, self.settings.tz))
+        rows = validate_batch(command.transactions, base_currency=base, now=now, limit=None)
         fresh = [Transaction(f"new-{i}", 2**62 + i, r, now, now) for i, r in enumerate(rows)]
         check_ledger(existing + fresh, {}, {t.id: f"transactions[{i}]" for i, t in enumerate(fresh)})
         return rows
@@ -238,8 +235,7 @@ class LedgerUseCases:
 
         def change(old: Transaction) -> TransactionInput:
             merged = dataclasses.replace(old.data, **{f: getattr(patch, f) for f in fields})
-            return validate_transaction(merged, "transaction", base_currency=base, now=now,
-                                        market_today=market_date(now, self.settings.tz))
+            return validate_transaction(merged, "transaction", base_currency=base, now=now)
 
         try:
             updated = await self._store.update_transaction(user_id, transaction_id, change, now=now,

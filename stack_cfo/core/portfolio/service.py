@@ -308,7 +308,7 @@ class PortfolioService(LedgerUseCases):
 
     async def sync(self, command: SyncCommand, *, idempotency: Idempotency | None = None) -> SyncResult:
         now = self._clock.now()
-        cmd = validate_sync(command, now, market_today=market_date(now, self.settings.tz))
+        cmd = validate_sync(command, now)
         effective = cmd.effective_date or market_date(now, self.settings.tz)
         result = await self._store.sync_portfolio(cmd, effective=effective, synced_at=now, idempotency=idempotency)
         self._invalidate(HoldingsChanged(cmd.user_id))
@@ -319,7 +319,7 @@ class PortfolioService(LedgerUseCases):
     ) -> ImportResult:
         """Store a history of dated snapshots, all or nothing (``ImportHoldingsHistory``)."""
         now = self._clock.now()
-        cmd = validate_import(command, now, market_today=market_date(now, self.settings.tz))
+        cmd = validate_import(command, now)
         result = await self._store.import_history(cmd, synced_at=now, idempotency=idempotency)
         self._invalidate(HoldingsChanged(cmd.user_id))
         return result

@@ -149,9 +149,7 @@ def _unused(value: object, path: str, kind: TransactionType) -> None:
         raise _bad(path, f"must be empty for a {kind.value} transaction", "UNEXPECTED_FIELD")
 
 
-def validate_transaction(
-    t: TransactionInput, path: str, *, base_currency: str, now: datetime, market_today: date | None = None
-) -> TransactionInput:
+def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, now: datetime) -> TransactionInput:
     """One row, normalised (upper-case symbol, currency resolved, fees 0 when empty)."""
     if t.type is None:
         raise _bad(f"{path}.type", "is required", "MISSING_FIELD")
@@ -161,7 +159,7 @@ def validate_transaction(
     if t.trade_date < EARLIEST_TRADE_DATE:
         raise _bad(f"{path}.trade_date", f"must be on or after {EARLIEST_TRADE_DATE.isoformat()}", "OUT_OF_RANGE",
                    value=t.trade_date.isoformat())
-    check_not_future(t.trade_date, now, f"{path}.trade_date", market_today=market_today)
+    check_not_future(t.trade_date, now, f"{path}.trade_date")
     symbol = ""
     if t.symbol:
         symbol = normalize_symbol(t.symbol, f"{path}.symbol")
@@ -207,7 +205,6 @@ def validate_batch(
     base_currency: str,
     now: datetime,
     limit: int | None = MAX_TRANSACTIONS_PER_BATCH,
-    market_today: date | None = None,
 ) -> list[TransactionInput]:
     """Every row validated; duplicate client ids inside the batch must carry the same content."""
     if not rows:
@@ -217,8 +214,7 @@ def validate_batch(
     seen: dict[str, tuple[int, TransactionInput]] = {}
 
     def row(t: TransactionInput, i: int) -> TransactionInput:
-        v = validate_transaction(t, f"transactions[{i}]", base_currency=base_currency, now=now,
-                                 market_today=market_today)
+        v = validate_transaction(t, f"transactions[{i}]", base_currency=base_currency, now=now)
         if v.client_id:
             first = seen.setdefault(v.client_id, (i, v))
             if first[1].content() != v.content():
