@@ -12,7 +12,7 @@ holidays close the market, ``HALF_DAY`` dates close it at 13:00 New York time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -127,6 +127,11 @@ def calendar_for(tz_name: str) -> MarketCalendar:
     if tz_name == "America/New_York":
         return _NYSE
     return WeekdayCalendar(ZoneInfo(tz_name))
+
+
+def calendar_of(tz: tzinfo) -> MarketCalendar:
+    """:func:`calendar_for` the time zone of a market (a ``ZoneInfo``; other tzinfos: New York)."""
+    return calendar_for(getattr(tz, "key", "America/New_York"))
 
 
 def within_session(calendar: MarketCalendar, wall: datetime) -> bool:

@@ -151,7 +151,7 @@ def history_points(
 
     bench_base: Decimal | None = None
     if benchmark is not None:
-        bench_base = _close_on(benchmark, series.days[anchor])
+        bench_base = benchmark.close_on(series.days[anchor])  # no carry-forward (the contract)
 
     points = []
     prev = anchor - 1
@@ -159,7 +159,7 @@ def history_points(
         flow = sum(series.flows_exact[prev + 1 : i + 1], Decimal(0))
         bench: float | None = None
         if benchmark is not None and bench_base is not None:
-            b = _close_on(benchmark, series.days[i])
+            b = benchmark.close_on(series.days[i])
             if b is not None:
                 bench = float(b / bench_base - 1)
         k = i - anchor
@@ -176,12 +176,6 @@ def history_points(
         )
         prev = i
     return tuple(points)
-
-
-def _close_on(series: PriceSeries, day: date) -> Decimal | None:
-    """The close dated exactly ``day`` (the contract: absent where the benchmark has no close)."""
-    i = series.index_on_or_before(day)
-    return series.closes[i] if i >= 0 and series.dates[i] == day else None
 
 
 def _window_index(returns: np.ndarray, return_index: np.ndarray, anchor: int, last: int) -> np.ndarray:

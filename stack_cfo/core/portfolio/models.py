@@ -253,6 +253,11 @@ class PriceSeries:
         i = self.index_on_or_before(day)
         return self.closes[i] if i >= 0 else None
 
+    def close_on(self, day: date) -> Decimal | None:
+        """The close dated exactly ``day`` (no carry-forward)."""
+        i = self.index_on_or_before(day)
+        return self.closes[i] if i >= 0 and self.dates[i] == day else None
+
 
 @dataclass(frozen=True, slots=True)
 class PortfolioInputs:

@@ -51,7 +51,7 @@ from decimal import Decimal, localcontext
 
 from stack_cfo.core.market_calendar import (
     MarketCalendar,
-    calendar_for,
+    calendar_of,
     last_closed_session_day,
     previous_session_day,
 )
@@ -95,17 +95,10 @@ class LivePrice:
     day: date | None
 
 
-def calendar_of(tz: tzinfo) -> MarketCalendar:
-    return calendar_for(getattr(tz, "key", "America/New_York"))
-
-
 def _close_of_previous_session(series: PriceSeries, day: date, calendar: MarketCalendar) -> Decimal | None:
     """The stored close of the trading day before ``day``, exactly that day (no older fallback)."""
     prev_day = previous_session_day(calendar, day)
-    if prev_day is None:
-        return None
-    j = series.index_on_or_before(prev_day)
-    return series.closes[j] if j >= 0 and series.dates[j] == prev_day else None
+    return series.close_on(prev_day) if prev_day is not None else None
 
 
 def live_price(

@@ -54,7 +54,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from stack_cfo.core.market_calendar import MarketCalendar, calendar_for
+from stack_cfo.core.market_calendar import MarketCalendar, calendar_of
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import (
     BoolArray,
@@ -386,7 +386,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     for f in inputs.cash_flows:
         booked_amount = f.amount
         if f.units is not None:
-            moved = _market_value_moved(f, prices, fx, base, tz)
+            moved = _market_value_moved(f, prices, fx, tz)
             if moved is None:
                 continue
             booked_amount = moved
@@ -445,6 +445,12 @@ def _at_cost_before_first_close(
     return out, remark
 
 
+def _segment_days(timeline: HoldingsTimeline, n_seg: int, first: int, last: int) -> tuple[IntArray, IntArray]:
+    """Per snapshot in force, the first and last ordinal of its days inside ``[first, last]``."""
+    eff = timeline.effective[:n_seg]
+    return np.maximum(eff, first), np.minimum(np.append(eff[1:] - 1, last), last)
+
+
 def _cash_only_sessions(
     timeline: HoldingsTimeline, n_seg: int, prices: dict[str, PriceSeries], priced: list[bool], first: int,
     last: int, tz: tzinfo,
@@ -463,13 +469,12 @@ def _cash_only_sessions(
         priced_from = np.where(held, first_bars[:, None], never).min(axis=0)
     else:
         priced_from = np.full(n_seg, never, dtype=np.int64)
-    eff = timeline.effective[:n_seg]
-    lo_all = np.maximum(eff, first)
-    hi_all = np.minimum(np.minimum(np.append(eff[1:] - 1, last), last), priced_from - 1)
+    lo_all, hi_all = _segment_days(timeline, n_seg, first, last)
+    hi_all = np.minimum(hi_all, priced_from - 1)
     todo = np.flatnonzero(hi_all >= lo_all)
     if len(todo) == 0:
         return None
-    calendar = calendar_for(getattr(tz, "key", "America/New_York"))
+    calendar = calendar_of(tz)
     out = np.zeros(last - first + 1, dtype=bool)
     for k in todo:
         for o in range(int(lo_all[k]), int(hi_all[k]) + 1):
@@ -486,9 +491,7 @@ def _unseen_snapshot_days(
     in the history (they were dropped). ``None`` when every snapshot has a valuation day."""
     if last < first:
         return None
-    eff = timeline.effective[:n_seg]
-    lo_all = np.maximum(eff, first)
-    hi_all = np.minimum(np.append(eff[1:] - 1, last), last)
+    lo_all, hi_all = _segment_days(timeline, n_seg, first, last)
     # segments with at least one day and no bar of what they hold (a bar of a symbol sold before
     # does not value them: that day would be dropped)
     lacking = (hi_all >= lo_all) & ~covered
@@ -496,7 +499,7 @@ def _unseen_snapshot_days(
     calendar: MarketCalendar | None = None
     for k in np.flatnonzero(lacking):
         lo, hi = int(lo_all[k]), int(hi_all[k])
-        calendar = calendar or calendar_for(getattr(tz, "key", "America/New_York"))
+        calendar = calendar or calendar_of(tz)
         for o in range(lo, hi + 1):
             if calendar.session(date.fromordinal(o)) is not None:
                 if out is None:
@@ -516,9 +519,7 @@ def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, ret
     return r
 
 
-def _market_value_moved(
-    f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, base: str, tz: tzinfo
-) -> Decimal | None:
+def _market_value_moved(f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, tz: tzinfo) -> Decimal | None:
     """Securities moved in: q x the close the valuation uses that day (the last on or before it),
     converted at the day's rate; ``f.amount`` (at the transaction's price, already in base) when
     the symbol has no close yet that day, as the day's value counts them at cost (never a later
@@ -532,7 +533,7 @@ def _market_value_moved(
     close = series.close_on_or_before(day)
     if close is None:
         return f.amount
-    rate = fx.rate(currency, day) if currency != base else _ONE
+    rate = fx.rate(currency, day)  # 1 for the base currency
     return quantity * close * rate if rate is not None else None
 
 
