@@ -89,9 +89,9 @@ def check_ledger(everything: list[Transaction], price_currency: dict[str, str], 
             raise _bad(f"{own}.currency", f"{t.data.symbol} is priced in {ccy}, not {t.data.currency}",
                        "CURRENCY_MISMATCH", symbol=t.data.symbol, price_currency=ccy)
     overs = every_symbols_oversell(groups)
-    if len(overs) == 1 or (overs and not paths):
+    if overs and not paths:  # a deletion: one error, naming `name`
         raise oversold_error(overs[0], paths)
-    if overs:  # a batch: every symbol's first oversell, in the batch's order
+    if overs:  # every symbol's first oversell, in the batch's order (one alone is raised as it is)
         order = {tid: i for i, tid in enumerate(paths)}
         overs.sort(key=lambda o: order.get(o.transaction.id, len(order)))
         raise InvalidArgument.combine([oversold_error(o, paths) for o in overs])
@@ -122,10 +122,8 @@ def _naming_the_change(exc: InvalidArgument, fields: Sequence[str]) -> InvalidAr
     changed = next((f for f in _HOLDING_FIELDS if f in fields), None)
     if changed is None or changed == "quantity":
         return exc
-    path = f"transaction.{changed}"
-    message = exc.message.split(": ", 1)[-1]
-    return InvalidArgument(f"{path}: {message}", violations=[FieldViolation(path, message)],
-                           reason=exc.reason, metadata={**exc.metadata, "field": path})
+    return _bad(f"transaction.{changed}", exc.violations[0].description, exc.reason,
+                **{k: v for k, v in exc.metadata.items() if k != "field"})
 
 
 def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]:
