@@ -13,7 +13,7 @@ import psycopg
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, receipt_pb2, receipt_pb2_grpc
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2, common_pb2, portfolio_pb2, receipt_pb2, receipt_pb2_grpc
 from stack_cfo.core.clock import FrozenClock
 from tests.integration.chat.conftest import Chat, chat_server, events, new_user
 from tests.standins.chain_rpc import ChainStandIn
@@ -34,6 +34,14 @@ async def _portfolio(chat: Chat, user: str) -> None:
         cash="1000",
     )
     await chat.record_prices({"AAPL": [(DAYS[0], "170"), (DAYS[1], "175"), (DAYS[2], "180")]})
+
+
+async def _answer_about_aapl(chat: Chat, user: str) -> chat_pb2.ChatMessage:
+    """The portfolio, a session and the answer to "What is AAPL worth?" (the provider's default reply)."""
+    await _portfolio(chat, user)
+    s = await chat.create(user)
+    _, _, done = events(await chat.send(user, s.name, "What is AAPL worth?"))
+    return done.assistant_message
 
 
 def _receipts(chat: Chat) -> receipt_pb2_grpc.ReceiptServiceStub:
@@ -155,10 +163,7 @@ async def test_replay_shows_a_price_corrected_after_the_answer(
     user = new_user()
     provider.default_reply = Reply.ok("AAPL is worth $1,800.00 and your portfolio $2,800.00.")
     async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
-        await _portfolio(chat, user)
-        s = await chat.create(user)
-        _, _, done = events(await chat.send(user, s.name, "What is AAPL worth?"))
-        name = done.assistant_message.receipt.name
+        name = (await _answer_about_aapl(chat, user)).receipt.name
         replay = receipt_pb2.ReplayReceiptRequest(name=name)
         before = await _receipts(chat).ReplayReceipt(replay, metadata=chat.md(user))
         await chat.record_prices({"AAPL": [(DAYS[2], "181")]})  # the close of the answer's day is corrected
@@ -183,12 +188,10 @@ async def test_replay_of_an_answer_given_before_the_close_with_a_close_posted_th
     user = new_user()
     provider.default_reply = Reply.ok("AAPL is worth $1,800.00 and your portfolio $2,800.00.")
     async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(morning)) as chat:
-        await _portfolio(chat, user)
-        s = await chat.create(user)
-        _, _, done = events(await chat.send(user, s.name, "What is AAPL worth?"))
-        assert done.assistant_message.grounding.status == common_pb2.GROUNDING_STATUS_GROUNDED
+        answer = await _answer_about_aapl(chat, user)
+        assert answer.grounding.status == common_pb2.GROUNDING_STATUS_GROUNDED
         replay = await _receipts(chat).ReplayReceipt(
-            receipt_pb2.ReplayReceiptRequest(name=done.assistant_message.receipt.name), metadata=chat.md(user))
+            receipt_pb2.ReplayReceiptRequest(name=answer.receipt.name), metadata=chat.md(user))
     assert replay.unchanged and not replay.changed_facts and all(f.still_holds for f in replay.figures)
 
 
