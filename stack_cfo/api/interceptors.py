@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
+from grpc._cython import cygrpc  # ExecuteBatchError / UsageError: a call that is already over
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 
@@ -281,6 +282,11 @@ class RpcWrapper:
                 failed = grpc.StatusCode.CANCELLED
                 raise
             except Exception as exc:
+                if _peer_gone(exc, context):
+                    # The client cancelled (or the call ended) between two writes: grpc fails the
+                    # write before it cancels this task. Not an error of ours, and nobody to tell.
+                    failed = grpc.StatusCode.CANCELLED
+                    return
                 await _abort(context, exc, method)
             finally:
                 if token is not None:
@@ -360,6 +366,13 @@ class _WrappedOnFirstCall(grpc.GenericRpcHandler):
                 hit = self._wrapped[method] = self._wrap(method, found)
                 return hit
         return None
+
+
+def _peer_gone(exc: Exception, context: grpc.aio.ServicerContext) -> bool:
+    """``exc`` only says the call is over: a write (or read) refused because the client cancelled or
+    the connection went, which grpc raises as ``ExecuteBatchError`` before it cancels the handler."""
+    return isinstance(exc, cygrpc.ExecuteBatchError) or (
+        isinstance(exc, cygrpc.UsageError) and context.cancelled())
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
