@@ -13,6 +13,7 @@ import uuid
 from stack_cfo.api.auth import Principal, current_principal
 from stack_cfo.core import data_scope
 from stack_cfo.core.errors import InvalidArgument, NotFound
+from stack_cfo.core.portfolio import portfolio_not_found
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}\Z")
 #: A UUID already in its canonical form (what clients send): returned as is, without the ~1 us of
@@ -71,29 +72,33 @@ def parse_user_child(name: str, collection: str, *, field: str = "name") -> tupl
     return _user_id(parts[1], field, name, pattern), parts[3]
 
 
-#: The NOT_FOUND reason of another user's resource, by the collection in its name (as each RPC's
-#: comment lists it); ``users/{user}`` itself and its other children are USER_NOT_FOUND.
-_MISSING = {
-    "portfolio": "PORTFOLIO_NOT_FOUND",
-    "sessions": "SESSION_NOT_FOUND",
-    "devices": "DEVICE_NOT_FOUND",
-    "webhookEndpoints": "WEBHOOK_ENDPOINT_NOT_FOUND",
-    "receipts": "RECEIPT_NOT_FOUND",
-    "transactions": "TRANSACTION_NOT_FOUND",
+#: The kind of resource (and with it the NOT_FOUND reason, as each RPC's comment lists it) by the
+#: collection in a name; ``users/{user}`` itself and its other children are the user's.
+_KINDS = {
+    "portfolio": "portfolio",
+    "sessions": "session",
+    "devices": "device",
+    "webhookEndpoints": "webhook endpoint",
+    "receipts": "receipt",
+    "transactions": "transaction",
 }
 
 
 def not_found(name: str) -> NotFound:
-    """NOT_FOUND for a resource the caller may not see, with the reason of its kind (the same
-    as a resource that does not exist: existence does not leak)."""
+    """NOT_FOUND for a resource the caller may not see: word for word what a missing one of its kind
+    answers (:meth:`NotFound.resource`), so existence does not leak."""
     parts = name.split("/")
+    # the innermost collection named: users/{u}/portfolio/transactions/{t} is a transaction
+    kinds = [_KINDS[p] for p in parts[2:] if p in _KINDS]
     if parts[0] == "users":
-        # the innermost collection named: users/{u}/portfolio/transactions/{t} is a transaction
-        kinds = [_MISSING[p] for p in parts[2:] if p in _MISSING]
-        reason = kinds[-1] if kinds else "USER_NOT_FOUND"
-    else:
-        reason = "RESOURCE_NOT_FOUND"
-    return NotFound(f"{name!r} not found", reason=reason, metadata={"resource_name": name})
+        if not kinds:
+            return NotFound.resource("user", "/".join(parts[:2]))
+        if kinds[-1] == "portfolio":
+            return portfolio_not_found(parts[1])
+        return NotFound.resource(kinds[-1], name)
+    # another service's services/{service}/... resource (RESOURCE_NOT_FOUND, as common.proto says)
+    kind = kinds[-1] if kinds else "notification feed" if parts[-1] == "notificationFeed" else "service"
+    return NotFound.resource(kind, name, reason="RESOURCE_NOT_FOUND")
 
 
 def authorize(user_id: str, name: str, principal: Principal | None = None) -> Principal:

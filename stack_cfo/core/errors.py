@@ -144,9 +144,11 @@ class NotFound(StackCfoError):
     default_reason = "NOT_FOUND"
 
     @classmethod
-    def resource(cls, kind: str, name: str, *, reason: str | None = None) -> NotFound:
+    def resource(cls, kind: str, name: str, *, reason: str | None = None, detail: str = "") -> NotFound:
+        """The one shape of "no such resource": the same message and metadata whether it is missing
+        or someone else's (existence does not leak). ``detail`` is appended to the message."""
         return cls(
-            f"{kind} {name!r} not found",
+            f"{kind} {name!r} not found{detail}",
             reason=reason or f"{kind.upper().replace(' ', '_')}_NOT_FOUND",
             metadata={"resource_type": kind, "resource_name": name},
         )

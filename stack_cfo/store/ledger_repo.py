@@ -44,8 +44,7 @@ Q = load_queries("ledger")
 
 def transaction_not_found(user_id: str, transaction_id: str) -> NotFound:
     name = f"users/{user_id}/portfolio/transactions/{transaction_id}"
-    return NotFound(f"transaction {name!r} not found", reason="TRANSACTION_NOT_FOUND",
-                    metadata={"resource_type": "transaction", "resource_name": name})
+    return NotFound.resource("transaction", name)
 
 
 #: A transaction's amounts and note, sealed together (bound to the transaction id). Type, trade date,

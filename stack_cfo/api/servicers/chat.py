@@ -373,7 +373,7 @@ def _owner(parent: str) -> tuple[str, Principal]:
     user_id = parse_user(parent, field="parent")
     principal = current_principal()
     if not principal.is_service and principal.user_id != user_id:
-        raise NotFound(f"user {parent!r} not found", reason="USER_NOT_FOUND", metadata={"resource_name": parent})
+        raise NotFound.resource("user", parent)
     data_scope.act_for(user_id)  # row-level security: this user's rows from here on
     return user_id, principal
 

@@ -26,7 +26,7 @@ from stack_cfo.api.validation import (
 )
 from stack_cfo.core.errors import NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
-from stack_cfo.core.portfolio import PortfolioService
+from stack_cfo.core.portfolio import PortfolioService, portfolio_not_found
 from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, ImportHistoryCommand
 from stack_cfo.core.portfolio.ledger_service import MAX_RATES
 from stack_cfo.core.portfolio.ports import RateInput
@@ -111,8 +111,8 @@ def _user(raw: str, name: str, field: str, writable: bool) -> str:
     except NotFound:
         if "/transactions/" in name:
             raise  # another user's transaction: TRANSACTION_NOT_FOUND, as a missing one
-        reason = "USER_NOT_FOUND" if writable else "PORTFOLIO_NOT_FOUND"
-        raise NotFound(f"{name[:200]!r} not found", reason=reason, metadata={"resource_name": name}) from None
+        # as the owner's own missing portfolio (reads) or unknown user (writes) answers
+        raise (NotFound.resource("user", f"users/{user_id}") if writable else portfolio_not_found(user_id)) from None
     return user_id
 
 
@@ -126,8 +126,7 @@ def _transaction_name(name: str, field: str) -> tuple[str, str]:
     try:
         return user_id, str(uuid.UUID(parts[4]))
     except ValueError:
-        raise NotFound(f"transaction {name[:200]!r} not found", reason="TRANSACTION_NOT_FOUND",
-                       metadata={"resource_name": name}) from None
+        raise NotFound.resource("transaction", name) from None
 
 
 def _settings_name(name: str, field: str) -> str:

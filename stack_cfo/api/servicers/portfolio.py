@@ -250,8 +250,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         try:
             authorize(user_id, name)
         except NotFound:
-            raise NotFound(f"user of {name!r} not found", reason="USER_NOT_FOUND",
-                           metadata={"resource_name": name}) from None
+            raise NotFound.resource("user", f"users/{user_id}") from None
         return user_id
 
     async def SyncPortfolio(

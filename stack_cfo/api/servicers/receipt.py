@@ -23,7 +23,7 @@ _PATTERN = "users/{user}/receipts/{receipt} or receipts/{receipt}, {receipt} a U
 
 def _not_found(name: str) -> NotFound:
     """The same answer for a missing receipt and for another user's (see resources.not_found)."""
-    return NotFound(f"{name!r} not found", reason="RECEIPT_NOT_FOUND", metadata={"resource_name": name})
+    return NotFound.resource("receipt", name)
 
 
 def _bad_name(name: str) -> InvalidArgument:

@@ -443,7 +443,7 @@ class NotificationService:
         Rows planned for it are skipped at send time (``no_device``)."""
         name = f"users/{user_id}/devices/{device_id}"
         if not device_id.isdigit() or not await self.store.delete_device(user_id, int(device_id)):
-            raise NotFound(f"device {name!r} not found", reason="DEVICE_NOT_FOUND", metadata={"device": name})
+            raise NotFound.resource("device", name)
 
     async def list_notifications(
         self,

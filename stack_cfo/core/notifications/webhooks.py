@@ -353,6 +353,4 @@ class WebhookEndpointService:
     @staticmethod
     def _not_found(owner: Owner, endpoint_id: str) -> NotFound:
         name = f"{owner.name}/webhookEndpoints/{endpoint_id}"
-        return NotFound(
-            f"webhook endpoint {name!r} not found", reason="WEBHOOK_ENDPOINT_NOT_FOUND", metadata={"name": name}
-        )
+        return NotFound.resource("webhook endpoint", name)

@@ -155,6 +155,11 @@ def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]
     return list(rates)
 
 
+def portfolio_not_found(user_id: str) -> NotFound:
+    """The one answer for "no portfolio here", also given for other users' portfolios (no leak)."""
+    return NotFound.resource("portfolio", f"users/{user_id}/portfolio",
+                             detail=" (no holdings synced or transactions recorded yet)")
+
 class LedgerUseCases:
     """Ledger, rates and settings use cases of :class:`~.service.PortfolioService`."""
 
@@ -218,7 +223,7 @@ class LedgerUseCases:
                                                    after=after, limit=limit)
         if not rows and after is None and await self._store.portfolio_base_currency(user_id) is None:
             # as GetPortfolioSummary: a portfolio never created is not an empty one
-            raise NotFound("no portfolio has been created for this user", reason="PORTFOLIO_NOT_FOUND")
+            raise portfolio_not_found(user_id)
         return rows
 
     async def update_transaction(

@@ -39,7 +39,7 @@ from stack_cfo.core.ai import (
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import user_scope
-from stack_cfo.core.errors import FailedPrecondition, NotFound
+from stack_cfo.core.errors import FailedPrecondition
 from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
@@ -58,7 +58,7 @@ from stack_cfo.core.portfolio.inputs import (
     validate_prices,
     validate_sync,
 )
-from stack_cfo.core.portfolio.ledger_service import LedgerUseCases
+from stack_cfo.core.portfolio.ledger_service import LedgerUseCases, portfolio_not_found
 from stack_cfo.core.portfolio.models import PortfolioInputs, PricePoint, PriceSeries
 from stack_cfo.core.portfolio.narration import Narrator
 from stack_cfo.core.portfolio.ports import (
@@ -87,16 +87,6 @@ from stack_cfo.core.portfolio.watch import WatchHub, WatchTrigger, WatchUpdate, 
 from stack_cfo.core.provenance import Audit, ReceiptStore
 
 log = logging.getLogger(__name__)
-
-
-def portfolio_not_found(user_id: str) -> NotFound:
-    """The one answer for "no portfolio here", also given for other users' portfolios (no leak)."""
-    name = f"users/{user_id}/portfolio"
-    return NotFound(
-        f"portfolio {name!r} not found (no SyncPortfolio yet)",
-        reason="PORTFOLIO_NOT_FOUND",
-        metadata={"resource_type": "portfolio", "resource_name": name},
-    )
 
 
 @dataclass
