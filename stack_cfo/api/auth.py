@@ -117,6 +117,11 @@ _HS = ["HS256"]
 _ASYM = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
 
+#: What the interceptor passes for a call with several ``authorization`` headers (a NUL never occurs
+#: in a header value): refused as TOKEN_INVALID, never cached.
+AMBIGUOUS_AUTHORIZATION = "\x00several"
+
+
 class TokenVerifier:
     """Verifies bearer JWTs. Verified tokens are cached (bounded LRU, keyed by the token text,
     only until the token's own expiry) so a client reusing its token does not pay for a
@@ -138,6 +143,9 @@ class TokenVerifier:
 
     @staticmethod
     def _token(authorization: str | None) -> str:
+        if authorization == AMBIGUOUS_AUTHORIZATION:
+            # which one a proxy in front checked is anyone's guess: accept neither
+            raise Unauthenticated("more than one authorization header", reason="TOKEN_INVALID")
         if not authorization:
             raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = authorization.partition(" ")

@@ -35,7 +35,7 @@ from grpc._cython import cygrpc  # ExecuteBatchError / UsageError: a call that i
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 
-from stack_cfo.api.auth import Principal, TokenVerifier, reset_principal, set_principal
+from stack_cfo.api.auth import AMBIGUOUS_AUTHORIZATION, Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.decoding import (
     UNDECODABLE,
     TextWithNul,
@@ -86,7 +86,8 @@ def _read_metadata(context: grpc.aio.ServicerContext) -> tuple[str | None, Conte
     metadata = context.invocation_metadata() or ()
     for key, value in metadata:
         if key == "authorization":
-            authorization = value if isinstance(value, str) else None
+            authorization = (value if isinstance(value, str) else None) if authorization is None \
+                else AMBIGUOUS_AUTHORIZATION
         elif key in _PROPAGATION_KEYS:
             propagated = True
     if not propagated:

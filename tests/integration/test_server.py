@@ -256,7 +256,8 @@ async def test_authentication(db_dsn: str, data_dir: Path) -> None:
             ],
             "TOKEN_EXPIRED": [("authorization", "Bearer " + srv.token(user, ttl=-120))],
         }
-        cases_list = [*cases.items(), ("TOKEN_INVALID", [("authorization", "Basic abc")])]
+        two = [*srv.auth(service="billing"), *srv.auth(user)]  # two valid headers: neither is trusted
+        cases_list = [*cases.items(), ("TOKEN_INVALID", [("authorization", "Basic abc")]), ("TOKEN_INVALID", two)]
         for reason, md in cases_list:
             with pytest.raises(grpc.aio.AioRpcError) as ei:
                 await _call(srv.channel, "WhoAmI", md)
