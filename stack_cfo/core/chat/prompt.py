@@ -19,6 +19,7 @@ another role.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,10 +58,12 @@ Be concise and concrete; quote money in the portfolio's base currency."""
 def validate_content(text: str, *, max_chars: int, field: str = "content") -> str:
     """The sanitised message, or InvalidArgument CONTENT_EMPTY / CONTENT_TOO_LONG."""
     clean = sanitize_content(text)
-    if not clean:
+    if not any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in clean):
+        # nothing visible: empty, or only whitespace and format characters (zero-width spaces...)
         raise InvalidArgument(
             f"{field}: must contain text",
-            violations=[FieldViolation(field, "must not be empty (after removing control characters)")],
+            violations=[FieldViolation(
+                field, "must not be empty (after removing control, whitespace and zero-width characters)")],
             reason="CONTENT_EMPTY",
             metadata={"field": field},
         )

@@ -125,3 +125,13 @@ def test_sanitize_and_validate() -> None:
     with pytest.raises(InvalidArgument) as ei:
         validate_content(" \x00\n ", max_chars=10)
     assert ei.value.reason == "CONTENT_EMPTY" and ei.value.violations[0].field == "content"
+
+
+@pytest.mark.parametrize("text", ["\x01\x02\x03\u200b", "\u200b \u200c\u200d\u2060", "\u00a0\u3000\u200b"])
+def test_a_message_with_nothing_visible_is_empty(text: str) -> None:
+    """Zero-width and other format characters with whitespace: an invisible message is not answered
+    (and not paid for); one that also holds text keeps them (emoji joiners)."""
+    with pytest.raises(InvalidArgument) as ei:
+        validate_content(text, max_chars=100)
+    assert ei.value.reason == "CONTENT_EMPTY"
+    assert validate_content("\U0001f469\u200d\U0001f4bb ok?", max_chars=100) == "\U0001f469\u200d\U0001f4bb ok?"
