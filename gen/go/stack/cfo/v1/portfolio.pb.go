@@ -859,7 +859,8 @@ type SyncPortfolioRequest struct {
 
 	// Resource name of the portfolio, `users/{user}/portfolio`. Required.
 	Portfolio string `protobuf:"bytes,1,opt,name=portfolio,proto3" json:"portfolio,omitempty"`
-	// The complete current holdings. Symbols not listed are no longer held. May be empty (all cash).
+	// The complete current holdings. Symbols not listed are no longer held. May be empty (all cash). At most
+	// 10,000 (INVALID_ARGUMENT TOO_MANY_POSITIONS beyond).
 	Positions []*Holding `protobuf:"bytes,2,rep,name=positions,proto3" json:"positions,omitempty"`
 	// Uninvested cash in `base_currency`, decimal string, below 10^15 in absolute value. May be negative
 	// (margin debt). Empty means "0". Out of range: INVALID_ARGUMENT (OUT_OF_RANGE), and nothing is stored.

@@ -26,7 +26,8 @@ type PortfolioSummaryServiceClient interface {
 	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
 	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
 	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
-	// 200 characters; cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
+	// INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error)
@@ -356,7 +357,8 @@ type PortfolioSummaryServiceServer interface {
 	// Errors: INVALID_ARGUMENT (reasons: INVALID_DECIMAL, NEGATIVE_QUANTITY, NEGATIVE_PRICE, NEGATIVE_AMOUNT,
 	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
 	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
-	// 200 characters; cash flow ids: 128), INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
+	// INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error)

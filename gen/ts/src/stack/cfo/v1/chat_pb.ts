@@ -1008,7 +1008,9 @@ export const ChatService: GenService<{
    * for ARCHIVED or DELETED sessions; REQUEST_NOT_RESUMABLE: the request's message was stored but never
    * answered (the server stopped mid-turn) and newer messages followed it, so send it again with a new
    * request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
-   * a RetryInfo detail and metadata "retry_after_seconds"). After `accepted`, AI failures (including an
+   * a RetryInfo detail and metadata "retry_after_seconds"); ABORTED (SESSION_BUSY: an earlier message on the
+   * session was still being answered when the call's deadline, or chat.lock_wait without one, ran out;
+   * nothing was stored: send it again with the same request_id). After `accepted`, AI failures (including an
    * unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
    * event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
    * account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
@@ -1043,7 +1045,8 @@ export const ChatService: GenService<{
    *
    * Errors: NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE for DELETED sessions);
    * UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE, retryable with the same request_id);
-   * RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT).
+   * RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT); ABORTED (SESSION_BUSY: a message was still being
+   * answered for chat.lock_wait; retry with the same request_id).
    *
    * @generated from rpc stack.cfo.v1.ChatService.ArchiveSession
    */
