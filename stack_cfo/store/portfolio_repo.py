@@ -13,6 +13,7 @@ inside the writing transaction, so PostgreSQL delivers them only if it commits:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -66,6 +67,8 @@ PORTFOLIO_CHANNEL = "portfolio_updates"
 MAX_PAYLOAD_BYTES = 7000
 
 Q = load_queries("portfolio")
+#: Rows above which sealing or opening them runs in a thread, off the event loop.
+_THREAD_ABOVE = 500
 
 
 def price_payloads(symbols: Iterable[str], change: str = "") -> Iterator[str]:
@@ -280,19 +283,23 @@ class PortfolioRepository(LedgerRepository):
         cur = await conn.execute(Q.latest_snapshot_date, {"user_id": user})
         latest = (await cur.fetchone() or {}).get("latest")
         current = latest is None or effective >= latest
-        rows = [
-            {
-                "user_id": user,
-                "effective_date": effective,
-                "symbol": h.symbol,
-                "currency": h.currency,
-                "asset_class": h.asset_class.value,
-                "ordinal": i,
-                **_holding_values(cipher, effective, h.symbol, h.quantity, h.average_cost, h.sector, h.basket,
-                                  list(h.tags)),
-            }
-            for i, h in enumerate(snap.positions)
-        ]
+        def build() -> list[dict[str, Any]]:
+            return [
+                {
+                    "user_id": user,
+                    "effective_date": effective,
+                    "symbol": h.symbol,
+                    "currency": h.currency,
+                    "asset_class": h.asset_class.value,
+                    "ordinal": i,
+                    **_holding_values(cipher, effective, h.symbol, h.quantity, h.average_cost, h.sector, h.basket,
+                                      list(h.tags)),
+                }
+                for i, h in enumerate(snap.positions)
+            ]
+
+        # sealing thousands of rows is CPU: off the event loop, so other callers are not held
+        rows = await asyncio.to_thread(build) if len(snap.positions) > _THREAD_ABOVE else build()
         cash = _cash_values(cipher, effective, snap.cash_balance)
         if current:
             await conn.execute(
@@ -449,6 +456,13 @@ class PortfolioRepository(LedgerRepository):
                 return None
             await cur.execute(Q.load_cash_flows, {"user_id": user_id})
             flow_rows = await cur.fetchall()
+        if len(snap_rows) + len(flow_rows) > _THREAD_ABOVE:  # opening sealed rows is CPU: off the loop
+            return await asyncio.to_thread(self._decode_portfolio, user_id, cipher, snap_rows, flow_rows)
+        return self._decode_portfolio(user_id, cipher, snap_rows, flow_rows)
+
+    @staticmethod
+    def _decode_portfolio(user_id: str, cipher: UserCipher, snap_rows: list[tuple[Any, ...]],
+                          flow_rows: list[tuple[Any, ...]]) -> StoredPortfolio:
         snapshots: list[HoldingsSnapshot] = []
         current: date | None = None
         header: tuple[Any, ...] = ()

@@ -6,6 +6,7 @@ every rule (signs, currencies, duplicates, limits, future dates) is the domain s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -56,9 +57,11 @@ from stack_cfo.core.portfolio.inputs import (
     MAX_ARTICLES,
     MAX_PRICE_POINTS,
     ArticleInput,
+    HoldingInput,
     PriceInput,
     SyncCommand,
 )
+from stack_cfo.core.portfolio.service import INLINE_POSITIONS
 from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
 from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL, WatchTrigger, WatchUpdate
 
@@ -259,9 +262,15 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         user_id = self._writable(request.portfolio)
         idem = _idempotency("SyncPortfolio", current_principal(), request)
         cash = _decimal(request.cash_balance, "cash_balance", required=False)
+
+        def holdings() -> tuple[HoldingInput, ...]:
+            return tuple(each_checked(request.positions, _holding, prefix="positions"))
+
+        # thousands of positions: checked in a thread, so other callers are not held meanwhile
+        positions = await asyncio.to_thread(holdings) if len(request.positions) > INLINE_POSITIONS else holdings()
         command = SyncCommand(
             user_id=user_id,
-            positions=tuple(each_checked(request.positions, _holding, prefix="positions")),
+            positions=positions,
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
             cash_flows=tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")),

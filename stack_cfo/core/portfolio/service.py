@@ -399,8 +399,10 @@ class PortfolioService(LedgerUseCases):
         # A summary of up to ~50 positions x 504 days costs under ~2 ms of CPU: computed on the
         # loop, as a thread handoff costs more than that under load (the GIL is contended by the
         # loop and the worker, and after a price change every watched portfolio recomputes at
-        # once: bench/watches.py at 2,000 watchers, p99 1.69 s -> 1.01 s). Larger ones go to a thread.
-        if sum(len(p.dates) for p in inputs.prices.values()) <= _INLINE_PRICE_CELLS:
+        # once: bench/watches.py at 2,000 watchers, p99 1.69 s -> 1.01 s). Larger ones go to a thread,
+        # so one user's big portfolio does not hold every other call (10,000 positions: ~0.5 s).
+        if (sum(len(p.dates) for p in inputs.prices.values()) <= _INLINE_PRICE_CELLS
+                and len(inputs.portfolio.symbols) <= INLINE_POSITIONS):
             view = work()
         else:
             view = await asyncio.to_thread(work)
@@ -656,6 +658,8 @@ _CHANGES_REMEMBERED = 1024
 """Price writes whose second announcement is still expected (it comes within milliseconds)."""
 
 _INLINE_PRICE_CELLS = 50 * 504
+#: Positions above which CPU work on a portfolio leaves the event loop (a thread).
+INLINE_POSITIONS = 500
 """Price points (days x series) up to which a summary is computed on the event loop."""
 
 
