@@ -44,6 +44,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -82,10 +83,35 @@ class _Worker:
     pids: list[int] = field(default_factory=list)
 
 
-def check_workers(config: Config) -> None:
-    """What ``--workers N`` needs beyond one process; ConfigError names the key."""
-    if config.server.workers > 1 and config.server.listen.rsplit(":", 1)[-1] == "0":
-        raise ConfigError("server.listen", "needs a fixed port with server.workers > 1 (workers share it)")
+def _listen_key() -> str:
+    return "STACK_CFO_LISTEN" if os.environ.get("STACK_CFO_LISTEN") else "server.listen"
+
+
+def check_workers(config: Config, count: int) -> None:
+    """What ``count`` workers need beyond one process; ConfigError names the key."""
+    if count > 1 and config.server.listen.rsplit(":", 1)[-1] == "0":
+        raise ConfigError(_listen_key(), "needs a fixed port with more than one worker (workers share it)")
+
+
+def check_port_free(listen: str) -> None:
+    """ListenError when anyone already listens on ``listen``. The workers bind it with
+    ``SO_REUSEPORT``, and the kernel lets another process's ``SO_REUSEPORT`` socket share the port
+    without a word: a second deployment started on the same address would split the traffic with
+    the first. A socket without ``SO_REUSEPORT`` cannot bind beside a listening one, so this one
+    finds out (and is closed before the workers start)."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    try:
+        addresses = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, ValueError) as exc:
+        raise ListenError("server.listen", listen, str(exc)) from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT are fine
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise ListenError("server.listen", listen, exc.strerror or str(exc)) from None
 
 
 class Supervisor:
@@ -293,7 +319,12 @@ def worker_argv(config_path: str | None) -> list[str]:
 
 def supervise(config: Config, count: int, config_path: str | None) -> int:
     """Run ``count`` workers until SIGTERM/SIGINT (see the module docstring)."""
-    check_workers(config)
+    check_workers(config, count)
+    try:
+        check_port_free(config.server.listen)
+    except ListenError as exc:
+        log.error("cannot listen", extra=exc.log_fields())
+        return CONFIG_ERROR_EXIT
     env = dict(os.environ)
     handle = None
     if config.database.url is None:
