@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+#: The longest duration any setting takes (infinity or 1e20 s overflowed deep in the start-up).
+MAX_SECONDS = 100 * 365.25 * 86400
 
 
 def parse_seconds(value: Any) -> float:
@@ -33,6 +36,10 @@ def parse_seconds(value: Any) -> float:
                 raise ValueError(f"must be a duration such as 30s, 1m30s or 250ms, got {value!r}") from None
     if seconds < 0:
         raise ValueError(f"must not be negative, got {value!r}")
+    if math.isnan(seconds):
+        raise ValueError(f"must be a duration such as 30s, 1m30s or 250ms, got {value!r}")
+    if seconds > MAX_SECONDS:  # infinity too
+        raise ValueError(f"must be at most 100 years ({MAX_SECONDS:g} s), got {value!r}")
     return seconds
 
 

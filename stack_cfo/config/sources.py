@@ -187,9 +187,14 @@ class FileSource(_Source):
 
 def read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     if not path.is_file():
-        raise ConfigError("STACK_CFO_CONFIG", f"config file {str(path)!r} does not exist")
+        problem = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise ConfigError("STACK_CFO_CONFIG", f"config file {str(path)!r} {problem}")
     try:
         loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "is not UTF-8 text (a YAML file is)") from None
+    except OSError as exc:
+        raise ConfigError("STACK_CFO_CONFIG", f"config file {str(path)!r} cannot be read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(str(path), f"is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(loaded, dict):

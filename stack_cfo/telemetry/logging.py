@@ -119,6 +119,9 @@ def configure_logging(level: str = "INFO", stream: Any = None, **process_fields:
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(level)
+    # Python warnings (PyJWT's InsecureKeyLengthWarning, deprecations) as JSON lines too, not as
+    # raw two-line text on stderr between them (logger "py.warnings").
+    logging.captureWarnings(True)
     # Quiet chatty libraries; their warnings still come through.
     for noisy in ("grpc._cython", "psycopg.pool", "aiohttp.access", "pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

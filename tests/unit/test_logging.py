@@ -43,3 +43,18 @@ def test_registered_secrets_are_redacted() -> None:
     log.info("connecting with sup3r-s3cret-value", extra={"dsn": "postgres://u:sup3r-s3cret-value@h/db"})
     text = buf.getvalue()
     assert "sup3r-s3cret-value" not in text and "***" in text
+
+
+def test_python_warnings_are_json_lines_too() -> None:
+    """PyJWT warns about a short HMAC key with warnings.warn: it came out as raw two-line text
+    between the JSON lines (an SRE's test)."""
+    import subprocess
+    import sys
+
+    code = ("from stack_cfo.telemetry.logging import configure_logging; configure_logging(); "
+            "import warnings; warnings.warn('the key is short', UserWarning)")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    line = json.loads(lines[0])
+    assert line["logger"] == "py.warnings" and "the key is short" in line["msg"]

@@ -189,3 +189,27 @@ def test_secrets_are_found_from_the_model_not_from_key_names() -> None:
         {"ZEROG_COMPUTE_API_KEY": ZEROG_API_KEY},
     )
     assert sorted(s.get() for s in config.secrets()) == sorted((JWT_SECRET, SMTP_PASSWORD, ZEROG_API_KEY))
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"STACK_CFO_DRAIN_DELAY": "inf"}, "at most 100 years"),
+    ({"STACK_CFO_SHUTDOWN_GRACE": "1e400"}, "at most 100 years"),
+    ({"STACK_CFO_DRAIN_DELAY": "99999999999999999999"}, "at most 100 years"),
+    ({"SCHEDULER_RETRY_CAP": "nan"}, "must be a duration"),
+])
+def test_endless_durations_are_refused_naming_the_variable(env: dict[str, str], problem: str) -> None:
+    """They overflowed deep in the start-up (OverflowError traceback, exit 1)."""
+    with pytest.raises(ConfigError) as info:
+        build_config({}, env)
+    assert info.value.key.startswith(next(iter(env))) and problem in info.value.problem
+
+
+def test_a_config_file_that_is_a_directory_or_not_text_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as directory:
+        load_config(str(tmp_path))
+    assert "is a directory" in directory.value.problem
+    binary = tmp_path / "config.yaml"
+    binary.write_bytes(bytes(range(128, 256)))
+    with pytest.raises(ConfigError) as info:
+        load_config(str(binary))
+    assert "not UTF-8" in info.value.problem
