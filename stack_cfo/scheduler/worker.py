@@ -325,7 +325,10 @@ class DeliveryWorker:
         *,
         title: str | None = None,
         target: str | None = None,
+        attempted: bool = True,
     ) -> RowOutcome:
+        """``attempted=False``: settled before any delivery was tried (skipped, expired): the
+        claim's attempt is given back, so ``attempt_count`` counts real attempts only."""
         ok = await self.repo.mark_final(
             row,
             self.worker_id,
@@ -334,6 +337,7 @@ class DeliveryWorker:
             error=error or None,
             title=title,
             target=target,
+            attempted=attempted,
             now=self._mark_now(),
         )
         self._count(row, status, reason, ok)
@@ -367,38 +371,38 @@ class DeliveryWorker:
             span.set_attribute("notification.channel", row.channel.value)
             span.set_attribute("notification.attempt", row.attempts)
             if now > row.deadline:
-                return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED)
+                return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED, attempted=False)
             if prefs is None:  # the user was deleted; the row goes with it (cascade)
                 return None
             if not self.config.enabled_for(row.kind):  # NOTIFICATION_ENABLE_* switched off since planning
-                return await self._final(row, OutboxStatus.SKIPPED, Reason.KIND_DISABLED)
+                return await self._final(row, OutboxStatus.SKIPPED, Reason.KIND_DISABLED, attempted=False)
             decision = decide(prefs, row.kind, row.channel, now)
             if decision.action is Action.SKIP:
                 assert decision.reason is not None
-                return await self._final(row, OutboxStatus.SKIPPED, decision.reason)
+                return await self._final(row, OutboxStatus.SKIPPED, decision.reason, attempted=False)
             if decision.action is Action.DEFER:
                 assert decision.until is not None
                 deadline = max(row.deadline, decision.until + self.config.grace.for_kind(row.kind))
                 return await self._defer(row, decision.until, deadline, Reason.QUIET_HOURS)
             channel = self.channels.get(row.channel)
             if channel is None and row.channel is not Channel.FEED:
-                return await self._final(row, OutboxStatus.SKIPPED, Reason.CHANNEL_NOT_CONFIGURED)
+                return await self._final(row, OutboxStatus.SKIPPED, Reason.CHANNEL_NOT_CONFIGURED, attempted=False)
             device: PushDevice | None = None
             endpoint: WebhookEndpoint | None = None
             if row.channel is Channel.PUSH:
                 device = targets.devices.get(row.target_id)
                 if device is None or not device.active:
-                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_DEVICE)
+                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_DEVICE, attempted=False)
                 target = f"users/{row.user_id}/devices/{device.id}"
             elif row.channel is Channel.WEBHOOK:
                 endpoint = targets.endpoints.get(row.target_id)
                 if endpoint is None or endpoint.disabled:
-                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_ENDPOINT)
+                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_ENDPOINT, attempted=False)
                 target = endpoint.name
             elif row.channel is Channel.FEED:
                 service = targets.feeds.get(row.target_id)
                 if service is None:
-                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_ENDPOINT)
+                    return await self._final(row, OutboxStatus.SKIPPED, Reason.NO_ENDPOINT, attempted=False)
                 target = f"services/{service}/notificationFeed"
             else:
                 target = prefs.email_address
@@ -420,7 +424,7 @@ class DeliveryWorker:
                     row, now, Retry(Reason.CONTENT_ERROR, f"{type(exc).__name__}: {exc}"), None, target
                 )
             if isinstance(rendered, Reason):
-                return await self._final(row, OutboxStatus.SKIPPED, rendered, target=target)
+                return await self._final(row, OutboxStatus.SKIPPED, rendered, target=target, attempted=False)
             title = rendered.email.subject if row.channel is Channel.EMAIL else rendered.push.title
             name = f"users/{row.user_id}/notifications/{row.id}"
             if not self._lease_ok(claimed_mono):  # rendering took most of the lease

@@ -26,7 +26,7 @@ from stack_cfo.core.notifications.blocks import (
 )
 from stack_cfo.core.notifications.blocks import blocks as blocks_of
 from stack_cfo.core.notifications.blocks import paragraph as paragraph_block
-from stack_cfo.core.notifications.keys import collapse_id
+from stack_cfo.core.notifications.keys import collapse_id, display_period
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.news import RankedNews
 from stack_cfo.core.notifications.ports import AlertFacts, DigestFacts, Mover, ValuePoint, WeeklyFacts
@@ -110,13 +110,13 @@ def _mover_line(m: Mover, currency: str, l10n: Localizer) -> str:
 
 
 def _deep_link(kind: NotificationKind, period: str) -> str:
-    return f"{DEEP_LINK_BASE}/{kind.value}/{period}"
+    return f"{DEEP_LINK_BASE}/{kind.value}/{display_period(period)}"
 
 
 def _push_data(kind: NotificationKind, period: str, key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     data = {
         "kind": kind.value,
-        "period": period,
+        "period": display_period(period),  # as Notification.period shows it (an alert's without the exchange)
         "deep_link": _deep_link(kind, period),
         "notification_key": key,
     }

@@ -85,4 +85,4 @@ def message_id(key: str, domain: str) -> str:
 
 def collapse_id(kind: NotificationKind | str, period: str) -> str:
     """``apns-collapse-id`` (at most 64 bytes): a duplicate replaces the earlier notification."""
-    return f"{NotificationKind(kind).value}-{period}"[:64]
+    return f"{NotificationKind(kind).value}-{display_period(period)}"[:64]

@@ -242,7 +242,9 @@ class OutboxQueries(DeliveryQueries):
         title: str | None = None,
         target: str | None = None,
         now: datetime | None,
+        attempted: bool = True,
     ) -> bool:
+        """Settle the claimed row; ``attempted=False`` gives the claim's attempt back (nothing was sent)."""
         assert status in (OutboxStatus.DEAD, OutboxStatus.SKIPPED, OutboxStatus.EXPIRED)
         async with self.db.connection() as conn:
             r = await (
@@ -255,6 +257,7 @@ class OutboxQueries(DeliveryQueries):
                         "status": status.value,
                         "reason": reason.value,
                         "error": error[:1000] if error else None,
+                        "attempted": attempted,
                         **await self._sealed_texts(row, title, target),
                         "now": now,
                     },

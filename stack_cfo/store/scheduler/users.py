@@ -155,6 +155,12 @@ class UsersQueries(Repo):
             params["opted_in_at"] = current.opted_in_at
             saved = await (await conn.execute(Q.upsert_prefs, params)).fetchone()
             assert saved is not None
+            if (new.quiet_hours_start, new.quiet_hours_end, new.time_zone) != (
+                current.quiet_hours_start, current.quiet_hours_end, current.time_zone
+            ):
+                # notifications held for the old quiet hours are looked at again now (the worker
+                # holds them again if the new hours still cover this moment)
+                await conn.execute(Q.wake_quiet_hours, {"user_id": uid})
         return NotificationPreferences(
             **{**_as_dict(new), "opted_in_at": saved["opted_in_at"], "update_time": saved["updated_at"]}
         )

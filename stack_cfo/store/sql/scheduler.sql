@@ -266,8 +266,10 @@ WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND sta
 RETURNING id, run_id
 
 -- name: mark_final
+-- attempted = false: settled before any delivery was tried (skipped, expired): the attempt is given back.
 UPDATE notification_outbox
 SET status = %(status)s, reason = %(reason)s, last_error = %(error)s,
+    attempts = CASE WHEN %(attempted)s THEN attempts ELSE greatest(attempts - 1, 0) END,
     title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
@@ -517,3 +519,9 @@ SELECT DISTINCT upper(symbol) AS symbol FROM positions
 
 -- name: locale_of
 SELECT locale FROM notification_prefs WHERE user_id = %(user_id)s
+
+-- name: wake_quiet_hours
+-- The user's quiet hours or time zone changed: what waits for the old hours to end is due now.
+UPDATE notification_outbox
+SET next_attempt_at = now(), updated_at = now()
+WHERE user_id = %(user_id)s AND status = 'pending' AND reason = 'quiet_hours' AND next_attempt_at > now()

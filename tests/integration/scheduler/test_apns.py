@@ -97,12 +97,12 @@ async def test_apns_sends_over_http2_with_an_es256_provider_token_and_collapse_a
     h = first["headers"]
     assert first["token"] == TOKEN
     assert h["apns-topic"] == "com.stack.app" and h["apns-push-type"] == "alert" and h["apns-priority"] == "10"
-    assert h["apns-collapse-id"] == "alert-XNYS-2026-03-09T11"
+    assert h["apns-collapse-id"] == "alert-2026-03-09T11"
     assert outcome.provider_id == h["apns-id"]  # derived from the key: a duplicate carries the same id
     assert {a["headers"]["apns-id"] for a in apns.accepted} == {h["apns-id"]}
     aps = first["payload"]["aps"]
     assert aps["alert"]["title"] == "Portfolio down 3.20%" and aps["thread-id"] == "alert"
-    assert first["payload"]["deep_link"] == "stackcfo://notifications/alert/XNYS-2026-03-09T11"
+    assert first["payload"]["deep_link"] == "stackcfo://notifications/alert/2026-03-09T11"
 
 
 async def test_apns_provider_token_is_renewed_before_an_hour_and_after_expired_provider_token(

@@ -137,8 +137,8 @@ async def test_fcm_sends_with_a_service_account_token_and_collapse_keys(fcm: Fcm
     assert msg["token"] == "device-token-1"
     assert msg["notification"]["title"] == "Portfolio down 3.20%"
     assert msg["android"]["collapse_key"] == "alert" and msg["android"]["priority"] == "high"
-    assert msg["apns"]["headers"]["apns-collapse-id"] == "alert-XNYS-2026-03-09T11"
-    assert msg["data"]["deep_link"] == "stackcfo://notifications/alert/XNYS-2026-03-09T11"
+    assert msg["apns"]["headers"]["apns-collapse-id"] == "alert-2026-03-09T11"
+    assert msg["data"]["deep_link"] == "stackcfo://notifications/alert/2026-03-09T11"
 
 
 async def test_fcm_token_is_refreshed_before_it_expires(tmp_path: Path) -> None:

@@ -142,6 +142,8 @@ async def test_quiet_hours_across_midnight_defer_digests_and_drop_alerts(
     by_user = {o.user_id: (o.status.value, o.reason.value if o.reason else None) for o in out}
     assert by_user[tokyo] == ("skipped", "quiet_hours")
     assert by_user[new_york] == ("sent", None)
+    attempts = {str(r["user_id"]): r["attempts"] for r in await outbox(database, "kind = 'alert'")}
+    assert attempts == {tokyo: 0, new_york: 1}  # a skipped alert was never tried: no attempt
     assert len(smtp_sink.received()) == 2
     assert smtp_sink.received()[1].subject.startswith("Unusual move: portfolio -3.20%")
 

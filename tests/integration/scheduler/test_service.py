@@ -136,6 +136,36 @@ async def test_run_job_explains_users_who_get_nothing_and_quiet_hours(database: 
     assert events[-1].counts.skipped_users == 1 and events[-1].counts.skipped == 1
 
 
+
+async def test_a_digest_held_for_quiet_hours_is_due_again_when_they_change(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    """Shortening or ending the quiet hours (or moving time zone) lets what waits for the old end go
+    at once; it kept the old end time (a client's test: held until 20:00 after the hours ended 13:58)."""
+    now = datetime.now(UTC)
+    start, end = (now - timedelta(hours=2)).time(), (now + timedelta(hours=2)).time()
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC", "quiet_hours_start": start.strftime("%H:%M"),
+                                                 "quiet_hours_end": end.strftime("%H:%M")})
+    config = test_config()
+    worker = build_worker(
+        database, config, portfolio=static_portfolio(), channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))}
+    )
+    service = _service(database, config, worker)
+    events = await _collect(service.run_job(kind=NotificationKind.DIGEST, user_id=user))
+    assert [e.reason for e in events if e.stage is RunStage.SKIPPED] == ["quiet_hours"]
+    [held] = await outbox(database, "user_id = %(u)s", {"u": user})
+    assert held["status"] == "pending" and held["next_attempt_at"] > now + timedelta(hours=1)
+
+    with user_scope(user):
+        await service.update_preferences(user, {"time_zone": "UTC"})
+    [same] = await outbox(database, "user_id = %(u)s", {"u": user})
+    assert same["next_attempt_at"] == held["next_attempt_at"]  # nothing about the hours changed
+
+    with user_scope(user):
+        await service.update_preferences(user, {"quiet_hours_start": None, "quiet_hours_end": None})
+    [woken] = await outbox(database, "user_id = %(u)s", {"u": user})
+    assert woken["status"] == "pending" and woken["next_attempt_at"] <= datetime.now(UTC)
+
 async def test_run_job_request_id_replays_and_errors(database: Database, smtp_sink: SmtpSink) -> None:
     [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
     config = test_config()

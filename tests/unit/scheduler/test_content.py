@@ -150,6 +150,9 @@ def test_alert_explains_sigma_and_drivers_in_new_york_time() -> None:
     assert "2.8-standard-deviation move" in r.email.text
     assert "NVDA -8.10% (-$2,400.00)" in r.email.text
     assert r.push.title == "Portfolio down 3.20%" and r.push.data["sigma"] == "-2.84"
+    # the period as Notification.period shows it, not the key's exchange label
+    assert r.push.data["period"] == "2026-03-09T11" and r.push.apns_collapse_id == "alert-2026-03-09T11"
+    assert r.push.data["deep_link"] == "stackcfo://notifications/alert/2026-03-09T11"
 
 
 def test_alert_without_enough_history_for_sigma_still_explains_itself() -> None:

@@ -1547,7 +1547,8 @@ type Notification struct {
 	// Delivery state.
 	Status NotificationStatus `protobuf:"varint,4,opt,name=status,proto3,enum=stack.cfo.v1.NotificationStatus" json:"status,omitempty"`
 	// Why it is SKIPPED, RETRY, DEAD, MISSED or EXPIRED (a short code such as "quiet_hours", "smtp_5xx",
-	// "push_token_invalid", "max_attempts"); empty otherwise.
+	// "push_token_invalid", "max_attempts"), or why a PENDING one waits ("quiet_hours": a digest or summary
+	// held until the user's quiet hours end); empty otherwise.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The local period it belongs to (its exactly-once key's): for a digest, the user's local date it is
 	// sent on ("2026-03-09"; it reports the last trading day before, and the news since); for a weekly
@@ -1562,7 +1563,7 @@ type Notification struct {
 	ScheduleTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=schedule_time,json=scheduleTime,proto3" json:"schedule_time,omitempty"`
 	// When the channel accepted it; unset unless SENT.
 	SendTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=send_time,json=sendTime,proto3" json:"send_time,omitempty"`
-	// Delivery attempts so far.
+	// Delivery attempts so far (a notification skipped or expired before any was tried has none).
 	AttemptCount int32 `protobuf:"varint,11,opt,name=attempt_count,json=attemptCount,proto3" json:"attempt_count,omitempty"`
 	// When the next attempt is due; set only in RETRY.
 	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
@@ -1580,7 +1581,9 @@ type Notification struct {
 	// separate).
 	Manual bool `protobuf:"varint,20,opt,name=manual,proto3" json:"manual,omitempty"`
 	// The exactly-once key, `{kind}:{user}:{period}:{channel}:{target}` ("~m{run}" follows the period of a
-	// manual run's notifications). It is the `webhook-id` of a webhook delivery: deduplicate on it.
+	// manual run's notifications; an alert's period names its exchange there, "XNYS-2026-03-09T10", while
+	// `period`, the deep link and the push data show "2026-03-09T10"). It is the `webhook-id` of a webhook
+	// delivery: deduplicate on it.
 	IdempotencyKey string `protobuf:"bytes,21,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// The BCP 47 locale its content was written in ("de", "zh-Hans", "en"), once rendered; empty before.
 	Locale string `protobuf:"bytes,22,opt,name=locale,proto3" json:"locale,omitempty"`

@@ -735,7 +735,8 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
 
   /**
    * Why it is SKIPPED, RETRY, DEAD, MISSED or EXPIRED (a short code such as "quiet_hours", "smtp_5xx",
-   * "push_token_invalid", "max_attempts"); empty otherwise.
+   * "push_token_invalid", "max_attempts"), or why a PENDING one waits ("quiet_hours": a digest or summary
+   * held until the user's quiet hours end); empty otherwise.
    *
    * @generated from field: string reason = 5;
    */
@@ -780,7 +781,7 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
   sendTime?: Timestamp;
 
   /**
-   * Delivery attempts so far.
+   * Delivery attempts so far (a notification skipped or expired before any was tried has none).
    *
    * @generated from field: int32 attempt_count = 11;
    */
@@ -828,7 +829,9 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
 
   /**
    * The exactly-once key, `{kind}:{user}:{period}:{channel}:{target}` ("~m{run}" follows the period of a
-   * manual run's notifications). It is the `webhook-id` of a webhook delivery: deduplicate on it.
+   * manual run's notifications; an alert's period names its exchange there, "XNYS-2026-03-09T10", while
+   * `period`, the deep link and the push data show "2026-03-09T10"). It is the `webhook-id` of a webhook
+   * delivery: deduplicate on it.
    *
    * @generated from field: string idempotency_key = 21;
    */
