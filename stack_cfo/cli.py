@@ -122,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stack_cfo.wiring.startup import check_feature_configs
 
             check_feature_configs(config)
+            if config.unknown_keys and not os.environ.get("STACK_CFO_WORKER_INDEX"):
+                logging.getLogger("stack_cfo.config").warning(
+                    "the config file sets keys no setting has (a typo?); they are ignored",
+                    extra={"keys": list(config.unknown_keys)[:50]},
+                )
         if args.command == "serve":
             workers = args.workers or config.server.workers
             if workers > 1 and not os.environ.get("STACK_CFO_WORKER_INDEX"):

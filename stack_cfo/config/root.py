@@ -47,6 +47,7 @@ class Config(BaseSettings):
     notifications: NotificationsConfig = setting(default_factory=NotificationsConfig)
 
     _origins: dict[str, sources.Origin] = PrivateAttr(default_factory=dict)
+    _unknown: tuple[str, ...] = PrivateAttr(default=())
 
     @classmethod
     def settings_customise_sources(
@@ -68,6 +69,11 @@ class Config(BaseSettings):
     def origin(self, dotted: str) -> sources.Origin:
         """Where the value of ``dotted`` (a key as ``config.example.yaml`` spells it) came from."""
         return self._origins.get(dotted, sources.DEFAULT)
+
+    @property
+    def unknown_keys(self) -> tuple[str, ...]:
+        """Keys the config file sets that no setting has: ignored, and warned about at start-up."""
+        return self._unknown
 
     def label(self, dotted: str) -> str:
         """``dotted`` named for an operator: with its environment variable when that set it."""
@@ -101,6 +107,7 @@ def _load(load: sources.Load) -> Config:
     finally:
         sources.deactivate(token)
     config._origins = load.origins()
+    config._unknown = tuple(load.unknown)
     return config
 
 

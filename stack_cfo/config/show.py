@@ -13,4 +13,5 @@ def show(config: Config) -> str:
     width = [max(len(r[0]) for r in rows), min(40, max(len(r[1]) for r in rows))]
     lines = [f"{'KEY'.ljust(width[0])}  {'VALUE'.ljust(width[1])}  SOURCE"]
     lines += [f"{key.ljust(width[0])}  {value.ljust(width[1])}  {source}" for key, value, source in rows]
+    lines += [f"{key.ljust(width[0])}  {'(unknown key: ignored)'.ljust(width[1])}  file" for key in config.unknown_keys]
     return "\n".join(line.rstrip() for line in lines) + "\n"

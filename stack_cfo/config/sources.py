@@ -87,6 +87,8 @@ class Load:
     tree: Mapping[str, Any] | None = None
     """An already parsed file (tests and ``build_config``)."""
     found: dict[str, dict[str, Origin]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    """Dotted keys the file sets that no setting has (a typo, or a key of another release)."""
 
     def origins(self) -> dict[str, Origin]:
         """Dotted key -> origin, the highest-priority source first."""
@@ -182,6 +184,7 @@ class FileSource(_Source):
         for current, written in _leaves(tree, self.settings_cls):
             written = old_spellings.get(current, written)
             self.found[current] = Origin("file", str(load.path or ""), "" if written == current else written)
+        load.unknown[:] = _unknown(tree, self.settings_cls)
         return tree
 
 
@@ -272,6 +275,20 @@ def _leaves(
             out.extend(_leaves(value, sub, c, w))
         else:
             out.append((".".join(c), ".".join(w)))
+    return out
+
+
+def _unknown(tree: Mapping[str, Any], model: type[BaseModel], written: tuple[str, ...] = ()) -> list[str]:
+    """Dotted keys (as written) of ``tree`` that ``model`` has no setting for."""
+    out: list[str] = []
+    for spelled, value in tree.items():
+        found = child(model, spelled)
+        if found is None:
+            out.append(".".join((*written, str(spelled))))
+            continue
+        sub = section_type(found[1])
+        if sub is not None and isinstance(value, Mapping):
+            out.extend(_unknown(value, sub, (*written, str(spelled))))
     return out
 
 

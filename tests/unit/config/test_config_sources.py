@@ -213,3 +213,12 @@ def test_a_config_file_that_is_a_directory_or_not_text_says_so(tmp_path: Path) -
     with pytest.raises(ConfigError) as info:
         load_config(str(binary))
     assert "not UTF-8" in info.value.problem
+
+
+def test_keys_no_setting_has_are_named_not_silently_dropped(tmp_path: Path) -> None:
+    """A typo in the file (``wrokers``) was ignored without a word: it is listed (``config show``
+    and a warning when a process starts), still ignored so an older file keeps working."""
+    config = build_config({"server": {"wrokers": 4, "listen": "127.0.0.1:5"}, "srever": {"a": 1}})
+    assert config.unknown_keys == ("server.wrokers", "srever")
+    example = Path(__file__).resolve().parents[3] / "config.example.yaml"
+    assert load_config(example, {}).unknown_keys == ()
