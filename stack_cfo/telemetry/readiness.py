@@ -66,6 +66,7 @@ class Readiness:
         loop = asyncio.get_running_loop()
         timeout = min(timeout, interval)
         failures = 0
+        down_since = 0.0
         next_at = loop.time()
         while not self.shutting_down:
             try:
@@ -75,13 +76,15 @@ class Readiness:
                 raise
             except Exception as exc:
                 failures += 1
+                if failures == 1:
+                    down_since = loop.time()
                 if failures == failures_before_unready:
                     log.warning("database unreachable; not ready", extra={"error": type(exc).__name__})
                 if failures >= failures_before_unready:
                     await self.set(False)
             else:
                 if failures >= failures_before_unready:
-                    log.info("database reachable again")
+                    log.info("database reachable again", extra={"down_s": round(loop.time() - down_since, 1)})
                 if failures and recovered is not None:
                     await recovered(timeout)
                 failures = 0
