@@ -100,6 +100,10 @@ class PoolSettings:
     """Seconds the pool keeps trying to reconnect in the background before reporting failure."""
 
 
+#: Seconds a call waits for a pooled connection while the database is known to be down.
+DOWN_WAIT = 0.5
+
+
 class Database:
     """One pool, opened explicitly, every use wrapped in the domain error mapping."""
 
@@ -125,6 +129,16 @@ class Database:
         self._probe_conn: AsyncConnection[Any] | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self._abandoned: set[asyncio.Future[Any]] = set()
+        #: The readiness checks found the database down (:meth:`mark_down`): a call then waits at
+        #: most DOWN_WAIT for a connection, not the pool's timeout.
+        self.down = False
+
+    def mark_down(self) -> None:
+        """The health checks say the database is down: calls fail fast (UNAVAILABLE after at most
+        ``DOWN_WAIT``) instead of each holding its caller for ``pool_timeout``, until the
+        database answers again (:meth:`revive_pool`)."""
+        if not self.down:
+            self.down = True
 
     def _new_pool(self) -> AsyncConnectionPool[AsyncConnection[dict]]:  # type: ignore[type-arg]
         s = self._settings
@@ -208,7 +222,7 @@ class Database:
         try:
             async with scope:
                 with wrap_exceptions():
-                    async with self.pool.connection() as conn:
+                    async with self.pool.connection(timeout=DOWN_WAIT if self.down else None) as conn:
                         if pipeline:
                             async with conn.pipeline():  # one statement per query: BEGIN, then the scope
                                 await conn.execute(_BEGIN, prepare=False)
@@ -318,6 +332,7 @@ class Database:
         ``reconnect_timeout``), so requests would keep failing for seconds after the database is
         back. When it cannot hand out a connection at once, a fresh pool (connected now) takes
         its place; the old one closes once its waiting callers have had their ``timeout``."""
+        self.down = False
         if not self.is_open:
             return
         try:

@@ -59,6 +59,7 @@ class Readiness:
         timeout: float,
         failures_before_unready: int,
         recovered: Probe | None = None,
+        unready: Callable[[], None] | None = None,
     ) -> None:
         """Check the database until shutdown; not ready after ``failures_before_unready`` misses in
         a row, ready after one success. After failed checks, ``recovered(timeout)`` runs before
@@ -80,6 +81,8 @@ class Readiness:
                     down_since = loop.time()
                 if failures == failures_before_unready:
                     log.warning("database unreachable; not ready", extra={"error": type(exc).__name__})
+                    if unready is not None:
+                        unready()
                 if failures >= failures_before_unready:
                     await self.set(False)
             else:

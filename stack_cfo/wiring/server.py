@@ -184,6 +184,7 @@ class ServerProcess:
             timeout=cfg.server.health_timeout,
             failures_before_unready=cfg.server.db_failures_before_unready,
             recovered=self.container.db.revive_pool,
+            unready=self.container.db.mark_down,
         )
 
     @in_system_scope("chat-activity-metrics")  # counts over every user's sessions

@@ -82,3 +82,39 @@ async def test_database_outage_is_unavailable_and_recovers(db_dsn: str, data_dir
             assert (await summary(srv, user)).total_value == "1305"
     finally:
         await proxy.close()
+
+
+async def test_calls_fail_fast_once_readiness_knows_the_database_is_down(db_dsn: str, data_dir: Path) -> None:
+    """Once the health checks found the database down, a call does not hold its caller (and its
+    stream slot, and a connection from the client's pool) for the pool's whole timeout: it is
+    UNAVAILABLE after at most DOWN_WAIT (0.5 s). Back to normal when the database answers."""
+    from grpc_health.v1 import health_pb2
+
+    proxy = PgProxy(db_dsn)
+    await proxy.start()
+    clock = FrozenClock(evening(DAY))
+    user = new_user()
+    overrides = {"database": {"pool_timeout": "20s"}}
+    try:
+        async with running_server(proxy.dsn(), data_dir, overrides, clock=clock) as srv:
+            await sync(srv, user, [holding("ABC", "10", "100")], cash="5")
+            proxy.cut()
+            await _eventually(lambda: srv.health("readiness"),
+                              until=lambda s: s == health_pb2.HealthCheckResponse.NOT_SERVING)
+            for _ in range(3):  # the pool's connections are gone by the second or third call
+                started = time.monotonic()
+                try:
+                    await sync(srv, user, [holding("ABC", "11", "100")])  # a 10 s deadline
+                    raise AssertionError("a write succeeded without a database")
+                except grpc.aio.AioRpcError as err:
+                    # before: DEADLINE_EXCEEDED after 10 s, the pool waiting up to its 20 s
+                    assert err.code() == grpc.StatusCode.UNAVAILABLE, err
+                    assert error_details(err)[0].reason == "DATABASE_UNAVAILABLE"
+                assert time.monotonic() - started < 5
+            proxy.restore()
+            await _eventually(lambda: srv.health("readiness"),
+                              until=lambda s: s == health_pb2.HealthCheckResponse.SERVING)
+            await sync(srv, user, [holding("ABC", "12", "100")], cash="5")
+            assert srv.container.db.down is False
+    finally:
+        await proxy.close()
