@@ -109,6 +109,8 @@ class Book:
     flows: list[tuple[int, str, Decimal]] = field(default_factory=list)
     #: (index in ``flows``, quantity) of each TRANSFER_IN: valued at market by the valuation.
     transfers_in: list[tuple[int, Decimal]] = field(default_factory=list)
+    #: (ordinal, ratio) of each SPLIT, in date order.
+    splits: list[tuple[int, Decimal]] = field(default_factory=list)
     #: Currencies a base-currency figure of this book could not be converted from.
     missing: set[str] = field(default_factory=set)
     # Built once by freeze(): arrays for the timeline, running cash per currency.
@@ -249,6 +251,7 @@ def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: C
             elif kind is T.SPLIT:
                 assert d.split_ratio is not None
                 units *= d.split_ratio
+                book.splits.append((o, d.split_ratio))
                 for lot in lots:
                     assert lot[0] is not None
                     lot[0] *= d.split_ratio
@@ -420,7 +423,8 @@ def _timeline(books: Mapping[str, Book], base: str, as_of: datetime) -> tuple[Ho
                 q = b.quantity[i]
                 positions.append(Position(symbol=b.group, quantity=q, average_cost=b.cost[i] / q,
                                           currency=b.currency or base, cost_basis_base=b.cost_base[i],
-                                          from_ledger=True))
+                                          from_ledger=True,
+                                          splits=tuple((date.fromordinal(so), r) for so, r in b.splits if so <= o)))
             balances = {c: sum((b.cash_at(c, o) for b in books.values()), _ZERO) for c in currencies}
         h = Holdings(user="", base_currency=base, cash=balances.get(base, _ZERO), positions=tuple(positions),
                      as_of=as_of, foreign_cash={c: v for c, v in balances.items() if c != base and v})

@@ -89,6 +89,17 @@ class Position:
     #: A ledger position: its ``cost_basis_base`` of ``None`` means unknown (a purchase day without an
     #: exchange rate), never "convert at today's rate" as for a synced position.
     from_ledger: bool = False
+    #: Ledger positions: (day, ratio) of each SPLIT so far. Closes are recorded as traded, so a close
+    #: from before a split is divided by its ratio wherever it is compared with one after it.
+    splits: tuple[tuple[date, Decimal], ...] = ()
+
+    def split_factor(self, after: date, through: date) -> Decimal:
+        """The product of the ratios of the splits dated in ``(after, through]`` (1 without any)."""
+        factor = Decimal(1)
+        for day, r in self.splits:
+            if after < day <= through:
+                factor *= r
+        return factor
 
     def __post_init__(self) -> None:
         if not self.symbol or self.symbol != self.symbol.strip():

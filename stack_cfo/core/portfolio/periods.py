@@ -74,10 +74,16 @@ def period_boundary(period: Period, day: date) -> date | None:
 
 def start_close(series: PriceSeries, boundary: date, price_day: date) -> Decimal | None:
     """The last close on or before ``boundary``, if it is dated before ``price_day``."""
+    found = start_point(series, boundary, price_day)
+    return found[1] if found is not None else None
+
+
+def start_point(series: PriceSeries, boundary: date, price_day: date) -> tuple[date, Decimal] | None:
+    """(day, close) of :func:`start_close`."""
     i = series.index_on_or_before(boundary)
     if i < 0 or series.dates[i] >= price_day:
         return None
-    return series.closes[i]
+    return series.dates[i], series.closes[i]
 
 
 @dataclass(frozen=True, slots=True)

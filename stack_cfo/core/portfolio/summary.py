@@ -57,7 +57,7 @@ from stack_cfo.core.market_calendar import (
 )
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import Holdings, Position, PriceSeries
-from stack_cfo.core.portfolio.periods import PERIODS, Member, combine, period_boundary, ratio, start_close
+from stack_cfo.core.portfolio.periods import PERIODS, Member, combine, period_boundary, ratio, start_close, start_point
 from stack_cfo.core.portfolio.results import (
     Contribution,
     GroupKind,
@@ -93,12 +93,18 @@ class LivePrice:
     previous_close: Decimal | None
     #: Market date of the price (for week lookbacks).
     day: date | None
+    #: The session day of ``previous_close`` when it is a stored close (a split since then adjusts
+    #: it); ``None`` when the feed reported it (used as given) or there is none.
+    previous_day: date | None = None
 
 
-def _close_of_previous_session(series: PriceSeries, day: date, calendar: MarketCalendar) -> Decimal | None:
-    """The stored close of the trading day before ``day``, exactly that day (no older fallback)."""
+def _close_of_previous_session(
+    series: PriceSeries, day: date, calendar: MarketCalendar
+) -> tuple[Decimal | None, date | None]:
+    """The stored close of the trading day before ``day``, exactly that day (no older fallback), and that day."""
     prev_day = previous_session_day(calendar, day)
-    return series.close_on(prev_day) if prev_day is not None else None
+    close = series.close_on(prev_day) if prev_day is not None else None
+    return close, prev_day if close is not None else None
 
 
 def live_price(
@@ -122,16 +128,16 @@ def live_price(
         if q is not None and q.at <= as_of:  # type: ignore[operator]
             q_day = market_date(q.at, tz)
             if i < 0 or q_day > series.dates[i]:
-                prev = q.previous_close
+                prev, prev_day = q.previous_close, None
                 if prev is None:
-                    prev = _close_of_previous_session(series, q_day, cal)
+                    prev, prev_day = _close_of_previous_session(series, q_day, cal)
                 assert isinstance(q.at, datetime)
-                return LivePrice(q.close, PriceSource.QUOTE, q.at, prev, q_day)
+                return LivePrice(q.close, PriceSource.QUOTE, q.at, prev, q_day, prev_day)
         if i >= 0:
             d = series.dates[i]
             reported = series.previous_closes[i] if series.previous_closes else None
-            prev = reported if reported is not None else _close_of_previous_session(series, d, cal)
-            return LivePrice(series.closes[i], PriceSource.CLOSE, bar_instant(d, tz, close), prev, d)
+            prev, prev_day = (reported, None) if reported is not None else _close_of_previous_session(series, d, cal)
+            return LivePrice(series.closes[i], PriceSource.CLOSE, bar_instant(d, tz, close), prev, d, prev_day)
     if position.average_cost is not None:
         return LivePrice(position.average_cost, PriceSource.COST_BASIS, None, None, None)
     return LivePrice(None, PriceSource.NONE, None, None, None)
@@ -302,13 +308,17 @@ def _position_row(
         if total_return is not None and local_return is not None and local_return > -1.0 else None
     )
 
+    previous_close = lp.previous_close
+    if previous_close is not None and lp.previous_day is not None and lp.day is not None and p.splits:
+        # a split since that close: in today's units (closes are recorded as traded)
+        previous_close = previous_close / p.split_factor(lp.previous_day, lp.day)
     day_change: Decimal | None = None
     day_return: float | None = None
     if stale:
         day_change, day_return = _ZERO, 0.0
-    elif live and lp.price is not None and lp.previous_close is not None and rate is not None:
-        day_change = p.quantity * (lp.price - lp.previous_close) * rate
-        day_return = ratio(lp.price - lp.previous_close, lp.previous_close)
+    elif live and lp.price is not None and previous_close is not None and rate is not None:
+        day_change = p.quantity * (lp.price - previous_close) * rate
+        day_return = ratio(lp.price - previous_close, previous_close)
 
     periods: list[PeriodChange] = []
     starts: list[Decimal | None] = []
@@ -320,8 +330,9 @@ def _position_row(
             start = mv - day_change if mv is not None and day_change is not None else None
             ret = day_return
         elif live and series is not None and lp.price is not None and lp.day is not None and rate is not None:
-            ref = start_close(series, boundary, lp.day)
-            if ref is not None:
+            found = start_point(series, boundary, lp.day)
+            if found is not None:
+                ref = found[1] / p.split_factor(found[0], lp.day) if p.splits else found[1]
                 start = p.quantity * ref * rate
                 ret = ratio(lp.price - ref, ref)
         change = mv - start if mv is not None and start is not None else _ZERO
@@ -339,7 +350,7 @@ def _position_row(
         price=lp.price,
         price_source=lp.source,
         price_at=lp.at,
-        previous_close=lp.previous_close,
+        previous_close=previous_close,
         market_value=mv,
         weight=ratio(mv, invested) if mv is not None else None,
         average_cost=p.average_cost,

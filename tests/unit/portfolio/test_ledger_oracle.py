@@ -103,6 +103,36 @@ def test_twr_and_xirr_with_deposits_withdrawals_dividend_split_and_sale() -> Non
     assert summary.ledger.realized_pnl == D("60.0")
 
 
+
+def test_a_split_day_compares_todays_close_with_the_previous_close_in_todays_units() -> None:
+    """Closes recorded as traded: 100 units at 11.84 become 200 at 5.98 on the split day. The
+    position (and so the portfolio) gained 200 x (5.98 - 11.84 / 2) = 12, it did not lose 1,172; its
+    week return compares with the week's start close halved too, and the previous close shown is in
+    today's units. A position without a split is unchanged."""
+    prices = {
+        "AAA": series("AAA", {d[0]: "12", d[4]: "11.84", d[5]: "5.98"}),
+        "BBB": series("BBB", {d[0]: "20", d[4]: "20", d[5]: "21"}),
+        "SPY": series("SPY", {d[0]: "100", d[4]: "100", d[5]: "100"}),
+    }
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("5000")),
+        tx(2, T.BUY, d[0], symbol="AAA", quantity=D(100), price=D(12), fees=D(0)),
+        tx(3, T.BUY, d[0], symbol="BBB", quantity=D(10), price=D(20), fees=D(0)),
+        tx(4, T.SPLIT, d[5], symbol="AAA", split_ratio=D(2)),
+    ]
+    inputs = ledger_inputs(txs, prices, CostBasisMethod.AVERAGE_COST)
+    summary = compute_summary(inputs, as_of=datetime.combine(d[5], datetime.min.time(), NY) + timedelta(hours=20),
+                              settings=ORACLE)
+    aaa = next(p for p in summary.positions if p.symbol == "AAA")
+    bbb = next(p for p in summary.positions if p.symbol == "BBB")
+    assert aaa.quantity == 200 and aaa.previous_close == D("5.92")
+    assert aaa.day_change == D("12.00") and aaa.day_return == pytest.approx(0.06 / 5.92)
+    assert aaa.week_return == pytest.approx(5.98 / 6 - 1)  # the week's start (d[0], 12) in today's units
+    assert bbb.week_return == pytest.approx(21 / 20 - 1)
+    assert bbb.day_change == D(10) and bbb.previous_close == D(20)
+    assert summary.day_change == D("22.00")
+    assert not [i for i in summary.insights if "AAA" in i.message and "week" in i.message]
+
 def test_fifo_and_average_cost_realised_pnl_by_hand() -> None:
     prices = series("AAA", {d[0]: "10", d[1]: "12", d[2]: "15"})
     txs = [

@@ -177,8 +177,11 @@ const (
 	// A tax of `amount` paid from the portfolio's cash: cash -= amount. A cost, part of the return.
 	TransactionType_TRANSACTION_TYPE_TAX TransactionType = 6
 	// A stock split of `symbol` by `split_ratio` (new units per old unit: "2" for 2-for-1, "0.1" for a 1-for-10
-	// reverse split). Quantities (and FIFO lots) are multiplied, cost bases unchanged, prices before the
-	// split date are used as recorded (record split-adjusted closes, or none before the split).
+	// reverse split). Quantities (and FIFO lots) are multiplied, cost bases unchanged. Record closes as
+	// traded (not split-adjusted): history values each day's units at that day's close, and a close from
+	// before the split is divided by the ratio wherever it is compared with a later one (the day change,
+	// `previous_close` and period returns of the split day and after). A `previous_close` reported with
+	// RecordPrices is used as given (report it in post-split units on the split day).
 	TransactionType_TRANSACTION_TYPE_SPLIT TransactionType = 7
 	// Money of `amount` put into the portfolio: cash += amount. An external flow (not a gain).
 	TransactionType_TRANSACTION_TYPE_DEPOSIT TransactionType = 8
@@ -3009,8 +3012,9 @@ type PositionSummary struct {
 	// unrealized_pnl_amount / cost_basis x 100, percentage points; absent when cost basis is unknown or zero.
 	UnrealizedPnlPercent *float64 `protobuf:"fixed64,16,opt,name=unrealized_pnl_percent,json=unrealizedPnlPercent,proto3,oneof" json:"unrealized_pnl_percent,omitempty"`
 	// quantity x (last_price - previous close), decimal string. The previous close is the one reported with
-	// the price (PricePoint.previous_close), else the stored close of exactly the previous trading day: empty
-	// when there is none (never a change over several sessions), and when the position has no market price.
+	// the price (PricePoint.previous_close), else the stored close of exactly the previous trading day (a
+	// ledger position split that day: that close divided by the split ratio): empty when there is none
+	// (never a change over several sessions), and when the position has no market price.
 	DayChangeAmount string `protobuf:"bytes,17,opt,name=day_change_amount,json=dayChangeAmount,proto3" json:"day_change_amount,omitempty"`
 	// (last_price / previous close - 1) x 100, percentage points; absent when there is no previous close.
 	DayChangePercent *float64 `protobuf:"fixed64,18,opt,name=day_change_percent,json=dayChangePercent,proto3,oneof" json:"day_change_percent,omitempty"`

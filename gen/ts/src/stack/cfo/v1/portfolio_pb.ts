@@ -1476,8 +1476,9 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
 
   /**
    * quantity x (last_price - previous close), decimal string. The previous close is the one reported with
-   * the price (PricePoint.previous_close), else the stored close of exactly the previous trading day: empty
-   * when there is none (never a change over several sessions), and when the position has no market price.
+   * the price (PricePoint.previous_close), else the stored close of exactly the previous trading day (a
+   * ledger position split that day: that close divided by the split ratio): empty when there is none
+   * (never a change over several sessions), and when the position has no market price.
    *
    * @generated from field: string day_change_amount = 17;
    */
@@ -2867,8 +2868,11 @@ export enum TransactionType {
 
   /**
    * A stock split of `symbol` by `split_ratio` (new units per old unit: "2" for 2-for-1, "0.1" for a 1-for-10
-   * reverse split). Quantities (and FIFO lots) are multiplied, cost bases unchanged, prices before the
-   * split date are used as recorded (record split-adjusted closes, or none before the split).
+   * reverse split). Quantities (and FIFO lots) are multiplied, cost bases unchanged. Record closes as
+   * traded (not split-adjusted): history values each day's units at that day's close, and a close from
+   * before the split is divided by the ratio wherever it is compared with a later one (the day change,
+   * `previous_close` and period returns of the split day and after). A `previous_close` reported with
+   * RecordPrices is used as given (report it in post-split units on the split day).
    *
    * @generated from enum value: TRANSACTION_TYPE_SPLIT = 7;
    */
