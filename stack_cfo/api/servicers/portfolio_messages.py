@@ -159,7 +159,8 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
         base_currency=s.base_currency,
         total_value=_money(s.total_value),
         positions_value=_money(s.invested_value),
-        cash_balance=format_decimal(s.cash),
+        # synced cash as sent; a ledger's is computed (foreign cash converted), so rounded like all computed money
+        cash_balance=_money(s.cash) if s.ledger is not None else format_decimal(s.cash),
         cost_basis=_money(s.cost_basis),
         total_return_amount=_money(s.total_gain),
         day_change_amount=_money(s.day_change),

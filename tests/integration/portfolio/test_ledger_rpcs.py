@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -337,3 +338,20 @@ async def test_zero_rate_is_refused_and_settings_apply(db_dsn: str, data_dir: Pa
             parent=name(user), transactions=[_tx("DEPOSIT", DAYS[0], amount="100")]), metadata=srv.auth(user))
         s = await summary(srv, user)
         assert s.benchmark_symbol == "QQQ" and s.cost_basis_method == portfolio_pb2.COST_BASIS_METHOD_FIFO
+
+
+async def test_a_ledgers_cash_is_rounded_like_other_computed_money(db_dsn: str, data_dir: Path) -> None:
+    """A buy at 10.123456785 leaves 9 decimals of cash: it is rounded half-even to 8 places, so
+    total_value is positions_value + cash_balance as shown (it came back unrounded: 9989.876543215)."""
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await _prices(srv)
+        user = new_user()
+        await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+            parent=name(user), transactions=[
+                _tx("DEPOSIT", DAYS[0], amount="10000"),
+                _tx("BUY", DAYS[0], symbol="AAA", quantity="1", price="10.123456785"),
+            ]), metadata=srv.auth(user), timeout=10)
+        s = await summary(srv, user)
+        assert s.cash_balance == "9989.87654322"
+        assert Decimal(s.total_value) == Decimal(s.positions_value) + Decimal(s.cash_balance)

@@ -3898,7 +3898,8 @@ type PortfolioSummary struct {
 	TotalValue string `protobuf:"bytes,4,opt,name=total_value,json=totalValue,proto3" json:"total_value,omitempty"`
 	// Sum of the positions' market values, decimal string.
 	PositionsValue string `protobuf:"bytes,5,opt,name=positions_value,json=positionsValue,proto3" json:"positions_value,omitempty"`
-	// Cash as last synced, decimal string (may be negative).
+	// Cash as last synced, decimal string (may be negative); for a ledger-based portfolio, the cash its
+	// transactions leave (foreign cash converted), rounded half-even to 8 places like other computed money.
 	CashBalance string `protobuf:"bytes,6,opt,name=cash_balance,json=cashBalance,proto3" json:"cash_balance,omitempty"`
 	// Sum of the cost bases of the positions whose unrealised P&L is known (priced, with an average cost),
 	// decimal string; the denominator of total_return_percent. Unpriced positions are left out (see

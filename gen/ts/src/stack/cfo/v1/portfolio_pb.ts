@@ -2011,7 +2011,8 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
   positionsValue: string;
 
   /**
-   * Cash as last synced, decimal string (may be negative).
+   * Cash as last synced, decimal string (may be negative); for a ledger-based portfolio, the cash its
+   * transactions leave (foreign cash converted), rounded half-even to 8 places like other computed money.
    *
    * @generated from field: string cash_balance = 6;
    */
