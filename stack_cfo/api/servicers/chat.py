@@ -31,6 +31,7 @@ from stack_cfo.api.validation import (
     set_timestamp,
 )
 from stack_cfo.core import data_scope
+from stack_cfo.core.ai import DegradedReason
 from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.models import (
     RISK_FIGURES,
@@ -80,7 +81,9 @@ def _money(v: Decimal | None) -> str:
 
 
 def message_fee(message: ChatMessage) -> str:
-    return fee_in_0g(message.fee_neuron, offline=message.offline)
+    # a replaced answer is offline text, but the AI answer it replaced was paid for
+    replaced = message.degraded_reason == DegradedReason.UNGROUNDED.value
+    return fee_in_0g(message.fee_neuron, offline=message.offline and not replaced)
 
 
 def context_to_proto(ctx: PortfolioContext, target: chat_pb2.PortfolioContext) -> None:

@@ -97,6 +97,7 @@ class Grounder:
             answer,
             content=text,
             degraded=True,
+            offline=True,  # the content is the deterministic writer's (usage, fee, provider: the AI's, paid)
             degraded_reason=DegradedReason.UNGROUNDED.value,
         )
         receipted = self.receipted(replaced, result, evidence, checked, ai_text=answer.content)

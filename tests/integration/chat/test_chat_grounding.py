@@ -113,6 +113,8 @@ async def test_the_replace_policy_swaps_an_ungrounded_answer_for_the_determinist
     m = done.assistant_message
     assert replaced.reason == "AI_UNGROUNDED" and replaced.text == m.content != INVENTED
     assert m.degraded_reason == "AI_UNGROUNDED" and done.degraded
+    # the content is the deterministic writer's: offline, while usage and fee are the replaced AI answer's
+    assert done.offline and done.usage.completion_tokens > 0 and done.fee not in ("", "0")
     assert m.grounding.status in (common_pb2.GROUNDING_STATUS_GROUNDED, common_pb2.GROUNDING_STATUS_NO_FIGURES)
     assert "1,250,000" not in m.content
     # The receipt keeps what the AI wrote and why it was not used.

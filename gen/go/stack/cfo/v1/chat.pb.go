@@ -1169,7 +1169,9 @@ type MessageCompleted struct {
 	Verification VerificationStatus `protobuf:"varint,6,opt,name=verification,proto3,enum=stack.cfo.v1.VerificationStatus" json:"verification,omitempty"`
 	// True when the answer did not come from the session's provider and model (failover or fallback).
 	Degraded bool `protobuf:"varint,7,opt,name=degraded,proto3" json:"degraded,omitempty"`
-	// True when the answer is the deterministic writer's, not AI-generated.
+	// True when the answer is the deterministic writer's, not AI-generated: also after a MessageReplaced
+	// (degraded_reason AI_UNGROUNDED), when `usage`, `fee`, `provider` and `model` are those of the AI answer
+	// that was paid for and replaced (its text is in the receipt).
 	Offline bool `protobuf:"varint,8,opt,name=offline,proto3" json:"offline,omitempty"`
 	// True when the portfolio context was refreshed before answering because it was stale.
 	ContextRefreshed bool `protobuf:"varint,9,opt,name=context_refreshed,json=contextRefreshed,proto3" json:"context_refreshed,omitempty"`

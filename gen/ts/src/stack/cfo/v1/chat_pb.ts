@@ -639,7 +639,9 @@ export type MessageCompleted = Message<"stack.cfo.v1.MessageCompleted"> & {
   degraded: boolean;
 
   /**
-   * True when the answer is the deterministic writer's, not AI-generated.
+   * True when the answer is the deterministic writer's, not AI-generated: also after a MessageReplaced
+   * (degraded_reason AI_UNGROUNDED), when `usage`, `fee`, `provider` and `model` are those of the AI answer
+   * that was paid for and replaced (its text is in the receipt).
    *
    * @generated from field: bool offline = 8;
    */
