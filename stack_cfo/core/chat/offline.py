@@ -553,7 +553,7 @@ def _body(w: _Writer) -> list[str]:
         lines += w.diversification()
     if (q.performance or q.benchmark or q.periods) and not named:
         lines += w.performance(w.periods)
-    if q.value and not named and not q.cash:
+    if q.value and not named and (not q.cash or q.total):  # "how much cash" alone is about cash
         lines += w.value()
     if q.insights or q.risk:
         found = w.insights()

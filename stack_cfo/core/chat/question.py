@@ -72,6 +72,9 @@ _PERFORMANCE = _any(
 )
 _VALUE = _any("worth", "value", "how much", "total", "balance", "valor", "cuánto", "vale", "wert", "wie viel",
               "valeur", "combien", "vaut", "价值", "多少", "总值")
+#: Value words that name the portfolio's value itself, not an amount of something ("how much cash"):
+#: asked beside cash, the total is answered too.
+_TOTAL = _any("worth", "value", "total", "valor", "vale", "wert", "gesamtwert", "valeur", "vaut", "价值", "总值")
 _INSIGHTS = _any(
     "insights?", "warnings?", "alerts?", "concerns?", r"worr\w*", "issues?", "problems?", "red flags?",
     "should i know", "watch out", r"avisos?", r"alertas?", r"hinweise?", r"warnung\w*", r"alertes?",
@@ -108,6 +111,8 @@ class Question:
     cash: bool = False
     performance: bool = False
     value: bool = False
+    total: bool = False
+    """The portfolio's value named as such ("total", "worth"), not only "how much"."""
     risk: bool = False
     diversification: bool = False
     insights: bool = False
@@ -173,6 +178,7 @@ def read_question(
         cash=bool(_CASH.search(text)),
         performance=bool(_PERFORMANCE.search(text)),
         value=bool(_VALUE.search(text)),
+        total=bool(_TOTAL.search(text)),
         risk=bool(_RISK.search(text)),
         diversification=bool(_DIVERSIFICATION.search(text)),
         insights=bool(_INSIGHTS.search(text)),

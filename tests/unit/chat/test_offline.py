@@ -191,3 +191,12 @@ async def test_an_offline_only_client_writes_the_chat_answer_as_not_configured()
     )
     result = await OfflineComputeClient().complete([], options=options)
     assert "no AI provider is configured" in result.text and "Beta against SPY" in result.text
+
+
+def test_a_question_about_the_total_and_the_cash_answers_both() -> None:
+    """'How much cash' alone is about cash; asked with the total value, both are answered (the value
+    was left out: a client's test)."""
+    both = _answer("What is my total portfolio value and how much cash do I have?")
+    assert "your portfolio is worth 10,180.00 USD" in both and "Cash: 2,000.00 USD" in both
+    cash = _answer("How much cash do I have?")
+    assert "Cash: 2,000.00 USD" in cash and "your portfolio is worth" not in cash
