@@ -165,6 +165,7 @@ async def test_archived_session_reads_back_and_detects_tampering(db_dsn: str, da
         back = await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=session.name),
                                              metadata=srv.auth(alice), timeout=10)
         assert back.archive_address == archived.archive_address
+        assert back.session.archive_address == archived.archive_address  # the session as archived has it
         assert back.session.name == session.name and back.session.title == "Q4 review"
         assert back.session.messages[0].content == "How is my portfolio doing?"
         assert len(back.session.messages) == 2

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import grpc
 
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal
@@ -66,5 +67,8 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
         out = pb.ArchivedSession(
             session=session_to_proto(transcript.session, list(transcript.messages)), archive_address=address
         )
+        if out.session.status == chat_pb2.SESSION_STATUS_ARCHIVED:
+            # the transcript was sealed before its address existed: the session as archived has it
+            out.session.archive_address = address
         set_timestamp(out.archive_time, archive_time)
         return out

@@ -35,8 +35,10 @@ type ChatServiceClient interface {
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
-	// unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Permanent
-	// removal of all of a user's data is UserDataService.EraseUserData.
+	// unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Deleting
+	// an ARCHIVED session keeps its archive (UserDataService.GetArchivedSession still reads it; the session
+	// no longer shows `archive_address`). Permanent removal of all of a user's data, archives included, is
+	// UserDataService.EraseUserData.
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND).
 	DeleteSession(ctx context.Context, in *DeleteSessionRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// Server-streaming. Sends a user message and streams the assistant's answer. Event order: exactly one
@@ -198,8 +200,10 @@ type ChatServiceServer interface {
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
-	// unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Permanent
-	// removal of all of a user's data is UserDataService.EraseUserData.
+	// unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Deleting
+	// an ARCHIVED session keeps its archive (UserDataService.GetArchivedSession still reads it; the session
+	// no longer shows `archive_address`). Permanent removal of all of a user's data, archives included, is
+	// UserDataService.EraseUserData.
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND).
 	DeleteSession(context.Context, *DeleteSessionRequest) (*emptypb.Empty, error)
 	// Server-streaming. Sends a user message and streams the assistant's answer. Event order: exactly one

@@ -980,8 +980,10 @@ export const ChatService: GenService<{
   },
   /**
    * Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
-   * unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Permanent
-   * removal of all of a user's data is UserDataService.EraseUserData.
+   * unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Deleting
+   * an ARCHIVED session keeps its archive (UserDataService.GetArchivedSession still reads it; the session
+   * no longer shows `archive_address`). Permanent removal of all of a user's data, archives included, is
+   * UserDataService.EraseUserData.
    * Errors: NOT_FOUND (SESSION_NOT_FOUND).
    *
    * @generated from rpc stack.cfo.v1.ChatService.DeleteSession
