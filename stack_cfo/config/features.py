@@ -32,7 +32,8 @@ class ChatConfig(Section):
     summarize_interval: int = setting(_CHAT.summarize_interval, ge=4)
     """Default for new sessions: compress once this many messages are not yet summarised."""
     keep_recent_messages: int = setting(_CHAT.keep_recent_messages, ge=2)
-    """Messages kept verbatim after a summary (at most half the session's interval)."""
+    """Messages kept verbatim after a summary (at most half the session's interval); up to summary_step more
+    accumulate until the next re-summary."""
     summary_step: int = setting(_CHAT.summary_step, ge=1)
     """After the first summary, re-summarise every this many new messages (in the background)."""
     summary_max_chars: int = setting(_CHAT.summary_max_chars, ge=200)
