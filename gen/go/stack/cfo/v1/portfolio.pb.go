@@ -4383,7 +4383,9 @@ type GetPerformanceHistoryRequest_Range struct {
 }
 
 type GetPerformanceHistoryRequest_Dates struct {
-	// Explicit inclusive dates; clipped to the days with a valuation.
+	// Explicit inclusive dates; clipped to the days with a valuation. As for a range, the first point is the
+	// base the returns count from: the last valuation on or before `start_date` (a Friday for a range that
+	// starts on a Saturday).
 	Dates *DateRange `protobuf:"bytes,3,opt,name=dates,proto3,oneof"`
 }
 

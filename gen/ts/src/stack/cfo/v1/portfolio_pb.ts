@@ -2282,7 +2282,9 @@ export type GetPerformanceHistoryRequest = Message<"stack.cfo.v1.GetPerformanceH
     case: "range";
   } | {
     /**
-     * Explicit inclusive dates; clipped to the days with a valuation.
+     * Explicit inclusive dates; clipped to the days with a valuation. As for a range, the first point is the
+     * base the returns count from: the last valuation on or before `start_date` (a Friday for a range that
+     * starts on a Saturday).
      *
      * @generated from field: stack.cfo.v1.DateRange dates = 3;
      */
