@@ -27,6 +27,7 @@ from pydantic import (
     PlainValidator,
     SerializationInfo,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import PydanticUndefined
 
@@ -40,6 +41,24 @@ class Section(BaseModel):
     """A block of ``config.yaml``: frozen, unknown keys ignored, aliases and field names both accepted."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        """A YAML ``true`` where a number goes is a mistake, not 1 (``max_concurrent_rpcs: true`` capped
+        the server at one call): handed on as the text it was, which the number's check refuses,
+        naming the key."""
+        if not isinstance(data, dict):
+            return data
+        out = None
+        for name, info in cls.model_fields.items():
+            if info.annotation not in (int, float):
+                continue
+            for key in (name, info.alias):
+                if key is not None and isinstance(data.get(key), bool):
+                    out = dict(data) if out is None else out
+                    out[key] = str(data[key]).lower()
+        return data if out is None else out
 
 
 class StrictSection(Section):

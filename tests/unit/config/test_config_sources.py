@@ -222,3 +222,11 @@ def test_keys_no_setting_has_are_named_not_silently_dropped(tmp_path: Path) -> N
     assert config.unknown_keys == ("server.wrokers", "srever")
     example = Path(__file__).resolve().parents[3] / "config.example.yaml"
     assert load_config(example, {}).unknown_keys == ()
+
+
+def test_a_yaml_boolean_where_a_number_goes_is_refused_naming_the_key() -> None:
+    """``max_concurrent_rpcs: true`` was read as 1 (one call at a time for the whole server)."""
+    with pytest.raises(ConfigError) as info:
+        build_config({"server": {"max_concurrent_rpcs": True}})
+    assert info.value.key == "server.max_concurrent_rpcs" and "integer" in info.value.problem
+    assert build_config({"server": {"max_concurrent_rpcs": 7}}).server.max_concurrent_rpcs == 7
