@@ -45,7 +45,7 @@ every period and the formulas. The **week return** fields are the 1w period: a g
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, localcontext
 
@@ -143,6 +143,21 @@ def live_price(
     return LivePrice(None, PriceSource.NONE, None, None, None)
 
 
+def _in_todays_units(lp: LivePrice, p: Position, today: date) -> LivePrice:
+    """``lp`` in the units ``p`` holds today: closes are recorded as traded, so a price (or stored
+    previous close) from before a split is divided by the split's ratio. A reported previous close
+    is in the units of its price's day."""
+    assert lp.day is not None
+    after = p.split_factor(lp.day, today)
+    prev = lp.previous_close
+    if prev is not None and lp.previous_day is not None:
+        prev = prev / p.split_factor(lp.previous_day, lp.day)
+    if prev is not None and after != 1:
+        prev = prev / after
+    price = lp.price / after if lp.price is not None and after != 1 else lp.price
+    return replace(lp, price=price, previous_close=prev, previous_day=None)
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     summary: PositionSummary
@@ -206,6 +221,8 @@ def summarize_holdings(
             rate = fx_rate(p, holdings.base_currency, fx, market_day)
             lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close,
                             calendar=calendar, closes_at_session_end=closes_at_session_end)
+            if p.splits and lp.day is not None:
+                lp = _in_todays_units(lp, p, market_day)
             mv = p.quantity * lp.price * rate if lp.price is not None and rate is not None else None
             priced.append((p, rate, lp, mv))
         invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)
@@ -308,17 +325,13 @@ def _position_row(
         if total_return is not None and local_return is not None and local_return > -1.0 else None
     )
 
-    previous_close = lp.previous_close
-    if previous_close is not None and lp.previous_day is not None and lp.day is not None and p.splits:
-        # a split since that close: in today's units (closes are recorded as traded)
-        previous_close = previous_close / p.split_factor(lp.previous_day, lp.day)
     day_change: Decimal | None = None
     day_return: float | None = None
     if stale:
         day_change, day_return = _ZERO, 0.0
-    elif live and lp.price is not None and previous_close is not None and rate is not None:
-        day_change = p.quantity * (lp.price - previous_close) * rate
-        day_return = ratio(lp.price - previous_close, previous_close)
+    elif live and lp.price is not None and lp.previous_close is not None and rate is not None:
+        day_change = p.quantity * (lp.price - lp.previous_close) * rate
+        day_return = ratio(lp.price - lp.previous_close, lp.previous_close)
 
     periods: list[PeriodChange] = []
     starts: list[Decimal | None] = []
@@ -332,7 +345,8 @@ def _position_row(
         elif live and series is not None and lp.price is not None and lp.day is not None and rate is not None:
             found = start_point(series, boundary, lp.day)
             if found is not None:
-                ref = found[1] / p.split_factor(found[0], lp.day) if p.splits else found[1]
+                # a close from before a split, in today's units (closes are recorded as traded)
+                ref = found[1] / p.split_factor(found[0], market_day) if p.splits else found[1]
                 start = p.quantity * ref * rate
                 ret = ratio(lp.price - ref, ref)
         change = mv - start if mv is not None and start is not None else _ZERO
@@ -350,7 +364,7 @@ def _position_row(
         price=lp.price,
         price_source=lp.source,
         price_at=lp.at,
-        previous_close=previous_close,
+        previous_close=lp.previous_close,
         market_value=mv,
         weight=ratio(mv, invested) if mv is not None else None,
         average_cost=p.average_cost,

@@ -133,6 +133,25 @@ def test_a_split_day_compares_todays_close_with_the_previous_close_in_todays_uni
     assert summary.day_change == D("22.00")
     assert not [i for i in summary.insights if "AAA" in i.message and "week" in i.message]
 
+
+def test_a_split_recorded_before_its_first_post_split_close_values_the_units_at_the_close_halved() -> None:
+    """The split is booked on d[5] in the morning, the latest close is d[4]'s (11.84, pre-split):
+    200 units are worth 200 x 5.92, not 200 x 11.84, and d[4]'s day change is in today's units."""
+    prices = {"AAA": series("AAA", {d[0]: "12", d[3]: "12", d[4]: "11.84"}),
+              "SPY": series("SPY", {d[0]: "100", d[3]: "100", d[4]: "100"})}
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("2000")),
+        tx(2, T.BUY, d[0], symbol="AAA", quantity=D(100), price=D(12), fees=D(0)),
+        tx(3, T.SPLIT, d[5], symbol="AAA", split_ratio=D(2)),
+    ]
+    inputs = ledger_inputs(txs, prices, CostBasisMethod.AVERAGE_COST)
+    summary = compute_summary(inputs, as_of=datetime.combine(d[5], datetime.min.time(), NY) + timedelta(hours=11),
+                              settings=ORACLE)
+    aaa = summary.positions[0]
+    assert aaa.quantity == 200 and aaa.price == D("5.92") and aaa.market_value == D("1184.00")
+    assert aaa.previous_close == D(6) and aaa.day_change == D("-16.00")
+    assert summary.total_value == D("1984.00")
+
 def test_fifo_and_average_cost_realised_pnl_by_hand() -> None:
     prices = series("AAA", {d[0]: "10", d[1]: "12", d[2]: "15"})
     txs = [

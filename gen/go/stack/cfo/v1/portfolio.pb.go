@@ -179,9 +179,10 @@ const (
 	// A stock split of `symbol` by `split_ratio` (new units per old unit: "2" for 2-for-1, "0.1" for a 1-for-10
 	// reverse split). Quantities (and FIFO lots) are multiplied, cost bases unchanged. Record closes as
 	// traded (not split-adjusted): history values each day's units at that day's close, and a close from
-	// before the split is divided by the ratio wherever it is compared with a later one (the day change,
-	// `previous_close` and period returns of the split day and after). A `previous_close` reported with
-	// RecordPrices is used as given (report it in post-split units on the split day).
+	// before the split is divided by the ratio wherever it meets the units after it (`last_price` and the
+	// value while the latest close predates the split; `previous_close`, the day change and period returns
+	// on and after the split day). A `previous_close` reported with RecordPrices is taken to be in the units
+	// of its own price's day.
 	TransactionType_TRANSACTION_TYPE_SPLIT TransactionType = 7
 	// Money of `amount` put into the portfolio: cash += amount. An external flow (not a gain).
 	TransactionType_TRANSACTION_TYPE_DEPOSIT TransactionType = 8
