@@ -196,6 +196,7 @@ class PortfolioRepository(LedgerRepository):
                 request_id=idempotency.request_id,
                 payload=idempotency.fingerprint,
                 work=work,
+                sealer=self.sealer,  # responses carry sealed figures (transactions, notes)
             )
 
     async def _sync(

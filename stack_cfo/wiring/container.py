@@ -145,7 +145,7 @@ class Container:
 
     @property
     def idempotency(self) -> IdempotencyStore:
-        return self._part("idempotency", lambda: PgIdempotencyStore(self.db))
+        return self._part("idempotency", lambda: PgIdempotencyStore(self.db, sealer=self.sealer))
 
     @property
     def scheduler_config(self) -> SchedulerConfig:

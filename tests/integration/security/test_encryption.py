@@ -216,12 +216,13 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
                                                     platform=scheduler_pb2.DEVICE_PLATFORM_FCM, token=token)),
             metadata=md, timeout=10)
         assert again.name == device.name
-        hook = await sched.CreateWebhookEndpoint(
-            scheduler_pb2.CreateWebhookEndpointRequest(
-                parent=f"users/{user}", request_id=str(uuid.uuid4()),
-                webhook_endpoint=scheduler_pb2.WebhookEndpoint(url="https://127.0.0.1:9/hooks/zebediah-hook",
-                                                               description="Zebediah's phone bridge")),
-            metadata=md, timeout=10)
+        create = scheduler_pb2.CreateWebhookEndpointRequest(
+            parent=f"users/{user}", request_id=str(uuid.uuid4()),
+            webhook_endpoint=scheduler_pb2.WebhookEndpoint(url="https://127.0.0.1:9/hooks/zebediah-hook",
+                                                           description="Zebediah's phone bridge"))
+        hook = await sched.CreateWebhookEndpoint(create, metadata=md, timeout=10)
+        # A retry replays the stored response (sealed in idempotency_keys): the same secret.
+        assert (await sched.CreateWebhookEndpoint(create, metadata=md, timeout=10)).secret == hook.secret
         rotated = await sched.RotateWebhookEndpointSecret(
             scheduler_pb2.RotateWebhookEndpointSecretRequest(name=hook.name), metadata=md, timeout=10)
         assert hook.secret.startswith("whsec_") and rotated.secret.startswith("whsec_")
@@ -256,6 +257,12 @@ async def test_addresses_tokens_webhook_secrets_and_outbox_texts_are_sealed(db_d
         dump = " ".join(r[0] for r in _raw(db_dsn, f"SELECT t::text FROM {table} t"))
         for plain in ("zebediah", "Zebediah", "whsec_", hook.secret, rotated.secret):
             assert plain not in dump, (table, plain)
+    # Stored responses of request ids hold what the tables seal (a client's test found the signing
+    # secret, the URL and the device name there in the clear): sealed under the user's key.
+    responses = [bytes(r[0] or b"") for r in _raw(db_dsn, "SELECT response FROM idempotency_keys")]
+    assert any(r.startswith(b"sealed:" + user.encode()) for r in responses)
+    for plain in ("zebediah", "Zebediah", "whsec_", hook.secret, rotated.secret):
+        assert not [r for r in responses if plain.encode() in r], plain
     # What ListNotifications showed was opened (a delivered row names its target; none shows a token).
     assert all(not t.startswith(PREFIX) and not a.startswith(PREFIX) for t, a in texts), texts
 
