@@ -48,6 +48,15 @@ COUNTED = {
     "notification_outbox": "user_id",
     "push_devices": "user_id",
     "archive_objects": "owner",
+    # reached only through the portfolio (cascades): counted so the answer names every row removed
+    "holdings_history": "user_id",
+    "cash_balance_history": "user_id",
+}
+
+#: Child rows without a user column, counted through their parent before the cascade.
+COUNTED_THROUGH = {
+    "chat_messages": "SELECT count(*) AS n FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                     " WHERE s.user_id = %s",
 }
 
 
@@ -74,6 +83,9 @@ async def _erase(db: Database, user_id: str, counts: dict[str, int]) -> dict[str
                 )
                 row = await (await conn.execute(q, (user_id,))).fetchone()
                 counts[table] = int(row["n"]) if row else 0
+        for table, query in COUNTED_THROUGH.items():
+            row = await (await conn.execute(query, (user_id,))).fetchone()  # type: ignore[arg-type]
+            counts[table] = int(row["n"]) if row else 0
         if "archive_objects" in counts:
             await conn.execute("DELETE FROM archive_objects WHERE owner = %s", (user_id,))
         cur = await conn.execute(_FK_TABLES)

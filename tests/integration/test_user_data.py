@@ -70,6 +70,8 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
         assert resp.position_count == 2
         assert resp.device_count == 1
         assert resp.archive_count == 1
+        # rows removed through cascades are counted too (they were not reported: a privacy review)
+        assert resp.other_counts["holdings_history"] == 2 and resp.other_counts["cash_balance_history"] == 1
         assert resp.data_key_destroyed
         assert resp.erase_time.seconds > 0
 
