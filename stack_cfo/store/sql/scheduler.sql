@@ -344,7 +344,9 @@ INSERT INTO scheduler_heartbeats (replica_id, started_at, last_tick, version, ho
 VALUES (%(replica_id)s, %(started_at)s, coalesce(%(now)s::timestamptz, now()), %(version)s, %(host)s,
         %(pid)s, %(last_planned)s)
 ON CONFLICT (replica_id) DO UPDATE
-SET last_tick = EXCLUDED.last_tick, last_planned = EXCLUDED.last_planned, stopped_at = NULL
+-- a replica id reused by a new process (a StatefulSet pod's name) is that process: its start, version, host, pid
+SET last_tick = EXCLUDED.last_tick, last_planned = EXCLUDED.last_planned, stopped_at = NULL,
+    started_at = EXCLUDED.started_at, version = EXCLUDED.version, host = EXCLUDED.host, pid = EXCLUDED.pid
 
 -- name: heartbeat_stopped
 UPDATE scheduler_heartbeats SET stopped_at = now(), last_tick = now() WHERE replica_id = %(replica_id)s

@@ -409,3 +409,8 @@ async def test_scheduler_status_reports_jobs_counts_and_replicas(database: Datab
     local = digest.next_run_time.astimezone(ZoneInfo("Asia/Kolkata"))
     assert (local.hour, local.minute) == (8, 0)
     assert [r.replica_id for r in status.replicas] == ["replica-a"] and status.replicas[0].alive
+    # The same replica id restarted (a StatefulSet pod): its status is the new process's.
+    later = now + timedelta(minutes=5)
+    await h.repo.heartbeat("replica-a", started_at=later, version="0.2.0", host="h2", pid=2, last_planned=0)
+    [replica] = (await _service(database, config).status()).replicas
+    assert (replica.start_time, replica.version) == (later, "0.2.0")
