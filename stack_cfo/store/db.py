@@ -137,8 +137,7 @@ class Database:
         """The health checks say the database is down: calls fail fast (UNAVAILABLE after at most
         ``DOWN_WAIT``) instead of each holding its caller for ``pool_timeout``, until the
         database answers again (:meth:`revive_pool`)."""
-        if not self.down:
-            self.down = True
+        self.down = True
 
     def _new_pool(self) -> AsyncConnectionPool[AsyncConnection[dict]]:  # type: ignore[type-arg]
         s = self._settings
