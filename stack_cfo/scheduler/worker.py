@@ -445,8 +445,15 @@ class DeliveryWorker:
                 manual=row.manual,
                 webhook=endpoint,
             )
+            sending = time.monotonic()
             with tracer.start_as_current_span(SEND_SPANS[row.channel]):
                 outcome = await channel.send(delivery)
+            # a retry's back-off (and a Retry-After) counts from the answer, not from before the send:
+            # a 10 s timeout was retried at once, a slow 429 sooner than it asked
+            if self.clock is not None:
+                now = self.clock.now()
+            else:
+                now += timedelta(seconds=time.monotonic() - sending)
             return await self._settle(row, now, outcome, rendered, title, target, device)
 
     async def _defer(self, row: ClaimedRow, until: datetime, deadline: datetime, reason: Reason) -> RowOutcome:

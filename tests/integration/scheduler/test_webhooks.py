@@ -363,3 +363,36 @@ async def test_a_hanging_endpoint_does_not_slow_the_others(database: Database, r
     assert all(r["attempts"] == 0 for r in postponed)
     # 30 live deliveries with 4 slots cost a handful of round trips; the dead endpoint held one slot
     assert took < 4, took
+
+
+async def test_a_retry_waits_its_back_off_from_the_failure_not_from_the_claim(
+    database: Database, receiver: WebhookReceiver
+) -> None:
+    """A real-time worker (no test clock): the endpoint hangs past the 1 s timeout and the retry is
+    due base x jitter after that answer. It was counted from before the send, so a timed-out
+    delivery was retried at once (a client's test: +0, +3.01 s, +6.02 s with a 3 s timeout)."""
+    from stack_cfo.core.notifications.service import NotificationService
+    from stack_cfo.scheduler.process import build_worker
+    from stack_cfo.store.scheduler import SchedulerRepo
+    from tests.integration.scheduler.conftest import static_portfolio
+
+    secret = new_secret()
+    receiver.secrets = [secret]
+    await add_users(database, 1, prefs={"time_zone": "UTC", "email_enabled": False, "push_enabled": False})
+    await _service_endpoint(database, receiver.url("/hang"), secret)
+    config = test_config(retry=RetryPolicy(base=timedelta(milliseconds=200), cap=timedelta(seconds=1), max_attempts=5),
+                         enable_weekly_summary=False, enable_performance_alerts=False)
+    channel = WebhookChannel(local_settings(receiver))  # timeout 1 s
+    worker = build_worker(database, config, portfolio=static_portfolio(), channels={Channel.WEBHOOK: channel})
+    service = NotificationService(SchedulerRepo(database), config, deliverer=lambda: worker)
+    async with database.connection() as conn:
+        before = (await (await conn.execute("SELECT now() AS t")).fetchone())["t"]  # type: ignore[index]
+    try:
+        async for _ in service.run_job(kind=NotificationKind.DIGEST):
+            pass
+    finally:
+        await channel.aclose()
+    [row] = await outbox(database, "kind = 'digest' AND channel = 'webhook'")
+    assert row["status"] == "retry" and row["reason"] == "webhook_timeout"
+    # the answer (a timeout) came >= 1 s after the send; the retry is due after it, not 0.1-0.2 s after the claim
+    assert row["next_attempt_at"] - before >= timedelta(seconds=1.05), row["next_attempt_at"] - before

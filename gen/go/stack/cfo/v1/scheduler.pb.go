@@ -175,9 +175,10 @@ const (
 	// webhook endpoint was disabled or deleted), "channel_not_configured", "no_portfolio", "no_alert" (a
 	// performance alert whose rule did not fire: the move stayed within the user's thresholds), "duplicate".
 	NotificationStatus_NOTIFICATION_STATUS_SKIPPED NotificationStatus = 7
-	// Was still pending when its content stopped being relevant (an alert after its hour); not sent. Feed
-	// notifications unacknowledged for longer than the acknowledgement grace also end here
-	// ("feed_unacknowledged").
+	// Was still pending when its content stopped being relevant (an alert after its hour), or its next
+	// retry would fall after its delivery deadline (a digest's grace, or a Retry-After longer than it):
+	// reason "deadline_passed"; not sent. Feed notifications unacknowledged for longer than the
+	// acknowledgement grace also end here ("feed_unacknowledged").
 	NotificationStatus_NOTIFICATION_STATUS_EXPIRED NotificationStatus = 8
 	// On a service's notification feed, streamed (or waiting for a stream) and not yet acknowledged.
 	NotificationStatus_NOTIFICATION_STATUS_AWAITING_ACK NotificationStatus = 9

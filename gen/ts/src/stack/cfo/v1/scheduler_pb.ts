@@ -1870,9 +1870,10 @@ export enum NotificationStatus {
   SKIPPED = 7,
 
   /**
-   * Was still pending when its content stopped being relevant (an alert after its hour); not sent. Feed
-   * notifications unacknowledged for longer than the acknowledgement grace also end here
-   * ("feed_unacknowledged").
+   * Was still pending when its content stopped being relevant (an alert after its hour), or its next
+   * retry would fall after its delivery deadline (a digest's grace, or a Retry-After longer than it):
+   * reason "deadline_passed"; not sent. Feed notifications unacknowledged for longer than the
+   * acknowledgement grace also end here ("feed_unacknowledged").
    *
    * @generated from enum value: NOTIFICATION_STATUS_EXPIRED = 8;
    */
