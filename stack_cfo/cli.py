@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     k = sub.add_parser("keys", help="manage the master keys that wrap users' data keys")
     k.add_argument("action", choices=["rotate"],
                    help="rotate: re-wrap every user data key under the primary (first) master key, online")
+    n = sub.add_parser("notifications", help="operate the notification outbox")
+    n.add_argument("action", choices=["requeue-dead"],
+                   help="requeue-dead: send dead letters (status DEAD) again, attempts reset, deadline extended")
+    n.add_argument("--kind", choices=["digest", "weekly", "alert"], default=None,
+                   help="only dead letters of this kind (default: every kind)")
+    n.add_argument("--id", type=_int_arg(1), action="append", dest="ids", default=None,
+                   help="only this notification (the number in users/{user}/notifications/{id}); repeatable")
     c = sub.add_parser("config", help="inspect the configuration")
     c.add_argument("action", choices=["show"], help="show: every key's effective value and where it came from")
     return p
@@ -150,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(config, args)
         if args.command == "keys":
             return asyncio.run(_keys_rotate(config))
+        if args.command == "notifications":
+            return asyncio.run(_requeue_dead(config, args))
     except ConfigError as exc:
         print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
@@ -231,6 +240,33 @@ async def _keys_rotate(config: Config) -> int:
         await db.close()
         del handle
     print(" ".join(f"{k}={v}" for k, v in result.items()))
+    return 0
+
+
+async def _requeue_dead(config: Config, args: argparse.Namespace) -> int:
+    """Dead letters back to RETRY (the scheduler sends them again): every one, one kind, or the ids given."""
+    from stack_cfo.core.data_scope import system_scope
+    from stack_cfo.core.notifications.kinds import NotificationKind
+    from stack_cfo.core.notifications.service import NotificationService
+    from stack_cfo.store.db import Database, PoolSettings
+    from stack_cfo.store.scheduler import SchedulerRepo
+    from stack_cfo.wiring.settings import scheduler_config
+    from stack_cfo.wiring.startup import require_schema_at_head, resolve_database_url
+
+    conninfo, handle = resolve_database_url(config)
+    await require_schema_at_head(conninfo)
+    db = Database(conninfo, PoolSettings(min_size=1, max_size=2, timeout=30.0))
+    await db.open()
+    try:
+        service = NotificationService(SchedulerRepo(db), scheduler_config(config))
+        with system_scope("requeue-dead-letters"):  # every user's outbox rows
+            ids = await service.requeue_dead_letters(
+                ids=args.ids, kind=NotificationKind(args.kind) if args.kind else None
+            )
+    finally:
+        await db.close()
+        del handle
+    print(f"requeued={len(ids)}" + (f" ids={','.join(str(i) for i in ids)}" if ids else ""))
     return 0
 
 

@@ -37,6 +37,7 @@ from tests.integration.scheduler.conftest import (
 )
 from tests.standins.fcm import FcmStandIn
 from tests.standins.smtp import SmtpSink
+from tests.support.proc import cli_env, finish, start_cli
 
 DIGEST_ONLY = {"enable_weekly_summary": False, "enable_performance_alerts": False}
 
@@ -298,8 +299,15 @@ async def test_a_dead_letter_can_be_requeued(database: Database, smtp_sink: Smtp
     [row] = await outbox(database)
     assert "550 5.7.1" in row["last_error"]
     h.clock.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
-    requeued = await NotificationService(SchedulerRepo(database), config).requeue_dead_letters(ids=[row["id"]])
-    assert requeued == [row["id"]]
+    # what an operator runs (the docs' "operators can re-queue it"): the command line
+    env = cli_env({"DATABASE_URL": database.conninfo})
+    rc, out, err = await asyncio.to_thread(
+        finish, start_cli(["notifications", "requeue-dead", "--kind", "alert"], env), "requeue-dead")
+    assert (rc, out.strip()) == (0, "requeued=0"), err  # another kind: nothing
+    rc, out, err = await asyncio.to_thread(
+        finish, start_cli(["notifications", "requeue-dead", "--id", str(row["id"])], env), "requeue-dead")
+    assert (rc, out.strip()) == (0, f"requeued=1 ids={row['id']}"), err
+    assert await NotificationService(SchedulerRepo(database), config).requeue_dead_letters(ids=[row["id"]]) == []
     # requeue_dead_letters uses the database clock; move ours past it
     [o] = await h.step(datetime.now(UTC) + timedelta(seconds=1), plan=False)
     assert o.status is OutboxStatus.SENT and len(smtp_sink.received()) == 1

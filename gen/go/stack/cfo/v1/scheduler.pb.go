@@ -166,7 +166,8 @@ const (
 	NotificationStatus_NOTIFICATION_STATUS_SENT NotificationStatus = 3
 	// A send failed temporarily; it will be retried at `next_attempt_time`.
 	NotificationStatus_NOTIFICATION_STATUS_RETRY NotificationStatus = 4
-	// Failed permanently or ran out of attempts; `reason` says why. Operators can re-queue it.
+	// Failed permanently or ran out of attempts; `reason` says why. Operators can re-queue it
+	// (`stack-cfo notifications requeue-dead`).
 	NotificationStatus_NOTIFICATION_STATUS_DEAD NotificationStatus = 5
 	// Its time passed while the scheduler was down for longer than the catch-up grace; never sent late.
 	NotificationStatus_NOTIFICATION_STATUS_MISSED NotificationStatus = 6

@@ -1846,7 +1846,8 @@ export enum NotificationStatus {
   RETRY = 4,
 
   /**
-   * Failed permanently or ran out of attempts; `reason` says why. Operators can re-queue it.
+   * Failed permanently or ran out of attempts; `reason` says why. Operators can re-queue it
+   * (`stack-cfo notifications requeue-dead`).
    *
    * @generated from enum value: NOTIFICATION_STATUS_DEAD = 5;
    */
