@@ -456,10 +456,14 @@ class DeliveryWorker:
                 now += timedelta(seconds=time.monotonic() - sending)
             return await self._settle(row, now, outcome, rendered, title, target, device)
 
-    async def _defer(self, row: ClaimedRow, until: datetime, deadline: datetime, reason: Reason) -> RowOutcome:
+    async def _defer(
+        self, row: ClaimedRow, until: datetime, deadline: datetime, reason: Reason,
+        *, title: str | None = None, target: str | None = None,
+    ) -> RowOutcome:
         """Back to ``pending`` until ``until``, the attempt given back (quiet hours, an open breaker)."""
         ok = await self.repo.mark_deferred(
-            row, self.worker_id, until=until, deadline=deadline, now=self._mark_now(), reason=reason
+            row, self.worker_id, until=until, deadline=deadline, now=self._mark_now(), reason=reason,
+            title=title, target=target,
         )
         self._count(row, OutboxStatus.PENDING, reason, ok)
         return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.PENDING, reason, "", not ok)
@@ -518,11 +522,12 @@ class DeliveryWorker:
             return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.SENT, None, "", sent_at is None)
         if isinstance(outcome, Retry):
             return await self._retry(row, now, outcome, title, target)
-        if isinstance(outcome, Postponed):
+        if isinstance(outcome, Postponed):  # nothing was sent: no attempt spent
             until = now + outcome.retry_after
             if until > row.deadline:
-                return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED, outcome.reason.value)
-            return await self._defer(row, until, row.deadline, outcome.reason)
+                return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED, outcome.reason.value,
+                                         title=title, target=target, attempted=False)
+            return await self._defer(row, until, row.deadline, outcome.reason, title=title, target=target)
         if isinstance(outcome, Skipped):
             return await self._final(row, OutboxStatus.SKIPPED, outcome.reason, target=target)
         if isinstance(outcome, InvalidTarget) and device is not None:

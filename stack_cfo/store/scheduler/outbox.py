@@ -212,8 +212,12 @@ class OutboxQueries(DeliveryQueries):
         deadline: datetime,
         now: datetime | None,
         reason: Reason = Reason.QUIET_HOURS,
+        title: str | None = None,
+        target: str | None = None,
     ) -> bool:
-        """Back to ``pending`` until ``until`` without spending the attempt (quiet hours, an open breaker)."""
+        """Back to ``pending`` until ``until`` without spending the attempt (quiet hours, an open breaker);
+        ``title`` and ``target`` when they are known already (a delivery an open breaker held back)."""
+        texts = await self._sealed_texts(row, title, target)
         async with self.db.connection() as conn:
             r = await (
                 await conn.execute(
@@ -226,6 +230,7 @@ class OutboxQueries(DeliveryQueries):
                         "deadline": deadline,
                         "reason": reason.value,
                         "now": now,
+                        **texts,
                     },
                 )
             ).fetchone()

@@ -261,6 +261,7 @@ RETURNING id, run_id
 UPDATE notification_outbox
 SET status = 'pending', attempts = greatest(attempts - 1, 0), next_attempt_at = %(until)s,
     deadline = greatest(deadline, %(deadline)s), reason = %(reason)s,
+    title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
     locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
 WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id
