@@ -100,16 +100,30 @@ WHERE symbol = ANY(%(symbols)s::text[])
 ORDER BY symbol, trading_date DESC
 
 -- name: upsert_rates
-WITH upserted AS (
+-- A rate replaces the one recorded the other way round for the same pair and day: the latest word wins
+-- (a rate sent inverted by mistake is corrected by sending it the right way). Such a replacement of an
+-- otherwise unchanged rate counts as an update.
+WITH removed AS (
+    DELETE FROM exchange_rates e
+    USING unnest(%(bases)s::text[], %(quotes)s::text[], %(dates)s::date[]) AS n(b, q, d)
+    WHERE e.base_currency = n.q AND e.quote_currency = n.b AND e.rate_date = n.d
+    RETURNING n.b AS base_currency, n.q AS quote_currency, n.d AS rate_date
+), upserted AS (
     INSERT INTO exchange_rates AS r (base_currency, quote_currency, rate_date, rate)
     SELECT * FROM unnest(%(bases)s::text[], %(quotes)s::text[], %(dates)s::date[], %(rates)s::numeric[])
     ON CONFLICT (base_currency, quote_currency, rate_date) DO UPDATE
     SET rate = EXCLUDED.rate, updated_at = now()
     WHERE r.rate IS DISTINCT FROM EXCLUDED.rate
-    RETURNING r.base_currency, r.quote_currency, (r.xmax = 0) AS inserted
+    RETURNING r.base_currency, r.quote_currency, r.rate_date, (r.xmax = 0) AS inserted
+), changes AS (
+    SELECT base_currency, quote_currency, inserted FROM upserted
+    UNION ALL
+    SELECT m.base_currency, m.quote_currency, false FROM removed m
+    WHERE NOT EXISTS (SELECT 1 FROM upserted u WHERE (u.base_currency, u.quote_currency, u.rate_date)
+                                                     = (m.base_currency, m.quote_currency, m.rate_date))
 )
 SELECT base_currency, quote_currency, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-FROM upserted GROUP BY base_currency, quote_currency
+FROM changes GROUP BY base_currency, quote_currency
 
 -- name: load_rates
 -- Rates converting each currency to the base: direct pairs, and inverted ones on days without a direct rate.

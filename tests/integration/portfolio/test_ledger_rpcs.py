@@ -355,3 +355,34 @@ async def test_a_ledgers_cash_is_rounded_like_other_computed_money(db_dsn: str, 
         s = await summary(srv, user)
         assert s.cash_balance == "9989.87654322"
         assert Decimal(s.total_value) == Decimal(s.positions_value) + Decimal(s.cash_balance)
+
+
+async def test_a_rate_sent_the_wrong_way_round_is_corrected_by_sending_it_the_right_way(
+    db_dsn: str, data_dir: Path
+) -> None:
+    """EURSEK 11 on every day, then SEK/EUR 11 for the last day by mistake (1 SEK = 11 EUR): the
+    inverted row used to win for good, re-sending EUR/SEK changed nothing (a client's test). A rate now
+    replaces the one recorded the other way round for that pair and day."""
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        ops = srv.auth(service="market-data")
+        user = new_user()
+        await record(srv, price_points({"FXVOLV": [(DAYS[-1], "272")]}, currency="SEK"))
+
+        async def rates(*items: tuple[str, str, str]) -> portfolio_pb2.RecordExchangeRatesResponse:
+            return await stub(srv).RecordExchangeRates(portfolio_pb2.RecordExchangeRatesRequest(rates=[
+                portfolio_pb2.ExchangeRate(base_currency=b, quote_currency=q, date=pdate(DAYS[-1]), rate=r)
+                for b, q, r in items]), metadata=ops, timeout=10)
+
+        await rates(("EUR", "SEK", "11"))
+        await stub(srv).SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(
+            portfolio=name(user), base_currency="EUR", cash_balance="0",
+            positions=[portfolio_pb2.Holding(symbol="FXVOLV", quantity="10", average_cost="250", currency="SEK")]),
+            metadata=srv.auth(user), timeout=10)
+        right = Decimal((await summary(srv, user)).total_value)
+        assert abs(right - Decimal(2720) / 11) < Decimal("0.01")
+        await rates(("SEK", "EUR", "11"))  # the mistake: 1 SEK = 11 EUR
+        assert Decimal((await summary(srv, user)).total_value) == Decimal(29920)
+        fixed = await rates(("EUR", "SEK", "11"))  # the same rate as before, the right way round
+        assert fixed.inserted_count == 1  # the inverted one had replaced it
+        assert Decimal((await summary(srv, user)).total_value) == right
