@@ -118,7 +118,8 @@ class GroundingRecord:
                     end=f.end,
                     start_utf16=f.start_utf16,
                     end_utf16=f.end_utf16,
-                    value=_decimal_text(f.value),
+                    # "fell 3%": the direction word signs the value (-3), as Figure.value documents
+                    value=_decimal_text(-f.value if f.direction == -1 and f.value > 0 else f.value),
                     kind=f.kind.value,
                     grounded=c.grounded,
                     fact=c.fact_path or "",

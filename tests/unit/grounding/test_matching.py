@@ -217,3 +217,15 @@ def test_equal_values_cite_the_portfolios_own_fact_and_british_spellings_name_it
                 "unrealized_pnl": Fact(D("966"), FactKind.AMOUNT)})
     (shallow,) = check("P&L: +966.00", f2).checks
     assert shallow.fact_path == "unrealized_pnl"  # not the sector's that happens to equal it
+
+
+def test_the_recorded_figure_value_carries_the_sign_of_its_direction_word() -> None:
+    """Figure.value is 'signed and scaled: "fell 3%" is -3' (common.proto); the record gave 3."""
+    from stack_cfo.core.provenance.model import GroundingRecord
+
+    facts = facts_from_data({"return_1w": -0.03, "total_value": "5124"})
+    text = "The portfolio fell 3% this week and is worth $5,124.00."
+    record = GroundingRecord.of(check(text, facts), facts)
+    by_text = {f.text: f for f in record.figures}
+    assert by_text["3%"].value == "-3" and by_text["3%"].grounded
+    assert by_text["$5,124.00"].value == "5124.00"

@@ -721,7 +721,8 @@ type Figure struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// The figure as written, e.g. "$31,041.20" or "fell 3%".
+	// The figure as written, e.g. "$31,041.20" or "3%" (a direction word before it, as in "fell 3%", is not
+	// part of it: it signs `value`).
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// First code point of the figure (0-based).
 	Start int32 `protobuf:"varint,2,opt,name=start,proto3" json:"start,omitempty"`

@@ -233,7 +233,8 @@ export const TokenUsageSchema: GenMessage<TokenUsage> = /*@__PURE__*/
  */
 export type Figure = Message<"stack.cfo.v1.Figure"> & {
   /**
-   * The figure as written, e.g. "$31,041.20" or "fell 3%".
+   * The figure as written, e.g. "$31,041.20" or "3%" (a direction word before it, as in "fell 3%", is not
+   * part of it: it signs `value`).
    *
    * @generated from field: string text = 1;
    */
