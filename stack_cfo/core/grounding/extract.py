@@ -85,7 +85,13 @@ class _Scanner:
 
         cont = lx.CONTINUATION.match(norm, e)
         if cont is not None:
-            if cont.group("date") or cont.group("chain"):
+            score = lx.SCORE_SCALE.fullmatch(cont.group("chain") or "")
+            after_scale = norm[cont.end()] if cont.end() < n else " "
+            if score is not None and (dec_part or score.group(1) == "100") and not (
+                after_scale.isalnum() or after_scale in "/_"
+            ):
+                self.skip_until = cont.end()  # "9.9/100", "4.5/5": a score; its scale is no figure
+            elif cont.group("date") or cont.group("chain"):
                 self.skip_until = cont.end()
                 return None
             if plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100":

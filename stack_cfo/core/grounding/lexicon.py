@@ -213,6 +213,9 @@ CONTINUATION = re.compile(
     r"|(?P<ym>-[0-9]{2}(?![0-9]))"
     r"|(?P<chain>(?:[/.:][0-9]+)+(?:[ ]?[AaPp]\.?[Mm]\.?(?![A-Za-z]))?)"
 )
+#: The scale after a score ("/100", "/10", "/5"): "9.9/100" and "4.5/5" are scores (a decimal, or out of
+#: 100), while "8/10" stays a date.
+SCORE_SCALE = re.compile(r"/(100|10|5)")
 RANGE_PERCENT = re.compile(rf"-[0-9][0-9.,]*[{SPACES}]?%")
 LIST_PREFIX = re.compile(r"[ \t]*(?:>[ \t]*)*(?:#{1,6}[ \t]+)?(?:[-*+][ \t]+)?")
 URL_MARK = re.compile(r"://|www\.|@")

@@ -166,3 +166,16 @@ def test_offsets_in_code_points_and_utf16_with_emoji() -> None:
 def test_ascii_text_offsets_are_equal() -> None:
     fig = one("total $31,041.20")
     assert (fig.start, fig.end) == (fig.start_utf16, fig.end_utf16) == (6, 16)
+
+
+@pytest.mark.parametrize("text, figures", [
+    ("Diversification score 9.9/100 today.", [("9.9", "9.9")]),
+    ("a rating of 4.5/5.", [("4.5", "4.5")]),
+    ("scored 70/100", [("70", "70")]),
+    ("on 8/10 the market opened", []),  # a date, not a score
+    ("version 1.2/10/beta", []),
+])
+def test_a_score_out_of_a_scale_is_a_figure_and_its_scale_is_not(text: str, figures: list[tuple[str, str]]) -> None:
+    """'9.9/100' read as a date or a path and no figure was found: an invented score passed as grounded
+    (an auditor's test)."""
+    assert [(f.raw, str(f.value)) for f in extract_figures(text)] == figures
