@@ -61,6 +61,13 @@ class FxTable:
             self.missing.add(currency)
         return value
 
+    def rate_if_any(self, currency: str, day: date) -> Decimal | None:
+        """As :meth:`rate`, without noting a missing rate (a look back that may predate the first one)."""
+        if currency == self.base:
+            return _ONE
+        s = self.series.get(currency)
+        return s.close_on_or_before(day) if s is not None else None
+
     def flow_rate(self, currency: str, day: date, booked: date | None) -> Decimal | None:
         """The rate of a cash flow dated ``day``: the latest on or before it, else the first one
         recorded after it up to ``booked`` (the day the flow enters the returns, when its holdings

@@ -240,6 +240,7 @@ def summarize_holdings(
                 lp,
                 mv,
                 invested,
+                previous_rate=_previous_rate(p, holdings.base_currency, fx, lp, calendar, rate),
                 as_of=as_of,
                 market_day=market_day,
                 stale_after=stale_after,
@@ -286,6 +287,19 @@ def summarize_holdings(
         )
 
 
+def _previous_rate(
+    p: Position, base: str, fx: FxTable, lp: LivePrice, calendar: MarketCalendar, rate: Decimal | None
+) -> Decimal | None:
+    """The exchange rate on the previous close's day (the day before the price's session): a
+    foreign position's day change in base currency is its value then against its value now, so a
+    currency move counts. Today's rate when that day has none (the price move alone)."""
+    if p.currency == base or lp.day is None:
+        return rate
+    prev_day = previous_session_day(calendar, lp.day)
+    found = fx.rate_if_any(p.currency, prev_day) if prev_day is not None else None
+    return found if found is not None else rate
+
+
 def _position_row(
     p: Position,
     series: PriceSeries | None,
@@ -294,6 +308,7 @@ def _position_row(
     mv: Decimal | None,
     invested: Decimal,
     *,
+    previous_rate: Decimal | None = None,
     as_of: datetime,
     market_day: date,
     stale_after: timedelta | None,
@@ -330,7 +345,9 @@ def _position_row(
     if stale:
         day_change, day_return = _ZERO, 0.0
     elif live and lp.price is not None and lp.previous_close is not None and rate is not None:
-        day_change = p.quantity * (lp.price - lp.previous_close) * rate
+        # in base currency: the value now against the value at the previous close (its day's rate)
+        then = previous_rate if previous_rate is not None else rate
+        day_change = p.quantity * (lp.price * rate - lp.previous_close * then)
         day_return = ratio(lp.price - lp.previous_close, lp.previous_close)
 
     periods: list[PeriodChange] = []

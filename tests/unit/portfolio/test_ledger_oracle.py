@@ -196,6 +196,11 @@ def test_eur_position_in_usd_portfolio_local_return_currency_effect_and_total() 
     assert p.local_return == pytest.approx(local)
     assert p.currency_effect == pytest.approx(fx_effect)
     assert summary.missing_currencies == ()
+    # The day change in USD is the value now against the value at the previous close, each at its own
+    # day's rate: 10 x (105 x 1.15 - 99 x 1.08), not 10 x (105 - 99) x 1.15 (a currency move is a change).
+    assert p.day_change == D(10) * (D(105) * D("1.15") - D(99) * D("1.08"))
+    assert p.day_return == pytest.approx(105 / 99 - 1)  # the price's own move, as documented
+    assert summary.day_change == p.day_change
 
 
 def test_a_missing_rate_is_a_reason_never_one() -> None:

@@ -3012,12 +3012,15 @@ type PositionSummary struct {
 	UnrealizedPnlAmount string `protobuf:"bytes,15,opt,name=unrealized_pnl_amount,json=unrealizedPnlAmount,proto3" json:"unrealized_pnl_amount,omitempty"`
 	// unrealized_pnl_amount / cost_basis x 100, percentage points; absent when cost basis is unknown or zero.
 	UnrealizedPnlPercent *float64 `protobuf:"fixed64,16,opt,name=unrealized_pnl_percent,json=unrealizedPnlPercent,proto3,oneof" json:"unrealized_pnl_percent,omitempty"`
-	// quantity x (last_price - previous close), decimal string. The previous close is the one reported with
+	// quantity x (last_price - previous close) in base currency, decimal string: for a position in another
+	// currency, quantity x (last_price x today's rate - previous close x the rate of the previous close's
+	// day), so a currency move is part of it (today's rate when that day has none). The previous close is the one reported with
 	// the price (PricePoint.previous_close), else the stored close of exactly the previous trading day (a
 	// ledger position split that day: that close divided by the split ratio): empty when there is none
 	// (never a change over several sessions), and when the position has no market price.
 	DayChangeAmount string `protobuf:"bytes,17,opt,name=day_change_amount,json=dayChangeAmount,proto3" json:"day_change_amount,omitempty"`
-	// (last_price / previous close - 1) x 100, percentage points; absent when there is no previous close.
+	// (last_price / previous close - 1) x 100, percentage points: the price's own move, in its currency (the
+	// portfolio's day_change_percent is in base currency); absent when there is no previous close.
 	DayChangePercent *float64 `protobuf:"fixed64,18,opt,name=day_change_percent,json=dayChangePercent,proto3,oneof" json:"day_change_percent,omitempty"`
 	// Ledger-based portfolios: P&L realised by sales of this symbol so far, in base currency (each sale at
 	// its day's exchange rate), decimal string. Empty for snapshot-based portfolios.

@@ -1475,7 +1475,9 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   unrealizedPnlPercent?: number;
 
   /**
-   * quantity x (last_price - previous close), decimal string. The previous close is the one reported with
+   * quantity x (last_price - previous close) in base currency, decimal string: for a position in another
+   * currency, quantity x (last_price x today's rate - previous close x the rate of the previous close's
+   * day), so a currency move is part of it (today's rate when that day has none). The previous close is the one reported with
    * the price (PricePoint.previous_close), else the stored close of exactly the previous trading day (a
    * ledger position split that day: that close divided by the split ratio): empty when there is none
    * (never a change over several sessions), and when the position has no market price.
@@ -1485,7 +1487,8 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   dayChangeAmount: string;
 
   /**
-   * (last_price / previous close - 1) x 100, percentage points; absent when there is no previous close.
+   * (last_price / previous close - 1) x 100, percentage points: the price's own move, in its currency (the
+   * portfolio's day_change_percent is in base currency); absent when there is no previous close.
    *
    * @generated from field: optional double day_change_percent = 18;
    */
