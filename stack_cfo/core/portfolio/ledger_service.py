@@ -21,7 +21,7 @@ from collections.abc import Hashable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import TaggedCache
 from stack_cfo.core.portfolio.fx import FxTable
@@ -133,7 +133,8 @@ def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]
         raise _bad("rates", f"at most {MAX_RATES} rates per call, got {len(rates)}", "TOO_MANY_RATES",
                    limit=MAX_RATES, count=len(rates))
     seen: dict[tuple[str, str, date], int] = {}
-    for i, r in enumerate(rates):
+
+    def check(r: RateInput, i: int) -> RateInput:
         path = f"rates[{i}]"
         for name in ("base_currency", "quote_currency"):
             value = getattr(r, name)
@@ -152,7 +153,10 @@ def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]
         if key in seen:
             raise _bad(f"{path}.date", f"also appears at rates[{seen[key]}]", "DUPLICATE_RATE")
         seen[key] = i
-    return list(rates)
+        return r
+
+    # every bad rate reported at once, one violation each (as prices and positions are)
+    return each_checked(rates, check, prefix="rates")
 
 
 def portfolio_not_found(user_id: str) -> NotFound:

@@ -279,6 +279,15 @@ async def test_zero_rate_is_refused_and_settings_apply(db_dsn: str, data_dir: Pa
                 metadata=srv.auth(service="market-data"), timeout=10)
         info, violations = error_details(ei.value)
         assert (info.reason, violations[0][0]) == ("INVALID_RATE", "rates[0].rate")
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # every bad rate at once, one violation each
+            await stub(srv).RecordExchangeRates(portfolio_pb2.RecordExchangeRatesRequest(rates=[
+                portfolio_pb2.ExchangeRate(base_currency="EUR", quote_currency="USD", date=pdate(DAYS[0]), rate="0"),
+                portfolio_pb2.ExchangeRate(base_currency="EUR", quote_currency="ABC", date=pdate(DAYS[0]), rate="1"),
+                portfolio_pb2.ExchangeRate(base_currency="EUR", quote_currency="EUR", date=pdate(DAYS[0]), rate="1")]),
+                metadata=srv.auth(service="market-data"), timeout=10)
+        info, violations = error_details(ei.value)
+        assert [f for f, _ in violations] == ["rates[0].rate", "rates[1].quote_currency", "rates[2].quote_currency"]
+        assert info.metadata["violation_count"] == "3"
         user = new_user()
         settings_name = f"users/{user}/portfolio/settings"
         got = await stub(srv).GetPortfolioSettings(portfolio_pb2.GetPortfolioSettingsRequest(name=settings_name),
