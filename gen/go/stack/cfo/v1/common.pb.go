@@ -956,7 +956,9 @@ type Receipt struct {
 	Signature string `protobuf:"bytes,9,opt,name=signature,proto3" json:"signature,omitempty"`
 	// The exact text the provider signed; empty when unsigned.
 	SignedText string `protobuf:"bytes,10,opt,name=signed_text,json=signedText,proto3" json:"signed_text,omitempty"`
-	// SHA-256 (hex) of the prompt messages sent to the model (canonical JSON of [{"role","content"}...]).
+	// SHA-256 (hex) of the prompt messages sent to the model: canonical JSON of [{"content","role"}...], the
+	// same rules as data_snapshot (sorted keys, no spaces, UTF-8 as is: non-ASCII characters not escaped),
+	// hashed as UTF-8 bytes.
 	PromptSha256 string `protobuf:"bytes,11,opt,name=prompt_sha256,json=promptSha256,proto3" json:"prompt_sha256,omitempty"`
 	// SHA-256 (hex) of `data_snapshot` (its UTF-8 bytes).
 	DataSha256 string `protobuf:"bytes,12,opt,name=data_sha256,json=dataSha256,proto3" json:"data_sha256,omitempty"`

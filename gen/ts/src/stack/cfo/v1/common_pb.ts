@@ -440,7 +440,9 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
   signedText: string;
 
   /**
-   * SHA-256 (hex) of the prompt messages sent to the model (canonical JSON of [{"role","content"}...]).
+   * SHA-256 (hex) of the prompt messages sent to the model: canonical JSON of [{"content","role"}...], the
+   * same rules as data_snapshot (sorted keys, no spaces, UTF-8 as is: non-ASCII characters not escaped),
+   * hashed as UTF-8 bytes.
    *
    * @generated from field: string prompt_sha256 = 11;
    */
