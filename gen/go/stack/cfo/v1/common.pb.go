@@ -743,7 +743,11 @@ type Figure struct {
 	// Stable path of the fact it matches, e.g. "total_value", "risk.sharpe_ratio", "positions[AAPL].weight",
 	// "baskets[Tech].return_1w", or "user[2][0]" for the first number of the user's second message. Empty
 	// when not grounded. Paths index Receipt.data_snapshot (JSON): dotted keys, `[SYMBOL]` for list items
-	// identified by their symbol or name.
+	// identified by their symbol or name, `[N]` (0-based) for other list items. Two kinds of path name a
+	// figure the snapshot does not hold as a key: a count of a list ("positions.count": how many items
+	// `positions` has) and a number written inside a text, counted from 0 in reading order ("article[2]":
+	// the third number of the article's `title` then `text`; "summary[0]" of an earlier-turns summary;
+	// "user[2][0]" as above; `.abs` appended when the text's negative figure is repeated as a magnitude).
 	Fact string `protobuf:"bytes,9,opt,name=fact,proto3" json:"fact,omitempty"`
 	// The fact's value as the server computed it, decimal string ("31041.2", "0.0679"); empty when not
 	// grounded.
