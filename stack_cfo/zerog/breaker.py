@@ -207,8 +207,10 @@ class ProviderBreaker:
             event = self._ctx.messages.pop(0)
             if isinstance(event, ContextChanged):
                 public = _PUBLIC[event.state]
-                log.warning("zerog breaker %s is now %s", self.name, public)
+                # 0G providers and webhook endpoints ("webhook:7") share this breaker
+                log.warning("circuit breaker %s is now %s", self.name, public,
+                            extra={"breaker": self.name, "state": public})
                 if self._on_change is not None:
                     self._on_change(self.name, public)
             elif isinstance(event, CircuitBreakerFailed):
-                log.debug("zerog breaker %s: %d failure(s) in window", self.name, event.failure_count)
+                log.debug("circuit breaker %s: %d failure(s) in window", self.name, event.failure_count)

@@ -486,7 +486,7 @@ def _same_request(user_msg: ChatMessage, clean: str, request_id: str) -> None:
     if user_msg.content != clean:
         raise InvalidArgument(
             "request_id: was already used for a different message",
-            violations=[FieldViolation("request_id", "already used for a different request")],
+            violations=[FieldViolation("request_id", "already used for a different message")],
             reason="REQUEST_ID_REUSED",
             metadata={"request_id": request_id},
         )
