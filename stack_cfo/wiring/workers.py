@@ -83,14 +83,12 @@ class _Worker:
     pids: list[int] = field(default_factory=list)
 
 
-def _listen_key() -> str:
-    return "STACK_CFO_LISTEN" if os.environ.get("STACK_CFO_LISTEN") else "server.listen"
-
-
 def check_workers(config: Config, count: int) -> None:
-    """What ``count`` workers need beyond one process; ConfigError names the key."""
+    """What ``count`` workers need beyond one process; ConfigError names the key (its variable when
+    that set it, as every configuration error does)."""
     if count > 1 and config.server.listen.rsplit(":", 1)[-1] == "0":
-        raise ConfigError(_listen_key(), "needs a fixed port with more than one worker (workers share it)")
+        raise ConfigError(config.label("server.listen"),
+                          "needs a fixed port with more than one worker (workers share it)")
 
 
 def check_port_free(listen: str) -> None:
