@@ -53,10 +53,7 @@ class FxTable:
 
     def rate(self, currency: str, day: date) -> Decimal | None:
         """Units of base per unit of ``currency`` on ``day``; ``None`` (and noted) without a rate."""
-        if currency == self.base:
-            return _ONE
-        s = self.series.get(currency)
-        value = s.close_on_or_before(day) if s is not None else None
+        value = self.rate_if_any(currency, day)
         if value is None:
             self.missing.add(currency)
         return value
