@@ -148,14 +148,14 @@ def _in_todays_units(lp: LivePrice, p: Position, today: date) -> LivePrice:
     previous close) from before a split is divided by the split's ratio. A reported previous close
     is in the units of its price's day."""
     assert lp.day is not None
-    after = p.split_factor(lp.day, today)
-    prev = lp.previous_close
-    if prev is not None and lp.previous_day is not None:
-        prev = prev / p.split_factor(lp.previous_day, lp.day)
-    if prev is not None and after != 1:
-        prev = prev / after
-    price = lp.price / after if lp.price is not None and after != 1 else lp.price
-    return replace(lp, price=price, previous_close=prev, previous_day=None)
+
+    def scaled(value: Decimal | None, since: date) -> Decimal | None:
+        factor = p.split_factor(since, today)  # the splits after ``since``, through today
+        return value / factor if value is not None and factor != 1 else value
+
+    since_previous = lp.previous_day if lp.previous_day is not None else lp.day
+    return replace(lp, price=scaled(lp.price, lp.day), previous_close=scaled(lp.previous_close, since_previous),
+                   previous_day=None)
 
 
 @dataclass(frozen=True, slots=True)
