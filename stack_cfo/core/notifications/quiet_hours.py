@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.schedules import to_utc, wall_time
@@ -31,12 +31,19 @@ class QuietHours:
         return self.contains(wall_time(instant, tz).time())
 
     def ends_after(self, instant: datetime, tz: tzinfo) -> datetime:
-        """The UTC instant of the next local ``end`` after ``instant`` (gap -> moved forward)."""
-        wall = wall_time(instant, tz)
-        candidate = datetime.combine(wall.date(), self.end)
-        if candidate <= wall:
-            candidate += timedelta(days=1)
-        return to_utc(candidate, tz)
+        """The UTC instant of the next local ``end`` after ``instant`` (gap -> moved forward).
+
+        An ``end`` inside a repeated hour (clocks going back) happens twice: during the hour's
+        second pass the next end is its second occurrence, not the first one, which is already
+        past (a deferral to the past would be claimed again at once, all hour long)."""
+        day = wall_time(instant, tz).date()
+        for offset in (0, 1, 2):
+            wall = datetime.combine(day + timedelta(days=offset), self.end)
+            for fold in (0, 1):
+                at = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+                if at > instant:
+                    return at
+        return to_utc(datetime.combine(day + timedelta(days=1), self.end), tz)  # unreachable: a day passed
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"

@@ -141,3 +141,33 @@ def test_update_applies_only_named_fields_and_reports_every_violation() -> None:
     with pytest.raises(InvalidArgument) as info:
         apply_update(BASE, {"user_id": "someone-else"})
     assert info.value.violations[0].field == "update_mask" and info.value.reason == "INVALID_UPDATE_MASK"
+
+
+@pytest.mark.parametrize(
+    ("zone", "window", "now", "until"),
+    [
+        # New York falls back on 2026-11-01: 01:00-02:00 happens twice. At 01:00 EST (the second
+        # pass) the end 01:30 EDT is past; the next end is 01:30 EST.
+        ("America/New_York", (time(22), time(1, 30)), datetime(2026, 11, 1, 6, 0, tzinfo=UTC),
+         datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+        # During the first pass the first occurrence is still ahead.
+        ("America/New_York", (time(22), time(1, 30)), datetime(2026, 11, 1, 5, 10, tzinfo=UTC),
+         datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+        ("Europe/London", (time(23), time(1, 45)), datetime(2026, 10, 25, 1, 10, tzinfo=UTC),
+         datetime(2026, 10, 25, 1, 45, tzinfo=UTC)),
+        # Lord Howe's clocks go back half an hour (02:00 +11 -> 01:30 +10:30).
+        ("Australia/Lord_Howe", (time(22), time(1, 50)), datetime(2026, 4, 4, 15, 5, tzinfo=UTC),
+         datetime(2026, 4, 4, 15, 20, tzinfo=UTC)),
+        # An end inside the skipped hour (spring forward) moves forward.
+        ("America/New_York", (time(22), time(2, 30)), datetime(2026, 3, 8, 5, 0, tzinfo=UTC),
+         datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+    ],
+)
+def test_quiet_end_in_a_repeated_hour_is_never_in_the_past(
+    zone: str, window: tuple[time, time], now: datetime, until: datetime
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    qh = QuietHours(*window)
+    assert qh.is_quiet(now, ZoneInfo(zone))
+    assert qh.ends_after(now, ZoneInfo(zone)) == until
