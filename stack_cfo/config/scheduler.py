@@ -36,7 +36,8 @@ class SchedulerSettings(Section):
     performance_alert_time: Cron = setting(
         CronSchedule.parse("0 * 9-16 * * 1-5"), env="SCHEDULER_PERFORMANCE_ALERT_TIME"
     )
-    """When performance alerts are checked, in exchange time (America/New_York), NYSE sessions only."""
+    """When performance alerts are checked, in exchange time (America/New_York), NYSE sessions only
+    (from the 09:30 open to the close: the 9 o'clock hour's first check is at 09:30)."""
     enable_daily_digest: bool = setting(True, env="NOTIFICATION_ENABLE_DAILY_DIGEST")
     """Send daily digests."""
     enable_weekly_summary: bool = setting(True, env="NOTIFICATION_ENABLE_WEEKLY_SUMMARY")

@@ -135,13 +135,14 @@ def calendar_of(tz: tzinfo) -> MarketCalendar:
 
 
 def within_session(calendar: MarketCalendar, wall: datetime) -> bool:
-    """True when exchange-local ``wall`` is on a trading day and not after that day's close.
+    """True when exchange-local ``wall`` is on a trading day, from that day's open to its close.
 
-    The seed's alert hours are 9-16; the close bounds them (13:00 on half days). The 16:00
+    The seed's alert hours are 9-16; the session bounds them: nothing before the 09:30 open
+    (no trade has moved a price yet), nothing after the close (13:00 on half days). The 16:00
     slot on a regular day (and 13:00 on a half day) reports the closing move.
     """
     session = calendar.session(wall.date())
-    return session is not None and wall.time() <= session.close
+    return session is not None and session.open <= wall.time() <= session.close
 
 
 _NYSE = NyseCalendar()

@@ -201,3 +201,15 @@ def test_next_run_is_the_earliest_upcoming_slot_over_zones() -> None:
     assert slot is not None and slot.at == datetime(2026, 3, 9, 21, tzinfo=UTC)  # 08:00 Sydney
     alert = next_run(NotificationKind.ALERT, ALERTS, [], after=datetime(2026, 11, 25, 22, tzinfo=UTC), calendar=CAL)
     assert alert is not None and alert.period == "XNYS-2026-11-27T09"  # skips Thanksgiving
+
+
+def test_alert_checks_wait_for_the_open() -> None:
+    # Saturday 2026-12-05: the next check is Monday's 09:30 open (EST, 14:30 UTC), not 09:00.
+    alert = next_run(NotificationKind.ALERT, ALERTS, [], after=datetime(2026, 12, 5, 12, tzinfo=UTC), calendar=CAL)
+    assert alert is not None and alert.at == datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
+    assert alert.period == "XNYS-2026-12-07T09"
+    # From 09:00 to 09:29 nothing is planned; the hour's first check is at the open.
+    assert plan_kind(
+        NotificationKind.ALERT, ALERTS, [], start=datetime(2026, 12, 7, 14, tzinfo=UTC),
+        now=datetime(2026, 12, 7, 14, 29, tzinfo=UTC), grace=timedelta(hours=1), calendar=CAL,
+    ) == []
