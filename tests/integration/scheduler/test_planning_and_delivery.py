@@ -223,9 +223,9 @@ async def test_no_alerts_on_nyse_holiday_and_none_after_an_early_close(database:
     for hour in range(9, 17):
         await h.step(local(date(2026, 11, 26), time(hour, 5), ny))
     assert await outbox(database) == []
-    # the day after: half day, closes 13:00
+    # the day after: half day, opens 09:30, closes 13:00
     for hour in range(9, 17):
-        await h.step(local(date(2026, 11, 27), time(hour, 5), ny))
+        await h.step(local(date(2026, 11, 27), time(hour, 35), ny))
     periods = sorted({r["slot_local"] for r in await outbox(database)})
     assert periods == [f"XNYS-2026-11-27T{h:02d}" for h in range(9, 14)]
     assert len(smtp_sink.received()) == 3 * 5
