@@ -2,7 +2,8 @@
 portfolio domain service (``PortfolioService``: the same summaries, history and alert rule the
 API serves), so a digest never disagrees with what the app shows.
 
-- digest: the summary at the close of the reported day (or now, if earlier), one month of
+- digest: the summary at the close of the reported day (sent before that close: the latest
+  close before, a session in progress is never a day's result), one month of
   daily values for the chart, the portfolio core's own sentences as the narrative;
 - weekly: the summary at the end of the week against the one at its start (volatility,
   diversification score), the week's movers and the core's insights;
@@ -23,6 +24,7 @@ from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.i18n import Localizer
+from stack_cfo.core.market_calendar import calendar_for, last_closed_session_day
 from stack_cfo.core.notifications.ports import (
     AlertFacts,
     DigestFacts,
@@ -51,6 +53,18 @@ VOL_DAYS = 140  # calendar days covering the 90 trading days the alert rule look
 
 def _close_of(day: date) -> datetime:
     return datetime.combine(day, CLOSE, NEW_YORK).astimezone(UTC)
+
+
+def _digest_close(day: date, now: datetime) -> datetime:
+    """The close a digest reporting ``day`` is computed at: that day's, or, when the digest goes
+    out before it (east of about UTC+11 a morning digest is sent while New York's session of the
+    local day before is still open), the latest close before ``now``: a digest never presents a
+    session in progress as the day's result."""
+    close = _close_of(day)
+    if close <= now:
+        return close
+    last = last_closed_session_day(calendar_for("America/New_York"), now)
+    return _close_of(last) if last is not None else now
 
 
 class PortfolioFacts:
@@ -90,7 +104,7 @@ class PortfolioFacts:
         # One user's numbers, read in their scope (row-level security) even inside the worker's
         # system scope: a digest can only ever see its own user's rows. Likewise below.
         with user_scope(user_id):
-            view = await self._summary(user_id, _close_of(day))
+            view = await self._summary(user_id, _digest_close(day, self.clock.now()))
             if view is None or not view.summary.positions:
                 return None
             s = view.summary

@@ -89,6 +89,22 @@ async def test_digest_and_weekly_facts_come_from_the_portfolio_service(database:
     assert await facts.digest_facts("00000000-0000-4000-8000-000000000000", last) is None
 
 
+async def test_a_digest_sent_during_the_session_reports_the_last_closed_one(database: Database) -> None:
+    # Auckland's 08:00 digest of the 9th (reporting the 8th) goes out at 14:00 in New York on the
+    # 8th, the session still open: it reports the 7th's close, not the session in progress.
+    user, facts, clock, days = await _portfolio(database)
+    last, before = days[-1], days[-2]
+    clock.set(datetime.combine(last, time(14), NY).astimezone(UTC))
+    digest = await facts.digest_facts(user, last)
+    i = len(days) - 2
+    aapl, msft = Decimal("200") + Decimal((i % 3) - 1) / 2, Decimal("400") - Decimal((i % 3) - 1) / 2
+    assert digest is not None and digest.day == before
+    assert digest.total_value == Decimal("100") * aapl + Decimal("50") * msft + Decimal("1000")
+    clock.set(datetime.combine(last, time(16, 5), NY).astimezone(UTC))  # after the close: that day
+    after = await facts.digest_facts(user, last)
+    assert after is not None and after.day == last
+
+
 async def test_alert_fires_only_when_the_core_rule_does(database: Database) -> None:
     user, facts, clock, days = await _portfolio(database)
     service = facts.service

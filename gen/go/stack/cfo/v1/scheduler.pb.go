@@ -1553,7 +1553,9 @@ type Notification struct {
 	// held until the user's quiet hours end); empty otherwise.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The local period it belongs to (its exactly-once key's): for a digest, the user's local date it is
-	// sent on ("2026-03-09"; it reports the last trading day before, and the news since); for a weekly
+	// sent on ("2026-03-09"; it reports the last trading day before, and the news since: the last whose
+	// session had closed when it was sent, so east of about UTC+11, where the morning digest leaves while
+	// New York's session of the day before is still open, the one before that); for a weekly
 	// summary, the ISO week it is sent in ("2026-W11"; it covers the whole week before, Monday to Sunday,
 	// which the content's `week_start` data names); for an alert, the exchange hour ("2026-03-09T10").
 	Period string `protobuf:"bytes,6,opt,name=period,proto3" json:"period,omitempty"`
