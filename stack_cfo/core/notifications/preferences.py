@@ -214,8 +214,10 @@ def apply_update(prefs: NotificationPreferences, changes: Mapping[str, Any]) -> 
             values[name] = value
         elif name in ("quiet_hours_start", "quiet_hours_end"):
             values[name] = _clock(value, name)
-        elif name in ("email_address", "time_zone"):
+        elif name == "email_address":
             values[name] = "" if value is None else str(value).strip()
+        elif name == "time_zone":  # as sent: a refusal names the value the client sent (" " is not "")
+            values[name] = "" if value is None else str(value)
         elif name == "locale":
             if value is not None and not isinstance(value, str):
                 raise InvalidArgument.field(name, "must be a BCP 47 language tag", reason="INVALID_LOCALE")
