@@ -35,7 +35,7 @@ from prometheus_client import Counter
 
 from stack_cfo.api.auth import Principal
 from stack_cfo.api.rate_windows import SlidingWindows
-from stack_cfo.api.stream_slots import LocalStreamSlots, RedisStreamSlots, StreamSlots
+from stack_cfo.api.stream_slots import LocalStreamSlots, RedisStreamSlots, StreamSlots, redis_pool
 from stack_cfo.config import PrincipalLimits, RateLimitConfig
 from stack_cfo.core.errors import ResourceExhausted
 
@@ -130,10 +130,20 @@ class _Rates:
             for c in CallClass
         }
         self.text = {c: str(getattr(cfg, c.value)) for c in CallClass}
+        self._ordered: dict[tuple[CallClass, ...], list[tuple[CallClass, RateLimitItem]]] = {}
         #: (item, limit, period in seconds) per class, for the in-memory counters.
         self.windows: dict[CallClass, list[tuple[RateLimitItem, int, int]]] = {
             c: [(i, i.amount, i.get_expiry()) for i in items] for c, items in self.items.items()
         }
+
+    def ordered(self, classes: tuple[CallClass, ...]) -> list[tuple[CallClass, RateLimitItem]]:
+        """The windows of ``classes``, shortest period first (the order the shared store hits them)."""
+        found = self._ordered.get(classes)
+        if found is None:
+            found = self._ordered[classes] = sorted(
+                ((c, i) for c in classes for i in self.items[c]), key=lambda ci: ci[1].get_expiry()
+            )
+        return found
 
 
 class _RepeatLog:
@@ -184,7 +194,7 @@ class CallLimiter:
         else:
             self._storage = RedisStorage(
                 "async+" + url, implementation="redispy", key_prefix="stack-cfo:limits",
-                socket_timeout=0.5, socket_connect_timeout=0.5,
+                connection_pool=redis_pool(url),  # type: ignore[arg-type]  # passed on to redis-py
             )
             self.slots = RedisStreamSlots(url, lease=self.cfg.stream_lease.total_seconds())
             self._limiter = SlidingWindowCounterRateLimiter(self._storage)
@@ -204,23 +214,29 @@ class CallLimiter:
         local = self._local
         if local is not None:
             key = principal.key
-            for call_class in self.classes(method):
-                for item, limit, period in rates.windows[call_class]:
-                    if not local.hit((call_class, key, limit, period), limit, period):
-                        wait = local.retry_after((call_class, key, limit, period), limit, period)
-                        self._refuse(principal, call_class, item, rates.text[call_class], wait)
+            windows = [(call_class, item, (call_class, key, limit, period), limit, period)
+                       for call_class in self.classes(method) for item, limit, period in rates.windows[call_class]]
+            refused = local.hit_all([(k, limit, period) for _, _, k, limit, period in windows])
+            if refused is not None:
+                # The window that keeps the call out longest: its wait is the one that works.
+                waits = [(local.retry_after(k, limit, period), call_class, item)
+                         for call_class, item, k, limit, period in (windows[i] for i in refused)]
+                wait, call_class, item = max(waits, key=lambda w: w[0])
+                self._refuse(principal, call_class, item, rates.text[call_class], wait)
             return
         if self._limiter is None:
             return
-        for call_class in self.classes(method):
-            for item in rates.items[call_class]:
-                try:
-                    admitted = await self._limiter.hit(item, call_class.value, principal.key)
-                except Exception as exc:
-                    self._storage_failed(exc)
-                    return
-                if not admitted:
-                    await self._refuse_rate(principal, call_class, item, rates.text[call_class])
+        # Shortest windows first, stopping at the first refusal: a call the per-second burst
+        # refuses is not counted in the per-minute window (the counts a refused call leaves in
+        # shorter windows expire within their own short period).
+        for call_class, item in rates.ordered(self.classes(method)):
+            try:
+                admitted = await self._limiter.hit(item, call_class.value, principal.key)
+            except Exception as exc:
+                self._storage_failed(exc)
+                return
+            if not admitted:
+                await self._refuse_rate(principal, call_class, item, rates.text[call_class])
 
     async def _refuse_rate(self, principal: Principal, call_class: CallClass, item: RateLimitItem, text: str) -> None:
         assert self._limiter is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 
 class SlidingWindows:
@@ -44,15 +44,28 @@ class SlidingWindows:
 
     def hit(self, key: Hashable, limit: int, period: float) -> bool:
         """Count one call of ``key`` if ``limit`` calls per ``period`` seconds allow it."""
+        return self.hit_all(((key, limit, period),)) is None
+
+    def hit_all(self, windows: Iterable[tuple[Hashable, int, float]]) -> list[int] | None:
+        """Count one call in every window of ``windows`` (key, limit, period) if each allows it;
+        otherwise count nothing and return the positions of the windows that refuse. A call the
+        per-second burst refuses must not use up the per-minute allowance (the client, told to
+        wait the second's retry delay, would find the minute spent on calls never served)."""
         now = self._clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        w = self._window(key, period, now)
-        weighted = w[2] * (period - now % period) / period + w[1]
-        if math.floor(weighted) + 1 > limit:
-            return False
-        w[1] += 1
-        return True
+        taken: list[list[float]] = []
+        refused: list[int] | None = None
+        for i, (key, limit, period) in enumerate(windows):
+            w = self._window(key, period, now)
+            if math.floor(w[2] * (period - now % period) / period + w[1]) + 1 > limit:
+                refused = [*(refused or ()), i]
+            taken.append(w)
+        if refused is not None:
+            return refused
+        for w in taken:
+            w[1] += 1
+        return None
 
     def retry_after(self, key: Hashable, limit: int, period: float) -> float:
         """Seconds until a call of ``key`` would be admitted again (0 if it would be now)."""

@@ -76,13 +76,27 @@ class LocalStreamSlots:
             del self._open[principal]
 
 
+#: Connections to Redis per pool, and how long a check waits for a free one. Calls beyond the pool
+#: wait their turn (a burst of 1,300 calls from one user must not look like a Redis outage, which
+#: lets calls through: redis-py's plain pool raises MaxConnectionsError past its 100 connections).
+REDIS_POOL_SIZE = 64
+REDIS_POOL_WAIT = 2.0
+
+
+def redis_pool(url: str) -> aioredis.BlockingConnectionPool:
+    """A blocking connection pool for the limits' shared store at ``url``."""
+    return aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_WAIT, socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+
+
 class RedisStreamSlots:
     """Slots shared by every replica through one Redis sorted set per principal."""
 
     PREFIX = "stack-cfo:streams:"
 
     def __init__(self, url: str, *, lease: float) -> None:
-        self._client = aioredis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._client = aioredis.Redis(connection_pool=redis_pool(url))
         self._lease = lease
         self._acquire = self._client.register_script(_ACQUIRE)
         self._held: dict[str, str] = {}  # slot id -> principal, for lease renewal

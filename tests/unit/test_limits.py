@@ -82,3 +82,56 @@ async def test_the_limiter_refuses_with_the_time_to_wait() -> None:
     assert refused.value.reason == "RATE_LIMITED"
     assert 0 < refused.value.retry_after.total_seconds() <= 60
     await limiter.admit(bob, method)  # another principal is not affected
+
+
+async def _burst(limiter: CallLimiter, principal: Principal, method: str, n: int) -> list[ResourceExhausted]:
+    refusals = []
+    for _ in range(n):
+        try:
+            await limiter.admit(principal, method)
+        except ResourceExhausted as exc:
+            refusals.append(exc)
+    return refusals
+
+
+async def test_a_call_the_burst_window_refuses_does_not_use_up_the_longer_window() -> None:
+    """A client that waits the RetryInfo delay of a burst refusal is admitted (the minute window
+    holds only the calls that were served, not the refused ones)."""
+    cfg = build_config({"rate_limits": {"user": {"reads": "2/second;5/minute"}}}).rate_limits
+    limiter = CallLimiter(cfg)
+    await limiter.start()
+    clock = Clock(60_000.0)
+    limiter._local = SlidingWindows(clock)
+    alice, method = Principal(user_id="a"), "/stack.cfo.v1.ChatService/GetSession"
+    refusals = await _burst(limiter, alice, method, 10)
+    assert len(refusals) == 8
+    first = refusals[0]
+    assert first.metadata["window_limit"] == "2 per 1 second"
+    clock.now += first.retry_after.total_seconds() + 0.001
+    await limiter.admit(alice, method)  # old code: refused for ~59 s by a minute window full of refusals
+
+
+async def test_a_refusal_names_the_window_that_keeps_the_call_out_longest() -> None:
+    cfg = build_config({"rate_limits": {"user": {"reads": "2/second;3/minute"}}}).rate_limits
+    limiter = CallLimiter(cfg)
+    await limiter.start()
+    clock = Clock(60_000.0)
+    limiter._local = SlidingWindows(clock)
+    alice, method = Principal(user_id="a"), "/stack.cfo.v1.ChatService/GetSession"
+    assert await _burst(limiter, alice, method, 2) == []
+    clock.now += 1.5
+    assert await _burst(limiter, alice, method, 1) == []  # the third of the minute
+    [refused] = await _burst(limiter, alice, method, 1)  # both windows are full now
+    assert refused.metadata["window_limit"] == "3 per 1 minute"
+    assert refused.retry_after.total_seconds() > 1
+
+
+async def test_a_call_of_two_classes_refused_by_one_counts_in_neither() -> None:
+    cfg = build_config({"rate_limits": {"user": {"paid_ai": "1/minute", "streams": "2/minute"}}}).rate_limits
+    limiter = CallLimiter(cfg)
+    await limiter.start()
+    alice, method = Principal(user_id="a"), "/stack.cfo.v1.ChatService/SendMessage"  # streams + paid_ai
+    refusals = await _burst(limiter, alice, method, 5)
+    assert len(refusals) == 4 and {r.metadata["class"] for r in refusals} == {"paid_ai"}
+    # The refused SendMessages took no stream opening: a watch (streams only) is still admitted.
+    await limiter.admit(alice, "/stack.cfo.v1.PortfolioSummaryService/WatchPortfolio")

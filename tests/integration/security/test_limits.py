@@ -315,3 +315,43 @@ async def test_unreachable_redis_lets_calls_through(db_dsn: str, data_dir: Path)
         finally:
             first[0].cancel()
             second[0].cancel()
+
+
+async def test_a_burst_against_redis_waits_for_connections_and_admits_exactly_the_limit() -> None:
+    """1,300 concurrent checks (more than redis-py's 100-connection default pool) neither fail open
+    nor take the minute: exactly the second's limit is admitted, and after the RetryInfo delay the
+    next call is admitted again (the refused ones were not counted in the minute window)."""
+    import uuid
+
+    from stack_cfo.api.auth import Principal
+    from stack_cfo.api.limits import STORAGE_ERRORS, CallLimiter
+    from stack_cfo.config import build_config
+    from stack_cfo.core.errors import ResourceExhausted
+
+    url = ensure_redis()
+    cfg = build_config({"rate_limits": {"storage": url, "user": {"reads": "50/second;1200/minute"}}}).rate_limits
+    limiter = CallLimiter(cfg)
+    await limiter.start()
+    try:
+        principal = Principal(user_id=str(uuid.uuid4()))
+        method = "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSummary"
+        errors_before = STORAGE_ERRORS._value.get()
+
+        async def one() -> ResourceExhausted | None:
+            try:
+                await limiter.admit(principal, method)
+            except ResourceExhausted as exc:
+                return exc
+            return None
+
+        outcomes = await asyncio.gather(*(one() for _ in range(1300)))
+        assert STORAGE_ERRORS._value.get() == errors_before, "the burst was treated as a Redis outage"
+        refusals = [o for o in outcomes if o is not None]
+        # The sliding window may carry part of the previous second's count: never more than 50.
+        assert 1300 - 50 <= len(refusals) < 1300
+        wait = max(r.retry_after.total_seconds() for r in refusals)
+        assert wait <= 1.0, "refused for longer than the burst window: the minute window counted refusals"
+        await asyncio.sleep(wait + 0.05)
+        await limiter.admit(principal, method)
+    finally:
+        await limiter.aclose()
