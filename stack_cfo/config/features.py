@@ -39,7 +39,8 @@ class ChatConfig(Section):
     summary_max_chars: int = setting(_CHAT.summary_max_chars, ge=200)
     """Cap on a stored summary; it is part of every later prompt."""
     daily_token_budget: int = setting(_CHAT.daily_token_budget, env="CHAT_DAILY_TOKEN_BUDGET", ge=0)
-    """Tokens one user may spend per UTC day across sessions; 0 = unlimited."""
+    """AI tokens one user may spend per UTC day: chat turns across sessions and portfolio narratives
+    (StreamPortfolioSummary, which then gets the deterministic narrative); 0 = unlimited."""
     prompt_budget_tokens: int = setting(_CHAT.prompt_budget_tokens, ge=256)
     """Estimated prompt size limit; the oldest kept messages are dropped beyond it."""
     max_answer_tokens: int | None = setting(_CHAT.max_answer_tokens, ge=1)

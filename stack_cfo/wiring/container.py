@@ -23,6 +23,7 @@ from stack_cfo.api.auth import resolve_jwt_secret
 from stack_cfo.api.validation import PageTokens
 from stack_cfo.config import Config
 from stack_cfo.core.ai import ComputeClient
+from stack_cfo.core.ai.budget import DailyTokenBudget
 from stack_cfo.core.chat.manager import ChatManager
 from stack_cfo.core.chat.portfolio_context import PortfolioServiceContext
 from stack_cfo.core.clock import Clock, SystemClock
@@ -44,6 +45,7 @@ from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.secret import Secret
 from stack_cfo.store.chat import ChatRepository
+from stack_cfo.store.chat.usage import TokenUsage
 from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.erasure import PgUserRows
 from stack_cfo.store.idempotency import PgIdempotencyStore
@@ -167,6 +169,7 @@ class Container:
                 receipts=self.receipts,
                 locales=self.user_locales,
                 gc_hold=GcHold(),  # one portfolio service, so one hold, per process
+                budget=DailyTokenBudget(TokenUsage(self.db), self.config.chat.daily_token_budget, self.clock),
             ),
         )
 

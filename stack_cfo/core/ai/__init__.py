@@ -166,6 +166,8 @@ class DegradedReason(StrEnum):
     #: The AI's text stated figures that match nothing the server computed: the deterministic
     #: writer's text was sent (or stored) instead.
     UNGROUNDED = "AI_UNGROUNDED"
+    #: The user's daily AI token budget is spent: the deterministic writer's text, until 00:00 UTC.
+    TOKEN_BUDGET_EXHAUSTED = "TOKEN_BUDGET_EXHAUSTED"
 
 
 #: Compute-client reasons (``StackCfoError.reason`` or ``extra["fallback_reason"]``) that are not
@@ -176,6 +178,7 @@ _REASONS: dict[str, DegradedReason] = {
     "ZEROG_NO_SUB_ACCOUNT": DegradedReason.BALANCE_INSUFFICIENT,
     "ZEROG_NOT_CONFIGURED": DegradedReason.NOT_CONFIGURED,
     "ZEROG_BREAKER_OPEN": DegradedReason.BREAKER_OPEN,
+    "TOKEN_BUDGET_EXHAUSTED": DegradedReason.TOKEN_BUDGET_EXHAUSTED,
 }
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from stack_cfo.core.ai.budget import usage_day
 from stack_cfo.core.errors import ResourceExhausted
 
-
-def usage_day(now: datetime) -> date:
-    """The UTC calendar day a token spent at ``now`` is booked on."""
-    return now.astimezone(UTC).date()
+__all__ = ["check_budget", "until_next_day", "usage_day"]
 
 
 def until_next_day(now: datetime) -> timedelta:

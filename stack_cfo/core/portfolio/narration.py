@@ -6,7 +6,9 @@ and only a text that checks out is sent, in sentence-sized chunks. A first draft
 figures matching nothing is rejected and the AI is asked once more, told which figures were not in
 the data; a second ungrounded draft gives way to the deterministic writer's narrative, marked
 ``AI_UNGROUNDED``. An AI stream that broke is sent as it arrived (``incomplete``) when what arrived
-checks out. Every narrative, AI-written or not, gets a receipt.
+checks out. Every narrative, AI-written or not, gets a receipt. Its tokens are booked on the
+user's daily AI budget (the one chat turns spend); once that is spent, the narrative is the
+deterministic writer's (``TOKEN_BUDGET_EXHAUSTED``) until 00:00 UTC.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import AsyncGenerator, Callable
 from stack_cfo.core.ai import (
     CompletionOptions,
     ComputeClient,
+    DegradedReason,
     ReasonedFallback,
 )
-from stack_cfo.core.ai.offline import OFFLINE_BANNER, sentence_chunks
+from stack_cfo.core.ai.budget import DailyTokenBudget
+from stack_cfo.core.ai.offline import OFFLINE_BANNER, OfflineComputeClient, sentence_chunks
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.portfolio.narrative import narrative_messages, summary_document, write_narrative
@@ -37,18 +41,24 @@ class Narrator:
         audit: Audit,
         receipts: ReceiptStore | None = None,
         locales: UserLocales | None = None,
+        budget: DailyTokenBudget | None = None,
     ) -> None:
+        """``budget``: the users' daily AI token budget, shared with chat (none: unlimited)."""
         self._locales = locales or UserLocales(None)
         self._compute = compute
         self._writer = GroundedWriter(audit)
         self._receipts = receipts
+        self._budget = budget
 
     async def narrate(
         self, user_id: str, summary: PortfolioSummary, *, deadline: float | None = None
     ) -> AsyncGenerator[NarrativeChunk | NarrativeDone, None]:
         """The narrative's chunks, then one :class:`NarrativeDone`."""
         doc = summary_document(summary)
-        client = self._compute()
+        client: ComputeClient = self._compute()
+        if self._budget is not None and await self._budget.spent(user_id):
+            # The day's budget is spent (chat turns and narratives together): no paid request.
+            client = OfflineComputeClient(reason=DegradedReason.TOKEN_BUDGET_EXHAUSTED.value)
         l10n = await self._locales.of(user_id)
         fallback = write_narrative(summary, l10n=l10n)
         written = await self._writer.write(
@@ -68,6 +78,11 @@ class Narrator:
                 else ReasonedFallback(lambda _why: fallback, banner=l10n._(OFFLINE_BANNER)),
             ),
         )
+        if self._budget is not None and written.tokens:
+            try:
+                await self._budget.charge(user_id, written.tokens)
+            except StackCfoError as exc:
+                log.warning("narrative tokens could not be booked", extra={"reason": exc.reason})
         for chunk in sentence_chunks(written.result.text):
             yield NarrativeChunk(chunk)
         if self._receipts is not None:

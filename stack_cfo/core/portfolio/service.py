@@ -36,6 +36,7 @@ from typing import Any
 from stack_cfo.core.ai import (
     ComputeClient,
 )
+from stack_cfo.core.ai.budget import DailyTokenBudget
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import user_scope
@@ -154,15 +155,17 @@ class PortfolioService(LedgerUseCases):
         receipts: ReceiptStore | None = None,
         locales: UserLocales | None = None,
         gc_hold: GcHold | None = None,
+        budget: DailyTokenBudget | None = None,
     ) -> None:
         """``gc_hold``: held while a watch fan-out is in flight (see :mod:`.watch`); the process's
-        one, from the wiring (none: collections run whenever they fall due)."""
+        one, from the wiring (none: collections run whenever they fall due). ``budget``: the
+        users' daily AI token budget the narratives spend from (none: unlimited)."""
         self._store = store
         self._feed = feed
         self._clock = clock
         self.settings = settings
         self._compute = compute or OfflineComputeClient
-        self._narrator = Narrator(self._compute, Audit(clock), receipts, locales)
+        self._narrator = Narrator(self._compute, Audit(clock), receipts, locales, budget)
         cs = cache or CacheSettings()
         self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
         self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)

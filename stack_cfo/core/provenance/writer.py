@@ -49,6 +49,8 @@ class Written:
     receipt: Receipt
     failure: StackCfoError | None = None
     """The error the compute client raised instead of answering (InsufficientFunds), if any."""
+    tokens: int = 0
+    """Tokens the AI's drafts used together (a rejected first draft is paid for too)."""
 
 
 class GroundedWriter:
@@ -75,6 +77,7 @@ class GroundedWriter:
         failure: StackCfoError | None = None
         checked: GroundingRecord | None = None
         rejected: list[str] = []
+        tokens = 0
         messages = prompt(rejected)
         for _ in range(MAX_DRAFTS):
             messages = prompt(rejected)
@@ -87,6 +90,8 @@ class GroundedWriter:
                                                                                    "reason": exc.reason})
                 result, failure = None, exc
                 break
+            if not result.offline:
+                tokens += result.total_tokens
             checked = self._audit.check(surface, result.text, facts, subject=subject)
             if result.offline or result.incomplete or checked.status is not GroundingState.UNGROUNDED:
                 break
@@ -118,4 +123,4 @@ class GroundedWriter:
             degraded_reason=reason,
             extra_facts=extra_facts,
         )
-        return Written(result, reason, checked, receipt, failure)
+        return Written(result, reason, checked, receipt, failure, tokens)

@@ -38,6 +38,7 @@ from stack_cfo.store.chat._common import (
     turn_row,
 )
 from stack_cfo.store.chat.lease import LeaseQueries
+from stack_cfo.store.chat.usage import TokenUsage
 from stack_cfo.store.db import run_script
 from stack_cfo.store.receipts import light_receipts, receipt_insert
 
@@ -297,10 +298,7 @@ class TranscriptQueries(LeaseQueries):
         return summary_row(row, cipher)
 
     async def daily_tokens(self, user_id: str, day: date) -> int:
-        async with self._db.connection() as conn:
-            cur = await conn.execute(Q.daily_tokens, {"user_id": user_id, "day": day})
-            row = await cur.fetchone()
-        return int(row["tokens"]) if row is not None else 0
+        return await TokenUsage(self._db).daily_tokens(user_id, day)
 
 
 async def _with_receipts(

@@ -21,6 +21,7 @@ from prometheus_client import REGISTRY
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.core.clock import FrozenClock
 from tests.integration.portfolio.support import (
+    error_details,
     evening,
     holding,
     name,
@@ -193,6 +194,38 @@ async def test_stream_with_an_unfunded_router_account_says_it_must_be_topped_up(
     assert done.degraded_reason == "COMPUTE_BALANCE_INSUFFICIENT"
     assert "".join(e.narrative_delta.text for e in events[1:-1]) == done.text
     assert "not AI-generated" in done.text and "$1,512.00" in done.text
+
+
+async def test_narratives_spend_the_users_daily_token_budget_and_then_are_not_paid_for(
+    db_dsn: str, data_dir: Path, router: RouterStandIn
+) -> None:
+    """The budget chat turns spend covers narratives too: once a narrative has spent it, the next
+    one is the deterministic writer's (no provider request) and a chat turn is refused."""
+    from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
+
+    router.default_reply = Reply.ok(TRUE_NARRATIVE)
+    clock = FrozenClock(evening(DAYS[0]))
+    user = new_user()
+    config = {**_router_config(router), "chat": {"daily_token_budget": 10}}
+    async with running_server(db_dsn, data_dir, config, clock=clock) as srv:
+        await _portfolio(srv, clock, user)
+        first = [e async for e in _stream(srv, user, timeout=10)][-1].narrative_completed
+        assert first.offline is False and first.usage.prompt_tokens + first.usage.completion_tokens > 10
+        second = [e async for e in _stream(srv, user, timeout=10)]
+        done = second[-1].narrative_completed
+        assert (done.offline, done.degraded, done.degraded_reason, done.fee) == (True, True, "TOKEN_BUDGET_EXHAUSTED",
+                                                                                 "0")
+        assert "".join(e.narrative_delta.text for e in second[1:-1]) == done.text and "$1,512.00" in done.text
+        assert len([r for r in router.requests if r.path.endswith("/chat/completions")]) == 1
+        chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        create = chat_pb2.CreateSessionRequest(parent=f"users/{user}", session=chat_pb2.Session(title="t"))
+        session = await chat.CreateSession(create, metadata=srv.auth(user), timeout=10)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            async for _ in chat.SendMessage(chat_pb2.SendMessageRequest(name=session.name, content="How am I doing?"),
+                                            metadata=srv.auth(user), timeout=10):
+                pass
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert error_details(refused.value)[0].reason == "TOKEN_BUDGET_EXHAUSTED"
 
 
 async def test_cancelling_the_stream_stops_the_ai_request(db_dsn: str, data_dir: Path, router: RouterStandIn) -> None:

@@ -983,7 +983,8 @@ type Receipt struct {
 	Usage *TokenUsage `protobuf:"bytes,18,opt,name=usage,proto3" json:"usage,omitempty"`
 	// Provider fee in 0G (1 0G = 10^18 neuron), decimal string; "0" for offline text; empty when unknown.
 	Fee string `protobuf:"bytes,19,opt,name=fee,proto3" json:"fee,omitempty"`
-	// Why the text is degraded (the codes of ChatMessage.degraded_reason, plus AI_UNGROUNDED); empty otherwise.
+	// Why the text is degraded (the codes of ChatMessage.degraded_reason and NarrativeCompleted.degraded_reason);
+	// empty otherwise.
 	DegradedReason string `protobuf:"bytes,20,opt,name=degraded_reason,json=degradedReason,proto3" json:"degraded_reason,omitempty"`
 	// The router's own report that it checked the provider's TEE signature; only set in router mode.
 	RouterTeeVerified *bool `protobuf:"varint,21,opt,name=router_tee_verified,json=routerTeeVerified,proto3,oneof" json:"router_tee_verified,omitempty"`

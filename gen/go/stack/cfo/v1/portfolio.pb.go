@@ -4744,6 +4744,9 @@ type NarrativeCompleted struct {
 	//	MODEL_SUBSTITUTED: another model or provider than the configured one wrote it (failover).
 	//	AI_UNGROUNDED: the AI's narrative (twice: one regeneration is tried) stated figures that match nothing
 	//	  the server computed; it was never sent, and `text` is the deterministic writer's narrative.
+	//	TOKEN_BUDGET_EXHAUSTED: the user's daily AI token budget (shared with chat turns, which then get
+	//	  RESOURCE_EXHAUSTED TOKEN_BUDGET_EXHAUSTED) is spent; `text` is the deterministic writer's narrative
+	//	  until 00:00 UTC. An AI narrative's tokens (both drafts when one is regenerated) count against it.
 	DegradedReason string `protobuf:"bytes,10,opt,name=degraded_reason,json=degradedReason,proto3" json:"degraded_reason,omitempty"`
 	// How the figures of `text` compare with the summary's numbers (offsets index `text`).
 	Grounding *Grounding `protobuf:"bytes,11,opt,name=grounding,proto3" json:"grounding,omitempty"`

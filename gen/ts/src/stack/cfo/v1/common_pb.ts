@@ -512,7 +512,8 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
   fee: string;
 
   /**
-   * Why the text is degraded (the codes of ChatMessage.degraded_reason, plus AI_UNGROUNDED); empty otherwise.
+   * Why the text is degraded (the codes of ChatMessage.degraded_reason and NarrativeCompleted.degraded_reason);
+   * empty otherwise.
    *
    * @generated from field: string degraded_reason = 20;
    */

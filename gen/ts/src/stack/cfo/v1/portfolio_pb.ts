@@ -2568,6 +2568,9 @@ export type NarrativeCompleted = Message<"stack.cfo.v1.NarrativeCompleted"> & {
    *   MODEL_SUBSTITUTED: another model or provider than the configured one wrote it (failover).
    *   AI_UNGROUNDED: the AI's narrative (twice: one regeneration is tried) stated figures that match nothing
    *     the server computed; it was never sent, and `text` is the deterministic writer's narrative.
+   *   TOKEN_BUDGET_EXHAUSTED: the user's daily AI token budget (shared with chat turns, which then get
+   *     RESOURCE_EXHAUSTED TOKEN_BUDGET_EXHAUSTED) is spent; `text` is the deterministic writer's narrative
+   *     until 00:00 UTC. An AI narrative's tokens (both drafts when one is regenerated) count against it.
    *
    * @generated from field: string degraded_reason = 10;
    */
