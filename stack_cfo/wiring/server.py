@@ -229,6 +229,9 @@ class ServerProcess:
         portfolio = self.container.built("portfolio")
         if portfolio is not None:
             portfolio.end_watches()
+        feed = self.container.built("notification_feed")
+        if feed is not None:
+            feed.end_watches()
         log.info("shutdown: draining", extra={"drain_delay_s": cfg.drain_delay.total_seconds()})
         await asyncio.sleep(cfg.drain_delay.total_seconds())
         for t in self._tasks:

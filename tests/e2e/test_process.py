@@ -230,10 +230,11 @@ async def test_buf_curl_lists_every_method_over_reflection(served) -> None:  # t
 
 
 async def test_sigterm_with_open_watches_takes_the_drain_delay_not_the_grace(served) -> None:  # type: ignore[no-untyped-def]
-    """WatchPortfolio and Health/Watch streams never end by themselves; SIGTERM ends the portfolio
-    watch at once (UNAVAILABLE with a retry hint, so the client reconnects elsewhere) and the health
-    watch at stop, so the process exits after the drain delay (1.5 s), not drain + grace (11.5 s)."""
-    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2, portfolio_pb2_grpc
+    """WatchPortfolio, WatchNotifications and Health/Watch streams never end by themselves; SIGTERM
+    ends the portfolio watch and the notification feed's stream at once (UNAVAILABLE with a retry
+    hint, so the client reconnects elsewhere) and the health watch at stop, so the process exits
+    after the drain delay (1.5 s), not drain + grace (11.5 s)."""
+    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2, portfolio_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
     from stack_cfo.api.auth import mint_token
     from stack_cfo.secret import Secret
     from tests.support.secrets import JWT_SECRET, production_auth
@@ -256,6 +257,17 @@ async def test_sigterm_with_open_watches_takes_the_drain_delay_not_the_grace(ser
             portfolio_pb2.WatchPortfolioRequest(portfolio=f"users/{user}/portfolio"), metadata=md
         )
         await watch.read()
+        ops = [("authorization", "Bearer " + mint_token(Secret(JWT_SECRET), service="ops", cfg=production_auth()))]
+        scheduler = scheduler_pb2_grpc.SchedulerServiceStub(ch)
+        feed = "services/ops/notificationFeed"
+        await scheduler.UpdateNotificationFeed(
+            scheduler_pb2.UpdateNotificationFeedRequest(feed=scheduler_pb2.NotificationFeed(name=feed, enabled=True)),
+            metadata=ops, timeout=10,
+        )
+        notifications = scheduler.WatchNotifications(scheduler_pb2.WatchNotificationsRequest(feed=feed), metadata=ops)
+        reading = asyncio.ensure_future(notifications.read())
+        await asyncio.sleep(0.5)  # open and waiting (the feed is empty: no first event)
+        assert not reading.done()
         health = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(service="readiness"))
         assert (await health.read()).status == SERVING
         sent = time.monotonic()
@@ -265,6 +277,11 @@ async def test_sigterm_with_open_watches_takes_the_drain_delay_not_the_grace(ser
         watch_ended = time.monotonic() - sent
         assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
         assert "SERVER_SHUTTING_DOWN" in str(ended.value.trailing_metadata())
+        with pytest.raises(grpc.aio.AioRpcError) as feed_ended:
+            await asyncio.wait_for(reading, 5)
+        assert time.monotonic() - sent < 0.5
+        assert feed_ended.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "SERVER_SHUTTING_DOWN" in str(feed_ended.value.trailing_metadata())
         rc = await asyncio.to_thread(proc.wait, 30)
         exited = time.monotonic() - sent
     assert rc == 0

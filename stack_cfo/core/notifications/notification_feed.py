@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from stack_cfo.core.errors import FailedPrecondition, InvalidArgument
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.records import NotificationRecord
+from stack_cfo.core.portfolio.watch import shutting_down
 from stack_cfo.core.provenance.model import Receipt
 
 UPDATABLE = frozenset({"enabled", "kinds"})
@@ -93,6 +94,13 @@ class FeedWakeups:
 
     def __init__(self) -> None:
         self._waiters: dict[int, set[asyncio.Event]] = {}
+        self.closed = False
+        """Set by :meth:`close` (shutdown): the streams end, new ones are refused."""
+
+    def close(self) -> None:
+        """Shutdown begins: wake every stream so it ends (UNAVAILABLE, reconnect with its cursor)."""
+        self.closed = True
+        self.notify_all()
 
     def notify(self, feed_id: int) -> None:
         for event in self._waiters.get(feed_id, ()):
@@ -148,7 +156,9 @@ class FeedService:
 
     async def watch(self, service: str, cursor: str = "") -> AsyncIterator[FeedEvent]:
         """Every unacknowledged, unexpired notification of the feed in cursor order, then new ones as they
-        are published, until the caller stops iterating."""
+        are published, until the caller stops iterating (or shutdown: :meth:`end_watches`)."""
+        if self.wakeups.closed:
+            raise shutting_down()
         resume = parse_cursor(cursor)
         feed = await self.store.get_feed(service)
         if feed is None or feed.id is None:
@@ -163,6 +173,8 @@ class FeedService:
             await self.start_listening()
         last = 0
         while True:
+            if self.wakeups.closed:
+                raise shutting_down()
             with self.wakeups.subscription(feed.id) as woken:
                 items = await self.store.feed_items(feed.id, after_seq=last, limit=self.batch)
                 # one query a batch for the receipts the items name (Notification.receipts)
@@ -174,6 +186,12 @@ class FeedService:
                 if len(items) < self.batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), timeout=self.poll_interval)
+
+    def end_watches(self) -> None:
+        """End every open stream with UNAVAILABLE SERVER_SHUTTING_DOWN (the consumer reconnects to
+        another replica with its cursor) and refuse new ones: shutdown begins. Unbounded streams
+        must not hold the process for the whole shutdown grace."""
+        self.wakeups.close()
 
     async def acknowledge(self, service: str, notifications: Sequence[tuple[str, int]]) -> int:
         """``notifications``: ``(user id, notification id)``, as the names ``users/{user}/notifications/{id}``

@@ -131,6 +131,8 @@ type SchedulerServiceClient interface {
 	//     also the `webhook-id` of the same notification sent to a webhook).
 	//
 	// Cancel the call to stop. The server closes idle streams never; use gRPC keepalive (docs/clients.md).
+	// When a server begins shutting down, its streams end at once with UNAVAILABLE (SERVER_SHUTTING_DOWN,
+	// RetryInfo): reconnect (to another replica) with the last `cursor` you processed.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_CURSOR); PERMISSION_DENIED
 	// (SERVICE_PRINCIPAL_REQUIRED); FAILED_PRECONDITION (FEED_NOT_ENABLED when the feed was never enabled).
 	WatchNotifications(ctx context.Context, in *WatchNotificationsRequest, opts ...grpc.CallOption) (SchedulerService_WatchNotificationsClient, error)
@@ -466,6 +468,8 @@ type SchedulerServiceServer interface {
 	//     also the `webhook-id` of the same notification sent to a webhook).
 	//
 	// Cancel the call to stop. The server closes idle streams never; use gRPC keepalive (docs/clients.md).
+	// When a server begins shutting down, its streams end at once with UNAVAILABLE (SERVER_SHUTTING_DOWN,
+	// RetryInfo): reconnect (to another replica) with the last `cursor` you processed.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_CURSOR); PERMISSION_DENIED
 	// (SERVICE_PRINCIPAL_REQUIRED); FAILED_PRECONDITION (FEED_NOT_ENABLED when the feed was never enabled).
 	WatchNotifications(*WatchNotificationsRequest, SchedulerService_WatchNotificationsServer) error

@@ -2238,6 +2238,8 @@ export const SchedulerService: GenService<{
    *    after processing and deduplicate by `notification.name` (or `notification.idempotency_key`, which is
    *    also the `webhook-id` of the same notification sent to a webhook).
    * Cancel the call to stop. The server closes idle streams never; use gRPC keepalive (docs/clients.md).
+   * When a server begins shutting down, its streams end at once with UNAVAILABLE (SERVER_SHUTTING_DOWN,
+   * RetryInfo): reconnect (to another replica) with the last `cursor` you processed.
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_CURSOR); PERMISSION_DENIED
    * (SERVICE_PRINCIPAL_REQUIRED); FAILED_PRECONDITION (FEED_NOT_ENABLED when the feed was never enabled).
    *
