@@ -62,7 +62,7 @@ CJK_MAGNITUDES = {"万": 4, "亿": 8}
 CJK_DATE_UNITS = frozenset("年月日号时點点分秒周")
 CJK_PERCENT = ("个百分点", "百分点")
 #: Chinese direction words just before a figure ("下跌¥45.10", "上涨了1.25%").
-CJK_NEGATIVE = ("下跌", "下降", "下滑", "回落", "亏损", "减少", "跌", "降", "亏", "跌幅为", "跌幅", "减少了")
+CJK_NEGATIVE = ("下跌", "下降", "下滑", "回落", "亏损", "减少", "跌", "降", "亏", "跌幅为", "跌幅", "减少了", "落后")
 CJK_POSITIVE = ("上涨", "上升", "增长", "上扬", "盈利", "增加", "涨", "升", "涨幅为", "涨幅", "增加了")
 _SYMBOL_CHARS = "€$£¥₹₩₽₺₪₿"
 
@@ -97,7 +97,8 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     lagged lagging trailed trails
     fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
     recule reculé baissé chuté perdu diminué cédé
-    bajó baja cayó cae perdió retrocedió disminuyó descendió""")
+    bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde
+    perd perdent""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
@@ -110,7 +111,8 @@ POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining
 NEGATIVE_NOUNS = words(
     "loss losses drop drops decline declines fall "
     "falls dip slide decrease decreases slump pullback selloff behind "
-    "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso"
+    "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso "
+    "dahinter retard retraso"
 )
 POSITIVE_NOUNS = words(
     "gain gains rise rises increase increases jump rally surge advance climb uptick appreciation ahead "

@@ -13,7 +13,7 @@ _BARRIER = ",:;.!?|"
 _ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
 _STRIP = "*_\"'()[]{}`"
 _HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
-_NEGATIVE_AFTER = (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below"}
+_NEGATIVE_AFTER = (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo"}
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"}
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
 """Words after a figure that give it a sign or a loss context ("a 3% drop", "8.7% below", "a 3% drawdown")."""

@@ -357,7 +357,16 @@ def _compact(d: dict[str, Any]) -> dict[str, Any]:
 
 
 #: Insight number keys renamed so their kind reads from the name (a threshold is a share: 0.25 = 25 %).
-_INSIGHT_KEYS = {"threshold": "threshold_weight"}
+_INSIGHT_KEYS = {"threshold": "threshold_weight", "difference": "return_difference"}
+
+
+def _insight_key(key: str) -> str:
+    """An insight number's key in the data block, worded so the grounding check knows its kind: the
+    fractions whose own names say nothing (a threshold, a return gap, a drag's contribution, which
+    texts show in percent or as "3.5 points") read as fractions of return or weight."""
+    if key.endswith("_contribution"):
+        return f"{key}_to_return"
+    return _INSIGHT_KEYS.get(key, key)
 
 
 def summary_document(summary: PortfolioSummary, *, max_positions: int = 25) -> dict[str, Any]:
@@ -464,7 +473,7 @@ def summary_document(summary: PortfolioSummary, *, max_positions: int = 25) -> d
                 "severity": str(i.severity),
                 "code": i.code,
                 "message": _label(i.message, 240),
-                "numbers": {_INSIGHT_KEYS.get(k, k): v for k, v in i.numbers.items()},
+                "numbers": {_insight_key(k): v for k, v in i.numbers.items()},
             }
             for i in s.insights
         ],

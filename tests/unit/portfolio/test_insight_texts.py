@@ -40,9 +40,9 @@ RATES = Insight(
                               f"25,0{NBSP}%."),
         (CONCENTRATION, "zh", "NVDA 占您已投资组合的 31.2%,高于 25.0% 的参考上限。"),
         (LAGGING, "fr", f"Votre panier Tech est à -3,2{NBSP}% cette semaine contre SPY +1,0{NBSP}% "
-                        "(4,2 points de pourcentage de retard)."),
+                        "(en retard de 4,2 points de pourcentage)."),
         (LAGGING, "es", f"Tu cesta Tech va -3,2{NBSP}% esta semana frente a SPY +1,0{NBSP}% "
-                        "(4,2 puntos porcentuales por detrás)."),
+                        "(con un retraso de 4,2 puntos porcentuales)."),
         (RATES, "de", "Keine Wechselkurse für CHF und JPY erfasst; Beträge in diesen Währungen bleiben ohne Kurs "
                       "außen vor."),
         (RATES, "xx-YY", RATES.message),

@@ -118,3 +118,21 @@ def test_the_deterministic_narrative_is_grounded_in_the_data_block() -> None:
         assert result.status in (GroundingStatus.GROUNDED, GroundingStatus.NO_FIGURES), [
             f.raw for f in result.ungrounded
         ]
+
+
+def test_a_narrative_citing_a_lagging_insight_grounds_its_gap_in_points() -> None:
+    """'(3.5 points behind)' and a drag's '-3.3 points' are the insight's own differences: the data
+    block names them as fractions of return, so the deterministic text grounds them instead of
+    flagging the server's own numbers; in every language its losses read as losses."""
+    from stack_cfo.core.i18n import localizer
+
+    from .test_insights import summary_of, tech_basket_inputs
+
+    for nvda in ("90", "20"):  # lagging; and a loss below cost, far under the peak
+        s = summary_of(tech_basket_inputs(nvda_now=nvda))
+        assert any(i.code == "POSITION_LAGGING_BENCHMARK" for i in s.insights)
+        facts = facts_from_data(summary_document(s), currency=s.base_currency)
+        for tag in ("en", "de", "es", "fr", "zh-Hans"):
+            text = write_narrative(s, max_insights=10, l10n=localizer(tag))
+            result = check(text, facts)
+            assert result.status is GroundingStatus.GROUNDED, (nvda, tag, [f.raw for f in result.ungrounded])
