@@ -1,14 +1,14 @@
 """Resource names (AIP-122) and who may touch them.
 
-``users/{user}`` ids are UUIDs. A malformed name is INVALID_ARGUMENT naming the field; a
-well-formed name of someone else's resource is NOT_FOUND for a user principal (existence
-does not leak); a service principal may act for any user.
+``users/{user}`` ids are UUIDs, written with dashes (upper case is normalised). A malformed
+name is INVALID_ARGUMENT naming the field; a well-formed name of someone else's resource is
+NOT_FOUND for a user principal (existence does not leak); a service principal may act for any
+user.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 
 from stack_cfo.api.auth import Principal, current_principal
 from stack_cfo.core import data_scope
@@ -16,9 +16,20 @@ from stack_cfo.core.errors import InvalidArgument, NotFound
 from stack_cfo.core.portfolio import portfolio_not_found
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}\Z")
-#: A UUID already in its canonical form (what clients send): returned as is, without the ~1 us of
-#: ``str(uuid.UUID(raw))`` on every call; any other spelling ``uuid.UUID`` accepts is normalised.
+#: A UUID already in its canonical form (what clients send): returned as is.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+#: The one spelling a name's UUID may take besides the canonical one: upper case (normalised).
+#: Braces, ``urn:uuid:`` and the 32-digit form are not names (AIP-122: one name per resource).
+DASHED_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}").fullmatch
+
+
+def uuid_segment(raw: str, field: str, name: str, pattern: str) -> str:
+    """A name's UUID segment in canonical (lower-case, dashed) form, or INVALID_RESOURCE_NAME."""
+    if _CANONICAL_UUID(raw):
+        return raw
+    if DASHED_UUID(raw):
+        return raw.lower()
+    raise _bad(field, name, pattern)
 
 
 def _bad(field: str, name: str, pattern: str) -> InvalidArgument:
@@ -37,12 +48,7 @@ def _violation(field: str, description: str):  # type: ignore[no-untyped-def]
 
 
 def _user_id(raw: str, field: str, name: str, pattern: str) -> str:
-    if _CANONICAL_UUID(raw):
-        return raw
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise _bad(field, name, pattern) from None
+    return uuid_segment(raw, field, name, pattern)
 
 
 def parse_user(name: str, *, field: str = "name") -> str:

@@ -13,14 +13,16 @@ from stack_cfo.core.errors import InvalidArgument
 U = "7f6c2b0e-4a51-4f0e-9d8e-2f1f3c0b5a11"
 
 
-@pytest.mark.parametrize("spelling", [U, U.upper(), U.replace("-", ""), "{" + U + "}", "urn:uuid:" + U])
+@pytest.mark.parametrize("spelling", [U, U.upper()])
 def test_user_ids_come_back_canonical(spelling: str) -> None:
     assert parse_user(f"users/{spelling}") == U
     assert parse_user_singleton(f"users/{spelling}/portfolio", "portfolio", field="portfolio") == U
     assert parse_user_child(f"users/{spelling}/sessions/s1", "sessions") == (U, "s1")
 
 
-@pytest.mark.parametrize("raw", ["", "me", U + "\n", " " + U, U[:-1], U + "0", U.replace("-", "_"), "g" * 32])
+@pytest.mark.parametrize("raw", ["", "me", U + "\n", " " + U, U[:-1], U + "0", U.replace("-", "_"), "g" * 32,
+                                 # other spellings uuid.UUID reads are not names (AIP-122: one name each)
+                                 U.replace("-", ""), "{" + U + "}", "urn:uuid:" + U])
 def test_malformed_user_ids_name_the_field(raw: str) -> None:
     with pytest.raises(InvalidArgument) as ei:
         parse_user_singleton(f"users/{raw}/portfolio", "portfolio", field="portfolio")

@@ -17,7 +17,7 @@ from google.protobuf import empty_pb2
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, common_pb2, portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
 from stack_cfo.api.provenance import fee_in_0g, grounding_to_proto, receipt_to_proto, verification_to_proto
-from stack_cfo.api.resources import parse_user, parse_user_child
+from stack_cfo.api.resources import parse_user, parse_user_child, uuid_segment
 from stack_cfo.api.validation import (
     PageTokens,
     bounded_double,
@@ -365,6 +365,8 @@ def _principal_key(p: Principal) -> str:
 def _session_ref(name: str, field: str = "name") -> tuple[str, str, Principal]:
     """(user id, session id, principal) for a session the caller may act on; else NOT_FOUND."""
     user_id, session_id = parse_user_child(name, "sessions", field=field)
+    # {session} is a UUID the server assigned: anything else names no session (INVALID_RESOURCE_NAME)
+    session_id = uuid_segment(session_id, field, name, "users/{user}/sessions/{session}")
     principal = current_principal()
     if not principal.is_service and principal.user_id != user_id:
         raise session_not_found(user_id, session_id)

@@ -3,7 +3,6 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,6 +11,7 @@ import grpc
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.resources import DASHED_UUID as _DASHED_UUID
 from stack_cfo.api.resources import authorize
 from stack_cfo.api.servicers.portfolio_requests import _flow, _holding
 from stack_cfo.api.validation import (
@@ -101,11 +101,10 @@ def _owner(name: str, field: str, *, writable: bool = False) -> str:
 
 
 def _user(raw: str, name: str, field: str, writable: bool) -> str:
-    try:
-        user_id = str(uuid.UUID(raw))
-    except ValueError:
+    if not _DASHED_UUID(raw):
         raise invalid(field, f"{name[:200]!r} has no valid user id", reason="INVALID_RESOURCE_NAME",
-                      value=name) from None
+                      value=name)
+    user_id = raw.lower()
     try:
         authorize(user_id, name)
     except NotFound:
@@ -123,10 +122,10 @@ def _transaction_name(name: str, field: str) -> tuple[str, str]:
                       reason="INVALID_RESOURCE_NAME", value=name,
                       expected="users/{user}/portfolio/transactions/{transaction}")
     user_id = _user(parts[1], name, field, False)
-    try:
-        return user_id, str(uuid.UUID(parts[4]))
-    except ValueError:
-        raise NotFound.resource("transaction", name) from None
+    if not _DASHED_UUID(parts[4]):  # {transaction} is a UUID the server assigned: anything else is no name
+        raise invalid(field, f"{name[:200]!r}: the transaction id is not a UUID", reason="INVALID_RESOURCE_NAME",
+                      value=name, expected="users/{user}/portfolio/transactions/{transaction}")
+    return user_id, parts[4].lower()
 
 
 def _settings_name(name: str, field: str) -> str:

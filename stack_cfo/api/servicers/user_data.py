@@ -10,7 +10,7 @@ from stack_cfo._proto.stack.cfo.v1 import chat_pb2
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal
-from stack_cfo.api.resources import authorize, parse_user, parse_user_child
+from stack_cfo.api.resources import authorize, parse_user, parse_user_child, uuid_segment
 from stack_cfo.api.servicers.chat import session_to_proto
 from stack_cfo.api.validation import set_timestamp
 from stack_cfo.core.chat.manager import ChatManager
@@ -62,6 +62,7 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
         self, request: pb.GetArchivedSessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.ArchivedSession:
         user_id, session_id = parse_user_child(request.session, "sessions", field="session")
+        session_id = uuid_segment(session_id, "session", request.session, "users/{user}/sessions/{session}")
         authorize(user_id, request.session, current_principal())
         transcript, address, archive_time = await self.chat.archived_transcript(user_id, session_id)
         out = pb.ArchivedSession(

@@ -105,9 +105,11 @@ def oversold_error(over: Oversold, paths: dict[str, str]) -> InvalidArgument:
         path = f"{next(iter(paths.values()))}.quantity"
     else:
         path = "name"
+    # A stored transaction that the change would oversell is named by its id; one of the request's
+    # own rows is named by its field (its id would name a transaction that was never stored).
+    stored = {} if own is not None else {"transaction": over.transaction.id}
     return _bad(path, oversold_message(over), "SELL_EXCEEDS_HOLDINGS", symbol=over.transaction.data.symbol,
-                trade_date=over.transaction.trade_date.isoformat(), held=f"{over.held.normalize():f}",
-                transaction=over.transaction.id)
+                trade_date=over.transaction.trade_date.isoformat(), held=f"{over.held.normalize():f}", **stored)
 
 
 #: The fields whose change can make a SELL exceed the units held, the likeliest culprit first.

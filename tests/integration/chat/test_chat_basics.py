@@ -76,7 +76,8 @@ async def test_bad_input_is_rejected_before_anything_is_stored(
         await fails(other, s.name, "hello", grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
         missing = f"users/{user}/sessions/00000000-0000-4000-8000-000000000000"
         await fails(user, missing, "hello", grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
-        await fails(user, f"users/{user}/sessions/not-a-uuid", "hi", grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
+        await fails(user, f"users/{user}/sessions/not-a-uuid", "hi", grpc.StatusCode.INVALID_ARGUMENT,
+                    "INVALID_RESOURCE_NAME")  # {session} is a server-assigned UUID
         await fails(user, "sessions/x", "hello", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_RESOURCE_NAME")
         with pytest.raises(grpc.aio.AioRpcError) as ei:
             await chat.stub.GetSession(chat_pb2.GetSessionRequest(name=s.name), metadata=chat.md(other))

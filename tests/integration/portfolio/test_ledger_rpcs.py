@@ -221,13 +221,23 @@ async def test_every_symbols_oversell_in_a_batch_is_reported_at_once(db_dsn: str
         info, violations = error_details(ei.value)
         assert info.reason == "SELL_EXCEEDS_HOLDINGS" and info.metadata["violation_count"] == "2"
         assert [f for f, _ in violations] == ["transactions[0].quantity", "transactions[1].quantity"]
+        with pytest.raises(grpc.aio.AioRpcError) as one:
+            await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+                parent=name(user), transactions=rows[:1]), metadata=srv.auth(user), timeout=10)
+        # the row is named by its field: its id would name a transaction that was never stored
+        assert error_details(one.value)[0].reason == "SELL_EXCEEDS_HOLDINGS"
+        assert "transaction" not in error_details(one.value)[0].metadata
         await _nothing_created(srv, user)
-        # an empty transaction id is a malformed name, not a missing transaction
-        with pytest.raises(grpc.aio.AioRpcError) as ei:
-            await stub(srv).GetTransaction(portfolio_pb2.GetTransactionRequest(
-                name=f"users/{user}/portfolio/transactions/"), metadata=srv.auth(user), timeout=10)
-        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert error_details(ei.value)[0].reason == "INVALID_RESOURCE_NAME"
+        # an empty or non-UUID transaction id, or a user id spelled other than with dashes, is a
+        # malformed name, not a missing transaction
+        for bad in (f"users/{user}/portfolio/transactions/", f"users/{user}/portfolio/transactions/not-a-uuid",
+                    f"users/{{{user}}}/portfolio/transactions/{user}",
+                    f"users/{user.replace('-', '')}/portfolio/transactions/{user}"):
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await stub(srv).GetTransaction(portfolio_pb2.GetTransactionRequest(name=bad),
+                                               metadata=srv.auth(user), timeout=10)
+            assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+            assert error_details(ei.value)[0].reason == "INVALID_RESOURCE_NAME"
 
 
 async def test_every_bad_row_of_a_batch_is_reported_at_once(db_dsn: str, data_dir: Path) -> None:
