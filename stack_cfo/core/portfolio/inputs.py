@@ -389,8 +389,17 @@ def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list
         if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
             raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TEXT_TOO_LONG",
                        max_chars=MAX_FLOW_ID_CHARS)
-        return dataclasses.replace(f, currency=currency, external_id=f.external_id or None)
+        checked = dataclasses.replace(f, currency=currency, external_id=f.external_id or None)
+        if checked.external_id is not None:
+            # One id, two different flows in one call: the second would be ignored as "already
+            # recorded" and its money lost without a word. The same flow twice is harmless.
+            first = ids.setdefault(checked.external_id, (i, checked))
+            if first[0] != i and first[1] != checked:
+                raise _bad(f"{path}.id", f"also names cash_flows[{first[0]}], a different flow", "DUPLICATE_FLOW_ID",
+                           id=checked.external_id[:64])
+        return checked
 
+    ids: dict[str, tuple[int, FlowInput]] = {}
     return each_checked(rows, flow, prefix="cash_flows")
 
 

@@ -154,6 +154,10 @@ def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]
         key = (r.base_currency, r.quote_currency, r.day)
         if key in seen:
             raise _bad(f"{path}.date", f"also appears at rates[{seen[key]}]", "DUPLICATE_RATE")
+        inverse = (r.quote_currency, r.base_currency, r.day)
+        if inverse in seen:  # one pair, one day, both ways: which one converts is anyone's guess
+            raise _bad(f"{path}.date", f"the same pair and day also appears inverted at rates[{seen[inverse]}]",
+                       "DUPLICATE_RATE")
         seen[key] = i
         return r
 

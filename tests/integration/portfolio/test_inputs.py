@@ -88,6 +88,10 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
          "cash_flows[0].occur_date", "FUTURE_DATE"),
         ({"positions": good, "cash_flows": [flow("deposit", "5", TODAY, "x" * 1000)]}, "cash_flows[0].id",
          "TEXT_TOO_LONG"),
+        # one id, two different flows: the second would be dropped as "already recorded"
+        ({"positions": good,
+          "cash_flows": [flow("deposit", "100", TODAY, "zz1"), flow("withdrawal", "7", TODAY, "zz1")]},
+         "cash_flows[1].id", "DUPLICATE_FLOW_ID"),
     ]
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
         await sync(srv, user, good, cash="1000", flows=[flow("deposit", "1000", TODAY, "f-1")])
@@ -99,6 +103,13 @@ async def test_bad_sync_input_names_the_field_and_writes_nothing(
             assert info.reason == reason, field
             assert info.domain == "stack-cfo"
             assert [v[0] for v in violations] == [field]
+
+        twice = flow("deposit", "3", TODAY, "same")  # the same flow twice in one request counts once
+        other = new_user()
+        resp = await stub(srv).SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(
+            portfolio=name(other), positions=good, cash_balance="3", cash_flows=[twice, twice]),
+            metadata=srv.auth(other), timeout=5)
+        assert (resp.recorded_flow_count, resp.ignored_flow_count) == (1, 1)
 
         err = await _fails(stub(srv).SyncPortfolio(
             portfolio_pb2.SyncPortfolioRequest(portfolio="users/not-a-uuid/portfolio"), metadata=srv.auth(user)))

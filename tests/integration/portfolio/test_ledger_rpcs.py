@@ -405,3 +405,9 @@ async def test_a_rate_sent_the_wrong_way_round_is_corrected_by_sending_it_the_ri
         fixed = await rates(("EUR", "SEK", "11"))  # the same rate as before, the right way round
         assert fixed.inserted_count == 1  # the inverted one had replaced it
         assert Decimal((await summary(srv, user)).total_value) == right
+        # Both ways round in one request: which one converts would be a guess. Refused, nothing stored.
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await rates(("EUR", "SEK", "12"), ("SEK", "EUR", "0.09"))
+        info, violations = error_details(ei.value)
+        assert (info.reason, [f for f, _ in violations]) == ("DUPLICATE_RATE", ["rates[1].date"])
+        assert Decimal((await summary(srv, user)).total_value) == right

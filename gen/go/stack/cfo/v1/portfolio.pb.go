@@ -733,7 +733,9 @@ type CashFlow struct {
 	unknownFields protoimpl.UnknownFields
 
 	// Caller's ledger id of the flow, at most 128 characters. Optional but recommended: a flow whose id was
-	// already recorded for this portfolio is ignored, so overlapping syncs do not double-count.
+	// already recorded for this portfolio is ignored, so overlapping syncs do not double-count. Within one
+	// request an id names one flow: the same flow twice is counted once, two different flows with one id are
+	// INVALID_ARGUMENT (DUPLICATE_FLOW_ID on the second's `id`).
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// When the flow happened: an exact instant or a calendar day. Required; not in the future.
 	//

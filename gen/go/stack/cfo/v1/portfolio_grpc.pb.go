@@ -27,7 +27,8 @@ type PortfolioSummaryServiceClient interface {
 	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
 	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
 	// 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
-	// INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// DUPLICATE_FLOW_ID (two different cash flows with one `id` in the request), INVALID_RESOURCE_NAME,
+	// REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error)
@@ -83,8 +84,8 @@ type PortfolioSummaryServiceClient interface {
 	// triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
 	//
 	// Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
-	// negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
-	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+	// negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE (a pair and date
+	// twice in one request, either way round), REQUEST_ID_REUSED); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	RecordExchangeRates(ctx context.Context, in *RecordExchangeRatesRequest, opts ...grpc.CallOption) (*RecordExchangeRatesResponse, error)
 	// Returns the user's portfolio settings with every default filled in (AIP-131).
 	//
@@ -358,7 +359,8 @@ type PortfolioSummaryServiceServer interface {
 	// UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
 	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
 	// 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
-	// INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+	// DUPLICATE_FLOW_ID (two different cash flows with one `id` in the request), INVALID_RESOURCE_NAME,
+	// REQUEST_ID_REUSED)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error)
@@ -414,8 +416,8 @@ type PortfolioSummaryServiceServer interface {
 	// triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
 	//
 	// Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
-	// negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
-	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+	// negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE (a pair and date
+	// twice in one request, either way round), REQUEST_ID_REUSED); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	RecordExchangeRates(context.Context, *RecordExchangeRatesRequest) (*RecordExchangeRatesResponse, error)
 	// Returns the user's portfolio settings with every default filled in (AIP-131).
 	//

@@ -182,7 +182,8 @@ class PortfolioSummaryServiceServicer:
         UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
         INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
         200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
-        INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+        DUPLICATE_FLOW_ID (two different cash flows with one `id` in the request), INVALID_RESOURCE_NAME,
+        REQUEST_ID_REUSED)
         with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
         (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
         """
@@ -273,8 +274,8 @@ class PortfolioSummaryServiceServicer:
         triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
 
         Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
-        negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
-        PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+        negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE (a pair and date
+        twice in one request, either way round), REQUEST_ID_REUSED); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -108,7 +108,9 @@ export const HoldingSchema: GenMessage<Holding> = /*@__PURE__*/
 export type CashFlow = Message<"stack.cfo.v1.CashFlow"> & {
   /**
    * Caller's ledger id of the flow, at most 128 characters. Optional but recommended: a flow whose id was
-   * already recorded for this portfolio is ignored, so overlapping syncs do not double-count.
+   * already recorded for this portfolio is ignored, so overlapping syncs do not double-count. Within one
+   * request an id names one flow: the same flow twice is counted once, two different flows with one id are
+   * INVALID_ARGUMENT (DUPLICATE_FLOW_ID on the second's `id`).
    *
    * @generated from field: string id = 1;
    */
@@ -3219,7 +3221,8 @@ export const PortfolioSummaryService: GenService<{
    * UNKNOWN_CURRENCY, CURRENCY_MISMATCH, DUPLICATE_SYMBOL, INVALID_SYMBOL, MISSING_FIELD, INVALID_DATE,
    * INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
    * 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
-   * INVALID_RESOURCE_NAME, REQUEST_ID_REUSED)
+   * DUPLICATE_FLOW_ID (two different cash flows with one `id` in the request), INVALID_RESOURCE_NAME,
+   * REQUEST_ID_REUSED)
    * with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
    * (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
    *
@@ -3331,8 +3334,8 @@ export const PortfolioSummaryService: GenService<{
    * triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
    *
    * Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
-   * negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE, REQUEST_ID_REUSED);
-   * PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+   * negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE (a pair and date
+   * twice in one request, either way round), REQUEST_ID_REUSED); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.RecordExchangeRates
    */
