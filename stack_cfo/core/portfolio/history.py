@@ -35,13 +35,13 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 
 import numpy as np
 
 from stack_cfo.core.errors import InvalidArgument
-from stack_cfo.core.portfolio.models import PriceSeries
+from stack_cfo.core.portfolio.models import EXACT_DIGITS, PriceSeries
 from stack_cfo.core.portfolio.results import HistoryPoint
 from stack_cfo.core.portfolio.valuation import ValuationSeries
 
@@ -156,7 +156,9 @@ def history_points(
     points = []
     prev = anchor - 1
     for i in chosen:
-        flow = sum(series.flows_exact[prev + 1 : i + 1], Decimal(0))
+        with localcontext() as ctx:
+            ctx.prec = EXACT_DIGITS
+            flow = sum(series.flows_exact[prev + 1 : i + 1], Decimal(0))
         bench: float | None = None
         if benchmark is not None and bench_base is not None:
             b = benchmark.close_on(series.days[i])

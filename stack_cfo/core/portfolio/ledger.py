@@ -45,6 +45,7 @@ import numpy as np
 
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import (
+    EXACT_DIGITS,
     CashFlow,
     FloatArray,
     Holdings,
@@ -56,7 +57,7 @@ from stack_cfo.core.portfolio.models import (
 from stack_cfo.core.portfolio.transactions import CostBasisMethod, Transaction, TransactionType
 
 _ZERO = Decimal(0)
-_PRECISION = 50
+_PRECISION = EXACT_DIGITS
 CASH_BOOK = ""
 
 T = TransactionType
@@ -134,9 +135,11 @@ class Book:
         for ccy, events in per.items():  # already in trade-date order
             running: list[Decimal] = []
             total = _ZERO
-            for _, delta in events:
-                total += delta
-                running.append(total)
+            with localcontext() as ctx:
+                ctx.prec = _PRECISION  # exact: 10^12 units x 10^12 is 24 digits before the 8 after the point
+                for _, delta in events:
+                    total += delta
+                    running.append(total)
             self.cash_by_ccy[ccy] = (
                 np.fromiter((e[0] for e in events), dtype=np.int64, count=len(events)),
                 np.fromiter((float(e[1]) for e in events), dtype=np.float64, count=len(events)),
@@ -317,20 +320,22 @@ class Ledger:
         realized = income = fees = _ZERO
         missing = set()
         per_symbol = []
-        for g in sorted(self.books):
-            b = self.books[g]
-            i = b.at(o)
-            if i < 0:
-                continue
-            r, inc, fee = b.realized[i], b.income[i], b.fees[i]
-            for value in (r, inc, fee):
-                if value is None:
-                    missing |= b.missing
-            realized += r or _ZERO
-            income += inc or _ZERO
-            fees += fee or _ZERO
-            if g != CASH_BOOK:
-                per_symbol.append(SymbolLedger(g, b.currency or self.base_currency, b.quantity[i], r, inc))
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            for g in sorted(self.books):
+                b = self.books[g]
+                i = b.at(o)
+                if i < 0:
+                    continue
+                r, inc, fee = b.realized[i], b.income[i], b.fees[i]
+                for value in (r, inc, fee):
+                    if value is None:
+                        missing |= b.missing
+                realized += r or _ZERO
+                income += inc or _ZERO
+                fees += fee or _ZERO
+                if g != CASH_BOOK:
+                    per_symbol.append(SymbolLedger(g, b.currency or self.base_currency, b.quantity[i], r, inc))
         return LedgerFigures(self.method.value, realized, income, fees, tuple(per_symbol), frozenset(missing))
 
 

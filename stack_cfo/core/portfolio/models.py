@@ -38,6 +38,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _CENT = Decimal("0.01")
+#: Significant digits of the exact money arithmetic (Decimal contexts): 10^12 units at a price under
+#: 10^12 with 18 fractional digits each, and sums of such, stay exact (the default context has 28).
+EXACT_DIGITS = 50
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 

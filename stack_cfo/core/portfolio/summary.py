@@ -56,7 +56,7 @@ from stack_cfo.core.market_calendar import (
     previous_session_day,
 )
 from stack_cfo.core.portfolio.fx import FxTable
-from stack_cfo.core.portfolio.models import Holdings, Position, PriceSeries
+from stack_cfo.core.portfolio.models import EXACT_DIGITS, Holdings, Position, PriceSeries
 from stack_cfo.core.portfolio.periods import PERIODS, Member, combine, period_boundary, ratio, start_close, start_point
 from stack_cfo.core.portfolio.results import (
     Contribution,
@@ -71,7 +71,7 @@ from stack_cfo.core.portfolio.valuation import fx_rate, market_date
 
 UNCLASSIFIED_SECTOR = "Unclassified"
 _ZERO = Decimal(0)
-_PRECISION = 50
+_PRECISION = EXACT_DIGITS
 
 __all__ = ["UNCLASSIFIED_SECTOR", "HoldingsSummary", "LivePrice", "benchmark_periods", "live_price", "ratio",
            "summarize_holdings"]

@@ -50,13 +50,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import numpy as np
 
 from stack_cfo.core.market_calendar import MarketCalendar, calendar_of
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.models import (
+    EXACT_DIGITS,
     BoolArray,
     CashFlow,
     FloatArray,
@@ -135,26 +136,29 @@ class ValuationSeries:
         return tuple(self.days[i] for i in self.return_index)
 
     def exact_value(self, i: int) -> Decimal:
-        """The value on ``days[i]`` in exact Decimal arithmetic (same rules as ``values``)."""
+        """The value on ``days[i]`` in exact Decimal arithmetic (same rules as ``values``; digits
+        enough for the documented bounds: 10^12 units at 10^12 is 24 digits before 18 after)."""
         h = self.timeline.holdings_at(int(self.snapshot_index[i]))
         day = self.days[i]
         total = h.cash
-        for ccy, amount in h.foreign_cash.items():
-            rate = self.fx.rate(ccy, day)
-            if rate is not None:
-                total += amount * rate
-        for p in h.positions:
-            if p.quantity == 0:
-                continue
-            rate = fx_rate(p, h.base_currency, self.fx, day)
-            if rate is None:
-                continue
-            series = self.prices.get(p.symbol)
-            k = int(self._closes_used(p.symbol, series)[i]) if series is not None and series.dates else -1
-            if k >= 0:
-                total += p.quantity * series.closes[k] * rate  # type: ignore[union-attr]
-            elif p.average_cost is not None:  # no close yet (or none at all): at its cost
-                total += p.quantity * p.average_cost * rate
+        with localcontext() as ctx:
+            ctx.prec = EXACT_DIGITS
+            for ccy, amount in h.foreign_cash.items():
+                rate = self.fx.rate(ccy, day)
+                if rate is not None:
+                    total += amount * rate
+            for p in h.positions:
+                if p.quantity == 0:
+                    continue
+                rate = fx_rate(p, h.base_currency, self.fx, day)
+                if rate is None:
+                    continue
+                series = self.prices.get(p.symbol)
+                k = int(self._closes_used(p.symbol, series)[i]) if series is not None and series.dates else -1
+                if k >= 0:
+                    total += p.quantity * series.closes[k] * rate  # type: ignore[union-attr]
+                elif p.average_cost is not None:  # no close yet (or none at all): at its cost
+                    total += p.quantity * p.average_cost * rate
         return total
 
     def _closes_used(self, symbol: str, series: PriceSeries) -> IntArray:

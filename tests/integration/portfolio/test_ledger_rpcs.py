@@ -376,6 +376,32 @@ async def test_a_ledgers_cash_is_rounded_like_other_computed_money(db_dsn: str, 
         assert Decimal(s.total_value) == Decimal(s.positions_value) + Decimal(s.cash_balance)
 
 
+async def test_money_at_the_documented_bounds_comes_back_exact(db_dsn: str, data_dir: Path) -> None:
+    """A BUY of 999,999,999,999 units at 999,999,999,999.123456789 with fees (inside the bounds): the
+    32-digit cash, total value and history value are exact to 8 decimals, as common.proto promises
+    (they came back rounded to 28 significant digits: -...789001.0000)."""
+    from decimal import Decimal, localcontext
+
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(DAYS[-1]))) as srv:
+        user = new_user()
+        await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+            parent=name(user), transactions=[
+                _tx("BUY", DAYS[-2], symbol="BIG", quantity="999999999999", price="999999999999.123456789",
+                    fees="0.12345678"),
+            ]), metadata=srv.auth(user), timeout=10)
+        await record(srv, price_points({"BIG": [(DAYS[-2], Decimal("2")), (DAYS[-1], Decimal("3"))]}))
+        s = await summary(srv, user)
+        with localcontext() as ctx:
+            ctx.prec = 60
+            cash = -(Decimal("999999999999") * Decimal("999999999999.123456789") + Decimal("0.12345678"))
+            value = cash + Decimal("999999999999") * 3
+        assert Decimal(s.cash_balance) == cash.quantize(Decimal("1e-8"), context=ctx)
+        assert Decimal(s.total_value) == value.quantize(Decimal("1e-8"), context=ctx)
+        history = await stub(srv).GetPerformanceHistory(portfolio_pb2.GetPerformanceHistoryRequest(
+            portfolio=name(user), range=portfolio_pb2.PERFORMANCE_RANGE_ALL), metadata=srv.auth(user), timeout=10)
+        assert Decimal(history.points[-1].value) == Decimal(s.total_value)
+
+
 async def test_a_rate_sent_the_wrong_way_round_is_corrected_by_sending_it_the_right_way(
     db_dsn: str, data_dir: Path
 ) -> None:

@@ -286,3 +286,32 @@ def test_a_transfer_before_the_first_close_is_an_inflow_at_cost_and_zero_fees_ne
     assert s.flows_exact[s.days.index(d[1])] == D(400)
     led = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.AVERAGE_COST, fx=FxTable("USD"))
     assert led.figures(d[4]).fees == D(15)  # the fee-less EUR deposit does not make fees unknown
+
+
+def test_money_at_the_documented_bounds_stays_exact() -> None:
+    """Quantities and prices just under 10^12 with 9 fractional digits (inside the documented bounds):
+    cash, value, realised P&L and history are exact to the cent and beyond, as common.proto promises
+    (a 28-digit context rounded the 32-digit cash to -...789001.0000)."""
+    q, p, fee = D("999999999999"), D("999999999999.123456789"), D("0.12345678")
+    sell_q, sell_p = D("333333333333"), D("1.000000001")
+    prices = series("AAA", {d[0]: "999999999999.5", d[1]: "1"})
+    txs = [
+        tx(1, T.BUY, d[0], symbol="AAA", quantity=q, price=p, fees=fee),
+        tx(2, T.SELL, d[1], symbol="AAA", quantity=sell_q, price=sell_p, fees=D(0)),
+    ]
+    from decimal import localcontext
+
+    with localcontext() as ctx:  # the oracle's own arithmetic, exact (the default context has 28 digits)
+        ctx.prec = 60
+        cash_after_buy = -(q * p + fee)
+        cash_after_sell = cash_after_buy + sell_q * sell_p
+        realized = sell_q * sell_p - sell_q * ((q * p + fee) / q)
+        value_day1 = cash_after_sell + (q - sell_q) * D(1)
+    led = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.AVERAGE_COST, fx=FxTable("USD"))
+    assert led.timeline.holdings_at(0).cash == cash_after_buy
+    assert led.timeline.holdings_at(1).cash == cash_after_sell
+    assert abs(led.figures(d[1]).realized_pnl - realized) < D("1e-8")
+    s = compute_summary(ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST),
+                        as_of=datetime.combine(d[1], datetime.min.time(), NY).replace(hour=17), settings=ORACLE)
+    assert s.cash == cash_after_sell
+    assert abs(s.total_value - value_day1) < D("1e-8")
