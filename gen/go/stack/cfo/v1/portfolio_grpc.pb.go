@@ -118,7 +118,8 @@ type PortfolioSummaryServiceClient interface {
 	IngestNews(ctx context.Context, in *IngestNewsRequest, opts ...grpc.CallOption) (*IngestNewsResponse, error)
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 	//
-	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
+	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
+	// every transaction deleted since);
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
 	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
 	GetPortfolioSummary(ctx context.Context, in *GetPortfolioSummaryRequest, opts ...grpc.CallOption) (*PortfolioSummary, error)
@@ -450,7 +451,8 @@ type PortfolioSummaryServiceServer interface {
 	IngestNews(context.Context, *IngestNewsRequest) (*IngestNewsResponse, error)
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 	//
-	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the user never synced a portfolio;
+	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
+	// every transaction deleted since);
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
 	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
 	GetPortfolioSummary(context.Context, *GetPortfolioSummaryRequest) (*PortfolioSummary, error)
