@@ -9,21 +9,24 @@ health and reflection, so probes never queue behind, or get refused by, user tra
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
+from grpc_status import rpc_status
 
 from stack_cfo.api import reflection_v1
 from stack_cfo.api.auth import TokenVerifier
+from stack_cfo.api.errors import clip, to_status
 from stack_cfo.api.health import HealthState
 from stack_cfo.api.interceptors import Registrar, RpcWrapper
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
+from stack_cfo.core.errors import Unimplemented
 from stack_cfo.telemetry.listen import ListenError
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,26 @@ def bind(server: grpc.aio.Server, address: str, key: str, credentials: grpc.Serv
     return port
 
 
+class UnknownMethods(grpc.GenericRpcHandler):
+    """Every method no service here has: UNIMPLEMENTED with an ErrorInfo (METHOD_NOT_FOUND, metadata
+    ``method``) like every other error, instead of grpc's bare "Method not found!" (a client built from
+    a newer contract, or a typo in ``grpcurl``, learns what it called). A stream-stream handler, so a
+    streaming caller is answered at once without the server waiting for a message."""
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        method = str(handler_call_details.method)
+        status = rpc_status.to_status(to_status(Unimplemented(
+            f"method {clip(method, 200)!r} is not served here (unknown service or method: check the contract "
+            "version, or list what is served with server reflection)",
+            reason="METHOD_NOT_FOUND", metadata={"method": method},
+        )))
+
+        async def refuse(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> None:
+            await context.abort_with_status(status)
+
+        return grpc.stream_stream_rpc_method_handler(refuse)
+
+
 class GrpcServer:
     def __init__(
         self,
@@ -106,6 +129,7 @@ class GrpcServer:
         for r in registrations:
             api.add(r.add, r.servicer)
         add_health_and_reflection(api, self.health.servicer, names)
+        self.server.add_generic_rpc_handlers((UnknownMethods(),))  # last: only what nothing else serves
         self.health_server: grpc.aio.Server | None = None
         if cfg.health_listen:
             self.health_server = grpc.aio.server(options=server_options(cfg))

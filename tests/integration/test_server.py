@@ -287,6 +287,39 @@ async def test_rpc_of_a_capability_not_landed_is_unimplemented_with_error_info(d
     assert info.metadata["method"].endswith("GetComputeAccount")
 
 
+async def test_an_unknown_method_is_unimplemented_with_error_info_at_once(db_dsn: str, data_dir: Path) -> None:
+    """A method no service has (a client built from a newer contract, a typo in grpcurl), called in
+    each of the four shapes: UNIMPLEMENTED with ErrorInfo METHOD_NOT_FOUND naming it, at once (a
+    streaming caller that has sent nothing is not kept waiting), not grpc's bare 'Method not found!'."""
+
+    async def never() -> Any:
+        await asyncio.sleep(30)
+        yield b""
+
+    async with running_server(db_dsn, data_dir) as srv:
+        for method in ("/stack.cfo.v1.ChatService/NoSuchMethod", "/stack.cfo.v9.Nope/Call"):
+            calls = {
+                "unary": lambda: srv.channel.unary_unary(method)(b"", timeout=10),
+                "server stream": lambda: _drain(srv.channel.unary_stream(method)(b"", timeout=10)),
+                "client stream": lambda: srv.channel.stream_unary(method)(never(), timeout=10),
+                "bidi": lambda: _drain(srv.channel.stream_stream(method)(never(), timeout=10)),
+            }
+            for shape, call in calls.items():
+                started = time.monotonic()
+                with pytest.raises(grpc.aio.AioRpcError) as ei:
+                    await call()
+                assert time.monotonic() - started < 3, shape
+                assert ei.value.code() == grpc.StatusCode.UNIMPLEMENTED, (method, shape)
+                info, _ = _details(ei.value)
+                assert info is not None and info.reason == "METHOD_NOT_FOUND", (method, shape)
+                assert info.metadata["method"] == method
+
+
+async def _drain(call: Any) -> None:
+    async for _ in call:
+        pass
+
+
 async def test_stream_in_flight_at_shutdown_completes_within_the_grace_period(db_dsn: str, data_dir: Path) -> None:
     user = str(uuid.uuid4())
     overrides = {"server": {"drain_delay": "0.3s", "shutdown_grace": "5s"}}
