@@ -298,11 +298,12 @@ async def test_an_unknown_method_is_unimplemented_with_error_info_at_once(db_dsn
 
     async with running_server(db_dsn, data_dir) as srv:
         for method in ("/stack.cfo.v1.ChatService/NoSuchMethod", "/stack.cfo.v9.Nope/Call"):
+            ch = srv.channel
             calls = {
-                "unary": lambda: srv.channel.unary_unary(method)(b"", timeout=10),
-                "server stream": lambda: _drain(srv.channel.unary_stream(method)(b"", timeout=10)),
-                "client stream": lambda: srv.channel.stream_unary(method)(never(), timeout=10),
-                "bidi": lambda: _drain(srv.channel.stream_stream(method)(never(), timeout=10)),
+                "unary": lambda m=method: ch.unary_unary(m)(b"", timeout=10),
+                "server stream": lambda m=method: _drain(ch.unary_stream(m)(b"", timeout=10)),
+                "client stream": lambda m=method: ch.stream_unary(m)(never(), timeout=10),
+                "bidi": lambda m=method: _drain(ch.stream_stream(m)(never(), timeout=10)),
             }
             for shape, call in calls.items():
                 started = time.monotonic()
