@@ -297,8 +297,8 @@ async def test_an_unknown_method_is_unimplemented_with_error_info_at_once(db_dsn
         yield b""
 
     async with running_server(db_dsn, data_dir) as srv:
+        ch = srv.channel
         for method in ("/stack.cfo.v1.ChatService/NoSuchMethod", "/stack.cfo.v9.Nope/Call"):
-            ch = srv.channel
             calls = {
                 "unary": lambda m=method: ch.unary_unary(m)(b"", timeout=10),
                 "server stream": lambda m=method: _drain(ch.unary_stream(m)(b"", timeout=10)),
