@@ -77,8 +77,11 @@ if [[ -n "$(gofmt -l examples/go)" ]]; then
   exit 1
 fi
 
-echo "proto-check: tsc --noEmit (gen/ts)"
+# gen/ts/tsconfig.json is NodeNext (what plain Node.js ESM loads) and covers the generated code and
+# gen/ts/examples (the Node smoke client); the second run checks that bundler resolution accepts it too.
+echo "proto-check: tsc --noEmit (gen/ts: src and examples, NodeNext, then bundler resolution)"
 gen/ts/node_modules/.bin/tsc --noEmit -p gen/ts
+gen/ts/node_modules/.bin/tsc --noEmit -p gen/ts --module ESNext --moduleResolution bundler
 
 # Breaking changes against the last landed contract: the merge base with main on a branch, the
 # previous commit of main on main itself (a fresh clone has origin/main, a work tree main).
