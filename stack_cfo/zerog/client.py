@@ -119,11 +119,14 @@ class ComputeStream:
     ``async with`` closes it (and the provider request) when the block ends early.
     """
 
-    __slots__ = ("_gen", "_result")
+    __slots__ = ("_gen", "_result", "settled")
 
     def __init__(self) -> None:
         self._result: CompletionResult | None = None
         self._gen: AsyncIterator[str] | None = None
+        #: The offline writer's whole answer once the stream fell back to it (known before its
+        #: first delta: a cancelled call stores all of it), else None.
+        self.settled: CompletionResult | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
         assert self._gen is not None
@@ -652,6 +655,7 @@ class ZeroGComputeClient:
                 reason = last.reason if isinstance(last, StackCfoError) else "ZEROG_PROVIDER_UNAVAILABLE"
                 metrics.ERRORS.labels(label_model, "fallback").inc()
             offline = write_offline(opts.fallback, reason=reason, requested_model=label_model)
+            holder.settled = offline.result
             span.set_attribute("zerog.provider", OFFLINE_PROVIDER)
             span.set_attribute("zerog.fallback_reason", reason)
             for piece in offline.chunks:

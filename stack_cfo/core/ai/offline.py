@@ -191,6 +191,11 @@ class OfflineStream:
     def result(self) -> CompletionResult | None:
         return self._result
 
+    @property
+    def settled(self) -> CompletionResult:
+        """The whole answer, known before the first delta (what a cancelled call stores)."""
+        return self._answer.result
+
 
 class OfflineComputeClient:
     """A :class:`~stack_cfo.core.ai.ComputeClient` that never calls AI: every call is answered by

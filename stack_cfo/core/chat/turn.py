@@ -436,7 +436,7 @@ class Turns:
         except Exception:
             log.warning("closing the provider stream failed", exc_info=True)
         usage = stream.result if getattr(stream, "result", None) is not None else partial
-        result = replace(
+        result = partial if _settled(stream) is partial else replace(
             partial,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -510,7 +510,20 @@ def _replay(user_msg: ChatMessage, answer: ChatMessage) -> list[ChatEvent]:
     return events
 
 
+def _settled(stream: Any) -> CompletionResult | None:
+    """The whole answer of a stream that knew it before its first delta (the offline writer's:
+    deterministic, free), else None."""
+    whole = getattr(stream, "settled", None)
+    return whole if isinstance(whole, CompletionResult) else None
+
+
 def _partial(stream: Any, parts: list[str], session: ChatSession) -> CompletionResult:
+    """What a cancelled stream leaves: the text that arrived (incomplete); or, when the answer was
+    the offline writer's, the whole of it (nothing is saved by cutting it short, and a retry of the
+    request_id then replays a complete answer instead of a few words)."""
+    whole = _settled(stream)
+    if whole is not None:
+        return whole
     res = getattr(stream, "result", None)
     if isinstance(res, CompletionResult):
         return replace(res, text="".join(parts), incomplete=True)

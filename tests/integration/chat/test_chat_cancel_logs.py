@@ -73,3 +73,35 @@ async def test_cancelled_streams_log_no_error(
     messages = [f"{r.name}: {r.getMessage()}" for r in errors.records]
     assert messages == [], messages
     assert unhandled == [], unhandled
+
+
+async def test_a_cancelled_offline_answer_is_stored_whole_and_replays_whole(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """The provider is down: the offline writer answers, word by word. The client goes away after
+    two words; a retry of its request_id replays the whole deterministic answer (it cost nothing
+    to finish), not the two words marked incomplete."""
+    provider.default_reply = Reply.error(503)
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider, chat={"delta_interval": 0}) as chat:
+        session = (await chat.create(user, "offline")).name
+        request = chat_pb2.SendMessageRequest(name=session, content="How is my portfolio doing?", request_id=rid())
+        call = chat.stub.SendMessage(request, metadata=chat.md(user), timeout=30)
+        deltas = 0
+        async for ev in call:
+            deltas += ev.WhichOneof("event") == "delta"
+            if deltas == 2:
+                call.cancel()
+                break
+        for _ in range(40):  # the server stores the answer after the cancel
+            await asyncio.sleep(0.05)
+            replay = [ev async for ev in chat.stub.SendMessage(request, metadata=chat.md(user), timeout=10)]
+            if replay[-1].WhichOneof("event") == "completed":
+                break
+        assert replay[0].accepted.replayed
+        completed = replay[-1].completed
+        done = completed.assistant_message
+        text = "".join(ev.delta.text for ev in replay if ev.WhichOneof("event") == "delta")
+        assert completed.offline and not completed.incomplete and not done.incomplete
+        assert done.degraded_reason == "COMPUTE_UNAVAILABLE"
+        assert text == done.content and len(text.split()) > 20, text

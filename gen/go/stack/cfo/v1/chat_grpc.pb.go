@@ -45,7 +45,8 @@ type ChatServiceClient interface {
 	// `accepted` (the user message is stored before the AI provider is called), zero or more `delta`, then
 	// exactly one `completed`, after which the stream ends with OK. If the provider breaks mid-answer, the
 	// partial answer is stored and `completed.incomplete` is true. If the client cancels, the provider
-	// request is cancelled and what arrived is stored as incomplete. Concurrent calls on one session are
+	// request is cancelled and what arrived is stored as incomplete (an offline answer, which the server
+	// writes itself at no cost, is stored whole: a retry of the `request_id` replays all of it). Concurrent calls on one session are
 	// serialised. Costs money: send a `request_id`; a retry with the same id replays the stored answer
 	// (`accepted.replayed` = true) without a second paid call. When the session's portfolio context is
 	// older than the staleness limit (default 15 min) it is refreshed first (`completed.context_refreshed`).
@@ -210,7 +211,8 @@ type ChatServiceServer interface {
 	// `accepted` (the user message is stored before the AI provider is called), zero or more `delta`, then
 	// exactly one `completed`, after which the stream ends with OK. If the provider breaks mid-answer, the
 	// partial answer is stored and `completed.incomplete` is true. If the client cancels, the provider
-	// request is cancelled and what arrived is stored as incomplete. Concurrent calls on one session are
+	// request is cancelled and what arrived is stored as incomplete (an offline answer, which the server
+	// writes itself at no cost, is stored whole: a retry of the `request_id` replays all of it). Concurrent calls on one session are
 	// serialised. Costs money: send a `request_id`; a retry with the same id replays the stored answer
 	// (`accepted.replayed` = true) without a second paid call. When the session's portfolio context is
 	// older than the staleness limit (default 15 min) it is refreshed first (`completed.context_refreshed`).
