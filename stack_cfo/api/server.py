@@ -49,7 +49,10 @@ def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple
     """Channel arguments documented for client teams in docs/clients.md. ``reuse_port``: the
     workers of ``serve --workers N`` bind one port together (SO_REUSEPORT; the kernel spreads
     new connections over them); otherwise a second process on the port is an error."""
+    per_connection = [("grpc.max_concurrent_streams", cfg.max_streams_per_connection)] \
+        if cfg.max_streams_per_connection else []
     return [
+        *per_connection,
         ("grpc.max_receive_message_length", cfg.max_message_bytes),
         ("grpc.max_send_message_length", cfg.max_message_bytes),
         ("grpc.keepalive_time_ms", _ms(cfg.keepalive_time)),

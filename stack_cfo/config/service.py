@@ -51,6 +51,10 @@ class ServerConfig(Section):
     """Largest request or response message in bytes (RecordPrices batches of 10,000 points fit)."""
     max_concurrent_rpcs: int = setting(1000, ge=1)
     """Beyond this many concurrent RPCs new ones get RESOURCE_EXHAUSTED."""
+    max_streams_per_connection: int = setting(0, env="STACK_CFO_MAX_STREAMS_PER_CONNECTION", ge=0)
+    """HTTP/2 MAX_CONCURRENT_STREAMS: calls one connection may have in flight (more wait in the client);
+    0 = no limit. Bounds what one client's burst costs others (docs/security.md); backends multiplexing
+    many users' watches on one connection need at least that many, or more connections."""
     keepalive_time: Duration = timedelta(seconds=60)
     """The server pings idle connections this often."""
     keepalive_timeout: Duration = timedelta(seconds=20)

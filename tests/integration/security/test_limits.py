@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from prometheus_client import REGISTRY
 
-from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.api.limits import METHOD_CLASSES
 from stack_cfo.config.limits import UserLimits
 from tests.integration.portfolio.support import error_details, holding, name, new_user, stub, sync
@@ -355,3 +355,32 @@ async def test_a_burst_against_redis_waits_for_connections_and_admits_exactly_th
         await limiter.admit(principal, method)
     finally:
         await limiter.aclose()
+
+
+async def test_streams_per_connection_bound_what_one_connection_has_in_flight(db_dsn: str, data_dir: Path) -> None:
+    """server.max_streams_per_connection is HTTP/2 MAX_CONCURRENT_STREAMS: a third watch on a
+    connection allowed two waits in the client until one of the two ends (nothing is refused), while
+    another connection is not held up."""
+    overrides = {"server": {"max_streams_per_connection": 2}}
+    async with running_server(db_dsn, data_dir, overrides) as srv:
+        user = new_user()
+        await sync(srv, user, [holding("AAPL", "1")])
+        first = await _open_watch(srv, user, srv.auth(user))
+        second = await _open_watch(srv, user, srv.auth(user))
+        assert first[1] is None and second[1] is None
+        third = stub(srv).WatchPortfolio(portfolio_pb2.WatchPortfolioRequest(portfolio=name(user)),
+                                         metadata=srv.auth(user))
+        waiting = asyncio.ensure_future(third.read())
+        await asyncio.sleep(1.0)
+        assert not waiting.done(), "a third stream ran on a connection allowed two"
+        # another connection (its own subchannel: channels to one target share one otherwise) is served
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{srv.port}",
+                                             options=[("grpc.use_local_subchannel_pool", 1)]) as other:
+            other_stub = portfolio_pb2_grpc.PortfolioSummaryServiceStub(other)
+            await other_stub.GetPortfolioSummary(portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name(user)),
+                                                 metadata=srv.auth(user), timeout=5)
+        first[0].cancel()
+        update = await asyncio.wait_for(waiting, 10)
+        assert update.trigger == portfolio_pb2.WATCH_TRIGGER_INITIAL
+        for call in (second[0], third):
+            call.cancel()
