@@ -17,7 +17,10 @@ exchange rate on or before the trade date):
 * TRANSFER_IN q at p: units += q, cost += q p (a lot); cash unchanged; the external flow is
   the units' market value that day (q x the valuation's close, see :mod:`.valuation`), q p
   only for a symbol without any close.
-* TRANSFER_OUT q at p: units -= q, cost removed as a sale's but nothing realised; flow - q p.
+* TRANSFER_OUT q at p: units -= q, cost removed as a sale's but nothing realised; the external
+  outflow is the units' market value that day (as TRANSFER_IN's inflow), their cost removed for a
+  symbol without any close (as the day's value counts them): the units leaving are not a loss,
+  whatever ``p`` says.
 * DIVIDEND a, fees f and INTEREST a, fees f: cash += a - f; income += a - f.
 * FEE a and TAX a (fees f): cash -= a + f; fees += a + f.
 * DEPOSIT a (fees f): cash += a - f, flow + a; WITHDRAWAL a: cash -= a + f, flow - a; fees += f.
@@ -108,8 +111,9 @@ class Book:
     cash: list[tuple[int, str, Decimal]] = field(default_factory=list)
     #: (ordinal, currency, signed external flow) per flow.
     flows: list[tuple[int, str, Decimal]] = field(default_factory=list)
-    #: (index in ``flows``, quantity) of each TRANSFER_IN: valued at market by the valuation.
-    transfers_in: list[tuple[int, Decimal]] = field(default_factory=list)
+    #: (index in ``flows``, signed quantity) of each TRANSFER_IN (+) and TRANSFER_OUT (-): valued at
+    #: market by the valuation.
+    transfers: list[tuple[int, Decimal]] = field(default_factory=list)
     #: (ordinal, ratio) of each SPLIT, in date order.
     splits: list[tuple[int, Decimal]] = field(default_factory=list)
     #: Currencies a base-currency figure of this book could not be converted from.
@@ -206,7 +210,7 @@ def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: C
                     fees = _plus(fees, _times(f, rate))
                 else:
                     book.flows.append((o, ccy, q * p))
-                    book.transfers_in.append((len(book.flows) - 1, q))
+                    book.transfers.append((len(book.flows) - 1, q))
             elif kind in (T.SELL, T.TRANSFER_OUT):
                 q, p = d.quantity, d.price
                 assert q is not None and p is not None
@@ -229,8 +233,10 @@ def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: C
                     realized = realized + gain - removed_base if (
                         realized is not None and gain is not None and removed_base is not None) else None
                     fees = _plus(fees, _times(f, rate))
-                else:
-                    book.flows.append((o, ccy, -(q * p)))
+                else:  # an outflow of the units' market value, as a TRANSFER_IN is an inflow of it
+                    # (of their cost, as the day's value counts them, while the symbol has no close)
+                    book.flows.append((o, ccy, -removed))
+                    book.transfers.append((len(book.flows) - 1, -q))
             elif kind in (T.DIVIDEND, T.INTEREST):
                 assert d.amount is not None
                 net = d.amount - f
@@ -370,7 +376,7 @@ def _flows(books: Mapping[str, Book], base: str, fx: FxTable) -> tuple[tuple[Cas
     out: list[CashFlow] = []
     missing: set[str] = set()
     for g, b in books.items():
-        moved = dict(b.transfers_in)
+        moved = dict(b.transfers)
         for i, (o, ccy, amount) in enumerate(b.flows):
             day = date.fromordinal(o)
             rate = fx.rate(ccy, day) if ccy != base else Decimal(1)

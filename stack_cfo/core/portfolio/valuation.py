@@ -524,10 +524,10 @@ def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, ret
 
 
 def _market_value_moved(f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, tz: tzinfo) -> Decimal | None:
-    """Securities moved in: q x the close the valuation uses that day (the last on or before it),
-    converted at the day's rate; ``f.amount`` (at the transaction's price, already in base) when
-    the symbol has no close yet that day, as the day's value counts them at cost (never a later
-    close)."""
+    """Securities moved in (q > 0) or out (q < 0): q x the close the valuation uses that day (the
+    last on or before it), converted at the day's rate; ``f.amount`` (at the transaction's price,
+    already in base) when the symbol has no close yet that day, as the day's value counts them at
+    cost (never a later close)."""
     assert f.units is not None
     symbol, quantity, currency = f.units
     series = prices.get(symbol)

@@ -273,6 +273,29 @@ def test_transfer_in_is_an_inflow_of_the_units_market_value_not_of_their_cost() 
     assert unpriced.flows_exact[unpriced.days.index(d[3])] == D(400)
 
 
+def test_transfer_out_is_an_outflow_of_the_units_market_value_whatever_its_price() -> None:
+    # 20 units at 50 rising to 55; 5 moved out to another broker on a flat day at a nominal price of 1
+    # (a client test: the outflow was 5, the value fell by 275, and TWR showed -26 % that day)
+    prices = series("AAA", {d[0]: "50", d[1]: "50", d[2]: "55", d[3]: "55", d[4]: "55"})
+    txs = [
+        tx(1, T.DEPOSIT, d[0], amount=D("1000")),
+        tx(2, T.BUY, d[0], symbol="AAA", quantity=D(20), price=D(50), fees=D(0)),
+        tx(3, T.TRANSFER_OUT, d[3], symbol="AAA", quantity=D(5), price=D(1)),
+    ]
+    inputs = ledger_inputs(txs, {"AAA": prices}, CostBasisMethod.AVERAGE_COST)
+    s = build_valuation(inputs, through=d[4], tz=NY)
+    assert s.flows_exact[3] == D(-275) and s.values[3] == 15 * 55
+    assert s.returns.tolist() == [0.0, pytest.approx(0.10), 0.0, 0.0]
+    summary = compute_summary(inputs, as_of=datetime(2024, 1, 8, 22, tzinfo=UTC), settings=ORACLE)
+    assert summary.risk.cumulative_return.value == pytest.approx(0.10)
+    led = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.AVERAGE_COST, fx=FxTable("USD"))
+    assert led.figures(d[4]).realized_pnl == 0  # the cost basis leaves with the units: nothing realised
+    # a symbol without any close is valued at its cost: its transfer is then an outflow of its cost
+    unpriced = build_valuation(ledger_inputs(txs, {}, CostBasisMethod.AVERAGE_COST), through=d[4], tz=NY)
+    assert unpriced.flows_exact[unpriced.days.index(d[3])] == D(-250)
+    assert set(unpriced.returns.tolist()) == {0.0}
+
+
 def test_a_transfer_before_the_first_close_is_an_inflow_at_cost_and_zero_fees_need_no_rate() -> None:
     prices = series("AAA", {d[3]: "55", d[4]: "55"})  # closes only from the fourth day
     txs = [

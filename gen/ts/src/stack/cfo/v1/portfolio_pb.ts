@@ -2914,7 +2914,9 @@ export enum TransactionType {
 
   /**
    * `quantity` units of `symbol` moved out; their cost basis leaves with them (no realised P&L) and their
-   * value at `price` per unit is an external outflow. Cash is unchanged.
+   * market value that day is an external outflow (not a loss, whatever `price` says; for a symbol with no
+   * close yet, their cost, as the day's value counts them). `price` is kept for your records. Cash is
+   * unchanged.
    *
    * @generated from enum value: TRANSACTION_TYPE_TRANSFER_OUT = 11;
    */
