@@ -64,13 +64,11 @@ async def import_transactions(
                 task = progress.add_task("checking", total=len(rows))
                 existing = await service.transactions_of(user_id)
                 base = await service.base_currency_of(user_id) or base_currency or "USD"
-                known = {t.data.client_id: t for t in existing if t.data.client_id}
                 checked = service.dry_run(command, existing, base) if dry_run else None
                 progress.update(task, completed=len(rows))
                 if dry_run:
                     assert checked is not None
-                    again = sum(1 for r in checked if r.client_id in known)
-                    new = [r for r in checked if r.client_id not in known]
+                    new, again = checked
                     kinds = Counter(r.type.value for r in new if r.type is not None)
                     days = sorted(r.trade_date for r in new if r.trade_date is not None)
                     print(f"dry run: {len(new)} transactions would be recorded, {again} are already recorded", file=out)

@@ -34,6 +34,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -116,11 +117,23 @@ def _type(text: str, line: int, column: str) -> TransactionType:
         raise ImportError_(line, column, f"{text[:40]!r} is not a transaction type", "INVALID_ENUM") from None
 
 
-def _date(text: str, line: int, column: str) -> date:
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
+
+
+def _date(text: str, line: int, column: str, *, timestamp: bool = False) -> date:
+    """A ``YYYY-MM-DD`` cell, exactly (``2024-01-0299`` or ``20240103`` are typos, not dates); with
+    ``timestamp``, also a whole ISO 8601 timestamp (Ghostfolio's ``2024-01-02T00:00:00.000Z``), whose
+    calendar date as written is the trade date."""
+    cell = text.strip()
     try:
-        return date.fromisoformat(text.strip()[:10])
+        if _ISO_DATE(cell):
+            return date.fromisoformat(cell)
+        if timestamp and len(cell) > 10 and cell[10] == "T":
+            datetime.fromisoformat(cell)  # the whole of it must be a timestamp
+            return date.fromisoformat(cell[:10])
     except ValueError:
-        raise ImportError_(line, column, f"{text[:40]!r} is not a YYYY-MM-DD date", "INVALID_DATE") from None
+        pass
+    raise ImportError_(line, column, f"{text[:40]!r} is not a YYYY-MM-DD date", "INVALID_DATE")
 
 
 def parse_csv(text: str) -> list[ImportedRow]:
@@ -130,6 +143,11 @@ def parse_csv(text: str) -> list[ImportedRow]:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise ImportError_(1, "header", "the file is empty") from None
+    if len(header) == 1:
+        for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if separator in header[0]:
+                raise ImportError_(1, "header", f"the columns are separated by {name}; the file must be "
+                                   "comma-separated (RFC 4180)")
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise ImportError_(1, unknown[0], f"unknown column (expected {', '.join(CSV_COLUMNS)})")
@@ -137,12 +155,14 @@ def parse_csv(text: str) -> list[ImportedRow]:
         if required not in header:
             raise ImportError_(1, required, "required column is missing")
     rows: list[ImportedRow] = []
+    end = reader.line_num
     for record in reader:
-        line = reader.line_num
+        line, end = end + 1, reader.line_num  # the record's first line (a quoted cell may span lines)
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
-            raise ImportError_(line, "row", f"has {len(record)} fields, the header {len(header)}")
+            hint = f" (a quote opened on line {line} is never closed)" if end > line and '"' in text else ""
+            raise ImportError_(line, "row", f"has {len(record)} fields, the header {len(header)}{hint}")
         cell = dict(zip(header, record, strict=True))
         rows.append(ImportedRow(line, TransactionInput(
             type=_type(cell["type"], line, "type"),
@@ -217,7 +237,7 @@ def parse_ghostfolio(text: str) -> list[ImportedRow]:
         qty = _json_number(a.get("quantity"), line, "quantity")
         unit = _json_number(a.get("unitPrice"), line, "unitPrice")
         fee = _json_number(a.get("fee"), line, "fee")
-        day = _date(str(a.get("date", "")), line, "date")
+        day = _date(str(a.get("date", "")), line, "date", timestamp=True)
         symbol = str(a.get("symbol") or "")
         note = str(a.get("comment") or "")[:500]
         ccy = str(a.get("currency") or "").upper()

@@ -52,6 +52,7 @@ from stack_cfo.core.portfolio.transactions import (
     CostBasisMethod,
     Transaction,
     TransactionInput,
+    client_id_reused,
     validate_batch,
     validate_transaction,
 )
@@ -203,13 +204,32 @@ class LedgerUseCases:
             self._invalidate(HoldingsChanged(command.user_id))
         return result
 
-    def dry_run(self, command: BatchCreateCommand, existing: list[Transaction], base: str) -> list[TransactionInput]:
-        """Validate a batch against an existing ledger without writing (the importer's --dry-run)."""
+    def dry_run(
+        self, command: BatchCreateCommand, existing: list[Transaction], base: str
+    ) -> tuple[list[TransactionInput], int]:
+        """Validate a batch against an existing ledger without writing (the importer's --dry-run):
+        (the rows it would record, how many it would find already recorded), by the rules the write
+        follows: a client id already recorded with the same content, or repeated earlier in the batch,
+        is not recorded again (with other content: CLIENT_ID_REUSED); only the new rows join the
+        ledger check."""
         now = self._clock.now()
         rows = validate_batch(command.transactions, base_currency=base, now=now, limit=None)
-        fresh = [Transaction(f"new-{i}", 2**62 + i, r, now, now) for i, r in enumerate(rows)]
-        check_ledger(existing + fresh, {}, {t.id: f"transactions[{i}]" for i, t in enumerate(fresh)})
-        return rows
+        stored = {t.data.client_id: t for t in existing if t.data.client_id}
+        seen: set[str] = set()
+        new: list[tuple[int, TransactionInput]] = []
+        for i, r in enumerate(rows):
+            old = stored.get(r.client_id) if r.client_id else None
+            if old is not None and old.data.content() != r.content():
+                raise client_id_reused(f"transactions[{i}].client_id", r.client_id,
+                                       f"users/{command.user_id}/portfolio/transactions/{old.id}")
+            if old is not None or (r.client_id and r.client_id in seen):
+                continue
+            if r.client_id:
+                seen.add(r.client_id)
+            new.append((i, r))
+        fresh = [Transaction(f"new-{i}", 2**62 + i, r, now, now) for i, r in new]
+        check_ledger(existing + fresh, {}, {t.id: f"transactions[{i}]" for (i, _), t in zip(new, fresh, strict=True)})
+        return [r for _, r in new], len(rows) - len(new)
 
     async def transactions_of(self, user_id: str) -> list[Transaction]:
         """Every transaction of a user's ledger (trade date order)."""

@@ -71,6 +71,12 @@ async def test_csv_import_dry_run_then_for_real_then_again(db_dsn: str, data_dir
         assert [r.client_id for r in rows] == ["dep-1", "buy-1", "div-1", "sell-1"]
         code, out, _ = await _run(cfg, user, CSV)
         assert code == 0 and "0 recorded, 4 already recorded" in out  # client ids make re-imports harmless
+        # a dry run counts as the import does: a row already recorded, or repeated in the file, is not new
+        repeated = CSV + "2024-03-04,DEPOSIT,,,,50,USD,,,dep-2,\n2024-03-04,DEPOSIT,,,,50,USD,,,dep-2,\n"
+        code, out, _ = await _run(cfg, user, repeated, dry_run=True)
+        assert code == 0 and "1 transactions would be recorded, 5 are already recorded" in out, out
+        code, out, _ = await _run(cfg, user, repeated)
+        assert code == 0 and "imported: 1 recorded, 5 already recorded" in out, out
 
 
 async def test_bad_rows_are_reported_by_line_and_field_and_nothing_is_written(db_dsn: str, data_dir: Path) -> None:

@@ -51,3 +51,40 @@ def test_ghostfolio_refuses_what_is_not_a_number(bad: object) -> None:
     with pytest.raises(ImportError_) as ei:
         _ghostfolio(quantity=bad)
     assert (ei.value.column, ei.value.reason) == ("quantity", "INVALID_DECIMAL")
+
+
+def _csv_date(text: str) -> object:
+    (row,) = parse_csv(HEADER + f"{text},DEPOSIT,,,,100,USD,,,d1,\n")
+    return row.transaction.trade_date
+
+
+@pytest.mark.parametrize("text", ["2024-01-0299", "20240103", "2024-W02-3", "2024-01-05T23:59:59-05:00", "02/01/2024",
+                                  "2024-1-5", "2024-02-30"])
+def test_csv_dates_are_exactly_yyyy_mm_dd(text: str) -> None:
+    """A typo after the date, a basic or week date, a timestamp: refused, never read as some date."""
+    with pytest.raises(ImportError_) as ei:
+        _csv_date(text)
+    assert (ei.value.line, ei.value.column, ei.value.reason) == (2, "date", "INVALID_DATE")
+
+
+def test_ghostfolio_timestamps_give_their_date_and_garbage_is_refused() -> None:
+    (row,) = parse_ghostfolio(json.dumps({"activities": [{"type": "BUY", "date": "2024-01-03T23:00:00.000Z",
+                                                          "symbol": "MSFT", "quantity": 1, "unitPrice": 1, "fee": 0}]}))
+    assert str(row.transaction.trade_date) == "2024-01-03"
+    with pytest.raises(ImportError_) as ei:
+        _ghostfolio(date="2024-01-03Tnonsense")
+    assert ei.value.reason == "INVALID_DATE"
+
+
+def test_a_file_separated_by_semicolons_is_named_so() -> None:
+    with pytest.raises(ImportError_) as ei:
+        parse_csv(HEADER.replace(",", ";") + "2024-01-03;DEPOSIT;;;;100;USD;;;d1;\r\n")
+    assert (ei.value.line, ei.value.column) == (1, "header") and "semicolons" in ei.value.message
+
+
+def test_an_unclosed_quote_is_reported_on_the_line_it_opens() -> None:
+    text = HEADER + "2024-01-02,DEPOSIT,,,,100,USD,,,d1,ok\n" + '"2024-01-03,DEPOSIT,,,,5,USD,,,d2,\n' + \
+        "2024-01-04,DEPOSIT,,,,7,USD,,,d3,\n"
+    with pytest.raises(ImportError_) as ei:
+        parse_csv(text)
+    assert ei.value.line == 3 and "never closed" in ei.value.message

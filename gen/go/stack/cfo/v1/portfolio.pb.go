@@ -977,7 +977,8 @@ type SyncPortfolioResponse struct {
 
 	// Resource name of the portfolio, `users/{user}/portfolio`.
 	Portfolio string `protobuf:"bytes,1,opt,name=portfolio,proto3" json:"portfolio,omitempty"`
-	// Number of positions now held.
+	// Number of positions in the holdings this call stored (for a past `effective_date`, that day's, which
+	// may differ from what is held today).
 	PositionCount int32 `protobuf:"varint,2,opt,name=position_count,json=positionCount,proto3" json:"position_count,omitempty"`
 	// Number of cash flows newly recorded by this call (excluding ones ignored as already known).
 	RecordedFlowCount int32 `protobuf:"varint,3,opt,name=recorded_flow_count,json=recordedFlowCount,proto3" json:"recorded_flow_count,omitempty"`

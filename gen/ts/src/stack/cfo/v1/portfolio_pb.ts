@@ -258,7 +258,8 @@ export type SyncPortfolioResponse = Message<"stack.cfo.v1.SyncPortfolioResponse"
   portfolio: string;
 
   /**
-   * Number of positions now held.
+   * Number of positions in the holdings this call stored (for a past `effective_date`, that day's, which
+   * may differ from what is held today).
    *
    * @generated from field: int32 position_count = 2;
    */
