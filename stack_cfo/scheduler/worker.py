@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,6 +128,16 @@ class RowOutcome:
     reason: Reason | None = None
     error: str = ""
     lost_claim: bool = False
+
+
+_ADDRESS = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+")
+
+
+def loggable_error(error: str) -> str:
+    """A delivery error for a log line: e-mail addresses masked (logs keep user ids only, which
+    erasure accounts for), cut to 300 characters (a webhook's answer may be long)."""
+    text = _ADDRESS.sub("<address>", error or "")
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 class DeliveryWorker:
@@ -341,6 +352,11 @@ class DeliveryWorker:
             now=self._mark_now(),
         )
         self._count(row, status, reason, ok)
+        if status is OutboxStatus.DEAD and ok:  # given up: say why where operators look first
+            log.warning(
+                "delivery failed for good (dead letter)",
+                extra={"key": row.key, "reason": reason.value, "attempt": row.attempts, "error": loggable_error(error)},
+            )
         return RowOutcome(row.id, row.user_id, row.kind, row.channel, status, reason, error, not ok)
 
     def _count(self, row: ClaimedRow, status: OutboxStatus, reason: Reason | None, ok: bool) -> None:
@@ -571,7 +587,8 @@ class DeliveryWorker:
         self._count(row, OutboxStatus.RETRY, outcome.reason, ok)
         log.info(
             "delivery failed; will retry",
-            extra={"key": row.key, "reason": outcome.reason.value, "attempt": row.attempts, "next": at.isoformat()},
+            extra={"key": row.key, "reason": outcome.reason.value, "attempt": row.attempts, "next": at.isoformat(),
+                   "error": loggable_error(outcome.error)},
         )
         return RowOutcome(
             row.id, row.user_id, row.kind, row.channel, OutboxStatus.RETRY, outcome.reason, outcome.error, not ok

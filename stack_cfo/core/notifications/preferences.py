@@ -25,8 +25,12 @@ from stack_cfo.core.notifications.quiet_hours import QuietHours, parse_clock_tim
 
 _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)(?!.*\.@)"  # no dot first, doubled or last in the local part (RFC 5322 dot-atom)
-    r"[^@\s\"(),:;<>\[\\\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\Z"
+    r"[!-?A-~]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\Z"
 )
+#: RFC 5322 addresses are ASCII (printable, no space); a non-ASCII local part needs SMTPUTF8
+#: (RFC 6531), which mail servers may not offer: every send would fail. The characters an
+#: unquoted local part may not hold are refused by _EMAIL_SPECIALS.
+_EMAIL_SPECIALS = re.compile(r'[\s"(),:;<>\[\\\]]')
 
 
 @functools.cache
@@ -152,7 +156,8 @@ def validate(prefs: NotificationPreferences) -> NotificationPreferences:
     except InvalidArgument as exc:
         violations.append(("INVALID_LOCALE", exc.violations[0]))
         values["locale"] = prefs.locale
-    if prefs.email_address and (len(prefs.email_address) > 254 or not _EMAIL.match(prefs.email_address)):
+    address = prefs.email_address
+    if address and (len(address) > 254 or not _EMAIL.match(address) or _EMAIL_SPECIALS.search(address.split("@")[0])):
         violations.append(
             ("INVALID_EMAIL", FieldViolation("email_address", "must be an email address like name@example.com"))
         )

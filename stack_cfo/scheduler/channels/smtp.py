@@ -42,7 +42,12 @@ def build_message(delivery: Delivery, settings: SmtpSettings, *, date_header: st
     name, addr = parseaddr(settings.sender)
     msg["From"] = formataddr((str(Header(name, "utf-8")), addr)) if name else addr
     msg["To"] = delivery.email_to
-    msg["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8").encode()
+    # A Header object (not its pre-folded text): the generator folds it knowing the field name, so the
+    # first encoded word stays on the Subject line (a pre-folded value started on a continuation line,
+    # which some readers decode with a leading space).
+    subject: str | Header = email.subject if email.subject.isascii() else Header(
+        email.subject, "utf-8", header_name="Subject")
+    msg["Subject"] = subject  # type: ignore[assignment]  # compat32 takes Header objects
     msg["Message-ID"] = message_id(delivery.key, settings.message_id_domain)
     msg["Date"] = date_header or format_datetime(datetime.now(UTC))
     msg["Auto-Submitted"] = "auto-generated"
@@ -96,6 +101,10 @@ class SmtpChannel:
             if 500 <= exc.code < 600:
                 return Permanent(Reason.SMTP_5XX, text)
             return Retry(Reason.SMTP_4XX if 400 <= exc.code < 500 else Reason.SMTP_UNAVAILABLE, text)
+        except aiosmtplib.SMTPNotSupported as exc:
+            # The server lacks what this message needs (SMTPUTF8 for a non-ASCII address, accepted
+            # before addresses were checked for ASCII): the same on every try, not an outage.
+            return Permanent(Reason.SMTP_5XX, f"{type(exc).__name__}: {exc}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return Retry(Reason.SMTP_UNAVAILABLE, f"{type(exc).__name__}: {exc}")
         if errors:

@@ -96,6 +96,20 @@ async def test_smtp_starttls_and_auth_without_leaking_the_password(tmp_path: Pat
         await sink.stop()
 
 
+async def test_an_address_the_server_cannot_take_is_permanent_not_an_outage(smtp_sink: SmtpSink) -> None:
+    """A non-ASCII address (stored before addresses were checked for ASCII) to a server without
+    SMTPUTF8: the same on every try, so Permanent (SMTP_5XX, with the cause), never retried as
+    SMTP_UNAVAILABLE until max_attempts; the server meanwhile delivers other mail."""
+    channel = SmtpChannel(smtp_settings(smtp_sink))
+    delivery = _digest_delivery()
+    from dataclasses import replace
+
+    outcome = await channel.send(replace(delivery, email_to="jörg@example.com"))
+    assert isinstance(outcome, Permanent) and outcome.reason is Reason.SMTP_5XX, outcome
+    assert "SMTPUTF8" in outcome.error
+    assert isinstance(await channel.send(delivery), Sent)
+
+
 async def test_smtp_4xx_is_retryable_and_5xx_permanent(smtp_sink: SmtpSink) -> None:
     channel = SmtpChannel(smtp_settings(smtp_sink))
     smtp_sink.fail_next("451 4.3.0 Mailbox busy, try later")

@@ -4,6 +4,7 @@ market calendar, retries, dead letters, invalid tokens."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -313,7 +314,10 @@ async def test_a_dead_letter_can_be_requeued(database: Database, smtp_sink: Smtp
     assert o.status is OutboxStatus.SENT and len(smtp_sink.received()) == 1
 
 
-async def test_retries_stop_at_the_deadline_and_after_max_attempts(database: Database, smtp_sink: SmtpSink) -> None:
+async def test_retries_stop_at_the_deadline_and_after_max_attempts(
+    database: Database, smtp_sink: SmtpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="stack_cfo.scheduler.worker")
     await add_users(database, 2, prefs={"time_zone": "UTC"})
     config = test_config(**DIGEST_ONLY)
     config = replace(config, retry=replace(config.retry, max_attempts=2, base=timedelta(seconds=10)))
@@ -330,6 +334,11 @@ async def test_retries_stop_at_the_deadline_and_after_max_attempts(database: Dat
     second = await h.step(datetime(2026, 3, 10, 8, 1, tzinfo=UTC), plan=False)
     assert {(o.status, o.reason.value if o.reason else None) for o in second} == {(OutboxStatus.DEAD, "max_attempts")}
     assert smtp_sink.received() == []
+    # Why, in the log lines operators read first (the server's answer; e-mail addresses masked).
+    retried = [r for r in caplog.records if r.getMessage() == "delivery failed; will retry"]
+    dead = [r for r in caplog.records if r.getMessage() == "delivery failed for good (dead letter)"]
+    assert len(retried) == 2 and len(dead) == 2
+    assert all("421" in r.error and "@" not in r.error for r in retried + dead)  # type: ignore[attr-defined]
 
 
 async def test_switching_a_kind_off_stops_planning_and_skips_what_was_planned(

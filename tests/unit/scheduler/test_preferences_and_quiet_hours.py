@@ -171,3 +171,13 @@ def test_quiet_end_in_a_repeated_hour_is_never_in_the_past(
     qh = QuietHours(*window)
     assert qh.is_quiet(now, ZoneInfo(zone))
     assert qh.ends_after(now, ZoneInfo(zone)) == until
+
+
+@pytest.mark.parametrize("address", ["jörg@example.com", "joe@exämple.com", "a@b@example.com", '"a b"@example.com',
+                                     "user@[127.0.0.1]", "a(b@example.com", "a b@example.com"])
+def test_addresses_are_ascii_rfc_5322(address: str) -> None:
+    """A non-ASCII local part needs SMTPUTF8, which mail servers may not offer: refused up front."""
+    with pytest.raises(InvalidArgument) as info:
+        apply_update(BASE, {"email_address": address})
+    assert info.value.reason == "INVALID_EMAIL"
+    assert apply_update(BASE, {"email_address": "a.b+tag@example.co.uk"}).email_address == "a.b+tag@example.co.uk"
