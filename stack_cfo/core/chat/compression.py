@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -160,20 +161,44 @@ def _clip(text: str, n: int) -> str:
     return one_line if len(one_line) <= n else one_line[: n - 1].rstrip() + "…"
 
 
+_WROTE = "- The investor wrote: "
+_DIGIT = re.compile(r"\d")
+
+
 def offline_summary(plan: CompressionPlan, *, max_chars: int) -> str:
-    """The deterministic summary used when AI is unavailable: the questions asked, newest kept."""
+    """The deterministic summary used when AI is unavailable: what the investor wrote, one line a
+    message, flat across versions (a previous deterministic summary's lines are carried over, not
+    nested under another header), so early facts survive as long as the cap allows.
+
+    It quotes only the investor's own messages (and a previous AI summary, which was checked when it
+    was kept), so its numbers are the investor's: answers may cite them. When everything does not
+    fit, lines without a figure go first ("What about my sectors?"), oldest first, then the oldest.
+    """
     header = f"Conversation so far (messages {plan.from_seq}-{plan.to_seq}, summarised without AI)."
-    lines: list[str] = []
-    if plan.previous is not None:
-        lines.append("Earlier: " + _clip(plan.previous.content, max(80, max_chars // 3)))
-    questions = [m for m in plan.messages if m.role is MessageRole.USER]
-    bullets = [f"- The investor asked: {_clip(m.content, 160)}" for m in questions]
-    # Keep the newest questions when everything does not fit.
-    body: list[str] = []
-    budget = max_chars - len(header) - sum(len(x) + 1 for x in lines) - 1
-    for b in reversed(bullets):
-        if len(b) + 1 > budget:
-            break
-        body.insert(0, b)
-        budget -= len(b) + 1
-    return cap_summary("\n".join([header, *lines, *body]), max_chars)
+    earlier: list[str] = []
+    carried: list[str] = []
+    previous = plan.previous
+    if previous is not None:
+        if previous.offline:
+            for line in previous.content.splitlines():
+                if line.startswith("- "):
+                    carried.append(_WROTE + line.split(": ", 1)[1] if ": " in line else line)
+                elif line.startswith("Earlier: ") and not line.startswith("Earlier: Conversation so far"):
+                    earlier.append(line)  # an AI summary quoted by the previous version
+        else:
+            earlier.append("Earlier: " + _clip(previous.content, max(80, max_chars // 2)))
+    new = [_WROTE + _clip(m.content, 160) for m in plan.messages if m.role is MessageRole.USER]
+    lines = carried + new
+    budget = max_chars - len(header) - sum(len(x) + 1 for x in earlier) - 1
+    used = sum(len(x) + 1 for x in lines)
+    if used > budget:
+        # drop lines without a figure first (oldest first), then the oldest of the rest
+        order = sorted(range(len(lines)), key=lambda i: (bool(_DIGIT.search(lines[i])), i))
+        dropped: set[int] = set()
+        for i in order:
+            if used <= budget:
+                break
+            dropped.add(i)
+            used -= len(lines[i]) + 1
+        lines = [x for i, x in enumerate(lines) if i not in dropped]
+    return cap_summary("\n".join([header, *earlier, *lines]), max_chars)

@@ -1,6 +1,6 @@
 """What a chat answer may cite: the data block the model was given, the numbers the investor wrote
 in the conversation (user messages in the prompt) and the session's summary of earlier turns
-(when AI-written: it was checked before it was kept).
+(an AI one was checked before it was kept; a deterministic one quotes only the investor).
 
 Nothing here is computed before the answer streams: the snapshot and the facts are built on first
 use, after the last delta (the first delta is never held back by the check).
@@ -44,9 +44,10 @@ class Evidence:
         the prompt) and ``summary[j]``."""
         if "extra" not in self._cache:
             extra = text_facts("user", [m.content for m in self.messages if m.role is MessageRole.USER])
-            if self.summary is not None and not self.summary.offline:
-                # An AI summary was checked when it was kept; a deterministic one quotes the conversation
-                # (earlier answers included) verbatim, so its numbers prove nothing.
+            if self.summary is not None:
+                # An AI summary was checked when it was kept; a deterministic one quotes only the
+                # investor's messages (and a checked AI summary): either way its numbers are ones the
+                # investor wrote or the data held, which an answer may repeat.
                 extra = extra | facts_from_text("summary", self.summary.content)
             self._cache["extra"] = extra
         return self._cache["extra"]  # type: ignore[return-value]

@@ -52,13 +52,13 @@ class Summarizer:
 
     def _grounded(self, session: ChatSession, plan: CompressionPlan, text: str) -> bool:
         """Whether every figure of an AI summary is a number of the session's data block, of the
-        investor's messages it summarises, or of the (AI-written, hence checked) summary it extends."""
+        investor's messages it summarises, or of the summary it extends."""
         facts = Snapshot(context_document(session.context, self._clock.now()), None).facts | text_facts(
             "user", [m.content for m in plan.messages if m.role is MessageRole.USER]
         )
-        if plan.previous is not None and not plan.previous.offline:
-            # An AI summary was checked when it was kept; a deterministic one quotes the conversation
-            # verbatim, answers included, so its numbers prove nothing.
+        if plan.previous is not None:
+            # An AI summary was checked when it was kept; a deterministic one quotes only the investor's
+            # messages (and a checked AI summary): the figures an extension of it may restate.
             facts = facts | facts_from_text("summary", plan.previous.content)
         checked = self._audit.check(AiSurface.CHAT_SUMMARY, text, facts, subject=session.id)
         if checked.status is GroundingState.UNGROUNDED:

@@ -113,3 +113,44 @@ def test_after_turn_folds_every_step_messages_keeping_ten() -> None:
     plan = plan_after_turn(uncovered=transcript(11, 24), previous=prev, interval=20, keep_recent=10, step=4)
     assert plan is not None and (plan.from_seq, plan.to_seq) == (1, 14)
     assert [m.seq for m in plan.messages] == [11, 12, 13, 14]
+
+
+def test_offline_summaries_stay_flat_and_keep_early_facts_across_versions() -> None:
+    """Ten deterministic re-summaries of a conversation whose first messages hold the facts: every
+    version is one header and one line per investor message (no header nested in 'Earlier:'), the
+    early figures survive while the cap allows, and lines without a figure go first."""
+    words = ["My daughter's tuition of 12345 USD is due in March", "What about my sectors?",
+             "I also hold a house worth 480000 USD outside this app"]
+    messages, previous = [], None
+    for seq in range(1, 41):
+        role = MessageRole.USER if seq % 2 else MessageRole.ASSISTANT
+        content = words[(seq // 2) % 3] if role is MessageRole.USER and seq <= 5 else (
+            "What about my sectors?" if role is MessageRole.USER else f"An answer with 99{seq}.5 in it")
+        messages.append(ChatMessage(id=f"m{seq}", session_id="s", seq=seq, role=role, content=content, created_at=NOW))
+        uncovered = [m for m in messages if previous is None or m.seq > previous.to_seq]
+        plan = plan_after_turn(uncovered=uncovered, previous=previous, interval=4, keep_recent=2, step=4)
+        if plan is None:
+            continue
+        text = offline_summary(plan, max_chars=600)
+        assert text.count("Conversation so far") == 1 and "Earlier:" not in text, text
+        assert "99" not in text  # answers are never quoted: the summary's numbers are the investor's
+        previous = Summary(id=f"s{seq}", session_id="s", version=(previous.version + 1) if previous else 1,
+                           from_seq=plan.from_seq, to_seq=plan.to_seq, content=text,
+                           content_sha256=sha256_text(text), source_sha256="x", offline=True)
+    assert previous is not None and previous.to_seq > 30 and len(previous.content) <= 600
+    assert "12345 USD" in previous.content and "480000 USD" in previous.content
+
+
+def test_an_answer_may_repeat_the_figures_of_a_deterministic_summary() -> None:
+    """The deterministic summary quotes only the investor: its numbers are facts an answer may cite
+    (they were flagged 'not from your data' once the summary had replaced the messages in the prompt),
+    as a summarised AI summary's are."""
+    from stack_cfo.core.chat.evidence import Evidence
+
+    text = "Conversation so far (messages 1-2, summarised without AI).\\n- The investor wrote: retire at 55 on 480000 USD"
+    for offline in (True, False):
+        s = Summary(id="s1", session_id="s", version=1, from_seq=1, to_seq=2, content=text,
+                    content_sha256=sha256_text(text), source_sha256="x", offline=offline)
+        evidence = Evidence(None, [], s, None, "u", "s")  # type: ignore[arg-type]
+        values = {str(f.value) for p, f in evidence.extra.items() if p.startswith("summary[")}
+        assert {"55", "480000"} <= values, (offline, values)
