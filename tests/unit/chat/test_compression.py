@@ -147,7 +147,8 @@ def test_an_answer_may_repeat_the_figures_of_a_deterministic_summary() -> None:
     as a summarised AI summary's are."""
     from stack_cfo.core.chat.evidence import Evidence
 
-    text = "Conversation so far (messages 1-2, summarised without AI).\\n- The investor wrote: retire at 55 on 480000 USD"
+    text = ("Conversation so far (messages 1-2, summarised without AI).\n"
+            "- The investor wrote: retire at 55 on 480000 USD")
     for offline in (True, False):
         s = Summary(id="s1", session_id="s", version=1, from_seq=1, to_seq=2, content=text,
                     content_sha256=sha256_text(text), source_sha256="x", offline=offline)
