@@ -182,6 +182,18 @@ class ChatManager:
                         reason="INVALID_PROVIDER",
                         metadata={"field": "session.provider"},
                     )
+                known = {p.lower(): p for p in self.settings.known_providers}
+                if known and provider.lower() not in known:
+                    # A well-formed address no one configured: every answer would come from another
+                    # provider (MODEL_SUBSTITUTED) for the session's whole life.
+                    raise InvalidArgument(
+                        f"session.provider: {provider!r} is not a provider this server uses",
+                        violations=[FieldViolation("session.provider", "not a configured provider")],
+                        reason="UNKNOWN_PROVIDER",
+                        metadata={"field": "session.provider", "provider": provider,
+                                  "known": ", ".join(sorted(known.values()))},
+                    )
+                provider = known.get(provider.lower(), provider)
                 interval = summarize_interval or self.settings.summarize_interval
                 if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
                     raise InvalidArgument(

@@ -113,6 +113,22 @@ class SessionLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+#: How long before the call's deadline a send waiting for a busy session gives up, at most: the
+#: SESSION_BUSY answer must reach the client before its own deadline fires (DEADLINE_EXCEEDED would
+#: leave it unsure whether the message was stored).
+BUSY_MARGIN = 0.5
+
+
+def busy_until(deadline: float | None, lock_wait: float) -> float:
+    """When a send stops waiting for its session (``time.monotonic()``): ``lock_wait`` from now
+    without a deadline; with one, shortly before it (a fifth of the time left, at most BUSY_MARGIN)."""
+    now = time.monotonic()
+    if deadline is None:
+        return now + lock_wait
+    left = max(0.0, deadline - now)
+    return now + max(0.0, left - min(BUSY_MARGIN, left / 5))
+
+
 class Turns:
     """Runs turns: admission, the session's queue and lease, the stream, the stored answer."""
 
@@ -149,7 +165,7 @@ class Turns:
         )
         try:
             clean = validate_content(content, max_chars=self.settings.max_message_chars)
-            wait_until = deadline if deadline is not None else time.monotonic() + self.settings.lock_wait
+            wait_until = busy_until(deadline, self.settings.lock_wait)
             async with self._locks.hold(session_id, wait_until), self._store.lease(
                 session_id, wait_until=wait_until, eager=False
             ) as lease:

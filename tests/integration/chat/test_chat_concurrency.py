@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import grpc
@@ -66,6 +67,33 @@ async def test_two_concurrent_sends_on_one_session_are_serialised(
         _, p2 = chat_requests(provider)
         assert [m["content"] for m in p2[2:]] == ["first", DEFAULT_TEXT, "second"]
         assert provider.requests[1].at > provider.requests[0].at
+
+
+async def test_a_send_waiting_on_a_busy_session_is_told_so_before_its_deadline(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """A second message on a session still answering, sent with a 1 s or 3 s deadline: ABORTED
+    SESSION_BUSY (nothing stored, retry with the same request_id) before the deadline fires, not
+    DEADLINE_EXCEEDED (which leaves the client unsure whether it was stored)."""
+    user = new_user()
+    provider.default_reply = Reply.ok(chunks=40, chunk_delay=0.2)  # an 8-second answer
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        s = await chat.create(user)
+        first = chat.stub.SendMessage(chat_pb2.SendMessageRequest(name=s.name, content="first"),
+                                      metadata=chat.md(user), timeout=30)
+        assert (await first.read()).WhichOneof("event") == "accepted"
+        for timeout in (1.0, 3.0):
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                async for _ in chat.stub.SendMessage(
+                    chat_pb2.SendMessageRequest(name=s.name, content="second", request_id=rid()),
+                    metadata=chat.md(user), timeout=timeout):
+                    pass
+            took = time.monotonic() - started
+            assert ei.value.code() == grpc.StatusCode.ABORTED, (timeout, ei.value)
+            assert error_info(ei.value)[0].reason == "SESSION_BUSY"
+            assert 0.5 * timeout < took < timeout, (timeout, took)
+        first.cancel()
 
 
 async def test_concurrent_sends_through_two_servers_are_serialised_by_the_lease(

@@ -60,6 +60,8 @@ async def test_create_session_options_and_idempotency(
             (chat_pb2.Session(title=" \x07 "), "MISSING_FIELD"),
             (chat_pb2.Session(title=" \x00 "), "INVALID_TEXT"),
             (chat_pb2.Session(title="x", provider="somebody"), "INVALID_PROVIDER"),
+            # well-formed, but no provider this server uses: answers would all be substituted
+            (chat_pb2.Session(title="x", provider="0x" + "0" * 39 + "1"), "UNKNOWN_PROVIDER"),
             (chat_pb2.Session(title="x", summarize_interval=2), "INVALID_SUMMARIZE_INTERVAL"),
         ]:
             with pytest.raises(grpc.aio.AioRpcError) as ei:

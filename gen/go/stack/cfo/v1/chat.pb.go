@@ -493,7 +493,7 @@ type Session struct {
 	// Whether older turns are summarised to keep prompts short (the transcript itself is never rewritten).
 	// Unset on create means true.
 	AutoSummarize *bool `protobuf:"varint,9,opt,name=auto_summarize,json=autoSummarize,proto3,oneof" json:"auto_summarize,omitempty"`
-	// Number of messages after which summarisation runs. 0 on create means the default, 20.
+	// Number of messages after which summarisation runs, 4 to 1000. 0 on create means the default, 20.
 	SummarizeInterval int32 `protobuf:"varint,10,opt,name=summarize_interval,json=summarizeInterval,proto3" json:"summarize_interval,omitempty"`
 	// Content address of the encrypted transcript in the archive store, set once ARCHIVED: "pg:<sha256 hex>"
 	// for the PostgreSQL store, "0g:0x<merkle root hex>" for 0G Storage. Output only.

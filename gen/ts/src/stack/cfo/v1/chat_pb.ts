@@ -277,7 +277,7 @@ export type Session = Message<"stack.cfo.v1.Session"> & {
   autoSummarize?: boolean | undefined;
 
   /**
-   * Number of messages after which summarisation runs. 0 on create means the default, 20.
+   * Number of messages after which summarisation runs, 4 to 1000. 0 on create means the default, 20.
    *
    * @generated from field: int32 summarize_interval = 10;
    */
@@ -943,8 +943,10 @@ export const ChatService: GenService<{
    * context when the user has no portfolio yet). Provider and model default to the server configuration.
    * Returns the created session.
    *
-   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, TITLE_TOO_LONG, UNKNOWN_MODEL, REQUEST_ID_REUSED);
-   * NOT_FOUND (USER_NOT_FOUND).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, MISSING_FIELD (an empty or blank title), TITLE_TOO_LONG,
+   * INVALID_TEXT, UNKNOWN_MODEL, INVALID_PROVIDER (not "0x" + 40 hex digits or "router"), UNKNOWN_PROVIDER (a
+   * provider this server is not configured with; metadata "known"), INVALID_SUMMARIZE_INTERVAL (outside
+   * 4..1000), REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
    *
    * @generated from rpc stack.cfo.v1.ChatService.CreateSession
    */
@@ -1014,8 +1016,10 @@ export const ChatService: GenService<{
    * answered (the server stopped mid-turn) and newer messages followed it, so send it again with a new
    * request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
    * a RetryInfo detail and metadata "retry_after_seconds"); ABORTED (SESSION_BUSY: an earlier message on the
-   * session was still being answered when the call's deadline, or chat.lock_wait without one, ran out;
-   * nothing was stored: send it again with the same request_id). After `accepted`, AI failures (including an
+   * session was still being answered when the call's deadline, or chat.lock_wait without one, ran out:
+   * the server gives up waiting shortly before your deadline (a fifth of it, at most 0.5 s) so that this
+   * answer reaches you instead of DEADLINE_EXCEEDED; nothing was stored: send it again with the same
+   * request_id). After `accepted`, AI failures (including an
    * unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
    * event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
    * account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
