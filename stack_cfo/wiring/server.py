@@ -44,7 +44,7 @@ from stack_cfo.telemetry.metrics import (
 )
 from stack_cfo.wiring.container import Container, build_container
 from stack_cfo.wiring.startup import check_compute_model, resolve_database_url
-from stack_cfo.wiring.workers import MULTIPROC_DIR, READY_FD
+from stack_cfo.wiring.workers import MULTIPROC_DIR, READY_FD, follow_supervisor
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +289,8 @@ async def serve(config: Config) -> int:
     await check_compute_model(config)
     conninfo, embedded = resolve_database_url(config)
     report = _readiness_reporter()
+    if report is not None:
+        follow_supervisor()
     proc = ServerProcess(config, conninfo, reuse_port=report is not None, report_readiness=report)
     try:
         await proc.start()

@@ -13,6 +13,8 @@ The supervisor, not the workers, owns what must answer for the pod as a whole:
   server does (readiness NOT_SERVING, ``drain_delay``, ``stop(shutdown_grace)``), in parallel, so
   the pod stops within the same bound. A worker still running ``drain_delay + shutdown_grace +
   10 s`` later is killed. The supervisor exits 0 (1 if it had to kill one).
+- **A dead supervisor.** Each worker asks the kernel for SIGTERM when the supervisor dies (a
+  SIGKILL or the OOM killer leaves it no time to forward anything), so no worker outlives it.
 - **Crashes.** A worker that exits on its own is restarted, after 0.5 s doubling to 30 s while it
   keeps failing (a worker that ran for a minute starts the backoff again). A worker that exits 2
   (a configuration it refuses, or an address it cannot listen on: it logged which key) before it
@@ -58,6 +60,28 @@ from stack_cfo.telemetry.listen import ListenError
 log = logging.getLogger("stack_cfo.workers")
 
 READY_FD = "STACK_CFO_WORKER_READY_FD"
+#: The supervisor's pid, for its workers: a worker whose supervisor is gone stops (see
+#: :func:`follow_supervisor`).
+SUPERVISOR_PID = "STACK_CFO_SUPERVISOR_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+def follow_supervisor() -> None:
+    """In a worker of ``serve --workers N``: be sent SIGTERM when the supervisor dies (Linux
+    ``PR_SET_PDEATHSIG``), and stop at once if it is already gone. A supervisor killed outright
+    (SIGKILL, the OOM killer) cannot forward anything: its workers would go on serving the port,
+    unsupervised, and a new pod's supervisor would start its own beside them."""
+    expected = os.environ.get(SUPERVISOR_PID)
+    if not expected:
+        return
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != int(expected):  # it died before the line above: nobody to serve for
+        log.error("the supervisor is gone; this worker stops", extra={"supervisor_pid": int(expected)})
+        os.kill(os.getpid(), signal.SIGTERM)
 WORKER_INDEX = "STACK_CFO_WORKER_INDEX"
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 OPERATOR_MULTIPROC_DIR = "STACK_CFO_MULTIPROC_DIR"
@@ -179,6 +203,7 @@ class Supervisor:
             "STACK_CFO_WORKERS": "1",
             WORKER_INDEX: str(w.index),
             READY_FD: str(write_fd),
+            SUPERVISOR_PID: str(os.getpid()),
             MULTIPROC_DIR: metrics_dir,
             # The supervisor answers these for the pod.
             "STACK_CFO_HEALTH_LISTEN": "off",

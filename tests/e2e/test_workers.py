@@ -194,6 +194,26 @@ async def test_sigterm_drains_every_worker_and_exits_0(pod) -> None:  # type: ig
     assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE
 
 
+async def test_workers_stop_when_their_supervisor_is_killed(pod) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor killed outright (SIGKILL, the OOM killer) forwards nothing: each worker is told by
+    the kernel (PR_SET_PDEATHSIG) and drains and exits, instead of serving the port unsupervised
+    (a client test left 433 orphaned workers that way)."""
+    proc, _, health, _, _ = pod
+    await wait_ready(health, timeout=90)
+    workers = _workers(proc)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait(10)
+    deadline = time.monotonic() + 20  # drain_delay 1.5 s, shutdown_grace 5 s
+    while time.monotonic() < deadline and any(
+            psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers):
+        await asyncio.sleep(0.2)
+    alive = [p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    for p in alive:
+        psutil.Process(p).kill()
+    assert alive == [], "workers outlived their supervisor"
+
+
 def _page(metrics_port: int) -> dict[str, float]:
     """Every unlabelled sample on the page (labelled ones keyed with their labels)."""
     body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
