@@ -204,11 +204,14 @@ async def test_workers_stop_when_their_supervisor_is_killed(pod) -> None:  # typ
     assert len(workers) == 2
     proc.kill()
     proc.wait(10)
-    deadline = time.monotonic() + 20  # drain_delay 1.5 s, shutdown_grace 5 s
-    while time.monotonic() < deadline and any(
-            psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers):
+    def running() -> list[int]:
+        return [p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+    for _ in range(100):  # up to 20 s: drain_delay 1.5 s, shutdown_grace 5 s
+        if not running():
+            break
         await asyncio.sleep(0.2)
-    alive = [p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    alive = running()
     for p in alive:
         psutil.Process(p).kill()
     assert alive == [], "workers outlived their supervisor"
