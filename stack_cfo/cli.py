@@ -33,8 +33,18 @@ from stack_cfo.telemetry.logging import configure_logging
 log = logging.getLogger("stack_cfo")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stack-cfo")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stack-cfo", description="AI-CFO backend")
+    p.add_argument("--version", action="version", version=f"stack-cfo {_version()}")
     p.add_argument("--config", help="path to config.yaml (default: $STACK_CFO_CONFIG)")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the gRPC server (migrates at start-up)")
@@ -67,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="requeue-dead: send dead letters (status DEAD) again, attempts reset, deadline extended")
     n.add_argument("--kind", choices=["digest", "weekly", "alert"], default=None,
                    help="only dead letters of this kind (default: every kind)")
-    n.add_argument("--id", type=_int_arg(1), action="append", dest="ids", default=None,
+    n.add_argument("--id", type=_int_arg(1, 2**63 - 1), action="append", dest="ids", default=None,
                    help="only this notification (the number in users/{user}/notifications/{id}); repeatable")
     c = sub.add_parser("config", help="inspect the configuration")
     c.add_argument("action", choices=["show"], help="show: every key's effective value and where it came from")
@@ -104,7 +114,13 @@ def _workers_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    if n > MAX_WORKERS:  # as server.workers: every worker is a whole server process
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}, got {n}")
     return n
+
+
+MAX_WORKERS = 256
+"""The most ``--workers`` (and ``server.workers``) may ask for."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
+        key = "--config" if args.config and exc.key == "STACK_CFO_CONFIG" else exc.key  # where the path came from
+        print(f"stack-cfo: invalid configuration: {key}: {exc.problem}", file=sys.stderr)
         return 2
     if args.command == "config":
         from stack_cfo.config.show import show
@@ -267,6 +284,11 @@ async def _requeue_dead(config: Config, args: argparse.Namespace) -> int:
         await db.close()
         del handle
     print(f"requeued={len(ids)}" + (f" ids={','.join(str(i) for i in ids)}" if ids else ""))
+    if not ids:
+        asked = ", ".join(filter(None, [f"ids {', '.join(map(str, args.ids))}" if args.ids else "",
+                                        f"kind {args.kind}" if args.kind else ""])) or "any"
+        print(f"stack-cfo: no dead letter (status DEAD) matched ({asked}); ListNotifications shows statuses",
+              file=sys.stderr)
     return 0
 
 
@@ -283,7 +305,8 @@ def _import(config: Config, args: argparse.Namespace) -> int:
         return 2
     path = Path(args.file)
     if not path.is_file():
-        print(f"stack-cfo: {path}: no such file", file=sys.stderr)
+        what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "no such file"
+        print(f"stack-cfo: {path}: {what}", file=sys.stderr)
         return 2
     try:
         text = path.read_text(encoding="utf-8-sig")

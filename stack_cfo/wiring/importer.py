@@ -14,6 +14,7 @@ from stack_cfo.config import Config
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
 from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, locate, parse
+from stack_cfo.core.portfolio.inputs import check_currency
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
 from stack_cfo.wiring.container import build_container
 from stack_cfo.wiring.startup import require_schema_at_head, resolve_database_url
@@ -63,7 +64,10 @@ async def import_transactions(
             with _bar(err) as progress:
                 task = progress.add_task("checking", total=len(rows))
                 existing = await service.transactions_of(user_id)
-                base = await service.base_currency_of(user_id) or base_currency or "USD"
+                stored_base = await service.base_currency_of(user_id)
+                if stored_base is None and base_currency:  # the portfolio the import creates: as the write checks
+                    check_currency(base_currency, "base_currency")
+                base = stored_base or base_currency or "USD"
                 checked = service.dry_run(command, existing, base) if dry_run else None
                 progress.update(task, completed=len(rows))
                 if dry_run:

@@ -133,3 +133,30 @@ def test_import_of_a_file_that_is_not_utf8(tmp_path: Path, capsys: pytest.Captur
     code, err = _run(capsys, monkeypatch, "postgresql://postgres@127.0.0.1:1/unused",
                      "import-transactions", "--user", str(uuid.uuid4()), str(f))
     assert code == 2 and "not UTF-8 text (byte 10)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (("serve", "--workers", "100000"), "--workers: must be at most 256"),  # it spawned until memory ran out
+    (("--config", "/nonexistent/stack-cfo.yaml", "config", "show"), "--config: config file"),  # not STACK_CFO_CONFIG
+    (("notifications", "requeue-dead", "--id", "99999999999999999999"), "--id: must be at most"),  # was a traceback
+])
+def test_bad_operator_arguments_are_one_line(argv: tuple[str, ...], said: str, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    code, err = _run(capsys, monkeypatch, "postgresql://postgres@127.0.0.1:1/unused", *argv)
+    assert code == 2 and said in err and "Traceback" not in err, err
+
+
+def test_version_and_a_directory_to_import(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _ = _run(capsys, monkeypatch, None, "--version")
+    assert code == 0
+    code, err = _run(capsys, monkeypatch, "postgresql://postgres@127.0.0.1:1/unused",
+                     "import-transactions", "--user", str(uuid.uuid4()), str(tmp_path))
+    assert code == 2 and "is a directory" in err
+
+
+async def test_requeue_dead_says_when_nothing_matched(db_dsn: str, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACK_CFO_ARCHIVE_MASTER_KEYS", "k1:" + base64.b64encode(bytes(32)).decode())
+    code, err = await _in_thread(capsys, monkeypatch, db_dsn, "notifications", "requeue-dead", "--id", "987654321")
+    assert code == 0 and "no dead letter (status DEAD) matched (ids 987654321)" in err, err

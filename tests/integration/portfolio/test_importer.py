@@ -62,6 +62,8 @@ async def test_csv_import_dry_run_then_for_real_then_again(db_dsn: str, data_dir
     async with running_server(db_dsn, data_dir, clock=clock) as srv:
         cfg = test_config(db_dsn, data_dir)
         user = new_user()
+        code, out, err = await _run(cfg, user, CSV, dry_run=True, base_currency="XX1")
+        assert code == 1 and "UNKNOWN_CURRENCY" in err, err  # the dry run checks what the import would
         code, out, _ = await _run(cfg, user, CSV, dry_run=True)
         assert code == 0 and "4 transactions would be recorded" in out and "BUY" in out
         assert await _no_portfolio(srv, user)  # a dry run writes nothing
