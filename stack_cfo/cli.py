@@ -183,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cause = f": {str(exc.__cause__).splitlines()[0]}" if exc.__cause__ and str(exc.__cause__) else ""
         print(f"stack-cfo {args.command}: {exc} ({exc.reason}){cause}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a path the command needs (data_dir, a key file) it cannot use: one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"stack-cfo {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 2

@@ -142,6 +142,18 @@ class DatabaseConfig(Section):
     def _conninfo(cls, url: Secret | None) -> Secret | None:
         if url is not None and not re.match(r"^(postgres(ql)?://|\w+=)", url.get()):
             raise ValueError("must be a postgresql:// URL or a libpq conninfo string")
+        if url is not None:
+            from psycopg import ProgrammingError
+            from psycopg.conninfo import conninfo_to_dict, timeout_from_conninfo
+
+            try:  # libpq's own parser: what the driver would say at the first connection, said now
+                params = conninfo_to_dict(url.get())
+                timeout_from_conninfo(params)
+                if any(p and not p.strip().isdigit() for p in str(params.get("port", "")).split(",")):
+                    raise ProgrammingError(f"invalid port {str(params['port'])[:20]!r}: it must be a number")
+            except ProgrammingError as exc:  # libpq's messages name the option, never its secret value
+                problem = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
+                raise ValueError(f"is not a valid connection string: {problem}") from None
         return url
 
     @model_validator(mode="after")

@@ -130,13 +130,19 @@ async def _database_reachable(db: Database, stop: asyncio.Event, health: Schedul
 async def _schema_at_head(conninfo: str, stop: asyncio.Event, health: SchedulerHealth) -> bool:
     """Wait until the migrations are at head (logged once, not every tick); False when stopped."""
     migrator = Migrator(conninfo)
-    delay, told = 0.5, False
+    delay, told, told_down = 0.5, False, False
     while not stop.is_set():
         try:
             status = await migrator.status()
         except Exception as exc:
             health.waiting_for = "the database does not answer"
-            log.debug("migration status unavailable", extra={"error": type(exc).__name__})
+            if not told_down:  # once (README: "waits, not ready, and says so once")
+                log.warning("database does not answer; waiting, not ready",
+                            extra={"error": type(exc).__name__, "detail": str(exc).splitlines()[0][:200]
+                                   if str(exc) else ""})
+                told_down = True
+            else:
+                log.debug("migration status unavailable", extra={"error": type(exc).__name__})
         else:
             if status.at_head:
                 if told:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def resolve_database_url(config: Config) -> tuple[str, Any]:
     """``DATABASE_URL`` when set; else the embedded server (returns its keep-alive handle)."""
     if config.database.url is not None:
-        return config.database.url.get(), None
+        return with_connect_timeout(config.database.url.get()), None
     from stack_cfo.store.embedded import start_embedded
 
     uri, handle = start_embedded(config.database.data_dir)
@@ -28,6 +28,21 @@ def resolve_database_url(config: Config) -> tuple[str, Any]:
         extra={"data_dir": str(config.database.data_dir / "pgdata")},
     )
     return uri, handle
+
+
+#: Seconds a connection may take to open when DATABASE_URL sets no ``connect_timeout``: a database
+#: host that accepts the TCP connection and never answers (a black-holed proxy) otherwise holds
+#: every command, and the scheduler's start-up, for ever.
+CONNECT_TIMEOUT = 10
+
+
+def with_connect_timeout(conninfo: str) -> str:
+    """``conninfo`` with ``connect_timeout`` set (the operator's own value is kept)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    if "connect_timeout" in conninfo_to_dict(conninfo):
+        return conninfo
+    return make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT)
 
 
 async def require_schema_at_head(conninfo: str) -> None:

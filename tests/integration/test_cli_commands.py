@@ -160,3 +160,34 @@ async def test_requeue_dead_says_when_nothing_matched(db_dsn: str, capsys: pytes
     monkeypatch.setenv("STACK_CFO_ARCHIVE_MASTER_KEYS", "k1:" + base64.b64encode(bytes(32)).decode())
     code, err = await _in_thread(capsys, monkeypatch, db_dsn, "notifications", "requeue-dead", "--id", "987654321")
     assert code == 0 and "no dead letter (status DEAD) matched (ids 987654321)" in err, err
+
+
+def test_a_database_that_accepts_and_never_answers_is_one_line_not_a_hang(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A black-holed database (the TCP connection is accepted, nothing answers): the connection times
+    out (connect_timeout: the URL's, else 10 s) and migrate says so in one line, instead of waiting for ever."""
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    try:
+        started = time.monotonic()
+        code, err = _run(capsys, monkeypatch, f"postgresql://u:pw@127.0.0.1:{port}/db?connect_timeout=2",
+                         "migrate", "status")
+        assert code == 1 and "DATABASE_UNAVAILABLE" in err and "timeout" in err and "Traceback" not in err, err
+        assert time.monotonic() - started < 15
+    finally:
+        listener.close()
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("STACK_CFO_DATA_DIR", str(afile))
+    code, err = _run(capsys, monkeypatch, None, "token", "--user", str(uuid.uuid4()))
+    assert code == 1 and str(afile) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err

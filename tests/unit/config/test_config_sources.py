@@ -230,3 +230,27 @@ def test_a_yaml_boolean_where_a_number_goes_is_refused_naming_the_key() -> None:
         build_config({"server": {"max_concurrent_rpcs": True}})
     assert info.value.key == "server.max_concurrent_rpcs" and "integer" in info.value.problem
     assert build_config({"server": {"max_concurrent_rpcs": 7}}).server.max_concurrent_rpcs == 7
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("postgresql://u:SECRETVALUE@db/app?connect_timeout=abc", "bad value for connect_timeout"),
+    ("host=db password='SECRETVALUE bogus=1", "unterminated quoted string"),
+    ("postgresql://u:SECRETVALUE@db:notaport/app", "invalid port"),
+])
+def test_a_connection_string_libpq_cannot_use_is_refused_at_once_without_its_secret(url: str, problem: str) -> None:
+    """Caught with the rest of the configuration (exit 2, one line naming DATABASE_URL), not by the first
+    connection: serve retried such a URL for ever, migrate printed a traceback."""
+    with pytest.raises(ConfigError) as info:
+        load_config(env={"DATABASE_URL": url})
+    assert info.value.key.startswith("DATABASE_URL") and problem in info.value.problem
+    assert "SECRETVALUE" not in str(info.value)
+
+
+def test_a_connect_timeout_is_added_unless_the_url_sets_one() -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    from stack_cfo.wiring.startup import CONNECT_TIMEOUT, with_connect_timeout
+
+    assert conninfo_to_dict(with_connect_timeout("postgresql://u@db/app"))["connect_timeout"] == str(CONNECT_TIMEOUT)
+    own = "postgresql://u@db/app?connect_timeout=3"
+    assert with_connect_timeout(own) == own
