@@ -50,13 +50,23 @@ class Narrator:
         self._receipts = receipts
         self._budget = budget
 
+    async def _spent(self, user_id: str) -> bool:
+        """Whether the user's budget is spent; a budget that cannot be read (the database is
+        unreachable while a cached summary is served) does not stop the narrative."""
+        assert self._budget is not None
+        try:
+            return await self._budget.spent(user_id)
+        except StackCfoError as exc:
+            log.warning("token budget unavailable; narrating anyway", extra={"reason": exc.reason})
+            return False
+
     async def narrate(
         self, user_id: str, summary: PortfolioSummary, *, deadline: float | None = None
     ) -> AsyncGenerator[NarrativeChunk | NarrativeDone, None]:
         """The narrative's chunks, then one :class:`NarrativeDone`."""
         doc = summary_document(summary)
         client: ComputeClient = self._compute()
-        if self._budget is not None and await self._budget.spent(user_id):
+        if self._budget is not None and await self._spent(user_id):
             # The day's budget is spent (chat turns and narratives together): no paid request.
             client = OfflineComputeClient(reason=DegradedReason.TOKEN_BUDGET_EXHAUSTED.value)
         l10n = await self._locales.of(user_id)
