@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from stack_cfo.api.auth import mint_token
 from stack_cfo.secret import Secret
-from tests.support.proc import cli_env, finish, free_port, start_cli, wait_ready
+from tests.support.proc import run_client_against_server
 from tests.support.secrets import JWT_SECRET, production_auth
 
 pytestmark = pytest.mark.slow
@@ -50,25 +49,12 @@ def build_smoke(workdir: Path) -> Path:
 
 async def test_the_node_smoke_client_runs_against_a_real_server(db_dsn: str, tmp_path: Path) -> None:
     script = await asyncio.to_thread(build_smoke, tmp_path)
-    port = free_port()
-    serve = start_cli(["serve"], cli_env({
-        "DATABASE_URL": db_dsn, "STACK_CFO_LISTEN": f"127.0.0.1:{port}", "STACK_CFO_DATA_DIR": str(tmp_path / "data"),
-        "STACK_CFO_DRAIN_DELAY": "0.1s",
-    }))  # fmt: skip
-    try:
-        await wait_ready(f"127.0.0.1:{port}")
-        user = str(uuid.uuid4())
-        token = mint_token(Secret(JWT_SECRET), user_id=user, cfg=production_auth())
-        service_token = mint_token(Secret(JWT_SECRET), service="node-smoke", cfg=production_auth())
-        run = await asyncio.to_thread(
-            subprocess.run,
-            ["node", str(script), "--addr", f"127.0.0.1:{port}", "--user", user, "--token", token,
-             "--service-token", service_token],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        finish(serve, "stack-cfo serve (Node smoke client)")
+    user = str(uuid.uuid4())
+    token = mint_token(Secret(JWT_SECRET), user_id=user, cfg=production_auth())
+    service_token = mint_token(Secret(JWT_SECRET), service="node-smoke", cfg=production_auth())
+    run = await run_client_against_server(
+        db_dsn, str(tmp_path / "data"), "stack-cfo serve (Node smoke client)",
+        ["node", str(script), "--addr", "{addr}", "--user", user, "--token", token, "--service-token", service_token])
     print("\n" + run.stdout)
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout

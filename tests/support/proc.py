@@ -96,3 +96,25 @@ async def wait_ready(target: str, timeout: float = 60.0, *, credentials: grpc.Ch
                 pass
             await asyncio.sleep(0.1)
     raise TimeoutError(f"{target} never became ready")
+
+
+async def run_client_against_server(
+    db_dsn: str, data_dir: str, label: str, argv: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """A real ``stack-cfo serve`` (no compute: the offline writer answers) for the duration of one
+    client program's run: ``argv`` with ``{addr}`` replaced by the server's address. The client's
+    completed process; the server is stopped with SIGTERM and its output reported under ``label``."""
+    port = free_port()
+    serve = start_cli(["serve"], cli_env({
+        "DATABASE_URL": db_dsn, "STACK_CFO_LISTEN": f"127.0.0.1:{port}", "STACK_CFO_DATA_DIR": data_dir,
+        "STACK_CFO_DRAIN_DELAY": "0.1s",
+    }))  # fmt: skip
+    try:
+        await wait_ready(f"127.0.0.1:{port}")
+        return await asyncio.to_thread(
+            subprocess.run, [a.replace("{addr}", f"127.0.0.1:{port}") for a in argv],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        finish(serve, label)
