@@ -106,7 +106,7 @@ def _int_arg(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
 
 
 def _workers_arg(text: str) -> int:
-    from stack_cfo.config.service import parse_workers
+    from stack_cfo.config.service import MAX_WORKERS, parse_workers
 
     try:
         n = parse_workers(text)
@@ -117,10 +117,6 @@ def _workers_arg(text: str) -> int:
     if n > MAX_WORKERS:  # as server.workers: every worker is a whole server process
         raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}, got {n}")
     return n
-
-
-MAX_WORKERS = 256
-"""The most ``--workers`` (and ``server.workers``) may ask for."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

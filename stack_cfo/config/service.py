@@ -34,10 +34,14 @@ def parse_workers(value: object) -> int:
         raise ValueError(f"must be a number of processes or 'auto', got {value!r}") from None
 
 
+#: The most server processes ``server.workers`` (and ``serve --workers``) may ask for.
+MAX_WORKERS = 256
+
+
 class ServerConfig(Section):
     listen: HostPort = setting("127.0.0.1:50051", env="STACK_CFO_LISTEN")
     """gRPC listen address (host:port)."""
-    workers: Annotated[int, BeforeValidator(parse_workers)] = setting(1, env="STACK_CFO_WORKERS", ge=1, le=256)
+    workers: Annotated[int, BeforeValidator(parse_workers)] = setting(1, env="STACK_CFO_WORKERS", ge=1, le=MAX_WORKERS)
     """Server processes sharing the port (SO_REUSEPORT) under one supervisor; "auto" = the CPUs this process may use."""
     event_loop: Literal["uvloop", "asyncio"] = setting("uvloop", env="STACK_CFO_EVENT_LOOP")
     """The API process's asyncio event loop: uvloop (libuv; less CPU per call) or the standard library's."""
