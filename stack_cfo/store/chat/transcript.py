@@ -38,7 +38,6 @@ from stack_cfo.store.chat._common import (
     turn_row,
 )
 from stack_cfo.store.chat.lease import LeaseQueries
-from stack_cfo.store.chat.usage import TokenUsage
 from stack_cfo.store.db import run_script
 from stack_cfo.store.receipts import light_receipts, receipt_insert
 
@@ -296,9 +295,6 @@ class TranscriptQueries(LeaseQueries):
                 await conn.execute(Q.add_session_tokens, {"id": summary.session_id, "tokens": tokens})
                 await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})
         return summary_row(row, cipher)
-
-    async def daily_tokens(self, user_id: str, day: date) -> int:
-        return await TokenUsage(self._db).daily_tokens(user_id, day)
 
 
 async def _with_receipts(
