@@ -11,8 +11,7 @@ import grpc
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
-from stack_cfo.api.resources import DASHED_UUID as _DASHED_UUID
-from stack_cfo.api.resources import authorize
+from stack_cfo.api.resources import authorize, canonical_uuid
 from stack_cfo.api.servicers.portfolio_requests import _flow, _holding
 from stack_cfo.api.validation import (
     PageTokens,
@@ -101,10 +100,10 @@ def _owner(name: str, field: str, *, writable: bool = False) -> str:
 
 
 def _user(raw: str, name: str, field: str, writable: bool) -> str:
-    if not _DASHED_UUID(raw):
+    user_id = canonical_uuid(raw)
+    if user_id is None:
         raise invalid(field, f"{name[:200]!r} has no valid user id", reason="INVALID_RESOURCE_NAME",
                       value=name)
-    user_id = raw.lower()
     try:
         authorize(user_id, name)
     except NotFound:
@@ -122,10 +121,11 @@ def _transaction_name(name: str, field: str) -> tuple[str, str]:
                       reason="INVALID_RESOURCE_NAME", value=name,
                       expected="users/{user}/portfolio/transactions/{transaction}")
     user_id = _user(parts[1], name, field, False)
-    if not _DASHED_UUID(parts[4]):  # {transaction} is a UUID the server assigned: anything else is no name
+    transaction_id = canonical_uuid(parts[4])
+    if transaction_id is None:  # {transaction} is a UUID the server assigned: anything else is no name
         raise invalid(field, f"{name[:200]!r}: the transaction id is not a UUID", reason="INVALID_RESOURCE_NAME",
                       value=name, expected="users/{user}/portfolio/transactions/{transaction}")
-    return user_id, parts[4].lower()
+    return user_id, transaction_id
 
 
 def _settings_name(name: str, field: str) -> str:

@@ -9,7 +9,7 @@ from stack_cfo._proto.stack.cfo.v1 import receipt_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import receipt_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal
 from stack_cfo.api.provenance import figure_to_proto, receipt_to_proto
-from stack_cfo.api.resources import DASHED_UUID, authorize, parse_user_child
+from stack_cfo.api.resources import authorize, canonical_uuid, parse_user_child
 from stack_cfo.api.validation import invalid, set_timestamp
 from stack_cfo.core.errors import InvalidArgument, NotFound
 from stack_cfo.core.provenance import Receipt
@@ -42,9 +42,10 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
             except InvalidArgument:
                 raise _bad_name(name) from None  # naming both forms a receipt name takes
             authorize(owner, name, current_principal())
-        if not DASHED_UUID(receipt_id):
+        found = canonical_uuid(receipt_id)
+        if found is None:
             raise _bad_name(name)
-        receipt_id = receipt_id.lower()
+        receipt_id = found
         current_principal()  # any authenticated principal may read shared receipts
         receipt = await self.service.receipt(receipt_id)
         if receipt is None or receipt.user_id != owner:
