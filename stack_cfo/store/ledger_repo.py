@@ -31,7 +31,7 @@ from stack_cfo.core.portfolio.transactions import (
     Transaction,
     TransactionInput,
     TransactionType,
-    client_id_reused,
+    repeats_by_client_id,
 )
 from stack_cfo.core.portfolio.user_settings import RANGES, UserSettings
 from stack_cfo.crypto.fields import SealerSource, UserCipher
@@ -170,25 +170,17 @@ class LedgerRepository:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.by_client_ids, {"user_id": user_id, "client_ids": client_ids})
             stored = {t.data.client_id: t for t in (_row(r, cipher) for r in await cur.fetchall())}
-        out: list[Transaction | None] = []
+        out: list[Transaction] = []
         new: list[tuple[int, Transaction]] = []
-        first_of: dict[str, Transaction] = {}
-        for i, r in enumerate(rows):
-            old = stored.get(r.client_id) if r.client_id else None
-            if old is not None:
-                if old.data.content() != r.content():
-                    raise client_id_reused(f"transactions[{i}].client_id", r.client_id,
-                                           f"users/{user_id}/portfolio/transactions/{old.id}")
-                out.append(old)
-                continue
-            if r.client_id and r.client_id in first_of:  # repeated inside this batch (same content)
-                out.append(first_of[r.client_id])
-                continue
-            t = Transaction(id=str(uuid.uuid4()), seq=2**62 + i, data=r, created_at=now, updated_at=now)
-            if r.client_id:
-                first_of[r.client_id] = t
-            out.append(t)
-            new.append((i, t))
+        for i, (r, repeat) in enumerate(zip(rows, repeats_by_client_id(rows, stored, user_id), strict=True)):
+            if isinstance(repeat, Transaction):  # recorded before, same content
+                out.append(repeat)
+            elif repeat is not None:  # repeated inside this batch (same content): the earlier row's
+                out.append(out[repeat])
+            else:
+                t = Transaction(id=str(uuid.uuid4()), seq=2**62 + i, data=r, created_at=now, updated_at=now)
+                out.append(t)
+                new.append((i, t))
         if new:
             existing = await self._all(conn, user_id, cipher)
             everything = existing + [t for _, t in new]
@@ -216,8 +208,7 @@ class LedgerRepository:
             })
             await cur.fetchall()
             await self._finish(conn, user_id)
-        done = [t for t in out if t is not None]
-        return BatchCreateResult(tuple(done), len(new), len(rows) - len(new))
+        return BatchCreateResult(tuple(out), len(new), len(rows) - len(new))
 
     async def update_transaction(
         self,

@@ -52,7 +52,7 @@ from stack_cfo.core.portfolio.transactions import (
     CostBasisMethod,
     Transaction,
     TransactionInput,
-    client_id_reused,
+    repeats_by_client_id,
     validate_batch,
     validate_transaction,
 )
@@ -215,18 +215,8 @@ class LedgerUseCases:
         now = self._clock.now()
         rows = validate_batch(command.transactions, base_currency=base, now=now, limit=None)
         stored = {t.data.client_id: t for t in existing if t.data.client_id}
-        seen: set[str] = set()
-        new: list[tuple[int, TransactionInput]] = []
-        for i, r in enumerate(rows):
-            old = stored.get(r.client_id) if r.client_id else None
-            if old is not None and old.data.content() != r.content():
-                raise client_id_reused(f"transactions[{i}].client_id", r.client_id,
-                                       f"users/{command.user_id}/portfolio/transactions/{old.id}")
-            if old is not None or (r.client_id and r.client_id in seen):
-                continue
-            if r.client_id:
-                seen.add(r.client_id)
-            new.append((i, r))
+        repeats = repeats_by_client_id(rows, stored, command.user_id)
+        new = [(i, r) for i, (r, k) in enumerate(zip(rows, repeats, strict=True)) if k is None]
         fresh = [Transaction(f"new-{i}", 2**62 + i, r, now, now) for i, r in new]
         check_ledger(existing + fresh, {}, {t.id: f"transactions[{i}]" for (i, _), t in zip(new, fresh, strict=True)})
         return [r for _, r in new], len(rows) - len(new)

@@ -11,7 +11,7 @@ the row (``transactions[17].quantity``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -232,3 +232,27 @@ def too_many_transactions(count: int, limit: int = MAX_TRANSACTIONS_PER_BATCH) -
 def client_id_reused(path: str, client_id: str, where: str) -> Exception:
     return _bad(path, f"client_id {client_id[:64]!r} is already recorded ({where}) with different content",
                 "CLIENT_ID_REUSED", client_id=client_id[:64])
+
+
+def repeats_by_client_id(
+    rows: Sequence[TransactionInput], stored: Mapping[str, Transaction], user_id: str
+) -> list[Transaction | int | None]:
+    """Per row of a batch, what its client id makes it: the stored transaction it repeats (same
+    content; other content is CLIENT_ID_REUSED), the index of an earlier row of the batch it
+    repeats, or None (new). The write and the importer's dry run follow this one rule."""
+    out: list[Transaction | int | None] = []
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        old = stored.get(r.client_id) if r.client_id else None
+        if old is not None:
+            if old.data.content() != r.content():
+                raise client_id_reused(f"transactions[{i}].client_id", r.client_id,
+                                       f"users/{user_id}/portfolio/transactions/{old.id}")
+            out.append(old)
+        elif r.client_id and r.client_id in first:
+            out.append(first[r.client_id])
+        else:
+            if r.client_id:
+                first[r.client_id] = i
+            out.append(None)
+    return out
