@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as spb_grpc  # noqa
 from tests.integration.portfolio.support import holding, name, price_points, record, stub, sync  # noqa: E402
 from tests.standins.smtp import SmtpSink  # noqa: E402
 from tests.standins.zerog_provider import RouterStandIn  # noqa: E402
+from tests.support.contract import market_today  # noqa: E402
 from tests.support.secrets import ZEROG_API_KEY  # noqa: E402
 from tests.support.server import running_server  # noqa: E402
 
@@ -135,7 +136,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
                         await sync(srv, u, [holding(s, "10", "95") for s in symbols], cash="1000")
 
                 async def prices() -> None:
-                    today = datetime.now(UTC).date()
+                    today = market_today()
                     await record(srv, price_points({s: [(today, "111")] for s in [*symbols, "SPY"]}))
 
                 async def summaries() -> None:

@@ -46,6 +46,7 @@ from stack_cfo.store.db import Database
 from stack_cfo.store.scheduler import SchedulerRepo
 from tests.standins.smtp import SmtpSink
 from tests.standins.zerog_provider import Reply, RouterStandIn
+from tests.support.contract import market_today
 from tests.support.proc import cli_env, finish, free_port, start_cli, wait_ready
 from tests.support.secrets import JWT_SECRET, ZEROG_API_KEY, production_auth
 from tests.support.tools import debian_tool
@@ -260,7 +261,7 @@ class Traffic:
             chat = chat_pb2_grpc.ChatServiceStub(ch)
             portfolio = portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch)
             scheduler = scheduler_pb2_grpc.SchedulerServiceStub(ch)
-            today = datetime.now(UTC).date()
+            today = market_today()
             days = [today - timedelta(days=d) for d in range(5, -1, -1)]
             await portfolio.RecordPrices(portfolio_pb2.RecordPricesRequest(points=[
                 portfolio_pb2.PricePoint(symbol=s, date={"year": d.year, "month": d.month, "day": d.day},
@@ -295,7 +296,7 @@ class Traffic:
             portfolio=f"users/{user}/portfolio", min_interval={"seconds": 0}), metadata=self.md(user), timeout=20)
         try:
             await watch.read()  # the current summary
-            today = datetime.now(UTC).date()
+            today = market_today()
             await portfolio.RecordPrices(portfolio_pb2.RecordPricesRequest(points=[portfolio_pb2.PricePoint(
                 symbol="ABC", date={"year": today.year, "month": today.month, "day": today.day},
                 close=str(110 + self.rounds), currency="USD")]), metadata=self.md(), timeout=10)

@@ -48,6 +48,7 @@ from tests.standins.fcm import FcmStandIn
 from tests.standins.smtp import SmtpSink
 from tests.standins.webhook_receiver import WebhookReceiver, https_receiver
 from tests.standins.zerog_provider import Reply, RouterStandIn
+from tests.support.contract import market_today
 from tests.support.proc import cli_env, finish, free_port, start_cli, wait_ready
 from tests.support.redis_server import ensure_redis
 from tests.support.secrets import JWT_SECRET, ZEROG_API_KEY, production_auth
@@ -179,7 +180,7 @@ def _date(d: Any) -> common_pb2.Date:
 
 
 async def _prices(ch: grpc.aio.Channel, symbol: str, close: str, days: int = 5) -> None:
-    today = datetime.now(UTC).date()
+    today = market_today()
     await portfolio_pb2_grpc.PortfolioSummaryServiceStub(ch).RecordPrices(portfolio_pb2.RecordPricesRequest(points=[
         portfolio_pb2.PricePoint(symbol=symbol, date=_date(today - timedelta(days=d)),
                                  close=str(close if d == 0 else 100), currency="USD")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from google.protobuf import message_factory
 
@@ -28,3 +30,9 @@ def contract_rpcs() -> list[Rpc]:
                 out.append(Rpc(f"/{svc.full_name}/{m.name}", message_factory.GetMessageClass(m.input_type),
                                m.client_streaming, m.server_streaming))
     return out
+
+
+def market_today() -> date:
+    """Today's market date in New York: the latest day a close, holding or trade may carry (FUTURE_DATE after
+    it). Between midnight UTC and midnight New York, today in UTC is still tomorrow there."""
+    return datetime.now(ZoneInfo("America/New_York")).date()
