@@ -42,7 +42,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from stack_cfo.core.ai import CompletionOptions, CompletionResult, IncompleteCompletion, Message, Verification
-from stack_cfo.core.ai.offline import NOT_CONFIGURED, OFFLINE_PROVIDER, write_offline
+from stack_cfo.core.ai.offline import NOT_CONFIGURED, OFFLINE_PROVIDER, OfflineAnswer, write_offline
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import DeadlineExceeded, FailedPrecondition, StackCfoError
 from stack_cfo.zerog import metrics
@@ -119,11 +119,12 @@ class ComputeStream:
     ``async with`` closes it (and the provider request) when the block ends early.
     """
 
-    __slots__ = ("_gen", "_result", "settled")
+    __slots__ = ("_gen", "_offline", "_result", "settled")
 
     def __init__(self) -> None:
         self._result: CompletionResult | None = None
         self._gen: AsyncIterator[str] | None = None
+        self._offline: OfflineAnswer | None = None  # written before the first read (offline by configuration)
         #: The offline writer's whole answer once the stream fell back to it (known before its
         #: first delta: a cancelled call stores all of it), else None.
         self.settled: CompletionResult | None = None
@@ -214,7 +215,14 @@ class ZeroGComputeClient:
         options: CompletionOptions | None = None,
     ) -> ComputeStream:
         holder = ComputeStream()
-        holder._gen = self._generate(list(messages), model, options or CompletionOptions(), holder)
+        opts = options or CompletionOptions()
+        if self._discover is None and not self._upstreams:
+            # Offline by configuration: the answer is the offline writer's, known now. Settled before
+            # the first read, so a caller cancelled before it stores all of it, not nothing.
+            holder._offline = write_offline(opts.fallback, reason=NOT_CONFIGURED,
+                                            requested_model=model or self._cfg.default_model)
+            holder.settled = holder._offline.result
+        holder._gen = self._generate(list(messages), model, opts, holder)
         return holder
 
     async def complete(
@@ -654,7 +662,7 @@ class ZeroGComputeClient:
                 last = failures[-1]
                 reason = last.reason if isinstance(last, StackCfoError) else "ZEROG_PROVIDER_UNAVAILABLE"
                 metrics.ERRORS.labels(label_model, "fallback").inc()
-            offline = write_offline(opts.fallback, reason=reason, requested_model=label_model)
+            offline = holder._offline or write_offline(opts.fallback, reason=reason, requested_model=label_model)
             holder.settled = offline.result
             span.set_attribute("zerog.provider", OFFLINE_PROVIDER)
             span.set_attribute("zerog.fallback_reason", reason)

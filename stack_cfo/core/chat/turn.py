@@ -305,10 +305,7 @@ class Turns:
             ctx = session.context
             options = CompletionOptions(
                 max_tokens=self.settings.max_answer_tokens,
-                fallback=ReasonedFallback(
-                    lambda why: offline_answer(ctx, now, user_msg.content, reason=why, l10n=l10n),
-                    banner=None if l10n.is_english else l10n._(OFFLINE_BANNER),
-                ),
+                fallback=_fallback(ctx, now, user_msg.content, l10n),
                 deadline=deadline,
                 operation="chat",
                 pace=self.settings.delta_interval,
@@ -422,12 +419,18 @@ class Turns:
             prompt, [*history, start.message], start.summary if prompt.summary_used else None, session.context,
             session.user_id, session.id,
         )
-        nothing = CompletionResult(
+        # Offline by configuration, the answer is the offline writer's, whole and free: the compute
+        # client settles it when the stream is made (no provider is asked; nothing is read).
+        l10n = self._locales.for_tag(start.locale) if start.locale is not None else await self._locales.of(
+            session.user_id)
+        stream = self._compute.stream(prompt.messages, model=session.model, options=CompletionOptions(
+            fallback=_fallback(session.context, now, start.message.content, l10n), operation="chat"))
+        nothing = _settled(stream) or CompletionResult(
             text="", model=session.model, provider=session.provider, verification=Verification.UNAVAILABLE,
             incomplete=True,
         )
         await self._store_cancelled(
-            None, session, start.message, assistant_id, nothing, refreshed, prompt.summary_used, lease, started,
+            stream, session, start.message, assistant_id, nothing, refreshed, prompt.summary_used, lease, started,
             evidence,
         )
 
@@ -524,6 +527,14 @@ def _replay(user_msg: ChatMessage, answer: ChatMessage) -> list[ChatEvent]:
         events.append(Delta(answer.content))
     events.append(Completed(answer, context_refreshed=answer.context_refreshed, compressed=answer.compressed))
     return events
+
+
+def _fallback(ctx: PortfolioContext, now: datetime, question: str, l10n: Any) -> ReasonedFallback:
+    """The offline writer's answer to ``question``, for the compute client to send when AI cannot."""
+    return ReasonedFallback(
+        lambda why: offline_answer(ctx, now, question, reason=why, l10n=l10n),
+        banner=None if l10n.is_english else l10n._(OFFLINE_BANNER),
+    )
 
 
 def _settled(stream: Any) -> CompletionResult | None:

@@ -10,10 +10,11 @@ import gc
 import logging
 from pathlib import Path
 
-from stack_cfo._proto.stack.cfo.v1 import chat_pb2
+from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc
 from tests.integration.chat.conftest import chat_server, new_user, rid
 from tests.standins.chain_rpc import ChainStandIn
 from tests.standins.zerog_provider import ProviderStandIn, Reply
+from tests.support.server import running_server
 
 
 class _Errors(logging.Handler):
@@ -105,3 +106,37 @@ async def test_a_cancelled_offline_answer_is_stored_whole_and_replays_whole(
         assert completed.offline and not completed.incomplete and not done.incomplete
         assert done.degraded_reason == "COMPUTE_UNAVAILABLE"
         assert text == done.content and len(text.split()) > 20, text
+
+
+async def test_a_turn_cancelled_at_accepted_without_a_provider_stores_the_whole_offline_answer(
+    db_dsn: str, data_dir: Path
+) -> None:
+    """No provider is configured: every answer is the offline writer's. A client that cancels as
+    soon as it reads `accepted`, or a few milliseconds after sending (before, a cancel that landed
+    before the answer was written stored an empty answer blamed on a broken stream, for good), finds
+    the whole answer stored, and a retry of its request_id replays it."""
+    user = new_user()
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        md = srv.auth(user)
+        for attempt in range(16):
+            session = (await stub.CreateSession(chat_pb2.CreateSessionRequest(
+                parent=f"users/{user}", session=chat_pb2.Session(title=f"t{attempt}")), metadata=md, timeout=10)).name
+            request = chat_pb2.SendMessageRequest(name=session, content="How is my portfolio doing?", request_id=rid())
+            call = stub.SendMessage(request, metadata=md, timeout=30)
+            if attempt % 2:
+                await asyncio.sleep(0.002 * attempt)  # somewhere between storing the message and answering it
+            else:
+                assert (await call.read()).WhichOneof("event") == "accepted"
+            call.cancel()
+            for _ in range(60):  # the server stores the answer after the cancel
+                await asyncio.sleep(0.05)
+                replay = [ev async for ev in stub.SendMessage(request, metadata=md, timeout=10)]
+                if replay[-1].WhichOneof("event") == "completed":
+                    break
+            done = replay[-1].completed
+            text = "".join(ev.delta.text for ev in replay if ev.WhichOneof("event") == "delta")
+            assert replay[0].accepted.replayed, attempt
+            assert done.offline and not done.incomplete, (attempt, done)
+            assert done.assistant_message.degraded_reason == "COMPUTE_NOT_CONFIGURED", (attempt, done)
+            assert text == done.assistant_message.content and len(text.split()) > 10, (attempt, text)
