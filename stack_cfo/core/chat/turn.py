@@ -175,6 +175,12 @@ class Turns:
                         yield event
                 finally:
                     await turn.aclose()
+        except NotFound as exc:
+            if exc.reason != "SESSION_NOT_FOUND" or "resource_name" in exc.metadata:
+                raise
+            # The session went while its answer streamed (the user's data was erased): the same
+            # error, with the same metadata, as for a name that was never there.
+            raise session_not_found(user_id, session_id) from None
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit | asyncio.CancelledError):
                 record_error("send_message", exc)

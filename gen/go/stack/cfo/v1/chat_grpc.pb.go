@@ -70,7 +70,9 @@ type ChatServiceClient interface {
 	// unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
 	// event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
 	// account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
-	// The reason is stored with the answer, so a replay and GetSession return it too.
+	// The reason is stored with the answer, so a replay and GetSession return it too. One error can follow
+	// `accepted`: NOT_FOUND (SESSION_NOT_FOUND) when UserDataService.EraseUserData removed the session while
+	// its answer streamed (nothing of the turn is stored; there is no `completed`).
 	SendMessage(ctx context.Context, in *SendMessageRequest, opts ...grpc.CallOption) (ChatService_SendMessageClient, error)
 	// Refreshes the session's portfolio context from the portfolio store now, or, for service principals
 	// only, replaces it with the supplied context. Returns the updated session (SESSION_VIEW_BASIC).
@@ -240,7 +242,9 @@ type ChatServiceServer interface {
 	// unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
 	// event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
 	// account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
-	// The reason is stored with the answer, so a replay and GetSession return it too.
+	// The reason is stored with the answer, so a replay and GetSession return it too. One error can follow
+	// `accepted`: NOT_FOUND (SESSION_NOT_FOUND) when UserDataService.EraseUserData removed the session while
+	// its answer streamed (nothing of the turn is stored; there is no `completed`).
 	SendMessage(*SendMessageRequest, ChatService_SendMessageServer) error
 	// Refreshes the session's portfolio context from the portfolio store now, or, for service principals
 	// only, replaces it with the supplied context. Returns the updated session (SESSION_VIEW_BASIC).

@@ -1023,7 +1023,9 @@ export const ChatService: GenService<{
    * unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
    * event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
    * account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
-   * The reason is stored with the answer, so a replay and GetSession return it too.
+   * The reason is stored with the answer, so a replay and GetSession return it too. One error can follow
+   * `accepted`: NOT_FOUND (SESSION_NOT_FOUND) when UserDataService.EraseUserData removed the session while
+   * its answer streamed (nothing of the turn is stored; there is no `completed`).
    *
    * @generated from rpc stack.cfo.v1.ChatService.SendMessage
    */
