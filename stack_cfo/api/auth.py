@@ -31,6 +31,7 @@ from stack_cfo.config import AuthConfig
 from stack_cfo.core import data_scope
 from stack_cfo.core.data_scope import SERVICE_NAME_RULE, is_service_name
 from stack_cfo.core.errors import PermissionDenied, Unauthenticated
+from stack_cfo.core.ids import canonical_uuid
 from stack_cfo.secret import Secret, read_or_create_private_file
 
 
@@ -224,10 +225,10 @@ class TokenVerifier:
         if self._cfg.audience and self._cfg.audience not in audiences:
             raise Unauthenticated("token is not for this audience", reason="TOKEN_INVALID",
                                   metadata={"detail": "audience"})
-        try:
-            user_id = str(uuid.UUID(sub))
-        except ValueError:
-            raise Unauthenticated("token sub must be a user id (UUID)", reason="TOKEN_INVALID") from None
+        user_id = canonical_uuid(sub)
+        if user_id is None:  # braces, urn:uuid: or 32 digits would make one user of several subjects
+            raise Unauthenticated("token sub must be a user id (a dashed UUID)", reason="TOKEN_INVALID",
+                                  metadata={"detail": "sub"})
         return Principal(user_id=user_id)
 
     def _decode(self, token: str, jwks_keys: list[object]) -> dict[str, object]:
@@ -250,12 +251,28 @@ class TokenVerifier:
         last: Exception | None = None
         for key, algs in keys:
             try:
-                return jwt.decode(token, key, algorithms=algs, **kwargs)  # type: ignore[arg-type]
+                claims: dict[str, object] = jwt.decode(token, key, algorithms=algs, **kwargs)  # type: ignore[arg-type]
             except jwt.ExpiredSignatureError:
                 raise Unauthenticated("token expired", reason="TOKEN_EXPIRED") from None
+            except _CLAIM_ERRORS as exc:
+                # This key's signature matched: the claims are wrong, whatever the other keys say.
+                raise Unauthenticated("token rejected", reason="TOKEN_INVALID",
+                                      metadata={"detail": type(exc).__name__}) from None
             except jwt.PyJWTError as exc:
                 last = exc
+                continue
+            for claim in ("exp", "nbf", "iat"):  # NumericDate (RFC 7519): PyJWT also takes "1796519723"
+                value = claims.get(claim)
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                    raise Unauthenticated(f"token claim {claim} must be a number (seconds since the epoch)",
+                                          reason="TOKEN_INVALID", metadata={"detail": claim})
+            return claims
         raise Unauthenticated("token rejected", reason="TOKEN_INVALID", metadata={"detail": type(last).__name__})
+
+
+#: Errors PyJWT raises after the signature verified: about the claims, not the key.
+_CLAIM_ERRORS = (jwt.MissingRequiredClaimError, jwt.ImmatureSignatureError, jwt.InvalidIssuerError,
+                 jwt.InvalidIssuedAtError, jwt.InvalidAudienceError)
 
 
 def _header(token: str) -> dict[str, object]:

@@ -13,23 +13,10 @@ import re
 from stack_cfo.api.auth import Principal, current_principal
 from stack_cfo.core import data_scope
 from stack_cfo.core.errors import InvalidArgument, NotFound
+from stack_cfo.core.ids import canonical_uuid
 from stack_cfo.core.portfolio import portfolio_not_found
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}\Z")
-#: A UUID already in its canonical form (what clients send): returned as is.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
-#: The one spelling a name's UUID may take besides the canonical one: upper case (normalised).
-#: Braces, ``urn:uuid:`` and the 32-digit form are not names (AIP-122: one name per resource).
-_DASHED_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}").fullmatch
-
-
-def canonical_uuid(raw: str) -> str | None:
-    """A name's UUID segment in canonical form (lower case, dashed); None when it is not one."""
-    if _CANONICAL_UUID(raw):
-        return raw
-    return raw.lower() if _DASHED_UUID(raw) else None
-
-
 def uuid_segment(raw: str, field: str, name: str, pattern: str) -> str:
     """A name's UUID segment in canonical form, or INVALID_RESOURCE_NAME."""
     found = canonical_uuid(raw)

@@ -227,3 +227,45 @@ def test_local_mode_token_command_still_works(tmp_path: Path) -> None:
     assert config.auth.local_mode
     verifier = TokenVerifier(config.auth, resolve_jwt_secret(config.auth, tmp_path))
     assert verifier.verify(f"Bearer {out}").user_id == user
+
+
+async def test_a_refusal_names_what_was_wrong_with_the_key_that_signed_it(
+    db_dsn: str, data_dir: Path, tmp_path: Path
+) -> None:
+    """A PEM key and a JWKS: a token the PEM key signed, with a claim wrong, is refused for that claim
+    (the detail named the last key tried, InvalidSignatureError, before). The user id in ``sub`` has
+    one spelling: braces, urn:uuid: and the 32-digit form were the same user as the dashed UUID.
+    NumericDate claims are numbers: PyJWT alone also takes "exp": "1796519723"."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "idp.pem"
+    pem.write_bytes(pem_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+    idp = IdentityProvider()
+    idp.add_key()
+    user = str(uuid.uuid4())
+    now = int(time.time())
+    good = {"sub": user, "aud": AUDIENCE, "iss": ISSUER, "iat": now, "exp": now + 600}
+
+    async def refusal(drop: str = "", **claims: Any) -> tuple[grpc.StatusCode, str, str]:
+        token = jwt.encode({k: v for k, v in {**good, **claims}.items() if k != drop}, pem_key, algorithm="RS256")
+        chat = chat_pb2_grpc.ChatServiceStub(srv.channel)
+        try:
+            await chat.ListSessions(chat_pb2.ListSessionsRequest(parent=f"users/{user}"),
+                                    metadata=[("authorization", f"Bearer {token}")], timeout=5)
+        except grpc.aio.AioRpcError as err:
+            info = error_details(err)[0]
+            return err.code(), info.reason, info.metadata.get("detail", "")
+        return grpc.StatusCode.OK, "", ""
+
+    async with idp.serve(), running_server(db_dsn, data_dir, _auth(idp.url, jwt_public_key_file=str(pem))) as srv:
+        assert await refusal() == (grpc.StatusCode.OK, "", "")
+        assert await refusal(sub=user.upper()) == (grpc.StatusCode.OK, "", "")  # the one other spelling
+        bad = (grpc.StatusCode.UNAUTHENTICATED, "TOKEN_INVALID")
+        assert await refusal(iss="https://evil.example/") == (*bad, "InvalidIssuerError")
+        assert await refusal(nbf=now + 300) == (*bad, "ImmatureSignatureError")
+        assert await refusal(drop="sub") == (*bad, "MissingRequiredClaimError")
+        for other in (f"{{{user}}}", f"urn:uuid:{user}", user.replace("-", "")):
+            assert await refusal(sub=other) == (*bad, "sub"), other
+        assert await refusal(exp=str(now + 600)) == (*bad, "exp")
