@@ -739,7 +739,8 @@ type CashFlow struct {
 	// request an id names one flow: the same flow twice is counted once, two different flows with one id are
 	// INVALID_ARGUMENT (DUPLICATE_FLOW_ID on the second's `id`).
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// When the flow happened: an exact instant or a calendar day. Required; not in the future.
+	// When the flow happened: an exact instant or a calendar day. Required; not in the future (a day: not after
+	// today's market date in New York; an instant: at most 60 s ahead of the server's clock, for clock skew).
 	//
 	// Types that are assignable to Occurred:
 	//
@@ -2456,7 +2457,8 @@ type PricePoint struct {
 
 	// Ticker, upper case. Required.
 	Symbol string `protobuf:"bytes,1,opt,name=symbol,proto3" json:"symbol,omitempty"`
-	// When the price applies. Required; not in the future.
+	// When the price applies. Required; not in the future (a date: not after today's market date in New York;
+	// a time: at most 60 s ahead of the server's clock, for clock skew).
 	//
 	// Types that are assignable to At:
 	//

@@ -117,7 +117,8 @@ export type CashFlow = Message<"stack.cfo.v1.CashFlow"> & {
   id: string;
 
   /**
-   * When the flow happened: an exact instant or a calendar day. Required; not in the future.
+   * When the flow happened: an exact instant or a calendar day. Required; not in the future (a day: not after
+   * today's market date in New York; an instant: at most 60 s ahead of the server's clock, for clock skew).
    *
    * @generated from oneof stack.cfo.v1.CashFlow.occurred
    */
@@ -1089,7 +1090,8 @@ export type PricePoint = Message<"stack.cfo.v1.PricePoint"> & {
   symbol: string;
 
   /**
-   * When the price applies. Required; not in the future.
+   * When the price applies. Required; not in the future (a date: not after today's market date in New York;
+   * a time: at most 60 s ahead of the server's clock, for clock skew).
    *
    * @generated from oneof stack.cfo.v1.PricePoint.at
    */
