@@ -971,8 +971,9 @@ type Receipt struct {
 	DataSnapshot string `protobuf:"bytes,13,opt,name=data_snapshot,json=dataSnapshot,proto3" json:"data_snapshot,omitempty"`
 	// When the data was computed (the portfolio's as-of time).
 	DataAsOf *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=data_as_of,json=dataAsOf,proto3" json:"data_as_of,omitempty"`
-	// The AI's text exactly as it was produced (what the signature and `grounding` cover). It equals the
-	// message or narrative text unless the server replaced an ungrounded answer (degraded_reason
+	// The AI's text exactly as it was produced (what `grounding` covers; in direct mode it was read from the
+	// response whose SHA-256 `signed_text` carries, which the receipt does not hold: see docs/api.md). It
+	// equals the message or narrative text unless the server replaced an ungrounded answer (degraded_reason
 	// AI_UNGROUNDED).
 	Text string `protobuf:"bytes,15,opt,name=text,proto3" json:"text,omitempty"`
 	// SHA-256 (hex) of `text`.

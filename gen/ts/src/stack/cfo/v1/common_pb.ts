@@ -475,8 +475,9 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
   dataAsOf?: Timestamp | undefined;
 
   /**
-   * The AI's text exactly as it was produced (what the signature and `grounding` cover). It equals the
-   * message or narrative text unless the server replaced an ungrounded answer (degraded_reason
+   * The AI's text exactly as it was produced (what `grounding` covers; in direct mode it was read from the
+   * response whose SHA-256 `signed_text` carries, which the receipt does not hold: see docs/api.md). It
+   * equals the message or narrative text unless the server replaced an ungrounded answer (degraded_reason
    * AI_UNGROUNDED).
    *
    * @generated from field: string text = 15;
