@@ -2,8 +2,10 @@
 
 :func:`offline_answer` reads the question (:mod:`.question`) for what it asks about: a risk metric
 (Sharpe, volatility, drawdown, beta, VaR, Sortino, CAGR...), a position, a basket or a sector, cash,
-performance over a period (today, this week, this month, this year), risk in general,
-diversification, insights, news, or a trade; and answers with those figures. Anything else gets
+performance over a period (today, this week, this month, this year), the gain since purchase
+(or since the start, "am I up", "total return"), risk in general, diversification, insights, news,
+or a trade; and answers with those figures. A percentage the question states ("up 50%") is compared
+with the figure, never repeated: it is the user's, not a fact of the data. Anything else gets
 the general summary.
 
 Every figure it writes is a number of the data block (:func:`~.data_block.context_document`), the
@@ -15,7 +17,8 @@ not answering and whether asking again can help (:func:`~stack_cfo.core.ai.offli
 
 In another locale (``l10n``) the words come from the message catalogue and the figures are spelled in
 the locale's CLDR formats (``+3,24 %``, ``7.160,00 $``), which the grounding check reads as well; the
-question is still read with English keywords (a question it does not recognise gets the general summary).
+question is read with English, Spanish, German, French and Chinese keywords (a question it does not
+recognise gets the general summary).
 
 The compute client streams this text (marked ``offline``) when no provider can answer before the
 first byte, so a chat turn never hangs on AI and the user's message is never lost.
@@ -206,7 +209,7 @@ class _Writer:
             if "weight" in cash:
                 line += _(" ({share} of total value)").format(share=f.share(cash["weight"]))
         lines = [line + "."]
-        if "unrealized_pnl" in doc:
+        if "unrealized_pnl" in doc and not self.q.since_purchase:  # else the since-purchase lines say it
             ret = (
                 _(" ({percent} on cost)").format(percent=f.pct(doc["unrealized_return"]))
                 if "unrealized_return" in doc else ""
@@ -217,6 +220,55 @@ class _Writer:
                 )
             )
         return lines
+
+    def since_purchase(self) -> list[str]:
+        """The gain on cost of the positions held, the time-weighted return of the risk figures' days, and
+        (ledger portfolios) realised gains and income: each labelled with what it covers."""
+        _, f, doc = self._, self.f, self.doc
+        if "unrealized_pnl" not in doc:
+            lines = [_("There is no gain since purchase in the data: no position has a known cost.")]
+        else:
+            ret = (
+                _(" ({percent} on cost)").format(percent=f.pct(doc["unrealized_return"]))
+                if "unrealized_return" in doc else ""
+            )
+            lines = [
+                _("Gain or loss since purchase on the positions you hold (those with a known cost): "
+                  "{amount}{on_cost}; that is their market value minus their cost, without cash or past sales.").format(
+                    amount=f.money(doc["unrealized_pnl"], self.ccy, signed=True), on_cost=ret
+                )
+            ]
+            stated = self.q.stated_percent
+            if stated is not None and "unrealized_return" in doc:
+                lines.append(self._compared(_dec(doc["unrealized_return"]) * 100, stated))
+        twr = self.risk.get("time_weighted_return")
+        asked = "time_weighted_return" in self.q.metrics  # then the metrics lines say it
+        if isinstance(twr, int | float) and self.risk.get("observations") and not asked:
+            lines.append(
+                _("Time-weighted return over the last {count} daily returns (deposits and withdrawals removed): "
+                  "{percent}.").format(count=self.risk["observations"], percent=f.pct(twr))
+            )
+        ledger = doc.get("ledger")
+        if isinstance(ledger, Mapping) and "realized_pnl" in ledger:
+            realised = f.money(ledger["realized_pnl"], self.ccy, signed=True)
+            if "income" in ledger:
+                lines.append(
+                    _("Realised gain or loss on sales so far: {amount}; dividends and interest received: "
+                      "{income}.").format(amount=realised, income=f.money(ledger["income"], self.ccy))
+                )
+            else:
+                lines.append(_("Realised gain or loss on sales so far: {amount}.").format(amount=realised))
+        return lines
+
+    def _compared(self, percent: Decimal, stated: Decimal) -> str:
+        """``percent`` against the user's ``stated`` one, at the precision the question gives ("50%" against
+        42.26 % is lower), in words only: the user's figure is not in the data, so the answer never states it."""
+        shown = percent.quantize(Decimal(1).scaleb(int(stated.as_tuple().exponent)))
+        if shown > stated:
+            return self._("That return on cost is higher than the percentage in your question.")
+        if shown < stated:
+            return self._("That return on cost is lower than the percentage in your question.")
+        return self._("That return on cost matches the percentage in your question.")
 
     def performance(self, periods: Sequence[str]) -> list[str]:
         _, f = self._, self.f
@@ -551,7 +603,13 @@ def _body(w: _Writer) -> list[str]:
         lines += w.cash()
     if q.diversification:
         lines += w.diversification()
-    if (q.performance or q.benchmark or q.periods) and not named:
+    if q.since_purchase and not named:  # a named position's lines have its own gain on cost
+        lines += w.since_purchase()
+    if q.cost:
+        lines.append(_("What the positions cost (their cost basis) is not in the data this summary is built from, "
+                       "so it cannot confirm an amount paid."))
+    # "Am I up since I bought?" asks for the gain since purchase, not the period returns (unless named too)
+    if (q.periods or q.benchmark or (q.performance and not q.since_purchase)) and not named:
         lines += w.performance(w.periods)
     if q.value and not named and (not q.cash or q.total):  # "how much cash" alone is about cash
         lines += w.value()

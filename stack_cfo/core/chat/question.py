@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 _I = re.IGNORECASE
 
@@ -89,6 +90,38 @@ _BENCHMARK = _any("benchmark", "s&p", "market", "index", "mercado", "índice", "
 _BASKETS = _any("baskets?", "cestas?", "körbe", "korb", "paniers?", "组合分组")
 _SECTORS = _any("sectors?", r"industr(?:y|ies)", "sectores", r"sektor\w*", r"branche\w*", "secteurs?", "行业",
                 "板块")
+#: The gain since purchase: unrealised gain on cost, total return, the time since the start.
+_SINCE_PURCHASE = _any(
+    r"since (?:i |we )?(?:first )?(?:bought|buying|purchased?|purchasing|invested|investing|started|starting)\w*",
+    r"since (?:the |my )?(?:purchase|start|beginning|inception)", r"all[- ]time", "from the start", "on cost",
+    r"total (?:gains?|returns?|profits?|p&l|pnl)", r"unreali[sz]ed", r"paper (?:gains?|loss(?:es)?)",
+    r"desde que (?:l[oa]s? )?(?:compré|invertí|empecé)", "desde (?:la )?compra", "desde el (?:inicio|principio)",
+    r"(?:ganancia|rentabilidad|rendimiento) total", r"no realizad\w*", r"seit (?:dem )?(?:kauf|beginn|start|anfang)",
+    r"seit ich (?:\w+ )?(?:gekauft|investiert|angefangen)\w*", r"gesamt(?:rendite|gewinn|ertrag)\w*",
+    r"(?:nicht |un)realisiert\w*", r"buchgewinn\w*", r"depuis (?:l['’]achat|le début|que j['’]ai (?:acheté|investi))",
+    r"(?:gain|rendement) total", r"(?:plus|moins)-values? latentes?", r"(?:gains?|pertes?) latente?s?",
+    "买入以来", "自买入", "建仓以来", "持有以来", "总收益", "总盈亏", "累计收益", "浮盈", "浮亏", "未实现",
+)
+#: The cost itself ("what did I pay", "cost basis"): asked, the answer says it is not in the data.
+_COST = _any(
+    r"cost(?: basis)?", "paid", r"(?:did|do) (?:i|we) pay", "bought (?:it |them )?(?:for|at)", "purchase price",
+    "precio de compra", r"cost[eo] de adquisición", r"pagu[ée]", r"pagad[oa]s?", "kaufpreis", r"einstand\w*",
+    "bezahlt", "prix de revient", r"prix d['’]achat", r"pay[ée]e?s?", "成本", "买入价", "花了",
+)
+#: Words that ask about the gain since purchase only when no period is named ("am I up today?" is a day;
+#: so is a percentage stated with no period, "is my portfolio up 50%?").
+_OVERALL = _any(
+    "overall", "in total", r"(?:am i|are we) (?:up|down)",
+    r"how much (?:have i|did i|i['’]ve) (?:made|lost|gained|earned)", "en total", "en conjunto",
+    r"cuánto he (?:ganado|perdido)", "insgesamt", r"wie viel habe ich (?:verdient|gewonnen|verloren)", "au total",
+    "en tout", r"combien (?:j['’]ai|ai-je) (?:gagné|perdu)", "一共", "总共", "赚了多少", "亏了多少",
+)
+#: A percentage the question states ("up 50%"), and the loss words that make it a fall ("down 10%").
+_STATED_PERCENT = re.compile(
+    r"([-−]?)(\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b|prozent\b|por ciento\b|pour ?cent\b)", _I
+)
+_LOSS = _any("down", r"los[st]\w*", "losing", "under water", "underwater", r"verlust\w*", "verloren", "im minus",
+             r"perdid[oa]s?", r"pérdidas?", "baja", "perdu", r"pertes?", "baisse", "跌", "亏")
 _TOKEN = re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9.\-]*")
 
 
@@ -118,6 +151,12 @@ class Question:
     insights: bool = False
     news: bool = False
     trade: bool = False
+    since_purchase: bool = False
+    """The gain since purchase or since the start ("since I bought", "total return", "am I up" with no period)."""
+    cost: bool = False
+    """What the positions cost ("what did I pay", "cost basis")."""
+    stated_percent: Decimal | None = None
+    """A percentage the question states as the user's own figure ("up 50%": 50, "down 10%": -10)."""
 
     @property
     def recognised(self) -> bool:
@@ -125,7 +164,7 @@ class Question:
         return any((
             self.metrics, self.symbols, self.baskets, self.sectors, self.all_baskets, self.all_sectors,
             self.benchmark, self.cash, self.performance, self.value, self.risk, self.diversification,
-            self.insights, self.news, self.trade,
+            self.insights, self.news, self.trade, self.since_purchase, self.cost,
         ))
 
 
@@ -151,6 +190,17 @@ def _names(text: str, names: Iterable[str]) -> tuple[str, ...]:
     )
 
 
+def _stated_percent(text: str) -> Decimal | None:
+    match = _STATED_PERCENT.search(text)
+    if match is None:
+        return None
+    value = Decimal(match.group(2).replace(",", "."))
+    # "down 10%" is a fall of 10 %: a loss word just before the number (an explicit sign wins).
+    if match.group(1) or _LOSS.search(text[max(0, match.start() - 20):match.start()]):
+        value = -value
+    return value
+
+
 def read_question(
     text: str,
     *,
@@ -162,12 +212,15 @@ def read_question(
     """What ``text`` asks about, given the names the data knows."""
     named_baskets = _names(text, baskets)
     named_sectors = _names(text, sectors)
+    periods = tuple(key for key, pattern in PERIOD_PATTERNS if pattern.search(text))
+    cost = bool(_COST.search(text))
+    stated = _stated_percent(text)
     metrics: list[str] = []
     for keys, pattern in METRIC_PATTERNS:
         if pattern.search(text):
             metrics.extend(k for k in keys if k not in metrics)
     return Question(
-        periods=tuple(key for key, pattern in PERIOD_PATTERNS if pattern.search(text)),
+        periods=periods,
         metrics=tuple(metrics),
         symbols=tuple(s for s in _symbols(text, symbols) if s != benchmark),
         baskets=named_baskets,
@@ -183,5 +236,10 @@ def read_question(
         diversification=bool(_DIVERSIFICATION.search(text)),
         insights=bool(_INSIGHTS.search(text)),
         news=bool(_NEWS.search(text)),
-        trade=bool(_TRADE.search(text)),
+        # "since purchase", "purchase price", "desde la compra", "买入以来" name a past purchase, not a trade
+        trade=bool(_TRADE.search(_COST.sub(" ", _SINCE_PURCHASE.sub(" ", text)))),
+        since_purchase=cost or bool(_SINCE_PURCHASE.search(text))
+        or (not periods and (stated is not None or bool(_OVERALL.search(text)))),
+        cost=cost,
+        stated_percent=stated,
     )

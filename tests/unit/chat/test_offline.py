@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -200,3 +201,68 @@ def test_a_question_about_the_total_and_the_cash_answers_both() -> None:
     assert "your portfolio is worth 10,180.00 USD" in both and "Cash: 2,000.00 USD" in both
     cash = _answer("How much cash do I have?")
     assert "Cash: 2,000.00 USD" in cash and "your portfolio is worth" not in cash
+
+
+def test_a_question_about_the_gain_since_purchase_gets_it() -> None:
+    """'Is my portfolio up 50% since I bought, I paid 3000?' got the day, week and month returns and not
+    the gain on cost, which is in the data (a client's report). The user's figures are compared, never
+    repeated: they are not facts of the data block."""
+    ctx = replace(seed_context(), ledger={"realized_pnl": "150.25", "income": "12.40", "fees": "3.00"})
+    question = "Is my portfolio up 50% since I bought, I paid 3000?"
+    text = offline_answer(ctx, NOW, question, reason="COMPUTE_UNAVAILABLE")
+    assert ("Gain or loss since purchase on the positions you hold (those with a known cost): +2,430.00 USD "
+            "(+42.26% on cost)") in text
+    assert "That return on cost is lower than the percentage in your question." in text
+    assert "Time-weighted return over the last 4 daily returns (deposits and withdrawals removed): +13.11%." in text
+    assert "Realised gain or loss on sales so far: +150.25 USD; dividends and interest received: 12.40 USD." in text
+    assert "cost basis) is not in the data" in text
+    assert not re.search(r"(?<![\d.,])(?:50|3,?000)(?![\d.,])", text)  # the user's figures are not stated
+    assert "since the previous close" not in text and "I cannot place" not in text  # no periods, no trade
+    result = check(text, facts_from_data(context_document(ctx, NOW)))
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much have I made?", None),
+        ("What's my total return?", None),
+        ("Am I up overall?", None),
+        ("all-time gain?", None),
+        ("What did I pay for my stocks?", None),
+        ("Is my portfolio up 42%?", "matches"),
+        ("Is my portfolio down 10%?", "is higher than"),
+    ],
+)
+def test_gain_questions_are_answered_with_the_gain_on_cost(question: str, expected: str | None) -> None:
+    text = _answer(question)
+    assert "+2,430.00 USD (+42.26% on cost)" in text
+    assert text.count("+2,430.00 USD") == 1  # not again in the value lines
+    if expected:
+        assert f"That return on cost {expected} the percentage in your question" in text
+    result = check(text, facts_from_data(context_document(seed_context(), NOW)))
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+
+
+def test_reading_a_question_about_the_gain_since_purchase() -> None:
+    q = read_question("Is my portfolio up 50% since I bought, I paid 3000?")
+    assert q.since_purchase and q.cost and q.stated_percent == 50 and not q.trade and q.periods == ()
+    assert read_question("Is my portfolio down 12.5 %?").stated_percent == Decimal("-12.5")
+    for text in ("How much have I made?", "What's my total return?", "price since purchase", "my cost basis",
+                 "am I up overall?", "since I started investing", "unrealized gains"):
+        assert read_question(text).since_purchase, text
+    assert not read_question("since purchase").trade and read_question("should I purchase more?").trade
+    # "am I up" with a period asks about the period; the other questions are not about purchases
+    for text in ("Am I up today?", "How much have I made this year?", "How am I doing?", "hello",
+                 "What is my total portfolio value?"):
+        assert not read_question(text).since_purchase, text
+    for text in ("¿Cuánto he ganado desde que compré?", "Wie hoch ist mein Gewinn seit dem Kauf?",
+                 "Quelle est ma plus-value latente ?", "买入以来收益多少?", "Was habe ich insgesamt verdient?"):
+        assert read_question(text).since_purchase, text
+    assert read_question("Ich habe 3000 bezahlt").cost and read_question("我花了3000").cost
+
+
+def test_no_gain_since_purchase_when_no_position_has_a_cost() -> None:
+    ctx = replace(seed_context(), total_return_amount=None, total_return_percent=None)
+    text = offline_answer(ctx, NOW, "How much have I made since I bought?", reason="COMPUTE_UNAVAILABLE")
+    assert "There is no gain since purchase in the data: no position has a known cost." in text

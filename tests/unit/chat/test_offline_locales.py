@@ -4,6 +4,7 @@ in the catalogue's words and the locale's CLDR formats, and every figure still a
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -97,3 +98,28 @@ def test_why_a_metric_is_missing_is_said_in_the_readers_language(tag: str, quest
     text = offline_answer(ctx, NOW, question, reason="COMPUTE_UNAVAILABLE", l10n=localizer(tag))
     assert expected in text
     assert "insufficient" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    ("tag", "question", "expected"),
+    [
+        ("es", "¿Mi cartera ha subido un 50 % desde que compré? Pagué 3000",
+         "Ganancia o pérdida desde la compra de las posiciones que tienes (las de coste conocido): "
+         "+2.430,00\u00a0US$ (+42,26\u00a0% sobre el coste)"),
+        ("de", "Ist mein Portfolio seit dem Kauf 50 % im Plus? Ich habe 3000 bezahlt",
+         "Gewinn oder Verlust seit dem Kauf bei Ihren Positionen (denen mit bekanntem Einstandswert): "
+         "+2.430,00\u00a0$ (+42,26\u00a0% auf den Einstand)"),
+        ("fr", "Mon portefeuille est-il en hausse de 50 % depuis l'achat ? J'ai payé 3000",
+         "Plus- ou moins-value depuis l’achat sur les positions que vous détenez (celles dont le coût est connu)"),
+        ("zh-Hans", "我的投资组合买入以来涨了50%吗?我花了3000", "您所持仓位(成本已知者)自买入以来的盈亏:+US$2,430.00"),
+    ],
+)
+def test_the_gain_since_purchase_in_the_users_language(tag: str, question: str, expected: str) -> None:
+    ctx = seed_context()
+    l10n = localizer(tag)
+    text = offline_answer(ctx, NOW, question, reason="COMPUTE_UNAVAILABLE", l10n=l10n)
+    assert expected in text, text
+    assert l10n._("That return on cost is lower than the percentage in your question.") in text
+    assert not re.search(r"(?<![\d.,])(?:50|3000)(?![\d.,])", text)  # the user's figures are not stated
+    result = check(text, facts_from_data(context_document(ctx, NOW)))
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
