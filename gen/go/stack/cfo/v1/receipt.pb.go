@@ -197,10 +197,13 @@ type FigureReplay struct {
 
 	// The figure as recorded in the receipt (offsets into Receipt.text).
 	Figure *Figure `protobuf:"bytes,1,opt,name=figure,proto3" json:"figure,omitempty"`
-	// True when the figure is grounded against the recomputed facts too (the number still holds).
+	// True when the number still holds: a figure tied to a fact (`figure.fact`) still matches that fact's
+	// recomputed value within the grounding check's tolerance (another fact that now equals the number does not
+	// count); a table total tied to "sum(column)" holds while every figure it sums holds; a figure that was not
+	// grounded holds when some recomputed fact grounds it now.
 	StillHolds bool `protobuf:"varint,2,opt,name=still_holds,json=stillHolds,proto3" json:"still_holds,omitempty"`
-	// The current value of the fact the figure was tied to, decimal string; empty when it was not grounded or
-	// the fact no longer exists.
+	// The current value of the fact the figure was tied to, decimal string; empty when it was not grounded, when
+	// it is a table total ("sum(column)"), or when the fact no longer exists.
 	NowValue string `protobuf:"bytes,3,opt,name=now_value,json=nowValue,proto3" json:"now_value,omitempty"`
 }
 

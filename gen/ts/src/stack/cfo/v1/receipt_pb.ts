@@ -110,15 +110,18 @@ export type FigureReplay = Message<"stack.cfo.v1.FigureReplay"> & {
   figure?: Figure | undefined;
 
   /**
-   * True when the figure is grounded against the recomputed facts too (the number still holds).
+   * True when the number still holds: a figure tied to a fact (`figure.fact`) still matches that fact's
+   * recomputed value within the grounding check's tolerance (another fact that now equals the number does not
+   * count); a table total tied to "sum(column)" holds while every figure it sums holds; a figure that was not
+   * grounded holds when some recomputed fact grounds it now.
    *
    * @generated from field: bool still_holds = 2;
    */
   stillHolds: boolean;
 
   /**
-   * The current value of the fact the figure was tied to, decimal string; empty when it was not grounded or
-   * the fact no longer exists.
+   * The current value of the fact the figure was tied to, decimal string; empty when it was not grounded, when
+   * it is a table total ("sum(column)"), or when the fact no longer exists.
    *
    * @generated from field: string now_value = 3;
    */
