@@ -421,6 +421,14 @@ class ZeroGComputeClient:
         opts: CompletionOptions,
         holder: ComputeStream,
     ) -> AsyncIterator[str]:
+        offline = holder._offline
+        if offline is not None:
+            # Offline by configuration: no provider is asked, so nothing is measured as a compute
+            # request (its duration as a failed one fired the compute SLO's burn-rate alerts).
+            for piece in offline.chunks:
+                yield piece
+            holder._result = offline.result
+            return
         cfg = self._cfg
         if self._discover is not None:
             await self._ensure_upstreams()
@@ -662,7 +670,7 @@ class ZeroGComputeClient:
                 last = failures[-1]
                 reason = last.reason if isinstance(last, StackCfoError) else "ZEROG_PROVIDER_UNAVAILABLE"
                 metrics.ERRORS.labels(label_model, "fallback").inc()
-            offline = holder._offline or write_offline(opts.fallback, reason=reason, requested_model=label_model)
+            offline = write_offline(opts.fallback, reason=reason, requested_model=label_model)
             holder.settled = offline.result
             span.set_attribute("zerog.provider", OFFLINE_PROVIDER)
             span.set_attribute("zerog.fallback_reason", reason)

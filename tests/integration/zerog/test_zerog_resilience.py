@@ -308,8 +308,30 @@ async def test_offline_mode_streams_the_marked_fallback():
         assert r.extra["ai_generated"] == "false"
         assert r.extra["fallback_reason"] == "ZEROG_NOT_CONFIGURED"
         assert r.fee_neuron == 0 and r.total_tokens == 0
+        assert stream.settled is r  # known before the first read: a cancelled chat turn stores all of it
     finally:
         await client.close()
+
+
+async def test_offline_by_configuration_is_not_measured_as_a_failed_compute_request():
+    """No provider is configured: the answers are not compute requests. Counted as failed ones, a
+    deployment without 0G fired the compute SLO's burn-rate alerts for good (an SRE's finding)."""
+    from prometheus_client import REGISTRY
+
+    def measured(success: str) -> float:
+        return REGISTRY.get_sample_value("zerog_compute_request_duration_seconds_count",
+                                         {"model": ComputeConfig().default_model, "operation": "chat",
+                                          "success": success}) or 0.0
+
+    client = build_compute_client(ComputeConfig())
+    before = measured("false"), measured("true")
+    try:
+        for _ in range(3):
+            await client.complete(ASK, options=CompletionOptions(fallback=FALLBACK, operation="chat"))
+            assert "".join([p async for p in client.stream(ASK, options=opts(operation="chat"))])
+    finally:
+        await client.close()
+    assert (measured("false"), measured("true")) == before
 
 
 async def test_fallback_callable_is_only_evaluated_when_needed(provider: ProviderStandIn, make_client: ClientFactory):
