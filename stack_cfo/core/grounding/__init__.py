@@ -13,7 +13,7 @@ Figure grammar (:func:`extract_figures`)
       no-break / narrow no-break / thin / figure space or apostrophe (1 234 567); a decimal point
       or a decimal comma (``12,5 %``). ASCII spaces never group digits.
     * sign: ``-``, ``+``, U+2212 minus, en dash or figure dash, glued to the number or to its
-      currency (``-$420``, ``$-420``); a dash after a letter or digit is a hyphen or a range.
+      currency (``-$420``, ``$-420``); a dash after a letter, a digit or ``%`` is a hyphen or a range.
       Accounting parentheses mean negative only when they fill a markdown table cell.
     * currency: symbols (``$ US$ C$ A$ HK$ € £ ¥ ₹ ...``) and ISO codes before or after, and
       ``dollars``/``euros``... after.
@@ -27,6 +27,14 @@ Figure grammar (:func:`extract_figures`)
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
       ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
       CVaR, a loss of) make the figure a magnitude of either sign.
+    * range: ``5-10%``, ``5 – 10 %``, ``5 to 10%``, ``5 bis 10 %``, ``between 5 and 10%``, ``$5-10M``,
+      ``5%-10%``: both ends are figures. A lower end without a suffix of its own takes the upper end's
+      (``5`` of ``5-10%`` is 5 %, ``$5`` of ``$5-10M`` is $5M), the upper end takes the lower end's
+      currency (``$5-10``), and when both ends are of one kind the words before and after the range
+      (direction, hedge, loss label, subject) qualify both. The ends must ascend; a range joined by a
+      word (``to``) needs a bare lower end, so "fell 3% to $140.12" stays a change and a level.
+    * glued: a number glued to a name of two letters or more is a figure only with a ``%`` right after
+      it (``XOM33.6%``, ``CPI2.9%``); ``Q3%``, ``H1%``, ``FY24%`` and URL encodings are not.
     * kind: PERCENT (percent or point suffix, or a ``%``/weight/return table column), RATIO (``x``
       or a Sharpe/Sortino/Calmar/beta/ratio label), AMOUNT (currency or magnitude suffix, or a
       value/price/P&L column), COUNT (unit), else NUMBER.
@@ -36,12 +44,12 @@ Figure grammar (:func:`extract_figures`)
     Q3), quarters and halves (Q3, H1), list numbering (``1.``/``2)`` at a line start), ``#3``,
     ``No. 3``, ``top 5``, ``10 largest``, footnotes ``[12]``, index names (S&P 500, Russell 2000),
     period windows (``1-year``, ``over the last 30 days``, ``1d``/``1w``/``1m``, ``3M return``),
-    identifiers with digits glued to letters, ``_`` or ``.`` (BRK.B, COVID-19, 0700.HK, v1.2),
+    identifiers with digits glued to letters, ``_`` or ``.`` (BRK.B, COVID-19, 0700.HK, v1.2; see glued),
     versions and IP addresses (1.2.3), paths and URLs, confidence levels (``95% VaR``), ordinals
     (3rd), and small bare integers under 10 outside tables ("5 of your holdings"). ``3M`` glued,
     integral and without a currency is the company (or a 3-month window), not 3 million; a
     facts' bracketed name with digits (``positions[3M]``) is always a name. Numbers in words
-    ("three") are not figures.
+    ("three", "one hundred percent") and exponent notation (``6.2e3``) are not figures.
 
 Tolerance (:func:`check`)
     A figure's *unit* is one step of its last shown digit, scaled: ``$31,041.20`` 0.01,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from decimal import Decimal
+from typing import NamedTuple
 
 from stack_cfo.core.grounding import lexicon as lx
 from stack_cfo.core.grounding.layout import ColumnKind, Layout
@@ -36,8 +37,19 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     return _Scanner(text, norm, frozenset(ignore)).run()
 
 
+class _Lower(NamedTuple):
+    """The lower end of a range ("5-10%"), which lends its currency and words to the upper end at ``start``."""
+
+    start: int
+    currency: str | None
+    direction: int | None = None
+    hedge: Hedge = Hedge.NONE
+    loss: bool = False
+    context: tuple[str, ...] = ()
+
+
 class _Scanner:
-    __slots__ = ("ignore", "layout", "n", "norm", "rev", "skip_until", "text", "utf16")
+    __slots__ = ("ignore", "layout", "lower", "n", "norm", "rev", "skip_until", "text", "utf16")
 
     def __init__(self, text: str, norm: str, ignore: frozenset[str]) -> None:
         self.text = text
@@ -48,6 +60,7 @@ class _Scanner:
         self.layout = Layout(norm)
         self.utf16 = Utf16Offsets(text)
         self.skip_until = 0
+        self.lower: _Lower | None = None
 
     def run(self) -> list[Figure]:
         # Digits become one sentinel character so that C-speed str.find jumps from number to number;
@@ -69,19 +82,28 @@ class _Scanner:
         return out
 
     # The one long method reads as the grammar: each step either rejects the token or adds to it.
-    def _figure(self, s: int, e: int, groups: tuple[str | None, ...]) -> Figure | None:
+    def _figure(self, s: int, e: int, groups: tuple[str | None, ...], *, peek: bool = False) -> Figure | None:
+        """The figure whose digits are ``norm[s:e]``, or ``None``; ``peek`` reads the upper end of a range."""
         norm, n = self.norm, self.n
         if e - s > _MAX_DIGITS + 8:
             self.skip_until = e
             return None
+        glued_percent = False
         if s > 0 and norm[s - 1] in _ASCII_LETTERS and norm[max(0, s - 3) : s] not in lx.CURRENCY_CODES:
-            return None  # glued to a word: Q3, FY2024, S00X, v2 (a glued ISO code such as USD1.2k goes on)
-        sg, sgd, en, end, de, ded, pl, pld = groups
-        int_part = (sg or en or de or pl or "").translate(_DROP_GROUPING)
-        dec_part = sgd or end or ded or pld or ""
+            name = lx.GLUED_NAME_REV.match(self.rev, n - s)
+            if (
+                lx.GLUED_PERCENT.match(norm, e) is None
+                or name is None
+                or name.group()[::-1].upper() in lx.NOT_GLUED_NAMES
+                or self._in_url(s)
+            ):
+                return None  # glued to a word: Q3, FY2024, S00X, v2 (a glued ISO code such as USD1.2k goes on)
+            glued_percent = True  # a name glued to its weight: "XOM33.6%", "CPI2.9%"
+        int_part, dec_part = _digits(groups)
         if len(int_part) + len(dec_part) > _MAX_DIGITS:
             return None
-        plain_int = pl is not None and not dec_part
+        plain_int = groups[6] is not None and not dec_part  # the "pl" form: no grouping
+        lower = self.lower if self.lower is not None and self.lower.start == s else None
 
         cont = lx.CONTINUATION.match(norm, e)
         if cont is not None:
@@ -118,12 +140,12 @@ class _Scanner:
         word_pos = s - (la.end() - base)
         pc = norm[word_pos - 1] if word_pos > 0 else "\n"
         pc2 = norm[word_pos - 2] if word_pos > 1 else "\n"
-        if pc.isascii() and (pc.isalpha() or pc in "/\\#^@"):
+        if pc.isascii() and (pc.isalpha() or pc in "/\\#^@") and not glued_percent:
             return None
         if pc in "_." and pc2.isalnum():
             return None
-        if pc == "-" and pc2.isalnum() and not pc2.isdigit():
-            return None  # hyphenated identifier: COVID-19, top-10, S&P-500
+        if pc == "-" and pc2.isalnum() and not pc2.isdigit() and lower is None:
+            return None  # hyphenated identifier: COVID-19, top-10, S&P-500 (not the upper end of "5k-10k")
         if pc == "," and pc2.isdigit():
             return None
         if pc == "'" and len(int_part) == 2 and plain_int:
@@ -256,6 +278,8 @@ class _Scanner:
                     unit_word = (words[i + 1] or "").rstrip(".").lower()
                     raw_end = ends[i + 1]
                     i += 2
+        if lower is not None and currency is None and not (percent or ratio_x or unit_word):
+            currency = lower.currency  # "$5-10", "$5-10M"
         after = (words[i] or "").lower()
         if after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
             after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"
@@ -276,6 +300,30 @@ class _Scanner:
             near = near_case = [*near[:-1], *_cjk_direction(near[-1])] or near[:-1]
         last = near[-1] if near else ""
 
+        mantissa = Decimal(f"{int_part}.{dec_part}" if dec_part else int_part)
+        upper: tuple[Figure, int] | None = None
+        sep = None if peek else lx.RANGE_SEP.match(norm, raw_end)
+        upper_start = sep.end() if sep is not None else 0
+        suffixed = percent or ratio_x or unit_word is not None or magnitude is not None
+        joiner = sep.group("word") if sep is not None else None
+        own_context = self._context(word_pos)
+        if (
+            sep is not None
+            and (joiner is None or not (suffixed or currency))  # "fell 3% to $140.12" is a change, then a level
+            and (joiner not in lx.AND_WORDS or last in lx.BETWEEN_WORDS)
+        ):
+            upper = self._upper_end(upper_start, mantissa, currency, own_context)
+        if upper is not None and not suffixed:
+            # The lower end shares the upper end's suffix: "5-10%" is 5% to 10%, "$5-10M" $5M to $10M.
+            up, shift = upper
+            if up.kind is FigureKind.PERCENT and currency is None:
+                percent, points, scale = True, up.points, shift
+            elif up.kind is FigureKind.RATIO and up.raw[-1:] in ("x", "×"):
+                ratio_x = True
+            elif up.kind is FigureKind.AMOUNT and currency in (None, up.currency):
+                currency, scale = up.currency, shift
+                magnitude = "range" if shift else None  # scaled like the upper end
+
         is_int = not dec_part and magnitude is None
         bare = not percent and currency is None and magnitude is None and not ratio_x
         if bare and near_case and near_case[-1] in lx.MONTHS and plain_int and len(int_part) <= 2:
@@ -291,11 +339,16 @@ class _Scanner:
             return None
 
         hedge, direction, loss = qualifiers(near, after, tilde is not None)
+        if lower is not None:  # "fell 5-10%", "about $5-10M": words before a range qualify both ends
+            direction = direction if direction is not None else lower.direction
+            hedge = hedge if hedge is not Hedge.NONE else lower.hedge
+            loss = loss or lower.loss
 
         # The nearest label word decides ratio and loss contexts ("Sharpe ratio of", "| Max drawdown |").
         column = self.layout.column(word_pos)
         table_cell = self.layout.cell
-        context = self._context(word_pos)
+        # "Max drawdown 5-10%", "Sharpe 1.2-1.5": the label of a range is before its lower end.
+        context = own_context = lower.context if lower is not None else own_context
         row_label: tuple[str, ...] = ()
         if table_cell is not None:
             row_label = self.layout.row_label(word_pos)
@@ -303,7 +356,6 @@ class _Scanner:
         label = next((w for w in (c.lower() for c in reversed(context[-4:])) if w in _LABELS), None)
         if label in lx.LOSS_LABELS:
             loss = True
-        mantissa = Decimal(f"{int_part}.{dec_part}" if dec_part else int_part)
         confidence = after in lx.CONFIDENCE_WORDS or label in ("var", "cvar", "shortfall")
         if percent and confidence and mantissa in _CONFIDENCE_LEVELS and not explicit_sign:
             return None  # 95% VaR, VaR (95%): a confidence level, not a result
@@ -333,6 +385,11 @@ class _Scanner:
             currency = column.currency
         else:
             kind = FigureKind.NUMBER
+        if kind is FigureKind.NUMBER or (upper is not None and (kind, currency) != (upper[0].kind, upper[0].currency)):
+            upper = None  # not the two ends of one range
+        if upper is not None:  # "5-10% lower", "a 5-10% drawdown": words after a range qualify both ends
+            direction = direction if direction is not None else upper[0].direction
+            loss = loss or upper[0].loss_context
         if (
             kind is FigureKind.NUMBER
             and is_int
@@ -355,6 +412,8 @@ class _Scanner:
             if 2 <= zeros < len(int_part):
                 unit = _ONE.scaleb(zeros + scale)
         start = s - raw_dist
+        if upper is not None:
+            self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context)
         return Figure(
             raw=self.text[start:raw_end],
             value=value,
@@ -383,6 +442,31 @@ class _Scanner:
             return ()
         return tuple(lx.CONTEXT_WORD.findall(self.norm, pos - (gap.end() - gap.start()), pos)[-6:])
 
+    def _upper_end(
+        self, pos: int, lower: Decimal, currency: str | None, context: tuple[str, ...]
+    ) -> tuple[Figure, int] | None:
+        """The figure at ``pos`` when it ends a range from ``lower`` (a smaller number, with ``currency`` and
+        ``context``), and the power of ten its suffix scales it by (3 for "10k", -2 for "10 bps")."""
+        m = lx.NUMBER.match(self.norm, pos)
+        if m is None:
+            return None
+        groups = m.group("sg", "sgd", "en", "end", "de", "ded", "pl", "pld")
+        int_part, dec_part = _digits(groups)
+        if len(int_part) + len(dec_part) > _MAX_DIGITS:
+            return None
+        mantissa = Decimal(f"{int_part}.{dec_part}" if dec_part else int_part)
+        if not lower < mantissa:
+            return None  # "10-5": no range
+        # The layout reads positions in order; the upper end shares the lower end's line and table cell (no
+        # newline or "|" between them), so reading it first leaves the layout right for the lower end.
+        saved = self.skip_until, self.lower
+        self.lower = _Lower(pos, currency, context=context)
+        try:
+            fig = self._figure(pos, m.end(), groups, peek=True)
+        finally:
+            self.skip_until, self.lower = saved
+        return None if fig is None else (fig, (fig.magnitude / mantissa).adjusted())
+
     def _in_url(self, pos: int) -> bool:
         segment = self.norm[max(0, pos - 200) : pos]
         cut = max(segment.rfind(" "), segment.rfind("\n"), segment.rfind("\t"))
@@ -406,6 +490,12 @@ def _cjk_direction(run: str) -> list[str]:
     if run.endswith(lx.CJK_POSITIVE):
         return ["rose"]
     return []
+
+
+def _digits(groups: tuple[str | None, ...]) -> tuple[str, str]:
+    """The integer digits (grouping dropped) and the decimal digits of a ``lx.NUMBER`` match."""
+    sg, sgd, en, end, de, ded, pl, pld = groups
+    return (sg or en or de or pl or "").translate(_DROP_GROUPING), sgd or end or ded or pld or ""
 
 
 def _currency(token: str) -> str | None:

@@ -176,11 +176,12 @@ _REV_CURRENCY = _reverse_alternation([*CURRENCY_SYMBOLS, *CURRENCY_CODES])
 
 # Applied to the REVERSED text at the number's start: what is glued to the left of the number,
 # read right to left: sign, currency (optionally one space), accounting "(", sign, "~", emphasis.
+# A dash after "%" joins a range ("5%-10%"), it is not the sign of the upper end.
 LEFT_ADJACENT_REV = re.compile(
-    r"(?P<sin>[-+](?![0-9A-Za-z]))?"
+    r"(?P<sin>[-+](?![0-9A-Za-z%]))?"
     rf"(?:[{SPACES}]?(?P<cur>{_REV_CURRENCY})(?![A-Za-z]))?"
     r"(?P<paren>\()?"
-    r"(?P<sout>[-+](?![0-9A-Za-z]))?"
+    r"(?P<sout>[-+](?![0-9A-Za-z%]))?"
     r"(?P<tilde>[~≈])?"
     r"(?P<md>[*_]{1,3})?"
 )
@@ -218,6 +219,19 @@ CONTINUATION = re.compile(
 #: The scale after a score ("/100", "/10", "/5"): "9.9/100" and "4.5/5" are scores (a decimal, or out of
 #: 100), while "8/10" stays a date.
 SCORE_SCALE = re.compile(r"/(100|10|5)")
-RANGE_PERCENT = re.compile(rf"-[0-9][0-9.,]*[{SPACES}]?%")
+#: Between the two ends of a range, up to the upper end's digits (past its currency sign): "5-10%", "5 - 10 %",
+#: "$5-$10", "5 to 10%", "5 bis 10 %"; the joining words in AND_WORDS only after "between" ("between 5 and 10%").
+RANGE_SEP = re.compile(
+    rf"(?:-|[{SPACES}]-[{SPACES}]|[{SPACES}](?P<word>to|bis|à|a|and|und|et|y)[{SPACES}])"
+    rf"(?:[{_SYMBOL_CHARS}])?(?=[0-9])"
+)
+AND_WORDS = frozenset({"and", "und", "et", "y"})
+BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
+#: A number glued to a name is a figure only with a percent sign after it: "XOM33.6%", "CPI2.9 %" (not "%20" in
+#: a URL), and only after a name of two letters or more (read reversed) that is no fiscal-year prefix: not "Q3%",
+#: "H1%", "S&P500%", "FY24%".
+GLUED_PERCENT = re.compile(rf"[{SPACES}]?%(?![0-9A-Za-z])")
+GLUED_NAME_REV = re.compile("[A-Za-z]{2,24}(?![A-Za-z])")
+NOT_GLUED_NAMES = frozenset({"FY", "CY"})
 LIST_PREFIX = re.compile(r"[ \t]*(?:>[ \t]*)*(?:#{1,6}[ \t]+)?(?:[-*+][ \t]+)?")
 URL_MARK = re.compile(r"://|www\.|@")
