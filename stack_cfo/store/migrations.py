@@ -56,6 +56,19 @@ class MigrationStatus:
     def at_head(self) -> bool:
         return not self.pending and self.current == self.head
 
+    @property
+    def ahead(self) -> bool:
+        """The database was migrated by a newer release than this one (a rollback, or an old pod)."""
+        return self.current > self.head
+
+    def waiting_for(self) -> str:
+        """Why a process of this release waits, and what an operator does about it."""
+        if self.ahead:
+            return (f"database schema at version {self.current} is newer than this release's {self.head}: run the "
+                    "release that migrated it (to go back, first its `stack-cfo migrate down --target "
+                    f"{self.head}`)")
+        return f"database schema at version {self.current}, this release needs {self.head}: run `stack-cfo migrate up`"
+
 
 def default_migrations_dir() -> Path:
     env = os.environ.get("STACK_CFO_MIGRATIONS_DIR")

@@ -148,9 +148,10 @@ async def _schema_at_head(conninfo: str, stop: asyncio.Event, health: SchedulerH
                 if told:
                     log.info("database schema is at head; starting", extra={"head": status.head})
                 return True
-            health.waiting_for = f"database schema at version {status.current}, this release needs {status.head}"
+            health.waiting_for = status.waiting_for()
             if not told:
                 log.warning(
+                    f"database schema is not at head; waiting: {status.waiting_for()}" if status.ahead else
                     "database schema is not at head; waiting for `stack-cfo migrate up` (or a serve with "
                     "database.migrate_on_start)",
                     extra={"current": status.current, "head": status.head},

@@ -160,7 +160,8 @@ class ServerProcess:
                 if status.at_head:
                     break
                 log.error(
-                    "schema is not at head and migrate_on_start is off",
+                    status.waiting_for() if status.ahead or cfg.database.migrate_on_start
+                    else "schema is not at head and migrate_on_start is off",
                     extra={"current": status.current, "head": status.head},
                 )
             except Exception as exc:

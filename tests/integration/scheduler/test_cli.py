@@ -140,3 +140,24 @@ async def test_an_unmigrated_database_makes_the_scheduler_wait_not_ready_and_say
     assert log.count("database schema is not at head") == 1, log[-3000:]
     assert "scheduler job crashed" not in log and "scheduler job failed" not in log, log[-3000:]
     assert "database schema is at head; starting" in log
+
+
+async def test_a_schema_newer_than_the_release_says_so_instead_of_asking_for_migrate_up(empty_db_dsn: str) -> None:
+    """A rollback, or an old pod restarting after a newer release migrated: `migrate up` cannot help (it
+    applies nothing), so the reason on /readyz and in the logs says what can."""
+    import psycopg
+
+    from stack_cfo.store.migrations import Migrator
+
+    migrator = Migrator(empty_db_dsn)
+    await migrator.up()
+    head = (await migrator.status()).head
+    async with await psycopg.AsyncConnection.connect(empty_db_dsn, autocommit=True) as conn:
+        await conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, 'future', 'x')",
+                           (head + 1,))
+    status = await migrator.status()
+    assert status.ahead and not status.at_head
+    assert status.waiting_for() == (
+        f"database schema at version {head + 1} is newer than this release's {head}: run the release that "
+        f"migrated it (to go back, first its `stack-cfo migrate down --target {head}`)")
+    assert "migrate up" not in status.waiting_for()
