@@ -42,8 +42,10 @@ from stack_cfo.store.db import Database, PoolSettings
 from stack_cfo.store.receipts import PgReceiptStore
 from stack_cfo.store.retention import RetentionRepo, RetentionWindows
 from stack_cfo.store.scheduler import SchedulerRepo
+from stack_cfo.telemetry.logging import OutageLimiter
 
 log = logging.getLogger(__name__)
+log.addFilter(OutageLimiter())  # a database outage: one line a minute, not one per job and try
 
 
 def build_channels(config: SchedulerConfig) -> dict[Channel, DeliveryChannel]:

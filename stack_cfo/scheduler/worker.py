@@ -64,8 +64,10 @@ from stack_cfo.scheduler.content import ContentService
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.store.scheduler import SchedulerRepo
 from stack_cfo.store.scheduler.outbox import SentMark
+from stack_cfo.telemetry.logging import OutageLimiter
 
 log = logging.getLogger(__name__)
+log.addFilter(OutageLimiter())  # a database outage: one line a minute, not one per job and try
 tracer = trace.get_tracer("stack_cfo.scheduler")
 
 PROCESS_SPANS = {

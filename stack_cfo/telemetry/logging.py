@@ -107,6 +107,24 @@ class RepeatLimiter(logging.Filter):
         return held is not None
 
 
+class OutageLimiter(RepeatLimiter):
+    """During a database outage every periodic job of a logger fails with DATABASE_UNAVAILABLE: one line
+    a minute for all of them (with ``repeated``); the pool, the listener and readiness log the outage
+    itself (when it starts, while it lasts, when it ends). Other records pass untouched."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if DATABASE_UNAVAILABLE not in (getattr(record, "reason", None), getattr(record, "error", None)):
+            return True
+        held = self.allow(record.name, record.created)
+        if held:
+            record.repeated = held
+        return held is not None
+
+
+#: The reason of the errors a store raises when PostgreSQL does not answer.
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+
+
 def configure_logging(level: str = "INFO", stream: Any = None, **process_fields: Any) -> None:
     """JSON lines on ``stream`` (stderr). ``process_fields`` go on every line of this process (the
     ``worker`` index of ``serve --workers N``, so lines of two workers can be told apart)."""
