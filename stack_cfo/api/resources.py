@@ -17,6 +17,8 @@ from stack_cfo.core.ids import canonical_uuid
 from stack_cfo.core.portfolio import portfolio_not_found
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}\Z")
+
+
 def uuid_segment(raw: str, field: str, name: str, pattern: str) -> str:
     """A name's UUID segment in canonical form, or INVALID_RESOURCE_NAME."""
     found = canonical_uuid(raw)

@@ -107,6 +107,10 @@ class RepeatLimiter(logging.Filter):
         return held is not None
 
 
+#: The reason of the errors a store raises when PostgreSQL does not answer.
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+
+
 class OutageLimiter(RepeatLimiter):
     """During a database outage every periodic job of a logger fails with DATABASE_UNAVAILABLE: one line
     a minute for all of them (with ``repeated``); the pool, the listener and readiness log the outage
@@ -119,10 +123,6 @@ class OutageLimiter(RepeatLimiter):
         if held:
             record.repeated = held
         return held is not None
-
-
-#: The reason of the errors a store raises when PostgreSQL does not answer.
-DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
 
 def configure_logging(level: str = "INFO", stream: Any = None, **process_fields: Any) -> None:
