@@ -73,7 +73,7 @@ from stack_cfo.core.errors import (
     NotFound,
     StackCfoError,
 )
-from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, UserLocales
+from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, Localizer, UserLocales
 from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
@@ -296,8 +296,7 @@ class Turns:
                 new_message=user_msg.content,
                 budget_tokens=self.settings.prompt_budget_tokens,
             )
-            # The user's language came with the turn's first transaction (fake stores may not read it).
-            l10n = self._locales.for_tag(start.locale) if start.locale is not None else await self._locales.of(user_id)
+            l10n = await self._l10n(start)
             # The language instruction goes just before the question (system prompt and data block unchanged).
             if l10n.catalog in LANGUAGE_INSTRUCTIONS:
                 language = Message("system", LANGUAGE_INSTRUCTIONS[l10n.catalog])
@@ -427,8 +426,7 @@ class Turns:
         )
         # Offline by configuration, the answer is the offline writer's, whole and free: the compute
         # client settles it when the stream is made (no provider is asked; nothing is read).
-        l10n = self._locales.for_tag(start.locale) if start.locale is not None else await self._locales.of(
-            session.user_id)
+        l10n = await self._l10n(start)
         stream = self._compute.stream(prompt.messages, model=session.model, options=CompletionOptions(
             fallback=_fallback(session.context, now, start.message.content, l10n), operation="chat"))
         nothing = _settled(stream) or CompletionResult(
@@ -479,6 +477,12 @@ class Turns:
         metrics.MESSAGE_DURATION.labels("false").observe(time.perf_counter() - started)
         log.info("chat answer cancelled by the client; partial answer stored",
                  extra={"session_id": session.id, "chars": len(partial.text)})
+
+    async def _l10n(self, start: TurnStart) -> Localizer:
+        """The user's language: it came with the turn's first transaction (fake stores may not read it)."""
+        if start.locale is not None:
+            return self._locales.for_tag(start.locale)
+        return await self._locales.of(start.session.user_id)
 
     async def _refresh(self, user_id: str, session: ChatSession) -> PortfolioContext | None:
         """A fresh context, stored on the session; None when the portfolio store could not answer
@@ -535,7 +539,7 @@ def _replay(user_msg: ChatMessage, answer: ChatMessage) -> list[ChatEvent]:
     return events
 
 
-def _fallback(ctx: PortfolioContext, now: datetime, question: str, l10n: Any) -> ReasonedFallback:
+def _fallback(ctx: PortfolioContext, now: datetime, question: str, l10n: Localizer) -> ReasonedFallback:
     """The offline writer's answer to ``question``, for the compute client to send when AI cannot."""
     return ReasonedFallback(
         lambda why: offline_answer(ctx, now, question, reason=why, l10n=l10n),
