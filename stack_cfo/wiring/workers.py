@@ -64,6 +64,18 @@ READY_FD = "STACK_CFO_WORKER_READY_FD"
 #: :func:`follow_supervisor`).
 SUPERVISOR_PID = "STACK_CFO_SUPERVISOR_PID"
 _PR_SET_PDEATHSIG = 1
+WORKER_INDEX = "STACK_CFO_WORKER_INDEX"
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+OPERATOR_MULTIPROC_DIR = "STACK_CFO_MULTIPROC_DIR"
+"""Where ``stack_cfo.cli`` set aside an operator's ``PROMETHEUS_MULTIPROC_DIR`` (see there)."""
+MASTER_KEYS = "STACK_CFO_ARCHIVE_MASTER_KEYS"
+MASTER_KEYS_FILE = f"{MASTER_KEYS}_FILE"
+CONFIG_ERROR_EXIT = 2
+"""A worker's exit code for a configuration it refuses (the same exit code as ``stack-cfo``'s)."""
+FIRST_RESTART_DELAY = 0.5
+MAX_RESTART_DELAY = 30.0
+HEALTHY_RUN = 60.0
+"""A worker that ran this long before exiting is restarted after the first delay again."""
 
 
 def follow_supervisor() -> None:
@@ -82,18 +94,6 @@ def follow_supervisor() -> None:
     if os.getppid() != int(expected):  # it died before the line above: nobody to serve for
         log.error("the supervisor is gone; this worker stops", extra={"supervisor_pid": int(expected)})
         os.kill(os.getpid(), signal.SIGTERM)
-WORKER_INDEX = "STACK_CFO_WORKER_INDEX"
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-OPERATOR_MULTIPROC_DIR = "STACK_CFO_MULTIPROC_DIR"
-"""Where ``stack_cfo.cli`` set aside an operator's ``PROMETHEUS_MULTIPROC_DIR`` (see there)."""
-MASTER_KEYS = "STACK_CFO_ARCHIVE_MASTER_KEYS"
-MASTER_KEYS_FILE = f"{MASTER_KEYS}_FILE"
-CONFIG_ERROR_EXIT = 2
-"""A worker's exit code for a configuration it refuses (the same exit code as ``stack-cfo``'s)."""
-FIRST_RESTART_DELAY = 0.5
-MAX_RESTART_DELAY = 30.0
-HEALTHY_RUN = 60.0
-"""A worker that ran this long before exiting is restarted after the first delay again."""
 
 
 @dataclass
