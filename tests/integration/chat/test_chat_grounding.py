@@ -233,3 +233,28 @@ async def test_answers_stored_before_the_check_read_as_not_checked(
     assert answer.grounding.status == common_pb2.GROUNDING_STATUS_NOT_CHECKED and not answer.grounding.figures
     assert not answer.HasField("receipt")
     assert not got.messages[0].HasField("grounding")  # user messages carry none
+
+
+async def test_a_figure_whose_fact_changed_does_not_hold_because_another_fact_now_equals_it(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """ReplayReceipt judges a figure against the fact it was tied to, not against whichever recomputed
+    fact happens to equal it now."""
+    user = new_user()
+    provider.default_reply = Reply.ok("AAPL is worth $1,800.00.")
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        answer = await _answer_about_aapl(chat, user)
+        # The close is corrected to 80: AAPL is now worth 800.00, and the portfolio (800 + 1,000 cash)
+        # is now worth exactly the 1,800.00 the answer gave for AAPL.
+        await chat.record_prices({"AAPL": [(DAYS[2], "80")]})
+        replay = await _receipts(chat).ReplayReceipt(
+            receipt_pb2.ReplayReceiptRequest(name=answer.receipt.name), metadata=chat.md(user))
+    cited = {f.text: f.fact for f in answer.grounding.figures}
+    assert answer.grounding.status == common_pb2.GROUNDING_STATUS_GROUNDED
+    assert cited["$1,800.00"] == "positions[AAPL].market_value"
+    changed = {c.fact: (c.then_value, c.now_value) for c in replay.changed_facts}
+    assert changed["positions[AAPL].market_value"] == ("1800.00", "800.00")
+    assert changed["total_value"] == ("2800.00", "1800.00")  # the collision: another fact now reads 1,800.00
+    (figure,) = replay.figures
+    assert figure.figure.text == "$1,800.00" and figure.figure.fact == "positions[AAPL].market_value"
+    assert not figure.still_holds and figure.now_value == "800.00"
