@@ -96,6 +96,7 @@ METHOD_CLASSES: dict[str, tuple[CallClass, ...]] = {
     "/stack.cfo.v1.SchedulerService/UpdateNotificationPreferences": (W,),
     "/stack.cfo.v1.SchedulerService/RegisterDevice": (W,),
     "/stack.cfo.v1.SchedulerService/DeleteDevice": (W,),
+    "/stack.cfo.v1.SchedulerService/ListDevices": (R,),
     "/stack.cfo.v1.SchedulerService/ListNotifications": (R,),
     "/stack.cfo.v1.SchedulerService/CreateWebhookEndpoint": (W,),
     "/stack.cfo.v1.SchedulerService/GetWebhookEndpoint": (R,),

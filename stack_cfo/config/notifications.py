@@ -165,6 +165,9 @@ class NotificationsConfig(Section):
     apns: ApnsSettings = setting(default_factory=ApnsSettings)
     webhook: WebhookSettings = setting(default_factory=WebhookSettings)
     feed: FeedSettings = setting(default_factory=FeedSettings)
+    max_devices_per_user: int = setting(20, ge=1, le=1000)
+    """Push devices one user may keep. Registering a new token beyond it first removes the user's deactivated
+    devices; with none to remove it is RESOURCE_EXHAUSTED (TOO_MANY_DEVICES). Each device gets its own push."""
     default_locale: str = setting("en", env="NOTIFICATIONS_DEFAULT_LOCALE")
     """BCP 47 locale of users who set none (en, es, de, fr, zh-Hans, or a regional form such as de-CH)."""
 

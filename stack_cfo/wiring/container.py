@@ -215,6 +215,7 @@ class Container:
                 self.scheduler_config,
                 deliverer=self.delivery_worker,
                 default_locale=self.config.notifications.default_locale,
+                max_devices=self.config.notifications.max_devices_per_user,
             ),
         )
 

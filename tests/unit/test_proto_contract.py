@@ -59,6 +59,7 @@ EXPECTED: dict[str, dict[str, bool]] = {
         "UpdateNotificationPreferences": False,
         "RegisterDevice": False,
         "DeleteDevice": False,
+        "ListDevices": False,
         "ListNotifications": False,
         "CreateWebhookEndpoint": False,
         "GetWebhookEndpoint": False,
@@ -123,7 +124,7 @@ def test_money_and_quantities_are_never_floats(message: Descriptor) -> None:
 
 def test_every_list_rpc_is_paginated_and_unary() -> None:
     list_rpcs = [m for s in SERVICES.values() for m in s.methods if m.name.startswith("List")]
-    assert {m.name for m in list_rpcs} == {"ListSessions", "ListNotifications", "ListWebhookEndpoints",
+    assert {m.name for m in list_rpcs} == {"ListSessions", "ListNotifications", "ListWebhookEndpoints", "ListDevices",
                                              "ListTransactions"}
     for method in list_rpcs:
         assert not method.server_streaming and not method.client_streaming, method.full_name

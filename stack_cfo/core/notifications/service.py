@@ -12,6 +12,7 @@ manual run completes even when no scheduler replica is up.
 - :meth:`NotificationService.update_preferences`   -> UpdateNotificationPreferences
 - :meth:`NotificationService.register_device`      -> RegisterDevice
 - :meth:`NotificationService.delete_device`        -> DeleteDevice
+- :meth:`NotificationService.list_devices`         -> ListDevices
 - :meth:`NotificationService.list_notifications`   -> ListNotifications
 - :meth:`NotificationService.requeue_dead_letters` -> operators' redrive of dead rows
 """
@@ -156,6 +157,13 @@ def validate_device_token(platform: Platform, token: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class DevicePage:
+    devices: list[PushDevice]
+    next_after: int | None
+    """The last device's id when more may follow."""
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationPage:
     notifications: list[NotificationRecord]
     next_cursor: dict[str, Any] | None
@@ -180,11 +188,14 @@ class NotificationService:
         calendar: MarketCalendar | None = None,
         clock: Clock | None = None,
         default_locale: str = "en",
+        max_devices: int = 20,
     ) -> None:
         self.store = store
         self.settings = settings
         self.default_locale = default_locale
         """notifications.default_locale: the locale of users who set none."""
+        self.max_devices = max_devices
+        """notifications.max_devices_per_user: push devices one user may keep."""
         self.calendar = calendar or NyseCalendar()
         self.clock = clock
         self._make_deliverer = deliverer
@@ -435,7 +446,7 @@ class NotificationService:
             raise InvalidArgument.too_long("device.display_name", MAX_DISPLAY_NAME)
         await self.store.ensure_user(user_id)
         return await self.store.register_device(
-            user_id, platform=platform, token=token, display_name=display_name.strip()
+            user_id, platform=platform, token=token, display_name=display_name.strip(), limit=self.max_devices
         )
 
     async def delete_device(self, user_id: str, device_id: str) -> None:
@@ -444,6 +455,15 @@ class NotificationService:
         name = f"users/{user_id}/devices/{device_id}"
         if not device_id.isdigit() or not await self.store.delete_device(user_id, int(device_id)):
             raise NotFound.resource("device", name)
+
+    async def list_devices(self, user_id: str, *, page_size: int = 0, after_id: int = 0) -> DevicePage:
+        """The user's push devices, oldest first (keyset pagination on the id)."""
+        if page_size < 0:
+            raise InvalidArgument.field("page_size", "must not be negative", reason="INVALID_PAGE_SIZE")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        rows = await self.store.list_devices(user_id, limit=size + 1, after_id=after_id)
+        page = rows[:size]
+        return DevicePage(page, page[-1].id if len(rows) > size and page else None)
 
     async def list_notifications(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from stack_cfo.core.errors import AlreadyExists, NotFound
+from stack_cfo.core.errors import AlreadyExists, NotFound, ResourceExhausted
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.preferences import NotificationPreferences, default_preferences
 from stack_cfo.core.notifications.records import (
@@ -166,13 +166,16 @@ class UsersQueries(Repo):
         )
 
     async def register_device(
-        self, user_id: str, *, platform: Platform, token: str, display_name: str = ""
+        self, user_id: str, *, platform: Platform, token: str, display_name: str = "", limit: int | None = None
     ) -> PushDevice:
+        """Register ``token`` for the user, or refresh and reactivate the device that has it. A new
+        token beyond ``limit`` devices first removes the user's deactivated ones (least recently
+        changed first); RESOURCE_EXHAUSTED (TOO_MANY_DEVICES) when they do not make room."""
         uid = user_uuid(user_id)
         cipher = await self.sealer.cipher(str(uid), create=True)
         digest = token_digest(token)
         async with self.db.transaction() as conn:
-            if await (await conn.execute(Q.user_exists, {"user_id": uid})).fetchone() is None:
+            if await (await conn.execute(Q.lock_user_devices, {"user_id": uid})).fetchone() is None:
                 raise NotFound.resource("user", f"users/{user_id}")
             for _ in range(2):
                 found = await (await conn.execute(Q.find_device_by_token, {"token_sha256": digest})).fetchone()
@@ -192,6 +195,8 @@ class UsersQueries(Repo):
                     ).fetchone()
                     assert row is not None
                     return device_from_row(row, cipher)
+                if limit is not None:
+                    await self._make_room(conn, uid, user_id, limit)
                 row = await (
                     await conn.execute(
                         Q.insert_device,
@@ -209,6 +214,35 @@ class UsersQueries(Repo):
             reason="DEVICE_TOKEN_IN_USE",
             metadata={"platform": platform.value},
         )
+
+    @staticmethod
+    async def _make_room(conn: Any, uid: Any, user_id: str, limit: int) -> None:
+        """Below ``limit`` devices for one more, removing deactivated ones (least recently changed
+        first) if need be; RESOURCE_EXHAUSTED (TOO_MANY_DEVICES) when they are not enough."""
+        count = (await (await conn.execute(Q.count_devices, {"user_id": uid})).fetchone())["devices"]
+        if count < limit:
+            return
+        evicted = await (
+            await conn.execute(Q.evict_inactive_devices, {"user_id": uid, "count": count - limit + 1})
+        ).fetchall()
+        if count - len(evicted) >= limit:
+            raise ResourceExhausted(
+                f"users/{user_id} has the most active push devices allowed ({limit}); delete one first",
+                reason="TOO_MANY_DEVICES",
+                metadata={"parent": f"users/{user_id}", "limit": str(limit)},
+            )
+
+    async def list_devices(self, user_id: str, *, limit: int, after_id: int) -> list[PushDevice]:
+        """The user's devices with ids above ``after_id``, oldest first."""
+        uid = user_uuid(user_id)
+        async with self.db.connection() as conn:
+            rows = await (
+                await conn.execute(Q.list_devices, {"user_id": uid, "limit": limit, "after_id": after_id})
+            ).fetchall()
+        if not rows:
+            return []
+        cipher = await self.sealer.cipher(str(uid))
+        return [device_from_row(r, cipher) for r in rows]
 
     async def devices(self, ids: Sequence[int]) -> dict[int, PushDevice]:
         async with self.db.connection() as conn:

@@ -434,6 +434,32 @@ VALUES (%(user_id)s, %(platform)s, %(token)s, %(token_sha256)s, %(display_name)s
 ON CONFLICT (token_sha256) DO NOTHING
 RETURNING id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
 
+-- name: lock_user_devices
+-- Registrations of one user take turns (FOR NO KEY UPDATE leaves other tables' foreign keys to the
+-- user unblocked), so the cap on their devices holds under concurrent registrations. Count them in
+-- the next statement: this one's snapshot predates the lock, and misses a device the previous
+-- holder added.
+SELECT id FROM users WHERE id = %(user_id)s AND erased_at IS NULL
+FOR NO KEY UPDATE
+
+-- name: count_devices
+SELECT count(*) AS devices FROM push_devices WHERE user_id = %(user_id)s
+
+-- name: evict_inactive_devices
+-- Makes room under the cap: the user's deactivated devices (the push service called their tokens
+-- invalid), least recently changed first.
+DELETE FROM push_devices WHERE id IN (
+    SELECT id FROM push_devices WHERE user_id = %(user_id)s AND NOT active
+    ORDER BY updated_at, id LIMIT %(count)s
+)
+RETURNING id
+
+-- name: list_devices
+SELECT id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
+FROM push_devices WHERE user_id = %(user_id)s AND id > %(after_id)s
+ORDER BY id
+LIMIT %(limit)s
+
 -- name: refresh_device
 UPDATE push_devices
 SET platform = %(platform)s, display_name = %(display_name)s, active = true, invalidated_at = NULL,

@@ -56,15 +56,25 @@ type SchedulerServiceClient interface {
 	UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
+	// A user keeps at most `notifications.max_devices_per_user` devices (server configuration, 20 by default):
+	// a new token beyond it first removes the user's deactivated devices (least recently changed first), and
+	// is RESOURCE_EXHAUSTED (TOO_MANY_DEVICES, metadata `limit`) when every device is active: delete one first.
 	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
-	// another user; a user the service has not seen yet is created by this call).
+	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; RESOURCE_EXHAUSTED
+	// (TOO_MANY_DEVICES); NOT_FOUND (USER_NOT_FOUND, for another user; a user the service has not seen yet is
+	// created by this call).
 	RegisterDevice(ctx context.Context, in *RegisterDeviceRequest, opts ...grpc.CallOption) (*Device, error)
 	// Unregisters a push device (AIP-135), e.g. on logout, so its token can later be registered by another
 	// user. Notifications already planned for it are skipped with reason "no_device". Deleting a device that
 	// does not exist (or no longer exists) is NOT_FOUND.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (DEVICE_NOT_FOUND).
 	DeleteDevice(ctx context.Context, in *DeleteDeviceRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// Lists the user's push devices, active and deactivated (`active` false: the push service reported the
+	// token invalid), oldest registration first, paginated (AIP-158). Tokens are never returned. A user the
+	// service has not seen yet has none.
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+	// (USER_NOT_FOUND, for another user).
+	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
 	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
 	// NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
@@ -223,6 +233,15 @@ func (c *schedulerServiceClient) RegisterDevice(ctx context.Context, in *Registe
 func (c *schedulerServiceClient) DeleteDevice(ctx context.Context, in *DeleteDeviceRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	out := new(emptypb.Empty)
 	err := c.cc.Invoke(ctx, "/stack.cfo.v1.SchedulerService/DeleteDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulerServiceClient) ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error) {
+	out := new(ListDevicesResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.SchedulerService/ListDevices", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -393,15 +412,25 @@ type SchedulerServiceServer interface {
 	UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*NotificationPreferences, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
+	// A user keeps at most `notifications.max_devices_per_user` devices (server configuration, 20 by default):
+	// a new token beyond it first removes the user's deactivated devices (least recently changed first), and
+	// is RESOURCE_EXHAUSTED (TOO_MANY_DEVICES, metadata `limit`) when every device is active: delete one first.
 	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
-	// another user; a user the service has not seen yet is created by this call).
+	// (DEVICE_TOKEN_IN_USE) when the token is registered to another user; RESOURCE_EXHAUSTED
+	// (TOO_MANY_DEVICES); NOT_FOUND (USER_NOT_FOUND, for another user; a user the service has not seen yet is
+	// created by this call).
 	RegisterDevice(context.Context, *RegisterDeviceRequest) (*Device, error)
 	// Unregisters a push device (AIP-135), e.g. on logout, so its token can later be registered by another
 	// user. Notifications already planned for it are skipped with reason "no_device". Deleting a device that
 	// does not exist (or no longer exists) is NOT_FOUND.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (DEVICE_NOT_FOUND).
 	DeleteDevice(context.Context, *DeleteDeviceRequest) (*emptypb.Empty, error)
+	// Lists the user's push devices, active and deactivated (`active` false: the push service reported the
+	// token invalid), oldest registration first, paginated (AIP-158). Tokens are never returned. A user the
+	// service has not seen yet has none.
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+	// (USER_NOT_FOUND, for another user).
+	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
 	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
 	// NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
@@ -503,6 +532,9 @@ func (UnimplementedSchedulerServiceServer) RegisterDevice(context.Context, *Regi
 }
 func (UnimplementedSchedulerServiceServer) DeleteDevice(context.Context, *DeleteDeviceRequest) (*emptypb.Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteDevice not implemented")
+}
+func (UnimplementedSchedulerServiceServer) ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListDevices not implemented")
 }
 func (UnimplementedSchedulerServiceServer) ListNotifications(context.Context, *ListNotificationsRequest) (*ListNotificationsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListNotifications not implemented")
@@ -657,6 +689,24 @@ func _SchedulerService_DeleteDevice_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(SchedulerServiceServer).DeleteDevice(ctx, req.(*DeleteDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulerService_ListDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDevicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).ListDevices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.SchedulerService/ListDevices",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).ListDevices(ctx, req.(*ListDevicesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -885,6 +935,10 @@ var _SchedulerService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteDevice",
 			Handler:    _SchedulerService_DeleteDevice_Handler,
+		},
+		{
+			MethodName: "ListDevices",
+			Handler:    _SchedulerService_ListDevices_Handler,
 		},
 		{
 			MethodName: "ListNotifications",

@@ -67,6 +67,11 @@ class SchedulerServiceStub:
                 request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteDeviceRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.ListDevices = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/ListDevices',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListDevicesRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListDevicesResponse.FromString,
+                _registered_method=True)
         self.ListNotifications = channel.unary_unary(
                 '/stack.cfo.v1.SchedulerService/ListNotifications',
                 request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListNotificationsRequest.SerializeToString,
@@ -188,9 +193,13 @@ class SchedulerServiceServicer:
     def RegisterDevice(self, request, context):
         """Registers (or re-registers) a push device for the user and returns it. Registering a token the user
         already registered updates and reactivates that device (same name). Idempotent with `request_id`.
+        A user keeps at most `notifications.max_devices_per_user` devices (server configuration, 20 by default):
+        a new token beyond it first removes the user's deactivated devices (least recently changed first), and
+        is RESOURCE_EXHAUSTED (TOO_MANY_DEVICES, metadata `limit`) when every device is active: delete one first.
         Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_DEVICE_TOKEN, REQUEST_ID_REUSED); ALREADY_EXISTS
-        (DEVICE_TOKEN_IN_USE) when the token is registered to another user; NOT_FOUND (USER_NOT_FOUND, for
-        another user; a user the service has not seen yet is created by this call).
+        (DEVICE_TOKEN_IN_USE) when the token is registered to another user; RESOURCE_EXHAUSTED
+        (TOO_MANY_DEVICES); NOT_FOUND (USER_NOT_FOUND, for another user; a user the service has not seen yet is
+        created by this call).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -201,6 +210,17 @@ class SchedulerServiceServicer:
         user. Notifications already planned for it are skipped with reason "no_device". Deleting a device that
         does not exist (or no longer exists) is NOT_FOUND.
         Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (DEVICE_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDevices(self, request, context):
+        """Lists the user's push devices, active and deactivated (`active` false: the push service reported the
+        token invalid), oldest registration first, paginated (AIP-158). Tokens are never returned. A user the
+        service has not seen yet has none.
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+        (USER_NOT_FOUND, for another user).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -369,6 +389,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.DeleteDevice,
                     request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteDeviceRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'ListDevices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDevices,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListDevicesRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListDevicesResponse.SerializeToString,
             ),
             'ListNotifications': grpc.unary_unary_rpc_method_handler(
                     servicer.ListNotifications,
@@ -590,6 +615,33 @@ class SchedulerService:
             '/stack.cfo.v1.SchedulerService/DeleteDevice',
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.DeleteDeviceRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDevices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/ListDevices',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListDevicesRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.ListDevicesResponse.FromString,
             options,
             channel_credentials,
             insecure,
