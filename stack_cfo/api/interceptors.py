@@ -46,7 +46,7 @@ from stack_cfo.api.decoding import (
     passthrough_serializer,
     safe_deserializer,
 )
-from stack_cfo.api.errors import abort_with, mark_span
+from stack_cfo.api.errors import fail_with, mark_span
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.core.deadline import enter as deadline_enter
@@ -235,8 +235,8 @@ class RpcWrapper:
                     deadline_leave(bounded)
                     tlog.pop(logged)
             except Exception as exc:
-                await _abort(context, exc, method)
-                raise  # not reached: _abort raises
+                _fail(context, exc, method)
+                return None
             finally:
                 if token is not None:
                     reset_principal(token)
@@ -288,7 +288,7 @@ class RpcWrapper:
                     # write before it cancels this task. Not an error of ours, and nobody to tell.
                     failed = grpc.StatusCode.CANCELLED
                     return
-                await _abort(context, exc, method)
+                _fail(context, exc, method)
             finally:
                 if token is not None:
                     reset_principal(token)
@@ -376,9 +376,13 @@ def _peer_gone(exc: Exception, context: grpc.aio.ServicerContext) -> bool:
         isinstance(exc, cygrpc.UsageError) and context.cancelled())
 
 
-async def _abort(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
-    """Map ``exc`` and abort the RPC; always raises (grpc's ``AbortError``)."""
-    if isinstance(exc, grpc.aio.AbortError):  # the servicer aborted by itself
+def _fail(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
+    """End the RPC with the status for ``exc`` when the handler returns (see ``fail_with``)."""
+    if isinstance(exc, grpc.aio.AbortError):  # the servicer aborted by itself: its status is sent
         mark_span(_code_of(context), "aborted")
-        raise exc
-    await abort_with(context, exc, method)
+        # grpc raises this error again once the handler returns; without its traceback (and the
+        # error it interrupted) it holds none of the handler's frames, and so not the request.
+        exc.__traceback__ = None
+        exc.__context__ = None
+        return
+    fail_with(context, exc, method)

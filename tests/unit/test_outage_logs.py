@@ -68,8 +68,14 @@ class _Context:
     def __init__(self) -> None:
         self.aborted = 0
 
-    async def abort_with_status(self, status: object) -> None:
+    def set_code(self, code: object) -> None:
         self.aborted += 1
+
+    def set_details(self, details: str) -> None:
+        pass
+
+    def set_trailing_metadata(self, metadata: object) -> None:
+        pass
 
 
 async def test_unavailable_calls_are_logged_once_per_method_and_reason_every_10_s(
@@ -85,10 +91,10 @@ async def test_unavailable_calls_are_logged_once_per_method_and_reason_every_10_
     down = Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE")
     with caplog.at_level(logging.WARNING, logger="stack_cfo.api"):
         for _ in range(50):  # an outage under load: every call fails
-            await errors.abort_with(ctx, down, "/stack.cfo.v1.ChatService/ListSessions")  # type: ignore[arg-type]
-        await errors.abort_with(ctx, down, "/stack.cfo.v1.ChatService/GetSession")  # type: ignore[arg-type]
+            errors.fail_with(ctx, down, "/stack.cfo.v1.ChatService/ListSessions")  # type: ignore[arg-type]
+        errors.fail_with(ctx, down, "/stack.cfo.v1.ChatService/GetSession")  # type: ignore[arg-type]
         clock[0] += 10
-        await errors.abort_with(ctx, down, "/stack.cfo.v1.ChatService/ListSessions")  # type: ignore[arg-type]
+        errors.fail_with(ctx, down, "/stack.cfo.v1.ChatService/ListSessions")  # type: ignore[arg-type]
     lines = [(r.getMessage(), getattr(r, "repeated", 0)) for r in caplog.records if r.name == "stack_cfo.api"]
     assert ctx.aborted == 52  # every call still gets its status
     assert lines == [
