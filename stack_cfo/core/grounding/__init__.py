@@ -27,14 +27,23 @@ Figure grammar (:func:`extract_figures`)
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
       ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
       CVaR, a loss of) make the figure a magnitude of either sign.
-    * range: ``5-10%``, ``5 – 10 %``, ``5 to 10%``, ``5 bis 10 %``, ``between 5 and 10%``, ``$5-10M``,
-      ``5%-10%``: both ends are figures. A lower end without a suffix of its own takes the upper end's
-      (``5`` of ``5-10%`` is 5 %, ``$5`` of ``$5-10M`` is $5M), the upper end takes the lower end's
-      currency (``$5-10``), and when both ends are of one kind the words before and after the range
-      (direction, hedge, loss label, subject) qualify both. The ends must ascend; a range joined by a
-      word (``to``) needs a bare lower end, so "fell 3% to $140.12" stays a change and a level.
-    * glued: a number glued to a name of two letters or more is a figure only with a ``%`` right after
-      it (``XOM33.6%``, ``CPI2.9%``); ``Q3%``, ``H1%``, ``FY24%`` and URL encodings are not.
+    * range: ``5-10%``, ``5 – 10 %``, ``5—10%`` (an em dash joins a range only here), ``5 to 10%``,
+      ``5 bis 10 %``, ``between 5 and 10%``, ``$5-10M``, ``5%-10%``: both ends are figures. A lower
+      end without a suffix of its own takes the upper end's (``5`` of ``5-10%`` is 5 %, ``$5`` of
+      ``$5-10M`` is $5M), the upper end takes the lower end's currency (``$5-10``), and when both
+      ends are of one kind the words before and after the range (direction, hedge, loss label,
+      subject) qualify both. The ends must ascend; a range joined by a word (``to``) needs a bare
+      lower end, so "fell 3% to $140.12" stays a change and a level.
+    * glued: a number glued to a name of two letters or more is a figure only with a ``%`` or a
+      percent word right after it (``XOM33.6%``, ``CPI2.9%``, ``AAPL25.2 percent``); ``Q3%``, ``H1%``,
+      ``FY24%`` and URL encodings are not. A sign between name and digits is the figure's
+      (``XOM+3.1%``; a hyphen only after an upper-case name and before a decimal: ``XOM-3.1%``, not
+      ``COVID-19%`` or ``top-10%``).
+    * words: English cardinals zero to ninety-nine, optionally times a hundred, are figures with a
+      percent or currency unit only (``twenty-five percent``, ``ten thousand dollars``); alone or
+      counting things ("three holdings", "one stock stands out") they are prose.
+    * exponent: ``6.2e3`` is 6200 (precision from the shown digits) unless a letter or digit follows
+      (``1e3x``, ``0x1e3f``); it never ends a range.
     * kind: PERCENT (percent or point suffix, or a ``%``/weight/return table column), RATIO (``x``
       or a Sharpe/Sortino/Calmar/beta/ratio label), AMOUNT (currency or magnitude suffix, or a
       value/price/P&L column), COUNT (unit), else NUMBER.
@@ -49,7 +58,7 @@ Figure grammar (:func:`extract_figures`)
     (3rd), and small bare integers under 10 outside tables ("5 of your holdings"). ``3M`` glued,
     integral and without a currency is the company (or a 3-month window), not 3 million; a
     facts' bracketed name with digits (``positions[3M]``) is always a name. Numbers in words
-    ("three", "one hundred percent") and exponent notation (``6.2e3``) are not figures.
+    without a percent or currency unit (see words) are not figures.
 
 Tolerance (:func:`check`)
     A figure's *unit* is one step of its last shown digit, scaled: ``$31,041.20`` 0.01,

@@ -8,6 +8,7 @@ text. The grammar and exclusions are listed in the package docstring (:mod:`stac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from decimal import Decimal
 from typing import NamedTuple
@@ -32,9 +33,20 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     if not isinstance(text, str) or not text:
         return []
     norm = normalize(text)
-    if lx.HAS_DIGIT.search(norm) is None:
+    if lx.HAS_DIGIT.search(norm) is None and lx.NUMBER_WORD.search(norm) is None:
         return []
     return _Scanner(text, norm, frozenset(ignore)).run()
+
+
+class _Number(NamedTuple):
+    """The digits of a number: integer digits (grouping dropped), decimal digits, and the power of ten written
+    after them ("6.2e3": 3; 0 for none)."""
+
+    int_part: str
+    dec_part: str
+    plain_int: bool  # an integer written without grouping, exponent or words: can be a year, a list number
+    exponent: int = 0
+    spelled: bool = False  # written in words ("twenty-five percent")
 
 
 class _Lower(NamedTuple):
@@ -68,41 +80,60 @@ class _Scanner:
         marked = self.norm.translate(_MARK_DIGITS)
         find, match = marked.find, lx.NUMBER.match
         out: list[Figure] = []
+        # Numbers in words are read in the same left-to-right pass (the layout is read in increasing order).
+        spelled = lx.NUMBER_WORD.finditer(self.norm)
+        word = next(spelled, None)
         pos = find("\x00")
-        while pos >= 0:
+        while pos >= 0 or word is not None:
+            if word is not None and (pos < 0 or word.start() < pos):
+                if word.start() >= self.skip_until and (not out or word.start() >= out[-1].end):
+                    fig = self._figure(word.start(), word.end(), _spelled(word))
+                    if fig is not None:
+                        out.append(fig)
+                word = next(spelled, None)
+                continue
             m = match(self.norm, pos)
             if m is None:  # the text itself held the sentinel character
                 pos = find("\x00", pos + 1)
                 continue
             if pos >= self.skip_until:
-                fig = self._figure(pos, m.end(), m.group("sg", "sgd", "en", "end", "de", "ded", "pl", "pld"))
+                fig = self._figure(pos, m.end(), _digits(m))
                 if fig is not None:
                     out.append(fig)
             pos = find("\x00", m.end())
         return out
 
     # The one long method reads as the grammar: each step either rejects the token or adds to it.
-    def _figure(self, s: int, e: int, groups: tuple[str | None, ...], *, peek: bool = False) -> Figure | None:
-        """The figure whose digits are ``norm[s:e]``, or ``None``; ``peek`` reads the upper end of a range."""
+    def _figure(self, s: int, e: int, num: _Number, *, peek: bool = False) -> Figure | None:
+        """The figure whose number is ``norm[s:e]``, or ``None``; ``peek`` reads the upper end of a range."""
         norm, n = self.norm, self.n
         if e - s > _MAX_DIGITS + 8:
             self.skip_until = e
             return None
+        int_part, dec_part, plain_int = num.int_part, num.dec_part, num.plain_int
+        if len(int_part) + len(dec_part) > _MAX_DIGITS:
+            return None
+        # A name glued to its weight ("XOM33.6%", "CPI2.9%"), maybe with a sign between them ("XOM-3.1%").
+        glued_sign = norm[s - 1] if s > 1 and norm[s - 1] in "+-" and norm[s - 2] in _ASCII_LETTERS else None
+        name_end = s - 1 if glued_sign else s
         glued_percent = False
-        if s > 0 and norm[s - 1] in _ASCII_LETTERS and norm[max(0, s - 3) : s] not in lx.CURRENCY_CODES:
-            name = lx.GLUED_NAME_REV.match(self.rev, n - s)
-            if (
+        if (
+            name_end > 0
+            and norm[name_end - 1] in _ASCII_LETTERS
+            and norm[max(0, name_end - 3) : name_end] not in lx.CURRENCY_CODES
+        ):
+            name = lx.GLUED_NAME_REV.match(self.rev, n - name_end)
+            glued_percent = not (
                 lx.GLUED_PERCENT.match(norm, e) is None
                 or name is None
                 or name.group()[::-1].upper() in lx.NOT_GLUED_NAMES
-                or self._in_url(s)
-            ):
+                or (glued_sign == "-" and not (dec_part and name.group().isupper()))  # COVID-19%, top-10%
+                or self._in_url(name_end)
+            )
+            if not glued_percent and not glued_sign:
                 return None  # glued to a word: Q3, FY2024, S00X, v2 (a glued ISO code such as USD1.2k goes on)
-            glued_percent = True  # a name glued to its weight: "XOM33.6%", "CPI2.9%"
-        int_part, dec_part = _digits(groups)
-        if len(int_part) + len(dec_part) > _MAX_DIGITS:
-            return None
-        plain_int = groups[6] is not None and not dec_part  # the "pl" form: no grouping
+        if not glued_percent:
+            glued_sign = None  # "COVID-19", "Q3+5%": read as before, a hyphen or a sign on its own
         lower = self.lower if self.lower is not None and self.lower.start == s else None
 
         cont = lx.CONTINUATION.match(norm, e)
@@ -125,6 +156,8 @@ class _Scanner:
         assert la is not None  # every group is optional
         base = n - s
         sign_in, cur_sym, paren_ch, sign_out, tilde, _ = la.groups()
+        if glued_sign:  # the sign after a glued name, which the pattern leaves to hyphenated words
+            sign_in, cur_sym, paren_ch, sign_out, tilde = glued_sign, None, None, None, None
         sign = 0
         explicit_sign = False
         for ch in (sign_in, sign_out):
@@ -138,6 +171,8 @@ class _Scanner:
             if value is not None:
                 raw_dist = la.end(group) - base
         word_pos = s - (la.end() - base)
+        if glued_sign:
+            raw_dist, word_pos = 1, s - 1
         pc = norm[word_pos - 1] if word_pos > 0 else "\n"
         pc2 = norm[word_pos - 2] if word_pos > 1 else "\n"
         if pc.isascii() and (pc.isalpha() or pc in "/\\#^@") and not glued_percent:
@@ -224,7 +259,7 @@ class _Scanner:
             if key in lx.MAGNITUDES and (glued or len(key) > 1 or key in ("M", "B", "K")):
                 magnitude, scale = key, lx.MAGNITUDES[key]
                 i, raw_end = i + 1, ends[i]
-            elif glued and key == "x":
+            elif glued and key == "x" and not norm[ends[i] : ends[i] + 1].isalnum():  # not hex: 0x1f
                 ratio_x = True
                 i, raw_end = i + 1, ends[i]
             elif glued and w.isalpha() and not _suffix_like(w):
@@ -278,6 +313,10 @@ class _Scanner:
                     unit_word = (words[i + 1] or "").rstrip(".").lower()
                     raw_end = ends[i + 1]
                     i += 2
+        if num.spelled and not (percent or currency):
+            # "three", "ten thousand", "two tech stocks": a number in words is a figure only as a percentage or an
+            # amount of money (counts in words are ordinary prose: "one stock stands out")
+            return None
         if lower is not None and currency is None and not (percent or ratio_x or unit_word):
             currency = lower.currency  # "$5-10", "$5-10M"
         after = (words[i] or "").lower()
@@ -302,7 +341,7 @@ class _Scanner:
 
         mantissa = Decimal(f"{int_part}.{dec_part}" if dec_part else int_part)
         upper: tuple[Figure, int] | None = None
-        sep = None if peek else lx.RANGE_SEP.match(norm, raw_end)
+        sep = None if peek or num.exponent or num.spelled else lx.RANGE_SEP.match(norm, raw_end)
         upper_start = sep.end() if sep is not None else 0
         suffixed = percent or ratio_x or unit_word is not None or magnitude is not None
         joiner = sep.group("word") if sep is not None else None
@@ -324,7 +363,7 @@ class _Scanner:
                 currency, scale = up.currency, shift
                 magnitude = "range" if shift else None  # scaled like the upper end
 
-        is_int = not dec_part and magnitude is None
+        is_int = not dec_part and magnitude is None and not num.exponent
         bare = not percent and currency is None and magnitude is None and not ratio_x
         if bare and near_case and near_case[-1] in lx.MONTHS and plain_int and len(int_part) <= 2:
             return None  # March 8
@@ -403,6 +442,8 @@ class _Scanner:
 
         decimals = len(dec_part)
         exponent = scale - decimals - (2 if basis else 0)
+        scale += num.exponent
+        exponent += num.exponent
         value = mantissa.scaleb(scale - (2 if basis else 0))
         if sign < 0:
             value = -value
@@ -450,9 +491,9 @@ class _Scanner:
         m = lx.NUMBER.match(self.norm, pos)
         if m is None:
             return None
-        groups = m.group("sg", "sgd", "en", "end", "de", "ded", "pl", "pld")
-        int_part, dec_part = _digits(groups)
-        if len(int_part) + len(dec_part) > _MAX_DIGITS:
+        num = _digits(m)
+        int_part, dec_part = num.int_part, num.dec_part
+        if len(int_part) + len(dec_part) > _MAX_DIGITS or num.exponent:
             return None
         mantissa = Decimal(f"{int_part}.{dec_part}" if dec_part else int_part)
         if not lower < mantissa:
@@ -462,7 +503,7 @@ class _Scanner:
         saved = self.skip_until, self.lower
         self.lower = _Lower(pos, currency, context=context)
         try:
-            fig = self._figure(pos, m.end(), groups, peek=True)
+            fig = self._figure(pos, m.end(), num, peek=True)
         finally:
             self.skip_until, self.lower = saved
         return None if fig is None else (fig, (fig.magnitude / mantissa).adjusted())
@@ -492,10 +533,24 @@ def _cjk_direction(run: str) -> list[str]:
     return []
 
 
-def _digits(groups: tuple[str | None, ...]) -> tuple[str, str]:
-    """The integer digits (grouping dropped) and the decimal digits of a ``lx.NUMBER`` match."""
-    sg, sgd, en, end, de, ded, pl, pld = groups
-    return (sg or en or de or pl or "").translate(_DROP_GROUPING), sgd or end or ded or pld or ""
+def _digits(m: re.Match[str]) -> _Number:
+    """The number of a ``lx.NUMBER`` match."""
+    sg, sgd, en, end, de, ded, pl, pld, exp = m.group("sg", "sgd", "en", "end", "de", "ded", "pl", "pld", "exp")
+    dec_part = sgd or end or ded or pld or ""
+    return _Number(
+        (sg or en or de or pl or "").translate(_DROP_GROUPING),
+        dec_part,
+        plain_int=pl is not None and not dec_part and exp is None,  # the "pl" form: no grouping
+        exponent=int(exp) if exp is not None else 0,
+    )
+
+
+def _spelled(m: re.Match[str]) -> _Number:
+    """The number of a ``lx.NUMBER_WORD`` match: "twenty-five" is 25, "three hundred" 300."""
+    tens, ones, unit, hundred = m.group("tens", "ones", "unit", "hundred")
+    value = lx.NUMBER_WORD_TENS[tens.lower()] + (lx.NUMBER_WORD_UNITS[ones.lower()] if ones else 0) if tens else (
+        lx.NUMBER_WORD_UNITS[unit.lower()])
+    return _Number(str(value * 100 if hundred else value), "", plain_int=False, spelled=True)
 
 
 def _currency(token: str) -> str | None:

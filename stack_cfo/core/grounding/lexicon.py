@@ -19,16 +19,16 @@ def words(text: str) -> frozenset[str]:
 SPACES = " \u00a0\u202f\u2009\u2007"
 """Spaces that may sit between a number and its currency or suffix (and group digits, except ASCII)."""
 
-# A number: grouped with no-break/thin spaces or apostrophes (or plain spaces before a decimal comma, as
-# French is often typed: 1 234,56), English (1,234.5), German
-# (1.234.567,8 or 1.234,5), or plain with a decimal point or comma. Digits are ASCII after normalisation.
 NUMBER = re.compile(
     r"(?P<sg>[1-9][0-9]{0,2}(?:[\u00a0\u202f\u2009\u2007'][0-9]{3})+|[1-9][0-9]{0,2}(?: [0-9]{3})+(?=,[0-9]))"
     r"(?:[.,](?P<sgd>[0-9]+))?(?![0-9])"
     r"|(?P<en>[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<end>[0-9]+))?(?![0-9])"
     r"|(?P<de>[1-9][0-9]{0,2}(?:\.[0-9]{3}){2,}|[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?=,[0-9]))(?:,(?P<ded>[0-9]+))?(?![0-9])"
-    r"|(?P<pl>[0-9]+)(?:[.,](?P<pld>[0-9]+))?"
+    r"|(?P<pl>[0-9]+)(?:[.,](?P<pld>[0-9]+))?(?:[eE](?P<exp>[-+]?[0-9]{1,3})(?![0-9A-Za-z_]))?"
 )
+"""A number: grouped with no-break/thin spaces or apostrophes (or plain spaces before a decimal comma, as French is
+often typed: 1 234,56), English (1,234.5), German (1.234.567,8 or 1.234,5), or plain with a decimal point or comma
+and an optional exponent (6.2e3, 5E-3) that nothing alphanumeric follows (not 1e3x, 0x1e3f)."""
 HAS_DIGIT = re.compile(r"[0-9]")
 
 CURRENCY_SYMBOLS = {
@@ -221,17 +221,37 @@ CONTINUATION = re.compile(
 SCORE_SCALE = re.compile(r"/(100|10|5)")
 #: Between the two ends of a range, up to the upper end's digits (past its currency sign): "5-10%", "5 - 10 %",
 #: "$5-$10", "5 to 10%", "5 bis 10 %"; the joining words in AND_WORDS only after "between" ("between 5 and 10%").
+#: An en dash is a hyphen after normalisation ("5–10%"); an em dash joins a range here only ("5—10%", "$5 — 10M"),
+#: since elsewhere it is punctuation, not a minus ("Returns—5.2% this week").
 RANGE_SEP = re.compile(
-    rf"(?:-|[{SPACES}]-[{SPACES}]|[{SPACES}](?P<word>to|bis|à|a|and|und|et|y)[{SPACES}])"
+    rf"(?:[-\u2014]|[{SPACES}][-\u2014][{SPACES}]|[{SPACES}](?P<word>to|bis|à|a|and|und|et|y)[{SPACES}])"
     rf"(?:[{_SYMBOL_CHARS}])?(?=[0-9])"
 )
 AND_WORDS = frozenset({"and", "und", "et", "y"})
 BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
-#: A number glued to a name is a figure only with a percent sign after it: "XOM33.6%", "CPI2.9 %" (not "%20" in
-#: a URL), and only after a name of two letters or more (read reversed) that is no fiscal-year prefix: not "Q3%",
-#: "H1%", "S&P500%", "FY24%".
-GLUED_PERCENT = re.compile(rf"[{SPACES}]?%(?![0-9A-Za-z])")
+#: A number glued to a name is a figure only with a percent sign or word after it: "XOM33.6%", "CPI2.9 %",
+#: "AAPL25.2 percent" (not "%20" in a URL), and only after a name of two letters or more (read reversed) that is no
+#: fiscal-year prefix: not "Q3%", "H1%", "S&P500%", "FY24%". A sign between them is the figure's: "XOM+3.1%"; a
+#: hyphen only after an upper-case name and before a decimal ("XOM-3.1%", not "COVID-19%", "top-10%", "sub-2%").
+GLUED_PERCENT = re.compile(rf"[{SPACES}]?(?:%|(?i:percent|pct|per[{SPACES}]cent))(?![0-9A-Za-z])")
 GLUED_NAME_REV = re.compile("[A-Za-z]{2,24}(?![A-Za-z])")
 NOT_GLUED_NAMES = frozenset({"FY", "CY"})
 LIST_PREFIX = re.compile(r"[ \t]*(?:>[ \t]*)*(?:#{1,6}[ \t]+)?(?:[-*+][ \t]+)?")
 URL_MARK = re.compile(r"://|www\.|@")
+
+#: English cardinals written as words, 0 to 99, optionally times a hundred ("three", "twenty-five", "twenty five
+#: hundred"); a figure only with a percent, currency or counted-noun unit after it, read as for digits (the word
+#: scale "thousand"/"million"/"billion" is the magnitude suffix). Not inside a hyphenated word ("three-month").
+_CARDINALS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+NUMBER_WORD_UNITS = {w: i for i, w in enumerate(_CARDINALS)}
+NUMBER_WORD_TENS = {w: 10 * i for i, w in enumerate(_TENS, 2)}
+NUMBER_WORD = re.compile(
+    rf"(?<![\w-])(?:(?P<tens>{'|'.join(_TENS)})(?:[- ](?P<ones>{'|'.join(_CARDINALS[1:10])}))?"
+    rf"|(?P<unit>{'|'.join(sorted(_CARDINALS, key=len, reverse=True))}))"
+    rf"(?P<hundred>[{SPACES}]hundred)?(?![\w-])",
+    re.IGNORECASE,
+)
