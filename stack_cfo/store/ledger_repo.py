@@ -101,22 +101,39 @@ class LedgerRepository:
 
     # -- writes ----------------------------------------------------------------------------
 
+    async def _lock_or_create_portfolio(
+        self, conn: AsyncConnection[Any], user_id: str, base: str, now: datetime, *, version: int = 1
+    ) -> str:
+        """Lock the portfolio row, creating it in ``base`` (no holdings, no cash) when there is none;
+        its base currency. The user's row must exist.
+
+        Every writer leaves holding the row, so concurrent writes run their checks one after the
+        other. Concurrent first writes all find no row: one inserts it (and holds it until it
+        commits); the others' inserts wait for that commit and do nothing, and those writers then
+        lock the row it created: they see its base currency and everything it wrote."""
+        while True:  # again only when a row created concurrently was deleted before it could be locked
+            cur = await conn.execute(Q.lock_portfolio, {"user_id": user_id})
+            row = await cur.fetchone()
+            if row is not None:
+                return str(row["base_currency"])
+            cur = await conn.execute(Q.create_portfolio, {"user_id": user_id, "base_currency": base, "now": now,
+                                                          "version": version})
+            if await cur.fetchone() is not None:  # created by this transaction: no one else sees it yet
+                return base
+
     async def _open_ledger(self, conn: AsyncConnection[Any], user_id: str, base: str | None, now: datetime) -> str:
-        """Lock (creating it if needed) the portfolio row; its base currency."""
+        """Lock (creating it if needed, in ``base`` or USD) the portfolio row; its base currency.
+        A requested ``base`` other than the locked row's is CURRENCY_MISMATCH."""
         await ensure_user(conn, user_id)
-        cur = await conn.execute(Q.lock_portfolio, {"user_id": user_id})
-        row = await cur.fetchone()
-        if row is None:
-            await conn.execute(Q.create_portfolio, {"user_id": user_id, "base_currency": base or "USD", "now": now})
-            return base or "USD"
-        if base and row["base_currency"] != base:
+        stored = await self._lock_or_create_portfolio(conn, user_id, base or "USD", now)
+        if base and stored != base:
             raise InvalidArgument(
-                f"base_currency: the portfolio is valued in {row['base_currency']}; it cannot change to {base}",
-                violations=[FieldViolation("base_currency", f"must be empty or {row['base_currency']}")],
+                f"base_currency: the portfolio is valued in {stored}; it cannot change to {base}",
+                violations=[FieldViolation("base_currency", f"must be empty or {stored}")],
                 reason="CURRENCY_MISMATCH",
-                metadata={"base_currency": row["base_currency"], "requested": base},
+                metadata={"base_currency": stored, "requested": base},
             )
-        return str(row["base_currency"])
+        return stored
 
     async def _all(self, conn: AsyncConnection[Any], user_id: str, cipher: UserCipher) -> list[Transaction]:
         cur = conn.cursor(row_factory=tuple_row)
@@ -145,6 +162,9 @@ class LedgerRepository:
         check: LedgerCheck,
         idempotency: Idempotency | None,
     ) -> BatchCreateResult:
+        """Record validated rows (all or nothing); a row with an empty currency is recorded in the
+        portfolio's base currency, read from the locked portfolio row (``base_currency`` when this
+        call creates the portfolio)."""
         cipher = await self.sealer.cipher(user_id, create=True)  # before the transaction (it may write a key)
 
         async def work(conn: AsyncConnection[Any]) -> bytes:
@@ -163,7 +183,10 @@ class LedgerRepository:
         self, conn: AsyncConnection[Any], user_id: str, rows: Sequence[TransactionInput], base: str | None,
         now: datetime, check: LedgerCheck, cipher: UserCipher,
     ) -> BatchCreateResult:
-        await self._open_ledger(conn, user_id, base, now)
+        locked_base = await self._open_ledger(conn, user_id, base, now)
+        # An empty currency is the portfolio's base currency, known for sure only now that its row is
+        # locked (a concurrent first write may have created the portfolio in another one).
+        rows = [r if r.currency else dataclasses.replace(r, currency=locked_base) for r in rows]
         client_ids = sorted({r.client_id for r in rows if r.client_id})
         stored: dict[str, Transaction] = {}
         if client_ids:

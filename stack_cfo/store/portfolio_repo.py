@@ -203,7 +203,7 @@ class PortfolioRepository(LedgerRepository):
         self, conn: AsyncConnection[Any], cmd: SyncCommand, effective: date, synced_at: datetime, cipher: UserCipher
     ) -> SyncResult:
         user = cmd.user_id
-        await self._lock_snapshot_portfolio(conn, user, cmd.base_currency)
+        await self._lock_snapshot_portfolio(conn, user, cmd.base_currency, synced_at)
         await self._store_snapshot(
             conn, user, DatedHoldingsInput(effective, cmd.positions, cmd.cash_balance), cmd.base_currency, synced_at,
             "positions", cipher)
@@ -224,7 +224,7 @@ class PortfolioRepository(LedgerRepository):
 
         async def work(conn: AsyncConnection[Any]) -> bytes:
             user = command.user_id
-            await self._lock_snapshot_portfolio(conn, user, command.base_currency)
+            await self._lock_snapshot_portfolio(conn, user, command.base_currency, synced_at)
             ordered = sorted(enumerate(command.snapshots), key=lambda e: e[1].effective_date or date.min)
             for i, snap in ordered:
                 await self._store_snapshot(conn, user, snap, command.base_currency, synced_at,
@@ -239,16 +239,19 @@ class PortfolioRepository(LedgerRepository):
         return ImportResult(d["count"], date.fromisoformat(d["first"]), date.fromisoformat(d["last"]),
                             d["recorded"], len(command.cash_flows) - d["recorded"])
 
-    async def _lock_snapshot_portfolio(self, conn: AsyncConnection[Any], user: str, base: str) -> None:
+    async def _lock_snapshot_portfolio(self, conn: AsyncConnection[Any], user: str, base: str,
+                                       synced_at: datetime) -> None:
+        """Hold the portfolio row (created in ``base`` when there is none: the snapshot stored next
+        fills it), so that concurrent first writes check the base currency and the ledger one after
+        the other; without a row to lock, two of them each wrote a portfolio in their own base."""
         await ensure_user(conn, user)
-        cur = await conn.execute(Q.lock_portfolio, {"user_id": user})
-        row = await cur.fetchone()
-        if row is not None and row["base_currency"] != base:
+        stored = await self._lock_or_create_portfolio(conn, user, base, synced_at, version=0)
+        if stored != base:
             raise InvalidArgument(
-                f"base_currency: the portfolio is valued in {row['base_currency']}; it cannot change to {base}",
-                violations=[FieldViolation("base_currency", f"must stay {row['base_currency']}")],
+                f"base_currency: the portfolio is valued in {stored}; it cannot change to {base}",
+                violations=[FieldViolation("base_currency", f"must stay {stored}")],
                 reason="CURRENCY_MISMATCH",
-                metadata={"base_currency": row["base_currency"], "requested": base},
+                metadata={"base_currency": stored, "requested": base},
             )
         cur = await conn.execute(Q.has_transactions, {"user_id": user})
         if await cur.fetchone() is not None:

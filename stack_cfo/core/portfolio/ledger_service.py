@@ -194,9 +194,15 @@ class LedgerUseCases:
         base = command.base_currency or None
         if base is not None:
             check_currency(base, "base_currency")
+        # The base currency read here (outside the write) only validates; a concurrent first write may
+        # create the portfolio in another one before this write locks it. So a row without a currency
+        # goes to the store without one: the store records it in the base currency of the portfolio row
+        # it locks (and a requested base_currency other than that one is CURRENCY_MISMATCH there).
         stored_base = await self._store.portfolio_base_currency(command.user_id)
         rows = validate_batch(command.transactions, base_currency=stored_base or base or "USD", now=now,
                               limit=None if not limited else 10_000)
+        rows = [r if given.currency else dataclasses.replace(r, currency="")
+                for given, r in zip(command.transactions, rows, strict=True)]
         result = await self._store.create_transactions(
             command.user_id, rows, base_currency=base, now=now, check=check_ledger, idempotency=idempotency
         )

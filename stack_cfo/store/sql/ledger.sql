@@ -5,9 +5,13 @@
 SELECT base_currency FROM portfolios WHERE user_id = %(user_id)s FOR UPDATE
 
 -- name: create_portfolio
-INSERT INTO portfolios (user_id, base_currency, cash_balance, position_count, synced_at)
-VALUES (%(user_id)s, %(base_currency)s, 0, 0, %(now)s)
+-- No row when a concurrent first write created it (the insert waits for that one to commit): the
+-- caller then locks that row with lock_portfolio, as every writer must. A snapshot's first write
+-- creates it at version 0: storing the snapshot makes it 1, as it always was.
+INSERT INTO portfolios (user_id, base_currency, cash_balance, position_count, synced_at, holdings_version)
+VALUES (%(user_id)s, %(base_currency)s, 0, 0, %(now)s, %(version)s)
 ON CONFLICT (user_id) DO NOTHING
+RETURNING base_currency
 
 -- name: touch_portfolio
 UPDATE portfolios SET holdings_version = holdings_version + 1, updated_at = now() WHERE user_id = %(user_id)s

@@ -1,9 +1,6 @@
 -- Portfolio analytics: holdings in, market data in, inputs of the analytics out.
 -- Loaded by name with stack_cfo.store.queries.load_queries("portfolio").
 
--- name: lock_portfolio
-SELECT base_currency FROM portfolios WHERE user_id = %(user_id)s FOR UPDATE
-
 -- name: upsert_portfolio
 INSERT INTO portfolios (user_id, base_currency, cash_balance, sealed_cash, position_count, synced_at)
 VALUES (%(user_id)s, %(base_currency)s, %(cash_balance)s, %(sealed_cash)s, %(position_count)s, %(synced_at)s)
