@@ -384,7 +384,12 @@ def _flows(books: Mapping[str, Book], base: str, fx: FxTable) -> tuple[tuple[Cas
                 missing.add(ccy)
                 continue
             units = (g, moved[i], ccy) if i in moved else None
-            out.append(CashFlow(day, amount * rate, units=units))
+            if units is None and ccy != base:
+                # cash kept in its currency: the valuation converts it (at the day's rate for the
+                # return, at the previous valuation day's for the local return)
+                out.append(CashFlow(day, amount, currency=ccy))
+            else:
+                out.append(CashFlow(day, amount * rate, units=units))
     return tuple(out), missing
 
 

@@ -386,6 +386,8 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     days = tuple(map(date.fromordinal, day_ordinals))
     flows = np.zeros(n, dtype=np.float64)
     flows_exact = [_ZERO] * n
+    #: The booked flows as the local returns count them (see :func:`_local_flow`).
+    local_flows = np.zeros(n, dtype=np.float64)
     eff_dates = [date.fromordinal(int(o)) for o in eff_ord]
     for f in inputs.cash_flows:
         booked_amount = f.amount
@@ -405,9 +407,11 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             continue
         flows[booked] += float(booked_amount)
         flows_exact[booked] += booked_amount
+        previous = days[booked - 1] if booked else None
+        local_flows[booked] += _local_flow(f, float(booked_amount), previous, timeline, prices, fx, tz)
 
     returns, return_index, wealth = time_weighted_returns(values, flows + entering)
-    local_returns = _local_returns(local, values, flows + remarked_local, return_index)
+    local_returns = _local_returns(local, values, local_flows + remarked_local, return_index)
     return ValuationSeries(
         days=days,
         ordinals=cand,
@@ -515,12 +519,54 @@ def _unseen_snapshot_days(
 
 def _local_returns(local: FloatArray, values: FloatArray, flows: FloatArray, return_index: IntArray) -> FloatArray:
     """``(L_d - F_d) / V_{d-1} - 1`` for each day with a return, where ``L_d`` values day d's
-    holdings at day d's prices and day d-1's rates."""
+    holdings at day d's prices and day d-1's rates, and ``F_d`` is the day's flow as it adds to
+    them at those rates (:func:`_local_flow`)."""
     if len(return_index) == 0:
         return np.empty(0, dtype=np.float64)
     prev = values[return_index - 1]
     r: FloatArray = (local[return_index] - flows[return_index]) / prev - 1.0
     return r
+
+
+def _local_flow(
+    f: CashFlow,
+    booked: float,
+    previous: date | None,
+    timeline: HoldingsTimeline,
+    prices: dict[str, PriceSeries],
+    fx: FxTable,
+    tz: tzinfo,
+) -> float:
+    """The flow ``f`` (``booked`` in base currency, as the TWR counts it) as the local returns
+    count it: what it adds to the holdings valued at the rates of ``previous``, the valuation day
+    before the one it is booked on, as ``local`` values them. Securities moved in or out (in
+    their price currency) and foreign cash the holdings keep in its currency (a ledger's cash per
+    currency) convert at that day's rate, so the currency move on them stays out of the local
+    return (it is in the currency effect); a currency without a rate then converts at 0, as the
+    holdings in it do. Cash the holdings keep in the base currency only (a sync's: the deposit
+    arrives converted) stays at ``booked``. Flows booked on the first day (``previous`` is
+    ``None``) enter no return."""
+    if previous is None:
+        return booked
+    if f.units is None:
+        if not f.currency or f.currency == fx.base or f.currency not in timeline.cash:
+            return booked
+        rate = fx.rate_if_any(f.currency, previous)
+        return float(f.amount) * float(rate) if rate is not None else 0.0
+    symbol, quantity, currency = f.units
+    if currency == fx.base:
+        return booked
+    prev = fx.rate_if_any(currency, previous)
+    if prev is None:
+        return 0.0
+    day = market_date(f.at, tz)
+    series = prices.get(symbol)
+    close = series.close_on_or_before(day) if series is not None and series.dates else None
+    if close is not None:
+        return float(quantity * close) * float(prev)
+    # at the transaction's price, already in base at the rate of its day: back to that day's rate
+    own = fx.rate_if_any(currency, day)
+    return booked * float(prev) / float(own) if own else booked
 
 
 def _market_value_moved(f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, tz: tzinfo) -> Decimal | None:
