@@ -173,6 +173,11 @@ def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, 
         _positive(t.price, f"{path}.price", MAX_PRICE, "NEGATIVE_PRICE", zero_ok=True)
         _unused(t.amount, f"{path}.amount", kind)
         _unused(t.split_ratio, f"{path}.split_ratio", kind)
+        if fees and kind in (TransactionType.TRANSFER_IN, TransactionType.TRANSFER_OUT):
+            # A transfer moves units, not cash ("cash is unchanged"): a fee would be ignored. A fee the
+            # transfer cost is its own FEE transaction.
+            raise _bad(f"{path}.fees", f"must be empty for a {kind.value} transaction (record a transfer's "
+                       "fee as a FEE transaction)", "UNEXPECTED_FIELD")
     elif kind in CASH_TYPES:
         _positive(t.amount, f"{path}.amount", MAX_AMOUNT, "NEGATIVE_AMOUNT")
         _unused(t.quantity, f"{path}.quantity", kind)

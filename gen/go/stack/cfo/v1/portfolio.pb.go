@@ -184,17 +184,18 @@ const (
 	// on and after the split day). A `previous_close` reported with RecordPrices is taken to be in the units
 	// of its own price's day.
 	TransactionType_TRANSACTION_TYPE_SPLIT TransactionType = 7
-	// Money of `amount` put into the portfolio: cash += amount. An external flow (not a gain).
+	// Money of `amount` put into the portfolio: cash += amount - fees. An external flow of `amount` (not a
+	// gain).
 	TransactionType_TRANSACTION_TYPE_DEPOSIT TransactionType = 8
-	// Money of `amount` taken out: cash -= amount. An external flow (not a loss).
+	// Money of `amount` taken out: cash -= amount + fees. An external flow of `amount` (not a loss).
 	TransactionType_TRANSACTION_TYPE_WITHDRAWAL TransactionType = 9
 	// `quantity` units of `symbol` moved in from elsewhere, at cost `price` per unit (their market value that
-	// day is an external inflow). Cash is unchanged.
+	// day is an external inflow). Cash is unchanged; `fees` must be empty.
 	TransactionType_TRANSACTION_TYPE_TRANSFER_IN TransactionType = 10
 	// `quantity` units of `symbol` moved out; their cost basis leaves with them (no realised P&L) and their
 	// market value that day is an external outflow (not a loss, whatever `price` says; for a symbol with no
 	// close yet, their cost, as the day's value counts them). `price` is kept for your records. Cash is
-	// unchanged.
+	// unchanged; `fees` must be empty.
 	TransactionType_TRANSACTION_TYPE_TRANSFER_OUT TransactionType = 11
 )
 
@@ -1337,7 +1338,11 @@ type Transaction struct {
 	// (CURRENCY_MISMATCH otherwise).
 	Currency string `protobuf:"bytes,8,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Fees and withheld taxes charged with this transaction, decimal string, >= 0 and below 10^15; empty
-	// means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income.
+	// means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income (DIVIDEND,
+	// INTEREST), added to a FEE's or TAX's amount; on a DEPOSIT deducted from the cash received and on a
+	// WITHDRAWAL added to the cash taken (a wire fee; the external flow stays `amount`). Counted in
+	// fees_amount. Must be empty or "0" on TRANSFER_IN, TRANSFER_OUT and SPLIT (UNEXPECTED_FIELD): record a
+	// transfer's fee as a FEE transaction.
 	Fees string `protobuf:"bytes,9,opt,name=fees,proto3" json:"fees,omitempty"`
 	// New units per old unit for a SPLIT, decimal string, > 0 and below 10^6 (zero is INVALID_SPLIT_RATIO).
 	SplitRatio string `protobuf:"bytes,10,opt,name=split_ratio,json=splitRatio,proto3" json:"split_ratio,omitempty"`

@@ -511,7 +511,11 @@ export type Transaction = Message<"stack.cfo.v1.Transaction"> & {
 
   /**
    * Fees and withheld taxes charged with this transaction, decimal string, >= 0 and below 10^15; empty
-   * means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income.
+   * means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income (DIVIDEND,
+   * INTEREST), added to a FEE's or TAX's amount; on a DEPOSIT deducted from the cash received and on a
+   * WITHDRAWAL added to the cash taken (a wire fee; the external flow stays `amount`). Counted in
+   * fees_amount. Must be empty or "0" on TRANSFER_IN, TRANSFER_OUT and SPLIT (UNEXPECTED_FIELD): record a
+   * transfer's fee as a FEE transaction.
    *
    * @generated from field: string fees = 9;
    */
@@ -2894,14 +2898,15 @@ export enum TransactionType {
   SPLIT = 7,
 
   /**
-   * Money of `amount` put into the portfolio: cash += amount. An external flow (not a gain).
+   * Money of `amount` put into the portfolio: cash += amount - fees. An external flow of `amount` (not a
+   * gain).
    *
    * @generated from enum value: TRANSACTION_TYPE_DEPOSIT = 8;
    */
   DEPOSIT = 8,
 
   /**
-   * Money of `amount` taken out: cash -= amount. An external flow (not a loss).
+   * Money of `amount` taken out: cash -= amount + fees. An external flow of `amount` (not a loss).
    *
    * @generated from enum value: TRANSACTION_TYPE_WITHDRAWAL = 9;
    */
@@ -2909,7 +2914,7 @@ export enum TransactionType {
 
   /**
    * `quantity` units of `symbol` moved in from elsewhere, at cost `price` per unit (their market value that
-   * day is an external inflow). Cash is unchanged.
+   * day is an external inflow). Cash is unchanged; `fees` must be empty.
    *
    * @generated from enum value: TRANSACTION_TYPE_TRANSFER_IN = 10;
    */
@@ -2919,7 +2924,7 @@ export enum TransactionType {
    * `quantity` units of `symbol` moved out; their cost basis leaves with them (no realised P&L) and their
    * market value that day is an external outflow (not a loss, whatever `price` says; for a symbol with no
    * close yet, their cost, as the day's value counts them). `price` is kept for your records. Cash is
-   * unchanged.
+   * unchanged; `fees` must be empty.
    *
    * @generated from enum value: TRANSACTION_TYPE_TRANSFER_OUT = 11;
    */
@@ -3385,7 +3390,10 @@ export const PortfolioSummaryService: GenService<{
    * Prices are global market data, so this RPC is for service principals only. Watchers of portfolios
    * holding a changed symbol are notified (see WatchPortfolio). A symbol's prices share one currency: a
    * point in another currency than the symbol's recorded closes (or than an earlier point of the call) is
-   * INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored.
+   * INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored. A symbol without any recorded close takes
+   * the currency it is traded in (BUY, SELL, TRANSFER_IN, TRANSFER_OUT in any portfolio's ledger) and held
+   * in (current positions of snapshot-based portfolios): a point in another currency, or in any currency
+   * while portfolios disagree, is CURRENCY_MISMATCH (metadata `traded_currencies`).
    *
    * Errors: INVALID_ARGUMENT (TOO_MANY_POINTS, INVALID_DECIMAL, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
    * CURRENCY_MISMATCH, INVALID_SYMBOL, INVALID_DATE, INVALID_TIMESTAMP, DUPLICATE_POINT, FUTURE_DATE,
