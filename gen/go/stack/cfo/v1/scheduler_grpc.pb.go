@@ -18,7 +18,9 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type SchedulerServiceClient interface {
-	// Returns the state of every scheduled job and of the scheduler replicas. Service principals only.
+	// Returns the state of every scheduled job and of the scheduler replicas. Service principals only. The
+	// jobs' schedules and switches are the API server's configuration (`scheduler.*`): run it with the same
+	// settings as the `stack-cfo scheduler` process.
 	// Errors: PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	GetSchedulerStatus(ctx context.Context, in *GetSchedulerStatusRequest, opts ...grpc.CallOption) (*SchedulerStatus, error)
 	// Server-streaming. Plans and delivers one job now, for every opted-in user or for one user, and streams
@@ -90,26 +92,30 @@ type SchedulerServiceClient interface {
 	// another service's parent).
 	CreateWebhookEndpoint(ctx context.Context, in *CreateWebhookEndpointRequest, opts ...grpc.CallOption) (*WebhookEndpoint, error)
 	// Returns a webhook endpoint (without its secret).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+	// for an endpoint under another service's `services/{service}`, as common.proto says).
 	GetWebhookEndpoint(ctx context.Context, in *GetWebhookEndpointRequest, opts ...grpc.CallOption) (*WebhookEndpoint, error)
 	// Lists the webhook endpoints of a user or a service, oldest first, paginated (AIP-158).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+	// (USER_NOT_FOUND for another user, RESOURCE_NOT_FOUND for another service).
 	ListWebhookEndpoints(ctx context.Context, in *ListWebhookEndpointsRequest, opts ...grpc.CallOption) (*ListWebhookEndpointsResponse, error)
 	// Updates `url`, `description`, `kinds` or `disabled` of a webhook endpoint (AIP-134) and returns it.
 	// A new URL is checked like on create. Notifications already planned for the endpoint go to its new URL.
 	// Errors: INVALID_ARGUMENT (INVALID_WEBHOOK_URL, WEBHOOK_URL_NOT_ALLOWED, INVALID_UPDATE_MASK);
-	// NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND under another service).
 	UpdateWebhookEndpoint(ctx context.Context, in *UpdateWebhookEndpointRequest, opts ...grpc.CallOption) (*WebhookEndpoint, error)
 	// Deletes a webhook endpoint (AIP-135). Notifications already planned for it are skipped with reason
 	// "no_endpoint".
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+	// under another service).
 	DeleteWebhookEndpoint(ctx context.Context, in *DeleteWebhookEndpointRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// Rotates the signing secret (AIP-136 custom method `:rotateSecret`) and returns the endpoint with the new
 	// `secret`. The previous secret stays valid until `previous_secret_expire_time`
 	// (notifications.webhook.secret_rotation_grace, default 24h): meanwhile every delivery carries two
 	// signatures, one per secret, so receivers can switch at their pace. Rotating again inside that window
 	// drops the oldest secret. Idempotent with `request_id` (a retry returns the same new secret).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND;
+	// RESOURCE_NOT_FOUND under another service).
 	RotateWebhookEndpointSecret(ctx context.Context, in *RotateWebhookEndpointSecretRequest, opts ...grpc.CallOption) (*WebhookEndpoint, error)
 	// Returns the calling service's notification feed, `services/{service}/notificationFeed` (a singleton;
 	// disabled until it is enabled with UpdateNotificationFeed). Service principals only, their own feed.
@@ -374,7 +380,9 @@ func (c *schedulerServiceClient) AcknowledgeNotifications(ctx context.Context, i
 // All implementations must embed UnimplementedSchedulerServiceServer
 // for forward compatibility
 type SchedulerServiceServer interface {
-	// Returns the state of every scheduled job and of the scheduler replicas. Service principals only.
+	// Returns the state of every scheduled job and of the scheduler replicas. Service principals only. The
+	// jobs' schedules and switches are the API server's configuration (`scheduler.*`): run it with the same
+	// settings as the `stack-cfo scheduler` process.
 	// Errors: PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	GetSchedulerStatus(context.Context, *GetSchedulerStatusRequest) (*SchedulerStatus, error)
 	// Server-streaming. Plans and delivers one job now, for every opted-in user or for one user, and streams
@@ -446,26 +454,30 @@ type SchedulerServiceServer interface {
 	// another service's parent).
 	CreateWebhookEndpoint(context.Context, *CreateWebhookEndpointRequest) (*WebhookEndpoint, error)
 	// Returns a webhook endpoint (without its secret).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+	// for an endpoint under another service's `services/{service}`, as common.proto says).
 	GetWebhookEndpoint(context.Context, *GetWebhookEndpointRequest) (*WebhookEndpoint, error)
 	// Lists the webhook endpoints of a user or a service, oldest first, paginated (AIP-158).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+	// (USER_NOT_FOUND for another user, RESOURCE_NOT_FOUND for another service).
 	ListWebhookEndpoints(context.Context, *ListWebhookEndpointsRequest) (*ListWebhookEndpointsResponse, error)
 	// Updates `url`, `description`, `kinds` or `disabled` of a webhook endpoint (AIP-134) and returns it.
 	// A new URL is checked like on create. Notifications already planned for the endpoint go to its new URL.
 	// Errors: INVALID_ARGUMENT (INVALID_WEBHOOK_URL, WEBHOOK_URL_NOT_ALLOWED, INVALID_UPDATE_MASK);
-	// NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND under another service).
 	UpdateWebhookEndpoint(context.Context, *UpdateWebhookEndpointRequest) (*WebhookEndpoint, error)
 	// Deletes a webhook endpoint (AIP-135). Notifications already planned for it are skipped with reason
 	// "no_endpoint".
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+	// under another service).
 	DeleteWebhookEndpoint(context.Context, *DeleteWebhookEndpointRequest) (*emptypb.Empty, error)
 	// Rotates the signing secret (AIP-136 custom method `:rotateSecret`) and returns the endpoint with the new
 	// `secret`. The previous secret stays valid until `previous_secret_expire_time`
 	// (notifications.webhook.secret_rotation_grace, default 24h): meanwhile every delivery carries two
 	// signatures, one per secret, so receivers can switch at their pace. Rotating again inside that window
 	// drops the oldest secret. Idempotent with `request_id` (a retry returns the same new secret).
-	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND;
+	// RESOURCE_NOT_FOUND under another service).
 	RotateWebhookEndpointSecret(context.Context, *RotateWebhookEndpointSecretRequest) (*WebhookEndpoint, error)
 	// Returns the calling service's notification feed, `services/{service}/notificationFeed` (a singleton;
 	// disabled until it is enabled with UpdateNotificationFeed). Service principals only, their own feed.

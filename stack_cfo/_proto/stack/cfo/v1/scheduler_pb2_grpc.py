@@ -135,7 +135,9 @@ class SchedulerServiceServicer:
     """
 
     def GetSchedulerStatus(self, request, context):
-        """Returns the state of every scheduled job and of the scheduler replicas. Service principals only.
+        """Returns the state of every scheduled job and of the scheduler replicas. Service principals only. The
+        jobs' schedules and switches are the API server's configuration (`scheduler.*`): run it with the same
+        settings as the `stack-cfo scheduler` process.
         Errors: PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -252,7 +254,8 @@ class SchedulerServiceServicer:
 
     def GetWebhookEndpoint(self, request, context):
         """Returns a webhook endpoint (without its secret).
-        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+        for an endpoint under another service's `services/{service}`, as common.proto says).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,7 +263,8 @@ class SchedulerServiceServicer:
 
     def ListWebhookEndpoints(self, request, context):
         """Lists the webhook endpoints of a user or a service, oldest first, paginated (AIP-158).
-        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+        (USER_NOT_FOUND for another user, RESOURCE_NOT_FOUND for another service).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -270,7 +274,7 @@ class SchedulerServiceServicer:
         """Updates `url`, `description`, `kinds` or `disabled` of a webhook endpoint (AIP-134) and returns it.
         A new URL is checked like on create. Notifications already planned for the endpoint go to its new URL.
         Errors: INVALID_ARGUMENT (INVALID_WEBHOOK_URL, WEBHOOK_URL_NOT_ALLOWED, INVALID_UPDATE_MASK);
-        NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND under another service).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -279,7 +283,8 @@ class SchedulerServiceServicer:
     def DeleteWebhookEndpoint(self, request, context):
         """Deletes a webhook endpoint (AIP-135). Notifications already planned for it are skipped with reason
         "no_endpoint".
-        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+        under another service).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -291,7 +296,8 @@ class SchedulerServiceServicer:
         (notifications.webhook.secret_rotation_grace, default 24h): meanwhile every delivery carries two
         signatures, one per secret, so receivers can switch at their pace. Rotating again inside that window
         drops the oldest secret. Idempotent with `request_id` (a retry returns the same new secret).
-        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND;
+        RESOURCE_NOT_FOUND under another service).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -2070,7 +2070,9 @@ export const DevicePlatformSchema: GenEnum<DevicePlatform> = /*@__PURE__*/
  */
 export const SchedulerService: GenService<{
   /**
-   * Returns the state of every scheduled job and of the scheduler replicas. Service principals only.
+   * Returns the state of every scheduled job and of the scheduler replicas. Service principals only. The
+   * jobs' schedules and switches are the API server's configuration (`scheduler.*`): run it with the same
+   * settings as the `stack-cfo scheduler` process.
    * Errors: PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.GetSchedulerStatus
@@ -2214,7 +2216,8 @@ export const SchedulerService: GenService<{
   },
   /**
    * Returns a webhook endpoint (without its secret).
-   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+   * for an endpoint under another service's `services/{service}`, as common.proto says).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.GetWebhookEndpoint
    */
@@ -2225,7 +2228,8 @@ export const SchedulerService: GenService<{
   },
   /**
    * Lists the webhook endpoints of a user or a service, oldest first, paginated (AIP-158).
-   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
+   * (USER_NOT_FOUND for another user, RESOURCE_NOT_FOUND for another service).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.ListWebhookEndpoints
    */
@@ -2238,7 +2242,7 @@ export const SchedulerService: GenService<{
    * Updates `url`, `description`, `kinds` or `disabled` of a webhook endpoint (AIP-134) and returns it.
    * A new URL is checked like on create. Notifications already planned for the endpoint go to its new URL.
    * Errors: INVALID_ARGUMENT (INVALID_WEBHOOK_URL, WEBHOOK_URL_NOT_ALLOWED, INVALID_UPDATE_MASK);
-   * NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+   * NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND under another service).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.UpdateWebhookEndpoint
    */
@@ -2250,7 +2254,8 @@ export const SchedulerService: GenService<{
   /**
    * Deletes a webhook endpoint (AIP-135). Notifications already planned for it are skipped with reason
    * "no_endpoint".
-   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND; RESOURCE_NOT_FOUND
+   * under another service).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.DeleteWebhookEndpoint
    */
@@ -2265,7 +2270,8 @@ export const SchedulerService: GenService<{
    * (notifications.webhook.secret_rotation_grace, default 24h): meanwhile every delivery carries two
    * signatures, one per secret, so receivers can switch at their pace. Rotating again inside that window
    * drops the oldest secret. Idempotent with `request_id` (a retry returns the same new secret).
-   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED); NOT_FOUND (WEBHOOK_ENDPOINT_NOT_FOUND;
+   * RESOURCE_NOT_FOUND under another service).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.RotateWebhookEndpointSecret
    */
