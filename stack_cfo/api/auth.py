@@ -153,6 +153,8 @@ class TokenVerifier:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID")
+        if "," in token:  # never in a JWT: two headers joined by a client or proxy (HTTP's list syntax)
+            raise Unauthenticated("more than one authorization header (joined by a comma)", reason="TOKEN_INVALID")
         return token
 
     def _cached(self, authorization: str | None) -> Principal | None:

@@ -25,6 +25,17 @@ def test_user_and_service_principals() -> None:
     assert p.is_service and p.service == "billing"
 
 
+def test_two_authorization_headers_joined_by_a_comma_are_named_as_such() -> None:
+    """Connect-node (and HTTP proxies) join repeated headers with ", ": it said "token is not a JWT"."""
+    v = TokenVerifier(AuthConfig(), SECRET)
+    token = "Bearer " + mint_token(SECRET, user_id=str(uuid.uuid4()))
+    for header in (f"{token}, {token}", f"{token},{token}"):
+        with pytest.raises(Unauthenticated) as ei:
+            v.verify(header)
+        assert (ei.value.reason, ei.value.message) == (
+            "TOKEN_INVALID", "more than one authorization header (joined by a comma)")
+
+
 def test_cached_token_still_expires() -> None:
     v = TokenVerifier(AuthConfig(leeway=timedelta(0)), SECRET)
     user = str(uuid.uuid4())

@@ -124,8 +124,10 @@ def parse_url(url: str, *, allow_private: bool, field_name: str = "webhook_endpo
 
     if not url:
         raise InvalidArgument.field(field_name, "is required", reason="MISSING_FIELD")
-    if len(url) > MAX_URL_LENGTH or url != url.strip() or any(c.isspace() for c in url):
-        raise bad(f"must be at most {MAX_URL_LENGTH} characters without spaces")
+    if len(url) > MAX_URL_LENGTH:
+        raise bad(f"must be at most {MAX_URL_LENGTH} characters")
+    if any(c.isspace() for c in url):
+        raise bad("must not contain spaces, tabs or line breaks (percent-encode them: %20)")
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -56,6 +56,16 @@ def test_url_syntax(url: str, local_ok: bool, production_ok: bool) -> None:
             assert info.value.reason == "INVALID_WEBHOOK_URL"
 
 
+def test_a_url_with_whitespace_is_told_so_and_a_long_one_its_length() -> None:
+    for url in ("not a url", "http://exa mple.com/", " https://example.com/", "https://example.com/\n"):
+        with pytest.raises(InvalidArgument) as info:
+            parse_url(url, allow_private=False)
+        assert "spaces" in info.value.message and "2048" not in info.value.message, url
+    with pytest.raises(InvalidArgument) as info:
+        parse_url("https://example.com/" + "a" * 2048, allow_private=False)
+    assert "at most 2048 characters" in info.value.message and "spaces" not in info.value.message
+
+
 def test_cursors_are_decimal_positions() -> None:
     assert parse_cursor("") == 0 and parse_cursor("42") == 42
     for bad in ("-1", "abc", "1" * 19, "\u00b2"):
