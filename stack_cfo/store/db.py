@@ -12,8 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncClientCursor, AsyncConnection, sql
-from psycopg.pq import ConnStatus, ExecStatus
+from psycopg import AsyncClientCursor, AsyncConnection, OperationalError, pq, sql
+from psycopg.conninfo import conninfo_attempts_async, conninfo_to_dict, make_conninfo
+from psycopg.pq import ConnStatus, ExecStatus, PollingStatus
+from psycopg.pq.abc import PGconn
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -100,10 +102,6 @@ class PoolSettings:
     """Seconds the pool keeps trying to reconnect in the background before reporting failure."""
 
 
-#: Seconds a call waits for a pooled connection while the database is known to be down.
-DOWN_WAIT = 0.5
-
-
 class Database:
     """One pool, opened explicitly, every use wrapped in the domain error mapping."""
 
@@ -126,17 +124,19 @@ class Database:
         self._system_role = system_role
         self.pool = self._new_pool()
         self._opened = False
-        self._probe_conn: AsyncConnection[Any] | None = None
+        self._probe_conn: PGconn | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self._abandoned: set[asyncio.Future[Any]] = set()
-        #: The readiness checks found the database down (:meth:`mark_down`): a call then waits at
-        #: most DOWN_WAIT for a connection, not the pool's timeout.
+        #: The readiness checks found the database down (:meth:`mark_down`): calls are then
+        #: refused at once (UNAVAILABLE), not handed a pooled connection that may never answer.
         self.down = False
 
     def mark_down(self) -> None:
-        """The health checks say the database is down: calls fail fast (UNAVAILABLE after at most
-        ``DOWN_WAIT``) instead of each holding its caller for ``pool_timeout``, until the
-        database answers again (:meth:`revive_pool`)."""
+        """The health checks say the database is down: calls fail fast (UNAVAILABLE
+        ``DATABASE_UNAVAILABLE`` at once) instead of each holding its caller until its deadline
+        on a pooled connection to a server that does not answer (a stalled or partitioned one
+        keeps its sockets open, so the pool still lends them), until the database answers again
+        (:meth:`revive_pool`)."""
         self.down = True
 
     def _new_pool(self) -> AsyncConnectionPool[AsyncConnection[dict]]:  # type: ignore[type-arg]
@@ -186,7 +186,8 @@ class Database:
         return self._role
 
     async def close(self) -> None:
-        self._drop_probe()
+        abandoned = self._drop_probe()
+        await asyncio.gather(*abandoned, return_exceptions=True)
         for task in list(self._retired):
             task.cancel()
         await asyncio.gather(*self._retired, return_exceptions=True)
@@ -216,12 +217,17 @@ class Database:
         ``scripted``: nothing is sent before the body, whose first message must be a
         :meth:`script` (BEGIN and the scope travel in it): see :meth:`run_script`.
         """
+        if self.down:
+            # Known down (the health checks failed in a row): a pooled connection may be one to a
+            # stalled server whose queries never answer, and cancelling one waits for the server
+            # too, so no call is let near one; the first check that answers clears ``down``.
+            raise Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE")
         remaining = request_deadline.remaining()
         scope = asyncio.timeout(remaining)
         try:
             async with scope:
                 with wrap_exceptions():
-                    async with self.pool.connection(timeout=DOWN_WAIT if self.down else None) as conn:
+                    async with self.pool.connection() as conn:
                         if pipeline:
                             async with conn.pipeline():  # one statement per query: BEGIN, then the scope
                                 await conn.execute(_BEGIN, prepare=False)
@@ -297,34 +303,34 @@ class Database:
         The pool waits out its reconnection back-off after an outage, so a check through it
         would report the database down seconds after it is back. This connection is kept open
         between checks, dropped on any failure and opened again by the next check. A check that
-        has not answered in time is abandoned rather than awaited: cancelling a query makes
-        psycopg ask the server to cancel it, which waits up to 10 s when the network is silent.
+        has not answered in time is abandoned: its connection (open or still being opened) is
+        closed at once, without a goodbye and without asking the server to cancel anything (a
+        stalled server would hold either). It is a bare libpq connection for that reason: one
+        psycopg abandons mid-connect stays open, unread, until the garbage collector finds it,
+        and a stalled server that resumes then gives each such socket a backend (a leak of one
+        server connection per check of the stall, until ``max_connections`` runs out).
         When the database answers again after failed checks, :meth:`revive_pool` gets the pool
         going again.
         """
         conn, self._probe_conn = self._probe_conn, None  # a check that fails or hangs never gives it back
-        check = asyncio.ensure_future(self._check(conn))
-        done, _ = await asyncio.wait({check}, timeout=timeout)
+        check = asyncio.ensure_future(_health_check(conn, self.conninfo, f"{self._name}-health"))
+        try:
+            done, _ = await asyncio.wait({check}, timeout=timeout)
+        except BaseException:
+            self._abandon(check)
+            raise
         if not done:
-            check.cancel()
-            self._abandoned.add(check)
-            check.add_done_callback(_forget)
-            check.add_done_callback(self._abandoned.discard)
+            self._abandon(check)
             raise Unavailable("the database did not answer the health check in time", reason="DATABASE_UNAVAILABLE")
         self._probe_conn = check.result()
 
-    async def _check(self, conn: AsyncConnection[Any] | None) -> AsyncConnection[Any]:
-        try:
-            with wrap_exceptions():
-                if conn is None or conn.closed:
-                    conn = await AsyncConnection.connect(
-                        self.conninfo, autocommit=True, application_name=f"{self._name}-health"
-                    )
-                await conn.execute("SELECT 1")
-            return conn
-        except BaseException:
-            _finish(conn)
-            raise
+    def _abandon(self, check: asyncio.Future[PGconn]) -> None:
+        """Cancel a check: its connection is closed as the cancellation reaches it (or, when it
+        answered meanwhile, by :func:`_close_result`)."""
+        check.cancel()
+        self._abandoned.add(check)
+        check.add_done_callback(_close_result)
+        check.add_done_callback(self._abandoned.discard)
 
     async def revive_pool(self, timeout: float) -> None:
         """After an outage the pool retries its lost connections with a growing back-off (up to
@@ -358,11 +364,13 @@ class Database:
         self._retired.add(task)
         task.add_done_callback(self._retired.discard)
 
-    def _drop_probe(self) -> None:
+    def _drop_probe(self) -> list[asyncio.Future[Any]]:
         conn, self._probe_conn = self._probe_conn, None
         _finish(conn)
-        for check in list(self._abandoned):
+        abandoned = list(self._abandoned)
+        for check in abandoned:
             check.cancel()
+        return abandoned
 
     async def ping(self, timeout: float = 2.0) -> None:
         """Round-trip ``SELECT 1``; raises Unavailable when the database does not answer."""
@@ -374,17 +382,105 @@ class Database:
         return dict(self.pool.get_stats())
 
 
-def _finish(conn: AsyncConnection[Any] | None) -> None:
+def _finish(conn: PGconn | None) -> None:
     """Close without a goodbye message: the socket may be dead or silent."""
-    if conn is not None and not conn.closed:
+    if conn is not None:  # (a no-op on a closed one; one libpq marked bad still holds its socket)
         with contextlib.suppress(Exception):
-            conn.pgconn.finish()
+            conn.finish()
 
 
-def _forget(task: asyncio.Future[Any]) -> None:
-    """Retrieve an abandoned check's outcome so asyncio does not log it as never retrieved."""
-    if not task.cancelled():
-        task.exception()
+def _close_result(task: asyncio.Future[Any]) -> None:
+    """An abandoned check's outcome: retrieved (so asyncio does not log it as never retrieved)
+    and, when it is a connection after all, closed."""
+    if task.cancelled():
+        return
+    if task.exception() is None:
+        _finish(task.result())
+
+
+async def _health_check(conn: PGconn | None, conninfo: str, application_name: str) -> PGconn:
+    """``SELECT 1`` on ``conn``, or on a new connection when it is None or broken; the
+    connection it ran on. The connection is closed on any failure and on cancellation, at once:
+    nothing here waits for the server after either."""
+    try:
+        with wrap_exceptions():
+            if conn is None or conn.status != ConnStatus.OK:
+                _finish(conn)
+                conn = None
+                conn = await _connect(conninfo, application_name)
+            await _select_1(conn)
+        return conn
+    except BaseException:
+        _finish(conn)
+        raise
+
+
+async def _connect(conninfo: str, application_name: str) -> PGconn:
+    """A libpq connection in autocommit (no transaction is ever opened on it), each host of
+    ``conninfo`` tried in turn as psycopg does (names resolved without blocking the loop). The
+    half-open connection is closed on failure and on cancellation."""
+    params = conninfo_to_dict(conninfo, application_name=application_name)
+    error: Exception = OperationalError("no host to connect to")
+    for attempt in await conninfo_attempts_async(params):
+        pgconn = pq.PGconn.connect_start(make_conninfo("", **attempt).encode())
+        try:
+            status = PollingStatus.WRITING
+            while pgconn.status != ConnStatus.BAD and status not in (PollingStatus.OK, PollingStatus.FAILED):
+                await _ready(pgconn.socket, write=status == PollingStatus.WRITING)
+                status = PollingStatus(pgconn.connect_poll())
+            if pgconn.status == ConnStatus.OK and status == PollingStatus.OK:
+                pgconn.nonblocking = 1
+                return pgconn
+            error = OperationalError(pgconn.get_error_message() or "connection failed")
+        except OperationalError as exc:
+            error = exc
+        except BaseException:
+            _finish(pgconn)
+            raise
+        _finish(pgconn)
+    raise error
+
+
+async def _select_1(pgconn: PGconn) -> None:
+    """``SELECT 1`` on a non-blocking libpq connection (raises OperationalError)."""
+    pgconn.send_query(b"SELECT 1")
+    while pgconn.flush():
+        await _ready(pgconn.socket, write=True)
+    failed: bytes | None = None
+    while True:
+        pgconn.consume_input()
+        while not pgconn.is_busy():
+            result = pgconn.get_result()
+            if result is None:
+                if failed is not None:
+                    raise OperationalError(failed.decode(errors="replace"))
+                return
+            if result.status != ExecStatus.TUPLES_OK:
+                failed = result.error_message or b"health check query failed"
+        await _ready(pgconn.socket, write=False)
+
+
+async def _ready(fileno: int, *, write: bool) -> None:
+    """Until ``fileno`` is writable (``write``) or readable. The watch is removed before this
+    returns or raises (a cancellation included), so the caller may close the socket then."""
+    loop = asyncio.get_running_loop()
+    woken: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    if write:
+        loop.add_writer(fileno, wake)
+    else:
+        loop.add_reader(fileno, wake)
+    try:
+        await woken
+    finally:
+        if write:
+            loop.remove_writer(fileno)
+        else:
+            loop.remove_reader(fileno)
 
 
 async def run_script(conn: AsyncConnection[Any], script: str, params: Any) -> list[dict[str, Any]]:

@@ -97,7 +97,7 @@ async def test_database_outage_is_unavailable_and_recovers(db_dsn: str, data_dir
 async def test_calls_fail_fast_once_readiness_knows_the_database_is_down(db_dsn: str, data_dir: Path) -> None:
     """Once the health checks found the database down, a call does not hold its caller (and its
     stream slot, and a connection from the client's pool) for the pool's whole timeout: it is
-    UNAVAILABLE after at most DOWN_WAIT (0.5 s). Back to normal when the database answers."""
+    UNAVAILABLE at once. Back to normal when the database answers."""
     from grpc_health.v1 import health_pb2
 
     async with _behind_a_proxy(db_dsn, data_dir, "20s") as (proxy, srv, user):
