@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2_grpc as pb_grpc
 from tests.standins.smtp import SmtpSink
 from tests.standins.zerog_provider import Reply, RouterStandIn
+from tests.support.contract import market_today
 from tests.support.secrets import ZEROG_API_KEY
 from tests.support.server import running_server
 
@@ -155,10 +157,14 @@ async def test_a_weekly_summary_with_invented_figures_is_never_sent(db_dsn: str,
                                       "api_key": ZEROG_API_KEY}},
             }
             async with running_server(db_dsn, data_dir, overrides) as srv:
+                # held since before the reported week: a week that began before the first snapshot
+                # has no weekly summary (no value at its start)
+                since = market_today() - timedelta(days=21)
                 await ppb_grpc.PortfolioSummaryServiceStub(srv.channel).SyncPortfolio(
                     ppb.SyncPortfolioRequest(
                         portfolio=f"users/{user}/portfolio", base_currency="USD", cash_balance="100",
                         positions=[ppb.Holding(symbol="AAPL", quantity="5", average_cost="150", currency="USD")],
+                        effective_date=common_pb2.Date(year=since.year, month=since.month, day=since.day),
                     ),
                     metadata=srv.auth(user), timeout=10,
                 )

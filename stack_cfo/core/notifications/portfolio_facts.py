@@ -2,11 +2,19 @@
 portfolio domain service (``PortfolioService``: the same summaries, history and alert rule the
 API serves), so a digest never disagrees with what the app shows.
 
-- digest: the summary at the close of the reported day (sent before that close: the latest
-  close before, a session in progress is never a day's result), one month of
-  daily values for the chart, the portfolio core's own sentences as the narrative;
+- digest: the summary at the close of the reported trading day (the last session on or before
+  the local day before the digest's date: a weekend or holiday is never reported; sent before
+  that close: the latest close before, a session in progress is never a day's result), one
+  month of daily values for the chart, the portfolio core's own sentences as the narrative;
 - weekly: the summary at the end of the week against the one at its start (volatility,
   diversification score), the week's movers and the core's insights;
+
+A portfolio first synced after the reported day (a new user) has no summary at that day's close
+(none is computed before the first snapshot's effective date): its digest reports the holdings
+as they are now, dated by the last session whose close they are valued at, never the reported
+day's label over other figures. A weekly summary needs holdings at the start of its week: a
+portfolio first synced later has no change or return over that week, so no facts (the
+notification is skipped ``no_portfolio``).
 - alert: :func:`stack_cfo.core.portfolio.evaluate_alert` with the user's thresholds on the
   move since the previous close, volatility from the last 90 daily TWR returns.
 """
@@ -24,7 +32,7 @@ from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import FailedPrecondition, NotFound
 from stack_cfo.core.i18n import Localizer
-from stack_cfo.core.market_calendar import calendar_for, last_closed_session_day
+from stack_cfo.core.market_calendar import calendar_for, last_closed_session_day, previous_session_day
 from stack_cfo.core.notifications.ports import (
     AlertFacts,
     DigestFacts,
@@ -56,15 +64,29 @@ def _close_of(day: date) -> datetime:
 
 
 def _digest_close(day: date, now: datetime) -> datetime:
-    """The close a digest reporting ``day`` is computed at: that day's, or, when the digest goes
-    out before it (east of about UTC+11 a morning digest is sent while New York's session of the
-    local day before is still open), the latest close before ``now``: a digest never presents a
-    session in progress as the day's result."""
-    close = _close_of(day)
+    """The close a digest reporting local ``day`` (the day before its date) is computed at: that of
+    the last trading day on or before ``day`` (a digest sent on Sunday or Monday reports Friday,
+    one after a holiday the session before it), or, when the digest goes out before it (east of
+    about UTC+11 a morning digest is sent while New York's session of the local day before is
+    still open), the latest close before ``now``: a digest never presents a session in progress
+    as the day's result, nor a day without a session as a trading day."""
+    calendar = calendar_for("America/New_York")
+    session = day if calendar.session(day) is not None else previous_session_day(calendar, day)
+    close = _close_of(session) if session is not None else now
     if close <= now:
         return close
-    last = last_closed_session_day(calendar_for("America/New_York"), now)
+    last = last_closed_session_day(calendar, now)
     return _close_of(last) if last is not None else now
+
+
+def _session_of(s: PortfolioSummary) -> date:
+    """The trading day whose close a summary's day figures are: its market date when that session
+    had closed at the summary's instant (a digest's summary is taken at a close), else the last
+    session closed by then (a new user's summary taken now, on a weekend or before the close)."""
+    calendar = calendar_for("America/New_York")
+    if calendar.session(s.market_date) is not None and _close_of(s.market_date) <= s.as_of:
+        return s.market_date
+    return last_closed_session_day(calendar, s.as_of) or s.market_date
 
 
 class PortfolioFacts:
@@ -72,7 +94,12 @@ class PortfolioFacts:
         self.service = service
         self.clock = clock or SystemClock()
 
-    async def _summary(self, user_id: str, as_of: datetime) -> SummaryView | None:
+    async def _summary(self, user_id: str, as_of: datetime, *, or_now: bool = False) -> SummaryView | None:
+        """The summary at ``as_of``; ``None`` without a portfolio, or when it was first synced after
+        ``as_of`` (no holdings then). ``or_now``: in that last case, the summary as of now (an
+        alert, evaluated at the current instant anyway; a new user's first digest, dated by its
+        own close: :func:`_session_of`); never for a weekly summary, whose change and return must
+        cover its whole week."""
         now = self.clock.now()
         try:
             # the live summary's rule (a close posted today counts at once), so a digest's figures are
@@ -83,8 +110,8 @@ class PortfolioFacts:
         except FailedPrecondition as exc:
             if exc.reason != "NO_HOLDINGS_AS_OF":
                 raise
-        # The portfolio was first synced after ``as_of`` (a new user): report what we know now,
-        # dated by its own market date, rather than failing the notification.
+        if not or_now:
+            return None
         try:
             return await self.service.summary(user_id, now, live=True)
         except (NotFound, FailedPrecondition):
@@ -104,10 +131,11 @@ class PortfolioFacts:
         # One user's numbers, read in their scope (row-level security) even inside the worker's
         # system scope: a digest can only ever see its own user's rows. Likewise below.
         with user_scope(user_id):
-            view = await self._summary(user_id, _digest_close(day, self.clock.now()))
+            view = await self._summary(user_id, _digest_close(day, self.clock.now()), or_now=True)
             if view is None or not view.summary.positions:
                 return None
             s = view.summary
+            reported = _session_of(s)
             holdings = tuple(
                 Holding(p.symbol, w, p.market_value or Decimal(0), p.day_return)
                 for p, w in zip(s.positions, view.position_weights, strict=True)
@@ -119,7 +147,7 @@ class PortfolioFacts:
                 return " ".join(narrative_sentences(s, max_movers=2, max_insights=1, l10n=l10n)[:3])
 
             return DigestFacts(
-                day=s.market_date,
+                day=reported,
                 currency=s.base_currency,
                 total_value=s.total_value,
                 change=s.day_change,
@@ -138,12 +166,18 @@ class PortfolioFacts:
             if end_view is None or not end_view.summary.positions:
                 return None
             start_view = await self._summary(user_id, _close_of(week_start - timedelta(days=1)))
+            if start_view is None:
+                # first synced during the week: no value at the week's start, so no change or
+                # return over the whole week to report
+                return None
             s = end_view.summary
             history = await self._values(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
-            in_week = [p for p in history if p.day < week_start]
-            start_value = in_week[-1].value if in_week else (history[0].value if history else s.total_value)
+            before = [p for p in history if p.day < week_start]
+            # the last close before the week (the start the week return is measured from); without a
+            # valuation day before it (synced over the weekend before), the summary at its start
+            start_value = before[-1].value if before else start_view.summary.total_value
             movers = _week_movers(s)
-            prev = start_view.summary if start_view is not None else None
+            prev = start_view.summary
             return WeeklyFacts(
                 week_start=week_start,
                 week_end=week_end,
@@ -156,9 +190,9 @@ class PortfolioFacts:
                 benchmark_return=s.benchmark_week_return,
                 top_movers=movers,
                 volatility=s.risk.volatility.value,
-                previous_volatility=prev.risk.volatility.value if prev is not None else None,
+                previous_volatility=prev.risk.volatility.value,
                 diversification=end_view.diversification_score.value,
-                previous_diversification=start_view.diversification_score.value if start_view is not None else None,
+                previous_diversification=start_view.diversification_score.value,
                 insights=tuple(i.message for i in s.insights[:3]),
                 insights_writer=lambda l10n, s=s: tuple(  # type: ignore[misc]
                     insight_text(i, l10n, benchmark=s.benchmark_symbol) for i in s.insights[:3]
@@ -172,7 +206,7 @@ class PortfolioFacts:
         self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float
     ) -> AlertFacts | None:
         with user_scope(user_id):
-            view = await self._summary(user_id, at)
+            view = await self._summary(user_id, at, or_now=True)
             if view is None or not view.summary.positions:
                 return None
             s = view.summary

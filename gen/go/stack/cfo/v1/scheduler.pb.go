@@ -1681,9 +1681,12 @@ type Notification struct {
 	// The local period it belongs to (its exactly-once key's): for a digest, the user's local date it is
 	// sent on ("2026-03-09"; it reports the last trading day before, and the news since: the last whose
 	// session had closed when it was sent, so east of about UTC+11, where the morning digest leaves while
-	// New York's session of the day before is still open, the one before that); for a weekly
+	// New York's session of the day before is still open, the one before that; a portfolio first synced
+	// after that close is reported as it is now, at the last close, dated by that session); for a weekly
 	// summary, the ISO week it is sent in ("2026-W11"; it covers the whole week before, Monday to Sunday,
-	// which the content's `week_start` data names); for an alert, the exchange hour ("2026-03-09T10").
+	// which the content's `week_start` data names: a portfolio first synced after that week began has no
+	// change over it, and its summary is SKIPPED "no_portfolio"); for an alert, the exchange hour
+	// ("2026-03-09T10").
 	Period string `protobuf:"bytes,6,opt,name=period,proto3" json:"period,omitempty"`
 	// Subject (email) or title (push).
 	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`

@@ -1,0 +1,178 @@
+"""The periods digests and weekly summaries report (scheduler.proto, ``Notification.period``): a
+digest reports the last trading day before its local date, never a weekend day or a holiday; a
+weekly summary covers the whole Monday-Sunday week before, its start value, end value and return
+all measured over that week. A portfolio first synced after the period has no figures for it
+(no facts: the notification is skipped ``no_portfolio``), never today's figures under the
+period's label.
+
+Prices (NYSE sessions from Mon 2 Nov 2026; Thanksgiving, Thu 26 Nov, is closed): AAPL closes at
+200 + n and SPY at 500 + n on the n-th session (n = 0 on 2 Nov), so
+
+    Fri 20 Nov: n = 14 (AAPL 214, SPY 514)   Mon 23 Nov: n = 15 (AAPL 215)
+    Wed 25 Nov: n = 17 (AAPL 217)            Fri 27 Nov: n = 18 (AAPL 218, SPY 518)
+    Thu  3 Dec: n = 22 (AAPL 222)            Fri  4 Dec: n = 23 (AAPL 223)
+
+and every portfolio holds 10 AAPL and 1000 USD in cash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from stack_cfo.core.clock import FrozenClock
+from stack_cfo.core.data_scope import user_scope
+from stack_cfo.core.market_calendar import calendar_for
+from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
+from stack_cfo.core.portfolio import PortfolioService
+from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand
+from stack_cfo.core.portfolio.ports import ChangeEvent
+from stack_cfo.core.portfolio.settings import AnalyticsSettings
+from stack_cfo.store.db import Database
+from stack_cfo.store.portfolio_repo import PortfolioRepository
+from tests.integration.scheduler.conftest import add_users
+
+NY = ZoneInfo("America/New_York")
+TOKYO = ZoneInfo("Asia/Tokyo")
+FIRST = date(2026, 11, 2)
+LAST = date(2026, 12, 4)  # Friday: the last close recorded
+# Sun 6 Dec 09:00 in Tokyo = Sat 5 Dec 19:00 in New York: the tester's new user syncs then, and a
+# Tokyo morning digest (of the 6th, reporting the 5th) or weekly summary (of 2026-W49, covering
+# Mon 23 - Sun 29 Nov) goes out
+SUNDAY_TOKYO = datetime(2026, 12, 6, 9, 0, tzinfo=TOKYO)
+WEEK = (date(2026, 11, 23), date(2026, 11, 29))
+
+
+class NoFeed:
+    """No change notifications: the service then caches nothing."""
+
+    @property
+    def healthy(self) -> bool:
+        return False
+
+    @property
+    def epoch(self) -> int:
+        return 0
+
+    async def start(self, on_change: Callable[[ChangeEvent], None]) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def _sessions() -> list[date]:
+    cal = calendar_for("America/New_York")
+    days, d = [], FIRST
+    while d <= LAST:
+        if cal.session(d) is not None:
+            days.append(d)
+        d += timedelta(days=1)
+    return days
+
+
+def test_the_price_table_in_the_docstring() -> None:
+    n = {d: i for i, d in enumerate(_sessions())}
+    assert date(2026, 11, 26) not in n
+    assert (n[date(2026, 11, 20)], n[date(2026, 11, 23)], n[date(2026, 11, 25)]) == (14, 15, 17)
+    assert (n[date(2026, 11, 27)], n[date(2026, 12, 3)], n[date(2026, 12, 4)]) == (18, 22, 23)
+
+
+async def _facts(database: Database, synced_at: datetime) -> tuple[str, PortfolioFacts, FrozenClock]:
+    """A user holding 10 AAPL and 1000 USD, synced at ``synced_at``; the clock then at SUNDAY_TOKYO."""
+    [user] = await add_users(database, 1)
+    clock = FrozenClock(SUNDAY_TOKYO.astimezone(UTC))
+    service = PortfolioService(PortfolioRepository(database), NoFeed(), clock=clock, settings=AnalyticsSettings())
+    points = []
+    for i, d in enumerate(_sessions()):
+        points += [
+            PriceInput("AAPL", d, Decimal(200 + i), "USD"),
+            PriceInput("SPY", d, Decimal(500 + i), "USD"),
+        ]
+    await service.record_prices(points, idempotency=None)
+    clock.set(synced_at.astimezone(UTC))
+    with user_scope(user):
+        await service.sync(
+            SyncCommand(
+                user_id=user,
+                positions=(HoldingInput("AAPL", Decimal("10"), Decimal("150")),),
+                cash_balance=Decimal("1000"),
+                base_currency="USD",
+            )
+        )
+    clock.set(SUNDAY_TOKYO.astimezone(UTC))
+    return user, PortfolioFacts(service, clock=clock), clock
+
+
+async def test_a_weekend_digest_reports_friday(database: Database) -> None:
+    user, facts, _ = await _facts(database, datetime.combine(FIRST, time(17), NY))
+    for day in (date(2026, 12, 5), date(2026, 12, 6)):  # the digests of Sunday and Monday
+        digest = await facts.digest_facts(user, day)
+        assert digest is not None
+        assert digest.day == date(2026, 12, 4)  # not Saturday the 5th
+        assert digest.total_value == Decimal("3230")  # 10 x 223 + 1000
+        assert digest.change == Decimal("10")  # 10 x (223 - 222)
+        assert digest.day_return == pytest.approx(10 / 3220)
+        assert digest.data["market_date"] == "2026-12-04"
+        assert "2026-12-04" in digest.narrative and "2026-12-05" not in digest.narrative
+        assert digest.history[-1].day == date(2026, 12, 4)
+
+
+async def test_a_digest_after_a_holiday_reports_the_session_before(database: Database) -> None:
+    user, facts, _ = await _facts(database, datetime.combine(FIRST, time(17), NY))
+    digest = await facts.digest_facts(user, date(2026, 11, 26))  # Thanksgiving: the digest of Fri the 27th
+    assert digest is not None and digest.day == date(2026, 11, 25)
+    assert digest.total_value == Decimal("3170")  # 10 x 217 + 1000
+    assert digest.change == Decimal("10")
+
+
+async def test_the_weekly_summary_measures_one_week(database: Database) -> None:
+    user, facts, _ = await _facts(database, datetime.combine(FIRST, time(17), NY))
+    weekly = await facts.weekly_facts(user, *WEEK)
+    assert weekly is not None
+    assert (weekly.week_start, weekly.week_end) == WEEK
+    assert weekly.start_value == Decimal("3140")  # Fri 20 Nov: 10 x 214 + 1000
+    assert weekly.end_value == Decimal("3180")  # Fri 27 Nov: 10 x 218 + 1000
+    assert weekly.change == Decimal("40")
+    assert weekly.week_return == pytest.approx(218 / 214 - 1)  # the invested positions' return
+    assert weekly.benchmark_return == pytest.approx(518 / 514 - 1)
+    [mover] = weekly.top_movers
+    assert mover.symbol == "AAPL" and mover.contribution == Decimal("40.00")
+
+
+async def test_a_portfolio_synced_over_the_weekend_before_starts_the_week_at_fridays_close(
+    database: Database,
+) -> None:
+    # synced on Sat 21 Nov: its first valuation day is Mon 23 Nov (215), but the week starts
+    # from Friday's close (214), as its week return does
+    user, facts, _ = await _facts(database, datetime(2026, 11, 21, 12, tzinfo=NY))
+    weekly = await facts.weekly_facts(user, *WEEK)
+    assert weekly is not None
+    assert weekly.start_value == Decimal("3140")
+    assert weekly.end_value == Decimal("3180")
+    assert weekly.change == Decimal("40")
+    assert weekly.week_return == pytest.approx(218 / 214 - 1)
+
+
+async def test_a_new_users_first_digest_is_dated_by_its_close_and_has_no_week_before(database: Database) -> None:
+    # synced on Sunday morning in Tokyo (Saturday evening in New York, after Friday's close): the
+    # first digest shows the holdings as they are, valued at Friday's close and dated Friday (it
+    # said "Sat, Dec 5" over Friday's change); a week before the first sync has no summary
+    user, facts, _ = await _facts(database, SUNDAY_TOKYO)
+    digest = await facts.digest_facts(user, date(2026, 12, 5))
+    assert digest is not None
+    assert digest.day == date(2026, 12, 4)
+    assert (digest.total_value, digest.change) == (Decimal("3230"), Decimal("10"))
+    assert await facts.weekly_facts(user, *WEEK) is None  # 23-29 Nov: not held yet
+
+
+async def test_a_user_who_joined_mid_week_has_no_summary_of_that_week(database: Database) -> None:
+    # synced on Wed 25 Nov: no value at the week's start, so no change or return over the week
+    user, facts, _ = await _facts(database, datetime(2026, 11, 25, 12, tzinfo=NY))
+    assert await facts.weekly_facts(user, *WEEK) is None
+    digest = await facts.digest_facts(user, date(2026, 11, 25))  # but Wednesday's close is theirs
+    assert digest is not None and digest.day == date(2026, 11, 25) and digest.total_value == Decimal("3170")
