@@ -20,8 +20,9 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound
+from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import Idempotency
+from stack_cfo.core.portfolio.inputs import base_currency_changed
 from stack_cfo.core.portfolio.ledger import group_of
 from stack_cfo.core.portfolio.models import PriceSeries
 from stack_cfo.core.portfolio.ports import LedgerCheck, RateInput, RecordResult
@@ -127,12 +128,7 @@ class LedgerRepository:
         await ensure_user(conn, user_id)
         stored = await self._lock_or_create_portfolio(conn, user_id, base or "USD", now)
         if base and stored != base:
-            raise InvalidArgument(
-                f"base_currency: the portfolio is valued in {stored}; it cannot change to {base}",
-                violations=[FieldViolation("base_currency", f"must be empty or {stored}")],
-                reason="CURRENCY_MISMATCH",
-                metadata={"base_currency": stored, "requested": base},
-            )
+            raise base_currency_changed(stored, base)
         return stored
 
     async def _all(self, conn: AsyncConnection[Any], user_id: str, cipher: UserCipher) -> list[Transaction]:

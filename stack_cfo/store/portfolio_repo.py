@@ -38,6 +38,7 @@ from stack_cfo.core.portfolio.inputs import (
     ImportHistoryCommand,
     PriceInput,
     SyncCommand,
+    base_currency_changed,
 )
 from stack_cfo.core.portfolio.ports import (
     ChangeEvent,
@@ -248,12 +249,7 @@ class PortfolioRepository(LedgerRepository):
         await ensure_user(conn, user)
         stored = await self._lock_or_create_portfolio(conn, user, base, synced_at, version=0)
         if stored != base:
-            raise InvalidArgument(
-                f"base_currency: the portfolio is valued in {stored}; it cannot change to {base}",
-                violations=[FieldViolation("base_currency", f"must stay {stored}")],
-                reason="CURRENCY_MISMATCH",
-                metadata={"base_currency": stored, "requested": base},
-            )
+            raise base_currency_changed(stored, base, may_be_empty=False)
         cur = await conn.execute(Q.has_transactions, {"user_id": user})
         if await cur.fetchone() is not None:
             raise FailedPrecondition(

@@ -8,14 +8,16 @@ import sys
 from collections import Counter
 from typing import TextIO
 
+from psycopg.rows import tuple_row
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stack_cfo.config import Config
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
 from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, locate, parse
-from stack_cfo.core.portfolio.inputs import check_currency
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
+from stack_cfo.store.db import Database
+from stack_cfo.store.queries import load_queries
 from stack_cfo.wiring.container import build_container
 from stack_cfo.wiring.startup import require_schema_at_head, resolve_database_url
 
@@ -38,17 +40,30 @@ def _report(err: InvalidArgument, rows: list[ImportedRow], out: TextIO) -> None:
         print(f"error: {err.message} ({err.reason}); nothing was imported", file=out)
 
 
+async def _price_currencies(db: Database, symbols: set[str]) -> dict[str, str]:
+    """The currency of each symbol's latest close (the store's query, which the write's check uses)."""
+    if not symbols:
+        return {}
+    async with db.connection() as conn:
+        cur = conn.cursor(row_factory=tuple_row)
+        await cur.execute(load_queries("ledger").price_currencies, {"symbols": sorted(symbols)})
+        return {s: c for s, c in await cur.fetchall()}
+
+
 async def import_transactions(
     config: Config, user_id: str, text: str, *, fmt: str = "auto", dry_run: bool = False,
     base_currency: str = "", out: TextIO = sys.stdout, err: TextIO = sys.stderr,
 ) -> int:
     """Exit code 0 when imported (or a clean dry run), 1 on a bad file or row (nothing written)."""
+    warnings: list[str] = []
     try:
-        rows = parse(text, fmt)
+        rows = parse(text, fmt, warnings)
     except ImportError_ as exc:
-        print(f"error: line {exc.line}, field {exc.column}: {exc.message} ({exc.reason}); nothing was imported",
+        print(f"error: line {exc.line}, field {exc.where}: {exc.message} ({exc.reason}); nothing was imported",
               file=err)
         return 1
+    for warning in warnings:
+        print(warning, file=err)
     if not rows:
         print("error: the file holds no transactions; nothing was imported", file=err)
         return 1
@@ -63,12 +78,15 @@ async def import_transactions(
             command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency)
             with _bar(err) as progress:
                 task = progress.add_task("checking", total=len(rows))
-                existing = await service.transactions_of(user_id)
-                stored_base = await service.base_currency_of(user_id)
-                if stored_base is None and base_currency:  # the portfolio the import creates: as the write checks
-                    check_currency(base_currency, "base_currency")
-                base = stored_base or base_currency or "USD"
-                checked = service.dry_run(command, existing, base) if dry_run else None
+                checked = None
+                if dry_run:  # every check of the write (the same base currency and price currency rules)
+                    existing = await service.transactions_of(user_id)
+                    stored_base = await service.base_currency_of(user_id)
+
+                    async def price_currencies(symbols: set[str]) -> dict[str, str]:
+                        return await _price_currencies(container.db, symbols)
+
+                    checked = await service.dry_run(command, existing, stored_base, price_currencies)
                 progress.update(task, completed=len(rows))
                 if dry_run:
                     assert checked is not None

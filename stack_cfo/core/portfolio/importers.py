@@ -14,7 +14,10 @@ SPLIT, DEPOSIT, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT; the other columns as the 
 ``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless); numbers
 are the contract's decimal strings (``185.64``: no exponent, no separators, at most 18 digits after
 the point), as ``BatchCreateTransactions`` takes them.
-Columns may come in any order; unknown columns are an error.
+Columns may come in any order; unknown columns, and a column named twice, are an error. A quoted cell
+may span lines (a note of several lines), but one that swallows a line reading as a row of its own
+(date and type where the header puts them, as many cells as the header), or a quote still open at the
+end of the file, is a quote left unclosed: an error naming the line it opened on.
 
 **Ghostfolio's export** (``--format ghostfolio``): the JSON written by Ghostfolio's "Export"
 (``{"meta": ..., "activities": [{"type", "symbol", "date", "quantity", "unitPrice", "fee",
@@ -23,9 +26,14 @@ amount of quantity x unitPrice; FEE an amount of ``fee`` (or quantity x unitPric
 JSON floats (``1e-05``), read as decimals and rounded half-even to 18 fractional digits where they
 (or a product) have more. Other types
 (ITEM, LIABILITY) are refused. The client id is Ghostfolio's ``id`` when present, else a digest of
-the activity, so exporting and importing again does not double anything.
+the activity (``#2``, ``#3``... appended for the second, third... identical activity of the file), so
+exporting and importing again does not double anything, and two identical activities stay two.
+A ``date`` is a timestamp whose calendar date as written is the trade date; one with a time of day
+other than midnight (Ghostfolio writes local midnight in UTC: ``2024-01-02T23:00:00.000Z`` for a
+trade on the 3rd in Central Europe) is reported by ``warnings``: its date may be a day early.
 
-Errors name the line (1-based, of the file) and the column: :class:`ImportError_`.
+Errors name the line (1-based, of the file) and the column (and, in a Ghostfolio export, the
+activity: ``activities[2]``, since a minified export is all on line 1): :class:`ImportError_`.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -54,12 +63,22 @@ CSV_FIELDS = {"date": "trade_date", "type": "type", "symbol": "symbol", "quantit
 class ImportError_(Exception):
     """A bad row: where it is and what is wrong."""
 
-    def __init__(self, line: int, column: str, message: str, reason: str = "INVALID_ROW") -> None:
+    def __init__(self, line: int, column: str, message: str, reason: str = "INVALID_ROW", *, item: str = "") -> None:
         super().__init__(f"line {line}, {column}: {message}")
         self.line = line
         self.column = column
         self.message = message
         self.reason = reason
+        #: The element of the file the row is (``activities[2]`` of a Ghostfolio export), or "".
+        self.item = item
+
+    @property
+    def where(self) -> str:
+        """The column, with the element of the file when known: ``currency (activities[2])``."""
+        return f"{self.column} ({self.item})" if self.item else self.column
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +155,85 @@ def _date(text: str, line: int, column: str, *, timestamp: bool = False) -> date
     raise ImportError_(line, column, f"{text[:40]!r} is not a YYYY-MM-DD date", "INVALID_DATE")
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+#: What changes the state of a CSV reader: a quote, a comma, a line break.
+_CSV_TOKEN = re.compile(r'\r\n|[",\r\n]')
+
+
+def _breaks(text: str) -> int:
+    return len(_BREAK.findall(text))
+
+
+def _quote_open_at_end(text: str, start: int) -> tuple[int, int] | None:
+    """Where a quote opened at or after ``start`` (the beginning of a record) is still open at the
+    end of ``text``: (its offset, the index of its cell in the record), else ``None``. Follows
+    :func:`csv.reader` (not strict): a quote opens a quoted cell only as the cell's first character;
+    in it ``""`` is a quote; after its closing quote, other characters make the rest of the cell
+    unquoted (where a quote is just a character)."""
+    state, cell, cell_start, opened, closed = "unquoted", 0, start, -1, -1
+    for m in _CSV_TOKEN.finditer(text, start):
+        token, at = m.group(), m.start()
+        if state == "quoted":
+            if token == '"':
+                state, closed = "closed", at
+            continue
+        if state == "closed" and at != closed + 1:
+            state = "unquoted"  # characters after the closing quote
+        if token == '"':
+            if state == "closed":  # "" inside a quoted cell
+                state = "quoted"
+            elif at == cell_start:
+                state, opened = "quoted", at
+        elif token == ",":
+            state, cell, cell_start = "unquoted", cell + 1, m.end()
+        else:  # a line break: the next record
+            state, cell, cell_start = "unquoted", 0, m.end()
+    return (opened, cell) if state == "quoted" else None
+
+
+def _reads_as_row(line: str, header: list[str]) -> bool:
+    """``line`` alone is a row of the file: as many cells as the header, a date and a type where
+    the header puts them."""
+    try:
+        cells = next(csv.reader([line]))
+    except (csv.Error, StopIteration):
+        return False
+    if len(cells) != len(header):
+        return False
+    cell = dict(zip(header, cells, strict=True))
+    try:
+        _date(cell["date"], 0, "date")
+        _type(cell["type"], 0, "type")
+    except ImportError_:
+        return False
+    return True
+
+
+def _swallowed_row(record: list[str], header: list[str], line: int) -> ImportError_ | None:
+    """A quoted cell of ``record`` (which starts on ``line``) that runs over a line reading as a row
+    of its own: a quote left unclosed, which took the rows after it into the cell."""
+    for i, value in enumerate(record):
+        parts = _BREAK.split(value)
+        for k, part in enumerate(parts[1:], start=1):
+            if _reads_as_row(part, header):
+                opened = line + sum(_breaks(c) for c in record[:i])
+                return ImportError_(opened, header[i], f"unclosed quote: the quote opened on line {opened} runs "
+                                    f"over line {opened + k}, which reads as a row of its own (close the quote; a "
+                                    'quote inside a quoted cell is written twice: "")')
+    return None
+
+
 def parse_csv(text: str) -> list[ImportedRow]:
     """The stack-cfo CSV (see the module doc)."""
-    reader = csv.reader(io.StringIO(text))
+    # newline="": records end at \r\n, \r or \n (so line numbers count those), and a line break inside
+    # a quoted cell is kept as written
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise ImportError_(1, "header", "the file is empty") from None
+    except csv.Error as exc:
+        raise ImportError_(1, "header", f"is not valid CSV ({exc})") from None
     if len(header) == 1:
         for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if separator in header[0]:
@@ -151,18 +242,32 @@ def parse_csv(text: str) -> list[ImportedRow]:
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise ImportError_(1, unknown[0], f"unknown column (expected {', '.join(CSV_COLUMNS)})")
+    twice = next((h for i, h in enumerate(header) if h in header[:i]), None)
+    if twice is not None:
+        raise ImportError_(1, twice, "column appears twice")
     for required in ("date", "type"):
         if required not in header:
             raise ImportError_(1, required, "required column is missing")
     rows: list[ImportedRow] = []
-    end = reader.line_num
-    for record in reader:
+    end = last = reader.line_num
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell beyond the csv module's limit (128 KiB)
+            raise ImportError_(end + 1, "row", f"is not valid CSV ({exc})") from None
         line, end = end + 1, reader.line_num  # the record's first line (a quoted cell may span lines)
+        last = line
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
             hint = f" (a quote opened on line {line} is never closed)" if end > line and '"' in text else ""
             raise ImportError_(line, "row", f"has {len(record)} fields, the header {len(header)}{hint}")
+        if end > line:
+            swallowed = _swallowed_row(record, header, line)
+            if swallowed is not None:
+                raise swallowed
         cell = dict(zip(header, record, strict=True))
         rows.append(ImportedRow(line, TransactionInput(
             type=_type(cell["type"], line, "type"),
@@ -177,6 +282,14 @@ def parse_csv(text: str) -> list[ImportedRow]:
             client_id=cell.get("id", "").strip(),
             note=cell.get("note", ""),
         ), {v: k for k, v in CSV_FIELDS.items()}))
+    if '"' in text:  # a quote still open at the end of the file: only the last record can hold it
+        start = 0 if last == 1 else next(itertools.islice(_BREAK.finditer(text), last - 2, None)).end()
+        open_quote = _quote_open_at_end(text, start)
+        if open_quote is not None:
+            at, index = open_quote
+            opened = last + _breaks(text[start:at])
+            column = header[index] if index < len(header) else "row"
+            raise ImportError_(opened, column, f"the quote opened on line {opened} is never closed")
     return rows
 
 
@@ -218,8 +331,18 @@ def _activity_lines(text: str) -> list[int]:
     return starts
 
 
-def parse_ghostfolio(text: str) -> list[ImportedRow]:
-    """Ghostfolio's activities export (see the module doc)."""
+def _time_of_day(text: str) -> bool:
+    """A timestamp (``2024-01-02T23:00:00.000Z``) with a time other than midnight."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return len(text.strip()) > 10 and moment.time() != datetime.min.time()
+
+
+def parse_ghostfolio(text: str, warnings: list[str] | None = None) -> list[ImportedRow]:
+    """Ghostfolio's activities export (see the module doc); what may be wrong without being an error
+    (a time of day in a date) is added to ``warnings``."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -229,36 +352,64 @@ def parse_ghostfolio(text: str) -> list[ImportedRow]:
         raise ImportError_(1, "activities", "not a Ghostfolio export (no activities array)")
     lines = _activity_lines(text)
     rows: list[ImportedRow] = []
+    digests: dict[str, int] = {}
+    timed: list[tuple[int, int, str]] = []
     for i, a in enumerate(activities):
         line = lines[i] if i < len(lines) else 1
         if not isinstance(a, dict):
             raise ImportError_(line, f"activities[{i}]", "is not an object")
-        kind = str(a.get("type", "")).upper()
-        qty = _json_number(a.get("quantity"), line, "quantity")
-        unit = _json_number(a.get("unitPrice"), line, "unitPrice")
-        fee = _json_number(a.get("fee"), line, "fee")
-        day = _date(str(a.get("date", "")), line, "date", timestamp=True)
-        symbol = str(a.get("symbol") or "")
-        note = str(a.get("comment") or "")[:500]
-        ccy = str(a.get("currency") or "").upper()
-        if kind in ("BUY", "SELL"):
-            t = TransactionInput(type=TransactionType(kind), trade_date=day, symbol=symbol, quantity=qty,
-                                 price=unit, currency=ccy, fees=fee, note=note)
-        elif kind in ("DIVIDEND", "INTEREST"):
-            amount = _places((qty or Decimal(1)) * unit) if unit is not None else None
-            t = TransactionInput(type=TransactionType(kind), trade_date=day,
-                                 symbol=symbol if kind == "DIVIDEND" else "", amount=amount, currency=ccy, fees=fee,
-                                 note=note)
-        elif kind == "FEE":
-            amount = fee if fee else (_places((qty or Decimal(1)) * unit) if unit is not None else None)
-            t = TransactionInput(type=TransactionType.FEE, trade_date=day, amount=amount, currency=ccy, note=note)
-        else:
-            raise ImportError_(line, "type", f"Ghostfolio activity type {kind[:20]!r} is not supported",
-                               "UNSUPPORTED_TYPE")
-        client = str(a.get("id") or "") or "gf-" + hashlib.sha256(
-            json.dumps(a, sort_keys=True, default=str).encode()).hexdigest()[:32]
-        rows.append(ImportedRow(line, _with_client(t, client), dict(_GF_FIELDS)))
+        try:
+            t = _activity(a, line)
+        except ImportError_ as exc:
+            exc.item = exc.item or f"activities[{i}]"
+            raise
+        client = str(a.get("id") or "")
+        if not client:
+            # identical activities (two equal buys on one day) are told apart by their order in the file;
+            # the first keeps the bare digest (the client id of files imported before the count existed)
+            digest = "gf-" + hashlib.sha256(json.dumps(a, sort_keys=True, default=str).encode()).hexdigest()[:32]
+            n = digests[digest] = digests.get(digest, 0) + 1
+            client = digest if n == 1 else f"{digest}#{n}"
+        if _time_of_day(str(a.get("date", ""))):
+            timed.append((line, i, str(a.get("date"))[:40]))
+        columns = {k: f"{v} (activities[{i}])" for k, v in _GF_FIELDS.items()}
+        rows.append(ImportedRow(line, _with_client(t, client), columns))
+    if timed and warnings is not None:
+        line, i, first = timed[0]
+        more = f" and {len(timed) - 1} more" if len(timed) > 1 else ""
+        have = "ies have a time of day in their dates" if len(timed) > 1 else "y has a time of day in its date"
+        warnings.append(f"warning: {len(timed)} activit{have} (line {line}, activities[{i}]: {first}{more}); "
+                        "each is recorded on the "
+                        f"calendar date as written ({first[:10]}), which is a day early if the export was made east "
+                        "of UTC (Ghostfolio writes local midnight in UTC): check those dates")
     return rows
+
+
+def _activity(a: dict[str, object], line: int) -> TransactionInput:
+    """One Ghostfolio activity, without its client id."""
+    kind = str(a.get("type", "")).upper()
+    qty = _json_number(a.get("quantity"), line, "quantity")
+    unit = _json_number(a.get("unitPrice"), line, "unitPrice")
+    fee = _json_number(a.get("fee"), line, "fee")
+    day = _date(str(a.get("date", "")), line, "date", timestamp=True)
+    symbol = str(a.get("symbol") or "")
+    note = str(a.get("comment") or "")[:500]
+    ccy = str(a.get("currency") or "").upper()
+    if kind in ("BUY", "SELL"):
+        t = TransactionInput(type=TransactionType(kind), trade_date=day, symbol=symbol, quantity=qty,
+                             price=unit, currency=ccy, fees=fee, note=note)
+    elif kind in ("DIVIDEND", "INTEREST"):
+        amount = _places((qty or Decimal(1)) * unit) if unit is not None else None
+        t = TransactionInput(type=TransactionType(kind), trade_date=day,
+                             symbol=symbol if kind == "DIVIDEND" else "", amount=amount, currency=ccy, fees=fee,
+                             note=note)
+    elif kind == "FEE":
+        amount = fee if fee else (_places((qty or Decimal(1)) * unit) if unit is not None else None)
+        t = TransactionInput(type=TransactionType.FEE, trade_date=day, amount=amount, currency=ccy, note=note)
+    else:
+        raise ImportError_(line, "type", f"Ghostfolio activity type {kind[:20]!r} is not supported",
+                           "UNSUPPORTED_TYPE")
+    return t
 
 
 def _with_client(t: TransactionInput, client_id: str) -> TransactionInput:
@@ -267,12 +418,13 @@ def _with_client(t: TransactionInput, client_id: str) -> TransactionInput:
     return replace(t, client_id=client_id[:128])
 
 
-def parse(text: str, fmt: str) -> list[ImportedRow]:
-    """``fmt``: csv, ghostfolio, or auto (JSON object -> ghostfolio, else csv)."""
+def parse(text: str, fmt: str, warnings: list[str] | None = None) -> list[ImportedRow]:
+    """``fmt``: csv, ghostfolio, or auto (JSON object -> ghostfolio, else csv); ``warnings`` gets what
+    may be wrong without being an error."""
     if fmt == "auto":
         fmt = "ghostfolio" if text.lstrip().startswith("{") else "csv"
     if fmt == "ghostfolio":
-        return parse_ghostfolio(text)
+        return parse_ghostfolio(text, warnings)
     if fmt == "csv":
         return parse_csv(text)
     raise ValueError(f"unknown format {fmt!r}")

@@ -213,6 +213,18 @@ def check_currency(code: str, field_path: str) -> str:
     return code
 
 
+def base_currency_changed(stored: str, requested: str, *, may_be_empty: bool = True) -> InvalidArgument:
+    """CURRENCY_MISMATCH for a request naming another base currency than the portfolio's (which
+    never changes); ``may_be_empty``: whether the request may leave it out (the ledger's may)."""
+    rule = f"must be empty or {stored}" if may_be_empty else f"must stay {stored}"
+    return InvalidArgument(
+        f"base_currency: the portfolio is valued in {stored}; it cannot change to {requested}",
+        violations=[FieldViolation("base_currency", rule)],
+        reason="CURRENCY_MISMATCH",
+        metadata={"base_currency": stored, "requested": requested},
+    )
+
+
 def check_base_currency(code: str, base: str, field_path: str) -> str:
     """A known currency that is the portfolio's base currency (v1 converts nothing)."""
     check_currency(code, field_path)

@@ -17,7 +17,7 @@ correction only the books it touched are read and re-derived.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from stack_cfo.core.portfolio.cache import TaggedCache
 from stack_cfo.core.portfolio.fx import FxTable
 from stack_cfo.core.portfolio.inputs import (
     _bad,
+    base_currency_changed,
     check_currency,
     check_day,
     normalize_symbol,
@@ -210,21 +211,32 @@ class LedgerUseCases:
             self._invalidate(HoldingsChanged(command.user_id))
         return result
 
-    def dry_run(
-        self, command: BatchCreateCommand, existing: list[Transaction], base: str
+    async def dry_run(
+        self, command: BatchCreateCommand, existing: list[Transaction], stored_base: str | None,
+        price_currencies: Callable[[set[str]], Awaitable[dict[str, str]]],
     ) -> tuple[list[TransactionInput], int]:
         """Validate a batch against an existing ledger without writing (the importer's --dry-run):
         (the rows it would record, how many it would find already recorded), by the rules the write
-        follows: a client id already recorded with the same content, or repeated earlier in the batch,
-        is not recorded again (with other content: CLIENT_ID_REUSED); only the new rows join the
-        ledger check."""
+        follows: the requested base currency (known, and the portfolio's when it exists); a client id
+        already recorded with the same content, or repeated earlier in the batch, is not recorded again
+        (with other content: CLIENT_ID_REUSED); only the new rows join the ledger check, with the
+        currency of each traded symbol's closes (``price_currencies(symbols)``, as the store reads
+        them)."""
         now = self._clock.now()
-        rows = validate_batch(command.transactions, base_currency=base, now=now, limit=None)
+        requested = command.base_currency
+        if requested:
+            check_currency(requested, "base_currency")
+        rows = validate_batch(command.transactions, base_currency=stored_base or requested or "USD", now=now,
+                              limit=None)
+        if requested and stored_base is not None and requested != stored_base:  # as the store's write refuses it
+            raise base_currency_changed(stored_base, requested)
         stored = {t.data.client_id: t for t in existing if t.data.client_id}
         repeats = repeats_by_client_id(rows, stored, command.user_id)
         new = [(i, r) for i, (r, k) in enumerate(zip(rows, repeats, strict=True)) if k is None]
         fresh = [Transaction(f"new-{i}", 2**62 + i, r, now, now) for i, r in new]
-        check_ledger(existing + fresh, {}, {t.id: f"transactions[{i}]" for (i, _), t in zip(new, fresh, strict=True)})
+        prices = await price_currencies({r.symbol for _, r in new if r.symbol}) if new else {}
+        check_ledger(existing + fresh, prices,
+                     {t.id: f"transactions[{i}]" for (i, _), t in zip(new, fresh, strict=True)})
         return [r for _, r in new], len(rows) - len(new)
 
     async def transactions_of(self, user_id: str) -> list[Transaction]:

@@ -201,6 +201,9 @@ def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, 
     if len(t.note) > MAX_NOTE_CHARS:
         raise _bad(f"{path}.note", f"must be at most {MAX_NOTE_CHARS} characters", "TEXT_TOO_LONG",
                    max_chars=MAX_NOTE_CHARS)
+    for name, text in (("client_id", t.client_id), ("note", t.note)):
+        if "\x00" in text:  # as the API's decoding refuses it (PostgreSQL text cannot hold it)
+            raise _bad(f"{path}.{name}", "must not contain the NUL character (U+0000)", "INVALID_TEXT")
     return dataclasses.replace(t, symbol=symbol, currency=currency, fees=fees)
 
 

@@ -1,0 +1,72 @@
+"""``stack-cfo import-transactions --dry-run`` refuses what the import refuses: a trade in another
+currency than its symbol's recorded closes, a --base-currency other than the existing portfolio's,
+a NUL character; and what the dry run accepts, the import records."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+from stack_cfo.core.clock import FrozenClock
+from stack_cfo.wiring.importer import import_transactions
+from tests.integration.portfolio.support import evening, new_user, price_points, record
+from tests.support.server import running_server, test_config
+
+HEADER = "date,type,symbol,quantity,price,amount,currency,fees,split_ratio,id,note\n"
+DEPOSIT = "2026-10-05,DEPOSIT,,,,10000,USD,,,dep-1,\n"
+
+
+async def _run(cfg: object, user: str, text: str, **kw: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = await import_transactions(cfg, user, text, out=out, err=err, **kw)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+def _error(err: str) -> str:
+    return next(line for line in err.splitlines() if line.startswith("error:"))
+
+
+async def test_the_dry_run_applies_the_checks_of_the_import(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(date(2026, 10, 30)))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        cfg = test_config(db_dsn, data_dir)
+        await record(srv, price_points({"AAA": [(date(2026, 10, 5), "100"), (date(2026, 10, 6), "101")]}))  # USD
+        user = new_user()
+
+        # a BUY in EUR of a symbol whose closes are in USD (lower case: the symbol as the write reads it)
+        for symbol in ("AAA", "aaa"):
+            eur_buy = HEADER + DEPOSIT + f"2026-10-05,BUY,{symbol},1,10,,EUR,,,b-eur,\n"
+            code, _, dry = await _run(cfg, user, eur_buy, dry_run=True)
+            assert code == 1 and "line 3, field currency" in dry and "CURRENCY_MISMATCH" in dry, dry
+            code, _, real = await _run(cfg, user, eur_buy)
+            assert code == 1 and _error(real) == _error(dry)
+
+        # the portfolio exists in USD: --base-currency EUR is refused by both
+        code, out, err = await _run(cfg, user, HEADER + DEPOSIT)
+        assert code == 0 and "imported: 1 recorded" in out, err
+        more = HEADER + "2026-10-06,DEPOSIT,,,,500,USD,,,dep-2,\n"
+        code, _, dry = await _run(cfg, user, more, dry_run=True, base_currency="EUR")
+        assert code == 1 and "base_currency" in dry and "CURRENCY_MISMATCH" in dry, dry
+        code, _, real = await _run(cfg, user, more, base_currency="EUR")
+        assert code == 1 and _error(real) == _error(dry)
+        code, out, err = await _run(cfg, user, more, dry_run=True, base_currency="USD")  # its own: fine
+        assert code == 0 and "1 transactions would be recorded, 0 are already recorded" in out, err
+
+        # a BUY in the closes' currency passes both
+        usd_buy = HEADER + DEPOSIT + "2026-10-06,BUY,AAA,1,101,,USD,,,b-usd,\n"
+        code, out, err = await _run(cfg, user, usd_buy, dry_run=True)
+        assert code == 0 and "1 transactions would be recorded, 1 are already recorded" in out, err
+        code, out, err = await _run(cfg, user, usd_buy)
+        assert code == 0 and "imported: 1 recorded, 1 already recorded" in out, err
+
+
+async def test_a_nul_character_is_refused_by_line_and_field(db_dsn: str, data_dir: Path) -> None:
+    clock = FrozenClock(evening(date(2026, 10, 30)))
+    async with running_server(db_dsn, data_dir, clock=clock):
+        cfg = test_config(db_dsn, data_dir)
+        user = new_user()
+        text = HEADER + "2026-10-05,DEPOSIT,,,,10000,USD,,,dep-1,a\x00b\n"
+        for dry_run in (True, False):
+            code, _, err = await _run(cfg, user, text, dry_run=dry_run)
+            assert code == 1 and "error: line 2, field note:" in err and "(INVALID_TEXT)" in err, err
