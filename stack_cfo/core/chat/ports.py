@@ -113,10 +113,11 @@ class ChatStore(Protocol):
         *,
         owner: str,
         day: date,
-        admit: Callable[[ChatSession, int], None],
+        admit: Callable[..., None],
         recent_window: int,
         lease: Any = None,
         started: Callable[[TurnStart], None] | None = None,
+        reserve: int = 0,
     ) -> TurnStart:
         """Start a turn in one transaction: take the lease (when a not-yet-held handle is given),
         store the user message with the next ``seq`` and read what the prompt needs.
@@ -128,6 +129,13 @@ class ChatStore(Protocol):
         called inside the transaction: whatever it raises (session not active, budget spent)
         rolls everything back. While another holder has the lease the attempt rolls back and is
         retried, as :meth:`lease` waits.
+
+        ``reserve`` > 0: the turn reserves that many tokens of the owner's daily budget until
+        :meth:`complete_turn` replaces them by its usage (or the lease is released or expires).
+        ``admit`` is then called as ``admit(session, tokens spent on day, tokens reserved by the
+        owner's other turns in flight)``, both read after every earlier admission of the owner
+        (on any replica) committed or rolled back, so concurrent turns see each other's
+        reservations.
 
         A caller cancelled while the transaction runs waits for its end and gets CancelledError;
         ``started`` (when given) is called with the start once the transaction has committed, so
@@ -146,8 +154,8 @@ class ChatStore(Protocol):
         lease: Any = None,
     ) -> ChatMessage:
         """Store the assistant message with the next ``seq``, add its tokens to the session and
-        to the user's daily ledger, in one transaction (whatever the session status now is);
-        with ``lease``, release it in the same transaction."""
+        to the user's daily ledger and drop the turn's reservation, in one transaction (whatever
+        the session status now is); with ``lease``, release it in the same transaction."""
         ...
 
     async def latest_summary(self, session_id: str) -> Summary | None:

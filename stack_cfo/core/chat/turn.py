@@ -43,7 +43,7 @@ from stack_cfo.core.ai import (
 from stack_cfo.core.ai.offline import OFFLINE_BANNER, offline_result
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.answer import Grounder, answer_message
-from stack_cfo.core.chat.budget import check_budget, usage_day
+from stack_cfo.core.chat.budget import check_budget, turn_reservation, usage_day
 from stack_cfo.core.chat.compression import plan_compression
 from stack_cfo.core.chat.evidence import Evidence
 from stack_cfo.core.chat.models import (
@@ -205,10 +205,10 @@ class Turns:
         await self._summarizer.wait_pending(sid)  # a summary of the previous turns may be ready soon
         now = self._clock.now()
 
-        def admit(session: ChatSession, day_tokens: int) -> None:
+        def admit(session: ChatSession, day_tokens: int, reserved_tokens: int = 0) -> None:
             if session.status is not SessionStatus.ACTIVE:
                 raise not_active(session)
-            check_budget(day_tokens, self.settings.daily_token_budget, now)
+            check_budget(day_tokens, self.settings.daily_token_budget, now, reserved_tokens)
 
         assistant_id = str(uuid.uuid4())
         begun: list[TurnStart] = []  # the start, also when this call is cancelled while it commits
@@ -231,6 +231,9 @@ class Turns:
                     recent_window=self.settings.keep_recent_messages,
                     lease=lease,
                     started=begun.append,
+                    # held until complete_turn stores the usage (or the lease ends): turns of the
+                    # user in flight on other sessions, on any replica, count it
+                    reserve=turn_reservation(self.settings),
                 )
             except NotFound:
                 raise session_not_found(user_id, sid) from None

@@ -13,7 +13,6 @@ from psycopg.errors import NoDataFound
 
 from stack_cfo.core.chat.models import (
     ChatMessage,
-    ChatSession,
     Summary,
 )
 from stack_cfo.core.chat.ports import TurnStart
@@ -79,10 +78,11 @@ class TranscriptQueries(LeaseQueries):
         *,
         owner: str,
         day: date,
-        admit: Callable[[ChatSession, int], None],
+        admit: Callable[..., None],
         recent_window: int,
         lease: TurnLease | None = None,
         started: Callable[[TurnStart], None] | None = None,
+        reserve: int = 0,
     ) -> TurnStart:
         if not is_uuid(session_id):
             raise missing(session_id)
@@ -96,7 +96,7 @@ class TranscriptQueries(LeaseQueries):
                 return await run_to_end(
                     self._begin_turn(
                         session_id, message, owner, day, admit, recent_window, lease if take else None, cipher,
-                        started,
+                        started, max(0, reserve),
                     )
                 )
             except Busy:
@@ -109,11 +109,12 @@ class TranscriptQueries(LeaseQueries):
         message: ChatMessage,
         owner: str,
         day: date,
-        admit: Callable[[ChatSession, int], None],
+        admit: Callable[..., None],
         recent_window: int,
         lease: TurnLease | None,
         cipher: UserCipher,
         started: Callable[[TurnStart], None] | None,
+        reserve: int,
     ) -> TurnStart:
         # One transaction, its start in one round trip: BEGIN, the scope and one call running
         # the turn's statements (migration 16); the checks run on its rows before the commit, a
@@ -139,6 +140,9 @@ class TranscriptQueries(LeaseQueries):
                             "request_id": request_id,
                             "created_at": message.created_at,
                             "window": recent_window,
+                            # held until complete_turn (migration 20); the check below sees the
+                            # user's other reservations, read under the user's lock
+                            "reserve": reserve,
                         }
                         | taking,
                     ),
@@ -186,7 +190,10 @@ class TranscriptQueries(LeaseQueries):
                     start = replace(start, message=earlier[0], existing=True, answer=earlier[1])
                     if earlier[1] is not None:
                         raise Replay(start)  # answered: change nothing, take no lease
-                admit(session, int(srow["day_tokens"]))
+                if reserve:
+                    admit(session, int(srow["day_tokens"]), int(srow["day_reserved"] or 0))
+                else:
+                    admit(session, int(srow["day_tokens"]))
                 if lease is not None and not srow["lease_acquired"]:
                     raise Busy
                 if inserted is None and earlier is None:

@@ -50,15 +50,18 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
 -- name: begin_turn
--- A turn's first transaction in one call (migration 16 has the statements): rows by `part`
--- ('session', 'inserted', 'summary', 'uncovered'); none when the session is not there.
+-- A turn's first transaction in one call (migrations 16, 17 and 20 have the statements): rows by
+-- `part` ('session', 'inserted', 'reused', 'summary', 'uncovered'); none when the session is not
+-- there. With `reserve` > 0 the turn reserves that many tokens of its user's daily budget (the
+-- 'session' row's `day_reserved` is what the user's other turns in flight hold).
 SELECT * FROM chat_begin_turn(
     %(id)s::uuid, %(day)s::date, %(message_id)s::uuid, %(content)s::text, %(request_id)s::text,
-    %(created_at)s::timestamptz, %(window)s::integer, %(owner)s::uuid, %(ttl)s::float8, %(orphans)s::uuid[])
+    %(created_at)s::timestamptz, %(window)s::integer, %(owner)s::uuid, %(ttl)s::float8, %(orphans)s::uuid[],
+    %(reserve)s::integer)
 
 -- name: complete_turn
 -- A turn's second transaction in one call (migration 16): the stored answer; no_data_found when the
--- session is not there.
+-- session is not there. The turn's token reservation is replaced by its usage (migration 20).
 SELECT * FROM chat_complete_turn(
     %(session_id)s::uuid, %(user_id)s::uuid, %(day)s::date, %(window)s::integer, %(release)s::boolean,
     %(owner)s::uuid, %(tokens)s::integer, %(message)s::jsonb)
@@ -131,7 +134,9 @@ WHERE id = %(id)s AND lease_owner = %(owner)s
 RETURNING id
 
 -- name: release_lease
-UPDATE chat_sessions SET lease_owner = NULL, lease_expires_at = NULL
+-- The turn's token reservation (migration 20) goes with its lease (a turn that ended without
+-- storing an answer).
+UPDATE chat_sessions SET lease_owner = NULL, lease_expires_at = NULL, reserved_tokens = 0, reserved_owner = NULL
 WHERE id = %(id)s AND lease_owner = %(owner)s
 
 -- name: request_hash

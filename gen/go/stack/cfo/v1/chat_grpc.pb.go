@@ -61,8 +61,9 @@ type ChatServiceClient interface {
 	// sessions), INVALID_REQUEST_ID); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE,
 	// for ARCHIVED or DELETED sessions; REQUEST_NOT_RESUMABLE: the request's message was stored but never
 	// answered (the server stopped mid-turn) and newer messages followed it, so send it again with a new
-	// request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
-	// a RetryInfo detail and metadata "retry_after_seconds"); ABORTED (SESSION_BUSY: an earlier message on the
+	// request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with a RetryInfo detail and metadata
+	// "retry_after_seconds": the budget is spent, until 00:00 UTC; or the rest of it is reserved by the
+	// user's answers still in progress, metadata "reserved_tokens", retry in seconds); ABORTED (SESSION_BUSY: an earlier message on the
 	// session was still being answered when the call's deadline, or chat.lock_wait without one, ran out:
 	// the server gives up waiting shortly before your deadline (a fifth of it, at most 0.5 s) so that this
 	// answer reaches you instead of DEADLINE_EXCEEDED; nothing was stored: send it again with the same
@@ -233,8 +234,9 @@ type ChatServiceServer interface {
 	// sessions), INVALID_REQUEST_ID); NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE,
 	// for ARCHIVED or DELETED sessions; REQUEST_NOT_RESUMABLE: the request's message was stored but never
 	// answered (the server stopped mid-turn) and newer messages followed it, so send it again with a new
-	// request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with
-	// a RetryInfo detail and metadata "retry_after_seconds"); ABORTED (SESSION_BUSY: an earlier message on the
+	// request_id); RESOURCE_EXHAUSTED (TOKEN_BUDGET_EXHAUSTED, with a RetryInfo detail and metadata
+	// "retry_after_seconds": the budget is spent, until 00:00 UTC; or the rest of it is reserved by the
+	// user's answers still in progress, metadata "reserved_tokens", retry in seconds); ABORTED (SESSION_BUSY: an earlier message on the
 	// session was still being answered when the call's deadline, or chat.lock_wait without one, ran out:
 	// the server gives up waiting shortly before your deadline (a fifth of it, at most 0.5 s) so that this
 	// answer reaches you instead of DEADLINE_EXCEEDED; nothing was stored: send it again with the same
