@@ -13,6 +13,12 @@ AI texts of a digest, each checked before it is used (:mod:`stack_cfo.core.groun
 
 Every AI text gets a receipt; a rendering carries the receipts' ids and its degraded reason to
 the outbox row.
+
+A notification is rendered once (docs/api.md; ``NotificationContent`` in scheduler.proto): with a
+:class:`RenderingStore`, the first rendering of a key is stored (sealed, ``notification_contents``)
+and every later render of that key reads it back - a retry in another process, after a restart or
+after the in-memory cache expired carries the same text, figures and receipts under the same
+``webhook-id``, and pays for no second AI text. The in-memory cache stays in front of the store.
 """
 
 from __future__ import annotations
@@ -61,6 +67,20 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
 
 NEWS_LOOKBACK = timedelta(hours=36)
+
+
+class RenderingStore(Protocol):
+    """Where the first rendering of each key is kept for every process (``store.scheduler.contents``)."""
+
+    async def get_rendering(
+        self, user_id: str, kind: str, period: str, locale: str, occasion: str
+    ) -> Rendered | None: ...
+
+    async def put_rendering(
+        self, user_id: str, kind: str, period: str, locale: str, occasion: str, rendered: Rendered
+    ) -> Rendered:
+        """Keep ``rendered`` unless the key has a rendering already; returns the one kept."""
+        ...
 
 
 class SummaryStore(Protocol):
@@ -201,6 +221,7 @@ class ContentService:
         receipts: ReceiptStore | None = None,
         audit: Audit | None = None,
         default_locale: str = "en",
+        renderings: RenderingStore | None = None,
     ) -> None:
         self.default_locale = default_locale
         """notifications.default_locale: the locale of users who set none."""
@@ -213,6 +234,10 @@ class ContentService:
         self.writer = GroundedWriter(audit or Audit(SystemClock()))
         self.news_items = news_items
         self._ttl = cache_ttl
+        self.renderings = renderings
+        """Renderings kept for every process (None: this process's cache only)."""
+        self.stored_hits = 0
+        """Renders answered by a rendering another render (maybe in another process) stored."""
         self._shared: OrderedDict[tuple[str, ...], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
 
     async def render(
@@ -221,13 +246,15 @@ class ContentService:
     ) -> Rendered | Reason:
         """The content, or the reason there is none (``no_portfolio``, ``no_alert``).
 
-        The email and push rows of one user and period share one rendering (one portfolio
-        read, one alert evaluation); only the key in the push data differs. ``notification``: the
+        The rows of one user and period (email, push, webhook, feed) share one rendering (one portfolio
+        read, one alert evaluation, one AI text), in every process and on every retry once a
+        :class:`RenderingStore` is wired; only the key in the push data differs. ``notification``: the
         resource name of the row rendering it, the subject of its AI text's receipt (the rows that
         share the rendering carry the same receipt); without it, the key stands in its place.
         ``occasion``: what the sharing rows have in common besides user and period (the manual run's
         id, or the planned time): a second manual run renders the figures afresh instead of
-        resending the first run's text (with the first run's receipt) for the cache's lifetime.
+        resending the first run's text (with the first run's receipt); a retry of the same row has the
+        same occasion and so the same content.
         """
         subject = notification or f"users/{user_id}/notifications/{key}"
         l10n = localizer(prefs.locale, self.default_locale)
@@ -240,7 +267,9 @@ class ContentService:
                     "unsupported locale, writing in English",
                     extra={"locale": prefs.locale, "user_id": user_id, "kind": kind.value, "period": period},
                 )
-            task = asyncio.ensure_future(self._render(kind, user_id, period, key, prefs, now, l10n, subject))
+            task = asyncio.ensure_future(
+                self._render_once(kind, user_id, period, key, prefs, now, l10n, subject, occasion)
+            )
             self._shared[cache_key] = (task, time.monotonic() + self._ttl)
             while len(self._shared) > 20_000:
                 self._shared.popitem(last=False)
@@ -254,6 +283,36 @@ class ContentService:
             data = {**result.push.data, "notification_key": key}
             result = replace(result, push=replace(result.push, data=data))
         return result
+
+    async def _render_once(
+        self,
+        kind: NotificationKind,
+        user_id: str,
+        period: str,
+        key: str,
+        prefs: NotificationPreferences,
+        now: datetime,
+        l10n: Localizer,
+        subject: str,
+        occasion: str,
+    ) -> Rendered | Reason:
+        """The key's stored rendering, else a new one, stored (the first stored wins: renderers racing
+        in two processes deliver the same content). A reason (``no_portfolio``, ``no_alert``) is not
+        stored: it costs no AI text and carries no receipt, its row is skipped (never retried), and a
+        later row of the key should see a portfolio or an alert that appeared meanwhile.
+
+        An error of the store is raised, not rendered around: content that could not be kept could
+        differ on the next attempt under the same ``webhook-id`` (the worker gives the row back on
+        ``Unavailable``)."""
+        if self.renderings is not None:
+            stored = await self.renderings.get_rendering(user_id, kind.value, period, l10n.tag, occasion)
+            if stored is not None:
+                self.stored_hits += 1
+                return stored
+        result = await self._render(kind, user_id, period, key, prefs, now, l10n, subject)
+        if self.renderings is None or not isinstance(result, Rendered):
+            return result
+        return await self.renderings.put_rendering(user_id, kind.value, period, l10n.tag, occasion, result)
 
     async def _render(
         self,

@@ -123,6 +123,7 @@ def build_worker(
         receipts=PgReceiptStore(db, sealer=sealer),
         audit=audit,
         default_locale=config.default_locale,
+        renderings=repo,  # rendered once: a retry in any process delivers the first rendering
     )
     return DeliveryWorker(
         repo,

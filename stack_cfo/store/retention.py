@@ -11,7 +11,11 @@ What goes, each after its own window (``scheduler.*_retention``):
 - ``ai_receipts`` by ``created_at``, only when a window is configured (receipts are the audit
   record of AI texts: kept for ever by default); the chat messages and news summaries that cited
   them keep their text and lose the link. Then the ``ai_receipt_snapshots`` rows no receipt points
-  at any more and none used within the same window.
+  at any more and none used within the same window;
+- ``notification_contents`` (the stored renderings, so a notification is rendered once) by
+  ``created_at`` after the outbox's window, and only when no row of the same user, kind and period
+  is still waiting for a (re)try: a dead row requeued late still gets its first rendering. A row
+  rendered later than that renders afresh, as it would have with the rows it shared it with gone.
 
 Each batch is one short transaction of at most ``batch`` rows, so deletes never hold locks long
 or bloat one transaction; the batches of one table run until one comes back short. Replicas
@@ -72,6 +76,15 @@ _RULES: dict[str, tuple[_Rule, str]] = {
               "last_used_at < now() - %(keep)s AND NOT EXISTS (SELECT 1 FROM ai_receipts r WHERE r.snapshot_shared"
               " AND r.user_id = ai_receipt_snapshots.user_id AND r.data_sha256 = ai_receipt_snapshots.data_sha256)"),
         "receipts",
+    ),
+    # Renderings no outbox row can still be delivered with (a final row is kept for the same window,
+    # and a dead one may be requeued within it; rows not final keep theirs however old).
+    "notification_contents": (
+        _Rule("notification_contents", "created_at",
+              "NOT EXISTS (SELECT 1 FROM notification_outbox o WHERE o.user_id = notification_contents.user_id"
+              " AND o.kind = notification_contents.kind AND o.slot_local = notification_contents.period"
+              " AND o.status NOT IN ('sent', 'dead', 'missed', 'skipped', 'expired'))"),
+        "outbox",
     ),
 }
 

@@ -99,7 +99,7 @@ async def test_prune_deletes_only_what_is_past_its_window_in_batches(database: D
     await _seed(database, user)
     deleted = await RetentionRepo(database).prune(WINDOWS, batch=2)
     assert deleted == {"notification_outbox": 5, "scheduler_job_runs": 1, "idempotency_keys": 7,
-                       "price_quotes": 30}, deleted
+                       "price_quotes": 30, "notification_contents": 0}, deleted
     async with _conn(database) as conn:
         left = [r["title"] for r in await (await conn.execute(
             "SELECT title FROM notification_outbox ORDER BY id")).fetchall()]
@@ -125,7 +125,7 @@ async def test_two_replicas_pruning_at_once_delete_each_row_once(database: Datab
     rest = await repo.prune(WINDOWS)
     totals = {t: merged.get(t, 0) + rest.get(t, 0) for t in set(merged) | set(rest)}
     assert totals == {"notification_outbox": 5, "scheduler_job_runs": 1, "idempotency_keys": 7,
-                      "price_quotes": 30}, (a, b, rest)
+                      "price_quotes": 30, "notification_contents": 0}, (a, b, rest)
 
 
 async def test_the_scheduler_prunes_at_start_and_the_service_still_works(db_dsn: str, data_dir: Path,

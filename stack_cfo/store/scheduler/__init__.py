@@ -1,5 +1,6 @@
 """PostgreSQL side of the notification scheduler: planning, claiming, marking, preferences,
-devices, history, runs, heartbeats and news. SQL lives in ``sql/scheduler.sql``.
+devices, history, runs, heartbeats, news and the stored renderings of notification content. SQL
+lives in ``sql/scheduler.sql`` (the renderings': ``sql/notification_content.sql``).
 
 Every statement is short and none is held open across network I/O: a claim commits before
 any send, and each result is written back in its own statement, fenced by ``locked_by``.
@@ -10,6 +11,7 @@ modules of this package.
 from __future__ import annotations
 
 from stack_cfo.store import metrics as store_metrics
+from stack_cfo.store.scheduler.contents import ContentsQueries
 from stack_cfo.store.scheduler.news import NewsQueries
 from stack_cfo.store.scheduler.outbox import OutboxQueries
 from stack_cfo.store.scheduler.planning import PlanningQueries
@@ -19,8 +21,11 @@ from stack_cfo.store.scheduler.users import UsersQueries
 
 
 @store_metrics.timed(store_metrics.SCHEDULER)
-class SchedulerRepo(PlanningQueries, OutboxQueries, StatusQueries, UsersQueries, RunsQueries, NewsQueries):
-    """The scheduler's tables (implements ``NotificationStore``, ``WebhookStore``, ``FeedStore`` and ``NewsReader``)."""
+class SchedulerRepo(
+    PlanningQueries, OutboxQueries, StatusQueries, UsersQueries, RunsQueries, NewsQueries, ContentsQueries
+):
+    """The scheduler's tables (implements ``NotificationStore``, ``WebhookStore``, ``FeedStore``, ``NewsReader``
+    and ``RenderingStore``)."""
 
 
 __all__ = ["SchedulerRepo"]

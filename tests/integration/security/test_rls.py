@@ -95,8 +95,8 @@ def _rows_by_owner(dsn: str, table: str) -> dict[str, set[str]]:
 
 
 async def _rows_the_rpcs_do_not_write_here(db: Database, user: str) -> None:
-    """The offline model reports no token usage and two turns make no summary: written in the
-    user's scope through the service's pool (so the policies' WITH CHECK applies too)."""
+    """The offline model reports no token usage, two turns make no summary and no notification is
+    rendered: written in the user's scope through the service's pool (so the policies' WITH CHECK applies too)."""
     with user_scope(user):
         async with db.transaction() as conn:
             await conn.execute("INSERT INTO chat_token_usage (user_id, day, tokens) VALUES (%s, current_date, 42)",
@@ -105,6 +105,9 @@ async def _rows_the_rpcs_do_not_write_here(db: Database, user: str) -> None:
                 "INSERT INTO chat_summaries (id, session_id, version, from_seq, to_seq, content, content_sha256, "
                 "source_sha256) SELECT gen_random_uuid(), id, 1, 1, 2, 'summary', '', '' FROM chat_sessions "
                 "ORDER BY created_at LIMIT 1")
+            # The test server configures no email or push channel: RunJob's rows are skipped unrendered.
+            await conn.execute("INSERT INTO notification_contents (user_id, kind, period, locale, occasion, content) "
+                               "VALUES (%s, 'digest', '2026-03-09', 'en', 'run', '{}')", (user,))
 
 
 async def _seen(db: Database, table: str) -> set[str]:
