@@ -12,9 +12,10 @@ API serves), so a digest never disagrees with what the app shows.
 A portfolio first synced after the reported day (a new user) has no summary at that day's close
 (none is computed before the first snapshot's effective date): its digest reports the holdings
 as they are now, dated by the last session whose close they are valued at, never the reported
-day's label over other figures. A weekly summary needs holdings at the start of its week: a
-portfolio first synced later has no change or return over that week, so no facts (the
-notification is skipped ``no_portfolio``).
+day's label over other figures. A weekly summary measures its week from the last close before it;
+a portfolio first synced after the week began has no value then, so its summary covers its
+holdings now over the seven days to its market date (their prices a week back against now, the
+holdings-based change every week return here is), labelled with those seven days.
 - alert: :func:`stack_cfo.core.portfolio.evaluate_alert` with the user's thresholds on the
   move since the previous close, volatility from the last 90 daily TWR returns.
 """
@@ -45,7 +46,7 @@ from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
 from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.narrative import narrative_sentences, summary_document
-from stack_cfo.core.portfolio.results import HistoryPoint
+from stack_cfo.core.portfolio.results import HistoryPoint, Period
 
 if TYPE_CHECKING:
     from stack_cfo.core.portfolio import PortfolioService, SummaryView
@@ -98,8 +99,7 @@ class PortfolioFacts:
         """The summary at ``as_of``; ``None`` without a portfolio, or when it was first synced after
         ``as_of`` (no holdings then). ``or_now``: in that last case, the summary as of now (an
         alert, evaluated at the current instant anyway; a new user's first digest, dated by its
-        own close: :func:`_session_of`); never for a weekly summary, whose change and return must
-        cover its whole week."""
+        own close: :func:`_session_of`)."""
         now = self.clock.now()
         try:
             # the live summary's rule (a close posted today counts at once), so a digest's figures are
@@ -163,12 +163,12 @@ class PortfolioFacts:
     async def weekly_facts(self, user_id: str, week_start: date, week_end: date) -> WeeklyFacts | None:
         with user_scope(user_id):
             end_view = await self._summary(user_id, _close_of(week_end))
-            if end_view is None or not end_view.summary.positions:
-                return None
-            start_view = await self._summary(user_id, _close_of(week_start - timedelta(days=1)))
-            if start_view is None:
-                # first synced during the week: no value at the week's start, so no change or
-                # return over the whole week to report
+            start_at = _close_of(week_start - timedelta(days=1))
+            start_view = await self._summary(user_id, start_at) if end_view is not None else None
+            if end_view is None or start_view is None:
+                # first synced after the week began: no value at its start, so no change over it
+                return await self._week_so_far(user_id)
+            if not end_view.summary.positions:
                 return None
             s = end_view.summary
             history = await self._values(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
@@ -201,6 +201,41 @@ class PortfolioFacts:
                 portfolio=summary_document(s),
                 as_of=s.as_of,
             )
+
+    async def _week_so_far(self, user_id: str) -> WeeklyFacts | None:
+        """A new portfolio's summary: its holdings now over the seven days to its market date, priced
+        at the start of that window (the holdings-based week change of :mod:`...portfolio.periods`,
+        as every week return here is), and labelled with that window, not the week asked for."""
+        view = await self._summary(user_id, self.clock.now())
+        if view is None or not view.summary.positions:
+            return None
+        s = view.summary
+        week = next((p for p in s.periods if p.period is Period.WEEK), None)
+        # nothing held has a price a week back (valued at cost): no change, and no return
+        change = week.change if week is not None and week.period_return is not None else Decimal(0)
+        start_value = s.total_value - change
+        history = await self._values(user_id, s.market_date - timedelta(days=CHART_DAYS), s.market_date)
+        return WeeklyFacts(
+            week_start=s.market_date - timedelta(days=6),
+            week_end=s.market_date,
+            currency=s.base_currency,
+            start_value=start_value,
+            end_value=s.total_value,
+            change=change,
+            week_return=s.week_return,
+            benchmark_symbol=s.benchmark_symbol,
+            benchmark_return=s.benchmark_week_return,
+            top_movers=_week_movers(s),
+            volatility=s.risk.volatility.value,
+            diversification=view.diversification_score.value,
+            insights=tuple(i.message for i in s.insights[:3]),
+            insights_writer=lambda l10n, s=s: tuple(  # type: ignore[misc]
+                insight_text(i, l10n, benchmark=s.benchmark_symbol) for i in s.insights[:3]
+            ),
+            history=history,
+            portfolio=summary_document(s),
+            as_of=s.as_of,
+        )
 
     async def alert_facts(
         self, user_id: str, at: datetime, *, threshold_percent: float, threshold_sigma: float

@@ -167,12 +167,20 @@ async def test_a_new_users_first_digest_is_dated_by_its_close_and_has_no_week_be
     assert digest is not None
     assert digest.day == date(2026, 12, 4)
     assert (digest.total_value, digest.change) == (Decimal("3230"), Decimal("10"))
-    assert await facts.weekly_facts(user, *WEEK) is None  # 23-29 Nov: not held yet
+    # 23-29 Nov was before the first sync: the summary is of the holdings now over the seven days to
+    # Saturday 5 Dec (the last close on or before 28 Nov, Fri 27 Nov at 218, to Fri 4 Dec at 223),
+    # labelled with those days; it said "from $3,230 to $3,230, +2.3%" under 23-29 Nov
+    weekly = await facts.weekly_facts(user, *WEEK)
+    assert weekly is not None
+    assert (weekly.week_start, weekly.week_end) == (date(2026, 11, 29), date(2026, 12, 5))
+    assert (weekly.start_value, weekly.end_value, weekly.change) == (Decimal("3180"), Decimal("3230"), Decimal("50"))
+    assert weekly.week_return == pytest.approx(223 / 218 - 1)
 
 
-async def test_a_user_who_joined_mid_week_has_no_summary_of_that_week(database: Database) -> None:
+async def test_a_user_who_joined_mid_week_gets_the_last_seven_days_not_that_week(database: Database) -> None:
     # synced on Wed 25 Nov: no value at the week's start, so no change or return over the week
     user, facts, _ = await _facts(database, datetime(2026, 11, 25, 12, tzinfo=NY))
-    assert await facts.weekly_facts(user, *WEEK) is None
+    weekly = await facts.weekly_facts(user, *WEEK)  # the seven days to now instead, as above
+    assert weekly is not None and (weekly.week_start, weekly.change) == (date(2026, 11, 29), Decimal("50"))
     digest = await facts.digest_facts(user, date(2026, 11, 25))  # but Wednesday's close is theirs
     assert digest is not None and digest.day == date(2026, 11, 25) and digest.total_value == Decimal("3170")

@@ -1684,9 +1684,9 @@ type Notification struct {
 	// New York's session of the day before is still open, the one before that; a portfolio first synced
 	// after that close is reported as it is now, at the last close, dated by that session); for a weekly
 	// summary, the ISO week it is sent in ("2026-W11"; it covers the whole week before, Monday to Sunday,
-	// which the content's `week_start` data names: a portfolio first synced after that week began has no
-	// change over it, and its summary is SKIPPED "no_portfolio"); for an alert, the exchange hour
-	// ("2026-03-09T10").
+	// which the content's `week_start` data names; a portfolio first synced after that week began has no
+	// value at its start: its summary covers its holdings now over the seven days to today, priced a week
+	// back, and `week_start`/`week_end` name those days); for an alert, the exchange hour ("2026-03-09T10").
 	Period string `protobuf:"bytes,6,opt,name=period,proto3" json:"period,omitempty"`
 	// Subject (email) or title (push).
 	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
