@@ -15,7 +15,10 @@
   state, even when the same replica claimed the row again. A row is not started (nor sent)
   when less than a fifth of its lease is left; the lease must exceed the channel timeouts.
 - On stop: no new claims, in-flight sends finish (bounded by ``shutdown_grace``), rows
-  claimed but not started are released with their attempt given back.
+  claimed but not started are released with their attempt given back. The same when the consumer of
+  :meth:`process_rows` leaves early (a cancelled RunJob): sends under way are never cancelled (the provider
+  may have accepted them) but finish in the background (:meth:`aclose` waits for them), and rows not
+  started are given back for the scheduler process.
 - Feed rows are rendered like the others but *published* (``awaiting_ack``, with a cursor) instead of
   sent; the service that owns the feed acknowledges them through the API. A channel that answers
   ``Postponed`` (an open webhook breaker) gets the row back later without spending its attempt.
@@ -33,7 +36,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,7 +66,7 @@ from stack_cfo.scheduler.config import SchedulerConfig
 from stack_cfo.scheduler.content import ContentService
 from stack_cfo.scheduler.metrics import SchedulerMetrics
 from stack_cfo.store.scheduler import SchedulerRepo
-from stack_cfo.store.scheduler.outbox import SentMark
+from stack_cfo.store.scheduler.outbox import Rendition, SentMark
 from stack_cfo.telemetry.logging import OutageLimiter
 
 log = logging.getLogger(__name__)
@@ -132,6 +135,24 @@ class RowOutcome:
     lost_claim: bool = False
 
 
+def rendition_of(rendered: Rendered | None) -> Rendition | None:
+    """What a write-back records of rendered content (None: nothing was rendered)."""
+    if rendered is None:
+        return None
+    return Rendition(
+        locale=rendered.locale,
+        locale_fallback_from=rendered.locale_fallback_from,
+        degraded_reason=rendered.degraded_reason,
+        receipt_ids=rendered.receipt_ids,
+    )
+
+
+def _log_failure(task: asyncio.Task[RowOutcome | None]) -> None:
+    """A detached send that failed unexpectedly: logged (its claim expires and the reaper returns the row)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a detached send failed", exc_info=task.exception())
+
+
 _ADDRESS = re.compile(r"[^\s@<>\"',;:()\[\]]+@[^\s@<>\"',;:()\[\]]+")
 
 
@@ -192,17 +213,22 @@ class DeliveryWorker:
         if not rows:
             return
         mono = time.monotonic()
+        abandoned = asyncio.Event()
         with system_scope("outbox-worker"):  # not across the yields: the consumer keeps its own scope
             prefs, targets = await self.repo.context_for(rows)
-            tasks = [asyncio.ensure_future(self._guarded(r, prefs, targets, mono, rows)) for r in rows]
+            tasks = [asyncio.ensure_future(self._guarded(r, prefs, targets, mono, rows, abandoned)) for r in rows]
         try:
             for fut in asyncio.as_completed(tasks):
                 outcome = await fut
                 if outcome is not None:
                     yield outcome
         finally:
-            for t in tasks:
-                t.cancel()
+            # The consumer stopped early (a cancelled RunJob): a send already under way is never cancelled
+            # (the provider may have accepted it; cancelling would leave the row "sending" for the reaper,
+            # which sends it again): it finishes and records its outcome in the background. Rows not started
+            # yet are given back for the scheduler process to deliver.
+            abandoned.set()
+            self._detach(t for t in tasks if not t.done())
 
     async def drain(self, *, run_id: str | None = None, max_rows: int | None = None) -> list[RowOutcome]:
         """Claim and process until nothing is due (tests, RunJob, one-shot runs)."""
@@ -221,6 +247,14 @@ class DeliveryWorker:
             done += len(rows)
             async for o in self.process_rows(rows):
                 yield o
+
+    def _detach(self, tasks: Iterable[asyncio.Task[RowOutcome | None]]) -> None:
+        """Keep ``tasks`` running after their consumer left; :meth:`aclose` (or :meth:`shutdown`) waits for
+        them."""
+        for t in tasks:
+            self._tasks.add(t)
+            t.add_done_callback(self._tasks.discard)
+            t.add_done_callback(_log_failure)
 
     # -- the long-running loop -----------------------------------------------------------------
 
@@ -267,8 +301,10 @@ class DeliveryWorker:
         await self.shutdown()
 
     @in_system_scope("outbox-worker")
-    async def shutdown(self, grace: float | None = None) -> None:
-        """Stop taking rows, let in-flight sends finish, release what never started."""
+    async def aclose(self, grace: float | None = None) -> None:
+        """Stop starting rows and let in-flight sends finish (bounded by ``shutdown_grace``); rows not started
+        are given back one by one (fenced). The API process closes its RunJob worker this way: its worker id
+        is shared by every API replica, so it never releases by worker id."""
         self._stopping = True
         grace = self.config.shutdown_grace.total_seconds() if grace is None else grace
         if self._tasks:
@@ -277,6 +313,11 @@ class DeliveryWorker:
                 t.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.gather(*pending, return_exceptions=True)
+
+    @in_system_scope("outbox-worker")
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop taking rows, let in-flight sends finish, release what never started."""
+        await self.aclose(grace)
         try:
             released = await self.repo.release(self.worker_id, now=self._mark_now())
         except StackCfoError:
@@ -307,12 +348,15 @@ class DeliveryWorker:
         targets: DeliveryTargets,
         mono: float,
         batch: Sequence[ClaimedRow],
+        abandoned: asyncio.Event | None = None,
     ) -> RowOutcome | None:
         async with self._sem:
-            if self._stopping or not self._lease_ok(mono):
-                # stopping, or the row waited so long that its claim may already have been
-                # reaped and handed out again: never send on a claim we may no longer hold
-                if not self._stopping:
+            given_up = self._stopping or (abandoned is not None and abandoned.is_set())
+            if given_up or not self._lease_ok(mono):
+                # stopping (or the RunJob that claimed it was cancelled), or the row waited so long that its
+                # claim may already have been reaped and handed out again: never send on a claim we may no
+                # longer hold
+                if not given_up:
                     log.warning("claim too old to start; giving the row back", extra={"key": row.key})
                 with contextlib.suppress(StackCfoError):
                     await self.repo.release_row(row, self.worker_id, now=self._mark_now())
@@ -339,9 +383,11 @@ class DeliveryWorker:
         title: str | None = None,
         target: str | None = None,
         attempted: bool = True,
+        rendered: Rendered | None = None,
     ) -> RowOutcome:
         """``attempted=False``: settled before any delivery was tried (skipped, expired): the
-        claim's attempt is given back, so ``attempt_count`` counts real attempts only."""
+        claim's attempt is given back, so ``attempt_count`` counts real attempts only. ``rendered``: the
+        content was rendered (its locale and provenance are recorded whatever the outcome)."""
         ok = await self.repo.mark_final(
             row,
             self.worker_id,
@@ -352,6 +398,7 @@ class DeliveryWorker:
             target=target,
             attempted=attempted,
             now=self._mark_now(),
+            rendition=rendition_of(rendered),
         )
         self._count(row, status, reason, ok)
         if status is OutboxStatus.DEAD and ok:  # given up: say why where operators look first
@@ -476,12 +523,12 @@ class DeliveryWorker:
 
     async def _defer(
         self, row: ClaimedRow, until: datetime, deadline: datetime, reason: Reason,
-        *, title: str | None = None, target: str | None = None,
+        *, title: str | None = None, target: str | None = None, rendered: Rendered | None = None,
     ) -> RowOutcome:
         """Back to ``pending`` until ``until``, the attempt given back (quiet hours, an open breaker)."""
         ok = await self.repo.mark_deferred(
             row, self.worker_id, until=until, deadline=deadline, now=self._mark_now(), reason=reason,
-            title=title, target=target,
+            title=title, target=target, rendition=rendition_of(rendered),
         )
         self._count(row, OutboxStatus.PENDING, reason, ok)
         return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.PENDING, reason, "", not ok)
@@ -539,23 +586,27 @@ class DeliveryWorker:
                     )
             return RowOutcome(row.id, row.user_id, row.kind, row.channel, OutboxStatus.SENT, None, "", sent_at is None)
         if isinstance(outcome, Retry):
-            return await self._retry(row, now, outcome, title, target)
+            return await self._retry(row, now, outcome, title, target, rendered)
         if isinstance(outcome, Postponed):  # nothing was sent: no attempt spent
             until = now + outcome.retry_after
             if until > row.deadline:
                 return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED, outcome.reason.value,
-                                         title=title, target=target, attempted=False)
-            return await self._defer(row, until, row.deadline, outcome.reason, title=title, target=target)
+                                         title=title, target=target, attempted=False, rendered=rendered)
+            return await self._defer(row, until, row.deadline, outcome.reason, title=title, target=target,
+                                     rendered=rendered)
         if isinstance(outcome, Skipped):
-            return await self._final(row, OutboxStatus.SKIPPED, outcome.reason, target=target)
+            return await self._final(row, OutboxStatus.SKIPPED, outcome.reason, target=target, rendered=rendered)
         if isinstance(outcome, InvalidTarget) and device is not None:
             await self.repo.deactivate_device(device.id, outcome.reason.value, now=self._mark_now())
             log.info("push token rejected; device deactivated", extra={"device_id": device.id})
         assert isinstance(outcome, Permanent | InvalidTarget)
-        return await self._final(row, OutboxStatus.DEAD, outcome.reason, outcome.error, title=title, target=target)
+        return await self._final(
+            row, OutboxStatus.DEAD, outcome.reason, outcome.error, title=title, target=target, rendered=rendered
+        )
 
     async def _retry(
-        self, row: ClaimedRow, now: datetime, outcome: Retry, title: str | None, target: str | None
+        self, row: ClaimedRow, now: datetime, outcome: Retry, title: str | None, target: str | None,
+        rendered: Rendered | None = None,
     ) -> RowOutcome:
         if row.attempts >= row.max_attempts:
             return await self._final(
@@ -565,6 +616,7 @@ class DeliveryWorker:
                 f"{outcome.reason.value}: {outcome.error}",
                 title=title,
                 target=target,
+                rendered=rendered,
             )
         at = self.config.retry.next_attempt(now, row.attempts, self.rng.random(), row.deadline, outcome.retry_after)
         if at is None:
@@ -575,6 +627,7 @@ class DeliveryWorker:
                 f"{outcome.reason.value}: {outcome.error}",
                 title=title,
                 target=target,
+                rendered=rendered,
             )
         ok = await self.repo.mark_retry(
             row,
@@ -585,6 +638,7 @@ class DeliveryWorker:
             title=title,
             target=target,
             now=self._mark_now(),
+            rendition=rendition_of(rendered),
         )
         self._count(row, OutboxStatus.RETRY, outcome.reason, ok)
         log.info(

@@ -95,9 +95,9 @@ class Reason(StrEnum):
     PUSH_REJECTED = "push_rejected"
     WEBHOOK_5XX = "webhook_5xx"
     WEBHOOK_4XX = "webhook_4xx"  # any 4xx but 408 and 429: final
-    WEBHOOK_RATE_LIMITED = "webhook_rate_limited"  # 408 or 429, retried honouring Retry-After
+    WEBHOOK_RATE_LIMITED = "webhook_rate_limited"  # 429, retried honouring Retry-After
     WEBHOOK_REDIRECT = "webhook_redirect"  # 3xx: redirects are never followed
-    WEBHOOK_TIMEOUT = "webhook_timeout"
+    WEBHOOK_TIMEOUT = "webhook_timeout"  # no answer in time, or 408 Request Timeout (retried, honouring Retry-After)
     WEBHOOK_UNREACHABLE = "webhook_unreachable"
     WEBHOOK_TLS = "webhook_tls"  # the certificate did not verify
     WEBHOOK_ADDRESS_BLOCKED = "webhook_address_blocked"  # resolved to a loopback/private/link-local address

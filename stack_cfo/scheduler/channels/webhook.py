@@ -4,7 +4,8 @@
 - Headers: ``webhook-id`` = the outbox idempotency key (identical on every retry, so receivers
   deduplicate), ``webhook-timestamp`` (Unix seconds), ``webhook-signature`` (``v1,<base64 HMAC-SHA256>``
   per valid secret, two during a rotation).
-- Answers: 2xx sent; 408 and 429 retried honouring ``Retry-After``; 5xx, timeouts and connection or TLS
+- Answers: 2xx sent; 408 (reason ``webhook_timeout``) and 429 (``webhook_rate_limited``) retried honouring
+  ``Retry-After``; 5xx, timeouts and connection or TLS
   failures retried with the outbox's backoff and jitter; any other 4xx, and every redirect (never
   followed), final. At most ``max_response_bytes`` of an answer are read; a longer body is cut off by
   closing the connection (a 50 MB answer costs 4 KiB).
@@ -18,7 +19,7 @@
   while it is open, that endpoint's notifications are :class:`Postponed` without a request, so a dead
   endpoint costs the worker no sending slot and the other endpoints keep their throughput.
 - Endpoints earn concurrency by answering: one that has not answered yet in this process, or whose last
-  request failed (timeout, connection, 5xx), gets one request at a time; its other notifications are
+  request failed (timeout or 408, connection, 5xx), gets one request at a time; its other notifications are
   postponed (``webhook_probing``) for about a timeout. So before its breaker opens, a hanging endpoint holds
   one of the worker's sending slots, not all of them.
 """
@@ -216,9 +217,10 @@ class WebhookChannel:
         if 200 <= status < 300:
             breaker.success(ticket)
             return Sent(provider_id=f"HTTP {status}")
-        if status in (408, 429):
+        if status in (408, 429):  # 408: the endpoint timed out waiting for the request; 429: slow down
             breaker.release(ticket)
-            return Retry(Reason.WEBHOOK_RATE_LIMITED, detail, retry_after)
+            reason = Reason.WEBHOOK_TIMEOUT if status == 408 else Reason.WEBHOOK_RATE_LIMITED
+            return Retry(reason, detail, retry_after)
         if status >= 500:
             breaker.failure(ticket, RuntimeError(detail))
             return Retry(Reason.WEBHOOK_5XX, detail, retry_after)

@@ -39,6 +39,29 @@ class SentMark:
     """The user's unsupported locale when the content fell back to English."""
 
 
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """What a write-back records of the content it rendered, whatever the outcome (sent, retried, dead,
+    postponed): the locale and the provenance of its AI texts."""
+
+    locale: str = ""
+    locale_fallback_from: str = ""
+    degraded_reason: str = ""
+    receipt_ids: tuple[str, ...] = ()
+
+
+def _rendition_params(rendition: Rendition | None) -> dict[str, Any]:
+    """The ``rendered`` columns' parameters (``rendered`` false keeps the columns: nothing was rendered)."""
+    r = rendition or Rendition()
+    return {
+        "rendered": rendition is not None,
+        "locale": r.locale,
+        "locale_fallback_from": r.locale_fallback_from,
+        "degraded_reason": r.degraded_reason,
+        "receipt_ids": list(r.receipt_ids),
+    }
+
+
 def _claimed(row: dict[str, Any]) -> ClaimedRow:
     return ClaimedRow(
         id=row["id"],
@@ -184,6 +207,7 @@ class OutboxQueries(DeliveryQueries):
         title: str | None = None,
         target: str | None = None,
         now: datetime | None,
+        rendition: Rendition | None = None,
     ) -> bool:
         async with self.db.connection() as conn:
             r = await (
@@ -197,6 +221,7 @@ class OutboxQueries(DeliveryQueries):
                         "reason": reason.value,
                         "error": error[:1000],
                         **await self._sealed_texts(row, title, target),
+                        **_rendition_params(rendition),
                         "now": now,
                     },
                 )
@@ -214,6 +239,7 @@ class OutboxQueries(DeliveryQueries):
         reason: Reason = Reason.QUIET_HOURS,
         title: str | None = None,
         target: str | None = None,
+        rendition: Rendition | None = None,
     ) -> bool:
         """Back to ``pending`` until ``until`` without spending the attempt (quiet hours, an open breaker);
         ``title`` and ``target`` when they are known already (a delivery an open breaker held back)."""
@@ -231,6 +257,7 @@ class OutboxQueries(DeliveryQueries):
                         "reason": reason.value,
                         "now": now,
                         **texts,
+                        **_rendition_params(rendition),
                     },
                 )
             ).fetchone()
@@ -248,6 +275,7 @@ class OutboxQueries(DeliveryQueries):
         target: str | None = None,
         now: datetime | None,
         attempted: bool = True,
+        rendition: Rendition | None = None,
     ) -> bool:
         """Settle the claimed row; ``attempted=False`` gives the claim's attempt back (nothing was sent)."""
         assert status in (OutboxStatus.DEAD, OutboxStatus.SKIPPED, OutboxStatus.EXPIRED)
@@ -264,6 +292,7 @@ class OutboxQueries(DeliveryQueries):
                         "error": error[:1000] if error else None,
                         "attempted": attempted,
                         **await self._sealed_texts(row, title, target),
+                        **_rendition_params(rendition),
                         "now": now,
                     },
                 )

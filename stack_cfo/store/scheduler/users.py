@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from stack_cfo.core.errors import AlreadyExists, NotFound, ResourceExhausted
+from stack_cfo.core.errors import AlreadyExists, NotFound, ResourceExhausted, StackCfoError
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform
 from stack_cfo.core.notifications.preferences import NotificationPreferences, default_preferences
 from stack_cfo.core.notifications.records import (
@@ -57,6 +57,27 @@ def prefs_from_row(row: dict[str, Any], cipher: UserCipher) -> NotificationPrefe
     )
 
 
+#: Rows not delivered yet: their target is where they will go (the email address may still change).
+_UNSENT = frozenset({OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.RETRY})
+
+
+def _planned_target(r: dict[str, Any], cipher: UserCipher) -> str:
+    """Where an unsent row goes, before a delivery recorded it (list_notifications' extra columns; "" when
+    the query has none): an email row, the user's current address (the worker sends to the preferences'
+    address at send time, so this is where it will go); a feed row, its feed."""
+    channel, status = Channel(r["channel"]), OutboxStatus(r["status"])
+    if channel is Channel.FEED and r.get("feed_service"):
+        return f"services/{r['feed_service']}/notificationFeed"
+    if channel is not Channel.EMAIL or status not in _UNSENT or "prefs_saved" not in r:
+        return ""
+    if not r["prefs_saved"]:
+        return r["account_email"] or ""
+    try:
+        return cipher.open(EMAIL, str(r["user_id"]), r["prefs_email"] or "") if r["prefs_email"] else ""
+    except StackCfoError:  # an unreadable address: the row will be skipped; show none
+        return ""
+
+
 def record_from_row(r: dict[str, Any], cipher: UserCipher) -> NotificationRecord:
     rid = str(r["id"])
     return NotificationRecord(
@@ -69,7 +90,7 @@ def record_from_row(r: dict[str, Any], cipher: UserCipher) -> NotificationRecord
         period=r["slot_local"],
         title=cipher.open(OUTBOX_TITLE, rid, r["title"] or ""),
         target_id=r["target_id"],
-        target_address=cipher.open(OUTBOX_TARGET, rid, r["target_address"] or ""),
+        target_address=cipher.open(OUTBOX_TARGET, rid, r["target_address"] or "") or _planned_target(r, cipher),
         scheduled_for=r["scheduled_for"],
         sent_at=r["sent_at"],
         attempts=r["attempts"],

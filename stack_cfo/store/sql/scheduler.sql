@@ -249,9 +249,15 @@ WHERE o.id = b.id AND o.locked_by = b.worker AND o.attempts = b.attempts AND o.s
 RETURNING o.id, o.sent_at, o.scheduled_for, o.run_id
 
 -- name: mark_retry
+-- %(rendered)s: the content was rendered before the attempt; its locale and provenance are recorded whatever
+-- the outcome (false keeps the columns). The same in mark_deferred and mark_final.
 UPDATE notification_outbox
 SET status = 'retry', next_attempt_at = %(next_attempt_at)s, reason = %(reason)s, last_error = %(error)s,
     title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
+    locale = CASE WHEN %(rendered)s THEN nullif(%(locale)s, '') ELSE locale END,
+    locale_fallback_from = CASE WHEN %(rendered)s THEN nullif(%(locale_fallback_from)s, '') ELSE locale_fallback_from END,
+    degraded_reason = CASE WHEN %(rendered)s THEN %(degraded_reason)s ELSE degraded_reason END,
+    receipt_ids = CASE WHEN %(rendered)s THEN %(receipt_ids)s::uuid[] ELSE receipt_ids END,
     locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
 WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id
@@ -262,6 +268,10 @@ UPDATE notification_outbox
 SET status = 'pending', attempts = greatest(attempts - 1, 0), next_attempt_at = %(until)s,
     deadline = greatest(deadline, %(deadline)s), reason = %(reason)s,
     title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
+    locale = CASE WHEN %(rendered)s THEN nullif(%(locale)s, '') ELSE locale END,
+    locale_fallback_from = CASE WHEN %(rendered)s THEN nullif(%(locale_fallback_from)s, '') ELSE locale_fallback_from END,
+    degraded_reason = CASE WHEN %(rendered)s THEN %(degraded_reason)s ELSE degraded_reason END,
+    receipt_ids = CASE WHEN %(rendered)s THEN %(receipt_ids)s::uuid[] ELSE receipt_ids END,
     locked_by = NULL, locked_until = NULL, updated_at = coalesce(%(now)s::timestamptz, now())
 WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id
@@ -272,6 +282,10 @@ UPDATE notification_outbox
 SET status = %(status)s, reason = %(reason)s, last_error = %(error)s,
     attempts = CASE WHEN %(attempted)s THEN attempts ELSE greatest(attempts - 1, 0) END,
     title = coalesce(%(title)s, title), target_address = coalesce(%(target)s, target_address),
+    locale = CASE WHEN %(rendered)s THEN nullif(%(locale)s, '') ELSE locale END,
+    locale_fallback_from = CASE WHEN %(rendered)s THEN nullif(%(locale_fallback_from)s, '') ELSE locale_fallback_from END,
+    degraded_reason = CASE WHEN %(rendered)s THEN %(degraded_reason)s ELSE degraded_reason END,
+    receipt_ids = CASE WHEN %(rendered)s THEN %(receipt_ids)s::uuid[] ELSE receipt_ids END,
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
 WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
@@ -468,10 +482,21 @@ WHERE id = %(id)s
 RETURNING id, user_id, platform, token, token_sha256, display_name, active, created_at, updated_at
 
 -- name: list_notifications
-SELECT o.id, o.user_id, o.kind, o.channel, o.status, o.reason, o.slot_local, o.title, o.target_id,
+-- A row being sent shows no reason (the column keeps the previous attempt's: a claim given back, e.g. at
+-- shutdown, returns to 'retry' with it). Where an unsent row goes before a delivery recorded its target: an
+-- email row, the user's current address (what the worker sends to; sealed when saved in the preferences, the
+-- account's otherwise); a feed row, its feed.
+SELECT o.id, o.user_id, o.kind, o.channel, o.status,
+       CASE WHEN o.status = 'sending' THEN NULL ELSE o.reason END AS reason,
+       o.slot_local, o.title, o.target_id,
        o.target_address, o.scheduled_for, o.sent_at, o.attempts, o.next_attempt_at, o.created_at, o.manual,
-       o.idempotency_key, o.degraded_reason, o.receipt_ids, o.locale, o.locale_fallback_from
+       o.idempotency_key, o.degraded_reason, o.receipt_ids, o.locale, o.locale_fallback_from,
+       p.user_id IS NOT NULL AS prefs_saved, p.email_address AS prefs_email, u.email AS account_email,
+       f.service AS feed_service
 FROM notification_outbox o
+LEFT JOIN users u ON o.channel = 'email' AND u.id = o.user_id
+LEFT JOIN notification_prefs p ON o.channel = 'email' AND p.user_id = o.user_id
+LEFT JOIN notification_feeds f ON o.channel = 'feed' AND f.id = o.target_id
 WHERE o.user_id = %(user_id)s
   AND (%(kind)s::text IS NULL OR o.kind = %(kind)s::text)
   AND (%(status)s::text IS NULL OR o.status = %(status)s::text)

@@ -1676,7 +1676,7 @@ type Notification struct {
 	Status NotificationStatus `protobuf:"varint,4,opt,name=status,proto3,enum=stack.cfo.v1.NotificationStatus" json:"status,omitempty"`
 	// Why it is SKIPPED, RETRY, DEAD, MISSED or EXPIRED (a short code such as "quiet_hours", "smtp_5xx",
 	// "push_token_invalid", "max_attempts"), or why a PENDING one waits ("quiet_hours": a digest or summary
-	// held until the user's quiet hours end); empty otherwise.
+	// held until the user's quiet hours end); empty otherwise, including while SENDING.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The local period it belongs to (its exactly-once key's): for a digest, the user's local date it is
 	// sent on ("2026-03-09"; it reports the last trading day before, and the news since: the last whose
@@ -1690,7 +1690,9 @@ type Notification struct {
 	Period string `protobuf:"bytes,6,opt,name=period,proto3" json:"period,omitempty"`
 	// Subject (email) or title (push).
 	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
-	// Where it goes: the email address, or the device resource name.
+	// Where it goes: the email address (until it is sent, the user's current notification address, which
+	// may still change; then the address it was sent to), the device resource name, the webhook endpoint
+	// (once a delivery was attempted), or the feed, `services/{service}/notificationFeed`.
 	Target string `protobuf:"bytes,8,opt,name=target,proto3" json:"target,omitempty"`
 	// When it is (was) due.
 	ScheduleTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=schedule_time,json=scheduleTime,proto3" json:"schedule_time,omitempty"`
@@ -1705,10 +1707,12 @@ type Notification struct {
 	// Why its AI-written part is not the AI's (digests and weekly summaries): the codes of
 	// ChatMessage.degraded_reason, AI_UNGROUNDED when the AI's paragraph stated figures that match nothing the
 	// server computed (the deterministic writer's paragraph was sent instead); empty when AI wrote it as
-	// requested or the kind has no AI text (alerts), and before the content was rendered.
+	// requested or the kind has no AI text (alerts), and before the content was rendered (once rendered it is
+	// set whatever the outcome: RETRY, DEAD and EXPIRED rows too).
 	DegradedReason string `protobuf:"bytes,14,opt,name=degraded_reason,json=degradedReason,proto3" json:"degraded_reason,omitempty"`
-	// Receipts of the AI-written texts it carries, once rendered: the portfolio paragraph (daily digest) or
-	// summary (weekly), then each news summary, without their data snapshots (ReceiptService.GetReceipt).
+	// Receipts of the AI-written texts it carries, once rendered (whatever the outcome): the portfolio
+	// paragraph (daily digest) or summary (weekly), then each news summary, without their data snapshots
+	// (ReceiptService.GetReceipt).
 	Receipts []*Receipt `protobuf:"bytes,15,rep,name=receipts,proto3" json:"receipts,omitempty"`
 	// Planned by a manual RunJob (under a key of its own; the scheduled notification of the period is
 	// separate).
@@ -1718,7 +1722,8 @@ type Notification struct {
 	// `period`, the deep link and the push data show "2026-03-09T10"). It is the `webhook-id` of a webhook
 	// delivery: deduplicate on it.
 	IdempotencyKey string `protobuf:"bytes,21,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// The BCP 47 locale its content was written in ("de", "zh-Hans", "en"), once rendered; empty before.
+	// The BCP 47 locale its content was written in ("de", "zh-Hans", "en"), once rendered (whatever the
+	// outcome: a DEAD push shows the language it was written in); empty before.
 	Locale string `protobuf:"bytes,22,opt,name=locale,proto3" json:"locale,omitempty"`
 	// Set when the user's `locale` is one the server has no catalogue for: the tag asked for ("xx-YY"),
 	// while `locale` is "en" (the fallback). Empty otherwise.
@@ -2044,8 +2049,9 @@ func (x *ListNotificationsResponse) GetNextPageToken() string {
 // Each delivery is `POST <url>` with `content-type: application/json`, `webhook-id` (the notification's
 // idempotency key: the same on every retry, deduplicate on it), `webhook-timestamp` (Unix seconds) and
 // `webhook-signature` ("v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'>", one per
-// valid secret, space-separated). Any 2xx is success; 408, 429 (honouring Retry-After) and 5xx are
-// retried with exponential backoff and jitter; other answers, redirects included (never followed), are
+// valid secret, space-separated). Any 2xx is success; 408 (reason "webhook_timeout"), 429 (honouring
+// Retry-After, "webhook_rate_limited") and 5xx ("webhook_5xx") are retried with exponential backoff and
+// jitter; other answers, redirects included (never followed), are
 // final (DEAD). See docs/api.md for the body schema and a verification example.
 type WebhookEndpoint struct {
 	state         protoimpl.MessageState

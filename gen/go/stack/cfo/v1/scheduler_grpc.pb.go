@@ -41,8 +41,9 @@ type SchedulerServiceClient interface {
 	// `request_id`; a retry with the same id does not plan or send again: it streams a single DONE event with
 	// the final counts of the original run, waiting for it to end when it is still running (up to 30 s; then
 	// the counts so far).
-	// Service principals only. Cancelling the call stops planning new sends; notifications already planned
-	// are still delivered by the scheduler process.
+	// Service principals only. Cancelling the call stops planning and starting sends: a send already under
+	// way finishes and its outcome is recorded (a cancel never causes a second delivery); notifications
+	// planned but not started are delivered by the scheduler process.
 	//
 	// Errors: INVALID_ARGUMENT (MISSING_FIELD for kind, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED);
 	// NOT_FOUND (USER_NOT_FOUND); FAILED_PRECONDITION (JOB_DISABLED when the kind is switched off in config);
@@ -403,8 +404,9 @@ type SchedulerServiceServer interface {
 	// `request_id`; a retry with the same id does not plan or send again: it streams a single DONE event with
 	// the final counts of the original run, waiting for it to end when it is still running (up to 30 s; then
 	// the counts so far).
-	// Service principals only. Cancelling the call stops planning new sends; notifications already planned
-	// are still delivered by the scheduler process.
+	// Service principals only. Cancelling the call stops planning and starting sends: a send already under
+	// way finishes and its outcome is recorded (a cancel never causes a second delivery); notifications
+	// planned but not started are delivered by the scheduler process.
 	//
 	// Errors: INVALID_ARGUMENT (MISSING_FIELD for kind, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED);
 	// NOT_FOUND (USER_NOT_FOUND); FAILED_PRECONDITION (JOB_DISABLED when the kind is switched off in config);

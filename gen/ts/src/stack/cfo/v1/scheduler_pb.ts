@@ -800,7 +800,7 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
   /**
    * Why it is SKIPPED, RETRY, DEAD, MISSED or EXPIRED (a short code such as "quiet_hours", "smtp_5xx",
    * "push_token_invalid", "max_attempts"), or why a PENDING one waits ("quiet_hours": a digest or summary
-   * held until the user's quiet hours end); empty otherwise.
+   * held until the user's quiet hours end); empty otherwise, including while SENDING.
    *
    * @generated from field: string reason = 5;
    */
@@ -829,7 +829,9 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
   title: string;
 
   /**
-   * Where it goes: the email address, or the device resource name.
+   * Where it goes: the email address (until it is sent, the user's current notification address, which
+   * may still change; then the address it was sent to), the device resource name, the webhook endpoint
+   * (once a delivery was attempted), or the feed, `services/{service}/notificationFeed`.
    *
    * @generated from field: string target = 8;
    */
@@ -874,15 +876,17 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
    * Why its AI-written part is not the AI's (digests and weekly summaries): the codes of
    * ChatMessage.degraded_reason, AI_UNGROUNDED when the AI's paragraph stated figures that match nothing the
    * server computed (the deterministic writer's paragraph was sent instead); empty when AI wrote it as
-   * requested or the kind has no AI text (alerts), and before the content was rendered.
+   * requested or the kind has no AI text (alerts), and before the content was rendered (once rendered it is
+   * set whatever the outcome: RETRY, DEAD and EXPIRED rows too).
    *
    * @generated from field: string degraded_reason = 14;
    */
   degradedReason: string;
 
   /**
-   * Receipts of the AI-written texts it carries, once rendered: the portfolio paragraph (daily digest) or
-   * summary (weekly), then each news summary, without their data snapshots (ReceiptService.GetReceipt).
+   * Receipts of the AI-written texts it carries, once rendered (whatever the outcome): the portfolio
+   * paragraph (daily digest) or summary (weekly), then each news summary, without their data snapshots
+   * (ReceiptService.GetReceipt).
    *
    * @generated from field: repeated stack.cfo.v1.Receipt receipts = 15;
    */
@@ -907,7 +911,8 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
   idempotencyKey: string;
 
   /**
-   * The BCP 47 locale its content was written in ("de", "zh-Hans", "en"), once rendered; empty before.
+   * The BCP 47 locale its content was written in ("de", "zh-Hans", "en"), once rendered (whatever the
+   * outcome: a DEAD push shows the language it was written in); empty before.
    *
    * @generated from field: string locale = 22;
    */
@@ -1018,8 +1023,9 @@ export const ListNotificationsResponseSchema: GenMessage<ListNotificationsRespon
  * Each delivery is `POST <url>` with `content-type: application/json`, `webhook-id` (the notification's
  * idempotency key: the same on every retry, deduplicate on it), `webhook-timestamp` (Unix seconds) and
  * `webhook-signature` ("v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'>", one per
- * valid secret, space-separated). Any 2xx is success; 408, 429 (honouring Retry-After) and 5xx are
- * retried with exponential backoff and jitter; other answers, redirects included (never followed), are
+ * valid secret, space-separated). Any 2xx is success; 408 (reason "webhook_timeout"), 429 (honouring
+ * Retry-After, "webhook_rate_limited") and 5xx ("webhook_5xx") are retried with exponential backoff and
+ * jitter; other answers, redirects included (never followed), are
  * final (DEAD). See docs/api.md for the body schema and a verification example.
  *
  * @generated from message stack.cfo.v1.WebhookEndpoint
@@ -2104,8 +2110,9 @@ export const SchedulerService: GenService<{
    * `request_id`; a retry with the same id does not plan or send again: it streams a single DONE event with
    * the final counts of the original run, waiting for it to end when it is still running (up to 30 s; then
    * the counts so far).
-   * Service principals only. Cancelling the call stops planning new sends; notifications already planned
-   * are still delivered by the scheduler process.
+   * Service principals only. Cancelling the call stops planning and starting sends: a send already under
+   * way finishes and its outcome is recorded (a cancel never causes a second delivery); notifications
+   * planned but not started are delivered by the scheduler process.
    *
    * Errors: INVALID_ARGUMENT (MISSING_FIELD for kind, INVALID_RESOURCE_NAME, REQUEST_ID_REUSED);
    * NOT_FOUND (USER_NOT_FOUND); FAILED_PRECONDITION (JOB_DISABLED when the kind is switched off in config);
