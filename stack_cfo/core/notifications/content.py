@@ -445,6 +445,12 @@ def render_weekly(
 # -- alert ------------------------------------------------------------------------------
 
 
+def _threshold_percent(percent: float, l10n: Localizer) -> str:
+    """A threshold the user typed in percent, with the decimals it has (``2%``, ``2.5%``, ``0.25%``)."""
+    digits = next((d for d in (0, 1) if round(percent, d) == percent), 2)
+    return l10n.percent_of(percent, digits=digits)
+
+
 def render_alert(
     facts: AlertFacts,
     *,
@@ -471,9 +477,16 @@ def render_alert(
         title = _("Portfolio down {percent}").format(percent=move)
     if facts.sigma is not None:
         sigma = lc.number(abs(facts.sigma), digits=1)
-        unusual = _(
-            "That is a {sigma}-standard-deviation move for your portfolio (your alert threshold is {threshold})."
-        ).format(sigma=sigma, threshold=lc.number(facts.threshold_sigma, digits=1))
+        if "SIGMA" not in facts.crossed and "PCT" in facts.crossed and facts.threshold_percent is not None:
+            # fired on the percentage threshold alone: that is the threshold to name
+            unusual = _(
+                "That is a {sigma}-standard-deviation move for your portfolio (your alert threshold is {threshold})."
+            ).format(sigma=sigma, threshold=_threshold_percent(facts.threshold_percent, lc))
+        else:
+            unusual = _(
+                "That is a {sigma}-standard-deviation move for your portfolio (your alert threshold is "
+                "{threshold} standard deviations)."
+            ).format(sigma=sigma, threshold=lc.number(facts.threshold_sigma, digits=1))
         sigma_tag = f" ({sigma}σ)"
     else:
         unusual = _("Your portfolio's history is too short to say how unusual this move is.")

@@ -17,7 +17,11 @@ a portfolio first synced after the week began has no value then, so its summary 
 holdings now over the seven days to its market date (their prices a week back against now, the
 holdings-based change every week return here is), labelled with those seven days.
 - alert: :func:`stack_cfo.core.portfolio.evaluate_alert` with the user's thresholds on the
-  move since the previous close, volatility from the last 90 daily TWR returns.
+  move since the previous close, volatility from the last 90 daily TWR returns. The move is the
+  summary's day change measured from that close: today's holdings (today's cash included, so a
+  deposit or withdrawal is never a move) at the previous close against now, a stale price moving
+  nothing and a price not newer than that close moving only with its currency; each position's
+  move in base currency is a driver, and the drivers add up to the portfolio's move.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
 from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.narrative import narrative_sentences, summary_document
-from stack_cfo.core.portfolio.results import HistoryPoint, Period
+from stack_cfo.core.portfolio.results import HistoryPoint, Period, PriceSource
 
 if TYPE_CHECKING:
     from stack_cfo.core.portfolio import PortfolioService, SummaryView
@@ -251,28 +255,84 @@ class PortfolioFacts:
             previous = [p for p in history if p.day < s.market_date]
             if not previous:
                 return None
-            reference = (_close_of(previous[-1].day), previous[-1].value)
+            ref_day = previous[-1].day
+            ref_at = _close_of(ref_day)
+            moves = await self._moves_since(user_id, s, ref_day, ref_at)
+            change = sum(moves.values(), Decimal(0))
+            # today's holdings (today's cash included: deposits and withdrawals are not moves) valued
+            # at the previous close, as the summary's day change is
+            reference = (ref_at, s.total_value - change)
             decision = evaluate_alert(
                 [reference, (at, s.total_value)],
                 returns,
                 AlertRule(threshold_pct=threshold_percent, threshold_sigma=threshold_sigma, window=AlertWindow.DAY),
-                position_moves={p.symbol: p.day_change for p in s.positions if p.day_change is not None},
+                position_moves=moves,
             )
-            if not decision.fires or decision.move_pct is None:
+            if not decision.fires or decision.move_pct is None or decision.reference_value is None:
                 return None
-            day_returns = {p.symbol: p.day_return for p in s.positions}
-            drivers = tuple(Mover(d.symbol, day_returns.get(d.symbol), d.change) for d in decision.drivers)
+            values = {p.symbol: p.market_value for p in s.positions}
+            drivers = tuple(
+                Mover(d.symbol, _move_return(values.get(d.symbol), d.change), d.change) for d in decision.drivers
+            )
             return AlertFacts(
                 at=at,
                 currency=s.base_currency,
                 value=s.total_value,
-                change=s.total_value - previous[-1].value,
+                change=s.total_value - decision.reference_value,
                 move=decision.move_pct / 100,
                 sigma=decision.sigma,
                 threshold_sigma=threshold_sigma,
                 drivers=drivers,
                 history=history[-CHART_DAYS:],
+                threshold_percent=threshold_percent,
+                crossed=decision.crossed,
             )
+
+    async def _moves_since(
+        self, user_id: str, s: PortfolioSummary, ref_day: date, ref_at: datetime
+    ) -> dict[str, Decimal]:
+        """Each position's move since the close of ``ref_day`` in base currency, at today's quantity.
+
+        - a stale price moves nothing (the summary's day change is 0 for it too);
+        - a price from a session after ``ref_day`` (today's): the summary's own day change, the
+          value now against the previous close at that close's exchange rate;
+        - a price from ``ref_day`` or before (no new price since the reference close): no price move,
+          only the currency's, its value now against its value at ``ref_day``'s rate (0 in base
+          currency). The summary's day change would repeat that earlier session's move here.
+        """
+        moves: dict[str, Decimal] = {}
+        ref_rates: dict[str, Decimal] | None = None
+        for p in s.positions:
+            if p.stale or p.market_value is None or p.price_at is None:
+                continue
+            if p.price_source not in (PriceSource.QUOTE, PriceSource.CLOSE):
+                continue  # valued at cost: no move
+            if p.price_at.astimezone(NEW_YORK).date() > ref_day:
+                if p.day_change is not None:
+                    moves[p.symbol] = p.day_change
+                continue
+            if p.currency == s.base_currency or p.fx_rate is None or p.fx_rate == 0:
+                continue
+            if ref_rates is None:
+                ref_rates = await self._rates_at(user_id, ref_at)
+            then = ref_rates.get(p.currency)
+            if then is not None and then != p.fx_rate:
+                moves[p.symbol] = p.market_value - p.market_value * then / p.fx_rate
+        return moves
+
+    async def _rates_at(self, user_id: str, at: datetime) -> dict[str, Decimal]:
+        """The exchange rates the summary at ``at`` converted its positions with, by currency."""
+        view = await self._summary(user_id, at)
+        if view is None:
+            return {}
+        return {p.currency: p.fx_rate for p in view.summary.positions if p.fx_rate is not None}
+
+
+def _move_return(value: Decimal | None, change: Decimal) -> float | None:
+    """A position's return over the alert's window in base currency: its change over its value then."""
+    if value is None or value - change == 0:
+        return None
+    return float(change / (value - change))
 
 
 def _week_movers(s: PortfolioSummary, limit: int = 3) -> tuple[Mover, ...]:

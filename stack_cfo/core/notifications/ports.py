@@ -152,7 +152,14 @@ class AlertFacts:
     history is too short to know (the alert then fired on the percentage threshold)."""
     threshold_sigma: float
     drivers: tuple[Mover, ...]
+    """The positions behind the move (change since the previous close in base currency, the same
+    reference as ``change``), largest first."""
     history: tuple[ValuePoint, ...] = ()
+    threshold_percent: float | None = None
+    """The user's threshold in percent (2.0 = 2 %)."""
+    crossed: tuple[str, ...] = ()
+    """The thresholds the move crossed (:attr:`~stack_cfo.core.portfolio.AlertDecision.crossed`):
+    ``"PCT"``, ``"SIGMA"``; the text names one that fired (empty: the sigma threshold)."""
 
 
 class PortfolioReader(Protocol):

@@ -1018,11 +1018,14 @@ type NotificationPreferences struct {
 	QuietHoursStart *TimeOfDay `protobuf:"bytes,9,opt,name=quiet_hours_start,json=quietHoursStart,proto3" json:"quiet_hours_start,omitempty"`
 	// End of the quiet hours (exclusive), local time in `time_zone`.
 	QuietHoursEnd *TimeOfDay `protobuf:"bytes,10,opt,name=quiet_hours_end,json=quietHoursEnd,proto3" json:"quiet_hours_end,omitempty"`
-	// Alert when the portfolio moves at least this much over the last hour or day, in absolute percentage
-	// points (2.0 = a 2 % move up or down). Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
+	// Alert when the portfolio moves at least this much since the previous close (today's move, checked
+	// hourly during market hours), in absolute percentage points (2.0 = a 2 % move up or down): today's
+	// holdings at that close against now, so deposits and withdrawals are no move and a stale price (the
+	// summary's `stale`) moves nothing. Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
 	AlertThresholdPercent float64 `protobuf:"fixed64,11,opt,name=alert_threshold_percent,json=alertThresholdPercent,proto3" json:"alert_threshold_percent,omitempty"`
-	// ... or at least this many standard deviations of the portfolio's own 90-day daily volatility (scaled
-	// to the window). Default 2.0; must be > 0 and <= 100. An alert fires when either threshold is crossed.
+	// ... or at least this many standard deviations of the portfolio's own 90-day daily volatility (a daily
+	// move against daily volatility). Default 2.0; must be > 0 and <= 100. An alert fires when either
+	// threshold is crossed, and its text names the one that was.
 	AlertThresholdSigma float64 `protobuf:"fixed64,12,opt,name=alert_threshold_sigma,json=alertThresholdSigma,proto3" json:"alert_threshold_sigma,omitempty"`
 	// Last change. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`

@@ -452,16 +452,19 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
   quietHoursEnd?: TimeOfDay | undefined;
 
   /**
-   * Alert when the portfolio moves at least this much over the last hour or day, in absolute percentage
-   * points (2.0 = a 2 % move up or down). Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
+   * Alert when the portfolio moves at least this much since the previous close (today's move, checked
+   * hourly during market hours), in absolute percentage points (2.0 = a 2 % move up or down): today's
+   * holdings at that close against now, so deposits and withdrawals are no move and a stale price (the
+   * summary's `stale`) moves nothing. Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
    *
    * @generated from field: double alert_threshold_percent = 11;
    */
   alertThresholdPercent: number;
 
   /**
-   * ... or at least this many standard deviations of the portfolio's own 90-day daily volatility (scaled
-   * to the window). Default 2.0; must be > 0 and <= 100. An alert fires when either threshold is crossed.
+   * ... or at least this many standard deviations of the portfolio's own 90-day daily volatility (a daily
+   * move against daily volatility). Default 2.0; must be > 0 and <= 100. An alert fires when either
+   * threshold is crossed, and its text names the one that was.
    *
    * @generated from field: double alert_threshold_sigma = 12;
    */
