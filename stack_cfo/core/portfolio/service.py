@@ -40,7 +40,7 @@ from stack_cfo.core.ai.budget import DailyTokenBudget
 from stack_cfo.core.ai.offline import OfflineComputeClient
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import user_scope
-from stack_cfo.core.errors import FailedPrecondition
+from stack_cfo.core.errors import FailedPrecondition, Unavailable
 from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
@@ -638,7 +638,8 @@ class PortfolioService(LedgerUseCases):
                         raise shutting_down()
                 trigger, changed, resync, fresh = sub.take()
                 # The summary the change was computed into, unless anything changed since.
-                new = fresh[0] if fresh is not None and fresh[1] == self._seq else await self.summary(user_id)
+                new = fresh[0] if fresh is not None and fresh[1] == self._seq else await self._summary_for_watch(
+                    user_id, sub)
                 sub.symbols = new.held_symbols
                 if trigger is None:
                     if not resync or _same_figures(new.summary, view.summary):
@@ -649,6 +650,31 @@ class PortfolioService(LedgerUseCases):
                 last_sent = time.monotonic()
         finally:
             self.hub.unsubscribe(sub)
+
+
+    async def _summary_for_watch(self, user_id: str, sub: Any) -> SummaryView:
+        """The summary a watch sends next. The database being unavailable does not end the watch: it
+        waits (backing off to ``WATCH_RETRY_MAX``) and tries again until it answers or the watch ends.
+        The change feed reconnects the moment the database is back, before readiness renews the pool
+        (calls fail fast until then), so every watch's resync used to fail at the instant of recovery
+        and the whole fleet's watches ended at once with "database unavailable"."""
+        delay = WATCH_RETRY_FIRST
+        while True:
+            try:
+                return await self.summary(user_id)
+            except Unavailable:
+                if sub.closed:
+                    raise shutting_down() from None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(sub.ended.wait(), delay)  # shutdown ends the wait
+                if sub.closed:
+                    raise shutting_down() from None
+                delay = min(delay * 2, WATCH_RETRY_MAX)
+
+
+#: A watch's first wait before it asks again for a summary the database could not give, and the
+#: longest (seconds).
+WATCH_RETRY_FIRST, WATCH_RETRY_MAX = 0.25, 5.0
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

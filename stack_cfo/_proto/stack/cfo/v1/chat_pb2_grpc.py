@@ -149,7 +149,8 @@ class ChatServiceServicer:
         session was still being answered when the call's deadline, or chat.lock_wait without one, ran out:
         the server gives up waiting shortly before your deadline (a fifth of it, at most 0.5 s) so that this
         answer reaches you instead of DEADLINE_EXCEEDED; nothing was stored: send it again with the same
-        request_id). After `accepted`, AI failures (including an
+        request_id. A server that died mid-answer holds the session like this until its turn lease expires,
+        up to 30 s). After `accepted`, AI failures (including an
         unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
         event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
         account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
