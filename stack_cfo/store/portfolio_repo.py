@@ -25,7 +25,6 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
-from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio import CashFlow, Holdings, HoldingsSnapshot, Position, PricePoint, PriceSeries
@@ -380,14 +379,10 @@ class PortfolioRepository(LedgerRepository):
                 marker.append(True)
                 return await work(conn)
 
-            # The system scope: the currency check reads every user's trades and positions (prices
-            # are global market data; the transaction writes nothing of a user's).
-            with system_scope("record-prices"):
-                raw = await self._run(idempotency, first)
+            raw = await self._run(idempotency, first)
             replayed = not marker
         else:
-            with system_scope("record-prices"):
-                raw = await self._run(None, work)
+            raw = await self._run(None, work)
         d = json.loads(raw)
         return RecordResult(
             inserted=d["inserted"],
@@ -398,42 +393,14 @@ class PortfolioRepository(LedgerRepository):
         )
 
     async def _check_point_currencies(self, conn: AsyncConnection[Any], points: Sequence[PriceInput]) -> None:
-        """A symbol's prices share one currency, as its positions and trades do: a close in another
-        currency than the symbol's recorded ones (or than an earlier point of the same call) would be
-        valued as if the exchange rate were 1. For a symbol without any close yet, the currency it is
-        traded in (any user's ledger) or held in (snapshot positions) decides: a point in another one,
-        or in any one while portfolios disagree on it, is refused. CURRENCY_MISMATCH naming the point."""
-        recorded: dict[str, str] = {}
-        held: dict[str, set[str]] = {}
-        symbols = sorted({p.symbol for p in points if p.symbol})
-        if symbols:
-            cur = conn.cursor(row_factory=tuple_row)
-            await cur.execute(Q.point_currencies, {"symbols": symbols})
-            for symbol, ccy, source in await cur.fetchall():
-                if source == "close":
-                    recorded[symbol] = ccy
-                else:
-                    held.setdefault(symbol, set()).add(ccy)
+        """A symbol's prices share one currency, as its positions do: a close in another currency than
+        the symbol's recorded ones (or than an earlier point of the same call) would be valued as if
+        the exchange rate were 1. CURRENCY_MISMATCH naming the point."""
+        recorded = await self._price_currencies(conn, (p.symbol for p in points))
         for i, p in enumerate(points):
-            path = f"points[{i}].currency"
-            ccy = recorded.get(p.symbol)
-            if ccy is None:
-                traded = held.get(p.symbol, set())
-                if traded and traded != {p.currency}:
-                    known = " and ".join(sorted(traded))
-                    why = (f"{p.symbol} has no prices yet and is traded or held in {known}, not {p.currency}"
-                           if len(traded) == 1 else
-                           f"{p.symbol} has no prices yet and portfolios trade or hold it in {known}: its "
-                           "prices' currency is ambiguous until they agree")
-                    raise InvalidArgument(
-                        f"{path}: {why}",
-                        violations=[FieldViolation(path, f"must be the currency {p.symbol} is traded in")],
-                        reason="CURRENCY_MISMATCH",
-                        metadata={"field": path, "symbol": p.symbol, "currency": p.currency,
-                                  "traded_currencies": ",".join(sorted(traded))},
-                    )
-                recorded[p.symbol] = ccy = p.currency
+            ccy = recorded.setdefault(p.symbol, p.currency)
             if ccy != p.currency:
+                path = f"points[{i}].currency"
                 raise InvalidArgument(
                     f"{path}: {p.symbol} is priced in {ccy}, not {p.currency}",
                     violations=[FieldViolation(path, f"must be {ccy}, the currency of {p.symbol}'s prices")],

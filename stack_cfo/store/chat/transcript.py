@@ -140,7 +140,7 @@ class TranscriptQueries(LeaseQueries):
                             "request_id": request_id,
                             "created_at": message.created_at,
                             "window": recent_window,
-                            # held until complete_turn (migration 20); the check below sees the
+                            # held until complete_turn (migration 19); the check below sees the
                             # user's other reservations, read under the user's lock
                             "reserve": reserve,
                         }

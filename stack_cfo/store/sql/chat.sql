@@ -50,7 +50,7 @@ RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
 -- name: begin_turn
--- A turn's first transaction in one call (migrations 16, 17 and 20 have the statements): rows by
+-- A turn's first transaction in one call (migrations 16, 17 and 19 have the statements): rows by
 -- `part` ('session', 'inserted', 'reused', 'summary', 'uncovered'); none when the session is not
 -- there. With `reserve` > 0 the turn reserves that many tokens of its user's daily budget (the
 -- 'session' row's `day_reserved` is what the user's other turns in flight hold).
@@ -61,7 +61,7 @@ SELECT * FROM chat_begin_turn(
 
 -- name: complete_turn
 -- A turn's second transaction in one call (migration 16): the stored answer; no_data_found when the
--- session is not there. The turn's token reservation is replaced by its usage (migration 20).
+-- session is not there. The turn's token reservation is replaced by its usage (migration 19).
 SELECT * FROM chat_complete_turn(
     %(session_id)s::uuid, %(user_id)s::uuid, %(day)s::date, %(window)s::integer, %(release)s::boolean,
     %(owner)s::uuid, %(tokens)s::integer, %(message)s::jsonb)
@@ -134,7 +134,7 @@ WHERE id = %(id)s AND lease_owner = %(owner)s
 RETURNING id
 
 -- name: release_lease
--- The turn's token reservation (migration 20) goes with its lease (a turn that ended without
+-- The turn's token reservation (migration 19) goes with its lease (a turn that ended without
 -- storing an answer).
 UPDATE chat_sessions SET lease_owner = NULL, lease_expires_at = NULL, reserved_tokens = 0, reserved_owner = NULL
 WHERE id = %(id)s AND lease_owner = %(owner)s

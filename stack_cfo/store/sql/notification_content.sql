@@ -1,4 +1,4 @@
--- Renderings of notification content, kept so a notification is rendered once (migration 0021).
+-- Renderings of notification content, kept so a notification is rendered once (migration 0020).
 
 -- name: get_rendering
 SELECT content FROM notification_contents

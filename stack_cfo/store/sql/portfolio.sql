@@ -91,37 +91,6 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) AS q
 
--- name: point_currencies
--- RecordPrices' currency rule, one read for the whole call. Per symbol, rows (symbol, currency, source):
--- 'close' for the currency of its latest daily close; for a symbol without any close, 'ledger' for each
--- currency it is traded in (BUY, SELL, TRANSFER_IN, TRANSFER_OUT in any user's ledger) and 'holding'
--- for each currency of a current position of a snapshot-based portfolio (a ledger-based portfolio's
--- old snapshots are not used). Runs in the system scope: it reads every user's rows (clear columns).
--- Nothing but the closes is read when every symbol has a close (one-time filter on `unpriced`).
-WITH closes AS (
-    SELECT DISTINCT ON (symbol) symbol, currency
-    FROM prices
-    WHERE symbol = ANY(%(symbols)s::text[])
-    ORDER BY symbol, trading_date DESC
-), unpriced AS (
-    SELECT s AS symbol
-    FROM unnest(%(symbols)s::text[]) AS s
-    WHERE NOT EXISTS (SELECT 1 FROM closes c WHERE c.symbol = s)
-)
-SELECT symbol, currency, 'close' AS source FROM closes
-UNION ALL
-SELECT DISTINCT t.book, t.currency, 'ledger'
-FROM portfolio_transactions t
-WHERE EXISTS (SELECT 1 FROM unpriced)
-  AND t.book IN (SELECT symbol FROM unpriced)
-  AND t.txn_type IN ('BUY', 'SELL', 'TRANSFER_IN', 'TRANSFER_OUT')
-UNION ALL
-SELECT DISTINCT p.symbol, p.currency, 'holding'
-FROM positions p
-WHERE EXISTS (SELECT 1 FROM unpriced)
-  AND p.symbol IN (SELECT symbol FROM unpriced)
-  AND NOT EXISTS (SELECT 1 FROM portfolio_transactions x WHERE x.user_id = p.user_id)
-
 -- name: create_price_staging
 CREATE TEMP TABLE price_staging (
     symbol          text NOT NULL,

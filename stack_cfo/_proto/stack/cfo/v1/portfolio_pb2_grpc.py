@@ -314,10 +314,7 @@ class PortfolioSummaryServiceServicer:
         Prices are global market data, so this RPC is for service principals only. Watchers of portfolios
         holding a changed symbol are notified (see WatchPortfolio). A symbol's prices share one currency: a
         point in another currency than the symbol's recorded closes (or than an earlier point of the call) is
-        INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored. A symbol without any recorded close takes
-        the currency it is traded in (BUY, SELL, TRANSFER_IN, TRANSFER_OUT in any portfolio's ledger) and held
-        in (current positions of snapshot-based portfolios): a point in another currency, or in any currency
-        while portfolios disagree, is CURRENCY_MISMATCH (metadata `traded_currencies`).
+        INVALID_ARGUMENT (CURRENCY_MISMATCH) and nothing is stored.
 
         Errors: INVALID_ARGUMENT (TOO_MANY_POINTS, INVALID_DECIMAL, NEGATIVE_PRICE, UNKNOWN_CURRENCY,
         CURRENCY_MISMATCH, INVALID_SYMBOL, INVALID_DATE, INVALID_TIMESTAMP, DUPLICATE_POINT, FUTURE_DATE,

@@ -1,4 +1,4 @@
--- Back to migration 19: no reservations (chat_begin_turn without `p_reserve`, chat_after_message
+-- Back to migration 18: no reservations (chat_begin_turn without `p_reserve`, chat_after_message
 -- as migration 16 made it).
 DROP FUNCTION IF EXISTS chat_begin_turn(uuid, date, uuid, text, text, timestamptz, integer, uuid, double precision,
                                         uuid[], integer);

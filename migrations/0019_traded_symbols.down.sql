@@ -1,1 +1,0 @@
-DROP INDEX IF EXISTS idx_portfolio_transactions_traded;
