@@ -158,3 +158,12 @@ def test_a_ghostfolio_time_of_day_is_warned_about_and_the_date_kept_as_written()
     midnight: list[str] = []
     parse(json.dumps({"activities": [BUY]}), "ghostfolio", midnight)
     assert midnight == []
+
+
+def test_auto_detects_json_arrays_and_a_byte_order_mark_as_ghostfolio() -> None:
+    """A JSON array (or an export behind a BOM) was read as CSV: 'line 1, field [[{"accountid"...:
+    unknown column'."""
+    for text in ('[{"accountId": "acc-1"}]', '\ufeff{"activities": "nope"}'):
+        with pytest.raises(ImportError_) as info:
+            parse(text, "auto")
+        assert "not a Ghostfolio export" in str(info.value), text

@@ -344,7 +344,7 @@ def parse_ghostfolio(text: str, warnings: list[str] | None = None) -> list[Impor
     """Ghostfolio's activities export (see the module doc); what may be wrong without being an error
     (a time of day in a date) is added to ``warnings``."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text.removeprefix("\ufeff"))  # (the CLI reads files as utf-8-sig already)
     except json.JSONDecodeError as exc:
         raise ImportError_(exc.lineno, "json", exc.msg) from None
     activities = doc.get("activities") if isinstance(doc, dict) else None
@@ -419,10 +419,11 @@ def _with_client(t: TransactionInput, client_id: str) -> TransactionInput:
 
 
 def parse(text: str, fmt: str, warnings: list[str] | None = None) -> list[ImportedRow]:
-    """``fmt``: csv, ghostfolio, or auto (JSON object -> ghostfolio, else csv); ``warnings`` gets what
-    may be wrong without being an error."""
+    """``fmt``: csv, ghostfolio, or auto (JSON, an object or an array, maybe after a byte-order mark ->
+    ghostfolio, which says what is wrong with a JSON file that is no export; else csv); ``warnings``
+    gets what may be wrong without being an error."""
     if fmt == "auto":
-        fmt = "ghostfolio" if text.lstrip().startswith("{") else "csv"
+        fmt = "ghostfolio" if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else "csv"
     if fmt == "ghostfolio":
         return parse_ghostfolio(text, warnings)
     if fmt == "csv":
