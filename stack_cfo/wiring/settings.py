@@ -8,6 +8,7 @@ sections arrive typed and validated (:mod:`stack_cfo.config`); nothing here pars
 from __future__ import annotations
 
 from stack_cfo.config import Config
+from stack_cfo.config.compute import ComputeMode
 from stack_cfo.core.ai import ComputeClient
 from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.portfolio import AnalyticsSettings, CacheSettings, InsightThresholds
@@ -62,5 +63,17 @@ def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:
         lock_wait=chat.lock_wait,
         grounding_policy=chat.grounding_policy,
         delta_interval=chat.delta_interval,
-        known_providers=frozenset({default_provider, "router", "offline", *zc.provider_ids}),
+        known_providers=frozenset({default_provider, *configured_providers(zc, compute)}),
     )
+
+
+def configured_providers(zc: ComputeConfig, compute: ComputeClient) -> frozenset[str]:
+    """The providers this server answers with, as a session may name them: the direct providers
+    (``provider_id``) and ``router`` when the router is in use (its mode, or ``auto`` with an
+    API key). Never ``offline``: that names the deterministic writer, not a provider."""
+    names = getattr(compute, "upstream_names", None)
+    if isinstance(names, list | tuple):
+        return frozenset(str(n) for n in names)
+    use_router = zc.mode in (ComputeMode.ROUTER, ComputeMode.AUTO) and zc.router_enabled
+    use_direct = zc.mode in (ComputeMode.DIRECT, ComputeMode.AUTO) and zc.direct_enabled
+    return frozenset({*(zc.provider_ids if use_direct else ()), *(("router",) if use_router else ())})

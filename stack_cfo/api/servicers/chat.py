@@ -482,7 +482,8 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         if request.HasField("portfolio_context"):
             require_service(principal, operation="UpdatePortfolioContext with a supplied context")
             supplied = context_from_proto(request.portfolio_context, self.manager.now())
-        session = await self.manager.update_context(user_id, session_id, supplied)
+        # a user's refresh is a write of the session (last_access_time); a service's is not
+        session = await self.manager.update_context(user_id, session_id, supplied, touch=not principal.is_service)
         return session_to_proto(session)
 
     async def ArchiveSession(
@@ -490,8 +491,15 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
     ) -> chat_pb2.Session:
         user_id, session_id, principal = _session_ref(request.name)
         request_id = validate_request_id(request.request_id)
+        remaining = context.time_remaining()
+        deadline = time.monotonic() + remaining if remaining is not None else None
         session = await self.manager.archive_session(
-            user_id, session_id, request_id=request_id, principal=_principal_key(principal)
+            user_id,
+            session_id,
+            request_id=request_id,
+            principal=_principal_key(principal),
+            deadline=deadline,
+            touch=not principal.is_service,
         )
         return session_to_proto(session)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -52,7 +51,7 @@ from stack_cfo.core.chat.transcript import (
     session_name,
     transcript_document,
 )
-from stack_cfo.core.chat.turn import SessionLocks, Turns
+from stack_cfo.core.chat.turn import SessionLocks, Turns, busy_until
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import (
     DataLoss,
@@ -278,10 +277,19 @@ class ChatManager:
             record_error("delete_session", exc)
             raise
 
+    async def _touched(self, session: ChatSession, at: datetime | None, touch: bool) -> ChatSession:
+        """``session`` with its ``last_accessed_at`` moved to ``at`` (now by default) when ``touch``:
+        the user read or wrote it (a service principal's call does not count)."""
+        if not touch:
+            return session
+        touched = await self._store.get_session(session.id, touch_at=at or self._clock.now())
+        return touched if touched is not None else session
+
     async def update_context(
-        self, user_id: str, session_id: str, context: PortfolioContext | None
+        self, user_id: str, session_id: str, context: PortfolioContext | None, *, touch: bool = False
     ) -> ChatSession:
-        """Refresh from the portfolio store (``context`` None) or store the supplied one."""
+        """Refresh from the portfolio store (``context`` None) or store the supplied one; with
+        ``touch`` (a user's call) the session's last access moves too."""
         try:
             session = await self._owned(user_id, session_id)
             if session.status is not SessionStatus.ACTIVE:
@@ -295,7 +303,9 @@ class ChatManager:
                         metadata={"resource_type": "portfolio", "resource_name": f"users/{user_id}/portfolio"},
                     )
                 context = fresh
-            return await self._store.update_context(session_id, context, at=self._clock.now())
+            at = self._clock.now()
+            updated = await self._store.update_context(session_id, context, at=at)
+            return await self._touched(updated, at, touch)
         except BaseException as exc:
             record_error("update_context", exc)
             raise
@@ -303,35 +313,49 @@ class ChatManager:
     # ------------------------------------------------------------------ archive
 
     async def archive_session(
-        self, user_id: str, session_id: str, *, request_id: str = "", principal: str = ""
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        request_id: str = "",
+        principal: str = "",
+        deadline: float | None = None,
+        touch: bool = False,
     ) -> ChatSession:
+        """Archive the session's transcript and mark it ARCHIVED. Waiting for a message still being
+        answered ends with ABORTED SESSION_BUSY shortly before ``deadline`` (``time.monotonic()``;
+        ``lock_wait`` without one), as for SendMessage. ``touch``: a user's call (last access)."""
         try:
-            return await self._archive_session(user_id, session_id, request_id=request_id, principal=principal)
+            session, at = await self._archive_session(
+                user_id, session_id, request_id=request_id, principal=principal, deadline=deadline
+            )
+            return await self._touched(session, at, touch)
         except BaseException as exc:
             record_error("archive_session", exc)
             raise
 
     async def _archive_session(
-        self, user_id: str, session_id: str, *, request_id: str, principal: str
-    ) -> ChatSession:
+        self, user_id: str, session_id: str, *, request_id: str, principal: str, deadline: float | None
+    ) -> tuple[ChatSession, datetime | None]:
+        """The session, and when this call archived it (None: it was archived before)."""
         session = await self._owned(user_id, session_id)
         request = None
         if request_id:
             request = ("ChatService.ArchiveSession", principal or user_id, request_id, sha256_text(session_id))
             if await self._store.check_request(*request):
-                return session
+                return session, None
         if session.status is SessionStatus.ARCHIVED:
-            return session
+            return session, None
         if session.status is not SessionStatus.ACTIVE:
             raise not_active(session)
         archive = self._archive_store()
         if archive is None:
             raise Unavailable("no archive store is configured", reason="ARCHIVE_STORE_UNAVAILABLE")
-        wait_until = time.monotonic() + self.settings.lock_wait
+        wait_until = busy_until(deadline, self.settings.lock_wait)
         async with self._locks.hold(session_id, wait_until), self._store.lease(session_id, wait_until=wait_until):
             session = await self._owned(user_id, session_id)
             if session.status is SessionStatus.ARCHIVED:
-                return session
+                return session, None
             if session.status is not SessionStatus.ACTIVE:
                 raise not_active(session)
             messages = await self._store.messages(session_id)
@@ -349,7 +373,7 @@ class ChatManager:
                     ) from exc
             archived = await self._store.archive_session(session_id, address=address, at=at, request=request)
             log.info("chat session archived", extra={"session_id": session_id, "address": address})
-            return archived
+            return archived, at
 
     async def archived_transcript(self, user_id: str, session_id: str) -> tuple[Transcript, str, datetime | None]:
         """The archived transcript of a session read back from the archive store (decrypted and

@@ -49,10 +49,10 @@ async def test_create_session_options_and_idempotency(
             await chat.stub.CreateSession(req, metadata=chat.md(user))
         assert error_info(ei.value)[0].reason == "REQUEST_ID_REUSED"
 
-        custom = await chat.create(user, "Custom", model="small-model", provider="router", auto_summarize=False,
-                                   summarize_interval=8)
+        custom = await chat.create(user, "Custom", model="small-model", provider=provider.address,
+                                   auto_summarize=False, summarize_interval=8)
         assert (custom.model, custom.provider, custom.auto_summarize, custom.summarize_interval) == (
-            "small-model", "router", False, 8)
+            "small-model", provider.address, False, 8)
 
         for session, reason in [
             (chat_pb2.Session(title="x", model="gpt-5-secret"), "UNKNOWN_MODEL"),

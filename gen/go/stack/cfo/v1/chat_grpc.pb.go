@@ -24,7 +24,8 @@ type ChatServiceClient interface {
 	//
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, MISSING_FIELD (an empty or blank title), TITLE_TOO_LONG,
 	// INVALID_TEXT, UNKNOWN_MODEL, INVALID_PROVIDER (not "0x" + 40 hex digits or "router"), UNKNOWN_PROVIDER (a
-	// provider this server is not configured with; metadata "known"), INVALID_SUMMARIZE_INTERVAL (outside
+	// provider this server is not configured with, "router" included when it uses no router; metadata
+	// "known": the values a session may name, comma-separated), INVALID_SUMMARIZE_INTERVAL (outside
 	// 4..1000), REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
 	CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*Session, error)
 	// Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC.
@@ -90,7 +91,8 @@ type ChatServiceClient interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE for DELETED sessions);
 	// UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE, retryable with the same request_id);
 	// RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT); ABORTED (SESSION_BUSY: a message was still being
-	// answered for chat.lock_wait; retry with the same request_id).
+	// answered when the call's deadline, or chat.lock_wait without one, ran out: returned shortly before your
+	// deadline, as for SendMessage; retry with the same request_id).
 	ArchiveSession(ctx context.Context, in *ArchiveSessionRequest, opts ...grpc.CallOption) (*Session, error)
 }
 
@@ -198,7 +200,8 @@ type ChatServiceServer interface {
 	//
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, MISSING_FIELD (an empty or blank title), TITLE_TOO_LONG,
 	// INVALID_TEXT, UNKNOWN_MODEL, INVALID_PROVIDER (not "0x" + 40 hex digits or "router"), UNKNOWN_PROVIDER (a
-	// provider this server is not configured with; metadata "known"), INVALID_SUMMARIZE_INTERVAL (outside
+	// provider this server is not configured with, "router" included when it uses no router; metadata
+	// "known": the values a session may name, comma-separated), INVALID_SUMMARIZE_INTERVAL (outside
 	// 4..1000), REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
 	CreateSession(context.Context, *CreateSessionRequest) (*Session, error)
 	// Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC.
@@ -264,7 +267,8 @@ type ChatServiceServer interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE for DELETED sessions);
 	// UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE, retryable with the same request_id);
 	// RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT); ABORTED (SESSION_BUSY: a message was still being
-	// answered for chat.lock_wait; retry with the same request_id).
+	// answered when the call's deadline, or chat.lock_wait without one, ran out: returned shortly before your
+	// deadline, as for SendMessage; retry with the same request_id).
 	ArchiveSession(context.Context, *ArchiveSessionRequest) (*Session, error)
 	mustEmbedUnimplementedChatServiceServer()
 }
