@@ -5,7 +5,9 @@ whose name says what it is, so the grounding check (``core.grounding``, which in
 from its key with ``kind_for_key``) can match an answer's figures against it:
 
 * money: decimal strings with 2 decimals in ``base_currency`` (``total_value``, ``market_value``,
-  ``value``, ``unrealized_pnl``, ``change_<period>``) - AMOUNT facts;
+  ``cost_basis``, ``value``, ``unrealized_pnl``, ``change_<period>``) - AMOUNT facts;
+* a position's prices per unit, ``last_price`` and ``average_cost``: decimal strings with 2 to 4
+  decimals in the position's own ``currency`` (listed when it is not ``base_currency``) - AMOUNT facts;
 * every ratio that is a share or a return is a **fraction** rounded to 4 decimals (``0.0123`` is
   1.23 %): ``weight``, ``invested_weight``, ``return_<period>``, ``excess_return_<period>``,
   ``return_contribution_<period>``, ``unrealized_return``, the risk figures - FRACTION facts
@@ -68,8 +70,10 @@ MAX_PROMPT_POSITIONS = LIMITS[0].positions
 """Positions listed in the data block at most (largest first); the rest are counted, not listed."""
 
 CONVENTIONS = (
-    "Money fields (total_value, market_value, value, unrealized_pnl, change_*) are decimal strings in "
-    "base_currency. Shares and returns are fractions: 0.0123 means 1.23%. weight is a share of total_value "
+    "Money fields (total_value, market_value, cost_basis, value, unrealized_pnl, change_*) are decimal strings in "
+    "base_currency. A position's last_price and average_cost are per unit, in its currency field when it has "
+    "one, else in base_currency; its cost_basis is what the units held cost in total. Shares and returns are "
+    "fractions: 0.0123 means 1.23%. weight is a share of total_value "
     "(cash included); invested_weight is a share of invested_value (positions only), which the insights and "
     "the diversification score use: say which one you quote. Periods: _1d since the previous close; _1w since "
     "the last close on or before the same day a week earlier; _1m since the last close on or before the same "
@@ -83,11 +87,22 @@ CONVENTIONS = (
 """What the keys mean, told to the model with the block (constant text, no data)."""
 
 _CENT = Decimal("0.01")
+_PRICE_STEP = Decimal("0.0001")
 
 
 def money(v: Decimal | None) -> str | None:
     """Money as shown in the block: 2 decimals, half-even."""
     return format(v.quantize(_CENT, rounding=ROUND_HALF_EVEN), "f") if v is not None else None
+
+
+def unit_price(v: Decimal | None) -> str | None:
+    """A price per unit as shown in the block: 2 decimals, or up to 4 when it has more (a price below a cent
+    keeps its digits), half-even."""
+    if v is None or not v.is_finite():
+        return None
+    q = v.quantize(_PRICE_STEP, rounding=ROUND_HALF_EVEN)
+    cents = q.quantize(_CENT)
+    return format(cents if cents == q else q.normalize(), "f")
 
 
 def fraction(v: float | None, digits: int = 4) -> float | None:
@@ -146,7 +161,10 @@ def _position(p: ContextPosition, base_currency: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "symbol": clean_label(p.symbol, 32),
         "quantity": format(p.quantity.normalize(), "f"),
+        "last_price": unit_price(p.last_price),
+        "average_cost": unit_price(p.average_cost),
         "market_value": money(p.market_value),
+        "cost_basis": money(p.cost_basis),
         "weight": fraction(p.weight),
         "invested_weight": fraction(p.invested_weight),
         "unrealized_pnl": money(p.unrealized_pnl),

@@ -3,7 +3,8 @@
 :func:`offline_answer` reads the question (:mod:`.question`) for what it asks about: a risk metric
 (Sharpe, volatility, drawdown, beta, VaR, Sortino, CAGR...), a position, a basket or a sector, cash,
 performance over a period (today, this week, this month, this year), the gain since purchase
-(or since the start, "am I up", "total return"), risk in general, diversification, insights, news,
+(or since the start, "am I up", "total return"), what the positions cost or trade at (average cost,
+cost basis, "what did I pay", last price), risk in general, diversification, insights, news,
 or a trade; and answers with those figures. A percentage the question states ("up 50%") is compared
 with the figure, never repeated: it is the user's, not a fact of the data. Anything else gets
 the general summary.
@@ -73,6 +74,7 @@ _RATIOS = frozenset({"sharpe", "sortino", "calmar", "beta"})
 _UNSIGNED = frozenset({"volatility"})
 _RISK_OVERVIEW = ("volatility", "max_drawdown", "current_drawdown", "sharpe", "beta", "var_95")
 _MAX_NAMED = 3
+_MAX_COSTS = 5
 _MAX_INSIGHTS = 5
 
 
@@ -132,6 +134,16 @@ class _Figures:
 
     def ratio(self, v: Any) -> str:
         return ratio(v) if self.en else self.l10n.number(_dec(v))
+
+    def price(self, v: Any, ccy: str) -> str:
+        """A price per unit at the block's precision: 2 decimals, more when the block shows more (0.0034)."""
+        d = _dec(v)
+        digits = -int(d.as_tuple().exponent)
+        if digits <= 2:
+            return self.money(d, ccy)
+        if self.en:
+            return f"{d:,.{digits}f}" + (f" {ccy}" if ccy else "")
+        return self.l10n.number(d, digits=digits) + (f"\u00a0{ccy}" if ccy else "")
 
     def count(self, v: Any) -> str:
         return str(v) if self.en else self.l10n.number(_dec(v), digits=len(str(v).partition(".")[2]))
@@ -334,6 +346,8 @@ class _Writer:
                     amount=f.money(p["unrealized_pnl"], self.ccy, signed=True), on_cost=ret
                 )
             )
+        if self.q.cost or self.q.price:
+            lines += self.costs([symbol])
         basket = self.baskets.get(str(p.get("basket", "")))
         member = next((m for m in _items(basket, "positions") if m.get("symbol") == symbol), None) if basket else None
         if member is not None:
@@ -345,6 +359,42 @@ class _Writer:
                         basket=p["basket"], parts="; ".join(parts)
                     )
                 )
+        return lines
+
+    def costs(self, symbols: Sequence[str]) -> list[str]:
+        """Each position's last price and average cost per unit (in its own currency) and its cost basis
+        (in base currency): what it cost, and what a unit trades at."""
+        _, f = self._, self.f
+        lines = []
+        for symbol in symbols:
+            p = self.positions[symbol]
+            ccy = str(p.get("currency") or self.ccy)
+            parts = []
+            if "last_price" in p:
+                parts.append(_("last price {price} per share").format(price=f.price(p["last_price"], ccy)))
+            if "average_cost" in p:
+                parts.append(_("average cost {price} per share").format(price=f.price(p["average_cost"], ccy)))
+            if "cost_basis" in p:
+                parts.append(_("cost basis {amount} for the {quantity} shares held").format(
+                    amount=f.money(p["cost_basis"], self.ccy), quantity=f.count(p["quantity"])))
+            if "average_cost" not in p and "cost_basis" not in p:
+                parts.append(_("its cost is not in the data"))
+            lines.append(f"{symbol}: {'; '.join(parts)}.")
+        return lines
+
+    def all_costs(self) -> list[str]:
+        """:meth:`costs` of the largest positions, asked about none in particular; the portfolio's total cost
+        is no figure of the data."""
+        _ = self._
+        if not any({"average_cost", "cost_basis", "last_price"} & p.keys() for p in self.positions.values()):
+            return [_("What the positions cost (their cost basis) is not in the data this summary is built from, "
+                      "so it cannot confirm an amount paid.")]
+        symbols = list(self.positions)  # largest first, as the block lists them
+        lines = self.costs(symbols[:_MAX_COSTS])
+        if len(symbols) > _MAX_COSTS or "positions_not_listed_count" in self.doc:
+            lines.append(_("The positions are listed largest first; the others are not listed here."))
+        if self.q.cost:
+            lines.append(_("The total paid for the whole portfolio is not in the data; each position's cost basis is."))
         return lines
 
     def group(self, kind: str, name: str) -> list[str]:
@@ -605,9 +655,8 @@ def _body(w: _Writer) -> list[str]:
         lines += w.diversification()
     if q.since_purchase and not named:  # a named position's lines have its own gain on cost
         lines += w.since_purchase()
-    if q.cost:
-        lines.append(_("What the positions cost (their cost basis) is not in the data this summary is built from, "
-                       "so it cannot confirm an amount paid."))
+    if (q.cost or q.price) and not named:  # a named position's lines have its own cost and price
+        lines += w.all_costs()
     # "Am I up since I bought?" asks for the gain since purchase, not the period returns (unless named too)
     if (q.periods or q.benchmark or (q.performance and not q.since_purchase)) and not named:
         lines += w.performance(w.periods)

@@ -102,11 +102,19 @@ _SINCE_PURCHASE = _any(
     r"(?:gain|rendement) total", r"(?:plus|moins)-values? latentes?", r"(?:gains?|pertes?) latente?s?",
     "买入以来", "自买入", "建仓以来", "持有以来", "总收益", "总盈亏", "累计收益", "浮盈", "浮亏", "未实现",
 )
-#: The cost itself ("what did I pay", "cost basis"): asked, the answer says it is not in the data.
+#: The cost itself ("what did I pay", "average cost", "cost basis"): answered with each position's average
+#: cost and cost basis.
 _COST = _any(
     r"cost(?: basis)?", "paid", r"(?:did|do) (?:i|we) pay", "bought (?:it |them )?(?:for|at)", "purchase price",
-    "precio de compra", r"cost[eo] de adquisición", r"pagu[ée]", r"pagad[oa]s?", "kaufpreis", r"einstand\w*",
-    "bezahlt", "prix de revient", r"prix d['’]achat", r"pay[ée]e?s?", "成本", "买入价", "花了",
+    "precio de compra", r"cost[eo] de adquisición", r"cost[eo] (?:medio|promedio)", "precio medio", r"pagu[ée]",
+    r"pagad[oa]s?", "kaufpreis", r"einstand\w*", r"anschaffungs\w*", r"durchschnitts(?:kosten|preis|kurs)\w*",
+    "bezahlt", "prix de revient", r"prix d['’]achat", r"coûts? moyens?", r"pay[ée]e?s?", "成本", "买入价", "花了",
+)
+#: The price per unit ("last price", "what is AAPL trading at"): answered with each position's last price.
+_PRICE = _any(
+    "price", r"(?:last|latest|current|closing|share|stock) price", "trading at", r"clos(?:e|ed|es|ing) at",
+    "quote", "precio", r"cotiza\w*", "preis", r"(?:aktien|schluss)?kurs", "prix", "cours", "价格", "股价", "现价",
+    "收盘价",
 )
 #: Words that ask about the gain since purchase only when no period is named ("am I up today?" is a day;
 #: so is a percentage stated with no period, "is my portfolio up 50%?").
@@ -154,7 +162,9 @@ class Question:
     since_purchase: bool = False
     """The gain since purchase or since the start ("since I bought", "total return", "am I up" with no period)."""
     cost: bool = False
-    """What the positions cost ("what did I pay", "cost basis")."""
+    """What the positions cost ("what did I pay", "average cost", "cost basis")."""
+    price: bool = False
+    """The price per unit ("last price", "what is it trading at")."""
     stated_percent: Decimal | None = None
     """A percentage the question states as the user's own figure ("up 50%": 50, "down 10%": -10)."""
 
@@ -164,7 +174,7 @@ class Question:
         return any((
             self.metrics, self.symbols, self.baskets, self.sectors, self.all_baskets, self.all_sectors,
             self.benchmark, self.cash, self.performance, self.value, self.risk, self.diversification,
-            self.insights, self.news, self.trade, self.since_purchase, self.cost,
+            self.insights, self.news, self.trade, self.since_purchase, self.cost, self.price,
         ))
 
 
@@ -241,5 +251,6 @@ def read_question(
         since_purchase=cost or bool(_SINCE_PURCHASE.search(text))
         or (not periods and (stated is not None or bool(_OVERALL.search(text)))),
         cost=cost,
+        price=bool(_PRICE.search(text)),
         stated_percent=stated,
     )

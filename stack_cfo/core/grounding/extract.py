@@ -371,6 +371,8 @@ class _Scanner:
             return None  # over the last 30 days, the past 63 trading days
         if bare and is_int and (last in lx.RANK_WORDS or after in lx.RANK_AFTER):
             return None  # top 5, No. 3, 10 largest
+        if bare and plain_int and unit_word is None and len(int_part) <= 2 and last in lx.LABEL_WORDS:
+            return None  # position 2, point 3: a label (not "a position of 2,050")
         if bare and is_int and last in lx.INDEX_WORDS:
             return None  # S&P 500, Russell 2000
         year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"

@@ -131,7 +131,9 @@ HEDGE_PAIRS = {
     ("up", "to"): "AT_MOST", ("south", "of"): "AT_MOST", ("close", "to"): "APPROX",
     ("an", "estimated"): "APPROX",
 }
-NOT_ADJECTIVES = words("this that these those per a an the of in on at for last next past every each")
+NOT_ADJECTIVES = words("""this that these those per a an the of in on at for last next past every each
+    and or nor but und oder et ou y o""")
+"""Words that never qualify a counted noun after a number: "1 and position 2" counts no positions."""
 PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
 FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of",
                      "um", "un", "una", "ein", "eine", "von", "de", "del", "d'un", "d'une", "en"})
@@ -147,6 +149,8 @@ CONFIDENCE_WORDS = frozenset({"var", "cvar", "confidence", "ci", "es"})
 
 RANK_WORDS = words("""top bottom no. no # number rank ranked step option part page section item table figure tier level
     phase version release python ios android api chapter question round day week""")
+#: Words before a small whole number that make it a label, not a figure: "position 2", "point 3".
+LABEL_WORDS = words("position point")
 RANK_AFTER = words("largest biggest smallest best worst top most least main key major leading")
 PERIOD_WORDS = words("last past next previous over within trailing rolling for in the during coming first recent")
 TEMPORAL_WORDS = words("in since during by until from before after through of to between and early late mid end fy")

@@ -32,7 +32,10 @@ The best match is chosen deterministically: a fact equal to the shown value firs
 the name the figure's words mention (``AAPL is $1,800`` cites ``positions[AAPL].market_value`` rather
 than an equal total), then one whose path has a word of the figure's own (``income $0.00`` cites
 ``income`` rather than an equal ``fees``), then a fact of the figure's own kind (money for an amount,
-not a score that happens to be 0), then the first path in sorted order.
+not a score that happens to be 0; a count or a quantity for a whole number shown without a currency:
+``You own 10 AAPL shares`` cites ``positions[AAPL].quantity`` rather than a ``change_1d`` of 10.00),
+then a change for a figure with an explicit sign (``+900.00`` cites an equal ``unrealized_pnl``, not a
+``cost_basis``), then the first path in sorted order.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ _NATIVE = {
     FigureKind.COUNT: frozenset({FactKind.COUNT}),
     FigureKind.NUMBER: frozenset(FactKind),
 }
+#: What a whole number shown without a currency prefers among equal matches: a count or a quantity
+#: ("You own 10 AAPL shares" is the quantity 10, not a day change of 10.00 USD), not money.
+_UNITLESS = frozenset({FactKind.COUNT, FactKind.NUMBER})
 #: Spellings of a path word in running text.
 _SPELLED = {"p&l": "pnl", "p/l": "pnl", "unrealised": "unrealized", "realised": "realized"}
 _DRAWDOWN = frozenset({"drawdown", "dd", "drawdowns"})
@@ -184,13 +190,15 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     count_only = metric is not None and fig.noun is not None and metric is not _QUANTITY and metric is not _OBSERVATIONS
     allowed = _ALLOWED[fig.kind]
     native = _NATIVE[fig.kind]
+    if fig.kind is FigureKind.NUMBER and fig.currency is None and fig.decimals == 0:
+        native = _UNITLESS
     said = frozenset(_SPELLED.get(w, w) for w in map(str.lower, fig.context))
     m = fig.magnitude
     unit = fig.unit
     hedge = fig.hedge
     want = _wanted_sign(fig)
     best: Entry | None = None
-    best_key = (2, 2, 2, 2, 0, 0)
+    best_key = (2, 2, 2, 2, 2, 0, 0)
     examined = 0
     for group in groups:
         half = max(unit / _TWO, group.half_unit)
@@ -229,6 +237,8 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
                 named,
                 -len(said & entry.tokens),  # the more of its words the text says, the likelier
                 0 if entry.kind in native else 1,
+                # a signed figure ("+900.00") is a change: a gain rather than an equal cost or value
+                0 if not fig.explicit_sign or entry.tokens & _CHANGES else 1,
                 # nothing above tells them apart: the portfolio's own figure before a group's or a
                 # position's that happens to equal it (one sector: its P&L is the portfolio's)
                 entry.path.count(".") + entry.path.count("["),

@@ -105,7 +105,7 @@ def test_every_number_has_a_key_that_names_its_kind() -> None:
         elif key.startswith(("return", "excess_return", "weight", "invested_weight", "unrealized_return")):
             assert fact.kind is FactKind.FRACTION, path
         elif key.startswith(("change_", "market_value", "value", "unrealized_pnl", "total_value", "invested_value",
-                             "cash")):
+                             "cash", "cost_basis", "last_price", "average_cost")):
             assert fact.kind is FactKind.AMOUNT and fact.currency == "USD", path
         elif key.endswith("_count") or key == "observations":
             assert fact.kind is FactKind.COUNT, path

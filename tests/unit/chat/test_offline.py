@@ -215,7 +215,9 @@ def test_a_question_about_the_gain_since_purchase_gets_it() -> None:
     assert "That return on cost is lower than the percentage in your question." in text
     assert "Time-weighted return over the last 4 daily returns (deposits and withdrawals removed): +13.11%." in text
     assert "Realised gain or loss on sales so far: +150.25 USD; dividends and interest received: 12.40 USD." in text
-    assert "cost basis) is not in the data" in text
+    # what was paid: each position's cost from the data, and the portfolio's total is said not to be in it
+    assert "AAPL: last price 170.00 USD per share; average cost 120.00 USD per share; cost basis 2,400.00 USD" in text
+    assert "The total paid for the whole portfolio is not in the data" in text
     assert not re.search(r"(?<![\d.,])(?:50|3,?000)(?![\d.,])", text)  # the user's figures are not stated
     assert "since the previous close" not in text and "I cannot place" not in text  # no periods, no trade
     result = check(text, facts_from_data(context_document(ctx, NOW)))

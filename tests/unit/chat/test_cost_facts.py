@@ -1,0 +1,150 @@
+"""A position's last price, average cost and cost basis are in the data block the AI answers from (the
+session's PortfolioContext shows them to the client), so an answer quoting them is grounded and cites them;
+the deterministic answer gives them when asked what a position cost, what was paid or what it trades at."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from stack_cfo.core.chat.data_block import CONVENTIONS, MAX_DATA_TOKENS, context_document, encode_data
+from stack_cfo.core.chat.models import ContextPosition, PortfolioContext
+from stack_cfo.core.chat.offline import offline_answer
+from stack_cfo.core.chat.question import read_question
+from stack_cfo.core.chat.text import estimate_tokens
+from stack_cfo.core.grounding import FactKind, GroundingStatus, check, facts_from_data
+from stack_cfo.core.i18n import localizer
+from tests.unit.chat.seed_portfolio import NOW, seed_context
+
+AT = datetime(2026, 3, 6, 21, tzinfo=UTC)
+LOCALES = ["en", "es", "de", "fr", "zh-Hans"]
+
+
+def _aapl_context(**position: object) -> PortfolioContext:
+    """The tester's portfolio: 10 AAPL bought at 150.00 (cost basis 1,500.00), last at 205.00, cash 1,500."""
+    fields: dict[str, object] = {
+        "symbol": "AAPL", "quantity": Decimal(10), "average_cost": Decimal(150), "cost_basis": Decimal(1500),
+        "last_price": Decimal(205), "market_value": Decimal(2050), "weight": 0.5775, "invested_weight": 1.0,
+        "unrealized_pnl": Decimal(550), "unrealized_pnl_percent": 36.67, "day_change": Decimal(10),
+        "day_change_percent": 0.49,
+    }
+    fields.update(position)
+    return PortfolioContext(
+        snapshot_time=AT, base_currency="USD", total_value=Decimal(3550), invested_value=Decimal(2050),
+        cash=Decimal(1500), cash_weight=0.4225, positions=(ContextPosition(**fields),),  # type: ignore[arg-type]
+    )
+
+
+def test_the_block_lists_each_positions_price_and_cost() -> None:
+    doc = context_document(seed_context(), NOW)
+    aapl = next(p for p in doc["positions"] if p["symbol"] == "AAPL")
+    assert (aapl["last_price"], aapl["average_cost"], aapl["cost_basis"]) == ("170.00", "120.00", "2400.00")
+    facts = facts_from_data(doc, currency="USD")
+    for key in ("last_price", "average_cost", "cost_basis"):
+        fact = facts[f"positions[AAPL].{key}"]
+        assert fact.kind is FactKind.AMOUNT and fact.currency == "USD", key
+    assert "cost_basis" in CONVENTIONS and "last_price and average_cost are per unit" in CONVENTIONS
+
+
+def test_a_correct_answer_about_price_and_cost_is_grounded_and_cites_them() -> None:
+    """It was UNGROUNDED ($205.00 and $150.00) and cited cash.value for the cost basis of $1500.00."""
+    facts = facts_from_data(context_document(_aapl_context(), AT), currency="USD")
+    text = "AAPL last closed at $205.00; your average cost is $150.00 and your cost basis is $1500.00."
+    result = check(text, facts)
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+    assert [c.fact_path for c in result.checks] == [
+        "positions[AAPL].last_price", "positions[AAPL].average_cost", "positions[AAPL].cost_basis"]
+
+
+def test_a_price_below_a_cent_keeps_its_digits_and_unknown_figures_are_left_out() -> None:
+    doc = context_document(_aapl_context(last_price=Decimal("0.0034"), average_cost=Decimal("0.00123456")), AT)
+    assert (doc["positions"][0]["last_price"], doc["positions"][0]["average_cost"]) == ("0.0034", "0.0012")
+    bare = context_document(_aapl_context(last_price=None, average_cost=None, cost_basis=None), AT)
+    assert not {"last_price", "average_cost", "cost_basis"} & bare["positions"][0].keys()
+
+
+def test_prices_per_unit_are_in_the_positions_own_currency() -> None:
+    ctx = _aapl_context(symbol="SAP", currency="EUR", last_price=Decimal("180.5"), average_cost=Decimal(150))
+    facts = facts_from_data(context_document(ctx, AT), currency="USD")
+    assert facts["positions[SAP].last_price"].currency == "EUR"
+    assert check("SAP last traded at €180.50.", facts).status is GroundingStatus.GROUNDED
+    assert check("SAP last traded at $180.50.", facts).status is GroundingStatus.UNGROUNDED
+
+
+def test_a_large_portfolio_still_fits_with_the_new_fields() -> None:
+    positions = tuple(
+        ContextPosition(symbol=f"S{i:02d}X", quantity=Decimal(10 + i), average_cost=Decimal("123.4567"),
+                        cost_basis=Decimal("1234.56"), last_price=Decimal("150.1234"), market_value=Decimal(1500 + i),
+                        weight=0.01, invested_weight=0.01, unrealized_pnl=Decimal("265.44"),
+                        unrealized_pnl_percent=21.5, sector=f"Sector {i % 11}", basket=f"Basket {i % 12}")
+        for i in range(80)
+    )
+    ctx = replace(_aapl_context(), positions=positions)
+    doc = context_document(ctx, AT)
+    assert estimate_tokens(encode_data(doc)) <= MAX_DATA_TOKENS
+    assert all("average_cost" in p and "last_price" in p and "cost_basis" in p for p in doc["positions"])
+
+
+@pytest.mark.parametrize("tag", LOCALES)
+def test_the_offline_answer_gives_a_positions_average_cost(tag: str) -> None:
+    """It said the cost basis is not in the data."""
+    l10n = localizer(tag)
+    ctx = seed_context()
+    text = offline_answer(ctx, NOW, "What is my average cost for AAPL?", reason="COMPUTE_UNAVAILABLE", l10n=l10n)
+    usd = (lambda v: f"{v:,.2f} USD") if l10n.is_english else (lambda v: l10n.money(Decimal(v), "USD"))
+    assert l10n._("average cost {price} per share").format(price=usd(120)) in text
+    assert l10n._("last price {price} per share").format(price=usd(170)) in text
+    assert l10n._("cost basis {amount} for the {quantity} shares held").format(amount=usd(2400), quantity="20") in text
+    assert l10n._("What the positions cost (their cost basis) is not in the data this summary is built from, "
+                  "so it cannot confirm an amount paid.") not in text
+    result = check(text, facts_from_data(context_document(ctx, NOW)))
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+    cited = {c.fact_path for c in result.checks}
+    assert {"positions[AAPL].average_cost", "positions[AAPL].cost_basis", "positions[AAPL].last_price"} <= cited
+
+
+@pytest.mark.parametrize(
+    ("tag", "question"),
+    [
+        ("en", "What did I pay for my stocks?"),
+        ("es", "¿Cuál es mi coste medio?"),
+        ("de", "Was ist mein Einstandspreis?"),
+        ("fr", "Quel est mon prix de revient ?"),
+        ("zh-Hans", "我的平均成本是多少?"),
+    ],
+)
+def test_a_cost_question_naming_no_position_lists_each_positions_cost(tag: str, question: str) -> None:
+    l10n = localizer(tag)
+    ctx = seed_context()
+    text = offline_answer(ctx, NOW, question, reason="COMPUTE_UNAVAILABLE", l10n=l10n)
+    for symbol in ("AAPL", "MSFT", "NVDA", "XOM"):
+        assert f"\n{symbol}: " in text, symbol
+    assert l10n._("The total paid for the whole portfolio is not in the data; each position's cost basis is.") in text
+    result = check(text, facts_from_data(context_document(ctx, NOW)))
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+    assert {"positions[XOM].cost_basis", "positions[XOM].average_cost"} <= {c.fact_path for c in result.checks}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What's the last price of NVDA?", "¿Cuál es el precio de NVDA?", "Wie ist der Kurs von NVDA?",
+     "Quel est le cours de NVDA ?", "NVDA 的股价是多少?"],
+)
+def test_a_price_question_gets_the_last_price(question: str) -> None:
+    q = read_question(question, symbols=["NVDA", "AAPL"])
+    assert q.price and q.symbols == ("NVDA",) and q.recognised
+    text = offline_answer(seed_context(), NOW, question, reason="COMPUTE_UNAVAILABLE")
+    assert "NVDA: last price 180.00 USD per share" in text
+
+
+def test_without_any_cost_in_the_data_the_answer_says_so() -> None:
+    ctx = seed_context()
+    bare = replace(ctx, positions=tuple(
+        replace(p, average_cost=None, cost_basis=None, last_price=None) for p in ctx.positions))
+    text = offline_answer(bare, NOW, "What did I pay for my stocks?", reason="COMPUTE_UNAVAILABLE")
+    assert "What the positions cost (their cost basis) is not in the data" in text
+    one = offline_answer(bare, NOW, "What is my average cost for AAPL?", reason="COMPUTE_UNAVAILABLE")
+    assert "AAPL: its cost is not in the data." in one
