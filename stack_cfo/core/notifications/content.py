@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -183,6 +183,19 @@ def _ul(items: Sequence[str]) -> str:
 # -- digest -----------------------------------------------------------------------------
 
 
+def _digest_title(lc: Localizer, facts: DigestFacts, period: str) -> str:
+    """The push title: "yesterday" only when the reported session was the day before the digest's
+    date (``period``); a Sunday's or Monday's digest, or one after a holiday, names the day."""
+    _ = lc._
+    try:
+        yesterday = date.fromisoformat(period) - timedelta(days=1)
+    except ValueError:
+        yesterday = None
+    if facts.day == yesterday:
+        return _("Portfolio {percent} yesterday").format(percent=lc.pct(facts.day_return))
+    return _("Portfolio {percent} on {day}").format(percent=lc.pct(facts.day_return), day=lc.date_short(facts.day))
+
+
 def render_digest(
     facts: DigestFacts,
     news: Sequence[tuple[RankedNews, str]],
@@ -262,7 +275,7 @@ def render_digest(
     if top:
         body += f" · {top}"
     push = PushContent(
-        title=_("Portfolio {percent} yesterday").format(percent=lc.pct(facts.day_return)),
+        title=_digest_title(lc, facts, period),
         body=_truncate(body, PUSH_BODY_MAX),
         data=_push_data(kind, period, key, {"day": facts.day.isoformat(), "locale": lc.tag}),
         collapse_key=kind.value,

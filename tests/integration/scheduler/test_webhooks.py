@@ -97,7 +97,7 @@ async def test_delivery_is_signed_standard_webhooks_and_carries_the_documented_s
     assert data["notification"] == f"users/{USER}/notifications/42" and data["idempotency_key"] == KEY
     assert data["manual"] is False and data["schema"] == 1
     content = data["content"]
-    assert content["title"] == "Portfolio +0.76% yesterday" and content["subject"].startswith("Your portfolio on")
+    assert content["title"] == "Portfolio +0.76% on Thu, Jan 1" and content["subject"].startswith("Your portfolio on")
     assert content["receipts"] == []
     assert [b["type"] for b in content["blocks"]] == ["heading", "list", "chart", "list"]
     assert content["blocks"][1]["items"][0]["text"] == "Value: $107,250.00"

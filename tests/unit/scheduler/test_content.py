@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from stack_cfo.core.i18n import localizer
 from stack_cfo.core.notifications.content import (
     money,
     pct,
@@ -50,6 +51,15 @@ NEWS = NewsItem(
     datetime(2026, 3, 8, 20, tzinfo=UTC),
     ("AAPL",),
 )
+
+
+def test_a_digest_names_its_session_when_it_was_not_yesterday() -> None:
+    """A Monday digest reports Friday: its push title said "yesterday" under Friday's figures."""
+    friday = dataclasses.replace(DIGEST, day=date(2026, 3, 6))
+    r = render_digest(friday, [], period="2026-03-09", key="digest:u:2026-03-09:push:0")
+    assert r.push.title == "Portfolio +1.21% on Fri, Mar 6"
+    de = render_digest(friday, [], period="2026-03-09", key="k", l10n=localizer("de"))
+    assert de.push.title == "Portfolio am Fr., 6. März +1,21\u00a0%"
 
 
 def test_formatting_helpers() -> None:
