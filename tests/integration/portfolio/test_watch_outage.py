@@ -6,7 +6,6 @@ reconnects before readiness renews the pool, and calls fail fast until then.)"""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,35 +18,15 @@ from stack_cfo.core.errors import Unavailable
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.portfolio import service as service_module
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand
-from stack_cfo.core.portfolio.ports import ChangeEvent, FeedReset
+from stack_cfo.core.portfolio.ports import FeedReset
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.core.portfolio.watch import WatchTrigger
 from stack_cfo.store.db import Database
 from stack_cfo.store.portfolio_repo import PortfolioRepository
 from tests.integration.scheduler.conftest import add_users
+from tests.support.portfolio_feeds import TestFeed
 
 NOW = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)  # Friday evening in New York, after the close
-
-
-class _Feed:
-    """A change feed the test drives: healthy, so the service keeps its cache and watches work."""
-
-    def __init__(self) -> None:
-        self.on_change: Callable[[ChangeEvent], None] | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return True
-
-    @property
-    def epoch(self) -> int:
-        return 1
-
-    async def start(self, on_change: Callable[[ChangeEvent], None]) -> None:
-        self.on_change = on_change
-
-    async def stop(self) -> None:
-        return None
 
 
 async def test_a_watch_waits_out_the_database_after_a_feed_reset(
@@ -55,7 +34,7 @@ async def test_a_watch_waits_out_the_database_after_a_feed_reset(
 ) -> None:
     monkeypatch.setattr(service_module, "WATCH_RETRY_FIRST", 0.05)
     [user] = await add_users(database, 1)
-    feed = _Feed()
+    feed = TestFeed(healthy=True)
     service = PortfolioService(PortfolioRepository(database), feed, clock=FrozenClock(NOW),
                                settings=AnalyticsSettings())
     await service.astart()

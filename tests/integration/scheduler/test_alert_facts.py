@@ -17,7 +17,6 @@ session, 1.056 (4 % lower) on Mon 7 Dec.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -27,16 +26,16 @@ import pytest
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.i18n import localizer
-from stack_cfo.core.market_calendar import calendar_for
 from stack_cfo.core.notifications.content import render_alert
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.portfolio.inputs import FlowInput, FlowType, HoldingInput, PriceInput, SyncCommand
-from stack_cfo.core.portfolio.ports import ChangeEvent, RateInput
+from stack_cfo.core.portfolio.ports import RateInput
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.store.db import Database
 from stack_cfo.store.portfolio_repo import PortfolioRepository
 from tests.integration.scheduler.conftest import add_users
+from tests.support.portfolio_feeds import TestFeed, nyse_sessions
 
 NY = ZoneInfo("America/New_York")
 FIRST = date(2026, 10, 5)
@@ -46,34 +45,6 @@ MONDAY = date(2026, 12, 7)
 SATURDAY = date(2026, 12, 5)
 RATE = Decimal("1.10")
 RATE_MONDAY = Decimal("1.056")
-
-
-class NoFeed:
-    """No change notifications: the service then caches nothing."""
-
-    @property
-    def healthy(self) -> bool:
-        return False
-
-    @property
-    def epoch(self) -> int:
-        return 0
-
-    async def start(self, on_change: Callable[[ChangeEvent], None]) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-
-def _sessions() -> list[date]:
-    cal = calendar_for("America/New_York")
-    days, d = [], FIRST
-    while d <= FRIDAY:
-        if cal.session(d) is not None:
-            days.append(d)
-        d += timedelta(days=1)
-    return days
 
 
 def _close(base: str, n: int) -> Decimal:
@@ -89,12 +60,12 @@ async def _setup(
 ) -> tuple[str, PortfolioService, PortfolioFacts, FrozenClock]:
     [user] = await add_users(database, 1)
     clock = FrozenClock(_at(FIRST, 9))
-    service = PortfolioService(PortfolioRepository(database), NoFeed(), clock=clock, settings=AnalyticsSettings())
+    service = PortfolioService(PortfolioRepository(database), TestFeed(), clock=clock, settings=AnalyticsSettings())
     with user_scope(user):
         await service.sync(SyncCommand(user_id=user, positions=positions, cash_balance=cash, base_currency="USD"))
     clock.set(_at(MONDAY, 9))
     points = []
-    for n, d in enumerate(_sessions()):
+    for n, d in enumerate(nyse_sessions(FIRST, FRIDAY)):
         points += [
             PriceInput("DDD", d, _close("20", n), "USD"),
             PriceInput("EEE", d, _close("80", n), "EUR"),
@@ -103,13 +74,14 @@ async def _setup(
         if d <= TUESDAY:
             points.append(PriceInput("SSS", d, _close("40", n), "USD"))
     await service.record_prices(points, idempotency=None)
-    rates = [RateInput("EUR", "USD", d, RATE) for d in _sessions()] + [RateInput("EUR", "USD", MONDAY, RATE_MONDAY)]
+    rates = [RateInput("EUR", "USD", d, RATE) for d in nyse_sessions(FIRST, FRIDAY)]
+    rates.append(RateInput("EUR", "USD", MONDAY, RATE_MONDAY))
     await service.record_exchange_rates(rates)
     return user, service, PortfolioFacts(service, clock=clock), clock
 
 
-FRIDAY_DDD = _close("20", len(_sessions()) - 1)
-FRIDAY_EEE = _close("80", len(_sessions()) - 1)
+FRIDAY_DDD = _close("20", len(nyse_sessions(FIRST, FRIDAY)) - 1)
+FRIDAY_EEE = _close("80", len(nyse_sessions(FIRST, FRIDAY)) - 1)
 
 
 # -- 1. deposits and withdrawals are not moves -------------------------------------------
@@ -178,7 +150,7 @@ async def test_a_stale_quote_fires_no_alert(database: Database) -> None:
     user, service, facts, clock = await _setup(
         database, (HoldingInput("SSS", Decimal("100"), Decimal("30")),), Decimal("0")
     )
-    tuesday_close = _close("40", len([d for d in _sessions() if d <= TUESDAY]) - 1)
+    tuesday_close = _close("40", len([d for d in nyse_sessions(FIRST, FRIDAY) if d <= TUESDAY]) - 1)
     await service.record_prices(
         [
             PriceInput(

@@ -17,8 +17,7 @@ and every portfolio holds 10 AAPL and 1000 USD in cash.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -26,15 +25,14 @@ import pytest
 
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.core.data_scope import user_scope
-from stack_cfo.core.market_calendar import calendar_for
 from stack_cfo.core.notifications.portfolio_facts import PortfolioFacts
 from stack_cfo.core.portfolio import PortfolioService
 from stack_cfo.core.portfolio.inputs import HoldingInput, PriceInput, SyncCommand
-from stack_cfo.core.portfolio.ports import ChangeEvent
 from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.store.db import Database
 from stack_cfo.store.portfolio_repo import PortfolioRepository
 from tests.integration.scheduler.conftest import add_users
+from tests.support.portfolio_feeds import TestFeed, nyse_sessions
 
 NY = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -47,36 +45,8 @@ SUNDAY_TOKYO = datetime(2026, 12, 6, 9, 0, tzinfo=TOKYO)
 WEEK = (date(2026, 11, 23), date(2026, 11, 29))
 
 
-class NoFeed:
-    """No change notifications: the service then caches nothing."""
-
-    @property
-    def healthy(self) -> bool:
-        return False
-
-    @property
-    def epoch(self) -> int:
-        return 0
-
-    async def start(self, on_change: Callable[[ChangeEvent], None]) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-
-def _sessions() -> list[date]:
-    cal = calendar_for("America/New_York")
-    days, d = [], FIRST
-    while d <= LAST:
-        if cal.session(d) is not None:
-            days.append(d)
-        d += timedelta(days=1)
-    return days
-
-
 def test_the_price_table_in_the_docstring() -> None:
-    n = {d: i for i, d in enumerate(_sessions())}
+    n = {d: i for i, d in enumerate(nyse_sessions(FIRST, LAST))}
     assert date(2026, 11, 26) not in n
     assert (n[date(2026, 11, 20)], n[date(2026, 11, 23)], n[date(2026, 11, 25)]) == (14, 15, 17)
     assert (n[date(2026, 11, 27)], n[date(2026, 12, 3)], n[date(2026, 12, 4)]) == (18, 22, 23)
@@ -86,9 +56,9 @@ async def _facts(database: Database, synced_at: datetime) -> tuple[str, Portfoli
     """A user holding 10 AAPL and 1000 USD, synced at ``synced_at``; the clock then at SUNDAY_TOKYO."""
     [user] = await add_users(database, 1)
     clock = FrozenClock(SUNDAY_TOKYO.astimezone(UTC))
-    service = PortfolioService(PortfolioRepository(database), NoFeed(), clock=clock, settings=AnalyticsSettings())
+    service = PortfolioService(PortfolioRepository(database), TestFeed(), clock=clock, settings=AnalyticsSettings())
     points = []
-    for i, d in enumerate(_sessions()):
+    for i, d in enumerate(nyse_sessions(FIRST, LAST)):
         points += [
             PriceInput("AAPL", d, Decimal(200 + i), "USD"),
             PriceInput("SPY", d, Decimal(500 + i), "USD"),
