@@ -183,15 +183,19 @@ def _ul(items: Sequence[str]) -> str:
 # -- digest -----------------------------------------------------------------------------
 
 
-def _digest_title(lc: Localizer, facts: DigestFacts, period: str) -> str:
-    """The push title: "yesterday" only when the reported session was the day before the digest's
-    date (``period``); a Sunday's or Monday's digest, or one after a holiday, names the day."""
-    _ = lc._
+def _was_yesterday(facts: DigestFacts, period: str) -> bool:
+    """Whether the reported session was the day before the digest's date (``period``): a Sunday's or
+    Monday's digest, or one after a holiday, reports an earlier day, which its words name."""
     try:
-        yesterday = date.fromisoformat(period) - timedelta(days=1)
+        return facts.day == date.fromisoformat(period) - timedelta(days=1)
     except ValueError:
-        yesterday = None
-    if facts.day == yesterday:
+        return False
+
+
+def _digest_title(lc: Localizer, facts: DigestFacts, period: str) -> str:
+    """The push title: "yesterday" only when the reported session was (:func:`_was_yesterday`)."""
+    _ = lc._
+    if _was_yesterday(facts, period):
         return _("Portfolio {percent} yesterday").format(percent=lc.pct(facts.day_return))
     return _("Portfolio {percent} on {day}").format(percent=lc.pct(facts.day_return), day=lc.date_short(facts.day))
 
@@ -230,7 +234,9 @@ def render_digest(
         day=day, percent=lc.pct(facts.day_return), change=change
     )
     long_day = lc.date_long(facts.day)
-    performance = _("Yesterday's performance")
+    performance = (
+        _("Yesterday's performance") if _was_yesterday(facts, period) else _("Performance on {day}").format(day=day)
+    )
     news_title = _("News about your holdings")
     no_news = _("No news mentioned your holdings.")
 

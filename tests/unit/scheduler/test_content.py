@@ -54,10 +54,11 @@ NEWS = NewsItem(
 
 
 def test_a_digest_names_its_session_when_it_was_not_yesterday() -> None:
-    """A Monday digest reports Friday: its push title said "yesterday" under Friday's figures."""
+    """A Monday digest reports Friday: its push title and heading said "yesterday" over Friday's figures."""
     friday = dataclasses.replace(DIGEST, day=date(2026, 3, 6))
     r = render_digest(friday, [], period="2026-03-09", key="digest:u:2026-03-09:push:0")
     assert r.push.title == "Portfolio +1.21% on Fri, Mar 6"
+    assert "Performance on Fri, Mar 6" in r.email.text and "Yesterday" not in r.email.text
     de = render_digest(friday, [], period="2026-03-09", key="k", l10n=localizer("de"))
     assert de.push.title == "Portfolio am Fr., 6. März +1,21\u00a0%"
 
