@@ -144,6 +144,18 @@ class PageTokens:
         return payload
 
 
+    def decode_after_id(self, token: str, *, scope: str, field: str = "page_token") -> int:
+        """The row id a page token issued by :meth:`encode_after_id` continues after (0: first page)."""
+        after = (self.decode(token, scope=scope, field=field) or {}).get("i", 0)
+        if type(after) is not int:
+            raise invalid(field, "is malformed", reason="INVALID_PAGE_TOKEN")
+        return after
+
+    def encode_after_id(self, after: int | None, *, scope: str) -> str:
+        """The token of the page after row id ``after``; empty on the last page (``None``)."""
+        return self.encode({"i": after}, scope=scope) if after is not None else ""
+
+
 def to_timestamp(value: datetime | None) -> Timestamp | None:
     if value is None:
         return None

@@ -315,15 +315,10 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         user_id = parse_user(request.parent, field="parent")
         authorize(user_id, request.parent)
         scope = f"ListDevices:{user_id}"
-        cursor = self.page_tokens.decode(request.page_token, scope=scope) or {}
-        after = cursor.get("i", 0)
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN")
+        after = self.page_tokens.decode_after_id(request.page_token, scope=scope)
         page = await self.service.list_devices(user_id, page_size=request.page_size, after_id=after)
-        out = pb.ListDevicesResponse(devices=[device_to_proto(d) for d in page.devices])
-        if page.next_after is not None:
-            out.next_page_token = self.page_tokens.encode({"i": page.next_after}, scope=scope)
-        return out
+        return pb.ListDevicesResponse(devices=[device_to_proto(d) for d in page.items],
+                                      next_page_token=self.page_tokens.encode_after_id(page.next_after, scope=scope))
 
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext

@@ -155,15 +155,12 @@ class DeliveryRpcs:
     ) -> pb.ListWebhookEndpointsResponse:
         user_id, service = parse_owner(request.parent, field="parent")
         scope = f"ListWebhookEndpoints:{request.parent}"
-        cursor = self.page_tokens.decode(request.page_token, scope=scope) or {}
-        after = cursor.get("i", 0)
-        if not isinstance(after, int):
-            raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN")
+        after = self.page_tokens.decode_after_id(request.page_token, scope=scope)
         page = await self.webhooks.list(Owner(user_id, service), page_size=request.page_size, after_id=after)
-        out = pb.ListWebhookEndpointsResponse(webhook_endpoints=[endpoint_to_proto(e) for e in page.endpoints])
-        if page.next_after is not None:
-            out.next_page_token = self.page_tokens.encode({"i": page.next_after}, scope=scope)
-        return out
+        return pb.ListWebhookEndpointsResponse(
+            webhook_endpoints=[endpoint_to_proto(e) for e in page.items],
+            next_page_token=self.page_tokens.encode_after_id(page.next_after, scope=scope),
+        )
 
     async def UpdateWebhookEndpoint(
         self, request: pb.UpdateWebhookEndpointRequest, context: grpc.aio.ServicerContext

@@ -34,6 +34,7 @@ from stack_cfo.core.data_scope import in_system_scope, iterate_in_system_scope
 from stack_cfo.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from stack_cfo.core.market_calendar import MarketCalendar, NyseCalendar
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus, Platform, Reason
+from stack_cfo.core.notifications.pages import IdPage, id_page, page_limit
 from stack_cfo.core.notifications.planning import local_period_for, next_run
 from stack_cfo.core.notifications.ports import Deliverer, JobSettings, NotificationStore
 from stack_cfo.core.notifications.preferences import NotificationPreferences, apply_update
@@ -46,8 +47,6 @@ from stack_cfo.core.provenance.model import Receipt
 log = logging.getLogger(__name__)
 
 STATUS_RETENTION = timedelta(days=30)
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 MAX_DISPLAY_NAME = 200  # Device.display_name (scheduler.proto)
 _TOKEN_OK = re.compile(r"^[\x21-\x7e]+\Z")  # printable ASCII, no spaces
 _APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{32,200}\Z")
@@ -154,13 +153,6 @@ def validate_device_token(platform: Platform, token: str) -> None:
         raise InvalidArgument.field(
             "device.token", "an APNs device token is 32 to 200 hexadecimal digits", reason="INVALID_DEVICE_TOKEN"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class DevicePage:
-    devices: list[PushDevice]
-    next_after: int | None
-    """The last device's id when more may follow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,14 +448,9 @@ class NotificationService:
         if not device_id.isdigit() or not await self.store.delete_device(user_id, int(device_id)):
             raise NotFound.resource("device", name)
 
-    async def list_devices(self, user_id: str, *, page_size: int = 0, after_id: int = 0) -> DevicePage:
+    async def list_devices(self, user_id: str, *, page_size: int = 0, after_id: int = 0) -> IdPage[PushDevice]:
         """The user's push devices, oldest first (keyset pagination on the id)."""
-        if page_size < 0:
-            raise InvalidArgument.field("page_size", "must not be negative", reason="INVALID_PAGE_SIZE")
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        rows = await self.store.list_devices(user_id, limit=size + 1, after_id=after_id)
-        page = rows[:size]
-        return DevicePage(page, page[-1].id if len(rows) > size and page else None)
+        return await id_page(lambda limit: self.store.list_devices(user_id, limit=limit, after_id=after_id), page_size)
 
     async def list_notifications(
         self,
@@ -475,9 +462,7 @@ class NotificationService:
         status: OutboxStatus | None = None,
     ) -> NotificationPage:
         """The user's notifications, newest ``schedule_time`` first (keyset pagination)."""
-        if page_size < 0:
-            raise InvalidArgument.field("page_size", "must not be negative", reason="INVALID_PAGE_SIZE")
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = page_limit(page_size)
         after: tuple[datetime, int] | None = None
         if cursor:
             try:

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, ResourceExhausted
 from stack_cfo.core.notifications.kinds import NotificationKind
+from stack_cfo.core.notifications.pages import IdPage, id_page
 from stack_cfo.secret import Secret
 
 SECRET_PREFIX = "whsec_"
@@ -245,12 +246,6 @@ class WebhookStore(Protocol):
     ) -> WebhookEndpoint | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointPage:
-    endpoints: list[WebhookEndpoint]
-    next_after: int | None
-
-
 @dataclass
 class WebhookEndpointService:
     """Create, read, list, update, delete and rotate webhook endpoints (the API's use cases)."""
@@ -305,13 +300,10 @@ class WebhookEndpointService:
             raise self._not_found(owner, endpoint_id)
         return found
 
-    async def list(self, owner: Owner, *, page_size: int, after_id: int = 0) -> EndpointPage:
-        if page_size < 0:
-            raise InvalidArgument.field("page_size", "must not be negative", reason="INVALID_PAGE_SIZE")
-        size = min(page_size or 50, 200)
-        rows = await self.store.list_webhook_endpoints(owner, limit=size + 1, after_id=after_id)
-        page = rows[:size]
-        return EndpointPage(page, page[-1].id if len(rows) > size and page else None)
+    async def list(self, owner: Owner, *, page_size: int, after_id: int = 0) -> IdPage[WebhookEndpoint]:
+        return await id_page(
+            lambda limit: self.store.list_webhook_endpoints(owner, limit=limit, after_id=after_id), page_size
+        )
 
     async def update(self, owner: Owner, endpoint_id: str, changes: Mapping[str, Any]) -> WebhookEndpoint:
         unknown = sorted(set(changes) - UPDATABLE)
