@@ -7,7 +7,8 @@ from its key with ``kind_for_key``) can match an answer's figures against it:
 * money: decimal strings with 2 decimals in ``base_currency`` (``total_value``, ``market_value``,
   ``cost_basis``, ``value``, ``unrealized_pnl``, ``change_<period>``) - AMOUNT facts;
 * a position's prices per unit, ``last_price`` and ``average_cost``: decimal strings with 2 to 4
-  decimals in the position's own ``currency`` (listed when it is not ``base_currency``) - AMOUNT facts;
+  decimals in the position's own currency, ``price_currency`` (listed when it is not ``base_currency``; it
+  applies to these two only, the position's money fields being in ``base_currency``) - AMOUNT facts;
 * every ratio that is a share or a return is a **fraction** rounded to 4 decimals (``0.0123`` is
   1.23 %): ``weight``, ``invested_weight``, ``return_<period>``, ``excess_return_<period>``,
   ``return_contribution_<period>``, ``unrealized_return``, the risk figures - FRACTION facts
@@ -71,8 +72,8 @@ MAX_PROMPT_POSITIONS = LIMITS[0].positions
 
 CONVENTIONS = (
     "Money fields (total_value, market_value, cost_basis, value, unrealized_pnl, change_*) are decimal strings in "
-    "base_currency. A position's last_price and average_cost are per unit, in its currency field when it has "
-    "one, else in base_currency; its cost_basis is what the units held cost in total. Shares and returns are "
+    "base_currency, for every position too. A position's last_price and average_cost are per unit, in its "
+    "price_currency when it has one, else in base_currency; its cost_basis is what the units held cost in total. Shares and returns are "
     "fractions: 0.0123 means 1.23%. weight is a share of total_value "
     "(cash included); invested_weight is a share of invested_value (positions only), which the insights and "
     "the diversification score use: say which one you quote. Periods: _1d since the previous close; _1w since "
@@ -173,7 +174,7 @@ def _position(p: ContextPosition, base_currency: str) -> dict[str, Any]:
         "sector": clean_label(p.sector) if p.sector else None,
         "basket": clean_label(p.basket) if p.basket else None,
         "asset_class": clean_label(p.asset_class, 24) if p.asset_class else None,
-        "currency": clean_label(p.currency, 8) if p.currency != base_currency else None,
+        "price_currency": clean_label(p.currency, 8) if p.currency != base_currency else None,
         "price_stale": True if p.stale else None,
     }
     return _compact(item)

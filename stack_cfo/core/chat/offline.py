@@ -368,7 +368,7 @@ class _Writer:
         lines = []
         for symbol in symbols:
             p = self.positions[symbol]
-            ccy = str(p.get("currency") or self.ccy)
+            ccy = str(p.get("price_currency") or self.ccy)
             parts = []
             if "last_price" in p:
                 parts.append(_("last price {price} per share").format(price=f.price(p["last_price"], ccy)))

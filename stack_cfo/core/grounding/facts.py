@@ -9,7 +9,9 @@ Kinds come from the key's words (``weight``, ``return_1w``, ``max_drawdown`` are
 ``*_percent``/``*_pct`` PERCENT; ``value``, ``amount``, ``price``, ``pnl``, ``cash`` AMOUNT;
 ``sharpe``, ``beta``, ``*_ratio`` RATIO; ``count``, ``observations`` COUNT; anything else NUMBER),
 unless the caller passes ``kinds`` or a :class:`Fact` directly. A dict's ``currency`` or
-``base_currency`` applies to the AMOUNT facts inside it.
+``base_currency`` applies to the AMOUNT facts inside it; its ``price_currency`` applies to its own
+prices per unit only (keys naming a ``price``, and ``average_cost``): a foreign position quoted in
+its currency whose money is in the base currency.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _KEY_WORDS = re.compile(r"[a-z0-9]+")
 _NAME_KEYS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
 _MAX_DEPTH = 32
 _MAX_EXPONENT = 100  # no portfolio figure needs more; far from the decimal context's limits
+_UNIT_PRICE_WORDS = frozenset({"price"})
+_UNIT_PRICE_KEYS = frozenset({"average_cost", "avg_cost", "unit_cost"})
 
 _PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "pp"})
 _AMOUNT_WORDS = words("""amount value price cost pnl balance cash proceeds income dividend dividends fee fees basis gain
@@ -202,9 +206,14 @@ def _walk(
         own = node.get("currency", node.get("base_currency"))
         if isinstance(own, str) and _CURRENCY.fullmatch(own):
             currency = own
+        unit = node.get("price_currency")
+        unit_currency = unit if isinstance(unit, str) and _CURRENCY.fullmatch(unit) else None
         named = bool(node) and all(isinstance(v, Mapping) for v in node.values())
         for k, v in node.items():
-            _walk(v, _join(path, k), str(k), currency, kinds, out, depth + 1)
+            own_currency = currency
+            if unit_currency is not None and _is_unit_price(str(k)):
+                own_currency = unit_currency
+            _walk(v, _join(path, k), str(k), own_currency, kinds, out, depth + 1)
         if named and path and not any(isinstance(k, str) and _IDENT.fullmatch(k) for k in node):
             out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
         return
@@ -223,6 +232,12 @@ def _walk(
         return
     kind = kinds.get(key) or kind_for_key(key)
     out[path] = Fact(value, kind, currency if kind is FactKind.AMOUNT else None)
+
+
+def _is_unit_price(key: str) -> bool:
+    """A price per unit (``last_price``, ``average_cost``), in a dict's ``price_currency``."""
+    lowered = key.lower()
+    return lowered in _UNIT_PRICE_KEYS or bool(set(_KEY_WORDS.findall(lowered)) & _UNIT_PRICE_WORDS)
 
 
 def _item_name(item: object) -> str | None:

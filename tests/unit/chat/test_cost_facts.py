@@ -74,6 +74,30 @@ def test_prices_per_unit_are_in_the_positions_own_currency() -> None:
     assert check("SAP last traded at $180.50.", facts).status is GroundingStatus.UNGROUNDED
 
 
+def test_a_foreign_positions_money_is_in_the_base_currency() -> None:
+    """Its prices per unit are in EUR, its value, cost basis, P&L and changes in USD (the base): "SAP is
+    worth $2,050.00" was UNGROUNDED, every money fact of the position being tagged EUR."""
+    ctx = _aapl_context(symbol="SAP", currency="EUR", last_price=Decimal("180.5"), average_cost=Decimal(150))
+    doc = context_document(ctx, AT)
+    sap = doc["positions"][0]
+    assert sap["price_currency"] == "EUR" and "currency" not in sap
+    assert "price_currency" in CONVENTIONS
+    facts = facts_from_data(doc, currency="USD")
+    assert {k: facts[f"positions[SAP].{k}"].currency for k in (
+        "last_price", "average_cost", "market_value", "cost_basis", "unrealized_pnl", "change_1d")} == {
+        "last_price": "EUR", "average_cost": "EUR", "market_value": "USD", "cost_basis": "USD",
+        "unrealized_pnl": "USD", "change_1d": "USD"}
+    text = ("Your SAP position is worth $2,050.00 (cost basis $1,500.00, up $550.00); "
+            "it last traded at €180.50 against an average cost of €150.00.")
+    result = check(text, facts)
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+    assert check("Your SAP position is worth €2,050.00.", facts).status is GroundingStatus.UNGROUNDED
+    # The deterministic answer quotes the prices in EUR and the cost basis in USD.
+    answer = offline_answer(ctx, AT, "What did SAP cost me?", reason="COMPUTE_UNAVAILABLE", l10n=localizer("en"))
+    assert "last price 180.50 EUR" in answer and "average cost 150.00 EUR" in answer, answer
+    assert "cost basis 1,500.00 USD" in answer and "worth 2,050.00 USD" in answer, answer
+
+
 def test_a_large_portfolio_still_fits_with_the_new_fields() -> None:
     positions = tuple(
         ContextPosition(symbol=f"S{i:02d}X", quantity=Decimal(10 + i), average_cost=Decimal("123.4567"),
