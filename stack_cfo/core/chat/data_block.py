@@ -73,8 +73,8 @@ MAX_PROMPT_POSITIONS = LIMITS[0].positions
 CONVENTIONS = (
     "Money fields (total_value, market_value, cost_basis, value, unrealized_pnl, change_*) are decimal strings in "
     "base_currency, for every position too. A position's last_price and average_cost are per unit, in its "
-    "price_currency when it has one, else in base_currency; its cost_basis is what the units held cost in total. Shares and returns are "
-    "fractions: 0.0123 means 1.23%. weight is a share of total_value "
+    "price_currency when it has one, else in base_currency; its cost_basis is what the units held cost in total. "
+    "Shares and returns are fractions: 0.0123 means 1.23%. weight is a share of total_value "
     "(cash included); invested_weight is a share of invested_value (positions only), which the insights and "
     "the diversification score use: say which one you quote. Periods: _1d since the previous close; _1w since "
     "the last close on or before the same day a week earlier; _1m since the last close on or before the same "
