@@ -81,7 +81,8 @@ class RetryPolicy(StrictSection):
     multiplier: float = setting(2.0, ge=1.0)
     """Growth factor of the wait between attempts."""
     max_delay: PositiveSeconds = 30.0
-    """Upper bound of one wait, also for a provider's Retry-After."""
+    """Upper bound of one wait. A provider's Retry-After up to this long is waited for; a longer one is not
+    cut short but gives up on that provider at once (the next one, or the offline answer, takes over)."""
 
 
 class BreakerPolicy(StrictSection):
