@@ -147,16 +147,37 @@ async def test_a_receipt_reverifies_with_the_documented_example_and_fails_on_one
     assert json.loads(r.data_snapshot)["total_value"] == "2800.00"
     assert r.response_id and r.usage.completion_tokens > 0 and r.subject.endswith(done.assistant_message.id)
 
-    # docs/api.md, "Verify a receipt": recover the signer of the signed text.
-    def verify(receipt: common_pb2.Receipt) -> bool:
-        signer = Account.recover_message(encode_defunct(text=receipt.signed_text), signature=receipt.signature)
-        return signer.lower() == receipt.tee_signer_address.lower()
-
-    assert verify(r) and r.tee_signer_address.lower() == provider.tee.address.lower()
+    registered = provider.tee.address  # what the chain stand-in registers as the provider's teeSignerAddress
+    assert verify(r, registered) and r.tee_signer_address.lower() == provider.tee.address.lower()
     tampered = common_pb2.Receipt()
     tampered.CopyFrom(r)
     tampered.signed_text = ("0" if r.signed_text[0] != "0" else "1") + r.signed_text[1:]
-    assert not verify(tampered)
+    assert not verify(tampered, registered)
+
+
+def verify(receipt: common_pb2.Receipt, registered_signer: str) -> bool:
+    """docs/api.md, "Verify a receipt": recover the signer of the signed text; it must be the provider's
+    TEE signer registered on chain."""
+    signer = Account.recover_message(encode_defunct(text=receipt.signed_text), signature=receipt.signature)
+    return signer.lower() == registered_signer.lower() == receipt.tee_signer_address.lower()
+
+
+async def test_a_receipt_signed_by_another_key_fails_the_documented_check(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """The documented check compared the recovered signer with tee_signer_address, itself recovered from the
+    signature: any key's signature passed. It compares with the registered signer, as the server does."""
+    user = new_user()
+    provider.default_reply = Reply.ok("Your cash is $1,000.00.", wrong_tee_key=True)
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, _, done = events(await chat.send(user, s.name, "How much cash do I have?"))
+        r = await _receipts(chat).GetReceipt(
+            receipt_pb2.GetReceiptRequest(name=done.assistant_message.receipt.name), metadata=chat.md(user))
+    assert r.verification == common_pb2.VERIFICATION_STATUS_FAILED and r.signature
+    assert r.tee_signer_address.lower() != provider.tee.address.lower()
+    assert not verify(r, provider.tee.address)
 
 
 async def test_replay_shows_a_price_corrected_after_the_answer(

@@ -113,8 +113,9 @@ type PortfolioSummaryServiceClient interface {
 	// Stores news articles for digests and market context. Articles are deduplicated by `id`, and by `url`
 	// when set, so re-sending is harmless. Service principals only.
 	//
-	// Errors: INVALID_ARGUMENT (TOO_MANY_ARTICLES, MISSING_FIELD, FUTURE_DATE);
-	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+	// Errors: INVALID_ARGUMENT (TOO_MANY_ARTICLES, MISSING_FIELD, FUTURE_DATE, OUT_OF_RANGE (a publish_time
+	// before 1970), INVALID_URL (not an http or https URL), INVALID_SYMBOL, INVALID_TIMESTAMP, TEXT_TOO_LONG,
+	// INVALID_TEXT); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	IngestNews(ctx context.Context, in *IngestNewsRequest, opts ...grpc.CallOption) (*IngestNewsResponse, error)
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 	//
@@ -446,8 +447,9 @@ type PortfolioSummaryServiceServer interface {
 	// Stores news articles for digests and market context. Articles are deduplicated by `id`, and by `url`
 	// when set, so re-sending is harmless. Service principals only.
 	//
-	// Errors: INVALID_ARGUMENT (TOO_MANY_ARTICLES, MISSING_FIELD, FUTURE_DATE);
-	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+	// Errors: INVALID_ARGUMENT (TOO_MANY_ARTICLES, MISSING_FIELD, FUTURE_DATE, OUT_OF_RANGE (a publish_time
+	// before 1970), INVALID_URL (not an http or https URL), INVALID_SYMBOL, INVALID_TIMESTAMP, TEXT_TOO_LONG,
+	// INVALID_TEXT); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	IngestNews(context.Context, *IngestNewsRequest) (*IngestNewsResponse, error)
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 	//

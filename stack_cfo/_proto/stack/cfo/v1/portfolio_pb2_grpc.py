@@ -329,8 +329,9 @@ class PortfolioSummaryServiceServicer:
         """Stores news articles for digests and market context. Articles are deduplicated by `id`, and by `url`
         when set, so re-sending is harmless. Service principals only.
 
-        Errors: INVALID_ARGUMENT (TOO_MANY_ARTICLES, MISSING_FIELD, FUTURE_DATE);
-        PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
+        Errors: INVALID_ARGUMENT (TOO_MANY_ARTICLES, MISSING_FIELD, FUTURE_DATE, OUT_OF_RANGE (a publish_time
+        before 1970), INVALID_URL (not an http or https URL), INVALID_SYMBOL, INVALID_TIMESTAMP, TEXT_TOO_LONG,
+        INVALID_TEXT); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -945,8 +945,9 @@ export const ChatService: GenService<{
    *
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, MISSING_FIELD (an empty or blank title), TITLE_TOO_LONG,
    * INVALID_TEXT, UNKNOWN_MODEL, INVALID_PROVIDER (not "0x" + 40 hex digits or "router"), UNKNOWN_PROVIDER (a
-   * provider this server is not configured with, "router" included when it uses no router; metadata
-   * "known": the values a session may name, comma-separated), INVALID_SUMMARIZE_INTERVAL (outside
+   * provider this server is not configured with, "router" included when it uses direct providers only;
+   * a server with no AI configured answers offline whatever the session names, and accepts "router",
+   * its sessions' default; metadata "known": the values a session may name, comma-separated), INVALID_SUMMARIZE_INTERVAL (outside
    * 4..1000), REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
    *
    * @generated from rpc stack.cfo.v1.ChatService.CreateSession

@@ -46,7 +46,8 @@
 //   `services/{service}` resources), UNAVAILABLE (DATABASE_UNAVAILABLE, retryable), UNIMPLEMENTED (NOT_IMPLEMENTED_YET) for a
 //   capability that has not landed, INTERNAL (INTERNAL) for anything unexpected.
 // * Idempotency (AIP-155). Mutations that cost money or send something take an optional `request_id`
-//   (a UUID4 string chosen by the client, written as 8-4-4-4-12 hex digits; case does not matter, other
+//   (a UUID chosen by the client, written as 8-4-4-4-12 hex digits; a random UUID4 is the recommended
+//   kind, but the version digit is not checked, so a UUID7 works too; case does not matter, other
 //   spellings such as braces or "urn:uuid:" are INVALID_ARGUMENT (INVALID_REQUEST_ID)). Retrying with the
 //   same request_id returns the original result instead of repeating the effect. Reusing a request_id with
 //   a different request is INVALID_ARGUMENT (REQUEST_ID_REUSED). A request id is scoped to the RPC and the
@@ -367,8 +368,10 @@ export const GroundingSchema: GenMessage<Grounding> = /*@__PURE__*/
  *
  * The receipt records who wrote the text and under what signature, exactly what data the model saw, and how
  * each figure of the text compares with that data. To re-verify a provider's TEE signature (direct mode):
- * recover the EIP-191 signer of `signed_text` from `signature` and compare it with `tee_signer_address`; see
- * docs/api.md for a ten-line example. `signed_text` is "<sha256 of the provider's request>:<sha256 of its
+ * recover the EIP-191 signer of `signed_text` from `signature` and compare it with the provider's TEE signer
+ * registered on chain (InferenceServing.getService(provider).teeSignerAddress) and with `tee_signer_address`
+ * (which is recovered from the signature, so matching it alone proves only that the two belong together);
+ * see docs/api.md for a ten-line example. `signed_text` is "<sha256 of the provider's request>:<sha256 of its
  * response>", as 0G providers sign it.
  *
  * @generated from message stack.cfo.v1.Receipt
