@@ -526,6 +526,7 @@ class PortfolioRepository(LedgerRepository):
                     dates=tuple(r[1] for r in chunk),
                     closes=tuple(r[2] for r in chunk),
                     previous_closes=prev if any(p is not None for p in prev) else (),
+                    currency=chunk[-1][4],  # a symbol's closes share one currency (RecordPrices)
                 )
                 start = i
         return out
@@ -539,8 +540,8 @@ class PortfolioRepository(LedgerRepository):
             await cur.execute(Q.load_latest_quotes, {"symbols": wanted, "at_or_before": at_or_before})
             rows = await cur.fetchall()
         return {
-            s: PricePoint(symbol=s, at=at.astimezone(UTC), close=close, previous_close=prev)
-            for s, at, close, prev in rows
+            s: PricePoint(symbol=s, at=at.astimezone(UTC), close=close, previous_close=prev, currency=ccy)
+            for s, at, close, prev, ccy in rows
         }
 
 

@@ -13,15 +13,17 @@ ticker (tickers start with a letter or digit).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 
-from stack_cfo.core.portfolio.models import BoolArray, FloatArray, IntArray, PriceSeries
+from stack_cfo.core.portfolio.models import BoolArray, FloatArray, IntArray, PricePoint, PriceSeries
 
 _ONE = Decimal(1)
+_CONVERTED_STEP = Decimal("1e-12")  # a converted price keeps 12 decimals: back in base, within 1e-8
 FX_PREFIX = "#FX:"
 
 
@@ -95,3 +97,64 @@ class FxTable:
         out = np.where(ok, s.closes_float[np.maximum(pos, 0)], np.nan)
         return out, ok
 
+
+
+def convert_series(series: PriceSeries, to_currency: str, rates: FxTable) -> PriceSeries:
+    """``series`` (recorded in ``series.currency``) in ``to_currency``: each close at the cross rate of
+    its day, each previous close at the previous day's, the quote at its own day's (all the latest
+    on or before, as for values). A day without both rates is left out: never converted at 1.
+
+    For a symbol held or traded in another currency than its prices were recorded in (the first
+    trades came before any price, which then arrived in another currency): the valuation reads a
+    series in the position's currency.
+    """
+    source = series.currency
+
+    def cross(day: date) -> Decimal | None:
+        a = rates.rate_if_any(source, day)
+        b = rates.rate_if_any(to_currency, day)
+        if a is None or b is None or not b:
+            return None
+        return a / b
+
+    def convert(value: Decimal, rate: Decimal) -> Decimal:
+        return (value * rate).quantize(_CONVERTED_STEP, rounding=ROUND_HALF_EVEN)
+
+    dates: list[date] = []
+    closes: list[Decimal] = []
+    previous: list[Decimal | None] = []
+    for i, day in enumerate(series.dates):
+        rate = cross(day)
+        if rate is None:
+            continue
+        close = convert(series.closes[i], rate)
+        if not close:
+            continue
+        dates.append(day)
+        closes.append(close)
+        prior = series.previous_closes[i] if series.previous_closes else None
+        prior_rate = cross(day - timedelta(days=1)) if prior is not None else None
+        previous.append(convert(prior, prior_rate) if prior is not None and prior_rate is not None else None)
+    quote: PricePoint | None = None
+    if series.quote is not None:
+        q = series.quote
+        day = q.at.date() if hasattr(q.at, "date") else q.at
+        rate = cross(day)
+        if rate is not None and convert(q.close, rate):
+            prior_rate = cross(day - timedelta(days=1))
+            quote = dataclasses.replace(
+                q,
+                close=convert(q.close, rate),
+                previous_close=convert(q.previous_close, prior_rate)
+                if q.previous_close is not None and prior_rate is not None and convert(q.previous_close, prior_rate)
+                else None,
+                currency=to_currency,
+            )
+    return PriceSeries(
+        symbol=series.symbol,
+        dates=tuple(dates),
+        closes=tuple(closes),
+        previous_closes=tuple(previous) if any(x is not None for x in previous) else (),
+        quote=quote,
+        currency=to_currency,
+    )

@@ -183,6 +183,8 @@ class PricePoint:
     at: date | datetime
     close: Decimal
     previous_close: Decimal | None = None
+    #: ISO 4217 currency of the price as recorded ("" when not known).
+    currency: str = ""
 
     def __post_init__(self) -> None:
         _check_instant(self.at, "at")
@@ -211,6 +213,8 @@ class PriceSeries:
     previous_closes: tuple[Decimal | None, ...] = ()
     #: The latest intraday quote, if any (aware ``at``).
     quote: PricePoint | None = None
+    #: ISO 4217 currency of the prices as recorded ("" when not known: taken to be the position's).
+    currency: str = ""
     ordinals: IntArray = field(init=False, repr=False, compare=False)
     closes_float: FloatArray = field(init=False, repr=False, compare=False)
 

@@ -107,6 +107,14 @@ class StoredPortfolio:
         return frozenset(p.symbol for p in self.snapshots[-1].holdings.positions if not p.sector)
 
     @property
+    def symbol_currencies(self) -> dict[str, str]:
+        """The currency each symbol is held or traded in (its latest snapshot position's; a ledger's
+        trades of one symbol share one)."""
+        if self.ledger is not None:
+            return {g: b.currency for g, b in self.ledger.books.items() if g in self.ledger.symbols and b.currency}
+        return {p.symbol: p.currency for s in self.snapshots for p in s.holdings.positions}
+
+    @property
     def currencies(self) -> set[str]:
         """Currencies of every position and flow (their rates are needed)."""
         out = {p.currency for s in self.snapshots for p in s.holdings.positions}

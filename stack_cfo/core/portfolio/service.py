@@ -46,7 +46,7 @@ from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
-from stack_cfo.core.portfolio.fx import fx_key, is_fx_key
+from stack_cfo.core.portfolio.fx import FxTable, convert_series, fx_key, is_fx_key
 from stack_cfo.core.portfolio.history import DateRange, HistoryRange, Interval, PerformanceHistory
 from stack_cfo.core.portfolio.inputs import (
     ArticleInput,
@@ -95,6 +95,8 @@ class _Inputs:
     portfolio: StoredPortfolio
     prices: dict[str, PriceSeries]
     settings: AnalyticsSettings
+    #: Exchange-rate series the prices were converted with besides the portfolio's own (cache tags).
+    converted_with: frozenset[str] = frozenset()
 
     def analytics(self) -> PortfolioInputs:
         p = self.portfolio
@@ -411,7 +413,8 @@ class PortfolioService(LedgerUseCases):
             view = await asyncio.to_thread(work)
         self.stats.computations += 1
         if epoch is not None and self._seq == seq and self._epoch() == epoch:
-            deps = inputs.portfolio.symbols | {settings.benchmark_symbol} | inputs.portfolio.fx_keys
+            deps = (inputs.portfolio.symbols | {settings.benchmark_symbol} | inputs.portfolio.fx_keys
+                    | inputs.converted_with)
             self._summaries.put(key, view, user_id=user_id, symbols=deps, epoch=epoch)
         return view
 
@@ -442,10 +445,39 @@ class PortfolioService(LedgerUseCases):
         for s, one in series.items():
             q = quotes.get(s)
             if q is not None:
-                one = dataclasses.replace(one, quote=q)
+                one = dataclasses.replace(one, quote=q, currency=one.currency or q.currency)
             if one.dates or one.quote is not None:
                 prices[s] = one
-        return _Inputs(portfolio, prices, settings)
+        converted_with = await self._convert_foreign_prices(portfolio, prices, epoch)
+        return _Inputs(portfolio, prices, settings, converted_with)
+
+    async def _convert_foreign_prices(
+        self, portfolio: StoredPortfolio, prices: dict[str, PriceSeries], epoch: int | None
+    ) -> frozenset[str]:
+        """Prices recorded in another currency than the one their symbol is held or traded in are
+        converted into the latter, day by day (:func:`~.fx.convert_series`): a position and its prices
+        share a currency once any price is recorded (RecordPrices and the writes refuse a mismatch),
+        but trades made before a symbol's first price cannot know its currency. Without it they
+        were valued as if the exchange rate were 1. Returns the rate series used (cache tags)."""
+        held = portfolio.symbol_currencies
+        foreign = {
+            s: c for s, c in held.items() if s in prices and prices[s].currency and prices[s].currency != c
+        }
+        if not foreign:
+            return frozenset()
+        base = portfolio.base_currency
+        needed = ({prices[s].currency for s in foreign} | set(foreign.values())) - {base}
+        rates = dict(portfolio.fx_rates)
+        if needed - rates.keys():
+            rates.update(await self._fx_series(needed - rates.keys(), base, epoch))
+        table = FxTable(base, rates)
+        for s, c in foreign.items():
+            converted = convert_series(prices[s], c, table)
+            if converted.dates or converted.quote is not None:
+                prices[s] = converted
+            else:
+                del prices[s]  # no rate to convert at: unpriced (MISSING_PRICE), never at 1
+        return frozenset(fx_key(c, base) for c in needed)
 
     async def _latest_quotes(self, symbols: list[str], at: datetime) -> dict[str, PricePoint]:
         """The latest quotes of ``symbols`` at or before ``at``. The summaries loading at the same

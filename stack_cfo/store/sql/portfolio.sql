@@ -74,17 +74,17 @@ WHERE user_id = %(user_id)s
 ORDER BY id
 
 -- name: load_daily_prices
-SELECT symbol, trading_date, close, previous_close
+SELECT symbol, trading_date, close, previous_close, currency
 FROM prices
 WHERE symbol = ANY(%(symbols)s::text[])
 ORDER BY symbol, trading_date
 
 -- name: load_latest_quotes
 -- The latest intraday quote at or before a cut-off, per symbol (one index probe each).
-SELECT q.symbol, q.quoted_at, q.close, q.previous_close
+SELECT q.symbol, q.quoted_at, q.close, q.previous_close, q.currency
 FROM unnest(%(symbols)s::text[]) AS s(symbol)
 CROSS JOIN LATERAL (
-    SELECT symbol, quoted_at, close, previous_close
+    SELECT symbol, quoted_at, close, previous_close, currency
     FROM price_quotes
     WHERE price_quotes.symbol = s.symbol AND quoted_at <= %(at_or_before)s
     ORDER BY quoted_at DESC

@@ -626,7 +626,10 @@ type Holding struct {
 	// ISO 4217 currency of `average_cost` and of the symbol's prices. Empty means the portfolio's
 	// base_currency. Any ISO 4217 currency: the position is converted to the base currency day by day with
 	// the recorded exchange rates. When the symbol already has prices recorded in another currency, this is
-	// INVALID_ARGUMENT (CURRENCY_MISMATCH): a position and its prices must share a currency.
+	// INVALID_ARGUMENT (CURRENCY_MISMATCH): a position and its prices must share a currency. A symbol held
+	// before any price of it was recorded, whose prices then arrive in another currency, is valued with its
+	// prices converted into `currency` at each day's cross rate (last_price is then the converted price;
+	// without the rates the position is unpriced: MISSING_PRICE, never converted at 1).
 	Currency string `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Sector, free text as the caller classifies it (GICS sector names recommended, e.g. "Information
 	// Technology"). Empty means "Unknown", which counts as one sector in diversification.
@@ -1335,7 +1338,8 @@ type Transaction struct {
 	Amount string `protobuf:"bytes,7,opt,name=amount,proto3" json:"amount,omitempty"`
 	// ISO 4217 currency of price, amount and fees. Empty means the portfolio's base currency. All trades of
 	// one symbol share one currency, which must also be the currency of the symbol's recorded prices
-	// (CURRENCY_MISMATCH otherwise).
+	// (CURRENCY_MISMATCH otherwise). Trades made before the symbol's first price, whose prices then arrive
+	// in another currency, are valued as Holding.currency describes (prices converted at the cross rate).
 	Currency string `protobuf:"bytes,8,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Fees and withheld taxes charged with this transaction, decimal string, >= 0 and below 10^15; empty
 	// means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income (DIVIDEND,

@@ -55,7 +55,10 @@ export type Holding = Message<"stack.cfo.v1.Holding"> & {
    * ISO 4217 currency of `average_cost` and of the symbol's prices. Empty means the portfolio's
    * base_currency. Any ISO 4217 currency: the position is converted to the base currency day by day with
    * the recorded exchange rates. When the symbol already has prices recorded in another currency, this is
-   * INVALID_ARGUMENT (CURRENCY_MISMATCH): a position and its prices must share a currency.
+   * INVALID_ARGUMENT (CURRENCY_MISMATCH): a position and its prices must share a currency. A symbol held
+   * before any price of it was recorded, whose prices then arrive in another currency, is valued with its
+   * prices converted into `currency` at each day's cross rate (last_price is then the converted price;
+   * without the rates the position is unpriced: MISSING_PRICE, never converted at 1).
    *
    * @generated from field: string currency = 4;
    */
@@ -503,7 +506,8 @@ export type Transaction = Message<"stack.cfo.v1.Transaction"> & {
   /**
    * ISO 4217 currency of price, amount and fees. Empty means the portfolio's base currency. All trades of
    * one symbol share one currency, which must also be the currency of the symbol's recorded prices
-   * (CURRENCY_MISMATCH otherwise).
+   * (CURRENCY_MISMATCH otherwise). Trades made before the symbol's first price, whose prices then arrive
+   * in another currency, are valued as Holding.currency describes (prices converted at the cross rate).
    *
    * @generated from field: string currency = 8;
    */
