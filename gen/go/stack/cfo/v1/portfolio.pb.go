@@ -1345,8 +1345,9 @@ type Transaction struct {
 	// means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income (DIVIDEND,
 	// INTEREST), added to a FEE's or TAX's amount; on a DEPOSIT deducted from the cash received and on a
 	// WITHDRAWAL added to the cash taken (a wire fee; the external flow stays `amount`). Counted in
-	// fees_amount. Must be empty or "0" on TRANSFER_IN, TRANSFER_OUT and SPLIT (UNEXPECTED_FIELD): record a
-	// transfer's fee as a FEE transaction.
+	// fees_amount, except on DIVIDEND and INTEREST: there the income is counted net of it (income_amount),
+	// as a withholding tax is, and not again in fees_amount. Must be empty or "0" on TRANSFER_IN,
+	// TRANSFER_OUT and SPLIT (UNEXPECTED_FIELD): record a transfer's fee as a FEE transaction.
 	Fees string `protobuf:"bytes,9,opt,name=fees,proto3" json:"fees,omitempty"`
 	// New units per old unit for a SPLIT, decimal string, > 0 and below 10^6 (zero is INVALID_SPLIT_RATIO).
 	SplitRatio string `protobuf:"bytes,10,opt,name=split_ratio,json=splitRatio,proto3" json:"split_ratio,omitempty"`
@@ -3958,7 +3959,9 @@ type PortfolioSummary struct {
 	RealizedPnlAmount string `protobuf:"bytes,21,opt,name=realized_pnl_amount,json=realizedPnlAmount,proto3" json:"realized_pnl_amount,omitempty"`
 	// Ledger-based: dividends and interest received up to as_of_time net of their fees, decimal string.
 	IncomeAmount string `protobuf:"bytes,22,opt,name=income_amount,json=incomeAmount,proto3" json:"income_amount,omitempty"`
-	// Ledger-based: fees and taxes paid up to as_of_time (trade fees, FEE and TAX transactions), decimal string.
+	// Ledger-based: fees and taxes paid up to as_of_time (trade, deposit and withdrawal fees, FEE and TAX
+	// transactions; not the fees withheld from DIVIDEND and INTEREST, which income_amount is net of), decimal
+	// string.
 	FeesAmount string `protobuf:"bytes,23,opt,name=fees_amount,json=feesAmount,proto3" json:"fees_amount,omitempty"`
 	// Ledger-based: realised P&L and income per symbol ever traded (closed positions included), by symbol.
 	LedgerPositions []*SymbolLedgerFigures `protobuf:"bytes,24,rep,name=ledger_positions,json=ledgerPositions,proto3" json:"ledger_positions,omitempty"`
@@ -3973,8 +3976,9 @@ type PortfolioSummary struct {
 	// UNDEFINED when no rate in (-100 %, 10^6 %) solves it.
 	MoneyWeightedReturn *Metric `protobuf:"bytes,26,opt,name=money_weighted_return,json=moneyWeightedReturn,proto3" json:"money_weighted_return,omitempty"`
 	// Cumulative time-weighted return in local currencies, fraction: each day's return with that day's
-	// exchange rates held at the previous valuation day's, chained like risk.time_weighted_return.
-	// MISSING_EXCHANGE_RATE when a rate is missing.
+	// exchange rates held at the previous valuation day's, chained like risk.time_weighted_return; the day's
+	// external flows in a foreign currency (deposits, withdrawals, transfers) convert at those previous-day
+	// rates too, so a flow adds no currency move. MISSING_EXCHANGE_RATE when a rate is missing.
 	LocalReturn *Metric `protobuf:"bytes,27,opt,name=local_return,json=localReturn,proto3" json:"local_return,omitempty"`
 	// Currency effect on the time-weighted return, fraction: (1 + time_weighted_return) / (1 + local_return) - 1,
 	// so that (1 + twr) = (1 + local_return) x (1 + currency_effect). 0 for a portfolio entirely in its base

@@ -518,8 +518,9 @@ export type Transaction = Message<"stack.cfo.v1.Transaction"> & {
    * means "0". Added to a BUY's cost, deducted from a SELL's proceeds and from income (DIVIDEND,
    * INTEREST), added to a FEE's or TAX's amount; on a DEPOSIT deducted from the cash received and on a
    * WITHDRAWAL added to the cash taken (a wire fee; the external flow stays `amount`). Counted in
-   * fees_amount. Must be empty or "0" on TRANSFER_IN, TRANSFER_OUT and SPLIT (UNEXPECTED_FIELD): record a
-   * transfer's fee as a FEE transaction.
+   * fees_amount, except on DIVIDEND and INTEREST: there the income is counted net of it (income_amount),
+   * as a withholding tax is, and not again in fees_amount. Must be empty or "0" on TRANSFER_IN,
+   * TRANSFER_OUT and SPLIT (UNEXPECTED_FIELD): record a transfer's fee as a FEE transaction.
    *
    * @generated from field: string fees = 9;
    */
@@ -2152,7 +2153,9 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
   incomeAmount: string;
 
   /**
-   * Ledger-based: fees and taxes paid up to as_of_time (trade fees, FEE and TAX transactions), decimal string.
+   * Ledger-based: fees and taxes paid up to as_of_time (trade, deposit and withdrawal fees, FEE and TAX
+   * transactions; not the fees withheld from DIVIDEND and INTEREST, which income_amount is net of), decimal
+   * string.
    *
    * @generated from field: string fees_amount = 23;
    */
@@ -2187,8 +2190,9 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
 
   /**
    * Cumulative time-weighted return in local currencies, fraction: each day's return with that day's
-   * exchange rates held at the previous valuation day's, chained like risk.time_weighted_return.
-   * MISSING_EXCHANGE_RATE when a rate is missing.
+   * exchange rates held at the previous valuation day's, chained like risk.time_weighted_return; the day's
+   * external flows in a foreign currency (deposits, withdrawals, transfers) convert at those previous-day
+   * rates too, so a flow adds no currency move. MISSING_EXCHANGE_RATE when a rate is missing.
    *
    * @generated from field: stack.cfo.v1.Metric local_return = 27;
    */
