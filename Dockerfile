@@ -15,6 +15,7 @@ FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     STACK_CFO_LISTEN=0.0.0.0:50051 \
+    STACK_CFO_HEALTH_LISTEN=0.0.0.0:50052 \
     STACK_CFO_METRICS_LISTEN=0.0.0.0:9464 \
     SCHEDULER_METRICS_LISTEN=0.0.0.0:9465 \
     STACK_CFO_MIGRATIONS_DIR=/app/migrations \
@@ -26,10 +27,11 @@ COPY migrations /app/migrations
 COPY config.example.yaml /app/config.example.yaml
 WORKDIR /app
 USER 10001:10001
-# 50051 gRPC, 9464 serve's /metrics, 9465 the scheduler's /metrics, /livez and /readyz.
-# Both metrics addresses bind 0.0.0.0 here (Prometheus and the kubelet reach them from outside
-# the container); outside a container they default to loopback.
-EXPOSE 50051 9464 9465
+# 50051 gRPC, 50052 serve's gRPC health port (the kubelet's grpc probes), 9464 serve's /metrics,
+# 9465 the scheduler's /metrics, /livez and /readyz. The health and metrics addresses bind 0.0.0.0
+# here (Prometheus and the kubelet reach them from outside the container); outside a container they
+# default to loopback.
+EXPOSE 50051 50052 9464 9465
 # gRPC server by default; the scheduler is the other entrypoint:
 #   docker run IMAGE scheduler
 ENTRYPOINT ["stack-cfo"]

@@ -95,7 +95,7 @@ class SchedulerSettings(Section):
     retention_interval: Duration = setting(
         timedelta(hours=1), env="SCHEDULER_RETENTION_INTERVAL", ge=timedelta(minutes=1)
     )
-    """How often a replica runs the retention job (replicas take turns through an advisory lock)."""
+    """How often a replica runs the retention job, at least 1 minute (replicas take turns through an advisory lock)."""
     outbox_retention: Duration = setting(
         timedelta(days=90), env="SCHEDULER_OUTBOX_RETENTION", ge=timedelta(days=14)
     )
