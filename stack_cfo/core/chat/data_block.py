@@ -8,7 +8,9 @@ from its key with ``kind_for_key``) can match an answer's figures against it:
   ``cost_basis``, ``value``, ``unrealized_pnl``, ``change_<period>``) - AMOUNT facts;
 * a position's prices per unit, ``last_price`` and ``average_cost``: decimal strings with 2 to 4
   decimals in the position's own currency, ``price_currency`` (listed when it is not ``base_currency``; it
-  applies to these two only, the position's money fields being in ``base_currency``) - AMOUNT facts;
+  applies to these two and ``local_market_value`` only, the position's money fields being in
+  ``base_currency``) - AMOUNT facts; such a position also has ``exchange_rate`` (base currency per unit,
+  an AMOUNT in base currency: "1.10 dollars per euro"), ``local_return`` and ``currency_effect`` (fractions);
 * every ratio that is a share or a return is a **fraction** rounded to 4 decimals (``0.0123`` is
   1.23 %): ``weight``, ``invested_weight``, ``return_<period>``, ``excess_return_<period>``,
   ``return_contribution_<period>``, ``unrealized_return``, the risk figures - FRACTION facts
@@ -72,9 +74,9 @@ MAX_PROMPT_POSITIONS = LIMITS[0].positions
 
 CONVENTIONS = (
     "Money fields (total_value, market_value, cost_basis, value, unrealized_pnl, change_*) are decimal strings in "
-    "base_currency, for every position too. A position's last_price and average_cost are per unit, in its "
-    "price_currency when it has one, else in base_currency; its cost_basis is what the units held cost in total. "
-    "Shares and returns are fractions: 0.0123 means 1.23%. weight is a share of total_value "
+    "base_currency. A position's last_price and average_cost are per unit, in its price_currency when it has "
+    "one, else in base_currency; its cost_basis is what the units held cost in total. Shares and returns are "
+    "fractions: 0.0123 means 1.23%. weight is a share of total_value "
     "(cash included); invested_weight is a share of invested_value (positions only), which the insights and "
     "the diversification score use: say which one you quote. Periods: _1d since the previous close; _1w since "
     "the last close on or before the same day a week earlier; _1m since the last close on or before the same "
@@ -86,6 +88,22 @@ CONVENTIONS = (
     "largest are listed)."
 )
 """What the keys mean, told to the model with the block (constant text, no data)."""
+
+FOREIGN_CONVENTIONS = (
+    "A position with a price_currency has its money fields in base_currency too, and also exchange_rate "
+    "(base_currency per unit of price_currency), local_market_value (in price_currency), local_return (its "
+    "unrealized return in price_currency) and currency_effect (what the exchange rate added to unrealized_return)."
+)
+"""Added to :data:`CONVENTIONS` when the block lists a position in another currency (constant text)."""
+
+
+def conventions(doc: Mapping[str, Any]) -> str:
+    """What the keys of ``doc`` mean: :data:`CONVENTIONS`, and :data:`FOREIGN_CONVENTIONS` when it lists a
+    position in another currency than the base (the text most prompts need stays short)."""
+    positions = doc.get("positions")
+    if isinstance(positions, list) and any(isinstance(p, Mapping) and "price_currency" in p for p in positions):
+        return f"{CONVENTIONS} {FOREIGN_CONVENTIONS}"
+    return CONVENTIONS
 
 _CENT = Decimal("0.01")
 _PRICE_STEP = Decimal("0.0001")
@@ -177,6 +195,14 @@ def _position(p: ContextPosition, base_currency: str) -> dict[str, Any]:
         "price_currency": clean_label(p.currency, 8) if p.currency != base_currency else None,
         "price_stale": True if p.stale else None,
     }
+    if p.currency != base_currency:
+        local_value = p.quantity * p.last_price if p.last_price is not None else None
+        item |= {
+            "exchange_rate": unit_price(p.exchange_rate),
+            "local_market_value": money(local_value),
+            "local_return": fraction(p.local_return),
+            "currency_effect": fraction(p.currency_effect),
+        }
     return _compact(item)
 
 

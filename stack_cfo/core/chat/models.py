@@ -124,9 +124,16 @@ class ContextPosition:
     """Share of invested value (positions only), a fraction: the basis of the insights."""
     periods: PeriodFigures = field(default_factory=PeriodFigures)
     """The position's price return and money change over each period."""
+    exchange_rate: Decimal | None = None
+    """Units of base currency per unit of ``currency`` the position is valued at (``None`` in the base currency)."""
+    local_return: float | None = None
+    """Unrealised return in ``currency`` (last price / average cost - 1), a fraction."""
+    currency_effect: float | None = None
+    """What the exchange rate added to the unrealised return, a fraction."""
 
     def __post_init__(self) -> None:
-        for name in ("weight", "unrealized_pnl_percent", "day_change_percent", "invested_weight"):
+        for name in ("weight", "unrealized_pnl_percent", "day_change_percent", "invested_weight", "local_return",
+                     "currency_effect"):
             v = getattr(self, name)
             if v is not None and not math.isfinite(v):
                 object.__setattr__(self, name, None)  # never NaN/inf: absent instead
@@ -404,6 +411,9 @@ def _position_json(p: ContextPosition) -> dict[str, Any]:
         "day_change_percent": _num(p.day_change_percent),
         "invested_weight": _num(p.invested_weight),
         "periods": p.periods.to_json(),
+        "exchange_rate": _dec(p.exchange_rate),
+        "local_return": _num(p.local_return),
+        "currency_effect": _num(p.currency_effect),
     }
 
 
@@ -428,6 +438,9 @@ def _parse_position(raw: Mapping[str, Any]) -> ContextPosition:
         day_change=_parse_dec(raw.get("day_change")),
         day_change_percent=_parse_num(raw.get("day_change_percent")),
         invested_weight=_parse_num(raw.get("invested_weight")),
+        exchange_rate=_parse_dec(raw.get("exchange_rate")),
+        local_return=_parse_num(raw.get("local_return")),
+        currency_effect=_parse_num(raw.get("currency_effect")),
         periods=PeriodFigures.from_json(raw.get("periods")),
     )
 

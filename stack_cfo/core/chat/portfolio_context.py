@@ -111,6 +111,9 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
                 day_change_percent=_pct(p.day_return),
                 invested_weight=p.weight,
                 periods=_periods(p.periods),
+                exchange_rate=p.fx_rate,
+                local_return=p.local_return,
+                currency_effect=p.currency_effect,
             )
         )
     r = s.risk

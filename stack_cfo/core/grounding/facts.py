@@ -11,7 +11,8 @@ Kinds come from the key's words (``weight``, ``return_1w``, ``max_drawdown`` are
 unless the caller passes ``kinds`` or a :class:`Fact` directly. A dict's ``currency`` or
 ``base_currency`` applies to the AMOUNT facts inside it; its ``price_currency`` applies to its own
 prices per unit only (keys naming a ``price``, and ``average_cost``): a foreign position quoted in
-its currency whose money is in the base currency.
+its currency whose money is in the base currency (its ``local_*`` amounts are in the former too). An
+``exchange_rate`` is an AMOUNT in the enclosing currency (base per unit: "1.10 dollars per euro").
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class Facts(Mapping[str, Fact]):
 def kind_for_key(key: str) -> FactKind:
     """The kind a value stored under ``key`` most likely has (see the module docstring)."""
     words = set(_KEY_WORDS.findall(key.lower()))
+    if "exchange" in words:
+        return FactKind.AMOUNT  # units of one currency per unit of another: "1.10 dollars per euro"
     if words & _PERCENT_WORDS:
         return FactKind.PERCENT
     if words & _AMOUNT_WORDS:
@@ -237,7 +240,8 @@ def _walk(
 def _is_unit_price(key: str) -> bool:
     """A price per unit (``last_price``, ``average_cost``), in a dict's ``price_currency``."""
     lowered = key.lower()
-    return lowered in _UNIT_PRICE_KEYS or bool(set(_KEY_WORDS.findall(lowered)) & _UNIT_PRICE_WORDS)
+    return (lowered in _UNIT_PRICE_KEYS or lowered.startswith("local_")
+            or bool(set(_KEY_WORDS.findall(lowered)) & _UNIT_PRICE_WORDS))
 
 
 def _item_name(item: object) -> str | None:

@@ -4,13 +4,20 @@ the deterministic answer gives them when asked what a position cost, what was pa
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from stack_cfo.core.chat.data_block import CONVENTIONS, MAX_DATA_TOKENS, context_document, encode_data
+from stack_cfo.core.chat.data_block import (
+    CONVENTIONS,
+    MAX_DATA_TOKENS,
+    context_document,
+    conventions,
+    encode_data,
+)
 from stack_cfo.core.chat.models import ContextPosition, PortfolioContext
 from stack_cfo.core.chat.offline import offline_answer
 from stack_cfo.core.chat.question import read_question
@@ -81,7 +88,8 @@ def test_a_foreign_positions_money_is_in_the_base_currency() -> None:
     doc = context_document(ctx, AT)
     sap = doc["positions"][0]
     assert sap["price_currency"] == "EUR" and "currency" not in sap
-    assert "price_currency" in CONVENTIONS
+    assert "price_currency" in CONVENTIONS and "base_currency too" in conventions(doc)
+    assert conventions(context_document(_aapl_context(), AT)) == CONVENTIONS  # only with a foreign position
     facts = facts_from_data(doc, currency="USD")
     assert {k: facts[f"positions[SAP].{k}"].currency for k in (
         "last_price", "average_cost", "market_value", "cost_basis", "unrealized_pnl", "change_1d")} == {
@@ -172,3 +180,28 @@ def test_without_any_cost_in_the_data_the_answer_says_so() -> None:
     assert "What the positions cost (their cost basis) is not in the data" in text
     one = offline_answer(bare, NOW, "What is my average cost for AAPL?", reason="COMPUTE_UNAVAILABLE")
     assert "AAPL: its cost is not in the data." in one
+
+
+def test_a_foreign_positions_rate_local_value_and_returns_are_facts() -> None:
+    """A chat tester's EUR position in a USD portfolio: "worth €1,030.00, which is $1,133.00 at 1.10 dollars per
+    euro" was UNGROUNDED (the block had no rate or local value), though every figure was right."""
+    ctx = _aapl_context(symbol="SAP", currency="EUR", quantity=Decimal(5), average_cost=Decimal(180),
+                        cost_basis=Decimal(990), last_price=Decimal(206), market_value=Decimal(1133),
+                        unrealized_pnl=Decimal(143), unrealized_pnl_percent=14.44, exchange_rate=Decimal("1.10"),
+                        local_return=0.144444, currency_effect=0.0)
+    doc = context_document(ctx, AT)
+    sap = doc["positions"][0]
+    assert (sap["exchange_rate"], sap["local_market_value"], sap["local_return"], sap["currency_effect"]) == (
+        "1.10", "1030.00", 0.1444, 0.0)
+    facts = facts_from_data(doc, currency="USD")
+    assert facts["positions[SAP].local_market_value"].currency == "EUR"
+    assert facts["positions[SAP].exchange_rate"].currency == "USD"
+    text = "Your SAP position is worth €1,030.00, which is $1,133.00 at 1.10 dollars per euro; up 14.44% in euros."
+    result = check(text, facts)
+    assert result.status is GroundingStatus.GROUNDED, [c.figure.raw for c in result.checks if not c.grounded]
+    assert check("Your SAP position is worth $1,030.00.", facts).status is GroundingStatus.UNGROUNDED
+    # A position in the base currency lists none of these.
+    usd = context_document(_aapl_context(exchange_rate=None), AT)["positions"][0]
+    assert not {"exchange_rate", "local_market_value", "local_return", "currency_effect"} & usd.keys()
+    # And the context keeps them through its stored JSON.
+    assert PortfolioContext.from_json(json.loads(json.dumps(ctx.to_json()))) == ctx
