@@ -1,4 +1,5 @@
-"""Scheduler metrics (the seed's names) on the scheduler process's own registry and port.
+"""Scheduler metrics (the seed's names) on the scheduler process's own registry and port, and
+for ``RunJob`` deliveries in ``stack-cfo serve`` on that process's page (:func:`in_process_metrics`).
 
 Labels stay bounded: job type, notification type, channel, status, reason. User ids go to
 logs and spans only.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Iterator
 
 from aiohttp import web
 from prometheus_client import (
@@ -19,6 +22,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind
 from stack_cfo.scheduler.health import SchedulerHealth
@@ -125,6 +130,55 @@ class SchedulerMetrics:
         return generate_latest(self.registry)
 
 
+class _RunJobCollector(Collector):
+    """The in-process metrics' families on the process's default registry, gauges left out: the
+    outbox and in-flight gauges describe a scheduler process's queue, not ``RunJob``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def describe(self) -> list[Metric]:
+        return []  # registering it must not collect (nor check its names against the others)
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            if family.type != "gauge":
+                yield family
+
+
+_in_process: SchedulerMetrics | None = None
+_in_process_collector: _RunJobCollector | None = None
+_in_process_lock = threading.Lock()
+
+
+def in_process_metrics() -> SchedulerMetrics:
+    """The one :class:`SchedulerMetrics` of this process for deliveries made outside the scheduler
+    (``RunJob`` in ``stack-cfo serve``), created on first use. Its counters and histograms are on
+    the process's default registry, so the server's ``/metrics`` page shows them (in a worker of
+    ``serve --workers N`` every metric is written to the multiprocess files anyway, whatever its
+    registry: the supervisor's page shows them without further copying)."""
+    global _in_process, _in_process_collector
+    with _in_process_lock:
+        if _in_process is None:
+            _in_process = SchedulerMetrics()
+            _in_process_collector = _RunJobCollector(_in_process.registry)
+            REGISTRY.register(_in_process_collector)
+        return _in_process
+
+
+class _DefaultRegistryWithout(Collector):
+    """The process's default registry less the families ``own`` already has (a test process that
+    ran ``RunJob`` has :func:`in_process_metrics` there, under the scheduler's own names)."""
+
+    def __init__(self, own: CollectorRegistry) -> None:
+        self._names = {family.name for family in own.collect()}
+
+    def collect(self) -> Iterator[Metric]:
+        for family in REGISTRY.collect():
+            if family.name not in self._names:
+                yield family
+
+
 async def start_metrics_server(
     metrics: SchedulerMetrics, listen: str, health: SchedulerHealth | None = None
 ) -> web.AppRunner:
@@ -132,8 +186,10 @@ async def start_metrics_server(
     process's default one: 0G compute, repository durations, pool and readiness figures),
     ``/livez`` and ``/readyz`` (200, or 503 with the reason)."""
 
+    default = _DefaultRegistryWithout(metrics.registry)
+
     async def handler(_: web.Request) -> web.Response:
-        body = await asyncio.to_thread(lambda: metrics.render() + generate_latest(REGISTRY))
+        body = await asyncio.to_thread(lambda: metrics.render() + generate_latest(default))
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def livez(_: web.Request) -> web.Response:

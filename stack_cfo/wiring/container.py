@@ -41,6 +41,7 @@ from stack_cfo.core.user_data import UserDataService
 from stack_cfo.crypto.envelope import EncryptingArchiveStore
 from stack_cfo.crypto.fields import FieldSealer
 from stack_cfo.scheduler.config import SchedulerConfig
+from stack_cfo.scheduler.metrics import in_process_metrics
 from stack_cfo.scheduler.process import build_worker
 from stack_cfo.scheduler.worker import DeliveryWorker
 from stack_cfo.secret import Secret
@@ -251,7 +252,8 @@ class Container:
         return self._part("notification_feed", build)
 
     def delivery_worker(self) -> DeliveryWorker:
-        """An in-process delivery worker (RunJob in the API), same claim fencing as the scheduler."""
+        """An in-process delivery worker (RunJob in the API), same claim fencing as the scheduler;
+        its counters are on the process's ``/metrics`` page (:func:`in_process_metrics`)."""
         return self._part(
             "delivery_worker",
             lambda: build_worker(
@@ -263,6 +265,7 @@ class Container:
                 worker_id="api-runjob",
                 archive=self.archive,
                 sealer=self.sealer,
+                metrics=in_process_metrics(),
             ),
         )
 
