@@ -38,7 +38,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry import trace
 
@@ -538,12 +538,18 @@ class DeliveryWorker:
             rendered, user_id=row.user_id, notification=name, key=row.key, manual=row.manual,
             now=self.clock.now() if self.clock is not None else None,
         )
+        published_at = self._mark_now()
         cursor = await self.repo.publish_to_feed(
             row, self.worker_id, document=document, grace=self.config.feed.ack_grace, title=title, target=target,
-            now=self._mark_now(), degraded_reason=rendered.degraded_reason, receipt_ids=rendered.receipt_ids,
+            now=published_at, degraded_reason=rendered.degraded_reason, receipt_ids=rendered.receipt_ids,
         )
         if cursor is not None and self.metrics:
-            self.metrics.notifications_sent.labels(row.kind.job_type, row.channel.value).inc()
+            # counted as a send is (_settle): the feed channel's deliveries are in the same figures
+            job = row.kind.job_type
+            self.metrics.notifications_sent.labels(job, row.channel.value).inc()
+            self.metrics.users_processed.labels(job).inc()
+            at = published_at if published_at is not None else datetime.now(UTC)
+            self.metrics.delivery_lag.labels(job).observe(max(0.0, (at - row.scheduled_for).total_seconds()))
         return RowOutcome(
             row.id, row.user_id, row.kind, row.channel, OutboxStatus.AWAITING_ACK, None, "", cursor is None
         )

@@ -93,6 +93,9 @@ async def test_runjob_deliveries_count_on_the_servers_metrics_page(db_dsn: str, 
 
         assert grew(SENT, type="daily_digest", channel="feed") == 1, after
         assert grew(FAILURES, job_type="daily_digest") == 0
+        # A feed delivery counts as a send does: processed, with its lag.
+        assert grew(PROCESSED, job_type="daily_digest") == 1
+        assert grew("notification_scheduler_delivery_lag_seconds_count", type="daily_digest") == 1
         for series in (
             f'{FAILURES}{{job_type="daily_digest"}}',
             f'{PROCESSED}{{job_type="daily_digest"}}',
