@@ -97,13 +97,11 @@ FOREIGN_CONVENTIONS = (
 """Added to :data:`CONVENTIONS` when the block lists a position in another currency (constant text)."""
 
 
-def conventions(doc: Mapping[str, Any]) -> str:
-    """What the keys of ``doc`` mean: :data:`CONVENTIONS`, and :data:`FOREIGN_CONVENTIONS` when it lists a
-    position in another currency than the base (the text most prompts need stays short)."""
+def lists_foreign_positions(doc: Mapping[str, Any]) -> bool:
+    """Whether ``doc`` lists a position in another currency than the base: the prompt then adds
+    :data:`FOREIGN_CONVENTIONS` (the text most prompts need stays short)."""
     positions = doc.get("positions")
-    if isinstance(positions, list) and any(isinstance(p, Mapping) and "price_currency" in p for p in positions):
-        return f"{CONVENTIONS} {FOREIGN_CONVENTIONS}"
-    return CONVENTIONS
+    return isinstance(positions, list) and any(isinstance(p, Mapping) and "price_currency" in p for p in positions)
 
 _CENT = Decimal("0.01")
 _PRICE_STEP = Decimal("0.0001")

@@ -13,13 +13,14 @@ import pytest
 
 from stack_cfo.core.chat.data_block import (
     CONVENTIONS,
+    FOREIGN_CONVENTIONS,
     MAX_DATA_TOKENS,
     context_document,
-    conventions,
     encode_data,
 )
 from stack_cfo.core.chat.models import ContextPosition, PortfolioContext
 from stack_cfo.core.chat.offline import offline_answer
+from stack_cfo.core.chat.prompt import data_message
 from stack_cfo.core.chat.question import read_question
 from stack_cfo.core.chat.text import estimate_tokens
 from stack_cfo.core.grounding import FactKind, GroundingStatus, check, facts_from_data
@@ -88,8 +89,8 @@ def test_a_foreign_positions_money_is_in_the_base_currency() -> None:
     doc = context_document(ctx, AT)
     sap = doc["positions"][0]
     assert sap["price_currency"] == "EUR" and "currency" not in sap
-    assert "price_currency" in CONVENTIONS and "base_currency too" in conventions(doc)
-    assert conventions(context_document(_aapl_context(), AT)) == CONVENTIONS  # only with a foreign position
+    assert "price_currency" in CONVENTIONS and FOREIGN_CONVENTIONS in data_message(doc).content
+    assert FOREIGN_CONVENTIONS not in data_message(context_document(_aapl_context(), AT)).content  # only then
     facts = facts_from_data(doc, currency="USD")
     assert {k: facts[f"positions[SAP].{k}"].currency for k in (
         "last_price", "average_cost", "market_value", "cost_basis", "unrealized_pnl", "change_1d")} == {
