@@ -27,6 +27,7 @@ if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not os.environ.get("STACK_CFO_WO
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 from stack_cfo.config import Config, ConfigError, load_config
+from stack_cfo.config.errors import InvalidConfig
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.telemetry.logging import configure_logging
 
@@ -123,6 +124,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
+    except InvalidConfig as exc:
+        if args.command != "config":
+            print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)
+            return 2
+        # ``config show`` is how an operator finds the mistake: what was read and from where, then every error
+        from stack_cfo.config.show import show_read
+
+        sys.stdout.write(show_read(exc))
+        sys.stdout.flush()
+        for error in exc.errors:
+            print(f"stack-cfo: invalid configuration: {error.key}: {error.problem}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         key = "--config" if args.config and exc.key == "STACK_CFO_CONFIG" else exc.key  # where the path came from
         print(f"stack-cfo: invalid configuration: {key}: {exc.problem}", file=sys.stderr)

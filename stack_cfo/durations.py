@@ -1,6 +1,7 @@
-"""Durations in configuration: a number of seconds or Go-style text (``30s``, ``1m30s``, ``250ms``, ``2h``).
+"""Durations in configuration: a number of seconds or Go-style text (``30s``, ``1m30s``, ``250ms``, ``2h``),
+plus days (``14d``, ``1d12h``; a day is 24 h), the unit the retention settings are written in.
 
-:func:`parse_seconds` reads them; :func:`format_seconds` writes them back the same way.
+:func:`parse_seconds` reads them; :func:`format_seconds` writes them back (in hours, never days).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import math
 import re
 from typing import Any
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_EXAMPLES = "30s, 1m30s, 250ms or 14d"
 #: The longest duration any setting takes (infinity or 1e20 s overflowed deep in the start-up).
 MAX_SECONDS = 100 * 365.25 * 86400
 
@@ -18,7 +20,7 @@ MAX_SECONDS = 100 * 365.25 * 86400
 def parse_seconds(value: Any) -> float:
     """Seconds (>= 0) from ``value``; ValueError with a one-line reason otherwise."""
     if isinstance(value, bool):
-        raise ValueError("must be a duration such as 30s, 1m30s or 250ms")
+        raise ValueError(f"must be a duration such as {_EXAMPLES}")
     if isinstance(value, int | float):
         seconds = float(value)
     else:
@@ -33,11 +35,11 @@ def parse_seconds(value: Any) -> float:
                 seconds += float(m.group(1)) * _UNITS[m.group(2)]
                 pos = m.end()
             if not text or pos != len(text):
-                raise ValueError(f"must be a duration such as 30s, 1m30s or 250ms, got {value!r}") from None
+                raise ValueError(f"must be a duration such as {_EXAMPLES}, got {value!r}") from None
     if seconds < 0:
         raise ValueError(f"must not be negative, got {value!r}")
     if math.isnan(seconds):
-        raise ValueError(f"must be a duration such as 30s, 1m30s or 250ms, got {value!r}")
+        raise ValueError(f"must be a duration such as {_EXAMPLES}, got {value!r}")
     if seconds > MAX_SECONDS:  # infinity too
         raise ValueError(f"must be at most 100 years ({MAX_SECONDS:g} s), got {value!r}")
     return seconds

@@ -8,8 +8,9 @@ secrets are :class:`~stack_cfo.secret.Secret` values and also read ``<VAR>_FILE`
 ``config.example.yaml`` and the README's table are generated from it (:mod:`.docs`).
 
 An invalid value raises :class:`ConfigError` naming the key; the CLI prints one line and
-exits 2. This package sits below every feature: it imports ``core`` but never ``api``,
-``store``, ``zerog``, ``scheduler``, ``crypto`` or the wiring.
+exits 2 (``config show`` first prints every value it read, then every error). This package
+sits below every feature: it imports ``core`` but never ``api``, ``store``, ``zerog``,
+``scheduler``, ``crypto`` or the wiring.
 """
 
 from stack_cfo.config.compute import (

@@ -27,7 +27,7 @@ _HEADER = """\
 # stack_cfo/config/ (do not edit by hand). Use it with --config or STACK_CFO_CONFIG.
 # ${VAR} and ${VAR:-default} are expanded from the environment; an empty value means the default.
 # The environment variables named below win over any value here; a secret's variable also has a
-# <VAR>_FILE form (a mounted file, trailing newline removed). Durations: 250ms, 30s, 1m30s, 2h.
+# <VAR>_FILE form (a mounted file, trailing newline removed). Durations: 250ms, 30s, 1m30s, 2h, 14d.
 """
 
 

@@ -8,7 +8,7 @@ value of a secret key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,18 +24,46 @@ class ConfigError(Exception):
         self.problem = problem
 
 
-def from_validation_error(
+class InvalidConfig(ConfigError):
+    """The values read do not validate: the first problem (``key``, ``problem``), every problem
+    (``errors``), and what was read, so ``config show`` can still print it."""
+
+    def __init__(
+        self,
+        errors: Sequence[ConfigError],
+        *,
+        invalid: frozenset[str],
+        read: Mapping[str, Any],
+        sources: Mapping[str, str],
+        unknown: tuple[str, ...],
+    ) -> None:
+        super().__init__(errors[0].key, errors[0].problem)
+        self.errors = tuple(errors)
+        self.invalid = invalid
+        """Dotted keys (current spelling) an error is about."""
+        self.read = read
+        """Dotted key -> the value as a source gave it (text from the environment, YAML from the file)."""
+        self.sources = sources
+        """Dotted key -> where its value came from (``environment X``, ``file ...``), for every key a source set."""
+        self.unknown = unknown
+
+
+def validation_errors(
     exc: ValidationError, name: Callable[[str], str], is_secret: Callable[[str], bool]
-) -> ConfigError:
-    """The first error of ``exc`` as a :class:`ConfigError` naming its key with ``name(dotted)``."""
-    err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-    error = (err.get("ctx") or {}).get("error")
-    blamed = getattr(error, "key", "")
-    if blamed:
-        loc.extend(blamed.split("."))
-    dotted = ".".join(loc)
-    return ConfigError(name(dotted), _problem(err, show_input=not is_secret(dotted)))
+) -> list[tuple[str, ConfigError]]:
+    """(dotted key, :class:`ConfigError` naming it with ``name(dotted)``) for every key ``exc`` blames,
+    in pydantic's order, each key once."""
+    out: dict[str, ConfigError] = {}
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        error = (err.get("ctx") or {}).get("error")
+        blamed = getattr(error, "key", "")
+        if blamed:
+            loc.extend(blamed.split("."))
+        dotted = ".".join(loc)
+        if dotted not in out:
+            out[dotted] = ConfigError(name(dotted), _problem(err, show_input=not is_secret(dotted)))
+    return list(out.items())
 
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {

@@ -180,7 +180,7 @@ def wallet_key(secret: Secret | None) -> Secret | None:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_timedelta)]
-"""A ``timedelta`` from seconds or Go-style text (``30s``, ``1m30s``, ``250ms``)."""
+"""A ``timedelta`` from seconds or Go-style text (``30s``, ``1m30s``, ``250ms``, ``14d``)."""
 IN_SECONDS = "stack_cfo.config: a float of seconds"
 """Marks :data:`Seconds` fields so the docs and ``config show`` write them as durations."""
 Seconds = Annotated[float, BeforeValidator(_seconds), IN_SECONDS]

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from stack_cfo.config import sources
 from stack_cfo.config.compute import ComputeConfig
-from stack_cfo.config.errors import ConfigError, from_validation_error
+from stack_cfo.config.errors import ConfigError, InvalidConfig, validation_errors
 from stack_cfo.config.features import ArchiveConfig, ChatConfig, PortfolioConfig
 from stack_cfo.config.fields import Section, setting
 from stack_cfo.config.limits import RateLimitConfig
@@ -20,7 +20,7 @@ from stack_cfo.config.notifications import NotificationsConfig
 from stack_cfo.config.scheduler import SchedulerSettings
 from stack_cfo.config.service import AuthConfig, DatabaseConfig, LoggingConfig, ServerConfig
 from stack_cfo.config.storage import StorageConfig
-from stack_cfo.config.tree import is_secret, secrets
+from stack_cfo.config.tree import is_secret, keys, secrets
 from stack_cfo.secret import Secret
 
 
@@ -86,7 +86,8 @@ class Config(BaseSettings):
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read the file (``path`` or ``$STACK_CFO_CONFIG``, if any) and the environment; validate
-    everything. Raises :class:`ConfigError` naming the first bad key."""
+    everything. Raises :class:`ConfigError` naming the first bad key (an :class:`InvalidConfig`,
+    with every bad key and what was read, when the values read do not validate)."""
     env = os.environ if env is None else env
     path = path or env.get("STACK_CFO_CONFIG") or None
     return _load(sources.Load(env, path=Path(path) if path else None))
@@ -103,7 +104,15 @@ def _load(load: sources.Load) -> Config:
         config = Config()
     except ValidationError as exc:
         origins = load.origins()
-        raise from_validation_error(exc, lambda dotted: sources.label(dotted, origins), is_secret(Config)) from None
+        errors = validation_errors(exc, lambda dotted: sources.label(dotted, origins), is_secret(Config))
+        known = {k.dotted for k in keys(Config)}
+        raise InvalidConfig(
+            [error for _, error in errors],
+            invalid=frozenset(d for d, _ in errors if d in known),
+            read=load.read(Config),
+            sources={dotted: origin.describe() for dotted, origin in origins.items()},
+            unknown=tuple(load.unknown),
+        ) from None
     finally:
         sources.deactivate(token)
     config._origins = load.origins()

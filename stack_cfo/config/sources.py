@@ -89,12 +89,28 @@ class Load:
     found: dict[str, dict[str, Origin]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
     """Dotted keys the file sets that no setting has (a typo, or a key of another release)."""
+    given: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Source name -> the tree it supplied, before validation."""
 
     def origins(self) -> dict[str, Origin]:
         """Dotted key -> origin, the highest-priority source first."""
         out: dict[str, Origin] = {}
         for source in ("fallback", "file", "env"):
             out.update(self.found.get(source, {}))
+        return out
+
+    def read(self, model: type[BaseModel]) -> dict[str, Any]:
+        """Dotted key -> the value the highest-priority source gave it, unvalidated, for every leaf
+        key of ``model`` a source set (``config show`` of a configuration that does not validate)."""
+        out: dict[str, Any] = {}
+        for key in keys(model):
+            for source in ("env", "file", "fallback"):
+                node: Any = self.given.get(source, {})
+                for spelled, attr in zip(key.path, key.attrs, strict=True):
+                    node = node.get(spelled, node.get(attr)) if isinstance(node, Mapping) else None
+                if node is not None:
+                    out[key.dotted] = node
+                    break
         return out
 
 
@@ -141,6 +157,7 @@ class EnvSource(_Source):
                     _set(out, key.path, found[0])
                     self.found[key.dotted] = Origin("env", found[1])
                     break
+        self.load.given[self.name] = out
         return out
 
     def _names(self, env: tuple[str, ...], fallback: str) -> tuple[str, ...]:
@@ -185,6 +202,7 @@ class FileSource(_Source):
             written = old_spellings.get(current, written)
             self.found[current] = Origin("file", str(load.path or ""), "" if written == current else written)
         load.unknown[:] = _unknown(tree, self.settings_cls)
+        load.given[self.name] = tree
         return tree
 
 

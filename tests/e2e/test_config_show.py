@@ -43,8 +43,10 @@ def test_config_show_prints_values_and_their_sources_without_secrets(tmp_path: P
 
 
 def test_config_show_exits_2_on_a_bad_value() -> None:
+    """It still prints what it read (the bad value marked), then the error, and exits 2."""
     rc, out, err = finish(start_cli(["config", "show"], cli_env({"SCHEDULER_BATCH_SIZE": "many"})), "config show bad")
-    assert rc == 2 and not out
+    assert rc == 2
+    assert rows(out)["scheduler.batch_size"] == ["many", "environment SCHEDULER_BATCH_SIZE (invalid)"]
     assert err.strip().splitlines() == [
         "stack-cfo: invalid configuration: SCHEDULER_BATCH_SIZE (scheduler.batch_size): must be an integer, got 'many'"
     ]
