@@ -11,6 +11,7 @@ import grpc
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.heavy_writes import IMPORTS
 from stack_cfo.api.resources import authorize, canonical_uuid
 from stack_cfo.api.servicers.portfolio_requests import _flow, _holding
 from stack_cfo.api.validation import (
@@ -163,6 +164,12 @@ class LedgerRpcs:
         self, request: portfolio_pb2.ImportHoldingsHistoryRequest, context: grpc.aio.ServicerContext
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         user_id = _owner(request.portfolio, "portfolio", writable=True)
+        async with IMPORTS.hold(user_id):  # a user's imports hold pooled connections: a few at once
+            return await self._import_history(user_id, request)
+
+    async def _import_history(
+        self, user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRequest
+    ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         idem = self._idem("ImportHoldingsHistory", current_principal(), request)
 
         def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:

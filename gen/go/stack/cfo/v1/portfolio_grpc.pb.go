@@ -39,7 +39,9 @@ type PortfolioSummaryServiceClient interface {
 	// Creates the portfolio on the first call. Idempotent with `request_id`.
 	//
 	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
-	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD).
+	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
+	// RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
+	// the same user are already running on the server: send a user's imports one after the other.
 	ImportHoldingsHistory(ctx context.Context, in *ImportHoldingsHistoryRequest, opts ...grpc.CallOption) (*ImportHoldingsHistoryResponse, error)
 	// Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
 	// whose `client_id` is already recorded with the same content is not recorded again (it is returned as
@@ -373,7 +375,9 @@ type PortfolioSummaryServiceServer interface {
 	// Creates the portfolio on the first call. Idempotent with `request_id`.
 	//
 	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
-	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD).
+	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
+	// RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
+	// the same user are already running on the server: send a user's imports one after the other.
 	ImportHoldingsHistory(context.Context, *ImportHoldingsHistoryRequest) (*ImportHoldingsHistoryResponse, error)
 	// Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
 	// whose `client_id` is already recorded with the same content is not recorded again (it is returned as

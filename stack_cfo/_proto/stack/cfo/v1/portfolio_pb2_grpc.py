@@ -205,7 +205,9 @@ class PortfolioSummaryServiceServicer:
         Creates the portfolio on the first call. Idempotent with `request_id`.
 
         Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
-        INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD).
+        INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
+        RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
+        the same user are already running on the server: send a user's imports one after the other.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
