@@ -10,7 +10,8 @@ from its key with ``kind_for_key``) can match an answer's figures against it:
   decimals in the position's own currency, ``price_currency`` (listed when it is not ``base_currency``; it
   applies to these two and ``local_market_value`` only, the position's money fields being in
   ``base_currency``) - AMOUNT facts; such a position also has ``exchange_rate`` (base currency per unit,
-  an AMOUNT in base currency: "1.10 dollars per euro"), ``local_return`` and ``currency_effect`` (fractions);
+  an AMOUNT in base currency: "1.10 dollars per euro", up to 8 decimals), ``local_return`` and
+  ``currency_effect_return`` (fractions, named so that the key reads as a return);
 * every ratio that is a share or a return is a **fraction** rounded to 4 decimals (``0.0123`` is
   1.23 %): ``weight``, ``invested_weight``, ``return_<period>``, ``excess_return_<period>``,
   ``return_contribution_<period>``, ``unrealized_return``, the risk figures - FRACTION facts
@@ -92,7 +93,8 @@ CONVENTIONS = (
 FOREIGN_CONVENTIONS = (
     "A position with a price_currency has its money fields in base_currency too, and also exchange_rate "
     "(base_currency per unit of price_currency), local_market_value (in price_currency), local_return (its "
-    "unrealized return in price_currency) and currency_effect (what the exchange rate added to unrealized_return)."
+    "unrealized return in price_currency) and currency_effect_return (what the exchange rate added to "
+    "unrealized_return)."
 )
 """Added to :data:`CONVENTIONS` when the block lists a position in another currency (constant text)."""
 
@@ -118,6 +120,19 @@ def unit_price(v: Decimal | None) -> str | None:
     if v is None or not v.is_finite():
         return None
     q = v.quantize(_PRICE_STEP, rounding=ROUND_HALF_EVEN)
+    cents = q.quantize(_CENT)
+    return format(cents if cents == q else q.normalize(), "f")
+
+
+_RATE_STEP = Decimal("0.00000001")
+
+
+def exchange_rate(v: Decimal | None) -> str | None:
+    """An exchange rate as shown in the block: 2 decimals, or up to 8 when it has more (0.00073 KRW-like
+    rates keep their digits), half-even."""
+    if v is None or not v.is_finite():
+        return None
+    q = v.quantize(_RATE_STEP, rounding=ROUND_HALF_EVEN)
     cents = q.quantize(_CENT)
     return format(cents if cents == q else q.normalize(), "f")
 
@@ -196,10 +211,10 @@ def _position(p: ContextPosition, base_currency: str) -> dict[str, Any]:
     if p.currency != base_currency:
         local_value = p.quantity * p.last_price if p.last_price is not None else None
         item |= {
-            "exchange_rate": unit_price(p.exchange_rate),
+            "exchange_rate": exchange_rate(p.exchange_rate),
             "local_market_value": money(local_value),
             "local_return": fraction(p.local_return),
-            "currency_effect": fraction(p.currency_effect),
+            "currency_effect_return": fraction(p.currency_effect),
         }
     return _compact(item)
 

@@ -192,7 +192,7 @@ def test_a_foreign_positions_rate_local_value_and_returns_are_facts() -> None:
                         local_return=0.144444, currency_effect=0.0)
     doc = context_document(ctx, AT)
     sap = doc["positions"][0]
-    assert (sap["exchange_rate"], sap["local_market_value"], sap["local_return"], sap["currency_effect"]) == (
+    assert (sap["exchange_rate"], sap["local_market_value"], sap["local_return"], sap["currency_effect_return"]) == (
         "1.10", "1030.00", 0.1444, 0.0)
     facts = facts_from_data(doc, currency="USD")
     assert facts["positions[SAP].local_market_value"].currency == "EUR"
@@ -203,6 +203,13 @@ def test_a_foreign_positions_rate_local_value_and_returns_are_facts() -> None:
     assert check("Your SAP position is worth $1,030.00.", facts).status is GroundingStatus.UNGROUNDED
     # A position in the base currency lists none of these.
     usd = context_document(_aapl_context(exchange_rate=None), AT)["positions"][0]
-    assert not {"exchange_rate", "local_market_value", "local_return", "currency_effect"} & usd.keys()
+    assert not {"exchange_rate", "local_market_value", "local_return", "currency_effect_return"} & usd.keys()
+    # A currency effect is a return ("4.55%"), and a small rate keeps its digits.
+    krw = _aapl_context(symbol="KRWX", currency="KRW", exchange_rate=Decimal("0.00073"), local_return=-0.0285,
+                        currency_effect=0.0455)
+    krw_doc = context_document(krw, AT)
+    assert krw_doc["positions"][0]["exchange_rate"] == "0.00073"
+    krw_facts = facts_from_data(krw_doc, currency="USD")
+    assert check("The currency effect on KRWX was 4.55%.", krw_facts).status is GroundingStatus.GROUNDED
     # And the context keeps them through its stored JSON.
     assert PortfolioContext.from_json(json.loads(json.dumps(ctx.to_json()))) == ctx

@@ -628,8 +628,10 @@ type Holding struct {
 	// the recorded exchange rates. When the symbol already has prices recorded in another currency, this is
 	// INVALID_ARGUMENT (CURRENCY_MISMATCH): a position and its prices must share a currency. A symbol held
 	// before any price of it was recorded, whose prices then arrive in another currency, is valued with its
-	// prices converted into `currency` at each day's cross rate (last_price is then the converted price;
-	// without the rates the position is unpriced: MISSING_PRICE, never converted at 1).
+	// prices converted into `currency`, each close at the cross rate of its own day (a close carried forward
+	// over days without one keeps that rate; last_price is then the converted price; without the rates the
+	// position is unpriced: MISSING_PRICE, never converted at 1). Such a position's later trades and syncs
+	// are still refused in either currency (CURRENCY_MISMATCH): a known limitation.
 	Currency string `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Sector, free text as the caller classifies it (GICS sector names recommended, e.g. "Information
 	// Technology"). Empty means "Unknown", which counts as one sector in diversification.

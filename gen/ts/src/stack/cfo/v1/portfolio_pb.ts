@@ -57,8 +57,10 @@ export type Holding = Message<"stack.cfo.v1.Holding"> & {
    * the recorded exchange rates. When the symbol already has prices recorded in another currency, this is
    * INVALID_ARGUMENT (CURRENCY_MISMATCH): a position and its prices must share a currency. A symbol held
    * before any price of it was recorded, whose prices then arrive in another currency, is valued with its
-   * prices converted into `currency` at each day's cross rate (last_price is then the converted price;
-   * without the rates the position is unpriced: MISSING_PRICE, never converted at 1).
+   * prices converted into `currency`, each close at the cross rate of its own day (a close carried forward
+   * over days without one keeps that rate; last_price is then the converted price; without the rates the
+   * position is unpriced: MISSING_PRICE, never converted at 1). Such a position's later trades and syncs
+   * are still refused in either currency (CURRENCY_MISMATCH): a known limitation.
    *
    * @generated from field: string currency = 4;
    */
