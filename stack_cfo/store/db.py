@@ -22,7 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from stack_cfo.core import data_scope
 from stack_cfo.core import deadline as request_deadline
 from stack_cfo.core.errors import DeadlineExceeded, Unavailable
-from stack_cfo.store.errors import wrap_exceptions
+from stack_cfo.store.errors import DATABASE_RETRY, wrap_exceptions
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ class Database:
             # Known down (the health checks failed in a row): a pooled connection may be one to a
             # stalled server whose queries never answer, and cancelling one waits for the server
             # too, so no call is let near one; the first check that answers clears ``down``.
-            raise Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE")
+            raise Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE", metadata=DATABASE_RETRY)
         remaining = request_deadline.remaining()
         scope = asyncio.timeout(remaining)
         try:
@@ -321,7 +321,8 @@ class Database:
             raise
         if not done:
             self._abandon(check)
-            raise Unavailable("the database did not answer the health check in time", reason="DATABASE_UNAVAILABLE")
+            raise Unavailable("the database did not answer the health check in time", reason="DATABASE_UNAVAILABLE",
+                              metadata=DATABASE_RETRY)
         self._probe_conn = check.result()
 
     def _abandon(self, check: asyncio.Future[PGconn]) -> None:

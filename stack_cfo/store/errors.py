@@ -11,6 +11,10 @@ from psycopg import errors as pg
 
 from stack_cfo.core import errors as e
 
+DATABASE_RETRY = {"retry_after_seconds": "1"}
+"""DATABASE_UNAVAILABLE's metadata: clients get a RetryInfo of 1 s (readiness notices an outage within
+about 4 s and calls fail at once while it lasts, so retrying sooner only adds load)."""
+
 
 def map_exception(exc: BaseException) -> e.StackCfoError | None:
     """The domain error for a database exception, or ``None`` if it is not one we map."""
@@ -42,7 +46,7 @@ def map_exception(exc: BaseException) -> e.StackCfoError | None:
         | ConnectionError
         | OSError,
     ):
-        return e.Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE")
+        return e.Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE", metadata=DATABASE_RETRY)
     return None
 
 

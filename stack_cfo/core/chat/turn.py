@@ -67,16 +67,23 @@ from stack_cfo.core.chat.support import Background, current, not_active, record_
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import (
     Aborted,
+    AlreadyExists,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     NotFound,
     StackCfoError,
+    Unavailable,
 )
 from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, Localizer, UserLocales
 from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
+
+STORE_RETRY_FOR = 15.0
+"""Seconds a finished answer's write is retried while the database is unavailable (a failover, a restart):
+the answer was paid for, and a retry of its request_id meanwhile finds the turn's lease held (30 s), so
+once the database answers it replays the answer instead of paying the provider again."""
 
 
 class SessionLocks:
@@ -391,10 +398,7 @@ class Turns:
         if answer.degraded_reason:
             span.set_attribute("chat.degraded_reason", answer.degraded_reason)
         with current(span), tracer.start_as_current_span("chat_session_repo.update"):
-            stored = await self._background.finish(
-                self._store.complete_turn(sid, user_id, answer, day=usage_day(self._clock.now()),
-                                          recent_window=self.settings.keep_recent_messages, lease=lease)
-            )
+            stored = await self._background.finish(self._complete_turn(sid, user_id, answer, lease))
         if session.auto_summarize:
             with current(span):
                 self._summarizer.soon(session, stored.seq, summary.to_seq if summary is not None else 0)
@@ -473,13 +477,40 @@ class Turns:
             self._clock.now(), session, user_msg, assistant_id, partial.text, result, refreshed, compressed
         )
         answer = self._grounder.flagged(answer, result, evidence)
-        await self._store.complete_turn(
-            session.id, session.user_id, answer, day=usage_day(self._clock.now()),
-            recent_window=self.settings.keep_recent_messages, lease=lease,
-        )
+        await self._complete_turn(session.id, session.user_id, answer, lease)
         metrics.MESSAGE_DURATION.labels("false").observe(time.perf_counter() - started)
         log.info("chat answer cancelled by the client; partial answer stored",
                  extra={"session_id": session.id, "chars": len(partial.text)})
+
+    async def _complete_turn(self, session_id: str, user_id: str, answer: ChatMessage, lease: Any) -> ChatMessage:
+        """Store the answer (and release the lease), retried for :data:`STORE_RETRY_FOR` seconds while the
+        database is unavailable. A write whose outcome is unknown (the connection broke around its commit)
+        that turns out stored is read back, not stored twice."""
+        give_up = time.monotonic() + STORE_RETRY_FOR
+        delay = 0.25
+        retried = False
+        while True:
+            try:
+                return await self._store.complete_turn(
+                    session_id, user_id, answer, day=usage_day(self._clock.now()),
+                    recent_window=self.settings.keep_recent_messages, lease=lease,
+                )
+            except AlreadyExists:
+                if not retried:
+                    raise
+                stored = next((m for m in await self._store.messages(session_id) if m.id == answer.id), None)
+                if stored is None:
+                    raise
+                return replace(stored, receipt=answer.receipt)
+            except Unavailable as exc:
+                if exc.reason != "DATABASE_UNAVAILABLE" or time.monotonic() + delay > give_up:
+                    raise
+                if not retried:
+                    log.warning("the answer could not be stored: the database is unavailable; retrying",
+                                extra={"session_id": session_id, "retry_for_seconds": STORE_RETRY_FOR})
+                retried = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _l10n(self, start: TurnStart) -> Localizer:
         """The user's language: it came with the turn's first transaction (fake stores may not read it)."""

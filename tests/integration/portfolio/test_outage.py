@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.rpc import error_details_pb2, status_pb2
 
 from stack_cfo.core.clock import FrozenClock
 from tests.integration.portfolio.support import (
@@ -74,6 +75,10 @@ async def test_database_outage_is_unavailable_and_recovers(db_dsn: str, data_dir
         err = await _eventually(lambda: summary(srv, user), until=_unavailable)
         info, _ = error_details(err)
         assert (info.reason, info.domain) == ("DATABASE_UNAVAILABLE", "stack-cfo")
+        # ... with a RetryInfo of 1 s (there was none: clients retried at once or guessed)
+        status = status_pb2.Status.FromString(dict(err.trailing_metadata())["grpc-status-details-bin"])
+        retry = [d for d in status.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
+        assert len(retry) == 1 and info.metadata["retry_after_seconds"] == "1"
         for call in (lambda: sync(srv, user, [holding("ABC", "11", "100")]),
                      lambda: record(srv, price_points({"ABC": [(DAY, "121")]}))):
             try:

@@ -43,7 +43,7 @@
 //   where a field says so), NOT_FOUND for resources of another user with the reason of a missing one
 //   (SESSION_NOT_FOUND, DEVICE_NOT_FOUND, ..., USER_NOT_FOUND for `users/{user}` itself; never
 //   PERMISSION_DENIED, so existence does not leak; RESOURCE_NOT_FOUND for another service's
-//   `services/{service}` resources), UNAVAILABLE (DATABASE_UNAVAILABLE, retryable), UNIMPLEMENTED (NOT_IMPLEMENTED_YET) for a
+//   `services/{service}` resources), UNAVAILABLE (DATABASE_UNAVAILABLE, retryable, with a RetryInfo of 1 s), UNIMPLEMENTED (NOT_IMPLEMENTED_YET) for a
 //   capability that has not landed, INTERNAL (INTERNAL) for anything unexpected.
 // * Idempotency (AIP-155). Mutations that cost money or send something take an optional `request_id`
 //   (a UUID chosen by the client, written as 8-4-4-4-12 hex digits; a random UUID4 is the recommended

@@ -145,7 +145,9 @@ type PortfolioSummaryServiceClient interface {
 	// holdings change, at most once per `min_interval` (changes inside the interval are coalesced into the
 	// next update). Works across server replicas. The stream runs until the client cancels. When the server
 	// shuts down the stream ends with UNAVAILABLE (or CANCELLED after the shutdown grace period): reconnect
-	// with backoff, and the first update of the new stream brings the client up to date.
+	// with backoff, and the first update of the new stream brings the client up to date. When the portfolio
+	// stops existing while watched (UserDataService.EraseUserData), the stream ends with NOT_FOUND
+	// (PORTFOLIO_NOT_FOUND).
 	//
 	// Errors: as GetPortfolioSummary, before the first event.
 	WatchPortfolio(ctx context.Context, in *WatchPortfolioRequest, opts ...grpc.CallOption) (PortfolioSummaryService_WatchPortfolioClient, error)
@@ -481,7 +483,9 @@ type PortfolioSummaryServiceServer interface {
 	// holdings change, at most once per `min_interval` (changes inside the interval are coalesced into the
 	// next update). Works across server replicas. The stream runs until the client cancels. When the server
 	// shuts down the stream ends with UNAVAILABLE (or CANCELLED after the shutdown grace period): reconnect
-	// with backoff, and the first update of the new stream brings the client up to date.
+	// with backoff, and the first update of the new stream brings the client up to date. When the portfolio
+	// stops existing while watched (UserDataService.EraseUserData), the stream ends with NOT_FOUND
+	// (PORTFOLIO_NOT_FOUND).
 	//
 	// Errors: as GetPortfolioSummary, before the first event.
 	WatchPortfolio(*WatchPortfolioRequest, PortfolioSummaryService_WatchPortfolioServer) error

@@ -1027,9 +1027,13 @@ export const ChatService: GenService<{
    * unfunded compute account) do not fail the stream: they produce a degraded or incomplete `completed`
    * event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
    * account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
-   * The reason is stored with the answer, so a replay and GetSession return it too. One error can follow
+   * The reason is stored with the answer, so a replay and GetSession return it too. Errors that can follow
    * `accepted`: NOT_FOUND (SESSION_NOT_FOUND) when UserDataService.EraseUserData removed the session while
-   * its answer streamed (nothing of the turn is stored; there is no `completed`).
+   * its answer streamed (nothing of the turn is stored; there is no `completed`); UNAVAILABLE
+   * (DATABASE_UNAVAILABLE, with RetryInfo) when the database stays unavailable for more than about 15 s
+   * after the answer ended (a shorter outage only delays `completed`: the answer is stored once it is back)
+   * - retry with the same request_id; and UNAVAILABLE without details when the server's shutdown grace
+   * ran out mid-answer (what arrived is stored, incomplete: the same retry replays it).
    *
    * @generated from rpc stack.cfo.v1.ChatService.SendMessage
    */
