@@ -34,9 +34,9 @@ session: ChatSession,
         )
     )
     reason = degraded_reason(result, failure, substituted=substituted)
-    degraded = (
-        result.degraded or result.offline or substituted or reason == DegradedReason.MODEL_SUBSTITUTED
-    )
+    # Degraded whenever there is a reason: a cut answer is flagged alike whether the provider broke
+    # or the client (or a server shutdown) cut it.
+    degraded = bool(reason) or result.degraded or result.offline or substituted
     return ChatMessage(
         id=assistant_id,
         session_id=session.id,

@@ -161,6 +161,8 @@ async def test_client_cancel_stops_the_provider_and_keeps_what_arrived(
         replay_accepted, replay_text, replay_done = events(await chat.send(user, s.name, "Tell me everything",
                                                                            request_id=r))
         assert replay_accepted.replayed and replay_text == answer.content and replay_done.incomplete
+        # Flagged as a provider-broken answer is (it was degraded=false with COMPUTE_STREAM_BROKEN)
+        assert replay_done.degraded and answer.degraded_reason == "COMPUTE_STREAM_BROKEN"
         _, text, _ = events(await chat.send(user, s.name, "Next question"))
         assert text == DEFAULT_TEXT and provider.count() == 2
 

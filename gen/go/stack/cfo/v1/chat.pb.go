@@ -1167,7 +1167,8 @@ type MessageCompleted struct {
 	Model string `protobuf:"bytes,5,opt,name=model,proto3" json:"model,omitempty"`
 	// Outcome of the provider signature check.
 	Verification VerificationStatus `protobuf:"varint,6,opt,name=verification,proto3,enum=stack.cfo.v1.VerificationStatus" json:"verification,omitempty"`
-	// True when the answer did not come from the session's provider and model (failover or fallback).
+	// True when the answer is not the whole answer of the session's provider and model: failover, fallback,
+	// or cut short (`incomplete`); `degraded_reason` says which (set exactly when this is true).
 	Degraded bool `protobuf:"varint,7,opt,name=degraded,proto3" json:"degraded,omitempty"`
 	// True when the answer is the deterministic writer's, not AI-generated: also after a MessageReplaced
 	// (degraded_reason AI_UNGROUNDED), when `usage`, `fee`, `provider` and `model` are those of the AI answer

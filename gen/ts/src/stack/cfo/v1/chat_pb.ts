@@ -632,7 +632,8 @@ export type MessageCompleted = Message<"stack.cfo.v1.MessageCompleted"> & {
   verification: VerificationStatus;
 
   /**
-   * True when the answer did not come from the session's provider and model (failover or fallback).
+   * True when the answer is not the whole answer of the session's provider and model: failover, fallback,
+   * or cut short (`incomplete`); `degraded_reason` says which (set exactly when this is true).
    *
    * @generated from field: bool degraded = 7;
    */
