@@ -45,6 +45,63 @@ INSERT INTO holdings_history (user_id, effective_date, symbol, quantity, average
 VALUES (%(user_id)s, %(effective_date)s, %(symbol)s, %(quantity)s, %(average_cost)s, %(currency)s, %(sector)s,
         %(asset_class)s, %(basket)s, %(tags)s, %(ordinal)s, %(sealed)s)
 
+-- name: add_holdings_versions
+-- An import of n snapshots bumps the version once per snapshot, as n syncs would.
+UPDATE portfolios SET holdings_version = holdings_version + %(count)s, updated_at = now() WHERE user_id = %(user_id)s
+
+-- name: upsert_cash_snapshots
+-- Every snapshot of an import in one statement (an import's dates are distinct).
+INSERT INTO cash_balance_history (user_id, effective_date, cash_balance, sealed_cash, base_currency, synced_at)
+SELECT %(user_id)s::uuid, c.effective_date, c.cash_balance, c.sealed_cash, %(base_currency)s, %(synced_at)s
+FROM unnest(%(effective_dates)s::date[], %(cash_balances)s::numeric[], %(sealed_cash)s::text[])
+     AS c(effective_date, cash_balance, sealed_cash)
+ON CONFLICT (user_id, effective_date) DO UPDATE
+SET cash_balance = EXCLUDED.cash_balance, sealed_cash = EXCLUDED.sealed_cash, base_currency = EXCLUDED.base_currency, synced_at = EXCLUDED.synced_at
+
+-- name: delete_snapshots_holdings
+DELETE FROM holdings_history WHERE user_id = %(user_id)s AND effective_date = ANY(%(effective_dates)s::date[])
+
+-- name: create_holdings_staging
+-- An import's holdings, COPied here a chunk at a time (no row-level security on a temporary table:
+-- COPY FROM is refused on tables that have it), then moved to holdings_history in one statement.
+CREATE TEMP TABLE holdings_staging (
+    effective_date  date NOT NULL,
+    symbol          text NOT NULL,
+    quantity        numeric,
+    average_cost    numeric,
+    currency        text NOT NULL,
+    sector          text,
+    asset_class     text NOT NULL,
+    basket          text,
+    tags            text[] NOT NULL,
+    ordinal         integer NOT NULL,
+    sealed          text
+) ON COMMIT DROP
+
+-- name: copy_holdings_staging
+COPY holdings_staging (effective_date, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags,
+                       ordinal, sealed) FROM STDIN (FORMAT BINARY)
+
+-- name: insert_holdings_from_staging
+-- A chunk of an import's holdings, in the order staged (by date, then ordinal).
+INSERT INTO holdings_history (user_id, effective_date, symbol, quantity, average_cost, currency, sector,
+                              asset_class, basket, tags, ordinal, sealed)
+SELECT %(user_id)s::uuid, effective_date, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags,
+       ordinal, sealed
+FROM holdings_staging
+
+-- name: truncate_holdings_staging
+TRUNCATE holdings_staging
+
+-- name: insert_positions_from_history
+-- The current holdings after an import: its snapshot of that day, as stored.
+INSERT INTO positions (user_id, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags, ordinal,
+                       sealed)
+SELECT user_id, symbol, quantity, average_cost, currency, sector, asset_class, basket, tags, ordinal, sealed
+FROM holdings_history
+WHERE user_id = %(user_id)s AND effective_date = %(effective_date)s
+ORDER BY ordinal
+
 -- name: insert_cash_flows
 -- One statement for the whole batch; a flow whose ledger id is already recorded is skipped.
 INSERT INTO cash_flows (user_id, external_id, flow_type, amount, currency, occurred_at, occurred_on, sealed_amount)
