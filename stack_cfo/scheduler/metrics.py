@@ -40,7 +40,8 @@ class SchedulerMetrics:
         r = self.registry
         self.jobs_executed = Counter(
             "notification_scheduler_jobs_executed",
-            "Planner runs per job type (one per tick and kind, or per RunJob).",
+            "Planner runs per job type (one per tick and kind in a scheduler process; a RunJob served by the API "
+            "process is counted in its notifications_sent and users_processed only).",
             ["job_type"],
             registry=r,
         )

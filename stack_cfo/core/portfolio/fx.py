@@ -118,7 +118,10 @@ def convert_series(series: PriceSeries, to_currency: str, rates: FxTable) -> Pri
         return a / b
 
     def convert(value: Decimal, rate: Decimal) -> Decimal:
-        return (value * rate).quantize(_CONVERTED_STEP, rounding=ROUND_HALF_EVEN)
+        # 12 decimals at most, without trailing zeros: 90 GBP at 1.32/1.10 is 108 EUR, not 108.000000000000
+        # (the figures computed from it would show eight zero decimals where a recorded price shows two)
+        q = (value * rate).quantize(_CONVERTED_STEP, rounding=ROUND_HALF_EVEN).normalize()
+        return q.quantize(_ONE) if q == q.to_integral_value() else q
 
     dates: list[date] = []
     closes: list[Decimal] = []

@@ -77,4 +77,5 @@ async def test_a_synced_eur_holding_priced_in_usd_without_a_rate_is_unpriced(db_
         s = await summary(srv, user)  # the GBP rates invalidate the cached summary
         pos = next(p for p in s.positions if p.symbol == "GBPX")
         assert abs(D(pos.market_value) - D(660)) < D("0.01"), pos.market_value  # 10 x 50 GBP x 1.32
+        assert pos.market_value == "660.00", pos.market_value  # written like a recorded price's, not 660.00000000
         assert abs(D(pos.last_price) - D(50) * D("1.32") / D("1.10")) < D("0.000001"), pos.last_price
