@@ -44,6 +44,7 @@ from stack_cfo.core.errors import FailedPrecondition, Unavailable
 from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
+from stack_cfo.core.portfolio import compute_pool
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
 from stack_cfo.core.portfolio.fx import FxTable, convert_series, fx_key, is_fx_key
@@ -117,6 +118,22 @@ class _QuoteBatch:
 
 
 @dataclass
+class _Shared:
+    """A summary being computed, shared by the calls that asked for it at the same change
+    sequence. When the last of them has gone, it is cancelled unless its CPU work has started (a
+    thread cannot be stopped; its result is still cached)."""
+
+    seq: int
+    task: asyncio.Task[SummaryView] | None = None
+    waiters: int = 0
+    #: Its work is running on a thread (set by that thread).
+    started: bool = False
+
+    def start(self) -> None:
+        self.started = True
+
+
+@dataclass
 class _Stats:
     """Counters since start (exported as Prometheus metrics by the API layer)."""
 
@@ -177,7 +194,7 @@ class PortfolioService(LedgerUseCases):
         #: Bumped whenever exchange rates change: books converted with older rates are not reused.
         self._fx_generation = 0
         self._seq = 0
-        self._inflight: dict[Hashable, tuple[int, asyncio.Task[SummaryView]]] = {}
+        self._inflight: dict[Hashable, _Shared] = {}
         #: Series being loaded now, by symbol, with the change sequence they were loaded at.
         self._series_loads: dict[str, tuple[int, asyncio.Future[PriceSeries]]] = {}
         #: Latest-quote loads waiting to be made as one query (see _latest_quotes).
@@ -185,6 +202,8 @@ class PortfolioService(LedgerUseCases):
         self.hub = WatchHub(gc_hold)
         #: Summaries of watched portfolios being recomputed after a price change (see _refresh_watched).
         self._refreshes: set[asyncio.Task[None]] = set()
+        #: By user, the refresh under way and the symbols changed since it started (refreshed next).
+        self._refreshing: dict[str, tuple[asyncio.Task[None], set[str]]] = {}
         #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
         self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
@@ -207,8 +226,9 @@ class PortfolioService(LedgerUseCases):
         self.hub.close()
         for refresh in list(self._refreshes):
             refresh.cancel()
-        for _, task in list(self._inflight.values()):
-            task.cancel()
+        for shared in list(self._inflight.values()):
+            if shared.task is not None:
+                shared.task.cancel()
         await self._feed.stop()
 
     # -- change handling -------------------------------------------------------------------
@@ -217,17 +237,40 @@ class PortfolioService(LedgerUseCases):
         if isinstance(event, PricesChanged):
             self._invalidate_change(event.symbols, event.change_id)
             for user_id in self.hub.users_holding(event.symbols):
-                task = asyncio.create_task(self._refresh_watched(user_id, event.symbols))
-                self._refreshes.add(task)
-                episode = self.hub.busy()  # the fan-out starts with the computations for it
-                task.add_done_callback(functools.partial(self._refresh_done, episode))
+                running = self._refreshing.get(user_id)
+                if running is not None:
+                    running[1].update(event.symbols)  # refreshed again once the one under way is done
+                else:
+                    self._start_refresh(user_id, event.symbols)
         else:
             self._invalidate(event)
             self.hub.dispatch(event)
 
-    def _refresh_done(self, episode: int, task: asyncio.Task[None]) -> None:
+    def _start_refresh(self, user_id: str, symbols: frozenset[str]) -> None:
+        """One refresh per user at a time: changes that come while one is under way are refreshed
+        together when it is done. One per change piled up for a big portfolio (its summary taking
+        longer than the changes came), each computing and holding a summary no one would read."""
+        task = asyncio.create_task(self._refresh_watched(user_id, symbols))
+        self._refreshes.add(task)
+        self._refreshing[user_id] = (task, set())
+        episode = self.hub.busy()  # the fan-out starts with the computations for it
+        task.add_done_callback(functools.partial(self._refresh_done, episode, user_id))
+
+    def _refresh_done(self, episode: int, user_id: str, task: asyncio.Task[None]) -> None:
         self._refreshes.discard(task)
+        running = self._refreshing.get(user_id)
+        if running is not None and running[0] is task:
+            del self._refreshing[user_id]
+            changed = frozenset(running[1])
+            if changed and not task.cancelled() and self.hub.watches(user_id, changed):
+                self._start_refresh(user_id, changed)
         self.hub.idle(episode)
+
+    def _watchers_gone(self, user_id: str) -> None:
+        """The last watch of ``user_id`` ended: the refresh for it is of no use any more."""
+        running = self._refreshing.get(user_id)
+        if running is not None and not self.hub.watches(user_id):
+            running[0].cancel()
 
     def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
         """Invalidate for a price write, once per write: this process's own write is announced
@@ -254,16 +297,15 @@ class PortfolioService(LedgerUseCases):
         portfolios done so far now interleave instead. A failed computation still wakes them:
         each then meets the error itself, as before."""
         fresh: tuple[SummaryView, int] | None = None
-        try:
-            # The user's own portfolio, for the user's own watch. An error: the watchers' own
-            # summary() meets and reports it.
-            with contextlib.suppress(Exception), user_scope(user_id):
-                seq = self._seq
-                view = await self.summary(user_id)
-                if self._seq == seq:  # nothing invalidated while it was computed
-                    fresh = (view, seq)
-        finally:
-            self.hub.dispatch_prices(user_id, symbols, fresh)
+        # The user's own portfolio, for the user's own watch. An error: the watchers' own
+        # summary() meets and reports it. Cancelled (the user's watches ended, or shutdown): there
+        # is no one to wake.
+        with contextlib.suppress(Exception), user_scope(user_id):
+            seq = self._seq
+            view = await self.summary(user_id)
+            if self._seq == seq:  # nothing invalidated while it was computed
+                fresh = (view, seq)
+        self.hub.dispatch_prices(user_id, symbols, fresh)
 
     def _invalidate(self, event: ChangeEvent) -> None:
         self._seq += 1
@@ -354,13 +396,30 @@ class PortfolioService(LedgerUseCases):
                 return hit  # type: ignore[no-any-return]
         self.stats.summary_misses += 1
         seq = self._seq
-        running = self._inflight.get(key)
-        if running is not None and running[0] == seq and not running[1].done():
-            return await asyncio.shield(running[1])
-        task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, seq, live))
-        self._inflight[key] = (seq, task)
-        task.add_done_callback(lambda t: self._forget(key, t))
-        return await asyncio.shield(task)
+        shared = self._inflight.get(key)
+        if shared is None or shared.seq != seq or shared.task is None or shared.task.done():
+            shared = _Shared(seq)
+            task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, shared, live))
+            shared.task = task
+            self._inflight[key] = shared
+            task.add_done_callback(lambda t: self._forget(key, t))
+        return await self._await_shared(key, shared)
+
+    async def _await_shared(self, key: Hashable, shared: _Shared) -> SummaryView:
+        """Wait for a shared computation. When every caller waiting on it has gone before its CPU
+        work started, it is cancelled (a queued big computation then never runs) and forgotten (a
+        later call starts its own)."""
+        task = shared.task
+        assert task is not None
+        shared.waiters += 1
+        try:
+            return await asyncio.shield(task)
+        finally:
+            shared.waiters -= 1
+            if shared.waiters == 0 and not task.done() and not shared.started:
+                if self._inflight.get(key) is shared:
+                    del self._inflight[key]
+                task.cancel()
 
     def _today(self, now: datetime) -> date:
         """``market_date(now)``, converted once a market day: the day is kept with the instants it
@@ -378,14 +437,15 @@ class PortfolioService(LedgerUseCases):
 
     def _forget(self, key: Hashable, task: asyncio.Task[SummaryView]) -> None:
         current = self._inflight.get(key)
-        if current is not None and current[1] is task:
+        if current is not None and current.task is task:
             del self._inflight[key]
         if not task.cancelled():
             task.exception()  # retrieved: waiters re-raise it; no "never retrieved" warning
 
     async def _compute_view(
-        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, seq: int, live: bool = False
+        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, shared: _Shared, live: bool
     ) -> SummaryView:
+        seq = shared.seq
         at = as_of or self._clock.now()
         inputs = await self._load(user_id, at, epoch, seq)
 
@@ -405,12 +465,12 @@ class PortfolioService(LedgerUseCases):
         # loop, as a thread handoff costs more than that under load (the GIL is contended by the
         # loop and the worker, and after a price change every watched portfolio recomputes at
         # once: bench/watches.py at 2,000 watchers, p99 1.69 s -> 1.01 s). Larger ones go to a thread,
-        # so one user's big portfolio does not hold every other call (10,000 positions: ~0.5 s).
-        if (sum(len(p.dates) for p in inputs.prices.values()) <= _INLINE_PRICE_CELLS
-                and len(inputs.portfolio.symbols) <= INLINE_POSITIONS):
+        # so one user's big portfolio does not hold every other call (10,000 positions: ~0.5 s); the
+        # process's few such threads (compute_pool) bound how many are in memory at once.
+        if _inline(inputs):
             view = work()
         else:
-            view = await asyncio.to_thread(work)
+            view = await compute_pool.run(work, started=shared.start)
         self.stats.computations += 1
         if epoch is not None and self._seq == seq and self._epoch() == epoch:
             deps = (inputs.portfolio.symbols | {settings.benchmark_symbol} | inputs.portfolio.fx_keys
@@ -616,7 +676,7 @@ class PortfolioService(LedgerUseCases):
                     settings=settings,
                 )
 
-        hist = await asyncio.to_thread(work)
+        hist = await asyncio.to_thread(work) if _inline(inputs) else await compute_pool.run(work)
         return HistoryView(
             user_id=user_id,
             base_currency=inputs.portfolio.base_currency,
@@ -682,6 +742,7 @@ class PortfolioService(LedgerUseCases):
                 last_sent = time.monotonic()
         finally:
             self.hub.unsubscribe(sub)
+            self._watchers_gone(user_id)
 
 
     async def _summary_for_watch(self, user_id: str, sub: Any) -> SummaryView:
@@ -722,6 +783,14 @@ _INLINE_PRICE_CELLS = 50 * 504
 #: Positions above which CPU work on a portfolio leaves the event loop (a thread).
 INLINE_POSITIONS = 500
 """Price points (days x series) up to which a summary is computed on the event loop."""
+
+
+def _inline(inputs: _Inputs) -> bool:
+    """Small enough to compute on the event loop; larger ones go to a thread."""
+    return (
+        sum(len(p.dates) for p in inputs.prices.values()) <= _INLINE_PRICE_CELLS
+        and len(inputs.portfolio.symbols) <= INLINE_POSITIONS
+    )
 
 
 def _same_figures(a: PortfolioSummary, b: PortfolioSummary) -> bool:

@@ -183,6 +183,11 @@ class WatchHub:
             if not subs:
                 del self._subs[sub.user_id]
 
+    def watches(self, user_id: str, symbols: frozenset[str] | None = None) -> bool:
+        """``user_id`` has a watcher (whose portfolio holds one of ``symbols``, when given)."""
+        subs = self._subs.get(user_id, ())
+        return any(symbols is None or not symbols.isdisjoint(s.symbols) for s in subs)
+
     def users_holding(self, symbols: frozenset[str]) -> list[str]:
         """The users with a watcher whose portfolio holds one of ``symbols``."""
         return [user for user, subs in self._subs.items() if any(not symbols.isdisjoint(s.symbols) for s in subs)]
