@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
@@ -98,7 +98,6 @@ class FxTable:
         return out, ok
 
 
-
 def convert_series(series: PriceSeries, to_currency: str, rates: FxTable) -> PriceSeries:
     """``series`` (recorded in ``series.currency``) in ``to_currency``: each close at the cross rate of
     its day, each previous close at the previous day's, the quote at its own day's (all the latest
@@ -139,20 +138,15 @@ def convert_series(series: PriceSeries, to_currency: str, rates: FxTable) -> Pri
         prior_rate = cross(day - timedelta(days=1)) if prior is not None else None
         previous.append(convert(prior, prior_rate) if prior is not None and prior_rate is not None else None)
     quote: PricePoint | None = None
-    if series.quote is not None:
-        q = series.quote
-        day = q.at.date() if hasattr(q.at, "date") else q.at
-        rate = cross(day)
-        if rate is not None and convert(q.close, rate):
+    q = series.quote
+    if q is not None and isinstance(q.at, datetime):  # a series' quote is always an instant
+        day = q.at.date()
+        quote_rate = cross(day)
+        quote_close = convert(q.close, quote_rate) if quote_rate is not None else None
+        if quote_close:
             prior_rate = cross(day - timedelta(days=1))
-            quote = dataclasses.replace(
-                q,
-                close=convert(q.close, rate),
-                previous_close=convert(q.previous_close, prior_rate)
-                if q.previous_close is not None and prior_rate is not None and convert(q.previous_close, prior_rate)
-                else None,
-                currency=to_currency,
-            )
+            prior = convert(q.previous_close, prior_rate) if q.previous_close is not None and prior_rate else None
+            quote = dataclasses.replace(q, close=quote_close, previous_close=prior or None, currency=to_currency)
     return PriceSeries(
         symbol=series.symbol,
         dates=tuple(dates),
