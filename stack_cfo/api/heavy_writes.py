@@ -14,51 +14,44 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from prometheus_client import Counter
-
+from stack_cfo.api.limits import THROTTLED
+from stack_cfo.api.stream_slots import LocalStreamSlots
 from stack_cfo.core.errors import ResourceExhausted
 
 MAX_CONCURRENT_IMPORTS = 2
 """``ImportHoldingsHistory`` calls of one user running at once in one server process."""
 RETRY_AFTER = timedelta(seconds=1)
 
-REFUSED = Counter(
-    "stack_cfo_heavy_writes_refused",
-    "Heavy writes refused because the same user already had the maximum running, by method.",
-    ["method"],
-)
+REASON = "TOO_MANY_CONCURRENT_IMPORTS"
+THROTTLED.labels(REASON, "writes")  # exported at 0, as the limits' other refusals are
 
 
 class PerUserGate:
-    """At most ``limit`` holders per user at once; the next is refused, never queued (a queue would
-    keep the request bodies in memory and the client's deadline running)."""
+    """At most ``limit`` holders per user at once (counted as the per-process stream slots are); the
+    next is refused, never queued (a queue would keep the request bodies in memory and the client's
+    deadline running), and counted in ``stack_cfo_rpc_throttled_total{reason, class="writes"}``."""
 
     def __init__(self, method: str, limit: int) -> None:
         self.method = method
         self.limit = limit
-        self._running: dict[str, int] = {}
+        self._slots = LocalStreamSlots()
 
     @asynccontextmanager
     async def hold(self, user_id: str) -> AsyncIterator[None]:
-        running = self._running.get(user_id, 0)
-        if running >= self.limit:
-            REFUSED.labels(self.method).inc()
+        slot = await self._slots.acquire(user_id, self.limit)
+        if slot is None:
+            THROTTLED.labels(REASON, "writes").inc()
             raise ResourceExhausted(
                 f"{self.method}: at most {self.limit} of your imports run at once; retry when one has finished",
-                reason="TOO_MANY_CONCURRENT_IMPORTS",
+                reason=REASON,
                 retry_after=RETRY_AFTER,
                 metadata={"limit": str(self.limit), "method": self.method,
                           "retry_after_seconds": f"{RETRY_AFTER.total_seconds():g}"},
             )
-        self._running[user_id] = running + 1
         try:
             yield
         finally:
-            left = self._running[user_id] - 1
-            if left:
-                self._running[user_id] = left
-            else:
-                del self._running[user_id]
+            await self._slots.release(user_id, slot)
 
 
 IMPORTS = PerUserGate("ImportHoldingsHistory", MAX_CONCURRENT_IMPORTS)
