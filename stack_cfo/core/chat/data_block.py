@@ -114,14 +114,19 @@ def money(v: Decimal | None) -> str | None:
     return format(v.quantize(_CENT, rounding=ROUND_HALF_EVEN), "f") if v is not None else None
 
 
+def _at_least_cents(v: Decimal | None, step: Decimal) -> str | None:
+    """``v`` with 2 decimals, or up to ``step``'s when it has more, half-even; None when unknown."""
+    if v is None or not v.is_finite():
+        return None
+    q = v.quantize(step, rounding=ROUND_HALF_EVEN)
+    cents = q.quantize(_CENT)
+    return format(cents if cents == q else q.normalize(), "f")
+
+
 def unit_price(v: Decimal | None) -> str | None:
     """A price per unit as shown in the block: 2 decimals, or up to 4 when it has more (a price below a cent
     keeps its digits), half-even."""
-    if v is None or not v.is_finite():
-        return None
-    q = v.quantize(_PRICE_STEP, rounding=ROUND_HALF_EVEN)
-    cents = q.quantize(_CENT)
-    return format(cents if cents == q else q.normalize(), "f")
+    return _at_least_cents(v, _PRICE_STEP)
 
 
 _RATE_STEP = Decimal("0.00000001")
@@ -130,11 +135,7 @@ _RATE_STEP = Decimal("0.00000001")
 def exchange_rate(v: Decimal | None) -> str | None:
     """An exchange rate as shown in the block: 2 decimals, or up to 8 when it has more (0.00073 KRW-like
     rates keep their digits), half-even."""
-    if v is None or not v.is_finite():
-        return None
-    q = v.quantize(_RATE_STEP, rounding=ROUND_HALF_EVEN)
-    cents = q.quantize(_CENT)
-    return format(cents if cents == q else q.normalize(), "f")
+    return _at_least_cents(v, _RATE_STEP)
 
 
 def fraction(v: float | None, digits: int = 4) -> float | None:
