@@ -376,19 +376,8 @@ class PortfolioRepository(LedgerRepository):
         current = len(days) - 1 if latest is None or days[-1] >= latest else None
         bumps = len(days)
         if current is not None:
-            snap = ordered[current][1]
-            await conn.execute(
-                Q.upsert_portfolio,
-                {
-                    "user_id": user,
-                    "base_currency": base,
-                    **cash[current],
-                    "position_count": len(snap.positions),
-                    "synced_at": synced_at,
-                },
-            )
+            await self._make_current(conn, user, base, cash[current], len(ordered[current][1].positions), synced_at)
             bumps -= 1
-            await conn.execute(Q.delete_positions, {"user_id": user})
         if bumps:
             await conn.execute(Q.add_holdings_versions, {"user_id": user, "count": bumps})
         await conn.execute(
@@ -444,6 +433,18 @@ class PortfolioRepository(LedgerRepository):
                 metadata={"portfolio": f"users/{user}/portfolio"},
             )
 
+    @staticmethod
+    async def _make_current(conn: AsyncConnection[Any], user: str, base: str, cash: dict[str, Any],
+                            position_count: int, synced_at: datetime) -> None:
+        """A snapshot becomes the current holdings: the portfolio row takes its cash and count (and a new
+        version), and the current positions are emptied for its own to be written."""
+        await conn.execute(
+            Q.upsert_portfolio,
+            {"user_id": user, "base_currency": base, **cash, "position_count": position_count,
+             "synced_at": synced_at},
+        )
+        await conn.execute(Q.delete_positions, {"user_id": user})
+
     async def _check_price_currencies(self, conn: AsyncConnection[Any], positions: tuple[HoldingInput, ...],
                                       prefix: str) -> None:
         recorded = await self._price_currencies(conn, (h.symbol for h in positions))
@@ -481,17 +482,7 @@ class PortfolioRepository(LedgerRepository):
         rows = await asyncio.to_thread(build) if len(snap.positions) > _THREAD_ABOVE else build()
         cash = _cash_values(cipher, effective, snap.cash_balance)
         if current:
-            await conn.execute(
-                Q.upsert_portfolio,
-                {
-                    "user_id": user,
-                    "base_currency": base,
-                    **cash,
-                    "position_count": len(snap.positions),
-                    "synced_at": synced_at,
-                },
-            )
-            await conn.execute(Q.delete_positions, {"user_id": user})
+            await self._make_current(conn, user, base, cash, len(snap.positions), synced_at)
         else:
             await conn.execute(Q.bump_holdings_version, {"user_id": user})
         await conn.execute(
