@@ -95,7 +95,7 @@ class Load:
     def origins(self) -> dict[str, Origin]:
         """Dotted key -> origin, the highest-priority source first."""
         out: dict[str, Origin] = {}
-        for source in ("fallback", "file", "env"):
+        for source in _LOWEST_FIRST:
             out.update(self.found.get(source, {}))
         return out
 
@@ -104,7 +104,7 @@ class Load:
         key of ``model`` a source set (``config show`` of a configuration that does not validate)."""
         out: dict[str, Any] = {}
         for key in keys(model):
-            for source in ("env", "file", "fallback"):
+            for source in reversed(_LOWEST_FIRST):
                 node: Any = self.given.get(source, {})
                 for spelled, attr in zip(key.path, key.attrs, strict=True):
                     node = node.get(spelled, node.get(attr)) if isinstance(node, Mapping) else None
@@ -113,6 +113,9 @@ class Load:
                     break
         return out
 
+
+_LOWEST_FIRST = ("fallback", "file", "env")
+"""The sources' names by priority, the lowest first (the environment wins)."""
 
 _CURRENT: contextvars.ContextVar[Load | None] = contextvars.ContextVar("stack_cfo_config_load", default=None)
 
