@@ -59,6 +59,9 @@ class ChatConfig(Section):
     """SendMessage sends at most one delta per this long: the answer text that arrived meanwhile goes out
     together when it ends; the first delta is never held (0 = one delta per model chunk, token by token).
     0.05 takes about a fifth off a turn's server CPU (bench/chat_cpu.py)."""
+    store_retry_for: Seconds = setting(_CHAT.store_retry_for, ge=0, le=25)
+    """How long a finished turn retries storing its answer while the database is unavailable (under the
+    30 s turn lease, so a retry of the request_id replays the stored answer instead of paying again)."""
 
 
 class InsightsConfig(Section):

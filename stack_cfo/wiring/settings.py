@@ -63,6 +63,7 @@ def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:
         lock_wait=chat.lock_wait,
         grounding_policy=chat.grounding_policy,
         delta_interval=chat.delta_interval,
+        store_retry_for=chat.store_retry_for,
         known_providers=frozenset({default_provider, *configured_providers(zc, compute)}),
     )
 

@@ -50,5 +50,8 @@ class ChatSettings:
     """Seconds: answer text arriving within this long of the last delta goes out with the next
     one (the compute stream paces its reads, see ``CompletionOptions.pace``); 0 = a delta per
     model chunk."""
+    store_retry_for: float = 15.0
+    """Seconds a finished turn retries storing its answer while the database is unavailable; kept
+    under the turn lease (``store.chat.LEASE_TTL``) so a retry of its request_id finds it stored."""
     known_providers: frozenset[str] = field(default_factory=frozenset)
     """Provider values that may appear as a metric label (others are counted as ``other``)."""

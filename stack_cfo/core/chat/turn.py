@@ -80,12 +80,6 @@ from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
 
-STORE_RETRY_FOR = 15.0
-"""Seconds a finished answer's write is retried while the database is unavailable (a failover, a restart):
-the answer was paid for, and a retry of its request_id meanwhile finds the turn's lease held (30 s), so
-once the database answers it replays the answer instead of paying the provider again."""
-
-
 class SessionLocks:
     """In-process FIFO queue per session, so only one local turn at a time contends for the lease."""
 
@@ -483,10 +477,11 @@ class Turns:
                  extra={"session_id": session.id, "chars": len(partial.text)})
 
     async def _complete_turn(self, session_id: str, user_id: str, answer: ChatMessage, lease: Any) -> ChatMessage:
-        """Store the answer (and release the lease), retried for :data:`STORE_RETRY_FOR` seconds while the
+        """Store the answer (and release the lease), retried for ``settings.store_retry_for`` seconds while the
         database is unavailable. A write whose outcome is unknown (the connection broke around its commit)
         that turns out stored is read back, not stored twice."""
-        give_up = time.monotonic() + STORE_RETRY_FOR
+        retry_for = self.settings.store_retry_for
+        give_up = time.monotonic() + retry_for
         delay = 0.25
         retried = False
         while True:
@@ -507,7 +502,7 @@ class Turns:
                     raise
                 if not retried:
                     log.warning("the answer could not be stored: the database is unavailable; retrying",
-                                extra={"session_id": session_id, "retry_for_seconds": STORE_RETRY_FOR})
+                                extra={"session_id": session_id, "retry_for_seconds": retry_for})
                 retried = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)

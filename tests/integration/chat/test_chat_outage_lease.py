@@ -27,6 +27,9 @@ pytestmark = pytest.mark.slow
 RETRY_DEADLINE = 8.0
 """A client deadline well under the lease TTL (30 s): the retry must complete inside it."""
 
+SHORT_STORE_RETRY = {"store_retry_for": "1s"}
+"""The cut turn gives up storing its answer after 1 s instead of 15 s (what happens next is the subject)."""
+
 
 async def _turn_cut_by_an_outage(chat: Chat, proxy: PgProxy, user: str, session: str) -> None:
     """A turn is streaming when the database goes away; it ends without releasing its lease."""
@@ -63,7 +66,7 @@ async def test_a_retry_on_the_same_replica_takes_over_the_orphaned_lease(
     proxy = PgProxy(db_dsn)
     await proxy.start()
     try:
-        async with chat_server(proxy.dsn(), data_dir, chain, provider) as chat:
+        async with chat_server(proxy.dsn(), data_dir, chain, provider, chat=SHORT_STORE_RETRY) as chat:
             user = new_user()
             session = (await chat.create(user)).name
             await _turn_cut_by_an_outage(chat, proxy, user, session)
@@ -91,7 +94,7 @@ async def test_a_retry_through_another_replica_waits_only_until_the_database_is_
     other_dir.mkdir()
     try:
         async with (
-            chat_server(proxy.dsn(), data_dir, chain, provider) as a,
+            chat_server(proxy.dsn(), data_dir, chain, provider, chat=SHORT_STORE_RETRY) as a,
             running_server(db_dsn, other_dir, compute_overrides(chain, provider)) as b,
         ):
             user = new_user()

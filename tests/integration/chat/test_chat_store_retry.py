@@ -1,5 +1,5 @@
 """A database outage while an answer streams: the paid answer is stored once the database is back
-(within chat.turn.STORE_RETRY_FOR), the stream ends with `completed`, and a retry of its request_id
+(within chat.store_retry_for, 15 s by default), the stream ends with `completed`, and a retry of its request_id
 replays it without paying the provider again. Before, the stream ended UNAVAILABLE after `accepted`,
 nothing was stored, and the retry paid for a second answer."""
 
