@@ -100,7 +100,9 @@ class PortfolioConfig(Section):
                                       lt=Decimal("1"), allow_inf_nan=False)
     """Annual risk-free rate as a fraction (0.02), converted geometrically to daily for Sharpe/Sortino/alpha."""
     min_history_days: int = setting(DEFAULT_MIN_HISTORY, ge=0)
-    """Annualised figures are absent (INSUFFICIENT_HISTORY) below this many daily returns."""
+    """Annualised figures are absent (INSUFFICIENT_HISTORY) below this many daily returns, and (SPARSE_HISTORY)
+    when the returns are fewer than half the weekdays they span (closes recorded weekly or monthly).
+    0 = every figure from 2 returns on, whatever their spacing."""
     stale_price_after: Duration | None = _ANALYTICS.stale_after
     """A price older than this is stale. Unset: more than one trading day old (NYSE calendar)."""
     summary_cache_ttl: Seconds = _CACHE.ttl

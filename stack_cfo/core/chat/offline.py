@@ -69,6 +69,7 @@ _UNAVAILABLE = {
     "NO_DRAWDOWN": N_("no drawdown so far"),
     "UNDEFINED": N_("undefined for this portfolio"),
     "MISSING_EXCHANGE_RATE": N_("an exchange rate is missing"),
+    "SPARSE_HISTORY": N_("the prices are not daily"),
 }
 _RATIOS = frozenset({"sharpe", "sortino", "calmar", "beta"})
 _UNSIGNED = frozenset({"volatility"})

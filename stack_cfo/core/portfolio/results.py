@@ -34,6 +34,9 @@ class UnavailableReason(StrEnum):
     UNDEFINED = "UNDEFINED"
     #: A figure needs an exchange rate that was not recorded (never computed with 1).
     MISSING_EXCHANGE_RATE = "MISSING_EXCHANGE_RATE"
+    #: The return series is not daily (closes recorded weekly, monthly...): the per-trading-day
+    #: figures (annualised with 252 a year, 1-day VaR) would mislead.
+    SPARSE_HISTORY = "SPARSE_HISTORY"
 
 
 @dataclass(frozen=True, slots=True)

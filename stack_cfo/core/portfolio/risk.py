@@ -34,6 +34,12 @@ Where empyrical returns NaN, ±inf or a float-residue giant (1e16), we return an
 * ``n < 2`` (``n < 1`` for cumulative return and drawdowns) -> ``INSUFFICIENT_HISTORY``;
 * annualised figures (volatility, Sharpe, Sortino, CAGR, Calmar, alpha) with fewer than
   ``min_history`` returns -> ``INSUFFICIENT_HISTORY`` (0 disables the rule);
+* a series that is not daily, fewer returns than :data:`SPARSE_SHARE` of the weekdays from
+  ``start`` to ``end`` (closes recorded weekly, monthly, quarterly) -> ``SPARSE_HISTORY`` for the
+  figures that assume one return per trading day: volatility, Sharpe, Sortino, CAGR, Calmar,
+  alpha, VaR and CVaR (quarterly closes over 31 years made a CAGR of +36,686 %). Cumulative
+  return, drawdowns and beta do not depend on the spacing and stay. Like the minimum history,
+  the rule is off with ``min_history`` 0;
 * zero dispersion -> ``ZERO_DISPERSION``: a series is constant when ``max - min <= 1e-12 ·
   (1 + max|x|)``. Returns are relative to wealth ``1 + r``, so a TWR series rebuilt from
   constant-growth prices (which carries ~1e-16 noise) is recognised as constant, where a plain
@@ -75,6 +81,10 @@ _DOWNSIDE_TOL = 1e-12
 _VAR_FLOOR = 1e-30  # empyrical beta: benchmark variance below this is treated as zero
 
 _IH = Metric.absent(UnavailableReason.INSUFFICIENT_HISTORY)
+_SP = Metric.absent(UnavailableReason.SPARSE_HISTORY)
+
+SPARSE_SHARE = 0.5
+"""A return series with fewer returns than this share of the weekdays it spans is not daily."""
 _ZD = Metric.absent(UnavailableReason.ZERO_DISPERSION)
 _NB = Metric.absent(UnavailableReason.NO_BENCHMARK)
 _UD = Metric.absent(UnavailableReason.UNDEFINED)
@@ -145,6 +155,9 @@ def compute_risk(
     ann = p.periods_per_year
     rf_d = p.risk_free_daily
     annualised_ok = n >= 2 and n >= p.min_history
+    # min_history 0 asks for every figure from 2 returns on, as empyrical computes them: no
+    # adequacy rule applies then, the spacing check included.
+    sparse = annualised_ok and p.min_history > 0 and is_sparse(n, start, end)
 
     # -- cumulative and drawdowns (defined from one return on) -------------------------------
     wiped = n >= 1 and bool(np.any(r < -1.0))
@@ -166,6 +179,8 @@ def compute_risk(
     x = r - rf_d if rf_d != 0.0 else r
     if n < 2 or not annualised_ok:
         volatility = sharpe = sortino = cagr = calmar = _IH
+    elif sparse:
+        volatility = sharpe = sortino = cagr = calmar = _SP
     else:
         volatility = Metric.of(0.0) if is_constant(r) else Metric.of(float(np.std(r, ddof=1)) * ann ** (1.0 / 2.0))
         if is_constant(x):
@@ -189,6 +204,8 @@ def compute_risk(
     # -- tail ----------------------------------------------------------------------------------
     if n < 2:
         var_95 = cvar_95 = _IH
+    elif sparse:
+        var_95 = cvar_95 = _SP
     else:
         s = np.sort(r)
         var_95 = Metric.of(historical_var(s, p.var_cutoff))
@@ -197,6 +214,8 @@ def compute_risk(
 
     # -- benchmark -----------------------------------------------------------------------------
     beta, alpha, bench_cum, m = _benchmark_metrics(r, benchmark_returns, p, rf_d)
+    if sparse and alpha.reason is not UnavailableReason.NO_BENCHMARK:
+        alpha = _SP
 
     return RiskMetrics(
         observations=n,
@@ -218,6 +237,14 @@ def compute_risk(
         alpha=alpha,
         benchmark_cumulative_return=bench_cum,
     )
+
+
+def is_sparse(n: int, start: date | None, end: date | None) -> bool:
+    """Whether ``n`` returns from ``start`` to ``end`` are fewer than :data:`SPARSE_SHARE` of the
+    weekdays between them (a daily series has about one per weekday; exchange holidays cost ~4 %)."""
+    if start is None or end is None or end <= start:
+        return False
+    return n < SPARSE_SHARE * int(np.busday_count(start, end))
 
 
 def _benchmark_metrics(

@@ -3406,7 +3406,10 @@ func (x *GroupSummary) GetWeekReturnPercent() float64 {
 // net_flow): a position valued at its average cost until its symbol's first close, re-marked to that
 // close, and an amount entering the valuation when its currency's first exchange rate arrives. A
 // return below -100 % (the value turned negative: margin debt above the positions' value) makes every
-// figure chained through it (time_weighted_return, drawdowns, cagr, calmar) UNDEFINED.
+// figure chained through it (time_weighted_return, drawdowns, cagr, calmar) UNDEFINED. A series that is
+// not daily (fewer returns than half the weekdays from start_date to end_date: closes recorded only
+// weekly, monthly or quarterly) has its per-trading-day figures absent with SPARSE_HISTORY (see
+// MetricUnavailableReason).
 type RiskMetrics struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache

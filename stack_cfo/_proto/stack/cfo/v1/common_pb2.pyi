@@ -19,6 +19,7 @@ class MetricUnavailableReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper)
     METRIC_UNAVAILABLE_REASON_NO_DRAWDOWN: _ClassVar[MetricUnavailableReason]
     METRIC_UNAVAILABLE_REASON_UNDEFINED: _ClassVar[MetricUnavailableReason]
     METRIC_UNAVAILABLE_REASON_MISSING_EXCHANGE_RATE: _ClassVar[MetricUnavailableReason]
+    METRIC_UNAVAILABLE_REASON_SPARSE_HISTORY: _ClassVar[MetricUnavailableReason]
 
 class VerificationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -61,6 +62,7 @@ METRIC_UNAVAILABLE_REASON_NO_BENCHMARK: MetricUnavailableReason
 METRIC_UNAVAILABLE_REASON_NO_DRAWDOWN: MetricUnavailableReason
 METRIC_UNAVAILABLE_REASON_UNDEFINED: MetricUnavailableReason
 METRIC_UNAVAILABLE_REASON_MISSING_EXCHANGE_RATE: MetricUnavailableReason
+METRIC_UNAVAILABLE_REASON_SPARSE_HISTORY: MetricUnavailableReason
 VERIFICATION_STATUS_UNSPECIFIED: VerificationStatus
 VERIFICATION_STATUS_VERIFIED: VerificationStatus
 VERIFICATION_STATUS_UNVERIFIED_SERVICE: VerificationStatus
