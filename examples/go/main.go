@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,16 +65,22 @@ func run(addr, user, token, question string) error {
 	chat := cfov1.NewChatServiceClient(conn)
 
 	// 2. A session, then one message whose answer streams in as deltas until the completed event.
+	// Each intent gets one request_id, made once and sent again on every retry of that intent: a
+	// retried CreateSession returns the same session, a retried SendMessage replays the stored answer
+	// (replayed=true) instead of paying the AI provider again.
 	session, err := chat.CreateSession(ctx, &cfov1.CreateSessionRequest{
-		Parent:  "users/" + user,
-		Session: &cfov1.Session{Title: "Example client"},
+		Parent:    "users/" + user,
+		Session:   &cfov1.Session{Title: "Example client"},
+		RequestId: newRequestID(),
 	})
 	if err != nil {
 		return describe("CreateSession", err)
 	}
 	fmt.Printf("session: %s\n", session.GetName())
 
-	stream, err := chat.SendMessage(ctx, &cfov1.SendMessageRequest{Name: session.GetName(), Content: question})
+	stream, err := chat.SendMessage(ctx, &cfov1.SendMessageRequest{
+		Name: session.GetName(), Content: question, RequestId: newRequestID(),
+	})
 	if err != nil {
 		return describe("SendMessage", err)
 	}
@@ -127,6 +134,17 @@ func describe(call string, err error) error {
 	return fmt.Errorf("%s: %w", call, err)
 }
 
+// newRequestID is a random UUID (version 4), the form request_id takes.
+func newRequestID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
 func printDetails(st *status.Status) {
 	for _, d := range st.Details() {
 		switch info := d.(type) {
@@ -137,7 +155,8 @@ func printDetails(st *status.Status) {
 				fmt.Printf("  BadRequest: %s: %s\n", v.GetField(), v.GetDescription())
 			}
 		case *errdetails.RetryInfo:
-			fmt.Printf("  RetryInfo: retry after %ds\n", info.GetRetryDelay().GetSeconds())
+			// Delays are often under a second (0.946 s): read the whole duration, not its seconds.
+			fmt.Printf("  RetryInfo: retry after %s\n", info.GetRetryDelay().AsDuration())
 		}
 	}
 }
