@@ -12,8 +12,11 @@ first session at the last known closes, so its holdings and the flows booked on 
 
 **Missing exchange rates.** An amount in a currency with no rate on or before a day is left out
 of that day's value (never converted at 1) and the currency is named in ``fx.missing``; the day
-is still valued. When the currency's first rate arrives, the amount enters the valuation like a
-transfer in: that day's return excludes it, so a late rate is no gain.
+is still valued. When the currency's first rate arrives, what was held in it at the previous
+valuation day's close (its units then, at the day's prices) enters the valuation like a transfer in:
+that day's return excludes it, so a late rate is no gain. What comes in on that day itself (a
+deposit, a transfer, a trade) is counted by its flow only, as on any other day. With no previous
+rate to hold it at, the local return holds the currency at that day's own rate (no currency move).
 
 **Value on day d** = Σ quantity × close × fx + cash, from the latest snapshot effective on or
 before d. A symbol without a bar on d uses its **last known close** (carried forward over missing
@@ -116,8 +119,9 @@ class ValuationSeries:
     local_returns: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
     #: Per day, whether every amount held that day had an exchange rate (``None``: all days did).
     fx_complete: BoolArray | None = None
-    #: Per day, value that entered because its currency's first exchange rate arrived (a transfer
-    #: in for the returns; ``None``: nothing did).
+    #: Per day, value moved in that is no gain, a transfer in for the returns but no external flow:
+    #: what was held, unconverted, in a currency the day before its first exchange rate arrived, and
+    #: re-marks from cost to a first close (``None``: nothing did).
     entering: FloatArray | None = None
     #: Per symbol, the index of the close used on each day (built on first use by exact_value).
     _close_index: dict[str, IntArray] = field(default_factory=dict, repr=False, compare=False)
@@ -362,25 +366,37 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
             acc += u * px
     values = np.zeros(n, dtype=np.float64)
     local = np.zeros(n, dtype=np.float64)
-    #: Value that enters the valuation on a day because its currency's first rate arrives: moved
-    #: like a transfer in, so it is no gain (rates are carried forward, so nothing leaves again).
+    #: Value moved into the valuation without being a gain, like a transfer in (not an external
+    #: flow): the re-mark from cost to a first close, and what was already held, unconverted, in a
+    #: currency when its first rate arrives (rates are carried forward, so nothing leaves again).
     entering = np.zeros(n, dtype=np.float64)
-    remarked_local = np.zeros(n, dtype=np.float64)
+    #: The same, at the rates the local returns use.
+    entering_local = np.zeros(n, dtype=np.float64)
     complete = np.ones(n, dtype=bool)
     for ccy, amount in local_amounts.items():
         r = np.nan_to_num(rates[ccy][0], nan=0.0)
         ok = rates[ccy][1]
-        converted = amount * r
-        values += converted
-        prev_r = np.concatenate((r[:1], r[:-1]))
+        values += amount * r
+        # The previous valuation day's rate; on the day a currency's first rate arrives there is
+        # none, so the day's own (no currency move is known yet: the day's return is all local).
+        prev_ok = np.concatenate(([False], ok[:-1]))
+        prev_r = np.where(prev_ok, np.concatenate((r[:1], r[:-1])), r)
         local += amount * prev_r
-        if ccy in remarked:
-            entering += remarked[ccy] * r
-            remarked_local += remarked[ccy] * prev_r
+        moved_in = remarked.get(ccy)
         if not bool(ok.all()):
             complete &= ok | (amount == 0.0)
-            arrives = np.concatenate(([False], ok[1:] & ~ok[:-1]))
-            entering[arrives] += converted[arrives]
+            arrives = ok & ~prev_ok
+            arrives[0] = False  # the first day's value is the initial capital
+            if bool(arrives.any()):
+                # Only what was out of the valuation the day before (held in the currency, not
+                # converted) enters: what came in on the day itself came through an external flow
+                # (a deposit, a transfer) or a trade, which the flows already count. Valued at the
+                # day's prices (a re-mark from cost on the day is part of it, not counted again).
+                held = _held_the_day_before(cols_units, cols_price, cols_ccy, ccy, arrives)
+                moved_in = np.where(arrives, held, moved_in) if moved_in is not None else held
+        if moved_in is not None:
+            entering += moved_in * r
+            entering_local += moved_in * prev_r
 
     day_ordinals = cand.tolist()
     days = tuple(map(date.fromordinal, day_ordinals))
@@ -408,10 +424,10 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         flows[booked] += float(booked_amount)
         flows_exact[booked] += booked_amount
         previous = days[booked - 1] if booked else None
-        local_flows[booked] += _local_flow(f, float(booked_amount), previous, timeline, prices, fx, tz)
+        local_flows[booked] += _local_flow(f, float(booked_amount), previous, timeline, prices, fx, tz, days[booked])
 
     returns, return_index, wealth = time_weighted_returns(values, flows + entering)
-    local_returns = _local_returns(local, values, local_flows + remarked_local, return_index)
+    local_returns = _local_returns(local, values, local_flows + entering_local, return_index)
     return ValuationSeries(
         days=days,
         ordinals=cand,
@@ -429,6 +445,20 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         fx_complete=complete,
         entering=entering if bool(entering.any()) else None,
     )
+
+
+def _held_the_day_before(
+    cols_units: list[FloatArray], cols_price: list[FloatArray], cols_ccy: list[str], ccy: str, days: BoolArray
+) -> FloatArray:
+    """On each of ``days`` (never the first), the amount in ``ccy`` held at the previous valuation
+    day's close (its units then) at the day's prices: what was already there before the day's
+    flows and trades. 0 on the other days."""
+    out = np.zeros(len(days), dtype=np.float64)
+    idx = np.flatnonzero(days)
+    for u, px, c in zip(cols_units, cols_price, cols_ccy, strict=True):
+        if c == ccy:
+            out[idx] += u[idx - 1] * px[idx]
+    return out
 
 
 def _at_cost_before_first_close(
@@ -536,12 +566,14 @@ def _local_flow(
     prices: dict[str, PriceSeries],
     fx: FxTable,
     tz: tzinfo,
+    day: date | None = None,
 ) -> float:
     """The flow ``f`` (``booked`` in base currency, as the TWR counts it) as the local returns
     count it: what it adds to the holdings valued at the rates of ``previous``, the valuation day
-    before the one it is booked on, as ``local`` values them. Securities moved in or out (in
-    their price currency) and foreign cash the holdings keep in its currency (a ledger's cash per
-    currency) convert at that day's rate, so the currency move on them stays out of the local
+    before ``day``, the one it is booked on, as ``local`` values them (at ``day``'s own rate for a
+    currency whose first rate arrives on it). Securities moved in or out (in their price currency)
+    and foreign cash the holdings keep in its currency (a ledger's cash per currency) convert at
+    that day's rate, so the currency move on them stays out of the local
     return (it is in the currency effect); a currency without a rate then converts at 0, as the
     holdings in it do. Cash the holdings keep in the base currency only (a sync's: the deposit
     arrives converted) stays at ``booked``. Flows booked on the first day (``previous`` is
@@ -551,22 +583,31 @@ def _local_flow(
     if f.units is None:
         if not f.currency or f.currency == fx.base or f.currency not in timeline.cash:
             return booked
-        rate = fx.rate_if_any(f.currency, previous)
+        rate = _local_rate(fx, f.currency, previous, day)
         return float(f.amount) * float(rate) if rate is not None else 0.0
     symbol, quantity, currency = f.units
     if currency == fx.base:
         return booked
-    prev = fx.rate_if_any(currency, previous)
+    prev = _local_rate(fx, currency, previous, day)
     if prev is None:
         return 0.0
-    day = market_date(f.at, tz)
+    at = market_date(f.at, tz)
     series = prices.get(symbol)
-    close = series.close_on_or_before(day) if series is not None and series.dates else None
+    close = series.close_on_or_before(at) if series is not None and series.dates else None
     if close is not None:
         return float(quantity * close) * float(prev)
     # at the transaction's price, already in base at the rate of its day: back to that day's rate
-    own = fx.rate_if_any(currency, day)
+    own = fx.rate_if_any(currency, at)
     return booked * float(prev) / float(own) if own else booked
+
+
+def _local_rate(fx: FxTable, currency: str, previous: date, day: date | None) -> Decimal | None:
+    """The rate the local returns hold ``currency`` at on ``day``: the previous valuation day's,
+    or ``day``'s own when the currency had none yet (as ``local`` values the day's holdings)."""
+    rate = fx.rate_if_any(currency, previous)
+    if rate is None and day is not None:
+        rate = fx.rate_if_any(currency, day)
+    return rate
 
 
 def _market_value_moved(f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, tz: tzinfo) -> Decimal | None:

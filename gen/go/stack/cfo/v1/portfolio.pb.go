@@ -3404,7 +3404,8 @@ func (x *GroupSummary) GetWeekReturnPercent() float64 {
 // close and F the day's net external flow: a flow arrives at the close and earns nothing that day. Two
 // revaluations are not returns either, and are taken out of V like a transfer in (they are not in
 // net_flow): a position valued at its average cost until its symbol's first close, re-marked to that
-// close, and an amount entering the valuation when its currency's first exchange rate arrives. A
+// close, and what was already held, unconverted, in a currency when its first exchange rate arrives
+// (an amount brought in that day by a deposit, transfer or trade counts once, as that flow). A
 // return below -100 % (the value turned negative: margin debt above the positions' value) makes every
 // figure chained through it (time_weighted_return, drawdowns, cagr, calmar) UNDEFINED. A series that is
 // not daily (fewer returns than half the weekdays from start_date to end_date: closes recorded only
@@ -3981,9 +3982,10 @@ type PortfolioSummary struct {
 	// UNDEFINED when no rate in (-100 %, 10^6 %) solves it.
 	MoneyWeightedReturn *Metric `protobuf:"bytes,26,opt,name=money_weighted_return,json=moneyWeightedReturn,proto3" json:"money_weighted_return,omitempty"`
 	// Cumulative time-weighted return in local currencies, fraction: each day's return with that day's
-	// exchange rates held at the previous valuation day's, chained like risk.time_weighted_return; the day's
-	// external flows in a foreign currency (deposits, withdrawals, transfers) convert at those previous-day
-	// rates too, so a flow adds no currency move. MISSING_EXCHANGE_RATE when a rate is missing.
+	// exchange rates held at the previous valuation day's (a currency's first day with a rate: that day's),
+	// chained like risk.time_weighted_return; the day's external flows in a foreign currency (deposits,
+	// withdrawals, transfers) convert at those previous-day rates too, so a flow adds no currency move.
+	// MISSING_EXCHANGE_RATE when a rate is missing.
 	LocalReturn *Metric `protobuf:"bytes,27,opt,name=local_return,json=localReturn,proto3" json:"local_return,omitempty"`
 	// Currency effect on the time-weighted return, fraction: (1 + time_weighted_return) / (1 + local_return) - 1,
 	// so that (1 + twr) = (1 + local_return) x (1 + currency_effect). 0 for a portfolio entirely in its base
@@ -3991,8 +3993,10 @@ type PortfolioSummary struct {
 	CurrencyEffect *Metric `protobuf:"bytes,28,opt,name=currency_effect,json=currencyEffect,proto3" json:"currency_effect,omitempty"`
 	// Currencies (ISO 4217) that could not be converted to base_currency on some day because no exchange rate
 	// was recorded on or before it. Positions in them are not valued on those days (never at a rate of 1);
-	// the day a currency's first rate arrives, its positions enter the valuation like a transfer in (no gain
-	// in the time- or money-weighted return, and no net_flow). Empty when nothing is missing.
+	// the day a currency's first rate arrives, the positions and cash already held in it enter the valuation
+	// like a transfer in (no gain in the time- or money-weighted return, and no net_flow); on that day
+	// local_return holds the currency at that day's rate (there is no previous one). Empty when nothing is
+	// missing.
 	MissingExchangeRates []string `protobuf:"bytes,29,rep,name=missing_exchange_rates,json=missingExchangeRates,proto3" json:"missing_exchange_rates,omitempty"`
 }
 
