@@ -44,6 +44,9 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
 
         async def work() -> bytes:
             erasure = await self.user_data.erase(user_id)
+            # the user's answers streaming on this process stop before this call returns (other
+            # replicas hear of the erased sessions from the database)
+            self.chat.end_turns_of(user_id)
             response = pb.EraseUserDataResponse(name=request.name, data_key_destroyed=erasure.data_key_destroyed)
             for table, n in sorted(erasure.counts.items()):
                 field = _NAMED.get(table, "")

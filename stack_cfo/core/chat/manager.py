@@ -118,6 +118,16 @@ class ChatManager:
             return self._archive
         return self._archive()
 
+    async def astart(self) -> None:
+        """Start hearing of sessions deleted or erased on any replica (their answers in flight here
+        stop at once); the first turn starts it otherwise."""
+        self._turns.watch()
+
+    def end_turns_of(self, user_id: str) -> None:
+        """The user's data was erased: their answers in flight on this process stop now (NOT_FOUND,
+        nothing stored), before the erasure returns (other replicas hear of it from the database)."""
+        self._turns.inflight.user_gone(user_id)
+
     async def aclose(self) -> None:
         await self._summarizer.aclose()
         await self._background.aclose()
@@ -273,6 +283,8 @@ class ChatManager:
         try:
             await self._owned(user_id, session_id)
             await self._store.delete_session(session_id, at=self._clock.now())
+            # an answer in flight on this process stops now (other replicas hear of it from the store)
+            self._turns.inflight.session_gone(session_id)
         except BaseException as exc:
             record_error("delete_session", exc)
             raise

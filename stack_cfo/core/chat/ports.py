@@ -84,6 +84,13 @@ class ChatStore(Protocol):
 
     async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None: ...
 
+    def watch_sessions(self, on_gone: Callable[[str], None], in_flight: Callable[[], Sequence[str]]) -> None:
+        """Call ``on_gone(session_id)`` on the event loop whenever a session is deleted or its row
+        erased, by any process sharing the store, from now on (started once; later calls change
+        nothing). Whenever deletions may have been missed (the store's connection for this came
+        back), the sessions of ``in_flight()`` that are gone are reported too."""
+        ...
+
     async def messages(self, session_id: str, *, after_seq: int = 0) -> list[ChatMessage]:
         """Transcript messages with ``seq > after_seq``, oldest first."""
         ...
@@ -154,8 +161,10 @@ class ChatStore(Protocol):
         lease: Any = None,
     ) -> ChatMessage:
         """Store the assistant message with the next ``seq``, add its tokens to the session and
-        to the user's daily ledger and drop the turn's reservation, in one transaction (whatever
-        the session status now is); with ``lease``, release it in the same transaction."""
+        to the user's daily ledger and drop the turn's reservation, in one transaction (an active
+        or archived session); with ``lease``, release it in the same transaction. NotFound
+        (SESSION_NOT_FOUND) when the session is gone (deleted, or its user's data erased): nothing
+        is stored, and nothing of an erased user (such as a data key) is made again."""
         ...
 
     async def latest_summary(self, session_id: str) -> Summary | None:

@@ -13,6 +13,11 @@
 
 A client that goes away cancels the provider request; what arrived is stored, shielded from
 the cancellation, before the lock is released.
+
+A session that goes while its answer streams (DeleteSession, EraseUserData; on any replica) stops
+the turn at once (:mod:`stack_cfo.core.chat.inflight`): the provider request is cancelled, nothing
+more is stored and the stream ends with NOT_FOUND (SESSION_NOT_FOUND). The answer's transaction
+refuses a session that is gone, for a deletion the turn has not heard of yet.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from stack_cfo.core.chat.answer import Grounder, answer_message
 from stack_cfo.core.chat.budget import check_budget, turn_reservation, usage_day
 from stack_cfo.core.chat.compression import plan_compression
 from stack_cfo.core.chat.evidence import Evidence
+from stack_cfo.core.chat.inflight import InFlight, TurnGuard
 from stack_cfo.core.chat.models import (
     Accepted,
     ChatEvent,
@@ -157,6 +163,14 @@ class Turns:
         self._locks = locks
         self._audit = audit
         self._grounder = Grounder(audit, settings.grounding_policy)
+        self.inflight = InFlight()
+        self._watching = False
+
+    def watch(self) -> None:
+        """Hear of sessions that go on any replica (once; the store's LISTEN connection)."""
+        if not self._watching:
+            self._watching = True
+            self._store.watch_sessions(self.inflight.session_gone, self.inflight.session_ids)
 
     async def send(
         self, user_id: str, session_id: str, content: str, *, request_id: str, deadline: float | None
@@ -164,18 +178,32 @@ class Turns:
         span = tracer.start_span(
             "chat_manager.send_message", attributes={"user.id": user_id, "chat.session_id": session_id}
         )
+        self.watch()
+        guard: TurnGuard | None = None
         try:
-            clean = validate_content(content, max_chars=self.settings.max_message_chars)
-            wait_until = busy_until(deadline, self.settings.lock_wait)
-            async with self._locks.hold(session_id, wait_until), self._store.lease(
-                session_id, wait_until=wait_until, eager=False
-            ) as lease:
-                turn = self._turn(span, user_id, session_id, clean, lease, request_id=request_id, deadline=deadline)
-                try:
-                    async for event in turn:
-                        yield event
-                finally:
-                    await turn.aclose()
+            try:
+                clean = validate_content(content, max_chars=self.settings.max_message_chars)
+                wait_until = busy_until(deadline, self.settings.lock_wait)
+                async with self._locks.hold(session_id, wait_until), self._store.lease(
+                    session_id, wait_until=wait_until, eager=False
+                ) as lease:
+                    guard = self.inflight.enter(user_id, session_id)
+                    turn = self._turn(
+                        span, user_id, session_id, clean, lease, guard, request_id=request_id, deadline=deadline
+                    )
+                    try:
+                        async for event in turn:
+                            yield event
+                    finally:
+                        guard.open = False
+                        await turn.aclose()
+            except asyncio.CancelledError:
+                if guard is None or not guard.take_cancel():
+                    raise
+                # The session went while the turn ran (deleted, or the user's data erased, on any
+                # replica): the provider request is cancelled and nothing more was stored.
+                span.set_attribute("chat.session_gone", True)
+                raise session_not_found(user_id, session_id) from None
         except NotFound as exc:
             if exc.reason != "SESSION_NOT_FOUND" or "resource_name" in exc.metadata:
                 raise
@@ -189,6 +217,8 @@ class Turns:
                 span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
             raise
         finally:
+            if guard is not None:
+                self.inflight.leave(guard)
             span.end()
 
     async def _turn(
@@ -198,6 +228,7 @@ class Turns:
         sid: str,
         clean: str,
         lease: Any,
+        guard: TurnGuard,
         *,
         request_id: str,
         deadline: float | None,
@@ -267,8 +298,12 @@ class Turns:
             metrics.MESSAGES_SENT.inc()
         started = time.perf_counter()
         refreshed: PortfolioContext | None = None
+        # From here a session that goes (deleted, erased) stops the turn: the guard cancels this task
+        # while it runs the turn's code (open), or the turn stops when it resumes from a `yield`.
+        guard.arm()
         try:
             yield Accepted(user_msg.id, assistant_id, replayed=False)
+            guard.reopen()
 
             if is_stale(session.context, now, self.settings.context_staleness):
                 with current(span), tracer.start_as_current_span("portfolio_context.refresh"):
@@ -328,11 +363,14 @@ class Turns:
                 stream = self._compute.stream(prompt.messages, model=session.model, options=options)
         except (asyncio.CancelledError, GeneratorExit):
             # Gone before the provider was asked (at `accepted`, during a refresh or a summary):
-            # the message gets an empty, incomplete answer, as a cancelled stream keeps what arrived.
+            # the message gets an empty, incomplete answer, as a cancelled stream keeps what arrived
+            # (unless the session went: then nothing is stored).
             span.set_attribute("chat.cancelled", True)
-            await self._background.finish(
-                self._abandon(start, session, assistant_id, lease, started, refreshed is not None, now)
-            )
+            if not guard.gone:
+                guard.open = False
+                await self._background.finish(
+                    self._abandon(start, session, assistant_id, lease, started, refreshed is not None, now)
+                )
             raise
         iterator = stream.__aiter__()
         # The turn's span is current while the compute client runs (as ``current(span)`` makes
@@ -350,12 +388,20 @@ class Turns:
                     detach(token)
                 if delta:
                     parts.append(delta)
+                    guard.open = False  # suspended in the caller's code: not to be cancelled
                     yield Delta(delta)
+                    if guard.gone:
+                        raise asyncio.CancelledError
+                    guard.open = True
             result = stream.result
         except IncompleteCompletion as exc:
             result = replace(exc.partial, incomplete=True)
         except (asyncio.CancelledError, GeneratorExit):
             span.set_attribute("chat.cancelled", True)
+            guard.open = False
+            if guard.gone:  # the session went: cancel the provider request, store nothing
+                await self._background.finish(_close(stream))
+                raise
             partial = _partial(stream, parts, session)
             await self._background.finish(
                 self._store_cancelled(
@@ -379,7 +425,9 @@ class Turns:
                 )
                 result = offline_result(fallback_text, reason=reason, requested_model=session.model)
                 parts.append(result.text)
+                guard.open = False
                 yield Delta(result.text)
+                guard.reopen()
 
         answer = answer_message(
             self._clock.now(), session, user_msg, assistant_id, "".join(parts), result, refreshed is not None,
@@ -388,9 +436,15 @@ class Turns:
         # The check runs once the answer is complete, never before the first delta.
         answer, replaced = self._grounder.ground(answer, result, evidence, ctx, now, user_msg.content, l10n)
         if replaced is not None:
+            guard.open = False
             yield replaced
+            guard.reopen()
         if answer.degraded_reason:
             span.set_attribute("chat.degraded_reason", answer.degraded_reason)
+        if guard.gone:  # (a cancellation the provider stream swallowed)
+            raise asyncio.CancelledError
+        # Not cancelled from here: the answer's transaction itself refuses a session that is gone.
+        guard.open = False
         with current(span), tracer.start_as_current_span("chat_session_repo.update"):
             stored = await self._background.finish(self._complete_turn(sid, user_id, answer, lease))
         if session.auto_summarize:
@@ -454,11 +508,7 @@ class Turns:
     ) -> None:
         """The client went away: cancel the provider request, keep what arrived (checked and with
         its receipt, flagged only: nobody is listening for a replacement)."""
-        try:
-            if stream is not None:
-                await stream.aclose()
-        except Exception:
-            log.warning("closing the provider stream failed", exc_info=True)
+        await _close(stream)
         usage = stream.result if getattr(stream, "result", None) is not None else partial
         result = partial if _settled(stream) is partial else replace(
             partial,
@@ -574,6 +624,15 @@ def _fallback(ctx: PortfolioContext, now: datetime, question: str, l10n: Localiz
         lambda why: offline_answer(ctx, now, question, reason=why, l10n=l10n),
         banner=None if l10n.is_english else l10n._(OFFLINE_BANNER),
     )
+
+
+async def _close(stream: Any) -> None:
+    """Close the provider stream: its request, if still running, is cancelled."""
+    try:
+        if stream is not None:
+            await stream.aclose()
+    except Exception:
+        log.warning("closing the provider stream failed", exc_info=True)
 
 
 def _settled(stream: Any) -> CompletionResult | None:

@@ -87,7 +87,16 @@ class TranscriptQueries(LeaseQueries):
         if not is_uuid(session_id):
             raise missing(session_id)
         take = lease is not None and not lease.held
-        cipher = await self._sealer.cipher(owner, create=True)
+        cipher = await self._sealer.cipher(owner)
+        if cipher.sealing and cipher.version is None:
+            # No live key: the user's first sealed write (a session from before encryption at rest),
+            # or their data was erased. A key is made only for a session that is there: an erased
+            # user's retry must not bring back a row of theirs.
+            async with self._db.connection() as conn:
+                row = await (await conn.execute(Q.get_session, {"id": session_id})).fetchone()
+            if row is None or str(row["user_id"]) != owner:
+                raise missing(session_id)
+            cipher = await self._sealer.cipher(owner, create=True)
         delay = 0.005
         while True:
             try:
@@ -226,7 +235,11 @@ class TranscriptQueries(LeaseQueries):
     ) -> ChatMessage:
         tokens = message.total_tokens
         release = lease is not None and lease.held
-        cipher = await self._sealer.cipher(user_id, create=True)
+        cipher = await self._sealer.cipher(user_id)  # the turn's start made one if there was none
+        if cipher.sealing and cipher.version is None:
+            # the user's key went since the turn began: their data was erased; nothing is stored
+            # (and no new key made: no row of an erased user comes back)
+            raise missing(session_id)
         params = {
             "session_id": session_id,
             "message": message_json(message, cipher),
@@ -242,7 +255,8 @@ class TranscriptQueries(LeaseQueries):
             receipt_query, receipt_params = receipt_insert(message.receipt, cipher)
             query, params = f"{receipt_query}; {query}", params | receipt_params
         # One round trip: BEGIN, the scope, the receipt, the answer, COMMIT. A session that is
-        # gone raises in the call (no_data_found), which skips the COMMIT: nothing is stored.
+        # gone (erased, or deleted: migration 21) raises in the call (no_data_found), which skips
+        # the COMMIT: nothing is stored.
         async with self._db.transaction(scripted=True) as conn:
             try:
                 (row,) = await run_script(conn, *self._db.script(query, params, commit=True))

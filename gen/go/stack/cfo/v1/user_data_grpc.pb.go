@@ -21,7 +21,10 @@ type UserDataServiceClient interface {
 	// preferences, devices, notification history, and the user's archive data key (so archived copies become
 	// unreadable). The user may erase their own data; service principals may erase anyone's. Irreversible.
 	// Erasing a user with no data (never seen, or already erased) succeeds with zero counts, so retries are
-	// safe. Prices and news are market data, not user data, and are kept.
+	// safe. Prices and news are market data, not user data, and are kept. Answers streaming for the user
+	// stop: their SendMessage streams end with NOT_FOUND (SESSION_NOT_FOUND), nothing of them is stored, and
+	// no row of the user (a data key included) is written again by them. On the server that handled this
+	// call they have stopped when it returns; on other replicas within moments.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED).
 	EraseUserData(ctx context.Context, in *EraseUserDataRequest, opts ...grpc.CallOption) (*EraseUserDataResponse, error)
 	// Reads an archived session back from the archive store, decrypts it and checks it against its content
@@ -66,7 +69,10 @@ type UserDataServiceServer interface {
 	// preferences, devices, notification history, and the user's archive data key (so archived copies become
 	// unreadable). The user may erase their own data; service principals may erase anyone's. Irreversible.
 	// Erasing a user with no data (never seen, or already erased) succeeds with zero counts, so retries are
-	// safe. Prices and news are market data, not user data, and are kept.
+	// safe. Prices and news are market data, not user data, and are kept. Answers streaming for the user
+	// stop: their SendMessage streams end with NOT_FOUND (SESSION_NOT_FOUND), nothing of them is stored, and
+	// no row of the user (a data key included) is written again by them. On the server that handled this
+	// call they have stopped when it returns; on other replicas within moments.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED).
 	EraseUserData(context.Context, *EraseUserDataRequest) (*EraseUserDataResponse, error)
 	// Reads an archived session back from the archive store, decrypts it and checks it against its content

@@ -985,7 +985,9 @@ export const ChatService: GenService<{
   },
   /**
    * Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
-   * unless DELETED sessions are asked for. Deleting a DELETED session succeeds (safe to retry). Deleting
+   * unless DELETED sessions are asked for. A message being answered on the session stops: its SendMessage
+   * stream ends with NOT_FOUND (SESSION_NOT_FOUND), the provider request is cancelled and the answer is not
+   * stored. Deleting a DELETED session succeeds (safe to retry). Deleting
    * an ARCHIVED session keeps its archive (UserDataService.GetArchivedSession still reads it; the session
    * no longer shows `archive_address`). Permanent removal of all of a user's data, archives included, is
    * UserDataService.EraseUserData.
@@ -1029,8 +1031,12 @@ export const ChatService: GenService<{
    * event whose `assistant_message.degraded_reason` says why (COMPUTE_BALANCE_INSUFFICIENT: the 0G compute
    * account must be topped up; COMPUTE_BREAKER_OPEN: recovers by itself; see ChatMessage.degraded_reason).
    * The reason is stored with the answer, so a replay and GetSession return it too. Errors that can follow
-   * `accepted`: NOT_FOUND (SESSION_NOT_FOUND) when UserDataService.EraseUserData removed the session while
-   * its answer streamed (nothing of the turn is stored; there is no `completed`); UNAVAILABLE
+   * `accepted`: NOT_FOUND (SESSION_NOT_FOUND) when the session is deleted (DeleteSession) or its user's
+   * data erased (UserDataService.EraseUserData) while its answer streams, through any server replica: the
+   * answer stops at once, the provider request is cancelled and nothing of the answer is stored (there is
+   * no `completed`; the user's message, stored before `accepted`, stays in a DELETED session until
+   * erased). Do not retry: a retry is NOT_FOUND, or FAILED_PRECONDITION (SESSION_NOT_ACTIVE) for a DELETED
+   * session; UNAVAILABLE
    * (DATABASE_UNAVAILABLE, with RetryInfo) when the database stays unavailable for more than about 15 s
    * after the answer ended (a shorter outage only delays `completed`: the answer is stored once it is back)
    * - retry with the same request_id; and UNAVAILABLE without details when the server's shutdown grace
