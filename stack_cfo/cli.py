@@ -330,8 +330,10 @@ def _import(config: Config, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"stack-cfo: {path}: cannot be read: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    # the streams of now (a default argument would be those of when the module was first imported)
     return asyncio.run(import_transactions(config, user, text, fmt=args.format, dry_run=args.dry_run,
-                                           base_currency=args.base_currency.upper()))
+                                           base_currency=args.base_currency.upper(), out=sys.stdout,
+                                           err=sys.stderr))
 
 
 def _token(config: Config, user: str | None, service: str | None, ttl: int) -> int:

@@ -1,7 +1,9 @@
 """Domain errors -> gRPC status with ``google.rpc.Status`` details, in one place.
 
 Every error carries an ``ErrorInfo`` (reason, domain ``stack-cfo``, metadata with every
-dynamic value); bad input adds ``BadRequest`` field violations; retryable ones add
+dynamic value); bad input adds ``BadRequest`` field violations, each with its own reason where
+known (an error combining several items' problems keeps only the first one's in ``ErrorInfo``,
+:func:`violation_reason`); retryable ones add
 ``RetryInfo`` (``retry_after``, or ``retry_after_seconds`` in an unavailable error's metadata).
 Anything unexpected becomes INTERNAL with a generic message: its text never reaches the client;
 the traceback is logged with the trace id.
@@ -33,6 +35,10 @@ _now = time.monotonic
 DOMAIN = "stack-cfo"
 MAX_ECHO_CHARS = 256
 MAX_MESSAGE_CHARS = 512
+
+
+#: ``BadRequest.FieldViolation.reason`` exists (googleapis-common-protos 1.66 and later).
+_VIOLATION_REASONS = "reason" in error_details_pb2.BadRequest.FieldViolation.DESCRIPTOR.fields_by_name
 
 
 def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
@@ -82,9 +88,10 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
                 error_details_pb2.BadRequest(
                     field_violations=[
                         error_details_pb2.BadRequest.FieldViolation(
-                            field=clip(v.field), description=clip(v.description)
+                            field=clip(v.field), description=clip(v.description),
+                            **({"reason": violation_reason(exc, k)} if _VIOLATION_REASONS else {}),
                         )
-                        for v in exc.violations
+                        for k, v in enumerate(exc.violations)
                     ]
                 )
             )
@@ -95,6 +102,16 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
         d.FromTimedelta(retry_after)
         st.details.append(_pack(error_details_pb2.RetryInfo(retry_delay=d)))
     return st
+
+
+def violation_reason(exc: e.InvalidArgument, k: int) -> str:
+    """The reason of ``exc``'s ``k``-th violation (``BadRequest.FieldViolation.reason``): its own when
+    it carries one; else the error's, which is every violation's in an error of one problem and the
+    first one's in an error combining several items (``violation_count``); else none known ("")."""
+    own = getattr(exc.violations[k], "reason", "")
+    if own:
+        return str(own)
+    return exc.reason if k == 0 or "violation_count" not in exc.metadata else ""
 
 
 def _retry_after(exc: e.StackCfoError) -> timedelta | None:

@@ -23,7 +23,7 @@ from psycopg.rows import tuple_row
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.inputs import base_currency_changed
-from stack_cfo.core.portfolio.ledger import group_of
+from stack_cfo.core.portfolio.ledger import by_client_id, group_of
 from stack_cfo.core.portfolio.models import PriceSeries
 from stack_cfo.core.portfolio.ports import LedgerCheck, RateInput, RecordResult
 from stack_cfo.core.portfolio.transactions import (
@@ -32,7 +32,6 @@ from stack_cfo.core.portfolio.transactions import (
     Transaction,
     TransactionInput,
     TransactionType,
-    repeats_by_client_id,
 )
 from stack_cfo.core.portfolio.user_settings import RANGES, UserSettings
 from stack_cfo.crypto.fields import SealerSource, UserCipher
@@ -160,7 +159,11 @@ class LedgerRepository:
     ) -> BatchCreateResult:
         """Record validated rows (all or nothing); a row with an empty currency is recorded in the
         portfolio's base currency, read from the locked portfolio row (``base_currency`` when this
-        call creates the portfolio)."""
+        call creates the portfolio). ``check`` sees the ledger as it would be after the write, the new
+        rows named by their position in ``rows`` (``transactions[k]``; a row whose client id is
+        recorded with other content is among them, for the check to refuse), before anything is
+        written; it runs even when nothing is new (with no transactions), and what it raises rolls
+        everything back."""
         cipher = await self.sealer.cipher(user_id, create=True)  # before the transaction (it may write a key)
 
         async def work(conn: AsyncConnection[Any]) -> bytes:
@@ -191,7 +194,8 @@ class LedgerRepository:
             stored = {t.data.client_id: t for t in (_row(r, cipher) for r in await cur.fetchall())}
         out: list[Transaction] = []
         new: list[tuple[int, Transaction]] = []
-        for i, (r, repeat) in enumerate(zip(rows, repeats_by_client_id(rows, stored, user_id), strict=True)):
+        # a client id recorded with other content makes its row new here: the check refuses it
+        for i, (r, repeat) in enumerate(zip(rows, by_client_id(rows, stored), strict=True)):
             if isinstance(repeat, Transaction):  # recorded before, same content
                 out.append(repeat)
             elif repeat is not None:  # repeated inside this batch (same content): the earlier row's
@@ -200,6 +204,8 @@ class LedgerRepository:
                 t = Transaction(id=str(uuid.uuid4()), seq=2**62 + i, data=r, created_at=now, updated_at=now)
                 out.append(t)
                 new.append((i, t))
+        if not new:  # nothing to write; the check still runs (the caller may have refused rows it left out)
+            check([], {}, {})
         if new:
             existing = await self._all(conn, user_id, cipher)
             everything = existing + [t for _, t in new]

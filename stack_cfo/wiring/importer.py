@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from stack_cfo.config import Config
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
-from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, locate, parse
+from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, parse, problem_lines
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
@@ -30,14 +30,9 @@ def _bar(out: TextIO) -> Progress:
 
 
 def _report(err: InvalidArgument, rows: list[ImportedRow], out: TextIO) -> None:
-    field = err.violations[0].field if err.violations else ""
-    where = locate(rows, field)
-    description = err.violations[0].description if err.violations else err.message
-    if where is not None:
-        line, column = where
-        print(f"error: line {line}, field {column}: {description} ({err.reason}); nothing was imported", file=out)
-    else:
-        print(f"error: {err.message} ({err.reason}); nothing was imported", file=out)
+    """Every problem the service found, one line each (by line and column of the file)."""
+    for line in problem_lines(err, rows):
+        print(line, file=out)
 
 
 async def _price_currencies(db: Database, symbols: set[str]) -> dict[str, str]:

@@ -3,9 +3,10 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -24,11 +25,11 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.errors import NotFound, each_checked
+from stack_cfo.core.errors import MAX_REPORTED_ITEMS, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import PortfolioService, portfolio_not_found
 from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, ImportHistoryCommand
-from stack_cfo.core.portfolio.ledger_service import MAX_RATES
+from stack_cfo.core.portfolio.ledger_service import MAX_RATES, with_reasons
 from stack_cfo.core.portfolio.ports import RateInput
 from stack_cfo.core.portfolio.transactions import (
     MAX_TRANSACTIONS_PER_BATCH,
@@ -46,6 +47,10 @@ _TYPE_VALUES = {t: v for v, t in _TYPES.items()}
 _METHODS = {portfolio_pb2.COST_BASIS_METHOD_AVERAGE_COST: CostBasisMethod.AVERAGE_COST,
             portfolio_pb2.COST_BASIS_METHOD_FIFO: CostBasisMethod.FIFO}
 _METHOD_VALUES = {m: v for v, m in _METHODS.items()}
+_Item = TypeVar("_Item")
+_Parsed = TypeVar("_Parsed")
+_Other = TypeVar("_Other")
+_OtherParsed = TypeVar("_OtherParsed")
 
 
 def _dec(value: str, field: str) -> Decimal | None:
@@ -152,6 +157,45 @@ def settings_to_proto(user_id: str, s: UserSettings) -> portfolio_pb2.PortfolioS
     return out
 
 
+def _reasoned(parse: Callable[[_Item, int], _Parsed]) -> Callable[[_Item, int], _Parsed]:
+    """``parse`` whose errors' violations carry their own reason, so that one error for several items
+    (:func:`each_checked`) reports each item's reason, not only the first one's."""
+
+    def checked(item: _Item, i: int) -> _Parsed:
+        try:
+            return parse(item, i)
+        except InvalidArgument as exc:
+            with_reasons(exc)
+            raise
+
+    return checked
+
+
+def _parsed_lists(
+    first: tuple[Iterable[_Item], Callable[[_Item, int], _Parsed], str],
+    second: tuple[Iterable[_Other], Callable[[_Other, int], _OtherParsed], str],
+) -> tuple[list[_Parsed], list[_OtherParsed]]:
+    """Two lists of one request parsed item by item, the bad items of both in one error (of at most
+    :data:`MAX_REPORTED_ITEMS` violations; ``unchecked_from`` names where the report stops)."""
+    errors: list[InvalidArgument] = []
+    out_first: list[_Parsed] = []
+    out_second: list[_OtherParsed] = []
+    try:
+        out_first = each_checked(first[0], first[1], prefix=first[2])
+    except InvalidArgument as exc:
+        if "unchecked_from" in exc.metadata:
+            raise
+        errors.append(exc)
+    room = MAX_REPORTED_ITEMS - sum(len(e.violations) for e in errors)
+    try:
+        out_second = each_checked(second[0], second[1], prefix=second[2], limit=max(room, 1))
+    except InvalidArgument as exc:
+        errors.append(exc)
+    if errors:
+        raise InvalidArgument.combine(errors, unchecked_from=errors[-1].metadata.get("unchecked_from"))
+    return out_first, out_second
+
+
 class LedgerRpcs:
     service: PortfolioService
     page_tokens: PageTokens
@@ -177,14 +221,15 @@ class LedgerRpcs:
             cash = _dec(s.cash_balance, f"{path}.cash_balance")
             return DatedHoldingsInput(
                 effective_date=from_date(s.effective_date, f"{path}.effective_date"),
-                positions=tuple(each_checked(s.positions, lambda h, j: _holding(h, j, prefix=f"{path}.positions"),
+                positions=tuple(each_checked(s.positions,
+                                             _reasoned(lambda h, j: _holding(h, j, prefix=f"{path}.positions")),
                                              prefix=f"{path}.positions")),
                 cash_balance=cash if cash is not None else Decimal(0),
             )
 
-        snaps = each_checked(request.snapshots, snapshot, prefix="snapshots")
-        cmd = ImportHistoryCommand(user_id, tuple(snaps), request.base_currency,
-                                   tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")))
+        snaps, flows = _parsed_lists((request.snapshots, _reasoned(snapshot), "snapshots"),
+                                     (request.cash_flows, _reasoned(_flow), "cash_flows"))
+        cmd = ImportHistoryCommand(user_id, tuple(snaps), request.base_currency, tuple(flows))
         result = await self.service.import_history(cmd, idempotency=idem)
         out = portfolio_pb2.ImportHoldingsHistoryResponse(
             portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
@@ -200,7 +245,8 @@ class LedgerRpcs:
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))
         idem = self._idem("BatchCreateTransactions", current_principal(), request)
-        rows = tuple(each_checked(request.transactions, lambda t, i: transaction_input(t, f"transactions[{i}]"),
+        rows = tuple(each_checked(request.transactions,
+                                  _reasoned(lambda t, i: transaction_input(t, f"transactions[{i}]")),
                                   prefix="transactions"))
         result = await self.service.create_transactions(
             BatchCreateCommand(user_id, rows, request.base_currency), idempotency=idem)

@@ -33,7 +33,8 @@ other than midnight (Ghostfolio writes local midnight in UTC: ``2024-01-02T23:00
 trade on the 3rd in Central Europe) is reported by ``warnings``: its date may be a day early.
 
 Errors name the line (1-based, of the file) and the column (and, in a Ghostfolio export, the
-activity: ``activities[2]``, since a minified export is all on line 1): :class:`ImportError_`.
+activity: ``activities[2]``, since a minified export is all on line 1): :class:`ImportError_`. Rows
+the service refuses are reported the same way, every one of them (:func:`problem_lines`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from stack_cfo.core.decimals import DECIMAL_STRING, MAX_FRACTION_DIGITS, WIDE
+from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.portfolio.transactions import TransactionInput, TransactionType
 
 CSV_COLUMNS = ("date", "type", "symbol", "quantity", "price", "amount", "currency", "fees", "split_ratio", "id",
@@ -442,6 +444,30 @@ def locate(rows: Sequence[ImportedRow], field_path: str) -> tuple[int, str] | No
         return None
     field = rest.lstrip(".") or "row"
     return row.line, row.columns.get(field, field)
+
+
+def problem_lines(error: InvalidArgument, rows: Sequence[ImportedRow]) -> list[str]:
+    """What to print for a refused import: one line per problem (each field violation, by line and
+    column of the file where it names a row, with its reason), then that nothing was imported."""
+    violations = error.violations
+    if not violations:
+        return [f"error: {error.message} ({error.reason}); nothing was imported"]
+    lines = []
+    combined = "violation_count" in error.metadata
+    for k, v in enumerate(violations):
+        reason = getattr(v, "reason", "") or (error.reason if k == 0 or not combined else "")
+        where = locate(rows, v.field)
+        at = f"line {where[0]}, field {where[1]}" if where is not None else v.field
+        lines.append(f"error: {at}: {v.description}" + (f" ({reason})" if reason else ""))
+    if len(lines) == 1:
+        return [lines[0] + "; nothing was imported"]
+    unchecked = error.metadata.get("unchecked_from")
+    if unchecked:
+        where = locate(rows, f"{unchecked}.row")
+        lines.append(f"error: only the first {len(lines)} problems are listed (the report stops at "
+                     f"{f'line {where[0]}' if where is not None else unchecked})")
+    lines.append(f"error: {len(violations)} problems; nothing was imported")
+    return lines
 
 
 def timestamp() -> str:  # pragma: no cover - a helper for messages

@@ -320,8 +320,24 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
         return DatedHoldingsInput(day, tuple(_validate_positions(snap.positions, base, f"{path}.positions")),
                                   snap.cash_balance)
 
-    out = each_checked(cmd.snapshots, snapshot, prefix="snapshots")
-    return ImportHistoryCommand(cmd.user_id, tuple(out), base, tuple(_validate_flows(cmd.cash_flows, base, now)))
+    # the snapshots' problems and the cash flows' in one error (a negative flow used to show only
+    # once every snapshot was fixed)
+    problems: list[InvalidArgument] = []
+    out: list[DatedHoldingsInput] = []
+    flows: list[FlowInput] = []
+    try:
+        out = each_checked(cmd.snapshots, snapshot, prefix="snapshots")
+    except InvalidArgument as exc:
+        if "unchecked_from" in exc.metadata:  # already the most one error reports
+            raise
+        problems.append(exc)
+    try:
+        flows = _validate_flows(cmd.cash_flows, base, now)
+    except InvalidArgument as exc:
+        problems.append(exc)
+    if problems:
+        raise InvalidArgument.combine(problems, unchecked_from=problems[-1].metadata.get("unchecked_from"))
+    return ImportHistoryCommand(cmd.user_id, tuple(out), base, tuple(flows))
 
 
 def _check_cash(value: Decimal, field_path: str) -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, localcontext
@@ -57,7 +57,7 @@ from stack_cfo.core.portfolio.models import (
     Position,
     SymbolLedger,
 )
-from stack_cfo.core.portfolio.transactions import CostBasisMethod, Transaction, TransactionType
+from stack_cfo.core.portfolio.transactions import CostBasisMethod, Transaction, TransactionInput, TransactionType
 
 _ZERO = Decimal(0)
 _PRECISION = EXACT_DIGITS
@@ -460,9 +460,11 @@ def _timeline(books: Mapping[str, Book], base: str, as_of: datetime) -> tuple[Ho
     return timeline, set()
 
 
-def every_symbols_oversell(groups: Mapping[str, Sequence[Transaction]]) -> list[Oversold]:
-    """Per symbol, its first SELL/TRANSFER_OUT beyond the units held (quantities and splits only:
-    cheap; a batch learns every symbol's at once)."""
+def oversells(groups: Mapping[str, Sequence[Transaction]], *, skip: Collection[str] = frozenset()) -> list[Oversold]:
+    """Every SELL/TRANSFER_OUT beyond the units held, per symbol in trade-date order, leaving out
+    the transactions in ``skip`` (refused by another rule) and each oversell found (as if refused:
+    the units held stay as they were), so the ones after it are judged on the rows that would
+    remain. Quantities and splits only: cheap."""
     found: list[Oversold] = []
     for g, rows in groups.items():
         if g == CASH_BOOK:
@@ -471,6 +473,8 @@ def every_symbols_oversell(groups: Mapping[str, Sequence[Transaction]]) -> list[
         with localcontext() as ctx:
             ctx.prec = _PRECISION
             for t in rows:
+                if t.id in skip:
+                    continue
                 kind, q = t.type, t.data.quantity
                 if kind in (T.BUY, T.TRANSFER_IN):
                     assert q is not None
@@ -479,7 +483,7 @@ def every_symbols_oversell(groups: Mapping[str, Sequence[Transaction]]) -> list[
                     assert q is not None
                     if q > units:
                         found.append(Oversold(t, units))
-                        break
+                        continue
                     units -= q
                 elif kind is T.SPLIT:
                     assert t.data.split_ratio is not None
@@ -487,16 +491,25 @@ def every_symbols_oversell(groups: Mapping[str, Sequence[Transaction]]) -> list[
     return found
 
 
-def currency_conflict(groups: Mapping[str, Sequence[Transaction]]) -> tuple[Transaction, str] | None:
-    """A symbol's transaction in another currency than its first: (transaction, expected currency)."""
-    for g, rows in groups.items():
-        if g == CASH_BOOK or not rows:
-            continue
-        first = rows[0].data.currency
-        for t in rows:
-            if t.data.currency != first:
-                return t, first
-    return None
+def by_client_id(rows: Sequence[TransactionInput], stored: Mapping[str, Transaction]) -> list[Transaction | int | None]:
+    """Per row of a batch, what its client id makes it: the stored transaction it repeats (same
+    content), the index of an earlier row of the batch it repeats (no stored one), or None: a new
+    row. A row whose client id is recorded with other content is new here: the ledger check refuses
+    it (CLIENT_ID_REUSED) with every other problem of the batch. The write and the importer's dry run
+    follow this one rule."""
+    out: list[Transaction | int | None] = []
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        old = stored.get(r.client_id) if r.client_id else None
+        if old is not None:
+            out.append(old if old.data.content() == r.content() else None)
+        elif r.client_id and r.client_id in first:
+            out.append(first[r.client_id])
+        else:
+            if r.client_id:
+                first[r.client_id] = i
+            out.append(None)
+    return out
 
 
 def oversold_message(o: Oversold) -> str:
@@ -514,11 +527,11 @@ __all__ = [
     "FloatArray",
     "Ledger",
     "Oversold",
-    "currency_conflict",
+    "by_client_id",
     "derive_book",
     "derive_ledger",
-    "every_symbols_oversell",
     "group_of",
     "group_transactions",
+    "oversells",
     "oversold_message",
 ]

@@ -2,11 +2,15 @@
 exchange rates, per-user settings and how a ledger portfolio is loaded for analytics; mixed into
 :class:`~.service.PortfolioService`.
 
-**Write rules.** Rows are validated one by one (:mod:`.transactions`); then, inside the store's
-write transaction, :func:`check_ledger` looks at the whole ledger as it would be after the write:
-a SELL or TRANSFER_OUT beyond the units held on its date (SELL_EXCEEDS_HOLDINGS), a symbol traded
-in two currencies or in another currency than its recorded prices (CURRENCY_MISMATCH). Any error
-names the request's field (``transactions[17].quantity``) and the store writes nothing.
+**Write rules.** Rows are validated one by one (:func:`check_rows`, the rules of
+:mod:`.transactions`); then, inside the store's write transaction, :func:`ledger_problems` looks at
+the whole ledger as it would be after the write, without the rows refused so far: a client id
+recorded with other content (CLIENT_ID_REUSED), a symbol traded in two currencies or in another
+currency than its recorded prices (CURRENCY_MISMATCH), a SELL or TRANSFER_OUT beyond the units held
+on its date (SELL_EXCEEDS_HOLDINGS). Every problem of a batch comes in one error
+(:func:`batch_error`: request order, each violation with its own reason, at most
+:data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS`), each naming the request's field
+(``transactions[17].quantity``), and the store writes nothing.
 
 **Loading, incrementally.** Transactions are grouped in books (:mod:`.ledger`). The store reports a
 signature per book (count, sum and max of the revisions, which every write bumps); a derived book
@@ -17,11 +21,12 @@ correction only the books it touched are read and re-derived.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, each_checked
+from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import TaggedCache
 from stack_cfo.core.portfolio.fx import FxTable
@@ -33,14 +38,15 @@ from stack_cfo.core.portfolio.inputs import (
     normalize_symbol,
 )
 from stack_cfo.core.portfolio.ledger import (
+    CASH_BOOK,
     Book,
     Ledger,
     Oversold,
-    currency_conflict,
+    by_client_id,
     derive_book,
     derive_ledger,
-    every_symbols_oversell,
     group_transactions,
+    oversells,
     oversold_message,
 )
 from stack_cfo.core.portfolio.models import PriceSeries
@@ -53,8 +59,8 @@ from stack_cfo.core.portfolio.transactions import (
     CostBasisMethod,
     Transaction,
     TransactionInput,
-    repeats_by_client_id,
-    validate_batch,
+    client_id_reused,
+    too_many_transactions,
     validate_transaction,
 )
 from stack_cfo.core.portfolio.user_settings import UserSettings, check_threshold_order, validate_update
@@ -67,36 +73,157 @@ MAX_RATES = 10_000
 MAX_RATE = 10**12
 
 
-def check_ledger(everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str]) -> None:
-    """The whole-ledger rules, raising InvalidArgument naming the written row (see the module doc)."""
-    groups = group_transactions(everything)
-    conflict = currency_conflict(groups)
-    if conflict is not None:
-        t, expected = conflict
-        first = next(x for x in groups[t.data.symbol] if x.data.currency == expected)
-        blamed = t if t.id in paths or first.id not in paths else first
-        other = expected if blamed is t else t.data.currency
-        path = f"{paths.get(blamed.id, 'transaction')}.currency"
-        raise InvalidArgument(
-            f"{path}: {blamed.data.symbol} is traded in {other} elsewhere in the ledger",
-            violations=[FieldViolation(path, f"must be {other}: a symbol is traded in one currency")],
-            reason="CURRENCY_MISMATCH",
-            metadata={"field": path, "symbol": blamed.data.symbol, "currency": blamed.data.currency,
-                      "expected": other},
-        )
+@dataclass(frozen=True, slots=True)
+class ReasonedViolation(FieldViolation):
+    """A field violation with its own reason (``BadRequest.FieldViolation.reason`` on the wire): in
+    one error for several rows, every row's reason, not only the first one's (the ``ErrorInfo``'s)."""
+
+    reason: str = ""
+
+
+def with_reasons(exc: InvalidArgument) -> InvalidArgument:
+    """``exc`` with its violations carrying its reason, for :meth:`InvalidArgument.combine` to keep.
+    An error already combined from several keeps the others as they are (only its first violation
+    is known to have its reason)."""
+    combined = "violation_count" in exc.metadata
+    exc.violations = [
+        v if isinstance(v, ReasonedViolation) or (combined and k)
+        else ReasonedViolation(v.field, v.description, exc.reason)
+        for k, v in enumerate(exc.violations)
+    ]
+    return exc
+
+
+#: A problem of a batch: (sort key: the row's index in the request, or after every row for a stored
+#: transaction; the row the problem is reported on; the error).
+Problem = tuple[int, int, InvalidArgument]
+
+
+def batch_error(problems: Sequence[Problem], *, unchecked_from: int | None = None) -> InvalidArgument:
+    """One error for a batch's problems, in request order, each violation with its own reason; the
+    problems of at most :data:`MAX_REPORTED_ITEMS` rows (``unchecked_from`` names the row the report
+    stops at, as :func:`~stack_cfo.core.errors.each_checked` does)."""
+    ordered = sorted(problems, key=lambda p: p[0])
+    if len(ordered) > MAX_REPORTED_ITEMS:
+        unchecked_from = ordered[MAX_REPORTED_ITEMS][1]
+        ordered = ordered[:MAX_REPORTED_ITEMS]
+    errors = [with_reasons(e) for _, _, e in ordered]
+    return InvalidArgument.combine(
+        errors, unchecked_from=f"transactions[{unchecked_from}]" if unchecked_from is not None else None)
+
+
+def check_rows(
+    rows: Sequence[TransactionInput], *, base_currency: str, now: datetime, limit: int | None
+) -> tuple[dict[int, TransactionInput], list[Problem]]:
+    """The per-row rules of a batch (:func:`~.transactions.validate_transaction`; a client id repeated
+    in the batch with other content is CLIENT_ID_REUSED): (the valid rows, normalised, by index; the
+    others' problems, one per row). Past :data:`MAX_REPORTED_ITEMS` bad rows it stops and raises."""
+    if not rows:
+        raise _bad("transactions", "at least one transaction is required", "MISSING_FIELD")
+    if limit is not None and len(rows) > limit:
+        raise too_many_transactions(len(rows), limit)
+    seen: dict[str, tuple[int, TransactionInput]] = {}
+    valid: dict[int, TransactionInput] = {}
+    problems: list[Problem] = []
+    for i, t in enumerate(rows):
+        if len(problems) >= MAX_REPORTED_ITEMS:
+            raise batch_error(problems, unchecked_from=i)
+        path = f"transactions[{i}]"
+        try:
+            v = validate_transaction(t, path, base_currency=base_currency, now=now)
+            if v.client_id:
+                first = seen.setdefault(v.client_id, (i, v))
+                if first[1].content() != v.content():
+                    raise client_id_reused(f"{path}.client_id", v.client_id, f"transactions[{first[0]}]")
+        except InvalidArgument as exc:
+            problems.append((i, i, exc))
+        else:
+            valid[i] = v
+    return valid, problems
+
+
+def ledger_problems(
+    everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str], *,
+    index: Mapping[str, int] | None = None, user_id: str = "", holdings_after_refusals: bool = True,
+) -> list[Problem]:
+    """The whole-ledger rules on the ledger as it would be after a write (``paths``: the written
+    transactions' request paths, in request order; the others are stored), every problem at once:
+
+    1. CLIENT_ID_REUSED: a written row whose client id is recorded with other content;
+    2. CURRENCY_MISMATCH: a written row in another currency than its symbol's stored transactions (the
+       earliest one's), or, without any, than the symbol's earliest row of the write; else a trade in
+       another currency than the symbol's recorded closes;
+    3. SELL_EXCEEDS_HOLDINGS: holdings replayed over the stored ledger and the written rows no rule
+       above refused, each SELL/TRANSFER_OUT beyond the units held left out in turn (so every one of
+       a symbol is found); a stored transaction that the write would oversell is reported on the first
+       written row, once per symbol (``holdings_after_refusals`` False: no replay once a row is
+       refused, for a single row's update).
+    ``index``: each written transaction's position in the request (default: its place in ``paths``).
+    """
+    if index is None:
+        index = {tid: i for i, tid in enumerate(paths)}
+    problems: list[Problem] = []
+    refused: set[str] = set()
+
+    def refuse(t: Transaction, exc: InvalidArgument) -> None:
+        refused.add(t.id)
+        problems.append((index[t.id], index[t.id], exc))
+
+    by_client = {t.data.client_id: t for t in everything if t.data.client_id and t.id not in paths}
     for t in everything:
         own = paths.get(t.id)
-        ccy = price_currency.get(t.data.symbol)
-        if own is not None and t.type in TRADES and ccy is not None and ccy != t.data.currency:
-            raise _bad(f"{own}.currency", f"{t.data.symbol} is priced in {ccy}, not {t.data.currency}",
-                       "CURRENCY_MISMATCH", symbol=t.data.symbol, price_currency=ccy)
-    overs = every_symbols_oversell(groups)
-    if overs and not paths:  # a deletion: one error, naming `name`
-        raise oversold_error(overs[0], paths)
-    if overs:  # every symbol's first oversell, in the batch's order (one alone is raised as it is)
-        order = {tid: i for i, tid in enumerate(paths)}
-        overs.sort(key=lambda o: order.get(o.transaction.id, len(order)))
-        raise InvalidArgument.combine([oversold_error(o, paths) for o in overs])
+        old = by_client.get(t.data.client_id) if own is not None and t.data.client_id else None
+        if own is not None and old is not None:
+            where = f"users/{user_id}/portfolio/transactions/{old.id}" if user_id else f"transaction {old.id}"
+            exc = client_id_reused(f"{own}.client_id", t.data.client_id, where)
+            assert isinstance(exc, InvalidArgument)
+            refuse(t, exc)
+    groups = group_transactions(t for t in everything if t.id not in refused)
+    for g, rows in groups.items():
+        written = [t for t in rows if t.id in paths]
+        if g == CASH_BOOK or not written:
+            continue
+        expected = next((t for t in rows if t.id not in paths), rows[0]).data.currency
+        for t in written:
+            path = f"{paths[t.id]}.currency"
+            symbol, ccy = t.data.symbol, t.data.currency
+            if ccy != expected:
+                refuse(t, InvalidArgument(
+                    f"{path}: {symbol} is traded in {expected} elsewhere in the ledger",
+                    violations=[FieldViolation(path, f"must be {expected}: a symbol is traded in one currency")],
+                    reason="CURRENCY_MISMATCH",
+                    metadata={"field": path, "symbol": symbol, "currency": ccy, "expected": expected},
+                ))
+                continue
+            priced = price_currency.get(symbol)
+            if t.type in TRADES and priced is not None and priced != ccy:
+                refuse(t, _bad(path, f"{symbol} is priced in {priced}, not {ccy}", "CURRENCY_MISMATCH",
+                               symbol=symbol, price_currency=priced))
+    if refused and not holdings_after_refusals:
+        return problems
+    overs = oversells(group_transactions(everything), skip=refused)
+    if not paths:  # a deletion: its first oversell, naming `name`
+        return [(0, 0, oversold_error(overs[0], paths))] if overs else []
+    after = max(index.values(), default=0) + 1
+    named = index[next(iter(paths))]  # the row a stored transaction's oversell is reported on
+    stored_once: set[str] = set()
+    for o in overs:
+        pos = index.get(o.transaction.id)
+        if pos is None:
+            if o.transaction.data.symbol in stored_once:
+                continue
+            stored_once.add(o.transaction.data.symbol)
+        problems.append((pos if pos is not None else after, pos if pos is not None else named,
+                         oversold_error(o, paths)))
+    return problems
+
+
+def check_ledger(everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str]) -> None:
+    """The whole-ledger rules for a change of one transaction (an update, a deletion): its problems
+    (:func:`ledger_problems`) raised as one InvalidArgument naming the field (see the module doc)."""
+    problems = ledger_problems(everything, price_currency, paths, holdings_after_refusals=False)
+    if problems:
+        raise batch_error(problems)
 
 
 def oversold_error(over: Oversold, paths: dict[str, str]) -> InvalidArgument:
@@ -172,6 +299,27 @@ def portfolio_not_found(user_id: str) -> NotFound:
     return NotFound.resource("portfolio", f"users/{user_id}/portfolio",
                              detail=" (no holdings synced or transactions recorded yet)")
 
+
+class _BatchCheck:
+    """The ledger check of a batch whose valid rows (``indices``: their positions in the request) go
+    to the store, which names them by their position among those (``transactions[k]``): every
+    problem of the batch, the rows refused before (``refused``) and the ledger's, in one error. The
+    store runs it before writing anything, so a refusal writes nothing."""
+
+    def __init__(self, user_id: str, indices: Sequence[int], refused: Sequence[Problem]) -> None:
+        self._user_id = user_id
+        self._row = {f"transactions[{k}]": i for k, i in enumerate(indices)}
+        self._refused = refused
+
+    def __call__(self, everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str]) -> None:
+        index = {tid: self._row[p] for tid, p in paths.items()}
+        own = {tid: f"transactions[{i}]" for tid, i in index.items()}
+        problems = [*self._refused, *ledger_problems(everything, price_currency, own, index=index,
+                                                     user_id=self._user_id)]
+        if problems:
+            raise batch_error(problems)
+
+
 class LedgerUseCases:
     """Ledger, rates and settings use cases of :class:`~.service.PortfolioService`."""
 
@@ -200,12 +348,16 @@ class LedgerUseCases:
         # goes to the store without one: the store records it in the base currency of the portfolio row
         # it locks (and a requested base_currency other than that one is CURRENCY_MISMATCH there).
         stored_base = await self._store.portfolio_base_currency(command.user_id)
-        rows = validate_batch(command.transactions, base_currency=stored_base or base or "USD", now=now,
-                              limit=None if not limited else 10_000)
-        rows = [r if given.currency else dataclasses.replace(r, currency="")
-                for given, r in zip(command.transactions, rows, strict=True)]
+        valid, refused = check_rows(command.transactions, base_currency=stored_base or base or "USD", now=now,
+                                    limit=None if not limited else 10_000)
+        if not valid:  # nothing left to check against the ledger
+            raise batch_error(refused)
+        indices = sorted(valid)
+        rows = [valid[i] if command.transactions[i].currency else dataclasses.replace(valid[i], currency="")
+                for i in indices]
         result = await self._store.create_transactions(
-            command.user_id, rows, base_currency=base, now=now, check=check_ledger, idempotency=idempotency
+            command.user_id, rows, base_currency=base, now=now, idempotency=idempotency,
+            check=_BatchCheck(command.user_id, indices, refused),
         )
         if result.created:
             self._invalidate(HoldingsChanged(command.user_id))
@@ -221,22 +373,28 @@ class LedgerUseCases:
         already recorded with the same content, or repeated earlier in the batch, is not recorded again
         (with other content: CLIENT_ID_REUSED); only the new rows join the ledger check, with the
         currency of each traded symbol's closes (``price_currencies(symbols)``, as the store reads
-        them)."""
+        them); every problem reported at once, as the write reports them."""
         now = self._clock.now()
         requested = command.base_currency
         if requested:
             check_currency(requested, "base_currency")
-        rows = validate_batch(command.transactions, base_currency=stored_base or requested or "USD", now=now,
-                              limit=None)
+        valid, refused = check_rows(command.transactions, base_currency=stored_base or requested or "USD", now=now,
+                                    limit=None)
+        if not valid:
+            raise batch_error(refused)
         if requested and stored_base is not None and requested != stored_base:  # as the store's write refuses it
             raise base_currency_changed(stored_base, requested)
+        indices = sorted(valid)
+        rows = [valid[i] for i in indices]
         stored = {t.data.client_id: t for t in existing if t.data.client_id}
-        repeats = repeats_by_client_id(rows, stored, command.user_id)
-        new = [(i, r) for i, (r, k) in enumerate(zip(rows, repeats, strict=True)) if k is None]
-        fresh = [Transaction(f"new-{i}", 2**62 + i, r, now, now) for i, r in new]
+        new = [(k, r) for k, (r, repeat) in enumerate(zip(rows, by_client_id(rows, stored), strict=True))
+               if repeat is None]
+        fresh = [Transaction(f"new-{k}", 2**62 + k, r, now, now) for k, r in new]
         prices = await price_currencies({r.symbol for _, r in new if r.symbol}) if new else {}
-        check_ledger(existing + fresh, prices,
-                     {t.id: f"transactions[{i}]" for (i, _), t in zip(new, fresh, strict=True)})
+        # as the store's write: with nothing new, the check sees no transactions
+        _BatchCheck(command.user_id, indices, refused)(
+            existing + fresh if new else [], prices,
+            {t.id: f"transactions[{k}]" for (k, _), t in zip(new, fresh, strict=True)})
         return [r for _, r in new], len(rows) - len(new)
 
     async def transactions_of(self, user_id: str) -> list[Transaction]:

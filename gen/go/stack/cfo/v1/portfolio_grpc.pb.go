@@ -55,6 +55,9 @@ type PortfolioSummaryServiceClient interface {
 	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
 	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+	// Every bad row is reported in the same error (up to 50), one field violation per row with its own
+	// `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
+	// order). Nothing of a refused batch is written.
 	BatchCreateTransactions(ctx context.Context, in *BatchCreateTransactionsRequest, opts ...grpc.CallOption) (*BatchCreateTransactionsResponse, error)
 	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
 	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`
@@ -393,6 +396,9 @@ type PortfolioSummaryServiceServer interface {
 	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
 	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+	// Every bad row is reported in the same error (up to 50), one field violation per row with its own
+	// `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
+	// order). Nothing of a refused batch is written.
 	BatchCreateTransactions(context.Context, *BatchCreateTransactionsRequest) (*BatchCreateTransactionsResponse, error)
 	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
 	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`

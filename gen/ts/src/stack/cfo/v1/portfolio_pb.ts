@@ -3295,6 +3295,9 @@ export const PortfolioSummaryService: GenService<{
    * CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
    * INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
    * trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+   * Every bad row is reported in the same error (up to 50), one field violation per row with its own
+   * `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
+   * order). Nothing of a refused batch is written.
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.BatchCreateTransactions
    */

@@ -1,0 +1,204 @@
+"""A batch with bad items gets every bad item in ONE INVALID_ARGUMENT (docs/api.md, *Errors*), on a
+real server: the per-row rules, CLIENT_ID_REUSED (inside the batch and against the stored ledger),
+CURRENCY_MISMATCH (one currency per symbol, and the closes' currency) and SELL_EXCEEDS_HOLDINGS
+together, each violation naming its field and carrying its own reason (``FieldViolation.reason``),
+the ``ErrorInfo`` the first one's; holdings replayed over the rows no other rule refused; at most 50
+problems in one error; nothing written.
+
+It took five calls to learn the problems of one 13-row batch: malformed values, then the per-row
+rules, then CLIENT_ID_REUSED alone, then CURRENCY_MISMATCH alone, then SELL_EXCEEDS_HOLDINGS."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from stack_cfo.core.clock import FrozenClock
+from tests.integration.portfolio.support import (
+    evening,
+    flow,
+    holding,
+    name,
+    new_user,
+    pdate,
+    price_points,
+    record,
+    stub,
+)
+from tests.support.server import running_server
+
+DAY = date(2024, 3, 1)
+LATER = date(2024, 3, 4)
+
+
+def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
+    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
+                                     trade_date=pdate(day), **kw)
+
+
+def _details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo, list[tuple[str, str, str]]]:
+    """The ErrorInfo and every (field, reason, description) of the BadRequest."""
+    st = rpc_status.from_call(err)  # type: ignore[arg-type]
+    assert st is not None
+    info = error_details_pb2.ErrorInfo()
+    out: list[tuple[str, str, str]] = []
+    for d in st.details:
+        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            d.Unpack(info)
+        elif d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            br = error_details_pb2.BadRequest()
+            d.Unpack(br)
+            out.extend((v.field, v.reason, v.description) for v in br.field_violations)
+    return info, out
+
+
+async def _batch(srv: object, user: str, rows: list[portfolio_pb2.Transaction]
+                 ) -> portfolio_pb2.BatchCreateTransactionsResponse:
+    return await stub(srv).BatchCreateTransactions(  # type: ignore[arg-type]
+        portfolio_pb2.BatchCreateTransactionsRequest(parent=name(user), transactions=rows),
+        metadata=srv.auth(user), timeout=30)  # type: ignore[attr-defined]
+
+
+async def _refused(srv: object, user: str, rows: list[portfolio_pb2.Transaction]
+                   ) -> tuple[error_details_pb2.ErrorInfo, list[tuple[str, str, str]]]:
+    with pytest.raises(grpc.aio.AioRpcError) as ei:
+        await _batch(srv, user, rows)
+    assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT, ei.value.details()
+    return _details(ei.value)
+
+
+async def _count(srv: object, user: str) -> int:
+    resp = await stub(srv).ListTransactions(  # type: ignore[arg-type]
+        portfolio_pb2.ListTransactionsRequest(parent=name(user), page_size=1000),
+        metadata=srv.auth(user), timeout=10)  # type: ignore[attr-defined]
+    return len(resp.transactions)
+
+
+async def test_every_problem_of_a_batch_in_one_error(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        await record(srv, price_points({"AAA": [(DAY, "10")]}))
+        await record(srv, price_points({"GBX": [(DAY, "5")]}, currency="GBP"))
+        user = new_user()
+        stored = [_tx("DEPOSIT", DAY, amount="1000", client_id="d0"),
+                  _tx("BUY", DAY, symbol="AAA", quantity="10", price="10", client_id="b0"),
+                  _tx("BUY", DAY, symbol="SAP", quantity="5", price="50", currency="EUR", client_id="s0")]
+        await _batch(srv, user, stored)
+        rows = [
+            _tx("DEPOSIT", DAY, amount="100", client_id="ok1"),                                     # 0 fine
+            _tx("BUY", DAY, symbol="AAA", quantity="1.5", price="10", client_id="b0"),            # 1 reused (stored)
+            _tx("BUY", date(2027, 1, 4), symbol="AAA", quantity="1", price="10"),                 # 2 future
+            _tx("SELL", DAY, symbol="CCC", quantity="3", price="10"),                             # 3 oversell
+            _tx("DIVIDEND", DAY, symbol="AAA", amount="1", currency="XXY"),                       # 4 currency code
+            _tx("BUY", date(1969, 12, 31), symbol="DDD", quantity="5", price="10"),               # 5 before 1970
+            _tx("SPLIT", DAY, symbol="AAA", split_ratio="0"),                                     # 6 split ratio
+            _tx("TRANSFER_IN", DAY, symbol="AAA", quantity="1", price="1", fees="1"),             # 7 fee on transfer
+            _tx("BUY", DAY, symbol="SAP", quantity="1", price="1", currency="USD"),               # 8 ledger currency
+            _tx("BUY", DAY, quantity="1", price="1"),                                             # 9 no symbol
+            _tx("BUY", DAY, symbol="AAA", quantity="1", price="1"),                               # 10 fine
+            _tx("SELL", LATER, symbol="AAA", quantity="11", price="1"),                           # 11 fine: 10 + 1
+            _tx("SELL", LATER, symbol="DDD", quantity="5", price="1"),                            # 12 its BUY refused
+            _tx("BUY", DAY, symbol="GBX", quantity="1", price="1", currency="USD"),               # 13 closes in GBP
+            _tx("DEPOSIT", DAY, amount="200", client_id="ok1"),                                   # 14 reused (batch)
+            _tx("SELL", LATER, symbol="AAA", quantity="1", price="1"),                            # 15 oversell
+        ]
+        info, violations = await _refused(srv, user, rows)
+        assert [(f, r) for f, r, _ in violations] == [
+            ("transactions[1].client_id", "CLIENT_ID_REUSED"),
+            ("transactions[2].trade_date", "FUTURE_DATE"),
+            ("transactions[3].quantity", "SELL_EXCEEDS_HOLDINGS"),
+            ("transactions[4].currency", "UNKNOWN_CURRENCY"),
+            ("transactions[5].trade_date", "OUT_OF_RANGE"),
+            ("transactions[6].split_ratio", "INVALID_SPLIT_RATIO"),
+            ("transactions[7].fees", "UNEXPECTED_FIELD"),
+            ("transactions[8].currency", "CURRENCY_MISMATCH"),
+            ("transactions[9].symbol", "MISSING_FIELD"),
+            ("transactions[12].quantity", "SELL_EXCEEDS_HOLDINGS"),
+            ("transactions[13].currency", "CURRENCY_MISMATCH"),
+            ("transactions[14].client_id", "CLIENT_ID_REUSED"),
+            ("transactions[15].quantity", "SELL_EXCEEDS_HOLDINGS"),
+        ]
+        # the ErrorInfo: the first problem's reason and field, and how many there are
+        assert (info.reason, info.metadata["field"], info.metadata["violation_count"]) == (
+            "CLIENT_ID_REUSED", "transactions[1].client_id", "13")
+        assert "unchecked_from" not in info.metadata
+        descriptions = {f: d for f, _, d in violations}
+        assert f"users/{user}/portfolio/transactions/" in descriptions["transactions[1].client_id"]
+        assert "must be EUR" in descriptions["transactions[8].currency"]
+        assert "priced in GBP" in descriptions["transactions[13].currency"]
+        assert "0 units held" in descriptions["transactions[12].quantity"]
+        assert await _count(srv, user) == 3  # all or nothing: none of the batch was written
+        # Without the refused rows the rest goes in as it is, in one call.
+        bad = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15}
+        ok = await _batch(srv, user, [r for i, r in enumerate(rows) if i not in bad])
+        assert ok.created_count == 3 and await _count(srv, user) == 6
+
+
+async def test_every_oversell_of_one_symbol_and_a_malformed_value_first(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        rows = [_tx("BUY", DAY, symbol="AAA", quantity="2", price="1"),
+                _tx("SELL", DAY, symbol="AAA", quantity="5", price="1"),
+                _tx("SELL", LATER, symbol="AAA", quantity="1", price="1"),  # fine: the 2 are still held
+                _tx("SELL", LATER, symbol="AAA", quantity="3", price="1"),
+                _tx("BUY", DAY, symbol="AAA", quantity="1", price="1", client_id="x")]
+        _, violations = await _refused(srv, user, rows)
+        assert [(f, r) for f, r, _ in violations] == [("transactions[1].quantity", "SELL_EXCEEDS_HOLDINGS"),
+                                                      ("transactions[3].quantity", "SELL_EXCEEDS_HOLDINGS")]
+        # A malformed value is still found first (documented), but all malformed ones at once, each
+        # with its reason.
+        rows[0].quantity, rows[2].trade_date.month = "1e3", 13
+        info, violations = await _refused(srv, user, rows)
+        assert [(f, r) for f, r, _ in violations] == [("transactions[0].quantity", "INVALID_DECIMAL"),
+                                                      ("transactions[2].trade_date", "INVALID_DATE")]
+        assert info.reason == "INVALID_DECIMAL"
+
+
+async def test_at_most_fifty_problems_in_one_error(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        # 30 rows refused by the per-row rules, then 30 oversells: 60 problems, 50 reported
+        rows = ([_tx("DEPOSIT", date(1969, 1, 1), amount="1")] * 30
+                + [_tx("SELL", DAY, symbol=f"S{i}", quantity="1", price="1") for i in range(30)])
+        info, violations = await _refused(srv, user, rows)
+        assert len(violations) == 50 and info.metadata["violation_count"] == "50"
+        assert [r for _, r, _ in violations] == ["OUT_OF_RANGE"] * 30 + ["SELL_EXCEEDS_HOLDINGS"] * 20
+        assert info.metadata["unchecked_from"] == "transactions[50]"
+        # past 50 rows refused by the per-row rules, the rest is not checked at all (as before)
+        rows = [_tx("DEPOSIT", date(1969, 1, 1), amount="1")] * 60
+        info, violations = await _refused(srv, user, rows)
+        assert len(violations) == 50 and info.metadata["unchecked_from"] == "transactions[50]"
+
+
+async def test_import_history_reports_bad_snapshots_and_bad_flows_together(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        req = portfolio_pb2.ImportHoldingsHistoryRequest(
+            portfolio=name(user),
+            snapshots=[portfolio_pb2.DatedHoldings(effective_date=pdate(DAY),
+                                                   positions=[holding("AAA", "1,5")], cash_balance="10")],
+            cash_flows=[flow("deposit", "5e2", DAY)])
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).ImportHoldingsHistory(req, metadata=srv.auth(user), timeout=10)
+        info, violations = _details(ei.value)
+        assert [(f, r) for f, r, _ in violations] == [("snapshots[0].positions[0].quantity", "INVALID_DECIMAL"),
+                                                      ("cash_flows[0].amount", "INVALID_DECIMAL")]
+        assert info.metadata["violation_count"] == "2"
+
+
+async def test_import_history_reports_a_negative_flow_with_bad_snapshots(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        req = portfolio_pb2.ImportHoldingsHistoryRequest(
+            portfolio=name(user),
+            snapshots=[portfolio_pb2.DatedHoldings(effective_date=pdate(DAY), positions=[holding("AAA", "-1")])],
+            cash_flows=[flow("deposit", "-5", DAY)])
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).ImportHoldingsHistory(req, metadata=srv.auth(user), timeout=10)
+        _, violations = _details(ei.value)
+        assert [f for f, _, _ in violations] == ["snapshots[0].positions[0].quantity", "cash_flows[0].amount"]
