@@ -95,6 +95,7 @@ METHOD_CLASSES: dict[str, tuple[CallClass, ...]] = {
     "/stack.cfo.v1.SchedulerService/RunJob": (S, AI),
     "/stack.cfo.v1.SchedulerService/GetNotificationPreferences": (R,),
     "/stack.cfo.v1.SchedulerService/UpdateNotificationPreferences": (W,),
+    "/stack.cfo.v1.SchedulerService/Unsubscribe": (W,),
     "/stack.cfo.v1.SchedulerService/RegisterDevice": (W,),
     "/stack.cfo.v1.SchedulerService/DeleteDevice": (W,),
     "/stack.cfo.v1.SchedulerService/ListDevices": (R,),

@@ -1,5 +1,5 @@
-"""``notifications``: the delivery channels of the scheduler (SMTP email, FCM and APNs push, webhooks) and
-the notification feed of services.
+"""``notifications``: the delivery channels of the scheduler (SMTP email, FCM and APNs push, webhooks),
+what every e-mail carries (the unsubscribe link) and the notification feed of services.
 
 (An older layout put ``smtp:`` and ``fcm:`` under ``scheduler:``; that is still read, see
 :data:`~stack_cfo.config.sources.MOVED_KEYS`.)
@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from stack_cfo.config.compute import BreakerPolicy
 from stack_cfo.config.fields import Duration, FieldError, HttpUrl, Seconds, Section, set_derived, setting
@@ -51,6 +52,76 @@ class SmtpSettings(Section):
     @property
     def configured(self) -> bool:
         return bool(self.host)
+
+
+#: The placeholder of :attr:`EmailSettings.unsubscribe_url` that each e-mail's token replaces.
+TOKEN_PLACEHOLDER = "{token}"
+#: Bytes an unsubscribe secret has at least (the HMAC-SHA256 key; shorter keys are guessable offline).
+MIN_UNSUBSCRIBE_SECRET_BYTES = 32
+
+
+def _unsubscribe_url(value: object) -> str:
+    """An absolute http(s) URL template with ``{token}`` once, in its path or query ("" when unset)."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    if text.count(TOKEN_PLACEHOLDER) != 1:
+        raise ValueError(f"must contain {TOKEN_PLACEHOLDER} exactly once, got {text!r}")
+    if any(not c.isascii() or not c.isprintable() or c.isspace() or c in '<>",' for c in text):
+        # it goes into a header between angle brackets (RFC 2369: a comma separates URLs there)
+        raise ValueError(f"must be ASCII without blanks, quotes, commas or angle brackets (percent-encode them), "
+                         f"got {text!r}")
+    try:
+        parts = urlsplit(text)
+        probe = urlsplit(text.replace(TOKEN_PLACEHOLDER, "t"))
+        absolute = parts.scheme.lower() in ("https", "http") and bool(probe.hostname) and probe.port != 0
+    except ValueError:  # a malformed host or port
+        absolute = False
+    if not absolute:
+        raise ValueError(f"must be an absolute http(s) URL, got {text!r}")
+    if TOKEN_PLACEHOLDER in parts.netloc or TOKEN_PLACEHOLDER in parts.fragment:
+        # a fragment never reaches the server: the one-click POST would arrive without its token
+        raise ValueError(f"must have {TOKEN_PLACEHOLDER} in its path or query, got {text!r}")
+    return text
+
+
+class EmailSettings(Section):
+    """What every e-mail carries besides its content, whichever server sends it."""
+
+    unsubscribe_url: str = setting("", env="EMAIL_UNSUBSCRIBE_URL")
+    """The app's unsubscribe endpoint, {token} once in its path or query (https://app.example/unsubscribe?t={token});
+    set: every e-mail has List-Unsubscribe (one-click, RFC 8058) and a footer link. Empty: neither."""
+    unsubscribe_secret: Secret | None = setting(None, env="EMAIL_UNSUBSCRIBE_SECRET")
+    """HMAC-SHA256 key of the unsubscribe tokens (at least 32 bytes); required with unsubscribe_url, and by the
+    Unsubscribe RPC. Changing it breaks the links of e-mails already sent."""
+
+    @field_validator("unsubscribe_url", mode="before")
+    @classmethod
+    def _url_template(cls, value: object) -> str:
+        return _unsubscribe_url(value)
+
+    @field_validator("unsubscribe_secret")
+    @classmethod
+    def _long_enough(cls, secret: Secret | None) -> Secret | None:
+        if secret is None or not secret:
+            return None
+        if len(secret.get().encode("utf-8")) < MIN_UNSUBSCRIBE_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_UNSUBSCRIBE_SECRET_BYTES} bytes")
+        return secret
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> EmailSettings:
+        if self.unsubscribe_url and self.unsubscribe_secret is None:
+            raise FieldError(
+                "unsubscribe_secret",
+                "is required when unsubscribe_url is set (EMAIL_UNSUBSCRIBE_SECRET or EMAIL_UNSUBSCRIBE_SECRET_FILE)",
+            )
+        return self
+
+    @property
+    def unsubscribe_links(self) -> bool:
+        """Whether e-mails carry an unsubscribe link."""
+        return bool(self.unsubscribe_url) and self.unsubscribe_secret is not None
 
 
 class FcmSettings(Section):
@@ -161,6 +232,7 @@ class FeedSettings(Section):
 
 class NotificationsConfig(Section):
     smtp: SmtpSettings = setting(default_factory=SmtpSettings)
+    email: EmailSettings = setting(default_factory=EmailSettings)
     fcm: FcmSettings = setting(default_factory=FcmSettings)
     apns: ApnsSettings = setting(default_factory=ApnsSettings)
     webhook: WebhookSettings = setting(default_factory=WebhookSettings)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from stack_cfo.config import Config, SchedulerSettings
 from stack_cfo.config.notifications import (
     ApnsSettings,
+    EmailSettings,
     FcmSettings,
     FeedSettings,
     NotificationsConfig,
@@ -26,7 +27,15 @@ from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.policy import GraceWindows, RetryPolicy
 from stack_cfo.core.notifications.schedules import CronSchedule
 
-__all__ = ["ApnsSettings", "FcmSettings", "FeedSettings", "SchedulerConfig", "SmtpSettings", "WebhookSettings"]
+__all__ = [
+    "ApnsSettings",
+    "EmailSettings",
+    "FcmSettings",
+    "FeedSettings",
+    "SchedulerConfig",
+    "SmtpSettings",
+    "WebhookSettings",
+]
 
 _KEYS = SchedulerSettings()
 #: Keys read as they are (same name, same type); the others are renamed or grouped below.
@@ -72,6 +81,8 @@ class SchedulerConfig:
     news_poll_interval: timedelta = _KEYS.news_poll_interval
     digest_news_items: int = _KEYS.digest_news_items
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    """notifications.email: the unsubscribe link every e-mail carries."""
     fcm: FcmSettings = field(default_factory=FcmSettings)
     apns: ApnsSettings = field(default_factory=ApnsSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
@@ -101,6 +112,7 @@ class SchedulerConfig:
             grace=_grace(s),
             retry=_retry(s),
             smtp=notifications.smtp,
+            email=notifications.email,
             fcm=notifications.fcm,
             apns=notifications.apns,
             webhook=notifications.webhook,

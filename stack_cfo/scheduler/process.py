@@ -58,9 +58,9 @@ def build_channels(config: SchedulerConfig) -> dict[Channel, DeliveryChannel]:
     """
     channels: dict[Channel, DeliveryChannel] = {}
     if config.smtp.configured:
-        from stack_cfo.scheduler.channels.smtp import SmtpChannel
+        from stack_cfo.scheduler.channels.smtp import SmtpChannel, unsubscribe_links
 
-        channels[Channel.EMAIL] = SmtpChannel(config.smtp)
+        channels[Channel.EMAIL] = SmtpChannel(config.smtp, unsubscribe=unsubscribe_links(config.email))
     push: dict[Platform, DeliveryChannel] = {}
     if config.fcm.configured:
         from stack_cfo.scheduler.channels.fcm import FcmChannel

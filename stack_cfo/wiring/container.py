@@ -217,6 +217,7 @@ class Container:
                 deliverer=self.delivery_worker,
                 default_locale=self.config.notifications.default_locale,
                 max_devices=self.config.notifications.max_devices_per_user,
+                unsubscribe_secret=self.config.notifications.email.unsubscribe_secret,
             ),
         )
 

@@ -10,6 +10,8 @@ ARCHIVE_MASTER_KEYS = "test1:" + "5f" * 32
 ZEROG_PRIVATE_KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 ZEROG_API_KEY = "sk-test-router-key-8f2c44e1d0a9"
 SMTP_PASSWORD = "smtp-test-password-77aa31"
+# Signs the e-mails' one-click unsubscribe links (notifications.email.unsubscribe_secret).
+EMAIL_UNSUBSCRIBE_SECRET = "unsubscribe-test-secret-" + "9c" * 16
 
 
 
@@ -22,4 +24,4 @@ def production_auth():  # type: ignore[no-untyped-def]
 
 
 ALL = (JWT_SECRET, ZEROG_PRIVATE_KEY, ZEROG_PRIVATE_KEY[2:], ZEROG_API_KEY, SMTP_PASSWORD,
-       ARCHIVE_MASTER_KEYS.split(":", 1)[1])
+       ARCHIVE_MASTER_KEYS.split(":", 1)[1], EMAIL_UNSUBSCRIBE_SECRET)

@@ -57,6 +57,7 @@ EXPECTED: dict[str, dict[str, bool]] = {
         "RunJob": True,
         "GetNotificationPreferences": False,
         "UpdateNotificationPreferences": False,
+        "Unsubscribe": False,
         "RegisterDevice": False,
         "DeleteDevice": False,
         "ListDevices": False,

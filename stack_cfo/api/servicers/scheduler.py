@@ -27,10 +27,12 @@ from stack_cfo.api.servicers.scheduler_messages import (
     KINDS_OUT,
     STATUSES,
     STATUSES_OUT,
+    UNSUBSCRIBE_SCOPES,
 )
 from stack_cfo.api.validation import PageTokens, invalid, set_timestamp
+from stack_cfo.core import data_scope
 from stack_cfo.core.data_scope import system_scope
-from stack_cfo.core.errors import FieldViolation, InvalidArgument
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, PermissionDenied
 from stack_cfo.core.i18n import resolve_locale
 from stack_cfo.core.idempotency import IdempotencyStore, request_key, validate_request_id
 from stack_cfo.core.notifications.kinds import OutboxStatus, Platform
@@ -278,6 +280,28 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         except InvalidArgument as exc:
             raise _in_request(exc, "preferences.") from None
         return preferences_to_proto(prefs, self.service.default_locale)
+
+    async def Unsubscribe(
+        self, request: pb.UnsubscribeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UnsubscribeResponse:
+        scope = UNSUBSCRIBE_SCOPES.get(request.scope)
+        if scope is None:
+            raise invalid("scope", f"unknown unsubscribe scope {request.scope}", reason="INVALID_ENUM")
+        token = self.service.read_unsubscribe_token(request.token)
+        principal = current_principal()
+        if not (principal.is_service or principal.user_id == token.user_id):
+            # the token is valid (it verified): saying so to another user leaks nothing they do not hold
+            raise PermissionDenied(
+                "this unsubscribe token is another user's: only that user or a service principal may apply it",
+                reason="UNSUBSCRIBE_TOKEN_OF_ANOTHER_USER",
+            )
+        data_scope.act_for(token.user_id)
+        prefs = await self.service.unsubscribe(token.user_id, token.kind, scope)
+        return pb.UnsubscribeResponse(
+            user=f"users/{token.user_id}",
+            kind=KINDS_OUT[token.kind],
+            preferences=preferences_to_proto(prefs, self.service.default_locale),
+        )
 
     async def RegisterDevice(
         self, request: pb.RegisterDeviceRequest, context: grpc.aio.ServicerContext

@@ -1,9 +1,11 @@
-"""SchedulerService enums shared by its methods: kinds, channels and statuses (domain <-> proto)."""
+"""SchedulerService enums shared by its methods: kinds, channels, statuses and unsubscribe scopes
+(domain <-> proto)."""
 
 from __future__ import annotations
 
 from stack_cfo._proto.stack.cfo.v1 import scheduler_pb2 as pb
 from stack_cfo.core.notifications.kinds import Channel, NotificationKind, OutboxStatus
+from stack_cfo.core.notifications.unsubscribe import UnsubscribeScope
 
 KINDS = {
     pb.NOTIFICATION_KIND_DAILY_DIGEST: NotificationKind.DIGEST,
@@ -29,3 +31,9 @@ STATUSES = {
     pb.NOTIFICATION_STATUS_AWAITING_ACK: OutboxStatus.AWAITING_ACK,
 }
 STATUSES_OUT = {v: k for k, v in STATUSES.items()}
+#: UnsubscribeRequest.scope; UNSPECIFIED is EMAIL (the contract's default).
+UNSUBSCRIBE_SCOPES = {
+    pb.UNSUBSCRIBE_SCOPE_UNSPECIFIED: UnsubscribeScope.EMAIL,
+    pb.UNSUBSCRIBE_SCOPE_EMAIL: UnsubscribeScope.EMAIL,
+    pb.UNSUBSCRIBE_SCOPE_KIND: UnsubscribeScope.KIND,
+}

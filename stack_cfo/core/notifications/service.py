@@ -10,6 +10,7 @@ manual run completes even when no scheduler replica is up.
 - :meth:`NotificationService.run_job`              -> RunJob (async iterator of :class:`RunJobEvent`)
 - :meth:`NotificationService.preferences`          -> GetNotificationPreferences
 - :meth:`NotificationService.update_preferences`   -> UpdateNotificationPreferences
+- :meth:`NotificationService.read_unsubscribe_token`, :meth:`NotificationService.unsubscribe` -> Unsubscribe
 - :meth:`NotificationService.register_device`      -> RegisterDevice
 - :meth:`NotificationService.delete_device`        -> DeleteDevice
 - :meth:`NotificationService.list_devices`         -> ListDevices
@@ -42,7 +43,15 @@ from stack_cfo.core.notifications.records import (
     NotificationRecord,
     PushDevice,
 )
+from stack_cfo.core.notifications.unsubscribe import (
+    UnsubscribeScope,
+    UnsubscribeToken,
+    not_configured,
+    read_token,
+    switch_for,
+)
 from stack_cfo.core.provenance.model import Receipt
+from stack_cfo.secret import Secret
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +190,7 @@ class NotificationService:
         clock: Clock | None = None,
         default_locale: str = "en",
         max_devices: int = 20,
+        unsubscribe_secret: Secret | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -188,6 +198,8 @@ class NotificationService:
         """notifications.default_locale: the locale of users who set none."""
         self.max_devices = max_devices
         """notifications.max_devices_per_user: push devices one user may keep."""
+        self.unsubscribe_secret = unsubscribe_secret
+        """notifications.email.unsubscribe_secret: the key of e-mails' unsubscribe tokens (None: not configured)."""
         self.calendar = calendar or NyseCalendar()
         self.clock = clock
         self._make_deliverer = deliverer
@@ -425,6 +437,28 @@ class NotificationService:
         prefs = await self.store.get_preferences(user_id)
         apply_update(prefs, changes)  # validate before taking the lock
         return await self.store.save_preferences(prefs, modify=lambda current: apply_update(current, changes))
+
+    def read_unsubscribe_token(self, token: str) -> UnsubscribeToken:
+        """The user and kind an e-mail's unsubscribe token names. FAILED_PRECONDITION
+        (UNSUBSCRIBE_NOT_CONFIGURED) without a secret; INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN) when the
+        token is malformed or was not signed with this server's secret."""
+        if self.unsubscribe_secret is None:
+            raise not_configured()
+        return read_token(self.unsubscribe_secret, token)
+
+    async def unsubscribe(
+        self, user_id: str, kind: NotificationKind, scope: UnsubscribeScope
+    ) -> NotificationPreferences:
+        """Switch off ``email_enabled`` (scope EMAIL) or ``kind`` (scope KIND) and return the preferences.
+        Idempotent: when the switch is already off nothing is written. Never creates the user: an unknown
+        or erased one is NOT_FOUND (USER_NOT_FOUND)."""
+        if not await self.store.user_exists(user_id):
+            raise NotFound.resource("user", f"users/{user_id}")
+        switch = switch_for(scope, kind)
+        prefs = await self.store.get_preferences(user_id)
+        if not getattr(prefs, switch):
+            return prefs
+        return await self.store.save_preferences(prefs, modify=lambda current: apply_update(current, {switch: False}))
 
     async def register_device(
         self, user_id: str, *, platform: Platform, token: str, display_name: str = ""

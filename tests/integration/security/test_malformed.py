@@ -65,7 +65,7 @@ async def test_every_rpc_answers_an_undecodable_body_without_naming_python(db_ds
     async with running_server(db_dsn, data_dir) as srv:
         user = new_user()
         methods = [*contract_methods(), *PUBLIC]
-        assert len(methods) == 46 + len(PUBLIC)
+        assert len(methods) == 47 + len(PUBLIC)
         seen_malformed = set()
         for method, req_stream, resp_stream in methods:
             for i, body in enumerate(bodies(hash(method) & 0xFFFF)):

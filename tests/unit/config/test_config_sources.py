@@ -93,6 +93,7 @@ SECRETS = {
     "ZEROG_COMPUTE_PRIVATE_KEY": (ZEROG_PRIVATE_KEY, "zerog.compute.private_key"),
     "ZEROG_STORAGE_PRIVATE_KEY": (ZEROG_PRIVATE_KEY, "zerog.storage.private_key"),
     "SMTP_PASSWORD": (SMTP_PASSWORD, "notifications.smtp.password"),
+    "EMAIL_UNSUBSCRIBE_SECRET": ("unsubscribe-test-secret-" + "3e" * 16, "notifications.email.unsubscribe_secret"),
     "STACK_CFO_RATE_LIMIT_STORAGE": ("redis://:pw-4f1d@redis:6379/0", "rate_limits.storage"),
 }
 # A configured JWT secret is production mode, which needs an issuer and an audience.

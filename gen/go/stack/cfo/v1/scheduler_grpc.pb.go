@@ -57,6 +57,22 @@ type SchedulerServiceClient interface {
 	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
 	// user's preferences; a user the service has not seen yet is created by this call).
 	UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error)
+	// Applies an e-mail's unsubscribe link. With notifications.email.unsubscribe_url configured, every
+	// e-mail carries `List-Unsubscribe: <url>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+	// (RFC 2369, RFC 8058) and an unsubscribe link in its footer, the URL's `{token}` replaced by a token
+	// naming the user and the e-mail's kind, signed with HMAC-SHA256 under
+	// notifications.email.unsubscribe_secret. The app's endpoint at that URL receives the mailbox
+	// provider's one-click POST (or the reader's click) and calls this with the token. `scope` EMAIL (the
+	// default) switches `email_enabled` off: no more e-mail of any kind, push and the other channels
+	// unchanged; KIND switches the e-mail's kind off on every channel. Idempotent: a token applied again
+	// changes nothing. Tokens do not expire (the link in an old e-mail keeps working). Callers: service
+	// principals, or the token's own user. Not rate-limited beyond the writes class.
+	// Errors: INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN naming `token`: malformed, or a signature that
+	// does not verify; INVALID_ENUM naming `scope`); PERMISSION_DENIED (UNSUBSCRIBE_TOKEN_OF_ANOTHER_USER: a
+	// user token for another user);
+	// NOT_FOUND (USER_NOT_FOUND: the user was erased); FAILED_PRECONDITION (UNSUBSCRIBE_NOT_CONFIGURED: no
+	// notifications.email.unsubscribe_secret on this server).
+	Unsubscribe(ctx context.Context, in *UnsubscribeRequest, opts ...grpc.CallOption) (*UnsubscribeResponse, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
 	// A user keeps at most `notifications.max_devices_per_user` devices (server configuration, 20 by default):
@@ -222,6 +238,15 @@ func (c *schedulerServiceClient) GetNotificationPreferences(ctx context.Context,
 func (c *schedulerServiceClient) UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*NotificationPreferences, error) {
 	out := new(NotificationPreferences)
 	err := c.cc.Invoke(ctx, "/stack.cfo.v1.SchedulerService/UpdateNotificationPreferences", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulerServiceClient) Unsubscribe(ctx context.Context, in *UnsubscribeRequest, opts ...grpc.CallOption) (*UnsubscribeResponse, error) {
+	out := new(UnsubscribeResponse)
+	err := c.cc.Invoke(ctx, "/stack.cfo.v1.SchedulerService/Unsubscribe", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -420,6 +445,22 @@ type SchedulerServiceServer interface {
 	// INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
 	// user's preferences; a user the service has not seen yet is created by this call).
 	UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*NotificationPreferences, error)
+	// Applies an e-mail's unsubscribe link. With notifications.email.unsubscribe_url configured, every
+	// e-mail carries `List-Unsubscribe: <url>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+	// (RFC 2369, RFC 8058) and an unsubscribe link in its footer, the URL's `{token}` replaced by a token
+	// naming the user and the e-mail's kind, signed with HMAC-SHA256 under
+	// notifications.email.unsubscribe_secret. The app's endpoint at that URL receives the mailbox
+	// provider's one-click POST (or the reader's click) and calls this with the token. `scope` EMAIL (the
+	// default) switches `email_enabled` off: no more e-mail of any kind, push and the other channels
+	// unchanged; KIND switches the e-mail's kind off on every channel. Idempotent: a token applied again
+	// changes nothing. Tokens do not expire (the link in an old e-mail keeps working). Callers: service
+	// principals, or the token's own user. Not rate-limited beyond the writes class.
+	// Errors: INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN naming `token`: malformed, or a signature that
+	// does not verify; INVALID_ENUM naming `scope`); PERMISSION_DENIED (UNSUBSCRIBE_TOKEN_OF_ANOTHER_USER: a
+	// user token for another user);
+	// NOT_FOUND (USER_NOT_FOUND: the user was erased); FAILED_PRECONDITION (UNSUBSCRIBE_NOT_CONFIGURED: no
+	// notifications.email.unsubscribe_secret on this server).
+	Unsubscribe(context.Context, *UnsubscribeRequest) (*UnsubscribeResponse, error)
 	// Registers (or re-registers) a push device for the user and returns it. Registering a token the user
 	// already registered updates and reactivates that device (same name). Idempotent with `request_id`.
 	// A user keeps at most `notifications.max_devices_per_user` devices (server configuration, 20 by default):
@@ -540,6 +581,9 @@ func (UnimplementedSchedulerServiceServer) GetNotificationPreferences(context.Co
 }
 func (UnimplementedSchedulerServiceServer) UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*NotificationPreferences, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateNotificationPreferences not implemented")
+}
+func (UnimplementedSchedulerServiceServer) Unsubscribe(context.Context, *UnsubscribeRequest) (*UnsubscribeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Unsubscribe not implemented")
 }
 func (UnimplementedSchedulerServiceServer) RegisterDevice(context.Context, *RegisterDeviceRequest) (*Device, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RegisterDevice not implemented")
@@ -667,6 +711,24 @@ func _SchedulerService_UpdateNotificationPreferences_Handler(srv interface{}, ct
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(SchedulerServiceServer).UpdateNotificationPreferences(ctx, req.(*UpdateNotificationPreferencesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulerService_Unsubscribe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnsubscribeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).Unsubscribe(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stack.cfo.v1.SchedulerService/Unsubscribe",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).Unsubscribe(ctx, req.(*UnsubscribeRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -941,6 +1003,10 @@ var _SchedulerService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateNotificationPreferences",
 			Handler:    _SchedulerService_UpdateNotificationPreferences_Handler,
+		},
+		{
+			MethodName: "Unsubscribe",
+			Handler:    _SchedulerService_Unsubscribe_Handler,
 		},
 		{
 			MethodName: "RegisterDevice",

@@ -52,6 +52,12 @@ class RunJobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUN_JOB_STAGE_DONE: _ClassVar[RunJobStage]
     RUN_JOB_STAGE_USER_SKIPPED: _ClassVar[RunJobStage]
 
+class UnsubscribeScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    UNSUBSCRIBE_SCOPE_UNSPECIFIED: _ClassVar[UnsubscribeScope]
+    UNSUBSCRIBE_SCOPE_EMAIL: _ClassVar[UnsubscribeScope]
+    UNSUBSCRIBE_SCOPE_KIND: _ClassVar[UnsubscribeScope]
+
 class DevicePlatform(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DEVICE_PLATFORM_UNSPECIFIED: _ClassVar[DevicePlatform]
@@ -83,6 +89,9 @@ RUN_JOB_STAGE_SKIPPED: RunJobStage
 RUN_JOB_STAGE_FAILED: RunJobStage
 RUN_JOB_STAGE_DONE: RunJobStage
 RUN_JOB_STAGE_USER_SKIPPED: RunJobStage
+UNSUBSCRIBE_SCOPE_UNSPECIFIED: UnsubscribeScope
+UNSUBSCRIBE_SCOPE_EMAIL: UnsubscribeScope
+UNSUBSCRIBE_SCOPE_KIND: UnsubscribeScope
 DEVICE_PLATFORM_UNSPECIFIED: DevicePlatform
 DEVICE_PLATFORM_FCM: DevicePlatform
 DEVICE_PLATFORM_APNS: DevicePlatform
@@ -222,6 +231,24 @@ class NotificationPreferences(_message.Message):
     locale: str
     effective_locale: str
     def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., daily_digest_enabled: _Optional[bool] = ..., weekly_summary_enabled: _Optional[bool] = ..., performance_alerts_enabled: _Optional[bool] = ..., email_enabled: _Optional[bool] = ..., push_enabled: _Optional[bool] = ..., email_address: _Optional[str] = ..., quiet_hours_start: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., quiet_hours_end: _Optional[_Union[_common_pb2.TimeOfDay, _Mapping]] = ..., alert_threshold_percent: _Optional[float] = ..., alert_threshold_sigma: _Optional[float] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., webhook_enabled: _Optional[bool] = ..., feed_enabled: _Optional[bool] = ..., locale: _Optional[str] = ..., effective_locale: _Optional[str] = ...) -> None: ...
+
+class UnsubscribeRequest(_message.Message):
+    __slots__ = ("token", "scope")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    scope: UnsubscribeScope
+    def __init__(self, token: _Optional[str] = ..., scope: _Optional[_Union[UnsubscribeScope, str]] = ...) -> None: ...
+
+class UnsubscribeResponse(_message.Message):
+    __slots__ = ("user", "kind", "preferences")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    kind: NotificationKind
+    preferences: NotificationPreferences
+    def __init__(self, user: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., preferences: _Optional[_Union[NotificationPreferences, _Mapping]] = ...) -> None: ...
 
 class GetNotificationPreferencesRequest(_message.Message):
     __slots__ = ("name",)

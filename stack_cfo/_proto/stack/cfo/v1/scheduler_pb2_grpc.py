@@ -57,6 +57,11 @@ class SchedulerServiceStub:
                 request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateNotificationPreferencesRequest.SerializeToString,
                 response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationPreferences.FromString,
                 _registered_method=True)
+        self.Unsubscribe = channel.unary_unary(
+                '/stack.cfo.v1.SchedulerService/Unsubscribe',
+                request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UnsubscribeRequest.SerializeToString,
+                response_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UnsubscribeResponse.FromString,
+                _registered_method=True)
         self.RegisterDevice = channel.unary_unary(
                 '/stack.cfo.v1.SchedulerService/RegisterDevice',
                 request_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.RegisterDeviceRequest.SerializeToString,
@@ -188,6 +193,27 @@ class SchedulerServiceServicer:
         Errors: INVALID_ARGUMENT (UNKNOWN_TIME_ZONE, INVALID_QUIET_HOURS, INVALID_EMAIL, INVALID_THRESHOLD,
         INVALID_LOCALE, INVALID_UPDATE_MASK) with field violations; NOT_FOUND (USER_NOT_FOUND, for another
         user's preferences; a user the service has not seen yet is created by this call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unsubscribe(self, request, context):
+        """Applies an e-mail's unsubscribe link. With notifications.email.unsubscribe_url configured, every
+        e-mail carries `List-Unsubscribe: <url>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+        (RFC 2369, RFC 8058) and an unsubscribe link in its footer, the URL's `{token}` replaced by a token
+        naming the user and the e-mail's kind, signed with HMAC-SHA256 under
+        notifications.email.unsubscribe_secret. The app's endpoint at that URL receives the mailbox
+        provider's one-click POST (or the reader's click) and calls this with the token. `scope` EMAIL (the
+        default) switches `email_enabled` off: no more e-mail of any kind, push and the other channels
+        unchanged; KIND switches the e-mail's kind off on every channel. Idempotent: a token applied again
+        changes nothing. Tokens do not expire (the link in an old e-mail keeps working). Callers: service
+        principals, or the token's own user. Not rate-limited beyond the writes class.
+        Errors: INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN naming `token`: malformed, or a signature that
+        does not verify; INVALID_ENUM naming `scope`); PERMISSION_DENIED (UNSUBSCRIBE_TOKEN_OF_ANOTHER_USER: a
+        user token for another user);
+        NOT_FOUND (USER_NOT_FOUND: the user was erased); FAILED_PRECONDITION (UNSUBSCRIBE_NOT_CONFIGURED: no
+        notifications.email.unsubscribe_secret on this server).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -387,6 +413,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateNotificationPreferencesRequest.FromString,
                     response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationPreferences.SerializeToString,
             ),
+            'Unsubscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unsubscribe,
+                    request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UnsubscribeRequest.FromString,
+                    response_serializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.UnsubscribeResponse.SerializeToString,
+            ),
             'RegisterDevice': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterDevice,
                     request_deserializer=stack_dot_cfo_dot_v1_dot_scheduler__pb2.RegisterDeviceRequest.FromString,
@@ -568,6 +599,33 @@ class SchedulerService:
             '/stack.cfo.v1.SchedulerService/UpdateNotificationPreferences',
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.UpdateNotificationPreferencesRequest.SerializeToString,
             stack_dot_cfo_dot_v1_dot_scheduler__pb2.NotificationPreferences.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unsubscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stack.cfo.v1.SchedulerService/Unsubscribe',
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.UnsubscribeRequest.SerializeToString,
+            stack_dot_cfo_dot_v1_dot_scheduler__pb2.UnsubscribeResponse.FromString,
             options,
             channel_credentials,
             insecure,
