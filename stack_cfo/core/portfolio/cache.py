@@ -57,6 +57,11 @@ class TaggedCache:
         while len(self._data) > self._max:
             self._data.popitem(last=False)
 
+    def tags_of(self, key: Hashable, value: Any) -> frozenset[str] | None:
+        """The symbols ``key``'s entry is tagged with, if that entry holds ``value`` (None otherwise)."""
+        e = self._data.get(key)
+        return e.symbols if e is not None and e.value is value else None
+
     def drop(self, key: Hashable) -> None:
         self._data.pop(key, None)
 

@@ -7,14 +7,18 @@ a cache, and the AI narrative. No gRPC, no SQL text: the outside comes in throug
 **Caching.** Computed summaries are cached per (user, as-of market day) together with the price
 series and holdings they were built from. Every change is announced on the change feed (PostgreSQL
 LISTEN/NOTIFY in production, so every replica hears every write): a sync drops that user's
-entries, a price write drops the entries depending on the changed symbols. A cache entry is only
+entries, a price write drops the entries depending on the changed symbols, and an exchange-rate
+write (announced like prices, as ``#FX:EUR/USD`` and ``#FX:USD/EUR``) those computed with that
+pair's series, directly or as a cross rate through the base. A cache entry is only
 trusted while the feed is connected and was built in the current feed epoch (a reconnect may have
 missed notifications, so it empties the cache); an entry also expires after ``cache_ttl``. A
 computation that overlaps an invalidation is returned but not stored. The process that made the
 write invalidates locally before answering, so a client reads its own writes.
 
 **Watches** (:mod:`.watch`) share one feed per process; changes inside the client's minimum
-interval coalesce into one update.
+interval coalesce into one update. A watch listens to its portfolio's held symbols and to the
+exchange-rate series its summary is valued with (see :meth:`PortfolioService._watch_symbols`), so
+a new rate of such a pair wakes it as a new price of a held symbol does (and no other watch).
 """
 
 from __future__ import annotations
@@ -204,6 +208,11 @@ class PortfolioService(LedgerUseCases):
         self._refreshes: set[asyncio.Task[None]] = set()
         #: By user, the refresh under way and the symbols changed since it started (refreshed next).
         self._refreshing: dict[str, tuple[asyncio.Task[None], set[str]]] = {}
+        #: By watched user, the exchange-rate series (``#FX:`` keys) their latest "now" summary was
+        #: valued with, and the change sequence that computation started at (a computation begun
+        #: earlier and finished later does not replace it): what their watches listen to besides the
+        #: held symbols (see _watch_symbols).
+        self._watched_fx: dict[str, tuple[int, frozenset[str]]] = {}
         #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
         self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
@@ -268,9 +277,11 @@ class PortfolioService(LedgerUseCases):
 
     def _watchers_gone(self, user_id: str) -> None:
         """The last watch of ``user_id`` ended: the refresh for it is of no use any more."""
-        running = self._refreshing.get(user_id)
-        if running is not None and not self.hub.watches(user_id):
-            running[0].cancel()
+        if not self.hub.watches(user_id):
+            self._watched_fx.pop(user_id, None)
+            running = self._refreshing.get(user_id)
+            if running is not None:
+                running[0].cancel()
 
     def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
         """Invalidate for a price write, once per write: this process's own write is announced
@@ -472,6 +483,11 @@ class PortfolioService(LedgerUseCases):
         else:
             view = await compute_pool.run(work, started=shared.start)
         self.stats.computations += 1
+        if as_of is None and self.hub.watches(user_id):
+            # Noted whether or not the summary is cached: the watch sending it listens to these.
+            noted = self._watched_fx.get(user_id)
+            if noted is None or noted[0] <= seq:
+                self._watched_fx[user_id] = (seq, inputs.portfolio.fx_keys | inputs.converted_with)
         if epoch is not None and self._seq == seq and self._epoch() == epoch:
             deps = (inputs.portfolio.symbols | {settings.benchmark_symbol} | inputs.portfolio.fx_keys
                     | inputs.converted_with)
@@ -483,7 +499,7 @@ class PortfolioService(LedgerUseCases):
         if epoch is not None:
             portfolio = self._portfolios.get(("portfolio", user_id), epoch)
         if portfolio is None:
-            portfolio = await self._load_portfolio(user_id, epoch)
+            portfolio = await self._load_portfolio(user_id, epoch, seq)
             if epoch is not None and self._seq == seq:
                 self._portfolios.put(
                     ("portfolio", user_id), portfolio, user_id=user_id, symbols=portfolio.fx_keys, epoch=epoch
@@ -508,11 +524,11 @@ class PortfolioService(LedgerUseCases):
                 one = dataclasses.replace(one, quote=q, currency=one.currency or q.currency)
             if one.dates or one.quote is not None:
                 prices[s] = one
-        converted_with = await self._convert_foreign_prices(portfolio, prices, epoch)
+        converted_with = await self._convert_foreign_prices(portfolio, prices, epoch, seq)
         return _Inputs(portfolio, prices, settings, converted_with)
 
     async def _convert_foreign_prices(
-        self, portfolio: StoredPortfolio, prices: dict[str, PriceSeries], epoch: int | None
+        self, portfolio: StoredPortfolio, prices: dict[str, PriceSeries], epoch: int | None, seq: int
     ) -> frozenset[str]:
         """Prices recorded in another currency than the one their symbol is held or traded in are
         converted into the latter, day by day (:func:`~.fx.convert_series`): a position and its prices
@@ -529,7 +545,7 @@ class PortfolioService(LedgerUseCases):
         needed = ({prices[s].currency for s in foreign} | set(foreign.values())) - {base}
         rates = dict(portfolio.fx_rates)
         if needed - rates.keys():
-            rates.update(await self._fx_series(needed - rates.keys(), base, epoch))
+            rates.update(await self._fx_series(needed - rates.keys(), base, epoch, seq))
         table = FxTable(base, rates)
         for s, c in foreign.items():
             converted = convert_series(prices[s], c, table)
@@ -614,7 +630,7 @@ class PortfolioService(LedgerUseCases):
         if current is not None and current[1] is future:
             del self._series_loads[symbol]
 
-    async def _load_portfolio(self, user_id: str, epoch: int | None) -> StoredPortfolio:
+    async def _load_portfolio(self, user_id: str, epoch: int | None, seq: int) -> StoredPortfolio:
         """Snapshots, or the ledger when the user has transactions; the user's settings; the
         exchange rates every currency in it needs."""
         user_settings = await self._store.get_settings(user_id)
@@ -624,7 +640,7 @@ class PortfolioService(LedgerUseCases):
         fx: dict[str, PriceSeries] = {}
 
         async def load_fx(currencies: set[str]) -> None:
-            fx.update(await self._fx_series(currencies - {base}, base, epoch))
+            fx.update(await self._fx_series(currencies - {base}, base, epoch, seq))
 
         ledger = await self.load_ledger(user_id, base, user_settings.method, fx, load_fx, epoch)
         if ledger is not None:
@@ -636,7 +652,12 @@ class PortfolioService(LedgerUseCases):
         await load_fx(portfolio.currencies)
         return dataclasses.replace(portfolio, user_settings=user_settings, fx_rates=fx)
 
-    async def _fx_series(self, currencies: set[str], base: str, epoch: int | None) -> dict[str, PriceSeries]:
+    async def _fx_series(
+        self, currencies: set[str], base: str, epoch: int | None, seq: int
+    ) -> dict[str, PriceSeries]:
+        """The rate series of ``currencies`` to ``base``, cached as price series are: only when nothing
+        was invalidated since ``seq`` (a series read just before a new rate was recorded, and put
+        after its invalidation, was served to every summary after it until it expired)."""
         out: dict[str, PriceSeries] = {}
         missing: list[str] = []
         for c in sorted(currencies):
@@ -651,7 +672,7 @@ class PortfolioService(LedgerUseCases):
             for c in missing:
                 one = loaded.get(c) or PriceSeries(symbol=fx_key(c, base), dates=(), closes=())
                 out[c] = one
-                if epoch is not None:
+                if epoch is not None and self._seq == seq:
                     self._series.put(("series", fx_key(c, base)), one, user_id=None,
                                      symbols=frozenset({fx_key(c, base)}), epoch=epoch)
         return out
@@ -710,7 +731,7 @@ class PortfolioService(LedgerUseCases):
         sub = self.hub.subscribe(user_id)
         try:
             view = await self.summary(user_id)
-            sub.symbols = view.held_symbols
+            sub.symbols = self._watch_symbols(user_id, view)
             yield WatchUpdate(view, WatchTrigger.INITIAL, ())
             last_sent = time.monotonic()
             while True:
@@ -732,7 +753,7 @@ class PortfolioService(LedgerUseCases):
                 # The summary the change was computed into, unless anything changed since.
                 new = fresh[0] if fresh is not None and fresh[1] == self._seq else await self._summary_for_watch(
                     user_id, sub)
-                sub.symbols = new.held_symbols
+                sub.symbols = self._watch_symbols(user_id, new)
                 if trigger is None:
                     if not resync or _same_figures(new.summary, view.summary):
                         continue
@@ -744,6 +765,27 @@ class PortfolioService(LedgerUseCases):
             self.hub.unsubscribe(sub)
             self._watchers_gone(user_id)
 
+
+    def _watch_symbols(self, user_id: str, view: SummaryView) -> frozenset[str]:
+        """What a watch of ``user_id`` that just got ``view`` listens to: the held symbols, and the
+        exchange-rate series the portfolio is valued with (its positions' and flows' currencies, and
+        the cross rates of prices recorded in another currency than their position's; ``#FX:`` keys,
+        which no ticker can equal). A rate write names its pair both ways round, so it reaches the
+        watch however it was recorded; a portfolio that converts with no rate listens to its symbols
+        alone. A new price of a held symbol is matched exactly as before (the same set, the same
+        lookups)."""
+        noted = self._watched_fx.get(user_id)
+        if noted is not None:
+            fx = noted[1]
+        else:
+            # No summary computed since the user's first watch opened: the one it got came from the
+            # cache, and the entry's tags name the series it was computed with.
+            tags = self._summaries.tags_of(("now", user_id, self._today(self._clock.now())), view)
+            if tags is None:
+                return view.held_symbols
+            fx = frozenset(t for t in tags if is_fx_key(t))
+            self._watched_fx[user_id] = (-1, fx)  # any computation from now on replaces it
+        return view.held_symbols | fx if fx else view.held_symbols
 
     async def _summary_for_watch(self, user_id: str, sub: Any) -> SummaryView:
         """The summary a watch sends next. The database being unavailable does not end the watch: it

@@ -1,7 +1,9 @@
 """Watches: in-process fan-out of change-feed events to the open ``WatchPortfolio`` streams.
 
 Watches share one feed per process; each watcher keeps its pending trigger and changed symbols,
-so changes inside the client's minimum interval coalesce into one update.
+so changes inside the client's minimum interval coalesce into one update. A watcher's symbols
+include the exchange-rate series its portfolio is valued with (``#FX:EUR/USD``): a new rate of
+such a pair wakes it as a price change (``PRICE_CHANGE``, naming no symbol).
 
 The hub also knows when a fan-out is in flight: from the moment a change wakes watchers (or a
 recomputation for them starts) until every woken watcher has sent its update (or found nothing
@@ -58,6 +60,8 @@ class _Subscription:
         self.episode = 0
         #: Waiting out its minimum interval (see :meth:`settle`).
         self.pausing = False
+        #: What it listens to: the portfolio's held symbols, and the exchange-rate series (``#FX:``
+        #: keys, as rate writes announce them) it is valued with. A rate is matched like a price.
         self.symbols: frozenset[str] = frozenset()
         self.trigger: WatchTrigger | None = None
         self.changed: set[str] = set()
@@ -189,7 +193,8 @@ class WatchHub:
         return any(symbols is None or not symbols.isdisjoint(s.symbols) for s in subs)
 
     def users_holding(self, symbols: frozenset[str]) -> list[str]:
-        """The users with a watcher whose portfolio holds one of ``symbols``."""
+        """The users with a watcher whose portfolio holds one of ``symbols`` (or is valued with one of
+        them, for exchange-rate series)."""
         return [user for user, subs in self._subs.items() if any(not symbols.isdisjoint(s.symbols) for s in subs)]
 
     def dispatch_prices(self, user_id: str, symbols: frozenset[str],

@@ -557,7 +557,8 @@ const (
 	WatchTrigger_WATCH_TRIGGER_UNSPECIFIED WatchTrigger = 0
 	// The first update of the stream.
 	WatchTrigger_WATCH_TRIGGER_INITIAL WatchTrigger = 1
-	// A price of a held symbol changed.
+	// A price of a held symbol, or an exchange rate the portfolio is valued with, changed (for a rate alone,
+	// `changed_symbols` is empty).
 	WatchTrigger_WATCH_TRIGGER_PRICE_CHANGE WatchTrigger = 2
 	// The holdings changed (SyncPortfolio, ImportHoldingsHistory, a transaction, the settings).
 	WatchTrigger_WATCH_TRIGGER_HOLDINGS_CHANGE WatchTrigger = 3
@@ -5070,7 +5071,8 @@ type WatchPortfolioResponse struct {
 	Summary *PortfolioSummary `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
 	// Why this update was sent (for a coalesced update, the first trigger since the previous one).
 	Trigger WatchTrigger `protobuf:"varint,2,opt,name=trigger,proto3,enum=stack.cfo.v1.WatchTrigger" json:"trigger,omitempty"`
-	// Held symbols whose price changed since the previous update (empty for INITIAL).
+	// Held symbols whose price changed since the previous update (empty for INITIAL, and when only an
+	// exchange rate changed).
 	ChangedSymbols []string `protobuf:"bytes,3,rep,name=changed_symbols,json=changedSymbols,proto3" json:"changed_symbols,omitempty"`
 }
 

@@ -282,7 +282,8 @@ class PortfolioSummaryServiceServicer:
         """Upserts daily exchange rates (global market data, service principals only), at most 10,000 per call.
         A rate for a (base, quote, date) already stored is overwritten. Conversions use the latest rate on or
         before each day, directly or inverted (a EUR->USD rate also converts USD to EUR); there is no
-        triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed.
+        triangulation through a third currency. Cached summaries of portfolios in those currencies are recomputed,
+        and their watchers notified (see WatchPortfolio).
 
         Errors: INVALID_ARGUMENT (TOO_MANY_RATES, MISSING_FIELD, INVALID_DECIMAL, INVALID_RATE (zero or
         negative), OUT_OF_RANGE, UNKNOWN_CURRENCY, SAME_CURRENCY, FUTURE_DATE, DUPLICATE_RATE (a pair and date
@@ -380,13 +381,15 @@ class PortfolioSummaryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchPortfolio(self, request, context):
-        """Server-streaming. Sends one update at once, then a new one whenever a price of a held symbol or the
-        holdings change, at most once per `min_interval` (changes inside the interval are coalesced into the
-        next update). Works across server replicas. The stream runs until the client cancels. When the server
-        shuts down the stream ends with UNAVAILABLE (or CANCELLED after the shutdown grace period): reconnect
-        with backoff, and the first update of the new stream brings the client up to date. When the portfolio
-        stops existing while watched (UserDataService.EraseUserData), the stream ends with NOT_FOUND
-        (PORTFOLIO_NOT_FOUND).
+        """Server-streaming. Sends one update at once, then a new one whenever a price of a held symbol, an
+        exchange rate the portfolio is valued with (RecordExchangeRates, for a pair of a position's or flow's
+        currency and the base currency, or one used to convert prices recorded in another currency than their
+        position's; either way round), or the holdings change, at most once per `min_interval` (changes inside
+        the interval are coalesced into the next update). Works across server replicas. The stream runs until
+        the client cancels. When the server shuts down the stream ends with UNAVAILABLE (or CANCELLED after the
+        shutdown grace period): reconnect with backoff, and the first update of the new stream brings the
+        client up to date. When the portfolio stops existing while watched (UserDataService.EraseUserData),
+        the stream ends with NOT_FOUND (PORTFOLIO_NOT_FOUND).
 
         Errors: as GetPortfolioSummary, before the first event.
         """
