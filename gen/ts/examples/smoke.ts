@@ -56,7 +56,8 @@ const transport = createGrpcTransport({
   pingIdleConnection: true,
   pingTimeoutMs: 10_000,
   defaultTimeoutMs: 30_000, // a deadline on every call (override per call with timeoutMs)
-  readMaxBytes: 8 << 20, // the server's message size limit
+  readMaxBytes: 8 << 20, // the server's message size limit (server.max_message_bytes), both ways
+  writeMaxBytes: 8 << 20,
 });
 const portfolios = createClient(PortfolioSummaryService, transport);
 const chat = createClient(ChatService, transport);

@@ -120,7 +120,12 @@ WITH removed AS (
     WHERE r.rate IS DISTINCT FROM EXCLUDED.rate
     RETURNING r.base_currency, r.quote_currency, r.rate_date, (r.xmax = 0) AS inserted
 ), changes AS (
-    SELECT base_currency, quote_currency, inserted FROM upserted
+    -- a row inserted in place of its reverse pair's (removed above) replaced a rate: an update
+    SELECT u.base_currency, u.quote_currency,
+           u.inserted AND NOT EXISTS (SELECT 1 FROM removed m WHERE (m.base_currency, m.quote_currency, m.rate_date)
+                                                                   = (u.base_currency, u.quote_currency, u.rate_date))
+           AS inserted
+    FROM upserted u
     UNION ALL
     SELECT m.base_currency, m.quote_currency, false FROM removed m
     WHERE NOT EXISTS (SELECT 1 FROM upserted u WHERE (u.base_currency, u.quote_currency, u.rate_date)

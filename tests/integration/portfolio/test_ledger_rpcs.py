@@ -429,7 +429,8 @@ async def test_a_rate_sent_the_wrong_way_round_is_corrected_by_sending_it_the_ri
         await rates(("SEK", "EUR", "11"))  # the mistake: 1 SEK = 11 EUR
         assert Decimal((await summary(srv, user)).total_value) == Decimal(29920)
         fixed = await rates(("EUR", "SEK", "11"))  # the same rate as before, the right way round
-        assert fixed.inserted_count == 1  # the inverted one had replaced it
+        # it replaced the inverted one: a rate of that pair and day existed, so an update
+        assert (fixed.inserted_count, fixed.updated_count) == (0, 1)
         assert Decimal((await summary(srv, user)).total_value) == right
         # Both ways round in one request: which one converts would be a guess. Refused, nothing stored.
         with pytest.raises(grpc.aio.AioRpcError) as ei:

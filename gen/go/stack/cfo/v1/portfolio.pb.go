@@ -2142,9 +2142,10 @@ type RecordExchangeRatesResponse struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// Rates stored that did not exist before.
+	// Rates stored that did not exist before (for that pair and day, either way round).
 	InsertedCount int32 `protobuf:"varint,1,opt,name=inserted_count,json=insertedCount,proto3" json:"inserted_count,omitempty"`
-	// Rates that replaced a stored rate with a different value.
+	// Rates that replaced a stored rate with a different value (or the one recorded the other way round for
+	// the same pair and day).
 	UpdatedCount int32 `protobuf:"varint,2,opt,name=updated_count,json=updatedCount,proto3" json:"updated_count,omitempty"`
 	// Rates identical to what was stored.
 	UnchangedCount int32 `protobuf:"varint,3,opt,name=unchanged_count,json=unchangedCount,proto3" json:"unchanged_count,omitempty"`
@@ -3049,8 +3050,10 @@ type PositionSummary struct {
 	// decimal string. Empty for snapshot-based portfolios.
 	IncomeAmount string `protobuf:"bytes,20,opt,name=income_amount,json=incomeAmount,proto3" json:"income_amount,omitempty"`
 	// Units of base currency per unit of `currency` used for market_value (the latest rate on or before the
-	// as-of day), decimal string; empty when `currency` is the base currency, or when no rate is recorded
-	// (the position is then not valued and is named in PortfolioSummary.missing_exchange_rates).
+	// as-of day), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
+	// of a rate recorded the other way round, 1 / 0.9, shows as "1.11111111"); empty when `currency` is the
+	// base currency, or when no rate is recorded (the position is then not valued and is named in
+	// PortfolioSummary.missing_exchange_rates).
 	ExchangeRate string `protobuf:"bytes,21,opt,name=exchange_rate,json=exchangeRate,proto3" json:"exchange_rate,omitempty"`
 	// Unrealised return in the position's own currency: (last_price / average cost - 1) x 100, percentage
 	// points; absent when unknown.

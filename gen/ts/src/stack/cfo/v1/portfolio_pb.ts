@@ -908,14 +908,15 @@ export const RecordExchangeRatesRequestSchema: GenMessage<RecordExchangeRatesReq
  */
 export type RecordExchangeRatesResponse = Message<"stack.cfo.v1.RecordExchangeRatesResponse"> & {
   /**
-   * Rates stored that did not exist before.
+   * Rates stored that did not exist before (for that pair and day, either way round).
    *
    * @generated from field: int32 inserted_count = 1;
    */
   insertedCount: number;
 
   /**
-   * Rates that replaced a stored rate with a different value.
+   * Rates that replaced a stored rate with a different value (or the one recorded the other way round for
+   * the same pair and day).
    *
    * @generated from field: int32 updated_count = 2;
    */
@@ -1528,8 +1529,10 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
 
   /**
    * Units of base currency per unit of `currency` used for market_value (the latest rate on or before the
-   * as-of day), decimal string; empty when `currency` is the base currency, or when no rate is recorded
-   * (the position is then not valued and is named in PortfolioSummary.missing_exchange_rates).
+   * as-of day), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
+   * of a rate recorded the other way round, 1 / 0.9, shows as "1.11111111"); empty when `currency` is the
+   * base currency, or when no rate is recorded (the position is then not valued and is named in
+   * PortfolioSummary.missing_exchange_rates).
    *
    * @generated from field: string exchange_rate = 21;
    */
