@@ -332,6 +332,8 @@ class ContentService:
             facts = await self.portfolio.weekly_facts(user_id, start, end)
             if facts is None:
                 return Reason.NO_PORTFOLIO
+            # the week shown ends by the user's own date, as the period it is sent in is theirs
+            facts = facts.ending_by(now.astimezone(prefs.tz).date())
             doc = weekly_document(facts)
             written, kept = await self._write(
                 AiSurface.WEEKLY_SUMMARY, user_id, subject, doc, facts.as_of, weekly_paragraph(facts, l10n),

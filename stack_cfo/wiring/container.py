@@ -218,6 +218,7 @@ class Container:
                 default_locale=self.config.notifications.default_locale,
                 max_devices=self.config.notifications.max_devices_per_user,
                 unsubscribe_secret=self.config.notifications.email.unsubscribe_secret,
+                clock=self.clock,
             ),
         )
 

@@ -65,6 +65,8 @@ _MASKABLE = (
     "alert_threshold_sigma",
     "locale",
 )
+#: Mask paths whose zero (unset) value is not allowed and so stands for the field's default.
+_DEFAULT_WHEN_ZERO = ("alert_threshold_percent", "alert_threshold_sigma")
 
 
 def _time_of_day(target: Any, value: time | None) -> None:
@@ -118,7 +120,11 @@ def preference_changes(request: pb.UpdateNotificationPreferencesRequest) -> dict
             changes[path] = getattr(p, path) if p.HasField(path) else getattr(defaults, path)
         elif path == "time_zone":
             changes[path] = p.time_zone or defaults.time_zone
+        elif path in _DEFAULT_WHEN_ZERO:
+            # the thresholds must be > 0: an unset (zero) one named in the mask means its default, 2.0
+            changes[path] = getattr(p, path) or getattr(defaults, path)
         elif path in _MASKABLE:
+            # email_address and locale: empty is their own meaning (no e-mail; the server default)
             changes[path] = getattr(p, path)
         else:
             changes[path] = None  # unknown path: the domain rejects it naming the mask

@@ -503,7 +503,12 @@ class _Writer:
             return [_("Those risk figures are not in the data.")]
         lines = [". ".join(parts) + "."]
         if self.risk.get("observations"):
-            basis = _("They are computed on {count} daily time-weighted returns (deposits and withdrawals removed).")
+            if any(v == "unavailable (SPARSE_HISTORY)" for v in self.risk.values()):  # closes are not daily
+                basis = _("They are computed on {count} time-weighted returns between the recorded closes "
+                          "(deposits and withdrawals removed).")
+            else:
+                basis = _("They are computed on {count} daily time-weighted returns (deposits and withdrawals "
+                          "removed).")
             lines.append(basis.format(count=self.risk["observations"]))
         elif "observations" in self.risk:
             lines.append(_("There are no daily returns yet to compute them on."))

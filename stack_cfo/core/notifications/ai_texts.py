@@ -33,7 +33,11 @@ DIGEST_SYSTEM_PROMPT = (
 )
 WEEKLY_SYSTEM_PROMPT = (
     "You write the summary paragraph of an investor's weekly portfolio email: three or four sentences on the "
-    "week, against the benchmark, what drove it, and any change in risk or diversification. " + _RULES
+    "week, against the benchmark, what drove it, and any change in risk or diversification. The portfolio's "
+    "return over the week (cash included, deposits and withdrawals left out) is week.portfolio_return_percent: "
+    "state that one with start_value and end_value, and name week.net_deposits_amount or "
+    "week.net_withdrawals_amount when there is one. "
+    "week.week_return_percent is the invested positions' price return only, cash left out. " + _RULES
 )
 REGENERATE_NOTE = (
     "Your previous draft stated figures that are not in the data block: {figures}. Write it again, quoting only "
@@ -80,6 +84,12 @@ def weekly_document(facts: WeeklyFacts) -> dict[str, Any]:
         "start_value": _money2(facts.start_value),
         "end_value": _money2(facts.end_value),
         "week_change": _money2(facts.change),
+        # the whole portfolio's return, start_value to end_value (time-weighted: net deposits are no gain)
+        "portfolio_return_percent": _pct2(facts.return_over_week),
+        # money that came in or went out during the week, as the magnitude the words state
+        "net_deposits_amount": _money2(facts.net_flows) if facts.net_flows > 0 else None,
+        "net_withdrawals_amount": _money2(-facts.net_flows) if facts.net_flows < 0 else None,
+        # the invested positions' price return, cash left out (the portfolio API's week_return_percent)
         "week_return_percent": _pct2(facts.week_return),
         "benchmark_symbol": facts.benchmark_symbol,
         "benchmark_week_return_percent": _pct2(facts.benchmark_return),
@@ -149,25 +159,44 @@ def digest_fallback(facts: DigestFacts, l10n: Localizer | None = None) -> str:
 
 
 def weekly_paragraph(facts: WeeklyFacts, l10n: Localizer | None = None) -> str:
-    """The deterministic weekly summary, every figure from :func:`weekly_document`."""
+    """The deterministic weekly summary, every figure from :func:`weekly_document`: the percentage beside
+    the start and end values is the whole portfolio's return (``portfolio_return_percent``); money that
+    came in or went out is stated, and the return then called time-weighted."""
     lc = l10n or english()
     _ = lc._
     ccy = facts.currency
     start, end = lc.money(facts.start_value, ccy), lc.money(facts.end_value, ccy)
-    if facts.week_return is None:
+    ret = facts.return_over_week
+    if facts.net_flows != 0:
+        flows = lc.money(abs(facts.net_flows), ccy)
+        if facts.net_flows > 0:
+            first = _(
+                "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week, "
+                "with net deposits of {amount}."
+            ).format(start=start, end=end, amount=flows)
+        else:
+            first = _(
+                "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week, "
+                "with net withdrawals of {amount}."
+            ).format(start=start, end=end, amount=flows)
+        if ret is not None:
+            first += " " + _(
+                "Leaving deposits and withdrawals out, its time-weighted return was {percent}."
+            ).format(percent=lc.pct(ret))
+    elif ret is None:
         first = _(
             "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week."
         ).format(start=start, end=end)
-    elif facts.week_return >= 0:
+    elif ret >= 0:
         first = _(
             "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week, "
             "a gain of {percent}."
-        ).format(start=start, end=end, percent=lc.pct(abs(facts.week_return), signed=False))
+        ).format(start=start, end=end, percent=lc.pct(abs(ret), signed=False))
     else:
         first = _(
             "Automatic summary (not AI-generated): your portfolio went from {start} to {end} this week, "
             "a loss of {percent}."
-        ).format(start=start, end=end, percent=lc.pct(abs(facts.week_return), signed=False))
+        ).format(start=start, end=end, percent=lc.pct(abs(ret), signed=False))
     parts = [first]
     if facts.benchmark_return is not None:
         parts.append(

@@ -355,9 +355,12 @@ def render_weekly(
         if facts.benchmark_return is not None
         else f"{facts.benchmark_symbol} {_('n/a')}"
     )
+    # the whole portfolio's return over the week (cash in, deposits and withdrawals out), beside its start
+    # and end values; the gain it made is the value change less the money that came in or went out
+    ret = facts.return_over_week
     relative = None
-    if facts.week_return is not None and facts.benchmark_return is not None:
-        diff = facts.week_return - facts.benchmark_return
+    if ret is not None and facts.benchmark_return is not None:
+        diff = ret - facts.benchmark_return
         gap = lc.pct(abs(diff), signed=False)
         if diff > 0:
             relative = _("You finished {gap} ahead of {benchmark}.").format(gap=gap, benchmark=facts.benchmark_symbol)
@@ -370,9 +373,12 @@ def render_weekly(
             start=lc.money(facts.start_value, cur), end=lc.money(facts.end_value, cur)
         ),
         _("Return: {percent} ({change}) vs {benchmark}").format(
-            percent=lc.pct(facts.week_return), change=lc.money(facts.change, cur, signed=True), benchmark=vs
+            percent=lc.pct(ret), change=lc.money(facts.change - facts.net_flows, cur, signed=True), benchmark=vs
         ),
     ]
+    if facts.net_flows != 0:
+        flows = lc.money(facts.net_flows, cur, signed=True)
+        perf.insert(1, _("Net deposits and withdrawals: {amount}").format(amount=flows))
     risk = [
         line
         for line in (
@@ -386,7 +392,7 @@ def render_weekly(
     movers = [_mover_line(m, cur, lc) for m in facts.top_movers]
     label = f"{lc.date_short(facts.week_start)} – {lc.date_short(facts.week_end)}"
     subject = _("Your week {dates}: {percent} vs {benchmark}").format(
-        dates=label, percent=lc.pct(facts.week_return), benchmark=vs
+        dates=label, percent=lc.pct(ret), benchmark=vs
     )
     insights = facts.insights_in(lc)
     t_perf, t_movers, t_risk, t_insights = (
@@ -423,7 +429,7 @@ def render_weekly(
         blocks += [f"<h3>{html.escape(t_risk)}</h3>", _ul([html.escape(x) for x in risk])]
     if insights:
         blocks += [f"<h3>{html.escape(t_insights)}</h3>", _ul([html.escape(x) for x in insights])]
-    body = f"{lc.pct(facts.week_return)} vs {vs}"
+    body = f"{lc.pct(ret)} vs {vs}"
     if movers:
         body += " · " + _("top mover {mover}").format(mover=movers[0])
     push = PushContent(
@@ -448,9 +454,14 @@ def render_weekly(
         ),
         figures=figures(
             cur,
-            {"start_value": facts.start_value, "end_value": facts.end_value, "change": facts.change},
             {
-                "week_return": (facts.week_return, "fraction"),
+                "start_value": facts.start_value,
+                "end_value": facts.end_value,
+                "change": facts.change,
+                **({"net_flows": facts.net_flows} if facts.net_flows != 0 else {}),
+            },
+            {
+                "week_return": (ret, "fraction"),  # the return the content states: the whole portfolio's
                 "benchmark_return": (facts.benchmark_return, "fraction"),
                 "volatility": (facts.volatility, "fraction"),
                 "diversification": (facts.diversification, "score"),

@@ -7,7 +7,11 @@ API serves), so a digest never disagrees with what the app shows.
   that close: the latest close before, a session in progress is never a day's result), one
   month of daily values for the chart, the portfolio core's own sentences as the narrative;
 - weekly: the summary at the end of the week against the one at its start (volatility,
-  diversification score), the week's movers and the core's insights;
+  diversification score), the week's movers and the core's insights; the value at the last close
+  before the week and at its end (cash included), the net deposits and withdrawals in between and
+  the whole portfolio's time-weighted return over it (:func:`_week_return`), the return its words
+  state beside those values. ``week_return`` stays the invested positions' price return (cash
+  left out), the portfolio API's ``week_return_percent``;
 
 A portfolio first synced after the reported day (a new user) has no summary at that day's close
 (none is computed before the first snapshot's effective date): its digest reports the holdings
@@ -15,7 +19,9 @@ as they are now, dated by the last session whose close they are valued at, never
 day's label over other figures. A weekly summary measures its week from the last close before it;
 a portfolio first synced after the week began has no value then, so its summary covers its
 holdings now over the seven days to its market date (their prices a week back against now, the
-holdings-based change every week return here is), labelled with those seven days.
+holdings-based change), labelled with those seven days (ending by the user's local date:
+:meth:`~stack_cfo.core.notifications.ports.WeeklyFacts.ending_by`); today's cash is held all week,
+so its portfolio return is the change over the start value, no flow in it.
 - alert: :func:`stack_cfo.core.portfolio.evaluate_alert` with the user's thresholds on the
   move since the previous close, volatility from the last 90 daily TWR returns. The move is the
   summary's day change measured from that close: today's holdings (today's cash included, so a
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -50,6 +57,7 @@ from stack_cfo.core.portfolio import AlertRule, AlertWindow, evaluate_alert
 from stack_cfo.core.portfolio.history import DateRange
 from stack_cfo.core.portfolio.insight_texts import insight_text
 from stack_cfo.core.portfolio.narrative import narrative_sentences, summary_document
+from stack_cfo.core.portfolio.periods import ratio
 from stack_cfo.core.portfolio.results import HistoryPoint, Period, PriceSource
 
 if TYPE_CHECKING:
@@ -175,11 +183,15 @@ class PortfolioFacts:
             if not end_view.summary.positions:
                 return None
             s = end_view.summary
-            history = await self._values(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
+            points = await self._history(user_id, week_start - timedelta(days=CHART_DAYS), s.market_date)
+            history = tuple(ValuePoint(p.date, p.value) for p in points)
             before = [p for p in history if p.day < week_start]
             # the last close before the week (the start the week return is measured from); without a
             # valuation day before it (synced over the weekend before), the summary at its start
             start_value = before[-1].value if before else start_view.summary.total_value
+            portfolio_return, net_flows = _week_return(
+                points, week_start, week_end, start_value, s.total_value, anchored=bool(before)
+            )
             movers = _week_movers(s)
             prev = start_view.summary
             return WeeklyFacts(
@@ -190,6 +202,8 @@ class PortfolioFacts:
                 end_value=s.total_value,
                 change=s.total_value - start_value,
                 week_return=s.week_return,
+                portfolio_return=portfolio_return,
+                net_flows=net_flows,
                 benchmark_symbol=s.benchmark_symbol,
                 benchmark_return=s.benchmark_week_return,
                 top_movers=movers,
@@ -227,6 +241,8 @@ class PortfolioFacts:
             end_value=s.total_value,
             change=change,
             week_return=s.week_return,
+            # no flows by construction (the holdings now, today's cash held all week): end over start
+            portfolio_return=ratio(change, start_value) if start_value > 0 else None,
             benchmark_symbol=s.benchmark_symbol,
             benchmark_return=s.benchmark_week_return,
             top_movers=_week_movers(s),
@@ -326,6 +342,46 @@ class PortfolioFacts:
         if view is None:
             return {}
         return {p.currency: p.fx_rate for p in view.summary.positions if p.fx_rate is not None}
+
+
+def _week_return(
+    points: Sequence[HistoryPoint],
+    week_start: date,
+    week_end: date,
+    start_value: Decimal,
+    end_value: Decimal,
+    *,
+    anchored: bool,
+) -> tuple[float | None, Decimal]:
+    """The whole portfolio's (cash included) time-weighted return from ``start_value`` to ``end_value``
+    over the week, and the net external flows (+ deposits, - withdrawals) in it: the value change is
+    the return's gain plus those flows, so a deposit is never a gain.
+
+    The daily TWR of the valuation history (:mod:`~stack_cfo.core.portfolio.valuation`) chained from
+    the last close before the week (``anchored``), else from ``start_value`` (the summary at the week's
+    start of a portfolio whose first valuation day is in the week: that day's flow is its initial
+    capital, already in ``start_value``). A change of the value after the week's last valuation day
+    (a sync over the weekend: no session moved it) is money in or out, counted with the flows. With no
+    flow at all the return is exactly ``end_value / start_value - 1``."""
+    if start_value <= 0:
+        return None, Decimal(0)
+    before = [p for p in points if p.date < week_start]
+    within = [p for p in points if week_start <= p.date <= week_end]
+    if anchored and before:
+        base, growth, flows = before[-1], 1.0, sum((p.net_flow for p in within), Decimal(0))
+    elif within:
+        base, growth = within[0], float(within[0].value / start_value)
+        flows = sum((p.net_flow for p in within[1:]), Decimal(0))
+    else:
+        return ratio(end_value - start_value, start_value), Decimal(0)
+    last = within[-1] if within else base
+    flows += end_value - last.value
+    if flows == 0 and all(p.net_flow == 0 for p in within[0 if anchored else 1 :]):
+        return ratio(end_value - start_value, start_value), Decimal(0)
+    if 1 + base.cumulative_twr <= 0 or last.value <= 0:
+        return None, flows
+    growth *= (1 + last.cumulative_twr) / (1 + base.cumulative_twr)
+    return growth - 1, flows
 
 
 def _move_return(value: Decimal | None, change: Decimal) -> float | None:

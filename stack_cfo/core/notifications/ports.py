@@ -12,7 +12,7 @@ worker (:class:`Deliverer`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -113,10 +113,20 @@ class WeeklyFacts:
     start_value: Decimal
     end_value: Decimal
     change: Decimal
+    """``end_value - start_value``: the week's gain plus ``net_flows``."""
     week_return: float | None
+    """Price return of the invested positions over the week, cash left out (the summary's holdings-based
+    week return, the group ``week_return_percent`` of the portfolio API): not the return of
+    ``start_value`` to ``end_value``, which is :attr:`portfolio_return`."""
     benchmark_symbol: str
     benchmark_return: float | None
     top_movers: tuple[Mover, ...]
+    portfolio_return: float | None = None
+    """The whole portfolio's return over the week, cash included, time-weighted: deposits and withdrawals
+    (``net_flows``) are not a gain. Without flows it is ``end_value / start_value - 1``. ``None`` from a
+    reader that does not compute it (:attr:`return_over_week` then derives it when it can)."""
+    net_flows: Decimal = Decimal(0)
+    """Net external flows during the week (+ deposits, - withdrawals), part of ``change``."""
     volatility: float | None = None
     previous_volatility: float | None = None
     diversification: float | None = None
@@ -135,6 +145,25 @@ class WeeklyFacts:
         if self.insights_writer is None or l10n.is_english:
             return self.insights
         return self.insights_writer(l10n)
+
+    @property
+    def return_over_week(self) -> float | None:
+        """The return stated beside ``start_value`` and ``end_value``: :attr:`portfolio_return`, else
+        (a reader without it) ``change / start_value`` when no money came in or went out."""
+        if self.portfolio_return is not None:
+            return self.portfolio_return
+        if self.net_flows != 0 or self.start_value <= 0:
+            return None
+        return float(self.change / self.start_value)
+
+    def ending_by(self, local_today: date) -> WeeklyFacts:
+        """These facts with a week that ends by the user's local date: a new portfolio's week so far is
+        labelled by the market (New York) date of its figures, which west of New York can be a day that
+        has not begun for the user (Saturday evening in Pago Pago is Sunday in New York); its seven days
+        then end on ``local_today`` instead. A week ending earlier (any whole week) is kept as it is."""
+        if self.week_end <= local_today:
+            return self
+        return replace(self, week_start=local_today - timedelta(days=6), week_end=local_today)
 
 
 @dataclass(frozen=True, slots=True)

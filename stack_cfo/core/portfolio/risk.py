@@ -38,8 +38,10 @@ Where empyrical returns NaN, ±inf or a float-residue giant (1e16), we return an
   ``start`` to ``end`` (closes recorded weekly, monthly, quarterly) -> ``SPARSE_HISTORY`` for the
   figures that assume one return per trading day: volatility, Sharpe, Sortino, CAGR, Calmar,
   alpha, VaR and CVaR (quarterly closes over 31 years made a CAGR of +36,686 %). Cumulative
-  return, drawdowns and beta do not depend on the spacing and stay. Like the minimum history,
-  the rule is off with ``min_history`` 0;
+  return, drawdowns and beta do not depend on the spacing and stay. Below the minimum history
+  the annualised figures stay ``INSUFFICIENT_HISTORY``, but VaR and CVaR (no minimum) are
+  ``SPARSE_HISTORY`` from 2 returns on. Like the minimum history, the rule is off with
+  ``min_history`` 0;
 * zero dispersion -> ``ZERO_DISPERSION``: a series is constant when ``max - min <= 1e-12 ·
   (1 + max|x|)``. Returns are relative to wealth ``1 + r``, so a TWR series rebuilt from
   constant-growth prices (which carries ~1e-16 noise) is recognised as constant, where a plain
@@ -157,7 +159,7 @@ def compute_risk(
     annualised_ok = n >= 2 and n >= p.min_history
     # min_history 0 asks for every figure from 2 returns on, as empyrical computes them: no
     # adequacy rule applies then, the spacing check included.
-    sparse = annualised_ok and p.min_history > 0 and is_sparse(n, start, end)
+    sparse = n >= 2 and p.min_history > 0 and is_sparse(n, start, end)
 
     # -- cumulative and drawdowns (defined from one return on) -------------------------------
     wiped = n >= 1 and bool(np.any(r < -1.0))
@@ -214,7 +216,7 @@ def compute_risk(
 
     # -- benchmark -----------------------------------------------------------------------------
     beta, alpha, bench_cum, m = _benchmark_metrics(r, benchmark_returns, p, rf_d)
-    if sparse and alpha.reason is not UnavailableReason.NO_BENCHMARK:
+    if sparse and alpha.reason not in (UnavailableReason.NO_BENCHMARK, UnavailableReason.INSUFFICIENT_HISTORY):
         alpha = _SP
 
     return RiskMetrics(

@@ -89,3 +89,34 @@ def test_a_summary_from_sparse_closes_reports_sparse_history(step: int) -> None:
     assert summary.risk.cagr.reason is SPARSE
     assert summary.risk.volatility.reason is SPARSE
     assert summary.risk.cumulative_return.value is not None
+
+
+def test_a_short_sparse_series_has_no_one_day_var_either() -> None:
+    """18 monthly returns: too few for the annualised figures (INSUFFICIENT_HISTORY), and VaR/CVaR, which
+    need no minimum history, are not one-day figures either (a tester got var_95 -0.0035 here)."""
+    days = _every(date(2025, 6, 2), 19, 30)
+    r = compute_risk(normal_returns(18, seed=8, mu=0.01, sigma=0.04), start=days[0], end=days[-1])
+    assert r.cagr.reason is UnavailableReason.INSUFFICIENT_HISTORY
+    assert r.var_95.reason is SPARSE and r.cvar_95.reason is SPARSE
+    assert r.cumulative_return.value is not None
+
+
+def test_the_offline_answer_does_not_call_sparse_returns_daily() -> None:
+    """Weekly closes: "Sharpe ratio: not available (the prices are not daily)" used to be followed by
+    "They are computed on 78 daily time-weighted returns"."""
+    from stack_cfo.core.chat.offline import offline_answer
+    from stack_cfo.core.chat.portfolio_context import context_from_view
+    from stack_cfo.core.portfolio.ports import StoredPortfolio
+    from stack_cfo.core.portfolio.views import build_view
+
+    days = _every(date(2024, 1, 2), 79, 7)
+    closes = prices_from_returns(50.0, normal_returns(78, seed=9, mu=0.002, sigma=0.03))
+    snap = snapshot(days[0], [position("AAA", "10", "50")], "0")
+    as_of = after_close(days[-1])
+    summary = compute_summary(PortfolioInputs(holdings=(snap,), prices={"AAA": series("AAA", days, closes)}),
+                              as_of=as_of)
+    assert summary.risk.sharpe.reason is SPARSE
+    ctx = context_from_view(build_view("u1", summary, StoredPortfolio("u1", "USD", (snap,), ())), taken_at=as_of)
+    text = offline_answer(ctx, as_of, "What is my Sharpe ratio?", reason="COMPUTE_UNAVAILABLE")
+    assert "the prices are not daily" in text
+    assert "78 time-weighted returns between the recorded closes" in text and "daily time-weighted" not in text

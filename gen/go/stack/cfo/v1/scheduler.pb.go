@@ -1444,8 +1444,9 @@ type UpdateNotificationPreferencesRequest struct {
 	// Omitted: every field set in `preferences` (unset message fields, empty strings and zero numbers are left
 	// alone; the optional bools are changed whenever present). "*": replace everything, unset fields get
 	// defaults. A path named in the mask whose field is unset gets its default too (an optional bool, an
-	// empty `time_zone`: "UTC"; an empty `email_address`: no e-mail). To turn quiet hours off, name both "quiet_hours_start" and "quiet_hours_end" in the mask and
-	// leave them unset. Unknown paths are INVALID_ARGUMENT (INVALID_UPDATE_MASK); "name" and "update_time"
+	// empty `time_zone`: "UTC"; an empty `email_address`: no e-mail; a zero `alert_threshold_percent` or
+	// `alert_threshold_sigma`: 2.0). To turn quiet hours off, name both "quiet_hours_start" and
+	// "quiet_hours_end" in the mask and leave them unset. Unknown paths are INVALID_ARGUMENT (INVALID_UPDATE_MASK); "name" and "update_time"
 	// are ignored.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 }
@@ -3588,7 +3589,10 @@ type ContentFigure struct {
 	unknownFields protoimpl.UnknownFields
 
 	// What it is: "total_value", "change", "day_return", "week_return", "benchmark_return", "move", "sigma",
-	// "value", "start_value", "end_value", "volatility", "diversification".
+	// "value", "start_value", "end_value", "net_flows", "volatility", "diversification". For a weekly summary,
+	// `week_return` is the whole portfolio's return over the week (cash included, time-weighted: net
+	// deposits and withdrawals, `net_flows`, are not a gain); `change` is end_value - start_value, flows
+	// included.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Decimal string; fractions for returns and moves (0.0123 = 1.23 %).
 	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`

@@ -629,8 +629,9 @@ export type UpdateNotificationPreferencesRequest = Message<"stack.cfo.v1.UpdateN
    * Omitted: every field set in `preferences` (unset message fields, empty strings and zero numbers are left
    * alone; the optional bools are changed whenever present). "*": replace everything, unset fields get
    * defaults. A path named in the mask whose field is unset gets its default too (an optional bool, an
-   * empty `time_zone`: "UTC"; an empty `email_address`: no e-mail). To turn quiet hours off, name both "quiet_hours_start" and "quiet_hours_end" in the mask and
-   * leave them unset. Unknown paths are INVALID_ARGUMENT (INVALID_UPDATE_MASK); "name" and "update_time"
+   * empty `time_zone`: "UTC"; an empty `email_address`: no e-mail; a zero `alert_threshold_percent` or
+   * `alert_threshold_sigma`: 2.0). To turn quiet hours off, name both "quiet_hours_start" and
+   * "quiet_hours_end" in the mask and leave them unset. Unknown paths are INVALID_ARGUMENT (INVALID_UPDATE_MASK); "name" and "update_time"
    * are ignored.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
@@ -1826,7 +1827,10 @@ export const ChartPointSchema: GenMessage<ChartPoint> = /*@__PURE__*/
 export type ContentFigure = Message<"stack.cfo.v1.ContentFigure"> & {
   /**
    * What it is: "total_value", "change", "day_return", "week_return", "benchmark_return", "move", "sigma",
-   * "value", "start_value", "end_value", "volatility", "diversification".
+   * "value", "start_value", "end_value", "net_flows", "volatility", "diversification". For a weekly summary,
+   * `week_return` is the whole portfolio's return over the week (cash included, time-weighted: net
+   * deposits and withdrawals, `net_flows`, are not a gain); `change` is end_value - start_value, flows
+   * included.
    *
    * @generated from field: string name = 1;
    */
