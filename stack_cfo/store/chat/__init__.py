@@ -4,7 +4,8 @@ summaries, the daily token ledger and the per-session turn lease.
 No method keeps a transaction open after it returns. Turns are serialised by a lease row
 (``chat_sessions.lease_owner`` / ``lease_expires_at``) that a background task renews while
 the AI answers, so neither a transaction nor a pooled connection is held across the AI call,
-and a crashed holder's lease simply expires. Sessions deleted or erased by any process are heard
+and a crashed holder's lease is free once its replica heartbeat is stale (seconds; its TTL
+without one, :mod:`stack_cfo.store.chat.replica`). Sessions deleted or erased by any process are heard
 of on a LISTEN connection (:mod:`stack_cfo.store.chat.watch`), so answers in flight on them stop.
 
 
@@ -21,9 +22,16 @@ from stack_cfo.store.chat.transcript import TranscriptQueries
 from stack_cfo.store.chat.watch import WatchQueries
 
 
-@store_metrics.timed(store_metrics.CHAT_SESSION, skip={"aclose"}, attempts={"begin_turn": "_begin_turn"})
+@store_metrics.timed(store_metrics.CHAT_SESSION, skip={"aclose", "astart"}, attempts={"begin_turn": "_begin_turn"})
 class ChatRepository(SessionQueries, TranscriptQueries, WatchQueries):
     """Implements :class:`stack_cfo.core.chat.ports.ChatStore` on the shared pool."""
+
+    async def aclose(self) -> None:
+        """At shutdown: stop listening, and stop the replica heartbeat (its row deleted)."""
+        try:
+            await WatchQueries.aclose(self)
+        finally:
+            await self._stop_heartbeat()
 
 
 __all__ = ["LEASE_RENEW_EVERY", "LEASE_TTL", "ChatRepository", "TurnLease"]

@@ -22,13 +22,15 @@ from stack_cfo.core.chat.ports import TurnStart
 from stack_cfo.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from stack_cfo.core.provenance import GroundingRecord
 from stack_cfo.crypto.fields import CLEAR, SealerSource, UserCipher
+from stack_cfo.store.chat.replica import ReplicaHeartbeat
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
 
 Q = load_queries("chat")
 
 LEASE_TTL = 30.0
-"""Seconds a turn lease lives without renewal (a crashed holder blocks the session this long)."""
+"""Seconds a turn lease lives without renewal. A crashed holder blocks the session this long when
+it recorded no replica heartbeat; with one, until its heartbeat is stale (store.chat.replica)."""
 LEASE_RENEW_EVERY = 10.0
 
 
@@ -192,6 +194,7 @@ class RepoBase:
         lease_ttl: float = LEASE_TTL,
         lease_renew_every: float = LEASE_RENEW_EVERY,
         sealer: SealerSource = CLEAR,
+        replica: ReplicaHeartbeat | None = None,
     ) -> None:
         self._db = db
         self._sealer = sealer
@@ -201,6 +204,8 @@ class RepoBase:
         self._orphans: dict[str, dict[str, float]] = {}
         """Leases this process gave up but could not release: session -> owner -> monotonic expiry."""
         self._reclaimer: asyncio.Task[None] | None = None
+        self._replica = replica or ReplicaHeartbeat(db.conninfo, role=db.role)
+        """This process's heartbeat (started by ``astart``): the leases taken record it."""
 
     async def _session(self, row: Mapping[str, Any]) -> ChatSession:
         return session_row(row, await self._sealer.cipher(str(row["user_id"])))

@@ -1,5 +1,9 @@
 """The per-session turn lease: a row that a background task renews while the AI answers.
 
+A lease records this process's replica id (:mod:`stack_cfo.store.chat.replica`, started by
+:meth:`LeaseQueries.astart`): when the process dies, another replica takes its leases a few
+seconds after its heartbeat stops, instead of after the TTL.
+
 A lease whose release fails (the database is away when the turn ends) is an *orphan*: nothing
 runs under it, but its row says the session is busy until the TTL passes. This process keeps a
 list of its orphans; it takes them over at once when it starts the session's next turn (the
@@ -30,6 +34,16 @@ RECLAIM_MAX_DELAY = 1.0
 
 
 class LeaseQueries(RepoBase):
+    # ------------------------------------------------------------------ replica heartbeat
+
+    async def astart(self) -> None:
+        """Start this process's replica heartbeat (``serve``, once the database is ready)."""
+        self._replica.start()
+
+    async def _stop_heartbeat(self) -> None:
+        """Stop the heartbeat and delete this replica's row (at shutdown)."""
+        await self._replica.stop()
+
     # ------------------------------------------------------------------ turn lease
 
     @contextlib.asynccontextmanager
@@ -52,7 +66,9 @@ class LeaseQueries(RepoBase):
 
     def _acquire_params(self, session_id: str, owner: str) -> dict[str, Any]:
         orphans = self._orphans.get(session_id, {})
-        return {"id": session_id, "owner": owner, "ttl": self._lease_ttl, "orphans": list(orphans)}
+        return {"id": session_id, "owner": owner, "ttl": self._lease_ttl, "orphans": list(orphans)} | (
+            self._replica.lease_params()  # a crashed replica's lease is free once its heartbeat is stale
+        )
 
     def _held(self, handle: TurnLease) -> None:
         handle.held = True

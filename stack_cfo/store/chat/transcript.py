@@ -135,12 +135,15 @@ class TranscriptQueries(LeaseQueries):
             if lease is not None
             else {"owner": None, "ttl": self._lease_ttl, "orphans": []}
         )
+        # With a lease, it is taken first by acquire_lease's rule (a crashed replica's lease is
+        # free once its heartbeat is stale, migration 22); begin_turn's own take then finds it ours.
+        query = f"{Q.take_turn_lease}; {Q.begin_turn}" if lease is not None else Q.begin_turn
         try:
             async with self._db.transaction(scripted=True) as conn:
                 rows = await run_script(
                     conn,
                     *self._db.script(
-                        Q.begin_turn,
+                        query,
                         {
                             "id": session_id,
                             "day": day,

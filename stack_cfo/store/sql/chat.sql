@@ -121,12 +121,20 @@ ON CONFLICT (user_id, day) DO UPDATE SET tokens = chat_token_usage.tokens + EXCL
 SELECT tokens FROM chat_token_usage WHERE user_id = %(user_id)s AND day = %(day)s
 
 -- name: acquire_lease
--- Take the turn lease when it is free, expired, already ours, or held by one of `orphans` (this
--- process's own leases whose release failed: nothing runs under them any more; the rule is
--- chat_take_lease's, migration 17). `acquired` is 0 when another holder has it; `found` is 0 when
--- the session does not exist.
+-- Take the turn lease when it is free, expired, already ours, held by one of `orphans` (this
+-- process's own leases whose release failed: nothing runs under them any more), or, with
+-- `stale_after`, held by a replica whose heartbeat is older than that (a crashed one); the lease
+-- records `replica` (the rule is chat_take_lease's, migrations 17 and 22). `acquired` is 0 when
+-- another holder has it; `found` is 0 when the session does not exist.
 SELECT (SELECT count(*) FROM chat_sessions WHERE id = %(id)s) AS found,
-       chat_take_lease(%(id)s, %(owner)s, %(ttl)s, %(orphans)s::uuid[])::int AS acquired
+       chat_take_lease(%(id)s, %(owner)s, %(ttl)s, %(orphans)s::uuid[], %(replica)s::uuid,
+                       %(stale_after)s::float8)::int AS acquired
+
+-- name: take_turn_lease
+-- acquire_lease's rule in a turn's first transaction, before begin_turn (whose own take, migration
+-- 17's rule without a replica, then finds the lease its own; the turn reads that result).
+SELECT chat_take_lease(%(id)s::uuid, %(owner)s::uuid, %(ttl)s::float8, %(orphans)s::uuid[], %(replica)s::uuid,
+                       %(stale_after)s::float8)
 
 -- name: renew_lease
 UPDATE chat_sessions SET lease_expires_at = now() + make_interval(secs => %(ttl)s)
@@ -136,8 +144,24 @@ RETURNING id
 -- name: release_lease
 -- The turn's token reservation (migration 19) goes with its lease (a turn that ended without
 -- storing an answer).
-UPDATE chat_sessions SET lease_owner = NULL, lease_expires_at = NULL, reserved_tokens = 0, reserved_owner = NULL
+UPDATE chat_sessions SET lease_owner = NULL, lease_expires_at = NULL, lease_replica = NULL, reserved_tokens = 0,
+                         reserved_owner = NULL
 WHERE id = %(id)s AND lease_owner = %(owner)s
+
+-- name: replica_beat
+-- This process's replica heartbeat (migration 22), every few seconds on a bare libpq connection of
+-- its own (stack_cfo/store/chat/replica.py: $n parameters): $1 the replica id, $2 seconds after
+-- which replicas not seen are deleted (stopped without saying so long ago), $3 host, $4 pid.
+WITH forgotten AS (
+    DELETE FROM server_replicas WHERE seen_at < now() - make_interval(secs => $2::float8) AND id <> $1::uuid
+)
+INSERT INTO server_replicas AS r (id, seen_at, host, pid) VALUES ($1::uuid, now(), $3::text, $4::integer)
+ON CONFLICT (id) DO UPDATE SET seen_at = now()
+
+-- name: replica_gone
+-- The replica stops ($1: its id): its leases (released by then, or left by a turn whose release
+-- failed) expire by their TTL, as those of a replica without a heartbeat.
+DELETE FROM server_replicas WHERE id = $1::uuid
 
 -- name: request_hash
 SELECT request_hash FROM idempotency_keys

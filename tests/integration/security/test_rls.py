@@ -22,6 +22,7 @@ from tests.support.server import running_server
 #: Tables without a user's data, and why (docs/security.md, "Row-level security").
 SHARED = {
     "schema_migrations": "migration bookkeeping",
+    "server_replicas": "serve replicas' heartbeats (chat turn leases)",
     "prices": "market data, the same for everyone",
     "price_quotes": "market data, the same for everyone",
     "exchange_rates": "market data, the same for everyone",
