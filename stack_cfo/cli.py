@@ -120,10 +120,22 @@ def _workers_arg(text: str) -> int:
     return n
 
 
+_MIGRATE_SECTIONS = frozenset({"database", "server", "logging"})
+"""What ``migrate`` reads: the database (or the embedded one's data directory), and how to log."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        config = load_config(args.config)
+        try:
+            config = load_config(args.config)
+        except InvalidConfig as exc:
+            # a migration job needs the database settings only: the service's other settings (auth
+            # issuer, SMTP...) may be absent or wrong in its environment
+            other = frozenset(dotted.split(".", 1)[0] for dotted in exc.invalid)
+            if args.command != "migrate" or not other or other & _MIGRATE_SECTIONS:
+                raise
+            config = load_config(args.config, unchecked=other)
     except InvalidConfig as exc:
         if args.command != "config":
             print(f"stack-cfo: invalid configuration: {exc.key}: {exc.problem}", file=sys.stderr)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import PrivateAttr, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from stack_cfo.config import sources
@@ -84,13 +84,18 @@ class Config(BaseSettings):
         return secrets(self)
 
 
-def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None, *, unchecked: frozenset[str] = frozenset()
+) -> Config:
     """Read the file (``path`` or ``$STACK_CFO_CONFIG``, if any) and the environment; validate
     everything. Raises :class:`ConfigError` naming the first bad key (an :class:`InvalidConfig`,
-    with every bad key and what was read, when the values read do not validate)."""
+    with every bad key and what was read, when the values read do not validate).
+
+    ``unchecked``: top-level sections (``auth``) left at their defaults, unvalidated, whatever was
+    read for them: for a command that does not use them (``migrate`` needs the database only)."""
     env = os.environ if env is None else env
     path = path or env.get("STACK_CFO_CONFIG") or None
-    return _load(sources.Load(env, path=Path(path) if path else None))
+    return _load(sources.Load(env, path=Path(path) if path else None), unchecked)
 
 
 def build_config(tree: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
@@ -98,10 +103,16 @@ def build_config(tree: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     return _load(sources.Load(env or {}, tree=tree))
 
 
-def _load(load: sources.Load) -> Config:
+def _load(load: sources.Load, unchecked: frozenset[str] = frozenset()) -> Config:
     token = sources.activate(load)
     try:
-        config = Config()
+        # an instance given at init replaces what the sources read for that section, and is not revalidated
+        defaults: dict[str, Any] = {}
+        for name in unchecked:
+            section = Config.model_fields[name].annotation if name in Config.model_fields else None
+            if isinstance(section, type) and issubclass(section, BaseModel):
+                defaults[name] = section.model_construct()
+        config = Config(**defaults)
     except ValidationError as exc:
         origins = load.origins()
         errors = validation_errors(exc, lambda dotted: sources.label(dotted, origins), is_secret(Config))
