@@ -58,27 +58,47 @@ class SmtpSettings(Section):
 TOKEN_PLACEHOLDER = "{token}"
 #: Bytes an unsubscribe secret has at least (the HMAC-SHA256 key; shorter keys are guessable offline).
 MIN_UNSUBSCRIBE_SECRET_BYTES = 32
+#: Characters a URL template has at most: with its 46-character token and the header's name and angle
+#: brackets, the ``List-Unsubscribe`` line stays well under RFC 5322's 998 octets (a longer one is refused
+#: by servers or broken by them).
+MAX_UNSUBSCRIBE_URL_CHARS = 800
+#: Hosts an ``http://`` template may name (local tests); anywhere else RFC 8058 requires ``https://``.
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def _unsubscribe_url(value: object) -> str:
-    """An absolute http(s) URL template with ``{token}`` once, in its path or query ("" when unset)."""
+    """An absolute https URL template (http only on a loopback host) with ``{token}`` once, in its path or
+    query, no user information, at most :data:`MAX_UNSUBSCRIBE_URL_CHARS` characters ("" when unset)."""
     text = str(value or "").strip()
     if not text:
         return ""
+    if len(text) > MAX_UNSUBSCRIBE_URL_CHARS:
+        raise ValueError(f"must be at most {MAX_UNSUBSCRIBE_URL_CHARS} characters (the List-Unsubscribe header "
+                         f"line must stay under 998), got {len(text)}")
     if text.count(TOKEN_PLACEHOLDER) != 1:
         raise ValueError(f"must contain {TOKEN_PLACEHOLDER} exactly once, got {text!r}")
-    if any(not c.isascii() or not c.isprintable() or c.isspace() or c in '<>",' for c in text):
-        # it goes into a header between angle brackets (RFC 2369: a comma separates URLs there)
-        raise ValueError(f"must be ASCII without blanks, quotes, commas or angle brackets (percent-encode them), "
-                         f"got {text!r}")
+    if any(not c.isascii() or not c.isprintable() or c.isspace() or c in '<>",\\' for c in text):
+        # it goes into a header between angle brackets (RFC 2369: a comma separates URLs there); a
+        # backslash is no URI character (RFC 3986), and browsers read it as "/", so that
+        # https://app.example\@evil.example/ is one host to them and another to a URL parser
+        raise ValueError(f"must be ASCII without blanks, quotes, commas, backslashes or angle brackets "
+                         f"(percent-encode them), got {text!r}")
     try:
         parts = urlsplit(text)
         probe = urlsplit(text.replace(TOKEN_PLACEHOLDER, "t"))
-        absolute = parts.scheme.lower() in ("https", "http") and bool(probe.hostname) and probe.port != 0
+        scheme = parts.scheme.lower()
+        absolute = scheme in ("https", "http") and bool(probe.hostname) and probe.port != 0
     except ValueError:  # a malformed host or port
         absolute = False
     if not absolute:
         raise ValueError(f"must be an absolute http(s) URL, got {text!r}")
+    if "@" in parts.netloc:
+        # user information: a link whose visible start is not its host (https://app.example@evil.example/)
+        raise ValueError(f"must not carry user information (user:password@ before the host), got {text!r}")
+    if scheme == "http" and probe.hostname not in _LOOPBACK_HOSTS:
+        # RFC 8058: the one-click URI is an HTTPS one (mailbox providers ignore others)
+        raise ValueError(f"must be an https URL (http only for {', '.join(_LOOPBACK_HOSTS)}, in local tests), "
+                         f"got {text!r}")
     if TOKEN_PLACEHOLDER in parts.netloc or TOKEN_PLACEHOLDER in parts.fragment:
         # a fragment never reaches the server: the one-click POST would arrive without its token
         raise ValueError(f"must have {TOKEN_PLACEHOLDER} in its path or query, got {text!r}")
@@ -90,7 +110,8 @@ class EmailSettings(Section):
 
     unsubscribe_url: str = setting("", env="EMAIL_UNSUBSCRIBE_URL")
     """The app's unsubscribe endpoint, {token} once in its path or query (https://app.example/unsubscribe?t={token});
-    set: every e-mail has List-Unsubscribe (one-click, RFC 8058) and a footer link. Empty: neither."""
+    https (RFC 8058; http only on 127.0.0.1, ::1 or localhost, for local tests), no user:password@, at most 800
+    characters. Set: every e-mail has List-Unsubscribe (one-click, RFC 8058) and a footer link. Empty: neither."""
     unsubscribe_secret: Secret | None = setting(None, env="EMAIL_UNSUBSCRIBE_SECRET")
     """HMAC-SHA256 key of the unsubscribe tokens (at least 32 bytes); required with unsubscribe_url, and by the
     Unsubscribe RPC. Changing it breaks the links of e-mails already sent."""

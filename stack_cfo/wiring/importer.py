@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from stack_cfo.config import Config
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
-from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, parse, problem_lines
+from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, malformed_problems, parse, problem_lines
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
@@ -52,7 +52,8 @@ async def import_transactions(
     """Exit code 0 when imported (or a clean dry run), 1 on a bad file or row (nothing written)."""
     warnings: list[str] = []
     try:
-        rows = parse(text, fmt, warnings)
+        # a cell that does not read refuses its row only: reported with every other row's problems
+        rows = parse(text, fmt, warnings, keep_malformed=True)
     except ImportError_ as exc:
         print(f"error: line {exc.line}, field {exc.where}: {exc.message} ({exc.reason}); nothing was imported",
               file=err)
@@ -70,7 +71,8 @@ async def import_transactions(
     with user_scope(user_id):
         try:
             service = container.portfolio
-            command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency)
+            command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency,
+                                         malformed=malformed_problems(rows))
             with _bar(err) as progress:
                 task = progress.add_task("checking", total=len(rows))
                 checked = None

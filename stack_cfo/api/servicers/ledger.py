@@ -3,10 +3,9 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 
@@ -25,11 +24,11 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.errors import MAX_REPORTED_ITEMS, InvalidArgument, NotFound, each_checked
+from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import PortfolioService, portfolio_not_found
-from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, ImportHistoryCommand
-from stack_cfo.core.portfolio.ledger_service import MAX_RATES, with_reasons
+from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, FlowInput, HoldingInput, ImportHistoryCommand
+from stack_cfo.core.portfolio.ledger_service import MAX_RATES
 from stack_cfo.core.portfolio.ports import RateInput
 from stack_cfo.core.portfolio.transactions import (
     MAX_TRANSACTIONS_PER_BATCH,
@@ -47,10 +46,12 @@ _TYPE_VALUES = {t: v for v, t in _TYPES.items()}
 _METHODS = {portfolio_pb2.COST_BASIS_METHOD_AVERAGE_COST: CostBasisMethod.AVERAGE_COST,
             portfolio_pb2.COST_BASIS_METHOD_FIFO: CostBasisMethod.FIFO}
 _METHOD_VALUES = {m: v for v, m in _METHODS.items()}
-_Item = TypeVar("_Item")
-_Parsed = TypeVar("_Parsed")
-_Other = TypeVar("_Other")
-_OtherParsed = TypeVar("_OtherParsed")
+#: What stands in a command for an item whose values did not parse (the command's ``malformed_*`` /
+#: ``malformed`` carry its problem; the domain does not look at the item).
+_UNPARSED_ROW = TransactionInput(type=None, trade_date=None)
+_UNPARSED_SNAPSHOT = DatedHoldingsInput(effective_date=None, positions=(), cash_balance=Decimal(0))
+_UNPARSED_POSITION = HoldingInput(symbol="", quantity=Decimal(0))
+_UNPARSED_FLOW = FlowInput(type=None, amount=Decimal(0))
 
 
 def _dec(value: str, field: str) -> Decimal | None:
@@ -157,45 +158,6 @@ def settings_to_proto(user_id: str, s: UserSettings) -> portfolio_pb2.PortfolioS
     return out
 
 
-def _reasoned(parse: Callable[[_Item, int], _Parsed]) -> Callable[[_Item, int], _Parsed]:
-    """``parse`` whose errors' violations carry their own reason, so that one error for several items
-    (:func:`each_checked`) reports each item's reason, not only the first one's."""
-
-    def checked(item: _Item, i: int) -> _Parsed:
-        try:
-            return parse(item, i)
-        except InvalidArgument as exc:
-            with_reasons(exc)
-            raise
-
-    return checked
-
-
-def _parsed_lists(
-    first: tuple[Iterable[_Item], Callable[[_Item, int], _Parsed], str],
-    second: tuple[Iterable[_Other], Callable[[_Other, int], _OtherParsed], str],
-) -> tuple[list[_Parsed], list[_OtherParsed]]:
-    """Two lists of one request parsed item by item, the bad items of both in one error (of at most
-    :data:`MAX_REPORTED_ITEMS` violations; ``unchecked_from`` names where the report stops)."""
-    errors: list[InvalidArgument] = []
-    out_first: list[_Parsed] = []
-    out_second: list[_OtherParsed] = []
-    try:
-        out_first = each_checked(first[0], first[1], prefix=first[2])
-    except InvalidArgument as exc:
-        if "unchecked_from" in exc.metadata:
-            raise
-        errors.append(exc)
-    room = MAX_REPORTED_ITEMS - sum(len(e.violations) for e in errors)
-    try:
-        out_second = each_checked(second[0], second[1], prefix=second[2], limit=max(room, 1))
-    except InvalidArgument as exc:
-        errors.append(exc)
-    if errors:
-        raise InvalidArgument.combine(errors, unchecked_from=errors[-1].metadata.get("unchecked_from"))
-    return out_first, out_second
-
-
 class LedgerRpcs:
     service: PortfolioService
     page_tokens: PageTokens
@@ -215,21 +177,41 @@ class LedgerRpcs:
         self, user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRequest
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         idem = self._idem("ImportHoldingsHistory", current_principal(), request)
+        # A value that does not parse refuses its item only: the domain reports it with every problem
+        # of the other items (validate_import), in one error.
+        bad_snapshots: dict[int, InvalidArgument] = {}
+        bad_positions: dict[tuple[int, int], InvalidArgument] = {}
+        bad_flows: dict[int, InvalidArgument] = {}
 
         def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
             path = f"snapshots[{i}]"
-            cash = _dec(s.cash_balance, f"{path}.cash_balance")
-            return DatedHoldingsInput(
-                effective_date=from_date(s.effective_date, f"{path}.effective_date"),
-                positions=tuple(each_checked(s.positions,
-                                             _reasoned(lambda h, j: _holding(h, j, prefix=f"{path}.positions")),
-                                             prefix=f"{path}.positions")),
-                cash_balance=cash if cash is not None else Decimal(0),
-            )
+            try:
+                cash = _dec(s.cash_balance, f"{path}.cash_balance")
+                day = from_date(s.effective_date, f"{path}.effective_date")
+            except InvalidArgument as exc:
+                bad_snapshots[i] = exc
+                return _UNPARSED_SNAPSHOT
+            prefix, positions = f"{path}.positions", []
+            for j, h in enumerate(s.positions):
+                try:
+                    positions.append(_holding(h, j, prefix=prefix))
+                except InvalidArgument as exc:
+                    bad_positions[(i, j)] = exc
+                    positions.append(_UNPARSED_POSITION)
+            return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
+                                      cash_balance=cash if cash is not None else Decimal(0))
 
-        snaps, flows = _parsed_lists((request.snapshots, _reasoned(snapshot), "snapshots"),
-                                     (request.cash_flows, _reasoned(_flow), "cash_flows"))
-        cmd = ImportHistoryCommand(user_id, tuple(snaps), request.base_currency, tuple(flows))
+        def flow(f: portfolio_pb2.CashFlow, i: int) -> FlowInput:
+            try:
+                return _flow(f, i)
+            except InvalidArgument as exc:
+                bad_flows[i] = exc
+                return _UNPARSED_FLOW
+
+        snaps = tuple(snapshot(s, i) for i, s in enumerate(request.snapshots))
+        flows = tuple(flow(f, i) for i, f in enumerate(request.cash_flows))
+        cmd = ImportHistoryCommand(user_id, snaps, request.base_currency, flows, malformed_snapshots=bad_snapshots,
+                                   malformed_positions=bad_positions, malformed_flows=bad_flows)
         result = await self.service.import_history(cmd, idempotency=idem)
         out = portfolio_pb2.ImportHoldingsHistoryResponse(
             portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
@@ -245,11 +227,18 @@ class LedgerRpcs:
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))
         idem = self._idem("BatchCreateTransactions", current_principal(), request)
-        rows = tuple(each_checked(request.transactions,
-                                  _reasoned(lambda t, i: transaction_input(t, f"transactions[{i}]")),
-                                  prefix="transactions"))
+        # A value that does not parse refuses its row only: the domain reports it with every problem of
+        # the other rows (check_rows, the ledger's rules), in one error.
+        rows: list[TransactionInput] = []
+        malformed: dict[int, InvalidArgument] = {}
+        for i, t in enumerate(request.transactions):
+            try:
+                rows.append(transaction_input(t, f"transactions[{i}]"))
+            except InvalidArgument as exc:
+                malformed[i] = exc
+                rows.append(_UNPARSED_ROW)
         result = await self.service.create_transactions(
-            BatchCreateCommand(user_id, rows, request.base_currency), idempotency=idem)
+            BatchCreateCommand(user_id, tuple(rows), request.base_currency, malformed=malformed), idempotency=idem)
         return portfolio_pb2.BatchCreateTransactionsResponse(
             transactions=[transaction_to_proto(user_id, t) for t in result.transactions],
             created_count=result.created, existing_count=result.existing)

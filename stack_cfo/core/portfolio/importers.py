@@ -34,7 +34,11 @@ trade on the 3rd in Central Europe) is reported by ``warnings``: its date may be
 
 Errors name the line (1-based, of the file) and the column (and, in a Ghostfolio export, the
 activity: ``activities[2]``, since a minified export is all on line 1): :class:`ImportError_`. Rows
-the service refuses are reported the same way, every one of them (:func:`problem_lines`).
+the service refuses are reported the same way, every one of them (:func:`problem_lines`). With
+``keep_malformed``, a cell that does not read (a number, a date, a type) refuses its row only: the row
+is kept with its problem (:attr:`ImportedRow.problem`), which the service reports with every problem
+of the other rows (:func:`malformed_problems`); what breaks the file's structure (the header, a row's
+number of cells, a quote left open, JSON that does not parse) still stops the reading.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from stack_cfo.core.decimals import DECIMAL_STRING, MAX_FRACTION_DIGITS, WIDE
-from stack_cfo.core.errors import InvalidArgument
+from stack_cfo.core.errors import FieldViolation, InvalidArgument
 from stack_cfo.core.portfolio.transactions import TransactionInput, TransactionType
 
 CSV_COLUMNS = ("date", "type", "symbol", "quantity", "price", "amount", "currency", "fees", "split_ratio", "id",
@@ -89,6 +93,14 @@ class ImportedRow:
     transaction: TransactionInput
     #: The contract field -> the file's name for it (to report errors in the file's terms).
     columns: dict[str, str]
+    #: A cell of the row that does not read (``keep_malformed``); ``transaction`` is then a placeholder.
+    problem: ImportError_ | None = None
+    #: The element of the file the row is (``activities[2]`` of a Ghostfolio export), or "".
+    item: str = ""
+
+
+#: The transaction of a row whose cells do not read (never checked nor written: the row is refused).
+_UNREAD = TransactionInput(type=None, trade_date=None)
 
 
 _QUANTUM = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
@@ -225,7 +237,7 @@ def _swallowed_row(record: list[str], header: list[str], line: int) -> ImportErr
     return None
 
 
-def parse_csv(text: str) -> list[ImportedRow]:
+def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
     """The stack-cfo CSV (see the module doc)."""
     # newline="": records end at \r\n, \r or \n (so line numbers count those), and a line break inside
     # a quoted cell is kept as written
@@ -271,19 +283,25 @@ def parse_csv(text: str) -> list[ImportedRow]:
             if swallowed is not None:
                 raise swallowed
         cell = dict(zip(header, record, strict=True))
-        rows.append(ImportedRow(line, TransactionInput(
-            type=_type(cell["type"], line, "type"),
-            trade_date=_date(cell["date"], line, "date"),
-            symbol=cell.get("symbol", "").strip(),
-            quantity=_decimal(cell.get("quantity", ""), line, "quantity"),
-            price=_decimal(cell.get("price", ""), line, "price"),
-            amount=_decimal(cell.get("amount", ""), line, "amount"),
-            currency=cell.get("currency", "").strip().upper(),
-            fees=_decimal(cell.get("fees", ""), line, "fees"),
-            split_ratio=_decimal(cell.get("split_ratio", ""), line, "split_ratio"),
-            client_id=cell.get("id", "").strip(),
-            note=cell.get("note", ""),
-        ), {v: k for k, v in CSV_FIELDS.items()}))
+        columns = {v: k for k, v in CSV_FIELDS.items()}
+        try:
+            rows.append(ImportedRow(line, TransactionInput(
+                type=_type(cell["type"], line, "type"),
+                trade_date=_date(cell["date"], line, "date"),
+                symbol=cell.get("symbol", "").strip(),
+                quantity=_decimal(cell.get("quantity", ""), line, "quantity"),
+                price=_decimal(cell.get("price", ""), line, "price"),
+                amount=_decimal(cell.get("amount", ""), line, "amount"),
+                currency=cell.get("currency", "").strip().upper(),
+                fees=_decimal(cell.get("fees", ""), line, "fees"),
+                split_ratio=_decimal(cell.get("split_ratio", ""), line, "split_ratio"),
+                client_id=cell.get("id", "").strip(),
+                note=cell.get("note", ""),
+            ), columns))
+        except ImportError_ as exc:
+            if not keep_malformed:
+                raise
+            rows.append(ImportedRow(line, _UNREAD, columns, problem=exc))
     if '"' in text:  # a quote still open at the end of the file: only the last record can hold it
         start = 0 if last == 1 else next(itertools.islice(_BREAK.finditer(text), last - 2, None)).end()
         open_quote = _quote_open_at_end(text, start)
@@ -342,7 +360,8 @@ def _time_of_day(text: str) -> bool:
     return len(text.strip()) > 10 and moment.time() != datetime.min.time()
 
 
-def parse_ghostfolio(text: str, warnings: list[str] | None = None) -> list[ImportedRow]:
+def parse_ghostfolio(text: str, warnings: list[str] | None = None, *, keep_malformed: bool = False
+                     ) -> list[ImportedRow]:
     """Ghostfolio's activities export (see the module doc); what may be wrong without being an error
     (a time of day in a date) is added to ``warnings``."""
     try:
@@ -360,11 +379,15 @@ def parse_ghostfolio(text: str, warnings: list[str] | None = None) -> list[Impor
         line = lines[i] if i < len(lines) else 1
         if not isinstance(a, dict):
             raise ImportError_(line, f"activities[{i}]", "is not an object")
+        columns = {k: f"{v} (activities[{i}])" for k, v in _GF_FIELDS.items()}
         try:
             t = _activity(a, line)
         except ImportError_ as exc:
             exc.item = exc.item or f"activities[{i}]"
-            raise
+            if not keep_malformed:
+                raise
+            rows.append(ImportedRow(line, _UNREAD, columns, problem=exc, item=f"activities[{i}]"))
+            continue
         client = str(a.get("id") or "")
         if not client:
             # identical activities (two equal buys on one day) are told apart by their order in the file;
@@ -374,8 +397,7 @@ def parse_ghostfolio(text: str, warnings: list[str] | None = None) -> list[Impor
             client = digest if n == 1 else f"{digest}#{n}"
         if _time_of_day(str(a.get("date", ""))):
             timed.append((line, i, str(a.get("date"))[:40]))
-        columns = {k: f"{v} (activities[{i}])" for k, v in _GF_FIELDS.items()}
-        rows.append(ImportedRow(line, _with_client(t, client), columns))
+        rows.append(ImportedRow(line, _with_client(t, client), columns, item=f"activities[{i}]"))
     if timed and warnings is not None:
         line, i, first = timed[0]
         more = f" and {len(timed) - 1} more" if len(timed) > 1 else ""
@@ -420,16 +442,18 @@ def _with_client(t: TransactionInput, client_id: str) -> TransactionInput:
     return replace(t, client_id=client_id[:128])
 
 
-def parse(text: str, fmt: str, warnings: list[str] | None = None) -> list[ImportedRow]:
+def parse(text: str, fmt: str, warnings: list[str] | None = None, *, keep_malformed: bool = False
+          ) -> list[ImportedRow]:
     """``fmt``: csv, ghostfolio, or auto (JSON, an object or an array, maybe after a byte-order mark ->
     ghostfolio, which says what is wrong with a JSON file that is no export; else csv); ``warnings``
-    gets what may be wrong without being an error."""
+    gets what may be wrong without being an error; ``keep_malformed``: a row with a cell that does not
+    read is kept with its problem (see the module doc), not raised."""
     if fmt == "auto":
         fmt = "ghostfolio" if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else "csv"
     if fmt == "ghostfolio":
-        return parse_ghostfolio(text, warnings)
+        return parse_ghostfolio(text, warnings, keep_malformed=keep_malformed)
     if fmt == "csv":
-        return parse_csv(text)
+        return parse_csv(text, keep_malformed=keep_malformed)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -446,6 +470,39 @@ def locate(rows: Sequence[ImportedRow], field_path: str) -> tuple[int, str] | No
     return row.line, row.columns.get(field, field)
 
 
+def malformed_problems(rows: Sequence[ImportedRow]) -> dict[int, InvalidArgument]:
+    """The problems of the rows with a cell that does not read, by the row's index, as the service
+    takes them (``transactions[3].quantity``: :func:`locate` names the file's line and column again)."""
+    out: dict[int, InvalidArgument] = {}
+    for i, row in enumerate(rows):
+        exc = row.problem
+        if exc is None:
+            continue
+        # the contract field the file's column is (a Ghostfolio unitPrice is the price)
+        field = next((f for f, name in row.columns.items()
+                      if name == exc.column or name.startswith(f"{exc.column} (")), "row")
+        path = f"transactions[{i}].{field}"
+        out[i] = InvalidArgument(f"{path}: {exc.message}", violations=[FieldViolation(path, exc.message)],
+                                 reason=exc.reason, metadata={"field": path})
+    return out
+
+
+_ROW_PATH = re.compile(r"transactions\[(\d+)\]")
+
+
+def _in_file_terms(description: str, metadata: dict[str, str], rows: Sequence[ImportedRow]) -> str:
+    """``description`` with another row it names (``is already recorded (transactions[4])``, which the
+    violation's metadata carries) named by its line of the file."""
+    for value in metadata.values():
+        m = _ROW_PATH.fullmatch(value)
+        if m is None or int(m.group(1)) >= len(rows) or value not in description:
+            continue
+        row = rows[int(m.group(1))]
+        head, _, tail = description.rpartition(value)  # the last one: a quoted client id comes before it
+        description = f"{head}line {row.line}{f', {row.item}' if row.item else ''}{tail}"
+    return description
+
+
 def problem_lines(error: InvalidArgument, rows: Sequence[ImportedRow]) -> list[str]:
     """What to print for a refused import: one line per problem (each field violation, by line and
     column of the file where it names a row, with its reason), then that nothing was imported."""
@@ -456,9 +513,11 @@ def problem_lines(error: InvalidArgument, rows: Sequence[ImportedRow]) -> list[s
     combined = "violation_count" in error.metadata
     for k, v in enumerate(violations):
         reason = getattr(v, "reason", "") or (error.reason if k == 0 or not combined else "")
+        metadata = dict(getattr(v, "metadata", ())) or (error.metadata if not combined else {})
         where = locate(rows, v.field)
         at = f"line {where[0]}, field {where[1]}" if where is not None else v.field
-        lines.append(f"error: {at}: {v.description}" + (f" ({reason})" if reason else ""))
+        description = _in_file_terms(v.description, metadata, rows)
+        lines.append(f"error: {at}: {description}" + (f" ({reason})" if reason else ""))
     if len(lines) == 1:
         return [lines[0] + "; nothing was imported"]
     unchecked = error.metadata.get("unchecked_from")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from stack_cfo.core.errors import FieldViolation, InvalidArgument, each_checked
+from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, each_checked
 
 # ---------------------------------------------------------------------------------------------
 # Limits and reference data
@@ -138,10 +138,18 @@ class DatedHoldingsInput:
 
 @dataclass(frozen=True, slots=True)
 class ImportHistoryCommand:
+    """``malformed_*``: the items of the request whose values did not parse (a decimal, a date, an enum
+    number), by index (a position by its snapshot's index and its own), with their problem. They are
+    refused and reported with the problems of the others (:func:`validate_import`); the entry of
+    ``snapshots``, ``positions`` or ``cash_flows`` at such an index holds anything (it is not looked at)."""
+
     user_id: str
     snapshots: tuple[DatedHoldingsInput, ...]
     base_currency: str = ""
     cash_flows: tuple[FlowInput, ...] = ()
+    malformed_snapshots: Mapping[int, InvalidArgument] = field(default_factory=dict)
+    malformed_positions: Mapping[tuple[int, int], InvalidArgument] = field(default_factory=dict)
+    malformed_flows: Mapping[int, InvalidArgument] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +190,38 @@ def _bad(field_path: str, description: str, reason: str, **metadata: object) -> 
         reason=reason,
         metadata={"field": field_path, **metadata},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonedViolation(FieldViolation):
+    """A field violation with its own reason (``BadRequest.FieldViolation.reason`` on the wire): in
+    one error for several items, every item's reason, not only the first one's (the ``ErrorInfo``'s).
+    ``metadata``: the metadata of the item's own error (every dynamic value of its description), which
+    an error for several items keeps only for the first one; the importer reads it to name the file's
+    line of a row another row's description refers to (``transactions[4]``)."""
+
+    reason: str = ""
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+def with_reasons(exc: InvalidArgument) -> InvalidArgument:
+    """``exc`` with its violations carrying its reason (and metadata), for :meth:`InvalidArgument.combine`
+    to keep. An error already combined from several keeps the others as they are (only its first
+    violation is known to have its reason)."""
+    combined = "violation_count" in exc.metadata
+    exc.violations = [
+        v if isinstance(v, ReasonedViolation) or (combined and k)
+        else ReasonedViolation(v.field, v.description, exc.reason, tuple(exc.metadata.items()) if not combined else ())
+        for k, v in enumerate(exc.violations)
+    ]
+    return exc
+
+
+def one_error(problems: Sequence[InvalidArgument], *, unchecked_from: str | None = None) -> InvalidArgument:
+    """One error for the problems of a request's items (request order, one error per item), each
+    violation with its own reason (:func:`with_reasons`); ``unchecked_from``: the first item not
+    checked (after :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS` problems)."""
+    return InvalidArgument.combine([with_reasons(e) for e in problems], unchecked_from=unchecked_from)
 
 
 def _bounded(value: Decimal, limit: Decimal, field_path: str) -> None:
@@ -290,7 +330,12 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
 
 
 def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCommand:
-    """Every snapshot validated as a sync would be, with paths ``snapshots[3].positions[1].quantity``."""
+    """Every snapshot validated as a sync would be, with paths ``snapshots[3].positions[1].quantity``,
+    and every cash flow. Every problem of the request comes in one error (:func:`one_error`), in request
+    order (the snapshots' and their positions', then the cash flows'), the malformed items'
+    (``cmd.malformed_*``) among the others: one per item (a snapshot's own fields, its date and cash,
+    report their first problem and hide its positions'; else each bad position is one), at most
+    :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS` (``unchecked_from``: the first item not checked)."""
     base = cmd.base_currency or DEFAULT_BASE_CURRENCY
     check_currency(base, "base_currency")
     if not cmd.snapshots:
@@ -304,7 +349,8 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
                    "TOO_MANY_POSITIONS", limit=MAX_IMPORTED_POSITIONS, count=total)
     seen: dict[date, int] = {}
 
-    def snapshot(snap: DatedHoldingsInput, i: int) -> DatedHoldingsInput:
+    def own_fields(snap: DatedHoldingsInput, i: int) -> date:
+        """A snapshot's date and cash (and how many positions it has): its first problem raised."""
         path = f"snapshots[{i}]"
         if snap.effective_date is None:
             raise _bad(f"{path}.effective_date", "is required", "MISSING_FIELD")
@@ -317,26 +363,60 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
             raise _bad(f"{path}.positions", f"at most {MAX_POSITIONS} positions per snapshot", "TOO_MANY_POSITIONS",
                        limit=MAX_POSITIONS)
         _check_cash(snap.cash_balance, f"{path}.cash_balance")
-        return DatedHoldingsInput(day, tuple(_validate_positions(snap.positions, base, f"{path}.positions")),
-                                  snap.cash_balance)
+        return day
 
-    # the snapshots' problems and the cash flows' in one error (a negative flow used to show only
-    # once every snapshot was fixed)
+    # one problem per item, in request order; a malformed item is one of them (a negative flow used to
+    # show only once every snapshot was fixed, and a malformed value hid every other problem)
     problems: list[InvalidArgument] = []
+    bad_snapshots, bad_positions, bad_flows = cmd.malformed_snapshots, cmd.malformed_positions, cmd.malformed_flows
     out: list[DatedHoldingsInput] = []
+    for i, snap in enumerate(cmd.snapshots):
+        if len(problems) >= MAX_REPORTED_ITEMS:
+            raise one_error(problems, unchecked_from=f"snapshots[{i}]")
+        malformed = bad_snapshots.get(i) if bad_snapshots else None
+        if malformed is not None:
+            problems.append(malformed)
+            continue
+        try:
+            day = own_fields(snap, i)
+        except InvalidArgument as exc:
+            problems.append(exc)
+            continue
+        prefix = f"snapshots[{i}].positions"
+        position = _position_check(base, prefix)
+        positions: list[HoldingInput] = []
+        for j, h in enumerate(snap.positions):
+            if len(problems) >= MAX_REPORTED_ITEMS:
+                raise one_error(problems, unchecked_from=f"{prefix}[{j}]")
+            malformed = bad_positions.get((i, j)) if bad_positions else None
+            if malformed is not None:
+                problems.append(malformed)
+                continue
+            try:
+                positions.append(position(h, j))
+            except InvalidArgument as exc:
+                problems.append(exc)
+        out.append(DatedHoldingsInput(day, tuple(positions), snap.cash_balance))
     flows: list[FlowInput] = []
     try:
-        out = each_checked(cmd.snapshots, snapshot, prefix="snapshots")
-    except InvalidArgument as exc:
-        if "unchecked_from" in exc.metadata:  # already the most one error reports
-            raise
-        problems.append(exc)
-    try:
-        flows = _validate_flows(cmd.cash_flows, base, now)
+        _check_flow_count(cmd.cash_flows)
     except InvalidArgument as exc:
         problems.append(exc)
+    else:
+        flow = _flow_check(base, now)
+        for j, f in enumerate(cmd.cash_flows):
+            if len(problems) >= MAX_REPORTED_ITEMS:
+                raise one_error(problems, unchecked_from=f"cash_flows[{j}]")
+            malformed = bad_flows.get(j) if bad_flows else None
+            if malformed is not None:
+                problems.append(malformed)
+                continue
+            try:
+                flows.append(flow(f, j))
+            except InvalidArgument as exc:
+                problems.append(exc)
     if problems:
-        raise InvalidArgument.combine(problems, unchecked_from=problems[-1].metadata.get("unchecked_from"))
+        raise one_error(problems)
     return ImportHistoryCommand(cmd.user_id, tuple(out), base, tuple(flows))
 
 
@@ -374,6 +454,12 @@ def _valid_position(h: HoldingInput, base: str, seen: dict[str, int]) -> Holding
 
 
 def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) -> list[HoldingInput]:
+    return each_checked(rows, _position_check(base, prefix), prefix=prefix)
+
+
+def _position_check(base: str, prefix: str) -> Callable[[HoldingInput, int], HoldingInput]:
+    """The check of one list's positions, one by one (``position(h, i)``: normalized, or its first
+    problem raised); a symbol twice in the list is DUPLICATE_SYMBOL."""
     seen: dict[str, int] = {}
 
     def position(h: HoldingInput, i: int) -> HoldingInput:
@@ -417,14 +503,24 @@ def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) ->
             basket=_text(h.basket, f"{path}.basket"),
         )
 
-    return each_checked(rows, position, prefix=prefix)
+    return position
 
 
 def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list[FlowInput]:
+    _check_flow_count(rows)
+    return each_checked(rows, _flow_check(base, now), prefix="cash_flows")
+
+
+def _check_flow_count(rows: Sequence[FlowInput]) -> None:
     if len(rows) > MAX_CASH_FLOWS:
         raise _bad(
             "cash_flows", f"at most {MAX_CASH_FLOWS} cash flows per sync", "TOO_MANY_CASH_FLOWS", limit=MAX_CASH_FLOWS
         )
+
+
+def _flow_check(base: str, now: datetime) -> Callable[[FlowInput, int], FlowInput]:
+    """The check of one request's cash flows, one by one (``flow(f, i)``: normalized, or its first
+    problem raised); one id for two different flows is DUPLICATE_FLOW_ID."""
 
     def flow(f: FlowInput, i: int) -> FlowInput:
         path = f"cash_flows[{i}]"
@@ -459,7 +555,7 @@ def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list
         return checked
 
     ids: dict[str, tuple[int, FlowInput]] = {}
-    return each_checked(rows, flow, prefix="cash_flows")
+    return flow
 
 
 def validate_prices(points: Sequence[PriceInput], now: datetime) -> list[PriceInput]:

@@ -3,14 +3,14 @@ exchange rates, per-user settings and how a ledger portfolio is loaded for analy
 :class:`~.service.PortfolioService`.
 
 **Write rules.** Rows are validated one by one (:func:`check_rows`, the rules of
-:mod:`.transactions`); then, inside the store's write transaction, :func:`ledger_problems` looks at
-the whole ledger as it would be after the write, without the rows refused so far: a client id
-recorded with other content (CLIENT_ID_REUSED), a symbol traded in two currencies or in another
-currency than its recorded prices (CURRENCY_MISMATCH), a SELL or TRANSFER_OUT beyond the units held
-on its date (SELL_EXCEEDS_HOLDINGS). Every problem of a batch comes in one error
-(:func:`batch_error`: request order, each violation with its own reason, at most
-:data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS`), each naming the request's field
-(``transactions[17].quantity``), and the store writes nothing.
+:mod:`.transactions`; a row whose value did not parse is refused with its problem); then, inside
+the store's write transaction, :func:`ledger_problems` looks at the whole ledger as it would be
+after the write, without the rows refused so far: a client id recorded with other content
+(CLIENT_ID_REUSED), a symbol traded in two currencies or in another currency than its recorded
+prices (CURRENCY_MISMATCH), a SELL or TRANSFER_OUT beyond the units held on its date
+(SELL_EXCEEDS_HOLDINGS). Every problem of a batch comes in one error (:func:`batch_error`: request
+order, each violation with its own reason, at most :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS`),
+each naming the request's field (``transactions[17].quantity``), and the store writes nothing.
 
 **Loading, incrementally.** Transactions are grouped in books (:mod:`.ledger`). The store reports a
 signature per book (count, sum and max of the revisions, which every write bumps); a derived book
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -36,6 +35,7 @@ from stack_cfo.core.portfolio.inputs import (
     check_currency,
     check_day,
     normalize_symbol,
+    with_reasons,
 )
 from stack_cfo.core.portfolio.ledger import (
     CASH_BOOK,
@@ -73,27 +73,6 @@ MAX_RATES = 10_000
 MAX_RATE = 10**12
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonedViolation(FieldViolation):
-    """A field violation with its own reason (``BadRequest.FieldViolation.reason`` on the wire): in
-    one error for several rows, every row's reason, not only the first one's (the ``ErrorInfo``'s)."""
-
-    reason: str = ""
-
-
-def with_reasons(exc: InvalidArgument) -> InvalidArgument:
-    """``exc`` with its violations carrying its reason, for :meth:`InvalidArgument.combine` to keep.
-    An error already combined from several keeps the others as they are (only its first violation
-    is known to have its reason)."""
-    combined = "violation_count" in exc.metadata
-    exc.violations = [
-        v if isinstance(v, ReasonedViolation) or (combined and k)
-        else ReasonedViolation(v.field, v.description, exc.reason)
-        for k, v in enumerate(exc.violations)
-    ]
-    return exc
-
-
 #: A problem of a batch: (sort key: the row's index in the request, or after every row for a stored
 #: transaction; the row the problem is reported on; the error).
 Problem = tuple[int, int, InvalidArgument]
@@ -113,11 +92,14 @@ def batch_error(problems: Sequence[Problem], *, unchecked_from: int | None = Non
 
 
 def check_rows(
-    rows: Sequence[TransactionInput], *, base_currency: str, now: datetime, limit: int | None
+    rows: Sequence[TransactionInput], *, base_currency: str, now: datetime, limit: int | None,
+    malformed: Mapping[int, InvalidArgument] | None = None,
 ) -> tuple[dict[int, TransactionInput], list[Problem]]:
     """The per-row rules of a batch (:func:`~.transactions.validate_transaction`; a client id repeated
     in the batch with other content is CLIENT_ID_REUSED): (the valid rows, normalised, by index; the
-    others' problems, one per row). Past :data:`MAX_REPORTED_ITEMS` bad rows it stops and raises."""
+    others' problems, one per row). A row of ``malformed`` (a value that did not parse) is refused with
+    its problem, in its place among the others. Past :data:`MAX_REPORTED_ITEMS` bad rows it stops and
+    raises."""
     if not rows:
         raise _bad("transactions", "at least one transaction is required", "MISSING_FIELD")
     if limit is not None and len(rows) > limit:
@@ -128,6 +110,10 @@ def check_rows(
     for i, t in enumerate(rows):
         if len(problems) >= MAX_REPORTED_ITEMS:
             raise batch_error(problems, unchecked_from=i)
+        unparsed = malformed.get(i) if malformed else None
+        if unparsed is not None:
+            problems.append((i, i, unparsed))
+            continue
         path = f"transactions[{i}]"
         try:
             v = validate_transaction(t, path, base_currency=base_currency, now=now)
@@ -349,7 +335,7 @@ class LedgerUseCases:
         # it locks (and a requested base_currency other than that one is CURRENCY_MISMATCH there).
         stored_base = await self._store.portfolio_base_currency(command.user_id)
         valid, refused = check_rows(command.transactions, base_currency=stored_base or base or "USD", now=now,
-                                    limit=None if not limited else 10_000)
+                                    limit=None if not limited else 10_000, malformed=command.malformed)
         if not valid:  # nothing left to check against the ledger
             raise batch_error(refused)
         indices = sorted(valid)
@@ -379,7 +365,7 @@ class LedgerUseCases:
         if requested:
             check_currency(requested, "base_currency")
         valid, refused = check_rows(command.transactions, base_currency=stored_base or requested or "USD", now=now,
-                                    limit=None)
+                                    limit=None, malformed=command.malformed)
         if not valid:
             raise batch_error(refused)
         if requested and stored_base is not None and requested != stored_base:  # as the store's write refuses it

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from stack_cfo.core.errors import each_checked
+from stack_cfo.core.errors import InvalidArgument, each_checked
 from stack_cfo.core.portfolio.inputs import (
     MAX_AMOUNT,
     MAX_PRICE,
@@ -117,9 +117,14 @@ class Transaction:
 
 @dataclass(frozen=True, slots=True)
 class BatchCreateCommand:
+    """``transactions``: one per row of the request. ``malformed``: the rows whose values did not parse
+    (a decimal, a date, an enum number), by index, with their problem: refused and reported with every
+    other problem of the batch; their entry of ``transactions`` holds anything (it is not looked at)."""
+
     user_id: str
     transactions: tuple[TransactionInput, ...]
     base_currency: str = ""
+    malformed: Mapping[int, InvalidArgument] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +243,10 @@ def too_many_transactions(count: int, limit: int = MAX_TRANSACTIONS_PER_BATCH) -
 
 
 def client_id_reused(path: str, client_id: str, where: str) -> Exception:
+    """``where``: the transaction that has the client id (its name), or the batch's row (``transactions[4]``),
+    also in metadata ``recorded`` (the importer names that row's line of the file)."""
     return _bad(path, f"client_id {client_id[:64]!r} is already recorded ({where}) with different content",
-                "CLIENT_ID_REUSED", client_id=client_id[:64])
+                "CLIENT_ID_REUSED", client_id=client_id[:64], recorded=where)
 
 
 def repeats_by_client_id(

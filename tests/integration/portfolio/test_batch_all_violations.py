@@ -139,7 +139,7 @@ async def test_every_problem_of_a_batch_in_one_error(db_dsn: str, data_dir: Path
         assert ok.created_count == 3 and await _count(srv, user) == 6
 
 
-async def test_every_oversell_of_one_symbol_and_a_malformed_value_first(db_dsn: str, data_dir: Path) -> None:
+async def test_every_oversell_of_one_symbol_and_malformed_values_among_them(db_dsn: str, data_dir: Path) -> None:
     async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
         user = new_user()
         rows = [_tx("BUY", DAY, symbol="AAA", quantity="2", price="1"),
@@ -150,13 +150,15 @@ async def test_every_oversell_of_one_symbol_and_a_malformed_value_first(db_dsn: 
         _, violations = await _refused(srv, user, rows)
         assert [(f, r) for f, r, _ in violations] == [("transactions[1].quantity", "SELL_EXCEEDS_HOLDINGS"),
                                                       ("transactions[3].quantity", "SELL_EXCEEDS_HOLDINGS")]
-        # A malformed value is still found first (documented), but all malformed ones at once, each
-        # with its reason.
+        # A malformed value refuses its row, reported in its place with the others' problems (it used to
+        # hide them): the BUY of row 0 gone, both SELLs oversell the 1 unit of row 4.
         rows[0].quantity, rows[2].trade_date.month = "1e3", 13
         info, violations = await _refused(srv, user, rows)
         assert [(f, r) for f, r, _ in violations] == [("transactions[0].quantity", "INVALID_DECIMAL"),
-                                                      ("transactions[2].trade_date", "INVALID_DATE")]
-        assert info.reason == "INVALID_DECIMAL"
+                                                      ("transactions[1].quantity", "SELL_EXCEEDS_HOLDINGS"),
+                                                      ("transactions[2].trade_date", "INVALID_DATE"),
+                                                      ("transactions[3].quantity", "SELL_EXCEEDS_HOLDINGS")]
+        assert info.reason == "INVALID_DECIMAL" and info.metadata["violation_count"] == "4"
 
 
 async def test_at_most_fifty_problems_in_one_error(db_dsn: str, data_dir: Path) -> None:
@@ -202,3 +204,145 @@ async def test_import_history_reports_a_negative_flow_with_bad_snapshots(db_dsn:
             await stub(srv).ImportHoldingsHistory(req, metadata=srv.auth(user), timeout=10)
         _, violations = _details(ei.value)
         assert [f for f, _, _ in violations] == ["snapshots[0].positions[0].quantity", "cash_flows[0].amount"]
+
+
+async def test_malformed_values_do_not_hide_the_other_rules(db_dsn: str, data_dir: Path) -> None:
+    """A value that does not parse (a decimal, a date, an enum number) refuses its row only: every other
+    rule runs on the well-formed rows, in the same error, in request order."""
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        await _batch(srv, user, [_tx("DEPOSIT", DAY, amount="1000"),
+                                 _tx("BUY", DAY, symbol="AAA", quantity="10", price="1", client_id="b1"),
+                                 _tx("BUY", DAY, symbol="SAP", quantity="5", price="1", currency="EUR")])
+        rows = [
+            _tx("BUY", DAY, symbol="MSFT", quantity="abc", price="100"),                  # 0 malformed
+            _tx("SELL", LATER, symbol="MSFT", quantity="1", price="1"),                   # 1 its BUY is refused
+            _tx("BUY", DAY, symbol="AAA", quantity="1", price="1", client_id="b1"),       # 2 reused (stored)
+            _tx("BUY", DAY, symbol="SAP", quantity="1", price="1", currency="USD"),       # 3 ledger currency
+            _tx("SELL", LATER, symbol="AAA", quantity="11", price="1"),                   # 4 oversell
+            _tx("BUY", DAY, symbol="X2", quantity="1", price="1"),                        # 5 malformed date
+            _tx("BUY", DAY, symbol="X1", quantity="1", price="1", client_id="dup"),       # 6 fine
+            _tx("BUY", DAY, symbol="X1", quantity="2", price="1", client_id="dup"),       # 7 reused (batch)
+            _tx("BUY", DAY, symbol="MSFT", quantity="1", price="x1"),                     # 8 malformed
+            _tx("BUY", DAY, symbol="MSFT", quantity="1", price="1"),                      # 9 fine
+        ]
+        rows[5].trade_date.day = 0  # 2024-03-00
+        rows.append(portfolio_pb2.Transaction(type=99, trade_date=pdate(DAY), amount="1"))  # 10 unknown enum
+        rows.append(_tx("BUY", date(2099, 1, 1), symbol="X2", quantity="1", price="1"))     # 11 future
+        info, violations = await _refused(srv, user, rows)
+        assert [(f, r) for f, r, _ in violations] == [
+            ("transactions[0].quantity", "INVALID_DECIMAL"),
+            ("transactions[2].client_id", "CLIENT_ID_REUSED"),
+            ("transactions[3].currency", "CURRENCY_MISMATCH"),
+            ("transactions[4].quantity", "SELL_EXCEEDS_HOLDINGS"),
+            ("transactions[5].trade_date", "INVALID_DATE"),
+            ("transactions[7].client_id", "CLIENT_ID_REUSED"),
+            ("transactions[8].price", "INVALID_DECIMAL"),
+            ("transactions[10].type", "INVALID_ENUM"),
+            ("transactions[11].trade_date", "FUTURE_DATE"),
+        ]
+        assert (info.reason, info.metadata["field"], info.metadata["violation_count"]) == (
+            "INVALID_DECIMAL", "transactions[0].quantity", "9")
+        # row 1 sells what row 9 buys (the same day as row 0's, which is refused): fine
+        assert await _count(srv, user) == 3
+        # the rows left once the refused ones are fixed or dropped go in, in one call
+        ok = await _batch(srv, user, [r for i, r in enumerate(rows) if i in (1, 6, 9)])
+        assert ok.created_count == 3
+
+
+async def test_malformed_rows_count_toward_the_fifty(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        # 30 malformed rows, then 30 oversells: 60 problems, 50 reported, in request order
+        rows = ([_tx("BUY", DAY, symbol="AAA", quantity="1", price="x")] * 30
+                + [_tx("SELL", DAY, symbol=f"S{i}", quantity="1", price="1") for i in range(30)])
+        info, violations = await _refused(srv, user, rows)
+        assert [r for _, r, _ in violations] == ["INVALID_DECIMAL"] * 30 + ["SELL_EXCEEDS_HOLDINGS"] * 20
+        assert (info.metadata["violation_count"], info.metadata["unchecked_from"]) == ("50", "transactions[50]")
+        # malformed rows mixed with rows refused by the per-row rules: the report stops at the 51st
+        rows = [_tx("BUY", DAY, symbol="AAA", quantity="-1" if i % 2 else "x", price="1") for i in range(60)]
+        info, violations = await _refused(srv, user, rows)
+        assert [r for _, r, _ in violations] == ["INVALID_DECIMAL", "NEGATIVE_QUANTITY"] * 25
+        assert info.metadata["unchecked_from"] == "transactions[50]"
+
+
+def _import(user: str, snapshots: list[portfolio_pb2.DatedHoldings], flows: list[portfolio_pb2.CashFlow]
+            ) -> portfolio_pb2.ImportHoldingsHistoryRequest:
+    return portfolio_pb2.ImportHoldingsHistoryRequest(portfolio=name(user), snapshots=snapshots, cash_flows=flows)
+
+
+async def _import_refused(srv: object, req: portfolio_pb2.ImportHoldingsHistoryRequest, user: str
+                          ) -> tuple[str, error_details_pb2.ErrorInfo, list[tuple[str, str, str]]]:
+    with pytest.raises(grpc.aio.AioRpcError) as ei:
+        await stub(srv).ImportHoldingsHistory(req, metadata=srv.auth(user), timeout=10)  # type: ignore[attr-defined]
+    assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT, ei.value.details()
+    info, violations = _details(ei.value)
+    return ei.value.details() or "", info, violations
+
+
+async def test_import_history_every_violation_has_its_reason_and_the_message_counts_once(
+        db_dsn: str, data_dir: Path) -> None:
+    """Two bad snapshots and a bad flow: three violations, each with its reason (the flow's was empty),
+    and the message says "2 more items" once (it said "1 more item" twice)."""
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        req = _import(user, [portfolio_pb2.DatedHoldings(effective_date=pdate(date(1969, 12, 31)), cash_balance="5"),
+                             portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 27)), cash_balance="1"),
+                             portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 28)),
+                                                         positions=[holding("A", "-1", "1"), holding("B", "1", "1")])],
+                      [flow("deposit", "-10", DAY, "f1"), flow("deposit", "5", DAY, "f2")])
+        message, info, violations = await _import_refused(srv, req, user)
+        assert [(f, r) for f, r, _ in violations] == [("snapshots[0].effective_date", "OUT_OF_RANGE"),
+                                                      ("snapshots[2].positions[0].quantity", "NEGATIVE_QUANTITY"),
+                                                      ("cash_flows[0].amount", "NEGATIVE_AMOUNT")]
+        assert all(r for _, r, _ in violations)
+        assert info.metadata["violation_count"] == "3"
+        assert message.endswith("(2 more items with problems: see the field violations)"), message
+        assert message.count("more item") == 1, message
+        # several bad positions of one snapshot: each one an item, each with its reason
+        req = _import(user, [portfolio_pb2.DatedHoldings(effective_date=pdate(DAY),
+                                                         positions=[holding("A", "-1"), holding("B", "1", "-2"),
+                                                                    holding("C", "1")])],
+                      [flow("deposit", "-10", DAY)])
+        message, info, violations = await _import_refused(srv, req, user)
+        assert [(f, r) for f, r, _ in violations] == [("snapshots[0].positions[0].quantity", "NEGATIVE_QUANTITY"),
+                                                      ("snapshots[0].positions[1].average_cost", "NEGATIVE_PRICE"),
+                                                      ("cash_flows[0].amount", "NEGATIVE_AMOUNT")]
+        assert message.count("more item") == 1 and "2 more items" in message, message
+
+
+async def test_import_history_malformed_values_do_not_hide_the_other_rules(db_dsn: str, data_dir: Path) -> None:
+    async with running_server(db_dsn, data_dir, clock=FrozenClock(evening(LATER))) as srv:
+        user = new_user()
+        req = _import(user, [
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 26)),
+                                        positions=[holding("AAA", "1,5"), holding("BBB", "-1"), holding("CCC", "1")]),
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2099, 1, 1))),                  # future
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 27)), cash_balance="x"),
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 28)), cash_balance="1"),  # fine
+        ], [flow("deposit", "5e2", DAY), flow("deposit", "-5", DAY), flow("deposit", "5", DAY)])
+        req.cash_flows.append(portfolio_pb2.CashFlow(type=7, amount="1", occur_date=pdate(DAY)))
+        message, info, violations = await _import_refused(srv, req, user)
+        assert [(f, r) for f, r, _ in violations] == [
+            ("snapshots[0].positions[0].quantity", "INVALID_DECIMAL"),
+            ("snapshots[0].positions[1].quantity", "NEGATIVE_QUANTITY"),
+            ("snapshots[1].effective_date", "FUTURE_DATE"),
+            ("snapshots[2].cash_balance", "INVALID_DECIMAL"),
+            ("cash_flows[0].amount", "INVALID_DECIMAL"),
+            ("cash_flows[1].amount", "NEGATIVE_AMOUNT"),
+            ("cash_flows[3].type", "INVALID_ENUM"),
+        ]
+        assert (info.reason, info.metadata["violation_count"]) == ("INVALID_DECIMAL", "7")
+        assert message.count("more item") == 1 and "6 more items" in message, message
+        # at most 50, in request order, the first item not checked named
+        req = _import(user, [portfolio_pb2.DatedHoldings(effective_date=pdate(DAY),
+                                                         positions=[holding(f"S{i}", "x" if i % 2 else "-1")
+                                                                    for i in range(40)])],
+                      [flow("deposit", "-1", DAY)] * 20)
+        _, info, violations = await _import_refused(srv, req, user)
+        assert len(violations) == 50 and [r for _, r, _ in violations[38:42]] == [
+            "NEGATIVE_QUANTITY", "INVALID_DECIMAL", "NEGATIVE_AMOUNT", "NEGATIVE_AMOUNT"]
+        assert (info.metadata["violation_count"], info.metadata["unchecked_from"]) == ("50", "cash_flows[10]")
+        req = _import(user, [portfolio_pb2.DatedHoldings(effective_date=pdate(DAY), cash_balance="y")] * 60, [])
+        _, info, violations = await _import_refused(srv, req, user)
+        assert len(violations) == 50 and info.metadata["unchecked_from"] == "snapshots[50]"

@@ -69,3 +69,57 @@ def test_bad_url_templates_are_refused_naming_the_key(url: str, problem: str) ->
     with pytest.raises(ConfigError) as ei:
         build_config(_email(unsubscribe_url=url, unsubscribe_secret=SECRET))
     assert "notifications.email.unsubscribe_url" in str(ei.value) and problem in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://app.example/u/{token}",  # RFC 8058: the one-click URI is an HTTPS one
+        "HTTP://app.example/u/{token}",
+        "http://127.0.0.2.example/u/{token}",
+        "http://localhost.example/u/{token}",
+    ],
+)
+def test_http_is_refused_except_on_a_loopback_host(url: str) -> None:
+    with pytest.raises(ConfigError) as ei:
+        build_config(_email(unsubscribe_url=url, unsubscribe_secret=SECRET))
+    assert "notifications.email.unsubscribe_url" in str(ei.value) and "must be an https URL" in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/u/{token}", "http://[::1]:8080/u?t={token}", "http://localhost/u/{token}",
+            "https://app.example/u?t={token}&from=a@b.example"])
+def test_http_on_a_loopback_host_and_an_at_sign_after_the_host_are_accepted(url: str) -> None:
+    email = build_config(_email(unsubscribe_url=url, unsubscribe_secret=SECRET)).notifications.email
+    assert email.unsubscribe_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://user:pw@app.example/u/{token}", "user information"),
+        ("https://app.example@evil.example/u/{token}", "user information"),
+        ("https://@app.example/u/{token}", "user information"),
+        # a browser reads the backslash as "/" (host a.example), a URL parser takes evil.example
+        ("https://a.example\\@evil.example/{token}", "backslashes"),
+        ("https://app.example\\u/{token}", "backslashes"),
+    ],
+)
+def test_user_information_and_backslashes_are_refused(url: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as ei:
+        build_config(_email(unsubscribe_url=url, unsubscribe_secret=SECRET))
+    assert "notifications.email.unsubscribe_url" in str(ei.value) and problem in str(ei.value)
+
+
+def test_the_template_is_short_enough_for_one_header_line() -> None:
+    """RFC 5322: a header line is at most 998 octets; the token (46 characters) replaces {token}."""
+    base = "https://app.example/u?t={token}&p="
+    fits = base + "a" * (800 - len(base))
+    email = build_config(_email(unsubscribe_url=fits, unsubscribe_secret=SECRET)).notifications.email
+    header = f"List-Unsubscribe: <{fits.replace('{token}', 'A' * 46)}>"
+    assert email.unsubscribe_url == fits and len(header) < 998
+    with pytest.raises(ConfigError) as ei:
+        build_config(_email(unsubscribe_url=fits + "a", unsubscribe_secret=SECRET))
+    assert "notifications.email.unsubscribe_url" in str(ei.value) and "at most 800 characters" in str(ei.value)
+    with pytest.raises(ConfigError):
+        build_config(_email(unsubscribe_url=base + "a" * 2000, unsubscribe_secret=SECRET))

@@ -41,7 +41,10 @@ type PortfolioSummaryServiceClient interface {
 	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
 	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
 	// RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
-	// the same user are already running on the server: send a user's imports one after the other.
+	// the same user are already running on the server: send a user's imports one after the other. Every
+	// bad snapshot, position and cash flow is reported in the same error (up to 50, request order: snapshots,
+	// then cash flows), each field violation with its own `reason`; a value that does not parse refuses its
+	// item only and is reported with the others' problems.
 	ImportHoldingsHistory(ctx context.Context, in *ImportHoldingsHistoryRequest, opts ...grpc.CallOption) (*ImportHoldingsHistoryResponse, error)
 	// Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
 	// whose `client_id` is already recorded with the same content is not recorded again (it is returned as
@@ -57,7 +60,9 @@ type PortfolioSummaryServiceClient interface {
 	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
 	// Every bad row is reported in the same error (up to 50), one field violation per row with its own
 	// `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
-	// order). Nothing of a refused batch is written.
+	// order). A value that does not parse (INVALID_DECIMAL, INVALID_DATE, INVALID_ENUM) refuses its row only:
+	// it is reported in its place with every other row's problems, the other rules having run on the
+	// well-formed rows. Nothing of a refused batch is written.
 	BatchCreateTransactions(ctx context.Context, in *BatchCreateTransactionsRequest, opts ...grpc.CallOption) (*BatchCreateTransactionsResponse, error)
 	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
 	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`
@@ -385,7 +390,10 @@ type PortfolioSummaryServiceServer interface {
 	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
 	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
 	// RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
-	// the same user are already running on the server: send a user's imports one after the other.
+	// the same user are already running on the server: send a user's imports one after the other. Every
+	// bad snapshot, position and cash flow is reported in the same error (up to 50, request order: snapshots,
+	// then cash flows), each field violation with its own `reason`; a value that does not parse refuses its
+	// item only and is reported with the others' problems.
 	ImportHoldingsHistory(context.Context, *ImportHoldingsHistoryRequest) (*ImportHoldingsHistoryResponse, error)
 	// Records transactions (AIP-233 batch create), all or nothing, at most 10,000 per call. A transaction
 	// whose `client_id` is already recorded with the same content is not recorded again (it is returned as
@@ -401,7 +409,9 @@ type PortfolioSummaryServiceServer interface {
 	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
 	// Every bad row is reported in the same error (up to 50), one field violation per row with its own
 	// `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
-	// order). Nothing of a refused batch is written.
+	// order). A value that does not parse (INVALID_DECIMAL, INVALID_DATE, INVALID_ENUM) refuses its row only:
+	// it is reported in its place with every other row's problems, the other rules having run on the
+	// well-formed rows. Nothing of a refused batch is written.
 	BatchCreateTransactions(context.Context, *BatchCreateTransactionsRequest) (*BatchCreateTransactionsResponse, error)
 	// Lists a portfolio's transactions by trade date (oldest first; ties in the order they were recorded),
 	// optionally only those in a date range and of one symbol (AIP-132). Paginated: at most `page_size`

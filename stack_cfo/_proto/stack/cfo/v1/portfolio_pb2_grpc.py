@@ -207,7 +207,10 @@ class PortfolioSummaryServiceServicer:
         Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
         INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
         RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
-        the same user are already running on the server: send a user's imports one after the other.
+        the same user are already running on the server: send a user's imports one after the other. Every
+        bad snapshot, position and cash flow is reported in the same error (up to 50, request order: snapshots,
+        then cash flows), each field violation with its own `reason`; a value that does not parse refuses its
+        item only and is reported with the others' problems.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -228,7 +231,9 @@ class PortfolioSummaryServiceServicer:
         trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
         Every bad row is reported in the same error (up to 50), one field violation per row with its own
         `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
-        order). Nothing of a refused batch is written.
+        order). A value that does not parse (INVALID_DECIMAL, INVALID_DATE, INVALID_ENUM) refuses its row only:
+        it is reported in its place with every other row's problems, the other rules having run on the
+        well-formed rows. Nothing of a refused batch is written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
