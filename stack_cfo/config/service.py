@@ -169,7 +169,7 @@ class DatabaseConfig(Section):
 
 class AuthConfig(Section):
     jwt_secret: Secret | None = setting(None, env="STACK_CFO_JWT_SECRET")
-    """HS256 shared secret (at least 16 characters); unset with no public key: one is generated into data_dir."""
+    """HS256 shared secret (at least 32 bytes, RFC 7518); unset with no public key: one is generated into data_dir."""
     jwt_public_key_file: Path | None = setting(None, env="STACK_CFO_JWT_PUBLIC_KEY_FILE")
     """PEM public key(s) for RS256/ES256/EdDSA tokens, instead of or beside the secret."""
     issuer: str = setting("", env="STACK_CFO_JWT_ISSUER")
@@ -210,8 +210,9 @@ class AuthConfig(Section):
     @field_validator("jwt_secret")
     @classmethod
     def _long_enough(cls, secret: Secret | None) -> Secret | None:
-        if secret is not None and len(secret.get()) < 16:
-            raise ValueError("must be at least 16 characters")
+        # RFC 7518 3.2: an HS256 key MUST be at least as long as the hash, 256 bits (PyJWT warns below)
+        if secret is not None and len(secret.get().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (RFC 7518: an HS256 key has at least 256 bits)")
         return secret
 
     @field_validator("jwt_public_key_file")

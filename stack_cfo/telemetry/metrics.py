@@ -96,7 +96,9 @@ class PoolStatsCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
-            stats = self._stats()
+            # psycopg_pool reports a counter only once it is non-zero: export every one from 0, so a
+            # dashboard's rate() has a series (a pool that never waited has waited 0 s)
+            stats = {**dict.fromkeys(_POOL_COUNTERS, 0), **self._stats()}
         except Exception:  # pool closed or not built yet
             return
         for key, value in sorted(stats.items()):

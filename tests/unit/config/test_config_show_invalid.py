@@ -76,13 +76,13 @@ def test_the_sre_report_prints_the_table_and_the_error(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     clean_env.setenv("STACK_CFO_DATA_DIR", str(tmp_path / "data"))
-    clean_env.setenv("STACK_CFO_JWT_SECRET", "supersecretvalue123")
+    clean_env.setenv("STACK_CFO_JWT_SECRET", "supersecretvalue123-of-32-bytes-or-more")
     assert main(["config", "show"]) == 2
     out, err = capsys.readouterr()
     table = rows(out)
     assert table["database.data_dir"] == [str(tmp_path / "data"), "environment STACK_CFO_DATA_DIR"]
     assert table["auth.jwt_secret"] == ["***", "environment STACK_CFO_JWT_SECRET"]
-    assert "supersecretvalue123" not in out + err
+    assert "supersecretvalue123-of-32-bytes-or-more" not in out + err
     assert err.startswith("stack-cfo: invalid configuration: auth.issuer: is required")
 
 

@@ -255,3 +255,18 @@ def test_a_connect_timeout_is_added_unless_the_url_sets_one() -> None:
     assert conninfo_to_dict(with_connect_timeout("postgresql://u@db/app"))["connect_timeout"] == str(CONNECT_TIMEOUT)
     own = "postgresql://u@db/app?connect_timeout=3"
     assert with_connect_timeout(own) == own
+
+
+@pytest.mark.parametrize(
+    "secret, ok", [("x" * 31, False), ("x" * 32, True), ("é" * 16, True), ("0123456789abcdef0123", False)]
+)
+def test_a_jwt_secret_has_at_least_256_bits(secret: str, ok: bool) -> None:
+    """RFC 7518 3.2: an HS256 key MUST have at least 256 bits. 16 characters were accepted, and PyJWT
+    then warned on every token (InsecureKeyLengthWarning)."""
+    env = {"STACK_CFO_JWT_SECRET": secret, "STACK_CFO_JWT_ISSUER": "https://i", "STACK_CFO_JWT_AUDIENCE": "a"}
+    if ok:
+        assert build_config({}, env).auth.jwt_secret is not None
+    else:
+        with pytest.raises(ConfigError) as info:
+            build_config({}, env)
+        assert "at least 32 bytes" in str(info.value) and secret not in str(info.value)
