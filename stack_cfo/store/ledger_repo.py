@@ -334,6 +334,12 @@ class LedgerRepository:
 
     async def record_exchange_rates(self, rates: Sequence[RateInput], *, idempotency: Idempotency | None
                                     ) -> RecordResult:
+        """Upsert the rates and notify ``price_updates`` of each changed pair, named both ways round
+        (``#FX:EUR/USD`` and ``#FX:USD/EUR``), with the write's change id (``"change"``, as
+        RecordPrices does): the writing process invalidates once, whichever of its own invalidation
+        and its notification comes first. A replayed call notified nothing and changed nothing."""
+        change = uuid.uuid4().hex
+
         async def work(conn: AsyncConnection[Any]) -> bytes:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.upsert_rates, {
@@ -346,16 +352,24 @@ class LedgerRepository:
                 inserted += n_ins
                 updated += n_upd
                 pairs.append([b, q])
-            names = sorted({f"#FX:{b}/{q}" for b, q in pairs} | {f"#FX:{q}/{b}" for b, q in pairs})
-            for i in range(0, len(names), 200):  # 200 names of 12 bytes: far below NOTIFY's 8000 bytes
-                payload = json.dumps({"symbols": names[i:i + 200]}, separators=(",", ":"))
+            names = sorted(_pair_names(pairs))
+            for i in range(0, len(names), 200):  # 200 names of 12 bytes and the id: far below NOTIFY's 8000 bytes
+                payload = json.dumps({"symbols": names[i:i + 200], "change": change}, separators=(",", ":"))
                 await conn.execute("SELECT pg_notify('price_updates', %s)", (payload,))
             return json.dumps({"inserted": inserted, "updated": updated, "pairs": pairs}).encode()
 
-        d = json.loads(await self._run(idempotency, work))
-        names = frozenset({f"#FX:{b}/{q}" for b, q in d["pairs"]} | {f"#FX:{q}/{b}" for b, q in d["pairs"]})
+        marker: list[bool] = []
+
+        async def first(conn: AsyncConnection[Any]) -> bytes:
+            marker.append(True)
+            return await work(conn)
+
+        d = json.loads(await self._run(idempotency, first))
+        replayed = not marker  # the first call's response, replayed: only the first call notified
         return RecordResult(inserted=d["inserted"], updated=d["updated"],
-                            unchanged=len(rates) - d["inserted"] - d["updated"], changed_symbols=names)
+                            unchanged=len(rates) - d["inserted"] - d["updated"],
+                            changed_symbols=frozenset() if replayed else _pair_names(d["pairs"]),
+                            change_id="" if replayed else change)
 
     async def load_exchange_rates(self, currencies: Iterable[str], base: str) -> dict[str, PriceSeries]:
         wanted = sorted({c for c in currencies if c != base})
@@ -402,6 +416,11 @@ class LedgerRepository:
                 check(result)  # raising rolls the update back
             await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
         return result
+
+
+def _pair_names(pairs: Iterable[Sequence[str]]) -> frozenset[str]:
+    """The series names of changed pairs, both ways round (``#FX:EUR/USD``, ``#FX:USD/EUR``)."""
+    return frozenset({f"#FX:{b}/{q}" for b, q in pairs} | {f"#FX:{q}/{b}" for b, q in pairs})
 
 
 def _settings(row: Any) -> UserSettings:

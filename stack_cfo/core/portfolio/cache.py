@@ -70,7 +70,7 @@ class TaggedCache:
             del self._data[k]
 
     def drop_symbols(self, symbols: frozenset[str]) -> None:
-        for k in [k for k, e in self._data.items() if e.symbols & symbols]:
+        for k in [k for k, e in self._data.items() if not e.symbols.isdisjoint(symbols)]:
             del self._data[k]
 
     def clear(self) -> None:

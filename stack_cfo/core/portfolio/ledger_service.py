@@ -14,8 +14,10 @@ each naming the request's field (``transactions[17].quantity``), and the store w
 
 **Loading, incrementally.** Transactions are grouped in books (:mod:`.ledger`). The store reports a
 signature per book (count, sum and max of the revisions, which every write bumps); a derived book
-is cached under its signature, the cost basis method and the exchange-rate generation, so after a
-correction only the books it touched are read and re-derived.
+is cached under its signature and the cost basis method, tagged with the exchange-rate series it
+was converted with (its transactions' currencies against the base), so after a correction only the
+books it touched are read and re-derived, and a new rate drops only the books converted with that
+pair. A book derived while any rate was recorded is not cached (it may have read the old rate).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.cache import TaggedCache
-from stack_cfo.core.portfolio.fx import FxTable
+from stack_cfo.core.portfolio.fx import FxTable, fx_key
 from stack_cfo.core.portfolio.inputs import (
     _bad,
     base_currency_changed,
@@ -280,6 +282,14 @@ def validate_rates(rates: Sequence[RateInput], now: datetime) -> list[RateInput]
     return each_checked(rates, check, prefix="rates")
 
 
+def book_currencies(book: Book) -> set[str]:
+    """The currencies a derived book's transactions are in (its own, and its cash's and flows')."""
+    out = set(book.cash_by_ccy) | {c for _, c, _ in book.flows}
+    if book.currency:
+        out.add(book.currency)
+    return out
+
+
 def portfolio_not_found(user_id: str) -> NotFound:
     """The one answer for "no portfolio here", also given for other users' portfolios (no leak)."""
     return NotFound.resource("portfolio", f"users/{user_id}/portfolio",
@@ -316,6 +326,9 @@ class LedgerUseCases:
     _fx_generation: int
 
     def _invalidate(self, event: HoldingsChanged | PricesChanged) -> None:  # pragma: no cover - the service's
+        raise NotImplementedError
+
+    def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:  # pragma: no cover - the service's
         raise NotImplementedError
 
     # -- transactions ----------------------------------------------------------------------
@@ -443,7 +456,9 @@ class LedgerUseCases:
         valid = validate_rates(rates, self._clock.now())
         result = await self._store.record_exchange_rates(valid, idempotency=idempotency)
         if result.changed_symbols:
-            self._invalidate(PricesChanged(result.changed_symbols))
+            # Once per write: its notification, coming back with the same id, does nothing more here
+            # (or this does nothing, when the notification came first).
+            self._invalidate_change(result.changed_symbols, result.change_id)
         return result
 
     # -- settings --------------------------------------------------------------------------
@@ -468,11 +483,11 @@ class LedgerUseCases:
     ) -> Ledger | None:
         """The user's derived ledger, re-deriving only books whose signature changed; ``None``
         when the user has no transactions. ``load_fx(currencies)`` adds rate series to ``fx_series``."""
+        gen = self._fx_generation  # before anything is read: a rate recorded from here on is not missed
         signatures = await self._store.ledger_signatures(user_id)
         if not signatures:
             return None
-        gen = self._fx_generation
-        keys: dict[str, Hashable] = {b: ("book", user_id, b, sig, method.value, gen) for b, sig in signatures.items()}
+        keys: dict[str, Hashable] = {b: ("book", user_id, b, sig, method.value, base) for b, sig in signatures.items()}
         cached: dict[str, Book] = {}
         if epoch is not None:
             for b, key in keys.items():
@@ -481,7 +496,9 @@ class LedgerUseCases:
                     cached[b] = hit
         missing = [b for b in signatures if b not in cached]
         fresh = group_transactions(await self._store.load_transactions(user_id, missing)) if missing else {}
-        currencies = {bk.currency for bk in cached.values() if bk.currency} | {
+        # Every currency the ledger converts: a reused book's too (a cash book has no currency of its
+        # own, and its deposits in another one still need that rate).
+        currencies = {c for bk in cached.values() for c in book_currencies(bk)} | {
             t.data.currency for rows in fresh.values() for t in rows}
         await load_fx(currencies)  # type: ignore[operator]
         fx = FxTable(base, fx_series)
@@ -491,7 +508,8 @@ class LedgerUseCases:
                 books[b] = derive_book(b, rows, base=base, method=method, fx=fx)
             except Oversold:  # stored before the rule existed: keep the figures honest, skip the book
                 continue
-            if epoch is not None:
-                self._books.put(keys[b], books[b], user_id=None, symbols=frozenset(), epoch=epoch)
+            if epoch is not None and self._fx_generation == gen:
+                tags = frozenset(fx_key(c, base) for c in {t.data.currency for t in rows} if c and c != base)
+                self._books.put(keys[b], books[b], user_id=None, symbols=tags, epoch=epoch)
         # Every book is given: derive_ledger only assembles them.
         return derive_ledger({}, base=base, method=method, fx=fx, books=books, as_of=self._clock.now())

@@ -9,7 +9,9 @@ series and holdings they were built from. Every change is announced on the chang
 LISTEN/NOTIFY in production, so every replica hears every write): a sync drops that user's
 entries, a price write drops the entries depending on the changed symbols, and an exchange-rate
 write (announced like prices, as ``#FX:EUR/USD`` and ``#FX:USD/EUR``) those computed with that
-pair's series, directly or as a cross rate through the base. A cache entry is only
+pair's series, directly or as a cross rate through the base (summaries, loaded portfolios, ledger
+books, the rate series): every other user's entries stay cached. A price or rate write carries a
+change id, so the writing process invalidates once for it. A cache entry is only
 trusted while the feed is connected and was built in the current feed epoch (a reconnect may have
 missed notifications, so it empties the cache); an entry also expires after ``cache_ttl``. A
 computation that overlaps an invalidation is returned but not stored. The process that made the
@@ -195,7 +197,8 @@ class PortfolioService(LedgerUseCases):
         self._series = TaggedCache(cs.max_series, cs.ttl)
         #: Derived ledger books under their signatures (see :mod:`.ledger_service`).
         self._books = TaggedCache(cs.max_series, cs.ttl)
-        #: Bumped whenever exchange rates change: books converted with older rates are not reused.
+        #: Bumped whenever exchange rates change: a book derived across the change is not cached (the
+        #: books converted with the changed pairs are dropped by their tags).
         self._fx_generation = 0
         self._seq = 0
         self._inflight: dict[Hashable, _Shared] = {}
@@ -213,7 +216,7 @@ class PortfolioService(LedgerUseCases):
         #: earlier and finished later does not replace it): what their watches listen to besides the
         #: held symbols (see _watch_symbols).
         self._watched_fx: dict[str, tuple[int, frozenset[str]]] = {}
-        #: Price writes invalidated for already, by id, with their symbols (see _invalidate_change).
+        #: Price and rate writes invalidated for already, by id, with their symbols (see _invalidate_change).
         self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.stats = _Stats()
         self._started = False
@@ -284,11 +287,12 @@ class PortfolioService(LedgerUseCases):
                 running[0].cancel()
 
     def _invalidate_change(self, symbols: frozenset[str], change_id: str) -> None:
-        """Invalidate for a price write, once per write: this process's own write is announced
-        twice, by its RecordPrices as it answers (read-your-writes) and by its notification
-        coming back, in either order. Both come after the commit, so whatever is computed after
-        the first reads the new prices; the second would only discard that work (after a change
-        every watched portfolio holding the symbol is recomputed, and it was recomputed twice)."""
+        """Invalidate for a price or exchange-rate write, once per write: this process's own write
+        is announced twice, by its RecordPrices (RecordExchangeRates) as it answers
+        (read-your-writes) and by its notification coming back, in either order. Both come after
+        the commit, so whatever is computed after the first reads the new prices (rates); the
+        second would only discard that work (after a change every watched portfolio holding the
+        symbol, or valued with the pair, is recomputed, and it was recomputed twice)."""
         if not change_id:
             self._invalidate(PricesChanged(symbols))
             return
@@ -323,9 +327,13 @@ class PortfolioService(LedgerUseCases):
         if isinstance(event, PricesChanged):
             self._series_drop(event.symbols)
             self._summaries.drop_symbols(event.symbols)
-            if any(is_fx_key(s) for s in event.symbols):
-                self._fx_generation += 1
-                self._portfolios.clear()  # ledgers converted with the old rates
+            fx = frozenset(s for s in event.symbols if is_fx_key(s))
+            if fx:
+                # Only what was converted with these pairs (tagged ``#FX:EUR/USD``; a write names its
+                # pairs both ways round): other users' portfolios and books stay cached.
+                self._fx_generation += 1  # a ledger book being derived now is not cached
+                self._portfolios.drop_symbols(fx)
+                self._books.drop_symbols(fx)
         elif isinstance(event, HoldingsChanged):
             self._portfolios.drop_user(event.user_id)
             self._summaries.drop_user(event.user_id)
@@ -819,7 +827,7 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 
 
 _CHANGES_REMEMBERED = 1024
-"""Price writes whose second announcement is still expected (it comes within milliseconds)."""
+"""Price and rate writes whose second announcement is still expected (it comes within milliseconds)."""
 
 _INLINE_PRICE_CELLS = 50 * 504
 #: Positions above which CPU work on a portfolio leaves the event loop (a thread).
