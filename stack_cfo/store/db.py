@@ -367,7 +367,7 @@ class Database:
 
     def _drop_probe(self) -> list[asyncio.Future[Any]]:
         conn, self._probe_conn = self._probe_conn, None
-        _finish(conn)
+        finish_raw(conn)
         abandoned = list(self._abandoned)
         for check in abandoned:
             check.cancel()
@@ -383,7 +383,7 @@ class Database:
         return dict(self.pool.get_stats())
 
 
-def _finish(conn: PGconn | None) -> None:
+def finish_raw(conn: PGconn | None) -> None:
     """Close without a goodbye message: the socket may be dead or silent."""
     if conn is not None:  # (a no-op on a closed one; one libpq marked bad still holds its socket)
         with contextlib.suppress(Exception):
@@ -396,7 +396,7 @@ def _close_result(task: asyncio.Future[Any]) -> None:
     if task.cancelled():
         return
     if task.exception() is None:
-        _finish(task.result())
+        finish_raw(task.result())
 
 
 async def _health_check(conn: PGconn | None, conninfo: str, application_name: str) -> PGconn:
@@ -406,17 +406,17 @@ async def _health_check(conn: PGconn | None, conninfo: str, application_name: st
     try:
         with wrap_exceptions():
             if conn is None or conn.status != ConnStatus.OK:
-                _finish(conn)
+                finish_raw(conn)
                 conn = None
-                conn = await _connect(conninfo, application_name)
+                conn = await connect_raw(conninfo, application_name)
             await _select_1(conn)
         return conn
     except BaseException:
-        _finish(conn)
+        finish_raw(conn)
         raise
 
 
-async def _connect(conninfo: str, application_name: str) -> PGconn:
+async def connect_raw(conninfo: str, application_name: str) -> PGconn:
     """A libpq connection in autocommit (no transaction is ever opened on it), each host of
     ``conninfo`` tried in turn as psycopg does (names resolved without blocking the loop). The
     half-open connection is closed on failure and on cancellation."""
@@ -427,7 +427,7 @@ async def _connect(conninfo: str, application_name: str) -> PGconn:
         try:
             status = PollingStatus.WRITING
             while pgconn.status != ConnStatus.BAD and status not in (PollingStatus.OK, PollingStatus.FAILED):
-                await _ready(pgconn.socket, write=status == PollingStatus.WRITING)
+                await wait_raw(pgconn.socket, write=status == PollingStatus.WRITING)
                 status = PollingStatus(pgconn.connect_poll())
             if pgconn.status == ConnStatus.OK and status == PollingStatus.OK:
                 pgconn.nonblocking = 1
@@ -436,17 +436,28 @@ async def _connect(conninfo: str, application_name: str) -> PGconn:
         except OperationalError as exc:
             error = exc
         except BaseException:
-            _finish(pgconn)
+            finish_raw(pgconn)
             raise
-        _finish(pgconn)
+        finish_raw(pgconn)
     raise error
 
 
 async def _select_1(pgconn: PGconn) -> None:
     """``SELECT 1`` on a non-blocking libpq connection (raises OperationalError)."""
-    pgconn.send_query(b"SELECT 1")
+    await run_raw(pgconn, "SELECT 1")
+
+
+async def run_raw(pgconn: PGconn, query: str, params: list[str | None] | None = None) -> None:
+    """One statement with ``$n`` text parameters on a non-blocking libpq connection (made by
+    :func:`connect_raw`), its rows discarded; raises OperationalError. The readiness probe's and the
+    replica heartbeat's way to the database: no pool, no psycopg connection object, every wait
+    cancellable."""
+    if params is None:
+        pgconn.send_query(query.encode())
+    else:
+        pgconn.send_query_params(query.encode(), [p.encode() if p is not None else None for p in params])
     while pgconn.flush():
-        await _ready(pgconn.socket, write=True)
+        await wait_raw(pgconn.socket, write=True)
     failed: bytes | None = None
     while True:
         pgconn.consume_input()
@@ -456,12 +467,12 @@ async def _select_1(pgconn: PGconn) -> None:
                 if failed is not None:
                     raise OperationalError(failed.decode(errors="replace"))
                 return
-            if result.status != ExecStatus.TUPLES_OK:
-                failed = result.error_message or b"health check query failed"
-        await _ready(pgconn.socket, write=False)
+            if result.status not in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
+                failed = result.error_message or b"statement failed"
+        await wait_raw(pgconn.socket, write=False)
 
 
-async def _ready(fileno: int, *, write: bool) -> None:
+async def wait_raw(fileno: int, *, write: bool) -> None:
     """Until ``fileno`` is writable (``write``) or readable. The watch is removed before this
     returns or raises (a cancellation included), so the caller may close the socket then."""
     loop = asyncio.get_running_loop()

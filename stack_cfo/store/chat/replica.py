@@ -25,12 +25,11 @@ import socket
 import uuid
 from typing import Any
 
-from psycopg import OperationalError
-from psycopg.pq import ConnStatus, ExecStatus
+from psycopg.pq import ConnStatus
 from psycopg.pq.abc import PGconn
 
 from stack_cfo.core.tasks import detached_task
-from stack_cfo.store.db import _connect, _finish, _ready  # the readiness probe's bare libpq connection
+from stack_cfo.store.db import connect_raw, finish_raw, run_raw  # the readiness probe's bare libpq connection
 from stack_cfo.store.queries import load_queries
 
 log = logging.getLogger(__name__)
@@ -44,26 +43,6 @@ REPLICA_STALE_AFTER = 6.0
 whose own heartbeat has beaten without a break for this long."""
 REPLICA_FORGET_AFTER = 3600.0
 """Rows of replicas not seen for this long are deleted (their leases expired by TTL long before)."""
-
-
-async def _execute(pgconn: PGconn, query: str, params: list[str | None]) -> None:
-    """One statement with ``$n`` text parameters on a non-blocking libpq connection (raises
-    OperationalError); as :func:`stack_cfo.store.db._select_1`."""
-    pgconn.send_query_params(query.encode(), [p.encode() if p is not None else None for p in params])
-    while pgconn.flush():
-        await _ready(pgconn.socket, write=True)
-    failed: bytes | None = None
-    while True:
-        pgconn.consume_input()
-        while not pgconn.is_busy():
-            result = pgconn.get_result()
-            if result is None:
-                if failed is not None:
-                    raise OperationalError(failed.decode(errors="replace"))
-                return
-            if result.status not in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
-                failed = result.error_message or b"replica heartbeat statement failed"
-        await _ready(pgconn.socket, write=False)
 
 
 class ReplicaHeartbeat:
@@ -122,23 +101,23 @@ class ReplicaHeartbeat:
         garbage collector finds it, and a stalled server that resumes would give each a backend."""
         if self._conn is None or self._conn.status != ConnStatus.OK:
             self._close()
-            conn = await _connect(self._conninfo, "stack-cfo-replica")
+            conn = await connect_raw(self._conninfo, "stack-cfo-replica")
             try:
                 if self._role:  # as the pool's connections (the grants are the role's)
-                    await _execute(conn, 'SET ROLE "{}"'.format(self._role.replace('"', '""')), [])
+                    await run_raw(conn, 'SET ROLE "{}"'.format(self._role.replace('"', '""')), [])
             except BaseException:
-                _finish(conn)
+                finish_raw(conn)
                 raise
             self._conn = conn
         return self._conn
 
     async def _beat(self) -> None:
-        await _execute(await self._connection(), Q.replica_beat,
+        await run_raw(await self._connection(), Q.replica_beat,
                        [self.id, str(self._forget_after), socket.gethostname(), str(os.getpid())])
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
-        _finish(conn)
+        finish_raw(conn)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -177,7 +156,7 @@ class ReplicaHeartbeat:
         self._since = None
         try:
             async with asyncio.timeout(self.every):
-                await _execute(await self._connection(), Q.replica_gone, [self.id])
+                await run_raw(await self._connection(), Q.replica_gone, [self.id])
         except Exception as exc:
             log.warning("could not delete the replica heartbeat row", extra={"replica": self.id,
                                                                              "error": type(exc).__name__})
