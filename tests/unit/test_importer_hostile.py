@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.portfolio.importers import ImportError_, locate, parse, parse_csv, parse_ghostfolio
-from stack_cfo.core.portfolio.transactions import validate_batch
+from stack_cfo.core.portfolio.ledger_service import check_rows
 
 HEADER = "date,type,symbol,quantity,price,amount,currency,fees,split_ratio,id,note\n"
 DEPOSIT = "2026-10-05,DEPOSIT,,,,10000,USD,,,dep-1,\n"
@@ -105,9 +104,8 @@ def test_a_cell_beyond_the_csv_limit_is_an_error_not_a_traceback() -> None:
 @pytest.mark.parametrize(("cells", "field"), [("d1,bad\x00note", "note"), ("d\x001,", "id")])
 def test_a_nul_character_is_refused_as_the_api_refuses_it(cells: str, field: str) -> None:
     rows = parse_csv(HEADER + f"2026-10-05,DEPOSIT,,,,100,USD,,,{cells}\n")
-    with pytest.raises(InvalidArgument) as ei:
-        validate_batch([r.transaction for r in rows], base_currency="USD", now=NOW, limit=None)
-    err = ei.value
+    _valid, problems = check_rows([r.transaction for r in rows], base_currency="USD", now=NOW, limit=None)
+    (_row, _at, err), = problems
     assert err.reason == "INVALID_TEXT"
     path = err.violations[0].field
     assert locate(rows, path) == (2, field)

@@ -11,13 +11,13 @@ the row (``transactions[17].quantity``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from stack_cfo.core.errors import InvalidArgument, each_checked
+from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.portfolio.inputs import (
     MAX_AMOUNT,
     MAX_PRICE,
@@ -212,31 +212,6 @@ def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, 
     return dataclasses.replace(t, symbol=symbol, currency=currency, fees=fees)
 
 
-def validate_batch(
-    rows: Sequence[TransactionInput],
-    *,
-    base_currency: str,
-    now: datetime,
-    limit: int | None = MAX_TRANSACTIONS_PER_BATCH,
-) -> list[TransactionInput]:
-    """Every row validated; duplicate client ids inside the batch must carry the same content."""
-    if not rows:
-        raise _bad("transactions", "at least one transaction is required", "MISSING_FIELD")
-    if limit is not None and len(rows) > limit:
-        raise too_many_transactions(len(rows), limit)
-    seen: dict[str, tuple[int, TransactionInput]] = {}
-
-    def row(t: TransactionInput, i: int) -> TransactionInput:
-        v = validate_transaction(t, f"transactions[{i}]", base_currency=base_currency, now=now)
-        if v.client_id:
-            first = seen.setdefault(v.client_id, (i, v))
-            if first[1].content() != v.content():
-                raise client_id_reused(f"transactions[{i}].client_id", v.client_id, f"transactions[{first[0]}]")
-        return v
-
-    return each_checked(rows, row, prefix="transactions")
-
-
 def too_many_transactions(count: int, limit: int = MAX_TRANSACTIONS_PER_BATCH) -> Exception:
     return _bad("transactions", f"at most {limit} transactions per call, got {count}", "TOO_MANY_TRANSACTIONS",
                 limit=limit, count=count)
@@ -247,27 +222,3 @@ def client_id_reused(path: str, client_id: str, where: str) -> Exception:
     also in metadata ``recorded`` (the importer names that row's line of the file)."""
     return _bad(path, f"client_id {client_id[:64]!r} is already recorded ({where}) with different content",
                 "CLIENT_ID_REUSED", client_id=client_id[:64], recorded=where)
-
-
-def repeats_by_client_id(
-    rows: Sequence[TransactionInput], stored: Mapping[str, Transaction], user_id: str
-) -> list[Transaction | int | None]:
-    """Per row of a batch, what its client id makes it: the stored transaction it repeats (same
-    content; other content is CLIENT_ID_REUSED), the index of an earlier row of the batch it
-    repeats, or None (new). The write and the importer's dry run follow this one rule."""
-    out: list[Transaction | int | None] = []
-    first: dict[str, int] = {}
-    for i, r in enumerate(rows):
-        old = stored.get(r.client_id) if r.client_id else None
-        if old is not None:
-            if old.data.content() != r.content():
-                raise client_id_reused(f"transactions[{i}].client_id", r.client_id,
-                                       f"users/{user_id}/portfolio/transactions/{old.id}")
-            out.append(old)
-        elif r.client_id and r.client_id in first:
-            out.append(first[r.client_id])
-        else:
-            if r.client_id:
-                first[r.client_id] = i
-            out.append(None)
-    return out
