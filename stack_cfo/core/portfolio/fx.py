@@ -2,9 +2,11 @@
 currency per unit of that currency, applied day by day.
 
 **Rate on day d** = the latest rate dated on or before d (carried forward over weekends and
-holidays, like closes). Before a currency's first rate there is *no* rate: whatever needs it is
-left out and the currency is reported as missing (:attr:`FxTable.missing` collects them), never
-converted at 1. The base currency converts to itself at exactly 1.
+holidays, like closes). Before a currency's first rate there is *no* rate: whatever the valuation
+needs it for is left out and the currency is reported as missing (:attr:`FxTable.missing` collects
+them), never converted at 1. (A ledger's transactions dated before it convert at that first rate,
+:meth:`FxTable.first_rate_on_or_after`: see :mod:`.ledger`.) The base currency converts to itself at
+exactly 1.
 
 Series are :class:`~.models.PriceSeries` keyed by :func:`fx_key` (``#FX:EUR/USD``), so the
 service caches and invalidates them exactly like price series; the key cannot collide with a
@@ -14,6 +16,7 @@ ticker (tickers start with a letter or digit).
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -66,6 +69,17 @@ class FxTable:
             return _ONE
         s = self.series.get(currency)
         return s.close_on_or_before(day) if s is not None else None
+
+    def first_rate_on_or_after(self, currency: str, day: date) -> Decimal | None:
+        """The earliest rate of ``currency`` dated on or after ``day`` (when ``day`` is before the
+        currency's first rate, that first rate); ``None`` without one. Nothing is noted missing."""
+        if currency == self.base:
+            return _ONE
+        s = self.series.get(currency)
+        if s is None:
+            return None
+        i = bisect_left(s.dates, day)
+        return s.closes[i] if i < len(s.dates) else None
 
     def flow_rate(self, currency: str, day: date, booked: date | None) -> Decimal | None:
         """The rate of a cash flow dated ``day``: the latest on or before it, else the first one

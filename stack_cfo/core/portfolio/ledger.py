@@ -7,7 +7,7 @@ after each trade date. Groups are independent, so a correction re-derives only t
 touches (:func:`derive_ledger` reuses the books it is given): the incremental path.
 
 **Per transaction** (money in the transaction's currency; base-currency figures at the latest
-exchange rate on or before the trade date):
+exchange rate on or before the trade date, see *Exchange rates* below):
 
 * BUY q at p, fees f: units += q; cost += q p + f; cash -= q p + f; fees += f.
 * SELL q at p, fees f: units -= q (beyond the units held: :class:`Oversold`); proceeds q p - f;
@@ -26,8 +26,17 @@ exchange rate on or before the trade date):
 * DEPOSIT a (fees f): cash += a - f, flow + a; WITHDRAWAL a: cash -= a + f, flow - a; fees += f.
 * SPLIT r: units (and every FIFO lot) x r; costs unchanged.
 
-A base-currency figure that needs a missing exchange rate is unknown (``None``) from then on for
-that symbol, and the currency is reported missing: never converted at 1.
+**Exchange rates** (:func:`book_rate`). Every base-currency figure of a transaction (a purchase's
+cost and fees, a sale's proceeds, a dividend, a fee) converts at the latest rate on or before its
+trade date. A transaction dated before its currency's first rate converts at that **first rate**
+(the earliest recorded, after the trade date), as the valuation lets an amount held before a
+currency's first rate enter at that rate (:mod:`.valuation`): a purchase made before the first rate
+has a known cost basis, and a later sale (at its own day's rate) a known realised P&L. The first
+rate is the first recorded, whatever the as-of day: a summary as of a day before it uses it too
+(the position itself is not valued until that day). Only a currency without any rate leaves a
+figure unknown (``None``; from then on for its book, whose totals it is part of), and the currency
+is reported missing: never converted at 1. :meth:`Ledger.figures` sums the known figures: an
+unknown one is left out of the portfolio's totals and its currency named.
 
 **Timeline.** The union of all groups' trade dates gives the segments of a
 :class:`~.models.HoldingsTimeline`: units and cost per symbol, cash per currency, as arrays the
@@ -171,6 +180,18 @@ def _times(a: Decimal, rate: Decimal | None) -> Decimal | None:
     return None if rate is None else a * rate
 
 
+def book_rate(fx: FxTable, currency: str, day: date) -> Decimal | None:
+    """The rate a book converts an amount dated ``day`` at: the latest on or before ``day``, else the
+    currency's first rate (recorded after ``day``); ``None``, and the currency noted missing in
+    ``fx``, only when the currency has no rate at all. Exactly 1 for the base currency."""
+    rate = fx.rate_if_any(currency, day)
+    if rate is None:
+        rate = fx.first_rate_on_or_after(currency, day)
+    if rate is None:
+        fx.missing.add(currency)
+    return rate
+
+
 def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: CostBasisMethod, fx: FxTable) -> Book:
     """Replay one group (sorted by trade date, then recording order). Raises :class:`Oversold`."""
     currency = rows[0].data.currency if group != CASH_BOOK and rows else None
@@ -191,7 +212,7 @@ def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: C
             day = t.trade_date
             o = day.toordinal()
             ccy = d.currency
-            rate = fx.rate(ccy, day) if ccy != base else Decimal(1)
+            rate = book_rate(fx, ccy, day) if ccy != base else Decimal(1)
             if rate is None:
                 book.missing.add(ccy)
             f = d.fees or _ZERO
@@ -321,7 +342,10 @@ class Ledger:
         return frozenset(g for g, b in self.books.items() if g != CASH_BOOK and b.quantity and b.quantity[-1] != 0)
 
     def figures(self, day: date) -> LedgerFigures:
-        """Realised P&L, income and fees up to and including ``day``."""
+        """Realised P&L, income and fees up to and including ``day``: the portfolio's totals are the
+        sums of the books' known figures (each symbol's, as reported per symbol, and the cash
+        book's); a figure unknown for want of any rate of its currency is left out of them and its
+        currency named in ``missing_currencies``."""
         o = day.toordinal()
         realized = income = fees = _ZERO
         missing = set()
@@ -527,6 +551,7 @@ __all__ = [
     "FloatArray",
     "Ledger",
     "Oversold",
+    "book_rate",
     "by_client_id",
     "derive_book",
     "derive_ledger",

@@ -324,7 +324,9 @@ def _position_row(
         cost_basis = None
     elif p.cost_basis_base is not None:
         cost_basis = p.cost_basis_base
-    elif p.from_ledger:  # bought on a day without a rate: unknown, as its realised P&L (not today's rate)
+    elif p.from_ledger:
+        # a ledger converts each purchase at its day's rate (its currency's first one when bought
+        # before it, see .ledger): unknown there (no rate at all), unknown here (never today's rate)
         cost_basis = None
     else:
         cost_basis = p.quantity * p.average_cost * rate if p.average_cost is not None else None

@@ -216,12 +216,13 @@ def test_a_missing_rate_is_a_reason_never_one() -> None:
     reason = summary.currency_effect.reason
     assert reason is not None and reason.value == "MISSING_EXCHANGE_RATE"
     assert any(i.code == "MISSING_EXCHANGE_RATE" for i in summary.insights)
-    # a rate recorded later values the position, but its purchase day had none: its cost basis stays
-    # unknown (as its realised P&L would be), never converted at today's rate
-    fx = {"EUR": series("#FX:EUR/USD", {d[1]: "1.1"})}
+    # a rate recorded later values the position; its purchase day had none: its cost converts at the
+    # currency's first rate (recorded after it), as the valuation lets what was held enter at that rate
+    fx = {"EUR": series("#FX:EUR/USD", {d[1]: "1.1", d[2]: "1.2"})}
     later = compute_summary(ledger_inputs(txs, {"SAP": sap}, CostBasisMethod.AVERAGE_COST, fx=fx),
                             as_of=datetime(2024, 1, 3, 23, tzinfo=NY), settings=ORACLE)
-    assert later.positions[0].market_value == D("1122.0") and later.positions[0].cost_basis is None
+    assert later.positions[0].market_value == D("1224.0")  # 10 x 102 x 1.2
+    assert later.positions[0].cost_basis == D("1100.0")  # 10 x 100 at the first rate, 1.1, not today's
 
 
 def test_ledger_figures_are_facts_the_grounding_check_knows() -> None:

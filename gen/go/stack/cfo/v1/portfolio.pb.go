@@ -2998,7 +2998,8 @@ type PositionSummary struct {
 	// fractional digits.
 	AverageCost string `protobuf:"bytes,3,opt,name=average_cost,json=averageCost,proto3" json:"average_cost,omitempty"`
 	// quantity x average_cost in base currency (at fx_rate; a ledger portfolio converts each purchase at its
-	// day's rate), decimal string; empty when average_cost is unknown.
+	// day's rate, or at its currency's first recorded rate when the purchase is dated before that rate),
+	// decimal string; empty when average_cost is unknown, or its currency has no exchange rate at all.
 	CostBasis string `protobuf:"bytes,4,opt,name=cost_basis,json=costBasis,proto3" json:"cost_basis,omitempty"`
 	// ISO 4217 currency the symbol trades in: last_price and average_cost are in it. The money fields
 	// (cost_basis, market_value, unrealized_pnl_amount, day_change_amount) are converted to the portfolio's
@@ -3043,11 +3044,15 @@ type PositionSummary struct {
 	// (last_price / previous close - 1) x 100, percentage points: the price's own move, in its currency (the
 	// portfolio's day_change_percent is in base currency); absent when there is no previous close.
 	DayChangePercent *float64 `protobuf:"fixed64,18,opt,name=day_change_percent,json=dayChangePercent,proto3,oneof" json:"day_change_percent,omitempty"`
-	// Ledger-based portfolios: P&L realised by sales of this symbol so far, in base currency (each sale at
-	// its day's exchange rate), decimal string. Empty for snapshot-based portfolios.
+	// Ledger-based portfolios: P&L realised by sales of this symbol so far, in base currency, decimal
+	// string: each sale's proceeds at its day's exchange rate minus the cost sold at its purchases' rates;
+	// an amount dated before its currency's first recorded rate converts at that first rate. Empty for
+	// snapshot-based portfolios, and when the symbol's currency has no exchange rate at all (named in
+	// PortfolioSummary.missing_exchange_rates).
 	RealizedPnlAmount string `protobuf:"bytes,19,opt,name=realized_pnl_amount,json=realizedPnlAmount,proto3" json:"realized_pnl_amount,omitempty"`
 	// Ledger-based portfolios: dividends received on this symbol net of their fees, in base currency,
-	// decimal string. Empty for snapshot-based portfolios.
+	// decimal string, converted as realized_pnl_amount. Empty for snapshot-based portfolios, and when the
+	// symbol's currency has no exchange rate at all.
 	IncomeAmount string `protobuf:"bytes,20,opt,name=income_amount,json=incomeAmount,proto3" json:"income_amount,omitempty"`
 	// Units of base currency per unit of `currency` used for market_value (the latest rate on or before the
 	// as-of day), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
@@ -3965,9 +3970,14 @@ type PortfolioSummary struct {
 	// Where the holdings come from: snapshots (SyncPortfolio) or the transactions ledger.
 	Source PortfolioSource `protobuf:"varint,20,opt,name=source,proto3,enum=stack.cfo.v1.PortfolioSource" json:"source,omitempty"`
 	// Ledger-based: P&L realised by all sales up to as_of_time (open and closed positions), in base currency,
-	// decimal string; "0" for snapshot-based portfolios.
+	// decimal string: the sum of ledger_positions' realized_pnl_amount (a symbol whose figure is empty, its
+	// currency having no exchange rate at all, is left out and its currency named in
+	// missing_exchange_rates); "0" for snapshot-based portfolios.
 	RealizedPnlAmount string `protobuf:"bytes,21,opt,name=realized_pnl_amount,json=realizedPnlAmount,proto3" json:"realized_pnl_amount,omitempty"`
-	// Ledger-based: dividends and interest received up to as_of_time net of their fees, decimal string.
+	// Ledger-based: dividends and interest received up to as_of_time net of their fees, decimal string;
+	// each converted at its day's rate, or its currency's first rate when dated before it (an amount in a
+	// currency without any rate is left out, the currency named in missing_exchange_rates). Likewise
+	// fees_amount.
 	IncomeAmount string `protobuf:"bytes,22,opt,name=income_amount,json=incomeAmount,proto3" json:"income_amount,omitempty"`
 	// Ledger-based: fees and taxes paid up to as_of_time (trade, deposit and withdrawal fees, FEE and TAX
 	// transactions; not the fees withheld from DIVIDEND and INTEREST, which income_amount is net of), decimal
@@ -3999,7 +4009,9 @@ type PortfolioSummary struct {
 	// was recorded on or before it. Positions in them are not valued on those days (never at a rate of 1);
 	// the day a currency's first rate arrives, the positions and cash already held in it enter the valuation
 	// like a transfer in (no gain in the time- or money-weighted return, and no net_flow); on that day
-	// local_return holds the currency at that day's rate (there is no previous one). Empty when nothing is
+	// local_return holds the currency at that day's rate (there is no previous one). A ledger's transactions
+	// dated before a currency's first rate keep their figures (cost basis, realised P&L, income, fees, at
+	// that first rate): the currency is named here for the valuation days before it. Empty when nothing is
 	// missing.
 	MissingExchangeRates []string `protobuf:"bytes,29,rep,name=missing_exchange_rates,json=missingExchangeRates,proto3" json:"missing_exchange_rates,omitempty"`
 }

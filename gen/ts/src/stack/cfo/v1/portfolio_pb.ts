@@ -1392,7 +1392,8 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
 
   /**
    * quantity x average_cost in base currency (at fx_rate; a ledger portfolio converts each purchase at its
-   * day's rate), decimal string; empty when average_cost is unknown.
+   * day's rate, or at its currency's first recorded rate when the purchase is dated before that rate),
+   * decimal string; empty when average_cost is unknown, or its currency has no exchange rate at all.
    *
    * @generated from field: string cost_basis = 4;
    */
@@ -1512,8 +1513,11 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   dayChangePercent?: number | undefined;
 
   /**
-   * Ledger-based portfolios: P&L realised by sales of this symbol so far, in base currency (each sale at
-   * its day's exchange rate), decimal string. Empty for snapshot-based portfolios.
+   * Ledger-based portfolios: P&L realised by sales of this symbol so far, in base currency, decimal
+   * string: each sale's proceeds at its day's exchange rate minus the cost sold at its purchases' rates;
+   * an amount dated before its currency's first recorded rate converts at that first rate. Empty for
+   * snapshot-based portfolios, and when the symbol's currency has no exchange rate at all (named in
+   * PortfolioSummary.missing_exchange_rates).
    *
    * @generated from field: string realized_pnl_amount = 19;
    */
@@ -1521,7 +1525,8 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
 
   /**
    * Ledger-based portfolios: dividends received on this symbol net of their fees, in base currency,
-   * decimal string. Empty for snapshot-based portfolios.
+   * decimal string, converted as realized_pnl_amount. Empty for snapshot-based portfolios, and when the
+   * symbol's currency has no exchange rate at all.
    *
    * @generated from field: string income_amount = 20;
    */
@@ -2148,14 +2153,19 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
 
   /**
    * Ledger-based: P&L realised by all sales up to as_of_time (open and closed positions), in base currency,
-   * decimal string; "0" for snapshot-based portfolios.
+   * decimal string: the sum of ledger_positions' realized_pnl_amount (a symbol whose figure is empty, its
+   * currency having no exchange rate at all, is left out and its currency named in
+   * missing_exchange_rates); "0" for snapshot-based portfolios.
    *
    * @generated from field: string realized_pnl_amount = 21;
    */
   realizedPnlAmount: string;
 
   /**
-   * Ledger-based: dividends and interest received up to as_of_time net of their fees, decimal string.
+   * Ledger-based: dividends and interest received up to as_of_time net of their fees, decimal string;
+   * each converted at its day's rate, or its currency's first rate when dated before it (an amount in a
+   * currency without any rate is left out, the currency named in missing_exchange_rates). Likewise
+   * fees_amount.
    *
    * @generated from field: string income_amount = 22;
    */
@@ -2222,7 +2232,9 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
    * was recorded on or before it. Positions in them are not valued on those days (never at a rate of 1);
    * the day a currency's first rate arrives, the positions and cash already held in it enter the valuation
    * like a transfer in (no gain in the time- or money-weighted return, and no net_flow); on that day
-   * local_return holds the currency at that day's rate (there is no previous one). Empty when nothing is
+   * local_return holds the currency at that day's rate (there is no previous one). A ledger's transactions
+   * dated before a currency's first rate keep their figures (cost basis, realised P&L, income, fees, at
+   * that first rate): the currency is named here for the valuation days before it. Empty when nothing is
    * missing.
    *
    * @generated from field: repeated string missing_exchange_rates = 29;
