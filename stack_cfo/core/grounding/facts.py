@@ -144,6 +144,8 @@ def facts_from_text(prefix: str, text: str) -> Facts:
     """
     out: dict[str, Fact] = {}
     for i, fig in enumerate(extract_figures(text)):
+        if not _usable(fig.value):  # "1e200", "9e305" in an id: no fact (Facts refuses them)
+            continue
         value = fig.value if fig.direction is None else fig.direction * abs(fig.value)
         kind = _TEXT_KINDS[fig.kind]
         out[f"{prefix}[{i}]"] = Fact(value, kind, fig.currency, fig.unit)
