@@ -227,7 +227,7 @@ async def test_a_client_gone_before_accepted_leaves_an_answered_message_its_retr
                 async with await psycopg.AsyncConnection.connect(db_dsn) as probe:
                     cur = await probe.execute(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND query LIKE '%%chat_begin_turn%%'")
+                        "AND query LIKE '%%chat_begin_turn%%' AND datname = current_database()")
                     row = await cur.fetchone()
                     return bool(row and row[0])
 

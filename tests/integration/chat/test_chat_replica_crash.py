@@ -370,8 +370,9 @@ async def test_a_stalled_database_leaks_no_heartbeat_connections(database: Datab
 
         def heartbeats() -> int:
             with psycopg.connect(database.conninfo) as conn:
-                row = conn.execute("SELECT count(*) FROM pg_stat_activity "
-                                   "WHERE application_name = 'stack-cfo-replica'").fetchone()
+                # this database's only: pg_stat_activity is the whole cluster's, where other servers beat too
+                row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                   "'stack-cfo-replica' AND datname = current_database()").fetchone()
             return int(row[0]) if row else 0
 
         deadline = time.monotonic() + 5
