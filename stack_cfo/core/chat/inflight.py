@@ -15,6 +15,11 @@ session that is gone). A session that goes while the guard is open cancels the t
 that goes while it is closed is noticed when the turn resumes (:meth:`TurnGuard.reopen`). Either
 way the turn cancels its provider request, stores nothing and ends with NOT_FOUND
 (:meth:`TurnGuard.take_cancel` tells its cancellation from any other).
+
+A session's background summary (:meth:`~stack_cfo.core.chat.summarizer.Summarizer.soon`) is in
+flight too (:meth:`TurnGuard.runs`): its guard is open from the start, so a session that goes
+cancels its provider request at once (nothing more is paid), and closed while the summary is being
+stored (the store refuses a session that is gone, and never makes an erased user's key again).
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ log = logging.getLogger(__name__)
 class TurnGuard:
     """One turn in flight (see the module docstring)."""
 
-    __slots__ = ("cancelled", "gone", "open", "session_id", "task", "user_id")
+    __slots__ = ("cancelled", "gone", "kind", "open", "session_id", "task", "user_id")
 
-    def __init__(self, user_id: str, session_id: str) -> None:
+    def __init__(self, user_id: str, session_id: str, kind: str = "turn") -> None:
         self.user_id = user_id
         self.session_id = session_id
+        self.kind = kind
+        """What runs: ``turn`` (an answer) or ``summary`` (a background summary)."""
         self.task: asyncio.Task[object] | None = None
         self.open = False
         """The turn's code is running in ``task`` where a cancellation is the turn's to handle."""
@@ -47,6 +54,12 @@ class TurnGuard:
         self.task = asyncio.current_task()
         if self.gone:
             raise asyncio.CancelledError
+
+    def runs(self, task: asyncio.Task[None]) -> None:
+        """Background work of the session (a summary) runs in ``task``, maybe not started yet: open
+        from now, so a session that goes cancels it at once (until the work closes the guard)."""
+        self.task = task
+        self.open = True
 
     def reopen(self) -> None:
         """The turn resumed after a ``yield``: open again, or CancelledError if the session went."""
@@ -79,13 +92,13 @@ class TurnGuard:
 
 
 class InFlight:
-    """The guards of the turns in flight on this process, by session."""
+    """The guards of the turns (and background summaries) in flight on this process, by session."""
 
     def __init__(self) -> None:
         self._guards: dict[str, set[TurnGuard]] = {}
 
-    def enter(self, user_id: str, session_id: str) -> TurnGuard:
-        guard = TurnGuard(user_id, session_id)
+    def enter(self, user_id: str, session_id: str, kind: str = "turn") -> TurnGuard:
+        guard = TurnGuard(user_id, session_id, kind)
         self._guards.setdefault(session_id, set()).add(guard)
         return guard
 
@@ -105,8 +118,12 @@ class InFlight:
         """``session_id`` was deleted or erased (on any replica): its turns stop."""
         for guard in list(self._guards.get(session_id, ())):
             if not guard.gone:
-                log.info("chat session went while its answer streamed; stopping the turn",
-                         extra={"session_id": session_id})
+                if guard.kind == "turn":
+                    log.info("chat session went while its answer streamed; stopping the turn",
+                             extra={"session_id": session_id})
+                else:
+                    log.info("chat session went while its summary was being written; stopping it",
+                             extra={"session_id": session_id})
             guard.end()
 
     def user_gone(self, user_id: str) -> None:

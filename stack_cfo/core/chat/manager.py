@@ -124,8 +124,9 @@ class ChatManager:
         self._turns.watch()
 
     def end_turns_of(self, user_id: str) -> None:
-        """The user's data was erased: their answers in flight on this process stop now (NOT_FOUND,
-        nothing stored), before the erasure returns (other replicas hear of it from the database)."""
+        """The user's data was erased: their answers (NOT_FOUND) and background summaries in flight on
+        this process stop now, nothing stored, before the erasure returns (other replicas hear of it
+        from the database)."""
         self._turns.inflight.user_gone(user_id)
 
     async def aclose(self) -> None:
@@ -283,7 +284,7 @@ class ChatManager:
         try:
             await self._owned(user_id, session_id)
             await self._store.delete_session(session_id, at=self._clock.now())
-            # an answer in flight on this process stops now (other replicas hear of it from the store)
+            # an answer or a summary in flight on this process stops now (other replicas hear of it from the store)
             self._turns.inflight.session_gone(session_id)
         except BaseException as exc:
             record_error("delete_session", exc)

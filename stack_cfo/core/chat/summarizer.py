@@ -3,6 +3,12 @@
 Due summaries are written off the answer's path after a turn (:meth:`Summarizer.soon`); a turn
 that finds one overdue writes it before prompting (:meth:`Summarizer.write`). A summary the AI
 cannot write in time is the deterministic writer's.
+
+A background summary whose session goes (DeleteSession, EraseUserData; on any replica) stops: it is
+in flight (:meth:`~stack_cfo.core.chat.inflight.TurnGuard.runs`), so its provider request is
+cancelled at once, and one whose session is gone already never asks the provider. The store never
+keeps a summary of a session that is gone, nor makes an erased user's key again; such a summary is
+dropped (an info log, no error).
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from stack_cfo.core.chat.compression import (
     source_hash,
     summariser_messages,
 )
-from stack_cfo.core.chat.models import ChatSession, MessageRole, Summary
+from stack_cfo.core.chat.inflight import InFlight, TurnGuard
+from stack_cfo.core.chat.models import ChatSession, MessageRole, SessionStatus, Summary
 from stack_cfo.core.chat.ports import ChatStore
 from stack_cfo.core.chat.prompt import context_document
 from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.support import record_error, tracer
 from stack_cfo.core.clock import Clock
-from stack_cfo.core.errors import StackCfoError
+from stack_cfo.core.errors import NotFound, StackCfoError
 from stack_cfo.core.grounding import facts_from_text
 from stack_cfo.core.provenance import AiSurface, Audit, GroundingState, Snapshot
 from stack_cfo.core.provenance.audit import text_facts
@@ -41,9 +48,17 @@ log = logging.getLogger(__name__)
 
 class Summarizer:
     def __init__(
-        self, store: ChatStore, compute: ComputeClient, clock: Clock, settings: ChatSettings, audit: Audit
+        self,
+        store: ChatStore,
+        compute: ComputeClient,
+        clock: Clock,
+        settings: ChatSettings,
+        audit: Audit,
+        inflight: InFlight | None = None,
     ) -> None:
         self._store = store
+        self.inflight = inflight if inflight is not None else InFlight()
+        """Where background summaries are in flight: a session that goes cancels its summary."""
         self._audit = audit
         self._compute = compute
         self._clock = clock
@@ -93,10 +108,20 @@ class Summarizer:
         )
         if not due or session.id in self._running:
             return
-        task = asyncio.create_task(self._later(session), name=f"chat-summary-{session.id}")
+        guard = self.inflight.enter(session.user_id, session.id, "summary")
+        task = asyncio.create_task(self._later(session, guard), name=f"chat-summary-{session.id}")
+        guard.runs(task)  # in flight from now: a session that goes (even before it starts) cancels it
         self._running[session.id] = task
 
-    async def _later(self, session: ChatSession) -> None:
+        def done(finished: asyncio.Task[None]) -> None:
+            # (also for a task cancelled before it started, whose code never ran)
+            if self._running.get(session.id) is finished:
+                del self._running[session.id]
+            self.inflight.leave(guard)
+
+        task.add_done_callback(done)
+
+    async def _later(self, session: ChatSession, guard: TurnGuard) -> None:
         try:
             previous = await self._store.latest_summary(session.id)
             uncovered = await self._store.messages(session.id, after_seq=previous.to_seq if previous is not None else 0)
@@ -107,16 +132,30 @@ class Summarizer:
                 keep_recent=self.settings.keep_recent_messages,
                 step=self.settings.summary_step,
             )
-            if plan is not None:
-                await self.write(session, plan, None)
+            if plan is None:
+                return
+            # A session gone already (before this process heard of it) is not summarised: nothing is paid.
+            live = await self._store.get_session(session.id)
+            if live is None or live.status is SessionStatus.DELETED or live.user_id != session.user_id:
+                log.info("chat session went before its summary was written; summary dropped",
+                         extra={"session_id": session.id})
+                return
+            await self.write(session, plan, None, guard=guard)
+        except asyncio.CancelledError:
+            if not guard.take_cancel():
+                raise  # a shutdown (aclose)
+            log.info("chat session went while its summary was being written; nothing stored",
+                     extra={"session_id": session.id})
         except Exception as exc:
             record_error("summarize", exc)
             log.warning("background summary failed", extra={"session_id": session.id, "error": type(exc).__name__})
-        finally:
-            self._running.pop(session.id, None)
 
-    async def write(self, session: ChatSession, plan: CompressionPlan, deadline: float | None) -> Summary | None:
-        """Write the next summary version; None (previous summary stays) if it cannot be stored."""
+    async def write(
+        self, session: ChatSession, plan: CompressionPlan, deadline: float | None, *, guard: TurnGuard | None = None
+    ) -> Summary | None:
+        """Write the next summary version; None (previous summary stays) if it cannot be stored, or
+        the session is gone. ``guard``: a background summary's (closed while the summary is stored;
+        CancelledError, nothing stored, when the session went before)."""
         limit = self.settings.summary_max_chars
         fallback = offline_summary(plan, max_chars=limit)
         budget_end = time.monotonic() + self.settings.summary_timeout
@@ -159,9 +198,19 @@ class Summarizer:
                 completion_tokens=result.completion_tokens if result is not None else 0,
                 created_at=self._clock.now(),
             )
+            if guard is not None:
+                # Not cancelled from here: the store itself refuses a session that is gone.
+                guard.open = False
+                if guard.gone:  # (a cancellation the provider stream swallowed)
+                    raise asyncio.CancelledError
             try:
                 saved = await self._store.save_summary(summary, session.user_id, day=usage_day(self._clock.now()))
             except StackCfoError as exc:
+                if isinstance(exc, NotFound) and exc.reason == "SESSION_NOT_FOUND":
+                    # deleted or erased meanwhile (nothing was stored, no key made): nothing to keep
+                    log.info("chat session went while its summary was being written; summary dropped",
+                             extra={"session_id": session.id})
+                    return None
                 record_error("summarize", exc)
                 log.warning("summary could not be stored; the previous one stays in force",
                             extra={"session_id": session.id, "reason": exc.reason})

@@ -163,7 +163,8 @@ class Turns:
         self._locks = locks
         self._audit = audit
         self._grounder = Grounder(audit, settings.grounding_policy)
-        self.inflight = InFlight()
+        # shared with the summarizer: a session that goes stops its turns and its background summary
+        self.inflight: InFlight = summarizer.inflight
         self._watching = False
 
     def watch(self) -> None:

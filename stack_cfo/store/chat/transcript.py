@@ -291,7 +291,13 @@ class TranscriptQueries(LeaseQueries):
 
     async def save_summary(self, summary: Summary, user_id: str, *, day: date) -> Summary:
         tokens = summary.total_tokens
-        cipher = await self._sealer.cipher(user_id, create=True)
+        if not is_uuid(summary.session_id):
+            raise missing(summary.session_id)
+        # The turns it summarises made the user's key (begin_turn): none now means their data was
+        # erased meanwhile. Nothing is stored and no key is made (no row of an erased user comes back).
+        cipher = await self._sealer.cipher(user_id)
+        if cipher.sealing and cipher.version is None:
+            raise missing(summary.session_id)
         async with self._db.transaction() as conn:
             cur = await conn.execute(
                 Q.insert_summary,
@@ -314,7 +320,8 @@ class TranscriptQueries(LeaseQueries):
                 },
             )
             row = await cur.fetchone()
-            assert row is not None
+            if row is None:  # the session is gone (deleted or erased): nothing is stored
+                raise missing(summary.session_id)
             if tokens:
                 await conn.execute(Q.add_session_tokens, {"id": summary.session_id, "tokens": tokens})
                 await conn.execute(Q.add_daily_tokens, {"user_id": user_id, "day": day, "tokens": tokens})

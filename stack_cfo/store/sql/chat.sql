@@ -99,14 +99,20 @@ WHERE session_id = %(session_id)s
 ORDER BY version
 
 -- name: insert_summary
+-- Only into a session still there and not deleted: no row (nothing inserted) for a session deleted
+-- (DeleteSession) or erased (EraseUserData) meanwhile. The row lock orders it with the deletion, as
+-- chat_complete_turn's (migration 21): whichever commits first wins.
+WITH live AS (
+    SELECT s.id FROM chat_sessions s WHERE s.id = %(session_id)s AND s.status <> 'deleted' FOR UPDATE
+)
 INSERT INTO chat_summaries (
     id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
     model, offline, prompt_tokens, completion_tokens, created_at
-) VALUES (
-    %(id)s, %(session_id)s, %(version)s, %(from_seq)s, %(to_seq)s, %(content)s, %(content_sha256)s,
-    %(source_sha256)s, %(previous_id)s, %(provider)s, %(model)s, %(offline)s, %(prompt_tokens)s,
-    %(completion_tokens)s, %(created_at)s
 )
+SELECT %(id)s, live.id, %(version)s, %(from_seq)s, %(to_seq)s, %(content)s, %(content_sha256)s,
+       %(source_sha256)s, %(previous_id)s, %(provider)s, %(model)s, %(offline)s, %(prompt_tokens)s,
+       %(completion_tokens)s, %(created_at)s
+FROM live
 RETURNING id, session_id, version, from_seq, to_seq, content, content_sha256, source_sha256, previous_id, provider,
           model, offline, prompt_tokens, completion_tokens, created_at
 

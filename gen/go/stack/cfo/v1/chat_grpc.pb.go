@@ -41,7 +41,8 @@ type ChatServiceClient interface {
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
 	// unless DELETED sessions are asked for. A message being answered on the session stops: its SendMessage
 	// stream ends with NOT_FOUND (SESSION_NOT_FOUND), the provider request is cancelled and the answer is not
-	// stored. Deleting a DELETED session succeeds (safe to retry). Deleting
+	// stored; a summary of the session being written in the background is cancelled and not stored.
+	// Deleting a DELETED session succeeds (safe to retry). Deleting
 	// an ARCHIVED session keeps its archive (UserDataService.GetArchivedSession still reads it; the session
 	// no longer shows `archive_address`). Permanent removal of all of a user's data, archives included, is
 	// UserDataService.EraseUserData.
@@ -228,7 +229,8 @@ type ChatServiceServer interface {
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
 	// unless DELETED sessions are asked for. A message being answered on the session stops: its SendMessage
 	// stream ends with NOT_FOUND (SESSION_NOT_FOUND), the provider request is cancelled and the answer is not
-	// stored. Deleting a DELETED session succeeds (safe to retry). Deleting
+	// stored; a summary of the session being written in the background is cancelled and not stored.
+	// Deleting a DELETED session succeeds (safe to retry). Deleting
 	// an ARCHIVED session keeps its archive (UserDataService.GetArchivedSession still reads it; the session
 	// no longer shows `archive_address`). Permanent removal of all of a user's data, archives included, is
 	// UserDataService.EraseUserData.

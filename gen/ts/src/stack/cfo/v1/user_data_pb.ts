@@ -203,7 +203,8 @@ export const UserDataService: GenService<{
    * Erasing a user with no data (never seen, or already erased) succeeds with zero counts, so retries are
    * safe. Prices and news are market data, not user data, and are kept. Answers streaming for the user
    * stop: their SendMessage streams end with NOT_FOUND (SESSION_NOT_FOUND), nothing of them is stored, and
-   * no row of the user (a data key included) is written again by them. On the server that handled this
+   * no row of the user (a data key included) is written again by them; background summaries of the
+   * user's sessions stop likewise (their provider requests cancelled, nothing stored). On the server that handled this
    * call they have stopped when it returns; on other replicas within moments.
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, REQUEST_ID_REUSED).
    *
