@@ -8,12 +8,14 @@ naming the request's field path (``positions[2].quantity``), with a stable reaso
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, each_checked
@@ -383,19 +385,8 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
             problems.append(exc)
             continue
         prefix = f"snapshots[{i}].positions"
-        position = _position_check(base, prefix)
-        positions: list[HoldingInput] = []
-        for j, h in enumerate(snap.positions):
-            if len(problems) >= MAX_REPORTED_ITEMS:
-                raise one_error(problems, unchecked_from=f"{prefix}[{j}]")
-            malformed = bad_positions.get((i, j)) if bad_positions else None
-            if malformed is not None:
-                problems.append(malformed)
-                continue
-            try:
-                positions.append(position(h, j))
-            except InvalidArgument as exc:
-                problems.append(exc)
+        positions = _collect(snap.positions, _position_check(base, prefix), prefix, problems,
+                             functools.partial(_malformed_position, bad_positions, i))
         out.append(DatedHoldingsInput(day, tuple(positions), snap.cash_balance))
     flows: list[FlowInput] = []
     try:
@@ -403,21 +394,42 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
     except InvalidArgument as exc:
         problems.append(exc)
     else:
-        flow = _flow_check(base, now)
-        for j, f in enumerate(cmd.cash_flows):
-            if len(problems) >= MAX_REPORTED_ITEMS:
-                raise one_error(problems, unchecked_from=f"cash_flows[{j}]")
-            malformed = bad_flows.get(j) if bad_flows else None
-            if malformed is not None:
-                problems.append(malformed)
-                continue
-            try:
-                flows.append(flow(f, j))
-            except InvalidArgument as exc:
-                problems.append(exc)
+        flows = _collect(cmd.cash_flows, _flow_check(base, now), "cash_flows", problems, bad_flows.get)
     if problems:
         raise one_error(problems)
     return ImportHistoryCommand(cmd.user_id, tuple(out), base, tuple(flows))
+
+
+_T = TypeVar("_T")
+
+
+def _malformed_position(
+    bad: Mapping[tuple[int, int], InvalidArgument], snapshot: int, position: int
+) -> InvalidArgument | None:
+    return bad.get((snapshot, position))
+
+
+def _collect(
+    items: Sequence[_T], check: Callable[[_T, int], _T], prefix: str, problems: list[InvalidArgument],
+    malformed: Callable[[int], InvalidArgument | None],
+) -> list[_T]:
+    """``check(item, j)`` of every item, as :func:`~stack_cfo.core.errors.each_checked` but collecting:
+    an item's problem (or its ``malformed`` one, a value that did not parse) is appended to ``problems``
+    and the item left out; past :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS` problems, every one
+    so far is raised (``unchecked_from``: ``prefix[j]``, the first item not checked)."""
+    out: list[_T] = []
+    for j, item in enumerate(items):
+        if len(problems) >= MAX_REPORTED_ITEMS:
+            raise one_error(problems, unchecked_from=f"{prefix}[{j}]")
+        bad = malformed(j)
+        if bad is not None:
+            problems.append(bad)
+            continue
+        try:
+            out.append(check(item, j))
+        except InvalidArgument as exc:
+            problems.append(exc)
+    return out
 
 
 def _check_cash(value: Decimal, field_path: str) -> None:
