@@ -238,11 +238,7 @@ class TranscriptQueries(LeaseQueries):
     ) -> ChatMessage:
         tokens = message.total_tokens
         release = lease is not None and lease.held
-        cipher = await self._sealer.cipher(user_id)  # the turn's start made one if there was none
-        if cipher.sealing and cipher.version is None:
-            # the user's key went since the turn began: their data was erased; nothing is stored
-            # (and no new key made: no row of an erased user comes back)
-            raise missing(session_id)
+        cipher = await self._existing_cipher(user_id, session_id)  # the turn's start made one if there was none
         params = {
             "session_id": session_id,
             "message": message_json(message, cipher),
@@ -289,15 +285,21 @@ class TranscriptQueries(LeaseQueries):
         cipher = await self._sealer.cipher(str(rows[0]["owner"]))
         return [summary_row(r, cipher) for r in rows]
 
+    async def _existing_cipher(self, user_id: str, session_id: str) -> UserCipher:
+        """The user's cipher for a write that follows a turn's start (which made their key): no live
+        key now means their data was erased meanwhile, SESSION_NOT_FOUND; no key is made again (no
+        row of an erased user comes back)."""
+        cipher = await self._sealer.cipher(user_id)
+        if cipher.sealing and cipher.version is None:
+            raise missing(session_id)
+        return cipher
+
     async def save_summary(self, summary: Summary, user_id: str, *, day: date) -> Summary:
         tokens = summary.total_tokens
         if not is_uuid(summary.session_id):
             raise missing(summary.session_id)
-        # The turns it summarises made the user's key (begin_turn): none now means their data was
-        # erased meanwhile. Nothing is stored and no key is made (no row of an erased user comes back).
-        cipher = await self._sealer.cipher(user_id)
-        if cipher.sealing and cipher.version is None:
-            raise missing(summary.session_id)
+        # The turns it summarises made the user's key (begin_turn).
+        cipher = await self._existing_cipher(user_id, summary.session_id)
         async with self._db.transaction() as conn:
             cur = await conn.execute(
                 Q.insert_summary,
