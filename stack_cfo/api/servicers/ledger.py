@@ -3,9 +3,10 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -52,6 +53,27 @@ _UNPARSED_ROW = TransactionInput(type=None, trade_date=None)
 _UNPARSED_SNAPSHOT = DatedHoldingsInput(effective_date=None, positions=(), cash_balance=Decimal(0))
 _UNPARSED_POSITION = HoldingInput(symbol="", quantity=Decimal(0))
 _UNPARSED_FLOW = FlowInput(type=None, amount=Decimal(0))
+
+
+_M = TypeVar("_M")
+_T = TypeVar("_T")
+
+
+def _parsed(
+    items: Sequence[_M], parse: Callable[[_M, int], _T], unparsed: _T
+) -> tuple[list[_T], dict[int, InvalidArgument]]:
+    """Every item parsed, as ``each_checked`` but keeping going: an item whose values do not parse
+    stands as ``unparsed`` in the list, its problem in the dict under its index (the domain reports it
+    with the others' problems)."""
+    out: list[_T] = []
+    bad: dict[int, InvalidArgument] = {}
+    for i, item in enumerate(items):
+        try:
+            out.append(parse(item, i))
+        except InvalidArgument as exc:
+            bad[i] = exc
+            out.append(unparsed)
+    return out, bad
 
 
 def _dec(value: str, field: str) -> Decimal | None:
@@ -181,7 +203,6 @@ class LedgerRpcs:
         # of the other items (validate_import), in one error.
         bad_snapshots: dict[int, InvalidArgument] = {}
         bad_positions: dict[tuple[int, int], InvalidArgument] = {}
-        bad_flows: dict[int, InvalidArgument] = {}
 
         def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
             path = f"snapshots[{i}]"
@@ -191,25 +212,15 @@ class LedgerRpcs:
             except InvalidArgument as exc:
                 bad_snapshots[i] = exc
                 return _UNPARSED_SNAPSHOT
-            prefix, positions = f"{path}.positions", []
-            for j, h in enumerate(s.positions):
-                try:
-                    positions.append(_holding(h, j, prefix=prefix))
-                except InvalidArgument as exc:
-                    bad_positions[(i, j)] = exc
-                    positions.append(_UNPARSED_POSITION)
+            prefix = f"{path}.positions"
+            positions, bad = _parsed(s.positions, lambda h, j: _holding(h, j, prefix=prefix), _UNPARSED_POSITION)
+            bad_positions.update(((i, j), exc) for j, exc in bad.items())
             return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
                                       cash_balance=cash if cash is not None else Decimal(0))
 
-        def flow(f: portfolio_pb2.CashFlow, i: int) -> FlowInput:
-            try:
-                return _flow(f, i)
-            except InvalidArgument as exc:
-                bad_flows[i] = exc
-                return _UNPARSED_FLOW
-
         snaps = tuple(snapshot(s, i) for i, s in enumerate(request.snapshots))
-        flows = tuple(flow(f, i) for i, f in enumerate(request.cash_flows))
+        flow_list, bad_flows = _parsed(request.cash_flows, _flow, _UNPARSED_FLOW)
+        flows = tuple(flow_list)
         cmd = ImportHistoryCommand(user_id, snaps, request.base_currency, flows, malformed_snapshots=bad_snapshots,
                                    malformed_positions=bad_positions, malformed_flows=bad_flows)
         result = await self.service.import_history(cmd, idempotency=idem)
@@ -229,14 +240,8 @@ class LedgerRpcs:
         idem = self._idem("BatchCreateTransactions", current_principal(), request)
         # A value that does not parse refuses its row only: the domain reports it with every problem of
         # the other rows (check_rows, the ledger's rules), in one error.
-        rows: list[TransactionInput] = []
-        malformed: dict[int, InvalidArgument] = {}
-        for i, t in enumerate(request.transactions):
-            try:
-                rows.append(transaction_input(t, f"transactions[{i}]"))
-            except InvalidArgument as exc:
-                malformed[i] = exc
-                rows.append(_UNPARSED_ROW)
+        rows, malformed = _parsed(request.transactions, lambda t, i: transaction_input(t, f"transactions[{i}]"),
+                                  _UNPARSED_ROW)
         result = await self.service.create_transactions(
             BatchCreateCommand(user_id, tuple(rows), request.base_currency, malformed=malformed), idempotency=idem)
         return portfolio_pb2.BatchCreateTransactionsResponse(
