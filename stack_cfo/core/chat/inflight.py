@@ -61,6 +61,14 @@ class TurnGuard:
         self.task = task
         self.open = True
 
+    def close(self) -> None:
+        """The work reached its store step, whose transaction itself refuses a session that is gone:
+        not to be cancelled from here. CancelledError if the session went already (a cancellation
+        that something on the way, the provider stream, swallowed)."""
+        self.open = False
+        if self.gone:
+            raise asyncio.CancelledError
+
     def reopen(self) -> None:
         """The turn resumed after a ``yield``: open again, or CancelledError if the session went."""
         if self.gone:

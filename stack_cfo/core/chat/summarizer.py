@@ -199,10 +199,7 @@ class Summarizer:
                 created_at=self._clock.now(),
             )
             if guard is not None:
-                # Not cancelled from here: the store itself refuses a session that is gone.
-                guard.open = False
-                if guard.gone:  # (a cancellation the provider stream swallowed)
-                    raise asyncio.CancelledError
+                guard.close()  # the store itself refuses a session that is gone
             try:
                 saved = await self._store.save_summary(summary, session.user_id, day=usage_day(self._clock.now()))
             except StackCfoError as exc:

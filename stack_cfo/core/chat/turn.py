@@ -442,10 +442,7 @@ class Turns:
             guard.reopen()
         if answer.degraded_reason:
             span.set_attribute("chat.degraded_reason", answer.degraded_reason)
-        if guard.gone:  # (a cancellation the provider stream swallowed)
-            raise asyncio.CancelledError
-        # Not cancelled from here: the answer's transaction itself refuses a session that is gone.
-        guard.open = False
+        guard.close()  # the answer's transaction itself refuses a session that is gone
         with current(span), tracer.start_as_current_span("chat_session_repo.update"):
             stored = await self._background.finish(self._complete_turn(sid, user_id, answer, lease))
         if session.auto_summarize:
