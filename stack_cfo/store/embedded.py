@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -28,7 +29,40 @@ def start_embedded(data_dir: Path | str | None = None) -> tuple[str, Any]:
     base = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
     pgdata = base / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
+    _forget_dead_users(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     uri: str = server.get_uri()
     log.info("using embedded PostgreSQL", extra={"data_dir": str(pgdata)})
     return uri, server
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop the processes that died without saying so (``kill -9``) from ``pgserver``'s list of the
+    server's users (``.handle_pids.json``). The last user to exit stops the server; a dead pid left
+    in the list is never "the last", so every later clean exit left the server running for good.
+    Done under ``pgserver``'s own inter-process lock, as it reads and writes that list."""
+    import fasteners
+    from pgserver.postgres_server import PostgresServer
+
+    path = pgdata / ".handle_pids.json"
+    with fasteners.InterProcessLock(PostgresServer.lock_path):
+        try:
+            pids = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        if not isinstance(pids, list):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+        if alive != pids:
+            log.info("embedded PostgreSQL: forgetting users that died", extra={"pids": sorted(set(pids) - set(alive))})
+            path.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
