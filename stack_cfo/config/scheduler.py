@@ -30,9 +30,11 @@ class SchedulerSettings(Section):
     enabled: bool = setting(True, env="SCHEDULER_ENABLED")
     """false makes stack-cfo scheduler idle (planner and worker off)."""
     daily_news_time: Cron = setting(CronSchedule.parse("0 8 * * *"), env="SCHEDULER_DAILY_DIGEST_TIME")
-    """When the daily digest is sent, in each user's time zone."""
+    """When the daily digest is sent, in each user's time zone. One digest per local day: a schedule
+    that fires more than once a day (``0 8,20 * * *``) sends at its first time of each day only."""
     weekly_summary_time: Cron = setting(CronSchedule.parse("0 7 * * 1"), env="SCHEDULER_WEEKLY_SUMMARY_TIME")
-    """When the weekly summary is sent, in each user's time zone."""
+    """When the weekly summary is sent, in each user's time zone (one per week: the week's first time
+    the schedule names)."""
     performance_alert_time: Cron = setting(
         CronSchedule.parse("0 * 9-16 * * 1-5"), env="SCHEDULER_PERFORMANCE_ALERT_TIME"
     )
