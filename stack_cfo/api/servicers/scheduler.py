@@ -354,7 +354,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListNotificationsResponse:
         user_id = parse_user(request.parent, field="parent")
-        authorize(user_id, request.parent)
+        principal = authorize(user_id, request.parent)
         # An unknown filter value is an error, not "no filter" (it returned every notification).
         if request.kind and request.kind not in KINDS:
             raise invalid("kind", f"unknown notification kind {request.kind}", reason="INVALID_ENUM")
@@ -368,6 +368,7 @@ class SchedulerServicer(DeliveryRpcs, pb_grpc.SchedulerServiceServicer):
             cursor=cursor,
             kind=KINDS.get(request.kind),
             status=STATUSES.get(request.status),
+            own=principal.user_id == user_id,
         )
         out = pb.ListNotificationsResponse(
             notifications=[notification_to_proto(r, page.receipts) for r in page.notifications]

@@ -47,6 +47,7 @@ from stack_cfo.core.notifications.unsubscribe import (
     UnsubscribeScope,
     UnsubscribeToken,
     not_configured,
+    parse_token,
     read_token,
     switch_for,
 )
@@ -439,10 +440,12 @@ class NotificationService:
         return await self.store.save_preferences(prefs, modify=lambda current: apply_update(current, changes))
 
     def read_unsubscribe_token(self, token: str) -> UnsubscribeToken:
-        """The user and kind an e-mail's unsubscribe token names. FAILED_PRECONDITION
-        (UNSUBSCRIBE_NOT_CONFIGURED) without a secret; INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN) when the
-        token is malformed or was not signed with this server's secret."""
+        """The user and kind an e-mail's unsubscribe token names. Checked in the order a client fixes
+        things: INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN naming ``token``) when it is missing or
+        malformed, then FAILED_PRECONDITION (UNSUBSCRIBE_NOT_CONFIGURED) without a secret, then
+        INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN) when it was not signed with this server's secret."""
         if self.unsubscribe_secret is None:
+            parse_token(token)
             raise not_configured()
         return read_token(self.unsubscribe_secret, token)
 
@@ -494,8 +497,13 @@ class NotificationService:
         cursor: Mapping[str, Any] | None = None,
         kind: NotificationKind | None = None,
         status: OutboxStatus | None = None,
+        own: bool = False,
     ) -> NotificationPage:
-        """The user's notifications, newest ``schedule_time`` first (keyset pagination)."""
+        """The user's notifications, newest ``schedule_time`` first (keyset pagination).
+
+        ``own``: the user asks for their own list, which is empty (not NOT_FOUND) before their first
+        notification or after they erased their data. For anyone else (a service) a user the service
+        has never seen is NOT_FOUND (USER_NOT_FOUND). The read creates no user either way."""
         size = page_limit(page_size)
         after: tuple[datetime, int] | None = None
         if cursor:
@@ -505,7 +513,7 @@ class NotificationService:
                 raise InvalidArgument.field("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
         repo = self.store
         rows = await repo.list_notifications(user_id, limit=size + 1, after=after, kind=kind, status=status)
-        if not rows and cursor is None and not await repo.user_exists(user_id):
+        if not rows and cursor is None and not own and not await repo.user_exists(user_id):
             raise NotFound.resource("user", f"users/{user_id}")
         page, more = rows[:size], len(rows) > size
         next_cursor = {"t": page[-1].scheduled_for.isoformat(), "i": page[-1].id} if more and page else None

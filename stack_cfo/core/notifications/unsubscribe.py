@@ -91,6 +91,18 @@ def _invalid(description: str) -> InvalidArgument:
 def read_token(secret: Secret, token: str) -> UnsubscribeToken:
     """The user and kind ``token`` names; INVALID_ARGUMENT (INVALID_UNSUBSCRIBE_TOKEN naming ``token``)
     when it is malformed or its signature does not verify under ``secret``."""
+    payload, mac = parse_token(token)
+    if not hmac.compare_digest(mac, _mac(secret, payload)):
+        raise _invalid("does not verify: not issued by this service, or altered")
+    kind = _KINDS.get(payload[17])
+    if kind is None:  # signed by us, so only a future version's kind could get here
+        raise _invalid(f"is malformed: unknown kind {payload[17]}")
+    return UnsubscribeToken(str(uuid.UUID(bytes=payload[1:17])), kind)
+
+
+def parse_token(token: str) -> tuple[bytes, bytes]:
+    """``token``'s signed payload and its MAC, whoever signed it; INVALID_ARGUMENT
+    (INVALID_UNSUBSCRIBE_TOKEN naming ``token``) when it is missing or not shaped like a token."""
     if not token:
         raise _invalid("is required (the {token} part of the e-mail's unsubscribe link)")
     if len(token) > MAX_TOKEN_CHARS:
@@ -106,12 +118,7 @@ def read_token(secret: Secret, token: str) -> UnsubscribeToken:
     payload, mac = raw[:_PAYLOAD_BYTES], raw[_PAYLOAD_BYTES:]
     if payload[0] != VERSION:
         raise _invalid(f"is malformed: unknown version {payload[0]}")
-    if not hmac.compare_digest(mac, _mac(secret, payload)):
-        raise _invalid("does not verify: not issued by this service, or altered")
-    kind = _KINDS.get(payload[17])
-    if kind is None:  # signed by us, so only a future version's kind could get here
-        raise _invalid(f"is malformed: unknown kind {payload[17]}")
-    return UnsubscribeToken(str(uuid.UUID(bytes=payload[1:17])), kind)
+    return payload, mac
 
 
 def not_configured() -> FailedPrecondition:
