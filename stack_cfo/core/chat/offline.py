@@ -4,10 +4,11 @@
 (Sharpe, volatility, drawdown, beta, VaR, Sortino, CAGR...), a position, a basket or a sector, cash,
 performance over a period (today, this week, this month, this year), the gain since purchase
 (or since the start, "am I up", "total return"), what the positions cost or trade at (average cost,
-cost basis, "what did I pay", last price), risk in general, diversification, insights, news,
-or a trade; and answers with those figures. A percentage the question states ("up 50%") is compared
-with the figure, never repeated: it is the user's, not a fact of the data. Anything else gets
-the general summary.
+cost basis, "what did I pay", last price), the best or worst positions ("best performer", "top 3
+this week", "biggest losers": ranked by the period asked for, else by the gain on cost), risk in
+general, diversification, insights, news, or a trade; and answers with those figures. A percentage
+the question states ("up 50%") is compared with the figure, never repeated: it is the user's, not a
+fact of the data. Anything else gets the general summary.
 
 Every figure it writes is a number of the data block (:func:`~.data_block.context_document`), the
 same document the AI is given, shown at the block's precision or rounded from it: percentages with
@@ -362,6 +363,79 @@ class _Writer:
                 )
         return lines
 
+    def ranking(self) -> list[str]:
+        """The best and/or worst positions (:attr:`Question.ranking`), by each period the question names, else
+        by the gain on cost since purchase; each line says what ranks them. Positions with no such figure are
+        not ranked, and named; a named basket or sector ranks its own positions."""
+        _, n_, q = self._, self.l10n.n_, self.q
+        if q.baskets or q.sectors:
+            scope = self.l10n.join([
+                *(_("the positions of your {name} basket").format(name=name) for name in q.baskets),
+                *(_("the positions of your {name} sector").format(name=name) for name in q.sectors),
+            ])
+            pool = [
+                p for p in self.positions.values() if p.get("basket") in q.baskets or p.get("sector") in q.sectors
+            ]
+        else:
+            scope, pool = _("your positions"), list(self.positions.values())
+        if not pool:
+            return [_("There are no positions to rank in the data.")]
+        measures = [f"return_{p}" for p in q.periods]
+        if q.since_purchase or not measures:
+            measures.append("unrealized_return")
+        lines: list[str] = []
+        for key in measures:
+            ranked = [p for p in pool if key in p]
+            if not ranked:
+                if key == "unrealized_return":
+                    lines.append(_("No position among {scope} has a known cost in the data, so none can be ranked "
+                                   "by gain since purchase.").format(scope=scope))
+                else:
+                    lines.append(_("No position among {scope} has a return {period} in the data, so none can be "
+                                   "ranked.").format(scope=scope, period=self.period(key.removeprefix("return_"))))
+                continue
+            period = self.period(key.removeprefix("return_")) if key != "unrealized_return" else ""
+            # best and worst together name no position twice when there are enough ("winners and losers")
+            count = min(q.rank_count, max(1, len(ranked) // 2)) if len(q.ranking) > 1 else q.rank_count
+            for direction in q.ranking:
+                # ties keep the block's order, largest position first
+                chosen = sorted(ranked, key=lambda p: _dec(p[key]), reverse=direction == "best")[:count]
+                parts = ", ".join(self._ranked(p, key) for p in chosen)
+                line = self._rank_line(direction, key, len(chosen))
+                lines.append(line.format(scope=scope, parts=parts, period=period))
+            skipped = [str(p["symbol"]) for p in pool if key not in p]
+            if skipped:
+                lines.append(_("Not ranked, with no such figure in the data: {symbols}.").format(
+                    symbols=self.l10n.join(skipped)
+                ))
+        more = self.doc.get("positions_not_listed_count")
+        if more:
+            lines.append(n_("{count} smaller position is not in the data, so it is not ranked.",
+                            "{count} smaller positions are not in the data, so they are not ranked.", int(more)
+                            ).format(count=more))
+        return lines
+
+    def _ranked(self, p: Mapping[str, Any], key: str) -> str:
+        if key == "unrealized_return":
+            pnl = p.get("unrealized_pnl")
+            amount = f" ({self.f.money(pnl, self.ccy, signed=True)})" if pnl is not None else ""
+            return f"{p['symbol']} {self.f.pct(p[key])}{amount}"
+        return f"{p['symbol']} {self.f.pct(p[key])}{self._amount(p, key.removeprefix('return_'))}"
+
+    def _rank_line(self, direction: str, key: str, count: int) -> str:
+        n_ = self.l10n.n_
+        if key == "unrealized_return":
+            if direction == "best":
+                return n_("Best performer since purchase among {scope}, ranked by gain on cost: {parts}.",
+                          "Best performers since purchase among {scope}, ranked by gain on cost: {parts}.", count)
+            return n_("Worst performer since purchase among {scope}, ranked by gain on cost: {parts}.",
+                      "Worst performers since purchase among {scope}, ranked by gain on cost: {parts}.", count)
+        if direction == "best":
+            return n_("Best performer {period} among {scope}, ranked by return: {parts}.",
+                      "Best performers {period} among {scope}, ranked by return: {parts}.", count)
+        return n_("Worst performer {period} among {scope}, ranked by return: {parts}.",
+                  "Worst performers {period} among {scope}, ranked by return: {parts}.", count)
+
     def costs(self, symbols: Sequence[str]) -> list[str]:
         """Each position's last price and average cost per unit (in its own currency) and its cost basis
         (in base currency): what it cost, and what a unit trades at."""
@@ -659,12 +733,18 @@ def _body(w: _Writer) -> list[str]:
         lines += w.cash()
     if q.diversification:
         lines += w.diversification()
-    if q.since_purchase and not named:  # a named position's lines have its own gain on cost
+    if q.ranking:
+        lines += w.ranking()
+        if q.benchmark and not named:
+            lines += w.benchmark(w.periods)
+    # a ranking names each position's own gain on cost, as a named position's lines do
+    if q.since_purchase and not named and not q.ranking:
         lines += w.since_purchase()
     if (q.cost or q.price) and not named:  # a named position's lines have its own cost and price
         lines += w.all_costs()
     # "Am I up since I bought?" asks for the gain since purchase, not the period returns (unless named too)
-    if (q.periods or q.benchmark or (q.performance and not q.since_purchase)) and not named:
+    # "Which position did best?" asks for positions, not the portfolio's returns
+    if (q.periods or q.benchmark or (q.performance and not q.since_purchase)) and not named and not q.ranking:
         lines += w.performance(w.periods)
     if q.value and not named and (not q.cash or q.total):  # "how much cash" alone is about cash
         lines += w.value()

@@ -32,7 +32,9 @@ PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                   "今天", "今日", "当日", "日内")),
     ("1w", _any("week", "weekly", "wtd", "this week'?s?", r"(?:7|seven|5|five) (?:trading )?days", "1 ?w",
                   r"semana\w*", r"woche\w*", r"semaine\w*", "本周", "这周", "一周", "上周")),
-    ("1m", _any("month", "monthly", "mtd", r"(?:30|thirty) days", r"1 ?mo?", "mes", r"mensual\w*", r"monat\w*",
+    # Spanish "mes" (month) only as "este mes", "el mes pasado"...: French "mes" is "my"
+    ("1m", _any("month", "monthly", "mtd", r"(?:30|thirty) days", r"1 ?mo?",
+                r"(?:este|el|del|un|al|cada|último|ultimo|por) mes", "mes pasado", r"mensual\w*", r"monat\w*",
                 "mois", r"mensuel\w*", "本月", "这个月", "一个月")),
     ("ytd", _any("ytd", "year[- ]to[- ]date", "this year", "since january", "year", "año", r"jahr\w*",
                  "année", "今年", "年初至今")),
@@ -132,6 +134,90 @@ _LOSS = _any("down", r"los[st]\w*", "losing", "under water", "underwater", r"ver
              r"perdid[oa]s?", r"pérdidas?", "baja", "perdu", r"pertes?", "baisse", "跌", "亏")
 _TOKEN = re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9.\-]*")
 
+#: Ranking: the best or worst positions ("best performer", "biggest losers", "am besten", "表现最好").
+#: A superlative alone ("best", "mejor", "am besten", "最好") ranks only beside a position, a period or a
+#: performance word ("my best stock", "did best"), so "the best time to buy" or "worst case" ranks nothing;
+#: "top" ranks beside a period or a performance word ("top performers this week"; "top positions" are
+#: the largest), or a count alone ("my top 3").
+_BEST = _any(
+    r"best(?! (?:case|time|way|moment|day|week|month|year|to))", "strongest",
+    r"(?:el|la|los|las|mis?|sus?|tus?) mejor(?:es)?", r"(?:hizo|ido|fue|va|rendido|comportado) mejor",
+    r"más fuertes?", r"beste[nmrs]?", "am besten", r"stärkste[nmrs]?", "am stärksten", r"meilleur(?:e|s|es)?",
+    "le mieux", r"les? plus forte?s?(?! baisses?)", "最好", "最佳", "最强",
+)
+_WORST = _any(
+    r"worst(?! (?:case|time|way|moment|day|week|month|year))", "weakest", r"bottom(?! line)",
+    r"(?:el|la|los|las|mis?|sus?|tus?) peor(?:es)?", r"(?:hizo|ido|fue|va|rendido|comportado) peor",
+    r"más débil(?:es)?",
+    r"schlechteste[nmrs]?", "am schlechtesten", r"schwächste[nmrs]?", "am schwächsten", r"pires?",
+    "le moins bien", r"les? plus faibles?", r"plus mauvaise?s?", "最差", "最弱", "最糟",
+)
+_TOP = _any("top(?! of)")
+#: Words that rank by themselves: a winner is the best performer, a laggard the worst.
+_BEST_ALONE = _any(
+    r"winners?", r"gainers?", r"outperformers?", r"top[- ]performing", r"best[- ]performing",
+    r"(?:gained|made|earned|returned|rose) the most", r"ganador(?:es|as?)?", r"gewinner\w*", r"gagnants?",
+    r"plus fortes? hausses?", "涨幅最大", "涨得最多", "领涨", "最赚钱", "赚得最多", "赚最多", "赢家",
+)
+_WORST_ALONE = _any(
+    r"losers?", r"decliners?", r"laggards?", r"underperformers?", r"worst[- ]performing", r"biggest drags?",
+    r"(?:lost|fell|dropped|declined) the most", r"perdedor(?:es|as?)?", r"mayores caídas", r"verlierer\w*",
+    "schlusslicht", r"perdants?", r"plus fortes? baisses?", "跌幅最大", "跌得最多", "亏得最多", "亏损最多", "领跌",
+    "最亏", "输家",
+)
+#: What a superlative ranks: positions ...
+_RANK_POSITIONS = _any(
+    r"positions?", r"holdings?", r"stocks?", r"shares?", r"investments?", r"assets?", r"tickers?", r"picks?",
+    r"posici[oó]n(?:es)?", r"acci[oó]n(?:es)?", r"inversi[oó]n(?:es)?", r"t[ií]tulos?", r"aktien?", "titel",
+    r"anlagen?", r"actions?", r"titres?", r"lignes?", r"placements?", "持仓", "股票", "个股", "仓位", "标的", "哪只",
+)
+#: ... or how they did.
+_RANK_PERFORMANCE = _any(
+    r"perform\w*", "did", "done", "doing", "fared", "went", r"returns?", "returned", r"gain(?:ed|s)?",
+    "rendimiento", "rentabilidad", r"rentables?", "entwickelt", "gelaufen", "abgeschnitten", r"performt",
+    "rendite", r"rendements?", "progressé", "rapporté", "marché", "表现", "收益", "回报", "涨", "跌",
+)
+#: Several positions asked for with no count ("biggest winners", "las mejores", "哪些").
+_RANK_PLURAL = _any(
+    r"performers", r"winners", r"losers", r"gainers", r"decliners", r"laggards", r"underperformers",
+    r"outperformers", r"drags",
+    r"(?:best|worst|top|strongest|weakest|biggest|largest)(?: \w+)? (?:positions|holdings|stocks|shares|"
+    r"investments|assets|names|picks|ones|tickers)",
+    "mejores", "peores", r"ganador(?:es|as)", r"perdedor(?:es|as)", r"mayores caídas",
+    r"(?:besten|schlechtesten|stärksten|schwächsten|größten|top)(?: \w+)? (?:positionen|aktien|werte|gewinner|"
+    r"verlierer|performer)",
+    r"meilleur(?:e)?s", r"(?:pires|faibles|fortes) (?:positions|actions|titres|lignes|hausses|baisses)", "gagnants",
+    "perdants", "哪些", "几只", "几个",
+)
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+    "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+}
+_NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if not _CJK.search(w)) + ")"
+_RANK_WORD = (
+    r"(?:top|best|worst|bottom|biggest|largest|strongest|weakest|mejor(?:es)?|peor(?:es)?|beste\w*|"
+    r"schlechteste\w*|stärkste\w*|schwächste\w*|größte\w*|meilleur\w*|pires?|plus)"
+)
+#: A count beside a ranking word or the positions it ranks: "top 3", "three worst", "die 3 besten",
+#: "les 3 meilleures", "which 2 stocks", "前三", "3只".
+_RANK_COUNT = (
+    re.compile(rf"(?<![\w&]){_RANK_WORD}\s+{_NUMBER}(?![\w&%])", _I),
+    re.compile(rf"(?<![\w&.,]){_NUMBER}\s+(?:\w+\s+)?{_RANK_WORD}(?![\w&])", _I),
+    # "which 2 stocks did worst", "welche 2 Aktien", "mis 3 acciones", "mes 2 titres" (not "I have 10 stocks")
+    re.compile(
+        rf"(?<![\w&])(?:which|what|my|the|welche|meine|die|cuáles|qué|mis|las|los|quelles|quels|mes|les)\s+{_NUMBER}"
+        r"\s+(?:positions?|holdings|stocks|shares|performers|winners|losers|gainers|positionen|aktien|werte|titel|"
+        r"posiciones|acciones|inversiones|actions|titres|lignes)(?![\w&])",
+        _I,
+    ),
+    re.compile(r"前\s*(\d{1,2}|[两二三四五六七八九十])(?!\s*个?月)|(\d{1,2}|[两二三四五六七八九十])\s*[只支个](?!月)"),
+)
+MAX_RANKED = 10
+"""Positions a ranking names at most, whatever count the question asks for."""
+
 
 @dataclass(frozen=True, slots=True)
 class Question:
@@ -167,6 +253,12 @@ class Question:
     """The price per unit ("last price", "what is it trading at")."""
     stated_percent: Decimal | None = None
     """A percentage the question states as the user's own figure ("up 50%": 50, "down 10%": -10)."""
+    ranking: tuple[str, ...] = ()
+    """``"best"`` and/or ``"worst"``: the positions that did best or worst ("best performer", "biggest
+    losers"), by the periods asked for, else by the gain since purchase."""
+    rank_count: int = 1
+    """How many positions each ranking names: the count asked for ("top 3"), else 3 when the question asks
+    for several ("winners", "las mejores"), else 1; at most :data:`MAX_RANKED`."""
 
     @property
     def recognised(self) -> bool:
@@ -174,7 +266,7 @@ class Question:
         return any((
             self.metrics, self.symbols, self.baskets, self.sectors, self.all_baskets, self.all_sectors,
             self.benchmark, self.cash, self.performance, self.value, self.risk, self.diversification,
-            self.insights, self.news, self.trade, self.since_purchase, self.cost, self.price,
+            self.insights, self.news, self.trade, self.since_purchase, self.cost, self.price, self.ranking,
         ))
 
 
@@ -211,6 +303,33 @@ def _stated_percent(text: str) -> Decimal | None:
     return value
 
 
+def _ranking(text: str, periods: tuple[str, ...], *, groups: bool) -> tuple[tuple[str, ...], int]:
+    """Which rankings ``text`` asks for (``best``, ``worst``) and how many positions each names; none when
+    it asks about baskets or sectors in general ("which sector did best": the overview answers)."""
+    count = next(
+        (_count(m.group(m.lastindex or 0)) for pattern in _RANK_COUNT for m in pattern.finditer(text)), 0
+    )
+    positions, how = bool(_RANK_POSITIONS.search(text)), bool(_RANK_PERFORMANCE.search(text) or periods)
+    if groups and not positions:
+        return (), 1
+    about = positions or how
+    # "top" alone is ambiguous: "top positions" are the largest, "top performers this week" the best
+    best = bool(_BEST_ALONE.search(text)) or (about and bool(_BEST.search(text))) or (
+        bool(_TOP.search(text)) and (how or (count > 0 and not positions))
+    )
+    worst = bool(_WORST_ALONE.search(text)) or (about and bool(_WORST.search(text)))
+    ranking = tuple(d for d, asked in (("best", best), ("worst", worst)) if asked)
+    if not ranking:
+        return (), 1
+    if not count:
+        count = 3 if _RANK_PLURAL.search(text) else 1
+    return ranking, max(1, min(count, MAX_RANKED))
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word.lower(), 0)
+
+
 def read_question(
     text: str,
     *,
@@ -225,6 +344,9 @@ def read_question(
     periods = tuple(key for key, pattern in PERIOD_PATTERNS if pattern.search(text))
     cost = bool(_COST.search(text))
     stated = _stated_percent(text)
+    all_baskets = not named_baskets and bool(_BASKETS.search(text))
+    all_sectors = not named_sectors and bool(_SECTORS.search(text))
+    ranking, rank_count = _ranking(text, periods, groups=all_baskets or all_sectors)
     metrics: list[str] = []
     for keys, pattern in METRIC_PATTERNS:
         if pattern.search(text):
@@ -235,8 +357,8 @@ def read_question(
         symbols=tuple(s for s in _symbols(text, symbols) if s != benchmark),
         baskets=named_baskets,
         sectors=named_sectors,
-        all_baskets=not named_baskets and bool(_BASKETS.search(text)),
-        all_sectors=not named_sectors and bool(_SECTORS.search(text)),
+        all_baskets=all_baskets,
+        all_sectors=all_sectors,
         benchmark=bool(_BENCHMARK.search(text)) or bool(benchmark and _symbols(text, [benchmark])),
         cash=bool(_CASH.search(text)),
         performance=bool(_PERFORMANCE.search(text)),
@@ -253,4 +375,6 @@ def read_question(
         cost=cost,
         price=bool(_PRICE.search(text)),
         stated_percent=stated,
+        ranking=ranking,
+        rank_count=rank_count,
     )
