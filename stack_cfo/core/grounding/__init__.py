@@ -54,7 +54,8 @@ Figure grammar (:func:`extract_figures`)
     ``No. 3``, ``top 5``, ``10 largest``, footnotes ``[12]``, index names (S&P 500, Russell 2000),
     period windows (``1-year``, ``over the last 30 days``, ``1d``/``1w``/``1m``, ``3M return``),
     identifiers with digits glued to letters, ``_`` or ``.`` (BRK.B, COVID-19, 0700.HK, v1.2; see glued),
-    versions and IP addresses (1.2.3), paths and URLs, confidence levels (``95% VaR``), ordinals
+    versions and IP addresses (1.2.3), paths and URLs, confidence levels (``95% VaR``, ``95% value
+    at risk``), ordinals
     (3rd), and small bare integers under 10 outside tables ("5 of your holdings"). ``3M`` glued,
     integral and without a currency is the company (or a 3-month window), not 3 million; a
     facts' bracketed name with digits (``positions[3M]``) is always a name. Numbers in words
@@ -64,7 +65,8 @@ Tolerance (:func:`check`)
     A figure's *unit* is one step of its last shown digit, scaled: ``$31,041.20`` 0.01,
     ``$31k`` 1000, ``$31.0k`` 100, ``6.8%`` 0.1 percent points, ``25 bps`` 0.01 percent points.
     After a hedge word (about, roughly, ~, over, under...) an integer's trailing zeros are not
-    significant: ``about $31,000`` has unit 1000. A fact matches when it is within half a unit,
+    significant: ``about $31,000`` has unit 1000, ``about $10,920`` unit 10 (not for percents).
+    A fact matches when it is within half a unit,
     both ends inclusive (or within half its own shown precision, for facts taken from text).
     "Over"/"more than" accept a fact from the value up to two units above it, "under"/"up to"
     from two units below up to the value. FRACTION facts are compared with percent figures times
@@ -75,9 +77,11 @@ Tolerance (:func:`check`)
     matches -0.0297); an explicit sign must agree; a loss context (drawdown, VaR, loss) without
     a sign matches either sign; any other unsigned figure needs a fact that is not negative.
 
-    Subjects: a metric word (Sharpe, beta, drawdown, VaR, volatility...) or a counted noun
-    (positions, sectors, shares, trading days) limits a figure to facts whose path names it, so
-    ``max drawdown -3%`` is ungrounded even when some other fact is -3 %; a name from the facts'
+    Subjects: a metric word or name (Sharpe, beta, drawdown, VaR, value at risk, standard deviation,
+    Volatilität...) or a counted noun (positions, sectors, shares, trading days) limits a figure to
+    facts whose path names it, so ``max drawdown -3%`` is ungrounded even when some other fact is
+    -3 %, and ``Sharpe ratio 0.58`` is ungrounded when the Sharpe ratio could not be computed (it is
+    a reason, not a fact) even when beta is 0.58; a name from the facts'
     brackets (``NVDA`` of ``positions[NVDA]``) excludes the facts of other names; a direction
     word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
     exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.

@@ -394,12 +394,20 @@ class _Scanner:
         if table_cell is not None:
             row_label = self.layout.row_label(word_pos)
             context = (*(column.words if column is not None else ()), *row_label, *context)
-        label = next((w for w in (c.lower() for c in reversed(context[-4:])) if w in _LABELS), None)
+        label = next((w for w in reversed(lx.metric_words(context)[-4:]) if w in _LABELS), None)
         if label in lx.LOSS_LABELS:
             loss = True
-        confidence = after in lx.CONFIDENCE_WORDS or label in ("var", "cvar", "shortfall")
-        if percent and confidence and mantissa in _CONFIDENCE_LEVELS and not explicit_sign:
-            return None  # 95% VaR, VaR (95%): a confidence level, not a result
+        if (
+            percent
+            and mantissa in _CONFIDENCE_LEVELS
+            and not explicit_sign
+            and (
+                after in lx.CONFIDENCE_WORDS
+                or label in ("var", "cvar", "shortfall")
+                or lx.CONFIDENCE_AFTER.match(norm, raw_end) is not None
+            )
+        ):
+            return None  # 95% VaR, VaR (95%), 95% value at risk: a confidence level, not a result
 
         in_table = column is not None or self.layout.in_table(word_pos)
         if paren and in_table and self._accounting_cell(s - (la.end(3) - base), raw_end):
@@ -452,7 +460,7 @@ class _Scanner:
         unit = _ONE.scaleb(exponent)
         if hedge is not Hedge.NONE and decimals == 0 and kind in _WIDENABLE:
             zeros = len(int_part) - len(int_part.rstrip("0"))
-            if 2 <= zeros < len(int_part):
+            if 0 < zeros < len(int_part):  # "about $10,920": unit 10; "about $31,000": unit 1000
                 unit = _ONE.scaleb(zeros + scale)
         start = s - raw_dist
         if upper is not None:

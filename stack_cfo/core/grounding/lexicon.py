@@ -7,6 +7,7 @@ large regex alternations, so the cost per figure does not grow with the vocabula
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from babel import Locale
 
@@ -146,6 +147,60 @@ RATIO_LABELS = words(
 )
 LOSS_LABELS = words("drawdown drawdowns dd var cvar shortfall loss losses underwater")
 CONFIDENCE_WORDS = frozenset({"var", "cvar", "confidence", "ci", "es"})
+#: Metric names as the texts of the five locales write them, read as the one word the rules and the fact paths
+#: use (``var_95``, ``volatility``): names of several words ("value at risk", "standard deviation", "caída
+#: máxima"; a hyphenated word is read as its parts: "Value-at-Risk", "Sharpe-Ratio") and other spellings
+#: ("Volatilität", "bêta", "TCAM"). Keys are lowercase.
+METRIC_NAMES: dict[tuple[str, ...], str] = {
+    # en
+    ("value", "at", "risk"): "var", ("conditional", "value", "at", "risk"): "cvar", ("conditional", "var"): "cvar",
+    ("expected", "shortfall"): "shortfall", ("standard", "deviation"): "volatility",
+    ("compound", "annual", "growth", "rate"): "cagr",
+    # de
+    ("volatilität",): "volatility", ("standardabweichung",): "volatility",
+    # fr
+    ("volatilité",): "volatility", ("écart", "type"): "volatility", ("valeur", "à", "risque"): "var",
+    ("valeur", "en", "risque"): "var", ("perte", "maximale"): "drawdown", ("baisse", "maximale"): "drawdown",
+    ("baisse", "actuelle"): "drawdown", ("perte", "moyenne", "attendue"): "cvar", ("bêta",): "beta",
+    ("tcam",): "cagr",
+    # es
+    ("volatilidad",): "volatility", ("desviación", "estándar"): "volatility", ("desviación", "típica"): "volatility",
+    ("valor", "en", "riesgo"): "var", ("caída", "máxima"): "drawdown", ("caída", "actual"): "drawdown",
+    ("pérdida", "esperada"): "cvar", ("alfa",): "alpha", ("tcac",): "cagr",
+}
+_LONGEST_METRIC_NAME = max(map(len, METRIC_NAMES))
+_METRIC_NAME_STARTS = frozenset(name[0] for name in METRIC_NAMES)
+#: Hyphenated words that are one name, not parts.
+_WHOLE_HYPHENATED = frozenset({"r-squared"})
+#: Words that say a metric is missing: the figure after them is about something else ("Sharpe is unavailable,
+#: TWR 11.95%", "Sharpe n/a, beta 0.58").
+NOT_AVAILABLE = words("unavailable available n/a missing undefined unknown indisponible disponible verfügbar")
+
+
+@lru_cache(maxsize=8192)  # the same few label phrases recur in every text
+def metric_words(context: tuple[str, ...]) -> tuple[str, ...]:
+    """``context`` (a figure's words, nearest last) lowercased, hyphenated words split, and each metric name of
+    :data:`METRIC_NAMES` read as its word, longest name first: ``("value", "at", "risk", "is")`` is ``("var",
+    "is")``, ``("Sharpe-Ratio",)`` is ``("sharpe", "ratio")``."""
+    lowered = tuple(map(str.lower, context))
+    if not any("-" in word or word in _METRIC_NAME_STARTS for word in lowered):
+        return lowered  # the common case: nothing to split or replace
+    parts = [
+        part for word in lowered for part in ((word,) if word in _WHOLE_HYPHENATED else word.split("-")) if part
+    ]
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        for n in range(min(_LONGEST_METRIC_NAME, len(parts) - i), 0, -1):
+            name = METRIC_NAMES.get(tuple(parts[i : i + n]))
+            if name is not None:
+                out.append(name)
+                i += n
+                break
+        else:
+            out.append(parts[i])
+            i += 1
+    return tuple(out)
 
 RANK_WORDS = words("""top bottom no. no # number rank ranked step option part page section item table figure tier level
     phase version release python ios android api chapter question round day week""")
@@ -193,9 +248,16 @@ LEFT_ADJACENT_REV = re.compile(
 LEFT_WORDS_REV = re.compile(rf"(?:[{SPACES}\t]+[^\s0-9]{{1,24}}){{0,5}}")
 # The label gap (reversed): back to a digit, a line break or sentence punctuation.
 LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,48}")
-CONTEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&/²_-]*(?:\.[A-Z]+)?")
+_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"  # ASCII and Latin letters ("Volatilität", "bêta")
+CONTEXT_WORD = re.compile(rf"[{_LETTER}][{_LETTER}0-9&/²_-]*(?:\.[A-Z]+)?")
 
 _SEP = rf"[*_]{{0,3}}[{SPACES}]{{0,2}}"
+#: A metric name right after a percent that makes the percent its confidence level ("95% value at risk", "95%
+#: expected shortfall", "95 % Value-at-Risk"), like the words of CONFIDENCE_WORDS.
+CONFIDENCE_AFTER = re.compile(
+    rf"[{SPACES}*_(]{{0,4}}(?i:(?:conditional[{SPACES}-]+)?value[{SPACES}-]+at[{SPACES}-]+risk|expected[{SPACES}]+shortfall"
+    rf"|valeur[{SPACES}]+(?:à|en)[{SPACES}]+risque|valor[{SPACES}]+en[{SPACES}]+riesgo)(?![A-Za-z])"
+)
 _LATIN = "A-Za-z\u00c0-\u024f"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = (

@@ -10,14 +10,17 @@ sign is right for the wording, and the magnitudes agree within the tolerance:
   to": in ``[figure - 2 units, figure]`` (both widened by half the fact unit, and inclusive: a
   bound is checked on magnitudes, so "fell more than 3%" needs a fall of 3 to 5 %).
 
-Subjects: a figure only matches facts about what its words name. A metric word next to it
-(Sharpe, beta, drawdown, VaR, volatility...) limits it to facts whose path has that metric, and so
-does a counted noun (``12 positions``: paths with positions or holdings; ``10 shares``: quantity;
+Subjects: a figure only matches facts about what its words name. A metric word or name next to it
+(Sharpe, beta, drawdown, VaR, volatility, value at risk, standard deviation, Volatilität... see
+``lexicon.METRIC_NAMES``) limits it to facts whose path has that metric, even when no fact has it
+(a metric the core could not compute is not a fact: "Sharpe ratio 0.58" is then ungrounded, not cited
+to an equal beta), unless a word such as "unavailable" or "n/a" stands between them; so does a counted
+noun (``12 positions``: paths with positions or holdings; ``10 shares``: quantity;
 ``63 trading days``: observations); a name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
-loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a restriction whose words no
-fact path uses is not applied.
+loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a counted noun or a direction word whose
+words no fact path uses does not restrict.
 
 Signs: a direction word sets the sign (``fell 3%`` needs a negative fact); an explicit ``+``/``-``
 must agree with the fact; a loss context (drawdown, VaR, loss) without an explicit sign accepts
@@ -48,7 +51,7 @@ from enum import Enum
 from stack_cfo.core.grounding.extract import extract_figures
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
-from stack_cfo.core.grounding.lexicon import SIGN_ALSO, words
+from stack_cfo.core.grounding.lexicon import NOT_AVAILABLE, SIGN_ALSO, metric_words, words
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
 
 _ALLOWED = {
@@ -281,10 +284,15 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
         tokens = _NOUNS.get(fig.noun)
         metric = tokens if tokens is not None and tokens & index.tokens else None
     else:
-        for word in reversed(fig.context):
-            tokens = _METRICS.get(word.lower())
+        # A metric word restricts even when no fact has that metric: the core could not compute it
+        # (Sharpe "unavailable (INSUFFICIENT_HISTORY)" is a string, not a fact), so a figure for it is
+        # ungrounded, never cited to an equal beta. "Sharpe is unavailable, TWR 11.95%": not its figure.
+        for word in reversed(metric_words(fig.context)):
+            if word in NOT_AVAILABLE:
+                break
+            tokens = _METRICS.get(word)
             if tokens is not None:
-                metric = tokens if tokens & index.tokens else None
+                metric = tokens
                 break
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = fig.direction is not None and bool(_CHANGES & index.tokens)

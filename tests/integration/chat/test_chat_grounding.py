@@ -279,3 +279,22 @@ async def test_a_figure_whose_fact_changed_does_not_hold_because_another_fact_no
     (figure,) = replay.figures
     assert figure.figure.text == "$1,800.00" and figure.figure.fact == "positions[AAPL].market_value"
     assert not figure.still_holds and figure.now_value == "800.00"
+
+
+async def test_a_figure_for_a_metric_the_server_could_not_compute_is_ungrounded(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """Three days of prices: no Sharpe ratio (INSUFFICIENT_HISTORY is a reason in the data block, not a
+    number), so "Sharpe ratio is 10.0" is invented, although 10 is a fact (the AAPL quantity)."""
+    user = new_user()
+    answer = "Your portfolio is worth $2,800.00 and your Sharpe ratio is 10.0."
+    provider.default_reply = Reply.ok(answer)
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0)) as chat:
+        await _portfolio(chat, user)
+        s = await chat.create(user)
+        _, _, done = events(await chat.send(user, s.name, "What is my Sharpe ratio?"))
+    g = done.assistant_message.grounding
+    figures = {f.text: f for f in g.figures}
+    assert g.status == common_pb2.GROUNDING_STATUS_UNGROUNDED and g.ungrounded_count == 1
+    assert figures["$2,800.00"].grounded and figures["$2,800.00"].fact == "total_value"
+    assert not figures["10.0"].grounded and figures["10.0"].fact == ""
