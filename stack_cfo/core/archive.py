@@ -6,20 +6,29 @@ Implemented by the PostgreSQL store (the default) and by
 owner's data key so that destroying that key erases the archive everywhere, even on storage
 that cannot delete.
 
-Errors (all in the tree of :mod:`stack_cfo.core.errors`)::
+Errors (all in the tree of :mod:`stack_cfo.core.errors`); what a reader of an archive sees
+(UserDataService.GetArchivedSession answers with these codes and reasons)::
 
     NotFound
-    ├── ArchiveNotFound        ARCHIVE_NOT_FOUND         no archive at this address (or not yours)
-    └── ArchivePruned          ARCHIVE_PRUNED            the storage network dropped the bytes
-    Unavailable
-    └── ArchiveNotFinalized    ARCHIVE_NOT_FINALIZED     uploaded, not final yet: retry later
+    └── ArchiveNotFound        ARCHIVE_NOT_FOUND         no archive at this address (or not yours)
     FailedPrecondition
-    ├── ArchiveCorrupted       ARCHIVE_CORRUPTED         bytes do not match the address, or the
-    │                                                    sealed blob does not authenticate
+    ├── ArchivePruned          ARCHIVE_PRUNED            the storage network dropped the bytes
+    ├── ArchiveNotFinalized    ARCHIVE_NOT_FINALIZED     uploaded, not final yet: read it later
     ├── ArchiveKeyDestroyed    ARCHIVE_KEY_DESTROYED     the owner's data key was erased
     └── ArchiveKeyMismatch     ARCHIVE_KEY_MISMATCH      the configured master key cannot unwrap
                                                          the owner's data key
+    DataLoss
+    └── ArchiveCorrupted       ARCHIVE_CORRUPTED         bytes do not match the address, or the
+                                                         sealed blob does not authenticate
+    Unavailable
+    └── ArchiveStoreUnavailable ARCHIVE_STORE_UNAVAILABLE the store cannot serve the read now; the
+                                                         store's own reason is metadata ``cause``
     InvalidArgument            ARCHIVE_ADDRESS_INVALID   an address no backend can parse
+
+Writers (``put``) see the stores' own errors: an ``Unavailable`` one means "try again" (ChatService
+reports it as ARCHIVE_STORE_UNAVAILABLE with the store's reason as ``cause``), a
+``ResourceExhausted`` one that the store's account cannot pay, a ``FailedPrecondition`` one that
+the store refused the upload.
 
 Stores retry transient failures themselves; an :class:`ArchiveCorrupted` is raised only once
 a store has given up (it never returns bytes that failed their check).
@@ -44,6 +53,7 @@ __all__ = [
     "ArchiveNotFound",
     "ArchivePruned",
     "ArchiveStore",
+    "ArchiveStoreUnavailable",
     "invalid_address",
 ]
 
@@ -74,7 +84,10 @@ class ArchiveStore(Protocol):
         ...
 
     async def get(self, address: str, *, owner: str) -> bytes:
-        """The bytes stored at ``address``; checked against the address before returning."""
+        """The bytes stored at ``address``; checked against the address before returning.
+
+        A store that cannot serve the read now raises :class:`ArchiveStoreUnavailable` (its own
+        reason as ``cause``), so every reader answers alike whatever the backend."""
         ...
 
 
@@ -89,6 +102,19 @@ class SealedArchive(ArchiveStore, Protocol):
 
     async def erase(self, owner: str) -> int:
         """Destroy the owner's data keys; returns how many live keys were destroyed."""
+        ...
+
+    async def seal(self, namespace: str, key: str, data: bytes, *, owner: str) -> bytes:
+        """``data`` sealed for ``owner``, not stored (a fresh nonce each call: different bytes)."""
+        ...
+
+    async def put_sealed(self, namespace: str, key: str, sealed: bytes, *, owner: str) -> str:
+        """Store bytes made by :meth:`seal` as they are (as :meth:`put`); the same bytes, the same
+        address: a retry with them is the same upload."""
+        ...
+
+    async def open_sealed(self, sealed: bytes, *, owner: str, namespace: str, key: str) -> bytes:
+        """The plaintext of bytes made by :meth:`seal` for ``owner`` under ``namespace``/``key``."""
         ...
 
 
@@ -106,8 +132,9 @@ class ArchiveNotFound(NotFound):
         self.address = address
 
 
-class ArchivePruned(NotFound):
-    """The storage network has pruned the bytes: the address is known but cannot be served."""
+class ArchivePruned(FailedPrecondition):
+    """The storage network has pruned the bytes: the address is known but cannot be served.
+    Reading again will not help."""
 
     default_reason = "ARCHIVE_PRUNED"
 
@@ -118,14 +145,33 @@ class ArchivePruned(NotFound):
         self.address = address
 
 
-class ArchiveNotFinalized(Unavailable):
-    """The upload is known but not final yet (0G: segments still replicating). Retry later."""
+class ArchiveNotFinalized(FailedPrecondition):
+    """The file is known to the store but not final yet (0G: segments still replicating), so it
+    cannot be read now. Read it again once the store has finalized it."""
 
     default_reason = "ARCHIVE_NOT_FINALIZED"
 
     def __init__(self, address: str, message: str = "", *, metadata: Mapping[str, object] | None = None) -> None:
         super().__init__(message or f"archive {address} is not finalized yet", metadata=_md(address, metadata))
         self.address = address
+
+
+class ArchiveStoreUnavailable(Unavailable):
+    """The store cannot serve this read now (unreachable, failing, its circuit breaker open, or it
+    refused to serve the file). ``cause`` (also in metadata) is the store's own reason, for
+    example ``ZEROG_STORAGE_UNAVAILABLE`` or ``ZEROG_BREAKER_OPEN``."""
+
+    default_reason = "ARCHIVE_STORE_UNAVAILABLE"
+
+    def __init__(
+        self, address: str, cause: str, message: str = "", *, metadata: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(
+            message or f"the archive store cannot serve {address} now; try again later",
+            metadata={**_md(address, metadata), "cause": cause},
+        )
+        self.address = address
+        self.cause = cause
 
 
 class ArchiveCorrupted(DataLoss):

@@ -415,12 +415,33 @@ class EncryptingArchiveStore:
         self._keks = keks
 
     async def put(self, namespace: str, key: str, data: bytes, *, owner: str) -> str:
+        return await self.put_sealed(namespace, key, await self.seal(namespace, key, data, owner=owner), owner=owner)
+
+    async def seal(self, namespace: str, key: str, data: bytes, *, owner: str) -> bytes:
+        """``data`` sealed for ``owner`` under their live data key, not stored. Every call draws a
+        fresh random nonce, so sealing the same data twice gives different bytes (and a different
+        address): a caller that may retry an upload keeps these bytes and retries with them
+        (:meth:`put_sealed`)."""
         version, kek_id, dek = await self._dek_for_sealing(owner)
         args: dict[str, Any] = dict(
             dek_version=version, kek_id=kek_id, owner=owner, namespace=namespace, key=key, data=bytes(data)
         )
-        sealed = await asyncio.to_thread(seal, dek, **args) if len(data) > _THREAD_ABOVE else seal(dek, **args)
-        return await self._inner.put(namespace, key, sealed, owner=owner)
+        return await asyncio.to_thread(seal, dek, **args) if len(data) > _THREAD_ABOVE else seal(dek, **args)
+
+    async def put_sealed(self, namespace: str, key: str, sealed: bytes, *, owner: str) -> str:
+        """Store bytes made by :meth:`seal` as they are and return their address: the same bytes
+        give the same address (0G Storage resumes an earlier upload of them without paying again)."""
+        return await self._inner.put(namespace, key, bytes(sealed), owner=owner)
+
+    async def open_sealed(self, sealed: bytes, *, owner: str, namespace: str, key: str) -> bytes:
+        """The plaintext of bytes made by :meth:`seal` (not read from storage); they must have been
+        sealed for ``owner`` under ``namespace``/``key`` (else ``ArchiveCorrupted``)."""
+        opened = await self._open_blob(bytes(sealed), owner, "(unstored)")
+        if opened.namespace != namespace or opened.key != key:
+            raise ArchiveCorrupted(
+                "(unstored)", "the sealed blob was filed under another namespace/key", detail="context_mismatch"
+            )
+        return opened.data
 
     async def get(self, address: str, *, owner: str, namespace: str | None = None, key: str | None = None) -> bytes:
         """The plaintext at ``address``. If ``namespace``/``key`` are given, the sealed blob
@@ -436,7 +457,9 @@ class EncryptingArchiveStore:
 
     async def open(self, address: str, *, owner: str) -> OpenedArchive:
         """Like :meth:`get`, also returning the namespace and key the blob was filed under."""
-        blob = await self._inner.get(address, owner=owner)
+        return await self._open_blob(await self._inner.get(address, owner=owner), owner, address)
+
+    async def _open_blob(self, blob: bytes, owner: str, address: str) -> OpenedArchive:
         header = _parse_header(blob, address)
         record = await self._keys.get_wrapped(owner, header.dek_version)
         if record is None:

@@ -53,6 +53,15 @@ COUNTED = {
     "cash_balance_history": "user_id",
 }
 
+#: Archives kept outside PostgreSQL (0G Storage cannot delete): no row of ours holds their bytes,
+#: so the sessions that recorded their addresses count them. Destroying the data key makes them
+#: unreadable, like the ``archive_objects`` rows; the API adds both into ``archive_count``.
+EXTERNAL_ARCHIVES = "external_archives"
+_EXTERNAL_ARCHIVES = """
+SELECT count(*) AS n FROM chat_sessions
+WHERE user_id = %s AND archive_address IS NOT NULL AND archive_address NOT LIKE 'pg:%%'
+"""
+
 #: Child rows without a user column, counted through their parent before the cascade.
 COUNTED_THROUGH = {
     "chat_messages": "SELECT count(*) AS n FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
@@ -64,7 +73,8 @@ async def erase_user_rows(db: Database, user_id: str) -> dict[str, int]:
     """Delete every row referencing ``user_id`` in one transaction; returns rows per table.
 
     Tables in :data:`COUNTED` report the rows they held (some are removed by cascades from a
-    parent table); the rest report what their own DELETE removed.
+    parent table); the rest report what their own DELETE removed. :data:`EXTERNAL_ARCHIVES` is
+    not a table: the user's archives outside PostgreSQL (0G Storage), made unreadable, not deleted.
     """
     counts: dict[str, int] = {}
     # The system scope: request ids of services that acted for the user and their archived
@@ -86,6 +96,8 @@ async def _erase(db: Database, user_id: str, counts: dict[str, int]) -> dict[str
         for table, query in COUNTED_THROUGH.items():
             row = await (await conn.execute(query, (user_id,))).fetchone()  # type: ignore[arg-type]
             counts[table] = int(row["n"]) if row else 0
+        row = await (await conn.execute(_EXTERNAL_ARCHIVES, (user_id,))).fetchone()
+        counts[EXTERNAL_ARCHIVES] = int(row["n"]) if row else 0
         if "archive_objects" in counts:
             await conn.execute("DELETE FROM archive_objects WHERE owner = %s", (user_id,))
         cur = await conn.execute(_FK_TABLES)

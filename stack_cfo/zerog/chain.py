@@ -23,6 +23,9 @@ transactions use ``maxFeePerGas = maxPriorityFeePerGas = eth_gasPrice`` like the
 Errors: :class:`~stack_cfo.zerog.errors.ChainError` (Unavailable) for transport and RPC
 errors, :class:`~stack_cfo.zerog.errors.TransactionReverted` (FailedPrecondition) when a call,
 a gas estimate or a mined transaction reverts, :class:`~stack_cfo.zerog.errors.ReceiptTimeout`.
+A sender that cannot pay (the node's "insufficient funds ...") is a ``ChainError`` for which
+:func:`insufficient_funds` is true: callers map it to their own "top up the wallet" error, since
+sending again cannot help.
 """
 
 from __future__ import annotations
@@ -43,11 +46,23 @@ from stack_cfo.zerog.errors import ChainError, ReceiptTimeout, TransactionRevert
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChainError", "ChainRpc", "ReceiptTimeout", "TransactionReverted"]
+__all__ = ["ChainError", "ChainRpc", "ReceiptTimeout", "TransactionReverted", "insufficient_funds"]
 
 _UNDERPRICED = ("underpriced", "fee too low", "mempool", "max fee per gas less than block base fee")
 _NONCE_TOO_LOW = ("nonce too low", "invalid nonce", "nonce has already been used")
 _ALREADY_KNOWN = ("already known", "known transaction")
+#: geth and its forks: "insufficient funds for gas * price + value" (sendRawTransaction, and
+#: estimateGas with a gas price), "insufficient funds for transfer" (estimateGas).
+_INSUFFICIENT_FUNDS = ("insufficient funds",)
+
+
+def insufficient_funds(exc: BaseException) -> bool:
+    """Did the node refuse a transaction (or its gas estimate) because the sender cannot pay
+    value + gas? Such a ``ChainError`` is not transient: sending again fails alike."""
+    if not isinstance(exc, ChainError) or exc.method not in ("eth_sendRawTransaction", "eth_estimateGas"):
+        return False
+    text = (exc.rpc_message or "").lower()
+    return any(s in text for s in _INSUFFICIENT_FUNDS)
 
 
 def _hex(n: int) -> str:

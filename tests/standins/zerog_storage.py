@@ -189,6 +189,9 @@ class ZeroGStorageNetwork:
         self.gateway_fail_next = 0  # next N downloads answer HTTP 503
         self.tamper = False  # flip one byte of every served file
         self.chain_fail_next = 0  # next N chain requests answer HTTP 502
+        # every sender's balance in neuron (None: unlimited); as geth, a send whose gas * price + value
+        # exceeds it and an estimate whose value exceeds it answer -32000 "insufficient funds ..."
+        self.balance: int | None = None
         # --- observations
         self.files: dict[bytes, StoredFile] = {}
         self.transactions: dict[str, Transaction] = {}
@@ -304,6 +307,8 @@ class ZeroGStorageNetwork:
         if self.revert == "estimate":
             reason = encode(["string"], ["Flow: submission rejected"])
             raise _RpcError(3, "execution reverted: Flow: submission rejected", "0x08c379a0" + reason.hex())
+        if self.balance is not None and int(str(tx.get("value") or "0x0"), 16) > self.balance:
+            raise _RpcError(-32000, "insufficient funds for transfer")
         data = bytes.fromhex(str(tx.get("data") or tx.get("input") or "0x")[2:])
         if to_checksum_address(tx["to"]) == FLOW_ADDRESS and data:
             _, _, nodes, _ = self._decode_submit(data)
@@ -322,6 +327,7 @@ class ZeroGStorageNetwork:
                 int.from_bytes(fields[6], "big"),
                 fields[7],
             )
+            price, gas = int.from_bytes(fields[3], "big"), int.from_bytes(fields[4], "big")
         else:  # legacy EIP-155: rlp([nonce, gasPrice, gas, to, value, data, v, r, s])
             fields = rlp.decode(raw)
             nonce, to, value, data = (
@@ -330,6 +336,7 @@ class ZeroGStorageNetwork:
                 int.from_bytes(fields[4], "big"),
                 fields[5],
             )
+            price, gas = int.from_bytes(fields[1], "big"), int.from_bytes(fields[2], "big")
             chain_id = (int.from_bytes(fields[6], "big") - 35) // 2
         if chain_id != CHAIN_ID:
             raise _RpcError(-32000, f"invalid chain id {chain_id}")
@@ -339,6 +346,13 @@ class ZeroGStorageNetwork:
             raise _RpcError(-32000, "nonce too low")
         if nonce > expected:
             raise _RpcError(-32000, f"nonce too high: expected {expected}")
+        cost = gas * price + value
+        if self.balance is not None and cost > self.balance:
+            raise _RpcError(
+                -32000,
+                f"insufficient funds for gas * price + value: balance {self.balance}, tx cost {cost}, "
+                f"overshot {cost - self.balance}",
+            )
         tx_hash = "0x" + keccak(raw).hex()
         self.nonces[sender] = expected + 1
         block = 100 + len(self.transactions) + 1
@@ -355,6 +369,8 @@ class ZeroGStorageNetwork:
                 if self.drop_submit_event:
                     logs = []
         self.transactions[tx_hash] = Transaction(tx_hash, sender, nonce, value, fee, status, logs, block)
+        if self.balance is not None:
+            self.balance -= 180_000 * price + (value if status == 1 else 0)
         return tx_hash
 
     def _record_submission(

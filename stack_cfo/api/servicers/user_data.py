@@ -24,7 +24,11 @@ _NAMED = {
     "notification_outbox": "notification_count",
     "push_devices": "device_count",
     "archive_objects": None,
+    "external_archives": None,  # archives outside PostgreSQL (0G Storage): counted, nothing deleted
 }
+#: Erasure counts that make up ``archive_count``: archived objects made unreadable by destroying
+#: the data key, whether PostgreSQL held them (deleted too) or 0G Storage does (cannot delete).
+_ARCHIVES = ("archive_objects", "external_archives")
 
 
 class UserDataServicer(pb_grpc.UserDataServiceServicer):
@@ -52,8 +56,8 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
                 field = _NAMED.get(table, "")
                 if field:
                     setattr(response, field, n)
-                elif table == "archive_objects":
-                    response.archive_count = n
+                elif table in _ARCHIVES:
+                    response.archive_count += n
                 elif n:
                     response.other_counts[table] = n
             set_timestamp(response.erase_time, datetime.now(UTC))

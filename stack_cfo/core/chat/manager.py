@@ -19,7 +19,7 @@ from opentelemetry import trace
 from stack_cfo.core.ai import (
     ComputeClient,
 )
-from stack_cfo.core.archive import CHAT_SESSIONS, SealedArchive
+from stack_cfo.core.archive import CHAT_SESSIONS, ArchivePruned, SealedArchive
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.compression import (
     sha256_text,
@@ -66,6 +66,17 @@ from stack_cfo.core.provenance import Audit
 
 log = logging.getLogger(__name__)
 MIN_INTERVAL, MAX_INTERVAL = 4, 1000
+
+
+def _same_transcript(a: bytes, b: bytes) -> bool:
+    """The same session content (reading the session to archive it is not a change of it)."""
+
+    def content(data: bytes) -> object:
+        doc = json.loads(data)
+        doc.pop("last_access_time", None)
+        return doc
+
+    return bool(content(a) == content(b))
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,13 +382,14 @@ class ChatManager:
                 return session, None
             if session.status is not SessionStatus.ACTIVE:
                 raise not_active(session)
-            messages = await self._store.messages(session_id)
-            summaries = await self._store.summaries(session_id)
-            at = self._clock.now()
-            data = encode_transcript(transcript_document(session, messages, summaries, archived_at=at))
+            sealed, at = await self._sealed_transcript(archive, session)
             with tracer.start_as_current_span("0g_storage.store", attributes={"chat.session_id": session_id}):
                 try:
-                    address = await archive.put(CHAT_SESSIONS, f"{session_id}.json", data, owner=user_id)
+                    address = await archive.put_sealed(CHAT_SESSIONS, f"{session_id}.json", sealed, owner=user_id)
+                except ArchivePruned:
+                    # The nodes dropped that very file: the same bytes would meet the same answer.
+                    await self._store.drop_archive_upload(session_id)
+                    raise
                 except Unavailable as exc:
                     raise Unavailable(
                         "the archive store is unavailable; retry with the same request_id",
@@ -387,6 +399,38 @@ class ChatManager:
             archived = await self._store.archive_session(session_id, address=address, at=at, request=request)
             log.info("chat session archived", extra={"session_id": session_id, "address": address})
             return archived, at
+
+    async def _sealed_transcript(self, archive: SealedArchive, session: ChatSession) -> tuple[bytes, datetime]:
+        """The sealed transcript to upload and its archive time, kept in the store before the upload.
+
+        An earlier attempt's bytes are reused when the session has not changed since (its
+        transcript rebuilt at the kept archive time is the same, the last access time aside): the
+        retry uploads the very blob the earlier attempt may have submitted and paid for (sealing
+        again would draw a new nonce: a new address, a second payment)."""
+        key = f"{session.id}.json"
+        messages = await self._store.messages(session.id)
+        summaries = await self._store.summaries(session.id)
+        kept = await self._store.archive_upload(session.id)
+        if kept is not None:
+            try:
+                earlier = await archive.open_sealed(kept, owner=session.user_id, namespace=CHAT_SESSIONS, key=key)
+                at = parse_transcript(earlier).session.archive_time
+            except (DataLoss, FailedPrecondition, NotFound) as exc:
+                log.warning(
+                    "chat archive: the kept transcript does not open; sealing a new one",
+                    extra={"session_id": session.id, "reason": exc.reason},
+                )
+            else:
+                if at is not None and _same_transcript(
+                    earlier, encode_transcript(transcript_document(session, messages, summaries, archived_at=at))
+                ):
+                    return kept, at
+        at = self._clock.now()
+        data = encode_transcript(transcript_document(session, messages, summaries, archived_at=at))
+        sealed = await archive.seal(CHAT_SESSIONS, key, data, owner=session.user_id)
+        if not await self._store.keep_archive_upload(session.id, sealed):
+            raise not_active(await self._owned(session.user_id, session.id))
+        return sealed, at
 
     async def archived_transcript(self, user_id: str, session_id: str) -> tuple[Transcript, str, datetime | None]:
         """The archived transcript of a session read back from the archive store (decrypted and
@@ -406,7 +450,16 @@ class ChatManager:
         archive = self._archive_store()
         if archive is None:
             raise Unavailable("no archive store is configured", reason="ARCHIVE_STORE_UNAVAILABLE")
-        data = await archive.get(address, owner=user_id, namespace=CHAT_SESSIONS, key=f"{session_id}.json")
+        try:
+            data = await archive.get(address, owner=user_id, namespace=CHAT_SESSIONS, key=f"{session_id}.json")
+        except Unavailable as exc:
+            if exc.reason == "ARCHIVE_STORE_UNAVAILABLE":
+                raise
+            raise Unavailable(
+                "the archive store is unavailable; try again later",
+                reason="ARCHIVE_STORE_UNAVAILABLE",
+                metadata={"cause": exc.reason, "session": name},
+            ) from exc
         transcript = parse_transcript(data)
         if transcript.session.id != session_id or transcript.session.user_id != user_id:
             raise DataLoss(

@@ -198,5 +198,18 @@ class ChatStore(Protocol):
     ) -> ChatSession:
         """Mark the session archived at ``address`` (only from active; an archived session is
         returned unchanged). ``request`` = (method, principal, request_id, hash) is recorded in
-        the same transaction."""
+        the same transaction, and the transcript kept by :meth:`keep_archive_upload` is dropped."""
+        ...
+
+    async def archive_upload(self, session_id: str) -> bytes | None:
+        """The sealed transcript an earlier archive attempt kept and did not record (None: none)."""
+        ...
+
+    async def drop_archive_upload(self, session_id: str) -> None:
+        """Forget the kept sealed transcript: the next attempt seals a new one."""
+        ...
+
+    async def keep_archive_upload(self, session_id: str, sealed: bytes) -> bool:
+        """Keep the sealed transcript about to be uploaded (replacing an earlier one), so a retry
+        can upload the same bytes; False when the session is no longer active (nothing kept)."""
         ...

@@ -189,6 +189,7 @@ class SessionQueries(RepoBase):
                         raise reused(request_id)
             cur = await conn.execute(Q.archive_session, {"id": session_id, "address": address, "at": at})
             row = await cur.fetchone()
+            await conn.execute(Q.drop_archive_upload, {"id": session_id})
             if row is None:
                 cur = await conn.execute(Q.get_session, {"id": session_id})
                 current = await cur.fetchone()
@@ -201,6 +202,25 @@ class SessionQueries(RepoBase):
         archived = await self._session(row)
         await self.seal_leftovers(archived.id, archived.user_id)
         return archived
+
+    async def archive_upload(self, session_id: str) -> bytes | None:
+        """The sealed transcript an earlier archive attempt kept and did not record (None: none)."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.archive_upload, {"id": session_id})
+            row = await cur.fetchone()
+        return bytes(row["sealed"]) if row is not None else None
+
+    async def drop_archive_upload(self, session_id: str) -> None:
+        """Forget the kept sealed transcript: the next attempt seals a new one."""
+        async with self._db.connection() as conn:
+            await conn.execute(Q.drop_archive_upload, {"id": session_id})
+
+    async def keep_archive_upload(self, session_id: str, sealed: bytes) -> bool:
+        """Keep ``sealed`` (replacing an earlier one) before it is uploaded; False when the session
+        is no longer active (nothing kept)."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.keep_archive_upload, {"id": session_id, "sealed": sealed})
+            return await cur.fetchone() is not None
 
     async def seal_leftovers(self, session_id: str, user_id: str) -> int:
         """Seal what of a session is still in the clear (rows from before encryption at rest): its

@@ -33,9 +33,15 @@ ORDER BY last_accessed_at DESC, id DESC
 LIMIT %(limit)s
 
 -- name: delete_session
-UPDATE chat_sessions SET status = 'deleted', updated_at = %(at)s
-WHERE id = %(id)s AND status <> 'deleted'
-RETURNING id
+-- The sealed transcript of an archive attempt not recorded (migration 23) goes with the session.
+WITH deleted AS (
+    UPDATE chat_sessions SET status = 'deleted', updated_at = %(at)s
+    WHERE id = %(id)s AND status <> 'deleted'
+    RETURNING id
+), dropped AS (
+    DELETE FROM chat_archive_uploads WHERE session_id = %(id)s
+)
+SELECT id FROM deleted
 
 -- name: update_context
 UPDATE chat_sessions SET context = %(context)s, updated_at = %(at)s
@@ -48,6 +54,20 @@ UPDATE chat_sessions SET status = 'archived', archive_address = %(address)s, arc
 WHERE id = %(id)s AND status = 'active'
 RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+
+-- name: archive_upload
+-- The sealed transcript an earlier ArchiveSession attempt kept before uploading it (migration 23).
+SELECT sealed FROM chat_archive_uploads WHERE session_id = %(id)s
+
+-- name: keep_archive_upload
+-- Kept before the upload, only while the session is active; a newer transcript replaces the old.
+INSERT INTO chat_archive_uploads AS u (session_id, user_id, sealed)
+SELECT s.id, s.user_id, %(sealed)s FROM chat_sessions s WHERE s.id = %(id)s AND s.status = 'active'
+ON CONFLICT (session_id) DO UPDATE SET sealed = EXCLUDED.sealed, created_at = now()
+RETURNING 1
+
+-- name: drop_archive_upload
+DELETE FROM chat_archive_uploads WHERE session_id = %(id)s
 
 -- name: begin_turn
 -- A turn's first transaction in one call (migrations 16, 17 and 19 have the statements): rows by

@@ -2,7 +2,8 @@
 
 Upload (``put``), as the official clients do it:
 
-1. Merkle tree of the bytes (:mod:`.merkle`); the content address is ``0g://0x<root>``.
+1. Merkle tree of the bytes (:mod:`.merkle`); the content address is ``0g:0x<root>`` (addresses
+   written as ``0g://0x<root>`` by earlier versions are still read).
 2. Storage nodes: the configured ones, or the indexer's trusted nodes (``indexer_getShardedNodes``).
    If a node already holds the file finalized, stop here (same bytes, nothing to pay).
 3. Fee: ``Flow.market()`` -> ``pricePerSector()``; ``fee = sum(2**height) * price`` over the
@@ -14,7 +15,16 @@ Upload (``put``), as the official clients do it:
 Download (``get``): ``GET {indexer}/file?root=0x...``. Success is an attachment
 (``Content-Disposition``); errors come as HTTP 200 with ``{"code": N}`` (101 not found, 102
 pruned, 103 not finalized, 104 path not found, 105 too large, 106 unsupported, 1 invalid
-parameter) or HTTP 600 (internal). The bytes are re-hashed and must give the root.
+parameter) or HTTP 600 (internal). The bytes are re-hashed and must give the root. ``get``
+reports what the archive port promises readers (:mod:`stack_cfo.core.archive`): not found,
+pruned, not finalized, corrupted, or ``ArchiveStoreUnavailable`` (cause: the transport error's
+reason) for everything that keeps the gateway from serving the file now.
+
+Upload errors a caller sees: ``UploadNotFinalized`` (Unavailable: try again), ``ArchivePruned``
+(FailedPrecondition: the nodes dropped the file before finalizing it),
+``StorageBalanceInsufficient`` (ResourceExhausted: the wallet cannot pay),
+``TransactionReverted`` / ``StorageRejected`` (FailedPrecondition: the Flow contract or a node
+refused the file), ``UploadsDisabled``, ``ChainError`` / ``StorageUnavailable`` (Unavailable).
 
 Transient failures (connection errors, 5xx/600, chain RPC errors, a node still syncing, bytes
 that fail the root check) are retried with tenacity; the ``submit`` transaction is never
@@ -22,7 +32,7 @@ re-sent blindly (``ChainRpc`` handles nonces and re-pricing). A circuit breaker 
 client's rule) stops calling a storage network that keeps failing. Metrics:
 ``zerog_storage_*`` (:mod:`.metrics`); spans ``0g_storage.store`` and ``0g_storage.fetch``.
 
-Why this module is longer than most (about 560 lines): it is the two halves of one protocol
+Why this module is longer than most (about 640 lines): it is the two halves of one protocol
 (upload, download) over one set of plumbing (HTTP session, JSON-RPC, retries, breaker) whose
 failure rules must stay identical for both; the Merkle tree, the Flow contract, the errors and
 the metrics are separate modules.
@@ -41,6 +51,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+from eth_abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_account import Account
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
@@ -51,15 +63,22 @@ from stack_cfo.core.archive import (
     ArchiveNotFinalized,
     ArchiveNotFound,
     ArchivePruned,
+    ArchiveStoreUnavailable,
     invalid_address,
 )
-from stack_cfo.core.errors import InvalidArgument, StackCfoError
+from stack_cfo.core.errors import InvalidArgument, StackCfoError, Unavailable
 from stack_cfo.zerog.breaker import ProviderBreaker
-from stack_cfo.zerog.chain import ChainRpc
+from stack_cfo.zerog.chain import ChainRpc, insufficient_funds
 from stack_cfo.zerog.errors import BreakerOpen, ChainError, ReceiptTimeout, TransactionReverted, clip
 from stack_cfo.zerog.storage import flow, metrics
 from stack_cfo.zerog.storage.config import StorageConfig
-from stack_cfo.zerog.storage.errors import StorageRejected, StorageUnavailable, UploadsDisabled
+from stack_cfo.zerog.storage.errors import (
+    StorageBalanceInsufficient,
+    StorageRejected,
+    StorageUnavailable,
+    UploadNotFinalized,
+    UploadsDisabled,
+)
 from stack_cfo.zerog.storage.merkle import SEGMENT_MAX_CHUNKS, EmptyDataError, FileMerkleTree, merkle_tree
 
 log = logging.getLogger(__name__)
@@ -67,8 +86,10 @@ _tracer = trace.get_tracer("stack_cfo.zerog.storage")
 
 __all__ = ["ADDRESS_PREFIX", "UploadReceipt", "ZeroGStorageStore", "content_address", "parse_address"]
 
-ADDRESS_PREFIX = "0g://"
-_ADDRESS = re.compile(r"^0g://0x([0-9a-f]{64})\Z")
+ADDRESS_PREFIX = "0g:"
+#: ``0g:0x<root>``, and ``0g://0x<root>`` as stored by earlier versions (the same file).
+_ADDRESS = re.compile(r"^0g:(?://)?0x([0-9a-f]{64})\Z")
+_ERROR_STRING = bytes.fromhex("08c379a0")  # selector of Solidity's Error(string)
 _HTTP_INTERNAL = 600  # the gateway's status for internal errors
 _T = TypeVar("_T")
 #: Trees of bigger blobs are built off the event loop.
@@ -76,15 +97,16 @@ _THREAD_ABOVE = 256 * 1024
 
 
 def content_address(root: bytes) -> str:
-    """``0g://0x<64 hex>``: the address ``put`` returns for a file with this root."""
+    """``0g:0x<64 hex>``: the address ``put`` returns for a file with this root."""
     return f"{ADDRESS_PREFIX}0x{root.hex()}"
 
 
 def parse_address(address: str) -> bytes:
-    """The root in a ``0g://0x...`` address; ``InvalidArgument`` for anything else."""
+    """The root in a ``0g:0x...`` (or older ``0g://0x...``) address; ``InvalidArgument`` for
+    anything else."""
     m = _ADDRESS.match(address.strip().lower()) if isinstance(address, str) else None
     if m is None:
-        raise invalid_address(str(address), "not a 0G Storage address (0g://0x + 64 hex digits)")
+        raise invalid_address(str(address), "not a 0G Storage address (0g:0x + 64 hex digits)")
     return bytes.fromhex(m.group(1))
 
 
@@ -140,6 +162,10 @@ def _error_type(exc: BaseException) -> str:
             return "not_found"
         case ArchiveNotFinalized():
             return "not_finalized"
+        case UploadNotFinalized():
+            return "not_finalized"
+        case StorageBalanceInsufficient():
+            return "insufficient_funds"
         case ArchiveCorrupted():
             return "corrupted"
         case TransactionReverted():
@@ -198,7 +224,7 @@ class ZeroGStorageStore:
     # ------------------------------------------------------------------ ArchiveStore
 
     async def put(self, namespace: str, key: str, data: bytes, *, owner: str) -> str:
-        """Upload and wait for finality; returns ``0g://0x<root>``. ``key`` and ``owner`` stay
+        """Upload and wait for finality; returns ``0g:0x<root>``. ``key`` and ``owner`` stay
         local (nothing but the bytes reaches the network)."""
         if namespace not in self._prefixes:
             raise InvalidArgument.field(
@@ -209,8 +235,19 @@ class ZeroGStorageStore:
         return (await self.upload(data, namespace=namespace)).address
 
     async def get(self, address: str, *, owner: str) -> bytes:
-        """Download through the indexer gateway; the bytes are checked against the root."""
-        return await self.download(parse_address(address))
+        """Download through the indexer gateway; the bytes are checked against the root.
+
+        A gateway that cannot serve the file now (unreachable, failing, refusing it) or an open
+        breaker is :class:`ArchiveStoreUnavailable`, its ``cause`` the transport error's reason."""
+        root = parse_address(address)
+        try:
+            return await self.download(root)
+        except (Unavailable, StorageRejected) as exc:
+            if isinstance(exc, StorageRejected):
+                message = f"0G Storage refused to serve archive {address}: {exc.message}"
+            else:
+                message = f"0G Storage cannot serve archive {address} now: {exc.message}; try again later"
+            raise ArchiveStoreUnavailable(address, exc.reason, message, metadata=exc.metadata) from exc
 
     # ------------------------------------------------------------------ upload
 
@@ -273,7 +310,7 @@ class ZeroGStorageStore:
         await self._push_segments(nodes, tree, tx_seq, start_segment)
         try:
             await self._poll(nodes, tree.root, deadline, need_available=True, finalized=True)
-        except ArchiveNotFinalized as exc:
+        except UploadNotFinalized as exc:
             exc.metadata.update(tx_hash=tx_hash, tx_seq=str(tx_seq))
             raise
         return UploadReceipt(address, tree.root, tree.size, tx_hash, tx_seq, fee)
@@ -287,8 +324,20 @@ class ZeroGStorageStore:
         fee = tree.sectors * price
         calldata = flow.encode_submit(tree.size, self.config.tags, tree.submission_nodes, self._account.address)
         # Never retried here: a second send could pay twice. ChainRpc re-prices and re-numbers.
-        tx_hash = await self._chain.send_transaction(self._account, flow_address, calldata, value=fee)
-        receipt = await self._chain.wait_for_receipt(tx_hash, self.config.receipt_timeout)
+        try:
+            tx_hash = await self._chain.send_transaction(self._account, flow_address, calldata, value=fee)
+            receipt = await self._chain.wait_for_receipt(tx_hash, self.config.receipt_timeout)
+        except ChainError as exc:
+            if insufficient_funds(exc):
+                wallet = self._account.address
+                raise StorageBalanceInsufficient(
+                    f"the 0G Storage wallet {wallet} cannot pay the storage fee of {fee} neuron plus gas "
+                    f"({clip(exc.rpc_message or exc.message, 200)}): top it up, then archive again",
+                    metadata={"wallet": wallet, "fee_neuron": fee, "method": exc.method},
+                ) from exc
+            raise
+        except TransactionReverted as exc:
+            raise _flow_refused(exc, fee) from exc
         events = [e for e in flow.submit_events(receipt, flow_address) if e.nodes == tree.submission_nodes]
         if not events:
             raise StorageRejected(
@@ -356,14 +405,18 @@ class ZeroGStorageStore:
         while True:
             infos = await self._file_info(nodes, root, need_available=need_available) or [None]
             if any(isinstance(i, dict) and i.get("pruned") for i in infos):
-                raise ArchivePruned(content_address(root), f"0G pruned 0x{root.hex()} before it was finalized")
+                # FailedPrecondition: the same bytes uploaded again would find the same pruned file
+                raise ArchivePruned(
+                    content_address(root),
+                    f"0G storage nodes pruned 0x{root.hex()} before it was finalized: this upload cannot complete",
+                )
             if all(isinstance(i, dict) and (not finalized or i.get("finalized")) for i in infos):
                 return [i for i in infos if isinstance(i, dict)]
             if time.monotonic() >= deadline:
                 what = "finalize" if finalized else "sync the submission of"
-                raise ArchiveNotFinalized(
-                    content_address(root),
-                    f"storage nodes did not {what} 0x{root.hex()} within {self.config.finality_timeout:g}s",
+                raise UploadNotFinalized(
+                    f"0G storage nodes did not {what} 0x{root.hex()} within {self.config.finality_timeout:g}s",
+                    address=content_address(root),
                 )
             await asyncio.sleep(min(self.config.poll_interval, max(0.0, deadline - time.monotonic())))
 
@@ -390,9 +443,11 @@ class ZeroGStorageStore:
                 return
             if "too many data writing" in text:
                 raise StorageUnavailable(f"node busy: {clip(fault.message, 200)}", endpoint=url) from None
+            detail = clip(f"{fault.message} {fault.data if isinstance(fault.data, str) else ''}", 200)
             raise StorageRejected(
-                f"storage node refused segments {batch[0]['index']}..{batch[-1]['index']}: {clip(str(fault), 200)}",
-                metadata={"endpoint": url, "tx_seq": tx_seq},
+                f"the 0G storage node refused the file's data (segments {batch[0]['index']}..{batch[-1]['index']}"
+                f" of txSeq {tx_seq}: {detail}); the submission is paid but the file cannot be finalized",
+                metadata={"endpoint": url, "tx_seq": tx_seq, "rpc_code": fault.code},
             ) from None
 
     # ------------------------------------------------------------------ download
@@ -555,7 +610,7 @@ def _gateway_error(status: int, text: str, address: str, url: str) -> Exception:
         )
     md = {"gateway_code": code}
     if code == 101:
-        return ArchiveNotFound(address, f"0G Storage has no file with root {address[5:]}", metadata=md)
+        return ArchiveNotFound(address, f"0G Storage has no file at {address}", metadata=md)
     if code == 102:
         return ArchivePruned(address, metadata=md)
     if code == 103:
@@ -565,3 +620,24 @@ def _gateway_error(status: int, text: str, address: str, url: str) -> Exception:
     if code in (1, 105, 106):
         return StorageRejected(f"indexer gateway refused the download (code {code}: {clip(message, 200)})", metadata=md)
     return StorageUnavailable(f"indexer gateway error code {code}: {clip(message, 200)}", endpoint=url, metadata=md)
+
+
+def _flow_refused(exc: TransactionReverted, fee: int) -> TransactionReverted:
+    """The Flow contract's refusal with a message that says what happened to the money."""
+    why = ""
+    if exc.revert_data[:4] == _ERROR_STRING:
+        try:
+            (why,) = decode(["string"], exc.revert_data[4:])
+        except (DecodingError, ValueError, OverflowError):
+            why = ""
+    why = clip(str(why), 200) if why else "no reason given"
+    if exc.tx_hash:
+        message = (
+            f"the 0G Flow contract reverted storage submission {exc.tx_hash} ({why}): "
+            "the storage fee was not taken, only gas"
+        )
+    else:
+        message = f"the 0G Flow contract refuses the storage submission ({why}): nothing was sent or paid"
+    return TransactionReverted(
+        message, tx_hash=exc.tx_hash, revert_data=exc.revert_data, metadata={**exc.metadata, "fee_neuron": fee}
+    )

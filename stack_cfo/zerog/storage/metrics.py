@@ -20,6 +20,7 @@ ERROR_TYPES = (
     "breaker_open",
     "invalid",
     "no_wallet",
+    "insufficient_funds",
     "other",
 )
 

@@ -106,6 +106,11 @@ async def _rows_the_rpcs_do_not_write_here(db: Database, user: str) -> None:
                 "INSERT INTO chat_summaries (id, session_id, version, from_seq, to_seq, content, content_sha256, "
                 "source_sha256) SELECT gen_random_uuid(), id, 1, 1, 2, 'summary', '', '' FROM chat_sessions "
                 "ORDER BY created_at LIMIT 1")
+            # A sealed transcript kept by an archive attempt not recorded (the archive backend here
+            # records every attempt at once).
+            await conn.execute(
+                "INSERT INTO chat_archive_uploads (session_id, user_id, sealed) SELECT id, user_id, 'sealed'::bytea "
+                "FROM chat_sessions ORDER BY created_at LIMIT 1")
             # The test server configures no email or push channel: RunJob's rows are skipped unrendered.
             await conn.execute("INSERT INTO notification_contents (user_id, kind, period, locale, occasion, content) "
                                "VALUES (%s, 'digest', '2026-03-09', 'en', 'run', '{}')", (user,))

@@ -19,6 +19,7 @@ from stack_cfo.core.archive import (
     ArchiveNotFound,
     ArchivePruned,
     ArchiveStore,
+    ArchiveStoreUnavailable,
 )
 from stack_cfo.core.errors import InvalidArgument, Unavailable
 from stack_cfo.crypto.envelope import EncryptingArchiveStore, InMemoryKeyRing, MasterKeys
@@ -28,7 +29,13 @@ from stack_cfo.zerog.config import BreakerPolicy
 from stack_cfo.zerog.errors import BreakerOpen, ChainError, TransactionReverted
 from stack_cfo.zerog.storage.client import ZeroGStorageStore, content_address, parse_address
 from stack_cfo.zerog.storage.config import StorageConfig
-from stack_cfo.zerog.storage.errors import StorageRejected, StorageUnavailable, UploadsDisabled
+from stack_cfo.zerog.storage.errors import (
+    StorageBalanceInsufficient,
+    StorageRejected,
+    StorageUnavailable,
+    UploadNotFinalized,
+    UploadsDisabled,
+)
 from stack_cfo.zerog.storage.merkle import merkle_tree
 from tests.standins.zerog_storage import ZeroGStorageNetwork
 
@@ -91,7 +98,7 @@ async def test_upload_then_download_round_trip(net: ZeroGStorageNetwork, store: 
     address = await store.put(CHAT_SESSIONS, "session-1", data, owner=OWNER)
 
     tree = merkle_tree(data)
-    assert address == content_address(tree.root) == f"0g://0x{tree.root.hex()}"
+    assert address == content_address(tree.root) == f"0g:0x{tree.root.hex()}"  # the contract's form
     # what the network saw: one paid submission by our wallet, the whole file, finalized
     [stored] = net.submissions
     assert stored.root == tree.root and stored.finalized and stored.content() == data
@@ -145,33 +152,37 @@ async def test_transient_gateway_failures_are_retried(net: ZeroGStorageNetwork, 
 
 
 @pytest.mark.parametrize(
-    ("code", "error", "reason"),
+    ("code", "error", "reason", "cause"),
     [
-        (101, ArchiveNotFound, "ARCHIVE_NOT_FOUND"),
-        (102, ArchivePruned, "ARCHIVE_PRUNED"),
-        (103, ArchiveNotFinalized, "ARCHIVE_NOT_FINALIZED"),
-        (104, ArchiveNotFound, "ARCHIVE_NOT_FOUND"),
-        (105, StorageRejected, "ZEROG_STORAGE_REJECTED"),
-        (106, StorageRejected, "ZEROG_STORAGE_REJECTED"),
-        (1, StorageRejected, "ZEROG_STORAGE_REJECTED"),
+        (101, ArchiveNotFound, "ARCHIVE_NOT_FOUND", None),
+        (102, ArchivePruned, "ARCHIVE_PRUNED", None),
+        (103, ArchiveNotFinalized, "ARCHIVE_NOT_FINALIZED", None),
+        (104, ArchiveNotFound, "ARCHIVE_NOT_FOUND", None),
+        (105, ArchiveStoreUnavailable, "ARCHIVE_STORE_UNAVAILABLE", "ZEROG_STORAGE_REJECTED"),
+        (106, ArchiveStoreUnavailable, "ARCHIVE_STORE_UNAVAILABLE", "ZEROG_STORAGE_REJECTED"),
+        (1, ArchiveStoreUnavailable, "ARCHIVE_STORE_UNAVAILABLE", "ZEROG_STORAGE_REJECTED"),
     ],
 )
 async def test_every_gateway_code_is_a_typed_error(
-    net: ZeroGStorageNetwork, store: ZeroGStorageStore, code: int, error: type[Exception], reason: str
+    net: ZeroGStorageNetwork, store: ZeroGStorageStore, code: int, error: type[Exception], reason: str, cause: str
 ) -> None:
     net.gateway_code = code
     with pytest.raises(error) as info:
         await store.get(content_address(bytes(range(32))), owner=OWNER)
     assert info.value.reason == reason  # type: ignore[attr-defined]
+    assert info.value.metadata.get("cause") == cause  # type: ignore[attr-defined]
+    assert info.value.metadata["gateway_code"] == str(code)  # type: ignore[attr-defined]
     assert net.downloads == 1  # definite answers are not retried
 
 
 async def test_http_600_is_unavailable_after_retries(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
     net.gateway_600 = True
     before = metric("zerog_storage_failures_total", operation="download", error_type="storage_unavailable")
-    with pytest.raises(StorageUnavailable) as info:
+    with pytest.raises(ArchiveStoreUnavailable) as info:
         await store.get(content_address(bytes(32)), owner=OWNER)
-    assert isinstance(info.value, Unavailable) and info.value.status == 600
+    assert isinstance(info.value, Unavailable) and info.value.cause == "ZEROG_STORAGE_UNAVAILABLE"
+    assert info.value.metadata["http_status"] == "600"
+    assert isinstance(info.value.__cause__, StorageUnavailable) and info.value.__cause__.status == 600
     assert net.downloads == 3
     assert metric("zerog_storage_failures_total", operation="download", error_type="storage_unavailable") == before + 1
 
@@ -189,11 +200,12 @@ async def _unknown_unfinalized_pruned(net: ZeroGStorageNetwork, store: ZeroGStor
         await store.get(content_address(merkle_tree(b"never uploaded").root), owner=OWNER)
 
     net.finalize = False
-    with pytest.raises(ArchiveNotFinalized) as info:
+    with pytest.raises(UploadNotFinalized) as info:  # a writer may try again: Unavailable
         await store.put(CHAT_SESSIONS, "s", b"stuck", owner=OWNER)
+    assert isinstance(info.value, Unavailable) and info.value.reason == "ARCHIVE_NOT_FINALIZED"
     address = content_address(merkle_tree(b"stuck").root)
     assert info.value.metadata["tx_seq"] == "0" and info.value.metadata["tx_hash"].startswith("0x")
-    with pytest.raises(ArchiveNotFinalized):
+    with pytest.raises(ArchiveNotFinalized):  # a reader must wait: FailedPrecondition
         await store.get(address, owner=OWNER)
 
     # trying again once the network recovers finishes the upload without paying twice
@@ -241,9 +253,45 @@ async def test_reverted_submission_is_typed_and_nothing_is_recorded(
     with pytest.raises(TransactionReverted) as info:
         await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
     assert info.value.reason == "ZEROG_TX_REVERTED"
+    # says who refused, why, and what happened to the money
+    if where == "estimate":
+        assert info.value.message == (
+            "the 0G Flow contract refuses the storage submission (Flow: submission rejected): nothing was sent or paid"
+        )
+    else:
+        assert info.value.message.startswith("the 0G Flow contract reverted storage submission 0x")
+        assert info.value.message.endswith("the storage fee was not taken, only gas")
     assert net.files == {}  # no submission on the "chain", no segments anywhere
     assert all(tx.status == 0 for tx in net.transactions.values())
     assert metric("zerog_storage_failures_total", operation="upload", error_type="reverted") == before + 1
+
+
+@pytest.mark.parametrize("where", ["estimate", "send"])
+async def test_a_wallet_that_cannot_pay_is_resource_exhausted(net: ZeroGStorageNetwork, where: str) -> None:
+    """The chain's "insufficient funds" is not an outage: retrying cannot help until the wallet is
+    topped up, so it is not Unavailable and carries no retry hint."""
+    store = store_for(net)
+    fee = merkle_tree(b"hello").sectors * net.price_per_sector
+    # "estimate": less than the fee itself; "send": the fee, not the gas on top of it
+    net.balance = fee - 1 if where == "estimate" else fee
+    try:
+        with pytest.raises(StorageBalanceInsufficient) as info:
+            await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
+    finally:
+        await store.close()
+    err = info.value
+    assert err.reason == "STORAGE_BALANCE_INSUFFICIENT" and err.retry_after is None
+    assert not isinstance(err, Unavailable) and isinstance(err.__cause__, ChainError)
+    assert "insufficient funds" in err.message and WALLET.address in err.message
+    assert err.metadata["wallet"] == WALLET.address and err.metadata["fee_neuron"] == str(fee)
+    assert net.transactions == {} and net.files == {}
+
+
+async def test_addresses_of_earlier_versions_are_still_read(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
+    address = await store.put(CHAT_SESSIONS, "s", b"kept since last year", owner=OWNER)
+    old_form = address.replace("0g:", "0g://", 1)
+    assert parse_address(old_form) == parse_address(address)
+    assert await store.get(old_form, owner=OWNER) == b"kept since last year"
 
 
 async def test_missing_submit_event_is_refused(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
@@ -254,7 +302,7 @@ async def test_missing_submit_event_is_refused(net: ZeroGStorageNetwork, store: 
 
 async def test_segments_refused_by_the_node(net: ZeroGStorageNetwork, store: ZeroGStorageStore) -> None:
     net.reject_segments = "invalid proof"
-    with pytest.raises(StorageRejected, match="refused segments"):
+    with pytest.raises(StorageRejected, match=r"refused the file's data .*invalid proof"):
         await store.put(CHAT_SESSIONS, "s", b"hello", owner=OWNER)
 
 
@@ -264,7 +312,7 @@ async def test_bad_requests(net: ZeroGStorageNetwork, store: ZeroGStorageStore) 
     assert info.value.reason == "ARCHIVE_NAMESPACE_UNKNOWN"
     with pytest.raises(InvalidArgument):
         await store.put(CHAT_SESSIONS, "k", b"", owner=OWNER)
-    for bad in ("0x" + "ab" * 32, "0g://0x1234", "pg://whatever"):
+    for bad in ("0x" + "ab" * 32, "0g://0x1234", "0g:0x1234", "0g:" + "ab" * 32, "pg://whatever"):
         with pytest.raises(InvalidArgument) as info:
             await store.get(bad, owner=OWNER)
         assert info.value.reason == "ARCHIVE_ADDRESS_INVALID"
@@ -283,11 +331,13 @@ async def test_breaker_opens_after_repeated_failures(net: ZeroGStorageNetwork) -
     store = store_for(net, max_retries=1, breaker=BreakerPolicy(min_requests=3, failure_ratio=0.6, open_for=60))
     try:
         for _ in range(3):
-            with pytest.raises(StorageUnavailable):
+            with pytest.raises(ArchiveStoreUnavailable) as info:
                 await store.get(content_address(bytes(32)), owner=OWNER)
+            assert info.value.cause == "ZEROG_STORAGE_UNAVAILABLE"
         seen = net.downloads
-        with pytest.raises(BreakerOpen):
+        with pytest.raises(ArchiveStoreUnavailable) as info:
             await store.get(content_address(bytes(32)), owner=OWNER)
+        assert info.value.cause == "ZEROG_BREAKER_OPEN" and isinstance(info.value.__cause__, BreakerOpen)
         assert net.downloads == seen  # the open breaker did not call the gateway
     finally:
         await store.close()
@@ -325,7 +375,7 @@ async def test_the_node_stand_in_refuses_segments_that_do_not_prove(net: ZeroGSt
     net.finalize = False  # keep the file open for more uploads
     store = store_for(net, finality_timeout=0.2)
     try:
-        with pytest.raises(ArchiveNotFinalized):
+        with pytest.raises(UploadNotFinalized):
             await store.upload(data)
     finally:
         await store.close()
@@ -365,7 +415,7 @@ async def test_spans_are_named_as_in_the_seed(net: ZeroGStorageNetwork, store: Z
         await store.get(address, owner=OWNER)
 
     spans = {s.name: s for s in exporter.get_finished_spans()}
-    assert spans["0g_storage.store"].attributes["zerog.storage.root"] == address[5:]
+    assert spans["0g_storage.store"].attributes["zerog.storage.root"] == address.removeprefix("0g:")
     fetch = spans["0g_storage.fetch"]
     assert fetch.attributes["zerog.storage.error_type"] == "not_found"
     assert not fetch.status.is_ok

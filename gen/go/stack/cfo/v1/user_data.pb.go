@@ -100,7 +100,8 @@ type EraseUserDataResponse struct {
 	NotificationCount int64 `protobuf:"varint,5,opt,name=notification_count,json=notificationCount,proto3" json:"notification_count,omitempty"`
 	// Devices deleted.
 	DeviceCount int64 `protobuf:"varint,6,opt,name=device_count,json=deviceCount,proto3" json:"device_count,omitempty"`
-	// Archived objects made unreadable by destroying the data key.
+	// Archived objects made unreadable by destroying the data key: the user's transcripts in the PostgreSQL
+	// archive store and the user's sessions archived to 0G Storage.
 	ArchiveCount int64 `protobuf:"varint,7,opt,name=archive_count,json=archiveCount,proto3" json:"archive_count,omitempty"`
 	// True when the user's data key existed and was destroyed by this call.
 	DataKeyDestroyed bool `protobuf:"varint,8,opt,name=data_key_destroyed,json=dataKeyDestroyed,proto3" json:"data_key_destroyed,omitempty"`

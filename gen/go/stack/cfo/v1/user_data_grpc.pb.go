@@ -32,7 +32,10 @@ type UserDataServiceClient interface {
 	// address.
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
 	// ARCHIVE_NOT_FINALIZED, ARCHIVE_PRUNED, ARCHIVE_KEY_DESTROYED); DATA_LOSS (ARCHIVE_CORRUPTED when the
-	// bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE).
+	// bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE;
+	// ErrorInfo metadata `cause` gives the store's own reason: ZEROG_STORAGE_UNAVAILABLE, ZEROG_BREAKER_OPEN,
+	// or ZEROG_STORAGE_REJECTED when the 0G gateway refuses to serve the file, for example above its size
+	// limit).
 	GetArchivedSession(ctx context.Context, in *GetArchivedSessionRequest, opts ...grpc.CallOption) (*ArchivedSession, error)
 }
 
@@ -81,7 +84,10 @@ type UserDataServiceServer interface {
 	// address.
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
 	// ARCHIVE_NOT_FINALIZED, ARCHIVE_PRUNED, ARCHIVE_KEY_DESTROYED); DATA_LOSS (ARCHIVE_CORRUPTED when the
-	// bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE).
+	// bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE;
+	// ErrorInfo metadata `cause` gives the store's own reason: ZEROG_STORAGE_UNAVAILABLE, ZEROG_BREAKER_OPEN,
+	// or ZEROG_STORAGE_REJECTED when the 0G gateway refuses to serve the file, for example above its size
+	// limit).
 	GetArchivedSession(context.Context, *GetArchivedSessionRequest) (*ArchivedSession, error)
 	mustEmbedUnimplementedUserDataServiceServer()
 }

@@ -192,9 +192,16 @@ class ChatServiceServicer:
         returns it unchanged. Read an archive back with UserDataService.GetArchivedSession.
         Returns the session (SESSION_VIEW_BASIC).
 
-        Errors: NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE for DELETED sessions);
-        UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE, retryable with the same request_id);
-        RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT); ABORTED (SESSION_BUSY: a message was still being
+        Errors: NOT_FOUND (SESSION_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE for DELETED sessions;
+        with 0G Storage also ZEROG_TX_REVERTED when the Flow contract refuses the submission,
+        ZEROG_STORAGE_REJECTED when a storage node refuses the file's data, ARCHIVE_PRUNED when the nodes dropped
+        the upload before finalizing it (the next attempt uploads a new one), ZEROG_STORAGE_NO_WALLET when no
+        storage wallet is configured: the session stays ACTIVE); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE, retryable
+        with the same request_id: a retry of an unchanged session uploads the same sealed transcript and is not
+        charged again, a session changed since is archived as it is then; ErrorInfo metadata `cause` gives the
+        store's reason, e.g. ARCHIVE_NOT_FINALIZED, ZEROG_STORAGE_UNAVAILABLE, ZEROG_CHAIN_ERROR,
+        ZEROG_BREAKER_OPEN); RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT: the storage wallet cannot pay the
+        fee plus gas; no RetryInfo: retry once an operator has topped it up); ABORTED (SESSION_BUSY: a message was still being
         answered when the call's deadline, or chat.lock_wait without one, ran out: returned shortly before your
         deadline, as for SendMessage; retry with the same request_id).
         """

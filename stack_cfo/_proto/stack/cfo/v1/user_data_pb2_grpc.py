@@ -76,7 +76,10 @@ class UserDataServiceServicer:
         address.
         Errors: NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
         ARCHIVE_NOT_FINALIZED, ARCHIVE_PRUNED, ARCHIVE_KEY_DESTROYED); DATA_LOSS (ARCHIVE_CORRUPTED when the
-        bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE).
+        bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE;
+        ErrorInfo metadata `cause` gives the store's own reason: ZEROG_STORAGE_UNAVAILABLE, ZEROG_BREAKER_OPEN,
+        or ZEROG_STORAGE_REJECTED when the 0G gateway refuses to serve the file, for example above its size
+        limit).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

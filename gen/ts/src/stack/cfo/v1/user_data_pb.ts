@@ -96,7 +96,8 @@ export type EraseUserDataResponse = Message<"stack.cfo.v1.EraseUserDataResponse"
   deviceCount: bigint;
 
   /**
-   * Archived objects made unreadable by destroying the data key.
+   * Archived objects made unreadable by destroying the data key: the user's transcripts in the PostgreSQL
+   * archive store and the user's sessions archived to 0G Storage.
    *
    * @generated from field: int64 archive_count = 7;
    */
@@ -220,7 +221,10 @@ export const UserDataService: GenService<{
    * address.
    * Errors: NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
    * ARCHIVE_NOT_FINALIZED, ARCHIVE_PRUNED, ARCHIVE_KEY_DESTROYED); DATA_LOSS (ARCHIVE_CORRUPTED when the
-   * bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE).
+   * bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE;
+   * ErrorInfo metadata `cause` gives the store's own reason: ZEROG_STORAGE_UNAVAILABLE, ZEROG_BREAKER_OPEN,
+   * or ZEROG_STORAGE_REJECTED when the 0G gateway refuses to serve the file, for example above its size
+   * limit).
    *
    * @generated from rpc stack.cfo.v1.UserDataService.GetArchivedSession
    */
