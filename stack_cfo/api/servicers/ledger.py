@@ -3,6 +3,7 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -28,9 +29,16 @@ from stack_cfo.api.validation import (
 from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import PortfolioService, portfolio_not_found
-from stack_cfo.core.portfolio.inputs import DatedHoldingsInput, FlowInput, HoldingInput, ImportHistoryCommand
+from stack_cfo.core.portfolio.inputs import (
+    DatedHoldingsInput,
+    FlowInput,
+    HoldingInput,
+    ImportHistoryCommand,
+    check_import_size,
+)
 from stack_cfo.core.portfolio.ledger_service import MAX_RATES
 from stack_cfo.core.portfolio.ports import RateInput
+from stack_cfo.core.portfolio.service import INLINE_POSITIONS
 from stack_cfo.core.portfolio.transactions import (
     MAX_TRANSACTIONS_PER_BATCH,
     BatchCreateCommand,
@@ -78,6 +86,38 @@ def _parsed(
 
 def _dec(value: str, field: str) -> Decimal | None:
     return parse_decimal(value, field, required=False, allow_negative=True)
+
+
+def _large_import(request: portfolio_pb2.ImportHoldingsHistoryRequest) -> bool:
+    """Too many items to parse on the event loop."""
+    return sum(len(s.positions) for s in request.snapshots) + len(request.cash_flows) > INLINE_POSITIONS
+
+
+def _import_command(user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRequest) -> ImportHistoryCommand:
+    """The request parsed. A value that does not parse refuses its item only: the domain reports it
+    with every problem of the other items (validate_import), in one error."""
+    bad_snapshots: dict[int, InvalidArgument] = {}
+    bad_positions: dict[tuple[int, int], InvalidArgument] = {}
+
+    def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
+        path = f"snapshots[{i}]"
+        try:
+            cash = _dec(s.cash_balance, f"{path}.cash_balance")
+            day = from_date(s.effective_date, f"{path}.effective_date")
+        except InvalidArgument as exc:
+            bad_snapshots[i] = exc
+            return _UNPARSED_SNAPSHOT
+        prefix = f"{path}.positions"
+        positions, bad = _parsed(s.positions, lambda h, j: _holding(h, j, prefix=prefix), _UNPARSED_POSITION)
+        bad_positions.update(((i, j), exc) for j, exc in bad.items())
+        return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
+                                  cash_balance=cash if cash is not None else Decimal(0))
+
+    snaps = tuple(snapshot(s, i) for i, s in enumerate(request.snapshots))
+    flows, bad_flows = _parsed(request.cash_flows, _flow, _UNPARSED_FLOW)
+    return ImportHistoryCommand(user_id, snaps, request.base_currency, tuple(flows),
+                                malformed_snapshots=bad_snapshots, malformed_positions=bad_positions,
+                                malformed_flows=bad_flows)
 
 
 def transaction_input(t: portfolio_pb2.Transaction, path: str) -> TransactionInput:
@@ -192,37 +232,23 @@ class LedgerRpcs:
         self, request: portfolio_pb2.ImportHoldingsHistoryRequest, context: grpc.aio.ServicerContext
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
         user_id = _owner(request.portfolio, "portfolio", writable=True)
+        # The size limits first, on the request's counts: a refused import parses nothing (250,000
+        # positions took seconds to parse, on the event loop, before being refused) and holds no slot.
+        check_import_size(request.base_currency, request.snapshots)
         async with IMPORTS.hold(user_id):  # a user's imports hold pooled connections: a few at once
             return await self._import_history(user_id, request)
 
     async def _import_history(
         self, user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRequest
     ) -> portfolio_pb2.ImportHoldingsHistoryResponse:
-        idem = self._idem("ImportHoldingsHistory", current_principal(), request)
-        # A value that does not parse refuses its item only: the domain reports it with every problem
-        # of the other items (validate_import), in one error.
-        bad_snapshots: dict[int, InvalidArgument] = {}
-        bad_positions: dict[tuple[int, int], InvalidArgument] = {}
+        principal = current_principal()
 
-        def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
-            path = f"snapshots[{i}]"
-            try:
-                cash = _dec(s.cash_balance, f"{path}.cash_balance")
-                day = from_date(s.effective_date, f"{path}.effective_date")
-            except InvalidArgument as exc:
-                bad_snapshots[i] = exc
-                return _UNPARSED_SNAPSHOT
-            prefix = f"{path}.positions"
-            positions, bad = _parsed(s.positions, lambda h, j: _holding(h, j, prefix=prefix), _UNPARSED_POSITION)
-            bad_positions.update(((i, j), exc) for j, exc in bad.items())
-            return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
-                                      cash_balance=cash if cash is not None else Decimal(0))
+        def parse() -> tuple[Idempotency | None, ImportHistoryCommand]:
+            return self._idem("ImportHoldingsHistory", principal, request), _import_command(user_id, request)
 
-        snaps = tuple(snapshot(s, i) for i, s in enumerate(request.snapshots))
-        flow_list, bad_flows = _parsed(request.cash_flows, _flow, _UNPARSED_FLOW)
-        flows = tuple(flow_list)
-        cmd = ImportHistoryCommand(user_id, snaps, request.base_currency, flows, malformed_snapshots=bad_snapshots,
-                                   malformed_positions=bad_positions, malformed_flows=bad_flows)
+        # thousands of positions: parsed in a thread (as SyncPortfolio's), so other callers, the health
+        # port's probes among them, are not held meanwhile
+        idem, cmd = await asyncio.to_thread(parse) if _large_import(request) else parse()
         result = await self.service.import_history(cmd, idempotency=idem)
         out = portfolio_pb2.ImportHoldingsHistoryResponse(
             portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
@@ -237,16 +263,27 @@ class LedgerRpcs:
         user_id = _owner(request.parent, "parent", writable=True)
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))
-        idem = self._idem("BatchCreateTransactions", current_principal(), request)
-        # A value that does not parse refuses its row only: the domain reports it with every problem of
-        # the other rows (check_rows, the ledger's rules), in one error.
-        rows, malformed = _parsed(request.transactions, lambda t, i: transaction_input(t, f"transactions[{i}]"),
-                                  _UNPARSED_ROW)
-        result = await self.service.create_transactions(
-            BatchCreateCommand(user_id, tuple(rows), request.base_currency, malformed=malformed), idempotency=idem)
-        return portfolio_pb2.BatchCreateTransactionsResponse(
-            transactions=[transaction_to_proto(user_id, t) for t in result.transactions],
-            created_count=result.created, existing_count=result.existing)
+        principal = current_principal()
+        large = len(request.transactions) > INLINE_POSITIONS
+
+        def parse() -> tuple[Idempotency | None, BatchCreateCommand]:
+            # A value that does not parse refuses its row only: the domain reports it with every problem
+            # of the other rows (check_rows, the ledger's rules), in one error.
+            rows, malformed = _parsed(request.transactions,
+                                      lambda t, i: transaction_input(t, f"transactions[{i}]"), _UNPARSED_ROW)
+            cmd = BatchCreateCommand(user_id, tuple(rows), request.base_currency, malformed=malformed)
+            return self._idem("BatchCreateTransactions", principal, request), cmd
+
+        # thousands of rows: parsed (and answered) in a thread, so other callers are not held meanwhile
+        idem, cmd = await asyncio.to_thread(parse) if large else parse()
+        result = await self.service.create_transactions(cmd, idempotency=idem)
+
+        def answer() -> portfolio_pb2.BatchCreateTransactionsResponse:
+            return portfolio_pb2.BatchCreateTransactionsResponse(
+                transactions=[transaction_to_proto(user_id, t) for t in result.transactions],
+                created_count=result.created, existing_count=result.existing)
+
+        return await asyncio.to_thread(answer) if large else answer()
 
     async def ListTransactions(
         self, request: portfolio_pb2.ListTransactionsRequest, context: grpc.aio.ServicerContext

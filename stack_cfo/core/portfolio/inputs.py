@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, each_checked
@@ -331,6 +331,32 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
     )
 
 
+class _HasPositions(Protocol):
+    """A snapshot of an import, parsed or still the request's: its positions can be counted."""
+
+    @property
+    def positions(self) -> Sized: ...
+
+
+def check_import_size(base_currency: str, snapshots: Sequence[_HasPositions]) -> str:
+    """An import's base currency (the default when empty) once its currency and size are checked:
+    at most :data:`MAX_SNAPSHOTS` snapshots, :data:`MAX_IMPORTED_POSITIONS` positions in total. The
+    first checks of :func:`validate_import`; the API runs them on the request's own repeated fields
+    (counted, not parsed) before parsing anything, so a refused import costs no parsing."""
+    base = base_currency or DEFAULT_BASE_CURRENCY
+    check_currency(base, "base_currency")
+    if not snapshots:
+        raise _bad("snapshots", "at least one snapshot is required", "MISSING_FIELD")
+    if len(snapshots) > MAX_SNAPSHOTS:
+        raise _bad("snapshots", f"at most {MAX_SNAPSHOTS} snapshots per import", "TOO_MANY_SNAPSHOTS",
+                   limit=MAX_SNAPSHOTS, count=len(snapshots))
+    total = sum(len(s.positions) for s in snapshots)
+    if total > MAX_IMPORTED_POSITIONS:
+        raise _bad("snapshots", f"at most {MAX_IMPORTED_POSITIONS} positions per import in total",
+                   "TOO_MANY_POSITIONS", limit=MAX_IMPORTED_POSITIONS, count=total)
+    return base
+
+
 def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCommand:
     """Every snapshot validated as a sync would be, with paths ``snapshots[3].positions[1].quantity``,
     and every cash flow. Every problem of the request comes in one error (:func:`one_error`), in request
@@ -338,17 +364,7 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
     (``cmd.malformed_*``) among the others: one per item (a snapshot's own fields, its date and cash,
     report their first problem and hide its positions'; else each bad position is one), at most
     :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS` (``unchecked_from``: the first item not checked)."""
-    base = cmd.base_currency or DEFAULT_BASE_CURRENCY
-    check_currency(base, "base_currency")
-    if not cmd.snapshots:
-        raise _bad("snapshots", "at least one snapshot is required", "MISSING_FIELD")
-    if len(cmd.snapshots) > MAX_SNAPSHOTS:
-        raise _bad("snapshots", f"at most {MAX_SNAPSHOTS} snapshots per import", "TOO_MANY_SNAPSHOTS",
-                   limit=MAX_SNAPSHOTS, count=len(cmd.snapshots))
-    total = sum(len(s.positions) for s in cmd.snapshots)
-    if total > MAX_IMPORTED_POSITIONS:
-        raise _bad("snapshots", f"at most {MAX_IMPORTED_POSITIONS} positions per import in total",
-                   "TOO_MANY_POSITIONS", limit=MAX_IMPORTED_POSITIONS, count=total)
+    base = check_import_size(cmd.base_currency, cmd.snapshots)
     seen: dict[date, int] = {}
 
     def own_fields(snap: DatedHoldingsInput, i: int) -> date:
