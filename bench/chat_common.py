@@ -97,7 +97,7 @@ async def chat_server(
                    "shutdown_grace": "2s", "max_concurrent_rpcs": 5000, "health_listen": f"127.0.0.1:{free_port()}"},
         # Limits on (their cost is part of every call) but far above what the benches send.
         "rate_limits": {k: {c: "1000000/second" for c in ("reads", "writes", "paid_ai", "streams")}
-                        | {"concurrent_streams": 100_000} for k in ("user", "service")},
+                        | {"concurrent_streams": 100_000, "calls_in_flight": 100_000} for k in ("user", "service")},
         "database": {"url": dsn, "data_dir": tmp, **(database or {})},
         "auth": server_config()["auth"],
         "archive": {**server_config()["archive"], **(archive or {})},  # type: ignore[dict-item]

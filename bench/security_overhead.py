@@ -88,7 +88,8 @@ def _redis_answers() -> bool:
 def _variants(tmp: str) -> tuple[dict[str, dict[str, str]], bytes]:
     ca = CertificateAuthority("bench CA")
     cert, key = ca.issue("stack-cfo", server=True).write(Path(tmp), "server")
-    limits_on = {"STACK_CFO_RATE_LIMIT_ENABLED": "true", "STACK_CFO_RATE_LIMIT_USER_READS": HIGH}
+    limits_on = {"STACK_CFO_RATE_LIMIT_ENABLED": "true", "STACK_CFO_RATE_LIMIT_USER_READS": HIGH,
+                 "STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_USER": "100000"}
     variants = {
         "limits off": {"STACK_CFO_RATE_LIMIT_ENABLED": "false"},
         "limits on": limits_on,

@@ -400,7 +400,8 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: str) -> None:
            "STACK_CFO_METRICS_LISTEN": f"127.0.0.1:{metrics_port}", "STACK_CFO_LOG_LEVEL": "WARNING",
            "STACK_CFO_DATA_DIR": tmp,
            "STACK_CFO_DRAIN_DELAY": "0s", "STACK_CFO_SHUTDOWN_GRACE": "1s",
-           "STACK_CFO_MAX_STREAMS_PER_USER": "100000", "STACK_CFO_RATE_LIMIT_USER_STREAMS": "100000/second",
+           "STACK_CFO_MAX_STREAMS_PER_USER": "100000", "STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_USER": "100000",
+           "STACK_CFO_RATE_LIMIT_USER_STREAMS": "100000/second",
            "STACK_CFO_RATE_LIMIT_SERVICE_WRITES": "100000/second"}
     # Every open watch is an RPC in flight: server.max_concurrent_rpcs (default 1000) must exceed them.
     config = Path(tmp) / "watches.yaml"

@@ -91,6 +91,7 @@ def _start(workers: int, dsn: str, tmp: str) -> tuple[subprocess.Popen[bytes], s
         "STACK_CFO_DRAIN_DELAY": "0s",
         "STACK_CFO_SHUTDOWN_GRACE": "1s",
         "STACK_CFO_RATE_LIMIT_USER_READS": "1000000/second",
+        "STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_USER": "100000",  # one user's callers: all in flight at once
     }
     proc = subprocess.Popen([sys.executable, "-m", "stack_cfo.cli", "serve", "--workers", str(workers)],
                             cwd=ROOT, env=env)

@@ -11,8 +11,11 @@ name) is prepared here too.
 The wrapper works for all four RPC shapes and for both generator-style and
 ``context.write``-style streaming handlers (grpc/grpc#28728). In order, before the servicer
 runs: a body that did not decode is INVALID_ARGUMENT (:mod:`.decoding`), the token is checked,
-then the principal's limits (:mod:`.limits`; a server stream also holds a stream slot until it
-ends). Health and reflection need no token and have no limits; they only get the decoding guard.
+then the principal's limits (:mod:`.limits`: its rates, then one of its calls in flight, held
+until grpc says the call is over; a server stream also holds a stream slot until it ends).
+Health and reflection need no token and have no per-principal limits: they get the decoding
+guard, and their streams (Health.Watch, reflection) one slot of the process-wide cap on
+unauthenticated streams when the server gives one (the API port; the health port has none).
 
 A handler may return its response already serialized (``bytes``): the wrapped handler's
 serializer passes bytes through, so a cached answer is encoded once per cache entry, not per call
@@ -27,7 +30,7 @@ import inspect
 import logging
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -47,7 +50,7 @@ from stack_cfo.api.decoding import (
     safe_deserializer,
 )
 from stack_cfo.api.errors import fail_with, mark_span
-from stack_cfo.api.limits import CallLimiter
+from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.core.deadline import enter as deadline_enter
 from stack_cfo.core.deadline import leave as deadline_leave
@@ -159,14 +162,19 @@ class _MethodMetrics:
 class RpcWrapper:
     """Wraps method handlers (once each) with the stack the module docstring describes."""
 
-    def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None) -> None:
+    def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None,
+                 unauthenticated: UnauthenticatedStreams | None = None) -> None:
         self._verifier = verifier
         self._limiter = limiter
+        self._unauthenticated = unauthenticated
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler of ``method`` (``/package.Service/Method``) as it is served."""
         if method.lstrip("/").startswith(PUBLIC_SERVICES):
-            return guard(handler)
+            guarded = guard(handler)
+            if self._unauthenticated is None or not handler.response_streaming:
+                return guarded  # Health.Check and List: unary, only grpc's own limits
+            return _capped_public_stream(guarded, self._unauthenticated, method)
         if handler.request_streaming:
             # No client-streaming RPCs exist in our contract; pass them through unwrapped.
             return handler
@@ -190,8 +198,10 @@ class RpcWrapper:
             response_serializer=passthrough_serializer(handler.response_serializer),
         )
 
-    async def _admit(self, request: Any, authorization: str | None, method: str, type_name: str) -> Principal:
-        """Everything before the servicer: the body decoded, the caller known, within its rates."""
+    async def _admit(self, request: Any, authorization: str | None, method: str, type_name: str,
+                     context: grpc.aio.ServicerContext) -> Principal:
+        """Everything before the servicer: the body decoded, the caller known, within its rates and
+        holding one of its calls in flight (a call refused by a rate holds none)."""
         if request is UNDECODABLE:
             raise malformed(type_name)
         if type(request) is TextWithNul:
@@ -201,6 +211,7 @@ class RpcWrapper:
         principal = await self._verifier.averify(authorization)
         if self._limiter is not None:
             await self._limiter.admit(principal, method)
+            self._limiter.hold(principal, method, context)
         return principal
 
     @staticmethod
@@ -225,7 +236,7 @@ class RpcWrapper:
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
             try:
-                principal = await admit(request, authorization, method, type_name)
+                principal = await admit(request, authorization, method, type_name, context)
                 token = set_principal(principal)
                 logged = tlog.push(principal.call_log_fields(method))
                 bounded = deadline_enter(_deadline(context))
@@ -235,7 +246,7 @@ class RpcWrapper:
                     deadline_leave(bounded)
                     tlog.pop(logged)
             except Exception as exc:
-                _fail(context, exc, method)
+                await _fail_unary(context, exc, method)
                 return None
             finally:
                 if token is not None:
@@ -264,7 +275,7 @@ class RpcWrapper:
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
             try:
-                principal = await admit(request, authorization, method, type_name)
+                principal = await admit(request, authorization, method, type_name, context)
                 token = set_principal(principal)
                 slot = limiter.stream(principal) if limiter is not None else contextlib.nullcontext()
                 fields = principal.log_fields()
@@ -369,11 +380,71 @@ class _WrappedOnFirstCall(grpc.GenericRpcHandler):
         return None
 
 
+def _capped_public_stream(handler: grpc.RpcMethodHandler, cap: UnauthenticatedStreams,
+                          method: str) -> grpc.RpcMethodHandler:
+    """A guarded Health.Watch or reflection stream (``guard`` makes them async generators) that holds
+    one slot of ``cap`` until grpc says the stream is over, or is refused before it starts."""
+    if handler.request_streaming:
+        inner_ss = handler.stream_stream
+
+        async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+            try:
+                cap.enter(context)
+            except Exception as exc:
+                fail_with(context, exc, method)
+                return
+            async for response in inner_ss(requests, context):
+                yield response
+
+        return grpc.stream_stream_rpc_method_handler(
+            stream_stream, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    inner_us = handler.unary_stream
+
+    async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            cap.enter(context)
+        except Exception as exc:
+            fail_with(context, exc, method)
+            return
+        async for response in inner_us(request, context):
+            yield response
+
+    return grpc.unary_stream_rpc_method_handler(
+        unary_stream, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
 def _peer_gone(exc: Exception, context: grpc.aio.ServicerContext) -> bool:
     """``exc`` only says the call is over: a write (or read) refused because the client cancelled or
     the connection went, which grpc raises as ``ExecuteBatchError`` before it cancels the handler."""
     return isinstance(exc, cygrpc.ExecuteBatchError) or (
         isinstance(exc, cygrpc.UsageError) and context.cancelled())
+
+
+async def _fail_unary(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:
+    """End a unary call with the status for ``exc`` now, and without a response message.
+
+    A unary handler that returns after ``set_code`` makes grpc send an empty message before the
+    status, and that message waits for the client's flow-control window: a client that announces a
+    window of 0 kept every refused call (rate-limited, over its calls in flight, without a token)
+    in grpc's ``maximum_concurrent_rpcs`` until its connection closed. ``abort`` sends the status
+    alone (a trailers-only response, which flow control does not hold). Its ``AbortError`` is kept
+    on the call's state and raised again by grpc when the handler returns; it is kept here without
+    its traceback or the error it interrupted (see ``fail_with``), so it holds no frame, and so not
+    the request."""
+    _fail(context, exc, method)
+    if isinstance(exc, grpc.aio.AbortError):
+        return
+    try:
+        await context.abort(_code_of(context))  # the details and trailers ``_fail`` set are sent
+    except grpc.aio.AbortError as aborted:
+        aborted.__traceback__ = None
+        aborted.__context__ = None
+    except Exception:  # the call is already over (cancelled): nobody to tell
+        return
 
 
 def _fail(context: grpc.aio.ServicerContext, exc: Exception, method: str) -> None:

@@ -8,11 +8,21 @@ have separate limits), counted with the sliding-window counter: in process memor
 streams also take one of the principal's concurrent-stream slots for as long as they stay open
 (:mod:`stack_cfo.api.stream_slots`).
 
+Every admitted call, unary or streaming, also holds one of the principal's calls in flight
+(:class:`CallsInFlight`) from admission until grpc says the RPC is over (its done callback: the
+status sent, or the call cancelled), not merely until the handler returned: an answer a client
+never reads (an HTTP/2 window of 0) keeps its call, and grpc's ``maximum_concurrent_rpcs`` slot,
+that long. Counted per process, because the resource it protects (``server.max_concurrent_rpcs``)
+is per process; a cap of a quarter (users) or half (services) of it is the most one principal
+gets (:func:`in_flight_cap`). Streams without a token (Health.Watch, reflection) share one
+process-wide cap instead (:class:`UnauthenticatedStreams`).
+
 A refusal is RESOURCE_EXHAUSTED with ``RetryInfo`` and an ``ErrorInfo``: ``RATE_LIMITED``
-(metadata ``class``, ``limit``, ``retry_after_seconds``) or ``TOO_MANY_STREAMS`` (``limit``,
-``class=streams``). Refusals are counted in ``stack_cfo_rpc_throttled_total{reason,class}``
-(no principal in the labels) and a principal refused ``repeat_log_after`` times within a
-minute is named in one warning a minute.
+(metadata ``class``, ``limit``, ``retry_after_seconds``), ``TOO_MANY_STREAMS`` (``limit``,
+``class=streams``), ``TOO_MANY_CALLS_IN_FLIGHT`` (``limit``, ``class``: the call's first class)
+or ``TOO_MANY_UNAUTHENTICATED_STREAMS`` (``limit``). Refusals are counted in
+``stack_cfo_rpc_throttled_total{reason,class}`` (no principal in the labels) and a principal
+refused ``repeat_log_after`` times within a minute is named in one warning a minute.
 
 When the shared storage cannot be reached the limits fail open (the call goes on, the error is
 logged at most every 30 s and counted): a Redis outage must not take the API down with it.
@@ -20,6 +30,7 @@ logged at most every 30 s and counted): a Redis outage must not take the API dow
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -27,7 +38,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
+import grpc
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -44,13 +57,15 @@ log = logging.getLogger("stack_cfo.api.limits")
 THROTTLED = Counter(
     "stack_cfo_rpc_throttled",
     "Calls refused by the per-principal limits, by reason (RATE_LIMITED, TOO_MANY_STREAMS,"
-    " TOO_MANY_CONCURRENT_IMPORTS) and class.",
+    " TOO_MANY_CALLS_IN_FLIGHT, TOO_MANY_CONCURRENT_IMPORTS, TOO_MANY_UNAUTHENTICATED_STREAMS) and class.",
     ["reason", "class"],
 )
 # Exported at 0 from the start (dashboards and rates see the series before the first refusal).
 for _class in ("reads", "writes", "paid_ai", "streams"):
     THROTTLED.labels("RATE_LIMITED", _class)
+    THROTTLED.labels("TOO_MANY_CALLS_IN_FLIGHT", _class)
 THROTTLED.labels("TOO_MANY_STREAMS", "streams")
+THROTTLED.labels("TOO_MANY_UNAUTHENTICATED_STREAMS", "streams")
 STORAGE_ERRORS = Counter(
     "stack_cfo_rate_limit_storage_errors",
     "Limit checks that could not reach the shared storage (the call was let through).",
@@ -121,6 +136,54 @@ METHOD_CLASSES: dict[str, tuple[CallClass, ...]] = {
 DEFAULT_CLASSES: tuple[CallClass, ...] = (W,)
 #: How long a refused stream is told to wait before trying again (slots free when streams end).
 STREAM_RETRY = timedelta(seconds=1)
+#: How long a call refused for want of an in-flight slot is told to wait (calls end in milliseconds).
+IN_FLIGHT_RETRY = timedelta(seconds=1)
+
+
+def in_flight_cap(configured: int, max_concurrent_rpcs: int, share: int = 4) -> int:
+    """``configured``, but at most ``1/share`` of ``server.max_concurrent_rpcs`` (at least 1): an
+    operator who lowers the server's limit lowers the caps with it, so one principal (or the
+    unauthenticated streams together) cannot take the whole port."""
+    return max(1, min(configured, max_concurrent_rpcs // share))
+
+
+def _release(held: dict[str, int], key: str, _context: Any) -> None:
+    """A call of ``key`` is over (grpc's done callback: it must not raise)."""
+    n = held.get(key, 0) - 1
+    if n > 0:
+        held[key] = n
+    else:
+        held.pop(key, None)
+
+
+class UnauthenticatedStreams:
+    """One cap, for the whole process, on the streams open without a token (Health.Watch and both
+    reflection services) on the API port: nobody can fill ``max_concurrent_rpcs`` with them."""
+
+    KEY = "unauthenticated"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: dict[str, int] = {}
+
+    @property
+    def open(self) -> int:
+        return self._held.get(self.KEY, 0)
+
+    def enter(self, context: grpc.aio.ServicerContext) -> None:
+        """Hold a slot until the stream is over, or raise TOO_MANY_UNAUTHENTICATED_STREAMS."""
+        held = self._held
+        n = held.get(self.KEY, 0)
+        if n >= self.limit:
+            THROTTLED.labels("TOO_MANY_UNAUTHENTICATED_STREAMS", CallClass.STREAMS.value).inc()
+            raise ResourceExhausted(
+                f"too many streams without a token: at most {self.limit} at once on this port",
+                reason="TOO_MANY_UNAUTHENTICATED_STREAMS",
+                retry_after=STREAM_RETRY,
+                metadata={"class": CallClass.STREAMS.value, "limit": str(self.limit)},
+            )
+        held[self.KEY] = n + 1
+        context.add_done_callback(functools.partial(_release, held, self.KEY))
 
 
 class _Rates:
@@ -128,6 +191,7 @@ class _Rates:
 
     def __init__(self, cfg: PrincipalLimits) -> None:
         self.concurrent_streams = cfg.concurrent_streams
+        self.calls_in_flight = cfg.calls_in_flight
         self.items: dict[CallClass, list[RateLimitItem]] = {
             c: sorted(parse_many(getattr(cfg, c.value)), key=lambda i: i.get_expiry(), reverse=True)
             for c in CallClass
@@ -189,6 +253,49 @@ class CallLimiter:
         self.slots: StreamSlots = LocalStreamSlots()
         self._repeat = _RepeatLog(cfg.repeat_log_after)
         self._last_storage_error = 0.0
+        #: Calls in flight per principal key, in this process (see :meth:`hold`).
+        self._in_flight: dict[str, int] = {}
+
+    def bound_by(self, max_concurrent_rpcs: int) -> None:
+        """Lower the in-flight caps to their share of the server's ``max_concurrent_rpcs`` (users a
+        quarter, services half) and say so when that changed one."""
+        for is_service, share in ((False, 4), (True, 2)):
+            rates = self._rates[is_service]
+            cap = in_flight_cap(rates.calls_in_flight, max_concurrent_rpcs, share)
+            if cap != rates.calls_in_flight:
+                kind = "service" if is_service else "user"
+                log.warning(
+                    "calls-in-flight cap lowered to a share of server.max_concurrent_rpcs",
+                    extra={"setting": f"rate_limits.{kind}.calls_in_flight", "configured": rates.calls_in_flight,
+                           "used": cap, "max_concurrent_rpcs": max_concurrent_rpcs},
+                )
+                rates.calls_in_flight = cap
+
+    def in_flight(self, key: str) -> int:
+        """Calls of the principal ``key`` in flight in this process."""
+        return self._in_flight.get(key, 0)
+
+    def hold(self, principal: Principal, method: str, context: grpc.aio.ServicerContext) -> None:
+        """Count the call against ``principal``'s calls in flight until grpc says it is over (its
+        done callback, so also while an answer waits for the client's flow-control window), or
+        raise TOO_MANY_CALLS_IN_FLIGHT."""
+        if not self.cfg.enabled:
+            return
+        held, key = self._in_flight, principal.key
+        n = held.get(key, 0)
+        limit = self._rates[principal.is_service].calls_in_flight
+        if n >= limit:
+            call_class = self.classes(method)[0].value
+            self._count_refusal(principal, "TOO_MANY_CALLS_IN_FLIGHT", call_class)
+            raise ResourceExhausted(
+                f"too many calls in flight: at most {limit} at once; wait for answers before sending more",
+                reason="TOO_MANY_CALLS_IN_FLIGHT",
+                retry_after=IN_FLIGHT_RETRY,
+                metadata={"class": call_class, "limit": str(limit),
+                          "principal_kind": "service" if principal.is_service else "user"},
+            )
+        held[key] = n + 1
+        context.add_done_callback(functools.partial(_release, held, key))
 
     async def start(self) -> None:
         url = self.cfg.storage.get() if self.cfg.storage is not None else None

@@ -1,9 +1,11 @@
 """The grpc.aio servers: options, the wrapped handlers, health, reflection, TLS, and their lifecycle.
 
 Two servers share one health state. The API server (``server.listen``, TLS when configured)
-serves the contract, health and reflection, with ``server.max_concurrent_rpcs``. The health
-server (``server.health_listen``, plain text: Kubernetes gRPC probes speak no TLS) serves only
-health and reflection, so probes never queue behind, or get refused by, user traffic.
+serves the contract, health and reflection, with ``server.max_concurrent_rpcs``; no one principal
+(calls in flight) and not the streams without a token (``server.max_unauthenticated_streams``) can
+take all of it (:mod:`.limits`). The health server (``server.health_listen``, plain text:
+Kubernetes gRPC probes speak no TLS) serves only health and reflection, with no such caps, so
+probes never queue behind, or get refused by, user traffic.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from stack_cfo.api.auth import TokenVerifier
 from stack_cfo.api.errors import clip, to_status
 from stack_cfo.api.health import HealthState
 from stack_cfo.api.interceptors import Registrar, RpcWrapper
-from stack_cfo.api.limits import CallLimiter
+from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams, in_flight_cap
 from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
 from stack_cfo.core.errors import Unimplemented
@@ -67,8 +69,9 @@ def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple
 
 
 def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Sequence[str]) -> None:
-    """Health (no token, no limits) and reflection of ``services`` plus themselves (reflection
-    as v1 and as v1alpha, see :mod:`.reflection_v1`)."""
+    """Health (no token, no per-principal limits: the registrar's wrapper caps their streams on the
+    API port) and reflection of ``services`` plus themselves (reflection as v1 and as v1alpha, see
+    :mod:`.reflection_v1`)."""
     registrar.add(health_pb2_grpc.add_HealthServicer_to_server, servicer)
     names = [*services, health.SERVICE_NAME, reflection_v1.SERVICE_NAME, reflection.SERVICE_NAME]
     reflecting = reflection.aio.ReflectionServicer(names)
@@ -128,7 +131,15 @@ class GrpcServer:
         self.server = grpc.aio.server(
             options=server_options(cfg, reuse_port=reuse_port), maximum_concurrent_rpcs=cfg.max_concurrent_rpcs
         )
-        api = Registrar(self.server, RpcWrapper(verifier, limiter).wrap)
+        if limiter is not None:
+            limiter.bound_by(cfg.max_concurrent_rpcs)
+        unauthenticated_cap = in_flight_cap(cfg.max_unauthenticated_streams, cfg.max_concurrent_rpcs)
+        if unauthenticated_cap != cfg.max_unauthenticated_streams:
+            log.warning("unauthenticated-streams cap lowered to a quarter of server.max_concurrent_rpcs",
+                        extra={"setting": "server.max_unauthenticated_streams",
+                               "configured": cfg.max_unauthenticated_streams, "used": unauthenticated_cap})
+        self.unauthenticated = UnauthenticatedStreams(unauthenticated_cap)
+        api = Registrar(self.server, RpcWrapper(verifier, limiter, self.unauthenticated).wrap)
         for r in registrations:
             api.add(r.add, r.servicer)
         add_health_and_reflection(api, self.health.servicer, names)
@@ -141,6 +152,10 @@ class GrpcServer:
         self.tls: CertificateFiles | None = certificate_files(cfg)
         self.port = 0
         self.health_port = 0
+
+    def unauthenticated_streams(self) -> int:
+        """Streams without a token open on the API port now."""
+        return self.unauthenticated.open
 
     async def start(self) -> int:
         if self.limiter is not None:

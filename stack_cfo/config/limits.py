@@ -1,4 +1,4 @@
-"""The ``rate_limits`` block: per-principal request rates and concurrent streams.
+"""The ``rate_limits`` block: per-principal request rates, calls in flight and concurrent streams.
 
 A rate is written in the ``limits`` library's notation, one or more windows separated by ``;``:
 ``"20/second;600/minute"`` lets a caller burst 20 calls in any second and sustain 600 a minute
@@ -46,6 +46,8 @@ class PrincipalLimits(Section):
     """Server streams opened (WatchPortfolio, SendMessage, RunJob, StreamPortfolioSummary)."""
     concurrent_streams: int
     """Server streams one principal may hold open at once (across replicas with a Redis storage)."""
+    calls_in_flight: int
+    """Calls (unary and streaming) one principal may have in flight at once in one server process."""
 
 
 # Two subclasses rather than two instances: each kind's keys need their own environment variables
@@ -61,6 +63,10 @@ class UserLimits(PrincipalLimits):
     """Server streams opened (WatchPortfolio, SendMessage, StreamPortfolioSummary) per user."""
     concurrent_streams: int = setting(16, env="STACK_CFO_MAX_STREAMS_PER_USER", ge=1, le=100_000)
     """Server streams one user may hold open at once (across replicas with a Redis storage)."""
+    calls_in_flight: int = setting(64, env="STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_USER", ge=1, le=100_000)
+    """Calls one user may have in flight at once per server process, unary and streams together, from admission
+    until grpc has sent the status (a client that does not read its answers holds them that long); at most a
+    quarter of server.max_concurrent_rpcs is used."""
 
 
 class ServiceLimits(PrincipalLimits):
@@ -74,6 +80,9 @@ class ServiceLimits(PrincipalLimits):
     """Server streams opened per service principal."""
     concurrent_streams: int = setting(512, env="STACK_CFO_MAX_STREAMS_PER_SERVICE", ge=1, le=100_000)
     """Server streams one service principal may hold open at once."""
+    calls_in_flight: int = setting(500, env="STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_SERVICE", ge=1, le=100_000)
+    """Calls one service principal may have in flight at once per server process, unary and streams together; at
+    most half of server.max_concurrent_rpcs is used."""
 
 
 def _storage(value: object) -> object:

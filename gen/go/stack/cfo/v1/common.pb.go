@@ -15,9 +15,12 @@
 //   years 1900 to 2199; Durations are valid (each field clamps or refuses what it cannot use). Out of
 //   range is INVALID_ARGUMENT (OUT_OF_RANGE, or INVALID_DURATION) naming the field; nothing is stored.
 // * Limits. Calls count per principal against rates per class (reads, writes, paid AI calls, streams
-//   opened) and open server streams against a per-principal cap. A refusal is RESOURCE_EXHAUSTED with a
-//   RetryInfo and an ErrorInfo reason RATE_LIMITED (metadata `class`, `limit`, `retry_after_seconds`) or
-//   TOO_MANY_STREAMS (metadata `class` = "streams", `limit`), before any work is done.
+//   opened), open server streams against a per-principal cap, and calls in flight (unary and streaming,
+//   until their status is sent) against another. A refusal is RESOURCE_EXHAUSTED with a RetryInfo and an
+//   ErrorInfo reason RATE_LIMITED (metadata `class`, `limit`, `retry_after_seconds`), TOO_MANY_STREAMS
+//   (metadata `class` = "streams", `limit`) or TOO_MANY_CALLS_IN_FLIGHT (metadata `class`, `limit`), before
+//   any work is done. Health.Watch and reflection streams on the API port need no token and share one cap:
+//   beyond it RESOURCE_EXHAUSTED (TOO_MANY_UNAUTHENTICATED_STREAMS).
 // * A request body that does not decode is INVALID_ARGUMENT (MALFORMED_REQUEST, metadata `message_type`).
 //   Values echoed in errors are cut to 256 characters (messages to 512).
 // * Currencies are ISO 4217 alphabetic codes in upper case ("USD", "EUR").

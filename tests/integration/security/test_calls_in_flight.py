@@ -1,0 +1,257 @@
+"""Nobody takes the whole API port: a principal's calls in flight are capped until grpc has sent
+their status (a client that never reads its responses holds them that long), and unauthenticated
+streams (Health.Watch, reflection) share a cap of their own; other users are still served."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import h2.config
+import h2.connection
+import h2.events
+import h2.settings
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prometheus_client import REGISTRY
+
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from tests.integration.portfolio.support import error_details, holding, name, new_user, stub, sync
+from tests.support.server import RunningServer, running_server
+
+SUMMARY = "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSummary"
+
+
+def _throttled(reason: str, call_class: str) -> float:
+    return REGISTRY.get_sample_value("stack_cfo_rpc_throttled_total", {"reason": reason, "class": call_class}) or 0.0
+
+
+class StalledClient:
+    """A raw HTTP/2 connection that announces a stream flow-control window of 0 and never opens it:
+    the server can send headers and trailers-only answers, but no response message, so a call
+    that would answer with a message stays in flight until the connection goes."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+        self._conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.ended: dict[int, dict[str, str]] = {}  # stream id -> trailers (or trailers-only headers)
+        self.opened: list[int] = []
+        self._pump: asyncio.Task[None] | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, port: int) -> AsyncIterator[StalledClient]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        client._conn.local_settings = h2.settings.Settings(
+            client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0}
+        )
+        client._conn.initiate_connection()
+        await client._flush()
+        client._pump = asyncio.create_task(client._read_forever())
+        try:
+            yield client
+        finally:
+            client._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await client._pump
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def _flush(self) -> None:
+        self._writer.write(self._conn.data_to_send())
+        await self._writer.drain()
+
+    async def _read_forever(self) -> None:
+        # Settings and pings are answered (so keepalive never ends the connection); data is never
+        # acknowledged, and with a window of 0 none arrives.
+        while data := await self._reader.read(65536):
+            for event in self._conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived | h2.events.TrailersReceived) and event.stream_ended:
+                    self.ended[event.stream_id] = {k.decode(): v.decode() for k, v in event.headers}
+            await self._flush()
+
+    async def call(self, method: str, request: bytes, metadata: list[tuple[str, str]]) -> None:
+        stream_id = self._conn.get_next_available_stream_id()
+        self._conn.send_headers(
+            stream_id,
+            [
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":path", method),
+                (":authority", "127.0.0.1"),
+                ("content-type", "application/grpc"),
+                ("te", "trailers"),
+                *metadata,
+            ],
+        )
+        self._conn.send_data(stream_id, b"\x00" + len(request).to_bytes(4, "big") + request, end_stream=True)
+        self.opened.append(stream_id)
+        await self._flush()
+
+    def ended_by_reason(self) -> dict[str, int]:
+        return dict(
+            Counter(
+                _reason(t) if "grpc-status-details-bin" in t else t.get("grpc-message", "") for t in self.ended.values()
+            )
+        )
+
+    def pending(self) -> list[int]:
+        return [s for s in self.opened if s not in self.ended]
+
+
+def _reason(trailers: dict[str, str]) -> str:
+    raw = trailers["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(base64.b64decode(raw + "=" * (-len(raw) % 4)))
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.reason
+    raise AssertionError("no ErrorInfo")
+
+
+async def _wait_for(predicate: Any, timeout: float = 15.0, message: Any = lambda: "") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out: {message()}"
+        await asyncio.sleep(0.05)
+
+
+async def _summary(srv: RunningServer, user: str) -> portfolio_pb2.PortfolioSummary:
+    return await stub(srv).GetPortfolioSummary(
+        portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name(user)), metadata=srv.auth(user), timeout=5
+    )
+
+
+async def test_a_client_that_never_reads_its_answers_holds_only_its_own_calls(db_dsn: str, data_dir: Path) -> None:
+    """One token, one connection with a flow-control window of 0, unary calls under the rate limit:
+    before, every call stayed in flight until the connection closed, until grpc's
+    max_concurrent_rpcs refused every other user. Now the user holds at most its cap; the calls
+    beyond it are refused TOO_MANY_CALLS_IN_FLIGHT (with RetryInfo, counted), another user is
+    served, and the slots come back when the connection goes."""
+    overrides = {
+        "server": {"max_concurrent_rpcs": 40},
+        "rate_limits": {"user": {"reads": "1000/second", "calls_in_flight": 8}},
+    }
+    async with running_server(db_dsn, data_dir, overrides) as srv:
+        attacker, other = new_user(), new_user()
+        await sync(srv, attacker, [holding("AAPL", "3")])
+        await sync(srv, other, [holding("MSFT", "2")])
+        await _summary(srv, attacker)  # answers with a message: it would be held by the window
+        before = _throttled("TOO_MANY_CALLS_IN_FLIGHT", "reads")
+        request = portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name(attacker)).SerializeToString()
+        async with StalledClient.connect(srv.port) as stalled:
+            for _ in range(60):
+                await stalled.call(SUMMARY, request, srv.auth(attacker))
+            await _wait_for(lambda: len(stalled.ended) >= 52, message=lambda: f"{stalled.ended_by_reason()} ended")
+            await asyncio.sleep(0.5)  # nothing else ends: the 8 admitted are held by the window
+            assert len(stalled.pending()) == 8, len(stalled.pending())
+            refused = list(stalled.ended.values())
+            assert {t["grpc-status"] for t in refused} == {str(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0])}
+            assert {_reason(t) for t in refused} == {"TOO_MANY_CALLS_IN_FLIGHT"}
+            assert _throttled("TOO_MANY_CALLS_IN_FLIGHT", "reads") - before == 52
+
+            # Calls refused before any work (here: no token) are answered with their status alone,
+            # which the window does not hold: they hold nothing either.
+            for _ in range(20):
+                await stalled.call(SUMMARY, request, [])
+            await _wait_for(lambda: len(stalled.ended) >= 72, message=lambda: f"{stalled.ended_by_reason()} ended")
+            assert stalled.ended_by_reason() == {"TOO_MANY_CALLS_IN_FLIGHT": 52, "TOKEN_MISSING": 20}
+            assert len(stalled.pending()) == 8
+
+            # Another user is served meanwhile, and the attacker's ordinary calls are refused with the
+            # reason, the cap and a RetryInfo.
+            assert (await _summary(srv, other)).portfolio == name(other)
+            try:
+                await _summary(srv, attacker)
+                raise AssertionError("the attacker got a ninth call in flight")
+            except grpc.aio.AioRpcError as err:
+                assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                info, _ = error_details(err)
+                assert info.reason == "TOO_MANY_CALLS_IN_FLIGHT"
+                assert info.metadata["limit"] == "8" and info.metadata["principal_kind"] == "user"
+                assert float(info.metadata["retry_after_seconds"]) > 0
+        # The stalled connection closed: grpc ends its calls, and their slots are given back.
+        await _wait_for(
+            lambda: srv.process.grpc.limiter is not None and srv.process.grpc.limiter.in_flight(f"user:{attacker}") == 0
+        )
+        for _ in range(20):  # sequential calls end and free their slot each time
+            await _summary(srv, attacker)
+
+
+async def test_the_in_flight_cap_stays_well_below_max_concurrent_rpcs() -> None:
+    """An operator who lowers server.max_concurrent_rpcs lowers the cap with it (a quarter)."""
+    from stack_cfo.api.limits import in_flight_cap
+
+    assert in_flight_cap(64, 1000) == 64
+    assert in_flight_cap(64, 40) == 10
+    assert in_flight_cap(64, 3) == 1
+
+
+async def test_unauthenticated_watch_streams_cannot_fill_the_api_port(db_dsn: str, data_dir: Path) -> None:
+    """No token at all: Health.Watch streams beyond server.max_unauthenticated_streams are refused
+    RESOURCE_EXHAUSTED, so they no longer take every slot of max_concurrent_rpcs. Health.Check
+    (the probes' and clients' unary call) and other users are still served; the health port has
+    no such cap."""
+    overrides = {"server": {"max_concurrent_rpcs": 40, "max_unauthenticated_streams": 10}}
+    async with running_server(db_dsn, data_dir, overrides) as srv:
+        user = new_user()
+        await sync(srv, user, [holding("AAPL", "1")])
+        health = health_pb2_grpc.HealthStub(srv.channel)
+        before = _throttled("TOO_MANY_UNAUTHENTICATED_STREAMS", "streams")
+
+        async def watch(stub_: Any) -> tuple[Any, grpc.aio.AioRpcError | None]:
+            call = stub_.Watch(health_pb2.HealthCheckRequest(service="liveness"))
+            try:
+                await asyncio.wait_for(call.read(), 10)
+            except grpc.aio.AioRpcError as err:
+                return call, err
+            return call, None
+
+        results = await asyncio.gather(*(watch(health) for _ in range(60)))
+        reflection = reflection_pb2_grpc.ServerReflectionStub(srv.channel).ServerReflectionInfo()
+        try:
+            opened = [c for c, e in results if e is None]
+            refused = [e for _, e in results if e is not None]
+            assert len(opened) == 10, len(opened)
+            assert {e.code() for e in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+            info, _ = error_details(refused[0])
+            assert info.reason == "TOO_MANY_UNAUTHENTICATED_STREAMS" and info.metadata["limit"] == "10"
+            assert _throttled("TOO_MANY_UNAUTHENTICATED_STREAMS", "streams") - before == 50
+            # Reflection streams share the cap.
+            await reflection.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+            try:
+                await asyncio.wait_for(reflection.read(), 10)
+                raise AssertionError("a reflection stream opened beyond the cap")
+            except grpc.aio.AioRpcError as err:
+                assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            # Users and unary health checks are served; the health port takes any number of watches.
+            assert (await _summary(srv, user)).portfolio == name(user)
+            for _ in range(5):
+                assert (
+                    await health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=5)
+                ).status == health_pb2.HealthCheckResponse.SERVING
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{srv.process.grpc.health_port}") as probes:
+                on_probes = await asyncio.gather(*(watch(health_pb2_grpc.HealthStub(probes)) for _ in range(30)))
+                assert all(e is None for _, e in on_probes)
+                for c, _ in on_probes:
+                    c.cancel()
+            # A watch that ends gives its slot back.
+            opened[0].cancel()
+            await _wait_for(lambda: srv.process.grpc.unauthenticated_streams() < 10)
+            again, err = await watch(health)
+            assert err is None
+            again.cancel()
+        finally:
+            reflection.cancel()
+            for c, _ in results:
+                c.cancel()
