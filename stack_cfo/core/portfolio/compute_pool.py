@@ -15,7 +15,6 @@ heap is handed back to the operating system (:func:`trim`).
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextvars
 import ctypes
 import functools
@@ -23,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -83,44 +82,3 @@ def trim() -> None:
     keeps mapped for good. It costs milliseconds, and is only called after a large computation."""
     if _malloc_trim is not None:
         _malloc_trim(0)
-
-
-class Lane:
-    """Small computations on the loop, one at a time, with a turn of the loop after each.
-
-    After a price change every watched portfolio holding the symbol recomputes. Their loads share
-    one query, so they all resume in the same turn of the loop, and each computes without yielding:
-    the finished ones' watchers, woken behind them in the loop's ready queue, waited for the last
-    computation before the first update went out (1,000 watches of 200 portfolios: the first after
-    2.4 s, all within 0.3 s of each other). Queued here, one computation runs, then the loop runs
-    what became ready meanwhile (the sends of the portfolios done so far, whose writes the gRPC
-    core completes on its own threads), then the next: the first update goes out after one
-    computation and the sends overlap the computing (bench/watches.py). Callers that go away
-    before their turn are skipped."""
-
-    def __init__(self) -> None:
-        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any], contextvars.Context]] = (
-            collections.deque()
-        )
-        self._worker: asyncio.Task[None] | None = None
-
-    async def run(self, fn: Callable[[], T]) -> T:
-        """``fn()`` in its turn, in the caller's context."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((fn, future, contextvars.copy_context()))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._queue:
-            fn, future, ctx = self._queue.popleft()
-            if future.done():  # its caller was cancelled before its turn
-                continue
-            try:
-                result = ctx.run(fn)
-            except Exception as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-            await asyncio.sleep(0)

@@ -211,8 +211,6 @@ class PortfolioService(LedgerUseCases):
         self._refreshes: set[asyncio.Task[None]] = set()
         #: By user, the refresh under way and the symbols changed since it started (refreshed next).
         self._refreshing: dict[str, tuple[asyncio.Task[None], set[str]]] = {}
-        #: Inline computations made while a fan-out is in flight (see _compute_view).
-        self._lane = compute_pool.Lane()
         #: By watched user, the exchange-rate series (``#FX:`` keys) their latest "now" summary was
         #: valued with, and the change sequence that computation started at (a computation begun
         #: earlier and finished later does not replace it): what their watches listen to besides the
@@ -491,8 +489,7 @@ class PortfolioService(LedgerUseCases):
         # so one user's big portfolio does not hold every other call (10,000 positions: ~0.5 s); the
         # process's few such threads (compute_pool) bound how many are in memory at once.
         if _inline(inputs):
-            # During a fan-out the computations take turns with the sends (see compute_pool.Lane).
-            view = await self._lane.run(work) if self.hub.in_flight else work()
+            view = work()
         else:
             view = await compute_pool.run(work, started=shared.start)
         self.stats.computations += 1
