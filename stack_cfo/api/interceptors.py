@@ -172,9 +172,9 @@ class RpcWrapper:
         """The handler of ``method`` (``/package.Service/Method``) as it is served."""
         if method.lstrip("/").startswith(PUBLIC_SERVICES):
             guarded = guard(handler)
-            if self._unauthenticated is None or not handler.response_streaming:
-                return guarded  # Health.Check and List: unary, only grpc's own limits
-            return _capped_public_stream(guarded, self._unauthenticated, method)
+            if self._unauthenticated is None:
+                return guarded  # the health port: only grpc's own limits
+            return _capped_public(guarded, self._unauthenticated, method)
         if handler.request_streaming:
             # No client-streaming RPCs exist in our contract; pass them through unwrapped.
             return handler
@@ -380,16 +380,32 @@ class _WrappedOnFirstCall(grpc.GenericRpcHandler):
         return None
 
 
-def _capped_public_stream(handler: grpc.RpcMethodHandler, cap: UnauthenticatedStreams,
-                          method: str) -> grpc.RpcMethodHandler:
-    """A guarded Health.Watch or reflection stream (``guard`` makes them async generators) that holds
-    one slot of ``cap`` until grpc says the stream is over, or is refused before it starts."""
+def _capped_public(handler: grpc.RpcMethodHandler, cap: UnauthenticatedStreams,
+                   method: str) -> grpc.RpcMethodHandler:
+    """A guarded health or reflection call (``guard`` makes the streams async generators) that holds
+    one slot of ``cap`` until grpc says the call is over (a unary answer a client never reads holds
+    it too), or is refused before it starts."""
+    if not handler.response_streaming:
+        inner_uu = handler.unary_unary
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                cap.enter(context, method)
+            except Exception as exc:
+                await _fail_unary(context, exc, method)
+                return None
+            return await inner_uu(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
     if handler.request_streaming:
         inner_ss = handler.stream_stream
 
         async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
             try:
-                cap.enter(context)
+                cap.enter(context, method)
             except Exception as exc:
                 fail_with(context, exc, method)
                 return
@@ -404,7 +420,7 @@ def _capped_public_stream(handler: grpc.RpcMethodHandler, cap: UnauthenticatedSt
 
     async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
-            cap.enter(context)
+            cap.enter(context, method)
         except Exception as exc:
             fail_with(context, exc, method)
             return

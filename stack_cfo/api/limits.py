@@ -50,7 +50,7 @@ from stack_cfo.api.auth import Principal
 from stack_cfo.api.rate_windows import SlidingWindows
 from stack_cfo.api.stream_slots import LocalStreamSlots, RedisStreamSlots, StreamSlots, redis_pool
 from stack_cfo.config import PrincipalLimits, RateLimitConfig
-from stack_cfo.core.errors import ResourceExhausted
+from stack_cfo.core.errors import ResourceExhausted, Unimplemented
 
 log = logging.getLogger("stack_cfo.api.limits")
 
@@ -140,11 +140,11 @@ STREAM_RETRY = timedelta(seconds=1)
 IN_FLIGHT_RETRY = timedelta(seconds=1)
 
 
-def in_flight_cap(configured: int, max_concurrent_rpcs: int, share: int = 4) -> int:
+def in_flight_cap(configured: int, max_concurrent_rpcs: int, share: float = 4) -> int:
     """``configured``, but at most ``1/share`` of ``server.max_concurrent_rpcs`` (at least 1): an
     operator who lowers the server's limit lowers the caps with it, so one principal (or the
     unauthenticated streams together) cannot take the whole port."""
-    return max(1, min(configured, max_concurrent_rpcs // share))
+    return max(1, min(configured, int(max_concurrent_rpcs // share)))
 
 
 def _release(held: dict[str, int], key: str, _context: Any) -> None:
@@ -157,10 +157,17 @@ def _release(held: dict[str, int], key: str, _context: Any) -> None:
 
 
 class UnauthenticatedStreams:
-    """One cap, for the whole process, on the streams open without a token (Health.Watch and both
-    reflection services) on the API port: nobody can fill ``max_concurrent_rpcs`` with them."""
+    """One cap, for the whole process, on the calls in flight without a token on the API port
+    (Health.Check, List and Watch, both reflection services): nobody can fill
+    ``max_concurrent_rpcs`` with them, streams or unary calls whose answers they never read.
+
+    Beyond it ``Health.Watch`` answers UNIMPLEMENTED: gRPC's built-in client-side health checking
+    (gRFC A17) then treats the connection as serving instead of unusable, so a tokenless flood
+    cannot take a replica out of every newly connecting client's rotation. Anything else is
+    RESOURCE_EXHAUSTED (TOO_MANY_UNAUTHENTICATED_CALLS)."""
 
     KEY = "unauthenticated"
+    WATCH = "/grpc.health.v1.Health/Watch"
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -170,15 +177,22 @@ class UnauthenticatedStreams:
     def open(self) -> int:
         return self._held.get(self.KEY, 0)
 
-    def enter(self, context: grpc.aio.ServicerContext) -> None:
-        """Hold a slot until the stream is over, or raise TOO_MANY_UNAUTHENTICATED_STREAMS."""
+    def enter(self, context: grpc.aio.ServicerContext, method: str = "") -> None:
+        """Hold a slot until the call is over, or raise (see the class)."""
         held = self._held
         n = held.get(self.KEY, 0)
         if n >= self.limit:
-            THROTTLED.labels("TOO_MANY_UNAUTHENTICATED_STREAMS", CallClass.STREAMS.value).inc()
+            THROTTLED.labels("TOO_MANY_UNAUTHENTICATED_CALLS", CallClass.STREAMS.value).inc()
+            if method == self.WATCH:
+                raise Unimplemented(
+                    "health watching is not available on this port at the moment (too many calls without a "
+                    "token); watch on the health port, or treat the connection as serving",
+                    reason="TOO_MANY_UNAUTHENTICATED_CALLS",
+                    metadata={"limit": str(self.limit)},
+                )
             raise ResourceExhausted(
-                f"too many streams without a token: at most {self.limit} at once on this port",
-                reason="TOO_MANY_UNAUTHENTICATED_STREAMS",
+                f"too many calls without a token: at most {self.limit} at once on this port",
+                reason="TOO_MANY_UNAUTHENTICATED_CALLS",
                 retry_after=STREAM_RETRY,
                 metadata={"class": CallClass.STREAMS.value, "limit": str(self.limit)},
             )
@@ -258,8 +272,9 @@ class CallLimiter:
 
     def bound_by(self, max_concurrent_rpcs: int) -> None:
         """Lower the in-flight caps to their share of the server's ``max_concurrent_rpcs`` (users a
-        quarter, services half) and say so when that changed one."""
-        for is_service, share in ((False, 4), (True, 2)):
+        quarter, services three quarters: a backend's watches for many users) and say so when that
+        changed one."""
+        for is_service, share in ((False, 4), (True, 4 / 3)):
             rates = self._rates[is_service]
             cap = in_flight_cap(rates.calls_in_flight, max_concurrent_rpcs, share)
             if cap != rates.calls_in_flight:

@@ -2,7 +2,7 @@
 
 Two servers share one health state. The API server (``server.listen``, TLS when configured)
 serves the contract, health and reflection, with ``server.max_concurrent_rpcs``; no one principal
-(calls in flight) and not the streams without a token (``server.max_unauthenticated_streams``) can
+(calls in flight) and not the calls without a token (``server.max_unauthenticated_calls``) can
 take all of it (:mod:`.limits`). The health server (``server.health_listen``, plain text:
 Kubernetes gRPC probes speak no TLS) serves only health and reflection, with no such caps, so
 probes never queue behind, or get refused by, user traffic.
@@ -133,11 +133,11 @@ class GrpcServer:
         )
         if limiter is not None:
             limiter.bound_by(cfg.max_concurrent_rpcs)
-        unauthenticated_cap = in_flight_cap(cfg.max_unauthenticated_streams, cfg.max_concurrent_rpcs)
-        if unauthenticated_cap != cfg.max_unauthenticated_streams:
-            log.warning("unauthenticated-streams cap lowered to a quarter of server.max_concurrent_rpcs",
-                        extra={"setting": "server.max_unauthenticated_streams",
-                               "configured": cfg.max_unauthenticated_streams, "used": unauthenticated_cap})
+        unauthenticated_cap = in_flight_cap(cfg.max_unauthenticated_calls, cfg.max_concurrent_rpcs)
+        if unauthenticated_cap != cfg.max_unauthenticated_calls:
+            log.warning("unauthenticated-calls cap lowered to a quarter of server.max_concurrent_rpcs",
+                        extra={"setting": "server.max_unauthenticated_calls",
+                               "configured": cfg.max_unauthenticated_calls, "used": unauthenticated_cap})
         self.unauthenticated = UnauthenticatedStreams(unauthenticated_cap)
         api = Registrar(self.server, RpcWrapper(verifier, limiter, self.unauthenticated).wrap)
         for r in registrations:
@@ -153,8 +153,8 @@ class GrpcServer:
         self.port = 0
         self.health_port = 0
 
-    def unauthenticated_streams(self) -> int:
-        """Streams without a token open on the API port now."""
+    def unauthenticated_calls(self) -> int:
+        """Calls without a token in flight on the API port now."""
         return self.unauthenticated.open
 
     async def start(self) -> int:

@@ -80,9 +80,10 @@ class ServiceLimits(PrincipalLimits):
     """Server streams opened per service principal."""
     concurrent_streams: int = setting(512, env="STACK_CFO_MAX_STREAMS_PER_SERVICE", ge=1, le=100_000)
     """Server streams one service principal may hold open at once."""
-    calls_in_flight: int = setting(500, env="STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_SERVICE", ge=1, le=100_000)
-    """Calls one service principal may have in flight at once per server process, unary and streams together; at
-    most half of server.max_concurrent_rpcs is used."""
+    calls_in_flight: int = setting(640, env="STACK_CFO_MAX_CALLS_IN_FLIGHT_PER_SERVICE", ge=1, le=100_000)
+    """Calls one service principal may have in flight at once per server process, unary and streams together
+    (above its stream cap, so a backend holding all its streams can still call); at most three quarters of
+    server.max_concurrent_rpcs is used."""
 
 
 def _storage(value: object) -> object:

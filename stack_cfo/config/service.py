@@ -55,10 +55,11 @@ class ServerConfig(Section):
     """Largest request or response message in bytes (RecordPrices batches of 10,000 points fit)."""
     max_concurrent_rpcs: int = setting(1000, ge=1)
     """Beyond this many concurrent RPCs new ones get RESOURCE_EXHAUSTED."""
-    max_unauthenticated_streams: int = setting(100, env="STACK_CFO_MAX_UNAUTHENTICATED_STREAMS", ge=1)
-    """Streams without a token (Health.Watch, reflection) open at once on the API port; more are refused
-    RESOURCE_EXHAUSTED (at most a quarter of max_concurrent_rpcs is used). Health.Check and the health port are not
-    limited by it."""
+    max_unauthenticated_calls: int = setting(200, env="STACK_CFO_MAX_UNAUTHENTICATED_CALLS", ge=1)
+    """Calls without a token (Health.Check, List and Watch, reflection) in flight at once on the API port, unary and
+    streams together (at most a quarter of max_concurrent_rpcs is used); beyond it Health.Watch answers UNIMPLEMENTED
+    (gRPC client-side health checking then treats the connection as serving) and the others RESOURCE_EXHAUSTED. The
+    health port is not limited by it."""
     max_streams_per_connection: int = setting(0, env="STACK_CFO_MAX_STREAMS_PER_CONNECTION", ge=0)
     """HTTP/2 MAX_CONCURRENT_STREAMS: calls one connection may have in flight (more wait in the client);
     0 = no limit. Bounds what one client's burst costs others (docs/security.md); backends multiplexing

@@ -1,6 +1,6 @@
 """Nobody takes the whole API port: a principal's calls in flight are capped until grpc has sent
 their status (a client that never reads its responses holds them that long), and unauthenticated
-streams (Health.Watch, reflection) share a cap of their own; other users are still served."""
+calls (Health, reflection) share a cap of their own; other users are still served."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.settings
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -188,6 +189,46 @@ async def test_a_client_that_never_reads_its_answers_holds_only_its_own_calls(db
             await _summary(srv, attacker)
 
 
+async def test_tokenless_health_checks_never_read_hold_only_their_shared_cap(db_dsn: str, data_dir: Path) -> None:
+    """No token, one window-0 connection, unary Health.Check and List on the API port: each answer
+    waits for the window, so before, 1,000 of them took every slot of max_concurrent_rpcs and every
+    user was refused. Now they hold at most server.max_unauthenticated_calls; the rest are refused
+    with their status alone, and users are served."""
+    overrides = {"server": {"max_concurrent_rpcs": 40, "max_unauthenticated_calls": 10}}
+    async with running_server(db_dsn, data_dir, overrides) as srv:
+        other = new_user()
+        await sync(srv, other, [holding("MSFT", "2")])
+        check = health_pb2.HealthCheckRequest(service="liveness").SerializeToString()
+        async with StalledClient.connect(srv.port) as stalled:
+            for i in range(60):
+                method = "/grpc.health.v1.Health/Check" if i % 2 else "/grpc.health.v1.Health/List"
+                await stalled.call(method, check if i % 2 else b"", [])
+            await _wait_for(lambda: len(stalled.ended) >= 50, message=lambda: f"{stalled.ended_by_reason()} ended")
+            await asyncio.sleep(0.5)
+            assert len(stalled.pending()) == 10, len(stalled.pending())
+            assert stalled.ended_by_reason() == {"TOO_MANY_UNAUTHENTICATED_CALLS": 50}
+            for _ in range(5):
+                assert (await _summary(srv, other)).portfolio == name(other)
+        await _wait_for(lambda: srv.process.grpc.unauthenticated_calls() == 0)
+        health = health_pb2_grpc.HealthStub(srv.channel)
+        assert (
+            await health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=5)
+        ).status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_a_service_holding_all_its_streams_can_still_call() -> None:
+    """By default a service's calls in flight exceed its stream cap (512 watches of a backend and
+    its unary calls), within three quarters of the default max_concurrent_rpcs."""
+    from stack_cfo.api.limits import in_flight_cap
+    from stack_cfo.config.limits import ServiceLimits, UserLimits
+    from stack_cfo.config.service import ServerConfig
+
+    service, user = ServiceLimits(), UserLimits()
+    rpcs = ServerConfig().max_concurrent_rpcs
+    assert in_flight_cap(service.calls_in_flight, rpcs, 4 / 3) > service.concurrent_streams
+    assert in_flight_cap(user.calls_in_flight, rpcs) > user.concurrent_streams
+
+
 async def test_the_in_flight_cap_stays_well_below_max_concurrent_rpcs() -> None:
     """An operator who lowers server.max_concurrent_rpcs lowers the cap with it (a quarter)."""
     from stack_cfo.api.limits import in_flight_cap
@@ -197,17 +238,18 @@ async def test_the_in_flight_cap_stays_well_below_max_concurrent_rpcs() -> None:
     assert in_flight_cap(64, 3) == 1
 
 
-async def test_unauthenticated_watch_streams_cannot_fill_the_api_port(db_dsn: str, data_dir: Path) -> None:
-    """No token at all: Health.Watch streams beyond server.max_unauthenticated_streams are refused
-    RESOURCE_EXHAUSTED, so they no longer take every slot of max_concurrent_rpcs. Health.Check
-    (the probes' and clients' unary call) and other users are still served; the health port has
-    no such cap."""
-    overrides = {"server": {"max_concurrent_rpcs": 40, "max_unauthenticated_streams": 10}}
+async def test_unauthenticated_calls_cannot_fill_the_api_port(db_dsn: str, data_dir: Path) -> None:
+    """No token at all: Health.Watch, reflection and Health.Check share server.max_unauthenticated_calls,
+    so they no longer take every slot of max_concurrent_rpcs. Beyond it a Watch answers UNIMPLEMENTED
+    (gRPC client-side health checking, gRFC A17, then treats the connection as serving instead of
+    unusable) and the rest RESOURCE_EXHAUSTED; other users are still served; the health port has no
+    such cap."""
+    overrides = {"server": {"max_concurrent_rpcs": 40, "max_unauthenticated_calls": 10}}
     async with running_server(db_dsn, data_dir, overrides) as srv:
         user = new_user()
         await sync(srv, user, [holding("AAPL", "1")])
         health = health_pb2_grpc.HealthStub(srv.channel)
-        before = _throttled("TOO_MANY_UNAUTHENTICATED_STREAMS", "streams")
+        before = _throttled("TOO_MANY_UNAUTHENTICATED_CALLS", "streams")
 
         async def watch(stub_: Any) -> tuple[Any, grpc.aio.AioRpcError | None]:
             call = stub_.Watch(health_pb2.HealthCheckRequest(service="liveness"))
@@ -223,31 +265,35 @@ async def test_unauthenticated_watch_streams_cannot_fill_the_api_port(db_dsn: st
             opened = [c for c, e in results if e is None]
             refused = [e for _, e in results if e is not None]
             assert len(opened) == 10, len(opened)
-            assert {e.code() for e in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+            assert {e.code() for e in refused} == {grpc.StatusCode.UNIMPLEMENTED}
             info, _ = error_details(refused[0])
-            assert info.reason == "TOO_MANY_UNAUTHENTICATED_STREAMS" and info.metadata["limit"] == "10"
-            assert _throttled("TOO_MANY_UNAUTHENTICATED_STREAMS", "streams") - before == 50
-            # Reflection streams share the cap.
+            assert info.reason == "TOO_MANY_UNAUTHENTICATED_CALLS" and info.metadata["limit"] == "10"
+            assert _throttled("TOO_MANY_UNAUTHENTICATED_CALLS", "streams") - before == 50
+            # Reflection streams and unary health checks share the cap.
             await reflection.write(reflection_pb2.ServerReflectionRequest(list_services=""))
             try:
                 await asyncio.wait_for(reflection.read(), 10)
                 raise AssertionError("a reflection stream opened beyond the cap")
             except grpc.aio.AioRpcError as err:
                 assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            # Users and unary health checks are served; the health port takes any number of watches.
+            with pytest.raises(grpc.aio.AioRpcError) as check:
+                await health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=5)
+            assert check.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            # Users are served; the health port takes any number of watches.
             assert (await _summary(srv, user)).portfolio == name(user)
-            for _ in range(5):
-                assert (
-                    await health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=5)
-                ).status == health_pb2.HealthCheckResponse.SERVING
             async with grpc.aio.insecure_channel(f"127.0.0.1:{srv.process.grpc.health_port}") as probes:
                 on_probes = await asyncio.gather(*(watch(health_pb2_grpc.HealthStub(probes)) for _ in range(30)))
                 assert all(e is None for _, e in on_probes)
                 for c, _ in on_probes:
                     c.cancel()
-            # A watch that ends gives its slot back.
+            # A watch that ends gives its slot back; a unary check gives it back when answered.
             opened[0].cancel()
-            await _wait_for(lambda: srv.process.grpc.unauthenticated_streams() < 10)
+            await _wait_for(lambda: srv.process.grpc.unauthenticated_calls() < 10)
+            for _ in range(5):
+                assert (
+                    await health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=5)
+                ).status == health_pb2.HealthCheckResponse.SERVING
+            await _wait_for(lambda: srv.process.grpc.unauthenticated_calls() < 10)
             again, err = await watch(health)
             assert err is None
             again.cancel()

@@ -19,8 +19,9 @@
 //   until their status is sent) against another. A refusal is RESOURCE_EXHAUSTED with a RetryInfo and an
 //   ErrorInfo reason RATE_LIMITED (metadata `class`, `limit`, `retry_after_seconds`), TOO_MANY_STREAMS
 //   (metadata `class` = "streams", `limit`) or TOO_MANY_CALLS_IN_FLIGHT (metadata `class`, `limit`), before
-//   any work is done. Health.Watch and reflection streams on the API port need no token and share one cap:
-//   beyond it RESOURCE_EXHAUSTED (TOO_MANY_UNAUTHENTICATED_STREAMS).
+//   any work is done. Health and reflection calls on the API port need no token and share one cap on calls in
+//   flight: beyond it RESOURCE_EXHAUSTED (TOO_MANY_UNAUTHENTICATED_CALLS), and Health.Watch UNIMPLEMENTED (so
+//   client-side health checking treats the connection as serving).
 // * A request body that does not decode is INVALID_ARGUMENT (MALFORMED_REQUEST, metadata `message_type`).
 //   Values echoed in errors are cut to 256 characters (messages to 512).
 // * Currencies are ISO 4217 alphabetic codes in upper case ("USD", "EUR").
