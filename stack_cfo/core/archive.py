@@ -217,3 +217,11 @@ class ArchiveKeyMismatch(FailedPrecondition):
 def invalid_address(address: str, why: str) -> InvalidArgument:
     """The error for an address no backend understands."""
     return InvalidArgument.field("address", f"{why}: {address!r}", reason="ARCHIVE_ADDRESS_INVALID")
+
+
+def canonical_address(address: str | None) -> str | None:
+    """An archive address in the contract's form: ``0g:0x<root>`` for one an earlier version
+    recorded as ``0g://0x<root>`` (both read the same file); others as they are."""
+    if address is not None and address.startswith("0g://"):
+        return "0g:" + address[len("0g://"):]
+    return address

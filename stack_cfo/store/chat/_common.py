@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from stack_cfo.core.archive import canonical_address
 from stack_cfo.core.chat.models import (
     ChatMessage,
     ChatSession,
@@ -67,7 +68,7 @@ def session_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -> Cha
         message_count=int(row["message_count"]),
         auto_summarize=bool(row["auto_summarize"]),
         summarize_interval=int(row["summarize_interval"]),
-        archive_address=row["archive_address"],
+        archive_address=canonical_address(row["archive_address"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         last_accessed_at=row["last_accessed_at"],

@@ -127,7 +127,8 @@ async def test_archive_address_has_the_contract_form_and_older_ones_still_read(
         assert back.archive_address == archived.archive_address
         assert back.session.title == "Q4 review"
 
-        # A session archived by an earlier version recorded "0g://0x<root>": still readable.
+        # A session archived by an earlier version recorded "0g://0x<root>": still readable, and shown
+        # in the contract's form.
         old_form = archived.archive_address.replace("0g:", "0g://", 1)
         with psycopg.connect(db_dsn) as conn:
             conn.execute(
@@ -135,7 +136,12 @@ async def test_archive_address_has_the_contract_form_and_older_ones_still_read(
                 (old_form, session.name.rsplit("/", 1)[1]),
             )
         again = await read_back(srv, user, session.name)
-        assert again.archive_address == old_form and again.session.title == "Q4 review"
+        assert again.archive_address == archived.archive_address and again.session.title == "Q4 review"
+        assert again.session.archive_address == archived.archive_address
+        shown = await cpb_grpc.ChatServiceStub(srv.channel).GetSession(
+            cpb.GetSessionRequest(name=session.name), metadata=srv.auth(user), timeout=10
+        )
+        assert shown.archive_address == archived.archive_address
 
 
 # ----------------------------------------------------------------------------- GetArchivedSession
