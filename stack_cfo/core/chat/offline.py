@@ -395,11 +395,15 @@ class _Writer:
                                    "ranked.").format(scope=scope, period=self.period(key.removeprefix("return_"))))
                 continue
             period = self.period(key.removeprefix("return_")) if key != "unrealized_return" else ""
-            # best and worst together name no position twice when there are enough ("winners and losers")
+            # best and worst together name no position twice when there are enough ("winners and losers"): the
+            # worst are chosen among the positions not already named best (ties would name one in both)
             count = min(q.rank_count, max(1, len(ranked) // 2)) if len(q.ranking) > 1 else q.rank_count
+            named: list[Mapping[str, Any]] = []
             for direction in q.ranking:
+                rest = [p for p in ranked if not any(p is b for b in named)] if len(ranked) > count else ranked
                 # ties keep the block's order, largest position first
-                chosen = sorted(ranked, key=lambda p: _dec(p[key]), reverse=direction == "best")[:count]
+                chosen = sorted(rest, key=lambda p: _dec(p[key]), reverse=direction == "best")[:count]
+                named += chosen
                 parts = ", ".join(self._ranked(p, key) for p in chosen)
                 line = self._rank_line(direction, key, len(chosen))
                 lines.append(line.format(scope=scope, parts=parts, period=period))

@@ -142,7 +142,9 @@ _TOKEN = re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9.\-]*")
 _BEST = _any(
     r"best(?! (?:case|time|way|moment|day|week|month|year|to))", "strongest",
     r"(?:el|la|los|las|mis?|sus?|tus?) mejor(?:es)?", r"(?:hizo|ido|fue|va|rendido|comportado) mejor",
-    r"más fuertes?", r"beste[nmrs]?", "am besten", r"stärkste[nmrs]?", "am stärksten", r"meilleur(?:e|s|es)?",
+    r"más fuertes?", r"beste[nmrs]?", "am besten",
+    r"(?:am )?stärkste[nmrs]?(?! (?:gefallen|gesunken|verloren|eingebrochen|zurückgegangen|verlust|rückgang))",
+    r"meilleur(?:e|s|es)?",
     "le mieux", r"les? plus forte?s?(?! baisses?)", "最好", "最佳", "最强",
 )
 _WORST = _any(
@@ -153,17 +155,50 @@ _WORST = _any(
     "le moins bien", r"les? plus faibles?", r"plus mauvaise?s?", "最差", "最弱", "最糟",
 )
 _TOP = _any("top(?! of)")
-#: Words that rank by themselves: a winner is the best performer, a laggard the worst.
+#: Words that rank by themselves: a winner is the best performer, a laggard the worst; the highest return, the
+#: biggest gain, "up the most" (not "the highest value": the largest position).
 _BEST_ALONE = _any(
     r"winners?", r"gainers?", r"outperformers?", r"top[- ]performing", r"best[- ]performing",
-    r"(?:gained|made|earned|returned|rose) the most", r"ganador(?:es|as?)?", r"gewinner\w*", r"gagnants?",
-    r"plus fortes? hausses?", "涨幅最大", "涨得最多", "领涨", "最赚钱", "赚得最多", "赚最多", "赢家",
+    r"(?:gained|made|earned|returned|rose|risen|up|grew|grown|climbed|increased|jumped|rallied|advanced) the most",
+    r"(?:highest|best|strongest) (?:\w+ )?(?:returns?|performance)",
+    r"ganador(?:es|as?)?", r"(?:mayor|más alta) (?:rentabilidad|rendimiento|ganancia|subida|revalorización)",
+    r"(?:rentabilidad|rendimiento) más alt[oa]", r"más (?:ha )?(?:subido|ganado|rentable)",
+    r"(?:subió|ganó|sube|gana|creció|ha subido|ha ganado) más",
+    r"gewinner\w*", r"höchsten? (?:\w+ )?(?:rendite|performance|gewinne?|wertzuwachs)",
+    r"(?:größten?|stärksten?) (?:gewinne?|anstieg|zuwachs|kursgewinne?)",
+    r"am (?:meisten|stärksten) (?:gestiegen|zugelegt|gewonnen)", r"gagnants?",
+    r"(?:plus haut|meilleur|plus fort|plus gros) (?:rendement|gain|performance)", r"rendement le plus élevé",
+    r"plus fortes? hausses?", r"(?:le plus|plus fortement) (?:monté|progressé|augmenté|gagné|grimpé|rapporté)",
+    "涨幅最大", "涨得最多", "涨最多", "领涨", "最赚钱", "赚得最多", "赚最多", "赢家", "收益最高", "收益率最高",
+    "回报最高", "涨幅最高", "表现最佳",
 )
 _WORST_ALONE = _any(
     r"losers?", r"decliners?", r"laggards?", r"underperformers?", r"worst[- ]performing", r"biggest drags?",
-    r"(?:lost|fell|dropped|declined) the most", r"perdedor(?:es|as?)?", r"mayores caídas", r"verlierer\w*",
-    "schlusslicht", r"perdants?", r"plus fortes? baisses?", "跌幅最大", "跌得最多", "亏得最多", "亏损最多", "领跌",
-    "最亏", "输家",
+    r"(?:lost|fell|fallen|dropped|declined|down|sank|slid|decreased|shrank) the most",
+    r"(?:lowest|weakest|worst) (?:\w+ )?(?:returns?|performance)",
+    r"perdedor(?:es|as?)?", r"mayores caídas", r"(?:menor|más baja|peor) (?:rentabilidad|rendimiento)",
+    r"(?:rentabilidad|rendimiento) más baj[oa]", r"(?:mayor|más grande) (?:pérdida|caída|bajada)",
+    r"más (?:ha )?(?:caído|bajado|perdido)", r"(?:cayó|bajó|perdió|cae|baja|pierde|ha caído|ha bajado) más",
+    r"verlierer\w*", r"niedrigsten? (?:\w+ )?(?:rendite|performance)", r"(?:größten?|stärksten?) (?:verlust|rückgang)",
+    r"am (?:meisten|stärksten) (?:gefallen|gesunken|verloren|eingebrochen|zurückgegangen)",
+    "schlusslicht", r"perdants?", r"(?:plus (?:bas|faible)|pire) (?:rendement|performance)",
+    r"rendement le plus (?:faible|bas)", r"plus (?:grosse|forte) perte",
+    r"plus fortes? baisses?", r"(?:le plus|plus fortement) (?:baissé|chuté|reculé|perdu|diminué)",
+    "跌幅最大", "跌得最多", "跌最多", "亏得最多", "亏损最多", "领跌", "最亏", "输家", "收益最低", "收益率最低",
+    "回报最低", "表现最弱",
+)
+#: The biggest gain or loss ranks only beside a position word: "which stock had the biggest loss", not "my biggest
+#: loss in a crash".
+_BIGGEST_GAIN = _any(r"(?:biggest|largest|greatest|highest) (?:\w+ )?(?:gains?|increases?|rises?)")
+_BIGGEST_LOSS = _any(r"(?:biggest|largest|greatest) (?:\w+ )?(?:loss(?:es)?|drops?|declines?|falls?|decreases?)")
+#: "Rank my positions by performance", "sort my holdings by return": the whole ranking, best first.
+_RANK_BY = _any(
+    r"(?:rank|sort|order|list)(?:ed|ing)? (?:\w+ ){0,4}by (?:\w+ )?(?:performance|returns?|gains?)",
+    r"(?:ranking|ranked list) of (?:\w+ ){0,3}(?:positions|holdings|stocks|investments)",
+    r"(?:ordena|clasifica|ordenar|clasificar)(?:me)? (?:\w+ ){0,4}por (?:\w+ )?(?:rentabilidad|rendimiento|ganancia)",
+    r"(?:sortiere|sortieren|ordne|ordnen|ranke|ranking)(?: \w+){0,4} nach (?:\w+ )?(?:performance|rendite|gewinn)",
+    r"(?:classe|classez|trie|triez|classer|trier) (?:\w+ ){0,4}(?:par|selon) (?:\w+ )?(?:performance|rendement)",
+    "按表现排", "按收益排", "按回报排", "按涨幅排", "表现排名", "收益排名", "涨幅排名",
 )
 #: What a superlative ranks: positions ...
 _RANK_POSITIONS = _any(
@@ -317,12 +352,17 @@ def _ranking(text: str, periods: tuple[str, ...], *, groups: bool) -> tuple[tupl
     best = bool(_BEST_ALONE.search(text)) or (about and bool(_BEST.search(text))) or (
         bool(_TOP.search(text)) and (how or (count > 0 and not positions))
     )
-    worst = bool(_WORST_ALONE.search(text)) or (about and bool(_WORST.search(text)))
-    ranking = tuple(d for d, asked in (("best", best), ("worst", worst)) if asked)
+    best = best or (positions and bool(_BIGGEST_GAIN.search(text)))
+    worst = bool(_WORST_ALONE.search(text)) or (about and bool(_WORST.search(text))) or (
+        positions and bool(_BIGGEST_LOSS.search(text))
+    )
+    whole = not (best or worst) and bool(_RANK_BY.search(text))
+    ranking = tuple(d for d, asked in (("best", best or whole), ("worst", worst or whole)) if asked)
     if not ranking:
         return (), 1
     if not count:
-        count = 3 if _RANK_PLURAL.search(text) else 1
+        # a whole ranking: every position once, best half first (see offline.ranking)
+        count = MAX_RANKED if whole else 3 if _RANK_PLURAL.search(text) else 1
     return ranking, max(1, min(count, MAX_RANKED))
 
 

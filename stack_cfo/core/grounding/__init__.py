@@ -81,7 +81,10 @@ Tolerance (:func:`check`)
     Volatilität...) or a counted noun (positions, sectors, shares, trading days) limits a figure to
     facts whose path names it, so ``max drawdown -3%`` is ungrounded even when some other fact is
     -3 %, and ``Sharpe ratio 0.58`` is ungrounded when the Sharpe ratio could not be computed (it is
-    a reason, not a fact) even when beta is 0.58; a name from the facts'
+    a reason, not a fact) even when beta is 0.58. A metric word limits only the figure it is the
+    subject of: not after words saying it is missing ("Sharpe is unavailable, TWR 11.95%") or
+    with a nearer subject ("Despite low volatility, your portfolio returned 11.95%" is a return).
+    A name from the facts'
     brackets (``NVDA`` of ``positions[NVDA]``) excludes the facts of other names; a direction
     word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
     exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.

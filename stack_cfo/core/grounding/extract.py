@@ -58,6 +58,7 @@ class _Lower(NamedTuple):
     hedge: Hedge = Hedge.NONE
     loss: bool = False
     context: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
 
 
 class _Scanner:
@@ -345,7 +346,7 @@ class _Scanner:
         upper_start = sep.end() if sep is not None else 0
         suffixed = percent or ratio_x or unit_word is not None or magnitude is not None
         joiner = sep.group("word") if sep is not None else None
-        own_context = self._context(word_pos)
+        own_lead, own_context = self._context(word_pos)
         if (
             sep is not None
             and (joiner is None or not (suffixed or currency))  # "fell 3% to $140.12" is a change, then a level
@@ -390,10 +391,12 @@ class _Scanner:
         table_cell = self.layout.cell
         # "Max drawdown 5-10%", "Sharpe 1.2-1.5": the label of a range is before its lower end.
         context = own_context = lower.context if lower is not None else own_context
+        lead = own_lead = lower.lead if lower is not None else own_lead
         row_label: tuple[str, ...] = ()
         if table_cell is not None:
             row_label = self.layout.row_label(word_pos)
             context = (*(column.words if column is not None else ()), *row_label, *context)
+            lead = ()  # a cell's subject is its column and row
         label = next((w for w in reversed(lx.metric_words(context)[-4:]) if w in _LABELS), None)
         if label in lx.LOSS_LABELS:
             loss = True
@@ -464,7 +467,7 @@ class _Scanner:
                 unit = _ONE.scaleb(zeros + scale)
         start = s - raw_dist
         if upper is not None:
-            self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context)
+            self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context, own_lead)
         return Figure(
             raw=self.text[start:raw_end],
             value=value,
@@ -485,13 +488,25 @@ class _Scanner:
             table_cell=table_cell,
             total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
+            lead=lead,
         )
 
-    def _context(self, pos: int) -> tuple[str, ...]:
+    def _context(self, pos: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The lead and the context (see :class:`Figure`) of the number at ``pos``."""
         gap = lx.LABEL_GAP_REV.match(self.rev, self.n - pos)
         if gap is None or gap.end() == gap.start():
-            return ()
-        return tuple(lx.CONTEXT_WORD.findall(self.norm, pos - (gap.end() - gap.start()), pos)[-6:])
+            return (), ()
+        width = gap.end() - gap.start()
+        if width <= lx.LABEL_GAP:
+            found = lx.CONTEXT_WORD.findall(self.norm, pos - width, pos)
+            return tuple(found[-12:-6]), tuple(found[-6:])
+        # the context's first characters back; a word cut by that edge goes whole to the lead
+        cut = pos - lx.LABEL_GAP
+        while cut < pos and not self.norm[cut - 1].isspace():
+            cut += 1
+        near = lx.CONTEXT_WORD.findall(self.norm, cut, pos)
+        far = lx.CONTEXT_WORD.findall(self.norm, pos - width, cut)
+        return tuple((far + near[:-6])[-6:]), tuple(near[-6:])
 
     def _upper_end(
         self, pos: int, lower: Decimal, currency: str | None, context: tuple[str, ...]

@@ -173,8 +173,29 @@ _METRIC_NAME_STARTS = frozenset(name[0] for name in METRIC_NAMES)
 #: Hyphenated words that are one name, not parts.
 _WHOLE_HYPHENATED = frozenset({"r-squared"})
 #: Words that say a metric is missing: the figure after them is about something else ("Sharpe is unavailable,
-#: TWR 11.95%", "Sharpe n/a, beta 0.58").
-NOT_AVAILABLE = words("unavailable available n/a missing undefined unknown indisponible disponible verfügbar")
+#: TWR 11.95%", "Sharpe n/a, beta 0.58"). Words that only say so negated ("not available", "cannot be computed",
+#: "nicht verfügbar", "no disponible", "pas disponible") are in NEGATED_AVAILABLE, those that only say so right
+#: after the metric ("Sharpe ratio is unknown", not "with missing days") in MISSING_AFTER; bare "available",
+#: "missing" or "unknown" say nothing ("Sharpe ratio on the available history is 0.58" is the Sharpe ratio).
+NOT_AVAILABLE = words("unavailable n/a undefined indisponible uncomputable")
+NEGATED_AVAILABLE = words("""available computed calculated computable calculable meaningful defined
+    verfügbar berechnet berechenbar vorhanden disponible calculé calculée défini calculado calculada definido""")
+NEGATIONS = words("not no t cannot never nicht nie kein keine pas non jamais")
+MISSING_AFTER = words("missing unknown unbekannt fehlt inconnu inconnue manquant desconocido desconocida falta")
+#: Words before a metric that say it does not exist: "There is no Sharpe ratio yet", "kein Sharpe-Ratio".
+NO_METRIC = words("no without kein keine keinen ohne sin ningún ninguna sans aucun aucune")
+#: Words between a metric and what is said of it: "Sharpe ratio is unknown", "volatility has risen".
+COPULAS = words("""is are was were be been being has have had remains remained stays stayed still now currently
+    ratio ratios s annualised annualized annual ist sind war hat haben bleibt est sont était a reste es son
+    fue ha está sigue""")
+#: Nouns that make a figure the subject's own, nearer than a metric word before them: "Despite low volatility,
+#: your time-weighted return is 11.95%" is the return; "Sharpe ratio value: 0.58" stays the Sharpe ratio.
+SUBJECT_NOUNS = words("""return returns twr value worth pnl p&l profit gain gains cash price weight performance
+    rendite wertentwicklung wert gewinn rendement valeur rentabilidad rendimiento valor ganancia""")
+#: Verbs of a change or return: "Despite low volatility, your portfolio returned 11.95%" is the portfolio's return,
+#: while "volatility rose to 12%" (the metric right before it) stays the volatility.
+PERFORMANCE_VERBS = words("""returned earned made yielded delivered generated rendierte erwirtschaftete erzielte
+    rapporté rindió generó obtuvo""")
 
 
 @lru_cache(maxsize=8192)  # the same few label phrases recur in every text
@@ -247,7 +268,10 @@ LEFT_ADJACENT_REV = re.compile(
 # Up to five space-separated words to the left (reversed), on the same line.
 LEFT_WORDS_REV = re.compile(rf"(?:[{SPACES}\t]+[^\s0-9]{{1,24}}){{0,5}}")
 # The label gap (reversed): back to a digit, a line break or sentence punctuation.
-LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,48}")
+LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,96}")
+LABEL_GAP = 48
+"""The label gap's first characters (back from the number) hold a figure's context; up to twice as many its lead
+(the clause's words before: "Your Sharpe ratio, with missing days left out, is 0.58")."""
 _LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"  # ASCII and Latin letters ("Volatilität", "bêta")
 CONTEXT_WORD = re.compile(rf"[{_LETTER}][{_LETTER}0-9&/²_-]*(?:\.[A-Z]+)?")
 

@@ -10,11 +10,14 @@ sign is right for the wording, and the magnitudes agree within the tolerance:
   to": in ``[figure - 2 units, figure]`` (both widened by half the fact unit, and inclusive: a
   bound is checked on magnitudes, so "fell more than 3%" needs a fall of 3 to 5 %).
 
-Subjects: a figure only matches facts about what its words name. A metric word or name next to it
-(Sharpe, beta, drawdown, VaR, volatility, value at risk, standard deviation, Volatilität... see
+Subjects: a figure only matches facts about what its words name. A metric word or name before it in
+its clause (Sharpe, beta, drawdown, VaR, volatility, value at risk, standard deviation, Volatilität... see
 ``lexicon.METRIC_NAMES``) limits it to facts whose path has that metric, even when no fact has it
 (a metric the core could not compute is not a fact: "Sharpe ratio 0.58" is then ungrounded, not cited
-to an equal beta), unless a word such as "unavailable" or "n/a" stands between them; so does a counted
+to an equal beta), when it is the figure's subject: not when words saying the metric is missing
+("unavailable", "n/a", "not available", "cannot be computed", "no Sharpe ratio", "is unknown") or a nearer
+subject (a noun such as "return" or "value", a change verb such as "returned" with a subject of its own)
+stand between them (see ``_metric_subject``); so does a counted
 noun (``12 positions``: paths with positions or holdings; ``10 shares``: quantity;
 ``63 trading days``: observations); a name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
@@ -51,7 +54,22 @@ from enum import Enum
 from stack_cfo.core.grounding.extract import extract_figures
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
-from stack_cfo.core.grounding.lexicon import NOT_AVAILABLE, SIGN_ALSO, metric_words, words
+from stack_cfo.core.grounding.lexicon import (
+    COPULAS,
+    MISSING_AFTER,
+    NEGATED_AVAILABLE,
+    NEGATIONS,
+    NEGATIVE_WORDS,
+    NO_METRIC,
+    NOT_AVAILABLE,
+    OF_WORDS,
+    PERFORMANCE_VERBS,
+    POSITIVE_WORDS,
+    SIGN_ALSO,
+    SUBJECT_NOUNS,
+    metric_words,
+    words,
+)
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
 
 _ALLOWED = {
@@ -83,6 +101,8 @@ _METRICS = {
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
 }
+#: Verbs whose own subject a figure after them is about (see _metric_subject).
+_VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
 _HOLDINGS = frozenset({"positions", "position", "holdings", "holding"})
 _QUANTITY = frozenset({"quantity", "qty", "shares", "units"})
@@ -284,19 +304,61 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
         tokens = _NOUNS.get(fig.noun)
         metric = tokens if tokens is not None and tokens & index.tokens else None
     else:
-        # A metric word restricts even when no fact has that metric: the core could not compute it
-        # (Sharpe "unavailable (INSUFFICIENT_HISTORY)" is a string, not a fact), so a figure for it is
-        # ungrounded, never cited to an equal beta. "Sharpe is unavailable, TWR 11.95%": not its figure.
-        for word in reversed(metric_words(fig.context)):
-            if word in NOT_AVAILABLE:
-                break
-            tokens = _METRICS.get(word)
-            if tokens is not None:
-                metric = tokens
-                break
+        metric = _metric_subject(metric_words((*fig.lead, *fig.context)) if fig.lead else metric_words(fig.context))
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = fig.direction is not None and bool(_CHANGES & index.tokens)
     return metric, name, change
+
+
+def _metric_subject(said: tuple[str, ...]) -> frozenset[str] | None:
+    """The path words of the metric that ``said`` (a figure's words, nearest last) makes its subject, if any.
+
+    A metric word restricts even when no fact has that metric: the core could not compute it (Sharpe
+    "unavailable (INSUFFICIENT_HISTORY)" is a string, not a fact), so a figure for it is ungrounded, never cited to
+    an equal beta. It is not the figure's subject when something nearer is: another noun of a fact ("Despite low
+    volatility, your time-weighted return is 11.95%"), a change verb with its own subject ("Volatility aside, your
+    portfolio returned 11.95%"), or words saying the metric is missing ("Sharpe is unavailable, TWR 11.95%",
+    "Sharpe not available, you are up 11.95%", "There is no Sharpe ratio, ..."). Bare "available", "missing" or
+    "unknown" say nothing of the metric ("Sharpe ratio on the available history is 0.58")."""
+    i = len(said)
+    while i > 0:
+        i -= 1
+        word = said[i]
+        if word in NOT_AVAILABLE:
+            return None
+        if word in NEGATED_AVAILABLE and NEGATIONS.intersection(said[max(0, i - 2) : i]):
+            return None  # "not available", "cannot be computed", "nicht verfügbar", "pas disponible"
+        tokens = _METRICS.get(word)
+        if tokens is not None:
+            if i > 0 and said[i - 1] in NO_METRIC:
+                return None  # "no Sharpe ratio yet", "kein Sharpe-Ratio"
+            return tokens
+        if word in MISSING_AFTER or word in _VERBS:
+            # "Sharpe ratio is unknown" says the metric is missing, "volatility rose" is the metric's figure;
+            # "benchmark unknown", "your portfolio returned" are about something else
+            j = i - 1
+            while j >= 0 and said[j] in COPULAS:
+                j -= 1
+            tokens = _METRICS.get(said[j]) if j >= 0 else None
+            if word in _VERBS:
+                return tokens
+            if tokens is not None:
+                return None
+        elif (word in SUBJECT_NOUNS or _SPELLED.get(word) in SUBJECT_NOUNS) and not _of_metric(said, i):
+            return None
+    return None
+
+
+def _of_metric(said: tuple[str, ...], i: int) -> bool:
+    """Whether the noun ``said[i]`` is a metric's: "Sharpe ratio value", "standard deviation of (daily) returns"."""
+    j = i - 1
+    for k in range(i - 1, max(-1, i - 4), -1):  # "of", "of daily", "of your daily"
+        if said[k] in OF_WORDS:
+            j = k - 1
+            break
+    while j >= 0 and said[j] in COPULAS:
+        j -= 1
+    return j >= 0 and said[j] in _METRICS
 
 
 def _wanted_sign(fig: Figure) -> tuple[int, ...] | None:

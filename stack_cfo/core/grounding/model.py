@@ -97,6 +97,9 @@ class Figure:
     context: tuple[str, ...] = ()
     """Words naming what the figure is about, nearest last: the table column header and row label,
     then up to six words back to the previous number or clause break (``("NVDA", "is")``)."""
+    lead: tuple[str, ...] = ()
+    """Up to six words of the clause before :attr:`context` (none in a table cell), read only for the metric the
+    figure is about: ``("Your", "Sharpe", "ratio")`` of "Your Sharpe ratio, with missing days left out, is 0.58"."""
 
     @property
     def magnitude(self) -> Decimal:

@@ -6,6 +6,7 @@ returns or the general summary)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -236,3 +237,98 @@ def test_a_ranking_in_the_users_language(tag: str, question: str, expected: str)
     assert expected in text, text
     english = offline_answer(seed_context(), NOW, question, reason="COMPUTE_UNAVAILABLE")
     assert len(text.splitlines()) == len(english.splitlines())  # the same sections as in English
+
+
+@pytest.mark.parametrize(
+    ("question", "ranking", "count", "periods"),
+    [
+        # an auditor's questions that got no ranking: the highest or lowest return, up or down the most
+        ("Which of my holdings has the highest return?", ("best",), 1, ()),
+        ("Which stock is up the most?", ("best",), 1, ()),
+        ("Which stock had the lowest return?", ("worst",), 1, ()),
+        ("Which stock had the biggest gain?", ("best",), 1, ()),
+        ("Which stock had the biggest loss this week?", ("worst",), 1, ("1w",)),
+        ("Which stock is down the most today?", ("worst",), 1, ("1d",)),
+        ("Which holding climbed the most this month?", ("best",), 1, ("1m",)),
+        # a whole ranking: both ways, every position once (best half first)
+        ("Rank my positions by performance", ("best", "worst"), 10, ()),
+        ("Sort my holdings by return this week", ("best", "worst"), 10, ("1w",)),
+        ("¿Qué acción tiene la mayor rentabilidad?", ("best",), 1, ()),
+        ("¿Qué acción subió más este mes?", ("best",), 1, ("1m",)),
+        ("¿Qué acción cayó más?", ("worst",), 1, ()),
+        ("Ordena mis posiciones por rentabilidad", ("best", "worst"), 10, ()),
+        ("Welche Aktie hat die höchste Rendite?", ("best",), 1, ()),
+        ("Welche Aktie hat die niedrigste Rendite?", ("worst",), 1, ()),
+        ("Welche Aktie ist diese Woche am stärksten gefallen?", ("worst",), 1, ("1w",)),  # was "best"
+        ("Sortiere meine Positionen nach Performance", ("best", "worst"), 10, ()),
+        ("Quelle action a le rendement le plus élevé ?", ("best",), 1, ()),
+        ("Quelle action a le plus baissé ?", ("worst",), 1, ()),
+        ("Classe mes positions par performance", ("best", "worst"), 10, ()),
+        ("哪只股票收益最高?", ("best",), 1, ()),
+        ("哪只股票收益最低?", ("worst",), 1, ()),
+        ("按表现排名我的持仓", ("best", "worst"), 10, ()),
+    ],
+)
+def test_reading_highest_return_and_rank_by_questions(
+    question: str, ranking: tuple[str, ...], count: int, periods: tuple[str, ...]
+) -> None:
+    q = read_question(question, symbols=["NVDA", "AAPL", "MSFT", "XOM"])
+    assert (q.ranking, q.rank_count, q.periods) == (ranking, count, periods)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which stock has the highest value?",  # the largest position
+        "Which position has the largest weight?",
+        "Rank my positions by size",
+        "What has the highest volatility?",
+    ],
+)
+def test_superlatives_of_other_figures_rank_nothing(question: str) -> None:
+    assert read_question(question).ranking == ()
+
+
+def test_the_highest_return_and_a_whole_ranking_name_the_positions() -> None:
+    assert BEST_ON_COST in _answer("Which of my holdings has the highest return?")
+    assert WORST_ON_COST in _answer("Which stock had the lowest return?")
+    assert (
+        "Best performer since the previous close among your positions, ranked by return: XOM +2.00% (+20.00 USD)."
+    ) in _answer("Which stock is up the most today?")
+    text = _answer("Rank my positions by performance")
+    assert (
+        "Best performers since purchase among your positions, ranked by gain on cost: NVDA +100.00% (+900.00 USD), "
+        "AAPL +41.67% (+1,000.00 USD)."
+    ) in text
+    assert (
+        "Worst performers since purchase among your positions, ranked by gain on cost: XOM +7.37% (+70.00 USD), "
+        "MSFT +30.67% (+460.00 USD)."
+    ) in text
+
+
+def test_tied_winners_and_losers_name_no_position_twice() -> None:
+    """The question "Winners and losers today?" named NESN both a winner and a loser: three positions tied at 0 %
+    that day, and each list took the first of the tie."""
+    ctx = seed_context()
+    flat = {"AAPL", "MSFT", "XOM"}
+    ctx = replace(
+        ctx,
+        positions=tuple(
+            replace(
+                p,
+                day_change=Decimal(0),
+                day_change_percent=0.0,
+                periods=PeriodFigures(
+                    returns={**p.periods.returns, "1d": 0.0}, changes={**p.periods.changes, "1d": Decimal(0)}
+                ),
+            )
+            if p.symbol in flat
+            else p
+            for p in ctx.positions
+        ),
+    )
+    text = _answer("Winners and losers today?", ctx)
+    best = next(line for line in text.splitlines() if line.startswith("Best performers"))
+    worst = next(line for line in text.splitlines() if line.startswith("Worst performers"))
+    assert "AAPL +0.00%" in best and "MSFT +0.00%" in best, best
+    assert "NVDA -5.26%" in worst and "XOM +0.00%" in worst and "AAPL" not in worst, worst

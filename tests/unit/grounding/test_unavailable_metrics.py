@@ -155,3 +155,46 @@ def test_the_deterministic_narrative_cites_value_at_risk_to_the_var() -> None:
     by_raw = {c.figure.raw: c.fact_path for c in result.checks}
     assert by_raw["-0.5%"] == "risk.var_95_1d_percent"
     assert "95%" not in by_raw  # the confidence level is no figure
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        # "available", "missing", "unknown" that do not say the metric is missing: still its figure (was risk.beta)
+        ("Sharpe ratio on the available history is 0.58.", [None]),
+        ("Your Sharpe ratio, with missing days left out, is 0.58.", [None]),
+        ("Sharpe ratio, where available, is 0.58.", [None]),
+        ("Your Sharpe ratio (benchmark unknown) is 0.58.", [None]),
+        ("Die Sharpe-Ratio, soweit verfügbar, beträgt 0,58.", [None]),
+        ("La volatilidad, con la historia disponible, es del 12,0 %.", [None]),
+        # words that do say so, or a subject of its own nearer the figure
+        ("There is no Sharpe ratio yet, and your time-weighted return is 11.95%.", ["risk.time_weighted_return"]),
+        ("The Sharpe ratio cannot be computed yet, but TWR is 11.95%.", ["risk.time_weighted_return"]),
+        ("Sharpe not available, you are up 11.95%.", ["risk.time_weighted_return"]),
+        ("Your Sharpe ratio is unknown, so your beta of 0.58 matters more.", ["risk.beta"]),
+        ("Die Sharpe-Ratio ist nicht verfügbar, die Rendite beträgt 11,95 %.", ["risk.time_weighted_return"]),
+    ],
+)
+def test_only_words_that_say_the_metric_is_missing_lift_its_restriction(text: str, paths: list[str | None]) -> None:
+    assert cited(text) == paths
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        # a metric word earlier in the clause is not the subject of a figure with a nearer one (the old code grounded
+        # these, f7ee90e made them ungrounded)
+        ("Despite low volatility, your portfolio returned 11.95%.", ["risk.time_weighted_return"]),
+        ("Volatility aside, your portfolio returned 11.95%.", ["risk.time_weighted_return"]),
+        ("Despite low volatility, your time-weighted return is 11.95%.", ["risk.time_weighted_return"]),
+        ("Despite low volatility, your portfolio is up 11.95%.", ["risk.time_weighted_return"]),
+        ("Trotz geringer Volatilität beträgt Ihre Rendite 11,95 %.", ["risk.time_weighted_return"]),
+        # the metric right before the verb or noun is still the subject
+        ("Your annualised volatility rose to 11.95%.", [None]),
+        ("Your volatility has risen sharply, to 11.95%.", [None]),
+        ("Sharpe ratio value: 0.58", [None]),
+        ("Your standard deviation of daily returns is 11.95%.", [None]),
+    ],
+)
+def test_a_metric_word_restricts_only_the_figure_it_is_the_subject_of(text: str, paths: list[str | None]) -> None:
+    assert cited(text) == paths
