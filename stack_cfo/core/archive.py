@@ -32,11 +32,18 @@ the store refused the upload.
 
 Stores retry transient failures themselves; an :class:`ArchiveCorrupted` is raised only once
 a store has given up (it never returns bytes that failed their check).
+
+A store that pays for each upload (0G Storage: a ``Flow.submit`` transaction) and can be retried
+with the same bytes accepts a :class:`SubmissionMemory` (:class:`PaidArchiveStore`): it writes its
+signed payment there *before* sending it, and on a retry looks there first, so it finds a payment
+it made (or may have made) even where the storage network has not heard of it yet, and waits for
+that one instead of paying again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from stack_cfo.core.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound, Unavailable
@@ -54,6 +61,9 @@ __all__ = [
     "ArchivePruned",
     "ArchiveStore",
     "ArchiveStoreUnavailable",
+    "PaidArchiveStore",
+    "StoreSubmission",
+    "SubmissionMemory",
     "invalid_address",
 ]
 
@@ -108,13 +118,53 @@ class SealedArchive(ArchiveStore, Protocol):
         """``data`` sealed for ``owner``, not stored (a fresh nonce each call: different bytes)."""
         ...
 
-    async def put_sealed(self, namespace: str, key: str, sealed: bytes, *, owner: str) -> str:
+    async def put_sealed(
+        self, namespace: str, key: str, sealed: bytes, *, owner: str, memory: SubmissionMemory | None = None
+    ) -> str:
         """Store bytes made by :meth:`seal` as they are (as :meth:`put`); the same bytes, the same
-        address: a retry with them is the same upload."""
+        address: a retry with them is the same upload. ``memory``: kept with these bytes, where a
+        paying backend (:class:`PaidArchiveStore`) remembers its payment for the next retry."""
         ...
 
     async def open_sealed(self, sealed: bytes, *, owner: str, namespace: str, key: str) -> bytes:
         """The plaintext of bytes made by :meth:`seal` for ``owner`` under ``namespace``/``key``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSubmission:
+    """A payment a store signed for an upload (0G Storage: the ``Flow.submit`` transaction),
+    remembered before it is sent: what a retry needs to find it again and never to send another."""
+
+    tx_hash: str
+    """``0x`` + hex of the transaction hash (keccak of ``raw``)."""
+    nonce: int
+    """The sender's nonce the transaction uses: a payment at another nonce is another payment."""
+    raw: bytes
+    """The signed transaction as sent; sending these bytes again can never pay twice."""
+
+
+class SubmissionMemory(Protocol):
+    """Where a :class:`PaidArchiveStore` keeps the payment of one upload (the caller keeps it with
+    the bytes it will retry, and forgets it with them)."""
+
+    async def recall(self) -> StoreSubmission | None:
+        """The payment remembered for these bytes (None: none was made)."""
+        ...
+
+    async def remember(self, submission: StoreSubmission) -> None:
+        """Keep ``submission`` (replacing an earlier one); raises when it cannot, and then the
+        store does not send it."""
+        ...
+
+
+@runtime_checkable
+class PaidArchiveStore(ArchiveStore, Protocol):
+    """A store that pays for each upload and can remember the payment with the caller."""
+
+    async def put_once(self, namespace: str, key: str, data: bytes, *, owner: str, memory: SubmissionMemory) -> str:
+        """As :meth:`ArchiveStore.put`; the payment is written to ``memory`` before it is sent, and
+        a payment found there is waited for and used rather than paying again."""
         ...
 
 

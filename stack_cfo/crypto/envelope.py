@@ -47,6 +47,8 @@ from stack_cfo.core.archive import (
     ArchiveKeyMismatch,
     ArchiveNotFound,
     ArchiveStore,
+    PaidArchiveStore,
+    SubmissionMemory,
 )
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.secret import Secret
@@ -428,9 +430,15 @@ class EncryptingArchiveStore:
         )
         return await asyncio.to_thread(seal, dek, **args) if len(data) > _THREAD_ABOVE else seal(dek, **args)
 
-    async def put_sealed(self, namespace: str, key: str, sealed: bytes, *, owner: str) -> str:
+    async def put_sealed(
+        self, namespace: str, key: str, sealed: bytes, *, owner: str, memory: SubmissionMemory | None = None
+    ) -> str:
         """Store bytes made by :meth:`seal` as they are and return their address: the same bytes
-        give the same address (0G Storage resumes an earlier upload of them without paying again)."""
+        give the same address (0G Storage resumes an earlier upload of them without paying again).
+        ``memory`` goes to a backend that pays per upload (:class:`PaidArchiveStore`): it keeps the
+        payment there before making it, so a retry finds it even before the network has."""
+        if memory is not None and isinstance(self._inner, PaidArchiveStore):
+            return await self._inner.put_once(namespace, key, bytes(sealed), owner=owner, memory=memory)
         return await self._inner.put(namespace, key, bytes(sealed), owner=owner)
 
     async def open_sealed(self, sealed: bytes, *, owner: str, namespace: str, key: str) -> bytes:

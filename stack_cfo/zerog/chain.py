@@ -6,7 +6,8 @@ Stable interface (0G Storage uses it too)::
     await rpc.call(method, params)                      # raw JSON-RPC, returns "result"
     await rpc.eth_call(to, data) -> bytes               # view call at "latest"
     await rpc.chain_id() -> int                         # read once, then cached
-    await rpc.send_transaction(account, to, data, value=0) -> "0x<tx hash>"
+    await rpc.send_transaction(account, to, data, value=0, before_send=None) -> "0x<tx hash>"
+    await rpc.rebroadcast(raw) -> "sent" | "known" | "nonce_used"  # a tx signed earlier, as it is
     await rpc.wait_for_receipt(tx_hash, timeout) -> dict  # raises TransactionReverted on status 0
     await rpc.close()
 
@@ -18,7 +19,10 @@ from a local nonce counter, read once from ``eth_getTransactionCount(addr, "pend
 re-read when a node answers "nonce too low". On "underpriced"/"fee too low" the gas price is
 raised by x1.1 and the transaction re-signed with the same nonce (replacement). EIP-1559
 transactions use ``maxFeePerGas = maxPriorityFeePerGas = eth_gasPrice`` like the official
-0G SDK; pass ``eip1559=False`` for legacy (type 0, EIP-155) transactions.
+0G SDK; pass ``eip1559=False`` for legacy (type 0, EIP-155) transactions. ``before_send`` is
+awaited with each signed transaction (hash, nonce, raw bytes) before it is broadcast, so a caller
+can write down a payment before it can happen (if it raises, nothing is sent); ``rebroadcast``
+sends such bytes again unchanged: the same hash and nonce, so it can never be a second payment.
 
 Errors: :class:`~stack_cfo.zerog.errors.ChainError` (Unavailable) for transport and RPC
 errors, :class:`~stack_cfo.zerog.errors.TransactionReverted` (FailedPrecondition) when a call,
@@ -35,8 +39,8 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
 
 import aiohttp
 from eth_account.signers.local import LocalAccount
@@ -227,12 +231,21 @@ class ChainRpc:
         return lock
 
     async def send_transaction(
-        self, account: LocalAccount, to: str, data: bytes, value: int = 0, *, gas: int | None = None
+        self,
+        account: LocalAccount,
+        to: str,
+        data: bytes,
+        value: int = 0,
+        *,
+        gas: int | None = None,
+        before_send: Callable[[str, int, bytes], Awaitable[None]] | None = None,
     ) -> str:
         """Sign locally and broadcast; returns the transaction hash (``0x``-hex).
 
         Serialised per sender address. Raises :class:`TransactionReverted` when the gas
         estimate reverts (nothing is sent) and :class:`ChainError` on other failures.
+        ``before_send(tx_hash, nonce, raw)`` is awaited before each broadcast (a re-priced or
+        re-numbered transaction is a new one, announced again); if it raises, nothing is sent.
         """
         sender = to_checksum_address(account.address)
         to = to_checksum_address(to)
@@ -263,8 +276,11 @@ class ChainRpc:
                     tx["gasPrice"] = price
                 signed = account.sign_transaction(tx)
                 tx_hash = "0x" + bytes(signed.hash).hex()
+                raw = bytes(signed.raw_transaction)
+                if before_send is not None:
+                    await before_send(tx_hash, nonce, raw)
                 try:
-                    await self.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+                    await self.call("eth_sendRawTransaction", ["0x" + raw.hex()])
                 except ChainError as exc:
                     msg = (exc.rpc_message or exc.message).lower()
                     last = exc
@@ -288,6 +304,23 @@ class ChainRpc:
             self._nonces[sender] = nonce + 1
             log.info("chain: sent tx %s from %s nonce %d", tx_hash, sender, nonce)
             return tx_hash
+
+    async def rebroadcast(self, raw: bytes) -> Literal["sent", "known", "nonce_used"]:
+        """Send a transaction signed earlier exactly as it is (same hash, same nonce: it can only
+        ever be mined once). ``"sent"``: the node took it now; ``"known"``: its pool already holds
+        it; ``"nonce_used"``: its nonce is spent, by this transaction (mined: look for the receipt)
+        or by another one (then this one can never be mined). Other refusals are
+        :class:`ChainError` (``insufficient_funds`` tells a wallet that cannot pay)."""
+        try:
+            await self.call("eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
+        except ChainError as exc:
+            msg = (exc.rpc_message or exc.message).lower()
+            if any(s in msg for s in _ALREADY_KNOWN):
+                return "known"
+            if any(s in msg for s in _NONCE_TOO_LOW):
+                return "nonce_used"
+            raise
+        return "sent"
 
     async def wait_for_receipt(self, tx_hash: str, timeout: float = 300.0) -> dict[str, Any]:
         """Poll ``eth_getTransactionReceipt`` until mined. Raises :class:`ReceiptTimeout`,

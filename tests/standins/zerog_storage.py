@@ -6,7 +6,11 @@ Three servers sharing one state, each on its own port:
   ``pricePerSector()``, ``eth_getTransactionCount``, ``eth_gasPrice``, ``eth_estimateGas``,
   ``eth_sendRawTransaction`` (the signed transaction is RLP-decoded, its sender recovered, the
   ``submit`` calldata ABI-decoded and the paid value checked against the fee, as the contract
-  would) and ``eth_getTransactionReceipt`` with an ABI-encoded ``Submit`` log.
+  would) and ``eth_getTransactionReceipt`` with an ABI-encoded ``Submit`` log. With ``mine`` off,
+  accepted transactions wait in a pool (no receipt, counted by ``eth_getTransactionCount(...,
+  "pending")``, the very same bytes again answered "already known", as geth) until
+  :meth:`ZeroGStorageNetwork.mine_pending`; ``lose_next_sends`` makes the node answer with the hash
+  and forget the transaction (a pool that dropped it, a send that never arrived).
 * **storage node** (``zgs_*`` JSON-RPC): status, shard config, file info, and segment upload
   that checks every segment's Merkle proof against the root the chain recorded (derived from
   the submission, not from the uploader's claim); a file is finalized once all its data
@@ -189,6 +193,8 @@ class ZeroGStorageNetwork:
         self.gateway_fail_next = 0  # next N downloads answer HTTP 503
         self.tamper = False  # flip one byte of every served file
         self.chain_fail_next = 0  # next N chain requests answer HTTP 502
+        self.mine = True  # False: accepted transactions stay pending until mine_pending()
+        self.lose_next_sends = 0  # next N accepted transactions are answered, then forgotten
         # every sender's balance in neuron (None: unlimited); as geth, a send whose gas * price + value
         # exceeds it and an estimate whose value exceeds it answer -32000 "insufficient funds ..."
         self.balance: int | None = None
@@ -196,6 +202,8 @@ class ZeroGStorageNetwork:
         self.files: dict[bytes, StoredFile] = {}
         self.transactions: dict[str, Transaction] = {}
         self.nonces: dict[str, int] = {}
+        self.pending: dict[str, bytes] = {}  # tx hash -> signed bytes, in arrival order
+        self.sends: list[str] = []  # hash of every eth_sendRawTransaction, as received
         self.requests: list[tuple[str, str]] = []  # (server, method or path)
         self.downloads = 0
         self._flow_length = 0
@@ -275,9 +283,7 @@ class ZeroGStorageNetwork:
                 "eth_chainId": lambda: hex(CHAIN_ID),
                 "eth_gasPrice": lambda: hex(GAS_PRICE),
                 "eth_blockNumber": lambda: hex(100 + len(self.transactions)),
-                "eth_getTransactionCount": lambda addr, block="latest": hex(
-                    self.nonces.get(to_checksum_address(addr), 0)
-                ),
+                "eth_getTransactionCount": self._transaction_count,
                 "eth_call": self._eth_call,
                 "eth_estimateGas": self._estimate_gas,
                 "eth_sendRawTransaction": self._send_raw,
@@ -316,8 +322,42 @@ class ZeroGStorageNetwork:
                 raise _RpcError(3, "execution reverted: Not enough fee")
         return hex(250_000)
 
+    def mine_pending(self) -> None:
+        """Mine every pending transaction, in order."""
+        pending, self.pending = self.pending, {}
+        for raw in pending.values():
+            self._execute(raw)
+
+    def _transaction_count(self, addr: str, block: str = "latest") -> str:
+        sender = to_checksum_address(addr)
+        count = self.nonces.get(sender, 0)
+        if block == "pending":
+            count += sum(1 for raw in self.pending.values() if self._sender(raw) == sender)
+        return hex(count)
+
+    @staticmethod
+    def _sender(raw: bytes) -> str:
+        return to_checksum_address(Account.recover_transaction(raw))
+
     def _send_raw(self, raw_hex: str) -> str:
         raw = bytes.fromhex(raw_hex[2:])
+        tx_hash = "0x" + keccak(raw).hex()
+        self.sends.append(tx_hash)
+        if tx_hash in self.pending:
+            raise _RpcError(-32000, "already known")
+        if tx_hash in self.transactions:
+            raise _RpcError(-32000, "nonce too low")
+        if self.mine and not self.lose_next_sends:
+            return self._execute(raw)
+        self._decode_raw(raw, pending=True)  # what the node checks on admission
+        if self.lose_next_sends:
+            self.lose_next_sends -= 1
+        else:
+            self.pending[tx_hash] = raw
+        return tx_hash
+
+    def _decode_raw(self, raw: bytes, *, pending: bool = False) -> tuple[str, int, bytes, int, bytes, int, int]:
+        """``(sender, nonce, to, value, data, price, gas)`` of a signed transaction the node accepts."""
         if raw[0] == 2:  # EIP-1559: 0x02 || rlp([chainId, nonce, tip, maxFee, gas, to, value, data, access, v, r, s])
             fields = rlp.decode(raw[1:])
             chain_id, nonce, to, value, data = (
@@ -340,8 +380,10 @@ class ZeroGStorageNetwork:
             chain_id = (int.from_bytes(fields[6], "big") - 35) // 2
         if chain_id != CHAIN_ID:
             raise _RpcError(-32000, f"invalid chain id {chain_id}")
-        sender = to_checksum_address(Account.recover_transaction(raw))
+        sender = self._sender(raw)
         expected = self.nonces.get(sender, 0)
+        if pending:  # after the ones already waiting in the pool
+            expected = int(self._transaction_count(sender, "pending"), 16)
         if nonce < expected:
             raise _RpcError(-32000, "nonce too low")
         if nonce > expected:
@@ -353,8 +395,13 @@ class ZeroGStorageNetwork:
                 f"insufficient funds for gas * price + value: balance {self.balance}, tx cost {cost}, "
                 f"overshot {cost - self.balance}",
             )
+        return sender, nonce, bytes(to), value, bytes(data), price, gas
+
+    def _execute(self, raw: bytes) -> str:
+        """Mine a signed transaction now (the Flow contract records the submission)."""
+        sender, nonce, to, value, data, price, _gas = self._decode_raw(raw)
         tx_hash = "0x" + keccak(raw).hex()
-        self.nonces[sender] = expected + 1
+        self.nonces[sender] = nonce + 1
         block = 100 + len(self.transactions) + 1
         status, logs, fee = 1, [], 0
         if to_checksum_address(to) != FLOW_ADDRESS:

@@ -19,7 +19,7 @@ from opentelemetry import trace
 from stack_cfo.core.ai import (
     ComputeClient,
 )
-from stack_cfo.core.archive import CHAT_SESSIONS, ArchivePruned, SealedArchive
+from stack_cfo.core.archive import CHAT_SESSIONS, ArchivePruned, SealedArchive, StoreSubmission
 from stack_cfo.core.chat import metrics
 from stack_cfo.core.chat.compression import (
     sha256_text,
@@ -77,6 +77,28 @@ def _same_transcript(a: bytes, b: bytes) -> bool:
         return doc
 
     return bool(content(a) == content(b))
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptUploadMemory:
+    """The archive store's payment for the kept transcript (migration 0024), kept in its row: a
+    retry finds the payment even while the storage network has not heard of it yet."""
+
+    store: ChatStore
+    session_id: str
+    sealed: bytes
+
+    async def recall(self) -> StoreSubmission | None:
+        return await self.store.archive_submission(self.session_id)
+
+    async def remember(self, submission: StoreSubmission) -> None:
+        if not await self.store.remember_archive_submission(self.session_id, self.sealed, submission):
+            # the kept transcript is gone (session deleted, erased): do not pay for it
+            raise Unavailable(
+                "the transcript to archive is no longer kept; retry with the same request_id",
+                reason="ARCHIVE_UPLOAD_GONE",
+                metadata={"session_id": self.session_id},
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +407,13 @@ class ChatManager:
             sealed, at = await self._sealed_transcript(archive, session)
             with tracer.start_as_current_span("0g_storage.store", attributes={"chat.session_id": session_id}):
                 try:
-                    address = await archive.put_sealed(CHAT_SESSIONS, f"{session_id}.json", sealed, owner=user_id)
+                    address = await archive.put_sealed(
+                        CHAT_SESSIONS,
+                        f"{session_id}.json",
+                        sealed,
+                        owner=user_id,
+                        memory=_KeptUploadMemory(self._store, session_id, sealed),
+                    )
                 except ArchivePruned:
                     # The nodes dropped that very file: the same bytes would meet the same answer.
                     await self._store.drop_archive_upload(session_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from stack_cfo.core.archive import StoreSubmission
 from stack_cfo.core.chat.models import (
     ChatMessage,
     ChatSession,
@@ -210,6 +211,16 @@ class ChatStore(Protocol):
         ...
 
     async def keep_archive_upload(self, session_id: str, sealed: bytes) -> bool:
-        """Keep the sealed transcript about to be uploaded (replacing an earlier one), so a retry
-        can upload the same bytes; False when the session is no longer active (nothing kept)."""
+        """Keep the sealed transcript about to be uploaded (replacing an earlier one, and the
+        payment remembered for it), so a retry can upload the same bytes; False when the session
+        is no longer active (nothing kept)."""
+        ...
+
+    async def archive_submission(self, session_id: str) -> StoreSubmission | None:
+        """The storage payment remembered for the kept transcript (None: none)."""
+        ...
+
+    async def remember_archive_submission(self, session_id: str, sealed: bytes, submission: StoreSubmission) -> bool:
+        """Remember the storage payment about to be sent for the kept transcript ``sealed``
+        (replacing an earlier one); False when ``sealed`` is no longer the kept transcript."""
         ...

@@ -11,6 +11,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from stack_cfo.core.archive import StoreSubmission
 from stack_cfo.core.chat.models import (
     ChatSession,
     NewSession,
@@ -214,6 +215,29 @@ class SessionQueries(RepoBase):
         """Forget the kept sealed transcript: the next attempt seals a new one."""
         async with self._db.connection() as conn:
             await conn.execute(Q.drop_archive_upload, {"id": session_id})
+
+    async def archive_submission(self, session_id: str) -> StoreSubmission | None:
+        """The storage payment remembered for the kept transcript (None: none)."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.archive_submission, {"id": session_id})
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return StoreSubmission(str(row["submit_tx_hash"]), int(row["submit_nonce"]), bytes(row["submit_raw"]))
+
+    async def remember_archive_submission(self, session_id: str, sealed: bytes, submission: StoreSubmission) -> bool:
+        """Remember ``submission`` with the kept transcript ``sealed``; False when those are no
+        longer the kept bytes (nothing remembered)."""
+        args = {
+            "id": session_id,
+            "sealed": sealed,
+            "tx_hash": submission.tx_hash,
+            "nonce": submission.nonce,
+            "raw": submission.raw,
+        }
+        async with self._db.connection() as conn:
+            cur = await conn.execute(Q.remember_archive_submission, args)
+            return await cur.fetchone() is not None
 
     async def keep_archive_upload(self, session_id: str, sealed: bytes) -> bool:
         """Keep ``sealed`` (replacing an earlier one) before it is uploaded; False when the session

@@ -63,7 +63,20 @@ SELECT sealed FROM chat_archive_uploads WHERE session_id = %(id)s
 -- Kept before the upload, only while the session is active; a newer transcript replaces the old.
 INSERT INTO chat_archive_uploads AS u (session_id, user_id, sealed)
 SELECT s.id, s.user_id, %(sealed)s FROM chat_sessions s WHERE s.id = %(id)s AND s.status = 'active'
-ON CONFLICT (session_id) DO UPDATE SET sealed = EXCLUDED.sealed, created_at = now()
+ON CONFLICT (session_id) DO UPDATE SET sealed = EXCLUDED.sealed, created_at = now(),
+    submit_tx_hash = NULL, submit_nonce = NULL, submit_raw = NULL, submitted_at = NULL
+RETURNING 1
+
+-- name: archive_submission
+-- The 0G Flow.submit transaction signed for the kept transcript, written before it was sent (migration 24).
+SELECT submit_tx_hash, submit_nonce, submit_raw FROM chat_archive_uploads
+WHERE session_id = %(id)s AND submit_tx_hash IS NOT NULL
+
+-- name: remember_archive_submission
+-- Only for the kept bytes it was signed for (`sealed` unchanged); a re-priced transaction replaces the one before.
+UPDATE chat_archive_uploads
+SET submit_tx_hash = %(tx_hash)s, submit_nonce = %(nonce)s, submit_raw = %(raw)s, submitted_at = now()
+WHERE session_id = %(id)s AND sealed = %(sealed)s
 RETURNING 1
 
 -- name: drop_archive_upload

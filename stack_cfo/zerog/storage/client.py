@@ -5,9 +5,18 @@ Upload (``put``), as the official clients do it:
 1. Merkle tree of the bytes (:mod:`.merkle`); the content address is ``0g:0x<root>`` (addresses
    written as ``0g://0x<root>`` by earlier versions are still read).
 2. Storage nodes: the configured ones, or the indexer's trusted nodes (``indexer_getShardedNodes``).
-   If a node already holds the file finalized, stop here (same bytes, nothing to pay).
+   If a node already holds the file finalized, stop here (same bytes, nothing to pay). If a node
+   knows the file (submitted before), resume it: pay nothing, go to 5.
+   With a :class:`~stack_cfo.core.archive.SubmissionMemory` (``put_once``), a submission
+   remembered for these bytes comes next: the node may not have picked up its ``Submit`` event
+   yet. Its receipt (``eth_getTransactionReceipt``) gives the ``txSeq``; a transaction still
+   pending (the pool answers "already known" to the very same signed bytes) or lost (sent again
+   as it is) is waited for; only a transaction that reverted, or whose nonce went to another
+   transaction, leaves the file to be submitted anew. Nothing is ever sent at a second nonce
+   while the first may still be mined.
 3. Fee: ``Flow.market()`` -> ``pricePerSector()``; ``fee = sum(2**height) * price`` over the
-   submission nodes. ``Flow.submit`` is signed locally and sent with ``value = fee``.
+   submission nodes. ``Flow.submit`` is signed locally, written to the memory (hash, nonce, signed
+   bytes) and only then sent with ``value = fee``.
 4. The receipt's ``Submit`` event gives ``txSeq``; wait until the nodes have synced it.
 5. Push every data segment with its proof (``zgs_uploadSegmentsByTxSeq``) to the nodes whose
    shard holds it; poll ``zgs_getFileInfo(root, true)`` until finalized (or time out).
@@ -32,10 +41,10 @@ re-sent blindly (``ChainRpc`` handles nonces and re-pricing). A circuit breaker 
 client's rule) stops calling a storage network that keeps failing. Metrics:
 ``zerog_storage_*`` (:mod:`.metrics`); spans ``0g_storage.store`` and ``0g_storage.fetch``.
 
-Why this module is longer than most (about 640 lines): it is the two halves of one protocol
-(upload, download) over one set of plumbing (HTTP session, JSON-RPC, retries, breaker) whose
-failure rules must stay identical for both; the Merkle tree, the Flow contract, the errors and
-the metrics are separate modules.
+Why this module is longer than most (about 750 lines): it is the two halves of one protocol
+(upload, download, and an upload's resumption from a remembered submission) over one set of
+plumbing (HTTP session, JSON-RPC, retries, breaker) whose failure rules must stay identical for
+all; the Merkle tree, the Flow contract, the errors and the metrics are separate modules.
 """
 
 from __future__ import annotations
@@ -64,6 +73,8 @@ from stack_cfo.core.archive import (
     ArchiveNotFound,
     ArchivePruned,
     ArchiveStoreUnavailable,
+    StoreSubmission,
+    SubmissionMemory,
     invalid_address,
 )
 from stack_cfo.core.errors import InvalidArgument, StackCfoError, Unavailable
@@ -226,13 +237,22 @@ class ZeroGStorageStore:
     async def put(self, namespace: str, key: str, data: bytes, *, owner: str) -> str:
         """Upload and wait for finality; returns ``0g:0x<root>``. ``key`` and ``owner`` stay
         local (nothing but the bytes reaches the network)."""
+        return await self._put(namespace, key, data, None)
+
+    async def put_once(self, namespace: str, key: str, data: bytes, *, owner: str, memory: SubmissionMemory) -> str:
+        """As :meth:`put`; the ``Flow.submit`` transaction is written to ``memory`` before it is
+        sent, and one found there is waited for and resumed rather than paying again (the node
+        may not know the file yet: it learns of a submission some blocks after it is mined)."""
+        return await self._put(namespace, key, data, memory)
+
+    async def _put(self, namespace: str, key: str, data: bytes, memory: SubmissionMemory | None) -> str:
         if namespace not in self._prefixes:
             raise InvalidArgument.field(
                 "namespace", f"must be one of {', '.join(sorted(self._prefixes))}", reason="ARCHIVE_NAMESPACE_UNKNOWN"
             )
         if not key:
             raise InvalidArgument.field("key", "must not be empty")
-        return (await self.upload(data, namespace=namespace)).address
+        return (await self.upload(data, namespace=namespace, memory=memory)).address
 
     async def get(self, address: str, *, owner: str) -> bytes:
         """Download through the indexer gateway; the bytes are checked against the root.
@@ -251,7 +271,9 @@ class ZeroGStorageStore:
 
     # ------------------------------------------------------------------ upload
 
-    async def upload(self, data: bytes, *, namespace: str = "") -> UploadReceipt:
+    async def upload(
+        self, data: bytes, *, namespace: str = "", memory: SubmissionMemory | None = None
+    ) -> UploadReceipt:
         data = bytes(data)
         metrics.UPLOADS.inc()
         started = time.monotonic()
@@ -264,7 +286,7 @@ class ZeroGStorageStore:
                     raise UploadsDisabled("0G Storage uploads need zerog.storage.private_key (none configured)")
                 if not data:
                     raise InvalidArgument.field("data", "0G Storage cannot hold an empty file")
-                receipt = await self._guarded(lambda: self._upload(data, span))
+                receipt = await self._guarded(lambda: self._upload(data, span, memory))
             except Exception as exc:
                 self._failed("upload", exc, span)
                 raise
@@ -282,7 +304,7 @@ class ZeroGStorageStore:
             )
             return receipt
 
-    async def _upload(self, data: bytes, span: trace.Span) -> UploadReceipt:
+    async def _upload(self, data: bytes, span: trace.Span, memory: SubmissionMemory | None) -> UploadReceipt:
         assert self._account is not None
         tree = await self._tree(data)
         address = content_address(tree.root)
@@ -303,9 +325,24 @@ class ZeroGStorageStore:
             tx_seq = int(infos[0]["tx"]["seq"])
             log.info("0g storage: 0x%s already submitted as txSeq %d, resuming", tree.root.hex(), tx_seq)
         else:
-            tx_hash, tx_seq, fee = await self._submit(tree, nodes)
+            earlier = await self._earlier_submission(tree, nodes, memory) if memory is not None else None
+            if earlier is not None:
+                # Submitted and paid before, but the node has not picked up the Submit event yet.
+                (tx_hash, tx_seq), fee = earlier, 0
+                log.info(
+                    "0g storage: 0x%s was submitted as txSeq %d in %s; waiting for the node, paying nothing again",
+                    tree.root.hex(),
+                    tx_seq,
+                    tx_hash,
+                )
+            else:
+                tx_hash, tx_seq, fee = await self._submit(tree, nodes, memory)
             span.set_attribute("zerog.storage.tx_hash", tx_hash)
-            infos = await self._poll(nodes, tree.root, deadline, need_available=False, finalized=False)
+            try:
+                infos = await self._poll(nodes, tree.root, deadline, need_available=False, finalized=False)
+            except UploadNotFinalized as exc:
+                exc.metadata.update(tx_hash=tx_hash, tx_seq=str(tx_seq))
+                raise
         start_segment = int(infos[0]["tx"].get("startEntryIndex", 0)) // SEGMENT_MAX_CHUNKS
         await self._push_segments(nodes, tree, tx_seq, start_segment)
         try:
@@ -315,43 +352,106 @@ class ZeroGStorageStore:
             raise
         return UploadReceipt(address, tree.root, tree.size, tx_hash, tx_seq, fee)
 
-    async def _submit(self, tree: FileMerkleTree, nodes: Sequence[_Node]) -> tuple[str, int, int]:
-        """Pay for and submit the file on the Flow contract: ``(tx_hash, tx_seq, fee)``."""
+    async def _submit(
+        self, tree: FileMerkleTree, nodes: Sequence[_Node], memory: SubmissionMemory | None
+    ) -> tuple[str, int, int]:
+        """Pay for and submit the file on the Flow contract: ``(tx_hash, tx_seq, fee)``. The signed
+        transaction is written to ``memory`` before it is sent."""
         assert self._account is not None
         flow_address = await self._flow(nodes[0])
         market = flow.decode_address(await self._retry(self._chain.eth_call, flow_address, flow.MARKET_SELECTOR))
         price = flow.decode_uint(await self._retry(self._chain.eth_call, market, flow.PRICE_PER_SECTOR_SELECTOR))
         fee = tree.sectors * price
         calldata = flow.encode_submit(tree.size, self.config.tags, tree.submission_nodes, self._account.address)
+        before_send = None
+        if memory is not None:
+
+            async def before_send(tx_hash: str, nonce: int, raw: bytes) -> None:
+                await memory.remember(StoreSubmission(tx_hash, nonce, raw))
+
         # Never retried here: a second send could pay twice. ChainRpc re-prices and re-numbers.
         try:
-            tx_hash = await self._chain.send_transaction(self._account, flow_address, calldata, value=fee)
+            tx_hash = await self._chain.send_transaction(
+                self._account, flow_address, calldata, value=fee, before_send=before_send
+            )
             receipt = await self._chain.wait_for_receipt(tx_hash, self.config.receipt_timeout)
         except ChainError as exc:
             if insufficient_funds(exc):
-                wallet = self._account.address
-                raise StorageBalanceInsufficient(
-                    f"the 0G Storage wallet {wallet} cannot pay the storage fee of {fee} neuron plus gas "
-                    f"({clip(exc.rpc_message or exc.message, 200)}): top it up, then archive again",
-                    metadata={"wallet": wallet, "fee_neuron": fee, "method": exc.method},
-                ) from exc
+                raise self._balance_insufficient(exc, fee) from exc
             raise
         except TransactionReverted as exc:
             raise _flow_refused(exc, fee) from exc
+        tx_seq = self._submitted_seq(receipt, flow_address, tree, tx_hash)
+        log.info("0g storage: submitted 0x%s as txSeq %d in %s (fee %d neuron)", tree.root.hex(), tx_seq, tx_hash, fee)
+        return tx_hash, tx_seq, fee
+
+    async def _earlier_submission(
+        self, tree: FileMerkleTree, nodes: Sequence[_Node], memory: SubmissionMemory
+    ) -> tuple[str, int] | None:
+        """``(tx_hash, tx_seq)`` of the submission remembered for these bytes, once mined; None when
+        there is none, or it can never pay for the file (reverted, or its nonce went to another
+        transaction): then the file is submitted anew. A transaction still pending is waited for
+        (``ReceiptTimeout``, Unavailable, when it stays pending: the next retry waits again)."""
+        remembered = await memory.recall()
+        if remembered is None:
+            return None
+        tx_hash = remembered.tx_hash
+        flow_address = await self._flow(nodes[0])
+        receipt = await self._retry(self._chain.get_receipt, tx_hash)
+        if receipt is None:
+            # Pending, lost (never sent: the process stopped first; dropped from the pool), or its
+            # nonce taken by another transaction. The same signed bytes again tell which, and can
+            # only ever be mined once.
+            try:
+                outcome = await self._retry(self._chain.rebroadcast, remembered.raw)
+            except ChainError as exc:
+                if insufficient_funds(exc):
+                    raise self._balance_insufficient(exc, 0) from exc
+                raise
+            if outcome == "nonce_used":
+                receipt = await self._retry(self._chain.get_receipt, tx_hash)  # mined meanwhile?
+                if receipt is None:
+                    log.info(
+                        "0g storage: remembered submission %s of 0x%s lost its nonce %d to another transaction; "
+                        "submitting anew",
+                        tx_hash,
+                        tree.root.hex(),
+                        remembered.nonce,
+                    )
+                    return None
+            else:
+                log.info(
+                    "0g storage: remembered submission %s of 0x%s is pending (%s)", tx_hash, tree.root.hex(), outcome
+                )
+        if receipt is None:
+            try:
+                receipt = await self._chain.wait_for_receipt(tx_hash, self.config.receipt_timeout)
+            except TransactionReverted:
+                receipt = {"status": "0x0"}
+        if not _succeeded(receipt):
+            log.info("0g storage: remembered submission %s reverted (no fee taken); submitting anew", tx_hash)
+            return None
+        return tx_hash, self._submitted_seq(receipt, flow_address, tree, tx_hash)
+
+    @staticmethod
+    def _submitted_seq(receipt: dict[str, Any], flow_address: str, tree: FileMerkleTree, tx_hash: str) -> int:
         events = [e for e in flow.submit_events(receipt, flow_address) if e.nodes == tree.submission_nodes]
         if not events:
             raise StorageRejected(
                 f"transaction {tx_hash} was mined without a Submit event for root 0x{tree.root.hex()}",
                 metadata={"tx_hash": tx_hash},
             )
-        log.info(
-            "0g storage: submitted 0x%s as txSeq %d in %s (fee %d neuron)",
-            tree.root.hex(),
-            events[0].tx_seq,
-            tx_hash,
-            fee,
+        return events[0].tx_seq
+
+    def _balance_insufficient(self, exc: ChainError, fee: int) -> StorageBalanceInsufficient:
+        """The error for a node that refused a transaction the wallet cannot pay for."""
+        assert self._account is not None
+        wallet = self._account.address
+        return StorageBalanceInsufficient(
+            f"the 0G Storage wallet {wallet} cannot pay the storage fee of {fee} neuron plus gas "
+            f"({clip(exc.rpc_message or exc.message, 200)}): top it up, then archive again",
+            metadata={"wallet": wallet, "fee_neuron": fee, "method": exc.method},
         )
-        return tx_hash, events[0].tx_seq, fee
 
     async def _tree(self, data: bytes) -> FileMerkleTree:
         try:
@@ -596,6 +696,15 @@ def _node(url: str, config: dict[str, Any]) -> _Node:
         return _Node(url, int(config.get("shardId", 0)), int(config.get("numShard", 1)))
     except (TypeError, ValueError):
         return _Node(url, 0, 1)
+
+
+def _succeeded(receipt: dict[str, Any]) -> bool:
+    """A mined receipt whose status is 1 (a receipt without a status, pre-Byzantium, counts)."""
+    status = receipt.get("status")
+    try:
+        return status is None or int(str(status), 0) == 1
+    except ValueError:
+        return False
 
 
 def _gateway_error(status: int, text: str, address: str, url: str) -> Exception:

@@ -2,7 +2,9 @@
 across retries with the same request_id: after finality timed out, and after the server was
 stopped mid-upload and another server process retried (migration 0023: the sealed transcript is
 kept before it is uploaded, so a retry uploads the same bytes and the client resumes the earlier
-submission instead of paying for a new file)."""
+submission instead of paying for a new file); and while the storage node has not yet heard of the
+first submission, or its transaction is still pending or was lost (migration 0024: the signed
+Flow.submit transaction is kept with the transcript before it is sent)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ async def archive_server(
     net: ZeroGStorageNetwork,
     *,
     finality_timeout: str = "1s",
+    receipt_timeout: str = "5s",
 ) -> AsyncIterator[Chat]:
     overrides: dict[str, Any] = compute_overrides(chain, provider)
     overrides["archive"] = {"backend": "0g"}
@@ -59,7 +62,7 @@ async def archive_server(
         "chain_rpc_url": net.chain_url,
         "private_key": STORAGE_WALLET.key.hex(),
         "timeout": "5s",
-        "receipt_timeout": "5s",
+        "receipt_timeout": receipt_timeout,
         "finality_timeout": finality_timeout,
         "poll_interval": "20ms",
         "retry_base_delay": "10ms",
@@ -86,6 +89,26 @@ def pending_rows(db_dsn: str, session_id: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row["n"])
+
+
+def kept_submission(db_dsn: str, session_id: str) -> tuple[str | None, int | None]:
+    """The Flow.submit transaction remembered with the kept transcript (hash, nonce)."""
+    with psycopg.connect(db_dsn, row_factory=dict_row) as conn:
+        row = conn.execute(
+            "SELECT submit_tx_hash, submit_nonce FROM chat_archive_uploads WHERE session_id = %s", (session_id,)
+        ).fetchone()
+    assert row is not None
+    return row["submit_tx_hash"], row["submit_nonce"]
+
+
+async def archive_fails(chat: Chat, user: str, name: str, request_id: str) -> tuple[grpc.StatusCode, str, str]:
+    """An ArchiveSession that fails: (code, reason, cause)."""
+    with pytest.raises(grpc.aio.AioRpcError) as ei:
+        await chat.stub.ArchiveSession(
+            chat_pb2.ArchiveSessionRequest(name=name, request_id=request_id), metadata=chat.md(user), timeout=30
+        )
+    info, _ = error_info(ei.value)
+    return ei.value.code(), info.reason, info.metadata["cause"]
 
 
 async def read_archive(chat: Chat, user: str, name: str) -> user_data_pb2.ArchivedSession:
@@ -270,3 +293,86 @@ async def test_an_upload_the_nodes_pruned_is_sealed_anew_on_the_next_attempt(
         assert archived.status == chat_pb2.SESSION_STATUS_ARCHIVED
         assert parse_address(archived.archive_address) != first.root
         assert len(paid_submissions(net)) == 2
+
+
+async def test_a_retry_before_the_node_has_seen_the_submission_pays_nothing_again(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn, net: ZeroGStorageNetwork
+) -> None:
+    """The storage node learns of a submission some blocks after it is mined (zgs_getFileInfo is
+    null until then): a retry in that window finds the remembered transaction, not a new payment."""
+    user = new_user()
+    r = rid()
+    net.node_sync_after_polls = 10**9  # the node lags behind the chain
+    async with archive_server(db_dsn, data_dir, chain, provider, net) as chat:
+        s = await chat.create(user, "To archive")
+        session_id = s.name.rsplit("/", 1)[1]
+        events(await chat.send(user, s.name, "Keep this for my records"))
+        for _ in range(2):  # the first attempt pays; the retry waits for the same submission
+            assert await archive_fails(chat, user, s.name, r) == (
+                grpc.StatusCode.UNAVAILABLE,
+                "ARCHIVE_STORE_UNAVAILABLE",
+                "ARCHIVE_NOT_FINALIZED",
+            )
+            assert len(paid_submissions(net)) == 1
+            assert len(net.sends) == 1  # nothing else was even sent
+            assert (await chat.get(user, s.name)).status == chat_pb2.SESSION_STATUS_ACTIVE
+        (paid,) = paid_submissions(net)
+        assert kept_submission(db_dsn, session_id) == (paid.tx_hash, paid.nonce)
+
+        net.node_sync_after_polls = 0  # the node has caught up
+        archived = await chat.stub.ArchiveSession(
+            chat_pb2.ArchiveSessionRequest(name=s.name, request_id=r), metadata=chat.md(user), timeout=30
+        )
+        await assert_archived_once(chat, user, s.name, net, db_dsn, archived)
+
+
+async def test_a_retry_while_the_submission_is_pending_waits_for_it(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn, net: ZeroGStorageNetwork
+) -> None:
+    """No receipt before receipt_timeout: the retry sends the same signed transaction (the pool
+    answers 'already known') and waits again; it never sends one at the next nonce."""
+    user = new_user()
+    r = rid()
+    net.mine = False  # transactions wait in the pool
+    async with archive_server(db_dsn, data_dir, chain, provider, net, receipt_timeout="1s") as chat:
+        s = await chat.create(user, "To archive")
+        events(await chat.send(user, s.name, "Keep this for my records"))
+        for _ in range(2):
+            assert await archive_fails(chat, user, s.name, r) == (
+                grpc.StatusCode.UNAVAILABLE,
+                "ARCHIVE_STORE_UNAVAILABLE",
+                "ZEROG_RECEIPT_TIMEOUT",
+            )
+            assert len(net.pending) == 1 and not net.transactions
+        assert len(net.sends) == 2 and len(set(net.sends)) == 1  # the same bytes, sent again
+
+        net.mine_pending()
+        net.mine = True
+        archived = await chat.stub.ArchiveSession(
+            chat_pb2.ArchiveSessionRequest(name=s.name, request_id=r), metadata=chat.md(user), timeout=30
+        )
+        await assert_archived_once(chat, user, s.name, net, db_dsn, archived)
+
+
+async def test_a_submission_lost_before_it_was_mined_is_sent_again_as_it_is(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn, net: ZeroGStorageNetwork
+) -> None:
+    """The node answered with the hash and dropped the transaction (as a server stopped right
+    after remembering it would leave it): the retry sends the kept signed bytes, and pays once."""
+    user = new_user()
+    r = rid()
+    net.lose_next_sends = 1
+    async with archive_server(db_dsn, data_dir, chain, provider, net, receipt_timeout="1s") as chat:
+        s = await chat.create(user, "To archive")
+        events(await chat.send(user, s.name, "Keep this for my records"))
+        assert await archive_fails(chat, user, s.name, r) == (
+            grpc.StatusCode.UNAVAILABLE,
+            "ARCHIVE_STORE_UNAVAILABLE",
+            "ZEROG_RECEIPT_TIMEOUT",
+        )
+        assert not net.transactions and not net.pending
+        archived = await chat.stub.ArchiveSession(
+            chat_pb2.ArchiveSessionRequest(name=s.name, request_id=r), metadata=chat.md(user), timeout=30
+        )
+        await assert_archived_once(chat, user, s.name, net, db_dsn, archived)
+        assert len(set(net.sends)) == 1  # the very transaction remembered

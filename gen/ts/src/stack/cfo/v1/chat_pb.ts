@@ -1077,8 +1077,9 @@ export const ChatService: GenService<{
    * storage wallet is configured: the session stays ACTIVE); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE, retryable
    * with the same request_id: a retry of an unchanged session uploads the same sealed transcript and is not
    * charged again, a session changed since is archived as it is then; ErrorInfo metadata `cause` gives the
-   * store's reason, e.g. ARCHIVE_NOT_FINALIZED, ZEROG_STORAGE_UNAVAILABLE, ZEROG_CHAIN_ERROR,
-   * ZEROG_BREAKER_OPEN); RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT: the storage wallet cannot pay the
+   * store's reason, e.g. ARCHIVE_NOT_FINALIZED, ZEROG_RECEIPT_TIMEOUT (the storage payment is not mined yet:
+   * a retry waits for that same transaction, it never pays again), ZEROG_STORAGE_UNAVAILABLE,
+   * ZEROG_CHAIN_ERROR, ZEROG_BREAKER_OPEN); RESOURCE_EXHAUSTED (STORAGE_BALANCE_INSUFFICIENT: the storage wallet cannot pay the
    * fee plus gas; no RetryInfo: retry once an operator has topped it up); ABORTED (SESSION_BUSY: a message was still being
    * answered when the call's deadline, or chat.lock_wait without one, ran out: returned shortly before your
    * deadline, as for SendMessage; retry with the same request_id).
