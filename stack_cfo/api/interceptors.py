@@ -400,35 +400,25 @@ def _capped_public(handler: grpc.RpcMethodHandler, cap: UnauthenticatedStreams,
             unary_unary, request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
-    if handler.request_streaming:
-        inner_ss = handler.stream_stream
-
-        async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+    def capped(inner: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+        async def stream(request_or_requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
                 cap.enter(context, method)
             except Exception as exc:
                 fail_with(context, exc, method)
                 return
-            async for response in inner_ss(requests, context):
+            async for response in inner(request_or_requests, context):
                 yield response
 
+        return stream
+
+    if handler.request_streaming:
         return grpc.stream_stream_rpc_method_handler(
-            stream_stream, request_deserializer=handler.request_deserializer,
+            capped(handler.stream_stream), request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
-    inner_us = handler.unary_stream
-
-    async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        try:
-            cap.enter(context, method)
-        except Exception as exc:
-            fail_with(context, exc, method)
-            return
-        async for response in inner_us(request, context):
-            yield response
-
     return grpc.unary_stream_rpc_method_handler(
-        unary_stream, request_deserializer=handler.request_deserializer,
+        capped(handler.unary_stream), request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
 
