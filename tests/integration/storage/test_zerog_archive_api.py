@@ -18,13 +18,13 @@ import psycopg
 import pytest
 from eth_account import Account
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2 as cpb
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2_grpc as cpb_grpc
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2 as upb
 from stack_cfo._proto.stack.cfo.v1 import user_data_pb2_grpc as upb_grpc
 from stack_cfo.zerog.storage.client import parse_address
+from tests.integration.chat.conftest import error_info
 from tests.standins.zerog_storage import ZeroGStorageNetwork
 from tests.support.server import RunningServer, running_server
 
@@ -61,19 +61,6 @@ async def net() -> AsyncIterator[ZeroGStorageNetwork]:
         yield network
 
 
-def details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo, error_details_pb2.RetryInfo | None]:
-    st = rpc_status.from_call(err)  # type: ignore[arg-type]
-    assert st is not None, err
-    info, retry = error_details_pb2.ErrorInfo(), None
-    for d in st.details:
-        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            d.Unpack(info)
-        elif d.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-            retry = error_details_pb2.RetryInfo()
-            d.Unpack(retry)
-    return info, retry
-
-
 async def new_session(srv: RunningServer, user: str, title: str = "Q4 review") -> cpb.Session:
     chat = cpb_grpc.ChatServiceStub(srv.channel)
     return await chat.CreateSession(
@@ -100,7 +87,7 @@ async def read_back(srv: RunningServer, user: str, name: str) -> upb.ArchivedSes
 async def refused(call: Any) -> tuple[grpc.StatusCode, error_details_pb2.ErrorInfo, Any, str]:
     with pytest.raises(grpc.aio.AioRpcError) as ei:
         await call
-    info, retry = details(ei.value)
+    info, retry = error_info(ei.value)
     return ei.value.code(), info, retry, ei.value.details() or ""
 
 
