@@ -59,14 +59,15 @@ def _num(value: str | None) -> Decimal | None:
 
 
 _T = TypeVar("_T")
-#: Rows above which sealing or opening them (CPU: ~50 us a row) runs in a thread, so that a batch of
-#: 10,000 does not hold every other caller (the health port's probes among them) for a second.
-_THREAD_ABOVE = 500
+#: Rows above which sealing, opening or scanning them (CPU: ~50 us a row to seal) runs in a thread, so
+#: that a batch of 10,000 does not hold every other caller (the health port's probes among them) for
+#: a second. The portfolio repository's writes use it too.
+THREAD_ABOVE_ROWS = 500
 
 
-async def _off_loop(rows: int, fn: Callable[[], _T]) -> _T:
-    """``fn()``, in a thread when it handles more than :data:`_THREAD_ABOVE` rows."""
-    return await asyncio.to_thread(fn) if rows > _THREAD_ABOVE else fn()
+async def off_loop(rows: int, fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)``, in a thread when it handles more than :data:`THREAD_ABOVE_ROWS` rows."""
+    return await asyncio.to_thread(fn, *args) if rows > THREAD_ABOVE_ROWS else fn(*args)
 
 
 def _sealed_values(cipher: UserCipher, tid: str, data: TransactionInput) -> dict[str, Any]:
@@ -146,7 +147,7 @@ class LedgerRepository:
         cur = conn.cursor(row_factory=tuple_row)
         await cur.execute(Q.load_all, {"user_id": user_id})
         rows = await cur.fetchall()
-        return await _off_loop(len(rows), lambda: [_row(r, cipher) for r in rows])
+        return await off_loop(len(rows), lambda: [_row(r, cipher) for r in rows])
 
     async def _price_currencies(self, conn: AsyncConnection[Any], symbols: Iterable[str]) -> dict[str, str]:
         wanted = sorted({s for s in symbols if s})
@@ -189,7 +190,7 @@ class LedgerRepository:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.load_ids, {"user_id": user_id, "ids": raw["ids"]})
             loaded = await cur.fetchall()
-        found = await _off_loop(len(loaded), lambda: {t.id: t for t in (_row(r, cipher) for r in loaded)})
+        found = await off_loop(len(loaded), lambda: {t.id: t for t in (_row(r, cipher) for r in loaded)})
         return BatchCreateResult(tuple(found[i] for i in raw["ids"] if i in found), raw["created"], raw["existing"])
 
     async def _create(
@@ -223,7 +224,7 @@ class LedgerRepository:
         if new:
             existing = await self._all(conn, user_id, cipher)
             everything = existing + [t for _, t in new]
-            values = await _off_loop(len(new), lambda: [_sealed_values(cipher, t.id, t.data) for _, t in new])
+            values = await off_loop(len(new), lambda: [_sealed_values(cipher, t.id, t.data) for _, t in new])
             prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})
             check(everything, prices, {t.id: f"transactions[{i}]" for i, t in new})
             cur = conn.cursor(row_factory=tuple_row)

@@ -57,7 +57,7 @@ from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 from stack_cfo.store.errors import wrap_exceptions
 from stack_cfo.store.idempotency import run_idempotent
-from stack_cfo.store.ledger_repo import LedgerRepository
+from stack_cfo.store.ledger_repo import LedgerRepository, off_loop
 from stack_cfo.store.listen import PgListener
 from stack_cfo.store.queries import load_queries
 from stack_cfo.store.users import ensure_user
@@ -70,8 +70,6 @@ PORTFOLIO_CHANNEL = "portfolio_updates"
 MAX_PAYLOAD_BYTES = 7000
 
 Q = load_queries("portfolio")
-#: Rows above which sealing or opening them runs in a thread, off the event loop.
-_THREAD_ABOVE = 500
 
 
 def price_payloads(symbols: Iterable[str], change: str = "") -> Iterator[str]:
@@ -342,8 +340,8 @@ class PortfolioRepository(LedgerRepository):
             return first, [_cash_values(cipher, s.effective_date, s.cash_balance) for _, s in ordered
                            if s.effective_date]
 
-        big = len(ordered) + (sum(stop - start for _, start, stop in chunks[0]) if chunks else 0) > _THREAD_ABOVE
-        first, cash = await asyncio.to_thread(prepare) if big else prepare()
+        first_rows = sum(stop - start for _, start, stop in chunks[0]) if chunks else 0
+        first, cash = await off_loop(len(ordered) + first_rows, prepare)
 
         async def work(conn: AsyncConnection[Any]) -> bytes:
             user = command.user_id
@@ -369,7 +367,7 @@ class PortfolioRepository(LedgerRepository):
         ``cash`` their cash values in that order; ``chunks`` their holdings, ``first`` the sealed
         documents of the first chunk): the same rows, versions and errors as :meth:`_store_snapshot`
         called for each in turn."""
-        big = len(chunks) > 1 or sum(stop - start for chunk in chunks for _, start, stop in chunk) > _THREAD_ABOVE
+        positions = sum(stop - start for chunk in chunks for _, start, stop in chunk)
 
         def symbols() -> set[str]:
             return {h.symbol for _, s in ordered for h in s.positions}
@@ -382,9 +380,9 @@ class PortfolioRepository(LedgerRepository):
             return None
 
         # up to 200,000 positions to look at: in a thread when many, so other callers are not held
-        recorded = await self._price_currencies(conn, await asyncio.to_thread(symbols) if big else symbols())
+        recorded = await self._price_currencies(conn, await off_loop(positions, symbols))
         if recorded:
-            mismatch = await asyncio.to_thread(first_mismatch, recorded) if big else first_mismatch(recorded)
+            mismatch = await off_loop(positions, first_mismatch, recorded)
             if mismatch is not None:
                 raise mismatch
         cur = await conn.execute(Q.latest_snapshot_date, {"user_id": user})
@@ -498,7 +496,7 @@ class PortfolioRepository(LedgerRepository):
             ]
 
         # sealing thousands of rows is CPU: off the event loop, so other callers are not held
-        rows = await asyncio.to_thread(build) if len(snap.positions) > _THREAD_ABOVE else build()
+        rows = await off_loop(len(snap.positions), build)
         cash = _cash_values(cipher, effective, snap.cash_balance)
         if current:
             await self._make_current(conn, user, base, cash, len(snap.positions), synced_at)
@@ -645,9 +643,9 @@ class PortfolioRepository(LedgerRepository):
                 return None
             await cur.execute(Q.load_cash_flows, {"user_id": user_id})
             flow_rows = await cur.fetchall()
-        if len(snap_rows) + len(flow_rows) > _THREAD_ABOVE:  # opening sealed rows is CPU: off the loop
-            return await asyncio.to_thread(self._decode_portfolio, user_id, cipher, snap_rows, flow_rows)
-        return self._decode_portfolio(user_id, cipher, snap_rows, flow_rows)
+        # opening sealed rows is CPU: off the loop when many
+        return await off_loop(len(snap_rows) + len(flow_rows), self._decode_portfolio, user_id, cipher, snap_rows,
+                              flow_rows)
 
     @staticmethod
     def _decode_portfolio(user_id: str, cipher: UserCipher, snap_rows: list[tuple[Any, ...]],
