@@ -3998,7 +3998,10 @@ type PortfolioSummary struct {
 	// Cumulative time-weighted return in local currencies, fraction: each day's return with that day's
 	// exchange rates held at the previous valuation day's (a currency's first day with a rate: that day's),
 	// chained like risk.time_weighted_return; the day's external flows in a foreign currency (deposits,
-	// withdrawals, transfers) convert at those previous-day rates too, so a flow adds no currency move.
+	// withdrawals, transfers) convert at those previous-day rates too, so a flow adds no currency move,
+	// where the holdings keep it in its currency (a ledger's cash per currency, securities moved in or out).
+	// A portfolio synced from snapshots keeps its cash in the base currency only: a foreign deposit arrives
+	// converted, so its flow counts at the amount in base currency it was booked at (its own day's rate).
 	// MISSING_EXCHANGE_RATE when a rate is missing.
 	LocalReturn *Metric `protobuf:"bytes,27,opt,name=local_return,json=localReturn,proto3" json:"local_return,omitempty"`
 	// Currency effect on the time-weighted return, fraction: (1 + time_weighted_return) / (1 + local_return) - 1,

@@ -2211,7 +2211,10 @@ export type PortfolioSummary = Message<"stack.cfo.v1.PortfolioSummary"> & {
    * Cumulative time-weighted return in local currencies, fraction: each day's return with that day's
    * exchange rates held at the previous valuation day's (a currency's first day with a rate: that day's),
    * chained like risk.time_weighted_return; the day's external flows in a foreign currency (deposits,
-   * withdrawals, transfers) convert at those previous-day rates too, so a flow adds no currency move.
+   * withdrawals, transfers) convert at those previous-day rates too, so a flow adds no currency move,
+   * where the holdings keep it in its currency (a ledger's cash per currency, securities moved in or out).
+   * A portfolio synced from snapshots keeps its cash in the base currency only: a foreign deposit arrives
+   * converted, so its flow counts at the amount in base currency it was booked at (its own day's rate).
    * MISSING_EXCHANGE_RATE when a rate is missing.
    *
    * @generated from field: stack.cfo.v1.Metric local_return = 27;
