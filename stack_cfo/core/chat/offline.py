@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from stack_cfo.core.ai.offline import next_step, not_ai_notice
@@ -87,28 +87,35 @@ def _dec(v: Any) -> Decimal:
     return Decimal(str(v))
 
 
+def _shown(v: Any, scale: int = 1) -> Decimal:
+    """``v`` x ``scale`` rounded to the 2 decimals shown, a negative that rounds to zero shown as
+    zero ("0.00", never "-0.00")."""
+    d = (_dec(v) * scale).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)  # as format() rounds
+    return abs(d) if d == 0 else d
+
+
 def pct(v: Any) -> str:
     """A block fraction as a signed percentage: -0.0324 -> '-3.24%'."""
-    return f"{_dec(v) * 100:+.2f}%"
+    return f"{_shown(v, 100):+.2f}%"
 
 
 def share(v: Any) -> str:
     """A block fraction as an unsigned share: 0.1925 -> '19.25%'."""
-    return f"{_dec(v) * 100:.2f}%"
+    return f"{_shown(v, 100):.2f}%"
 
 
 def points(v: Any) -> str:
     """A difference of fractions in percentage points: -0.0424 -> '-4.24 percentage points'."""
-    return f"{_dec(v) * 100:+.2f} percentage points"
+    return f"{_shown(v, 100):+.2f} percentage points"
 
 
 def money(v: Any, ccy: str, *, signed: bool = False) -> str:
     """Block money as shown: '7,160.00 USD', or '-240.00 USD' when signed."""
-    return (f"{_dec(v):+,.2f}" if signed else f"{_dec(v):,.2f}") + (f" {ccy}" if ccy else "")
+    return (f"{_shown(v):+,.2f}" if signed else f"{_shown(v):,.2f}") + (f" {ccy}" if ccy else "")
 
 
 def ratio(v: Any) -> str:
-    return f"{_dec(v):.2f}"
+    return f"{_shown(v):.2f}"
 
 
 class _Figures:

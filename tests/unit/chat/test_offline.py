@@ -268,3 +268,20 @@ def test_no_gain_since_purchase_when_no_position_has_a_cost() -> None:
     ctx = replace(seed_context(), total_return_amount=None, total_return_percent=None)
     text = offline_answer(ctx, NOW, "How much have I made since I bought?", reason="COMPUTE_UNAVAILABLE")
     assert "There is no gain since purchase in the data: no position has a known cost." in text
+
+
+@pytest.mark.parametrize(("value", "expected_money", "expected_pct"), [
+    ("-0.001", "0.00 USD", "+0.00%"),
+    ("-0.004", "0.00 USD", "+0.00%"),
+    ("-0.006", "-0.01 USD", "-0.01%"),
+    ("0.125", "0.12 USD", "+0.12%"),
+])
+def test_a_negative_that_rounds_to_zero_is_written_as_zero(value: str, expected_money: str, expected_pct: str) -> None:
+    """Offline rankings printed a position that lost a fraction of a cent as "-0.00 USD"."""
+    from stack_cfo.core.chat.offline import money, pct, ratio, share
+
+    assert money(value, "USD") == expected_money
+    assert money("-0.0001", "USD", signed=True) == "+0.00 USD"
+    assert pct(Decimal(value) / 100) == expected_pct
+    assert share("-0.00001") == "0.00%"
+    assert ratio("-0.001") == "0.00"
