@@ -77,6 +77,11 @@ def build_message(
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Stack-Notification"] = delivery.rendered.kind.value
     msg["Content-Language"] = delivery.rendered.locale  # RFC 3282: the locale the text is written in
+    if delivery.rendered.receipts:
+        # The receipts of the AI texts it carries (ReceiptService.GetReceipt), as webhook bodies and
+        # Notification.receipts name them: a reader of the e-mail can check what the AI wrote.
+        # Folded as any long header (a reader unfolds it: the names, comma-separated).
+        msg["X-Stack-Receipts"] = ", ".join(delivery.rendered.receipts)
     if unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

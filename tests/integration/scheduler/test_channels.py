@@ -64,6 +64,20 @@ async def test_smtp_delivers_multipart_with_message_id_from_the_key(smtp_sink: S
     assert mail.subject.startswith("Your portfolio on")
 
 
+async def test_the_e_mail_names_the_receipts_of_the_ai_texts_it_carries(smtp_sink: SmtpSink) -> None:
+    """An e-mailed digest could not be traced to its receipts (webhooks and the feed name them)."""
+    from dataclasses import replace
+
+    channel = SmtpChannel(smtp_settings(smtp_sink))
+    delivery = _digest_delivery()
+    names = (f"users/{USER}/receipts/0b1c2d3e-0000-4000-8000-000000000001", "receipts/news-1")
+    assert isinstance(await channel.send(replace(delivery, rendered=replace(delivery.rendered, receipts=names))), Sent)
+    assert isinstance(await channel.send(replace(delivery, key=KEY + "x")), Sent)
+    with_ai, without = smtp_sink.received()
+    assert [n.strip() for n in str(with_ai.message["X-Stack-Receipts"]).split(",")] == list(names)
+    assert without.message["X-Stack-Receipts"] is None
+
+
 async def test_smtp_starttls_and_auth_without_leaking_the_password(tmp_path: Path) -> None:
     cert, key = make_self_signed_cert(tmp_path)
     sink = await SmtpSink(username="mailer", password=SMTP_PASSWORD, cert=(cert, key), require_starttls=True).start()
