@@ -12,6 +12,7 @@ Errors (all in the :mod:`stack_cfo.core.errors` tree) are listed in :mod:`stack_
 ``stack_cfo.zerog.chain.ChainRpc`` is the JSON-RPC client shared with 0G Storage.
 """
 
+from stack_cfo.zerog import _recursion  # noqa: F401, I001  (first: see its docstring)
 from stack_cfo.core.ai.offline import OFFLINE_BANNER
 from stack_cfo.zerog.client import ComputeStream, ZeroGComputeClient
 from stack_cfo.zerog.config import (
