@@ -12,12 +12,15 @@ For each call the upstreams are tried in order. For one upstream:
    the fee computed from usage x prices.
 
 A stream that breaks after text reached the caller raises :class:`IncompleteCompletion` with
-the partial text. When no upstream produced any text (nothing configured, breakers open,
-outages, a stream broken before its first word) the offline writer streams the caller's
-fallback, unless an upstream reported an insufficient balance: that is raised as
+the partial text. An answer that cannot be read (an event that is not a JSON object, a
+``choices``, ``delta`` or ``content`` of the wrong type, no text at all) is a broken stream too;
+a ``usage`` or ``x_0g_trace`` of the wrong shape is ignored (unknown, as when a provider sends
+none). When no upstream produced any text (nothing configured, breakers open, outages, a stream
+broken before its first word) the offline writer streams the caller's fallback, unless an
+upstream reported an insufficient balance: that is raised as
 :class:`~stack_cfo.zerog.errors.InsufficientFunds` so an operator learns about it.
 
-Why this module is longer than most (about 600 lines): one call's life (admission, retries,
+Why this module is longer than most (about 700 lines): one call's life (admission, retries,
 failover, streaming, verification, fee, fallback) is one generator on purpose. Every exit
 path must settle the breaker, the metrics and the span exactly once, and that is auditable
 only when all the paths sit side by side. The parts that are not the call's life (transport,
@@ -59,7 +62,7 @@ from stack_cfo.zerog.errors import (
 )
 from stack_cfo.zerog.funding import Funding
 from stack_cfo.zerog.router import RouterUpstream
-from stack_cfo.zerog.sse import SSEDecoder
+from stack_cfo.zerog.sse import MAX_EVENT_DEPTH, SSEDecoder, event_text, too_deep, usage_counts, valid_text
 from stack_cfo.zerog.status import ComputeAccountStatus
 from stack_cfo.zerog.transport import (
     Http,
@@ -83,7 +86,10 @@ _scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once
 def _event_json(data: str) -> Any:
     """``json.loads(data)`` for one event of a streamed answer (one per model chunk), without its
     Python-level wrappers when the data is a single JSON value with no surrounding whitespace (as
-    providers send it); anything else goes through ``json.loads`` (same value, same errors)."""
+    providers send it); anything else goes through ``json.loads`` (same value, same errors).
+    ValueError too for data nested deeper than :data:`~stack_cfo.zerog.sse.MAX_EVENT_DEPTH`."""
+    if data.count("[") + data.count("{") > MAX_EVENT_DEPTH and too_deep(data):
+        raise ValueError("an event is nested too deeply")
     try:
         obj, end = _scan_json(data, 0)
     except StopIteration:
@@ -91,6 +97,25 @@ def _event_json(data: str) -> Any:
     if end != len(data):
         return json.loads(data)
     return obj
+
+
+class MalformedAnswer(ProviderUnavailable):
+    """A 200 answer that cannot be read: an event that is not a JSON object, a ``choices``,
+    ``delta`` or ``content`` of the wrong type, or no text at all before ``[DONE]``. Handled as a
+    cut stream: a piece of the text may be missing."""
+
+    default_reason = "ZEROG_STREAM_MALFORMED"
+
+    def __init__(self, provider: str, what: str) -> None:
+        super().__init__(f"{provider} sent an unreadable answer: {what}", provider=provider, retryable=False)
+
+    @property
+    def error_type(self) -> str:
+        return "malformed"
+
+
+def _text_or_none(value: Any) -> str | None:
+    return valid_text(value) if isinstance(value, str) else None
 
 
 def error_type(exc: BaseException) -> str:
@@ -488,10 +513,11 @@ class ZeroGComputeClient:
                     deadline=deadline,
                 )
                 hasher = hashlib.sha256() if cfg.verify and up.kind == "direct" else None
+                # The exact bytes hashed, kept for the receipt when the provider signs their hash.
                 decoder = SSEDecoder()
                 json_body = resp.content_type == "application/json"
                 parts: list[str] = []
-                usage: dict[str, Any] | None = None
+                usage: dict[str, int] | None = None
                 trace_ext: dict[str, Any] | None = None
                 body_id: str | None = None
                 resp_model: str | None = None
@@ -530,28 +556,32 @@ class ZeroGComputeClient:
                                 break
                             try:
                                 obj = _event_json(data)
-                            except ValueError:
-                                log.debug("zerog: skipped a non-JSON event from %s", up.name)
-                                continue
-                            if not isinstance(obj, dict):
-                                continue
-                            choices = obj.get("choices")
-                            if choices:
-                                c0 = choices[0]
-                                delta = c0.get("delta") or c0.get("message")
-                                if delta:
-                                    text = delta.get("content")
-                                    if text:
-                                        texts.append(text)
+                                if not isinstance(obj, dict):
+                                    raise ValueError("an event is not a JSON object")
+                                text = event_text(obj)
+                            except ValueError as exc:
+                                # It may have held a piece of the text: the answer is broken.
+                                broke = MalformedAnswer(up.name, str(exc)[:200])
+                                log.warning("zerog: %s", broke)
+                                break
+                            if text:
+                                texts.append(text)
                             u = obj.get("usage")
                             if u:
-                                usage = u
+                                counts = usage_counts(u)
+                                if counts is not None:
+                                    usage = counts
+                                else:  # unknown, as when none is sent (never negative or absurd)
+                                    log.warning("zerog: ignored malformed usage from %s", up.name)
                             if body_id is None:
                                 body_id = obj.get("id")
                                 resp_model = obj.get("model")
                             x = obj.get("x_0g_trace")
                             if x:
-                                trace_ext = x
+                                if isinstance(x, dict):
+                                    trace_ext = x
+                                else:
+                                    log.warning("zerog: ignored a malformed x_0g_trace from %s", up.name)
                             if obj.get("error"):
                                 broke = ProviderUnavailable(
                                     f"{up.name} reported an error mid-stream",
@@ -577,14 +607,20 @@ class ZeroGComputeClient:
                         resp.close()
                         breaker.release(ticket)
 
+                if done and not parts:
+                    # [DONE] (or a whole JSON body) without a word of text is no answer.
+                    done = False
+                    broke = MalformedAnswer(up.name, "no text in the answer")
+                    log.warning("zerog: %s", broke)
+
                 if done:
                     self._http.recycle(resp)
                     breaker.success(ticket)  # the provider delivered; verification is about trust, not health
-                    chat_id = resp.headers.get(_ZG_RES_KEY)
+                    chat_id = _text_or_none(resp.headers.get(_ZG_RES_KEY))
                     answer = Answer(
                         chat_id=chat_id,
-                        body_id=body_id if isinstance(body_id, str) else None,
-                        model=resp_model if isinstance(resp_model, str) else None,
+                        body_id=_text_or_none(body_id),
+                        model=_text_or_none(resp_model),
                         usage=usage,
                         trace=trace_ext,
                         request_body=prepared.body,
@@ -595,8 +631,8 @@ class ZeroGComputeClient:
                         extra["failed_over_from"] = ",".join(
                             str(getattr(f, "provider", type(f).__name__)) for f in failures
                         )
-                    prompt = int((usage or {}).get("prompt_tokens") or 0)
-                    completion = int((usage or {}).get("completion_tokens") or 0)
+                    prompt = usage["prompt_tokens"] if usage else 0
+                    completion = usage["completion_tokens"] if usage else 0
                     result = CompletionResult(
                         text="".join(parts),
                         model=answer.model or prepared.model,
@@ -633,9 +669,9 @@ class ZeroGComputeClient:
                     metrics.ERRORS.labels(label_model, "incomplete").inc()
                     partial = CompletionResult(
                         text="".join(parts),
-                        model=resp_model if isinstance(resp_model, str) else prepared.model,
+                        model=_text_or_none(resp_model) or prepared.model,
                         provider=up.name,
-                        chat_id=resp.headers.get(_ZG_RES_KEY) or (body_id if isinstance(body_id, str) else ""),
+                        chat_id=_text_or_none(resp.headers.get(_ZG_RES_KEY)) or _text_or_none(body_id) or "",
                         degraded=True,
                         incomplete=True,
                         verification=Verification.UNAVAILABLE,

@@ -22,6 +22,7 @@ from stack_cfo.core.ai import Verification
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.zerog.config import ComputeConfig, to_0g
 from stack_cfo.zerog.errors import InsufficientFunds, ProviderRejected, ProviderUnavailable
+from stack_cfo.zerog.sse import valid_text
 from stack_cfo.zerog.status import ProviderStatus
 from stack_cfo.zerog.transport import Http, PreparedRequest
 from stack_cfo.zerog.upstream import Answer, Upstream, classify_common, error_code, error_message
@@ -96,9 +97,9 @@ class RouterUpstream(Upstream):
         tr = answer.trace or {}
         extra: dict[str, str] = {}
         if tr.get("provider"):
-            extra["router_provider"] = str(tr["provider"])
+            extra["router_provider"] = valid_text(str(tr["provider"]))
         if tr.get("request_id"):
-            extra["router_request_id"] = str(tr["request_id"])
+            extra["router_request_id"] = valid_text(str(tr["request_id"]))
         if not self._cfg.verify or "tee_verified" not in tr:
             return Verification.NOT_APPLICABLE, extra
         # The router checks the provider's TEE signature itself but exposes no signature we could
@@ -112,12 +113,14 @@ class RouterUpstream(Upstream):
         return Verification.NOT_APPLICABLE, extra
 
     def fee(self, prepared: PreparedRequest, answer: Answer) -> int:
+        """``x_0g_trace.billing.total_cost`` in neuron; 0 when absent or not a uint256."""
         billing = (answer.trace or {}).get("billing")
         if isinstance(billing, Mapping):
             try:
-                return int(str(billing.get("total_cost", "0")))
+                fee = int(str(billing.get("total_cost", "0")))
             except ValueError:
                 return 0
+            return fee if 0 <= fee < 2**256 else 0
         return 0
 
     # ------------------------------------------------------------------ account API

@@ -25,7 +25,8 @@ chat request, then :attr:`default_reply`): ``Reply.insufficient_balance()``,
 ``Reply.rate_limited(retry_after="1")``, ``Reply.status(503)``, ``Reply.ok(first_byte_delay=...)``,
 ``Reply.ok(drop_after=3)`` (connection cut mid-stream), ``Reply.ok(stall_after=3, stall=1.0)``
 (silence mid-stream), ``Reply.ok(hang_headers=...)``,
-``Reply.ok(wrong_tee_key=True)``, ``Reply.ok(done=False)``.
+``Reply.ok(wrong_tee_key=True)``, ``Reply.ok(done=False)``, ``Reply.raw_body("data: {broken\\n\\n", ...)``
+(these exact pieces as the body, ``content_type`` text/event-stream unless given).
 
 Everything seen is recorded: :attr:`requests` (path, headers, body, parsed token, time),
 :meth:`count`, :attr:`disconnects` (client went away mid-stream), :attr:`billed`.
@@ -83,10 +84,17 @@ class Reply:
     res_key_header: bool = True
     signature: bool = True
     burst: bool = False
+    #: The exact body to send (malformed answers), with this content type.
+    raw: list[bytes] | None = None
+    content_type: str = "text/event-stream"
 
     @classmethod
     def ok(cls, text: str | None = None, **kw: Any) -> Reply:
         return cls(text=text, **kw)
+
+    @classmethod
+    def raw_body(cls, *pieces: bytes | str, content_type: str = "text/event-stream") -> Reply:
+        return cls(raw=[p.encode() if isinstance(p, str) else p for p in pieces], content_type=content_type)
 
     @classmethod
     def error(cls, status: int, message: str = "error", **kw: Any) -> Reply:
@@ -222,6 +230,13 @@ class _OpenAIStreamer:
     ) -> web.StreamResponse:
         if reply.hang_headers:
             await asyncio.sleep(reply.hang_headers)
+        headers = {"ZG-Res-Key": chat_key} if reply.res_key_header else {}
+        if reply.raw is not None:
+            raw = b"".join(reply.raw)
+            rec.status = 200
+            if on_done is not None:
+                on_done(raw, self._prompt_tokens(body), 0)
+            return web.Response(body=raw, headers=headers, content_type=reply.content_type)
         text = reply.text if reply.text is not None else DEFAULT_TEXT
         pieces = split_words(text, reply.chunks)
         prompt_tokens = self._prompt_tokens(body)
@@ -229,7 +244,6 @@ class _OpenAIStreamer:
         model = body.get("model") or self.model
         chat_id = f"chatcmpl-{chat_key}"
         created = int(time.time())
-        headers = {"ZG-Res-Key": chat_key} if reply.res_key_header else {}
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
