@@ -10,11 +10,18 @@ same data on every turn until its context is refreshed, and these copies were mo
 database's growth (docs/capacity.md). The receipt and its snapshot row are written by one
 statement; a snapshot already stored is only marked used (``last_used_at``, which retention
 reads). Receipts of shared texts (no user) and receipts written before keep the snapshot inline.
+
+The bytes the provider signed (``signed_request``, ``signed_response``, migration 25: BYTEA, NULL
+when none) are kept compressed: a user's sealed like the text (:meth:`UserCipher.seal`, which
+zlib-compresses values from 1 KiB; the column holds the token's ASCII bytes, ``sc1:...``), others
+as a zlib stream (which never starts with ``sc1:``). They are read by full reads only, as the
+snapshot is: embedded receipts do not carry them.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,6 +42,8 @@ SNAPSHOT = "ai_receipts.data_snapshot"
 SHARED_SNAPSHOT = "ai_receipt_snapshots.data_snapshot"  # bound to its data_sha256 (and owner)
 GROUNDING = "ai_receipts.grounding"
 EXTRA_FACTS = "ai_receipts.extra_facts"
+SIGNED_REQUEST = "ai_receipts.signed_request"
+SIGNED_RESPONSE = "ai_receipts.signed_response"
 
 _COLUMNS = (
     "id, user_id, surface, subject, provider, model, response_id, verification, tee_signer, signature, "
@@ -49,7 +58,12 @@ _VALUES = (
     "%(text_sha256)s, %(grounding)s, %(extra_facts)s, %(prompt_tokens)s, %(completion_tokens)s, %(fee_neuron)s, "
     "%(degraded_reason)s, %(created_at)s, %(snapshot_shared)s"
 )
-_INSERT = f"INSERT INTO ai_receipts ({_COLUMNS}) VALUES ({_VALUES}) ON CONFLICT (id) DO NOTHING"
+#: The signed bodies: written and read whole, never by light reads.
+_BODIES = "signed_request, signed_response"
+_INSERT = (
+    f"INSERT INTO ai_receipts ({_COLUMNS}, {_BODIES}) VALUES ({_VALUES}, %(signed_request)s, %(signed_response)s) "
+    "ON CONFLICT (id) DO NOTHING"
+)
 #: A user's receipt and its snapshot row in one statement (the snapshot row first, in a CTE: both
 #: run whatever the receipt's own conflict does). A stored snapshot is not written again: the
 #: update only marks it used, under its row lock, so retention cannot delete it meanwhile.
@@ -61,7 +75,8 @@ _INSERT_SHARED = (
 )
 #: A receipt with its snapshot, wherever it is kept.
 _SELECT_FULL = (
-    "SELECT " + ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(",")) + ", s.data_snapshot AS shared_snapshot "
+    "SELECT " + ", ".join(f"r.{c.strip()}" for c in f"{_COLUMNS}, {_BODIES}".split(","))
+    + ", s.data_snapshot AS shared_snapshot "
     "FROM ai_receipts r LEFT JOIN ai_receipt_snapshots s "
     "ON r.snapshot_shared AND s.user_id = r.user_id AND s.data_sha256 = r.data_sha256 WHERE r.id = %s"
 )
@@ -72,6 +87,29 @@ _LIGHT = _COLUMNS.replace("data_snapshot, ", "''::text AS data_snapshot, ")
 def _shares_snapshot(r: Receipt) -> bool:
     """Whether the receipt's snapshot goes to ``ai_receipt_snapshots`` (a user's, hashed as stored)."""
     return bool(r.user_id and r.data_snapshot and r.data_sha256 and sha256_hex(r.data_snapshot) == r.data_sha256)
+
+
+_SEALED = b"sc1:"
+
+
+def _pack_bytes(c: UserCipher | None, column: str, row: str, raw: bytes) -> bytes | None:
+    """Signed bytes as stored: sealed (compressed inside) with a sealing cipher, else zlib."""
+    if not raw:
+        return None
+    if c is not None and c.sealing:
+        return c.seal(column, row, raw.decode("latin-1")).encode("ascii")
+    return zlib.compress(raw, 6)
+
+
+def _unpack_bytes(c: UserCipher | None, column: str, row: str, stored: Any) -> bytes:
+    if not stored:
+        return b""
+    stored = bytes(stored)
+    if stored.startswith(_SEALED):
+        if c is None:
+            return b""  # a sealed value read without its owner's cipher: not readable here
+        return c.open(column, row, stored.decode("ascii")).encode("latin-1")
+    return zlib.decompress(stored)
 
 
 def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
@@ -113,6 +151,8 @@ def _params(r: Receipt, cipher: UserCipher | None) -> dict[str, Any]:
         "fee_neuron": r.fee_neuron,
         "degraded_reason": r.degraded_reason,
         "created_at": r.created_at,
+        "signed_request": _pack_bytes(c, SIGNED_REQUEST, rid, r.signed_request),
+        "signed_response": _pack_bytes(c, SIGNED_RESPONSE, rid, r.signed_response),
     }
 
 
@@ -163,6 +203,8 @@ def receipt_from_row(row: Mapping[str, Any], cipher: UserCipher | None = None) -
         created_at=row["created_at"],
         router_tee_verified=row["router_tee_verified"],
         extra_facts=extra if isinstance(extra, dict) else json.loads(extra or "{}"),
+        signed_request=_unpack_bytes(cipher, SIGNED_REQUEST, rid, row.get("signed_request")),
+        signed_response=_unpack_bytes(cipher, SIGNED_RESPONSE, rid, row.get("signed_response")),
     )
 
 
@@ -174,7 +216,7 @@ async def insert_receipt(conn: AsyncConnection[Any], receipt: Receipt, cipher: U
 
 
 def receipt_insert(receipt: Receipt, cipher: UserCipher | None = None) -> tuple[str, dict[str, Any]]:
-    """A statement writing ``receipt`` (through ``ai_receipt_insert``, migration 16) and its two
+    """A statement writing ``receipt`` (through ``ai_receipt_insert``, migrations 16 and 25) and its two
     parameters, ``receipt`` (the row as JSON) and ``shared_snapshot``: for a script that sends it
     with other statements (:func:`~stack_cfo.store.db.run_script`), where every parameter is
     quoted on the client."""
@@ -185,6 +227,9 @@ def receipt_insert(receipt: Receipt, cipher: UserCipher | None = None) -> tuple[
             params[key] = params[key].isoformat()
     for key in ("grounding", "extra_facts"):
         params[key] = params[key].obj
+    for key in ("signed_request", "signed_response"):
+        if params[key] is not None:
+            params[key] = "\\x" + params[key].hex()  # bytea's text form, read by jsonb_populate_record
     return (
         "SELECT ai_receipt_insert(%(receipt)s::jsonb, %(shared_snapshot)s::text)",
         {"receipt": Jsonb(params), "shared_snapshot": shared},

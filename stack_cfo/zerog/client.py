@@ -514,6 +514,7 @@ class ZeroGComputeClient:
                 )
                 hasher = hashlib.sha256() if cfg.verify and up.kind == "direct" else None
                 # The exact bytes hashed, kept for the receipt when the provider signs their hash.
+                received: list[bytes] | None = [] if hasher is not None else None
                 decoder = SSEDecoder()
                 json_body = resp.content_type == "application/json"
                 parts: list[str] = []
@@ -545,6 +546,8 @@ class ZeroGComputeClient:
                         watch.got_data = True
                         if hasher is not None and chunk:
                             hasher.update(chunk)
+                            if received is not None:
+                                received.append(chunk)
                         if json_body:
                             events = [chunk.decode("utf-8", "replace"), "[DONE]"] if chunk else []
                         else:
@@ -625,6 +628,7 @@ class ZeroGComputeClient:
                         trace=trace_ext,
                         request_body=prepared.body,
                         response_sha256=hasher.hexdigest() if hasher is not None else None,
+                        response_body=b"".join(received) if received is not None else None,
                     )
                     verification, extra = await up.verify(answer, prepared, parent=parent)
                     if failures:

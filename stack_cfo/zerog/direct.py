@@ -218,6 +218,7 @@ class DirectUpstream(Upstream):
                 chat_id_candidates(answer.chat_id, answer.body_id),
                 request_body=answer.request_body,
                 response_sha256=answer.response_sha256,
+                response_body=answer.response_body,
                 timeout=self._cfg.timeouts.verify,
             )
             span.set_attribute("zerog.verification", outcome.value)

@@ -31,6 +31,9 @@ class Answer:
     request_body: bytes
     response_sha256: str | None
     """sha256 of the exact response bytes received (soft check against the signed text)."""
+    response_body: bytes | None = None
+    """The exact response bytes received (what ``response_sha256`` hashes); None when not kept
+    (router mode, verification off)."""
 
 
 def error_message(text: str) -> str:

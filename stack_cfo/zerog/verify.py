@@ -5,7 +5,10 @@
 the answer is verified when the EIP-191 signer of ``text`` is the service's expected signer
 (the TEE signer, or ``TargetTeeAddress`` for separated targets). The hashes in ``text`` are
 compared with what we sent and received only as a soft signal (providers hash their
-post-processing bodies), reported in ``extra`` and never changing the outcome.
+post-processing bodies), reported in ``extra`` and never changing the outcome. Each body whose
+hash is the one signed goes into ``extra`` as well (``tee_signed_request``,
+``tee_signed_response``: the bytes as a latin-1 string, since ``extra`` holds strings; lossless),
+so the receipt keeps the bytes the signature is over and anyone can check its text against them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ async def verify_answer(
     *,
     request_body: bytes,
     response_sha256: str | None,
+    response_body: bytes | None = None,
     timeout: float,
     attempts: int = 2,
     retry_delay: float = 0.25,
@@ -97,9 +101,14 @@ async def verify_answer(
     # The receipt keeps what anyone needs to re-verify: the signed text, the signature, the signer.
     extra = {"tee_signer": signer, "tee_signature": signature, "tee_signed_text": signed_text}
     req_hash, _, resp_hash = text.partition(":")
-    extra["request_hash_match"] = str(req_hash == hashlib.sha256(request_body).hexdigest()).lower()
+    request_signed = req_hash == hashlib.sha256(request_body).hexdigest()
+    extra["request_hash_match"] = str(request_signed).lower()
+    if request_signed:
+        extra["tee_signed_request"] = request_body.decode("latin-1")
     if response_sha256 is not None:
         extra["response_hash_match"] = str(resp_hash == response_sha256).lower()
+        if response_body is not None and resp_hash == response_sha256 == hashlib.sha256(response_body).hexdigest():
+            extra["tee_signed_response"] = response_body.decode("latin-1")
     if signer.lower() != expected.lower():
         log.warning("zerog: TEE signature of %s answer signed by %s, expected %s", service.provider, signer, expected)
         extra["verification_error"] = "signer_mismatch"

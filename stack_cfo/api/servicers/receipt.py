@@ -28,6 +28,14 @@ def _bad_name(name: str) -> InvalidArgument:
     return invalid("name", f"expected {_PATTERN}", reason="INVALID_RESOURCE_NAME", value=name, expected=_PATTERN)
 
 
+def _whole(receipt: Receipt, target: common_pb2.Receipt) -> None:
+    """A receipt as GetReceipt and ReplayReceipt send it: with its data snapshot and the bytes the
+    provider signed (which embedded receipts leave out)."""
+    receipt_to_proto(receipt, target, with_snapshot=True)
+    target.signed_request = receipt.signed_request
+    target.signed_response = receipt.signed_response
+
+
 class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
     def __init__(self, service: ReplayService) -> None:
         self.service = service
@@ -54,7 +62,7 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
 
     async def GetReceipt(self, request: pb.GetReceiptRequest, context: grpc.aio.ServicerContext) -> common_pb2.Receipt:
         out = common_pb2.Receipt()
-        receipt_to_proto(await self._load(request.name), out, with_snapshot=True)
+        _whole(await self._load(request.name), out)
         return out
 
     async def ReplayReceipt(
@@ -63,7 +71,7 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
         receipt = await self._load(request.name)
         replay = await self.service.replay(receipt)
         out = pb.ReceiptReplay(replayed_snapshot=replay.replayed.text, unchanged=replay.unchanged)
-        receipt_to_proto(receipt, out.receipt, with_snapshot=True)
+        _whole(receipt, out.receipt)
         set_timestamp(out.replay_time, replay.replay_time)
         for c in replay.changed:
             out.changed_facts.add(fact=c.fact, then_value=c.then_value, now_value=c.now_value)

@@ -154,4 +154,15 @@ class Audit:
             created_at=self._clock.now(),
             router_tee_verified=None if router_claim is None else router_claim == "true",
             extra_facts=facts_json(extra_facts) if extra_facts else {},
+            signed_request=_signed_bytes(extra, "tee_signed_request", offline),
+            signed_response=_signed_bytes(extra, "tee_signed_response", offline),
         )
+
+
+def _signed_bytes(extra: Mapping[str, str], key: str, offline: bool) -> bytes:
+    """A body the provider signed, as the compute client reported it (its bytes as a latin-1
+    string), only next to the signature it belongs to."""
+    value = extra.get(key, "")
+    if offline or not value or not extra.get("tee_signature") or not extra.get("tee_signed_text"):
+        return b""
+    return value.encode("latin-1")

@@ -178,6 +178,11 @@ class Receipt:
     extra_facts: dict[str, dict[str, str]] = field(default_factory=dict)
     """Facts that are not in the data snapshot (numbers the user wrote, the source article):
     ``path -> {"value", "kind", "currency", "unit"}``. Kept for replay; never sent."""
+    signed_request: bytes = b""
+    """The exact request body whose SHA-256 is the first half of ``signed_text`` (empty when the
+    receipt carries no signature over it). Read whole only (like ``data_snapshot``)."""
+    signed_response: bytes = b""
+    """The exact response bytes (SSE stream or JSON body) whose SHA-256 is the second half."""
 
     @property
     def name(self) -> str:

@@ -950,7 +950,21 @@ func (x *Grounding) GetUngroundedCount() int32 {
 // registered on chain (InferenceServing.getService(provider).teeSignerAddress) and with `tee_signer_address`
 // (which is recovered from the signature, so matching it alone proves only that the two belong together);
 // see docs/api.md for a ten-line example. `signed_text` is "<sha256 of the provider's request>:<sha256 of its
-// response>", as 0G providers sign it.
+// response>", as 0G providers sign it, and the receipt holds those exact bytes (`signed_request`,
+// `signed_response`), so the signature binds the receipt's `model`, `prompt_sha256` and `text` too: an outside
+// verifier checks that
+//  1. hex SHA-256 of `signed_request` is the part of `signed_text` before the ":", and of `signed_response`
+//     the part after it;
+//  2. the EIP-191 signer of `signed_text` (from `signature`) is the registered TEE signer (above);
+//  3. `model` is the request's JSON `model` (when the response names a model, as providers do, `model` is
+//     the one it names: the `model` of the first data event that has an `id`; the two are the same unless
+//     the provider served another model);
+//  4. `prompt_sha256` is the SHA-256 of the request's `messages` array re-serialised canonically (see
+//     `prompt_sha256`);
+//  5. `text` is the text of `signed_response` (see `signed_response`), and `text_sha256` its SHA-256.
+//
+// docs/api.md, "Verify a receipt", has the code and the relation for texts that are not exactly the
+// response's (news summaries).
 type Receipt struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -981,7 +995,9 @@ type Receipt struct {
 	SignedText string `protobuf:"bytes,10,opt,name=signed_text,json=signedText,proto3" json:"signed_text,omitempty"`
 	// SHA-256 (hex) of the prompt messages sent to the model: canonical JSON of [{"content","role"}...], the
 	// same rules as data_snapshot (sorted keys, no spaces, UTF-8 as is: non-ASCII characters not escaped),
-	// hashed as UTF-8 bytes.
+	// hashed as UTF-8 bytes. It is recomputable from `signed_request`: parse it as JSON, take its `messages`
+	// array (objects of exactly `role` and `content`, in the order sent) and hash that array in canonical JSON
+	// (Python: `json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`).
 	PromptSha256 string `protobuf:"bytes,11,opt,name=prompt_sha256,json=promptSha256,proto3" json:"prompt_sha256,omitempty"`
 	// SHA-256 (hex) of `data_snapshot` (its UTF-8 bytes).
 	DataSha256 string `protobuf:"bytes,12,opt,name=data_sha256,json=dataSha256,proto3" json:"data_sha256,omitempty"`
@@ -990,8 +1006,8 @@ type Receipt struct {
 	DataSnapshot string `protobuf:"bytes,13,opt,name=data_snapshot,json=dataSnapshot,proto3" json:"data_snapshot,omitempty"`
 	// When the data was computed (the portfolio's as-of time).
 	DataAsOf *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=data_as_of,json=dataAsOf,proto3" json:"data_as_of,omitempty"`
-	// The AI's text exactly as it was produced (what `grounding` covers; in direct mode it was read from the
-	// response whose SHA-256 `signed_text` carries, which the receipt does not hold: see docs/api.md). It
+	// The AI's text exactly as it was produced (what `grounding` covers; in direct mode it was read from
+	// `signed_response`, whose SHA-256 `signed_text` carries: see `signed_response` for the exact relation). It
 	// equals the message or narrative text unless the server replaced an ungrounded answer (degraded_reason
 	// AI_UNGROUNDED).
 	Text string `protobuf:"bytes,15,opt,name=text,proto3" json:"text,omitempty"`
@@ -1010,6 +1026,27 @@ type Receipt struct {
 	RouterTeeVerified *bool `protobuf:"varint,21,opt,name=router_tee_verified,json=routerTeeVerified,proto3,oneof" json:"router_tee_verified,omitempty"`
 	// When the receipt was written.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The exact HTTP request body sent to the provider (UTF-8 JSON: `model`, `messages`, `stream`,
+	// `stream_options`, `max_tokens`, `temperature`) whose hex SHA-256 is the part of `signed_text` before the
+	// ":". Set when the receipt carries a signature over it (direct mode); empty when unsigned (router mode,
+	// whose answers carry no provider signature; offline texts; verification switched off; an incomplete
+	// answer, which is never signed) and when the provider signed the hash of other bytes than the ones sent.
+	// Filled by GetReceipt and ReplayReceipt only (like `data_snapshot`); empty when a receipt is embedded in
+	// another message. Receipts written before this field existed have none.
+	SignedRequest []byte `protobuf:"bytes,23,opt,name=signed_request,json=signedRequest,proto3" json:"signed_request,omitempty"`
+	// The exact response body bytes received from the provider, whose hex SHA-256 is the part of `signed_text`
+	// after the ":": the raw server-sent-event stream up to and including the read that held `data: [DONE]`
+	// (Content-Type text/event-stream), or the whole JSON body (application/json). Set and filled under the
+	// same conditions as `signed_request`. The answer's text is read from it as the server read it: for an
+	// event stream, the concatenation over the `data:` events before `[DONE]` of `choices[0].delta.content`
+	// (`choices[0].message.content` when the event has no `delta` or an empty one); for a JSON body,
+	// `choices[0].message.content`. Missing or null contents add nothing; invalid UTF-8 and lone UTF-16
+	// surrogates (JSON `\ud800` escapes) read as U+FFFD. `text` is exactly that text for chat answers,
+	// narratives, digest paragraphs and weekly summaries (also when the server replaced an ungrounded answer:
+	// `text` is still the AI's); for news summaries `text` is it with every run of whitespace replaced by one
+	// space and the ends trimmed, and, when that is longer than 280 characters, its first 279 characters up to
+	// their last space, followed by "…". An answer that was cut short has no signature and so no bytes.
+	SignedResponse []byte `protobuf:"bytes,24,opt,name=signed_response,json=signedResponse,proto3" json:"signed_response,omitempty"`
 }
 
 func (x *Receipt) Reset() {
@@ -1198,6 +1235,20 @@ func (x *Receipt) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Receipt) GetSignedRequest() []byte {
+	if x != nil {
+		return x.SignedRequest
+	}
+	return nil
+}
+
+func (x *Receipt) GetSignedResponse() []byte {
+	if x != nil {
+		return x.SignedResponse
+	}
+	return nil
+}
+
 var File_stack_cfo_v1_common_proto protoreflect.FileDescriptor
 
 var file_stack_cfo_v1_common_proto_rawDesc = []byte{
@@ -1261,7 +1312,7 @@ var file_stack_cfo_v1_common_proto_rawDesc = []byte{
 	0x67, 0x75, 0x72, 0x65, 0x73, 0x12, 0x29, 0x0a, 0x10, 0x75, 0x6e, 0x67, 0x72, 0x6f, 0x75, 0x6e,
 	0x64, 0x65, 0x64, 0x5f, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x05, 0x52,
 	0x0f, 0x75, 0x6e, 0x67, 0x72, 0x6f, 0x75, 0x6e, 0x64, 0x65, 0x64, 0x43, 0x6f, 0x75, 0x6e, 0x74,
-	0x22, 0xf6, 0x06, 0x0a, 0x07, 0x52, 0x65, 0x63, 0x65, 0x69, 0x70, 0x74, 0x12, 0x12, 0x0a, 0x04,
+	0x22, 0xc6, 0x07, 0x0a, 0x07, 0x52, 0x65, 0x63, 0x65, 0x69, 0x70, 0x74, 0x12, 0x12, 0x0a, 0x04,
 	0x6e, 0x61, 0x6d, 0x65, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x6e, 0x61, 0x6d, 0x65,
 	0x12, 0x31, 0x0a, 0x07, 0x73, 0x75, 0x72, 0x66, 0x61, 0x63, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28,
 	0x0e, 0x32, 0x17, 0x2e, 0x73, 0x74, 0x61, 0x63, 0x6b, 0x2e, 0x63, 0x66, 0x6f, 0x2e, 0x76, 0x31,
@@ -1315,6 +1366,11 @@ var file_stack_cfo_v1_common_proto_rawDesc = []byte{
 	0x69, 0x6d, 0x65, 0x18, 0x16, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x1a, 0x2e, 0x67, 0x6f, 0x6f, 0x67,
 	0x6c, 0x65, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x62, 0x75, 0x66, 0x2e, 0x54, 0x69, 0x6d, 0x65,
 	0x73, 0x74, 0x61, 0x6d, 0x70, 0x52, 0x0a, 0x63, 0x72, 0x65, 0x61, 0x74, 0x65, 0x54, 0x69, 0x6d,
+	0x65, 0x12, 0x25, 0x0a, 0x0e, 0x73, 0x69, 0x67, 0x6e, 0x65, 0x64, 0x5f, 0x72, 0x65, 0x71, 0x75,
+	0x65, 0x73, 0x74, 0x18, 0x17, 0x20, 0x01, 0x28, 0x0c, 0x52, 0x0d, 0x73, 0x69, 0x67, 0x6e, 0x65,
+	0x64, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x27, 0x0a, 0x0f, 0x73, 0x69, 0x67, 0x6e,
+	0x65, 0x64, 0x5f, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x18, 0x18, 0x20, 0x01, 0x28,
+	0x0c, 0x52, 0x0e, 0x73, 0x69, 0x67, 0x6e, 0x65, 0x64, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
 	0x65, 0x42, 0x16, 0x0a, 0x14, 0x5f, 0x72, 0x6f, 0x75, 0x74, 0x65, 0x72, 0x5f, 0x74, 0x65, 0x65,
 	0x5f, 0x76, 0x65, 0x72, 0x69, 0x66, 0x69, 0x65, 0x64, 0x2a, 0x8a, 0x03, 0x0a, 0x17, 0x4d, 0x65,
 	0x74, 0x72, 0x69, 0x63, 0x55, 0x6e, 0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x6c, 0x65, 0x52,

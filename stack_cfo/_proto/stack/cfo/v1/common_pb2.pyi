@@ -164,7 +164,7 @@ class Grounding(_message.Message):
     def __init__(self, status: _Optional[_Union[GroundingStatus, str]] = ..., figures: _Optional[_Iterable[_Union[Figure, _Mapping]]] = ..., ungrounded_count: _Optional[int] = ...) -> None: ...
 
 class Receipt(_message.Message):
-    __slots__ = ("name", "surface", "subject", "provider", "model", "response_id", "verification", "tee_signer_address", "signature", "signed_text", "prompt_sha256", "data_sha256", "data_snapshot", "data_as_of", "text", "text_sha256", "grounding", "usage", "fee", "degraded_reason", "router_tee_verified", "create_time")
+    __slots__ = ("name", "surface", "subject", "provider", "model", "response_id", "verification", "tee_signer_address", "signature", "signed_text", "prompt_sha256", "data_sha256", "data_snapshot", "data_as_of", "text", "text_sha256", "grounding", "usage", "fee", "degraded_reason", "router_tee_verified", "create_time", "signed_request", "signed_response")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SURFACE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -187,6 +187,8 @@ class Receipt(_message.Message):
     DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
     ROUTER_TEE_VERIFIED_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_RESPONSE_FIELD_NUMBER: _ClassVar[int]
     name: str
     surface: AiSurface
     subject: str
@@ -209,4 +211,6 @@ class Receipt(_message.Message):
     degraded_reason: str
     router_tee_verified: bool
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., surface: _Optional[_Union[AiSurface, str]] = ..., subject: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., response_id: _Optional[str] = ..., verification: _Optional[_Union[VerificationStatus, str]] = ..., tee_signer_address: _Optional[str] = ..., signature: _Optional[str] = ..., signed_text: _Optional[str] = ..., prompt_sha256: _Optional[str] = ..., data_sha256: _Optional[str] = ..., data_snapshot: _Optional[str] = ..., data_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., text: _Optional[str] = ..., text_sha256: _Optional[str] = ..., grounding: _Optional[_Union[Grounding, _Mapping]] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ..., degraded_reason: _Optional[str] = ..., router_tee_verified: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    signed_request: bytes
+    signed_response: bytes
+    def __init__(self, name: _Optional[str] = ..., surface: _Optional[_Union[AiSurface, str]] = ..., subject: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., response_id: _Optional[str] = ..., verification: _Optional[_Union[VerificationStatus, str]] = ..., tee_signer_address: _Optional[str] = ..., signature: _Optional[str] = ..., signed_text: _Optional[str] = ..., prompt_sha256: _Optional[str] = ..., data_sha256: _Optional[str] = ..., data_snapshot: _Optional[str] = ..., data_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., text: _Optional[str] = ..., text_sha256: _Optional[str] = ..., grounding: _Optional[_Union[Grounding, _Mapping]] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., fee: _Optional[str] = ..., degraded_reason: _Optional[str] = ..., router_tee_verified: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signed_request: _Optional[bytes] = ..., signed_response: _Optional[bytes] = ...) -> None: ...

@@ -72,7 +72,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stack/cfo/v1/common.proto.
  */
 export const file_stack_cfo_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGFjay9jZm8vdjEvY29tbW9uLnByb3RvEgxzdGFjay5jZm8udjEiMAoERGF0ZRIMCgR5ZWFyGAEgASgFEg0KBW1vbnRoGAIgASgFEgsKA2RheRgDIAEoBSIrCglUaW1lT2ZEYXkSDQoFaG91cnMYASABKAUSDwoHbWludXRlcxgCIAEoBSJZCglEYXRlUmFuZ2USJgoKc3RhcnRfZGF0ZRgBIAEoCzISLnN0YWNrLmNmby52MS5EYXRlEiQKCGVuZF9kYXRlGAIgASgLMhIuc3RhY2suY2ZvLnYxLkRhdGUiXQoGTWV0cmljEhIKBXZhbHVlGAEgASgBSACIAQESNQoGcmVhc29uGAIgASgOMiUuc3RhY2suY2ZvLnYxLk1ldHJpY1VuYXZhaWxhYmxlUmVhc29uQggKBl92YWx1ZSI+CgpUb2tlblVzYWdlEhUKDXByb21wdF90b2tlbnMYASABKAMSGQoRY29tcGxldGlvbl90b2tlbnMYAiABKAMixQEKBkZpZ3VyZRIMCgR0ZXh0GAEgASgJEg0KBXN0YXJ0GAIgASgFEgsKA2VuZBgDIAEoBRITCgtzdGFydF91dGYxNhgEIAEoBRIRCgllbmRfdXRmMTYYBSABKAUSDQoFdmFsdWUYBiABKAkSJgoEa2luZBgHIAEoDjIYLnN0YWNrLmNmby52MS5GaWd1cmVLaW5kEhAKCGdyb3VuZGVkGAggASgIEgwKBGZhY3QYCSABKAkSEgoKZmFjdF92YWx1ZRgKIAEoCSJ7CglHcm91bmRpbmcSLQoGc3RhdHVzGAEgASgOMh0uc3RhY2suY2ZvLnYxLkdyb3VuZGluZ1N0YXR1cxIlCgdmaWd1cmVzGAIgAygLMhQuc3RhY2suY2ZvLnYxLkZpZ3VyZRIYChB1bmdyb3VuZGVkX2NvdW50GAMgASgFIoAFCgdSZWNlaXB0EgwKBG5hbWUYASABKAkSKAoHc3VyZmFjZRgCIAEoDjIXLnN0YWNrLmNmby52MS5BaVN1cmZhY2USDwoHc3ViamVjdBgDIAEoCRIQCghwcm92aWRlchgEIAEoCRINCgVtb2RlbBgFIAEoCRITCgtyZXNwb25zZV9pZBgGIAEoCRI2Cgx2ZXJpZmljYXRpb24YByABKA4yIC5zdGFjay5jZm8udjEuVmVyaWZpY2F0aW9uU3RhdHVzEhoKEnRlZV9zaWduZXJfYWRkcmVzcxgIIAEoCRIRCglzaWduYXR1cmUYCSABKAkSEwoLc2lnbmVkX3RleHQYCiABKAkSFQoNcHJvbXB0X3NoYTI1NhgLIAEoCRITCgtkYXRhX3NoYTI1NhgMIAEoCRIVCg1kYXRhX3NuYXBzaG90GA0gASgJEi4KCmRhdGFfYXNfb2YYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRleHQYDyABKAkSEwoLdGV4dF9zaGEyNTYYECABKAkSKgoJZ3JvdW5kaW5nGBEgASgLMhcuc3RhY2suY2ZvLnYxLkdyb3VuZGluZxInCgV1c2FnZRgSIAEoCzIYLnN0YWNrLmNmby52MS5Ub2tlblVzYWdlEgsKA2ZlZRgTIAEoCRIXCg9kZWdyYWRlZF9yZWFzb24YFCABKAkSIAoTcm91dGVyX3RlZV92ZXJpZmllZBgVIAEoCEgAiAEBEi8KC2NyZWF0ZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIWChRfcm91dGVyX3RlZV92ZXJpZmllZCqKAwoXTWV0cmljVW5hdmFpbGFibGVSZWFzb24SKQolTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9VTlNQRUNJRklFRBAAEjIKLk1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fSU5TVUZGSUNJRU5UX0hJU1RPUlkQARItCilNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX1pFUk9fRElTUEVSU0lPThACEioKJk1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fTk9fQkVOQ0hNQVJLEAMSKQolTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9OT19EUkFXRE9XThAEEicKI01FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fVU5ERUZJTkVEEAUSMwovTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9NSVNTSU5HX0VYQ0hBTkdFX1JBVEUQBhIsCihNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX1NQQVJTRV9ISVNUT1JZEAcq9AEKElZlcmlmaWNhdGlvblN0YXR1cxIjCh9WRVJJRklDQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocVkVSSUZJQ0FUSU9OX1NUQVRVU19WRVJJRklFRBABEioKJlZFUklGSUNBVElPTl9TVEFUVVNfVU5WRVJJRklFRF9TRVJWSUNFEAISHgoaVkVSSUZJQ0FUSU9OX1NUQVRVU19GQUlMRUQQAxIjCh9WRVJJRklDQVRJT05fU1RBVFVTX1VOQVZBSUxBQkxFEAQSJgoiVkVSSUZJQ0FUSU9OX1NUQVRVU19OT1RfQVBQTElDQUJMRRAFKrYBCg9Hcm91bmRpbmdTdGF0dXMSIAocR1JPVU5ESU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUdST1VORElOR19TVEFUVVNfR1JPVU5ERUQQARIfChtHUk9VTkRJTkdfU1RBVFVTX1VOR1JPVU5ERUQQAhIfChtHUk9VTkRJTkdfU1RBVFVTX05PX0ZJR1VSRVMQAxIgChxHUk9VTkRJTkdfU1RBVFVTX05PVF9DSEVDS0VEEAQqoAEKCkZpZ3VyZUtpbmQSGwoXRklHVVJFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJGSUdVUkVfS0lORF9BTU9VTlQQARIXChNGSUdVUkVfS0lORF9QRVJDRU5UEAISFQoRRklHVVJFX0tJTkRfUkFUSU8QAxIVChFGSUdVUkVfS0lORF9DT1VOVBAEEhYKEkZJR1VSRV9LSU5EX05VTUJFUhAFKsABCglBaVN1cmZhY2USGgoWQUlfU1VSRkFDRV9VTlNQRUNJRklFRBAAEhoKFkFJX1NVUkZBQ0VfQ0hBVF9BTlNXRVIQARIiCh5BSV9TVVJGQUNFX1BPUlRGT0xJT19OQVJSQVRJVkUQAhIbChdBSV9TVVJGQUNFX0RBSUxZX0RJR0VTVBADEh0KGUFJX1NVUkZBQ0VfV0VFS0xZX1NVTU1BUlkQBBIbChdBSV9TVVJGQUNFX05FV1NfU1VNTUFSWRAFQjpaOGdpdGh1Yi5jb20vc3RhY2stY2ZvL3N0YWNrLWNmby9nZW4vZ28vc3RhY2svY2ZvL3YxO2Nmb3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChlzdGFjay9jZm8vdjEvY29tbW9uLnByb3RvEgxzdGFjay5jZm8udjEiMAoERGF0ZRIMCgR5ZWFyGAEgASgFEg0KBW1vbnRoGAIgASgFEgsKA2RheRgDIAEoBSIrCglUaW1lT2ZEYXkSDQoFaG91cnMYASABKAUSDwoHbWludXRlcxgCIAEoBSJZCglEYXRlUmFuZ2USJgoKc3RhcnRfZGF0ZRgBIAEoCzISLnN0YWNrLmNmby52MS5EYXRlEiQKCGVuZF9kYXRlGAIgASgLMhIuc3RhY2suY2ZvLnYxLkRhdGUiXQoGTWV0cmljEhIKBXZhbHVlGAEgASgBSACIAQESNQoGcmVhc29uGAIgASgOMiUuc3RhY2suY2ZvLnYxLk1ldHJpY1VuYXZhaWxhYmxlUmVhc29uQggKBl92YWx1ZSI+CgpUb2tlblVzYWdlEhUKDXByb21wdF90b2tlbnMYASABKAMSGQoRY29tcGxldGlvbl90b2tlbnMYAiABKAMixQEKBkZpZ3VyZRIMCgR0ZXh0GAEgASgJEg0KBXN0YXJ0GAIgASgFEgsKA2VuZBgDIAEoBRITCgtzdGFydF91dGYxNhgEIAEoBRIRCgllbmRfdXRmMTYYBSABKAUSDQoFdmFsdWUYBiABKAkSJgoEa2luZBgHIAEoDjIYLnN0YWNrLmNmby52MS5GaWd1cmVLaW5kEhAKCGdyb3VuZGVkGAggASgIEgwKBGZhY3QYCSABKAkSEgoKZmFjdF92YWx1ZRgKIAEoCSJ7CglHcm91bmRpbmcSLQoGc3RhdHVzGAEgASgOMh0uc3RhY2suY2ZvLnYxLkdyb3VuZGluZ1N0YXR1cxIlCgdmaWd1cmVzGAIgAygLMhQuc3RhY2suY2ZvLnYxLkZpZ3VyZRIYChB1bmdyb3VuZGVkX2NvdW50GAMgASgFIrEFCgdSZWNlaXB0EgwKBG5hbWUYASABKAkSKAoHc3VyZmFjZRgCIAEoDjIXLnN0YWNrLmNmby52MS5BaVN1cmZhY2USDwoHc3ViamVjdBgDIAEoCRIQCghwcm92aWRlchgEIAEoCRINCgVtb2RlbBgFIAEoCRITCgtyZXNwb25zZV9pZBgGIAEoCRI2Cgx2ZXJpZmljYXRpb24YByABKA4yIC5zdGFjay5jZm8udjEuVmVyaWZpY2F0aW9uU3RhdHVzEhoKEnRlZV9zaWduZXJfYWRkcmVzcxgIIAEoCRIRCglzaWduYXR1cmUYCSABKAkSEwoLc2lnbmVkX3RleHQYCiABKAkSFQoNcHJvbXB0X3NoYTI1NhgLIAEoCRITCgtkYXRhX3NoYTI1NhgMIAEoCRIVCg1kYXRhX3NuYXBzaG90GA0gASgJEi4KCmRhdGFfYXNfb2YYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRleHQYDyABKAkSEwoLdGV4dF9zaGEyNTYYECABKAkSKgoJZ3JvdW5kaW5nGBEgASgLMhcuc3RhY2suY2ZvLnYxLkdyb3VuZGluZxInCgV1c2FnZRgSIAEoCzIYLnN0YWNrLmNmby52MS5Ub2tlblVzYWdlEgsKA2ZlZRgTIAEoCRIXCg9kZWdyYWRlZF9yZWFzb24YFCABKAkSIAoTcm91dGVyX3RlZV92ZXJpZmllZBgVIAEoCEgAiAEBEi8KC2NyZWF0ZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zaWduZWRfcmVxdWVzdBgXIAEoDBIXCg9zaWduZWRfcmVzcG9uc2UYGCABKAxCFgoUX3JvdXRlcl90ZWVfdmVyaWZpZWQqigMKF01ldHJpY1VuYXZhaWxhYmxlUmVhc29uEikKJU1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fVU5TUEVDSUZJRUQQABIyCi5NRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX0lOU1VGRklDSUVOVF9ISVNUT1JZEAESLQopTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9aRVJPX0RJU1BFUlNJT04QAhIqCiZNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX05PX0JFTkNITUFSSxADEikKJU1FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fTk9fRFJBV0RPV04QBBInCiNNRVRSSUNfVU5BVkFJTEFCTEVfUkVBU09OX1VOREVGSU5FRBAFEjMKL01FVFJJQ19VTkFWQUlMQUJMRV9SRUFTT05fTUlTU0lOR19FWENIQU5HRV9SQVRFEAYSLAooTUVUUklDX1VOQVZBSUxBQkxFX1JFQVNPTl9TUEFSU0VfSElTVE9SWRAHKvQBChJWZXJpZmljYXRpb25TdGF0dXMSIwofVkVSSUZJQ0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHFZFUklGSUNBVElPTl9TVEFUVVNfVkVSSUZJRUQQARIqCiZWRVJJRklDQVRJT05fU1RBVFVTX1VOVkVSSUZJRURfU0VSVklDRRACEh4KGlZFUklGSUNBVElPTl9TVEFUVVNfRkFJTEVEEAMSIwofVkVSSUZJQ0FUSU9OX1NUQVRVU19VTkFWQUlMQUJMRRAEEiYKIlZFUklGSUNBVElPTl9TVEFUVVNfTk9UX0FQUExJQ0FCTEUQBSq2AQoPR3JvdW5kaW5nU3RhdHVzEiAKHEdST1VORElOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlHUk9VTkRJTkdfU1RBVFVTX0dST1VOREVEEAESHwobR1JPVU5ESU5HX1NUQVRVU19VTkdST1VOREVEEAISHwobR1JPVU5ESU5HX1NUQVRVU19OT19GSUdVUkVTEAMSIAocR1JPVU5ESU5HX1NUQVRVU19OT1RfQ0hFQ0tFRBAEKqABCgpGaWd1cmVLaW5kEhsKF0ZJR1VSRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSRklHVVJFX0tJTkRfQU1PVU5UEAESFwoTRklHVVJFX0tJTkRfUEVSQ0VOVBACEhUKEUZJR1VSRV9LSU5EX1JBVElPEAMSFQoRRklHVVJFX0tJTkRfQ09VTlQQBBIWChJGSUdVUkVfS0lORF9OVU1CRVIQBSrAAQoJQWlTdXJmYWNlEhoKFkFJX1NVUkZBQ0VfVU5TUEVDSUZJRUQQABIaChZBSV9TVVJGQUNFX0NIQVRfQU5TV0VSEAESIgoeQUlfU1VSRkFDRV9QT1JURk9MSU9fTkFSUkFUSVZFEAISGwoXQUlfU1VSRkFDRV9EQUlMWV9ESUdFU1QQAxIdChlBSV9TVVJGQUNFX1dFRUtMWV9TVU1NQVJZEAQSGwoXQUlfU1VSRkFDRV9ORVdTX1NVTU1BUlkQBUI6WjhnaXRodWIuY29tL3N0YWNrLWNmby9zdGFjay1jZm8vZ2VuL2dvL3N0YWNrL2Nmby92MTtjZm92MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A whole calendar date with no time zone (a trading day, a cash-flow day). Same shape as google.type.Date,
@@ -376,7 +376,20 @@ export const GroundingSchema: GenMessage<Grounding> = /*@__PURE__*/
  * registered on chain (InferenceServing.getService(provider).teeSignerAddress) and with `tee_signer_address`
  * (which is recovered from the signature, so matching it alone proves only that the two belong together);
  * see docs/api.md for a ten-line example. `signed_text` is "<sha256 of the provider's request>:<sha256 of its
- * response>", as 0G providers sign it.
+ * response>", as 0G providers sign it, and the receipt holds those exact bytes (`signed_request`,
+ * `signed_response`), so the signature binds the receipt's `model`, `prompt_sha256` and `text` too: an outside
+ * verifier checks that
+ *   1. hex SHA-256 of `signed_request` is the part of `signed_text` before the ":", and of `signed_response`
+ *      the part after it;
+ *   2. the EIP-191 signer of `signed_text` (from `signature`) is the registered TEE signer (above);
+ *   3. `model` is the request's JSON `model` (when the response names a model, as providers do, `model` is
+ *      the one it names: the `model` of the first data event that has an `id`; the two are the same unless
+ *      the provider served another model);
+ *   4. `prompt_sha256` is the SHA-256 of the request's `messages` array re-serialised canonically (see
+ *      `prompt_sha256`);
+ *   5. `text` is the text of `signed_response` (see `signed_response`), and `text_sha256` its SHA-256.
+ * docs/api.md, "Verify a receipt", has the code and the relation for texts that are not exactly the
+ * response's (news summaries).
  *
  * @generated from message stack.cfo.v1.Receipt
  */
@@ -457,7 +470,9 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
   /**
    * SHA-256 (hex) of the prompt messages sent to the model: canonical JSON of [{"content","role"}...], the
    * same rules as data_snapshot (sorted keys, no spaces, UTF-8 as is: non-ASCII characters not escaped),
-   * hashed as UTF-8 bytes.
+   * hashed as UTF-8 bytes. It is recomputable from `signed_request`: parse it as JSON, take its `messages`
+   * array (objects of exactly `role` and `content`, in the order sent) and hash that array in canonical JSON
+   * (Python: `json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`).
    *
    * @generated from field: string prompt_sha256 = 11;
    */
@@ -486,8 +501,8 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
   dataAsOf?: Timestamp | undefined;
 
   /**
-   * The AI's text exactly as it was produced (what `grounding` covers; in direct mode it was read from the
-   * response whose SHA-256 `signed_text` carries, which the receipt does not hold: see docs/api.md). It
+   * The AI's text exactly as it was produced (what `grounding` covers; in direct mode it was read from
+   * `signed_response`, whose SHA-256 `signed_text` carries: see `signed_response` for the exact relation). It
    * equals the message or narrative text unless the server replaced an ungrounded answer (degraded_reason
    * AI_UNGROUNDED).
    *
@@ -544,6 +559,37 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 22;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * The exact HTTP request body sent to the provider (UTF-8 JSON: `model`, `messages`, `stream`,
+   * `stream_options`, `max_tokens`, `temperature`) whose hex SHA-256 is the part of `signed_text` before the
+   * ":". Set when the receipt carries a signature over it (direct mode); empty when unsigned (router mode,
+   * whose answers carry no provider signature; offline texts; verification switched off; an incomplete
+   * answer, which is never signed) and when the provider signed the hash of other bytes than the ones sent.
+   * Filled by GetReceipt and ReplayReceipt only (like `data_snapshot`); empty when a receipt is embedded in
+   * another message. Receipts written before this field existed have none.
+   *
+   * @generated from field: bytes signed_request = 23;
+   */
+  signedRequest: Uint8Array;
+
+  /**
+   * The exact response body bytes received from the provider, whose hex SHA-256 is the part of `signed_text`
+   * after the ":": the raw server-sent-event stream up to and including the read that held `data: [DONE]`
+   * (Content-Type text/event-stream), or the whole JSON body (application/json). Set and filled under the
+   * same conditions as `signed_request`. The answer's text is read from it as the server read it: for an
+   * event stream, the concatenation over the `data:` events before `[DONE]` of `choices[0].delta.content`
+   * (`choices[0].message.content` when the event has no `delta` or an empty one); for a JSON body,
+   * `choices[0].message.content`. Missing or null contents add nothing; invalid UTF-8 and lone UTF-16
+   * surrogates (JSON `\ud800` escapes) read as U+FFFD. `text` is exactly that text for chat answers,
+   * narratives, digest paragraphs and weekly summaries (also when the server replaced an ungrounded answer:
+   * `text` is still the AI's); for news summaries `text` is it with every run of whitespace replaced by one
+   * space and the ends trimmed, and, when that is longer than 280 characters, its first 279 characters up to
+   * their last space, followed by "…". An answer that was cut short has no signature and so no bytes.
+   *
+   * @generated from field: bytes signed_response = 24;
+   */
+  signedResponse: Uint8Array;
 };
 
 /**
