@@ -46,6 +46,7 @@ demand. External flows are converted at their day's rate.
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -66,7 +67,13 @@ from stack_cfo.core.portfolio.models import (
     Position,
     SymbolLedger,
 )
-from stack_cfo.core.portfolio.transactions import CostBasisMethod, Transaction, TransactionInput, TransactionType
+from stack_cfo.core.portfolio.transactions import (
+    SYMBOL_TYPES,
+    CostBasisMethod,
+    Transaction,
+    TransactionInput,
+    TransactionType,
+)
 
 _ZERO = Decimal(0)
 _PRECISION = EXACT_DIGITS
@@ -480,6 +487,7 @@ def _timeline(books: Mapping[str, Book], base: str, as_of: datetime) -> tuple[Ho
         cost_row=cost_row,
         cash=cash,
         holdings_at=holdings_at,
+        split_symbols=frozenset(b.group for b in symbol_books if b.splits),
     )
     return timeline, set()
 
@@ -541,6 +549,28 @@ def oversold_message(o: Oversold) -> str:
             f"{o.transaction.trade_date.isoformat()} exceeds the {o.held.normalize():f} units held that day")
 
 
+def with_currencies(
+    rows: Sequence[TransactionInput], stored: Iterable[Transaction], base: str
+) -> list[TransactionInput]:
+    """``rows`` (validated) each with a currency: a row sent without one is in the base currency,
+    except a SPLIT, which uses none (the contract: it needs only ``symbol`` and ``split_ratio``) and
+    takes its symbol's: the currency of the symbol's earliest ``stored`` transaction, else of its
+    earliest row here that has one (trade date, then request order), else the base currency. A
+    SPLIT sent with a currency keeps it (the ledger check refuses one other than its symbol's)."""
+    if all(r.currency for r in rows):
+        return list(rows)
+    out = [r if r.currency or r.type is T.SPLIT else dataclasses.replace(r, currency=base) for r in rows]
+    symbol_currency: dict[str, str] = {}
+    for t in sorted(stored, key=lambda t: (t.trade_date, t.seq)):
+        if group_of(t) != CASH_BOOK:
+            symbol_currency.setdefault(t.data.symbol, t.data.currency)
+    for i in sorted(range(len(out)), key=lambda i: (out[i].trade_date or date.min, i)):
+        r = out[i]
+        if r.currency and r.type in SYMBOL_TYPES and r.symbol:
+            symbol_currency.setdefault(r.symbol, r.currency)
+    return [r if r.currency else dataclasses.replace(r, currency=symbol_currency.get(r.symbol, base)) for r in out]
+
+
 def ledger_symbols(transactions: Iterable[Transaction]) -> frozenset[str]:
     return frozenset(t.data.symbol for t in transactions if t.data.symbol)
 
@@ -559,4 +589,5 @@ __all__ = [
     "group_transactions",
     "oversells",
     "oversold_message",
+    "with_currencies",
 ]

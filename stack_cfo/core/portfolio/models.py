@@ -329,6 +329,8 @@ class HoldingsTimeline:
     cash: Mapping[str, FloatArray]
     #: The exact holdings of segment k (Decimal quantities and costs, cash per currency).
     holdings_at: Callable[[int], Holdings] = field(repr=False, compare=False)
+    #: The symbols a ledger records a split of (a snapshot timeline: none; its positions say).
+    split_symbols: frozenset[str] = frozenset()
 
     def segment_on_or_before(self, day: date) -> int:
         return int(self.effective.searchsorted(day.toordinal(), side="right")) - 1

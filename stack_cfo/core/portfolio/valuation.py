@@ -20,7 +20,10 @@ rate to hold it at, the local return holds the currency at that day's own rate (
 
 **Value on day d** = Σ quantity × close × fx + cash, from the latest snapshot effective on or
 before d. A symbol without a bar on d uses its **last known close** (carried forward over missing
-days). Before its first bar, and when it has no bars at all, it is valued at its average cost
+days), divided by the ratios of the symbol's splits dated after that close and on or before d
+(closes are recorded as traded: the units held on d are the split's; the summary's rule,
+:meth:`~.models.Position.split_factor`), as are units moved in or out on d (a transfer's flow).
+Before its first bar, and when it has no bars at all, it is valued at its average cost
 (as the summary as of that day values it; never at a close that comes later), or at zero when
 the cost is unknown too; on its first bar the units held the day before are re-marked from cost
 to market, which, like a transfer, is not a return. Foreign positions use the spot rate in ``fx_to_base``.
@@ -89,6 +92,95 @@ def fx_rate(position: Position, base_currency: str, fx: FxTable, day: date) -> D
     if position.currency == base_currency:
         return _ONE
     return fx.rate(position.currency, day)
+
+
+def in_units_held(close: Decimal, since: date, day: date, position: Position | None) -> Decimal:
+    """A close dated ``since`` in the units ``position`` holds on ``day``: divided by the ratios of its
+    splits dated after ``since`` and on or before ``day`` (:meth:`~.models.Position.split_factor`, as
+    the summary prices it); as it is without a split between them."""
+    if position is None or not position.splits or since >= day:
+        return close
+    factor = position.split_factor(since, day)
+    if factor == 1:
+        return close
+    with localcontext() as ctx:
+        ctx.prec = EXACT_DIGITS
+        return close / factor
+
+
+class _Splits:
+    """The splits a valuation divides carried closes by: a symbol's ledger position's (in the last
+    segment through the valuation's end that holds it: every split up to it), looked up only for a
+    close carried over the start of a segment (a SPLIT is dated on a trade date, which starts one),
+    so a portfolio without such a close reads no holdings."""
+
+    def __init__(self, timeline: HoldingsTimeline, n_seg: int, inputs: PortfolioInputs) -> None:
+        self._timeline = timeline
+        self._n_seg = n_seg
+        self._starts = timeline.effective[:n_seg]
+        self._inputs = inputs
+        self._possible: bool | None = None
+        self._column: dict[str, int] | None = None
+        self._by_segment: dict[int, dict[str, Position]] = {}
+
+    def _any(self) -> bool:
+        """Whether any position can have splits: a ledger's; a snapshot's only when it says so."""
+        if self._possible is None:
+            i = self._inputs
+            self._possible = bool(self._timeline.split_symbols) if i.timeline is not None else any(
+                p.splits for snap in i.holdings for p in snap.holdings.positions)
+        return self._possible
+
+    def position(self, j: int) -> Position | None:
+        """Symbol ``j``'s position in the last segment (through the valuation's end) holding it."""
+        if not self._any():
+            return None
+        held = np.flatnonzero(self._timeline.quantities[j, : self._n_seg] != 0.0)
+        if len(held) == 0:
+            return None
+        k = int(held[-1])
+        positions = self._by_segment.get(k)
+        if positions is None:
+            positions = {p.symbol: p for p in self._timeline.holdings_at(k).positions}
+            self._by_segment[k] = positions
+        return positions.get(self._timeline.symbols[j])
+
+    def position_of(self, symbol: str) -> Position | None:
+        if self._column is None:
+            self._column = {s: j for j, s in enumerate(self._timeline.symbols)}
+        j = self._column.get(symbol)
+        return self.position(j) if j is not None else None
+
+    def factors(self, j: int, close_ords: IntArray, day_ords: IntArray, carried: BoolArray) -> FloatArray | None:
+        """Per day, what symbol ``j``'s close (dated ``close_ords``) is divided by on the ``carried``
+        days (1 on the others): the ratios of its splits dated after the close, on or before the day
+        (:meth:`~.models.Position.split_factor`); ``None`` when none is."""
+        if not self._any() or not bool(carried.any()):
+            return None
+        if self._inputs.timeline is not None and self._timeline.symbols[j] not in self._timeline.split_symbols:
+            return None  # a ledger that records no split of this symbol
+        starts = self._starts
+        over = carried & (starts.searchsorted(close_ords, side="right") < starts.searchsorted(day_ords, side="right"))
+        if not bool(over.any()):
+            return None
+        p = self.position(j)
+        if p is None or not p.splits:
+            return None
+        split_ords = np.array(sorted(d.toordinal() for d, _ in p.splits), dtype=np.int64)
+        after = split_ords.searchsorted(close_ords, side="right")
+        through = split_ords.searchsorted(day_ords, side="right")
+        idx = np.flatnonzero(over & (through > after))
+        if len(idx) == 0:
+            return None
+        # one factor per distinct run of splits (the days between two splits share it)
+        keys = after[idx] * (len(split_ords) + 1) + through[idx]
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        each = np.array([float(p.split_factor(date.fromordinal(int(close_ords[idx[i]])),
+                                              date.fromordinal(int(day_ords[idx[i]])))) for i in first],
+                        dtype=np.float64)
+        out = np.ones(len(day_ords), dtype=np.float64)
+        out[idx] = each[inverse.reshape(-1)]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +252,8 @@ class ValuationSeries:
                 series = self.prices.get(p.symbol)
                 k = int(self._closes_used(p.symbol, series)[i]) if series is not None and series.dates else -1
                 if k >= 0:
-                    total += p.quantity * series.closes[k] * rate  # type: ignore[union-attr]
+                    assert series is not None
+                    total += p.quantity * in_units_held(series.closes[k], series.dates[k], day, p) * rate
                 elif p.average_cost is not None:  # no close yet (or none at all): at its cost
                     total += p.quantity * p.average_cost * rate
         return total
@@ -296,6 +389,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     #: per column, value re-marked from cost to the first close on that day (not a return)
     reval: list[FloatArray | None] = []
     has_bar = sessions[cand - first] if sessions is not None else np.zeros(n_days, dtype=bool)
+    splits = _Splits(timeline, n_seg, inputs)
     for j, s in enumerate(names):
         if not held[j]:
             continue
@@ -315,6 +409,10 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
                 filled = np.maximum(pos, 0)
                 bar = (o[filled] == cand) & (pos >= 0)
                 closes = series.closes_float[filled]
+                # a close carried over a split, in the units held after it
+                factor = splits.factors(j, o[filled], cand, ~bar & (pos >= 0) & (q != 0.0))
+                if factor is not None:
+                    closes = closes / factor
                 if bool(pos[0] < 0):
                     closes, remark = _at_cost_before_first_close(closes, pos, q, timeline.cost_row(j)[:n_seg][seg])
             has_bar |= bar & (q != 0.0)
@@ -408,7 +506,7 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
     for f in inputs.cash_flows:
         booked_amount = f.amount
         if f.units is not None:
-            moved = _market_value_moved(f, prices, fx, tz)
+            moved = _market_value_moved(f, prices, fx, tz, splits)
             if moved is None:
                 continue
             booked_amount = moved
@@ -424,7 +522,8 @@ def build_valuation(inputs: PortfolioInputs, *, through: date, tz: tzinfo) -> Va
         flows[booked] += float(booked_amount)
         flows_exact[booked] += booked_amount
         previous = days[booked - 1] if booked else None
-        local_flows[booked] += _local_flow(f, float(booked_amount), previous, timeline, prices, fx, tz, days[booked])
+        local_flows[booked] += _local_flow(f, float(booked_amount), previous, timeline, prices, fx, tz, days[booked],
+                                           splits)
 
     returns, return_index, wealth = time_weighted_returns(values, flows + entering)
     local_returns = _local_returns(local, values, local_flows + entering_local, return_index)
@@ -567,6 +666,7 @@ def _local_flow(
     fx: FxTable,
     tz: tzinfo,
     day: date | None = None,
+    splits: _Splits | None = None,
 ) -> float:
     """The flow ``f`` (``booked`` in base currency, as the TWR counts it) as the local returns
     count it: what it adds to the holdings valued at the rates of ``previous``, the valuation day
@@ -592,8 +692,7 @@ def _local_flow(
     if prev is None:
         return 0.0
     at = market_date(f.at, tz)
-    series = prices.get(symbol)
-    close = series.close_on_or_before(at) if series is not None and series.dates else None
+    close = _close_moved(symbol, prices.get(symbol), at, splits)
     if close is not None:
         return float(quantity * close) * float(prev)
     # at the transaction's price, already in base at the rate of its day: back to that day's rate
@@ -610,18 +709,31 @@ def _local_rate(fx: FxTable, currency: str, previous: date, day: date | None) ->
     return rate
 
 
-def _market_value_moved(f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, tz: tzinfo) -> Decimal | None:
+def _close_moved(symbol: str, series: PriceSeries | None, day: date, splits: _Splits | None) -> Decimal | None:
+    """The close units of ``symbol`` moved on ``day`` are valued at: the valuation's (the last on or
+    before ``day``, in the units held on it); ``None`` before the first close."""
+    if series is None or not series.dates:
+        return None
+    i = series.index_on_or_before(day)
+    if i < 0:
+        return None
+    close, since = series.closes[i], series.dates[i]
+    if since < day and splits is not None:
+        close = in_units_held(close, since, day, splits.position_of(symbol))
+    return close
+
+
+def _market_value_moved(
+    f: CashFlow, prices: dict[str, PriceSeries], fx: FxTable, tz: tzinfo, splits: _Splits | None = None
+) -> Decimal | None:
     """Securities moved in (q > 0) or out (q < 0): q x the close the valuation uses that day (the
-    last on or before it), converted at the day's rate; ``f.amount`` (at the transaction's price,
-    already in base) when the symbol has no close yet that day, as the day's value counts them at
-    cost (never a later close)."""
+    last on or before it, in the units held that day: divided by a split since), converted at the
+    day's rate; ``f.amount`` (at the transaction's price, already in base) when the symbol has no
+    close yet that day, as the day's value counts them at cost (never a later close)."""
     assert f.units is not None
     symbol, quantity, currency = f.units
-    series = prices.get(symbol)
-    if series is None or not series.dates:
-        return f.amount
     day = market_date(f.at, tz)
-    close = series.close_on_or_before(day)
+    close = _close_moved(symbol, prices.get(symbol), day, splits)
     if close is None:
         return f.amount
     rate = fx.rate(currency, day)  # 1 for the base currency
