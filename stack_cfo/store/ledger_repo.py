@@ -24,7 +24,7 @@ from psycopg.rows import tuple_row
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.inputs import base_currency_changed
-from stack_cfo.core.portfolio.ledger import by_client_id, group_of
+from stack_cfo.core.portfolio.ledger import by_client_id, group_of, with_currencies
 from stack_cfo.core.portfolio.models import PriceSeries
 from stack_cfo.core.portfolio.ports import LedgerCheck, RateInput, RecordResult
 from stack_cfo.core.portfolio.transactions import (
@@ -173,8 +173,9 @@ class LedgerRepository:
     ) -> BatchCreateResult:
         """Record validated rows (all or nothing); a row with an empty currency is recorded in the
         portfolio's base currency, read from the locked portfolio row (``base_currency`` when this
-        call creates the portfolio). ``check`` sees the ledger as it would be after the write, the new
-        rows named by their position in ``rows`` (``transactions[k]``; a row whose client id is
+        call creates the portfolio), a SPLIT in its symbol's (:func:`~.ledger.with_currencies`).
+        ``check`` sees the ledger as it would be after the write, the new rows named by their
+        position in ``rows`` (``transactions[k]``; a row whose client id is
         recorded with other content is among them, for the check to refuse), before anything is
         written; it runs even when nothing is new (with no transactions), and what it raises rolls
         everything back."""
@@ -199,8 +200,12 @@ class LedgerRepository:
     ) -> BatchCreateResult:
         locked_base = await self._open_ledger(conn, user_id, base, now)
         # An empty currency is the portfolio's base currency, known for sure only now that its row is
-        # locked (a concurrent first write may have created the portfolio in another one).
-        rows = [r if r.currency else dataclasses.replace(r, currency=locked_base) for r in rows]
+        # locked (a concurrent first write may have created the portfolio in another one); a SPLIT's is
+        # its symbol's, which the ledger knows.
+        existing: list[Transaction] | None = None
+        if any(r.type is TransactionType.SPLIT and not r.currency for r in rows):
+            existing = await self._all(conn, user_id, cipher)
+        rows = with_currencies(rows, existing or (), locked_base)
         client_ids = sorted({r.client_id for r in rows if r.client_id})
         stored: dict[str, Transaction] = {}
         if client_ids:
@@ -222,7 +227,8 @@ class LedgerRepository:
         if not new:  # nothing to write; the check still runs (the caller may have refused rows it left out)
             check([], {}, {})
         if new:
-            existing = await self._all(conn, user_id, cipher)
+            if existing is None:
+                existing = await self._all(conn, user_id, cipher)
             everything = existing + [t for _, t in new]
             values = await off_loop(len(new), lambda: [_sealed_values(cipher, t.id, t.data) for _, t in new])
             prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})

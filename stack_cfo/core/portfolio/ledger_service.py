@@ -50,6 +50,7 @@ from stack_cfo.core.portfolio.ledger import (
     group_transactions,
     oversells,
     oversold_message,
+    with_currencies,
 )
 from stack_cfo.core.portfolio.models import PriceSeries
 from stack_cfo.core.portfolio.ports import HoldingsChanged, PortfolioStore, PricesChanged, RateInput, RecordResult
@@ -384,7 +385,10 @@ class LedgerUseCases:
         if requested and stored_base is not None and requested != stored_base:  # as the store's write refuses it
             raise base_currency_changed(stored_base, requested)
         indices = sorted(valid)
-        rows = [valid[i] for i in indices]
+        # as the store records them: without a currency, the base currency's, a SPLIT its symbol's
+        sent = [valid[i] if command.transactions[i].currency else dataclasses.replace(valid[i], currency="")
+                for i in indices]
+        rows = with_currencies(sent, existing, stored_base or requested or "USD")
         stored = {t.data.client_id: t for t in existing if t.data.client_id}
         new = [(k, r) for k, (r, repeat) in enumerate(zip(rows, by_client_id(rows, stored), strict=True))
                if repeat is None]
@@ -433,7 +437,10 @@ class LedgerUseCases:
 
         def change(old: Transaction) -> TransactionInput:
             merged = dataclasses.replace(old.data, **{f: getattr(patch, f) for f in fields})
-            return validate_transaction(merged, "transaction", base_currency=base, now=now)
+            v = validate_transaction(merged, "transaction", base_currency=base, now=now)
+            if not merged.currency:  # a SPLIT takes its symbol's (the one it had, for the same symbol)
+                v = with_currencies([dataclasses.replace(v, currency="")], [old], base)[0]
+            return v
 
         try:
             updated = await self._store.update_transaction(user_id, transaction_id, change, now=now,
