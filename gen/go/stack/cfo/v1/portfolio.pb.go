@@ -181,8 +181,10 @@ const (
 	// traded (not split-adjusted): history values each day's units at that day's close, and a close from
 	// before the split is divided by the ratio wherever it meets the units after it (`last_price` and the
 	// value while the latest close predates the split; `previous_close`, the day change and period returns
-	// on and after the split day). A `previous_close` reported with RecordPrices is taken to be in the units
-	// of its own price's day.
+	// on and after the split day, and a day's value in the history when the split day has no close). A
+	// `previous_close` reported with RecordPrices is taken to be in the units of its own price's day.
+	// `currency` may be empty: the split takes its symbol's currency (a currency other than the symbol's is
+	// CURRENCY_MISMATCH).
 	TransactionType_TRANSACTION_TYPE_SPLIT TransactionType = 7
 	// Money of `amount` put into the portfolio: cash += amount - fees. An external flow of `amount` (not a
 	// gain).
