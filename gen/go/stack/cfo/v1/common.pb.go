@@ -41,7 +41,8 @@
 //   lists the reasons it may return in addition to these, which any RPC may return:
 //   UNAUTHENTICATED (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED), PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED)
 //   on service-only RPCs, INVALID_ARGUMENT (INVALID_ENUM) for an enum field holding a number its enum does
-//   not define, INVALID_ARGUMENT (TEXT_TOO_LONG, limit in metadata "max_chars") for a text field longer
+//   not define (fields the server reads: output-only fields, such as a resource's `status` sent back in a
+//   create request, are ignored whatever they hold, as AIP-203 says), INVALID_ARGUMENT (TEXT_TOO_LONG, limit in metadata "max_chars") for a text field longer
 //   than its comment allows, INVALID_ARGUMENT (INVALID_TEXT, one field violation per field) for any string
 //   holding the NUL character U+0000, which no text field accepts (other control characters are stripped
 //   where a field says so), NOT_FOUND for resources of another user with the reason of a missing one
