@@ -19,7 +19,7 @@ from stack_cfo.api.jwks import JwksCache
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.server import GrpcServer, Registration
 from stack_cfo.api.servicers import registrations
-from stack_cfo.api.servicers.chat import ChatServicer
+from stack_cfo.api.servicers.chat import MAX_PAGE_BYTES, ChatServicer
 from stack_cfo.api.servicers.compute_account import ComputeAccountServicer
 from stack_cfo.api.servicers.portfolio import (
     PortfolioServicer,
@@ -57,7 +57,10 @@ def api_servicers(container: Container) -> list[Any]:
     register_portfolio_metrics(container.portfolio)
     return [
         PortfolioServicer(container.portfolio, container.page_tokens),
-        ChatServicer(container.chat, container.page_tokens),
+        # a list page stays within what the server may send (MAX_PAGE_BYTES: within grpc's default
+        # 4 MiB a client receives)
+        ChatServicer(container.chat, container.page_tokens,
+                     page_bytes=min(MAX_PAGE_BYTES, container.config.server.max_message_bytes // 2)),
         SchedulerServicer(
             container.notifications,
             container.page_tokens,

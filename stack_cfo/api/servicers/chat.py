@@ -7,7 +7,7 @@ the manager's.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -51,13 +51,26 @@ from stack_cfo.core.chat.models import (
 )
 from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
-from stack_cfo.core.errors import NotFound, each_checked
+from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import validate_request_id
-from stack_cfo.core.portfolio.inputs import check_currency
+from stack_cfo.core.portfolio.inputs import (
+    MAX_POSITIONS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TEXT_CHARS,
+    check_currency,
+    normalize_symbol,
+)
 from stack_cfo.core.provenance import GroundingRecord
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+#: A ListSessions page stops early (with a ``next_page_token``) before its sessions, each with its
+#: whole portfolio context (SESSION_VIEW_BASIC is everything but the transcript), pass this many
+#: bytes: a page of large contexts then fits the server's send limit (``server.max_message_bytes``,
+#: 8 MiB by default) and gRPC's default 4 MiB receive limit of clients that kept it. A page always
+#: holds at least one session.
+MAX_PAGE_BYTES = 4 * 1024 * 1024 - 4096
 _NEURON = Decimal(10) ** -18
 
 # ---------------------------------------------------------------------------------------------
@@ -154,8 +167,29 @@ def _count(value: int, field: str) -> int:
     return value
 
 
+def _text(value: str, field: str) -> str:
+    """A position's sector or basket: at most MAX_TEXT_CHARS characters, as SyncPortfolio's."""
+    if len(value) > MAX_TEXT_CHARS:
+        raise InvalidArgument.too_long(field, MAX_TEXT_CHARS)
+    return value
+
+
+def _tags(tags: Sequence[str], field: str) -> tuple[str, ...]:
+    """A position's tags: at most MAX_TAGS of 1 to MAX_TAG_CHARS characters, as SyncPortfolio's."""
+    if len(tags) > MAX_TAGS:
+        raise invalid(field, f"at most {MAX_TAGS} tags", reason="TOO_MANY_TAGS", limit=MAX_TAGS)
+    for j, tag in enumerate(tags):
+        if not tag or len(tag) > MAX_TAG_CHARS:
+            raise invalid(f"{field}[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", reason="INVALID_TAG")
+    return tuple(tags)
+
+
 def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> PortfolioContext:
-    """A context supplied by a service principal (UpdatePortfolioContext)."""
+    """A context supplied by a service principal (UpdatePortfolioContext). Its positions follow
+    SyncPortfolio's rules for the same fields: at most 10,000 (TOO_MANY_POSITIONS), ticker symbols
+    (INVALID_SYMBOL, upper-cased), each once (DUPLICATE_SYMBOL), sector and basket of at most 200
+    characters (TEXT_TOO_LONG), at most 20 tags (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG);
+    ``risk.benchmark_symbol`` empty or a ticker symbol."""
     f = "portfolio_context"
 
     def _amount(value: str, field: str, *, required: bool = True, allow_negative: bool = False) -> Decimal | None:
@@ -164,23 +198,34 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
     def _ratio(m: object, name: str, field: str) -> float | None:
         return bounded_double(getattr(m, name), field) if m.HasField(name) else None  # type: ignore[attr-defined]
 
+    seen: dict[str, int] = {}
+
     def position(p: portfolio_pb2.PositionSummary, i: int) -> ContextPosition:
+        # the rules SyncPortfolio applies to the same fields (symbol, sector, basket, tags)
         pf = f"{f}.positions[{i}]"
         if not p.symbol.strip():
             raise invalid(f"{pf}.symbol", "is required", reason="MISSING_FIELD")
+        symbol = normalize_symbol(p.symbol, f"{pf}.symbol")
+        if symbol in seen:
+            raise invalid(f"{pf}.symbol", f"{symbol} also appears at {f}.positions[{seen[symbol]}]",
+                          reason="DUPLICATE_SYMBOL", symbol=symbol)
+        seen[symbol] = i
         quantity = _amount(p.quantity, f"{pf}.quantity", allow_negative=True)
         assert quantity is not None
         if p.asset_class not in portfolio_pb2.AssetClass.values():
             raise invalid(f"{pf}.asset_class", f"unknown asset class {p.asset_class}", reason="INVALID_ENUM")
         ac = portfolio_pb2.AssetClass.Name(p.asset_class).removeprefix("ASSET_CLASS_") if p.asset_class else ""
+        sector = _text(p.sector, f"{pf}.sector")
+        basket = _text(p.basket, f"{pf}.basket")
+        tags = _tags(p.tags, f"{pf}.tags")
         return ContextPosition(
-            symbol=p.symbol.strip(),
+            symbol=symbol,
             quantity=quantity,
             currency=check_currency(p.currency, f"{pf}.currency") if p.currency else msg.base_currency or "USD",
-            sector=p.sector,
-            basket=p.basket,
+            sector=sector,
+            basket=basket,
             asset_class="" if ac == "UNSPECIFIED" else ac,
-            tags=tuple(p.tags),
+            tags=tags,
             average_cost=_amount(p.average_cost, f"{pf}.average_cost", required=False),
             cost_basis=_amount(p.cost_basis, f"{pf}.cost_basis", required=False),
             last_price=_amount(p.last_price, f"{pf}.last_price", required=False),
@@ -197,6 +242,9 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             day_change_percent=_ratio(p, "day_change_percent", f"{pf}.day_change_percent"),
         )
 
+    if len(msg.positions) > MAX_POSITIONS:
+        raise invalid(f"{f}.positions", f"at most {MAX_POSITIONS} positions", reason="TOO_MANY_POSITIONS",
+                      limit=MAX_POSITIONS)
     positions = each_checked(msg.positions, position, prefix=f"{f}.positions")
     risk = None
     if msg.HasField("risk"):
@@ -221,7 +269,8 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             start_date=from_date(r.start_date, f"{f}.risk.start_date"),
             end_date=from_date(r.end_date, f"{f}.risk.end_date"),
             risk_free_rate=bounded_double(r.risk_free_rate, f"{f}.risk.risk_free_rate", limit=1.0),
-            benchmark_symbol=r.benchmark_symbol,
+            benchmark_symbol=normalize_symbol(r.benchmark_symbol, f"{f}.risk.benchmark_symbol")
+            if r.benchmark_symbol else "",
             figures=figures,
         )
     if msg.base_currency:
@@ -390,9 +439,10 @@ def _owner(parent: str) -> tuple[str, Principal]:
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
-    def __init__(self, manager: ChatManager, page_tokens: PageTokens) -> None:
+    def __init__(self, manager: ChatManager, page_tokens: PageTokens, *, page_bytes: int = MAX_PAGE_BYTES) -> None:
         self.manager = manager
         self.page_tokens = page_tokens
+        self.page_bytes = page_bytes
 
     async def CreateSession(
         self, request: chat_pb2.CreateSessionRequest, context: grpc.aio.ServicerContext
@@ -443,10 +493,26 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             except (KeyError, ValueError):
                 raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
         page = await self.manager.list_sessions(user_id, statuses, limit=size, after=after)
-        resp = chat_pb2.ListSessionsResponse(sessions=[session_to_proto(s) for s in page.sessions])
-        if page.next_after is not None:
+        sessions: list[chat_pb2.Session] = []
+        next_after = page.next_after
+        room = self.page_bytes
+        for s in page.sessions:
+            item = session_to_proto(s)
+            # its bytes in the response: the field key (1 byte), the length prefix, the session
+            n = item.ByteSize()
+            n += 1 + len(_varint(n))
+            if sessions and n > room:
+                # the page is full: the next one starts after the last session listed
+                last = page.sessions[len(sessions) - 1]
+                assert last.last_accessed_at is not None
+                next_after = (last.last_accessed_at, last.id)
+                break
+            room -= n
+            sessions.append(item)
+        resp = chat_pb2.ListSessionsResponse(sessions=sessions)
+        if next_after is not None:
             resp.next_page_token = self.page_tokens.encode(
-                {"t": page.next_after[0].isoformat(), "id": page.next_after[1]}, scope=scope
+                {"t": next_after[0].isoformat(), "id": next_after[1]}, scope=scope
             )
         return resp
 
