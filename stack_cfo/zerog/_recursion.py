@@ -11,9 +11,28 @@ loaded and do not raise it again).
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import Any
+
+from stack_cfo.zerog.sse import MAX_EVENT_DEPTH, too_deep
 
 _before = sys.getrecursionlimit()
 import eth_account  # noqa: E402, F401  (imported for its side effect, undone below)
 
 sys.setrecursionlimit(_before)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """``json.loads`` for a document from outside (a provider, a router, a chain or storage node):
+    nesting deeper than :data:`~.sse.MAX_EVENT_DEPTH` is a ``ValueError`` like any other malformed document
+    (``RecursionError`` is not one, and the callers, which catch ``ValueError``, let it through as
+    an internal error)."""
+    data = text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text
+    # Checked before decoding, not left to the recursion limit: any other import may raise it again.
+    if data.count("[") + data.count("{") > MAX_EVENT_DEPTH and too_deep(data):
+        raise ValueError("JSON document nested too deeply")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise ValueError("JSON document nested too deeply") from exc

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,6 +45,7 @@ import aiohttp
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.errors import ChainError, ReceiptTimeout, TransactionReverted, clip
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class ChainRpc:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ChainError(f"{method}: chain RPC unreachable ({type(exc).__name__})", method=method) from exc
         try:
-            payload = json.loads(text)
+            payload = json_loads(text)
         except ValueError:
             raise ChainError(f"{method}: chain RPC answered non-JSON", method=method) from None
         if not isinstance(payload, dict):

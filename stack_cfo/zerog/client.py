@@ -49,6 +49,7 @@ from stack_cfo.core.ai.offline import NOT_CONFIGURED, OFFLINE_PROVIDER, OfflineA
 from stack_cfo.core.clock import Clock, SystemClock
 from stack_cfo.core.errors import DeadlineExceeded, FailedPrecondition, StackCfoError
 from stack_cfo.zerog import metrics
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.breaker import STATE_VALUE, BreakerStateName, ProviderBreaker
 from stack_cfo.zerog.config import ComputeConfig, to_0g
 from stack_cfo.zerog.errors import (
@@ -93,9 +94,9 @@ def _event_json(data: str) -> Any:
     try:
         obj, end = _scan_json(data, 0)
     except StopIteration:
-        return json.loads(data)
+        return json_loads(data)
     if end != len(data):
-        return json.loads(data)
+        return json_loads(data)
     return obj
 
 

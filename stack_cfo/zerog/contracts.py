@@ -26,12 +26,13 @@ Written from the Solidity sources (0g-serving-contract ``contracts/inference/Inf
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
+
+from stack_cfo.zerog._recursion import json_loads
 
 SERVICE = "(address,string,string,uint256,uint256,uint256,string,string,string,address,bool)"
 REFUND = "(uint256,uint256,uint256,bool)"
@@ -113,7 +114,7 @@ class ServiceRecord:
     def from_tuple(cls, t: tuple[Any, ...]) -> ServiceRecord:
         raw = str(t[8])
         try:
-            info = json.loads(raw) if raw.strip() else {}
+            info = json_loads(raw) if raw.strip() else {}
         except ValueError:
             info = {}
         return cls(

@@ -18,6 +18,7 @@ from opentelemetry.context import Context
 from stack_cfo.core.ai import Verification
 from stack_cfo.core.errors import StackCfoError
 from stack_cfo.core.tasks import detached_task
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.config import ComputeConfig, to_0g
 from stack_cfo.zerog.contracts import ServiceRecord
 from stack_cfo.zerog.discovery import Discovery
@@ -162,7 +163,7 @@ class DirectUpstream(Upstream):
             text = await resp.text()
             if resp.status != 200:
                 raise self.classify(resp.status, text, resp.headers)
-        data = json.loads(text)
+        data = json_loads(text)
         return int(str(data.get("unsettledFee", "0")) or 0)
 
     async def ensure_funds(self, exc: Exception, *, timeout: float | None) -> bool:

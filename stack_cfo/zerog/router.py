@@ -20,6 +20,7 @@ from opentelemetry.context import Context
 
 from stack_cfo.core.ai import Verification
 from stack_cfo.core.errors import StackCfoError
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.config import ComputeConfig, to_0g
 from stack_cfo.zerog.errors import InsufficientFunds, ProviderRejected, ProviderUnavailable
 from stack_cfo.zerog.sse import valid_text
@@ -138,7 +139,7 @@ class RouterUpstream(Upstream):
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ProviderUnavailable(f"cannot reach the 0G Router: {type(exc).__name__}", provider=ROUTER) from exc
         try:
-            return json.loads(text)
+            return json_loads(text)
         except ValueError:
             raise ProviderUnavailable("0G Router answered non-JSON", provider=ROUTER, retryable=False) from None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from opentelemetry.context import Context
 
 from stack_cfo.core.ai import Verification
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable, clip
 from stack_cfo.zerog.status import ProviderStatus
 from stack_cfo.zerog.transport import PreparedRequest, parse_retry_after
@@ -40,26 +40,26 @@ def error_message(text: str) -> str:
     """The human message inside a provider (``{"error": "..."}``) or router
     (``{"error": {"message": ...}}``) error body, else the text itself."""
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except ValueError:
         return clip(text)
     if isinstance(data, dict):
         err = data.get("error", data.get("message"))
         if isinstance(err, dict):
             err = err.get("message") or err.get("code") or err
-        if err is not None:
+        if isinstance(err, str | int | float):  # a nested value: the body's own text (its repr may recurse)
             return clip(str(err))
     return clip(text)
 
 
 def error_code(text: str) -> str | None:
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except ValueError:
         return None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         code = data["error"].get("code") or data["error"].get("type")
-        return str(code) if code else None
+        return str(code) if code and isinstance(code, str | int) else None
     return None
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from stack_cfo.core.ai import Verification
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.contracts import ServiceRecord
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ async def verify_answer(
                 ) as resp:
                     text = await resp.text()
                     if resp.status == 200:
-                        parsed = json.loads(text)
+                        parsed = json_loads(text)
                         body = parsed if isinstance(parsed, dict) else None
                         error = "malformed" if body is None else ""
                         break

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import re
 import time
@@ -78,6 +77,7 @@ from stack_cfo.core.archive import (
     invalid_address,
 )
 from stack_cfo.core.errors import InvalidArgument, StackCfoError, Unavailable
+from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.breaker import ProviderBreaker
 from stack_cfo.zerog.chain import ChainRpc, insufficient_funds
 from stack_cfo.zerog.errors import BreakerOpen, ChainError, ReceiptTimeout, TransactionReverted, clip
@@ -635,7 +635,7 @@ class ZeroGStorageStore:
         if status != 200:
             raise StorageUnavailable(f"{method}: HTTP {status}: {clip(text, 200)}", endpoint=url, status=status)
         try:
-            payload = json.loads(text)
+            payload = json_loads(text)
         except ValueError:
             raise StorageUnavailable(f"{method}: answer is not JSON", endpoint=url) from None
         if not isinstance(payload, dict):
@@ -710,7 +710,7 @@ def _succeeded(receipt: dict[str, Any]) -> bool:
 def _gateway_error(status: int, text: str, address: str, url: str) -> Exception:
     """Map a gateway answer without an attachment (HTTP 200 + ``{"code": N}``) to a typed error."""
     try:
-        payload = json.loads(text)
+        payload = json_loads(text)
         code = int(payload["code"])
         message = str(payload.get("message", ""))
     except (ValueError, TypeError, KeyError):
