@@ -197,7 +197,11 @@ func (SessionView) EnumDescriptor() ([]byte, []int) {
 // (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values,
 // currencies ISO 4217 codes (upper case) or empty, a risk `Metric` with a value or a reason, not both;
 // anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM, UNKNOWN_CURRENCY, REASON_WITH_VALUE)
-// naming the field.
+// naming the field. Its positions follow SyncPortfolio's rules: at most 10,000 (TOO_MANY_POSITIONS, metadata
+// "limit"), `symbol` a ticker symbol (INVALID_SYMBOL; upper-cased when stored), each symbol once
+// (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
+// (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
+// (INVALID_SYMBOL).
 type PortfolioContext struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache

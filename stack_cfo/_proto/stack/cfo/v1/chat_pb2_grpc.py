@@ -107,7 +107,9 @@ class ChatServiceServicer:
         """Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
         (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
         writes while a client pages through moves to the front, so the later pages do not list it (GetSession
-        by a service principal does not count as access and moves nothing).
+        by a service principal does not count as access and moves nothing). A page may hold fewer than
+        `page_size` sessions (at least one) when their portfolio contexts are large: a page stays under 4 MiB;
+        continue with `next_page_token`, which is set whenever sessions remain.
         Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -27,7 +27,11 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values,
  * currencies ISO 4217 codes (upper case) or empty, a risk `Metric` with a value or a reason, not both;
  * anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM, UNKNOWN_CURRENCY, REASON_WITH_VALUE)
- * naming the field.
+ * naming the field. Its positions follow SyncPortfolio's rules: at most 10,000 (TOO_MANY_POSITIONS, metadata
+ * "limit"), `symbol` a ticker symbol (INVALID_SYMBOL; upper-cased when stored), each symbol once
+ * (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
+ * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
+ * (INVALID_SYMBOL).
  *
  * @generated from message stack.cfo.v1.PortfolioContext
  */
@@ -973,7 +977,9 @@ export const ChatService: GenService<{
    * Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
    * (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
    * writes while a client pages through moves to the front, so the later pages do not list it (GetSession
-   * by a service principal does not count as access and moves nothing).
+   * by a service principal does not count as access and moves nothing). A page may hold fewer than
+   * `page_size` sessions (at least one) when their portfolio contexts are large: a page stays under 4 MiB;
+   * continue with `next_page_token`, which is set whenever sessions remain.
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
    *
    * @generated from rpc stack.cfo.v1.ChatService.ListSessions
