@@ -21,8 +21,11 @@ Figure grammar (:func:`extract_figures`)
       (``m``, ``b`` and ``T`` only next to a currency); ``%``, ``percent``, ``per cent``, ``pct``;
       ``pp``, ``p.p.``, ``percentage points``; ``bp``, ``bps``, ``basis points`` (divided by 100);
       ``x`` / ``×`` for ratios.
-    * unit: a counted noun, optionally after one lowercase adjective (``12 open positions``,
-      ``63 trading days``).
+    * unit: a counted noun (``lexicon.COUNT_NOUNS``, in English, German, French and Spanish),
+      optionally after a partitive (``8 of your positions``, ``3 Ihrer Positionen``, ``2 de vos
+      lignes``, ``4 de tus posiciones``) and one lowercase adjective (``12 open positions``,
+      ``63 trading days``, ``9 daily returns``); a singular noun only after 1 (``1 position``).
+      Whatever its size, a number with a unit is a COUNT figure.
     * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
       ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
@@ -56,7 +59,8 @@ Figure grammar (:func:`extract_figures`)
     identifiers with digits glued to letters, ``_`` or ``.`` (BRK.B, COVID-19, 0700.HK, v1.2; see glued),
     versions and IP addresses (1.2.3), paths and URLs, confidence levels (``95% VaR``, ``95% value
     at risk``), ordinals
-    (3rd), and small bare integers under 10 outside tables ("5 of your holdings"). ``3M`` glued,
+    (3rd), and small bare integers under 10 outside tables without a unit ("5", "(1)"; "5 of your
+    holdings" is a COUNT). ``3M`` glued,
     integral and without a currency is the company (or a 3-month window), not 3 million; a
     facts' bracketed name with digits (``positions[3M]``) is always a name. Numbers in words
     without a percent or currency unit (see words) are not figures.
@@ -78,9 +82,12 @@ Tolerance (:func:`check`)
     a sign matches either sign; any other unsigned figure needs a fact that is not negative.
 
     Subjects: a metric word or name (Sharpe, beta, drawdown, VaR, value at risk, standard deviation,
-    Volatilität...) or a counted noun (positions, sectors, shares, trading days) limits a figure to
-    facts whose path names it, so ``max drawdown -3%`` is ungrounded even when some other fact is
-    -3 %, and ``Sharpe ratio 0.58`` is ungrounded when the Sharpe ratio could not be computed (it is
+    Volatilität...) limits a figure to facts whose path names it, and a counted noun a COUNT
+    figure to the counts of what it counts (``4 sectors``: ``sectors.count``, ``sector_count``...;
+    ``10 shares``: a quantity; ``9 daily returns``: observations), even when no fact is one, so
+    ``5 sectors`` is ungrounded when there is no sector count, whatever else is 5; ``max drawdown
+    -3%`` is ungrounded even when some other fact is -3 %, and ``Sharpe ratio 0.58`` is ungrounded
+    when the Sharpe ratio could not be computed (it is
     a reason, not a fact) even when beta is 0.58. A metric word limits only the figure it is the
     subject of: not after words saying it is missing ("Sharpe is unavailable, TWR 11.95%") or
     with a nearer subject ("Despite low volatility, your portfolio returned 11.95%" is a return).
@@ -89,8 +96,11 @@ Tolerance (:func:`check`)
     word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
     exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.
 
-    The best match is deterministic: a fact equal to the shown value first, then a fact under the
-    name the figure's words mention, then sorted path order. Details: :mod:`.matching`.
+    The best match is deterministic: among count facts one written as the figure is (``2.0
+    holdings``: an effective count of 1.99, not the 2 positions), then a fact equal to the shown
+    value, then a fact under the name the figure's words mention, then sorted path order. Details:
+    :mod:`.matching`. Fact paths: :mod:`.facts` (a list item is ``[KEY]`` only when no other item of
+    its list shares that key, else ``[N]``).
 
 Offsets
     ``Figure.start``/``end`` are code-point indices into the original text (``text[start:end] ==

@@ -297,23 +297,12 @@ class _Scanner:
                 if found is not None:
                     currency = found
                     i, raw_end = i + 1, ends[i]
-            w = words[i]
-            one = int_part == "1" and not dec_part and magnitude is None  # "1 position"; otherwise plural nouns
-            if w is not None and currency is None:
-                low = w.rstrip(".").lower()
-                if low in lx.COUNT_UNITS and (low.endswith("s") or one):
-                    unit_word, raw_end = low, ends[i]
-                    i += 1
-                elif (
-                    w.isalpha()
-                    and w.islower()
-                    and w not in lx.NOT_ADJECTIVES
-                    and (words[i + 1] or "").lower() in lx.COUNT_UNITS
-                    and ((words[i + 1] or "").endswith("s") or one)
-                ):
-                    unit_word = (words[i + 1] or "").rstrip(".").lower()
-                    raw_end = ends[i + 1]
-                    i += 2
+            if words[i] is not None and currency is None:
+                counted = _counted_noun(words, i, one)
+                if counted is not None:  # "12 positions", "63 trading days", "8 of your positions"
+                    unit_word, taken = counted
+                    raw_end = ends[i + taken - 1]
+                    i += taken
         if num.spelled and not (percent or currency):
             # "three", "ten thousand", "two tech stocks": a number in words is a figure only as a percentage or an
             # amount of money (counts in words are ordinary prose: "one stock stands out")
@@ -576,6 +565,43 @@ def _spelled(m: re.Match[str]) -> _Number:
     value = lx.NUMBER_WORD_TENS[tens.lower()] + (lx.NUMBER_WORD_UNITS[ones.lower()] if ones else 0) if tens else (
         lx.NUMBER_WORD_UNITS[unit.lower()])
     return _Number(str(value * 100 if hundred else value), "", plain_int=False, spelled=True)
+
+
+def _counted_noun(words: list[str | None], i: int, one: bool) -> tuple[str, int] | None:
+    """The counted noun that ``words[i:]`` start with (lowercase) and how many words it takes: the noun ("12
+    positions"), after one lowercase adjective ("63 trading days", not a time: "12 month returns"), after a partitive
+    ("8 of your positions", "3 Ihrer Positionen", "2 de vos lignes", then maybe an adjective). A singular noun counts
+    only when ``one`` ("1 position"), and never after a partitive. ``words`` is padded with ``None``."""
+    first = words[i]
+    assert first is not None
+    low = first.rstrip(".").lower()
+    noun = lx.COUNT_NOUNS.get(low)
+    if noun is not None:
+        return (low, 1) if noun[1] or one else None
+    second = words[i + 1]
+    taken = 0
+    if second is not None and (low, second.lower()) in lx.PARTITIVES:
+        taken = 2
+    elif (low,) in lx.PARTITIVES:
+        taken = 1
+    if taken:
+        w = words[i + taken]
+        if w is None:
+            return None
+        low = w.rstrip(".").lower()
+        noun = lx.COUNT_NOUNS.get(low)
+        if noun is not None:
+            return (low, taken + 1) if noun[1] else None
+    else:
+        w = first
+    after = words[i + taken + 1]
+    if after is None or not (w.isalpha() and w.islower()) or w in lx.NOT_ADJECTIVES or w in lx.COUNT_NOUNS:
+        return None
+    low = after.rstrip(".").lower()
+    noun = lx.COUNT_NOUNS.get(low)
+    if noun is None or not (noun[1] or (one and not taken)):
+        return None
+    return low, taken + 2
 
 
 def _currency(token: str) -> str | None:

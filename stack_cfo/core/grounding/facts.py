@@ -1,9 +1,18 @@
 """``Facts``: the named numbers a text may cite, and builders from data snapshots and text.
 
 Paths are stable strings: dict keys that are lowercase identifiers join with dots
-(``risk.sharpe_ratio``); other keys and named list items go in brackets (``positions[AAPL].weight``,
-``baskets[Tech].return_1w``); unnamed list items use their index (``history[3]``). Every list (and
-every dict of named items) also yields a ``.count`` fact.
+(``risk.sharpe_ratio``); other keys go in brackets (``sectors[Energy].weight`` of a dict keyed by
+sector). A list item goes in brackets by its *key* when no other item of its list has the same key
+(``positions[AAPL].weight``, ``baskets[Tech].return_1w``, ``insights[IDLE_CASH].weight``), else by its
+0-based index (``history[3]``; two ``POSITION_CONCENTRATION`` insights are ``insights[0]`` and
+``insights[1]``). An item's key is the first of its fields :data:`KEY_FIELDS` (``symbol``, ``name``,
+``code``, ``sector``, ``basket``) holding a non-empty string that is not all digits and has no ``[``
+or ``]``; so a bracket of digits is always an index, and any other bracket names exactly one item.
+Every list (and every dict of named items) also yields a ``.count`` fact.
+
+Paths of earlier versions stay readable (``facts[old_path]``, ``facts.get(old_path)``; not listed by
+iteration): the first of items sharing a key, and items keyed by ``ticker``, ``id``, ``key`` or
+``label``, were bracketed by that key; stored receipts cite them so.
 
 Kinds come from the key's words (``weight``, ``return_1w``, ``max_drawdown`` are FRACTION;
 ``*_percent``/``*_pct`` PERCENT; ``value``, ``amount``, ``price``, ``pnl``, ``cash`` AMOUNT;
@@ -19,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -32,7 +42,9 @@ _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 _NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 _CURRENCY = re.compile(r"[A-Z]{3,4}")
 _KEY_WORDS = re.compile(r"[a-z0-9]+")
-_NAME_KEYS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
+KEY_FIELDS = ("symbol", "name", "code", "sector", "basket")
+"""The fields that key a list item in a fact path, first present first (see the module docstring)."""
+_LEGACY_KEY_FIELDS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
 _MAX_DEPTH = 32
 _MAX_EXPONENT = 100  # no portfolio figure needs more; far from the decimal context's limits
 _UNIT_PRICE_WORDS = frozenset({"price"})
@@ -51,19 +63,39 @@ _COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
 class Facts(Mapping[str, Fact]):
     """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
 
-    __slots__ = ("_facts", "_index", "_symbols")
+    __slots__ = ("_aliases", "_facts", "_index", "_symbols")
 
-    def __init__(self, facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = ()) -> None:
+    def __init__(
+        self, facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = (), *, aliases: Mapping[str, str] | None = None
+    ) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
         for path, fact in items.items():
             if not isinstance(fact, Fact) or not _usable(fact.value):
                 raise ValueError(f"fact {path!r} is not a Fact with a finite Decimal value within 1e±{_MAX_EXPONENT}")
         self._facts: dict[str, Fact] = items
+        self._aliases: dict[str, str] = dict(aliases or {})
+        """An earlier version's path of a list item -> its path now (``insights[CODE]`` -> ``insights[0]``)."""
         self._index: FactIndex | None = None
         self._symbols: frozenset[str] | None = None
 
     def __getitem__(self, path: str) -> Fact:
-        return self._facts[path]
+        try:
+            return self._facts[path]
+        except KeyError:
+            if not self._aliases:
+                raise
+        return self._facts[self._current(path)]
+
+    def _current(self, path: str) -> str:
+        """``path`` with the list items an earlier version named differently renamed, outermost first."""
+        end = path.find("]")
+        while end >= 0:
+            now = self._aliases.get(path[: end + 1])
+            if now is not None:
+                path = now + path[end + 1 :]
+                end = len(now) - 1
+            end = path.find("]", end + 1)
+        return path
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._facts)
@@ -77,9 +109,12 @@ class Facts(Mapping[str, Fact]):
     def merged(self, *others: Mapping[str, Fact]) -> Facts:
         """A new ``Facts`` with the facts of ``others`` added (a later path replaces an earlier one)."""
         combined = dict(self._facts)
+        aliases = dict(self._aliases)
         for other in others:
             combined.update(other)
-        return Facts(combined)
+            if isinstance(other, Facts):
+                aliases.update(other._aliases)
+        return Facts(combined, aliases=aliases)
 
     def __or__(self, other: Mapping[str, Fact]) -> Facts:
         return self.merged(other)
@@ -131,8 +166,9 @@ def facts_from_data(
     name to a kind, overriding :func:`kind_for_key`. ``currency`` is the default for AMOUNT facts.
     """
     out: dict[str, Fact] = {}
-    _walk(data, prefix, "", currency, kinds or {}, out, 0)
-    return Facts(out)
+    aliases: dict[str, str] = {}
+    _walk(data, prefix, "", currency, kinds or {}, out, aliases, 0)
+    return Facts(out, aliases={old: new for old, new in aliases.items() if old not in out})
 
 
 def facts_from_text(prefix: str, text: str) -> Facts:
@@ -200,6 +236,7 @@ def _walk(
     currency: str | None,
     kinds: Mapping[str, FactKind],
     out: dict[str, Fact],
+    aliases: dict[str, str],
     depth: int,
 ) -> None:
     if depth > _MAX_DEPTH:
@@ -218,19 +255,26 @@ def _walk(
             own_currency = currency
             if unit_currency is not None and _is_unit_price(str(k)):
                 own_currency = unit_currency
-            _walk(v, _join(path, k), str(k), own_currency, kinds, out, depth + 1)
+            _walk(v, _join(path, k), str(k), own_currency, kinds, out, aliases, depth + 1)
         if named and path and not any(isinstance(k, str) and _IDENT.fullmatch(k) for k in node):
             out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
         return
     if isinstance(node, list | tuple):
         if path:
             out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
+        names = [_item_name(item, KEY_FIELDS) for item in node]
+        seen = Counter(names)
         used: set[str] = set()
         for i, item in enumerate(node):
-            name = _item_name(item)
-            label = name if name is not None and name not in used else str(i)
-            used.add(label)
-            _walk(item, f"{path}[{label}]", key, currency, kinds, out, depth + 1)
+            name = names[i]
+            item_path = f"{path}[{name if name is not None and seen[name] == 1 else i}]"
+            # the label an earlier version gave it: the first present of more key fields, unless taken before
+            old = _item_name(item, _LEGACY_KEY_FIELDS, digits=True)
+            old = old if old is not None and old not in used else str(i)
+            used.add(old)
+            if f"{path}[{old}]" != item_path:
+                aliases.setdefault(f"{path}[{old}]", item_path)
+            _walk(item, item_path, key, currency, kinds, out, aliases, depth + 1)
         return
     value = _number(node)
     if value is None or not path:
@@ -246,11 +290,13 @@ def _is_unit_price(key: str) -> bool:
             or bool(set(_KEY_WORDS.findall(lowered)) & _UNIT_PRICE_WORDS))
 
 
-def _item_name(item: object) -> str | None:
+def _item_name(item: object, fields: tuple[str, ...], *, digits: bool = False) -> str | None:
+    """The key of a list item: the first of ``fields`` holding a non-empty string without brackets (nor all digits,
+    which would read as an index, unless ``digits``: earlier versions allowed it)."""
     if not isinstance(item, Mapping):
         return None
-    for k in _NAME_KEYS:
+    for k in fields:
         v = item.get(k)
-        if isinstance(v, str) and v and "[" not in v and "]" not in v:
+        if isinstance(v, str) and v and "[" not in v and "]" not in v and (digits or not v.isdigit()):
             return v
     return None

@@ -45,6 +45,9 @@ class Entry:
     """Lowercase words of the path (``positions[NVDA].return_1w``: positions, nvda, return, w)."""
     names: frozenset[str]
     """Bracketed names in the path (``NVDA``), digits-only indexes excluded."""
+    own: frozenset[str]
+    """Lowercase words of the fact's own key: the list of a ``<list>.count`` (``sectors[Tech].positions.count``:
+    positions), else the last key (``position_count``: position, count); what a count fact counts."""
     from_text: bool
     """The fact came from text (it has a shown precision): the user's message, an article."""
 
@@ -69,13 +72,13 @@ class FactIndex:
         all_tokens: set[str] = set()
         all_names: set[str] = set()
         for order, (path, fact) in enumerate(items):
-            tokens, names = _path_terms(path)
+            tokens, names, own = _path_terms(path)
             all_tokens |= tokens
             all_names |= names
             for domain, value, unit in _forms(fact):
                 half = unit / 2 if unit is not None else _ZERO
                 entry = Entry(path, order, fact.kind, fact.currency, value, abs(value), _sign(value), half,
-                              tokens, names, fact.unit is not None)
+                              tokens, names, own, fact.unit is not None)
                 buckets.setdefault((domain, half), []).append(entry)
         self.tokens: frozenset[str] = frozenset(all_tokens)
         """Every lowercase path word of every fact."""
@@ -92,10 +95,13 @@ class FactIndex:
 
 
 @lru_cache(maxsize=65_536)  # the same paths recur in every snapshot of a portfolio (and across users)
-def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str]]:
+def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     tokens = frozenset(t.lower() for t in _TOKEN.findall(path))
     names = frozenset(n for n in _NAME.findall(path) if not n.isdigit())
-    return tokens, names
+    key = path.removesuffix(".count") if path.endswith(".count") else path
+    key = _NAME.sub("", key.rsplit("].", 1)[-1]).rsplit(".", 1)[-1]
+    own = frozenset(t.lower() for t in _TOKEN.findall(key))
+    return tokens, names, own
 
 
 def _forms(fact: Fact) -> list[tuple[str, Decimal, Decimal | None]]:

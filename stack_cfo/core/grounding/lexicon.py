@@ -83,12 +83,82 @@ POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points",
                          "prozentpunkte", "prozentpunkt", "prozentpunkten", "puntos", "punto"})
 BASIS_POINT_WORDS = frozenset({"bp", "bps", "bips"})
 
-COUNT_UNITS = words("""position positions holding holdings stock stocks share shares sector sectors basket baskets
-    day days week weeks month months year years quarter quarters session sessions hour hours
-    name names company companies asset assets account accounts trade trades transaction transactions
-    alert alerts insight insights observation observations security securities fund funds etf etfs
-    bond bonds ticker tickers lot lots unit units contract contracts industry industries country
-    countries currency currencies message messages digest digests constituents members""")
+
+def _nouns(kind: str, plural: str, singular: str = "") -> dict[str, tuple[str, bool]]:
+    return {**{w: (kind, False) for w in singular.split()}, **{w: (kind, True) for w in plural.split()}}
+
+
+#: Counted nouns after a number (lowercase, as a text writes them in en/de/fr/es), each with its *kind* (what a
+#: count of them is a count of; see :data:`COUNT_KINDS`) and whether it is plural. A singular noun counts only
+#: after "1" ("1 position"). A noun written alike in several languages is listed once. Ambiguous words are left
+#: out: fr "actions" (English "3 actions to take"), "valeurs"/"Werte"/"valores" (values), "part"/"parts".
+COUNT_NOUNS: dict[str, tuple[str, bool]] = {
+    **_nouns("holdings", """positions holdings stocks names companies assets securities funds etfs bonds tickers
+        constituents members equities
+        positionen wertpapiere lignes posiciones""",
+        """position holding stock name company asset security fund etf bond ticker equity
+        wertpapier ligne posición"""),
+    # a holding or a share: "20 titres détenus" of one position, "5 Aktien" held
+    **_nouns("stocks", "aktien titel titres acciones títulos", "aktie titre acción título"),
+    **_nouns("quantity", "shares units lots contracts anteile stück participaciones",
+             "share unit lot contract anteil"),
+    **_nouns("sectors", "sectors industries sektoren branchen secteurs sectores",
+             "sector industry sektor branche secteur"),
+    **_nouns("baskets", "baskets körbe paniers cestas", "basket korb panier cesta"),
+    **_nouns("observations", """days sessions observations returns
+        renditen beobachtungen rendements séances rendimientos observaciones rentabilidades""",
+             "day session observation return rendite beobachtung rendement séance rendimiento observación"),
+    **_nouns("insights", "insights alerts hinweise warnungen alertes alertas",
+             "insight alert hinweis warnung alerte alerta"),
+    **_nouns("transactions", """transactions trades transaktionen buchungen opérations transacciones
+        operaciones""", "transaction trade transaktion buchung opération transacción operación"),
+    **_nouns("accounts", "accounts konten comptes cuentas", "account konto compte cuenta"),
+    **_nouns("currencies", "currencies währungen devises divisas monedas",
+             "currency währung devise divisa moneda"),
+    **_nouns("countries", "countries länder pays países", "country land país"),
+    **_nouns("dividends", "dividends payouts dividenden dividendes dividendos",
+             "dividend payout dividende dividendo"),
+    **_nouns("messages", "messages nachrichten mensajes", "message nachricht mensaje"),
+    **_nouns("digests", "digests", "digest"),
+    **_nouns("time", "weeks months years quarters hours", "week month year quarter hour"),
+}
+COUNT_UNITS = frozenset(COUNT_NOUNS)
+#: What a count of each kind of counted noun is: facts named by the words of their own key (the list of a
+#: ``<list>.count``, else the last key: ``position_count``, ``risk.observations``, ``effective_sector_count``), as
+#: alternatives of (key words, COUNT facts only). A COUNT figure whose noun has a kind here grounds only to such
+#: facts, even when no fact has them: "5 sectors" with no sector count is ungrounded, not any fact equal to 5, and
+#: "3 years ago" no count of something else that is 3. Holdings, sectors... are counted by COUNT facts only; a
+#: number of shares is a quantity, of days or returns an observation count, whatever kind the fact has.
+_HOLDINGS_KEYS = words("positions position holdings holding stocks securities symbols members constituents")
+_QUANTITY_KEYS = words("quantity qty shares units")
+COUNT_KINDS: dict[str, tuple[tuple[frozenset[str], bool], ...]] = {
+    "holdings": ((_HOLDINGS_KEYS, True),),
+    "quantity": ((_QUANTITY_KEYS, False),),
+    "stocks": ((_HOLDINGS_KEYS, True), (_QUANTITY_KEYS, False)),
+    "sectors": ((words("sectors sector industries industry"), True),),
+    "baskets": ((words("baskets basket"), True),),
+    "observations": ((words("observations observation days sessions"), False),),
+    "insights": ((words("insights insight alerts alert"), True),),
+    "transactions": ((words("transactions transaction trades trade"), True),),
+    "accounts": ((words("accounts account"), True),),
+    "currencies": ((words("currencies"), True),),
+    "countries": ((words("countries country"), True),),
+    "dividends": ((words("dividends dividend payouts"), True),),
+    "messages": ((words("messages message"), True),),
+    "digests": ((words("digests digest"), True),),
+    "time": ((words("weeks week months month years year quarters quarter hours hour"), False),),
+}
+#: Words between a number and a counted noun that make it part of them: "8 of your positions", "3 Ihrer Positionen",
+#: "2 de vos lignes", "4 de tus acciones" (the noun must be plural; one adjective may come before it). Not another's:
+#: "12,000 of its shares" are a fund's.
+PARTITIVES: frozenset[tuple[str, ...]] = frozenset(
+    {("of", w) for w in words("your the these those my our")}
+    | {(w,) for w in words("ihrer deiner eurer unserer der dieser meiner")}
+    | {("von", w) for w in words("ihren deinen euren unseren den diesen meinen")}
+    | {("de", w) for w in words("vos tes nos ses leurs ces mes")}
+    | {("des",)}
+    | {("de", w) for w in words("tus sus nuestras nuestros vuestras vuestros las los estas estos mis")}
+)
 TIME_UNITS = words("day days week weeks month months year years quarter quarters session sessions hour hours")
 
 NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping declined decline declines declining

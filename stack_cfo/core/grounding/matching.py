@@ -17,12 +17,15 @@ its clause (Sharpe, beta, drawdown, VaR, volatility, value at risk, standard dev
 to an equal beta), when it is the figure's subject: not when words saying the metric is missing
 ("unavailable", "n/a", "not available", "cannot be computed", "no Sharpe ratio", "is unknown") or a nearer
 subject (a noun such as "return" or "value", a change verb such as "returned" with a subject of its own)
-stand between them (see ``_metric_subject``); so does a counted
-noun (``12 positions``: paths with positions or holdings; ``10 shares``: quantity;
-``63 trading days``: observations); a name
+stand between them (see ``_metric_subject``). A counted noun limits a COUNT figure to the counts of
+what it counts, by the words of the fact's own key (``lexicon.COUNT_KINDS``), even when no fact is one:
+``12 positions`` and ``8 of your positions`` to COUNT facts such as ``positions.count``,
+``position_count``, ``sectors[Tech].position_count``; ``4 sectors`` to ``sectors.count`` or
+``effective_sector_count`` (not a sector's position count); ``10 shares`` to a quantity; ``63 trading
+days`` and ``9 daily returns`` to observations; ``3 years`` to a fact keyed by years. A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
-loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a counted noun or a direction word whose
+loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
 words no fact path uses does not restrict.
 
 Signs: a direction word sets the sign (``fell 3%`` needs a negative fact); an explicit ``+``/``-``
@@ -34,7 +37,9 @@ Derived: in a markdown table, a figure in a row labelled Total or Sum that match
 grounded when it equals the sum of the grounded figures above it in its column (path
 ``sum(column)``), within half a unit of the total plus half a unit of each addend.
 
-The best match is chosen deterministically: a fact equal to the shown value first, then one under
+The best match is chosen deterministically: among count facts, one written as the figure is first (``effectively
+2.0 holdings`` cites an effective count of 1.99 rather than the 2 positions, ``1 sector`` the 1 sector rather than an
+effective count of 1.0), then a fact equal to the shown value, then one under
 the name the figure's words mention (``AAPL is $1,800`` cites ``positions[AAPL].market_value`` rather
 than an equal total), then one whose path has a word of the figure's own (``income $0.00`` cites
 ``income`` rather than an equal ``fees``), then a fact of the figure's own kind (money for an amount,
@@ -56,6 +61,8 @@ from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
     COPULAS,
+    COUNT_KINDS,
+    COUNT_NOUNS,
     MISSING_AFTER,
     NEGATED_AVAILABLE,
     NEGATIONS,
@@ -104,18 +111,11 @@ _METRICS = {
 #: Verbs whose own subject a figure after them is about (see _metric_subject).
 _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
-_HOLDINGS = frozenset({"positions", "position", "holdings", "holding"})
-_QUANTITY = frozenset({"quantity", "qty", "shares", "units"})
-_OBSERVATIONS = frozenset({"observation", "observations", "days", "sessions"})
-_NOUNS = {
-    **dict.fromkeys(words("""position positions holding holdings stock stocks
-        name names security securities asset assets ticker
-        tickers etf etfs fund funds bond bonds company companies"""), _HOLDINGS),
-    **dict.fromkeys(words("sector sectors industry industries"), frozenset({"sectors", "sector", "industries"})),
-    **dict.fromkeys(words("basket baskets"), frozenset({"baskets", "basket"})),
-    **dict.fromkeys(words("share shares unit units lot lots contract contracts"), _QUANTITY),
-    **dict.fromkeys(words("day days session sessions observation observations"), _OBSERVATIONS),
-}
+#: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
+#: ``lexicon.COUNT_KINDS``. Every counted noun has one.
+_NOUN_RULES = {noun: COUNT_KINDS[kind] for noun, (kind, _) in COUNT_NOUNS.items()}
+
+
 def _sign_also(fig: Figure) -> frozenset[str]:
     """Other currencies the figure's bare sign stands for in some locale ("¥": yuan in Chinese, yen
     elsewhere), unless the figure spells the currency out ("JP¥", "US$", "USD")."""
@@ -209,8 +209,10 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
 def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     groups: tuple[Group, ...] = index.groups(PERCENT if fig.kind is FigureKind.PERCENT else RAW)
     metric, name, change = _subject(fig, index)
-    # Counting holdings, sectors or baskets means their count, not a fact that merely sits under them.
-    count_only = metric is not None and fig.noun is not None and metric is not _QUANTITY and metric is not _OBSERVATIONS
+    rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
+    # "2.0 holdings" is no whole count (it is 1.99 effective holdings), "1 sector" no effective 1.0: among count
+    # facts, one written as the figure is (with or without decimals) first
+    decimals = fig.decimals > 0
     allowed = _ALLOWED[fig.kind]
     native = _NATIVE[fig.kind]
     if fig.kind is FigureKind.NUMBER and fig.currency is None and fig.decimals == 0:
@@ -221,7 +223,7 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
     hedge = fig.hedge
     want = _wanted_sign(fig)
     best: Entry | None = None
-    best_key = (2, 2, 2, 2, 2, 0, 0)
+    best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
     for group in groups:
         half = max(unit / _TWO, group.half_unit)
@@ -249,13 +251,14 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
                 continue
             if not entry.from_text and (
                 (metric is not None and not entry.tokens & metric)
-                or (count_only and entry.kind is not FactKind.COUNT)
+                or (rules is not None and not _counts(entry, rules))
                 or (name is not None and entry.names and name not in entry.names)
                 or (change and not entry.tokens & _CHANGES)
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
             key = (
+                1 if entry.kind is FactKind.COUNT and _whole(entry.value) is decimals else 0,
                 0 if entry.magnitude == m else 1,
                 named,
                 -len(said & entry.tokens),  # the more of its words the text says, the likelier
@@ -269,7 +272,18 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
             )
             if key < best_key:
                 best, best_key = entry, key
-    return best, best_key[0] == 0, examined
+    return best, best_key[1] == 0, examined
+
+
+def _counts(entry: Entry, rules: tuple[tuple[frozenset[str], bool], ...]) -> bool:
+    """Whether ``entry`` is a count of what a counted noun names (see ``lexicon.COUNT_KINDS``)."""
+    return any(entry.own & keys and (entry.kind is FactKind.COUNT or not count_only) for keys, count_only in rules)
+
+
+def _whole(value: Decimal) -> bool:
+    """A whole number as the data holds it (``2``, not ``1.99`` nor ``1.0``)."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= 0
 
 
 def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure] | None]) -> FigureCheck:
@@ -300,10 +314,7 @@ def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure
 def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str | None, bool]:
     """The metric path words, the name, and whether a change is meant (see the module docstring)."""
     metric = None
-    if fig.noun is not None:
-        tokens = _NOUNS.get(fig.noun)
-        metric = tokens if tokens is not None and tokens & index.tokens else None
-    else:
+    if fig.noun is None:  # a counted noun is the figure's subject (see _NOUN_RULES)
         metric = _metric_subject(metric_words((*fig.lead, *fig.context)) if fig.lead else metric_words(fig.context))
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = fig.direction is not None and bool(_CHANGES & index.tokens)

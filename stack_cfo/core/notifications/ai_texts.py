@@ -49,6 +49,10 @@ def _pct2(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x * 100, 2)
 
 
+def _score1(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(x, 1)
+
+
 def _money2(v: Decimal) -> str:
     return format(v.quantize(_CENT), "f")
 
@@ -95,10 +99,9 @@ def weekly_document(facts: WeeklyFacts) -> dict[str, Any]:
         "benchmark_week_return_percent": _pct2(facts.benchmark_return),
         "volatility_percent": _pct2(facts.volatility),
         "previous_volatility_percent": _pct2(facts.previous_volatility),
-        "diversification_score": round(facts.diversification * 100, 1) if facts.diversification is not None else None,
-        "previous_diversification_score": (
-            round(facts.previous_diversification * 100, 1) if facts.previous_diversification is not None else None
-        ),
+        # the score is already on its 0-100 scale (the portfolio API's diversification_score), as the e-mail shows it
+        "diversification_score": _score1(facts.diversification),
+        "previous_diversification_score": _score1(facts.previous_diversification),
         "top_movers": [
             {k: v for k, v in {
                 "symbol": m.symbol,

@@ -76,7 +76,8 @@ def test_overrides_and_passthrough() -> None:
 
 def test_duplicate_names_fall_back_to_indexes() -> None:
     f = facts_from_data({"lots": [{"symbol": "AAPL", "quantity": 5}, {"symbol": "AAPL", "quantity": 7}]})
-    assert f["lots[AAPL].quantity"].value == 5 and f["lots[1].quantity"].value == 7
+    assert f["lots[0].quantity"].value == 5 and f["lots[1].quantity"].value == 7
+    assert sorted(f) == ["lots.count", "lots[0].quantity", "lots[1].quantity"]  # no [AAPL]: it names two items
 
 
 def test_facts_are_immutable_and_merge() -> None:

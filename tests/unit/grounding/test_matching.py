@@ -87,7 +87,7 @@ def test_percent_facts_already_in_points() -> None:
 
 
 def test_kinds_must_fit() -> None:
-    f = facts(price=("2.10", FactKind.AMOUNT), sharpe=("-3.04", FactKind.RATIO), n=("12", FactKind.COUNT))
+    f = facts(price=("2.10", FactKind.AMOUNT), sharpe=("-3.04", FactKind.RATIO), position_count=("12", FactKind.COUNT))
     assert grounded("Sharpe 2.10", f) == [False]  # a ratio is not a price
     assert grounded("$2.10", f) == [True]
     assert grounded("12 positions", f) == [True]

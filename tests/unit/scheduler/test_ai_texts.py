@@ -3,6 +3,7 @@ so a fallback always passes the grounding check the AI's text must pass."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -61,3 +62,17 @@ def test_prompts_put_the_figures_in_one_data_block_and_name_rejected_figures() -
     assert first[1].content.count("<<<PORTFOLIO_DATA") == 1 and '"total_value":"31041.20"' in first[1].content
     again = weekly_messages(weekly_document(WEEKLY), ["$1,250,000", "45%"])
     assert again[-1].role == "system" and '["$1,250,000","45%"]' in again[-1].content
+
+
+def test_the_weekly_block_gives_the_diversification_score_on_its_own_scale() -> None:
+    """The score is already 0-100 (3.1 for the audit's two-position portfolio); the block gave it x100 (310.0), so
+    an AI text saying "diversification score is 310.0" was grounded while the e-mail showed 3.10."""
+    facts = dataclasses.replace(WEEKLY, diversification=3.1, previous_diversification=42.04)
+    week = weekly_document(facts)["week"]
+    assert (week["diversification_score"], week["previous_diversification_score"]) == (3.1, 42.0)
+    assert (week["volatility_percent"], week["week_return_percent"]) == (18.2, -1.99)  # fractions become percents
+    block = facts_from_data(weekly_document(facts), currency="EUR")
+    assert check("Your diversification score is 310.0.", block).status is GroundingStatus.UNGROUNDED
+    assert check("Your diversification score is 3.1, down from 42.0.", block).status is GroundingStatus.GROUNDED
+    assert weekly_document(dataclasses.replace(WEEKLY, diversification=float("nan")))["week"].get(
+        "diversification_score") is None
