@@ -130,7 +130,8 @@ class WeeklyFacts:
     volatility: float | None = None
     previous_volatility: float | None = None
     diversification: float | None = None
-    """Diversification score 0..1 (1 = evenly spread), now and a week ago."""
+    """Diversification score 0-100 (PortfolioSummary.diversification.score; higher is better), now and a
+    week ago."""
     previous_diversification: float | None = None
     insights: tuple[str, ...] = ()
     history: tuple[ValuePoint, ...] = ()

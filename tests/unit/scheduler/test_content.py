@@ -129,8 +129,8 @@ def test_weekly_compares_with_the_benchmark_and_reports_risk_changes() -> None:
         top_movers=(Mover("NVDA", 0.08, Decimal("1600")), Mover("XOM", -0.03, Decimal("-300"))),
         volatility=0.18,
         previous_volatility=0.21,
-        diversification=0.64,
-        previous_diversification=0.58,
+        diversification=64.0,
+        previous_diversification=58.0,
         insights=("Tech is 61% of your portfolio.",),
         history=HISTORY,
     )
@@ -139,7 +139,7 @@ def test_weekly_compares_with_the_benchmark_and_reports_risk_changes() -> None:
     assert "You finished 1.20% ahead of SPY." in r.email.text
     assert "NVDA +8.00% (+$1,600.00)" in r.email.text
     assert "Volatility (annualised): 18.00% (down from 21.00%)" in r.email.text
-    assert "Diversification score: 0.64 (up from 0.58)" in r.email.text
+    assert "Diversification score: 64.00 (up from 58.00)" in r.email.text
     assert "Tech is 61% of your portfolio." in r.email.html
     assert r.kind is NotificationKind.WEEKLY and r.push.apns_collapse_id == "weekly-2026-W11"
 
