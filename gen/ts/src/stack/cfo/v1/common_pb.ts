@@ -304,8 +304,12 @@ export type Figure = Message<"stack.cfo.v1.Figure"> & {
   /**
    * Stable path of the fact it matches, e.g. "total_value", "risk.sharpe_ratio", "positions[AAPL].weight",
    * "baskets[Tech].return_1w", or "user[2][0]" for the first number of the user's second message. Empty
-   * when not grounded. Paths index Receipt.data_snapshot (JSON): dotted keys, `[SYMBOL]` for list items
-   * identified by their symbol or name, `[N]` (0-based) for other list items. Two kinds of path name a
+   * when not grounded. Paths index Receipt.data_snapshot (JSON): dotted keys, `[KEY]` for a list item whose
+   * key is unique in its list, else `[N]` (0-based). An item's key is the first of its fields `symbol`,
+   * `name`, `code`, `sector`, `basket` holding a non-empty string that is not all digits and has no `[` or
+   * `]`, so a bracket of digits is always an index and any other bracket names exactly one item (receipts
+   * stored before this rule may name the first of several items sharing a key; ReplayReceipt still
+   * resolves them). Two kinds of path name a
    * figure the snapshot does not hold as a key: a count of a list ("positions.count": how many items
    * `positions` has) and a number written inside a text, counted from 0 in reading order ("article[2]":
    * the third number of the article's `title` then `text`; "summary[0]" of an earlier-turns summary;
@@ -816,7 +820,8 @@ export enum FigureKind {
   RATIO = 3,
 
   /**
-   * A count with a unit ("12 positions", "63 trading days").
+   * A count with a unit, whatever its size ("12 positions", "63 trading days", "8 of your positions", "9 daily
+   * returns"); `text` includes the words up to the noun. Grounded only by a count of what it counts.
    *
    * @generated from enum value: FIGURE_KIND_COUNT = 4;
    */
