@@ -137,11 +137,14 @@ class Facts(Mapping[str, Fact]):
 @lru_cache(maxsize=1024)  # snapshots repeat the same few keys (weight, return_1w...) per position
 def kind_for_key(key: str) -> FactKind:
     """The kind a value stored under ``key`` most likely has (see the module docstring)."""
-    words = set(_KEY_WORDS.findall(key.lower()))
+    found = _KEY_WORDS.findall(key.lower())
+    words = set(found)
     if "exchange" in words:
         return FactKind.AMOUNT  # units of one currency per unit of another: "1.10 dollars per euro"
     if words & _PERCENT_WORDS:
         return FactKind.PERCENT
+    if found and found[-1] in _FRACTION_WORDS:
+        return FactKind.FRACTION  # a share of money is a fraction: "cash_weight", "dividend_yield"
     if words & _AMOUNT_WORDS:
         return FactKind.AMOUNT
     if words & _RATIO_WORDS:

@@ -200,3 +200,14 @@ async def test_a_receipt_citing_an_earlier_path_replays_against_the_fact_it_name
     replay = await ReplayService(read, {AiSurface.CHAT_ANSWER: recompute}, FrozenClock(T0).now).replay(receipt)
     assert [(f.still_holds, f.now_value) for f in replay.figures] == [(True, "0.25")]
     assert replay.changed == ()
+
+
+def test_a_share_of_money_is_a_fraction_not_an_amount() -> None:
+    """"cash_weight" was an AMOUNT in USD although the value is a fraction of the portfolio."""
+    from stack_cfo.core.grounding.facts import FactKind, kind_for_key
+
+    assert kind_for_key("cash_weight") is FactKind.FRACTION
+    assert kind_for_key("dividend_yield") is FactKind.FRACTION
+    assert kind_for_key("cash") is FactKind.AMOUNT
+    assert kind_for_key("cost_basis") is FactKind.AMOUNT
+    assert kind_for_key("market_value") is FactKind.AMOUNT
