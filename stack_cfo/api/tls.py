@@ -12,23 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
-from stack_cfo.config import ServerConfig
+from stack_cfo.config import ConfigError, ServerConfig
+from stack_cfo.config.fields import FieldError
+from stack_cfo.config.service import TlsFiles, read_tls_files
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    key: bytes
-    chain: bytes
-    client_ca: bytes | None
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:
@@ -52,20 +44,10 @@ class CertificateFiles:
     def _current_stamps(self) -> tuple[object, ...]:
         return (_stamp(self.cert_file), _stamp(self.key_file), _stamp(self.client_ca_file))
 
-    def _read(self) -> _Loaded:
-        chain = self.cert_file.read_bytes()
-        key = self.key_file.read_bytes()
-        ca = self.client_ca_file.read_bytes() if self.client_ca_file is not None else None
-        cert = x509.load_pem_x509_certificate(chain)
-        private = serialization.load_pem_private_key(key, password=None)
-        raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        if cert.public_key().public_bytes(*raw) != private.public_key().public_bytes(*raw):
-            raise ValueError("the private key does not match the certificate")
-        if ca is not None:
-            x509.load_pem_x509_certificates(ca)
-        return _Loaded(key, chain, ca)
+    def _read(self) -> TlsFiles:
+        return read_tls_files(self.cert_file, self.key_file, self.client_ca_file)
 
-    def _configuration(self, loaded: _Loaded) -> grpc.ServerCertificateConfiguration:
+    def _configuration(self, loaded: TlsFiles) -> grpc.ServerCertificateConfiguration:
         return grpc.ssl_server_certificate_configuration(
             [(loaded.key, loaded.chain)], root_certificates=loaded.client_ca
         )
@@ -97,4 +79,13 @@ class CertificateFiles:
 def certificate_files(cfg: ServerConfig) -> CertificateFiles | None:
     if cfg.tls_cert_file is None or cfg.tls_key_file is None:
         return None
-    return CertificateFiles(cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_client_ca_file)
+    try:
+        return CertificateFiles(cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_client_ca_file)
+    except FieldError as exc:  # checked when the configuration loaded; changed since: the same refusal
+        raise ConfigError(f"server.{exc.key}", str(exc)) from None
+    except OSError as exc:  # gone since (the stamps are taken first)
+        paths = {str(cfg.tls_cert_file): "tls_cert_file", str(cfg.tls_key_file): "tls_key_file",
+                 str(cfg.tls_client_ca_file): "tls_client_ca_file"}
+        key = paths.get(str(exc.filename), "tls_cert_file")
+        raise ConfigError(f"server.{key}", f"file {str(exc.filename)!r} cannot be read: "
+                                           f"{exc.strerror or exc}") from None

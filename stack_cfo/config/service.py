@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -103,6 +104,10 @@ class ServerConfig(Section):
             raise FieldError(missing, "tls_cert_file and tls_key_file are set together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise FieldError("tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file")
+        if self.tls_cert_file is not None and self.tls_key_file is not None:
+            # read them now: a wrong file stops the process here (exit 2, naming the key), before
+            # any worker starts, rather than as a traceback when the port opens
+            read_tls_files(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
         return self
 
     @property
@@ -119,6 +124,58 @@ class ServerConfig(Section):
     def ready_within(self) -> float:
         """Bound on the seconds from the database answering again to readiness SERVING."""
         return self.db_health_interval.total_seconds() + self.health_timeout
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """What the server's TLS files hold, checked: PEM bytes as grpc takes them."""
+
+    chain: bytes
+    key: bytes
+    client_ca: bytes | None
+
+
+def read_tls_files(cert_file: Path, key_file: Path, client_ca_file: Path | None = None) -> TlsFiles:
+    """Read and check the certificate chain, its private key (unencrypted, matching the first
+    certificate) and the optional client CA bundle. Raises :class:`FieldError` naming the
+    setting whose file is at fault (``tls_cert_file``, ``tls_key_file``, ``tls_client_ca_file``),
+    in one line that never quotes the key."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    def read(key: str, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise FieldError(key, f"file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+
+    def certificates(key: str, path: Path, data: bytes, what: str) -> list[x509.Certificate]:
+        try:
+            return x509.load_pem_x509_certificates(data)
+        except ValueError:
+            hint = " (it holds a private key)" if b"PRIVATE KEY-----" in data else ""
+            raise FieldError(key, f"file {str(path)!r} is not {what}{hint}") from None
+
+    chain = read("tls_cert_file", cert_file)
+    key = read("tls_key_file", key_file)
+    ca = read("tls_client_ca_file", client_ca_file) if client_ca_file is not None else None
+    leaf = certificates("tls_cert_file", cert_file, chain, "a PEM certificate chain")[0]
+    try:
+        private = serialization.load_pem_private_key(key, password=None)
+    except TypeError:  # a passphrase: grpc cannot use it
+        raise FieldError("tls_key_file", f"file {str(key_file)!r} is an encrypted private key; "
+                                         "give it without a passphrase") from None
+    except (ValueError, UnsupportedAlgorithm):
+        hint = " (it holds a certificate)" if b"BEGIN CERTIFICATE" in key else ""
+        raise FieldError("tls_key_file", f"file {str(key_file)!r} is not a PEM private key{hint}") from None
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if leaf.public_key().public_bytes(*spki) != private.public_key().public_bytes(*spki):
+        raise FieldError("tls_key_file", f"the private key in {str(key_file)!r} does not match the "
+                                         f"certificate in {str(cert_file)!r} (server.tls_cert_file)")
+    if ca is not None and client_ca_file is not None:
+        certificates("tls_client_ca_file", client_ca_file, ca, "a PEM CA bundle")
+    return TlsFiles(chain, key, ca)
 
 
 def _expand_user(path: Path) -> Path:
