@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -82,6 +84,39 @@ async def _check(conn: AsyncConnection[Any]) -> None:
     await AsyncConnectionPool.check_connection(conn)
 
 
+class _Scope:
+    """One :meth:`Database.connection` in progress: its task, and the pooled connection it holds
+    (or the pool is checking for it), so that :meth:`Database.mark_down` can end it."""
+
+    __slots__ = ("cancelled", "cancelling", "conn", "ended", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.cancelling = task.cancelling()
+        self.conn: AsyncConnection[Any] | None = None
+        self.ended = False
+        """:meth:`Database.mark_down` ended it: its connection's socket was shut down, or (waiting
+        for a connection) its task cancelled."""
+        self.cancelled = False
+        """:meth:`Database.mark_down` cancelled its task (one cancellation request of its own)."""
+
+
+class _Ended(BaseException):
+    """Raised by the pool's check of a connection :meth:`Database.mark_down` shut down: a
+    BaseException, so the pool gives the connection back (it discards it) and tries no other."""
+
+
+def _shut_down(conn: AsyncConnection[Any]) -> None:
+    """Shut the connection's socket down (both ways) without closing it: whatever psycopg waits
+    for on it ends at once (end of file: OperationalError, the connection BAD, so the pool
+    discards it), where cancelling the wait would first ask the silent server to cancel the
+    query and wait for it (up to 10 s). The descriptor stays psycopg's to close."""
+    with contextlib.suppress(Exception):
+        fd = conn.pgconn.socket  # (raises when the connection is closed already)
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
     """Pool sizing and timeouts (psycopg_pool semantics)."""
@@ -130,14 +165,36 @@ class Database:
         #: The readiness checks found the database down (:meth:`mark_down`): calls are then
         #: refused at once (UNAVAILABLE), not handed a pooled connection that may never answer.
         self.down = False
+        self._scopes: set[_Scope] = set()
+        self._acquiring: dict[asyncio.Task[Any], _Scope] = {}
+        """The scope of each task waiting for the pool to lend it a connection (one at a time)."""
 
     def mark_down(self) -> None:
         """The health checks say the database is down: calls fail fast (UNAVAILABLE
         ``DATABASE_UNAVAILABLE`` at once) instead of each holding its caller until its deadline
         on a pooled connection to a server that does not answer (a stalled or partitioned one
         keeps its sockets open, so the pool still lends them), until the database answers again
-        (:meth:`revive_pool`)."""
+        (:meth:`revive_pool`).
+
+        The calls already in :meth:`connection` end too, with the same error: the socket of the
+        connection each holds (or that the pool is checking for it) is shut down, so the query
+        it waits on fails at once and the pool discards the connection; one still waiting for a
+        connection has its task cancelled, and the cancellation becomes the error in that scope
+        (a cancellation of the caller's own still propagates as one)."""
         self.down = True
+        ended = 0
+        for scope in list(self._scopes):
+            if scope.ended:
+                continue
+            scope.ended = True
+            ended += 1
+            if scope.conn is not None:
+                _shut_down(scope.conn)
+            elif not scope.task.done():
+                scope.cancelled = True
+                scope.task.cancel("the database is down")
+        if ended:
+            log.warning("database down: calls in flight ended", extra={"pool": self._name, "calls": ended})
 
     def _new_pool(self) -> AsyncConnectionPool[AsyncConnection[dict]]:  # type: ignore[type-arg]
         s = self._settings
@@ -151,12 +208,32 @@ class Database:
             max_idle=s.max_idle,
             max_lifetime=s.max_lifetime,
             reconnect_timeout=s.reconnect_timeout,
-            check=_check,
+            check=self._check,
             reset=_note_return,
             configure=self._configure if self._role else None,
             kwargs={"application_name": self._name, "row_factory": dict_row, "autocommit": True},
             name=self._name,
         )
+
+    async def _check(self, conn: AsyncConnection[Any]) -> None:
+        """The pool's check of a connection it is about to lend: noted as the connection of the
+        scope asking (when :meth:`mark_down` comes during the check, it ends that check)."""
+        task = asyncio.current_task()
+        scope = self._acquiring.get(task) if task is not None else None
+        if scope is None:
+            await _check(conn)
+            return
+        scope.conn = conn
+        try:
+            await _check(conn)
+        except Exception:
+            scope.conn = None
+            if scope.ended:
+                raise _Ended from None
+            raise
+        if scope.ended:  # shut down just as the check answered: the pool must not lend it
+            scope.conn = None
+            raise _Ended
 
     async def _configure(self, conn: AsyncConnection[Any]) -> None:
         """Run as the service role: superusers and table owners would bypass row-level security."""
@@ -221,13 +298,20 @@ class Database:
             # Known down (the health checks failed in a row): a pooled connection may be one to a
             # stalled server whose queries never answer, and cancelling one waits for the server
             # too, so no call is let near one; the first check that answers clears ``down``.
-            raise Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE", metadata=DATABASE_RETRY)
+            raise _down()
         remaining = request_deadline.remaining()
-        scope = asyncio.timeout(remaining)
+        deadline = asyncio.timeout(remaining)
+        task = asyncio.current_task()
+        assert task is not None
+        scope = _Scope(task)
+        self._scopes.add(scope)
+        self._acquiring[task] = scope
         try:
-            async with scope:
+            async with deadline:
                 with wrap_exceptions():
                     async with self.pool.connection() as conn:
+                        scope.conn = conn
+                        del self._acquiring[task]
                         if pipeline:
                             async with conn.pipeline():  # one statement per query: BEGIN, then the scope
                                 await conn.execute(_BEGIN, prepare=False)
@@ -243,11 +327,23 @@ class Database:
                             await conn.execute(_BEGIN + b"; " + self._scope_select(), prepare=False)
                             yield conn
         except TimeoutError:
-            if remaining is not None and scope.expired():
+            if remaining is not None and deadline.expired():
                 raise DeadlineExceeded(
                     "the caller's deadline passed during a database call", reason="DEADLINE_EXCEEDED"
                 ) from None
             raise
+        except _Ended:
+            raise _down() from None
+        except asyncio.CancelledError:
+            # ours (mark_down) when no other cancellation of the task is pending: asyncio.timeout's rule
+            if scope.cancelled and task.uncancel() <= scope.cancelling:
+                raise _down() from None
+            raise
+        finally:
+            if self._acquiring.get(task) is scope:
+                del self._acquiring[task]
+            self._scopes.discard(scope)
+            scope.conn = None
 
     def _scope_select(self) -> bytes:
         """The ``SELECT set_config(...)`` of the acting principal of :mod:`~stack_cfo.core.data_scope`.
@@ -381,6 +477,10 @@ class Database:
 
     def stats(self) -> dict[str, int]:
         return dict(self.pool.get_stats())
+
+
+def _down() -> Unavailable:
+    return Unavailable("database unavailable", reason="DATABASE_UNAVAILABLE", metadata=DATABASE_RETRY)
 
 
 def finish_raw(conn: PGconn | None) -> None:

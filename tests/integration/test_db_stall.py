@@ -74,11 +74,13 @@ def own_pg() -> Iterator[OwnPostgres]:
 
 
 @contextlib.asynccontextmanager
-async def _monitored(own_pg: OwnPostgres) -> AsyncIterator[tuple[Database, Readiness, str]]:
+async def _monitored(
+    own_pg: OwnPostgres, settings: PoolSettings | None = None
+) -> AsyncIterator[tuple[Database, Readiness, str]]:
     """A pool and the readiness monitor the server runs on it (same wiring: revive_pool,
     mark_down), checking every INTERVAL."""
     name = f"stall-{secrets.token_hex(3)}"
-    db = Database(own_pg.uri, PoolSettings(min_size=1, max_size=4, timeout=2.0), name=name, role=None)
+    db = Database(own_pg.uri, settings or PoolSettings(min_size=1, max_size=4, timeout=2.0), name=name, role=None)
     await db.open()
     readiness = Readiness()
     monitor = asyncio.create_task(readiness.monitor(
@@ -152,3 +154,102 @@ async def test_calls_fail_at_once_while_the_database_is_known_down(own_pg: OwnPo
         await _until(lambda: readiness.ready, 3)
         async with db.transaction() as conn:  # back to normal with the database
             assert (await (await conn.execute("SELECT 1 AS one")).fetchone()) == {"one": 1}
+
+
+async def _call(db: Database, query: str = "SELECT 1") -> None:
+    """A call without a deadline."""
+    async with db.transaction() as conn:
+        await conn.execute(query)
+
+
+async def test_calls_in_flight_end_when_readiness_marks_the_database_down(own_pg: OwnPostgres) -> None:
+    """Before: a call already waiting on the stalled database when readiness flipped was not
+    released: it hung until the database answered again (the tester's 24.5 s) and then failed
+    UNAVAILABLE anyway. Now the flip ends it at once: a query in flight on a connection given
+    back moments ago (lent unchecked), one whose connection the pool was checking (idle longer),
+    and one waiting for a connection of a pool used up."""
+    settings = PoolSettings(min_size=2, max_size=3, timeout=60.0)
+    async with _monitored(own_pg, settings) as (db, readiness, name):
+        await _until(lambda: db.stats().get("pool_available") == 2, 5)
+        await asyncio.sleep(1.0)  # both idle: checked when lent...
+        async with db.connection() as conn:  # ...but this one, given back just before the stall
+            await conn.execute("SELECT 1")
+        with own_pg.stalled():
+            calls = [asyncio.create_task(_call(db)) for _ in range(3)]
+            await asyncio.sleep(0.1)
+            assert readiness.ready
+            # one checking its connection, one in its first statement, one waiting for the pool to grow
+            assert sorted(scope.conn is not None for scope in db._scopes) == [False, True, True]
+            await _until(lambda: not readiness.ready, 5)
+            flipped = time.monotonic()
+            results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+            done_at = time.monotonic()
+            assert all(isinstance(r, Unavailable) and r.reason == "DATABASE_UNAVAILABLE" for r in results), results
+            assert done_at - flipped < 1.0, f"calls ended {done_at - flipped:.1f}s after the flip"
+        await _until(lambda: readiness.ready, 3)
+        for _ in range(3):  # the connections the flip shut were discarded, not lent again
+            async with db.transaction() as conn:
+                assert (await (await conn.execute("SELECT 1 AS one")).fetchone()) == {"one": 1}
+        deadline = time.monotonic() + 5
+        while (count := await asyncio.to_thread(own_pg.backends, name)) > 3 + 1:  # the pool, the check
+            assert time.monotonic() < deadline, f"{count} server connections after the stall"
+            await asyncio.sleep(0.1)
+
+
+async def test_marking_down_ends_a_running_query_and_the_pool_recovers(db_dsn: str) -> None:
+    """Without a stall: mark_down ends a statement in flight (the pool then discards its
+    connection), refuses new calls until the database is found up, and the pool serves again."""
+    db = Database(db_dsn, PoolSettings(min_size=1, max_size=2, timeout=10.0), name="markdown", role=None)
+    await db.open()
+    try:
+        for query in ("SELECT pg_sleep(30)", "BEGIN"):
+            call = asyncio.create_task(_call(db, query) if query != "BEGIN" else _idle_in_body(db))
+            await asyncio.sleep(0.3)
+            assert not call.done()
+            started = time.monotonic()
+            db.mark_down()
+            with pytest.raises(Unavailable) as err:
+                await asyncio.wait_for(call, 5)
+            assert err.value.reason == "DATABASE_UNAVAILABLE"
+            assert time.monotonic() - started < 1.0
+            await db.revive_pool(5.0)
+            async with db.transaction() as conn:
+                assert (await (await conn.execute("SELECT 1 AS one")).fetchone()) == {"one": 1}
+    finally:
+        await db.close()
+
+
+async def _idle_in_body(db: Database) -> None:
+    """Holds a transaction doing no database work when marked down; its commit then fails."""
+    async with db.transaction() as conn:
+        await conn.execute("SELECT 1")
+        await asyncio.sleep(1.0)
+
+
+async def test_a_callers_own_cancellation_is_not_turned_into_unavailable(db_dsn: str) -> None:
+    """A call waiting for a connection when marked down fails UNAVAILABLE; one its caller cancels
+    at the same moment is still cancelled (the flip's own cancellation is not mistaken for it)."""
+    db = Database(db_dsn, PoolSettings(min_size=1, max_size=1, timeout=30.0), name="markdown-cancel", role=None)
+    await db.open()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("SELECT 1")
+            await release.wait()
+
+    try:
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.2)
+        waiting, cancelled = asyncio.create_task(_call(db)), asyncio.create_task(_call(db))
+        await asyncio.sleep(0.2)
+        assert not waiting.done() and not cancelled.done()
+        cancelled.cancel()
+        db.mark_down()
+        release.set()
+        results = await asyncio.wait_for(asyncio.gather(holder, waiting, cancelled, return_exceptions=True), 5)
+        assert isinstance(results[0], Unavailable)  # its connection was shut: the commit fails
+        assert isinstance(results[1], Unavailable) and results[1].reason == "DATABASE_UNAVAILABLE"
+        assert isinstance(results[2], asyncio.CancelledError), results
+    finally:
+        await db.close()
