@@ -338,3 +338,18 @@ async def test_a_news_summary_receipt_relates_to_its_signed_response_as_document
     assert outside_check(cleaned, provider.tee.address) == []  # ...and everything else binds as for any text
     (stored,) = _raw(db_dsn, "SELECT signed_response FROM ai_receipts WHERE id = %s", news.name.split("/")[1])
     assert zlib.decompress(bytes(stored[0])) == news.signed_response
+
+
+def test_the_documented_reader_reads_lone_surrogates_and_invalid_utf8_as_the_server_does() -> None:
+    """The docs' ``response_text`` kept a lone ``\\ud800`` escape (the server stores U+FFFD), and a
+    JSON body with invalid UTF-8 raised: valid receipts failed the documented check."""
+    doc = (Path(__file__).parents[3] / "docs" / "api.md").read_text("utf-8")
+    code = doc.split("**Verify a receipt**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/api.md", "exec"), namespace)
+    response_text = namespace["response_text"]
+    stream = (b'data: {"id":"c1","model":"m","choices":[{"delta":{"content":"Hi \\ud800x"}}]}\n\n'
+              b"data: [DONE]\n\n")
+    assert response_text(stream) == ("Hi \ufffdx", "m")
+    body = b'{"id":"c1","model":"m","choices":[{"message":{"content":"caf\xe9"}}]}'
+    assert response_text(body) == ("caf\ufffd", "m")
