@@ -25,7 +25,11 @@ Figure grammar (:func:`extract_figures`)
       optionally after a partitive (``8 of your positions``, ``3 Ihrer Positionen``, ``2 de vos
       lignes``, ``4 de tus posiciones``) and one lowercase adjective (``12 open positions``,
       ``63 trading days``, ``9 daily returns``); a singular noun only after 1 (``1 position``).
-      Whatever its size, a number with a unit is a COUNT figure.
+      Whatever its size, a number with a unit is a COUNT figure. So is the part of a whole: the ``3`` of
+      ``3 of your 5 positions``, ``3 of 5 sectors``, ``3 out of 5 positions``, ``3 Ihrer 5 Positionen``, ``3
+      von 5 Sektoren``, ``2 de vos 4 lignes``, ``2 sur 4 lignes``, ``4 de tus 6 posiciones`` (the number alone,
+      a COUNT of the whole's noun; ``lexicon.SUBSET_LINKS``). Words after the noun qualify the things
+      counted, not the count: ``2 Positionen im Plus``, ``2 positions above 50%`` take no direction.
     * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
       ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
@@ -85,7 +89,14 @@ Tolerance (:func:`check`)
     Volatilität...) limits a figure to facts whose path names it, and a counted noun a COUNT
     figure to the counts of what it counts (``4 sectors``: ``sectors.count``, ``sector_count``...;
     ``10 shares``: a quantity; ``9 daily returns``: observations), even when no fact is one, so
-    ``5 sectors`` is ungrounded when there is no sector count, whatever else is 5; ``max drawdown
+    ``5 sectors`` is ungrounded when there is no sector count, whatever else is 5. With or without a
+    possessive ("your 2 positions", "Ihre 2 Positionen", "2 positions in the green", "2 Positionen im
+    Plus"), a count is checked the same way: it must equal a count of its noun. The part of a whole
+    (``3`` of ``3 of your 5 positions``) is grounded by a count of its noun equal to it; when none is,
+    but the part is at most the whole and the whole is grounded, the part is a claim the facts cannot
+    check ("1 of your 2 positions is up": no fact counts the positions that are up) and is left out of
+    the figures (no status says "not checkable"); a part larger than its whole, or of an ungrounded
+    whole, is an ungrounded COUNT. ``max drawdown
     -3%`` is ungrounded even when some other fact is -3 %, and ``Sharpe ratio 0.58`` is ungrounded
     when the Sharpe ratio could not be computed (it is
     a reason, not a fact) even when beta is 0.58. A metric word limits only the figure it is the

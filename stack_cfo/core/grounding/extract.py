@@ -353,6 +353,18 @@ class _Scanner:
                 currency, scale = up.currency, shift
                 magnitude = "range" if shift else None  # scaled like the upper end
 
+        part_of: int | None = None
+        if (
+            not (peek or suffixed or currency or dec_part or num.spelled or num.exponent)
+            and upper is None
+            and lower is None
+            and sp1
+            and (first or "").lower() in lx.SUBSET_STARTS
+        ):
+            whole = self._whole(words, ends)  # "3 of your 5 positions": a count of positions too
+            if whole is not None:
+                unit_word, part_of = whole.noun, whole.start
+
         is_int = not dec_part and magnitude is None and not num.exponent
         bare = not percent and currency is None and magnitude is None and not ratio_x
         if bare and near_case and near_case[-1] in lx.MONTHS and plain_int and len(int_part) <= 2:
@@ -369,7 +381,9 @@ class _Scanner:
         if year_like and bare and not explicit_sign and (unit_word is None or last in lx.TEMPORAL_WORDS):
             return None
 
-        hedge, direction, loss = qualifiers(near, after, tilde is not None)
+        # Words after a counted noun qualify the things counted ("2 Positionen im Plus", "2 positions above 50%"),
+        # not the count: a count takes no direction from them.
+        hedge, direction, loss = qualifiers(near, after if unit_word is None else "", tilde is not None)
         if lower is not None:  # "fell 5-10%", "about $5-10M": words before a range qualify both ends
             direction = direction if direction is not None else lower.direction
             hedge = hedge if hedge is not Hedge.NONE else lower.hedge
@@ -474,6 +488,7 @@ class _Scanner:
             loss_context=loss,
             points=points,
             noun=unit_word,
+            part_of=part_of,
             table_cell=table_cell,
             total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
@@ -521,6 +536,31 @@ class _Scanner:
         finally:
             self.skip_until, self.lower = saved
         return None if fig is None else (fig, (fig.magnitude / mantissa).adjusted())
+
+    def _whole(self, words: list[str | None], ends: list[int]) -> Figure | None:
+        """The COUNT figure of the whole after the words that make a number part of it ("of your" in "3 of your 5
+        positions"; ``lexicon.SUBSET_LINKS``), read ahead like a range's upper end; ``None`` when there is none."""
+        k = 0
+        while k < 3 and words[k] is not None:
+            k += 1
+        if k == 0 or tuple(w.lower() for w in words[:k] if w is not None) not in lx.SUBSET_LINKS:
+            return None
+        gap = lx.SUBSET_GAP.match(self.norm, ends[k - 1])
+        m = lx.NUMBER.match(self.norm, gap.end()) if gap is not None else None
+        if m is None:
+            return None
+        num = _digits(m)
+        if num.dec_part or num.exponent:
+            return None
+        saved = self.skip_until, self.lower
+        self.lower = None
+        try:  # peek: the whole is read again in its turn; it shares the part's line and cell (only words between)
+            fig = self._figure(m.start(), m.end(), num, peek=True)
+        finally:
+            self.skip_until, self.lower = saved
+        if fig is None or fig.kind is not FigureKind.COUNT or fig.noun is None or fig.decimals:
+            return None
+        return fig
 
     def _in_url(self, pos: int) -> bool:
         segment = self.norm[max(0, pos - 200) : pos]

@@ -159,6 +159,15 @@ PARTITIVES: frozenset[tuple[str, ...]] = frozenset(
     | {("des",)}
     | {("de", w) for w in words("tus sus nuestras nuestros vuestras vuestros las los estas estos mis")}
 )
+#: Words between a count and the larger count it is part of: "3 of 5 sectors", "3 out of your 5 positions", "3 Ihrer
+#: 5 Positionen", "3 von 5 Sektoren", "2 de vos 4 lignes", "2 sur 4 lignes", "4 de tus 6 posiciones" (any partitive,
+#: or a bare "of"/"von"/"de"/"sur"; see ``SUBSET_GAP``).
+SUBSET_LINKS: frozenset[tuple[str, ...]] = frozenset(
+    PARTITIVES
+    | {("of",), ("out", "of"), ("von",), ("de",), ("sur",)}
+    | {("out", "of", w) for w in words("your the these those my our")}
+)
+SUBSET_STARTS = frozenset(link[0] for link in SUBSET_LINKS)
 TIME_UNITS = words("day days week weeks month months year years quarter quarters session sessions hour hours")
 
 NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping declined decline declines declining
@@ -387,6 +396,8 @@ RANGE_SEP = re.compile(
     rf"(?:[-\u2014]|[{SPACES}][-\u2014][{SPACES}]|[{SPACES}](?P<word>to|bis|à|a|and|und|et|y)[{SPACES}])"
     rf"(?:[{_SYMBOL_CHARS}])?(?=[0-9])"
 )
+#: After the link words of a part ("3 of your"): the gap to the whole's digits ("5 positions").
+SUBSET_GAP = re.compile(rf"[{SPACES}]{{1,2}}(?=[0-9])")
 AND_WORDS = frozenset({"and", "und", "et", "y"})
 BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
 #: A number glued to a name is a figure only with a percent sign or word after it: "XOM33.6%", "CPI2.9 %",

@@ -22,7 +22,11 @@ what it counts, by the words of the fact's own key (``lexicon.COUNT_KINDS``), ev
 ``12 positions`` and ``8 of your positions`` to COUNT facts such as ``positions.count``,
 ``position_count``, ``sectors[Tech].position_count``; ``4 sectors`` to ``sectors.count`` or
 ``effective_sector_count`` (not a sector's position count); ``10 shares`` to a quantity; ``63 trading
-days`` and ``9 daily returns`` to observations; ``3 years`` to a fact keyed by years. A name
+days`` and ``9 daily returns`` to observations; ``3 years`` to a fact keyed by years. The part of a whole
+(``3`` of ``3 of your 5 positions``, ``Figure.part_of``) is a COUNT of the whole's noun: grounded by a count of
+that noun equal to it; otherwise, when it is at most the whole and the whole is grounded, it is a claim no fact
+can check ("1 of your 2 positions is up") and :func:`check_figures` leaves it out of the checks; a part larger than
+its whole, or of an ungrounded whole, is ungrounded. A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
 loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
@@ -190,9 +194,19 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     examined = 0
     index = facts.index
     columns: dict[tuple[int, int], list[Figure] | None] = {}
-    for fig in figures:
-        entry, exact, n = _best(fig, index)
+    found = [_best(fig, index) for fig in figures]
+    # the wholes that parts ("3" of "3 of your 5 positions") refer to, and whether each is grounded
+    wholes: dict[int, Decimal | None] = {f.part_of: None for f in figures if f.part_of is not None}
+    if wholes:
+        for fig, (entry, _, _) in zip(figures, found, strict=True):
+            if fig.start in wholes:
+                wholes[fig.start] = fig.value if entry is not None else None
+    for fig, (entry, exact, n) in zip(figures, found, strict=True):
         examined += n
+        if entry is None and fig.part_of is not None:
+            whole = wholes.get(fig.part_of)
+            if whole is not None and fig.value <= whole:
+                continue  # a part of a grounded whole that no count equals: a claim we cannot check, no figure
         check = FigureCheck(fig, entry is not None, entry.path if entry is not None else None, exact)
         if fig.table_cell is not None:
             check = _column_total(check, columns)

@@ -90,6 +90,9 @@ class Figure:
     """Written as percentage points (``pp``) or basis points."""
     noun: str | None = None
     """The counted noun of a COUNT figure, lowercase (``positions``, ``days``)."""
+    part_of: int | None = None
+    """For ``3`` of "3 of your 5 positions" (a COUNT of the whole's noun, written as the number alone): the
+    ``start`` of the COUNT figure of the whole it is part of (``5 positions``). See ``matching.check_figures``."""
     table_cell: tuple[int, int] | None = None
     """``(table start offset, column index)`` for a figure in a markdown table body."""
     total_row: bool = False
