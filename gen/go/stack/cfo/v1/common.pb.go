@@ -303,7 +303,12 @@ const (
 	// A ratio or multiple ("Sharpe 2.10", "beta 0.87", "1.5x").
 	FigureKind_FIGURE_KIND_RATIO FigureKind = 3
 	// A count with a unit, whatever its size ("12 positions", "63 trading days", "8 of your positions", "9 daily
-	// returns"); `text` includes the words up to the noun. Grounded only by a count of what it counts.
+	// returns"); `text` includes the words up to the noun. Grounded only by a count of what it counts. The part
+	// of a stated whole ("3 of your 5 positions", "3 Ihrer 5 Positionen", "2 de vos 4 lignes") is a COUNT of
+	// the whole's noun whose `text` is the number alone ("3"): grounded when a count equals it; when none does
+	// but it is at most the whole and the whole is grounded, it cannot be checked and is not listed; a part
+	// larger than its whole, or of an ungrounded whole, is listed ungrounded. Words after the noun ("im Plus",
+	// "above 50%") qualify the things counted, not the count.
 	FigureKind_FIGURE_KIND_COUNT FigureKind = 4
 	// Any other number.
 	FigureKind_FIGURE_KIND_NUMBER FigureKind = 5
