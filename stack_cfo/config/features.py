@@ -35,7 +35,8 @@ class ChatConfig(Section):
     """Messages kept verbatim after a summary (at most half the session's interval); up to summary_step more
     accumulate until the next re-summary."""
     summary_step: int = setting(_CHAT.summary_step, ge=1)
-    """After the first summary, re-summarise every this many new messages (in the background)."""
+    """After the first summary, re-summarise every this many new messages (in the background; at most the
+    session's interval minus the messages kept)."""
     summary_max_chars: int = setting(_CHAT.summary_max_chars, ge=200)
     """Cap on a stored summary; it is part of every later prompt."""
     daily_token_budget: int = setting(_CHAT.daily_token_budget, env="CHAT_DAILY_TOKEN_BUDGET", ge=0)

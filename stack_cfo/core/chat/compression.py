@@ -55,6 +55,14 @@ def effective_keep(keep_recent: int, interval: int) -> int:
     return max(2, min(keep_recent, interval // 2))
 
 
+def effective_step(step: int, keep: int, interval: int) -> int:
+    """New messages between two background summaries: the configured ``step``, but at most the
+    session's interval minus the messages kept. A larger one never came first: the before-turn
+    safety net (uncovered messages beyond the interval) fired first, on every turn, in the
+    answer's path (a session with ``summarize_interval`` 4 paid a summary call per turn)."""
+    return max(1, min(step, interval - keep))
+
+
 def plan_compression(
     *,
     uncovered: Sequence[ChatMessage],
@@ -86,7 +94,7 @@ def plan_after_turn(
     if previous is None:
         if len(uncovered) < interval:
             return None
-    elif len(uncovered) < keep + max(1, step):
+    elif len(uncovered) < keep + effective_step(step, keep, interval):
         return None
     return _plan(uncovered, previous, keep)
 

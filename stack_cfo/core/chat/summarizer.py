@@ -25,6 +25,7 @@ from stack_cfo.core.chat.compression import (
     CompressionPlan,
     cap_summary,
     effective_keep,
+    effective_step,
     offline_summary,
     plan_after_turn,
     sha256_text,
@@ -104,7 +105,7 @@ class Summarizer:
         keep = effective_keep(self.settings.keep_recent_messages, session.summarize_interval)
         uncovered = last_seq - covered_to
         due = uncovered >= session.summarize_interval if covered_to == 0 else (
-            uncovered >= keep + max(1, self.settings.summary_step)
+            uncovered >= keep + effective_step(self.settings.summary_step, keep, session.summarize_interval)
         )
         if not due or session.id in self._running:
             return

@@ -155,3 +155,26 @@ def test_an_answer_may_repeat_the_figures_of_a_deterministic_summary() -> None:
         evidence = Evidence(None, [], s, None, "u", "s")  # type: ignore[arg-type]
         values = {str(f.value) for p, f in evidence.extra.items() if p.startswith("summary[")}
         assert {"55", "480000"} <= values, (offline, values)
+
+
+def test_with_a_small_interval_the_background_summary_comes_before_the_safety_net() -> None:
+    """summarize_interval 4 (allowed: 4..1000) with summary_step 4: the background summary waited for
+    2 + 4 uncovered messages, but the before-turn safety net fires beyond 4, so every turn from the
+    third wrote a summary in the answer's path. The step is capped at the interval minus the kept."""
+    interval, keep_recent, step = 4, 10, 4
+    previous: Summary | None = None
+    synchronous = background = 0
+    for turn in range(12):
+        last = 2 * turn  # messages stored before this turn
+        covered = previous.to_seq if previous is not None else 0
+        question = transcript(covered + 1, last + 1)
+        if plan_compression(uncovered=question, previous=previous, interval=interval,
+                            keep_recent=keep_recent) is not None:
+            synchronous += 1
+        after = plan_after_turn(uncovered=transcript(covered + 1, last + 2), previous=previous,
+                                interval=interval, keep_recent=keep_recent, step=step)
+        if after is not None:
+            background += 1
+            previous = summary(after.to_seq, version=background)
+    assert synchronous == 0
+    assert background >= 5
