@@ -71,6 +71,9 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 #: 8 MiB by default) and gRPC's default 4 MiB receive limit of clients that kept it. A page always
 #: holds at least one session.
 MAX_PAGE_BYTES = 4 * 1024 * 1024 - 4096
+MAX_CONTEXT_BYTES = 4 * 1024 * 1024
+"""A supplied PortfolioContext larger than this serialized is refused (CONTEXT_TOO_LARGE): a session
+with it still fits a message (GetSession, a ListSessions page of one)."""
 _NEURON = Decimal(10) ** -18
 
 # ---------------------------------------------------------------------------------------------
@@ -492,13 +495,24 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
                 after = (datetime.fromisoformat(str(payload["t"])), str(payload["id"]))
             except (KeyError, ValueError):
                 raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
-        page = await self.manager.list_sessions(user_id, statuses, limit=size, after=after)
+        protos: dict[str, chat_pb2.Session] = {}
+
+        def measure(s: ChatSession) -> int:
+            """The session's bytes in the response: the field key (1 byte), the length prefix, the
+            session (its message kept for the page; the store calls this as it reads, off the event
+            loop for a large context, and stops reading once the page is full)."""
+            item = protos[s.id] = session_to_proto(s)
+            n = item.ByteSize()
+            return n + 1 + len(_varint(n))
+
+        page = await self.manager.list_sessions(
+            user_id, statuses, limit=size, after=after, max_bytes=self.page_bytes, measure=measure
+        )
         sessions: list[chat_pb2.Session] = []
         next_after = page.next_after
         room = self.page_bytes
         for s in page.sessions:
-            item = session_to_proto(s)
-            # its bytes in the response: the field key (1 byte), the length prefix, the session
+            item = protos[s.id] if s.id in protos else session_to_proto(s)
             n = item.ByteSize()
             n += 1 + len(_varint(n))
             if sessions and n > room:
@@ -548,6 +562,15 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         supplied = None
         if request.HasField("portfolio_context"):
             require_service(principal, operation="UpdatePortfolioContext with a supplied context")
+            if request.portfolio_context.ByteSize() > MAX_CONTEXT_BYTES:
+                # stored, it would make every read of the session (GetSession, a ListSessions page)
+                # larger than a message may be
+                raise invalid(
+                    "portfolio_context",
+                    f"is larger than {MAX_CONTEXT_BYTES} bytes serialized",
+                    reason="CONTEXT_TOO_LARGE",
+                    max_bytes=str(MAX_CONTEXT_BYTES),
+                )
             supplied = context_from_proto(request.portfolio_context, self.manager.now())
         # a user's refresh is a write of the session (last_access_time); a service's is not
         session = await self.manager.update_context(user_id, session_id, supplied, touch=not principal.is_service)

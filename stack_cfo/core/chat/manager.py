@@ -299,15 +299,23 @@ class ChatManager:
         *,
         limit: int,
         after: tuple[datetime, str] | None = None,
+        max_bytes: int | None = None,
+        measure: Callable[[ChatSession], int] | None = None,
     ) -> SessionPage:
+        """A page of at most ``limit`` sessions; with ``max_bytes``, the store stops reading once the
+        sessions read pass that size by ``measure`` (see ChatStore.list_sessions; the caller trims
+        the page to what fits)."""
         try:
-            rows = await self._store.list_sessions(user_id, statuses, limit=limit + 1, after=after)
+            found = await self._store.list_sessions(
+                user_id, statuses, limit=limit + 1, after=after, max_bytes=max_bytes, measure=measure
+            )
         except BaseException as exc:
             record_error("list_sessions", exc)
             raise
+        rows = found.sessions
         page = rows[:limit]
         nxt = None
-        if len(rows) > limit and page:
+        if (len(rows) > limit or found.cut) and page:
             last = page[-1]
             assert last.last_accessed_at is not None
             nxt = (last.last_accessed_at, last.id)

@@ -42,6 +42,15 @@ class TurnStart:
     """The user's stored locale tag ("" for none), read with the turn; None when not read."""
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRows:
+    """What :meth:`ChatStore.list_sessions` read."""
+
+    sessions: list[ChatSession]
+    cut: bool
+    """It stopped at ``max_bytes`` with sessions after the last one left unread."""
+
+
 class PortfolioContextSource(Protocol):
     """The user's current portfolio as a chat context, or ``None`` when they have no portfolio."""
 
@@ -79,8 +88,15 @@ class ChatStore(Protocol):
         *,
         limit: int,
         after: tuple[datetime, str] | None = None,
-    ) -> list[ChatSession]:
-        """Sessions newest access first (then id descending), strictly after the ``after`` key."""
+        max_bytes: int | None = None,
+        measure: Callable[[ChatSession], int] | None = None,
+    ) -> SessionRows:
+        """At most ``limit`` sessions newest access first (then id descending), strictly after the
+        ``after`` key. With ``max_bytes``, it stops (``cut``) after the first session that takes the
+        sessions read past that many bytes, so that a page of large contexts reads and decodes about
+        a page, not ``limit`` rows. A session's bytes are ``measure(session)`` (called off the event
+        loop for a large one), or without it a bound from above of its Session message (its
+        context's JSON text, its title and a fixed allowance)."""
         ...
 
     async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None: ...

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
@@ -18,6 +20,8 @@ from stack_cfo.core.chat.models import (
     PortfolioContext,
     SessionStatus,
 )
+from stack_cfo.core.chat.ports import SessionRows
+from stack_cfo.crypto.fields import UserCipher, is_sealed
 from stack_cfo.store.chat._common import (
     CONTENT,
     CONTEXT,
@@ -40,6 +44,65 @@ log = logging.getLogger(__name__)
 RECENT_SECONDS = 900.0
 """A session (and its user) counts as recently active when it was used in the last 15 minutes
 (the seed's context staleness threshold)."""
+
+
+LIST_BATCH_BYTES = 512 * 1024
+"""ListSessions reads its rows in batches of about this many stored context bytes (one row at least),
+and stops reading once the page is full: a page of a few large contexts reads little more than it sends."""
+LISTED_OVERHEAD = 1024
+"""Bytes counted for a listed session besides its context's JSON and its title (ids, names, times,
+counters: well under this in the Session message)."""
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def _listed(
+    row: Mapping[str, Any], cipher: UserCipher, measure: Callable[[ChatSession], int] | None
+) -> tuple[ChatSession, int]:
+    """The session of a ``list_sessions_by_id`` row and its size: ``measure(session)``, or a bound
+    on its size in a Session message: its context's JSON text (opened when sealed) plus its title
+    and :data:`LISTED_OVERHEAD`. A context's JSON is never shorter than its message (every key
+    written, nulls included, each of 4+ characters with quotes and a colon against a 1-2 byte tag
+    and length; decimals as text in both; timestamps as ISO text against ~12 bytes; floats as text
+    with a key of 5+ characters against 9 bytes)."""
+    sid = str(row["id"])
+    text = row["context_json"]
+    value = json.loads(text) if text is not None else None
+    size = _utf8_len(text) if text is not None else 0
+    if is_sealed(value):
+        plain = cipher.open(CONTEXT, sid, cast(str, value))
+        if plain is not value:
+            size = _utf8_len(plain)
+            value = json.loads(plain)
+    session = session_row({**row, "context": value}, cipher)
+    if measure is not None:
+        return session, measure(session)
+    return session, size + len(session.title.encode()) + LISTED_OVERHEAD
+
+
+def _decode_batch(
+    rows: list[Mapping[str, Any] | None],
+    cipher: UserCipher,
+    measure: Callable[[ChatSession], int] | None,
+    room: int | None,
+    more: bool,
+) -> tuple[list[ChatSession], int, bool]:
+    """The sessions of ``rows`` (None: a row deleted since the keys were read) in order, their bytes,
+    and whether it stopped with sessions left (``more``: after ``rows``) once their bytes passed
+    ``room``: the rows after that one are not opened."""
+    out: list[ChatSession] = []
+    used = 0
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        session, n = _listed(row, cipher, measure)
+        out.append(session)
+        used += n
+        if room is not None and used > room:
+            return out, used, more or i + 1 < len(rows)
+    return out, used, False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +170,9 @@ class SessionQueries(RepoBase):
         *,
         limit: int,
         after: tuple[datetime, str] | None = None,
-    ) -> list[ChatSession]:
+        max_bytes: int | None = None,
+        measure: Callable[[ChatSession], int] | None = None,
+    ) -> SessionRows:
         params = {
             "user_id": user_id,
             "statuses": [s.value for s in statuses],
@@ -116,9 +181,38 @@ class SessionQueries(RepoBase):
             "limit": limit,
         }
         async with self._db.connection() as conn:
-            cur = await conn.execute(Q.list_sessions, params)
-            rows = await cur.fetchall()
-        return [await self._session(r) for r in rows]
+            cur = await conn.execute(Q.list_session_keys, params)
+            keys = [(str(r["id"]), int(r["context_bytes"] or 0)) for r in await cur.fetchall()]
+        if not keys:
+            return SessionRows([], cut=False)
+        cipher = await self._sealer.cipher(user_id)
+        out: list[ChatSession] = []
+        used = 0
+        at = 0
+        while at < len(keys):
+            # the next batch: rows whose stored contexts add up to LIST_BATCH_BYTES (at least one row)
+            end, stored = at + 1, keys[at][1]
+            while end < len(keys) and stored + keys[end][1] <= LIST_BATCH_BYTES:
+                stored += keys[end][1]
+                end += 1
+            batch = keys[at:end]
+            async with self._db.connection() as conn:
+                cur = await conn.execute(
+                    Q.list_sessions_by_id,
+                    {"ids": [k for k, _ in batch], "user_id": user_id, "statuses": params["statuses"]},
+                )
+                rows = {str(r["id"]): r for r in await cur.fetchall()}
+            room = max_bytes - used if max_bytes is not None else None
+            more = end < len(keys)
+            # in a thread: a context stored small may open to megabytes (it is compressed when sealed)
+            got, n, cut = await asyncio.to_thread(_decode_batch, [rows.get(k) for k, _ in batch], cipher, measure,
+                                                  room, more)
+            out += got
+            used += n
+            if cut:
+                return SessionRows(out, cut=True)  # the page is full: the rest stay unread
+            at = end
+        return SessionRows(out, cut=False)
 
     async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None:
         async with self._db.connection() as conn:

@@ -22,15 +22,24 @@ WHERE id = %(id)s
 RETURNING id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
           status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
 
--- name: list_sessions
-SELECT id, user_id, title, context, created_at, updated_at, last_accessed_at, message_count, tokens_used,
-       status, provider_address, model, auto_summarize, summarize_interval, archive_address, archive_time
+-- name: list_session_keys
+-- A page's order and each row's stored context size (pg_column_size: no de-TOASTing), without the
+-- contexts: the rows are then read in small batches (list_sessions_by_id) until the page is full.
+SELECT id, last_accessed_at, pg_column_size(context) AS context_bytes
 FROM chat_sessions
 WHERE user_id = %(user_id)s
   AND status = ANY(%(statuses)s)
   AND (%(after_time)s::timestamptz IS NULL OR (last_accessed_at, id) < (%(after_time)s::timestamptz, %(after_id)s::uuid))
 ORDER BY last_accessed_at DESC, id DESC
 LIMIT %(limit)s
+
+-- name: list_sessions_by_id
+-- The context as JSON text: parsed by the repository (off the event loop when large), not by the driver.
+SELECT id, user_id, title, context::text AS context_json, created_at, updated_at, last_accessed_at,
+       message_count, tokens_used, status, provider_address, model, auto_summarize, summarize_interval,
+       archive_address, archive_time
+FROM chat_sessions
+WHERE id = ANY(%(ids)s::uuid[]) AND user_id = %(user_id)s AND status = ANY(%(statuses)s)
 
 -- name: delete_session
 -- The sealed transcript of an archive attempt not recorded (migration 23) goes with the session.

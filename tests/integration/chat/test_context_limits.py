@@ -3,12 +3,15 @@ ListSessions pages of large (legal) contexts stay within the message size limits
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, portfolio_pb2
+from stack_cfo.core.chat.models import PortfolioContext
 from tests.integration.chat.conftest import Chat, chat_server, error_info, new_user
 from tests.standins.chain_rpc import ChainStandIn
 from tests.standins.zerog_provider import ProviderStandIn
@@ -139,3 +142,83 @@ async def test_listing_sessions_with_large_contexts_pages_by_size(
         page = await chat.stub.ListSessions(chat_pb2.ListSessionsRequest(parent=f"users/{other}"),
                                             metadata=chat.md(other))
         assert len(page.sessions) == 3 and not page.next_page_token
+
+
+async def test_a_supplied_context_over_4_mib_is_refused_before_it_is_stored(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """Every position legal, the whole over 4 MiB serialized: stored, the session could be read
+    by no call (its Session over the 8 MiB message limit at ~8 MB); refused instead."""
+    user = new_user()
+    fat = dict(sector="S" * 200, basket="B" * 200, tags=[f"{k:02d}" + "t" * 62 for k in range(20)])
+    ctx = chat_pb2.PortfolioContext(base_currency="USD", positions=_positions(2_500, **fat))
+    assert ctx.ByteSize() > FOUR_MIB
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        s = await chat.create(user)
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await _update(chat, s.name, ctx)
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, bad = error_info(ei.value)
+        assert info.reason == "CONTEXT_TOO_LARGE" and info.metadata["field"] == "portfolio_context"
+        assert info.metadata["max_bytes"] == str(FOUR_MIB)
+        assert bad is not None and [v.field for v in bad.field_violations] == ["portfolio_context"]
+        assert not (await chat.get(user, s.name, basic=True)).portfolio_context.positions
+        # just under the limit: stored, and readable
+        del ctx.positions[2_300:]
+        assert ctx.ByteSize() <= FOUR_MIB
+        stored = await _update(chat, s.name, ctx)
+        assert len(stored.portfolio_context.positions) == 2_300
+        assert len((await chat.get(user, s.name, basic=True)).portfolio_context.positions) == 2_300
+
+
+async def test_listing_large_sessions_decodes_about_a_page(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four sessions of ~3 MB contexts: a page holds one. The store stops reading once the page is
+    full (two contexts decoded, the second to learn the first fills the page) instead of decoding
+    every row the page size allows (all four) and trimming afterwards."""
+    user = new_user()
+    fat = dict(sector="S" * 200, basket="B" * 200, tags=[f"{k:02d}" + "t" * 62 for k in range(20)],
+               market_value="1234.56", last_price="12.3456", weight=0.0005)
+    ctx = chat_pb2.PortfolioContext(base_currency="USD", positions=_positions(1_700, **fat))
+    decoded: list[int] = []
+    from_json = PortfolioContext.from_json.__func__  # type: ignore[attr-defined]
+
+    on_loop: list[bool] = []
+
+    def counting(cls: type[PortfolioContext], raw: Any, **kw: Any) -> PortfolioContext:
+        if raw and len(raw.get("positions") or ()) >= 1_700:
+            decoded.append(1)
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+        return from_json(cls, raw, **kw)  # type: ignore[no-any-return]
+
+    async with chat_server(db_dsn, data_dir, chain, provider) as chat:
+        names = []
+        for k in range(4):
+            s = await chat.create(user, title=f"s{k}")
+            await _update(chat, s.name, ctx)
+            names.append(s.name)
+        monkeypatch.setattr(PortfolioContext, "from_json", classmethod(counting))
+        listed: list[str] = []
+        token, calls = "", []
+        while True:
+            decoded.clear()
+            page = await chat.stub.ListSessions(
+                chat_pb2.ListSessionsRequest(parent=f"users/{user}", page_size=100, page_token=token),
+                metadata=chat.md(user), timeout=60,
+            )
+            calls.append(len(decoded))
+            assert len(page.sessions) == 1 and page.ByteSize() <= FOUR_MIB
+            listed += [x.name for x in page.sessions]
+            token = page.next_page_token
+            if not token:
+                break
+        # newest access first: the last updated first
+        assert listed == names[::-1]
+        assert calls == [2, 2, 2, 1], calls
+        # a large context is opened and parsed in a thread, not on the event loop other calls share
+        assert on_loop and not any(on_loop)
