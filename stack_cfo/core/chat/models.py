@@ -198,7 +198,7 @@ class PortfolioContext:
             "total_return_percent": _num(self.total_return_percent),
             "day_change_amount": _dec(self.day_change_amount),
             "day_change_percent": _num(self.day_change_percent),
-            "positions": [_position_json(p) for p in self.positions],
+            "positions": [position_json(p) for p in self.positions],
             "risk": _risk_json(self.risk) if self.risk is not None else None,
             "cash": _dec(self.cash),
             "cash_weight": _num(self.cash_weight),
@@ -389,7 +389,7 @@ ChatEvent = Accepted | Delta | Replaced | Completed
 # ------------------------------------------------------------------------------ JSON helpers
 
 
-def _position_json(p: ContextPosition) -> dict[str, Any]:
+def position_json(p: ContextPosition) -> dict[str, Any]:
     return {
         "symbol": p.symbol,
         "quantity": _dec(p.quantity),

@@ -8,8 +8,11 @@ percentage points, ``weight`` as a share of total value (cash included). The fig
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import datetime
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 from stack_cfo.core.chat.context_figures import (
     ContextBenchmark,
@@ -19,7 +22,7 @@ from stack_cfo.core.chat.context_figures import (
     ContextMember,
     PeriodFigures,
 )
-from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure
+from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure, position_json
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView
@@ -83,8 +86,49 @@ def _diversification(d: Diversification) -> ContextDiversification:
     )
 
 
+#: The largest snapshot a session keeps, as JSON (never smaller than the message a client reads it in):
+#: within what a session's reads may send, so no portfolio makes a session no call can read.
+MAX_SNAPSHOT_JSON = 4 * 1024 * 1024
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def bounded(ctx: PortfolioContext, limit: int = MAX_SNAPSHOT_JSON) -> PortfolioContext:
+    """``ctx`` within ``limit`` bytes of JSON: as it is when it fits (every portfolio of ordinary
+    size); else without its positions' tags and its baskets' and sectors' member lists, and, if
+    still too large, with its largest positions by market value only (in their order; the totals,
+    groups and risk figures still describe the whole portfolio). The AI's prompt carries at most
+    its largest positions anyway (``MAX_PROMPT_POSITIONS``)."""
+    rough = sum(len(p.sector) + len(p.basket) + sum(len(t) for t in p.tags) + 800 for p in ctx.positions)
+    if rough <= limit // 4:
+        return ctx
+    if _json_size(ctx.to_json()) <= limit:
+        return ctx
+    slim = dataclasses.replace(
+        ctx,
+        positions=tuple(dataclasses.replace(p, tags=()) for p in ctx.positions),
+        baskets=tuple(dataclasses.replace(g, members=()) for g in ctx.baskets),
+        sectors=tuple(dataclasses.replace(g, members=()) for g in ctx.sectors),
+    )
+    rest = _json_size(dataclasses.replace(slim, positions=()).to_json())
+    sizes = [_json_size(position_json(p)) + 1 for p in slim.positions]
+    if rest + sum(sizes) <= limit:
+        return slim
+    order = sorted(range(len(sizes)), key=lambda i: abs(slim.positions[i].market_value or Decimal(0)), reverse=True)
+    room, keep = limit - rest, set()
+    for i in order:
+        if sizes[i] > room:
+            break
+        room -= sizes[i]
+        keep.add(i)
+    return dataclasses.replace(slim, positions=tuple(p for i, p in enumerate(slim.positions) if i in keep))
+
+
 def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) -> PortfolioContext:
-    """Map a computed summary to a context snapshot taken at ``taken_at`` (default: as-of time)."""
+    """Map a computed summary to a context snapshot taken at ``taken_at`` (default: as-of time),
+    :func:`bounded` in size."""
     s = view.summary
     positions = []
     for p, weight in zip(s.positions, view.position_weights, strict=True):
@@ -139,7 +183,7 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
         },
     )
     at = taken_at if taken_at is not None else s.as_of
-    return PortfolioContext(
+    return bounded(PortfolioContext(
         snapshot_time=at,
         base_currency=s.base_currency,
         total_value=s.total_value,
@@ -172,7 +216,7 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
         ),
         diversification=_diversification(s.diversification) if s.diversification.position_count else None,
         ledger=_ledger(s),
-    )
+    ))
 
 
 def _ledger(s: PortfolioSummary) -> dict[str, object] | None:
