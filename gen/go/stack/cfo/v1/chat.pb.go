@@ -201,7 +201,10 @@ func (SessionView) EnumDescriptor() ([]byte, []int) {
 // "limit"), `symbol` a ticker symbol (INVALID_SYMBOL; upper-cased when stored), each symbol once
 // (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
 // (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
-// (INVALID_SYMBOL).
+// (INVALID_SYMBOL). A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
+// 4 MiB as JSON: for a portfolio too large for that it leaves out the positions' `tags` and the baskets' and
+// sectors' member lists, then keeps the largest positions by market value only (the totals, groups, risk
+// figures and insights still describe the whole portfolio).
 type PortfolioContext struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache

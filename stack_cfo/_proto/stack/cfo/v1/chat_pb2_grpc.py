@@ -108,8 +108,9 @@ class ChatServiceServicer:
         (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
         writes while a client pages through moves to the front, so the later pages do not list it (GetSession
         by a service principal does not count as access and moves nothing). A page may hold fewer than
-        `page_size` sessions (at least one) when their portfolio contexts are large: a page stays under 4 MiB;
-        continue with `next_page_token`, which is set whenever sessions remain.
+        `page_size` sessions when their portfolio contexts are large: it stops early, with a `next_page_token`,
+        before its sessions' serialized size would pass 4 MiB, and always holds at least one session (a
+        session's context is at most about 4 MiB: see PortfolioContext).
         Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -181,7 +182,9 @@ class ChatServiceServicer:
         """Refreshes the session's portfolio context from the portfolio store now, or, for service principals
         only, replaces it with the supplied context. Returns the updated session (SESSION_VIEW_BASIC).
         Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
-        PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context.
+        PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
+        supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
+        metadata "max_bytes") for one larger than 4 MiB (4,194,304 bytes) serialized: nothing is stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

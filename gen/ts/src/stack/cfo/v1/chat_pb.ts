@@ -31,7 +31,10 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * "limit"), `symbol` a ticker symbol (INVALID_SYMBOL; upper-cased when stored), each symbol once
  * (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
  * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
- * (INVALID_SYMBOL).
+ * (INVALID_SYMBOL). A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
+ * 4 MiB as JSON: for a portfolio too large for that it leaves out the positions' `tags` and the baskets' and
+ * sectors' member lists, then keeps the largest positions by market value only (the totals, groups, risk
+ * figures and insights still describe the whole portfolio).
  *
  * @generated from message stack.cfo.v1.PortfolioContext
  */
@@ -978,8 +981,9 @@ export const ChatService: GenService<{
    * (SESSION_VIEW_BASIC). Pages follow the order at the time of each call: a session the user reads or
    * writes while a client pages through moves to the front, so the later pages do not list it (GetSession
    * by a service principal does not count as access and moves nothing). A page may hold fewer than
-   * `page_size` sessions (at least one) when their portfolio contexts are large: a page stays under 4 MiB;
-   * continue with `next_page_token`, which is set whenever sessions remain.
+   * `page_size` sessions when their portfolio contexts are large: it stops early, with a `next_page_token`,
+   * before its sessions' serialized size would pass 4 MiB, and always holds at least one session (a
+   * session's context is at most about 4 MiB: see PortfolioContext).
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
    *
    * @generated from rpc stack.cfo.v1.ChatService.ListSessions
@@ -1060,7 +1064,9 @@ export const ChatService: GenService<{
    * Refreshes the session's portfolio context from the portfolio store now, or, for service principals
    * only, replaces it with the supplied context. Returns the updated session (SESSION_VIEW_BASIC).
    * Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
-   * PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context.
+   * PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
+   * supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
+   * metadata "max_bytes") for one larger than 4 MiB (4,194,304 bytes) serialized: nothing is stored.
    *
    * @generated from rpc stack.cfo.v1.ChatService.UpdatePortfolioContext
    */
