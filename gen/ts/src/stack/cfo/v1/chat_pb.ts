@@ -32,9 +32,9 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
  * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
  * (INVALID_SYMBOL). A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
- * 4 MiB as JSON: for a portfolio too large for that it leaves out the positions' `tags` and the baskets' and
- * sectors' member lists, then keeps the largest positions by market value only (the totals, groups, risk
- * figures and insights still describe the whole portfolio).
+ * 4 MiB as JSON: for a portfolio too large for that it leaves out the positions' `tags` (and the per-member
+ * figures of baskets and sectors the AI reads), then keeps the largest positions by market value only (the
+ * totals, groups, risk figures and insights still describe the whole portfolio).
  *
  * @generated from message stack.cfo.v1.PortfolioContext
  */
