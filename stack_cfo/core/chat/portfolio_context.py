@@ -9,6 +9,7 @@ percentage points, ``weight`` as a share of total value (cash included). The fig
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -25,8 +26,9 @@ from stack_cfo.core.chat.context_figures import (
 from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure, position_json
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import NotFound
-from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView
+from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView, compute_pool
 from stack_cfo.core.portfolio.results import Diversification, PortfolioSummary
+from stack_cfo.core.portfolio.service import INLINE_POSITIONS
 
 
 class _SummarySource(Protocol):
@@ -246,4 +248,8 @@ class PortfolioServiceContext:
             if exc.reason == "PORTFOLIO_NOT_FOUND":
                 return None
             raise
-        return context_from_view(view, taken_at=taken)
+        if len(view.summary.positions) <= INLINE_POSITIONS:
+            return context_from_view(view, taken_at=taken)
+        # a large portfolio's snapshot (and its size bound) in a thread, as its summary is computed:
+        # 10,000 positions held the event loop half a second for everyone
+        return await compute_pool.run(functools.partial(context_from_view, view, taken_at=taken))
