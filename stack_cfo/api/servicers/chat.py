@@ -71,9 +71,10 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 #: 8 MiB by default) and gRPC's default 4 MiB receive limit of clients that kept it. A page always
 #: holds at least one session.
 MAX_PAGE_BYTES = 4 * 1024 * 1024 - 4096
-MAX_CONTEXT_BYTES = 4 * 1024 * 1024
+MAX_CONTEXT_BYTES = 4 * 1024 * 1024 - 16 * 1024
 """A supplied PortfolioContext larger than this serialized is refused (CONTEXT_TOO_LARGE): a session
-with it still fits a message (GetSession, a ListSessions page of one)."""
+with it (its title and other fields take at most a few KiB) still fits a 4 MiB message (GetSession, a
+ListSessions page of one), the receive limit clients have by default."""
 _NEURON = Decimal(10) ** -18
 
 # ---------------------------------------------------------------------------------------------

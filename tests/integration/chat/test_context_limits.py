@@ -160,7 +160,7 @@ async def test_a_supplied_context_over_4_mib_is_refused_before_it_is_stored(
         assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         info, bad = error_info(ei.value)
         assert info.reason == "CONTEXT_TOO_LARGE" and info.metadata["field"] == "portfolio_context"
-        assert info.metadata["max_bytes"] == str(FOUR_MIB)
+        assert info.metadata["max_bytes"] == str(FOUR_MIB - 16 * 1024)
         assert bad is not None and [v.field for v in bad.field_violations] == ["portfolio_context"]
         assert not (await chat.get(user, s.name, basic=True)).portfolio_context.positions
         # just under the limit: stored, and readable
@@ -169,6 +169,16 @@ async def test_a_supplied_context_over_4_mib_is_refused_before_it_is_stored(
         stored = await _update(chat, s.name, ctx)
         assert len(stored.portfolio_context.positions) == 2_300
         assert len((await chat.get(user, s.name, basic=True)).portfolio_context.positions) == 2_300
+        # the largest context accepted leaves the session within a 4 MiB message (clients' default
+        # receive limit), with 16 KiB left for its title and other fields
+        while ctx.ByteSize() <= FOUR_MIB - 16 * 1024:
+            ctx.positions.append(ctx.positions[0])
+            ctx.positions[-1].symbol = f"X{len(ctx.positions)}"
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await _update(chat, s.name, ctx)
+        del ctx.positions[-1]
+        await _update(chat, s.name, ctx)
+        assert (await chat.get(user, s.name, basic=False)).ByteSize() < FOUR_MIB
 
 
 async def test_listing_large_sessions_decodes_about_a_page(

@@ -97,7 +97,8 @@ type ChatServiceClient interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
 	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
 	// supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-	// metadata "max_bytes") for one larger than 4 MiB (4,194,304 bytes) serialized: nothing is stored.
+	// metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
+	// 4 MiB message) serialized: nothing is stored.
 	UpdatePortfolioContext(ctx context.Context, in *UpdatePortfolioContextRequest, opts ...grpc.CallOption) (*Session, error)
 	// Archives a session: the transcript (JSON) is encrypted with the user's data key and stored in the
 	// archive store (PostgreSQL or 0G Storage, namespace "chat-sessions/"); the session becomes ARCHIVED only
@@ -298,7 +299,8 @@ type ChatServiceServer interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
 	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
 	// supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-	// metadata "max_bytes") for one larger than 4 MiB (4,194,304 bytes) serialized: nothing is stored.
+	// metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
+	// 4 MiB message) serialized: nothing is stored.
 	UpdatePortfolioContext(context.Context, *UpdatePortfolioContextRequest) (*Session, error)
 	// Archives a session: the transcript (JSON) is encrypted with the user's data key and stored in the
 	// archive store (PostgreSQL or 0G Storage, namespace "chat-sessions/"); the session becomes ARCHIVED only

@@ -184,7 +184,8 @@ class ChatServiceServicer:
         Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
         PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
         supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-        metadata "max_bytes") for one larger than 4 MiB (4,194,304 bytes) serialized: nothing is stored.
+        metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
+        4 MiB message) serialized: nothing is stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1066,7 +1066,8 @@ export const ChatService: GenService<{
    * Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
    * PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
    * supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-   * metadata "max_bytes") for one larger than 4 MiB (4,194,304 bytes) serialized: nothing is stored.
+   * metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
+   * 4 MiB message) serialized: nothing is stored.
    *
    * @generated from rpc stack.cfo.v1.ChatService.UpdatePortfolioContext
    */
