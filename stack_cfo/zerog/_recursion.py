@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from stack_cfo.zerog.sse import MAX_EVENT_DEPTH, too_deep
+from stack_cfo.zerog.sse import too_deep
 
 _before = sys.getrecursionlimit()
 import eth_account  # noqa: E402, F401  (imported for its side effect, undone below)
@@ -30,7 +30,7 @@ def json_loads(text: str | bytes) -> Any:
     an internal error)."""
     data = text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text
     # Checked before decoding, not left to the recursion limit: any other import may raise it again.
-    if data.count("[") + data.count("{") > MAX_EVENT_DEPTH and too_deep(data):
+    if too_deep(data):
         raise ValueError("JSON document nested too deeply")
     try:
         return json.loads(text)

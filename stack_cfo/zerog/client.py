@@ -63,7 +63,7 @@ from stack_cfo.zerog.errors import (
 )
 from stack_cfo.zerog.funding import Funding
 from stack_cfo.zerog.router import RouterUpstream
-from stack_cfo.zerog.sse import MAX_EVENT_DEPTH, SSEDecoder, event_text, too_deep, usage_counts, valid_text
+from stack_cfo.zerog.sse import SSEDecoder, event_text, too_deep, usage_counts, valid_text
 from stack_cfo.zerog.status import ComputeAccountStatus
 from stack_cfo.zerog.transport import (
     Http,
@@ -89,7 +89,7 @@ def _event_json(data: str) -> Any:
     Python-level wrappers when the data is a single JSON value with no surrounding whitespace (as
     providers send it); anything else goes through ``json.loads`` (same value, same errors).
     ValueError too for data nested deeper than :data:`~stack_cfo.zerog.sse.MAX_EVENT_DEPTH`."""
-    if data.count("[") + data.count("{") > MAX_EVENT_DEPTH and too_deep(data):
+    if too_deep(data):
         raise ValueError("an event is nested too deeply")
     try:
         obj, end = _scan_json(data, 0)
