@@ -7,7 +7,7 @@ the manager's.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
 
@@ -51,14 +51,13 @@ from stack_cfo.core.chat.models import (
 )
 from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
-from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
+from stack_cfo.core.errors import NotFound, each_checked
 from stack_cfo.core.idempotency import validate_request_id
 from stack_cfo.core.portfolio.inputs import (
     MAX_POSITIONS,
-    MAX_TAG_CHARS,
-    MAX_TAGS,
-    MAX_TEXT_CHARS,
     check_currency,
+    check_tags,
+    check_text,
     normalize_symbol,
 )
 from stack_cfo.core.provenance import GroundingRecord
@@ -171,23 +170,6 @@ def _count(value: int, field: str) -> int:
     return value
 
 
-def _text(value: str, field: str) -> str:
-    """A position's sector or basket: at most MAX_TEXT_CHARS characters, as SyncPortfolio's."""
-    if len(value) > MAX_TEXT_CHARS:
-        raise InvalidArgument.too_long(field, MAX_TEXT_CHARS)
-    return value
-
-
-def _tags(tags: Sequence[str], field: str) -> tuple[str, ...]:
-    """A position's tags: at most MAX_TAGS of 1 to MAX_TAG_CHARS characters, as SyncPortfolio's."""
-    if len(tags) > MAX_TAGS:
-        raise invalid(field, f"at most {MAX_TAGS} tags", reason="TOO_MANY_TAGS", limit=MAX_TAGS)
-    for j, tag in enumerate(tags):
-        if not tag or len(tag) > MAX_TAG_CHARS:
-            raise invalid(f"{field}[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", reason="INVALID_TAG")
-    return tuple(tags)
-
-
 def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> PortfolioContext:
     """A context supplied by a service principal (UpdatePortfolioContext). Its positions follow
     SyncPortfolio's rules for the same fields: at most 10,000 (TOO_MANY_POSITIONS), ticker symbols
@@ -219,9 +201,9 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         if p.asset_class not in portfolio_pb2.AssetClass.values():
             raise invalid(f"{pf}.asset_class", f"unknown asset class {p.asset_class}", reason="INVALID_ENUM")
         ac = portfolio_pb2.AssetClass.Name(p.asset_class).removeprefix("ASSET_CLASS_") if p.asset_class else ""
-        sector = _text(p.sector, f"{pf}.sector")
-        basket = _text(p.basket, f"{pf}.basket")
-        tags = _tags(p.tags, f"{pf}.tags")
+        sector = check_text(p.sector, f"{pf}.sector")
+        basket = check_text(p.basket, f"{pf}.basket")
+        tags = check_tags(p.tags, f"{pf}.tags")
         return ContextPosition(
             symbol=symbol,
             quantity=quantity,

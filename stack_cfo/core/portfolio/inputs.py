@@ -299,6 +299,21 @@ def _text(value: str | None, field_path: str, limit: int = MAX_TEXT_CHARS) -> st
     return value
 
 
+def check_text(value: str, field_path: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """A position's sector or basket (any short text): at most ``limit`` characters (TEXT_TOO_LONG)."""
+    return _text(value, field_path, limit) or ""
+
+
+def check_tags(tags: Sequence[str], field_path: str) -> tuple[str, ...]:
+    """A position's tags: at most MAX_TAGS (TOO_MANY_TAGS) of 1 to MAX_TAG_CHARS characters (INVALID_TAG)."""
+    if len(tags) > MAX_TAGS:
+        raise _bad(field_path, f"at most {MAX_TAGS} tags", "TOO_MANY_TAGS", limit=MAX_TAGS)
+    for j, tag in enumerate(tags):
+        if not tag or len(tag) > MAX_TAG_CHARS:
+            raise _bad(f"{field_path}[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", "INVALID_TAG")
+    return tuple(tags)
+
+
 def check_day(day: date, now: datetime, field_path: str) -> date:
     """A holdings or ledger day: not in the future, not before 1970-01-01."""
     if day < EARLIEST_DATE:
@@ -518,11 +533,7 @@ def _position_check(base: str, prefix: str) -> Callable[[HoldingInput, int], Hol
         if h.average_cost is not None:
             _bounded(h.average_cost, MAX_PRICE, f"{path}.average_cost")
         currency = check_currency(h.currency or base, f"{path}.currency")
-        if len(h.tags) > MAX_TAGS:
-            raise _bad(f"{path}.tags", f"at most {MAX_TAGS} tags", "TOO_MANY_TAGS", limit=MAX_TAGS)
-        for j, tag in enumerate(h.tags):
-            if not tag or len(tag) > MAX_TAG_CHARS:
-                raise _bad(f"{path}.tags[{j}]", f"must be 1 to {MAX_TAG_CHARS} characters", "INVALID_TAG")
+        check_tags(h.tags, f"{path}.tags")
         return dataclasses.replace(
             h,
             symbol=symbol,
