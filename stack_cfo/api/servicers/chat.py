@@ -478,15 +478,17 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
                 after = (datetime.fromisoformat(str(payload["t"])), str(payload["id"]))
             except (KeyError, ValueError):
                 raise invalid("page_token", "is malformed", reason="INVALID_PAGE_TOKEN") from None
-        protos: dict[str, chat_pb2.Session] = {}
+        listed: dict[str, tuple[chat_pb2.Session, int]] = {}
 
         def measure(s: ChatSession) -> int:
             """The session's bytes in the response: the field key (1 byte), the length prefix, the
-            session (its message kept for the page; the store calls this as it reads, off the event
-            loop for a large context, and stops reading once the page is full)."""
-            item = protos[s.id] = session_to_proto(s)
+            session (its message and size kept for the page; the store calls this as it reads every
+            session, off the event loop, and stops reading once the page is full)."""
+            item = session_to_proto(s)
             n = item.ByteSize()
-            return n + 1 + len(_varint(n))
+            n += 1 + len(_varint(n))
+            listed[s.id] = (item, n)
+            return n
 
         page = await self.manager.list_sessions(
             user_id, statuses, limit=size, after=after, max_bytes=self.page_bytes, measure=measure
@@ -495,9 +497,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         next_after = page.next_after
         room = self.page_bytes
         for s in page.sessions:
-            item = protos[s.id] if s.id in protos else session_to_proto(s)
-            n = item.ByteSize()
-            n += 1 + len(_varint(n))
+            item, n = listed[s.id]
             if sessions and n > room:
                 # the page is full: the next one starts after the last session listed
                 last = page.sessions[len(sessions) - 1]

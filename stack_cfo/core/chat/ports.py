@@ -92,11 +92,10 @@ class ChatStore(Protocol):
         measure: Callable[[ChatSession], int] | None = None,
     ) -> SessionRows:
         """At most ``limit`` sessions newest access first (then id descending), strictly after the
-        ``after`` key. With ``max_bytes``, it stops (``cut``) after the first session that takes the
-        sessions read past that many bytes, so that a page of large contexts reads and decodes about
-        a page, not ``limit`` rows. A session's bytes are ``measure(session)`` (called off the event
-        loop for a large one), or without it a bound from above of its Session message (its
-        context's JSON text, its title and a fixed allowance)."""
+        ``after`` key. With ``max_bytes`` and ``measure``, it stops (``cut``) after the first session
+        that takes the sessions read past that many bytes, a session's bytes being
+        ``measure(session)`` (called off the event loop), so that a page of large contexts reads and
+        decodes about a page, not ``limit`` rows."""
         ...
 
     async def delete_session(self, session_id: str, *, at: datetime) -> ChatSession | None: ...

@@ -49,37 +49,15 @@ RECENT_SECONDS = 900.0
 LIST_BATCH_BYTES = 512 * 1024
 """ListSessions reads its rows in batches of about this many stored context bytes (one row at least),
 and stops reading once the page is full: a page of a few large contexts reads little more than it sends."""
-LISTED_OVERHEAD = 1024
-"""Bytes counted for a listed session besides its context's JSON and its title (ids, names, times,
-counters: well under this in the Session message)."""
-
-
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
-
-
-def _listed(
-    row: Mapping[str, Any], cipher: UserCipher, measure: Callable[[ChatSession], int] | None
-) -> tuple[ChatSession, int]:
-    """The session of a ``list_sessions_by_id`` row and its size: ``measure(session)``, or a bound
-    on its size in a Session message: its context's JSON text (opened when sealed) plus its title
-    and :data:`LISTED_OVERHEAD`. A context's JSON is never shorter than its message (every key
-    written, nulls included, each of 4+ characters with quotes and a colon against a 1-2 byte tag
-    and length; decimals as text in both; timestamps as ISO text against ~12 bytes; floats as text
-    with a key of 5+ characters against 9 bytes)."""
-    sid = str(row["id"])
+def _listed(row: Mapping[str, Any], cipher: UserCipher) -> ChatSession:
+    """The session of a ``list_sessions_by_id`` row (its context opened when sealed)."""
     text = row["context_json"]
     value = json.loads(text) if text is not None else None
-    size = _utf8_len(text) if text is not None else 0
     if is_sealed(value):
-        plain = cipher.open(CONTEXT, sid, cast(str, value))
+        plain = cipher.open(CONTEXT, str(row["id"]), cast(str, value))
         if plain is not value:
-            size = _utf8_len(plain)
             value = json.loads(plain)
-    session = session_row({**row, "context": value}, cipher)
-    if measure is not None:
-        return session, measure(session)
-    return session, size + len(session.title.encode()) + LISTED_OVERHEAD
+    return session_row({**row, "context": value}, cipher)
 
 
 def _decode_batch(
@@ -89,17 +67,17 @@ def _decode_batch(
     room: int | None,
     more: bool,
 ) -> tuple[list[ChatSession], int, bool]:
-    """The sessions of ``rows`` (None: a row deleted since the keys were read) in order, their bytes,
-    and whether it stopped with sessions left (``more``: after ``rows``) once their bytes passed
-    ``room``: the rows after that one are not opened."""
+    """The sessions of ``rows`` (None: a row deleted since the keys were read) in order, their bytes
+    by ``measure``, and whether it stopped with sessions left (``more``: after ``rows``) once their
+    bytes passed ``room``: the rows after that one are not opened."""
     out: list[ChatSession] = []
     used = 0
     for i, row in enumerate(rows):
         if row is None:
             continue
-        session, n = _listed(row, cipher, measure)
+        session = _listed(row, cipher)
         out.append(session)
-        used += n
+        used += measure(session) if measure is not None else 0
         if room is not None and used > room:
             return out, used, more or i + 1 < len(rows)
     return out, used, False
@@ -202,7 +180,7 @@ class SessionQueries(RepoBase):
                     {"ids": [k for k, _ in batch], "user_id": user_id, "statuses": params["statuses"]},
                 )
                 rows = {str(r["id"]): r for r in await cur.fetchall()}
-            room = max_bytes - used if max_bytes is not None else None
+            room = max_bytes - used if max_bytes is not None and measure is not None else None
             more = end < len(keys)
             # in a thread: a context stored small may open to megabytes (it is compressed when sealed)
             got, n, cut = await asyncio.to_thread(_decode_batch, [rows.get(k) for k, _ in batch], cipher, measure,
