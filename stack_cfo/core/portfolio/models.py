@@ -104,6 +104,12 @@ class Position:
                 factor *= r
         return factor
 
+    def in_units_on(self, close: Decimal, since: date, day: date) -> Decimal:
+        """A close dated ``since`` in the units held on ``day``: divided by the ratios of the splits
+        dated after ``since`` and on or before ``day`` (closes are recorded as traded)."""
+        factor = self.split_factor(since, day)
+        return close / factor if factor != 1 else close
+
     def __post_init__(self) -> None:
         if not self.symbol or self.symbol != self.symbol.strip():
             raise InvalidArgument.field("symbol", "must be non-empty without surrounding spaces")

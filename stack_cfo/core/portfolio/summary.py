@@ -150,8 +150,7 @@ def _in_todays_units(lp: LivePrice, p: Position, today: date) -> LivePrice:
     assert lp.day is not None
 
     def scaled(value: Decimal | None, since: date) -> Decimal | None:
-        factor = p.split_factor(since, today)  # the splits after ``since``, through today
-        return value / factor if value is not None and factor != 1 else value
+        return p.in_units_on(value, since, today) if value is not None else None  # split after ``since``
 
     since_previous = lp.previous_day if lp.previous_day is not None else lp.day
     return replace(lp, price=scaled(lp.price, lp.day), previous_close=scaled(lp.previous_close, since_previous),
@@ -365,7 +364,7 @@ def _position_row(
             found = start_point(series, boundary, lp.day)
             if found is not None:
                 # a close from before a split, in today's units (closes are recorded as traded)
-                ref = found[1] / p.split_factor(found[0], market_day) if p.splits else found[1]
+                ref = p.in_units_on(found[1], found[0], market_day)
                 start = p.quantity * ref * rate
                 ret = ratio(lp.price - ref, ref)
         change = mv - start if mv is not None and start is not None else _ZERO

@@ -97,15 +97,13 @@ def fx_rate(position: Position, base_currency: str, fx: FxTable, day: date) -> D
 def in_units_held(close: Decimal, since: date, day: date, position: Position | None) -> Decimal:
     """A close dated ``since`` in the units ``position`` holds on ``day``: divided by the ratios of its
     splits dated after ``since`` and on or before ``day`` (:meth:`~.models.Position.split_factor`, as
-    the summary prices it); as it is without a split between them."""
+    the summary prices it, :meth:`~.models.Position.in_units_on`, at the valuation's precision); as it is
+    without a split between them."""
     if position is None or not position.splits or since >= day:
-        return close
-    factor = position.split_factor(since, day)
-    if factor == 1:
         return close
     with localcontext() as ctx:
         ctx.prec = EXACT_DIGITS
-        return close / factor
+        return position.in_units_on(close, since, day)
 
 
 class _Splits:
