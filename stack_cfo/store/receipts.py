@@ -30,7 +30,7 @@ from psycopg.types.json import Jsonb
 
 from stack_cfo.core.provenance import AiSurface, GroundingRecord, Receipt
 from stack_cfo.core.provenance.snapshot import sha256_hex
-from stack_cfo.crypto.fields import CLEAR, SealerSource, UserCipher
+from stack_cfo.crypto.fields import CLEAR, PREFIX, SealerSource, UserCipher
 from stack_cfo.store.db import Database
 
 #: Sealed columns of a user's receipt (bound to the receipt id): the AI text, the text the provider
@@ -89,7 +89,8 @@ def _shares_snapshot(r: Receipt) -> bool:
     return bool(r.user_id and r.data_snapshot and r.data_sha256 and sha256_hex(r.data_snapshot) == r.data_sha256)
 
 
-_SEALED = b"sc1:"
+#: A sealed token's prefix as bytes (a zlib stream never starts with it).
+_SEALED = PREFIX.encode("ascii")
 
 
 def _pack_bytes(c: UserCipher | None, column: str, row: str, raw: bytes) -> bytes | None:
