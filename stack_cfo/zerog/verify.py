@@ -107,7 +107,7 @@ async def verify_answer(
         extra["tee_signed_request"] = request_body.decode("latin-1")
     if response_sha256 is not None:
         extra["response_hash_match"] = str(resp_hash == response_sha256).lower()
-        if response_body is not None and resp_hash == response_sha256 == hashlib.sha256(response_body).hexdigest():
+        if response_body is not None and resp_hash == response_sha256:  # (the bytes response_sha256 hashed)
             extra["tee_signed_response"] = response_body.decode("latin-1")
     if signer.lower() != expected.lower():
         log.warning("zerog: TEE signature of %s answer signed by %s, expected %s", service.provider, signer, expected)
