@@ -58,8 +58,9 @@ class ChatConfig(Section):
     """Answers stating figures that match nothing computed: "flag" them, or "replace" them by the deterministic one."""
     delta_interval: Seconds = setting(0, ge=0, le=1)
     """SendMessage sends at most one delta per this long: the answer text that arrived meanwhile goes out
-    together when it ends; the first delta is never held (0 = one delta per model chunk, token by token).
-    0.05 takes about a fifth off a turn's server CPU (bench/chat_cpu.py)."""
+    together when it ends; the first delta is never held (0 = the text as it arrives, token by token:
+    what one read of the provider's stream brought is one delta, never held). 0.05 takes about a
+    tenth more off a turn's server CPU (bench/chat_cpu.py)."""
     store_retry_for: Seconds = setting(_CHAT.store_retry_for, ge=0, le=25)
     """How long a finished turn retries storing its answer while the database is unavailable (under the
     30 s turn lease, so a retry of the request_id replays the stored answer instead of paying again)."""

@@ -594,14 +594,13 @@ class ZeroGComputeClient:
                                     reason="ZEROG_STREAM_ERROR",
                                 )
                                 break
-                        if texts and pace > 0:
+                        if texts:
+                            # What one read brought (every event the provider had sent by then)
+                            # goes out as one delta: never later than event by event, and one
+                            # write instead of one per event when the process is busy.
                             parts.extend(texts)
                             yield "".join(texts)
                             yielded_at = loop.time()
-                        else:
-                            for text in texts:
-                                parts.append(text)
-                                yield text
                         if done or broke is not None or not chunk:
                             break
                     finished = True

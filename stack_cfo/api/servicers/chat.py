@@ -532,8 +532,9 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         )
         try:
             async for event in events:
-                # A delta per model chunk (or per ``chat.delta_interval``, which the compute
-                # stream paces): sent as bytes (see delta_bytes); the rest as messages.
+                # A delta per read of the provider's stream (or per ``chat.delta_interval``,
+                # which the compute stream paces): sent as bytes (see delta_bytes); the rest as
+                # messages.
                 yield delta_bytes(event.text) if type(event) is Delta else event_to_proto(event)
         finally:
             await events.aclose()  # type: ignore[attr-defined]

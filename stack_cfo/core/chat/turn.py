@@ -375,7 +375,7 @@ class Turns:
             raise
         iterator = stream.__aiter__()
         # The turn's span is current while the compute client runs (as ``current(span)`` makes
-        # it), with the context built once: this loop runs once per model chunk.
+        # it), with the context built once: this loop runs once per delta.
         span_context = trace.set_span_in_context(span)
         attach, detach = otel_context.attach, otel_context.detach
         try:

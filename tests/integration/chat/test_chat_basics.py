@@ -10,13 +10,14 @@ import pytest
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, common_pb2
 from tests.integration.chat.conftest import chat_requests, chat_server, error_info, events, new_user, rid
 from tests.standins.chain_rpc import ChainStandIn
-from tests.standins.zerog_provider import DEFAULT_TEXT, ProviderStandIn
+from tests.standins.zerog_provider import DEFAULT_TEXT, ProviderStandIn, Reply
 
 
 async def test_a_message_streams_an_answer_and_both_are_stored(
     db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
 ) -> None:
     user = new_user()
+    provider.default_reply = Reply.ok(chunk_delay=0.01)  # the model's pieces arrive apart
     async with chat_server(db_dsn, data_dir, chain, provider) as chat:
         s = await chat.create(user)
         assert s.name.startswith(f"users/{user}/sessions/")

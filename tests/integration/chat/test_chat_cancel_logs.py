@@ -41,7 +41,10 @@ async def test_cancelled_streams_log_no_error(
         # One delta per model chunk (no merging): the cancels must land while deltas are being sent.
         async with chat_server(db_dsn, data_dir, chain, provider, chat={"delta_interval": 0}) as chat:
             # A fast answer: most cancels land while the server is sending a delta.
-            provider.default_reply = Reply.ok(text=" ".join(f"w{i}" for i in range(3000)), chunks=3000)
+            # (pieces 1 ms apart: a burst would be read, and sent, as a few large deltas)
+            provider.default_reply = Reply.ok(
+                text=" ".join(f"w{i}" for i in range(3000)), chunks=3000, chunk_delay=0.001
+            )
             cancelled = 0
             for turn in range(8):
                 session = (await chat.create(user, f"chat {turn}")).name

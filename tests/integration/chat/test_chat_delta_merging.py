@@ -1,6 +1,7 @@
 """SendMessage merges the model's chunks into fewer deltas (``chat.delta_interval``, which the
 compute stream paces: tests/integration/zerog/test_zerog_direct.py): every character arrives, in
-order, the first at once; with the interval 0 each chunk is its own delta."""
+order, the first at once; with the interval 0 each piece goes out as it arrives (pieces that
+arrive together, in one read, as one delta)."""
 
 from __future__ import annotations
 
@@ -31,4 +32,5 @@ async def test_chunks_are_merged_into_fewer_deltas_without_losing_text(
         evs = await chat.send(user, s.name, "And now?", request_id=rid())
         _, text, _ = events(evs)
         assert text == TEXT
-        assert len([e for e in evs if e.WhichOneof("event") == "delta"]) == 40
+        # each piece goes out as it arrives (10 ms apart: nearly always alone)
+        assert len([e for e in evs if e.WhichOneof("event") == "delta"]) >= 20
