@@ -438,3 +438,43 @@ async def test_a_rate_sent_the_wrong_way_round_is_corrected_by_sending_it_the_ri
         info, violations = error_details(ei.value)
         assert (info.reason, [f for f, _ in violations]) == ("DUPLICATE_RATE", ["rates[1].date"])
         assert Decimal((await summary(srv, user)).total_value) == right
+
+
+async def test_deleting_every_transaction_returns_to_the_snapshots_stored_before_them(
+    db_dsn: str, data_dir: Path
+) -> None:
+    """The contract (PortfolioService): stored snapshots are kept while the ledger defines the portfolio,
+    and define it again once every transaction is deleted; a portfolio that only ever had transactions
+    has nothing to value then (PORTFOLIO_NOT_FOUND)."""
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        await _prices(srv)
+        st = stub(srv)
+        user, ledger_only = new_user(), new_user()
+        await st.ImportHoldingsHistory(portfolio_pb2.ImportHoldingsHistoryRequest(
+            portfolio=name(user),
+            snapshots=[portfolio_pb2.DatedHoldings(effective_date=pdate(DAYS[0]),
+                                                   positions=[holding("AAA", "10", "90")], cash_balance="100")]),
+            metadata=srv.auth(user), timeout=30)
+        for who in (user, ledger_only):
+            made = await st.BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+                parent=name(who), transactions=[
+                    _tx("DEPOSIT", DAYS[200], amount="1000", client_id="d"),
+                    _tx("BUY", DAYS[200], symbol="AAA", quantity="3", price="100", client_id="b")]),
+                metadata=srv.auth(who), timeout=30)
+            s = await summary(srv, who)
+            assert s.source == portfolio_pb2.PORTFOLIO_SOURCE_LEDGER and s.positions[0].quantity == "3"
+            for tx in reversed(made.transactions):
+                await st.DeleteTransaction(portfolio_pb2.DeleteTransactionRequest(name=tx.name),
+                                           metadata=srv.auth(who), timeout=10)
+        s = await summary(srv, user)
+        assert s.source == portfolio_pb2.PORTFOLIO_SOURCE_SNAPSHOTS
+        assert [(p.symbol, p.quantity) for p in s.positions] == [("AAA", "10")]
+        assert s.risk.observation_count == len(DAYS) - 1  # the snapshots' whole history again
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await summary(srv, ledger_only)
+        assert ei.value.code() == grpc.StatusCode.NOT_FOUND
+        assert error_details(ei.value)[0].reason == "PORTFOLIO_NOT_FOUND"
+        listed = await st.ListTransactions(portfolio_pb2.ListTransactionsRequest(parent=name(user)),
+                                           metadata=srv.auth(user), timeout=10)
+        assert not listed.transactions

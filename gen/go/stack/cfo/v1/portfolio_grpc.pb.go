@@ -131,7 +131,7 @@ type PortfolioSummaryServiceClient interface {
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
-	// every transaction deleted since);
+	// every transaction deleted from a portfolio that had no snapshot before them);
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
 	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
 	GetPortfolioSummary(ctx context.Context, in *GetPortfolioSummaryRequest, opts ...grpc.CallOption) (*PortfolioSummary, error)
@@ -480,7 +480,7 @@ type PortfolioSummaryServiceServer interface {
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
-	// every transaction deleted since);
+	// every transaction deleted from a portfolio that had no snapshot before them);
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
 	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
 	GetPortfolioSummary(context.Context, *GetPortfolioSummaryRequest) (*PortfolioSummary, error)

@@ -3240,11 +3240,11 @@ export const WatchTriggerSchema: GenEnum<WatchTrigger> = /*@__PURE__*/
  * How they coexist: a portfolio becomes ledger-based when its first transaction is recorded. From then on
  * the ledger alone defines holdings, cash and flows on every day; stored snapshots are kept but not used,
  * and SyncPortfolio/ImportHoldingsHistory are FAILED_PRECONDITION (PORTFOLIO_LEDGER_BASED). Deleting every
- * transaction makes it snapshot-based again (its base currency stays): until holdings are synced (or a
- * transaction recorded) it has nothing to value, and GetPortfolioSummary, GetPerformanceHistory and the
- * streams answer NOT_FOUND (PORTFOLIO_NOT_FOUND) as for a portfolio never synced; ListTransactions lists
- * nothing. Market data (RecordPrices, RecordExchangeRates, IngestNews) is
- * shared by both.
+ * transaction makes it snapshot-based again (its base currency stays): the snapshots stored before its
+ * first transaction define its holdings and history again (only EraseUserData removes them); one that
+ * never had a snapshot has nothing to value until holdings are synced (or a transaction recorded), and
+ * GetPortfolioSummary, GetPerformanceHistory and the streams answer NOT_FOUND (PORTFOLIO_NOT_FOUND) as
+ * for a portfolio never synced. ListTransactions lists nothing. Market data (RecordPrices, RecordExchangeRates, IngestNews) is shared by both.
  *
  * History starts where the client's data starts: a portfolio is valued on every trading day from its first
  * holdings date (the earliest snapshot's effective date, or the first transaction's trade date) to today.
@@ -3473,7 +3473,7 @@ export const PortfolioSummaryService: GenService<{
    * Returns the full summary of a portfolio as of now (or as of `as_of_time`).
    *
    * Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
-   * every transaction deleted since);
+   * every transaction deleted from a portfolio that had no snapshot before them);
    * FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
    * INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
    *
