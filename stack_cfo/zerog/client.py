@@ -528,6 +528,7 @@ class ZeroGComputeClient:
                 finished = False
                 pace = opts.pace
                 yielded_at = float("-inf")
+                shown = False  # a delta with more than whitespace reached the caller
                 try:
                     while True:
                         if pace > 0:
@@ -597,10 +598,17 @@ class ZeroGComputeClient:
                         if texts:
                             # What one read brought (every event the provider had sent by then)
                             # goes out as one delta: never later than event by event, and one
-                            # write instead of one per event when the process is busy.
+                            # write instead of one per event when the process is busy. Blank
+                            # text is held until words follow it: an answer of whitespace alone
+                            # is no answer (the offline writer's, with nothing shown before it).
                             parts.extend(texts)
-                            yield "".join(texts)
-                            yielded_at = loop.time()
+                            if shown:
+                                yield "".join(texts)
+                                yielded_at = loop.time()
+                            elif not (held := "".join(parts)).isspace():
+                                shown = True
+                                yield held
+                                yielded_at = loop.time()
                         if done or broke is not None or not chunk:
                             break
                     finished = True
@@ -610,7 +618,7 @@ class ZeroGComputeClient:
                         resp.close()
                         breaker.release(ticket)
 
-                if done and not parts:
+                if done and not shown:
                     # [DONE] (or a whole JSON body) without a word of text is no answer.
                     done = False
                     broke = MalformedAnswer(up.name, "no text in the answer")
@@ -668,7 +676,7 @@ class ZeroGComputeClient:
                     reason="ZEROG_STREAM_TRUNCATED",
                 )
                 breaker.failure(ticket, cause)
-                if parts:
+                if shown:
                     kind = error_type(cause) if not isinstance(cause, StreamTimeout) else f"{cause.kind}_timeout"
                     metrics.ERRORS.labels(label_model, "incomplete").inc()
                     partial = CompletionResult(

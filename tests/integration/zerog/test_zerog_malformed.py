@@ -105,6 +105,32 @@ async def test_a_stream_with_done_but_no_text_gives_the_offline_answer(
     assert r.offline and r.extra["fallback_reason"] == "ZEROG_STREAM_BROKEN"
 
 
+async def test_an_answer_of_whitespace_alone_gives_the_offline_answer_with_nothing_shown(
+    provider: ProviderStandIn, make_client: ClientFactory
+):
+    blank = [ev(chunk({"content": piece})) for piece in ("\n", "  ", "\t\n")]
+    provider.enqueue(Reply.raw_body(*blank, DONE))
+    stream = make_client([provider]).stream(ASK, options=opts())
+    got = [d async for d in stream]
+    r = stream.result
+    assert r is not None and r.offline and r.extra["fallback_reason"] == "ZEROG_STREAM_BROKEN"
+    assert "".join(got) == r.text and FALLBACK in r.text  # no blank delta went out before it
+    # cut before any word: the offline answer too (not an "incomplete" answer of blanks)
+    provider.enqueue(Reply.raw_body(*blank))
+    r = await make_client([provider]).complete(ASK, options=opts())
+    assert r.offline and FALLBACK in r.text
+
+
+async def test_leading_whitespace_goes_out_with_the_first_words(
+    provider: ProviderStandIn, make_client: ClientFactory
+):
+    provider.enqueue(Reply.raw_body(ev(chunk({"content": "\n\n"})), "\n", HELLO, WORLD, DONE))
+    stream = make_client([provider]).stream(ASK, options=opts())
+    got = [d async for d in stream]
+    assert got[0].startswith("\n\nHello") and "".join(got) == "\n\nHello world."
+    assert stream.result is not None and stream.result.text == "\n\nHello world." and not stream.result.offline
+
+
 async def test_comments_blank_lines_other_fields_and_unknown_keys_are_still_read(
     provider: ProviderStandIn, make_client: ClientFactory
 ):
