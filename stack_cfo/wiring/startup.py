@@ -8,6 +8,7 @@ configured secret can reach a log line.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from stack_cfo.config import Config, ConfigError
@@ -69,11 +70,19 @@ def register_config_secrets(config: Config) -> None:
 def check_feature_configs(config: Config) -> None:
     """Check at start-up what loading the config cannot, so a bad value stops the process
     (exit 2, naming the key) instead of failing on first use: the archive master keys (well
-    formed, and present whenever the database is external)."""
+    formed, and present whenever the database is external). Then warn about what a setting
+    allows that production must not: webhooks to private and loopback addresses (``serve`` and
+    ``scheduler`` both build a webhook sender; under ``serve --workers N`` the supervisor says it,
+    once, not every worker)."""
     if config.archive.master_keys is not None or config.database.url is not None:
         from stack_cfo.wiring.archive import master_keys
 
         master_keys(config)
+    if not os.environ.get("STACK_CFO_WORKER_INDEX"):
+        from stack_cfo.core.notifications.webhooks import warn_if_private_networks_allowed
+
+        key = "notifications.webhook.allow_private_networks"
+        warn_if_private_networks_allowed(config.notifications.webhook.allow_private_networks, config.label(key))
 
 
 async def check_compute_model(config: Config) -> None:

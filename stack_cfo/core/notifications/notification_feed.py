@@ -3,11 +3,14 @@ GetNotificationFeed, UpdateNotificationFeed, WatchNotifications and AcknowledgeN
 
 While a feed is enabled the planner gives every notification one more row, on channel ``feed``. The
 delivery worker renders it like any other and *publishes* it instead of sending it: the row becomes
-``awaiting_ack`` with its document and a cursor (``feed_seq``) taken under a per-feed lock held until
-commit, so cursors become visible in increasing order and a reader that saw cursor N can never later
-find a new row below N. A stream sends, in cursor order, every row that is neither acknowledged nor
-expired: first what is already there, then what is published while it waits (woken through
-:class:`FeedWakeups` by PostgreSQL NOTIFY, with a poll as fallback). Acknowledged rows become ``sent``
+``awaiting_ack`` with its document and a cursor (``feed_seq``): the next value of the feed's own counter,
+taken under a per-feed lock held until commit, so cursors become visible in increasing order and a reader
+that saw cursor N can never later find a new row below N. Each feed counts 1, 2, 3... by itself (a shared
+counter would tell one service how much the others get), and the counter is never lowered, so a cursor
+the feed handed out stays a valid resume point after its rows are gone (acknowledged and deleted by
+retention, or erased with their user). A stream sends, in cursor order, every row that is neither
+acknowledged nor expired: first what is already there, then what is published while it waits (woken
+through :class:`FeedWakeups` by PostgreSQL NOTIFY, with a poll as fallback). Acknowledged rows become ``sent``
 and are never streamed again; rows unacknowledged past their deadline (publication + ack grace) become
 ``expired``. So nothing is lost, and a notification is streamed more than once only while it is
 unacknowledged (the documented duplicate window).
@@ -72,7 +75,7 @@ class FeedStore(Protocol):
         self, service: str, *, enabled: bool, kinds: Sequence[NotificationKind]
     ) -> NotificationFeed: ...
     async def feed_last_seq(self, feed_id: int) -> int:
-        """The highest cursor the feed ever handed out, 0 when none."""
+        """The highest cursor the feed ever handed out, 0 when none (its rows may be gone since)."""
         ...
 
     async def feed_items(self, feed_id: int, *, after_seq: int, limit: int) -> list[FeedItem]:

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -34,6 +35,8 @@ from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, Res
 from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.core.notifications.pages import IdPage, id_page
 from stack_cfo.secret import Secret
+
+log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2048
@@ -213,6 +216,22 @@ async def checked_addresses(host: str, port: int, *, allow_private: bool, resolv
     if refused:
         raise AddressBlocked(f"{host} resolves to a non-public address ({refused[0]})")
     return addresses
+
+
+def warn_if_private_networks_allowed(
+    allowed: bool, setting: str = "notifications.webhook.allow_private_networks"
+) -> None:
+    """One WARNING at start-up (the server and the scheduler) while ``allow_private_networks`` is on: the
+    SSRF guard is off, so an endpoint registered by any user may make this process call loopback, private
+    and link-local addresses (the database, a cloud metadata service, internal admin ports). ``setting``
+    names it as the operator set it."""
+    if allowed:
+        log.warning(
+            "%s is on: webhooks may reach private and loopback addresses (plain http:// too); the SSRF "
+            "guard is off, which only local tests and on-premise receivers want",
+            setting,
+            extra={"setting": setting},
+        )
 
 
 # -- use cases -------------------------------------------------------------------------------------------

@@ -70,19 +70,31 @@ RETURNING id
 SELECT id, service FROM notification_feeds WHERE id = ANY(%(ids)s::bigint[])
 
 -- name: lock_feed
--- Held to commit: cursors (feed_seq) of one feed become visible in the order they are taken.
+-- Held to commit: cursors (feed_seq) of one feed are taken one after another from its counter
+-- (notification_feeds.last_seq) and become visible in the order they are taken.
 SELECT pg_advisory_xact_lock(hashtext('stack_cfo.feed:' || %(feed_id)s::text))
 
 -- name: publish_feed
+-- The row's cursor is the next value of its feed's own counter (migration 26), taken only when the
+-- claim still holds: a feed's cursors are 1, 2, 3... whatever other feeds publish.
+WITH claimed AS (
+    SELECT id, target_id FROM notification_outbox
+    WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
+    FOR UPDATE
+), next_cursor AS (
+    UPDATE notification_feeds f SET last_seq = f.last_seq + 1
+    FROM claimed c WHERE f.id = c.target_id
+    RETURNING f.last_seq
+)
 UPDATE notification_outbox
-SET status = 'awaiting_ack', feed_seq = nextval('notification_feed_seq'), content = %(content)s,
+SET status = 'awaiting_ack', feed_seq = (SELECT last_seq FROM next_cursor), content = %(content)s,
     title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
     degraded_reason = %(degraded_reason)s, receipt_ids = %(receipt_ids)s::uuid[],
     locale = %(locale)s, locale_fallback_from = %(locale_fallback_from)s,
     deadline = coalesce(%(now)s::timestamptz, now()) + %(grace)s,
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
+WHERE id = (SELECT id FROM claimed)
 RETURNING id, run_id, feed_seq
 
 -- name: notify_feed
@@ -100,9 +112,9 @@ ORDER BY o.feed_seq
 LIMIT %(limit)s
 
 -- name: feed_last_seq
--- The highest cursor the feed ever handed out (0 when none): a resume cursor above it was not this feed's.
-SELECT coalesce(max(feed_seq), 0) AS last FROM notification_outbox
-WHERE channel = 'feed' AND target_id = %(feed_id)s AND feed_seq IS NOT NULL
+-- The highest cursor the feed ever handed out (0 when none), its counter: deleting rows (erasure,
+-- retention) never lowers it. A resume cursor above it was not this feed's.
+SELECT coalesce((SELECT last_seq FROM notification_feeds WHERE id = %(feed_id)s), 0) AS last
 
 -- name: acknowledge_feed
 UPDATE notification_outbox

@@ -1,0 +1,10 @@
+-- Back to migration 25: one sequence for every feed's cursors. It starts above every cursor any feed
+-- handed out, so each feed's cursors keep increasing.
+CREATE SEQUENCE notification_feed_seq;
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE notification_feed_seq TO stack_cfo_app, stack_cfo_system;
+SELECT setval('notification_feed_seq', last, true)
+FROM (SELECT greatest(
+          (SELECT max(last_seq) FROM notification_feeds),
+          (SELECT max(feed_seq) FROM notification_outbox WHERE channel = 'feed')) AS last) m
+WHERE last > 0;
+ALTER TABLE notification_feeds DROP COLUMN IF EXISTS last_seq;
