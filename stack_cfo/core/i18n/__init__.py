@@ -17,7 +17,7 @@ import copy
 import logging
 import re
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 from babel.numbers import NumberPattern, format_currency, format_decimal, get_plus_sign_symbol
 
+from stack_cfo.core.decimals import WIDE
 from stack_cfo.core.i18n.catalogs import translations
 from stack_cfo.core.i18n.locales import (
     ENGLISH,
@@ -131,8 +132,13 @@ class Localizer:
         return self._sign(text, q > 0, signed)
 
     def number(self, value: float | Decimal, *, digits: int = 2) -> str:
+        """``value`` with ``digits`` decimals (half-even) in the locale's format: ``1,234.50``,
+        ``1.234,50``; a negative that rounds to zero is written as zero (``0,00``, never ``-0,00``)."""
+        q = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN, context=WIDE)
+        if q == 0:
+            q = abs(q)
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(Decimal(str(value)), format=pattern, locale=self._loc)
+        return format_decimal(q, format=pattern, locale=self._loc)
 
     def percent_of(self, percent: float | Decimal, *, signed: bool = False, digits: int = 2) -> str:
         """A value already in percent (``12.5`` -> ``12.50%`` / ``12,50 %``)."""

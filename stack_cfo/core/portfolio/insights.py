@@ -60,9 +60,15 @@ def frac(x: float) -> str:
     return f"{x:.6f}"
 
 
+def _shown(x: float) -> float:
+    """``x`` rounded to the one decimal shown, a negative that rounds to zero made zero ("+0.0", never "-0.0")."""
+    return round(float(x), 1) + 0.0  # -0.0 + 0.0 is 0.0
+
+
 def pct(x: float, *, signed: bool = False) -> str:
     """A fraction as a percentage for messages: 0.1234 -> '12.3%'."""
-    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+    v = _shown(x * 100)
+    return f"{v:+.1f}%" if signed else f"{v:.1f}%"
 
 
 def points(x: float) -> str:
@@ -235,7 +241,7 @@ def _lagging_baskets(
             if c.week_return is not None:
                 numbers[f"worst_{k}_week_return"] = frac(c.week_return)
             ret = f"{pct(c.week_return, signed=True)}, " if c.week_return is not None else ""
-            parts.append(f"{_name(c.symbol)} ({ret}{c.contribution * 100:+.1f} points)")
+            parts.append(f"{_name(c.symbol)} ({ret}{_shown(c.contribution * 100):+.1f} points)")
         why = f"; biggest drags: {', '.join(parts)}" if parts else ""
         out.append(
             Insight(

@@ -43,14 +43,20 @@ def money(amount: Decimal, currency: str, *, signed: bool = False) -> str:
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
 
 
+def _shown(x: float, digits: int) -> float:
+    """``x`` rounded as it is shown, a negative that rounds to zero made zero ("0.0", never "-0.0")."""
+    return round(float(x), digits) + 0.0  # -0.0 + 0.0 is 0.0
+
+
 def pct(x: float, *, signed: bool = False, digits: int = 1) -> str:
-    return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
+    v = _shown(x * 100, digits)
+    return f"{v:+.{digits}f}%" if signed else f"{v:.{digits}f}%"
 
 
 def _metric(m: Metric, fmt: str = "pct") -> str | None:
     if m.value is None:
         return None
-    return pct(m.value) if fmt == "pct" else f"{m.value:.2f}"
+    return pct(m.value) if fmt == "pct" else f"{_shown(m.value, 2):.2f}"
 
 
 def _movers(summary: PortfolioSummary, limit: int) -> list[PositionSummary]:
