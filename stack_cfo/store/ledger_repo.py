@@ -24,7 +24,12 @@ from psycopg.rows import tuple_row
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio.inputs import base_currency_changed
-from stack_cfo.core.portfolio.ledger import by_client_id, group_of, with_currencies
+from stack_cfo.core.portfolio.ledger import (
+    by_client_id,
+    group_of,
+    splits_taking_a_trades_currency,
+    with_currencies,
+)
 from stack_cfo.core.portfolio.models import PriceSeries
 from stack_cfo.core.portfolio.ports import LedgerCheck, RateInput, RecordResult
 from stack_cfo.core.portfolio.transactions import (
@@ -173,7 +178,9 @@ class LedgerRepository:
     ) -> BatchCreateResult:
         """Record validated rows (all or nothing); a row with an empty currency is recorded in the
         portfolio's base currency, read from the locked portfolio row (``base_currency`` when this
-        call creates the portfolio), a SPLIT in its symbol's (:func:`~.ledger.with_currencies`).
+        call creates the portfolio), a SPLIT in its symbol's (:func:`~.ledger.with_currencies`);
+        the SPLITs recorded before their symbol's first trade take its currency with it
+        (:func:`~.ledger.splits_taking_a_trades_currency`).
         ``check`` sees the ledger as it would be after the write, the new rows named by their
         position in ``rows`` (``transactions[k]``; a row whose client id is
         recorded with other content is among them, for the check to refuse), before anything is
@@ -203,9 +210,12 @@ class LedgerRepository:
         # locked (a concurrent first write may have created the portfolio in another one); a SPLIT's is
         # its symbol's, which the ledger knows.
         existing: list[Transaction] | None = None
-        if any(r.type is TransactionType.SPLIT and not r.currency for r in rows):
+        unset = {r.symbol for r in rows if r.type is TransactionType.SPLIT and not r.currency}
+        if unset:
             existing = await self._all(conn, user_id, cipher)
-        rows = with_currencies(rows, existing or (), locked_base)
+            rows = with_currencies(rows, existing, locked_base, await self._price_currencies(conn, unset))
+        else:
+            rows = with_currencies(rows, (), locked_base)
         client_ids = sorted({r.client_id for r in rows if r.client_id})
         stored: dict[str, Transaction] = {}
         if client_ids:
@@ -229,10 +239,19 @@ class LedgerRepository:
         if new:
             if existing is None:
                 existing = await self._all(conn, user_id, cipher)
+            # SPLITs recorded before their symbol's first trade take its currency (their own was a guess)
+            relabelled = splits_taking_a_trades_currency(existing, [t for _, t in new])
+            existing = [t if t.id not in relabelled else
+                        dataclasses.replace(t, data=dataclasses.replace(t.data, currency=relabelled[t.id]))
+                        for t in existing]
             everything = existing + [t for _, t in new]
             values = await off_loop(len(new), lambda: [_sealed_values(cipher, t.id, t.data) for _, t in new])
             prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})
             check(everything, prices, {t.id: f"transactions[{i}]" for i, t in new})
+            if relabelled:
+                ids = sorted(relabelled)
+                await conn.execute(Q.set_currencies, {"user_id": user_id, "now": now, "ids": ids,
+                                                      "currencies": [relabelled[i] for i in ids]})
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.insert_transactions, {
                 "user_id": user_id,

@@ -70,3 +70,23 @@ async def test_a_nul_character_is_refused_by_line_and_field(db_dsn: str, data_di
         for dry_run in (True, False):
             code, _, err = await _run(cfg, user, text, dry_run=dry_run)
             assert code == 1 and "error: line 2, field note:" in err and "(INVALID_TEXT)" in err, err
+
+
+async def test_the_dry_run_lets_a_split_recorded_first_take_its_symbols_first_trades_currency(
+    db_dsn: str, data_dir: Path
+) -> None:
+    """A SPLIT without a currency recorded before its symbol's first trade takes that trade's currency
+    when it comes: the dry run of the trade accepts it as the import does (it refused it with
+    CURRENCY_MISMATCH, the split's stand-in currency being the base currency)."""
+    clock = FrozenClock(evening(date(2026, 10, 30)))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        cfg = test_config(db_dsn, data_dir)
+        user = new_user()
+        first = HEADER + "2026-10-05,DEPOSIT,,,,10000,EUR,,,dep-1,\n2026-10-05,SPLIT,SPLT,,,,,,10,s1,\n"
+        code, out, err = await _run(cfg, user, first, base_currency="EUR")
+        assert code == 0, err
+        usd_buy = HEADER + "2026-10-06,BUY,SPLT,5,20,,USD,,,b1,\n"
+        code, out, err = await _run(cfg, user, usd_buy, dry_run=True)
+        assert code == 0 and "1 transactions would be recorded" in out, err
+        code, out, err = await _run(cfg, user, usd_buy)
+        assert code == 0 and "imported: 1 recorded" in out, err

@@ -550,25 +550,56 @@ def oversold_message(o: Oversold) -> str:
 
 
 def with_currencies(
-    rows: Sequence[TransactionInput], stored: Iterable[Transaction], base: str
+    rows: Sequence[TransactionInput], stored: Iterable[Transaction], base: str,
+    price_currency: Mapping[str, str] | None = None,
 ) -> list[TransactionInput]:
     """``rows`` (validated) each with a currency: a row sent without one is in the base currency,
     except a SPLIT, which uses none (the contract: it needs only ``symbol`` and ``split_ratio``) and
-    takes its symbol's: the currency of the symbol's earliest ``stored`` transaction, else of its
-    earliest row here that has one (trade date, then request order), else the base currency. A
-    SPLIT sent with a currency keeps it (the ledger check refuses one other than its symbol's)."""
+    takes its symbol's: the currency of the symbol's earliest ``stored`` transaction other than a
+    SPLIT, else of its earliest row here other than a SPLIT that has one (trade date, then request
+    order), else of its earliest stored SPLIT (which the ledger check compares it with), else of its
+    recorded prices (``price_currency``), else the base currency. A SPLIT sent with a currency keeps it
+    (the ledger check refuses one other than its symbol's). A SPLIT recorded before its symbol's first
+    trade takes that trade's currency when the trade comes (:func:`splits_taking_a_trades_currency`),
+    so a stand-in never blocks a trade."""
     if all(r.currency for r in rows):
         return list(rows)
     out = [r if r.currency or r.type is T.SPLIT else dataclasses.replace(r, currency=base) for r in rows]
-    symbol_currency: dict[str, str] = {}
+    traded: dict[str, str] = {}
+    split_only: dict[str, str] = {}
     for t in sorted(stored, key=lambda t: (t.trade_date, t.seq)):
         if group_of(t) != CASH_BOOK:
-            symbol_currency.setdefault(t.data.symbol, t.data.currency)
+            (split_only if t.type is T.SPLIT else traded).setdefault(t.data.symbol, t.data.currency)
     for i in sorted(range(len(out)), key=lambda i: (out[i].trade_date or date.min, i)):
         r = out[i]
-        if r.currency and r.type in SYMBOL_TYPES and r.symbol:
-            symbol_currency.setdefault(r.symbol, r.currency)
-    return [r if r.currency else dataclasses.replace(r, currency=symbol_currency.get(r.symbol, base)) for r in out]
+        if r.currency and r.type in SYMBOL_TYPES and r.type is not T.SPLIT and r.symbol:
+            traded.setdefault(r.symbol, r.currency)
+    prices = price_currency or {}
+
+    def symbol_currency(symbol: str) -> str:
+        return traded.get(symbol) or split_only.get(symbol) or prices.get(symbol) or base
+
+    return [r if r.currency else dataclasses.replace(r, currency=symbol_currency(r.symbol)) for r in out]
+
+
+def splits_taking_a_trades_currency(stored: Iterable[Transaction], written: Iterable[Transaction]) -> dict[str, str]:
+    """The stored SPLITs that take the currency of their symbol's first trade, ``{id: currency}``: a
+    symbol whose stored transactions are all SPLITs (recorded before any trade of it, their currency
+    the prices', the base currency or one sent) takes the currency of its earliest ``written``
+    transaction other than a SPLIT (trade date, then recording order), and so do its SPLITs in
+    another one. A split moves no money: its currency only says which symbol's it is, and the
+    symbol's is its trades'."""
+    books = group_transactions(stored)
+    first: dict[str, str] = {}
+    for t in sorted(written, key=lambda t: (t.trade_date, t.seq)):
+        if group_of(t) != CASH_BOOK and t.type is not T.SPLIT:
+            first.setdefault(t.data.symbol, t.data.currency)
+    out: dict[str, str] = {}
+    for symbol, ccy in first.items():
+        rows = books.get(symbol, [])
+        if rows and all(t.type is T.SPLIT for t in rows):
+            out.update((t.id, ccy) for t in rows if t.data.currency != ccy)
+    return out
 
 
 def ledger_symbols(transactions: Iterable[Transaction]) -> frozenset[str]:
@@ -589,5 +620,6 @@ __all__ = [
     "group_transactions",
     "oversells",
     "oversold_message",
+    "splits_taking_a_trades_currency",
     "with_currencies",
 ]

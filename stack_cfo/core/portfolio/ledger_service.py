@@ -50,6 +50,7 @@ from stack_cfo.core.portfolio.ledger import (
     group_transactions,
     oversells,
     oversold_message,
+    splits_taking_a_trades_currency,
     with_currencies,
 )
 from stack_cfo.core.portfolio.models import PriceSeries
@@ -62,6 +63,7 @@ from stack_cfo.core.portfolio.transactions import (
     CostBasisMethod,
     Transaction,
     TransactionInput,
+    TransactionType,
     client_id_reused,
     too_many_transactions,
     validate_transaction,
@@ -388,11 +390,18 @@ class LedgerUseCases:
         # as the store records them: without a currency, the base currency's, a SPLIT its symbol's
         sent = [valid[i] if command.transactions[i].currency else dataclasses.replace(valid[i], currency="")
                 for i in indices]
-        rows = with_currencies(sent, existing, stored_base or requested or "USD")
+        unset = {r.symbol for r in sent if r.type is TransactionType.SPLIT and not r.currency}
+        rows = with_currencies(sent, existing, stored_base or requested or "USD",
+                               await price_currencies(unset) if unset else None)
         stored = {t.data.client_id: t for t in existing if t.data.client_id}
         new = [(k, r) for k, (r, repeat) in enumerate(zip(rows, by_client_id(rows, stored), strict=True))
                if repeat is None]
         fresh = [Transaction(f"new-{k}", 2**62 + k, r, now, now) for k, r in new]
+        # SPLITs recorded before their symbol's first trade take its currency, as the write relabels them
+        relabelled = splits_taking_a_trades_currency(existing, fresh)
+        existing = [t if t.id not in relabelled else
+                    dataclasses.replace(t, data=dataclasses.replace(t.data, currency=relabelled[t.id]))
+                    for t in existing]
         prices = await price_currencies({r.symbol for _, r in new if r.symbol}) if new else {}
         # as the store's write: with nothing new, the check sees no transactions
         _BatchCheck(command.user_id, indices, refused)(

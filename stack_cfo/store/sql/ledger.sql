@@ -93,6 +93,13 @@ SET txn_type = %(type)s, trade_date = %(date)s, book = %(book)s, symbol = %(symb
 WHERE user_id = %(user_id)s AND id = %(id)s
 RETURNING revision, updated_at
 
+-- name: set_currencies
+-- SPLITs recorded before their symbol's first trade, taking its currency when it comes.
+UPDATE portfolio_transactions AS p
+SET currency = n.currency, updated_at = %(now)s, revision = nextval('portfolio_transaction_revisions')
+FROM unnest(%(ids)s::uuid[], %(currencies)s::text[]) AS n(id, currency)
+WHERE p.user_id = %(user_id)s AND p.id = n.id
+
 -- name: delete_one
 DELETE FROM portfolio_transactions WHERE user_id = %(user_id)s AND id = %(id)s
 

@@ -1,0 +1,57 @@
+"""A SPLIT without a currency before its symbol's first trade: it takes the symbol's recorded prices'
+currency (else a stand-in, the base currency), and the symbol's first trade gives its currency to
+the SPLITs stored before it (:func:`~stack_cfo.core.portfolio.ledger.splits_taking_a_trades_currency`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+from stack_cfo.core.portfolio.ledger import splits_taking_a_trades_currency, with_currencies
+from stack_cfo.core.portfolio.transactions import Transaction, TransactionInput
+from stack_cfo.core.portfolio.transactions import TransactionType as T
+
+NOW = datetime(2026, 6, 12, tzinfo=UTC)
+D0, D1, D2, D3 = date(2026, 6, 8), date(2026, 6, 9), date(2026, 6, 10), date(2026, 6, 11)
+
+
+def row(kind: T, day: date, currency: str = "", **kw: object) -> TransactionInput:
+    return TransactionInput(type=kind, trade_date=day, currency=currency, **kw)  # type: ignore[arg-type]
+
+
+def split(symbol: str = "NVDA", currency: str = "", day: date = D2) -> TransactionInput:
+    return row(T.SPLIT, day, currency, symbol=symbol, split_ratio=D(10))
+
+
+def buy(currency: str, symbol: str = "NVDA", day: date = D1) -> TransactionInput:
+    return row(T.BUY, day, currency, symbol=symbol, quantity=D(10), price=D(1200))
+
+
+def stored(i: int, data: TransactionInput) -> Transaction:
+    return Transaction(str(i), i, data, NOW, NOW, i)
+
+
+def test_a_split_takes_the_currency_of_its_symbols_prices_before_the_base() -> None:
+    out = with_currencies([split(), split("AAA")], [], "EUR", {"NVDA": "USD"})
+    assert [r.currency for r in out] == ["USD", "EUR"]
+
+
+def test_the_symbols_trades_come_before_its_prices_and_its_stored_splits() -> None:
+    ledger = [stored(1, split(currency="EUR", day=D0)), stored(2, buy("USD"))]
+    assert with_currencies([split(day=D3)], ledger, "EUR", {"NVDA": "GBP"})[0].currency == "USD"
+    assert with_currencies([split(day=D3), buy("CHF")], [stored(1, split(currency="EUR"))], "EUR",
+                           {"NVDA": "GBP"})[0].currency == "CHF"
+    # a symbol with stored splits only: another split agrees with them (the ledger check compares them)
+    assert with_currencies([split(day=D3)], [stored(1, split(currency="EUR"))], "EUR",
+                           {"NVDA": "USD"})[0].currency == "EUR"
+
+
+def test_the_first_trade_gives_its_currency_to_the_splits_stored_before_it() -> None:
+    ledger = [stored(1, split(currency="EUR")), stored(2, split(currency="EUR", day=D3)),
+              stored(3, split("AAA", currency="EUR")), stored(4, split("BBB", currency="GBP")),
+              stored(5, buy("GBP", symbol="BBB"))]
+    written = [stored(10, buy("USD", day=D3)), stored(11, buy("CHF", day=D0)), stored(12, buy("JPY", symbol="BBB")),
+               stored(13, split("AAA", currency="EUR")), stored(14, row(T.DEPOSIT, D0, "USD", amount=D(1)))]
+    # NVDA's earliest trade is the CHF one; AAA gets no trade; BBB was traded already
+    assert splits_taking_a_trades_currency(ledger, written) == {"1": "CHF", "2": "CHF"}
+    assert splits_taking_a_trades_currency(ledger, [stored(10, buy("EUR"))]) == {}  # already in it
