@@ -66,3 +66,17 @@ def test_insight_messages_write_no_negative_zero() -> None:
     assert insights.pct(-0.0001, signed=True) == "+0.0%"
     assert insights.pct(-0.0001) == "0.0%"
     assert insights.pct(-0.0006, signed=True) == "-0.1%"
+
+
+@pytest.mark.parametrize("tag", ["en", "de", "fr", "es"])
+def test_a_localized_number_of_any_size_is_written_never_raised(tag: str) -> None:
+    """Rounding first must not make number() raise where Babel wrote something: infinities and NaN
+    as Babel writes them, and values too large for a 28-digit context in full."""
+    loc = localizer(tag)
+    assert "∞" in loc.number(float("inf")) and loc.number(float("-inf")).startswith("-")
+    assert "NaN" in loc.number(float("nan"))
+    big = loc.number(1e300, digits=2)
+    assert len(re.sub(r"\D", "", big)) == 303  # 301 digits and two decimals
+    assert re.sub(r"\D", "", loc.number(Decimal("123456789012345678901234567890.125"), digits=2)) == (
+        "12345678901234567890123456789012"
+    )

@@ -17,7 +17,7 @@ import copy
 import logging
 import re
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Protocol
 
@@ -134,11 +134,16 @@ class Localizer:
     def number(self, value: float | Decimal, *, digits: int = 2) -> str:
         """``value`` with ``digits`` decimals (half-even) in the locale's format: ``1,234.50``,
         ``1.234,50``; a negative that rounds to zero is written as zero (``0,00``, never ``-0,00``)."""
-        q = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN, context=WIDE)
-        if q == 0:
-            q = abs(q)
+        q = Decimal(str(value))
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(q, format=pattern, locale=self._loc)
+        if not q.is_finite():  # NaN, ±∞: as Babel writes them
+            return format_decimal(q, format=pattern, locale=self._loc)
+        # precise enough for every digit shown, however large (Babel quantizes in the current context)
+        with localcontext(Context(prec=max(WIDE.prec, q.adjusted() + digits + 2))) as ctx:
+            q = q.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN, context=ctx)
+            if q == 0:
+                q = abs(q)
+            return format_decimal(q, format=pattern, locale=self._loc)
 
     def percent_of(self, percent: float | Decimal, *, signed: bool = False, digits: int = 2) -> str:
         """A value already in percent (``12.5`` -> ``12.50%`` / ``12,50 %``)."""
