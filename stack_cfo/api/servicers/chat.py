@@ -49,6 +49,7 @@ from stack_cfo.core.chat.models import (
     RiskFigure,
     SessionStatus,
 )
+from stack_cfo.core.chat.portfolio_context import MAX_CONTEXT_BYTES, bounded
 from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
 from stack_cfo.core.errors import NotFound, each_checked
@@ -70,10 +71,6 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 #: 8 MiB by default) and gRPC's default 4 MiB receive limit of clients that kept it. A page always
 #: holds at least one session.
 MAX_PAGE_BYTES = 4 * 1024 * 1024 - 4096
-MAX_CONTEXT_BYTES = 4 * 1024 * 1024 - 16 * 1024
-"""A supplied PortfolioContext larger than this serialized is refused (CONTEXT_TOO_LARGE): a session
-with it (its title and other fields take at most a few KiB) still fits a 4 MiB message (GetSession, a
-ListSessions page of one), the receive limit clients have by default."""
 _NEURON = Decimal(10) ** -18
 
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +316,11 @@ def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) 
     if archived:
         out.archive_address = s.archive_address or ""
     context_to_proto(s.context, out.portfolio_context)
+    if out.portfolio_context.ByteSize() > MAX_CONTEXT_BYTES:  # ~2 ms for 4 MB
+        # stored before snapshots and supplied contexts were bounded by their serialized size: sent
+        # bounded as a snapshot is now, or no call could read the session (nor list its user's)
+        out.ClearField("portfolio_context")
+        context_to_proto(bounded(s.context), out.portfolio_context)
     for field, value in (
         ("create_time", s.created_at),
         ("update_time", s.updated_at),
@@ -329,6 +331,34 @@ def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) 
     if messages is not None:
         out.messages.extend(message_to_proto(m) for m in messages)
     return out
+
+
+#: The key of ``Session.messages`` (field 16, length-delimited: two bytes), as checked below.
+_MESSAGES_KEY_BYTES = 2
+assert chat_pb2.Session.DESCRIPTOR.fields_by_name["messages"].number == 16
+
+
+def with_recent_messages(out: chat_pb2.Session, messages: list[ChatMessage], max_bytes: int) -> int:
+    """Add to ``out`` the most recent of ``messages`` (oldest first) that keep it within
+    ``max_bytes`` serialized, in order; the older ones are left out (``message_count`` still
+    counts them). Returns how many were left out."""
+    room = max_bytes - out.ByteSize()
+    kept: list[chat_pb2.ChatMessage] = []
+    for m in reversed(messages):
+        item = message_to_proto(m)
+        n = item.ByteSize()
+        n += _MESSAGES_KEY_BYTES + len(_varint(n))
+        if n > room:
+            break
+        room -= n
+        kept.append(item)
+    kept.reverse()
+    out.messages.extend(kept)
+    left_out = len(messages) - len(kept)
+    if left_out:
+        # a transcript read after the session row may hold messages the row's count has not seen
+        out.message_count = max(out.message_count, len(messages))
+    return left_out
 
 
 def _varint(n: int) -> bytes:
@@ -457,7 +487,12 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         session, messages = await self.manager.get_session(
             user_id, session_id, with_messages=full, touch=not principal.is_service
         )
-        return session_to_proto(session, messages)
+        out = session_to_proto(session)
+        if messages is not None:
+            # within what a client receives by default (4 MiB; the page size of ListSessions): a
+            # session whose context and transcript together are larger sends its latest messages
+            with_recent_messages(out, messages, self.page_bytes)
+        return out
 
     async def ListSessions(
         self, request: chat_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
@@ -556,6 +591,19 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
                     max_bytes=str(MAX_CONTEXT_BYTES),
                 )
             supplied = context_from_proto(request.portfolio_context, self.manager.now())
+            # as the session stores and returns it: empty currencies filled in (the base currency),
+            # the snapshot time set, risk metrics without a reason given UNDEFINED, amounts in plain
+            # notation (100 for 1E+2)
+            stored = chat_pb2.PortfolioContext()
+            context_to_proto(supplied, stored)
+            if (size := stored.ByteSize()) > MAX_CONTEXT_BYTES:
+                raise invalid(
+                    "portfolio_context",
+                    f"is larger than {MAX_CONTEXT_BYTES} bytes serialized as the session stores it ({size})",
+                    reason="CONTEXT_TOO_LARGE",
+                    max_bytes=str(MAX_CONTEXT_BYTES),
+                    stored_bytes=str(size),
+                )
         # a user's refresh is a write of the session (last_access_time); a service's is not
         session = await self.manager.update_context(user_id, session_id, supplied, touch=not principal.is_service)
         return session_to_proto(session)

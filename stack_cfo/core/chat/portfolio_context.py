@@ -88,25 +88,97 @@ def _diversification(d: Diversification) -> ContextDiversification:
     )
 
 
-#: The largest snapshot a session keeps, as JSON (never smaller than the message a client reads it in):
-#: within what a session's reads may send, so no portfolio makes a session no call can read.
+#: The largest snapshot a session keeps, in UTF-8 bytes of its stored JSON.
 MAX_SNAPSHOT_JSON = 4 * 1024 * 1024
+#: The largest context a session holds, in bytes of the contract's ``PortfolioContext`` serialized
+#: (4 MiB less 16 KiB): the session with it (its title and other fields take at most a few KiB)
+#: still fits a 4 MiB message (GetSession, a ListSessions page of one, the CreateSession answer),
+#: the receive limit gRPC clients have by default. Snapshots are bounded by it, and a context a
+#: service supplies larger than this is refused (UpdatePortfolioContext, CONTEXT_TOO_LARGE).
+MAX_CONTEXT_BYTES = 4 * 1024 * 1024 - 16 * 1024
 
 
 def _json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    """UTF-8 bytes of ``value`` as compact JSON (what the session stores)."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
-def bounded(ctx: PortfolioContext, limit: int = MAX_SNAPSHOT_JSON) -> PortfolioContext:
-    """``ctx`` within ``limit`` bytes of JSON: as it is when it fits (every portfolio of ordinary
-    size); else without its positions' tags and its baskets' and sectors' member lists, and, if
-    still too large, with its largest positions by market value only (in their order; the totals,
-    groups and risk figures still describe the whole portfolio). The AI's prompt carries at most
-    its largest positions anyway (``MAX_PROMPT_POSITIONS``)."""
-    rough = sum(len(p.sector) + len(p.basket) + sum(len(t) for t in p.tags) + 800 for p in ctx.positions)
-    if rough <= limit // 4:
+def _utf8(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _varint_len(n: int) -> int:
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+def _ld(n: int, key: int = 1) -> int:
+    """A length-delimited protobuf field of ``n`` bytes: its key, its length, its bytes (proto3
+    sends no empty string)."""
+    return key + _varint_len(n) + n if n else 0
+
+
+def _dec(v: Decimal | None, key: int = 1) -> int:
+    """A decimal string field: plain notation on the wire (``format(v, "f")``), empty when unset."""
+    return 0 if v is None else _ld(len(format(v, "f")), key)
+
+
+# Upper bounds of the contract's fixed-size fields, with their keys: a double (9, or 10 with a
+# two-byte key), a bool (2), an enum (3), a Timestamp message (key, length, int64 seconds of at
+# most 10 bytes and nanos of at most 5, with their keys: 19), a Date (3 int32 fields: 20).
+_TIMESTAMP, _DATE = 19, 20
+#: The risk figures: the message's key and length (3), observation_count (11), the dates,
+#: risk_free_rate (9), twelve Metric messages (a two-byte key, a length, a double or a reason: 13).
+_RISK_FIXED = 3 + 11 + 2 * _DATE + 9 + 12 * 13
+
+
+def position_wire_size(p: ContextPosition) -> int:
+    """At least the bytes ``p`` takes in a serialized ``PortfolioContext`` (a ``PositionSummary``
+    with its key and length): its texts in UTF-8, its decimals in plain notation, its fixed-size
+    fields at their largest (an upper bound within a few bytes, checked against the generated
+    code by the tests)."""
+    inner = (
+        _ld(_utf8(p.symbol)) + _dec(p.quantity) + _dec(p.average_cost) + _dec(p.cost_basis)
+        + _ld(_utf8(p.currency)) + _ld(_utf8(p.sector)) + _ld(_utf8(p.basket))
+        + sum(_ld(_utf8(t)) for t in p.tags)
+        + _dec(p.last_price) + _dec(p.market_value) + _dec(p.unrealized_pnl) + _dec(p.day_change, key=2)
+        # asset_class, stale, last_price_time, weight, the percentages (keys 16 and 18: two bytes)
+        + (3 if p.asset_class else 0) + (2 if p.stale else 0) + (_TIMESTAMP if p.last_price_time else 0)
+        + (9 if p.weight else 0) + (10 if p.unrealized_pnl_percent is not None else 0)
+        + (10 if p.day_change_percent is not None else 0)
+    )
+    return 1 + _varint_len(inner) + inner
+
+
+def _rest_wire_size(ctx: PortfolioContext) -> int:
+    """At least the bytes of ``ctx`` serialized without its positions."""
+    risk = _RISK_FIXED + _ld(_utf8(ctx.risk.benchmark_symbol)) if ctx.risk is not None else 0
+    return (
+        _TIMESTAMP + _ld(_utf8(ctx.base_currency)) + _dec(ctx.total_value) + _dec(ctx.total_return_amount)
+        + _dec(ctx.day_change_amount) + 9 + 9 + risk
+    )
+
+
+def context_wire_size(ctx: PortfolioContext) -> int:
+    """At least the bytes of ``ctx`` as the contract's ``PortfolioContext`` serialized (what a
+    session's reads send of it)."""
+    return _rest_wire_size(ctx) + sum(position_wire_size(p) for p in ctx.positions)
+
+
+def bounded(
+    ctx: PortfolioContext, limit: int = MAX_SNAPSHOT_JSON, wire_limit: int = MAX_CONTEXT_BYTES
+) -> PortfolioContext:
+    """``ctx`` within ``limit`` UTF-8 bytes of JSON (what the session stores) and ``wire_limit``
+    bytes serialized (what its reads send, :func:`context_wire_size`): as it is when it fits
+    (every portfolio of ordinary size); else without its positions' tags and its baskets' and
+    sectors' member lists, and, if still too large, with its largest positions by market value
+    only (in their order; the totals, groups and risk figures still describe the whole
+    portfolio). The AI's prompt carries at most its largest positions anyway
+    (``MAX_PROMPT_POSITIONS``)."""
+    # a character is at most 6 bytes of JSON (an escaped control character) and 4 of UTF-8
+    rough = sum(6 * (len(p.sector) + len(p.basket) + sum(len(t) for t in p.tags)) + 800 for p in ctx.positions)
+    if rough <= min(limit, wire_limit) // 4:
         return ctx
-    if _json_size(ctx.to_json()) <= limit:
+    if context_wire_size(ctx) <= wire_limit and _json_size(ctx.to_json()) <= limit:
         return ctx
     slim = dataclasses.replace(
         ctx,
@@ -115,15 +187,18 @@ def bounded(ctx: PortfolioContext, limit: int = MAX_SNAPSHOT_JSON) -> PortfolioC
         sectors=tuple(dataclasses.replace(g, members=()) for g in ctx.sectors),
     )
     rest = _json_size(dataclasses.replace(slim, positions=()).to_json())
+    rest_wire = _rest_wire_size(slim)
     sizes = [_json_size(position_json(p)) + 1 for p in slim.positions]
-    if rest + sum(sizes) <= limit:
+    wire = [position_wire_size(p) for p in slim.positions]
+    if rest + sum(sizes) <= limit and rest_wire + sum(wire) <= wire_limit:
         return slim
     order = sorted(range(len(sizes)), key=lambda i: abs(slim.positions[i].market_value or Decimal(0)), reverse=True)
-    room, keep = limit - rest, set()
+    room, wire_room, keep = limit - rest, wire_limit - rest_wire, set()
     for i in order:
-        if sizes[i] > room:
+        if sizes[i] > room or wire[i] > wire_room:
             break
         room -= sizes[i]
+        wire_room -= wire[i]
         keep.add(i)
     return dataclasses.replace(slim, positions=tuple(p for i, p in enumerate(slim.positions) if i in keep))
 

@@ -150,8 +150,11 @@ async def test_a_supplied_context_over_4_mib_is_refused_before_it_is_stored(
     """Every position legal, the whole over 4 MiB serialized: stored, the session could be read
     by no call (its Session over the 8 MiB message limit at ~8 MB); refused instead."""
     user = new_user()
-    fat = dict(sector="S" * 200, basket="B" * 200, tags=[f"{k:02d}" + "t" * 62 for k in range(20)])
+    # positions with a currency and a snapshot time: as the session stores them (the limit applies
+    # to that too: tests/integration/chat/test_session_message_size.py)
+    fat = dict(sector="S" * 200, basket="B" * 200, tags=[f"{k:02d}" + "t" * 62 for k in range(20)], currency="USD")
     ctx = chat_pb2.PortfolioContext(base_currency="USD", positions=_positions(2_500, **fat))
+    ctx.snapshot_time.FromSeconds(1_700_000_000)
     assert ctx.ByteSize() > FOUR_MIB
     async with chat_server(db_dsn, data_dir, chain, provider) as chat:
         s = await chat.create(user)

@@ -146,7 +146,8 @@ const (
 	SessionView_SESSION_VIEW_UNSPECIFIED SessionView = 0
 	// Everything except `messages`.
 	SessionView_SESSION_VIEW_BASIC SessionView = 1
-	// Everything, including the whole transcript in `messages`.
+	// Everything, including the transcript in `messages`: all of it, or its most recent messages when the
+	// whole would make the response larger than 4 MiB (see GetSession).
 	SessionView_SESSION_VIEW_FULL SessionView = 2
 )
 
@@ -202,9 +203,10 @@ func (SessionView) EnumDescriptor() ([]byte, []int) {
 // (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
 // (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
 // (INVALID_SYMBOL). A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
-// 4 MiB as JSON: for a portfolio too large for that it leaves out the positions' `tags` (and the per-member
-// figures of baskets and sectors the AI reads), then keeps the largest positions by market value only (the
-// totals, groups, risk figures and insights still describe the whole portfolio).
+// 4,177,920 bytes serialized and 4 MiB as JSON, both counted in UTF-8 bytes: for a portfolio too large for
+// that it leaves out the positions' `tags` (and the per-member figures of baskets and sectors the AI
+// reads), then keeps the largest positions by market value only (the totals, groups, risk figures and
+// insights still describe the whole portfolio).
 type PortfolioContext struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -513,7 +515,8 @@ type Session struct {
 	LastAccessTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=last_access_time,json=lastAccessTime,proto3" json:"last_access_time,omitempty"`
 	// When the session was archived; unset unless ARCHIVED. Output only.
 	ArchiveTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=archive_time,json=archiveTime,proto3" json:"archive_time,omitempty"`
-	// The transcript in order, oldest first. Only with SESSION_VIEW_FULL. Output only.
+	// The transcript in order, oldest first. Only with SESSION_VIEW_FULL; only its most recent messages when
+	// the whole does not fit a 4 MiB response (then fewer than `message_count`). Output only.
 	Messages []*ChatMessage `protobuf:"bytes,16,rep,name=messages,proto3" json:"messages,omitempty"`
 }
 

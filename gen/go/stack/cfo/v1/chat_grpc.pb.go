@@ -29,7 +29,10 @@ type ChatServiceClient interface {
 	// its sessions' default; metadata "known": the values a session may name, comma-separated), INVALID_SUMMARIZE_INTERVAL (outside
 	// 4..1000), REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
 	CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*Session, error)
-	// Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC.
+	// Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC. The response
+	// fits 4 MiB (gRPC's default receive limit): when the session's context and whole transcript together
+	// would not, `messages` holds the most recent messages that fit, in order, and the oldest are left out
+	// (fewer `messages` than `message_count`; none when the context alone nearly fills 4 MiB).
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
 	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*Session, error)
 	// Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
@@ -38,7 +41,7 @@ type ChatServiceClient interface {
 	// by a service principal does not count as access and moves nothing). A page may hold fewer than
 	// `page_size` sessions when their portfolio contexts are large: it stops early, with a `next_page_token`,
 	// before its sessions' serialized size would pass 4 MiB, and always holds at least one session (a
-	// session's context is at most about 4 MiB: see PortfolioContext).
+	// session's context is at most 4,177,920 bytes serialized: see PortfolioContext).
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
@@ -97,8 +100,10 @@ type ChatServiceClient interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
 	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
 	// supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-	// metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
-	// 4 MiB message) serialized: nothing is stored.
+	// metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
+	// 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
+	// the session stores and returns it (a position without a currency gets the base currency; an unset
+	// snapshot_time is set): nothing is stored.
 	UpdatePortfolioContext(ctx context.Context, in *UpdatePortfolioContextRequest, opts ...grpc.CallOption) (*Session, error)
 	// Archives a session: the transcript (JSON) is encrypted with the user's data key and stored in the
 	// archive store (PostgreSQL or 0G Storage, namespace "chat-sessions/"); the session becomes ARCHIVED only
@@ -231,7 +236,10 @@ type ChatServiceServer interface {
 	// its sessions' default; metadata "known": the values a session may name, comma-separated), INVALID_SUMMARIZE_INTERVAL (outside
 	// 4..1000), REQUEST_ID_REUSED); NOT_FOUND (USER_NOT_FOUND).
 	CreateSession(context.Context, *CreateSessionRequest) (*Session, error)
-	// Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC.
+	// Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC. The response
+	// fits 4 MiB (gRPC's default receive limit): when the session's context and whole transcript together
+	// would not, `messages` holds the most recent messages that fit, in order, and the oldest are left out
+	// (fewer `messages` than `message_count`; none when the context alone nearly fills 4 MiB).
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
 	GetSession(context.Context, *GetSessionRequest) (*Session, error)
 	// Lists the user's sessions, most recently accessed first, paginated (AIP-158). Transcripts are omitted
@@ -240,7 +248,7 @@ type ChatServiceServer interface {
 	// by a service principal does not count as access and moves nothing). A page may hold fewer than
 	// `page_size` sessions when their portfolio contexts are large: it stops early, with a `next_page_token`,
 	// before its sessions' serialized size would pass 4 MiB, and always holds at least one session (a
-	// session's context is at most about 4 MiB: see PortfolioContext).
+	// session's context is at most 4,177,920 bytes serialized: see PortfolioContext).
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	// Deletes a session: its status becomes DELETED, it accepts no more messages and ListSessions hides it
@@ -299,8 +307,10 @@ type ChatServiceServer interface {
 	// Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
 	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
 	// supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-	// metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
-	// 4 MiB message) serialized: nothing is stored.
+	// metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
+	// 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
+	// the session stores and returns it (a position without a currency gets the base currency; an unset
+	// snapshot_time is set): nothing is stored.
 	UpdatePortfolioContext(context.Context, *UpdatePortfolioContextRequest) (*Session, error)
 	// Archives a session: the transcript (JSON) is encrypted with the user's data key and stored in the
 	// archive store (PostgreSQL or 0G Storage, namespace "chat-sessions/"); the session becomes ARCHIVED only

@@ -96,7 +96,10 @@ class ChatServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSession(self, request, context):
-        """Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC.
+        """Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC. The response
+        fits 4 MiB (gRPC's default receive limit): when the session's context and whole transcript together
+        would not, `messages` holds the most recent messages that fit, in order, and the oldest are left out
+        (fewer `messages` than `message_count`; none when the context alone nearly fills 4 MiB).
         Errors: NOT_FOUND (SESSION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -110,7 +113,7 @@ class ChatServiceServicer:
         by a service principal does not count as access and moves nothing). A page may hold fewer than
         `page_size` sessions when their portfolio contexts are large: it stops early, with a `next_page_token`,
         before its sessions' serialized size would pass 4 MiB, and always holds at least one session (a
-        session's context is at most about 4 MiB: see PortfolioContext).
+        session's context is at most 4,177,920 bytes serialized: see PortfolioContext).
         Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -184,8 +187,10 @@ class ChatServiceServicer:
         Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
         PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
         supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-        metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
-        4 MiB message) serialized: nothing is stored.
+        metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
+        4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
+        the session stores and returns it (a position without a currency gets the base currency; an unset
+        snapshot_time is set): nothing is stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -32,9 +32,10 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
  * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
  * (INVALID_SYMBOL). A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
- * 4 MiB as JSON: for a portfolio too large for that it leaves out the positions' `tags` (and the per-member
- * figures of baskets and sectors the AI reads), then keeps the largest positions by market value only (the
- * totals, groups, risk figures and insights still describe the whole portfolio).
+ * 4,177,920 bytes serialized and 4 MiB as JSON, both counted in UTF-8 bytes: for a portfolio too large for
+ * that it leaves out the positions' `tags` (and the per-member figures of baskets and sectors the AI
+ * reads), then keeps the largest positions by market value only (the totals, groups, risk figures and
+ * insights still describe the whole portfolio).
  *
  * @generated from message stack.cfo.v1.PortfolioContext
  */
@@ -327,7 +328,8 @@ export type Session = Message<"stack.cfo.v1.Session"> & {
   archiveTime?: Timestamp | undefined;
 
   /**
-   * The transcript in order, oldest first. Only with SESSION_VIEW_FULL. Output only.
+   * The transcript in order, oldest first. Only with SESSION_VIEW_FULL; only its most recent messages when
+   * the whole does not fit a 4 MiB response (then fewer than `message_count`). Output only.
    *
    * @generated from field: repeated stack.cfo.v1.ChatMessage messages = 16;
    */
@@ -926,7 +928,8 @@ export enum SessionView {
   BASIC = 1,
 
   /**
-   * Everything, including the whole transcript in `messages`.
+   * Everything, including the transcript in `messages`: all of it, or its most recent messages when the
+   * whole would make the response larger than 4 MiB (see GetSession).
    *
    * @generated from enum value: SESSION_VIEW_FULL = 2;
    */
@@ -966,7 +969,10 @@ export const ChatService: GenService<{
     output: typeof SessionSchema;
   },
   /**
-   * Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC.
+   * Returns a session (any status), with its transcript unless `view` is SESSION_VIEW_BASIC. The response
+   * fits 4 MiB (gRPC's default receive limit): when the session's context and whole transcript together
+   * would not, `messages` holds the most recent messages that fit, in order, and the oldest are left out
+   * (fewer `messages` than `message_count`; none when the context alone nearly fills 4 MiB).
    * Errors: NOT_FOUND (SESSION_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME).
    *
    * @generated from rpc stack.cfo.v1.ChatService.GetSession
@@ -983,7 +989,7 @@ export const ChatService: GenService<{
    * by a service principal does not count as access and moves nothing). A page may hold fewer than
    * `page_size` sessions when their portfolio contexts are large: it stops early, with a `next_page_token`,
    * before its sessions' serialized size would pass 4 MiB, and always holds at least one session (a
-   * session's context is at most about 4 MiB: see PortfolioContext).
+   * session's context is at most 4,177,920 bytes serialized: see PortfolioContext).
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN).
    *
    * @generated from rpc stack.cfo.v1.ChatService.ListSessions
@@ -1066,8 +1072,10 @@ export const ChatService: GenService<{
    * Errors: NOT_FOUND (SESSION_NOT_FOUND, PORTFOLIO_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ACTIVE);
    * PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED) when a user supplies a context; INVALID_ARGUMENT for a
    * supplied context that breaks PortfolioContext's rules, and CONTEXT_TOO_LARGE (field `portfolio_context`,
-   * metadata "max_bytes") for one larger than 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a
-   * 4 MiB message) serialized: nothing is stored.
+   * metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
+   * 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
+   * the session stores and returns it (a position without a currency gets the base currency; an unset
+   * snapshot_time is set): nothing is stored.
    *
    * @generated from rpc stack.cfo.v1.ChatService.UpdatePortfolioContext
    */
