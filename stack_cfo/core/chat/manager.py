@@ -39,6 +39,7 @@ from stack_cfo.core.chat.summarizer import Summarizer
 from stack_cfo.core.chat.support import (
     Background,
     current,
+    named,
     not_active,
     record_error,
     session_not_found,
@@ -290,6 +291,8 @@ class ChatManager:
             return session, messages
         except BaseException as exc:
             record_error("get_session", exc)
+            if (renamed := named(exc, user_id, session_id)) is not exc:
+                raise renamed from None
             raise
 
     async def list_sessions(
@@ -329,6 +332,8 @@ class ChatManager:
             self._turns.inflight.session_gone(session_id)
         except BaseException as exc:
             record_error("delete_session", exc)
+            if (renamed := named(exc, user_id, session_id)) is not exc:
+                raise renamed from None
             raise
 
     async def _touched(self, session: ChatSession, at: datetime | None, touch: bool) -> ChatSession:
@@ -362,6 +367,8 @@ class ChatManager:
             return await self._touched(updated, at, touch)
         except BaseException as exc:
             record_error("update_context", exc)
+            if (renamed := named(exc, user_id, session_id)) is not exc:
+                raise renamed from None
             raise
 
     # ------------------------------------------------------------------ archive
@@ -386,6 +393,8 @@ class ChatManager:
             return await self._touched(session, at, touch)
         except BaseException as exc:
             record_error("archive_session", exc)
+            if (renamed := named(exc, user_id, session_id)) is not exc:
+                raise renamed from None
             raise
 
     async def _archive_session(

@@ -39,6 +39,24 @@ def not_active(session: ChatSession) -> FailedPrecondition:
     )
 
 
+def named(exc: BaseException, user_id: str, session_id: str) -> BaseException:
+    """``exc`` as the API names a session's errors: the store raises SESSION_NOT_FOUND and
+    SESSION_NOT_ACTIVE with the session's bare id when the session went, or changed, during a call
+    (deleted or erased during an archive's upload); those become the errors above, with
+    ``resource_name``. Any other exception is ``exc`` itself."""
+    if not isinstance(exc, StackCfoError) or "resource_name" in exc.metadata:
+        return exc
+    if exc.reason == "SESSION_NOT_FOUND":
+        return session_not_found(user_id, session_id)
+    if exc.reason == "SESSION_NOT_ACTIVE":
+        return FailedPrecondition(
+            exc.message,
+            reason="SESSION_NOT_ACTIVE",
+            metadata={"status": exc.metadata.get("status", ""), "resource_name": session_name(user_id, session_id)},
+        )
+    return exc
+
+
 @contextlib.contextmanager
 def current(span: trace.Span) -> Iterator[None]:
     """Make ``span`` current for a block that does not cross a ``yield``."""

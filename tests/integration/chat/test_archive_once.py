@@ -376,3 +376,43 @@ async def test_a_submission_lost_before_it_was_mined_is_sent_again_as_it_is(
         )
         await assert_archived_once(chat, user, s.name, net, db_dsn, archived)
         assert len(set(net.sends)) == 1  # the very transaction remembered
+
+
+@pytest.mark.parametrize("how", ["delete", "erase"])
+async def test_a_session_gone_during_the_upload_is_named_as_every_session_error_is(
+    how: str, db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn, net: ZeroGStorageNetwork
+) -> None:
+    """Deleted (or its user's data erased) while the archive's payment waits to be mined: the archive
+    ends with the error every ChatService call gives for that session, with its resource name (the
+    store's own error named the bare session id, without resource_name)."""
+    user = new_user()
+    net.mine = False  # the payment waits in the pool while the session goes
+    async with archive_server(db_dsn, data_dir, chain, provider, net, receipt_timeout="5s") as chat:
+        s = await chat.create(user, "To archive")
+        events(await chat.send(user, s.name, "Keep this for my records"))
+        archiving = asyncio.ensure_future(chat.stub.ArchiveSession(
+            chat_pb2.ArchiveSessionRequest(name=s.name, request_id=rid()), metadata=chat.md(user), timeout=30))
+        for _ in range(200):  # until the payment waits in the pool
+            if net.pending:
+                break
+            await asyncio.sleep(0.05)
+        assert net.pending
+        if how == "delete":
+            await chat.stub.DeleteSession(chat_pb2.DeleteSessionRequest(name=s.name), metadata=chat.md(user),
+                                          timeout=10)
+        else:
+            await user_data_pb2_grpc.UserDataServiceStub(chat.srv.channel).EraseUserData(
+                user_data_pb2.EraseUserDataRequest(name=f"users/{user}"), metadata=chat.md(user), timeout=30)
+        net.mine_pending()
+        net.mine = True
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await archiving
+        info, _ = error_info(ei.value)
+        assert info.metadata.get("resource_name") == s.name, info.metadata
+        assert "session_id" not in info.metadata
+        if how == "delete":
+            assert (ei.value.code(), info.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "SESSION_NOT_ACTIVE")
+            assert info.metadata["status"] == "deleted"
+        else:
+            assert (ei.value.code(), info.reason) == (grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
+            assert s.name in (ei.value.details() or "")
