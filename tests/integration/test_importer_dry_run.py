@@ -79,7 +79,7 @@ async def test_the_dry_run_lets_a_split_recorded_first_take_its_symbols_first_tr
     when it comes: the dry run of the trade accepts it as the import does (it refused it with
     CURRENCY_MISMATCH, the split's stand-in currency being the base currency)."""
     clock = FrozenClock(evening(date(2026, 10, 30)))
-    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+    async with running_server(db_dsn, data_dir, clock=clock):
         cfg = test_config(db_dsn, data_dir)
         user = new_user()
         first = HEADER + "2026-10-05,DEPOSIT,,,,10000,EUR,,,dep-1,\n2026-10-05,SPLIT,SPLT,,,,,,10,s1,\n"
