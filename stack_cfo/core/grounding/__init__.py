@@ -24,7 +24,12 @@ Figure grammar (:func:`extract_figures`)
     * unit: a counted noun (``lexicon.COUNT_NOUNS``, in English, German, French and Spanish),
       optionally after a partitive (``8 of your positions``, ``3 Ihrer Positionen``, ``2 de vos
       lignes``, ``4 de tus posiciones``) and one lowercase adjective (``12 open positions``,
-      ``63 trading days``, ``9 daily returns``); a singular noun only after 1 (``1 position``).
+      ``63 trading days``, ``9 daily returns``, ``4 other positions``) or one or two capitalised words of a
+      name (``3 Health Care positions``, ``10 AAPL shares``; not after a year: "2024 Apple shares"); a
+      singular noun only after 1 (``1 position``). The words between number and noun are
+      ``Figure.qualifier``; a name right after the noun and "of"/"in" (``12 shares of MSFT``, ``2 positions
+      in Health Care``, not the first of a list of names) is ``Figure.of_name``. French ``actions`` (an
+      English word too) is a counted noun only in a French clause ("Vous avez 7 actions", "3 de vos actions").
       Whatever its size, a number with a unit is a COUNT figure. So is the part of a whole: the ``3`` of
       ``3 of your 5 positions``, ``3 of 5 sectors``, ``3 out of 5 positions``, ``3 Ihrer 5 Positionen``, ``3
       von 5 Sektoren``, ``2 de vos 4 lignes``, ``2 sur 4 lignes``, ``4 de tus 6 posiciones`` (the number alone,
@@ -77,7 +82,10 @@ Tolerance (:func:`check`)
     A fact matches when it is within half a unit,
     both ends inclusive (or within half its own shown precision, for facts taken from text).
     "Over"/"more than" accept a fact from the value up to two units above it, "under"/"up to"
-    from two units below up to the value. FRACTION facts are compared with percent figures times
+    from two units below up to the value. Before a count, "over" and "above" mean more than only
+    at the clause start or after a verb of holding or being ("You hold over 20 positions", "with
+    over 20 stocks"); as prepositions they count exactly ("spread over 2 sectors", "5 positions
+    over 3 sectors"). FRACTION facts are compared with percent figures times
     100 (``0.068`` is ``6.8%``); percentage points and percents are both accepted for a fraction,
     so a difference of returns may be written either way.
 
@@ -96,7 +104,15 @@ Tolerance (:func:`check`)
     but the part is at most the whole and the whole is grounded, the part is a claim the facts cannot
     check ("1 of your 2 positions is up": no fact counts the positions that are up) and is left out of
     the figures (no status says "not checkable"); a part larger than its whole, or of an ungrounded
-    whole, is an ungrounded COUNT. ``max drawdown
+    whole, is an ungrounded COUNT. A whole COUNT figure ("You hold 4 positions", the ``4`` of "4 of
+    your 5 positions") never cites a fractional count (an effective count of 3.87) unless its words
+    say it is effective ("effectively 4 positions", "4 effective positions"). A name in a count's
+    qualifier or after its noun ("3 Health Care positions", "12 shares of MSFT", "2 positions in
+    Energy") limits it to the facts under that name, never the portfolio's count; capitalised
+    qualifier words or a ticker after the noun that name nothing in the facts ("10 TSLA shares", "5
+    Tech positions", "10 shares of TSLA") leave it ungrounded. "N other <noun>" (other, remaining,
+    weitere, autres, otros...) counts the rest after one named: it cites a count of N + 1 ("AAPL is
+    24%; 4 other positions make up the rest" cites the 5 positions). ``max drawdown
     -3%`` is ungrounded even when some other fact is -3 %, and ``Sharpe ratio 0.58`` is ungrounded
     when the Sharpe ratio could not be computed (it is
     a reason, not a fact) even when beta is 0.58. A metric word limits only the figure it is the

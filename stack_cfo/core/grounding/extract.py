@@ -9,7 +9,7 @@ text. The grammar and exclusions are listed in the package docstring (:mod:`stac
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -17,7 +17,7 @@ from stack_cfo.core.grounding import lexicon as lx
 from stack_cfo.core.grounding.layout import ColumnKind, Layout
 from stack_cfo.core.grounding.model import Figure, FigureKind, Hedge
 from stack_cfo.core.grounding.normalize import Utf16Offsets, normalize
-from stack_cfo.core.grounding.wording import AFTER_WORDS, near_words, qualifiers
+from stack_cfo.core.grounding.wording import AFTER_WORDS, count_at_least, near_words, qualifiers
 
 _MAX_DIGITS = 24  # longer digit runs are identifiers or noise, and would overflow Decimal contexts
 _CONFIDENCE_LEVELS = frozenset(Decimal(x) for x in ("90", "95", "97.5", "99", "99.5", "99.9"))
@@ -251,6 +251,8 @@ class _Scanner:
         percent = points = cjk_percent
         basis = ratio_x = False
         unit_word: str | None = None
+        qualifier: tuple[str, ...] = ()
+        of_name: tuple[str, ...] = ()
         if cjk_currency is not None and currency is None:
             currency = cjk_currency
 
@@ -298,11 +300,13 @@ class _Scanner:
                     currency = found
                     i, raw_end = i + 1, ends[i]
             if words[i] is not None and currency is None:
-                counted = _counted_noun(words, i, one)
+                year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"
+                counted = _counted_noun(words, i, one, names=not year_like, french=lambda: self._french(word_pos))
                 if counted is not None:  # "12 positions", "63 trading days", "8 of your positions"
-                    unit_word, taken = counted
+                    unit_word, taken, qualifier = counted
                     raw_end = ends[i + taken - 1]
                     i += taken
+                    of_name = self._of_name(words, ends, i)
         if num.spelled and not (percent or currency):
             # "three", "ten thousand", "two tech stocks": a number in words is a figure only as a percentage or an
             # amount of money (counts in words are ordinary prose: "one stock stands out")
@@ -363,7 +367,7 @@ class _Scanner:
         ):
             whole = self._whole(words, ends)  # "3 of your 5 positions": a count of positions too
             if whole is not None:
-                unit_word, part_of = whole.noun, whole.start
+                unit_word, part_of, qualifier, of_name = whole.noun, whole.start, whole.qualifier, whole.of_name
 
         is_int = not dec_part and magnitude is None and not num.exponent
         bare = not percent and currency is None and magnitude is None and not ratio_x
@@ -384,6 +388,8 @@ class _Scanner:
         # Words after a counted noun qualify the things counted ("2 Positionen im Plus", "2 positions above 50%"),
         # not the count: a count takes no direction from them.
         hedge, direction, loss = qualifiers(near, after if unit_word is None else "", tilde is not None)
+        if hedge is Hedge.AT_LEAST and unit_word is not None and not count_at_least(near):
+            hedge = Hedge.NONE  # "spread over 2 sectors", "positions over 3 sectors": across, not more than
         if lower is not None:  # "fell 5-10%", "about $5-10M": words before a range qualify both ends
             direction = direction if direction is not None else lower.direction
             hedge = hedge if hedge is not Hedge.NONE else lower.hedge
@@ -489,6 +495,8 @@ class _Scanner:
             points=points,
             noun=unit_word,
             part_of=part_of,
+            qualifier=qualifier,
+            of_name=of_name,
             table_cell=table_cell,
             total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
@@ -562,6 +570,26 @@ class _Scanner:
             return None
         return fig
 
+    def _of_name(self, words: list[str | None], ends: list[int], i: int) -> tuple[str, ...]:
+        """The capitalised words of a name right after a counted noun and "of"/"in" ("12 shares of MSFT", "2
+        positions in Health Care"; ``words[i]`` is the word after the noun); none before a list ("2 positions in
+        Technology and Energy", "in Technology, Energy")."""
+        link = words[i]
+        if link is None or link.lower() not in lx.NAME_LINKS:
+            return ()
+        k = i + 1
+        while k < i + 3 and k < len(ends) and (w := words[k]) is not None and w[:1].isupper() and w.isalpha():
+            k += 1
+        if k == i + 1 or lx.LIST_NEXT.match(self.norm, ends[k - 1]) is not None:
+            return ()
+        return tuple(w for w in words[i + 1 : k] if w is not None)
+
+    def _french(self, pos: int) -> bool:
+        """Whether the words before ``pos`` in its clause are French ("Vous avez 7 actions")."""
+        lw = lx.LEFT_WORDS_REV.match(self.rev, self.n - pos)
+        near, _ = near_words(lw.group()[::-1].split() if lw is not None else [])
+        return any(w in lx.FRENCH_MARKERS for w in near)
+
     def _in_url(self, pos: int) -> bool:
         segment = self.norm[max(0, pos - 200) : pos]
         cut = max(segment.rfind(" "), segment.rfind("\n"), segment.rfind("\t"))
@@ -607,17 +635,22 @@ def _spelled(m: re.Match[str]) -> _Number:
     return _Number(str(value * 100 if hundred else value), "", plain_int=False, spelled=True)
 
 
-def _counted_noun(words: list[str | None], i: int, one: bool) -> tuple[str, int] | None:
-    """The counted noun that ``words[i:]`` start with (lowercase) and how many words it takes: the noun ("12
-    positions"), after one lowercase adjective ("63 trading days", not a time: "12 month returns"), after a partitive
-    ("8 of your positions", "3 Ihrer Positionen", "2 de vos lignes", then maybe an adjective). A singular noun counts
-    only when ``one`` ("1 position"), and never after a partitive. ``words`` is padded with ``None``."""
+def _counted_noun(
+    words: list[str | None], i: int, one: bool, *, names: bool = True, french: Callable[[], bool] = lambda: False
+) -> tuple[str, int, tuple[str, ...]] | None:
+    """The counted noun that ``words[i:]`` start with (lowercase), how many words it takes, and the words between
+    the number and the noun: the noun ("12 positions"), after one lowercase adjective ("63 trading days", "4 other
+    positions"; not a time: "12 month returns") or, when ``names``, one or two capitalised words of a name ("3
+    Health Care positions", "10 AAPL shares"), after a partitive ("8 of your positions", "3 Ihrer Positionen", "2 de
+    vos lignes", then maybe an adjective). A singular noun counts only when ``one`` ("1 position"), and never after
+    a partitive. French nouns that are English words too ("actions") count only when ``french()`` says the clause
+    is French, or after a French partitive ("3 de vos actions"). ``words`` is padded with ``None``."""
     first = words[i]
     assert first is not None
-    low = first.rstrip(".").lower()
-    noun = lx.COUNT_NOUNS.get(low)
+    low = low_first = first.rstrip(".").lower()
+    noun = _noun(low, french)
     if noun is not None:
-        return (low, 1) if noun[1] or one else None
+        return (low, 1, ()) if noun[1] or one else None
     second = words[i + 1]
     taken = 0
     if second is not None and (low, second.lower()) in lx.PARTITIVES:
@@ -629,19 +662,42 @@ def _counted_noun(words: list[str | None], i: int, one: bool) -> tuple[str, int]
         if w is None:
             return None
         low = w.rstrip(".").lower()
-        noun = lx.COUNT_NOUNS.get(low)
+        fr = low_first in lx.FRENCH_PARTITIVE_STARTS
+        noun = _noun(low, lambda: fr or french())
         if noun is not None:
-            return (low, taken + 1) if noun[1] else None
+            return (low, taken + 1, ()) if noun[1] else None
     else:
         w = first
+    if names and w[:1].isupper() and w.isalpha() and w.lower() not in lx.COUNT_NOUNS:
+        # "3 Health Care positions", "10 AAPL shares": a name qualifies the things counted
+        k = i + taken + 1
+        more = words[k]
+        if more is not None and more[:1].isupper() and more.isalpha():
+            k += 1
+        after = words[k]
+        if after is None:
+            return None
+        low = after.rstrip(".").lower()
+        noun = _noun(low, french)
+        if noun is None or not (noun[1] or (one and not taken)):
+            return None
+        return low, k - i + 1, tuple(w for w in words[i + taken : k] if w is not None)
     after = words[i + taken + 1]
     if after is None or not (w.isalpha() and w.islower()) or w in lx.NOT_ADJECTIVES or w in lx.COUNT_NOUNS:
         return None
     low = after.rstrip(".").lower()
-    noun = lx.COUNT_NOUNS.get(low)
+    noun = _noun(low, french)
     if noun is None or not (noun[1] or (one and not taken)):
         return None
-    return low, taken + 2
+    return low, taken + 2, (w,)
+
+
+def _noun(low: str, french: Callable[[], bool]) -> tuple[str, bool] | None:
+    """The kind and plurality of a counted noun (``lexicon.COUNT_NOUNS``; a French-only one when ``french()``)."""
+    noun = lx.COUNT_NOUNS.get(low)
+    if noun is None and low in lx.FRENCH_COUNT_NOUNS and french():
+        noun = lx.FRENCH_COUNT_NOUNS[low]
+    return noun
 
 
 def _currency(token: str) -> str | None:

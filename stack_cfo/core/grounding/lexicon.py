@@ -123,6 +123,22 @@ COUNT_NOUNS: dict[str, tuple[str, bool]] = {
     **_nouns("time", "weeks months years quarters hours", "week month year quarter hour"),
 }
 COUNT_UNITS = frozenset(COUNT_NOUNS)
+#: Counted nouns that are English words too ("3 actions to take"): counted only in a French clause (a word of
+#: :data:`FRENCH_MARKERS` before the number: "Vous avez 7 actions") or after a French partitive ("3 de vos actions").
+FRENCH_COUNT_NOUNS: dict[str, tuple[str, bool]] = _nouns("stocks", "actions", "action")
+FRENCH_MARKERS = words("""vous avez détenez possédez détient possède détiennent possèdent détiens possèdes j'ai
+    votre vos ton tes notre nos leurs dont parmi comprend contient il elle nous tu portefeuille""")
+FRENCH_PARTITIVE_STARTS = frozenset({"de", "des"})
+#: Words between a counted noun and the name of what it counts: "12 shares of MSFT", "2 positions in Health Care",
+#: "2 Positionen im Bereich"..., "2 lignes dans Énergie", "2 posiciones en Energía".
+NAME_LINKS = words("of in im von de del en dans")
+#: Words that make a whole number a count of something "effective" (a fractional, diversification-adjusted count):
+#: only then may a whole COUNT figure cite a fractional count ("effectively 4 positions" for 3.87).
+EFFECTIVE_WORDS = words("""effective effectively effektiv effektive effektiven effektiver effektives effectif
+    effectifs effectives effectivement efectivo efectivos efectiva efectivas efectivamente""")
+#: Adjectives that count the rest after one named thing: "AAPL is 24%; 4 other positions make up the rest" (5 in all).
+OTHER_WORDS = words("""other remaining weitere weiteren anderen andere übrige übrigen verbleibende verbleibenden
+    autres restantes restants otras otros demás""")
 #: What a count of each kind of counted noun is: facts named by the words of their own key (the list of a
 #: ``<list>.count``, else the last key: ``position_count``, ``risk.observations``, ``effective_sector_count``), as
 #: alternatives of (key words, COUNT facts only). A COUNT figure whose noun has a kind here grounds only to such
@@ -203,6 +219,14 @@ HEDGE_APPROX = words("""about around roughly approximately approx approx. nearly
     estimated""")
 HEDGE_AT_LEAST = frozenset({"over", "above", "exceeding", "north", "upwards", ">", "≥"})
 HEDGE_AT_MOST = frozenset({"under", "below", "<", "≤", "south"})
+#: Before a count, "over" and "above" are also prepositions: "spread over 2 sectors", "5 positions over 3 sectors"
+#: count exactly. They mean "more than" only at the clause start or after one of these words (maybe with an adverb
+#: between: "well over", "spread evenly over" is still across): "You hold over 20 positions", "with over 20 stocks".
+COUNT_PREPOSITIONS = frozenset({"over", "above"})
+COUNT_AT_LEAST_BEFORE = words("""hold holds held holding own owns owned owning have has had having with is are was
+    were be been being contains contain contained containing includes include included including comprises comprise
+    comprised number numbers numbered totals total totalled totaled counts count counted to of in across than""")
+COUNT_HEDGE_ADVERBS = words("well just slightly comfortably already now still barely a bit little")
 # Two-word hedges: (word before, last word).
 HEDGE_PAIRS = {
     ("more", "than"): "AT_LEAST", ("greater", "than"): "AT_LEAST", ("at", "least"): "AT_LEAST",
@@ -398,6 +422,13 @@ RANGE_SEP = re.compile(
 )
 #: After the link words of a part ("3 of your"): the gap to the whole's digits ("5 positions").
 SUBSET_GAP = re.compile(rf"[{SPACES}]{{1,2}}(?=[0-9])")
+#: After a name that follows a counted noun: the name is the first of a list of names ("in Technology, Energy and
+#: ...", "in Technology and Energy"; not "12 shares of AAPL and 10 shares of MSFT", "of AAPL, 10 of MSFT").
+_LIST_WORD = r"(?:and|und|et|y|or|oder|ou|o)"
+LIST_NEXT = re.compile(
+    rf"(?:[{SPACES}]*[,&/][{SPACES}]*(?:{_LIST_WORD}[{SPACES}]+)?|[{SPACES}]+{_LIST_WORD}[{SPACES}]+)"
+    r"[A-Z\u00c0-\u00de]"
+)
 AND_WORDS = frozenset({"and", "und", "et", "y"})
 BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
 #: A number glued to a name is a figure only with a percent sign or word after it: "XOM33.6%", "CPI2.9 %",

@@ -8,7 +8,9 @@ sign is right for the wording, and the magnitudes agree within the tolerance:
   shown precision (``0`` for snapshot facts, which are exact);
 * "over"/"more than": the fact lies in ``[figure, figure + 2 units]``; "under"/"less than"/"up
   to": in ``[figure - 2 units, figure]`` (both widened by half the fact unit, and inclusive: a
-  bound is checked on magnitudes, so "fell more than 3%" needs a fall of 3 to 5 %).
+  bound is checked on magnitudes, so "fell more than 3%" needs a fall of 3 to 5 %). Before a count,
+  "over"/"above" are read as exact where they are prepositions ("spread over 2 sectors"; see
+  ``wording.count_at_least``).
 
 Subjects: a figure only matches facts about what its words name. A metric word or name before it in
 its clause (Sharpe, beta, drawdown, VaR, volatility, value at risk, standard deviation, Volatilität... see
@@ -26,7 +28,12 @@ days`` and ``9 daily returns`` to observations; ``3 years`` to a fact keyed by y
 (``3`` of ``3 of your 5 positions``, ``Figure.part_of``) is a COUNT of the whole's noun: grounded by a count of
 that noun equal to it; otherwise, when it is at most the whole and the whole is grounded, it is a claim no fact
 can check ("1 of your 2 positions is up") and :func:`check_figures` leaves it out of the checks; a part larger than
-its whole, or of an ungrounded whole, is ungrounded. A name
+its whole, or of an ungrounded whole, is ungrounded. A whole COUNT figure never cites a fractional count ("You
+hold 4 positions" is not an effective count of 3.87) unless its words say "effective"/"effectively". A name in a
+count's ``Figure.qualifier`` or ``Figure.of_name`` ("3 Health Care positions", "12 shares of MSFT") limits it to the
+facts under that name (not the portfolio's count, not another name's); capitalised qualifier words or a ticker that
+name nothing in the facts ("10 TSLA shares") leave it ungrounded; "4 other positions" cites a count of one more (see
+``_best_count``). A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
 loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
@@ -67,6 +74,9 @@ from stack_cfo.core.grounding.lexicon import (
     COPULAS,
     COUNT_KINDS,
     COUNT_NOUNS,
+    CURRENCY_CODES,
+    EFFECTIVE_WORDS,
+    FRENCH_COUNT_NOUNS,
     MISSING_AFTER,
     NEGATED_AVAILABLE,
     NEGATIONS,
@@ -74,6 +84,7 @@ from stack_cfo.core.grounding.lexicon import (
     NO_METRIC,
     NOT_AVAILABLE,
     OF_WORDS,
+    OTHER_WORDS,
     PERFORMANCE_VERBS,
     POSITIVE_WORDS,
     SIGN_ALSO,
@@ -117,7 +128,7 @@ _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
 #: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
 #: ``lexicon.COUNT_KINDS``. Every counted noun has one.
-_NOUN_RULES = {noun: COUNT_KINDS[kind] for noun, (kind, _) in COUNT_NOUNS.items()}
+_NOUN_RULES = {noun: COUNT_KINDS[kind] for noun, (kind, _) in (*COUNT_NOUNS.items(), *FRENCH_COUNT_NOUNS.items())}
 
 
 def _sign_also(fig: Figure) -> frozenset[str]:
@@ -194,7 +205,7 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     examined = 0
     index = facts.index
     columns: dict[tuple[int, int], list[Figure] | None] = {}
-    found = [_best(fig, index) for fig in figures]
+    found = [_best_count(fig, index) for fig in figures]
     # the wholes that parts ("3" of "3 of your 5 positions") refer to, and whether each is grounded
     wholes: dict[int, Decimal | None] = {f.part_of: None for f in figures if f.part_of is not None}
     if wholes:
@@ -220,19 +231,35 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     return GroundingResult(status, tuple(checks), examined)
 
 
-def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
+def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
+    """:func:`_best`, but for "4 other positions" (the rest after one named) a count of one more (5 positions)."""
+    if (
+        fig.noun is not None
+        and fig.part_of is None
+        and not fig.decimals
+        and any(w.lower() in OTHER_WORDS for w in fig.qualifier)
+    ):
+        entry, _, n = _best(fig, index, fig.magnitude + 1)
+        return entry, False, n
+    return _best(fig, index)
+
+
+def _best(fig: Figure, index: FactIndex, m: Decimal | None = None) -> tuple[Entry | None, bool, int]:
     groups: tuple[Group, ...] = index.groups(PERCENT if fig.kind is FigureKind.PERCENT else RAW)
     metric, name, change = _subject(fig, index)
     rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
     # "2.0 holdings" is no whole count (it is 1.99 effective holdings), "1 sector" no effective 1.0: among count
     # facts, one written as the figure is (with or without decimals) first
     decimals = fig.decimals > 0
+    said = frozenset(_SPELLED.get(w, w) for w in map(str.lower, fig.context))
+    own, foreign, whole_only = _count_limits(fig, index, said) if fig.noun is not None else (None, False, False)
+    if own is not None:
+        name = own
     allowed = _ALLOWED[fig.kind]
     native = _NATIVE[fig.kind]
     if fig.kind is FigureKind.NUMBER and fig.currency is None and fig.decimals == 0:
         native = _UNITLESS
-    said = frozenset(_SPELLED.get(w, w) for w in map(str.lower, fig.context))
-    m = fig.magnitude
+    m = fig.magnitude if m is None else m
     unit = fig.unit
     hedge = fig.hedge
     want = _wanted_sign(fig)
@@ -267,6 +294,9 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
                 (metric is not None and not entry.tokens & metric)
                 or (rules is not None and not _counts(entry, rules))
                 or (name is not None and entry.names and name not in entry.names)
+                or (own is not None and own not in entry.names)
+                or foreign
+                or (whole_only and entry.kind is FactKind.COUNT and not _whole(entry.value))
                 or (change and not entry.tokens & _CHANGES)
             ):
                 continue
@@ -287,6 +317,46 @@ def _best(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[1] == 0, examined
+
+
+def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[str | None, bool, bool]:
+    """What limits the facts a COUNT figure may cite: its own name, whether it names something no fact does, and
+    whether only whole counts may ground it.
+
+    A name qualifying what a count counts ("3 Health Care positions", "12 shares of MSFT") is the figure's own: only
+    facts under that name count them, not the portfolio's nor another name's. Capitalised words between the number
+    and the noun that name nothing in the facts ("10 TSLA shares", "5 Tech positions"), or a ticker after it ("10
+    shares of TSLA"), count something no fact counts: only a fact from text may ground them. A whole count ("You
+    hold 4 positions") is never a rounded fractional one (3.87 effective positions) unless its words say it is
+    effective ("effectively 4 positions", "4 effective positions").
+    """
+    own = _own_name(fig, index)
+    foreign = own is None and (
+        any(w[:1].isupper() and w.lower() not in OTHER_WORDS for w in fig.qualifier) or _ticker(fig.of_name)
+    )
+    whole_only = (
+        not fig.decimals
+        and not (said & EFFECTIVE_WORDS)
+        and not any(w.lower() in EFFECTIVE_WORDS for w in (*fig.lead, *fig.qualifier))
+    )
+    return own, foreign, whole_only
+
+
+def _own_name(fig: Figure, index: FactIndex) -> str | None:
+    """The name from the facts' brackets among the words that qualify a count ("Health Care" of "3 Health Care
+    positions", "MSFT" of "12 shares of MSFT"; ``Figure.qualifier`` and ``Figure.of_name``), if any."""
+    for run in (fig.qualifier, fig.of_name):
+        for size in range(len(run), 0, -1):
+            for i in range(len(run) - size + 1):
+                name = " ".join(run[i : i + size])
+                if name in index.names:
+                    return name
+    return None
+
+
+def _ticker(words: tuple[str, ...]) -> bool:
+    """Whether the name after a counted noun looks like a ticker ("10 shares of TSLA"), not a currency ("in USD")."""
+    return len(words) == 1 and 2 <= len(words[0]) <= 5 and words[0].isupper() and words[0] not in CURRENCY_CODES
 
 
 def _counts(entry: Entry, rules: tuple[tuple[frozenset[str], bool], ...]) -> bool:

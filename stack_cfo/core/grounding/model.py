@@ -93,6 +93,13 @@ class Figure:
     part_of: int | None = None
     """For ``3`` of "3 of your 5 positions" (a COUNT of the whole's noun, written as the number alone): the
     ``start`` of the COUNT figure of the whole it is part of (``5 positions``). See ``matching.check_figures``."""
+    qualifier: tuple[str, ...] = ()
+    """For a COUNT figure, the words between the number and its noun, as written: ``("Health", "Care")`` of "3
+    Health Care positions", ``("other",)`` of "4 other positions", ``("AAPL",)`` of "10 AAPL shares"."""
+    of_name: tuple[str, ...] = ()
+    """For a COUNT figure, the capitalised words of a name right after its noun and "of"/"in" (``("MSFT",)`` of
+    "12 shares of MSFT", ``("Health", "Care")`` of "2 positions in Health Care"); none before a list ("in
+    Technology, Energy and ...")."""
     table_cell: tuple[int, int] | None = None
     """``(table start offset, column index)`` for a figure in a markdown table body."""
     total_row: bool = False

@@ -84,3 +84,16 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
         elif after in lx.LOSS_LABELS:
             loss = True
     return hedge, direction, loss
+
+
+def count_at_least(near: list[str]) -> bool:
+    """Whether the "more than" hedge before a COUNT figure (``near``: its words, nearest last) means more than:
+    always for "more than", "at least", ">"...; for "over" and "above" only at the clause start or after a word of
+    ``lexicon.COUNT_AT_LEAST_BEFORE`` ("You hold over 20 positions"), not where they are prepositions ("spread over 2
+    sectors", "5 positions over 3 sectors": exactly 2, exactly 3)."""
+    if not near or near[-1] not in lx.COUNT_PREPOSITIONS:
+        return True
+    j = len(near) - 2
+    while j >= 0 and (near[j] in lx.COUNT_HEDGE_ADVERBS or (near[j].endswith("ly") and near[j] != "only")):
+        j -= 1
+    return j < 0 or near[j] in lx.COUNT_AT_LEAST_BEFORE

@@ -118,7 +118,7 @@ def test_the_part_is_the_number_alone_and_names_its_whole() -> None:
         "Rated 4 of 5 stars.",
         "Your top 3 of 5 positions.",
         "3 of 2026 was calm.",
-        "3 of your 5 AAPL shares.",
+        "3 of your 5 AAPL.",
         "3 of 5.5 positions.",
         "3 of $5 positions.",
     ],
