@@ -2996,7 +2996,8 @@ type WatchNotificationsRequest struct {
 	Feed string `protobuf:"bytes,1,opt,name=feed,proto3" json:"feed,omitempty"`
 	// The `cursor` of the last notification you received, to resume after a disconnect; empty on the first
 	// call. Unacknowledged notifications at or before it are sent again with `redelivered` set (see
-	// WatchNotifications). Opaque: pass back what the server sent.
+	// WatchNotifications). Opaque: pass back what the server sent. It stays valid after the notification it
+	// came with is acknowledged, expired or erased; cursors of one feed mean nothing on another.
 	Cursor string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
 }
 

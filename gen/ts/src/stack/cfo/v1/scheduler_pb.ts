@@ -1507,7 +1507,8 @@ export type WatchNotificationsRequest = Message<"stack.cfo.v1.WatchNotifications
   /**
    * The `cursor` of the last notification you received, to resume after a disconnect; empty on the first
    * call. Unacknowledged notifications at or before it are sent again with `redelivered` set (see
-   * WatchNotifications). Opaque: pass back what the server sent.
+   * WatchNotifications). Opaque: pass back what the server sent. It stays valid after the notification it
+   * came with is acknowledged, expired or erased; cursors of one feed mean nothing on another.
    *
    * @generated from field: string cursor = 2;
    */
