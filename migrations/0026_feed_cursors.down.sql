@@ -1,7 +1,7 @@
--- Back to migration 25: one sequence for every feed's cursors. It starts above every cursor any feed
--- handed out, so each feed's cursors keep increasing.
-CREATE SEQUENCE notification_feed_seq;
-GRANT USAGE, SELECT, UPDATE ON SEQUENCE notification_feed_seq TO stack_cfo_app, stack_cfo_system;
+-- Back to migration 25: one sequence for every feed's cursors, set above every cursor any feed handed
+-- out, so each feed's cursors keep increasing.
+DROP TRIGGER IF EXISTS notification_feed_cursor ON notification_outbox;
+DROP FUNCTION IF EXISTS notification_feed_cursor();
 SELECT setval('notification_feed_seq', last, true)
 FROM (SELECT greatest(
           (SELECT max(last_seq) FROM notification_feeds),

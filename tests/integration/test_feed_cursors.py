@@ -159,7 +159,8 @@ def _sql(dsn: str, statement: str, *params: Any) -> list[tuple[Any, ...]]:
 
 async def test_migration_26_keeps_every_cursor_handed_out_valid_both_ways(empty_db_dsn: str) -> None:
     """Feeds that published under the shared sequence start above every cursor it gave out (one whose
-    rows are gone included), and migrating down gives the sequence back above every feed's counter."""
+    rows are gone included), the previous release's publishing gets per-feed cursors (rolling deploy),
+    and migrating down gives the sequence back above every feed's counter."""
     dsn = empty_db_dsn
     migrator = Migrator(dsn)
     await migrator.up(target=25)
@@ -178,7 +179,19 @@ async def test_migration_26_keeps_every_cursor_handed_out_valid_both_ways(empty_
     await migrator.up()
     counters = dict(_sql(dsn, "SELECT id, last_seq FROM notification_feeds"))
     assert counters == {one: 5, two: 5, idle: 5}
-    assert _sql(dsn, "SELECT to_regclass('notification_feed_seq')") == [(None,)]
+
+    # A process of the previous release, still running during a rolling deploy, publishes as it did
+    # (feed_seq = nextval of the shared sequence, which is kept): the row gets its feed's next cursor.
+    for key, feed in (("old-1", two), ("old-2", two), ("old-3", one)):
+        _sql(dsn, """INSERT INTO notification_outbox (idempotency_key, kind, user_id, channel, target_id,
+                     slot_local, scheduled_for, deadline, status, locked_by, locked_until)
+                     VALUES (%s, 'digest', %s, 'feed', %s, '2025-01-03', now(), now() + interval '1 day',
+                             'sending', 'old-release', now() + interval '1 minute')""", key, user, feed)
+        _sql(dsn, """UPDATE notification_outbox SET status = 'awaiting_ack', locked_by = NULL, locked_until = NULL,
+                     feed_seq = nextval('notification_feed_seq') WHERE idempotency_key = %s""", key)
+    assert _sql(dsn, "SELECT idempotency_key, feed_seq FROM notification_outbox WHERE idempotency_key LIKE 'old-%%'"
+                " ORDER BY idempotency_key") == [("old-1", 6), ("old-2", 7), ("old-3", 6)]
+    assert dict(_sql(dsn, "SELECT id, last_seq FROM notification_feeds")) == {one: 6, two: 7, idle: 5}
 
     _sql(dsn, "UPDATE notification_feeds SET last_seq = 8 WHERE id = %s", two)  # published since
     await migrator.down(target=25)

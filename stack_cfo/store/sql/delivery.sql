@@ -75,26 +75,19 @@ SELECT id, service FROM notification_feeds WHERE id = ANY(%(ids)s::bigint[])
 SELECT pg_advisory_xact_lock(hashtext('stack_cfo.feed:' || %(feed_id)s::text))
 
 -- name: publish_feed
--- The row's cursor is the next value of its feed's own counter (migration 26), taken only when the
--- claim still holds: a feed's cursors are 1, 2, 3... whatever other feeds publish.
-WITH claimed AS (
-    SELECT id, target_id FROM notification_outbox
-    WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
-    FOR UPDATE
-), next_cursor AS (
-    UPDATE notification_feeds f SET last_seq = f.last_seq + 1
-    FROM claimed c WHERE f.id = c.target_id
-    RETURNING f.last_seq
-)
+-- The row's cursor is the next value of its feed's own counter: the trigger of migration 26 gives it
+-- whenever feed_seq is set (the value written here only asks for one; the previous release wrote
+-- nextval('notification_feed_seq') and gets the same), so a feed's cursors are 1, 2, 3... whatever
+-- other feeds publish. Nothing is taken when the claim no longer holds (no row is updated).
 UPDATE notification_outbox
-SET status = 'awaiting_ack', feed_seq = (SELECT last_seq FROM next_cursor), content = %(content)s,
+SET status = 'awaiting_ack', feed_seq = 0, content = %(content)s,
     title = %(title)s, target_address = %(target)s, reason = NULL, last_error = NULL,
     degraded_reason = %(degraded_reason)s, receipt_ids = %(receipt_ids)s::uuid[],
     locale = %(locale)s, locale_fallback_from = %(locale_fallback_from)s,
     deadline = coalesce(%(now)s::timestamptz, now()) + %(grace)s,
     next_attempt_at = NULL, locked_by = NULL, locked_until = NULL,
     updated_at = coalesce(%(now)s::timestamptz, now())
-WHERE id = (SELECT id FROM claimed)
+WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND status = 'sending'
 RETURNING id, run_id, feed_seq
 
 -- name: notify_feed
