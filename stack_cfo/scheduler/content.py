@@ -19,6 +19,16 @@ A notification is rendered once (docs/api.md; ``NotificationContent`` in schedul
 and every later render of that key reads it back - a retry in another process, after a restart or
 after the in-memory cache expired carries the same text, figures and receipts under the same
 ``webhook-id``, and pays for no second AI text. The in-memory cache stays in front of the store.
+
+A performance alert is news once (docs/api.md, "Performance alerts"): the hourly check's rule
+measures the day's move from the previous close, so it fires at every check while the move lasts.
+The stored renderings are also the memory of the alerts a user was given that market day, shared by
+every scheduler process: a check that fires is sent only when the move crossed the threshold for the
+first time that day in its direction, or grew by another threshold beyond the largest alerted move
+that way (:func:`~stack_cfo.core.portfolio.alerts.new_crossings`); otherwise its rows are skipped
+``no_alert`` like a check that did not fire. A rendering counts once one of its rows was sent, is on
+a feed, or is still being delivered; an alert dropped in quiet hours is never rendered, so it does not
+count, and the first check after the quiet hours alerts the move as news.
 """
 
 from __future__ import annotations
@@ -57,8 +67,9 @@ from stack_cfo.core.notifications.news import (
     rank_news,
     summary_prompt,
 )
-from stack_cfo.core.notifications.ports import NewsItem, NewsReader, PortfolioReader, StoredSummary
+from stack_cfo.core.notifications.ports import AlertFacts, NewsItem, NewsReader, PortfolioReader, StoredSummary
 from stack_cfo.core.notifications.preferences import NotificationPreferences
+from stack_cfo.core.portfolio.alerts import AlertRule, GivenAlert, new_crossings
 from stack_cfo.core.provenance import AiSurface, Audit, GroundedWriter, GroundingState, Receipt, ReceiptStore, Snapshot
 from stack_cfo.core.provenance.writer import Written
 from stack_cfo.telemetry.metrics import LOCALE_FALLBACKS
@@ -80,6 +91,13 @@ class RenderingStore(Protocol):
         self, user_id: str, kind: str, period: str, locale: str, occasion: str, rendered: Rendered
     ) -> Rendered:
         """Keep ``rendered`` unless the key has a rendering already; returns the one kept."""
+        ...
+
+    async def alerts_given(
+        self, user_id: str, day: str, *, period: str, occasion: str, since: datetime
+    ) -> list[Rendered]:
+        """The alerts the user was given on the market day ``day`` (a period prefix), but the one of
+        (``period``, ``occasion``): renderings with a row sent, on a feed or still being delivered."""
         ...
 
 
@@ -198,6 +216,19 @@ class NewsSummarizer:
         return self._remember(key, summary, float("inf"))
 
 
+def _given_alert(rendered: Rendered) -> GivenAlert | None:
+    """The move an alert's rendering stated (its figures; the push data's move for want of them)."""
+    figures = {f.name: f.value for f in rendered.figures}
+    try:
+        if "move" in figures:
+            sigma = figures.get("sigma")
+            return GivenAlert(float(figures["move"]) * 100.0, float(sigma) if sigma else None)
+        return GivenAlert(float(rendered.push.data["move"]) * 100.0)
+    except (KeyError, ValueError):
+        log.warning("a stored alert states no move; left out of the day's alerts", extra={"period": rendered.period})
+        return None
+
+
 def previous_week(period: str) -> tuple[date, date]:
     """The Monday..Sunday before the ISO week ``2026-W11`` in which the summary is sent."""
     year, week = period.split("-W")
@@ -309,7 +340,7 @@ class ContentService:
             if stored is not None:
                 self.stored_hits += 1
                 return stored
-        result = await self._render(kind, user_id, period, key, prefs, now, l10n, subject)
+        result = await self._render(kind, user_id, period, key, prefs, now, l10n, subject, occasion)
         if self.renderings is None or not isinstance(result, Rendered):
             return result
         return await self.renderings.put_rendering(user_id, kind.value, period, l10n.tag, occasion, result)
@@ -324,6 +355,7 @@ class ContentService:
         now: datetime,
         l10n: Localizer,
         subject: str,
+        occasion: str = "",
     ) -> Rendered | Reason:
         if kind is NotificationKind.DIGEST:
             return await self._digest(user_id, period, key, now, l10n, subject)
@@ -347,7 +379,31 @@ class ContentService:
             threshold_percent=prefs.alert_threshold_percent,
             threshold_sigma=prefs.alert_threshold_sigma,
         )
-        return render_alert(alert, period=period, key=key, l10n=l10n) if alert else Reason.NO_ALERT
+        if alert is None or not await self._alert_is_news(alert, user_id, period, occasion, prefs, now):
+            return Reason.NO_ALERT
+        return render_alert(alert, period=period, key=key, l10n=l10n)
+
+    async def _alert_is_news(
+        self, alert: AlertFacts, user_id: str, period: str, occasion: str, prefs: NotificationPreferences,
+        now: datetime,
+    ) -> bool:
+        """Is this fired check news after the alerts the user was given earlier the same market day (in any
+        process)? Without a rendering store there is no memory: every fired check is news."""
+        day, sep, _hour = period.rpartition("T")
+        if self.renderings is None or not sep:
+            return True
+        given = await self.renderings.alerts_given(
+            user_id, day + sep, period=period, occasion=occasion, since=now - timedelta(days=1)
+        )
+        moves = [g for g in (_given_alert(r) for r in given) if g is not None]
+        rule = AlertRule(threshold_pct=prefs.alert_threshold_percent, threshold_sigma=prefs.alert_threshold_sigma)
+        news = new_crossings(alert.move * 100.0, alert.sigma, rule, moves)
+        if not news:
+            log.info(
+                "alert repeats one already given today; not sent",
+                extra={"user_id": user_id, "period": period, "given": len(moves)},
+            )
+        return bool(news)
 
     async def _digest(
         self, user_id: str, period: str, key: str, now: datetime, l10n: Localizer, subject: str

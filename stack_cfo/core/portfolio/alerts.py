@@ -27,6 +27,16 @@ threshold that cannot be evaluated is not crossed.
 
 **Drivers.** Given each position's value change over the window, the drivers are the positions
 that moved the same way as the portfolio, largest first, with their share of the move.
+
+**Repeats** (:func:`new_crossings`). The rule is checked every hour, and today's move is measured
+from the previous close each time, so a day that stays 3 % down fires at every check. A fired
+check is *news* only when the day's move crossed the threshold for the first time that market day
+in its direction, or has grown by at least another threshold beyond the largest move already
+alerted in the same direction (with 2 %: down 3.0 % alerted, the next at -5.0 % or beyond; a move
+up of 2 % after that is a first crossing upwards). The growth is measured in both units the rule
+has (percentage points, and sigmas at today's volatility) and the rule's own combination (either,
+or both) decides. Which alerts were given is the caller's memory (the scheduler's stored alerts of
+that market day); a new market day starts with none.
 """
 
 from __future__ import annotations
@@ -144,13 +154,8 @@ def evaluate_alert(
     move_pct = move * 100.0
     sigma = move / wvol if wvol else None
 
-    crossed = []
-    if rule.threshold_pct is not None and abs(move_pct) >= rule.threshold_pct:
-        crossed.append("PCT")
-    if rule.threshold_sigma is not None and sigma is not None and abs(sigma) >= rule.threshold_sigma:
-        crossed.append("SIGMA")
-    configured = (rule.threshold_pct is not None) + (rule.threshold_sigma is not None)
-    fires = len(crossed) == configured if rule.require_both else bool(crossed)
+    crossed = _crossed(rule, abs(move_pct), None if sigma is None else abs(sigma))
+    fires = _fires(rule, crossed)
 
     return AlertDecision(
         fires=fires,
@@ -163,9 +168,62 @@ def evaluate_alert(
         reference_value=ref_value,
         current_at=now_at,
         current_value=now_value,
-        crossed=tuple(crossed),
+        crossed=crossed,
         drivers=_drivers(position_moves or {}, change, max_drivers),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GivenAlert:
+    """An alert already given on the current market day: its move in percent (signed) and sigmas."""
+
+    move_pct: float
+    sigma: float | None = None
+
+
+#: Slack for the float noise of moves computed and stored separately: growing from -3 % to -5 %
+#: with a 2 % threshold is a new crossing even when the floats differ in their last bit.
+_GROWTH_SLACK = 1e-9
+
+
+def new_crossings(
+    move_pct: float, sigma: float | None, rule: AlertRule, given: Sequence[GivenAlert]
+) -> tuple[str, ...]:
+    """The thresholds a fired check crosses *as news* after the alerts ``given`` the same market day
+    (see "Repeats" in the module docstring); empty: it repeats an alert already given, send nothing.
+
+    ``move_pct`` and ``sigma`` are today's move (signed) as the rule measured it. Without an alert
+    given in the move's direction this is the rule itself (the first crossing that way); otherwise it
+    is the rule applied to the growth beyond the largest alerted move in that direction.
+    """
+    if not math.isfinite(move_pct) or move_pct == 0:
+        return ()
+    same_way = [abs(g.move_pct) for g in given if math.isfinite(g.move_pct) and g.move_pct * move_pct > 0]
+    if not same_way:
+        crossed = _crossed(rule, abs(move_pct), None if sigma is None else abs(sigma))
+    else:
+        growth = abs(move_pct) - max(same_way)
+        if growth <= 0:
+            return ()
+        # at today's volatility: the growth in sigmas is its share of today's sigmas
+        growth_sigma = None if sigma is None else abs(sigma) * growth / abs(move_pct) + _GROWTH_SLACK
+        crossed = _crossed(rule, growth + _GROWTH_SLACK, growth_sigma)
+    return crossed if _fires(rule, crossed) else ()
+
+
+def _crossed(rule: AlertRule, move_pct: float, sigma: float | None) -> tuple[str, ...]:
+    """Which thresholds an absolute move (percent, sigmas) crosses."""
+    crossed = []
+    if rule.threshold_pct is not None and move_pct >= rule.threshold_pct:
+        crossed.append("PCT")
+    if rule.threshold_sigma is not None and sigma is not None and sigma >= rule.threshold_sigma:
+        crossed.append("SIGMA")
+    return tuple(crossed)
+
+
+def _fires(rule: AlertRule, crossed: tuple[str, ...]) -> bool:
+    configured = (rule.threshold_pct is not None) + (rule.threshold_sigma is not None)
+    return len(crossed) == configured if rule.require_both else bool(crossed)
 
 
 def _no_decision(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -155,6 +155,28 @@ class ContentsQueries(Repo):
             return rendered
         winner = self._open(cipher, identity, row["content"])
         return winner if winner is not None else rendered
+
+    async def alerts_given(
+        self, user_id: str, day: str, *, period: str, occasion: str, since: datetime
+    ) -> list[Rendered]:
+        """The renderings of the performance alerts ``user_id`` was given on one market day (``day``: the
+        prefix of its periods, ``XNYS-2026-12-07T``), oldest first: those with a row sent, on a feed or
+        still being delivered; the rendering of (``period``, ``occasion``) itself is left out (the rows
+        sharing it decide alike). ``since``: no row of the day was scheduled before it. An unreadable
+        rendering is left out (logged)."""
+        uid = user_uuid(user_id)
+        params = {"user_id": uid, "day": day, "period": period, "occasion": occasion, "since": since}
+        async with self.db.connection() as conn:
+            rows = await (await conn.execute(QC.alerts_given, params)).fetchall()
+        if not rows:
+            return []
+        cipher = await self.sealer.cipher(str(uid))
+        out = []
+        for r in rows:
+            opened = self._open(cipher, _identity("alert", r["period"], r["locale"], r["occasion"]), r["content"])
+            if opened is not None:
+                out.append(opened)
+        return out
 
 
 __all__ = ["CONTENT", "ContentsQueries", "rendering_document", "rendering_from_document"]

@@ -42,7 +42,8 @@ const (
 	// The week's performance against the benchmark, top movers, risk changes and insights (default Monday
 	// 07:00 local).
 	NotificationKind_NOTIFICATION_KIND_WEEKLY_SUMMARY NotificationKind = 2
-	// An unusual move of the portfolio during market hours (checked hourly, exchange time).
+	// An unusual move of the portfolio during market hours (checked hourly, exchange time; alerted once per
+	// threshold crossing a market day: see NotificationPreferences.alert_threshold_percent).
 	NotificationKind_NOTIFICATION_KIND_PERFORMANCE_ALERT NotificationKind = 3
 )
 
@@ -174,7 +175,8 @@ const (
 	// Deliberately not sent; `reason` says why: "quiet_hours", "kind_disabled", "channel_disabled",
 	// "no_email_address", "no_device" (the push device was removed since planning), "no_endpoint" (the
 	// webhook endpoint was disabled or deleted), "channel_not_configured", "no_portfolio", "no_alert" (a
-	// performance alert whose rule did not fire: the move stayed within the user's thresholds), "duplicate".
+	// performance alert whose rule did not fire, the move within the user's thresholds, or that repeats an
+	// alert already given that market day: see alert_threshold_percent), "duplicate".
 	NotificationStatus_NOTIFICATION_STATUS_SKIPPED NotificationStatus = 7
 	// Was still pending when its content stopped being relevant (an alert after its hour), or its next
 	// retry would fall after its delivery deadline (a digest's grace, or a Retry-After longer than it):
@@ -1075,11 +1077,19 @@ type NotificationPreferences struct {
 	// Alert when the portfolio moves at least this much since the previous close (today's move, checked
 	// hourly during market hours), in absolute percentage points (2.0 = a 2 % move up or down): today's
 	// holdings at that close against now, so deposits and withdrawals are no move and a stale price (the
-	// summary's `stale`) moves nothing. Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
+	// summary's `stale`) moves nothing. A move is alerted once per crossing, not at every check: the first
+	// check of the market day that crosses the threshold alerts; later that day a move the same way alerts
+	// again only once it has grown by at least another threshold beyond the largest move already alerted
+	// that way (2.0: down 3 % alerted, the next alert at down 5 % or more), and a move the other way when it
+	// crosses the threshold that way. Each market day starts afresh. A check that repeats an alert is
+	// SKIPPED "no_alert"; an alert dropped in quiet hours, or delivered on no channel, does not count.
+	// Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
 	AlertThresholdPercent float64 `protobuf:"fixed64,11,opt,name=alert_threshold_percent,json=alertThresholdPercent,proto3" json:"alert_threshold_percent,omitempty"`
 	// ... or at least this many standard deviations of the portfolio's own 90-day daily volatility (a daily
 	// move against daily volatility). Default 2.0; must be > 0 and <= 100. An alert fires when either
-	// threshold is crossed, and its text names the one that was.
+	// threshold is crossed, and its text names the one that was. Repeats follow `alert_threshold_percent`'s
+	// rule in standard deviations at the day's volatility: another alert the same way needs the move to grow
+	// by this many more (either threshold's growth suffices).
 	AlertThresholdSigma float64 `protobuf:"fixed64,12,opt,name=alert_threshold_sigma,json=alertThresholdSigma,proto3" json:"alert_threshold_sigma,omitempty"`
 	// Last change. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`

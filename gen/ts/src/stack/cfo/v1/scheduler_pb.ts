@@ -455,7 +455,13 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
    * Alert when the portfolio moves at least this much since the previous close (today's move, checked
    * hourly during market hours), in absolute percentage points (2.0 = a 2 % move up or down): today's
    * holdings at that close against now, so deposits and withdrawals are no move and a stale price (the
-   * summary's `stale`) moves nothing. Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
+   * summary's `stale`) moves nothing. A move is alerted once per crossing, not at every check: the first
+   * check of the market day that crosses the threshold alerts; later that day a move the same way alerts
+   * again only once it has grown by at least another threshold beyond the largest move already alerted
+   * that way (2.0: down 3 % alerted, the next alert at down 5 % or more), and a move the other way when it
+   * crosses the threshold that way. Each market day starts afresh. A check that repeats an alert is
+   * SKIPPED "no_alert"; an alert dropped in quiet hours, or delivered on no channel, does not count.
+   * Default 2.0; must be > 0 and <= 100 (INVALID_THRESHOLD).
    *
    * @generated from field: double alert_threshold_percent = 11;
    */
@@ -464,7 +470,9 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
   /**
    * ... or at least this many standard deviations of the portfolio's own 90-day daily volatility (a daily
    * move against daily volatility). Default 2.0; must be > 0 and <= 100. An alert fires when either
-   * threshold is crossed, and its text names the one that was.
+   * threshold is crossed, and its text names the one that was. Repeats follow `alert_threshold_percent`'s
+   * rule in standard deviations at the day's volatility: another alert the same way needs the move to grow
+   * by this many more (either threshold's growth suffices).
    *
    * @generated from field: double alert_threshold_sigma = 12;
    */
@@ -1888,7 +1896,8 @@ export enum NotificationKind {
   WEEKLY_SUMMARY = 2,
 
   /**
-   * An unusual move of the portfolio during market hours (checked hourly, exchange time).
+   * An unusual move of the portfolio during market hours (checked hourly, exchange time; alerted once per
+   * threshold crossing a market day: see NotificationPreferences.alert_threshold_percent).
    *
    * @generated from enum value: NOTIFICATION_KIND_PERFORMANCE_ALERT = 3;
    */
@@ -2011,7 +2020,8 @@ export enum NotificationStatus {
    * Deliberately not sent; `reason` says why: "quiet_hours", "kind_disabled", "channel_disabled",
    * "no_email_address", "no_device" (the push device was removed since planning), "no_endpoint" (the
    * webhook endpoint was disabled or deleted), "channel_not_configured", "no_portfolio", "no_alert" (a
-   * performance alert whose rule did not fire: the move stayed within the user's thresholds), "duplicate".
+   * performance alert whose rule did not fire, the move within the user's thresholds, or that repeats an
+   * alert already given that market day: see alert_threshold_percent), "duplicate".
    *
    * @generated from enum value: NOTIFICATION_STATUS_SKIPPED = 7;
    */
