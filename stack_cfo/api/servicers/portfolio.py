@@ -28,6 +28,7 @@ from stack_cfo.api.resources import authorize, parse_user_singleton
 from stack_cfo.api.servicers.ledger import LedgerRpcs
 from stack_cfo.api.servicers.portfolio_messages import (
     TRIGGERS,
+    bounded_summary,
     history_to_proto,
     narrative_completed,
     portfolio_name,
@@ -66,6 +67,8 @@ from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, Summar
 from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL, WatchTrigger, WatchUpdate
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
+#: What a gRPC client receives by default: every response and stream message of the service fits.
+_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 # ---------------------------------------------------------------------------------------------
 # Metrics
@@ -198,7 +201,8 @@ def _window(request: portfolio_pb2.GetPerformanceHistoryRequest) -> HistoryRange
 
 
 class _Translation:
-    """A summary view, its message, and (once asked for) the message's bytes."""
+    """A summary view, its message (bounded to what a default client receives: see
+    :func:`bounded_summary`), and (once asked for) the message's bytes."""
 
     __slots__ = ("_bytes", "message", "view")
 
@@ -228,7 +232,9 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         hit = self._messages.get(id(view))
         if hit is not None and hit.view is view:
             return hit
-        entry = _Translation(view, summary_to_proto(view))
+        # within the 4 MiB a client receives by default, whatever the portfolio (a summary of long
+        # texts or long figures used to be unreadable, or unsendable past the server's 8 MiB)
+        entry = _Translation(view, bounded_summary(summary_to_proto(view)))
         self._messages[id(view)] = entry
         while len(self._messages) > 256:
             self._messages.popitem(last=False)
@@ -371,11 +377,18 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         hit = self._watch_updates.get(key)
         if hit is not None and hit[0] is update.view:
             return hit[1]
-        data = portfolio_pb2.WatchPortfolioResponse(
+        message = portfolio_pb2.WatchPortfolioResponse(
             summary=self._summary_message(update.view),
             trigger=TRIGGERS[update.trigger],
             changed_symbols=list(update.changed_symbols),
-        ).SerializeToString()
+        )
+        size = message.ByteSize()
+        if size > _MAX_RESPONSE_BYTES:
+            # a summary near its bound and thousands of changed symbols: the summary makes room for
+            # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
+            around = size - message.summary.ByteSize()
+            message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), _MAX_RESPONSE_BYTES - around))
+        data = message.SerializeToString()
         self._watch_updates[key] = (update.view, data)
         while len(self._watch_updates) > 1024:
             self._watch_updates.popitem(last=False)

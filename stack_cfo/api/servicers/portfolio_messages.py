@@ -26,14 +26,13 @@ from stack_cfo.core.portfolio import (
     Severity,
     SummaryView,
 )
+from stack_cfo.core.portfolio.inputs import MAX_SUMMARY_MESSAGE_BYTES
 from stack_cfo.core.portfolio.views import NarrativeDone
 from stack_cfo.core.portfolio.watch import WatchTrigger
 from stack_cfo.core.provenance import GroundingRecord
 
 _EIGHT_PLACES = Decimal("1e-8")
 _NEURON = Decimal(10) ** -18
-
-
 
 
 def portfolio_name(user_id: str) -> str:
@@ -230,6 +229,99 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
         div.sector_weights.append(portfolio_pb2.SectorWeight(sector=view.sector_name(sw.name), weight=sw.weight))
     _metric(view.diversification_score, div.score)
     out.insights.extend(_insight(i, view) for i in s.insights)
+    return out
+
+
+#: The insight that says a summary was abridged to fit a 4 MiB response (see :func:`bounded_summary`).
+ABRIDGED = "SUMMARY_ABRIDGED"
+
+
+def _field_bytes(n: int) -> int:
+    """A length-delimited field of ``n`` bytes with a one-byte key, as its repeated field holds it."""
+    return 1 + max(1, (n.bit_length() + 6) // 7) + n
+
+
+def _abridged(max_bytes: int, left_out: list[str], positions: int, positions_left_out: int) -> portfolio_pb2.Insight:
+    parts = ["the positions' tags"] if "tags" in left_out else []
+    if positions_left_out:
+        parts.append(f"its {positions_left_out} smallest positions (of {positions})")
+    if "group_symbols" in left_out:
+        parts.append("details of its groups and insights")
+    said = " and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]} and {parts[2]}"
+    return portfolio_pb2.Insight(
+        code=ABRIDGED,
+        severity=portfolio_pb2.INSIGHT_SEVERITY_INFO,
+        message=f"This summary leaves out {said} to fit a 4 MiB response.",
+        numbers={"max_bytes": str(max_bytes), "left_out": ",".join(left_out),
+                 "position_count": str(positions), "positions_left_out": str(positions_left_out)},
+    )
+
+
+_EVERYTHING = ["tags", "positions", "group_symbols", "insight_symbols", "groups"]
+
+
+def bounded_summary(
+    full: portfolio_pb2.PortfolioSummary, max_bytes: int = MAX_SUMMARY_MESSAGE_BYTES
+) -> portfolio_pb2.PortfolioSummary:
+    """``full`` when it is at most ``max_bytes`` serialized (every portfolio of ordinary size: 10,000
+    positions with short texts take about 1.8 MB); else a copy that fits, so that a default client (4
+    MiB) can read every portfolio the service accepted. In order, as long as it does not fit: the
+    positions' tags are left out; then the smallest positions (the largest by market value are kept,
+    in order; totals, groups, risk and insights still describe the whole portfolio); then, only for
+    groups and insights that alone nearly fill 4 MiB, the groups' and insights' symbol lists, and the
+    smallest baskets, sectors and sector weights and the last insights. The copy says so in a last
+    insight SUMMARY_ABRIDGED (INFO; numbers ``left_out``: "tags", "positions", "group_symbols",
+    "insight_symbols", "groups", comma-separated; ``positions_left_out``, ``position_count``,
+    ``max_bytes``)."""
+    if full.ByteSize() <= max_bytes:
+        return full
+    out = portfolio_pb2.PortfolioSummary()
+    out.CopyFrom(full)
+    positions = len(out.positions)
+    left_out: list[str] = []
+    for p in out.positions:
+        if p.tags:
+            del p.tags[:]
+            if not left_out:
+                left_out.append("tags")
+    # room for the insight that says so, with the widest numbers it may carry
+    budget = max_bytes - _field_bytes(_abridged(max_bytes, _EVERYTHING, positions, positions).ByteSize())
+    position_bytes = [_field_bytes(p.ByteSize()) for p in out.positions]
+    rest = out.ByteSize() - sum(position_bytes)
+    if rest + sum(position_bytes) > budget and rest > budget:
+        # groups and insights nearly fill the message on their own: their symbol lists go first
+        for g in (*out.baskets, *out.sectors):
+            del g.symbols[:]
+        left_out.append("group_symbols")
+        rest = out.ByteSize() - sum(position_bytes)
+        if rest > budget:
+            for i in out.insights:
+                del i.symbols[:]
+                i.numbers.pop("symbols", None)
+            left_out.append("insight_symbols")
+            rest = out.ByteSize() - sum(position_bytes)
+        if rest > budget:
+            left_out.append("groups")
+            for items in (out.baskets, out.sectors, out.diversification.sector_weights, out.insights):
+                # the tail of each list (the smallest groups, the least severe insights) until it fits
+                keep = len(items)
+                while keep and rest > budget:
+                    keep -= 1
+                    item = _field_bytes(items[keep].ByteSize())
+                    # a sub-message's length prefix may shrink too: measured again below
+                    rest -= item
+                del items[keep:]
+                rest = out.ByteSize() - sum(position_bytes)
+    kept, room = 0, budget - rest
+    for n in position_bytes:
+        if n > room:
+            break
+        room -= n
+        kept += 1
+    if kept < positions:
+        del out.positions[kept:]
+        left_out.insert(1 if left_out[:1] == ["tags"] else 0, "positions")
+    out.insights.append(_abridged(max_bytes, left_out, positions, positions - kept))
     return out
 
 

@@ -41,6 +41,19 @@ MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 4_000
 MAX_URL_CHARS = 2_048
 DEFAULT_BASE_CURRENCY = "USD"
+#: The largest ``PortfolioSummary`` a portfolio's reads send, serialized (4 MiB less 16 KiB): with the
+#: few bytes of a stream event or a watch update around it, within the 4 MiB gRPC clients receive by
+#: default (GetPortfolioSummary, StreamPortfolioSummary's ``summary``, WatchPortfolio's updates).
+MAX_SUMMARY_MESSAGE_BYTES = 4 * 1024 * 1024 - 16 * 1024
+#: What a position's figures (quantity, prices, values, returns, its key) take in a summary at ordinary
+#: length, besides its texts: about 120 bytes with two-decimal prices; 200 leaves room for longer ones.
+POSITION_FIGURES_BYTES = 200
+#: Likewise for a basket's or a sector's aggregate figures, and for the summary's own (totals, risk,
+#: diversification, a few insights).
+GROUP_FIGURES_BYTES = 120
+SUMMARY_FIGURES_BYTES = 4096
+#: The name a summary gives the sector of a position synced without one.
+UNKNOWN_SECTOR_NAME = "Unknown"
 #: Upper bounds (exclusive) on what callers send, chosen so that every later computation holds:
 #: a position's value is below 10^24, a portfolio's (10,000 positions plus cash) below 10^28,
 #: which the valuation's 50-digit arithmetic keeps exact and the presentation rounding
@@ -323,6 +336,64 @@ def check_day(day: date, now: datetime, field_path: str) -> date:
     return day
 
 
+def _string_field(text: str) -> int:
+    """Bytes of a non-empty protobuf string field with a one-byte key: key, length, UTF-8 bytes."""
+    n = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    return 1 + max(1, (n.bit_length() + 6) // 7) + n
+
+
+def summary_size(positions: Sequence[HoldingInput]) -> int:
+    """About the bytes of the summary of ``positions`` serialized: their texts exactly as the summary
+    repeats them (each position's symbol, sector, basket and tags; each sector's name in its group and
+    its weight, each basket's in its group, every symbol again in its groups' member lists, counted in
+    UTF-8 bytes), their figures at ordinary length (:data:`POSITION_FIGURES_BYTES` a position,
+    :data:`GROUP_FIGURES_BYTES` a group, :data:`SUMMARY_FIGURES_BYTES` the rest). Prices with many more
+    digits make the summary larger: its reads then leave out what does not fit (see the servicer)."""
+    unknown = _string_field(UNKNOWN_SECTOR_NAME)
+    size = SUMMARY_FIGURES_BYTES
+    # a name's bytes once per distinct sector and basket (an import may check 200,000 positions)
+    sectors: dict[str, int] = {}
+    baskets: dict[str, int] = {}
+    for h in positions:
+        symbol = len(h.symbol) + 2  # an ASCII ticker of at most 32 characters
+        sector = h.sector or ""
+        named = sectors.get(sector)
+        if named is None:
+            named = sectors[sector] = _string_field(sector) if sector else unknown
+        size += POSITION_FIGURES_BYTES + 2 * symbol + named
+        if h.basket:
+            named = baskets.get(h.basket)
+            if named is None:
+                named = baskets[h.basket] = _string_field(h.basket)
+            size += named + symbol
+        tags = h.tags
+        if tags:
+            text = "".join(tags)
+            # an ASCII tag of at most 64 characters takes its length and two bytes
+            size += len(text) + 2 * len(tags) if text.isascii() else sum(_string_field(t) for t in tags)
+    size += sum(GROUP_FIGURES_BYTES + 2 * n for n in sectors.values())
+    size += sum(GROUP_FIGURES_BYTES + n for n in baskets.values())
+    return size
+
+
+def check_summary_size(positions: Sequence[HoldingInput], field_path: str) -> None:
+    """PORTFOLIO_TOO_LARGE for holdings whose summary could not be read whole (:func:`summary_size`
+    above :data:`MAX_SUMMARY_MESSAGE_BYTES`): their texts (tags, sectors, baskets) leave no room for
+    their figures within the 4 MiB a client receives by default. 10,000 positions with GICS sectors,
+    short baskets and a few short tags take about 2.6 MB by this count (1.8 MB in fact)."""
+    size = summary_size(positions)
+    if size > MAX_SUMMARY_MESSAGE_BYTES:
+        raise _bad(
+            field_path,
+            f"would make a portfolio summary of about {size} bytes, more than {MAX_SUMMARY_MESSAGE_BYTES} "
+            "(4 MiB, what gRPC clients receive by default, less 16 KiB): shorten the positions' tags, "
+            "sectors or baskets",
+            "PORTFOLIO_TOO_LARGE",
+            max_bytes=MAX_SUMMARY_MESSAGE_BYTES,
+            summary_bytes=size,
+        )
+
+
 def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
     """The command with defaults resolved and symbols upper-cased; InvalidArgument naming the field."""
     base = cmd.base_currency or DEFAULT_BASE_CURRENCY
@@ -334,6 +405,7 @@ def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
             "positions", f"at most {MAX_POSITIONS} positions per sync", "TOO_MANY_POSITIONS", limit=MAX_POSITIONS
         )
     positions = _validate_positions(cmd.positions, base, "positions")
+    check_summary_size(positions, "positions")
     flows = _validate_flows(cmd.cash_flows, base, now)
     _check_cash(cmd.cash_balance, "cash_balance")
     return SyncCommand(
@@ -416,8 +488,15 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
             problems.append(exc)
             continue
         prefix = f"snapshots[{i}].positions"
+        before = len(problems)
         positions = _collect(snap.positions, _position_check(base, prefix), prefix, problems,
                              functools.partial(_malformed_position, bad_positions, i))
+        if len(problems) == before:
+            # each snapshot is a summary's holdings (GetPortfolioSummary with an as_of_time on its day)
+            try:
+                check_summary_size(positions, prefix)
+            except InvalidArgument as exc:
+                problems.append(exc)
         out.append(DatedHoldingsInput(day, tuple(positions), snap.cash_balance))
     flows: list[FlowInput] = []
     try:

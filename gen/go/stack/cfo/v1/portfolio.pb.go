@@ -3014,7 +3014,7 @@ type PositionSummary struct {
 	AssetClass AssetClass `protobuf:"varint,7,opt,name=asset_class,json=assetClass,proto3,enum=stack.cfo.v1.AssetClass" json:"asset_class,omitempty"`
 	// Basket as synced; empty for none.
 	Basket string `protobuf:"bytes,8,opt,name=basket,proto3" json:"basket,omitempty"`
-	// Tags as synced.
+	// Tags as synced; left out of a summary abridged to fit 4 MiB (see GetPortfolioSummary).
 	Tags []string `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty"`
 	// Latest price per unit at or before the summary's as_of_time, decimal string, in `currency`. A daily
 	// close is dated at its session's end (16:00 New York): a summary with an as_of_time earlier that day uses
@@ -3831,7 +3831,8 @@ type Insight struct {
 
 	// Stable code clients may switch on: POSITION_CONCENTRATION, SECTOR_CONCENTRATION, DRAWDOWN,
 	// POSITION_LAGGING_BENCHMARK, BASKET_LAGGING_BENCHMARK, STALE_PRICES, MISSING_PRICE, MISSING_COST_BASIS,
-	// IDLE_CASH, MISSING_EXCHANGE_RATE.
+	// IDLE_CASH, MISSING_EXCHANGE_RATE, SUMMARY_ABRIDGED (the summary left out tags or positions to fit 4 MiB:
+	// see GetPortfolioSummary).
 	// New codes may be added; clients ignore codes they do not know.
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	// Severity.
@@ -3953,7 +3954,8 @@ type PortfolioSummary struct {
 	DayChangeAmount string `protobuf:"bytes,10,opt,name=day_change_amount,json=dayChangeAmount,proto3" json:"day_change_amount,omitempty"`
 	// day_change_amount / (total_value - day_change_amount) x 100, percentage points; absent when undefined.
 	DayChangePercent *float64 `protobuf:"fixed64,11,opt,name=day_change_percent,json=dayChangePercent,proto3,oneof" json:"day_change_percent,omitempty"`
-	// Positions, by descending market value.
+	// Positions, by descending market value; in a summary abridged to fit 4 MiB, only the largest (insight
+	// SUMMARY_ABRIDGED).
 	Positions []*PositionSummary `protobuf:"bytes,12,rep,name=positions,proto3" json:"positions,omitempty"`
 	// Aggregates per basket (positions without a basket are not in any), by descending market value.
 	Baskets []*GroupSummary `protobuf:"bytes,13,rep,name=baskets,proto3" json:"baskets,omitempty"`
@@ -5002,7 +5004,7 @@ type isStreamPortfolioSummaryResponse_Event interface {
 }
 
 type StreamPortfolioSummaryResponse_Summary struct {
-	// First event: the computed summary.
+	// First event: the computed summary (the message GetPortfolioSummary returns, abridged the same way).
 	Summary *PortfolioSummary `protobuf:"bytes,1,opt,name=summary,proto3,oneof"`
 }
 

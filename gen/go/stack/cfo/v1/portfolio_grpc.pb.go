@@ -28,7 +28,10 @@ type PortfolioSummaryServiceClient interface {
 	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
 	// 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
 	// DUPLICATE_FLOW_ID (two different cash flows with one `id` in the request), INVALID_RESOURCE_NAME,
-	// REQUEST_ID_REUSED)
+	// REQUEST_ID_REUSED, PORTFOLIO_TOO_LARGE (field `positions`, metadata "max_bytes", "summary_bytes"):
+	// holdings whose texts leave no room for their figures in a 4 MiB summary, that is the UTF-8 bytes of each
+	// position's symbol, sector, basket and tags as the summary repeats them, plus 200 bytes a position and
+	// 120 a sector or basket, above 4,177,920; nothing is stored)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(ctx context.Context, in *SyncPortfolioRequest, opts ...grpc.CallOption) (*SyncPortfolioResponse, error)
@@ -39,7 +42,8 @@ type PortfolioSummaryServiceClient interface {
 	// Creates the portfolio on the first call. Idempotent with `request_id`.
 	//
 	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
-	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
+	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD, and
+	// PORTFOLIO_TOO_LARGE per snapshot, `snapshots[3].positions`, as SyncPortfolio);
 	// RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
 	// the same user are already running on the server: send a user's imports one after the other. Every
 	// bad snapshot, position and cash flow is reported in the same error (up to 50, request order: snapshots,
@@ -128,7 +132,12 @@ type PortfolioSummaryServiceClient interface {
 	// before 1970), INVALID_URL (not an http or https URL), INVALID_SYMBOL, INVALID_TIMESTAMP, TEXT_TOO_LONG,
 	// INVALID_TEXT); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	IngestNews(ctx context.Context, in *IngestNewsRequest, opts ...grpc.CallOption) (*IngestNewsResponse, error)
-	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
+	// Returns the full summary of a portfolio as of now (or as of `as_of_time`). The summary fits 4 MiB
+	// (gRPC's default receive limit): at most 4,177,920 bytes serialized. A larger one leaves out the
+	// positions' `tags`, then its smallest positions (the largest by market value are kept, in order; totals,
+	// groups, risk and insights still describe the whole portfolio), then, when groups and insights alone
+	// nearly fill it, their symbol lists and the smallest groups; it then ends with an INFO insight
+	// SUMMARY_ABRIDGED (numbers `left_out`, `positions_left_out`, `position_count`, `max_bytes`).
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
 	// every transaction deleted from a portfolio that had no snapshot before them);
@@ -158,7 +167,8 @@ type PortfolioSummaryServiceClient interface {
 	// the client cancels. When the server shuts down the stream ends with UNAVAILABLE (or CANCELLED after the
 	// shutdown grace period): reconnect with backoff, and the first update of the new stream brings the
 	// client up to date. When the portfolio stops existing while watched (UserDataService.EraseUserData),
-	// the stream ends with NOT_FOUND (PORTFOLIO_NOT_FOUND).
+	// the stream ends with NOT_FOUND (PORTFOLIO_NOT_FOUND). Each update fits 4 MiB: one naming thousands of
+	// changed symbols carries a summary abridged further to make room (see GetPortfolioSummary).
 	//
 	// Errors: as GetPortfolioSummary, before the first event.
 	WatchPortfolio(ctx context.Context, in *WatchPortfolioRequest, opts ...grpc.CallOption) (PortfolioSummaryService_WatchPortfolioClient, error)
@@ -377,7 +387,10 @@ type PortfolioSummaryServiceServer interface {
 	// INVALID_TIMESTAMP, FUTURE_DATE, OUT_OF_RANGE, TOO_MANY_TAGS, INVALID_TAG, TEXT_TOO_LONG (sector, basket:
 	// 200 characters; cash flow ids: 128), TOO_MANY_POSITIONS (more than 10,000 positions; metadata "limit"),
 	// DUPLICATE_FLOW_ID (two different cash flows with one `id` in the request), INVALID_RESOURCE_NAME,
-	// REQUEST_ID_REUSED)
+	// REQUEST_ID_REUSED, PORTFOLIO_TOO_LARGE (field `positions`, metadata "max_bytes", "summary_bytes"):
+	// holdings whose texts leave no room for their figures in a 4 MiB summary, that is the UTF-8 bytes of each
+	// position's symbol, sector, basket and tags as the summary repeats them, plus 200 bytes a position and
+	// 120 a sector or basket, above 4,177,920; nothing is stored)
 	// with field violations; NOT_FOUND (USER_NOT_FOUND) for another user's portfolio; FAILED_PRECONDITION
 	// (PORTFOLIO_LEDGER_BASED) when the portfolio has transactions.
 	SyncPortfolio(context.Context, *SyncPortfolioRequest) (*SyncPortfolioResponse, error)
@@ -388,7 +401,8 @@ type PortfolioSummaryServiceServer interface {
 	// Creates the portfolio on the first call. Idempotent with `request_id`.
 	//
 	// Errors: as SyncPortfolio, with field paths such as `snapshots[3].positions[1].quantity`; also
-	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD);
+	// INVALID_ARGUMENT (TOO_MANY_SNAPSHOTS, TOO_MANY_POSITIONS, DUPLICATE_DATE, MISSING_FIELD, and
+	// PORTFOLIO_TOO_LARGE per snapshot, `snapshots[3].positions`, as SyncPortfolio);
 	// RESOURCE_EXHAUSTED (TOO_MANY_CONCURRENT_IMPORTS, with RetryInfo; metadata `limit`) when two imports of
 	// the same user are already running on the server: send a user's imports one after the other. Every
 	// bad snapshot, position and cash flow is reported in the same error (up to 50, request order: snapshots,
@@ -477,7 +491,12 @@ type PortfolioSummaryServiceServer interface {
 	// before 1970), INVALID_URL (not an http or https URL), INVALID_SYMBOL, INVALID_TIMESTAMP, TEXT_TOO_LONG,
 	// INVALID_TEXT); PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED).
 	IngestNews(context.Context, *IngestNewsRequest) (*IngestNewsResponse, error)
-	// Returns the full summary of a portfolio as of now (or as of `as_of_time`).
+	// Returns the full summary of a portfolio as of now (or as of `as_of_time`). The summary fits 4 MiB
+	// (gRPC's default receive limit): at most 4,177,920 bytes serialized. A larger one leaves out the
+	// positions' `tags`, then its smallest positions (the largest by market value are kept, in order; totals,
+	// groups, risk and insights still describe the whole portfolio), then, when groups and insights alone
+	// nearly fill it, their symbol lists and the smallest groups; it then ends with an INFO insight
+	// SUMMARY_ABRIDGED (numbers `left_out`, `positions_left_out`, `position_count`, `max_bytes`).
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
 	// every transaction deleted from a portfolio that had no snapshot before them);
@@ -507,7 +526,8 @@ type PortfolioSummaryServiceServer interface {
 	// the client cancels. When the server shuts down the stream ends with UNAVAILABLE (or CANCELLED after the
 	// shutdown grace period): reconnect with backoff, and the first update of the new stream brings the
 	// client up to date. When the portfolio stops existing while watched (UserDataService.EraseUserData),
-	// the stream ends with NOT_FOUND (PORTFOLIO_NOT_FOUND).
+	// the stream ends with NOT_FOUND (PORTFOLIO_NOT_FOUND). Each update fits 4 MiB: one naming thousands of
+	// changed symbols carries a summary abridged further to make room (see GetPortfolioSummary).
 	//
 	// Errors: as GetPortfolioSummary, before the first event.
 	WatchPortfolio(*WatchPortfolioRequest, PortfolioSummaryService_WatchPortfolioServer) error
