@@ -46,6 +46,7 @@ from stack_cfo.core.portfolio.transactions import (
     Transaction,
     TransactionInput,
     TransactionType,
+    batch_too_large,
     too_many_transactions,
 )
 from stack_cfo.core.portfolio.user_settings import CONTRACT_NAMES, UserSettings
@@ -263,6 +264,8 @@ class LedgerRpcs:
         user_id = _owner(request.parent, "parent", writable=True)
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))
+        if (too_large := batch_too_large(request.ByteSize(), len(request.transactions))) is not None:
+            raise too_large
         principal = current_principal()
         large = len(request.transactions) > INLINE_POSITIONS
 

@@ -212,6 +212,26 @@ def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, 
     return dataclasses.replace(t, symbol=symbol, currency=currency, fees=fees)
 
 
+#: What a stored transaction in BatchCreateTransactions' answer adds to its row of the request, at most:
+#: its name (about 105 bytes), two timestamps, a filled-in currency and decimals written out in full
+#: (137 bytes measured for a plain row).
+RESPONSE_BYTES_PER_ROW = 200
+#: The largest answer a batch may need: what a gRPC client receives by default, less room for the rest.
+MAX_BATCH_RESPONSE_BYTES = 4 * 1024 * 1024 - 16 * 1024
+
+
+def batch_too_large(request_bytes: int, count: int) -> Exception | None:
+    """A batch whose answer (every transaction as stored) could not fit a 4 MiB message: the answer
+    comes after the write, so a batch that big is refused before anything is written (the write would
+    succeed and its answer fail, or be unsendable past the server's 8 MiB)."""
+    answer = request_bytes + RESPONSE_BYTES_PER_ROW * count
+    if answer <= MAX_BATCH_RESPONSE_BYTES:
+        return None
+    return _bad("transactions", f"the answer to {count} transactions of {request_bytes} bytes would pass "
+                f"{MAX_BATCH_RESPONSE_BYTES} bytes: send fewer per call", "BATCH_TOO_LARGE",
+                max_bytes=MAX_BATCH_RESPONSE_BYTES, response_bytes=answer)
+
+
 def too_many_transactions(count: int, limit: int = MAX_TRANSACTIONS_PER_BATCH) -> Exception:
     return _bad("transactions", f"at most {limit} transactions per call, got {count}", "TOO_MANY_TRANSACTIONS",
                 limit=limit, count=count)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
 
-from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.core.clock import FrozenClock
 from tests.integration.portfolio.support import (
     error_details,
@@ -278,6 +278,38 @@ async def test_a_batch_over_the_limit_is_refused_clearly(db_dsn: str, data_dir: 
         info, violations = error_details(ei.value)
         assert (info.reason, violations[0][0], info.metadata["limit"]) == ("TOO_MANY_TRANSACTIONS", "transactions",
                                                                             "10000")
+
+
+async def test_a_batch_whose_answer_could_not_fit_4_mib_is_refused_before_it_is_written(
+    db_dsn: str, data_dir: Path
+) -> None:
+    """The answer lists every transaction as stored (name, times): 10,000 rows with long notes made an
+    answer past 4 MiB (a default client could not read it, after the write) or past the server's 8 MiB
+    (unsendable). Such a batch is refused up front, naming the field; the largest accepted one's answer
+    fits a default client."""
+    clock = FrozenClock(evening(DAYS[-1]))
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        user = new_user()
+        note = "é" * 190  # 380 bytes
+        rows = [_tx("DEPOSIT", DAYS[0], amount="1", note=note, client_id=f"n{i}") for i in range(10_000)]
+        request = portfolio_pb2.BatchCreateTransactionsRequest(parent=name(user), transactions=rows)
+        assert request.ByteSize() < 8 * 1024 * 1024  # the server reads it
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await stub(srv).BatchCreateTransactions(request, metadata=srv.auth(user), timeout=60)
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, violations = error_details(ei.value)
+        assert (info.reason, violations[0][0]) == ("BATCH_TOO_LARGE", "transactions")
+        assert info.metadata["max_bytes"] == str(4 * 1024 * 1024 - 16 * 1024)
+        await _nothing_created(srv, user)
+        # the largest batch of such rows that passes: its answer fits 4 MiB
+        n = 10_000
+        while n and (request.ByteSize() + 200 * n > 4 * 1024 * 1024 - 16 * 1024):
+            n -= 100
+            del request.transactions[n:]
+        async with grpc.aio.insecure_channel(srv.target) as default_client:  # 4 MiB receive limit
+            resp = await portfolio_pb2_grpc.PortfolioSummaryServiceStub(default_client).BatchCreateTransactions(
+                request, metadata=srv.auth(user), timeout=60)
+        assert resp.created_count == n and resp.ByteSize() <= 4 * 1024 * 1024
 
 
 async def test_zero_rate_is_refused_and_settings_apply(db_dsn: str, data_dir: Path) -> None:

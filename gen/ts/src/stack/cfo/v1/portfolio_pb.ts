@@ -3326,7 +3326,10 @@ export const PortfolioSummaryService: GenService<{
    * NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
    * CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
    * INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-   * trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED; NOT_FOUND (USER_NOT_FOUND).
+   * trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED, BATCH_TOO_LARGE (field
+   * `transactions`, metadata "max_bytes", "response_bytes": the answer, every transaction as stored, could
+   * pass 4,177,920 bytes, counted as the request's serialized size plus 200 bytes a transaction; send fewer
+   * per call; nothing is written); NOT_FOUND (USER_NOT_FOUND).
    * Every bad row is reported in the same error (up to 50), one field violation per row with its own
    * `reason` (google.rpc.BadRequest.FieldViolation.reason); the ErrorInfo carries the first one's (request
    * order). A value that does not parse (INVALID_DECIMAL, INVALID_DATE, INVALID_ENUM) refuses its row only:
