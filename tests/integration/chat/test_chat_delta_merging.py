@@ -33,4 +33,4 @@ async def test_chunks_are_merged_into_fewer_deltas_without_losing_text(
         _, text, _ = events(evs)
         assert text == TEXT
         # each piece goes out as it arrives (10 ms apart: nearly always alone)
-        assert len([e for e in evs if e.WhichOneof("event") == "delta"]) >= 20
+        assert len([e for e in evs if e.WhichOneof("event") == "delta"]) > 10  # (merged at 0.1 s: 2 to 10)
