@@ -356,8 +356,9 @@ type ChatMessage struct {
 	//	COMPUTE_NOT_CONFIGURED: no AI provider is configured; the service is offline by configuration.
 	//	COMPUTE_BREAKER_OPEN: recent provider failures opened the circuit breaker; AI is tried again
 	//	  automatically after the open period (30 s by default).
-	//	COMPUTE_UNAVAILABLE: the provider or network failed, rate limited or timed out before any text, or
-	//	  refused the request.
+	//	COMPUTE_UNAVAILABLE: the provider or network failed, rate limited or timed out before any text,
+	//	  refused the request, or answered with no text (nothing, or whitespace alone: nothing of it is
+	//	  shown, and the usage and fee of that paid answer are not reported).
 	//	COMPUTE_STREAM_BROKEN: the answer was cut mid-stream (or the client cancelled); `incomplete` is set.
 	//	MODEL_SUBSTITUTED: another model or provider than the session's answered (failover).
 	//	AI_UNGROUNDED: the AI's answer stated figures that match nothing the server computed, and the
