@@ -69,7 +69,8 @@ def api_servicers(container: Container) -> list[Any]:
             container.notification_feed,
         ),
         ComputeAccountServicer(container.compute),
-        UserDataServicer(container.user_data, container.chat, container.idempotency),
+        UserDataServicer(container.user_data, container.chat, container.idempotency, container.page_tokens,
+                         page_bytes=min(MAX_PAGE_BYTES, container.config.server.max_message_bytes // 2)),
         ReceiptServicer(container.replay),
     ]
 

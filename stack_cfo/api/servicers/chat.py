@@ -7,7 +7,7 @@ the manager's.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -359,6 +359,29 @@ def with_recent_messages(out: chat_pb2.Session, messages: list[ChatMessage], max
         # a transcript read after the session row may hold messages the row's count has not seen
         out.message_count = max(out.message_count, len(messages))
     return left_out
+
+
+def with_messages_from(
+    out: chat_pb2.Session, messages: Sequence[ChatMessage], start: int, *, limit: int, max_bytes: int
+) -> int:
+    """Add to ``out`` a page of ``messages`` (oldest first) from ``start``, in order: at most
+    ``limit`` of them, while ``out`` stays within ``max_bytes`` serialized, and at least one while
+    any remain (even past ``max_bytes``: the caller makes room, a page must make progress).
+    Returns the index of the first message left for the next page (``len(messages)``: none)."""
+    room = max_bytes - out.ByteSize()
+    items: list[chat_pb2.ChatMessage] = []
+    end = start
+    while end < len(messages) and len(items) < limit:
+        item = message_to_proto(messages[end])
+        n = item.ByteSize()
+        n += _MESSAGES_KEY_BYTES + len(_varint(n))
+        if n > room and items:
+            break
+        room -= n
+        items.append(item)
+        end += 1
+    out.messages.extend(items)
+    return end
 
 
 def _varint(n: int) -> bytes:

@@ -120,20 +120,38 @@ async def test_a_snapshot_with_non_ascii_text_is_bounded_in_bytes(
     """700 holdings of emoji sectors, baskets and tags: 1.7 M characters of JSON (under the 4 MiB
     the snapshot was measured in), 4.7 MB serialized. The session was stored whole, its
     CreateSession answer could not be received, and from then on no ListSessions page of the user,
-    even of one session; now the snapshot leaves out the tags, as a snapshot too large does."""
+    even of one session. SyncPortfolio now refuses those holdings (their summary could not fit 4 MiB:
+    PORTFOLIO_TOO_LARGE); the largest such portfolio it accepts gives a session every read of which
+    fits a default client (the snapshot's bound in UTF-8 bytes: ``bounded``, tested below)."""
     user = new_user()
     async with chat_server(db_dsn, data_dir, chain, provider) as chat:
-        await chat.portfolio.SyncPortfolio(
-            portfolio_pb2.SyncPortfolioRequest(
-                portfolio=f"users/{user}/portfolio", positions=_holdings(700), cash_balance="100",
-                base_currency="USD",
-            ),
-            metadata=chat.md(user), timeout=60,
-        )
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await chat.portfolio.SyncPortfolio(
+                portfolio_pb2.SyncPortfolioRequest(
+                    portfolio=f"users/{user}/portfolio", positions=_holdings(700), cash_balance="100",
+                    base_currency="USD",
+                ),
+                metadata=chat.md(user), timeout=60,
+            )
+        assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error_info(ei.value)[0].reason == "PORTFOLIO_TOO_LARGE"
+        n = 700
+        while True:  # the most of those holdings SyncPortfolio accepts
+            n -= 25
+            try:
+                await chat.portfolio.SyncPortfolio(
+                    portfolio_pb2.SyncPortfolioRequest(
+                        portfolio=f"users/{user}/portfolio", positions=_holdings(n), cash_balance="100",
+                        base_currency="USD",
+                    ),
+                    metadata=chat.md(user), timeout=60,
+                )
+                break
+            except grpc.aio.AioRpcError as exc:
+                assert error_info(exc)[0].reason == "PORTFOLIO_TOO_LARGE"
         s = await chat.create(user)
         ctx = s.portfolio_context
-        assert s.ByteSize() <= FOUR_MIB
-        assert len(ctx.positions) == 700 and not any(p.tags for p in ctx.positions)
+        assert s.ByteSize() <= FOUR_MIB and ctx.positions
         assert {p.sector for p in ctx.positions} == {EMOJI * 200}
         page = await _list_one(chat, user)
         assert [x.name for x in page.sessions] == [s.name] and page.ByteSize() <= FOUR_MIB

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2 as stack_dot_cfo_dot_v1_dot_chat__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstack/cfo/v1/user_data.proto\x12\x0cstack.cfo.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17stack/cfo/v1/chat.proto\"8\n\x14\x45raseUserDataRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x82\x03\n\x15\x45raseUserDataResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rsession_count\x18\x02 \x01(\x03\x12\x16\n\x0eposition_count\x18\x03 \x01(\x03\x12\x17\n\x0f\x63\x61sh_flow_count\x18\x04 \x01(\x03\x12\x1a\n\x12notification_count\x18\x05 \x01(\x03\x12\x14\n\x0c\x64\x65vice_count\x18\x06 \x01(\x03\x12\x15\n\rarchive_count\x18\x07 \x01(\x03\x12\x1a\n\x12\x64\x61ta_key_destroyed\x18\x08 \x01(\x08\x12J\n\x0cother_counts\x18\t \x03(\x0b\x32\x34.stack.cfo.v1.EraseUserDataResponse.OtherCountsEntry\x12.\n\nerase_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x32\n\x10OtherCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\",\n\x19GetArchivedSessionRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\"\x84\x01\n\x0f\x41rchivedSession\x12&\n\x07session\x18\x01 \x01(\x0b\x32\x15.stack.cfo.v1.Session\x12\x17\n\x0f\x61rchive_address\x18\x02 \x01(\t\x12\x30\n\x0c\x61rchive_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xc9\x01\n\x0fUserDataService\x12X\n\rEraseUserData\x12\".stack.cfo.v1.EraseUserDataRequest\x1a#.stack.cfo.v1.EraseUserDataResponse\x12\\\n\x12GetArchivedSession\x12\'.stack.cfo.v1.GetArchivedSessionRequest\x1a\x1d.stack.cfo.v1.ArchivedSessionB:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cstack/cfo/v1/user_data.proto\x12\x0cstack.cfo.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17stack/cfo/v1/chat.proto\"8\n\x14\x45raseUserDataRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x82\x03\n\x15\x45raseUserDataResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rsession_count\x18\x02 \x01(\x03\x12\x16\n\x0eposition_count\x18\x03 \x01(\x03\x12\x17\n\x0f\x63\x61sh_flow_count\x18\x04 \x01(\x03\x12\x1a\n\x12notification_count\x18\x05 \x01(\x03\x12\x14\n\x0c\x64\x65vice_count\x18\x06 \x01(\x03\x12\x15\n\rarchive_count\x18\x07 \x01(\x03\x12\x1a\n\x12\x64\x61ta_key_destroyed\x18\x08 \x01(\x08\x12J\n\x0cother_counts\x18\t \x03(\x0b\x32\x34.stack.cfo.v1.EraseUserDataResponse.OtherCountsEntry\x12.\n\nerase_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x32\n\x10OtherCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"S\n\x19GetArchivedSessionRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x9d\x01\n\x0f\x41rchivedSession\x12&\n\x07session\x18\x01 \x01(\x0b\x32\x15.stack.cfo.v1.Session\x12\x17\n\x0f\x61rchive_address\x18\x02 \x01(\t\x12\x30\n\x0c\x61rchive_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t2\xc9\x01\n\x0fUserDataService\x12X\n\rEraseUserData\x12\".stack.cfo.v1.EraseUserDataRequest\x1a#.stack.cfo.v1.EraseUserDataResponse\x12\\\n\x12GetArchivedSession\x12\'.stack.cfo.v1.GetArchivedSessionRequest\x1a\x1d.stack.cfo.v1.ArchivedSessionB:Z8github.com/stack-cfo/stack-cfo/gen/go/stack/cfo/v1;cfov1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,9 +43,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ERASEUSERDATARESPONSE_OTHERCOUNTSENTRY']._serialized_start=499
   _globals['_ERASEUSERDATARESPONSE_OTHERCOUNTSENTRY']._serialized_end=549
   _globals['_GETARCHIVEDSESSIONREQUEST']._serialized_start=551
-  _globals['_GETARCHIVEDSESSIONREQUEST']._serialized_end=595
-  _globals['_ARCHIVEDSESSION']._serialized_start=598
-  _globals['_ARCHIVEDSESSION']._serialized_end=730
-  _globals['_USERDATASERVICE']._serialized_start=733
-  _globals['_USERDATASERVICE']._serialized_end=934
+  _globals['_GETARCHIVEDSESSIONREQUEST']._serialized_end=634
+  _globals['_ARCHIVEDSESSION']._serialized_start=637
+  _globals['_ARCHIVEDSESSION']._serialized_end=794
+  _globals['_USERDATASERVICE']._serialized_start=797
+  _globals['_USERDATASERVICE']._serialized_end=998
 # @@protoc_insertion_point(module_scope)

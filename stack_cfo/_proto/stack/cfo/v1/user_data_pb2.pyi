@@ -50,17 +50,23 @@ class EraseUserDataResponse(_message.Message):
     def __init__(self, name: _Optional[str] = ..., session_count: _Optional[int] = ..., position_count: _Optional[int] = ..., cash_flow_count: _Optional[int] = ..., notification_count: _Optional[int] = ..., device_count: _Optional[int] = ..., archive_count: _Optional[int] = ..., data_key_destroyed: _Optional[bool] = ..., other_counts: _Optional[_Mapping[str, int]] = ..., erase_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetArchivedSessionRequest(_message.Message):
-    __slots__ = ("session",)
+    __slots__ = ("session", "page_size", "page_token")
     SESSION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     session: str
-    def __init__(self, session: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, session: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ArchivedSession(_message.Message):
-    __slots__ = ("session", "archive_address", "archive_time")
+    __slots__ = ("session", "archive_address", "archive_time", "next_page_token")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     ARCHIVE_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     ARCHIVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     session: _chat_pb2.Session
     archive_address: str
     archive_time: _timestamp_pb2.Timestamp
-    def __init__(self, session: _Optional[_Union[_chat_pb2.Session, _Mapping]] = ..., archive_address: _Optional[str] = ..., archive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, session: _Optional[_Union[_chat_pb2.Session, _Mapping]] = ..., archive_address: _Optional[str] = ..., archive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -73,8 +73,15 @@ class UserDataServiceServicer:
 
     def GetArchivedSession(self, request, context):
         """Reads an archived session back from the archive store, decrypts it and checks it against its content
-        address.
-        Errors: NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
+        address. The transcript comes in pages (AIP-158), oldest message first: a page holds at most
+        `page_size` messages (0 = 100, at most 1000) and stops early, before the response would pass 4 MiB
+        (gRPC's default receive limit), when the session's context and messages are large; it always holds
+        at least one message (a message that does not fit beside the session's context comes with that
+        context bounded further, as a snapshot of a large portfolio is: see PortfolioContext). Every page
+        carries the session's fields. A non-empty `next_page_token` means more messages follow: a client that
+        never sends `page_token` (as every client built before paging) reads the first page only, a prefix of
+        the transcript (then fewer `session.messages` than `session.message_count`).
+        Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
         ARCHIVE_NOT_FINALIZED, ARCHIVE_PRUNED, ARCHIVE_KEY_DESTROYED); DATA_LOSS (ARCHIVE_CORRUPTED when the
         bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE;
         ErrorInfo metadata `cause` gives the store's own reason: ZEROG_STORAGE_UNAVAILABLE, ZEROG_BREAKER_OPEN,

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stack/cfo/v1/user_data.proto.
  */
 export const file_stack_cfo_v1_user_data: GenFile = /*@__PURE__*/
-  fileDesc("ChxzdGFjay9jZm8vdjEvdXNlcl9kYXRhLnByb3RvEgxzdGFjay5jZm8udjEiOAoURXJhc2VVc2VyRGF0YVJlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIoIDChVFcmFzZVVzZXJEYXRhUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIVCg1zZXNzaW9uX2NvdW50GAIgASgDEhYKDnBvc2l0aW9uX2NvdW50GAMgASgDEhcKD2Nhc2hfZmxvd19jb3VudBgEIAEoAxIaChJub3RpZmljYXRpb25fY291bnQYBSABKAMSFAoMZGV2aWNlX2NvdW50GAYgASgDEhUKDWFyY2hpdmVfY291bnQYByABKAMSGgoSZGF0YV9rZXlfZGVzdHJveWVkGAggASgIEkoKDG90aGVyX2NvdW50cxgJIAMoCzI0LnN0YWNrLmNmby52MS5FcmFzZVVzZXJEYXRhUmVzcG9uc2UuT3RoZXJDb3VudHNFbnRyeRIuCgplcmFzZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoyChBPdGhlckNvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiLAoZR2V0QXJjaGl2ZWRTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIoQBCg9BcmNoaXZlZFNlc3Npb24SJgoHc2Vzc2lvbhgBIAEoCzIVLnN0YWNrLmNmby52MS5TZXNzaW9uEhcKD2FyY2hpdmVfYWRkcmVzcxgCIAEoCRIwCgxhcmNoaXZlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMskBCg9Vc2VyRGF0YVNlcnZpY2USWAoNRXJhc2VVc2VyRGF0YRIiLnN0YWNrLmNmby52MS5FcmFzZVVzZXJEYXRhUmVxdWVzdBojLnN0YWNrLmNmby52MS5FcmFzZVVzZXJEYXRhUmVzcG9uc2USXAoSR2V0QXJjaGl2ZWRTZXNzaW9uEicuc3RhY2suY2ZvLnYxLkdldEFyY2hpdmVkU2Vzc2lvblJlcXVlc3QaHS5zdGFjay5jZm8udjEuQXJjaGl2ZWRTZXNzaW9uQjpaOGdpdGh1Yi5jb20vc3RhY2stY2ZvL3N0YWNrLWNmby9nZW4vZ28vc3RhY2svY2ZvL3YxO2Nmb3YxYgZwcm90bzM", [file_google_protobuf_timestamp, file_stack_cfo_v1_chat]);
+  fileDesc("ChxzdGFjay9jZm8vdjEvdXNlcl9kYXRhLnByb3RvEgxzdGFjay5jZm8udjEiOAoURXJhc2VVc2VyRGF0YVJlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIoIDChVFcmFzZVVzZXJEYXRhUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIVCg1zZXNzaW9uX2NvdW50GAIgASgDEhYKDnBvc2l0aW9uX2NvdW50GAMgASgDEhcKD2Nhc2hfZmxvd19jb3VudBgEIAEoAxIaChJub3RpZmljYXRpb25fY291bnQYBSABKAMSFAoMZGV2aWNlX2NvdW50GAYgASgDEhUKDWFyY2hpdmVfY291bnQYByABKAMSGgoSZGF0YV9rZXlfZGVzdHJveWVkGAggASgIEkoKDG90aGVyX2NvdW50cxgJIAMoCzI0LnN0YWNrLmNmby52MS5FcmFzZVVzZXJEYXRhUmVzcG9uc2UuT3RoZXJDb3VudHNFbnRyeRIuCgplcmFzZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoyChBPdGhlckNvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiUwoZR2V0QXJjaGl2ZWRTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIp0BCg9BcmNoaXZlZFNlc3Npb24SJgoHc2Vzc2lvbhgBIAEoCzIVLnN0YWNrLmNmby52MS5TZXNzaW9uEhcKD2FyY2hpdmVfYWRkcmVzcxgCIAEoCRIwCgxhcmNoaXZlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCTLJAQoPVXNlckRhdGFTZXJ2aWNlElgKDUVyYXNlVXNlckRhdGESIi5zdGFjay5jZm8udjEuRXJhc2VVc2VyRGF0YVJlcXVlc3QaIy5zdGFjay5jZm8udjEuRXJhc2VVc2VyRGF0YVJlc3BvbnNlElwKEkdldEFyY2hpdmVkU2Vzc2lvbhInLnN0YWNrLmNmby52MS5HZXRBcmNoaXZlZFNlc3Npb25SZXF1ZXN0Gh0uc3RhY2suY2ZvLnYxLkFyY2hpdmVkU2Vzc2lvbkI6WjhnaXRodWIuY29tL3N0YWNrLWNmby9zdGFjay1jZm8vZ2VuL2dvL3N0YWNrL2Nmby92MTtjZm92MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_stack_cfo_v1_chat]);
 
 /**
  * Request for EraseUserData.
@@ -145,6 +145,22 @@ export type GetArchivedSessionRequest = Message<"stack.cfo.v1.GetArchivedSession
    * @generated from field: string session = 1;
    */
   session: string;
+
+  /**
+   * The most messages to return; 0 means 100, more than 1000 means 1000, negative is INVALID_PAGE_SIZE.
+   * A page may hold fewer (see GetArchivedSession).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of the previous page of the same session; empty for the first page. Opaque;
+   * one issued for another session or caller, or altered, is INVALID_PAGE_TOKEN.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -161,7 +177,8 @@ export const GetArchivedSessionRequestSchema: GenMessage<GetArchivedSessionReque
  */
 export type ArchivedSession = Message<"stack.cfo.v1.ArchivedSession"> & {
   /**
-   * The session as it was when archived (SESSION_VIEW_FULL: `messages` holds the whole transcript).
+   * The session as it was when archived, with one page of its transcript in `messages` (oldest first,
+   * continuing where the previous page stopped); `message_count` counts the whole transcript.
    *
    * @generated from field: stack.cfo.v1.Session session = 1;
    */
@@ -180,6 +197,14 @@ export type ArchivedSession = Message<"stack.cfo.v1.ArchivedSession"> & {
    * @generated from field: google.protobuf.Timestamp archive_time = 3;
    */
   archiveTime?: Timestamp | undefined;
+
+  /**
+   * Non-empty when more messages follow: send it as `page_token` for the next page. Empty on the last
+   * page. A client that ignores it has read only a prefix of the transcript.
+   *
+   * @generated from field: string next_page_token = 4;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -218,8 +243,15 @@ export const UserDataService: GenService<{
   },
   /**
    * Reads an archived session back from the archive store, decrypts it and checks it against its content
-   * address.
-   * Errors: NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
+   * address. The transcript comes in pages (AIP-158), oldest message first: a page holds at most
+   * `page_size` messages (0 = 100, at most 1000) and stops early, before the response would pass 4 MiB
+   * (gRPC's default receive limit), when the session's context and messages are large; it always holds
+   * at least one message (a message that does not fit beside the session's context comes with that
+   * context bounded further, as a snapshot of a large portfolio is: see PortfolioContext). Every page
+   * carries the session's fields. A non-empty `next_page_token` means more messages follow: a client that
+   * never sends `page_token` (as every client built before paging) reads the first page only, a prefix of
+   * the transcript (then fewer `session.messages` than `session.message_count`).
+   * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND (SESSION_NOT_FOUND, ARCHIVE_NOT_FOUND); FAILED_PRECONDITION (SESSION_NOT_ARCHIVED,
    * ARCHIVE_NOT_FINALIZED, ARCHIVE_PRUNED, ARCHIVE_KEY_DESTROYED); DATA_LOSS (ARCHIVE_CORRUPTED when the
    * bytes do not match the address or fail authentication); UNAVAILABLE (ARCHIVE_STORE_UNAVAILABLE;
    * ErrorInfo metadata `cause` gives the store's own reason: ZEROG_STORAGE_UNAVAILABLE, ZEROG_BREAKER_OPEN,
