@@ -93,7 +93,7 @@ def _sealed_values(cipher: UserCipher, tid: str, data: TransactionInput) -> dict
 
 def _row(r: Sequence[Any], cipher: UserCipher) -> Transaction:
     (tid, seq, revision, client_id, kind, day, symbol, qty, price, amount, ccy, fees, ratio, note, created,
-     updated, sealed) = r
+     updated, sealed, ccy_given) = r
     if sealed is not None:
         doc = cipher.open_json(SEALED, str(tid), sealed)
         qty, price, amount, fees, ratio, note = (_num(doc["q"]), _num(doc["p"]), _num(doc["a"]),
@@ -104,7 +104,7 @@ def _row(r: Sequence[Any], cipher: UserCipher) -> Transaction:
         revision=revision,
         data=TransactionInput(type=TransactionType(kind), trade_date=day, symbol=symbol or "", quantity=qty,
                               price=price, amount=amount, currency=ccy, fees=fees, split_ratio=ratio,
-                              client_id=client_id or "", note=note or ""),
+                              client_id=client_id or "", note=note or "", currency_given=ccy_given),
         created_at=created,
         updated_at=updated,
     )
@@ -162,6 +162,14 @@ class LedgerRepository:
         await cur.execute(Q.price_currencies, {"symbols": wanted})
         return {s: c for s, c in await cur.fetchall()}
 
+    async def _relabel(self, conn: AsyncConnection[Any], user_id: str, currencies: dict[str, str],
+                       now: datetime) -> None:
+        """Give stored SPLITs (``{id: currency}``) their symbol's first trade's currency."""
+        if currencies:
+            ids = sorted(currencies)
+            await conn.execute(Q.set_currencies, {"user_id": user_id, "now": now, "ids": ids,
+                                                  "currencies": [currencies[i] for i in ids]})
+
     async def _finish(self, conn: AsyncConnection[Any], user_id: str) -> None:
         await conn.execute(Q.touch_portfolio, {"user_id": user_id})
         await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
@@ -179,8 +187,8 @@ class LedgerRepository:
         """Record validated rows (all or nothing); a row with an empty currency is recorded in the
         portfolio's base currency, read from the locked portfolio row (``base_currency`` when this
         call creates the portfolio), a SPLIT in its symbol's (:func:`~.ledger.with_currencies`);
-        the SPLITs recorded before their symbol's first trade take its currency with it
-        (:func:`~.ledger.splits_taking_a_trades_currency`).
+        the SPLITs recorded without a currency before their symbol's first trade take its currency
+        with it (:func:`~.ledger.splits_taking_a_trades_currency`).
         ``check`` sees the ledger as it would be after the write, the new rows named by their
         position in ``rows`` (``transactions[k]``; a row whose client id is
         recorded with other content is among them, for the check to refuse), before anything is
@@ -239,19 +247,14 @@ class LedgerRepository:
         if new:
             if existing is None:
                 existing = await self._all(conn, user_id, cipher)
-            # SPLITs recorded before their symbol's first trade take its currency (their own was a guess)
+            # SPLITs recorded without a currency before their symbol's first trade take its currency
             relabelled = splits_taking_a_trades_currency(existing, [t for _, t in new])
-            existing = [t if t.id not in relabelled else
-                        dataclasses.replace(t, data=dataclasses.replace(t.data, currency=relabelled[t.id]))
-                        for t in existing]
+            existing = _relabelled(existing, relabelled)
             everything = existing + [t for _, t in new]
             values = await off_loop(len(new), lambda: [_sealed_values(cipher, t.id, t.data) for _, t in new])
             prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})
             check(everything, prices, {t.id: f"transactions[{i}]" for i, t in new})
-            if relabelled:
-                ids = sorted(relabelled)
-                await conn.execute(Q.set_currencies, {"user_id": user_id, "now": now, "ids": ids,
-                                                      "currencies": [relabelled[i] for i in ids]})
+            await self._relabel(conn, user_id, relabelled, now)
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.insert_transactions, {
                 "user_id": user_id,
@@ -270,6 +273,7 @@ class LedgerRepository:
                 "ratios": [v["ratio"] for v in values],
                 "notes": [v["note"] for v in values],
                 "sealed": [v["sealed"] for v in values],
+                "currency_given": [t.data.currency_given for _, t in new],
             })
             await cur.fetchall()
             await self._finish(conn, user_id)
@@ -284,18 +288,25 @@ class LedgerRepository:
         now: datetime,
         check: LedgerCheck,
     ) -> Transaction:
+        """Change one transaction; the SPLITs recorded without a currency before its symbol's first
+        trade (the changed transaction, when it becomes one) take its currency, as on creation
+        (:func:`~.ledger.splits_taking_a_trades_currency`). ``check`` sees the ledger after the change."""
         cipher = await self.sealer.cipher(user_id, create=True)
         async with self.db.transaction() as conn:
             everything, old = await self._locked(conn, user_id, transaction_id, cipher)
             data = change(old)
             updated = dataclasses.replace(old, data=data, updated_at=now)
-            after = [updated if t.id == transaction_id else t for t in everything]
+            others = [t for t in everything if t.id != transaction_id]
+            relabelled = splits_taking_a_trades_currency(others, [updated])
+            after = [updated if t.id == transaction_id else t for t in _relabelled(everything, relabelled)]
             prices = await self._price_currencies(conn, {data.symbol})
             check(after, prices, {transaction_id: "transaction"})
+            await self._relabel(conn, user_id, relabelled, now)
             cur = await conn.execute(Q.update_one, {
                 "user_id": user_id, "id": transaction_id, "type": data.type.value if data.type else None,
                 "date": data.trade_date, "book": group_of(updated), "symbol": data.symbol,
-                "currency": data.currency, "now": now, **_sealed_values(cipher, transaction_id, data),
+                "currency": data.currency, "currency_given": data.currency_given, "now": now,
+                **_sealed_values(cipher, transaction_id, data),
             })
             row = await cur.fetchone()
             assert row is not None
@@ -456,6 +467,15 @@ class LedgerRepository:
                 check(result)  # raising rolls the update back
             await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
         return result
+
+
+def _relabelled(transactions: list[Transaction], currencies: dict[str, str]) -> list[Transaction]:
+    """``transactions`` with those of ``currencies`` (``{id: currency}``) in their new currency."""
+    if not currencies:
+        return transactions
+    return [t if t.id not in currencies else
+            dataclasses.replace(t, data=dataclasses.replace(t.data, currency=currencies[t.id]))
+            for t in transactions]
 
 
 def _pair_names(pairs: Iterable[Sequence[str]]) -> frozenset[str]:

@@ -528,13 +528,13 @@ def by_client_id(rows: Sequence[TransactionInput], stored: Mapping[str, Transact
     content), the index of an earlier row of the batch it repeats (no stored one), or None: a new
     row. A row whose client id is recorded with other content is new here: the ledger check refuses
     it (CLIENT_ID_REUSED) with every other problem of the batch. The write and the importer's dry run
-    follow this one rule."""
+    follow this one rule (:func:`same_content`)."""
     out: list[Transaction | int | None] = []
     first: dict[str, int] = {}
     for i, r in enumerate(rows):
         old = stored.get(r.client_id) if r.client_id else None
         if old is not None:
-            out.append(old if old.data.content() == r.content() else None)
+            out.append(old if same_content(old.data, r) else None)
         elif r.client_id and r.client_id in first:
             out.append(first[r.client_id])
         else:
@@ -542,6 +542,16 @@ def by_client_id(rows: Sequence[TransactionInput], stored: Mapping[str, Transact
                 first[r.client_id] = i
             out.append(None)
     return out
+
+
+def same_content(stored: TransactionInput, sent: TransactionInput) -> bool:
+    """Whether ``sent`` repeats ``stored`` (one client id): the same :meth:`~.TransactionInput.content`,
+    but for a SPLIT recorded without a currency and sent again without one, whatever currency each was
+    given (a stand-in, or the symbol's, which its first trade may have changed since)."""
+    if stored.content() == sent.content():
+        return True
+    unsent = stored.type is T.SPLIT and sent.type is T.SPLIT and not stored.currency_given and not sent.currency_given
+    return unsent and dataclasses.replace(stored, currency=sent.currency).content() == sent.content()
 
 
 def oversold_message(o: Oversold) -> str:
@@ -559,9 +569,10 @@ def with_currencies(
     SPLIT, else of its earliest row here other than a SPLIT that has one (trade date, then request
     order), else of its earliest stored SPLIT (which the ledger check compares it with), else of its
     recorded prices (``price_currency``), else the base currency. A SPLIT sent with a currency keeps it
-    (the ledger check refuses one other than its symbol's). A SPLIT recorded before its symbol's first
-    trade takes that trade's currency when the trade comes (:func:`splits_taking_a_trades_currency`),
-    so a stand-in never blocks a trade."""
+    (the ledger check refuses one other than its symbol's). A SPLIT given its currency here is marked
+    so (``currency_given`` False): recorded before its symbol's first trade, it takes that trade's
+    currency when the trade comes (:func:`splits_taking_a_trades_currency`), so a stand-in never blocks
+    a trade."""
     if all(r.currency for r in rows):
         return list(rows)
     out = [r if r.currency or r.type is T.SPLIT else dataclasses.replace(r, currency=base) for r in rows]
@@ -579,16 +590,18 @@ def with_currencies(
     def symbol_currency(symbol: str) -> str:
         return traded.get(symbol) or split_only.get(symbol) or prices.get(symbol) or base
 
-    return [r if r.currency else dataclasses.replace(r, currency=symbol_currency(r.symbol)) for r in out]
+    return [r if r.currency else dataclasses.replace(r, currency=symbol_currency(r.symbol), currency_given=False)
+            for r in out]
 
 
 def splits_taking_a_trades_currency(stored: Iterable[Transaction], written: Iterable[Transaction]) -> dict[str, str]:
     """The stored SPLITs that take the currency of their symbol's first trade, ``{id: currency}``: a
-    symbol whose stored transactions are all SPLITs (recorded before any trade of it, their currency
-    the prices', the base currency or one sent) takes the currency of its earliest ``written``
-    transaction other than a SPLIT (trade date, then recording order), and so do its SPLITs in
-    another one. A split moves no money: its currency only says which symbol's it is, and the
-    symbol's is its trades'."""
+    symbol whose stored transactions are all SPLITs (recorded before any trade of it) gives the
+    currency of its earliest ``written`` transaction other than a SPLIT (trade date, then recording
+    order) to those of its SPLITs recorded without a currency (``currency_given`` False: their
+    currency the prices', or the base currency as a stand-in) that are in another one. A split moves
+    no money: its currency only says which symbol's it is, and the symbol's is its trades'. A SPLIT
+    sent with a currency keeps it: a trade in another one is CURRENCY_MISMATCH, as in one batch."""
     books = group_transactions(stored)
     first: dict[str, str] = {}
     for t in sorted(written, key=lambda t: (t.trade_date, t.seq)):
@@ -598,7 +611,7 @@ def splits_taking_a_trades_currency(stored: Iterable[Transaction], written: Iter
     for symbol, ccy in first.items():
         rows = books.get(symbol, [])
         if rows and all(t.type is T.SPLIT for t in rows):
-            out.update((t.id, ccy) for t in rows if t.data.currency != ccy)
+            out.update((t.id, ccy) for t in rows if not t.data.currency_given and t.data.currency != ccy)
     return out
 
 
@@ -620,6 +633,7 @@ __all__ = [
     "group_transactions",
     "oversells",
     "oversold_message",
+    "same_content",
     "splits_taking_a_trades_currency",
     "with_currencies",
 ]

@@ -397,7 +397,8 @@ class LedgerUseCases:
         new = [(k, r) for k, (r, repeat) in enumerate(zip(rows, by_client_id(rows, stored), strict=True))
                if repeat is None]
         fresh = [Transaction(f"new-{k}", 2**62 + k, r, now, now) for k, r in new]
-        # SPLITs recorded before their symbol's first trade take its currency, as the write relabels them
+        # SPLITs recorded without a currency before their symbol's first trade take its currency, as the
+        # write relabels them
         relabelled = splits_taking_a_trades_currency(existing, fresh)
         existing = [t if t.id not in relabelled else
                     dataclasses.replace(t, data=dataclasses.replace(t.data, currency=relabelled[t.id]))
@@ -446,6 +447,8 @@ class LedgerUseCases:
 
         def change(old: Transaction) -> TransactionInput:
             merged = dataclasses.replace(old.data, **{f: getattr(patch, f) for f in fields})
+            if "currency" in fields and patch.currency:  # sent: a SPLIT keeps it (no trade relabels it)
+                merged = dataclasses.replace(merged, currency_given=True)
             v = validate_transaction(merged, "transaction", base_currency=base, now=now)
             if not merged.currency:  # a SPLIT takes its symbol's (the one it had, for the same symbol)
                 v = with_currencies([dataclasses.replace(v, currency="")], [old], base)[0]

@@ -84,6 +84,12 @@ class TransactionInput:
     split_ratio: Decimal | None = None
     client_id: str = ""
     note: str = ""
+    #: False for a SPLIT recorded without a currency: its currency is the store's choice (its symbol's,
+    #: or a stand-in until the symbol's first trade, which it then takes), so a later trade may relabel
+    #: it, and the same SPLIT sent again without a currency is the same content whatever currency it
+    #: was given. A SPLIT sent with a currency keeps it (another trade's is CURRENCY_MISMATCH). Not
+    #: part of :meth:`content` nor of equality.
+    currency_given: bool = field(default=True, compare=False)
 
     def content(self) -> tuple[object, ...]:
         """What makes two records of one client id the same transaction (Decimals compared by value)."""

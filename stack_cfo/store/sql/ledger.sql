@@ -21,27 +21,27 @@ SELECT base_currency FROM portfolios WHERE user_id = %(user_id)s
 
 -- name: by_client_ids
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at, sealed
+       split_ratio, note, created_at, updated_at, sealed, currency_given
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND client_id = ANY(%(client_ids)s::text[])
 
 -- name: load_all
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at, sealed
+       split_ratio, note, created_at, updated_at, sealed, currency_given
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s
 ORDER BY trade_date, seq
 
 -- name: load_books
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at, sealed
+       split_ratio, note, created_at, updated_at, sealed, currency_given
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND book = ANY(%(books)s::text[])
 ORDER BY trade_date, seq
 
 -- name: load_ids
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at, sealed
+       split_ratio, note, created_at, updated_at, sealed, currency_given
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND id = ANY(%(ids)s::uuid[])
 
@@ -55,21 +55,22 @@ GROUP BY book
 
 -- name: insert_transactions
 INSERT INTO portfolio_transactions (id, user_id, client_id, txn_type, trade_date, book, symbol, quantity, price,
-                                    amount, currency, fees, split_ratio, note, created_at, updated_at, sealed)
+                                    amount, currency, fees, split_ratio, note, created_at, updated_at, sealed,
+                                    currency_given)
 SELECT t.id, %(user_id)s, t.client_id, t.txn_type, t.trade_date, t.book, t.symbol, t.quantity, t.price, t.amount,
-       t.currency, t.fees, t.split_ratio, t.note, %(now)s, %(now)s, t.sealed
+       t.currency, t.fees, t.split_ratio, t.note, %(now)s, %(now)s, t.sealed, t.currency_given
 FROM unnest(%(ids)s::uuid[], %(client_ids)s::text[], %(types)s::text[], %(dates)s::date[], %(books)s::text[],
             %(symbols)s::text[], %(quantities)s::numeric[], %(prices)s::numeric[], %(amounts)s::numeric[],
             %(currencies)s::text[], %(fees)s::numeric[], %(ratios)s::numeric[], %(notes)s::text[],
-            %(sealed)s::text[])
+            %(sealed)s::text[], %(currency_given)s::boolean[])
      WITH ORDINALITY AS t(id, client_id, txn_type, trade_date, book, symbol, quantity, price, amount, currency, fees,
-                          split_ratio, note, sealed, n)
+                          split_ratio, note, sealed, currency_given, n)
 ORDER BY t.n
 RETURNING id, seq, revision, created_at, updated_at
 
 -- name: list_page
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at, sealed
+       split_ratio, note, created_at, updated_at, sealed, currency_given
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s
   AND (%(start)s::date IS NULL OR trade_date >= %(start)s::date)
@@ -81,20 +82,21 @@ LIMIT %(limit)s
 
 -- name: get_one
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
-       split_ratio, note, created_at, updated_at, sealed
+       split_ratio, note, created_at, updated_at, sealed, currency_given
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND id = %(id)s
 
 -- name: update_one
 UPDATE portfolio_transactions
 SET txn_type = %(type)s, trade_date = %(date)s, book = %(book)s, symbol = %(symbol)s, quantity = %(quantity)s,
-    price = %(price)s, amount = %(amount)s, currency = %(currency)s, fees = %(fees)s, split_ratio = %(ratio)s,
-    note = %(note)s, sealed = %(sealed)s, updated_at = %(now)s, revision = nextval('portfolio_transaction_revisions')
+    price = %(price)s, amount = %(amount)s, currency = %(currency)s, currency_given = %(currency_given)s,
+    fees = %(fees)s, split_ratio = %(ratio)s, note = %(note)s, sealed = %(sealed)s, updated_at = %(now)s, revision = nextval('portfolio_transaction_revisions')
 WHERE user_id = %(user_id)s AND id = %(id)s
 RETURNING revision, updated_at
 
 -- name: set_currencies
--- SPLITs recorded before their symbol's first trade, taking its currency when it comes.
+-- SPLITs recorded without a currency before their symbol's first trade, taking its currency when it
+-- comes (currency_given stays false: a later first trade may relabel them again).
 UPDATE portfolio_transactions AS p
 SET currency = n.currency, updated_at = %(now)s, revision = nextval('portfolio_transaction_revisions')
 FROM unnest(%(ids)s::uuid[], %(currencies)s::text[]) AS n(id, currency)

@@ -2931,8 +2931,11 @@ export enum TransactionType {
    * on and after the split day, and a day's value in the history when the split day has no close). A
    * `previous_close` reported with RecordPrices is taken to be in the units of its own price's day.
    * `currency` may be empty: the split takes its symbol's currency (its trades'; before the symbol's first
-   * trade, its recorded prices', else the portfolio's base currency until that first trade, whose currency
-   * the splits recorded before it then take). A currency other than the symbol's is CURRENCY_MISMATCH.
+   * trade, its recorded prices', else the portfolio's base currency until that first trade, created or
+   * updated onto the symbol, whose currency the splits recorded without one then take). A split sent with
+   * a currency keeps it: a currency other than the symbol's is CURRENCY_MISMATCH, in the split's batch or a
+   * later one. A split sent again under its `client_id` without a currency is the same content whatever
+   * currency it was given.
    *
    * @generated from enum value: TRANSACTION_TYPE_SPLIT = 7;
    */

@@ -1,0 +1,11 @@
+-- Whether a transaction's currency was sent (proto/stack/cfo/v1/portfolio.proto, TRANSACTION_TYPE_SPLIT).
+--
+-- A SPLIT sent without a currency takes its symbol's: its trades', else its recorded prices', else the
+-- base currency as a stand-in until the symbol's first trade, whose currency it then takes. Only such
+-- a SPLIT may be relabelled so: one sent with a currency keeps it (a trade of its symbol in another
+-- currency is CURRENCY_MISMATCH, whether in the same batch or a later one), and a SPLIT sent again
+-- without a currency under its client id is the same one whatever currency it was given. false only
+-- for a SPLIT recorded without a currency. Rows written before this migration, and by the previous
+-- release during a rolling update, count as sent (true): their currency is kept, as it always was
+-- before such relabelling existed.
+ALTER TABLE portfolio_transactions ADD COLUMN currency_given BOOLEAN NOT NULL DEFAULT true;
