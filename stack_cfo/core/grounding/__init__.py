@@ -108,10 +108,16 @@ Tolerance (:func:`check`)
     your 5 positions") never cites a fractional count (an effective count of 3.87) unless its words
     say it is effective ("effectively 4 positions", "4 effective positions"). A name in a count's
     qualifier or after its noun ("3 Health Care positions", "12 shares of MSFT", "2 positions in
-    Energy") limits it to the facts under that name, never the portfolio's count; capitalised
-    qualifier words or a ticker after the noun that name nothing in the facts ("10 TSLA shares", "5
-    Tech positions", "10 shares of TSLA") leave it ungrounded. "N other <noun>" (other, remaining,
-    weitere, autres, otros...) counts the rest after one named: it cites a count of N + 1 ("AAPL is
+    Energy") limits it to the facts under that name, never the portfolio's count; a word that starts
+    a single sector's (or other non-ticker) name is that name ("2 Tech positions" for Technology). A
+    ticker symbol absent from the facts ("10 TSLA shares", "10 shares of TSLA") leaves it ungrounded;
+    other capitalised qualifier words that name nothing ("5 US stocks", "2 Big Tech positions", "40
+    Exxon shares") count a part of the portfolio's things: grounded by its equal count, left out as
+    uncheckable when at most it, ungrounded when larger ("6 US stocks" of 5 positions); a noun no
+    portfolio-wide fact counts (shares) is grounded by any equal count ("40 Exxon shares", like "40
+    shares of Exxon Mobil") and otherwise left out. "N other <noun>" (other, remaining,
+    weitere, autres, otros...; after the noun: "4 posiciones más") counts the rest after one named:
+    it cites a count of N + 1 ("AAPL is
     24%; 4 other positions make up the rest" cites the 5 positions). ``max drawdown
     -3%`` is ungrounded even when some other fact is -3 %, and ``Sharpe ratio 0.58`` is ungrounded
     when the Sharpe ratio could not be computed (it is

@@ -307,6 +307,9 @@ class _Scanner:
                     raw_end = ends[i + taken - 1]
                     i += taken
                     of_name = self._of_name(words, ends, i)
+                    after_noun = words[i]
+                    if after_noun is not None and after_noun.lower() in lx.OTHER_AFTER_WORDS:
+                        qualifier = (*qualifier, after_noun)  # "4 posiciones más": the rest, as "4 otras posiciones"
         if num.spelled and not (percent or currency):
             # "three", "ten thousand", "two tech stocks": a number in words is a figure only as a percentage or an
             # amount of money (counts in words are ordinary prose: "one stock stands out")

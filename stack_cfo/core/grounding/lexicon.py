@@ -139,6 +139,16 @@ EFFECTIVE_WORDS = words("""effective effectively effektiv effektive effektiven e
 #: Adjectives that count the rest after one named thing: "AAPL is 24%; 4 other positions make up the rest" (5 in all).
 OTHER_WORDS = words("""other remaining weitere weiteren anderen andere übrige übrigen verbleibende verbleibenden
     autres restantes restants otras otros demás""")
+#: The same right after the counted noun ("Tiene 4 posiciones más además de AAPL", "4 lignes autres que AAPL",
+#: "4 Positionen weitere"): they count the rest too. English "other"/"remaining" after a noun are left out ("4
+#: positions remaining after the sale" may be the whole).
+OTHER_AFTER_WORDS = words("más autres weitere weiteren restantes restants demás")
+#: All-caps words that are not ticker symbols: a capitalised qualifier of a count that is one of these ("5 US
+#: stocks", "3 ETF positions") names a kind of thing, not a position absent from the data (see
+#: ``matching._ticker_like``). Currency codes (:data:`CURRENCY_CODES`) are not tickers either.
+NOT_TICKERS = words("""US USA UK EU EM DM EMEA APAC LATAM ETF ETN ETC AI IT REIT ADR GDR ESG SRI IPO SPAC GDP CEO
+    CFO NYSE AMEX OTC DAX FTSE CAC SMI TSX ASX MSCI FX EV SME SMID PE VC NAV DRIP IRA ISA SIPP PEA ISIN ASEAN BRIC
+    BRICS OPEC OECD GICS ICB""")
 #: What a count of each kind of counted noun is: facts named by the words of their own key (the list of a
 #: ``<list>.count``, else the last key: ``position_count``, ``risk.observations``, ``effective_sector_count``), as
 #: alternatives of (key words, COUNT facts only). A COUNT figure whose noun has a kind here grounds only to such

@@ -31,9 +31,10 @@ can check ("1 of your 2 positions is up") and :func:`check_figures` leaves it ou
 its whole, or of an ungrounded whole, is ungrounded. A whole COUNT figure never cites a fractional count ("You
 hold 4 positions" is not an effective count of 3.87) unless its words say "effective"/"effectively". A name in a
 count's ``Figure.qualifier`` or ``Figure.of_name`` ("3 Health Care positions", "12 shares of MSFT") limits it to the
-facts under that name (not the portfolio's count, not another name's); capitalised qualifier words or a ticker that
-name nothing in the facts ("10 TSLA shares") leave it ungrounded; "4 other positions" cites a count of one more (see
-``_best_count``). A name
+facts under that name (not the portfolio's count, not another name's; "Tech" is a sector Technology, see
+``_own_name``); a ticker that names nothing in the facts ("10 TSLA shares") leaves it ungrounded, other capitalised
+qualifier words that name nothing ("5 US stocks") count a part of the portfolio's things, left out of the checks
+when no fact can check them; "4 other positions" cites a count of one more (see ``_best_count``). A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
 loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
@@ -62,6 +63,7 @@ then a change for a figure with an explicit sign (``+900.00`` cites an equal ``u
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,7 +85,9 @@ from stack_cfo.core.grounding.lexicon import (
     NEGATIVE_WORDS,
     NO_METRIC,
     NOT_AVAILABLE,
+    NOT_TICKERS,
     OF_WORDS,
+    OTHER_AFTER_WORDS,
     OTHER_WORDS,
     PERFORMANCE_VERBS,
     POSITIVE_WORDS,
@@ -129,6 +133,13 @@ _CHANGES = words("return returns ret change gain gains loss losses pnl excess al
 #: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
 #: ``lexicon.COUNT_KINDS``. Every counted noun has one.
 _NOUN_RULES = {noun: COUNT_KINDS[kind] for noun, (kind, _) in (*COUNT_NOUNS.items(), *FRENCH_COUNT_NOUNS.items())}
+#: Qualifier words that say a count is of the rest after one named ("4 other positions", "4 posiciones más").
+_OTHER = OTHER_WORDS | OTHER_AFTER_WORDS
+#: Qualifier words that are no name ("4 other positions", "4 effective positions").
+_NOT_NAMES = _OTHER | EFFECTIVE_WORDS
+_TICKER = re.compile(r"[A-Z]{2,5}(?:\.[A-Z]{1,2})?")
+#: The shortest word read as the start of a name ("Tech" for "Technology").
+_MIN_PREFIX = 4
 
 
 def _sign_also(fig: Figure) -> frozenset[str]:
@@ -209,11 +220,13 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     # the wholes that parts ("3" of "3 of your 5 positions") refer to, and whether each is grounded
     wholes: dict[int, Decimal | None] = {f.part_of: None for f in figures if f.part_of is not None}
     if wholes:
-        for fig, (entry, _, _) in zip(figures, found, strict=True):
+        for fig, (entry, _, _, _) in zip(figures, found, strict=True):
             if fig.start in wholes:
                 wholes[fig.start] = fig.value if entry is not None else None
-    for fig, (entry, exact, n) in zip(figures, found, strict=True):
+    for fig, (entry, exact, n, uncheckable) in zip(figures, found, strict=True):
         examined += n
+        if uncheckable:
+            continue  # "3 US stocks" of 5 positions: a part of the portfolio no fact counts, no figure
         if entry is None and fig.part_of is not None:
             whole = wholes.get(fig.part_of)
             if whole is not None and fig.value <= whole:
@@ -231,20 +244,58 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     return GroundingResult(status, tuple(checks), examined)
 
 
-def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int]:
-    """:func:`_best`, but for "4 other positions" (the rest after one named) a count of one more (5 positions)."""
-    if (
-        fig.noun is not None
-        and fig.part_of is None
-        and not fig.decimals
-        and any(w.lower() in OTHER_WORDS for w in fig.qualifier)
-    ):
-        entry, _, n = _best(fig, index, fig.magnitude + 1)
-        return entry, False, n
-    return _best(fig, index)
+def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int, bool]:
+    """:func:`_best`, but for "4 other positions" (the rest after one named) a count of one more (5 positions); and
+    whether the figure is a count no fact can check (the last item, then the entry is ``None``).
+
+    A count qualified by capitalised words that name nothing in the facts and are no ticker ("5 US stocks", "2 Big
+    Tech positions", "40 Exxon shares") counts a part of the portfolio's things: it is grounded by the portfolio's
+    count of its noun when equal to it ("5 US stocks" of 5 positions), uncheckable when at most that count, and
+    ungrounded when larger ("6 US stocks" of 5 positions). A noun no portfolio-wide fact counts ("40 Exxon shares":
+    quantities are per position) is grounded by any equal count of it, as "40 shares of Exxon Mobil" is, and is
+    otherwise uncheckable."""
+    if fig.noun is None:
+        return (*_best(fig, index), False)
+    m = None
+    if fig.part_of is None and not fig.decimals and any(w.lower() in _OTHER for w in fig.qualifier):
+        m = fig.magnitude + 1
+    entry, exact, n = _best(fig, index, m)
+    if entry is not None or not _count_limits(fig, index, frozenset())[3]:
+        return entry, exact and m is None, n, False
+    value = fig.magnitude if m is None else m
+    wholes, k = _portfolio_counts(fig, index, value)
+    n += k
+    if wholes or fig.hedge is Hedge.AT_MOST:
+        return None, False, n, True
+    if k:  # the portfolio counts them, and fewer than the figure says
+        return None, False, n, False
+    entry, exact, k = _best(fig, index, m, unlimited=True)
+    return entry, exact and m is None, n + k, entry is None
 
 
-def _best(fig: Figure, index: FactIndex, m: Decimal | None = None) -> tuple[Entry | None, bool, int]:
+def _portfolio_counts(fig: Figure, index: FactIndex, value: Decimal) -> tuple[bool, int]:
+    """Whether a portfolio-wide count (a fact under no name) of what ``fig`` counts is at least ``value``, and how
+    many such counts there are."""
+    rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
+    found = False
+    n = 0
+    for group in index.groups(RAW):
+        for entry in group.entries:
+            if (
+                entry.kind is FactKind.COUNT
+                and not entry.from_text
+                and not entry.names
+                and _whole(entry.value)
+                and (rules is None or _counts(entry, rules))
+            ):
+                n += 1
+                found = found or entry.magnitude >= value
+    return found, n
+
+
+def _best(
+    fig: Figure, index: FactIndex, m: Decimal | None = None, *, unlimited: bool = False
+) -> tuple[Entry | None, bool, int]:
     groups: tuple[Group, ...] = index.groups(PERCENT if fig.kind is FigureKind.PERCENT else RAW)
     metric, name, change = _subject(fig, index)
     rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
@@ -252,7 +303,10 @@ def _best(fig: Figure, index: FactIndex, m: Decimal | None = None) -> tuple[Entr
     # facts, one written as the figure is (with or without decimals) first
     decimals = fig.decimals > 0
     said = frozenset(_SPELLED.get(w, w) for w in map(str.lower, fig.context))
-    own, foreign, whole_only = _count_limits(fig, index, said) if fig.noun is not None else (None, False, False)
+    own, foreign, whole_only, part = (
+        _count_limits(fig, index, said) if fig.noun is not None else (None, False, False, False)
+    )
+    nameless = part and not unlimited  # "5 US stocks": the portfolio's count first (see _best_count)
     if own is not None:
         name = own
     allowed = _ALLOWED[fig.kind]
@@ -296,6 +350,7 @@ def _best(fig: Figure, index: FactIndex, m: Decimal | None = None) -> tuple[Entr
                 or (name is not None and entry.names and name not in entry.names)
                 or (own is not None and own not in entry.names)
                 or foreign
+                or (nameless and bool(entry.names))
                 or (whole_only and entry.kind is FactKind.COUNT and not _whole(entry.value))
                 or (change and not entry.tokens & _CHANGES)
             ):
@@ -319,44 +374,73 @@ def _best(fig: Figure, index: FactIndex, m: Decimal | None = None) -> tuple[Entr
     return best, best_key[1] == 0, examined
 
 
-def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[str | None, bool, bool]:
-    """What limits the facts a COUNT figure may cite: its own name, whether it names something no fact does, and
-    whether only whole counts may ground it.
+def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[str | None, bool, bool, bool]:
+    """What limits the facts a COUNT figure may cite: its own name, whether it names something no fact does, whether
+    only whole counts may ground it, and whether it counts an unnamed part of the portfolio's things.
 
-    A name qualifying what a count counts ("3 Health Care positions", "12 shares of MSFT") is the figure's own: only
-    facts under that name count them, not the portfolio's nor another name's. Capitalised words between the number
-    and the noun that name nothing in the facts ("10 TSLA shares", "5 Tech positions"), or a ticker after it ("10
-    shares of TSLA"), count something no fact counts: only a fact from text may ground them. A whole count ("You
-    hold 4 positions") is never a rounded fractional one (3.87 effective positions) unless its words say it is
+    A name qualifying what a count counts ("3 Health Care positions", "12 shares of MSFT", "2 Tech positions" for a
+    sector Technology, see :func:`_own_name`) is the figure's own: only facts under that name count them, not the
+    portfolio's nor another name's. A ticker symbol that names nothing in the facts, between the number and the noun
+    or after it ("10 TSLA shares", "10 shares of TSLA"), counts something no fact counts: only a fact from text may
+    ground it. Other capitalised qualifier words that name nothing in the facts ("5 US stocks", "2 Big Tech
+    positions", "40 Exxon shares") count a part of the portfolio's things (see :func:`_best_count`); such a name
+    after the noun ("40 shares of Exxon Mobil", "3 Positionen im Technologiesektor") does not limit it. A whole count
+    ("You hold 4 positions") is never a rounded fractional one (3.87 effective positions) unless its words say it is
     effective ("effectively 4 positions", "4 effective positions").
     """
     own = _own_name(fig, index)
-    foreign = own is None and (
-        any(w[:1].isupper() and w.lower() not in OTHER_WORDS for w in fig.qualifier) or _ticker(fig.of_name)
-    )
+    foreign = part = False
+    if own is None:
+        shouting = fig.raw.isupper()  # "YOU HOLD 2 TECH POSITIONS": no word in capitals is a ticker
+        unknown = [w for w in fig.qualifier if w[:1].isupper() and w.lower() not in _NOT_NAMES]
+        foreign = not shouting and any(_ticker_like(w) for w in (*unknown, *fig.of_name))
+        part = bool(unknown) and not foreign
     whole_only = (
         not fig.decimals
         and not (said & EFFECTIVE_WORDS)
         and not any(w.lower() in EFFECTIVE_WORDS for w in (*fig.lead, *fig.qualifier))
     )
-    return own, foreign, whole_only
+    return own, foreign, whole_only, part
 
 
 def _own_name(fig: Figure, index: FactIndex) -> str | None:
     """The name from the facts' brackets among the words that qualify a count ("Health Care" of "3 Health Care
-    positions", "MSFT" of "12 shares of MSFT"; ``Figure.qualifier`` and ``Figure.of_name``), if any."""
-    for run in (fig.qualifier, fig.of_name):
+    positions", "MSFT" of "12 shares of MSFT"; ``Figure.qualifier`` and ``Figure.of_name``), if any.
+
+    A ticker (a name in capitals) is found only as written; another name in any case ("2 energy positions") or, when
+    the words are that one word (besides "other", "effective"...), by the start of one of its words, when that
+    names a single name ("Tech" for "Technology" or "Information Technology", not for both)."""
+    runs = (
+        tuple(w for w in fig.qualifier if w.lower() not in _NOT_NAMES),
+        tuple(w for w in fig.of_name if w.lower() not in _NOT_NAMES),
+    )
+    if not any(runs):
+        return None
+    folded = {n.casefold(): n for n in index.names if not n.isupper()}
+    for run in runs:
         for size in range(len(run), 0, -1):
             for i in range(len(run) - size + 1):
                 name = " ".join(run[i : i + size])
                 if name in index.names:
                     return name
+                found = folded.get(name.casefold())
+                if found is not None:
+                    return found
+    for run in runs:
+        if len(run) != 1 or len(run[0]) < _MIN_PREFIX or not run[0].isalpha() or run[0].isupper():
+            continue
+        start = run[0].casefold()
+        matches = [n for key, n in folded.items() if any(part.startswith(start) for part in key.split())]
+        if len(matches) == 1:
+            return matches[0]
     return None
 
 
-def _ticker(words: tuple[str, ...]) -> bool:
-    """Whether the name after a counted noun looks like a ticker ("10 shares of TSLA"), not a currency ("in USD")."""
-    return len(words) == 1 and 2 <= len(words[0]) <= 5 and words[0].isupper() and words[0] not in CURRENCY_CODES
+def _ticker_like(word: str) -> bool:
+    """Whether a capitalised word qualifying a count looks like a ticker symbol ("TSLA", "BRK.B"): 2 to 5 capitals
+    (a single letter is more often a share class: "10 A shares"), not a common abbreviation ("US", "ETF", "REIT";
+    ``lexicon.NOT_TICKERS``) nor a currency ("in USD")."""
+    return _TICKER.fullmatch(word) is not None and word not in NOT_TICKERS and word not in CURRENCY_CODES
 
 
 def _counts(entry: Entry, rules: tuple[tuple[frozenset[str], bool], ...]) -> bool:

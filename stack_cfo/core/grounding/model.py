@@ -95,7 +95,8 @@ class Figure:
     ``start`` of the COUNT figure of the whole it is part of (``5 positions``). See ``matching.check_figures``."""
     qualifier: tuple[str, ...] = ()
     """For a COUNT figure, the words between the number and its noun, as written: ``("Health", "Care")`` of "3
-    Health Care positions", ``("other",)`` of "4 other positions", ``("AAPL",)`` of "10 AAPL shares"."""
+    Health Care positions", ``("other",)`` of "4 other positions", ``("AAPL",)`` of "10 AAPL shares"; a word of
+    ``lexicon.OTHER_AFTER_WORDS`` right after the noun is added last (``("más",)`` of "4 posiciones más")."""
     of_name: tuple[str, ...] = ()
     """For a COUNT figure, the capitalised words of a name right after its noun and "of"/"in" (``("MSFT",)`` of
     "12 shares of MSFT", ``("Health", "Care")`` of "2 positions in Health Care"); none before a list ("in

@@ -163,7 +163,7 @@ def test_a_named_count_cites_that_names_count(text: str, path: str) -> None:
         "You hold 2 Energy positions.",
         "You have 10 TSLA shares.",  # no TSLA in the data, not AAPL's 10
         "You hold 10 shares of TSLA.",
-        "You hold 2 Tech positions.",  # no sector of that name
+        "You hold 3 Tech positions.",  # "Tech" is the Technology sector (2); see test_count_unknown_qualifiers.py
     ],
 )
 def test_a_named_count_of_another_number_or_an_unknown_name_is_flagged(text: str) -> None:

@@ -824,8 +824,11 @@ export enum FigureKind {
    * returns"); `text` includes the words up to the noun. Grounded only by a count of what it counts: a whole
    * count never by a fractional one ("4 positions" is not an effective count of 3.87) unless the text says
    * "effective"/"effectively"; a name before the noun or after "of"/"in" ("3 Health Care positions", "12 shares
-   * of MSFT") limits it to that name's count, and a name not in the data is not grounded; "N other positions"
-   * counts the rest after one named (`fact` is the count of all, `fact_value` N + 1); "over"/"above" before a
+   * of MSFT"; "Tech" for the one sector whose name a word of it starts) limits it to that name's count; a ticker
+   * not in the data ("10 TSLA shares") is not grounded; other capitalised words that name nothing in the data
+   * ("5 US stocks", "2 Big Tech positions") count a part of the portfolio: grounded by an equal portfolio count,
+   * not grounded when larger, otherwise not checkable and not listed; "N other positions" (or "N posiciones
+   * más") counts the rest after one named (`fact` is the count of all, `fact_value` N + 1); "over"/"above" before a
    * count mean "more than" only as in "you hold over 20 positions" ("spread over 2 sectors" is exactly 2). The part
    * of a stated whole ("3 of your 5 positions", "3 Ihrer 5 Positionen", "2 de vos 4 lignes") is a COUNT of
    * the whole's noun whose `text` is the number alone ("3"): grounded when a count equals it; when none does

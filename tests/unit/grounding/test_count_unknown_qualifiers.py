@@ -1,0 +1,100 @@
+"""A count qualified by words that name nothing in the facts is a part of the portfolio's things, not flagged.
+
+The re-verifier's cases (h6) after fe15bbe, on the five-position, three-sector portfolio of test_count_qualifiers
+(Technology: AAPL, MSFT; Health Care: JNJ, PFE; Energy: XOM; no company names in the facts). Each true statement was
+UNGROUNDED, so the server's ``replace`` policy replaced a true answer and clients showed "unverified":
+- "You hold 2 Tech positions." / "Your 2 Tech positions make up 44%.": "Tech" is the Technology sector.
+- "You hold 5 US stocks." / "You hold 5 American stocks.": a kind of stock, not a name in the data.
+- "Your 2 Big Tech positions are AAPL and MSFT.": a group no fact counts.
+- "You hold 40 Exxon shares.": was positions[XOM].quantity, as "40 shares of Exxon Mobil" still is.
+- "Tiene 4 posiciones más además de AAPL.": "más" after the noun is "other" (5 positions in all).
+
+Rules: a ticker symbol absent from the data ("10 TSLA shares") is still flagged; other capitalised qualifier words
+that name nothing count a part of the portfolio's things: grounded by the portfolio's equal count, uncheckable (left
+out of the checks) when at most it, ungrounded when larger ("6 US stocks" of 5 positions). A word that starts one
+sector's name ("Tech") is that sector.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from stack_cfo.core.grounding import GroundingStatus, check, extract_figures, facts_from_data
+from tests.unit.grounding.test_count_qualifiers import DATA, FACTS
+
+
+def _cited(text: str) -> list[tuple[str, str | None]]:
+    return [(c.figure.raw, c.fact_path) for c in check(text, FACTS).checks]
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("You hold 2 Tech positions.", [("2 Tech positions", "sectors[Technology].position_count")]),
+        ("You have 2 tech positions.", [("2 tech positions", "sectors[Technology].position_count")]),
+        (
+            "Your 2 Tech positions make up 44%.",
+            [("2 Tech positions", "sectors[Technology].position_count"), ("44%", "sectors[Technology].weight")],
+        ),
+        ("You hold 2 positions in Tech.", [("2 positions", "sectors[Technology].position_count")]),
+        ("You hold 2 Health positions.", [("2 Health positions", "sectors[Health Care].position_count")]),
+        ("You hold 5 US stocks.", [("5 US stocks", "position_count")]),
+        ("You hold 5 American stocks.", [("5 American stocks", "position_count")]),
+        ("You hold 40 Exxon shares.", [("40 Exxon shares", "positions[XOM].quantity")]),
+        ("You hold 40 shares of Exxon Mobil.", [("40 shares", "positions[XOM].quantity")]),
+        ("Tiene 4 posiciones más además de AAPL.", [("4 posiciones", "position_count")]),
+        ("Vous détenez 4 lignes autres que AAPL.", [("4 lignes", "position_count")]),
+    ],
+)
+def test_a_true_count_under_an_unknown_or_short_name_is_grounded(text: str, cited: list[tuple[str, str]]) -> None:
+    result = check(text, FACTS)
+    assert result.status is GroundingStatus.GROUNDED
+    assert _cited(text) == cited
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your 2 Big Tech positions are AAPL and MSFT.",  # no fact counts Big Tech; at most the 5 positions
+        "You hold 3 US stocks.",
+        "You hold 4 American stocks.",
+        "You hold 3 ETF positions.",
+        "You hold 41 Exxon shares.",  # no fact is Exxon's and no quantity is 41: not a claim the facts can check
+        "3 of your 5 US stocks are up.",
+    ],
+)
+def test_a_part_no_fact_counts_is_left_out_not_flagged(text: str) -> None:
+    result = check(text, FACTS)
+    assert result.ungrounded_count == 0
+    assert all(c.fact_path == "position_count" for c in result.checks)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You hold 3 Tech positions.",  # Technology has 2
+        "You have 2 energy positions.",  # Energy has 1
+        "You hold 3 positions in Tech.",
+        "You hold 6 US stocks.",  # more than the 5 positions
+        "You hold 6 Big Tech positions.",
+        "You have 10 TSLA shares.",  # a ticker absent from the data
+        "You hold 10 shares of TSLA.",
+        "You hold 10 BRK shares.",
+        "Tiene 5 posiciones más además de AAPL.",  # 6 in all
+    ],
+)
+def test_a_wrong_count_or_an_absent_ticker_is_still_flagged(text: str) -> None:
+    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+
+
+def test_a_prefix_of_two_sector_names_names_neither() -> None:
+    data = {**DATA, "sectors": [*DATA["sectors"], {"name": "Technology Hardware", "weight": 0.0, "position_count": 0}]}
+    facts = facts_from_data(data, currency="EUR")
+    result = check("You hold 2 Tech positions.", facts)
+    assert result.ungrounded_count == 0  # "Tech" is either: a part of the 5 positions, left out
+    assert result.checks == ()
+
+
+def test_mas_after_the_noun_is_read_as_other() -> None:
+    fig, = extract_figures("Tiene 4 posiciones más además de AAPL.")
+    assert (fig.raw, fig.qualifier) == ("4 posiciones", ("más",))
