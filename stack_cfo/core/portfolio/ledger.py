@@ -3,7 +3,9 @@
 **Books.** Transactions are grouped by symbol (BUY, SELL, TRANSFER_IN/OUT, DIVIDEND, SPLIT); the
 others (DEPOSIT, WITHDRAWAL, INTEREST, FEE, TAX) form the cash book (group ``""``). Each group is
 replayed on its own in trade-date order (ties in recording order) into a :class:`Book`: the state
-after each trade date. Groups are independent, so a correction re-derives only the groups it
+after each trade date. A symbol's book is in the symbol's currency, its trades' (else its SPLITs'):
+a DIVIDEND moves cash in its own, which may be another (a foreign stock's dividend paid in the base
+currency), converted as any cash. Groups are independent, so a correction re-derives only the groups it
 touches (:func:`derive_ledger` reuses the books it is given): the incremental path.
 
 **Per transaction** (money in the transaction's currency; base-currency figures at the latest
@@ -68,7 +70,7 @@ from stack_cfo.core.portfolio.models import (
     SymbolLedger,
 )
 from stack_cfo.core.portfolio.transactions import (
-    SYMBOL_TYPES,
+    TRADES,
     CostBasisMethod,
     Transaction,
     TransactionInput,
@@ -100,6 +102,21 @@ def group_of(t: Transaction) -> str:
     return t.data.symbol
 
 
+def shares_symbol_currency(t: Transaction) -> bool:
+    """Whether ``t`` is in its symbol's currency: a trade (BUY, SELL, TRANSFER_IN/OUT) or a SPLIT. A
+    DIVIDEND (as a cash row naming a symbol for reference) moves cash in its own currency, which a
+    broker may choose (a foreign stock's dividend paid in the base currency): it neither says the
+    symbol's currency nor has to be in it."""
+    return t.type in TRADES or t.type is T.SPLIT
+
+
+def trading_currency(rows: Sequence[Transaction]) -> str | None:
+    """The currency of a symbol's book (``rows`` in trade-date order): its first trade's, else its
+    first SPLIT's, else ``None`` (dividends only)."""
+    first = next((t for t in rows if t.type in TRADES), None) or next((t for t in rows if t.type is T.SPLIT), None)
+    return first.data.currency if first is not None else None
+
+
 def group_transactions(transactions: Iterable[Transaction]) -> dict[str, list[Transaction]]:
     out: dict[str, list[Transaction]] = {}
     for t in transactions:
@@ -114,7 +131,8 @@ class Book:
     """One group's state after each of its trade dates (parallel lists, one entry per date)."""
 
     group: str
-    #: The symbol's currency (the first transaction's); ``None`` for the cash book.
+    #: The symbol's currency (:func:`trading_currency`); ``None`` for the cash book, and for a symbol
+    #: with only dividends (each moves cash in its own currency: none says the symbol's).
     currency: str | None
     ordinals: list[int] = field(default_factory=list)
     quantity: list[Decimal] = field(default_factory=list)
@@ -201,8 +219,7 @@ def book_rate(fx: FxTable, currency: str, day: date) -> Decimal | None:
 
 def derive_book(group: str, rows: Sequence[Transaction], *, base: str, method: CostBasisMethod, fx: FxTable) -> Book:
     """Replay one group (sorted by trade date, then recording order). Raises :class:`Oversold`."""
-    currency = rows[0].data.currency if group != CASH_BOOK and rows else None
-    book = Book(group, currency)
+    book = Book(group, trading_currency(rows) if group != CASH_BOOK else None)
     units = _ZERO
     cost = _ZERO
     cost_base: Decimal | None = _ZERO
@@ -565,9 +582,9 @@ def with_currencies(
 ) -> list[TransactionInput]:
     """``rows`` (validated) each with a currency: a row sent without one is in the base currency,
     except a SPLIT, which uses none (the contract: it needs only ``symbol`` and ``split_ratio``) and
-    takes its symbol's: the currency of the symbol's earliest ``stored`` transaction other than a
-    SPLIT, else of its earliest row here other than a SPLIT that has one (trade date, then request
-    order), else of its earliest stored SPLIT (which the ledger check compares it with), else of its
+    takes its symbol's: the currency of the symbol's earliest ``stored`` trade, else of its earliest
+    trade here (trade date, then request order; a DIVIDEND's currency is its cash's, not the
+    symbol's), else of its earliest stored SPLIT (which the ledger check compares it with), else of its
     recorded prices (``price_currency``), else the base currency. A SPLIT sent with a currency keeps it
     (the ledger check refuses one other than its symbol's). A SPLIT given its currency here is marked
     so (``currency_given`` False): recorded before its symbol's first trade, it takes that trade's
@@ -579,11 +596,11 @@ def with_currencies(
     traded: dict[str, str] = {}
     split_only: dict[str, str] = {}
     for t in sorted(stored, key=lambda t: (t.trade_date, t.seq)):
-        if group_of(t) != CASH_BOOK:
+        if t.type is T.SPLIT or t.type in TRADES:
             (split_only if t.type is T.SPLIT else traded).setdefault(t.data.symbol, t.data.currency)
     for i in sorted(range(len(out)), key=lambda i: (out[i].trade_date or date.min, i)):
         r = out[i]
-        if r.currency and r.type in SYMBOL_TYPES and r.type is not T.SPLIT and r.symbol:
+        if r.currency and r.type in TRADES and r.symbol:
             traded.setdefault(r.symbol, r.currency)
     prices = price_currency or {}
 
@@ -596,22 +613,23 @@ def with_currencies(
 
 def splits_taking_a_trades_currency(stored: Iterable[Transaction], written: Iterable[Transaction]) -> dict[str, str]:
     """The stored SPLITs that take the currency of their symbol's first trade, ``{id: currency}``: a
-    symbol whose stored transactions are all SPLITs (recorded before any trade of it) gives the
-    currency of its earliest ``written`` transaction other than a SPLIT (trade date, then recording
-    order) to those of its SPLITs recorded without a currency (``currency_given`` False: their
+    symbol without a stored trade (its SPLITs recorded before any trade of it; a DIVIDEND is no
+    trade) gives the currency of its earliest ``written`` trade (trade date, then recording order)
+    to those of its SPLITs recorded without a currency (``currency_given`` False: their
     currency the prices', or the base currency as a stand-in) that are in another one. A split moves
     no money: its currency only says which symbol's it is, and the symbol's is its trades'. A SPLIT
     sent with a currency keeps it: a trade in another one is CURRENCY_MISMATCH, as in one batch."""
     books = group_transactions(stored)
     first: dict[str, str] = {}
     for t in sorted(written, key=lambda t: (t.trade_date, t.seq)):
-        if group_of(t) != CASH_BOOK and t.type is not T.SPLIT:
+        if t.type in TRADES:
             first.setdefault(t.data.symbol, t.data.currency)
     out: dict[str, str] = {}
     for symbol, ccy in first.items():
         rows = books.get(symbol, [])
-        if rows and all(t.type is T.SPLIT for t in rows):
-            out.update((t.id, ccy) for t in rows if not t.data.currency_given and t.data.currency != ccy)
+        if not any(t.type in TRADES for t in rows):
+            out.update((t.id, ccy) for t in rows
+                       if t.type is T.SPLIT and not t.data.currency_given and t.data.currency != ccy)
     return out
 
 
@@ -634,6 +652,8 @@ __all__ = [
     "oversells",
     "oversold_message",
     "same_content",
+    "shares_symbol_currency",
     "splits_taking_a_trades_currency",
+    "trading_currency",
     "with_currencies",
 ]

@@ -7,7 +7,8 @@ exchange rates, per-user settings and how a ledger portfolio is loaded for analy
 the store's write transaction, :func:`ledger_problems` looks at the whole ledger as it would be
 after the write, without the rows refused so far: a client id recorded with other content
 (CLIENT_ID_REUSED), a symbol traded in two currencies or in another currency than its recorded
-prices (CURRENCY_MISMATCH), a SELL or TRANSFER_OUT beyond the units held on its date
+prices (CURRENCY_MISMATCH; a symbol's trades and SPLITs, not its dividends, which move cash in their
+own currency), a SELL or TRANSFER_OUT beyond the units held on its date
 (SELL_EXCEEDS_HOLDINGS). Every problem of a batch comes in one error (:func:`batch_error`: request
 order, each violation with its own reason, at most :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS`),
 each naming the request's field (``transactions[17].quantity``), and the store writes nothing.
@@ -50,6 +51,7 @@ from stack_cfo.core.portfolio.ledger import (
     group_transactions,
     oversells,
     oversold_message,
+    shares_symbol_currency,
     splits_taking_a_trades_currency,
     with_currencies,
 )
@@ -141,9 +143,11 @@ def ledger_problems(
     transactions' request paths, in request order; the others are stored), every problem at once:
 
     1. CLIENT_ID_REUSED: a written row whose client id is recorded with other content;
-    2. CURRENCY_MISMATCH: a written row in another currency than its symbol's stored transactions (the
-       earliest one's), or, without any, than the symbol's earliest row of the write; else a trade in
-       another currency than the symbol's recorded closes;
+    2. CURRENCY_MISMATCH: a written trade or SPLIT in another currency than its symbol's stored ones
+       (the earliest one's), or, without any, than the symbol's earliest one of the write; else a
+       trade, or a SPLIT sent with a currency (``currency_given``) of a symbol without trades, in
+       another currency than the symbol's recorded closes. A DIVIDEND moves cash in its own currency:
+       it neither sets the symbol's nor is checked against it (:func:`~.ledger.shares_symbol_currency`);
     3. SELL_EXCEEDS_HOLDINGS: holdings replayed over the stored ledger and the written rows no rule
        above refused, each SELL/TRANSFER_OUT beyond the units held left out in turn (so every one of
        a symbol is found); a stored transaction that the write would oversell is reported on the first
@@ -171,10 +175,14 @@ def ledger_problems(
             refuse(t, exc)
     groups = group_transactions(t for t in everything if t.id not in refused)
     for g, rows in groups.items():
-        written = [t for t in rows if t.id in paths]
-        if g == CASH_BOOK or not written:
+        if g == CASH_BOOK:
             continue
-        expected = next((t for t in rows if t.id not in paths), rows[0]).data.currency
+        bound_rows = [t for t in rows if shares_symbol_currency(t)]
+        written = [t for t in bound_rows if t.id in paths]
+        if not written:
+            continue
+        expected = next((t for t in bound_rows if t.id not in paths), bound_rows[0]).data.currency
+        traded = any(t.type in TRADES for t in bound_rows)
         for t in written:
             path = f"{paths[t.id]}.currency"
             symbol, ccy = t.data.symbol, t.data.currency
@@ -187,7 +195,9 @@ def ledger_problems(
                 ))
                 continue
             priced = price_currency.get(symbol)
-            if t.type in TRADES and priced is not None and priced != ccy:
+            # a SPLIT's currency before the symbol's first trade is its prices' (a stand-in follows them)
+            bound = t.type in TRADES or (not traded and t.data.currency_given)
+            if bound and priced is not None and priced != ccy:
                 refuse(t, _bad(path, f"{symbol} is priced in {priced}, not {ccy}", "CURRENCY_MISMATCH",
                                symbol=symbol, price_currency=priced))
     if refused and not holdings_after_refusals:

@@ -168,7 +168,8 @@ const (
 	// Sold `quantity` units at `price`: cash += quantity x price - fees; realises P&L against the cost basis.
 	TransactionType_TRANSACTION_TYPE_SELL TransactionType = 2
 	// A dividend of `amount` (gross) on `symbol`: cash += amount - fees (withholding tax goes in `fees`).
-	// Income, part of the return (total return), not an external flow.
+	// Income, part of the return (total return), not an external flow. `currency` is the cash's and may differ
+	// from the symbol's.
 	TransactionType_TRANSACTION_TYPE_DIVIDEND TransactionType = 3
 	// Interest of `amount` on cash (no symbol, or a bond's symbol): cash += amount - fees. Income.
 	TransactionType_TRANSACTION_TYPE_INTEREST TransactionType = 4
@@ -186,8 +187,8 @@ const (
 	// `currency` may be empty: the split takes its symbol's currency (its trades'; before the symbol's first
 	// trade, its recorded prices', else the portfolio's base currency until that first trade, created or
 	// updated onto the symbol, whose currency the splits recorded without one then take). A split sent with
-	// a currency keeps it: a currency other than the symbol's is CURRENCY_MISMATCH, in the split's batch or a
-	// later one. A split sent again under its `client_id` without a currency is the same content whatever
+	// a currency keeps it: before the symbol's first trade, a currency other than its recorded prices' is
+	// CURRENCY_MISMATCH, after it one other than its trades' is, in the split's batch or a later one. A split sent again under its `client_id` without a currency is the same content whatever
 	// currency it was given.
 	TransactionType_TRANSACTION_TYPE_SPLIT TransactionType = 7
 	// Money of `amount` put into the portfolio: cash += amount - fees. An external flow of `amount` (not a
@@ -1345,9 +1346,12 @@ type Transaction struct {
 	// Cash amount in `currency`, decimal string, > 0 and below 10^15 (DIVIDEND, INTEREST, FEE, TAX, DEPOSIT,
 	// WITHDRAWAL).
 	Amount string `protobuf:"bytes,7,opt,name=amount,proto3" json:"amount,omitempty"`
-	// ISO 4217 currency of price, amount and fees. Empty means the portfolio's base currency. All trades of
-	// one symbol share one currency, which must also be the currency of the symbol's recorded prices
-	// (CURRENCY_MISMATCH otherwise). Trades made before the symbol's first price, whose prices then arrive
+	// ISO 4217 currency of price, amount and fees. Empty means the portfolio's base currency (a SPLIT's: see
+	// TRANSACTION_TYPE_SPLIT). A symbol's trades (BUY, SELL, TRANSFER_IN, TRANSFER_OUT) and SPLITs share one
+	// currency, the symbol's, which must also be the currency of the symbol's recorded prices
+	// (CURRENCY_MISMATCH otherwise). A DIVIDEND, like a cash row naming a symbol for reference, moves cash in
+	// its own currency, which may differ from the symbol's (a foreign stock's dividend paid in the base
+	// currency): it neither sets the symbol's currency nor is checked against it. Trades made before the symbol's first price, whose prices then arrive
 	// in another currency, are valued as Holding.currency describes (prices converted at the cross rate).
 	Currency string `protobuf:"bytes,8,opt,name=currency,proto3" json:"currency,omitempty"`
 	// Fees and withheld taxes charged with this transaction, decimal string, >= 0 and below 10^15; empty
@@ -4276,7 +4280,7 @@ type SymbolLedgerFigures struct {
 	RealizedPnlAmount string `protobuf:"bytes,3,opt,name=realized_pnl_amount,json=realizedPnlAmount,proto3" json:"realized_pnl_amount,omitempty"`
 	// Dividends net of their fees, base currency, decimal string.
 	IncomeAmount string `protobuf:"bytes,4,opt,name=income_amount,json=incomeAmount,proto3" json:"income_amount,omitempty"`
-	// ISO 4217 currency the symbol is traded in.
+	// ISO 4217 currency the symbol is traded in; the base currency for a symbol with dividends only.
 	Currency string `protobuf:"bytes,5,opt,name=currency,proto3" json:"currency,omitempty"`
 }
 

@@ -506,9 +506,12 @@ export type Transaction = Message<"stack.cfo.v1.Transaction"> & {
   amount: string;
 
   /**
-   * ISO 4217 currency of price, amount and fees. Empty means the portfolio's base currency. All trades of
-   * one symbol share one currency, which must also be the currency of the symbol's recorded prices
-   * (CURRENCY_MISMATCH otherwise). Trades made before the symbol's first price, whose prices then arrive
+   * ISO 4217 currency of price, amount and fees. Empty means the portfolio's base currency (a SPLIT's: see
+   * TRANSACTION_TYPE_SPLIT). A symbol's trades (BUY, SELL, TRANSFER_IN, TRANSFER_OUT) and SPLITs share one
+   * currency, the symbol's, which must also be the currency of the symbol's recorded prices
+   * (CURRENCY_MISMATCH otherwise). A DIVIDEND, like a cash row naming a symbol for reference, moves cash in
+   * its own currency, which may differ from the symbol's (a foreign stock's dividend paid in the base
+   * currency): it neither sets the symbol's currency nor is checked against it. Trades made before the symbol's first price, whose prices then arrive
    * in another currency, are valued as Holding.currency describes (prices converted at the cross rate).
    *
    * @generated from field: string currency = 8;
@@ -2289,7 +2292,7 @@ export type SymbolLedgerFigures = Message<"stack.cfo.v1.SymbolLedgerFigures"> & 
   incomeAmount: string;
 
   /**
-   * ISO 4217 currency the symbol is traded in.
+   * ISO 4217 currency the symbol is traded in; the base currency for a symbol with dividends only.
    *
    * @generated from field: string currency = 5;
    */
@@ -2895,7 +2898,8 @@ export enum TransactionType {
 
   /**
    * A dividend of `amount` (gross) on `symbol`: cash += amount - fees (withholding tax goes in `fees`).
-   * Income, part of the return (total return), not an external flow.
+   * Income, part of the return (total return), not an external flow. `currency` is the cash's and may differ
+   * from the symbol's.
    *
    * @generated from enum value: TRANSACTION_TYPE_DIVIDEND = 3;
    */
@@ -2933,8 +2937,8 @@ export enum TransactionType {
    * `currency` may be empty: the split takes its symbol's currency (its trades'; before the symbol's first
    * trade, its recorded prices', else the portfolio's base currency until that first trade, created or
    * updated onto the symbol, whose currency the splits recorded without one then take). A split sent with
-   * a currency keeps it: a currency other than the symbol's is CURRENCY_MISMATCH, in the split's batch or a
-   * later one. A split sent again under its `client_id` without a currency is the same content whatever
+   * a currency keeps it: before the symbol's first trade, a currency other than its recorded prices' is
+   * CURRENCY_MISMATCH, after it one other than its trades' is, in the split's batch or a later one. A split sent again under its `client_id` without a currency is the same content whatever
    * currency it was given.
    *
    * @generated from enum value: TRANSACTION_TYPE_SPLIT = 7;
