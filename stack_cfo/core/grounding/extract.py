@@ -306,7 +306,7 @@ class _Scanner:
                     unit_word, taken, qualifier = counted
                     raw_end = ends[i + taken - 1]
                     i += taken
-                    of_name = self._of_name(words, ends, i)
+                    of_name = self._of_name(words, ends, i, french=lambda: self._french(word_pos))
                     after_noun = words[i]
                     if after_noun is not None and after_noun.lower() in lx.OTHER_AFTER_WORDS:
                         qualifier = (*qualifier, after_noun)  # "4 posiciones más": the rest, as "4 otras posiciones"
@@ -573,19 +573,33 @@ class _Scanner:
             return None
         return fig
 
-    def _of_name(self, words: list[str | None], ends: list[int], i: int) -> tuple[str, ...]:
+    def _of_name(
+        self, words: list[str | None], ends: list[int], i: int, *, french: Callable[[], bool] = lambda: False
+    ) -> tuple[str, ...]:
         """The capitalised words of a name right after a counted noun and "of"/"in" ("12 shares of MSFT", "2
-        positions in Health Care"; ``words[i]`` is the word after the noun); none before a list ("2 positions in
+        positions in Health Care", "2 positions in the Energy sector"; ``words[i]`` is the word after the noun), or
+        a sector word in any case ("2 posiciones de energía", "2 posiciones tecnológicas"; ``lexicon.SECTOR_WORDS``),
+        or in French a name right after the noun ("2 lignes Énergie"); none before a list ("2 positions in
         Technology and Energy", "in Technology, Energy")."""
         link = words[i]
-        if link is None or link.lower() not in lx.NAME_LINKS:
+        if link is None:
             return ()
-        k = i + 1
-        while k < i + 3 and k < len(ends) and (w := words[k]) is not None and w[:1].isupper() and w.isalpha():
+        if link.lower() in lx.NAME_LINKS:
+            first = i + 1
+            if (words[first] or "").lower() in lx.NAME_ARTICLES:
+                first += 1
+        elif (link[:1].isupper() and link.isalpha() and french()) or lx.sector_word(link) is not None:
+            first = i  # "2 lignes Énergie", "2 posiciones tecnológicas"
+        else:
+            return ()
+        k = first
+        while k < first + 2 and k < len(ends) and (w := words[k]) is not None and w[:1].isupper() and w.isalpha():
             k += 1
-        if k == i + 1 or lx.LIST_NEXT.match(self.norm, ends[k - 1]) is not None:
+        if k == first and k < len(ends) and (w := words[k]) is not None and lx.sector_word(w) is not None:
+            k += 1  # "de energía", "im Energiesektor"
+        if k == first or lx.LIST_NEXT.match(self.norm, ends[k - 1]) is not None:
             return ()
-        return tuple(w for w in words[i + 1 : k] if w is not None)
+        return tuple(w for w in words[first:k] if w is not None)
 
     def _french(self, pos: int) -> bool:
         """Whether the words before ``pos`` in its clause are French ("Vous avez 7 actions")."""

@@ -132,6 +132,41 @@ FRENCH_PARTITIVE_STARTS = frozenset({"de", "des"})
 #: Words between a counted noun and the name of what it counts: "12 shares of MSFT", "2 positions in Health Care",
 #: "2 Positionen im Bereich"..., "2 lignes dans Énergie", "2 posiciones en Energía".
 NAME_LINKS = words("of in im von de del en dans")
+#: Articles between a link word and a name: "2 positions in the Energy sector", "2 lignes dans le secteur Énergie".
+NAME_ARTICLES = words("the le la les der dem den el los las")
+#: Sector names in the words of other languages, or in a compound ("Energiesektor"), by their GICS names in English
+#: (as the facts name sectors): a word names a sector of the facts only when exactly one of its candidates is one.
+SECTOR_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("technologie", "technologies", "technologique", "technologiques", "tecnología", "tecnologia", "tecnológica",
+         "tecnológicas", "tecnológico", "tecnológicos"),
+        ("Technology", "Information Technology"),
+    ),
+    **dict.fromkeys(("energie", "énergie", "energía", "energético", "energéticas", "energéticos", "energética",
+                     "énergétique", "énergétiques"), ("Energy",)),
+    **dict.fromkeys(("gesundheit", "gesundheitswesen", "santé", "salud", "sanidad", "healthcare"),
+                    ("Health Care", "Healthcare")),
+    **dict.fromkeys(("finanz", "finanzen", "finance", "finances", "finanzas", "financiero", "financieros",
+                     "financières", "financier", "financiers", "financial", "financials"), ("Financials",)),
+    **dict.fromkeys(("industrie", "industriels", "industrielles", "industriales", "industria", "industrials"),
+                    ("Industrials",)),
+    **dict.fromkeys(("versorger", "versorgung", "utilities"), ("Utilities",)),
+    **dict.fromkeys(("immobilien", "immobilier", "inmobiliario", "inmobiliaria"), ("Real Estate",)),
+    **dict.fromkeys(("rohstoffe", "grundstoffe", "matériaux", "materiales", "materials"), ("Materials",)),
+}
+#: The word for "sector" ending a compound ("Energiesektor", "Technologie-Sektor").
+SECTOR_SUFFIXES = ("sektors", "sektor", "branche")
+
+
+def sector_word(word: str) -> tuple[str, ...] | None:
+    """The English sector names a word may stand for (``SECTOR_WORDS``), the word for "sector" ending a compound
+    left out ("Energiesektor": Energy); ``None`` for a word that is no sector word."""
+    w = word.casefold()
+    for suffix in SECTOR_SUFFIXES:
+        if w.endswith(suffix) and len(w) > len(suffix):
+            w = w[: -len(suffix)].rstrip("-")
+            break
+    return SECTOR_WORDS.get(w)
 #: Words that make a whole number a count of something "effective" (a fractional, diversification-adjusted count):
 #: only then may a whole COUNT figure cite a fractional count ("effectively 4 positions" for 3.87).
 EFFECTIVE_WORDS = words("""effective effectively effektiv effektive effektiven effektiver effektives effectif

@@ -32,9 +32,14 @@ its whole, or of an ungrounded whole, is ungrounded. A whole COUNT figure never 
 hold 4 positions" is not an effective count of 3.87) unless its words say "effective"/"effectively". A name in a
 count's ``Figure.qualifier`` or ``Figure.of_name`` ("3 Health Care positions", "12 shares of MSFT") limits it to the
 facts under that name (not the portfolio's count, not another name's; "Tech" is a sector Technology, see
-``_own_name``); a ticker that names nothing in the facts ("10 TSLA shares") leaves it ungrounded, other capitalised
-qualifier words that name nothing ("5 US stocks") count a part of the portfolio's things, left out of the checks
-when no fact can check them; "4 other positions" cites a count of one more (see ``_best_count``). A name
+``_own_name``; "in the Energy sector", "im Energiesektor", "de energía", "lignes Énergie" too, see
+``lexicon.SECTOR_WORDS``); a count under no name of its own nor of its clause's words before it ("In Health Care you
+hold 2 positions", see ``_context_name``) is the portfolio's: never a group's or a position's count ("Your portfolio
+holds 2 positions" is not the 2 Technology positions), though a share count may still be a position's quantity;
+a count whose words say "effective" cites only an effective count; a ticker that names nothing in the facts
+("10 TSLA shares") leaves it ungrounded, other capitalised qualifier words that name nothing ("5 US stocks") count
+a part of the portfolio's things, left out of the checks when no fact can check them; "4 other positions" cites a
+count of one more (see ``_best_count``). A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
 loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
@@ -94,6 +99,7 @@ from stack_cfo.core.grounding.lexicon import (
     SIGN_ALSO,
     SUBJECT_NOUNS,
     metric_words,
+    sector_word,
     words,
 )
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
@@ -138,6 +144,8 @@ _OTHER = OTHER_WORDS | OTHER_AFTER_WORDS
 #: Qualifier words that are no name ("4 other positions", "4 effective positions").
 _NOT_NAMES = _OTHER | EFFECTIVE_WORDS
 _TICKER = re.compile(r"[A-Z]{2,5}(?:\.[A-Z]{1,2})?")
+#: The path word of an effective count (``diversification.effective_position_count``).
+_EFFECTIVE_KEYS = frozenset({"effective"})
 #: The shortest word read as the start of a name ("Tech" for "Technology").
 _MIN_PREFIX = 4
 
@@ -307,8 +315,15 @@ def _best(
         _count_limits(fig, index, said) if fig.noun is not None else (None, False, False, False)
     )
     nameless = part and not unlimited  # "5 US stocks": the portfolio's count first (see _best_count)
+    portfolio_count = False  # a count under no name: no count under a name ("2 positions" is not a sector's)
     if own is not None:
         name = own
+    elif fig.noun is not None and not foreign:
+        # a count under no name of its own is the portfolio's, unless its clause names a group ("In Health Care you
+        # hold 2 positions"): "You hold 2 positions" is never one sector's 2
+        name = _context_name(fig, index)
+        portfolio_count = name is None
+    effective_only = fig.noun is not None and _effective(fig, said)
     allowed = _ALLOWED[fig.kind]
     native = _NATIVE[fig.kind]
     if fig.kind is FigureKind.NUMBER and fig.currency is None and fig.decimals == 0:
@@ -351,7 +366,9 @@ def _best(
                 or (own is not None and own not in entry.names)
                 or foreign
                 or (nameless and bool(entry.names))
+                or (portfolio_count and entry.kind is FactKind.COUNT and bool(entry.names))
                 or (whole_only and entry.kind is FactKind.COUNT and not _whole(entry.value))
+                or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
             ):
                 continue
@@ -395,12 +412,32 @@ def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[
         unknown = [w for w in fig.qualifier if w[:1].isupper() and w.lower() not in _NOT_NAMES]
         foreign = not shouting and any(_ticker_like(w) for w in (*unknown, *fig.of_name))
         part = bool(unknown) and not foreign
-    whole_only = (
-        not fig.decimals
-        and not (said & EFFECTIVE_WORDS)
-        and not any(w.lower() in EFFECTIVE_WORDS for w in (*fig.lead, *fig.qualifier))
-    )
+    whole_only = not fig.decimals and not _effective(fig, said)
     return own, foreign, whole_only, part
+
+
+def _effective(fig: Figure, said: frozenset[str]) -> bool:
+    """Whether a count's words say it is effective ("4 effective positions", "effectively 4 positions")."""
+    return bool(said & EFFECTIVE_WORDS) or any(w.lower() in EFFECTIVE_WORDS for w in (*fig.lead, *fig.qualifier))
+
+
+def _context_name(fig: Figure, index: FactIndex) -> str | None:
+    """The name from the facts' brackets that the words before a count name, nearest first ("Health Care" of "Your
+    Health Care sector holds 2 positions", "Energy" of "Technology 2 positions and Energy 1 position"): one to three
+    words as written, or in any case for a name not in capitals, or a sector word (``lexicon.SECTOR_WORDS``)."""
+    ctx = fig.context
+    folded = {n.casefold(): n for n in index.names if not n.isupper()}
+    for end in range(len(ctx), 0, -1):
+        for size in range(min(3, end), 0, -1):
+            name = " ".join(ctx[end - size : end])
+            if name in index.names:
+                return name
+            found = folded.get(name.casefold())
+            if found is None and size == 1:
+                found = _sector_word(name, folded)
+            if found is not None:
+                return found
+    return None
 
 
 def _own_name(fig: Figure, index: FactIndex) -> str | None:
@@ -427,6 +464,11 @@ def _own_name(fig: Figure, index: FactIndex) -> str | None:
                 if found is not None:
                     return found
     for run in runs:
+        for word in run:
+            found = _sector_word(word, folded)
+            if found is not None:
+                return found
+    for run in runs:
         if len(run) != 1 or len(run[0]) < _MIN_PREFIX or not run[0].isalpha() or run[0].isupper():
             continue
         start = run[0].casefold()
@@ -434,6 +476,17 @@ def _own_name(fig: Figure, index: FactIndex) -> str | None:
         if len(matches) == 1:
             return matches[0]
     return None
+
+
+def _sector_word(word: str, folded: dict[str, str]) -> str | None:
+    """The sector of the facts (``folded``: casefolded name to name) that a sector word in another language or a
+    compound names ("Energie", "Énergie", "energía", "Energiesektor": Energy), when exactly one of its candidates is
+    one (see ``lexicon.SECTOR_WORDS``)."""
+    candidates = sector_word(word)
+    if candidates is None:
+        return None
+    found = [folded[c.casefold()] for c in candidates if c.casefold() in folded]
+    return found[0] if len(found) == 1 else None
 
 
 def _ticker_like(word: str) -> bool:

@@ -90,10 +90,13 @@ def test_a_part_no_count_equals_of_a_grounded_whole_is_left_out(text: str) -> No
 def test_a_part_a_count_equals_is_grounded_by_it() -> None:
     assert _figures("2 of your 2 positions are up.") == [
         ("2", FigureKind.COUNT, "position_count"), ("2 positions", FigureKind.COUNT, "position_count")]
-    # a part of any size: not any fact equal to 12 (as a NUMBER it cited the score)
+    # a part of any size: not any fact equal to 12 (as a NUMBER it cited the score), nor a sector's count: the part
+    # names no sector before it ("12 of your 20 positions are up" is no claim about Tech), so it is left out
     facts = facts_from_data({"position_count": 20, "sectors": [{"name": "Tech", "position_count": 12}], "score": 12})
     assert _figures("12 of your 20 positions are tech.", facts) == [
-        ("12", FigureKind.COUNT, "sectors[Tech].position_count"), ("20 positions", FigureKind.COUNT, "position_count")]
+        ("20 positions", FigureKind.COUNT, "position_count")]
+    assert _figures("12 of your 20 positions are up.", facts) == [
+        ("20 positions", FigureKind.COUNT, "position_count")]
     assert _figures("13 of your 20 positions are tech.", facts) == [
         ("20 positions", FigureKind.COUNT, "position_count")]
     assert _figures("25 of your 20 positions are tech.", facts) == [

@@ -824,7 +824,12 @@ export enum FigureKind {
    * returns"); `text` includes the words up to the noun. Grounded only by a count of what it counts: a whole
    * count never by a fractional one ("4 positions" is not an effective count of 3.87) unless the text says
    * "effective"/"effectively"; a name before the noun or after "of"/"in" ("3 Health Care positions", "12 shares
-   * of MSFT"; "Tech" for the one sector whose name a word of it starts) limits it to that name's count; a ticker
+   * of MSFT"; "Tech" for the one sector whose name a word of it starts) limits it to that name's count, and so
+   * do "2 positions in the Energy sector", "im Energiesektor", "de energía", "2 lignes Énergie"; a count under
+   * no name ("Your portfolio holds 2 positions", unless its clause names a group before it: "In Health Care
+   * you hold 2 positions") is grounded only by a portfolio-wide count (a `fact` with no bracketed name, such
+   * as `position_count`), never by one sector's or position's count; "2 effective positions" only by an
+   * effective count; a ticker
    * not in the data ("10 TSLA shares") is not grounded; other capitalised words that name nothing in the data
    * ("5 US stocks", "2 Big Tech positions") count a part of the portfolio: grounded by an equal portfolio count,
    * not grounded when larger, otherwise not checkable and not listed; "N other positions" (or "N posiciones
