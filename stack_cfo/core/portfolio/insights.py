@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from stack_cfo.core.portfolio.models import to_cents
+from stack_cfo.core.portfolio.models import shown, to_cents
 from stack_cfo.core.portfolio.results import GroupSummary, Insight, PositionSummary, PriceSource, RiskMetrics, Severity
 from stack_cfo.core.portfolio.settings import InsightThresholds
 from stack_cfo.core.portfolio.summary import UNCLASSIFIED_SECTOR
@@ -60,14 +60,9 @@ def frac(x: float) -> str:
     return f"{x:.6f}"
 
 
-def _shown(x: float) -> float:
-    """``x`` rounded to the one decimal shown, a negative that rounds to zero made zero ("+0.0", never "-0.0")."""
-    return round(float(x), 1) + 0.0  # -0.0 + 0.0 is 0.0
-
-
 def pct(x: float, *, signed: bool = False) -> str:
     """A fraction as a percentage for messages: 0.1234 -> '12.3%'."""
-    v = _shown(x * 100)
+    v = shown(x * 100, 1)
     return f"{v:+.1f}%" if signed else f"{v:.1f}%"
 
 
@@ -241,7 +236,7 @@ def _lagging_baskets(
             if c.week_return is not None:
                 numbers[f"worst_{k}_week_return"] = frac(c.week_return)
             ret = f"{pct(c.week_return, signed=True)}, " if c.week_return is not None else ""
-            parts.append(f"{_name(c.symbol)} ({ret}{_shown(c.contribution * 100):+.1f} points)")
+            parts.append(f"{_name(c.symbol)} ({ret}{shown(c.contribution * 100, 1):+.1f} points)")
         why = f"; biggest drags: {', '.join(parts)}" if parts else ""
         out.append(
             Insight(

@@ -50,6 +50,12 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=WIDE)
 
 
+def shown(x: float, digits: int) -> float:
+    """Presentation rounding for a float written with ``digits`` decimals: a negative that rounds to
+    zero is zero ("0.0", never "-0.0")."""
+    return round(float(x), digits) + 0.0  # -0.0 + 0.0 is 0.0
+
+
 def _check_decimal(value: Decimal, name: str, *, allow_negative: bool = False, positive: bool = False) -> None:
     if not isinstance(value, Decimal):
         raise InvalidArgument.field(name, f"must be a Decimal, got {type(value).__name__}")

@@ -25,7 +25,7 @@ from stack_cfo.core.ai import Message
 from stack_cfo.core.ai.prompt_data import DATA_BEGIN, DATA_END, data_block, encode_data
 from stack_cfo.core.i18n import LANGUAGE_INSTRUCTIONS, N_, Localizer
 from stack_cfo.core.portfolio.insight_texts import insight_text
-from stack_cfo.core.portfolio.models import to_cents
+from stack_cfo.core.portfolio.models import shown, to_cents
 from stack_cfo.core.portfolio.results import Metric, PortfolioSummary, PositionSummary
 
 NOT_AI_NOTICE = N_("Automatic summary computed from your portfolio data (not AI-generated).")
@@ -43,20 +43,15 @@ def money(amount: Decimal, currency: str, *, signed: bool = False) -> str:
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
 
 
-def _shown(x: float, digits: int) -> float:
-    """``x`` rounded as it is shown, a negative that rounds to zero made zero ("0.0", never "-0.0")."""
-    return round(float(x), digits) + 0.0  # -0.0 + 0.0 is 0.0
-
-
 def pct(x: float, *, signed: bool = False, digits: int = 1) -> str:
-    v = _shown(x * 100, digits)
+    v = shown(x * 100, digits)
     return f"{v:+.{digits}f}%" if signed else f"{v:.{digits}f}%"
 
 
 def _metric(m: Metric, fmt: str = "pct") -> str | None:
     if m.value is None:
         return None
-    return pct(m.value) if fmt == "pct" else f"{_shown(m.value, 2):.2f}"
+    return pct(m.value) if fmt == "pct" else f"{shown(m.value, 2):.2f}"
 
 
 def _movers(summary: PortfolioSummary, limit: int) -> list[PositionSummary]:
