@@ -178,6 +178,12 @@ OTHER_WORDS = words("""other remaining weitere weiteren anderen andere übrige �
 #: "4 Positionen weitere"): they count the rest too. English "other"/"remaining" after a noun are left out ("4
 #: positions remaining after the sale" may be the whole).
 OTHER_AFTER_WORDS = words("más autres weitere weiteren restantes restants demás")
+#: Words that pick some of the portfolio's things by rank ("your 3 largest positions are AAPL, MSFT and JNJ"): a
+#: count so qualified is a part of the portfolio's things, which no fact counts (see ``matching._count_limits``).
+SELECTION_WORDS = words("""largest biggest smallest top bottom best worst best-performing worst-performing
+    leading main major heaviest highest lowest strongest weakest größten grössten kleinsten besten schlechtesten
+    wichtigsten stärksten schwächsten größte grösste kleinste beste schlechteste wichtigste principales
+    principaux meilleures meilleurs pires mayores menores mejores peores""")
 #: All-caps words that are not ticker symbols: a capitalised qualifier of a count that is one of these ("5 US
 #: stocks", "3 ETF positions") names a kind of thing, not a position absent from the data (see
 #: ``matching._ticker_like``). Currency codes (:data:`CURRENCY_CODES`) are not tickers either.

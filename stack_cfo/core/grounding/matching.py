@@ -96,6 +96,7 @@ from stack_cfo.core.grounding.lexicon import (
     OTHER_WORDS,
     PERFORMANCE_VERBS,
     POSITIVE_WORDS,
+    SELECTION_WORDS,
     SIGN_ALSO,
     SUBJECT_NOUNS,
     metric_words,
@@ -400,7 +401,8 @@ def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[
     portfolio's nor another name's. A ticker symbol that names nothing in the facts, between the number and the noun
     or after it ("10 TSLA shares", "10 shares of TSLA"), counts something no fact counts: only a fact from text may
     ground it. Other capitalised qualifier words that name nothing in the facts ("5 US stocks", "2 Big Tech
-    positions", "40 Exxon shares") count a part of the portfolio's things (see :func:`_best_count`); such a name
+    positions", "40 Exxon shares") count a part of the portfolio's things (see :func:`_best_count`), and so does a
+    count of things picked by rank ("your 3 largest positions", ``lexicon.SELECTION_WORDS``); such a name
     after the noun ("40 shares of Exxon Mobil", "3 Positionen im Technologiesektor") does not limit it. A whole count
     ("You hold 4 positions") is never a rounded fractional one (3.87 effective positions) unless its words say it is
     effective ("effectively 4 positions", "4 effective positions").
@@ -411,7 +413,9 @@ def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[
         shouting = fig.raw.isupper()  # "YOU HOLD 2 TECH POSITIONS": no word in capitals is a ticker
         unknown = [w for w in fig.qualifier if w[:1].isupper() and w.lower() not in _NOT_NAMES]
         foreign = not shouting and any(_ticker_like(w) for w in (*unknown, *fig.of_name))
-        part = bool(unknown) and not foreign
+        # "your 3 largest positions": some of them, picked by rank, which no fact counts
+        ranked = any(w.lower() in SELECTION_WORDS for w in fig.qualifier)
+        part = (bool(unknown) or ranked) and not foreign
     whole_only = not fig.decimals and not _effective(fig, said)
     return own, foreign, whole_only, part
 

@@ -98,3 +98,25 @@ def test_a_prefix_of_two_sector_names_names_neither() -> None:
 def test_mas_after_the_noun_is_read_as_other() -> None:
     fig, = extract_figures("Tiene 4 posiciones más además de AAPL.")
     assert (fig.raw, fig.qualifier) == ("4 posiciones", ("más",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your 3 largest positions are AAPL, MSFT and JNJ.",
+        "Ihre 3 größten Positionen sind AAPL, MSFT und JNJ.",
+        "Sus 3 mayores posiciones son AAPL, MSFT y JNJ.",
+        "Your 2 biggest positions make up 44%.",
+    ],
+)
+def test_a_count_of_things_picked_by_rank_is_a_part_not_flagged(text: str) -> None:
+    """'Your 3 largest positions' counts some of the 5 positions, picked by rank: no fact counts them, so
+    the count is left out of the checks (it was flagged, and a true answer replaced under 'replace')."""
+    result = check(text, FACTS)
+    assert result.status is not GroundingStatus.UNGROUNDED, _cited(text)
+    assert all(c.figure.kind.name != "COUNT" for c in result.checks), _cited(text)
+
+
+def test_a_count_picked_by_rank_larger_than_the_whole_is_flagged_and_an_equal_one_grounded() -> None:
+    assert check("Your 9 largest positions are AAPL, MSFT and JNJ.", FACTS).status is GroundingStatus.UNGROUNDED
+    assert _cited("Your 5 largest positions are all you hold.") == [("5 largest positions", "position_count")]

@@ -313,7 +313,8 @@ const (
 	// as `position_count`), never by one sector's or position's count; "2 effective positions" only by an
 	// effective count; a ticker
 	// not in the data ("10 TSLA shares") is not grounded; other capitalised words that name nothing in the data
-	// ("5 US stocks", "2 Big Tech positions") count a part of the portfolio: grounded by an equal portfolio count,
+	// ("5 US stocks", "2 Big Tech positions"), and a count picked by rank ("your 3 largest positions"), count a
+	// part of the portfolio: grounded by an equal portfolio count,
 	// not grounded when larger, otherwise not checkable and not listed; "N other positions" (or "N posiciones
 	// más") counts the rest after one named (`fact` is the count of all, `fact_value` N + 1); "over"/"above" before a
 	// count mean "more than" only as in "you hold over 20 positions" ("spread over 2 sectors" is exactly 2). The part
