@@ -102,6 +102,20 @@ async def record(
     return await stub(srv).RecordPrices(req, metadata=srv.auth(service="market-data"), timeout=30)
 
 
+def transaction(kind: str, day: date, **fields: str) -> portfolio_pb2.Transaction:
+    """A ``TRANSACTION_TYPE_{kind}`` transaction traded on ``day``."""
+    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
+                                     trade_date=pdate(day), **fields)
+
+
+async def create_transactions(
+    srv: RunningServer, user: str, rows: Sequence[portfolio_pb2.Transaction], base: str = ""
+) -> portfolio_pb2.BatchCreateTransactionsResponse:
+    """``BatchCreateTransactions`` of ``rows`` as ``user`` (``base``: the request's base currency)."""
+    return await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(
+        parent=name(user), transactions=list(rows), base_currency=base), metadata=srv.auth(user), timeout=10)
+
+
 async def summary(srv: RunningServer, user: str, *, as_user: str | None = None) -> portfolio_pb2.PortfolioSummary:
     req = portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name(user))
     return await stub(srv).GetPortfolioSummary(req, metadata=srv.auth(as_user or user), timeout=10)

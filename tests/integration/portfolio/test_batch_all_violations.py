@@ -31,15 +31,11 @@ from tests.integration.portfolio.support import (
     record,
     stub,
 )
+from tests.integration.portfolio.support import transaction as _tx
 from tests.support.server import running_server
 
 DAY = date(2024, 3, 1)
 LATER = date(2024, 3, 4)
-
-
-def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
-    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
-                                     trade_date=pdate(day), **kw)
 
 
 def _details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo, list[tuple[str, str, str]]]:

@@ -18,6 +18,7 @@ from google.protobuf import field_mask_pb2
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
+from tests.integration.portfolio.support import create_transactions as _create
 from tests.integration.portfolio.support import (
     error_details,
     evening,
@@ -29,6 +30,7 @@ from tests.integration.portfolio.support import (
     stub,
     summary,
 )
+from tests.integration.portfolio.support import transaction as _tx
 from tests.support.server import running_server
 
 D0, D1, D2, D3 = date(2026, 6, 8), date(2026, 6, 9), date(2026, 6, 10), date(2026, 6, 11)
@@ -37,19 +39,8 @@ SPLIT, BUY, DIVIDEND = (portfolio_pb2.TRANSACTION_TYPE_SPLIT, portfolio_pb2.TRAN
                         portfolio_pb2.TRANSACTION_TYPE_DIVIDEND)
 
 
-def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
-    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
-                                     trade_date=pdate(day), **kw)
-
-
 def _symbol() -> str:
     return "DV" + uuid.uuid4().hex[:6].upper()  # prices are everyone's: a symbol of this test's own
-
-
-async def _create(srv: object, user: str, rows: list[portfolio_pb2.Transaction],
-                  base: str = "") -> portfolio_pb2.BatchCreateTransactionsResponse:
-    return await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(  # type: ignore[arg-type]
-        parent=name(user), transactions=rows, base_currency=base), metadata=srv.auth(user), timeout=10)  # type: ignore[attr-defined]
 
 
 async def _refused(srv: object, user: str, rows: list[portfolio_pb2.Transaction], base: str = "") -> tuple[str, str]:

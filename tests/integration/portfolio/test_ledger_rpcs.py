@@ -36,6 +36,7 @@ from tests.integration.portfolio.support import (
     summary,
     trading_days,
 )
+from tests.integration.portfolio.support import transaction as _tx
 from tests.support.server import running_server
 
 DAYS = trading_days(date(2024, 1, 2), 260)
@@ -43,11 +44,6 @@ RETURNS = list(np.random.default_rng(5).normal(0.0006, 0.011, len(DAYS) - 1))
 BENCH = list(np.random.default_rng(6).normal(0.0004, 0.009, len(DAYS) - 1))
 RISK = ("time_weighted_return", "volatility", "sharpe", "sortino", "max_drawdown", "current_drawdown", "cagr",
         "calmar", "var_95", "cvar_95", "beta", "alpha")
-
-
-def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
-    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
-                                     trade_date=pdate(day), **kw)
 
 
 async def _prices(srv: object) -> None:

@@ -17,27 +17,18 @@ from google.protobuf import field_mask_pb2
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.wiring.importer import import_transactions
-from tests.integration.portfolio.support import error_details, evening, name, new_user, pdate, stub, summary
+from tests.integration.portfolio.support import create_transactions as _create
+from tests.integration.portfolio.support import error_details, evening, name, new_user, stub, summary
+from tests.integration.portfolio.support import transaction as _tx
 from tests.support.server import running_server, test_config
 
 D0, D1, D2 = date(2026, 6, 8), date(2026, 6, 9), date(2026, 6, 10)
 HEADER = "date,type,symbol,quantity,price,amount,currency,fees,split_ratio,id,note\n"
 
 
-def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
-    return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
-                                     trade_date=pdate(day), **kw)
-
-
 def _buy() -> list[portfolio_pb2.Transaction]:
     return [_tx("DEPOSIT", D0, amount="20000", currency="USD"),
             _tx("BUY", D1, symbol="NVDA", quantity="10", price="1200", currency="USD")]
-
-
-async def _create(srv: object, user: str, rows: list[portfolio_pb2.Transaction],
-                  base: str = "") -> portfolio_pb2.BatchCreateTransactionsResponse:
-    return await stub(srv).BatchCreateTransactions(portfolio_pb2.BatchCreateTransactionsRequest(  # type: ignore[arg-type]
-        parent=name(user), transactions=rows, base_currency=base), metadata=srv.auth(user), timeout=10)  # type: ignore[attr-defined]
 
 
 async def test_a_split_without_a_currency_takes_its_symbols(db_dsn: str, data_dir: Path) -> None:
