@@ -62,6 +62,7 @@ from stack_cfo.core.portfolio.inputs import (
     normalize_symbol,
 )
 from stack_cfo.core.provenance import GroundingRecord
+from stack_cfo.core.wire import field_size
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -346,8 +347,7 @@ def with_recent_messages(out: chat_pb2.Session, messages: list[ChatMessage], max
     kept: list[chat_pb2.ChatMessage] = []
     for m in reversed(messages):
         item = message_to_proto(m)
-        n = item.ByteSize()
-        n += _MESSAGES_KEY_BYTES + len(_varint(n))
+        n = field_size(item.ByteSize(), _MESSAGES_KEY_BYTES)
         if n > room:
             break
         room -= n
@@ -373,8 +373,7 @@ def with_messages_from(
     end = start
     while end < len(messages) and len(items) < limit:
         item = message_to_proto(messages[end])
-        n = item.ByteSize()
-        n += _MESSAGES_KEY_BYTES + len(_varint(n))
+        n = field_size(item.ByteSize(), _MESSAGES_KEY_BYTES)
         if n > room and items:
             break
         room -= n
@@ -543,8 +542,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             session (its message and size kept for the page; the store calls this as it reads every
             session, off the event loop, and stops reading once the page is full)."""
             item = session_to_proto(s)
-            n = item.ByteSize()
-            n += 1 + len(_varint(n))
+            n = field_size(item.ByteSize())
             listed[s.id] = (item, n)
             return n
 

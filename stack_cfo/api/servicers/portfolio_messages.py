@@ -30,6 +30,7 @@ from stack_cfo.core.portfolio.inputs import MAX_SUMMARY_MESSAGE_BYTES
 from stack_cfo.core.portfolio.views import NarrativeDone
 from stack_cfo.core.portfolio.watch import WatchTrigger
 from stack_cfo.core.provenance import GroundingRecord
+from stack_cfo.core.wire import field_size
 
 _EIGHT_PLACES = Decimal("1e-8")
 _NEURON = Decimal(10) ** -18
@@ -236,11 +237,6 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
 ABRIDGED = "SUMMARY_ABRIDGED"
 
 
-def _field_bytes(n: int) -> int:
-    """A length-delimited field of ``n`` bytes with a one-byte key, as its repeated field holds it."""
-    return 1 + max(1, (n.bit_length() + 6) // 7) + n
-
-
 def _abridged(max_bytes: int, left_out: list[str], positions: int, positions_left_out: int) -> portfolio_pb2.Insight:
     parts = ["the positions' tags"] if "tags" in left_out else []
     if positions_left_out:
@@ -285,8 +281,8 @@ def bounded_summary(
             if not left_out:
                 left_out.append("tags")
     # room for the insight that says so, with the widest numbers it may carry
-    budget = max_bytes - _field_bytes(_abridged(max_bytes, _EVERYTHING, positions, positions).ByteSize())
-    position_bytes = [_field_bytes(p.ByteSize()) for p in out.positions]
+    budget = max_bytes - field_size(_abridged(max_bytes, _EVERYTHING, positions, positions).ByteSize())
+    position_bytes = [field_size(p.ByteSize()) for p in out.positions]
     rest = out.ByteSize() - sum(position_bytes)
     if rest + sum(position_bytes) > budget and rest > budget:
         # groups and insights nearly fill the message on their own: their symbol lists go first
@@ -307,7 +303,7 @@ def bounded_summary(
                 keep = len(items)
                 while keep and rest > budget:
                     keep -= 1
-                    item = _field_bytes(items[keep].ByteSize())
+                    item = field_size(items[keep].ByteSize())
                     # a sub-message's length prefix may shrink too: measured again below
                     rest -= item
                 del items[keep:]

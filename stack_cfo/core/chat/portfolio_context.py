@@ -29,6 +29,7 @@ from stack_cfo.core.errors import NotFound
 from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView, compute_pool
 from stack_cfo.core.portfolio.results import Diversification, PortfolioSummary
 from stack_cfo.core.portfolio.service import INLINE_POSITIONS
+from stack_cfo.core.wire import field_size, utf8_size
 
 
 class _SummarySource(Protocol):
@@ -103,18 +104,9 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
-def _utf8(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
-
-def _varint_len(n: int) -> int:
-    return max(1, (n.bit_length() + 6) // 7)
-
-
 def _ld(n: int, key: int = 1) -> int:
-    """A length-delimited protobuf field of ``n`` bytes: its key, its length, its bytes (proto3
-    sends no empty string)."""
-    return key + _varint_len(n) + n if n else 0
+    """A string field of ``n`` bytes: its key, its length, its bytes (proto3 sends no empty string)."""
+    return field_size(n, key) if n else 0
 
 
 def _dec(v: Decimal | None, key: int = 1) -> int:
@@ -137,23 +129,23 @@ def position_wire_size(p: ContextPosition) -> int:
     fields at their largest (an upper bound within a few bytes, checked against the generated
     code by the tests)."""
     inner = (
-        _ld(_utf8(p.symbol)) + _dec(p.quantity) + _dec(p.average_cost) + _dec(p.cost_basis)
-        + _ld(_utf8(p.currency)) + _ld(_utf8(p.sector)) + _ld(_utf8(p.basket))
-        + sum(_ld(_utf8(t)) for t in p.tags)
+        _ld(utf8_size(p.symbol)) + _dec(p.quantity) + _dec(p.average_cost) + _dec(p.cost_basis)
+        + _ld(utf8_size(p.currency)) + _ld(utf8_size(p.sector)) + _ld(utf8_size(p.basket))
+        + sum(_ld(utf8_size(t)) for t in p.tags)
         + _dec(p.last_price) + _dec(p.market_value) + _dec(p.unrealized_pnl) + _dec(p.day_change, key=2)
         # asset_class, stale, last_price_time, weight, the percentages (keys 16 and 18: two bytes)
         + (3 if p.asset_class else 0) + (2 if p.stale else 0) + (_TIMESTAMP if p.last_price_time else 0)
         + (9 if p.weight else 0) + (10 if p.unrealized_pnl_percent is not None else 0)
         + (10 if p.day_change_percent is not None else 0)
     )
-    return 1 + _varint_len(inner) + inner
+    return field_size(inner)
 
 
 def _rest_wire_size(ctx: PortfolioContext) -> int:
     """At least the bytes of ``ctx`` serialized without its positions."""
-    risk = _RISK_FIXED + _ld(_utf8(ctx.risk.benchmark_symbol)) if ctx.risk is not None else 0
+    risk = _RISK_FIXED + _ld(utf8_size(ctx.risk.benchmark_symbol)) if ctx.risk is not None else 0
     return (
-        _TIMESTAMP + _ld(_utf8(ctx.base_currency)) + _dec(ctx.total_value) + _dec(ctx.total_return_amount)
+        _TIMESTAMP + _ld(utf8_size(ctx.base_currency)) + _dec(ctx.total_value) + _dec(ctx.total_return_amount)
         + _dec(ctx.day_change_amount) + 9 + 9 + risk
     )
 

@@ -19,6 +19,7 @@ from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, each_checked
+from stack_cfo.core.wire import field_size, utf8_size
 
 # ---------------------------------------------------------------------------------------------
 # Limits and reference data
@@ -338,8 +339,7 @@ def check_day(day: date, now: datetime, field_path: str) -> date:
 
 def _string_field(text: str) -> int:
     """Bytes of a non-empty protobuf string field with a one-byte key: key, length, UTF-8 bytes."""
-    n = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-    return 1 + max(1, (n.bit_length() + 6) // 7) + n
+    return field_size(utf8_size(text))
 
 
 def summary_size(positions: Sequence[HoldingInput]) -> int:

@@ -1,0 +1,21 @@
+"""Sizes of protobuf fields as serialized, for the code that keeps a response within a message limit
+while it builds it (a chat session's context, a transcript page, a portfolio summary): a varint, a
+string's UTF-8 bytes, a length-delimited field."""
+
+from __future__ import annotations
+
+
+def varint_size(n: int) -> int:
+    """Bytes of the varint ``n`` (``n`` >= 0)."""
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+def utf8_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-8 (lone surrogates as the encoder passes them)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def field_size(n: int, key: int = 1) -> int:
+    """A length-delimited field (a string, bytes, a message, one item of a repeated one) of ``n``
+    bytes: its key of ``key`` bytes, its length, its bytes."""
+    return key + varint_size(n) + n
