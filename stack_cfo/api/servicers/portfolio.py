@@ -382,13 +382,13 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
             trigger=TRIGGERS[update.trigger],
             changed_symbols=list(update.changed_symbols),
         )
-        size = message.ByteSize()
-        if size > _MAX_RESPONSE_BYTES:
+        data = message.SerializeToString()  # (its length is its size: no separate ByteSize walk)
+        if len(data) > _MAX_RESPONSE_BYTES:
             # a summary near its bound and thousands of changed symbols: the summary makes room for
             # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
-            around = size - message.summary.ByteSize()
+            around = len(data) - message.summary.ByteSize()
             message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), _MAX_RESPONSE_BYTES - around))
-        data = message.SerializeToString()
+            data = message.SerializeToString()
         self._watch_updates[key] = (update.view, data)
         while len(self._watch_updates) > 1024:
             self._watch_updates.popitem(last=False)
