@@ -27,6 +27,7 @@ from stack_cfo.core.portfolio.inputs import base_currency_changed
 from stack_cfo.core.portfolio.ledger import (
     by_client_id,
     group_of,
+    relabel_splits,
     splits_taking_a_trades_currency,
     with_currencies,
 )
@@ -249,7 +250,7 @@ class LedgerRepository:
                 existing = await self._all(conn, user_id, cipher)
             # SPLITs recorded without a currency before their symbol's first trade take its currency
             relabelled = splits_taking_a_trades_currency(existing, [t for _, t in new])
-            existing = _relabelled(existing, relabelled)
+            existing = relabel_splits(existing, relabelled)
             everything = existing + [t for _, t in new]
             values = await off_loop(len(new), lambda: [_sealed_values(cipher, t.id, t.data) for _, t in new])
             prices = await self._price_currencies(conn, {t.data.symbol for _, t in new})
@@ -298,7 +299,7 @@ class LedgerRepository:
             updated = dataclasses.replace(old, data=data, updated_at=now)
             others = [t for t in everything if t.id != transaction_id]
             relabelled = splits_taking_a_trades_currency(others, [updated])
-            after = [updated if t.id == transaction_id else t for t in _relabelled(everything, relabelled)]
+            after = [updated if t.id == transaction_id else t for t in relabel_splits(everything, relabelled)]
             prices = await self._price_currencies(conn, {data.symbol})
             check(after, prices, {transaction_id: "transaction"})
             await self._relabel(conn, user_id, relabelled, now)
@@ -467,15 +468,6 @@ class LedgerRepository:
                 check(result)  # raising rolls the update back
             await conn.execute("SELECT pg_notify('portfolio_updates', %s::text)", (user_id,))
         return result
-
-
-def _relabelled(transactions: list[Transaction], currencies: dict[str, str]) -> list[Transaction]:
-    """``transactions`` with those of ``currencies`` (``{id: currency}``) in their new currency."""
-    if not currencies:
-        return transactions
-    return [t if t.id not in currencies else
-            dataclasses.replace(t, data=dataclasses.replace(t.data, currency=currencies[t.id]))
-            for t in transactions]
 
 
 def _pair_names(pairs: Iterable[Sequence[str]]) -> frozenset[str]:

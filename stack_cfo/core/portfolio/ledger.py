@@ -633,6 +633,16 @@ def splits_taking_a_trades_currency(stored: Iterable[Transaction], written: Iter
     return out
 
 
+def relabel_splits(transactions: list[Transaction], currencies: Mapping[str, str]) -> list[Transaction]:
+    """``transactions`` with those of ``currencies`` (``{id: currency}``, as
+    :func:`splits_taking_a_trades_currency` gives them) in their new currency."""
+    if not currencies:
+        return transactions
+    return [t if t.id not in currencies else
+            dataclasses.replace(t, data=dataclasses.replace(t.data, currency=currencies[t.id]))
+            for t in transactions]
+
+
 def ledger_symbols(transactions: Iterable[Transaction]) -> frozenset[str]:
     return frozenset(t.data.symbol for t in transactions if t.data.symbol)
 

@@ -51,6 +51,7 @@ from stack_cfo.core.portfolio.ledger import (
     group_transactions,
     oversells,
     oversold_message,
+    relabel_splits,
     shares_symbol_currency,
     splits_taking_a_trades_currency,
     with_currencies,
@@ -409,10 +410,7 @@ class LedgerUseCases:
         fresh = [Transaction(f"new-{k}", 2**62 + k, r, now, now) for k, r in new]
         # SPLITs recorded without a currency before their symbol's first trade take its currency, as the
         # write relabels them
-        relabelled = splits_taking_a_trades_currency(existing, fresh)
-        existing = [t if t.id not in relabelled else
-                    dataclasses.replace(t, data=dataclasses.replace(t.data, currency=relabelled[t.id]))
-                    for t in existing]
+        existing = relabel_splits(existing, splits_taking_a_trades_currency(existing, fresh))
         prices = await price_currencies({r.symbol for _, r in new if r.symbol}) if new else {}
         # as the store's write: with nothing new, the check sees no transactions
         _BatchCheck(command.user_id, indices, refused)(
