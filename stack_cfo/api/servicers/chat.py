@@ -299,7 +299,9 @@ def message_to_proto(m: ChatMessage) -> chat_pb2.ChatMessage:
     return out
 
 
-def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) -> chat_pb2.Session:
+def session_to_proto(s: ChatSession) -> chat_pb2.Session:
+    """The session without its transcript (GetSession's and GetArchivedSession's pages add the
+    messages that fit: :func:`with_recent_messages`, :func:`with_messages_from`)."""
     out = chat_pb2.Session(
         name=session_name(s.user_id, s.id),
         title=s.title,
@@ -329,8 +331,6 @@ def session_to_proto(s: ChatSession, messages: list[ChatMessage] | None = None) 
         ("archive_time", s.archive_time if archived else None),
     ):
         set_timestamp(getattr(out, field), value)
-    if messages is not None:
-        out.messages.extend(message_to_proto(m) for m in messages)
     return out
 
 
