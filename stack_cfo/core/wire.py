@@ -4,6 +4,13 @@ string's UTF-8 bytes, a length-delimited field."""
 
 from __future__ import annotations
 
+#: What a gRPC client receives by default (grpc's max_receive_message_length): every response of the
+#: service fits it, though the server may send up to ``server.max_message_bytes``.
+CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024
+#: The largest part a response is built around (a session's context, a portfolio summary, a batch's
+#: transactions): 16 KiB less than the client's limit, left for the fields around it.
+LARGEST_PART = CLIENT_RECEIVE_LIMIT - 16 * 1024
+
 
 def varint_size(n: int) -> int:
     """Bytes of the varint ``n`` (``n`` >= 0)."""

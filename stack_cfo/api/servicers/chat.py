@@ -62,7 +62,7 @@ from stack_cfo.core.portfolio.inputs import (
     normalize_symbol,
 )
 from stack_cfo.core.provenance import GroundingRecord
-from stack_cfo.core.wire import field_size
+from stack_cfo.core.wire import CLIENT_RECEIVE_LIMIT, field_size
 
 SERVICE = "stack.cfo.v1.ChatService"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -71,7 +71,7 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 #: bytes: a page of large contexts then fits the server's send limit (``server.max_message_bytes``,
 #: 8 MiB by default) and gRPC's default 4 MiB receive limit of clients that kept it. A page always
 #: holds at least one session.
-MAX_PAGE_BYTES = 4 * 1024 * 1024 - 4096
+MAX_PAGE_BYTES = CLIENT_RECEIVE_LIMIT - 4096
 _NEURON = Decimal(10) ** -18
 
 # ---------------------------------------------------------------------------------------------

@@ -65,10 +65,9 @@ from stack_cfo.core.portfolio.inputs import (
 from stack_cfo.core.portfolio.service import INLINE_POSITIONS
 from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
 from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL, WatchTrigger, WatchUpdate
+from stack_cfo.core.wire import CLIENT_RECEIVE_LIMIT
 
 SERVICE = "stack.cfo.v1.PortfolioSummaryService"
-#: What a gRPC client receives by default: every response and stream message of the service fits.
-_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 # ---------------------------------------------------------------------------------------------
 # Metrics
@@ -383,11 +382,11 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
             changed_symbols=list(update.changed_symbols),
         )
         data = message.SerializeToString()  # (its length is its size: no separate ByteSize walk)
-        if len(data) > _MAX_RESPONSE_BYTES:
+        if len(data) > CLIENT_RECEIVE_LIMIT:
             # a summary near its bound and thousands of changed symbols: the summary makes room for
             # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
             around = len(data) - message.summary.ByteSize()
-            message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), _MAX_RESPONSE_BYTES - around))
+            message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), CLIENT_RECEIVE_LIMIT - around))
             data = message.SerializeToString()
         self._watch_updates[key] = (update.view, data)
         while len(self._watch_updates) > 1024:

@@ -29,7 +29,7 @@ from stack_cfo.core.errors import NotFound
 from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView, compute_pool
 from stack_cfo.core.portfolio.results import Diversification, PortfolioSummary
 from stack_cfo.core.portfolio.service import INLINE_POSITIONS
-from stack_cfo.core.wire import field_size, utf8_size
+from stack_cfo.core.wire import LARGEST_PART, field_size, utf8_size
 
 
 class _SummarySource(Protocol):
@@ -96,7 +96,7 @@ MAX_SNAPSHOT_JSON = 4 * 1024 * 1024
 #: still fits a 4 MiB message (GetSession, a ListSessions page of one, the CreateSession answer),
 #: the receive limit gRPC clients have by default. Snapshots are bounded by it, and a context a
 #: service supplies larger than this is refused (UpdatePortfolioContext, CONTEXT_TOO_LARGE).
-MAX_CONTEXT_BYTES = 4 * 1024 * 1024 - 16 * 1024
+MAX_CONTEXT_BYTES = LARGEST_PART
 
 
 def _json_size(value: Any) -> int:

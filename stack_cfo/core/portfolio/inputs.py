@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, each_checked
-from stack_cfo.core.wire import field_size, utf8_size
+from stack_cfo.core.wire import LARGEST_PART, field_size, utf8_size
 
 # ---------------------------------------------------------------------------------------------
 # Limits and reference data
@@ -45,7 +45,7 @@ DEFAULT_BASE_CURRENCY = "USD"
 #: The largest ``PortfolioSummary`` a portfolio's reads send, serialized (4 MiB less 16 KiB): with the
 #: few bytes of a stream event or a watch update around it, within the 4 MiB gRPC clients receive by
 #: default (GetPortfolioSummary, StreamPortfolioSummary's ``summary``, WatchPortfolio's updates).
-MAX_SUMMARY_MESSAGE_BYTES = 4 * 1024 * 1024 - 16 * 1024
+MAX_SUMMARY_MESSAGE_BYTES = LARGEST_PART
 #: What a position's figures (quantity, prices, values, returns, its key) take in a summary at ordinary
 #: length, besides its texts: about 120 bytes with two-decimal prices; 200 leaves room for longer ones.
 POSITION_FIGURES_BYTES = 200

@@ -28,6 +28,7 @@ from stack_cfo.core.portfolio.inputs import (
     check_not_future,
     normalize_symbol,
 )
+from stack_cfo.core.wire import LARGEST_PART
 
 #: Transactions per BatchCreateTransactions call (the importer writes larger files in one database
 #: transaction through the same service method, without this per-call bound).
@@ -223,7 +224,7 @@ def validate_transaction(t: TransactionInput, path: str, *, base_currency: str, 
 #: (137 bytes measured for a plain row).
 RESPONSE_BYTES_PER_ROW = 200
 #: The largest answer a batch may need: what a gRPC client receives by default, less room for the rest.
-MAX_BATCH_RESPONSE_BYTES = 4 * 1024 * 1024 - 16 * 1024
+MAX_BATCH_RESPONSE_BYTES = LARGEST_PART
 
 
 def batch_too_large(request_bytes: int, count: int) -> Exception | None:
