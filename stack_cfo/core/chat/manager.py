@@ -39,9 +39,9 @@ from stack_cfo.core.chat.summarizer import Summarizer
 from stack_cfo.core.chat.support import (
     Background,
     current,
-    named,
     not_active,
     record_error,
+    session_errors,
     session_not_found,
     tracer,
 )
@@ -285,15 +285,10 @@ class ChatManager:
     async def get_session(
         self, user_id: str, session_id: str, *, with_messages: bool, touch: bool
     ) -> tuple[ChatSession, list[ChatMessage] | None]:
-        try:
+        with session_errors("get_session", user_id, session_id):
             session = await self._owned(user_id, session_id, touch=touch)
             messages = await self._store.messages(session_id) if with_messages else None
             return session, messages
-        except BaseException as exc:
-            record_error("get_session", exc)
-            if (renamed := named(exc, user_id, session_id)) is not exc:
-                raise renamed from None
-            raise
 
     async def list_sessions(
         self,
@@ -325,16 +320,11 @@ class ChatManager:
         return SessionPage(page, nxt)
 
     async def delete_session(self, user_id: str, session_id: str) -> None:
-        try:
+        with session_errors("delete_session", user_id, session_id):
             await self._owned(user_id, session_id)
             await self._store.delete_session(session_id, at=self._clock.now())
             # an answer or a summary in flight on this process stops now (other replicas hear of it from the store)
             self._turns.inflight.session_gone(session_id)
-        except BaseException as exc:
-            record_error("delete_session", exc)
-            if (renamed := named(exc, user_id, session_id)) is not exc:
-                raise renamed from None
-            raise
 
     async def _touched(self, session: ChatSession, at: datetime | None, touch: bool) -> ChatSession:
         """``session`` with its ``last_accessed_at`` moved to ``at`` (now by default) when ``touch``:
@@ -349,7 +339,7 @@ class ChatManager:
     ) -> ChatSession:
         """Refresh from the portfolio store (``context`` None) or store the supplied one; with
         ``touch`` (a user's call) the session's last access moves too."""
-        try:
+        with session_errors("update_context", user_id, session_id):
             session = await self._owned(user_id, session_id)
             if session.status is not SessionStatus.ACTIVE:
                 raise not_active(session)
@@ -365,11 +355,6 @@ class ChatManager:
             at = self._clock.now()
             updated = await self._store.update_context(session_id, context, at=at)
             return await self._touched(updated, at, touch)
-        except BaseException as exc:
-            record_error("update_context", exc)
-            if (renamed := named(exc, user_id, session_id)) is not exc:
-                raise renamed from None
-            raise
 
     # ------------------------------------------------------------------ archive
 
@@ -386,16 +371,11 @@ class ChatManager:
         """Archive the session's transcript and mark it ARCHIVED. Waiting for a message still being
         answered ends with ABORTED SESSION_BUSY shortly before ``deadline`` (``time.monotonic()``;
         ``lock_wait`` without one), as for SendMessage. ``touch``: a user's call (last access)."""
-        try:
+        with session_errors("archive_session", user_id, session_id):
             session, at = await self._archive_session(
                 user_id, session_id, request_id=request_id, principal=principal, deadline=deadline
             )
             return await self._touched(session, at, touch)
-        except BaseException as exc:
-            record_error("archive_session", exc)
-            if (renamed := named(exc, user_id, session_id)) is not exc:
-                raise renamed from None
-            raise
 
     async def _archive_session(
         self, user_id: str, session_id: str, *, request_id: str, principal: str, deadline: float | None

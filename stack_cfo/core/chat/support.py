@@ -58,6 +58,19 @@ def named(exc: BaseException, user_id: str, session_id: str) -> BaseException:
 
 
 @contextlib.contextmanager
+def session_errors(op: str, user_id: str, session_id: str) -> Iterator[None]:
+    """Count an error of the manager's ``op`` and raise it as the API names a session's errors
+    (``named``)."""
+    try:
+        yield
+    except BaseException as exc:
+        record_error(op, exc)
+        if (renamed := named(exc, user_id, session_id)) is not exc:
+            raise renamed from None
+        raise
+
+
+@contextlib.contextmanager
 def current(span: trace.Span) -> Iterator[None]:
     """Make ``span`` current for a block that does not cross a ``yield``."""
     token = otel_context.attach(trace.set_span_in_context(span))
