@@ -14,7 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from stack_cfo.config import Config
 from stack_cfo.core.data_scope import user_scope
 from stack_cfo.core.errors import InvalidArgument, StackCfoError
-from stack_cfo.core.portfolio.importers import ImportedRow, ImportError_, malformed_problems, parse, problem_lines
+from stack_cfo.core.portfolio.importers import (
+    ImportedRow,
+    ImportError_,
+    malformed_problems,
+    oldest_first,
+    parse,
+    problem_lines,
+)
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
 from stack_cfo.store.db import Database
 from stack_cfo.store.queries import load_queries
@@ -54,6 +61,9 @@ async def import_transactions(
     try:
         # a cell that does not read refuses its row only: reported with every other row's problems
         rows = parse(text, fmt, warnings, keep_malformed=True)
+        # a file listed newest first is recorded oldest first (same-day rows in the order they happened);
+        # each row keeps its line of the file for the errors
+        rows = oldest_first(rows)
     except ImportError_ as exc:
         print(f"error: line {exc.line}, field {exc.where}: {exc.message} ({exc.reason}); nothing was imported",
               file=err)

@@ -13,7 +13,10 @@ separated (RFC 4180 quoting)::
 SPLIT, DEPOSIT, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT; the other columns as the contract's
 ``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless); numbers
 are the contract's decimal strings (``185.64``: no exponent, no separators, at most 18 digits after
-the point), as ``BatchCreateTransactions`` takes them.
+the point), as ``BatchCreateTransactions`` takes them. A row without an ``id`` gets ``csv-`` and a
+digest of its other cells as read (numbers by value, no fees as 0; ``#2``, ``#3``... appended for the
+second, third... identical row of the file), as a Ghostfolio activity does: importing the file again
+records nothing twice, and two identical rows stay two.
 Columns may come in any order; unknown columns, and a column named twice, are an error. A quoted cell
 may span lines (a note of several lines), but one that swallows a line reading as a row of its own
 (date and type where the header puts them, as many cells as the header), or a quote still open at the
@@ -31,6 +34,14 @@ exporting and importing again does not double anything, and two identical activi
 A ``date`` is a timestamp whose calendar date as written is the trade date; one with a time of day
 other than midnight (Ghostfolio writes local midnight in UTC: ``2024-01-02T23:00:00.000Z`` for a
 trade on the 3rd in Central Europe) is reported by ``warnings``: its date may be a day early.
+
+**Order.** Rows of one date are recorded (and replayed: a SELL needs the units held that day) in the
+order given to the service. A file listed newest first (a broker's export: its dates never increase
+down the file, and at least two differ) is given oldest first, reversed, so that a day's BUY listed
+below its SELL comes first; a file in ascending or mixed order, or of one date, keeps its order. So
+too a Ghostfolio export (older versions of Ghostfolio export newest first, newer ones oldest first).
+:func:`parse` returns the rows in the file's order; the command applies :func:`oldest_first`. Every row
+keeps its line of the file.
 
 Errors name the line (1-based, of the file) and the column (and, in a Ghostfolio export, the
 activity: ``activities[2]``, since a minified export is all on line 1): :class:`ImportError_`. Rows
@@ -237,6 +248,44 @@ def _swallowed_row(record: list[str], header: list[str], line: int) -> ImportErr
     return None
 
 
+class _DigestIds:
+    """The client id of a row without one: ``prefix`` and a digest of its content, with ``#2``, ``#3``...
+    appended for the second, third... identical row of the file (identical rows stay distinct rows), so
+    importing the same file again finds every row already recorded."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._seen: dict[str, int] = {}
+
+    def __call__(self, content: object) -> str:
+        digest = self._prefix + hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()
+                                               ).hexdigest()[:32]
+        n = self._seen[digest] = self._seen.get(digest, 0) + 1
+        # the first keeps the bare digest (a Ghostfolio export's id before the count existed)
+        return digest if n == 1 else f"{digest}#{n}"
+
+
+def _by_value(number: Decimal | None) -> str:
+    """A decimal as text by its value (``10``, ``10.0`` and ``10.00`` alike: the service compares
+    the content of two records of one client id by value)."""
+    if number is None:
+        return ""
+    if number == 0:
+        return "0"
+    return format(number.normalize(WIDE), "f")
+
+
+def _csv_content(t: TransactionInput) -> dict[str, str]:
+    """What a CSV row's digest id is made of: its cells as read (every column but ``id``), numbers by
+    value and no fees as fees of 0 (as the service compares two records of one client id), so the same
+    row re-saved by a spreadsheet (``10.0`` for ``10``, columns in another order) keeps its id."""
+    assert t.type is not None and t.trade_date is not None
+    return {"date": t.trade_date.isoformat(), "type": t.type.value, "symbol": t.symbol,
+            "quantity": _by_value(t.quantity), "price": _by_value(t.price), "amount": _by_value(t.amount),
+            "currency": t.currency, "fees": _by_value(t.fees or Decimal(0)),
+            "split_ratio": _by_value(t.split_ratio), "note": t.note}
+
+
 def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
     """The stack-cfo CSV (see the module doc)."""
     # newline="": records end at \r\n, \r or \n (so line numbers count those), and a line break inside
@@ -263,6 +312,7 @@ def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
         if required not in header:
             raise ImportError_(1, required, "required column is missing")
     rows: list[ImportedRow] = []
+    digest_id = _DigestIds("csv-")
     end = last = reader.line_num
     while True:
         try:
@@ -285,7 +335,7 @@ def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
         cell = dict(zip(header, record, strict=True))
         columns = {v: k for k, v in CSV_FIELDS.items()}
         try:
-            rows.append(ImportedRow(line, TransactionInput(
+            t = TransactionInput(
                 type=_type(cell["type"], line, "type"),
                 trade_date=_date(cell["date"], line, "date"),
                 symbol=cell.get("symbol", "").strip(),
@@ -297,11 +347,15 @@ def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
                 split_ratio=_decimal(cell.get("split_ratio", ""), line, "split_ratio"),
                 client_id=cell.get("id", "").strip(),
                 note=cell.get("note", ""),
-            ), columns))
+            )
         except ImportError_ as exc:
             if not keep_malformed:
                 raise
             rows.append(ImportedRow(line, _UNREAD, columns, problem=exc))
+            continue
+        if not t.client_id:  # as a Ghostfolio activity without an id: a digest of the row
+            t = _with_client(t, digest_id(_csv_content(t)))
+        rows.append(ImportedRow(line, t, columns))
     if '"' in text:  # a quote still open at the end of the file: only the last record can hold it
         start = 0 if last == 1 else next(itertools.islice(_BREAK.finditer(text), last - 2, None)).end()
         open_quote = _quote_open_at_end(text, start)
@@ -373,7 +427,7 @@ def parse_ghostfolio(text: str, warnings: list[str] | None = None, *, keep_malfo
         raise ImportError_(1, "activities", "not a Ghostfolio export (no activities array)")
     lines = _activity_lines(text)
     rows: list[ImportedRow] = []
-    digests: dict[str, int] = {}
+    digest_id = _DigestIds("gf-")
     timed: list[tuple[int, int, str]] = []
     for i, a in enumerate(activities):
         line = lines[i] if i < len(lines) else 1
@@ -389,12 +443,8 @@ def parse_ghostfolio(text: str, warnings: list[str] | None = None, *, keep_malfo
             rows.append(ImportedRow(line, _UNREAD, columns, problem=exc, item=f"activities[{i}]"))
             continue
         client = str(a.get("id") or "")
-        if not client:
-            # identical activities (two equal buys on one day) are told apart by their order in the file;
-            # the first keeps the bare digest (the client id of files imported before the count existed)
-            digest = "gf-" + hashlib.sha256(json.dumps(a, sort_keys=True, default=str).encode()).hexdigest()[:32]
-            n = digests[digest] = digests.get(digest, 0) + 1
-            client = digest if n == 1 else f"{digest}#{n}"
+        if not client:  # identical activities (two equal buys on one day) are told apart by their order
+            client = digest_id(a)
         if _time_of_day(str(a.get("date", ""))):
             timed.append((line, i, str(a.get("date"))[:40]))
         rows.append(ImportedRow(line, _with_client(t, client), columns, item=f"activities[{i}]"))
@@ -455,6 +505,18 @@ def parse(text: str, fmt: str, warnings: list[str] | None = None, *, keep_malfor
     if fmt == "csv":
         return parse_csv(text, keep_malformed=keep_malformed)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def oldest_first(rows: list[ImportedRow]) -> list[ImportedRow]:
+    """The rows of :func:`parse` (in the file's order) in the order to record them: a file listed
+    newest first (its dates never increase down the file, and at least two differ: a broker's export)
+    reversed, so that rows of one day replay in the order they happened (a BUY listed below the same
+    day's SELL comes first); a file in ascending or mixed order, or of one date, as it is. Rows whose
+    date does not read do not count. Each row keeps its line of the file."""
+    days = [r.transaction.trade_date for r in rows if r.problem is None and r.transaction.trade_date is not None]
+    if len(set(days)) > 1 and all(a >= b for a, b in itertools.pairwise(days)):
+        return rows[::-1]
+    return rows
 
 
 def locate(rows: Sequence[ImportedRow], field_path: str) -> tuple[int, str] | None:
