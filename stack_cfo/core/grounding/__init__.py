@@ -34,7 +34,19 @@ Figure grammar (:func:`extract_figures`)
       ``3 of your 5 positions``, ``3 of 5 sectors``, ``3 out of 5 positions``, ``3 Ihrer 5 Positionen``, ``3
       von 5 Sektoren``, ``2 de vos 4 lignes``, ``2 sur 4 lignes``, ``4 de tus 6 posiciones`` (the number alone,
       a COUNT of the whole's noun; ``lexicon.SUBSET_LINKS``). Words after the noun qualify the things
-      counted, not the count: ``2 Positionen im Plus``, ``2 positions above 50%`` take no direction.
+      counted, not the count: ``2 Positionen im Plus``, ``2 positions above 50%`` take no direction. A word
+      for "sector" says what a name is and is left out of it (``2 Energy sector positions``, ``2 lignes du
+      secteur Énergie``, ``2 posiciones en el sector de energía``); a hyphenated or German compound of a name
+      or sector word and a counted noun is that noun qualified by it (``2 Energie-Positionen``, ``2
+      Energiepositionen``, ``2 Technologiewerte``, ``10 AAPL-Aktien``); an ISO code before a noun of holdings
+      is no currency (``3 EUR positions``: a count). A count may leave its noun out after a name
+      (``Figure.elided``): a number, maybe ``are``/``sind``/``sont``/``son``, a link word (in, of, im, von, en,
+      de, dans...) and a name is a COUNT of the noun of the count before it in its sentence when only a list
+      joins them (``3 positions: 2 in Technology and 1 in Energy``, ``10 shares of AAPL, 12 of MSFT``, ``3
+      Positionen, davon 2 im Technologiesektor``), or, for a number under 10 after in/im/en/dans with no
+      such count before it, of positions (``Figure.implied``: ``5 in Technology and 1 in Energy``); the raw
+      figure is the number alone, the name its qualifier. Not after a direction word (``fell 2 in Europe``),
+      nor before a month, a currency code or a list of names.
     * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
       ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
@@ -69,7 +81,7 @@ Figure grammar (:func:`extract_figures`)
     versions and IP addresses (1.2.3), paths and URLs, confidence levels (``95% VaR``, ``95% value
     at risk``), ordinals
     (3rd), and small bare integers under 10 outside tables without a unit ("5", "(1)"; "5 of your
-    holdings" is a COUNT). ``3M`` glued,
+    holdings" and "2 in Technology" are COUNTs). ``3M`` glued,
     integral and without a currency is the company (or a 3-month window), not 3 million; a
     facts' bracketed name with digits (``positions[3M]``) is always a name. Numbers in words
     without a percent or currency unit (see words) are not figures.
@@ -115,9 +127,13 @@ Tolerance (:func:`check`)
     Exxon shares") count a part of the portfolio's things: grounded by its equal count, left out as
     uncheckable when at most it, ungrounded when larger ("6 US stocks" of 5 positions); a noun no
     portfolio-wide fact counts (shares) is grounded by any equal count ("40 Exxon shares", like "40
-    shares of Exxon Mobil") and otherwise left out. "N other <noun>" (other, remaining,
-    weitere, autres, otros...; after the noun: "4 posiciones más") counts the rest after one named:
-    it cites a count of N + 1 ("AAPL is
+    shares of Exxon Mobil") and otherwise left out. A count whose noun is left out ("2 in Technology") is
+    checked only where the facts count its noun under its name ("1 in AAPL" is left out); when its noun is
+    only implied (positions), it is ungrounded only when larger than every such count ("5 in Technology" of
+    2; "1 in Technology is up" may be a part) and left out when its name names nothing in the facts. "N
+    other <noun>" (other, remaining, weitere, autres, otros...; after the noun: "4 posiciones más") counts
+    the rest after the things of its kind its clause names before it, or after one when it names none:
+    "Besides AAPL and MSFT, 1 other position" cites a count of 3, and "AAPL is
     24%; 4 other positions make up the rest" cites the 5 positions). ``max drawdown
     -3%`` is ungrounded even when some other fact is -3 %, and ``Sharpe ratio 0.58`` is ungrounded
     when the Sharpe ratio could not be computed (it is

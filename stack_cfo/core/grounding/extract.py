@@ -62,7 +62,7 @@ class _Lower(NamedTuple):
 
 
 class _Scanner:
-    __slots__ = ("ignore", "layout", "lower", "n", "norm", "rev", "skip_until", "text", "utf16")
+    __slots__ = ("ignore", "last_count", "layout", "lower", "n", "norm", "rev", "skip_until", "text", "utf16")
 
     def __init__(self, text: str, norm: str, ignore: frozenset[str]) -> None:
         self.text = text
@@ -74,6 +74,9 @@ class _Scanner:
         self.utf16 = Utf16Offsets(text)
         self.skip_until = 0
         self.lower: _Lower | None = None
+        self.last_count: tuple[int, str, bool] | None = None
+        """The end and the noun of the last COUNT figure whose noun a later count may leave out, and whether that
+        noun was only implied (``Figure.implied``)."""
 
     def run(self) -> list[Figure]:
         # Digits become one sentinel character so that C-speed str.find jumps from number to number;
@@ -101,6 +104,8 @@ class _Scanner:
                 fig = self._figure(pos, m.end(), _digits(m))
                 if fig is not None:
                     out.append(fig)
+                    if fig.noun is not None and lx.COUNT_NOUNS.get(fig.noun, ("", True))[0] in lx.ELIDED_KINDS:
+                        self.last_count = (fig.end, fig.noun, fig.implied)
             pos = find("\x00", m.end())
         return out
 
@@ -227,7 +232,7 @@ class _Scanner:
                         break
             cjk_end = r.start(2) + k if k else e
             w1 = w2 = w3 = w4 = None
-        words = [w1, w2, w3, w4, None, None]  # padded: the parser below looks up to two words ahead
+        words = [w1, w2, w3, w4, None, None, None]  # padded: the parser below looks up to three words ahead
         ends = [r.end(2), r.end(4), r.end(5), r.end(6)]
         glued = sp1 == "" and w1 is not None
         first = words[0]
@@ -253,6 +258,7 @@ class _Scanner:
         unit_word: str | None = None
         qualifier: tuple[str, ...] = ()
         of_name: tuple[str, ...] = ()
+        elided = implied = False
         if cjk_currency is not None and currency is None:
             currency = cjk_currency
 
@@ -292,21 +298,38 @@ class _Scanner:
         if not percent and not ratio_x:
             w = words[i]
             one = int_part == "1" and not dec_part and magnitude is None  # "1 position"; otherwise plural nouns
+            is_whole = not dec_part and magnitude is None and not num.exponent
             if w is not None and currency is None:
                 found = _currency(w) or lx.CURRENCY_WORDS.get(w.lower())
                 if found is None and w == "US" and (words[i + 1] or "").lower() in ("dollar", "dollars"):
                     found, i = "USD", i + 1
+                if found is not None and w in lx.CURRENCY_CODES and is_whole:
+                    hyphen = lx.HYPHEN_PART.match(norm, ends[i]) if words[i + 1] is None else None
+                    if _holdings_noun(words[i + 1] if hyphen is None else hyphen.group(1), one):
+                        found = None  # "3 EUR positions", "3 EUR-Positionen": a count of positions, not 3 euros
                 if found is not None:
                     currency = found
                     i, raw_end = i + 1, ends[i]
             if words[i] is not None and currency is None:
                 year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"
-                counted = _counted_noun(words, i, one, names=not year_like, french=lambda: self._french(word_pos))
+                french = lambda: self._french(word_pos)  # noqa: E731
+                counted = _counted_noun(words, i, one, names=not year_like, french=french)
+                if counted is None and words[3] is not None:  # "2 of your Energy sector positions": more words
+                    longer = self._longer(words, ends)
+                    counted = _counted_noun(longer[0], i, one, names=not year_like, french=french)
+                    if counted is not None:
+                        words, ends = longer
+                if counted is None and not year_like:  # "2 Energie-Positionen", "2 Energiepositionen"
+                    split = self._split_compound(words, ends, i)
+                    if split is not None:
+                        counted = _counted_noun(split[0], i, one, french=french)
+                        if counted is not None:
+                            words, ends = split
                 if counted is not None:  # "12 positions", "63 trading days", "8 of your positions"
                     unit_word, taken, qualifier = counted
                     raw_end = ends[i + taken - 1]
                     i += taken
-                    of_name = self._of_name(words, ends, i, french=lambda: self._french(word_pos))
+                    of_name = self._of_name(raw_end, french=french)
                     after_noun = words[i]
                     if after_noun is not None and after_noun.lower() in lx.OTHER_AFTER_WORDS:
                         qualifier = (*qualifier, after_noun)  # "4 posiciones más": the rest, as "4 otras posiciones"
@@ -387,6 +410,20 @@ class _Scanner:
         year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"
         if year_like and bare and not explicit_sign and (unit_word is None or last in lx.TEMPORAL_WORDS):
             return None
+        if (
+            unit_word is None
+            and part_of is None
+            and bare
+            and is_int
+            and not (peek or num.spelled or explicit_sign or sp1 == "" or upper is not None or lower is not None)
+            and first is not None
+            and (first.lower() in lx.NAME_LINKS or first.lower() in lx.ELIDED_COPULAS)
+            and qualifiers(near, after, False)[1] is None  # "fell 2 in Europe", "2 im Plus" stay changes
+        ):
+            found_elided = self._elided(e, word_pos, small=mantissa < 10)
+            if found_elided is not None:  # "2 in Technology and 1 in Energy", "12 of MSFT" after "10 shares of AAPL"
+                unit_word, qualifier, implied = found_elided
+                elided = True
 
         # Words after a counted noun qualify the things counted ("2 Positionen im Plus", "2 positions above 50%"),
         # not the count: a count takes no direction from them.
@@ -500,6 +537,8 @@ class _Scanner:
             part_of=part_of,
             qualifier=qualifier,
             of_name=of_name,
+            elided=elided,
+            implied=implied,
             table_cell=table_cell,
             total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
@@ -573,33 +612,127 @@ class _Scanner:
             return None
         return fig
 
-    def _of_name(
-        self, words: list[str | None], ends: list[int], i: int, *, french: Callable[[], bool] = lambda: False
-    ) -> tuple[str, ...]:
-        """The capitalised words of a name right after a counted noun and "of"/"in" ("12 shares of MSFT", "2
-        positions in Health Care", "2 positions in the Energy sector"; ``words[i]`` is the word after the noun), or
-        a sector word in any case ("2 posiciones de energía", "2 posiciones tecnológicas"; ``lexicon.SECTOR_WORDS``),
-        or in French a name right after the noun ("2 lignes Énergie"); none before a list ("2 positions in
-        Technology and Energy", "in Technology, Energy")."""
-        link = words[i]
-        if link is None:
+    def _tail(self, pos: int, limit: int = 7) -> list[tuple[str, int]]:
+        """Up to ``limit`` words right after ``pos``, each with its end (``lexicon.TAIL_WORD``)."""
+        out: list[tuple[str, int]] = []
+        for m in lx.TAIL_WORD.finditer(self.norm, pos):
+            if m.start() != (out[-1][1] if out else pos):
+                break
+            out.append((m.group(1), m.end()))
+            if len(out) == limit:
+                break
+        return out
+
+    def _longer(self, words: list[str | None], ends: list[int]) -> tuple[list[str | None], list[int]]:
+        """``words``/``ends`` (four words read) with up to two more words after the fourth."""
+        more = self._tail(ends[3], 2)
+        return [*words[:4], *(w for w, _ in more), None, None, None], [*ends[:4], *(end for _, end in more)]
+
+    def _of_name(self, pos: int, *, french: Callable[[], bool] = lambda: False) -> tuple[str, ...]:
+        """The capitalised words of a name right after a counted noun (ending at ``pos``) and "of"/"in" ("12 shares
+        of MSFT", "2 positions in Health Care", "2 positions in the Energy sector"), or a sector word in any case ("2
+        posiciones de energía", "2 posiciones tecnológicas"; ``lexicon.SECTOR_WORDS``), or in French a name right
+        after the noun ("2 lignes Énergie"); a word for "sector" after the link is left out ("2 lignes du secteur
+        Énergie", "2 posiciones en el sector de energía", "2 Positionen im Sektor Energie"); none before a list ("2
+        positions in Technology and Energy", "in Technology, Energy")."""
+        m = lx.TAIL_WORD.match(self.norm, pos)
+        if m is None:
             return ()
+        link = m.group(1)
+        if link.lower() not in lx.NAME_LINKS and not link[:1].isupper() and lx.sector_word(link) is None:
+            return ()  # the common case: "12 positions are", "5 sectors with"
+        return self._name_after(self._tail(pos), 0, french=french)
+
+    def _name_after(
+        self, tail: list[tuple[str, int]], j: int, *, french: Callable[[], bool] = lambda: False, linked: bool = False
+    ) -> tuple[str, ...]:
+        """:meth:`_of_name` for the words ``tail[j:]``; with ``linked``, only after a link word ("in Technology")."""
+        size = len(tail)
+        if j >= size:
+            return ()
+        link = tail[j][0]
         if link.lower() in lx.NAME_LINKS:
-            first = i + 1
-            if (words[first] or "").lower() in lx.NAME_ARTICLES:
+            first = j + 1
+            if first < size and tail[first][0].lower() in lx.NAME_ARTICLES:
                 first += 1
-        elif (link[:1].isupper() and link.isalpha() and french()) or lx.sector_word(link) is not None:
-            first = i  # "2 lignes Énergie", "2 posiciones tecnológicas"
+            if first + 1 < size and tail[first][0].lower() in lx.SECTOR_NOUNS:
+                first += 1  # "du secteur Énergie", "en el sector de energía", "im Sektor Energie"
+                if first + 1 < size and tail[first][0].lower() in lx.NAME_LINKS:
+                    first += 1
+                    if first + 1 < size and tail[first][0].lower() in lx.NAME_ARTICLES:
+                        first += 1
+        elif not linked and ((link[:1].isupper() and link.isalpha() and french()) or lx.sector_word(link) is not None):
+            first = j  # "2 lignes Énergie", "2 posiciones tecnológicas"
         else:
             return ()
         k = first
-        while k < first + 2 and k < len(ends) and (w := words[k]) is not None and w[:1].isupper() and w.isalpha():
+        while k < first + 2 and k < size and tail[k][0][:1].isupper() and tail[k][0].isalpha():
             k += 1
-        if k == first and k < len(ends) and (w := words[k]) is not None and lx.sector_word(w) is not None:
+        if k == first and k < size and lx.sector_word(tail[k][0]) is not None:
             k += 1  # "de energía", "im Energiesektor"
-        if k == first or lx.LIST_NEXT.match(self.norm, ends[k - 1]) is not None:
+        if (
+            k == first
+            and k + 1 < size
+            and tail[k][0].isalpha()
+            and tail[k][0].islower()
+            and tail[k + 1][0].lower() in lx.SECTOR_NOUNS
+            and tail[k][0] not in lx.NOT_ADJECTIVES
+        ):
+            k += 1  # "in the energy sector"
+        if k == first or lx.LIST_NEXT.match(self.norm, tail[k - 1][1]) is not None:
             return ()
-        return tuple(w for w in words[first:k] if w is not None)
+        return tuple(w for w, _ in tail[first:k])
+
+    def _elided(self, pos: int, word_pos: int, *, small: bool) -> tuple[str, tuple[str, ...], bool] | None:
+        """The noun and the name of a count whose noun is left out, the number ending at ``pos`` and starting its
+        words at ``word_pos`` ("2 in Technology", "12 of MSFT", "2 are in Technology"; see
+        ``lexicon.ELIDED_COPULAS``), and whether the noun is implied: the noun of the count before it in its
+        sentence when only a list joins them (:func:`_joins_list`), or for a ``small`` number (which is
+        otherwise no figure) after "in"/"im"/"en"/"dans", positions (implied). ``None`` when the words name nothing
+        or there is no noun to take."""
+        tail = self._tail(pos, 8)
+        j = 1 if tail and tail[0][0].lower() in lx.ELIDED_COPULAS else 0
+        if j >= len(tail):
+            return None
+        name = self._name_after(tail, j, linked=True)
+        if not name or any(w in lx.CURRENCY_CODES or w in lx.MONTHS for w in name):
+            return None  # "5000 in EUR", "3 in March"
+        last = self.last_count
+        if last is not None and last[0] <= word_pos and _joins_list(self.norm[last[0] : word_pos]):
+            return last[1], name, last[2]
+        if small and tail[j][0].lower() in lx.ELIDED_IN_LINKS:
+            return lx.ELIDED_NOUN, name, True
+        return None
+
+    def _split_compound(
+        self, words: list[str | None], ends: list[int], i: int
+    ) -> tuple[list[str | None], list[int]] | None:
+        """``words``/``ends`` with the first hyphenated or German compound word of the next three split in two: a
+        name or sector word and a counted noun ("Energie-Positionen", "AAPL-Aktien", "Energiepositionen",
+        "Technologiewerte": ``lexicon.COMPOUND_NOUNS``) or a word for "sector" ("Energy-sector"); ``None`` when
+        there is none."""
+        norm = self.norm
+        for j in range(i, min(i + 3, len(ends))):
+            w = words[j]
+            if w is None:
+                return None
+            hyphen = lx.HYPHEN_PART.match(norm, ends[j]) if words[j + 1] is None else None
+            if hyphen is not None and w.isalpha():
+                tail = self._tail(hyphen.end(), 3)
+                return (
+                    [*words[:j], w, hyphen.group(1), *(t for t, _ in tail), None, None, None],
+                    [*ends[:j], ends[j], hyphen.end(), *(end for _, end in tail)],
+                )
+            low = w.lower()
+            for suffix, noun in lx.COMPOUND_NOUNS.items():
+                if low.endswith(suffix) and len(low) > len(suffix):
+                    prefix = w[: -len(suffix)]
+                    if lx.sector_word(prefix) is None and not (
+                        prefix[-1:] == "s" and lx.sector_word(prefix[:-1]) is not None
+                    ):
+                        break
+                    return [*words[:j], prefix, noun, *words[j + 1 :]], [*ends[:j], ends[j] - len(suffix), *ends[j:]]
+        return None
 
     def _french(self, pos: int) -> bool:
         """Whether the words before ``pos`` in its clause are French ("Vous avez 7 actions")."""
@@ -658,10 +791,12 @@ def _counted_noun(
     """The counted noun that ``words[i:]`` start with (lowercase), how many words it takes, and the words between
     the number and the noun: the noun ("12 positions"), after one lowercase adjective ("63 trading days", "4 other
     positions"; not a time: "12 month returns") or, when ``names``, one or two capitalised words of a name ("3
-    Health Care positions", "10 AAPL shares"), after a partitive ("8 of your positions", "3 Ihrer Positionen", "2 de
-    vos lignes", then maybe an adjective). A singular noun counts only when ``one`` ("1 position"), and never after
-    a partitive. French nouns that are English words too ("actions") count only when ``french()`` says the clause
-    is French, or after a French partitive ("3 de vos actions"). ``words`` is padded with ``None``."""
+    Health Care positions", "10 AAPL shares"), either maybe followed by a word for "sector" that is left out of the
+    words ("2 Energy sector positions", "1 tech sector stock"; ``lexicon.SECTOR_NOUNS``), after a partitive ("8 of
+    your positions", "3 Ihrer Positionen", "2 de vos lignes", then maybe an adjective). A singular noun counts only
+    when ``one`` ("1 position"), and never after a partitive. French nouns that are English words too ("actions")
+    count only when ``french()`` says the clause is French, or after a French partitive ("3 de vos actions").
+    ``words`` is padded with ``None``."""
     first = words[i]
     assert first is not None
     low = low_first = first.rstrip(".").lower()
@@ -689,8 +824,9 @@ def _counted_noun(
         # "3 Health Care positions", "10 AAPL shares": a name qualifies the things counted
         k = i + taken + 1
         more = words[k]
-        if more is not None and more[:1].isupper() and more.isalpha():
-            k += 1
+        if more is not None and more[:1].isupper() and more.isalpha() and _noun(more.lower(), french) is None:
+            k += 1  # "3 Health Care positions" (not the noun of "2 Energie Positionen")
+        k = _after_sector_noun(words, k, french)
         after = words[k]
         if after is None:
             return None
@@ -698,15 +834,58 @@ def _counted_noun(
         noun = _noun(low, french)
         if noun is None or not (noun[1] or (one and not taken)):
             return None
-        return low, k - i + 1, tuple(w for w in words[i + taken : k] if w is not None)
-    after = words[i + taken + 1]
+        named = (w for w in words[i + taken : k] if w is not None and w.lower() not in lx.SECTOR_NOUNS)
+        return low, k - i + 1, tuple(named)
+    k = _after_sector_noun(words, i + taken + 1, french)
+    after = words[k]
     if after is None or not (w.isalpha() and w.islower()) or w in lx.NOT_ADJECTIVES or w in lx.COUNT_NOUNS:
         return None
     low = after.rstrip(".").lower()
     noun = _noun(low, french)
     if noun is None or not (noun[1] or (one and not taken)):
         return None
-    return low, taken + 2, (w,)
+    return low, k - i + 1, (w,)
+
+
+def _after_sector_noun(words: list[str | None], k: int, french: Callable[[], bool]) -> int:
+    """``k + 1`` when ``words[k]`` is a word for "sector" before a counted noun of other things ("2 Energy sector
+    positions", "1 tech sector stock": the name says which sector), else ``k``."""
+    w = words[k]
+    nxt = words[k + 1] if k + 1 < len(words) else None
+    if w is None or nxt is None or w.lower() not in lx.SECTOR_NOUNS:
+        return k
+    noun = _noun(nxt.rstrip(".").lower(), french)
+    return k + 1 if noun is not None and noun[0] != "sectors" else k
+
+
+def _joins_list(gap: str) -> bool:
+    """Whether ``gap``, the text between a count and a later number, only joins them as items of one list: a
+    punctuation mark or a joining word, maybe after the count's name ("10 shares of AAPL, 12 of MSFT", "3 positions:
+    2 in ...", "3 Positionen, davon 2 im ..."; not "3 positions, worth 15000 in ...")."""
+    if len(gap) > 80 or lx.ELIDED_GAP_BREAK.search(gap) is not None:
+        return False
+    joined = lx.ELIDED_GAP_MARK.search(gap) is not None
+    for word in lx.ELIDED_GAP_WORD.findall(gap):
+        low = word.lower()
+        if low in lx.ELIDED_JOINERS:
+            joined = True
+        elif not (
+            word[:1].isupper()
+            or low in ("l", "d")  # "de l'énergie"
+            or low in lx.NAME_LINKS
+            or low in lx.NAME_ARTICLES
+            or low in lx.SECTOR_NOUNS
+            or lx.sector_word(low) is not None
+        ):
+            return False
+    return joined
+
+
+def _holdings_noun(word: str | None, one: bool) -> bool:
+    """Whether ``word`` is a counted noun of holdings ("positions", "Positionen"), plural or, when ``one``,
+    singular."""
+    noun = lx.COUNT_NOUNS.get(word.lower()) if word is not None else None
+    return noun is not None and noun[0] == "holdings" and (noun[1] or one)
 
 
 def _noun(low: str, french: Callable[[], bool]) -> tuple[str, bool] | None:

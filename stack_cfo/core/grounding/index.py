@@ -20,6 +20,7 @@ from stack_cfo.core.grounding.model import Fact, FactKind
 
 _TOKEN = re.compile(r"[A-Za-z]+")
 _NAME = re.compile(r"\[([^\]]+)\]")
+_MEMBER = re.compile(r"([A-Za-z_]+)\[([^\]]+)\]")
 RAW = "raw"
 PERCENT = "percent"
 _HUNDRED = Decimal(100)
@@ -64,17 +65,20 @@ class Group:
 class FactIndex:
     """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
 
-    __slots__ = ("_domains", "names", "tokens")
+    __slots__ = ("_domains", "members", "memo", "names", "tokens")
 
     def __init__(self, facts: Iterable[tuple[str, Fact]]) -> None:
         items = sorted(facts, key=lambda kv: kv[0])
         buckets: dict[tuple[str, Decimal], list[Entry]] = {}
         all_tokens: set[str] = set()
         all_names: set[str] = set()
+        members: dict[str, set[str]] = {}
         for order, (path, fact) in enumerate(items):
             tokens, names, own = _path_terms(path)
             all_tokens |= tokens
             all_names |= names
+            for key, name in _members(path):
+                members.setdefault(key, set()).add(name)
             for domain, value, unit in _forms(fact):
                 half = unit / 2 if unit is not None else _ZERO
                 entry = Entry(path, order, fact.kind, fact.currency, value, abs(value), _sign(value), half,
@@ -84,6 +88,11 @@ class FactIndex:
         """Every lowercase path word of every fact."""
         self.names: frozenset[str] = frozenset(all_names)
         """Every bracketed name (positions, sectors, baskets)."""
+        self.members: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in members.items()}
+        """The bracketed names of each list, by its lowercase key (``positions``: ``AAPL``, ``MSFT``)."""
+        self.memo: dict[tuple[str, ...], Decimal | None] = {}
+        """Values derived from the facts by the checks, by a key of their own (bounded: the keys are names of the
+        facts and words of the lexicon), so that a text repeating a figure does not walk the facts again."""
         domains: dict[str, list[Group]] = {RAW: [], PERCENT: []}
         for (domain, half), entries in sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[0][1])):
             entries.sort(key=lambda en: (en.magnitude, en.order))
@@ -102,6 +111,12 @@ def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str], frozenset[st
     key = _NAME.sub("", key.rsplit("].", 1)[-1]).rsplit(".", 1)[-1]
     own = frozenset(t.lower() for t in _TOKEN.findall(key))
     return tokens, names, own
+
+
+@lru_cache(maxsize=65_536)
+def _members(path: str) -> tuple[tuple[str, str], ...]:
+    """The (lowercase list key, bracketed name) pairs of ``path``, digits-only indexes excluded."""
+    return tuple((key.lower(), name) for key, name in _MEMBER.findall(path) if not name.isdigit())
 
 
 def _forms(fact: Fact) -> list[tuple[str, Decimal, Decimal | None]]:

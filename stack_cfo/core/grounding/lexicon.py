@@ -130,10 +130,29 @@ FRENCH_MARKERS = words("""vous avez détenez possédez détient possède détien
     votre vos ton tes notre nos leurs dont parmi comprend contient il elle nous tu portefeuille""")
 FRENCH_PARTITIVE_STARTS = frozenset({"de", "des"})
 #: Words between a counted noun and the name of what it counts: "12 shares of MSFT", "2 positions in Health Care",
-#: "2 Positionen im Bereich"..., "2 lignes dans Énergie", "2 posiciones en Energía".
-NAME_LINKS = words("of in im von de del en dans")
+#: "2 Positionen im Bereich"..., "2 Positionen aus dem Energiesektor", "2 lignes dans Énergie", "2 lignes du secteur
+#: Énergie", "2 posiciones en Energía".
+NAME_LINKS = words("of in im von aus de del du en dans")
 #: Articles between a link word and a name: "2 positions in the Energy sector", "2 lignes dans le secteur Énergie".
 NAME_ARTICLES = words("the le la les der dem den el los las")
+#: Words for "sector" between a name and a counted noun ("2 Energy sector positions", "1 tech-sector stock") or
+#: between a link word and the name ("2 lignes du secteur Énergie", "2 posiciones en el sector de energía", "2
+#: Positionen im Sektor Energie"): they say what the name is, and are left out of it.
+SECTOR_NOUNS = words("sector industry secteur sektor branche bereich")
+#: Counted nouns ending a German compound after a sector word ("2 Energiepositionen", "2 Technologiewerte",
+#: "1 Gesundheitsaktie"), as the counted noun of :data:`COUNT_NOUNS` they stand for ("Werte" alone are values).
+COMPOUND_NOUNS = {"positionen": "positionen", "position": "position", "aktien": "aktien", "aktie": "aktie",
+                  "titel": "titel", "wertpapiere": "wertpapiere", "wertpapier": "wertpapier", "werte": "wertpapiere"}
+#: A count whose noun is left out after a name of the facts ("2 in Technology and 1 in Energy", "10 shares of AAPL,
+#: 12 of MSFT", "3 Positionen, davon 2 im Technologiesektor", "Of your 3 positions, 2 are in Technology"): the
+#: number, maybe a copula, a word of :data:`NAME_LINKS` and the name. It counts the noun of the count before it in
+#: its sentence (see ``ELIDED_GAP_BREAK``), or, when there is none, after a link of :data:`ELIDED_IN_LINKS`, positions.
+ELIDED_COPULAS = words("is are sind ist sont est son están está")
+ELIDED_IN_LINKS = words("in im en dans")
+ELIDED_NOUN = "positions"
+#: Kinds of counted nouns (:data:`COUNT_NOUNS`) a later count may leave out: not times or observations ("Over 63
+#: trading days, 2 in Energy" does not count days in Energy).
+ELIDED_KINDS = frozenset({"holdings", "stocks", "quantity", "sectors", "baskets", "accounts", "transactions"})
 #: Sector names in the words of other languages, or in a compound ("Energiesektor"), by their GICS names in English
 #: (as the facts name sectors): a word names a sector of the facts only when exactly one of its candidates is one.
 SECTOR_WORDS: dict[str, tuple[str, ...]] = {
@@ -173,7 +192,7 @@ EFFECTIVE_WORDS = words("""effective effectively effektiv effektive effektiven e
     effectifs effectives effectivement efectivo efectivos efectiva efectivas efectivamente""")
 #: Adjectives that count the rest after one named thing: "AAPL is 24%; 4 other positions make up the rest" (5 in all).
 OTHER_WORDS = words("""other remaining weitere weiteren anderen andere übrige übrigen verbleibende verbleibenden
-    autres restantes restants otras otros demás""")
+    autres autre restantes restants restante otras otros otra otro demás""")
 #: The same right after the counted noun ("Tiene 4 posiciones más además de AAPL", "4 lignes autres que AAPL",
 #: "4 Positionen weitere"): they count the rest too. English "other"/"remaining" after a noun are left out ("4
 #: positions remaining after the sale" may be the whole).
@@ -480,6 +499,20 @@ LIST_NEXT = re.compile(
     rf"(?:[{SPACES}]*[,&/][{SPACES}]*(?:{_LIST_WORD}[{SPACES}]+)?|[{SPACES}]+{_LIST_WORD}[{SPACES}]+)"
     r"[A-Z\u00c0-\u00de]"
 )
+#: What may stand between a count and a later count that leaves its noun out ("10 shares of AAPL, 12 of MSFT", "3
+#: positions: 2 in Technology", "3 Positionen, davon 2 im ..."): words of one sentence, no other number, that only
+#: join them as a list (a mark of ``ELIDED_GAP_MARK`` or a word of ``ELIDED_JOINERS``), maybe after the first count's
+#: name (see ``extract._joins_list``).
+ELIDED_GAP_BREAK = re.compile(r"[0-9.!?\n]")
+ELIDED_GAP_MARK = re.compile("[,:;(\u2014]")
+ELIDED_GAP_WORD = re.compile(r"[^\W\d_]+")
+ELIDED_JOINERS = words("""and und et y plus with mit avec con davon dont darunter including which among them parmi
+    entre cuales""")
+#: The words after a counted noun or a number, read to find the name they link to: separated by spaces (and
+#: emphasis marks), a French elided article left out ("du secteur de l'énergie").
+TAIL_WORD = re.compile(rf"[*_]{{0,3}}[{SPACES}]{{1,2}}[*_]{{0,3}}(?:[dDlL]')?([{_LATIN}]+)")
+#: A second part after a hyphen ("Energie-Positionen", "Energy-sector"): letters up to a non-letter, no hyphen.
+HYPHEN_PART = re.compile(rf"-([{_LATIN}]+)(?![{_LATIN}-])")
 AND_WORDS = frozenset({"and", "und", "et", "y"})
 BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
 #: A number glued to a name is a figure only with a percent sign or word after it: "XOM33.6%", "CPI2.9 %",

@@ -39,7 +39,9 @@ holds 2 positions" is not the 2 Technology positions), though a share count may 
 a count whose words say "effective" cites only an effective count; a ticker that names nothing in the facts
 ("10 TSLA shares") leaves it ungrounded, other capitalised qualifier words that name nothing ("5 US stocks") count
 a part of the portfolio's things, left out of the checks when no fact can check them; "4 other positions" cites a
-count of one more (see ``_best_count``). A name
+count of one more, or of as many more as the positions its clause names before it ("Besides AAPL and MSFT, 1 other
+position": 3); a count whose noun is left out ("2 in Technology", "12 of MSFT" after "10 shares of AAPL") is checked
+only where the facts count its noun under its name (see ``_best_count``). A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
 facts of other names; a direction word limits it to changes (paths with return, change, gain,
 loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
@@ -262,13 +264,30 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
     count of its noun when equal to it ("5 US stocks" of 5 positions), uncheckable when at most that count, and
     ungrounded when larger ("6 US stocks" of 5 positions). A noun no portfolio-wide fact counts ("40 Exxon shares":
     quantities are per position) is grounded by any equal count of it, as "40 shares of Exxon Mobil" is, and is
-    otherwise uncheckable."""
+    otherwise uncheckable.
+
+    "N other positions" after names of positions counts the rest after those named ("Besides AAPL and MSFT, 1 other
+    position" cites a count of 3; see :func:`_named_before`), after none the rest after one.
+
+    A count whose noun is left out (``Figure.elided``: "2 in Technology", "12 of MSFT") is checked only where the
+    facts count its noun under its name: "1 in AAPL" (no count of positions under AAPL) is uncheckable. When its noun
+    is implied (``Figure.implied``: no count before it in its sentence named it, positions is assumed), it may count
+    a part of that name's things ("1 in Technology is up"): it is ungrounded only when larger than every count of
+    it under its name ("5 in Technology" of 2), uncheckable when smaller, and so is one whose name names nothing in
+    the facts ("7 in ESG terms")."""
     if fig.noun is None:
         return (*_best(fig, index), False)
     m = None
     if fig.part_of is None and not fig.decimals and any(w.lower() in _OTHER for w in fig.qualifier):
-        m = fig.magnitude + 1
+        m = fig.magnitude + max(1, _named_before(fig, index))
     entry, exact, n = _best(fig, index, m)
+    if fig.elided and entry is None:
+        own = _own_name(fig, index)
+        if own is not None:
+            larger, k = _named_counts(fig, index, own)
+            return None, False, n + k, larger is None or (fig.implied and larger)
+        if fig.implied:
+            return None, False, n, True
     if entry is not None or not _count_limits(fig, index, frozenset())[3]:
         return entry, exact and m is None, n, False
     value = fig.magnitude if m is None else m
@@ -280,6 +299,47 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
         return None, False, n, False
     entry, exact, k = _best(fig, index, m, unlimited=True)
     return entry, exact and m is None, n + k, entry is None
+
+
+def _named_before(fig: Figure, index: FactIndex) -> int:
+    """How many things of what ``fig`` counts its clause names before it ("Besides AAPL and MSFT, 1 other
+    position": 2 positions): names from the facts' brackets in the lists its noun counts (``positions[AAPL]`` for
+    positions, ``sectors[Energy]`` for sectors; see ``lexicon.COUNT_KINDS``), one to three words each."""
+    rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
+    if not rules:
+        return 0
+    pool: set[str] = set()
+    for keys, _ in rules:
+        for key in keys:
+            pool |= index.members.get(key, frozenset())
+    said = (*fig.lead, *fig.context)
+    found = {
+        name
+        for size in (1, 2, 3)
+        for i in range(len(said) - size + 1)
+        if (name := " ".join(said[i : i + size])) in pool
+    }
+    return len(found)
+
+
+def _named_counts(fig: Figure, index: FactIndex, name: str) -> tuple[bool | None, int]:
+    """Whether some fact under ``name`` that counts what ``fig`` counts is at least the figure (``None`` when no fact
+    under it counts that), and how many facts were looked at (none when the largest was known already)."""
+    noun = fig.noun or ""
+    key = ("named_counts", name, noun)
+    n = 0
+    if key in index.memo:
+        largest = index.memo[key]
+    else:
+        rules = _NOUN_RULES.get(noun)
+        largest = None
+        for group in index.groups(RAW):
+            for entry in group.entries:
+                n += 1
+                if not entry.from_text and name in entry.names and (rules is None or _counts(entry, rules)):
+                    largest = entry.magnitude if largest is None else max(largest, entry.magnitude)
+        index.memo[key] = largest
+    return (None if largest is None else largest >= fig.magnitude), n
 
 
 def _portfolio_counts(fig: Figure, index: FactIndex, value: Decimal) -> tuple[bool, int]:

@@ -96,11 +96,19 @@ class Figure:
     qualifier: tuple[str, ...] = ()
     """For a COUNT figure, the words between the number and its noun, as written: ``("Health", "Care")`` of "3
     Health Care positions", ``("other",)`` of "4 other positions", ``("AAPL",)`` of "10 AAPL shares"; a word of
-    ``lexicon.OTHER_AFTER_WORDS`` right after the noun is added last (``("más",)`` of "4 posiciones más")."""
+    ``lexicon.OTHER_AFTER_WORDS`` right after the noun is added last (``("más",)`` of "4 posiciones más"); a word
+    for "sector" is left out (``("Energy",)`` of "2 Energy sector positions"). For an ``elided`` count, the name
+    after its link word (``("Technology",)`` of "2 in Technology")."""
     of_name: tuple[str, ...] = ()
     """For a COUNT figure, the capitalised words of a name right after its noun and "of"/"in" (``("MSFT",)`` of
     "12 shares of MSFT", ``("Health", "Care")`` of "2 positions in Health Care"); none before a list ("in
     Technology, Energy and ...")."""
+    elided: bool = False
+    """For a COUNT figure written as the number alone, its noun left out after a name ("2 in Technology and 1 in
+    Energy", the ``12`` of "10 shares of AAPL, 12 of MSFT"): ``noun`` is the noun of the count before it in its
+    sentence, or positions (see ``implied``); the name is its ``qualifier``. See ``matching._best_count``."""
+    implied: bool = False
+    """For an ``elided`` count, no count before it in its sentence gave the noun: positions is assumed."""
     table_cell: tuple[int, int] | None = None
     """``(table start offset, column index)`` for a figure in a markdown table body."""
     total_row: bool = False

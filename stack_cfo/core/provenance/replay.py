@@ -116,7 +116,10 @@ def _matches(figure: Figure, path: str, facts: Facts) -> bool:
     tolerance, sign, kind and currency all still apply.
     """
     fact = facts.get(path)
-    return fact is not None and check_figures([figure], Facts({path: fact})).checks[0].grounded
+    if fact is None:
+        return False
+    alone = check_figures([figure], Facts({path: fact})).checks
+    return bool(alone) and alone[0].grounded  # none: a count the fact alone cannot check ("2 in Technology")
 
 
 class ReplayService:

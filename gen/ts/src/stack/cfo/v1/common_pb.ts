@@ -244,7 +244,9 @@ export type Figure = Message<"stack.cfo.v1.Figure"> & {
    * upper end: in "5-10%" the figure "5" is a PERCENT of value "5"; in "$5-10M" the figure "$5" has value
    * "5000000". A figure glued to a name starts at its digits, or at its sign when one sits between them
    * ("XOM33.6%": "33.6%"; "XOM-3.1%": "-3.1%", value "-3.1"). A number written in words is a figure only with a
-   * percent or currency unit ("twenty-five percent", value "25"); "6.2e3" has value "6200".
+   * percent or currency unit ("twenty-five percent", value "25"); "6.2e3" has value "6200". A COUNT whose
+   * noun is left out after a name is written as the number alone: in "3 positions: 2 in Technology" the
+   * figure "2" is a COUNT of value "2".
    *
    * @generated from field: string text = 1;
    */
