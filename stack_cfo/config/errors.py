@@ -8,6 +8,7 @@ value of a secret key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -79,7 +80,7 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "bool_parsing": lambda c: "must be true or false",
     "bool_type": lambda c: "must be true or false",
     "string_type": lambda c: "must be a string",
-    "greater_than_equal": lambda c: f"must be >= {c.get('ge')}",
+    "greater_than_equal": lambda c: f"must be >= {_bound(c.get('ge'))}",
     "greater_than": lambda c: f"must be > {c.get('gt')}",
     "less_than_equal": lambda c: f"must be <= {c.get('le')}",
     "less_than": lambda c: f"must be < {c.get('lt')}",
@@ -93,6 +94,14 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "list_type": lambda c: "must be a list",
     "tuple_type": lambda c: "must be a list",
 }
+
+
+def _bound(value: object) -> object:
+    """A bound as a setting is written: a duration under a second in ms ("100ms", not pydantic's "100000
+    microseconds")."""
+    if isinstance(value, str) and (m := re.fullmatch(r"(\d+)000 microseconds", value)):
+        return f"{int(m[1])}ms"
+    return value
 
 
 def _problem(err: ErrorDetails, *, show_input: bool) -> str:

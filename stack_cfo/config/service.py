@@ -75,9 +75,9 @@ class ServerConfig(Section):
     """Connections are gracefully recycled after this long so clients rebalance across pods."""
     max_connection_age_grace: Duration = timedelta(minutes=5)
     """Time for in-flight streams on a recycled connection (long chat streams fit)."""
-    db_health_interval: Duration = timedelta(seconds=1)
+    db_health_interval: Duration = setting(timedelta(seconds=1), ge=timedelta(milliseconds=100))
     """How often readiness checks the database (a check starts this often, however long the last one took)."""
-    db_health_timeout: Duration = timedelta(seconds=1)
+    db_health_timeout: Duration = setting(timedelta(seconds=1), ge=timedelta(milliseconds=10))
     """A database check not answered within this counts as failed (capped at db_health_interval)."""
     db_failures_before_unready: int = setting(3, ge=1)
     """Consecutive failed database checks before readiness turns NOT_SERVING."""

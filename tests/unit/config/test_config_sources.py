@@ -270,3 +270,17 @@ def test_a_jwt_secret_has_at_least_256_bits(secret: str, ok: bool) -> None:
         with pytest.raises(ConfigError) as info:
             build_config({}, env)
         assert "at least 32 bytes" in str(info.value) and secret not in str(info.value)
+
+
+@pytest.mark.parametrize("values, key", [
+    ({"db_health_interval": "0s"}, "server.db_health_interval"),
+    ({"db_health_timeout": "0s"}, "server.db_health_timeout"),
+    ({"db_health_interval": "10ms"}, "server.db_health_interval"),
+])
+def test_a_database_check_of_no_time_is_refused_naming_the_key(values: dict[str, str], key: str) -> None:
+    """Accepted before: every check then failed at once (its timeout is capped at the interval), so the
+    server never became ready and said the database was unreachable (and spun at 0s)."""
+    with pytest.raises(ConfigError) as info:
+        build_config({"server": values}, {})
+    assert info.value.key == key
+    assert info.value.problem == ("must be >= 10ms" if "timeout" in key else "must be >= 100ms")
