@@ -109,6 +109,9 @@ class PortfolioConfig(Section):
     """A price older than this is stale. Unset: more than one trading day old (NYSE calendar)."""
     summary_cache_ttl: Seconds = _CACHE.ttl
     """How long a computed summary may be served (any relevant change drops it earlier)."""
+    summary_cache_positions: int = setting(_CACHE.max_summary_positions, ge=1)
+    """Positions the cached summaries of a process hold in all (a summary counts its positions + 1; about 2 KB of
+    memory each with its API message): the least recently used go first."""
     insights: InsightsConfig = setting(default_factory=InsightsConfig)
 
 

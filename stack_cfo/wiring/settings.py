@@ -36,7 +36,9 @@ def analytics_settings(config: Config) -> AnalyticsSettings:
 
 
 def cache_settings(config: Config) -> CacheSettings:
-    return CacheSettings(ttl=config.portfolio.summary_cache_ttl)
+    return CacheSettings(
+        ttl=config.portfolio.summary_cache_ttl, max_summary_positions=config.portfolio.summary_cache_positions
+    )
 
 
 def chat_settings(config: Config, compute: ComputeClient) -> ChatSettings:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 from prometheus_client import REGISTRY
@@ -52,6 +54,7 @@ from stack_cfo.core.portfolio import (
     Interval,
     PortfolioService,
     SummaryView,
+    compute_pool,
     portfolio_not_found,
 )
 from stack_cfo.core.portfolio.inputs import (
@@ -200,13 +203,13 @@ def _window(request: portfolio_pb2.GetPerformanceHistoryRequest) -> HistoryRange
 
 
 class _Translation:
-    """A summary view, its message (bounded to what a default client receives: see
-    :func:`bounded_summary`), and (once asked for) the message's bytes."""
+    """A summary view's message (bounded to what a default client receives: see
+    :func:`bounded_summary`), and (once asked for) the message's bytes. It does not hold the view:
+    see :class:`_ByView`."""
 
-    __slots__ = ("_bytes", "message", "view")
+    __slots__ = ("_bytes", "message")
 
-    def __init__(self, view: SummaryView, message: portfolio_pb2.PortfolioSummary) -> None:
-        self.view = view
+    def __init__(self, message: portfolio_pb2.PortfolioSummary) -> None:
         self.message = message
         self._bytes: bytes | None = None
 
@@ -216,31 +219,101 @@ class _Translation:
         return self._bytes
 
 
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+class _ByView(Generic[_K, _V]):
+    """Values derived from summary views (keyed by the view's ``id`` and more), each kept while its
+    view lives and no longer: the view is held weakly, and its entries go when it is collected. So
+    a translation lives as long as the service keeps the view (its cache's TTL, size bounds,
+    invalidations, an erased user's ``forget_user``), or a caller still uses it; never longer (a
+    table of strong references kept 256 views of up to ~20 MB each after the cache had let them
+    go). ``limit``: at most this many entries besides, the oldest going first. An entry is only
+    returned for the view it was made from (a new view at a recycled ``id`` gets nothing)."""
+
+    __slots__ = ("_data", "_limit")
+
+    def __init__(self, limit: int) -> None:
+        self._data: OrderedDict[_K, tuple[weakref.ref[SummaryView], _V]] = OrderedDict()
+        self._limit = limit
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: _K, view: SummaryView) -> _V | None:
+        hit = self._data.get(key)
+        return hit[1] if hit is not None and hit[0]() is view else None
+
+    def put(self, key: _K, view: SummaryView, value: _V) -> None:
+        data = self._data
+
+        def gone(ref: weakref.ref[SummaryView]) -> None:
+            hit = data.get(key)
+            if hit is not None and hit[0] is ref:
+                data.pop(key, None)  # (a collection may run on another thread meanwhile)
+
+        data[key] = (weakref.ref(view, gone), value)
+        data.move_to_end(key)
+        while len(data) > self._limit:
+            data.popitem(last=False)
+
+
+def _large(view: SummaryView) -> bool:
+    """A summary whose message is made off the event loop (see ``PortfolioServicer._translation``)."""
+    s = view.summary
+    return len(s.positions) + (len(s.ledger.symbols) if s.ledger is not None else 0) > INLINE_POSITIONS
+
+
+def _translate(view: SummaryView) -> _Translation:
+    """The view's message within the 4 MiB a client receives by default, whatever the portfolio (a
+    summary of long texts or long figures used to be unreadable, or unsendable past the server's 8
+    MiB); a large one's bytes made at once, on the same thread."""
+    entry = _Translation(bounded_summary(summary_to_proto(view)))
+    if _large(view):
+        entry.serialized()
+    return entry
+
+
 class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
     def __init__(self, service: PortfolioService, page_tokens: PageTokens | None = None) -> None:
         self.service = service
         self.page_tokens = page_tokens or PageTokens(os.urandom(32))
         # Translations of cached summaries: the same view object becomes the same message, and
-        # its serialized bytes once the first GetPortfolioSummary asked for them.
-        self._messages: OrderedDict[int, _Translation] = OrderedDict()
-        self._watch_updates: OrderedDict[tuple[int, WatchTrigger, tuple[str, ...]], tuple[SummaryView, bytes]] = (
-            OrderedDict()
-        )
+        # its serialized bytes once the first GetPortfolioSummary asked for them (kept while the
+        # view lives: see _ByView).
+        self._messages: _ByView[int, _Translation] = _ByView(256)
+        self._watch_updates: _ByView[tuple[int, WatchTrigger, tuple[str, ...]], bytes] = _ByView(1024)
+        self._pending: dict[int, tuple[SummaryView, asyncio.Future[_Translation]]] = {}
 
-    def _translation(self, view: SummaryView) -> _Translation:
-        hit = self._messages.get(id(view))
-        if hit is not None and hit.view is view:
+    async def _translation(self, view: SummaryView) -> _Translation:
+        """The view's message and bytes, made once per view. A large portfolio's (some hundred ms of
+        CPU for 10,000 positions) is made on the compute executor, not on the event loop, where it held
+        every other caller of the process meanwhile; the callers of one view share it."""
+        hit = self._messages.get(id(view), view)
+        if hit is not None:
             return hit
-        # within the 4 MiB a client receives by default, whatever the portfolio (a summary of long
-        # texts or long figures used to be unreadable, or unsendable past the server's 8 MiB)
-        entry = _Translation(view, bounded_summary(summary_to_proto(view)))
-        self._messages[id(view)] = entry
-        while len(self._messages) > 256:
-            self._messages.popitem(last=False)
+        if not _large(view):
+            entry = _translate(view)
+        else:
+            pending = self._pending.get(id(view))
+            if pending is None or pending[0] is not view:
+                task = asyncio.ensure_future(compute_pool.run(functools.partial(_translate, view)))
+                pending = self._pending[id(view)] = (view, task)
+                task.add_done_callback(functools.partial(self._translated, id(view)))
+            entry = await asyncio.shield(pending[1])
+        self._messages.put(id(view), view, entry)
         return entry
 
-    def _summary_message(self, view: SummaryView) -> portfolio_pb2.PortfolioSummary:
-        return self._translation(view).message
+    def _translated(self, key: int, task: asyncio.Future[_Translation]) -> None:
+        pending = self._pending.get(key)
+        if pending is not None and pending[1] is task:
+            del self._pending[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: its waiters re-raise it (none left: no "never retrieved" warning)
+
+    async def _summary_message(self, view: SummaryView) -> portfolio_pb2.PortfolioSummary:
+        return (await self._translation(view)).message
 
     @staticmethod
     def _readable(name: str) -> str:
@@ -325,7 +398,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         a cached summary is encoded once, not on every call)."""
         user_id = self._readable(request.portfolio)
         as_of = from_timestamp(request.as_of_time, "as_of_time") if request.HasField("as_of_time") else None
-        return self._translation(await self.service.summary(user_id, as_of)).serialized()
+        return (await self._translation(await self.service.summary(user_id, as_of))).serialized()
 
     async def GetPerformanceHistory(
         self, request: portfolio_pb2.GetPerformanceHistoryRequest, context: grpc.aio.ServicerContext
@@ -347,7 +420,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         async with contextlib.aclosing(self.service.stream_summary(user_id, deadline=deadline)) as events:
             async for event in events:
                 if isinstance(event, SummaryReady):
-                    yield portfolio_pb2.StreamPortfolioSummaryResponse(summary=self._summary_message(event.view))
+                    yield portfolio_pb2.StreamPortfolioSummaryResponse(summary=await self._summary_message(event.view))
                 elif isinstance(event, NarrativeChunk):
                     yield portfolio_pb2.StreamPortfolioSummaryResponse(
                         narrative_delta=portfolio_pb2.NarrativeDelta(text=event.text)
@@ -367,28 +440,34 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         )
         async with contextlib.aclosing(self.service.watch(user_id, interval)) as updates:
             async for update in updates:
-                yield self._watch_bytes(update)
+                yield await self._watch_bytes(update)
 
-    def _watch_bytes(self, update: WatchUpdate) -> bytes:
+    async def _watch_bytes(self, update: WatchUpdate) -> bytes:
         """The update serialized once for every watcher of the portfolio it was computed for
-        (watchers of one portfolio share the cached view; the interceptor sends bytes as they are)."""
+        (watchers of one portfolio share the cached view; the interceptor sends bytes as they are);
+        a large portfolio's off the event loop, as its message (see ``_translation``)."""
         key = (id(update.view), update.trigger, update.changed_symbols)
-        hit = self._watch_updates.get(key)
-        if hit is not None and hit[0] is update.view:
-            return hit[1]
-        message = portfolio_pb2.WatchPortfolioResponse(
-            summary=self._summary_message(update.view),
-            trigger=TRIGGERS[update.trigger],
-            changed_symbols=list(update.changed_symbols),
-        )
-        data = message.SerializeToString()  # (its length is its size: no separate ByteSize walk)
-        if len(data) > CLIENT_RECEIVE_LIMIT:
-            # a summary near its bound and thousands of changed symbols: the summary makes room for
-            # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
-            around = len(data) - message.summary.ByteSize()
-            message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), CLIENT_RECEIVE_LIMIT - around))
-            data = message.SerializeToString()
-        self._watch_updates[key] = (update.view, data)
-        while len(self._watch_updates) > 1024:
-            self._watch_updates.popitem(last=False)
+        hit = self._watch_updates.get(key, update.view)
+        if hit is not None:
+            return hit
+        summary = await self._summary_message(update.view)
+        build = functools.partial(_watch_data, update, summary)
+        data = await compute_pool.run(build) if _large(update.view) else build()
+        self._watch_updates.put(key, update.view, data)
         return data
+
+
+def _watch_data(update: WatchUpdate, summary: portfolio_pb2.PortfolioSummary) -> bytes:
+    message = portfolio_pb2.WatchPortfolioResponse(
+        summary=summary,
+        trigger=TRIGGERS[update.trigger],
+        changed_symbols=list(update.changed_symbols),
+    )
+    data = message.SerializeToString()  # (its length is its size: no separate ByteSize walk)
+    if len(data) > CLIENT_RECEIVE_LIMIT:
+        # a summary near its bound and thousands of changed symbols: the summary makes room for
+        # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
+        around = len(data) - message.summary.ByteSize()
+        message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), CLIENT_RECEIVE_LIMIT - around))
+        data = message.SerializeToString()
+    return data

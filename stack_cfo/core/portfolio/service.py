@@ -192,7 +192,10 @@ class PortfolioService(LedgerUseCases):
         self._compute = compute or OfflineComputeClient
         self._narrator = Narrator(self._compute, Audit(clock), receipts, locales, budget)
         cs = cache or CacheSettings()
-        self._summaries = TaggedCache(cs.max_summaries, cs.ttl)
+        #: Weighed by positions (one 10,000-position summary is ~20 MB with its API message), and one
+        #: user's summaries at past instants capped, so they cannot push everyone else's out.
+        self._summaries = TaggedCache(cs.max_summaries, cs.ttl, max_weight=cs.max_summary_positions,
+                                      weigh=_summary_weight, max_per_group=cs.max_as_of_per_user)
         self._portfolios = TaggedCache(cs.max_portfolios, cs.ttl)
         self._series = TaggedCache(cs.max_series, cs.ttl)
         #: Derived ledger books under their signatures (see :mod:`.ledger_service`).
@@ -501,7 +504,8 @@ class PortfolioService(LedgerUseCases):
         if epoch is not None and self._seq == seq and self._epoch() == epoch:
             deps = (inputs.portfolio.symbols | {settings.benchmark_symbol} | inputs.portfolio.fx_keys
                     | inputs.converted_with)
-            self._summaries.put(key, view, user_id=user_id, symbols=deps, epoch=epoch)
+            self._summaries.put(key, view, user_id=user_id, symbols=deps, epoch=epoch,
+                                group=("at", user_id) if as_of is not None else None)
         return view
 
     async def _load(self, user_id: str, at: datetime, epoch: int | None, seq: int) -> _Inputs:
@@ -826,6 +830,13 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
     """Mark a shared task's error retrieved (its waiters re-raise it; they may all be gone)."""
     if not task.cancelled():
         task.exception()
+
+
+def _summary_weight(view: SummaryView) -> int:
+    """A cached summary's weight against ``CacheSettings.max_summary_positions``: its positions (a ledger's
+    symbols, closed ones too, each with its figures), + 1."""
+    s = view.summary
+    return len(s.positions) + (len(s.ledger.symbols) if s.ledger is not None else 0) + 1
 
 
 _CHANGES_REMEMBERED = 1024

@@ -26,9 +26,12 @@ def _share(part: Decimal | None, total: Decimal) -> float:
     return value if math.isfinite(value) else 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class SummaryView:
-    """A computed summary with the figures the contract defines differently from the core."""
+    """A computed summary with the figures the contract defines differently from the core.
+
+    Weakly referable: what the API derives from a view (its message, its bytes) is kept only as
+    long as the view itself is (the service's cache decides that)."""
 
     user_id: str
     summary: PortfolioSummary
