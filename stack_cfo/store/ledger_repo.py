@@ -364,7 +364,8 @@ class LedgerRepository:
         async with self.db.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(Q.signatures, {"user_id": user_id})
-            return {b: (int(n), int(s), int(m)) for b, n, s, m in await cur.fetchall()}
+            rows = await cur.fetchall()
+        return await off_loop(len(rows), lambda: {b: (int(n), int(s), int(m)) for b, n, s, m in rows})
 
     async def load_transactions(self, user_id: str, books: Collection[str] | None = None) -> list[Transaction]:
         cipher = await self.sealer.cipher(user_id)
@@ -374,7 +375,8 @@ class LedgerRepository:
                 await cur.execute(Q.load_all, {"user_id": user_id})
             else:
                 await cur.execute(Q.load_books, {"user_id": user_id, "books": sorted(books)})
-            return [_row(r, cipher) for r in await cur.fetchall()]
+            rows = await cur.fetchall()
+        return await off_loop(len(rows), lambda: [_row(r, cipher) for r in rows])
 
     async def portfolio_base_currency(self, user_id: str) -> str | None:
         async with self.db.connection() as conn:

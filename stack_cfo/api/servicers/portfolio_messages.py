@@ -30,7 +30,7 @@ from stack_cfo.core.portfolio.inputs import MAX_SUMMARY_MESSAGE_BYTES
 from stack_cfo.core.portfolio.views import NarrativeDone
 from stack_cfo.core.portfolio.watch import WatchTrigger
 from stack_cfo.core.provenance import GroundingRecord
-from stack_cfo.core.wire import field_size
+from stack_cfo.core.wire import field_size, varint_size
 
 _EIGHT_PLACES = Decimal("1e-8")
 _NEURON = Decimal(10) ** -18
@@ -237,23 +237,42 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
 ABRIDGED = "SUMMARY_ABRIDGED"
 
 
-def _abridged(max_bytes: int, left_out: list[str], positions: int, positions_left_out: int) -> portfolio_pb2.Insight:
+def _abridged(max_bytes: int, left_out: list[str], positions: int, positions_left_out: int,
+              ledger: int = 0, ledger_left_out: int = 0) -> portfolio_pb2.Insight:
     parts = ["the positions' tags"] if "tags" in left_out else []
     if positions_left_out:
         parts.append(f"its {positions_left_out} smallest positions (of {positions})")
+    if ledger_left_out:
+        parts.append(f"{ledger_left_out} of its {ledger} ledger positions")
     if "group_symbols" in left_out:
         parts.append("details of its groups and insights")
-    said = " and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]} and {parts[2]}"
+    said = " and ".join(parts) if len(parts) < 3 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    numbers = {"max_bytes": str(max_bytes), "left_out": ",".join(left_out),
+               "position_count": str(positions), "positions_left_out": str(positions_left_out)}
+    if ledger:
+        numbers |= {"ledger_position_count": str(ledger), "ledger_positions_left_out": str(ledger_left_out)}
     return portfolio_pb2.Insight(
         code=ABRIDGED,
         severity=portfolio_pb2.INSIGHT_SEVERITY_INFO,
         message=f"This summary leaves out {said} to fit a 4 MiB response.",
-        numbers={"max_bytes": str(max_bytes), "left_out": ",".join(left_out),
-                 "position_count": str(positions), "positions_left_out": str(positions_left_out)},
+        numbers=numbers,
     )
 
 
-_EVERYTHING = ["tags", "positions", "group_symbols", "insight_symbols", "groups"]
+_EVERYTHING = ["tags", "positions", "ledger_positions", "group_symbols", "insight_symbols", "groups"]
+#: The key of one ``ledger_positions`` item (field 24: two bytes).
+_LEDGER_KEY = varint_size(portfolio_pb2.PortfolioSummary.LEDGER_POSITIONS_FIELD_NUMBER << 3)
+
+
+def _ledger_weight(x: portfolio_pb2.SymbolLedgerFigures) -> Decimal:
+    """How much a symbol's ledger figures say: its realised P&L and income, in absolute value."""
+    total = Decimal(0)
+    for text in (x.realized_pnl_amount, x.income_amount):
+        try:
+            total += abs(Decimal(text)) if text else 0
+        except ArithmeticError:  # pragma: no cover - the service writes decimals here
+            continue
+    return total
 
 
 def bounded_summary(
@@ -263,12 +282,16 @@ def bounded_summary(
     positions with short texts take about 1.8 MB); else a copy that fits, so that a default client (4
     MiB) can read every portfolio the service accepted. In order, as long as it does not fit: the
     positions' tags are left out; then the smallest positions (the largest by market value are kept,
-    in order; totals, groups, risk and insights still describe the whole portfolio); then, only for
-    groups and insights that alone nearly fill 4 MiB, the groups' and insights' symbol lists, and the
-    smallest baskets, sectors and sector weights and the last insights. The copy says so in a last
-    insight SUMMARY_ABRIDGED (INFO; numbers ``left_out``: "tags", "positions", "group_symbols",
-    "insight_symbols", "groups", comma-separated; ``positions_left_out``, ``position_count``,
-    ``max_bytes``)."""
+    in order; totals, groups, risk and insights still describe the whole portfolio) and ledger
+    positions: a kept position keeps its symbol's ledger figures, and the other ledger positions
+    (closed ones, those of positions left out) fill the room left, those with the largest realised P&L
+    and income (in absolute value) first, in their order (by symbol); then, only for groups and
+    insights that alone nearly fill 4 MiB, the groups' and insights' symbol lists, and the smallest
+    baskets, sectors and sector weights and the last insights. The copy says so in a last insight
+    SUMMARY_ABRIDGED (INFO; numbers ``left_out``: "tags", "positions", "ledger_positions",
+    "group_symbols", "insight_symbols", "groups", comma-separated; ``positions_left_out``,
+    ``position_count``, ``max_bytes``, and for a ledger-based summary ``ledger_positions_left_out``
+    and ``ledger_position_count``)."""
     if full.ByteSize() <= max_bytes:
         return full
     out = portfolio_pb2.PortfolioSummary()
@@ -280,22 +303,25 @@ def bounded_summary(
             del p.tags[:]
             if not left_out:
                 left_out.append("tags")
+    ledger = len(out.ledger_positions)
     # room for the insight that says so, with the widest numbers it may carry
-    budget = max_bytes - field_size(_abridged(max_bytes, _EVERYTHING, positions, positions).ByteSize())
+    budget = max_bytes - field_size(_abridged(max_bytes, _EVERYTHING, positions, positions, ledger, ledger).ByteSize())
     position_bytes = [field_size(p.ByteSize()) for p in out.positions]
-    rest = out.ByteSize() - sum(position_bytes)
-    if rest + sum(position_bytes) > budget and rest > budget:
+    ledger_bytes = [field_size(x.ByteSize(), _LEDGER_KEY) for x in out.ledger_positions]
+    listed = sum(position_bytes) + sum(ledger_bytes)
+    rest = out.ByteSize() - listed
+    if rest + listed > budget and rest > budget:
         # groups and insights nearly fill the message on their own: their symbol lists go first
         for g in (*out.baskets, *out.sectors):
             del g.symbols[:]
         left_out.append("group_symbols")
-        rest = out.ByteSize() - sum(position_bytes)
+        rest = out.ByteSize() - listed
         if rest > budget:
             for i in out.insights:
                 del i.symbols[:]
                 i.numbers.pop("symbols", None)
             left_out.append("insight_symbols")
-            rest = out.ByteSize() - sum(position_bytes)
+            rest = out.ByteSize() - listed
         if rest > budget:
             left_out.append("groups")
             for items in (out.baskets, out.sectors, out.diversification.sector_weights, out.insights):
@@ -307,17 +333,38 @@ def bounded_summary(
                     # a sub-message's length prefix may shrink too: measured again below
                     rest -= item
                 del items[keep:]
-                rest = out.ByteSize() - sum(position_bytes)
+                rest = out.ByteSize() - listed
+    # the largest positions, each with its symbol's ledger figures; then the other ledger figures
+    ledger_of = {x.symbol: k for k, x in enumerate(out.ledger_positions)}
+    kept_ledger: set[int] = set()
     kept, room = 0, budget - rest
-    for n in position_bytes:
-        if n > room:
+    for p, n in zip(out.positions, position_bytes, strict=True):
+        k = ledger_of.get(p.symbol)
+        with_ledger = n + (ledger_bytes[k] if k is not None and k not in kept_ledger else 0)
+        if with_ledger > room:
             break
-        room -= n
+        room -= with_ledger
         kept += 1
+        if k is not None:
+            kept_ledger.add(k)
+    others = sorted((k for k in range(ledger) if k not in kept_ledger),
+                    key=lambda k: _ledger_weight(out.ledger_positions[k]), reverse=True)
+    for k in others:
+        if ledger_bytes[k] > room:
+            break
+        room -= ledger_bytes[k]
+        kept_ledger.add(k)
+    at = 1 if left_out[:1] == ["tags"] else 0
     if kept < positions:
         del out.positions[kept:]
-        left_out.insert(1 if left_out[:1] == ["tags"] else 0, "positions")
-    out.insights.append(_abridged(max_bytes, left_out, positions, positions - kept))
+        left_out.insert(at, "positions")
+        at += 1
+    if len(kept_ledger) < ledger:
+        figures = [x for k, x in enumerate(out.ledger_positions) if k in kept_ledger]  # in their order
+        del out.ledger_positions[:]
+        out.ledger_positions.extend(figures)
+        left_out.insert(at, "ledger_positions")
+    out.insights.append(_abridged(max_bytes, left_out, positions, positions - kept, ledger, ledger - len(kept_ledger)))
     return out
 
 

@@ -357,10 +357,15 @@ class Ledger:
     timeline: HoldingsTimeline
     flows: tuple[CashFlow, ...]
     missing: frozenset[str]
+    #: The symbols' books, computed once (:attr:`symbols` is read per symbol by callers).
+    _symbols: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_symbols", frozenset(g for g in self.books if g != CASH_BOOK))
 
     @property
     def symbols(self) -> frozenset[str]:
-        return frozenset(g for g in self.books if g != CASH_BOOK)
+        return self._symbols
 
     def current_symbols(self) -> frozenset[str]:
         return frozenset(g for g, b in self.books.items() if g != CASH_BOOK and b.quantity and b.quantity[-1] != 0)

@@ -9,9 +9,11 @@ after the write, without the rows refused so far: a client id recorded with othe
 (CLIENT_ID_REUSED), a symbol traded in two currencies or in another currency than its recorded
 prices (CURRENCY_MISMATCH; a symbol's trades and SPLITs, not its dividends, which move cash in their
 own currency), a SELL or TRANSFER_OUT beyond the units held on its date
-(SELL_EXCEEDS_HOLDINGS). Every problem of a batch comes in one error (:func:`batch_error`: request
-order, each violation with its own reason, at most :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS`),
-each naming the request's field (``transactions[17].quantity``), and the store writes nothing.
+(SELL_EXCEEDS_HOLDINGS), a new symbol past :data:`MAX_LEDGER_SYMBOLS` distinct ones (TOO_MANY_SYMBOLS:
+a ledger holds no more symbols than SyncPortfolio takes positions). Every problem of a batch comes in
+one error (:func:`batch_error`: request order, each violation with its own reason, at most
+:data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS`), each naming the request's field
+(``transactions[17].quantity``), and the store writes nothing.
 
 **Loading, incrementally.** Transactions are grouped in books (:mod:`.ledger`). The store reports a
 signature per book (count, sum and max of the revisions, which every write bumps); a derived book
@@ -19,20 +21,25 @@ is cached under its signature and the cost basis method, tagged with the exchang
 was converted with (its transactions' currencies against the base), so after a correction only the
 books it touched are read and re-derived, and a new rate drops only the books converted with that
 pair. A book derived while any rate was recorded is not cached (it may have read the old rate).
+A large ledger (more than :data:`DERIVE_INLINE_ROWS` transactions to replay and books to assemble) is
+derived on the portfolio compute thread (:mod:`.compute_pool`), not on the event loop: 10,000 symbols
+take about a second of CPU, which held every other call (health checks too).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency
+from stack_cfo.core.portfolio import compute_pool
 from stack_cfo.core.portfolio.cache import TaggedCache
 from stack_cfo.core.portfolio.fx import FxTable, fx_key
 from stack_cfo.core.portfolio.inputs import (
+    MAX_POSITIONS,
     _bad,
     base_currency_changed,
     check_currency,
@@ -48,6 +55,7 @@ from stack_cfo.core.portfolio.ledger import (
     by_client_id,
     derive_book,
     derive_ledger,
+    group_of,
     group_transactions,
     oversells,
     oversold_message,
@@ -79,6 +87,12 @@ if TYPE_CHECKING:
 
 MAX_RATES = 10_000
 MAX_RATE = 10**12
+#: Distinct symbols (books other than cash) a ledger may hold: as many as SyncPortfolio takes
+#: positions. A write that would add a symbol past it is refused (TOO_MANY_SYMBOLS); a ledger stored
+#: with more before the rule stays readable and writable for the symbols it has.
+MAX_LEDGER_SYMBOLS = MAX_POSITIONS
+#: Transactions to replay plus books to assemble up to which a ledger is derived on the event loop.
+DERIVE_INLINE_ROWS = 500
 
 
 #: A problem of a batch: (sort key: the row's index in the request, or after every row for a stored
@@ -139,6 +153,7 @@ def check_rows(
 def ledger_problems(
     everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str], *,
     index: Mapping[str, int] | None = None, user_id: str = "", holdings_after_refusals: bool = True,
+    replaced: Transaction | None = None,
 ) -> list[Problem]:
     """The whole-ledger rules on the ledger as it would be after a write (``paths``: the written
     transactions' request paths, in request order; the others are stored), every problem at once:
@@ -153,7 +168,10 @@ def ledger_problems(
        above refused, each SELL/TRANSFER_OUT beyond the units held left out in turn (so every one of
        a symbol is found); a stored transaction that the write would oversell is reported on the first
        written row, once per symbol (``holdings_after_refusals`` False: no replay once a row is
-       refused, for a single row's update).
+       refused, for a single row's update);
+    4. TOO_MANY_SYMBOLS: the written rows no rule above refused that bring a symbol the stored ledger
+       (``replaced``: an update's transaction as it was, counted as stored) does not have, past
+       :data:`MAX_LEDGER_SYMBOLS` distinct ones; reported once, on the first such row in request order.
     ``index``: each written transaction's position in the request (default: its place in ``paths``).
     """
     if index is None:
@@ -201,6 +219,10 @@ def ledger_problems(
             if bound and priced is not None and priced != ccy:
                 refuse(t, _bad(path, f"{symbol} is priced in {priced}, not {ccy}", "CURRENCY_MISMATCH",
                                symbol=symbol, price_currency=priced))
+    if paths:
+        past = too_many_symbols(everything, paths, index, refused, replaced)
+        if past is not None:
+            refuse(*past)
     if refused and not holdings_after_refusals:
         return problems
     overs = oversells(group_transactions(everything), skip=refused)
@@ -220,10 +242,50 @@ def ledger_problems(
     return problems
 
 
-def check_ledger(everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str]) -> None:
+def too_many_symbols(
+    everything: Sequence[Transaction], paths: Mapping[str, str], index: Mapping[str, int],
+    refused: Collection[str] = frozenset(), replaced: Transaction | None = None,
+) -> tuple[Transaction, InvalidArgument] | None:
+    """The first written row (request order) whose symbol, new to the stored ledger, takes the
+    ledger past :data:`MAX_LEDGER_SYMBOLS` distinct symbols, with its error; ``None`` when the write
+    keeps within it or does not add to the count (an update moving a transaction to a new symbol
+    from one it alone had; rows of the symbols already held, even in a ledger stored with more
+    before the rule). Counted by book: a cash row naming a symbol adds none. ``replaced``: an
+    update's transaction as stored before it (its symbol counts as stored)."""
+    before = {group_of(t) for t in everything if t.id not in paths}
+    if replaced is not None:
+        before.add(group_of(replaced))
+    written = sorted((t for t in everything if t.id in paths and t.id not in refused), key=lambda t: index[t.id])
+    after = {group_of(t) for t in everything if t.id not in paths} | {group_of(t) for t in written}
+    before.discard(CASH_BOOK)
+    after.discard(CASH_BOOK)
+    new = after - before
+    if not new or len(after) <= MAX_LEDGER_SYMBOLS or len(after) <= len(before):
+        return None
+    held = len(after) - len(new)
+    seen: set[str] = set()
+    for t in written:
+        g = group_of(t)
+        if g not in new or g in seen:
+            continue
+        seen.add(g)
+        if held + len(seen) > MAX_LEDGER_SYMBOLS:
+            path = f"{paths[t.id]}.symbol"
+            return t, _bad(path, f"{g} would be the ledger's symbol number {held + len(seen)}: a ledger holds at "
+                           f"most {MAX_LEDGER_SYMBOLS} distinct symbols ({len(after)} after this write)",
+                           "TOO_MANY_SYMBOLS", limit=MAX_LEDGER_SYMBOLS, symbol_count=len(after),
+                           stored_symbols=len(before), symbol=g)
+    return None  # pragma: no cover - len(after) > the limit: some new symbol passes it
+
+
+def check_ledger(
+    everything: list[Transaction], price_currency: dict[str, str], paths: dict[str, str], *,
+    replaced: Transaction | None = None,
+) -> None:
     """The whole-ledger rules for a change of one transaction (an update, a deletion): its problems
-    (:func:`ledger_problems`) raised as one InvalidArgument naming the field (see the module doc)."""
-    problems = ledger_problems(everything, price_currency, paths, holdings_after_refusals=False)
+    (:func:`ledger_problems`) raised as one InvalidArgument naming the field (see the module doc).
+    ``replaced``: an update's transaction as stored before it."""
+    problems = ledger_problems(everything, price_currency, paths, holdings_after_refusals=False, replaced=replaced)
     if problems:
         raise batch_error(problems)
 
@@ -452,8 +514,10 @@ class LedgerUseCases:
             if p not in MUTABLE_FIELDS:
                 raise _bad("update_mask", f"{p[:64]!r} cannot be updated", "INVALID_FIELD_MASK", path=p[:64])
         base = await self._store.portfolio_base_currency(user_id) or "USD"
+        replaced: list[Transaction] = []  # the transaction as stored, under the write's lock
 
         def change(old: Transaction) -> TransactionInput:
+            replaced.append(old)
             merged = dataclasses.replace(old.data, **{f: getattr(patch, f) for f in fields})
             if "currency" in fields and patch.currency:  # sent: a SPLIT keeps it (no trade relabels it)
                 merged = dataclasses.replace(merged, currency_given=True)
@@ -462,9 +526,11 @@ class LedgerUseCases:
                 v = with_currencies([dataclasses.replace(v, currency="")], [old], base)[0]
             return v
 
+        def check(everything: list[Transaction], prices: dict[str, str], paths: dict[str, str]) -> None:
+            check_ledger(everything, prices, paths, replaced=replaced[-1] if replaced else None)
+
         try:
-            updated = await self._store.update_transaction(user_id, transaction_id, change, now=now,
-                                                           check=check_ledger)
+            updated = await self._store.update_transaction(user_id, transaction_id, change, now=now, check=check)
         except InvalidArgument as exc:
             raise _naming_the_change(exc, fields) from None
         self._invalidate(HoldingsChanged(user_id))
@@ -522,21 +588,32 @@ class LedgerUseCases:
                 if hit is not None:
                     cached[b] = hit
         missing = [b for b in signatures if b not in cached]
-        fresh = group_transactions(await self._store.load_transactions(user_id, missing)) if missing else {}
+        loaded = await self._store.load_transactions(user_id, missing) if missing else []
         # Every currency the ledger converts: a reused book's too (a cash book has no currency of its
         # own, and its deposits in another one still need that rate).
-        currencies = {c for bk in cached.values() for c in book_currencies(bk)} | {
-            t.data.currency for rows in fresh.values() for t in rows}
+        currencies = {c for bk in cached.values() for c in book_currencies(bk)} | {t.data.currency for t in loaded}
         await load_fx(currencies)  # type: ignore[operator]
         fx = FxTable(base, fx_series)
-        books: dict[str, Book] = dict(cached)
-        for b, rows in fresh.items():
-            try:
-                books[b] = derive_book(b, rows, base=base, method=method, fx=fx)
-            except Oversold:  # stored before the rule existed: keep the figures honest, skip the book
-                continue
-            if epoch is not None and self._fx_generation == gen:
-                tags = frozenset(fx_key(c, base) for c in {t.data.currency for t in rows} if c and c != base)
-                self._books.put(keys[b], books[b], user_id=None, symbols=tags, epoch=epoch)
-        # Every book is given: derive_ledger only assembles them.
-        return derive_ledger({}, base=base, method=method, fx=fx, books=books, as_of=self._clock.now())
+        as_of = self._clock.now()
+
+        def derive() -> tuple[Ledger, dict[str, frozenset[str]]]:
+            """The ledger, and the books derived here with their cache tags (their rates' keys)."""
+            books: dict[str, Book] = dict(cached)
+            derived: dict[str, frozenset[str]] = {}
+            for b, rows in group_transactions(loaded).items():
+                try:
+                    books[b] = derive_book(b, rows, base=base, method=method, fx=fx)
+                except Oversold:  # stored before the rule existed: keep the figures honest, skip the book
+                    continue
+                derived[b] = frozenset(fx_key(c, base) for c in {t.data.currency for t in rows} if c and c != base)
+            # Every book is given: derive_ledger only assembles them.
+            return derive_ledger({}, base=base, method=method, fx=fx, books=books, as_of=as_of), derived
+
+        if len(loaded) + len(signatures) > DERIVE_INLINE_ROWS:
+            ledger, derived = await compute_pool.run(derive)
+        else:
+            ledger, derived = derive()
+        if epoch is not None and self._fx_generation == gen:
+            for b, tags in derived.items():
+                self._books.put(keys[b], ledger.books[b], user_id=None, symbols=tags, epoch=epoch)
+        return ledger

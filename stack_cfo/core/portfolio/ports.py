@@ -111,7 +111,8 @@ class StoredPortfolio:
         """The currency each symbol is held or traded in (its latest snapshot position's; a ledger's
         trades of one symbol share one)."""
         if self.ledger is not None:
-            return {g: b.currency for g, b in self.ledger.books.items() if g in self.ledger.symbols and b.currency}
+            symbols = self.ledger.symbols  # once: not per book
+            return {g: b.currency for g, b in self.ledger.books.items() if g in symbols and b.currency}
         return {p.symbol: p.currency for s in self.snapshots for p in s.holdings.positions}
 
     @property

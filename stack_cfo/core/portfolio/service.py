@@ -849,10 +849,14 @@ INLINE_POSITIONS = 500
 
 
 def _inline(inputs: _Inputs) -> bool:
-    """Small enough to compute on the event loop; larger ones go to a thread."""
+    """Small enough to compute on the event loop; larger ones go to a thread. A ledger counts every
+    symbol it ever traded (closed ones too: each has its figures), and its timeline's cells (symbols x
+    trade dates; 252,000 of them cost the valuation about 10 ms more, priced or not)."""
+    ledger = inputs.portfolio.ledger
     return (
         sum(len(p.dates) for p in inputs.prices.values()) <= _INLINE_PRICE_CELLS
         and len(inputs.portfolio.symbols) <= INLINE_POSITIONS
+        and (ledger is None or ledger.timeline.quantities.size <= 10 * _INLINE_PRICE_CELLS)
     )
 
 

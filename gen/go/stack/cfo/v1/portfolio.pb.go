@@ -3838,7 +3838,7 @@ type Insight struct {
 
 	// Stable code clients may switch on: POSITION_CONCENTRATION, SECTOR_CONCENTRATION, DRAWDOWN,
 	// POSITION_LAGGING_BENCHMARK, BASKET_LAGGING_BENCHMARK, STALE_PRICES, MISSING_PRICE, MISSING_COST_BASIS,
-	// IDLE_CASH, MISSING_EXCHANGE_RATE, SUMMARY_ABRIDGED (the summary left out tags or positions to fit 4 MiB:
+	// IDLE_CASH, MISSING_EXCHANGE_RATE, SUMMARY_ABRIDGED (the summary left out tags, positions or ledger positions to fit 4 MiB:
 	// see GetPortfolioSummary).
 	// New codes may be added; clients ignore codes they do not know.
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`

@@ -61,7 +61,10 @@ type PortfolioSummaryServiceClient interface {
 	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
 	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED, BATCH_TOO_LARGE (field
+	// trade date), CLIENT_ID_REUSED, TOO_MANY_SYMBOLS (the first row that would bring a new symbol past 10,000
+	// distinct symbols in the ledger, as many as SyncPortfolio takes positions; a symbol's trades, SPLITs and
+	// DIVIDENDs count it once, cash rows none; field `transactions[i].symbol`, metadata "limit",
+	// "symbol_count", "stored_symbols"), INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED, BATCH_TOO_LARGE (field
 	// `transactions`, metadata "max_bytes", "response_bytes": the answer, every transaction as stored, could
 	// pass 4,177,920 bytes, counted as the request's serialized size plus 200 bytes a transaction; send fewer
 	// per call; nothing is written); NOT_FOUND (USER_NOT_FOUND).
@@ -86,7 +89,9 @@ type PortfolioSummaryServiceClient interface {
 	// Corrects a transaction (AIP-134): the fields in `update_mask` are replaced (an empty mask replaces every
 	// mutable field). The history is re-derived. Validation as BatchCreateTransactions, with field paths
 	// `transaction.quantity`; a correction that would make a later SELL exceed the holdings is
-	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing.
+	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing; one moving a transaction to a new symbol
+	// when that would take the ledger past 10,000 symbols is INVALID_ARGUMENT (TOO_MANY_SYMBOLS) on
+	// `transaction.symbol`.
 	//
 	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (as above, INVALID_FIELD_MASK).
 	UpdateTransaction(ctx context.Context, in *UpdateTransactionRequest, opts ...grpc.CallOption) (*Transaction, error)
@@ -137,10 +142,12 @@ type PortfolioSummaryServiceClient interface {
 	IngestNews(ctx context.Context, in *IngestNewsRequest, opts ...grpc.CallOption) (*IngestNewsResponse, error)
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`). The summary fits 4 MiB
 	// (gRPC's default receive limit): at most 4,177,920 bytes serialized. A larger one leaves out the
-	// positions' `tags`, then its smallest positions (the largest by market value are kept, in order; totals,
-	// groups, risk and insights still describe the whole portfolio), then, when groups and insights alone
-	// nearly fill it, their symbol lists and the smallest groups; it then ends with an INFO insight
-	// SUMMARY_ABRIDGED (numbers `left_out`, `positions_left_out`, `position_count`, `max_bytes`).
+	// positions' `tags`, then its smallest positions and `ledger_positions` (the largest positions by market
+	// value are kept, in order, each with its `ledger_positions` entry; the other ledger entries fill the room
+	// left, largest realised P&L plus income first; totals, groups, risk and insights still describe the whole
+	// portfolio), then, when groups and insights alone nearly fill it, their symbol lists and the smallest
+	// groups; it then ends with an INFO insight SUMMARY_ABRIDGED (numbers `left_out`, `positions_left_out`,
+	// `position_count`, `max_bytes`, and for a ledger `ledger_positions_left_out`, `ledger_position_count`).
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
 	// every transaction deleted from a portfolio that had no snapshot before them);
@@ -423,7 +430,10 @@ type PortfolioSummaryServiceServer interface {
 	// NEGATIVE_AMOUNT, OUT_OF_RANGE (also dates before 1970-01-01), FUTURE_DATE, UNKNOWN_CURRENCY,
 	// CURRENCY_MISMATCH (a symbol traded in two currencies, or priced in another currency), UNEXPECTED_FIELD,
 	// INVALID_SPLIT_RATIO, SELL_EXCEEDS_HOLDINGS (a SELL or TRANSFER_OUT beyond the quantity held on its
-	// trade date), CLIENT_ID_REUSED, INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED, BATCH_TOO_LARGE (field
+	// trade date), CLIENT_ID_REUSED, TOO_MANY_SYMBOLS (the first row that would bring a new symbol past 10,000
+	// distinct symbols in the ledger, as many as SyncPortfolio takes positions; a symbol's trades, SPLITs and
+	// DIVIDENDs count it once, cash rows none; field `transactions[i].symbol`, metadata "limit",
+	// "symbol_count", "stored_symbols"), INVALID_SYMBOL, TEXT_TOO_LONG, REQUEST_ID_REUSED, BATCH_TOO_LARGE (field
 	// `transactions`, metadata "max_bytes", "response_bytes": the answer, every transaction as stored, could
 	// pass 4,177,920 bytes, counted as the request's serialized size plus 200 bytes a transaction; send fewer
 	// per call; nothing is written); NOT_FOUND (USER_NOT_FOUND).
@@ -448,7 +458,9 @@ type PortfolioSummaryServiceServer interface {
 	// Corrects a transaction (AIP-134): the fields in `update_mask` are replaced (an empty mask replaces every
 	// mutable field). The history is re-derived. Validation as BatchCreateTransactions, with field paths
 	// `transaction.quantity`; a correction that would make a later SELL exceed the holdings is
-	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing.
+	// INVALID_ARGUMENT (SELL_EXCEEDS_HOLDINGS) and changes nothing; one moving a transaction to a new symbol
+	// when that would take the ledger past 10,000 symbols is INVALID_ARGUMENT (TOO_MANY_SYMBOLS) on
+	// `transaction.symbol`.
 	//
 	// Errors: NOT_FOUND (TRANSACTION_NOT_FOUND); INVALID_ARGUMENT (as above, INVALID_FIELD_MASK).
 	UpdateTransaction(context.Context, *UpdateTransactionRequest) (*Transaction, error)
@@ -499,10 +511,12 @@ type PortfolioSummaryServiceServer interface {
 	IngestNews(context.Context, *IngestNewsRequest) (*IngestNewsResponse, error)
 	// Returns the full summary of a portfolio as of now (or as of `as_of_time`). The summary fits 4 MiB
 	// (gRPC's default receive limit): at most 4,177,920 bytes serialized. A larger one leaves out the
-	// positions' `tags`, then its smallest positions (the largest by market value are kept, in order; totals,
-	// groups, risk and insights still describe the whole portfolio), then, when groups and insights alone
-	// nearly fill it, their symbol lists and the smallest groups; it then ends with an INFO insight
-	// SUMMARY_ABRIDGED (numbers `left_out`, `positions_left_out`, `position_count`, `max_bytes`).
+	// positions' `tags`, then its smallest positions and `ledger_positions` (the largest positions by market
+	// value are kept, in order, each with its `ledger_positions` entry; the other ledger entries fill the room
+	// left, largest realised P&L plus income first; totals, groups, risk and insights still describe the whole
+	// portfolio), then, when groups and insights alone nearly fill it, their symbol lists and the smallest
+	// groups; it then ends with an INFO insight SUMMARY_ABRIDGED (numbers `left_out`, `positions_left_out`,
+	// `position_count`, `max_bytes`, and for a ledger `ledger_positions_left_out`, `ledger_position_count`).
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
 	// every transaction deleted from a portfolio that had no snapshot before them);
