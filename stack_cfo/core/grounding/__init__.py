@@ -11,14 +11,18 @@ Figure grammar (:func:`extract_figures`)
     * NUMBER: ASCII digits after normalisation (any script's decimal digits, full-width forms);
       grouping by ``,`` (1,234,567.89), by ``.`` with a decimal comma (1.234.567,89), or by
       no-break / narrow no-break / thin / figure space or apostrophe (1 234 567); a decimal point
-      or a decimal comma (``12,5 %``). ASCII spaces never group digits.
+      or a decimal comma (``12,5 %``). ASCII spaces never group digits. In a text that groups digits with dots (two
+      German or Spanish words, or a decimal comma in another number, and no decimal point that is no group of three),
+      one to three digits, a dot and three digits are a whole number (``Ihr Depot ist rund 9.500 USD wert``: 9500),
+      except before a percent (``1.985 %``); an English text keeps ``1.985`` and ``1.985%``.
     * sign: ``-``, ``+``, U+2212 minus, en dash or figure dash, glued to the number or to its
       currency (``-$420``, ``$-420``); a dash after a letter, a digit or ``%`` is a hyphen or a range.
       Accounting parentheses mean negative only when they fill a markdown table cell.
     * currency: symbols (``$ US$ C$ A$ HK$ € £ ¥ ₹ ...``) and ISO codes before or after, and
       ``dollars``/``euros``... after.
     * suffix: ``k K thousand``, ``M mn mm million Mio``, ``B bn billion Mrd``, ``tn trillion``
-      (``m``, ``b`` and ``T`` only next to a currency); ``%``, ``percent``, ``per cent``, ``pct``;
+      (``m``, ``b`` and ``T`` only next to a currency); ``%``, ``percent``, ``per cent``, ``pct``, ``Prozent``,
+      ``pour cent``, ``por ciento``;
       ``pp``, ``p.p.``, ``percentage points``; ``bp``, ``bps``, ``basis points`` (divided by 100);
       ``x`` / ``×`` for ratios.
     * unit: a counted noun (``lexicon.COUNT_NOUNS``, in English, German, French and Spanish),
@@ -49,8 +53,12 @@ Figure grammar (:func:`extract_figures`)
       nor before a month, a currency code or a list of names.
     * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
-      ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Loss labels (drawdown, VaR,
-      CVaR, a loss of) make the figure a magnitude of either sign.
+      ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Words of time may stand between the verb and the
+      figure (``fell today by 2.03%``, ``fell this week by``, ``a baissé aujourd'hui de``, ``bajó hoy un``); a German
+      participle after the figure signs it (``ist heute um 2,03 % gefallen``, ``hat 196,60 $ verloren``, ``gestiegen``);
+      a verb of comparison signs the figure after its object and "by" (``lagged SPY by 0.79 points``, ``trailed the
+      benchmark by 0.8%``, ``beat``); German ``fiel von X auf Y`` is a level, not a fall by X. Loss labels (drawdown,
+      VaR, CVaR, a loss of) make the figure a magnitude of either sign.
     * range: ``5-10%``, ``5 – 10 %``, ``5—10%`` (an em dash joins a range only here), ``5 to 10%``,
       ``5 bis 10 %``, ``between 5 and 10%``, ``$5-10M``, ``5%-10%``: both ends are figures. A lower
       end without a suffix of its own takes the upper end's (``5`` of ``5-10%`` is 5 %, ``$5`` of
@@ -89,8 +97,8 @@ Figure grammar (:func:`extract_figures`)
 Tolerance (:func:`check`)
     A figure's *unit* is one step of its last shown digit, scaled: ``$31,041.20`` 0.01,
     ``$31k`` 1000, ``$31.0k`` 100, ``6.8%`` 0.1 percent points, ``25 bps`` 0.01 percent points.
-    After a hedge word (about, roughly, ~, over, under...) an integer's trailing zeros are not
-    significant: ``about $31,000`` has unit 1000, ``about $10,920`` unit 10 (not for percents).
+    After a hedge word (about, roughly, ~, rund, etwa, environ, aproximadamente, over, under...) an integer's
+    trailing zeros are not significant: ``about $31,000`` has unit 1000, ``about $10,920`` unit 10 (not for percents).
     A fact matches when it is within half a unit,
     both ends inclusive (or within half its own shown precision, for facts taken from text).
     "Over"/"more than" accept a fact from the value up to two units above it, "under"/"up to"
@@ -142,8 +150,18 @@ Tolerance (:func:`check`)
     with a nearer subject ("Despite low volatility, your portfolio returned 11.95%" is a return).
     A name from the facts'
     brackets (``NVDA`` of ``positions[NVDA]``) excludes the facts of other names; a direction
-    word limits it to changes (return, change, gain, pnl, excess... paths). Facts from text are
-    exempt. In a markdown table, a Total/Sum row may equal the sum of the column above it.
+    word limits it to changes (return, change, gain, pnl, excess... paths). What a figure's clause names as a whole
+    (:mod:`.subjects`; counts excepted) limits it further, the nearest before it first: a name of the facts in its
+    clause to that name's facts alone ("NVDA changed 0% today" is no ledger figure; a threshold when the clause says
+    guideline or limit); cash (cash, Bargeld, liquidités, efectivo...) to the cash's facts ("Cash is 31.2% of your
+    portfolio" is not NVDA's weight; also "You hold $1,977.90 in cash", "Your portfolio holds $2,500 in cash"); a
+    ticker absent from the facts, an index name or "benchmark" to the benchmark's facts, or an excess return when the
+    clause compares ("SPY fell 2.03%" is not the portfolio's day; "You lagged SPY by 2.56%" is the excess); the
+    portfolio (portfolio, total value, overall, Depot, Gesamtwert, portefeuille, cartera...) to facts under no name that
+    are not the cash's nor the benchmark's ("Your portfolio is worth $2,960.60" is not NVDA's value), unless the clause
+    also names a holding, a share or a company ("NVDA is 31.2% of your portfolio", "Apple makes up 20.85% of your
+    portfolio" are the position's). Facts from text are exempt. In a markdown table, a Total/Sum row may equal the
+    sum of the column above it.
 
     The best match is deterministic: among count facts one written as the figure is (``2.0
     holdings``: an effective count of 1.99, not the 2 positions), then a fact equal to the shown

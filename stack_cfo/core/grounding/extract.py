@@ -47,6 +47,7 @@ class _Number(NamedTuple):
     plain_int: bool  # an integer written without grouping, exponent or words: can be a year, a list number
     exponent: int = 0
     spelled: bool = False  # written in words ("twenty-five percent")
+    dot3: bool = False  # "9.500": one to three digits, a dot and three digits, which a German text means as 9500
 
 
 class _Lower(NamedTuple):
@@ -59,10 +60,13 @@ class _Lower(NamedTuple):
     loss: bool = False
     context: tuple[str, ...] = ()
     lead: tuple[str, ...] = ()
+    clause: tuple[tuple[str, ...], bool] = ((), False)
 
 
 class _Scanner:
-    __slots__ = ("ignore", "last_count", "layout", "lower", "n", "norm", "rev", "skip_until", "text", "utf16")
+    __slots__ = (
+        "dots", "ignore", "last_count", "layout", "lower", "n", "norm", "rev", "skip_until", "text", "utf16",
+    )
 
     def __init__(self, text: str, norm: str, ignore: frozenset[str]) -> None:
         self.text = text
@@ -75,6 +79,8 @@ class _Scanner:
         self.skip_until = 0
         self.lower: _Lower | None = None
         self.last_count: tuple[int, str, bool] | None = None
+        self.dots: bool | None = None
+        """Whether the text groups digits with dots ("9.500 USD" is 9500; see :meth:`_dots_group`), once known."""
         """The end and the noun of the last COUNT figure whose noun a later count may leave out, and whether that
         noun was only implied (``Figure.implied``)."""
 
@@ -116,6 +122,8 @@ class _Scanner:
         if e - s > _MAX_DIGITS + 8:
             self.skip_until = e
             return None
+        if num.dot3 and lx.PERCENT_AFTER.match(norm, e) is None and self._dots_group():
+            num = _Number(num.int_part + num.dec_part, "", plain_int=False)  # "9.500 USD" in a German text: 9500
         int_part, dec_part, plain_int = num.int_part, num.dec_part, num.plain_int
         if len(int_part) + len(dec_part) > _MAX_DIGITS:
             return None
@@ -280,7 +288,7 @@ class _Scanner:
             if low in lx.PERCENT_WORDS:
                 percent = True
                 i, raw_end = i + 1, ends[i]
-            elif low == "per" and nxt == "cent":
+            elif (low, nxt) in lx.PERCENT_PAIRS:  # "per cent", "pour cent", "por ciento"
                 percent = True
                 i, raw_end = i + 2, ends[i + 1]
             elif low in lx.POINT_WORDS or low == "p.p.":
@@ -366,12 +374,13 @@ class _Scanner:
         suffixed = percent or ratio_x or unit_word is not None or magnitude is not None
         joiner = sep.group("word") if sep is not None else None
         own_lead, own_context = self._context(word_pos)
+        own_clause = lower.clause if lower is not None else self._clause(word_pos)
         if (
             sep is not None
             and (joiner is None or not (suffixed or currency))  # "fell 3% to $140.12" is a change, then a level
             and (joiner not in lx.AND_WORDS or last in lx.BETWEEN_WORDS)
         ):
-            upper = self._upper_end(upper_start, mantissa, currency, own_context)
+            upper = self._upper_end(upper_start, mantissa, currency, own_context, own_clause)
         if upper is not None and not suffixed:
             # The lower end shares the upper end's suffix: "5-10%" is 5% to 10%, "$5-10M" $5M to $10M.
             up, shift = upper
@@ -516,7 +525,13 @@ class _Scanner:
                 unit = _ONE.scaleb(zeros + scale)
         start = s - raw_dist
         if upper is not None:
-            self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context, own_lead)
+            self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context, own_lead, own_clause)
+        clause, clause_cut = own_clause
+        tail: tuple[str, ...] = ()
+        if table_cell is not None:
+            clause, clause_cut = context, False  # a cell's subject is its column and row
+        else:
+            tail = self._tail_words(raw_end)
         return Figure(
             raw=self.text[start:raw_end],
             value=value,
@@ -542,6 +557,9 @@ class _Scanner:
             table_cell=table_cell,
             total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
+            clause=clause,
+            clause_cut=clause_cut,
+            tail=tail,
             lead=lead,
         )
 
@@ -563,7 +581,12 @@ class _Scanner:
         return tuple((far + near[:-6])[-6:]), tuple(near[-6:])
 
     def _upper_end(
-        self, pos: int, lower: Decimal, currency: str | None, context: tuple[str, ...]
+        self,
+        pos: int,
+        lower: Decimal,
+        currency: str | None,
+        context: tuple[str, ...],
+        clause: tuple[tuple[str, ...], bool],
     ) -> tuple[Figure, int] | None:
         """The figure at ``pos`` when it ends a range from ``lower`` (a smaller number, with ``currency`` and
         ``context``), and the power of ten its suffix scales it by (3 for "10k", -2 for "10 bps")."""
@@ -580,7 +603,7 @@ class _Scanner:
         # The layout reads positions in order; the upper end shares the lower end's line and table cell (no
         # newline or "|" between them), so reading it first leaves the layout right for the lower end.
         saved = self.skip_until, self.lower
-        self.lower = _Lower(pos, currency, context=context)
+        self.lower = _Lower(pos, currency, context=context, clause=clause)
         try:
             fig = self._figure(pos, m.end(), num, peek=True)
         finally:
@@ -611,6 +634,68 @@ class _Scanner:
         if fig is None or fig.kind is not FigureKind.COUNT or fig.noun is None or fig.decimals:
             return None
         return fig
+
+    def _clause(self, pos: int) -> tuple[tuple[str, ...], bool]:
+        """The words of the clause before ``pos`` (see ``Figure.clause``), and whether another number starts it."""
+        norm = self.norm
+        i = pos - 1
+        stop = max(0, pos - _CLAUSE_SPAN)
+        cut = label = False
+        while i >= stop:
+            ch = norm[i]
+            if ch.isdigit():
+                k = _index_name_start(norm, i)
+                if k is not None:  # "The S&P 500 fell 2.03%": the number is the index's name
+                    i = k - 1
+                    continue
+                cut = True
+                break
+            if ch == ":" and not label and not norm[i + 1 : pos].strip(_LABEL_MARKS):
+                label = True  # "Cash: $2,500", "Total value: $9,485.15": the label is the figure's clause
+            elif ch in _CLAUSE_BREAKS or (ch == "." and (i + 1 >= pos or norm[i + 1].isspace()) and not _abbreviation(
+                norm, i
+            )):
+                break
+            i -= 1
+        if lx.CJK_CHARS.search(norm, i + 1, pos) is not None:
+            return (), cut  # Chinese words name the subject: the Latin ones alone say too little ("贝塔(相对 SPY)")
+        found = lx.CONTEXT_WORD.findall(norm, i + 1, pos)
+        for j in range(len(found) - 1, -1, -1):
+            if found[j].lower() in lx.CLAUSE_JOINERS:
+                found, cut = found[j + 1 :], False
+                break
+        return tuple(found[-_CLAUSE_WORDS:]), cut
+
+    def _tail_words(self, pos: int) -> tuple[str, ...]:
+        """The words after a figure ending at ``pos`` in its clause (see ``Figure.tail``)."""
+        norm = self.norm
+        end = min(self.n, pos + _CLAUSE_SPAN)
+        i = pos
+        while i < end:
+            ch = norm[i]
+            if ch.isdigit() or ch in _TAIL_BREAKS or (ch == "." and (i + 1 >= self.n or norm[i + 1].isspace())):
+                break
+            i += 1
+        out: list[str] = []
+        if lx.CJK_CHARS.search(norm, pos, i) is not None:
+            return ()
+        for word in lx.CONTEXT_WORD.findall(norm, pos, i):
+            if word.lower() in lx.CLAUSE_JOINERS or len(out) == _TAIL_WORDS:
+                break
+            out.append(word)
+        return tuple(out)
+
+    def _dots_group(self) -> bool:
+        """Whether the text groups digits with dots, as German and Spanish do ("9.500 USD" is 9500): it writes other
+        numbers with a decimal comma ("2,03 %") or has two German or Spanish words ("Ihr Depot ist ..."), and no
+        number with a decimal point that is no group of three ("2.03%", "1,985.15"). Read once per text."""
+        if self.dots is None:
+            norm = self.norm
+            evidence = _DECIMAL_COMMA.search(norm) is not None or len(
+                lx.DOT_GROUPING_MARKERS.intersection(_WORD.findall(norm.lower()))
+            ) >= 2
+            self.dots = evidence and _DECIMAL_POINT.search(norm) is None
+        return self.dots
 
     def _tail(self, pos: int, limit: int = 7) -> list[tuple[str, int]]:
         """Up to ``limit`` words right after ``pos``, each with its end (``lexicon.TAIL_WORD``)."""
@@ -754,6 +839,29 @@ class _Scanner:
         return after.startswith(")") and (after[1:].lstrip(" \t*").startswith("|") or after[1:].strip() == "")
 
 
+def _index_name_start(norm: str, last: int) -> int | None:
+    """The start of an index name whose number ends at ``last`` ("S&P 500", "Russell 2000"), else ``None``."""
+    k = last
+    while k > 0 and norm[k - 1].isdigit():
+        k -= 1
+    j = k
+    while j > 0 and norm[j - 1] in lx.SPACES:
+        j -= 1
+    start = j
+    while start > 0 and (norm[start - 1].isalpha() or norm[start - 1] == "&"):
+        start -= 1
+    return start if start < j < k and norm[start:j].lower() in lx.INDEX_WORDS else None
+
+
+def _abbreviation(norm: str, dot: int) -> bool:
+    """Whether the dot at ``dot`` ends an abbreviation ("inkl.", "ca.", "vs.", "U.S."), not a sentence."""
+    k = dot
+    while k > 0 and norm[k - 1].isalpha():
+        k -= 1
+    word = norm[k:dot].lower()
+    return len(word) == 1 or word in lx.ABBREVIATIONS
+
+
 def _cjk_direction(run: str) -> list[str]:
     """A Chinese direction word at the end of the run just before a figure ("下跌¥45.10", "上涨了1.25%") as
     the English word the qualifier rules read ("fell"/"rose"); nothing otherwise."""
@@ -774,6 +882,8 @@ def _digits(m: re.Match[str]) -> _Number:
         dec_part,
         plain_int=pl is not None and not dec_part and exp is None,  # the "pl" form: no grouping
         exponent=int(exp) if exp is not None else 0,
+        dot3=pl is not None and pld is not None and exp is None and len(pld) == 3 and len(pl) <= 3
+        and pl[0] != "0" and m.string[m.start("pld") - 1] == ".",
     )
 
 
@@ -907,6 +1017,15 @@ def _suffix_like(word: str) -> bool:
     return word in lx.CURRENCY_CODES or low in lx.POINT_WORDS or low in lx.BASIS_POINT_WORDS or low == "pct"
 
 
+_CLAUSE_SPAN = 120  # characters read for a figure's clause on each side
+_CLAUSE_WORDS = 8
+_TAIL_WORDS = 6
+_CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
+_LABEL_MARKS = " \t\u00a0\u202f*_"
+_TAIL_BREAKS = _CLAUSE_BREAKS | frozenset("()")  # "Total value: 48.215,90 € (cash 9.801,20 €)": the cash is not its
+_DECIMAL_COMMA = re.compile(r"[0-9],(?:[0-9]{1,2}|[0-9]{4,})(?![0-9])")
+_DECIMAL_POINT = re.compile(r"(?<![0-9.])[0-9]+\.(?:[0-9]{1,2}|[0-9]{4,})(?![0-9]|\.[0-9])")
+_WORD = re.compile(r"[^\W\d_]+")
 _MARK_DIGITS = str.maketrans(dict.fromkeys("0123456789", "\x00"))
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _DROP_GROUPING = str.maketrans("", "", ",.' \u00a0\u202f\u2009\u2007")

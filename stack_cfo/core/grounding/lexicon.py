@@ -77,7 +77,15 @@ MAGNITUDES = {
 }
 MAGNITUDE_NEEDS_CURRENCY = frozenset({"m", "b", "T"})
 
-PERCENT_WORDS = frozenset({"%", "percent", "pct"})
+PERCENT_WORDS = frozenset({"%", "percent", "pct", "prozent"})
+#: Percent words of two words: "4.3 per cent", "31,2 pour cent", "31,2 por ciento".
+PERCENT_PAIRS = frozenset({("per", "cent"), ("pour", "cent"), ("por", "ciento")})
+#: A percent sign or word right after a number ("1.985 %", "1.985 Prozent"): a number with a dot and three decimals
+#: before it stays a decimal in a text that groups digits with dots (see ``extract._Scanner._dots_group``).
+PERCENT_AFTER = re.compile(
+    rf"[{SPACES}]?(?:%|(?i:percent|pct|prozent|per[{SPACES}]cent|pour[{SPACES}]cent|por[{SPACES}]ciento|pp|p\.p\.|bps?)"
+    r"(?![A-Za-z]))"
+)
 #: "4.2 points" after a return is percentage points in a portfolio text (the core's insights say so).
 POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points",
                          "prozentpunkte", "prozentpunkt", "prozentpunkten", "puntos", "punto"})
@@ -286,7 +294,7 @@ POSITIVE_NOUNS = words(
 )
 
 HEDGE_APPROX = words("""about around roughly approximately approx approx. nearly almost some circa ca. ~ ≈ close
-    estimated""")
+    estimated rund etwa ungefähr ca environ approximativement aproximadamente""")
 HEDGE_AT_LEAST = frozenset({"over", "above", "exceeding", "north", "upwards", ">", "≥"})
 HEDGE_AT_MOST = frozenset({"under", "below", "<", "≤", "south"})
 #: Before a count, "over" and "above" are also prepositions: "spread over 2 sectors", "5 positions over 3 sectors"
@@ -303,7 +311,8 @@ HEDGE_PAIRS = {
     ("north", "of"): "AT_LEAST", ("upwards", "of"): "AT_LEAST", ("excess", "of"): "AT_LEAST",
     ("less", "than"): "AT_MOST", ("fewer", "than"): "AT_MOST", ("at", "most"): "AT_MOST",
     ("up", "to"): "AT_MOST", ("south", "of"): "AT_MOST", ("close", "to"): "APPROX",
-    ("an", "estimated"): "APPROX",
+    ("an", "estimated"): "APPROX", ("près", "de"): "APPROX", ("autour", "de"): "APPROX",
+    ("alrededor", "de"): "APPROX", ("cerca", "de"): "APPROX",
 }
 NOT_ADJECTIVES = words("""this that these those per a an the of in on at for last next past every each
     and or nor but und oder et ou y o""")
@@ -519,7 +528,9 @@ BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
 #: "AAPL25.2 percent" (not "%20" in a URL), and only after a name of two letters or more (read reversed) that is no
 #: fiscal-year prefix: not "Q3%", "H1%", "S&P500%", "FY24%". A sign between them is the figure's: "XOM+3.1%"; a
 #: hyphen only after an upper-case name and before a decimal ("XOM-3.1%", not "COVID-19%", "top-10%", "sub-2%").
-GLUED_PERCENT = re.compile(rf"[{SPACES}]?(?:%|(?i:percent|pct|per[{SPACES}]cent))(?![0-9A-Za-z])")
+GLUED_PERCENT = re.compile(
+    rf"[{SPACES}]?(?:%|(?i:percent|pct|prozent|per[{SPACES}]cent|pour[{SPACES}]cent|por[{SPACES}]ciento))(?![0-9A-Za-z])"
+)
 GLUED_NAME_REV = re.compile("[A-Za-z]{2,24}(?![A-Za-z])")
 NOT_GLUED_NAMES = frozenset({"FY", "CY"})
 LIST_PREFIX = re.compile(r"[ \t]*(?:>[ \t]*)*(?:#{1,6}[ \t]+)?(?:[-*+][ \t]+)?")
@@ -541,3 +552,99 @@ NUMBER_WORD = re.compile(
     rf"(?P<hundred>[{SPACES}]hundred)?(?![\w-])",
     re.IGNORECASE,
 )
+
+# --- the subject of a figure as a whole: the portfolio, its cash, a benchmark (see ``subjects``)
+
+#: Words of time that may stand between a direction word and its figure: "fell today by 2.03%", "ist heute um 2,03 %
+#: gefallen", "a baissé aujourd'hui de 2,03 %", "bajó hoy un 2,03 %"; a word of TIME_DETERMINERS only before a word
+#: of TIME_NOUNS ("fell this week by", "ist diese Woche um", "a baissé cette semaine de", "bajó esta semana un").
+TIME_WORDS = words("today yesterday overnight intraday heute gestern aujourd'hui hier hoy ayer")
+TIME_DETERMINERS = words("""this last past diese diesen dieses letzte letzten vergangene vergangenen cette ce cet
+    esta este pasada pasado""")
+TIME_NOUNS = words("""week month year quarter session day woche monat jahr quartal tag semaine mois année trimestre
+    séance journée semana mes año sesión día""")
+#: German participles that end a clause after the figure they sign: "ist um 2,03 % gefallen", "hat 196,60 $ verloren".
+NEGATIVE_AFTER_VERBS = words("gefallen gesunken verloren nachgegeben eingebüßt zurückgegangen abgerutscht gesackt")
+POSITIVE_AFTER_VERBS = words("gestiegen zugelegt gewonnen gewachsen geklettert hinzugewonnen")
+#: Words that end the clause a figure's subject is read in ("Your portfolio fell 2.03% while NVDA ...", "NVDA is 31.2%
+#: and cash 26.4%"): the words before one belong to another clause.
+CLAUSE_JOINERS = words("""and but while whereas although though yet or because with
+    und aber während wohingegen jedoch sondern oder weil mit
+    et mais tandis ou car avec y pero mientras aunque o sino con""")
+#: Words that name the portfolio as a whole ("Your portfolio is worth", "Your total value", "Overall you are up",
+#: "Ihr Depot", "Gesamtwert", "votre portefeuille", "su cartera").
+PORTFOLIO_WORDS = words("""portfolio portfolios overall whole depot depots gesamtwert gesamtportfolio gesamtdepot
+    depotwert portfoliowert gesamtvermögen insgesamt portefeuille portefeuilles cartera carteras portafolio""")
+#: "Total" names the portfolio as a whole only next to a word of value ("Total value", "valeur totale", "valor total",
+#: "total worth") or as a label alone ("Total: $9,485.15"): "prix de revient total" of a position is its own.
+TOTAL_WORDS = words("total totale totaux totales gesamt gesamte gesamter gesamten")
+VALUE_WORDS = words("value worth wert valeur valor")
+#: Abbreviations whose dot ends no sentence ("inkl. Barmittel", "ca. 9.500 USD", "vs. SPY").
+ABBREVIATIONS = words("inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env aprox incl excl")
+#: Words that name the portfolio's cash ("Cash is 26.4%", "You hold $2,500 in cash", "Bargeld", "liquidités").
+CASH_WORDS = words("""cash bargeld barmittel barbestand barreserve liquidität kasse cashbestand liquidités espèces
+    trésorerie liquidez""")
+#: Spanish "efectivo" is cash only after one of these ("en efectivo", "su efectivo"); otherwise "effective".
+CASH_EFECTIVO_BEFORE = words("en el su tu de del")
+#: Words before a cash word that leave the cash out ("excluding cash, ...", "ohne Bargeld", "hors liquidités").
+CASH_NEGATORS = words("""excluding excl ex without besides except minus apart aside net ohne exklusive abzüglich außer
+    hors sans sauf sin excepto salvo menos""")
+#: Words next to a cash word that make the cash a part of what is measured, not its subject: "Your portfolio (cash
+#: included) returned", "including cash", "inklusive Bargeld", "liquidités comprises", "incluido el efectivo".
+CASH_INCLUDED = words("""including incl included inclusive inklusive inkl einschließlich compris comprises inclus
+    incluses incluido incluida incluidos incluidas incluyendo""")
+#: Words after "cash" that make it something else: "cash dividends", "cash flow".
+CASH_NOT_BEFORE = words("dividend dividends flow flows")
+#: Path words of the facts a figure about cash may cite: the cash itself, or its rate ("Your cash earns 4.3%").
+CASH_FACT_WORDS = words("cash rate yield interest")
+#: Words naming the benchmark (besides index names, :data:`INDEX_WORDS`, and ticker symbols absent from the facts).
+BENCHMARK_WORDS = words("benchmark benchmarks vergleichsindex referenzindex market markets markt marché mercado")
+#: Words after "market" that make it no benchmark: "market value", "Marktwert" is one word already.
+MARKET_NOT_BEFORE = words("""value values cap caps capitalization capitalisation price prices data hours close open
+    order orders wert werte preis kapitalisierung valeur prix valor precio capitalización""")
+#: Words that compare with a benchmark ("You lagged SPY by 2.56%", "beat the benchmark by", "versus", "gegenüber"):
+#: the figure may then be an excess return, not the benchmark's own.
+COMPARISON_WORDS = words("""beat beats beating outperformed outperform outperforms outperforming underperformed
+    underperform underperforms underperforming lagged lag lags lagging trailed trail trails trailing vs vs. versus
+    than against relative compared behind ahead over excess alpha gegenüber hinter übertraf schlug vergleich face
+    contre rapport devant derrière surperformé frente respecto contra superó""")
+#: Path words of the facts a comparison with a benchmark may cite.
+COMPARISON_FACT_WORDS = words("excess alpha active relative tracking")
+#: Words before a portfolio word that make it the whole a part is measured in ("31.2% of your portfolio", "the
+#: largest position in your portfolio", "du portefeuille", "de la cartera", "des Portfolios").
+CONTAINER_LINKS = words("of in within across im von des dans du de en del")
+#: Nouns of a share of the portfolio ("NVDA's weight in your portfolio", "the share of your portfolio in cash"): the
+#: figure is a part's, not the portfolio's own.
+SHARE_WORDS = words("""share weight weighting portion part allocation proportion fraction percentage anteil gewicht
+    gewichtung quote poids pondération peso participación proporción porcentaje invested investiert investi
+    invertido""")
+#: Capitalised words that name no position (German nouns, weekdays): they do not keep a figure from being the
+#: portfolio's as a capitalised company name does ("Your portfolio's Apple stake is worth ...").
+COMMON_CAPITALISED = words("""i portfolio depot wert gesamtwert depotwert tag woche monat jahr quartal rendite
+    wertentwicklung gewinn verlust plus minus prozent anteil summe stand vermögen kurs performance vergleich markt
+    euro euros dollar dollars sie ihr ihre ihres ihrem ihren du dein deine insgesamt gesamt kosten einstand
+    einstandswert kaufwert buchwert heute gestern vortag monday tuesday wednesday thursday friday saturday sunday
+    montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi jeudi vendredi samedi dimanche
+    lunes martes miércoles jueves viernes sábado domingo""")
+#: All-caps words that are no ticker symbol besides :data:`NOT_TICKERS` and currency codes: a figure next to one is not
+#: about an instrument missing from the facts ("Your YTD return", "TWR 9.0%", "P&L").
+NOT_TICKER_WORDS = words("""YTD QTD MTD WTD YOY QOQ MOM TTM LTM PNL TWR MWR IRR ROI ROE ROA EPS NAV AUM CAGR HHI VAR
+    CVAR ES DD TER ATH ATL OK TL DR FAQ NB PS API SEC FED ECB FOMC CPI PPI PCE UTC GMT ET EST EDT PST CET CEST AM PM
+    MEZ USD EUR""")
+#: Words of languages that group digits with dots ("9.500 USD" is 9500 in German and Spanish): two of them in a text
+#: with no decimal point elsewhere make "9.500" a grouped number (see ``extract._Scanner._dots_group``).
+DOT_GROUPING_MARKERS = words("""ihr ihre ihres ihrem ihren ist sind und der das dem mit wert heute nicht auch liegt
+    liegen beträgt haben einer einem für auf bei rund etwa ungefähr depot insgesamt gestiegen gefallen verloren
+    su sus tus está están los las del hoy una con para tiene vale cartera votre vos est sont aujourd'hui environ""")
+#: Verbs of a comparison whose object stands between them and "by" ("lagged SPY by 0.79 points", "trailed the
+#: benchmark by 0.8%", "beat the S&P by 1.2%"): the figure takes their sign.
+COMPARED_NEGATIVE = words("lagged lag lags trailed trail trails underperformed underperform underperforms")
+COMPARED_POSITIVE = words("beat beats outperformed outperform outperforms")
+BY_WORDS = words("by")
+#: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
+#: threshold of the facts whoever the clause is about.
+THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
+    schwellenwert grenze obergrenze richtwert seuil limite plafond umbral límite""")
+#: Link words that mean "from" after a verb of change ("fiel von 10.000 € auf 9.800 €"; "um" is "by"), though "of"
+#: after a noun ("ein Minus von 2 %").
+FROM_AFTER_VERB = words("von")

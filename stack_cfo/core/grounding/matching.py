@@ -43,9 +43,10 @@ count of one more, or of as many more as the positions its clause names before i
 position": 3); a count whose noun is left out ("2 in Technology", "12 of MSFT" after "10 shares of AAPL") is checked
 only where the facts count its noun under its name (see ``_best_count``). A name
 from the facts' brackets (``NVDA`` for ``positions[NVDA]...``, a sector, a basket) excludes the
-facts of other names; a direction word limits it to changes (paths with return, change, gain,
-loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction word whose
-words no fact path uses does not restrict.
+facts of other names; what the figure's clause names as a whole (a name, the portfolio, its cash, a benchmark; see
+:mod:`.subjects`) limits a figure that is no count to that subject's facts; a direction word limits it to changes
+(paths with return, change, gain, loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction
+word whose words no fact path uses does not restrict.
 
 Signs: a direction word sets the sign (``fell 3%`` needs a negative fact); an explicit ``+``/``-``
 must agree with the fact; a loss context (drawdown, VaR, loss) without an explicit sign accepts
@@ -106,6 +107,7 @@ from stack_cfo.core.grounding.lexicon import (
     words,
 )
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
+from stack_cfo.core.grounding.subjects import Subject, Whole, subject_of
 
 _ALLOWED = {
     FigureKind.PERCENT: frozenset({FactKind.FRACTION, FactKind.PERCENT}),
@@ -367,6 +369,11 @@ def _best(
 ) -> tuple[Entry | None, bool, int]:
     groups: tuple[Group, ...] = index.groups(PERCENT if fig.kind is FigureKind.PERCENT else RAW)
     metric, name, change = _subject(fig, index)
+    whole = _whole_subject(fig, index, metric)
+    if whole is not None:
+        # the clause's own subject is nearer than a name further back: "NVDA changed 0% today" is NVDA's alone, "Cash
+        # is 31.2% of your portfolio" the cash's, "Your portfolio is worth $2,960.60" the portfolio's
+        name = whole.name
     rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
     # "2.0 holdings" is no whole count (it is 1.99 effective holdings), "1 sector" no effective 1.0: among count
     # facts, one written as the figure is (with or without decimals) first
@@ -431,6 +438,7 @@ def _best(
                 or (whole_only and entry.kind is FactKind.COUNT and not _whole(entry.value))
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
+                or (whole is not None and not whole.allows(entry))
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
@@ -604,6 +612,17 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = fig.direction is not None and bool(_CHANGES & index.tokens)
     return metric, name, change
+
+
+def _whole_subject(fig: Figure, index: FactIndex, metric: frozenset[str] | None) -> Subject | None:
+    """What the figure's clause says it is about as a whole (see :mod:`.subjects`); a benchmark yields to a metric
+    ("beta versus SPY of 0.87" is the portfolio's beta)."""
+    if fig.noun is not None:
+        return None
+    whole = subject_of(fig, index)
+    if whole is not None and whole.kind is Whole.BENCHMARK and metric is not None:
+        return None
+    return whole
 
 
 def _metric_subject(said: tuple[str, ...]) -> frozenset[str] | None:

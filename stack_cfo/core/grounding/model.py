@@ -116,6 +116,17 @@ class Figure:
     context: tuple[str, ...] = ()
     """Words naming what the figure is about, nearest last: the table column header and row label,
     then up to six words back to the previous number or clause break (``("NVDA", "is")``)."""
+    clause: tuple[str, ...] = ()
+    """The words of the figure's clause before it, as written, nearest last: back to a punctuation mark, another
+    number or a clause joiner (``lexicon.CLAUSE_JOINERS``: "while", "and", "und"...), at most eight ("Your", "total",
+    "portfolio", "value", "is" of "Your total portfolio value is $2,500"); in a table cell its context. Read for what
+    the figure is about as a whole (see :mod:`.subjects`)."""
+    clause_cut: bool = False
+    """The clause before the figure starts right after another number: the words are that number's ("of the
+    portfolio" in "6.0% of the portfolio ($1,871.40)")."""
+    tail: tuple[str, ...] = ()
+    """The words after the figure in its clause, as written, up to six, to the same ends as :attr:`clause` ("in",
+    "cash" of "You hold $1,977.90 in cash"); none in a table cell."""
     lead: tuple[str, ...] = ()
     """Up to six words of the clause before :attr:`context` (none in a table cell), read only for the metric the
     figure is about: ``("Your", "Sharpe", "ratio")`` of "Your Sharpe ratio, with missing days left out, is 0.58"."""

@@ -13,8 +13,10 @@ _BARRIER = ",:;.!?|"
 _ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
 _STRIP = "*_\"'()[]{}`"
 _HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
-_NEGATIVE_AFTER = (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo"}
-_POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"}
+_NEGATIVE_AFTER = (
+    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo"} | lx.NEGATIVE_AFTER_VERBS
+)
+_POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"} | lx.POSITIVE_AFTER_VERBS
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
 """Words after a figure that give it a sign or a loss context ("a 3% drop", "8.7% below", "a 3% drawdown")."""
 
@@ -40,11 +42,13 @@ def near_words(raw_words: list[str]) -> tuple[list[str], list[str]]:
 def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | None, bool]:
     """Hedge, direction (-1, +1 or None) and loss context from the words before and the word after.
 
-    Read right to left: ``[verb] [adverb] [by] [a further] [hedge] FIGURE``, or ``[noun] of FIGURE``
-    ("a loss of", "a drop of"), or ``FIGURE [adjective] noun`` ("an 11.8% monthly drop").
+    Read right to left: ``[verb] [adverb] [time] [by] [a further] [hedge] FIGURE``, or ``[noun] of FIGURE``
+    ("a loss of", "a drop of"), or ``FIGURE [adjective] noun`` ("an 11.8% monthly drop"), or a German verb at the
+    clause end (``um FIGURE gefallen``, ``FIGURE verloren``). Words of time between the verb and the figure are
+    skipped ("fell today by", "ist heute um", "a baissé aujourd'hui de", "bajó hoy un", "fell this week by").
     """
     hedge = Hedge.APPROX if tilde else Hedge.NONE
-    rest = near
+    rest = _without_time(near)
     if len(rest) >= 2 and (rest[-2], rest[-1]) in lx.HEDGE_PAIRS:
         hedge = _HEDGES[lx.HEDGE_PAIRS[(rest[-2], rest[-1])]]
         rest = rest[:-2]
@@ -57,6 +61,7 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
     direction: int | None = None
     loss = False
     dropped = 0
+    by = bool(rest) and rest[-1] in lx.BY_WORDS
     while rest and dropped < 3 and (
         rest[-1] in lx.FILLERS or (rest[-1].endswith("ly") and len(rest) > 1 and rest[-1] != "only")
     ):
@@ -64,6 +69,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
             noun = rest[-2] if len(rest) > 1 else ""
             if noun in lx.LOSS_LABELS:
                 loss = True
+            elif rest[-1] in lx.FROM_AFTER_VERB and (noun in lx.NEGATIVE_WORDS or noun in lx.POSITIVE_WORDS):
+                pass  # "fiel von 10.000 € auf 9.800 €": from, not by
             elif noun in lx.NEGATIVE_NOUNS or (noun in lx.NEGATIVE_WORDS and rest[-1] != "of"):
                 direction = -1  # "a loss of", "ein Minus von", "a reculé de"
             elif noun in lx.POSITIVE_NOUNS or (noun in lx.POSITIVE_WORDS and rest[-1] != "of"):
@@ -76,6 +83,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
             direction = -1
         elif rest[-1] in lx.POSITIVE_WORDS and not (rest[-1] == "up" and rest[-2:-1] and rest[-2] in lx.PHRASAL_UP):
             direction = 1  # "makes up 6.8%" is a share, not a rise
+    if direction is None and not loss and by:
+        direction = _compared(rest)  # "lagged SPY by 0.79 points", "trailed the benchmark by 0.8%"
     if direction is None and not loss:
         if after in _NEGATIVE_AFTER:
             direction = -1
@@ -84,6 +93,40 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
         elif after in lx.LOSS_LABELS:
             loss = True
     return hedge, direction, loss
+
+
+def _compared(rest: list[str]) -> int | None:
+    """The sign of a verb of comparison before its object, the words between it and "by" ("lagged SPY", "trailed
+    the benchmark", "beat the S&P"): up to three words of object."""
+    for k in range(len(rest) - 1, max(-1, len(rest) - 5), -1):
+        word = rest[k]
+        if word in lx.COMPARED_NEGATIVE:
+            return -1 if k < len(rest) - 1 else None
+        if word in lx.COMPARED_POSITIVE:
+            return 1 if k < len(rest) - 1 else None
+    return None
+
+
+def _without_time(near: list[str]) -> list[str]:
+    """``near`` without the words of time among its last words, the fillers between them kept ("fell today by" is
+    "fell by"; see ``lexicon.TIME_WORDS``)."""
+    k = len(near)
+    cut: list[int] = []
+    while k > 0 and len(near) - k < 6:
+        w = near[k - 1]
+        if w in lx.TIME_WORDS:
+            cut.append(k - 1)
+            k -= 1
+        elif w in lx.TIME_NOUNS and k > 1 and near[k - 2] in lx.TIME_DETERMINERS:
+            cut += [k - 1, k - 2]
+            k -= 2
+        elif w in lx.FILLERS and not cut:
+            k -= 1  # "today by": the filler stays, only the time word goes
+        else:
+            break
+    if not cut:
+        return near
+    return [w for i, w in enumerate(near) if i not in cut]
 
 
 def count_at_least(near: list[str]) -> bool:
