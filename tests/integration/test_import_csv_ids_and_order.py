@@ -5,31 +5,19 @@ lines."""
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date
 from pathlib import Path
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
-from stack_cfo.wiring.importer import import_transactions
-from tests.integration.portfolio.support import evening, name, new_user, stub
+from tests.integration.portfolio.support import evening, new_user
+from tests.integration.portfolio.support import listed_transactions as _listed
+from tests.integration.portfolio.support import run_import as _run
 from tests.support.server import running_server, test_config
 
 HEADER = "date,type,symbol,quantity,price,amount,currency,fees,split_ratio,id,note\n"
 CLOCK = FrozenClock(evening(date(2025, 4, 1)))
-
-
-async def _run(cfg: object, user: str, text: str, **kw: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await import_transactions(cfg, user, text, out=out, err=err, **kw)  # type: ignore[arg-type]
-    return code, out.getvalue(), err.getvalue()
-
-
-async def _listed(srv: object, user: str) -> list[portfolio_pb2.Transaction]:
-    resp = await stub(srv).ListTransactions(  # type: ignore[arg-type]
-        portfolio_pb2.ListTransactionsRequest(parent=name(user)), metadata=srv.auth(user), timeout=10)  # type: ignore[attr-defined]
-    return list(resp.transactions)
 
 
 async def test_rows_without_ids_are_not_recorded_again_on_a_reimport(db_dsn: str, data_dir: Path) -> None:

@@ -4,23 +4,16 @@ a NUL character; and what the dry run accepts, the import records."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from pathlib import Path
 
 from stack_cfo.core.clock import FrozenClock
-from stack_cfo.wiring.importer import import_transactions
 from tests.integration.portfolio.support import evening, new_user, price_points, record
+from tests.integration.portfolio.support import run_import as _run
 from tests.support.server import running_server, test_config
 
 HEADER = "date,type,symbol,quantity,price,amount,currency,fees,split_ratio,id,note\n"
 DEPOSIT = "2026-10-05,DEPOSIT,,,,10000,USD,,,dep-1,\n"
-
-
-async def _run(cfg: object, user: str, text: str, **kw: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await import_transactions(cfg, user, text, out=out, err=err, **kw)  # type: ignore[arg-type]
-    return code, out.getvalue(), err.getvalue()
 
 
 def _error(err: str) -> str:

@@ -29,6 +29,7 @@ from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
 from stack_cfo.store.users import ensure_user
 from tests.integration.portfolio.support import error_details, holding, name, new_user, pdate, stub
+from tests.integration.portfolio.support import lock_waiters as _waiting
 from tests.support.server import RunningServer, running_server
 
 DAY = date(2024, 3, 4)
@@ -39,20 +40,6 @@ ROUNDS = 3
 def _tx(kind: str, day: date, **kw: str) -> portfolio_pb2.Transaction:
     return portfolio_pb2.Transaction(type=getattr(portfolio_pb2, f"TRANSACTION_TYPE_{kind}"),
                                      trade_date=pdate(day), **kw)
-
-
-async def _waiting(conn: psycopg.AsyncConnection[tuple[int]], count: int) -> None:
-    """Until ``count`` other backends of this (per-test) database wait on a lock."""
-    for _ in range(400):
-        cur = await conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
-        row = await cur.fetchone()
-        assert row is not None
-        if row[0] >= count:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{count} calls never waited for the portfolio row")
 
 
 async def _first_writer_racing(

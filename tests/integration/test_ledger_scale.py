@@ -38,6 +38,7 @@ from stack_cfo.core.portfolio.settings import AnalyticsSettings
 from stack_cfo.core.portfolio.transactions import CostBasisMethod, Transaction, TransactionInput, TransactionType
 from stack_cfo.wiring.importer import import_transactions
 from tests.integration.portfolio.support import error_details, name, new_user, pdate, stub
+from tests.integration.portfolio.support import lock_waiters as _waiting
 from tests.support.server import RunningServer, running_server, test_config
 
 DAY = date(2024, 3, 4)
@@ -175,20 +176,6 @@ async def test_a_10000_symbol_ledger_is_summarised_off_the_loop_and_holds_no_mor
                                           metadata=srv.auth(user), timeout=30)
         assert (await _batch(srv, user, [_buy("NEW4")])).created_count == 1
         await _refused(_batch(srv, user, [_buy("NEW5")]))
-
-
-async def _waiting(conn: psycopg.AsyncConnection[Any], count: int) -> None:
-    """Until ``count`` other backends of this (per-test) database wait on a lock."""
-    for _ in range(1200):
-        cur = await conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
-        row = await cur.fetchone()
-        assert row is not None
-        if row[0] >= count:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{count} calls never waited for the portfolio row")
 
 
 async def test_concurrent_batches_cannot_pass_the_limit_together(db_dsn: str, data_dir: Path) -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
+import psycopg
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, portfolio_pb2_grpc
+from stack_cfo.wiring.importer import import_transactions
 from tests.support.server import RunningServer
 
 NY = ZoneInfo("America/New_York")
@@ -150,3 +155,30 @@ def metric(m: common_pb2.Metric) -> float | str:
     if m.HasField("value"):
         return m.value
     return common_pb2.MetricUnavailableReason.Name(m.reason).removeprefix("METRIC_UNAVAILABLE_REASON_")
+
+
+async def lock_waiters(conn: psycopg.AsyncConnection[Any], count: int, tries: int = 1200) -> None:
+    """Until ``count`` other backends of this (per-test) database wait on a lock (25 ms between looks)."""
+    for _ in range(tries):
+        cur = await conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+        row = await cur.fetchone()
+        assert row is not None
+        if row[0] >= count:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{count} calls never waited for the portfolio row")
+
+
+async def run_import(cfg: object, user: str, text: str, **kw: object) -> tuple[int, str, str]:
+    """``stack-cfo import-transactions`` of ``text``: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = await import_transactions(cfg, user, text, out=out, err=err, **kw)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+async def listed_transactions(srv: RunningServer, user: str) -> list[portfolio_pb2.Transaction]:
+    resp = await stub(srv).ListTransactions(
+        portfolio_pb2.ListTransactionsRequest(parent=name(user)), metadata=srv.auth(user), timeout=10)
+    return list(resp.transactions)
