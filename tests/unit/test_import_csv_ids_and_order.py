@@ -45,6 +45,9 @@ def test_the_digest_reads_cells_by_value_not_as_written() -> None:
     resaved = ("type,date,symbol,price,quantity,currency,fees,note\n"
                "BUY,2025-03-03, NVDA ,120.00,10.0,usd,0,\n")
     assert _ids(resaved) == [plain]
+    # symbols and types in lower case: the service reads them in capitals, so the id is the same (a re-import
+    # of such a file recorded the row again)
+    assert _ids(HEADER + "2025-03-03,buy,nvda,10,120,,usd,,,,\n") == [plain]
     other_note = HEADER + "2025-03-03,BUY,NVDA,10,120,,USD,,,,lot 2\n"
     assert _ids(other_note) != [plain]
 

@@ -278,9 +278,10 @@ def _by_value(number: Decimal | None) -> str:
 def _csv_content(t: TransactionInput) -> dict[str, str]:
     """What a CSV row's digest id is made of: its cells as read (every column but ``id``), numbers by
     value and no fees as fees of 0 (as the service compares two records of one client id), so the same
-    row re-saved by a spreadsheet (``10.0`` for ``10``, columns in another order) keeps its id."""
+    row re-saved by a spreadsheet (``10.0`` for ``10``, columns in another order, ``msft`` for ``MSFT``:
+    symbols are compared in capitals everywhere) keeps its id."""
     assert t.type is not None and t.trade_date is not None
-    return {"date": t.trade_date.isoformat(), "type": t.type.value, "symbol": t.symbol,
+    return {"date": t.trade_date.isoformat(), "type": t.type.value, "symbol": t.symbol.upper(),
             "quantity": _by_value(t.quantity), "price": _by_value(t.price), "amount": _by_value(t.amount),
             "currency": t.currency, "fees": _by_value(t.fees or Decimal(0)),
             "split_ratio": _by_value(t.split_ratio), "note": t.note}
