@@ -11,10 +11,12 @@ Figure grammar (:func:`extract_figures`)
     * NUMBER: ASCII digits after normalisation (any script's decimal digits, full-width forms);
       grouping by ``,`` (1,234,567.89), by ``.`` with a decimal comma (1.234.567,89), or by
       no-break / narrow no-break / thin / figure space or apostrophe (1 234 567); a decimal point
-      or a decimal comma (``12,5 %``). ASCII spaces never group digits. In a text that groups digits with dots (two
-      German or Spanish words, or a decimal comma in another number, and no decimal point that is no group of three),
-      one to three digits, a dot and three digits are a whole number (``Ihr Depot ist rund 9.500 USD wert``: 9500),
-      except before a percent (``1.985 %``); an English text keeps ``1.985`` and ``1.985%``.
+      or a decimal comma (``12,5 %``). ASCII spaces group digits only before a decimal comma (``9 485,15 $``) or, in a
+      text with two French or Spanish words, before a currency (``Vos liquidités sont de 2 500 $``: 2500); an English
+      text keeps ``2 500 $`` apart. In a text that groups digits with dots (two German, Spanish or French words, or a
+      decimal comma in another number, and no decimal point that is no group of three), one to three digits, a dot
+      and three digits are a whole number (``Ihr Depot ist rund 9.500 USD wert``, ``Su efectivo es de 2.500 $``:
+      9500, 2500), except before a percent (``1.985 %``); an English text keeps ``1.985`` and ``1.985%``.
     * sign: ``-``, ``+``, U+2212 minus, en dash or figure dash, glued to the number or to its
       currency (``-$420``, ``$-420``); a dash after a letter, a digit or ``%`` is a hyphen or a range.
       Accounting parentheses mean negative only when they fill a markdown table cell.
@@ -50,7 +52,13 @@ Figure grammar (:func:`extract_figures`)
       Positionen, davon 2 im Technologiesektor``), or, for a number under 10 after in/im/en/dans with no
       such count before it, of positions (``Figure.implied``: ``5 in Technology and 1 in Energy``); the raw
       figure is the number alone, the name its qualifier. Not after a direction word (``fell 2 in Europe``),
-      nor before a month, a currency code or a list of names.
+      nor before a month, a currency code or a list of names. Implied counts of one list (``3 in Technology and 1
+      in Energy``, ``3 in Technology, 1 in Energy``), or one after a verb of holding (``You hold 1 in Energy``),
+      state their names' whole counts (``Figure.breakdown``), unless a verb after the list says what the counted
+      are (``1 in Energy and 1 in Technology are up``). A count's noun may be that of the count after it, a list
+      joiner and its name between them (``3 Energy and 3 Technology positions``, ``10 AAPL, 12 MSFT shares``: the raw
+      figure is ``3 Energy``, the name its qualifier); a copula may stand between a noun and its name (``2
+      positions are in Energy``).
     * direction: fell, dropped, lost, declined, down, lagged... (-1); rose, gained, up, climbed,
       outperformed... (+1); ``a drop/gain of``; ``a 3% drop``, ``an 11.8% monthly drop``,
       ``3% lower``, ``8.7% below``. "makes up 6.8%" is not a rise. Words of time may stand between the verb and the
@@ -58,7 +66,10 @@ Figure grammar (:func:`extract_figures`)
       participle after the figure signs it (``ist heute um 2,03 % gefallen``, ``hat 196,60 $ verloren``, ``gestiegen``);
       a verb of comparison signs the figure after its object and "by" (``lagged SPY by 0.79 points``, ``trailed the
       benchmark by 0.8%``, ``beat``); German ``fiel von X auf Y`` is a level, not a fall by X. Loss labels (drawdown,
-      VaR, CVaR, a loss of) make the figure a magnitude of either sign.
+      VaR, CVaR, a loss of) make the figure a magnitude of either sign. A figure of no direction takes that of the
+      figure of its kind before it in its sentence when only a joining or comparing word and a name stand between
+      them (the verb left out: ``MSFT fell 2.84% and NVDA 2.64%``, ``MSFT fell 2.84%, more than NVDA's 2.64%``,
+      ``NVDA's 2.64% drop was smaller than MSFT's 2.84%``).
     * range: ``5-10%``, ``5 – 10 %``, ``5—10%`` (an em dash joins a range only here), ``5 to 10%``,
       ``5 bis 10 %``, ``between 5 and 10%``, ``$5-10M``, ``5%-10%``: both ends are figures. A lower
       end without a suffix of its own takes the upper end's (``5`` of ``5-10%`` is 5 %, ``$5`` of
@@ -138,7 +149,9 @@ Tolerance (:func:`check`)
     shares of Exxon Mobil") and otherwise left out. A count whose noun is left out ("2 in Technology") is
     checked only where the facts count its noun under its name ("1 in AAPL" is left out); when its noun is
     only implied (positions), it is ungrounded only when larger than every such count ("5 in Technology" of
-    2; "1 in Technology is up" may be a part) and left out when its name names nothing in the facts. "N
+    2; "1 in Technology is up" may be a part) and left out when its name names nothing in the facts, except that
+    implied counts of one list or after a verb of holding must equal their names' counts ("You hold 3 in Technology
+    and 1 in Energy" of 3 and 2: the 1 is ungrounded; "You hold 1 in Energy" likewise). "N
     other <noun>" (other, remaining, weitere, autres, otros...; after the noun: "4 posiciones más") counts
     the rest after the things of its kind its clause names before it, or after one when it names none:
     "Besides AAPL and MSFT, 1 other position" cites a count of 3, and "AAPL is
@@ -154,9 +167,14 @@ Tolerance (:func:`check`)
     (:mod:`.subjects`; counts excepted) limits it further, the nearest before it first: a name of the facts in its
     clause to that name's facts alone ("NVDA changed 0% today" is no ledger figure; a threshold when the clause says
     guideline or limit); cash (cash, Bargeld, liquidités, efectivo...) to the cash's facts ("Cash is 31.2% of your
-    portfolio" is not NVDA's weight; also "You hold $1,977.90 in cash", "Your portfolio holds $2,500 in cash"); a
-    ticker absent from the facts, an index name or "benchmark" to the benchmark's facts, or an excess return when the
-    clause compares ("SPY fell 2.03%" is not the portfolio's day; "You lagged SPY by 2.56%" is the excess); the
+    portfolio" is not NVDA's weight; also "You hold $1,977.90 in cash", "Your portfolio holds $2,500 in cash"); the
+    benchmark's ticker (``Facts.benchmarks``, from ``benchmark.symbol``, ``benchmark_symbol``...; any ticker absent
+    from the facts when they name none), an index name, "benchmark" or "the index" (index, indice, índice; not a
+    metric's: "Herfindahl index", "indice de concentration") to the benchmark's facts, or an excess return when the
+    clause compares ("SPY fell 2.03%" is not the portfolio's day; "You lagged SPY by 2.56%" is the excess); another
+    ticker absent from the facts to none ("TSLA rose 0.53%" is not the benchmark's day); a capitalised name the facts
+    do not have, the subject of a verb, to the facts under a name ("Tesla rose 0.53%" is no benchmark's nor
+    portfolio's figure, "Apple gained 1.25%" may be AAPL's); the
     portfolio (portfolio, total value, overall, Depot, Gesamtwert, portefeuille, cartera...) to facts under no name that
     are not the cash's nor the benchmark's ("Your portfolio is worth $2,960.60" is not NVDA's value), unless the clause
     also names a holding, a share or a company ("NVDA is 31.2% of your portfolio", "Apple makes up 20.85% of your

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -65,7 +66,8 @@ class _Lower(NamedTuple):
 
 class _Scanner:
     __slots__ = (
-        "dots", "ignore", "last_count", "layout", "lower", "n", "norm", "rev", "skip_until", "text", "utf16",
+        "depth", "dots", "ignore", "joined", "last_count", "layout", "lower", "n", "norm", "rev", "skip_until",
+        "spaces", "text", "utf16",
     )
 
     def __init__(self, text: str, norm: str, ignore: frozenset[str]) -> None:
@@ -79,10 +81,18 @@ class _Scanner:
         self.skip_until = 0
         self.lower: _Lower | None = None
         self.last_count: tuple[int, str, bool] | None = None
-        self.dots: bool | None = None
-        """Whether the text groups digits with dots ("9.500 USD" is 9500; see :meth:`_dots_group`), once known."""
         """The end and the noun of the last COUNT figure whose noun a later count may leave out, and whether that
         noun was only implied (``Figure.implied``)."""
+        self.dots: bool | None = None
+        """Whether the text groups digits with dots ("9.500 USD" is 9500; see :meth:`_dots_group`), once known."""
+        self.spaces: bool | None = None
+        """Whether the text groups digits with plain spaces ("2 500 $" is 2500; see :meth:`_spaces_group`), once
+        known."""
+        self.joined = False
+        """The last implied count took its noun from the implied count before it: they are one list (see
+        :func:`_breakdowns`)."""
+        self.depth = 0
+        """How many counts deep :meth:`_shared_noun` is reading ahead ("3 Energy and 3 Technology positions")."""
 
     def run(self) -> list[Figure]:
         # Digits become one sentinel character so that C-speed str.find jumps from number to number;
@@ -90,6 +100,7 @@ class _Scanner:
         marked = self.norm.translate(_MARK_DIGITS)
         find, match = marked.find, lx.NUMBER.match
         out: list[Figure] = []
+        lists: list[list[int]] = []  # the indexes in ``out`` of implied counts, one list per list of them
         # Numbers in words are read in the same left-to-right pass (the layout is read in increasing order).
         spelled = lx.NUMBER_WORD.finditer(self.norm)
         word = next(spelled, None)
@@ -106,14 +117,42 @@ class _Scanner:
             if m is None:  # the text itself held the sentinel character
                 pos = find("\x00", pos + 1)
                 continue
+            end, num = m.end(), _digits(m)
+            if num.plain_int and len(num.int_part) <= 3:
+                grouped = lx.SPACE_GROUPED.match(self.norm, pos)
+                if grouped is not None and self._spaces_group():  # "Vos liquidités sont de 2 500 $": 2500
+                    end, num = grouped.end(), _Number(grouped.group().replace(" ", ""), "", plain_int=False)
             if pos >= self.skip_until:
-                fig = self._figure(pos, m.end(), _digits(m))
+                self.joined = False
+                fig = self._figure(pos, end, num)
                 if fig is not None:
+                    if out and fig.direction is None:
+                        fig = self._gapped(out[-1], fig)
+                    if fig.implied:
+                        lists.append([*lists.pop(), len(out)] if self.joined and lists else [len(out)])
                     out.append(fig)
                     if fig.noun is not None and lx.COUNT_NOUNS.get(fig.noun, ("", True))[0] in lx.ELIDED_KINDS:
                         self.last_count = (fig.end, fig.noun, fig.implied)
-            pos = find("\x00", m.end())
-        return out
+            pos = find("\x00", end)
+        return _breakdowns(out, lists) if lists else out
+
+    def _gapped(self, before: Figure, fig: Figure) -> Figure:
+        """``fig`` with the direction of the figure ``before`` it in its sentence when only a name stands between
+        them after "and"/"while"/"than"... ("MSFT fell 2.84% and NVDA 2.64%", "MSFT fell 2.84%, more than NVDA's
+        2.64%", "NVDA's 2.64% drop was smaller than MSFT's 2.84%": the verb is left out), both of one kind."""
+        if (
+            before.direction is None
+            or fig.explicit_sign
+            or fig.loss_context
+            or fig.kind is not before.kind
+            or fig.kind not in (FigureKind.PERCENT, FigureKind.AMOUNT)
+            or fig.start - before.end > _GAP_SPAN
+        ):
+            return fig
+        gap = lx.GAPPED.fullmatch(self.norm, before.end, fig.start)
+        if gap is None or any(w.lower() in _NOT_GAPPED_NAMES for w in gap.group("name").split()):
+            return fig
+        return replace(fig, direction=before.direction)
 
     # The one long method reads as the grammar: each step either rejects the token or adds to it.
     def _figure(self, s: int, e: int, num: _Number, *, peek: bool = False) -> Figure | None:
@@ -341,6 +380,11 @@ class _Scanner:
                     after_noun = words[i]
                     if after_noun is not None and after_noun.lower() in lx.OTHER_AFTER_WORDS:
                         qualifier = (*qualifier, after_noun)  # "4 posiciones más": the rest, as "4 otras posiciones"
+                elif is_whole and not year_like and sp1 and i == 0 and not num.spelled and self.depth < _MAX_SHARED:
+                    shared = self._shared_noun(e)
+                    if shared is not None:  # the "3 Energy" of "3 Energy and 3 Technology positions"
+                        unit_word, qualifier, raw_end = shared
+                        i = len(qualifier)
         if num.spelled and not (percent or currency):
             # "three", "ten thousand", "two tech stocks": a number in words is a figure only as a percentage or an
             # amount of money (counts in words are ordinary prose: "one stock stands out")
@@ -610,6 +654,48 @@ class _Scanner:
             self.skip_until, self.lower = saved
         return None if fig is None else (fig, (fig.magnitude / mantissa).adjusted())
 
+    def _shared_noun(self, pos: int) -> tuple[str, tuple[str, ...], int] | None:
+        """The noun and the name of a count whose noun is that of the count after it, the number ending at ``pos``
+        ("3 Energy and 3 Technology positions", "10 AAPL, 12 MSFT shares": a name, a list joiner, a count of its own
+        name; ``lexicon.SHARED_NOUN_GAP``), and where the name ends; ``None`` otherwise. The later count is read ahead
+        like a range's upper end, at most a few deep."""
+        gap = lx.SHARED_NOUN_GAP.match(self.norm, pos)
+        if gap is None:
+            return None
+        name = tuple(gap.group("name").split())
+        if name[0].islower():
+            if lx.sector_word(name[0]) is None:
+                return None  # "2 in and 3 ...": a name in lower case only as a sector word ("3 energía y 2 ...")
+        elif any(w.lower() in lx.COUNT_NOUNS or w in lx.MONTHS or w in lx.CURRENCY_CODES or w in lx.TIME_OF_DAY
+                 for w in name):
+            return None  # "3 positions and", "3 March and 4 April", "3 USD and 4 EUR", "2 PM and"
+        m = lx.NUMBER.match(self.norm, gap.end())
+        if m is None:
+            return None
+        num = _digits(m)
+        if num.dec_part or num.exponent:
+            return None
+        saved = self.skip_until, self.lower
+        self.lower = None
+        self.depth += 1
+        try:  # peek: the later count is read again in its turn; only words between them (no line, no cell)
+            fig = self._figure(m.start(), m.end(), num, peek=True)
+        finally:
+            self.skip_until, self.lower = saved
+            self.depth -= 1
+        if (
+            fig is None
+            or fig.kind is not FigureKind.COUNT
+            or fig.noun is None
+            or fig.part_of is not None
+            or fig.elided
+            or fig.decimals
+            or not fig.qualifier
+            or any(w.lower() in _NOT_SHARED for w in fig.qualifier)
+        ):
+            return None
+        return fig.noun, name, gap.end("name")
+
     def _whole(self, words: list[str | None], ends: list[int]) -> Figure | None:
         """The COUNT figure of the whole after the words that make a number part of it ("of your" in "3 of your 5
         positions"; ``lexicon.SUBSET_LINKS``), read ahead like a range's upper end; ``None`` when there is none."""
@@ -697,6 +783,16 @@ class _Scanner:
             self.dots = evidence and _DECIMAL_POINT.search(norm) is None
         return self.dots
 
+    def _spaces_group(self) -> bool:
+        """Whether the text groups digits with plain spaces, as French and Spanish texts may ("Vos liquidités sont de 2
+        500 $": 2500): it has two French or Spanish words (``lexicon.SPACE_GROUPING_MARKERS``). Read once per text, and
+        only for a number of one to three digits, a space and three digits before a currency
+        (``lexicon.SPACE_GROUPED``)."""
+        if self.spaces is None:
+            found = lx.SPACE_GROUPING_MARKERS.intersection(_WORD.findall(self.norm.lower()))
+            self.spaces = len(found) >= 2
+        return self.spaces
+
     def _tail(self, pos: int, limit: int = 7) -> list[tuple[str, int]]:
         """Up to ``limit`` words right after ``pos``, each with its end (``lexicon.TAIL_WORD``)."""
         out: list[tuple[str, int]] = []
@@ -724,8 +820,14 @@ class _Scanner:
         if m is None:
             return ()
         link = m.group(1)
+        if link.lower() in lx.ELIDED_COPULAS:  # "2 positions are in Energy", "2 Positionen sind im Energiesektor"
+            tail = self._tail(pos, 8)
+            if len(tail) < 2 or tail[1][0].lower() not in lx.ELIDED_IN_LINKS:
+                return ()
+            name = self._name_after(tail, 1, linked=True)
+            return () if any(w in lx.CURRENCY_CODES or w in lx.MONTHS for w in name) else name
         if link.lower() not in lx.NAME_LINKS and not link[:1].isupper() and lx.sector_word(link) is None:
-            return ()  # the common case: "12 positions are", "5 sectors with"
+            return ()  # the common case: "12 positions with", "5 sectors across"
         return self._name_after(self._tail(pos), 0, french=french)
 
     def _name_after(
@@ -784,6 +886,7 @@ class _Scanner:
             return None  # "5000 in EUR", "3 in March"
         last = self.last_count
         if last is not None and last[0] <= word_pos and _joins_list(self.norm[last[0] : word_pos]):
+            self.joined = last[2]  # "3 in Technology and 1 in Energy": one list of implied counts
             return last[1], name, last[2]
         if small and tail[j][0].lower() in lx.ELIDED_IN_LINKS:
             return lx.ELIDED_NOUN, name, True
@@ -968,6 +1071,30 @@ def _after_sector_noun(words: list[str | None], k: int, french: Callable[[], boo
     return k + 1 if noun is not None and noun[0] != "sectors" else k
 
 
+def _breakdowns(out: list[Figure], lists: list[list[int]]) -> list[Figure]:
+    """``out`` with the implied counts that state their names' whole counts marked ``Figure.breakdown``: those of a
+    list of two or more ("3 in Technology and 1 in Energy", "Tiene 3 en tecnología y 1 en energía"), or one after a
+    verb of holding ("You hold 1 in Energy"), unless a verb after the list says what the counted are ("1 in Energy
+    and 1 in Technology are up": some of them). ``lists`` holds the indexes in ``out`` of each list."""
+    for group in lists:
+        if len(group) < 2 and not _after_holding(out[group[0]].clause):
+            continue
+        if any(w.lower() in lx.PART_PREDICATES for w in out[group[-1]].tail):
+            continue
+        for k in group:
+            out[k] = replace(out[k], breakdown=True)
+    return out
+
+
+def _after_holding(clause: tuple[str, ...]) -> bool:
+    """Whether the words before a count end with a verb of holding, maybe and an adverb ("You hold", "You only hold",
+    "Sie halten", "Tiene"; ``lexicon.HOLDING_VERBS``)."""
+    words = [w.lower() for w in clause[-2:]]
+    if words and words[-1] in _HOLDING_ADVERBS:
+        words.pop()
+    return bool(words) and words[-1] in lx.HOLDING_VERBS
+
+
 def _joins_list(gap: str) -> bool:
     """Whether ``gap``, the text between a count and a later number, only joins them as items of one list: a
     punctuation mark or a joining word, maybe after the count's name ("10 shares of AAPL, 12 of MSFT", "3 positions:
@@ -1018,6 +1145,13 @@ def _suffix_like(word: str) -> bool:
 
 
 _CLAUSE_SPAN = 120  # characters read for a figure's clause on each side
+_MAX_SHARED = 4  # how many counts ahead _shared_noun reads ("1 A, 2 B, 3 C and 4 D positions")
+#: Qualifiers of a later count that do not name its things: "3 Energy and 3 other positions" is no list of names.
+_NOT_SHARED = lx.OTHER_WORDS | lx.SELECTION_WORDS | lx.EFFECTIVE_WORDS
+_HOLDING_ADVERBS = lx.COUNT_HEDGE_ADVERBS | lx.HOLDING_ADVERBS
+_GAP_SPAN = 80  # the most characters between a figure and one after it that takes its direction (see _gapped)
+#: Names that are no holding's, nor the benchmark's: "fell 2.03% and Cash 26.4%" takes no direction.
+_NOT_GAPPED_NAMES = lx.PORTFOLIO_WORDS | lx.CASH_WORDS | lx.TOTAL_WORDS | lx.VALUE_WORDS
 _CLAUSE_WORDS = 8
 _TAIL_WORDS = 6
 _CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")

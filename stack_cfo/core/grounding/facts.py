@@ -22,6 +22,10 @@ unless the caller passes ``kinds`` or a :class:`Fact` directly. A dict's ``curre
 prices per unit only (keys naming a ``price``, and ``average_cost``): a foreign position quoted in
 its currency whose money is in the base currency (its ``local_*`` amounts are in the former too). An
 ``exchange_rate`` is an AMOUNT in the enclosing currency (base per unit: "1.10 dollars per euro").
+
+The benchmark's ticker symbols are kept apart (``Facts.benchmarks``, no fact): a string under ``benchmark_symbol``
+or ``benchmark`` (``risk.benchmark``), or under ``symbol`` in a benchmark's dict (``benchmark.symbol``). A ticker a
+text names that the facts do not hold is the benchmark only when it is one of them (see :mod:`.subjects`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 _NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 _CURRENCY = re.compile(r"[A-Z]{3,4}")
 _KEY_WORDS = re.compile(r"[a-z0-9]+")
+_BENCHMARK_SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.^=&-]{0,15}")
 KEY_FIELDS = ("symbol", "name", "code", "sector", "basket")
 """The fields that key a list item in a fact path, first present first (see the module docstring)."""
 _LEGACY_KEY_FIELDS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
@@ -63,10 +68,14 @@ _COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
 class Facts(Mapping[str, Fact]):
     """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
 
-    __slots__ = ("_aliases", "_facts", "_index", "_symbols")
+    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_symbols")
 
     def __init__(
-        self, facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = (), *, aliases: Mapping[str, str] | None = None
+        self,
+        facts: Mapping[str, Fact] | Iterable[tuple[str, Fact]] = (),
+        *,
+        aliases: Mapping[str, str] | None = None,
+        benchmarks: Iterable[str] = (),
     ) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
         for path, fact in items.items():
@@ -74,6 +83,9 @@ class Facts(Mapping[str, Fact]):
                 raise ValueError(f"fact {path!r} is not a Fact with a finite Decimal value within 1e±{_MAX_EXPONENT}")
         self._facts: dict[str, Fact] = items
         self._aliases: dict[str, str] = dict(aliases or {})
+        self._benchmarks: frozenset[str] = frozenset(benchmarks)
+        """The benchmark's ticker symbols the data names (``benchmark.symbol``, ``benchmark_symbol``): a ticker of the
+        text absent from the facts is the benchmark only when it is one of these (see :mod:`.subjects`)."""
         """An earlier version's path of a list item -> its path now (``insights[CODE]`` -> ``insights[0]``)."""
         self._index: FactIndex | None = None
         self._symbols: frozenset[str] | None = None
@@ -110,11 +122,13 @@ class Facts(Mapping[str, Fact]):
         """A new ``Facts`` with the facts of ``others`` added (a later path replaces an earlier one)."""
         combined = dict(self._facts)
         aliases = dict(self._aliases)
+        benchmarks = set(self._benchmarks)
         for other in others:
             combined.update(other)
             if isinstance(other, Facts):
                 aliases.update(other._aliases)
-        return Facts(combined, aliases=aliases)
+                benchmarks |= other._benchmarks
+        return Facts(combined, aliases=aliases, benchmarks=benchmarks)
 
     def __or__(self, other: Mapping[str, Fact]) -> Facts:
         return self.merged(other)
@@ -122,8 +136,13 @@ class Facts(Mapping[str, Fact]):
     @property
     def index(self) -> FactIndex:
         if self._index is None:
-            self._index = FactIndex(self._facts.items())
+            self._index = FactIndex(self._facts.items(), benchmarks=self._benchmarks)
         return self._index
+
+    @property
+    def benchmarks(self) -> frozenset[str]:
+        """The benchmark's ticker symbols the data names (``SPY`` of ``benchmark: {symbol: SPY}``)."""
+        return self._benchmarks
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -170,8 +189,9 @@ def facts_from_data(
     """
     out: dict[str, Fact] = {}
     aliases: dict[str, str] = {}
-    _walk(data, prefix, "", currency, kinds or {}, out, aliases, 0)
-    return Facts(out, aliases={old: new for old, new in aliases.items() if old not in out})
+    benchmarks: set[str] = set()
+    _walk(data, prefix, "", currency, kinds or {}, out, (aliases, benchmarks), 0)
+    return Facts(out, aliases={old: new for old, new in aliases.items() if old not in out}, benchmarks=benchmarks)
 
 
 def facts_from_text(prefix: str, text: str) -> Facts:
@@ -239,9 +259,11 @@ def _walk(
     currency: str | None,
     kinds: Mapping[str, FactKind],
     out: dict[str, Fact],
-    aliases: dict[str, str],
+    found: tuple[dict[str, str], set[str]],
     depth: int,
 ) -> None:
+    """Enter the facts of ``node`` at ``path`` into ``out``; ``found`` collects the aliases of list items and the
+    benchmark's symbols (a string under ``benchmark_symbol``, ``benchmark``, or ``symbol`` in a benchmark's dict)."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(node, Fact):
@@ -258,13 +280,14 @@ def _walk(
             own_currency = currency
             if unit_currency is not None and _is_unit_price(str(k)):
                 own_currency = unit_currency
-            _walk(v, _join(path, k), str(k), own_currency, kinds, out, aliases, depth + 1)
+            _walk(v, _join(path, k), str(k), own_currency, kinds, out, found, depth + 1)
         if named and path and not any(isinstance(k, str) and _IDENT.fullmatch(k) for k in node):
             out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
         return
     if isinstance(node, list | tuple):
         if path:
             out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
+        aliases = found[0]
         names = [_item_name(item, KEY_FIELDS) for item in node]
         seen = Counter(names)
         used: set[str] = set()
@@ -277,13 +300,26 @@ def _walk(
             used.add(old)
             if f"{path}[{old}]" != item_path:
                 aliases.setdefault(f"{path}[{old}]", item_path)
-            _walk(item, item_path, key, currency, kinds, out, aliases, depth + 1)
+            _walk(item, item_path, key, currency, kinds, out, found, depth + 1)
         return
+    if isinstance(node, str) and _BENCHMARK_SYMBOL.fullmatch(node) and _names_benchmark(path, key):
+        found[1].add(node)
     value = _number(node)
     if value is None or not path:
         return
     kind = kinds.get(key) or kind_for_key(key)
     out[path] = Fact(value, kind, currency if kind is FactKind.AMOUNT else None)
+
+
+def _names_benchmark(path: str, key: str) -> bool:
+    """Whether a string at ``path`` (its key ``key``) is the benchmark's symbol: ``benchmark_symbol``, ``benchmark``
+    (``risk.benchmark``), or ``symbol`` in a benchmark's dict (``benchmark.symbol``)."""
+    low = key.lower()
+    if low in ("benchmark", "benchmark_symbol"):
+        return True
+    return low == "symbol" and not {"benchmark", "benchmarks"}.isdisjoint(
+        _KEY_WORDS.findall(path.lower().rsplit(".", 1)[0].rsplit(".", 1)[-1])  # the dict's own key
+    )
 
 
 def _is_unit_price(key: str) -> bool:

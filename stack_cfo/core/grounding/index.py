@@ -65,9 +65,9 @@ class Group:
 class FactIndex:
     """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
 
-    __slots__ = ("_domains", "members", "memo", "names", "tokens")
+    __slots__ = ("_domains", "benchmarks", "members", "memo", "names", "tokens")
 
-    def __init__(self, facts: Iterable[tuple[str, Fact]]) -> None:
+    def __init__(self, facts: Iterable[tuple[str, Fact]], *, benchmarks: frozenset[str] = frozenset()) -> None:
         items = sorted(facts, key=lambda kv: kv[0])
         buckets: dict[tuple[str, Decimal], list[Entry]] = {}
         all_tokens: set[str] = set()
@@ -88,6 +88,8 @@ class FactIndex:
         """Every lowercase path word of every fact."""
         self.names: frozenset[str] = frozenset(all_names)
         """Every bracketed name (positions, sectors, baskets)."""
+        self.benchmarks = benchmarks
+        """The benchmark's ticker symbols the data names (``Facts.benchmarks``); none when it names none."""
         self.members: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in members.items()}
         """The bracketed names of each list, by its lowercase key (``positions``: ``AAPL``, ``MSFT``)."""
         self.memo: dict[tuple[str, ...], Decimal | None] = {}

@@ -156,6 +156,17 @@ COMPOUND_NOUNS = {"positionen": "positionen", "position": "position", "aktien": 
 #: number, maybe a copula, a word of :data:`NAME_LINKS` and the name. It counts the noun of the count before it in
 #: its sentence (see ``ELIDED_GAP_BREAK``), or, when there is none, after a link of :data:`ELIDED_IN_LINKS`, positions.
 ELIDED_COPULAS = words("is are sind ist sont est son están está")
+#: Verbs of holding before an implied count: "You hold 1 in Energy" states Energy's whole count, checked exactly (not
+#: a part, as "1 in Technology is up" may be). See ``extract._breakdowns``.
+HOLDING_VERBS = words("""hold holds own owns have has halten halte hältst hält haben habe hat besitzen besitzt
+    détenez détiens détient détenons possédez possède avez tiene tienes tienen tengo tenemos posee poseen posees""")
+#: Adverbs between a verb of holding and its count ("You only hold 1 in Energy", "You currently hold").
+HOLDING_ADVERBS = words("""only currently still also now presently actually nur noch derzeit aktuell seulement
+    actuellement solo sólo actualmente""")
+#: Words after a list of implied counts that say something of the things counted, so that the counts may be a part
+#: of their names' ("1 in Energy and 1 in Technology are up", "2 in Technology that rose"): no breakdown.
+PART_PREDICATES = words("""is are was were be been has have had that which who whose whom where sind ist waren war
+    haben hat die der das sont est étaient ont qui que dont son están está estaban eran tienen cuyo cuya cuyos""")
 ELIDED_IN_LINKS = words("in im en dans")
 ELIDED_NOUN = "positions"
 #: Kinds of counted nouns (:data:`COUNT_NOUNS`) a later count may leave out: not times or observations ("Over 63
@@ -523,6 +534,22 @@ TAIL_WORD = re.compile(rf"[*_]{{0,3}}[{SPACES}]{{1,2}}[*_]{{0,3}}(?:[dDlL]')?([{
 #: A second part after a hyphen ("Energie-Positionen", "Energy-sector"): letters up to a non-letter, no hyphen.
 HYPHEN_PART = re.compile(rf"-([{_LATIN}]+)(?![{_LATIN}-])")
 AND_WORDS = frozenset({"and", "und", "et", "y"})
+_NAME_WORD = r"[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u024f0-9&.-]*"
+#: Between a figure with a direction and a later one: a joining or comparing word, then only a name (maybe
+#: possessive, maybe "by"): the later figure's verb is left out, and it takes the earlier one's direction ("MSFT fell
+#: 2.84% and NVDA 2.64%", "MSFT fell 2.84%, more than NVDA's 2.64%", "MSFT fiel um 2,84 % und NVDA um 2,64 %").
+GAPPED = re.compile(
+    rf"[^0-9.!?\n|]*?(?<![A-Za-z\u00c0-\u024f])(?:and|while|whereas|but|und|während|et|tandis|y|mientras|than|als"
+    rf"|que|versus|vs)[{SPACES}]+(?:(?:the|der|die|das|le|la|les|el|los|las)[{SPACES}]+)?"
+    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
+    rf"[{SPACES}]*"
+)
+#: After a number: a name, then a list joiner and another number ("3 Energy and 3 Technology positions", "10 AAPL, 12
+#: MSFT shares"): the number counts what the later one counts (see ``extract._Scanner._shared_noun``).
+SHARED_NOUN_GAP = re.compile(
+    rf"[{SPACES}]+(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD})?|[a-z\u00df-\u00ff]+)"
+    rf"(?:[{SPACES}]*,[{SPACES}]*(?:(?:and|und|et|y)[{SPACES}]+)?|[{SPACES}]+(?:and|und|et|y)[{SPACES}]+)(?=[0-9])"
+)
 BETWEEN_WORDS = frozenset({"between", "zwischen", "entre"})
 #: A number glued to a name is a figure only with a percent sign or word after it: "XOM33.6%", "CPI2.9 %",
 #: "AAPL25.2 percent" (not "%20" in a URL), and only after a name of two letters or more (read reversed) that is no
@@ -599,6 +626,39 @@ CASH_NOT_BEFORE = words("dividend dividends flow flows")
 CASH_FACT_WORDS = words("cash rate yield interest")
 #: Words naming the benchmark (besides index names, :data:`INDEX_WORDS`, and ticker symbols absent from the facts).
 BENCHMARK_WORDS = words("benchmark benchmarks vergleichsindex referenzindex market markets markt marché mercado")
+#: Nouns for an index, a benchmark when no metric names them ("The index fell 2.03%", "L'indice de référence a baissé",
+#: "El índice de referencia bajó"; see :data:`INDEX_NOT_BENCHMARK`).
+INDEX_NOUNS = words("index indices indexes indice índice índices")
+#: Words right before or after an index noun, or after its "of"/"de", that make it a metric's or a fund's, not the
+#: benchmark: "Herfindahl index", "diversification index", "index of concentration", "indice de diversification",
+#: "índice de concentración", "index funds", "consumer price index".
+INDEX_NOT_BENCHMARK = words("""herfindahl hirschman herfindahl-hirschman hhi diversification diversity concentration
+    diversifikation diversifizierung konzentration diversificación concentración diversidad price prices consumer
+    prix precios preise volatility volatilité volatilidad fear sharpe score scores rating fund funds etf etfs fonds
+    fondos tracker trackers""")
+#: Verbs after a capitalised name the facts do not have that make it the subject of the figure (besides direction words,
+#: copulas and verbs of performance): "Tesla has risen", "Apple makes up 20.85%", "Tesla closed at".
+COMPANY_VERBS = words("""was were has have had makes made accounts accounted represents represented weighs weighed
+    closed ended stood stands traded trades contributed contributes macht machte schloss beträgt betrug représente
+    pèse représentait representa pesa cerró""")
+#: Capitalised words before such a verb that name no company: articles, possessives, pronouns, question words ("Your
+#: gain", "The drop", "It rose", "This is", "There are", "Es stieg", "Il a", "Ella subió").
+NOT_COMPANY_WORDS = words("""the a an your my our their his her votre vos notre nos leur leurs ton ta tes mon ma mes
+    le la les un une des du su sus tu tus mi mis nuestro nuestra nuestros nuestras el los las una unos unas
+    it its this that these those there here he she they we you one everything something
+    nothing anything everyone all both each either neither none most many some few several others which what who
+    whatever whichever another such much more less meanwhile however also still then thus hence so yet
+    es er sie wir das dies diese dieser dieses alles nichts man ce cela ceci il ils elle elles on nous vous tout
+    rien ella ello ellas ellos esto eso esta este nada todo usted ustedes nosotros""")
+#: Endings of words that name no company: adverbs ("Currently"), German nouns of a figure ("Tagesrendite", "Marktwert",
+#: "Wertentwicklung", "Tagesveränderung", "Kursgewinn", "Barbestand").
+NOT_COMPANY_ENDINGS = ("ly", "rendite", "renditen", "wert", "werte", "gewinn", "gewinne", "verlust", "verluste",
+                       "entwicklung", "änderung", "anteil", "quote", "gewicht", "gewichtung", "summe", "stand",
+                       "bestand", "kurs", "vermögen", "ergebnis", "saldo", "betrag", "ertrag", "erträge", "kosten",
+                       "gebühren", "dividende", "dividenden", "zinsen", "volatilität", "performance", "bilanz")
+#: German articles and possessives before a capitalised noun: "Die Tagesrendite ist -2,03 %" names a noun, no company.
+GERMAN_DETERMINERS = words("""der die das dem den des ein eine einer eines einem einen ihr ihre ihres ihrem ihren
+    ihrer unser unsere dein deine mein meine kein keine""")
 #: Words after "market" that make it no benchmark: "market value", "Marktwert" is one word already.
 MARKET_NOT_BEFORE = words("""value values cap caps capitalization capitalisation price prices data hours close open
     order orders wert werte preis kapitalisierung valeur prix valor precio capitalización""")
@@ -631,11 +691,23 @@ COMMON_CAPITALISED = words("""i portfolio depot wert gesamtwert depotwert tag wo
 NOT_TICKER_WORDS = words("""YTD QTD MTD WTD YOY QOQ MOM TTM LTM PNL TWR MWR IRR ROI ROE ROA EPS NAV AUM CAGR HHI VAR
     CVAR ES DD TER ATH ATL OK TL DR FAQ NB PS API SEC FED ECB FOMC CPI PPI PCE UTC GMT ET EST EDT PST CET CEST AM PM
     MEZ USD EUR""")
+#: A number of one to three digits, then groups of three after plain spaces, before a currency ("2 500 $", "9 500 €",
+#: "12 500 USD", "2 500 dollars"): a whole number in a French or Spanish text (see ``extract._Scanner._spaces_group``).
+SPACE_GROUPED = re.compile(
+    rf"[1-9][0-9]{{0,2}}(?: [0-9]{{3}})+(?![0-9]|[.,][0-9])"
+    rf"(?=[{SPACES}]?(?:[{_SYMBOL_CHARS}]|US\$|\$US|(?:{'|'.join(sorted(CURRENCY_CODES))})(?![A-Za-z])"
+    r"|(?i:euros?|dollars?|dólares|dólar)(?![A-Za-z])))"
+)
+#: French and Spanish words: two of them in a text make "2 500 $" a grouped number.
+SPACE_GROUPING_MARKERS = words("""vous votre vos nous notre nos avez détenez est sont une aux liquidités portefeuille
+    valeur environ aujourd'hui
+    su sus tus usted tiene tienes del los las una para efectivo cartera valor hoy está están""")
 #: Words of languages that group digits with dots ("9.500 USD" is 9500 in German and Spanish): two of them in a text
 #: with no decimal point elsewhere make "9.500" a grouped number (see ``extract._Scanner._dots_group``).
 DOT_GROUPING_MARKERS = words("""ihr ihre ihres ihrem ihren ist sind und der das dem mit wert heute nicht auch liegt
     liegen beträgt haben einer einem für auf bei rund etwa ungefähr depot insgesamt gestiegen gefallen verloren
-    su sus tus está están los las del hoy una con para tiene vale cartera votre vos est sont aujourd'hui environ""")
+    su sus tus está están los las del hoy una con para tiene vale cartera votre vos est sont aujourd'hui environ
+    efectivo valor liquidez posiciones usted tienes vous avez liquidités portefeuille valeur""")
 #: Verbs of a comparison whose object stands between them and "by" ("lagged SPY by 0.79 points", "trailed the
 #: benchmark by 0.8%", "beat the S&P by 1.2%"): the figure takes their sign.
 COMPARED_NEGATIVE = words("lagged lag lags trailed trail trails underperformed underperform underperforms")

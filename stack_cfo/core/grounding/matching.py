@@ -137,6 +137,7 @@ _METRICS = {
     "drawdown": _DRAWDOWN, "drawdowns": _DRAWDOWN, "dd": _DRAWDOWN, "var": frozenset({"var"}),
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
+    "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
 }
 #: Verbs whose own subject a figure after them is about (see _metric_subject).
 _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
@@ -276,7 +277,8 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
     is implied (``Figure.implied``: no count before it in its sentence named it, positions is assumed), it may count
     a part of that name's things ("1 in Technology is up"): it is ungrounded only when larger than every count of
     it under its name ("5 in Technology" of 2), uncheckable when smaller, and so is one whose name names nothing in
-    the facts ("7 in ESG terms")."""
+    the facts ("7 in ESG terms"); but one that states its name's whole count (``Figure.breakdown``: "3 in Technology
+    and 1 in Energy", "You hold 1 in Energy") is ungrounded when no count under its name equals it."""
     if fig.noun is None:
         return (*_best(fig, index), False)
     m = None
@@ -287,7 +289,7 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
         own = _own_name(fig, index)
         if own is not None:
             larger, k = _named_counts(fig, index, own)
-            return None, False, n + k, larger is None or (fig.implied and larger)
+            return None, False, n + k, larger is None or (fig.implied and larger and not fig.breakdown)
         if fig.implied:
             return None, False, n, True
     if entry is not None or not _count_limits(fig, index, frozenset())[3]:

@@ -109,6 +109,11 @@ class Figure:
     sentence, or positions (see ``implied``); the name is its ``qualifier``. See ``matching._best_count``."""
     implied: bool = False
     """For an ``elided`` count, no count before it in its sentence gave the noun: positions is assumed."""
+    breakdown: bool = False
+    """For an ``implied`` count, it states its name's whole count: one of a list of counts per name with nothing said
+    of them after it ("3 in Technology and 1 in Energy", "3 in Technology, 1 in Energy"), or one after a verb of
+    holding ("You hold 1 in Energy"); not a part ("1 in Technology is up"). Checked exactly (see
+    ``matching._best_count``)."""
     table_cell: tuple[int, int] | None = None
     """``(table start offset, column index)`` for a figure in a markdown table body."""
     total_row: bool = False

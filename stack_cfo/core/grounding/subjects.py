@@ -10,11 +10,19 @@ ends), read nearest first:
 * a cash word (cash, Bargeld, Barmittel, Liquidität, liquidités, espèces, efectivo after "en"/"su"..., liquidez; not
   after "excluding"/"ohne"/"hors"/"sin", not "cash dividends") makes it the cash's: only facts whose path says cash
   (``cash.value``, ``cash.weight``) or a rate or yield ("Your cash earns 4.3%");
-* a ticker symbol absent from the facts ("SPY"; two to five capitals that are no currency code nor a common
-  abbreviation such as ETF, YTD, TWR), an index name ("S&P", "Russell") or "benchmark" makes it the benchmark's: only
-  facts whose path says benchmark, or, when its clause compares ("lagged SPY by", "versus", "gegenüber"), an excess or
-  alpha (``excess_return_1d``); never the portfolio's own return ("SPY fell 2.03%" is not ``performance.return_1d``).
-  A metric word (beta, Sharpe...) takes precedence over it;
+* the benchmark's ticker symbol ("SPY"; the facts' ``benchmarks``, or, when they name none, any ticker symbol absent
+  from the facts: two to five capitals that are no currency code nor a common abbreviation such as ETF, YTD, TWR), an
+  index name ("S&P", "Russell"), "benchmark", "market" or an index noun ("the index", "l'indice de référence", "el
+  índice de referencia"; not a metric's or a fund's: "Herfindahl index", "index of concentration", "index funds")
+  makes it the benchmark's: only facts whose path says benchmark, or, when its clause compares ("lagged SPY by",
+  "versus", "gegenüber"), an excess or alpha (``excess_return_1d``); never the portfolio's own return ("SPY fell
+  2.03%" is not ``performance.return_1d``). A metric word (beta, Sharpe...) takes precedence over it;
+* another ticker symbol absent from the facts ("TSLA rose 0.53%", "QQQ", when the benchmark is SPY) is about
+  something no fact is about: no fact grounds the figure (a threshold may, when the clause says limit);
+* a capitalised name the facts do not have, the subject of a verb right after it ("Tesla rose 0.53%", "Apple gained
+  1.25%", "Tesla's return was"; not a word of the lexicon or of the facts' paths, a pronoun, a word of time, an adverb
+  in -ly, nor a German noun after its article) may be a holding by its company's name: only facts under a name that
+  are not about cash or the benchmark, never the portfolio's or the benchmark's;
 * a portfolio word (portfolio, total, overall, whole, Depot, Gesamtwert, portefeuille, cartera...) makes it the
   portfolio's as a whole: only facts under no name that are not about cash, a benchmark or the largest holdings
   ("Your portfolio is worth $2,960.60" is not NVDA's value, "Your total portfolio value is $2,500" not the cash).
@@ -47,6 +55,12 @@ class Whole(Enum):
     PORTFOLIO = "PORTFOLIO"
     CASH = "CASH"
     BENCHMARK = "BENCHMARK"
+    OTHER = "OTHER"
+    """A ticker symbol neither in the facts nor the benchmark's ("TSLA rose 0.53%" when the benchmark is SPY): no
+    fact is about it."""
+    COMPANY = "COMPANY"
+    """A capitalised name the facts do not have, the subject of a verb ("Tesla rose 0.53%", "Apple gained 1.25%"):
+    perhaps a holding by its company's name, never the portfolio, its cash or the benchmark."""
 
 
 _TICKER = re.compile(r"[A-Z]{2,5}(?:\.[A-Z]{1,2})?")
@@ -62,7 +76,22 @@ _NOT_NAMES = (
     | frozenset(m.lower() for m in lx.MONTHS)
 )
 _NO_TICKERS = lx.NOT_TICKERS | lx.NOT_TICKER_WORDS | lx.CURRENCY_CODES
-_METRIC_LIKE = lx.RATIO_LABELS | lx.LOSS_LABELS | lx.CONFIDENCE_WORDS
+_METRIC_LIKE = (
+    lx.RATIO_LABELS | lx.LOSS_LABELS | lx.CONFIDENCE_WORDS
+    | frozenset(w for name in lx.METRIC_NAMES for w in name) | frozenset(lx.METRIC_NAMES.values())
+)  # "TCAC +12.5 %" (CAGR in Spanish) names no ticker
+#: Path words of facts a company the facts do not name may not cite, though under a name.
+_NOT_COMPANY_FACTS = frozenset({"cash", "benchmark"})
+#: Verbs (and "'s") after a capitalised word that make it the subject of a figure ("Tesla rose 0.53%").
+_SUBJECT_VERBS = (
+    lx.NEGATIVE_WORDS | lx.POSITIVE_WORDS | lx.ELIDED_COPULAS | lx.PERFORMANCE_VERBS | lx.COMPANY_VERBS
+)
+#: Capitalised words that are no company's name before such a verb.
+_NOT_COMPANIES = (
+    _NOT_NAMES | lx.NOT_COMPANY_WORDS | lx.TIME_WORDS | lx.TIME_NOUNS | lx.SUBJECT_NOUNS | lx.COUNT_UNITS
+    | lx.BENCHMARK_WORDS | lx.INDEX_WORDS | lx.INDEX_NOUNS | lx.SHARE_WORDS | lx.SELECTION_WORDS | _METRIC_LIKE
+    | lx.NEGATIVE_WORDS | lx.POSITIVE_WORDS | lx.CLAUSE_JOINERS | lx.PERFORMANCE_VERBS | lx.INDEX_NOT_BENCHMARK
+)
 _MIN_PREFIX = 4
 
 
@@ -89,6 +118,10 @@ class Subject:
             return not entry.names and not entry.tokens & _NOT_PORTFOLIO
         if self.kind is Whole.CASH:
             return bool(entry.tokens & lx.CASH_FACT_WORDS) and (not entry.names or "cash" in entry.tokens)
+        if self.kind is Whole.OTHER:
+            return False
+        if self.kind is Whole.COMPANY:
+            return bool(entry.names) and not entry.tokens & _NOT_COMPANY_FACTS
         return bool(entry.tokens & _BENCHMARK) or (
             self.comparative and bool(entry.tokens & lx.COMPARISON_FACT_WORDS) and not entry.names
         )
@@ -113,15 +146,18 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
             return Subject(Whole.NAME, name, threshold=threshold)
         if _cash(clause, i):
             return Subject(Whole.CASH, threshold=threshold)
-        if _benchmark(clause, i, index, shouting):
-            compares = any(w.lower() in lx.COMPARISON_WORDS for w in clause)
-            return Subject(Whole.BENCHMARK, comparative=compares, threshold=threshold)
+        other = _benchmark(clause, i, index, shouting)
+        if other is not None:
+            compares = other is Whole.BENCHMARK and any(w.lower() in lx.COMPARISON_WORDS for w in clause)
+            return Subject(other, comparative=compares, threshold=threshold)
         low = word.lower()
         if low in lx.PORTFOLIO_WORDS or _parts_in(word, lx.PORTFOLIO_WORDS) or _total(clause, i):
             if not _contained(clause, i):
                 portfolio = True
                 break
             weak = True
+        elif _company(clause, i, index):
+            return Subject(Whole.COMPANY, threshold=threshold)
     if not portfolio and weak and not fig.clause_cut:
         portfolio = True
     for j in range(len(tail)):
@@ -193,22 +229,61 @@ def _cash(words: tuple[str, ...], i: int) -> bool:
     return after not in lx.CASH_NOT_BEFORE and after not in lx.CASH_INCLUDED  # "cash dividends", "cash included"
 
 
-def _benchmark(words: tuple[str, ...], i: int, index: FactIndex, shouting: bool) -> bool:
-    """Whether ``words[i]`` names a benchmark: an index name, "benchmark", "the market" (not "market value"), or a
-    ticker symbol the facts do not have."""
+def _benchmark(words: tuple[str, ...], i: int, index: FactIndex, shouting: bool) -> Whole | None:
+    """``BENCHMARK`` when ``words[i]`` names a benchmark: an index name, "benchmark", "the market" (not "market
+    value"), "the index" (not a metric's: "Herfindahl index", "indice de concentration"), or a ticker symbol the facts
+    do not have that is the benchmark's (any, when the facts name no benchmark symbol); ``OTHER`` for another ticker
+    symbol the facts do not have; else ``None``."""
     word = words[i]
     low = word.lower()
     if low in lx.BENCHMARK_WORDS:
-        return not (i + 1 < len(words) and words[i + 1].lower() in lx.MARKET_NOT_BEFORE)
+        if not (i + 1 < len(words) and words[i + 1].lower() in lx.MARKET_NOT_BEFORE):
+            return Whole.BENCHMARK
+        return None
     if low in lx.INDEX_WORDS:
-        return True
-    return (
+        return Whole.BENCHMARK
+    if low in lx.INDEX_NOUNS:
+        return None if _metric_index(words, i) else Whole.BENCHMARK
+    if (
         not shouting
         and _TICKER.fullmatch(word) is not None
         and word not in index.names
         and word not in _NO_TICKERS
         and low not in _METRIC_LIKE
-    )
+        and low not in _NOT_NAMES
+    ):
+        return Whole.OTHER if index.benchmarks and word not in index.benchmarks else Whole.BENCHMARK
+    return None
+
+
+def _metric_index(words: tuple[str, ...], i: int) -> bool:
+    """Whether the index noun ``words[i]`` is a metric's or a fund's, not a benchmark: a word of
+    ``lexicon.INDEX_NOT_BENCHMARK`` right before it, right after it, or after "of"/"de" ("Herfindahl index", "index
+    funds", "index of concentration", "indice de diversification", "índice de concentración")."""
+    near = [words[k].lower() for k in (i - 1, i + 1) if 0 <= k < len(words)]
+    if i + 2 < len(words) and words[i + 1].lower() in lx.OF_WORDS:
+        near.append(words[i + 2].lower())
+    return any(w in lx.INDEX_NOT_BENCHMARK or w.split("-")[0] in lx.INDEX_NOT_BENCHMARK for w in near)
+
+
+def _company(words: tuple[str, ...], i: int, index: FactIndex) -> bool:
+    """Whether ``words[i]`` is a capitalised name the facts do not have that is the subject of the verb after it
+    ("Tesla rose", "Apple gained", "Tesla's return", "Amazon is up"): not a word of the lexicon or of the facts'
+    paths ("Income was", "Volatility rose"), a pronoun or a word of time ("It rose", "Today is"), an adverb in -ly or
+    a German noun of a figure ("Tagesrendite ist"; ``lexicon.NOT_COMPANY_ENDINGS``), nor a German noun after its
+    article ("Die Wochenbilanz ist")."""
+    word = words[i]
+    if len(word) < 2 or not word[:1].isupper() or word.isupper() or not word.replace("-", "").isalpha():
+        return False
+    nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+    if nxt not in _SUBJECT_VERBS and nxt != "s":
+        return False
+    low = word.lower()
+    if low.endswith(lx.NOT_COMPANY_ENDINGS) or any(
+        part in _NOT_COMPANIES or part in index.tokens for part in (low, *low.split("-"))
+    ):
+        return False  # "Currently", "Tagesrendite", "Marktwert": an adverb, a German noun of a figure
+    return not (i > 0 and words[i - 1].lower() in lx.GERMAN_DETERMINERS)
 
 
 def _total(words: tuple[str, ...], i: int) -> bool:

@@ -762,7 +762,8 @@ type Figure struct {
 	// ("XOM33.6%": "33.6%"; "XOM-3.1%": "-3.1%", value "-3.1"). A number written in words is a figure only with a
 	// percent or currency unit ("twenty-five percent", value "25"); "6.2e3" has value "6200". A COUNT whose
 	// noun is left out after a name is written as the number alone: in "3 positions: 2 in Technology" the
-	// figure "2" is a COUNT of value "2".
+	// figure "2" is a COUNT of value "2"; one whose noun is that of the next count of a list is written with its
+	// name: in "3 Energy and 3 Technology positions" the figure "3 Energy" is a COUNT of value "3".
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// First code point of the figure (0-based).
 	Start int32 `protobuf:"varint,2,opt,name=start,proto3" json:"start,omitempty"`
