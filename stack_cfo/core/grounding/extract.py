@@ -36,7 +36,48 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     norm = normalize(text)
     if lx.HAS_DIGIT.search(norm) is None and lx.NUMBER_WORD.search(norm) is None:
         return []
-    return _Scanner(text, norm, frozenset(ignore)).run()
+    figures = _Scanner(text, norm, frozenset(ignore)).run()
+    return _with_periods(norm, figures) if figures else figures
+
+
+def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
+    """The figures with the period a word of time in their sentence gives them (``Figure.period``)."""
+    times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in lx.PERIOD_PHRASES.finditer(norm)]
+    if not times:
+        return figures
+    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    out: list[Figure] = []
+    k = 0  # sentence index: ends[k - 1] <= fig.start < ends[k]
+    for fig in figures:
+        while k < len(ends) and ends[k] <= fig.start:
+            k += 1
+        s0 = ends[k - 1] if k else 0
+        s1 = ends[k] if k < len(ends) else len(norm)
+        period = _nearest_period(norm, times, fig, s0, s1)
+        out.append(replace(fig, period=period) if period is not None else fig)
+    return out
+
+
+def _period_of(phrase: str) -> str:
+    """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names."""
+    if any(w in phrase for w in ("week", "woche", "semaine", "semana")):
+        return "1w"
+    if any(w in phrase for w in ("month", "monat", "mois", "mes")):
+        return "1m"
+    if any(w in phrase for w in ("year", "ytd", "jahr", "année", "año")):
+        return "ytd"
+    return "1d"
+
+
+def _nearest_period(norm: str, times: list[tuple[int, int, str]], fig: Figure, s0: int, s1: int) -> str | None:
+    """The period of the word of time after ``fig`` in its clause, else the nearest before it in its sentence
+    ``norm[s0:s1]``."""
+    inside = [t for t in times if s0 <= t[0] and t[1] <= s1]
+    after = [t for t in inside if t[0] >= fig.end]
+    if after and not any(ch in _CLAUSE_BREAKS or ch.isdigit() for ch in norm[fig.end : after[0][0]]):
+        return after[0][2]
+    earlier = [t for t in inside if t[1] <= fig.start]
+    return earlier[-1][2] if earlier else None
 
 
 class _Number(NamedTuple):
@@ -1155,6 +1196,8 @@ _NOT_GAPPED_NAMES = lx.PORTFOLIO_WORDS | lx.CASH_WORDS | lx.TOTAL_WORDS | lx.VAL
 _CLAUSE_WORDS = 8
 _TAIL_WORDS = 6
 _CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
+#: The end of a sentence: a full stop, "!" or "?" before a space, or a line break.
+_SENTENCE_END = re.compile(r"(?<![A-Z][a-z])(?<!\b[A-Za-z])[.!?](?=\s)|\n")
 _LABEL_MARKS = " \t\u00a0\u202f*_"
 _TAIL_BREAKS = _CLAUSE_BREAKS | frozenset("()")  # "Total value: 48.215,90 € (cash 9.801,20 €)": the cash is not its
 _DECIMAL_COMMA = re.compile(r"[0-9],(?:[0-9]{1,2}|[0-9]{4,})(?![0-9])")

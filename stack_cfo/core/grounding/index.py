@@ -51,6 +51,8 @@ class Entry:
     positions), else the last key (``position_count``: position, count); what a count fact counts."""
     from_text: bool
     """The fact came from text (it has a shown precision): the user's message, an article."""
+    period: str | None = None
+    """The period of its key's suffix (``return_1w``: ``1w``; ``1d``, ``1m``, ``ytd``), ``None`` for none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class FactIndex:
             for domain, value, unit in _forms(fact):
                 half = unit / 2 if unit is not None else _ZERO
                 entry = Entry(path, order, fact.kind, fact.currency, value, abs(value), _sign(value), half,
-                              tokens, names, own, fact.unit is not None)
+                              tokens, names, own, fact.unit is not None, _period(path))
                 buckets.setdefault((domain, half), []).append(entry)
         self.tokens: frozenset[str] = frozenset(all_tokens)
         """Every lowercase path word of every fact."""
@@ -113,6 +115,16 @@ def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str], frozenset[st
     key = _NAME.sub("", key.rsplit("].", 1)[-1]).rsplit(".", 1)[-1]
     own = frozenset(t.lower() for t in _TOKEN.findall(key))
     return tokens, names, own
+
+
+@lru_cache(maxsize=65_536)
+def _period(path: str) -> str | None:
+    """The period suffix of a path's last key (``performance.return_1w``: ``1w``), if any."""
+    m = _PERIOD.search(path)
+    return m.group(1).lower() if m is not None else None
+
+
+_PERIOD = re.compile(r"_(1d|1w|1m|ytd)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=65_536)

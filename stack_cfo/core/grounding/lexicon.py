@@ -612,7 +612,7 @@ ABBREVIATIONS = words("inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env
 CASH_WORDS = words("""cash bargeld barmittel barbestand barreserve liquidität kasse cashbestand liquidités espèces
     trésorerie liquidez""")
 #: Spanish "efectivo" is cash only after one of these ("en efectivo", "su efectivo"); otherwise "effective".
-CASH_EFECTIVO_BEFORE = words("en el su tu de del")
+CASH_EFECTIVO_BEFORE = words("en el su tu de del son es")
 #: Words before a cash word that leave the cash out ("excluding cash, ...", "ohne Bargeld", "hors liquidités").
 CASH_NEGATORS = words("""excluding excl ex without besides except minus apart aside net ohne exklusive abzüglich außer
     hors sans sauf sin excepto salvo menos""")
@@ -720,3 +720,13 @@ THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limit
 #: Link words that mean "from" after a verb of change ("fiel von 10.000 € auf 9.800 €"; "um" is "by"), though "of"
 #: after a noun ("ein Minus von 2 %").
 FROM_AFTER_VERB = words("von")
+
+#: Words of time that limit a figure to facts of one period (``Figure.period``; see ``extract._period_of``).
+PERIOD_PHRASES = re.compile(
+    r"(?<![\w'’])(?:today|heute|aujourd['’]hui|hoy"
+    r"|(?:this|the past|the last|over the) week|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
+    r"|(?:this|the past|the last|over the) month|(?:diesen|in diesem|dieser) monat|ce mois(?:-ci)?|este mes"
+    r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
+    r"|depuis le début de l['’]année|este año|en lo que va de año)(?![\w'’])",
+    re.IGNORECASE,
+)

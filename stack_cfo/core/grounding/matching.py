@@ -441,6 +441,7 @@ def _best(
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
                 or (whole is not None and not whole.allows(entry))
+                or (fig.period is not None and entry.period is not None and entry.period != fig.period)
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1

@@ -135,6 +135,11 @@ class Figure:
     lead: tuple[str, ...] = ()
     """Up to six words of the clause before :attr:`context` (none in a table cell), read only for the metric the
     figure is about: ``("Your", "Sharpe", "ratio")`` of "Your Sharpe ratio, with missing days left out, is 0.58"."""
+    period: str | None = None
+    """The period a word of time in its sentence gives the figure (``1d`` for today/heute/aujourd'hui/hoy, ``1w`` for
+    this week, ``1m`` for this month, ``ytd`` for this year / year to date): the nearest after it in its clause, else
+    the nearest before it in its sentence. A figure with one only matches facts of that period or of none (see
+    ``matching._best``)."""
 
     @property
     def magnitude(self) -> Decimal:
