@@ -730,3 +730,8 @@ PERIOD_PHRASES = re.compile(
     r"|depuis le début de l['’]année|este año|en lo que va de año)(?![\w'’])",
     re.IGNORECASE,
 )
+#: Words that say a value is of the holdings alone, without the cash: the invested value, not the total.
+INVESTED_WORDS = words("""invested investment investments investiert investierte investierten angelegt angelegte
+    investi investis investie investies placé placés invertido invertida invertidos inversiones""")
+#: Words of a value's worth: with the portfolio as subject (and none of INVESTED_WORDS), its total value.
+WORTH_WORDS = VALUE_WORDS | TOTAL_WORDS | words("vaut valent vale valen beträgt")

@@ -81,12 +81,15 @@ from stack_cfo.core.grounding.extract import extract_figures
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
+    CASH_NEGATORS,
+    CASH_WORDS,
     COPULAS,
     COUNT_KINDS,
     COUNT_NOUNS,
     CURRENCY_CODES,
     EFFECTIVE_WORDS,
     FRENCH_COUNT_NOUNS,
+    INVESTED_WORDS,
     MISSING_AFTER,
     NEGATED_AVAILABLE,
     NEGATIONS,
@@ -102,6 +105,7 @@ from stack_cfo.core.grounding.lexicon import (
     SELECTION_WORDS,
     SIGN_ALSO,
     SUBJECT_NOUNS,
+    WORTH_WORDS,
     metric_words,
     sector_word,
     words,
@@ -376,6 +380,7 @@ def _best(
         # the clause's own subject is nearer than a name further back: "NVDA changed 0% today" is NVDA's alone, "Cash
         # is 31.2% of your portfolio" the cash's, "Your portfolio is worth $2,960.60" the portfolio's
         name = whole.name
+    not_value = _not_value(fig, whole)
     rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
     # "2.0 holdings" is no whole count (it is 1.99 effective holdings), "1 sector" no effective 1.0: among count
     # facts, one written as the figure is (with or without decimals) first
@@ -442,6 +447,7 @@ def _best(
                 or (change and not entry.tokens & _CHANGES)
                 or (whole is not None and not whole.allows(entry))
                 or (fig.period is not None and entry.period is not None and entry.period != fig.period)
+                or entry.path == not_value
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
@@ -626,6 +632,24 @@ def _whole_subject(fig: Figure, index: FactIndex, metric: frozenset[str] | None)
     if whole is not None and whole.kind is Whole.BENCHMARK and metric is not None:
         return None
     return whole
+
+
+def _not_value(fig: Figure, whole: Subject | None) -> str | None:
+    """The value an amount may not cite by its clause's words: with "invested" ("investiert", "investi",
+    "invertido") or "excluding cash" ("ohne Bargeld", "hors liquidités", "sin efectivo"), the total value (which
+    holds the cash); with the portfolio as subject and its worth, value or total, the invested value (which does
+    not): "Your portfolio is worth $6,985.15" is not the portfolio's total when the cash makes it $9,485.15."""
+    if fig.kind not in (FigureKind.AMOUNT, FigureKind.NUMBER):
+        return None
+    said = [w.lower() for w in (*fig.clause, *fig.tail)]
+    near = [w.lower() for w in (*fig.context, *fig.tail)]  # "Excluding cash, your portfolio is worth ..."
+    if any(w in INVESTED_WORDS for w in said) or any(
+        near[k] in CASH_NEGATORS and near[k + 1] in CASH_WORDS for k in range(len(near) - 1)
+    ):
+        return "total_value"
+    if whole is not None and whole.kind is Whole.PORTFOLIO and any(w in WORTH_WORDS for w in said):
+        return "invested_value"
+    return None
 
 
 def _metric_subject(said: tuple[str, ...]) -> frozenset[str] | None:
