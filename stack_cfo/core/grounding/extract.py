@@ -687,13 +687,23 @@ class _Scanner:
             return None  # "10-5": no range
         # The layout reads positions in order; the upper end shares the lower end's line and table cell (no
         # newline or "|" between them), so reading it first leaves the layout right for the lower end.
+        fig = self._peek(pos, m.end(), num, _Lower(pos, currency, context=context, clause=clause))
+        return None if fig is None else (fig, (fig.magnitude / mantissa).adjusted())
+
+    def _peek(
+        self, start: int, end: int, num: _Number, lower: _Lower | None = None, *, deeper: bool = False
+    ) -> Figure | None:
+        """The figure at ``start``..``end`` read ahead of its turn (a range's upper end with ``lower``, its lower end;
+        a later count: ``deeper`` counts the reads ahead, see ``_MAX_SHARED``), the layout and the range state as they
+        were after it: it is read again in its turn."""
         saved = self.skip_until, self.lower
-        self.lower = _Lower(pos, currency, context=context, clause=clause)
+        self.lower = lower
+        self.depth += deeper
         try:
-            fig = self._figure(pos, m.end(), num, peek=True)
+            return self._figure(start, end, num, peek=True)
         finally:
             self.skip_until, self.lower = saved
-        return None if fig is None else (fig, (fig.magnitude / mantissa).adjusted())
+            self.depth -= deeper
 
     def _shared_noun(self, pos: int) -> tuple[str, tuple[str, ...], int] | None:
         """The noun and the name of a count whose noun is that of the count after it, the number ending at ``pos``
@@ -716,14 +726,8 @@ class _Scanner:
         num = _digits(m)
         if num.dec_part or num.exponent:
             return None
-        saved = self.skip_until, self.lower
-        self.lower = None
-        self.depth += 1
-        try:  # peek: the later count is read again in its turn; only words between them (no line, no cell)
-            fig = self._figure(m.start(), m.end(), num, peek=True)
-        finally:
-            self.skip_until, self.lower = saved
-            self.depth -= 1
+        # the later count is read again in its turn; only words between them (no line, no cell)
+        fig = self._peek(m.start(), m.end(), num, deeper=True)
         if (
             fig is None
             or fig.kind is not FigureKind.COUNT
@@ -752,12 +756,8 @@ class _Scanner:
         num = _digits(m)
         if num.dec_part or num.exponent:
             return None
-        saved = self.skip_until, self.lower
-        self.lower = None
-        try:  # peek: the whole is read again in its turn; it shares the part's line and cell (only words between)
-            fig = self._figure(m.start(), m.end(), num, peek=True)
-        finally:
-            self.skip_until, self.lower = saved
+        # the whole is read again in its turn; it shares the part's line and cell (only words between)
+        fig = self._peek(m.start(), m.end(), num)
         if fig is None or fig.kind is not FigureKind.COUNT or fig.noun is None or fig.decimals:
             return None
         return fig
