@@ -252,11 +252,10 @@ def too_many_symbols(
     from one it alone had; rows of the symbols already held, even in a ledger stored with more
     before the rule). Counted by book: a cash row naming a symbol adds none. ``replaced``: an
     update's transaction as stored before it (its symbol counts as stored)."""
-    before = {group_of(t) for t in everything if t.id not in paths}
-    if replaced is not None:
-        before.add(group_of(replaced))
+    stored = {group_of(t) for t in everything if t.id not in paths}
+    before = stored | {group_of(replaced)} if replaced is not None else set(stored)
     written = sorted((t for t in everything if t.id in paths and t.id not in refused), key=lambda t: index[t.id])
-    after = {group_of(t) for t in everything if t.id not in paths} | {group_of(t) for t in written}
+    after = stored | {group_of(t) for t in written}
     before.discard(CASH_BOOK)
     after.discard(CASH_BOOK)
     new = after - before
