@@ -261,8 +261,7 @@ class _ByView(Generic[_K, _V]):
 
 def _large(view: SummaryView) -> bool:
     """A summary whose message is made off the event loop (see ``PortfolioServicer._translation``)."""
-    s = view.summary
-    return len(s.positions) + (len(s.ledger.symbols) if s.ledger is not None else 0) > INLINE_POSITIONS
+    return view.rows > INLINE_POSITIONS
 
 
 def _translate(view: SummaryView) -> _Translation:

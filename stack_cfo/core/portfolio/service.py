@@ -835,8 +835,7 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 def _summary_weight(view: SummaryView) -> int:
     """A cached summary's weight against ``CacheSettings.max_summary_positions``: its positions (a ledger's
     symbols, closed ones too, each with its figures), + 1."""
-    s = view.summary
-    return len(s.positions) + (len(s.ledger.symbols) if s.ledger is not None else 0) + 1
+    return view.rows + 1
 
 
 _CHANGES_REMEMBERED = 1024

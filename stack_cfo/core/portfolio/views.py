@@ -47,6 +47,13 @@ class SummaryView:
     unsectored_label: str | None
     held_symbols: frozenset[str]
 
+    @property
+    def rows(self) -> int:
+        """Its positions and a ledger's symbols (closed ones too, each with its figures): what its size, in memory
+        and as a message, grows with."""
+        s = self.summary
+        return len(s.positions) + (len(s.ledger.symbols) if s.ledger is not None else 0)
+
     def sector_name(self, name: str) -> str:
         return UNKNOWN_SECTOR if self.unsectored_label is not None and name == self.unsectored_label else name
 
