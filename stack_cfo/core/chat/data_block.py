@@ -86,7 +86,7 @@ CONVENTIONS = (
     "return_contribution_* is a position's change over the period divided by its basket's or sector's value "
     "at the start: the contributions add up to the group's return_*. excess_return_* is a return minus the "
     "benchmark's return over the same period. *_not_listed_count counts items left out for length (the "
-    "largest are listed)."
+    "largest are listed). Name holdings by symbol."
 )
 """What the keys mean, told to the model with the block (constant text, no data)."""
 

@@ -9,6 +9,7 @@ text. The grammar and exclusions are listed in the package docstring (:mod:`stac
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from decimal import Decimal
@@ -37,7 +38,26 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     if lx.HAS_DIGIT.search(norm) is None and lx.NUMBER_WORD.search(norm) is None:
         return []
     figures = _Scanner(text, norm, frozenset(ignore)).run()
-    return _with_periods(norm, figures) if figures else figures
+    return _with_antecedents(norm, _with_periods(norm, figures)) if figures else figures
+
+
+def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
+    """The figures whose clause has a pronoun (``lexicon.CARRY_PRONOUNS``) with the words of their sentence before that
+    clause and those of the sentence before (``Figure.antecedent``, ``Figure.previous``)."""
+    if not any(w.lower() in lx.CARRY_PRONOUNS for fig in figures for w in fig.clause):
+        return figures
+    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    out: list[Figure] = []
+    for fig in figures:
+        if fig.table_cell is None and any(w.lower() in lx.CARRY_PRONOUNS for w in fig.clause):
+            k = bisect_right(ends, fig.start)  # sentences ending at or before the figure
+            own = lx.CONTEXT_WORD.findall(norm, ends[k - 1] if k else 0, fig.start)[: -len(fig.clause)]
+            before = lx.CONTEXT_WORD.findall(norm, ends[k - 2] if k >= 2 else 0, ends[k - 1]) if k else []
+            if own or before:
+                own, before = own[-_ANTECEDENT_WORDS:], before[:_ANTECEDENT_WORDS]
+                fig = replace(fig, antecedent=tuple(own), previous=tuple(before))
+        out.append(fig)
+    return out
 
 
 def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
@@ -768,8 +788,16 @@ class _Scanner:
         i = pos - 1
         stop = max(0, pos - _CLAUSE_SPAN)
         cut = label = False
+        asides: list[tuple[int, int]] = []
         while i >= stop:
             ch = norm[i]
+            if ch == ")":
+                opening = norm.rfind("(", stop, i)
+                if opening >= 0 and "\n" not in norm[opening:i] and any(c.isdigit() for c in norm[opening:i]):
+                    # "Cash ($2,500) makes up 26.4%": a figure in brackets is an aside; the clause goes on before it
+                    asides.append((opening, i + 1))
+                    i = opening - 1
+                    continue
             if ch.isdigit():
                 k = _index_name_start(norm, i)
                 if k is not None:  # "The S&P 500 fell 2.03%": the number is the index's name
@@ -786,7 +814,15 @@ class _Scanner:
             i -= 1
         if lx.CJK_CHARS.search(norm, i + 1, pos) is not None:
             return (), cut  # Chinese words name the subject: the Latin ones alone say too little ("贝塔(相对 SPY)")
-        found = lx.CONTEXT_WORD.findall(norm, i + 1, pos)
+        if asides:
+            found: list[str] = []
+            start = i + 1
+            for opening, closing in reversed(asides):
+                found += lx.CONTEXT_WORD.findall(norm, start, opening)
+                start = closing
+            found += lx.CONTEXT_WORD.findall(norm, start, pos)
+        else:
+            found = lx.CONTEXT_WORD.findall(norm, i + 1, pos)
         for j in range(len(found) - 1, -1, -1):
             if found[j].lower() in lx.CLAUSE_JOINERS:
                 found, cut = found[j + 1 :], False
@@ -1194,6 +1230,7 @@ _GAP_SPAN = 80  # the most characters between a figure and one after it that tak
 #: Names that are no holding's, nor the benchmark's: "fell 2.03% and Cash 26.4%" takes no direction.
 _NOT_GAPPED_NAMES = lx.PORTFOLIO_WORDS | lx.CASH_WORDS | lx.TOTAL_WORDS | lx.VALUE_WORDS
 _CLAUSE_WORDS = 8
+_ANTECEDENT_WORDS = 24  # words of the sentence before read for what a pronoun stands for
 _TAIL_WORDS = 6
 _CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
 #: The end of a sentence: a full stop, "!" or "?" before a space, or a line break.

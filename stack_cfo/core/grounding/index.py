@@ -119,12 +119,20 @@ def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str], frozenset[st
 
 @lru_cache(maxsize=65_536)
 def _period(path: str) -> str | None:
-    """The period suffix of a path's last key (``performance.return_1w``: ``1w``), if any."""
+    """The period a path's last key names (``performance.return_1w``: ``1w``; ``day_change``, ``weekly_return``,
+    ``month_change_percent``, ``return_ytd``), if any."""
     m = _PERIOD.search(path)
-    return m.group(1).lower() if m is not None else None
+    if m is not None:
+        return m.group(1).lower()
+    last = path.rsplit(".", 1)[-1].rsplit("]", 1)[-1]
+    found = {_PERIOD_WORDS[w] for w in _WORDS.findall(last.lower()) if w in _PERIOD_WORDS}
+    return found.pop() if len(found) == 1 else None
 
 
 _PERIOD = re.compile(r"_(1d|1w|1m|ytd)$", re.IGNORECASE)
+_WORDS = re.compile(r"[a-z0-9]+")
+_PERIOD_WORDS = {"1d": "1d", "day": "1d", "daily": "1d", "today": "1d", "1w": "1w", "week": "1w", "weekly": "1w",
+                 "1m": "1m", "month": "1m", "monthly": "1m", "ytd": "ytd"}
 
 
 @lru_cache(maxsize=65_536)

@@ -595,6 +595,10 @@ NEGATIVE_AFTER_VERBS = words("gefallen gesunken verloren nachgegeben eingebüßt
 POSITIVE_AFTER_VERBS = words("gestiegen zugelegt gewonnen gewachsen geklettert hinzugewonnen")
 #: Words that end the clause a figure's subject is read in ("Your portfolio fell 2.03% while NVDA ...", "NVDA is 31.2%
 #: and cash 26.4%"): the words before one belong to another clause.
+#: Pronouns that may stand for the subject of the sentence before ("It now makes up 31.2%", "Its weight is", "Il
+#: représente", "Elle pèse", "Ella"); not "es" (also Spanish "is"), "Sie" (also the formal "you") nor "su" (also
+#: "your").
+CARRY_PRONOUNS = words("""it its il elle ella""")
 CLAUSE_JOINERS = words("""and but while whereas although though yet or because with
     und aber während wohingegen jedoch sondern oder weil mit
     et mais tandis ou car avec y pero mientras aunque o sino con""")

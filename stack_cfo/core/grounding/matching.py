@@ -145,6 +145,10 @@ _METRICS = {
 }
 #: Verbs whose own subject a figure after them is about (see _metric_subject).
 _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
+#: Changes over a span of their own, never a day's, week's or month's: since the peak, since cost, over the risk window
+#: ("Your portfolio fell 2.03% this week" is not the current drawdown, "Today you gained $215.30" not the unrealised
+#: gain).
+_SPAN_CHANGES = words("drawdown unrealized unrealised pnl twr cagr weighted")
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
 #: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
 #: ``lexicon.COUNT_KINDS``. Every counted noun has one.
@@ -446,7 +450,8 @@ def _best(
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
                 or (whole is not None and not whole.allows(entry))
-                or (fig.period is not None and entry.period is not None and entry.period != fig.period)
+                or (fig.period is not None and entry.period != fig.period
+                    and (entry.period is not None or (change and bool(entry.tokens & _SPAN_CHANGES))))
                 or entry.path == not_value
             ):
                 continue

@@ -135,6 +135,14 @@ class Figure:
     lead: tuple[str, ...] = ()
     """Up to six words of the clause before :attr:`context` (none in a table cell), read only for the metric the
     figure is about: ``("Your", "Sharpe", "ratio")`` of "Your Sharpe ratio, with missing days left out, is 0.58"."""
+    antecedent: tuple[str, ...] = ()
+    """For a figure whose clause has a pronoun that may stand for a thing (it, its, il, elle, ella; see
+    ``lexicon.CARRY_PRONOUNS``), the words of its sentence before that clause, as written: the nearest thing they name
+    is what the pronoun stands for when the clause names nothing else ("NVDA fell 2.64% today, and it now makes up
+    31.2%": NVDA's weight; see :mod:`.subjects`)."""
+    previous: tuple[str, ...] = ()
+    """With :attr:`antecedent`, the first words of the sentence before the figure's: when the antecedent names nothing,
+    the first thing they name ("NVDA fell 2.64% today. It now makes up 31.2%")."""
     period: str | None = None
     """The period a word of time in its sentence gives the figure (``1d`` for today/heute/aujourd'hui/hoy, ``1w`` for
     this week, ``1m`` for this month, ``ytd`` for this year / year to date): the nearest after it in its clause, else

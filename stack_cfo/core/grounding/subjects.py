@@ -21,8 +21,9 @@ ends), read nearest first:
   something no fact is about: no fact grounds the figure (a threshold may, when the clause says limit);
 * a capitalised name the facts do not have, the subject of a verb right after it ("Tesla rose 0.53%", "Apple gained
   1.25%", "Tesla's return was"; not a word of the lexicon or of the facts' paths, a pronoun, a word of time, an adverb
-  in -ly, nor a German noun after its article) may be a holding by its company's name: only facts under a name that
-  are not about cash or the benchmark, never the portfolio's or the benchmark's;
+  in -ly, nor a German noun after its article) is a company: the holding whose ticker symbol its name resembles
+  ("Apple": AAPL, "Microsoft": MSFT; see ``_resembled``), whose facts alone then ground it, and when none does, nothing
+  ("Apple fell 2.84%" is not MSFT's day, "Tesla rose 0.53%" not the benchmark's);
 * a portfolio word (portfolio, total, overall, whole, Depot, Gesamtwert, portefeuille, cartera...) makes it the
   portfolio's as a whole: only facts under no name that are not about cash, a benchmark or the largest holdings
   ("Your portfolio is worth $2,960.60" is not NVDA's value, "Your total portfolio value is $2,500" not the cash).
@@ -59,11 +60,12 @@ class Whole(Enum):
     """A ticker symbol neither in the facts nor the benchmark's ("TSLA rose 0.53%" when the benchmark is SPY): no
     fact is about it."""
     COMPANY = "COMPANY"
-    """A capitalised name the facts do not have, the subject of a verb ("Tesla rose 0.53%", "Apple gained 1.25%"):
-    perhaps a holding by its company's name, never the portfolio, its cash or the benchmark."""
+    """A capitalised name the facts do not have, the subject of a verb ("Tesla rose 0.53%"), that resembles no held
+    ticker symbol (see :func:`_resembled`): no fact is about it."""
 
 
 _TICKER = re.compile(r"[A-Z]{2,5}(?:\.[A-Z]{1,2})?")
+_HELD_TICKER = re.compile(r"[A-Z]{1,5}(?:\.[A-Z]{1,2})?")  # a name of the facts may be a ticker of one letter (V)
 #: Path words of facts that are not the portfolio's own figure, though under no name.
 _NOT_PORTFOLIO = frozenset({"cash", "benchmark", "largest", "top"})
 _BENCHMARK = frozenset({"benchmark"})
@@ -80,8 +82,6 @@ _METRIC_LIKE = (
     lx.RATIO_LABELS | lx.LOSS_LABELS | lx.CONFIDENCE_WORDS
     | frozenset(w for name in lx.METRIC_NAMES for w in name) | frozenset(lx.METRIC_NAMES.values())
 )  # "TCAC +12.5 %" (CAGR in Spanish) names no ticker
-#: Path words of facts a company the facts do not name may not cite, though under a name.
-_NOT_COMPANY_FACTS = frozenset({"cash", "benchmark"})
 #: Verbs (and "'s") after a capitalised word that make it the subject of a figure ("Tesla rose 0.53%").
 _SUBJECT_VERBS = (
     lx.NEGATIVE_WORDS | lx.POSITIVE_WORDS | lx.ELIDED_COPULAS | lx.PERFORMANCE_VERBS | lx.COMPANY_VERBS
@@ -118,10 +118,8 @@ class Subject:
             return not entry.names and not entry.tokens & _NOT_PORTFOLIO
         if self.kind is Whole.CASH:
             return bool(entry.tokens & lx.CASH_FACT_WORDS) and (not entry.names or "cash" in entry.tokens)
-        if self.kind is Whole.OTHER:
+        if self.kind in (Whole.OTHER, Whole.COMPANY):
             return False
-        if self.kind is Whole.COMPANY:
-            return bool(entry.names) and not entry.tokens & _NOT_COMPANY_FACTS
         return bool(entry.tokens & _BENCHMARK) or (
             self.comparative and bool(entry.tokens & lx.COMPARISON_FACT_WORDS) and not entry.names
         )
@@ -135,9 +133,48 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     clause, tail = fig.clause, fig.tail
     if not clause and not tail:
         return None
+    threshold = any(w.lower() in lx.THRESHOLD_WORDS for w in (*clause, *tail))
+    found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut)
+    if found is None and any(w.lower() in lx.CARRY_PRONOUNS for w in clause):
+        # "NVDA fell 2.64% today, and it now makes up 31.2%": the pronoun stands for the nearest thing named before it
+        # in its sentence, else for the first of the sentence before ("NVDA fell 2.64% today. It now makes up")
+        if fig.antecedent:
+            found = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False)
+        if found is None and fig.previous:
+            found = _first_subject(fig.previous, index, threshold=threshold)
+    return found
+
+
+def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
+    """The first thing ``words`` name as a subject, reading forward (a sentence's subject comes first: "Your
+    portfolio is worth $5,435, including $500 in cash. It is down..." is about the portfolio): a name, the cash, a
+    benchmark, the portfolio (not as the whole a part is measured in) or a company."""
+    folded = _folded(index.names)
+    shouting = _shouting(words)
+    for i, word in enumerate(words):
+        name = _name_ending(words, i, index, folded)
+        if name is not None:
+            return Subject(Whole.NAME, name, threshold=threshold)
+        if _cash(words, i):
+            return Subject(Whole.CASH, threshold=threshold)
+        other = _benchmark(words, i, index, shouting)
+        if other is not None:
+            return Subject(other, threshold=threshold)
+        low = word.lower()
+        if (low in lx.PORTFOLIO_WORDS or _parts_in(word, lx.PORTFOLIO_WORDS)) and not _contained(words, i):
+            return Subject(Whole.PORTFOLIO, threshold=threshold)
+        if _company(words, i, index):
+            held = _resembled(word, index.names)
+            return Subject(Whole.NAME, held, threshold=threshold) if held is not None else None
+    return None
+
+
+def _subject_of(
+    clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex, *, threshold: bool, cut: bool
+) -> Subject | None:
+    """The subject the words of a clause before and after a figure name (see :func:`subject_of`)."""
     folded = _folded(index.names)
     shouting = _shouting((*clause, *tail))
-    threshold = any(w.lower() in lx.THRESHOLD_WORDS for w in (*clause, *tail))
     portfolio = weak = False
     for i in range(len(clause) - 1, -1, -1):
         word = clause[i]
@@ -157,8 +194,11 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
                 break
             weak = True
         elif _company(clause, i, index):
+            held = _resembled(word, index.names)
+            if held is not None:
+                return Subject(Whole.NAME, held, threshold=threshold)
             return Subject(Whole.COMPANY, threshold=threshold)
-    if not portfolio and weak and not fig.clause_cut:
+    if not portfolio and weak and not cut:
         portfolio = True
     for j in range(len(tail)):
         if _cash(tail, j):
@@ -329,3 +369,41 @@ def _shouting(words: tuple[str, ...]) -> bool:
     """Whether the words are all in capitals ("YOUR PORTFOLIO FELL"): then no word in capitals is a ticker."""
     letters = [w for w in words if len(w) > 1 and w.isalpha()]
     return len(letters) > 1 and all(w.isupper() for w in letters)
+
+
+def _resembled(word: str, names: frozenset[str]) -> str | None:
+    """The held ticker symbol a company's name stands for ("Apple": AAPL, "Microsoft": MSFT, "Nvidia": NVDA), if
+    exactly one resembles it best: it starts with the name's first letter and all its letters but at most one (all
+    of a ticker of one or two letters) appear in the name in order. The data names no company, so a name is tied to a
+    holding by its spelling alone; a name that resembles none ("Exxon" for XOM, "Alphabet" for GOOGL) cites nothing,
+    and neither does "Apple" when only MSFT is held: its figure is flagged, never tied to another holding's fact."""
+    letters = "".join(ch for ch in word.casefold() if ch.isalpha())
+    if not letters:
+        return None
+    best: list[str] = []
+    best_score = 0
+    for name in names:
+        if _HELD_TICKER.fullmatch(name) is None:
+            continue
+        ticker = "".join(ch for ch in name.casefold() if ch.isalpha())
+        if ticker[:1] != letters[:1]:
+            continue
+        score = _in_order(ticker, letters)
+        if score < (len(ticker) if len(ticker) <= 2 else len(ticker) - 1):
+            continue
+        if score > best_score:
+            best, best_score = [name], score
+        elif score == best_score:
+            best.append(name)
+    return best[0] if len(best) == 1 else None
+
+
+def _in_order(ticker: str, letters: str) -> int:
+    """How many of ``ticker``'s letters appear in ``letters`` in order (their longest common subsequence)."""
+    previous = [0] * (len(letters) + 1)
+    for ch in ticker:
+        current = [0]
+        for j, other in enumerate(letters):
+            current.append(previous[j] + 1 if ch == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
