@@ -86,9 +86,10 @@ async def _check(conn: AsyncConnection[Any]) -> None:
 
 class _Scope:
     """One :meth:`Database.connection` in progress: its task, and the pooled connection it holds
-    (or the pool is checking for it), so that :meth:`Database.mark_down` can end it."""
+    (or the pool is checking for it), so that :meth:`Database.mark_down` can end it and
+    :meth:`Database.revive_pool` can move it to the pool that replaces the one it waits on."""
 
-    __slots__ = ("cancelled", "cancelling", "conn", "ended", "task")
+    __slots__ = ("cancelled", "cancelling", "conn", "ended", "move_cancelled", "moved", "task")
 
     def __init__(self, task: asyncio.Task[Any]) -> None:
         self.task = task
@@ -99,11 +100,24 @@ class _Scope:
         for a connection) its task cancelled."""
         self.cancelled = False
         """:meth:`Database.mark_down` cancelled its task (one cancellation request of its own)."""
+        self.moved = False
+        """:meth:`Database.revive_pool` replaced the pool it is asking for a connection: a check of
+        that pool's connection that fails ends the request there (:class:`_Moved`), and the
+        request goes to the fresh pool."""
+        self.move_cancelled = False
+        """:meth:`Database.revive_pool` cancelled its wait on the replaced pool (one cancellation
+        request of its own): the request goes to the fresh pool."""
 
 
 class _Ended(BaseException):
     """Raised by the pool's check of a connection :meth:`Database.mark_down` shut down: a
     BaseException, so the pool gives the connection back (it discards it) and tries no other."""
+
+
+class _Moved(BaseException):
+    """Raised by the pool's check of a connection that failed it, for a request whose pool
+    :meth:`Database.revive_pool` replaced meanwhile: the replaced pool (still backing off its
+    reconnections) tries no other, and the request goes to the fresh pool."""
 
 
 def _shut_down(conn: AsyncConnection[Any]) -> None:
@@ -230,6 +244,8 @@ class Database:
             scope.conn = None
             if scope.ended:
                 raise _Ended from None
+            if scope.moved:
+                raise _Moved from None
             raise
         if scope.ended:  # shut down just as the check answered: the pool must not lend it
             scope.conn = None
@@ -309,7 +325,8 @@ class Database:
         try:
             async with deadline:
                 with wrap_exceptions():
-                    async with self.pool.connection() as conn:
+                    async with contextlib.AsyncExitStack() as lent:
+                        conn = await self._borrow(lent, scope)
                         scope.conn = conn
                         del self._acquiring[task]
                         if pipeline:
@@ -344,6 +361,30 @@ class Database:
                 del self._acquiring[task]
             self._scopes.discard(scope)
             scope.conn = None
+
+    async def _borrow(
+        self, lent: contextlib.AsyncExitStack, scope: _Scope
+    ) -> AsyncConnection[dict]:  # type: ignore[type-arg]
+        """A connection of the pool, given back when ``lent`` exits. A request waiting on a pool
+        that :meth:`revive_pool` replaces (it was still backing off its reconnections) is moved
+        to the fresh pool there and then, within what is left of the pool's ``timeout``: it does
+        not sit on the old one until that timeout."""
+        give_up = time.monotonic() + self._settings.timeout
+        while True:
+            try:
+                return await lent.enter_async_context(self.pool.connection(timeout=give_up - time.monotonic()))
+            except _Moved:
+                pass
+            except asyncio.CancelledError:
+                if not scope.move_cancelled:
+                    raise
+                scope.move_cancelled = False
+                # ours alone: another cancellation (the caller's, its deadline's, mark_down's) wins
+                if scope.task.uncancel() > scope.cancelling:
+                    raise
+            scope.moved = False
+            if self.down:
+                raise _down()
 
     def _scope_select(self) -> bytes:
         """The ``SELECT set_config(...)`` of the acting principal of :mod:`~stack_cfo.core.data_scope`.
@@ -433,8 +474,20 @@ class Database:
         """After an outage the pool retries its lost connections with a growing back-off (up to
         ``reconnect_timeout``), so requests would keep failing for seconds after the database is
         back. When it cannot hand out a connection at once, a fresh pool (connected now) takes
-        its place; the old one closes once its waiting callers have had their ``timeout``."""
-        self.down = False
+        its place; the old one closes once the connections it lent have had the pool's
+        ``timeout`` to come back.
+
+        A database marked down (:meth:`mark_down`) stays so until this returns (readiness flips
+        right after): calls still fail fast while the old pool is tried and the fresh one opens,
+        instead of queueing on the old one. Calls waiting on the old pool when the fresh one
+        takes its place (none was marked down: the scheduler, or fewer failed checks than
+        readiness needs) are moved to the fresh one at once (:meth:`_borrow`)."""
+        try:
+            await self._renew_pool(timeout)
+        finally:
+            self.down = False
+
+    async def _renew_pool(self, timeout: float) -> None:
         if not self.is_open:
             return
         try:
@@ -449,7 +502,8 @@ class Database:
             await fresh.close()
             return
         old, self.pool = self.pool, fresh
-        log.info("database back: connection pool replaced", extra={"pool": self._name})
+        moved = self._move_requests()
+        log.info("database back: connection pool replaced", extra={"pool": self._name, "calls_moved": moved})
 
         async def retire() -> None:
             try:
@@ -460,6 +514,21 @@ class Database:
         task = asyncio.get_running_loop().create_task(retire(), name=f"{self._name}-retire-pool")
         self._retired.add(task)
         task.add_done_callback(self._retired.discard)
+
+    def _move_requests(self) -> int:
+        """Every :meth:`connection` still asking the replaced pool asks the fresh one instead: a
+        wait for a connection is cancelled (:meth:`_borrow` asks again), a check of a connection
+        in progress may still lend it, and fails to the fresh pool (:class:`_Moved`)."""
+        moved = 0
+        for scope in list(self._acquiring.values()):
+            if scope.ended or scope.task.done():
+                continue
+            scope.moved = True
+            moved += 1
+            if scope.conn is None and not scope.move_cancelled:
+                scope.move_cancelled = True
+                scope.task.cancel("the connection pool was replaced")
+        return moved
 
     def _drop_probe(self) -> list[asyncio.Future[Any]]:
         conn, self._probe_conn = self._probe_conn, None
