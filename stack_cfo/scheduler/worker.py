@@ -14,6 +14,10 @@
   status = 'sending'``): a worker whose claim was reaped cannot overwrite the row's newer
   state, even when the same replica claimed the row again. A row is not started (nor sent)
   when less than a fifth of its lease is left; the lease must exceed the channel timeouts.
+- The write-back of a send's outcome is retried with back-off while the database is unavailable, as long as
+  the claim lasts (:meth:`DeliveryWorker._write_back`): a live process that knows it sent does not leave the
+  row to the reaper (which would send it again) because of a short outage. Only when the lease is about to run
+  out does it give up, and says that a duplicate may follow.
 - On stop: no new claims, in-flight sends finish (bounded by ``shutdown_grace``), rows
   claimed but not started are released with their attempt given back. The same when the consumer of
   :meth:`process_rows` leaves early (a cancelled RunJob): sends under way are never cancelled (the provider
@@ -23,9 +27,10 @@
   sent; the service that owns the feed acknowledges them through the API. A channel that answers
   ``Postponed`` (an open webhook breaker) gets the row back later without spending its attempt.
 
-Why this module is longer than most (about 550 lines): it is one row's state machine (claim, lease check,
-render, send or publish, settle, retry, defer, release on stop), and the fences above only hold if every
-transition sits next to the others; the rendering and the channels already live elsewhere.
+Why this module is longer than most (about 730 lines): it is one row's state machine (claim, lease check,
+render, send or publish, settle and its write-back while the claim lasts, retry, defer, release on stop), and
+the fences above only hold if every transition sits next to the others; the rendering and the channels
+already live elsewhere.
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import trace
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
+from tenacity.stop import stop_base
 
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.data_scope import in_system_scope, system_scope
@@ -78,6 +85,13 @@ PROCESS_SPANS = {
     NotificationKind.WEEKLY: "scheduler.process_weekly_summary_user",
     NotificationKind.ALERT: "scheduler.process_performance_alert_user",
 }
+#: The write-back of a send's outcome is retried until this share of the lease is left (measured from when the
+#: claim returned, which is after the database started the lease): the row is never written back on a claim
+#: the reaper may already have handed out (the fence would refuse such a write anyway).
+WRITE_BACK_MARGIN = 0.1
+#: Back-off between write-back tries while the database is unavailable (full jitter, seconds).
+WRITE_BACK_BACKOFF = wait_random_exponential(multiplier=0.25, max=2.0)
+
 SEND_SPANS = {
     Channel.EMAIL: "notification_service.send_email",
     Channel.PUSH: "notification_service.send_push",
@@ -328,10 +342,11 @@ class DeliveryWorker:
 
     @in_system_scope("reaper")  # returns every worker's stale claims
     async def reap(self) -> int:
-        """Return rows whose worker died, and expire feed rows left unacknowledged past their grace."""
+        """Return rows whose claim expired (their worker died, or could not write back before its lease ran
+        out), and expire feed rows left unacknowledged past their grace."""
         returned = await self.repo.reap(now=self._mark_now())
         if returned:
-            log.warning("reaped rows whose worker died", extra={"rows": len(returned)})
+            log.warning("reaped rows whose claims expired", extra={"rows": len(returned)})
             if self.metrics:
                 self.metrics.reaped.inc(len(returned))
         expired = await self.repo.expire_feed_rows(now=self._mark_now())
@@ -366,7 +381,7 @@ class DeliveryWorker:
             try:
                 now = self.clock.now() if self.clock is not None else self._db_time(batch, mono)
                 return await self._process(row, prefs.get(row.user_id), targets, now, mono)
-            except StackCfoError as exc:  # the database went away mid-row: the reaper returns it
+            except StackCfoError as exc:  # the database went away mid-row (a send's write-back: see _write_back)
                 log.warning("write-back failed; the claim will expire", extra={"row": row.id, "error": exc.reason})
                 return None
             finally:
@@ -519,7 +534,70 @@ class DeliveryWorker:
                 now = self.clock.now()
             else:
                 now += timedelta(seconds=time.monotonic() - sending)
-            return await self._settle(row, now, outcome, rendered, title, target, device)
+            return await self._write_back(
+                row, outcome, claimed_mono, lambda: self._settle(row, now, outcome, rendered, title, target, device)
+            )
+
+    async def _write_back(
+        self,
+        row: ClaimedRow,
+        outcome: SendOutcome,
+        claimed_mono: float,
+        settle: Callable[[], Awaitable[RowOutcome]],
+    ) -> RowOutcome | None:
+        """Record a send's ``outcome`` (``settle``), trying again with back-off while the database is
+        unavailable, until the claim's lease is about to run out (:data:`WRITE_BACK_MARGIN`).
+
+        The send cannot be taken back: a "sent" never written back leaves the row ``sending`` and the reaper
+        hands it out again once the lease ends, so a one-try write-back turned a short outage into a duplicate
+        although no process died. Every try is fenced like any write-back (``locked_by``, ``attempts``,
+        ``status = 'sending'``): one that lands after the reaper returned the row changes nothing. The send
+        keeps its concurrency slot while it retries, so what an outage can leave unrecorded stays bounded by
+        ``concurrency_limit``. None when it gave up (the reaper returns the row)."""
+        deadline = claimed_mono + (1 - WRITE_BACK_MARGIN) * self.config.lease.total_seconds()
+
+        class while_claimed(stop_base):
+            """Stop when the next try would start after the deadline."""
+
+            def __call__(self, state: RetryCallState) -> bool:
+                return time.monotonic() + (state.upcoming_sleep or 0.0) >= deadline
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            log.warning(
+                "write-back failed; trying again while the claim lasts",
+                extra={"key": row.key, "try": state.attempt_number, "next_in": round(state.upcoming_sleep, 3),
+                       "error": exc.reason if isinstance(exc, StackCfoError) else repr(exc)},
+            )
+
+        retrying = AsyncRetrying(
+            stop=while_claimed(),
+            wait=WRITE_BACK_BACKOFF,
+            retry=retry_if_exception_type(Unavailable),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await settle()
+        except Unavailable as exc:
+            tries = retrying.statistics.get("attempt_number", 1)
+            if isinstance(outcome, Sent):
+                # "cause", not "error": a possible duplicate is logged for each row, not once a minute
+                log.warning(
+                    "sent, but the database did not take the write-back before the claim's lease ran out: "
+                    "the reaper will return the row and a duplicate may follow",
+                    extra={"key": row.key, "row": row.id, "tries": tries, "cause": exc.reason},
+                )
+            else:
+                log.warning(
+                    "the database did not take the write-back before the claim's lease ran out; the reaper returns "
+                    "the row",
+                    extra={"key": row.key, "row": row.id, "tries": tries, "cause": exc.reason},
+                )
+            return None
+        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _defer(
         self, row: ClaimedRow, until: datetime, deadline: datetime, reason: Reason,

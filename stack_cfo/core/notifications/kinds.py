@@ -105,5 +105,6 @@ class Reason(StrEnum):
     WEBHOOK_PROBING = "webhook_probing"  # postponed: a non-answering endpoint gets one request at a time
     FEED_UNACKNOWLEDGED = "feed_unacknowledged"  # on a feed longer than the acknowledgement grace
     CONTENT_ERROR = "content_error"
-    WORKER_LOST = "worker_lost"  # the claiming worker died; the reaper returned the row
+    WORKER_LOST = "worker_lost"  # the claim expired before the worker wrote back (it died, or the database was
+    # unavailable past the lease); the reaper returned the row
     MAX_ATTEMPTS = "max_attempts"

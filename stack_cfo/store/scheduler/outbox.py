@@ -316,7 +316,8 @@ class OutboxQueries(DeliveryQueries):
         return r is not None
 
     async def reap(self, *, now: datetime | None = None, limit: int = 1000) -> list[tuple[int, OutboxStatus]]:
-        """Return rows whose claim expired (their worker died) to ``retry`` (or ``dead``)."""
+        """Return rows whose claim expired (the worker died, or could not write back in time) to ``retry`` (or
+        ``dead``)."""
         async with self.db.connection() as conn:
             rows = await (await conn.execute(Q.reap_expired_claims, {"now": now, "limit": limit})).fetchall()
         return [(r["id"], OutboxStatus(r["status"])) for r in rows]

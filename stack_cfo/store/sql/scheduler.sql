@@ -312,8 +312,9 @@ WHERE id = %(id)s AND locked_by = %(worker)s AND attempts = %(attempts)s AND sta
 RETURNING id
 
 -- name: reap_expired_claims
--- A worker that died (SIGKILL, lost network) leaves rows in 'sending'; once the claim expires they
--- are retried (at-least-once). A row that keeps killing workers ends 'dead' at max_attempts.
+-- A claim that expired leaves its row in 'sending': its worker died (SIGKILL, lost network), or could not
+-- write back before the lease ran out (a database outage longer than the lease). Such rows are retried
+-- (at-least-once); a row that keeps losing its claim ends 'dead' at max_attempts.
 WITH stuck AS (
     SELECT id FROM notification_outbox
     WHERE status = 'sending' AND locked_until < coalesce(%(now)s::timestamptz, now())
