@@ -1,9 +1,12 @@
-"""The ``rate_limits`` block: per-principal request rates, calls in flight and concurrent streams.
+"""The ``rate_limits`` block: per-principal request rates, calls in flight, concurrent streams and
+the CPU of uncached reads.
 
 A rate is written in the ``limits`` library's notation, one or more windows separated by ``;``:
 ``"20/second;600/minute"`` lets a caller burst 20 calls in any second and sustain 600 a minute
-(the short window is the bucket's size, the long one its refill rate). Users and service
-principals have separate, independently configured limits.
+(the short window is the bucket's size, the long one its refill rate). A CPU rate is CPU time per
+wall-clock time, ``"1s/10s"`` (a tenth of a core), or ``"unlimited"``; its bucket's size is a
+separate duration (``read_cpu_burst``). Users and service principals have separate, independently
+configured limits.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from limits import parse_many
 from pydantic import BeforeValidator, field_validator
 
 from stack_cfo.config.fields import Duration, Section, setting
+from stack_cfo.durations import parse_seconds
 from stack_cfo.secret import Secret
 
 
@@ -32,6 +36,37 @@ def _rate(value: object) -> str:
 Rate = Annotated[str, BeforeValidator(_rate)]
 """One or more ``N/period`` windows (``second``, ``minute``, ``hour``, ``day``), ``;``-separated."""
 
+UNLIMITED = "unlimited"
+
+
+def cpu_rate(text: str) -> float | None:
+    """CPU seconds per wall-clock second of a :data:`CpuRate` (``"1s/10s"``: 0.1), None when unlimited.
+    ValueError with a one-line reason for anything else."""
+    value = text.strip().lower()
+    if value == UNLIMITED:
+        return None
+    problem = f'must be CPU time per period such as "1s/10s", or "unlimited", got {text[:60]!r}'
+    cpu, sep, per = value.partition("/")
+    if not sep:
+        raise ValueError(problem)
+    try:
+        seconds, period = parse_seconds(cpu.strip()), parse_seconds(per.strip())
+    except ValueError as exc:
+        raise ValueError(f"{problem} ({exc})") from None
+    if seconds <= 0 or period <= 0:
+        raise ValueError(f"{problem} (both durations above zero)")
+    return seconds / period
+
+
+def _cpu_rate(value: object) -> str:
+    text = str(value).strip()
+    cpu_rate(text)
+    return text.lower() if text.lower() == UNLIMITED else text
+
+
+CpuRate = Annotated[str, BeforeValidator(_cpu_rate)]
+"""CPU time per wall-clock period (``"1s/10s"``: a tenth of a core, sustained), or ``"unlimited"``."""
+
 
 class PrincipalLimits(Section):
     """The limits of one kind of principal (users or service principals)."""
@@ -48,6 +83,17 @@ class PrincipalLimits(Section):
     """Server streams one principal may hold open at once (across replicas with a Redis storage)."""
     calls_in_flight: int
     """Calls (unary and streaming) one principal may have in flight at once in one server process."""
+    read_cpu: CpuRate
+    """CPU time one principal's uncached summaries and histories may take per server process, sustained."""
+    read_cpu_burst: Duration
+    """CPU time those may take at once before ``read_cpu``'s rate applies (the bucket's size)."""
+
+    @field_validator("read_cpu_burst")
+    @classmethod
+    def _burst(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be above zero")
+        return value
 
 
 # Two subclasses rather than two instances: each kind's keys need their own environment variables
@@ -67,6 +113,14 @@ class UserLimits(PrincipalLimits):
     """Calls one user may have in flight at once per server process, unary and streams together, from admission
     until grpc has sent the status (a client that does not read its answers holds them that long); at most a
     quarter of server.max_concurrent_rpcs is used."""
+    read_cpu: CpuRate = setting("1s/10s", env="STACK_CFO_RATE_LIMIT_USER_READ_CPU")
+    """CPU time one user's uncached reads may take per server process, sustained ("1s/10s": a tenth of a core):
+    the summaries computed for GetPortfolioSummary, StreamPortfolioSummary and a watch's first update, the
+    histories of GetPerformanceHistory, and their messages (cached answers cost nothing). Once spent (a read
+    already running finishes, and is charged), the user's next uncached read is RESOURCE_EXHAUSTED
+    (READ_CPU_BUDGET_EXHAUSTED) until enough has refilled; "unlimited" turns it off."""
+    read_cpu_burst: Duration = setting(timedelta(seconds=5), env="STACK_CFO_RATE_LIMIT_USER_READ_CPU_BURST")
+    """CPU time one user's uncached reads may take at once before read_cpu's rate applies (the bucket's size)."""
 
 
 class ServiceLimits(PrincipalLimits):
@@ -84,6 +138,11 @@ class ServiceLimits(PrincipalLimits):
     """Calls one service principal may have in flight at once per server process, unary and streams together
     (above its stream cap, so a backend holding all its streams can still call); at most three quarters of
     server.max_concurrent_rpcs is used."""
+    read_cpu: CpuRate = setting(UNLIMITED, env="STACK_CFO_RATE_LIMIT_SERVICE_READ_CPU")
+    """CPU time one service principal's uncached reads may take per server process, sustained (as
+    rate_limits.user.read_cpu; a backend reads for many users)."""
+    read_cpu_burst: Duration = setting(timedelta(seconds=60), env="STACK_CFO_RATE_LIMIT_SERVICE_READ_CPU_BURST")
+    """CPU time one service principal's uncached reads may take at once before read_cpu's rate applies."""
 
 
 def _storage(value: object) -> object:
@@ -115,5 +174,6 @@ class RateLimitConfig(Section):
         return value
 
 
-__all__ = ["PrincipalLimits", "Rate", "RateLimitConfig", "ServiceLimits", "UserLimits"]
+__all__ = ["UNLIMITED", "CpuRate", "PrincipalLimits", "Rate", "RateLimitConfig", "ServiceLimits", "UserLimits",
+           "cpu_rate"]
 

@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client import PROCESS_COLLECTOR
 
 from stack_cfo.api.auth import TokenVerifier
+from stack_cfo.api.cpu_budget import ReadCpuBudget
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.server import GrpcServer, Registration
@@ -55,8 +56,10 @@ CHAT_ACTIVITY_EVERY = 5.0
 def api_servicers(container: Container) -> list[Any]:
     """One servicer per service of the contract, each given the domain services it calls."""
     register_portfolio_metrics(container.portfolio)
+    # the CPU callers' uncached summaries, histories and receipt replays may take (per process)
+    cpu_budget = ReadCpuBudget(container.config.rate_limits)
     return [
-        PortfolioServicer(container.portfolio, container.page_tokens),
+        PortfolioServicer(container.portfolio, container.page_tokens, cpu_budget=cpu_budget),
         # a list page stays within what the server may send (MAX_PAGE_BYTES: within grpc's default
         # 4 MiB a client receives)
         ChatServicer(container.chat, container.page_tokens,
@@ -71,7 +74,7 @@ def api_servicers(container: Container) -> list[Any]:
         ComputeAccountServicer(container.compute),
         UserDataServicer(container.user_data, container.chat, container.idempotency, container.page_tokens,
                          page_bytes=min(MAX_PAGE_BYTES, container.config.server.max_message_bytes // 2)),
-        ReceiptServicer(container.replay),
+        ReceiptServicer(container.replay, cpu_budget=cpu_budget),
     ]
 
 

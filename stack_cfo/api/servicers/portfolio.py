@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.cpu_budget import ReadCpuBudget
 from stack_cfo.api.resources import authorize, parse_user_singleton
 from stack_cfo.api.servicers.ledger import LedgerRpcs
 from stack_cfo.api.servicers.portfolio_messages import (
@@ -55,6 +56,7 @@ from stack_cfo.core.portfolio import (
     PortfolioService,
     SummaryView,
     compute_pool,
+    cpu_meter,
     portfolio_not_found,
 )
 from stack_cfo.core.portfolio.inputs import (
@@ -66,7 +68,7 @@ from stack_cfo.core.portfolio.inputs import (
     SyncCommand,
 )
 from stack_cfo.core.portfolio.service import INLINE_POSITIONS
-from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, SummaryReady
+from stack_cfo.core.portfolio.views import NarrativeChunk, NarrativeDone, StreamEvent, SummaryReady
 from stack_cfo.core.portfolio.watch import MAX_WATCH_INTERVAL, WatchTrigger, WatchUpdate
 from stack_cfo.core.wire import CLIENT_RECEIVE_LIMIT
 
@@ -267,17 +269,22 @@ def _large(view: SummaryView) -> bool:
 def _translate(view: SummaryView) -> _Translation:
     """The view's message within the 4 MiB a client receives by default, whatever the portfolio (a
     summary of long texts or long figures used to be unreadable, or unsendable past the server's 8
-    MiB); a large one's bytes made at once, on the same thread."""
-    entry = _Translation(bounded_summary(summary_to_proto(view)))
-    if _large(view):
-        entry.serialized()
+    MiB); a large one's bytes made at once, on the same thread. Its CPU is charged to the call's
+    budget (see ``PortfolioServicer._metered``)."""
+    with cpu_meter.metered():
+        entry = _Translation(bounded_summary(summary_to_proto(view)))
+        if _large(view):
+            entry.serialized()
     return entry
 
 
 class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceServicer):
-    def __init__(self, service: PortfolioService, page_tokens: PageTokens | None = None) -> None:
+    def __init__(self, service: PortfolioService, page_tokens: PageTokens | None = None,
+                 cpu_budget: ReadCpuBudget | None = None) -> None:
+        """``cpu_budget``: the CPU the callers' uncached summaries and histories may take (none: unlimited)."""
         self.service = service
         self.page_tokens = page_tokens or PageTokens(os.urandom(32))
+        self.cpu_budget = cpu_budget
         # Translations of cached summaries: the same view object becomes the same message, and
         # its serialized bytes once the first GetPortfolioSummary asked for them (kept while the
         # view lives: see _ByView).
@@ -313,6 +320,13 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
 
     async def _summary_message(self, view: SummaryView) -> portfolio_pb2.PortfolioSummary:
         return (await self._translation(view)).message
+
+    def _metered(self) -> contextlib.AbstractContextManager[None]:
+        """For the block: a new summary or history computed for the caller, and the making of its
+        message, are charged to the caller's CPU budget, which refuses a new one when it is spent
+        (READ_CPU_BUDGET_EXHAUSTED; see :mod:`stack_cfo.api.cpu_budget`). Cached answers cost nothing."""
+        budget = self.cpu_budget
+        return cpu_meter.charged_to(budget.account(current_principal()) if budget is not None else None)
 
     @staticmethod
     def _readable(name: str) -> str:
@@ -397,7 +411,8 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         a cached summary is encoded once, not on every call)."""
         user_id = self._readable(request.portfolio)
         as_of = from_timestamp(request.as_of_time, "as_of_time") if request.HasField("as_of_time") else None
-        return (await self._translation(await self.service.summary(user_id, as_of))).serialized()
+        with self._metered():
+            return (await self._translation(await self.service.summary(user_id, as_of))).serialized()
 
     async def GetPerformanceHistory(
         self, request: portfolio_pb2.GetPerformanceHistoryRequest, context: grpc.aio.ServicerContext
@@ -407,8 +422,10 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         if request.interval not in (0, portfolio_pb2.HISTORY_INTERVAL_DAILY, portfolio_pb2.HISTORY_INTERVAL_WEEKLY):
             raise invalid("interval", f"unknown interval {request.interval}", reason="INVALID_ENUM")
         interval = Interval.WEEKLY if request.interval == portfolio_pb2.HISTORY_INTERVAL_WEEKLY else Interval.DAILY
-        view = await self.service.history(user_id, window, interval)
-        return history_to_proto(view, request.interval)
+        with self._metered():
+            view = await self.service.history(user_id, window, interval)
+            with cpu_meter.metered():
+                return history_to_proto(view, request.interval)
 
     async def StreamPortfolioSummary(
         self, request: portfolio_pb2.StreamPortfolioSummaryRequest, context: grpc.aio.ServicerContext
@@ -417,17 +434,28 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         remaining = context.time_remaining()
         deadline = time.monotonic() + remaining if remaining is not None else None
         async with contextlib.aclosing(self.service.stream_summary(user_id, deadline=deadline)) as events:
+            # The summary (the first event) is metered as GetPortfolioSummary's; the narrative is paid
+            # for from the AI token budget.
+            with self._metered():
+                first = await anext(events, None)
+                head = await self._stream_response(first) if first is not None else None
+            if head is not None:
+                yield head
             async for event in events:
-                if isinstance(event, SummaryReady):
-                    yield portfolio_pb2.StreamPortfolioSummaryResponse(summary=await self._summary_message(event.view))
-                elif isinstance(event, NarrativeChunk):
-                    yield portfolio_pb2.StreamPortfolioSummaryResponse(
-                        narrative_delta=portfolio_pb2.NarrativeDelta(text=event.text)
-                    )
-                elif isinstance(event, NarrativeDone):
-                    yield portfolio_pb2.StreamPortfolioSummaryResponse(
-                        narrative_completed=narrative_completed(event)
-                    )
+                response = await self._stream_response(event)
+                if response is not None:
+                    yield response
+
+    async def _stream_response(self, event: StreamEvent) -> portfolio_pb2.StreamPortfolioSummaryResponse | None:
+        if isinstance(event, SummaryReady):
+            return portfolio_pb2.StreamPortfolioSummaryResponse(summary=await self._summary_message(event.view))
+        if isinstance(event, NarrativeChunk):
+            return portfolio_pb2.StreamPortfolioSummaryResponse(
+                narrative_delta=portfolio_pb2.NarrativeDelta(text=event.text)
+            )
+        if isinstance(event, NarrativeDone):
+            return portfolio_pb2.StreamPortfolioSummaryResponse(narrative_completed=narrative_completed(event))
+        return None
 
     async def WatchPortfolio(
         self, request: portfolio_pb2.WatchPortfolioRequest, context: grpc.aio.ServicerContext
@@ -438,6 +466,14 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
             if request.HasField("min_interval") else None
         )
         async with contextlib.aclosing(self.service.watch(user_id, interval)) as updates:
+            # The first update is metered as a GetPortfolioSummary (the call asked for it); later ones
+            # follow changes (price feeds, the user's own writes), at most once per min_interval, and
+            # are not charged: a watch kept open must not use up its user's other reads.
+            with self._metered():
+                first = await anext(updates, None)
+                data = await self._watch_bytes(first) if first is not None else None
+            if data is not None:
+                yield data
             async for update in updates:
                 yield await self._watch_bytes(update)
 
@@ -457,16 +493,18 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
 
 
 def _watch_data(update: WatchUpdate, summary: portfolio_pb2.PortfolioSummary) -> bytes:
-    message = portfolio_pb2.WatchPortfolioResponse(
-        summary=summary,
-        trigger=TRIGGERS[update.trigger],
-        changed_symbols=list(update.changed_symbols),
-    )
-    data = message.SerializeToString()  # (its length is its size: no separate ByteSize walk)
-    if len(data) > CLIENT_RECEIVE_LIMIT:
-        # a summary near its bound and thousands of changed symbols: the summary makes room for
-        # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
-        around = len(data) - message.summary.ByteSize()
-        message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), CLIENT_RECEIVE_LIMIT - around))
-        data = message.SerializeToString()
-    return data
+    """The update's bytes (its CPU charged to the call's budget, if any: see ``PortfolioServicer._metered``)."""
+    with cpu_meter.metered():
+        message = portfolio_pb2.WatchPortfolioResponse(
+            summary=summary,
+            trigger=TRIGGERS[update.trigger],
+            changed_symbols=list(update.changed_symbols),
+        )
+        data = message.SerializeToString()  # (its length is its size: no separate ByteSize walk)
+        if len(data) > CLIENT_RECEIVE_LIMIT:
+            # a summary near its bound and thousands of changed symbols: the summary makes room for
+            # them (a rare path: the bounded summary leaves 16 KiB, some 2,000 short symbols)
+            around = len(data) - message.summary.ByteSize()
+            message.summary.CopyFrom(bounded_summary(summary_to_proto(update.view), CLIENT_RECEIVE_LIMIT - around))
+            data = message.SerializeToString()
+        return data

@@ -8,10 +8,12 @@ from stack_cfo._proto.stack.cfo.v1 import common_pb2
 from stack_cfo._proto.stack.cfo.v1 import receipt_pb2 as pb
 from stack_cfo._proto.stack.cfo.v1 import receipt_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import current_principal
+from stack_cfo.api.cpu_budget import ReadCpuBudget
 from stack_cfo.api.provenance import figure_to_proto, receipt_to_proto
 from stack_cfo.api.resources import authorize, canonical_uuid, parse_user_child
 from stack_cfo.api.validation import invalid, set_timestamp
 from stack_cfo.core.errors import InvalidArgument, NotFound
+from stack_cfo.core.portfolio import cpu_meter
 from stack_cfo.core.provenance import Receipt
 from stack_cfo.core.provenance.replay import ReplayService
 
@@ -37,8 +39,11 @@ def _whole(receipt: Receipt, target: common_pb2.Receipt) -> None:
 
 
 class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
-    def __init__(self, service: ReplayService) -> None:
+    def __init__(self, service: ReplayService, cpu_budget: ReadCpuBudget | None = None) -> None:
+        """``cpu_budget``: the CPU the callers' replays may take (a replay computes the summary as of the
+        receipt's time, uncached past the last few: see :mod:`stack_cfo.api.cpu_budget`; none: unlimited)."""
         self.service = service
+        self.cpu_budget = cpu_budget
 
     async def _load(self, name: str) -> Receipt:
         """The receipt ``name`` names, if the caller may read it (else NOT_FOUND: existence does not leak)."""
@@ -69,7 +74,9 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
         self, request: pb.ReplayReceiptRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReceiptReplay:
         receipt = await self._load(request.name)
-        replay = await self.service.replay(receipt)
+        budget = self.cpu_budget
+        with cpu_meter.charged_to(budget.account(current_principal()) if budget is not None else None):
+            replay = await self.service.replay(receipt)
         out = pb.ReceiptReplay(replayed_snapshot=replay.replayed.text, unchanged=replay.unchanged)
         _whole(receipt, out.receipt)
         set_timestamp(out.replay_time, replay.replay_time)

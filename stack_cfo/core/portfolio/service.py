@@ -50,7 +50,7 @@ from stack_cfo.core.errors import FailedPrecondition, Unavailable
 from stack_cfo.core.gc_hold import GcHold
 from stack_cfo.core.i18n import UserLocales
 from stack_cfo.core.idempotency import Idempotency
-from stack_cfo.core.portfolio import compute_pool
+from stack_cfo.core.portfolio import compute_pool, cpu_meter
 from stack_cfo.core.portfolio.cache import CacheSettings, TaggedCache
 from stack_cfo.core.portfolio.engine import compute_history, compute_summary
 from stack_cfo.core.portfolio.fx import FxTable, convert_series, fx_key, is_fx_key
@@ -317,8 +317,8 @@ class PortfolioService(LedgerUseCases):
         fresh: tuple[SummaryView, int] | None = None
         # The user's own portfolio, for the user's own watch. An error: the watchers' own
         # summary() meets and reports it. Cancelled (the user's watches ended, or shutdown): there
-        # is no one to wake.
-        with contextlib.suppress(Exception), user_scope(user_id):
+        # is no one to wake. No call asked for it: nobody's CPU budget is charged or asked.
+        with contextlib.suppress(Exception), user_scope(user_id), cpu_meter.charged_to(None):
             seq = self._seq
             view = await self.summary(user_id)
             if self._seq == seq:  # nothing invalidated while it was computed
@@ -422,6 +422,7 @@ class PortfolioService(LedgerUseCases):
         seq = self._seq
         shared = self._inflight.get(key)
         if shared is None or shared.seq != seq or shared.task is None or shared.task.done():
+            cpu_meter.admit()  # a new computation: the caller's CPU budget may refuse it (see .cpu_meter)
             shared = _Shared(seq)
             task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, shared, live))
             shared.task = task
@@ -476,7 +477,7 @@ class PortfolioService(LedgerUseCases):
         settings = inputs.settings
 
         def work() -> SummaryView:
-            with stored_values_checked(user_id):
+            with cpu_meter.metered(), stored_values_checked(user_id):
                 summary = compute_summary(
                     inputs.analytics(),
                     as_of=at,
@@ -697,12 +698,13 @@ class PortfolioService(LedgerUseCases):
         now = self._clock.now()
         if isinstance(window, DateRange):
             check_not_future(window.end, now, "dates.end_date")
+        cpu_meter.admit()  # every history is computed (none is cached)
         epoch = self._epoch()
         inputs = await self._load(user_id, now, epoch, self._seq)
         settings = inputs.settings
 
         def work() -> PerformanceHistory:
-            with stored_values_checked(user_id):
+            with cpu_meter.metered(), stored_values_checked(user_id):
                 return compute_history(
                     inputs.analytics(),
                     as_of=now,

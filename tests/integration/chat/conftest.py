@@ -132,12 +132,15 @@ async def chat_server(
     chat: dict[str, Any] | None = None,
     compute: dict[str, Any] | None = None,
     clock: Clock | None = None,
+    config: dict[str, Any] | None = None,
 ) -> AsyncIterator[Chat]:
+    """``config``: further top-level config blocks (``{"rate_limits": {...}}``)."""
     if clock is not None:  # the provider checks session-token expiry against the same clock
         provider.now = lambda: clock.now().timestamp()
     overrides = compute_overrides(chain, provider, **(compute or {}))
     if chat:
         overrides["chat"] = chat
+    overrides.update(config or {})
     async with running_server(db_dsn, data_dir, overrides, clock=clock) as srv:
         yield Chat(
             srv,

@@ -9,9 +9,11 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import grpc
 import psycopg
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from grpc_status import rpc_status
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, common_pb2, portfolio_pb2, receipt_pb2, receipt_pb2_grpc
 from stack_cfo.core.clock import FrozenClock
@@ -298,3 +300,30 @@ async def test_a_figure_for_a_metric_the_server_could_not_compute_is_ungrounded(
     assert g.status == common_pb2.GROUNDING_STATUS_UNGROUNDED and g.ungrounded_count == 1
     assert figures["$2,800.00"].grounded and figures["$2,800.00"].fact == "total_value"
     assert not figures["10.0"].grounded and figures["10.0"].fact == ""
+
+
+async def test_replays_that_compute_a_summary_are_charged_to_the_callers_cpu_budget(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """A replay computes the portfolio as of the receipt's time (a new computation once prices changed): its CPU is
+    the caller's read budget's, as a GetPortfolioSummary at a new as_of_time is, so replaying receipts of a large
+    portfolio is no way around rate_limits.user.read_cpu."""
+    user = new_user()
+    tiny = {"rate_limits": {"user": {"read_cpu": "1ms/1h", "read_cpu_burst": "1ms"}}}
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=FrozenClock(T0), config=tiny) as chat:
+        name = (await _answer_about_aapl(chat, user)).receipt.name
+        replay = receipt_pb2.ReplayReceiptRequest(name=name)
+        refused = None
+        for i in range(200):
+            await chat.record_prices({"AAPL": [(DAYS[2], str(181 + i))]})  # a new computation for each replay
+            try:
+                await _receipts(chat).ReplayReceipt(replay, metadata=chat.md(user))
+            except grpc.aio.AioRpcError as err:
+                refused = err
+                break
+        assert refused is not None, "200 replays computed and the user's CPU budget never refused one"
+        assert refused.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "READ_CPU_BUDGET_EXHAUSTED" in str(rpc_status.from_call(refused))  # type: ignore[arg-type]
+        # reading the receipt whole computes nothing and still answers
+        got = await _receipts(chat).GetReceipt(receipt_pb2.GetReceiptRequest(name=name), metadata=chat.md(user))
+        assert got.name == name

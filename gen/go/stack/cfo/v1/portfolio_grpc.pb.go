@@ -152,13 +152,18 @@ type PortfolioSummaryServiceClient interface {
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
 	// every transaction deleted from a portfolio that had no snapshot before them);
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
+	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE);
+	// RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, with RetryInfo; metadata `limit`, `burst`,
+	// `retry_after_seconds`) when the summary asked for is not already computed and the caller's computations
+	// have used the CPU they may take on this server: a summary already computed (the current one, recently
+	// asked `as_of_time`s) still answers; wait the RetryInfo delay before asking for a new one.
 	GetPortfolioSummary(ctx context.Context, in *GetPortfolioSummaryRequest, opts ...grpc.CallOption) (*PortfolioSummary, error)
 	// Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_DATE_RANGE,
 	// INVALID_DATE, OUT_OF_RANGE, INVALID_ENUM, FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates`
-	// is set).
+	// is set); RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, as GetPortfolioSummary: every history is
+	// computed).
 	GetPerformanceHistory(ctx context.Context, in *GetPerformanceHistoryRequest, opts ...grpc.CallOption) (*GetPerformanceHistoryResponse, error)
 	// Server-streaming. Event order: exactly one `summary` (the same message GetPortfolioSummary returns),
 	// then zero or more `narrative_delta` chunks of AI commentary on those numbers, then exactly one
@@ -521,13 +526,18 @@ type PortfolioSummaryServiceServer interface {
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
 	// every transaction deleted from a portfolio that had no snapshot before them);
 	// FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
+	// INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE);
+	// RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, with RetryInfo; metadata `limit`, `burst`,
+	// `retry_after_seconds`) when the summary asked for is not already computed and the caller's computations
+	// have used the CPU they may take on this server: a summary already computed (the current one, recently
+	// asked `as_of_time`s) still answers; wait the RetryInfo delay before asking for a new one.
 	GetPortfolioSummary(context.Context, *GetPortfolioSummaryRequest) (*PortfolioSummary, error)
 	// Returns chart points (value, cumulative time-weighted return, drawdown, benchmark) for a range.
 	//
 	// Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_DATE_RANGE,
 	// INVALID_DATE, OUT_OF_RANGE, INVALID_ENUM, FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates`
-	// is set).
+	// is set); RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, as GetPortfolioSummary: every history is
+	// computed).
 	GetPerformanceHistory(context.Context, *GetPerformanceHistoryRequest) (*GetPerformanceHistoryResponse, error)
 	// Server-streaming. Event order: exactly one `summary` (the same message GetPortfolioSummary returns),
 	// then zero or more `narrative_delta` chunks of AI commentary on those numbers, then exactly one

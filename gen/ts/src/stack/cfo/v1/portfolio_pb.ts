@@ -3504,7 +3504,11 @@ export const PortfolioSummaryService: GenService<{
    * Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND) when the portfolio holds nothing to value (never synced, or
    * every transaction deleted from a portfolio that had no snapshot before them);
    * FAILED_PRECONDITION (NO_HOLDINGS_AS_OF) when `as_of_time` is before the first sync;
-   * INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE).
+   * INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE);
+   * RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, with RetryInfo; metadata `limit`, `burst`,
+   * `retry_after_seconds`) when the summary asked for is not already computed and the caller's computations
+   * have used the CPU they may take on this server: a summary already computed (the current one, recently
+   * asked `as_of_time`s) still answers; wait the RetryInfo delay before asking for a new one.
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.GetPortfolioSummary
    */
@@ -3518,7 +3522,8 @@ export const PortfolioSummaryService: GenService<{
    *
    * Errors: NOT_FOUND (PORTFOLIO_NOT_FOUND); INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_DATE_RANGE,
    * INVALID_DATE, OUT_OF_RANGE, INVALID_ENUM, FUTURE_DATE, MISSING_FIELD when neither `range` nor `dates`
-   * is set).
+   * is set); RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, as GetPortfolioSummary: every history is
+   * computed).
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.GetPerformanceHistory
    */

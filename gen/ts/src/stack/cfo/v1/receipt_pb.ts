@@ -219,7 +219,8 @@ export const ReceiptService: GenService<{
    * numbers the user wrote never change. News-summary receipts are checked against their article, which does
    * not change: their replay reports no difference.
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME); NOT_FOUND (RECEIPT_NOT_FOUND, PORTFOLIO_NOT_FOUND when
-   * the portfolio was erased or deleted since).
+   * the portfolio was erased or deleted since); RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, as
+   * PortfolioSummaryService.GetPortfolioSummary, when the replay computes a summary not already computed).
    *
    * @generated from rpc stack.cfo.v1.ReceiptService.ReplayReceipt
    */

@@ -1,0 +1,158 @@
+"""The CPU of uncached reads, per principal: a token bucket of CPU seconds (``rate_limits.user.read_cpu``,
+refilled at ``1s/10s`` by default, holding at most ``read_cpu_burst``, 5 s; services unlimited by default).
+
+The rates count calls, not their cost: a summary of a 10,000-position portfolio at a new
+``as_of_time`` (a new computation each time) costs 0.7-1.5 s of CPU, and one user asking for one
+after another kept a process's Python busy (another user's GetPortfolioSummary went from p95 6 ms
+to ~90 ms). The portfolio service charges the thread CPU time of each computation it starts for a
+call, and of the making of its message, to the caller's bucket (:mod:`stack_cfo.core.portfolio.cpu_meter`);
+cached answers are charged nothing and never refused. When the bucket is empty (at or below zero)
+before a new computation, the call is RESOURCE_EXHAUSTED (``READ_CPU_BUDGET_EXHAUSTED``, with a
+``RetryInfo`` for when the bucket is above zero again). A computation already running is not
+stopped: its cost is charged when it is over, and may take the bucket below zero, so the next
+call waits for the debt to be refilled too. Over any span a principal's uncached reads therefore
+take at most the burst plus the rate times the span, plus one computation.
+
+Per process, as the heavy-write gate is: N replicas allow N times (a user's calls spread over them).
+Memory is bounded: a full bucket is not stored (it is the state of a principal never seen), and at
+most :data:`MAX_PRINCIPALS` are, the least recently charged forgotten first (forgiven their debt).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import timedelta
+
+from stack_cfo.api.auth import Principal
+from stack_cfo.api.limits import THROTTLED
+from stack_cfo.config import PrincipalLimits, RateLimitConfig
+from stack_cfo.config.limits import cpu_rate
+from stack_cfo.core.errors import ResourceExhausted
+from stack_cfo.durations import format_seconds
+
+REASON = "READ_CPU_BUDGET_EXHAUSTED"
+THROTTLED.labels(REASON, "reads")  # exported at 0, as the limits' other refusals are
+
+MAX_PRINCIPALS = 10_000
+"""Principals whose bucket is not full kept per process (the least recently charged go first)."""
+MIN_RETRY = 0.001
+"""The shortest wait a refusal states, in seconds (the bucket is then just above zero)."""
+
+
+class CpuBuckets:
+    """Token buckets of CPU seconds by key: each starts full (``burst``), refills at ``rate`` CPU
+    seconds per second up to ``burst``, and is charged what was spent (going below zero if need be).
+    Thread-safe: computations on pool threads charge it."""
+
+    def __init__(self, rate: float, burst: float, *, max_keys: int = MAX_PRINCIPALS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("rate and burst must be above zero")
+        self.rate = rate
+        self.burst = burst
+        self._max_keys = max_keys
+        self._clock = clock
+        self._lock = threading.Lock()
+        #: key -> (level, at): the level at that instant of the clock (only buckets not full).
+        self._levels: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._levels)
+
+    def _refilled(self, entry: tuple[float, float], now: float) -> float:
+        level, at = entry
+        return min(self.burst, level + max(0.0, now - at) * self.rate)
+
+    def level(self, key: str) -> float:
+        """CPU seconds left in ``key``'s bucket now (below zero: owed)."""
+        with self._lock:
+            entry = self._levels.get(key)
+            return self.burst if entry is None else self._refilled(entry, self._clock())
+
+    def wait(self, key: str) -> float:
+        """0 when ``key`` may start a computation (its bucket is above zero), else the seconds until it may."""
+        level = self.level(key)
+        return 0.0 if level > 0 else -level / self.rate + MIN_RETRY
+
+    def charge(self, key: str, seconds: float) -> None:
+        """Take ``seconds`` of CPU from ``key``'s bucket."""
+        if not seconds > 0:
+            return
+        with self._lock:
+            now = self._clock()
+            levels = self._levels
+            entry = levels.pop(key, None)
+            level = self.burst if entry is None else self._refilled(entry, now)
+            levels[key] = (level - seconds, now)
+            # Forget the least recently charged while there are too many, or while they have refilled
+            # (a full bucket is the same as none).
+            while levels:
+                oldest, first = next(iter(levels.items()))
+                if oldest != key and (len(levels) > self._max_keys or self._refilled(first, now) >= self.burst):
+                    del levels[oldest]
+                else:
+                    break
+
+
+class _Kind:
+    """The budget of users, or of service principals: their buckets (None: unlimited)."""
+
+    def __init__(self, cfg: PrincipalLimits, kind: str) -> None:
+        self.kind = kind
+        self.text = cfg.read_cpu
+        self.burst_text = format_seconds(cfg.read_cpu_burst.total_seconds())
+        rate = cpu_rate(cfg.read_cpu)
+        self.buckets = None if rate is None else CpuBuckets(rate, cfg.read_cpu_burst.total_seconds())
+
+
+class _Account:
+    """One call's payer: a principal's bucket (see :class:`stack_cfo.core.portfolio.cpu_meter.CpuAccount`)."""
+
+    __slots__ = ("_buckets", "_key", "_kind")
+
+    def __init__(self, kind: _Kind, buckets: CpuBuckets, key: str) -> None:
+        self._kind = kind
+        self._buckets = buckets
+        self._key = key
+
+    def admit(self) -> None:
+        wait = self._buckets.wait(self._key)
+        if wait <= 0:
+            return
+        kind = self._kind
+        THROTTLED.labels(REASON, "reads").inc()
+        raise ResourceExhausted(
+            f"your summaries and histories not already computed have used their CPU budget ({kind.text}, "
+            f"at most {kind.burst_text} at once); retry in {wait:.1f} s (answers already computed still come)",
+            reason=REASON,
+            retry_after=timedelta(seconds=wait),
+            metadata={"class": "reads", "limit": kind.text, "burst": kind.burst_text,
+                      "principal_kind": kind.kind, "retry_after_seconds": f"{wait:.3f}"},
+        )
+
+    def charge(self, seconds: float) -> None:
+        self._buckets.charge(self._key, seconds)
+
+
+class ReadCpuBudget:
+    """Per principal, the CPU their uncached reads may take in this process (see the module)."""
+
+    def __init__(self, cfg: RateLimitConfig) -> None:
+        self.enabled = cfg.enabled
+        self._kinds = {False: _Kind(cfg.user, "user"), True: _Kind(cfg.service, "service")}
+
+    def buckets(self, is_service: bool) -> CpuBuckets | None:
+        """Users' (or services') buckets; None when unlimited."""
+        return self._kinds[is_service].buckets
+
+    def account(self, principal: Principal) -> _Account | None:
+        """What ``principal``'s computations are charged to (None: limits off, or unlimited)."""
+        if not self.enabled:
+            return None
+        kind = self._kinds[principal.is_service]
+        if kind.buckets is None:
+            return None
+        return _Account(kind, kind.buckets, principal.key)

@@ -1,0 +1,65 @@
+"""Who pays for the CPU a portfolio computation takes.
+
+The API layer puts an account (:class:`CpuAccount`, a principal's CPU budget) in the context of a
+read call (:func:`charged_to`); the service asks it before starting a new computation
+(:func:`admit`: a cached summary, or one already being computed for another call, is never
+refused) and charges it with the thread CPU time of the synchronous work (:func:`metered`),
+wherever that runs: on the event loop, or on a compute-pool or ``to_thread`` thread (both run in a
+copy of the caller's context, as does a task the call creates, so a computation shared by several
+calls is charged to the one that started it). Work done outside any call (the recomputation of a
+watched portfolio after a price change) runs with no account and is charged to nobody.
+
+Thread CPU time (``time.thread_time``), not wall time: another thread holding the GIL meanwhile is
+not counted, and what runs on the loop between the ``await``\\ s of a call (its database reads) is
+not measured, only the computation itself and the making of its message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Protocol
+
+
+class CpuAccount(Protocol):
+    def admit(self) -> None:
+        """Raise (a :mod:`stack_cfo.core.errors` error) when the payer may not start a computation now."""
+
+    def charge(self, seconds: float) -> None:
+        """Add ``seconds`` of CPU to what the payer spent (called from any thread)."""
+
+
+_account: ContextVar[CpuAccount | None] = ContextVar("cpu_account", default=None)
+
+
+@contextlib.contextmanager
+def charged_to(account: CpuAccount | None) -> Iterator[None]:
+    """Computations started (and work metered) in this block are ``account``'s (None: nobody's)."""
+    token = _account.set(account)
+    try:
+        yield
+    finally:
+        _account.reset(token)
+
+
+def admit() -> None:
+    """Before a new computation: raise if the current account may not start one (no account: go on)."""
+    account = _account.get()
+    if account is not None:
+        account.admit()
+
+
+@contextlib.contextmanager
+def metered() -> Iterator[None]:
+    """Charge the current account with the thread CPU time the block takes (even when it raises)."""
+    account = _account.get()
+    if account is None:
+        yield
+        return
+    start = time.thread_time()
+    try:
+        yield
+    finally:
+        account.charge(time.thread_time() - start)
