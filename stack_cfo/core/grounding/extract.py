@@ -38,24 +38,70 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     if lx.HAS_DIGIT.search(norm) is None and lx.NUMBER_WORD.search(norm) is None:
         return []
     figures = _Scanner(text, norm, frozenset(ignore)).run()
-    return _with_antecedents(norm, _with_periods(norm, figures)) if figures else figures
+    if not figures:
+        return figures
+    return _with_respective(norm, _with_antecedents(norm, _with_periods(norm, figures)))
+
+
+def _with_respective(norm: str, figures: list[Figure]) -> list[Figure]:
+    """The figures before "respectively" in their sentence, when there are several, with their rank among them and
+    the words of the sentence before the first (``Figure.respective``), and the first's direction when they have
+    none of their own."""
+    marks = [m.start() for m in lx.RESPECTIVELY.finditer(norm)]
+    if not marks:
+        return figures
+    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    out = list(figures)
+    for mark in marks:
+        k = bisect_right(ends, mark)
+        s0 = ends[k - 1] if k else 0
+        group = [i for i, fig in enumerate(figures) if s0 <= fig.start and fig.end <= mark and fig.table_cell is None]
+        if len(group) < 2:
+            continue
+        words = tuple(lx.CONTEXT_WORD.findall(norm, s0, figures[group[0]].start))
+        first = figures[group[0]]
+        for rank, i in enumerate(group):
+            fig = out[i]
+            if (rank and fig.direction is None and first.direction is not None and not fig.explicit_sign
+                    and fig.kind is first.kind):
+                fig = replace(fig, direction=first.direction)  # "fell 2.64% and 2.84% respectively": both fell
+            out[i] = replace(fig, respective=(rank, len(group), words))
+    return out
+
+
+def _carries(clause: tuple[str, ...]) -> bool:
+    """Whether a clause has a pronoun that may stand for something named before it (``lexicon.CARRY_PRONOUNS``, or
+    ``lexicon.CARRY_FIRST`` as its first word)."""
+    return bool(clause) and (
+        clause[0].lower() in lx.CARRY_FIRST or any(w.lower() in lx.CARRY_PRONOUNS for w in clause)
+    )
 
 
 def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
     """The figures whose clause has a pronoun (``lexicon.CARRY_PRONOUNS``) with the words of their sentence before that
-    clause and those of the sentence before (``Figure.antecedent``, ``Figure.previous``)."""
-    if not any(w.lower() in lx.CARRY_PRONOUNS for fig in figures for w in fig.clause):
+    clause and those of the sentences before, nearest first, empty ones (a paragraph's break) skipped
+    (``Figure.antecedent``, ``Figure.previous``)."""
+    if not any(_carries(fig.clause) for fig in figures):
         return figures
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
     out: list[Figure] = []
     for fig in figures:
-        if fig.table_cell is None and any(w.lower() in lx.CARRY_PRONOUNS for w in fig.clause):
+        if fig.table_cell is None and _carries(fig.clause):
             k = bisect_right(ends, fig.start)  # sentences ending at or before the figure
             own = lx.CONTEXT_WORD.findall(norm, ends[k - 1] if k else 0, fig.start)[: -len(fig.clause)]
-            before = lx.CONTEXT_WORD.findall(norm, ends[k - 2] if k >= 2 else 0, ends[k - 1]) if k else []
+            before: list[tuple[str, ...]] = []
+            for s in range(k - 1, 0, -1):
+                if len(before) == _ANTECEDENT_SENTENCES:
+                    break
+                words = lx.CONTEXT_WORD.findall(norm, ends[s - 1], ends[s])
+                if words:
+                    before.append(tuple(words[:_ANTECEDENT_WORDS]))
+            if k and len(before) < _ANTECEDENT_SENTENCES:
+                first = lx.CONTEXT_WORD.findall(norm, 0, ends[0])
+                if first:
+                    before.append(tuple(first[:_ANTECEDENT_WORDS]))
             if own or before:
-                own, before = own[-_ANTECEDENT_WORDS:], before[:_ANTECEDENT_WORDS]
-                fig = replace(fig, antecedent=tuple(own), previous=tuple(before))
+                fig = replace(fig, antecedent=tuple(own[-_ANTECEDENT_WORDS:]), previous=tuple(before))
         out.append(fig)
     return out
 
@@ -79,8 +125,11 @@ def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
 
 
 def _period_of(phrase: str) -> str:
-    """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names."""
-    if any(w in phrase for w in ("week", "woche", "semaine", "semana")):
+    """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names; the day
+    before (``prior``: yesterday, gestern, ayer; not French "hier", German for "here") is none a fact has."""
+    if phrase in ("yesterday", "gestern", "ayer"):
+        return "prior"
+    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "7", "sieben", "seven")):
         return "1w"
     if any(w in phrase for w in ("month", "monat", "mois", "mes")):
         return "1m"
@@ -122,7 +171,7 @@ class _Lower(NamedTuple):
     loss: bool = False
     context: tuple[str, ...] = ()
     lead: tuple[str, ...] = ()
-    clause: tuple[tuple[str, ...], bool] = ((), False)
+    clause: tuple[tuple[str, ...], bool, tuple[str, ...]] = ((), False, ())
 
 
 class _Scanner:
@@ -631,10 +680,10 @@ class _Scanner:
         start = s - raw_dist
         if upper is not None:
             self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context, own_lead, own_clause)
-        clause, clause_cut = own_clause
+        clause, clause_cut, aside = own_clause
         tail: tuple[str, ...] = ()
         if table_cell is not None:
-            clause, clause_cut = context, False  # a cell's subject is its column and row
+            clause, clause_cut, aside = context, False, ()  # a cell's subject is its column and row
         else:
             tail = self._tail_words(raw_end)
         return Figure(
@@ -664,6 +713,7 @@ class _Scanner:
             context=context,
             clause=clause,
             clause_cut=clause_cut,
+            aside=aside,
             tail=tail,
             lead=lead,
         )
@@ -691,7 +741,7 @@ class _Scanner:
         lower: Decimal,
         currency: str | None,
         context: tuple[str, ...],
-        clause: tuple[tuple[str, ...], bool],
+        clause: tuple[tuple[str, ...], bool, tuple[str, ...]],
     ) -> tuple[Figure, int] | None:
         """The figure at ``pos`` when it ends a range from ``lower`` (a smaller number, with ``currency`` and
         ``context``), and the power of ten its suffix scales it by (3 for "10k", -2 for "10 bps")."""
@@ -782,8 +832,9 @@ class _Scanner:
             return None
         return fig
 
-    def _clause(self, pos: int) -> tuple[tuple[str, ...], bool]:
-        """The words of the clause before ``pos`` (see ``Figure.clause``), and whether another number starts it."""
+    def _clause(self, pos: int) -> tuple[tuple[str, ...], bool, tuple[str, ...]]:
+        """The words of the clause before ``pos`` (see ``Figure.clause``), whether another number starts it, and the
+        words of its asides in brackets (``Figure.aside``)."""
         norm = self.norm
         i = pos - 1
         stop = max(0, pos - _CLAUSE_SPAN)
@@ -791,10 +842,11 @@ class _Scanner:
         asides: list[tuple[int, int]] = []
         while i >= stop:
             ch = norm[i]
-            if ch == ")":
-                opening = norm.rfind("(", stop, i)
-                if opening >= 0 and "\n" not in norm[opening:i] and any(c.isdigit() for c in norm[opening:i]):
-                    # "Cash ($2,500) makes up 26.4%": a figure in brackets is an aside; the clause goes on before it
+            if ch in _CLOSERS:
+                opening = _opening(norm, i, stop)
+                if opening is not None:
+                    # "Cash ($2,500) makes up 26.4%", "NVDA (ahead of MSFT) fell 2.84%": the bracket is an aside, the
+                    # clause goes on before it
                     asides.append((opening, i + 1))
                     i = opening - 1
                     continue
@@ -813,21 +865,20 @@ class _Scanner:
                 break
             i -= 1
         if lx.CJK_CHARS.search(norm, i + 1, pos) is not None:
-            return (), cut  # Chinese words name the subject: the Latin ones alone say too little ("贝塔(相对 SPY)")
-        if asides:
-            found: list[str] = []
-            start = i + 1
-            for opening, closing in reversed(asides):
-                found += lx.CONTEXT_WORD.findall(norm, start, opening)
-                start = closing
-            found += lx.CONTEXT_WORD.findall(norm, start, pos)
-        else:
-            found = lx.CONTEXT_WORD.findall(norm, i + 1, pos)
+            return (), cut, ()  # Chinese words name the subject: the Latin ones alone say too little ("贝塔(相对 SPY)")
+        found: list[str] = []
+        aside: list[str] = []
+        start = i + 1
+        for opening, closing in reversed(asides):
+            found += lx.CONTEXT_WORD.findall(norm, start, opening)
+            aside += lx.CONTEXT_WORD.findall(norm, opening, closing)
+            start = closing
+        found += lx.CONTEXT_WORD.findall(norm, start, pos)
         for j in range(len(found) - 1, -1, -1):
             if found[j].lower() in lx.CLAUSE_JOINERS:
                 found, cut = found[j + 1 :], False
                 break
-        return tuple(found[-_CLAUSE_WORDS:]), cut
+        return tuple(found[-_CLAUSE_WORDS:]), cut, tuple(aside[-_CLAUSE_WORDS:])
 
     def _tail_words(self, pos: int) -> tuple[str, ...]:
         """The words after a figure ending at ``pos`` in its clause (see ``Figure.tail``)."""
@@ -956,12 +1007,21 @@ class _Scanner:
         or there is no noun to take."""
         tail = self._tail(pos, 8)
         j = 1 if tail and tail[0][0].lower() in lx.ELIDED_COPULAS else 0
+        of_them = (
+            j == 0 and len(tail) > 2 and tail[0][0].lower() in lx.OF_WORDS and tail[1][0].lower() in lx.OF_THEM
+        )
+        if of_them:  # "6 positions, 2 of them in Health Care", "2 of which are in Energy": the count before's noun
+            j = 3 if tail[2][0].lower() in lx.ELIDED_COPULAS else 2
         if j >= len(tail):
             return None
         name = self._name_after(tail, j, linked=True)
         if not name or any(w in lx.CURRENCY_CODES or w in lx.MONTHS for w in name):
             return None  # "5000 in EUR", "3 in March"
         last = self.last_count
+        if of_them:
+            if last is None or last[0] > word_pos or _SENTENCE_END.search(self.norm, last[0], word_pos) is not None:
+                return None
+            return last[1], name, last[2]
         if last is not None and last[0] <= word_pos and _joins_list(self.norm[last[0] : word_pos]):
             self.joined = last[2]  # "3 in Technology and 1 in Energy": one list of implied counts
             return last[1], name, last[2]
@@ -1031,6 +1091,24 @@ def _index_name_start(norm: str, last: int) -> int | None:
     while start > 0 and (norm[start - 1].isalpha() or norm[start - 1] == "&"):
         start -= 1
     return start if start < j < k and norm[start:j].lower() in lx.INDEX_WORDS else None
+
+
+def _opening(norm: str, closing: int, stop: int) -> int | None:
+    """The offset of the bracket that ``norm[closing]`` (a closing one) closes, nested brackets skipped, if it opens
+    at or after ``stop`` on the same line."""
+    want, shut = _CLOSERS[norm[closing]], norm[closing]
+    depth = 0
+    for k in range(closing - 1, stop - 1, -1):
+        ch = norm[k]
+        if ch == "\n":
+            return None
+        if ch == shut:
+            depth += 1
+        elif ch == want:
+            if not depth:
+                return k
+            depth -= 1
+    return None
 
 
 def _abbreviation(norm: str, dot: int) -> bool:
@@ -1230,6 +1308,8 @@ _GAP_SPAN = 80  # the most characters between a figure and one after it that tak
 #: Names that are no holding's, nor the benchmark's: "fell 2.03% and Cash 26.4%" takes no direction.
 _NOT_GAPPED_NAMES = lx.PORTFOLIO_WORDS | lx.CASH_WORDS | lx.TOTAL_WORDS | lx.VALUE_WORDS
 _CLAUSE_WORDS = 8
+_CLOSERS = {")": "(", "]": "["}
+_ANTECEDENT_SENTENCES = 3  # sentences read back for what a pronoun stands for, while each names only a pronoun
 _ANTECEDENT_WORDS = 24  # words of the sentence before read for what a pronoun stands for
 _TAIL_WORDS = 6
 _CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")

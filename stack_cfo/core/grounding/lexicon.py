@@ -595,10 +595,21 @@ NEGATIVE_AFTER_VERBS = words("gefallen gesunken verloren nachgegeben eingebüßt
 POSITIVE_AFTER_VERBS = words("gestiegen zugelegt gewonnen gewachsen geklettert hinzugewonnen")
 #: Words that end the clause a figure's subject is read in ("Your portfolio fell 2.03% while NVDA ...", "NVDA is 31.2%
 #: and cash 26.4%"): the words before one belong to another clause.
-#: Pronouns that may stand for the subject of the sentence before ("It now makes up 31.2%", "Its weight is", "Il
-#: représente", "Elle pèse", "Ella"); not "es" (also Spanish "is"), "Sie" (also the formal "you") nor "su" (also
-#: "your").
-CARRY_PRONOUNS = words("""it its il elle ella""")
+#: Words after "of" that stand for the things counted just before ("6 positions, 2 of them in Health Care").
+OF_THEM = words("them which these those")
+#: "respectively": the figures before it in its sentence go with the names listed before them, in order.
+RESPECTIVELY = re.compile(r"(?<![\w])(?:respectively|beziehungsweise|jeweils|respectivement|respectivamente)(?![\w])",
+                          re.IGNORECASE)
+#: Pronouns that may stand for the subject of the sentence before ("It now makes up 31.2%", "Its weight is", "They
+#: make up", "Il représente", "Elle pèse", "Ella"); not "su" (also "your"). Read only when the figure's clause names
+#: nothing else.
+CARRY_PRONOUNS = words("""it its they il elle ils elles ella ellos ellas""")
+#: Words that are such a pronoun only as the first word of their clause ("Es macht 21,58 % aus", "Es el 21,58 %",
+#: "Er ist", "Sie macht", "This is 21.58%"; not Spanish "es" = "is", "this week", "Sie halten" = "you hold"): "this"
+#: and "that" with a verb after them.
+CARRY_FIRST = words("""es er sie this that""")
+#: Of those, the ones that stand for several: with two things named before, the figure is no one fact's.
+PLURAL_PRONOUNS = words("""they ils elles ellos ellas""")
 CLAUSE_JOINERS = words("""and but while whereas although though yet or because with
     und aber während wohingegen jedoch sondern oder weil mit
     et mais tandis ou car avec y pero mientras aunque o sino con""")
@@ -611,7 +622,7 @@ PORTFOLIO_WORDS = words("""portfolio portfolios overall whole depot depots gesam
 TOTAL_WORDS = words("total totale totaux totales gesamt gesamte gesamter gesamten")
 VALUE_WORDS = words("value worth wert valeur valor")
 #: Abbreviations whose dot ends no sentence ("inkl. Barmittel", "ca. 9.500 USD", "vs. SPY").
-ABBREVIATIONS = words("inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env aprox incl excl")
+ABBREVIATIONS = words("inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env aprox incl excl inc corp co ltd")
 #: Words that name the portfolio's cash ("Cash is 26.4%", "You hold $2,500 in cash", "Bargeld", "liquidités").
 CASH_WORDS = words("""cash bargeld barmittel barbestand barreserve liquidität kasse cashbestand liquidités espèces
     trésorerie liquidez""")
@@ -642,9 +653,12 @@ INDEX_NOT_BENCHMARK = words("""herfindahl hirschman herfindahl-hirschman hhi div
     fondos tracker trackers""")
 #: Verbs after a capitalised name the facts do not have that make it the subject of the figure (besides direction words,
 #: copulas and verbs of performance): "Tesla has risen", "Apple makes up 20.85%", "Tesla closed at".
+#: Words for a company's stock after its name ("Apple stock", "Apple Inc.", "Apple-Aktie", "Apple shares").
+COMPANY_NOUNS = words("""stock stocks share shares inc corp corporation co plc ag se sa nv ltd position stake holding
+    aktie aktien titre titres action actions acción acciones""")
 COMPANY_VERBS = words("""was were has have had makes made accounts accounted represents represented weighs weighed
     closed ended stood stands traded trades contributed contributes macht machte schloss beträgt betrug représente
-    pèse représentait representa pesa cerró""")
+    pèse représentait representa pesa cerró a ont hat es""")
 #: Capitalised words before such a verb that name no company: articles, possessives, pronouns, question words ("Your
 #: gain", "The drop", "It rose", "This is", "There are", "Es stieg", "Il a", "Ella subió").
 NOT_COMPANY_WORDS = words("""the a an your my our their his her votre vos notre nos leur leurs ton ta tes mon ma mes
@@ -728,7 +742,12 @@ FROM_AFTER_VERB = words("von")
 #: Words of time that limit a figure to facts of one period (``Figure.period``; see ``extract._period_of``).
 PERIOD_PHRASES = re.compile(
     r"(?<![\w'’])(?:today|heute|aujourd['’]hui|hoy"
-    r"|(?:this|the past|the last|over the) week|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
+    r"|yesterday|gestern|ayer"
+    r"|(?:this|the past|the last|over the|last|past) week"
+    r"|(?:in den |den )?(?:letzten|vergangenen) (?:7|sieben) tage[n]?"
+    r"|(?:the |in the |over the )?(?:last|past) (?:7|seven) days|letzte woche|(?:in der )?vergangenen woche"
+    r"|la semaine (?:dernière|passée)|la semana pasada"
+    r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
     r"|(?:this|the past|the last|over the) month|(?:diesen|in diesem|dieser) monat|ce mois(?:-ci)?|este mes"
     r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
     r"|depuis le début de l['’]année|este año|en lo que va de año)(?![\w'’])",

@@ -148,7 +148,7 @@ _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
 #: Changes over a span of their own, never a day's, week's or month's: since the peak, since cost, over the risk window
 #: ("Your portfolio fell 2.03% this week" is not the current drawdown, "Today you gained $215.30" not the unrealised
 #: gain).
-_SPAN_CHANGES = words("drawdown unrealized unrealised pnl twr cagr weighted")
+_SPAN_CHANGES = words("drawdown unrealized unrealised pnl twr cagr weighted local effect")
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
 #: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
 #: ``lexicon.COUNT_KINDS``. Every counted noun has one.
@@ -451,7 +451,7 @@ def _best(
                 or (change and not entry.tokens & _CHANGES)
                 or (whole is not None and not whole.allows(entry))
                 or (fig.period is not None and entry.period != fig.period
-                    and (entry.period is not None or (change and bool(entry.tokens & _SPAN_CHANGES))))
+                    and (entry.period is not None or bool(entry.tokens & _SPAN_CHANGES)))
                 or entry.path == not_value
             ):
                 continue
@@ -597,7 +597,8 @@ def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure
     """Ground a Total/Sum row figure that equals the sum of the grounded figures above it in its column.
 
     The tolerance is half a unit of the total plus half a unit of every addend (each was rounded).
-    A column with an ungrounded figure above cannot ground its total. The path is ``sum(column)``.
+    A column with an ungrounded figure above cannot ground its total. The path is ``sum(column)``. A total under a
+    cash row is never the invested value (which leaves the cash out).
     """
     fig = check.figure
     assert fig.table_cell is not None
@@ -607,6 +608,12 @@ def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure
             columns[fig.table_cell] = [*above, fig] if check.grounded else None
         return check
     columns[fig.table_cell] = []  # a new block starts after a total
+    if check.grounded and above and "invested" in (check.fact_path or "") and any(
+        w.lower() in CASH_WORDS for a in above for w in a.context
+    ):
+        # "| Cash | $2,500.00 |" then "| Total | $6,985.15 |": a total under a cash row holds the cash, so it is not
+        # the invested value (positions only); it may still be the sum of the rows above
+        check = FigureCheck(fig, False, None, False)
     if check.grounded or not above or len(above) < 2:
         return check
     if any(a.kind is not fig.kind or (a.currency or fig.currency) != (fig.currency or a.currency) for a in above):

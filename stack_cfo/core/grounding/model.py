@@ -129,20 +129,30 @@ class Figure:
     clause_cut: bool = False
     """The clause before the figure starts right after another number: the words are that number's ("of the
     portfolio" in "6.0% of the portfolio ($1,871.40)")."""
+    aside: tuple[str, ...] = ()
+    """The words of asides in brackets within the figure's clause, which :attr:`clause` leaves out: read for its
+    subject only when the rest of the clause names none ("Your largest holding (NVDA) fell 2.64%", but "NVDA (ahead of
+    MSFT) fell 2.64%" is NVDA's)."""
     tail: tuple[str, ...] = ()
     """The words after the figure in its clause, as written, up to six, to the same ends as :attr:`clause` ("in",
     "cash" of "You hold $1,977.90 in cash"); none in a table cell."""
     lead: tuple[str, ...] = ()
     """Up to six words of the clause before :attr:`context` (none in a table cell), read only for the metric the
     figure is about: ``("Your", "Sharpe", "ratio")`` of "Your Sharpe ratio, with missing days left out, is 0.58"."""
+    respective: tuple[int, int, tuple[str, ...]] | None = None
+    """For one of ``n`` figures followed by "respectively" (beziehungsweise, respectivement, respectivamente) in
+    their sentence: ``(k, n, words)``, the figure being the ``k``-th and ``words`` those of the sentence before the
+    first figure ("NVDA and MSFT fell 2.64% and 2.84% respectively": the first is NVDA's, the second MSFT's; see
+    :mod:`.subjects`)."""
     antecedent: tuple[str, ...] = ()
     """For a figure whose clause has a pronoun that may stand for a thing (it, its, il, elle, ella; see
     ``lexicon.CARRY_PRONOUNS``), the words of its sentence before that clause, as written: the nearest thing they name
     is what the pronoun stands for when the clause names nothing else ("NVDA fell 2.64% today, and it now makes up
     31.2%": NVDA's weight; see :mod:`.subjects`)."""
-    previous: tuple[str, ...] = ()
-    """With :attr:`antecedent`, the first words of the sentence before the figure's: when the antecedent names nothing,
-    the first thing they name ("NVDA fell 2.64% today. It now makes up 31.2%")."""
+    previous: tuple[tuple[str, ...], ...] = ()
+    """With :attr:`antecedent`, the first words of up to three sentences before the figure's, nearest first: when
+    the antecedent names nothing, the subject of the sentence before ("NVDA fell 2.64% today. It now makes up
+    31.2%"), or of the one before it when that one's own subject is a pronoun too ("It is your largest holding.")."""
     period: str | None = None
     """The period a word of time in its sentence gives the figure (``1d`` for today/heute/aujourd'hui/hoy, ``1w`` for
     this week, ``1m`` for this month, ``ytd`` for this year / year to date): the nearest after it in its clause, else

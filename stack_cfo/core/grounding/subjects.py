@@ -21,9 +21,11 @@ ends), read nearest first:
   something no fact is about: no fact grounds the figure (a threshold may, when the clause says limit);
 * a capitalised name the facts do not have, the subject of a verb right after it ("Tesla rose 0.53%", "Apple gained
   1.25%", "Tesla's return was"; not a word of the lexicon or of the facts' paths, a pronoun, a word of time, an adverb
-  in -ly, nor a German noun after its article) is a company: the holding whose ticker symbol its name resembles
-  ("Apple": AAPL, "Microsoft": MSFT; see ``_resembled``), whose facts alone then ground it, and when none does, nothing
-  ("Apple fell 2.84%" is not MSFT's day, "Tesla rose 0.53%" not the benchmark's);
+  in -ly, nor a German noun after its article), or a listed company's name with a word for its stock after it or
+  inside the clause ("Apple stock", "You hold Apple at", "L'action Apple"), is a company: the holding it is (see
+  :mod:`.companies`: "Apple" AAPL, "Microsoft" MSFT), whose facts alone then ground it, and when none is, nothing
+  ("Apple fell 2.84%" is not MSFT's day, "Mastercard fell 2.84%" not MSFT's, "Tesla rose 0.53%" not the
+  benchmark's);
 * a portfolio word (portfolio, total, overall, whole, Depot, Gesamtwert, portefeuille, cartera...) makes it the
   portfolio's as a whole: only facts under no name that are not about cash, a benchmark or the largest holdings
   ("Your portfolio is worth $2,960.60" is not NVDA's value, "Your total portfolio value is $2,500" not the cash).
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
+from stack_cfo.core.grounding import companies
 from stack_cfo.core.grounding import lexicon as lx
 from stack_cfo.core.grounding.index import Entry, FactIndex
 from stack_cfo.core.grounding.model import Figure
@@ -60,8 +63,8 @@ class Whole(Enum):
     """A ticker symbol neither in the facts nor the benchmark's ("TSLA rose 0.53%" when the benchmark is SPY): no
     fact is about it."""
     COMPANY = "COMPANY"
-    """A capitalised name the facts do not have, the subject of a verb ("Tesla rose 0.53%"), that resembles no held
-    ticker symbol (see :func:`_resembled`): no fact is about it."""
+    """A company's name that stands for no held ticker symbol ("Tesla rose 0.53%" with no TSLA held; see
+    :mod:`.companies`): no fact is about it."""
 
 
 _TICKER = re.compile(r"[A-Z]{2,5}(?:\.[A-Z]{1,2})?")
@@ -91,6 +94,7 @@ _NOT_COMPANIES = (
     _NOT_NAMES | lx.NOT_COMPANY_WORDS | lx.TIME_WORDS | lx.TIME_NOUNS | lx.SUBJECT_NOUNS | lx.COUNT_UNITS
     | lx.BENCHMARK_WORDS | lx.INDEX_WORDS | lx.INDEX_NOUNS | lx.SHARE_WORDS | lx.SELECTION_WORDS | _METRIC_LIKE
     | lx.NEGATIVE_WORDS | lx.POSITIVE_WORDS | lx.CLAUSE_JOINERS | lx.PERFORMANCE_VERBS | lx.INDEX_NOT_BENCHMARK
+    | lx.COMPANY_NOUNS  # "Apple Inc. fell": Inc is no company of its own
 )
 _MIN_PREFIX = 4
 
@@ -131,48 +135,146 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     if fig.noun is not None or fig.total_row:
         return None
     clause, tail = fig.clause, fig.tail
-    if not clause and not tail:
-        return None
     threshold = any(w.lower() in lx.THRESHOLD_WORDS for w in (*clause, *tail))
+    if fig.respective is not None:
+        # "NVDA and MSFT fell 2.64% and 2.84% respectively": the k-th figure is the k-th name's, when the words
+        # before the figures list as many names as there are figures; else none is known
+        rank, count, words = fig.respective
+        listed = _listed(words, index, threshold=threshold)
+        return listed[rank] if len(listed) == count else None
+    if not clause and not tail and not fig.aside:
+        return None
     found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut)
-    if found is None and any(w.lower() in lx.CARRY_PRONOUNS for w in clause):
+    if found is None and fig.aside:  # "Your second holding (Apple) fell 2.77%"
+        found = _subject_of(fig.aside, (), index, threshold=threshold, cut=False, anywhere=True)
+    if found is None and _carries(clause):
         # "NVDA fell 2.64% today, and it now makes up 31.2%": the pronoun stands for the nearest thing named before it
         # in its sentence, else for the first of the sentence before ("NVDA fell 2.64% today. It now makes up")
         if fig.antecedent:
             found = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False)
-        if found is None and fig.previous:
-            found = _first_subject(fig.previous, index, threshold=threshold)
+        for sentence in fig.previous if found is None else ():
+            if any(w.lower() in lx.PLURAL_PRONOUNS for w in clause) and len(_listed(sentence, index,
+                                                                                  threshold=threshold)) > 1:
+                return Subject(Whole.OTHER)  # "MSFT and NVDA fell. They make up 52.8%": of both, no one fact's
+            found = _first_subject(sentence, index, threshold=threshold)
+            if found is not None or not _carries(sentence):
+                break  # a sentence about nothing named but a pronoun passes it on: "It is your largest holding."
     return found
 
 
-def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
-    """The first thing ``words`` name as a subject, reading forward (a sentence's subject comes first: "Your
-    portfolio is worth $5,435, including $500 in cash. It is down..." is about the portfolio): a name, the cash, a
-    benchmark, the portfolio (not as the whole a part is measured in) or a company."""
-    folded = _folded(index.names)
-    shouting = _shouting(words)
-    for i, word in enumerate(words):
-        name = _name_ending(words, i, index, folded)
-        if name is not None:
-            return Subject(Whole.NAME, name, threshold=threshold)
-        if _cash(words, i):
-            return Subject(Whole.CASH, threshold=threshold)
-        other = _benchmark(words, i, index, shouting)
-        if other is not None:
-            return Subject(other, threshold=threshold)
-        low = word.lower()
-        if (low in lx.PORTFOLIO_WORDS or _parts_in(word, lx.PORTFOLIO_WORDS)) and not _contained(words, i):
-            return Subject(Whole.PORTFOLIO, threshold=threshold)
-        if _company(words, i, index):
-            held = _resembled(word, index.names)
-            return Subject(Whole.NAME, held, threshold=threshold) if held is not None else None
+def _carries(words: tuple[str, ...]) -> bool:
+    """Whether ``words`` have a pronoun standing for something named before them: one of
+    ``lexicon.CARRY_PRONOUNS``, or as the first word one of ``lexicon.CARRY_FIRST`` ("this" and "that" with a verb
+    after them: "This is 21.58%", not "this week")."""
+    if any(w.lower() in lx.CARRY_PRONOUNS for w in words):
+        return True
+    if not words or words[0].lower() not in lx.CARRY_FIRST:
+        return False
+    return words[0].lower() not in ("this", "that") or (len(words) > 1 and words[1].lower() in _SUBJECT_VERBS)
+
+
+def _listed(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> list[Subject]:
+    """The subjects ``words`` list, in order, each once ("NVDA and MSFT", "Your portfolio and SPY")."""
+    found: list[Subject] = []
+    for i in range(len(words)):
+        subject = _subject_at(words, i, index, threshold=threshold)
+        if subject is None or subject in found:
+            continue
+        if found and subject.kind is Whole.NAME and found[-1].kind is Whole.NAME and i > 0 and (
+            subject.name or ""
+        ).startswith(words[i - 1]):
+            found.pop()  # "Information Technology": the longer name ending here, not its first word's
+        found.append(subject)
+    return found
+
+
+def _subject_at(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: bool) -> Subject | None:
+    """What ``words[i]`` names as a subject, if anything: a name, the cash, a benchmark, the portfolio (not as the
+    whole a part is measured in) or a company (the held ticker it is; nothing when none is)."""
+    name = _name_ending(words, i, index, _folded(index.names))
+    if name is not None:
+        return Subject(Whole.NAME, name, threshold=threshold)
+    if _cash(words, i):
+        return Subject(Whole.CASH, threshold=threshold)
+    other = _benchmark(words, i, index, _shouting(words))
+    if other is not None:
+        return Subject(other, threshold=threshold)
+    word = words[i]
+    low = word.lower()
+    if (low in lx.PORTFOLIO_WORDS or _parts_in(word, lx.PORTFOLIO_WORDS)) and not _contained(words, i):
+        return Subject(Whole.PORTFOLIO, threshold=threshold)
+    if _company(words, i, index) or _listed_company(words, i, index, anywhere=True):
+        # "Apple and Microsoft fell ... respectively": a company listed, no verb right after it
+        return _company_subject(words, i, index, threshold=threshold)
     return None
 
 
+def _company_subject(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: bool) -> Subject:
+    """The subject a company's name ``words[i]`` makes: the held ticker it stands for (see :mod:`.companies`), or
+    ``COMPANY`` (no fact) when it stands for none held."""
+    held = _held(words, i, index.names)
+    return Subject(Whole.NAME, held, threshold=threshold) if held is not None else Subject(Whole.COMPANY)
+
+
+def _held(words: tuple[str, ...], i: int, names: frozenset[str]) -> str | None:
+    """The held ticker the company named by ``words[i]`` is: from the table of listed companies when it knows the
+    name ("Apple": AAPL; "Mastercard": MA, so never MSFT), else by its spelling ("Google": GOOGL)."""
+    word = words[i]
+    second = words[i + 1] if i + 1 < len(words) else ""
+    first, _, noun = word.partition("-")
+    if noun.lower() in lx.COMPANY_NOUNS:  # "Apple-Aktie"
+        word, second = first, noun
+    known, held = companies.held_for(word, second, names)
+    return held if known else companies.spelled_like(word, names)
+
+
+def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywhere: bool = False) -> bool:
+    """Whether ``words[i]`` is a company the table of listed companies knows, named without a verb after it: with
+    a word for its stock after it ("Apple stock", "Apple Inc.", "Apple-Aktie"), or inside the clause ("You hold Apple
+    at", "Your Tesla position", "L'action Apple", "El peso de Apple"; the clause's first word only when
+    ``anywhere``). Not a word of the lexicon or of the facts' paths."""
+    word = words[i]
+    nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+    first, _, noun = word.partition("-")
+    if noun.lower() in lx.COMPANY_NOUNS:  # "Apple-Aktie"
+        word, nxt = first, noun.lower()
+    plain = word.replace("-", "").replace("'", "")
+    if len(word) < 2 or not word[:1].isupper() or word.isupper() or not plain.isalpha():
+        return False
+    low = word.lower()
+    if low.endswith(lx.NOT_COMPANY_ENDINGS) or any(
+        part in _NOT_COMPANIES or part in index.tokens for part in (low, *low.split("-"))
+    ):
+        return False
+    if not (anywhere or i > 0 or nxt in lx.COMPANY_NOUNS):
+        return False
+    if i > 0 and words[i - 1].lower() in lx.GERMAN_DETERMINERS and nxt not in lx.COMPANY_NOUNS:
+        return False  # "Die Deutsche ...": a German noun after its article
+    return companies.known(word, nxt) is not None
+
+
+def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
+    """The subject of a sentence: the first thing ``words`` name right before a verb ("Compared with MSFT, NVDA
+    fell": NVDA), else the first thing they name ("Your portfolio is worth $5,435, including $500 in cash" is about
+    the portfolio). A company not held included: "Tesla is popular. It rose 0.53%" is no fact's."""
+    first: Subject | None = None
+    for i in range(len(words)):
+        subject = _subject_at(words, i, index, threshold=threshold)
+        if subject is None:
+            continue
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if nxt in _SUBJECT_VERBS or nxt == "s":
+            return subject
+        first = first or subject
+    return first
+
+
 def _subject_of(
-    clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex, *, threshold: bool, cut: bool
+    clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex, *, threshold: bool, cut: bool,
+    anywhere: bool = False,
 ) -> Subject | None:
-    """The subject the words of a clause before and after a figure name (see :func:`subject_of`)."""
+    """The subject the words of a clause before and after a figure name (see :func:`subject_of`); ``anywhere``: a
+    listed company's name counts as its first word too (an aside in brackets: "(Apple)")."""
     folded = _folded(index.names)
     shouting = _shouting((*clause, *tail))
     portfolio = weak = False
@@ -193,11 +295,8 @@ def _subject_of(
                 portfolio = True
                 break
             weak = True
-        elif _company(clause, i, index):
-            held = _resembled(word, index.names)
-            if held is not None:
-                return Subject(Whole.NAME, held, threshold=threshold)
-            return Subject(Whole.COMPANY, threshold=threshold)
+        elif _company(clause, i, index) or _listed_company(clause, i, index, anywhere=anywhere):
+            return _company_subject(clause, i, index, threshold=threshold)
     if not portfolio and weak and not cut:
         portfolio = True
     for j in range(len(tail)):
@@ -214,6 +313,9 @@ def _subject_of(
 
 def _name_ending(words: tuple[str, ...], i: int, index: FactIndex, folded: dict[str, str]) -> str | None:
     """The name from the facts' brackets that ``words[i]`` ends (one to three words), if any."""
+    head, _, rest = words[i].partition("-")
+    if rest and head in index.names:
+        return head  # "NVDA-Aktie", "NVDA-Position"
     for size in (3, 2, 1):
         if i - size + 1 < 0:
             continue
@@ -370,40 +472,3 @@ def _shouting(words: tuple[str, ...]) -> bool:
     letters = [w for w in words if len(w) > 1 and w.isalpha()]
     return len(letters) > 1 and all(w.isupper() for w in letters)
 
-
-def _resembled(word: str, names: frozenset[str]) -> str | None:
-    """The held ticker symbol a company's name stands for ("Apple": AAPL, "Microsoft": MSFT, "Nvidia": NVDA), if
-    exactly one resembles it best: it starts with the name's first letter and all its letters but at most one (all
-    of a ticker of one or two letters) appear in the name in order. The data names no company, so a name is tied to a
-    holding by its spelling alone; a name that resembles none ("Exxon" for XOM, "Alphabet" for GOOGL) cites nothing,
-    and neither does "Apple" when only MSFT is held: its figure is flagged, never tied to another holding's fact."""
-    letters = "".join(ch for ch in word.casefold() if ch.isalpha())
-    if not letters:
-        return None
-    best: list[str] = []
-    best_score = 0
-    for name in names:
-        if _HELD_TICKER.fullmatch(name) is None:
-            continue
-        ticker = "".join(ch for ch in name.casefold() if ch.isalpha())
-        if ticker[:1] != letters[:1]:
-            continue
-        score = _in_order(ticker, letters)
-        if score < (len(ticker) if len(ticker) <= 2 else len(ticker) - 1):
-            continue
-        if score > best_score:
-            best, best_score = [name], score
-        elif score == best_score:
-            best.append(name)
-    return best[0] if len(best) == 1 else None
-
-
-def _in_order(ticker: str, letters: str) -> int:
-    """How many of ``ticker``'s letters appear in ``letters`` in order (their longest common subsequence)."""
-    previous = [0] * (len(letters) + 1)
-    for ch in ticker:
-        current = [0]
-        for j, other in enumerate(letters):
-            current.append(previous[j] + 1 if ch == other else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from stack_cfo.core.grounding import GroundingStatus, check, extract_figures, facts_from_data
-from stack_cfo.core.grounding.subjects import _resembled
+from stack_cfo.core.grounding.subjects import _held
 from tests.unit.grounding.test_subjects_and_wording import FACTS
 
 
@@ -79,19 +79,27 @@ def test_true_statements_stay_grounded(text: str, paths: list[str]) -> None:
         ("Microsoft", {"AAPL", "MSFT", "NVDA"}, "MSFT"),
         ("Nvidia", {"AAPL", "MSFT", "NVDA"}, "NVDA"),
         ("Amazon", {"AAPL", "AMZN"}, "AMZN"),
-        ("Apple", {"AMZN", "MSFT"}, None),  # no held ticker resembles it
+        ("Apple", {"AMZN", "MSFT"}, None),  # Apple is not held
         ("Amazon", {"AAPL"}, None),
-        ("Google", {"GOOGL", "GOOG"}, "GOOGL"),
+        ("Mastercard", {"MSFT", "MA"}, "MA"),  # the table, not the spelling: never MSFT
+        ("Mastercard", {"MSFT"}, None),
+        ("MicroStrategy", {"MSFT"}, None),
+        ("AppLovin", {"AAPL"}, None),
+        ("Amphenol", {"AAPL"}, None),
+        ("Adobe", {"AMD"}, None),
+        ("Amgen", {"AMZN"}, None),
+        ("Novartis", {"NVDA"}, None),
+        ("Alphabet", {"GOOGL"}, "GOOGL"),
+        ("Google", {"GOOGL"}, "GOOGL"),  # not in the table by this name: its spelling
         ("Berkshire", {"BRK.B"}, "BRK.B"),
-        ("Visa", {"V", "VZ"}, "V"),  # VZ: V and Z, Visa has no z
-        ("Exxon", {"XOM"}, None),  # a name unlike its ticker cites nothing: its figures are flagged
-        ("Information", {"Information Technology", "AAPL"}, None),  # sectors are no tickers
+        ("Coca-Cola", {"KO"}, "KO"),
+        ("Visa", {"V", "VZ"}, "V"),
+        ("SAP", {"SAP.DE"}, "SAP.DE"),
+        ("Exxon", {"XOM"}, None),  # neither the table's name (ExxonMobil) nor spelled like XOM: flagged
     ],
 )
-def test_a_company_name_stands_for_the_one_held_ticker_it_resembles(
-    name: str, held: set[str], expected: str | None
-) -> None:
-    assert _resembled(name, frozenset(held)) == expected
+def test_a_company_name_stands_for_the_held_ticker_it_is(name: str, held: set[str], expected: str | None) -> None:
+    assert _held((name, "fell"), 0, frozenset(held)) == expected
 
 
 def test_a_day_key_without_a_suffix_is_the_days() -> None:
@@ -104,9 +112,9 @@ def test_a_day_key_without_a_suffix_is_the_days() -> None:
 def test_the_pronoun_reads_the_words_before_its_clause() -> None:
     first, second = extract_figures("NVDA fell 2.64% today. It now makes up 31.2% of your portfolio.")
     assert (first.antecedent, first.previous) == ((), ())
-    assert (second.antecedent, second.previous) == ((), ("NVDA", "fell", "today"))
+    assert (second.antecedent, second.previous) == ((), (("NVDA", "fell", "today"),))
     *_, third = extract_figures("Your portfolio fell 2.03%. Since the close, it is down $196.60.")
-    assert (third.antecedent, third.previous) == (("Since", "the", "close"), ("Your", "portfolio", "fell"))
+    assert (third.antecedent, third.previous) == (("Since", "the", "close"), (("Your", "portfolio", "fell"),))
 
 
 def test_a_pronoun_in_brackets_is_the_name_nearest_before_it() -> None:
@@ -115,3 +123,67 @@ def test_a_pronoun_in_brackets_is_the_name_nearest_before_it() -> None:
     assert _cited(text)[1::2] == [("-2.64%", "positions[NVDA].return_1d"), ("-2.84%", "positions[MSFT].return_1d")]
     swapped = text.replace("-2.64%", "-2.77%")  # AAPL's day
     assert check(swapped, FACTS).status is GroundingStatus.UNGROUNDED
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        ("NVDA and MSFT fell 2.64% and 2.84% respectively.",
+         ["positions[NVDA].return_1d", "positions[MSFT].return_1d"]),  # was flagged: both read as MSFT's
+        ("NVDA, MSFT and AAPL fell 2.64%, 2.84% and 2.77% respectively.",
+         ["positions[NVDA].return_1d", "positions[MSFT].return_1d", "positions[AAPL].return_1d"]),
+        ("Apple and Microsoft fell 2.77% and 2.84% respectively.",
+         ["positions[AAPL].return_1d", "positions[MSFT].return_1d"]),
+        ("NVDA et MSFT ont baissé de 2,64 % et 2,84 % respectivement.",
+         ["positions[NVDA].return_1d", "positions[MSFT].return_1d"]),
+        ("Your portfolio and SPY moved -2.03% and +0.53% respectively.",
+         ["performance.return_1d", "benchmark.return_1d"]),
+    ],
+)
+def test_respectively_pairs_the_figures_with_the_names_in_order(text: str, paths: list[str]) -> None:
+    assert [p for _, p in _cited(text)] == paths
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NVDA and MSFT fell 2.84% and 2.64% respectively.",  # swapped
+        "NVDA, MSFT and AAPL fell 2.64%, 2.77% and 2.84% respectively.",  # MSFT's and AAPL's swapped
+        "Apple and Microsoft fell 2.84% and 2.77% respectively.",
+        "Your portfolio and SPY moved +0.53% and -2.03% respectively.",  # was GROUNDED: each to the other's
+    ],
+)
+def test_respectively_with_the_figures_swapped_is_flagged(text: str) -> None:
+    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED, _cited(text)
+
+
+_TABLE = "| Holding | Value |\n|---|---|\n| NVDA | $2,960.60 |\n| MSFT | $2,046.65 |\n| AAPL | $1,977.90 |\n"
+
+
+def test_a_total_under_a_cash_row_is_not_the_invested_value() -> None:
+    # the positions alone total the invested value; with the cash row above, the total holds the cash
+    assert _cited(_TABLE + "| Total | $6,985.15 |")[-1] == ("$6,985.15", "invested_value")
+    assert _cited(_TABLE + "| Cash | $2,500.00 |\n| Total | $9,485.15 |")[-1] == ("$9,485.15", "total_value")
+    wrong = _TABLE + "| Cash | $2,500.00 |\n| Total | $6,985.15 |"
+    assert check(wrong, FACTS).status is GroundingStatus.UNGROUNDED, _cited(wrong)
+    short = "| Holding | Value |\n|---|---|\n| Cash | $2,500.00 |\n| Total | $6,985.15 |"
+    assert check(short, FACTS).status is GroundingStatus.UNGROUNDED, _cited(short)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("You hold 6 positions, 2 of them in Health Care.", GroundingStatus.UNGROUNDED),  # Health Care holds 1
+        ("You hold 6 positions, 2 of which are in Health Care.", GroundingStatus.UNGROUNDED),
+        ("You hold 6 positions, 3 of them in Information Technology and 1 in Energy.", GroundingStatus.UNGROUNDED),
+        ("You hold 6 positions, 1 of them in Health Care.", GroundingStatus.GROUNDED),
+        ("You hold 6 positions, 2 of which are in Energy.", GroundingStatus.GROUNDED),
+        ("You hold 6 positions, 3 of them in Information Technology and 2 in Energy.", GroundingStatus.GROUNDED),
+    ],
+)
+def test_a_count_of_them_is_the_count_of_the_things_counted_before(text: str, status: GroundingStatus) -> None:
+    from tests.unit.grounding.test_subjects_round2 import SIX
+
+    result = check(text, SIX)
+    assert result.status is status, [(c.figure.raw, c.fact_path) for c in result.checks]
+    assert result.figure_count == text.count(" of ") + text.count(" and ") + 1  # every count read: none unchecked
