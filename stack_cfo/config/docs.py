@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
 from stack_cfo.config.render import plain, shown, yaml_text
@@ -40,6 +41,31 @@ def env_note(key: Key, quote: str = "") -> str:
     return text
 
 
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+def bounds_note(key: Key) -> str:
+    """``Must be >= 100ms and <= 1h.``: the bounds (``ge``/``gt``/``le``/``lt``) the key's value is
+    checked against, written as its values are (durations as ``100ms``); ``""`` when it has none."""
+    limits = [
+        f"{sign} {shown(key, getattr(rule, attr))}"
+        for rule in key.field.metadata
+        if isinstance(rule, Ge | Gt | Le | Lt)
+        for attr, sign in _BOUNDS
+        if hasattr(rule, attr)
+    ]
+    return f"Must be {' and '.join(limits)}." if limits else ""
+
+
+def described(key: Key) -> str:
+    """The key's description followed by its bounds."""
+    note = bounds_note(key)
+    if not note:
+        return key.description
+    text = key.description
+    return f"{text}{'' if not text or text.endswith(('.', '!', '?')) else '.'} {note}".strip()
+
+
 def example_yaml() -> str:
     """``config.example.yaml``: every key at its default with its description and variables."""
     return _HEADER + "".join(_block(Config, (), (), 0))
@@ -60,7 +86,7 @@ def _block(model: type[BaseModel], path: tuple[str, ...], attrs: tuple[str, ...]
             continue
         key = Key((*path, spelled), (*attrs, name), field)
         env = env_note(key)
-        yield f"{pad}# {key.description}\n"
+        yield f"{pad}# {described(key)}\n"
         yield f"{pad}{spelled}: {yaml_text(plain(key, key.default))}" + (f"  # env {env}" if env else "") + "\n"
 
 
@@ -69,7 +95,7 @@ def table() -> str:
     rows = ["| Key | Environment | Default | Description |", "|---|---|---|---|"]
     for key in keys(Config):
         default = shown(key, key.default).replace("|", "\\|")
-        description = key.description.replace("|", "\\|")
+        description = described(key).replace("|", "\\|")
         rows.append(f"| `{key.dotted}` | {env_note(key, '`') or '-'} | `{default}` | {description} |")
     return "\n".join(rows) + "\n"
 

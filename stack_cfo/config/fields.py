@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from eth_utils import is_hex_address, to_checksum_address
 from pydantic import (
@@ -26,10 +26,14 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     SerializationInfo,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
     model_validator,
 )
-from pydantic_core import PydanticUndefined
+from pydantic_core import PydanticKnownError, PydanticUndefined
+from pydantic_core.core_schema import ErrorType
 
 from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.notifications.schedules import CronSchedule
@@ -115,6 +119,22 @@ def _timedelta(value: Any) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=parse_seconds(value))
 
 
+_BOUND_ERRORS: frozenset[ErrorType] = frozenset({"greater_than_equal", "greater_than", "less_than_equal", "less_than"})
+
+
+def _bound_error_on_given_value(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A duration's bound (``ge=timedelta(...)``) is checked on the parsed ``timedelta``, so its error
+    carried that rather than what was written, and the message could not repeat it ("must be >= 100ms"
+    for ``99ms``): the error is raised again here, outside the parsing, on the value as given."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        if len(errors) != 1 or errors[0]["type"] not in _BOUND_ERRORS or errors[0]["loc"]:
+            raise
+        raise PydanticKnownError(cast("ErrorType", errors[0]["type"]), errors[0].get("ctx")) from None
+
+
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else parse_seconds(value)
 
@@ -179,7 +199,7 @@ def wallet_key(secret: Secret | None) -> Secret | None:
     return Secret(text)
 
 
-Duration = Annotated[timedelta, BeforeValidator(_timedelta)]
+Duration = Annotated[timedelta, BeforeValidator(_timedelta), WrapValidator(_bound_error_on_given_value)]
 """A ``timedelta`` from seconds or Go-style text (``30s``, ``1m30s``, ``250ms``, ``14d``)."""
 IN_SECONDS = "stack_cfo.config: a float of seconds"
 """Marks :data:`Seconds` fields so the docs and ``config show`` write them as durations."""
