@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from typing import TextIO
 
-from psycopg.rows import tuple_row
+from psycopg.rows import dict_row, tuple_row
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stack_cfo.config import Config
@@ -17,6 +17,8 @@ from stack_cfo.core.errors import InvalidArgument, StackCfoError
 from stack_cfo.core.portfolio.importers import (
     ImportedRow,
     ImportError_,
+    as_recorded,
+    digest_ids,
     malformed_problems,
     oldest_first,
     parse,
@@ -52,6 +54,15 @@ async def _price_currencies(db: Database, symbols: set[str]) -> dict[str, str]:
         return {s: c for s, c in await cur.fetchall()}
 
 
+async def _recorded_client_ids(db: Database, user_id: str, client_ids: set[str]) -> set[str]:
+    """Those of ``client_ids`` the user's ledger holds."""
+    async with db.connection() as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(load_queries("ledger").by_client_ids,
+                          {"user_id": user_id, "client_ids": sorted(client_ids)})
+        return {r["client_id"] for r in await cur.fetchall()}
+
+
 async def import_transactions(
     config: Config, user_id: str, text: str, *, fmt: str = "auto", dry_run: bool = False,
     base_currency: str = "", out: TextIO = sys.stdout, err: TextIO = sys.stderr,
@@ -81,14 +92,24 @@ async def import_transactions(
     with user_scope(user_id):
         try:
             service = container.portfolio
-            command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base_currency,
+            # An empty currency is the base currency, in the rows' digest ids too: the one asked for (the
+            # write refuses it when the portfolio has another), else the portfolio's, else USD (what the
+            # write creates it in). Asked of the write, so that a portfolio created meanwhile in another
+            # one refuses the import (CURRENCY_MISMATCH) rather than recording rows in a currency their
+            # ids do not say.
+            stored_base = await service.base_currency_of(user_id)
+            base = base_currency or stored_base or "USD"
+            rows = digest_ids(rows, base)
+            earlier = {c for r in rows for c in r.known_as}
+            if earlier:  # rows the previous release recorded, under the ids it gave them
+                rows = as_recorded(rows, await _recorded_client_ids(container.db, user_id, earlier))
+            command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base,
                                          malformed=malformed_problems(rows))
             with _bar(err) as progress:
                 task = progress.add_task("checking", total=len(rows))
                 checked = None
                 if dry_run:  # every check of the write (the same base currency and price currency rules)
                     existing = await service.transactions_of(user_id)
-                    stored_base = await service.base_currency_of(user_id)
 
                     async def price_currencies(symbols: set[str]) -> dict[str, str]:
                         return await _price_currencies(container.db, symbols)

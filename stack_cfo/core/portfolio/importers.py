@@ -14,9 +14,12 @@ SPLIT, DEPOSIT, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT; the other columns as the 
 ``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless); numbers
 are the contract's decimal strings (``185.64``: no exponent, no separators, at most 18 digits after
 the point), as ``BatchCreateTransactions`` takes them. A row without an ``id`` gets ``csv-`` and a
-digest of its other cells as read (numbers by value, no fees as 0; ``#2``, ``#3``... appended for the
-second, third... identical row of the file), as a Ghostfolio activity does: importing the file again
-records nothing twice, and two identical rows stay two.
+digest of its other cells as read (numbers by value, no fees as 0, an empty currency as the portfolio's
+base currency but a SPLIT's as empty; ``#2``, ``#3``... appended for the second, third... identical row
+of the file), as a Ghostfolio activity does: importing the file again, or with its currency cells
+emptied or filled in with the base currency, records nothing twice, and two identical rows stay two.
+Rows the previous release recorded (its digest took the currency cell as written) are found under
+their ids: :func:`digest_ids` lists them (:attr:`ImportedRow.known_as`), :func:`as_recorded` picks.
 Columns may come in any order; unknown columns, and a column named twice, are an error. A quoted cell
 may span lines (a note of several lines), but one that swallows a line reading as a row of its own
 (date and type where the header puts them, as many cells as the header), or a quote still open at the
@@ -55,12 +58,13 @@ number of cells, a quote left open, JSON that does not parse) still stops the re
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -108,6 +112,12 @@ class ImportedRow:
     problem: ImportError_ | None = None
     #: The element of the file the row is (``activities[2]`` of a Ghostfolio export), or "".
     item: str = ""
+    #: The client id is a digest of the CSV row (the file gave none): :func:`digest_ids` sets it.
+    digested: bool = False
+    #: The client ids the row may already be recorded under, in order of preference (the id the
+    #: previous release gave it in this file, its own id, the previous release's for the file with the
+    #: base currency's cells emptied); empty when it has one id only (:func:`as_recorded`).
+    known_as: tuple[str, ...] = ()
 
 
 #: The transaction of a row whose cells do not read (never checked nor written: the row is refused).
@@ -275,20 +285,65 @@ def _by_value(number: Decimal | None) -> str:
     return format(number.normalize(WIDE), "f")
 
 
-def _csv_content(t: TransactionInput) -> dict[str, str]:
+def _csv_content(t: TransactionInput, base_currency: str = "") -> dict[str, str]:
     """What a CSV row's digest id is made of: its cells as read (every column but ``id``), numbers by
-    value and no fees as fees of 0 (as the service compares two records of one client id), so the same
-    row re-saved by a spreadsheet (``10.0`` for ``10``, columns in another order, ``msft`` for ``MSFT``:
-    symbols are compared in capitals everywhere) keeps its id."""
+    value, no fees as fees of 0 and an empty currency as ``base_currency`` (as the service compares two
+    records of one client id; a SPLIT's empty currency is its symbol's, which the file does not say, so
+    it stays empty), so the same row re-saved by a spreadsheet (``10.0`` for ``10``, columns in another
+    order, ``msft`` for ``MSFT``: symbols are compared in capitals everywhere; ``USD`` written in or
+    left out when it is the base currency) keeps its id. With ``base_currency`` empty, the previous
+    release's digest (the currency as written)."""
     assert t.type is not None and t.trade_date is not None
+    currency = t.currency or ("" if t.type is TransactionType.SPLIT else base_currency)
     return {"date": t.trade_date.isoformat(), "type": t.type.value, "symbol": t.symbol.upper(),
             "quantity": _by_value(t.quantity), "price": _by_value(t.price), "amount": _by_value(t.amount),
-            "currency": t.currency, "fees": _by_value(t.fees or Decimal(0)),
+            "currency": currency, "fees": _by_value(t.fees or Decimal(0)),
             "split_ratio": _by_value(t.split_ratio), "note": t.note}
 
 
-def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
-    """The stack-cfo CSV (see the module doc)."""
+def digest_ids(rows: Sequence[ImportedRow], base_currency: str) -> list[ImportedRow]:
+    """``rows`` (of :func:`parse_csv`, in any order) with the client ids of the rows the file gave none
+    digested with ``base_currency`` (the portfolio's, or the one an import creates it in), and the ids
+    the previous release gave them (:attr:`ImportedRow.known_as`): the currency as written, and, as
+    for a file whose cells of the base currency were empty, ``""``. ``#2``, ``#3``... count identical
+    rows in the file's order."""
+    base = base_currency.strip().upper()
+    own, written, emptied = _DigestIds("csv-"), _DigestIds("csv-"), _DigestIds("csv-")
+    out = list(rows)
+    for i in sorted(range(len(out)), key=lambda k: out[k].line):  # the file's order
+        row = out[i]
+        if not row.digested:
+            continue
+        t = row.transaction
+        client = own(_csv_content(t, base))
+        empty = t.currency in ("", base) and t.type is not TransactionType.SPLIT
+        ids = (written(_csv_content(t)), client,
+               emptied(_csv_content(dataclasses.replace(t, currency="") if empty else t)))
+        known = tuple(dict.fromkeys(ids))
+        out[i] = dataclasses.replace(row, transaction=_with_client(t, client),
+                                     known_as=known if len(known) > 1 else ())
+    return out
+
+
+def as_recorded(rows: Sequence[ImportedRow], recorded: Collection[str]) -> list[ImportedRow]:
+    """``rows`` (of :func:`digest_ids`), each under the first of its :attr:`~ImportedRow.known_as` ids
+    that is ``recorded`` (the client ids of the user's ledger among them) and that no other row of the
+    file is under, else its own: a row the previous release recorded is found again, not recorded twice."""
+    out = list(rows)
+    taken = {r.transaction.client_id for r in out if r.transaction.client_id and not r.known_as}
+    for i in sorted(range(len(out)), key=lambda k: out[k].line):
+        row = out[i]
+        if not row.known_as:
+            continue
+        client = next((c for c in row.known_as if c in recorded and c not in taken), row.transaction.client_id)
+        taken.add(client)
+        out[i] = dataclasses.replace(row, transaction=_with_client(row.transaction, client))
+    return out
+
+
+def parse_csv(text: str, *, keep_malformed: bool = False, base_currency: str = "") -> list[ImportedRow]:
+    """The stack-cfo CSV (see the module doc); ``base_currency``: what an empty currency cell means in
+    the digest ids (:func:`digest_ids`; the importer digests again once it knows the portfolio's)."""
     # newline="": records end at \r\n, \r or \n (so line numbers count those), and a line break inside
     # a quoted cell is kept as written
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -313,7 +368,6 @@ def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
         if required not in header:
             raise ImportError_(1, required, "required column is missing")
     rows: list[ImportedRow] = []
-    digest_id = _DigestIds("csv-")
     end = last = reader.line_num
     while True:
         try:
@@ -354,9 +408,8 @@ def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
                 raise
             rows.append(ImportedRow(line, _UNREAD, columns, problem=exc))
             continue
-        if not t.client_id:  # as a Ghostfolio activity without an id: a digest of the row
-            t = _with_client(t, digest_id(_csv_content(t)))
-        rows.append(ImportedRow(line, t, columns))
+        # without an id (as a Ghostfolio activity without one): a digest of the row, by digest_ids below
+        rows.append(ImportedRow(line, t, columns, digested=not t.client_id))
     if '"' in text:  # a quote still open at the end of the file: only the last record can hold it
         start = 0 if last == 1 else next(itertools.islice(_BREAK.finditer(text), last - 2, None)).end()
         open_quote = _quote_open_at_end(text, start)
@@ -365,7 +418,7 @@ def parse_csv(text: str, *, keep_malformed: bool = False) -> list[ImportedRow]:
             opened = last + _breaks(text[start:at])
             column = header[index] if index < len(header) else "row"
             raise ImportError_(opened, column, f"the quote opened on line {opened} is never closed")
-    return rows
+    return digest_ids(rows, base_currency)
 
 
 _GF_FIELDS = {"trade_date": "date", "type": "type", "symbol": "symbol", "quantity": "quantity", "price": "unitPrice",
@@ -498,7 +551,8 @@ def parse(text: str, fmt: str, warnings: list[str] | None = None, *, keep_malfor
     """``fmt``: csv, ghostfolio, or auto (JSON, an object or an array, maybe after a byte-order mark ->
     ghostfolio, which says what is wrong with a JSON file that is no export; else csv); ``warnings``
     gets what may be wrong without being an error; ``keep_malformed``: a row with a cell that does not
-    read is kept with its problem (see the module doc), not raised."""
+    read is kept with its problem (see the module doc), not raised. A CSV's digest ids take an empty
+    currency as written until :func:`digest_ids` is given the base currency."""
     if fmt == "auto":
         fmt = "ghostfolio" if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else "csv"
     if fmt == "ghostfolio":
