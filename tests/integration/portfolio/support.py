@@ -150,6 +150,18 @@ def error_details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInf
     return info, violations
 
 
+def retry_delay(err: grpc.aio.AioRpcError) -> float:
+    """The seconds of the error's google.rpc.RetryInfo (an AssertionError when it has none)."""
+    st = rpc_status.from_call(err)  # type: ignore[arg-type]
+    assert st is not None
+    for d in st.details:
+        if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            d.Unpack(info)
+            return info.retry_delay.ToTimedelta().total_seconds()
+    raise AssertionError("no RetryInfo")
+
+
 def metric(m: common_pb2.Metric) -> float | str:
     """The value, or the reason's short name when absent."""
     if m.HasField("value"):

@@ -15,13 +15,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.cpu_budget import REASON
-from tests.integration.portfolio.support import error_details, holding, name, new_user, pdate, stub
+from tests.integration.portfolio.support import error_details, holding, name, new_user, pdate, retry_delay, stub
 from tests.support.server import RunningServer, running_server
 
 _OVERRIDES = {"rate_limits": {"user": {"read_cpu": "1ms/1h", "read_cpu_burst": "1ms"}}}
@@ -50,23 +48,12 @@ async def _history(srv: RunningServer, user: str) -> portfolio_pb2.GetPerformanc
     return await stub(srv).GetPerformanceHistory(req, metadata=srv.auth(user), timeout=10)
 
 
-def _retry_delay(err: grpc.aio.AioRpcError) -> float:
-    st = rpc_status.from_call(err)  # type: ignore[arg-type]
-    assert st is not None
-    for d in st.details:
-        if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-            info = error_details_pb2.RetryInfo()
-            d.Unpack(info)
-            return info.retry_delay.ToTimedelta().total_seconds()
-    raise AssertionError("no RetryInfo")
-
-
 def _refused_for_cpu(err: grpc.aio.AioRpcError) -> None:
     assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err
     info, _ = error_details(err)
     assert info.reason == REASON, info
     assert info.metadata["limit"] == "1ms/1h" and info.metadata["principal_kind"] == "user"
-    assert _retry_delay(err) > 0
+    assert retry_delay(err) > 0
 
 
 def _throttled() -> float:

@@ -12,15 +12,13 @@ from typing import Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, chat_pb2_grpc, portfolio_pb2, portfolio_pb2_grpc
 from stack_cfo.api.limits import METHOD_CLASSES
 from stack_cfo.config.limits import UserLimits
-from tests.integration.portfolio.support import error_details, holding, name, new_user, stub, sync
+from tests.integration.portfolio.support import error_details, holding, name, new_user, retry_delay, stub, sync
 from tests.support.contract import contract_rpcs
 from tests.support.redis_server import ensure_redis
 from tests.support.server import RunningServer, running_server
@@ -30,17 +28,6 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 def _user_defaults(**changes: Any) -> dict[str, Any]:
     return {**UserLimits().model_dump(), **changes}
-
-
-def _retry_delay(err: grpc.aio.AioRpcError) -> float:
-    st = rpc_status.from_call(err)  # type: ignore[arg-type]
-    assert st is not None
-    for d in st.details:
-        if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-            info = error_details_pb2.RetryInfo()
-            d.Unpack(info)
-            return info.retry_delay.ToTimedelta().total_seconds()
-    raise AssertionError("no RetryInfo")
 
 
 async def _health(target: str, service: str) -> int:
@@ -87,7 +74,7 @@ async def test_one_users_flood_of_streams_leaves_other_users_and_probes_alone(db
             assert {e.code() for e in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
             reasons = Counter(error_details(e)[0].reason for e in refused)
             assert set(reasons) <= {"RATE_LIMITED", "TOO_MANY_STREAMS"}, reasons
-            assert all(_retry_delay(e) > 0 for e in refused)
+            assert all(retry_delay(e) > 0 for e in refused)
             after = _throttled("TOO_MANY_STREAMS", "streams") + _throttled("RATE_LIMITED", "streams")
             assert after - before == len(refused)
 
@@ -143,7 +130,7 @@ async def test_stream_cap_frees_a_slot_when_a_stream_ends(db_dsn: str, data_dir:
         info, _ = error_details(err)
         assert info.reason == "TOO_MANY_STREAMS"
         assert info.metadata["limit"] == "3" and info.metadata["class"] == "streams"
-        assert _retry_delay(err) > 0
+        assert retry_delay(err) > 0
         opened[0][0].cancel()
         deadline = time.monotonic() + 5
         while True:
@@ -185,7 +172,7 @@ async def test_reads_are_rate_limited_per_user_with_retry_info(
             assert info.reason == "RATE_LIMITED"
             assert info.metadata["class"] == "reads"
             assert info.metadata["limit"] == "5/second;1000/minute"
-            assert 0 < _retry_delay(err) <= 1.0
+            assert 0 < retry_delay(err) <= 1.0
         assert _throttled("RATE_LIMITED", "reads") - before == len(refused)
         # Bob is not throttled by Alice's bucket.
         assert await list_sessions(bob) == grpc.StatusCode.OK
