@@ -84,22 +84,19 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
     if not any(_carries(fig.clause) for fig in figures):
         return figures
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    starts = [0, *ends]  # sentence k runs from starts[k] to starts[k + 1]
     out: list[Figure] = []
     for fig in figures:
         if fig.table_cell is None and _carries(fig.clause):
-            k = bisect_right(ends, fig.start)  # sentences ending at or before the figure
-            own = lx.CONTEXT_WORD.findall(norm, ends[k - 1] if k else 0, fig.start)[: -len(fig.clause)]
+            k = bisect_right(ends, fig.start)  # the figure's sentence
+            own = lx.CONTEXT_WORD.findall(norm, starts[k], fig.start)[: -len(fig.clause)]
             before: list[tuple[str, ...]] = []
-            for s in range(k - 1, 0, -1):
-                if len(before) == _ANTECEDENT_SENTENCES:
-                    break
-                words = lx.CONTEXT_WORD.findall(norm, ends[s - 1], ends[s])
+            for s in range(k - 1, -1, -1):
+                words = lx.CONTEXT_WORD.findall(norm, starts[s], starts[s + 1])
                 if words:
                     before.append(tuple(words[:_ANTECEDENT_WORDS]))
-            if k and len(before) < _ANTECEDENT_SENTENCES:
-                first = lx.CONTEXT_WORD.findall(norm, 0, ends[0])
-                if first:
-                    before.append(tuple(first[:_ANTECEDENT_WORDS]))
+                    if len(before) == _ANTECEDENT_SENTENCES:
+                        break
             if own or before:
                 fig = replace(fig, antecedent=tuple(own[-_ANTECEDENT_WORDS:]), previous=tuple(before))
         out.append(fig)

@@ -68,7 +68,6 @@ class Whole(Enum):
 
 
 _TICKER = re.compile(r"[A-Z]{2,5}(?:\.[A-Z]{1,2})?")
-_HELD_TICKER = re.compile(r"[A-Z]{1,5}(?:\.[A-Z]{1,2})?")  # a name of the facts may be a ticker of one letter (V)
 #: Path words of facts that are not the portfolio's own figure, though under no name.
 _NOT_PORTFOLIO = frozenset({"cash", "benchmark", "largest", "top"})
 _BENCHMARK = frozenset({"benchmark"})
@@ -219,13 +218,18 @@ def _company_subject(words: tuple[str, ...], i: int, index: FactIndex, *, thresh
 def _held(words: tuple[str, ...], i: int, names: frozenset[str]) -> str | None:
     """The held ticker the company named by ``words[i]`` is: from the table of listed companies when it knows the
     name ("Apple": AAPL; "Mastercard": MA, so never MSFT), else by its spelling ("Google": GOOGL)."""
-    word = words[i]
-    second = words[i + 1] if i + 1 < len(words) else ""
-    first, _, noun = word.partition("-")
-    if noun.lower() in lx.COMPANY_NOUNS:  # "Apple-Aktie"
-        word, second = first, noun
+    word, second = _named(words, i)
     known, held = companies.held_for(word, second, names)
     return held if known else companies.spelled_like(word, names)
+
+
+def _named(words: tuple[str, ...], i: int) -> tuple[str, str]:
+    """A company's name at ``words[i]`` and the word after it, lowercased ("Apple-Aktie": "Apple" and "aktie")."""
+    word = words[i]
+    first, _, noun = word.partition("-")
+    if noun.lower() in lx.COMPANY_NOUNS:
+        return first, noun.lower()
+    return word, words[i + 1].lower() if i + 1 < len(words) else ""
 
 
 def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywhere: bool = False) -> bool:
@@ -233,11 +237,7 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
     a word for its stock after it ("Apple stock", "Apple Inc.", "Apple-Aktie"), or inside the clause ("You hold Apple
     at", "Your Tesla position", "L'action Apple", "El peso de Apple"; the clause's first word only when
     ``anywhere``). Not a word of the lexicon or of the facts' paths."""
-    word = words[i]
-    nxt = words[i + 1].lower() if i + 1 < len(words) else ""
-    first, _, noun = word.partition("-")
-    if noun.lower() in lx.COMPANY_NOUNS:  # "Apple-Aktie"
-        word, nxt = first, noun.lower()
+    word, nxt = _named(words, i)
     plain = word.replace("-", "").replace("'", "")
     if len(word) < 2 or not word[:1].isupper() or word.isupper() or not plain.isalpha():
         return False
