@@ -24,27 +24,47 @@ _SYMBOL_PART = re.compile(r"[A-Z0-9]+")
 _GENERIC_FIRST = frozenset({
     "a", "an", "first", "general", "american", "united", "national", "international", "global", "public", "best",
     "live", "block", "target", "progressive", "digital", "new", "old", "royal", "real", "eagle", "energy", "data",
-    "sun", "home",
+    "sun", "home", "bank",
 })
 
 
-def _symbol_keys(symbol: str) -> set[str]:
-    """The forms a symbol takes in a portfolio: "BRK-B" and "NYSE:BRK.B" are BRKB and BRK; "SAP.DE" is SAP."""
-    text = symbol.split(":")[-1].upper()
-    base = re.split(r"[.\-]", text)[0]
-    keys = {"".join(_SYMBOL_PART.findall(text))}
-    if base:
-        keys.add(base)
-    return {k for k in keys if k}
+def _held_key(symbol: str) -> str:
+    """A symbol as compared: capitals, class shares with a dot ("BRK-B" and "brk.b" are BRK.B)."""
+    return symbol.strip().upper().replace("-", ".")
+
+
+def _listing_keys(stock: dict[str, object], us: set[str]) -> set[str]:
+    """The symbols a holding of ``stock`` may carry, as Yahoo writes them: a US listing bare ("AAPL", "BRK-B"), any
+    other with its exchange's suffix, kept (Verizon's Frankfurt "BAC.F" is not Bank of America); and the primary
+    listing bare too when no US listing in the table is written so ("SIE.DE" as "SIE"; not Tesco's "TSCO.L").
+    The package's Google symbols are not read: some name another company (Axa's "OTCMKTS:AXP")."""
+    listings = stock.get("symbols") or ()
+    keys = {_held_key(str(listed["yahoo"])) for listed in listings if listed.get("yahoo")}  # type: ignore[attr-defined]
+    main = str(stock.get("symbol") or "")
+    if main:
+        keys.add(_held_key(main))  # "SAP.DE"; and as a portfolio may write it, "SIE" for "SIE.DE", unless a US
+        base = _held_key(main.split(".")[0])  # listing is written so ("TSCO" is Tractor Supply, not Tesco's "TSCO.L")
+        if base not in us:
+            keys.add(base)
+    return keys
+
+
+@lru_cache(maxsize=1)
+def _stocks() -> list[dict[str, object]]:
+    from pytickersymbols import PyTickerSymbols
+
+    return list(PyTickerSymbols().get_all_stocks())
 
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, frozenset[str]]:
     """Company names' first word (casefolded; for a generic first word, the first two) -> their symbols' keys."""
-    from pytickersymbols import PyTickerSymbols
-
+    stocks = _stocks()
+    us = {_held_key(str(listed["yahoo"])) for stock in stocks for listed in stock.get("symbols") or ()  # type: ignore[attr-defined]
+          if listed.get("yahoo") and "." not in str(listed["yahoo"])}
     found: dict[str, set[str]] = {}
-    for stock in PyTickerSymbols().get_all_stocks():
+    _stocks.cache_clear()  # read once: the index below is all that is kept
+    for stock in stocks:
         name = str(stock.get("name") or "")
         words = re.findall(r"[^\W\d_][\w'&.-]*", name.casefold())
         if words[:1] == ["the"]:
@@ -52,13 +72,7 @@ def _table() -> dict[str, frozenset[str]]:
         if not words:
             continue
         key = " ".join(words[:2]) if words[0] in _GENERIC_FIRST and len(words) > 1 else words[0]
-        keys = found.setdefault(key.rstrip(".,"), set())
-        if stock.get("symbol"):
-            keys |= _symbol_keys(str(stock["symbol"]))
-        for listed in stock.get("symbols") or ():
-            for field in ("yahoo", "google"):
-                if listed.get(field):
-                    keys |= _symbol_keys(str(listed[field]))
+        found.setdefault(key.rstrip(".,"), set()).update(_listing_keys(stock, us))
     return {k: frozenset(v) for k, v in found.items()}
 
 
@@ -78,7 +92,7 @@ def held_for(first: str, second: str, names: frozenset[str]) -> tuple[bool, str 
     keys = known(first, second)
     if keys is None:
         return False, None
-    held = [n for n in names if _symbol_keys(n) & keys and any(ch.isupper() for ch in n) and n.upper() == n]
+    held = [n for n in names if n.upper() == n and any(ch.isalpha() for ch in n) and _held_key(n) in keys]
     return True, held[0] if len(held) == 1 else None
 
 

@@ -56,6 +56,9 @@ def _with_respective(norm: str, figures: list[Figure]) -> list[Figure]:
         k = bisect_right(ends, mark)
         s0 = ends[k - 1] if k else 0
         group = [i for i, fig in enumerate(figures) if s0 <= fig.start and fig.end <= mark and fig.table_cell is None]
+        kind = figures[group[-1]].kind if group else None
+        while group and figures[group[0]].kind is not kind:  # "Your 2 Energy names ... $777 and $640": the amounts
+            group.pop(0)
         if len(group) < 2:
             continue
         words = tuple(lx.CONTEXT_WORD.findall(norm, s0, figures[group[0]].start))
@@ -78,20 +81,19 @@ def _carries(clause: tuple[str, ...]) -> bool:
 
 
 def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
-    """The figures whose clause has a pronoun (``lexicon.CARRY_PRONOUNS``) with the words of their sentence before that
-    clause and those of the sentences before, nearest first, empty ones (a paragraph's break) skipped
-    (``Figure.antecedent``, ``Figure.previous``)."""
-    if not any(_carries(fig.clause) for fig in figures):
-        return figures
+    """The figures (not in a table) with the words of their sentence before their clause (``Figure.antecedent``), and
+    those whose clause has a pronoun (``lexicon.CARRY_PRONOUNS``) with those of the sentences before, nearest first,
+    empty ones (a paragraph's break) skipped (``Figure.previous``)."""
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
     starts = [0, *ends]  # sentence k runs from starts[k] to starts[k + 1]
     out: list[Figure] = []
     for fig in figures:
-        if fig.table_cell is None and _carries(fig.clause):
+        if fig.table_cell is None:
             k = bisect_right(ends, fig.start)  # the figure's sentence
-            own = lx.CONTEXT_WORD.findall(norm, starts[k], fig.start)[: -len(fig.clause)]
+            own = lx.CONTEXT_WORD.findall(norm, starts[k], fig.start)
+            own = own[: len(own) - len(fig.clause)]
             before: list[tuple[str, ...]] = []
-            for s in range(k - 1, -1, -1):
+            for s in range(k - 1, -1, -1) if _carries(fig.clause) else ():
                 words = lx.CONTEXT_WORD.findall(norm, starts[s], starts[s + 1])
                 if words:
                     before.append(tuple(words[:_ANTECEDENT_WORDS]))
@@ -126,6 +128,10 @@ def _period_of(phrase: str) -> str:
     before (``prior``: yesterday, gestern, ayer; not French "hier", German for "here") is none a fact has."""
     if phrase in ("yesterday", "gestern", "ayer"):
         return "prior"
+    days = re.search(r"(?:last|past) ([0-9]+|five|seven|thirty) (?:trading )?days", phrase)
+    if days is not None:  # "the last 5 days" is the week's, "the past 30 days" the month's, "the last 12 days" none's
+        n = {"five": 5, "seven": 7, "thirty": 30}.get(days.group(1)) or int(days.group(1))
+        return "1w" if n in (5, 7) else "1m" if 20 <= n <= 31 else "span"
     if any(w in phrase for w in ("week", "woche", "semaine", "semana", "7", "sieben", "seven")):
         return "1w"
     if any(w in phrase for w in ("month", "monat", "mois", "mes")):

@@ -596,7 +596,7 @@ POSITIVE_AFTER_VERBS = words("gestiegen zugelegt gewonnen gewachsen geklettert h
 #: Words that end the clause a figure's subject is read in ("Your portfolio fell 2.03% while NVDA ...", "NVDA is 31.2%
 #: and cash 26.4%"): the words before one belong to another clause.
 #: Words after "of" that stand for the things counted just before ("6 positions, 2 of them in Health Care").
-OF_THEM = words("them which these those")
+OF_THEM = words("them which these those ellas ellos")
 #: "respectively": the figures before it in its sentence go with the names listed before them, in order.
 RESPECTIVELY = re.compile(r"(?<![\w])(?:respectively|beziehungsweise|jeweils|respectivement|respectivamente)(?![\w])",
                           re.IGNORECASE)
@@ -734,7 +734,8 @@ BY_WORDS = words("by")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
 #: threshold of the facts whoever the clause is about.
 THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
-    schwellenwert grenze obergrenze richtwert seuil limite plafond umbral límite""")
+    schwellenwert grenze obergrenze richtwert richtgröße richtgrösse seuil limite plafond repère umbral límite
+    pauta""")
 #: Link words that mean "from" after a verb of change ("fiel von 10.000 € auf 9.800 €"; "um" is "by"), though "of"
 #: after a noun ("ein Minus von 2 %").
 FROM_AFTER_VERB = words("von")
@@ -745,7 +746,8 @@ PERIOD_PHRASES = re.compile(
     r"|yesterday|gestern|ayer"
     r"|(?:this|the past|the last|over the|last|past) week"
     r"|(?:in den |den )?(?:letzten|vergangenen) (?:7|sieben) tage[n]?"
-    r"|(?:the |in the |over the )?(?:last|past) (?:7|seven) days|letzte woche|(?:in der )?vergangenen woche"
+    r"|(?:the |in the |over the )?(?:last|past) (?:[1-9][0-9]?|five|seven|thirty) (?:trading )?days"
+    r"|letzte woche|(?:in der )?vergangenen woche"
     r"|la semaine (?:dernière|passée)|la semana pasada"
     r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
     r"|(?:this|the past|the last|over the) month|(?:diesen|in diesem|dieser) monat|ce mois(?:-ci)?|este mes"

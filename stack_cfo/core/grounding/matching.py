@@ -111,7 +111,7 @@ from stack_cfo.core.grounding.lexicon import (
     words,
 )
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
-from stack_cfo.core.grounding.subjects import Subject, Whole, subject_of
+from stack_cfo.core.grounding.subjects import Subject, Whole, company_holding, company_word, subject_of
 
 _ALLOWED = {
     FigureKind.PERCENT: frozenset({FactKind.FRACTION, FactKind.PERCENT}),
@@ -149,6 +149,8 @@ _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
 #: ("Your portfolio fell 2.03% this week" is not the current drawdown, "Today you gained $215.30" not the unrealised
 #: gain).
 _SPAN_CHANGES = words("drawdown unrealized unrealised pnl twr cagr weighted local effect")
+#: Counted things that are units of one security: a company named with them is one holding ("5 shares of Apple").
+_SECURITY_KINDS = frozenset({"quantity", "stocks"})
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
 #: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
 #: ``lexicon.COUNT_KINDS``. Every counted noun has one.
@@ -491,7 +493,15 @@ def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[
     """
     own = _own_name(fig, index)
     foreign = part = False
-    if own is None:
+    if own is None and fig.noun is not None and COUNT_NOUNS.get(fig.noun, ("", True))[0] in _SECURITY_KINDS:
+        # "5 shares of Apple", "10 Mastercard shares": the holding that company is (subjects.company_holding), or
+        # none held: no fact counts them
+        for word in (*fig.qualifier, *fig.of_name):
+            if company_word(word) and word not in index.tokens:
+                own = company_holding((word,), 0, index.names)
+                foreign = own is None
+                break
+    if own is None and not foreign:
         shouting = fig.raw.isupper()  # "YOU HOLD 2 TECH POSITIONS": no word in capitals is a ticker
         unknown = [w for w in fig.qualifier if w[:1].isupper() and w.lower() not in _NOT_NAMES]
         foreign = not shouting and any(_ticker_like(w) for w in (*unknown, *fig.of_name))
@@ -651,8 +661,8 @@ def _not_value(fig: Figure, whole: Subject | None) -> str | None:
     "invertido") or "excluding cash" ("ohne Bargeld", "hors liquidités", "sin efectivo"), the total value (which
     holds the cash); with the portfolio as subject and its worth, value or total, the invested value (which does
     not): "Your portfolio is worth $6,985.15" is not the portfolio's total when the cash makes it $9,485.15."""
-    if fig.kind not in (FigureKind.AMOUNT, FigureKind.NUMBER):
-        return None
+    if fig.kind not in (FigureKind.AMOUNT, FigureKind.NUMBER) or fig.total_row:
+        return None  # a table's total: the column's rows say what it sums (positions only, or with the cash)
     said = [w.lower() for w in (*fig.clause, *fig.tail)]
     near = [w.lower() for w in (*fig.context, *fig.tail)]  # "Excluding cash, your portfolio is worth ..."
     if any(w in INVESTED_WORDS for w in said) or any(

@@ -145,10 +145,10 @@ class Figure:
     first figure ("NVDA and MSFT fell 2.64% and 2.84% respectively": the first is NVDA's, the second MSFT's; see
     :mod:`.subjects`)."""
     antecedent: tuple[str, ...] = ()
-    """For a figure whose clause has a pronoun that may stand for a thing (it, its, il, elle, ella; see
-    ``lexicon.CARRY_PRONOUNS``), the words of its sentence before that clause, as written: the nearest thing they name
-    is what the pronoun stands for when the clause names nothing else ("NVDA fell 2.64% today, and it now makes up
-    31.2%": NVDA's weight; see :mod:`.subjects`)."""
+    """The words of the figure's sentence before its clause, as written: when the clause names nothing, the nearest
+    thing they name is its subject ("Apple, meanwhile, fell 2.84%", "The weakest was Apple, down 2.84%"), and what a
+    pronoun in it stands for ("NVDA fell 2.64% today, and it now makes up 31.2%": NVDA's weight; see
+    :mod:`.subjects`)."""
     previous: tuple[tuple[str, ...], ...] = ()
     """With :attr:`antecedent`, the first words of up to three sentences before the figure's, nearest first: when
     the antecedent names nothing, the subject of the sentence before ("NVDA fell 2.64% today. It now makes up

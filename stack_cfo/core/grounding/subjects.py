@@ -131,6 +131,8 @@ class Subject:
 def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     """The subject of a figure that is no count, from the words of its clause (see the module docstring); ``None``
     when its words name none of them, or when what they name is unclear."""
+    if fig.total_row and fig.noun is None:
+        return Subject(Whole.PORTFOLIO)  # "| Total | $2,500.00 |": the whole's, not a row's (or the column's sum)
     if fig.noun is not None or fig.total_row:
         return None
     clause, tail = fig.clause, fig.tail
@@ -140,12 +142,26 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         # before the figures list as many names as there are figures; else none is known
         rank, count, words = fig.respective
         listed = _listed(words, index, threshold=threshold)
-        return listed[rank] if len(listed) == count else None
+        # "Your 2 Energy names, CVX and XOM, are worth $777 and $640 respectively": the names last listed
+        return listed[len(listed) - count + rank] if len(listed) >= count else None
     if not clause and not tail and not fig.aside:
         return None
-    found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut)
+    found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
     if found is None and fig.aside:  # "Your second holding (Apple) fell 2.77%"
         found = _subject_of(fig.aside, (), index, threshold=threshold, cut=False, anywhere=True)
+    if (
+        found is None and fig.antecedent and not threshold and not _carries(clause)
+        and not any(_subject_at(tail, j, index, threshold=False) for j in range(len(tail)))
+    ):
+        # "Apple, meanwhile, fell 2.84%", "The weakest name was Apple, down 2.84%": a clause that names nothing (nor
+        # a limit, nor anything after the figure: "against +1.00% for SPY") is about the holding or listed company
+        # its sentence named last before it (not a benchmark, more often compared with: "lagged SPY by 0.79 points
+        # (-0.37% vs +0.42%)"; not a capitalised word before a verb: "Unrealised gain or loss: +900.00 USD")
+        before = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False, anywhere=True)
+        if before is not None and (
+            before.kind is Whole.NAME or (before.kind is Whole.COMPANY and _names_listed_company(fig.antecedent, index))
+        ):
+            found = before
     if found is None and _carries(clause):
         # "NVDA fell 2.64% today, and it now makes up 31.2%": the pronoun stands for the nearest thing named before it
         # in its sentence, else for the first of the sentence before ("NVDA fell 2.64% today. It now makes up")
@@ -159,6 +175,21 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
             if found is not None or not _carries(sentence):
                 break  # a sentence about nothing named but a pronoun passes it on: "It is your largest holding."
     return found
+
+
+def company_word(word: str) -> bool:
+    """Whether ``word`` may be a company's name: capitalised, not in capitals, no word of the lexicon ("Wert",
+    "Unrealised")."""
+    low = word.lower()
+    return (
+        len(word) >= 2 and word[:1].isupper() and not word.isupper() and word.replace("-", "").isalpha()
+        and not low.endswith(lx.NOT_COMPANY_ENDINGS) and low not in _NOT_COMPANIES
+    )
+
+
+def _names_listed_company(words: tuple[str, ...], index: FactIndex) -> bool:
+    """Whether ``words`` name a company the table of listed companies knows ("Apple", not "Unrealised")."""
+    return any(_listed_company(words, i, index, anywhere=True) for i in range(len(words)))
 
 
 def _carries(words: tuple[str, ...]) -> bool:
@@ -211,11 +242,11 @@ def _subject_at(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: 
 def _company_subject(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: bool) -> Subject:
     """The subject a company's name ``words[i]`` makes: the held ticker it stands for (see :mod:`.companies`), or
     ``COMPANY`` (no fact) when it stands for none held."""
-    held = _held(words, i, index.names)
+    held = company_holding(words, i, index.names)
     return Subject(Whole.NAME, held, threshold=threshold) if held is not None else Subject(Whole.COMPANY)
 
 
-def _held(words: tuple[str, ...], i: int, names: frozenset[str]) -> str | None:
+def company_holding(words: tuple[str, ...], i: int, names: frozenset[str]) -> str | None:
     """The held ticker the company named by ``words[i]`` is: from the table of listed companies when it knows the
     name ("Apple": AAPL; "Mastercard": MA, so never MSFT), else by its spelling ("Google": GOOGL)."""
     word, second = _named(words, i)
@@ -316,6 +347,12 @@ def _name_ending(words: tuple[str, ...], i: int, index: FactIndex, folded: dict[
     head, _, rest = words[i].partition("-")
     if rest and head in index.names:
         return head  # "NVDA-Aktie", "NVDA-Position"
+    word = words[i]
+    if (
+        len(word) >= 3 and word.isalpha() and word[:1].isupper() and not word.isupper()
+        and word.upper() in index.names and word.lower() not in _NOT_COMPANIES
+    ):
+        return word.upper()  # a held ticker written as a word: "Meta", "Uber", "Etsy"
     for size in (3, 2, 1):
         if i - size + 1 < 0:
             continue

@@ -6,7 +6,9 @@ UNGROUNDED, so the server's ``replace`` policy replaced a true answer and client
 - "You hold 2 Tech positions." / "Your 2 Tech positions make up 44%.": "Tech" is the Technology sector.
 - "You hold 5 US stocks." / "You hold 5 American stocks.": a kind of stock, not a name in the data.
 - "Your 2 Big Tech positions are AAPL and MSFT.": a group no fact counts.
-- "You hold 40 Exxon shares.": was positions[XOM].quantity, as "40 shares of Exxon Mobil" still is.
+- "You hold 40 Exxon shares.": was positions[XOM].quantity (a later rule flags it: shares of a company are that
+  company's holding, and "Exxon" is neither a listed company's name, ExxonMobil, nor spelled like XOM; see
+  test_company_shares_are_that_holdings below).
 - "Tiene 4 posiciones más además de AAPL.": "más" after the noun is "other" (5 positions in all).
 
 Rules: a ticker symbol absent from the data ("10 TSLA shares") is still flagged; other capitalised qualifier words
@@ -40,8 +42,6 @@ def _cited(text: str) -> list[tuple[str, str | None]]:
         ("You hold 2 Health positions.", [("2 Health positions", "sectors[Health Care].position_count")]),
         ("You hold 5 US stocks.", [("5 US stocks", "position_count")]),
         ("You hold 5 American stocks.", [("5 American stocks", "position_count")]),
-        ("You hold 40 Exxon shares.", [("40 Exxon shares", "positions[XOM].quantity")]),
-        ("You hold 40 shares of Exxon Mobil.", [("40 shares", "positions[XOM].quantity")]),
         ("Tiene 4 posiciones más además de AAPL.", [("4 posiciones", "position_count")]),
         ("Vous détenez 4 lignes autres que AAPL.", [("4 lignes", "position_count")]),
     ],
@@ -59,7 +59,6 @@ def test_a_true_count_under_an_unknown_or_short_name_is_grounded(text: str, cite
         "You hold 3 US stocks.",
         "You hold 4 American stocks.",
         "You hold 3 ETF positions.",
-        "You hold 41 Exxon shares.",  # no fact is Exxon's and no quantity is 41: not a claim the facts can check
         "3 of your 5 US stocks are up.",
     ],
 )
@@ -120,3 +119,18 @@ def test_a_count_of_things_picked_by_rank_is_a_part_not_flagged(text: str) -> No
 def test_a_count_picked_by_rank_larger_than_the_whole_is_flagged_and_an_equal_one_grounded() -> None:
     assert check("Your 9 largest positions are AAPL, MSFT and JNJ.", FACTS).status is GroundingStatus.UNGROUNDED
     assert _cited("Your 5 largest positions are all you hold.") == [("5 largest positions", "position_count")]
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        # shares of a company are its holding's; a company the facts cannot tie to a holding is flagged, never
+        # grounded by whichever holding has that quantity ("4 Exxon shares" was CVX's quantity)
+        ("You hold 40 Exxon shares.", [("40 Exxon shares", None)]),
+        ("You hold 40 shares of Exxon Mobil.", [("40 shares", None)]),
+        ("You hold 41 Exxon shares.", [("41 Exxon shares", None)]),
+        ("You hold 40 ExxonMobil shares.", [("40 ExxonMobil shares", "positions[XOM].quantity")]),
+    ],
+)
+def test_company_shares_are_that_holdings(text: str, cited: list[tuple[str, str | None]]) -> None:
+    assert _cited(text) == cited

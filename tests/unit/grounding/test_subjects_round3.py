@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from stack_cfo.core.grounding import GroundingStatus, check, extract_figures, facts_from_data
-from stack_cfo.core.grounding.subjects import _held
+from stack_cfo.core.grounding.subjects import company_holding
 from tests.unit.grounding.test_subjects_and_wording import FACTS
 
 
@@ -99,7 +99,7 @@ def test_true_statements_stay_grounded(text: str, paths: list[str]) -> None:
     ],
 )
 def test_a_company_name_stands_for_the_held_ticker_it_is(name: str, held: set[str], expected: str | None) -> None:
-    assert _held((name, "fell"), 0, frozenset(held)) == expected
+    assert company_holding((name, "fell"), 0, frozenset(held)) == expected
 
 
 def test_a_day_key_without_a_suffix_is_the_days() -> None:
