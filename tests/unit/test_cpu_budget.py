@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from stack_cfo.api.auth import Principal
-from stack_cfo.api.cpu_budget import REASON, CpuBuckets, ReadCpuBudget
+from stack_cfo.api.cpu_budget import REASON, CpuBuckets, ReadCpuBudget, Turns
 from stack_cfo.config import build_config
 from stack_cfo.config.errors import ConfigError
 from stack_cfo.config.limits import cpu_rate
@@ -34,8 +34,9 @@ class Tally:
         self.charged: list[float] = []
         self.admitted = 0
 
-    def admit(self) -> None:
+    async def admit(self) -> cpu_meter.Release:
         self.admitted += 1
+        return lambda: None
 
     def charge(self, seconds: float) -> None:
         self.charged.append(seconds)
@@ -130,10 +131,10 @@ def test_a_spent_budget_refuses_with_the_reason_retry_info_and_metadata() -> Non
     alice, bob = Principal(user_id="alice"), Principal(user_id="bob")
     account = budget.account(alice)
     assert account is not None
-    account.admit()
+    asyncio.run(account.admit())()
     account.charge(2.5)
     with pytest.raises(ResourceExhausted) as refused:
-        account.admit()
+        asyncio.run(account.admit())
     err = refused.value
     assert err.reason == REASON
     assert err.retry_after is not None and err.retry_after.total_seconds() == pytest.approx(5.0, abs=0.1)
@@ -142,7 +143,7 @@ def test_a_spent_budget_refuses_with_the_reason_retry_info_and_metadata() -> Non
     assert float(err.metadata["retry_after_seconds"]) == pytest.approx(5.0, abs=0.1)
     other = budget.account(bob)
     assert other is not None
-    other.admit()  # another user's budget is untouched
+    asyncio.run(other.admit())()  # another user's budget is untouched
 
 
 def test_services_are_unlimited_by_default_and_limits_off_turn_the_budget_off() -> None:
@@ -185,7 +186,7 @@ def test_metered_work_is_charged_its_thread_cpu_time_to_the_account_of_the_conte
     with cpu_meter.metered():
         _spin(0.001)  # no account: charged to nobody
     with cpu_meter.charged_to(tally):
-        cpu_meter.admit()
+        asyncio.run(cpu_meter.admit())()
         with cpu_meter.metered():
             _spin(0.005)
         with cpu_meter.charged_to(None), cpu_meter.metered():
@@ -208,3 +209,93 @@ def test_a_computation_on_the_compute_pool_is_charged_to_the_call_that_started_i
 
     assert asyncio.run(call()).startswith("portfolio-compute")
     assert len(tally.charged) == 1 and tally.charged[0] >= 0.005
+
+
+# ------------------------------------------------------------------------- one computation at a time
+
+
+def test_a_second_computation_of_a_principal_waits_for_the_first_and_is_then_refused_for_all_it_cost() -> None:
+    """Checked at the start and charged at the end, concurrent calls were all admitted on a full bucket:
+    a principal's second computation now waits until the first is over and charged, and its refusal's
+    RetryInfo counts the whole debt. Another principal does not wait."""
+    budget = _budget(read_cpu="1s/10s", read_cpu_burst="2s")
+    alice, bob = Principal(user_id="alice"), Principal(user_id="bob")
+
+    async def scenario() -> None:
+        first, second, other = budget.account(alice), budget.account(alice), budget.account(bob)
+        assert first is not None and second is not None and other is not None
+        release = await first.admit()  # a full bucket: admitted, alice's turn taken
+        waiting = asyncio.create_task(second.admit())
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not waiting.done(), "admitted while alice's first computation was running (its cost unknown)"
+        (await other.admit())()  # bob's turn is his own
+        first.charge(12.0)  # the first computation cost 12 s: 10 s owed, refilled at 0.1 s a second
+        release()
+        with pytest.raises(ResourceExhausted) as refused:
+            await waiting
+        retry = refused.value.retry_after
+        assert retry is not None and retry.total_seconds() == pytest.approx(100.0, abs=1.0)
+        assert len(budget.turns(False)) == 0, "no turn kept for an idle principal"
+
+    asyncio.run(scenario())
+
+
+def test_an_app_asking_for_its_summary_and_history_at_once_is_served_both_one_after_the_other() -> None:
+    budget = _budget(read_cpu="1s/10s", read_cpu_burst="5s")
+    user = Principal(user_id="app-user")
+    order: list[str] = []
+
+    async def computation(what: str, cost: float) -> None:
+        account = budget.account(user)
+        assert account is not None
+        release = await account.admit()
+        try:
+            order.append(f"{what} starts")
+            for _ in range(5):
+                await asyncio.sleep(0)  # its work, during which the other one must not start
+            account.charge(cost)
+            order.append(f"{what} ends")
+        finally:
+            release()
+
+    async def scenario() -> None:
+        await asyncio.gather(computation("summary", 0.5), computation("history", 0.5))
+
+    asyncio.run(scenario())
+    assert order == ["summary starts", "summary ends", "history starts", "history ends"]
+    assert len(budget.turns(False)) == 0
+
+
+def test_turns_are_kept_only_while_held_or_waited_for_and_a_cancelled_wait_takes_none() -> None:
+    turns = Turns()
+
+    async def scenario() -> None:
+        release = await turns.take("u")
+        waiting = asyncio.create_task(turns.take("u"))
+        await asyncio.sleep(0)
+        assert len(turns) == 1
+        waiting.cancel()  # the call's deadline passed while it waited
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        release()
+        release()  # a second release does nothing
+        assert len(turns) == 0
+        again = await turns.take("u")  # free again at once
+        for i in range(1000):
+            (await turns.take(f"p{i}"))()
+        assert len(turns) == 1
+        again()
+        assert len(turns) == 0
+
+    asyncio.run(scenario())
+
+
+def test_without_an_account_admission_neither_waits_nor_refuses() -> None:
+    async def scenario() -> None:
+        with cpu_meter.charged_to(None):
+            releases = [await cpu_meter.admit() for _ in range(3)]  # no turn: none waits for another
+        for release in releases:
+            release()
+
+    asyncio.run(scenario())

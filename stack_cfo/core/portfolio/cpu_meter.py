@@ -3,7 +3,9 @@
 The API layer puts an account (:class:`CpuAccount`, a principal's CPU budget) in the context of a
 read call (:func:`charged_to`); the service asks it before starting a new computation
 (:func:`admit`: a cached summary, or one already being computed for another call, is never
-refused) and charges it with the thread CPU time of the synchronous work (:func:`metered`),
+refused nor made to wait), holds the turn it grants until that computation is over (one computation
+of a payer's at a time: a second one waits for the first to be over and charged, then is admitted
+or refused on what the first cost), and charges it with the thread CPU time of the synchronous work (:func:`metered`),
 wherever that runs: on the event loop, or on a compute-pool or ``to_thread`` thread (both run in a
 copy of the caller's context, as does a task the call creates, so a computation shared by several
 calls is charged to the one that started it). Work done outside any call (the recomputation of a
@@ -18,14 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Protocol
 
+Release = Callable[[], None]
+"""Ends a payer's turn (see :func:`admit`); calling it again does nothing."""
+
 
 class CpuAccount(Protocol):
-    def admit(self) -> None:
-        """Raise (a :mod:`stack_cfo.core.errors` error) when the payer may not start a computation now."""
+    async def admit(self) -> Release:
+        """Wait until no other computation of the payer's is running (cancellable), then raise (a
+        :mod:`stack_cfo.core.errors` error) when the payer may not start one now, or return what ends
+        the turn taken: called once the computation is over and charged."""
 
     def charge(self, seconds: float) -> None:
         """Add ``seconds`` of CPU to what the payer spent (called from any thread)."""
@@ -44,11 +51,18 @@ def charged_to(account: CpuAccount | None) -> Iterator[None]:
         _account.reset(token)
 
 
-def admit() -> None:
-    """Before a new computation: raise if the current account may not start one (no account: go on)."""
+def _nobody() -> None:
+    pass
+
+
+async def admit() -> Release:
+    """Before a new computation: wait for the current account's turn, and raise if it may not start
+    one; the caller calls what is returned once the computation is over and charged (when it ends
+    any way, cancelled included). No account: no wait, and nothing to release."""
     account = _account.get()
-    if account is not None:
-        account.admit()
+    if account is None:
+        return _nobody
+    return await account.admit()
 
 
 @contextlib.contextmanager

@@ -139,6 +139,10 @@ class _Shared:
         self.started = True
 
 
+def _end_turn(release: cpu_meter.Release, _task: asyncio.Task[SummaryView]) -> None:
+    release()
+
+
 @dataclass
 class _Stats:
     """Counters since start (exported as Prometheus metrics by the API layer)."""
@@ -412,22 +416,39 @@ class PortfolioService(LedgerUseCases):
             key: Hashable = ("at", user_id, as_of, live)
         else:
             key = ("now", user_id, self._today(now))
-        epoch = self._epoch()
-        if epoch is not None:
-            hit = self._summaries.get(key, epoch)
-            if hit is not None:
-                self.stats.summary_hits += 1
-                return hit  # type: ignore[no-any-return]
-        self.stats.summary_misses += 1
-        seq = self._seq
-        shared = self._inflight.get(key)
-        if shared is None or shared.seq != seq or shared.task is None or shared.task.done():
-            cpu_meter.admit()  # a new computation: the caller's CPU budget may refuse it (see .cpu_meter)
-            shared = _Shared(seq)
-            task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, shared, live))
-            shared.task = task
-            self._inflight[key] = shared
-            task.add_done_callback(lambda t: self._forget(key, t))
+        release: cpu_meter.Release | None = None
+        try:
+            while True:
+                epoch = self._epoch()
+                if epoch is not None:
+                    hit = self._summaries.get(key, epoch)
+                    if hit is not None:
+                        self.stats.summary_hits += 1
+                        return hit  # type: ignore[no-any-return]
+                seq = self._seq
+                shared = self._inflight.get(key)
+                if shared is not None and shared.seq == seq and shared.task is not None and not shared.task.done():
+                    self.stats.summary_misses += 1
+                    break  # shared: no turn taken, nothing charged
+                if release is None:
+                    # A new computation: the caller's CPU budget may refuse it, and makes it wait
+                    # while another of the caller's runs (see .cpu_meter); having waited, the cache
+                    # or a computation started meanwhile may answer: looked at again.
+                    release = await cpu_meter.admit()
+                    continue
+                self.stats.summary_misses += 1
+                shared = _Shared(seq)
+                task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, shared, live))
+                shared.task = task
+                self._inflight[key] = shared
+                task.add_done_callback(lambda t: self._forget(key, t))
+                # The caller's turn ends with the computation (charged by then), whoever waits for it.
+                task.add_done_callback(functools.partial(_end_turn, release))
+                release = None
+                break
+        finally:
+            if release is not None:
+                release()
         return await self._await_shared(key, shared)
 
     async def _await_shared(self, key: Hashable, shared: _Shared) -> SummaryView:
@@ -698,7 +719,17 @@ class PortfolioService(LedgerUseCases):
         now = self._clock.now()
         if isinstance(window, DateRange):
             check_not_future(window.end, now, "dates.end_date")
-        cpu_meter.admit()  # every history is computed (none is cached)
+        # Every history is computed (none is cached): the caller's CPU budget may refuse it, and it
+        # waits while another computation of the caller's runs; its turn ends with it (see .cpu_meter).
+        release = await cpu_meter.admit()
+        try:
+            return await self._history(user_id, window, interval, now)
+        finally:
+            release()
+
+    async def _history(
+        self, user_id: str, window: HistoryRange | DateRange, interval: Interval, now: datetime
+    ) -> HistoryView:
         epoch = self._epoch()
         inputs = await self._load(user_id, now, epoch, self._seq)
         settings = inputs.settings

@@ -128,3 +128,42 @@ async def test_a_user_whose_computations_spent_the_budget_is_refused_new_ones_bu
         with pytest.raises(grpc.aio.AioRpcError) as stream_refused:
             await asyncio.wait_for(stream.read(), 10)
         _refused_for_cpu(stream_refused.value)
+
+
+async def test_concurrent_new_computations_of_one_user_are_admitted_one_at_a_time_against_the_budget(
+    db_dsn: str, data_dir: Path
+) -> None:
+    """The bucket was asked before a computation started and charged when it ended, so calls made at
+    once were all admitted on a full bucket (32 summaries at new instants of a 5,000-position
+    portfolio took ~24 s of CPU on a 5 s burst, and another user's waited behind them). A user's new
+    computations now run one at a time, each admitted only once the one before is charged: with a 1 ms
+    burst refilled at 1 ms an hour, exactly one of many concurrent summaries is computed (it costs
+    more than 1 ms: 300 positions) and the others are refused; another user is not affected."""
+    holdings = [holding(f"C{i}", "3", "7") for i in range(300)]
+    async with running_server(db_dsn, data_dir, _OVERRIDES) as srv:
+        heavy, other = new_user(), new_user()
+        for user in (heavy, other):
+            await stub(srv).SyncPortfolio(portfolio_pb2.SyncPortfolioRequest(
+                portfolio=name(user), positions=holdings, cash_balance="5", effective_date=pdate(date(2024, 1, 2))),
+                metadata=srv.auth(user), timeout=10)
+        before = _throttled()
+
+        start = datetime.now(UTC) - timedelta(hours=2)
+        calls = 12
+        results = await asyncio.gather(
+            *(_summary(srv, heavy, start + timedelta(seconds=i)) for i in range(calls)), return_exceptions=True
+        )
+        answered = [r for r in results if isinstance(r, portfolio_pb2.PortfolioSummary)]
+        refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+        assert len(answered) + len(refused) == calls, results
+        assert len(answered) == 1, f"{len(answered)} of {calls} concurrent new computations admitted on a 1 ms burst"
+        assert len(answered[0].positions) == 300
+        for err in refused:
+            _refused_for_cpu(err)
+        assert _throttled() == before + calls - 1
+
+        # Another user's new computation is admitted (their budget and turn are their own), and what
+        # the heavy user has computed still answers.
+        assert len((await _summary(srv, other, start)).positions) == 300
+        computed = next(i for i, r in enumerate(results) if isinstance(r, portfolio_pb2.PortfolioSummary))
+        assert len((await _summary(srv, heavy, start + timedelta(seconds=computed))).positions) == 300

@@ -3507,8 +3507,12 @@ export const PortfolioSummaryService: GenService<{
    * INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_TIMESTAMP, FUTURE_DATE);
    * RESOURCE_EXHAUSTED (READ_CPU_BUDGET_EXHAUSTED, with RetryInfo; metadata `limit`, `burst`,
    * `retry_after_seconds`) when the summary asked for is not already computed and the caller's computations
-   * have used the CPU they may take on this server: a summary already computed (the current one, recently
-   * asked `as_of_time`s) still answers; wait the RetryInfo delay before asking for a new one.
+   * have used the CPU they may take on this server. A summary this server computed less than
+   * `portfolio.summary_cache_ttl` (60 s by default) ago still answers: the current one, and the caller's last 8
+   * `as_of_time`s; not beyond that, nor after a change that touches it (a write to the portfolio, a new price or
+   * exchange rate of what it holds), nor on another server. A caller's concurrent new computations are made one
+   * after the other, each admitted only once the one before is charged. Wait the RetryInfo delay before asking
+   * for a new one.
    *
    * @generated from rpc stack.cfo.v1.PortfolioSummaryService.GetPortfolioSummary
    */
