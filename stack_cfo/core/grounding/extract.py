@@ -9,7 +9,7 @@ text. The grammar and exclusions are listed in the package docstring (:mod:`stac
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from decimal import Decimal
@@ -86,17 +86,24 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
     empty ones (a paragraph's break) skipped (``Figure.previous``)."""
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
     starts = [0, *ends]  # sentence k runs from starts[k] to starts[k + 1]
+    found = [(m.start(), m.group()) for m in lx.CONTEXT_WORD.finditer(norm)]  # the text's words, read once
+    at = [start for start, _ in found]
+
+    def words(lo: int, hi: int) -> list[str]:
+        return [w for _, w in found[bisect_left(at, lo) : bisect_left(at, hi)]]
+
     out: list[Figure] = []
     for fig in figures:
         if fig.table_cell is None:
             k = bisect_right(ends, fig.start)  # the figure's sentence
-            own = lx.CONTEXT_WORD.findall(norm, starts[k], fig.start)
+            first = max(bisect_left(at, starts[k]), bisect_left(at, fig.start) - _ANTECEDENT_WORDS - len(fig.clause))
+            own = [w for _, w in found[first : bisect_left(at, fig.start)]]
             own = own[: len(own) - len(fig.clause)]
             before: list[tuple[str, ...]] = []
             for s in range(k - 1, -1, -1) if _carries(fig.clause) else ():
-                words = lx.CONTEXT_WORD.findall(norm, starts[s], starts[s + 1])
-                if words:
-                    before.append(tuple(words[:_ANTECEDENT_WORDS]))
+                said = words(starts[s], starts[s + 1])
+                if said:
+                    before.append(tuple(said[:_ANTECEDENT_WORDS]))
                     if len(before) == _ANTECEDENT_SENTENCES:
                         break
             if own or before:
@@ -107,7 +114,9 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
 
 def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
     """The figures with the period a word of time in their sentence gives them (``Figure.period``)."""
-    times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in lx.PERIOD_PHRASES.finditer(norm)]
+    low = norm.lower()
+    found = lx.PERIOD_PHRASES_LOWER.finditer(low) if len(low) == len(norm) else lx.PERIOD_PHRASES.finditer(norm)
+    times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in found]
     if not times:
         return figures
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]

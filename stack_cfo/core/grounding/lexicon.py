@@ -755,6 +755,10 @@ PERIOD_PHRASES = re.compile(
     r"|depuis le début de l['’]année|este año|en lo que va de año)(?![\w'’])",
     re.IGNORECASE,
 )
+#: The same on a lowercased text, first letters looked at before the alternatives (3x faster than ignoring case).
+PERIOD_PHRASES_LOWER = re.compile(
+    r"(?<![\w'’])(?=[thaygpoidcesvl])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+)
 #: Words that say a value is of the holdings alone, without the cash: the invested value, not the total.
 INVESTED_WORDS = words("""invested investment investments investiert investierte investierten angelegt angelegte
     investi investis investie investies placé placés invertido invertida invertidos inversiones""")
