@@ -12,7 +12,9 @@ closed at ``as_of`` (a bar is dated at its session's close, ``market_close`` in 
 time zone: an as-of time of 11:00 uses the previous close, not that evening's; the live summary,
 as of now, does use a close dated today that a caller posted before the session's end). No price at
 all: its average cost (``COST_BASIS``, no day change), else not valued (``NONE``, excluded from
-every total).
+every total). Money in another currency (positions and cash) converts at the rates of the day
+whose closes the summary uses (:func:`rate_day`): before the as-of day's close, the previous
+session's, so an 11:00 summary equals that close's history point.
 
 **Day change** = quantity × (price - previous close) × fx, where the previous close is the one
 reported with the quote/bar, else the stored close of the *previous trading day* (market
@@ -196,6 +198,25 @@ class HoldingsSummary:
     periods: tuple[PeriodChange, ...]
 
 
+def rate_day(
+    as_of: datetime, *, tz: tzinfo, calendar: MarketCalendar, close: time = US_CLOSE,
+    closes_at_session_end: bool = True,
+) -> date:
+    """The day whose exchange rates (the latest on or before it) convert a summary at ``as_of``.
+
+    A rate is dated by day like a daily close, so it follows the closes: on a trading day whose
+    session had not closed at ``as_of`` (11:00 New York) the summary uses the previous session's
+    closes and that session's rates, and equals that day's history point (whose rates are its
+    own day's). Otherwise (after the close, a day without a session, the live summary, which uses
+    a close dated today as soon as it is recorded) the as-of market day."""
+    day = market_date(as_of, tz)
+    if closes_at_session_end and calendar.session(day) is not None and bar_instant(day, tz, close) > as_of:
+        previous = previous_session_day(calendar, day)
+        if previous is not None:
+            return previous
+    return day
+
+
 def summarize_holdings(
     holdings: Holdings,
     prices: Mapping[str, PriceSeries],
@@ -208,16 +229,19 @@ def summarize_holdings(
     closes_at_session_end: bool = True,
 ) -> HoldingsSummary:
     """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic. Money in another currency is
-    converted at the latest rate on or before the as-of market day; without one it is not valued."""
+    converted at the latest rate on or before the rate day (:func:`rate_day`: the as-of market day,
+    or the previous session's when the as-of day's session had not closed); without one it is not valued."""
     market_day = market_date(as_of, tz)
     calendar = calendar_of(tz)
+    fx_day = rate_day(as_of, tz=tz, calendar=calendar, close=market_close,
+                      closes_at_session_end=closes_at_session_end)
     fresh_from = _fresh_from(calendar, as_of) if stale_after is None else None
     fx = fx if fx is not None else FxTable(holdings.base_currency)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         priced = []
         for p in holdings.positions:
-            rate = fx_rate(p, holdings.base_currency, fx, market_day)
+            rate = fx_rate(p, holdings.base_currency, fx, fx_day)
             lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close,
                             calendar=calendar, closes_at_session_end=closes_at_session_end)
             if p.splits and lp.day is not None:
@@ -227,7 +251,7 @@ def summarize_holdings(
         invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)
         cash = holdings.cash
         for ccy, amount in holdings.foreign_cash.items():
-            rate = fx.rate(ccy, market_day)
+            rate = fx.rate(ccy, fx_day)
             if rate is not None:
                 cash += amount * rate
         total = invested + cash

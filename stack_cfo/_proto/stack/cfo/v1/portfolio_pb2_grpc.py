@@ -50,8 +50,9 @@ class PortfolioSummaryServiceStub:
 
     Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
     and history is converted to the portfolio's base currency day by day with the rates recorded by
-    RecordExchangeRates (the latest rate on or before each day). A missing rate is never assumed to be 1:
-    what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
+    RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
+    converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+    to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
 
     Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
     `users/{user}/portfolio/transactions/{transaction}`; its settings `users/{user}/portfolio/settings`.
@@ -170,8 +171,9 @@ class PortfolioSummaryServiceServicer:
 
     Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
     and history is converted to the portfolio's base currency day by day with the rates recorded by
-    RecordExchangeRates (the latest rate on or before each day). A missing rate is never assumed to be 1:
-    what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
+    RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
+    converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+    to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
 
     Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
     `users/{user}/portfolio/transactions/{transaction}`; its settings `users/{user}/portfolio/settings`.
@@ -547,8 +549,9 @@ class PortfolioSummaryService:
 
     Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
     and history is converted to the portfolio's base currency day by day with the rates recorded by
-    RecordExchangeRates (the latest rate on or before each day). A missing rate is never assumed to be 1:
-    what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
+    RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
+    converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+    to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
 
     Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
     `users/{user}/portfolio/transactions/{transaction}`; its settings `users/{user}/portfolio/settings`.
