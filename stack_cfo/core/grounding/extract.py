@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from stack_cfo.core.grounding import lexicon as lx
-from stack_cfo.core.grounding.layout import ColumnKind, Layout
+from stack_cfo.core.grounding.layout import Column, ColumnKind, Layout
 from stack_cfo.core.grounding.model import Figure, FigureKind, Hedge
 from stack_cfo.core.grounding.normalize import Utf16Offsets, normalize
 from stack_cfo.core.grounding.wording import AFTER_WORDS, count_at_least, near_words, qualifiers
@@ -427,7 +427,7 @@ class _Scanner:
         unit_word: str | None = None
         qualifier: tuple[str, ...] = ()
         of_name: tuple[str, ...] = ()
-        elided = implied = False
+        elided = implied = breakdown = False
         if cjk_currency is not None and currency is None:
             currency = cjk_currency
 
@@ -636,6 +636,19 @@ class _Scanner:
         ):
             return None  # 95% VaR, VaR (95%), 95% value at risk: a confidence level, not a result
 
+        if (
+            unit_word is None
+            and part_of is None
+            and bare
+            and is_int
+            and not (peek or num.spelled or explicit_sign or upper is not None or lower is not None)
+            and hedge is Hedge.NONE
+            and direction is None
+        ):
+            listed = self._listed_name(s, raw_end, column, row_label if table_cell is not None else None)
+            if listed is not None:  # "Technology (3)", "- Energy: 1", "| Energy | 1 |" under "#": a sector's count
+                unit_word, qualifier, elided, implied, breakdown = lx.ELIDED_NOUN, listed, True, True, True
+
         in_table = column is not None or self.layout.in_table(word_pos)
         if paren and in_table and self._accounting_cell(s - (la.end(3) - base), raw_end):
             sign, explicit_sign = -1, True
@@ -654,7 +667,7 @@ class _Scanner:
             kind = FigureKind.AMOUNT
         elif label in lx.RATIO_LABELS:
             kind = FigureKind.RATIO
-        elif column is not None and column.kind is not None:
+        elif column is not None and column.kind is not None and column.kind is not ColumnKind.COUNT:
             if column.kind is ColumnKind.RANK:
                 return None
             kind = _COLUMN_KINDS[column.kind]
@@ -720,6 +733,7 @@ class _Scanner:
             of_name=of_name,
             elided=elided,
             implied=implied,
+            breakdown=breakdown,
             table_cell=table_cell,
             total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
             context=context,
@@ -1010,6 +1024,40 @@ class _Scanner:
             return ()
         return tuple(w for w, _ in tail[first:k])
 
+    def _listed_name(
+        self, s: int, e: int, column: Column | None, row_label: tuple[str, ...] | None
+    ) -> tuple[str, ...] | None:
+        """The name whose count of positions the bare whole number ``norm[s:e]`` gives in a list of counts per
+        name: in brackets after it ("Technology (3), Energy (2)"), after it and a colon ending a label at the start
+        of a line or a list item ("- Energy: 1", "Technology: 3, Energy: 2"), or in a table cell of a count column
+        (``ColumnKind.COUNT``, or a "#" column after the first) whose row's first cell names it ("| Energy | 1 |").
+        Only capitalised names that are no ticker (no word all in capitals) and no label word ("Step (2)",
+        "Note: 1"; ``lexicon.LISTED_NOT_NAMES``) count: whether the facts have the name is the matcher's question
+        (``matching._best_count``: a count under a name the facts do not have is uncheckable, no figure)."""
+        norm = self.norm
+        if row_label is not None:
+            cell = self.layout.cell
+            if column is None or cell is None or cell[1] < 1:
+                return None
+            if column.kind is not ColumnKind.COUNT and column.kind is not ColumnKind.RANK:
+                return None
+            return _listed_words(row_label)
+        if s > 0 and norm[s - 1] == "(":
+            if _LISTED_AFTER_BRACKET.match(norm, e) is None:
+                return None
+            m = _LISTED_BEFORE_BRACKET_REV.match(self.rev, self.n - (s - 1))
+        elif _LISTED_AFTER_COLON.match(norm, e) is not None:
+            m = _LISTED_BEFORE_COLON_REV.match(self.rev, self.n - s)
+        else:
+            return None
+        if m is None:
+            return None
+        words = m.group("name")[::-1].split()
+        if m.re is _LISTED_BEFORE_BRACKET_REV:  # "You hold Technology (3)": the capitalised words before it
+            while words and _listed_words(tuple(words)) is None:
+                words.pop(0)
+        return _listed_words(tuple(words))
+
     def _elided(self, pos: int, word_pos: int, *, small: bool) -> tuple[str, tuple[str, ...], bool] | None:
         """The noun and the name of a count whose noun is left out, the number ending at ``pos`` and starting its
         words at ``word_pos`` ("2 in Technology", "12 of MSFT", "2 are in Technology"; see
@@ -1089,6 +1137,18 @@ class _Scanner:
             return False
         after = self.norm[raw_end : raw_end + 40].lstrip(" \t*")
         return after.startswith(")") and (after[1:].lstrip(" \t*").startswith("|") or after[1:].strip() == "")
+
+
+def _listed_words(words: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``words`` when they may name a sector or a basket of the facts (see :meth:`_Scanner._listed_name`)."""
+    if not words or len(words) > 3:
+        return None
+    for w in words:
+        if not (w[:1].isupper() or w == "&") or (len(w) > 1 and w.isupper()) or not _LISTED_WORD.fullmatch(w):
+            return None
+        if w.lower() in lx.LISTED_NOT_NAMES or w in lx.MONTHS:
+            return None
+    return words
 
 
 def _index_name_start(norm: str, last: int) -> int | None:
@@ -1311,6 +1371,19 @@ def _suffix_like(word: str) -> bool:
     return word in lx.CURRENCY_CODES or low in lx.POINT_WORDS or low in lx.BASIS_POINT_WORDS or low == "pct"
 
 
+#: After the number of a listed count in brackets: the bracket closed, then the end of the item.
+_LISTED_AFTER_BRACKET = re.compile(r"\)[ \t*_]*(?:[,;.]?[ \t]*$|[,;](?=\s)|\.(?=\s)|\s(?:and|und|et|y)\s)", re.M)
+#: After the number of a listed count after a colon: the end of the line or of the item.
+_LISTED_AFTER_COLON = re.compile(r"[ \t*_]*(?:[,;.]?[ \t]*$|[,;](?=[ \t]+[A-Z]))", re.M)
+#: Before "(" of "Technology (3)", reversed: spaces, then one to three capitalised words.
+_LISTED_BEFORE_BRACKET_REV = re.compile(r"[ \t]*[*_]*(?P<name>[\w&'-]+(?:[ \t][\w&'-]+){0,2})")
+#: Before the number of "- Energy: 1", reversed: a colon ending a label that starts a line, a list item or an item
+#: after a comma or semicolon.
+_LISTED_BEFORE_COLON_REV = re.compile(
+    r"[ \t]*[*_]*:[*_]*(?P<name>[\w&'-]+(?:[ \t][\w&'-]+){0,2}?)[*_]*"
+    r"(?:[ \t]*(?:[-*+\u2022]|[.)][0-9]{1,2})?[ \t]*(?:\n|$)|[ \t]*[,;])"
+)
+_LISTED_WORD = re.compile(r"[^\W\d_][\w'-]*|&")
 _CLAUSE_SPAN = 120  # characters read for a figure's clause on each side
 _MAX_SHARED = 4  # how many counts ahead _shared_noun reads ("1 A, 2 B, 3 C and 4 D positions")
 #: Qualifiers of a later count that do not name its things: "3 Energy and 3 other positions" is no list of names.

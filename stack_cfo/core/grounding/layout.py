@@ -24,6 +24,10 @@ _PERCENT_HEADERS = frozenset({"%", "percent", "pct", "weight", "weights", "retur
 _AMOUNT_HEADERS = frozenset({"value", "amount", "p&l", "pnl", "price", "cost", "gain", "loss", "balance", "cash"})
 _RATIO_HEADERS = frozenset({"sharpe", "sortino", "beta", "ratio", "calmar"})
 _RANK_HEADERS = frozenset({"#", "rank", "no", "no.", "№", "n°"})
+#: Headers of a column of counts ("Count", "# Positions", "Anzahl", "Nombre"): a bare number below one counts the
+#: positions its row names (see ``extract._Scanner._listed_name``).
+_COUNT_HEADERS = frozenset({"count", "positions", "holdings", "anzahl", "positionen", "nombre", "lignes",
+                            "número", "posiciones"})
 
 
 class ColumnKind(Enum):
@@ -31,6 +35,7 @@ class ColumnKind(Enum):
     AMOUNT = "AMOUNT"
     RATIO = "RATIO"
     RANK = "RANK"
+    COUNT = "COUNT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,8 @@ def classify_header(cell: str) -> Column:
         return Column(ColumnKind.AMOUNT, None, context)
     if words & _RATIO_HEADERS:
         return Column(ColumnKind.RATIO, None, context)
+    if set(low.replace("#", " ").split()) & _COUNT_HEADERS:
+        return Column(ColumnKind.COUNT, None, context)
     return Column(None, None, context)
 
 

@@ -420,6 +420,13 @@ RANK_WORDS = words("""top bottom no. no # number rank ranked step option part pa
     phase version release python ios android api chapter question round day week""")
 #: Words before a small whole number that make it a label, not a figure: "position 2", "point 3".
 LABEL_WORDS = words("position point")
+#: Capitalised words before "(3)" or ": 3" that label a step, a note or a rank, not a sector or a basket whose
+#: positions the number counts ("Step (2)", "Note: 1"; see ``extract._Scanner._listed_name``).
+LISTED_NOT_NAMES = RANK_WORDS | LABEL_WORDS | words("""note notes footnote fn ref reference source sources step steps
+    phase stage round chapter chap appendix exhibit annex example question answer q a day week month year quarter
+    version v round priority score rating grade total sum subtotal positions position holdings count sectors sector
+    baskets basket stocks shares risk scenario case point points schritt hinweis anmerkung beispiel frage stufe
+    étape remarque exemple paso nota ejemplo pregunta""")
 RANK_AFTER = words("largest biggest smallest best worst top most least main key major leading")
 PERIOD_WORDS = words("last past next previous over within trailing rolling for in the during coming first recent")
 TEMPORAL_WORDS = words("in since during by until from before after through of to between and early late mid end fy")
