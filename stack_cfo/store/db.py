@@ -491,7 +491,11 @@ class Database:
         if not self.is_open:
             return
         try:
-            async with self.pool.connection(timeout=min(0.2, timeout)):
+            # A connection that answers, not just one the pool hands out: one returned just before the outage
+            # skips the pool's check (CHECK_BYPASS_WINDOW) and its socket still looks fine until used, so the
+            # old pool was kept with dead connections and the first call after readiness failed.
+            async with asyncio.timeout(min(0.2, timeout)), self.pool.connection() as conn:
+                await conn.execute("SELECT 1")
                 return
         except Exception:
             pass

@@ -161,3 +161,25 @@ async def _until_ready(readiness: Readiness, ready: bool) -> None:
     while readiness.ready != ready:
         assert time.monotonic() < give_up, f"readiness not {ready} in time"
         await asyncio.sleep(0.02)
+
+
+async def test_a_pool_of_dead_connections_that_still_look_fine_is_replaced(db_dsn: str) -> None:
+    """A connection returned just before the outage skips the pool's check (CHECK_BYPASS_WINDOW) and its socket
+    looks fine until used: revive_pool's trial took it as proof the old pool worked, kept the pool, and the first
+    call after readiness came back failed on it (a CI run's test_outage failure). The trial now runs a query."""
+    proxy = PgProxy(db_dsn)
+    await proxy.start()
+    db = Database(proxy.dsn(), PoolSettings(min_size=1, max_size=1, timeout=POOL_TIMEOUT), name="revival-stale",
+                  role=None)
+    await db.open()
+    try:
+        assert await _call(db) == {"one": 1}  # its one connection returned now: the check is bypassed next
+        old = db.pool
+        proxy.cut()
+        proxy.restore()  # back at once: the old connection is dead, but nothing has used it yet
+        await asyncio.wait_for(db.revive_pool(0.5), BOUND)
+        assert db.pool is not old, "the pool of a dead connection was kept"
+        assert await asyncio.wait_for(_call(db), BOUND) == {"one": 1}
+    finally:
+        await db.close()
+        await proxy.close()
