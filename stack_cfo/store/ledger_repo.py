@@ -378,6 +378,20 @@ class LedgerRepository:
             rows = await cur.fetchall()
         return await off_loop(len(rows), lambda: [_row(r, cipher) for r in rows])
 
+    async def recorded_client_ids(self, user_id: str, client_ids: Collection[str]) -> set[str]:
+        """Those of ``client_ids`` the user's ledger holds."""
+        if not client_ids:
+            return set()
+        async with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(Q.recorded_client_ids, {"user_id": user_id, "client_ids": sorted(client_ids)})
+            return {str(r[0]) for r in await cur.fetchall()}
+
+    async def price_currencies(self, symbols: Iterable[str]) -> dict[str, str]:
+        """The currency of each symbol's latest close (what a write's check uses)."""
+        async with self.db.connection() as conn:
+            return await self._price_currencies(conn, symbols)
+
     async def portfolio_base_currency(self, user_id: str) -> str | None:
         async with self.db.connection() as conn:
             cur = await conn.execute(Q.base_currency, {"user_id": user_id})

@@ -8,7 +8,6 @@ import sys
 from collections import Counter
 from typing import TextIO
 
-from psycopg.rows import dict_row, tuple_row
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stack_cfo.config import Config
@@ -25,8 +24,6 @@ from stack_cfo.core.portfolio.importers import (
     problem_lines,
 )
 from stack_cfo.core.portfolio.transactions import BatchCreateCommand
-from stack_cfo.store.db import Database
-from stack_cfo.store.queries import load_queries
 from stack_cfo.wiring.container import build_container
 from stack_cfo.wiring.startup import require_schema_at_head, resolve_database_url
 
@@ -42,25 +39,6 @@ def _report(err: InvalidArgument, rows: list[ImportedRow], out: TextIO) -> None:
     """Every problem the service found, one line each (by line and column of the file)."""
     for line in problem_lines(err, rows):
         print(line, file=out)
-
-
-async def _price_currencies(db: Database, symbols: set[str]) -> dict[str, str]:
-    """The currency of each symbol's latest close (the store's query, which the write's check uses)."""
-    if not symbols:
-        return {}
-    async with db.connection() as conn:
-        cur = conn.cursor(row_factory=tuple_row)
-        await cur.execute(load_queries("ledger").price_currencies, {"symbols": sorted(symbols)})
-        return {s: c for s, c in await cur.fetchall()}
-
-
-async def _recorded_client_ids(db: Database, user_id: str, client_ids: set[str]) -> set[str]:
-    """Those of ``client_ids`` the user's ledger holds."""
-    async with db.connection() as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        await cur.execute(load_queries("ledger").by_client_ids,
-                          {"user_id": user_id, "client_ids": sorted(client_ids)})
-        return {r["client_id"] for r in await cur.fetchall()}
 
 
 async def import_transactions(
@@ -102,7 +80,7 @@ async def import_transactions(
             rows = digest_ids(rows, base)
             earlier = {c for r in rows for c in r.known_as}
             if earlier:  # rows the previous release recorded, under the ids it gave them
-                rows = as_recorded(rows, await _recorded_client_ids(container.db, user_id, earlier))
+                rows = as_recorded(rows, await service.recorded_client_ids_of(user_id, earlier))
             command = BatchCreateCommand(user_id, tuple(r.transaction for r in rows), base,
                                          malformed=malformed_problems(rows))
             with _bar(err) as progress:
@@ -111,10 +89,7 @@ async def import_transactions(
                 if dry_run:  # every check of the write (the same base currency and price currency rules)
                     existing = await service.transactions_of(user_id)
 
-                    async def price_currencies(symbols: set[str]) -> dict[str, str]:
-                        return await _price_currencies(container.db, symbols)
-
-                    checked = await service.dry_run(command, existing, stored_base, price_currencies)
+                    checked = await service.dry_run(command, existing, stored_base, service.price_currencies_of)
                 progress.update(task, completed=len(rows))
                 if dry_run:
                     assert checked is not None

@@ -486,6 +486,14 @@ class LedgerUseCases:
     async def base_currency_of(self, user_id: str) -> str | None:
         return await self._store.portfolio_base_currency(user_id)
 
+    async def recorded_client_ids_of(self, user_id: str, client_ids: Collection[str]) -> set[str]:
+        """Those of ``client_ids`` the user's ledger holds."""
+        return await self._store.recorded_client_ids(user_id, client_ids)
+
+    async def price_currencies_of(self, symbols: set[str]) -> dict[str, str]:
+        """The currency of each symbol's latest close (what the write's check uses)."""
+        return await self._store.price_currencies(symbols)
+
     async def get_transaction(self, user_id: str, transaction_id: str) -> Transaction:
         return await self._store.get_transaction(user_id, transaction_id)
 

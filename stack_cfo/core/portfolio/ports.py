@@ -190,6 +190,14 @@ class PortfolioStore(Protocol):
 
     async def load_transactions(self, user_id: str, books: Collection[str] | None = None) -> list[Transaction]: ...
 
+    async def recorded_client_ids(self, user_id: str, client_ids: Collection[str]) -> set[str]:
+        """Those of ``client_ids`` the user's ledger holds."""
+        ...
+
+    async def price_currencies(self, symbols: Iterable[str]) -> dict[str, str]:
+        """The currency of each symbol's latest close."""
+        ...
+
     async def portfolio_base_currency(self, user_id: str) -> str | None: ...
 
     # -- exchange rates and settings ----------------------------------------------------------

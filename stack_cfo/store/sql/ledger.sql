@@ -25,6 +25,10 @@ SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, pri
 FROM portfolio_transactions
 WHERE user_id = %(user_id)s AND client_id = ANY(%(client_ids)s::text[])
 
+-- name: recorded_client_ids
+SELECT client_id FROM portfolio_transactions
+WHERE user_id = %(user_id)s AND client_id = ANY(%(client_ids)s::text[])
+
 -- name: load_all
 SELECT id, seq, revision, client_id, txn_type, trade_date, symbol, quantity, price, amount, currency, fees,
        split_ratio, note, created_at, updated_at, sealed, currency_given
