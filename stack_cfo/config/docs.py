@@ -15,6 +15,7 @@ from pathlib import Path
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
+from stack_cfo.config.errors import BOUND_SIGNS
 from stack_cfo.config.render import plain, shown, yaml_text
 from stack_cfo.config.root import Config
 from stack_cfo.config.tree import Key, keys, section_type, yaml_key
@@ -41,9 +42,6 @@ def env_note(key: Key, quote: str = "") -> str:
     return text
 
 
-_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-
-
 def bounds_note(key: Key) -> str:
     """``Must be >= 100ms and <= 1h.``: the bounds (``ge``/``gt``/``le``/``lt``) the key's value is
     checked against, written as its values are (durations as ``100ms``); ``""`` when it has none."""
@@ -51,7 +49,7 @@ def bounds_note(key: Key) -> str:
         f"{sign} {shown(key, getattr(rule, attr))}"
         for rule in key.field.metadata
         if isinstance(rule, Ge | Gt | Le | Lt)
-        for attr, sign in _BOUNDS
+        for attr, sign in BOUND_SIGNS.items()
         if hasattr(rule, attr)
     ]
     return f"Must be {' and '.join(limits)}." if limits else ""

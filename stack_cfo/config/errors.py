@@ -8,6 +8,7 @@ value of a secret key.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -67,6 +68,23 @@ def validation_errors(
     return list(out.items())
 
 
+def _bound_message(attr: str, ctx: dict[str, Any]) -> str:
+    return f"must be {BOUND_SIGNS[attr]} {_bound(ctx.get(attr))}"
+
+
+def _bound(value: object) -> object:
+    """A bound as a setting is written: a duration under a second in ms ("100ms", not pydantic's "100000
+    microseconds")."""
+    if isinstance(value, str) and (m := re.fullmatch(r"(\d+)000 microseconds", value)):
+        return f"{int(m[1])}ms"
+    return value
+
+
+#: How the docs and the errors write each bound of a setting (``ge``...).
+BOUND_SIGNS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+#: pydantic's error for each bound.
+_BOUND_ERRORS = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}
+
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "int_parsing": lambda c: "must be an integer",
     "int_from_float": lambda c: "must be a whole number",
@@ -80,10 +98,6 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "bool_parsing": lambda c: "must be true or false",
     "bool_type": lambda c: "must be true or false",
     "string_type": lambda c: "must be a string",
-    "greater_than_equal": lambda c: f"must be >= {_bound(c.get('ge'))}",
-    "greater_than": lambda c: f"must be > {c.get('gt')}",
-    "less_than_equal": lambda c: f"must be <= {c.get('le')}",
-    "less_than": lambda c: f"must be < {c.get('lt')}",
     "literal_error": lambda c: f"must be one of {c.get('expected')}",
     "enum": lambda c: f"must be one of {c.get('expected')}",
     "extra_forbidden": lambda c: "unknown key",
@@ -93,15 +107,8 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "dict_type": lambda c: "must be a mapping",
     "list_type": lambda c: "must be a list",
     "tuple_type": lambda c: "must be a list",
+    **{kind: functools.partial(_bound_message, attr) for kind, attr in _BOUND_ERRORS.items()},
 }
-
-
-def _bound(value: object) -> object:
-    """A bound as a setting is written: a duration under a second in ms ("100ms", not pydantic's "100000
-    microseconds")."""
-    if isinstance(value, str) and (m := re.fullmatch(r"(\d+)000 microseconds", value)):
-        return f"{int(m[1])}ms"
-    return value
 
 
 def _problem(err: ErrorDetails, *, show_input: bool) -> str:
