@@ -166,11 +166,9 @@ class _Row:
     #: ``PERIODS``; ``None`` without a start price.
     starts: tuple[Decimal | None, ...]
 
-    def member(self, i: int) -> Member | None:
-        s = self.summary
-        if s.market_value is None:
-            return None
-        return Member(s.symbol, s.market_value, self.starts[i], s.periods[i].period_return)
+    #: Each period's :class:`Member` (``None`` when unvalued), made once: the totals and each group
+    #: the row belongs to combine the same ones.
+    members: tuple[Member | None, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +253,7 @@ def summarize_holdings(
             if rate is not None:
                 cash += amount * rate
         total = invested + cash
+        boundaries = tuple(period_boundary(period, market_day) for period in PERIODS)
         rows = [
             _position_row(
                 p,
@@ -269,6 +268,7 @@ def summarize_holdings(
                 stale_after=stale_after,
                 fresh_from=fresh_from,
                 base_currency=holdings.base_currency,
+                boundaries=boundaries,
             )
             for p, rate, lp, mv in priced
         ]
@@ -337,7 +337,9 @@ def _position_row(
     stale_after: timedelta | None,
     fresh_from: date | None,
     base_currency: str,
+    boundaries: tuple[date | None, ...],
 ) -> _Row:
+    """``boundaries``: :func:`period_boundary` of each of ``PERIODS`` at ``market_day``."""
     live = lp.source in (PriceSource.QUOTE, PriceSource.CLOSE)
     if stale_after is not None:
         stale = live and lp.at is not None and as_of - lp.at > stale_after
@@ -377,10 +379,9 @@ def _position_row(
 
     periods: list[PeriodChange] = []
     starts: list[Decimal | None] = []
-    for period in PERIODS:
+    for period, boundary in zip(PERIODS, boundaries, strict=True):
         start: Decimal | None = None
         ret: float | None = None
-        boundary = period_boundary(period, market_day)
         if boundary is None:  # 1d: the day change's reference
             start = mv - day_change if mv is not None and day_change is not None else None
             ret = day_return
@@ -422,7 +423,11 @@ def _position_row(
         stale=stale,
         periods=tuple(periods),
     )
-    return _Row(summary, tuple(starts))
+    members = (
+        tuple(Member(p.symbol, mv, start, change.period_return) for start, change in zip(starts, periods, strict=True))
+        if mv is not None else (None,) * len(PERIODS)
+    )
+    return _Row(summary, tuple(starts), members)
 
 
 def _fresh_from(calendar: MarketCalendar, as_of: datetime) -> date | None:
@@ -433,7 +438,7 @@ def _fresh_from(calendar: MarketCalendar, as_of: datetime) -> date | None:
 
 def _combine(rows: list[_Row], i: int, *, cash: Decimal = _ZERO, contributions: bool = True) -> PeriodChange:
     """The holdings-based change of ``rows`` over ``PERIODS[i]`` (valued rows only)."""
-    members = [m for m in (r.member(i) for r in rows) if m is not None]
+    members = [m for m in (r.members[i] for r in rows) if m is not None]
     return combine(PERIODS[i], members, cash=cash, contributions=contributions)
 
 
