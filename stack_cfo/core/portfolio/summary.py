@@ -13,8 +13,10 @@ time zone: an as-of time of 11:00 uses the previous close, not that evening's; t
 as of now, does use a close dated today that a caller posted before the session's end). No price at
 all: its average cost (``COST_BASIS``, no day change), else not valued (``NONE``, excluded from
 every total). Money in another currency (positions and cash) converts at the rates of the day
-whose closes the summary uses (:func:`rate_day`): before the as-of day's close, the previous
-session's, so an 11:00 summary equals that close's history point.
+whose closes the summary uses (:func:`rate_day`): the latest day of the prices it values the
+positions at (before the as-of day's close, the previous session's; on a weekend, Friday's; on a
+US holiday with a close recorded abroad, that day's), so a summary at a past instant equals that
+day's history point (the live summary: the as-of day's, the latest).
 
 **Day change** = quantity × (price - previous close) × fx, where the previous close is the one
 reported with the quote/bar, else the stored close of the *previous trading day* (market
@@ -46,7 +48,7 @@ every period and the formulas. The **week return** fields are the 1w period: a g
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, localcontext
@@ -198,17 +200,26 @@ class HoldingsSummary:
 
 def rate_day(
     as_of: datetime, *, tz: tzinfo, calendar: MarketCalendar, close: time = US_CLOSE,
-    closes_at_session_end: bool = True,
+    closes_at_session_end: bool = True, price_days: Iterable[date] = (),
 ) -> date:
     """The day whose exchange rates (the latest on or before it) convert a summary at ``as_of``.
 
-    A rate is dated by day like a daily close, so it follows the closes: on a trading day whose
-    session had not closed at ``as_of`` (11:00 New York) the summary uses the previous session's
-    closes and that session's rates, and equals that day's history point (whose rates are its
-    own day's). Otherwise (after the close, a day without a session, the live summary, which uses
-    a close dated today as soon as it is recorded) the as-of market day."""
+    A rate is dated by day like a daily close, so it follows the closes, as the history does (a
+    history point converts that day's closes at that day's rates): the latest of ``price_days``,
+    the days of the prices the summary values its positions at. Before the as-of day's session
+    closed (11:00 New York) that is the previous session's, on a weekend Friday's, and on a US
+    holiday when a position traded abroad has a close recorded that day, that day: the summary
+    equals the history point of that day. Without a priced position: the as-of market day, or the
+    previous session's when that day's session had not closed (or it has none) at ``as_of``. The
+    live summary (``closes_at_session_end=False``, which values at the latest prices as soon as
+    they are recorded): the as-of market day's rates, the latest."""
     day = market_date(as_of, tz)
-    if closes_at_session_end and calendar.session(day) is not None and bar_instant(day, tz, close) > as_of:
+    if not closes_at_session_end:
+        return day
+    latest = max(price_days, default=None)
+    if latest is not None:
+        return latest
+    if calendar.session(day) is None or bar_instant(day, tz, close) > as_of:
         previous = previous_session_day(calendar, day)
         if previous is not None:
             return previous
@@ -227,23 +238,27 @@ def summarize_holdings(
     closes_at_session_end: bool = True,
 ) -> HoldingsSummary:
     """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic. Money in another currency is
-    converted at the latest rate on or before the rate day (:func:`rate_day`: the as-of market day,
-    or the previous session's when the as-of day's session had not closed); without one it is not valued."""
+    converted at the latest rate on or before the rate day (:func:`rate_day`: the latest day of the
+    prices the positions are valued at); without one it is not valued."""
     market_day = market_date(as_of, tz)
     calendar = calendar_of(tz)
-    fx_day = rate_day(as_of, tz=tz, calendar=calendar, close=market_close,
-                      closes_at_session_end=closes_at_session_end)
     fresh_from = _fresh_from(calendar, as_of) if stale_after is None else None
     fx = fx if fx is not None else FxTable(holdings.base_currency)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        priced = []
+        lps = []
         for p in holdings.positions:
-            rate = fx_rate(p, holdings.base_currency, fx, fx_day)
             lp = live_price(p, prices.get(p.symbol), as_of=as_of, market_day=market_day, tz=tz, close=market_close,
                             calendar=calendar, closes_at_session_end=closes_at_session_end)
             if p.splits and lp.day is not None:
                 lp = _in_todays_units(lp, p, market_day)
+            lps.append(lp)
+        fx_day = rate_day(as_of, tz=tz, calendar=calendar, close=market_close,
+                          closes_at_session_end=closes_at_session_end,
+                          price_days=(lp.day for lp in lps if lp.day is not None))
+        priced = []
+        for p, lp in zip(holdings.positions, lps, strict=True):
+            rate = fx_rate(p, holdings.base_currency, fx, fx_day)
             mv = p.quantity * lp.price * rate if lp.price is not None and rate is not None else None
             priced.append((p, rate, lp, mv))
         invested = sum((mv for _, _, _, mv in priced if mv is not None), _ZERO)

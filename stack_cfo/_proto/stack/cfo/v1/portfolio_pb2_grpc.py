@@ -50,8 +50,9 @@ class PortfolioSummaryServiceStub:
 
     Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
     and history is converted to the portfolio's base currency day by day with the rates recorded by
-    RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
-    converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+    RecordExchangeRates (the latest rate on or before each day; a summary at an as_of_time converts at the rates
+    of the day of the closes it uses: before that day's close the previous trading day's, on a weekend Friday's,
+    so it equals that day's GetPerformanceHistory point; the live summary at the latest). A missing rate is never assumed
     to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
 
     Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
@@ -171,8 +172,9 @@ class PortfolioSummaryServiceServicer:
 
     Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
     and history is converted to the portfolio's base currency day by day with the rates recorded by
-    RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
-    converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+    RecordExchangeRates (the latest rate on or before each day; a summary at an as_of_time converts at the rates
+    of the day of the closes it uses: before that day's close the previous trading day's, on a weekend Friday's,
+    so it equals that day's GetPerformanceHistory point; the live summary at the latest). A missing rate is never assumed
     to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
 
     Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
@@ -549,8 +551,9 @@ class PortfolioSummaryService:
 
     Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
     and history is converted to the portfolio's base currency day by day with the rates recorded by
-    RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
-    converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+    RecordExchangeRates (the latest rate on or before each day; a summary at an as_of_time converts at the rates
+    of the day of the closes it uses: before that day's close the previous trading day's, on a weekend Friday's,
+    so it equals that day's GetPerformanceHistory point; the live summary at the latest). A missing rate is never assumed
     to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
 
     Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions

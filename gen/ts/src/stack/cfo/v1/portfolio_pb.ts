@@ -1537,9 +1537,9 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
 
   /**
    * Units of base currency per unit of `currency` used for market_value (the latest rate on or before the
-   * day of the closes the summary uses: the as-of day, or, for an as_of_time before that day's close, the
-   * previous trading day, as for last_price; a summary at such an instant equals that close's
-   * GetPerformanceHistory point), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
+   * day of the closes the summary uses, the latest day among its positions' prices: for an as_of_time before
+   * that day's close the previous trading day, as for last_price, on a weekend Friday; a summary at such an
+   * instant equals that day's GetPerformanceHistory point; the live summary uses the as-of day's), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
    * of a rate recorded the other way round, 1 / 0.9, shows as "1.11111111"); empty when `currency` is the
    * base currency, or when no rate is recorded (the position is then not valued and is named in
    * PortfolioSummary.missing_exchange_rates).
@@ -3265,8 +3265,9 @@ export const WatchTriggerSchema: GenEnum<WatchTrigger> = /*@__PURE__*/
  *
  * Currencies: positions, transactions and cash flows may be in any ISO 4217 currency. Money in summaries
  * and history is converted to the portfolio's base currency day by day with the rates recorded by
- * RecordExchangeRates (the latest rate on or before each day; a summary at an instant before the day's close
- * converts at the previous trading day's rates, the day of the closes it uses). A missing rate is never assumed
+ * RecordExchangeRates (the latest rate on or before each day; a summary at an as_of_time converts at the rates
+ * of the day of the closes it uses: before that day's close the previous trading day's, on a weekend Friday's,
+ * so it equals that day's GetPerformanceHistory point; the live summary at the latest). A missing rate is never assumed
  * to be 1: what cannot be converted is left out and named (PortfolioSummary.missing_exchange_rates).
  *
  * Resources: the portfolio of a user, `users/{user}/portfolio` (a singleton per user); its transactions
