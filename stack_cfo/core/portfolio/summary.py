@@ -13,10 +13,10 @@ time zone: an as-of time of 11:00 uses the previous close, not that evening's; t
 as of now, does use a close dated today that a caller posted before the session's end). No price at
 all: its average cost (``COST_BASIS``, no day change), else not valued (``NONE``, excluded from
 every total). Money in another currency (positions and cash) converts at the rates of the day
-whose closes the summary uses (:func:`rate_day`): the latest day of the prices it values the
-positions at (before the as-of day's close, the previous session's; on a weekend, Friday's; on a
-US holiday with a close recorded abroad, that day's), so a summary at a past instant equals that
-day's history point (the live summary: the as-of day's, the latest).
+whose closes the summary uses (:func:`rate_day`): before the as-of day's close, the previous
+session's; on a weekend, Friday's; on a US holiday with a close recorded abroad, that day's; so a
+summary at a past instant equals that day's history point (the live summary: the as-of day's, the
+latest).
 
 **Day change** = quantity × (price - previous close) × fx, where the previous close is the one
 reported with the quote/bar, else the stored close of the *previous trading day* (market
@@ -200,30 +200,25 @@ class HoldingsSummary:
 
 def rate_day(
     as_of: datetime, *, tz: tzinfo, calendar: MarketCalendar, close: time = US_CLOSE,
-    closes_at_session_end: bool = True, price_days: Iterable[date] = (),
+    closes_at_session_end: bool = True, close_days: Iterable[date] = (),
 ) -> date:
     """The day whose exchange rates (the latest on or before it) convert a summary at ``as_of``.
 
     A rate is dated by day like a daily close, so it follows the closes, as the history does (a
-    history point converts that day's closes at that day's rates): the latest of ``price_days``,
-    the days of the prices the summary values its positions at. Before the as-of day's session
-    closed (11:00 New York) that is the previous session's, on a weekend Friday's, and on a US
-    holiday when a position traded abroad has a close recorded that day, that day: the summary
-    equals the history point of that day. Without a priced position: the as-of market day, or the
-    previous session's when that day's session had not closed (or it has none) at ``as_of``. The
-    live summary (``closes_at_session_end=False``, which values at the latest prices as soon as
-    they are recorded): the as-of market day's rates, the latest."""
+    history point converts that day's prices, the closes carried to it, at that day's rates): the
+    last session whose close had passed at ``as_of`` (before the as-of day's close, the previous
+    session; on a weekend, Friday), or the latest of ``close_days`` (the days of the closes the
+    positions are valued at) when later: on a US holiday when a position traded abroad has a close
+    recorded that day, that day. The summary then equals the history point of that day. The live
+    summary (``closes_at_session_end=False``, which values at the latest prices as soon as they are
+    recorded): the as-of market day's rates, the latest."""
     day = market_date(as_of, tz)
     if not closes_at_session_end:
         return day
-    latest = max(price_days, default=None)
-    if latest is not None:
-        return latest
+    session_day = day
     if calendar.session(day) is None or bar_instant(day, tz, close) > as_of:
-        previous = previous_session_day(calendar, day)
-        if previous is not None:
-            return previous
-    return day
+        session_day = previous_session_day(calendar, day) or day
+    return max([session_day, *close_days])
 
 
 def summarize_holdings(
@@ -238,8 +233,8 @@ def summarize_holdings(
     closes_at_session_end: bool = True,
 ) -> HoldingsSummary:
     """Value ``holdings`` at ``as_of`` with exact Decimal arithmetic. Money in another currency is
-    converted at the latest rate on or before the rate day (:func:`rate_day`: the latest day of the
-    prices the positions are valued at); without one it is not valued."""
+    converted at the latest rate on or before the rate day (:func:`rate_day`: the day of the history
+    point the summary equals); without one it is not valued."""
     market_day = market_date(as_of, tz)
     calendar = calendar_of(tz)
     fresh_from = _fresh_from(calendar, as_of) if stale_after is None else None
@@ -255,7 +250,7 @@ def summarize_holdings(
             lps.append(lp)
         fx_day = rate_day(as_of, tz=tz, calendar=calendar, close=market_close,
                           closes_at_session_end=closes_at_session_end,
-                          price_days=(lp.day for lp in lps if lp.day is not None))
+                          close_days=[lp.day for lp in lps if lp.source is PriceSource.CLOSE and lp.day is not None])
         priced = []
         for p, lp in zip(holdings.positions, lps, strict=True):
             rate = fx_rate(p, holdings.base_currency, fx, fx_day)

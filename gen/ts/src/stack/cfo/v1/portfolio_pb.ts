@@ -1537,9 +1537,9 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
 
   /**
    * Units of base currency per unit of `currency` used for market_value (the latest rate on or before the
-   * day of the closes the summary uses, the latest day among its positions' prices: for an as_of_time before
-   * that day's close the previous trading day, as for last_price, on a weekend Friday; a summary at such an
-   * instant equals that day's GetPerformanceHistory point; the live summary uses the as-of day's), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
+   * day of the closes the summary uses: for an as_of_time before that day's close the previous trading day,
+   * as for last_price, on a weekend Friday, on a US holiday with a close recorded abroad that day; a summary at
+   * such an instant equals that day's GetPerformanceHistory point; the live summary uses the as-of day's), decimal string, at most 8 decimal places (market_value uses the unrounded rate: the inverse
    * of a rate recorded the other way round, 1 / 0.9, shows as "1.11111111"); empty when `currency` is the
    * base currency, or when no rate is recorded (the position is then not valued and is named in
    * PortfolioSummary.missing_exchange_rates).
