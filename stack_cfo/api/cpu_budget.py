@@ -191,7 +191,8 @@ class _Account:
         release()
         THROTTLED.labels(REASON, "reads").inc()
         raise ResourceExhausted(
-            f"your summaries and histories not already computed have used their CPU budget ({kind.text}, "
+            f"your summaries, histories and receipt replays not already computed have used their CPU budget "
+            f"({kind.text}, "
             f"at most {kind.burst_text} at once); retry in {wait:.1f} s (answers already computed still come)",
             reason=REASON,
             retry_after=timedelta(seconds=wait),
