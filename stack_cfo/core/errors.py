@@ -23,6 +23,7 @@ Reasons are UPPER_SNAKE_CASE (<= 63 chars) and stable: clients switch on them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,10 +38,13 @@ MAX_REPORTED_ITEMS = 50
 
 @dataclass(frozen=True, slots=True)
 class FieldViolation:
-    """One bad field in a request. ``field`` is the proto field path (``positions[2].quantity``)."""
+    """One bad field in a request. ``field`` is the proto field path (``positions[2].quantity``);
+    ``reason``: its own reason (``BadRequest.FieldViolation.reason`` on the wire), when it has one
+    other than its error's."""
 
     field: str
     description: str
+    reason: str = ""
 
 
 class StackCfoError(Exception):
@@ -101,7 +105,12 @@ class InvalidArgument(StackCfoError):
         if len(errors) == 1 and unchecked_from is None:
             return errors[0]
         first = errors[0]
-        violations = [v for e in errors for v in e.violations]
+        # every item's violations keep their item's reason (an error of one problem: its reason is every
+        # violation's; one already combined: only its first violation's is known)
+        violations = [
+            v if v.reason or (k and "violation_count" in e.metadata) else dataclasses.replace(v, reason=e.reason)
+            for e in errors for k, v in enumerate(e.violations)
+        ]
         notes = []
         if len(errors) > 1:
             notes.append(f"{len(errors) - 1} more item{'s' if len(errors) > 2 else ''} with problems")

@@ -54,3 +54,19 @@ def test_other_errors_are_not_collected() -> None:
 
     with pytest.raises(KeyError):
         each_checked([1, 2], boom)
+
+
+def test_every_violation_of_a_combined_error_carries_its_own_items_reason() -> None:
+    # a tester: RecordExchangeRates / RecordPrices / UpdatePortfolioSettings / SyncPortfolio with several bad
+    # items gave a reason to the first violation only (the second, OUT_OF_RANGE, had none on the wire)
+    from stack_cfo.api.errors import violation_reason
+
+    with pytest.raises(InvalidArgument) as ei:
+        each_checked([-1, 5, 500, -2], _check, prefix="rows")
+    err = ei.value
+    assert [v.reason for v in err.violations] == ["NEGATIVE_VALUE", "OUT_OF_RANGE", "NEGATIVE_VALUE"]
+    assert [violation_reason(err, k) for k in range(3)] == ["NEGATIVE_VALUE", "OUT_OF_RANGE", "NEGATIVE_VALUE"]
+    # combined again (a request's parts checked apart): the reasons stay
+    again = InvalidArgument.combine([err, InvalidArgument.field("other", "bad", reason="INVALID_OTHER")])
+    assert [violation_reason(again, k) for k in range(4)] == [
+        "NEGATIVE_VALUE", "OUT_OF_RANGE", "NEGATIVE_VALUE", "INVALID_OTHER"]

@@ -216,7 +216,6 @@ class ReasonedViolation(FieldViolation):
     an error for several items keeps only for the first one; the importer reads it to name the file's
     line of a row another row's description refers to (``transactions[4]``)."""
 
-    reason: str = ""
     metadata: tuple[tuple[str, str], ...] = ()
 
 
