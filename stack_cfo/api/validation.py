@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from stack_cfo.core.decimals import DECIMAL_STRING, WIDE
+from stack_cfo.core.decimals import DECIMAL_STRING, MAX_FRACTION_DIGITS, WIDE
 from stack_cfo.core.errors import FieldViolation, InvalidArgument
 
 MIN_YEAR = 1900
@@ -63,9 +64,7 @@ def parse_decimal(
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None
     if not DECIMAL_STRING.fullmatch(value):
-        raise invalid(
-            field, f'{value[:40]!r} is not a decimal string like "123.45"', reason="INVALID_DECIMAL", value=value[:40]
-        )
+        raise invalid(field, _not_decimal(value), reason="INVALID_DECIMAL", value=value[:40])
     try:
         d = Decimal(value)
     except InvalidOperation:  # pragma: no cover - the regex already rules this out
@@ -78,6 +77,25 @@ def parse_decimal(
         raise invalid(field, f"must be less than {format_decimal(below)} in absolute value", reason="OUT_OF_RANGE",
                       value=value[:40], limit=format_decimal(below))
     return d
+
+
+_PLAIN_DECIMAL = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?")
+_EXPONENT_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+")
+
+
+def _not_decimal(value: str) -> str:
+    """Why ``value`` is refused: too many digits for a well-formed decimal, exponent notation, or not
+    a decimal string at all (a tester read "'1000...000' is not a decimal string" as a parse error)."""
+    shown = f"{value[:40]!r}{'...' if len(value) > 40 else ''}"
+    plain = _PLAIN_DECIMAL.fullmatch(value)
+    if plain is not None:
+        whole, fraction = plain[1], plain[2] or ""
+        if len(whole) > 30:
+            return f"{shown} has {len(whole)} digits before the decimal point; at most 30 are accepted"
+        return f"{shown} has {len(fraction)} decimal places; at most {MAX_FRACTION_DIGITS} are accepted"
+    if _EXPONENT_DECIMAL.fullmatch(value):
+        return f'{shown} is in exponent notation; write it as a plain decimal string like "123.45"'
+    return f'{shown} is not a decimal string like "123.45"'
 
 
 #: Doubles a request may carry (percentages, ratios, weights): finite and at most this large.

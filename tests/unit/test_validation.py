@@ -54,3 +54,21 @@ def test_dates_outside_the_years_are_out_of_range_before_being_checked_as_dates(
         from_date(SimpleNamespace(year=year, month=month, day=day), "dates.start_date")
     assert ei.value.reason == reason
     assert ei.value.metadata["value"] == f"{year:04d}-{month:02d}-{day:02d}"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("1" + "0" * 60, "has 61 digits before the decimal point; at most 30 are accepted"),
+        ("0." + "1" * 19, "has 19 decimal places; at most 18 are accepted"),
+        ("1e5000", "is in exponent notation"),
+        ("1e-400000", "is in exponent notation"),
+        ("abc", 'is not a decimal string like "123.45"'),
+    ],
+)
+def test_a_refused_decimal_says_why(text: str, says: str) -> None:
+    # a tester: a well-formed decimal of 61 digits was called "not a decimal string"
+    with pytest.raises(InvalidArgument) as err:
+        parse_decimal(text, "positions[0].quantity")
+    assert err.value.reason == "INVALID_DECIMAL"
+    assert says in err.value.violations[0].description
