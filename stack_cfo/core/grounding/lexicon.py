@@ -338,7 +338,7 @@ RATIO_LABELS = words(
     "sharpe sortino calmar treynor beta ratio ratios "
     "correlation p/e pe leverage multiple r-squared r²"
 )
-LOSS_LABELS = words("drawdown drawdowns dd var cvar shortfall loss losses underwater")
+LOSS_LABELS = words("drawdown drawdowns dd maxdrawdown currentdrawdown var cvar shortfall loss losses underwater")
 CONFIDENCE_WORDS = frozenset({"var", "cvar", "confidence", "ci", "es"})
 #: Metric names as the texts of the five locales write them, read as the one word the rules and the fact paths
 #: use (``var_95``, ``volatility``): names of several words ("value at risk", "standard deviation", "caída
@@ -353,13 +353,21 @@ METRIC_NAMES: dict[tuple[str, ...], str] = {
     ("volatilität",): "volatility", ("standardabweichung",): "volatility",
     # fr
     ("volatilité",): "volatility", ("écart", "type"): "volatility", ("valeur", "à", "risque"): "var",
-    ("valeur", "en", "risque"): "var", ("perte", "maximale"): "drawdown", ("baisse", "maximale"): "drawdown",
-    ("baisse", "actuelle"): "drawdown", ("perte", "moyenne", "attendue"): "cvar", ("bêta",): "beta",
-    ("tcam",): "cagr",
+    ("valeur", "en", "risque"): "var", ("perte", "maximale"): "maxdrawdown",
+    ("baisse", "maximale"): "maxdrawdown", ("baisse", "actuelle"): "currentdrawdown",
+    ("perte", "moyenne", "attendue"): "cvar", ("bêta",): "beta", ("tcam",): "cagr",
     # es
     ("volatilidad",): "volatility", ("desviación", "estándar"): "volatility", ("desviación", "típica"): "volatility",
-    ("valor", "en", "riesgo"): "var", ("caída", "máxima"): "drawdown", ("caída", "actual"): "drawdown",
+    ("valor", "en", "riesgo"): "var", ("caída", "máxima"): "maxdrawdown", ("caída", "actual"): "currentdrawdown",
     ("pérdida", "esperada"): "cvar", ("alfa",): "alpha", ("tcac",): "cagr",
+    # a drawdown named as the deepest or as today's: only that drawdown ("Max drawdown was 2.8%" is no current one)
+    **{(q, d): "maxdrawdown" for q in ("max", "maximum", "maximal", "maximale", "maximaler", "maximalen", "worst",
+                                       "largest", "biggest", "deepest", "größter", "größte", "größten", "grösster")
+       for d in ("drawdown", "drawdowns", "dd")},
+    **{(d, q): "maxdrawdown" for q in ("maximal", "maximum", "max", "máximo", "máxima") for d in ("drawdown",)},
+    **{(q, d): "currentdrawdown" for q in ("current", "present", "ongoing", "aktueller", "aktuelle", "aktuellen",
+                                           "derzeitiger", "derzeitige") for d in ("drawdown", "drawdowns", "dd")},
+    **{(d, q): "currentdrawdown" for q in ("actuel", "actual", "courant") for d in ("drawdown",)},
 }
 _LONGEST_METRIC_NAME = max(map(len, METRIC_NAMES))
 _METRIC_NAME_STARTS = frozenset(name[0] for name in METRIC_NAMES)
@@ -735,8 +743,9 @@ DOT_GROUPING_MARKERS = words("""ihr ihre ihres ihrem ihren ist sind und der das 
     efectivo valor liquidez posiciones usted tienes vous avez liquidités portefeuille valeur""")
 #: Verbs of a comparison whose object stands between them and "by" ("lagged SPY by 0.79 points", "trailed the
 #: benchmark by 0.8%", "beat the S&P by 1.2%"): the figure takes their sign.
-COMPARED_NEGATIVE = words("lagged lag lags trailed trail trails underperformed underperform underperforms")
-COMPARED_POSITIVE = words("beat beats outperformed outperform outperforms")
+COMPARED_NEGATIVE = words("""lagged lag lags lagging trailed trail trails underperformed underperform underperforms
+    underperforming""")
+COMPARED_POSITIVE = words("beat beats beating outperformed outperform outperforms outperforming")
 BY_WORDS = words("by")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
 #: threshold of the facts whoever the clause is about.
@@ -754,6 +763,9 @@ PERIOD_PHRASES = re.compile(
     r"|(?:this|the past|the last|over the|last|past) week"
     r"|(?:in den |den )?(?:letzten|vergangenen) (?:7|sieben) tage[n]?"
     r"|(?:the |in the |over the )?(?:last|past) (?:[1-9][0-9]?|five|seven|thirty) (?:trading )?days"
+    r"|(?:the |in the |over the )?(?:last|past) (?:24|twenty-four) hours"
+    r"|(?:in den |den )?(?:letzten|vergangenen) 24 stunden|(?:au cours des |les |ces )?dernières 24 heures"
+    r"|(?:en )?las últimas 24 horas"
     r"|letzte woche|(?:in der )?vergangenen woche"
     r"|la semaine (?:dernière|passée)|la semana pasada"
     r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
@@ -771,3 +783,59 @@ INVESTED_WORDS = words("""invested investment investments investiert investierte
     investi investis investie investies placé placés invertido invertida invertidos inversiones""")
 #: Words of a value's worth: with the portfolio as subject (and none of INVESTED_WORDS), its total value.
 WORTH_WORDS = VALUE_WORDS | TOTAL_WORDS | words("vaut valent vale valen beträgt")
+
+#: Words of a figure's clause that make it a share of the portfolio ("Amazon makes up 17.41% of your portfolio", "Its
+#: weight is 17.41%", "Amazon pèse 17,41 %", "Amazon representa el 17,41 %"): it cites only a weight (see
+#: ``matching._weight_only``). "makes"/"made" and "accounts" only with the particle of :data:`WEIGHT_PARTICLES`
+#: after them ("makes up", "accounts for"); German "macht" only with "aus" after the figure ("macht 17,41 % aus").
+WEIGHT_NOUNS = words("""weight weights weighting weightings allocation allocations portion proportion anteil gewicht
+    gewichtung poids pondération peso ponderación participación proporción""")
+WEIGHT_VERBS = words("""represents represent represented representing comprises comprise comprised constitutes
+    constitute constituted weighs weigh weighed entfallen entfällt entfiel ausmacht ausmachen pèse pèsent pesait
+    représente représentent représentait constitue constituent representa representan representaba pesa pesan
+    supone suponen constituye constituyen""")
+#: Verbs that say a share only with a particle after them: "makes up", "accounts for", "macht ... aus".
+WEIGHT_PARTICLES = {
+    **dict.fromkeys(("make", "makes", "made", "making"), "up"),
+    **dict.fromkeys(("account", "accounts", "accounted", "accounting"), "for"),
+}
+WEIGHT_AUS_VERBS = words("macht machen machte machten")
+#: Words after a figure that make it a share of a whole ("17.41% of your portfolio", "17,41 % Ihres Depots", "17,41 %
+#: de votre portefeuille", "el 17,41 % de su cartera"): a link, then within three words a word of the whole.
+WEIGHT_TAIL_LINKS = words("of ihres ihrer des deines unseres du de del")
+WEIGHT_WHOLES = words("""portfolio portfolios holdings assets capital depot depots portfolios gesamtportfolio
+    vermögens portefeuille portefeuilles actifs cartera carteras portafolio""")
+#: Words that keep a share's clause about a change ("Amazon's weight rose", "17% of the portfolio's return"): then it
+#: is read as before, not as a weight.
+WEIGHT_CHANGE_WORDS = words("""return returns returned change changes changed gain gains gained loss losses lost pnl
+    profit performance contribution contributed rendite wertentwicklung gewinn verlust rendement perte gain
+    rendimiento rentabilidad ganancia pérdida""")
+#: Path words of the facts a share of the portfolio may cite (``positions[AAPL].weight``, ``cash.weight``,
+#: ``sectors[Energy].invested_weight``, ``diversification.top5_invested_weight``).
+WEIGHT_KEYS = words("weight weights allocation allocations")
+#: Words of a diversification score ("Your diversification score is 6.2 out of 10"): only a score fact.
+SCORE_WORDS = words("score scores punktzahl puntuación")
+#: Words of time that name a span no fact of a snapshot covers, or one since the purchase (see
+#: ``matching._with_spans``): "over the past 12 months", "the past year", "the last twelve months", "TTM" (the year to
+#: date is no trailing year) name ``TRAILING_YEAR``; "since you bought it", "since purchase" name ``SINCE_COST`` (the
+#: unrealised return, not this year's).
+TRAILING_YEAR = "12m"
+SINCE_COST = "cost"
+SPAN_PHRASES = re.compile(
+    r"(?<![\w'’])(?:(?P<year>(?:(?:over|in|during|for) )?(?:the )?(?:past|last|trailing|previous|prior) "
+    r"(?:12|twelve) months|(?:(?:over|in|during|for) )?(?:the )?(?:past|last|trailing|previous|prior) year"
+    r"|trailing twelve months|ttm|ltm|(?:in den |den )?(?:letzten|vergangenen) (?:12|zwölf) monate[n]?"
+    r"|im (?:letzten|vergangenen) jahr|letztes jahr|(?:sur|au cours) (?:les|des) (?:12|douze) derniers mois"
+    r"|(?:sur|au cours de) l['’]année (?:écoulée|passée|dernière)|l['’]année dernière"
+    r"|(?:en |durante )?los últimos (?:12|doce) meses|(?:en |durante )?el último año|el año pasado)"
+    r"|(?P<cost>since (?:you (?:first )?(?:bought|purchased|acquired)|(?:your )?(?:purchase|purchasing|buying|entry"
+    r"|acquisition)|(?:you )?(?:bought|purchased) (?:it|them))|seit (?:dem )?(?:kauf|erwerb)"
+    r"|depuis (?:l['’])?achat|desde (?:la )?compra))(?![\w'’])",
+    re.IGNORECASE,
+)
+#: Words right before a figure that make it a loss though no direction word is ("Nvidia gave back 2.84% today"), and
+#: those that do so only with a period ("Nvidia cost you $192.05 today"; not "The position cost you $4,500", a cost).
+LOSS_PHRASES = frozenset({("gave", "back"), ("give", "back"), ("gives", "back"), ("giving", "back"),
+                          ("given", "back"), ("handed", "back"), ("wiped", "out"), ("wiped", "off")})
+LOSS_PERIOD_PHRASES = frozenset({("cost", "you"), ("costs", "you"), ("cost", "us"), ("cost", "the", "portfolio"),
+                                 ("cost", "your", "portfolio")})

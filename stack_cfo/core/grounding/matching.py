@@ -48,6 +48,13 @@ facts of other names; what the figure's clause names as a whole (a name, the por
 (paths with return, change, gain, loss, pnl, excess, alpha, drawdown). Facts from text are exempt, and a direction
 word whose words no fact path uses does not restrict.
 
+Metrics named among equal ones: a share of the portfolio by its words ("makes up", "accounts for", "weight",
+"17.41% of your portfolio", "macht ... aus", "pèse", "representa"; see ``_weight_only``) cites only a weight unless its
+clause has a word of change; "max drawdown" only a max drawdown, "current drawdown" only a current one; a score only a
+score; "effective number of sectors" only an effective count of sectors. Spans: "the past 12 months", "the past year"
+are no period of the facts (never the year to date), "since you bought it" is the unrealised return (see
+``_with_spans``). "gave back", "cost you ... today" and a comparison "underperforming X by" give the figure its sign.
+
 Signs: a direction word sets the sign (``fell 3%`` needs a negative fact); an explicit ``+``/``-``
 must agree with the fact; a loss context (drawdown, VaR, loss) without an explicit sign accepts
 either sign; otherwise an unsigned figure needs a fact that is not negative. A figure showing zero
@@ -73,16 +80,19 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from stack_cfo.core.grounding.extract import extract_figures
+from stack_cfo.core.grounding.extract import _CLAUSE_BREAKS, _SENTENCE_END, extract_figures
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
+    BY_WORDS,
     CASH_NEGATORS,
     CASH_WORDS,
+    COMPARED_NEGATIVE,
+    COMPARED_POSITIVE,
     COPULAS,
     COUNT_KINDS,
     COUNT_NOUNS,
@@ -90,6 +100,8 @@ from stack_cfo.core.grounding.lexicon import (
     EFFECTIVE_WORDS,
     FRENCH_COUNT_NOUNS,
     INVESTED_WORDS,
+    LOSS_PERIOD_PHRASES,
+    LOSS_PHRASES,
     MISSING_AFTER,
     NEGATED_AVAILABLE,
     NEGATIONS,
@@ -101,16 +113,30 @@ from stack_cfo.core.grounding.lexicon import (
     OTHER_AFTER_WORDS,
     OTHER_WORDS,
     PERFORMANCE_VERBS,
+    PERIOD_PHRASES,
     POSITIVE_WORDS,
+    SCORE_WORDS,
     SELECTION_WORDS,
     SIGN_ALSO,
+    SINCE_COST,
+    SPAN_PHRASES,
     SUBJECT_NOUNS,
+    TRAILING_YEAR,
+    WEIGHT_AUS_VERBS,
+    WEIGHT_CHANGE_WORDS,
+    WEIGHT_KEYS,
+    WEIGHT_NOUNS,
+    WEIGHT_PARTICLES,
+    WEIGHT_TAIL_LINKS,
+    WEIGHT_VERBS,
+    WEIGHT_WHOLES,
     WORTH_WORDS,
     metric_words,
     sector_word,
     words,
 )
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
+from stack_cfo.core.grounding.normalize import normalize
 from stack_cfo.core.grounding.subjects import Subject, Whole, company_holding, company_word, subject_of
 
 _ALLOWED = {
@@ -134,11 +160,16 @@ _UNITLESS = frozenset({FactKind.COUNT, FactKind.NUMBER})
 #: Spellings of a path word in running text.
 _SPELLED = {"p&l": "pnl", "p/l": "pnl", "unrealised": "unrealized", "realised": "realized"}
 _DRAWDOWN = frozenset({"drawdown", "dd", "drawdowns"})
+#: A metric token with "_" names all of its parts (see _has_metric): "Max drawdown" is ``risk.max_drawdown`` only.
+_MAX_DRAWDOWN = frozenset({"max_drawdown", "maximum_drawdown", "mdd"})
+_CURRENT_DRAWDOWN = frozenset({"current_drawdown"})
+_SCORE = frozenset({"score"})
 _VOLATILITY = frozenset({"volatility", "vol"})
 _METRICS = {
     "sharpe": frozenset({"sharpe"}), "sortino": frozenset({"sortino"}), "calmar": frozenset({"calmar"}),
     "treynor": frozenset({"treynor"}), "beta": frozenset({"beta"}), "alpha": frozenset({"alpha"}),
     "drawdown": _DRAWDOWN, "drawdowns": _DRAWDOWN, "dd": _DRAWDOWN, "var": frozenset({"var"}),
+    "maxdrawdown": _MAX_DRAWDOWN, "currentdrawdown": _CURRENT_DRAWDOWN, **dict.fromkeys(SCORE_WORDS, _SCORE),
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
     "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
@@ -231,7 +262,46 @@ def check(text: str, facts: Facts) -> GroundingResult:
     Run it on the whole text once a stream has finished: a figure split across two chunks is only
     a figure in the re-assembled text.
     """
-    return check_figures(extract_figures(text, ignore=facts.symbols), facts)
+    return check_figures(_with_spans(text, extract_figures(text, ignore=facts.symbols)), facts)
+
+
+def _with_spans(text: str, figures: list[Figure]) -> list[Figure]:
+    """The figures whose nearest word of time names a span no period fact covers, with that span as their period
+    (``lexicon.SPAN_PHRASES``): "Over the past 12 months the portfolio returned 9.04%" is no year-to-date return
+    (``lexicon.TRAILING_YEAR``), "Nvidia has returned 46% since you bought it" is its unrealised return
+    (``lexicon.SINCE_COST``). The nearest word of time is read as ``Figure.period`` is: the first after the figure in
+    its clause, else the last before it in its sentence (words of ``lexicon.PERIOD_PHRASES`` too)."""
+    if not figures or SPAN_PHRASES.search(text) is None:
+        return figures
+    norm = normalize(text)
+    spans: list[tuple[int, int, str | None]] = [
+        (m.start(), m.end(), TRAILING_YEAR if m.group("year") else SINCE_COST) for m in SPAN_PHRASES.finditer(norm)
+    ]
+    times: list[tuple[int, int, str | None]] = [
+        (m.start(), m.end(), None)
+        for m in PERIOD_PHRASES.finditer(norm)
+        if not any(m.start() < e and s < m.end() for s, e, _ in spans)
+    ]
+    found = sorted(spans + times, key=lambda t: t[0])
+    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    out: list[Figure] = []
+    for fig in figures:
+        if fig.table_cell is not None:
+            out.append(fig)
+            continue
+        k = bisect_right(ends, fig.start)
+        s0 = ends[k - 1] if k else 0
+        s1 = ends[k] if k < len(ends) else len(norm)
+        inside = [t for t in found if s0 <= t[0] and t[1] <= s1]
+        after = [t for t in inside if t[0] >= fig.end]
+        nearest: tuple[int, int, str | None] | None
+        if after and not any(ch in _CLAUSE_BREAKS or ch.isdigit() for ch in norm[fig.end : after[0][0]]):
+            nearest = after[0]
+        else:
+            earlier = [t for t in inside if t[1] <= fig.start]
+            nearest = earlier[-1] if earlier else None
+        out.append(replace(fig, period=nearest[2]) if nearest is not None and nearest[2] is not None else fig)
+    return out
 
 
 def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
@@ -413,6 +483,7 @@ def _best(
     unit = fig.unit
     hedge = fig.hedge
     want = _wanted_sign(fig)
+    weight_only = metric is None and _weight_only(fig)
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
@@ -441,7 +512,8 @@ def _best(
             if want is not None and entry.sign != 0 and m != 0 and entry.sign not in want:
                 continue
             if not entry.from_text and (
-                (metric is not None and not entry.tokens & metric)
+                (metric is not None and not _has_metric(entry.tokens, metric))
+                or (weight_only and not entry.own & WEIGHT_KEYS)
                 or (rules is not None and not _counts(entry, rules))
                 or (name is not None and entry.names and name not in entry.names)
                 or (own is not None and own not in entry.names)
@@ -452,8 +524,7 @@ def _best(
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
                 or (whole is not None and not whole.allows(entry))
-                or (fig.period is not None and entry.period != fig.period
-                    and (entry.period is not None or bool(entry.tokens & _SPAN_CHANGES)))
+                or (fig.period is not None and not _period_fits(fig.period, entry))
                 or entry.path == not_value
             ):
                 continue
@@ -629,7 +700,8 @@ def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure
     if any(a.kind is not fig.kind or (a.currency or fig.currency) != (fig.currency or a.currency) for a in above):
         return check
     total = sum((a.value for a in above), _ZERO)
-    tolerance = (fig.unit + sum((a.unit for a in above), _ZERO)) / _TWO
+    # counts are exact: "| Total | 6 |" below 3, 2, 1 and 1 is no sum of them, whatever their units
+    tolerance = _ZERO if fig.kind is FigureKind.COUNT else (fig.unit + sum((a.unit for a in above), _ZERO)) / _TWO
     if abs(total - fig.value) <= tolerance:
         return FigureCheck(fig, True, "sum(column)", total == fig.value)
     return check
@@ -640,9 +712,103 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
     metric = None
     if fig.noun is None:  # a counted noun is the figure's subject (see _NOUN_RULES)
         metric = _metric_subject(metric_words((*fig.lead, *fig.context)) if fig.lead else metric_words(fig.context))
+        if metric is None:
+            metric = _effective_subject(fig)
     name = next((w for w in reversed(fig.context) if w in index.names), None)
-    change = fig.direction is not None and bool(_CHANGES & index.tokens)
+    change = _direction(fig) is not None and bool(_CHANGES & index.tokens)
     return metric, name, change
+
+
+def _effective_subject(fig: Figure) -> frozenset[str] | None:
+    """The path words of the effective count that a figure's words name ("Your effective number of sectors is 3.9":
+    ``effective_sector_count``, not the effective number of positions): "effective" and, within three words after it,
+    a counted noun (``lexicon.COUNT_KINDS``); see :func:`_has_metric`."""
+    said = [w.lower() for w in fig.context]
+    for i, word in enumerate(said):
+        if word not in EFFECTIVE_WORDS:
+            continue
+        for noun in said[i + 1 : i + 4]:
+            kind = COUNT_NOUNS.get(noun)
+            if kind is not None:
+                return frozenset(f"effective_{key}" for keys, _ in COUNT_KINDS[kind[0]] for key in keys)
+    return None
+
+
+def _has_metric(tokens: frozenset[str], metric: frozenset[str]) -> bool:
+    """Whether a fact's path words name the metric: one of its words, or all parts of one written with "_"
+    (``max_drawdown``: max and drawdown, so "Max drawdown" is never ``risk.current_drawdown``)."""
+    if tokens & metric:
+        return True
+    return any("_" in m and tokens.issuperset(m.split("_")) for m in metric)
+
+
+#: Path words of the changes since cost: what a figure "since you bought it" may cite though they span no period.
+_COST_CHANGES = words("unrealized unrealised pnl")
+
+
+def _period_fits(period: str, entry: Entry) -> bool:
+    """Whether a fact may be cited for a figure of ``period`` (``Figure.period``, or a span of
+    :func:`_with_spans`): a fact of that period, or of none that is no change over a span of its own (a drawdown,
+    an unrealised return); since the purchase (``lexicon.SINCE_COST``) the unrealised return is one."""
+    if entry.period == period:
+        return True
+    if entry.period is not None:
+        return False
+    if entry.tokens & _SPAN_CHANGES:
+        return period == SINCE_COST and bool(entry.tokens & _COST_CHANGES)
+    return True
+
+
+def _direction(fig: Figure) -> int | None:
+    """The sign the figure's words give it: its direction word, else a comparison with "by" ("underperforming the S&P
+    500 by 0.19 points": the number between cuts the figure's direction off), else a loss phrase before it ("gave back
+    2.84%", ``lexicon.LOSS_PHRASES``; "cost you $192.05 today" with a period, ``lexicon.LOSS_PERIOD_PHRASES``)."""
+    if fig.direction is not None or fig.explicit_sign:
+        return fig.direction
+    said = tuple(w.lower() for w in fig.context)
+    if said and said[-1] in BY_WORDS:
+        clause = {w.lower() for w in fig.clause}
+        if clause & COMPARED_NEGATIVE:
+            return -1
+        if clause & COMPARED_POSITIVE:
+            return 1
+    if said[-2:] in LOSS_PHRASES:
+        return -1
+    if fig.period is not None and any(said[-len(p) :] == p for p in LOSS_PERIOD_PHRASES):
+        return -1
+    return None
+
+
+#: Verbs of a return: a share's clause with one of them is about a change ("made up" is a share, see _weight_only).
+_RETURN_VERBS = PERFORMANCE_VERBS - {"made"}
+_SHARE_OF = frozenset({"of", "in", "am", "an", "de", "du"})
+
+
+def _weight_only(fig: Figure) -> bool:
+    """Whether a percent is a share of the portfolio by its words, and so may cite only a weight
+    (``lexicon.WEIGHT_KEYS``): a share noun or verb in its clause ("Its weight is 17.41%", "Amazon makes up",
+    "accounts for", "represents", "pèse", "representa", "macht 17,41 % ... aus", "share of the portfolio"), or a whole
+    after it ("17.41% of your portfolio", "17,41 % Ihres Depots", "de su cartera"). Not with a word of change in the
+    clause ("Amazon's weight rose 2%", "17% of the portfolio's return"): that is read as before."""
+    if fig.kind is not FigureKind.PERCENT or fig.noun is not None or fig.points or _direction(fig) is not None:
+        return False
+    said = [w.lower() for w in (*fig.context, *fig.clause)]
+    tail = [w.lower() for w in fig.tail]
+    # a clause cut by a number is that number's ("Today's loss of $321.40 represents 0.61% of the portfolio")
+    before = [w.lower() for w in fig.antecedent] if fig.clause_cut else []
+    if any(w in WEIGHT_CHANGE_WORDS or w in _RETURN_VERBS for w in (*before, *said, *tail)):
+        return False
+    for i, word in enumerate(said):
+        if word in WEIGHT_NOUNS or word in WEIGHT_VERBS:
+            return True
+        after = said[i + 1] if i + 1 < len(said) else None
+        if WEIGHT_PARTICLES.get(word) == after and after is not None:
+            return True
+        if word == "share" and after in _SHARE_OF:
+            return True
+    if "aus" in tail and any(w in WEIGHT_AUS_VERBS for w in said):
+        return True
+    return bool(tail) and tail[0] in WEIGHT_TAIL_LINKS and any(w in WEIGHT_WHOLES for w in tail[1:4])
 
 
 def _whole_subject(fig: Figure, index: FactIndex, metric: frozenset[str] | None) -> Subject | None:
@@ -727,8 +893,9 @@ def _of_metric(said: tuple[str, ...], i: int) -> bool:
 
 def _wanted_sign(fig: Figure) -> tuple[int, ...] | None:
     """The fact signs the wording allows; ``None`` for either."""
-    if fig.direction is not None:
-        return (fig.direction,)
+    direction = _direction(fig)
+    if direction is not None:
+        return (direction,)
     if fig.explicit_sign:
         return (-1,) if fig.value < 0 else (1,)
     if fig.loss_context:
