@@ -7,7 +7,8 @@ names are read from a table of listed companies (the ``pytickersymbols`` package
 major US, European and Japanese indices, with their exchange symbols), by their first word ("Apple Inc." and "Apple
 Hospitality REIT" under "apple", "Johnson & Johnson" and "Johnson Controls" under "johnson"): a name stands for the
 held tickers among its companies' symbols. A name the table does not know falls back to the spelling, strictly:
-every letter of the ticker in the name in order, starting with its first ("Google": GOOGL).
+every letter of the ticker in the name in order, starting with its first ("Google": GOOGL). Short or other names the
+table lacks ("Exxon", "J&J", "Coke") are read first from a small table of their own (``ALIASES``).
 
 The table is read once, when a text first names a capitalised word the facts do not hold (about 40 ms, 7 MB while
 read; the index kept is about 1 MB).
@@ -26,6 +27,18 @@ _GENERIC_FIRST = frozenset({
     "live", "block", "target", "progressive", "digital", "new", "old", "royal", "real", "eagle", "energy", "data",
     "sun", "home", "bank",
 })
+#: Short or other names of listed companies that the table lacks or files under another first word ("Exxon" for
+#: "ExxonMobil", "Coke" for "The Coca-Cola Company", "J&J"), casefolded (one word, or a name with "&"), by their
+#: exchange symbols as the table keys them. Read before the table.
+ALIASES: dict[str, frozenset[str]] = {
+    name: frozenset(symbols.split())
+    for name, symbols in {
+        "exxon": "XOM", "exxonmobil": "XOM", "j&j": "JNJ", "johnson & johnson": "JNJ", "coke": "KO", "coca": "KO",
+        "google": "GOOGL GOOG", "facebook": "META", "disney": "DIS", "mcdonalds": "MCD",
+        "mcdonald": "MCD", "lilly": "LLY", "p&g": "PG", "procter & gamble": "PG", "wal-mart": "WMT", "pepsi": "PEP",
+        "bofa": "BAC", "amex": "AXP", "tsmc": "TSM", "unitedhealthcare": "UNH",
+    }.items()
+}
 
 
 def _held_key(symbol: str) -> str:
@@ -79,11 +92,18 @@ def _table() -> dict[str, frozenset[str]]:
 def known(first: str, second: str = "") -> frozenset[str] | None:
     """The symbol keys of the companies whose name starts with ``first`` (and ``second``, for a generic first word
     such as "Home Depot"), or ``None`` when the table knows no such company."""
-    table = _table()
     low = first.casefold().removesuffix("'s").removesuffix("’s")
+    if low in ALIASES:
+        return ALIASES[low]
+    table = _table()
     if low in _GENERIC_FIRST:
         return table.get(f"{low} {second.casefold()}") if second else None
     return table.get(low)
+
+
+def alias(word: str) -> bool:
+    """Whether ``word`` is a short or other name of a listed company (``ALIASES``: "Exxon", "J&J", "Coke")."""
+    return word.casefold().removesuffix("'s").removesuffix("’s") in ALIASES
 
 
 def held_for(first: str, second: str, names: frozenset[str]) -> tuple[bool, str | None]:

@@ -15,10 +15,12 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import NamedTuple
 
+from stack_cfo.core.grounding import companies
 from stack_cfo.core.grounding import lexicon as lx
 from stack_cfo.core.grounding.layout import Column, ColumnKind, Layout
 from stack_cfo.core.grounding.model import Figure, FigureKind, Hedge
 from stack_cfo.core.grounding.normalize import Utf16Offsets, normalize
+from stack_cfo.core.grounding.subjects import carries_noun
 from stack_cfo.core.grounding.wording import AFTER_WORDS, count_at_least, near_words, qualifiers
 
 _MAX_DIGITS = 24  # longer digit runs are identifiers or noise, and would overflow Decimal contexts
@@ -40,7 +42,32 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     figures = _Scanner(text, norm, frozenset(ignore)).run()
     if not figures:
         return figures
-    return _with_respective(norm, _with_antecedents(norm, _with_periods(norm, figures)))
+    return _with_parts(_with_respective(norm, _with_antecedents(norm, _with_periods(norm, figures))))
+
+
+def _with_parts(figures: list[Figure]) -> list[Figure]:
+    """The parts of a whole count ("3" of "3 of your 9 positions are in Information Technology") and their wholes,
+    with the name the sentence gives the part: the whole is the portfolio's (its ``of_name`` dropped), the part that
+    name's count (its ``of_name``, no longer ``part_of``: "Tech accounts for 4 of your 9 positions", "4 of your 9
+    positions are tech stocks", "4 Ihrer 9 Positionen gehören zum Technologiesektor" say Technology holds 4)."""
+    at = {fig.start: k for k, fig in enumerate(figures)}
+    out = list(figures)
+    for k, fig in enumerate(figures):
+        w = at.get(fig.part_of) if fig.part_of is not None else None
+        if w is None:
+            continue
+        whole = figures[w]
+        name = whole.of_name or _sector_in(whole.tail) or _sector_in(fig.clause)
+        if name:
+            out[k] = replace(fig, of_name=name, part_of=None)
+            out[w] = replace(whole, of_name=())
+    return out
+
+
+def _sector_in(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The one sector word among ``words`` ("tech" of "are tech stocks", "Technologiesektor"), as a name."""
+    found = [w for w in words if lx.sector_word(w) is not None or w.lower() in _SECTOR_NAMES]
+    return (found[0],) if len(found) == 1 else ()
 
 
 def _with_respective(norm: str, figures: list[Figure]) -> list[Figure]:
@@ -74,9 +101,10 @@ def _with_respective(norm: str, figures: list[Figure]) -> list[Figure]:
 
 def _carries(clause: tuple[str, ...]) -> bool:
     """Whether a clause has a pronoun that may stand for something named before it (``lexicon.CARRY_PRONOUNS``, or
-    ``lexicon.CARRY_FIRST`` as its first word)."""
+    ``lexicon.CARRY_FIRST`` as its first word, or a noun phrase of ``subjects.CARRY_NOUNS``: "The stock")."""
     return bool(clause) and (
         clause[0].lower() in lx.CARRY_FIRST or any(w.lower() in lx.CARRY_PRONOUNS for w in clause)
+        or carries_noun(clause)  # "Look at Mastercard. The stock rose 0.87%"
     )
 
 
@@ -127,6 +155,9 @@ def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
             k += 1
         s0 = ends[k - 1] if k else 0
         s1 = ends[k] if k < len(ends) else len(norm)
+        if fig.period is not None:  # a table cell's, from its column header or row label (``Layout.period``)
+            out.append(fig)
+            continue
         period = _nearest_period(norm, times, fig, s0, s1)
         out.append(replace(fig, period=period) if period is not None else fig)
     return out
@@ -499,6 +530,8 @@ class _Scanner:
                     raw_end = ends[i + taken - 1]
                     i += taken
                     of_name = self._of_name(raw_end, french=french)
+                    if not of_name and not qualifier and lx.COUNT_NOUNS.get(unit_word, ("",))[0] == "quantity":
+                        of_name = self._label_name(word_pos)  # "Exxon: 40 shares", "MSFT: $9,126 (40 shares)"
                     after_noun = words[i]
                     if after_noun is not None and after_noun.lower() in lx.OTHER_AFTER_WORDS:
                         qualifier = (*qualifier, after_noun)  # "4 posiciones más": the rest, as "4 otras posiciones"
@@ -613,6 +646,7 @@ class _Scanner:
         # The nearest label word decides ratio and loss contexts ("Sharpe ratio of", "| Max drawdown |").
         column = self.layout.column(word_pos)
         table_cell = self.layout.cell
+        table_period = self.layout.period(word_pos) if table_cell is not None else None
         # "Max drawdown 5-10%", "Sharpe 1.2-1.5": the label of a range is before its lower end.
         context = own_context = lower.context if lower is not None else own_context
         lead = own_lead = lower.lead if lower is not None else own_lead
@@ -648,6 +682,12 @@ class _Scanner:
             listed = self._listed_name(s, raw_end, column, row_label if table_cell is not None else None)
             if listed is not None:  # "Technology (3)", "- Energy: 1", "| Energy | 1 |" under "#": a sector's count
                 unit_word, qualifier, elided, implied, breakdown = lx.ELIDED_NOUN, listed, True, True, True
+        total_row = bool(row_label) and row_label[0].lower() in _TOTAL_LABELS
+        if (
+            total_row and unit_word is None and column is not None and column.kind is ColumnKind.COUNT and bare
+            and is_int and not (num.spelled or explicit_sign or upper is not None or lower is not None)
+        ):
+            unit_word = column.noun or lx.ELIDED_NOUN  # "| Total | 7 |" under "Positions": a count of the rows' noun
 
         in_table = column is not None or self.layout.in_table(word_pos)
         if paren and in_table and self._accounting_cell(s - (la.end(3) - base), raw_end):
@@ -735,7 +775,8 @@ class _Scanner:
             implied=implied,
             breakdown=breakdown,
             table_cell=table_cell,
-            total_row=bool(row_label) and row_label[0].lower() in _TOTAL_LABELS,
+            total_row=total_row,
+            period=table_period,
             context=context,
             clause=clause,
             clause_cut=clause_cut,
@@ -984,6 +1025,19 @@ class _Scanner:
             return ()  # the common case: "12 positions with", "5 sectors across"
         return self._name_after(self._tail(pos), 0, french=french)
 
+    def _label_name(self, pos: int) -> tuple[str, ...]:
+        """The name labelling the line of a count at ``pos`` ("Exxon: 40 shares", "- Microsoft position: $9,126 (40
+        shares × $228.15)"): capitalised words before a colon that starts the line, right before the count or before
+        an amount and the bracket the count opens, a word for a stock after them left out ("position")."""
+        line = self.norm.rfind("\n", 0, pos) + 1
+        m = _LINE_LABEL.match(self.norm, line, pos)
+        if m is None:
+            return ()
+        words = m.group("name").split()
+        while len(words) > 1 and words[-1].lower() in lx.COMPANY_NOUNS:
+            words.pop()
+        return tuple(words) if words[0][:1].isupper() else ()
+
     def _name_after(
         self, tail: list[tuple[str, int]], j: int, *, french: Callable[[], bool] = lambda: False, linked: bool = False
     ) -> tuple[str, ...]:
@@ -1020,8 +1074,13 @@ class _Scanner:
             and tail[k][0] not in lx.NOT_ADJECTIVES
         ):
             k += 1  # "in the energy sector"
-        if k == first or lx.LIST_NEXT.match(self.norm, tail[k - 1][1]) is not None:
+        if k == first:
             return ()
+        if lx.LIST_NEXT.match(self.norm, tail[k - 1][1]) is not None:
+            joined = _AMPERSAND_NAME.match(self.norm, tail[k - 1][1])
+            name = " ".join(w for w, _ in tail[first:k])
+            if joined is None or not companies.alias(f"{name} & {joined.group(1)}"):
+                return ()  # a list, not "Johnson & Johnson"
         return tuple(w for w, _ in tail[first:k])
 
     def _listed_name(
@@ -1383,6 +1442,18 @@ _LISTED_BEFORE_COLON_REV = re.compile(
     r"[ \t]*[*_]*:[*_]*(?P<name>[\w&'-]+(?:[ \t][\w&'-]+){0,2}?)[*_]*"
     r"(?:[ \t]*(?:[-*+\u2022]|[.)][0-9]{1,2})?[ \t]*(?:\n|$)|[ \t]*[,;])"
 )
+#: A count's line up to it that a name labels ("Exxon: ", "- **Microsoft position:** $9,126 ("; the bracket may be
+#: read as the count's own; see ``_Scanner._label_name``).
+_LINE_LABEL = re.compile(
+    r"[ \t]*(?:[-*+\u2022][ \t]+|[0-9]{1,2}[.)][ \t]+)?[*_]*(?P<name>[^\W\d_][\w&'.-]*(?:[ \t]+[^\W\d_][\w&'.-]*){0,3})"
+    r"[*_]*:[*_]*[ \t]+(?:[^\w()\n]*[0-9][0-9.,]*[^\w()\n]*\(?)?[ \t*_]*$"
+)
+#: After a name, "&" and the next word of it ("Johnson & Johnson", "Procter & Gamble").
+_AMPERSAND_NAME = re.compile(r"[ \t]*&[ \t]*([^\W\d_][\w'-]*)")
+#: English sector names, and short ones, that say which sector the part of a whole count is ("4 of your 9 positions
+#: are tech stocks"; see ``_with_parts``; other languages' are ``lexicon.SECTOR_WORDS``).
+_SECTOR_NAMES = lx.words("""tech technology energy financials financial utilities materials industrials healthcare
+    staples""")
 _LISTED_WORD = re.compile(r"[^\W\d_][\w'-]*|&")
 _CLAUSE_SPAN = 120  # characters read for a figure's clause on each side
 _MAX_SHARED = 4  # how many counts ahead _shared_noun reads ("1 A, 2 B, 3 C and 4 D positions")

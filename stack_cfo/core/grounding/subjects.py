@@ -36,6 +36,16 @@ ends), read nearest first:
   ("weight", "Anteil"), holdings ("your largest position") or a rank ("largest"), and yields to a cash word after
   the figure ("Your portfolio holds $2,500 in cash": the thing measured is the cash).
 
+* a capitalised name that is the whole clause before a figure, maybe with a word for its stock ("Initech: +3.11%",
+  "Initech position: $9,126 (40 shares × $228.15)"; no word of the lexicon: "Over 20%"), the label of its line, is a
+  company too, whether or not the table knows it: no fact grounds it unless it is a held one's.
+
+A clause that names nothing takes the subject of its sentence before it (a holding, a listed company or the cash:
+"Your cash is $3,500 — just over 7% of the portfolio"), up to a comparison verb ("Microsoft lagged Apple, losing
+1.21%" is Microsoft's); one with a pronoun or a noun phrase standing for one (:data:`CARRY_NOUNS`: "The stock rose",
+"Shares rose") that of the sentence before, "the former"/"the latter" the first/last it lists. A clause comparing two
+holdings ("Microsoft lagged Apple by 2.08%") is the first's, or no one's when the figure is the gap between them.
+
 The nearest of these before the figure wins ("NVDA is 31.2% of your portfolio" is NVDA's, "Cash is 26.4% of your
 portfolio" the cash's); with none before it, a cash word after it ("You hold $1,977.90 in cash"). COUNT figures and
 table Total rows have rules of their own (see :mod:`.matching`). Facts from text are exempt.
@@ -51,7 +61,7 @@ from functools import lru_cache
 from stack_cfo.core.grounding import companies
 from stack_cfo.core.grounding import lexicon as lx
 from stack_cfo.core.grounding.index import Entry, FactIndex
-from stack_cfo.core.grounding.model import Figure
+from stack_cfo.core.grounding.model import Figure, Hedge
 
 
 class Whole(Enum):
@@ -96,6 +106,38 @@ _NOT_COMPANIES = (
     | lx.COMPANY_NOUNS  # "Apple Inc. fell": Inc is no company of its own
 )
 _MIN_PREFIX = 4
+#: Noun phrases that, first in their clause, stand for a holding named before, as a pronoun does ("Look at
+#: Mastercard. The stock rose 0.87% today", "Shares rose"); read as :data:`lexicon.CARRY_PRONOUNS` are.
+CARRY_NOUNS: frozenset[tuple[str, ...]] = frozenset({
+    ("the", "stock"), ("the", "company"), ("the", "shares"), ("the", "firm"), ("the", "name"), ("the", "position"),
+    ("the", "holding"), ("the", "latter"), ("the", "former"), ("this", "stock"), ("that", "stock"), ("its", "stock"),
+    ("shares",), ("die", "aktie"), ("das", "unternehmen"), ("le", "titre"), ("la", "société"), ("la", "acción"),
+    ("la", "empresa"), ("el", "título"),
+})
+#: "the former"/"the latter": the first or the last of the things the sentence before listed.
+_ORDER_WORDS = {"former": 0, "latter": -1}
+#: Verbs (and "than") comparing the thing named before them with the one named after ("Microsoft lagged Apple,
+#: losing 1.21%"): the figure is the first's, the second is only what it is measured against.
+_COMPARISON_VERBS = lx.words("""beat beats beating outperformed outperforms outperforming underperformed
+    underperforms underperforming lagged lags lagging trailed trails trailing outpaced outpaces outpacing topped
+    than übertraf übertrifft schlug surperformé superó""")
+#: Words right before a figure that make it the gap between the two compared ("Microsoft lagged Apple by 2.08%").
+_GAP_WORDS = frozenset({"by", "um", "de", "por"})
+#: Words that may follow a company's name in a label ("Exxon Mobil Corp:", "Foo position:").
+_LABEL_NOUNS = lx.COMPANY_NOUNS
+_MAX_LABEL = 4
+#: Verbs after a cash word that make the cash the subject of its sentence ("Your cash is $3,500 — just over 7%").
+_CASH_VERBS = lx.ELIDED_COPULAS | lx.COMPANY_VERBS
+
+
+@lru_cache(maxsize=1)
+def _lexicon_words() -> frozenset[str]:
+    """Every word of the lexicon's word lists ("over", "nearly", "today"): no label of a company ("Over 20%")."""
+    found: set[str] = set()
+    for value in vars(lx).values():
+        if isinstance(value, (frozenset, dict)):
+            found.update(w for w in value if isinstance(w, str))
+    return frozenset(w.lower() for w in found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +188,11 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         return listed[len(listed) - count + rank] if len(listed) >= count else None
     if not clause and not tail and not fig.aside:
         return None
-    found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
+    found = _compared(clause, index, threshold=threshold)
+    if found is None:
+        found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
+    if found is None and not fig.clause_cut and fig.hedge is Hedge.NONE and _label_name(clause, index):
+        return Subject(Whole.COMPANY)  # "Exxon: +3.11%", "Foo Corp position: $9,126": a company no fact is about
     if found is None and fig.aside:  # "Your second holding (Apple) fell 2.77%"
         found = _subject_of(fig.aside, (), index, threshold=threshold, cut=False, anywhere=True)
     if (
@@ -157,16 +203,31 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         # a limit, nor anything after the figure: "against +1.00% for SPY") is about the holding or listed company
         # its sentence named last before it (not a benchmark, more often compared with: "lagged SPY by 0.79 points
         # (-0.37% vs +0.42%)"; not a capitalised word before a verb: "Unrealised gain or loss: +900.00 USD")
-        before = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False, anywhere=True)
+        before = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False,
+                             anywhere=True)
         if before is not None and (
-            before.kind is Whole.NAME or (before.kind is Whole.COMPANY and _names_listed_company(fig.antecedent, index))
+            before.kind is Whole.NAME
+            or (before.kind is Whole.CASH and _cash_is(fig.antecedent))  # "Your cash is $3,500 — just over 7%"
+            or (before.kind is Whole.COMPANY and _names_listed_company(fig.antecedent, index))
         ):
             found = before
+        elif before is None and fig.hedge is Hedge.NONE and _label_name(fig.antecedent, index, noun=True):
+            return Subject(Whole.COMPANY)  # "Initech position: $9,126 (40 shares × $228.15)": the label's
     if found is None and _carries(clause):
         # "NVDA fell 2.64% today, and it now makes up 31.2%": the pronoun stands for the nearest thing named before it
         # in its sentence, else for the first of the sentence before ("NVDA fell 2.64% today. It now makes up")
+        order = next((_ORDER_WORDS[w.lower()] for w in clause[:3] if w.lower() in _ORDER_WORDS), None)
+        if order is not None:
+            # "Apple and Microsoft are your two largest holdings. The latter fell 1.21%": the last of those listed
+            for words in (fig.antecedent, *fig.previous[:1]):
+                listed = [
+                    s for s in _listed(words, index, threshold=threshold) if s.kind in (Whole.NAME, Whole.COMPANY)
+                ]
+                if len(listed) > 1:
+                    return listed[order]
+            return Subject(Whole.OTHER)
         if fig.antecedent:
-            found = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False)
+            found = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False)
         for sentence in fig.previous if found is None else ():
             if any(w.lower() in lx.PLURAL_PRONOUNS for w in clause) and len(_listed(sentence, index,
                                                                                   threshold=threshold)) > 1:
@@ -179,9 +240,9 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
 
 def company_word(word: str) -> bool:
     """Whether ``word`` may be a company's name: capitalised, not in capitals, no word of the lexicon ("Wert",
-    "Unrealised")."""
+    "Unrealised"); or a short name of one (``companies.ALIASES``: "J&J")."""
     low = word.lower()
-    return (
+    return companies.alias(word) or (
         len(word) >= 2 and word[:1].isupper() and not word.isupper() and word.replace("-", "").isalpha()
         and not low.endswith(lx.NOT_COMPANY_ENDINGS) and low not in _NOT_COMPANIES
     )
@@ -192,15 +253,87 @@ def _names_listed_company(words: tuple[str, ...], index: FactIndex) -> bool:
     return any(_listed_company(words, i, index, anywhere=True) for i in range(len(words)))
 
 
+def carries_noun(words: tuple[str, ...] | list[str]) -> bool:
+    """Whether ``words`` start with a noun phrase standing for a holding named before them (:data:`CARRY_NOUNS`:
+    "The stock rose", "Shares rose", "The latter fell")."""
+    low = tuple(w.lower() for w in words[:4])
+    size = 2 if low[:2] in CARRY_NOUNS else 1 if low[:1] in CARRY_NOUNS else 0
+    # a verb right after it, or after one adverb ("The stock rose", "Shares now make up"; not "40 shares worth")
+    return bool(size) and any(w in _SUBJECT_VERBS or w == "s" for w in low[size : size + 2])
+
+
 def _carries(words: tuple[str, ...]) -> bool:
     """Whether ``words`` have a pronoun standing for something named before them: one of
     ``lexicon.CARRY_PRONOUNS``, or as the first word one of ``lexicon.CARRY_FIRST`` ("this" and "that" with a verb
-    after them: "This is 21.58%", not "this week")."""
-    if any(w.lower() in lx.CARRY_PRONOUNS for w in words):
+    after them: "This is 21.58%", not "this week"), or start with a noun phrase of :data:`CARRY_NOUNS`."""
+    if any(w.lower() in lx.CARRY_PRONOUNS for w in words) or carries_noun(words):
         return True
     if not words or words[0].lower() not in lx.CARRY_FIRST:
         return False
     return words[0].lower() not in ("this", "that") or (len(words) > 1 and words[1].lower() in _SUBJECT_VERBS)
+
+
+def _cash_is(words: tuple[str, ...]) -> bool:
+    """Whether ``words`` have the cash as the subject of a verb right after it ("Your cash is", "Cash makes up"; not
+    "(inkl. Barmittel) erzielte", where the cash is only included)."""
+    return any(
+        _cash(words, i) and words[i + 1].lower() in _CASH_VERBS for i in range(len(words) - 1)
+    )
+
+
+def _comparison_at(words: tuple[str, ...]) -> int | None:
+    """The index of the first comparison verb in ``words`` (:data:`_COMPARISON_VERBS`) after their first word."""
+    return next((k for k in range(1, len(words)) if words[k].lower() in _COMPARISON_VERBS), None)
+
+
+def _before_comparison(words: tuple[str, ...], index: FactIndex) -> tuple[str, ...]:
+    """``words`` up to a comparison verb when they name something before it ("Microsoft lagged Apple": "Microsoft",
+    whose figure the sentence goes on to give), else all of them."""
+    k = _comparison_at(words)
+    if k is None or not any(_subject_at(words, i, index, threshold=False) for i in range(k)):
+        return words
+    return words[:k]
+
+
+def _compared(clause: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
+    """The subject of a clause that compares a holding or company with another ("Microsoft lagged Apple, losing",
+    "Apple outperformed Microsoft in"): the one named before the verb; no one's (``OTHER``) when the figure is the
+    gap between them ("Microsoft lagged Apple by 2.08%"). ``None`` when the clause compares nothing so, or with a
+    benchmark (see :func:`_subject_of`)."""
+    k = _comparison_at(clause)
+    if k is None:
+        return None
+    kinds = (Whole.NAME, Whole.COMPANY)
+    after = _subject_of(clause[k + 1 :], (), index, threshold=threshold, cut=False, anywhere=True)
+    if after is None or after.kind not in kinds:
+        return None
+    before = _subject_of(clause[:k], (), index, threshold=threshold, cut=False, anywhere=True)
+    if before is None or before.kind not in kinds:
+        return None
+    return Subject(Whole.OTHER) if clause[-1].lower() in _GAP_WORDS else before
+
+
+def _label_name(clause: tuple[str, ...], index: FactIndex, *, noun: bool = False) -> bool:
+    """Whether the clause before a figure is only a capitalised name, maybe with a word for its stock after it (with
+    ``noun``, only so): the label of a line ("Exxon: +3.11%", "- Exxon Mobil: +3.11% today", "Foo position: $9,126"),
+    a company whose name the facts and the table of listed companies may not know, which no fact is then about. No
+    word of it, nor part of one ("Sharpe-Ratio"), is a word of the lexicon or of the facts' paths."""
+    if not clause or len(clause) > _MAX_LABEL:
+        return False
+    nouns = 0
+    for k in range(len(clause) - 1, 0, -1):
+        if clause[k].lower() not in _LABEL_NOUNS:
+            break
+        nouns += 1
+    if noun and not nouns:
+        return False
+    name = clause[: len(clause) - nouns]
+    vocabulary = _lexicon_words()
+    return all(
+        company_word(w) and w not in index.names
+        and not any(part in vocabulary or part in index.tokens for part in (w.lower(), *w.lower().split("-")))
+        for w in name
+    )
 
 
 def _listed(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> list[Subject]:
@@ -270,7 +403,7 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
     ``anywhere``). Not a word of the lexicon or of the facts' paths."""
     word, nxt = _named(words, i)
     plain = word.replace("-", "").replace("'", "")
-    if len(word) < 2 or not word[:1].isupper() or word.isupper() or not plain.isalpha():
+    if not companies.alias(word) and (len(word) < 2 or not word[:1].isupper() or word.isupper() or not plain.isalpha()):
         return False
     low = word.lower()
     if low.endswith(lx.NOT_COMPANY_ENDINGS) or any(
@@ -452,7 +585,9 @@ def _company(words: tuple[str, ...], i: int, index: FactIndex) -> bool:
     a German noun of a figure ("Tagesrendite ist"; ``lexicon.NOT_COMPANY_ENDINGS``), nor a German noun after its
     article ("Die Wochenbilanz ist")."""
     word = words[i]
-    if len(word) < 2 or not word[:1].isupper() or word.isupper() or not word.replace("-", "").isalpha():
+    if not companies.alias(word) and (
+        len(word) < 2 or not word[:1].isupper() or word.isupper() or not word.replace("-", "").isalpha()
+    ):
         return False
     nxt = words[i + 1].lower() if i + 1 < len(words) else ""
     if nxt not in _SUBJECT_VERBS and nxt != "s":

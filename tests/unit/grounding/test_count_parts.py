@@ -90,15 +90,16 @@ def test_a_part_no_count_equals_of_a_grounded_whole_is_left_out(text: str) -> No
 def test_a_part_a_count_equals_is_grounded_by_it() -> None:
     assert _figures("2 of your 2 positions are up.") == [
         ("2", FigureKind.COUNT, "position_count"), ("2 positions", FigureKind.COUNT, "position_count")]
-    # a part of any size: not any fact equal to 12 (as a NUMBER it cited the score), nor a sector's count: the part
-    # names no sector before it ("12 of your 20 positions are up" is no claim about Tech), so it is left out
+    # a part of any size: not any fact equal to 12 (as a NUMBER it cited the score), nor a sector's count when the
+    # sentence names no sector ("12 of your 20 positions are up" is no claim about Tech): it is left out; a part the
+    # sentence names a sector of is that sector's count ("are tech": Tech holds 12; see test_round6_subjects)
     facts = facts_from_data({"position_count": 20, "sectors": [{"name": "Tech", "position_count": 12}], "score": 12})
     assert _figures("12 of your 20 positions are tech.", facts) == [
-        ("20 positions", FigureKind.COUNT, "position_count")]
+        ("12", FigureKind.COUNT, "sectors[Tech].position_count"), ("20 positions", FigureKind.COUNT, "position_count")]
     assert _figures("12 of your 20 positions are up.", facts) == [
         ("20 positions", FigureKind.COUNT, "position_count")]
     assert _figures("13 of your 20 positions are tech.", facts) == [
-        ("20 positions", FigureKind.COUNT, "position_count")]
+        ("13", FigureKind.COUNT, None), ("20 positions", FigureKind.COUNT, "position_count")]
     assert _figures("25 of your 20 positions are tech.", facts) == [
         ("25", FigureKind.COUNT, None), ("20 positions", FigureKind.COUNT, "position_count")]
     facts = facts_from_data({"position_count": 20, "score": 12})
@@ -132,9 +133,10 @@ def test_no_part_without_a_counted_whole(text: str) -> None:
 
 def test_a_chain_of_parts_stays_linear() -> None:
     text = "1 of " * 20_000 + "2 positions"
-    started = time.perf_counter()
+    # CPU time, not wall time: a busy machine must not fail it (linear: ~2 s; quadratic: minutes)
+    started = time.process_time()
     result = check(text, FACTS)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 10
     assert [(c.figure.raw, c.fact_path) for c in result.checks] == [("2 positions", "position_count")]
     figures = extract_figures(text)
     assert [f.raw for f in figures] == ["1", "2 positions"]  # only the last "1 of" reads a whole

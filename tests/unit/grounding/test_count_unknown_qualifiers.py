@@ -126,8 +126,9 @@ def test_a_count_picked_by_rank_larger_than_the_whole_is_flagged_and_an_equal_on
     [
         # shares of a company are its holding's; a company the facts cannot tie to a holding is flagged, never
         # grounded by whichever holding has that quantity ("4 Exxon shares" was CVX's quantity)
-        ("You hold 40 Exxon shares.", [("40 Exxon shares", None)]),
-        ("You hold 40 shares of Exxon Mobil.", [("40 shares", None)]),
+        ("You hold 40 Exxon shares.", [("40 Exxon shares", "positions[XOM].quantity")]),  # companies.ALIASES
+        ("You hold 40 shares of Exxon Mobil.", [("40 shares", "positions[XOM].quantity")]),
+        ("You hold 40 Initech shares.", [("40 Initech shares", None)]),
         ("You hold 41 Exxon shares.", [("41 Exxon shares", None)]),
         ("You hold 40 ExxonMobil shares.", [("40 ExxonMobil shares", "positions[XOM].quantity")]),
     ],

@@ -95,7 +95,8 @@ def test_true_statements_stay_grounded(text: str, paths: list[str]) -> None:
         ("Coca-Cola", {"KO"}, "KO"),
         ("Visa", {"V", "VZ"}, "V"),
         ("SAP", {"SAP.DE"}, "SAP.DE"),
-        ("Exxon", {"XOM"}, None),  # neither the table's name (ExxonMobil) nor spelled like XOM: flagged
+        ("Exxon", {"XOM"}, "XOM"),  # not the table's name (ExxonMobil): a short name of companies.ALIASES
+        ("Initech", {"XOM"}, None),  # neither a listed company's name nor spelled like XOM: flagged
     ],
 )
 def test_a_company_name_stands_for_the_held_ticker_it_is(name: str, held: set[str], expected: str | None) -> None:
