@@ -178,8 +178,9 @@ Tolerance (:func:`check`)
     portfolio (portfolio, total value, overall, Depot, Gesamtwert, portefeuille, cartera...) to facts under no name that
     are not the cash's nor the benchmark's ("Your portfolio is worth $2,960.60" is not NVDA's value), unless the clause
     also names a holding, a share or a company ("NVDA is 31.2% of your portfolio", "Apple makes up 20.85% of your
-    portfolio" are the position's). Facts from text are exempt. In a markdown table, a Total/Sum row may equal the
-    sum of the column above it.
+    portfolio" are the position's). Facts from text are exempt. In a markdown table, a Total/Sum/Combined/Gesamt
+    row may equal the sum of the column above it (a count column's exactly); a column header or row label naming a
+    period (Today, 1D, Heute, This month, MTD, 1W, YTD, a "Week" row) gives its cells that period.
 
     The best match is deterministic: among count facts one written as the figure is (``2.0
     holdings``: an effective count of 1.99, not the 2 positions), then a fact equal to the shown

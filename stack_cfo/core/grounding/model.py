@@ -156,7 +156,9 @@ class Figure:
     period: str | None = None
     """The period a word of time in its sentence gives the figure (``1d`` for today/heute/aujourd'hui/hoy, ``1w`` for
     this week, ``1m`` for this month, ``ytd`` for this year / year to date): the nearest after it in its clause, else
-    the nearest before it in its sentence. A figure with one only matches facts of that period or of none (see
+    the nearest before it in its sentence; in a table cell, the period its column header or row label names
+    (``Layout.period``); from ``matching.check``, also a span no fact covers ("the past 12 months") or the time since
+    the purchase (the unrealised return). A figure with one only matches facts of that period or of none (see
     ``matching._best``)."""
 
     @property
