@@ -13,7 +13,7 @@ import os
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -47,7 +47,7 @@ from stack_cfo.api.validation import (
     invalid,
     to_timestamp,
 )
-from stack_cfo.core.errors import NotFound, each_checked
+from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import (
     DateRange,
@@ -223,6 +223,7 @@ class _Translation:
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
+_T = TypeVar("_T")
 
 
 class _ByView(Generic[_K, _V]):
@@ -352,22 +353,33 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
     ) -> portfolio_pb2.SyncPortfolioResponse:
         user_id = self._writable(request.portfolio)
         idem = _idempotency("SyncPortfolio", current_principal(), request)
-        cash = _decimal(request.cash_balance, "cash_balance", required=False)
+        # Every part is read before any problem is raised: a request with a bad cash balance, positions and cash
+        # flows learns all of them at once (one error, a violation per field), not one part per attempt.
+        problems: list[InvalidArgument] = []
+        cash = _reading(problems, lambda: _decimal(request.cash_balance, "cash_balance", required=False))
 
         def holdings() -> tuple[HoldingInput, ...]:
             return tuple(each_checked(request.positions, _holding, prefix="positions"))
 
         # thousands of positions: checked in a thread, so other callers are not held meanwhile
-        positions = await asyncio.to_thread(holdings) if len(request.positions) > INLINE_POSITIONS else holdings()
+        positions = (
+            await _reading_async(problems, lambda: asyncio.to_thread(holdings))
+            if len(request.positions) > INLINE_POSITIONS else _reading(problems, holdings)
+        )
+        flows = _reading(problems, lambda: tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")))
+        # a set but all-zero Date is a missing date, as in every other request (not "today")
+        effective = _reading(problems, lambda: from_date(request.effective_date, "effective_date", required=True)
+                             if request.HasField("effective_date") else None)
+        if problems:
+            raise InvalidArgument.combine(problems)
+        assert positions is not None and flows is not None
         command = SyncCommand(
             user_id=user_id,
             positions=positions,
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
-            cash_flows=tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")),
-            # a set but all-zero Date is a missing date, as in every other request (not "today")
-            effective_date=from_date(request.effective_date, "effective_date", required=True)
-            if request.HasField("effective_date") else None,
+            cash_flows=flows,
+            effective_date=effective,
         )
         result = await self.service.sync(command, idempotency=idem)
         return portfolio_pb2.SyncPortfolioResponse(
@@ -490,6 +502,24 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         data = await compute_pool.run(build) if _large(update.view) else build()
         self._watch_updates.put(key, update.view, data)
         return data
+
+
+def _reading(problems: list[InvalidArgument], read: Callable[[], _T]) -> _T | None:
+    """``read()``, or ``None`` with its problem added to ``problems``."""
+    try:
+        return read()
+    except InvalidArgument as exc:
+        problems.append(exc)
+        return None
+
+
+async def _reading_async(problems: list[InvalidArgument], read: Callable[[], Awaitable[_T]]) -> _T | None:
+    """:func:`_reading` of an awaited read."""
+    try:
+        return await read()
+    except InvalidArgument as exc:
+        problems.append(exc)
+        return None
 
 
 def _watch_data(update: WatchUpdate, summary: portfolio_pb2.PortfolioSummary) -> bytes:

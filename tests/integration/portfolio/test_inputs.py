@@ -57,6 +57,30 @@ def clock() -> FrozenClock:
     return FrozenClock(evening(TODAY))
 
 
+async def test_every_unreadable_part_of_a_sync_is_named_at_once(
+    db_dsn: str, data_dir: Path, clock: FrozenClock
+) -> None:
+    # a tester: a bad cash balance hid the bad positions and cash flows of the same request (one part per retry)
+    from stack_cfo._proto.stack.cfo.v1 import common_pb2
+
+    user = new_user()
+    req = portfolio_pb2.SyncPortfolioRequest(
+        portfolio=name(user),
+        cash_balance="12,5",
+        positions=[holding("AAPL", "abc"), holding("MSFT", "5", "NaN")],
+        cash_flows=[flow("deposit", "1e3", TODAY)],
+        effective_date=common_pb2.Date(year=2024, month=13, day=1),
+    )
+    async with running_server(db_dsn, data_dir, clock=clock) as srv:
+        err = await _fails(stub(srv).SyncPortfolio(req, metadata=srv.auth(user), timeout=5))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info, violations = error_details(err)
+    assert [v[0] for v in violations] == [
+        "cash_balance", "positions[0].quantity", "positions[1].average_cost", "cash_flows[0].amount", "effective_date"]
+    assert info.reason == "INVALID_DECIMAL"  # the first one's
+    assert info.metadata["violation_count"] == "5"
+
+
 async def test_bad_sync_input_names_the_field_and_writes_nothing(
     db_dsn: str, data_dir: Path, clock: FrozenClock
 ) -> None:
