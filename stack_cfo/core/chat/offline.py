@@ -305,7 +305,8 @@ class _Writer:
                 )
             )
         if not lines:
-            lines.append(_("There are no figures for that period in the data (the price history is too short)."))
+            lines.append(_("There are no figures for that period in the data "
+                           "(the portfolio's history of holdings and prices is too short)."))
         for p in _known(perf, periods)[:1] if self.q.periods else []:
             movers = sorted(
                 (x for x in self.positions.values() if f"return_{p}" in x), key=lambda x: _dec(x[f"return_{p}"])
