@@ -75,8 +75,9 @@ Figure grammar (:func:`extract_figures`)
       end without a suffix of its own takes the upper end's (``5`` of ``5-10%`` is 5 %, ``$5`` of
       ``$5-10M`` is $5M), the upper end takes the lower end's currency (``$5-10``), and when both
       ends are of one kind the words before and after the range (direction, hedge, loss label,
-      subject) qualify both. The ends must ascend; a range joined by a word (``to``) needs a bare
-      lower end, so "fell 3% to $140.12" stays a change and a level.
+      subject, "of the portfolio", a word of time) qualify both. The ends must ascend; a range
+      joined by a word (``to``) needs a bare lower end, so "fell 3% to $140.12" stays a change and
+      a level.
     * glued: a number glued to a name of two letters or more is a figure only with a ``%`` or a
       percent word right after it (``XOM33.6%``, ``CPI2.9%``, ``AAPL25.2 percent``); ``Q3%``, ``H1%``,
       ``FY24%`` and URL encodings are not. A sign between name and digits is the figure's
@@ -178,7 +179,14 @@ Tolerance (:func:`check`)
     portfolio (portfolio, total value, overall, Depot, Gesamtwert, portefeuille, cartera...) to facts under no name that
     are not the cash's nor the benchmark's ("Your portfolio is worth $2,960.60" is not NVDA's value), unless the clause
     also names a holding, a share or a company ("NVDA is 31.2% of your portfolio", "Apple makes up 20.85% of your
-    portfolio" are the position's). Facts from text are exempt. In a markdown table, a Total/Sum/Combined/Gesamt
+    portfolio" are the position's); a bracket right after the figure naming one holding or company ("-2.84% (Amazon)")
+    before all of these. A share cites only a weight of its basis ("of your invested capital": an invested weight,
+    "including cash": a weight of the total; "Your total portfolio, including cash, is worth" the total value), of the
+    top holdings when it is theirs ("your five largest positions"), of the sector when it is its holdings' ("your tech
+    holdings"); a heading's words ("### Allocation", "**Weights**", "Allocation:") qualify the list under it as a
+    clause's would. Words of the day ("today's", "daily", "the day's", "on the day", "today" after a list or range of
+    figures: "between -2.84% and +0.87% today") give a figure the day as its period: never a drawdown. Facts from text
+    are exempt. In a markdown table, a Total/Sum/Combined/Gesamt
     row may equal the sum of the column above it (a count column's exactly); a column header or row label naming a
     period (Today, 1D, Heute, This month, MTD, 1W, YTD, a "Week" row) gives its cells that period.
 

@@ -42,7 +42,42 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     figures = _Scanner(text, norm, frozenset(ignore)).run()
     if not figures:
         return figures
-    return _with_parts(_with_respective(norm, _with_antecedents(norm, _with_periods(norm, figures))))
+    figures = _with_periods(norm, _with_headings(norm, figures))
+    return _with_parts(_with_respective(norm, _with_antecedents(norm, figures)))
+
+
+def _with_headings(norm: str, figures: list[Figure]) -> list[Figure]:
+    """The figures on list items right under a heading (a markdown heading, a bold line, a short line ending with a
+    colon; blank lines between them allowed), with its words (``Figure.heading``): "### Allocation\n* Amazon – 17.4%"
+    says 17.4% is Amazon's weight. Read once, line by line."""
+    if "\n" not in norm:
+        return figures
+    spans: list[tuple[int, int, tuple[str, ...]]] = []  # list lines under a heading: start, end, heading words
+    heading: tuple[str, ...] = ()
+    pos = 0
+    n = len(norm)
+    while pos <= n:
+        end = norm.find("\n", pos)
+        end = n if end < 0 else end
+        if _LIST_ITEM.match(norm, pos, end) is not None:
+            if heading:
+                spans.append((pos, end, heading))
+        elif (m := _HEADING.fullmatch(norm, pos, end)) is not None:
+            text = m.group("h") or m.group("b") or m.group("c") or ""
+            heading = tuple(lx.CONTEXT_WORD.findall(text))[:_CLAUSE_WORDS]
+        elif norm[pos:end].strip():
+            heading = ()  # a paragraph ends the list under a heading
+        pos = end + 1
+    if not spans:
+        return figures
+    starts = [a for a, _, _ in spans]
+    out: list[Figure] = []
+    for fig in figures:
+        k = bisect_right(starts, fig.start) - 1
+        if fig.table_cell is None and k >= 0 and fig.start < spans[k][1]:
+            fig = replace(fig, heading=spans[k][2])
+        out.append(fig)
+    return out
 
 
 def _with_parts(figures: list[Figure]) -> list[Figure]:
@@ -159,6 +194,10 @@ def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
             out.append(fig)
             continue
         period = _nearest_period(norm, times, fig, s0, s1)
+        if period is None and fig.heading:  # "### Today's movers\n* NVDA: -2.84%": the heading's word of time
+            said = " ".join(fig.heading).lower()
+            found_time = lx.PERIOD_PHRASES_LOWER.search(said)
+            period = _period_of(found_time.group()) if found_time is not None else None
         out.append(replace(fig, period=period) if period is not None else fig)
     return out
 
@@ -186,10 +225,21 @@ def _nearest_period(norm: str, times: list[tuple[int, int, str]], fig: Figure, s
     ``norm[s0:s1]``."""
     inside = [t for t in times if s0 <= t[0] and t[1] <= s1]
     after = [t for t in inside if t[0] >= fig.end]
-    if after and not any(ch in _CLAUSE_BREAKS or ch.isdigit() for ch in norm[fig.end : after[0][0]]):
+    if after and joins_to(norm, fig.end, after[0][0]):
         return after[0][2]
     earlier = [t for t in inside if t[1] <= fig.start]
     return earlier[-1][2] if earlier else None
+
+
+def joins_to(norm: str, end: int, start: int) -> bool:
+    """Whether the words after a figure ending at ``end`` reach ``start`` (a word of time) within its clause: no
+    number and no clause break between them, or only the rest of a list or range of figures ("-2.84% and +0.87%
+    today", "2-3% today", "-2.84% (Amazon) to +3.11% (Nvidia) today"; ``_FIGURE_LIST``), which the word qualifies
+    whole."""
+    gap = norm[end:start]
+    if not any(ch in _CLAUSE_BREAKS or ch.isdigit() for ch in gap):
+        return True
+    return len(gap) <= _LIST_SPAN and _FIGURE_LIST.fullmatch(gap) is not None
 
 
 class _Number(NamedTuple):
@@ -747,10 +797,14 @@ class _Scanner:
             self.lower = _Lower(upper_start, currency, direction, hedge, loss, own_context, own_lead, own_clause)
         clause, clause_cut, aside = own_clause
         tail: tuple[str, ...] = ()
+        bracket: tuple[str, ...] = ()
         if table_cell is not None:
             clause, clause_cut, aside = context, False, ()  # a cell's subject is its column and row
         else:
             tail = self._tail_words(raw_end)
+            if not tail and upper is not None:
+                tail = upper[0].tail  # "12-18% of the portfolio": the words after a range qualify both ends
+            bracket = self._bracket_words(raw_end)
         return Figure(
             raw=self.text[start:raw_end],
             value=value,
@@ -782,6 +836,7 @@ class _Scanner:
             clause_cut=clause_cut,
             aside=aside,
             tail=tail,
+            bracket=bracket,
             lead=lead,
         )
 
@@ -907,10 +962,15 @@ class _Scanner:
         stop = max(0, pos - _CLAUSE_SPAN)
         cut = label = False
         asides: list[tuple[int, int]] = []
+        owned: list[tuple[int, int]] = []  # brackets of the numbers before: neither clause nor aside
         while i >= stop:
             ch = norm[i]
             if ch in _CLOSERS:
                 opening = _opening(norm, i, stop)
+                if opening is not None and _after_number(norm, opening, stop):
+                    owned.append((opening, i + 1))  # "from -2.84% (Amazon) to +3.11%": the number's, no aside
+                    i = opening - 1
+                    continue
                 if opening is not None:
                     # "Cash ($2,500) makes up 26.4%", "NVDA (ahead of MSFT) fell 2.84%": the bracket is an aside, the
                     # clause goes on before it
@@ -936,9 +996,10 @@ class _Scanner:
         found: list[str] = []
         aside: list[str] = []
         start = i + 1
-        for opening, closing in reversed(asides):
+        for opening, closing in sorted([*asides, *owned]) if owned else reversed(asides):
             found += lx.CONTEXT_WORD.findall(norm, start, opening)
-            aside += lx.CONTEXT_WORD.findall(norm, opening, closing)
+            if (opening, closing) not in owned:
+                aside += lx.CONTEXT_WORD.findall(norm, opening, closing)
             start = closing
         found += lx.CONTEXT_WORD.findall(norm, start, pos)
         for j in range(len(found) - 1, -1, -1):
@@ -946,6 +1007,21 @@ class _Scanner:
                 found, cut = found[j + 1 :], False
                 break
         return tuple(found[-_CLAUSE_WORDS:]), cut, tuple(aside[-_CLAUSE_WORDS:])
+
+    def _bracket_words(self, pos: int) -> tuple[str, ...]:
+        """The words of a bracket right after a figure ending at ``pos``, on its line and with no digit in it, at most
+        four (see ``Figure.bracket``): ``("Amazon",)`` of "-2.84% (Amazon)"."""
+        norm = self.norm
+        i = pos
+        while i < self.n and i < pos + 3 and norm[i] in " \t\u00a0\u202f":
+            i += 1
+        if i >= self.n or norm[i] != "(":
+            return ()
+        close = norm.find(")", i + 1, i + 1 + _BRACKET_SPAN)
+        if close < 0 or any(ch.isdigit() or ch in "(\n" for ch in norm[i + 1 : close]):
+            return ()
+        found = lx.CONTEXT_WORD.findall(norm, i + 1, close)
+        return tuple(found) if len(found) <= _BRACKET_WORDS else ()
 
     def _tail_words(self, pos: int) -> tuple[str, ...]:
         """The words after a figure ending at ``pos`` in its clause (see ``Figure.tail``)."""
@@ -1224,6 +1300,18 @@ def _index_name_start(norm: str, last: int) -> int | None:
     return start if start < j < k and norm[start:j].lower() in lx.INDEX_WORDS else None
 
 
+def _after_number(norm: str, opening: int, stop: int) -> bool:
+    """Whether the bracket opening at ``opening`` follows a number ("-2.84% (Amazon)", spaces between) and holds no
+    digit: the number's (``Figure.bracket``), not an aside of the clause after it."""
+    k = opening - 1
+    while k >= stop and norm[k] in " \t\u00a0\u202f":
+        k -= 1
+    if k < stop or not (norm[k] == "%" or _DECIMAL_END.search(norm, max(stop, k - 4), k + 1) is not None):
+        return False  # a percent, or a number with one or two decimals ("$228.15"): no date ("06.05.2024")
+    close = norm.find(")", opening)
+    return close > 0 and not any(ch.isdigit() for ch in norm[opening:close])
+
+
 def _opening(norm: str, closing: int, stop: int) -> int | None:
     """The offset of the bracket that ``norm[closing]`` (a closing one) closes, nested brackets skipped, if it opens
     at or after ``stop`` on the same line."""
@@ -1472,6 +1560,26 @@ _CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
 #: The end of a sentence: a full stop, "!" or "?" before a space, or a line break.
 _SENTENCE_END = re.compile(r"(?<![A-Z][a-z])(?<!\b[A-Za-z])[.!?](?=\s)|\n")
 _LABEL_MARKS = " \t\u00a0\u202f*_"
+#: The rest of a list or range of figures after one of them, up to a word of time (see :func:`joins_to`): maybe a
+#: bracket of words, then one or more times a joiner (a dash, "and", "to", "or", "und", "bis", "et", "à", "y"...), a
+#: figure (signs, currency signs, digits, a percent) and maybe a bracket of words.
+_FIGURE_LIST = re.compile(
+    r"(?:[ \t\u00a0\u202f]*\([^()\d\n]{1,40}\))?"
+    r"(?:[ \t\u00a0\u202f]*(?:[-\u2013]|(?<=\s)(?:and|to|or|und|bis|oder|et|ou|à|y|o|a|hasta)(?=\s))"
+    r"[ \t\u00a0\u202f]*[-+\u2212]?[^\sA-Za-z0-9()+\u2212\u2013-]{0,3}[0-9][0-9.,]*(?:[ \u00a0\u202f]?%)?"
+    r"(?:[ \t\u00a0\u202f]*\([^()\d\n]{1,40}\))?)+[ \t\u00a0\u202f]*",
+    re.IGNORECASE,
+)
+_LIST_SPAN = 160
+_DECIMAL_END = re.compile(r"[0-9][.,][0-9]{1,2}$")
+#: A list item's line: a bullet or a number and a space.
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022]|[0-9]{1,2}[.)])[ \t]")
+#: A heading's line: a markdown heading, a bold line, or a short line of words ending with a colon.
+_HEADING = re.compile(
+    r"[ \t]*(?:#{1,6}[ \t]+(?P<h>[^\n]{1,80}?)[ \t#]*|\*\*(?P<b>[^*\n]{1,60})\*\*:?|(?P<c>[^\n:|0-9]{1,40}):)[ \t]*"
+)
+_BRACKET_SPAN = 40  # characters read for a bracket right after a figure ("-2.84% (Amazon)")
+_BRACKET_WORDS = 4
 _TAIL_BREAKS = _CLAUSE_BREAKS | frozenset("()")  # "Total value: 48.215,90 € (cash 9.801,20 €)": the cash is not its
 _DECIMAL_COMMA = re.compile(r"[0-9],(?:[0-9]{1,2}|[0-9]{4,})(?![0-9])")
 _DECIMAL_POINT = re.compile(r"(?<![0-9.])[0-9]+\.(?:[0-9]{1,2}|[0-9]{4,})(?![0-9]|\.[0-9])")

@@ -758,7 +758,7 @@ FROM_AFTER_VERB = words("von")
 
 #: Words of time that limit a figure to facts of one period (``Figure.period``; see ``extract._period_of``).
 PERIOD_PHRASES = re.compile(
-    r"(?<![\w'’])(?:today|heute|aujourd['’]hui|hoy"
+    r"(?<![\w'’])(?:today(?:['’]s)?|heute|aujourd['’]hui|hoy|the day['’]s|(?:on|for|over) the day"
     r"|yesterday|gestern|ayer"
     r"|(?:this|the past|the last|over the|last|past) week"
     r"|(?:in den |den )?(?:letzten|vergangenen) (?:7|sieben) tage[n]?"
@@ -776,7 +776,7 @@ PERIOD_PHRASES = re.compile(
 )
 #: The same on a lowercased text, first letters looked at before the alternatives (3x faster than ignoring case).
 PERIOD_PHRASES_LOWER = re.compile(
-    r"(?<![\w'’])(?=[thaygpoidcesvl])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+    r"(?<![\w'’])(?=[thaygpoidcesvlf])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
 )
 #: Words that say a value is of the holdings alone, without the cash: the invested value, not the total.
 INVESTED_WORDS = words("""invested investment investments investiert investierte investierten angelegt angelegte
@@ -789,7 +789,8 @@ WORTH_WORDS = VALUE_WORDS | TOTAL_WORDS | words("vaut valent vale valen beträgt
 #: ``matching._weight_only``). "makes"/"made" and "accounts" only with the particle of :data:`WEIGHT_PARTICLES`
 #: after them ("makes up", "accounts for"); German "macht" only with "aus" after the figure ("macht 17,41 % aus").
 WEIGHT_NOUNS = words("""weight weights weighting weightings allocation allocations portion proportion anteil gewicht
-    gewichtung poids pondération peso ponderación participación proporción""")
+    gewichtung gewichtungen gewichte aufteilung allokation poids pondération pondérations répartition peso pesos
+    ponderación participación proporción distribución asignación""")
 WEIGHT_VERBS = words("""represents represent represented representing comprises comprise comprised constitutes
     constitute constituted weighs weigh weighed entfallen entfällt entfiel ausmacht ausmachen pèse pèsent pesait
     représente représentent représentait constitue constituent representa representan representaba pesa pesan
@@ -813,6 +814,21 @@ WEIGHT_CHANGE_WORDS = words("""return returns returned change changes changed ga
 #: Path words of the facts a share of the portfolio may cite (``positions[AAPL].weight``, ``cash.weight``,
 #: ``sectors[Energy].invested_weight``, ``diversification.top5_invested_weight``).
 WEIGHT_KEYS = words("weight weights allocation allocations")
+#: Words of a share's basis: with INVESTED_WORDS a weight of the invested value (``invested_weight``), with a cash
+#: word next to one of CASH_INCLUDED ("including cash", "cash included", "inkl. Bargeld") one of the total value
+#: (``weight``, never ``invested_weight``); see ``matching._basis``.
+INVESTED_KEYS = words("invested")
+#: Words that pick some holdings by rank ("Your five largest positions", "your top 5 holdings"): a share of them cites
+#: only a fact of the largest holdings (``diversification.top5_invested_weight``); see ``matching._ranked_share``.
+TOP_KEYS = words("top")
+NUMBER_NAMES = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "dos": 2,
+                "tres": 3, "cuatro": 4, "cinco": 5}
+#: Adjectives of the day in a figure's clause ("The biggest daily loss was -2.84%", "Daily moves ranged from"): the
+#: figure is the day's (``Figure.period`` ``1d``), never a drawdown's nor another period's; see
+#: ``matching._day_period``.
+DAY_ADJECTIVES = words("""daily day's täglich tägliche täglichen tägliches täglicher quotidien quotidienne quotidiens
+    quotidiennes journalier journalière diario diaria diarios diarias""")
 #: Words of a diversification score ("Your diversification score is 6.2 out of 10"): only a score fact.
 SCORE_WORDS = words("score scores punktzahl puntuación")
 #: Words of time that name a span no fact of a snapshot covers, or one since the purchase (see

@@ -49,9 +49,14 @@ facts of other names; what the figure's clause names as a whole (a name, the por
 word whose words no fact path uses does not restrict.
 
 Metrics named among equal ones: a share of the portfolio by its words ("makes up", "accounts for", "weight",
-"17.41% of your portfolio", "macht ... aus", "pèse", "representa"; see ``_weight_only``) cites only a weight unless its
-clause has a word of change; "max drawdown" only a max drawdown, "current drawdown" only a current one; a score only a
-score; "effective number of sectors" only an effective count of sectors. Spans: "the past 12 months", "the past year"
+"17.41% of your portfolio", "macht ... aus", "pèse", "representa", or a heading over its list: "### Allocation"; see
+``_weight_only``) cites only a weight unless its clause has a word of change; of its basis: "of your invested capital"
+only an invested weight (when the facts have one), "including cash" never one (see ``_basis``); "your five largest
+positions" only a share of the top five (``_ranked_share``); "your tech holdings" only the sector's (the facts know no
+holding's sector; ``_group_holdings``). An amount "including cash" is never the invested value. A figure whose clause
+has an adjective of the day ("daily", "the day's") is the day's (``_day_period``): never a drawdown; "max drawdown"
+only a max drawdown, "current drawdown" only a current one; a score only a score; "effective number of sectors" only
+an effective count of sectors. Spans: "the past 12 months", "the past year"
 are no period of the facts (never the year to date), "since you bought it" is the unrealised return (see
 ``_with_spans``). "gave back", "cost you ... today" and a comparison "underperforming X by" give the figure its sign.
 
@@ -89,6 +94,7 @@ from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
     BY_WORDS,
+    CASH_INCLUDED,
     CASH_NEGATORS,
     CASH_WORDS,
     COMPARED_NEGATIVE,
@@ -97,8 +103,10 @@ from stack_cfo.core.grounding.lexicon import (
     COUNT_KINDS,
     COUNT_NOUNS,
     CURRENCY_CODES,
+    DAY_ADJECTIVES,
     EFFECTIVE_WORDS,
     FRENCH_COUNT_NOUNS,
+    INVESTED_KEYS,
     INVESTED_WORDS,
     LOSS_PERIOD_PHRASES,
     LOSS_PHRASES,
@@ -109,6 +117,7 @@ from stack_cfo.core.grounding.lexicon import (
     NO_METRIC,
     NOT_AVAILABLE,
     NOT_TICKERS,
+    NUMBER_NAMES,
     OF_WORDS,
     OTHER_AFTER_WORDS,
     OTHER_WORDS,
@@ -121,6 +130,7 @@ from stack_cfo.core.grounding.lexicon import (
     SINCE_COST,
     SPAN_PHRASES,
     SUBJECT_NOUNS,
+    TOP_KEYS,
     TRAILING_YEAR,
     WEIGHT_AUS_VERBS,
     WEIGHT_CHANGE_WORDS,
@@ -484,6 +494,16 @@ def _best(
     hedge = fig.hedge
     want = _wanted_sign(fig)
     weight_only = metric is None and _weight_only(fig)
+    if weight_only and whole is None:
+        held_in = _group_holdings(fig, index)
+        if held_in is not None:  # "Each of your tech holdings is 12-18% of the portfolio": the sector's share
+            whole = Subject(Whole.NAME, held_in)
+            name = held_in
+    basis = _basis(fig) if weight_only else None
+    if basis and not _has_invested_weights(index):
+        basis = None  # the facts' weights are all of one basis ("weight_percent" of the invested value): any fits
+    ranked = _ranked_share(fig) if weight_only else None
+    period = fig.period if fig.period is not None or metric is not None else _day_period(fig)
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
@@ -514,6 +534,8 @@ def _best(
             if not entry.from_text and (
                 (metric is not None and not _has_metric(entry.tokens, metric))
                 or (weight_only and not entry.own & WEIGHT_KEYS)
+                or (basis is not None and bool(entry.own & INVESTED_KEYS) is not basis)
+                or (ranked is not None and not _top_fits(entry, ranked))
                 or (rules is not None and not _counts(entry, rules))
                 or (name is not None and entry.names and name not in entry.names)
                 or (own is not None and own not in entry.names)
@@ -524,7 +546,7 @@ def _best(
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
                 or (whole is not None and not whole.allows(entry))
-                or (fig.period is not None and not _period_fits(fig.period, entry))
+                or (period is not None and not _period_fits(period, entry))
                 or entry.path == not_value
             ):
                 continue
@@ -808,7 +830,108 @@ def _weight_only(fig: Figure) -> bool:
             return True
     if "aus" in tail and any(w in WEIGHT_AUS_VERBS for w in said):
         return True
+    heading = [w.lower() for w in fig.heading]
+    if any(w in WEIGHT_NOUNS for w in heading) and not any(
+        w in WEIGHT_CHANGE_WORDS or w in _RETURN_VERBS for w in heading
+    ):
+        return True  # "### Allocation\n* Amazon – 17.4%": the heading says what the list's figures are
     return bool(tail) and tail[0] in WEIGHT_TAIL_LINKS and any(w in WEIGHT_WHOLES for w in tail[1:4])
+
+
+def _group_holdings(fig: Figure, index: FactIndex) -> str | None:
+    """The name (not in capitals: a sector, a basket) of the facts that a word right before a plural noun of holdings
+    in a share's clause names, in any case ("your tech holdings", "your Energy stocks"): the name itself, a sector word
+    (``lexicon.SECTOR_WORDS``), or the start of one word of exactly one name ("tech": Information Technology). The
+    facts know no holding's sector, so such a share may cite only that name's own facts."""
+    clause = fig.clause
+    folded = {n.casefold(): n for n in index.names if not n.isupper()}
+    if not folded:
+        return None
+    for k in range(len(clause) - 1):
+        kind = COUNT_NOUNS.get(clause[k + 1].lower())
+        word = clause[k]
+        if kind is None or kind[0] not in _RANKED_KINDS or not kind[1] or not word.isalpha():
+            continue
+        found = folded.get(word.casefold()) or _sector_word(word, folded)
+        if found is None and len(word) >= _MIN_PREFIX and word.lower() not in SELECTION_WORDS:
+            start = word.casefold()
+            matches = [n for key, n in folded.items() if any(part.startswith(start) for part in key.split())]
+            found = matches[0] if len(matches) == 1 else None
+        if found is not None:
+            return found
+    return None
+
+
+def _day_period(fig: Figure) -> str | None:
+    """``1d`` for a figure with no period of its own whose clause has an adjective of the day
+    (``lexicon.DAY_ADJECTIVES``: "The biggest daily loss in your portfolio was -2.84%", "Daily moves ranged from
+    -2.84%"; for a clause cut by the number before, that number's words: "from -2.84% to +3.11%"), read only when no
+    metric is its subject ("daily volatility" is the volatility), nor before a counted noun ("over the last 4 daily
+    returns" counts observations): it is the day's figure, never a drawdown nor another period's."""
+    said = [w.lower() for w in ((*fig.antecedent, *fig.clause) if fig.clause_cut else fig.clause)]
+    return "1d" if any(
+        # not "4 daily returns", "4 rendements quotidiens", "4 rendimientos diarios": a count of observations
+        w in DAY_ADJECTIVES and not (k + 1 < len(said) and said[k + 1] in COUNT_NOUNS)
+        and not (k and said[k - 1] in COUNT_NOUNS)
+        for k, w in enumerate(said)
+    ) else None
+
+
+def _basis(fig: Figure) -> bool | None:
+    """The basis of a share by its words: ``True`` for the invested value ("of your invested capital", ``lexicon.
+    INVESTED_WORDS``: only an ``invested_weight``), ``False`` for the total with the cash ("of your total portfolio
+    including cash", "cash included", "inkl. Bargeld": never an ``invested_weight``), ``None`` when they say
+    neither."""
+    said = [w.lower() for w in (*fig.context, *fig.clause, *fig.tail)]
+    if any(w in INVESTED_WORDS for w in said):
+        return True
+    for k in range(len(said) - 1):
+        a, b = said[k], said[k + 1]
+        if (a in CASH_INCLUDED and b in CASH_WORDS) or (a in CASH_WORDS and b in CASH_INCLUDED):
+            return False
+    return None
+
+
+def _has_invested_weights(index: FactIndex) -> bool:
+    """Whether some fact is a weight of the invested value (``invested_weight``): then the facts tell the two bases
+    apart, and a share of the invested value cites only such a weight. Read once per facts."""
+    key = ("invested_weights",)
+    if key not in index.memo:
+        found = any(
+            entry.own & INVESTED_KEYS and entry.own & WEIGHT_KEYS
+            for group in index.groups(RAW) for entry in group.entries
+        )
+        index.memo[key] = Decimal(found)
+    return bool(index.memo[key])
+
+
+def _ranked_share(fig: Figure) -> int | None:
+    """For a share of some holdings picked by rank ("Your five largest positions make up 72.4%", "your top 5
+    holdings"; a word of ``lexicon.SELECTION_WORDS`` or "top" before a plural noun of holdings), how many it names
+    (``0`` when no number word says it): it may cite only a fact of the largest holdings (``top5_...``); see
+    :func:`_top_fits`. ``None`` for any other share."""
+    said = [w.lower() for w in fig.clause]
+    for k, word in enumerate(said):
+        if word not in SELECTION_WORDS and word != "top":
+            continue
+        for noun in said[k + 1 : k + 3]:
+            kind = COUNT_NOUNS.get(noun)
+            if kind is not None and kind[0] in _RANKED_KINDS and kind[1]:
+                before = said[k - 1] if k else ""
+                return NUMBER_NAMES.get(before, 0)
+    return None
+
+
+#: Counted kinds of holdings that a rank picks some of ("your five largest positions").
+_RANKED_KINDS = frozenset({"holdings", "stocks"})
+
+
+def _top_fits(entry: Entry, n: int) -> bool:
+    """Whether a fact is a share of the largest holdings (``lexicon.TOP_KEYS``: ``top5_invested_weight``) of ``n``
+    of them (any, for ``0``)."""
+    if not entry.tokens & TOP_KEYS:
+        return False
+    return not n or f"top{n}" in entry.path or f"top_{n}" in entry.path
 
 
 def _whole_subject(fig: Figure, index: FactIndex, metric: frozenset[str] | None) -> Subject | None:
@@ -835,6 +958,12 @@ def _not_value(fig: Figure, whole: Subject | None) -> str | None:
         near[k] in CASH_NEGATORS and near[k + 1] in CASH_WORDS for k in range(len(near) - 1)
     ):
         return "total_value"
+    if any(
+        (near[k] in CASH_INCLUDED and near[k + 1] in CASH_WORDS) or (near[k] in CASH_WORDS and near[k + 1] in
+                                                                     CASH_INCLUDED)
+        for k in range(len(near) - 1)
+    ):
+        return "invested_value"  # "Your total portfolio, including cash, is worth ...": the total, with the cash
     if whole is not None and whole.kind is Whole.PORTFOLIO and any(w in WORTH_WORDS for w in said):
         return "invested_value"
     return None

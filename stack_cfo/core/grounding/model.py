@@ -153,13 +153,22 @@ class Figure:
     """With :attr:`antecedent`, the first words of up to three sentences before the figure's, nearest first: when
     the antecedent names nothing, the subject of the sentence before ("NVDA fell 2.64% today. It now makes up
     31.2%"), or of the one before it when that one's own subject is a pronoun too ("It is your largest holding.")."""
+    bracket: tuple[str, ...] = ()
+    """The words of a bracket right after the figure, with no digit in it (``("Amazon",)`` of "-2.84% (Amazon)"):
+    when they name one holding or company, the figure is that one's, whatever its clause names (see
+    :mod:`.subjects`); the bracket is no aside of the figure after it ("from -2.84% (Amazon) to +3.11%")."""
+    heading: tuple[str, ...] = ()
+    """For a figure on a list item under a heading (a markdown heading "### Allocation", a bold line "**Weights**" or
+    a line "Allocation:", the list right after it), the heading's words: they qualify the figure as its clause's do
+    (a share noun makes it a weight, a word of time gives it its period; see ``matching._weight_only``)."""
     period: str | None = None
-    """The period a word of time in its sentence gives the figure (``1d`` for today/heute/aujourd'hui/hoy, ``1w`` for
-    this week, ``1m`` for this month, ``ytd`` for this year / year to date): the nearest after it in its clause, else
-    the nearest before it in its sentence; in a table cell, the period its column header or row label names
-    (``Layout.period``); from ``matching.check``, also a span no fact covers ("the past 12 months") or the time since
-    the purchase (the unrealised return). A figure with one only matches facts of that period or of none (see
-    ``matching._best``)."""
+    """The period a word of time in its sentence gives the figure (``1d`` for today/today's/heute/aujourd'hui/hoy, "the
+    day's", "on the day"; ``1w`` for this week, ``1m`` for this month, ``ytd`` for this year / year to date): the
+    nearest after it in its clause (across a list or range of figures: "between -2.84% and +0.87% today"), else the
+    nearest before it in its sentence, else that of its list's heading (:attr:`heading`); in a table cell, the period
+    its column header or row label names (``Layout.period``); from ``matching.check``, also a span no fact covers ("the
+    past 12 months") or the time since the purchase (the unrealised return). A figure with one only matches facts of
+    that period or of none that is no change over a span of its own (never a drawdown; see ``matching._best``)."""
 
     @property
     def magnitude(self) -> Decimal:

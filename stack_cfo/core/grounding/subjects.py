@@ -40,6 +40,9 @@ ends), read nearest first:
   "Initech position: $9,126 (40 shares × $228.15)"; no word of the lexicon: "Over 20%"), the label of its line, is a
   company too, whether or not the table knows it: no fact grounds it unless it is a held one's.
 
+A bracket right after a figure that names one holding or company ("-2.84% (Amazon)") makes the figure that one's,
+before anything its clause names; it is no aside of the figure after it ("from -2.84% (Amazon) to +3.11%").
+
 A clause that names nothing takes the subject of its sentence before it (a holding, a listed company or the cash:
 "Your cash is $3,500 — just over 7% of the portfolio"), up to a comparison verb ("Microsoft lagged Apple, losing
 1.21%" is Microsoft's); one with a pronoun or a noun phrase standing for one (:data:`CARRY_NOUNS`: "The stock rose",
@@ -186,6 +189,11 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         listed = _listed(words, index, threshold=threshold)
         # "Your 2 Energy names, CVX and XOM, are worth $777 and $640 respectively": the names last listed
         return listed[len(listed) - count + rank] if len(listed) >= count else None
+    if fig.bracket:
+        # "-2.84% (Amazon)": a bracket right after the figure naming one holding or company makes it that one's
+        listed = _listed(fig.bracket, index, threshold=threshold)
+        if len(listed) == 1 and listed[0].kind in (Whole.NAME, Whole.COMPANY):
+            return listed[0]
     if not clause and not tail and not fig.aside:
         return None
     found = _compared(clause, index, threshold=threshold)
