@@ -18,7 +18,7 @@ _SEPARATOR = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\
 _BODY = re.compile(r"(?:[^\n]*\|[^\n]*(?:\n|\Z))*")
 _HEADER_WORD = re.compile(r"[a-z&/%]+")
 _HEADER_CODE = re.compile(r"\b[A-Z]{3,4}\b")
-_CONTEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&/_-]*(?:\.[A-Z]+)?")
+_CONTEXT_WORD = re.compile(r"[^\W\d_][\w&/-]*(?:\.[A-Z]+)?")  # any letters: "Nestlé", "L'Oréal", "Münchener"
 
 _PERCENT_HEADERS = frozenset({"%", "percent", "pct", "weight", "weights", "return", "returns", "allocation", "share"})
 _AMOUNT_HEADERS = frozenset({"value", "amount", "p&l", "pnl", "price", "cost", "gain", "loss", "balance", "cash"})

@@ -23,9 +23,11 @@ ends), read nearest first:
   1.25%", "Tesla's return was"; not a word of the lexicon or of the facts' paths, a pronoun, a word of time, an adverb
   in -ly, nor a German noun after its article), or a listed company's name with a word for its stock after it or
   inside the clause ("Apple stock", "You hold Apple at", "L'action Apple"), is a company: the holding it is (see
-  :mod:`.companies`: "Apple" AAPL, "Microsoft" MSFT), whose facts alone then ground it, and when none is, nothing
-  ("Apple fell 2.84%" is not MSFT's day, "Mastercard fell 2.84%" not MSFT's, "Tesla rose 0.53%" not the
-  benchmark's);
+  :mod:`.companies`: "Apple" AAPL, "Microsoft" MSFT; a name of several capitalised words that starts a listed
+  company's name is that company: "Berkshire Hathaway", "Procter & Gamble"; one in capitals that is no listing's
+  symbol too: "LVMH"), whose facts alone then ground it, and when none is, nothing ("Apple fell 2.84%" is not MSFT's
+  day, "Mastercard fell 2.84%" not MSFT's, "Tesla rose 0.53%" not the benchmark's). A currency's name, or the word
+  before one ("Swiss francs", "Schweizer Franken"), is no company;
 * a portfolio word (portfolio, total, overall, whole, Depot, Gesamtwert, portefeuille, cartera...) makes it the
   portfolio's as a whole: only facts under no name that are not about cash, a benchmark or the largest holdings
   ("Your portfolio is worth $2,960.60" is not NVDA's value, "Your total portfolio value is $2,500" not the cash).
@@ -57,13 +59,14 @@ table Total rows have rules of their own (see :mod:`.matching`). Facts from text
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
 from stack_cfo.core.grounding import companies
 from stack_cfo.core.grounding import lexicon as lx
-from stack_cfo.core.grounding.index import Entry, FactIndex
+from stack_cfo.core.grounding.index import RAW, Entry, FactIndex
 from stack_cfo.core.grounding.model import Figure, Hedge
 
 
@@ -129,6 +132,12 @@ _GAP_WORDS = frozenset({"by", "um", "de", "por"})
 #: Words that may follow a company's name in a label ("Exxon Mobil Corp:", "Foo position:").
 _LABEL_NOUNS = lx.COMPANY_NOUNS
 _MAX_LABEL = 4
+#: Names of currencies, in the languages of the lexicon: a capitalised word that is one ("Franken", "Euro"), or is
+#: right before one ("Swiss francs", "Schweizer Franken", "US dollars"), is no company ("held in Swiss francs: 30
+#: shares at CHF 86.42" is no label of a company "Swiss").
+_CURRENCY_NOUNS = frozenset(lx.CURRENCY_WORDS) | lx.words("""franc francs franken franchi franco francos dollar
+    dollars dollaro dollari dólar dólares euro euros yen yens yenes pound pounds pfund sterling libra libras livre
+    livres sterline sterlina krona kronor krone kroner kronen rappen centimes cents""")
 #: Verbs after a cash word that make the cash the subject of its sentence ("Your cash is $3,500 — just over 7%").
 _CASH_VERBS = lx.ELIDED_COPULAS | lx.COMPANY_VERBS
 
@@ -252,8 +261,13 @@ def company_word(word: str) -> bool:
     low = word.lower()
     return companies.alias(word) or (
         len(word) >= 2 and word[:1].isupper() and not word.isupper() and word.replace("-", "").isalpha()
-        and not low.endswith(lx.NOT_COMPANY_ENDINGS) and low not in _NOT_COMPANIES
+        and not low.endswith(lx.NOT_COMPANY_ENDINGS) and low not in _NOT_COMPANIES and low not in _CURRENCY_NOUNS
     )
+
+
+def _currency_name(words: tuple[str, ...], i: int) -> bool:
+    """Whether ``words[i]`` is a currency's name or its first word ("Franken", "Swiss" in "Swiss francs")."""
+    return words[i].lower() in _CURRENCY_NOUNS or (i + 1 < len(words) and words[i + 1].lower() in _CURRENCY_NOUNS)
 
 
 def _names_listed_company(words: tuple[str, ...], index: FactIndex) -> bool:
@@ -337,6 +351,8 @@ def _label_name(clause: tuple[str, ...], index: FactIndex, *, noun: bool = False
         return False
     name = clause[: len(clause) - nouns]
     vocabulary = _lexicon_words()
+    if any(_currency_name(name, k) for k in range(len(name))):
+        return False  # "Swiss francs: 30 shares at CHF 86.42"
     return all(
         company_word(w) and w not in index.names
         and not any(part in vocabulary or part in index.tokens for part in (w.lower(), *w.lower().split("-")))
@@ -367,6 +383,9 @@ def _subject_at(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: 
         return Subject(Whole.NAME, name, threshold=threshold)
     if _cash(words, i):
         return Subject(Whole.CASH, threshold=threshold)
+    caps = _caps_company(words, i, index) if not _shouting(words) else None
+    if caps is not None:
+        return Subject(Whole.NAME, caps, threshold=threshold)  # "LVMH": MC
     other = _benchmark(words, i, index, _shouting(words))
     if other is not None:
         return Subject(other, threshold=threshold)
@@ -383,16 +402,64 @@ def _subject_at(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: 
 def _company_subject(words: tuple[str, ...], i: int, index: FactIndex, *, threshold: bool) -> Subject:
     """The subject a company's name ``words[i]`` makes: the held ticker it stands for (see :mod:`.companies`), or
     ``COMPANY`` (no fact) when it stands for none held."""
-    held = company_holding(words, i, index.names)
+    held = company_holding(words, i, index.names, index)
     return Subject(Whole.NAME, held, threshold=threshold) if held is not None else Subject(Whole.COMPANY)
 
 
-def company_holding(words: tuple[str, ...], i: int, names: frozenset[str]) -> str | None:
+def company_holding(
+    words: tuple[str, ...], i: int, names: frozenset[str], index: FactIndex | None = None,
+) -> str | None:
     """The held ticker the company named by ``words[i]`` is: from the table of listed companies when it knows the
-    name ("Apple": AAPL; "Mastercard": MA, so never MSFT), else by its spelling ("Google": GOOGL)."""
+    name ("Apple": AAPL; "Mastercard": MA, so never MSFT; "Berkshire Hathaway", "Exxon Mobil", "Deutsche Telekom": a
+    name of several words the company's, when they spell the start of its name), else by its spelling ("Google":
+    GOOGL). With ``index``, a held bare symbol priced in the currency of a listing abroad is that listing ("Airbus":
+    "AIR" in euros; see :func:`.companies.held_among`)."""
+    currency_of = _price_currency(index) if index is not None else None
+    keys = _full_name(words, i)
+    if keys is not None:
+        return companies.held_among(keys, names, currency_of)
     word, second = _named(words, i)
-    known, held = companies.held_for(word, second, names)
+    known, held = companies.held_for(word, second, names, currency_of)
     return held if known else companies.spelled_like(word, names)
+
+
+def _price_currency(index: FactIndex) -> Callable[[str], str | None]:
+    """A held name's price currency, from its facts (``positions[AIR].last_price`` in EUR), or ``None``."""
+
+    def currency_of(name: str) -> str | None:
+        for group in index.groups(RAW):
+            for entry in group.entries:
+                if (entry.names == {name} and entry.currency is not None and "price" in entry.tokens
+                        and not entry.from_text):
+                    return entry.currency
+        return None
+
+    return currency_of
+
+
+def _full_name(words: tuple[str, ...], i: int) -> frozenset[str] | None:
+    """The symbol keys of the company a run of two to four capitalised words through ``words[i]`` names, longest
+    first ("Berkshire Hathaway", "Procter & Gamble", "Meta Platforms"; see :func:`.companies.named`), or ``None``."""
+    for size in range(min(_MAX_LABEL, len(words)), 1, -1):
+        for start in range(max(0, i - size + 1), min(i, len(words) - size) + 1):
+            span = words[start : start + size]
+            if all(w[:1].isupper() or companies.alias(w) for w in span) and not any(
+                _currency_name(span, k) for k in range(size)
+            ):
+                keys = companies.named(span)
+                if keys is not None:
+                    return keys
+    return None
+
+
+def _caps_company(words: tuple[str, ...], i: int, index: FactIndex) -> str | None:
+    """The held ticker a company's name written in capitals is, when it is no listing's symbol ("LVMH": "MC" priced
+    in euros), else ``None``."""
+    word = words[i]
+    if word in index.names or len(word) < 3 or not word.isupper():
+        return None
+    keys = companies.spelled_company(word)
+    return companies.held_among(keys, index.names, _price_currency(index)) if keys is not None else None
 
 
 def _named(words: tuple[str, ...], i: int) -> tuple[str, str]:
@@ -422,7 +489,9 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
         return False
     if i > 0 and words[i - 1].lower() in lx.GERMAN_DETERMINERS and nxt not in lx.COMPANY_NOUNS:
         return False  # "Die Deutsche ...": a German noun after its article
-    return companies.known(word, nxt) is not None
+    if _currency_name(words, i):
+        return False  # "Swiss francs"
+    return companies.known(word, nxt) is not None or _full_name(words, i) is not None
 
 
 def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
@@ -457,6 +526,9 @@ def _subject_of(
             return Subject(Whole.NAME, name, threshold=threshold)
         if _cash(clause, i):
             return Subject(Whole.CASH, threshold=threshold)
+        caps = _caps_company(clause, i, index) if not shouting else None
+        if caps is not None:
+            return Subject(Whole.NAME, caps, threshold=threshold)  # "LVMH fell 6.15%": MC
         other = _benchmark(clause, i, index, shouting)
         if other is not None:
             compares = other is Whole.BENCHMARK and any(w.lower() in lx.COMPARISON_WORDS for w in clause)
@@ -605,7 +677,7 @@ def _company(words: tuple[str, ...], i: int, index: FactIndex) -> bool:
         part in _NOT_COMPANIES or part in index.tokens for part in (low, *low.split("-"))
     ):
         return False  # "Currently", "Tagesrendite", "Marktwert": an adverb, a German noun of a figure
-    return not (i > 0 and words[i - 1].lower() in lx.GERMAN_DETERMINERS)
+    return not (i > 0 and words[i - 1].lower() in lx.GERMAN_DETERMINERS) and not _currency_name(words, i)
 
 
 def _total(words: tuple[str, ...], i: int) -> bool:
