@@ -150,6 +150,9 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
     starts = [0, *ends]  # sentence k runs from starts[k] to starts[k + 1]
     found = [(m.start(), m.group()) for m in lx.CONTEXT_WORD.finditer(norm)]  # the text's words, read once
+    members = [(m.start(), m.end()) for m in lx.MEMBER_ASIDE.finditer(norm)]
+    if members:  # "Consumer Discretionary (Amazon and Tesla) is ... and has lost 33.6%": the sector's, not Tesla's
+        found = _outside(found, members)
     at = [start for start, _ in found]
 
     def words(lo: int, hi: int) -> list[str]:
@@ -172,6 +175,19 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
             if own or before:
                 fig = replace(fig, antecedent=tuple(own[-_ANTECEDENT_WORDS:]), previous=tuple(before))
         out.append(fig)
+    return out
+
+
+def _outside(found: list[tuple[int, str]], spans: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """The words of ``found`` (start, word; in order) outside the sorted, disjoint ``spans``. Linear."""
+    out: list[tuple[int, str]] = []
+    k = 0
+    for start, word in found:
+        while k < len(spans) and spans[k][1] <= start:
+            k += 1
+        if k < len(spans) and spans[k][0] <= start:
+            continue
+        out.append((start, word))
     return out
 
 

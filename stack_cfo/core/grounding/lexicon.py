@@ -279,7 +279,7 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     lost lose loses losing slid slide slides sliding slipped slip slips sank sink sinks tumbled tumbles
     plunged plunges plummeted plummets decreased decrease decreases shed sheds dipped dip dips
     retreated retreats shrank shrunk contracted slumped down lower underperformed underperforming
-    lagged lagging trailed trails
+    lagged lagging trailed trails fallen sunk slumps
     fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
     recule reculé baissé chuté perdu diminué cédé
     bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde
@@ -747,6 +747,37 @@ COMPARED_NEGATIVE = words("""lagged lag lags lagging trailed trail trails underp
     underperforming""")
 COMPARED_POSITIVE = words("beat beats beating outperformed outperform outperforms outperforming")
 BY_WORDS = words("by")
+#: Words that make a figure after "by" (or after one of ``GAP_NOUNS`` and "of", or before one of ``GAP_AFTER_*``) the
+#: gap between two returns: a comparison ("trailing the S&P 500 by 2.2 points", "behind the benchmark by", "an
+#: underperformance of 0.77 points", "3,23 Prozentpunkte hinter der Benchmark"): only an excess return may ground
+#: it, negative for these, positive for ``GAP_POSITIVE`` (see ``matching._gap``).
+GAP_NEGATIVE = COMPARED_NEGATIVE | words("""trailing behind underperformance underperformed rückstand
+    hinterher""")
+GAP_POSITIVE = COMPARED_POSITIVE | words("ahead outperformance vorsprung")
+GAP_NOUNS = words("underperformance outperformance rückstand vorsprung")
+GAP_AFTER_NEGATIVE = words("behind hinter")
+GAP_AFTER_POSITIVE = words("ahead")
+#: Path words of the facts a gap between returns may cite (``performance.excess_return_ytd``, an insight's
+#: ``numbers.return_difference``).
+GAP_FACT_WORDS = words("excess active relative difference gap outperformance underperformance")
+#: An aside listing the members of what the words before it name, which is no subject of a figure after it (see
+#: ``extract._with_antecedents``): a bracket of two names or more with no digit ("Consumer Discretionary (Amazon and
+#: Tesla)", "(AAPL, MSFT)"), or a relative clause of inclusion between commas ("Consumer Discretionary, which includes
+#: Amazon and Tesla, has lost 11.7%").
+MEMBER_ASIDE = re.compile(
+    r"\((?=[^()\d\n]{0,120}?(?:,|\b(?:and|und|et|y)\b))[^()\d\n]{1,120}\)"
+    r"|,\s*(?:which|that|die|der|das|qui|que)\s+(?:includes?|contains?|comprises?|umfasst|umfassen|enthält|enthalten"
+    r"|comprend|comprennent|incluye|incluyen)\b[^,.;:()\d\n]{1,120}(?=,)",
+    re.IGNORECASE,
+)
+#: Words right before a count that spread what the sentence before names over the things counted ("Financials
+#: represent 16.99% of your portfolio through 2 positions", "..., spread across 3 positions", "und umfasst 3
+#: Positionen"): the count is that name's (see ``matching._best``).
+SPREAD_LINKS = words("across through spanning comprising umfasst umfassen umfasste verteilt répartis répartie"
+                     " repartidos repartida abarca")
+#: Link words between an amount and a percent that restate it ("$3,073.50 (42.83%)", "$410.00, or 9.75%"): the
+#: second figure keeps the first's subject, period and direction (see ``matching._companions``).
+RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
 #: threshold of the facts whoever the clause is about.
 THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
@@ -853,5 +884,6 @@ SPAN_PHRASES = re.compile(
 #: those that do so only with a period ("Nvidia cost you $192.05 today"; not "The position cost you $4,500", a cost).
 LOSS_PHRASES = frozenset({("gave", "back"), ("give", "back"), ("gives", "back"), ("giving", "back"),
                           ("given", "back"), ("handed", "back"), ("wiped", "out"), ("wiped", "off")})
-LOSS_PERIOD_PHRASES = frozenset({("cost", "you"), ("costs", "you"), ("cost", "us"), ("cost", "the", "portfolio"),
+LOSS_PERIOD_PHRASES = frozenset({("cost", "you"), ("costs", "you"), ("costing", "you"), ("cost", "us"),
+                                 ("cost", "the", "portfolio"),
                                  ("cost", "your", "portfolio")})

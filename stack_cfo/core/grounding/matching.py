@@ -106,6 +106,15 @@ from stack_cfo.core.grounding.lexicon import (
     DAY_ADJECTIVES,
     EFFECTIVE_WORDS,
     FRENCH_COUNT_NOUNS,
+    GAP_AFTER_NEGATIVE,
+    GAP_AFTER_POSITIVE,
+    GAP_FACT_WORDS,
+    GAP_NEGATIVE,
+    GAP_NOUNS,
+    GAP_POSITIVE,
+    HEDGE_APPROX,
+    HEDGE_AT_LEAST,
+    HEDGE_AT_MOST,
     INVESTED_KEYS,
     INVESTED_WORDS,
     LOSS_PERIOD_PHRASES,
@@ -124,11 +133,13 @@ from stack_cfo.core.grounding.lexicon import (
     PERFORMANCE_VERBS,
     PERIOD_PHRASES,
     POSITIVE_WORDS,
+    RESTATE_LINKS,
     SCORE_WORDS,
     SELECTION_WORDS,
     SIGN_ALSO,
     SINCE_COST,
     SPAN_PHRASES,
+    SPREAD_LINKS,
     SUBJECT_NOUNS,
     TOP_KEYS,
     TRAILING_YEAR,
@@ -173,6 +184,9 @@ _DRAWDOWN = frozenset({"drawdown", "dd", "drawdowns"})
 #: A metric token with "_" names all of its parts (see _has_metric): "Max drawdown" is ``risk.max_drawdown`` only.
 _MAX_DRAWDOWN = frozenset({"max_drawdown", "maximum_drawdown", "mdd"})
 _CURRENT_DRAWDOWN = frozenset({"current_drawdown"})
+#: Metrics whose figure is the magnitude of a loss: either sign of the fact matches an unsigned figure.
+_LOSS_METRICS = frozenset({"drawdown", "dd", "max_drawdown", "maximum_drawdown", "mdd", "current_drawdown", "var",
+                           "cvar", "shortfall", "es"})
 _SCORE = frozenset({"score"})
 _VOLATILITY = frozenset({"volatility", "vol"})
 _METRICS = {
@@ -272,7 +286,42 @@ def check(text: str, facts: Facts) -> GroundingResult:
     Run it on the whole text once a stream has finished: a figure split across two chunks is only
     a figure in the re-assembled text.
     """
-    return check_figures(_with_spans(text, extract_figures(text, ignore=facts.symbols)), facts)
+    return check_figures(_companions(text, _with_spans(text, extract_figures(text, ignore=facts.symbols))), facts)
+
+
+#: Between an amount and a percent that restates it: a bracket ("$3,073.50 (42.83%)") or a comma and "or" ("$410.00,
+#: or 9.75%"; ``lexicon.RESTATE_LINKS``).
+_RESTATE = re.compile(r"\s*(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*)\s+)")
+_RESTATED = frozenset({FigureKind.AMOUNT, FigureKind.PERCENT})
+
+
+def _companions(text: str, figures: list[Figure]) -> list[Figure]:
+    """The figures that restate the figure right before them in another form (an amount and its percent: "Apple
+    gained $1,781.23 (27.12%) this year", "Apple's unrealized gain is $3,073.50, or 42.83%", "the portfolio lost 1.21%
+    ($425.41)"), with that figure's words (its clause, context and antecedent), so that they are about its subject;
+    its direction when they have none of their own; and the period of either for both. Linear: each figure is
+    compared with the one before it only."""
+    out = list(figures)
+    for k in range(1, len(out)):
+        a, b = out[k - 1], out[k]
+        if (
+            a.kind not in _RESTATED or b.kind not in _RESTATED or a.kind is b.kind
+            or a.table_cell is not None or b.table_cell is not None or b.noun is not None or b.respective is not None
+        ):
+            continue
+        m = _RESTATE.fullmatch(text, a.end, b.start)
+        if m is None or (m.group("link") is not None and m.group("link").lower() not in RESTATE_LINKS):
+            continue
+        period = a.period if a.period is not None else b.period
+        direction = b.direction if b.direction is not None or b.explicit_sign else a.direction
+        out[k] = replace(
+            b, context=a.context, clause=a.clause, clause_cut=a.clause_cut, lead=a.lead, aside=a.aside,
+            antecedent=a.antecedent, previous=a.previous, heading=a.heading, direction=direction, period=period,
+            loss_context=a.loss_context or b.loss_context,
+        )
+        if a.period is None and period is not None:
+            out[k - 1] = replace(a, period=period)
+    return out
 
 
 def _with_spans(text: str, figures: list[Figure]) -> list[Figure]:
@@ -483,6 +532,10 @@ def _best(
         # a count under no name of its own is the portfolio's, unless its clause names a group ("In Health Care you
         # hold 2 positions"): "You hold 2 positions" is never one sector's 2
         name = _context_name(fig, index)
+        if name is None and fig.context and fig.context[-1].lower() in SPREAD_LINKS:
+            # "Information Technology makes up 35.8% of your portfolio across 3 positions", "..., spread across 3
+            # positions", "... und umfasst 3 Positionen": the count of what the sentence before names
+            name = _context_name(fig, index, fig.antecedent)
         portfolio_count = name is None
     effective_only = fig.noun is not None and _effective(fig, said)
     allowed = _ALLOWED[fig.kind]
@@ -504,6 +557,11 @@ def _best(
         basis = None  # the facts' weights are all of one basis ("weight_percent" of the invested value): any fits
     ranked = _ranked_share(fig) if weight_only else None
     period = fig.period if fig.period is not None or metric is not None else _day_period(fig)
+    if metric is not None and period == TRAILING_YEAR:
+        period = None  # "maximum drawdown over the past year": the metric's own span, which is no period of the facts
+    gap = _gap(fig) is not None  # "trailing the S&P 500 by 2.2 points": only an excess return
+    if want == (1,) and not fig.explicit_sign and metric is not None and metric & _LOSS_METRICS:
+        want = None  # "Its maximum drawdown over the past year was 12.47%": a loss's magnitude, though its label is far
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
@@ -545,6 +603,7 @@ def _best(
                 or (whole_only and entry.kind is FactKind.COUNT and not _whole(entry.value))
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
+                or (gap and not entry.tokens & GAP_FACT_WORDS)
                 or (whole is not None and not whole.allows(entry))
                 or (period is not None and not _period_fits(period, entry))
                 or entry.path == not_value
@@ -610,11 +669,12 @@ def _effective(fig: Figure, said: frozenset[str]) -> bool:
     return bool(said & EFFECTIVE_WORDS) or any(w.lower() in EFFECTIVE_WORDS for w in (*fig.lead, *fig.qualifier))
 
 
-def _context_name(fig: Figure, index: FactIndex) -> str | None:
+def _context_name(fig: Figure, index: FactIndex, ctx: tuple[str, ...] | None = None) -> str | None:
     """The name from the facts' brackets that the words before a count name, nearest first ("Health Care" of "Your
     Health Care sector holds 2 positions", "Energy" of "Technology 2 positions and Energy 1 position"): one to three
-    words as written, or in any case for a name not in capitals, or a sector word (``lexicon.SECTOR_WORDS``)."""
-    ctx = fig.context
+    words as written, or in any case for a name not in capitals, or a sector word (``lexicon.SECTOR_WORDS``); ``ctx``:
+    other words to read instead (the antecedent)."""
+    ctx = fig.context if ctx is None else ctx
     folded = {n.casefold(): n for n in index.names if not n.isupper()}
     for end in range(len(ctx), 0, -1):
         for size in range(min(3, end), 0, -1):
@@ -779,6 +839,40 @@ def _period_fits(period: str, entry: Entry) -> bool:
     if entry.tokens & _SPAN_CHANGES:
         return period == SINCE_COST and bool(entry.tokens & _COST_CHANGES)
     return True
+
+
+_HEDGES = HEDGE_APPROX | HEDGE_AT_LEAST | HEDGE_AT_MOST
+#: Words after "behind"/"ahead" that name what a return is compared with.
+_GAP_OTHERS = frozenset({"benchmark", "index", "s&p", "market", "benchmarks", "vergleichsindex"})
+
+
+def _gap(fig: Figure) -> int | None:
+    """For a figure that is the gap between two returns by its words, the sign of the excess return it may only cite:
+    after "by" in a clause comparing ("trailing the S&P 500 by 2.2 percentage points", "behind the S&P 500 by", "trailed
+    the S&P 500's 16.4% gain by"; ``lexicon.GAP_NEGATIVE``, ``GAP_POSITIVE``), after a noun of comparison and "of"
+    ("an underperformance of 0.77 points"), or before "behind"/"hinter"/"ahead" ("3,23 Prozentpunkte hinter der
+    Benchmark"); ``None`` for any other figure."""
+    if fig.kind is not FigureKind.PERCENT or fig.noun is not None:
+        return None
+    said = [w.lower() for w in fig.context]
+    while said and said[-1] in _HEDGES:
+        said.pop()
+    if said and said[-1] in BY_WORDS:
+        clause = [w.lower() for w in (*(fig.antecedent if fig.clause_cut else ()), *fig.clause)]
+        for word in reversed(clause):
+            if word in GAP_NEGATIVE:
+                return -1
+            if word in GAP_POSITIVE:
+                return 1
+        return None
+    if len(said) >= 2 and said[-1] in OF_WORDS and said[-2] in GAP_NOUNS:
+        return -1 if said[-2] in GAP_NEGATIVE else 1
+    tail = [w.lower() for w in fig.tail[:4]]
+    if tail and tail[0] in GAP_AFTER_NEGATIVE | GAP_AFTER_POSITIVE and (
+        fig.points or any(w in _GAP_OTHERS for w in tail[1:])
+    ):  # "2.2 points behind", "2.2% behind the benchmark" (not "8% behind its peak")
+        return -1 if tail[0] in GAP_AFTER_NEGATIVE else 1
+    return None
 
 
 def _direction(fig: Figure) -> int | None:
@@ -1022,6 +1116,9 @@ def _of_metric(said: tuple[str, ...], i: int) -> bool:
 
 def _wanted_sign(fig: Figure) -> tuple[int, ...] | None:
     """The fact signs the wording allows; ``None`` for either."""
+    gap = _gap(fig)
+    if gap is not None:
+        return (gap,)
     direction = _direction(fig)
     if direction is not None:
         return (direction,)
