@@ -123,7 +123,10 @@ Tolerance (:func:`check`)
 
     Signs: a direction word fixes the sign (``fell 3%`` needs a negative fact; ``down 3%``
     matches -0.0297); an explicit sign must agree; a loss context (drawdown, VaR, loss) without
-    a sign matches either sign; any other unsigned figure needs a fact that is not negative.
+    a sign matches either sign; any other unsigned figure needs a fact that is not negative. A
+    percent in brackets or after ", or" right after an amount restates it (``$1,781.23 (27.12%)``):
+    it keeps the amount's subject, period and direction. A gap "by X points" after a comparison
+    (``trailing the S&P 500 by 2.2 points``) cites only an excess (difference) of that sign.
 
     Subjects: a metric word or name (Sharpe, beta, drawdown, VaR, value at risk, standard deviation,
     Volatilität...) limits a figure to facts whose path names it, and a counted noun a COUNT
