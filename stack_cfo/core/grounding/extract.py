@@ -112,7 +112,7 @@ def _with_respective(norm: str, figures: list[Figure]) -> list[Figure]:
     marks = [m.start() for m in lx.RESPECTIVELY.finditer(norm)]
     if not marks:
         return figures
-    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    ends = [m.end() for m in SENTENCE_END.finditer(norm)]
     out = list(figures)
     for mark in marks:
         k = bisect_right(ends, mark)
@@ -147,7 +147,7 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
     """The figures (not in a table) with the words of their sentence before their clause (``Figure.antecedent``), and
     those whose clause has a pronoun (``lexicon.CARRY_PRONOUNS``) with those of the sentences before, nearest first,
     empty ones (a paragraph's break) skipped (``Figure.previous``)."""
-    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    ends = [m.end() for m in SENTENCE_END.finditer(norm)]
     starts = [0, *ends]  # sentence k runs from starts[k] to starts[k + 1]
     found = [(m.start(), m.group()) for m in lx.CONTEXT_WORD.finditer(norm)]  # the text's words, read once
     members = [(m.start(), m.end()) for m in lx.MEMBER_ASIDE.finditer(norm)]
@@ -198,7 +198,7 @@ def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
     times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in found]
     if not times:
         return figures
-    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    ends = [m.end() for m in SENTENCE_END.finditer(norm)]
     out: list[Figure] = []
     k = 0  # sentence index: ends[k - 1] <= fig.start < ends[k]
     for fig in figures:
@@ -253,7 +253,7 @@ def joins_to(norm: str, end: int, start: int) -> bool:
     today", "2-3% today", "-2.84% (Amazon) to +3.11% (Nvidia) today"; ``_FIGURE_LIST``), which the word qualifies
     whole."""
     gap = norm[end:start]
-    if not any(ch in _CLAUSE_BREAKS or ch.isdigit() for ch in gap):
+    if not any(ch in CLAUSE_BREAKS or ch.isdigit() for ch in gap):
         return True
     return len(gap) <= _LIST_SPAN and _FIGURE_LIST.fullmatch(gap) is not None
 
@@ -1002,7 +1002,7 @@ class _Scanner:
                 break
             if ch == ":" and not label and not norm[i + 1 : pos].strip(_LABEL_MARKS):
                 label = True  # "Cash: $2,500", "Total value: $9,485.15": the label is the figure's clause
-            elif ch in _CLAUSE_BREAKS or (ch == "." and (i + 1 >= pos or norm[i + 1].isspace()) and not _abbreviation(
+            elif ch in CLAUSE_BREAKS or (ch == "." and (i + 1 >= pos or norm[i + 1].isspace()) and not _abbreviation(
                 norm, i
             )):
                 break
@@ -1230,7 +1230,7 @@ class _Scanner:
             return None  # "5000 in EUR", "3 in March"
         last = self.last_count
         if of_them:
-            if last is None or last[0] > word_pos or _SENTENCE_END.search(self.norm, last[0], word_pos) is not None:
+            if last is None or last[0] > word_pos or SENTENCE_END.search(self.norm, last[0], word_pos) is not None:
                 return None
             return last[1], name, last[2]
         if last is not None and last[0] <= word_pos and _joins_list(self.norm[last[0] : word_pos]):
@@ -1572,9 +1572,10 @@ _CLOSERS = {")": "(", "]": "["}
 _ANTECEDENT_SENTENCES = 3  # sentences read back for what a pronoun stands for, while each names only a pronoun
 _ANTECEDENT_WORDS = 24  # words of the sentence before read for what a pronoun stands for
 _TAIL_WORDS = 6
-_CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
+#: What ends a clause (matching reads its spans with the same marks).
+CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
 #: The end of a sentence: a full stop, "!" or "?" before a space, or a line break.
-_SENTENCE_END = re.compile(r"(?<![A-Z][a-z])(?<!\b[A-Za-z])[.!?](?=\s)|\n")
+SENTENCE_END = re.compile(r"(?<![A-Z][a-z])(?<!\b[A-Za-z])[.!?](?=\s)|\n")
 _LABEL_MARKS = " \t\u00a0\u202f*_"
 #: The rest of a list or range of figures after one of them, up to a word of time (see :func:`joins_to`): maybe a
 #: bracket of words, then one or more times a joiner (a dash, "and", "to", "or", "und", "bis", "et", "à", "y"...), a
@@ -1596,7 +1597,7 @@ _HEADING = re.compile(
 )
 _BRACKET_SPAN = 40  # characters read for a bracket right after a figure ("-2.84% (Amazon)")
 _BRACKET_WORDS = 4
-_TAIL_BREAKS = _CLAUSE_BREAKS | frozenset("()")  # "Total value: 48.215,90 € (cash 9.801,20 €)": the cash is not its
+_TAIL_BREAKS = CLAUSE_BREAKS | frozenset("()")  # "Total value: 48.215,90 € (cash 9.801,20 €)": the cash is not its
 _DECIMAL_COMMA = re.compile(r"[0-9],(?:[0-9]{1,2}|[0-9]{4,})(?![0-9])")
 _DECIMAL_POINT = re.compile(r"(?<![0-9.])[0-9]+\.(?:[0-9]{1,2}|[0-9]{4,})(?![0-9]|\.[0-9])")
 _WORD = re.compile(r"[^\W\d_]+")

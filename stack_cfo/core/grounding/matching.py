@@ -89,7 +89,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from stack_cfo.core.grounding.extract import _CLAUSE_BREAKS, _SENTENCE_END, extract_figures
+from stack_cfo.core.grounding.extract import CLAUSE_BREAKS, SENTENCE_END, extract_figures
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
@@ -342,7 +342,7 @@ def _with_spans(text: str, figures: list[Figure]) -> list[Figure]:
         if not any(m.start() < e and s < m.end() for s, e, _ in spans)
     ]
     found = sorted(spans + times, key=lambda t: t[0])
-    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    ends = [m.end() for m in SENTENCE_END.finditer(norm)]
     out: list[Figure] = []
     for fig in figures:
         if fig.table_cell is not None:
@@ -354,7 +354,7 @@ def _with_spans(text: str, figures: list[Figure]) -> list[Figure]:
         inside = [t for t in found if s0 <= t[0] and t[1] <= s1]
         after = [t for t in inside if t[0] >= fig.end]
         nearest: tuple[int, int, str | None] | None
-        if after and not any(ch in _CLAUSE_BREAKS or ch.isdigit() for ch in norm[fig.end : after[0][0]]):
+        if after and not any(ch in CLAUSE_BREAKS or ch.isdigit() for ch in norm[fig.end : after[0][0]]):
             nearest = after[0]
         else:
             earlier = [t for t in inside if t[1] <= fig.start]
