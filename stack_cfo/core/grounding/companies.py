@@ -87,6 +87,7 @@ _EXCHANGE_CURRENCIES = {
 _NAME_WORD = re.compile(r"[^\W\d_][\w'&.-]*")
 
 
+@lru_cache(maxsize=16_384)  # the words of answers: the checks fold the same words many times per text
 def fold(text: str) -> str:
     """``text`` casefolded without its accents ("Nestlé", "NESTLE": "nestle"; "Hermès": "hermes")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -144,6 +145,7 @@ def _table() -> dict[str, frozenset[str]]:
     return _tables()[0]
 
 
+@lru_cache(maxsize=16_384)
 def known(first: str, second: str = "") -> frozenset[str] | None:
     """The symbol keys of the companies whose name starts with ``first`` (and ``second``, for a generic first word
     such as "Home Depot"), or ``None`` when the table knows no such company."""
@@ -162,6 +164,7 @@ def named(words: Iterable[str]) -> frozenset[str] | None:
     return _tables()[1].get(_letters(words)) or None
 
 
+@lru_cache(maxsize=8192)
 def alias(word: str) -> bool:
     """Whether ``word`` is a short or other name of a listed company (``ALIASES``: "Exxon", "J&J", "Coke")."""
     return fold(word).removesuffix("'s").removesuffix("’s") in ALIASES

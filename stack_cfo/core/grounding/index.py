@@ -67,7 +67,7 @@ class Group:
 class FactIndex:
     """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
 
-    __slots__ = ("_domains", "benchmarks", "members", "memo", "names", "tokens")
+    __slots__ = ("_domains", "benchmarks", "members", "memo", "name_sizes", "names", "tokens")
 
     def __init__(self, facts: Iterable[tuple[str, Fact]], *, benchmarks: frozenset[str] = frozenset()) -> None:
         items = sorted(facts, key=lambda kv: kv[0])
@@ -90,6 +90,9 @@ class FactIndex:
         """Every lowercase path word of every fact."""
         self.names: frozenset[str] = frozenset(all_names)
         """Every bracketed name (positions, sectors, baskets)."""
+        self.name_sizes: tuple[int, ...] = tuple(sorted({n.count(" ") + 1 for n in all_names}, reverse=True))
+        """The numbers of words the names have (spaces plus one), largest first: a run of words of no such size is
+        no name."""
         self.benchmarks = benchmarks
         """The benchmark's ticker symbols the data names (``Facts.benchmarks``); none when it names none."""
         self.members: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in members.items()}

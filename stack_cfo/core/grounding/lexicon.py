@@ -880,6 +880,10 @@ SPAN_PHRASES = re.compile(
     r"|depuis (?:l['’])?achat|desde (?:la )?compra))(?![\w'’])",
     re.IGNORECASE,
 )
+#: The same on a lowercased text, first letters looked at before the alternatives (as :data:`PERIOD_PHRASES_LOWER`).
+SPAN_PHRASES_LOWER = re.compile(
+    r"(?<![\w'’])(?=[oidftplvsae])" + SPAN_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+)
 #: Words right before a figure that make it a loss though no direction word is ("Nvidia gave back 2.84% today"), and
 #: those that do so only with a period ("Nvidia cost you $192.05 today"; not "The position cost you $4,500", a cost).
 LOSS_PHRASES = frozenset({("gave", "back"), ("give", "back"), ("gives", "back"), ("giving", "back"),

@@ -477,6 +477,8 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
     at", "Your Tesla position", "L'action Apple", "El peso de Apple"; the clause's first word only when
     ``anywhere``). Not a word of the lexicon or of the facts' paths."""
     word, nxt = _named(words, i)
+    if not (anywhere or i > 0 or nxt in lx.COMPANY_NOUNS):
+        return False
     plain = word.replace("-", "").replace("'", "")
     if not companies.alias(word) and (len(word) < 2 or not word[:1].isupper() or word.isupper() or not plain.isalpha()):
         return False
@@ -484,8 +486,6 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
     if low.endswith(lx.NOT_COMPANY_ENDINGS) or any(
         part in _NOT_COMPANIES or part in index.tokens for part in (low, *low.split("-"))
     ):
-        return False
-    if not (anywhere or i > 0 or nxt in lx.COMPANY_NOUNS):
         return False
     if i > 0 and words[i - 1].lower() in lx.GERMAN_DETERMINERS and nxt not in lx.COMPANY_NOUNS:
         return False  # "Die Deutsche ...": a German noun after its article
@@ -566,10 +566,10 @@ def _name_ending(words: tuple[str, ...], i: int, index: FactIndex, folded: dict[
         and word.upper() in index.names and word.lower() not in _NOT_COMPANIES
     ):
         return word.upper()  # a held ticker written as a word: "Meta", "Uber", "Etsy"
-    for size in (3, 2, 1):
-        if i - size + 1 < 0:
+    for size in index.name_sizes:
+        if size > 3 or i - size + 1 < 0:
             continue
-        name = " ".join(words[i - size + 1 : i + 1])
+        name = " ".join(words[i - size + 1 : i + 1]) if size > 1 else word
         if name in index.names:
             return name
         found = folded.get(name.casefold())
@@ -665,12 +665,12 @@ def _company(words: tuple[str, ...], i: int, index: FactIndex) -> bool:
     a German noun of a figure ("Tagesrendite ist"; ``lexicon.NOT_COMPANY_ENDINGS``), nor a German noun after its
     article ("Die Wochenbilanz ist")."""
     word = words[i]
+    nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+    if nxt not in _SUBJECT_VERBS and nxt != "s":
+        return False
     if not companies.alias(word) and (
         len(word) < 2 or not word[:1].isupper() or word.isupper() or not word.replace("-", "").isalpha()
     ):
-        return False
-    nxt = words[i + 1].lower() if i + 1 < len(words) else ""
-    if nxt not in _SUBJECT_VERBS and nxt != "s":
         return False
     low = word.lower()
     if low.endswith(lx.NOT_COMPANY_ENDINGS) or any(
