@@ -69,7 +69,8 @@ Figure grammar (:func:`extract_figures`)
       VaR, CVaR, a loss of) make the figure a magnitude of either sign. A figure of no direction takes that of the
       figure of its kind before it in its sentence when only a joining or comparing word and a name stand between
       them (the verb left out: ``MSFT fell 2.84% and NVDA 2.64%``, ``MSFT fell 2.84%, more than NVDA's 2.64%``,
-      ``NVDA's 2.64% drop was smaller than MSFT's 2.84%``).
+      ``NVDA's 2.64% drop was smaller than MSFT's 2.84%``), or a comma and a name, as in a list (``NVDA lost 3.11%
+      today, MMM 0.64%``).
     * range: ``5-10%``, ``5 – 10 %``, ``5—10%`` (an em dash joins a range only here), ``5 to 10%``,
       ``5 bis 10 %``, ``between 5 and 10%``, ``$5-10M``, ``5%-10%``: both ends are figures. A lower
       end without a suffix of its own takes the upper end's (``5`` of ``5-10%`` is 5 %, ``$5`` of

@@ -359,7 +359,8 @@ class _Scanner:
     def _gapped(self, before: Figure, fig: Figure) -> Figure:
         """``fig`` with the direction of the figure ``before`` it in its sentence when only a name stands between
         them after "and"/"while"/"than"... ("MSFT fell 2.84% and NVDA 2.64%", "MSFT fell 2.84%, more than NVDA's
-        2.64%", "NVDA's 2.64% drop was smaller than MSFT's 2.84%": the verb is left out), both of one kind."""
+        2.64%", "NVDA's 2.64% drop was smaller than MSFT's 2.84%": the verb is left out) or after a comma, as in a
+        list ("NVDA lost 3.11%, MMM 0.64%"), both of one kind."""
         if (
             before.direction is None
             or fig.explicit_sign
@@ -369,7 +370,9 @@ class _Scanner:
             or fig.start - before.end > _GAP_SPAN
         ):
             return fig
-        gap = lx.GAPPED.fullmatch(self.norm, before.end, fig.start)
+        gap = lx.GAPPED.fullmatch(self.norm, before.end, fig.start) or lx.LISTED_GAP.fullmatch(
+            self.norm, before.end, fig.start
+        )
         if gap is None or any(w.lower() in _NOT_GAPPED_NAMES for w in gap.group("name").split()):
             return fig
         return replace(fig, direction=before.direction)

@@ -559,6 +559,13 @@ GAPPED = re.compile(
     rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
     rf"[{SPACES}]*"
 )
+#: The same after a comma, as in a list: maybe a word of time or two first, then only a name ("NVDA lost 3.11%, MMM
+#: 0.64%", "NVDA fell 3.11% today, MMM 0.64% and VTI 0.48%").
+LISTED_GAP = re.compile(
+    rf"(?:[{SPACES}]+[a-z\u00df-\u00ff'’]+){{0,3}}[{SPACES}]*,[{SPACES}]*"
+    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
+    rf"[{SPACES}]*"
+)
 #: After a number: a name, then a list joiner and another number ("3 Energy and 3 Technology positions", "10 AAPL, 12
 #: MSFT shares"): the number counts what the later one counts (see ``extract._Scanner._shared_noun``).
 SHARED_NOUN_GAP = re.compile(
