@@ -219,6 +219,10 @@ def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
     return out
 
 
+_WEEKDAY = re.compile(r"monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag"
+                      r"|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miércoles|jueves|viernes")
+
+
 def _period_of(phrase: str) -> str:
     """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names; the day
     before (``prior``: yesterday, gestern, ayer; not French "hier", German for "here") is none a fact has."""
@@ -228,7 +232,9 @@ def _period_of(phrase: str) -> str:
     if days is not None:  # "the last 5 days" is the week's, "the past 30 days" the month's, "the last 12 days" none's
         n = {"five": 5, "seven": 7, "thirty": 30}.get(days.group(1)) or int(days.group(1))
         return "1w" if n in (5, 7) else "1m" if 20 <= n <= 31 else "span"
-    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "7", "sieben", "seven")):
+    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "7", "sieben", "seven")) or _WEEKDAY.search(
+        phrase
+    ):  # "since last Friday", "seit Freitag": the week's (a week's return runs from the close a week before)
         return "1w"
     if any(w in phrase for w in ("month", "monat", "mois", "mes")):
         return "1m"
@@ -360,7 +366,8 @@ class _Scanner:
         """``fig`` with the direction of the figure ``before`` it in its sentence when only a name stands between
         them after "and"/"while"/"than"... ("MSFT fell 2.84% and NVDA 2.64%", "MSFT fell 2.84%, more than NVDA's
         2.64%", "NVDA's 2.64% drop was smaller than MSFT's 2.84%": the verb is left out) or after a comma, as in a
-        list ("NVDA lost 3.11%, MMM 0.64%"), both of one kind."""
+        list ("NVDA lost 3.11%, MMM 0.64%"), or only a joiner, maybe after a word of time ("down 2.08% today and 3.36%
+        this week"), both of one kind."""
         if (
             before.direction is None
             or fig.explicit_sign
@@ -370,6 +377,8 @@ class _Scanner:
             or fig.start - before.end > _GAP_SPAN
         ):
             return fig
+        if lx.BARE_GAP.fullmatch(self.norm, before.end, fig.start) is not None:
+            return replace(fig, direction=before.direction)  # "down 2.08% today and 3.36% this week"
         gap = lx.GAPPED.fullmatch(self.norm, before.end, fig.start) or lx.LISTED_GAP.fullmatch(
             self.norm, before.end, fig.start
         )
@@ -1060,6 +1069,14 @@ class _Scanner:
             if word.lower() in lx.CLAUSE_JOINERS or len(out) == _TAIL_WORDS:
                 break
             out.append(word)
+        if i < self.n and norm[i] == "," and len(out) < _TAIL_WORDS:
+            said = lx.CONTEXT_WORD.findall(norm, i + 1, min(self.n, i + 40))[:2]
+            low = [w.lower() for w in said]
+            if len(low) == 2 and (
+                (low[0] in lx.CASH_INCLUDED and low[1] in lx.CASH_WORDS)
+                or (low[0] in lx.CASH_WORDS and low[1] in lx.CASH_INCLUDED)
+            ):
+                out += said  # "14.73% of your portfolio, including cash": the basis the comma sets apart
         return tuple(out)
 
     def _dots_group(self) -> bool:

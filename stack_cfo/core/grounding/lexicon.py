@@ -299,6 +299,9 @@ NEGATIVE_NOUNS = words(
     "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso "
     "dahinter retard retraso"
 )
+#: Verbs between a noun of change and its figure ("The biggest drop was 0.27%", "Der Rückgang betrug 2 %", "La baisse
+#: est de 2 %"): the figure takes the noun's sign.
+NOUN_COPULAS = words("is was were are stood came amounted betrug beträgt war ist était est fue es")
 POSITIVE_NOUNS = words(
     "gain gains rise rises increase increases jump rally surge advance climb uptick appreciation ahead "
     "plus gewinn anstieg zuwachs hausse progression subida alza ganancia aumento"
@@ -782,9 +785,10 @@ MEMBER_ASIDE = re.compile(
 #: Positionen"): the count is that name's (see ``matching._best``).
 SPREAD_LINKS = words("across through spanning comprising umfasst umfassen umfasste verteilt répartis répartie"
                      " repartidos repartida abarca")
-#: Link words between an amount and a percent that restate it ("$3,073.50 (42.83%)", "$410.00, or 9.75%"): the
-#: second figure keeps the first's subject, period and direction (see ``matching._companions``).
-RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o")
+#: Link words between an amount and a percent that restate it ("$3,073.50 (42.83%)", "$410.00, or 9.75%", "26%,
+#: roughly $1.6k"): the second figure keeps the first's subject, period and direction (see ``matching._companions``).
+RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o roughly about around approximately nearly almost"
+                      " rund etwa ungefähr environ aproximadamente")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
 #: threshold of the facts whoever the clause is about.
 THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
@@ -798,7 +802,11 @@ FROM_AFTER_VERB = words("von")
 PERIOD_PHRASES = re.compile(
     r"(?<![\w'’])(?:today(?:['’]s)?|heute|aujourd['’]hui|hoy|the day['’]s|(?:on|for|over) the day"
     r"|yesterday|gestern|ayer"
-    r"|(?:this|the past|the last|over the|last|past) week"
+    r"|(?:this|the past|the last|over the|for the|on the|last|past) week"
+    r"|since last (?:monday|tuesday|wednesday|thursday|friday)(?:['’]s close)?"
+    r"|seit (?:letztem|vergangenem) (?:montag|dienstag|mittwoch|donnerstag|freitag)"
+    r"|depuis (?:lundi|mardi|mercredi|jeudi|vendredi) dernier"
+    r"|desde el (?:lunes|martes|miércoles|jueves|viernes) pasado"
     r"|(?:in den |den )?(?:letzten|vergangenen) (?:7|sieben) tage[n]?"
     r"|(?:the |in the |over the )?(?:last|past) (?:[1-9][0-9]?|five|seven|thirty) (?:trading )?days"
     r"|(?:the |in the |over the )?(?:last|past) (?:24|twenty-four) hours"
@@ -807,7 +815,8 @@ PERIOD_PHRASES = re.compile(
     r"|letzte woche|(?:in der )?vergangenen woche"
     r"|la semaine (?:dernière|passée)|la semana pasada"
     r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
-    r"|(?:this|the past|the last|over the) month|(?:diesen|in diesem|dieser) monat|ce mois(?:-ci)?|este mes"
+    r"|(?:this|the past|the last|over the|for the|on the) month|(?:diesen|in diesem|dieser) monat"
+    r"|ce mois(?:-ci)?|este mes"
     r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
     r"|depuis le début de l['’]année|este año|en lo que va de año)(?![\w'’])",
     re.IGNORECASE,
@@ -815,6 +824,14 @@ PERIOD_PHRASES = re.compile(
 #: The same on a lowercased text, first letters looked at before the alternatives (3x faster than ignoring case).
 PERIOD_PHRASES_LOWER = re.compile(
     r"(?<![\w'’])(?=[thaygpoidcesvlf])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+)
+#: Between a figure with a direction and a later one: only a joiner, maybe after a word of time (as :data:`GAPPED`,
+#: with no name): the later figure is the same thing's, maybe over another period ("AMZN is down 2.08% today and 3.36%
+#: this week", "fell 2.08% and 3.36%").
+BARE_GAP = re.compile(
+    rf"(?:[{SPACES}]+(?:{PERIOD_PHRASES.pattern}))?[{SPACES}]*,?[{SPACES}]*(?:and|und|et|y|but|aber|mais|pero)"
+    rf"[{SPACES}]+",
+    re.IGNORECASE,
 )
 #: Words that say a value is of the holdings alone, without the cash: the invested value, not the total.
 INVESTED_WORDS = words("""invested investment investments investiert investierte investierten angelegt angelegte

@@ -144,6 +144,7 @@ from stack_cfo.core.grounding.lexicon import (
     SPREAD_LINKS,
     SUBJECT_NOUNS,
     TOP_KEYS,
+    TOTAL_WORDS,
     TRAILING_YEAR,
     WEIGHT_AUS_VERBS,
     WEIGHT_CHANGE_WORDS,
@@ -292,8 +293,11 @@ def check(text: str, facts: Facts) -> GroundingResult:
 
 
 #: Between an amount and a percent that restates it: a bracket ("$3,073.50 (42.83%)") or a comma and "or" ("$410.00,
-#: or 9.75%"; ``lexicon.RESTATE_LINKS``).
-_RESTATE = re.compile(r"\s*(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*)\s+)")
+#: or 9.75%"; ``lexicon.RESTATE_LINKS``), maybe after a word of time ("lost 26.25% this year, or $1,572.80", "fell
+#: 1.25% today ($148.50)").
+_RESTATE = re.compile(
+    rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?\s*(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*)\s+)", re.IGNORECASE
+)
 _RESTATED = frozenset({FigureKind.AMOUNT, FigureKind.PERCENT})
 
 
@@ -985,10 +989,12 @@ def _basis(fig: Figure) -> bool | None:
     """The basis of a share by its words: ``True`` for the invested value ("of your invested capital", ``lexicon.
     INVESTED_WORDS``: only an ``invested_weight``), ``False`` for the total with the cash ("of your total portfolio
     including cash", "cash included", "inkl. Bargeld": never an ``invested_weight``), ``None`` when they say
-    neither."""
+    neither; a word of the total ("of your total portfolio") is the total's."""
     said = [w.lower() for w in (*fig.context, *fig.clause, *fig.tail)]
     if any(w in INVESTED_WORDS for w in said):
         return True
+    if any(w.lower() in TOTAL_WORDS for w in (*fig.clause, *fig.tail)):
+        return False  # "of your total portfolio", "of the total": the total value's share, with the cash
     for k in range(len(said) - 1):
         a, b = said[k], said[k + 1]
         if (a in CASH_INCLUDED and b in CASH_WORDS) or (a in CASH_WORDS and b in CASH_INCLUDED):

@@ -208,6 +208,8 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     found = _compared(clause, index, threshold=threshold)
     if found is None:
         found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
+    if found is None:
+        found = _for_name(tail, index, threshold=threshold)  # "The biggest drop was 0.27% for NVDA"
     if found is None and not fig.clause_cut and fig.hedge is Hedge.NONE and _label_name(clause, index):
         return Subject(Whole.COMPANY)  # "Exxon: +3.11%", "Foo Corp position: $9,126": a company no fact is about
     if found is None and fig.aside:  # "Your second holding (Apple) fell 2.77%"
@@ -253,6 +255,20 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
             if found is not None or not _carries(sentence):
                 break  # a sentence about nothing named but a pronoun passes it on: "It is your largest holding."
     return found
+
+
+def _for_name(tail: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
+    """The holding, company or benchmark named right after "for" just after a figure whose clause names none ("The
+    biggest drop was 0.27% for NVDA", "only 0.34% for VOO", "about 15% upside for NVDA": one word may come before
+    "for"), else ``None``."""
+    for k in (0, 1):
+        if k + 1 < len(tail) and tail[k].lower() in _FOR_WORDS:
+            for j in (k + 1, k + 2):
+                found = _subject_at(tail, j, index, threshold=threshold) if j < len(tail) else None
+                if found is not None and found.kind in (Whole.NAME, Whole.COMPANY, Whole.BENCHMARK):
+                    return found
+            return None
+    return None
 
 
 def company_word(word: str) -> bool:
@@ -492,6 +508,9 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
     if _currency_name(words, i):
         return False  # "Swiss francs"
     return companies.known(word, nxt) is not None or _full_name(words, i) is not None
+
+
+_FOR_WORDS = frozenset({"for", "für", "pour", "para"})
 
 
 def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:

@@ -43,9 +43,10 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
     """Hedge, direction (-1, +1 or None) and loss context from the words before and the word after.
 
     Read right to left: ``[verb] [adverb] [time] [by] [a further] [hedge] FIGURE``, or ``[noun] of FIGURE``
-    ("a loss of", "a drop of"), or ``FIGURE [adjective] noun`` ("an 11.8% monthly drop"), or a German verb at the
-    clause end (``um FIGURE gefallen``, ``FIGURE verloren``). Words of time between the verb and the figure are
-    skipped ("fell today by", "ist heute um", "a baissé aujourd'hui de", "bajó hoy un", "fell this week by").
+    ("a loss of", "a drop of"), or ``noun is FIGURE`` ("The biggest drop was 0.27%"), or ``FIGURE [adjective] noun``
+    ("an 11.8% monthly drop"), or a German verb at the clause end (``um FIGURE gefallen``, ``FIGURE verloren``). Words
+    of time between the verb and the figure are skipped ("fell today by", "ist heute um", "a baissé aujourd'hui de",
+    "bajó hoy un", "fell this week by").
     """
     hedge = Hedge.APPROX if tilde else Hedge.NONE
     rest = _without_time(near)
@@ -78,6 +79,12 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
             break
         rest = rest[:-1]
         dropped += 1
+    if direction is None and not loss and len(rest) >= 2 and rest[-1] in lx.NOUN_COPULAS:
+        noun = rest[-2]  # "The biggest drop was 0.27%", "Der Rückgang betrug 2 %": the noun's sign
+        if noun not in lx.LOSS_LABELS and noun in lx.NEGATIVE_NOUNS:
+            direction = -1
+        elif noun in lx.POSITIVE_NOUNS and noun not in ("plus", "ahead"):
+            direction = 1
     if direction is None and not loss and rest:
         if rest[-1] in lx.NEGATIVE_WORDS:
             direction = -1

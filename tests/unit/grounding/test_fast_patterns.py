@@ -40,7 +40,9 @@ PERIOD_SAMPLES = [
     "la semaine dernière", "la semaine passée", "la semana pasada", "diese Woche", "in dieser Woche", "cette semaine",
     "esta semana", "this month", "over the month", "in diesem Monat", "ce mois-ci", "ce mois", "este mes",
     "this year", "year-to-date", "year to date", "YTD", "seit Jahresbeginn", "dieses Jahr", "cette année",
-    "depuis le début de l'année", "este año", "en lo que va de año",
+    "depuis le début de l'année", "este año", "en lo que va de año", "for the week", "on the week", "for the month",
+    "on the month", "since last Friday", "since last Monday's close", "seit letztem Freitag",
+    "seit vergangenem Mittwoch", "depuis vendredi dernier", "desde el viernes pasado",
 ]
 CASES = [str, str.upper, str.title, str.capitalize]
 
