@@ -11,7 +11,7 @@ type (as grpc-go and grpc-java refuse such a body, but with a code that says who
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -92,6 +92,22 @@ def nul_fields(message: Message, prefix: str = "", out: list[str] | None = None)
             else:
                 nul_fields(value, f"{path}.", found)
     return found[:MAX_NUL_FIELDS]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def refuses_nul_per_field(method: _F) -> _F:
+    """Marks an RPC whose servicer refuses a string holding U+0000 itself, as INVALID_TEXT on that field
+    among the request's other problems (a batch's rows), rather than the whole request being refused for
+    it before the servicer runs (:func:`safe_deserializer`; it hid every other row's problems)."""
+    method.refuses_nul_per_field = True  # type: ignore[attr-defined]
+    return method
+
+
+def refuses_nul_itself(method: Callable[..., Any]) -> bool:
+    """Whether ``method`` (a servicer's, maybe bound) is marked :func:`refuses_nul_per_field`."""
+    return bool(getattr(method, "refuses_nul_per_field", False))
 
 
 def safe_deserializer(

@@ -47,6 +47,7 @@ from stack_cfo.api.decoding import (
     message_name,
     nul_error,
     passthrough_serializer,
+    refuses_nul_itself,
     safe_deserializer,
 )
 from stack_cfo.api.errors import fail_with, mark_span
@@ -192,7 +193,11 @@ class RpcWrapper:
         )
         return factory(
             wrapped,
-            request_deserializer=safe_deserializer(handler.request_deserializer, refuse_nul=True),
+            # U+0000 in a string refuses the request here, naming those fields, unless the servicer
+            # refuses it itself among the request's other problems (a batch's rows: refuses_nul_per_field)
+            request_deserializer=safe_deserializer(
+                handler.request_deserializer, refuse_nul=not refuses_nul_itself(inner)
+            ),
             # Bytes go out unchanged: a cached summary serialized once per cache entry, a watch update
             # serialized once for every stream of its portfolio.
             response_serializer=passthrough_serializer(handler.response_serializer),

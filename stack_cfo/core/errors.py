@@ -80,6 +80,9 @@ class InvalidArgument(StackCfoError):
         metadata: Mapping[str, object] | None = None,
     ) -> None:
         self.violations = list(violations)
+        #: The message without what :meth:`combine` adds (how many more problems): a combined error
+        #: combined again says its count once.
+        self.headline = message
         md = dict(metadata or {})
         if self.violations and "field" not in md:
             md["field"] = self.violations[0].field
@@ -101,7 +104,14 @@ class InvalidArgument(StackCfoError):
     def combine(cls, errors: Sequence[InvalidArgument], *, unchecked_from: str | None = None) -> InvalidArgument:
         """One error for the problems of several items of a batch: every field violation, in order,
         with the first error's reason and metadata (a client that reads one reason reads the first
-        problem's) plus ``violation_count``. ``unchecked_from``: the first item not checked."""
+        problem's) plus ``violation_count``. ``unchecked_from``: the first item not checked (else the
+        first one a combined error among ``errors`` names).
+
+        The message is the first problem's, then how many more field violations the details list
+        (one per item with a problem: an item reports its first) and where the check stopped. An
+        error already combined contributes its first problem's message only, so the count is said
+        once and counts every violation (it counted the errors combined: a request's parts, each
+        combining several items, said "1 more item" with four violations listed)."""
         if len(errors) == 1 and unchecked_from is None:
             return errors[0]
         first = errors[0]
@@ -111,16 +121,24 @@ class InvalidArgument(StackCfoError):
             v if v.reason or (k and "violation_count" in e.metadata) else dataclasses.replace(v, reason=e.reason)
             for e in errors for k, v in enumerate(e.violations)
         ]
+        if unchecked_from is None:
+            unchecked_from = next((e.metadata["unchecked_from"] for e in errors if "unchecked_from" in e.metadata),
+                                  None)
         notes = []
-        if len(errors) > 1:
-            notes.append(f"{len(errors) - 1} more item{'s' if len(errors) > 2 else ''} with problems")
+        # the first problem's message names one violation (a combined one's: its first)
+        more = len(violations) - 1 if first.violations else len(violations)
+        if more > 0:
+            notes.append(f"{more} more item{'s' if more > 1 else ''} with problems")
         if unchecked_from is not None:
             notes.append(f"items from {unchecked_from} on not checked")
         metadata = {**first.metadata, "violation_count": str(len(violations))}
         if unchecked_from is not None:
             metadata["unchecked_from"] = unchecked_from
-        return cls(f"{first.message} ({'; '.join(notes)}: see the field violations)", violations=violations,
-                   reason=first.reason, metadata=metadata)
+        headline = getattr(first, "headline", first.message)
+        combined = cls(f"{headline} ({'; '.join(notes)}: see the field violations)" if notes else headline,
+                       violations=violations, reason=first.reason, metadata=metadata)
+        combined.headline = headline
+        return combined
 
 
 def each_checked(

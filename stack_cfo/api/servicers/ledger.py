@@ -4,18 +4,19 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.auth import Principal, current_principal, require_service
+from stack_cfo.api.decoding import refuses_nul_per_field
 from stack_cfo.api.heavy_writes import IMPORTS
 from stack_cfo.api.resources import authorize, canonical_uuid
-from stack_cfo.api.servicers.portfolio_requests import _flow, _holding
+from stack_cfo.api.servicers.portfolio_requests import _UNPARSED_FLOW, _UNPARSED_POSITION, _flow, _holding, _parsed
 from stack_cfo.api.validation import (
     PageTokens,
     fill_date,
@@ -26,13 +27,11 @@ from stack_cfo.api.validation import (
     parse_decimal,
     set_timestamp,
 )
-from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
+from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import PortfolioService, portfolio_not_found
 from stack_cfo.core.portfolio.inputs import (
     DatedHoldingsInput,
-    FlowInput,
-    HoldingInput,
     ImportHistoryCommand,
     check_import_size,
 )
@@ -60,29 +59,6 @@ _METHOD_VALUES = {m: v for v, m in _METHODS.items()}
 #: ``malformed`` carry its problem; the domain does not look at the item).
 _UNPARSED_ROW = TransactionInput(type=None, trade_date=None)
 _UNPARSED_SNAPSHOT = DatedHoldingsInput(effective_date=None, positions=(), cash_balance=Decimal(0))
-_UNPARSED_POSITION = HoldingInput(symbol="", quantity=Decimal(0))
-_UNPARSED_FLOW = FlowInput(type=None, amount=Decimal(0))
-
-
-_M = TypeVar("_M")
-_T = TypeVar("_T")
-
-
-def _parsed(
-    items: Sequence[_M], parse: Callable[[_M, int], _T], unparsed: _T
-) -> tuple[list[_T], dict[int, InvalidArgument]]:
-    """Every item parsed, as ``each_checked`` but keeping going: an item whose values do not parse
-    stands as ``unparsed`` in the list, its problem in the dict under its index (the domain reports it
-    with the others' problems)."""
-    out: list[_T] = []
-    bad: dict[int, InvalidArgument] = {}
-    for i, item in enumerate(items):
-        try:
-            out.append(parse(item, i))
-        except InvalidArgument as exc:
-            bad[i] = exc
-            out.append(unparsed)
-    return out, bad
 
 
 def _dec(value: str, field: str) -> Decimal | None:
@@ -121,7 +97,26 @@ def _import_command(user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRe
                                 malformed_flows=bad_flows)
 
 
+_NUL_PROBLEM = "must not contain the NUL character (U+0000)"
+#: A transaction's text fields: none may hold U+0000 (PostgreSQL text cannot store it).
+_TEXT_FIELDS = ("name", "symbol", "currency", "client_id", "note")
+
+
+def _text_with_nul(fields: list[str]) -> InvalidArgument:
+    """INVALID_TEXT naming ``fields`` (strings holding U+0000), one violation each, the first in the message."""
+    return InvalidArgument(f"{fields[0]}: {_NUL_PROBLEM}", reason="INVALID_TEXT", metadata={"field": fields[0]},
+                           violations=[FieldViolation(f, _NUL_PROBLEM, "INVALID_TEXT") for f in fields])
+
+
+def _refuse_nul(message: Any, fields: Sequence[str], prefix: str = "") -> None:
+    bad = [f"{prefix}{f}" for f in fields if "\x00" in getattr(message, f)]
+    if bad:
+        raise _text_with_nul(bad)
+
+
 def transaction_input(t: portfolio_pb2.Transaction, path: str) -> TransactionInput:
+    # a text field holding U+0000 refuses the row (every such field of it named), as a value that does not parse
+    _refuse_nul(t, _TEXT_FIELDS, f"{path}.")
     if t.type != 0 and t.type not in _TYPES:
         raise invalid(f"{path}.type", f"unknown transaction type {t.type}", reason="INVALID_ENUM")
     return TransactionInput(
@@ -258,9 +253,12 @@ class LedgerRpcs:
         fill_date(out.dates.end_date, result.last)
         return out
 
+    @refuses_nul_per_field
     async def BatchCreateTransactions(
         self, request: portfolio_pb2.BatchCreateTransactionsRequest, context: grpc.aio.ServicerContext
     ) -> portfolio_pb2.BatchCreateTransactionsResponse:
+        # U+0000: in the request's own fields, refused at once; in a row's, that row (transaction_input)
+        _refuse_nul(request, ("parent", "base_currency", "request_id"))
         user_id = _owner(request.parent, "parent", writable=True)
         if len(request.transactions) > MAX_TRANSACTIONS_PER_BATCH:
             raise too_many_transactions(len(request.transactions))

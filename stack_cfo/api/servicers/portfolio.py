@@ -13,7 +13,7 @@ import os
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -37,7 +37,14 @@ from stack_cfo.api.servicers.portfolio_messages import (
     portfolio_name,
     summary_to_proto,
 )
-from stack_cfo.api.servicers.portfolio_requests import _decimal, _flow, _holding
+from stack_cfo.api.servicers.portfolio_requests import (
+    _UNPARSED_FLOW,
+    _UNPARSED_POSITION,
+    _decimal,
+    _flow,
+    _holding,
+    _parsed,
+)
 from stack_cfo.api.validation import (
     PageTokens,
     fill_date,
@@ -353,33 +360,34 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
     ) -> portfolio_pb2.SyncPortfolioResponse:
         user_id = self._writable(request.portfolio)
         idem = _idempotency("SyncPortfolio", current_principal(), request)
-        # Every part is read before any problem is raised: a request with a bad cash balance, positions and cash
-        # flows learns all of them at once (one error, a violation per field), not one part per attempt.
-        problems: list[InvalidArgument] = []
-        cash = _reading(problems, lambda: _decimal(request.cash_balance, "cash_balance", required=False))
+        # Every part is read before any problem is raised, and a value that does not parse refuses its own
+        # field or item only: the domain reports it with every problem of the rest (validate_sync: a
+        # duplicate symbol, an unknown currency, a negative flow), in one error with a violation per field.
+        malformed: dict[str, InvalidArgument] = {}
+        cash = _reading(malformed, "cash_balance",
+                        lambda: _decimal(request.cash_balance, "cash_balance", required=False))
 
-        def holdings() -> tuple[HoldingInput, ...]:
-            return tuple(each_checked(request.positions, _holding, prefix="positions"))
+        def holdings() -> tuple[list[HoldingInput], dict[int, InvalidArgument]]:
+            return _parsed(request.positions, _holding, _UNPARSED_POSITION)
 
-        # thousands of positions: checked in a thread, so other callers are not held meanwhile
-        positions = (
-            await _reading_async(problems, lambda: asyncio.to_thread(holdings))
-            if len(request.positions) > INLINE_POSITIONS else _reading(problems, holdings)
-        )
-        flows = _reading(problems, lambda: tuple(each_checked(request.cash_flows, _flow, prefix="cash_flows")))
+        # thousands of positions: parsed in a thread, so other callers are not held meanwhile
+        positions, bad_positions = (
+            await asyncio.to_thread(holdings) if len(request.positions) > INLINE_POSITIONS else holdings())
+        flows, bad_flows = _parsed(request.cash_flows, _flow, _UNPARSED_FLOW)
         # a set but all-zero Date is a missing date, as in every other request (not "today")
-        effective = _reading(problems, lambda: from_date(request.effective_date, "effective_date", required=True)
+        effective = _reading(malformed, "effective_date",
+                             lambda: from_date(request.effective_date, "effective_date", required=True)
                              if request.HasField("effective_date") else None)
-        if problems:
-            raise InvalidArgument.combine(problems)
-        assert positions is not None and flows is not None
         command = SyncCommand(
             user_id=user_id,
-            positions=positions,
+            positions=tuple(positions),
             cash_balance=cash if cash is not None else Decimal(0),
             base_currency=request.base_currency,
-            cash_flows=flows,
+            cash_flows=tuple(flows),
             effective_date=effective,
+            malformed_fields=malformed,
+            malformed_positions=bad_positions,
+            malformed_flows=bad_flows,
         )
         result = await self.service.sync(command, idempotency=idem)
         return portfolio_pb2.SyncPortfolioResponse(
@@ -504,21 +512,12 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         return data
 
 
-def _reading(problems: list[InvalidArgument], read: Callable[[], _T]) -> _T | None:
-    """``read()``, or ``None`` with its problem added to ``problems``."""
+def _reading(malformed: dict[str, InvalidArgument], field: str, read: Callable[[], _T]) -> _T | None:
+    """``read()``, or ``None`` with its problem in ``malformed`` under ``field``."""
     try:
         return read()
     except InvalidArgument as exc:
-        problems.append(exc)
-        return None
-
-
-async def _reading_async(problems: list[InvalidArgument], read: Callable[[], Awaitable[_T]]) -> _T | None:
-    """:func:`_reading` of an awaited read."""
-    try:
-        return await read()
-    except InvalidArgument as exc:
-        problems.append(exc)
+        malformed[field] = exc
         return None
 
 

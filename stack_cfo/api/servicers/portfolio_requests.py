@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.validation import from_date, from_timestamp, invalid, parse_decimal
+from stack_cfo.core.errors import InvalidArgument
 from stack_cfo.core.portfolio.inputs import AssetClassName, FlowInput, FlowType, HoldingInput
+
+#: What stands in a command for a position or a cash flow whose values did not parse (the command's
+#: ``malformed_*`` carry its problem; the domain does not look at the item).
+_UNPARSED_POSITION = HoldingInput(symbol="", quantity=Decimal(0))
+_UNPARSED_FLOW = FlowInput(type=None, amount=Decimal(0))
+
+_M = TypeVar("_M")
+_T = TypeVar("_T")
+
+
+def _parsed(
+    items: Sequence[_M], parse: Callable[[_M, int], _T], unparsed: _T
+) -> tuple[list[_T], dict[int, InvalidArgument]]:
+    """Every item parsed, as ``each_checked`` but keeping going: an item whose values do not parse
+    stands as ``unparsed`` in the list, its problem in the dict under its index (the domain reports it
+    with the others' problems)."""
+    out: list[_T] = []
+    bad: dict[int, InvalidArgument] = {}
+    for i, item in enumerate(items):
+        try:
+            out.append(parse(item, i))
+        except InvalidArgument as exc:
+            bad[i] = exc
+            out.append(unparsed)
+    return out, bad
 
 
 def _decimal(value: str, field: str, *, required: bool = True) -> Decimal | None:

@@ -136,6 +136,11 @@ class FlowInput:
 
 @dataclass(frozen=True, slots=True)
 class SyncCommand:
+    """``malformed_*``: the request's values that did not parse (a decimal, a date, an enum number),
+    with their problem: ``malformed_fields`` by field (``cash_balance``, ``effective_date``), the
+    positions and cash flows by index. They are refused and reported with every problem of the rest
+    (:func:`validate_sync`); the value standing in such a place is not looked at."""
+
     user_id: str
     positions: tuple[HoldingInput, ...]
     cash_balance: Decimal
@@ -143,6 +148,9 @@ class SyncCommand:
     cash_flows: tuple[FlowInput, ...] = ()
     #: The market day the holdings are in force from; ``None`` = today's.
     effective_date: date | None = None
+    malformed_fields: Mapping[str, InvalidArgument] = field(default_factory=dict)
+    malformed_positions: Mapping[int, InvalidArgument] = field(default_factory=dict)
+    malformed_flows: Mapping[int, InvalidArgument] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,19 +402,57 @@ def check_summary_size(positions: Sequence[HoldingInput], field_path: str) -> No
 
 
 def validate_sync(cmd: SyncCommand, now: datetime) -> SyncCommand:
-    """The command with defaults resolved and symbols upper-cased; InvalidArgument naming the field."""
+    """The command with defaults resolved and symbols upper-cased. Every problem of the request comes
+    in one error (:func:`one_error`), in this order: the base currency, the cash balance, the positions
+    (their count; else each bad one, then the summary's size once all are good), the cash flows (their
+    count; else each bad one), the effective date; the malformed values (``cmd.malformed_*``) in their
+    places among the others (a malformed cash balance or a malformed position used to hide a duplicate
+    symbol, an unknown currency or a negative flow). One problem per item, at most
+    :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS` (``unchecked_from``: the first item not checked).
+
+    The rules that need a parsed value run only where it parsed: a position whose values did not parse
+    is not counted for DUPLICATE_SYMBOL (a later one of its symbol is reported once it parses). With an
+    unknown base currency the positions and flows without a currency of their own are checked as if in
+    :data:`DEFAULT_BASE_CURRENCY` (the base is reported once, not again for each of them)."""
+    problems: list[InvalidArgument] = []
+    malformed = cmd.malformed_fields
+
+    def check(name: str, rule: Callable[[], object]) -> None:
+        bad = malformed.get(name)
+        if bad is not None:
+            problems.append(bad)
+            return
+        try:
+            rule()
+        except InvalidArgument as exc:
+            problems.append(exc)
+
     base = cmd.base_currency or DEFAULT_BASE_CURRENCY
-    check_currency(base, "base_currency")
-    if cmd.effective_date is not None:
-        check_day(cmd.effective_date, now, "effective_date")
+    check("base_currency", lambda: check_currency(base, "base_currency"))
+    items_base = base if base in ISO_4217 else DEFAULT_BASE_CURRENCY
+    check("cash_balance", lambda: _check_cash(cmd.cash_balance, "cash_balance"))
+    positions: list[HoldingInput] = []
     if len(cmd.positions) > MAX_POSITIONS:
-        raise _bad(
-            "positions", f"at most {MAX_POSITIONS} positions per sync", "TOO_MANY_POSITIONS", limit=MAX_POSITIONS
-        )
-    positions = _validate_positions(cmd.positions, base, "positions")
-    check_summary_size(positions, "positions")
-    flows = _validate_flows(cmd.cash_flows, base, now)
-    _check_cash(cmd.cash_balance, "cash_balance")
+        problems.append(_bad("positions", f"at most {MAX_POSITIONS} positions per sync", "TOO_MANY_POSITIONS",
+                             limit=MAX_POSITIONS))
+    else:
+        before = len(problems)
+        positions = _collect(cmd.positions, _position_check(items_base, "positions"), "positions", problems,
+                             cmd.malformed_positions.get)
+        if len(problems) == before:
+            check("positions", lambda: check_summary_size(positions, "positions"))
+    flows: list[FlowInput] = []
+    try:
+        _check_flow_count(cmd.cash_flows)
+    except InvalidArgument as exc:
+        problems.append(exc)
+    else:
+        flows = _collect(cmd.cash_flows, _flow_check(items_base, now), "cash_flows", problems,
+                         cmd.malformed_flows.get)
+    day = cmd.effective_date
+    check("effective_date", lambda: check_day(day, now, "effective_date") if day is not None else None)
+    if problems:
+        raise one_error(problems)
     return SyncCommand(
         user_id=cmd.user_id,
         positions=tuple(positions),
@@ -548,7 +594,7 @@ def _check_cash(value: Decimal, field_path: str) -> None:
 
 
 def _valid_position(h: HoldingInput, base: str, seen: dict[str, int]) -> HoldingInput | None:
-    """``h`` checked and normalized as ``_validate_positions`` does when it passes every check; None
+    """``h`` checked and normalized as :func:`_position_check` does when it passes every check; None
     when any check fails (the full check then names the first problem). Builds no field path: an
     import checks up to 200,000 positions, and the paths, ``dataclasses.replace`` and the error
     helpers were most of that time."""
@@ -572,10 +618,6 @@ def _valid_position(h: HoldingInput, base: str, seen: dict[str, int]) -> Holding
         return None
     return HoldingInput(symbol=upper, quantity=q, average_cost=cost, currency=currency, sector=sector,
                         asset_class=h.asset_class, basket=basket, tags=h.tags)
-
-
-def _validate_positions(rows: Sequence[HoldingInput], base: str, prefix: str) -> list[HoldingInput]:
-    return each_checked(rows, _position_check(base, prefix), prefix=prefix)
 
 
 def _position_check(base: str, prefix: str) -> Callable[[HoldingInput, int], HoldingInput]:
@@ -621,11 +663,6 @@ def _position_check(base: str, prefix: str) -> Callable[[HoldingInput, int], Hol
         )
 
     return position
-
-
-def _validate_flows(rows: Sequence[FlowInput], base: str, now: datetime) -> list[FlowInput]:
-    _check_flow_count(rows)
-    return each_checked(rows, _flow_check(base, now), prefix="cash_flows")
 
 
 def _check_flow_count(rows: Sequence[FlowInput]) -> None:
