@@ -19,10 +19,9 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -44,6 +43,7 @@ from stack_cfo.core.notifications.kinds import NotificationKind
 from stack_cfo.secret import Secret
 from stack_cfo.store.db import Database
 from stack_cfo.store.scheduler import SchedulerRepo
+from tests.conftest import clone_database, drop_database
 from tests.standins.fcm import FcmStandIn
 from tests.standins.smtp import SmtpSink
 from tests.standins.webhook_receiver import WebhookReceiver, https_receiver
@@ -105,8 +105,32 @@ class Fleet:
         return grpc.aio.insecure_channel(self.targets[i])
 
 
+@pytest.fixture(scope="module")
+def fleet_db_dsn(admin_dsn: str, template_dsn: str) -> Iterator[str]:
+    """A fresh migrated database for this module's fleet (every test uses users of its own)."""
+    name, dsn = clone_database(admin_dsn, template_dsn)
+    try:
+        yield dsn
+    finally:
+        drop_database(admin_dsn, name)
+
+
 @pytest.fixture
-async def fleet(db_dsn: str, tmp_path: Path) -> AsyncIterator[Fleet]:
+async def fleet(module_fleet: Fleet) -> AsyncIterator[Fleet]:
+    """The module's fleet (four processes take 6-16 s to start on two cores, so they are started
+    once): every replica and scheduler still running, and what a test set on the stand-ins undone."""
+    dead = [label for label, proc in module_fleet.procs if proc.poll() is not None]
+    assert not dead, f"exited before the test: {dead}"
+    try:
+        yield module_fleet
+    finally:
+        module_fleet.router.reply_for = None
+        module_fleet.webhooks.secrets = []
+
+
+@pytest.fixture(scope="module")
+async def module_fleet(fleet_db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fleet]:
+    db_dsn, tmp_path = fleet_db_dsn, tmp_path_factory.mktemp("replicas")
     redis = ensure_redis()
     async with RouterStandIn(api_key=ZEROG_API_KEY) as router, https_receiver(tmp_path) as webhooks:
         smtp = await SmtpSink().start()
