@@ -108,7 +108,7 @@ async def test_readiness_follows_startup_and_database_outage(db_dsn: str, data_d
 
 
 async def test_health_watch_sees_shutdown(db_dsn: str, data_dir: Path) -> None:
-    async with running_server(db_dsn, data_dir) as srv:
+    async with running_server(db_dsn, data_dir, {"server": {"drain_delay": "1s"}}) as srv:
         stub = health_pb2_grpc.HealthStub(srv.channel)
         call = stub.Watch(health_pb2.HealthCheckRequest(service="readiness"))
         first = await call.read()
