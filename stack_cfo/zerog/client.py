@@ -79,6 +79,18 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.zerog")
 
 _ZG_RES_KEY = "ZG-Res-Key"
+#: Seconds kept back from the caller's deadline for what follows the provider's part (at most; a fifth of the time
+#: left when that is less): the offline writer's answer when no provider answered in time, the check, the receipt and
+#: the store. The caller then gets an answer, whole or marked incomplete, instead of DEADLINE_EXCEEDED and an empty
+#: stored answer that its retries would replay.
+ANSWER_MARGIN = 2.0
+
+
+def provider_deadline(deadline: float, now: float) -> float:
+    """When the provider must have answered for an answer to reach a caller whose deadline is ``deadline`` (both
+    ``time.monotonic()`` seconds): :data:`ANSWER_MARGIN` before it, or a fifth of the time left when that is less."""
+    left = max(0.0, deadline - now)
+    return now + left - min(ANSWER_MARGIN, left / 5)
 
 #: The decoder's C scanner (what ``json.loads`` runs, behind two Python-level calls).
 _scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -463,7 +475,7 @@ class ZeroGComputeClient:
         started = time.monotonic()
         deadline = started + cfg.timeouts.total
         if opts.deadline is not None:
-            deadline = min(deadline, opts.deadline)
+            deadline = min(deadline, provider_deadline(opts.deadline, started))
         metrics.REQUESTS.labels(label_model, op).inc()
         span = tracer.start_span(
             "compute.generate_inference",
