@@ -240,6 +240,9 @@ class ServerProcess:
         feed = self.container.built("notification_feed")
         if feed is not None:
             feed.end_watches()
+        chat = self.container.built("chat")
+        if chat is not None:
+            chat.begin_shutdown()
         log.info("shutdown: draining", extra={"drain_delay_s": cfg.drain_delay.total_seconds()})
         await asyncio.sleep(cfg.drain_delay.total_seconds())
         for t in self._tasks:

@@ -157,6 +157,10 @@ class ChatManager:
         stop at once); the first turn starts it otherwise."""
         self._turns.watch()
 
+    def begin_shutdown(self) -> None:
+        """The process is stopping: turns cut short from now on were cut by the server (what their logs say)."""
+        self._turns.shutting_down = True
+
     def end_turns_of(self, user_id: str) -> None:
         """The user's data was erased: their answers (NOT_FOUND) and background summaries in flight on
         this process stop now, nothing stored, before the erasure returns (other replicas hear of it

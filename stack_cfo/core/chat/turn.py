@@ -166,6 +166,8 @@ class Turns:
         # shared with the summarizer: a session that goes stops its turns and its background summary
         self.inflight: InFlight = summarizer.inflight
         self._watching = False
+        #: Set when the process stops: a turn cut short then was cut by the server, not by its client.
+        self.shutting_down = False
 
     def watch(self) -> None:
         """Hear of sessions that go on any replica (once; the store's LISTEN connection)."""
@@ -521,7 +523,8 @@ class Turns:
         answer = self._grounder.flagged(answer, result, evidence)
         await self._complete_turn(session.id, session.user_id, answer, lease)
         metrics.MESSAGE_DURATION.labels("false").observe(time.perf_counter() - started)
-        log.info("chat answer cancelled by the client; partial answer stored",
+        who = "the server's shutdown (its grace ran out)" if self.shutting_down else "the client"
+        log.info(f"chat answer cancelled by {who}; partial answer stored",
                  extra={"session_id": session.id, "chars": len(partial.text)})
 
     async def _complete_turn(self, session_id: str, user_id: str, answer: ChatMessage, lease: Any) -> ChatMessage:
