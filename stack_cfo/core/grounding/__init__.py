@@ -186,13 +186,13 @@ Tolerance (:func:`check`)
     are not the cash's nor the benchmark's ("Your portfolio is worth $2,960.60" is not NVDA's value), unless the clause
     also names a holding, a share or a company ("NVDA is 31.2% of your portfolio", "Apple makes up 20.85% of your
     portfolio" are the position's); a bracket right after the figure naming one holding or company ("-2.84% (Amazon)")
-    before all of these; "for" and a name right after a figure whose clause names nothing ("The biggest drop was 0.27%
-    for NVDA", "only 0.34% for VOO") after them. A share cites only a weight of its basis ("of your invested capital":
-    an invested weight, "including cash" (also after a comma), "of your total portfolio": a weight of the total;
-    "Your total portfolio, including cash, is worth" the total value), of the top holdings when it is theirs ("your five
-    largest positions"), of the sector when it is its holdings' ("your tech holdings"); a heading's words ("###
-    Allocation", "**Weights**", "Allocation:") qualify the list under it as a
-    clause's would. Periods: today, this week, for the week, since last Friday, this month, for the month, year to
+    before all of these; "for" or "on" and a name right after a figure whose clause names nothing ("The biggest drop was
+    0.27% for NVDA", "only 0.34% for VOO") after them. A share cites only a weight of its basis ("of your invested
+    capital": an invested weight, "including cash" (also after a comma), "of your total portfolio": a weight of the
+    total; "Your total portfolio, including cash, is worth" the total value), of the top holdings when it is theirs
+    ("your five largest positions"), of the sector when it is its holdings' ("your tech holdings"); a heading's words
+    ("### Allocation", "**Weights**", "Allocation:") qualify the list under it as a clause's would. Periods: today, this
+    week, for the week, since last Friday, this month, for the month, year to
     date... (``lexicon.PERIOD_PHRASES``, in four languages); the nearest after a figure in its clause, else before it in
     its sentence. Words of the day ("today's", "daily", "the day's", "on the day", "today" after a list or range of
     figures: "between -2.84% and +0.87% today") give a figure the day as its period: never a drawdown. Facts from text

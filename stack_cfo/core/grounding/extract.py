@@ -626,7 +626,9 @@ class _Scanner:
         if lower is not None and currency is None and not (percent or ratio_x or unit_word):
             currency = lower.currency  # "$5-10", "$5-10M"
         after = (words[i] or "").lower()
-        if after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
+        if after == "under" and (words[i + 1] or "").lower() == "water":
+            after = "underwater"  # "$536.75 under water": a loss
+        elif after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
             after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"
 
         if magnitude is not None and currency is None:
@@ -996,8 +998,10 @@ class _Scanner:
             ch = norm[i]
             if ch in _CLOSERS:
                 opening = _opening(norm, i, stop)
-                if opening is not None and _after_number(norm, opening, stop):
-                    owned.append((opening, i + 1))  # "from -2.84% (Amazon) to +3.11%": the number's, no aside
+                if opening is not None and _after_number(norm, opening, stop, digits=True):
+                    # "from -2.84% (Amazon) to +3.11%", "worth $8,163.40 (13.68% of your total portfolio) with a
+                    # gain of": the number's, no aside
+                    owned.append((opening, i + 1))
                     i = opening - 1
                     continue
                 if opening is not None:
@@ -1337,16 +1341,17 @@ def _index_name_start(norm: str, last: int) -> int | None:
     return start if start < j < k and norm[start:j].lower() in lx.INDEX_WORDS else None
 
 
-def _after_number(norm: str, opening: int, stop: int) -> bool:
+def _after_number(norm: str, opening: int, stop: int, *, digits: bool = False) -> bool:
     """Whether the bracket opening at ``opening`` follows a number ("-2.84% (Amazon)", spaces between) and holds no
-    digit: the number's (``Figure.bracket``), not an aside of the clause after it."""
+    digit (with ``digits``, or some: "$8,163.40 (13.68% of the total)"): the number's (``Figure.bracket``), not an
+    aside of the clause after it."""
     k = opening - 1
     while k >= stop and norm[k] in " \t\u00a0\u202f":
         k -= 1
     if k < stop or not (norm[k] == "%" or _DECIMAL_END.search(norm, max(stop, k - 4), k + 1) is not None):
         return False  # a percent, or a number with one or two decimals ("$228.15"): no date ("06.05.2024")
     close = norm.find(")", opening)
-    return close > 0 and not any(ch.isdigit() for ch in norm[opening:close])
+    return close > 0 and (digits or not any(ch.isdigit() for ch in norm[opening:close]))
 
 
 def _opening(norm: str, closing: int, stop: int) -> int | None:

@@ -282,8 +282,8 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     lagged lagging trailed trails fallen sunk slumps
     fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
     recule reculé baissé chuté perdu diminué cédé
-    bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde
-    perd perdent""")
+    bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde pierdes perdiste perdemos
+    perd perdent off""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
@@ -294,7 +294,7 @@ POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining
 # Nouns that give a sign when followed by "of" before the figure ("a loss of $420") or when they
 # follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
 NEGATIVE_NOUNS = words(
-    "loss losses drop drops decline declines fall "
+    "loss losses drop drops decline declines fall hit "
     "falls dip slide decrease decreases slump pullback selloff behind "
     "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso "
     "dahinter retard retraso"
@@ -553,6 +553,8 @@ TAIL_WORD = re.compile(rf"[*_]{{0,3}}[{SPACES}]{{1,2}}[*_]{{0,3}}(?:[dDlL]')?([{
 HYPHEN_PART = re.compile(rf"-([{_LATIN}]+)(?![{_LATIN}-])")
 AND_WORDS = frozenset({"and", "und", "et", "y"})
 _NAME_WORD = r"[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u024f0-9&.-]*"
+#: A hedge between a name and its figure in a list that shares a verb ("and MMM about 0.6%").
+_GAP_HEDGE = r"(?:about|around|roughly|nearly|almost|approximately|some|just|only|rund|etwa|fast|environ|presque|casi)"
 #: Between a figure with a direction and a later one: a joining or comparing word, then only a name (maybe
 #: possessive, maybe "by"): the later figure's verb is left out, and it takes the earlier one's direction ("MSFT fell
 #: 2.84% and NVDA 2.64%", "MSFT fell 2.84%, more than NVDA's 2.64%", "MSFT fiel um 2,84 % und NVDA um 2,64 %").
@@ -560,14 +562,14 @@ GAPPED = re.compile(
     rf"[^0-9.!?\n|]*?(?<![A-Za-z\u00c0-\u024f])(?:and|while|whereas|but|und|während|et|tandis|y|mientras|than|als"
     rf"|que|versus|vs)[{SPACES}]+(?:(?:the|der|die|das|le|la|les|el|los|las)[{SPACES}]+)?"
     rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
-    rf"[{SPACES}]*"
+    rf"(?:[{SPACES}]+{_GAP_HEDGE})?[{SPACES}]*"
 )
 #: The same after a comma, as in a list: maybe a word of time or two first, then only a name ("NVDA lost 3.11%, MMM
 #: 0.64%", "NVDA fell 3.11% today, MMM 0.64% and VTI 0.48%").
 LISTED_GAP = re.compile(
     rf"(?:[{SPACES}]+[a-z\u00df-\u00ff'’]+){{0,3}}[{SPACES}]*,[{SPACES}]*"
     rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
-    rf"[{SPACES}]*"
+    rf"(?:[{SPACES}]+{_GAP_HEDGE})?[{SPACES}]*"
 )
 #: After a number: a name, then a list joiner and another number ("3 Energy and 3 Technology positions", "10 AAPL, 12
 #: MSFT shares"): the number counts what the later one counts (see ``extract._Scanner._shared_noun``).

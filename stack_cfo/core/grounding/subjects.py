@@ -258,10 +258,10 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
 
 
 def _for_name(tail: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
-    """The holding, company or benchmark named right after "for" just after a figure whose clause names none ("The
-    biggest drop was 0.27% for NVDA", "only 0.34% for VOO", "about 15% upside for NVDA": one word may come before
-    "for"), else ``None``."""
-    for k in (0, 1):
+    """The holding, company or benchmark named right after "for" or "on" just after a figure whose clause names none
+    ("The biggest drop was 0.27% for NVDA", "only 0.34% for VOO", "about 15% upside for NVDA", "$321.60 under water
+    on NVDA": up to two words may come before the link), else ``None``."""
+    for k in (0, 1, 2):
         if k + 1 < len(tail) and tail[k].lower() in _FOR_WORDS:
             for j in (k + 1, k + 2):
                 found = _subject_at(tail, j, index, threshold=threshold) if j < len(tail) else None
@@ -510,7 +510,7 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
     return companies.known(word, nxt) is not None or _full_name(words, i) is not None
 
 
-_FOR_WORDS = frozenset({"for", "für", "pour", "para"})
+_FOR_WORDS = frozenset({"for", "on", "für", "pour", "para"})
 
 
 def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:

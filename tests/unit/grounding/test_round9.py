@@ -120,3 +120,31 @@ def test_a_biggest_gain_is_a_rise_and_a_drop_a_fall() -> None:
     from stack_cfo.core.grounding import extract_figures
 
     assert [f.direction for f in extract_figures("The biggest drop was 0.27%. Its biggest gain was 0.5%.")] == [-1, 1]
+
+
+@pytest.mark.parametrize(("text", "marker", "path"), [
+    ("AMZN is off nearly 9% this month, and SHEL about 9.2% this month.", "9.2%", "positions[SHEL].return_1m"),
+    ("AMZN is down 2.08% today and 3.36% on the week, a $206.50 hit.", "3.36%", "positions[AMZN].return_1w"),
+    ("Overall you're $321.60 under water on NVDA.", "$321.60", "positions[NVDA].unrealized_pnl"),
+    ("AAPL is worth $8,163.40 (13.68% of your total portfolio) with an unrealized gain of $2,132.90, or 35.37%.",
+     "$2,132.90", "positions[AAPL].unrealized_pnl"),
+    ("AAPL is worth $8,163.40 (13.68% of your total portfolio) with an unrealized gain of $2,132.90, or 35.37%.",
+     "35.37%", "positions[AAPL].unrealized_return"),
+])
+def test_losses_said_other_ways_and_a_bracket_after_a_figure(text: str, marker: str, path: str) -> None:
+    grounded, found = _verdict(GROWTH, text, marker)
+    assert grounded and found == path, found
+
+
+def test_a_spanish_loss_in_the_second_person() -> None:
+    grounded, found = _verdict(GROWTH, "Con NVDA pierdes 321,60 $.", "321,60")
+    assert grounded and found == "positions[NVDA].unrealized_pnl", found
+
+
+@pytest.mark.parametrize(("text", "marker"), [
+    ("AMZN is off nearly 9% this month, and SHEL about 4.2% this month.", "4.2%"),  # SHEL's month is -9.2%
+    ("Overall you're $321.60 under water on AAPL.", "$321.60"),  # AAPL is up $2,132.90
+])
+def test_wrong_losses_said_other_ways_are_flagged(text: str, marker: str) -> None:
+    grounded, found = _verdict(GROWTH, text, marker)
+    assert not grounded, found
