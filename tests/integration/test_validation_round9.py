@@ -17,11 +17,10 @@ from pathlib import Path
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
-from tests.integration.portfolio.support import evening, flow, holding, name, new_user, stub
+from tests.integration.portfolio.support import error_details, evening, flow, holding, name, new_user, stub
 from tests.integration.portfolio.support import transaction as _tx
 from tests.support.server import running_server
 
@@ -30,18 +29,7 @@ DAY = date(2024, 3, 1)
 
 def _details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo, list[tuple[str, str]]]:
     """The ErrorInfo and every (field, reason) of the BadRequest."""
-    st = rpc_status.from_call(err)  # type: ignore[arg-type]
-    assert st is not None, "no google.rpc.Status in the trailers"
-    info = error_details_pb2.ErrorInfo()
-    out: list[tuple[str, str]] = []
-    for d in st.details:
-        if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            d.Unpack(info)
-        elif d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            br = error_details_pb2.BadRequest()
-            d.Unpack(br)
-            out.extend((v.field, v.reason) for v in br.field_violations)
-    return info, out
+    return error_details(err, reasons=True)
 
 
 async def _sync_refused(srv: object, req: portfolio_pb2.SyncPortfolioRequest, user: str

@@ -135,7 +135,10 @@ def price_path(start: Decimal, returns: Sequence[float], places: int = 12) -> li
     return out
 
 
-def error_details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo, list[tuple[str, str]]]:
+def error_details(
+    err: grpc.aio.AioRpcError, *, reasons: bool = False
+) -> tuple[error_details_pb2.ErrorInfo, list[tuple[str, str]]]:
+    """The ErrorInfo and every (field, description) of the BadRequest; (field, reason) with ``reasons``."""
     st = rpc_status.from_call(err)  # type: ignore[arg-type]
     assert st is not None, "no google.rpc.Status in the trailers"
     info = error_details_pb2.ErrorInfo()
@@ -146,7 +149,7 @@ def error_details(err: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInf
         elif d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             br = error_details_pb2.BadRequest()
             d.Unpack(br)
-            violations.extend((v.field, v.description) for v in br.field_violations)
+            violations.extend((v.field, v.reason if reasons else v.description) for v in br.field_violations)
     return info, violations
 
 
