@@ -257,6 +257,10 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     return found
 
 
+#: Links after a figure to the name it is about ("0.27% for NVDA", "$321.60 under water on NVDA").
+_FOR_WORDS = frozenset({"for", "on", "für", "pour", "para"})
+
+
 def _for_name(tail: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
     """The holding, company or benchmark named right after "for" or "on" just after a figure whose clause names none
     ("The biggest drop was 0.27% for NVDA", "only 0.34% for VOO", "about 15% upside for NVDA", "$321.60 under water
@@ -509,8 +513,6 @@ def _listed_company(words: tuple[str, ...], i: int, index: FactIndex, *, anywher
         return False  # "Swiss francs"
     return companies.known(word, nxt) is not None or _full_name(words, i) is not None
 
-
-_FOR_WORDS = frozenset({"for", "on", "für", "pour", "para"})
 
 
 def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
