@@ -25,6 +25,12 @@ from stack_cfo.store.migrations import Migrator
 from stack_cfo.telemetry.tracing import setup_tracing
 from tests.support import logcapture
 
+# Commits of the tests' databases do not wait for the WAL flush (each test's database is thrown away, and
+# outages are simulated by cutting connections, never by crashing PostgreSQL): the same results, ~10% less time
+# in the database-heavy suites. Every connection libpq opens reads PGOPTIONS, the servers started as
+# subprocesses too; a PGOPTIONS of the caller's is kept.
+os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
+
 # Instrument grpc.aio before any server is created, as `serve` does, so the tests run the
 # production interceptor stack (including the Health/Watch exclusion).
 os.environ.setdefault("OTEL_TRACES_SAMPLER", "always_on")  # record spans so tests can inspect them
