@@ -188,8 +188,18 @@ def set_timestamp(target: Any, value: datetime | None) -> None:
         target.FromDatetime(value.astimezone(UTC))
 
 
-def from_timestamp(ts: Timestamp, field: str, *, required: bool = False) -> datetime | None:
-    if ts.seconds == 0 and ts.nanos == 0:
+def from_timestamp(
+    ts: Timestamp, field: str, *, required: bool = False, present: bool | None = None
+) -> datetime | None:
+    """``ts`` as an aware UTC datetime; ``None`` when the field is unset (MISSING_FIELD when ``required``).
+
+    ``present`` says whether the field is set (``msg.HasField(name)``, or the oneof's ``WhichOneof``): a
+    present Timestamp of zero is the epoch, 1970-01-01T00:00:00Z, judged on its value like any other
+    instant. Without it (a caller that cannot know), a zero Timestamp counts as unset.
+    """
+    if present is None:
+        present = ts.seconds != 0 or ts.nanos != 0
+    if not present:
         if required:
             raise invalid(field, "is required", reason="MISSING_FIELD")
         return None

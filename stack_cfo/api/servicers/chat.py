@@ -128,12 +128,20 @@ def context_to_proto(ctx: PortfolioContext, target: chat_pb2.PortfolioContext) -
             weight=p.weight or 0.0,
             unrealized_pnl_amount=_money(p.unrealized_pnl),
             day_change_amount=_money(p.day_change),
+            realized_pnl_amount=_money(p.realized_pnl),
+            income_amount=_money(p.income),
+            exchange_rate=_money(p.exchange_rate),
         )
         set_timestamp(pos.last_price_time, p.last_price_time)
         if p.unrealized_pnl_percent is not None:
             pos.unrealized_pnl_percent = p.unrealized_pnl_percent
         if p.day_change_percent is not None:
             pos.day_change_percent = p.day_change_percent
+        # the domain keeps these two as fractions; the contract's fields are percentage points
+        if p.local_return is not None:
+            pos.local_return_percent = p.local_return * 100.0
+        if p.currency_effect is not None:
+            pos.currency_effect_percent = p.currency_effect * 100.0
     if ctx.risk is not None:
         r, out = ctx.risk, target.risk
         out.observation_count = r.observation_count
@@ -182,6 +190,11 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
     def _ratio(m: object, name: str, field: str) -> float | None:
         return bounded_double(getattr(m, name), field) if m.HasField(name) else None  # type: ignore[attr-defined]
 
+    def _fraction(m: object, name: str, field: str) -> float | None:
+        """An optional percentage (``_ratio``'s rules) as the fraction the domain keeps."""
+        pct = _ratio(m, name, field)
+        return pct / 100.0 if pct is not None else None
+
     seen: dict[str, int] = {}
 
     def position(p: portfolio_pb2.PositionSummary, i: int) -> ContextPosition:
@@ -213,8 +226,8 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             average_cost=_amount(p.average_cost, f"{pf}.average_cost", required=False),
             cost_basis=_amount(p.cost_basis, f"{pf}.cost_basis", required=False),
             last_price=_amount(p.last_price, f"{pf}.last_price", required=False),
-            last_price_time=from_timestamp(p.last_price_time, f"{pf}.last_price_time")
-            if p.HasField("last_price_time") else None,
+            last_price_time=from_timestamp(p.last_price_time, f"{pf}.last_price_time",
+                                           present=p.HasField("last_price_time")),
             stale=p.stale,
             market_value=_amount(p.market_value, f"{pf}.market_value", required=False, allow_negative=True),
             weight=bounded_double(p.weight, f"{pf}.weight"),
@@ -224,6 +237,14 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             day_change=_amount(p.day_change_amount, f"{pf}.day_change_amount", required=False,
                                allow_negative=True),
             day_change_percent=_ratio(p, "day_change_percent", f"{pf}.day_change_percent"),
+            realized_pnl=_amount(p.realized_pnl_amount, f"{pf}.realized_pnl_amount", required=False,
+                                 allow_negative=True),
+            income=_amount(p.income_amount, f"{pf}.income_amount", required=False, allow_negative=True),
+            # units of base currency per unit of `currency`: above zero (RecordExchangeRates' rule)
+            exchange_rate=parse_decimal(p.exchange_rate, f"{pf}.exchange_rate", required=False, allow_zero=False,
+                                        below=CONTEXT_MAX),
+            local_return=_fraction(p, "local_return_percent", f"{pf}.local_return_percent"),
+            currency_effect=_fraction(p, "currency_effect_percent", f"{pf}.currency_effect_percent"),
         )
 
     if len(msg.positions) > MAX_POSITIONS:
@@ -259,7 +280,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         )
     if msg.base_currency:
         check_currency(msg.base_currency, f"{f}.base_currency")
-    snapshot = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time") if msg.HasField("snapshot_time") else None
+    snapshot = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time", present=msg.HasField("snapshot_time"))
     if snapshot is not None and snapshot > now:
         raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="TIMESTAMP_IN_FUTURE")
     return PortfolioContext(

@@ -156,7 +156,7 @@ def _price(p: portfolio_pb2.PricePoint, i: int) -> PriceInput:
     if which == "date":
         at = from_date(p.date, f"{path}.date", required=True)
     elif which == "time":
-        at = from_timestamp(p.time, f"{path}.time", required=True)
+        at = from_timestamp(p.time, f"{path}.time", required=True, present=True)
     close = _decimal(p.close, f"{path}.close")
     assert close is not None
     previous = _decimal(p.previous_close, f"{path}.previous_close") if p.HasField("previous_close") else None
@@ -167,8 +167,8 @@ def _article(a: portfolio_pb2.NewsArticle, i: int) -> ArticleInput:
     return ArticleInput(
         id=a.id,
         source=a.source,
-        published_at=from_timestamp(a.publish_time, f"articles[{i}].publish_time")
-        if a.HasField("publish_time") else None,
+        published_at=from_timestamp(a.publish_time, f"articles[{i}].publish_time",
+                                    present=a.HasField("publish_time")),
         title=a.title,
         summary=a.summary,
         url=a.url,
@@ -430,7 +430,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         """The summary's serialized ``PortfolioSummary`` (the served handler passes bytes through:
         a cached summary is encoded once, not on every call)."""
         user_id = self._readable(request.portfolio)
-        as_of = from_timestamp(request.as_of_time, "as_of_time") if request.HasField("as_of_time") else None
+        as_of = from_timestamp(request.as_of_time, "as_of_time", present=request.HasField("as_of_time"))
         with self._metered():
             return (await self._translation(await self.service.summary(user_id, as_of))).serialized()
 

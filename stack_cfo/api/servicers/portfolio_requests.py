@@ -78,8 +78,8 @@ def _flow(f: portfolio_pb2.CashFlow, i: int) -> FlowInput:
     return FlowInput(
         type=kinds.get(f.type),
         amount=amount,
-        occurred_at=from_timestamp(f.occur_time, f"{path}.occur_time", required=True) if which == "occur_time"
-        else None,
+        occurred_at=from_timestamp(f.occur_time, f"{path}.occur_time", required=True, present=True)
+        if which == "occur_time" else None,
         occurred_on=from_date(f.occur_date, f"{path}.occur_date", required=True) if which == "occur_date" else None,
         external_id=f.id or None,
         currency=f.currency,

@@ -130,6 +130,10 @@ class ContextPosition:
     """Unrealised return in ``currency`` (last price / average cost - 1), a fraction."""
     currency_effect: float | None = None
     """What the exchange rate added to the unrealised return, a fraction."""
+    realized_pnl: Decimal | None = None
+    """Ledger portfolios: P&L realised by sales of this symbol so far (``PositionSummary.realized_pnl_amount``)."""
+    income: Decimal | None = None
+    """Ledger portfolios: dividends received on this symbol net of fees (``PositionSummary.income_amount``)."""
 
     def __post_init__(self) -> None:
         for name in ("weight", "unrealized_pnl_percent", "day_change_percent", "invested_weight", "local_return",
@@ -414,6 +418,9 @@ def position_json(p: ContextPosition) -> dict[str, Any]:
         "exchange_rate": _dec(p.exchange_rate),
         "local_return": _num(p.local_return),
         "currency_effect": _num(p.currency_effect),
+        # only when known: a context without them (every snapshot so far) keeps its stored size
+        **({"realized_pnl": _dec(p.realized_pnl)} if p.realized_pnl is not None else {}),
+        **({"income": _dec(p.income)} if p.income is not None else {}),
     }
 
 
@@ -441,6 +448,8 @@ def _parse_position(raw: Mapping[str, Any]) -> ContextPosition:
         exchange_rate=_parse_dec(raw.get("exchange_rate")),
         local_return=_parse_num(raw.get("local_return")),
         currency_effect=_parse_num(raw.get("currency_effect")),
+        realized_pnl=_parse_dec(raw.get("realized_pnl")),
+        income=_parse_dec(raw.get("income")),
         periods=PeriodFigures.from_json(raw.get("periods")),
     )
 

@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import json
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
 from stack_cfo.core.chat.context_figures import (
@@ -25,6 +25,7 @@ from stack_cfo.core.chat.context_figures import (
 )
 from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioContext, RiskFigure, position_json
 from stack_cfo.core.clock import Clock
+from stack_cfo.core.decimals import WIDE
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView, compute_pool
 from stack_cfo.core.portfolio.results import Diversification, PortfolioSummary
@@ -38,6 +39,20 @@ class _SummarySource(Protocol):
 
 def _pct(x: float | None) -> float | None:
     return None if x is None else x * 100.0
+
+
+_RATE_PLACES = Decimal("1e-8")
+
+
+def _rate(v: Decimal | None) -> Decimal | None:
+    """An exchange rate as the summary reports it (``PositionSummary.exchange_rate``): at most 8 decimal
+    places, half-even (the inverse of a rate recorded the other way round has many more)."""
+    if v is None:
+        return None
+    exponent = v.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -8:
+        return v.quantize(_RATE_PLACES, rounding=ROUND_HALF_EVEN, context=WIDE)
+    return v
 
 
 def _figure(m: Metric, *, no_drawdown: bool = False) -> RiskFigure:
@@ -137,6 +152,9 @@ def position_wire_size(p: ContextPosition) -> int:
         + (3 if p.asset_class else 0) + (2 if p.stale else 0) + (_TIMESTAMP if p.last_price_time else 0)
         + (9 if p.weight else 0) + (10 if p.unrealized_pnl_percent is not None else 0)
         + (10 if p.day_change_percent is not None else 0)
+        # realized_pnl_amount, income_amount, exchange_rate (keys 19 to 21: two bytes), the two returns
+        + _dec(p.realized_pnl, key=2) + _dec(p.income, key=2) + _dec(p.exchange_rate, key=2)
+        + (10 if p.local_return is not None else 0) + (10 if p.currency_effect is not None else 0)
     )
     return field_size(inner)
 
@@ -224,7 +242,7 @@ def context_from_view(view: SummaryView, *, taken_at: datetime | None = None) ->
                 day_change_percent=_pct(p.day_return),
                 invested_weight=p.weight,
                 periods=_periods(p.periods),
-                exchange_rate=p.fx_rate,
+                exchange_rate=_rate(p.fx_rate),
                 local_return=p.local_return,
                 currency_effect=p.currency_effect,
             )

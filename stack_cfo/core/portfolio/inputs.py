@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -33,6 +33,8 @@ MAX_SNAPSHOTS = 5_000
 MAX_IMPORTED_POSITIONS = 200_000
 #: Holdings and transactions are dated on or after this day.
 EARLIEST_DATE = date(1970, 1, 1)
+#: ... and instants (cash flows' ``occur_time``, articles' ``publish_time``) at or after its start in UTC.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TAGS = 20
 MAX_TAG_CHARS = 64
 MAX_TEXT_CHARS = 200
@@ -342,6 +344,16 @@ def check_day(day: date, now: datetime, field_path: str) -> date:
                    value=day.isoformat())
     check_not_future(day, now, field_path)
     return day
+
+
+def check_instant(value: datetime, now: datetime, field_path: str) -> datetime:
+    """A cash flow's or an article's instant: not in the future (:data:`FUTURE_SKEW` allowed), not before
+    1970-01-01T00:00:00Z (:data:`EARLIEST_INSTANT`), as :func:`check_day` for days."""
+    if value < EARLIEST_INSTANT:
+        raise _bad(field_path, "must be on or after 1970-01-01T00:00:00Z", "OUT_OF_RANGE",
+                   value=value.isoformat())
+    check_not_future(value, now, field_path)
+    return value
 
 
 def _string_field(text: str) -> int:
@@ -691,9 +703,9 @@ def _flow_check(base: str, now: datetime) -> Callable[[FlowInput, int], FlowInpu
         if (f.occurred_at is None) == (f.occurred_on is None):
             raise _bad(f"{path}.occur_time", "one of occur_time or occur_date is required", "MISSING_FIELD")
         if f.occurred_at is not None:
-            check_not_future(f.occurred_at, now, f"{path}.occur_time")
+            check_instant(f.occurred_at, now, f"{path}.occur_time")
         if f.occurred_on is not None:
-            check_not_future(f.occurred_on, now, f"{path}.occur_date")
+            check_day(f.occurred_on, now, f"{path}.occur_date")
         currency = check_currency(f.currency or base, f"{path}.currency")
         if f.external_id is not None and len(f.external_id) > MAX_FLOW_ID_CHARS:
             raise _bad(f"{path}.id", f"must be at most {MAX_FLOW_ID_CHARS} characters", "TEXT_TOO_LONG",
@@ -774,7 +786,7 @@ def validate_articles(articles: Sequence[ArticleInput], now: datetime) -> list[A
                 raise _bad(f"{path}.{name}", f"must be at most {limit} characters", "TEXT_TOO_LONG", max_chars=limit)
         if a.published_at is None:
             raise _bad(f"{path}.publish_time", "is required", "MISSING_FIELD")
-        check_not_future(a.published_at, now, f"{path}.publish_time")
+        check_instant(a.published_at, now, f"{path}.publish_time")
         if len(a.summary) > MAX_SUMMARY_CHARS:
             raise _bad(f"{path}.summary", f"must be at most {MAX_SUMMARY_CHARS} characters", "TEXT_TOO_LONG",
                        max_chars=MAX_SUMMARY_CHARS)

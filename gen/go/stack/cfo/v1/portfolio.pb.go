@@ -754,7 +754,8 @@ type CashFlow struct {
 	// INVALID_ARGUMENT (DUPLICATE_FLOW_ID on the second's `id`).
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// When the flow happened: an exact instant or a calendar day. Required; not in the future (a day: not after
-	// today's market date in New York; an instant: at most 60 s ahead of the server's clock, for clock skew).
+	// today's market date in New York; an instant: at most 60 s ahead of the server's clock, for clock skew), and
+	// not before 1970-01-01 (a day) or 1970-01-01T00:00:00Z (an instant): INVALID_ARGUMENT OUT_OF_RANGE.
 	//
 	// Types that are assignable to Occurred:
 	//

@@ -30,8 +30,9 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * naming the field. Its positions follow SyncPortfolio's rules: at most 10,000 (TOO_MANY_POSITIONS, metadata
  * "limit"), `symbol` a ticker symbol (INVALID_SYMBOL; upper-cased when stored), each symbol once
  * (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
- * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG); `risk.benchmark_symbol` empty or a ticker symbol
- * (INVALID_SYMBOL). A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
+ * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG), `exchange_rate` empty or above zero (ZERO_VALUE,
+ * NEGATIVE_VALUE); `risk.benchmark_symbol` empty or a ticker symbol (INVALID_SYMBOL). Every field of a
+ * position is kept as sent and returned with the session. A context the server snapshots from the portfolio (CreateSession, refreshes) is at most
  * 4,177,920 bytes serialized and 4 MiB as JSON, both counted in UTF-8 bytes: for a portfolio too large for
  * that it leaves out the positions' `tags` (and the per-member figures of baskets and sectors the AI
  * reads), then keeps the largest positions by market value only (the totals, groups, risk figures and

@@ -123,7 +123,8 @@ export type CashFlow = Message<"stack.cfo.v1.CashFlow"> & {
 
   /**
    * When the flow happened: an exact instant or a calendar day. Required; not in the future (a day: not after
-   * today's market date in New York; an instant: at most 60 s ahead of the server's clock, for clock skew).
+   * today's market date in New York; an instant: at most 60 s ahead of the server's clock, for clock skew), and
+   * not before 1970-01-01 (a day) or 1970-01-01T00:00:00Z (an instant): INVALID_ARGUMENT OUT_OF_RANGE.
    *
    * @generated from oneof stack.cfo.v1.CashFlow.occurred
    */
