@@ -715,6 +715,12 @@ COMPARISON_WORDS = words("""beat beats beating outperformed outperform outperfor
     contre rapport devant derrière surperformé frente respecto contra superó""")
 #: Path words of the facts a comparison with a benchmark may cite.
 COMPARISON_FACT_WORDS = words("excess alpha active relative tracking")
+#: Nouns and adjectives of a gap between returns, in four languages ("a differential return of", "une surperformance
+#: de", "eine Überrendite von", "una rentabilidad diferencial de"): a figure they qualify may cite an excess return.
+EXCESS_WORDS = words("""differential difference gap spread outperformance underperformance mehrrendite überrendite
+    minderrendite abstand differenz rückstand vorsprung écart différence différentiel surperformance
+    sous-performance excédentaire excédent diferencial diferencia brecha vor dahinter delante detrás avance retard
+    retraso atraso ventaja""")
 #: Words before a portfolio word that make it the whole a part is measured in ("31.2% of your portfolio", "the
 #: largest position in your portfolio", "du portefeuille", "de la cartera", "des Portfolios").
 CONTAINER_LINKS = words("of in within across im von des dans du de en del")

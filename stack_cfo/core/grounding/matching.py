@@ -99,12 +99,15 @@ from stack_cfo.core.grounding.lexicon import (
     CASH_WORDS,
     COMPARED_NEGATIVE,
     COMPARED_POSITIVE,
+    COMPARISON_FACT_WORDS,
+    COMPARISON_WORDS,
     COPULAS,
     COUNT_KINDS,
     COUNT_NOUNS,
     CURRENCY_CODES,
     DAY_ADJECTIVES,
     EFFECTIVE_WORDS,
+    EXCESS_WORDS,
     FRENCH_COUNT_NOUNS,
     GAP_AFTER_NEGATIVE,
     GAP_AFTER_POSITIVE,
@@ -210,6 +213,13 @@ _SPAN_CHANGES = words("drawdown unrealized unrealised pnl twr cagr weighted loca
 #: Counted things that are units of one security: a company named with them is one holding ("5 shares of Apple").
 _SECURITY_KINDS = frozenset({"quantity", "stocks"})
 _CHANGES = words("return returns ret change gain gains loss losses pnl excess alpha drawdown performance twr cagr move")
+#: Own path words of a comparison's facts (an excess return, alpha, a difference of returns): cited only by a figure
+#: whose words compare (:func:`_compares`) or name its metric.
+_EXCESS_KEYS = COMPARISON_FACT_WORDS | GAP_FACT_WORDS
+#: Words of a figure that compare it with something (a benchmark, another holding).
+_COMPARING = (
+    COMPARISON_WORDS | GAP_NOUNS | GAP_AFTER_NEGATIVE | GAP_AFTER_POSITIVE | COMPARISON_FACT_WORDS | EXCESS_WORDS
+)
 #: Per counted noun, the facts a COUNT figure may cite: alternatives of (key words, COUNT facts only); see
 #: ``lexicon.COUNT_KINDS``. Every counted noun has one.
 _NOUN_RULES = {noun: COUNT_KINDS[kind] for noun, (kind, _) in (*COUNT_NOUNS.items(), *FRENCH_COUNT_NOUNS.items())}
@@ -575,6 +585,9 @@ def _best(
     if metric is not None and period == TRAILING_YEAR:
         period = None  # "maximum drawdown over the past year": the metric's own span, which is no period of the facts
     gap = _gap(fig) is not None  # "trailing the S&P 500 by 2.2 points": only an excess return
+    # an excess over the benchmark (or alpha) only when the figure's words compare or name the metric: "Your portfolio
+    # fell 2.14% today" is never the day's excess return, "You lagged SPY by 2.14%" may be
+    compares = gap or metric is not None or _compares(fig) or (whole is not None and whole.comparative)
     if want == (1,) and not fig.explicit_sign and metric is not None and metric & _LOSS_METRICS:
         want = None  # "Its maximum drawdown over the past year was 12.47%": a loss's magnitude, though its label is far
     best: Entry | None = None
@@ -619,6 +632,7 @@ def _best(
                 or (effective_only and not entry.tokens & _EFFECTIVE_KEYS)
                 or (change and not entry.tokens & _CHANGES)
                 or (gap and not entry.tokens & GAP_FACT_WORDS)
+                or (not compares and bool(entry.own & _EXCESS_KEYS))
                 or (whole is not None and not whole.allows(entry))
                 or (period is not None and not _period_fits(period, entry))
                 or entry.path == not_value
@@ -814,6 +828,14 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = _direction(fig) is not None and bool(_CHANGES & index.tokens)
     return metric, name, change
+
+
+def _compares(fig: Figure) -> bool:
+    """Whether a figure's words compare it with something ("lagged SPY by", "more than the S&P 500", "ahead of",
+    "relative to", "excess"): then it may cite an excess return (see :data:`_EXCESS_KEYS`). A figure with no words
+    read (a bare number; Chinese words, which extraction does not read as words) may."""
+    said = (*fig.context, *fig.clause, *fig.tail, *fig.lead)
+    return not said or any(w.lower() in _COMPARING for w in said)
 
 
 def _effective_subject(fig: Figure) -> frozenset[str] | None:

@@ -1,0 +1,60 @@
+"""Round 10: a fresh audit's wrong figures that were grounded (8 of 74) and the patterns behind them.
+
+The blocks in ``data/round10_*.json`` are data blocks built by the chat path's own code (summary -> view -> context
+document) by the tester who wrote the answers: ``A`` a concentrated USD tech portfolio (NVDA 57 %), ``B`` a
+20-holding EUR dividend portfolio, ``C`` a beginner's three ETFs with 60 % cash.
+
+- An excess return over the benchmark (or alpha) is cited only by a figure whose words compare or name the metric:
+  "Your portfolio fell 2.14% today" cited the day's excess return, "Your AI basket fell 4.68% this week, while SPY
+  lost 1.46%" the basket's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from stack_cfo.core.grounding import Facts, check
+from stack_cfo.core.provenance import Snapshot
+
+DATA = Path(__file__).parent / "data"
+
+
+def _block(name: str) -> Facts:
+    block = json.loads((DATA / f"round10_{name}.json").read_text())
+    return Snapshot(block, datetime.fromisoformat(block["snapshot_time"]), block["base_currency"]).facts
+
+
+BLOCKS = {name: _block(name) for name in "ABC"}
+
+
+def _verdict(block: str, text: str, marker: str) -> tuple[bool, str | None]:
+    start = text.index(marker)
+    result = check(text, BLOCKS[block])
+    found = [c for c in result.checks if c.figure.start < start + len(marker) and c.figure.end > start]
+    assert found, (text, [c.figure.raw for c in result.checks])
+    return found[0].grounded, found[0].fact_path
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("A", "Your portfolio fell 2.14% today.", "2.14%"),
+    ("A", "Your portfolio is down 12.76% this year.", "12.76%"),
+    ("A", "Your AI basket fell 4.68% this week, while SPY lost 1.46%.", "4.68%"),
+    ("C", "Year to date you're down 6.43%, while SPY is up 4.69%.", "6.43%"),
+])
+def test_an_excess_return_is_no_return_of_its_own(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert not grounded, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker", "path"), [
+    ("A", "Your portfolio lagged SPY by 2.14 points today.", "2.14", "performance.excess_return_1d"),
+    ("A", "This year you trailed the S&P 500 by 12.76 percentage points.", "12.76", "performance.excess_return_ytd"),
+    ("A", "Your excess return over SPY this year is -12.76%.", "-12.76%", "performance.excess_return_ytd"),
+])
+def test_a_comparison_still_cites_the_excess_return(block: str, text: str, marker: str, path: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert grounded and found == path, found
