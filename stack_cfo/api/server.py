@@ -6,6 +6,13 @@ serves the contract, health and reflection, with ``server.max_concurrent_rpcs``;
 take all of it (:mod:`.limits`). The health server (``server.health_listen``, plain text:
 Kubernetes gRPC probes speak no TLS) serves only health and reflection, with no such caps, so
 probes never queue behind, or get refused by, user traffic.
+
+A server process is not ready to serve the contract until its database pool is open: until
+:meth:`GrpcServer.open_for_calls`, a contract call is refused with UNAVAILABLE ``SERVER_STARTING``
+(RetryInfo 1 s), not met by the pool's DATABASE_UNAVAILABLE while the database is fine. A worker
+of ``serve --workers N`` does not even listen before then (:meth:`GrpcServer.start` with
+``listen=False``, then :meth:`GrpcServer.listen_api`): the kernel gives new connections only to the
+workers on the port, so a restarting worker takes none before it can serve them.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ from grpc_status import rpc_status
 
 from stack_cfo.api import reflection_v1
 from stack_cfo.api.auth import TokenVerifier
+from stack_cfo.api.decoding import refuses_nul_itself
 from stack_cfo.api.errors import clip, to_status
 from stack_cfo.api.health import HealthState
-from stack_cfo.api.interceptors import Registrar, RpcWrapper
+from stack_cfo.api.interceptors import PUBLIC_SERVICES, Registrar, RpcWrapper
 from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams, in_flight_cap
 from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
-from stack_cfo.core.errors import Unimplemented
+from stack_cfo.core.errors import Unavailable, Unimplemented
 from stack_cfo.telemetry.listen import ListenError
 
 log = logging.getLogger(__name__)
@@ -120,6 +128,18 @@ class UnknownMethods(grpc.GenericRpcHandler):
         return grpc.stream_stream_rpc_method_handler(refuse)
 
 
+#: The retry hint of a call refused because the server is still starting (the pool opens within
+#: about a second of the database answering).
+STARTING_RETRY = {"retry_after_seconds": "1"}
+
+
+def server_starting() -> Unavailable:
+    return Unavailable(
+        "the server is starting and cannot serve calls yet; retry (another server may answer)",
+        reason="SERVER_STARTING", metadata=STARTING_RETRY,
+    )
+
+
 class GrpcServer:
     def __init__(
         self,
@@ -131,7 +151,10 @@ class GrpcServer:
         limiter: CallLimiter | None = None,
         reuse_port: bool = False,
         report_readiness: Callable[[bool], None] | None = None,
+        starting: bool = False,
     ) -> None:
+        """``starting``: contract calls are refused (UNAVAILABLE ``SERVER_STARTING``) until
+        :meth:`open_for_calls`; Health and reflection are always served."""
         self.cfg = cfg
         self.listen = listen or cfg.listen
         self.limiter = limiter
@@ -148,7 +171,9 @@ class GrpcServer:
                         extra={"setting": "server.max_unauthenticated_calls",
                                "configured": cfg.max_unauthenticated_calls, "used": unauthenticated_cap})
         self.unauthenticated = UnauthenticatedStreams(unauthenticated_cap)
-        api = Registrar(self.server, RpcWrapper(verifier, limiter, self.unauthenticated).wrap)
+        self._open = not starting
+        wrapper = RpcWrapper(verifier, limiter, self.unauthenticated)
+        api = Registrar(self.server, lambda method, h: wrapper.wrap(method, self._gated(method, h)))
         for r in registrations:
             api.add(r.add, r.servicer)
         add_health_and_reflection(api, self.health.servicer, names)
@@ -166,17 +191,47 @@ class GrpcServer:
         """Calls without a token in flight on the API port now."""
         return self.unauthenticated.open
 
-    async def start(self) -> int:
+    def _gated(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """A contract method's handler refusing calls (UNAVAILABLE ``SERVER_STARTING``, through the
+        wrapper: logged, counted, with its ErrorInfo) until :meth:`open_for_calls`. Health and
+        reflection answer from the start: probes and operators ask them before readiness."""
+        if method.lstrip("/").startswith(PUBLIC_SERVICES) or handler.request_streaming:
+            return handler
+        inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
+
+        def gate(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if not self._open:
+                raise server_starting()
+            return inner(request, context)
+
+        gate.refuses_nul_per_field = refuses_nul_itself(inner)  # type: ignore[attr-defined]
+        if handler.response_streaming:
+            return handler._replace(unary_stream=gate)  # type: ignore[attr-defined,no-any-return]
+        return handler._replace(unary_unary=gate)  # type: ignore[attr-defined,no-any-return]
+
+    def open_for_calls(self) -> None:
+        """The process can serve the contract now (its database pool is open)."""
+        self._open = True
+
+    async def start(self, *, listen: bool = True) -> int:
+        """The health port and health statuses; with ``listen``, the API port too (else
+        :meth:`listen_api` binds it later). The API port's number, 0 when not listening yet."""
         if self.limiter is not None:
             await self.limiter.start()
-        self.port = bind(self.server, self.listen, "server.listen",
-                         self.tls.credentials() if self.tls is not None else None)
         if self.health_server is not None:
             self.health_port = bind(self.health_server, self.cfg.health_listen, "server.health_listen")
         await self.health.start()
-        await self.server.start()
         if self.health_server is not None:
             await self.health_server.start()
+        if listen:
+            await self.listen_api()
+        return self.port
+
+    async def listen_api(self) -> int:
+        """Bind the API port and serve it (ListenError when it cannot be bound)."""
+        self.port = bind(self.server, self.listen, "server.listen",
+                         self.tls.credentials() if self.tls is not None else None)
+        await self.server.start()
         log.info(
             "gRPC listening",
             extra={"listen": self.listen, "port": self.port, "tls": self.tls is not None,

@@ -104,7 +104,11 @@ class ServerProcess:
         extra_registrations: Sequence[Registration] = (),
         reuse_port: bool = False,
         report_readiness: Callable[[bool], None] | None = None,
+        listen_when_serving: bool = False,
     ) -> None:
+        """``listen_when_serving``: bind the API port only once the pool is open (a worker of
+        ``serve --workers N``, see :meth:`_become_ready`); else at :meth:`start`, contract calls
+        refused with UNAVAILABLE ``SERVER_STARTING`` until then (Health answers from the start)."""
         self.config = config
         self.container = build_container(config, conninfo, clock=clock)
         if configure is not None:
@@ -118,7 +122,12 @@ class ServerProcess:
             limiter=CallLimiter(config.rate_limits),
             reuse_port=reuse_port,
             report_readiness=report_readiness,
+            starting=True,
         )
+        self._listen_when_serving = listen_when_serving
+        #: Why the API port could not be bound after start (``listen_when_serving``); ``failed`` set then.
+        self.listen_error: ListenError | None = None
+        self.failed = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._metrics: Any = None
         self._serving = False
@@ -126,7 +135,9 @@ class ServerProcess:
         self.stopping = asyncio.Event()
 
     async def start(self) -> int:
-        port = await self.grpc.start()
+        """Health (and metrics) at once, the API port at once or once serving (see ``__init__``);
+        the API port's number, 0 when it is bound later."""
+        port = await self.grpc.start(listen=not self._listen_when_serving)
         if self.config.server.metrics_listen:
             self._metrics = await start_metrics_server(
                 self.config.server.metrics_listen, before_scrape=self._chat_activity
@@ -151,10 +162,17 @@ class ServerProcess:
             await asyncio.sleep(MIRROR_EVERY)
 
     async def _become_ready(self) -> None:
-        """Migrate (retrying while the database is down), open the pool, then watch the database.
+        """Migrate (retrying while the database is down), open the pool, let calls in (a worker:
+        only now bind the API port), then watch the database (its first answer: ready).
 
         Migrations come first: they create the role every pooled connection switches to
         (row-level security, migration 0011), so on a new server the pool cannot open before them.
+
+        A worker of ``serve --workers N`` listens only from here: on the shared port (SO_REUSEPORT)
+        the kernel would hand it new connections as soon as it listened, and a restarted worker
+        met them with DATABASE_UNAVAILABLE while its pool was still opening (the database fine,
+        the other workers serving). It binds before it reports ready, so an address it cannot
+        bind still exits 2 before it was ever ready (see :mod:`.workers`).
         """
         cfg = self.config
         delay = 0.5
@@ -185,6 +203,16 @@ class ServerProcess:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
         await self.container.astart()
+        if self.stopping.is_set():
+            return
+        self.grpc.open_for_calls()
+        if self._listen_when_serving:
+            try:
+                await self.grpc.listen_api()
+            except ListenError as exc:
+                self.listen_error = exc
+                self.failed.set()
+                return
         self._serving = True
         await self.grpc.health.readiness.monitor(
             self.container.db.probe,
@@ -300,9 +328,10 @@ async def serve(config: Config) -> int:
     await check_compute_model(config)
     conninfo, embedded = resolve_database_url(config)
     report = _readiness_reporter()
-    if report is not None:
+    worker = report is not None
+    if worker:
         follow_supervisor()
-    proc = ServerProcess(config, conninfo, reuse_port=report is not None, report_readiness=report)
+    proc = ServerProcess(config, conninfo, reuse_port=worker, report_readiness=report, listen_when_serving=worker)
     try:
         await proc.start()
     except ListenError as exc:
@@ -317,7 +346,16 @@ async def serve(config: Config) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    stopped, failed = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(proc.failed.wait())
+    await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    failed.cancel()
+    if proc.listen_error is not None and not stop.is_set():
+        # A worker binds its port once serving (see ServerProcess._become_ready): as above.
+        log.error("cannot listen", extra=proc.listen_error.log_fields())
+        await proc.abort_start()
+        del embedded
+        return 2
     log.info("signal received; shutting down")
     await proc.shutdown()
     del embedded  # the embedded server stops when the last handle goes

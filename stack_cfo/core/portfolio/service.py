@@ -801,10 +801,15 @@ class PortfolioService(LedgerUseCases):
                 new = fresh[0] if fresh is not None and fresh[1] == self._seq else await self._summary_for_watch(
                     user_id, sub)
                 sub.symbols = self._watch_symbols(user_id, new)
-                if trigger is None:
-                    if not resync or _same_figures(new.summary, view.summary):
+                if resync:
+                    # The feed reconnected and may have missed changes (a database outage): what
+                    # differs from the update sent last says what they were.
+                    if trigger is None and _same_figures(new.summary, view.summary):
                         continue
-                    trigger = WatchTrigger.PRICE_CHANGE
+                    trigger, missed = _resync_trigger(trigger, view.summary, new.summary)
+                    changed = changed | missed
+                elif trigger is None:
+                    continue
                 view = new
                 yield WatchUpdate(view, trigger, tuple(sorted(changed & new.held_symbols)))
                 last_sent = time.monotonic()
@@ -894,3 +899,35 @@ def _inline(inputs: _Inputs) -> bool:
 
 def _same_figures(a: PortfolioSummary, b: PortfolioSummary) -> bool:
     return dataclasses.replace(a, as_of=b.as_of) == b
+
+
+def _holdings(s: PortfolioSummary) -> tuple[Any, ...]:
+    """What a holdings change (SyncPortfolio, ImportHoldingsHistory, a transaction, the settings)
+    alters in a summary and a price or rate change does not: the positions with their quantities,
+    costs and classification, the cash, and the settings a summary shows."""
+    positions = frozenset(
+        (p.symbol, p.quantity, p.currency, p.average_cost, p.sector, p.asset_class, p.basket, p.tags)
+        for p in s.positions
+    )
+    return (s.base_currency, s.benchmark_symbol, s.source, s.cash, positions)
+
+
+def _repriced(old: PortfolioSummary, new: PortfolioSummary) -> set[str]:
+    """Symbols held in both summaries whose price differs (the price, or the instant it is of)."""
+    before = {p.symbol: (p.price, p.price_at) for p in old.positions}
+    return {p.symbol for p in new.positions if p.symbol in before and before[p.symbol] != (p.price, p.price_at)}
+
+
+def _resync_trigger(
+    pending: WatchTrigger | None, old: PortfolioSummary, new: PortfolioSummary
+) -> tuple[WatchTrigger, set[str]]:
+    """The trigger of an update after the change feed reconnected (changes made while it was away
+    were not announced), and the held symbols whose price changed meanwhile, from the summary sent
+    last (``old``) and the one about to be sent (``new``): HOLDINGS_CHANGE when the holdings differ
+    (a missed SyncPortfolio labelled PRICE_CHANGE told the client its positions were as before),
+    else what was announced since the reconnection, else PRICE_CHANGE (a price, a rate, or only
+    the passing of time)."""
+    missed = _repriced(old, new)
+    if _holdings(old) != _holdings(new):
+        return WatchTrigger.HOLDINGS_CHANGE, missed
+    return pending or WatchTrigger.PRICE_CHANGE, missed

@@ -5102,7 +5102,10 @@ type WatchPortfolioResponse struct {
 
 	// The recomputed summary.
 	Summary *PortfolioSummary `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
-	// Why this update was sent (for a coalesced update, the first trigger since the previous one).
+	// Why this update was sent (for a coalesced update, the first trigger since the previous one). After the
+	// server lost its change feed (a database outage), an update says what differs from the previous one:
+	// HOLDINGS_CHANGE when positions, quantities, costs, cash or the settings shown differ, else PRICE_CHANGE;
+	// `changed_symbols` then names the held symbols whose price differs.
 	Trigger WatchTrigger `protobuf:"varint,2,opt,name=trigger,proto3,enum=stack.cfo.v1.WatchTrigger" json:"trigger,omitempty"`
 	// Held symbols whose price changed since the previous update (empty for INITIAL, and when only an
 	// exchange rate changed).

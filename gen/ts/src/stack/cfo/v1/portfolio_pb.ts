@@ -2739,7 +2739,10 @@ export type WatchPortfolioResponse = Message<"stack.cfo.v1.WatchPortfolioRespons
   summary?: PortfolioSummary | undefined;
 
   /**
-   * Why this update was sent (for a coalesced update, the first trigger since the previous one).
+   * Why this update was sent (for a coalesced update, the first trigger since the previous one). After the
+   * server lost its change feed (a database outage), an update says what differs from the previous one:
+   * HOLDINGS_CHANGE when positions, quantities, costs, cash or the settings shown differ, else PRICE_CHANGE;
+   * `changed_symbols` then names the held symbols whose price differs.
    *
    * @generated from field: stack.cfo.v1.WatchTrigger trigger = 2;
    */
