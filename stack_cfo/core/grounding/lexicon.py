@@ -352,6 +352,13 @@ METRIC_NAMES: dict[tuple[str, ...], str] = {
     ("value", "at", "risk"): "var", ("conditional", "value", "at", "risk"): "cvar", ("conditional", "var"): "cvar",
     ("expected", "shortfall"): "shortfall", ("standard", "deviation"): "volatility",
     ("compound", "annual", "growth", "rate"): "cagr",
+    # metrics a data block does not carry: a figure for one is no other fact's ("The dividend yield is 0.6%" is no
+    # day's return; "Your dividend income was $120" cites only an income fact)
+    ("dividend", "yield"): "yield", ("yield",): "yield", ("expense", "ratio"): "ter", ("ter",): "ter",
+    ("dividend", "income"): "dividendincome", ("dividendenrendite",): "yield", ("ausschüttungsrendite",): "yield",
+    ("gesamtkostenquote",): "ter", ("dividendenertrag",): "dividendincome", ("dividendeneinnahmen",): "dividendincome",
+    ("rendement", "du", "dividende"): "yield", ("rendement", "en", "dividendes"): "yield",
+    ("frais", "courants"): "ter", ("rentabilidad", "por", "dividendo"): "yield",
     # de
     ("volatilität",): "volatility", ("standardabweichung",): "volatility",
     # fr

@@ -203,6 +203,8 @@ _METRICS = {
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
     "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
+    # named by their words but carried by no data block (see lexicon.METRIC_NAMES): cited by no other fact
+    "yield": frozenset({"yield"}), "ter": frozenset({"ter"}), "dividendincome": frozenset({"income"}),
 }
 #: Verbs whose own subject a figure after them is about (see _metric_subject).
 _VERBS = PERFORMANCE_VERBS | POSITIVE_WORDS | NEGATIVE_WORDS
@@ -823,6 +825,9 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
     metric = None
     if fig.noun is None:  # a counted noun is the figure's subject (see _NOUN_RULES)
         metric = _metric_subject(metric_words((*fig.lead, *fig.context)) if fig.lead else metric_words(fig.context))
+        if metric is None and len(fig.clause) > len(fig.context):
+            # the words before a bracket in the clause: "Your one-day VaR (95%) is 1.07%" is the VaR
+            metric = _metric_subject(metric_words(fig.clause))
         if metric is None:
             metric = _effective_subject(fig)
     name = next((w for w in reversed(fig.context) if w in index.names), None)

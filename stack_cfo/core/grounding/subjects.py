@@ -226,7 +226,8 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
                              anywhere=True)
         if before is not None and (
             before.kind is Whole.NAME
-            or (before.kind is Whole.CASH and _cash_is(fig.antecedent))  # "Your cash is $3,500 — just over 7%"
+            # "Your cash is $3,500 — just over 7%", "You hold $8,500.00 in cash, 59.87% of your portfolio"
+            or (before.kind is Whole.CASH and (_cash_is(fig.antecedent) or _held_in_cash(fig.antecedent)))
             or (before.kind is Whole.COMPANY and _names_listed_company(fig.antecedent, index))
         ):
             found = before
@@ -313,6 +314,15 @@ def _carries(words: tuple[str, ...]) -> bool:
     if not words or words[0].lower() not in lx.CARRY_FIRST:
         return False
     return words[0].lower() not in ("this", "that") or (len(words) > 1 and words[1].lower() in _SUBJECT_VERBS)
+
+
+def _held_in_cash(words: tuple[str, ...]) -> bool:
+    """Whether ``words`` end with an amount held in cash ("You hold $8,500.00 in cash", "an Bargeld", "en
+    liquidités"): the share after them ("..., 59.87% of your portfolio") is the cash's."""
+    return len(words) >= 2 and words[-2].lower() in _IN_CASH and _cash(words, len(words) - 1)
+
+
+_IN_CASH = frozenset({"in", "an", "en", "as"})
 
 
 def _cash_is(words: tuple[str, ...]) -> bool:
@@ -569,8 +579,9 @@ def _subject_of(
             return Subject(Whole.CASH, threshold=threshold)
     if not portfolio:
         return None
-    if any(_names_part(clause, i, index, folded) for i in range(len(clause))) or any(
-        _names_part(tail, j, index, folded, anywhere=True) for j in range(len(tail))
+    german = _german((*clause, *tail))
+    if any(_names_part(clause, i, index, folded, german=german) for i in range(len(clause))) or any(
+        _names_part(tail, j, index, folded, anywhere=True, german=german) for j in range(len(tail))
     ):
         return None  # "Your portfolio is 31.2% NVDA", "the largest position in your portfolio", "Apple stake"
     return Subject(Whole.PORTFOLIO, threshold=threshold)
@@ -718,14 +729,19 @@ def _contained(words: tuple[str, ...], i: int) -> bool:
 
 
 def _names_part(
-    words: tuple[str, ...], i: int, index: FactIndex, folded: dict[str, str], *, anywhere: bool = False
+    words: tuple[str, ...], i: int, index: FactIndex, folded: dict[str, str], *, anywhere: bool = False,
+    german: bool = False,
 ) -> bool:
     """Whether ``words[i]`` names something within the portfolio: a name of the facts, holdings, a share or a rank, or
-    a capitalised word that is no common noun (a company: "Apple"; not the clause's first word unless ``anywhere``)."""
+    a capitalised word that is no common noun (a company: "Apple"; not the clause's first word unless ``anywhere``).
+    In a German clause (``german``: every noun is capitalised, "Seit Jahresbeginn liegt Ihr Depot") only a company
+    the table of listed companies knows."""
     word = words[i]
     low = word.lower()
     if low in _PART_WORDS or _name_ending(words, i, index, folded) is not None:
         return True
+    if german:
+        return (anywhere or i > 0) and (companies.alias(word) or companies.known(word) is not None)
     return (
         (anywhere or i > 0)
         and word[:1].isupper()
@@ -733,6 +749,17 @@ def _names_part(
         and low not in _NOT_NAMES
         and not any(part in _NOT_NAMES for part in low.split("-"))
     )
+
+
+def _german(words: tuple[str, ...]) -> bool:
+    """Whether ``words`` are German: one of them is a German article, possessive or common verb of a figure."""
+    return any(w.lower() in _GERMAN_MARKERS for w in words)
+
+
+#: German words that mark a clause as German (capitalised nouns are then no names; see :func:`_names_part`).
+_GERMAN_MARKERS = lx.GERMAN_DETERMINERS - {"die", "des"} | frozenset(
+    {"seit", "liegt", "lag", "beträgt", "betrug", "ist", "sind", "hat", "haben", "im", "und", "mit", "auf", "zum"}
+)
 
 
 def _parts_in(word: str, vocabulary: frozenset[str]) -> bool:

@@ -7,6 +7,14 @@ document) by the tester who wrote the answers: ``A`` a concentrated USD tech por
 - An excess return over the benchmark (or alpha) is cited only by a figure whose words compare or name the metric:
   "Your portfolio fell 2.14% today" cited the day's excess return, "Your AI basket fell 4.68% this week, while SPY
   lost 1.46%" the basket's.
+- A metric no data block carries (dividend yield, expense ratio, dividend income) is no other fact's: "The dividend
+  yield is 0.6%" cited AMZN's day.
+- In a German clause a capitalised noun is no company ("Seit Jahresbeginn liegt Ihr Depot 0,58 % im Minus" lost its
+  subject, the portfolio, to "Jahresbeginn" and cited IBE's year).
+- A share right after a cash amount is the cash's ("You hold $8,500.00 in cash, 23.88% of your portfolio" cited
+  VOO's weight).
+- A metric named before a bracket in the clause is the figure's ("Your one-day VaR (95%) is 1.07%" cited IWDA's
+  week).
 """
 
 from __future__ import annotations
@@ -56,5 +64,29 @@ def test_an_excess_return_is_no_return_of_its_own(block: str, text: str, marker:
     ("A", "Your excess return over SPY this year is -12.76%.", "-12.76%", "performance.excess_return_ytd"),
 ])
 def test_a_comparison_still_cites_the_excess_return(block: str, text: str, marker: str, path: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert grounded and found == path, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("A", "The dividend yield is 0.6%.", "0.6%"),
+    ("A", "Your dividend income this year was $120.00.", "$120.00"),
+    ("B", "Die Dividendenrendite Ihres Depots beträgt 3,2 %.", "3,2 %"),
+    ("B", "Seit Jahresbeginn liegt Ihr Depot 0,58 % im Minus.", "0,58 %"),  # it is up 0.58%
+    ("C", "You're holding $8,500.00 in cash, 23.88% of your portfolio.", "23.88%"),  # VOO's weight; cash is 59.87%
+    ("B", "Your one-day VaR (95%) is 1.07%.", "1.07%"),
+    ("B", "Der Value at Risk (95 %) für einen Tag beträgt 1,07 %.", "1,07 %"),
+])
+def test_wrong_figures_of_round_10_are_flagged(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert not grounded, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker", "path"), [
+    ("B", "Seit Jahresbeginn liegt Ihr Depot 0,58 % im Plus.", "0,58 %", "performance.return_ytd"),
+    ("C", "You hold $8,500.00 in cash, 59.87% of your portfolio.", "59.87%", "cash.weight"),
+    ("B", "Your one-day VaR (95%) is 0.43%.", "0.43%", "risk.var_95"),
+])
+def test_their_true_forms_are_grounded(block: str, text: str, marker: str, path: str) -> None:
     grounded, found = _verdict(block, text, marker)
     assert grounded and found == path, found
