@@ -132,7 +132,10 @@ Tolerance (:func:`check`)
     (``trailing the S&P 500 by 2.2 points``) cites only an excess (difference) of that sign.
 
     Subjects: a metric word or name (Sharpe, beta, drawdown, VaR, value at risk, standard deviation,
-    Volatilität...) limits a figure to facts whose path names it, and a counted noun a COUNT
+    Volatilität...; also dividend yield, expense ratio, dividend income, which no data block carries) limits a figure
+    to facts whose path names it (before a bracket in its clause too: "VaR (95%) is"); a fact of an excess return,
+    alpha or a difference of returns is cited only by a figure whose words compare ("lagged SPY by", "than",
+    "Überrendite") or name it, and a counted noun a COUNT
     figure to the counts of what it counts (``4 sectors``: ``sectors.count``, ``sector_count``...;
     ``10 shares``: a quantity; ``9 daily returns``: observations), even when no fact is one, so
     ``5 sectors`` is ungrounded when there is no sector count, whatever else is 5. With or without a
