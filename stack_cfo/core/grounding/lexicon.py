@@ -283,7 +283,7 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
     recule reculé baissé chuté perdu diminué cédé
     bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde pierdes perdiste perdemos
-    perd perdent off""")
+    perd perdent off plunge plunging tanked tank tanks tanking tumbling tumble sinking sunk""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
@@ -294,7 +294,8 @@ POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining
 # Nouns that give a sign when followed by "of" before the figure ("a loss of $420") or when they
 # follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
 NEGATIVE_NOUNS = words(
-    "loss losses drop drops decline declines fall hit "
+    "loss losses drop drops decline declines fall hit moins-value moins-values tagesverlust wochenverlust "
+    "kursverlust buchverlust "
     "falls dip slide decrease decreases slump pullback selloff behind "
     "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso "
     "dahinter retard retraso"
@@ -332,7 +333,8 @@ NOT_ADJECTIVES = words("""this that these those per a an the of in on at for las
     and or nor but und oder et ou y o""")
 """Words that never qualify a counted noun after a number: "1 and position 2" counts no positions."""
 PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
-FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of",
+FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of", "solo", "sólo", "nur",
+                     "seulement",
                      "um", "un", "una", "ein", "eine", "von", "de", "del", "d'un", "d'une", "en"})
 #: Words that link a noun to its figure like "of" ("a loss of $420", "ein Minus von", "en baisse de").
 OF_WORDS = frozenset({"of", "von", "de", "del"})
@@ -780,8 +782,8 @@ GAP_NEGATIVE = COMPARED_NEGATIVE | words("""trailing behind underperformance und
     hinterher""")
 GAP_POSITIVE = COMPARED_POSITIVE | words("ahead outperformance vorsprung")
 GAP_NOUNS = words("underperformance outperformance rückstand vorsprung")
-GAP_AFTER_NEGATIVE = words("behind hinter")
-GAP_AFTER_POSITIVE = words("ahead")
+GAP_AFTER_NEGATIVE = words("behind hinter worse peor detrás derrière zurück")
+GAP_AFTER_POSITIVE = words("ahead better mejor delante devant")
 #: Path words of the facts a gap between returns may cite (``performance.excess_return_ytd``, an insight's
 #: ``numbers.return_difference``).
 GAP_FACT_WORDS = words("excess active relative difference gap outperformance underperformance")

@@ -18,6 +18,10 @@ _NEGATIVE_AFTER = (
 )
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"} | lx.POSITIVE_AFTER_VERBS
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
+_GIVE = frozenset({"gave", "give", "gives", "giving", "given"})
+#: Adjectives that follow their noun in French and Spanish, between a noun of change and "de".
+_AFTER_NOUN_ADJECTIVES = frozenset({"latente", "latent", "latentes", "latents", "total", "totale", "totales",
+                                    "acumulada", "acumulado", "cumulée", "cumulé", "realizada", "réalisée"})
 """Words after a figure that give it a sign or a loss context ("a 3% drop", "8.7% below", "a 3% drawdown")."""
 
 
@@ -68,6 +72,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
     ):
         if rest[-1] in lx.OF_WORDS:
             noun = rest[-2] if len(rest) > 1 else ""
+            if len(rest) > 2 and noun in _AFTER_NOUN_ADJECTIVES:
+                noun = rest[-3]  # "una pérdida latente de", "une moins-value latente de": the noun's sign
             if noun in lx.LOSS_LABELS:
                 loss = True
             elif rest[-1] in lx.FROM_AFTER_VERB and (noun in lx.NEGATIVE_WORDS or noun in lx.POSITIVE_WORDS):
@@ -88,6 +94,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
     if direction is None and not loss and rest:
         if rest[-1] in lx.NEGATIVE_WORDS:
             direction = -1
+        elif rest[-1] == "up" and rest[-2:-1] and rest[-2] in _GIVE:
+            direction = -1  # "NVDA gave up 2.84%": a loss
         elif rest[-1] in lx.POSITIVE_WORDS and not (rest[-1] == "up" and rest[-2:-1] and rest[-2] in lx.PHRASAL_UP):
             direction = 1  # "makes up 6.8%" is a share, not a rise
     if direction is None and not loss and by:

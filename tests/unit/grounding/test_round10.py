@@ -90,3 +90,18 @@ def test_wrong_figures_of_round_10_are_flagged(block: str, text: str, marker: st
 def test_their_true_forms_are_grounded(block: str, text: str, marker: str, path: str) -> None:
     grounded, found = _verdict(block, text, marker)
     assert grounded and found == path, found
+
+
+@pytest.mark.parametrize(("text", "direction"), [
+    ("NVDA gave up 2.84% today.", -1),
+    ("NVDA is plunging 23.47%.", -1),
+    ("Shares tanked 12%.", -1),
+    ("Vous avez une moins-value de 538,40 €.", -1),
+    ("Tienes una pérdida latente de 1.336,25 $.", -1),
+    ("ARKK bajó solo un 0,90 %.", -1),
+    ("Der Tagesverlust beträgt 120 €.", -1),
+])
+def test_losses_said_other_ways_are_falls(text: str, direction: int) -> None:
+    from stack_cfo.core.grounding import extract_figures
+
+    assert [f.direction for f in extract_figures(text)] == [direction]
