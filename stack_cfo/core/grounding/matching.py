@@ -308,7 +308,9 @@ def check(text: str, facts: Facts) -> GroundingResult:
 #: or 9.75%"; ``lexicon.RESTATE_LINKS``), maybe after a word of time ("lost 26.25% this year, or $1,572.80", "fell
 #: 1.25% today ($148.50)").
 _RESTATE = re.compile(
-    rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?\s*(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*)\s+)", re.IGNORECASE
+    rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?\s*(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*)\s+"
+    r"|,?\s+(?:es decir|das sind|das heißt|c['’]est[- ]à[- ]dire|that is|o sea)[,:]?\s+)",
+    re.IGNORECASE,
 )
 _RESTATED = frozenset({FigureKind.AMOUNT, FigureKind.PERCENT})
 

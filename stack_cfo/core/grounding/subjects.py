@@ -357,11 +357,15 @@ def _compared(clause: tuple[str, ...], index: FactIndex, *, threshold: bool) -> 
         return None
     kinds = (Whole.NAME, Whole.COMPANY)
     after = _subject_of(clause[k + 1 :], (), index, threshold=threshold, cut=False, anywhere=True)
-    if after is None or after.kind not in kinds:
+    if after is None or after.kind not in (*kinds, Whole.BENCHMARK):
         return None
     before = _subject_of(clause[:k], (), index, threshold=threshold, cut=False, anywhere=True)
     if before is None or before.kind not in kinds:
         return None
+    if after.kind is Whole.BENCHMARK:
+        # "ARKK lagged SPY by 10.14 points": the holding's gap to the benchmark, its own (an insight's excess),
+        # not the portfolio's; a figure of its own after the comparison is the holding's too
+        return before
     return Subject(Whole.OTHER) if clause[-1].lower() in _GAP_WORDS else before
 
 

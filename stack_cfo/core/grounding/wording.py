@@ -19,6 +19,7 @@ _NEGATIVE_AFTER = (
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"} | lx.POSITIVE_AFTER_VERBS
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
 _GIVE = frozenset({"gave", "give", "gives", "giving", "given"})
+_GAVE = frozenset({"gab", "gaben", "gibt", "geben"})
 #: Adjectives that follow their noun in French and Spanish, between a noun of change and "de".
 _AFTER_NOUN_ADJECTIVES = frozenset({"latente", "latent", "latentes", "latents", "total", "totale", "totales",
                                     "acumulada", "acumulado", "cumulée", "cumulé", "realizada", "réalisée"})
@@ -100,6 +101,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
             direction = 1  # "makes up 6.8%" is a share, not a rise
     if direction is None and not loss and by:
         direction = _compared(rest)  # "lagged SPY by 0.79 points", "trailed the benchmark by 0.8%"
+    if direction is None and not loss and after == "nach" and any(w in _GAVE for w in near):
+        direction = -1  # "der Korb gab um 0,29 % nach": "nachgeben", split
     if direction is None and not loss:
         if after in _NEGATIVE_AFTER:
             direction = -1

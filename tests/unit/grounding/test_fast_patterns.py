@@ -42,7 +42,9 @@ PERIOD_SAMPLES = [
     "this year", "year-to-date", "year to date", "YTD", "seit Jahresbeginn", "dieses Jahr", "cette année",
     "depuis le début de l'année", "este año", "en lo que va de año", "for the week", "on the week", "for the month",
     "on the month", "since last Friday", "since last Monday's close", "seit letztem Freitag",
-    "seit vergangenem Mittwoch", "depuis vendredi dernier", "desde el viernes pasado",
+    "seit vergangenem Mittwoch", "depuis vendredi dernier", "desde el viernes pasado", "im laufenden Monat",
+    "laufenden Monat", "the current month", "current month", "le mois en cours", "mois en cours", "el mes en curso",
+    "mes en curso",
 ]
 CASES = [str, str.upper, str.title, str.capitalize]
 

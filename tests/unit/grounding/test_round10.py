@@ -105,3 +105,30 @@ def test_losses_said_other_ways_are_falls(text: str, direction: int) -> None:
     from stack_cfo.core.grounding import extract_figures
 
     assert [f.direction for f in extract_figures(text)] == [direction]
+
+
+@pytest.mark.parametrize(("block", "text", "marker", "path"), [
+    ("C", "ARKK lagged SPY by 10.14 points this week.", "10.14", "insights[ARKK].excess_return_1w"),
+])
+def test_a_holding_compared_with_the_benchmark_is_the_holdings_gap(
+    block: str, text: str, marker: str, path: str
+) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert grounded and found == path, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("C", "ARKK lagged SPY by 2.14 points this week.", "2.14"),  # the portfolio's gap, not ARKK's
+    ("A", "MSFT lagged SPY by 5.25 points this week.", "5.25"),  # NVDA's gap (an insight keyed by its index)
+])
+def test_another_gap_is_not_the_holdings(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert not grounded, found
+
+
+def test_a_month_in_progress_and_a_split_german_verb() -> None:
+    from stack_cfo.core.grounding import extract_figures
+
+    month = extract_figures("Im laufenden Monat beträgt das Minus 12,04 %.")
+    assert [f.period for f in month] == ["1m"]
+    assert [f.direction for f in extract_figures("Der Korb gab um 0,29 % nach.")] == [-1]
