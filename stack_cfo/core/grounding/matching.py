@@ -837,6 +837,11 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
     return metric, name, change
 
 
+#: Nouns of a gap between returns that say no side: the gap's magnitude ("a gap of 7.11 points").
+_NEUTRAL_GAPS = frozenset({"gap", "difference", "spread", "abstand", "differenz", "unterschied", "écart",
+                           "différence", "brecha", "diferencia"})
+
+
 def _compares(fig: Figure) -> bool:
     """Whether a figure's words compare it with something ("lagged SPY by", "more than the S&P 500", "ahead of",
     "relative to", "excess"): then it may cite an excess return (see :data:`_EXCESS_KEYS`). A figure with no words
@@ -911,6 +916,8 @@ def _gap(fig: Figure) -> int | None:
         return None
     if len(said) >= 2 and said[-1] in OF_WORDS and said[-2] in GAP_NOUNS:
         return -1 if said[-2] in GAP_NEGATIVE else 1
+    if len(said) >= 2 and said[-1] in OF_WORDS and said[-2] in _NEUTRAL_GAPS:
+        return 0  # "a gap of 7.11 points", "ein Abstand von", "un écart de": an excess of either sign
     tail = [w.lower() for w in fig.tail[:4]]
     if tail and tail[0] in GAP_AFTER_NEGATIVE | GAP_AFTER_POSITIVE and (
         fig.points or any(w in _GAP_OTHERS for w in tail[1:])
@@ -1164,7 +1171,7 @@ def _wanted_sign(fig: Figure) -> tuple[int, ...] | None:
     """The fact signs the wording allows; ``None`` for either."""
     gap = _gap(fig)
     if gap is not None:
-        return (gap,)
+        return (gap,) if gap else None
     direction = _direction(fig)
     if direction is not None:
         return (direction,)

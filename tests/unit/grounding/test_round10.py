@@ -132,3 +132,12 @@ def test_a_month_in_progress_and_a_split_german_verb() -> None:
     month = extract_figures("Im laufenden Monat beträgt das Minus 12,04 %.")
     assert [f.period for f in month] == ["1m"]
     assert [f.direction for f in extract_figures("Der Korb gab um 0,29 % nach.")] == [-1]
+
+
+@pytest.mark.parametrize(("text", "grounded"), [
+    ("Over the month, the portfolio shows a gap of 7.11 points to SPY.", True),  # the month's excess is -7.11
+    ("Over the month, the portfolio shows a gap of 3.11 points to SPY.", False),
+])
+def test_a_gap_that_says_no_side_is_an_excess_of_either_sign(text: str, grounded: bool) -> None:
+    found, path = _verdict("A", text, "points")
+    assert found is grounded and (path == "performance.excess_return_1m" if grounded else path is None), path
