@@ -50,6 +50,8 @@ _BENCHMARK_SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.^=&-]{0,15}")
 KEY_FIELDS = ("symbol", "name", "code", "sector", "basket")
 """The fields that key a list item in a fact path, first present first (see the module docstring)."""
 _LEGACY_KEY_FIELDS = ("symbol", "ticker", "name", "id", "code", "key", "label", "sector", "basket")
+#: The key fields that name a holding or a group of them: a list item keyed by its index still belongs to it.
+_OWNER_FIELDS = ("symbol", "sector", "basket")
 _MAX_DEPTH = 32
 _MAX_EXPONENT = 100  # no portfolio figure needs more; far from the decimal context's limits
 _UNIT_PRICE_WORDS = frozenset({"price"})
@@ -68,7 +70,7 @@ _COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
 class Facts(Mapping[str, Fact]):
     """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
 
-    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_symbols")
+    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_owners", "_symbols")
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class Facts(Mapping[str, Fact]):
         *,
         aliases: Mapping[str, str] | None = None,
         benchmarks: Iterable[str] = (),
+        owners: Mapping[str, str] | None = None,
     ) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
         for path, fact in items.items():
@@ -87,6 +90,9 @@ class Facts(Mapping[str, Fact]):
         """The benchmark's ticker symbols the data names (``benchmark.symbol``, ``benchmark_symbol``): a ticker of the
         text absent from the facts is the benchmark only when it is one of these (see :mod:`.subjects`)."""
         """An earlier version's path of a list item -> its path now (``insights[CODE]`` -> ``insights[0]``)."""
+        self._owners: dict[str, str] = dict(owners or {})
+        """The name of a list item keyed by its index because its name is not unique in the list (``insights[6]``,
+        NVDA's second insight -> ``NVDA``): its facts are that name's, as a named item's are."""
         self._index: FactIndex | None = None
         self._symbols: frozenset[str] | None = None
 
@@ -123,12 +129,14 @@ class Facts(Mapping[str, Fact]):
         combined = dict(self._facts)
         aliases = dict(self._aliases)
         benchmarks = set(self._benchmarks)
+        owners = dict(self._owners)
         for other in others:
             combined.update(other)
             if isinstance(other, Facts):
                 aliases.update(other._aliases)
                 benchmarks |= other._benchmarks
-        return Facts(combined, aliases=aliases, benchmarks=benchmarks)
+                owners.update(other._owners)
+        return Facts(combined, aliases=aliases, benchmarks=benchmarks, owners=owners)
 
     def __or__(self, other: Mapping[str, Fact]) -> Facts:
         return self.merged(other)
@@ -136,7 +144,7 @@ class Facts(Mapping[str, Fact]):
     @property
     def index(self) -> FactIndex:
         if self._index is None:
-            self._index = FactIndex(self._facts.items(), benchmarks=self._benchmarks)
+            self._index = FactIndex(self._facts.items(), benchmarks=self._benchmarks, owners=self._owners)
         return self._index
 
     @property
@@ -190,8 +198,10 @@ def facts_from_data(
     out: dict[str, Fact] = {}
     aliases: dict[str, str] = {}
     benchmarks: set[str] = set()
-    _walk(data, prefix, "", currency, kinds or {}, out, (aliases, benchmarks), 0)
-    return Facts(out, aliases={old: new for old, new in aliases.items() if old not in out}, benchmarks=benchmarks)
+    owners: dict[str, str] = {}
+    _walk(data, prefix, "", currency, kinds or {}, out, (aliases, benchmarks, owners), 0)
+    return Facts(out, aliases={old: new for old, new in aliases.items() if old not in out}, benchmarks=benchmarks,
+                 owners=owners)
 
 
 def facts_from_text(prefix: str, text: str) -> Facts:
@@ -259,11 +269,12 @@ def _walk(
     currency: str | None,
     kinds: Mapping[str, FactKind],
     out: dict[str, Fact],
-    found: tuple[dict[str, str], set[str]],
+    found: tuple[dict[str, str], set[str], dict[str, str]],
     depth: int,
 ) -> None:
-    """Enter the facts of ``node`` at ``path`` into ``out``; ``found`` collects the aliases of list items and the
-    benchmark's symbols (a string under ``benchmark_symbol``, ``benchmark``, or ``symbol`` in a benchmark's dict)."""
+    """Enter the facts of ``node`` at ``path`` into ``out``; ``found`` collects the aliases of list items, the
+    benchmark's symbols (a string under ``benchmark_symbol``, ``benchmark``, or ``symbol`` in a benchmark's dict) and
+    the names of list items keyed by their index because their name is not unique (``Facts`` owners)."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(node, Fact):
@@ -294,6 +305,8 @@ def _walk(
         for i, item in enumerate(node):
             name = names[i]
             item_path = f"{path}[{name if name is not None and seen[name] == 1 else i}]"
+            if name is not None and seen[name] > 1 and name == _item_name(item, _OWNER_FIELDS):
+                found[2][item_path] = name  # NVDA's two insights: insights[0] and insights[6], both NVDA's
             # the label an earlier version gave it: the first present of more key fields, unless taken before
             old = _item_name(item, _LEGACY_KEY_FIELDS, digits=True)
             old = old if old is not None and old not in used else str(i)

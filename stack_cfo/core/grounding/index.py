@@ -11,7 +11,7 @@ plus one per distinct precision among facts taken from text).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -69,7 +69,13 @@ class FactIndex:
 
     __slots__ = ("_domains", "benchmarks", "members", "memo", "name_sizes", "names", "tokens")
 
-    def __init__(self, facts: Iterable[tuple[str, Fact]], *, benchmarks: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        facts: Iterable[tuple[str, Fact]],
+        *,
+        benchmarks: frozenset[str] = frozenset(),
+        owners: Mapping[str, str] | None = None,
+    ) -> None:
         items = sorted(facts, key=lambda kv: kv[0])
         buckets: dict[tuple[str, Decimal], list[Entry]] = {}
         all_tokens: set[str] = set()
@@ -77,6 +83,8 @@ class FactIndex:
         members: dict[str, set[str]] = {}
         for order, (path, fact) in enumerate(items):
             tokens, names, own = _path_terms(path)
+            if owners:
+                names = names | _owned(path, owners)
             all_tokens |= tokens
             all_names |= names
             for key, name in _members(path):
@@ -118,6 +126,14 @@ def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str], frozenset[st
     key = _NAME.sub("", key.rsplit("].", 1)[-1]).rsplit(".", 1)[-1]
     own = frozenset(t.lower() for t in _TOKEN.findall(key))
     return tokens, names, own
+
+
+def _owned(path: str, owners: Mapping[str, str]) -> frozenset[str]:
+    """The names of the list items keyed by index that ``path`` lies in (``Facts`` owners)."""
+    return frozenset(owners[path[: m.end()]] for m in _INDEX_ITEM.finditer(path) if path[: m.end()] in owners)
+
+
+_INDEX_ITEM = re.compile(r"\[[0-9]+\]")
 
 
 @lru_cache(maxsize=65_536)

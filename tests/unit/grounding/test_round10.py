@@ -141,3 +141,12 @@ def test_a_month_in_progress_and_a_split_german_verb() -> None:
 def test_a_gap_that_says_no_side_is_an_excess_of_either_sign(text: str, grounded: bool) -> None:
     found, path = _verdict("A", text, "points")
     assert found is grounded and (path == "performance.excess_return_1m" if grounded else path is None), path
+
+
+def test_an_item_keyed_by_its_index_still_belongs_to_its_holding() -> None:
+    """NVDA has two insights, so they are keyed ``insights[0]`` and ``insights[6]``: their facts are still NVDA's,
+    never another holding's ("MSFT's weekly excess over SPY was -5.25%" is NVDA's gap)."""
+    grounded, found = _verdict("A", "MSFT's weekly excess over SPY was -5.25%.", "-5.25%")
+    assert not grounded, found
+    grounded, found = _verdict("A", "NVDA's weekly excess over SPY was -5.25%.", "-5.25%")
+    assert grounded and found == "insights[6].excess_return_1w", found
