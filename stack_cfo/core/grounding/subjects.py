@@ -127,6 +127,8 @@ _ORDER_WORDS = {"former": 0, "latter": -1}
 _COMPARISON_VERBS = lx.words("""beat beats beating outperformed outperforms outperforming underperformed
     underperforms underperforming lagged lags lagging trailed trails trailing outpaced outpaces outpacing topped
     than übertraf übertrifft schlug surperformé superó""")
+#: "over" compares only after a noun of a lead ("NVDA's excess over SPY"; not "over the past week").
+_OVER_AFTER = frozenset({"excess", "lead", "premium", "outperformance"})
 #: Words right before a figure that make it the gap between the two compared ("Microsoft lagged Apple by 2.08%").
 _GAP_WORDS = frozenset({"by", "um", "de", "por"})
 #: Words that may follow a company's name in a label ("Exxon Mobil Corp:", "Foo position:").
@@ -335,7 +337,8 @@ def _cash_is(words: tuple[str, ...]) -> bool:
 
 def _comparison_at(words: tuple[str, ...]) -> int | None:
     """The index of the first comparison verb in ``words`` (:data:`_COMPARISON_VERBS`) after their first word."""
-    return next((k for k in range(1, len(words)) if words[k].lower() in _COMPARISON_VERBS), None)
+    return next((k for k in range(1, len(words)) if words[k].lower() in _COMPARISON_VERBS
+                 or (words[k].lower() == "over" and words[k - 1].lower() in _OVER_AFTER)), None)
 
 
 def _before_comparison(words: tuple[str, ...], index: FactIndex) -> tuple[str, ...]:
