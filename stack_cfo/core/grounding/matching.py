@@ -125,6 +125,7 @@ from stack_cfo.core.grounding.lexicon import (
     MISSING_AFTER,
     NEGATED_AVAILABLE,
     NEGATIONS,
+    NEGATIVE_NOUNS,
     NEGATIVE_WORDS,
     NO_METRIC,
     NOT_AVAILABLE,
@@ -136,6 +137,7 @@ from stack_cfo.core.grounding.lexicon import (
     PERFORMANCE_VERBS,
     PERIOD_PHRASES,
     PERIOD_PHRASES_LOWER,
+    POSITIVE_NOUNS,
     POSITIVE_WORDS,
     RESTATE_LINKS,
     SCORE_WORDS,
@@ -941,11 +943,22 @@ def _direction(fig: Figure) -> int | None:
             return 1
     if said[-2:] in LOSS_PHRASES:
         return -1
+    if said and said[-1] in _CONTRIBUTION_VERBS:
+        # "NVDA contributed 5.17 points of the basket's decline": a share of a fall is a negative contribution
+        tail = [w.lower() for w in fig.tail[:6]]
+        if "of" in tail[:2]:
+            if any(w in NEGATIVE_NOUNS for w in tail):
+                return -1
+            if any(w in POSITIVE_NOUNS for w in tail):
+                return 1
     if fig.period is not None and any(said[-len(p) :] == p for p in LOSS_PERIOD_PHRASES):
         return -1
     return None
 
 
+#: Verbs of a part of a change: the figure after them takes the sign of the change its tail names ("contributed 5.17
+#: points of the basket's decline").
+_CONTRIBUTION_VERBS = frozenset({"contributed", "contributes", "contribute", "contributing"})
 #: Verbs of a return: a share's clause with one of them is about a change ("made up" is a share, see _weight_only).
 _RETURN_VERBS = PERFORMANCE_VERBS - {"made"}
 _SHARE_OF = frozenset({"of", "in", "am", "an", "de", "du"})

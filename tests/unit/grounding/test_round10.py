@@ -151,3 +151,13 @@ def test_an_item_keyed_by_its_index_still_belongs_to_its_holding() -> None:
     for text in ("NVDA trailed SPY by 5.25 points this week.", "NVDA's weekly excess over SPY was -5.25%."):
         grounded, found = _verdict("A", text, "5.25")
         assert grounded and found == "insights[6].excess_return_1w", (text, found)
+
+
+@pytest.mark.parametrize(("text", "grounded"), [
+    ("NVDA contributed 5.17 points of the basket's decline this week.", True),  # NVDA's contribution: -5.17
+    ("NVDA contributed 5.17 points of the basket's gain this week.", False),
+    ("NVDA contributed 2.17 points of the basket's decline this week.", False),
+])
+def test_a_share_of_a_fall_is_a_negative_contribution(text: str, grounded: bool) -> None:
+    found, path = _verdict("A", text, "points")
+    assert found is grounded, path
