@@ -1075,11 +1075,7 @@ class _Scanner:
             out.append(word)
         if i < self.n and norm[i] == "," and len(out) < _TAIL_WORDS:
             said = lx.CONTEXT_WORD.findall(norm, i + 1, min(self.n, i + 40))[:2]
-            low = [w.lower() for w in said]
-            if len(low) == 2 and (
-                (low[0] in lx.CASH_INCLUDED and low[1] in lx.CASH_WORDS)
-                or (low[0] in lx.CASH_WORDS and low[1] in lx.CASH_INCLUDED)
-            ):
+            if lx.cash_included([w.lower() for w in said]):
                 out += said  # "14.73% of your portfolio, including cash": the basis the comma sets apart
         return tuple(out)
 

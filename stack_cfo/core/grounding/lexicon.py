@@ -7,7 +7,9 @@ large regex alternations, so the cost per figure does not grow with the vocabula
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 
 from babel import Locale
 
@@ -671,6 +673,17 @@ CASH_NEGATORS = words("""excluding excl ex without besides except minus apart as
 #: included) returned", "including cash", "inklusive Bargeld", "liquidités comprises", "incluido el efectivo".
 CASH_INCLUDED = words("""including incl included inclusive inklusive inkl einschließlich compris comprises inclus
     incluses incluido incluida incluidos incluidas incluyendo""")
+
+
+def cash_included(words: Iterable[str]) -> bool:
+    """Whether lowercase ``words`` say the cash is included, a word of :data:`CASH_INCLUDED` next to a cash word in
+    either order ("including cash", "cash included", "inkl. Bargeld")."""
+    return any(
+        (a in CASH_INCLUDED and b in CASH_WORDS) or (a in CASH_WORDS and b in CASH_INCLUDED)
+        for a, b in pairwise(words)
+    )
+
+
 #: Words after "cash" that make it something else: "cash dividends", "cash flow".
 CASH_NOT_BEFORE = words("dividend dividends flow flows")
 #: Path words of the facts a figure about cash may cite: the cash itself, or its rate ("Your cash earns 4.3%").

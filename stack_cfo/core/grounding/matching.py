@@ -94,7 +94,6 @@ from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
     BY_WORDS,
-    CASH_INCLUDED,
     CASH_NEGATORS,
     CASH_WORDS,
     COMPARED_NEGATIVE,
@@ -160,6 +159,7 @@ from stack_cfo.core.grounding.lexicon import (
     WEIGHT_VERBS,
     WEIGHT_WHOLES,
     WORTH_WORDS,
+    cash_included,
     metric_words,
     sector_word,
     words,
@@ -1045,11 +1045,7 @@ def _basis(fig: Figure) -> bool | None:
         return True
     if any(w.lower() in TOTAL_WORDS for w in (*fig.clause, *fig.tail)):
         return False  # "of your total portfolio", "of the total": the total value's share, with the cash
-    for k in range(len(said) - 1):
-        a, b = said[k], said[k + 1]
-        if (a in CASH_INCLUDED and b in CASH_WORDS) or (a in CASH_WORDS and b in CASH_INCLUDED):
-            return False
-    return None
+    return False if cash_included(said) else None
 
 
 def _has_invested_weights(index: FactIndex) -> bool:
@@ -1118,11 +1114,7 @@ def _not_value(fig: Figure, whole: Subject | None) -> str | None:
         near[k] in CASH_NEGATORS and near[k + 1] in CASH_WORDS for k in range(len(near) - 1)
     ):
         return "total_value"
-    if any(
-        (near[k] in CASH_INCLUDED and near[k + 1] in CASH_WORDS) or (near[k] in CASH_WORDS and near[k + 1] in
-                                                                     CASH_INCLUDED)
-        for k in range(len(near) - 1)
-    ):
+    if cash_included(near):
         return "invested_value"  # "Your total portfolio, including cash, is worth ...": the total, with the cash
     if whole is not None and whole.kind is Whole.PORTFOLIO and any(w in WORTH_WORDS for w in said):
         return "invested_value"
