@@ -12,10 +12,13 @@ The wrapper works for all four RPC shapes and for both generator-style and
 ``context.write``-style streaming handlers (grpc/grpc#28728). In order, before the servicer
 runs: a body that did not decode is INVALID_ARGUMENT (:mod:`.decoding`), the token is checked,
 then the principal's limits (:mod:`.limits`: its rates, then one of its calls in flight, held
-until grpc says the call is over; a server stream also holds a stream slot until it ends).
+until grpc says the call is over; a server stream also holds a stream slot until it ends); between
+the token and the limits, while the process is starting (:class:`StartGate` not open yet), the
+call is refused with UNAVAILABLE ``SERVER_STARTING`` (spending none of the caller's rates).
 Health and reflection need no token and have no per-principal limits: they get the decoding
 guard, and their streams (Health.Watch, reflection) one slot of the process-wide cap on
 unauthenticated streams when the server gives one (the API port; the health port has none).
+They are never behind the start gate: probes and operators ask them before readiness.
 
 A handler may return its response already serialized (``bytes``): the wrapped handler's
 serializer passes bytes through, so a cached answer is encoded once per cache entry, not per call
@@ -55,6 +58,7 @@ from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.core.deadline import enter as deadline_enter
 from stack_cfo.core.deadline import leave as deadline_leave
+from stack_cfo.core.errors import Unavailable
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
 from stack_cfo.telemetry.tracing import end_server_span, start_server_span
@@ -160,14 +164,44 @@ class _MethodMetrics:
         self._buckets[bisect_left(self._bounds, seconds)].inc(1)
 
 
+#: The retry hint of a call refused because the server is still starting (the pool opens within
+#: about a second of the database answering).
+STARTING_RETRY = {"retry_after_seconds": "1"}
+
+
+def server_starting() -> Unavailable:
+    return Unavailable(
+        "the server is starting and cannot serve calls yet; retry (another server may answer)",
+        reason="SERVER_STARTING", metadata=STARTING_RETRY,
+    )
+
+
+class StartGate:
+    """Whether the process serves the contract yet. Until :meth:`open`, :class:`RpcWrapper` refuses
+    every contract call at admission with :func:`server_starting` (logged and counted like any
+    other refusal); Health and reflection are not behind it. It opens once and stays open."""
+
+    __slots__ = ("is_open",)
+
+    def __init__(self, *, is_open: bool = False) -> None:
+        self.is_open = is_open
+
+    def open(self) -> None:
+        self.is_open = True
+
+
 class RpcWrapper:
-    """Wraps method handlers (once each) with the stack the module docstring describes."""
+    """Wraps method handlers (once each) with the stack the module docstring describes.
+    ``gate``: contract calls are refused (UNAVAILABLE ``SERVER_STARTING``) while it is not open;
+    without one they never are."""
 
     def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None,
-                 unauthenticated: UnauthenticatedStreams | None = None) -> None:
+                 unauthenticated: UnauthenticatedStreams | None = None, *,
+                 gate: StartGate | None = None) -> None:
         self._verifier = verifier
         self._limiter = limiter
         self._unauthenticated = unauthenticated
+        self._gate = gate
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler of ``method`` (``/package.Service/Method``) as it is served."""
@@ -177,7 +211,8 @@ class RpcWrapper:
                 return guarded  # the health port: only grpc's own limits
             return _capped_public(guarded, self._unauthenticated, method)
         if handler.request_streaming:
-            # No client-streaming RPCs exist in our contract; pass them through unwrapped.
+            # No client-streaming RPCs exist in our contract; pass them through unwrapped (no token,
+            # limits or start gate either).
             return handler
         service, name = _split(method)
         kind = _kind(handler)
@@ -205,8 +240,9 @@ class RpcWrapper:
 
     async def _admit(self, request: Any, authorization: str | None, method: str, type_name: str,
                      context: grpc.aio.ServicerContext) -> Principal:
-        """Everything before the servicer: the body decoded, the caller known, within its rates and
-        holding one of its calls in flight (a call refused by a rate holds none)."""
+        """Everything before the servicer: the body decoded, the caller known, the process serving
+        the contract (not starting), and the caller within its rates and holding one of its calls in
+        flight (a call refused by a rate holds none)."""
         if request is UNDECODABLE:
             raise malformed(type_name)
         if type(request) is TextWithNul:
@@ -214,6 +250,9 @@ class RpcWrapper:
         if self._verifier is None:
             raise RuntimeError("no token verifier configured")
         principal = await self._verifier.averify(authorization)
+        gate = self._gate
+        if gate is not None and not gate.is_open:
+            raise server_starting()  # before the limits: a refused call spends none of the caller's rates
         if self._limiter is not None:
             await self._limiter.admit(principal, method)
             self._limiter.hold(principal, method, context)

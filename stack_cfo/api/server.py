@@ -9,7 +9,8 @@ probes never queue behind, or get refused by, user traffic.
 
 A server process is not ready to serve the contract until its database pool is open: until
 :meth:`GrpcServer.open_for_calls`, a contract call is refused with UNAVAILABLE ``SERVER_STARTING``
-(RetryInfo 1 s), not met by the pool's DATABASE_UNAVAILABLE while the database is fine. A worker
+(RetryInfo 1 s), not met by the pool's DATABASE_UNAVAILABLE while the database is fine (the
+wrapper's admission step does it, :class:`~.interceptors.StartGate`). A worker
 of ``serve --workers N`` does not even listen before then (:meth:`GrpcServer.start` with
 ``listen=False``, then :meth:`GrpcServer.listen_api`): the kernel gives new connections only to the
 workers on the port, so a restarting worker takes none before it can serve them.
@@ -29,14 +30,13 @@ from grpc_status import rpc_status
 
 from stack_cfo.api import reflection_v1
 from stack_cfo.api.auth import TokenVerifier
-from stack_cfo.api.decoding import refuses_nul_itself
 from stack_cfo.api.errors import clip, to_status
 from stack_cfo.api.health import HealthState
-from stack_cfo.api.interceptors import PUBLIC_SERVICES, Registrar, RpcWrapper
+from stack_cfo.api.interceptors import Registrar, RpcWrapper, StartGate
 from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams, in_flight_cap
 from stack_cfo.api.tls import CertificateFiles, certificate_files
 from stack_cfo.config import ServerConfig
-from stack_cfo.core.errors import Unavailable, Unimplemented
+from stack_cfo.core.errors import Unimplemented
 from stack_cfo.telemetry.listen import ListenError
 
 log = logging.getLogger(__name__)
@@ -128,18 +128,6 @@ class UnknownMethods(grpc.GenericRpcHandler):
         return grpc.stream_stream_rpc_method_handler(refuse)
 
 
-#: The retry hint of a call refused because the server is still starting (the pool opens within
-#: about a second of the database answering).
-STARTING_RETRY = {"retry_after_seconds": "1"}
-
-
-def server_starting() -> Unavailable:
-    return Unavailable(
-        "the server is starting and cannot serve calls yet; retry (another server may answer)",
-        reason="SERVER_STARTING", metadata=STARTING_RETRY,
-    )
-
-
 class GrpcServer:
     def __init__(
         self,
@@ -171,9 +159,8 @@ class GrpcServer:
                         extra={"setting": "server.max_unauthenticated_calls",
                                "configured": cfg.max_unauthenticated_calls, "used": unauthenticated_cap})
         self.unauthenticated = UnauthenticatedStreams(unauthenticated_cap)
-        self._open = not starting
-        wrapper = RpcWrapper(verifier, limiter, self.unauthenticated)
-        api = Registrar(self.server, lambda method, h: wrapper.wrap(method, self._gated(method, h)))
+        self.gate = StartGate(is_open=not starting)
+        api = Registrar(self.server, RpcWrapper(verifier, limiter, self.unauthenticated, gate=self.gate).wrap)
         for r in registrations:
             api.add(r.add, r.servicer)
         add_health_and_reflection(api, self.health.servicer, names)
@@ -191,27 +178,9 @@ class GrpcServer:
         """Calls without a token in flight on the API port now."""
         return self.unauthenticated.open
 
-    def _gated(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """A contract method's handler refusing calls (UNAVAILABLE ``SERVER_STARTING``, through the
-        wrapper: logged, counted, with its ErrorInfo) until :meth:`open_for_calls`. Health and
-        reflection answer from the start: probes and operators ask them before readiness."""
-        if method.lstrip("/").startswith(PUBLIC_SERVICES) or handler.request_streaming:
-            return handler
-        inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
-
-        def gate(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            if not self._open:
-                raise server_starting()
-            return inner(request, context)
-
-        gate.refuses_nul_per_field = refuses_nul_itself(inner)  # type: ignore[attr-defined]
-        if handler.response_streaming:
-            return handler._replace(unary_stream=gate)  # type: ignore[attr-defined,no-any-return]
-        return handler._replace(unary_unary=gate)  # type: ignore[attr-defined,no-any-return]
-
     def open_for_calls(self) -> None:
         """The process can serve the contract now (its database pool is open)."""
-        self._open = True
+        self.gate.open()
 
     async def start(self, *, listen: bool = True) -> int:
         """The health port and health statuses; with ``listen``, the API port too (else
