@@ -221,6 +221,7 @@ Cost
     figures, control characters, lone surrogates) never raises.
 """
 
+from stack_cfo.core.grounding.companies import preload
 from stack_cfo.core.grounding.extract import extract_figures
 from stack_cfo.core.grounding.facts import Facts, facts_from_data, facts_from_text, kind_for_key
 from stack_cfo.core.grounding.matching import (
@@ -248,4 +249,5 @@ __all__ = [
     "facts_from_data",
     "facts_from_text",
     "kind_for_key",
+    "preload",
 ]
