@@ -35,16 +35,39 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     ``ignore`` holds tokens that are names, not figures, even though they contain digits (ticker
     symbols such as ``3M``); a token glued together from digits and letters equal to one is skipped.
     """
+    return extract_with_times(text, ignore=ignore).figures
+
+
+class Extraction(NamedTuple):
+    """What :func:`extract_with_times` read: the figures, and what ``matching`` reads the text for again."""
+
+    figures: list[Figure]
+    norm: str
+    """The normalised text (:func:`.normalize.normalize`); empty when there are no figures."""
+    low: str
+    """``norm.lower()``."""
+    times: tuple[tuple[int, int], ...]
+    """The spans of the words of time (``lexicon.PERIOD_PHRASES``) in ``norm``, in order: those that give figures
+    their ``period`` (found on ``low`` with the lowercase pattern when lowering keeps the length, else on ``norm``)."""
+
+
+def extract_with_times(text: str, *, ignore: Collection[str] = ()) -> Extraction:
+    """:func:`extract_figures`, with the normalised text and the words of time found on the way, so that
+    ``matching`` does not normalise the text nor search it for them again. Never raises for any ``str``."""
     if not isinstance(text, str) or not text:
-        return []
+        return Extraction([], "", "", ())  # a new list each time: callers may change it
     norm = normalize(text)
     if lx.HAS_DIGIT.search(norm) is None and lx.NUMBER_WORD.search(norm) is None:
-        return []
+        return Extraction([], "", "", ())  # a new list each time: callers may change it
     figures = _Scanner(text, norm, frozenset(ignore)).run()
     if not figures:
-        return figures
-    figures = _with_periods(norm, _with_headings(norm, figures))
-    return _with_parts(_with_respective(norm, _with_antecedents(norm, figures)))
+        return Extraction([], "", "", ())  # a new list each time: callers may change it
+    low = norm.lower()
+    found = lx.PERIOD_PHRASES_LOWER.finditer(low) if len(low) == len(norm) else lx.PERIOD_PHRASES.finditer(norm)
+    times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in found]
+    figures = _with_periods(norm, _with_headings(norm, figures), times)
+    figures = _with_parts(_with_respective(norm, _with_antecedents(norm, figures)))
+    return Extraction(figures, norm, low, tuple((start, end) for start, end, _ in times))
 
 
 def _with_headings(norm: str, figures: list[Figure]) -> list[Figure]:
@@ -192,11 +215,9 @@ def _outside(found: list[tuple[int, str]], spans: list[tuple[int, int]]) -> list
     return out
 
 
-def _with_periods(norm: str, figures: list[Figure]) -> list[Figure]:
-    """The figures with the period a word of time in their sentence gives them (``Figure.period``)."""
-    low = norm.lower()
-    found = lx.PERIOD_PHRASES_LOWER.finditer(low) if len(low) == len(norm) else lx.PERIOD_PHRASES.finditer(norm)
-    times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in found]
+def _with_periods(norm: str, figures: list[Figure], times: list[tuple[int, int, str]]) -> list[Figure]:
+    """The figures with the period a word of time in their sentence gives them (``Figure.period``); ``times``: the
+    words of time of ``norm`` (``lexicon.PERIOD_PHRASES``: start, end, period), in order."""
     if not times:
         return figures
     ends = sentence_ends(norm)

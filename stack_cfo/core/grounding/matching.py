@@ -89,7 +89,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from stack_cfo.core.grounding.extract import CLAUSE_BREAKS, extract_figures, sentence_ends
+from stack_cfo.core.grounding.extract import CLAUSE_BREAKS, Extraction, extract_with_times, sentence_ends
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
@@ -135,7 +135,6 @@ from stack_cfo.core.grounding.lexicon import (
     OTHER_WORDS,
     PERFORMANCE_VERBS,
     PERIOD_PHRASES,
-    PERIOD_PHRASES_LOWER,
     POSITIVE_NOUNS,
     POSITIVE_WORDS,
     RESTATE_LINKS,
@@ -165,7 +164,6 @@ from stack_cfo.core.grounding.lexicon import (
     words,
 )
 from stack_cfo.core.grounding.model import FactKind, Figure, FigureKind, Hedge
-from stack_cfo.core.grounding.normalize import normalize
 from stack_cfo.core.grounding.subjects import Subject, Whole, company_holding, company_word, subject_of
 
 _ALLOWED = {
@@ -303,7 +301,7 @@ def check(text: str, facts: Facts) -> GroundingResult:
     Run it on the whole text once a stream has finished: a figure split across two chunks is only
     a figure in the re-assembled text.
     """
-    return check_figures(_companions(text, _with_spans(text, extract_figures(text, ignore=facts.symbols))), facts)
+    return check_figures(_companions(text, _with_spans(extract_with_times(text, ignore=facts.symbols))), facts)
 
 
 #: Between an amount and a percent that restates it: a bracket ("$3,073.50 (42.83%)") or a comma and "or" ("$410.00,
@@ -346,21 +344,19 @@ def _companions(text: str, figures: list[Figure]) -> list[Figure]:
     return out
 
 
-def _with_spans(text: str, figures: list[Figure]) -> list[Figure]:
+def _with_spans(found_in: Extraction) -> list[Figure]:
     """The figures whose nearest word of time names a span no period fact covers, with that span as their period
     (``lexicon.SPAN_PHRASES``): "Over the past 12 months the portfolio returned 9.04%" is no year-to-date return
     (``lexicon.TRAILING_YEAR``), "Nvidia has returned 46% since you bought it" is its unrealised return
     (``lexicon.SINCE_COST``). The nearest word of time is read as ``Figure.period`` is: the first after the figure in
-    its clause, else the last before it in its sentence (words of ``lexicon.PERIOD_PHRASES`` too)."""
+    its clause, else the last before it in its sentence (words of ``lexicon.PERIOD_PHRASES`` too, those extraction
+    found: ``Extraction.times``)."""
+    figures, norm, low, period_times = found_in
     if not figures:
         return figures
-    norm = normalize(text)
-    low = norm.lower()
     # the lowercase patterns are 3x faster; a text whose length lowering changes keeps the case-blind ones
     lowered = len(low) == len(norm)
-    span_phrases, period_phrases = (
-        (SPAN_PHRASES_LOWER, PERIOD_PHRASES_LOWER) if lowered else (SPAN_PHRASES, PERIOD_PHRASES)
-    )
+    span_phrases = SPAN_PHRASES_LOWER if lowered else SPAN_PHRASES
     said = low if lowered else norm
     if span_phrases.search(said) is None:
         return figures
@@ -368,9 +364,7 @@ def _with_spans(text: str, figures: list[Figure]) -> list[Figure]:
         (m.start(), m.end(), TRAILING_YEAR if m.group("year") else SINCE_COST) for m in span_phrases.finditer(said)
     ]
     times: list[tuple[int, int, str | None]] = [
-        (m.start(), m.end(), None)
-        for m in period_phrases.finditer(said)
-        if not any(m.start() < e and s < m.end() for s, e, _ in spans)
+        (start, end, None) for start, end in period_times if not any(start < e and s < end for s, e, _ in spans)
     ]
     found = sorted(spans + times, key=lambda t: t[0])
     ends = sentence_ends(norm)

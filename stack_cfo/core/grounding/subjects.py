@@ -461,17 +461,20 @@ def company_holding(
 
 
 def _price_currency(index: FactIndex) -> Callable[[str], str | None]:
-    """A held name's price currency, from its facts (``positions[AIR].last_price`` in EUR), or ``None``."""
-
-    def currency_of(name: str) -> str | None:
+    """A held name's price currency, from its facts (``positions[AIR].last_price`` in EUR), or ``None``: the currency
+    of the first fact, in the index's order, under that name alone whose path says price (not from text). Read from
+    the facts once per index (``FactIndex.price_currencies``), not once per company named."""
+    currencies = index.price_currencies
+    if currencies is None:
+        currencies = {}
         for group in index.groups(RAW):
             for entry in group.entries:
-                if (entry.names == {name} and entry.currency is not None and "price" in entry.tokens
+                if (len(entry.names) == 1 and entry.currency is not None and "price" in entry.tokens
                         and not entry.from_text):
-                    return entry.currency
-        return None
-
-    return currency_of
+                    (name,) = entry.names
+                    currencies.setdefault(name, entry.currency)
+        index.price_currencies = currencies
+    return currencies.get
 
 
 def _full_name(words: tuple[str, ...], i: int) -> frozenset[str] | None:
