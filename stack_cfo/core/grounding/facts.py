@@ -274,7 +274,8 @@ def _walk(
 ) -> None:
     """Enter the facts of ``node`` at ``path`` into ``out``; ``found`` collects the aliases of list items, the
     benchmark's symbols (a string under ``benchmark_symbol``, ``benchmark``, or ``symbol`` in a benchmark's dict) and
-    the names of list items keyed by their index because their name is not unique (``Facts`` owners)."""
+    the owners (symbol, sector, basket) of list items keyed by something else: an index, because their name is not
+    unique, or another field (an insight's code) (``Facts`` owners)."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(node, Fact):
@@ -305,8 +306,11 @@ def _walk(
         for i, item in enumerate(node):
             name = names[i]
             item_path = f"{path}[{name if name is not None and seen[name] == 1 else i}]"
-            if name is not None and seen[name] > 1 and name == _item_name(item, _OWNER_FIELDS):
-                found[2][item_path] = name  # NVDA's two insights: insights[0] and insights[6], both NVDA's
+            owner = _item_name(item, _OWNER_FIELDS)
+            if owner is not None and (owner != name or seen[name] > 1):
+                # NVDA's two insights: insights[0] and insights[6], both NVDA's; the Dividend basket's insight
+                # (insights[5] or insights[BASKET_LAGGING_BENCHMARK], named by its code): the basket's
+                found[2][item_path] = owner
             # the label an earlier version gave it: the first present of more key fields, unless taken before
             old = _item_name(item, _LEGACY_KEY_FIELDS, digits=True)
             old = old if old is not None and old not in used else str(i)

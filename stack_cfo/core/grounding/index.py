@@ -132,11 +132,12 @@ def _path_terms(path: str) -> tuple[frozenset[str], frozenset[str], frozenset[st
 
 
 def _owned(path: str, owners: Mapping[str, str]) -> frozenset[str]:
-    """The names of the list items keyed by index that ``path`` lies in (``Facts`` owners)."""
+    """The owners of the list items ``path`` lies in that are keyed by something else than their owner's name (an
+    index, an insight's code: ``Facts`` owners)."""
     return frozenset(owners[path[: m.end()]] for m in _INDEX_ITEM.finditer(path) if path[: m.end()] in owners)
 
 
-_INDEX_ITEM = re.compile(r"\[[0-9]+\]")
+_INDEX_ITEM = re.compile(r"\[[^\[\]]+\]")
 
 
 @lru_cache(maxsize=65_536)

@@ -179,9 +179,11 @@ class Subject:
             return bool(entry.tokens & lx.CASH_FACT_WORDS) and (not entry.names or "cash" in entry.tokens)
         if self.kind in (Whole.OTHER, Whole.COMPANY):
             return False
-        return bool(entry.tokens & _BENCHMARK) or (
-            self.comparative and bool(entry.tokens & lx.COMPARISON_FACT_WORDS) and not entry.names
-        )
+        # a benchmark's fact: under a benchmark key, or under no name (not an insight named by its code, as
+        # "insights[BASKET_LAGGING_BENCHMARK].excess_return_1w", which is its basket's)
+        return bool(entry.own & _BENCHMARK) or (not entry.names and (
+            bool(entry.tokens & _BENCHMARK) or (self.comparative and bool(entry.tokens & lx.COMPARISON_FACT_WORDS))
+        ))
 
 
 def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
