@@ -240,26 +240,33 @@ def _with_periods(norm: str, figures: list[Figure], times: list[tuple[int, int, 
     return out
 
 
+_NAMED_MONTH = re.compile(r"(?:in|during|im) \w+")  # of PERIOD_PHRASES, only its named months start so
 _WEEKDAY = re.compile(r"monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag"
                       r"|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miércoles|jueves|viernes")
 
 
 def _period_of(phrase: str) -> str:
     """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names; the day
-    before (``prior``: yesterday, gestern, ayer; not French "hier", German for "here") is none a fact has."""
-    if phrase in ("yesterday", "gestern", "ayer"):
+    before (``prior``: yesterday, gestern, ayer, ieri, ontem; not French "hier", German for "here") and a month named
+    ("in February", ``span``) are none a fact has; a weekday after "on" is the day's ("on Friday": the session the
+    figures are of)."""
+    if phrase in ("yesterday", "gestern", "ayer", "ieri", "ontem"):
         return "prior"
+    if _NAMED_MONTH.fullmatch(phrase):
+        return "span"
+    if phrase.startswith("on ") and _WEEKDAY.search(phrase):
+        return "1d"
     days = re.search(r"(?:last|past) ([0-9]+|five|seven|thirty) (?:trading )?days", phrase)
     if days is not None:  # "the last 5 days" is the week's, "the past 30 days" the month's, "the last 12 days" none's
         n = {"five": 5, "seven": 7, "thirty": 30}.get(days.group(1)) or int(days.group(1))
         return "1w" if n in (5, 7) else "1m" if 20 <= n <= 31 else "span"
-    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "7", "sieben", "seven")) or _WEEKDAY.search(
-        phrase
+    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "settimana", "7", "sieben", "seven")) or (
+        _WEEKDAY.search(phrase)
     ):  # "since last Friday", "seit Freitag": the week's (a week's return runs from the close a week before)
         return "1w"
-    if any(w in phrase for w in ("month", "monat", "mois", "mes")):
+    if any(w in phrase for w in ("month", "mtd", "monat", "mois", "mes", "mês")):
         return "1m"
-    if any(w in phrase for w in ("year", "ytd", "jahr", "année", "año")):
+    if any(w in phrase for w in ("year", "ytd", "jahr", "année", "año", "anno", "ano")):
         return "ytd"
     return "1d"
 
@@ -659,8 +666,12 @@ class _Scanner:
                 return None  # "3M" alone: the company, or a 3-month window ("1M return")
 
         # Words on the left, nearest last, up to a punctuation barrier on the same line.
-        lw = lx.LEFT_WORDS_REV.match(self.rev, n - word_pos)
-        near, near_case = near_words(lw.group()[::-1].split() if lw is not None else [])
+        article = lx.ELIDED_BEFORE_REV.match(self.rev, n - word_pos) if pc in "'’" else None
+        left = word_pos - (article.end() - (n - word_pos) if article is not None else 0)
+        lw = lx.LEFT_WORDS_REV.match(self.rev, n - left)
+        near, near_case = near_words(
+            (lw.group()[::-1].split() if lw is not None else []) + ([norm[left:word_pos]] if left < word_pos else [])
+        )  # "è sceso dell'1,08%": the elided article is a word before the figure
         if not near and word_pos > 0 and lx.CJK_CHARS.match(norm, word_pos - 1):
             m_cjk = lx.CJK_RUN_BEFORE_REV.match(self.rev, n - word_pos)
             near = near_case = _cjk_direction(m_cjk.group()[::-1] if m_cjk else "")

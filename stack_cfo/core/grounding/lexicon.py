@@ -90,7 +90,8 @@ PERCENT_AFTER = re.compile(
 )
 #: "4.2 points" after a return is percentage points in a portfolio text (the core's insights say so).
 POINT_WORDS = frozenset({"pp", "p.p.", "ppt", "ppts", "pts", "point", "points",
-                         "prozentpunkte", "prozentpunkt", "prozentpunkten", "puntos", "punto"})
+                         "prozentpunkte", "prozentpunkt", "prozentpunkten", "puntos", "punto", "punkte", "punkt",
+                         "punkten", "punti", "pontos", "ponto"})
 BASIS_POINT_WORDS = frozenset({"bp", "bps", "bips"})
 
 
@@ -285,14 +286,19 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
     recule reculé baissé chuté perdu diminué cédé
     bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde pierdes perdiste perdemos
-    perd perdent off plunge plunging tanked tank tanks tanking tumbling tumble sinking sunk""")
+    perd perdent off plunge plunging tanked tank tanks tanking tumbling tumble sinking sunk costing
+    perdido caído bajado retrocedido
+    sceso scesa scesi scese calato calata calati perso persa perde perdono ribassato arretrato
+    caiu caíram cai perdeu perderam recuou desvalorizou""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
     appreciated
     stieg gestiegen legte zugelegt gewann gewonnen
     progressé progresse augmenté gagné monté grimpé
-    subió sube ganó aumentó avanzó creció""")
+    subió sube ganó aumentó avanzó creció ganado subido crecido aumentado avanzado
+    salito salita saliti guadagnato guadagnata guadagna cresciuto aumentato
+    subiu subiram sobe ganhou valorizou cresceu avançou""")
 # Nouns that give a sign when followed by "of" before the figure ("a loss of $420") or when they
 # follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
 NEGATIVE_NOUNS = words(
@@ -300,14 +306,14 @@ NEGATIVE_NOUNS = words(
     "kursverlust buchverlust "
     "falls dip slide decrease decreases slump pullback selloff behind "
     "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso "
-    "dahinter retard retraso"
+    "dahinter retard retraso perdita calo ribasso perda queda"
 )
 #: Verbs between a noun of change and its figure ("The biggest drop was 0.27%", "Der Rückgang betrug 2 %", "La baisse
 #: est de 2 %"): the figure takes the noun's sign.
 NOUN_COPULAS = words("is was were are stood came amounted betrug beträgt war ist était est fue es")
 POSITIVE_NOUNS = words(
     "gain gains rise rises increase increases jump rally surge advance climb uptick appreciation ahead "
-    "plus gewinn anstieg zuwachs hausse progression subida alza ganancia aumento"
+    "plus gewinn anstieg zuwachs hausse progression subida alza ganancia aumento guadagno rialzo ganho valorização"
 )
 
 HEDGE_APPROX = words("""about around roughly approximately approx approx. nearly almost some circa ca. ~ ≈ close
@@ -337,9 +343,10 @@ NOT_ADJECTIVES = words("""this that these those per a an the of in on at for las
 PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
 FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of", "solo", "sólo", "nur",
                      "seulement",
-                     "um", "un", "una", "ein", "eine", "von", "de", "del", "d'un", "d'une", "en"})
+                     "um", "un", "una", "ein", "eine", "von", "de", "del", "d'un", "d'une", "en", "di", "dell",
+                     "l", "dello", "della"})  # "dell", "l": "dell'1,08%", "l'1,08%" (the elided article)
 #: Words that link a noun to its figure like "of" ("a loss of $420", "ein Minus von", "en baisse de").
-OF_WORDS = frozenset({"of", "von", "de", "del"})
+OF_WORDS = frozenset({"of", "von", "de", "del", "di", "dell", "dello", "della"})
 
 RATIO_LABELS = words(
     "sharpe sortino calmar treynor beta ratio ratios "
@@ -488,6 +495,8 @@ LEFT_ADJACENT_REV = re.compile(
     r"(?P<md>[*_]{1,3})?"
 )
 # Up to five space-separated words to the left (reversed), on the same line.
+#: An elided article glued to a figure, reversed ("dell'1,08%", "l'1,5%", "all'2%"): a word of its own.
+ELIDED_BEFORE_REV = re.compile(r"['’][a-zà-ú]{1,5}(?![a-zà-ú])", re.IGNORECASE)
 LEFT_WORDS_REV = re.compile(rf"(?:[{SPACES}\t]+[^\s0-9]{{1,24}}){{0,5}}")
 # The label gap (reversed): back to a digit, a line break or sentence punctuation.
 LABEL_GAP_REV = re.compile(r"(?:[^0-9\n.!?;]|(?<=[A-Z])\.(?=[A-Z])){0,96}")
@@ -507,7 +516,7 @@ CONFIDENCE_AFTER = re.compile(
 _LATIN = "A-Za-z\u00c0-\u024f"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = (
-    rf"p\.p\.|a\.m\.|p\.m\.|%|[A-Z]{{2}}[{_SYMBOL_CHARS}]|[{_LATIN}]+|[{_CJK}]+"
+    rf"p\.p\.|a\.m\.|p\.m\.|%|[A-Z]{{1,2}}[{_SYMBOL_CHARS}]|[{_LATIN}]+|[{_CJK}]+"
     rf"|[{_SYMBOL_CHARS}][A-Z]{{2}}(?![a-z])|[{_SYMBOL_CHARS}]"
 )
 CJK_CHARS = re.compile(f"[{_CJK}]")
@@ -623,11 +632,11 @@ NUMBER_WORD = re.compile(
 #: Words of time that may stand between a direction word and its figure: "fell today by 2.03%", "ist heute um 2,03 %
 #: gefallen", "a baissé aujourd'hui de 2,03 %", "bajó hoy un 2,03 %"; a word of TIME_DETERMINERS only before a word
 #: of TIME_NOUNS ("fell this week by", "ist diese Woche um", "a baissé cette semaine de", "bajó esta semana un").
-TIME_WORDS = words("today yesterday overnight intraday heute gestern aujourd'hui hier hoy ayer")
+TIME_WORDS = words("today yesterday overnight intraday heute gestern aujourd'hui hier hoy ayer oggi ieri hoje ontem")
 TIME_DETERMINERS = words("""this last past diese diesen dieses letzte letzten vergangene vergangenen cette ce cet
-    esta este pasada pasado""")
+    esta este pasada pasado questa questo scorsa scorso ultima ultimo nesta neste última último passada passado""")
 TIME_NOUNS = words("""week month year quarter session day woche monat jahr quartal tag semaine mois année trimestre
-    séance journée semana mes año sesión día""")
+    séance journée semana mes año sesión día settimana mese anno trimestre seduta giornata mês ano sessão dia""")
 #: German participles that end a clause after the figure they sign: "ist um 2,03 % gefallen", "hat 196,60 $ verloren".
 NEGATIVE_AFTER_VERBS = words("gefallen gesunken verloren nachgegeben eingebüßt zurückgegangen abgerutscht gesackt")
 POSITIVE_AFTER_VERBS = words("gestiegen zugelegt gewonnen gewachsen geklettert hinzugewonnen")
@@ -818,7 +827,7 @@ SPREAD_LINKS = words("across through spanning comprising umfasst umfassen umfass
 #: Link words between an amount and a percent that restate it ("$3,073.50 (42.83%)", "$410.00, or 9.75%", "26%,
 #: roughly $1.6k"): the second figure keeps the first's subject, period and direction (see ``matching._companions``).
 RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o roughly about around approximately nearly almost"
-                      " rund etwa ungefähr environ aproximadamente")
+                      " rund etwa ungefähr environ aproximadamente also circa ca. ou cerca circa")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
 #: threshold of the facts whoever the clause is about.
 THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
@@ -831,7 +840,9 @@ FROM_AFTER_VERB = words("von")
 #: Words of time that limit a figure to facts of one period (``Figure.period``; see ``extract._period_of``).
 PERIOD_PHRASES = re.compile(
     r"(?<![\w'’])(?:today(?:['’]s)?|heute|aujourd['’]hui|hoy|the day['’]s|(?:on|for|over) the day"
-    r"|yesterday|gestern|ayer"
+    r"|oggi|hoje|(?:in |during |over |at )?the (?:latest|last|most recent|previous) (?:trading )?session"
+    r"|on (?:monday|tuesday|wednesday|thursday|friday)"
+    r"|yesterday|gestern|ayer|ieri|ontem"
     r"|(?:this|the past|the last|over the|for the|on the|last|past) week"
     r"|since last (?:monday|tuesday|wednesday|thursday|friday)(?:['’]s close)?"
     r"|seit (?:letztem|vergangenem) (?:montag|dienstag|mittwoch|donnerstag|freitag)"
@@ -844,17 +855,24 @@ PERIOD_PHRASES = re.compile(
     r"|(?:en )?las últimas 24 horas"
     r"|letzte woche|(?:in der )?vergangenen woche"
     r"|la semaine (?:dernière|passée)|la semana pasada"
-    r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|esta semana"
-    r"|(?:this|the past|the last|over the|for the|on the) month|(?:diesen|in diesem|dieser) monat"
+    r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|n?esta semana|(?:over|in) (?:1|one) week"
+    r"|questa settimana|(?:nell['’]|l['’])ultima settimana|la settimana scorsa|(?:na )?última semana"
+    r"|a semana passada"
+    r"|(?:this|the past|the last|over the|for the|on the|led the|topped the) month|(?:diesen|in diesem|dieser) monat"
     r"|(?:im |in the |the )?(?:laufenden|current) (?:monat|month)|(?:le |du )?mois en cours|(?:el )?mes en curso"
-    r"|ce mois(?:-ci)?|este mes"
+    r"|ce mois(?:-ci)?|este mes|month[- ]to[- ]date|mtd|so far this month|last month|(?:over|in) (?:1|one) month"
+    r"|questo mese|(?:nel )?mese in corso|(?:nell['’]|l['’])ultimo mese|n?este mês|(?:no )?último mês"
+    r"|no mês corrente"
     r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
-    r"|depuis le début de l['’]année|este año|en lo que va de año)(?![\w'’])",
+    r"|depuis le début de l['’]année|este año|en lo que va de año|so far this year"
+    r"|da inizio anno|dall['’]inizio dell['’]anno|quest['’]anno|desde o início do ano|n?este ano|no acumulado do ano"
+    r"|(?:in|during) (?:january|february|march|april|may|june|july|august|september|october|november|december)"
+    r"|im (?:januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember))(?![\w'’])",
     re.IGNORECASE,
 )
 #: The same on a lowercased text, first letters looked at before the alternatives (3x faster than ignoring case).
 PERIOD_PHRASES_LOWER = re.compile(
-    r"(?<![\w'’])(?=[thaygpoidcesvlfm])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+    r"(?<![\w'’])(?=[thaygpoidcesvlfmqn])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
 )
 #: Between a figure with a direction and a later one: only a joiner, maybe after a word of time (as :data:`GAPPED`,
 #: with no name): the later figure is the same thing's, maybe over another period ("AMZN is down 2.08% today and 3.36%
@@ -932,12 +950,18 @@ SPAN_PHRASES = re.compile(
     r"|(?:en |durante )?los últimos (?:12|doce) meses|(?:en |durante )?el último año|el año pasado)"
     r"|(?P<cost>since (?:you (?:first )?(?:bought|purchased|acquired)|(?:your )?(?:purchase|purchasing|buying|entry"
     r"|acquisition)|(?:you )?(?:bought|purchased) (?:it|them))|seit (?:dem )?(?:kauf|erwerb)"
-    r"|depuis (?:l['’])?achat|desde (?:la )?compra))(?![\w'’])",
+    r"|depuis (?:l['’])?achat|desde (?:la )?compra"
+    # a return on cost: "up 58.38% on what you paid", "19.78% below your cost", "versus your average cost"
+    r"|(?:on|over|above|below|under|versus|vs\.?|against|compared (?:to|with)|relative to) (?:your |the |its |their )?"
+    r"(?:average )?(?:cost(?: basis)?|purchase price|entry price|buy price|what you paid(?: for (?:it|them))?)"
+    r"|(?:gegenüber|über|unter) (?:dem |ihrem |deinem )?(?:einstandspreis|einstandskurs|kaufpreis|kaufkurs|einstand)"
+    r"|(?:par rapport à|au-dessus de|en dessous de|sous) (?:votre |son |leur )?(?:prix d['’]achat|prix de revient)"
+    r"|(?:sobre|respecto a|por (?:encima|debajo) de) (?:su |tu |el )?(?:precio de compra|coste|costo)))(?![\w'’])",
     re.IGNORECASE,
 )
 #: The same on a lowercased text, first letters looked at before the alternatives (as :data:`PERIOD_PHRASES_LOWER`).
 SPAN_PHRASES_LOWER = re.compile(
-    r"(?<![\w'’])(?=[oidftplvsae])" + SPAN_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+    r"(?<![\w'’])(?=[oidftplvsaebucrgü])" + SPAN_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
 )
 #: Words right before a figure that make it a loss though no direction word is ("Nvidia gave back 2.84% today"), and
 #: those that do so only with a period ("Nvidia cost you $192.05 today"; not "The position cost you $4,500", a cost).

@@ -124,6 +124,7 @@ from stack_cfo.core.grounding.lexicon import (
     MISSING_AFTER,
     NEGATED_AVAILABLE,
     NEGATIONS,
+    NEGATIVE_AFTER_VERBS,
     NEGATIVE_NOUNS,
     NEGATIVE_WORDS,
     NO_METRIC,
@@ -135,6 +136,7 @@ from stack_cfo.core.grounding.lexicon import (
     OTHER_WORDS,
     PERFORMANCE_VERBS,
     PERIOD_PHRASES,
+    POSITIVE_AFTER_VERBS,
     POSITIVE_NOUNS,
     POSITIVE_WORDS,
     RESTATE_LINKS,
@@ -308,11 +310,26 @@ def check(text: str, facts: Facts) -> GroundingResult:
 #: or 9.75%"; ``lexicon.RESTATE_LINKS``), maybe after a word of time ("lost 26.25% this year, or $1,572.80", "fell
 #: 1.25% today ($148.50)").
 _RESTATE = re.compile(
-    rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?\s*(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*)\s+"
-    r"|,?\s+(?:es decir|das sind|das heißt|c['’]est[- ]à[- ]dire|that is|o sea)[,:]?\s+)",
+    rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?(?:\s+(?P<verb>[^\W\d_]+)(?=,))?\s*"
+    r"(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*(?:\s+[^\W\d_][\w.]*)?)\s+"
+    r"|,?\s+(?:es decir|das sind|das heißt|c['’]est[- ]à[- ]dire|that is|o sea)[,:]?\s+(?:(?P<hedge>[^\W\d_]+)\s+)?)",
     re.IGNORECASE,
 )
+#: A German participle that ends the first figure's clause before the restatement ("1,39 % verloren, rund 2.026 A$").
+_RESTATE_VERBS = NEGATIVE_AFTER_VERBS | POSITIVE_AFTER_VERBS
 _RESTATED = frozenset({FigureKind.AMOUNT, FigureKind.PERCENT})
+
+
+def _restates(m: re.Match[str]) -> bool:
+    """Whether the words a :data:`_RESTATE` match found between two figures are a restatement's: its link words (one
+    or two: "or", "or about", "also rund") and a hedge after a phrase link are all of ``lexicon.RESTATE_LINKS``, and a
+    word before the comma is a German participle ending the first figure's clause."""
+    verb, link, hedge = m.group("verb"), m.group("link"), m.group("hedge")
+    if verb is not None and verb.lower() not in _RESTATE_VERBS:
+        return False
+    if link is not None and not all(w.lower() in RESTATE_LINKS for w in link.split()):
+        return False
+    return hedge is None or hedge.lower() in RESTATE_LINKS
 
 
 def _companions(text: str, figures: list[Figure]) -> list[Figure]:
@@ -330,7 +347,7 @@ def _companions(text: str, figures: list[Figure]) -> list[Figure]:
         ):
             continue
         m = _RESTATE.fullmatch(text, a.end, b.start)
-        if m is None or (m.group("link") is not None and m.group("link").lower() not in RESTATE_LINKS):
+        if m is None or not _restates(m):
             continue
         period = a.period if a.period is not None else b.period
         direction = b.direction if b.direction is not None or b.explicit_sign else a.direction

@@ -1,0 +1,126 @@
+"""Round 11: a fresh audit's wrong figures that were grounded (5 of 50) and true figures that were flagged (24 of
+322), on three portfolios nobody had tuned the checker on.
+
+The blocks in ``data/round11_*.json`` are data blocks built by the chat path's own code (summary -> view -> context
+document) by the tester who wrote the answers: ``uk`` a GBP investor with LSE stocks and two US names (FX), ``au`` an
+AUD portfolio of 20 ASX names with one big loser (PLS, -74.74 % on cost), ``retiree`` a USD bond-ETF and dividend
+portfolio with 40 % cash and several deposits and withdrawals.
+
+- A basket's or sector's insight (``insights[5]``: ``BASKET_LAGGING_BENCHMARK`` of the Dividend basket) is that
+  basket's, not the portfolio's: "Your portfolio rose 0.63% this week" cited the Dividend basket's week.
+- Italian and Portuguese words of time and of change are read ("questa settimana", "da inizio anno", "esta semana",
+  "caiu", "è sceso", "perda latente").
+- More English words of time: "month-to-date", "last month", "over 1 month", "in the latest session", "on Friday"
+  (the day's), "in February" (a month no fact covers).
+- A return on cost ("on what you paid", "on cost", "below your cost") is the unrealised return, whatever period the
+  sentence named before.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from stack_cfo.core.grounding import Facts, check
+from stack_cfo.core.provenance import Snapshot
+
+DATA = Path(__file__).parent / "data"
+
+
+def _block(name: str) -> Facts:
+    block = json.loads((DATA / f"round11_{name}.json").read_text())
+    return Snapshot(block, datetime.fromisoformat(block["snapshot_time"]), block["base_currency"]).facts
+
+
+BLOCKS = {name: _block(name) for name in ("uk", "au", "retiree")}
+
+
+def _verdict(block: str, text: str, marker: str) -> tuple[bool, str | None]:
+    start = text.index(marker)
+    result = check(text, BLOCKS[block])
+    found = [c for c in result.checks if c.figure.start < start + len(marker) and c.figure.end > start]
+    assert found, (text, [c.figure.raw for c in result.checks])
+    return found[0].grounded, found[0].fact_path
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("retiree", "Your portfolio rose 0.63% this week.", "0.63%"),
+    ("uk", "Your portfolio fell 2.38% this week.", "2.38%"),
+    ("uk", "Your portfolio lagged ISF by 7.27 points this week.", "7.27"),
+    ("au", "Your portfolio lagged STW by 11.7 points this week.", "11.7"),
+])
+def test_a_basket_insight_is_the_baskets_not_the_portfolios(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert not grounded, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("retiree", "Your Dividend basket rose 0.63% this week, 4.25 points behind SPY.", "0.63%"),
+    ("uk", "Your Banks basket fell 2.38% this week.", "2.38%"),
+])
+def test_the_baskets_own_insight_figures_still_ground(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert grounded, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("au", "XRO ha guadagnato il 6,68 % questa settimana.", "6,68 %"),
+    ("au", "XRO ha guadagnato il 6,68 % questo mese.", "6,68 %"),
+    ("au", "XRO ha guadagnato il 6,68 % oggi.", "6,68 %"),
+    ("au", "O XRO subiu 6,68 % este mês.", "6,68 %"),
+    ("au", "O XRO subiu 6,68 % hoje.", "6,68 %"),
+    ("au", "O XRO subiu 6,68 % esta semana.", "6,68 %"),
+    ("au", "XRO gained 6.68% month-to-date.", "6.68%"),
+    ("au", "XRO gained 6.68% last month.", "6.68%"),
+    ("au", "XRO gained 6.68% in February.", "6.68%"),
+    ("au", "XRO gained 6.68% on Friday.", "6.68%"),
+    ("au", "XRO gained 6.68% over 1 month.", "6.68%"),
+    ("au", "XRO gained 6.68% in the latest session.", "6.68%"),
+    ("uk", "AAPL led the month with a gain of 13.76%, adding £455.32.", "£455.32"),
+])
+def test_a_period_the_words_name_is_the_figures(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert not grounded, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("au", "PLS is down 35.16% on what you paid.", "35.16%"),
+    ("au", "XRO is up 6.68% on cost.", "6.68%"),
+    ("au", "XRO is up 6.68% versus your average cost.", "6.68%"),
+])
+def test_a_return_on_cost_is_the_unrealised_return(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert not grounded, found
+
+
+@pytest.mark.parametrize(("block", "text", "marker"), [
+    ("uk", "AstraZeneca (AZN) is your best performer this year, up 8.18% (+£469.20), and it's up 58.38% on what "
+           "you paid.", "58.38%"),
+    ("retiree", "Verizon (VZ) has been your best performer this month, up 12.06% (+$708), though it's still 19.78% "
+                "below your cost.", "19.78%"),
+    ("au", "O XRO subiu 6,68 % desde o início do ano.", "6,68 %"),
+    ("au", "XRO è salito del 6,68 % da inizio anno.", "6,68 %"),
+    ("au", "XRO è salito dell'1,53 % questa settimana.", "1,53 %"),
+    ("au", "XRO gained 1.22% on Friday.", "1.22%"),
+    ("au", "XRO gained 1.22% in the latest session.", "1.22%"),
+    ("au", "XRO lost 2.24% last month.", "2.24%"),
+    ("au", "Your portfolio lost 1.39% this week, or about A$2,026.", "A$2,026"),
+    ("uk", "A sua carteira caiu 0,74% esta semana (−346,01 £). O ISF subiu 4,89% no mesmo período.", "0,74%"),
+    ("au", "Il tuo portafoglio è sceso dell'1,08% da inizio anno. Il rendimento ponderato per il denaro è −1,1%.",
+     "1,08%"),
+    ("retiree", "O VZ representa 3,13% da carteira e acumula perda latente de 1.622 $ (−19,78%).", "1.622 $"),
+    ("au", "CSL es tu mejor valor del año: +16,87 % (+1.399,04 A$). En cambio, PLS ha perdido un 35,16 % "
+           "(−2.266,88 A$).", "35,16 %"),
+    ("au", "PLS has fallen 35.16% this year alone, costing A$2,266.88. It's now only 2.9% of the portfolio.",
+     "A$2,266.88"),
+    ("uk", "Ihr Banks-Korb hat diese Woche 2,38 % verloren (−303 £) und liegt damit 7,27 Punkte hinter dem ISF.",
+     "7,27"),
+    ("au", "Ihr Depot hat diese Woche 1,39 % verloren, rund 2.026 A$. Der STW stieg im selben Zeitraum um 4,88 %.",
+     "2.026"),
+])
+def test_true_figures_ground(block: str, text: str, marker: str) -> None:
+    grounded, found = _verdict(block, text, marker)
+    assert grounded, found
