@@ -245,13 +245,19 @@ _WEEKDAY = re.compile(r"monday|tuesday|wednesday|thursday|friday|montag|dienstag
                       r"|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miércoles|jueves|viernes")
 
 
+#: The day's period, and the day before it (which a snapshot's facts cover only when taken before its day's session:
+#: ``Facts.yesterday_is_day``).
+DAY = "1d"
+PRIOR = "prior"
+
+
 def _period_of(phrase: str) -> str:
     """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names; the day
     before (``prior``: yesterday, gestern, ayer, ieri, ontem; not French "hier", German for "here") and a month named
     ("in February", ``span``) are none a fact has; a weekday after "on" is the day's ("on Friday": the session the
     figures are of)."""
     if phrase in ("yesterday", "gestern", "ayer", "ieri", "ontem"):
-        return "prior"
+        return PRIOR
     if _NAMED_MONTH.fullmatch(phrase):
         return "span"
     if phrase.startswith("on ") and _WEEKDAY.search(phrase):

@@ -70,7 +70,7 @@ _COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
 class Facts(Mapping[str, Fact]):
     """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
 
-    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_owners", "_symbols")
+    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_owners", "_symbols", "yesterday_is_day")
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class Facts(Mapping[str, Fact]):
         aliases: Mapping[str, str] | None = None,
         benchmarks: Iterable[str] = (),
         owners: Mapping[str, str] | None = None,
+        yesterday_is_day: bool = False,
     ) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
         for path, fact in items.items():
@@ -91,8 +92,12 @@ class Facts(Mapping[str, Fact]):
         text absent from the facts is the benchmark only when it is one of these (see :mod:`.subjects`)."""
         """An earlier version's path of a list item -> its path now (``insights[CODE]`` -> ``insights[0]``)."""
         self._owners: dict[str, str] = dict(owners or {})
-        """The name of a list item keyed by its index because its name is not unique in the list (``insights[6]``,
-        NVDA's second insight -> ``NVDA``): its facts are that name's, as a named item's are."""
+        """The owner of a list item keyed by something else than its owner's name: by its index because its name is
+        not unique in the list (``insights[6]``, NVDA's second insight -> ``NVDA``), or by another field
+        (``insights[BASKET_LAGGING_BENCHMARK]`` -> its basket): its facts are that name's, as a named item's are."""
+        self.yesterday_is_day = yesterday_is_day
+        """Whether "yesterday" names the facts' day (``_1d``): they were taken before the session of their day opened
+        and the day before was the last session (a morning digest's data). Otherwise "yesterday" is no fact's period."""
         self._index: FactIndex | None = None
         self._symbols: frozenset[str] | None = None
 
@@ -136,7 +141,8 @@ class Facts(Mapping[str, Fact]):
                 aliases.update(other._aliases)
                 benchmarks |= other._benchmarks
                 owners.update(other._owners)
-        return Facts(combined, aliases=aliases, benchmarks=benchmarks, owners=owners)
+        return Facts(combined, aliases=aliases, benchmarks=benchmarks, owners=owners,
+                     yesterday_is_day=self.yesterday_is_day)
 
     def __or__(self, other: Mapping[str, Fact]) -> Facts:
         return self.merged(other)

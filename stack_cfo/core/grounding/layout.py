@@ -40,7 +40,7 @@ _PERIOD_WORDS = {
     **dict.fromkeys(words("""1m 1mo 1mth 1-month month monthly mtd 30d monat monatlich mois mensuel mensuelle mes
         mensual"""), "1m"),
     **dict.fromkeys(words("ytd year jahr jahresbeginn année annee año"), "ytd"),
-    **dict.fromkeys(words("yesterday gestern ayer"), "prior"),
+    **dict.fromkeys(words("yesterday gestern ayer ieri ontem"), "prior"),
 }
 #: Windows of a header no fact is of (not in a row label, where "3M" is the company).
 _SPAN_HEADERS = words("1y 1yr 12m 12mo 52w 2y 3y 5y 10y 3m 3mo 6m 6mo")

@@ -89,7 +89,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from stack_cfo.core.grounding.extract import CLAUSE_BREAKS, Extraction, extract_with_times, sentence_ends
+from stack_cfo.core.grounding.extract import CLAUSE_BREAKS, DAY, PRIOR, Extraction, extract_with_times, sentence_ends
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
@@ -407,6 +407,8 @@ def _with_spans(found_in: Extraction) -> list[Figure]:
 
 def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     """:func:`check` for figures already extracted."""
+    if facts.yesterday_is_day:  # a morning's data: "yesterday" is the last session, the facts' day
+        figures = [replace(f, period=DAY) if f.period == PRIOR else f for f in figures]
     checks: list[FigureCheck] = []
     examined = 0
     index = facts.index

@@ -12,24 +12,44 @@ import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from stack_cfo.core.ai import Message
 from stack_cfo.core.grounding import Facts, facts_from_data
+from stack_cfo.core.market_calendar import NyseCalendar, previous_session_day
 
-_FACTS_CACHE: OrderedDict[tuple[str, str | None], Facts] = OrderedDict()
+_FACTS_CACHE: OrderedDict[tuple[str, str | None, bool], Facts] = OrderedDict()
 _FACTS_CACHE_SIZE = 512
+_NYSE = NyseCalendar()
+
+
+def yesterday_is_last_session(as_of: datetime | None) -> bool:
+    """Whether data taken at ``as_of`` has the day before as its day (its ``_1d`` figures are that session's): taken
+    before the open of its own day's session (or on a day with none), the day before being the last session, as a
+    morning digest's data on Tuesday to Saturday. Then "yesterday" in a text written from it names the facts' day
+    (``Facts.yesterday_is_day``); on a Monday morning Friday's move is no "yesterday"'s. NYSE's calendar (the default
+    market); an instant without a time zone is UTC."""
+    if as_of is None:
+        return False
+    local = (as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)).astimezone(_NYSE.tz)
+    day = local.date()
+    session = _NYSE.session(day)
+    if session is not None and local.time() >= session.open:
+        return False  # the day's session has opened: its figures are today's
+    return previous_session_day(_NYSE, day) == day - timedelta(days=1)
 
 
 def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
     """Facts of a document, reused while the same document (same hash) recurs: a chat session's data
     block is the same on every turn until its context is refreshed."""
-    key = (sha256, currency)
+    yesterday = yesterday_is_last_session(snapshot.as_of)
+    key = (sha256, currency, yesterday)
     facts = _FACTS_CACHE.get(key)
     if facts is None:
         facts = facts_from_data(snapshot.doc, currency=currency)
+        facts.yesterday_is_day = yesterday
         _ = facts.index  # built once here, not on the first check
         _FACTS_CACHE[key] = facts
         if len(_FACTS_CACHE) > _FACTS_CACHE_SIZE:

@@ -124,3 +124,32 @@ def test_a_return_on_cost_is_the_unrealised_return(block: str, text: str, marker
 def test_true_figures_ground(block: str, text: str, marker: str) -> None:
     grounded, found = _verdict(block, text, marker)
     assert grounded, found
+
+
+_MORNING = "**Your morning update**\nYesterday your portfolio dipped 0.06% (−$118.40). JNJ rose 1.17% (+$107.40)."
+
+
+def _taken_at(instant: str) -> Facts:
+    block = json.loads((DATA / "round11_retiree.json").read_text())
+    return Snapshot(block, datetime.fromisoformat(instant), block["base_currency"]).facts
+
+
+@pytest.mark.parametrize(("instant", "grounded"), [
+    ("2026-12-08T11:00:00+00:00", True),   # Tuesday 06:00 New York: Monday was the last session
+    ("2026-12-05T12:00:00+00:00", True),   # Saturday: Friday's session is yesterday's
+    ("2026-12-08T15:00:00+00:00", False),  # Tuesday 10:00: the session is open, the day's figures are today's
+    ("2026-12-07T11:00:00+00:00", False),  # Monday morning: Friday's move is no "yesterday"
+    ("2026-11-27T12:00:00+00:00", False),  # the day after Thanksgiving: no session yesterday
+])
+def test_yesterday_is_the_facts_day_only_in_data_taken_before_the_open_after_a_session(
+    instant: str, grounded: bool
+) -> None:
+    result = check(_MORNING, _taken_at(instant))
+    day = [c for c in result.checks if c.figure.raw in ("0.06%", "−$118.40")]
+    assert len(day) == 2
+    assert all(c.grounded is grounded for c in day), [(c.figure.raw, c.fact_path) for c in day]
+
+
+def test_on_friday_is_the_days_on_a_monday_morning() -> None:
+    text = "On Friday your portfolio dipped 0.06% (−$118.40)."
+    assert all(c.grounded for c in check(text, _taken_at("2026-12-07T11:00:00+00:00")).checks)
