@@ -10,11 +10,25 @@ name) is prepared here too.
 
 The wrapper works for all four RPC shapes and for both generator-style and
 ``context.write``-style streaming handlers (grpc/grpc#28728). In order, before the servicer
-runs: a body that did not decode is INVALID_ARGUMENT (:mod:`.decoding`), the token is checked,
-then the principal's limits (:mod:`.limits`: its rates, then one of its calls in flight, held
-until grpc says the call is over; a server stream also holds a stream slot until it ends); between
-the token and the limits, while the process is starting (:class:`StartGate` not open yet), the
-call is refused with UNAVAILABLE ``SERVER_STARTING`` (spending none of the caller's rates).
+runs: the token is checked (a call refused for it is refused for a malformed body instead when
+the body came with it: api.md promises that order); while the process is starting
+(:class:`StartGate` not open yet) the call is refused with UNAVAILABLE ``SERVER_STARTING``
+(spending none of the caller's rates); the principal's limits (:mod:`.limits`: its rates, then one
+of its calls in flight, held until grpc says the call is over; a server stream also holds a stream
+slot until it ends); only then is the request message read, within ``read_timeout``, and a body
+that did not decode is INVALID_ARGUMENT (:mod:`.decoding`).
+
+**The request is read after admission.** A contract method is served to grpc as one with a
+request *stream* (the bytes on the wire are the same for a unary request), so the wrapper runs as
+soon as the call's headers have arrived, before its body. grpc counts a call against
+``maximum_concurrent_rpcs`` from its headers on: served as a unary method, a call whose body never
+came (a client that sends headers and stalls) held its slot forever, before any token was looked
+at, and a thousand of them from one tokenless connection left every user RESOURCE_EXHAUSTED; the
+partial bodies of tokenless calls were buffered (gigabytes). Now a call without a valid token waits
+at most :data:`UNAUTHENTICATED_READ` for its body, holding one slot of the process-wide cap on
+calls without a token (beyond it, none waits), and a caller's body that does not arrive within
+``read_timeout`` ends the call with DEADLINE_EXCEEDED ``REQUEST_READ_TIMEOUT``, freeing its slot
+(and the caller's call in flight).
 Health and reflection need no token and have no per-principal limits: they get the decoding
 guard, and their streams (Health.Watch, reflection) one slot of the process-wide cap on
 unauthenticated streams when the server gives one (the API port; the health port has none).
@@ -58,7 +72,7 @@ from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams
 from stack_cfo.core.deadline import deadline_scope
 from stack_cfo.core.deadline import enter as deadline_enter
 from stack_cfo.core.deadline import leave as deadline_leave
-from stack_cfo.core.errors import Unavailable
+from stack_cfo.core.errors import DeadlineExceeded, Unauthenticated, Unavailable
 from stack_cfo.telemetry import logging as tlog
 from stack_cfo.telemetry.metrics import GRPC_HANDLED, GRPC_HANDLING, GRPC_STARTED
 from stack_cfo.telemetry.tracing import end_server_span, start_server_span
@@ -176,6 +190,21 @@ def server_starting() -> Unavailable:
     )
 
 
+#: Seconds a call's request message may take to arrive (``server.request_read_timeout``).
+DEFAULT_READ_TIMEOUT = 30.0
+#: Seconds a call refused for its token waits for its body, only to refuse a malformed one as such.
+UNAUTHENTICATED_READ = 1.0
+#: What :meth:`RpcWrapper._read` gives for a message that did not arrive in time.
+_LATE = object()
+
+
+def request_read_timeout(seconds: float) -> DeadlineExceeded:
+    return DeadlineExceeded(
+        f"the request message did not arrive within {seconds:g} s of the call's start; send it with the call",
+        reason="REQUEST_READ_TIMEOUT", metadata={"timeout_seconds": f"{seconds:g}"},
+    )
+
+
 class StartGate:
     """Whether the process serves the contract yet. Until :meth:`open`, :class:`RpcWrapper` refuses
     every contract call at admission with :func:`server_starting` (logged and counted like any
@@ -197,11 +226,14 @@ class RpcWrapper:
 
     def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None,
                  unauthenticated: UnauthenticatedStreams | None = None, *,
-                 gate: StartGate | None = None) -> None:
+                 gate: StartGate | None = None, read_timeout: float = DEFAULT_READ_TIMEOUT) -> None:
+        """``read_timeout``: seconds from a call's start within which its request message must have
+        arrived (``server.request_read_timeout``)."""
         self._verifier = verifier
         self._limiter = limiter
         self._unauthenticated = unauthenticated
         self._gate = gate
+        self._read_timeout = read_timeout
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler of ``method`` (``/package.Service/Method``) as it is served."""
@@ -223,9 +255,10 @@ class RpcWrapper:
             if handler.response_streaming
             else self._wrap_unary(inner, method, service, name, kind, type_name)
         )
-        factory = (
-            grpc.unary_stream_rpc_method_handler if handler.response_streaming else grpc.unary_unary_rpc_method_handler
-        )
+        # A request stream to grpc: the wrapper runs at the headers and reads the one message itself
+        # (see the module docstring); the wire format of a unary request is the same.
+        factory = (grpc.stream_stream_rpc_method_handler if handler.response_streaming
+                   else grpc.stream_unary_rpc_method_handler)
         return factory(
             wrapped,
             # U+0000 in a string refuses the request here, naming those fields, unless the servicer
@@ -238,25 +271,82 @@ class RpcWrapper:
             response_serializer=passthrough_serializer(handler.response_serializer),
         )
 
-    async def _admit(self, request: Any, authorization: str | None, method: str, type_name: str,
-                     context: grpc.aio.ServicerContext) -> Principal:
-        """Everything before the servicer: the body decoded, the caller known, the process serving
-        the contract (not starting), and the caller within its rates and holding one of its calls in
-        flight (a call refused by a rate holds none)."""
-        if request is UNDECODABLE:
-            raise malformed(type_name)
-        if type(request) is TextWithNul:
-            raise nul_error(request)
+    async def _admit(self, authorization: str | None, method: str, type_name: str,
+                     context: grpc.aio.ServicerContext) -> tuple[Principal, Any]:
+        """Everything before the servicer: the caller known, the process serving the contract (not
+        starting), the caller within its rates and holding one of its calls in flight (a call
+        refused by a rate holds none), then the request message read and decoded (:meth:`_request`).
+        A call refused for its token is refused for a malformed body instead when that body came
+        with it (:meth:`_refuse_unauthenticated`)."""
         if self._verifier is None:
             raise RuntimeError("no token verifier configured")
-        principal = await self._verifier.averify(authorization)
+        try:
+            principal = await self._verifier.averify(authorization)
+        except Unauthenticated:
+            await self._refuse_unauthenticated(context, type_name)
+            raise
         gate = self._gate
         if gate is not None and not gate.is_open:
             raise server_starting()  # before the limits: a refused call spends none of the caller's rates
         if self._limiter is not None:
             await self._limiter.admit(principal, method)
             self._limiter.hold(principal, method, context)
-        return principal
+        return principal, await self._request(context, type_name)
+
+    async def _refuse_unauthenticated(self, context: grpc.aio.ServicerContext, type_name: str) -> None:
+        """Before a call is refused for its token: a body that does not decode is refused as such
+        (api.md: before authentication), when it arrives within :data:`UNAUTHENTICATED_READ` (an
+        honest client sends it with the headers). The wait holds one slot of the process-wide cap on
+        calls without a token (none waits beyond it), so tokenless calls never hold more of
+        ``max_concurrent_rpcs``, nor their bodies more memory, than that cap for that long."""
+        cap = self._unauthenticated
+        if cap is not None:
+            if cap.open >= cap.limit:
+                return
+            cap.enter(context)
+        request = await self._read(context, UNAUTHENTICATED_READ)
+        if request is UNDECODABLE or request is grpc.aio.EOF:
+            raise malformed(type_name)
+        if type(request) is TextWithNul:
+            raise nul_error(request)
+
+    async def _request(self, context: grpc.aio.ServicerContext, type_name: str) -> Any:
+        """The call's request message, read once the call is admitted: within ``read_timeout`` of
+        now (else DEADLINE_EXCEEDED ``REQUEST_READ_TIMEOUT``), decoded (else INVALID_ARGUMENT
+        ``MALFORMED_REQUEST``, as for no message at all) and without U+0000 in its text (unless the
+        servicer refuses it per field)."""
+        request = await self._read(context, self._read_timeout)
+        if request is _LATE:
+            raise request_read_timeout(self._read_timeout)
+        if request is UNDECODABLE or request is grpc.aio.EOF:
+            raise malformed(type_name)
+        if type(request) is TextWithNul:
+            raise nul_error(request)
+        return request
+
+    @staticmethod
+    async def _read(context: grpc.aio.ServicerContext, timeout: float) -> Any:
+        """The call's next message (decoded by the handler's deserializer, or ``grpc.aio.EOF``), or
+        :data:`_LATE` when it has not arrived within ``timeout`` seconds (the read is cancelled)."""
+        task = asyncio.current_task()
+        late = False
+
+        def expire() -> None:
+            nonlocal late
+            late = True
+            if task is not None:
+                task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(timeout, expire)
+        try:
+            return await context.read()
+        except asyncio.CancelledError:
+            if not late or context.cancelled() or task is None:
+                raise  # the client cancelled, or the call is over
+            task.uncancel()
+            return _LATE
+        finally:
+            timer.cancel()
 
     @staticmethod
     def _finish(metrics: _MethodMetrics, started: float, context: Any, failed: grpc.StatusCode | None,
@@ -273,14 +363,14 @@ class RpcWrapper:
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
         admit, finish = self._admit, self._finish
 
-        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def behaviour(requests: Any, context: grpc.aio.ServicerContext) -> Any:
             metrics.start()
             started = time.perf_counter()
             token = None
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
             try:
-                principal = await admit(request, authorization, method, type_name, context)
+                principal, request = await admit(authorization, method, type_name, context)
                 token = set_principal(principal)
                 logged = tlog.push(principal.call_log_fields(method))
                 bounded = deadline_enter(_deadline(context))
@@ -305,7 +395,7 @@ class RpcWrapper:
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
         admit, finish, limiter = self._admit, self._finish, self._limiter
 
-        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> None:
+        async def behaviour(requests: Any, context: grpc.aio.ServicerContext) -> None:
             # A coroutine that writes each item, not a generator: grpc.aio drops a generator
             # handler suspended at ``yield`` when the client cancels during a send, and the event
             # loop closes it later in another task, where resetting the context variables below
@@ -319,7 +409,7 @@ class RpcWrapper:
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
             try:
-                principal = await admit(request, authorization, method, type_name, context)
+                principal, request = await admit(authorization, method, type_name, context)
                 token = set_principal(principal)
                 slot = limiter.stream(principal) if limiter is not None else contextlib.nullcontext()
                 fields = principal.log_fields()

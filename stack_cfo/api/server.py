@@ -160,7 +160,10 @@ class GrpcServer:
                                "configured": cfg.max_unauthenticated_calls, "used": unauthenticated_cap})
         self.unauthenticated = UnauthenticatedStreams(unauthenticated_cap)
         self.gate = StartGate(is_open=not starting)
-        api = Registrar(self.server, RpcWrapper(verifier, limiter, self.unauthenticated, gate=self.gate).wrap)
+        api = Registrar(self.server, RpcWrapper(
+            verifier, limiter, self.unauthenticated, gate=self.gate,
+            read_timeout=cfg.request_read_timeout.total_seconds(),
+        ).wrap)
         for r in registrations:
             api.add(r.add, r.servicer)
         add_health_and_reflection(api, self.health.servicer, names)

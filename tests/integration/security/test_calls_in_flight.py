@@ -80,7 +80,8 @@ class StalledClient:
                     self.ended[event.stream_id] = {k.decode(): v.decode() for k, v in event.headers}
             await self._flush()
 
-    async def call(self, method: str, request: bytes, metadata: list[tuple[str, str]]) -> None:
+    async def call(self, method: str, request: bytes, metadata: list[tuple[str, str]], *, body: bool = True) -> None:
+        """Open a call; without ``body`` only its headers are sent, and the body never is."""
         stream_id = self._conn.get_next_available_stream_id()
         self._conn.send_headers(
             stream_id,
@@ -94,7 +95,8 @@ class StalledClient:
                 *metadata,
             ],
         )
-        self._conn.send_data(stream_id, b"\x00" + len(request).to_bytes(4, "big") + request, end_stream=True)
+        if body:
+            self._conn.send_data(stream_id, b"\x00" + len(request).to_bytes(4, "big") + request, end_stream=True)
         self.opened.append(stream_id)
         await self._flush()
 
@@ -187,6 +189,51 @@ async def test_a_client_that_never_reads_its_answers_holds_only_its_own_calls(db
         )
         for _ in range(20):  # sequential calls end and free their slot each time
             await _summary(srv, attacker)
+
+
+async def test_calls_whose_body_never_comes_hold_nothing_for_long(db_dsn: str, data_dir: Path) -> None:
+    """Headers sent, body never: grpc counts such a call against max_concurrent_rpcs from its headers, and the
+    wrapper used to run only once the body had come, so the call held its slot forever, before any token was
+    looked at; max_concurrent_rpcs of them from one tokenless connection refused every user. Now a call without a
+    token waits at most a second for its body, holding one slot of the tokenless cap (beyond it, none waits), and
+    is refused UNAUTHENTICATED; a user's call whose body does not come within server.request_read_timeout ends
+    DEADLINE_EXCEEDED REQUEST_READ_TIMEOUT, freeing its call in flight. Other users are served meanwhile."""
+    overrides = {
+        "server": {"max_concurrent_rpcs": 40, "max_unauthenticated_calls": 10, "request_read_timeout": "1s"},
+        "rate_limits": {"user": {"reads": "1000/second", "calls_in_flight": 8}},
+    }
+    async with running_server(db_dsn, data_dir, overrides) as srv:
+        attacker, other = new_user(), new_user()
+        await sync(srv, other, [holding("MSFT", "2")])
+        async with StalledClient.connect(srv.port) as stalled:
+            for _ in range(100):  # 2.5 times max_concurrent_rpcs
+                await stalled.call(SUMMARY, b"", [], body=False)
+            for _ in range(3):
+                assert (await _summary(srv, other)).portfolio == name(other)
+            await _wait_for(lambda: len(stalled.ended) == 100, message=lambda: f"{stalled.ended_by_reason()} ended")
+            assert stalled.ended_by_reason() == {"TOKEN_MISSING": 100}
+
+            for _ in range(8):  # the attacker's whole cap of calls in flight, with a valid token
+                await stalled.call(SUMMARY, b"", srv.auth(attacker), body=False)
+            assert (await _summary(srv, other)).portfolio == name(other)
+            await _wait_for(lambda: len(stalled.ended) == 108, message=lambda: f"{stalled.ended_by_reason()} ended")
+            assert stalled.ended_by_reason() == {"TOKEN_MISSING": 100, "REQUEST_READ_TIMEOUT": 8}
+            timed_out = list(stalled.ended.values())[-8:]
+            assert {t["grpc-status"] for t in timed_out} == {str(grpc.StatusCode.DEADLINE_EXCEEDED.value[0])}
+        await _wait_for(lambda: srv.process.grpc.unauthenticated_calls() == 0)
+        await _wait_for(
+            lambda: srv.process.grpc.limiter is not None and srv.process.grpc.limiter.in_flight(f"user:{attacker}") == 0
+        )
+
+
+async def test_a_malformed_body_without_a_token_is_still_refused_as_malformed(db_dsn: str, data_dir: Path) -> None:
+    """The order api.md promises holds with the body read after the headers: a body that does not decode is
+    MALFORMED_REQUEST before authentication, a decodable one without a token TOKEN_MISSING."""
+    async with running_server(db_dsn, data_dir) as srv, StalledClient.connect(srv.port) as client:
+        await client.call(SUMMARY, b"\xff" * 11, [])
+        await client.call(SUMMARY, portfolio_pb2.GetPortfolioSummaryRequest(portfolio="x").SerializeToString(), [])
+        await _wait_for(lambda: len(client.ended) == 2, message=lambda: f"{client.ended_by_reason()} ended")
+        assert [_reason(client.ended[s]) for s in client.opened] == ["MALFORMED_REQUEST", "TOKEN_MISSING"]
 
 
 async def test_tokenless_health_checks_never_read_hold_only_their_shared_cap(db_dsn: str, data_dir: Path) -> None:
