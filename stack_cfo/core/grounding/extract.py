@@ -1057,9 +1057,7 @@ class _Scanner:
                 break
             if ch == ":" and not label and not norm[i + 1 : pos].strip(_LABEL_MARKS):
                 label = True  # "Cash: $2,500", "Total value: $9,485.15": the label is the figure's clause
-            elif ch in CLAUSE_BREAKS or (ch == "." and (i + 1 >= pos or norm[i + 1].isspace()) and not _abbreviation(
-                norm, i
-            )):
+            elif ch in CLAUSE_BREAKS or (ch == "." and _full_stop(norm, i, pos) and not _abbreviation(norm, i)):
                 break
             i -= 1
         if lx.CJK_CHARS.search(norm, i + 1, pos) is not None:
@@ -1637,7 +1635,22 @@ CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
 #: The end of a sentence: a full stop, "!" or "?" before a space, or a line break; not the dot of an abbreviation
 #: ("Mr.", "e. g."). The mark comes first in the pattern so that the engine skips to the marks (4x faster than
 #: looking behind at every character).
-SENTENCE_END = re.compile(r"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])(?=\s)|\n")
+#: What may close a sentence right after its full stop: emphasis, a quote, a bracket ("**Good evening.** Your").
+_STOP_CLOSERS = "*_\"'”’»)]"
+
+
+def _full_stop(norm: str, i: int, pos: int) -> bool:
+    """Whether the dot at ``norm[i]`` ends a sentence before ``pos``: a space (or ``pos``) follows it, maybe after up
+    to three of :data:`_STOP_CLOSERS`."""
+    j = i + 1
+    while j < pos and j - i <= 3 and norm[j] in _STOP_CLOSERS:
+        j += 1
+    return j >= pos or norm[j].isspace()
+
+
+SENTENCE_END = re.compile(r"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])[*_\"'”’»)\]]{0,3}(?=\s)|\n")
+"""A sentence's end: a full stop, maybe closed by emphasis, a quote or a bracket ("**Good evening.** Your portfolio"),
+before a space; or a line break."""
 
 
 @lru_cache(maxsize=8)

@@ -663,16 +663,17 @@ CLAUSE_JOINERS = words("""and but while whereas although though yet or because w
 #: Words that name the portfolio as a whole ("Your portfolio is worth", "Your total value", "Overall you are up",
 #: "Ihr Depot", "Gesamtwert", "votre portefeuille", "su cartera").
 PORTFOLIO_WORDS = words("""portfolio portfolios overall whole depot depots gesamtwert gesamtportfolio gesamtdepot
-    depotwert portfoliowert gesamtvermögen insgesamt portefeuille portefeuilles cartera carteras portafolio""")
+    depotwert portfoliowert gesamtvermögen insgesamt portefeuille portefeuilles cartera carteras portafolio
+    portafoglio portafogli carteira carteiras""")
 #: "Total" names the portfolio as a whole only next to a word of value ("Total value", "valeur totale", "valor total",
 #: "total worth") or as a label alone ("Total: $9,485.15"): "prix de revient total" of a position is its own.
 TOTAL_WORDS = words("total totale totaux totales gesamt gesamte gesamter gesamten")
-VALUE_WORDS = words("value worth wert valeur valor")
+VALUE_WORDS = words("value worth wert valeur valor valore")
 #: Abbreviations whose dot ends no sentence ("inkl. Barmittel", "ca. 9.500 USD", "vs. SPY").
 ABBREVIATIONS = words("inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env aprox incl excl inc corp co ltd")
 #: Words that name the portfolio's cash ("Cash is 26.4%", "You hold $2,500 in cash", "Bargeld", "liquidités").
 CASH_WORDS = words("""cash bargeld barmittel barbestand barreserve liquidität kasse cashbestand liquidités espèces
-    trésorerie liquidez""")
+    trésorerie liquidez liquidità contanti caixa""")
 #: Spanish "efectivo" is cash only after one of these ("en efectivo", "su efectivo"); otherwise "effective".
 CASH_EFECTIVO_BEFORE = words("en el su tu de del son es")
 #: Words before a cash word that leave the cash out ("excluding cash, ...", "ohne Bargeld", "hors liquidités").
@@ -681,7 +682,8 @@ CASH_NEGATORS = words("""excluding excl ex without besides except minus apart as
 #: Words next to a cash word that make the cash a part of what is measured, not its subject: "Your portfolio (cash
 #: included) returned", "including cash", "inklusive Bargeld", "liquidités comprises", "incluido el efectivo".
 CASH_INCLUDED = words("""including incl included inclusive inklusive inkl einschließlich compris comprises inclus
-    incluses incluido incluida incluidos incluidas incluyendo""")
+    incluses incluido incluida incluidos incluidas incluyendo incluso inclusa inclusi incluse compreso compresa
+    incluído incluída incluídos incluídas""")
 
 
 def cash_included(words: Iterable[str]) -> bool:
@@ -754,7 +756,7 @@ EXCESS_WORDS = words("""differential difference gap spread outperformance underp
     retraso atraso ventaja""")
 #: Words before a portfolio word that make it the whole a part is measured in ("31.2% of your portfolio", "the
 #: largest position in your portfolio", "du portefeuille", "de la cartera", "des Portfolios").
-CONTAINER_LINKS = words("of in within across im von des dans du de en del")
+CONTAINER_LINKS = words("of in within across im von des dans du de en del della dello nel nella da do na")
 #: Nouns of a share of the portfolio ("NVDA's weight in your portfolio", "the share of your portfolio in cash"): the
 #: figure is a part's, not the portfolio's own.
 SHARE_WORDS = words("""share weight weighting portion part allocation proportion fraction percentage anteil gewicht
@@ -884,7 +886,8 @@ BARE_GAP = re.compile(
 )
 #: Words that say a value is of the holdings alone, without the cash: the invested value, not the total.
 INVESTED_WORDS = words("""invested investment investments investiert investierte investierten angelegt angelegte
-    investi investis investie investies placé placés invertido invertida invertidos inversiones""")
+    investi investis investie investies placé placés invertido invertida invertidos inversiones investito
+    investita investiti investite investido investida investidos investidas""")
 #: Words of a value's worth: with the portfolio as subject (and none of INVESTED_WORDS), its total value.
 WORTH_WORDS = VALUE_WORDS | TOTAL_WORDS | words("vaut valent vale valen beträgt")
 
@@ -898,7 +901,7 @@ WEIGHT_NOUNS = words("""weight weights weighting weightings allocation allocatio
 WEIGHT_VERBS = words("""represents represent represented representing comprises comprise comprised constitutes
     constitute constituted weighs weigh weighed entfallen entfällt entfiel ausmacht ausmachen pèse pèsent pesait
     représente représentent représentait constitue constituent representa representan representaba pesa pesan
-    supone suponen constituye constituyen""")
+    supone suponen constituye constituyen rappresenta rappresentano costituisce costituiscono constitui""")
 #: Verbs that say a share only with a particle after them: "makes up", "accounts for", "macht ... aus".
 WEIGHT_PARTICLES = {
     **dict.fromkeys(("make", "makes", "made", "making"), "up"),
@@ -907,9 +910,9 @@ WEIGHT_PARTICLES = {
 WEIGHT_AUS_VERBS = words("macht machen machte machten")
 #: Words after a figure that make it a share of a whole ("17.41% of your portfolio", "17,41 % Ihres Depots", "17,41 %
 #: de votre portefeuille", "el 17,41 % de su cartera"): a link, then within three words a word of the whole.
-WEIGHT_TAIL_LINKS = words("of ihres ihrer des deines unseres du de del")
+WEIGHT_TAIL_LINKS = words("of ihres ihrer des deines unseres du de del della dello da do")
 WEIGHT_WHOLES = words("""portfolio portfolios holdings assets capital depot depots portfolios gesamtportfolio
-    vermögens portefeuille portefeuilles actifs cartera carteras portafolio""")
+    vermögens portefeuille portefeuilles actifs cartera carteras portafolio portafoglio carteira""")
 #: Words that keep a share's clause about a change ("Amazon's weight rose", "17% of the portfolio's return"): then it
 #: is read as before, not as a weight.
 WEIGHT_CHANGE_WORDS = words("""return returns returned change changes changed gain gains gained loss losses lost pnl

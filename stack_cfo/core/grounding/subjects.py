@@ -259,7 +259,42 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
             found = _first_subject(sentence, index, threshold=threshold)
             if found is not None or not _carries(sentence):
                 break  # a sentence about nothing named but a pronoun passes it on: "It is your largest holding."
+    if found is None and _addressed(clause, tail, index):
+        # "Your year-to-date return is 18.55%", "You gained €71.40 today", "Overall, you're up 0.2%": the reader's
+        # whole portfolio, not whichever holding's figure happens to be equal
+        return Subject(Whole.PORTFOLIO, threshold=threshold)
     return found
+
+
+#: The reader addressed ("you", "your", "Ihr", "votre", "tu", "il tuo", "você"); not Spanish "su" nor German "ihr",
+#: which are as often a holding's ("its", "her", "their").
+_YOU = frozenset({"you", "your", "you're", "you've", "you'd", "yours", "du", "dein", "deine", "deinem", "deinen",
+                  "deiner", "deines", "vous", "votre", "vos", "tu", "ton", "ta", "tes", "tus", "tuo", "tua", "tuoi",
+                  "tue", "você", "vocês", "seu", "sua", "seus", "suas", "usted"})
+_FORMAL_YOU = frozenset({"Sie", "Ihr", "Ihre", "Ihrem", "Ihren", "Ihrer", "Ihres"})
+#: Words that make "your ..." a holding or a group of them ("your largest position", "your bond ETFs", "your
+#: banks"): then the clause is not about the whole portfolio.
+_NOT_WHOLE_WORDS = (
+    frozenset(w for w, (kind, _) in lx.COUNT_NOUNS.items() if kind in ("holdings", "stocks", "quantity", "sectors",
+                                                                       "baskets", "dividends"))
+    | lx.COMPANY_NOUNS | lx.SELECTION_WORDS | lx.SECTOR_NOUNS | lx.BENCHMARK_WORDS | lx.INDEX_NOUNS
+    | lx.words("""basket baskets korb körbe panier paniers cesta cestas paniere group groups gruppe groupe grupo banks
+        titoli azioni posizioni ações posições""")
+)
+
+
+def _addressed(clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex) -> bool:
+    """Whether a clause that names nothing is about the reader's whole portfolio: it addresses the reader, and
+    nothing in it or after the figure speaks of a holding, a group of them or a benchmark, or names anything ("You
+    hold 10 AAPL", "Your portfolio is 73.6% Information Technology")."""
+    if not any(w.lower() in _YOU or w in _FORMAL_YOU for w in clause):
+        return False
+    if any(w.lower() in _NOT_WHOLE_WORDS for w in (*clause, *tail)):
+        return False
+    return not any(
+        found is not None and found.kind is not Whole.PORTFOLIO
+        for found in (_subject_at(tail, j, index, threshold=False) for j in range(len(tail)))
+    )
 
 
 #: Links after a figure to the name it is about ("0.27% for NVDA", "$321.60 under water on NVDA").
