@@ -1050,6 +1050,8 @@ class _Scanner:
                     continue
             if ch.isdigit():
                 k = _index_name_start(norm, i)
+                if k is None:
+                    k = _confidence_start(norm, i)  # "El VaR diario al 95 % es del 0,54 %": the VaR's level
                 if k is not None:  # "The S&P 500 fell 2.03%": the number is the index's name
                     i = k - 1
                     continue
@@ -1371,6 +1373,28 @@ def _index_name_start(norm: str, last: int) -> int | None:
     while start > 0 and (norm[start - 1].isalpha() or norm[start - 1] == "&"):
         start -= 1
     return start if start < j < k and norm[start:j].lower() in lx.INDEX_WORDS else None
+
+
+_VAR_BEFORE = re.compile(r"\b(?:c?var|shortfall|value[- ]at[- ]risk)\b")
+_PERCENT_AFTER = re.compile(r"[ \u00a0\u202f]?%")
+
+
+def _confidence_start(norm: str, last: int) -> int | None:
+    """The start of a confidence level whose percent's digits end at ``last``, named after a VaR within the words
+    before it ("VaR at 95%", "VaR al 95 %", "VaR à 95 %", "VaR at the 95% level"), else ``None``: no figure of its
+    own (see the scanner), and no break of the clause of the figure after it."""
+    if _PERCENT_AFTER.match(norm, last + 1) is None:
+        return None
+    k = last
+    while k > 0 and (norm[k - 1].isdigit() or (norm[k - 1] in ".," and k > 1 and norm[k - 2].isdigit())):
+        k -= 1
+    try:
+        level = Decimal(norm[k : last + 1].replace(",", "."))
+    except ArithmeticError:
+        return None
+    if level not in _CONFIDENCE_LEVELS or _VAR_BEFORE.search(norm[max(0, k - 40) : k].lower()) is None:
+        return None
+    return k
 
 
 def _after_number(norm: str, opening: int, stop: int, *, digits: bool = False) -> bool:

@@ -634,9 +634,11 @@ NUMBER_WORD = re.compile(
 #: of TIME_NOUNS ("fell this week by", "ist diese Woche um", "a baissé cette semaine de", "bajó esta semana un").
 TIME_WORDS = words("today yesterday overnight intraday heute gestern aujourd'hui hier hoy ayer oggi ieri hoje ontem")
 TIME_DETERMINERS = words("""this last past diese diesen dieses letzte letzten vergangene vergangenen cette ce cet
-    esta este pasada pasado questa questo scorsa scorso ultima ultimo nesta neste última último passada passado""")
+    esta este pasada pasado questa questo scorsa scorso ultima ultimo nesta neste última último passada passado
+    same selben gleichen même mismo misma stesso stessa mesmo mesma""")
 TIME_NOUNS = words("""week month year quarter session day woche monat jahr quartal tag semaine mois année trimestre
-    séance journée semana mes año sesión día settimana mese anno trimestre seduta giornata mês ano sessão dia""")
+    séance journée semana mes año sesión día settimana mese anno trimestre seduta giornata mês ano sessão dia period
+    zeitraum periode période período periodo""")
 #: German participles that end a clause after the figure they sign: "ist um 2,03 % gefallen", "hat 196,60 $ verloren".
 NEGATIVE_AFTER_VERBS = words("gefallen gesunken verloren nachgegeben eingebüßt zurückgegangen abgerutscht gesackt")
 POSITIVE_AFTER_VERBS = words("gestiegen zugelegt gewonnen gewachsen geklettert hinzugewonnen")

@@ -125,6 +125,11 @@ def _compared(rest: list[str]) -> int | None:
     return None
 
 
+#: Prepositions and articles before a determiner and noun of time ("im selben Zeitraum", "over the same period").
+_TIME_LINKS = frozenset({"in", "im", "over", "during", "for", "the", "sur", "la", "le", "en", "el", "il", "nel",
+                         "nello", "no", "na", "durante", "während", "über", "al", "au", "dans", "am"})
+
+
 def _without_time(near: list[str]) -> list[str]:
     """``near`` without the words of time among its last words, the fillers between them kept ("fell today by" is
     "fell by"; see ``lexicon.TIME_WORDS``)."""
@@ -138,6 +143,9 @@ def _without_time(near: list[str]) -> list[str]:
         elif w in lx.TIME_NOUNS and k > 1 and near[k - 2] in lx.TIME_DETERMINERS:
             cut += [k - 1, k - 2]
             k -= 2
+            while k > 0 and len(near) - k < 6 and near[k - 1] in _TIME_LINKS:
+                cut.append(k - 1)  # "verlor im selben Zeitraum 0,52 %", "fell over the same period"
+                k -= 1
         elif w in lx.FILLERS and not cut:
             k -= 1  # "today by": the filler stays, only the time word goes
         else:

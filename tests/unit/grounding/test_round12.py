@@ -6,6 +6,9 @@ false grounds 5 -> 1 of 52.
   today"): the greeting is no part of the next sentence, whose subject stays the portfolio.
 - Italian and Portuguese words of the portfolio, its cash, its worth and shares of it ("portafoglio", "liquidità",
   "vale", "rappresenta il 7,94 % del portafoglio", "carteira").
+- A VaR's confidence level in the words before its figure ("El VaR diario al 95 % es del 0,54 %", "The VaR at 95% is")
+  no longer cuts the figure's clause (the VaR was lost); words of time between a verb and its figure are skipped
+  with their preposition ("Der SMI verlor im selben Zeitraum 0,52 %" kept its minus).
 - A clause that addresses the reader and names nothing ("Your year-to-date return is 18.55%", "You gained €71.40
   today", "Overall, you're up 0.2% today") is about the whole portfolio, not any holding whose figure is equal; one
   that speaks of holdings ("your largest position", "You hold 10 IWDA") is not.
@@ -57,6 +60,8 @@ def _verdict(block: str, text: str, marker: str) -> tuple[bool, str | None]:
     ("couple", "Your weekly loss was €793.80.", "€793.80"),
     ("couple", "You gained €71.40 today.", "€71.40"),
     ("couple", "Overall, you're up 0.2% today.", "0.2%"),
+    ("couple", "The VaR at 95% is 0.73%.", "0.73%"),
+    ("swiss", "Der SMI stieg im selben Zeitraum um 0,52 %.", "0,52 %"),
 ])
 def test_wrong_figures_are_flagged(block: str, text: str, marker: str) -> None:
     grounded, found = _verdict(block, text, marker)
@@ -74,6 +79,13 @@ def test_wrong_figures_are_flagged(block: str, text: str, marker: str) -> None:
     ("couple", "Your largest position makes up 33.39% of the portfolio.", "33.39%"),
     ("couple", "You made €71.40 on IWDA today.", "€71.40"),
     ("couple", "Your Sharpe ratio is 1.19.", "1.19"),
+    ("couple", "El VaR diario al 95 % es del 0,54 %.", "0,54 %"),
+    ("couple", "La VaR à 95 % est de 0,54 % par jour.", "0,54 %"),
+    ("couple", "Il VaR giornaliero al 95% è dello 0,54%.", "0,54%"),
+    ("couple", "The VaR at 95% is 0.54%.", "0.54%"),
+    ("couple", "Your VaR at the 95% level is 0.54%.", "0.54%"),
+    ("swiss", "Der SMI verlor im selben Zeitraum 0,52 %.", "0,52 %"),
+    ("swiss", "Le SMI a perdu sur la même période 0,52 %.", "0,52 %"),
 ])
 def test_true_figures_ground(block: str, text: str, marker: str) -> None:
     grounded, found = _verdict(block, text, marker)
