@@ -837,6 +837,22 @@ def _column_total(check: FigureCheck, columns: dict[tuple[int, int], list[Figure
     return check
 
 
+_BELOW = frozenset({"below", "under", "off", "unter", "sous", "debajo", "sotto", "abaixo"})
+_PEAK = frozenset({"peak", "high", "highs", "high-water", "höchststand", "hoch", "sommet", "plus-haut", "máximo",
+                   "máximos", "pico", "picco", "massimo"})
+_NOW = frozenset({"currently", "now", "still", "aktuell", "derzeit", "noch", "actuellement", "encore", "actualmente",
+                  "todavía", "attualmente", "ancora", "atualmente", "ainda"})
+
+
+def _below_peak(fig: Figure) -> frozenset[str] | None:
+    """A drawdown said as a distance below a peak ("4.54% below your peak", "1.71% off the high"): the current one
+    when the clause says now ("You're currently 4.54% below your peak"), else either."""
+    tail = [w.lower() for w in fig.tail[:4]]
+    if not tail or tail[0] not in _BELOW or not any(w in _PEAK for w in tail[1:]):
+        return None
+    return _CURRENT_DRAWDOWN if any(w.lower() in _NOW for w in fig.clause) else _DRAWDOWN
+
+
 def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str | None, bool]:
     """The metric path words, the name, and whether a change is meant (see the module docstring)."""
     metric = None
@@ -847,6 +863,8 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
             metric = _metric_subject(metric_words(fig.clause))
         if metric is None:
             metric = _effective_subject(fig)
+        if metric is None:
+            metric = _below_peak(fig)
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = _direction(fig) is not None and bool(_CHANGES & index.tokens)
     return metric, name, change

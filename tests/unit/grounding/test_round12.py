@@ -9,6 +9,8 @@ false grounds 5 -> 1 of 52.
 - A VaR's confidence level in the words before its figure ("El VaR diario al 95 % es del 0,54 %", "The VaR at 95% is")
   no longer cuts the figure's clause (the VaR was lost); words of time between a verb and its figure are skipped
   with their preposition ("Der SMI verlor im selben Zeitraum 0,52 %" kept its minus).
+- A distance below a peak is a drawdown, the current one when the clause says now ("You're currently 4.54% below
+  your peak" cited the maximum drawdown).
 - A clause that addresses the reader and names nothing ("Your year-to-date return is 18.55%", "You gained €71.40
   today", "Overall, you're up 0.2% today") is about the whole portfolio, not any holding whose figure is equal; one
   that speaks of holdings ("your largest position", "You hold 10 IWDA") is not.
@@ -61,6 +63,7 @@ def _verdict(block: str, text: str, marker: str) -> tuple[bool, str | None]:
     ("couple", "You gained €71.40 today.", "€71.40"),
     ("couple", "Overall, you're up 0.2% today.", "0.2%"),
     ("couple", "The VaR at 95% is 0.73%.", "0.73%"),
+    ("couple", "You're currently 4.54% below your peak; the Sharpe ratio is 1.19.", "4.54%"),
     ("swiss", "Der SMI stieg im selben Zeitraum um 0,52 %.", "0,52 %"),
 ])
 def test_wrong_figures_are_flagged(block: str, text: str, marker: str) -> None:
@@ -86,6 +89,8 @@ def test_wrong_figures_are_flagged(block: str, text: str, marker: str) -> None:
     ("couple", "Your VaR at the 95% level is 0.54%.", "0.54%"),
     ("swiss", "Der SMI verlor im selben Zeitraum 0,52 %.", "0,52 %"),
     ("swiss", "Le SMI a perdu sur la même période 0,52 %.", "0,52 %"),
+    ("couple", "You're currently 1.71% below your peak.", "1.71%"),
+    ("couple", "At the worst point you were 4.54% below your peak.", "4.54%"),
 ])
 def test_true_figures_ground(block: str, text: str, marker: str) -> None:
     grounded, found = _verdict(block, text, marker)
