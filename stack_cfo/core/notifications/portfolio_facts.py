@@ -168,7 +168,9 @@ class PortfolioFacts:
                 history=history,
                 narrative=narrative,
                 narrator=narrator,
-                data=summary_document(s),
+                # the session the day's figures are of (a new user's summary is taken now, dated today: the AI
+                # was told "market_date: Monday" over Friday's move, which the digest reports)
+                data={**summary_document(s), "market_date": reported.isoformat()},
                 as_of=s.as_of,
             )
 

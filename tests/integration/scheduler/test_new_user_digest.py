@@ -136,6 +136,7 @@ async def test_a_new_users_first_digest_is_dated_by_its_close_and_has_no_week_be
     digest = await facts.digest_facts(user, date(2026, 12, 5))
     assert digest is not None
     assert digest.day == date(2026, 12, 4)
+    assert digest.data is not None and digest.data["market_date"] == "2026-12-04"  # what the AI is told, too
     assert (digest.total_value, digest.change) == (Decimal("3230"), Decimal("10"))
     # 23-29 Nov was before the first sync: the summary is of the holdings now over the seven days to
     # Saturday 5 Dec (the last close on or before 28 Nov, Fri 27 Nov at 218, to Fri 4 Dec at 223),

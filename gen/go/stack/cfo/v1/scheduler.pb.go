@@ -1068,7 +1068,9 @@ type NotificationPreferences struct {
 	// Address for email notifications (RFC 5322 addr-spec). Empty means no email.
 	EmailAddress string `protobuf:"bytes,8,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
 	// Start of the quiet hours, local time in `time_zone`. Quiet hours are off when both start and end are
-	// unset; setting only one, or start equal to end, is INVALID_ARGUMENT (INVALID_QUIET_HOURS). The window
+	// unset; preferences left with only one of them (an update setting one while the other is not stored),
+	// or with start equal to end, are INVALID_ARGUMENT (INVALID_QUIET_HOURS). An update may change one end
+	// alone while the other is stored: the stored one completes the window. The window
 	// may span midnight (22:00-07:00). Digests and summaries wait until it ends; alerts inside it are
 	// skipped with reason "quiet_hours".
 	QuietHoursStart *TimeOfDay `protobuf:"bytes,9,opt,name=quiet_hours_start,json=quietHoursStart,proto3" json:"quiet_hours_start,omitempty"`

@@ -436,7 +436,9 @@ export type NotificationPreferences = Message<"stack.cfo.v1.NotificationPreferen
 
   /**
    * Start of the quiet hours, local time in `time_zone`. Quiet hours are off when both start and end are
-   * unset; setting only one, or start equal to end, is INVALID_ARGUMENT (INVALID_QUIET_HOURS). The window
+   * unset; preferences left with only one of them (an update setting one while the other is not stored),
+   * or with start equal to end, are INVALID_ARGUMENT (INVALID_QUIET_HOURS). An update may change one end
+   * alone while the other is stored: the stored one completes the window. The window
    * may span midnight (22:00-07:00). Digests and summaries wait until it ends; alerts inside it are
    * skipped with reason "quiet_hours".
    *
