@@ -256,7 +256,7 @@ def _period_of(phrase: str) -> str:
     before (``prior``: yesterday, gestern, ayer, ieri, ontem; not French "hier", German for "here") and a month named
     ("in February", ``span``) are none a fact has; a weekday after "on" is the day's ("on Friday": the session the
     figures are of)."""
-    if phrase in ("yesterday", "gestern", "ayer", "ieri", "ontem"):
+    if phrase.removesuffix("'s").removesuffix("’s") in ("yesterday", "gestern", "ayer", "ieri", "ontem"):
         return PRIOR
     if _NAMED_MONTH.fullmatch(phrase):
         return "span"

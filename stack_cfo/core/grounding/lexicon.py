@@ -287,7 +287,8 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     recule reculé baissé chuté perdu diminué cédé
     bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde pierdes perdiste perdemos
     perd perdent off plunge plunging tanked tank tanks tanking tumbling tumble sinking sunk costing
-    perdido caído bajado retrocedido
+    perdido caído bajado retrocedido desplomó desplomado hundió hundido derrumbó cedió cedido
+    ceduto ceduta crollato crollata crollò despencou afundou dégringolé
     sceso scesa scesi scese calato calata calati perso persa perde perdono ribassato arretrato
     caiu caíram cai perdeu perderam recuou desvalorizou""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
@@ -344,7 +345,7 @@ PHRASAL_UP = words("make makes made making take takes took taking add adds added
 FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of", "solo", "sólo", "nur",
                      "seulement",
                      "um", "un", "una", "ein", "eine", "von", "de", "del", "d'un", "d'une", "en", "di", "dell",
-                     "l", "dello", "della"})  # "dell", "l": "dell'1,08%", "l'1,08%" (the elided article)
+                     "l", "dello", "della", "il", "lo"})  # "dell", "l": "dell'1,08%", "l'1,08%" (the elided article)
 #: Words that link a noun to its figure like "of" ("a loss of $420", "ein Minus von", "en baisse de").
 OF_WORDS = frozenset({"of", "von", "de", "del", "di", "dell", "dello", "della"})
 
@@ -363,6 +364,19 @@ METRIC_NAMES: dict[tuple[str, ...], str] = {
     ("value", "at", "risk"): "var", ("conditional", "value", "at", "risk"): "cvar", ("conditional", "var"): "cvar",
     ("expected", "shortfall"): "shortfall", ("standard", "deviation"): "volatility",
     ("compound", "annual", "growth", "rate"): "cagr",
+    # returns named by how they are weighted, and the return in the holdings' own currencies: only that fact ("Your
+    # time-weighted return is 10.13%" is no money-weighted return that happens to be 10.13%)
+    ("time", "weighted", "return"): "twr", ("time", "weighted"): "twr", ("money", "weighted", "return"): "mwr",
+    ("money", "weighted"): "mwr", ("internal", "rate", "of", "return"): "mwr", ("irr",): "mwr", ("mwr",): "mwr",
+    ("dollar", "weighted", "return"): "mwr", ("local", "return"): "localreturn",
+    ("local", "currency", "return"): "localreturn", ("zeitgewichtete",): "twr", ("zeitgewichteten",): "twr",
+    ("geldgewichtete",): "mwr", ("geldgewichteten",): "mwr", ("kapitalgewichtete",): "mwr",
+    ("pondéré", "par", "le", "temps"): "twr", ("pondéré", "par", "les", "capitaux"): "mwr",
+    ("ponderada", "por", "el", "tiempo"): "twr", ("ponderada", "por", "tiempo"): "twr",
+    ("ponderada", "por", "el", "dinero"): "mwr", ("ponderada", "por", "dinero"): "mwr",
+    ("ponderato", "per", "il", "tempo"): "twr", ("ponderato", "per", "il", "denaro"): "mwr",
+    ("ponderado", "pelo", "tempo"): "twr", ("ponderada", "pelo", "tempo"): "twr",
+    ("ponderado", "pelo", "dinheiro"): "mwr", ("ponderada", "pelo", "dinheiro"): "mwr",
     # metrics a data block does not carry: a figure for one is no other fact's ("The dividend yield is 0.6%" is no
     # day's return; "Your dividend income was $120" cites only an income fact)
     ("dividend", "yield"): "yield", ("yield",): "yield", ("expense", "ratio"): "ter", ("ter",): "ter",
@@ -846,7 +860,7 @@ PERIOD_PHRASES = re.compile(
     r"(?<![\w'’])(?:today(?:['’]s)?|heute|aujourd['’]hui|hoy|the day['’]s|(?:on|for|over) the day"
     r"|oggi|hoje|(?:in |during |over |at )?the (?:latest|last|most recent|previous) (?:trading )?session"
     r"|on (?:monday|tuesday|wednesday|thursday|friday)"
-    r"|yesterday|gestern|ayer|ieri|ontem"
+    r"|yesterday(?:['’]s)?|gestern|ayer|ieri|ontem"
     r"|(?:this|the past|the last|over the|for the|on the|last|past) week"
     r"|since last (?:monday|tuesday|wednesday|thursday|friday)(?:['’]s close)?"
     r"|seit (?:letztem|vergangenem) (?:montag|dienstag|mittwoch|donnerstag|freitag)"

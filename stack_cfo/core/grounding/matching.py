@@ -203,6 +203,8 @@ _METRICS = {
     "drawdown": _DRAWDOWN, "drawdowns": _DRAWDOWN, "dd": _DRAWDOWN, "var": frozenset({"var"}),
     "maxdrawdown": _MAX_DRAWDOWN, "currentdrawdown": _CURRENT_DRAWDOWN, **dict.fromkeys(SCORE_WORDS, _SCORE),
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
+    "twr": frozenset({"time_weighted_return"}), "mwr": frozenset({"money_weighted_return"}),
+    "localreturn": frozenset({"local_return"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
     "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
     # named by their words but carried by no data block (see lexicon.METRIC_NAMES): cited by no other fact
@@ -311,7 +313,7 @@ def check(text: str, facts: Facts) -> GroundingResult:
 #: 1.25% today ($148.50)").
 _RESTATE = re.compile(
     rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?(?:\s+(?P<verb>[^\W\d_]+)(?=,))?\s*"
-    r"(?:\(\s*|,?\s+(?P<link>[^\W\d_][\w.]*(?:\s+[^\W\d_][\w.]*)?)\s+"
+    r"(?:\(\s*(?:(?P<bracketed>[^\W\d_][\w.]*)\s+)?|,?\s+(?P<link>[^\W\d_][\w.]*(?:\s+[^\W\d_][\w.]*)?)\s+"
     r"|,?\s+(?:es decir|das sind|das heißt|c['’]est[- ]à[- ]dire|that is|o sea)[,:]?\s+(?:(?P<hedge>[^\W\d_]+)\s+)?)",
     re.IGNORECASE,
 )
@@ -322,9 +324,10 @@ _RESTATED = frozenset({FigureKind.AMOUNT, FigureKind.PERCENT})
 
 def _restates(m: re.Match[str]) -> bool:
     """Whether the words a :data:`_RESTATE` match found between two figures are a restatement's: its link words (one
-    or two: "or", "or about", "also rund") and a hedge after a phrase link are all of ``lexicon.RESTATE_LINKS``, and a
-    word before the comma is a German participle ending the first figure's clause."""
-    verb, link, hedge = m.group("verb"), m.group("link"), m.group("hedge")
+    or two: "or", "or about", "also rund") and a hedge after a phrase link or in the bracket ("(about €6.8k)") are all
+    of ``lexicon.RESTATE_LINKS``, and a word before the comma is a German participle ending the first figure's
+    clause."""
+    verb, link, hedge = m.group("verb"), m.group("link"), m.group("hedge") or m.group("bracketed")
     if verb is not None and verb.lower() not in _RESTATE_VERBS:
         return False
     if link is not None and not all(w.lower() in RESTATE_LINKS for w in link.split()):

@@ -212,6 +212,10 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     found = _compared(clause, index, threshold=threshold)
     if found is None:
         found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
+    if found is not None and found.kind is Whole.BENCHMARK and found.comparative:
+        carried = _carried_comparer(fig, index, threshold=threshold)
+        if carried is not None:
+            return carried  # "Your Core basket rose 1.1% this week. That beat ACWI by 2.17 points": Core's gap
     if found is None:
         found = _for_name(tail, index, threshold=threshold)  # "The biggest drop was 0.27% for NVDA"
     if found is None and not fig.clause_cut and fig.hedge is Hedge.NONE and _label_name(clause, index):
@@ -344,6 +348,10 @@ def carries_noun(words: tuple[str, ...] | list[str]) -> bool:
     return bool(size) and any(w in _SUBJECT_VERBS or w == "s" for w in low[size : size + 2])
 
 
+#: Verbs of formal "Sie" (the reader) that do not end in "-en".
+_SIE_VERBS = frozenset({"sind", "hätten", "wären", "würden", "können", "müssen", "sollten", "dürfen"})
+
+
 def _carries(words: tuple[str, ...]) -> bool:
     """Whether ``words`` have a pronoun standing for something named before them: one of
     ``lexicon.CARRY_PRONOUNS``, or as the first word one of ``lexicon.CARRY_FIRST`` ("this" and "that" with a verb
@@ -352,6 +360,8 @@ def _carries(words: tuple[str, ...]) -> bool:
         return True
     if not words or words[0].lower() not in lx.CARRY_FIRST:
         return False
+    if words[0] == "Sie" and len(words) > 1 and (words[1].lower().endswith("en") or words[1].lower() in _SIE_VERBS):
+        return False  # "Sie haben heute 143,10 € verloren": the reader (a plural verb), not "sie" (it, she)
     return words[0].lower() not in ("this", "that") or (len(words) > 1 and words[1].lower() in _SUBJECT_VERBS)
 
 
@@ -385,6 +395,20 @@ def _before_comparison(words: tuple[str, ...], index: FactIndex) -> tuple[str, .
     if k is None or not any(_subject_at(words, i, index, threshold=False) for i in range(k)):
         return words
     return words[:k]
+
+
+def _carried_comparer(fig: Figure, index: FactIndex, *, threshold: bool) -> Subject | None:
+    """For a clause whose subject is a pronoun before a verb comparing with the benchmark ("That beat ACWI by",
+    "It lagged the S&P 500 by"): the holding or group the pronoun stands for (the last named before it in its
+    sentence, else the first of the sentence before), else ``None``."""
+    k = _comparison_at(fig.clause)
+    if k is None or k == 0 or not _carries(fig.clause[: k + 1]):
+        return None
+    if fig.antecedent:
+        found = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False)
+    else:
+        found = _first_subject(fig.previous[0], index, threshold=threshold) if fig.previous else None
+    return found if found is not None and found.kind in (Whole.NAME, Whole.COMPANY) else None
 
 
 def _compared(clause: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:

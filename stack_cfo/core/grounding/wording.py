@@ -73,8 +73,11 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
     ):
         if rest[-1] in lx.OF_WORDS:
             noun = rest[-2] if len(rest) > 1 else ""
-            if len(rest) > 2 and noun in _AFTER_NOUN_ADJECTIVES:
-                noun = rest[-3]  # "una pérdida latente de", "une moins-value latente de": the noun's sign
+            j = 2
+            if len(rest) > 2 and noun in lx.NOUN_COPULAS:
+                j, noun = 3, rest[-3]  # "La pérdida latente es de 452,80 €", "La baisse est de 2 %"
+            if len(rest) > j and noun in _AFTER_NOUN_ADJECTIVES:
+                noun = rest[-j - 1]  # "una pérdida latente de", "une moins-value latente de": the noun's sign
             if noun in lx.LOSS_LABELS:
                 loss = True
             elif rest[-1] in lx.FROM_AFTER_VERB and (noun in lx.NEGATIVE_WORDS or noun in lx.POSITIVE_WORDS):
@@ -88,9 +91,19 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
         dropped += 1
     if direction is None and not loss and len(rest) >= 2 and rest[-1] in lx.NOUN_COPULAS:
         noun = rest[-2]  # "The biggest drop was 0.27%", "Der Rückgang betrug 2 %": the noun's sign
+        if len(rest) >= 4 and rest[-3] in lx.OF_WORDS and noun not in lx.NEGATIVE_NOUNS | lx.POSITIVE_NOUNS:
+            noun = rest[-4]  # "Der Verlust von MBG beträgt 45,59 %", "The loss on MBG is": the noun before its name
         if noun not in lx.LOSS_LABELS and noun in lx.NEGATIVE_NOUNS:
             direction = -1
         elif noun in lx.POSITIVE_NOUNS and noun not in ("plus", "ahead"):
+            direction = 1
+    if direction is None and not loss and len(rest) >= 2 and (
+        rest[-2] in lx.NOUN_COPULAS or (len(rest) >= 3 and rest[-2] in lx.NAME_ARTICLES and rest[-3] in lx.NOUN_COPULAS)
+    ):
+        # the verb first: "Bei MBG beträgt der Verlust 45,59 %", "es la pérdida"
+        if rest[-1] in lx.NEGATIVE_NOUNS and rest[-1] not in lx.LOSS_LABELS:
+            direction = -1
+        elif rest[-1] in lx.POSITIVE_NOUNS and rest[-1] not in ("plus", "ahead"):
             direction = 1
     if direction is None and not loss and rest:
         if rest[-1] in lx.NEGATIVE_WORDS:
