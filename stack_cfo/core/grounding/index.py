@@ -67,7 +67,8 @@ class Group:
 class FactIndex:
     """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
 
-    __slots__ = ("_domains", "benchmarks", "members", "memo", "name_sizes", "names", "price_currencies", "tokens")
+    __slots__ = ("_domains", "benchmarks", "group_members", "members", "memo", "name_sizes", "names",
+                 "price_currencies", "tokens")
 
     def __init__(
         self,
@@ -108,6 +109,9 @@ class FactIndex:
         self.memo: dict[tuple[str, ...], Decimal | None] = {}
         """Values derived from the facts by the checks, by a key of their own (bounded: the keys are names of the
         facts and words of the lexicon), so that a text repeating a figure does not walk the facts again."""
+        self.group_members: dict[frozenset[str], str] | None = None
+        """The sectors and baskets by their whole set of members (``{BND, AGG, TIP}``: ``Bonds``), read from the facts
+        once, on first use, by ``subjects._listed_group``; ``None`` until then."""
         self.price_currencies: dict[str, str] | None = None
         """Each name's price currency (``positions[AIR].last_price`` in EUR: ``AIR``: ``EUR``), read from the facts
         once, on first use, by ``subjects._price_currency``; ``None`` until then."""

@@ -212,6 +212,12 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     found = _compared(clause, index, threshold=threshold)
     if found is None:
         found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
+    if found is None or found.kind is Whole.NAME or (
+        found.kind is Whole.PORTFOLIO and not any(w.lower() in lx.PORTFOLIO_WORDS for w in clause)
+    ):  # (a "total" after the list is its verb: "BND, AGG and TIP total $73,439.10")
+        group = _listed_group(fig, index, threshold=threshold, named=found if found and found.name else None)
+        if group is not None:
+            return group  # "Your three bond funds, BND, AGG and TIP, total $73,439.10": the Bonds sector's
     if found is not None and found.kind is Whole.BENCHMARK and found.comparative:
         carried = _carried_comparer(fig, index, threshold=threshold)
         if carried is not None:
@@ -395,6 +401,80 @@ def _before_comparison(words: tuple[str, ...], index: FactIndex) -> tuple[str, .
     if k is None or not any(_subject_at(words, i, index, threshold=False) for i in range(k)):
         return words
     return words[:k]
+
+
+_LIST_JOINERS = frozenset({"and", "und", "et", "y", "e", "&", "plus", "sowie"})
+#: Words after a list of holdings that make it the subject of the clause.
+_GROUP_VERBS = _SUBJECT_VERBS | lx.words("""total totals together combined make account represent weigh sind machen
+    ensemble juntos juntas insieme juntas son sont valent""")
+#: Words that make listed holdings each one's, not the group's ("Both NVDA and AMD fell 2%").
+_EACH = frozenset({"both", "each", "beide", "beiden", "jeweils", "chacun", "chacune", "tous", "ambos", "ambas",
+                   "cada", "entrambi", "entrambe", "ciascuno", "respectively"})
+_GROUP_PATH = re.compile(r"(sectors|baskets)\[([^\[\]]+)\]\.(?:positions\[([^\[\]]+)\]|position_count$)")
+
+
+def _listed_group(fig: Figure, index: FactIndex, *, threshold: bool, named: Subject | None) -> Subject | None:
+    """The sector or basket whose members are exactly the holdings a clause lists as its subject ("Your gold exposure
+    (GLD and IAU) is worth", "Your three bond funds, BND, AGG and TIP, total", "AAPL and MSFT are worth £11,124.58
+    together"): its figures are that group's, not the last-named holding's. ``None`` when the words list no such
+    group, when another holding is named after the list (``named``), or when they say each ("Both NVDA and AMD")."""
+    held = index.members.get("positions")
+    if not held:
+        return None
+    run = _name_run(fig.aside, held, verb=False)
+    if run is None and not fig.clause_cut:
+        # (a clause cut by a number is no list's: "AAPL 33.40%, MSFT 19.25%, NVDA 17.68%" lists figures)
+        run = _name_run((*fig.antecedent, *fig.clause), held)
+    if run is None or (named is not None and named.name not in run):
+        return None
+    if any(w.lower() in _EACH for w in (*fig.antecedent, *fig.clause, *fig.tail)):
+        return None
+    groups = index.group_members
+    if groups is None:
+        groups = index.group_members = _groups_by_members(index)
+    group = groups.get(run)
+    return Subject(Whole.NAME, group, threshold=threshold) if group is not None else None
+
+
+def _name_run(words: tuple[str, ...], held: frozenset[str], *, verb: bool = True) -> frozenset[str] | None:
+    """The last list of two or more held names in ``words`` (joined by "and" or commas), with no held name after it;
+    with ``verb``, only one a verb follows, as a subject ("AAPL and MSFT are worth", "BND, AGG and TIP total"), not a
+    list of figures ("AAPL 33.40%, MSFT 19.25%, NVDA 17.68%": the words have no numbers)."""
+    best: frozenset[str] | None = None
+    run: list[str] = []
+    for w in (*words, ""):
+        if w in held:
+            run.append(w)
+        elif run and w.lower() in _LIST_JOINERS:
+            continue
+        else:
+            if run:
+                best = frozenset(run) if len(run) >= 2 and (not verb or w.lower() in _GROUP_VERBS) else None
+            run = []
+    return best
+
+
+def _groups_by_members(index: FactIndex) -> dict[frozenset[str], str]:
+    """The sectors and baskets whose members the facts list in full (as many as their ``position_count``), by their
+    set of members; a set two groups share (a basket that is a sector) names the first."""
+    members: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for domain in (RAW,):
+        for group in index.groups(domain):
+            for entry in group.entries:
+                m = _GROUP_PATH.match(entry.path)
+                if m is None:
+                    continue
+                key = f"{m.group(1)}[{m.group(2)}]"
+                if m.group(3) is not None:
+                    members.setdefault(key, set()).add(m.group(3))
+                else:
+                    counts[key] = int(entry.value)
+    out: dict[frozenset[str], str] = {}
+    for key, names in sorted(members.items()):
+        if counts.get(key) == len(names) and len(names) >= 2:
+            out.setdefault(frozenset(names), key[key.index("[") + 1 : -1])
+    return out
 
 
 def _carried_comparer(fig: Figure, index: FactIndex, *, threshold: bool) -> Subject | None:

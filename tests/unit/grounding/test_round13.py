@@ -10,6 +10,8 @@ portfolio with short history; 75 true answers, 72 with one wrong figure): false 
 - A restatement in a bracket may be hedged: "down ~5% this year (about €6.8k)".
 - A pronoun comparing with the benchmark stands for what it stands for: "Your Core basket rose 1.1% this week. That
   beat ACWI by 3.19 points" is Core's gap, not the portfolio's.
+- Holdings listed as a clause's subject are the sector or basket whose members they all are ("Your three bond funds
+  - BND, AGG and TIP - total $73,439.10" is the Bonds sector's value, not TIP's), unless they are said each.
 - More words of change: se desplomó, se hundió, ha perso il, ha ceduto; "La pérdida latente es de", "Bei MBG beträgt
   der Verlust", "Der Verlust von MBG beträgt".
 """
@@ -34,6 +36,7 @@ def _block(name: str) -> Facts:
 
 
 BLOCKS = {name: _block(name) for name in ("dax", "retire", "tiny")}
+_BONDS = "Your three bond funds — BND, AGG and TIP — total $73,439.10, or 21.18% of the portfolio."
 
 
 def _verdict(block: str, text: str, marker: str) -> tuple[bool, str | None]:
@@ -73,7 +76,21 @@ def test_wrong_figures_are_flagged(block: str, text: str, marker: str) -> None:
     ("dax", "MBG ha perso il 4,09 % oggi.", "4,09 %"),
     ("dax", "MBG se desplomó un 4,09 % hoy.", "4,09 %"),
     ("dax", "Bei MBG beträgt der Verlust heute 4,09 %.", "4,09 %"),
+    ("retire", "Your gold exposure (GLD and IAU) is worth $30,244.10, 8.72% of the portfolio.", "$30,244.10"),
+    ("retire", "Your gold exposure (GLD and IAU) is worth $30,244.10, 8.72% of the portfolio.", "8.72%"),
+    ("retire", _BONDS, "$73,439.10"),
+    ("retire", _BONDS, "21.18%"),
 ])
 def test_true_figures_ground(block: str, text: str, marker: str) -> None:
     grounded, found = _verdict(block, text, marker)
     assert grounded, found
+
+
+@pytest.mark.parametrize(("text", "marker"), [
+    ("Both GLD and IAU are worth $30,244.10.", "$30,244.10"),  # each, not the two together
+    ("GLD and IAU rose this week, but VOO is worth $30,244.10.", "$30,244.10"),  # a holding named after the list
+    ("BND and AGG are worth $73,439.10 together.", "$73,439.10"),  # two of the Bonds sector's three
+])
+def test_listed_holdings_are_a_group_only_when_they_are_all_of_it(text: str, marker: str) -> None:
+    grounded, found = _verdict("retire", text, marker)
+    assert not grounded, found
