@@ -810,6 +810,13 @@ class PortfolioService(LedgerUseCases):
                     changed = changed | missed
                 elif trigger is None:
                     continue
+                elif trigger is WatchTrigger.HOLDINGS_CHANGE and not changed and _same_figures(
+                    new.summary, view.summary
+                ):
+                    # a holdings change this watch had already seen (its notice came after the first update, as a
+                    # SyncPortfolio's just before the watch began can through another replica), or one that changed
+                    # nothing: no update says the holdings changed when none of its figures did
+                    continue
                 view = new
                 yield WatchUpdate(view, trigger, tuple(sorted(changed & new.held_symbols)))
                 last_sent = time.monotonic()
