@@ -15,7 +15,10 @@ the body came with it: api.md promises that order); while the process is startin
 (:class:`StartGate` not open yet) the call is refused with UNAVAILABLE ``SERVER_STARTING``
 (spending none of the caller's rates); the principal's limits (:mod:`.limits`: its rates, then one
 of its calls in flight, held until grpc says the call is over; a server stream also holds a stream
-slot until it ends); only then is the request message read, within ``read_timeout``, and a body
+slot until it ends); for a heavy write (:data:`~.cpu_budget.WEIGHED_WRITES`) of a principal with a
+write CPU budget, the principal's turn and that budget (:class:`~.cpu_budget.WriteCpuBudget`: an empty
+one refuses the call before its body is read; the CPU of the reading and of the handler is charged
+when the call ends); only then is the request message read, within ``read_timeout``, and a body
 that did not decode is INVALID_ARGUMENT (:mod:`.decoding`).
 
 **The request is read after admission.** A contract method is served to grpc as one with a
@@ -25,8 +28,8 @@ soon as the call's headers have arrived, before its body. grpc counts a call aga
 came (a client that sends headers and stalls) held its slot forever, before any token was looked
 at, and a thousand of them from one tokenless connection left every user RESOURCE_EXHAUSTED; the
 partial bodies of tokenless calls were buffered (gigabytes). Now a call without a valid token waits
-at most :data:`UNAUTHENTICATED_READ` for its body, holding one slot of the process-wide cap on
-calls without a token (beyond it, none waits), and a caller's body that does not arrive within
+at most :data:`UNAUTHENTICATED_READ` for its body, and only :data:`UNAUTHENTICATED_BODY_WAITS` of
+them at once (beyond, none waits), and a caller's body that does not arrive within
 ``read_timeout`` ends the call with DEADLINE_EXCEEDED ``REQUEST_READ_TIMEOUT``, freeing its slot
 (and the caller's call in flight).
 Health and reflection need no token and have no per-principal limits: they get the decoding
@@ -56,6 +59,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 
 from stack_cfo.api.auth import AMBIGUOUS_AUTHORIZATION, Principal, TokenVerifier, reset_principal, set_principal
+from stack_cfo.api.cpu_budget import WEIGHED_WRITES, WriteAccount, WriteCpuBudget
 from stack_cfo.api.decoding import (
     UNDECODABLE,
     TextWithNul,
@@ -191,16 +195,22 @@ def server_starting() -> Unavailable:
 
 
 #: Seconds a call's request message may take to arrive (``server.request_read_timeout``).
-DEFAULT_READ_TIMEOUT = 30.0
-#: Seconds a call refused for its token waits for its body, only to refuse a malformed one as such.
-UNAUTHENTICATED_READ = 1.0
+DEFAULT_READ_TIMEOUT = 120.0
+#: Seconds a call refused for its token waits for its body, only to refuse a malformed one as such (a client sends
+#: the body with the headers: it is there within milliseconds).
+UNAUTHENTICATED_READ = 0.25
+#: Calls refused for their token that wait for their body at once, per process; beyond, none waits. Each wait opens
+#: the stream's flow-control window, so a tokenless client can push up to a message's size into it meanwhile: 200
+#: waiting (the shared cap on tokenless calls) let a flood of partial bodies hold 1.5 GB.
+UNAUTHENTICATED_BODY_WAITS = 8
 #: What :meth:`RpcWrapper._read` gives for a message that did not arrive in time.
 _LATE = object()
 
 
 def request_read_timeout(seconds: float) -> DeadlineExceeded:
     return DeadlineExceeded(
-        f"the request message did not arrive within {seconds:g} s of the call's start; send it with the call",
+        f"the request message did not arrive within {seconds:g} s of the call's start (server.request_read_timeout); "
+        "send it with the call, and a large one over a faster link",
         reason="REQUEST_READ_TIMEOUT", metadata={"timeout_seconds": f"{seconds:g}"},
     )
 
@@ -222,11 +232,13 @@ class StartGate:
 class RpcWrapper:
     """Wraps method handlers (once each) with the stack the module docstring describes.
     ``gate``: contract calls are refused (UNAVAILABLE ``SERVER_STARTING``) while it is not open;
-    without one they never are."""
+    without one they never are. ``write_budget``: the CPU of the heavy writes, per principal (none:
+    unlimited)."""
 
     def __init__(self, verifier: TokenVerifier | None, limiter: CallLimiter | None = None,
                  unauthenticated: UnauthenticatedStreams | None = None, *,
-                 gate: StartGate | None = None, read_timeout: float = DEFAULT_READ_TIMEOUT) -> None:
+                 gate: StartGate | None = None, read_timeout: float = DEFAULT_READ_TIMEOUT,
+                 write_budget: WriteCpuBudget | None = None) -> None:
         """``read_timeout``: seconds from a call's start within which its request message must have
         arrived (``server.request_read_timeout``)."""
         self._verifier = verifier
@@ -234,6 +246,8 @@ class RpcWrapper:
         self._unauthenticated = unauthenticated
         self._gate = gate
         self._read_timeout = read_timeout
+        self._body_waits = 0
+        self._write_budget = write_budget
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler of ``method`` (``/package.Service/Method``) as it is served."""
@@ -250,10 +264,11 @@ class RpcWrapper:
         kind = _kind(handler)
         type_name = message_name(handler.request_deserializer)
         inner = handler.unary_stream if handler.response_streaming else handler.unary_unary
+        weigh = self._write_budget if method in WEIGHED_WRITES else None
         wrapped = (
             self._wrap_stream(inner, method, service, name, kind, type_name)
             if handler.response_streaming
-            else self._wrap_unary(inner, method, service, name, kind, type_name)
+            else self._wrap_unary(inner, method, service, name, kind, type_name, weigh)
         )
         # A request stream to grpc: the wrapper runs at the headers and reads the one message itself
         # (see the module docstring); the wire format of a unary request is the same.
@@ -272,10 +287,13 @@ class RpcWrapper:
         )
 
     async def _admit(self, authorization: str | None, method: str, type_name: str,
-                     context: grpc.aio.ServicerContext) -> tuple[Principal, Any]:
+                     context: grpc.aio.ServicerContext,
+                     weigh: WriteCpuBudget | None = None) -> tuple[Principal, Any, WriteAccount | None]:
         """Everything before the servicer: the caller known, the process serving the contract (not
         starting), the caller within its rates and holding one of its calls in flight (a call
-        refused by a rate holds none), then the request message read and decoded (:meth:`_request`).
+        refused by a rate holds none), for a heavy write (``weigh``) the caller's turn and write CPU
+        budget (the account returned: the handler is run with it, then it is done), then the request
+        message read and decoded (:meth:`_request`).
         A call refused for its token is refused for a malformed body instead when that body came
         with it (:meth:`_refuse_unauthenticated`)."""
         if self._verifier is None:
@@ -291,20 +309,33 @@ class RpcWrapper:
         if self._limiter is not None:
             await self._limiter.admit(principal, method)
             self._limiter.hold(principal, method, context)
-        return principal, await self._request(context, type_name)
+        account = weigh.account(principal) if weigh is not None else None
+        if account is None:
+            return principal, await self._request(context, type_name), None
+        await account.enter()  # before the body is read: its decoding is what a large write costs
+        try:
+            return principal, await account.run(self._request(context, type_name)), account
+        except BaseException:
+            account.done()
+            raise
 
     async def _refuse_unauthenticated(self, context: grpc.aio.ServicerContext, type_name: str) -> None:
         """Before a call is refused for its token: a body that does not decode is refused as such
         (api.md: before authentication), when it arrives within :data:`UNAUTHENTICATED_READ` (an
-        honest client sends it with the headers). The wait holds one slot of the process-wide cap on
-        calls without a token (none waits beyond it), so tokenless calls never hold more of
-        ``max_concurrent_rpcs``, nor their bodies more memory, than that cap for that long."""
+        honest client sends it with the headers). At most :data:`UNAUTHENTICATED_BODY_WAITS` calls
+        wait so at once (none beyond), each holding a slot of the process-wide cap on calls without
+        a token too: tokenless calls never hold more of ``max_concurrent_rpcs``, nor their bodies more
+        memory (that many messages), for longer than that."""
         cap = self._unauthenticated
+        if self._body_waits >= UNAUTHENTICATED_BODY_WAITS or (cap is not None and cap.open >= cap.limit):
+            return
         if cap is not None:
-            if cap.open >= cap.limit:
-                return
             cap.enter(context)
-        request = await self._read(context, UNAUTHENTICATED_READ)
+        self._body_waits += 1
+        try:
+            request = await self._read(context, UNAUTHENTICATED_READ)
+        finally:
+            self._body_waits -= 1
         if request is UNDECODABLE or request is grpc.aio.EOF:
             raise malformed(type_name)
         if type(request) is TextWithNul:
@@ -358,7 +389,8 @@ class RpcWrapper:
             if code is not grpc.StatusCode.OK:
                 span.set_status(trace.Status(trace.StatusCode.ERROR, code.name))
 
-    def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str) -> Any:
+    def _wrap_unary(self, inner: Any, method: str, service: str, name: str, kind: str, type_name: str,
+                    weigh: WriteCpuBudget | None = None) -> Any:
         metrics = _MethodMetrics(kind, service, name)
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
         admit, finish = self._admit, self._finish
@@ -370,13 +402,17 @@ class RpcWrapper:
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
             try:
-                principal, request = await admit(authorization, method, type_name, context)
+                principal, request, account = await admit(authorization, method, type_name, context, weigh)
                 token = set_principal(principal)
                 logged = tlog.push(principal.call_log_fields(method))
                 bounded = deadline_enter(_deadline(context))
                 try:
-                    return await inner(request, context)
+                    if account is None:
+                        return await inner(request, context)
+                    return await account.run(inner(request, context))
                 finally:
+                    if account is not None:
+                        account.done()
                     deadline_leave(bounded)
                     tlog.pop(logged)
             except Exception as exc:
@@ -409,7 +445,7 @@ class RpcWrapper:
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
             try:
-                principal, request = await admit(authorization, method, type_name, context)
+                principal, request, _ = await admit(authorization, method, type_name, context)
                 token = set_principal(principal)
                 slot = limiter.stream(principal) if limiter is not None else contextlib.nullcontext()
                 fields = principal.log_fields()

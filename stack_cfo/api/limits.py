@@ -58,7 +58,7 @@ THROTTLED = Counter(
     "stack_cfo_rpc_throttled",
     "Calls refused by the per-principal limits, by reason (RATE_LIMITED, TOO_MANY_STREAMS,"
     " TOO_MANY_CALLS_IN_FLIGHT, TOO_MANY_CONCURRENT_IMPORTS, TOO_MANY_UNAUTHENTICATED_STREAMS,"
-    " READ_CPU_BUDGET_EXHAUSTED) and class.",
+    " READ_CPU_BUDGET_EXHAUSTED, WRITE_CPU_BUDGET_EXHAUSTED) and class.",
     ["reason", "class"],
 )
 # Exported at 0 from the start (dashboards and rates see the series before the first refusal).

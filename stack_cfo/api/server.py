@@ -30,6 +30,7 @@ from grpc_status import rpc_status
 
 from stack_cfo.api import reflection_v1
 from stack_cfo.api.auth import TokenVerifier
+from stack_cfo.api.cpu_budget import WriteCpuBudget
 from stack_cfo.api.errors import clip, to_status
 from stack_cfo.api.health import HealthState
 from stack_cfo.api.interceptors import Registrar, RpcWrapper, StartGate
@@ -140,9 +141,11 @@ class GrpcServer:
         reuse_port: bool = False,
         report_readiness: Callable[[bool], None] | None = None,
         starting: bool = False,
+        write_budget: WriteCpuBudget | None = None,
     ) -> None:
         """``starting``: contract calls are refused (UNAVAILABLE ``SERVER_STARTING``) until
-        :meth:`open_for_calls`; Health and reflection are always served."""
+        :meth:`open_for_calls`; Health and reflection are always served. ``write_budget``: the CPU
+        each principal's heavy writes may take (none: unlimited)."""
         self.cfg = cfg
         self.listen = listen or cfg.listen
         self.limiter = limiter
@@ -162,7 +165,7 @@ class GrpcServer:
         self.gate = StartGate(is_open=not starting)
         api = Registrar(self.server, RpcWrapper(
             verifier, limiter, self.unauthenticated, gate=self.gate,
-            read_timeout=cfg.request_read_timeout.total_seconds(),
+            read_timeout=cfg.request_read_timeout.total_seconds(), write_budget=write_budget,
         ).wrap)
         for r in registrations:
             api.add(r.add, r.servicer)

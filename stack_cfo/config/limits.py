@@ -1,11 +1,11 @@
 """The ``rate_limits`` block: per-principal request rates, calls in flight, concurrent streams and
-the CPU of uncached reads.
+the CPU of uncached reads and of the heavy writes.
 
 A rate is written in the ``limits`` library's notation, one or more windows separated by ``;``:
 ``"20/second;600/minute"`` lets a caller burst 20 calls in any second and sustain 600 a minute
 (the short window is the bucket's size, the long one its refill rate). A CPU rate is CPU time per
 wall-clock time, ``"1s/10s"`` (a tenth of a core), or ``"unlimited"``; its bucket's size is a
-separate duration (``read_cpu_burst``). Users and service principals have separate, independently
+separate duration (``read_cpu_burst``, ``write_cpu_burst``). Users and service principals have separate, independently
 configured limits.
 """
 
@@ -87,8 +87,12 @@ class PrincipalLimits(Section):
     """CPU time one principal's uncached summaries and histories may take per server process, sustained."""
     read_cpu_burst: Duration
     """CPU time those may take at once before ``read_cpu``'s rate applies (the bucket's size)."""
+    write_cpu: CpuRate
+    """CPU time one principal's heavy writes (SyncPortfolio, RecordPrices...) may take per server process, sustained."""
+    write_cpu_burst: Duration
+    """CPU time those may take at once before ``write_cpu``'s rate applies (the bucket's size)."""
 
-    @field_validator("read_cpu_burst")
+    @field_validator("read_cpu_burst", "write_cpu_burst")
     @classmethod
     def _burst(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
@@ -121,6 +125,18 @@ class UserLimits(PrincipalLimits):
     (READ_CPU_BUDGET_EXHAUSTED) until enough has refilled; "unlimited" turns it off."""
     read_cpu_burst: Duration = setting(timedelta(seconds=5), env="STACK_CFO_RATE_LIMIT_USER_READ_CPU_BURST")
     """CPU time one user's uncached reads may take at once before read_cpu's rate applies (the bucket's size)."""
+    write_cpu: CpuRate = setting("1s/10s", env="STACK_CFO_RATE_LIMIT_USER_WRITE_CPU")
+    """CPU time one user's heavy writes may take per server process, sustained ("1s/10s": a tenth of a core):
+    SyncPortfolio, ImportHoldingsHistory, BatchCreateTransactions, UpdateTransaction, DeleteTransaction,
+    RecordPrices, RecordExchangeRates, IngestNews and UpdatePortfolioContext: what each takes on the event loop
+    from the decoding of its request to its answer, refused calls included (the rate of writes counts calls, not
+    their size), and the summaries it computes. At most three of one user's such calls run at once per process
+    (more wait their turn); once the
+    budget is spent (a call already running finishes, and is charged), the next is RESOURCE_EXHAUSTED
+    (WRITE_CPU_BUDGET_EXHAUSTED) before its request is read, until enough has refilled; "unlimited" turns it
+    off."""
+    write_cpu_burst: Duration = setting(timedelta(seconds=5), env="STACK_CFO_RATE_LIMIT_USER_WRITE_CPU_BURST")
+    """CPU time one user's heavy writes may take at once before write_cpu's rate applies (the bucket's size)."""
 
 
 class ServiceLimits(PrincipalLimits):
@@ -143,6 +159,11 @@ class ServiceLimits(PrincipalLimits):
     rate_limits.user.read_cpu; a backend reads for many users)."""
     read_cpu_burst: Duration = setting(timedelta(seconds=60), env="STACK_CFO_RATE_LIMIT_SERVICE_READ_CPU_BURST")
     """CPU time one service principal's uncached reads may take at once before read_cpu's rate applies."""
+    write_cpu: CpuRate = setting(UNLIMITED, env="STACK_CFO_RATE_LIMIT_SERVICE_WRITE_CPU")
+    """CPU time one service principal's heavy writes may take per server process, sustained (as
+    rate_limits.user.write_cpu; a backend records prices and news for everyone)."""
+    write_cpu_burst: Duration = setting(timedelta(seconds=60), env="STACK_CFO_RATE_LIMIT_SERVICE_WRITE_CPU_BURST")
+    """CPU time one service principal's heavy writes may take at once before write_cpu's rate applies."""
 
 
 def _storage(value: object) -> object:

@@ -51,7 +51,8 @@ class SchedulerSettings(Section):
     concurrency_limit: int = setting(10, env="SCHEDULER_CONCURRENCY_LIMIT", ge=1, le=1000)
     """Sends in flight per replica."""
     digest_grace: Duration = setting(_GRACE.digest, env="SCHEDULER_DIGEST_GRACE")
-    """How late a daily digest slot may still be sent; older slots are recorded missed."""
+    """How late a daily digest slot may still be sent; older slots are recorded missed. Slots from before the
+    scheduler's first start (its deploy epoch) are never planned, sent nor recorded."""
     weekly_grace: Duration = setting(_GRACE.weekly, env="SCHEDULER_WEEKLY_GRACE")
     """How late a weekly summary slot may still be sent."""
     alert_grace: Duration = setting(_GRACE.alert, env="SCHEDULER_ALERT_GRACE")

@@ -66,11 +66,12 @@ class ServerConfig(Section):
     0 = no limit. Bounds what one client's burst costs others (docs/security.md); backends multiplexing
     many users' watches on one connection need at least that many, or more connections."""
     request_read_timeout: Duration = setting(
-        timedelta(seconds=30), env="STACK_CFO_REQUEST_READ_TIMEOUT", ge=timedelta(milliseconds=100)
+        timedelta(seconds=120), env="STACK_CFO_REQUEST_READ_TIMEOUT", ge=timedelta(milliseconds=100)
     )
     """A call's request message must arrive within this long of the call's start (its token and limits are checked
     first, at its headers); else DEADLINE_EXCEEDED REQUEST_READ_TIMEOUT: a client that sends a call's headers but
-    never its body cannot hold the call's slot of max_concurrent_rpcs."""
+    never its body cannot hold the call's slot of max_concurrent_rpcs. The whole message counts, however fast it
+    comes: the largest (server.max_message_bytes, 8 MiB) needs about 70 KB/s at the default."""
     keepalive_time: Duration = timedelta(seconds=60)
     """The server pings idle connections this often."""
     keepalive_timeout: Duration = timedelta(seconds=20)

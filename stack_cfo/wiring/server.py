@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client import PROCESS_COLLECTOR
 
 from stack_cfo.api.auth import TokenVerifier
-from stack_cfo.api.cpu_budget import ReadCpuBudget
+from stack_cfo.api.cpu_budget import ReadCpuBudget, WriteCpuBudget
 from stack_cfo.api.jwks import JwksCache
 from stack_cfo.api.limits import CallLimiter
 from stack_cfo.api.server import GrpcServer, Registration
@@ -123,6 +123,8 @@ class ServerProcess:
             reuse_port=reuse_port,
             report_readiness=report_readiness,
             starting=True,
+            # the CPU callers' heavy writes may take (per process), from the decoding of the request on
+            write_budget=WriteCpuBudget(config.rate_limits),
         )
         self._listen_when_serving = listen_when_serving
         #: Why the API port could not be bound after start (``listen_when_serving``); ``failed`` set then.

@@ -21,7 +21,13 @@
 //   (metadata `class` = "streams", `limit`) or TOO_MANY_CALLS_IN_FLIGHT (metadata `class`, `limit`), before
 //   any work is done. Health and reflection calls on the API port need no token and share one cap on calls in
 //   flight: beyond it RESOURCE_EXHAUSTED (TOO_MANY_UNAUTHENTICATED_CALLS), and Health.Watch UNIMPLEMENTED (so
-//   client-side health checking treats the connection as serving).
+//   client-side health checking treats the connection as serving). Heavy writes (SyncPortfolio,
+//   ImportHoldingsHistory, BatchCreateTransactions, UpdateTransaction, DeleteTransaction, RecordPrices,
+//   RecordExchangeRates, IngestNews, UpdatePortfolioContext) also spend a per-principal CPU budget: when it is
+//   spent, RESOURCE_EXHAUSTED (WRITE_CPU_BUDGET_EXHAUSTED, with RetryInfo; metadata `class` = "writes", `limit`,
+//   `burst`) before the request is read; at most three of a principal's run at once per server, more wait.
+// * A call's request message must arrive within the server's request read timeout (120 s by default) of the
+//   call's start: else DEADLINE_EXCEEDED (REQUEST_READ_TIMEOUT, metadata `timeout_seconds`).
 // * A request body that does not decode is INVALID_ARGUMENT (MALFORMED_REQUEST, metadata `message_type`).
 //   Values echoed in errors are cut to 256 characters (messages to 512).
 // * Currencies are ISO 4217 alphabetic codes in upper case ("USD", "EUR").
