@@ -420,7 +420,9 @@ class ContentService:
             items = await self.news.news_for_symbols(sorted(weights), now - NEWS_LOOKBACK, now, 50)
             ranked = rank_news(items, weights, now, limit=self.news_items)
             span.set_attribute("articles", len(ranked))
-        doc = digest_document(facts)
+        # the day it is written on: "yesterday" in it is the reported session only when that is the day before
+        # (the grounding check reads both from the data, so a receipt re-verifies the same)
+        doc = {**digest_document(facts), "written_on": period}
         (written, kept), summaries = await asyncio.gather(
             self._write(
                 AiSurface.DAILY_DIGEST, user_id, subject, doc, facts.as_of, digest_fallback(facts, l10n),

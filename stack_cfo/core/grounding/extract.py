@@ -164,6 +164,7 @@ def _carries(clause: tuple[str, ...]) -> bool:
     return bool(clause) and (
         clause[0].lower() in lx.CARRY_FIRST or any(w.lower() in lx.CARRY_PRONOUNS for w in clause)
         or carries_noun(clause)  # "Look at Mastercard. The stock rose 0.87%"
+        or clause[0] in lx.FORMAL_YOUR  # "Ihr Kurs sank": its, after a sentence naming a holding (else your)
     )
 
 
@@ -256,7 +257,9 @@ def _period_of(phrase: str) -> str:
     before (``prior``: yesterday, gestern, ayer, ieri, ontem; not French "hier", German for "here") and a month named
     ("in February", ``span``) are none a fact has; a weekday after "on" is the day's ("on Friday": the session the
     figures are of)."""
-    if phrase.removesuffix("'s").removesuffix("’s") in ("yesterday", "gestern", "ayer", "ieri", "ontem"):
+    if phrase.removesuffix("'s").removesuffix("’s") in ("yesterday", "gestern", "ayer", "ieri", "ontem") or (
+        "previous session" in phrase
+    ):
         return PRIOR
     if _NAMED_MONTH.fullmatch(phrase):
         return "span"

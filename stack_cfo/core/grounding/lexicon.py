@@ -286,7 +286,7 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     fiel sank gesunken gefallen verlor verloren nachgegeben rutschte
     recule reculé baissé chuté perdu diminué cédé
     bajó baja cayó cae perdió retrocedió disminuyó descendió pierden pierde pierdes perdiste perdemos
-    perd perdent off plunge plunging tanked tank tanks tanking tumbling tumble sinking sunk costing
+    perd perdent off plunge plunging tanked tank tanks tanking tumbling tumble sinking sunk
     perdido caído bajado retrocedido desplomó desplomado hundió hundido derrumbó cedió cedido
     ceduto ceduta crollato crollata crollò despencou afundou dégringolé
     sceso scesa scesi scese calato calata calati perso persa perde perdono ribassato arretrato
@@ -307,7 +307,7 @@ NEGATIVE_NOUNS = words(
     "kursverlust buchverlust "
     "falls dip slide decrease decreases slump pullback selloff behind "
     "minus rückgang verlust baisse perte recul chute bajada caída pérdida descenso "
-    "dahinter retard retraso perdita calo ribasso perda queda"
+    "dahinter retard retraso perdita calo ribasso perda"
 )
 #: Verbs between a noun of change and its figure ("The biggest drop was 0.27%", "Der Rückgang betrug 2 %", "La baisse
 #: est de 2 %"): the figure takes the noun's sign.
@@ -670,6 +670,8 @@ CARRY_PRONOUNS = words("""it its they il elle ils elles ella ellos ellas""")
 #: Words that are such a pronoun only as the first word of their clause ("Es macht 21,58 % aus", "Es el 21,58 %",
 #: "Er ist", "Sie macht", "This is 21.58%"; not Spanish "es" = "is", "this week", "Sie halten" = "you hold"): "this"
 #: and "that" with a verb after them.
+#: German "Ihr" capitalised: the reader's ("your"), or, first in a sentence, as often a holding's ("its", "their").
+FORMAL_YOUR = frozenset({"Ihr", "Ihre", "Ihrem", "Ihren", "Ihrer", "Ihres"})
 CARRY_FIRST = words("""es er sie this that""")
 #: Of those, the ones that stand for several: with two things named before, the figure is no one fact's.
 PLURAL_PRONOUNS = words("""they ils elles ellos ellas""")
@@ -845,7 +847,7 @@ SPREAD_LINKS = words("across through spanning comprising umfasst umfassen umfass
 #: Link words between an amount and a percent that restate it ("$3,073.50 (42.83%)", "$410.00, or 9.75%", "26%,
 #: roughly $1.6k"): the second figure keeps the first's subject, period and direction (see ``matching._companions``).
 RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o roughly about around approximately nearly almost"
-                      " rund etwa ungefähr environ aproximadamente also circa ca. ou cerca circa")
+                      " rund etwa ungefähr environ aproximadamente circa ca. ou cerca")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
 #: threshold of the facts whoever the clause is about.
 THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
@@ -890,7 +892,7 @@ PERIOD_PHRASES = re.compile(
 )
 #: The same on a lowercased text, first letters looked at before the alternatives (3x faster than ignoring case).
 PERIOD_PHRASES_LOWER = re.compile(
-    r"(?<![\w'’])(?=[thaygpoidcesvlfmqn])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+    r"(?<![\w'’])(?=[thaygpoidcesvlfmqnú])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
 )
 #: Between a figure with a direction and a later one: only a joiner, maybe after a word of time (as :data:`GAPPED`,
 #: with no name): the later figure is the same thing's, maybe over another period ("AMZN is down 2.08% today and 3.36%
@@ -986,6 +988,6 @@ SPAN_PHRASES_LOWER = re.compile(
 #: those that do so only with a period ("Nvidia cost you $192.05 today"; not "The position cost you $4,500", a cost).
 LOSS_PHRASES = frozenset({("gave", "back"), ("give", "back"), ("gives", "back"), ("giving", "back"),
                           ("given", "back"), ("handed", "back"), ("wiped", "out"), ("wiped", "off")})
-LOSS_PERIOD_PHRASES = frozenset({("cost", "you"), ("costs", "you"), ("costing", "you"), ("cost", "us"),
+LOSS_PERIOD_PHRASES = frozenset({("cost", "you"), ("costs", "you"), ("costing", "you"), ("costing",), ("cost", "us"),
                                  ("cost", "the", "portfolio"),
                                  ("cost", "your", "portfolio")})

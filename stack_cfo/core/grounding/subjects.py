@@ -269,7 +269,7 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
             found = _first_subject(sentence, index, threshold=threshold)
             if found is not None or not _carries(sentence):
                 break  # a sentence about nothing named but a pronoun passes it on: "It is your largest holding."
-    if found is None and _addressed(clause, tail, index):
+    if found is None and _addressed(clause, tail, index, formal=_formal_your(fig, index, threshold=threshold)):
         # "Your year-to-date return is 18.55%", "You gained €71.40 today", "Overall, you're up 0.2%": the reader's
         # whole portfolio, not whichever holding's figure happens to be equal
         return Subject(Whole.PORTFOLIO, threshold=threshold)
@@ -278,10 +278,12 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
 
 #: The reader addressed ("you", "your", "Ihr", "votre", "tu", "il tuo", "você"); not Spanish "su" nor German "ihr",
 #: which are as often a holding's ("its", "her", "their").
-_YOU = frozenset({"you", "your", "you're", "you've", "you'd", "yours", "du", "dein", "deine", "deinem", "deinen",
-                  "deiner", "deines", "vous", "votre", "vos", "tu", "ton", "ta", "tes", "tus", "tuo", "tua", "tuoi",
-                  "tue", "você", "vocês", "seu", "sua", "seus", "suas", "usted"})
-_FORMAL_YOU = frozenset({"Sie", "Ihr", "Ihre", "Ihrem", "Ihren", "Ihrer", "Ihres"})
+#: Not French "du" (of the) nor Portuguese "seu"/"sua" (its, their, as often as your), which a portfolio word makes
+#: the reader's anyway ("sua carteira"); German "Ihr" only as :func:`_formal_your` says.
+_YOU = frozenset({"you", "your", "you're", "you've", "you'd", "yours", "dein", "deine", "deinem", "deinen", "deiner",
+                  "deines", "vous", "votre", "vos", "tu", "ton", "ta", "tes", "tus", "tuo", "tua", "tuoi", "tue",
+                  "você", "vocês", "usted"})
+_FORMAL_YOU = frozenset({"Sie"})
 #: Words that make "your ..." a holding or a group of them ("your largest position", "your bond ETFs", "your
 #: banks"): then the clause is not about the whole portfolio.
 _NOT_WHOLE_WORDS = (
@@ -293,11 +295,27 @@ _NOT_WHOLE_WORDS = (
 )
 
 
-def _addressed(clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex) -> bool:
+_FORMAL_YOUR = lx.FORMAL_YOUR
+
+
+def _formal_your(fig: Figure, index: FactIndex, *, threshold: bool) -> bool:
+    """Whether German "Ihr..." in the figure's clause is the reader's ("your"): inside its sentence, always; as the
+    sentence's first word only when the sentence before names no holding ("Die Nvidia-Aktie war schwach. Ihr Kurs
+    sank" is its price)."""
+    clause = fig.clause
+    if not any(w in _FORMAL_YOUR for w in clause):
+        return False
+    if fig.antecedent or clause[0] not in _FORMAL_YOUR:
+        return True
+    before = _first_subject(fig.previous[0], index, threshold=threshold) if fig.previous else None
+    return before is None or before.kind not in (Whole.NAME, Whole.COMPANY)
+
+
+def _addressed(clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex, *, formal: bool = False) -> bool:
     """Whether a clause that names nothing is about the reader's whole portfolio: it addresses the reader, and
     nothing in it or after the figure speaks of a holding, a group of them or a benchmark, or names anything ("You
     hold 10 AAPL", "Your portfolio is 73.6% Information Technology")."""
-    if not any(w.lower() in _YOU or w in _FORMAL_YOU for w in clause):
+    if not formal and not any(w.lower() in _YOU or w in _FORMAL_YOU for w in clause):
         return False
     if any(w.lower() in _NOT_WHOLE_WORDS for w in (*clause, *tail)):
         return False
@@ -354,8 +372,10 @@ def carries_noun(words: tuple[str, ...] | list[str]) -> bool:
     return bool(size) and any(w in _SUBJECT_VERBS or w == "s" for w in low[size : size + 2])
 
 
-#: Verbs of formal "Sie" (the reader) that do not end in "-en".
-_SIE_VERBS = frozenset({"sind", "hätten", "wären", "würden", "können", "müssen", "sollten", "dürfen"})
+#: Verbs after formal "Sie" that address the reader (auxiliaries and the verbs of holding and standing): "Sie
+#: verloren" may as well be "they lost".
+_SIE_VERBS = frozenset({"haben", "hätten", "sind", "wären", "würden", "können", "könnten", "liegen", "lagen",
+                        "halten", "besitzen", "verfügen", "stehen", "standen"})
 
 
 def _carries(words: tuple[str, ...]) -> bool:
@@ -366,8 +386,8 @@ def _carries(words: tuple[str, ...]) -> bool:
         return True
     if not words or words[0].lower() not in lx.CARRY_FIRST:
         return False
-    if words[0] == "Sie" and len(words) > 1 and (words[1].lower().endswith("en") or words[1].lower() in _SIE_VERBS):
-        return False  # "Sie haben heute 143,10 € verloren": the reader (a plural verb), not "sie" (it, she)
+    if words[0] == "Sie" and len(words) > 1 and words[1].lower() in _SIE_VERBS:
+        return False  # "Sie haben heute 143,10 € verloren": the reader, not "sie" (it, she; "Sie verloren": they)
     return words[0].lower() not in ("this", "that") or (len(words) > 1 and words[1].lower() in _SUBJECT_VERBS)
 
 

@@ -25,6 +25,19 @@ _FACTS_CACHE_SIZE = 512
 _NYSE = NyseCalendar()
 
 
+def yesterday_is_day(doc: Mapping[str, Any], as_of: datetime | None) -> bool:
+    """Whether "yesterday" in a text written from ``doc`` names its day's figures: when the data says the day it
+    was written on (``written_on``, a digest's date) and the session it reports (``market_date``), when the one is
+    the day after the other; else as :func:`yesterday_is_last_session` says from the instant it was taken."""
+    written, reported = doc.get("written_on"), doc.get("market_date")
+    if isinstance(written, str) and isinstance(reported, str):
+        try:
+            return date.fromisoformat(written) - timedelta(days=1) == date.fromisoformat(reported)
+        except ValueError:
+            return False
+    return yesterday_is_last_session(as_of)
+
+
 def yesterday_is_last_session(as_of: datetime | None) -> bool:
     """Whether data taken at ``as_of`` has the day before as its day (its ``_1d`` figures are that session's): taken
     before the open of its own day's session (or on a day with none), the day before being the last session, as a
@@ -44,7 +57,7 @@ def yesterday_is_last_session(as_of: datetime | None) -> bool:
 def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
     """Facts of a document, reused while the same document (same hash) recurs: a chat session's data
     block is the same on every turn until its context is refreshed."""
-    yesterday = yesterday_is_last_session(snapshot.as_of)
+    yesterday = yesterday_is_day(snapshot.doc, snapshot.as_of)
     key = (sha256, currency, yesterday)
     facts = _FACTS_CACHE.get(key)
     if facts is None:

@@ -153,3 +153,17 @@ def test_yesterday_is_the_facts_day_only_in_data_taken_before_the_open_after_a_s
 def test_on_friday_is_the_days_on_a_monday_morning() -> None:
     text = "On Friday your portfolio dipped 0.06% (−$118.40)."
     assert all(c.grounded for c in check(text, _taken_at("2026-12-07T11:00:00+00:00")).checks)
+
+
+@pytest.mark.parametrize(("written_on", "market_date", "grounded"), [
+    ("2026-12-08", "2026-12-07", True),   # Tuesday's digest of Monday's session (its data taken at Monday's close)
+    ("2026-12-07", "2026-12-04", False),  # Monday's digest of Friday's session: not yesterday's
+])
+def test_a_digest_says_the_day_it_is_written_on_and_yesterday_follows_it(
+    written_on: str, market_date: str, grounded: bool
+) -> None:
+    block = json.loads((DATA / "round11_retiree.json").read_text())
+    doc = {**block, "written_on": written_on, "market_date": market_date}
+    facts = Snapshot(doc, datetime.fromisoformat(f"{market_date}T21:00:00+00:00"), block["base_currency"]).facts
+    day = [c for c in check(_MORNING, facts).checks if c.figure.raw in ("0.06%", "−$118.40")]
+    assert len(day) == 2 and all(c.grounded is grounded for c in day)
