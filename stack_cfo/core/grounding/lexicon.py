@@ -881,7 +881,7 @@ PERIOD_PHRASES = re.compile(
     r"|(?:this|the past|the last|over the|for the|on the|led the|topped the) month|(?:diesen|in diesem|dieser) monat"
     r"|(?:im |in the |the )?(?:laufenden|current) (?:monat|month)|(?:le |du )?mois en cours|(?:el )?mes en curso"
     r"|ce mois(?:-ci)?|este mes|month[- ]to[- ]date|mtd|so far this month|last month|(?:over|in) (?:1|one) month"
-    r"|questo mese|(?:nel )?mese in corso|(?:nell['’]|l['’])ultimo mese|n?este mês|(?:no )?último mês"
+    r"|questo mese|(?:nel )?mese in corso|(?:nell['’]|l['’])ultimo mese|n?este mês|(?:no |el |en el )?último m[eê]s"
     r"|no mês corrente"
     r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
     r"|depuis le début de l['’]année|este año|en lo que va de año|so far this year"
