@@ -358,26 +358,20 @@ class RpcWrapper:
     @staticmethod
     async def _read(context: grpc.aio.ServicerContext, timeout: float) -> Any:
         """The call's next message (decoded by the handler's deserializer, or ``grpc.aio.EOF``), or
-        :data:`_LATE` when it has not arrived within ``timeout`` seconds (the read is cancelled)."""
-        task = asyncio.current_task()
-        late = False
-
-        def expire() -> None:
-            nonlocal late
-            late = True
-            if task is not None:
-                task.cancel()
-
-        timer = asyncio.get_running_loop().call_later(timeout, expire)
+        :data:`_LATE` when it has not arrived within ``timeout`` seconds (the read is cancelled). A
+        call that is over meanwhile (the client went, the server stops) ends as cancelled, not as a
+        malformed request: grpc answers such a read with EOF (the task's cancellation comes next,
+        delivered by the yield below) or with one of its own errors."""
         try:
-            return await context.read()
-        except asyncio.CancelledError:
-            if not late or context.cancelled() or task is None:
-                raise  # the client cancelled, or the call is over
-            task.uncancel()
+            async with asyncio.timeout(timeout):
+                request = await context.read()
+        except TimeoutError:
             return _LATE
-        finally:
-            timer.cancel()
+        except cygrpc.BaseError:
+            raise asyncio.CancelledError from None  # the call is over: nobody to answer
+        if request is grpc.aio.EOF:
+            await asyncio.sleep(0)  # a client that went: its cancellation is raised here
+        return request
 
     @staticmethod
     def _finish(metrics: _MethodMetrics, started: float, context: Any, failed: grpc.StatusCode | None,
@@ -398,6 +392,7 @@ class RpcWrapper:
         async def behaviour(requests: Any, context: grpc.aio.ServicerContext) -> Any:
             metrics.start()
             started = time.perf_counter()
+            failed: grpc.StatusCode | None = None
             token = None
             authorization, parent = _read_metadata(context)
             span, attached = start_server_span(_tracer, method, parent, attributes)
@@ -415,13 +410,16 @@ class RpcWrapper:
                         account.done()
                     deadline_leave(bounded)
                     tlog.pop(logged)
+            except asyncio.CancelledError:
+                failed = grpc.StatusCode.CANCELLED  # (counted as such, not as the OK grpc leaves unset)
+                raise
             except Exception as exc:
                 await _fail_unary(context, exc, method)
                 return None
             finally:
                 if token is not None:
                     reset_principal(token)
-                finish(metrics, started, context, None, span)
+                finish(metrics, started, context, failed, span)
                 end_server_span(span, attached)
 
         return behaviour

@@ -25,6 +25,7 @@ from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api import interceptors
+from stack_cfo.telemetry.metrics import GRPC_HANDLED
 from tests.integration.portfolio.support import error_details, holding, name, new_user, stub, sync
 from tests.support.server import RunningServer, running_server
 
@@ -353,3 +354,25 @@ async def test_unauthenticated_calls_cannot_fill_the_api_port(db_dsn: str, data_
             reflection.cancel()
             for c, _ in results:
                 c.cancel()
+
+
+def _handled(code: str) -> float:
+    return sum(s.value for family in GRPC_HANDLED.collect() for s in family.samples
+               if s.name == "grpc_server_handled_total" and s.labels.get("grpc_method") == "GetPortfolioSummary"
+               and s.labels.get("grpc_code") == code)
+
+
+async def test_a_client_gone_before_its_body_is_cancelled_not_malformed(db_dsn: str, data_dir: Path) -> None:
+    """A client that sends a call's headers and goes before its body: grpc answers the pending read with EOF, which
+    was counted (and logged) as INVALID_ARGUMENT MALFORMED_REQUEST, sending operators after an encoding bug."""
+    async with running_server(db_dsn, data_dir) as srv:
+        user = new_user()
+        malformed, cancelled = _handled("INVALID_ARGUMENT"), _handled("CANCELLED")
+        async with StalledClient.connect(srv.port) as stalled:
+            for _ in range(3):
+                await stalled.call(SUMMARY, b"", srv.auth(user), body=False)
+            await _wait_for(lambda: srv.process.grpc.limiter is not None
+                            and srv.process.grpc.limiter.in_flight(f"user:{user}") == 3)
+        await _wait_for(lambda: _handled("CANCELLED") - cancelled == 3,
+                        message=lambda: f"cancelled {_handled('CANCELLED') - cancelled}")
+        assert _handled("INVALID_ARGUMENT") == malformed

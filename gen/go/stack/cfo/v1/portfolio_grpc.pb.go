@@ -182,7 +182,8 @@ type PortfolioSummaryServiceClient interface {
 	// exchange rate the portfolio is valued with (RecordExchangeRates, for a pair of a position's or flow's
 	// currency and the base currency, or one used to convert prices recorded in another currency than their
 	// position's; either way round), or the holdings change, at most once per `min_interval` (changes inside
-	// the interval are coalesced into the next update). Works across server replicas. The stream runs until
+	// the interval are coalesced into the next update); a holdings change that leaves every figure as it was (the
+	// same holdings synced again) sends none. Works across server replicas. The stream runs until
 	// the client cancels. When the server shuts down the stream ends with UNAVAILABLE (or CANCELLED after the
 	// shutdown grace period): reconnect with backoff, and the first update of the new stream brings the
 	// client up to date. When the portfolio stops existing while watched (UserDataService.EraseUserData),
@@ -560,7 +561,8 @@ type PortfolioSummaryServiceServer interface {
 	// exchange rate the portfolio is valued with (RecordExchangeRates, for a pair of a position's or flow's
 	// currency and the base currency, or one used to convert prices recorded in another currency than their
 	// position's; either way round), or the holdings change, at most once per `min_interval` (changes inside
-	// the interval are coalesced into the next update). Works across server replicas. The stream runs until
+	// the interval are coalesced into the next update); a holdings change that leaves every figure as it was (the
+	// same holdings synced again) sends none. Works across server replicas. The stream runs until
 	// the client cancels. When the server shuts down the stream ends with UNAVAILABLE (or CANCELLED after the
 	// shutdown grace period): reconnect with backoff, and the first update of the new stream brings the
 	// client up to date. When the portfolio stops existing while watched (UserDataService.EraseUserData),
