@@ -203,7 +203,8 @@ _METRICS = {
     "drawdown": _DRAWDOWN, "drawdowns": _DRAWDOWN, "dd": _DRAWDOWN, "var": frozenset({"var"}),
     "maxdrawdown": _MAX_DRAWDOWN, "currentdrawdown": _CURRENT_DRAWDOWN, **dict.fromkeys(SCORE_WORDS, _SCORE),
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
-    "twr": frozenset({"time_weighted_return"}), "mwr": frozenset({"money_weighted_return"}),
+    # (a weekly summary's whole-portfolio return, net of deposits, is time-weighted: week.portfolio_return_percent)
+    "twr": frozenset({"time_weighted_return", "portfolio_return"}), "mwr": frozenset({"money_weighted_return"}),
     "localreturn": frozenset({"local_return"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
     "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
