@@ -20,30 +20,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from stack_cfo.core.grounding import Facts, check
 from stack_cfo.core.provenance import Snapshot
+from tests.unit.grounding.rounds import DATA, blocks, verdict
 
-DATA = Path(__file__).parent / "data"
-
-
-def _block(name: str) -> Facts:
-    block = json.loads((DATA / f"round11_{name}.json").read_text())
-    return Snapshot(block, datetime.fromisoformat(block["snapshot_time"]), block["base_currency"]).facts
-
-
-BLOCKS = {name: _block(name) for name in ("uk", "au", "retiree")}
+BLOCKS = blocks("round11", "uk", "au", "retiree")
 
 
 def _verdict(block: str, text: str, marker: str) -> tuple[bool, str | None]:
-    start = text.index(marker)
-    result = check(text, BLOCKS[block])
-    found = [c for c in result.checks if c.figure.start < start + len(marker) and c.figure.end > start]
-    assert found, (text, [c.figure.raw for c in result.checks])
-    return found[0].grounded, found[0].fact_path
+    return verdict(BLOCKS, block, text, marker)
 
 
 @pytest.mark.parametrize(("block", "text", "marker"), [
