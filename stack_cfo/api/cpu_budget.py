@@ -54,7 +54,9 @@ from stack_cfo.core.portfolio.cpu_meter import Release
 from stack_cfo.durations import format_seconds
 
 REASON = "READ_CPU_BUDGET_EXHAUSTED"
-THROTTLED.labels(REASON, "reads")  # exported at 0, as the limits' other refusals are
+_READS_THROTTLED = THROTTLED.labels(REASON, "reads")  # exported at 0, as the limits' other refusals are
+WRITE_REASON = "WRITE_CPU_BUDGET_EXHAUSTED"
+_WRITES_THROTTLED = THROTTLED.labels(WRITE_REASON, "writes")  # exported at 0
 
 T = TypeVar("T")
 
@@ -187,6 +189,33 @@ class _Kind:
         rate = cpu_rate(text)
         self.buckets = None if rate is None else CpuBuckets(rate, burst.total_seconds())
         self.turns = Turns(WRITES_AT_ONCE if writes else 1)
+        #: What a refusal says: whose calls, what to do meanwhile, its reason and class.
+        self._said = (
+            ("your portfolio syncs, imports and other large writes", "send smaller requests, or fewer",
+             WRITE_REASON, "writes") if writes else
+            ("your summaries, histories and receipt replays not already computed",
+             "answers already computed still come", REASON, "reads")
+        )
+        self._throttled = _WRITES_THROTTLED if writes else _READS_THROTTLED
+
+    async def take(self, buckets: CpuBuckets, key: str) -> Release:
+        """``key``'s turn, once its bucket is not empty; else RESOURCE_EXHAUSTED (the budget's reason,
+        with a RetryInfo for when the bucket is above zero again), the turn given back."""
+        release = await self.turns.take(key)
+        wait = buckets.wait(key)  # none of the principal's calls holding a turn before is running: charged
+        if wait <= 0:
+            return release
+        release()
+        self._throttled.inc()
+        what, advice, reason, call_class = self._said
+        raise ResourceExhausted(
+            f"{what} have used their CPU budget ({self.text}, at most {self.burst_text} at once); "
+            f"retry in {wait:.1f} s ({advice})",
+            reason=reason,
+            retry_after=timedelta(seconds=wait),
+            metadata={"class": call_class, "limit": self.text, "burst": self.burst_text,
+                      "principal_kind": self.kind, "retry_after_seconds": f"{wait:.3f}"},
+        )
 
 
 class _Account:
@@ -200,57 +229,48 @@ class _Account:
         self._key = key
 
     async def admit(self) -> Release:
-        kind = self._kind
-        release = await kind.turns.take(self._key)
-        # None of the principal's computations is running: all they cost is charged.
-        wait = self._buckets.wait(self._key)
-        if wait <= 0:
-            return release
-        release()
-        THROTTLED.labels(REASON, "reads").inc()
-        raise ResourceExhausted(
-            f"your summaries, histories and receipt replays not already computed have used their CPU budget "
-            f"({kind.text}, "
-            f"at most {kind.burst_text} at once); retry in {wait:.1f} s (answers already computed still come)",
-            reason=REASON,
-            retry_after=timedelta(seconds=wait),
-            metadata={"class": "reads", "limit": kind.text, "burst": kind.burst_text,
-                      "principal_kind": kind.kind, "retry_after_seconds": f"{wait:.3f}"},
-        )
+        return await self._kind.take(self._buckets, self._key)
 
     def charge(self, seconds: float) -> None:
         self._buckets.charge(self._key, seconds)
 
 
-class ReadCpuBudget:
-    """Per principal, the CPU their uncached reads may take in this process (see the module)."""
+class _CpuBudget:
+    """Per principal kind, the buckets and turns of one budget (reads, or heavy writes)."""
+
+    _writes = False
 
     def __init__(self, cfg: RateLimitConfig) -> None:
         self.enabled = cfg.enabled
-        self._kinds = {False: _Kind(cfg.user, "user"), True: _Kind(cfg.service, "service")}
+        self._kinds = {False: _Kind(cfg.user, "user", writes=self._writes),
+                       True: _Kind(cfg.service, "service", writes=self._writes)}
 
     def buckets(self, is_service: bool) -> CpuBuckets | None:
         """Users' (or services') buckets; None when unlimited."""
         return self._kinds[is_service].buckets
 
     def turns(self, is_service: bool) -> Turns:
-        """Users' (or services') turns: whose computation is running or waiting."""
+        """Users' (or services') turns: whose calls are running or waiting."""
         return self._kinds[is_service].turns
 
-    def account(self, principal: Principal) -> _Account | None:
-        """What ``principal``'s computations are charged to (None: limits off, or unlimited)."""
+    def _kind_of(self, principal: Principal) -> tuple[_Kind, CpuBuckets] | None:
+        """The budget of ``principal``'s kind and its buckets (None: limits off, or unlimited)."""
         if not self.enabled:
             return None
         kind = self._kinds[principal.is_service]
-        if kind.buckets is None:
-            return None
-        return _Account(kind, kind.buckets, principal.key)
+        return None if kind.buckets is None else (kind, kind.buckets)
+
+
+class ReadCpuBudget(_CpuBudget):
+    """Per principal, the CPU their uncached reads may take in this process (see the module)."""
+
+    def account(self, principal: Principal) -> _Account | None:
+        """What ``principal``'s computations are charged to (None: limits off, or unlimited)."""
+        found = self._kind_of(principal)
+        return None if found is None else _Account(*found, principal.key)
 
 
 # ------------------------------------------------------------------------------------ heavy writes
-
-WRITE_REASON = "WRITE_CPU_BUDGET_EXHAUSTED"
-_WRITES_THROTTLED = THROTTLED.labels(WRITE_REASON, "writes")  # exported at 0
 
 _P, _C = "/stack.cfo.v1.PortfolioSummaryService/", "/stack.cfo.v1.ChatService/"
 WEIGHED_WRITES = frozenset({
@@ -295,22 +315,7 @@ class WriteAccount:
         admitted knowing what the last one cost), then raise RESOURCE_EXHAUSTED
         ``WRITE_CPU_BUDGET_EXHAUSTED`` when the bucket is empty; admitted, the turn is held until
         :meth:`done`."""
-        kind, key = self._kind, self._key
-        release = await kind.turns.take(key)
-        wait = self._buckets.wait(key)
-        if wait <= 0:
-            self._release = release
-            return
-        release()
-        _WRITES_THROTTLED.inc()
-        raise ResourceExhausted(
-            f"your portfolio syncs, imports and other large writes have used their CPU budget ({kind.text}, "
-            f"at most {kind.burst_text} at once); retry in {wait:.1f} s (send smaller requests, or fewer)",
-            reason=WRITE_REASON,
-            retry_after=timedelta(seconds=wait),
-            metadata={"class": "writes", "limit": kind.text, "burst": kind.burst_text,
-                      "principal_kind": kind.kind, "retry_after_seconds": f"{wait:.3f}"},
-        )
+        self._release = await self._kind.take(self._buckets, self._key)
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """``await coro``, measured step by step (and its computations elsewhere charged to this call)."""
@@ -374,7 +379,7 @@ class _Measured:
                 sent, error = None, exc
 
 
-class WriteCpuBudget:
+class WriteCpuBudget(_CpuBudget):
     """Per principal, the CPU their heavy writes (:data:`WEIGHED_WRITES`) may take in this process:
     ``rate_limits.user.write_cpu`` (``1s/10s``, at most ``write_cpu_burst`` 5 s at once; services
     unlimited by default).
@@ -394,19 +399,9 @@ class WriteCpuBudget:
     CPU spent off the loop is charged where a computation meters it
     (:mod:`stack_cfo.core.portfolio.cpu_meter`); a plain ``to_thread`` is not measured."""
 
-    def __init__(self, cfg: RateLimitConfig) -> None:
-        self.enabled = cfg.enabled
-        self._kinds = {False: _Kind(cfg.user, "user", writes=True), True: _Kind(cfg.service, "service", writes=True)}
-
-    def buckets(self, is_service: bool) -> CpuBuckets | None:
-        """Users' (or services') write buckets; None when unlimited."""
-        return self._kinds[is_service].buckets
+    _writes = True
 
     def account(self, principal: Principal) -> WriteAccount | None:
         """What one heavy write of ``principal``'s is charged to (None: limits off, or unlimited)."""
-        if not self.enabled:
-            return None
-        kind = self._kinds[principal.is_service]
-        if kind.buckets is None:
-            return None
-        return WriteAccount(kind, kind.buckets, principal.key)
+        found = self._kind_of(principal)
+        return None if found is None else WriteAccount(*found, principal.key)
