@@ -215,6 +215,16 @@ def request_read_timeout(seconds: float) -> DeadlineExceeded:
     )
 
 
+def _decoded(request: Any, type_name: str) -> Any:
+    """``request`` as read, unless it did not decode or is missing (INVALID_ARGUMENT ``MALFORMED_REQUEST``) or holds
+    U+0000 in its text (``INVALID_TEXT``); a late one (:data:`_LATE`) passes as it is."""
+    if request is UNDECODABLE or request is grpc.aio.EOF:
+        raise malformed(type_name)
+    if type(request) is TextWithNul:
+        raise nul_error(request)
+    return request
+
+
 class StartGate:
     """Whether the process serves the contract yet. Until :meth:`open`, :class:`RpcWrapper` refuses
     every contract call at admission with :func:`server_starting` (logged and counted like any
@@ -333,13 +343,9 @@ class RpcWrapper:
             cap.enter(context)
         self._body_waits += 1
         try:
-            request = await self._read(context, UNAUTHENTICATED_READ)
+            _decoded(await self._read(context, UNAUTHENTICATED_READ), type_name)
         finally:
             self._body_waits -= 1
-        if request is UNDECODABLE or request is grpc.aio.EOF:
-            raise malformed(type_name)
-        if type(request) is TextWithNul:
-            raise nul_error(request)
 
     async def _request(self, context: grpc.aio.ServicerContext, type_name: str) -> Any:
         """The call's request message, read once the call is admitted: within ``read_timeout`` of
@@ -349,11 +355,7 @@ class RpcWrapper:
         request = await self._read(context, self._read_timeout)
         if request is _LATE:
             raise request_read_timeout(self._read_timeout)
-        if request is UNDECODABLE or request is grpc.aio.EOF:
-            raise malformed(type_name)
-        if type(request) is TextWithNul:
-            raise nul_error(request)
-        return request
+        return _decoded(request, type_name)
 
     @staticmethod
     async def _read(context: grpc.aio.ServicerContext, timeout: float) -> Any:
