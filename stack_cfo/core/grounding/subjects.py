@@ -295,17 +295,14 @@ _NOT_WHOLE_WORDS = (
 )
 
 
-_FORMAL_YOUR = lx.FORMAL_YOUR
-
-
 def _formal_your(fig: Figure, index: FactIndex, *, threshold: bool) -> bool:
     """Whether German "Ihr..." in the figure's clause is the reader's ("your"): inside its sentence, always; as the
     sentence's first word only when the sentence before names no holding ("Die Nvidia-Aktie war schwach. Ihr Kurs
     sank" is its price)."""
     clause = fig.clause
-    if not any(w in _FORMAL_YOUR for w in clause):
+    if not any(w in lx.FORMAL_YOUR for w in clause):
         return False
-    if fig.antecedent or clause[0] not in _FORMAL_YOUR:
+    if fig.antecedent or clause[0] not in lx.FORMAL_YOUR:
         return True
     before = _first_subject(fig.previous[0], index, threshold=threshold) if fig.previous else None
     return before is None or before.kind not in (Whole.NAME, Whole.COMPANY)
@@ -479,17 +476,16 @@ def _groups_by_members(index: FactIndex) -> dict[frozenset[str], str]:
     set of members; a set two groups share (a basket that is a sector) names the first."""
     members: dict[str, set[str]] = {}
     counts: dict[str, int] = {}
-    for domain in (RAW,):
-        for group in index.groups(domain):
-            for entry in group.entries:
-                m = _GROUP_PATH.match(entry.path)
-                if m is None:
-                    continue
-                key = f"{m.group(1)}[{m.group(2)}]"
-                if m.group(3) is not None:
-                    members.setdefault(key, set()).add(m.group(3))
-                else:
-                    counts[key] = int(entry.value)
+    for group in index.groups(RAW):
+        for entry in group.entries:
+            m = _GROUP_PATH.match(entry.path)
+            if m is None:
+                continue
+            key = f"{m.group(1)}[{m.group(2)}]"
+            if m.group(3) is not None:
+                members.setdefault(key, set()).add(m.group(3))
+            else:
+                counts[key] = int(entry.value)
     out: dict[frozenset[str], str] = {}
     for key, names in sorted(members.items()):
         if counts.get(key) == len(names) and len(names) >= 2:

@@ -18,11 +18,11 @@ from typing import Any
 
 from stack_cfo.core.ai import Message
 from stack_cfo.core.grounding import Facts, facts_from_data
-from stack_cfo.core.market_calendar import NyseCalendar, previous_session_day
+from stack_cfo.core.market_calendar import calendar_for, previous_session_day
 
 _FACTS_CACHE: OrderedDict[tuple[str, str | None, bool], Facts] = OrderedDict()
 _FACTS_CACHE_SIZE = 512
-_NYSE = NyseCalendar()
+_NYSE = calendar_for("America/New_York")  # the process's one NYSE calendar (its holiday tables loaded once)
 
 
 def yesterday_is_day(doc: Mapping[str, Any], as_of: datetime | None) -> bool:
