@@ -93,18 +93,11 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
         noun = rest[-2]  # "The biggest drop was 0.27%", "Der Rückgang betrug 2 %": the noun's sign
         if len(rest) >= 4 and rest[-3] in lx.OF_WORDS and noun not in lx.NEGATIVE_NOUNS | lx.POSITIVE_NOUNS:
             noun = rest[-4]  # "Der Verlust von MBG beträgt 45,59 %", "The loss on MBG is": the noun before its name
-        if noun not in lx.LOSS_LABELS and noun in lx.NEGATIVE_NOUNS:
-            direction = -1
-        elif noun in lx.POSITIVE_NOUNS and noun not in ("plus", "ahead"):
-            direction = 1
+        direction = _noun_sign(noun)
     if direction is None and not loss and len(rest) >= 2 and (
         rest[-2] in lx.NOUN_COPULAS or (len(rest) >= 3 and rest[-2] in lx.NAME_ARTICLES and rest[-3] in lx.NOUN_COPULAS)
     ):
-        # the verb first: "Bei MBG beträgt der Verlust 45,59 %", "es la pérdida"
-        if rest[-1] in lx.NEGATIVE_NOUNS and rest[-1] not in lx.LOSS_LABELS:
-            direction = -1
-        elif rest[-1] in lx.POSITIVE_NOUNS and rest[-1] not in ("plus", "ahead"):
-            direction = 1
+        direction = _noun_sign(rest[-1])  # the verb first: "Bei MBG beträgt der Verlust 45,59 %", "es la pérdida"
     if direction is None and not loss and rest:
         if rest[-1] in lx.NEGATIVE_WORDS:
             direction = -1
@@ -124,6 +117,16 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
         elif after in lx.LOSS_LABELS:
             loss = True
     return hedge, direction, loss
+
+
+def _noun_sign(noun: str) -> int | None:
+    """The sign a noun of change gives the figure it is said to be ("The biggest drop was 0.27%"): none for a loss
+    label (a drawdown's magnitude) nor for "plus"/"ahead" (words of a comparison)."""
+    if noun in lx.NEGATIVE_NOUNS and noun not in lx.LOSS_LABELS:
+        return -1
+    if noun in lx.POSITIVE_NOUNS and noun not in ("plus", "ahead"):
+        return 1
+    return None
 
 
 def _compared(rest: list[str]) -> int | None:
