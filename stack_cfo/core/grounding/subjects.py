@@ -260,15 +260,7 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
                 if len(listed) > 1:
                     return listed[order]
             return Subject(Whole.OTHER)
-        if fig.antecedent:
-            found = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False)
-        for sentence in fig.previous if found is None else ():
-            if any(w.lower() in lx.PLURAL_PRONOUNS for w in clause) and len(_listed(sentence, index,
-                                                                                  threshold=threshold)) > 1:
-                return Subject(Whole.OTHER)  # "MSFT and NVDA fell. They make up 52.8%": of both, no one fact's
-            found = _first_subject(sentence, index, threshold=threshold)
-            if found is not None or not _carries(sentence):
-                break  # a sentence about nothing named but a pronoun passes it on: "It is your largest holding."
+        found = _pronoun_subject(fig, clause, index, threshold=threshold)
     if found is None and _addressed(clause, tail, index, formal=_formal_your(fig, index, threshold=threshold)):
         # "Your year-to-date return is 18.55%", "You gained €71.40 today", "Overall, you're up 0.2%": the reader's
         # whole portfolio, not whichever holding's figure happens to be equal
@@ -493,17 +485,31 @@ def _groups_by_members(index: FactIndex) -> dict[frozenset[str], str]:
     return out
 
 
+def _pronoun_subject(fig: Figure, clause: tuple[str, ...], index: FactIndex, *, threshold: bool) -> Subject | None:
+    """What a pronoun in ``clause`` stands for: the nearest thing named before it in its sentence, else the first of
+    the sentences before (one about nothing named but a pronoun passes it on: "It is your largest holding."); no one
+    fact's (``OTHER``) for a plural pronoun after a list ("MSFT and NVDA fell. They make up 52.8%")."""
+    found = None
+    if fig.antecedent:
+        found = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False)
+    for sentence in fig.previous if found is None else ():
+        if any(w.lower() in lx.PLURAL_PRONOUNS for w in clause) and len(_listed(sentence, index,
+                                                                              threshold=threshold)) > 1:
+            return Subject(Whole.OTHER)
+        found = _first_subject(sentence, index, threshold=threshold)
+        if found is not None or not _carries(sentence):
+            break
+    return found
+
+
 def _carried_comparer(fig: Figure, index: FactIndex, *, threshold: bool) -> Subject | None:
     """For a clause whose subject is a pronoun before a verb comparing with the benchmark ("That beat ACWI by",
-    "It lagged the S&P 500 by"): the holding or group the pronoun stands for (the last named before it in its
-    sentence, else the first of the sentence before), else ``None``."""
+    "It lagged the S&P 500 by"): the holding or group the pronoun stands for (:func:`_pronoun_subject`), else
+    ``None``."""
     k = _comparison_at(fig.clause)
     if k is None or k == 0 or not _carries(fig.clause[: k + 1]):
         return None
-    if fig.antecedent:
-        found = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False)
-    else:
-        found = _first_subject(fig.previous[0], index, threshold=threshold) if fig.previous else None
+    found = _pronoun_subject(fig, fig.clause, index, threshold=threshold)
     return found if found is not None and found.kind in (Whole.NAME, Whole.COMPANY) else None
 
 
