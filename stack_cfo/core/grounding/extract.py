@@ -264,7 +264,7 @@ def _period_of(phrase: str) -> str:
     if _NAMED_MONTH.fullmatch(phrase):
         return "span"
     if phrase.startswith("on ") and _WEEKDAY.search(phrase):
-        return "1d"
+        return DAY
     days = re.search(r"(?:last|past) ([0-9]+|five|seven|thirty) (?:trading )?days", phrase)
     if days is not None:  # "the last 5 days" is the week's, "the past 30 days" the month's, "the last 12 days" none's
         n = {"five": 5, "seven": 7, "thirty": 30}.get(days.group(1)) or int(days.group(1))
@@ -1675,7 +1675,9 @@ def _full_stop(norm: str, i: int, pos: int) -> bool:
     return j >= pos or norm[j].isspace()
 
 
-SENTENCE_END = re.compile(r"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])[*_\"'”’»)\]]{0,3}(?=\s)|\n")
+SENTENCE_END = re.compile(
+    rf"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])[{re.escape(_STOP_CLOSERS)}]{{0,3}}(?=\s)|\n"
+)
 """A sentence's end: a full stop, maybe closed by emphasis, a quote or a bracket ("**Good evening.** Your portfolio"),
 before a space; or a line break."""
 
