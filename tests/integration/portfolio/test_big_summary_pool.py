@@ -230,6 +230,10 @@ async def test_a_watched_big_portfolio_is_refreshed_once_at_a_time_and_not_after
     feed.on_change(PricesChanged(frozenset({"AAPL"}), "c5"))
     await _until(lambda: engine.submitted == 2 or engine.entered == 2)
     await watch.aclose()
+    # The refresh is cancelled as the watch ends; its queued job is dropped once the loop has run the
+    # cancellation, which it does before the pool's thread could be handed the job (here the thread
+    # is released only after that, so that a loaded machine cannot make it win the race).
+    await _until(lambda: not svc._refreshes)
     engine.gate.set()
     await held
     await _settled(svc)
