@@ -146,3 +146,12 @@ def within_session(calendar: MarketCalendar, wall: datetime) -> bool:
 
 
 _NYSE = NyseCalendar()
+
+
+def preload(today: date) -> None:
+    """Load NYSE's holidays for this year and the last now, at a process's start: the first use
+    imports the ``holidays`` package's financial markets (about 85 ms of CPU), which would otherwise
+    hold the event loop inside the first call that needs a session (a chat answer's check of
+    "yesterday", a summary's market day)."""
+    for y in (today.year - 1, today.year):
+        _NYSE.session(date(y, 1, 2))

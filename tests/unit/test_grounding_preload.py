@@ -38,3 +38,36 @@ def test_astart_builds_the_company_table_off_the_loop() -> None:
 
     asyncio.run(main())
     assert seen == [False]  # built once, and not on the event loop's thread
+
+
+def test_astart_loads_nyse_holidays_off_the_loop_for_this_year_and_the_last() -> None:
+    """The first use of NYSE's calendar imports the holidays package's financial markets (~85 ms): at start, in the
+    thread, not in the first chat answer whose "yesterday" is checked on the loop."""
+    from datetime import UTC, datetime
+
+    from stack_cfo.core import market_calendar
+    from stack_cfo.core.clock import FrozenClock
+
+    nyse = market_calendar._NYSE
+    threads: list[bool] = []
+    load = nyse._load
+
+    def spy(year: int) -> None:
+        try:
+            asyncio.get_running_loop()
+            threads.append(True)
+        except RuntimeError:
+            threads.append(False)
+        load(year)
+
+    nyse._years.discard(2030)
+    nyse._years.discard(2031)
+    nyse._load = spy  # type: ignore[method-assign]
+    try:
+        clock = FrozenClock(datetime(2031, 3, 2, 14, 0, tzinfo=UTC))
+        asyncio.run(Container(None, None, clock=clock).astart())  # type: ignore[arg-type]
+    finally:
+        del nyse._load
+    assert {2030, 2031} <= nyse._years
+    assert threads and not any(threads)
+    assert market_calendar.calendar_for("America/New_York") is nyse
