@@ -94,7 +94,10 @@ FOREIGN_CONVENTIONS = (
     "A position with a price_currency has its money fields in base_currency too, and also exchange_rate "
     "(base_currency per unit of price_currency), local_market_value (in price_currency), local_return (its "
     "unrealized return in price_currency) and currency_effect_return (what the exchange rate added to "
-    "unrealized_return)."
+    "unrealized_return). Its return_* are its price's own moves, in price_currency; its change_1d is in "
+    "base_currency and includes the exchange rate's move since the previous close, so the two can differ in "
+    "sign; its longer change_* value both ends at today's rate. A basket's or sector's change_* is the sum of its "
+    "positions', and its return_* that change over its value at the start."
 )
 """Added to :data:`CONVENTIONS` when the block lists a position in another currency (constant text)."""
 

@@ -213,3 +213,13 @@ def test_a_foreign_positions_rate_local_value_and_returns_are_facts() -> None:
     assert check("The currency effect on KRWX was 4.55%.", krw_facts).status is GroundingStatus.GROUNDED
     # And the context keeps them through its stored JSON.
     assert PortfolioContext.from_json(json.loads(json.dumps(ctx.to_json()))) == ctx
+
+
+def test_the_model_is_told_a_foreign_positions_returns_are_in_its_own_currency_and_its_day_change_is_not() -> None:
+    """An auditor's JPY portfolio with a USD sleeve: AAPL's return_1d +0.57% (its price's move in dollars) beside its
+    change_1d of -4,184 yen (the yen rose that day), and a sector holding only VOO at -1.70% against VOO's -0.84%:
+    the block said only that the money fields were in base currency, so a model could state either as the other."""
+    for said in ("return_* are its price's own moves, in price_currency",
+                 "change_1d is in base_currency and includes the exchange rate's move",
+                 "can differ in sign", "A basket's or sector's change_* is the sum of its positions'"):
+        assert said in FOREIGN_CONVENTIONS
