@@ -293,9 +293,10 @@ class WriteAccount:
     :meth:`run` awaits a coroutine of the call (the reading of its request, its handler) adding the
     thread CPU time of each of its steps on the event loop (its own work only: not what other calls
     run on the loop between them); :meth:`done` charges that and ends the turn. It is also the
-    call's :class:`~stack_cfo.core.portfolio.cpu_meter.CpuAccount` while its handler runs, so a
-    computation it starts elsewhere (an uncached summary for UpdatePortfolioContext, metered on a
-    compute thread) is charged to it too, never refused (the call was admitted)."""
+    call's :class:`~stack_cfo.core.portfolio.cpu_meter.CpuAccount` while its handler runs, so the work
+    it sends to another thread, metered there (a large request parsed on a ``to_thread`` thread, an
+    uncached summary for UpdatePortfolioContext on a compute thread), is charged to it too, and a
+    computation it starts is never refused (the call was admitted)."""
 
     __slots__ = ("_buckets", "_key", "_kind", "_release", "_stepping", "_thread", "spent")
 
@@ -396,8 +397,11 @@ class WriteCpuBudget(_CpuBudget):
     :data:`WRITES_AT_ONCE` heavy writes of a principal run at once per process, the next waiting for
     a turn (within its deadline, before its body is read): so over any span they take at most the
     burst plus the rate times the span, plus the calls running.
-    CPU spent off the loop is charged where a computation meters it
-    (:mod:`stack_cfo.core.portfolio.cpu_meter`); a plain ``to_thread`` is not measured."""
+    CPU spent off the loop is charged where it is metered (:mod:`stack_cfo.core.portfolio.cpu_meter`),
+    as the thread spends it: a large request parsed, checked or answered on a thread, a large ledger
+    derived, a summary computed and a large chat context made on the compute pool, the store's sealing
+    of many rows (:func:`~stack_cfo.core.portfolio.cpu_meter.metered_call`,
+    :func:`~stack_cfo.core.portfolio.cpu_meter.metered`)."""
 
     _writes = True
 

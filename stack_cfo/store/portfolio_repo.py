@@ -30,6 +30,7 @@ from psycopg.rows import tuple_row
 from stack_cfo.core.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from stack_cfo.core.idempotency import Idempotency
 from stack_cfo.core.portfolio import CashFlow, Holdings, HoldingsSnapshot, Position, PricePoint, PriceSeries
+from stack_cfo.core.portfolio.cpu_meter import metered_call
 from stack_cfo.core.portfolio.inputs import (
     ArticleInput,
     DatedHoldingsInput,
@@ -423,7 +424,7 @@ class PortfolioRepository(LedgerRepository):
                 async with cur2.copy(Q.copy_holdings_staging) as copy:
                     copy.set_types(list(_STAGING_TYPES))
                     await _copy_chunk(copy, chunk, sealed)
-                following = (asyncio.ensure_future(asyncio.to_thread(_seal_chunk, cipher, chunks[n + 1]))
+                following = (asyncio.ensure_future(asyncio.to_thread(metered_call, _seal_chunk, cipher, chunks[n + 1]))
                              if n + 1 < len(chunks) else None)
                 try:
                     await cur2.execute(Q.insert_holdings_from_staging, {"user_id": user})

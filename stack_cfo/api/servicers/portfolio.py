@@ -370,9 +370,10 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
         def holdings() -> tuple[list[HoldingInput], dict[int, InvalidArgument]]:
             return _parsed(request.positions, _holding, _UNPARSED_POSITION)
 
-        # thousands of positions: parsed in a thread, so other callers are not held meanwhile
-        positions, bad_positions = (
-            await asyncio.to_thread(holdings) if len(request.positions) > INLINE_POSITIONS else holdings())
+        # thousands of positions: parsed in a thread, so other callers are not held meanwhile (its CPU
+        # charged to the caller's write budget)
+        positions, bad_positions = (await asyncio.to_thread(cpu_meter.metered_call, holdings)
+                                    if len(request.positions) > INLINE_POSITIONS else holdings())
         flows, bad_flows = _parsed(request.cash_flows, _flow, _UNPARSED_FLOW)
         # a set but all-zero Date is a missing date, as in every other request (not "today")
         effective = _reading(malformed, "effective_date",

@@ -27,7 +27,15 @@ from stack_cfo.core.chat.models import ContextPosition, ContextRisk, PortfolioCo
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.decimals import WIDE
 from stack_cfo.core.errors import NotFound
-from stack_cfo.core.portfolio import GroupSummary, Metric, PeriodChange, PriceSource, SummaryView, compute_pool
+from stack_cfo.core.portfolio import (
+    GroupSummary,
+    Metric,
+    PeriodChange,
+    PriceSource,
+    SummaryView,
+    compute_pool,
+    cpu_meter,
+)
 from stack_cfo.core.portfolio.results import Diversification, PortfolioSummary
 from stack_cfo.core.portfolio.service import INLINE_POSITIONS
 from stack_cfo.core.wire import LARGEST_PART, field_size, utf8_size
@@ -336,5 +344,6 @@ class PortfolioServiceContext:
         if len(view.summary.positions) <= INLINE_POSITIONS:
             return context_from_view(view, taken_at=taken)
         # a large portfolio's snapshot (and its size bound) in a thread, as its summary is computed:
-        # 10,000 positions held the event loop half a second for everyone
-        return await compute_pool.run(functools.partial(context_from_view, view, taken_at=taken))
+        # 10,000 positions held the event loop half a second for everyone (its CPU charged to the caller)
+        made = functools.partial(cpu_meter.metered_call, context_from_view, view, taken_at=taken)
+        return await compute_pool.run(made)

@@ -22,7 +22,10 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 Release = Callable[[], None]
 """Ends a payer's turn (see :func:`admit`); calling it again does nothing."""
@@ -77,3 +80,12 @@ def metered() -> Iterator[None]:
         yield
     finally:
         account.charge(time.thread_time() - start)
+
+
+def metered_call(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)``, :func:`metered`: what a call sends off the event loop, as
+    ``asyncio.to_thread(metered_call, fn, ...)`` or ``compute_pool.run(functools.partial(metered_call, fn))``
+    (both run it in a copy of the caller's context), is charged to the caller's account. ``fn`` must not
+    meter its own work (it would be charged twice)."""
+    with metered():
+        return fn(*args, **kwargs)

@@ -29,13 +29,14 @@ take about a second of CPU, which held every other call (health checks too).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from stack_cfo.core.errors import MAX_REPORTED_ITEMS, FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency
-from stack_cfo.core.portfolio import compute_pool
+from stack_cfo.core.portfolio import compute_pool, cpu_meter
 from stack_cfo.core.portfolio.cache import TaggedCache
 from stack_cfo.core.portfolio.fx import FxTable, fx_key
 from stack_cfo.core.portfolio.inputs import (
@@ -617,7 +618,7 @@ class LedgerUseCases:
             return derive_ledger({}, base=base, method=method, fx=fx, books=books, as_of=as_of), derived
 
         if len(loaded) + len(signatures) > DERIVE_INLINE_ROWS:
-            ledger, derived = await compute_pool.run(derive)
+            ledger, derived = await compute_pool.run(functools.partial(cpu_meter.metered_call, derive))
         else:
             ledger, derived = derive()
         if epoch is not None and self._fx_generation == gen:
