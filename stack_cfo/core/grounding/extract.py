@@ -33,7 +33,9 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     """Every figure in ``text``, in order. Never raises for any ``str``.
 
     ``ignore`` holds tokens that are names, not figures, even though they contain digits (ticker
-    symbols such as ``3M``); a token glued together from digits and letters equal to one is skipped.
+    symbols such as ``3M``); a token glued together from digits and letters equal to one is skipped, and so is a
+    bare whole number (no currency, percent, decimals, sign, magnitude or counted noun) equal to one (a Tokyo code
+    such as ``8035``).
     """
     return extract_with_times(text, ignore=ignore).figures
 
@@ -243,7 +245,16 @@ def _with_periods(norm: str, figures: list[Figure], times: list[tuple[int, int, 
 
 _NAMED_MONTH = re.compile(r"(?:in|during|im) \w+")  # of PERIOD_PHRASES, only its named months start so
 _WEEKDAY = re.compile(r"monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag"
-                      r"|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miércoles|jueves|viernes")
+                      r"|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miércoles|jueves|viernes"
+                      r"|luned|marted|mercoled|gioved|venerd|segunda|terça|quarta|quinta|sexta")
+#: Words that start a word of time since a weekday ("since last Friday", "seit Freitag", "depuis vendredi", "desde el
+#: viernes", "da venerdì", "desde sexta"): the week's, not that day's.
+_SINCE = re.compile(r"since|seit|depuis|desde|dal?l?o?\b")
+_JANUARY = re.compile(r"january|januar|janvier|enero|gennaio|janeiro")
+#: A year named ("in 2026", "em 2026", "im Jahr 2026"): its period is ``YEAR`` and the year, the year to date when it
+#: is the facts' (``Facts.year``; see ``matching.check_figures``).
+_NAMED_YEAR = re.compile(r".* (20[0-9]{2})")
+YEAR = "year="
 
 
 #: The day's period, and the day before it (which a snapshot's facts cover only when taken before its day's session:
@@ -255,23 +266,28 @@ PRIOR = "prior"
 def _period_of(phrase: str) -> str:
     """The period (``1d``, ``1w``, ``1m``, ``ytd``) a word of time found by ``lexicon.PERIOD_PHRASES`` names; the day
     before (``prior``: yesterday, gestern, ayer, ieri, ontem; not French "hier", German for "here") and a month named
-    ("in February", ``span``) are none a fact has; a weekday after "on" is the day's ("on Friday": the session the
-    figures are of)."""
+    ("in February", ``span``) are none a fact has; a year named is ``YEAR`` and the year ("year=2026": the year to date
+    when it is the facts' year); a weekday is the day's ("on Friday", "Friday's close", "el viernes", "am Freitag":
+    the session the figures are of), though since one it is the week's ("since last Friday", "seit Freitag"); since
+    January the year's."""
     if phrase.removesuffix("'s").removesuffix("’s") in ("yesterday", "gestern", "ayer", "ieri", "ontem") or (
         "previous session" in phrase
     ):
         return PRIOR
+    year = _NAMED_YEAR.fullmatch(phrase)
+    if year is not None:
+        return YEAR + year.group(1)
     if _NAMED_MONTH.fullmatch(phrase):
         return "span"
-    if phrase.startswith("on ") and _WEEKDAY.search(phrase):
-        return DAY
+    if _JANUARY.search(phrase):  # "since January", "seit Januar", "desde enero": the year so far
+        return "ytd"
+    if _WEEKDAY.search(phrase):  # "since last Friday", "seit Freitag": the week's (a week's return runs from the
+        return "1w" if _SINCE.match(phrase) else DAY  # close a week before); "on Friday", "am Freitag": the day's
     days = re.search(r"(?:last|past) ([0-9]+|five|seven|thirty) (?:trading )?days", phrase)
     if days is not None:  # "the last 5 days" is the week's, "the past 30 days" the month's, "the last 12 days" none's
         n = {"five": 5, "seven": 7, "thirty": 30}.get(days.group(1)) or int(days.group(1))
         return "1w" if n in (5, 7) else "1m" if 20 <= n <= 31 else "span"
-    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "settimana", "7", "sieben", "seven")) or (
-        _WEEKDAY.search(phrase)
-    ):  # "since last Friday", "seit Freitag": the week's (a week's return runs from the close a week before)
+    if any(w in phrase for w in ("week", "woche", "semaine", "semana", "settimana", "7", "sieben", "seven")):
         return "1w"
     if any(w in phrase for w in ("month", "mtd", "monat", "mois", "mes", "mês")):
         return "1m"
@@ -584,6 +600,16 @@ class _Scanner:
             if key in lx.MAGNITUDES and (glued or len(key) > 1 or key in ("M", "B", "K")):
                 magnitude, scale = key, lx.MAGNITUDES[key]
                 i, raw_end = i + 1, ends[i]
+                if key in lx.DOTTED_MAGNITUDES and norm.startswith(".", raw_end):  # "14,41 Mio. ¥", "2 Mrd. EUR"
+                    more = lx.RIGHT.match(norm, raw_end + 1)
+                    assert more is not None
+                    after_dot = more.group("w1")
+                    if more.group("sp1") and after_dot is not None and (
+                        _currency(after_dot) or lx.CURRENCY_WORDS.get(after_dot.lower())
+                    ):  # the currency after the abbreviation's dot, and the words after it
+                        words = [w1, after_dot, more.group("w2"), more.group("w3"), None, None, None]
+                        ends = [raw_end + 1, more.end(2), more.end(4), more.end(5)]
+                        raw_end = ends[0]
             elif glued and key == "x" and not norm[ends[i] : ends[i] + 1].isalnum():  # not hex: 0x1f
                 ratio_x = True
                 i, raw_end = i + 1, ends[i]
@@ -737,6 +763,11 @@ class _Scanner:
             return None  # position 2, point 3: a label (not "a position of 2,050")
         if bare and is_int and last in lx.INDEX_WORDS:
             return None  # S&P 500, Russell 2000
+        if (
+            bare and plain_int and unit_word is None and not explicit_sign and not num.spelled and self.ignore
+            and int_part in self.ignore
+        ):
+            return None  # a held symbol of digits ("Tokyo Electron (8035)", "beta to 1306"): a name, not a figure
         year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"
         if year_like and bare and not explicit_sign and (unit_word is None or last in lx.TEMPORAL_WORDS):
             return None
@@ -1676,7 +1707,8 @@ def _full_stop(norm: str, i: int, pos: int) -> bool:
 
 
 SENTENCE_END = re.compile(
-    rf"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])[{re.escape(_STOP_CLOSERS)}]{{0,3}}(?=\s)|\n"
+    rf"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])(?<!Mio\.)(?<!Mrd\.)[{re.escape(_STOP_CLOSERS)}]{{0,3}}"
+    rf"(?=\s)|\n"
 )
 """A sentence's end: a full stop, maybe closed by emphasis, a quote or a bracket ("**Good evening.** Your portfolio"),
 before a space; or a line break."""

@@ -70,7 +70,7 @@ _COUNT_WORDS = frozenset({"count", "observations", "num", "n"})
 class Facts(Mapping[str, Fact]):
     """An immutable mapping ``path -> Fact`` with a magnitude index built on first use."""
 
-    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_owners", "_symbols", "yesterday_is_day")
+    __slots__ = ("_aliases", "_benchmarks", "_facts", "_index", "_owners", "_symbols", "year", "yesterday_is_day")
 
     def __init__(
         self,
@@ -80,6 +80,7 @@ class Facts(Mapping[str, Fact]):
         benchmarks: Iterable[str] = (),
         owners: Mapping[str, str] | None = None,
         yesterday_is_day: bool = False,
+        year: int | None = None,
     ) -> None:
         items = dict(facts.items() if isinstance(facts, Mapping) else facts)
         for path, fact in items.items():
@@ -98,6 +99,9 @@ class Facts(Mapping[str, Fact]):
         self.yesterday_is_day = yesterday_is_day
         """Whether "yesterday" names the facts' day (``_1d``): they were taken before the session of their day opened
         and the day before was the last session (a morning digest's data). Otherwise "yesterday" is no fact's period."""
+        self.year = year
+        """The calendar year the facts are of (their data's date), if it says one: a year named in a text ("em 2026",
+        "in 2026") is the year to date when it is this one, else a span no fact covers."""
         self._index: FactIndex | None = None
         self._symbols: frozenset[str] | None = None
 
@@ -142,7 +146,7 @@ class Facts(Mapping[str, Fact]):
                 benchmarks |= other._benchmarks
                 owners.update(other._owners)
         return Facts(combined, aliases=aliases, benchmarks=benchmarks, owners=owners,
-                     yesterday_is_day=self.yesterday_is_day)
+                     yesterday_is_day=self.yesterday_is_day, year=self.year)
 
     def __or__(self, other: Mapping[str, Fact]) -> Facts:
         return self.merged(other)
@@ -160,9 +164,10 @@ class Facts(Mapping[str, Fact]):
 
     @property
     def symbols(self) -> frozenset[str]:
-        """Bracketed names that contain a digit (``positions[3M]``): tokens to read as names, not figures."""
+        """Bracketed names and benchmark symbols that contain a digit (``positions[3M]``, ``positions[8306]``, a
+        benchmark ``1306``): tokens to read as names, not figures."""
         if self._symbols is None:
-            names = {n for n in self.index.names if any(ch.isdigit() for ch in n)}
+            names = {n for n in self.index.names | self._benchmarks if any(ch.isdigit() for ch in n)}
             self._symbols = frozenset(names)
         return self._symbols
 
@@ -207,7 +212,23 @@ def facts_from_data(
     owners: dict[str, str] = {}
     _walk(data, prefix, "", currency, kinds or {}, out, (aliases, benchmarks, owners), 0)
     return Facts(out, aliases={old: new for old, new in aliases.items() if old not in out}, benchmarks=benchmarks,
-                 owners=owners)
+                 owners=owners, year=_year_of(data))
+
+
+#: Keys of a data block that date it, the session it reports first: their year is ``Facts.year``.
+_DATE_KEYS = ("market_date", "snapshot_time", "as_of", "written_on", "date")
+_YEAR = re.compile(r"(19|20)[0-9]{2}(?=-[0-9]{2}-[0-9]{2})")
+
+
+def _year_of(data: object) -> int | None:
+    """The year of the first date of ``_DATE_KEYS`` at the top of ``data`` (an ISO date or instant)."""
+    if not isinstance(data, Mapping):
+        return None
+    for key in _DATE_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and (m := _YEAR.match(value.strip())) is not None:
+            return int(m.group())
+    return None
 
 
 def facts_from_text(prefix: str, text: str) -> Facts:
@@ -306,14 +327,21 @@ def _walk(
         if path:
             out.setdefault(f"{path}.count", Fact(Decimal(len(node)), FactKind.COUNT))
         aliases = found[0]
-        names = [_item_name(item, KEY_FIELDS) for item in node]
+        digit_symbols = [_digit_symbol(item) for item in node]
+        names = [_item_name(item, KEY_FIELDS, own=digit_symbols[i] is not None) for i, item in enumerate(node)]
         seen = Counter(names)
         used: set[str] = set()
         for i, item in enumerate(node):
             name = names[i]
             item_path = f"{path}[{name if name is not None and seen[name] == 1 else i}]"
             owner = _item_name(item, _OWNER_FIELDS)
-            if owner is not None and (owner != name or seen[name] > 1):
+            digit_symbol = digit_symbols[i]
+            if digit_symbol is not None:
+                # a holding whose symbol is all digits (a Tokyo code: "8306"), which would read as an index in a path:
+                # bracketed by its index (not by its sector: ``positions[Financials]`` would be the sector's), its
+                # facts that symbol's as a named item's are
+                found[2][item_path] = digit_symbol
+            elif owner is not None and (owner != name or seen[name] > 1):
                 # NVDA's two insights: insights[0] and insights[6], both NVDA's; the Dividend basket's insight
                 # (insights[5] or insights[BASKET_LAGGING_BENCHMARK], named by its code): the basket's
                 found[2][item_path] = owner
@@ -352,12 +380,32 @@ def _is_unit_price(key: str) -> bool:
             or bool(set(_KEY_WORDS.findall(lowered)) & _UNIT_PRICE_WORDS))
 
 
-def _item_name(item: object, fields: tuple[str, ...], *, digits: bool = False) -> str | None:
+#: Keys of a ticker symbol: one all of digits (a Tokyo code: "8306") is a name, not a figure (``Facts.symbols``).
+_SYMBOL_KEYS = ("symbol", "ticker")
+#: The key fields that name a group of holdings, not the item itself.
+_GROUP_FIELDS = frozenset({"sector", "basket"})
+
+
+def _digit_symbol(item: object) -> str | None:
+    """The ticker symbol of a list item when it is all digits ("8306")."""
+    if not isinstance(item, Mapping):
+        return None
+    for k in _SYMBOL_KEYS:
+        v = item.get(k)
+        if isinstance(v, str) and v.isdigit():
+            return v
+    return None
+
+
+def _item_name(item: object, fields: tuple[str, ...], *, digits: bool = False, own: bool = False) -> str | None:
     """The key of a list item: the first of ``fields`` holding a non-empty string without brackets (nor all digits,
-    which would read as an index, unless ``digits``: earlier versions allowed it)."""
+    which would read as an index, unless ``digits``: earlier versions allowed it); with ``own`` (an item whose symbol
+    is all digits), none of a group's fields (``sector``, ``basket``), which would name the item as its group."""
     if not isinstance(item, Mapping):
         return None
     for k in fields:
+        if own and k in _GROUP_FIELDS:
+            return None
         v = item.get(k)
         if isinstance(v, str) and v and "[" not in v and "]" not in v and (digits or not v.isdigit()):
             return v

@@ -78,6 +78,9 @@ MAGNITUDES = {
     "T": 12, "tn": 12, "Tn": 12, "trillion": 12, "Trillion": 12,
 }
 MAGNITUDE_NEEDS_CURRENCY = frozenset({"m", "b", "T"})
+#: Abbreviated magnitudes written with a dot before their currency ("14,41 Mio. €", "2 Mrd. USD"): the dot ends no
+#: sentence.
+DOTTED_MAGNITUDES = frozenset({"Mio", "Mrd"})
 
 PERCENT_WORDS = frozenset({"%", "percent", "pct", "prozent"})
 #: Percent words of two words: "4.3 per cent", "31,2 pour cent", "31,2 por ciento".
@@ -149,7 +152,7 @@ NAME_ARTICLES = words("the le la les der dem den el los las")
 #: Words for "sector" between a name and a counted noun ("2 Energy sector positions", "1 tech-sector stock") or
 #: between a link word and the name ("2 lignes du secteur Énergie", "2 posiciones en el sector de energía", "2
 #: Positionen im Sektor Energie"): they say what the name is, and are left out of it.
-SECTOR_NOUNS = words("sector industry secteur sektor branche bereich")
+SECTOR_NOUNS = words("sector industry secteur sektor branche bereich settore setor")
 #: Counted nouns ending a German compound after a sector word ("2 Energiepositionen", "2 Technologiewerte",
 #: "1 Gesundheitsaktie"), as the counted noun of :data:`COUNT_NOUNS` they stand for ("Werte" alone are values).
 COMPOUND_NOUNS = {"positionen": "positionen", "position": "position", "aktien": "aktien", "aktie": "aktie",
@@ -180,20 +183,35 @@ ELIDED_KINDS = frozenset({"holdings", "stocks", "quantity", "sectors", "baskets"
 SECTOR_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
         ("technologie", "technologies", "technologique", "technologiques", "tecnología", "tecnologia", "tecnológica",
-         "tecnológicas", "tecnológico", "tecnológicos"),
+         "tecnológicas", "tecnológico", "tecnológicos", "tecnologie", "tecnologico", "tecnologici", "tecnologiche",
+         "tecnologias", "informationstechnologie"),
         ("Technology", "Information Technology"),
     ),
     **dict.fromkeys(("energie", "énergie", "energía", "energético", "energéticas", "energéticos", "energética",
-                     "énergétique", "énergétiques"), ("Energy",)),
-    **dict.fromkeys(("gesundheit", "gesundheitswesen", "santé", "salud", "sanidad", "healthcare"),
+                     "énergétique", "énergétiques", "energia", "energetico", "energetici", "energetica",
+                     "energetiche"), ("Energy",)),
+    **dict.fromkeys(("gesundheit", "gesundheitswesen", "santé", "salud", "sanidad", "healthcare", "sanità", "salute",
+                     "sanitario", "sanitari", "saúde"),
                     ("Health Care", "Healthcare")),
     **dict.fromkeys(("finanz", "finanzen", "finance", "finances", "finanzas", "financiero", "financieros",
-                     "financières", "financier", "financiers", "financial", "financials"), ("Financials",)),
-    **dict.fromkeys(("industrie", "industriels", "industrielles", "industriales", "industria", "industrials"),
+                     "financières", "financier", "financiers", "financial", "financials", "finanzwerte", "finanza",
+                     "finanziario", "finanziari", "finanziarie", "finanziaria", "finanças", "financeiro",
+                     "financeiros", "financeira", "financeiras"), ("Financials",)),
+    **dict.fromkeys(("industrie", "industriels", "industrielles", "industriales", "industria", "industrials",
+                     "industriali", "industriais", "indústria", "industriel", "industrial"),
                     ("Industrials",)),
-    **dict.fromkeys(("versorger", "versorgung", "utilities"), ("Utilities",)),
-    **dict.fromkeys(("immobilien", "immobilier", "inmobiliario", "inmobiliaria"), ("Real Estate",)),
-    **dict.fromkeys(("rohstoffe", "grundstoffe", "matériaux", "materiales", "materials"), ("Materials",)),
+    **dict.fromkeys(("versorger", "versorgung", "utilities", "versorgungsunternehmen"), ("Utilities",)),
+    **dict.fromkeys(("immobilien", "immobilier", "inmobiliario", "inmobiliaria", "immobiliare", "imobiliário",
+                     "imobiliária", "imobiliario"), ("Real Estate",)),
+    **dict.fromkeys(("rohstoffe", "grundstoffe", "matériaux", "materiales", "materials", "materiali", "materiais"),
+                    ("Materials",)),
+    # consumer goods: the discretionary or the staples, whichever the facts have
+    **dict.fromkeys(("konsum", "konsumgüter", "consommation", "consumo"), ("Consumer Discretionary",
+                                                                            "Consumer Staples")),
+    **dict.fromkeys(("kommunikation", "kommunikationsdienste", "telekommunikation", "communication",
+                     "communications", "télécommunications", "télécoms", "comunicaciones", "telecomunicaciones",
+                     "comunicazione", "comunicazioni", "telecomunicazioni", "comunicação", "comunicações",
+                     "telecomunicações"), ("Communication Services", "Communication", "Telecommunication Services")),
 }
 #: The word for "sector" ending a compound ("Energiesektor", "Technologie-Sektor").
 SECTOR_SUFFIXES = ("sektors", "sektor", "branche")
@@ -688,12 +706,21 @@ PORTFOLIO_WORDS = words("""portfolio portfolios overall whole depot depots gesam
 TOTAL_WORDS = words("total totale totaux totales gesamt gesamte gesamter gesamten")
 VALUE_WORDS = words("value worth wert valeur valor valore")
 #: Abbreviations whose dot ends no sentence ("inkl. Barmittel", "ca. 9.500 USD", "vs. SPY").
-ABBREVIATIONS = words("inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env aprox incl excl inc corp co ltd")
+ABBREVIATIONS = words("""inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp env aprox incl excl inc corp co ltd mio
+    mrd""")
 #: Words that name the portfolio's cash ("Cash is 26.4%", "You hold $2,500 in cash", "Bargeld", "liquidités").
 CASH_WORDS = words("""cash bargeld barmittel barbestand barreserve liquidität kasse cashbestand liquidités espèces
     trésorerie liquidez liquidità contanti caixa""")
+#: Starts of German compounds that name the cash ("Bargeldbestand", "Barmittelquote", "Bargeldanteil").
+CASH_PREFIXES = ("bargeld", "barmittel", "barreserve", "barbestand")
 #: Spanish "efectivo" is cash only after one of these ("en efectivo", "su efectivo"); otherwise "effective".
 CASH_EFECTIVO_BEFORE = words("en el su tu de del son es")
+#: Words that name the cash only after one of the words given: Spanish "efectivo" (else "effective"), German "in bar"
+#: (else a bar), Portuguese "em dinheiro" (else money), Italian "in cassa", French "en liquide", Spanish "en metálico".
+CASH_AFTER: dict[str, frozenset[str]] = {
+    "efectivo": CASH_EFECTIVO_BEFORE, "bar": words("in"), "dinheiro": words("em"), "cassa": words("in"),
+    "liquide": words("en"), "metálico": words("en"),
+}
 #: Words before a cash word that leave the cash out ("excluding cash, ...", "ohne Bargeld", "hors liquidités").
 CASH_NEGATORS = words("""excluding excl ex without besides except minus apart aside net ohne exklusive abzüglich außer
     hors sans sauf sin excepto salvo menos""")
@@ -862,12 +889,23 @@ PERIOD_PHRASES = re.compile(
     r"(?<![\w'’])(?:today(?:['’]s)?|heute|aujourd['’]hui|hoy|the day['’]s|(?:on|for|over) the day"
     r"|oggi|hoje|(?:in |during |over |at )?the (?:latest|last|most recent|previous) (?:trading )?session"
     r"|on (?:monday|tuesday|wednesday|thursday|friday)"
+    # a weekday's session: "as of Friday's close", "el viernes", "le vendredi", "am Freitag", "venerdì", "na
+    # sexta-feira" (the day's; since one, below, the week's: see ``extract._period_of``)
+    r"|(?:as of |at )?(?:monday|tuesday|wednesday|thursday|friday)['’]s (?:close|closing|session|trading)"
+    r"|el (?:lunes|martes|miércoles|jueves|viernes)"
+    r"|(?:le |ce )?(?:lundi|mardi|mercredi|jeudi|vendredi)"
+    r"|(?:am|letzten|vergangenen) (?:montag|dienstag|mittwoch|donnerstag|freitag)"
+    r"|(?:di |lo scorso )?(?:lunedì|martedì|mercoledì|giovedì|venerdì|lunedi|martedi|mercoledi|giovedi|venerdi)"
+    r"|(?:na |nesta |na última |última )?(?:segunda|terça|quarta|quinta|sexta)-feira"
+    r"|(?:na|nesta|na última) sexta(?![\w-]| (?:maior|menor|melhor|pior|posição|posições|parte|vez|colocada))"
     r"|yesterday(?:['’]s)?|gestern|ayer|ieri|ontem"
     r"|(?:this|the past|the last|over the|for the|on the|last|past) week"
-    r"|since last (?:monday|tuesday|wednesday|thursday|friday)(?:['’]s close)?"
-    r"|seit (?:letztem|vergangenem) (?:montag|dienstag|mittwoch|donnerstag|freitag)"
-    r"|depuis (?:lundi|mardi|mercredi|jeudi|vendredi) dernier"
-    r"|desde el (?:lunes|martes|miércoles|jueves|viernes) pasado"
+    r"|since (?:last )?(?:monday|tuesday|wednesday|thursday|friday)(?:['’]s close)?"
+    r"|seit (?:letztem |vergangenem )?(?:montag|dienstag|mittwoch|donnerstag|freitag)"
+    r"|depuis (?:lundi|mardi|mercredi|jeudi|vendredi)(?: dernier)?"
+    r"|desde el (?:lunes|martes|miércoles|jueves|viernes)(?: pasado)?"
+    r"|dal?l?o? ?(?:scorso )?(?:lunedì|martedì|mercoledì|giovedì|venerdì|lunedi|martedi|mercoledi|giovedi|venerdi)"
+    r"|desde (?:a )?(?:última )?(?:segunda|terça|quarta|quinta|sexta)(?:-feira)?(?: passada)?"
     r"|(?:in den |den )?(?:letzten|vergangenen) (?:7|sieben) tage[n]?"
     r"|(?:the |in the |over the )?(?:last|past) (?:[1-9][0-9]?|five|seven|thirty) (?:trading )?days"
     r"|(?:the |in the |over the )?(?:last|past) (?:24|twenty-four) hours"
@@ -877,22 +915,32 @@ PERIOD_PHRASES = re.compile(
     r"|la semaine (?:dernière|passée)|la semana pasada"
     r"|(?:diese|dieser|in dieser|diesen) woche|cette semaine|n?esta semana|(?:over|in) (?:1|one) week"
     r"|questa settimana|(?:nell['’]|l['’])ultima settimana|la settimana scorsa|(?:na )?última semana"
-    r"|a semana passada"
+    r"|a semana passada|na semana(?: passada)?|en la semana(?: pasada)?|nella settimana(?: scorsa)?"
     r"|(?:this|the past|the last|over the|for the|on the|led the|topped the) month|(?:diesen|in diesem|dieser) monat"
     r"|(?:im |in the |the )?(?:laufenden|current) (?:monat|month)|(?:le |du )?mois en cours|(?:el )?mes en curso"
     r"|ce mois(?:-ci)?|este mes|month[- ]to[- ]date|mtd|so far this month|last month|(?:over|in) (?:1|one) month"
     r"|questo mese|(?:nel )?mese in corso|(?:nell['’]|l['’])ultimo mese|n?este mês|(?:no |el |en el )?último m[eê]s"
-    r"|no mês corrente"
+    r"|no mês corrente|no m[eê]s(?: passado)?|en el mes(?: pasado)?|nel mese(?: scorso)?|el mes pasado"
+    r"|il mese scorso|o mês passado|sur le mois"
     r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
     r"|depuis le début de l['’]année|este año|en lo que va de año|so far this year"
     r"|da inizio anno|dall['’]inizio dell['’]anno|quest['’]anno|desde o início do ano|n?este ano|no acumulado do ano"
+    # the year so far: "no ano", "since January", "seit Januar", "depuis janvier", "desde enero", "da gennaio", "desde
+    # janeiro"; "in 2026", "em 2026", "en 2026", "im Jahr 2026", "nel 2026" are the year to date when that is the
+    # facts' year (``Facts.year``; see ``extract._period_of``), else a span no fact has
+    r"|no ano(?! (?:passado|anterior))|en el año(?! (?:pasado|anterior))|nell['’]anno(?! (?:scorso|precedente))"
+    r"|im laufenden jahr|seit jahresanfang|seit anfang des jahres|desde (?:principios|comienzos|inicios) de(?:l)? año"
+    r"|en lo que va del año|depuis le 1er janvier|desde o começo do ano|dall['’]inizio del(?:l['’])? ?anno"
+    r"|since (?:the (?:start|beginning) of )?january|seit (?:anfang )?januar|depuis (?:début )?janvier"
+    r"|desde (?:principios de )?enero|da(?: inizio)? gennaio|desde (?:o início de )?janeiro"
+    r"|(?:in|during|en|em|nel|durante|im jahr|im jahre) 20[0-9]{2}"
     r"|(?:in|during) (?:january|february|march|april|may|june|july|august|september|october|november|december)"
     r"|im (?:januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember))(?![\w'’])",
     re.IGNORECASE,
 )
 #: The same on a lowercased text, first letters looked at before the alternatives (3x faster than ignoring case).
 PERIOD_PHRASES_LOWER = re.compile(
-    r"(?<![\w'’])(?=[thaygpoidcesvlfmqnú])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
+    r"(?<![\w'’])(?=[thaygpoidcesvlfmqnúwj])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
 )
 #: Between a figure with a direction and a later one: only a joiner, maybe after a word of time (as :data:`GAPPED`,
 #: with no name): the later figure is the same thing's, maybe over another period ("AMZN is down 2.08% today and 3.36%

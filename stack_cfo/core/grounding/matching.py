@@ -89,7 +89,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from stack_cfo.core.grounding.extract import CLAUSE_BREAKS, DAY, PRIOR, Extraction, extract_with_times, sentence_ends
+from stack_cfo.core.grounding.extract import (
+    CLAUSE_BREAKS,
+    DAY,
+    PRIOR,
+    YEAR,
+    Extraction,
+    extract_with_times,
+    sentence_ends,
+)
 from stack_cfo.core.grounding.facts import Facts
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
@@ -413,6 +421,9 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     """:func:`check` for figures already extracted."""
     if facts.yesterday_is_day:  # a morning's data: "yesterday" is the last session, the facts' day
         figures = [replace(f, period=DAY) if f.period == PRIOR else f for f in figures]
+    if any(f.period is not None and f.period.startswith(YEAR) for f in figures):
+        figures = [replace(f, period=_year_period(f.period, facts.year)) if f.period and f.period.startswith(YEAR)
+                   else f for f in figures]
     checks: list[FigureCheck] = []
     examined = 0
     index = facts.index
@@ -443,6 +454,14 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     else:
         status = GroundingStatus.UNGROUNDED
     return GroundingResult(status, tuple(checks), examined)
+
+
+def _year_period(period: str, year: int | None) -> str | None:
+    """The period of a year named ("year=2026" of "em 2026"): the year to date when it is the facts' ``year``, else a
+    span no fact covers; none when the facts' year is unknown."""
+    if year is None:
+        return None
+    return "ytd" if period == f"{YEAR}{year}" else "span"
 
 
 def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int, bool]:

@@ -7,7 +7,8 @@ ends), read nearest first:
 * a name from the facts' brackets (``NVDA``, "Information Technology"; in any case for a name not in capitals, a
   sector word of another language, or a capitalised word that starts exactly one name: "Tech") makes the figure that
   name's: only facts under it ground it ("NVDA changed 0% today" is not ``ledger.currency_effect_return``);
-* a cash word (cash, Bargeld, Barmittel, Liquidität, liquidités, espèces, efectivo after "en"/"su"..., liquidez; not
+* a cash word (cash, Bargeld, Barmittel, Liquidität, liquidités, espèces, efectivo after "en"/"su"..., "in bar", "em
+  dinheiro", liquidez; not
   after "excluding"/"ohne"/"hors"/"sin", not "cash dividends") makes it the cash's: only facts whose path says cash
   (``cash.value``, ``cash.weight``) or a rate or yield ("Your cash earns 4.3%");
 * the benchmark's ticker symbol ("SPY"; the facts' ``benchmarks``, or, when they name none, any ticker symbol absent
@@ -814,10 +815,11 @@ def _cash(words: tuple[str, ...], i: int) -> bool:
     """Whether ``words[i]`` names the portfolio's cash (see the module docstring)."""
     word = words[i]
     low = word.lower()
-    if low == "efectivo":
-        if i == 0 or words[i - 1].lower() not in lx.CASH_EFECTIVO_BEFORE:
+    before = lx.CASH_AFTER.get(low)
+    if before is not None:  # "en efectivo", "in bar", "em dinheiro"
+        if i == 0 or words[i - 1].lower() not in before:
             return False
-    elif low not in lx.CASH_WORDS and not _parts_in(word, lx.CASH_WORDS):
+    elif low not in lx.CASH_WORDS and not _parts_in(word, lx.CASH_WORDS) and not low.startswith(lx.CASH_PREFIXES):
         return False
     if any(words[k].lower() in lx.CASH_NEGATORS or words[k].lower() in lx.CASH_INCLUDED
            for k in range(max(0, i - 2), i)):
