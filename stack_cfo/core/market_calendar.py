@@ -154,4 +154,4 @@ def preload(today: date) -> None:
     hold the event loop inside the first call that needs a session (a chat answer's check of
     "yesterday", a summary's market day)."""
     for y in (today.year - 1, today.year):
-        _NYSE.session(date(y, 1, 2))
+        _NYSE.holiday_name(date(y, 1, 1))  # (loads the year on any weekday; session() skips weekends)

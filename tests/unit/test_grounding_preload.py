@@ -60,14 +60,14 @@ def test_astart_loads_nyse_holidays_off_the_loop_for_this_year_and_the_last() ->
             threads.append(False)
         load(year)
 
-    nyse._years.discard(2030)
-    nyse._years.discard(2031)
+    nyse._years.discard(2027)
+    nyse._years.discard(2028)
     nyse._load = spy  # type: ignore[method-assign]
     try:
-        clock = FrozenClock(datetime(2031, 3, 2, 14, 0, tzinfo=UTC))
+        clock = FrozenClock(datetime(2028, 3, 1, 14, 0, tzinfo=UTC))  # 2 January a Saturday (2027), a Sunday (2028)
         asyncio.run(Container(None, None, clock=clock).astart())  # type: ignore[arg-type]
     finally:
         del nyse._load
-    assert {2030, 2031} <= nyse._years
+    assert {2027, 2028} <= nyse._years
     assert threads and not any(threads)
     assert market_calendar.calendar_for("America/New_York") is nyse
