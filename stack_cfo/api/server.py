@@ -78,6 +78,14 @@ def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple
         ("grpc.max_connection_age_ms", _ms(cfg.max_connection_age)),
         ("grpc.max_connection_age_grace_ms", _ms(cfg.max_connection_age_grace)),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
+        # A stream's receive window stays at HTTP/2's initial 64 KiB until its message is read (grpc then
+        # opens it to the message's size). With grpc's bandwidth-delay probing the initial window of every
+        # stream grew to megabytes, so a client could push that much into each call the server had not
+        # read, refused ones included: one connection with 100 concurrent 6.4 MB SyncPortfolio calls
+        # bearing a bad token took a server from 175 MB to 960 MB (to 1.6 GB at 250), and pushed ~1 GB/s
+        # of bodies nobody would read; without probing, 320 MB, the calls refused six times faster. A
+        # 1.5 MB sync through a 50 ms round trip took as long either way (1.2-1.6 s).
+        ("grpc.http2.bdp_probe", 0),
         # Request metadata up to 16 KiB is read, beyond it refused (docs/api.md). grpc's own soft limit
         # (8 KiB) refused a growing share of requests between the two at random: a large JWT failed
         # on some calls and not on others.
