@@ -196,9 +196,12 @@ Tolerance (:func:`check`)
     ("your five largest positions"), of the sector when it is its holdings' ("your tech holdings"); a heading's words
     ("### Allocation", "**Weights**", "Allocation:") qualify the list under it as a clause's would. Periods: today, this
     week, for the week, since last Friday, this month, for the month, year to
-    date... (``lexicon.PERIOD_PHRASES``, in six languages: en, de, fr, es, it, pt; a weekday is the day it names, "since
-    January" and the data's own year named, "in 2026", the year to date: ``Facts.year``); the nearest after a figure in
-    its clause, else before it in
+    date... (``lexicon.PERIOD_PHRASES``, in six languages: en, de, fr, es, it, pt; a weekday is the day it names, but
+    the end of a week, month or year so far said before it: "This week through Friday's close", "Ce mois-ci, jusqu'à
+    vendredi"; "since January" and the data's own year named, "in 2026", the year to date, unless another period is
+    said, "Today ... in 2026"; another year, "since January 2025", "no ano passado", a span no fact covers:
+    ``Facts.year``, from the data's date or its snapshot's market date); the nearest after a figure in its clause,
+    else before it in
     its sentence. Words of the day ("today's", "daily", "the day's", "on the day", "today" after a list or range of
     figures: "between -2.84% and +0.87% today") give a figure the day as its period: never a drawdown. Facts from text
     are exempt. In a markdown table, a Total/Sum/Combined/Gesamt

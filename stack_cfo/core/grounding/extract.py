@@ -35,7 +35,8 @@ def extract_figures(text: str, *, ignore: Collection[str] = ()) -> list[Figure]:
     ``ignore`` holds tokens that are names, not figures, even though they contain digits (ticker
     symbols such as ``3M``); a token glued together from digits and letters equal to one is skipped, and so is a
     bare whole number (no currency, percent, decimals, sign, magnitude or counted noun) equal to one (a Tokyo code
-    such as ``8035``).
+    such as ``8035``), unless a word that states a value stands right before it ("is 8306", "at 8306":
+    ``lexicon.VALUE_BEFORE``).
     """
     return extract_with_times(text, ignore=ignore).figures
 
@@ -65,8 +66,9 @@ def extract_with_times(text: str, *, ignore: Collection[str] = ()) -> Extraction
     if not figures:
         return Extraction([], "", "", ())  # a new list each time: callers may change it
     low = norm.lower()
-    found = lx.PERIOD_PHRASES_LOWER.finditer(low) if len(low) == len(norm) else lx.PERIOD_PHRASES.finditer(norm)
-    times = [(m.start(), m.end(), _period_of(m.group().lower())) for m in found]
+    said = low if len(low) == len(norm) else norm
+    found = lx.PERIOD_PHRASES_LOWER.finditer(said) if said is low else lx.PERIOD_PHRASES.finditer(norm)
+    times = [(m.start(), m.end(), _weekday_role(said, m.start(), m.group().lower())) for m in found]
     figures = _with_periods(norm, _with_headings(norm, figures), times)
     figures = _with_parts(_with_respective(norm, _with_antecedents(norm, figures)))
     return Extraction(figures, norm, low, tuple((start, end) for start, end, _ in times))
@@ -254,7 +256,32 @@ _JANUARY = re.compile(r"january|januar|janvier|enero|gennaio|janeiro")
 #: A year named ("in 2026", "em 2026", "im Jahr 2026"): its period is ``YEAR`` and the year, the year to date when it
 #: is the facts' (``Facts.year``; see ``matching.check_figures``).
 _NAMED_YEAR = re.compile(r".* (20[0-9]{2})")
+_BARE_YEAR = re.compile(r"(?:in|during|en|em|nel|durante|im jahr|im jahre) 20[0-9]{2}")
 YEAR = "year="
+#: Words after a word of the year so far that make it the year before ("desde o começo do ano passado", "dall'inizio
+#: dell'anno scorso"): a span no fact covers.
+_LAST_YEAR = re.compile(r".* (?:passado|pasado|scorso|precedente|anterior|dernier|dernière|passé|passée|précédent"
+                        r"|précédente)")
+
+#: A weekday's day ("on Friday", "el viernes", "as of Friday's close") and a weekday that ends a span ("through
+#: Friday's close", "bis letzten Freitag", "jusqu'à vendredi", "hasta el viernes", "até sexta-feira", "fino a
+#: venerdì"): periods of ``_with_periods``'s words of time only, which :func:`_nearest_period` resolves. A weekday
+#: never replaces a week, a month or the year so far said before it in the sentence ("This week through Friday's
+#: close", "Ce mois-ci, jusqu'à vendredi"): it is the end of that span; else the first is the day's, the second
+#: none's (a span whose start is not said), "as of Friday's close" the day's.
+_WEEKDAY_DAY = "weekday"
+_WEEKDAY_END = "weekday-end"
+_WEEKDAY_AS_OF = "weekday-as-of"  # "as of Friday's close": the end of a span said before it, else the day's
+#: Words that end a span at the weekday after them; maybe after the span's noun ("the week to Friday's close", "la
+#: semaine jusqu'à vendredi").
+_SPAN_END_BEFORE = re.compile(
+    r"(?:(?<![\w'’])(week|month|year|woche|monat|jahr|semaine|mois|année|semana|mes|mês|año|ano|settimana|mese|anno)"
+    r"[ ,]+)?"
+    r"(?<![\w'’])(?:through|thru|to|until|till|up to|ending|ended|bis(?: einschließlich| inklusive| zum)?"
+    r"|jusqu['’]à|jusqu['’]au|hasta|até(?: a| à| o)?|fino a|fino al|sino a|terminant|terminée?) $",
+    re.IGNORECASE,
+)
+_SPANS = ("1w", "1m", "ytd", "12m", "span")
 
 
 #: The day's period, and the day before it (which a snapshot's facts cover only when taken before its day's session:
@@ -275,8 +302,10 @@ def _period_of(phrase: str) -> str:
     ):
         return PRIOR
     year = _NAMED_YEAR.fullmatch(phrase)
-    if year is not None:
-        return YEAR + year.group(1)
+    if year is not None:  # "in 2026"; "since January 2026", "no ano de 2026": the year so far, whatever else is said
+        return YEAR + year.group(1) + ("" if _BARE_YEAR.fullmatch(phrase) else "/ytd")
+    if _LAST_YEAR.fullmatch(phrase):  # "desde o começo do ano passado": the year before
+        return "span"
     if _NAMED_MONTH.fullmatch(phrase):
         return "span"
     if _JANUARY.search(phrase):  # "since January", "seit Januar", "desde enero": the year so far
@@ -296,15 +325,57 @@ def _period_of(phrase: str) -> str:
     return "1d"
 
 
+def _weekday_role(said: str, start: int, phrase: str) -> str:
+    """The period of the word of time ``phrase`` at ``start`` of the text ``said``, as :func:`_period_of` says, but a
+    weekday's day is ``_WEEKDAY_DAY``, ``_WEEKDAY_AS_OF`` ("as of Friday's close"), or ``_WEEKDAY_END`` when it ends
+    a span ("through Friday's close"; ``1w``, ``1m``, ``ytd`` when the span's noun is said right before: "the week to
+    Friday's close")."""
+    period = _period_of(phrase)
+    if period != DAY or _WEEKDAY.search(phrase) is None:
+        return period
+    if phrase.startswith("as of "):
+        return _WEEKDAY_AS_OF
+    end = _SPAN_END_BEFORE.search(said, max(0, start - 48), start)
+    if end is None:
+        return _WEEKDAY_DAY
+    noun = end.group(1)
+    if noun is None:  # "jusqu'à vendredi", "bis letzten Freitag"
+        return _WEEKDAY_END
+    return _period_of(noun.lower())
+
+
 def _nearest_period(norm: str, times: list[tuple[int, int, str]], fig: Figure, s0: int, s1: int) -> str | None:
     """The period of the word of time after ``fig`` in its clause, else the nearest before it in its sentence
-    ``norm[s0:s1]``."""
+    ``norm[s0:s1]``. A weekday said after a week, a month or the year so far is the end of that span
+    (``_WEEKDAY_DAY``); a year named (``YEAR``) is written with the period the figure has without it after a slash
+    ("year=2025/1d" in "Today XIC fell 14.23% in 2025"; "year=2025/ytd" of "since January 2025"), which stands when
+    the year is the facts' or theirs is unknown (``matching``)."""
     inside = [t for t in times if s0 <= t[0] and t[1] <= s1]
+    period = _resolved(norm, inside, fig)
+    if period is None or not period.startswith(YEAR) or "/" in period:
+        return period
+    other = _resolved(norm, [t for t in inside if not t[2].startswith(YEAR)], fig)
+    return f"{period}/{other or ''}"
+
+
+def _resolved(norm: str, inside: list[tuple[int, int, str]], fig: Figure) -> str | None:
+    """:func:`_nearest_period` of the words of time ``inside`` the figure's sentence, without the year's fallback."""
     after = [t for t in inside if t[0] >= fig.end]
     if after and joins_to(norm, fig.end, after[0][0]):
-        return after[0][2]
-    earlier = [t for t in inside if t[1] <= fig.start]
-    return earlier[-1][2] if earlier else None
+        nearest, own = after[0], True
+    else:
+        earlier = [t for t in inside if t[1] <= fig.start]
+        if not earlier:
+            return None
+        nearest, own = earlier[-1], False
+    period = nearest[2]
+    if period not in (_WEEKDAY_DAY, _WEEKDAY_END, _WEEKDAY_AS_OF):
+        return period
+    if not (own and period == _WEEKDAY_DAY):  # "rose 1.12% on Friday": the day's, whatever came before
+        spans = [t[2] for t in inside if t[1] <= nearest[0] and (t[2] in _SPANS or t[2].startswith(YEAR))]
+        if spans:  # "This week through Friday's close", "Cette semaine, vendredi,": that span's
+            return spans[-1]
+    return None if period == _WEEKDAY_END else DAY
 
 
 def joins_to(norm: str, end: int, start: int) -> bool:
@@ -316,6 +387,11 @@ def joins_to(norm: str, end: int, start: int) -> bool:
     if not any(ch in CLAUSE_BREAKS or ch.isdigit() for ch in gap):
         return True
     return len(gap) <= _LIST_SPAN and _FIGURE_LIST.fullmatch(gap) is not None
+
+
+#: After a number, what makes it a name: a name in brackets ("8035 (Tokyo Electron)"; not "8306 (yen)") or a
+#: possessive ("8306's").
+_NAMED_AFTER = re.compile(r" ?\((?=[A-Z])|['’]s\b")
 
 
 class _Number(NamedTuple):
@@ -765,9 +841,9 @@ class _Scanner:
             return None  # S&P 500, Russell 2000
         if (
             bare and plain_int and unit_word is None and not explicit_sign and not num.spelled and self.ignore
-            and int_part in self.ignore
-        ):
-            return None  # a held symbol of digits ("Tokyo Electron (8035)", "beta to 1306"): a name, not a figure
+            and int_part in self.ignore and (last not in lx.VALUE_BEFORE or _NAMED_AFTER.match(norm, e) is not None)
+        ):  # a held symbol of digits where a name stands ("Tokyo Electron (8035)", "beta to 1306", "8306 fell", "was
+            return None  # 8035 (Tokyo Electron)"): a name; stated as a value ("count is 8306", "at 8306") a figure
         year_like = plain_int and len(int_part) == 4 and "1900" <= int_part <= "2100"
         if year_like and bare and not explicit_sign and (unit_word is None or last in lx.TEMPORAL_WORDS):
             return None

@@ -162,6 +162,11 @@ COMPOUND_NOUNS = {"positionen": "positionen", "position": "position", "aktien": 
 #: number, maybe a copula, a word of :data:`NAME_LINKS` and the name. It counts the noun of the count before it in
 #: its sentence (see ``ELIDED_GAP_BREAK``), or, when there is none, after a link of :data:`ELIDED_IN_LINKS`, positions.
 ELIDED_COPULAS = words("is are sind ist sont est son están está")
+#: Words right before a number that state it as a value ("count is 8306", "at 8306", "beträgt 8306", "è 8306"): a
+#: held ticker symbol of digits after one of them is a figure, not the holding's name (``extract``).
+VALUE_BEFORE = words("""is was are were be been being at equals equal equaled totals totaled totalled reached reaches
+    hit hits by about around approximately roughly nearly almost ist war sind waren beträgt betrug betragen bei um
+    etwa rund ca est était sont étaient environ es era fue son eran é foi são eram è sono erano circa""")
 #: Verbs of holding before an implied count: "You hold 1 in Energy" states Energy's whole count, checked exactly (not
 #: a part, as "1 in Technology is up" may be). See ``extract._breakdowns``.
 HOLDING_VERBS = words("""hold holds own owns have has halten halte hältst hält haben habe hat besitzen besitzt
@@ -897,7 +902,8 @@ PERIOD_PHRASES = re.compile(
     r"|(?:am|letzten|vergangenen) (?:montag|dienstag|mittwoch|donnerstag|freitag)"
     r"|(?:di |lo scorso )?(?:lunedì|martedì|mercoledì|giovedì|venerdì|lunedi|martedi|mercoledi|giovedi|venerdi)"
     r"|(?:na |nesta |na última |última )?(?:segunda|terça|quarta|quinta|sexta)-feira"
-    r"|(?:na|nesta|na última) sexta(?![\w-]| (?:maior|menor|melhor|pior|posição|posições|parte|vez|colocada))"
+    r"|(?:na|nesta|na última) sexta(?![\w-]| (?:maior|menor|melhor|pior|posição|posições|parte|vez|colocada"
+    r"|colocação|semana|sessão|rodada))"
     r"|yesterday(?:['’]s)?|gestern|ayer|ieri|ontem"
     r"|(?:this|the past|the last|over the|for the|on the|last|past) week"
     r"|since (?:last )?(?:monday|tuesday|wednesday|thursday|friday)(?:['’]s close)?"
@@ -922,18 +928,24 @@ PERIOD_PHRASES = re.compile(
     r"|questo mese|(?:nel )?mese in corso|(?:nell['’]|l['’])ultimo mese|n?este mês|(?:no |el |en el )?último m[eê]s"
     r"|no mês corrente|no m[eê]s(?: passado)?|en el mes(?: pasado)?|nel mese(?: scorso)?|el mes pasado"
     r"|il mese scorso|o mês passado|sur le mois"
-    r"|this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
+    # the year so far: "no ano", "since January", "seit Januar", "depuis janvier", "desde enero", "da gennaio", "desde
+    # janeiro"; with a year after it ("no ano de 2025", "since January 2025", "depuis le 1er janvier 2024") that year's,
+    # the year to date only when it is the facts' (``Facts.year``); with "passado", "pasado", "scorso", "dernière"...
+    # after it ("desde o começo do ano passado") the year before, a span no fact has (see ``extract._period_of``)
+    r"|(?:this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
     r"|depuis le début de l['’]année|este año|en lo que va de año|so far this year"
     r"|da inizio anno|dall['’]inizio dell['’]anno|quest['’]anno|desde o início do ano|n?este ano|no acumulado do ano"
-    # the year so far: "no ano", "since January", "seit Januar", "depuis janvier", "desde enero", "da gennaio", "desde
-    # janeiro"; "in 2026", "em 2026", "en 2026", "im Jahr 2026", "nel 2026" are the year to date when that is the
-    # facts' year (``Facts.year``; see ``extract._period_of``), else a span no fact has
-    r"|no ano(?! (?:passado|anterior))|en el año(?! (?:pasado|anterior))|nell['’]anno(?! (?:scorso|precedente))"
+    r"|no ano|en el año|nell['’]anno"
     r"|im laufenden jahr|seit jahresanfang|seit anfang des jahres|desde (?:principios|comienzos|inicios) de(?:l)? año"
     r"|en lo que va del año|depuis le 1er janvier|desde o começo do ano|dall['’]inizio del(?:l['’])? ?anno"
     r"|since (?:the (?:start|beginning) of )?january|seit (?:anfang )?januar|depuis (?:début )?janvier"
-    r"|desde (?:principios de )?enero|da(?: inizio)? gennaio|desde (?:o início de )?janeiro"
+    r"|desde (?:principios de )?enero|da(?: inizio)? gennaio|desde (?:o início de )?janeiro)"
+    r"(?: (?:passado|pasado|scorso|precedente|anterior|dernier|dernière|passé|passée|précédent|précédente)"
+    r"|,? (?:de |del |di |of )?20[0-9]{2})?"
+    # a year named: "in 2026", "em 2026", "en 2026", "im Jahr 2026", "nel 2026" are the year to date when that is the
+    # facts' year (``Facts.year``; see ``extract._period_of``), else a span no fact has; not "in 2026 dollars"
     r"|(?:in|during|en|em|nel|durante|im jahr|im jahre) 20[0-9]{2}"
+    r"(?! (?:dollars?|euros?|yen|pounds?|francs?|terms|prices|money|dólares|dollari|reais|euro-preisen))"
     r"|(?:in|during) (?:january|february|march|april|may|june|july|august|september|october|november|december)"
     r"|im (?:januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember))(?![\w'’])",
     re.IGNORECASE,

@@ -419,11 +419,11 @@ def _with_spans(found_in: Extraction) -> list[Figure]:
 
 def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
     """:func:`check` for figures already extracted."""
-    if facts.yesterday_is_day:  # a morning's data: "yesterday" is the last session, the facts' day
-        figures = [replace(f, period=DAY) if f.period == PRIOR else f for f in figures]
     if any(f.period is not None and f.period.startswith(YEAR) for f in figures):
         figures = [replace(f, period=_year_period(f.period, facts.year)) if f.period and f.period.startswith(YEAR)
                    else f for f in figures]
+    if facts.yesterday_is_day:  # a morning's data: "yesterday" is the last session, the facts' day
+        figures = [replace(f, period=DAY) if f.period == PRIOR else f for f in figures]
     checks: list[FigureCheck] = []
     examined = 0
     index = facts.index
@@ -457,11 +457,17 @@ def check_figures(figures: list[Figure], facts: Facts) -> GroundingResult:
 
 
 def _year_period(period: str, year: int | None) -> str | None:
-    """The period of a year named ("year=2026" of "em 2026"): the year to date when it is the facts' ``year``, else a
-    span no fact covers; none when the facts' year is unknown."""
+    """The period of a year named ("year=2026" of "em 2026"): another year is a span no fact covers; the facts' own
+    ``year``, or an unknown one (a document with no date), sets none: the period the figure has without it, written
+    after a slash ("year=2025/1d" of "Today XIC fell 14.23% in 2025", "year=2025/ytd" of "since January 2025"; see
+    ``extract._nearest_period``), else the year to date for the facts' year ("XIC is down 14.23% in 2026") and none
+    for an unknown one."""
+    named, _, other = period.partition("/")
     if year is None:
-        return None
-    return "ytd" if period == f"{YEAR}{year}" else "span"
+        return other or None
+    if named != f"{YEAR}{year}":
+        return "span"
+    return other or "ytd"
 
 
 def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int, bool]:

@@ -20,7 +20,7 @@ from stack_cfo.core.ai import Message
 from stack_cfo.core.grounding import Facts, facts_from_data
 from stack_cfo.core.market_calendar import calendar_for, previous_session_day
 
-_FACTS_CACHE: OrderedDict[tuple[str, str | None, bool], Facts] = OrderedDict()
+_FACTS_CACHE: OrderedDict[tuple[str, str | None, bool, int | None], Facts] = OrderedDict()
 _FACTS_CACHE_SIZE = 512
 _NYSE = calendar_for("America/New_York")  # the process's one NYSE calendar (its holiday tables loaded once)
 
@@ -54,15 +54,34 @@ def yesterday_is_last_session(as_of: datetime | None) -> bool:
     return previous_session_day(_NYSE, day) == day - timedelta(days=1)
 
 
+def market_year(as_of: datetime | None) -> int | None:
+    """The year of the market date of data taken at ``as_of``: the session its day's figures are of, as
+    :func:`yesterday_is_last_session` reads it (NYSE's calendar: the day in New York, else the session before when
+    taken before that day's open or on a day with none; data of the morning of 2 January is of the year before). It
+    is the year a text written from the data means by "this year" (``Facts.year``) when the data says no date of its
+    own; an instant without a time zone is UTC."""
+    if as_of is None:
+        return None
+    local = (as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)).astimezone(_NYSE.tz)
+    day = local.date()
+    session = _NYSE.session(day)
+    if session is None or local.time() < session.open:
+        day = previous_session_day(_NYSE, day) or day
+    return day.year
+
+
 def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
     """Facts of a document, reused while the same document (same hash) recurs: a chat session's data
     block is the same on every turn until its context is refreshed."""
     yesterday = yesterday_is_day(snapshot.doc, snapshot.as_of)
-    key = (sha256, currency, yesterday)
+    year = market_year(snapshot.as_of)
+    key = (sha256, currency, yesterday, year)
     facts = _FACTS_CACHE.get(key)
     if facts is None:
         facts = facts_from_data(snapshot.doc, currency=currency)
         facts.yesterday_is_day = yesterday
+        if facts.year is None:  # a document that says no date (a week's notification, an article): its snapshot's
+            facts.year = year
         _ = facts.index  # built once here, not on the first check
         _FACTS_CACHE[key] = facts
         if len(_FACTS_CACHE) > _FACTS_CACHE_SIZE:
