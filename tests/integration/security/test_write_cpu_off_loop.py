@@ -39,6 +39,10 @@ BURN = 0.05
 _OVERRIDES = {"rate_limits": {"user": {"write_cpu": "1s/1s", "write_cpu_burst": "60s"}}}  # never refuses
 
 
+#: Per thread: the test (its :class:`_Burns`) whose burn ran there since the thread's last charge.
+_burned = threading.local()
+
+
 def _spin(seconds: float) -> None:
     start = time.thread_time()
     while time.thread_time() - start < seconds:
@@ -61,6 +65,7 @@ class _Burns:
             if when(*args, **kwargs):
                 self.off_loop.append(threading.get_ident() != self._loop_thread)
                 _spin(BURN)
+                _burned.test = self  # the next charge made on this thread is the burn's block's (this test's)
             return fn(*args, **kwargs)
 
         self._monkeypatch.setattr(module, attr, burning)
@@ -72,13 +77,15 @@ def loop_thread() -> int:
 
 
 @pytest.fixture
-def off_loop_charges(monkeypatch: pytest.MonkeyPatch, loop_thread: int) -> list[float]:
-    """What heavy write calls are charged from other threads than the loop's (each then charged as well)."""
+def off_loop_charges(monkeypatch: pytest.MonkeyPatch, loop_thread: int, burns: _Burns) -> list[float]:
+    """What heavy write calls are charged, from other threads than the loop's, for the blocks a burn ran in (each then
+    charged as well; other work metered off the loop, such as the store's sealing of many rows, is not listed)."""
     charged: list[float] = []
     charge = WriteAccount.charge
 
     def recording(self: WriteAccount, seconds: float) -> None:
-        if threading.get_ident() != loop_thread:
+        if threading.get_ident() != loop_thread and getattr(_burned, "test", None) is burns:
+            _burned.test = None
             charged.append(seconds)
         charge(self, seconds)
 
