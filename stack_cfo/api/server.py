@@ -78,14 +78,16 @@ def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple
         ("grpc.max_connection_age_ms", _ms(cfg.max_connection_age)),
         ("grpc.max_connection_age_grace_ms", _ms(cfg.max_connection_age_grace)),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
-        # A stream's receive window stays at HTTP/2's initial 64 KiB until its message is read (grpc then
-        # opens it to the message's size). With grpc's bandwidth-delay probing the initial window of every
-        # stream grew to megabytes, so a client could push that much into each call the server had not
-        # read, refused ones included: one connection with 100 concurrent 6.4 MB SyncPortfolio calls
-        # bearing a bad token took a server from 175 MB to 960 MB (to 1.6 GB at 250), and pushed ~1 GB/s
-        # of bodies nobody would read; without probing, 320 MB, the calls refused six times faster. A
-        # 1.5 MB sync through a 50 ms round trip took as long either way (1.2-1.6 s).
+        # A stream's receive window stays at 256 KiB until its message is read (grpc then opens it to the
+        # message's size). With grpc's bandwidth-delay probing the initial window of every stream grew to
+        # megabytes, so a client could push that much into each call the server had not read, refused ones
+        # included: one connection with 100 concurrent 6.4 MB SyncPortfolio calls bearing a bad token took a
+        # server from 175 MB to 960 MB (1.6 GB at 250); 368 MB with this window (320 MB with HTTP/2's default
+        # 64 KiB, which cost a cached GetPortfolioSummary ~10 % of its throughput in window updates; 256 KiB
+        # did not: bench/portfolio_summary.py 0.78-0.79 of the echo either way). A 1.5 MB sync through a 50 ms
+        # round trip took as long as with probing (1.0-1.6 s).
         ("grpc.http2.bdp_probe", 0),
+        ("grpc.http2.lookahead_bytes", 256 * 1024),
         # Request metadata up to 16 KiB is read, beyond it refused (docs/api.md). grpc's own soft limit
         # (8 KiB) refused a growing share of requests between the two at random: a large JWT failed
         # on some calls and not on others.

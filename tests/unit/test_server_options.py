@@ -9,7 +9,8 @@ from stack_cfo.config.service import ServerConfig
 def test_bandwidth_delay_probing_is_off_so_an_unread_calls_window_stays_small() -> None:
     """With grpc's probing, every stream's receive window grew to megabytes: calls the server refused at their
     headers (a bad token) still took their bodies into memory (one connection, 100 concurrent 6.4 MB syncs: a
-    server at 960 MB instead of 320 MB). Off, a stream gets more than 64 KiB only once its message is read."""
+    server at 960 MB instead of 368 MB). Off, a stream gets more than its 256 KiB only once its message is read."""
     options = dict(server_options(ServerConfig()))
     assert options["grpc.http2.bdp_probe"] == 0
+    assert options["grpc.http2.lookahead_bytes"] == 256 * 1024
     assert options["grpc.max_receive_message_length"] == ServerConfig().max_message_bytes
