@@ -78,22 +78,27 @@ def server_options(cfg: ServerConfig, *, reuse_port: bool = False) -> list[tuple
         ("grpc.max_connection_age_ms", _ms(cfg.max_connection_age)),
         ("grpc.max_connection_age_grace_ms", _ms(cfg.max_connection_age_grace)),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
-        # A stream's receive window stays at 256 KiB until its message is read (grpc then opens it to the
-        # message's size). With grpc's bandwidth-delay probing the initial window of every stream grew to
-        # megabytes, so a client could push that much into each call the server had not read, refused ones
-        # included: one connection with 100 concurrent 6.4 MB SyncPortfolio calls bearing a bad token took a
-        # server from 175 MB to 960 MB (1.6 GB at 250); 368 MB with this window (320 MB with HTTP/2's default
-        # 64 KiB, which cost a cached GetPortfolioSummary ~10 % of its throughput in window updates; 256 KiB
-        # did not: bench/portfolio_summary.py 0.78-0.79 of the echo either way). A 1.5 MB sync through a 50 ms
-        # round trip took as long as with probing (1.0-1.6 s).
-        ("grpc.http2.bdp_probe", 0),
-        ("grpc.http2.lookahead_bytes", 256 * 1024),
+        *_receive_window(cfg.stream_receive_window),
         # Request metadata up to 16 KiB is read, beyond it refused (docs/api.md). grpc's own soft limit
         # (8 KiB) refused a growing share of requests between the two at random: a large JWT failed
         # on some calls and not on others.
         ("grpc.max_metadata_size", MAX_METADATA_BYTES),
         ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
     ]
+
+
+def _receive_window(window: int) -> list[tuple[str, int]]:
+    """A stream's receive window before its message is read (``server.stream_receive_window``; grpc then opens it
+    to the message's size); 0: grpc's bandwidth-delay probing. With probing the initial window of every stream grew
+    to megabytes, so a client could push that much into each call the server had not read, refused ones included:
+    one connection with 100 concurrent 6.4 MB SyncPortfolio calls bearing a bad token took a server from 175 MB to
+    960 MB (1.6 GB at 250); 368 MB with 256 KiB (320 MB with HTTP/2's default 64 KiB, which cost a cached
+    GetPortfolioSummary ~10 % of its throughput in window updates; 256 KiB did not: bench/portfolio_summary.py
+    0.78-0.79 of the echo either way). A 1.5 MB sync through a 50 ms round trip took as long as with probing
+    (1.0-1.6 s). Probing saved ~0.15 s of server CPU per price change fanned out to 10,000 watches."""
+    if window == 0:
+        return [("grpc.http2.bdp_probe", 1)]
+    return [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", window)]
 
 
 def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Sequence[str]) -> None:

@@ -14,3 +14,11 @@ def test_bandwidth_delay_probing_is_off_so_an_unread_calls_window_stays_small() 
     assert options["grpc.http2.bdp_probe"] == 0
     assert options["grpc.http2.lookahead_bytes"] == 256 * 1024
     assert options["grpc.max_receive_message_length"] == ServerConfig().max_message_bytes
+
+
+def test_a_zero_window_leaves_grpcs_bandwidth_delay_probing_on() -> None:
+    """(For replicas holding many watches behind a proxy that bounds bodies: probing saved CPU per fan-out.)"""
+    options = dict(server_options(ServerConfig(stream_receive_window=0)))
+    assert options["grpc.http2.bdp_probe"] == 1 and "grpc.http2.lookahead_bytes" not in options
+    options = dict(server_options(ServerConfig(stream_receive_window=1 << 20)))
+    assert options["grpc.http2.bdp_probe"] == 0 and options["grpc.http2.lookahead_bytes"] == 1 << 20
