@@ -9,7 +9,6 @@ currency per symbol and per price series), writes, bumps ``holdings_version`` an
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import uuid
@@ -23,7 +22,7 @@ from psycopg.rows import tuple_row
 
 from stack_cfo.core.errors import NotFound
 from stack_cfo.core.idempotency import Idempotency
-from stack_cfo.core.portfolio.cpu_meter import metered_call
+from stack_cfo.core.portfolio.cpu_meter import in_thread
 from stack_cfo.core.portfolio.inputs import base_currency_changed
 from stack_cfo.core.portfolio.ledger import (
     by_client_id,
@@ -74,8 +73,8 @@ THREAD_ABOVE_ROWS = 500
 
 async def off_loop(rows: int, fn: Callable[..., _T], *args: Any) -> _T:
     """``fn(*args)``, in a thread when it handles more than :data:`THREAD_ABOVE_ROWS` rows (its CPU there
-    charged to the caller's account, as on the loop: :func:`~stack_cfo.core.portfolio.cpu_meter.metered_call`)."""
-    return await asyncio.to_thread(metered_call, fn, *args) if rows > THREAD_ABOVE_ROWS else fn(*args)
+    charged to the caller's account: :func:`~stack_cfo.core.portfolio.cpu_meter.in_thread`)."""
+    return await in_thread(rows > THREAD_ABOVE_ROWS, fn, *args)
 
 
 def _sealed_values(cipher: UserCipher, tid: str, data: TransactionInput) -> dict[str, Any]:

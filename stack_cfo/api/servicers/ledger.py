@@ -3,7 +3,6 @@ proto <-> domain only (mixed into :class:`~.portfolio.PortfolioServicer`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -30,7 +29,7 @@ from stack_cfo.api.validation import (
 from stack_cfo.core.errors import FieldViolation, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import Idempotency, request_key
 from stack_cfo.core.portfolio import PortfolioService, portfolio_not_found
-from stack_cfo.core.portfolio.cpu_meter import metered_call
+from stack_cfo.core.portfolio.cpu_meter import in_thread
 from stack_cfo.core.portfolio.inputs import (
     DatedHoldingsInput,
     ImportHistoryCommand,
@@ -245,7 +244,7 @@ class LedgerRpcs:
 
         # thousands of positions: parsed in a thread (as SyncPortfolio's), so other callers, the health
         # port's probes among them, are not held meanwhile
-        idem, cmd = await asyncio.to_thread(metered_call, parse) if _large_import(request) else parse()
+        idem, cmd = await in_thread(_large_import(request), parse)
         result = await self.service.import_history(cmd, idempotency=idem)
         out = portfolio_pb2.ImportHoldingsHistoryResponse(
             portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
@@ -277,7 +276,7 @@ class LedgerRpcs:
             return self._idem("BatchCreateTransactions", principal, request), cmd
 
         # thousands of rows: parsed (and answered) in a thread, so other callers are not held meanwhile
-        idem, cmd = await asyncio.to_thread(metered_call, parse) if large else parse()
+        idem, cmd = await in_thread(large, parse)
         result = await self.service.create_transactions(cmd, idempotency=idem)
 
         def answer() -> portfolio_pb2.BatchCreateTransactionsResponse:
@@ -285,7 +284,7 @@ class LedgerRpcs:
                 transactions=[transaction_to_proto(user_id, t) for t in result.transactions],
                 created_count=result.created, existing_count=result.existing)
 
-        return await asyncio.to_thread(metered_call, answer) if large else answer()
+        return await in_thread(large, answer)
 
     async def ListTransactions(
         self, request: portfolio_pb2.ListTransactionsRequest, context: grpc.aio.ServicerContext

@@ -372,8 +372,7 @@ class PortfolioServicer(LedgerRpcs, portfolio_pb2_grpc.PortfolioSummaryServiceSe
 
         # thousands of positions: parsed in a thread, so other callers are not held meanwhile (its CPU
         # charged to the caller's write budget)
-        positions, bad_positions = (await asyncio.to_thread(cpu_meter.metered_call, holdings)
-                                    if len(request.positions) > INLINE_POSITIONS else holdings())
+        positions, bad_positions = await cpu_meter.in_thread(len(request.positions) > INLINE_POSITIONS, holdings)
         flows, bad_flows = _parsed(request.cash_flows, _flow, _UNPARSED_FLOW)
         # a set but all-zero Date is a missing date, as in every other request (not "today")
         effective = _reading(malformed, "effective_date",

@@ -18,6 +18,7 @@ not measured, only the computation itself and the making of its message.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -84,8 +85,17 @@ def metered() -> Iterator[None]:
 
 def metered_call(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)``, :func:`metered`: what a call sends off the event loop, as
-    ``asyncio.to_thread(metered_call, fn, ...)`` or ``compute_pool.run(functools.partial(metered_call, fn))``
+    :func:`in_thread` does, or ``compute_pool.run(functools.partial(metered_call, fn))``
     (both run it in a copy of the caller's context), is charged to the caller's account. ``fn`` must not
     meter its own work (it would be charged twice)."""
     with metered():
         return fn(*args, **kwargs)
+
+
+async def in_thread(large: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)``: when ``large``, on a ``to_thread`` thread (so that other callers, the health port's
+    probes among them, are not held meanwhile), its CPU there charged to the caller's account
+    (:func:`metered_call`); else here, on the loop, where the call's own measuring counts it."""
+    if large:
+        return await asyncio.to_thread(metered_call, fn, *args, **kwargs)
+    return fn(*args, **kwargs)

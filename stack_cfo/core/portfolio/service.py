@@ -384,8 +384,7 @@ class PortfolioService(LedgerUseCases):
         now = self._clock.now()
         # up to 200,000 positions to check (~1 s): in a thread, so other callers are not held meanwhile
         large = sum(len(s.positions) for s in command.snapshots) + len(command.cash_flows) > INLINE_POSITIONS
-        cmd = (await asyncio.to_thread(cpu_meter.metered_call, validate_import, command, now) if large
-               else validate_import(command, now))
+        cmd = await cpu_meter.in_thread(large, validate_import, command, now)
         result = await self._store.import_history(cmd, synced_at=now, idempotency=idempotency)
         self._invalidate(HoldingsChanged(cmd.user_id))
         return result
