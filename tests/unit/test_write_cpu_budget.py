@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from prometheus_client import REGISTRY
 
 from stack_cfo.api.auth import Principal
 from stack_cfo.api.cpu_budget import WEIGHED_WRITES, WRITE_REASON, WRITES_AT_ONCE, WriteAccount, WriteCpuBudget
@@ -19,6 +18,7 @@ from stack_cfo.config.errors import ConfigError
 from stack_cfo.config.limits import cpu_rate
 from stack_cfo.core.errors import ResourceExhausted
 from stack_cfo.core.portfolio import cpu_meter
+from tests.support.throttles import throttled
 
 
 def _spin(seconds: float) -> None:
@@ -45,8 +45,7 @@ def _level(budget: WriteCpuBudget, who: str = "alice") -> float:
 
 
 def _throttled() -> float:
-    return REGISTRY.get_sample_value(
-        "stack_cfo_rpc_throttled_total", {"reason": WRITE_REASON, "class": "writes"}) or 0.0
+    return throttled(WRITE_REASON, "writes")
 
 
 # ------------------------------------------------------------------------------------ the charging

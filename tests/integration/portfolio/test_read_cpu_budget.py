@@ -15,12 +15,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.cpu_budget import REASON
 from tests.integration.portfolio.support import error_details, holding, name, new_user, pdate, retry_delay, stub
 from tests.support.server import RunningServer, running_server
+from tests.support.throttles import throttled
 
 _OVERRIDES = {"rate_limits": {"user": {"read_cpu": "1ms/1h", "read_cpu_burst": "1ms"}}}
 _HOLDINGS = [holding(f"S{i}", "2", "10") for i in range(20)]
@@ -57,7 +57,7 @@ def _refused_for_cpu(err: grpc.aio.AioRpcError) -> None:
 
 
 def _throttled() -> float:
-    return REGISTRY.get_sample_value("stack_cfo_rpc_throttled_total", {"reason": REASON, "class": "reads"}) or 0.0
+    return throttled(REASON, "reads")
 
 
 async def test_a_user_whose_computations_spent_the_budget_is_refused_new_ones_but_not_cached_answers(

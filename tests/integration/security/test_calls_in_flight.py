@@ -21,19 +21,15 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api import interceptors
 from stack_cfo.telemetry.metrics import GRPC_HANDLED
 from tests.integration.portfolio.support import error_details, holding, name, new_user, stub, sync
 from tests.support.server import RunningServer, running_server
+from tests.support.throttles import throttled
 
 SUMMARY = "/stack.cfo.v1.PortfolioSummaryService/GetPortfolioSummary"
-
-
-def _throttled(reason: str, call_class: str) -> float:
-    return REGISTRY.get_sample_value("stack_cfo_rpc_throttled_total", {"reason": reason, "class": call_class}) or 0.0
 
 
 class StalledClient:
@@ -152,7 +148,7 @@ async def test_a_client_that_never_reads_its_answers_holds_only_its_own_calls(db
         await sync(srv, attacker, [holding("AAPL", "3")])
         await sync(srv, other, [holding("MSFT", "2")])
         await _summary(srv, attacker)  # answers with a message: it would be held by the window
-        before = _throttled("TOO_MANY_CALLS_IN_FLIGHT", "reads")
+        before = throttled("TOO_MANY_CALLS_IN_FLIGHT", "reads")
         request = portfolio_pb2.GetPortfolioSummaryRequest(portfolio=name(attacker)).SerializeToString()
         async with StalledClient.connect(srv.port) as stalled:
             for _ in range(60):
@@ -163,7 +159,7 @@ async def test_a_client_that_never_reads_its_answers_holds_only_its_own_calls(db
             refused = list(stalled.ended.values())
             assert {t["grpc-status"] for t in refused} == {str(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0])}
             assert {_reason(t) for t in refused} == {"TOO_MANY_CALLS_IN_FLIGHT"}
-            assert _throttled("TOO_MANY_CALLS_IN_FLIGHT", "reads") - before == 52
+            assert throttled("TOO_MANY_CALLS_IN_FLIGHT", "reads") - before == 52
 
             # Calls refused before any work (here: no token) are answered with their status alone,
             # which the window does not hold: they hold nothing either.
@@ -302,7 +298,7 @@ async def test_unauthenticated_calls_cannot_fill_the_api_port(db_dsn: str, data_
         user = new_user()
         await sync(srv, user, [holding("AAPL", "1")])
         health = health_pb2_grpc.HealthStub(srv.channel)
-        before = _throttled("TOO_MANY_UNAUTHENTICATED_CALLS", "streams")
+        before = throttled("TOO_MANY_UNAUTHENTICATED_CALLS", "streams")
 
         async def watch(stub_: Any) -> tuple[Any, grpc.aio.AioRpcError | None]:
             call = stub_.Watch(health_pb2.HealthCheckRequest(service="liveness"))
@@ -321,7 +317,7 @@ async def test_unauthenticated_calls_cannot_fill_the_api_port(db_dsn: str, data_
             assert {e.code() for e in refused} == {grpc.StatusCode.UNIMPLEMENTED}
             info, _ = error_details(refused[0])
             assert info.reason == "TOO_MANY_UNAUTHENTICATED_CALLS" and info.metadata["limit"] == "10"
-            assert _throttled("TOO_MANY_UNAUTHENTICATED_CALLS", "streams") - before == 50
+            assert throttled("TOO_MANY_UNAUTHENTICATED_CALLS", "streams") - before == 50
             # Reflection streams and unary health checks share the cap.
             await reflection.write(reflection_pb2.ServerReflectionRequest(list_services=""))
             try:

@@ -22,6 +22,7 @@ from tests.integration.portfolio.support import error_details, holding, name, ne
 from tests.support.contract import contract_rpcs
 from tests.support.redis_server import ensure_redis
 from tests.support.server import RunningServer, running_server
+from tests.support.throttles import throttled
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
@@ -34,10 +35,6 @@ async def _health(target: str, service: str) -> int:
     async with grpc.aio.insecure_channel(target) as ch:
         resp = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=service), timeout=3)
         return int(resp.status)
-
-
-def _throttled(reason: str, call_class: str) -> float:
-    return REGISTRY.get_sample_value("stack_cfo_rpc_throttled_total", {"reason": reason, "class": call_class}) or 0.0
 
 
 async def _open_watch(srv: RunningServer, user: str, md: list[tuple[str, str]]) -> tuple[Any, Any]:
@@ -64,7 +61,7 @@ async def test_one_users_flood_of_streams_leaves_other_users_and_probes_alone(db
         await sync(srv, other, [holding("MSFT", "2")])
         md = srv.auth(flooder)
         cap = UserLimits().concurrent_streams
-        before = _throttled("TOO_MANY_STREAMS", "streams") + _throttled("RATE_LIMITED", "streams")
+        before = throttled("TOO_MANY_STREAMS", "streams") + throttled("RATE_LIMITED", "streams")
         results = await asyncio.gather(*(_open_watch(srv, flooder, md) for _ in range(1000)))
         try:
             opened = [call for call, err in results if err is None]
@@ -75,7 +72,7 @@ async def test_one_users_flood_of_streams_leaves_other_users_and_probes_alone(db
             reasons = Counter(error_details(e)[0].reason for e in refused)
             assert set(reasons) <= {"RATE_LIMITED", "TOO_MANY_STREAMS"}, reasons
             assert all(retry_delay(e) > 0 for e in refused)
-            after = _throttled("TOO_MANY_STREAMS", "streams") + _throttled("RATE_LIMITED", "streams")
+            after = throttled("TOO_MANY_STREAMS", "streams") + throttled("RATE_LIMITED", "streams")
             assert after - before == len(refused)
 
             # With the flooder's streams still open: another user is served, and so are the probes.
@@ -159,7 +156,7 @@ async def test_reads_are_rate_limited_per_user_with_retry_info(
                 return err
             return grpc.StatusCode.OK
 
-        before = _throttled("RATE_LIMITED", "reads")
+        before = throttled("RATE_LIMITED", "reads")
         with caplog.at_level(logging.WARNING, logger="stack_cfo.api.limits"):
             outcomes = await asyncio.gather(*(list_sessions(alice) for _ in range(40)))
         ok = [o for o in outcomes if o == grpc.StatusCode.OK]
@@ -173,7 +170,7 @@ async def test_reads_are_rate_limited_per_user_with_retry_info(
             assert info.metadata["class"] == "reads"
             assert info.metadata["limit"] == "5/second;1000/minute"
             assert 0 < retry_delay(err) <= 1.0
-        assert _throttled("RATE_LIMITED", "reads") - before == len(refused)
+        assert throttled("RATE_LIMITED", "reads") - before == len(refused)
         # Bob is not throttled by Alice's bucket.
         assert await list_sessions(bob) == grpc.StatusCode.OK
         # One warning names Alice (a principal refused repeatedly); user ids stay out of metric labels.

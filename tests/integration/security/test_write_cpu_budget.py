@@ -15,12 +15,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from prometheus_client import REGISTRY
 
 from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.cpu_budget import WRITE_REASON
 from tests.integration.portfolio.support import error_details, holding, name, new_user, retry_delay, stub
 from tests.support.server import RunningServer, running_server
+from tests.support.throttles import throttled
 
 _OVERRIDES = {"rate_limits": {"user": {"write_cpu": "0.05s/10s", "write_cpu_burst": "0.2s"}}}
 _BIG = 3_000
@@ -64,8 +64,7 @@ def _refused_for_cpu(err: grpc.aio.AioRpcError) -> None:
 
 
 def _throttled() -> float:
-    return REGISTRY.get_sample_value(
-        "stack_cfo_rpc_throttled_total", {"reason": WRITE_REASON, "class": "writes"}) or 0.0
+    return throttled(WRITE_REASON, "writes")
 
 
 async def test_a_users_big_syncs_are_refused_once_their_cpu_is_spent_and_no_one_else_is(
