@@ -46,12 +46,8 @@ def yesterday_is_last_session(as_of: datetime | None) -> bool:
     market); an instant without a time zone is UTC."""
     if as_of is None:
         return False
-    local = (as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)).astimezone(_NYSE.tz)
-    day = local.date()
-    session = _NYSE.session(day)
-    if session is not None and local.time() >= session.open:
-        return False  # the day's session has opened: its figures are today's
-    return previous_session_day(_NYSE, day) == day - timedelta(days=1)
+    day, market_day = _days_of(as_of)
+    return market_day == day - timedelta(days=1)  # (the day's session opened: its figures are that day's)
 
 
 def market_year(as_of: datetime | None) -> int | None:
@@ -62,12 +58,18 @@ def market_year(as_of: datetime | None) -> int | None:
     own; an instant without a time zone is UTC."""
     if as_of is None:
         return None
+    return _days_of(as_of)[1].year
+
+
+def _days_of(as_of: datetime) -> tuple[date, date]:
+    """The day in New York at ``as_of`` and the market date of data taken then: that day once its session has
+    opened, else the session before (or that day, when no session is found before it)."""
     local = (as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)).astimezone(_NYSE.tz)
     day = local.date()
     session = _NYSE.session(day)
-    if session is None or local.time() < session.open:
-        day = previous_session_day(_NYSE, day) or day
-    return day.year
+    if session is not None and local.time() >= session.open:
+        return day, day
+    return day, previous_session_day(_NYSE, day) or day
 
 
 def _facts_of(sha256: str, currency: str | None, snapshot: Snapshot) -> Facts:
