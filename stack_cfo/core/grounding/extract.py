@@ -1782,8 +1782,10 @@ def _full_stop(norm: str, i: int, pos: int) -> bool:
     return j >= pos or norm[j].isspace()
 
 
+#: No sentence ends at the dot of an abbreviated magnitude ("14,41 Mio. ¥"): one lookbehind each.
+_NOT_AFTER_MAGNITUDES = "".join(rf"(?<!{re.escape(m)}\.)" for m in sorted(lx.DOTTED_MAGNITUDES))
 SENTENCE_END = re.compile(
-    rf"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?])(?<!Mio\.)(?<!Mrd\.)[{re.escape(_STOP_CLOSERS)}]{{0,3}}"
+    rf"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?]){_NOT_AFTER_MAGNITUDES}[{re.escape(_STOP_CLOSERS)}]{{0,3}}"
     rf"(?=\s)|\n"
 )
 """A sentence's end: a full stop, maybe closed by emphasis, a quote or a bracket ("**Good evening.** Your portfolio"),
