@@ -58,7 +58,6 @@ _METHOD_VALUES = {m: v for v, m in _METHODS.items()}
 #: What stands in a command for an item whose values did not parse (the command's ``malformed_*`` /
 #: ``malformed`` carry its problem; the domain does not look at the item).
 _UNPARSED_ROW = TransactionInput(type=None, trade_date=None)
-_UNPARSED_SNAPSHOT = DatedHoldingsInput(effective_date=None, positions=(), cash_balance=Decimal(0))
 
 
 def _dec(value: str, field: str) -> Decimal | None:
@@ -78,15 +77,17 @@ def _import_command(user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRe
 
     def snapshot(s: portfolio_pb2.DatedHoldings, i: int) -> DatedHoldingsInput:
         path = f"snapshots[{i}]"
+        prefix = f"{path}.positions"
+        # its positions are parsed (and checked) even when its own fields do not parse: every bad
+        # position is reported with the snapshot's problem
+        positions, bad = _parsed(s.positions, lambda h, j: _holding(h, j, prefix=prefix), _UNPARSED_POSITION)
+        bad_positions.update(((i, j), exc) for j, exc in bad.items())
         try:
             cash = _dec(s.cash_balance, f"{path}.cash_balance")
             day = from_date(s.effective_date, f"{path}.effective_date")
         except InvalidArgument as exc:
             bad_snapshots[i] = exc
-            return _UNPARSED_SNAPSHOT
-        prefix = f"{path}.positions"
-        positions, bad = _parsed(s.positions, lambda h, j: _holding(h, j, prefix=prefix), _UNPARSED_POSITION)
-        bad_positions.update(((i, j), exc) for j, exc in bad.items())
+            return DatedHoldingsInput(effective_date=None, positions=tuple(positions), cash_balance=Decimal(0))
         return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
                                   cash_balance=cash if cash is not None else Decimal(0))
 

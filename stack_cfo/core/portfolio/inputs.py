@@ -506,7 +506,8 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
     and every cash flow. Every problem of the request comes in one error (:func:`one_error`), in request
     order (the snapshots' and their positions', then the cash flows'), the malformed items'
     (``cmd.malformed_*``) among the others: one per item (a snapshot's own fields, its date and cash,
-    report their first problem and hide its positions'; else each bad position is one), at most
+    report their first problem; each bad position is one more, whether or not its snapshot's own
+    fields passed), at most
     :data:`~stack_cfo.core.errors.MAX_REPORTED_ITEMS` (``unchecked_from``: the first item not checked)."""
     base = check_import_size(cmd.base_currency, cmd.snapshots)
     seen: dict[date, int] = {}
@@ -536,18 +537,22 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
         if len(problems) >= MAX_REPORTED_ITEMS:
             raise one_error(problems, unchecked_from=f"snapshots[{i}]")
         malformed = bad_snapshots.get(i) if bad_snapshots else None
+        day: date | None = None
         if malformed is not None:
             problems.append(malformed)
-            continue
-        try:
-            day = own_fields(snap, i)
-        except InvalidArgument as exc:
-            problems.append(exc)
-            continue
+        else:
+            try:
+                day = own_fields(snap, i)
+            except InvalidArgument as exc:
+                problems.append(exc)
+        if day is None and len(snap.positions) > MAX_POSITIONS:
+            continue  # (too many to be its holdings: their own problems are beside the point)
         prefix = f"snapshots[{i}].positions"
         before = len(problems)
         positions = _collect(snap.positions, _position_check(base, prefix), prefix, problems,
                              functools.partial(_malformed_position, bad_positions, i))
+        if day is None:
+            continue  # its own fields were refused, and reported with its positions' problems
         if len(problems) == before:
             # each snapshot is a summary's holdings (GetPortfolioSummary with an as_of_time on its day)
             try:

@@ -342,3 +342,18 @@ async def test_import_history_malformed_values_do_not_hide_the_other_rules(db_ds
         req = _import(user, [portfolio_pb2.DatedHoldings(effective_date=pdate(DAY), cash_balance="y")] * 60, [])
         _, info, violations = await _import_refused(srv, req, user)
         assert len(violations) == 50 and info.metadata["unchecked_from"] == "snapshots[50]"
+        # a snapshot whose own fields are refused (its cash does not parse, its date is out of range) still has
+        # each of its bad positions reported with it, as SyncPortfolio reports them
+        req = _import(user, [
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 26)), cash_balance="zz",
+                                        positions=[holding("X", "-1"), holding("Y", "1,5"), holding("Z", "1")]),
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(1969, 12, 31)), positions=[holding("W", "-2")]),
+        ], [])
+        _, info, violations = await _import_refused(srv, req, user)
+        assert [(f, r) for f, r, _ in violations] == [
+            ("snapshots[0].cash_balance", "INVALID_DECIMAL"),
+            ("snapshots[0].positions[0].quantity", "NEGATIVE_QUANTITY"),
+            ("snapshots[0].positions[1].quantity", "INVALID_DECIMAL"),
+            ("snapshots[1].effective_date", "OUT_OF_RANGE"),
+            ("snapshots[1].positions[0].quantity", "NEGATIVE_QUANTITY"),
+        ]
