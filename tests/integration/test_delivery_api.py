@@ -163,6 +163,14 @@ async def test_webhook_endpoints_are_managed_by_their_owner_and_deliver_signed_r
             timeout=10,
         )
         assert updated.disabled and updated.url == receiver.url("/ok")
+        # kinds come back once each, in the enum's order, whatever order they were given in
+        every = [pb.NOTIFICATION_KIND_PERFORMANCE_ALERT, pb.NOTIFICATION_KIND_DAILY_DIGEST,
+                 pb.NOTIFICATION_KIND_WEEKLY_SUMMARY, pb.NOTIFICATION_KIND_DAILY_DIGEST]
+        kinds = await stub.UpdateWebhookEndpoint(pb.UpdateWebhookEndpointRequest(
+            webhook_endpoint=pb.WebhookEndpoint(name=mine.name, kinds=every),
+            update_mask=field_mask_pb2.FieldMask(paths=["kinds"])), metadata=srv.auth(alice), timeout=10)
+        got = await stub.GetWebhookEndpoint(pb.GetWebhookEndpointRequest(name=mine.name), metadata=srv.auth(alice))
+        assert list(kinds.kinds) == list(got.kinds) == sorted(set(every))
         replaced = await stub.UpdateWebhookEndpoint(pb.UpdateWebhookEndpointRequest(  # "*": every field
             webhook_endpoint=pb.WebhookEndpoint(name=mine.name, url=receiver.url("/ok"), disabled=True),
             update_mask=field_mask_pb2.FieldMask(paths=["*"])), metadata=srv.auth(alice), timeout=10)
@@ -242,6 +250,13 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
         star = await stub.UpdateNotificationFeed(pb.UpdateNotificationFeedRequest(  # "*": both fields
             feed=pb.NotificationFeed(name=feed, enabled=True), update_mask={"paths": ["*"]}), metadata=me)
         assert star.enabled and list(star.kinds) == []
+        reordered = await stub.UpdateNotificationFeed(pb.UpdateNotificationFeedRequest(
+            feed=pb.NotificationFeed(name=feed, kinds=[pb.NOTIFICATION_KIND_PERFORMANCE_ALERT,
+                                                       pb.NOTIFICATION_KIND_DAILY_DIGEST]),
+            update_mask={"paths": ["kinds"]}), metadata=me)
+        assert list(reordered.kinds) == [pb.NOTIFICATION_KIND_DAILY_DIGEST, pb.NOTIFICATION_KIND_PERFORMANCE_ALERT]
+        await stub.UpdateNotificationFeed(pb.UpdateNotificationFeedRequest(  # every kind again, for what follows
+            feed=pb.NotificationFeed(name=feed), update_mask={"paths": ["kinds"]}), metadata=me)
         for u in users:
             await _user_with_portfolio(srv, u)
         await _run(srv, pb.NOTIFICATION_KIND_DAILY_DIGEST)
@@ -311,15 +326,25 @@ async def test_feed_streams_resumes_without_loss_and_redelivers_only_the_unackno
                 pb.AcknowledgeNotificationsRequest(feed=feed, notifications=["users/x/devices/1"]), metadata=me
             )
         assert _violation(ei.value) == ("INVALID_RESOURCE_NAME", "notifications[0]")
-        with pytest.raises(grpc.aio.AioRpcError) as ei:  # every bad name at once ("１２": not ASCII digits)
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # every bad name at once ("１２": not a name's segment)
             await stub.AcknowledgeNotifications(pb.AcknowledgeNotificationsRequest(
-                feed=feed, notifications=[f"users/{users[0]}/notifications/x", sorted(everything)[0],
-                                          f"users/{users[0]}/notifications/１２"]), metadata=me)
+                feed=feed, notifications=[f"users/{users[0]}/notifications/１２", sorted(everything)[0],
+                                          f"users/{users[0]}/notifications/x", "users/x/devices/1"]), metadata=me)
         st = rpc_status.from_call(ei.value)  # type: ignore[arg-type]
         assert st is not None
         bad = error_details_pb2.BadRequest()
         next(d for d in st.details if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)).Unpack(bad)
-        assert [v.field for v in bad.field_violations] == ["notifications[0]", "notifications[2]"]
+        assert [v.field for v in bad.field_violations] == ["notifications[0]", "notifications[3]"]
+        # a well-formed name no notification has ("x", a UUID) is unknown: ignored, as the contract says
+        unknown = [f"users/{users[0]}/notifications/{uuid.uuid4()}", f"users/{users[0]}/notifications/x",
+                   f"users/{users[0]}/notifications/{'9' * 19}"]
+        ack = await stub.AcknowledgeNotifications(pb.AcknowledgeNotificationsRequest(
+            feed=feed, notifications=unknown), metadata=me)
+        assert ack.acknowledged_count == 0
+        with pytest.raises(grpc.aio.AioRpcError) as ei:  # the count is checked first, whatever the names
+            await stub.AcknowledgeNotifications(pb.AcknowledgeNotificationsRequest(
+                feed=feed, notifications=unknown * 334), metadata=me)
+        assert _violation(ei.value) == ("TOO_MANY_NOTIFICATIONS", "notifications")
 
 
 async def test_a_feed_client_that_never_acknowledges_gets_redelivery_then_expiry(

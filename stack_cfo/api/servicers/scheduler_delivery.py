@@ -24,7 +24,7 @@ from stack_cfo.core.data_scope import system_scope
 from stack_cfo.core.errors import each_checked
 from stack_cfo.core.idempotency import IdempotencyStore, request_key
 from stack_cfo.core.notifications.kinds import NotificationKind
-from stack_cfo.core.notifications.notification_feed import FeedService, NotificationFeed
+from stack_cfo.core.notifications.notification_feed import FeedService, NotificationFeed, check_ack_count
 from stack_cfo.core.notifications.webhooks import Owner, WebhookEndpoint, WebhookEndpointService
 
 _ENDPOINT_PATHS = ("url", "description", "kinds", "disabled")
@@ -45,7 +45,7 @@ def endpoint_to_proto(e: WebhookEndpoint, *, with_secret: bool = False) -> pb.We
         name=e.name,
         url=e.url,
         description=e.description,
-        kinds=[KINDS_OUT[k] for k in e.kinds],
+        kinds=sorted(KINDS_OUT[k] for k in e.kinds),  # (stored as a set: in the enum's order)
         disabled=e.disabled,
         secret=e.secret.get() if with_secret else "",
     )
@@ -60,7 +60,7 @@ def feed_to_proto(feed: NotificationFeed, grace: Any) -> pb.NotificationFeed:
     out = pb.NotificationFeed(
         name=feed.name,
         enabled=feed.enabled,
-        kinds=[KINDS_OUT[k] for k in feed.kinds],
+        kinds=sorted(KINDS_OUT[k] for k in feed.kinds),
         unacknowledged_count=feed.unacknowledged,
     )
     d = duration_pb2.Duration()
@@ -222,14 +222,17 @@ class DeliveryRpcs:
         self, request: pb.AcknowledgeNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.AcknowledgeNotificationsResponse:
         service = self._own_feed(request.feed, "feed", "AcknowledgeNotifications")
-        def notification_id(name: str, i: int) -> tuple[str, int]:
-            field = f"notifications[{i}]"
-            user_id, raw = parse_user_child(name, "notifications", field=field)
+        check_ack_count(len(request.notifications))
+
+        def notification_id(name: str, i: int) -> tuple[str, int] | None:
+            user_id, raw = parse_user_child(name, "notifications", field=f"notifications[{i}]")
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-                raise invalid(field, "is not a notification name", reason="INVALID_RESOURCE_NAME", value=name)
+                return None  # well formed, but no notification has such an id: unknown, ignored
             return user_id, int(raw)
 
-        ids = each_checked(request.notifications, notification_id, prefix="notifications")
+        ids = [n for n in each_checked(request.notifications, notification_id, prefix="notifications") if n]
+        if not ids:
+            return pb.AcknowledgeNotificationsResponse(acknowledged_count=0)
         with system_scope("notification-feed"):  # the acknowledged rows are many users' notifications
             acknowledged = await self.feed.acknowledge(service, ids)
         return pb.AcknowledgeNotificationsResponse(acknowledged_count=acknowledged)

@@ -199,16 +199,19 @@ class FeedService:
     async def acknowledge(self, service: str, notifications: Sequence[tuple[str, int]]) -> int:
         """``notifications``: ``(user id, notification id)``, as the names ``users/{user}/notifications/{id}``
         say; an id under another user's name is unknown and ignored."""
-        if not notifications:
-            raise InvalidArgument.field("notifications", "name at least one notification", reason="MISSING_FIELD")
-        if len(notifications) > MAX_ACKS:
-            raise InvalidArgument.field(
-                "notifications", f"at most {MAX_ACKS} per call", reason="TOO_MANY_NOTIFICATIONS"
-            )
+        check_ack_count(len(notifications))
         feed = await self.store.get_feed(service)
         if feed is None or feed.id is None:
             return 0
         return await self.store.acknowledge(feed.id, sorted(set(notifications)))
+
+
+def check_ack_count(count: int) -> None:
+    """An acknowledgement names 1 to :data:`MAX_ACKS` notifications."""
+    if not count:
+        raise InvalidArgument.field("notifications", "name at least one notification", reason="MISSING_FIELD")
+    if count > MAX_ACKS:
+        raise InvalidArgument.field("notifications", f"at most {MAX_ACKS} per call", reason="TOO_MANY_NOTIFICATIONS")
 
 
 def parse_cursor(cursor: str) -> int:

@@ -2261,7 +2261,7 @@ type WebhookEndpoint struct {
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
 	// Optional label (at most 200 characters).
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	// Only these kinds are sent; empty means every kind.
+	// Only these kinds are sent; empty means every kind. Returned once each, in the enum's order.
 	Kinds []NotificationKind `protobuf:"varint,4,rep,packed,name=kinds,proto3,enum=stack.cfo.v1.NotificationKind" json:"kinds,omitempty"`
 	// True pauses deliveries: nothing is planned for a disabled endpoint, and notifications planned for it
 	// before it was disabled are skipped with reason "no_endpoint".
@@ -2796,7 +2796,7 @@ type NotificationFeed struct {
 	// While true, new notifications are put on the feed (users may opt out with `feed_enabled`). Turning it
 	// off stops adding notifications; those already on it can still be streamed and acknowledged.
 	Enabled bool `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
-	// Only these kinds are put on the feed; empty means every kind.
+	// Only these kinds are put on the feed; empty means every kind. Returned once each, in the enum's order.
 	Kinds []NotificationKind `protobuf:"varint,3,rep,packed,name=kinds,proto3,enum=stack.cfo.v1.NotificationKind" json:"kinds,omitempty"`
 	// How long a notification may stay unacknowledged before it expires (notifications.feed.ack_grace).
 	// Output only.

@@ -170,9 +170,11 @@ type SchedulerServiceClient interface {
 	// (SERVICE_PRINCIPAL_REQUIRED); FAILED_PRECONDITION (FEED_NOT_ENABLED when the feed was never enabled).
 	WatchNotifications(ctx context.Context, in *WatchNotificationsRequest, opts ...grpc.CallOption) (SchedulerService_WatchNotificationsClient, error)
 	// Acknowledges notifications received from WatchNotifications: they become SENT (send_time = now) and are
-	// never streamed again. Unknown, already acknowledged or expired names are ignored (the call is
-	// idempotent); at most 1,000 names per call.
-	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME, TOO_MANY_NOTIFICATIONS);
+	// never streamed again. Unknown (any well-formed `users/{user}/notifications/{notification}` no notification
+	// of this feed has), already acknowledged or expired names are ignored (the call is idempotent); at most
+	// 1,000 names per call.
+	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME for a name not of that form,
+	// TOO_MANY_NOTIFICATIONS);
 	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED); NOT_FOUND (another service's feed).
 	AcknowledgeNotifications(ctx context.Context, in *AcknowledgeNotificationsRequest, opts ...grpc.CallOption) (*AcknowledgeNotificationsResponse, error)
 }
@@ -558,9 +560,11 @@ type SchedulerServiceServer interface {
 	// (SERVICE_PRINCIPAL_REQUIRED); FAILED_PRECONDITION (FEED_NOT_ENABLED when the feed was never enabled).
 	WatchNotifications(*WatchNotificationsRequest, SchedulerService_WatchNotificationsServer) error
 	// Acknowledges notifications received from WatchNotifications: they become SENT (send_time = now) and are
-	// never streamed again. Unknown, already acknowledged or expired names are ignored (the call is
-	// idempotent); at most 1,000 names per call.
-	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME, TOO_MANY_NOTIFICATIONS);
+	// never streamed again. Unknown (any well-formed `users/{user}/notifications/{notification}` no notification
+	// of this feed has), already acknowledged or expired names are ignored (the call is idempotent); at most
+	// 1,000 names per call.
+	// Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME for a name not of that form,
+	// TOO_MANY_NOTIFICATIONS);
 	// PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED); NOT_FOUND (another service's feed).
 	AcknowledgeNotifications(context.Context, *AcknowledgeNotificationsRequest) (*AcknowledgeNotificationsResponse, error)
 	mustEmbedUnimplementedSchedulerServiceServer()

@@ -381,9 +381,11 @@ class SchedulerServiceServicer:
 
     def AcknowledgeNotifications(self, request, context):
         """Acknowledges notifications received from WatchNotifications: they become SENT (send_time = now) and are
-        never streamed again. Unknown, already acknowledged or expired names are ignored (the call is
-        idempotent); at most 1,000 names per call.
-        Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME, TOO_MANY_NOTIFICATIONS);
+        never streamed again. Unknown (any well-formed `users/{user}/notifications/{notification}` no notification
+        of this feed has), already acknowledged or expired names are ignored (the call is idempotent); at most
+        1,000 names per call.
+        Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME for a name not of that form,
+        TOO_MANY_NOTIFICATIONS);
         PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED); NOT_FOUND (another service's feed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -1132,7 +1132,7 @@ export type WebhookEndpoint = Message<"stack.cfo.v1.WebhookEndpoint"> & {
   description: string;
 
   /**
-   * Only these kinds are sent; empty means every kind.
+   * Only these kinds are sent; empty means every kind. Returned once each, in the enum's order.
    *
    * @generated from field: repeated stack.cfo.v1.NotificationKind kinds = 4;
    */
@@ -1408,7 +1408,7 @@ export type NotificationFeed = Message<"stack.cfo.v1.NotificationFeed"> & {
   enabled: boolean;
 
   /**
-   * Only these kinds are put on the feed; empty means every kind.
+   * Only these kinds are put on the feed; empty means every kind. Returned once each, in the enum's order.
    *
    * @generated from field: repeated stack.cfo.v1.NotificationKind kinds = 3;
    */
@@ -2493,9 +2493,11 @@ export const SchedulerService: GenService<{
   },
   /**
    * Acknowledges notifications received from WatchNotifications: they become SENT (send_time = now) and are
-   * never streamed again. Unknown, already acknowledged or expired names are ignored (the call is
-   * idempotent); at most 1,000 names per call.
-   * Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME, TOO_MANY_NOTIFICATIONS);
+   * never streamed again. Unknown (any well-formed `users/{user}/notifications/{notification}` no notification
+   * of this feed has), already acknowledged or expired names are ignored (the call is idempotent); at most
+   * 1,000 names per call.
+   * Errors: INVALID_ARGUMENT (MISSING_FIELD, INVALID_RESOURCE_NAME for a name not of that form,
+   * TOO_MANY_NOTIFICATIONS);
    * PERMISSION_DENIED (SERVICE_PRINCIPAL_REQUIRED); NOT_FOUND (another service's feed).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.AcknowledgeNotifications
