@@ -2230,15 +2230,21 @@ type PortfolioSettings struct {
 	BenchmarkSymbol *string `protobuf:"bytes,2,opt,name=benchmark_symbol,json=benchmarkSymbol,proto3,oneof" json:"benchmark_symbol,omitempty"`
 	// Cost basis method of a ledger-based portfolio (default AVERAGE_COST).
 	CostBasisMethod CostBasisMethod `protobuf:"varint,3,opt,name=cost_basis_method,json=costBasisMethod,proto3,enum=stack.cfo.v1.CostBasisMethod" json:"cost_basis_method,omitempty"`
-	// A position above this share of invested value raises POSITION_CONCENTRATION (warning), in [0, 1].
+	// A position above this share of invested value raises POSITION_CONCENTRATION (warning), in [0, 1] and at
+	// most the effective position_concentration_critical_threshold (else OUT_OF_RANGE naming this field).
 	PositionConcentrationThreshold *float64 `protobuf:"fixed64,4,opt,name=position_concentration_threshold,json=positionConcentrationThreshold,proto3,oneof" json:"position_concentration_threshold,omitempty"`
-	// ... and above this share the same insight is critical, in [0, 1].
+	// ... and above this share the same insight is critical, in [0, 1] and at least the effective
+	// position_concentration_threshold (a critical threshold is never less severe than its warning).
 	PositionConcentrationCriticalThreshold *float64 `protobuf:"fixed64,5,opt,name=position_concentration_critical_threshold,json=positionConcentrationCriticalThreshold,proto3,oneof" json:"position_concentration_critical_threshold,omitempty"`
 	// A sector above this share of invested value raises SECTOR_CONCENTRATION, in [0, 1].
 	SectorConcentrationThreshold *float64 `protobuf:"fixed64,6,opt,name=sector_concentration_threshold,json=sectorConcentrationThreshold,proto3,oneof" json:"sector_concentration_threshold,omitempty"`
-	// A current drawdown at or below this raises DRAWDOWN (warning), in [-1, 0].
+	// A current drawdown at or below this raises DRAWDOWN (warning), in [-1, 0] and at least the effective
+	// drawdown_critical_threshold (else OUT_OF_RANGE naming this field).
 	DrawdownWarningThreshold *float64 `protobuf:"fixed64,7,opt,name=drawdown_warning_threshold,json=drawdownWarningThreshold,proto3,oneof" json:"drawdown_warning_threshold,omitempty"`
-	// A current drawdown at or below this raises DRAWDOWN (critical), in [-1, 0].
+	// A current drawdown at or below this raises DRAWDOWN (critical), in [-1, 0] and at most the effective
+	// drawdown_warning_threshold. Both pairs are checked against the effective values after the update (the
+	// fields it sets, the others' stored or default values): set both of a pair in one update to move them
+	// past each other.
 	DrawdownCriticalThreshold *float64 `protobuf:"fixed64,8,opt,name=drawdown_critical_threshold,json=drawdownCriticalThreshold,proto3,oneof" json:"drawdown_critical_threshold,omitempty"`
 	// A basket trailing the benchmark's week return by more than this raises BASKET_LAGGING_BENCHMARK, in [0, 1].
 	BasketLagThreshold *float64 `protobuf:"fixed64,9,opt,name=basket_lag_threshold,json=basketLagThreshold,proto3,oneof" json:"basket_lag_threshold,omitempty"`

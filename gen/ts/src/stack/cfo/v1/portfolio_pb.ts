@@ -972,14 +972,16 @@ export type PortfolioSettings = Message<"stack.cfo.v1.PortfolioSettings"> & {
   costBasisMethod: CostBasisMethod;
 
   /**
-   * A position above this share of invested value raises POSITION_CONCENTRATION (warning), in [0, 1].
+   * A position above this share of invested value raises POSITION_CONCENTRATION (warning), in [0, 1] and at
+   * most the effective position_concentration_critical_threshold (else OUT_OF_RANGE naming this field).
    *
    * @generated from field: optional double position_concentration_threshold = 4;
    */
   positionConcentrationThreshold?: number | undefined;
 
   /**
-   * ... and above this share the same insight is critical, in [0, 1].
+   * ... and above this share the same insight is critical, in [0, 1] and at least the effective
+   * position_concentration_threshold (a critical threshold is never less severe than its warning).
    *
    * @generated from field: optional double position_concentration_critical_threshold = 5;
    */
@@ -993,14 +995,18 @@ export type PortfolioSettings = Message<"stack.cfo.v1.PortfolioSettings"> & {
   sectorConcentrationThreshold?: number | undefined;
 
   /**
-   * A current drawdown at or below this raises DRAWDOWN (warning), in [-1, 0].
+   * A current drawdown at or below this raises DRAWDOWN (warning), in [-1, 0] and at least the effective
+   * drawdown_critical_threshold (else OUT_OF_RANGE naming this field).
    *
    * @generated from field: optional double drawdown_warning_threshold = 7;
    */
   drawdownWarningThreshold?: number | undefined;
 
   /**
-   * A current drawdown at or below this raises DRAWDOWN (critical), in [-1, 0].
+   * A current drawdown at or below this raises DRAWDOWN (critical), in [-1, 0] and at most the effective
+   * drawdown_warning_threshold. Both pairs are checked against the effective values after the update (the
+   * fields it sets, the others' stored or default values): set both of a pair in one update to move them
+   * past each other.
    *
    * @generated from field: optional double drawdown_critical_threshold = 8;
    */
