@@ -27,7 +27,8 @@ Figure grammar (:func:`extract_figures`)
       ``pour cent``, ``por ciento``;
       ``pp``, ``p.p.``, ``percentage points``; ``bp``, ``bps``, ``basis points`` (divided by 100);
       ``x`` / ``×`` for ratios.
-    * unit: a counted noun (``lexicon.COUNT_NOUNS``, in English, German, French and Spanish),
+    * unit: a counted noun (``lexicon.COUNT_NOUNS``, in English, German, French, Spanish, Italian and Portuguese;
+      "sector groups", "industry groups" count sectors),
       optionally after a partitive (``8 of your positions``, ``3 Ihrer Positionen``, ``2 de vos
       lignes``, ``4 de tus posiciones``) and one lowercase adjective (``12 open positions``,
       ``63 trading days``, ``9 daily returns``, ``4 other positions``) or one or two capitalised words of a
@@ -175,9 +176,9 @@ Tolerance (:func:`check`)
     brackets (``NVDA`` of ``positions[NVDA]``) excludes the facts of other names; a direction
     word limits it to changes (return, change, gain, pnl, excess... paths). What a figure's clause names as a whole
     (:mod:`.subjects`; counts excepted) limits it further, the nearest before it first: a name of the facts in its
-    clause to that name's facts alone ("NVDA changed 0% today" is no ledger figure; a threshold when the clause says
-    guideline or limit); cash (cash, Bargeld, liquidités, efectivo...) to the cash's facts ("Cash is 31.2% of your
-    portfolio" is not NVDA's weight; also "You hold $1,977.90 in cash", "Your portfolio holds $2,500 in cash"); the
+    clause to that name's facts alone ("NVDA changed 0% today" is no ledger figure); cash (cash, Bargeld, liquidités,
+    efectivo...) to the cash's facts ("Cash is 31.2% of your portfolio" is not NVDA's weight; also "You hold $1,977.90
+    in cash", "Your portfolio holds $2,500 in cash"); the
     benchmark's ticker (``Facts.benchmarks``, from ``benchmark.symbol``, ``benchmark_symbol``...; any ticker absent
     from the facts when they name none), an index name, "benchmark" or "the index" (index, indice, índice; not a
     metric's: "Herfindahl index", "indice de concentration") to the benchmark's facts, or an excess return when the
@@ -194,11 +195,23 @@ Tolerance (:func:`check`)
     capital": an invested weight, "including cash" (also after a comma), "of your total portfolio": a weight of the
     total; "Your total portfolio, including cash, is worth" the total value), of the top holdings when it is theirs
     ("your five largest positions"), of the sector when it is its holdings' ("your tech holdings"); a heading's words
-    ("### Allocation", "**Weights**", "Allocation:") qualify the list under it as a clause's would. Periods: today, this
+    ("### Allocation", "**Weights**", "Allocation:") qualify the list under it as a clause's would. A limit (an
+    insight's ``threshold_*``) grounds only a figure whose clause says one (guideline, limit, threshold, cap, Schwelle,
+    Grenze, seuil, plafond, umbral, límite, soglia, limite, limiar...), or one held against it ("above 50%", "over
+    10%", "exceeds the 10%"; a figure with no words read, as in Chinese, too), whoever the clause is about: "ASML is
+    10.0% of your invested portfolio" is not the 10% guideline. The count of a list's items left out for length
+    (``positions_not_listed_count``) grounds only a clause that says the rest or not listed ("the other 20", "20 more
+    positions", "20 remaining", "not shown", "nicht aufgeführt", "non elencate"; "20 other positions" when the clause
+    names none before), and the count of such a list (``positions.count``, the 20 listed of 40) only one that says
+    listed or shown: "You hold 20 positions" is the portfolio's count or ungrounded. A score is the score, not a part
+    of it (``score_from_holdings``) unless the words name the part ("the holdings part of your score"). Periods: today,
+    this
     week, for the week, since last Friday, this month, for the month, year to
     date... (``lexicon.PERIOD_PHRASES``, in six languages: en, de, fr, es, it, pt; a weekday is the day it names, but
     the end of a week, month or year so far said before it: "This week through Friday's close", "Ce mois-ci, jusqu'à
-    vendredi"; "since January" and the data's own year named, "in 2026", the year to date, unless another period is
+    vendredi"; "since January", "since the start of the year" (seit Beginn des Jahres, depuis le début d'année, desde
+    el inicio del año, dall'inizio di quest'anno, desde o início deste ano) and the data's own year named, "in 2026",
+    "since the start of 2026", the year to date, unless another period is
     said, "Today ... in 2026"; another year, "since January 2025", "no ano passado", a span no fact covers:
     ``Facts.year``, from the data's date or its snapshot's market date); the nearest after a figure in its clause,
     else before it in

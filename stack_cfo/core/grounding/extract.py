@@ -1595,10 +1595,14 @@ def _counted_noun(
     first = words[i]
     assert first is not None
     low = low_first = first.rstrip(".").lower()
+    second = words[i + 1]
+    if low in lx.SECTOR_NOUNS and second is not None:
+        group = lx.GROUP_NOUNS.get(second.rstrip(".").lower())
+        if group is not None:  # "6 sector groups", "5 industry groups": sectors
+            return ("sectors", 2, ()) if group or one else None
     noun = _noun(low, french)
     if noun is not None:
         return (low, 1, ()) if noun[1] or one else None
-    second = words[i + 1]
     taken = 0
     if second is not None and (low, second.lower()) in lx.PARTITIVES:
         taken = 2

@@ -22,6 +22,8 @@ _TOKEN = re.compile(r"[A-Za-z]+")
 _NAME = re.compile(r"\[([^\]]+)\]")
 _MEMBER = re.compile(r"([A-Za-z_]+)\[([^\]]+)\]")
 RAW = "raw"
+#: The key suffix of the count of a list's items left out for length (``positions_not_listed_count``).
+_NOT_LISTED = "_not_listed_count"
 PERCENT = "percent"
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
@@ -68,7 +70,7 @@ class FactIndex:
     """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
 
     __slots__ = ("_domains", "benchmarks", "group_members", "members", "memo", "name_sizes", "names",
-                 "price_currencies", "tokens")
+                 "price_currencies", "tokens", "truncated")
 
     def __init__(
         self,
@@ -95,6 +97,12 @@ class FactIndex:
                 entry = Entry(path, order, fact.kind, fact.currency, value, abs(value), _sign(value), half,
                               tokens, names, own, fact.unit is not None, _period(path))
                 buckets.setdefault((domain, half), []).append(entry)
+        self.truncated: frozenset[str] = frozenset(
+            f"{path.removesuffix(_NOT_LISTED)}.count" for path, fact in items
+            if path.endswith(_NOT_LISTED) and fact.value > 0
+        )
+        """The ``<list>.count`` paths of lists cut for length (their ``<list>_not_listed_count`` is above 0): counts of
+        the items listed, not of all the items (``positions.count`` 20 of 40 positions)."""
         self.tokens: frozenset[str] = frozenset(all_tokens)
         """Every lowercase path word of every fact."""
         self.names: frozenset[str] = frozenset(all_names)

@@ -102,37 +102,42 @@ def _nouns(kind: str, plural: str, singular: str = "") -> dict[str, tuple[str, b
     return {**{w: (kind, False) for w in singular.split()}, **{w: (kind, True) for w in plural.split()}}
 
 
-#: Counted nouns after a number (lowercase, as a text writes them in en/de/fr/es), each with its *kind* (what a
+#: Counted nouns after a number (lowercase, as a text writes them in en/de/fr/es/it/pt), each with its *kind* (what a
 #: count of them is a count of; see :data:`COUNT_KINDS`) and whether it is plural. A singular noun counts only
 #: after "1" ("1 position"). A noun written alike in several languages is listed once. Ambiguous words are left
 #: out: fr "actions" (English "3 actions to take"), "valeurs"/"Werte"/"valores" (values), "part"/"parts".
 COUNT_NOUNS: dict[str, tuple[str, bool]] = {
     **_nouns("holdings", """positions holdings stocks names companies assets securities funds etfs bonds tickers
         constituents members equities
-        positionen wertpapiere lignes posiciones""",
+        positionen wertpapiere lignes posiciones posizioni partecipazioni posições participações ativos""",
         """position holding stock name company asset security fund etf bond ticker equity
-        wertpapier ligne posición"""),
-    # a holding or a share: "20 titres détenus" of one position, "5 Aktien" held
-    **_nouns("stocks", "aktien titel titres acciones títulos", "aktie titre acción título"),
-    **_nouns("quantity", "shares units lots contracts anteile stück participaciones",
+        wertpapier ligne posición posizione posição ativo"""),
+    # a holding or a share: "20 titres détenus" of one position, "5 Aktien" held, "10 titoli", "7 ações"
+    **_nouns("stocks", "aktien titel titres acciones títulos titoli azioni ações", "aktie titre acción título titolo"
+             " azione ação"),
+    **_nouns("quantity", "shares units lots contracts anteile stück participaciones quote cotas",
              "share unit lot contract anteil"),
-    **_nouns("sectors", "sectors industries sektoren branchen secteurs sectores",
-             "sector industry sektor branche secteur"),
-    **_nouns("baskets", "baskets körbe paniers cestas", "basket korb panier cesta"),
+    **_nouns("sectors", "sectors industries sektoren branchen secteurs sectores settori setores",
+             "sector industry sektor branche secteur settore setor"),
+    **_nouns("baskets", "baskets körbe paniers cestas panieri cesti cestos", "basket korb panier cesta paniere"
+             " cesto"),
     **_nouns("observations", """days sessions observations returns
         renditen beobachtungen rendements séances rendimientos observaciones rentabilidades""",
              "day session observation return rendite beobachtung rendement séance rendimiento observación"),
-    **_nouns("insights", "insights alerts hinweise warnungen alertes alertas",
-             "insight alert hinweis warnung alerte alerta"),
+    **_nouns("insights", "insights alerts hinweise warnungen alertes alertas avvisi segnalazioni avisos",
+             "insight alert hinweis warnung alerte alerta avviso segnalazione aviso"),
     **_nouns("transactions", """transactions trades transaktionen buchungen opérations transacciones
-        operaciones""", "transaction trade transaktion buchung opération transacción operación"),
-    **_nouns("accounts", "accounts konten comptes cuentas", "account konto compte cuenta"),
-    **_nouns("currencies", "currencies währungen devises divisas monedas",
-             "currency währung devise divisa moneda"),
-    **_nouns("countries", "countries länder pays países", "country land país"),
-    **_nouns("dividends", "dividends payouts dividenden dividendes dividendos",
+        operaciones transazioni operazioni transações operações""",
+             "transaction trade transaktion buchung opération transacción operación transazione operazione"
+             " transação operação"),
+    **_nouns("accounts", "accounts konten comptes cuentas conti contas", "account konto compte cuenta conto conta"),
+    **_nouns("currencies", "currencies währungen devises divisas monedas valute moedas",
+             "currency währung devise divisa moneda valuta moeda"),
+    **_nouns("countries", "countries länder pays países paesi", "country land país paese"),
+    **_nouns("dividends", "dividends payouts dividenden dividendes dividendos dividendi",
              "dividend payout dividende dividendo"),
-    **_nouns("messages", "messages nachrichten mensajes", "message nachricht mensaje"),
+    **_nouns("messages", "messages nachrichten mensajes messaggi mensagens", "message nachricht mensaje messaggio"
+             " mensagem"),
     **_nouns("digests", "digests", "digest"),
     **_nouns("time", "weeks months years quarters hours", "week month year quarter hour"),
 }
@@ -145,14 +150,19 @@ FRENCH_MARKERS = words("""vous avez détenez possédez détient possède détien
 FRENCH_PARTITIVE_STARTS = frozenset({"de", "des"})
 #: Words between a counted noun and the name of what it counts: "12 shares of MSFT", "2 positions in Health Care",
 #: "2 Positionen im Bereich"..., "2 Positionen aus dem Energiesektor", "2 lignes dans Énergie", "2 lignes du secteur
-#: Énergie", "2 posiciones en Energía".
-NAME_LINKS = words("of in im von aus de del du en dans")
+#: Énergie", "2 posiciones en Energía", "3 posizioni nel settore Energia", "3 posições no setor de energia".
+NAME_LINKS = words("""of in im von aus de del du en dans di nel nella nei negli nelle della dei em no na nos nas do da
+    dos""")
 #: Articles between a link word and a name: "2 positions in the Energy sector", "2 lignes dans le secteur Énergie".
 NAME_ARTICLES = words("the le la les der dem den el los las")
 #: Words for "sector" between a name and a counted noun ("2 Energy sector positions", "1 tech-sector stock") or
 #: between a link word and the name ("2 lignes du secteur Énergie", "2 posiciones en el sector de energía", "2
 #: Positionen im Sektor Energie"): they say what the name is, and are left out of it.
 SECTOR_NOUNS = words("sector industry secteur sektor branche bereich settore setor")
+#: Words for a group after a word for "sector" ("6 sector groups", "5 industry groups"): a count of sectors; with
+#: whether each is plural.
+GROUP_NOUNS: dict[str, bool] = {**dict.fromkeys(words("group category"), False),
+                                **dict.fromkeys(words("groups categories gruppen groupes grupos gruppi"), True)}
 #: Counted nouns ending a German compound after a sector word ("2 Energiepositionen", "2 Technologiewerte",
 #: "1 Gesundheitsaktie"), as the counted noun of :data:`COUNT_NOUNS` they stand for ("Werte" alone are values).
 COMPOUND_NOUNS = {"positionen": "positionen", "position": "position", "aktien": "aktien", "aktie": "aktie",
@@ -280,8 +290,8 @@ COUNT_KINDS: dict[str, tuple[tuple[frozenset[str], bool], ...]] = {
     "time": ((words("weeks week months month years year quarters quarter hours hour"), False),),
 }
 #: Words between a number and a counted noun that make it part of them: "8 of your positions", "3 Ihrer Positionen",
-#: "2 de vos lignes", "4 de tus acciones" (the noun must be plural; one adjective may come before it). Not another's:
-#: "12,000 of its shares" are a fund's.
+#: "2 de vos lignes", "4 de tus acciones", "3 delle tue posizioni", "3 das suas posições" (the noun must be plural;
+#: one adjective may come before it). Not another's: "12,000 of its shares" are a fund's.
 PARTITIVES: frozenset[tuple[str, ...]] = frozenset(
     {("of", w) for w in words("your the these those my our")}
     | {(w,) for w in words("ihrer deiner eurer unserer der dieser meiner")}
@@ -289,13 +299,18 @@ PARTITIVES: frozenset[tuple[str, ...]] = frozenset(
     | {("de", w) for w in words("vos tes nos ses leurs ces mes")}
     | {("des",)}
     | {("de", w) for w in words("tus sus nuestras nuestros vuestras vuestros las los estas estos mis")}
+    | {("delle", w) for w in words("tue sue vostre nostre mie")}
+    | {("dei", w) for w in words("tuoi suoi vostri nostri miei")}
+    | {("das", w) for w in words("suas tuas nossas minhas")}
+    | {("dos", w) for w in words("seus teus nossos meus")}
 )
 #: Words between a count and the larger count it is part of: "3 of 5 sectors", "3 out of your 5 positions", "3 Ihrer
-#: 5 Positionen", "3 von 5 Sektoren", "2 de vos 4 lignes", "2 sur 4 lignes", "4 de tus 6 posiciones" (any partitive,
-#: or a bare "of"/"von"/"de"/"sur"; see ``SUBSET_GAP``).
+#: 5 Positionen", "3 von 5 Sektoren", "2 de vos 4 lignes", "2 sur 4 lignes", "4 de tus 6 posiciones", "3 su 5
+#: posizioni", "3 das 5 posições" (any partitive, or a bare "of"/"von"/"de"/"sur"/"su"/"di"; see ``SUBSET_GAP``).
 SUBSET_LINKS: frozenset[tuple[str, ...]] = frozenset(
     PARTITIVES
-    | {("of",), ("out", "of"), ("von",), ("de",), ("sur",)}
+    | {("of",), ("out", "of"), ("von",), ("de",), ("sur",), ("su",), ("di",), ("das",), ("dos",), ("delle",),
+       ("dei",)}
     | {("out", "of", w) for w in words("your the these those my our")}
 )
 SUBSET_STARTS = frozenset(link[0] for link in SUBSET_LINKS)
@@ -362,7 +377,7 @@ HEDGE_PAIRS = {
     ("alrededor", "de"): "APPROX", ("cerca", "de"): "APPROX",
 }
 NOT_ADJECTIVES = words("""this that these those per a an the of in on at for last next past every each
-    and or nor but und oder et ou y o""")
+    and or nor but und oder et ou y o from with by into across among between via""")
 """Words that never qualify a counted noun after a number: "1 and position 2" counts no positions."""
 PHRASAL_UP = words("make makes made making take takes took taking add adds added adding sum sums")
 FILLERS = frozenset({"by", "a", "further", "another", "just", "only", "some", "of", "solo", "sólo", "nur",
@@ -880,11 +895,30 @@ SPREAD_LINKS = words("across through spanning comprising umfasst umfassen umfass
 #: roughly $1.6k"): the second figure keeps the first's subject, period and direction (see ``matching._companions``).
 RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o roughly about around approximately nearly almost"
                       " rund etwa ungefähr environ aproximadamente circa ca. ou cerca")
-#: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %"): it may be a
-#: threshold of the facts whoever the clause is about.
-THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap target targets schwelle
-    schwellenwert grenze obergrenze richtwert richtgröße richtgrösse seuil limite plafond repère umbral límite
-    pauta""")
+#: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %", "oltre la soglia del
+#: 10%", "acima do limite de 10%"): it may be a threshold of the facts whoever the clause is about, and only such a
+#: clause's figure may be one (a threshold is no holding's weight: "ASML is 10.0% of your portfolio" is not the 10%
+#: guideline).
+THRESHOLD_WORDS = words("""threshold thresholds guideline guidelines limit limits cap caps ceiling target targets
+    schwelle schwellenwert grenze obergrenze richtwert richtgröße richtgrösse grenzwert seuil seuils limite limites
+    plafond repère umbral umbrales límite límites pauta soglia soglie tetto limiti limiar diretriz
+    diretrizes teto""")
+#: Words that say items are (or are not) in a list the data gives: a count of a list cut for length
+#: (``positions.count`` of the 20 listed of 40) grounds only a clause with one of them ("20 positions are listed"), and
+#: the count of the items left out (``positions_not_listed_count``) only one with one of them and a negation ("20
+#: positions are not shown") or a word of the rest (:data:`REST_WORDS`).
+LISTED_WORDS = words("""listed list lists listing shown show shows displayed detailed itemised itemized included
+    mentioned aufgeführt aufgelistet gelistet gezeigt angezeigt liste genannt listées listés liste affichées affichés
+    détaillées détaillés mentionnées mentionnés listadas listados lista mostradas mostrados detalladas detallados
+    elencate elencati elenco mostrate mostrati listate listati detalhadas detalhados""")
+#: Negations of a listing ("not listed", "nicht aufgeführt", "não listadas"): with a word of :data:`LISTED_WORDS`, the
+#: items left out.
+LISTED_NEGATIONS = words("not no nicht nie kein keine pas non não nem without ohne sans sin senza sem")
+#: Words of the rest of a list: "the other 20 positions", "20 remaining", "die übrigen 20", "les 20 autres", "los
+#: otros 20", "le altre 20", "as outras 20" (and "20 more positions", said right by the count: see
+#: ``matching._rest_said``).
+REST_WORDS = OTHER_WORDS | OTHER_AFTER_WORDS | words("""rest additional further omitted remainder restlichen
+    reste resto altre altri rimanenti restanti outras outros demais""")
 #: Link words that mean "from" after a verb of change ("fiel von 10.000 € auf 9.800 €"; "um" is "by"), though "of"
 #: after a noun ("ein Minus von 2 %").
 FROM_AFTER_VERB = words("von")
@@ -939,6 +973,16 @@ PERIOD_PHRASES = re.compile(
     r"|im laufenden jahr|seit jahresanfang|seit anfang des jahres|desde (?:principios|comienzos|inicios) de(?:l)? año"
     r"|en lo que va del año|depuis le 1er janvier|desde o começo do ano|dall['’]inizio del(?:l['’])? ?anno"
     r"|since (?:the (?:start|beginning) of )?january|seit (?:anfang )?januar|depuis (?:début )?janvier"
+    # "since the start of the year", "since the beginning of this year", "seit Beginn des Jahres", "depuis le début
+    # d'année", "desde el inicio del año", "dall'inizio di quest'anno", "desde o início deste ano"
+    r"|since (?:the )?(?:start|beginning|turn) of (?:the |this )?year|since (?:the )?year(?:'s|’s)? (?:start|beginning)"
+    r"|seit (?:dem )?(?:beginn|anfang) (?:des|dieses) jahres|depuis (?:le )?début (?:d['’]|de l['’]|de cette )année"
+    r"|desde (?:el )?(?:inicio|comienzo|principio) (?:del|de este) año|dall['’]inizio di quest['’]anno"
+    r"|desde o (?:início|começo) deste ano"
+    # the start of a year named: that year's so far ("since the start of 2026"; another year's, a span)
+    r"|since (?:the )?(?:start|beginning) of 20[0-9]{2}|seit (?:anfang|beginn) 20[0-9]{2}"
+    r"|depuis (?:le )?début 20[0-9]{2}|desde (?:principios|comienzos|inicios) de 20[0-9]{2}"
+    r"|dall['’]inizio del 20[0-9]{2}|desde o (?:início|começo) de 20[0-9]{2}"
     r"|desde (?:principios de )?enero|da(?: inizio)? gennaio|desde (?:o início de )?janeiro)"
     r"(?: (?:passado|pasado|scorso|precedente|anterior|dernier|dernière|passé|passée|précédent|précédente)"
     r"|,? (?:de |del |di |of )?20[0-9]{2})?"

@@ -55,8 +55,13 @@ only an invested weight (when the facts have one), "including cash" never one (s
 positions" only a share of the top five (``_ranked_share``); "your tech holdings" only the sector's (the facts know no
 holding's sector; ``_group_holdings``). An amount "including cash" is never the invested value. A figure whose clause
 has an adjective of the day ("daily", "the day's") is the day's (``_day_period``): never a drawdown; "max drawdown"
-only a max drawdown, "current drawdown" only a current one; a score only a score; "effective number of sectors" only
-an effective count of sectors. Spans: "the past 12 months", "the past year"
+only a max drawdown, "current drawdown" only a current one ("below its peak" with now, right now, currently, today
+before or after the figure too); a score only a score, not a part of it (``score_from_holdings``) unless the words
+name the part; "effective number of sectors" only an effective count of sectors. A limit (a ``threshold_*`` path)
+only for a clause that says one (``lexicon.THRESHOLD_WORDS``) or a figure held against it ("above 50%", "exceeds
+10%"; see ``_held_against``); a count of a list's items left out for length (``*_not_listed_count``) only for a clause
+saying the rest or not listed (``lexicon.REST_WORDS``, ``LISTED_WORDS`` with a negation), the count of such a list
+(``FactIndex.truncated``) only for one saying listed or shown. Spans: "the past 12 months", "the past year"
 are no period of the facts (never the year to date), "since you bought it" is the unrealised return (see
 ``_with_spans``). "gave back", "cost you ... today" and a comparison "underperforming X by" give the figure its sign.
 
@@ -127,6 +132,8 @@ from stack_cfo.core.grounding.lexicon import (
     HEDGE_AT_MOST,
     INVESTED_KEYS,
     INVESTED_WORDS,
+    LISTED_NEGATIONS,
+    LISTED_WORDS,
     LOSS_PERIOD_PHRASES,
     LOSS_PHRASES,
     MISSING_AFTER,
@@ -147,6 +154,7 @@ from stack_cfo.core.grounding.lexicon import (
     POSITIVE_AFTER_VERBS,
     POSITIVE_NOUNS,
     POSITIVE_WORDS,
+    REST_WORDS,
     RESTATE_LINKS,
     SCORE_WORDS,
     SELECTION_WORDS,
@@ -156,6 +164,7 @@ from stack_cfo.core.grounding.lexicon import (
     SPAN_PHRASES_LOWER,
     SPREAD_LINKS,
     SUBJECT_NOUNS,
+    THRESHOLD_WORDS,
     TOP_KEYS,
     TOTAL_WORDS,
     TRAILING_YEAR,
@@ -494,9 +503,18 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
     if fig.noun is None:
         return (*_best(fig, index), False)
     m = None
+    named = 0
     if fig.part_of is None and not fig.decimals and any(w.lower() in _OTHER for w in fig.qualifier):
-        m = fig.magnitude + max(1, _named_before(fig, index))
+        named = _named_before(fig, index)
+        m = fig.magnitude + max(1, named)
     entry, exact, n = _best(fig, index, m)
+    if entry is None and m is not None and not named:
+        # "You hold 20 other positions not shown here", when the clause names none before: the count of those left
+        # out of a list, as written (not after "Besides GS": those are GS's rest)
+        entry, exact, k = _best(fig, index, rest_only=True)
+        n += k
+        if entry is not None:
+            m = None
     if fig.elided and entry is None:
         own = _own_name(fig, index)
         if own is not None:
@@ -579,8 +597,11 @@ def _portfolio_counts(fig: Figure, index: FactIndex, value: Decimal) -> tuple[bo
 
 
 def _best(
-    fig: Figure, index: FactIndex, m: Decimal | None = None, *, unlimited: bool = False
+    fig: Figure, index: FactIndex, m: Decimal | None = None, *, unlimited: bool = False, rest_only: bool = False
 ) -> tuple[Entry | None, bool, int]:
+    """The best fact for ``fig`` (see the module docstring), whether it equals the shown value, and how many facts
+    were looked at; ``m``: the magnitude to look for instead of the figure's; ``unlimited``: a count of a part of the
+    portfolio's things may cite a count under a name; ``rest_only``: only a count of the items left out of a list."""
     groups: tuple[Group, ...] = index.groups(PERCENT if fig.kind is FigureKind.PERCENT else RAW)
     metric, name, change = _subject(fig, index)
     whole = _whole_subject(fig, index, metric)
@@ -632,12 +653,23 @@ def _best(
     period = fig.period if fig.period is not None or metric is not None else _day_period(fig)
     if metric is not None and period == TRAILING_YEAR:
         period = None  # "maximum drawdown over the past year": the metric's own span, which is no period of the facts
+    if metric is _CURRENT_DRAWDOWN and period == DAY:
+        period = None  # "25.6% below its peak today": the drawdown as it stands, no day's change
     gap = _gap(fig) is not None  # "trailing the S&P 500 by 2.2 points": only an excess return
     # an excess over the benchmark (or alpha) only when the figure's words compare or name the metric: "Your portfolio
     # fell 2.14% today" is never the day's excess return, "You lagged SPY by 2.14%" may be
     compares = gap or metric is not None or _compares(fig) or (whole is not None and whole.comparative)
     if want == (1,) and not fig.explicit_sign and metric is not None and metric & _LOSS_METRICS:
         want = None  # "Its maximum drawdown over the past year was 12.47%": a loss's magnitude, though its label is far
+    heard = _heard(fig)
+    # a limit only for a clause that says one ("ASML is 10.0% of your portfolio" is not the 10% guideline); the items
+    # of a list cut for length, or those left out of it, only for a clause that says listed or the rest ("You hold 20
+    # positions" is neither the 20 listed nor the 20 not listed of 40); a part of a score only for a clause naming it
+    # (a figure with no words read, as in Chinese, may be one: its words cannot say)
+    limit = not heard or bool(heard & THRESHOLD_WORDS) or hedge in (Hedge.AT_LEAST, Hedge.AT_MOST) or _held_against(fig)
+    listing = bool(heard & LISTED_WORDS)
+    rest = rest_only or _rest_said(fig, heard) or (listing and bool(heard & LISTED_NEGATIONS))
+    score = metric is not None and bool(metric & _SCORE)
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
@@ -684,6 +716,11 @@ def _best(
                 or (whole is not None and not whole.allows(entry))
                 or (period is not None and not _period_fits(period, entry))
                 or entry.path == not_value
+                or (not limit and _THRESHOLD in entry.tokens)
+                or (entry.own >= _NOT_LISTED and not rest)
+                or (rest_only and not entry.own >= _NOT_LISTED)
+                or (not listing and entry.path in index.truncated)
+                or (score and not _score_part_named(entry, heard))
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
@@ -703,6 +740,60 @@ def _best(
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[1] == 0, examined
+
+
+#: The path word of a limit (an insight's ``threshold_invested_weight``): cited only by a clause that says one, or by
+#: a bound ("above 50%") or a figure after a verb of exceeding.
+_THRESHOLD = "threshold"
+_EXCEEDS = words("""exceeds exceeded exceed exceeding surpasses surpassed tops topped übersteigt überstieg überschreitet
+    überschritt dépasse dépassent excède supera superan superó supera superano excede excedem ultrapassa ultrapassam
+    above below over under beyond über unter oberhalb unterhalb dessus dessous au-dessus au-dessous encima debajo
+    sopra sotto oltre acima abaixo""")
+_LINE_ARTICLES = words("""the der die den dem des le la les el los las il lo o a os as del della dello dei degli delle
+    do da dos das""")
+
+
+def _held_against(fig: Figure) -> bool:
+    """Whether a figure is a line something is held against by the words right before it: a bound or a verb of
+    exceeding, maybe and an article ("is above 50% of invested value", "exceeds 10%", "That is above the 10.00% of
+    total value at which the app flags idle cash"): then it may be a limit of the facts."""
+    said = [w.lower() for w in fig.context[-2:]]
+    if said and said[-1] in _LINE_ARTICLES:
+        said.pop()
+    return bool(said) and said[-1] in _EXCEEDS
+
+
+#: The own key words of a count of the items left out of a list (``positions_not_listed_count``).
+_NOT_LISTED = frozenset({"not", "listed"})
+#: Words right by a count that say it is of the rest ("20 more positions", "20 positions more").
+_MORE = frozenset({"more", "mehr", "plus", "más", "più", "mais"})
+#: The path words of a part of a score that say which part (``score_from_holdings``), besides these.
+_SCORE_PART_LINKS = frozenset({"score", "from"})
+
+
+def _heard(fig: Figure) -> frozenset[str]:
+    """The lowercase words of a figure's clause (and of the words before it, those between the number and its noun,
+    after it; the clause of the number before when it starts right after one): what the text says of it."""
+    before = fig.antecedent if fig.clause_cut else ()
+    return frozenset(w.lower() for w in (*fig.lead, *fig.context, *fig.clause, *fig.tail, *fig.qualifier, *before))
+
+
+def _rest_said(fig: Figure, heard: frozenset[str]) -> bool:
+    """Whether a figure's words say it is of the rest of a list (``lexicon.REST_WORDS``: "the other 20 positions", "20
+    remaining"; "more" only right by the count: "20 more positions", "20 positions more", not "more than 20")."""
+    if heard & REST_WORDS:
+        return True
+    near = [w.lower() for w in (*fig.qualifier, *fig.tail[:1])]
+    return any(w in _MORE for w in near)
+
+
+def _score_part_named(entry: Entry, heard: frozenset[str]) -> bool:
+    """Whether a fact a figure of a score may cite is the score itself, or a part of it (``score_from_holdings``) that
+    the figure's words name (its path words: "holdings", "sectors", or a counted noun of their kind: "positions")."""
+    if not entry.own >= _SCORE_PART_LINKS:
+        return True
+    parts = entry.own - _SCORE_PART_LINKS
+    return any(w in parts or COUNT_NOUNS.get(w, ("", False))[0] in parts for w in heard)
 
 
 def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[str | None, bool, bool, bool]:
@@ -870,16 +961,19 @@ _BELOW = frozenset({"below", "under", "off", "unter", "sous", "debajo", "sotto",
 _PEAK = frozenset({"peak", "high", "highs", "high-water", "höchststand", "hoch", "sommet", "plus-haut", "máximo",
                    "máximos", "pico", "picco", "massimo"})
 _NOW = frozenset({"currently", "now", "still", "aktuell", "derzeit", "noch", "actuellement", "encore", "actualmente",
-                  "todavía", "attualmente", "ancora", "atualmente", "ainda"})
+                  "todavía", "attualmente", "ancora", "atualmente", "ainda", "today", "heute", "jetzt", "momentan",
+                  "maintenant", "ahora", "ora", "agora", "hoy", "oggi", "hoje"})
 
 
 def _below_peak(fig: Figure) -> frozenset[str] | None:
     """A drawdown said as a distance below a peak ("4.54% below your peak", "1.71% off the high"): the current one
-    when the clause says now ("You're currently 4.54% below your peak"), else either."""
+    when the clause says now, before or after ("You're currently 4.54% below your peak", "26.0% below its peak right
+    now", "today"), else either."""
     tail = [w.lower() for w in fig.tail[:4]]
     if not tail or tail[0] not in _BELOW or not any(w in _PEAK for w in tail[1:]):
         return None
-    return _CURRENT_DRAWDOWN if any(w.lower() in _NOW for w in fig.clause) else _DRAWDOWN
+    now = any(w.lower() in _NOW for w in (*fig.clause, *fig.tail)) or fig.period == DAY
+    return _CURRENT_DRAWDOWN if now else _DRAWDOWN
 
 
 def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str | None, bool]:
