@@ -58,6 +58,8 @@ class NyseCalendar:
         self._years: set[int] = set()
         self._closed: dict[date, str] = {}
         self._half: dict[date, str] = {}
+        #: Each day's session once worked out (summaries ask for the same few days thousands of times).
+        self._sessions: dict[date, Session | None] = {}
 
     def _load(self, year: int) -> None:
         if year in self._years:
@@ -69,14 +71,19 @@ class NyseCalendar:
             self._half[d] = name
 
     def session(self, day: date) -> Session | None:
-        if day.weekday() >= 5:
-            return None
-        self._load(day.year)
-        if day in self._closed:
-            return None
-        if day in self._half:
-            return Session(day, self.regular_open, self.early_close, True, self._half[day])
-        return Session(day, self.regular_open, self.regular_close, False)
+        try:
+            return self._sessions[day]
+        except KeyError:
+            pass
+        found: Session | None = None
+        if day.weekday() < 5:
+            self._load(day.year)
+            if day in self._half:
+                found = Session(day, self.regular_open, self.early_close, True, self._half[day])
+            elif day not in self._closed:
+                found = Session(day, self.regular_open, self.regular_close, False)
+        self._sessions[day] = found
+        return found
 
     def holiday_name(self, day: date) -> str | None:
         self._load(day.year)

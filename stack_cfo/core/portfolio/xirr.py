@@ -46,6 +46,10 @@ def xirr(flows: Sequence[tuple[date, float]]) -> float | None:
     amounts = np.array([a for _, a in flows], dtype=np.float64)
     if years.max() <= 0 or not (amounts > 0).any() or not (amounts < 0).any():
         return None
+    if len(flows) == 2:
+        closed = _two_flows(float(amounts[0]), float(amounts[1]), float(years[1] - years[0]))
+        if closed is not None:
+            return closed
     scale = float(np.abs(amounts).max())
     amounts = amounts / scale
     # Vectorised NPV over the grid, then the sign change closest to zero.
@@ -73,6 +77,23 @@ def xirr(flows: Sequence[tuple[date, float]]) -> float | None:
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+def _two_flows(first: float, last: float, years: float) -> float | None:
+    """The root for two flows (a valuation series without external flows: minus the first value, plus
+    the last), in closed form: ``first + last / (1 + r)^t = 0`` has the one root ``(-last / first)^(1/t) - 1``
+    (NPV is monotonic in ``r``), which the grid and bisection below find to within 1e-15. ``None`` (search
+    as for any flows) when it lies outside the grid's range, where the search finds no bracket."""
+    if years <= 0.0 or first == 0.0:
+        return None
+    growth = -last / first
+    if growth <= 0.0:
+        return None
+    try:
+        rate = math.expm1(math.log(growth) / years)
+    except OverflowError:
+        return None
+    return rate if _GRID[0] < rate < _GRID[-1] else None
 
 
 def portfolio_flows(series: ValuationSeries) -> list[tuple[date, float]]:
