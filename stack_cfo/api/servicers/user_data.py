@@ -90,10 +90,10 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
     ) -> pb.ArchivedSession:
         user_id, session_id = parse_user_child(request.session, "sessions", field="session")
         session_id = uuid_segment(session_id, "session", request.session, "users/{user}/sessions/{session}")
-        authorize(user_id, request.session, current_principal())
+        caller = authorize(user_id, request.session, current_principal())
         size = page_size(request.page_size, default=DEFAULT_ARCHIVE_PAGE_SIZE, maximum=MAX_ARCHIVE_PAGE_SIZE)
-        # a token belongs to one user's session (and, below, to the archive it was issued for)
-        scope = f"{SERVICE}/GetArchivedSession:{user_id}:{session_id}"
+        # a token belongs to one caller reading one user's session (and, below, to the archive it was issued for)
+        scope = f"{SERVICE}/GetArchivedSession:{user_id}:{session_id}:{caller.key}"
         start, issued_for = 0, None
         payload = self.page_tokens.decode(request.page_token, scope=scope)
         if payload is not None:

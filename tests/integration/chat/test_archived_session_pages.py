@@ -152,3 +152,18 @@ async def test_page_size_tokens_and_a_small_archive_in_one_page(
             info, _ = error_info(ei.value)
             assert info.reason == ("INVALID_PAGE_SIZE" if bad == "page_size" else "INVALID_PAGE_TOKEN"), bad
             assert info.metadata["field"] == bad
+        # a token is the caller's: a service reading the same archive cannot go on from the user's page, nor the user
+        # from the service's ("one issued for another ... caller ... is INVALID_PAGE_TOKEN")
+        stub = pb_grpc.UserDataServiceStub(chat.srv.channel)
+        theirs = await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=s.name, page_size=3),
+                                               metadata=chat.service_md(), timeout=60)
+        assert [m.id for m in theirs.session.messages] == ids[:3]
+        for token, md in ((pages[0].next_page_token, chat.service_md()), (theirs.next_page_token, chat.md(user))):
+            with pytest.raises(grpc.aio.AioRpcError) as ei:
+                await stub.GetArchivedSession(pb.GetArchivedSessionRequest(session=s.name, page_token=token),
+                                              metadata=md, timeout=60)
+            info, _ = error_info(ei.value)
+            assert (ei.value.code(), info.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
+        resumed = await stub.GetArchivedSession(pb.GetArchivedSessionRequest(
+            session=s.name, page_size=3, page_token=theirs.next_page_token), metadata=chat.service_md(), timeout=60)
+        assert [m.id for m in resumed.session.messages] == ids[3:6]
