@@ -7,9 +7,10 @@ the manager's.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
@@ -52,7 +53,7 @@ from stack_cfo.core.chat.models import (
 from stack_cfo.core.chat.portfolio_context import MAX_CONTEXT_BYTES, bounded
 from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
-from stack_cfo.core.errors import NotFound, each_checked
+from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import validate_request_id
 from stack_cfo.core.portfolio.inputs import (
     MAX_POSITIONS,
@@ -247,13 +248,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             currency_effect=_fraction(p, "currency_effect_percent", f"{pf}.currency_effect_percent"),
         )
 
-    if len(msg.positions) > MAX_POSITIONS:
-        raise invalid(f"{f}.positions", f"at most {MAX_POSITIONS} positions", reason="TOO_MANY_POSITIONS",
-                      limit=MAX_POSITIONS)
-    positions = each_checked(msg.positions, position, prefix=f"{f}.positions")
-    risk = None
-    if msg.HasField("risk"):
-        r = msg.risk
+    def risk_of(r: portfolio_pb2.RiskMetrics) -> ContextRisk:
         figures: dict[str, RiskFigure] = {}
         for name in RISK_FIGURES:
             if not r.HasField(name):
@@ -269,7 +264,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
                     raise invalid(f"{f}.risk.{name}.reason", f"unknown reason {m.reason}", reason="INVALID_ENUM")
                 reason = common_pb2.MetricUnavailableReason.Name(m.reason).removeprefix("METRIC_UNAVAILABLE_REASON_")
                 figures[name] = RiskFigure(None, reason if reason in _METRIC_REASONS else "UNDEFINED")
-        risk = ContextRisk(
+        return ContextRisk(
             observation_count=_count(r.observation_count, f"{f}.risk.observation_count"),
             start_date=from_date(r.start_date, f"{f}.risk.start_date"),
             end_date=from_date(r.end_date, f"{f}.risk.end_date"),
@@ -278,23 +273,54 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             if r.benchmark_symbol else "",
             figures=figures,
         )
-    if msg.base_currency:
-        check_currency(msg.base_currency, f"{f}.base_currency")
-    snapshot = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time", present=msg.HasField("snapshot_time"))
-    if snapshot is not None and snapshot > now:
-        raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="TIMESTAMP_IN_FUTURE")
+
+    def snapshot_time() -> datetime | None:
+        at = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time", present=msg.HasField("snapshot_time"))
+        if at is not None and at > now:
+            raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="TIMESTAMP_IN_FUTURE")
+        return at
+
+    def positions_of() -> list[ContextPosition]:
+        if len(msg.positions) > MAX_POSITIONS:
+            raise invalid(f"{f}.positions", f"at most {MAX_POSITIONS} positions", reason="TOO_MANY_POSITIONS",
+                          limit=MAX_POSITIONS)
+        return each_checked(msg.positions, position, prefix=f"{f}.positions")
+
+    # Every field's problem in one error, in field order (a position's did hide the top-level fields'); each
+    # part reports its first, the positions each bad one (see each_checked).
+    problems: list[InvalidArgument] = []
+    values: dict[str, Any] = {}
+    parts: tuple[tuple[str, Callable[[], Any]], ...] = (
+        ("snapshot_time", snapshot_time),
+        ("base_currency", lambda: check_currency(msg.base_currency, f"{f}.base_currency") if msg.base_currency
+         else ""),
+        ("total_value", lambda: _amount(msg.total_value, f"{f}.total_value", required=False, allow_negative=True)),
+        ("total_return_amount", lambda: _amount(msg.total_return_amount, f"{f}.total_return_amount",
+                                                required=False, allow_negative=True)),
+        ("total_return_percent", lambda: _ratio(msg, "total_return_percent", f"{f}.total_return_percent")),
+        ("day_change_amount", lambda: _amount(msg.day_change_amount, f"{f}.day_change_amount", required=False,
+                                              allow_negative=True)),
+        ("day_change_percent", lambda: _ratio(msg, "day_change_percent", f"{f}.day_change_percent")),
+        ("positions", positions_of),
+        ("risk", lambda: risk_of(msg.risk) if msg.HasField("risk") else None),
+    )
+    for name, parse in parts:
+        try:
+            values[name] = parse()
+        except InvalidArgument as exc:
+            problems.append(exc)
+    if problems:
+        raise InvalidArgument.combine(problems)
     return PortfolioContext(
-        snapshot_time=snapshot or now,
+        snapshot_time=values["snapshot_time"] or now,
         base_currency=msg.base_currency,
-        total_value=_amount(msg.total_value, f"{f}.total_value", required=False, allow_negative=True),
-        total_return_amount=_amount(msg.total_return_amount, f"{f}.total_return_amount", required=False,
-                                          allow_negative=True),
-        total_return_percent=_ratio(msg, "total_return_percent", f"{f}.total_return_percent"),
-        day_change_amount=_amount(msg.day_change_amount, f"{f}.day_change_amount", required=False,
-                                        allow_negative=True),
-        day_change_percent=_ratio(msg, "day_change_percent", f"{f}.day_change_percent"),
-        positions=tuple(positions),
-        risk=risk,
+        total_value=values["total_value"],
+        total_return_amount=values["total_return_amount"],
+        total_return_percent=values["total_return_percent"],
+        day_change_amount=values["day_change_amount"],
+        day_change_percent=values["day_change_percent"],
+        positions=tuple(values["positions"]),
+        risk=values["risk"],
     )
 
 

@@ -73,6 +73,24 @@ async def test_a_supplied_context_has_syncportfolios_limits(
             assert info.reason == reason and info.metadata["field"] == field, (field, info)
             assert {k: info.metadata[k] for k in metadata} == metadata
             assert bad is not None and [v.field for v in bad.field_violations] == [field]
+        # every field's problem in one error, in field order: the top-level fields' with the positions' and the risk's
+        # (a position's problem hid those of total_value, base_currency and the rest)
+        everything = chat_pb2.PortfolioContext(
+            base_currency="usd", total_value="1e5", day_change_percent=float("nan"),
+            positions=[P(symbol="AAPL"), P(symbol="MSFT", quantity="1"), P(symbol="X" * 50_000, quantity="1")],
+            risk=portfolio_pb2.RiskMetrics(benchmark_symbol="B" * 50_000))
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await _update(chat, s.name, everything)
+        info, bad = error_info(ei.value)
+        assert bad is not None and [(v.field, v.reason) for v in bad.field_violations] == [
+            ("portfolio_context.base_currency", "UNKNOWN_CURRENCY"),
+            ("portfolio_context.total_value", "INVALID_DECIMAL"),
+            ("portfolio_context.day_change_percent", "OUT_OF_RANGE"),
+            ("portfolio_context.positions[0].quantity", "MISSING_FIELD"),
+            ("portfolio_context.positions[2].symbol", "INVALID_SYMBOL"),
+            ("portfolio_context.risk.benchmark_symbol", "INVALID_SYMBOL"),
+        ], bad
+        assert (info.reason, info.metadata["field"]) == ("UNKNOWN_CURRENCY", "portfolio_context.base_currency")
         # nothing of them was stored
         assert not (await chat.get(user, s.name, basic=True)).portfolio_context.positions
 
