@@ -277,7 +277,7 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
     def snapshot_time() -> datetime | None:
         at = from_timestamp(msg.snapshot_time, f"{f}.snapshot_time", present=msg.HasField("snapshot_time"))
         if at is not None and at > now:
-            raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="TIMESTAMP_IN_FUTURE")
+            raise invalid(f"{f}.snapshot_time", "must not be in the future", reason="FUTURE_DATE")
         return at
 
     def positions_of() -> list[ContextPosition]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import timestamp_pb2
 
 from stack_cfo._proto.stack.cfo.v1 import chat_pb2, portfolio_pb2
 from stack_cfo.core.chat.models import PortfolioContext
@@ -56,6 +57,8 @@ BAD = [
     (_with(0, tags=["ok", ""]), "portfolio_context.positions[0].tags[1]", "INVALID_TAG", {}),
     (chat_pb2.PortfolioContext(risk=portfolio_pb2.RiskMetrics(benchmark_symbol="B" * 50_000)),
      "portfolio_context.risk.benchmark_symbol", "INVALID_SYMBOL", {}),
+    (chat_pb2.PortfolioContext(snapshot_time=timestamp_pb2.Timestamp(seconds=4_102_444_800)),  # 2100-01-01
+     "portfolio_context.snapshot_time", "FUTURE_DATE", {}),
 ]
 
 

@@ -25,9 +25,9 @@ export const file_stack_cfo_v1_chat: GenFile = /*@__PURE__*/
  * Supplied by a service (UpdatePortfolioContext): its decimal amounts are below 10^18 in absolute value,
  * its doubles (percentages, weights, risk values) finite and at most 10^12 in absolute value
  * (`risk.risk_free_rate` at most 1), `risk.observation_count` not negative, enums known values,
- * currencies ISO 4217 codes (upper case) or empty, a risk `Metric` with a value or a reason, not both;
- * anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM, UNKNOWN_CURRENCY, REASON_WITH_VALUE)
- * naming the field. Its positions follow SyncPortfolio's rules: at most 10,000 (TOO_MANY_POSITIONS, metadata
+ * currencies ISO 4217 codes (upper case) or empty, a risk `Metric` with a value or a reason, not both,
+ * `snapshot_time` not in the future; anything else is INVALID_ARGUMENT (OUT_OF_RANGE, INVALID_ENUM,
+ * UNKNOWN_CURRENCY, REASON_WITH_VALUE, FUTURE_DATE) naming the field, every field's problem in one error. Its positions follow SyncPortfolio's rules: at most 10,000 (TOO_MANY_POSITIONS, metadata
  * "limit"), `symbol` a ticker symbol (INVALID_SYMBOL; upper-cased when stored), each symbol once
  * (DUPLICATE_SYMBOL), `sector` and `basket` at most 200 characters (TEXT_TOO_LONG), at most 20 `tags`
  * (TOO_MANY_TAGS) of 1 to 64 characters (INVALID_TAG), `exchange_rate` empty or above zero (ZERO_VALUE,
