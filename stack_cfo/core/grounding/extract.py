@@ -25,6 +25,7 @@ from stack_cfo.core.grounding.subjects import carries_noun
 from stack_cfo.core.grounding.wording import AFTER_WORDS, count_at_least, near_words, qualifiers
 
 _MAX_DIGITS = 24  # longer digit runs are identifiers or noise, and would overflow Decimal contexts
+_RED_BLACK = {"red": "lower", "black": "higher"}
 _CONFIDENCE_LEVELS = frozenset(Decimal(x) for x in ("90", "95", "97.5", "99", "99.5", "99.9"))
 _ONE = Decimal(1)
 
@@ -179,6 +180,8 @@ def _with_antecedents(norm: str, figures: list[Figure]) -> list[Figure]:
     ends = sentence_ends(norm)
     starts = [0, *ends]  # sentence k runs from starts[k] to starts[k + 1]
     found = [(m.start(), m.group()) for m in lx.CONTEXT_WORD.finditer(norm)]  # the text's words, read once
+    if lx.CJK_CHARS.search(norm) is not None:  # with the Chinese words read as English ones ("最大回撤": maxdrawdown)
+        found = sorted([*found, *((m.start(), lx.CJK_WORDS[m.group()]) for m in lx.CJK_WORD.finditer(norm))])
     members = [(m.start(), m.end()) for m in lx.MEMBER_ASIDE.finditer(norm)]
     if members:  # "Consumer Discretionary (Amazon and Tesla) is ... and has lost 33.6%": the sector's, not Tesla's
         found = _outside(found, members)
@@ -767,6 +770,8 @@ class _Scanner:
         after = (words[i] or "").lower()
         if after == "under" and (words[i + 1] or "").lower() == "water":
             after = "underwater"  # "$536.75 under water": a loss
+        elif after == "in" and (words[i + 1] or "").lower() == "the" and (words[i + 2] or "").lower() in _RED_BLACK:
+            after = _RED_BLACK[(words[i + 2] or "").lower()]  # "15% in the red": a fall; "in the black": a rise
         elif after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
             after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"
 
@@ -1162,6 +1167,10 @@ class _Scanner:
                 k = _index_name_start(norm, i)
                 if k is None:
                     k = _confidence_start(norm, i)  # "El VaR diario al 95 % es del 0,54 %": the VaR's level
+                if k is None:
+                    k = _horizon_start(norm, i)  # "VaR al 95 % a 1 día -0,2 %": the VaR's horizon
+                if k is None:
+                    k = _date_start(norm, i)  # "Time-weighted return since 2025-12-15: +9.4%": a date
                 if k is not None:  # "The S&P 500 fell 2.03%": the number is the index's name
                     i = k - 1
                     continue
@@ -1173,7 +1182,11 @@ class _Scanner:
                 break
             i -= 1
         if lx.CJK_CHARS.search(norm, i + 1, pos) is not None:
-            return (), cut, ()  # Chinese words name the subject: the Latin ones alone say too little ("贝塔(相对 SPY)")
+            # Chinese words name the subject: the Latin ones alone say too little ("贝塔(相对 SPY)"); only the metric
+            # names are read ("时间加权收益率": the TWR, "1日VaR(95%)": the VaR)
+            read = sorted([(m.start(), lx.CJK_WORDS[m.group()]) for m in lx.CJK_WORD.finditer(norm, i + 1, pos)]
+                          + [(m.start(), m.group()) for m in lx.CJK_LATIN_METRICS.finditer(norm, i + 1, pos)])
+            return tuple(w for _, w in read[-_CLAUSE_WORDS:]), cut, ()
         found: list[str] = []
         aside: list[str] = []
         start = i + 1
@@ -1507,6 +1520,44 @@ def _confidence_start(norm: str, last: int) -> int | None:
     return k
 
 
+#: A VaR's horizon after its name ("VaR al 95 % a 1 día", "VaR à 95 % à 1 jour", "1 day VaR"): the digits, then a day.
+_HORIZON_AFTER = re.compile(r"[ \u00a0-]?(?:days?|d|días?|jours?|tage?n?|giorni|giorno|dias?)(?![\w])", re.IGNORECASE)
+
+
+def _horizon_start(norm: str, last: int) -> int | None:
+    """The start of a VaR's horizon in days whose digits end at ``last``, named after a VaR within the words before
+    it ("VaR al 95 % a 1 día", "VaR à 95 % à 1 jour"), else ``None``: no figure of its own, and no break of the clause
+    of the figure after it (see :func:`_confidence_start`)."""
+    if _HORIZON_AFTER.match(norm, last + 1) is None:
+        return None
+    k = last
+    while k > 0 and norm[k - 1].isdigit():
+        k -= 1
+    if last - k > 1 or _VAR_BEFORE.search(norm[max(0, k - 40) : k].lower()) is None:
+        return None
+    return k
+
+
+#: A date ending at the end of the text searched ("2025-12-15", "15.12.2025", "15/12/2025", "15 dic 2025", "15 déc.
+#: 2025", "15. Dez. 2025"; the ``month`` group a month's name of ``lexicon.MONTHS``).
+_DATE_BEFORE = re.compile(
+    r"(?<![0-9.,])(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}([./])[0-9]{1,2}\1(?:[0-9]{4}|[0-9]{2})"
+    r"|[0-9]{1,2}\.?[ \u00a0](?P<month>[^\W\d_]{3,10})\.?[ \u00a0][0-9]{4})\Z"
+)
+
+
+def _date_start(norm: str, last: int) -> int | None:
+    """The start of a date whose digits end at ``last`` ("since 2025-12-15", "seit 15.12.2025", "desde 15 dic 2025"),
+    else ``None``: the scanner reads no figure in it, so it is no break of the clause of the figure after it."""
+    after = norm[last + 1 : last + 3]
+    if after[:1].isdigit() or after[:1] == "%" or (after[:1] in (".", ",") and after[1:].isdigit()):
+        return None  # a number going on ("2025.5", "15%"); a full stop or a comma after the date is no part
+    m = _DATE_BEFORE.search(norm, max(0, last - 20), last + 1)
+    if m is None or (m.group("month") is not None and m.group("month") not in lx.MONTHS):
+        return None
+    return m.start()
+
+
 def _after_number(norm: str, opening: int, stop: int, *, digits: bool = False) -> bool:
     """Whether the bracket opening at ``opening`` follows a number ("-2.84% (Amazon)", spaces between) and holds no
     digit (with ``digits``, or some: "$8,163.40 (13.68% of the total)"): the number's (``Figure.bracket``), not an
@@ -1769,7 +1820,7 @@ _ANTECEDENT_SENTENCES = 3  # sentences read back for what a pronoun stands for, 
 _ANTECEDENT_WORDS = 24  # words of the sentence before read for what a pronoun stands for
 _TAIL_WORDS = 6
 #: What ends a clause (matching reads its spans with the same marks).
-CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014")
+CLAUSE_BREAKS = frozenset("\n,;:!?|\u2014\u3002")  # and the Chinese full stop "。"
 #: The end of a sentence: a full stop, "!" or "?" before a space, or a line break; not the dot of an abbreviation
 #: ("Mr.", "e. g."). The mark comes first in the pattern so that the engine skips to the marks (4x faster than
 #: looking behind at every character).
@@ -1790,10 +1841,10 @@ def _full_stop(norm: str, i: int, pos: int) -> bool:
 _NOT_AFTER_MAGNITUDES = "".join(rf"(?<!{re.escape(m)}\.)" for m in sorted(lx.DOTTED_MAGNITUDES))
 SENTENCE_END = re.compile(
     rf"[.!?](?<![A-Z][a-z][.!?])(?<!\b[A-Za-z][.!?]){_NOT_AFTER_MAGNITUDES}[{re.escape(_STOP_CLOSERS)}]{{0,3}}"
-    rf"(?=\s)|\n"
+    rf"(?=\s)|\n|\u3002[{re.escape(_STOP_CLOSERS)}]{{0,3}}"
 )
 """A sentence's end: a full stop, maybe closed by emphasis, a quote or a bracket ("**Good evening.** Your portfolio"),
-before a space; or a line break."""
+before a space; a line break; or a Chinese full stop ("。", space or none after it)."""
 
 
 @lru_cache(maxsize=8)

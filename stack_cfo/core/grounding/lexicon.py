@@ -67,6 +67,13 @@ CJK_PERCENT = ("个百分点", "百分点")
 #: Chinese direction words just before a figure ("下跌¥45.10", "上涨了1.25%").
 CJK_NEGATIVE = ("下跌", "下降", "下滑", "回落", "亏损", "减少", "跌", "降", "亏", "跌幅为", "跌幅", "减少了", "落后")
 CJK_POSITIVE = ("上涨", "上升", "增长", "上扬", "盈利", "增加", "涨", "升", "涨幅为", "涨幅", "增加了")
+#: Chinese words read as the English word the rules use (metric names of ``METRIC_NAMES``, a word of now): a Chinese
+#: clause's only words (``extract._Scanner._clause``) with the Latin metric names in it (:data:`CJK_LATIN_METRICS`:
+#: "1日VaR(95%)", "资金加权收益率(XIRR,年化)"), and words of its sentence (``Figure.antecedent``).
+CJK_WORDS = {"时间加权": "twr", "资金加权": "mwr", "货币加权": "mwr", "内部收益率": "mwr", "最大回撤": "maxdrawdown",
+             "回撤": "drawdown", "当前": "now"}
+CJK_WORD = re.compile("|".join(sorted(CJK_WORDS, key=len, reverse=True)))
+CJK_LATIN_METRICS = re.compile(r"(?<![A-Za-z])(?:VaR|CVaR|XIRR|IRR|TWR|MWR)(?![A-Za-z])")
 _SYMBOL_CHARS = "€$£¥₹₩₽₺₪₿"
 
 # Magnitude suffixes, case-sensitive; the lowercase m/b and T count only next to a currency,
@@ -406,11 +413,12 @@ METRIC_NAMES: dict[tuple[str, ...], str] = {
     # time-weighted return is 10.13%" is no money-weighted return that happens to be 10.13%)
     ("time", "weighted", "return"): "twr", ("time", "weighted"): "twr", ("money", "weighted", "return"): "mwr",
     ("money", "weighted"): "mwr", ("internal", "rate", "of", "return"): "mwr", ("irr",): "mwr", ("mwr",): "mwr",
-    ("dollar", "weighted", "return"): "mwr", ("local", "return"): "localreturn",
+    ("dollar", "weighted", "return"): "mwr", ("xirr",): "mwr", ("local", "return"): "localreturn",
     ("local", "currency", "return"): "localreturn", ("zeitgewichtete",): "twr", ("zeitgewichteten",): "twr",
     ("geldgewichtete",): "mwr", ("geldgewichteten",): "mwr", ("kapitalgewichtete",): "mwr",
-    ("pondéré", "par", "le", "temps"): "twr", ("pondéré", "par", "les", "capitaux"): "mwr",
-    ("ponderada", "por", "el", "tiempo"): "twr", ("ponderada", "por", "tiempo"): "twr",
+    ("pondéré", "par", "le", "temps"): "twr", ("pondéré", "dans", "le", "temps"): "twr",
+    ("pondéré", "par", "les", "capitaux"): "mwr", ("ponderada", "por", "el", "tiempo"): "twr",
+    ("ponderada", "por", "tiempo"): "twr", ("ponderada", "en", "el", "tiempo"): "twr",
     ("ponderada", "por", "el", "dinero"): "mwr", ("ponderada", "por", "dinero"): "mwr",
     ("ponderato", "per", "il", "tempo"): "twr", ("ponderato", "per", "il", "denaro"): "mwr",
     ("ponderado", "pelo", "tempo"): "twr", ("ponderada", "pelo", "tempo"): "twr",
@@ -798,7 +806,8 @@ NOT_COMPANY_WORDS = words("""the a an your my our their his her votre vos notre 
 NOT_COMPANY_ENDINGS = ("ly", "rendite", "renditen", "wert", "werte", "gewinn", "gewinne", "verlust", "verluste",
                        "entwicklung", "änderung", "anteil", "quote", "gewicht", "gewichtung", "summe", "stand",
                        "bestand", "kurs", "vermögen", "ergebnis", "saldo", "betrag", "ertrag", "erträge", "kosten",
-                       "gebühren", "dividende", "dividenden", "zinsen", "volatilität", "performance", "bilanz")
+                       "gebühren", "steuer", "steuern", "abgaben", "dividende", "dividenden", "zinsen", "volatilität",
+                       "performance", "bilanz")
 #: German articles and possessives before a capitalised noun: "Die Tagesrendite ist -2,03 %" names a noun, no company.
 GERMAN_DETERMINERS = words("""der die das dem den des ein eine einer eines einem einen ihr ihre ihres ihrem ihren
     ihrer unser unsere dein deine mein meine kein keine""")
@@ -837,9 +846,9 @@ COMMON_CAPITALISED = words("""i portfolio depot wert gesamtwert depotwert tag wo
     lunes martes miércoles jueves viernes sábado domingo""")
 #: All-caps words that are no ticker symbol besides :data:`NOT_TICKERS` and currency codes: a figure next to one is not
 #: about an instrument missing from the facts ("Your YTD return", "TWR 9.0%", "P&L").
-NOT_TICKER_WORDS = words("""YTD QTD MTD WTD YOY QOQ MOM TTM LTM PNL TWR MWR IRR ROI ROE ROA EPS NAV AUM CAGR HHI VAR
-    CVAR ES DD TER ATH ATL OK TL DR FAQ NB PS API SEC FED ECB FOMC CPI PPI PCE UTC GMT ET EST EDT PST CET CEST AM PM
-    MEZ USD EUR""")
+NOT_TICKER_WORDS = words("""YTD QTD MTD WTD YOY QOQ MOM TTM LTM PNL TWR MWR IRR XIRR TIR TRI ROI ROE ROA EPS NAV AUM
+    CAGR HHI VAR CVAR ES DD TER ATH ATL OK TL DR FAQ NB PS API SEC FED ECB FOMC CPI PPI PCE UTC GMT ET EST EDT PST CET
+    CEST AM PM MEZ USD EUR""")
 #: A number of one to three digits, then groups of three after plain spaces, before a currency ("2 500 $", "9 500 €",
 #: "12 500 USD", "2 500 dollars"): a whole number in a French or Spanish text (see ``extract._Scanner._spaces_group``).
 SPACE_GROUPED = re.compile(
@@ -893,8 +902,8 @@ SPREAD_LINKS = words("across through spanning comprising umfasst umfassen umfass
                      " repartidos repartida abarca")
 #: Link words between an amount and a percent that restate it ("$3,073.50 (42.83%)", "$410.00, or 9.75%", "26%,
 #: roughly $1.6k"): the second figure keeps the first's subject, period and direction (see ``matching._companions``).
-RESTATE_LINKS = words("or i.e. ie oder soit bzw. beziehungsweise o roughly about around approximately nearly almost"
-                      " rund etwa ungefähr environ aproximadamente circa ca. ou cerca")
+RESTATE_LINKS = words("or i.e. ie oder also soit bzw. beziehungsweise o roughly about around approximately nearly"
+                      " almost rund etwa ungefähr environ aproximadamente circa ca. ou cerca")
 #: Words that say a figure is a limit ("above the 25% guideline", "über der Schwelle von 25 %", "oltre la soglia del
 #: 10%", "acima do limite de 10%"): it may be a threshold of the facts whoever the clause is about, and only such a
 #: clause's figure may be one (a threshold is no holding's weight: "ASML is 10.0% of your portfolio" is not the 10%
@@ -966,7 +975,7 @@ PERIOD_PHRASES = re.compile(
     # janeiro"; with a year after it ("no ano de 2025", "since January 2025", "depuis le 1er janvier 2024") that year's,
     # the year to date only when it is the facts' (``Facts.year``); with "passado", "pasado", "scorso", "dernière"...
     # after it ("desde o começo do ano passado") the year before, a span no fact has (see ``extract._period_of``)
-    r"|(?:this year|year[- ]to[- ]date|ytd|seit jahresbeginn|dieses jahr|cette année"
+    r"|(?:this year|year[- ]to[- ]date|ytd|(?:for|on) the year|seit jahresbeginn|dieses jahr|cette année"
     r"|depuis le début de l['’]année|este año|en lo que va de año|so far this year"
     r"|da inizio anno|dall['’]inizio dell['’]anno|quest['’]anno|desde o início do ano|n?este ano|no acumulado do ano"
     r"|no ano|en el año|nell['’]anno"

@@ -220,8 +220,10 @@ _METRICS = {
     "drawdown": _DRAWDOWN, "drawdowns": _DRAWDOWN, "dd": _DRAWDOWN, "var": frozenset({"var"}),
     "maxdrawdown": _MAX_DRAWDOWN, "currentdrawdown": _CURRENT_DRAWDOWN, **dict.fromkeys(SCORE_WORDS, _SCORE),
     "cvar": frozenset({"cvar"}), "shortfall": frozenset({"cvar", "shortfall", "es"}),
-    # (a weekly summary's whole-portfolio return, net of deposits, is time-weighted: week.portfolio_return_percent)
-    "twr": frozenset({"time_weighted_return", "portfolio_return"}), "mwr": frozenset({"money_weighted_return"}),
+    # (a weekly summary's whole-portfolio return, net of deposits, is time-weighted: week.portfolio_return_percent;
+    # the summary document's TWR is twr_since_start_percent)
+    "twr": frozenset({"time_weighted_return", "portfolio_return", "twr"}),
+    "mwr": frozenset({"money_weighted_return"}),
     "localreturn": frozenset({"local_return"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
     "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
@@ -326,12 +328,14 @@ def check(text: str, facts: Facts) -> GroundingResult:
     return check_figures(_companions(text, _with_spans(extract_with_times(text, ignore=facts.symbols))), facts)
 
 
-#: Between an amount and a percent that restates it: a bracket ("$3,073.50 (42.83%)") or a comma and "or" ("$410.00,
-#: or 9.75%"; ``lexicon.RESTATE_LINKS``), maybe after a word of time ("lost 26.25% this year, or $1,572.80", "fell
-#: 1.25% today ($148.50)").
+#: Between an amount and a percent that restates it: a bracket ("$3,073.50 (42.83%)"), a comma and "or" ("$410.00,
+#: or 9.75%"; ``lexicon.RESTATE_LINKS``) or a dash and maybe a hedge ("15% in the red for the year - roughly €5.8k"),
+#: maybe after a word of time ("lost 26.25% this year, or $1,572.80", "fell 1.25% today ($148.50)") and "in the red".
 _RESTATE = re.compile(
+    r"(?:\s+in\s+the\s+(?:red|black))?"
     rf"(?:\s+(?:{PERIOD_PHRASES.pattern}))?(?:\s+(?P<verb>[^\W\d_]+)(?=,))?\s*"
     r"(?:\(\s*(?:(?P<bracketed>[^\W\d_][\w.]*)\s+)?|,?\s+(?P<link>[^\W\d_][\w.]*(?:\s+[^\W\d_][\w.]*)?)\s+"
+    r"|\s+[-\u2014]\s+(?:(?P<dashed>[^\W\d_][\w.]*)\s+)?"
     r"|,?\s+(?:es decir|das sind|das heißt|c['’]est[- ]à[- ]dire|that is|o sea)[,:]?\s+(?:(?P<hedge>[^\W\d_]+)\s+)?)",
     re.IGNORECASE,
 )
@@ -345,7 +349,8 @@ def _restates(m: re.Match[str]) -> bool:
     or two: "or", "or about", "also rund") and a hedge after a phrase link or in the bracket ("(about €6.8k)") are all
     of ``lexicon.RESTATE_LINKS``, and a word before the comma is a German participle ending the first figure's
     clause."""
-    verb, link, hedge = m.group("verb"), m.group("link"), m.group("hedge") or m.group("bracketed")
+    verb, link = m.group("verb"), m.group("link")
+    hedge = m.group("hedge") or m.group("bracketed") or m.group("dashed")
     if verb is not None and verb.lower() not in _RESTATE_VERBS:
         return False
     if link is not None and not all(w.lower() in RESTATE_LINKS for w in link.split()):
@@ -976,18 +981,32 @@ def _below_peak(fig: Figure) -> frozenset[str] | None:
     return _CURRENT_DRAWDOWN if now else _DRAWDOWN
 
 
+def _drawdown_now(fig: Figure) -> frozenset[str] | None:
+    """The current drawdown for a figure said as now right after a drawdown's ("maximum drawdown -5.0% (now -4.9%)",
+    "maximaler Drawdown -5,0 % (derzeit -4,9 %)", "最大回撤 -5.0%(当前 -4.9%)"): its clause, cut by the drawdown's
+    number, has only a word of now, and the words before that number name a drawdown."""
+    if not (fig.clause_cut and fig.clause and all(w.lower() in _NOW for w in fig.clause)):
+        return None
+    before = _metric_subject(metric_words(fig.antecedent[-4:]))
+    return _CURRENT_DRAWDOWN if before is _DRAWDOWN or before is _MAX_DRAWDOWN else None
+
+
 def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str | None, bool]:
     """The metric path words, the name, and whether a change is meant (see the module docstring)."""
     metric = None
     if fig.noun is None:  # a counted noun is the figure's subject (see _NOUN_RULES)
         metric = _metric_subject(metric_words((*fig.lead, *fig.context)) if fig.lead else metric_words(fig.context))
-        if metric is None and len(fig.clause) > len(fig.context):
-            # the words before a bracket in the clause: "Your one-day VaR (95%) is 1.07%" is the VaR
+        if metric is None and fig.clause and fig.clause != fig.context:
+            # the words before a bracket in the clause: "Your one-day VaR (95%) is 1.07%" is the VaR, "VaR 95 % (1 Tag)
+            # -0,2 %" too, and "Time-weighted return since 2025-12-15 (deposits and withdrawals excluded): +0.2%" the
+            # TWR
             metric = _metric_subject(metric_words(fig.clause))
         if metric is None:
             metric = _effective_subject(fig)
         if metric is None:
             metric = _below_peak(fig)
+        if metric is None:
+            metric = _drawdown_now(fig)
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = _direction(fig) is not None and bool(_CHANGES & index.tokens)
     return metric, name, change
@@ -1105,11 +1124,24 @@ def _direction(fig: Figure) -> int | None:
                 return -1
             if any(w in POSITIVE_NOUNS for w in tail):
                 return 1
-    if fig.period is not None and any(said[-len(p) :] == p for p in LOSS_PERIOD_PHRASES):
+    k = len(said)
+    while k > 0 and said[k - 1] in _RANK_LINKS:
+        k -= 1
+    if k > 0 and said[k - 1] in _RANK_NOUNS:
+        return _RANK_NOUNS[said[k - 1]]  # "BNTX is your biggest loser in dollars: $8,378.95": a loss
+    if (fig.period is not None or fig.kind is FigureKind.PERCENT) and any(
+        said[-len(p) :] == p for p in LOSS_PERIOD_PHRASES
+    ):  # "cost you $192.05 today", "Currency moves cost you 4.66%" (a cost in percent is a loss, not a price paid)
         return -1
     return None
 
 
+#: Nouns of a holding ranked by its move, right before its figure (maybe after "in dollars", "in percent"), and the
+#: sign they give it: "BNTX is your biggest loser in dollars: $8,378.95", "Top gainer: +3.1%".
+_RANK_NOUNS = {**dict.fromkeys(("loser", "losers", "decliner", "decliners", "faller", "fallers"), -1),
+               **dict.fromkeys(("winner", "winners", "gainer", "gainers", "riser", "risers"), 1)}
+_RANK_LINKS = frozenset({"in", "dollars", "euros", "pounds", "yen", "francs", "terms", "absolute", "money",
+                         "percent", "percentage", "relative"})
 #: Verbs of a part of a change: the figure after them takes the sign of the change its tail names ("contributed 5.17
 #: points of the basket's decline").
 _CONTRIBUTION_VERBS = frozenset({"contributed", "contributes", "contribute", "contributing"})

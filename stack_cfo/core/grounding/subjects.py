@@ -213,6 +213,12 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     found = _compared(clause, index, threshold=threshold)
     if found is None:
         found = _subject_of(clause, tail, index, threshold=threshold, cut=fig.clause_cut, anywhere=True)
+    if found is not None and found.kind in (Whole.COMPANY, Whole.OTHER) and found.name is None:
+        # "Novo Nordisk (NVO) fell 2.27%", "HSBC (HSBA) is worth £2,757": a company or a ticker no fact is about, with
+        # the held symbol in brackets (the table's listing of the name is another one): the bracketed holding's
+        symbol = fig.aside[0] if len(fig.aside) == 1 else None
+        if symbol is not None and symbol.isupper() and symbol in index.names:
+            found = Subject(Whole.NAME, symbol, threshold=threshold)
     if found is None or found.kind is Whole.NAME or (
         found.kind is Whole.PORTFOLIO and not any(w.lower() in lx.PORTFOLIO_WORDS for w in clause)
     ):  # (a "total" after the list is its verb: "BND, AGG and TIP total $73,439.10")
@@ -728,7 +734,7 @@ def _subject_of(
         word = clause[i]
         name = _name_ending(clause, i, index, folded)
         if name is not None:
-            return Subject(Whole.NAME, name, threshold=threshold)
+            return Subject(Whole.NAME, _group_as_kind(clause, i, name, index, folded), threshold=threshold)
         if _cash(clause, i):
             return Subject(Whole.CASH, threshold=threshold)
         caps = _caps_company(clause, i, index) if not shouting else None
@@ -759,6 +765,34 @@ def _subject_of(
     ):
         return None  # "Your portfolio is 31.2% NVDA", "the largest position in your portfolio", "Apple stake"
     return Subject(Whole.PORTFOLIO, threshold=threshold)
+
+
+#: Nouns of one holding picked out of a group by a rank or a move ("your only Energy loser", "its top Tech holding").
+_ONE_HOLDING = lx.words("""loser winner holding position stock name laggard gainer performer mover faller riser pick
+    share""")
+#: Words between a holding and a group name that make the group the holding's kind ("BP is your only Energy loser").
+_KIND_LINKS = lx.words("""is was remains remained stays stayed s your the only sole single one biggest largest
+    smallest top worst best weakest strongest""")
+
+
+_KIND_COPULAS = frozenset({"is", "was", "remains", "remained", "stays", "stayed", "s"})
+
+
+def _group_as_kind(words: tuple[str, ...], i: int, name: str, index: FactIndex, folded: dict[str, str]) -> str:
+    """``name``, or the holding it is the kind of: a group's name (a sector, a basket) before a noun of one holding,
+    after a held position and a copula ("BP is your only Energy loser: down £306.00" is BP's, not the Energy sector's;
+    :data:`_ONE_HOLDING`, :data:`_KIND_LINKS`)."""
+    positions = index.members.get("positions", frozenset())
+    if name in positions or i + 1 >= len(words) or words[i + 1].lower() not in _ONE_HOLDING:
+        return name
+    start = i - name.count(" ")
+    j = start - 1
+    while j >= 0 and words[j].lower() in _KIND_LINKS:
+        j -= 1
+    if j < 0 or not any(words[k].lower() in _KIND_COPULAS for k in range(j + 1, start)):
+        return name  # "BP is your only Energy loser", not "BP and Energy losers"
+    held = _name_ending(words, j, index, folded)
+    return held if held is not None and held in positions else name
 
 
 def _name_ending(words: tuple[str, ...], i: int, index: FactIndex, folded: dict[str, str]) -> str | None:
