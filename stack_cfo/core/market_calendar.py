@@ -11,6 +11,7 @@ holidays close the market, ``HALF_DAY`` dates close it at 13:00 New York time.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
@@ -60,15 +61,22 @@ class NyseCalendar:
         self._half: dict[date, str] = {}
         #: Each day's session once worked out (summaries ask for the same few days thousands of times).
         self._sessions: dict[date, Session | None] = {}
+        self._lock = threading.Lock()
 
     def _load(self, year: int) -> None:
+        """The year's holidays, once. The event loop and the compute pool's threads share the calendar: a
+        year is marked loaded only once its holidays are in (a reader meanwhile waits for them), so no
+        session is worked out, and kept, from a year half loaded."""
         if year in self._years:
             return
-        self._years.add(year)
-        for d, name in holidays.financial_holidays("NYSE", years=year, categories=(PUBLIC,)).items():
-            self._closed[d] = name
-        for d, name in holidays.financial_holidays("NYSE", years=year, categories=(HALF_DAY,)).items():
-            self._half[d] = name
+        with self._lock:
+            if year in self._years:
+                return
+            closed = holidays.financial_holidays("NYSE", years=year, categories=(PUBLIC,))
+            half = holidays.financial_holidays("NYSE", years=year, categories=(HALF_DAY,))
+            self._closed.update(closed)
+            self._half.update(half)
+            self._years.add(year)
 
     def session(self, day: date) -> Session | None:
         try:
