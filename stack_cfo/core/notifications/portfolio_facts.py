@@ -107,16 +107,18 @@ class PortfolioFacts:
         self.service = service
         self.clock = clock or SystemClock()
 
-    async def _summary(self, user_id: str, as_of: datetime, *, or_now: bool = False) -> SummaryView | None:
+    async def _summary(self, user_id: str, as_of: datetime, *, or_now: bool = False,
+                       holdings_now: bool = False) -> SummaryView | None:
         """The summary at ``as_of``; ``None`` without a portfolio, or when it was first synced after
-        ``as_of`` (no holdings then). ``or_now``: in that last case, the summary as of now (an
-        alert, evaluated at the current instant anyway; a new user's first digest, dated by its
-        own close: :func:`_session_of`)."""
+        ``as_of`` (no holdings then). In that last case, ``holdings_now``: the holdings as they are
+        now, valued at ``as_of`` (a new user's first digest: at the last close, dated by that session,
+        as the contract says; it showed today's prices as that close's); ``or_now``: the summary as of
+        now (an alert, evaluated at the current instant anyway)."""
         now = self.clock.now()
         try:
             # the live summary's rule (a close posted today counts at once), so a digest's figures are
             # the ones GetPortfolioSummary shows at the same time
-            return await self.service.summary(user_id, min(as_of, now), live=True)
+            return await self.service.summary(user_id, min(as_of, now), live=True, holdings_now=holdings_now)
         except NotFound:
             return None
         except FailedPrecondition as exc:
@@ -143,7 +145,7 @@ class PortfolioFacts:
         # One user's numbers, read in their scope (row-level security) even inside the worker's
         # system scope: a digest can only ever see its own user's rows. Likewise below.
         with user_scope(user_id):
-            view = await self._summary(user_id, _digest_close(day, self.clock.now()), or_now=True)
+            view = await self._summary(user_id, _digest_close(day, self.clock.now()), holdings_now=True)
             if view is None or not view.summary.positions:
                 return None
             s = view.summary

@@ -148,15 +148,24 @@ def compute_summary(
     settings: AnalyticsSettings = _DEFAULT_SETTINGS,
     valuation: ValuationSeries | None = None,
     closes_at_session_end: bool = True,
+    holdings_if_none: date | None = None,
 ) -> PortfolioSummary:
     """The full portfolio summary at ``as_of`` (see the modules for each part's conventions).
 
     ``closes_at_session_end=False`` (the live summary, as of now) uses a daily close dated today
-    even before its session's close: the caller posted it as the latest price."""
+    even before its session's close: the caller posted it as the latest price. ``holdings_if_none``:
+    when nothing was held yet on the as-of day (NO_HOLDINGS_AS_OF), the holdings in force on that
+    day instead, valued at the prices of ``as_of`` (a portfolio first synced after a digest's close
+    is reported as it is now, at that close); it then has no history before ``as_of``."""
     _check_as_of(as_of)
     tz = settings.tz
     day = market_date(as_of, tz)
-    snap = current_snapshot(inputs, day)
+    try:
+        snap = current_snapshot(inputs, day)
+    except FailedPrecondition as exc:
+        if holdings_if_none is None or exc.reason != "NO_HOLDINGS_AS_OF":
+            raise
+        snap = current_snapshot(inputs, holdings_if_none)
     holdings = snap.holdings
     benchmark = benchmark_of(inputs, settings)
 

@@ -403,17 +403,19 @@ class PortfolioService(LedgerUseCases):
 
     # -- reads -----------------------------------------------------------------------------
 
-    async def summary(self, user_id: str, as_of: datetime | None = None, *, live: bool = False) -> SummaryView:
+    async def summary(self, user_id: str, as_of: datetime | None = None, *, live: bool = False,
+                      holdings_now: bool = False) -> SummaryView:
         """The summary as of now (cached per market day) or as of a past instant.
 
         ``live`` uses the live summary's rule at ``as_of`` (a close dated that day counts as soon as
         recorded, not only after its session's end, see :func:`~.engine.compute_summary`): digests,
         and receipt replays of texts written from the live summary. GetPortfolioSummary with an
-        ``as_of_time`` does not."""
+        ``as_of_time`` does not. ``holdings_now`` (with ``as_of``): a portfolio that held nothing yet
+        then is valued as it is now at ``as_of``'s prices (a new user's first digest), not refused."""
         now = self._clock.now()
         if as_of is not None:
             check_not_future(as_of, now, "as_of_time")
-            key: Hashable = ("at", user_id, as_of, live)
+            key: Hashable = ("at", user_id, as_of, live, holdings_now)
         else:
             key = ("now", user_id, self._today(now))
         release: cpu_meter.Release | None = None
@@ -438,7 +440,8 @@ class PortfolioService(LedgerUseCases):
                     continue
                 self.stats.summary_misses += 1
                 shared = _Shared(seq)
-                task = asyncio.create_task(self._compute_view(key, user_id, as_of, epoch, shared, live))
+                task = asyncio.create_task(
+                    self._compute_view(key, user_id, as_of, epoch, shared, live, holdings_now and as_of is not None))
                 shared.task = task
                 self._inflight[key] = shared
                 task.add_done_callback(lambda t: self._forget(key, t))
@@ -489,13 +492,15 @@ class PortfolioService(LedgerUseCases):
             task.exception()  # retrieved: waiters re-raise it; no "never retrieved" warning
 
     async def _compute_view(
-        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, shared: _Shared, live: bool
+        self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, shared: _Shared, live: bool,
+        holdings_now: bool = False,
     ) -> SummaryView:
         seq = shared.seq
         at = as_of or self._clock.now()
         inputs = await self._load(user_id, at, epoch, seq)
 
         settings = inputs.settings
+        holdings_if_none = self._today(self._clock.now()) if holdings_now else None
 
         def work() -> SummaryView:
             with cpu_meter.metered(), stored_values_checked(user_id):
@@ -504,6 +509,7 @@ class PortfolioService(LedgerUseCases):
                     as_of=at,
                     settings=settings,
                     closes_at_session_end=as_of is not None and not live,
+                    holdings_if_none=holdings_if_none,
                 )
                 return build_view(user_id, summary, inputs.portfolio)
 

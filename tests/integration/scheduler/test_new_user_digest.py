@@ -155,3 +155,25 @@ async def test_a_user_who_joined_mid_week_gets_the_last_seven_days_not_that_week
     assert weekly is not None and (weekly.week_start, weekly.change) == (date(2026, 11, 29), Decimal("50"))
     digest = await facts.digest_facts(user, date(2026, 11, 25))  # but Wednesday's close is theirs
     assert digest is not None and digest.day == date(2026, 11, 25) and digest.total_value == Decimal("3170")
+
+
+async def test_a_user_who_joined_during_a_session_gets_the_last_close_not_todays_prices(database: Database) -> None:
+    # synced on Mon 7 Dec at 10:00 New York, the market open, with a quote and then a close of Monday recorded: the
+    # digest (of the 7th, reporting Friday 4 Dec) values the holdings now at Friday's close, as the contract says ("a
+    # portfolio first synced after that close is reported as it is now, at the last close, dated by that session");
+    # it showed Monday's quote (then Monday's close) as Friday's figures
+    monday = datetime(2026, 12, 7, 10, tzinfo=NY)
+    user, facts, clock = await _facts(database, monday)
+    clock.set(datetime(2026, 12, 7, 11, tzinfo=NY).astimezone(UTC))
+    service = facts.service
+    await service.record_prices([PriceInput("AAPL", datetime(2026, 12, 7, 15, 55, tzinfo=UTC), Decimal("300"), "USD")],
+                                idempotency=None)
+    for later in (None, Decimal("320")):
+        if later is not None:
+            clock.set(datetime(2026, 12, 7, 17, tzinfo=NY).astimezone(UTC))
+            await service.record_prices([PriceInput("AAPL", date(2026, 12, 7), later, "USD")], idempotency=None)
+        digest = await facts.digest_facts(user, date(2026, 12, 6))  # the digest dated Monday 7 Dec reports Sunday's day
+        assert digest is not None and digest.day == date(2026, 12, 4)
+        assert (digest.total_value, digest.change) == (Decimal("3230"), Decimal("10")), later  # 10 x 223 + 1000
+        assert digest.day_return == pytest.approx(10 / 3220)
+        assert digest.data is not None and digest.data["market_date"] == "2026-12-04"
