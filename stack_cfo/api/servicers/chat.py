@@ -53,7 +53,7 @@ from stack_cfo.core.chat.models import (
 from stack_cfo.core.chat.portfolio_context import MAX_CONTEXT_BYTES, bounded
 from stack_cfo.core.chat.support import session_not_found
 from stack_cfo.core.chat.transcript import session_name
-from stack_cfo.core.errors import InvalidArgument, NotFound, each_checked
+from stack_cfo.core.errors import MAX_REPORTED_ITEMS, InvalidArgument, NotFound, each_checked
 from stack_cfo.core.idempotency import validate_request_id
 from stack_cfo.core.portfolio.inputs import (
     MAX_POSITIONS,
@@ -284,7 +284,9 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
         if len(msg.positions) > MAX_POSITIONS:
             raise invalid(f"{f}.positions", f"at most {MAX_POSITIONS} positions", reason="TOO_MANY_POSITIONS",
                           limit=MAX_POSITIONS)
-        return each_checked(msg.positions, position, prefix=f"{f}.positions")
+        # at most MAX_REPORTED_ITEMS problems in all, the fields' before them counted
+        return each_checked(msg.positions, position, prefix=f"{f}.positions",
+                            limit=MAX_REPORTED_ITEMS - len(problems))
 
     # Every field's problem in one error, in field order (a position's did hide the top-level fields'); each
     # part reports its first, the positions each bad one (see each_checked).
@@ -309,6 +311,8 @@ def context_from_proto(msg: chat_pb2.PortfolioContext, now: datetime) -> Portfol
             values[name] = parse()
         except InvalidArgument as exc:
             problems.append(exc)
+            if "unchecked_from" in exc.metadata:
+                break  # the report stopped at MAX_REPORTED_ITEMS: nothing after it is checked
     if problems:
         raise InvalidArgument.combine(problems)
     return PortfolioContext(

@@ -94,6 +94,15 @@ async def test_a_supplied_context_has_syncportfolios_limits(
             ("portfolio_context.risk.benchmark_symbol", "INVALID_SYMBOL"),
         ], bad
         assert (info.reason, info.metadata["field"]) == ("UNKNOWN_CURRENCY", "portfolio_context.base_currency")
+        # at most 50 in all, the fields' counted: the positions' report stops where the 50 are reached
+        many = chat_pb2.PortfolioContext(base_currency="usd", total_value="1e5",
+                                         positions=[P(symbol=f"S{i}") for i in range(60)])
+        with pytest.raises(grpc.aio.AioRpcError) as ei:
+            await _update(chat, s.name, many)
+        info, bad = error_info(ei.value)
+        assert bad is not None and len(bad.field_violations) == 50
+        assert (info.metadata["violation_count"], info.metadata["unchecked_from"]) == (
+            "50", "portfolio_context.positions[48]")
         # nothing of them was stored
         assert not (await chat.get(user, s.name, basic=True)).portfolio_context.positions
 
