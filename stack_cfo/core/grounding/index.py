@@ -70,7 +70,7 @@ class FactIndex:
     """Look-up structure over a fixed set of facts (built once per :class:`~.facts.Facts`)."""
 
     __slots__ = ("_domains", "benchmarks", "group_members", "members", "memo", "name_sizes", "names",
-                 "price_currencies", "tokens", "truncated")
+                 "price_currencies", "siblings", "tokens", "truncated")
 
     def __init__(
         self,
@@ -84,7 +84,10 @@ class FactIndex:
         all_tokens: set[str] = set()
         all_names: set[str] = set()
         members: dict[str, set[str]] = {}
+        siblings: dict[str, dict[str, Decimal]] = {}
         for order, (path, fact) in enumerate(items):
+            parent, _, leaf = path.rpartition(".")
+            siblings.setdefault(parent, {})[leaf] = fact.value
             tokens, names, own = _path_terms(path)
             if owners:
                 names = names | _owned(path, owners)
@@ -103,6 +106,9 @@ class FactIndex:
         )
         """The ``<list>.count`` paths of lists cut for length (their ``<list>_not_listed_count`` is above 0): counts of
         the items listed, not of all the items (``positions.count`` 20 of 40 positions)."""
+        self.siblings: dict[str, dict[str, Decimal]] = siblings
+        """Each fact's value by its last path part, under the path before it (``insights[AAPL]``: ``invested_weight``:
+        0.1316, ``threshold_invested_weight``: 0.1): what a limit is held against."""
         self.tokens: frozenset[str] = frozenset(all_tokens)
         """Every lowercase path word of every fact."""
         self.names: frozenset[str] = frozenset(all_names)

@@ -71,7 +71,8 @@ CJK_POSITIVE = ("上涨", "上升", "增长", "上扬", "盈利", "增加", "涨
 #: clause's only words (``extract._Scanner._clause``) with the Latin metric names in it (:data:`CJK_LATIN_METRICS`:
 #: "1日VaR(95%)", "资金加权收益率(XIRR,年化)"), and words of its sentence (``Figure.antecedent``).
 CJK_WORDS = {"时间加权": "twr", "资金加权": "mwr", "货币加权": "mwr", "内部收益率": "mwr", "最大回撤": "maxdrawdown",
-             "回撤": "drawdown", "当前": "now"}
+             "回撤": "drawdown", "当前": "now", "当前回撤": "currentdrawdown", "目前回撤": "currentdrawdown",
+             "当前的回撤": "currentdrawdown"}
 CJK_WORD = re.compile("|".join(sorted(CJK_WORDS, key=len, reverse=True)))
 CJK_LATIN_METRICS = re.compile(r"(?<![A-Za-z])(?:VaR|CVaR|XIRR|IRR|TWR|MWR)(?![A-Za-z])")
 _SYMBOL_CHARS = "€$£¥₹₩₽₺₪₿"

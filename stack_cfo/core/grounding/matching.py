@@ -165,6 +165,9 @@ from stack_cfo.core.grounding.lexicon import (
     SPREAD_LINKS,
     SUBJECT_NOUNS,
     THRESHOLD_WORDS,
+    TIME_DETERMINERS,
+    TIME_NOUNS,
+    TIME_WORDS,
     TOP_KEYS,
     TOTAL_WORDS,
     TRAILING_YEAR,
@@ -509,8 +512,13 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
         return (*_best(fig, index), False)
     m = None
     named = 0
-    if fig.part_of is None and not fig.decimals and any(w.lower() in _OTHER for w in fig.qualifier):
-        named = _named_before(fig, index)
+    after = _named_after(fig, index)
+    if fig.part_of is None and not fig.decimals and (
+        after or any(w.lower() in _OTHER or w.lower() in _REST_BY_COUNT for w in fig.qualifier)
+        or any(w.lower() in _MORE for w in fig.tail[:1])
+    ):
+        # "20 other positions besides GS", "Besides GS, 20 more positions", "20 positions apart from GS": GS's rest
+        named = _named_before(fig, index) + after
         m = fig.magnitude + max(1, named)
     entry, exact, n = _best(fig, index, m)
     if entry is None and m is not None and not named:
@@ -540,10 +548,28 @@ def _best_count(fig: Figure, index: FactIndex) -> tuple[Entry | None, bool, int,
     return entry, exact and m is None, n + k, entry is None
 
 
-def _named_before(fig: Figure, index: FactIndex) -> int:
+#: Words between a count and names after it that make the count the rest after those ("20 other positions besides
+#: GS", "20 positions apart from GS", "other than", "außer", "abgesehen von", "hormis", "sauf", "además de", "aparte
+#: de", "excepto", "tranne", "oltre a", "além de", "exceto"): a name must follow.
+_BESIDES = words("""besides except excluding apart aside than außer ausser abgesehen ausgenommen neben outre hormis
+    sauf excepté además aparte excepto salvo tranne eccetto oltre além exceto""")
+#: Words between a count and its noun that make it the rest after the things named ("Besides GS, 20 more/additional/
+#: further positions"), as "other" does.
+_REST_BY_COUNT = REST_WORDS | frozenset({"more", "mehr", "más", "più", "mais"})
+
+
+def _named_after(fig: Figure, index: FactIndex) -> int:
+    """How many things of what ``fig`` counts its clause names after it, after a word of :data:`_BESIDES` ("20 other
+    positions besides GS": 1), as :func:`_named_before` reads them."""
+    k = next((j for j, w in enumerate(fig.tail) if w.lower() in _BESIDES), None)
+    return 0 if k is None else _named_before(fig, index, fig.tail[k + 1 :])
+
+
+def _named_before(fig: Figure, index: FactIndex, said: tuple[str, ...] | None = None) -> int:
     """How many things of what ``fig`` counts its clause names before it ("Besides AAPL and MSFT, 1 other
-    position": 2 positions): names from the facts' brackets in the lists its noun counts (``positions[AAPL]`` for
-    positions, ``sectors[Energy]`` for sectors; see ``lexicon.COUNT_KINDS``), one to three words each."""
+    position": 2 positions), or ``said`` names: names from the facts' brackets in the lists its noun counts
+    (``positions[AAPL]`` for positions, ``sectors[Energy]`` for sectors; see ``lexicon.COUNT_KINDS``), one to three
+    words each."""
     rules = _NOUN_RULES.get(fig.noun) if fig.noun is not None else None
     if not rules:
         return 0
@@ -551,7 +577,8 @@ def _named_before(fig: Figure, index: FactIndex) -> int:
     for keys, _ in rules:
         for key in keys:
             pool |= index.members.get(key, frozenset())
-    said = (*fig.lead, *fig.context)
+    if said is None:
+        said = (*fig.lead, *fig.context)
     found = {
         name
         for size in (1, 2, 3)
@@ -671,9 +698,16 @@ def _best(
     # of a list cut for length, or those left out of it, only for a clause that says listed or the rest ("You hold 20
     # positions" is neither the 20 listed nor the 20 not listed of 40); a part of a score only for a clause naming it
     # (a figure with no words read, as in Chinese, may be one: its words cannot say)
-    limit = not heard or bool(heard & THRESHOLD_WORDS) or hedge in (Hedge.AT_LEAST, Hedge.AT_MOST) or _held_against(fig)
+    # (a bound after a verb of direction, or of a period, is a move's size, not the limit: "SHEL beat SPY by over 5%
+    # this week"; a limit held against is one only where the bound is true of the subject's own figure: "AAPL is
+    # under 10% of your invested portfolio" is no limit of AAPL's 13.16%)
+    bound = _bound(fig)
+    moved = fig.period is not None or any(w.lower() in _DIRECTION_WORDS for w in fig.clause)
+    limit = not heard or bool(heard & THRESHOLD_WORDS) or (bound is not None and not moved)
     listing = bool(heard & LISTED_WORDS)
-    rest = rest_only or _rest_said(fig, heard) or (listing and bool(heard & LISTED_NEGATIONS))
+    # ("3 positions not listed" is never the 3 listed of a list cut for length)
+    unlisted = listing and bool(heard & LISTED_NEGATIONS)
+    rest = rest_only or _rest_said(fig, heard) or unlisted
     score = metric is not None and bool(metric & _SCORE)
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
@@ -721,11 +755,11 @@ def _best(
                 or (whole is not None and not whole.allows(entry))
                 or (period is not None and not _period_fits(period, entry))
                 or entry.path == not_value
-                or (not limit and _THRESHOLD in entry.tokens)
+                or (_THRESHOLD in entry.tokens and (not limit or not _limit_holds(entry, index, bound)))
                 or (entry.own >= _NOT_LISTED and not rest)
                 or (rest_only and not entry.own >= _NOT_LISTED)
-                or (not listing and entry.path in index.truncated)
-                or (score and not _score_part_named(entry, heard))
+                or ((not listing or unlisted) and entry.path in index.truncated)
+                or (score and not _score_part_named(entry, fig))
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
@@ -758,14 +792,61 @@ _LINE_ARTICLES = words("""the der die den dem des le la les el los las il lo o a
     do da dos das""")
 
 
+#: Of :data:`_EXCEEDS`, those that hold a figure below the line ("under 10%").
+_BELOW = words("below under unter unterhalb dessous au-dessous debajo sotto abaixo")
+#: Words of a move or a comparison with the benchmark: a bound after one is the move's size ("beat SPY by over 5%");
+#: not the bounds themselves ("over", "than": "MSFT is over 10%", "more than 10%").
+_DIRECTION_WORDS = (NEGATIVE_WORDS | POSITIVE_WORDS | COMPARISON_WORDS) - _EXCEEDS - {"than"}
+
+
 def _held_against(fig: Figure) -> bool:
     """Whether a figure is a line something is held against by the words right before it: a bound or a verb of
     exceeding, maybe and an article ("is above 50% of invested value", "exceeds 10%", "That is above the 10.00% of
     total value at which the app flags idle cash"): then it may be a limit of the facts."""
+    return _line_word(fig) in _EXCEEDS
+
+
+def _line_word(fig: Figure) -> str:
+    """The lowercase word right before a figure, past an article ("above the 10.00%": "above"); empty if none."""
     said = [w.lower() for w in fig.context[-2:]]
     if said and said[-1] in _LINE_ARTICLES:
         said.pop()
-    return bool(said) and said[-1] in _EXCEEDS
+    return said[-1] if said else ""
+
+
+def _bound(fig: Figure) -> str | None:
+    """Which side of a line a figure's words put something: ``"below"`` ("under 10%", "at most 10%"), ``"above"``
+    ("over 10%", "exceeds 10%", "at least 10%"), or ``None`` (no bound)."""
+    if fig.hedge is Hedge.AT_MOST:
+        return "below"
+    if fig.hedge is Hedge.AT_LEAST:
+        return "above"
+    word = _line_word(fig)
+    if word not in _EXCEEDS:
+        return None
+    return "below" if word in _BELOW else "above"
+
+
+def _limit_holds(entry: Entry, index: FactIndex, bound: str | None) -> bool:
+    """Whether a limit (``insights[AAPL].threshold_invested_weight``) may be cited by a figure held ``bound`` it:
+    the bound is true of the subject's own figure of that kind beside it (``insights[AAPL].invested_weight``; else
+    one whose name starts or ends with it: ``excess_return_1w``, ``current_drawdown``), compared in size; any limit
+    when there is no bound or no such figure."""
+    if bound is None:
+        return True
+    parent, _, leaf = entry.path.rpartition(".")
+    kind = leaf.removeprefix(f"{_THRESHOLD}_")
+    siblings = index.siblings.get(parent, {})
+    own = siblings.get(kind)
+    if own is None:
+        near = sorted(
+            k for k in siblings if _THRESHOLD not in k and (k.startswith(f"{kind}_") or k.endswith(f"_{kind}"))
+        )
+        if not near:
+            return True
+        own = siblings[next((k for k in near if k.startswith("current")), near[0])]
+    line = abs(siblings.get(leaf, entry.value))  # the fact's own value (the entry's may be in percent)
+    return abs(own) > line if bound == "above" else abs(own) < line
 
 
 #: The own key words of a count of the items left out of a list (``positions_not_listed_count``).
@@ -792,13 +873,34 @@ def _rest_said(fig: Figure, heard: frozenset[str]) -> bool:
     return any(w in _MORE for w in near)
 
 
-def _score_part_named(entry: Entry, heard: frozenset[str]) -> bool:
+#: Words after a part's noun that make it a part of the score ("the holdings part of your score", "the sector
+#: component", "the holdings score").
+_PART_NOUNS = words("""part parts component components portion share half piece contribution subscore sub-score
+    score teil anteil komponente partie composante parte componente porção""")
+#: Words before a part's noun (maybe with one word between: "from your holdings") that make it a part of the score
+#: ("60.0 from holdings", "score from sectors", "issu des positions").
+_PART_FROM = words("from aus von des de du da di dai dalle dagli das dos")
+
+
+def _score_part_named(entry: Entry, fig: Figure) -> bool:
     """Whether a fact a figure of a score may cite is the score itself, or a part of it (``score_from_holdings``) that
-    the figure's words name (its path words: "holdings", "sectors", or a counted noun of their kind: "positions")."""
+    the figure's words name as a part (its path words: "holdings", "sectors", or a counted noun of their kind:
+    "positions"; before a word of a part, "the holdings part", or after "from", "60.0 from holdings"): a noun of the
+    part merely in the clause is not ("With 40 positions, your diversification score is 60" is the score's)."""
     if not entry.own >= _SCORE_PART_LINKS:
         return True
     parts = entry.own - _SCORE_PART_LINKS
-    return any(w in parts or COUNT_NOUNS.get(w, ("", False))[0] in parts for w in heard)
+    before = fig.antecedent if fig.clause_cut else ()
+    for said in (fig.lead, fig.context, fig.clause, fig.tail, fig.qualifier, before):
+        low = [w.lower() for w in said]
+        for i, w in enumerate(low):
+            if not (w in parts or COUNT_NOUNS.get(w, ("", False))[0] in parts):
+                continue
+            if (i + 1 < len(low) and low[i + 1] in _PART_NOUNS) or any(
+                low[j] in _PART_FROM for j in range(max(0, i - 2), i)
+            ):
+                return True
+    return False
 
 
 def _count_limits(fig: Figure, index: FactIndex, said: frozenset[str]) -> tuple[str | None, bool, bool, bool]:
@@ -1141,7 +1243,8 @@ def _direction(fig: Figure) -> int | None:
 _RANK_NOUNS = {**dict.fromkeys(("loser", "losers", "decliner", "decliners", "faller", "fallers"), -1),
                **dict.fromkeys(("winner", "winners", "gainer", "gainers", "riser", "risers"), 1)}
 _RANK_LINKS = frozenset({"in", "dollars", "euros", "pounds", "yen", "francs", "terms", "absolute", "money",
-                         "percent", "percentage", "relative"})
+                         "percent", "percentage", "relative", "for", "the", "over", "so", "far", "to", "date",
+                         "ytd"}) | TIME_WORDS | TIME_DETERMINERS | TIME_NOUNS  # (or a period: "loser today: $2,195.59")
 #: Verbs of a part of a change: the figure after them takes the sign of the change its tail names ("contributed 5.17
 #: points of the basket's decline").
 _CONTRIBUTION_VERBS = frozenset({"contributed", "contributes", "contribute", "contributing"})

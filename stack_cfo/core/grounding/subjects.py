@@ -217,7 +217,7 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         # "Novo Nordisk (NVO) fell 2.27%", "HSBC (HSBA) is worth £2,757": a company or a ticker no fact is about, with
         # the held symbol in brackets (the table's listing of the name is another one): the bracketed holding's
         symbol = fig.aside[0] if len(fig.aside) == 1 else None
-        if symbol is not None and symbol.isupper() and symbol in index.names:
+        if symbol is not None and symbol.isupper() and symbol in index.members.get("positions", frozenset()):
             found = Subject(Whole.NAME, symbol, threshold=threshold)
     if found is None or found.kind is Whole.NAME or (
         found.kind is Whole.PORTFOLIO and not any(w.lower() in lx.PORTFOLIO_WORDS for w in clause)
@@ -243,8 +243,10 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         # a limit, nor anything after the figure: "against +1.00% for SPY") is about the holding or listed company
         # its sentence named last before it (not a benchmark, more often compared with: "lagged SPY by 0.79 points
         # (-0.37% vs +0.42%)"; not a capitalised word before a verb: "Unrealised gain or loss: +900.00 USD")
+        # (a group read as a holding's kind, "BP is your only Energy loser", stays the group when the figure's clause
+        # names a group of its own: "..., and the sector fell 2.26%" is the Energy sector's)
         before = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False,
-                             anywhere=True)
+                             anywhere=True, as_kind=not any(w.lower() in _GROUP_SUBJECTS for w in clause))
         if before is not None and (
             before.kind is Whole.NAME
             # "Your cash is $3,500 — just over 7%", "You hold $8,500.00 in cash, 59.87% of your portfolio"
@@ -723,10 +725,11 @@ def _first_subject(words: tuple[str, ...], index: FactIndex, *, threshold: bool)
 
 def _subject_of(
     clause: tuple[str, ...], tail: tuple[str, ...], index: FactIndex, *, threshold: bool, cut: bool,
-    anywhere: bool = False,
+    anywhere: bool = False, as_kind: bool = True,
 ) -> Subject | None:
     """The subject the words of a clause before and after a figure name (see :func:`subject_of`); ``anywhere``: a
-    listed company's name counts as its first word too (an aside in brackets: "(Apple)")."""
+    listed company's name counts as its first word too (an aside in brackets: "(Apple)"); ``as_kind``: a group named
+    as a holding's kind is the holding (:func:`_group_as_kind`)."""
     folded = _folded(index.names)
     shouting = _shouting((*clause, *tail))
     portfolio = weak = False
@@ -734,7 +737,8 @@ def _subject_of(
         word = clause[i]
         name = _name_ending(clause, i, index, folded)
         if name is not None:
-            return Subject(Whole.NAME, _group_as_kind(clause, i, name, index, folded), threshold=threshold)
+            kind = _group_as_kind(clause, i, name, index, folded) if as_kind else name
+            return Subject(Whole.NAME, kind, threshold=threshold)
         if _cash(clause, i):
             return Subject(Whole.CASH, threshold=threshold)
         caps = _caps_company(clause, i, index) if not shouting else None
@@ -775,6 +779,10 @@ _KIND_LINKS = lx.words("""is was remains remained stays stayed s your the only s
     smallest top worst best weakest strongest""")
 
 
+#: Words of a group as a clause's own subject ("and the sector fell", "while the basket rose"): then a group named
+#: before, in another clause, is that group, not a holding's kind.
+_GROUP_SUBJECTS = lx.SECTOR_NOUNS | lx.words("""basket baskets korb panier cesta paniere group gruppe groupe grupo
+    gruppo""")
 _KIND_COPULAS = frozenset({"is", "was", "remains", "remained", "stays", "stayed", "s"})
 
 
