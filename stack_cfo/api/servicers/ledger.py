@@ -82,12 +82,20 @@ def _import_command(user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRe
         # position is reported with the snapshot's problem
         positions, bad = _parsed(s.positions, lambda h, j: _holding(h, j, prefix=prefix), _UNPARSED_POSITION)
         bad_positions.update(((i, j), exc) for j, exc in bad.items())
+        # its date, then its cash (field order): the first that does not parse is its problem; a date that
+        # parsed is kept, so the domain still checks it (and the rules before the cash) when the cash did not
+        day = cash = None
+        problem: InvalidArgument | None = None
         try:
-            cash = _dec(s.cash_balance, f"{path}.cash_balance")
             day = from_date(s.effective_date, f"{path}.effective_date")
         except InvalidArgument as exc:
-            bad_snapshots[i] = exc
-            return DatedHoldingsInput(effective_date=None, positions=tuple(positions), cash_balance=Decimal(0))
+            problem = exc
+        try:
+            cash = _dec(s.cash_balance, f"{path}.cash_balance")
+        except InvalidArgument as exc:
+            problem = problem or exc
+        if problem is not None:
+            bad_snapshots[i] = problem
         return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
                                   cash_balance=cash if cash is not None else Decimal(0))
 

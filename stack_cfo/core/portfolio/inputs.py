@@ -539,6 +539,13 @@ def validate_import(cmd: ImportHistoryCommand, now: datetime) -> ImportHistoryCo
         malformed = bad_snapshots.get(i) if bad_snapshots else None
         day: date | None = None
         if malformed is not None:
+            # its cash did not parse but its date did: the rules on the date (and the number of positions) come
+            # first, in field order, and the date counts for the duplicates after it
+            if snap.effective_date is not None:
+                try:
+                    own_fields(snap, i)
+                except InvalidArgument as exc:
+                    malformed = exc
             problems.append(malformed)
         else:
             try:

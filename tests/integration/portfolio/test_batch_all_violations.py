@@ -18,7 +18,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+from stack_cfo._proto.stack.cfo.v1 import common_pb2, portfolio_pb2
 from stack_cfo.core.clock import FrozenClock
 from tests.integration.portfolio.support import (
     evening,
@@ -356,4 +356,19 @@ async def test_import_history_malformed_values_do_not_hide_the_other_rules(db_ds
             ("snapshots[0].positions[1].quantity", "INVALID_DECIMAL"),
             ("snapshots[1].effective_date", "OUT_OF_RANGE"),
             ("snapshots[1].positions[0].quantity", "NEGATIVE_QUANTITY"),
+        ]
+        # a snapshot whose cash does not parse still has its date checked, in field order, before its cash: a later
+        # snapshot of the same date is DUPLICATE_DATE, and a date and cash that both do not parse report the date
+        req = _import(user, [
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 26)), cash_balance="zz"),
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2024, 2, 26))),
+            portfolio_pb2.DatedHoldings(effective_date=common_pb2.Date(year=2024, month=2, day=30), cash_balance="y"),
+            portfolio_pb2.DatedHoldings(effective_date=pdate(date(2099, 1, 1)), cash_balance="x"),
+        ], [])
+        _, info, violations = await _import_refused(srv, req, user)
+        assert [(f, r) for f, r, _ in violations] == [
+            ("snapshots[0].cash_balance", "INVALID_DECIMAL"),
+            ("snapshots[1].effective_date", "DUPLICATE_DATE"),
+            ("snapshots[2].effective_date", "INVALID_DATE"),
+            ("snapshots[3].effective_date", "FUTURE_DATE"),
         ]
