@@ -1069,7 +1069,7 @@ NUMBER_NAMES = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 DAY_ADJECTIVES = words("""daily day's täglich tägliche täglichen tägliches täglicher quotidien quotidienne quotidiens
     quotidiennes journalier journalière diario diaria diarios diarias""")
 #: Words of a diversification score ("Your diversification score is 6.2 out of 10"): only a score fact.
-SCORE_WORDS = words("score scores punktzahl puntuación")
+SCORE_WORDS = words("score scores punktzahl puntuación punteggio pontuação")
 #: Words of time that name a span no fact of a snapshot covers, or one since the purchase (see
 #: ``matching._with_spans``): "over the past 12 months", "the past year", "the last twelve months", "TTM" (the year to
 #: date is no trailing year) name ``TRAILING_YEAR``; "since you bought it", "since purchase" name ``SINCE_COST`` (the

@@ -139,3 +139,14 @@ def test_true_figure_grounds(block: str, text: str, marker: str, path: str) -> N
     grounded, found = _verdict(block, text, marker)
     assert grounded, found
     assert found == path
+
+
+@pytest.mark.parametrize(("text", "marker", "grounded"), [
+    ("Il tuo punteggio di diversificazione è 60 con 40 posizioni.", "60", False),  # a part of it (from holdings)
+    ("A sua pontuação de diversificação é 60.", "60", False),
+    ("Il tuo punteggio di diversificazione è 90.7.", "90.7", True),
+    ("A sua pontuação de diversificação é 90,7.", "90,7", True),
+])
+def test_the_italian_and_portuguese_score_is_the_score_itself(text: str, marker: str, grounded: bool) -> None:
+    ok, path = verdict(blocks("round15", "baskets"), "baskets", text, marker)
+    assert ok is grounded and (path == "diversification.score" if grounded else path is None)
