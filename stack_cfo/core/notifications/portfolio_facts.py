@@ -273,9 +273,16 @@ class PortfolioFacts:
             returns = _daily_returns(points)
             history = tuple(ValuePoint(p.date, p.value) for p in points)
             previous = [p for p in history if p.day < s.market_date]
-            if not previous:
-                return None
-            ref_day = previous[-1].day
+            if previous:
+                ref_day = previous[-1].day
+            else:
+                # first valued today (synced today, or over the weekend before): no valuation day before
+                # it, but today's move is still its holdings' since the previous session's close, as the
+                # summary's day change is (it was never alerted, whatever the move); no returns: no sigma
+                found = previous_session_day(calendar_for("America/New_York"), s.market_date)
+                if found is None:
+                    return None
+                ref_day = found
             ref_at = _close_of(ref_day)
             moves = await self._moves_since(user_id, s, ref_day, ref_at)
             change = sum(moves.values(), Decimal(0))

@@ -237,3 +237,31 @@ async def test_the_text_names_the_threshold_that_fired(database: Database) -> No
     assert "(your alert threshold is 3.0 standard deviations)." in text
     fr = render_alert(on_sigma, period="2026-12-07", key="k", l10n=localizer("fr")).email.text
     assert "seuil d’alerte est de 3,0 écarts-types" in fr
+
+
+async def test_a_portfolio_first_synced_today_is_alerted_on_its_move_since_the_previous_close(
+    database: Database,
+) -> None:
+    """Synced this Monday morning: no valuation day before today, but its holdings fell 20% since Friday's
+    close (GetPortfolioSummary's day change says so): the percent threshold fires; no history, no sigma. It
+    was never alerted, whatever the move."""
+    _, service, facts, clock = await _setup(database, (HoldingInput("EEE", Decimal("1"), Decimal("70"), "EUR"),),
+                                            Decimal("0"))
+    [newcomer] = await add_users(database, 1)
+    clock.set(_at(MONDAY, 10))
+    with user_scope(newcomer):
+        await service.sync(SyncCommand(user_id=newcomer, cash_balance=Decimal("300"), base_currency="USD",
+                                       positions=(HoldingInput("DDD", Decimal("100"), Decimal("15")),)))
+    at = _at(MONDAY, 11)
+    clock.set(at)
+    await service.record_prices([PriceInput("DDD", at - timedelta(minutes=5), Decimal("16"), "USD")], idempotency=None)
+    with user_scope(newcomer):
+        summary = (await service.summary(newcomer, at, live=True)).summary
+    drop = 100 * (Decimal("16") - FRIDAY_DDD)
+    assert summary.day_change == drop
+    alert = await facts.alert_facts(newcomer, at, threshold_percent=2.0, threshold_sigma=3.0)
+    assert alert is not None
+    assert alert.change == drop and alert.value == summary.total_value
+    assert alert.move == pytest.approx(float(drop / (summary.total_value - drop)))
+    assert alert.sigma is None
+    assert await facts.alert_facts(newcomer, at, threshold_percent=50.0, threshold_sigma=3.0) is None  # under it
