@@ -78,6 +78,19 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stack_cfo.scheduler")
 
 NEWS_LOOKBACK = timedelta(hours=36)
+#: A digest's news begins this long before the close of the day it reports (that session's own news, from
+#: before its open), or NEWS_LOOKBACK before it is written, whichever is earlier (see :func:`news_since`).
+NEWS_BEFORE_CLOSE = timedelta(hours=8)
+
+
+def news_since(now: datetime, reported_close: datetime | None) -> datetime:
+    """Where a digest's news begins: it "reports the last trading day before, and the news since" (scheduler.proto),
+    so the news from that session on, however long ago it closed (a Monday digest reports Friday: the 36 hours
+    before it left out Friday evening's and Saturday's news), and at least the last NEWS_LOOKBACK."""
+    start = now - NEWS_LOOKBACK
+    if reported_close is not None:
+        start = min(start, reported_close - NEWS_BEFORE_CLOSE)
+    return start
 
 
 class RenderingStore(Protocol):
@@ -417,7 +430,7 @@ class ContentService:
             weights[h.symbol.upper()] = weights.get(h.symbol.upper(), 0.0) + h.weight
         with tracer.start_as_current_span("news_service.get_portfolio_relevant_news") as span:
             span.set_attribute("symbols", len(weights))
-            items = await self.news.news_for_symbols(sorted(weights), now - NEWS_LOOKBACK, now, 50)
+            items = await self.news.news_for_symbols(sorted(weights), news_since(now, facts.as_of), now, 50)
             ranked = rank_news(items, weights, now, limit=self.news_items)
             span.set_attribute("articles", len(ranked))
         # the day it is written on: "yesterday" in it is the reported session only when that is the day before
