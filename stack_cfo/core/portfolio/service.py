@@ -225,6 +225,9 @@ class PortfolioService(LedgerUseCases):
         self._watched_fx: dict[str, tuple[int, frozenset[str]]] = {}
         #: Price and rate writes invalidated for already, by id, with their symbols (see _invalidate_change).
         self._changes_applied: OrderedDict[str, frozenset[str]] = OrderedDict()
+        #: (previous summary, next summary, what _compared found) by the pair's ids.
+        self._compared_memo: dict[tuple[int, int], tuple[SummaryView, SummaryView, tuple[bool, frozenset[str]]]] = {}
+        self._compared_rows = 0
         self.stats = _Stats()
         self._started = False
         #: The market day of the newest "now" summary key, with the instants it spans (see _today).
@@ -823,6 +826,14 @@ class PortfolioService(LedgerUseCases):
                     # SyncPortfolio's just before the watch began can through another replica), or one that changed
                     # nothing: no update says the holdings changed when none of its figures did
                     continue
+                elif trigger is WatchTrigger.PRICE_CHANGE:
+                    # A price written before this wake's summary was computed and announced after it is in that
+                    # summary: it is named with the wake's own changes, and its own wake finds the summary already
+                    # sent (it sent the same figures again, naming only that symbol)
+                    same, repriced = self._compared(view, new)
+                    if same:
+                        continue
+                    changed = changed | repriced
                 view = new
                 yield WatchUpdate(view, trigger, tuple(sorted(changed & new.held_symbols)))
                 last_sent = time.monotonic()
@@ -830,6 +841,27 @@ class PortfolioService(LedgerUseCases):
             self.hub.unsubscribe(sub)
             self._watchers_gone(user_id)
 
+
+    def _compared(self, old: SummaryView, new: SummaryView) -> tuple[bool, frozenset[str]]:
+        """Whether a watch's next summary has the same figures as the one it sent last (:func:`_same_figures`),
+        and the symbols repriced between them (:func:`_repriced`): worked out once for all the watchers of a
+        portfolio (thousands after a change of a widely held symbol); the last few pairs kept."""
+        if new is old:
+            return True, frozenset()
+        memo = self._compared_memo
+        key = (id(old), id(new))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is old and hit[1] is new:
+            return hit[2]
+        repriced = frozenset(_repriced(old.summary, new.summary))
+        # a repriced symbol is a new figure; only without one are the whole summaries compared (a rate, or nothing)
+        found = (not repriced and _same_figures(new.summary, old.summary), repriced)
+        memo[key] = (old, new, found)
+        self._compared_rows += old.rows + new.rows
+        while len(memo) > _COMPARED_KEPT or self._compared_rows > _COMPARED_ROWS:
+            first = memo.pop(next(iter(memo)))
+            self._compared_rows -= first[0].rows + first[1].rows
+        return found
 
     def _watch_symbols(self, user_id: str, view: SummaryView) -> frozenset[str]:
         """What a watch of ``user_id`` that just got ``view`` listens to: the held symbols, and the
@@ -890,6 +922,9 @@ def _summary_weight(view: SummaryView) -> int:
 
 
 _CHANGES_REMEMBERED = 1024
+#: Pairs of summaries compared for watches kept (a change's watched portfolios, each pair keeping its two summaries
+#: alive), and the rows (positions) they may hold in all.
+_COMPARED_KEPT, _COMPARED_ROWS = 512, 50_000
 """Price and rate writes whose second announcement is still expected (it comes within milliseconds)."""
 
 _INLINE_PRICE_CELLS = 50 * 504

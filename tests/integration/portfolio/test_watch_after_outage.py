@@ -102,3 +102,29 @@ async def test_both_missed_come_as_a_holdings_change_naming_the_repriced_symbols
         assert update.trigger is WatchTrigger.HOLDINGS_CHANGE
         assert update.changed_symbols == ("MSFT",)
         await watch.aclose()
+
+
+async def test_a_price_already_in_the_summary_sent_is_named_in_it_and_not_sent_again(database: Database) -> None:
+    """Two prices written back to back, announced one after the other: the update AAPL's notice wakes already has
+    MSFT's new price (written before its summary was computed), so it names both ("held symbols whose price changed
+    since the previous update"), and MSFT's own notice has nothing new to send (it sent the same figures again,
+    naming only MSFT)."""
+    from stack_cfo.core.portfolio.ports import PricesChanged
+
+    async with _watched(database) as (service, feed, user):
+        assert feed.on_change is not None
+        watch = service.watch(user, timedelta(seconds=1))
+        assert (await anext(watch)).trigger is WatchTrigger.INITIAL
+        await service.record_prices([PriceInput("AAPL", date(2026, 12, 4), Decimal("110"), "USD")], idempotency=None)
+        await service.record_prices([PriceInput("MSFT", date(2026, 12, 4), Decimal("210"), "USD")], idempotency=None)
+        feed.on_change(PricesChanged(frozenset({"AAPL"})))
+        update = await asyncio.wait_for(anext(watch), 15)
+        assert update.view.summary.total_value == Decimal("2150")  # 10 x 110 + 5 x 210
+        assert update.trigger is WatchTrigger.PRICE_CHANGE and update.changed_symbols == ("AAPL", "MSFT")
+        feed.on_change(PricesChanged(frozenset({"MSFT"})))
+        try:
+            again = await asyncio.wait_for(anext(watch), 2.5)  # past the 1 s interval: MSFT's wake has come
+        except TimeoutError:
+            again = None
+        assert again is None, again
+        await watch.aclose()
