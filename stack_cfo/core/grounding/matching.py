@@ -59,7 +59,7 @@ only a max drawdown, "current drawdown" only a current one ("below its peak" wit
 before or after the figure too); a score only a score, not a part of it (``score_from_holdings``) unless the words
 name the part; "effective number of sectors" only an effective count of sectors. A limit (a ``threshold_*`` path)
 only for a clause that says one (``lexicon.THRESHOLD_WORDS``) or a figure held against it ("above 50%", "exceeds
-10%"; see ``_held_against``); a count of a list's items left out for length (``*_not_listed_count``) only for a clause
+10%"; see ``_bound``); a count of a list's items left out for length (``*_not_listed_count``) only for a clause
 saying the rest or not listed (``lexicon.REST_WORDS``, ``LISTED_WORDS`` with a negation), the count of such a list
 (``FactIndex.truncated``) only for one saying listed or shown. Spans: "the past 12 months", "the past year"
 are no period of the facts (never the year to date), "since you bought it" is the unrealised return (see
@@ -792,18 +792,12 @@ _LINE_ARTICLES = words("""the der die den dem des le la les el los las il lo o a
     do da dos das""")
 
 
-#: Of :data:`_EXCEEDS`, those that hold a figure below the line ("under 10%").
-_BELOW = words("below under unter unterhalb dessous au-dessous debajo sotto abaixo")
+#: Of :data:`_EXCEEDS`, those that hold a figure below the line ("under 10%"; not :data:`_BELOW`, the words of a
+#: distance below a peak).
+_UNDER_LINE = words("below under unter unterhalb dessous au-dessous debajo sotto abaixo")
 #: Words of a move or a comparison with the benchmark: a bound after one is the move's size ("beat SPY by over 5%");
 #: not the bounds themselves ("over", "than": "MSFT is over 10%", "more than 10%").
 _DIRECTION_WORDS = (NEGATIVE_WORDS | POSITIVE_WORDS | COMPARISON_WORDS) - _EXCEEDS - {"than"}
-
-
-def _held_against(fig: Figure) -> bool:
-    """Whether a figure is a line something is held against by the words right before it: a bound or a verb of
-    exceeding, maybe and an article ("is above 50% of invested value", "exceeds 10%", "That is above the 10.00% of
-    total value at which the app flags idle cash"): then it may be a limit of the facts."""
-    return _line_word(fig) in _EXCEEDS
 
 
 def _line_word(fig: Figure) -> str:
@@ -824,7 +818,7 @@ def _bound(fig: Figure) -> str | None:
     word = _line_word(fig)
     if word not in _EXCEEDS:
         return None
-    return "below" if word in _BELOW else "above"
+    return "below" if word in _UNDER_LINE else "above"
 
 
 def _limit_holds(entry: Entry, index: FactIndex, bound: str | None) -> bool:

@@ -150,3 +150,20 @@ def test_true_figure_grounds(block: str, text: str, marker: str, path: str) -> N
 def test_the_italian_and_portuguese_score_is_the_score_itself(text: str, marker: str, grounded: bool) -> None:
     ok, path = verdict(blocks("round15", "baskets"), "baskets", text, marker)
     assert ok is grounded and (path == "diversification.score" if grounded else path is None)
+
+
+@pytest.mark.parametrize(("text", "side"), [
+    ("AAPL liegt unterhalb der 10 % Grenze.", "below"),
+    ("AAPL est au-dessous des 10 % du seuil.", "below"),
+    ("AAPL is under 10% of it.", "below"),
+    ("AAPL liegt oberhalb der 10 % Grenze.", "above"),
+    ("AAPL est au-dessus des 10 % du seuil.", "above"),
+])
+def test_a_bound_word_puts_the_figure_on_its_side_of_the_line(text: str, side: str) -> None:
+    # "unterhalb" and "au-dessous" were read as above: the words of a distance below a peak, defined later in the
+    # module under the same name, replaced the bound's own list
+    from stack_cfo.core.grounding.extract import extract_figures
+    from stack_cfo.core.grounding.matching import _bound
+
+    [figure] = extract_figures(text)
+    assert _bound(figure) == side
