@@ -3,7 +3,8 @@ writes counts calls, not their size, and one user sending SyncPortfolio requests
 positions with long sector and basket names (megabytes each, within the message limit) kept a
 process busy decoding and checking them (~150 ms of CPU each for 7 MB, refused or not): another
 user's GetPortfolioSummary went from 2 ms to seconds. Here the budget is small (0.2 s at once,
-refilled at 0.05 s every 10 s): the user's big syncs are RESOURCE_EXHAUSTED
+refilled at 0.05 s every 1,000 s: so slowly that the debt a refusal reports is still owed when the
+next write comes, however slow the machine): the user's big syncs are RESOURCE_EXHAUSTED
 (WRITE_CPU_BUDGET_EXHAUSTED, with a RetryInfo) once it is spent, before their bodies are read,
 concurrent ones included (they take turns); another user's writes, the user's cached
 reads and a service principal (unlimited by default) are not affected."""
@@ -22,7 +23,7 @@ from tests.integration.portfolio.support import error_details, holding, name, ne
 from tests.support.server import RunningServer, running_server
 from tests.support.throttles import throttled
 
-_OVERRIDES = {"rate_limits": {"user": {"write_cpu": "0.05s/10s", "write_cpu_burst": "0.2s"}}}
+_OVERRIDES = {"rate_limits": {"user": {"write_cpu": "0.05s/1000s", "write_cpu_burst": "0.2s"}}}
 _BIG = 3_000
 """Positions of a big sync (with 200-character sector and basket names: ~2 MB, some tens of ms of CPU to
 decode and check, and refused, PORTFOLIO_TOO_LARGE: its summary would not fit in a message)."""
@@ -57,7 +58,7 @@ def _refused_for_cpu(err: grpc.aio.AioRpcError) -> None:
     info, _ = error_details(err)
     assert info.reason == WRITE_REASON, info
     assert dict(info.metadata).keys() == {"class", "limit", "burst", "principal_kind", "retry_after_seconds"}
-    assert info.metadata["class"] == "writes" and info.metadata["limit"] == "0.05s/10s"
+    assert info.metadata["class"] == "writes" and info.metadata["limit"] == "0.05s/1000s"
     assert info.metadata["principal_kind"] == "user"
     assert float(info.metadata["retry_after_seconds"]) > 0
     assert retry_delay(err) > 0
