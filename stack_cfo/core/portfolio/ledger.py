@@ -387,6 +387,10 @@ class Ledger:
                 if i < 0:
                     continue
                 r, inc, fee = b.realized[i], b.income[i], b.fees[i]
+                if b.currency is not None and b.currency in b.missing:
+                    # The symbol's currency has no rate at all: its figures are unknown, even an
+                    # amount that would be 0 in any currency (no sale yet), as the contract has it.
+                    r = inc = None
                 for value in (r, inc, fee):
                     if value is None:
                         missing |= b.missing

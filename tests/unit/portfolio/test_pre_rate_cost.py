@@ -141,3 +141,23 @@ def test_a_currency_without_any_rate_stays_unknown_and_is_left_out_of_the_totals
     assert per["EUX"].realized_pnl is None  # never converted at 1
     assert f.realized_pnl == D("68.8")  # the known figures: EUX's left out ...
     assert f.missing_currencies == frozenset({"EUR"})  # ... and its currency named
+
+
+def test_a_symbol_whose_currency_has_no_rate_has_no_realised_pnl_or_income_even_before_a_sale() -> None:
+    """portfolio.proto, PositionSummary.realized_pnl_amount and income_amount: "Empty ... when the
+    symbol's currency has no exchange rate at all": a symbol bought and never sold (or never paid a
+    dividend) is no exception (its realised P&L and income came out as 0, found by a contract tester)."""
+    txs = [
+        *_ledger(),
+        tx(8, T.DEPOSIT, BUY_DAY, amount=D("300"), currency="CHF"),
+        tx(9, T.BUY, BUY_DAY, symbol="CHX", quantity=D(5), price=D(50), fees=D(0), currency="CHF"),
+    ]
+    led = derive_ledger(group_transactions(txs), base="USD", method=CostBasisMethod.AVERAGE_COST,
+                        fx=FxTable("USD", {"JPY": JPY}))
+    f = led.figures(LAST)
+    per = {x.symbol: x for x in f.symbols}
+    assert per["CHX"].realized_pnl is None and per["CHX"].income is None
+    assert per["CHX"].quantity == 5
+    assert per["JPX"].realized_pnl == D("12.24") + D("56.56")  # a currency with a rate is unaffected
+    assert f.realized_pnl == D("68.8") and f.income == D("30.6")
+    assert f.missing_currencies == frozenset({"CHF"})
