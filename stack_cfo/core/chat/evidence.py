@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from stack_cfo.core.chat.models import ChatMessage, MessageRole, PortfolioContext, Summary
 from stack_cfo.core.chat.prompt import Prompt
 from stack_cfo.core.chat.transcript import session_name
-from stack_cfo.core.grounding import Facts, facts_from_text
+from stack_cfo.core.grounding import Facts, checked_text_facts
 from stack_cfo.core.provenance import Snapshot
 from stack_cfo.core.provenance.audit import text_facts
 
@@ -47,8 +47,9 @@ class Evidence:
             if self.summary is not None:
                 # An AI summary was checked when it was kept; a deterministic one quotes only the
                 # investor's messages (and a checked AI summary): either way its numbers are ones the
-                # investor wrote or the data held, which an answer may repeat.
-                extra = extra | facts_from_text("summary", self.summary.content)
+                # investor wrote or the data held, which an answer may repeat. A number the data still
+                # holds is cited as that fact, under its rules (checked_text_facts).
+                extra = extra | checked_text_facts("summary", self.summary.content, self.snapshot.facts)
             self._cache["extra"] = extra
         return self._cache["extra"]  # type: ignore[return-value]
 

@@ -40,7 +40,7 @@ from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.support import record_error, tracer
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import NotFound, StackCfoError
-from stack_cfo.core.grounding import facts_from_text
+from stack_cfo.core.grounding import checked_text_facts
 from stack_cfo.core.provenance import AiSurface, Audit, GroundingState, Snapshot
 from stack_cfo.core.provenance.audit import text_facts
 
@@ -69,13 +69,13 @@ class Summarizer:
     def _grounded(self, session: ChatSession, plan: CompressionPlan, text: str) -> bool:
         """Whether every figure of an AI summary is a number of the session's data block, of the
         investor's messages it summarises, or of the summary it extends."""
-        facts = Snapshot(context_document(session.context, self._clock.now()), None).facts | text_facts(
-            "user", [m.content for m in plan.messages if m.role is MessageRole.USER]
-        )
+        data = Snapshot(context_document(session.context, self._clock.now()), None).facts
+        facts = data | text_facts("user", [m.content for m in plan.messages if m.role is MessageRole.USER])
         if plan.previous is not None:
             # An AI summary was checked when it was kept; a deterministic one quotes only the investor's
-            # messages (and a checked AI summary): the figures an extension of it may restate.
-            facts = facts | facts_from_text("summary", plan.previous.content)
+            # messages (and a checked AI summary): the figures an extension of it may restate (one the
+            # data still holds as that fact, under its rules).
+            facts = facts | checked_text_facts("summary", plan.previous.content, data)
         checked = self._audit.check(AiSurface.CHAT_SUMMARY, text, facts, subject=session.id)
         if checked.status is GroundingState.UNGROUNDED:
             log.warning("AI summary states figures that match nothing; keeping the deterministic summary",

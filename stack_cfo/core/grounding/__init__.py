@@ -248,6 +248,7 @@ from stack_cfo.core.grounding.matching import (
     GroundingStatus,
     check,
     check_figures,
+    checked_text_facts,
 )
 from stack_cfo.core.grounding.model import Fact, FactKind, Figure, FigureKind, Hedge
 
@@ -263,6 +264,7 @@ __all__ = [
     "Hedge",
     "check",
     "check_figures",
+    "checked_text_facts",
     "extract_figures",
     "facts_from_data",
     "facts_from_text",

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -231,16 +231,17 @@ def _year_of(data: object) -> int | None:
     return None
 
 
-def facts_from_text(prefix: str, text: str) -> Facts:
+def facts_from_text(prefix: str, text: str, *, skip: Collection[int] = ()) -> Facts:
     """Facts for the figures in a text the answer may repeat: the user's message, a source article.
 
     Each figure becomes ``{prefix}[i]`` (``user[3][0]``, ``article[12]``) with the precision it was
     written with, its direction applied (``fell 3%`` is ``-3`` percent); a negative one also yields
-    ``{prefix}[i].abs``, so an answer may repeat the magnitude.
+    ``{prefix}[i].abs``, so an answer may repeat the magnitude. ``skip``: the offsets (``Figure.start``)
+    of figures left out (their indexes are kept: the others' paths do not change).
     """
     out: dict[str, Fact] = {}
     for i, fig in enumerate(extract_figures(text)):
-        if not _usable(fig.value):  # "1e200", "9e305" in an id: no fact (Facts refuses them)
+        if not _usable(fig.value) or fig.start in skip:  # "1e200", "9e305" in an id: no fact (Facts refuses them)
             continue
         value = fig.value if fig.direction is None else fig.direction * abs(fig.value)
         kind = _TEXT_KINDS[fig.kind]

@@ -103,7 +103,7 @@ from stack_cfo.core.grounding.extract import (
     extract_with_times,
     sentence_ends,
 )
-from stack_cfo.core.grounding.facts import Facts
+from stack_cfo.core.grounding.facts import Facts, facts_from_text
 from stack_cfo.core.grounding.index import PERCENT, RAW, Entry, FactIndex, Group
 from stack_cfo.core.grounding.lexicon import (
     BY_WORDS,
@@ -329,6 +329,16 @@ def check(text: str, facts: Facts) -> GroundingResult:
     a figure in the re-assembled text.
     """
     return check_figures(_companions(text, _with_spans(extract_with_times(text, ignore=facts.symbols))), facts)
+
+
+def checked_text_facts(prefix: str, text: str, data: Facts) -> Facts:
+    """The facts of a text the server checked against ``data`` before keeping it (a chat session's AI summary),
+    as :func:`~stack_cfo.core.grounding.facts.facts_from_text` gives them, without the figures that a fact of
+    ``data`` grounds: such a figure restates that fact, which an answer cites under the fact's own rules (the
+    week's excess return the summary stated never grounds "rose 0.74% this week"), not as a bare number any
+    clause may repeat. The others (the investor's numbers it quotes, data since changed) stay text facts."""
+    restated = [c.figure.start for c in check(text, data).checks if c.grounded]
+    return facts_from_text(prefix, text, skip=frozenset(restated))
 
 
 #: Between an amount and a percent that restates it: a bracket ("$3,073.50 (42.83%)"), a comma and "or" ("$410.00,

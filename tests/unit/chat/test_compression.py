@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from stack_cfo.core.chat.compression import (
     cap_summary,
@@ -145,14 +146,19 @@ def test_an_answer_may_repeat_the_figures_of_a_deterministic_summary() -> None:
     """The deterministic summary quotes only the investor: its numbers are facts an answer may cite
     (they were flagged 'not from your data' once the summary had replaced the messages in the prompt),
     as a summarised AI summary's are."""
+    from stack_cfo.core.chat.data_block import context_document
     from stack_cfo.core.chat.evidence import Evidence
+    from tests.unit.chat.seed_portfolio import NOW as SEED_NOW
+    from tests.unit.chat.seed_portfolio import seed_context
 
     text = ("Conversation so far (messages 1-2, summarised without AI).\n"
             "- The investor wrote: retire at 55 on 480000 USD")
     for offline in (True, False):
         s = Summary(id="s1", session_id="s", version=1, from_seq=1, to_seq=2, content=text,
                     content_sha256=sha256_text(text), source_sha256="x", offline=offline)
-        evidence = Evidence(None, [], s, None, "u", "s")  # type: ignore[arg-type]
+        ctx = seed_context()
+        prompt = SimpleNamespace(data=context_document(ctx, SEED_NOW))
+        evidence = Evidence(prompt, [], s, ctx, "u", "s")  # type: ignore[arg-type]
         values = {str(f.value) for p, f in evidence.extra.items() if p.startswith("summary[")}
         assert {"55", "480000"} <= values, (offline, values)
 
