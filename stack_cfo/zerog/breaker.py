@@ -174,8 +174,14 @@ class ProviderBreaker:
 
     @property
     def state(self) -> BreakerStateName:
-        """Current state; an expired open state reports ``half_open`` only once a request arrives."""
-        return _PUBLIC[self._ctx.state]
+        """Current state. An open state whose period is over reports ``half_open`` (the next requests are
+        let through as trials, as compute_account.proto says of it) before a request has moved it there
+        (the ``zerog_compute_breaker_state`` gauge moves with that request)."""
+        ctx = self._ctx
+        current = ctx._state
+        if isinstance(current, _Open) and ctx.now() >= current.since + ctx.policy.open_for:
+            return "half_open"
+        return _PUBLIC[ctx.state]
 
     def acquire(self) -> int:
         """Admit a request or raise :class:`BreakerOpen`."""

@@ -116,3 +116,21 @@ def test_stale_outcomes_are_ignored(breaker: ProviderBreaker, clock: Clock):
     assert breaker.state == "half_open"
     breaker.success(trial)
     assert breaker.state == "half_open"  # one of three
+
+
+def test_an_open_breaker_whose_period_is_over_reports_half_open_before_a_request_comes(
+    breaker: ProviderBreaker, clock: Clock, changes: list[str]
+):
+    """GetComputeAccount showed BREAKER_STATE_OPEN ('requests go to the next provider ... at once') 32 s
+    after a trip with a 30 s open period, when the next request would be let through as a trial
+    (HALF_OPEN: 'Trial requests are let through to test recovery'); found by a contract tester."""
+    run(breaker, False, False, False)
+    clock.t += 29.9
+    assert breaker.state == "open"
+    clock.t += 0.2
+    assert breaker.state == "half_open"
+    assert changes == ["closed", "open"]  # nothing moved yet: the next request does
+    trial = breaker.acquire()
+    assert changes == ["closed", "open", "half_open"]
+    breaker.failure(trial, RuntimeError("still down"))
+    assert breaker.state == "open"
