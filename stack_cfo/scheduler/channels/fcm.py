@@ -136,7 +136,8 @@ def _error_details(body: str) -> tuple[str, str, list[str], list[str]]:
 
 
 def fcm_message(delivery: Delivery) -> dict[str, Any]:
-    """The HTTP v1 ``message``: notification, string data, Android and APNs collapse settings."""
+    """The HTTP v1 ``message``: notification, string data, Android and APNs collapse settings (Android's
+    ``notification.tag`` and APNs' ``apns-collapse-id`` are the kind and period)."""
     push = delivery.rendered.push
     kind = delivery.rendered.kind
     ttl = max(60, int((delivery.deadline - datetime.now(UTC)).total_seconds()))
@@ -149,6 +150,9 @@ def fcm_message(delivery: Delivery) -> dict[str, Any]:
             "priority": "high" if urgent else "normal",
             "ttl": f"{ttl}s",
             "collapse_key": push.collapse_key,
+            # collapse_key merges only messages still waiting on FCM; the tag replaces a notification already
+            # in the drawer, as apns-collapse-id does on iOS (kind and period: a re-sent or manual one)
+            "notification": {"tag": push.apns_collapse_id},
         },
         "apns": {
             "headers": {

@@ -166,6 +166,10 @@ async def test_fcm_sends_with_a_service_account_token_and_collapse_keys(fcm: Fcm
     assert msg["notification"]["title"] == "Portfolio down 3.20%"
     assert msg["android"]["collapse_key"] == "alert" and msg["android"]["priority"] == "high"
     assert msg["apns"]["headers"]["apns-collapse-id"] == "alert-2026-03-09T11"
+    # collapse_key merges only undelivered messages: the tag (kind and period) replaces the one in the drawer
+    # (scheduler.proto, RunJob: "a manual push carries the period's collapse id, so the newer notification
+    # replaces the older one in the notification centre"), as apns-collapse-id does
+    assert msg["android"]["notification"] == {"tag": "alert-2026-03-09T11"}
     assert msg["data"]["deep_link"] == "stackcfo://notifications/alert/2026-03-09T11"
 
 
