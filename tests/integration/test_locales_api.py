@@ -106,6 +106,25 @@ async def test_the_locale_preference_is_checked_stored_and_its_fallback_shown(db
                     preferences=pb.NotificationPreferences(name=name, **{field: value}),
                     update_mask=field_mask_pb2.FieldMask(paths=[field])), metadata=srv.auth(user), timeout=10)
             assert _violation(exc.value) == (reason, f"preferences.{field}"), value
+        # Several problems at once: each field violation has its own reason (they all carried the first
+        # one's: an e-mail refused as UNKNOWN_TIME_ZONE), the error the first one's.
+        with pytest.raises(grpc.aio.AioRpcError) as several:
+            await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
+                preferences=pb.NotificationPreferences(name=name, time_zone="Nope/Nope", email_address="bad",
+                                                       alert_threshold_percent=-5),
+                update_mask=field_mask_pb2.FieldMask(paths=["time_zone", "email_address", "alert_threshold_percent"])),
+                metadata=srv.auth(user), timeout=10)
+        st = rpc_status.from_call(several.value)  # type: ignore[arg-type]
+        assert st is not None
+        found = []
+        for d in st.details:
+            if d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                d.Unpack(bad)
+                found = [(v.field, v.reason) for v in bad.field_violations]
+        assert found == [("preferences.time_zone", "UNKNOWN_TIME_ZONE"), ("preferences.email_address", "INVALID_EMAIL"),
+                         ("preferences.alert_threshold_percent", "INVALID_THRESHOLD")]
+        assert _violation(several.value)[0] == "UNKNOWN_TIME_ZONE"
         traditional = await _set_locale(srv, user, "zh-Hant")
         assert (traditional.locale, traditional.effective_locale) == ("zh-Hant", "en")
         simplified = await _set_locale(srv, user, "zh")

@@ -403,7 +403,7 @@ def _in_request(exc: InvalidArgument, prefix: str) -> InvalidArgument:
     def path(field: str) -> str:
         return field if field.startswith(prefix) or field.startswith("update_mask") else prefix + field
 
-    violations = [FieldViolation(path(v.field), v.description) for v in exc.violations]
+    violations = [FieldViolation(path(v.field), v.description, v.reason) for v in exc.violations]
     metadata = {**exc.metadata, **({"field": path(exc.metadata["field"])} if "field" in exc.metadata else {})}
     message = "; ".join(f"{v.field}: {v.description}" for v in violations) if violations else exc.message
     return InvalidArgument(message, violations=violations, reason=exc.reason, metadata=metadata)

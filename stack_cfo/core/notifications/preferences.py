@@ -142,7 +142,8 @@ UPDATABLE_FIELDS = _BOOLS | {
 
 
 def validate(prefs: NotificationPreferences) -> NotificationPreferences:
-    """Every violation at once, as BadRequest field violations; the reason is the first one's."""
+    """Every violation at once, as BadRequest field violations, each with its reason; the error's reason is
+    the first one's."""
     violations: list[tuple[str, FieldViolation]] = []
     values: dict[str, str] = {}  # the dynamic values of the messages (ErrorInfo metadata)
     try:
@@ -181,7 +182,9 @@ def validate(prefs: NotificationPreferences) -> NotificationPreferences:
     if violations:
         raise InvalidArgument(
             "; ".join(f"{v.field}: {v.description}" for _, v in violations),
-            violations=[v for _, v in violations],
+            # each violation with its own reason (an e-mail's INVALID_EMAIL beside a time zone's
+            # UNKNOWN_TIME_ZONE), the error's the first one's
+            violations=[replace(v, reason=reason) for reason, v in violations],
             reason=violations[0][0],
             metadata=values,
         )
