@@ -57,18 +57,16 @@ def prefs_from_row(row: dict[str, Any], cipher: UserCipher) -> NotificationPrefe
     )
 
 
-#: Rows not delivered yet: their target is where they will go (the email address may still change).
-_UNSENT = frozenset({OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.RETRY})
-
-
 def _planned_target(r: dict[str, Any], cipher: UserCipher) -> str:
-    """Where an unsent row goes, before a delivery recorded it (list_notifications' extra columns; "" when
+    """Where a row no delivery recorded an address for goes (list_notifications' extra columns; "" when
     the query has none): an email row, the user's current address (the worker sends to the preferences'
-    address at send time, so this is where it will go); a feed row, its feed."""
+    address at send time, so this is where it will go; for a row never sent, skipped or missed, the
+    address it would have gone to: scheduler.proto's "until it is sent, the user's current notification
+    address"); a feed row, its feed."""
     channel, status = Channel(r["channel"]), OutboxStatus(r["status"])
     if channel is Channel.FEED and r.get("feed_service"):
         return f"services/{r['feed_service']}/notificationFeed"
-    if channel is not Channel.EMAIL or status not in _UNSENT or "prefs_saved" not in r:
+    if channel is not Channel.EMAIL or status is OutboxStatus.SENT or "prefs_saved" not in r:
         return ""
     if not r["prefs_saved"]:
         return r["account_email"] or ""

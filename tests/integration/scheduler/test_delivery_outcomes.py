@@ -256,6 +256,30 @@ async def test_unsent_email_and_feed_rows_show_where_they_go(database: Database,
     assert {m.rcpt_tos[0] for m in smtp_sink.received()} == {"moved@example.com", f"user{defaults}@example.com"}
 
 
+async def test_an_email_row_skipped_before_any_send_shows_the_current_address(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    """A skipped e-mail (e-mail switched off after it was planned) showed an empty target although the user
+    still has an address (scheduler.proto, Notification.target: "until it is sent, the user's current
+    notification address"); found by a contract tester."""
+    [user] = await add_users(database, 1, prefs={"time_zone": "UTC"})
+    repo = SchedulerRepo(database)
+    h = make_harness(
+        database, test_config(**DIGEST_ONLY), {Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+        start=datetime(2026, 3, 10, 7, tzinfo=UTC),
+    )
+    h.clock.set(datetime(2026, 3, 10, 8, tzinfo=UTC))
+    await h.planner.tick()
+    with system_scope("test-seed"):
+        async with database.connection() as conn:
+            await conn.execute("UPDATE notification_prefs SET email_enabled = false WHERE user_id = %s", (user,))
+    await h.worker.drain()
+    [email] = [r for r in await _records(repo, user) if r.channel is Channel.EMAIL]
+    assert (email.status, email.reason) == (OutboxStatus.SKIPPED, "channel_disabled")
+    assert email.target == f"user{user}@example.com"
+    assert smtp_sink.received() == []
+
+
 async def _set_locale(db: Database, user: str, locale: str) -> None:
     with system_scope("test-seed"):
         async with db.connection() as conn:
