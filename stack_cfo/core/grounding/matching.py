@@ -719,6 +719,14 @@ def _best(
     unlisted = listing and bool(heard & LISTED_NEGATIONS)
     rest = rest_only or _rest_said(fig, heard) or unlisted
     score = metric is not None and bool(metric & _SCORE)
+    # the investor's numbers (and a kept summary's) ground a figure its clause states as the data's (a metric, or a
+    # move or a period's figure of the portfolio, a holding or the benchmark) only when it says whose number it is or
+    # supposes it: "Yes, your portfolio fell 3% this week" repeats the investor's 3% as a fact the data contradicts
+    data_claim = (
+        (whole is not None or metric is not None)
+        and (metric is not None or period is not None or fig.direction is not None)
+        and not _attributed(fig)
+    )
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
@@ -746,7 +754,10 @@ def _best(
                 continue
             if want is not None and entry.sign != 0 and m != 0 and entry.sign not in want:
                 continue
-            if not entry.from_text and (
+            if entry.from_text:
+                if data_claim and entry.path.startswith(_INVESTOR_TEXTS):
+                    continue
+            elif (
                 (metric is not None and not _has_metric(entry.tokens, metric))
                 or (weight_only and not entry.own & WEIGHT_KEYS)
                 or (basis is not None and bool(entry.own & INVESTED_KEYS) is not basis)
@@ -789,6 +800,28 @@ def _best(
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[1] == 0, examined
+
+
+#: Paths of the facts the investor's own words gave: the numbers of their messages and of a kept summary of the
+#: conversation (a news article's are the article's, about what it reports).
+_INVESTOR_TEXTS = ("user[", "summary[")
+#: Words that say a figure is the investor's number, or a supposition, not the data's: "You mentioned a 3% fall",
+#: "If the market drops 20%", "your target of 8%", "wie Sie sagten", "si le marché baisse de 20 %".
+_ATTRIBUTION = words("""mentioned mention said say says asked ask wrote write noted note told quoted cited heard read
+    think thought believe believed assume assumed assuming assumption expect expected expecting expectation estimate
+    estimated guess suggested suggest plan planned planning want wanted wish hope hoping goal goals target
+    targets aim budget question figure number if suppose supposing hypothetically hypothetical imagine scenario would
+    erwähnt erwähnten erwähnen sagten gesagt sagen fragten gefragt schrieben geschrieben genannt nannten meinen meinten
+    glauben annehmen angenommen erwarten erwartet wenn falls würde würden ziel zielen
+    mentionné mentionnez dit demandé écrit indiqué pensez supposons supposer si hypothèse objectif serait seraient
+    mencionó mencionaste mencionado dijo dijiste preguntó preguntaste escribió supongamos suponiendo objetivo sería
+    menzionato detto chiesto scritto se supponiamo obiettivo sarebbe mencionou disse perguntou escreveu suponha seria
+    如果 假设 提到""")
+
+
+def _attributed(fig: Figure) -> bool:
+    """Whether the figure's sentence-part says it is the investor's number or a supposition (:data:`_ATTRIBUTION`)."""
+    return any(w.lower() in _ATTRIBUTION for w in (*fig.context, *fig.clause, *fig.tail))
 
 
 #: The path word of a limit (an insight's ``threshold_invested_weight``): cited only by a clause that says one, or by

@@ -156,8 +156,11 @@ def test_numbers_from_the_user_and_an_article() -> None:
     }
     both = PORTFOLIO | user
     r = check("You mentioned $5,000 spare; NVDA's 3.1% drop matches the data.", both)
-    # the user's -3.1 equals the figure; the data's -3.11 only rounds to it: exact wins
-    assert [c.fact_path for c in r.checks] == ["user[3][1]", "user[3][0]"]
+    # NVDA's drop is stated as the data's: the data's -3.11 grounds it, though the user's -3.1 equals it (the
+    # investor's numbers ground a move of a holding only where the clause says whose number it is)
+    assert [c.fact_path for c in r.checks] == ["user[3][1]", "positions[NVDA].return_1d"]
+    r = check("You mentioned NVDA's 3.1% drop.", both)
+    assert [c.fact_path for c in r.checks] == ["user[3][0]"]  # ... as here: exact wins
     article = facts_from_text("article", "Revenue was $35.1 billion, up 94%.")
     assert grounded("Revenue rose 94% to $35.1bn, beating $40bn.", article) == [True, True, False]
 

@@ -1,0 +1,62 @@
+"""The investor's numbers (``user[i][j]``, and a kept summary's ``summary[j]``) ground a figure that its
+clause states as the data's (a metric, or a move or a period's figure of the portfolio, a holding or the
+benchmark) only when the clause says whose number it is or supposes it. As bare numbers they grounded
+any clause: asked "Did my portfolio fall 3% this week?", the answer "Yes, your portfolio fell 3% this
+week." was GROUNDED on user[0][0] while the data's week is -2.12 % (docs/api.md: "A figure must also be
+about what its clause names"; every figure is tied to a number the core computed, or flagged).
+
+The seed portfolio (tests/unit/chat/seed_portfolio.py): the week -2.12 %, the day -1.17 %, NVDA -10 %
+over the week."""
+
+from __future__ import annotations
+
+import pytest
+
+from stack_cfo.core.chat.data_block import context_document
+from stack_cfo.core.grounding import Facts, GroundingStatus, check
+from stack_cfo.core.provenance import Snapshot
+from stack_cfo.core.provenance.audit import text_facts
+from tests.unit.chat.seed_portfolio import NOW, seed_context
+
+_DATA: list[Facts] = []
+
+
+def _facts(user: str) -> Facts:
+    if not _DATA:
+        _DATA.append(Snapshot(context_document(seed_context(), NOW), None).facts)
+    return _DATA[0] | text_facts("user", [user])
+
+
+@pytest.mark.parametrize(("user", "answer"), [
+    ("Did my portfolio fall 3% this week?", "Yes, your portfolio fell 3% this week."),
+    ("I read NVDA dropped 8% this week, is that right?", "Yes, NVDA dropped 8% this week."),
+    ("My Sharpe ratio is 2.5, isn't it?", "Your Sharpe ratio is 2.5."),
+    ("Ist mein Depot diese Woche um 3 % gefallen?", "Ja, Ihr Depot ist diese Woche um 3 % gefallen."),
+    ("Mon portefeuille a-t-il baissé de 3 % cette semaine ?", "Oui, votre portefeuille a baissé de 3 % cette semaine."),
+    ("¿Mi cartera cayó un 3 % esta semana?", "Sí, su cartera cayó un 3 % esta semana."),
+])
+def test_the_investors_number_stated_as_the_datas_is_flagged(user: str, answer: str) -> None:
+    result = check(answer, _facts(user))
+    assert result.status is GroundingStatus.UNGROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+
+
+@pytest.mark.parametrize(("user", "answer", "paths"), [
+    ("Did my portfolio fall 3% this week?",
+     "You mentioned a 3% fall this week; in fact your portfolio fell 2.12% this week.",
+     ["user[0][0]", "performance.return_1w"]),
+    ("Ist mein Depot diese Woche um 3 % gefallen?",
+     "Sie erwähnten 3 %, tatsächlich ist Ihr Depot diese Woche um 2,12 % gefallen.",
+     ["user[0][0].abs", "performance.return_1w"]),
+    ("What if the market drops 20% this year?", "If the market drops 20% this year, your portfolio would fall too.",
+     ["user[0][0]"]),
+    ("Et si le marché baisse de 20 % cette année ?",
+     "Si le marché baisse de 20 % cette année, votre portefeuille baisserait aussi.", ["user[0][0]"]),
+    ("My target return is 8% a year.", "Your target of 8% a year is ambitious.", ["user[0][0]"]),
+    ("I think my volatility is around 25%.", "You think your volatility is around 25%.", ["user[0][0]"]),
+    ("I want to retire at 55 with $1,000,000.", "To retire at 55 with $1,000,000 you would need to save more.",
+     ["user[0][0]", "user[0][1]"]),
+    ("I have $5k spare. Should I buy more NVDA?", "With your $5,000 spare you could add to NVDA.", ["user[0][0]"]),
+])
+def test_the_investors_number_said_as_theirs_or_supposed_is_cited(user: str, answer: str, paths: list[str]) -> None:
+    result = check(answer, _facts(user))
+    assert [c.fact_path for c in result.checks] == paths
