@@ -13,7 +13,8 @@ separated (RFC 4180 quoting)::
 SPLIT, DEPOSIT, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT; the other columns as the contract's
 ``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless); numbers
 are the contract's decimal strings (``185.64``: no exponent, no separators, at most 18 digits after
-the point), as ``BatchCreateTransactions`` takes them. A row without an ``id`` gets ``csv-`` and a
+the point), as ``BatchCreateTransactions`` takes them; spaces around a value (a
+spreadsheet's `` 100 ``, which the API itself refuses) are ignored, a note's kept as written. A row without an ``id`` gets ``csv-`` and a
 digest of its other cells as read (numbers by value, no fees as 0, an empty currency as the portfolio's
 base currency but a SPLIT's as empty; ``#2``, ``#3``... appended for the second, third... identical row
 of the file), as a Ghostfolio activity does: importing the file again, or with its currency cells
