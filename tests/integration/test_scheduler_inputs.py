@@ -106,6 +106,16 @@ async def test_enums_labels_and_other_users_resources(db_dsn: str, data_dir: Pat
             code, info, _ = await _error(call)
             assert (code, info.reason) == (grpc.StatusCode.NOT_FOUND, reason)
 
+        # ListNotifications: a user asking for their own list before anything was planned gets an empty one; a
+        # service asking for a user it has never seen, NOT_FOUND USER_NOT_FOUND (scheduler.proto).
+        fresh = str(uuid.uuid4())
+        own = await stub.ListNotifications(pb.ListNotificationsRequest(parent=f"users/{fresh}"),
+                                           metadata=srv.auth(fresh), timeout=10)
+        assert list(own.notifications) == [] and own.next_page_token == ""
+        code, info, _ = await _error(stub.ListNotifications(
+            pb.ListNotificationsRequest(parent=f"users/{uuid.uuid4()}"), metadata=ops, timeout=10))
+        assert (code, info.reason) == (grpc.StatusCode.NOT_FOUND, "USER_NOT_FOUND")
+
         # Values echoed in an error's metadata are cut to 256 characters with a marker, not silently.
         code, info, _ = await _error(stub.GetNotificationPreferences(
             pb.GetNotificationPreferencesRequest(name="users/" + "x" * 3000), metadata=ops, timeout=10))

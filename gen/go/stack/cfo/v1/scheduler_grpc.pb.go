@@ -94,9 +94,11 @@ type SchedulerServiceClient interface {
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
 	// (USER_NOT_FOUND, for another user).
 	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
-	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
+	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158). A
+	// user asking for their own list before anything was planned for them gets an empty one.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
-	// NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
+	// NOT_FOUND (USER_NOT_FOUND: another user's, or, asked by a service principal, a user the service has
+	// never seen).
 	ListNotifications(ctx context.Context, in *ListNotificationsRequest, opts ...grpc.CallOption) (*ListNotificationsResponse, error)
 	// Registers a webhook endpoint (AIP-133) and returns it with its signing `secret`, the only time the
 	// secret is returned (RotateWebhookEndpointSecret returns a new one). Parent `users/{user}` (that user's
@@ -484,9 +486,11 @@ type SchedulerServiceServer interface {
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN); NOT_FOUND
 	// (USER_NOT_FOUND, for another user).
 	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
-	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
+	// Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158). A
+	// user asking for their own list before anything was planned for them gets an empty one.
 	// Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
-	// NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
+	// NOT_FOUND (USER_NOT_FOUND: another user's, or, asked by a service principal, a user the service has
+	// never seen).
 	ListNotifications(context.Context, *ListNotificationsRequest) (*ListNotificationsResponse, error)
 	// Registers a webhook endpoint (AIP-133) and returns it with its signing `secret`, the only time the
 	// secret is returned (RotateWebhookEndpointSecret returns a new one). Parent `users/{user}` (that user's

@@ -256,9 +256,11 @@ class SchedulerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListNotifications(self, request, context):
-        """Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
+        """Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158). A
+        user asking for their own list before anything was planned for them gets an empty one.
         Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
-        NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
+        NOT_FOUND (USER_NOT_FOUND: another user's, or, asked by a service principal, a user the service has
+        never seen).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

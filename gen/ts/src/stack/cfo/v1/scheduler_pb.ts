@@ -2338,9 +2338,11 @@ export const SchedulerService: GenService<{
     output: typeof ListDevicesResponseSchema;
   },
   /**
-   * Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158).
+   * Lists the user's notifications (history and pending), newest scheduled first, paginated (AIP-158). A
+   * user asking for their own list before anything was planned for them gets an empty one.
    * Errors: INVALID_ARGUMENT (INVALID_RESOURCE_NAME, INVALID_PAGE_SIZE, INVALID_PAGE_TOKEN, INVALID_ENUM);
-   * NOT_FOUND (USER_NOT_FOUND: another user's, or a user the service has never seen).
+   * NOT_FOUND (USER_NOT_FOUND: another user's, or, asked by a service principal, a user the service has
+   * never seen).
    *
    * @generated from rpc stack.cfo.v1.SchedulerService.ListNotifications
    */
