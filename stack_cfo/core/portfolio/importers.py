@@ -13,12 +13,13 @@ separated (RFC 4180 quoting)::
 SPLIT, DEPOSIT, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT; the other columns as the contract's
 ``Transaction`` (empty = not given; ``id`` is the client id that makes re-imports harmless); numbers
 are the contract's decimal strings (``185.64``: no exponent, no separators, at most 18 digits after
-the point), as ``BatchCreateTransactions`` takes them; spaces around a value (a
-spreadsheet's `` 100 ``, which the API itself refuses) are ignored, a note's kept as written. A row without an ``id`` gets ``csv-`` and a
-digest of its other cells as read (numbers by value, no fees as 0, an empty currency as the portfolio's
-base currency but a SPLIT's as empty; ``#2``, ``#3``... appended for the second, third... identical row
-of the file), as a Ghostfolio activity does: importing the file again, or with its currency cells
-emptied or filled in with the base currency, records nothing twice, and two identical rows stay two.
+the point), as ``BatchCreateTransactions`` takes them; spaces around a value (a spreadsheet's
+`` 100 ``, which the API itself refuses) are ignored, a note's kept as written. A row without an ``id``
+gets ``csv-`` and a digest of its other cells as read (numbers by value, no fees as 0, an empty
+currency as the portfolio's base currency but a SPLIT's as empty; ``#2``, ``#3``... appended for the
+second, third... identical row of the file), as a Ghostfolio activity does: importing the file
+again, or with its currency cells emptied or filled in with the base currency, records nothing
+twice, and two identical rows stay two.
 Rows the previous release recorded (its digest took the currency cell as written) are found under
 their ids: :func:`digest_ids` lists them (:attr:`ImportedRow.known_as`), :func:`as_recorded` picks.
 Columns may come in any order; unknown columns, and a column named twice, are an error. A quoted cell
