@@ -55,15 +55,20 @@ class Extraction(NamedTuple):
     their ``period`` (found on ``low`` with the lowercase pattern when lowering keeps the length, else on ``norm``)."""
 
 
-def extract_with_times(text: str, *, ignore: Collection[str] = ()) -> Extraction:
+def extract_with_times(text: str, *, ignore: Collection[str] = (), grouped: bool = False) -> Extraction:
     """:func:`extract_figures`, with the normalised text and the words of time found on the way, so that
-    ``matching`` does not normalise the text nor search it for them again. Never raises for any ``str``."""
+    ``matching`` does not normalise the text nor search it for them again. Never raises for any ``str``.
+    ``grouped``: read "5.000" and "5 000 $" as grouped thousands whatever the text's words (a short message
+    says too little of its language: see :func:`~.facts.facts_from_text`)."""
     if not isinstance(text, str) or not text:
         return Extraction([], "", "", ())  # a new list each time: callers may change it
     norm = normalize(text)
     if lx.HAS_DIGIT.search(norm) is None and lx.NUMBER_WORD.search(norm) is None:
         return Extraction([], "", "", ())  # a new list each time: callers may change it
-    figures = _Scanner(text, norm, frozenset(ignore)).run()
+    scanner = _Scanner(text, norm, frozenset(ignore))
+    if grouped:
+        scanner.dots = scanner.spaces = True
+    figures = scanner.run()
     if not figures:
         return Extraction([], "", "", ())  # a new list each time: callers may change it
     low = norm.lower()
@@ -478,7 +483,8 @@ class _Scanner:
             end, num = m.end(), _digits(m)
             if num.plain_int and len(num.int_part) <= 3:
                 grouped = lx.SPACE_GROUPED.match(self.norm, pos)
-                if grouped is not None and self._spaces_group():  # "Vos liquidités sont de 2 500 $": 2500
+                # "Vos liquidités sont de 2 500 $": 2500; "J'ai 5 000 €" too (a group of "000" is no number alone)
+                if grouped is not None and (self._spaces_group() or " 0" in grouped.group()):
                     end, num = grouped.end(), _Number(grouped.group().replace(" ", ""), "", plain_int=False)
             if pos >= self.skip_until:
                 self.joined = False

@@ -37,7 +37,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from stack_cfo.core.grounding.extract import extract_figures
+from stack_cfo.core.grounding.extract import extract_figures, extract_with_times
 from stack_cfo.core.grounding.index import FactIndex
 from stack_cfo.core.grounding.lexicon import words
 from stack_cfo.core.grounding.model import Fact, FactKind, FigureKind
@@ -240,7 +240,15 @@ def facts_from_text(prefix: str, text: str, *, skip: Collection[int] = ()) -> Fa
     of figures left out (their indexes are kept: the others' paths do not change).
     """
     out: dict[str, Fact] = {}
-    for i, fig in enumerate(extract_figures(text)):
+    figures = extract_figures(text)
+    read = {(f.start, f.value) for f in figures}
+    # A short message says too little of its language to tell "5.000 €" (5,000 in German) from 5.0, or "5 000 €"
+    # (French) from 5 and 0: a number that reads otherwise as grouped thousands is a fact both ways, numbered after
+    # the others, so an answer may repeat it as it reads it ("Mit Ihren 5.000 €": 5000).
+    regrouped = [
+        f for f in extract_with_times(text, grouped=True).figures if (f.start, f.value) not in read
+    ] if _GROUPABLE.search(text) is not None else []
+    for i, fig in enumerate([*figures, *regrouped]):
         if not _usable(fig.value) or fig.start in skip:  # "1e200", "9e305" in an id: no fact (Facts refuses them)
             continue
         value = fig.value if fig.direction is None else fig.direction * abs(fig.value)
@@ -250,6 +258,9 @@ def facts_from_text(prefix: str, text: str, *, skip: Collection[int] = ()) -> Fa
             out[f"{prefix}[{i}].abs"] = Fact(-value, kind, fig.currency, fig.unit)
     return Facts(out)
 
+
+#: A digit, a dot or a space, and three digits: a number that may be read as grouped thousands.
+_GROUPABLE = re.compile(r"[0-9][. \u00a0\u202f][0-9]{3}(?![0-9])")
 
 _TEXT_KINDS = {
     FigureKind.AMOUNT: FactKind.AMOUNT,

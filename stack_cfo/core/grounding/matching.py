@@ -337,7 +337,8 @@ def checked_text_facts(prefix: str, text: str, data: Facts) -> Facts:
     ``data`` grounds: such a figure restates that fact, which an answer cites under the fact's own rules (the
     week's excess return the summary stated never grounds "rose 0.74% this week"), not as a bare number any
     clause may repeat. The others (the investor's numbers it quotes, data since changed) stay text facts."""
-    restated = [c.figure.start for c in check(text, data).checks if c.grounded]
+    # (a figure the text says is the investor's stays theirs, whatever data fact it happens to round to)
+    restated = [c.figure.start for c in check(text, data).checks if c.grounded and not _attributed(c.figure)]
     return facts_from_text(prefix, text, skip=frozenset(restated))
 
 
@@ -719,14 +720,20 @@ def _best(
     unlisted = listing and bool(heard & LISTED_NEGATIONS)
     rest = rest_only or _rest_said(fig, heard) or unlisted
     score = metric is not None and bool(metric & _SCORE)
-    # the investor's numbers (and a kept summary's) ground a figure its clause states as the data's (a metric, or a
-    # move or a period's figure of the portfolio, a holding or the benchmark) only when it says whose number it is or
-    # supposes it: "Yes, your portfolio fell 3% this week" repeats the investor's 3% as a fact the data contradicts
+    # the investor's numbers (and a kept summary's) ground a figure its clause states as the data's (a metric, a move
+    # or a period's figure, a weight, a count, the worth of the portfolio or an amount of a holding, the cash or the
+    # benchmark) only when it says whose number it is, supposes it or proposes it: "Yes, your portfolio fell 3% this
+    # week", "Yes, 3% this week" and "Correct, your portfolio is worth $12,500" repeat the investor's number as a fact
     data_claim = (
-        (whole is not None or metric is not None)
-        and (metric is not None or period is not None or fig.direction is not None)
-        and not _attributed(fig)
-    )
+        metric is not None
+        or period is not None
+        or fig.direction is not None
+        or fig.explicit_sign  # "Your weekly return was -3%", "- Portefeuille : -3 %": a change
+        or weight_only
+        or fig.noun is not None
+        or (whole is not None and whole.kind is not Whole.PORTFOLIO)
+        or any(w.lower() in WORTH_WORDS for w in (*fig.clause, *fig.tail))  # "worth $12,500", "$12,500 in total"
+    ) and not _attributed(fig)
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
     examined = 0
@@ -805,8 +812,14 @@ def _best(
 #: Paths of the facts the investor's own words gave: the numbers of their messages and of a kept summary of the
 #: conversation (a news article's are the article's, about what it reports).
 _INVESTOR_TEXTS = ("user[", "summary[")
-#: Words that say a figure is the investor's number, or a supposition, not the data's: "You mentioned a 3% fall",
-#: "If the market drops 20%", "your target of 8%", "wie Sie sagten", "si le marché baisse de 20 %".
+#: Words of a supposition, read in the figure's whole sentence-part (a clause joiner may stand between: "Se o mercado
+#: cair 20%", where "o" may be Spanish "or").
+_SUPPOSE = words("""if suppose supposing hypothetically hypothetical imagine scenario crash case would should were wenn
+    falls angenommen würde würden sollte si supposons serait seraient cas caso supongamos sería sarebbe seria
+    如果 假设""")
+#: Words that say a figure is the investor's number, a supposition or a proposal, not the data's: "You mentioned a 3%
+#: fall", "If the market drops 20%", "your target of 8%", "Sie erwähnten 3 %", "si le marché baisse de 20 %", "buying
+#: 10 more shares". Read in the figure's own clause: "As you said, your portfolio fell 3%" states the data.
 _ATTRIBUTION = words("""mentioned mention said say says asked ask wrote write noted note told quoted cited heard read
     think thought believe believed assume assumed assuming assumption expect expected expecting expectation estimate
     estimated guess suggested suggest plan planned planning want wanted wish hope hoping goal goals target
@@ -815,13 +828,35 @@ _ATTRIBUTION = words("""mentioned mention said say says asked ask wrote write no
     glauben annehmen angenommen erwarten erwartet wenn falls würde würden ziel zielen
     mentionné mentionnez dit demandé écrit indiqué pensez supposons supposer si hypothèse objectif serait seraient
     mencionó mencionaste mencionado dijo dijiste preguntó preguntaste escribió supongamos suponiendo objetivo sería
-    menzionato detto chiesto scritto se supponiamo obiettivo sarebbe mencionou disse perguntou escreveu suponha seria
-    如果 假设 提到""")
+    menzionato detto chiesto scritto supponiamo obiettivo sarebbe mencionou disse perguntou escreveu suponha seria
+    如果 假设 提到""") | _SUPPOSE
+#: Words of a proposal, read before the figure in its clause ("Buying 10 more shares", "Putting $1,000 into MSFT"),
+#: not after it ("Your cash of $3,000 gives you room to buy" states the cash).
+_PROPOSAL = words("""you'd buy buying sell selling add adding invest investing withdraw withdrawing deposit
+    depositing contribute contributing save saving spend spending sollte sollten kaufen verkaufen investieren anlegen
+    aufstocken zukaufen acheter vendre investir ajouter renforcer retirer comprar vender invertir añadir aumentar
+    retirar comprare vendere investire aggiungere put putting cutting reducing trimming rebalance rebalancing limit
+    limits cap""")
+#: A negation right before the figure ("not 3%", "nicht um 3 %", "pas de 3 %"): the investor's number denied.
+_DENIED = words("not nicht kein keine pas non no instead statt anstatt sondern rather")
+#: Words of a rate of saving or spending ("$500 monthly", "200 € monatlich"): an amount with one is a plan.
+_RATE_WORDS = words("""monthly weekly yearly annually monatlich wöchentlich jährlich mensuel mensuelle hebdomadaire
+    annuel annuelle mensual semanal anual mensile settimanale annuale mensal""")
 
 
 def _attributed(fig: Figure) -> bool:
-    """Whether the figure's sentence-part says it is the investor's number or a supposition (:data:`_ATTRIBUTION`)."""
-    return any(w.lower() in _ATTRIBUTION for w in (*fig.context, *fig.clause, *fig.tail))
+    """Whether the figure's clause says it is the investor's number (:data:`_ATTRIBUTION`), a proposal
+    (:data:`_PROPOSAL`, before it) or a plan (:data:`_RATE_WORDS` with an amount), its sentence-part a supposition
+    (:data:`_SUPPOSE`), or a word right before it denies it (:data:`_DENIED`)."""
+    clause = [w.lower() for w in fig.clause]
+    tail = [w.lower() for w in fig.tail]
+    return (
+        any(w in _ATTRIBUTION for w in (*clause, *tail))  # "You mentioned a 3% fall", "the 3% you mentioned"
+        or any(w in _PROPOSAL for w in clause)
+        or any(w in _SUPPOSE for w in (*(w.lower() for w in fig.context), *tail))  # "If ...", "a 20% drop would"
+        or any(w in _DENIED for w in clause[-2:])
+        or (fig.kind is FigureKind.AMOUNT and any(w.lower() in _RATE_WORDS for w in (*fig.clause, *fig.tail)))
+    )
 
 
 #: The path word of a limit (an insight's ``threshold_invested_weight``): cited only by a clause that says one, or by

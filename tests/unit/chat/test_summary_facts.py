@@ -58,3 +58,14 @@ def test_an_answer_is_checked_against_the_summary_as_the_evidence_gives_it() -> 
     evidence = Evidence(prompt, [], summary, ctx, "u", "s")  # type: ignore[arg-type]
     assert check("Your portfolio fell 3.12% this week.", evidence.facts).status is GroundingStatus.UNGROUNDED
     assert check("You still want to retire at 55.", evidence.facts).status is GroundingStatus.GROUNDED
+
+
+def test_a_figure_the_summary_says_is_the_investors_stays_theirs() -> None:
+    """"The investor mentioned a 3% weekly fall" is the investor's 3 %, though it rounds to the Tech basket's
+    -3.24 %: it stays a summary fact (the answer "You mentioned 3% earlier" was flagged: an audit found it)."""
+    data = _data()
+    text = "The investor mentioned a 3% weekly fall; the data shows the portfolio fell 2.12% this week."
+    facts = checked_text_facts("summary", text, data)
+    assert [str(f.value) for p, f in facts.items() if not p.endswith(".abs")] == ["-3"]
+    answer = check("You mentioned 3% earlier; your portfolio actually fell 2.12% this week.", data | facts)
+    assert answer.status is GroundingStatus.GROUNDED, answer
