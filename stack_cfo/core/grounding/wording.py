@@ -14,7 +14,8 @@ _ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
 _STRIP = "*_\"'()[]{}`"
 _HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
 _NEGATIVE_AFTER = (
-    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo"} | lx.NEGATIVE_AFTER_VERBS
+    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo", "down"}
+    | lx.NEGATIVE_AFTER_VERBS
 )
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"} | lx.POSITIVE_AFTER_VERBS
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
@@ -107,6 +108,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
             direction = 1  # "makes up 6.8%" is a share, not a rise
     if direction is None and not loss and by:
         direction = _compared(rest)  # "lagged SPY by 0.79 points", "trailed the benchmark by 0.8%"
+    if direction is None and not loss and dropped and near and near[-1] in _INVERTED_BY:
+        direction = _inverted(rest)  # "Diese Woche fiel Ihr Depot um 2,12 %", "cayó también un 2,12 %"
     if direction is None and not loss and after == "nach" and any(w in _GAVE for w in near):
         direction = -1  # "der Korb gab um 0,29 % nach": "nachgeben", split
     if direction is None and not loss:
@@ -117,6 +120,24 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
         elif after in lx.LOSS_LABELS:
             loss = True
     return hedge, direction, loss
+
+
+#: "By" in German and Spanish, after a verb that may stand before its subject or an adverb.
+_INVERTED_BY = frozenset({"um", "un"})
+
+
+def _inverted(rest: list[str]) -> int | None:
+    """The sign of a verb of direction up to three words before "um"/"un", its subject or an adverb between them
+    (German puts the verb before the subject after a word of time: "Heute fiel NVDA um 5,26 %", "Diese Woche
+    fiel Ihr Depot um 2,12 %"; "su cartera cayó también un 2,12 %"); none when another figure's words or a
+    comparison come first."""
+    for k in range(len(rest) - 2, max(-1, len(rest) - 5), -1):
+        word = rest[k]
+        if word in lx.NEGATIVE_WORDS:
+            return -1
+        if word in lx.POSITIVE_WORDS and word != "up":
+            return 1
+    return None
 
 
 def _noun_sign(noun: str) -> int | None:
