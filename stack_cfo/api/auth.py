@@ -146,15 +146,18 @@ class TokenVerifier:
     def _token(authorization: str | None) -> str:
         if authorization == AMBIGUOUS_AUTHORIZATION:
             # which one a proxy in front checked is anyone's guess: accept neither
-            raise Unauthenticated("more than one authorization header", reason="TOKEN_INVALID")
+            raise Unauthenticated("more than one authorization header", reason="TOKEN_INVALID",
+                                  metadata={"detail": "authorization"})
         if not authorization:
             raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID")
+            raise Unauthenticated("authorization must be 'Bearer <JWT>'", reason="TOKEN_INVALID",
+                                  metadata={"detail": "authorization"})
         if "," in token:  # never in a JWT: two headers joined by a client or proxy (HTTP's list syntax)
-            raise Unauthenticated("more than one authorization header (joined by a comma)", reason="TOKEN_INVALID")
+            raise Unauthenticated("more than one authorization header (joined by a comma)", reason="TOKEN_INVALID",
+                                  metadata={"detail": "authorization"})
         return token
 
     def _cached(self, authorization: str | None) -> Principal | None:
@@ -216,7 +219,8 @@ class TokenVerifier:
                 raise Unauthenticated("a service token needs the service scope", reason="TOKEN_INVALID",
                                       metadata={"detail": "scope"})
             if not sub:
-                raise Unauthenticated("service token needs a sub claim", reason="TOKEN_INVALID")
+                raise Unauthenticated("service token needs a sub claim", reason="TOKEN_INVALID",
+                                      metadata={"detail": "sub"})
             if not is_service_name(sub):
                 raise Unauthenticated(f"a service token's sub must be a service name: {SERVICE_NAME_RULE}",
                                       reason="TOKEN_INVALID", metadata={"detail": "sub"})
@@ -248,8 +252,11 @@ class TokenVerifier:
             keys.extend((k, _ASYM) for k in self._public_keys)
             keys.extend((k, [alg]) for k in jwks_keys)
         if not keys:
+            # an algorithm we never accept ("none", HS512), or one we do with no key for it (an unknown kid, an HS256
+            # token where only public keys are configured): PyJWT's names for the two
+            detail = "InvalidAlgorithmError" if alg not in _HS and alg not in _ASYM else "InvalidKeyError"
             raise Unauthenticated("token algorithm not accepted or signing key unknown", reason="TOKEN_INVALID",
-                                  metadata={"alg": str(alg)[:20]})
+                                  metadata={"alg": str(alg)[:20], "detail": detail})
         last: Exception | None = None
         for key, algs in keys:
             try:
@@ -281,7 +288,8 @@ def _header(token: str) -> dict[str, object]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise Unauthenticated("token is not a JWT", reason="TOKEN_INVALID") from None
+        raise Unauthenticated("token is not a JWT", reason="TOKEN_INVALID",
+                              metadata={"detail": "DecodeError"}) from None
     return header
 
 

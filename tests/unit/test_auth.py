@@ -57,3 +57,36 @@ def test_a_tampered_token_is_never_served_from_the_cache() -> None:
     forged = f"{head}.{body}.{sig[:-2]}AA"
     with pytest.raises(Unauthenticated):
         v.verify(f"Bearer {forged}")
+
+
+def test_every_token_invalid_refusal_says_why() -> None:
+    """security.md: why a token was refused is ErrorInfo.metadata["detail"] of TOKEN_INVALID; some refusals
+    carried none (alg none, HS512, an unknown key, no JWT, a header that is not one Bearer token); found by a
+    security tester."""
+    v = TokenVerifier(AuthConfig(), SECRET)
+    user = str(uuid.uuid4())
+    none = jwt.encode({"sub": user, "exp": int(time.time()) + 60}, None, algorithm="none")
+    hs512 = jwt.encode({"sub": user, "exp": int(time.time()) + 60}, SECRET.get() * 2, algorithm="HS512")
+    rs256 = jwt.encode({"sub": user, "exp": int(time.time()) + 60}, _RSA_KEY, algorithm="RS256")
+    cases = {
+        "Bearer " + none: "InvalidAlgorithmError",
+        "Bearer " + hs512: "InvalidAlgorithmError",
+        "Bearer " + rs256: "InvalidKeyError",  # an accepted algorithm, but no public key is configured
+        "Bearer not-a-jwt": "DecodeError",
+        "Basic dXNlcjpwYXNz": "authorization",
+        "Bearer": "authorization",
+        "Bearer a, Bearer b": "authorization",
+    }
+    for header, detail in cases.items():
+        with pytest.raises(Unauthenticated) as ei:
+            v.verify(header)
+        assert (ei.value.reason, ei.value.metadata.get("detail")) == ("TOKEN_INVALID", detail), header
+
+
+def _rsa_key() -> object:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+_RSA_KEY = _rsa_key()
