@@ -183,8 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_tracing("stack-cfo")
             from stack_cfo.wiring.loop import run_with
             from stack_cfo.wiring.server import serve
+            from stack_cfo.wiring.startup import refusal, stop_on_refusal
 
-            return run_with(config.server.event_loop, serve(config))
+            stop_on_refusal()  # a master key that does not unwrap the stored data keys: stop, exit 2
+            code = run_with(config.server.event_loop, serve(config))
+            refused = refusal()
+            if refused is not None:
+                raise refused
+            return code
         if args.command == "scheduler":
             return _scheduler(config)
         if args.command == "migrate":
@@ -211,6 +217,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _check_master_keys(config: Config) -> None:
+    """Before a one-shot command that may wrap data keys: its master keys well formed (or
+    generated, embedded) before connecting, then each against the data keys stored under its id
+    (exit 2 naming it). ``serve`` and ``scheduler`` check once the database answers."""
+    from stack_cfo.wiring.archive import master_keys
+    from stack_cfo.wiring.startup import check_master_keys_before, resolve_database_url
+
+    master_keys(config)  # a missing or malformed key stops here (exit 2) before connecting
+    conninfo, handle = resolve_database_url(config)
+    asyncio.run(check_master_keys_before(config, conninfo))
+    del handle  # the embedded server runs on until this process exits: the command finds it again
 
 
 def _scheduler(config: Config) -> int:
@@ -274,7 +293,7 @@ async def _keys_rotate(config: Config) -> int:
     db = Database(conninfo, PoolSettings(min_size=1, max_size=2, timeout=30.0))
     await db.open()
     try:
-        result = await rotate_master_keys(config, db)
+        result = await rotate_master_keys(config, db)  # first: each key unwraps what is under its id (else exit 2)
     except ArchiveKeyMismatch as exc:
         print(f"stack-cfo: keys rotate: {exc.message}", file=sys.stderr)
         return 1
@@ -342,6 +361,7 @@ def _import(config: Config, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"stack-cfo: {path}: cannot be read: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    _check_master_keys(config)  # the import may create the user's data key
     # the streams of now (a default argument would be those of when the module was first imported)
     return asyncio.run(import_transactions(config, user, text, fmt=args.format, dry_run=args.dry_run,
                                            base_currency=args.base_currency.upper(), out=sys.stdout,

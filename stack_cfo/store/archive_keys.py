@@ -1,14 +1,23 @@
 """The PostgreSQL :class:`~stack_cfo.crypto.envelope.KeyRing`: wrapped per-user data keys.
 
+Before a process wraps a data key it checks its master keys against the stored ones
+(:func:`wrong_master_key`): ``serve`` and ``scheduler`` once the database answers
+(:meth:`KeyCacheListener.astart`), ``import-transactions`` before it starts
+(:func:`one_live_per_kek_at_start`), ``keys rotate`` before re-wrapping, and
+:class:`CheckedKeyRing` before its first new key.
+
 Destroying a user's keys notifies ``user_data_keys`` (payload: the user id) when the transaction
 commits, so every process's key cache (:class:`KeyCacheListener`) forgets them at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from stack_cfo.crypto.envelope import WrappedDek
+from stack_cfo.core.archive import ArchiveKeyMismatch
+from stack_cfo.core.data_scope import system_scope
+from stack_cfo.crypto.envelope import MasterKeys, WrappedDek
 from stack_cfo.store import metrics as store_metrics
 from stack_cfo.store.db import Database
 from stack_cfo.store.listen import PgListener
@@ -16,6 +25,16 @@ from stack_cfo.store.listen import PgListener
 CHANNEL = "user_data_keys"
 
 _COLUMNS = "user_id, version, kek_id, wrapped_dek, created_at, destroyed_at"
+
+#: One live data key wrapped under each of the given master key ids (none for an id that wraps
+#: none). Any live key tells whether a master key's bytes are the ones that wrapped under its id,
+#: so each lookup stops at its first row (no ordering: no scan of every user's key at start-up).
+_ONE_LIVE_PER_KEK = (
+    "SELECT k.user_id, k.version, k.kek_id, k.wrapped_dek, k.created_at, k.destroyed_at "
+    "FROM unnest(%s::text[]) AS ids(kek_id) CROSS JOIN LATERAL ("
+    f"SELECT {_COLUMNS} FROM archive_data_keys d WHERE d.kek_id = ids.kek_id AND d.destroyed_at IS NULL LIMIT 1"
+    ") k"
+)
 
 
 def _row(r: dict) -> WrappedDek:  # type: ignore[type-arg]
@@ -94,6 +113,13 @@ class PgKeyRing:
             )
             return cur.rowcount == 1
 
+    async def one_live_per_kek(self, kek_ids: Sequence[str]) -> list[WrappedDek]:
+        """A live data key wrapped under each of ``kek_ids`` that wraps any (the system scope
+        sees every user's)."""
+        async with self._db.connection() as conn:
+            cur = await conn.execute(_ONE_LIVE_PER_KEK, (list(kek_ids),))
+            return [_row(r) for r in await cur.fetchall()]
+
     async def count_by_kek(self) -> dict[str, int]:
         """Live keys per master key id."""
         async with self._db.connection() as conn:
@@ -113,6 +139,80 @@ class PgKeyRing:
             return cur.rowcount
 
 
+def wrong_master_key(keks: MasterKeys, records: Iterable[WrappedDek]) -> tuple[str, str] | None:
+    """``(id, problem)`` of the first configured master key that does not unwrap the stored data key
+    of ``records`` wrapped under its id; None when each does. An id no record has, or a record of
+    an id that is not configured, proves nothing and is passed over."""
+    for record in records:
+        if record.wrapped is None or record.kek_id not in keks.ids:
+            continue
+        try:
+            keks.get(record.kek_id).unwrap(record.user_id, record.version, record.wrapped)
+        except ArchiveKeyMismatch:
+            return record.kek_id, (
+                f"master key {record.kek_id!r} does not unwrap the data keys stored under that id: it is not "
+                "the key that wrapped them (an id keeps its bytes for good; a new key needs a new id)"
+            )
+    return None
+
+
+class CheckedKeyRing(PgKeyRing):
+    """A :class:`PgKeyRing` that stores no new data key before it found that the master keys unwrap
+    the stored ones (:meth:`wrong_key`: one query, until it passed once): a key configured under a
+    known id with other bytes would wrap new users' keys with bytes no other process has, lost for
+    good once the right key is back. ``serve`` and ``scheduler`` ask at start-up, once the database
+    answers, and stop (exit 2); this guard covers a check that could not run then."""
+
+    def __init__(self, db: Database, keks: MasterKeys) -> None:
+        super().__init__(db)
+        self._keks = keks
+        self._checked = False
+
+    async def wrong_key(self) -> tuple[str, str] | None:
+        """``(id, problem)`` of a master key that does not unwrap the data keys stored under its id."""
+        if self._checked:
+            return None
+        with system_scope("master-key-check"):  # every user's data keys
+            wrong = wrong_master_key(self._keks, await self.one_live_per_kek(self._keks.ids))
+        self._checked = wrong is None
+        return wrong
+
+    async def put_wrapped(self, user_id: str, wrapped: bytes, kek_id: str, version: int) -> WrappedDek:
+        wrong = await self.wrong_key()
+        if wrong is not None:
+            raise ArchiveKeyMismatch(f"{wrong[1]}; no new data key is stored until it is fixed", kek_id=wrong[0])
+        return await super().put_wrapped(user_id, wrapped, kek_id, version)
+
+
+async def one_live_per_kek_at_start(conninfo: str, kek_ids: Sequence[str], *, system_role: str | None
+                                    ) -> list[WrappedDek]:
+    """:meth:`PgKeyRing.one_live_per_kek` over a connection of its own, before any pool: the
+    schema may not be migrated yet (no key table: no keys, ``[]``; no roles yet).
+
+    Every user's keys, as the system scope sees them: as ``system_role`` when given (what the
+    pool's system scope switches to, when the login user may), else as the login user with
+    ``stack_cfo.scope = 'system'`` (the table owner's view, as the migrator's). Connection errors
+    (``psycopg.OperationalError``) are the caller's."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.rows import dict_row
+
+    connect = psycopg.AsyncConnection.connect(conninfo, autocommit=True, row_factory=dict_row)
+    async with await connect as conn, conn.transaction():
+        await conn.execute("SELECT set_config('stack_cfo.scope', 'system', true)")
+        if system_role:  # in a savepoint: a role not there (yet), or not granted, is no error
+            with contextlib.suppress(psycopg.errors.InvalidParameterValue, psycopg.errors.InsufficientPrivilege):
+                async with conn.transaction():
+                    await conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(system_role)))
+        try:
+            async with conn.transaction():
+                cur = await conn.execute(_ONE_LIVE_PER_KEK, (list(kek_ids),))
+                rows = await cur.fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+    return [_row(r) for r in rows]
+
+
 class KeyCacheListener(PgListener):
     """Forgets a user's cached data key in this process when any process destroys it; after a
     (re)connect, when notifications may have been missed, forgets every cached key."""
@@ -121,13 +221,20 @@ class KeyCacheListener(PgListener):
     name = "pg-listen-user-keys"
 
     def __init__(self, conninfo: str, *, forget: Callable[[str], None], forget_all: Callable[[], None],
-                 **kw: object) -> None:
+                 on_start: Callable[[], Awaitable[None]] | None = None, **kw: object) -> None:
         super().__init__(conninfo, **kw)  # type: ignore[arg-type]
         self._forget = forget
         self._forget_all = forget_all
+        self._on_start = on_start
 
     def ensure_started(self) -> None:
         self._start_task()
+
+    async def astart(self) -> None:
+        """The process's start, once the database answers (``Container.astart``): ``on_start``
+        (the master keys checked against the stored data keys)."""
+        if self._on_start is not None:
+            await self._on_start()
 
     async def aclose(self) -> None:
         await self.stop()

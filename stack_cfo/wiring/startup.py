@@ -62,6 +62,61 @@ async def require_schema_at_head(conninfo: str) -> None:
         )
 
 
+async def check_master_keys_before(config: Config, conninfo: str) -> None:
+    """For a one-shot command that may wrap data keys (``import-transactions``), before it starts:
+    :class:`ConfigError` (exit 2, naming the key id) when a configured master key does not unwrap
+    the data keys stored under its id. Configured with the right id and the wrong bytes, it would
+    wrap new users' data keys with bytes no other process has (lost for good once the right key is
+    back). One query over a connection of its own (a live key per configured id; an id that wraps
+    none yet is accepted). A database that does not answer is the command's own error, next; the
+    key ring checks again before it stores a new data key."""
+    import psycopg
+
+    from stack_cfo.store.archive_keys import one_live_per_kek_at_start, wrong_master_key
+    from stack_cfo.store.db import SYSTEM_ROLE
+    from stack_cfo.wiring.archive import master_keys, master_keys_label
+
+    keks = master_keys(config)
+    try:
+        records = await one_live_per_kek_at_start(
+            conninfo, keks.ids, system_role=SYSTEM_ROLE if config.database.role else None
+        )
+    except psycopg.Error as exc:
+        log.debug("master keys not checked before the command", extra={"error": type(exc).__name__})
+        return
+    wrong = wrong_master_key(keks, records)
+    if wrong is not None:
+        raise ConfigError(master_keys_label(config), wrong[1])
+
+
+_refusals: list[ConfigError] = []
+_stop_on_refusal = False
+
+
+def stop_on_refusal() -> None:
+    """``stack-cfo serve``: a configuration refused once the process runs (:func:`refuse`: what
+    only the database can tell, found when it answers) stops the process the way SIGTERM does,
+    then ``serve`` exits 2 with the refusal's line (:func:`refusal`). Elsewhere the refusal is an
+    exception of the start-up that found it (the scheduler's ends its run)."""
+    global _stop_on_refusal
+    _stop_on_refusal = True
+
+
+def refuse(exc: ConfigError) -> None:
+    """Record a configuration refused after start-up; under :func:`stop_on_refusal`, stop."""
+    _refusals.append(exc)
+    if _stop_on_refusal:
+        import signal
+
+        log.error("the configuration is refused; stopping", extra={"key": exc.key})
+        signal.raise_signal(signal.SIGTERM)  # serve's handler: a graceful stop, never ready
+
+
+def refusal() -> ConfigError | None:
+    """The first configuration refused after start-up, if any."""
+    return _refusals[0] if _refusals else None
+
+
 def register_config_secrets(config: Config) -> None:
     """Tell the log formatter which values must never appear in a line: every secret key's."""
     tlog.register_secrets([secret.get() for secret in config.secrets()])
