@@ -9,6 +9,7 @@ require (
 	google.golang.org/protobuf v1.28.1
 )
 
-// In this repository the example builds against the generated code next to it; a copy of the
-// example outside it drops this line and requires a released version instead.
+// In this repository the example builds against the generated code next to it. No version of the
+// module is published yet: a copy of the example outside it vendors gen/go and points this line at
+// that copy (docs/api.md, "Go": replace ... => ./third_party/stack-cfo-gen-go).
 replace github.com/stack-cfo/stack-cfo/gen/go => ../../gen/go

@@ -157,7 +157,9 @@ function printDetails(e: ConnectError): void {
     }
   }
   for (const retry of e.findDetails(RetryInfoSchema)) {
-    console.log(`  RetryInfo: retry after ${retry.retryDelay?.seconds ?? 0n}s`);
+    // a duration, often fractional (0.946 s): whole seconds alone would say "retry after 0s"
+    const ms = Number(retry.retryDelay?.seconds ?? 0n) * 1000 + (retry.retryDelay?.nanos ?? 0) / 1e6;
+    console.log(`  RetryInfo: retry after ${(ms / 1000).toFixed(3)}s`);
   }
   for (const pre of e.findDetails(PreconditionFailureSchema)) {
     for (const v of pre.violations) {

@@ -787,9 +787,12 @@ type Figure struct {
 	// True when the figure matches a fact (within the precision the text shows: "$31k" matches 31,041.20;
 	// "6.8%" matches a weight of 0.0679). False marks a figure nothing computed supports: render it flagged.
 	Grounded bool `protobuf:"varint,8,opt,name=grounded,proto3" json:"grounded,omitempty"`
-	// Stable path of the fact it matches, e.g. "total_value", "risk.sharpe_ratio", "positions[AAPL].weight",
+	// Stable path of the fact it matches, e.g. "total_value", "positions[AAPL].weight", "risk.sharpe",
 	// "baskets[Tech].return_1w", or "user[2][0]" for the first number of the user's second message. Empty
-	// when not grounded. Paths index Receipt.data_snapshot (JSON): dotted keys, `[KEY]` for a list item whose
+	// when not grounded. The keys are those of the data the text was written from, which differ by surface:
+	// a chat answer's data block has "risk.sharpe" and "positions[AAPL].weight" (a fraction); the summary a
+	// narrative, digest or weekly summary is written from has "risk.sharpe_ratio" and
+	// "positions[AAPL].weight_percent" (in percent). Paths index Receipt.data_snapshot (JSON): dotted keys, `[KEY]` for a list item whose
 	// key is unique in its list, else `[N]` (0-based). An item's key is the first of its fields `symbol`,
 	// `name`, `code`, `sector`, `basket` holding a non-empty string that is not all digits and has no `[` or
 	// `]`, so a bracket of digits is always an index and any other bracket names exactly one item (receipts
@@ -800,8 +803,9 @@ type Figure struct {
 	// the third number of the article's `title` then `text`; "summary[0]" of an earlier-turns summary;
 	// "user[2][0]" as above; `.abs` appended when the text's negative figure is repeated as a magnitude).
 	Fact string `protobuf:"bytes,9,opt,name=fact,proto3" json:"fact,omitempty"`
-	// The fact's value as the server computed it, decimal string ("31041.2", "0.0679"); empty when not
-	// grounded.
+	// The fact's value as the server computed it, decimal string, in its key's unit: a key ending in
+	// `_percent` in percent ("6.79"), other ratios as fractions ("0.0679"), amounts as "31041.2"; empty when
+	// not grounded.
 	FactValue string `protobuf:"bytes,10,opt,name=fact_value,json=factValue,proto3" json:"fact_value,omitempty"`
 }
 
