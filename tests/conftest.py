@@ -7,6 +7,7 @@ when it is unset an embedded server (``pgserver``) is started for the run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import tempfile
@@ -134,3 +135,14 @@ def spans() -> InMemorySpanExporter:
     """Finished OpenTelemetry spans (cleared at the start of the test)."""
     SPANS.clear()
     return SPANS
+
+
+@pytest.fixture
+def root_logging_restored() -> Iterator[None]:
+    """For tests that run ``stack_cfo.cli.main``, which configures logging for its process: the root
+    logger's handlers and level put back afterwards, for the tests after them."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -6,9 +6,7 @@ file that is not text or a database never migrated."""
 from __future__ import annotations
 
 import base64
-import logging
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +14,7 @@ import pytest
 from stack_cfo.cli import main
 from stack_cfo.store.migrations import Migrator
 
-
-@pytest.fixture(autouse=True)
-def _root_logging_restored() -> Iterator[None]:
-    """``main`` configures logging for its process: a handler on this test's captured stderr, closed
-    once the test ends, would break every later test that logs. Put the root logger back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("root_logging_restored")
 
 
 def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str | None,

@@ -7,24 +7,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from stack_cfo.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _root_logging_restored() -> Iterator[None]:
-    """``main`` configures logging for its process: put the root logger back for later tests."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("root_logging_restored")
 
 
 def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, dsn: str, *argv: str

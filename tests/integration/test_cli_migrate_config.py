@@ -4,9 +4,6 @@ finding); a bad database setting still stops it, and ``serve`` still checks ever
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
 import pytest
 
 from stack_cfo.cli import main
@@ -14,13 +11,7 @@ from stack_cfo.cli import main
 SECRET_WITHOUT_ISSUER = {"STACK_CFO_JWT_SECRET": "a-shared-secret-of-the-deployment-0123456789"}
 
 
-@pytest.fixture(autouse=True)
-def _root_logging_restored() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("root_logging_restored")
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str],

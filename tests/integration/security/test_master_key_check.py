@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import logging
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -165,17 +163,8 @@ async def test_a_process_that_could_not_check_at_start_stores_no_data_key_wrappe
     assert {u for u, _, _, _ in _keys(db_dsn)} == {alice, bob}
 
 
-@pytest.fixture
-def _root_logging_restored() -> Iterator[None]:
-    """``main`` configures logging for its process: put the root logger back for later tests."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
-
-@pytest.mark.usefixtures("_root_logging_restored")
+@pytest.mark.usefixtures("root_logging_restored")
 def test_import_with_an_unreachable_external_database_and_no_master_key_names_the_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
