@@ -364,8 +364,12 @@ class _Measured:
                 if error is None:
                     suspended = coro.send(sent)
                 else:
-                    thrown, error = error, None
-                    suspended = coro.throw(thrown)
+                    try:
+                        suspended = coro.throw(error)
+                    finally:
+                        # an error passed on keeps no reference here: its traceback holds this frame (a
+                        # cycle that held a refused request's items until a full collection)
+                        error = None
             except StopIteration as stop:
                 return stop.value
             finally:

@@ -23,6 +23,7 @@ Reasons are UPPER_SNAKE_CASE (<= 63 chars) and stable: clients switch on them.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from typing import TypeVar
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_E = TypeVar("_E", bound="StackCfoError")
 
 #: A batch reports the problems of at most this many of its items in one error.
 MAX_REPORTED_ITEMS = 50
@@ -66,6 +68,17 @@ class StackCfoError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reason={self.reason!r}, message={self.message!r})"
+
+    def detached(self: _E) -> _E:
+        """This error without its traceback and chained errors, for an error kept as a value (an item's
+        problem, reported later with the others'): a caught exception's traceback holds the frame that
+        caught it, whose locals hold the list or dict it is kept in, a reference cycle that takes the
+        frames (and their requests) with it; only the cyclic collector frees that, and in a serving
+        process (rare full collections) one refused request of many bad items kept ~2 KB an item."""
+        self.__traceback__ = None
+        self.__context__ = None
+        self.__cause__ = None
+        return self
 
 
 class InvalidArgument(StackCfoError):
@@ -112,8 +125,11 @@ class InvalidArgument(StackCfoError):
         error already combined contributes its first problem's message only, so the count is said
         once and counts every violation (it counted the errors combined: a request's parts, each
         combining several items, said "1 more item" with four violations listed)."""
+        for e in errors:
+            e.detached()  # (kept in a list by their collector: see StackCfoError.detached)
         if len(errors) == 1 and unchecked_from is None:
-            return errors[0]
+            # a copy: raised, the list's own would hold its traceback's frame, which holds the list
+            return copy.copy(errors[0])
         first = errors[0]
         # every item's violations keep their item's reason (an error of one problem: its reason is every
         # violation's; one already combined: only its first violation's is known)
@@ -161,7 +177,7 @@ def each_checked(
         try:
             out.append(check(item, i))
         except InvalidArgument as exc:
-            errors.append(exc)
+            errors.append(exc.detached())
     if errors:
         raise InvalidArgument.combine(errors)
     return out

@@ -15,7 +15,14 @@ from stack_cfo.api.auth import Principal, current_principal, require_service
 from stack_cfo.api.decoding import refuses_nul_per_field
 from stack_cfo.api.heavy_writes import IMPORTS
 from stack_cfo.api.resources import authorize, canonical_uuid
-from stack_cfo.api.servicers.portfolio_requests import _UNPARSED_FLOW, _UNPARSED_POSITION, _flow, _holding, _parsed
+from stack_cfo.api.servicers.portfolio_requests import (
+    _UNPARSED_FLOW,
+    _UNPARSED_POSITION,
+    _flow,
+    _holding,
+    _parsed,
+    raised_here,
+)
 from stack_cfo.api.validation import (
     PageTokens,
     fill_date,
@@ -33,6 +40,7 @@ from stack_cfo.core.portfolio.cpu_meter import in_thread
 from stack_cfo.core.portfolio.inputs import (
     DatedHoldingsInput,
     ImportHistoryCommand,
+    check_import_items,
     check_import_size,
 )
 from stack_cfo.core.portfolio.ledger_service import MAX_RATES
@@ -95,7 +103,7 @@ def _import_command(user_id: str, request: portfolio_pb2.ImportHoldingsHistoryRe
         except InvalidArgument as exc:
             problem = problem or exc
         if problem is not None:
-            bad_snapshots[i] = problem
+            bad_snapshots[i] = problem.detached()  # (kept: see InvalidArgument.detached)
         return DatedHoldingsInput(effective_date=day, positions=tuple(positions),
                                   cash_balance=cash if cash is not None else Decimal(0))
 
@@ -240,6 +248,7 @@ class LedgerRpcs:
         # The size limits first, on the request's counts: a refused import parses nothing (250,000
         # positions took seconds to parse, on the event loop, before being refused) and holds no slot.
         check_import_size(request.base_currency, request.snapshots)
+        check_import_items(request.snapshots, request.cash_flows)
         async with IMPORTS.hold(user_id):  # a user's imports hold pooled connections: a few at once
             return await self._import_history(user_id, request)
 
@@ -254,7 +263,8 @@ class LedgerRpcs:
         # thousands of positions: parsed in a thread (as SyncPortfolio's), so other callers, the health
         # port's probes among them, are not held meanwhile
         idem, cmd = await in_thread(_large_import(request), parse)
-        result = await self.service.import_history(cmd, idempotency=idem)
+        # (validated in a thread when large: see raised_here)
+        result = await raised_here(self.service.import_history(cmd, idempotency=idem))
         out = portfolio_pb2.ImportHoldingsHistoryResponse(
             portfolio=f"users/{user_id}/portfolio", snapshot_count=result.snapshot_count,
             recorded_flow_count=result.recorded_flow_count, ignored_flow_count=result.ignored_flow_count)
@@ -286,7 +296,8 @@ class LedgerRpcs:
 
         # thousands of rows: parsed (and answered) in a thread, so other callers are not held meanwhile
         idem, cmd = await in_thread(large, parse)
-        result = await self.service.create_transactions(cmd, idempotency=idem)
+        # (the ledger derived on the compute pool when large: see raised_here)
+        result = await raised_here(self.service.create_transactions(cmd, idempotency=idem))
 
         def answer() -> portfolio_pb2.BatchCreateTransactionsResponse:
             return portfolio_pb2.BatchCreateTransactionsResponse(
@@ -358,7 +369,9 @@ class LedgerRpcs:
             assert day is not None and rate is not None
             return RateInput(r.base_currency, r.quote_currency, day, rate)
 
-        rates = each_checked(request.rates, rate_input, prefix="rates")
+        # thousands of rates: parsed in a thread, as a sync's items
+        rates = await raised_here(in_thread(len(request.rates) > INLINE_POSITIONS, each_checked, request.rates,
+                                            rate_input, prefix="rates"))
         result = await self.service.record_exchange_rates(rates, idempotency=idem)
         return portfolio_pb2.RecordExchangeRatesResponse(
             inserted_count=result.inserted, updated_count=result.updated, unchanged_count=result.unchanged)
