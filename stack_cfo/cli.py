@@ -182,8 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             setup_tracing("stack-cfo")
             from stack_cfo.wiring.loop import run_with
+            from stack_cfo.wiring.refusals import refusal, stop_on_refusal
             from stack_cfo.wiring.server import serve
-            from stack_cfo.wiring.startup import refusal, stop_on_refusal
 
             stop_on_refusal()  # a master key that does not unwrap the stored data keys: stop, exit 2
             code = run_with(config.server.event_loop, serve(config))

@@ -121,9 +121,9 @@ async def check_master_keys(config: Config, ring: CheckedKeyRing) -> None:
     """At the start of ``serve`` and ``scheduler``, once the database answers and before anything
     is served: :class:`ConfigError` (exit 2, naming the key id) when a configured master key does
     not unwrap the data keys stored under its id (one query: a live key per configured id; an id
-    that wraps none yet is accepted). ``serve`` stops on it (:func:`~stack_cfo.wiring.startup.refuse`).
+    that wraps none yet is accepted). ``serve`` stops on it (:func:`~stack_cfo.wiring.refusals.refuse`).
     A check the database does not answer is left to the key ring, before its first new key."""
-    from stack_cfo.wiring.startup import refuse
+    from stack_cfo.wiring.refusals import refuse
 
     try:
         wrong = await ring.wrong_key()

@@ -89,34 +89,6 @@ async def check_master_keys_before(config: Config, conninfo: str) -> None:
         raise ConfigError(master_keys_label(config), wrong[1])
 
 
-_refusals: list[ConfigError] = []
-_stop_on_refusal = False
-
-
-def stop_on_refusal() -> None:
-    """``stack-cfo serve``: a configuration refused once the process runs (:func:`refuse`: what
-    only the database can tell, found when it answers) stops the process the way SIGTERM does,
-    then ``serve`` exits 2 with the refusal's line (:func:`refusal`). Elsewhere the refusal is an
-    exception of the start-up that found it (the scheduler's ends its run)."""
-    global _stop_on_refusal
-    _stop_on_refusal = True
-
-
-def refuse(exc: ConfigError) -> None:
-    """Record a configuration refused after start-up; under :func:`stop_on_refusal`, stop."""
-    _refusals.append(exc)
-    if _stop_on_refusal:
-        import signal
-
-        log.error("the configuration is refused; stopping", extra={"key": exc.key})
-        signal.raise_signal(signal.SIGTERM)  # serve's handler: a graceful stop, never ready
-
-
-def refusal() -> ConfigError | None:
-    """The first configuration refused after start-up, if any."""
-    return _refusals[0] if _refusals else None
-
-
 def register_config_secrets(config: Config) -> None:
     """Tell the log formatter which values must never appear in a line: every secret key's."""
     tlog.register_secrets([secret.get() for secret in config.secrets()])
