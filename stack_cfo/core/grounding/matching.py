@@ -733,6 +733,7 @@ def _best(
         or fig.noun is not None
         or (whole is not None and whole.kind is not Whole.PORTFOLIO)
         or any(w.lower() in WORTH_WORDS for w in (*fig.clause, *fig.tail))  # "worth $12,500", "$12,500 in total"
+        or _elliptic(fig)  # "Yes, by 3%.", "Yes, it is 2.5.": the question's subject
     ) and not _attributed(fig)
     best: Entry | None = None
     best_key = (2, 2, 2, 2, 2, 2, 0, 0)
@@ -842,6 +843,19 @@ _DENIED = words("not nicht kein keine pas non no instead statt anstatt sondern r
 #: Words of a rate of saving or spending ("$500 monthly", "200 € monatlich"): an amount with one is a plan.
 _RATE_WORDS = words("""monthly weekly yearly annually monatlich wöchentlich jährlich mensuel mensuelle hebdomadaire
     annuel annuelle mensual semanal anual mensile settimanale annuale mensal""")
+
+
+#: A pronoun standing for what the question named ("Yes, it is 2.5", "Ja, es ist ...", "Oui, il est ..."), and "by"
+#: before a figure ("Yes, by 3%"): an answer stating the data about it.
+_PRONOUNS = words("it its it's es er il elle ello esto eso")
+_BY = words("by um")
+
+
+def _elliptic(fig: Figure) -> bool:
+    """Whether the figure's clause states something of what the question named without naming it: a pronoun subject,
+    or "by" right before the figure (:data:`_PRONOUNS`, :data:`_BY`)."""
+    clause = [w.lower() for w in fig.clause]
+    return any(w in _PRONOUNS for w in clause) or bool(clause and clause[-1] in _BY)
 
 
 def _attributed(fig: Figure) -> bool:

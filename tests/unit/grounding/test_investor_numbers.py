@@ -44,6 +44,9 @@ def _facts(user: str) -> Facts:
     ("Was my weekly return -3%?", "Yes. Your weekly return was -3%, versus +1% for SPY."),
     ("Was my week -3%?", "Votre semaine :\n- Portefeuille : -3 %"),
     ("Ist mein Depot 12.500 $ wert?", "Stimmt, Ihr Depot ist 12.500 $ wert."),
+    # a pronoun for what the question named
+    ("My Sharpe ratio is 2.5, isn't it?", "Yes, it is 2.5."),
+    ("Ist meine Sharpe Ratio 2,5?", "Ja, es ist 2,5."),
     # an attribution framing a statement of the data is no attribution of the figure
     ("Did my portfolio fall 3% this week?", "As you said, your portfolio fell 3% this week."),
 ])
