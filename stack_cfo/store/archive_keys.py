@@ -26,13 +26,15 @@ CHANNEL = "user_data_keys"
 
 _COLUMNS = "user_id, version, kek_id, wrapped_dek, created_at, destroyed_at"
 
-#: One live data key wrapped under each of the given master key ids (none for an id that wraps
-#: none). Any live key tells whether a master key's bytes are the ones that wrapped under its id,
-#: so each lookup stops at its first row (no ordering: no scan of every user's key at start-up).
+#: Up to three live data keys wrapped under each of the given master key ids (none for an id that
+#: wraps none). A key whose bytes unwrap none of them is not the one that wrapped under its id; one
+#: that unwraps any is (a database where a wrong-bytes process already wrapped some keys under the
+#: id holds both kinds: the right key must not be refused for the sample). Each lookup stops at its
+#: first rows (no ordering: no scan of every user's key at start-up).
 _ONE_LIVE_PER_KEK = (
     "SELECT k.user_id, k.version, k.kek_id, k.wrapped_dek, k.created_at, k.destroyed_at "
     "FROM unnest(%s::text[]) AS ids(kek_id) CROSS JOIN LATERAL ("
-    f"SELECT {_COLUMNS} FROM archive_data_keys d WHERE d.kek_id = ids.kek_id AND d.destroyed_at IS NULL LIMIT 1"
+    f"SELECT {_COLUMNS} FROM archive_data_keys d WHERE d.kek_id = ids.kek_id AND d.destroyed_at IS NULL LIMIT 3"
     ") k"
 )
 
@@ -141,19 +143,26 @@ class PgKeyRing:
 
 def wrong_master_key(keks: MasterKeys, records: Iterable[WrappedDek]) -> tuple[str, str] | None:
     """``(id, problem)`` of the first configured master key that does not unwrap the stored data key
-    of ``records`` wrapped under its id; None when each does. An id no record has, or a record of
-    an id that is not configured, proves nothing and is passed over."""
+    of ``records`` wrapped under its id (none of them, when there are several); None when each does.
+    An id no record has, or a record of an id that is not configured, proves nothing and is passed
+    over."""
+    tried: dict[str, bool] = {}
     for record in records:
-        if record.wrapped is None or record.kek_id not in keks.ids:
+        if record.wrapped is None or record.kek_id not in keks.ids or tried.get(record.kek_id):
             continue
         try:
             keks.get(record.kek_id).unwrap(record.user_id, record.version, record.wrapped)
         except ArchiveKeyMismatch:
-            return record.kek_id, (
-                f"master key {record.kek_id!r} does not unwrap the data keys stored under that id: it is not "
-                "the key that wrapped them (an id keeps its bytes for good; a new key needs a new id)"
-            )
-    return None
+            tried.setdefault(record.kek_id, False)
+        else:
+            tried[record.kek_id] = True
+    wrong = next((kek_id for kek_id, ok in tried.items() if not ok), None)
+    if wrong is None:
+        return None
+    return wrong, (
+        f"master key {wrong!r} does not unwrap the data keys stored under that id: it is not "
+        "the key that wrapped them (an id keeps its bytes for good; a new key needs a new id)"
+    )
 
 
 class CheckedKeyRing(PgKeyRing):

@@ -837,7 +837,8 @@ _PROPOSAL = words("""you'd buy buying sell selling add adding invest investing w
     depositing contribute contributing save saving spend spending sollte sollten kaufen verkaufen investieren anlegen
     aufstocken zukaufen acheter vendre investir ajouter renforcer retirer comprar vender invertir añadir aumentar
     retirar comprare vendere investire aggiungere put putting cutting reducing trimming rebalance rebalancing limit
-    limits cap""")
+    limits cap allocate allocating reallocate reallocating move moving shift shifting rotate rotating transfer
+    transferring earn earning reach reaching umschichten umschichtung""")
 #: A negation right before the figure ("not 3%", "nicht um 3 %", "pas de 3 %"): the investor's number denied.
 _DENIED = words("not nicht kein keine pas non no instead statt anstatt sondern rather")
 #: Words of a rate of saving or spending ("$500 monthly", "200 € monatlich"): an amount with one is a plan.
@@ -845,9 +846,10 @@ _RATE_WORDS = words("""monthly weekly yearly annually monatlich wöchentlich jä
     annuel annuelle mensual semanal anual mensile settimanale annuale mensal""")
 
 
-#: A pronoun standing for what the question named ("Yes, it is 2.5", "Ja, es ist ...", "Oui, il est ..."), and "by"
+#: A pronoun standing for what the question named ("Yes, it is 2.5", "Oui, il est ..."; not German "es", which is as
+#: often "there" as "it"), and "by"
 #: before a figure ("Yes, by 3%"): an answer stating the data about it.
-_PRONOUNS = words("it its it's es er il elle ello esto eso")
+_PRONOUNS = words("it its it's il elle ello esto eso")
 _BY = words("by um")
 
 

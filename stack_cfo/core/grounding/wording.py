@@ -14,8 +14,7 @@ _ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
 _STRIP = "*_\"'()[]{}`"
 _HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
 _NEGATIVE_AFTER = (
-    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo", "down"}
-    | lx.NEGATIVE_AFTER_VERBS
+    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo"} | lx.NEGATIVE_AFTER_VERBS
 )
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"} | lx.POSITIVE_AFTER_VERBS
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS
@@ -124,6 +123,8 @@ def qualifiers(near: list[str], after: str, tilde: bool) -> tuple[Hedge, int | N
 
 #: "By" in German and Spanish, after a verb that may stand before its subject or an adverb.
 _INVERTED_BY = frozenset({"um", "un"})
+#: Conjunctions: a verb before one belongs to another clause.
+_JOINS = frozenset({"y", "e", "und", "oder", "o", "and", "et", "ou", "pero", "aber", "mais"})
 
 
 def _inverted(rest: list[str]) -> int | None:
@@ -133,6 +134,8 @@ def _inverted(rest: list[str]) -> int | None:
     comparison come first."""
     for k in range(len(rest) - 2, max(-1, len(rest) - 5), -1):
         word = rest[k]
+        if word in _JOINS:
+            return None  # "NVDA cayó hoy y pesa un 17,68 %": the verb of another clause
         if word in lx.NEGATIVE_WORDS:
             return -1
         if word in lx.POSITIVE_WORDS and word != "up":

