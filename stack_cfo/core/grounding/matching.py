@@ -824,13 +824,13 @@ _SUPPOSE = words("""if suppose supposing hypothetically hypothetical imagine sce
 _ATTRIBUTION = words("""mentioned mention said say says asked ask wrote write noted note told quoted cited heard read
     think thought believe believed assume assumed assuming assumption expect expected expecting expectation estimate
     estimated guess suggested suggest plan planned planning want wanted wish hope hoping goal goals target
-    targets aim budget question figure number if suppose supposing hypothetically hypothetical imagine scenario would
+    targets aim budget question figure number
     erwähnt erwähnten erwähnen sagten gesagt sagen fragten gefragt schrieben geschrieben genannt nannten meinen meinten
-    glauben annehmen angenommen erwarten erwartet wenn falls würde würden ziel zielen
-    mentionné mentionnez dit demandé écrit indiqué pensez supposons supposer si hypothèse objectif serait seraient
-    mencionó mencionaste mencionado dijo dijiste preguntó preguntaste escribió supongamos suponiendo objetivo sería
-    menzionato detto chiesto scritto supponiamo obiettivo sarebbe mencionou disse perguntou escreveu suponha seria
-    如果 假设 提到""") | _SUPPOSE
+    glauben annehmen erwarten erwartet ziel zielen
+    mentionné mentionnez dit demandé écrit indiqué pensez supposer hypothèse objectif
+    mencionó mencionaste mencionado dijo dijiste preguntó preguntaste escribió suponiendo objetivo
+    menzionato detto chiesto scritto supponiamo obiettivo mencionou disse perguntou escreveu suponha
+    提到""") | _SUPPOSE
 #: Words of a proposal, read before the figure in its clause ("Buying 10 more shares", "Putting $1,000 into MSFT"),
 #: not after it ("Your cash of $3,000 gives you room to buy" states the cash).
 _PROPOSAL = words("""you'd buy buying sell selling add adding invest investing withdraw withdrawing deposit
