@@ -7,6 +7,7 @@ when it is unset an embedded server (``pgserver``) is started for the run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -146,3 +147,15 @@ def root_logging_restored() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture
+def no_automatic_gc() -> Iterator[None]:
+    """The cycle collector off for the test (after one full collection): what a call leaves in cycles
+    stays there, for :func:`tests.support.gc_garbage.unreachable_now` to find."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

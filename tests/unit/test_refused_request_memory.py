@@ -7,8 +7,7 @@ server from 175 MB to 8.5 GB."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -19,6 +18,7 @@ from stack_cfo._proto.stack.cfo.v1 import chat_pb2_grpc as pb_grpc
 from stack_cfo.api.auth import Principal
 from stack_cfo.api.interceptors import Registrar, RpcWrapper
 from stack_cfo.core.errors import NotFound, Unauthenticated
+from tests.support.gc_garbage import unreachable_now
 
 BIG = "p" * 1_000_000
 
@@ -43,31 +43,17 @@ class _Chat(pb_grpc.ChatServiceServicer):
         raise AssertionError("not reached")
 
 
-@pytest.fixture
-def no_automatic_gc() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+def _of_calls(o: object) -> str | None:
+    if isinstance(o, pb.ListSessionsRequest | pb.SendMessageRequest | pb.GetSessionRequest | grpc.aio.AbortError) or (
+        type(o).__name__ == "frame" and o.f_code.co_name == "behaviour"  # type: ignore[attr-defined]
+    ):
+        return type(o).__name__
+    return None
 
 
 def _garbage_of_calls() -> list[str]:
     """What a full collection finds unreachable now, of the calls' objects."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        found = [
-            type(o).__name__ for o in gc.garbage
-            if isinstance(o, pb.ListSessionsRequest | pb.SendMessageRequest | pb.GetSessionRequest
-                          | grpc.aio.AbortError)
-            or (type(o).__name__ == "frame" and o.f_code.co_name == "behaviour")
-        ]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-    return found
+    return unreachable_now(_of_calls)
 
 
 async def test_refused_requests_are_freed_without_the_cycle_collector(no_automatic_gc: None) -> None:

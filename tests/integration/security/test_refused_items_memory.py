@@ -12,9 +12,7 @@ unreachable (which reference counting alone would have left)."""
 
 from __future__ import annotations
 
-import gc
 import types
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
 from stack_cfo.api.servicers.portfolio_requests import _UNPARSED_FLOW, _UNPARSED_POSITION, _flow, _holding, _parsed
 from stack_cfo.core.errors import InvalidArgument
 from tests.integration.portfolio.support import name, new_user, pdate, stub
+from tests.support.gc_garbage import unreachable_now
 from tests.support.server import running_server
 
 _OVERRIDES = {"rate_limits": {"user": {"write_cpu": "1000s/1s", "write_cpu_burst": "100000s"}}}
@@ -47,31 +46,17 @@ def test_the_problems_of_items_that_did_not_parse_are_kept_without_their_traceba
         assert problem.__context__ is None and problem.__cause__ is None, problem
 
 
-@pytest.fixture
-def no_automatic_gc() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+def _ours(o: object) -> str | None:
+    if isinstance(o, InvalidArgument):
+        return f"{type(o).__name__} {o}"
+    if isinstance(o, types.FrameType) and any(part in o.f_code.co_filename for part in _OURS):
+        return f"frame {o.f_code.co_qualname} ({o.f_code.co_filename}:{o.f_lineno})"
+    return None
 
 
 def _cyclic_garbage() -> list[str]:
     """What a full collection finds unreachable now, of refused writes: their errors and frames."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        return [
-            f"{type(o).__name__} {o}" if isinstance(o, InvalidArgument)
-            else f"frame {o.f_code.co_qualname} ({o.f_code.co_filename}:{o.f_lineno})"
-            for o in gc.garbage
-            if isinstance(o, InvalidArgument)
-            or (isinstance(o, types.FrameType) and any(part in o.f_code.co_filename for part in _OURS))
-        ]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
+    return unreachable_now(_ours)
 
 
 def _syncs(user: str) -> list[portfolio_pb2.SyncPortfolioRequest]:
