@@ -1198,8 +1198,38 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
         if metric is None:
             metric = _drawdown_now(fig)
     name = next((w for w in reversed(fig.context) if w in index.names), None)
-    change = _direction(fig) is not None and bool(_CHANGES & index.tokens)
+    change = (_direction(fig) is not None or (metric is None and _return_named(fig))) and bool(_CHANGES & index.tokens)
     return metric, name, change
+
+
+#: Nouns of a return or a gain: a figure they label is a change, never a level that happens to equal it ("YTD return:
+#: 20%" is no cash weight of 19.65%).
+_RETURN_NOUNS = words("""return returns performance gain gains profit pnl p&l rendite wertentwicklung gewinn rendement
+    rentabilité performances rentabilidad rendimiento ganancia rendimento retorno""")
+
+
+def _return_named(fig: Figure) -> bool:
+    """Whether the noun nearest before a percent or an amount (in its clause, past copulas and words of time) is one
+    of a return (:data:`_RETURN_NOUNS`): "YTD return: 20%", "Year-to-date return is +20%", "Rendite seit
+    Jahresbeginn: 20 %". Not when another subject noun, a weight's word or a name is nearer ("Return drivers: NVDA at
+    17.68%"), nor for a share of the portfolio (``_weight_only``)."""
+    if fig.kind not in (FigureKind.PERCENT, FigureKind.AMOUNT) or fig.noun is not None or not fig.context:
+        return False
+    said = metric_words((*fig.lead, *fig.context))  # the words before a period phrase are its lead
+    for k, word in enumerate(reversed(said)):
+        if k >= 8:
+            return False
+        if word in _RETURN_NOUNS:
+            return not _weight_only(fig)
+        if word not in _LABEL_WORDS:
+            return False
+    return False
+
+
+#: Words of a period's label that may stand between a return noun and its figure ("Year-to-date return", "return since
+#: inception", "Rendite seit Jahresbeginn"), hyphenated words split (see ``metric_words``).
+_LABEL_WORDS = words("""ytd to date since inception start beginning the of seit jahresbeginn depuis début de du le la
+    l année desde inicio del el año""") | COPULAS | TIME_WORDS | TIME_NOUNS | TIME_DETERMINERS
 
 
 #: Nouns of a gap between returns that say no side: the gap's magnitude ("a gap of 7.11 points").
