@@ -64,9 +64,26 @@ def parse_user_singleton(name: str, singleton: str, *, field: str) -> str:
     return _user_id(parts[1], field, name, pattern)
 
 
+#: The placeholder of a child's id in the names the proto comments spell (``users/{user}/sessions/{session}``): the
+#: ``expected`` of an INVALID_RESOURCE_NAME says the same, whichever part of the name was wrong.
+_PLACEHOLDERS = {
+    "sessions": "session",
+    "devices": "device",
+    "notifications": "notification",
+    "receipts": "receipt",
+    "webhookEndpoints": "endpoint",
+    "transactions": "transaction",
+}
+
+
+def child_pattern(owner: str, collection: str) -> str:
+    """``{owner}/{collection}/{placeholder}`` as the proto comments write it."""
+    return f"{owner}/{collection}/{{{_PLACEHOLDERS.get(collection, 'id')}}}"
+
+
 def parse_user_child(name: str, collection: str, *, field: str = "name") -> tuple[str, str]:
     """``users/{user}/{collection}/{id}`` -> (user id, child id)."""
-    pattern = f"users/{{user}}/{collection}/{{id}}"
+    pattern = child_pattern("users/{user}", collection)
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "users" or parts[2] != collection or not _SEGMENT.match(parts[3]):
         raise _bad(field, name, pattern)
@@ -133,7 +150,8 @@ def parse_owner_child(name: str, collection: str, *, field: str = "name") -> tup
     """``{owner}/{collection}/{id}`` (owner as in :func:`parse_owner`) -> (user id, service, child id)."""
     parts = name.split("/")
     if len(parts) != 4 or parts[2] != collection or not _SEGMENT.match(parts[3]):
-        raise _bad(field, name, f"users/{{user}}/{collection}/{{id}} or services/{{service}}/{collection}/{{id}}")
+        raise _bad(field, name, f"{child_pattern('users/{user}', collection)} or "
+                   f"{child_pattern('services/{service}', collection)}")
     user_id, service = parse_owner("/".join(parts[:2]), field=field, resource=name)
     return user_id, service, parts[3]
 

@@ -64,10 +64,11 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
         assert ei.value.code() == grpc.StatusCode.NOT_FOUND
 
         rid = str(uuid.uuid4())
-        resp = await stub.EraseUserData(
-            pb.EraseUserDataRequest(name=f"users/{alice}", request_id=rid), metadata=srv.auth(alice), timeout=10
+        resp = await stub.EraseUserData(  # the id in capitals: the same user, answered by the service's spelling
+            pb.EraseUserDataRequest(name=f"users/{alice.upper()}", request_id=rid), metadata=srv.auth(alice),
+            timeout=10,
         )
-        assert resp.position_count == 2
+        assert resp.position_count == 2 and resp.name == f"users/{alice}"
         assert resp.device_count == 1
         assert resp.archive_count == 1
         # rows removed through cascades are counted too (they were not reported: a privacy review)
@@ -100,7 +101,8 @@ async def test_erase_removes_everything_and_makes_archives_unreadable(db_dsn: st
 
         # A retry with the same request id replays the first answer; a new erase finds nothing.
         again = await stub.EraseUserData(
-            pb.EraseUserDataRequest(name=f"users/{alice}", request_id=rid), metadata=srv.auth(alice), timeout=10
+            pb.EraseUserDataRequest(name=f"users/{alice.upper()}", request_id=rid), metadata=srv.auth(alice),
+            timeout=10,
         )
         assert again == resp
         empty = await stub.EraseUserData(

@@ -41,3 +41,17 @@ def test_a_child_id_with_a_trailing_newline_is_malformed_not_another_id(child: s
     with pytest.raises(InvalidArgument) as ei:
         parse_user_child(f"users/{U}/sessions/{child}", "sessions")
     assert ei.value.reason == "INVALID_RESOURCE_NAME"
+
+
+@pytest.mark.parametrize(("name", "collection", "expected"), [
+    (f"users/{U}/session/{U}", "sessions", "users/{user}/sessions/{session}"),
+    (f"users/{U}/sessions/", "sessions", "users/{user}/sessions/{session}"),
+    (f"users/{U}/devices/a/b", "devices", "users/{user}/devices/{device}"),
+    (f"users/{U}/receipt/r1", "receipts", "users/{user}/receipts/{receipt}"),
+    (f"users/{U}/notification/n1", "notifications", "users/{user}/notifications/{notification}"),
+])
+def test_a_malformed_child_name_expects_the_pattern_the_proto_spells(name: str, collection: str, expected: str) -> None:
+    # it said users/{user}/sessions/{id} here and users/{user}/sessions/{session} for a session id that is no UUID
+    with pytest.raises(InvalidArgument) as ei:
+        parse_user_child(name, collection, field="name")
+    assert ei.value.metadata["expected"] == expected

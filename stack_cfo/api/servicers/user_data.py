@@ -71,7 +71,8 @@ class UserDataServicer(pb_grpc.UserDataServiceServicer):
             # the user's answers streaming on this process stop before this call returns (other
             # replicas hear of the erased sessions from the database)
             self.chat.end_turns_of(user_id)
-            response = pb.EraseUserDataResponse(name=request.name, data_key_destroyed=erasure.data_key_destroyed)
+            # the user's name as the service spells it (the id lower-cased), not as the request did
+            response = pb.EraseUserDataResponse(name=f"users/{user_id}", data_key_destroyed=erasure.data_key_destroyed)
             for table, n in sorted(erasure.counts.items()):
                 field = _NAMED.get(table, "")
                 if field:

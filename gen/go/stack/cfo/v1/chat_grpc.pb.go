@@ -103,7 +103,8 @@ type ChatServiceClient interface {
 	// metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
 	// 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
 	// the session stores and returns it (a position without a currency gets the base currency; an unset
-	// snapshot_time is set): nothing is stored.
+	// snapshot_time is set): nothing is stored. A context larger than that as sent is refused before its
+	// fields are read, so CONTEXT_TOO_LARGE is then its only violation.
 	UpdatePortfolioContext(ctx context.Context, in *UpdatePortfolioContextRequest, opts ...grpc.CallOption) (*Session, error)
 	// Archives a session: the transcript (JSON) is encrypted with the user's data key and stored in the
 	// archive store (PostgreSQL or 0G Storage, namespace "chat-sessions/"); the session becomes ARCHIVED only
@@ -310,7 +311,8 @@ type ChatServiceServer interface {
 	// metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
 	// 4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
 	// the session stores and returns it (a position without a currency gets the base currency; an unset
-	// snapshot_time is set): nothing is stored.
+	// snapshot_time is set): nothing is stored. A context larger than that as sent is refused before its
+	// fields are read, so CONTEXT_TOO_LARGE is then its only violation.
 	UpdatePortfolioContext(context.Context, *UpdatePortfolioContextRequest) (*Session, error)
 	// Archives a session: the transcript (JSON) is encrypted with the user's data key and stored in the
 	// archive store (PostgreSQL or 0G Storage, namespace "chat-sessions/"); the session becomes ARCHIVED only

@@ -190,7 +190,8 @@ class ChatServiceServicer:
         metadata "max_bytes", and "stored_bytes" when only the stored form is too large) for one larger than
         4,177,920 bytes (4 MiB less 16 KiB, so that the session fits a 4 MiB message) serialized, as sent or as
         the session stores and returns it (a position without a currency gets the base currency; an unset
-        snapshot_time is set): nothing is stored.
+        snapshot_time is set): nothing is stored. A context larger than that as sent is refused before its
+        fields are read, so CONTEXT_TOO_LARGE is then its only violation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
