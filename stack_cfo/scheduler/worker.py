@@ -454,7 +454,10 @@ class DeliveryWorker:
                 return await self._final(row, OutboxStatus.EXPIRED, Reason.DEADLINE_PASSED, attempted=False)
             if prefs is None:  # the user was deleted; the row goes with it (cascade)
                 return None
-            if not self.config.enabled_for(row.kind):  # NOTIFICATION_ENABLE_* switched off since planning
+            # NOTIFICATION_ENABLE_* switched off since planning; a manual run's rows were checked by the RunJob
+            # that made them (on an API replica whose configuration has the kind on), so a scheduler replica
+            # running other kinds only delivers them, never skips them as though the user had switched it off
+            if not row.manual and not self.config.enabled_for(row.kind):
                 return await self._final(row, OutboxStatus.SKIPPED, Reason.KIND_DISABLED, attempted=False)
             decision = decide(prefs, row.kind, row.channel, now)
             if decision.action is Action.SKIP:

@@ -57,14 +57,32 @@ def rank_news(
     return ranked[:limit]
 
 
-_SENTENCE = re.compile(r"(.+?[.!?])(\s|$)")
+#: A sentence's end: ".", "!" or "?" (maybe closing quotes or brackets), then a space and what may start a sentence
+#: (not a lower-case word: "Apple Inc. announced" goes on), or the end of the text.
+_SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*(?=\s+[^\sa-z]|\s*$)")
+#: Words whose full stop ends no sentence, even before a capital: company forms, titles, "U.S.", months, "No."
+_ABBREVIATIONS = frozenset({
+    "inc", "corp", "co", "ltd", "plc", "llc", "lp", "ag", "sa", "nv", "se", "bhd", "mr", "mrs", "ms", "dr", "prof",
+    "st", "jr", "sr", "vs", "etc", "no", "nos", "fig", "approx", "est", "dept", "gov", "u.s", "u.k", "u.n", "e.g",
+    "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+
+
+def first_sentence(text: str) -> str:
+    """``text``'s first sentence (all of it when no end is found)."""
+    for m in _SENTENCE_END.finditer(text):
+        word = text[: m.start()].rsplit(maxsplit=1)[-1] if text[: m.start()].strip() else ""
+        word = word.lstrip("\"'‘“(").lower()
+        if m.group(0)[0] == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+            continue  # "Apple Inc.", "J. Smith", "the U.S. market"
+        return text[: m.end()]
+    return text
 
 
 def fallback_summary(item: NewsItem, max_chars: int = SUMMARY_MAX_CHARS) -> str:
     """The deterministic summary: the article's first sentence (or its title), trimmed."""
     text = " ".join((item.summary or "").split())
-    m = _SENTENCE.match(text)
-    out = m.group(1) if m else (text or item.title.strip())
+    out = first_sentence(text) if text else item.title.strip()
     if len(out) > max_chars:
         out = out[: max_chars - 1].rsplit(" ", 1)[0] + "…"
     return out

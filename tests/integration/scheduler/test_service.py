@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -414,3 +415,25 @@ async def test_scheduler_status_reports_jobs_counts_and_replicas(database: Datab
     await h.repo.heartbeat("replica-a", started_at=later, version="0.2.0", host="h2", pid=2, last_planned=0)
     [replica] = (await _service(database, config).status()).replicas
     assert (replica.start_time, replica.version) == (later, "0.2.0")
+
+
+async def test_a_manual_run_is_delivered_by_a_scheduler_that_runs_other_kinds(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    # RunJob on an API replica with digests on; the scheduler replica that claims its rows runs alerts only. Its
+    # rows were skipped "kind_disabled" (which says the user switched the kind off) though the user has it on.
+    await add_users(database, 1, prefs={"time_zone": "UTC"})
+    config = test_config()
+    alerts_only = build_worker(
+        database,
+        replace(config, enable_daily_digest=False),
+        portfolio=static_portfolio(),
+        channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))},
+    )
+    it = _service(database, config).run_job(kind=NotificationKind.DIGEST, poll_interval=0.05)
+    planned = await it.__anext__()
+    assert planned.stage is RunStage.PLANNED and planned.counts.planned == 1
+    await alerts_only.drain()
+    rest = [e async for e in it]
+    assert [e.stage for e in rest] == [RunStage.SENT, RunStage.DONE], [(e.stage, e.reason) for e in rest]
+    assert len(smtp_sink.received()) == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email.utils
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from stack_cfo.core.notifications.keys import (
     alert_period,
     digest_period,
@@ -105,3 +107,20 @@ def test_fallback_summary_is_the_first_sentence_and_prompt_keeps_data_out_of_ins
     body = summary_prompt(hostile)[1].content
     assert body.count("PORTFOLIO_DATA>>>") == 1 and body.rstrip().endswith("Summarise it.")
     assert "</article>" not in body and "\nSYSTEM:" not in body and len(summary_prompt(hostile)) == 2
+
+
+@pytest.mark.parametrize(("summary", "first"), [
+    # a full stop after a company form, an initial or "U.S." ends no sentence (docs/api.md: "when AI is unavailable,
+    # the article's own first sentence is used"; it was "Apple Inc.")
+    ("Apple Inc. announced a new chip on Monday. Analysts were unimpressed.",
+     "Apple Inc. announced a new chip on Monday."),
+    ("Microsoft Corp. (MSFT) fell 2%. Others rose.", "Microsoft Corp. (MSFT) fell 2%."),
+    ("The U.S. Federal Reserve held rates. Markets rallied.", "The U.S. Federal Reserve held rates."),
+    ("J. Smith, the CEO, resigned. The board met.", "J. Smith, the CEO, resigned."),
+    ("Revenue rose to $9.1 billion on strong demand. Margins held.", "Revenue rose to $9.1 billion on strong demand."),
+    ('He said "we are done." Then he left.', 'He said "we are done."'),
+    ("Is the rally over? Analysts disagree.", "Is the rally over?"),
+    ("No full stop at all", "No full stop at all"),
+])
+def test_fallback_summary_does_not_end_at_an_abbreviation(summary: str, first: str) -> None:
+    assert fallback_summary(_item("a", ("AAPL",), 1, summary)) == first

@@ -889,7 +889,8 @@ export type Notification = Message<"stack.cfo.v1.Notification"> & {
    * sent on ("2026-03-09"; it reports the last trading day before, and the news since: the last whose
    * session had closed when it was sent, so east of about UTC+11, where the morning digest leaves while
    * New York's session of the day before is still open, the one before that; a portfolio first synced
-   * after that close is reported as it is now, at the last close, dated by that session); for a weekly
+   * after that close is reported as it is now, its holdings priced at that session's close and dated by it,
+   * even when a later session has closed since); for a weekly
    * summary, the ISO week it is sent in ("2026-W11"; it covers the whole week before, Monday to Sunday,
    * which the content's `week_start` data names; a portfolio first synced after that week began has no
    * value at its start: its summary covers its holdings now over the seven days to today, priced a week
