@@ -149,9 +149,13 @@ def parse_owner(name: str, *, field: str = "parent", resource: str | None = None
 def parse_owner_child(name: str, collection: str, *, field: str = "name") -> tuple[str | None, str | None, str]:
     """``{owner}/{collection}/{id}`` (owner as in :func:`parse_owner`) -> (user id, service, child id)."""
     parts = name.split("/")
+    pattern = f"{child_pattern('users/{user}', collection)} or {child_pattern('services/{service}', collection)}"
     if len(parts) != 4 or parts[2] != collection or not _SEGMENT.match(parts[3]):
-        raise _bad(field, name, f"{child_pattern('users/{user}', collection)} or "
-                   f"{child_pattern('services/{service}', collection)}")
+        raise _bad(field, name, pattern)
+    if parts[0] == "users":
+        uuid_segment(parts[1], field, name, pattern)  # the whole name and its pattern, not the owner's alone
+    elif parts[0] != "services" or not _SEGMENT.match(parts[1]):
+        raise _bad(field, name, pattern)
     user_id, service = parse_owner("/".join(parts[:2]), field=field, resource=name)
     return user_id, service, parts[3]
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from stack_cfo.api.resources import parse_user, parse_user_child, parse_user_singleton
+from stack_cfo.api.resources import parse_owner_child, parse_user, parse_user_child, parse_user_singleton
 from stack_cfo.core.errors import InvalidArgument
 
 U = "7f6c2b0e-4a51-4f0e-9d8e-2f1f3c0b5a11"
@@ -55,3 +55,15 @@ def test_a_malformed_child_name_expects_the_pattern_the_proto_spells(name: str, 
     with pytest.raises(InvalidArgument) as ei:
         parse_user_child(name, collection, field="name")
     assert ei.value.metadata["expected"] == expected
+
+
+@pytest.mark.parametrize("name", ["users/x/webhookEndpoints/1", "users//webhookEndpoints/1",
+                                  "groups/g/webhookEndpoints/1", "services/a b/webhookEndpoints/1"])
+def test_a_malformed_owner_in_a_child_name_reports_the_whole_name(name: str) -> None:
+    # it reported the owner alone ("users/x") against the owner's pattern (users/{user} or services/{service})
+    with pytest.raises(InvalidArgument) as ei:
+        parse_owner_child(name, "webhookEndpoints")
+    assert ei.value.metadata["value"] == name
+    assert ei.value.metadata["expected"] == (
+        "users/{user}/webhookEndpoints/{endpoint} or services/{service}/webhookEndpoints/{endpoint}"
+    )
