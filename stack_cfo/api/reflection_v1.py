@@ -18,6 +18,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool
+from grpc_reflection.v1alpha import reflection
 from grpc_reflection.v1alpha import reflection_pb2 as v1alpha
 
 SERVICE_NAME = "grpc.reflection.v1.ServerReflection"
@@ -58,6 +59,36 @@ def ensure_descriptor() -> None:
         pool.FindFileByName(FILE_NAME)
     except KeyError:
         pool.AddSerializedFile(v1_file().SerializeToString())
+
+
+class ReflectionServicer(reflection.aio.ReflectionServicer):  # type: ignore[misc]  # untyped base
+    """grpcio-reflection's servicer, answering ``file_containing_symbol`` for a method or a field as well
+    (``stack.cfo.v1.ChatService.SendMessage``: ``grpcurl describe`` of a method, which Go's and C++'s reflection
+    servers answer; the pool this one asks finds services, messages and enums only, and answered NOT_FOUND)."""
+
+    def _file_containing_symbol(self, request: Any, fully_qualified_name: str) -> Any:
+        parent, _, member = fully_qualified_name.rpartition(".")
+        if parent and not self._known(fully_qualified_name) and self._has_member(parent, member):
+            fully_qualified_name = parent  # the method's service, the field's message: their file is the member's
+        return super()._file_containing_symbol(request, fully_qualified_name)
+
+    def _known(self, name: str) -> bool:
+        try:
+            self._pool.FindFileContainingSymbol(name)
+        except KeyError:
+            return False
+        return True
+
+    def _has_member(self, parent: str, member: str) -> bool:
+        try:
+            return member in self._pool.FindServiceByName(parent).methods_by_name
+        except KeyError:
+            pass
+        try:
+            message = self._pool.FindMessageTypeByName(parent)
+        except KeyError:
+            return False
+        return member in message.fields_by_name or member in message.oneofs_by_name
 
 
 def add_to_server(servicer: Any, server: Any) -> None:

@@ -107,7 +107,7 @@ def add_health_and_reflection(registrar: Registrar, servicer: Any, services: Seq
     :mod:`.reflection_v1`)."""
     registrar.add(health_pb2_grpc.add_HealthServicer_to_server, servicer)
     names = [*services, health.SERVICE_NAME, reflection_v1.SERVICE_NAME, reflection.SERVICE_NAME]
-    reflecting = reflection.aio.ReflectionServicer(names)
+    reflecting = reflection_v1.ReflectionServicer(names)
     registrar.add(reflection_pb2_grpc.add_ServerReflectionServicer_to_server, reflecting)
     registrar.add(reflection_v1.add_to_server, reflecting)
 

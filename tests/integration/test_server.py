@@ -177,6 +177,28 @@ async def test_reflection_lists_every_service(db_dsn: str, data_dir: Path) -> No
         assert fd.package == "stack.cfo.v1"
 
 
+async def test_reflection_finds_the_file_of_a_method_or_a_field(db_dsn: str, data_dir: Path) -> None:
+    # "grpcurl describe stack.cfo.v1.ChatService.SendMessage" asks for the method's file: it was NOT_FOUND (the
+    # pool grpcio-reflection asks finds services, messages and enums only); an unknown member still is
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = reflection_pb2_grpc.ServerReflectionStub(srv.channel)
+        symbols = ["stack.cfo.v1.ChatService.SendMessage", "stack.cfo.v1.SendMessageRequest.content",
+                   "grpc.health.v1.Health.Check", "stack.cfo.v1.ChatService.NoSuchMethod", "stack.cfo.v1.Nothing.x"]
+
+        async def requests():  # type: ignore[no-untyped-def]
+            for symbol in symbols:
+                yield reflection_pb2.ServerReflectionRequest(file_containing_symbol=symbol)
+
+        responses = [r async for r in stub.ServerReflectionInfo(requests())]
+        files = [
+            descriptor_pb2.FileDescriptorProto.FromString(r.file_descriptor_response.file_descriptor_proto[0]).name
+            if r.HasField("file_descriptor_response") else r.error_response.error_code
+            for r in responses
+        ]
+        assert files == ["stack/cfo/v1/chat.proto", "stack/cfo/v1/chat.proto", "grpc_health/v1/health.proto",
+                         grpc.StatusCode.NOT_FOUND.value[0], grpc.StatusCode.NOT_FOUND.value[0]]
+
+
 async def test_reflection_v1_answers_like_v1alpha_and_describes_itself(db_dsn: str, data_dir: Path) -> None:
     """grpc.reflection.v1 (what current tools ask for first) on the API and the health port: the
     same service list, any contract file, and its own descriptor in the v1 package."""
