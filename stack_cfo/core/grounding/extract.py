@@ -25,6 +25,11 @@ from stack_cfo.core.grounding.subjects import carries_noun
 from stack_cfo.core.grounding.wording import AFTER_WORDS, count_at_least, near_words, qualifiers
 
 _MAX_DIGITS = 24  # longer digit runs are identifiers or noise, and would overflow Decimal contexts
+#: "up"/"down" after a figure sign it as the words of a rise or a fall do ("2.12% down this week", "3% up on the
+#: day"), unless a word after them makes them part of a level or of something else ("from 17.68% down to 10%", "a 20%
+#: down payment").
+_UP_DOWN = {"down": "lower", "up": "higher"}
+_UP_DOWN_NOT_AFTER = frozenset({"to", "from", "payment", "payments", "front", "until", "through", "the", "a", "an"})
 _RED_BLACK = {"red": "lower", "black": "higher"}
 _CONFIDENCE_LEVELS = frozenset(Decimal(x) for x in ("90", "95", "97.5", "99", "99.5", "99.9"))
 _ONE = Decimal(1)
@@ -778,6 +783,8 @@ class _Scanner:
             after = "underwater"  # "$536.75 under water": a loss
         elif after == "in" and (words[i + 1] or "").lower() == "the" and (words[i + 2] or "").lower() in _RED_BLACK:
             after = _RED_BLACK[(words[i + 2] or "").lower()]  # "15% in the red": a fall; "in the black": a rise
+        elif after in _UP_DOWN and (words[i + 1] or "").lower() not in _UP_DOWN_NOT_AFTER:
+            after = _UP_DOWN[after]  # "2.12% down this week": a fall ("from 17.68% down to 10%" is a level)
         elif after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
             after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"
 
