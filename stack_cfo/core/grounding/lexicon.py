@@ -431,6 +431,34 @@ METRIC_NAMES: dict[tuple[str, ...], str] = {
     ("gesamtkostenquote",): "ter", ("dividendenertrag",): "dividendincome", ("dividendeneinnahmen",): "dividendincome",
     ("rendement", "du", "dividende"): "yield", ("rendement", "en", "dividendes"): "yield",
     ("frais", "courants"): "ter", ("rentabilidad", "por", "dividendo"): "yield",
+    # a holding's amounts, named: only that amount ("Your cost basis in MSFT is $1,960" is no market value that
+    # happens to be $1,960; "NVDA's current price is $90" no average cost)
+    **{name: "avgcost" for name in (
+        ("average", "cost"), ("avg", "cost"), ("average", "price"), ("average", "purchase", "price"),
+        ("average", "buy", "price"), ("average", "entry", "price"), ("average", "cost", "basis"), ("einstandskurs",),
+        ("durchschnittlicher", "einstandskurs"), ("durchschnittlichen", "einstandskurs"), ("durchschnittskurs",),
+        ("durchschnittlicher", "kaufkurs"), ("durchschnittlichen", "kaufkurs"), ("durchschnittspreis",),
+        ("prix", "de", "revient", "moyen"), ("prix", "moyen"), ("prix", "d'achat", "moyen"), ("pru",),
+        ("coût", "moyen"), ("precio", "medio"), ("precio", "promedio"), ("precio", "medio", "de", "compra"),
+        ("coste", "medio"), ("costo", "medio"), ("costo", "promedio"), ("prezzo", "medio"),
+        ("prezzo", "medio", "di", "carico"), ("prezzo", "medio", "di", "acquisto"), ("prezzo", "di", "carico"),
+        ("preço", "médio"), ("preço", "médio", "de", "compra"), ("custo", "médio"))},
+    **{name: "costbasis" for name in (
+        ("cost", "basis"), ("total", "cost"), ("einstandswert",), ("anschaffungskosten",), ("anschaffungswert",),
+        ("prix", "de", "revient"), ("prix", "de", "revient", "total"), ("coût", "d'acquisition"),
+        ("coût", "de", "revient"), ("base", "de", "coste"), ("coste", "de", "adquisición"),
+        ("costo", "de", "adquisición"), ("coste", "total"), ("costo", "total"), ("costo", "di", "acquisto"),
+        ("custo", "de", "aquisição"), ("custo", "total"))},
+    **{name: "marketvalue" for name in (
+        ("market", "value"), ("marktwert",), ("kurswert",), ("valeur", "de", "marché"), ("valor", "de", "mercado"),
+        ("valore", "di", "mercato"))},
+    **{name: "lastprice" for name in (
+        ("current", "price"), ("last", "price"), ("latest", "price"), ("share", "price"), ("stock", "price"),
+        ("aktueller", "kurs"), ("aktuellen", "kurs"), ("aktuelle", "kurs"), ("aktienkurs",), ("cours", "actuel"),
+        ("precio", "actual"), ("cotización", "actual"), ("prezzo", "attuale"), ("prezzo", "corrente"),
+        ("preço", "atual"), ("cotação", "atual"))},
+    ("position", "hhi"): "positionhhi", ("positions", "hhi"): "positionhhi", ("holdings", "hhi"): "positionhhi",
+    ("sector", "hhi"): "sectorhhi", ("sectors", "hhi"): "sectorhhi",
     # de
     ("volatilität",): "volatility", ("standardabweichung",): "volatility",
     # fr

@@ -230,6 +230,11 @@ _METRICS = {
     "localreturn": frozenset({"local_return"}),
     "volatility": _VOLATILITY, "vol": _VOLATILITY, "cagr": frozenset({"cagr"}), "hhi": frozenset({"hhi"}),
     "herfindahl": frozenset({"hhi"}), "herfindahl-hirschman": frozenset({"hhi"}),
+    "positionhhi": frozenset({"position_hhi"}), "sectorhhi": frozenset({"sector_hhi"}),
+    # a holding's amounts (see lexicon.METRIC_NAMES): a market value is any value (a position's, a group's, the
+    # portfolio's), never a cost or a price
+    "avgcost": frozenset({"average_cost"}), "costbasis": frozenset({"cost_basis"}), "marketvalue": frozenset({"value"}),
+    "lastprice": frozenset({"last_price"}),
     # named by their words but carried by no data block (see lexicon.METRIC_NAMES): cited by no other fact
     "yield": frozenset({"yield"}), "ter": frozenset({"ter"}), "dividendincome": frozenset({"income"}),
 }
@@ -704,6 +709,7 @@ def _best(
     compares = gap or metric is not None or _compares(fig) or (whole is not None and whole.comparative)
     if want == (1,) and not fig.explicit_sign and metric is not None and metric & _LOSS_METRICS:
         want = None  # "Its maximum drawdown over the past year was 12.47%": a loss's magnitude, though its label is far
+    contribution = _contribution_said(fig)
     heard = _heard(fig)
     # a limit only for a clause that says one ("ASML is 10.0% of your portfolio" is not the 10% guideline); the items
     # of a list cut for length, or those left out of it, only for a clause that says listed or the rest ("You hold 20
@@ -789,6 +795,8 @@ def _best(
                 or (rest_only and not entry.own >= _NOT_LISTED)
                 or ((not listing or unlisted) and entry.path in index.truncated)
                 or (score and not _score_part_named(entry, fig))
+                or (bool(entry.tokens & _CONTRIBUTION_KEYS) and not contribution)
+                or (contribution is _NEAR and not entry.tokens & _CONTRIBUTION_KEYS)
             ):
                 continue
             named = 0 if name is not None and name in entry.names else 1
@@ -808,6 +816,34 @@ def _best(
             if key < best_key:
                 best, best_key = entry, key
     return best, best_key[1] == 0, examined
+
+
+#: Path words of a holding's contribution to its group's return (``return_contribution_1w``).
+_CONTRIBUTION_KEYS = frozenset({"contribution"})
+#: Words of a contribution to a return: only a figure whose words say one may cite a contribution ("NVDA returned
+#: 13.33% this year" is no contribution of 13.33 points that NVDA made to its basket), and a figure right after one
+#: cites only a contribution ("AAPL contributed 13.33 points" is no return of AAPL's that happens to be 13.33 %).
+_CONTRIBUTION_WORDS = words("""contributed contributes contribute contributing contribution contributions contributor
+    contributors beitrag beiträge beitrug beigetragen beisteuerte beigesteuert contribué contribue contribuent
+    apporté contribución contribuciones contribuyó contribuye aportó aporta aporte contributo contribuito
+    contribuisce contribuição contribuiu contribui""")
+#: Words of what weighed on or drove a return: a figure with them may cite a contribution, as may one with a word of
+#: contribution anywhere in its clause ("biggest drags: NVDA (-10.0%, -2.7 points)").
+_CONTRIBUTION_HINTS = _CONTRIBUTION_WORDS | words("drag drags dragged driver drivers detractor detractors")
+_NEAR = 2
+
+
+def _contribution_said(fig: Figure) -> int:
+    """0: no word of a contribution in the figure's clause; ``_NEAR``: one among the four words right before it
+    ("contributed 13.33 points", "a contribution of 6.67 points", "trug 6,67 Punkte bei" reads the verb after); 1:
+    one elsewhere in its clause ("NVDA, the largest contributor, returned 80%")."""
+    near = [w.lower() for w in fig.context[-4:]]
+    if any(w in _CONTRIBUTION_WORDS for w in near):
+        return _NEAR
+    if fig.points:
+        return 1  # a holding's figure in points: a contribution, or a return's gap ("NVDA (-10.0%, -2.7 points)")
+    said = (*fig.context, *fig.clause, *fig.tail, *fig.lead, *fig.heading)
+    return 1 if any(w.lower() in _CONTRIBUTION_HINTS for w in said) else 0
 
 
 #: Paths of the facts the investor's own words gave: the numbers of their messages and of a kept summary of the
@@ -1191,6 +1227,8 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
             # -0,2 %" too, and "Time-weighted return since 2025-12-15 (deposits and withdrawals excluded): +0.2%" the
             # TWR
             metric = _metric_subject(metric_words(fig.clause))
+        if metric is not None and metric in _AMOUNT_METRICS and _gain_named(fig):
+            metric = None  # "Gain since purchase (positions with a known cost basis): +$2,430": the gain's
         if metric is None:
             metric = _effective_subject(fig)
         if metric is None:
@@ -1200,6 +1238,20 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
     name = next((w for w in reversed(fig.context) if w in index.names), None)
     change = (_direction(fig) is not None or (metric is None and _return_named(fig))) and bool(_CHANGES & index.tokens)
     return metric, name, change
+
+
+#: A holding's amounts named (see lexicon.METRIC_NAMES): a cost, a price, a market value.
+_AMOUNT_METRICS = frozenset(_METRICS[name] for name in ("avgcost", "costbasis", "marketvalue", "lastprice"))
+#: Words of a gain or a loss measured against a cost or a value ("plus-value sur le prix de revient", "Gewinn ...
+#: Einstandswert"): the amount named is what the change is measured from, not the figure's subject.
+_GAIN_WORDS = words("""gain gains loss losses profit pnl p&l return returns gewinn gewinne verlust verluste rendite
+    plus-value plus-values moins-value moins-values perte pertes gain ganancia ganancias pérdida pérdidas plusvalía
+    minusvalía plusvalenza minusvalenza perdita guadagno mais-valia menos-valia lucro perda""")
+
+
+def _gain_named(fig: Figure) -> bool:
+    """Whether the figure's words before it name a gain or a loss (:data:`_GAIN_WORDS`)."""
+    return any(w.lower() in _GAIN_WORDS for w in (*fig.lead, *fig.context))
 
 
 #: Nouns of a return or a gain: a figure they label is a change, never a level that happens to equal it ("YTD return:
