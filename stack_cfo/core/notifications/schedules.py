@@ -148,11 +148,22 @@ def next_slot(
     accept: Callable[[datetime], bool] | None = None,
     horizon: timedelta = timedelta(days=15),
 ) -> Slot | None:
-    """The first slot strictly after ``after`` within ``horizon``."""
-    slots = zone_slots(
-        schedule, tz, after, after + horizon, period_of=period_of, period_span=period_span, accept=accept
-    )
-    return next((s for s in slots if s.at > after), None)
+    """The first slot strictly after ``after`` within ``horizon``.
+
+    Looked for over a day first, then four, then the whole horizon: the slots of a window are the same whatever its
+    end (a period's first fire is found from before ``after``), and a schedule that fires every minute of the session
+    costs croniter some 5,500 steps over 15 days (0.5 s of CPU) where the next session is usually within a day."""
+    for span in (_FIRST_LOOK, _SECOND_LOOK, horizon):
+        end = after + min(span, horizon)
+        slots = zone_slots(schedule, tz, after, end, period_of=period_of, period_span=period_span, accept=accept)
+        found = next((s for s in slots if s.at > after), None)
+        if found is not None or span >= horizon:
+            return found
+    return None
+
+
+_FIRST_LOOK = timedelta(days=1)
+_SECOND_LOOK = timedelta(days=4)
 
 
 def zones(names: Iterable[str]) -> dict[str, ZoneInfo]:

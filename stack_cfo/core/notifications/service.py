@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -43,6 +43,7 @@ from stack_cfo.core.notifications.records import (
     NotificationRecord,
     PushDevice,
 )
+from stack_cfo.core.notifications.schedules import Slot
 from stack_cfo.core.notifications.unsubscribe import (
     UnsubscribeScope,
     UnsubscribeToken,
@@ -205,6 +206,9 @@ class NotificationService:
         self.clock = clock
         self._make_deliverer = deliverer
         self._deliverer: Deliverer | None = None
+        #: Per kind, the next run last computed: (schedule, zones, computed after, slot). Still the next run while
+        #: now is before it (no slot lies between), so a status page polled often costs croniter nothing.
+        self._next_runs: dict[NotificationKind, tuple[str, frozenset[str], datetime, Slot | None]] = {}
 
     def deliverer(self) -> Deliverer | None:
         if self._deliverer is None and self._make_deliverer is not None:
@@ -222,7 +226,7 @@ class NotificationService:
         jobs: list[JobStatus] = []
         for kind in NotificationKind:
             enabled = config.enabled and config.enabled_for(kind)
-            upcoming = next_run(kind, config.schedule_for(kind), zones, after=now, calendar=cal) if enabled else None
+            upcoming = self._next_run(kind, zones, now) if enabled else None
             state = states.get(kind)
             oldest_due = oldest.get(kind)
             jobs.append(
@@ -249,6 +253,20 @@ class NotificationService:
             for h in await repo.heartbeats()
         ]
         return SchedulerStatus(jobs, replicas, now)
+
+    def _next_run(self, kind: NotificationKind, zones: Iterable[str], now: datetime) -> Slot | None:
+        """:func:`next_run`, remembered until that run is due (or the schedule or the users' zones change)."""
+        schedule = self.settings.schedule_for(kind)
+        # alerts run in exchange time: the users' zones do not move them
+        key = (schedule.expression, frozenset() if kind is NotificationKind.ALERT else frozenset(zones))
+        cached = self._next_runs.get(kind)
+        if cached is not None and (cached[0], cached[1]) == key and cached[2] <= now:
+            slot = cached[3]
+            if slot is not None and now < slot.at:
+                return slot
+        slot = next_run(kind, schedule, zones, after=now, calendar=self.calendar)
+        self._next_runs[kind] = (*key, now, slot)
+        return slot
 
     def run_job(
         self,

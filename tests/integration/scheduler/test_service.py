@@ -437,3 +437,33 @@ async def test_a_manual_run_is_delivered_by_a_scheduler_that_runs_other_kinds(
     rest = [e async for e in it]
     assert [e.stage for e in rest] == [RunStage.SENT, RunStage.DONE], [(e.stage, e.reason) for e in rest]
     assert len(smtp_sink.received()) == 1
+
+
+async def test_a_status_polled_often_computes_each_next_run_once_until_it_is_due(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each GetSchedulerStatus walked 15 days of the alert schedule's minute fires (0.3-0.5 s of CPU on the event
+    # loop): 40 concurrent calls from one service stalled every user's calls for 13 s (a limits tester).
+    import stack_cfo.core.notifications.service as service_module
+
+    await add_users(database, 2, prefs={"time_zone": "Asia/Kolkata"})
+    calls: list[NotificationKind] = []
+    real = service_module.next_run
+
+    def counting(kind, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kind)
+        return real(kind, *args, **kwargs)
+
+    monkeypatch.setattr(service_module, "next_run", counting)
+    service = _service(database, test_config())
+    first = await service.status()
+    assert sorted(calls) == sorted(NotificationKind)
+    for _ in range(5):
+        again = await service.status()
+        assert [j.next_run_time for j in again.jobs] == [j.next_run_time for j in first.jobs]
+    assert len(calls) == len(NotificationKind)  # remembered: each is still the next run
+    await add_users(database, 1, prefs={"time_zone": "America/Los_Angeles"})  # a new zone: digests look again
+    later = await service.status()
+    assert len(calls) == len(NotificationKind) + 2  # the digest and the weekly summary (alerts: exchange time)
+    digest = next(j for j in later.jobs if j.kind is NotificationKind.DIGEST)
+    assert digest.next_run_time is not None and digest.next_run_time > later.read_time

@@ -213,3 +213,36 @@ def test_alert_checks_wait_for_the_open() -> None:
         NotificationKind.ALERT, ALERTS, [], start=datetime(2026, 12, 7, 14, tzinfo=UTC),
         now=datetime(2026, 12, 7, 14, 29, tzinfo=UTC), grace=timedelta(hours=1), calendar=CAL,
     ) == []
+
+
+def test_the_next_slot_looked_for_a_day_first_is_the_one_of_the_whole_horizon() -> None:
+    # next_slot looks over a day, then four, then its horizon (cheap where the next run is near): the slot found is
+    # the first of the whole horizon's, over weekends, a holiday (Thanksgiving), DST changes and every zone kind
+    from functools import partial
+
+    from stack_cfo.core.notifications.planning import _SPANS, _alert_period, _digest_period, within_session
+    from stack_cfo.core.notifications.schedules import next_slot, zone_slots
+
+    cal = NyseCalendar()
+    alert = CronSchedule.parse("0 * 9-16 * * 1-5")
+    digest = CronSchedule.parse("0 8 * * *")
+    cases = [
+        (alert, cal.tz, partial(_alert_period, cal.exchange), _SPANS[NotificationKind.ALERT],
+         partial(within_session, cal)),
+        (digest, ZoneInfo("Asia/Kolkata"), _digest_period, _SPANS[NotificationKind.DIGEST], None),
+        (digest, ZoneInfo("Europe/London"), _digest_period, _SPANS[NotificationKind.DIGEST], None),
+    ]
+    start = datetime(2026, 3, 5, tzinfo=UTC)
+    horizon = timedelta(days=6)
+    for hours in range(0, 24 * 40, 31):  # every 31 hours over 40 days (the US DST change, Good Friday)
+        after = start + timedelta(hours=hours)
+        for schedule, tz, period_of, span, accept in cases:
+            whole = zone_slots(schedule, tz, after, after + horizon, period_of=period_of, period_span=span,
+                               accept=accept)
+            expected = next((s for s in whole if s.at > after), None)
+            assert next_slot(schedule, tz, after, period_of=period_of, period_span=span, accept=accept,
+                             horizon=horizon) == expected
+    thanksgiving_eve = datetime(2026, 11, 25, 22, tzinfo=UTC)
+    found = next_slot(alert, cal.tz, thanksgiving_eve, period_of=partial(_alert_period, cal.exchange),
+                      period_span=_SPANS[NotificationKind.ALERT], accept=partial(within_session, cal))
+    assert found is not None and found.local.date() == date(2026, 11, 27)  # the half day after the holiday
