@@ -129,3 +129,28 @@ def test_a_row_with_nul_is_reported_with_the_other_rows_problems() -> None:
 def test_batch_create_transactions_is_marked_to_refuse_nul_itself() -> None:
     assert refuses_nul_itself(LedgerRpcs.BatchCreateTransactions)
     assert not refuses_nul_itself(LedgerRpcs.UpdateTransaction)
+
+
+@pytest.mark.parametrize("first_problem", [
+    {"currency": "XXX"},  # UNKNOWN_CURRENCY
+    {"amount": Decimal(-5)},  # NEGATIVE_AMOUNT
+    {"type": None},  # MISSING_FIELD
+])
+def test_a_duplicate_flow_id_is_reported_though_its_first_flow_has_another_problem(
+    first_problem: dict[str, object],
+) -> None:
+    # the id was taken only from flows that passed their other checks: the client saw the first flow's problem,
+    # fixed it, and only then learnt of the duplicate id (an import tester; "every field's problem in one error")
+    first = FlowInput(FlowType.DEPOSIT, Decimal(5), occurred_on=date(2024, 2, 1), external_id="c")
+    first = FlowInput(**{**{f: getattr(first, f) for f in FlowInput.__slots__}, **first_problem})  # type: ignore[arg-type]
+    second = FlowInput(FlowType.DEPOSIT, Decimal(6), occurred_on=date(2024, 2, 2), external_id="c")
+    with pytest.raises(InvalidArgument) as ei:
+        validate_sync(_sync(cash_flows=(first, second)), NOW)
+    fields = _fields(ei.value)
+    assert fields[-1] == ("cash_flows[1].id", "DUPLICATE_FLOW_ID") and len(fields) == 2, fields
+
+
+def test_the_same_flow_twice_is_still_no_duplicate() -> None:
+    flow = FlowInput(FlowType.DEPOSIT, Decimal(5), occurred_on=date(2024, 2, 1), external_id="c")
+    out = validate_sync(_sync(cash_flows=(flow, flow)), NOW)
+    assert len(out.cash_flows) == 2

@@ -739,6 +739,10 @@ def _flow_check(base: str, now: datetime) -> Callable[[FlowInput, int], FlowInpu
 
     def flow(f: FlowInput, i: int) -> FlowInput:
         path = f"cash_flows[{i}]"
+        if f.external_id:
+            # the id is taken before the flow's other fields are checked: a first flow refused for another reason
+            # still names its id, so a second flow with it is reported in the same error
+            raw.setdefault(f.external_id, (i, f))
         if f.type is None:
             raise _bad(f"{path}.type", "is required (DEPOSIT or WITHDRAWAL)", "MISSING_FIELD")
         if not f.amount.is_finite() or f.amount <= 0:
@@ -764,12 +768,16 @@ def _flow_check(base: str, now: datetime) -> Callable[[FlowInput, int], FlowInpu
             # One id, two different flows in one call: the second would be ignored as "already
             # recorded" and its money lost without a word. The same flow twice is harmless.
             first = ids.setdefault(checked.external_id, (i, checked))
+            unchecked = raw.get(checked.external_id, (i, f))
+            if unchecked[0] < first[0]:  # the id's first flow was refused: compared as sent
+                first = unchecked if unchecked[1] != f else (i, checked)
             if first[0] != i and first[1] != checked:
                 raise _bad(f"{path}.id", f"also names cash_flows[{first[0]}], a different flow", "DUPLICATE_FLOW_ID",
                            id=checked.external_id[:64])
         return checked
 
     ids: dict[str, tuple[int, FlowInput]] = {}
+    raw: dict[str, tuple[int, FlowInput]] = {}
     return flow
 
 
