@@ -496,7 +496,7 @@ class _Scanner:
                 fig = self._figure(pos, end, num)
                 if fig is not None:
                     if out and fig.direction is None:
-                        fig = self._gapped(out[-1], fig)
+                        fig = self._gapped(self._gap_before(out, fig), fig)
                     if fig.implied:
                         lists.append([*lists.pop(), len(out)] if self.joined and lists else [len(out)])
                     out.append(fig)
@@ -504,6 +504,17 @@ class _Scanner:
                         self.last_count = (fig.end, fig.noun, fig.implied)
             pos = find("\x00", end)
         return _breakdowns(out, lists) if lists else out
+
+    def _gap_before(self, out: list[Figure], fig: Figure) -> Figure:
+        """The figure a later one may take its direction from (:meth:`_gapped`): the one before it, or the one
+        before that when the last is another kind's, in a bracket right after it, maybe after a word ("NVDA fell 10%
+        (-$200) and MSFT 2%", "NVDA hat 10 % verloren (-200 $), MSFT 2 %": the 2% is a fall like the 10%)."""
+        last = out[-1]
+        if last.kind is not fig.kind and len(out) >= 2 and out[-2].kind is fig.kind:
+            aside = _ASIDE_START.match(self.norm, out[-2].end)
+            if aside is not None and aside.end() <= last.start and ")" not in self.norm[aside.end():last.start]:
+                return out[-2]
+        return last
 
     def _gapped(self, before: Figure, fig: Figure) -> Figure:
         """``fig`` with the direction of the figure ``before`` it in its sentence when only a name stands between
@@ -1826,6 +1837,8 @@ _NOT_SHARED = lx.OTHER_WORDS | lx.SELECTION_WORDS | lx.EFFECTIVE_WORDS
 _HOLDING_ADVERBS = lx.COUNT_HEDGE_ADVERBS | lx.HOLDING_ADVERBS
 _GAP_SPAN = 80  # the most characters between a figure and one after it that takes its direction (see _gapped)
 #: Names that are no holding's, nor the benchmark's: "fell 2.03% and Cash 26.4%" takes no direction.
+#: The opening of a bracketed aside right after a figure ("10% (-$200)").
+_ASIDE_START = re.compile(r"(?:[ \t\u00a0\u202f]+[a-z\u00df-\u00ff]+)?[ \t\u00a0\u202f]*\(")  # "10 % verloren (-200 $)"
 _NOT_GAPPED_NAMES = lx.PORTFOLIO_WORDS | lx.CASH_WORDS | lx.TOTAL_WORDS | lx.VALUE_WORDS
 _CLAUSE_WORDS = 8
 _CLOSERS = {")": "(", "]": "["}

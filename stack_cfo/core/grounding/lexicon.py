@@ -664,20 +664,27 @@ AND_WORDS = frozenset({"and", "und", "et", "y"})
 _NAME_WORD = r"[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u024f0-9&.-]*"
 #: A hedge between a name and its figure in a list that shares a verb ("and MMM about 0.6%").
 _GAP_HEDGE = r"(?:about|around|roughly|nearly|almost|approximately|some|just|only|rund|etwa|fast|environ|presque|casi)"
+#: A short bracketed aside between the two figures of a list that shares a verb ("NVDA fell 10% (-$200) and MSFT
+#: 2%"): the amount in it is of another kind.
+_ASIDE = r"\([^()\n]{0,40}\)"
+#: An article before the later figure's name ("e a MSFT 2%", "y el SPY"), and "by" before its number ("um", "de",
+#: "un", "del", "di", "do").
+_GAP_ARTICLE = rf"(?:(?:the|der|die|das|le|la|les|el|los|las|il|lo|a|o|os|as)[{SPACES}]+)?"
+_GAP_BY = r"(?:by|um|de|un|of|von|del|della|dello|di|do|da)"
 #: Between a figure with a direction and a later one: a joining or comparing word, then only a name (maybe
 #: possessive, maybe "by"): the later figure's verb is left out, and it takes the earlier one's direction ("MSFT fell
 #: 2.84% and NVDA 2.64%", "MSFT fell 2.84%, more than NVDA's 2.64%", "MSFT fiel um 2,84 % und NVDA um 2,64 %").
 GAPPED = re.compile(
-    rf"[^0-9.!?\n|]*?(?<![A-Za-z\u00c0-\u024f])(?:and|while|whereas|but|und|während|et|tandis|y|mientras|than|als"
-    rf"|que|versus|vs)[{SPACES}]+(?:(?:the|der|die|das|le|la|les|el|los|las)[{SPACES}]+)?"
-    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
+    rf"(?:[^0-9.!?\n|(]|{_ASIDE})*?(?<![A-Za-z\u00c0-\u024f])(?:and|while|whereas|but|und|während|et|tandis|y"
+    rf"|mientras|e|than|als|que|versus|vs)[{SPACES}]+{_GAP_ARTICLE}"
+    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+{_GAP_BY})?"
     rf"(?:[{SPACES}]+{_GAP_HEDGE})?[{SPACES}]*"
 )
 #: The same after a comma, as in a list: maybe a word of time or two first, then only a name ("NVDA lost 3.11%, MMM
 #: 0.64%", "NVDA fell 3.11% today, MMM 0.64% and VTI 0.48%").
 LISTED_GAP = re.compile(
-    rf"(?:[{SPACES}]+[a-z\u00df-\u00ff'’]+){{0,3}}[{SPACES}]*,[{SPACES}]*"
-    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+(?:by|um|de|un|of|von))?"
+    rf"(?:[{SPACES}]+[a-z\u00df-\u00ff'’]+){{0,3}}(?:[{SPACES}]*{_ASIDE})?[{SPACES}]*,[{SPACES}]*{_GAP_ARTICLE}"
+    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+{_GAP_BY})?"
     rf"(?:[{SPACES}]+{_GAP_HEDGE})?[{SPACES}]*"
 )
 #: After a number: a name, then a list joiner and another number ("3 Energy and 3 Technology positions", "10 AAPL, 12
@@ -1036,6 +1043,13 @@ PERIOD_PHRASES = re.compile(
 PERIOD_PHRASES_LOWER = re.compile(
     r"(?<![\w'’])(?=[thaygpoidcesvlfmqnúwj])" + PERIOD_PHRASES.pattern.removeprefix(r"(?<![\w'’])")
 )
+#: A short bracketed aside between the two figures of a list that shares a verb ("NVDA fell 10% (-$200) and MSFT
+#: 2%"): the amount in it is of another kind.
+_ASIDE = r"\([^()\n]{0,40}\)"
+#: An article before the later figure's name ("e a MSFT 2%", "y el SPY"), and "by" before its number ("um", "de",
+#: "un", "del", "di", "do").
+_GAP_ARTICLE = rf"(?:(?:the|der|die|das|le|la|les|el|los|las|il|lo|a|o|os|as)[{SPACES}]+)?"
+_GAP_BY = r"(?:by|um|de|un|of|von|del|della|dello|di|do|da)"
 #: Between a figure with a direction and a later one: only a joiner, maybe after a word of time (as :data:`GAPPED`,
 #: with no name): the later figure is the same thing's, maybe over another period ("AMZN is down 2.08% today and 3.36%
 #: this week", "fell 2.08% and 3.36%").

@@ -1,0 +1,36 @@
+"""A list that shares one verb gives its later figures the verb's direction in Italian and Portuguese too ("NVDA è
+scesa del 10% e MSFT del 2%", "a NVDA caiu 10% e a MSFT 2%"), and across a bracketed amount after the first figure
+("NVDA fell 10% (-$200) and MSFT 2%", "NVDA hat 10 % verloren (-200 $), MSFT 2 %"): the later figure was read
+unsigned, as a rise, and MSFT's -2% week refused (a grounding audit)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stack_cfo.core.chat.data_block import context_document
+from stack_cfo.core.grounding import GroundingStatus, check
+from stack_cfo.core.provenance import Snapshot
+from tests.unit.chat.seed_portfolio import NOW, seed_context
+
+FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+
+
+@pytest.mark.parametrize("text", [
+    "Questa settimana NVDA è scesa del 10% e MSFT del 2%.",
+    "Esta semana a NVDA caiu 10% e a MSFT 2%.",
+    "This week NVDA fell 10% (-$200) and MSFT 2%.",
+    "NVDA hat diese Woche 10 % verloren (-200 $), MSFT 2 %.",
+    "Cette semaine, NVDA a chuté de 10 % (-200 $) et MSFT de 2 %, alors que XOM a gagné 2 %.",
+    "Esta semana NVDA cayó un 10 % (-200 US$) y MSFT un 2 %, mientras que XOM subió un 2 %.",
+])
+def test_a_shared_verb_signs_the_later_figures(text: str) -> None:
+    result = check(text, FACTS)
+    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+
+
+@pytest.mark.parametrize("text", [
+    "This week NVDA fell 10% (-$200) and XOM 2%.",  # XOM rose 2%
+    "Questa settimana NVDA è scesa del 10% e XOM del 2%.",
+])
+def test_the_carried_direction_still_flags_a_rise(text: str) -> None:
+    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
