@@ -44,6 +44,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from opentelemetry import trace
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
@@ -91,6 +92,13 @@ PROCESS_SPANS = {
 WRITE_BACK_MARGIN = 0.1
 #: Back-off between write-back tries while the database is unavailable (full jitter, seconds).
 WRITE_BACK_BACKOFF = wait_random_exponential(multiplier=0.25, max=2.0)
+
+_T = TypeVar("_T")
+
+
+class _GivenUp(Exception):
+    """A row's rendering was cut short: its worker is stopping or its RunJob was cancelled."""
+
 
 SEND_SPANS = {
     Channel.EMAIL: "notification_service.send_email",
@@ -200,6 +208,8 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self._sem = asyncio.Semaphore(config.concurrency_limit)
         self._stopping = False
+        #: Set with ``_stopping``: wakes a row that is still rendering (see :meth:`_unless_given_up`).
+        self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[RowOutcome | None]] = set()
         self._sent_marks = SentMarks(repo)
         self.sent_count = 0
@@ -276,6 +286,7 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
         """Claim continuously while there is room for half a batch; sleep ``poll_interval`` when idle."""
         self._stopping = False
+        self._stop.clear()
         batch = self.config.batch_size
         poll = self.config.poll_interval.total_seconds()
         while not stop.is_set():
@@ -320,6 +331,7 @@ class DeliveryWorker:
         are given back one by one (fenced). The API process closes its RunJob worker this way: its worker id
         is shared by every API replica, so it never releases by worker id."""
         self._stopping = True
+        self._stop.set()
         grace = self.config.shutdown_grace.total_seconds() if grace is None else grace
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
@@ -380,7 +392,7 @@ class DeliveryWorker:
                 self.metrics.in_flight.inc()
             try:
                 now = self.clock.now() if self.clock is not None else self._db_time(batch, mono)
-                return await self._process(row, prefs.get(row.user_id), targets, now, mono)
+                return await self._process(row, prefs.get(row.user_id), targets, now, mono, abandoned)
             except StackCfoError as exc:  # the database went away mid-row (a send's write-back: see _write_back)
                 log.warning("write-back failed; the claim will expire", extra={"row": row.id, "error": exc.reason})
                 return None
@@ -444,6 +456,7 @@ class DeliveryWorker:
         targets: DeliveryTargets,
         now: datetime,
         claimed_mono: float,
+        abandoned: asyncio.Event | None = None,
     ) -> RowOutcome | None:
         with tracer.start_as_current_span(PROCESS_SPANS[row.kind]) as span:
             span.set_attribute("user_id", row.user_id)
@@ -490,11 +503,17 @@ class DeliveryWorker:
             else:
                 target = prefs.email_address
             try:
-                rendered = await self.content.render(
+                rendered = await self._unless_given_up(self.content.render(
                     row.kind, row.user_id, row.period, row.key, prefs, now,
                     notification=f"users/{row.user_id}/notifications/{row.id}",
                     occasion=row.run_id or row.scheduled_for.isoformat(),
-                )
+                ), abandoned)
+            except _GivenUp:
+                # stopping, or the RunJob that claimed it was cancelled, while the content (its AI texts) was
+                # being written: nothing was sent, so the row goes back whole (no attempt spent, no AI paid on)
+                with contextlib.suppress(StackCfoError):
+                    await self.repo.release_row(row, self.worker_id, now=self._mark_now())
+                return None
             except Unavailable as exc:
                 # our own dependency (database, portfolio store) is down: not the notification's
                 # fault, so no attempt is spent; if even the release fails, the reaper returns it
@@ -513,6 +532,12 @@ class DeliveryWorker:
             if not self._lease_ok(claimed_mono):  # rendering took most of the lease
                 log.warning("claim expired while rendering; giving the row back", extra={"key": row.key})
                 await self.repo.release_row(row, self.worker_id, now=self._mark_now())
+                return None
+            if self._stopping or (abandoned is not None and abandoned.is_set()):
+                # given up while rendering finished: no send starts after its RunJob was cancelled or the process
+                # began stopping (scheduler.proto: "Cancelling the call stops planning and starting sends")
+                with contextlib.suppress(StackCfoError):
+                    await self.repo.release_row(row, self.worker_id, now=self._mark_now())
                 return None
             if channel is None:  # the feed: published for its service to stream and acknowledge
                 return await self._publish(row, rendered, name, title, target)
@@ -540,6 +565,26 @@ class DeliveryWorker:
             return await self._write_back(
                 row, outcome, claimed_mono, lambda: self._settle(row, now, outcome, rendered, title, target, device)
             )
+
+    async def _unless_given_up(self, work: Awaitable[_T], abandoned: asyncio.Event | None) -> _T:
+        """``work``'s result, or :class:`_GivenUp` (``work`` cancelled) once the worker stops or ``abandoned`` is
+        set: the row's content is written by AI calls that may take a minute, and nothing of it reached anyone."""
+        task = asyncio.ensure_future(work)
+        waiters = [asyncio.ensure_future(self._stop.wait())]
+        if abandoned is not None:
+            waiters.append(asyncio.ensure_future(abandoned.wait()))
+        try:
+            await asyncio.wait([task, *waiters], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+            if not task.done():
+                task.cancel()
+        if task.cancelled() or not task.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            raise _GivenUp
+        return task.result()
 
     async def _write_back(
         self,

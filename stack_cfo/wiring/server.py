@@ -50,6 +50,9 @@ from stack_cfo.wiring.workers import MULTIPROC_DIR, READY_FD, follow_supervisor
 log = logging.getLogger(__name__)
 
 CHAT_ACTIVITY_EVERY = 5.0
+#: How long, at shutdown, a RunJob's sends already under way (an e-mail, a push, a webhook POST) may still take
+#: after ``stop(grace)`` (seconds; at most ``scheduler.shutdown_grace``).
+RUNJOB_SEND_GRACE = 5.0
 """Seconds a reading of the chat gauges is reused by the next scrapes."""
 
 
@@ -250,6 +253,9 @@ class ServerProcess:
         if self._metrics is not None:
             await self._metrics.cleanup()
 
+    def scheduler_send_grace(self) -> float:
+        return self.container.scheduler_config.shutdown_grace.total_seconds()
+
     async def shutdown(self) -> None:
         """Readiness NOT_SERVING and watches ended at once; keep serving ``drain_delay``;
         ``stop(grace)``; close the pool.
@@ -283,6 +289,12 @@ class ServerProcess:
         await self.grpc.stop(cfg.shutdown_grace.total_seconds())
         # Handler ``finally`` blocks run after stop() returns; let them finish before the pool closes.
         await asyncio.sleep(0.05)
+        worker = self.container.built("delivery_worker")
+        if worker is not None:
+            # A RunJob cut by stop() leaves its sends under way to finish (the provider may have taken them) and
+            # gives back the rest; its rows still rendering stop at once. The sends get a few seconds, not
+            # scheduler.shutdown_grace: the pod stops within drain + grace (+ 10 s, when `--workers` kills it).
+            await worker.aclose(grace=min(self.scheduler_send_grace(), RUNJOB_SEND_GRACE))
         await self.container.aclose()
         await self.container.db.close()
         if self._metrics is not None:

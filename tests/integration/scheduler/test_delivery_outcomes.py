@@ -156,6 +156,83 @@ async def test_the_worker_waits_for_a_detached_send_when_it_closes(database: Dat
     assert set(smtp_sink.message_ids().values()) == {1}
 
 
+async def test_cancelling_run_job_while_its_content_is_written_stops_it_and_sends_nothing(
+    database: Database, smtp_sink: SmtpSink
+) -> None:
+    """Rows still rendering (a digest's AI texts take seconds each) when the RunJob is cancelled, or the process
+    stops, stop there: nothing is sent and the rows go back whole. They went on rendering (paying the AI provider)
+    and then sent, after the call had ended (a fault tester: AI texts and a webhook POST after SIGTERM's grace)."""
+    await add_users(database, 2, prefs={"time_zone": "UTC"})
+    config = test_config(**DIGEST_ONLY, concurrency_limit=2)
+    worker = build_worker(database, config, portfolio=static_portfolio(),
+                          channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))})
+    real_render = worker.content.render
+    started: list[str] = []
+    cancelled: list[str] = []
+    both = asyncio.Event()
+
+    async def slow_render(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(args[1])
+        if len(started) == 2:
+            both.set()
+        try:
+            await asyncio.sleep(3600)  # the AI provider, writing
+        except asyncio.CancelledError:
+            cancelled.append(args[1])
+            raise
+        return await real_render(*args, **kwargs)
+
+    worker.content.render = slow_render  # type: ignore[method-assign]
+    service = NotificationService(SchedulerRepo(database), config, deliverer=lambda: worker)
+
+    async def call() -> None:
+        async for _ in service.run_job(kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4())):
+            pass
+
+    task = asyncio.ensure_future(call())
+    await asyncio.wait_for(both.wait(), 20)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(worker.aclose(grace=10), 20)  # nothing left to wait for: the renders stopped
+    assert sorted(cancelled) == sorted(started)
+    rows = await outbox(database)
+    assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 0)] * 2
+    assert smtp_sink.received() == []
+
+
+async def test_a_worker_that_stops_ends_its_renders_and_sends_nothing(database: Database, smtp_sink: SmtpSink) -> None:
+    await add_users(database, 1, prefs={"time_zone": "UTC"})
+    config = test_config(**DIGEST_ONLY)
+    worker = build_worker(database, config, portfolio=static_portfolio(),
+                          channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))})
+    rendering = asyncio.Event()
+
+    async def slow_render(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rendering.set()
+        await asyncio.sleep(3600)
+
+    worker.content.render = slow_render  # type: ignore[method-assign]
+    service = NotificationService(SchedulerRepo(database), config, deliverer=lambda: worker)
+    events = service.run_job(kind=NotificationKind.DIGEST)
+    drain = asyncio.ensure_future(anext(events))  # PLANNED
+    await drain
+    rest = asyncio.ensure_future(anext(events))
+    await asyncio.wait_for(rendering.wait(), 20)
+    await asyncio.wait_for(worker.aclose(grace=10), 20)  # the process stops: the render ends at once
+    for _ in range(100):  # the row goes back (from the RunJob's own task, which still runs)
+        [row] = await outbox(database)
+        if row["status"] != "sending":
+            break
+        await asyncio.sleep(0.05)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
+    rest.cancel()
+    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+        await rest
+    await events.aclose()  # type: ignore[attr-defined]
+    assert smtp_sink.received() == []
+
+
 @contextlib.asynccontextmanager
 async def _answering(tmp_path: Path, status: int, headers: dict[str, str]) -> AsyncIterator[tuple[str, Path]]:
     """An HTTPS endpoint that answers every POST with ``status``; its URL and certificate."""
