@@ -741,6 +741,8 @@ def _body(w: _Writer) -> list[str]:
         lines += w.metrics(q.metrics)
     elif q.risk:
         lines += w.metrics(_RISK_OVERVIEW)
+    if q.largest and not q.ranking:
+        lines += w.largest()
     if q.cash:
         lines += w.cash()
     if q.diversification:

@@ -63,6 +63,14 @@ _DIVERSIFICATION = _any(
     r"diversif\w*", r"concentrat\w*", "hhi", "spread", "allocation", "weights?", r"balanced?", r"concentra\w*",
     r"konzentr\w*", "streuung", "gestreut", "分散", "集中",
 )
+#: The largest positions by weight ("What is my largest position?", "my biggest holdings", "größte Position").
+_LARGEST = _any(
+    r"(?:largest|biggest|top|main|heaviest) (?:\w+ )?(?:holdings?|positions?|stocks?|investments?)",
+    r"gr[öo]ßten?\w* (?:\w+ )?(?:position(?:en)?|werte?|anteile?)", r"plus grosses? (?:positions?|lignes?)",
+    r"principales? (?:positions?|lignes?)", r"mayor(?:es)? (?:posici[oó]n\w*|inversi[oó]n\w*)",
+    r"posici[oó]n(?:es)? m[aá]s grandes?", r"posizion[ei] più grand[ei]", r"maior(?:es)? posi[cç][aã]o\w*",
+    r"maiores posi[cç][oõ]es", "最大持仓", "最大的持仓",
+)
 _CASH = _any("cash", "uninvested", "idle", "buying power", "dry powder", "efectivo", "liquidez", "bargeld",
              r"barmittel\w*", "liquidität", "liquidités", "espèces", "现金")
 _PERFORMANCE = _any(
@@ -270,6 +278,8 @@ class Question:
     """Baskets in general ("my baskets"), none named."""
     all_sectors: bool = False
     benchmark: bool = False
+    largest: bool = False
+    """The largest positions by weight ("What is my largest position?")."""
     cash: bool = False
     performance: bool = False
     value: bool = False
@@ -300,7 +310,7 @@ class Question:
         """Anything beyond a period: otherwise the general summary answers."""
         return any((
             self.metrics, self.symbols, self.baskets, self.sectors, self.all_baskets, self.all_sectors,
-            self.benchmark, self.cash, self.performance, self.value, self.risk, self.diversification,
+            self.benchmark, self.largest, self.cash, self.performance, self.value, self.risk, self.diversification,
             self.insights, self.news, self.trade, self.since_purchase, self.cost, self.price, self.ranking,
         ))
 
@@ -400,6 +410,7 @@ def read_question(
         all_baskets=all_baskets,
         all_sectors=all_sectors,
         benchmark=bool(_BENCHMARK.search(text)) or bool(benchmark and _symbols(text, [benchmark])),
+        largest=bool(_LARGEST.search(text)),
         cash=bool(_CASH.search(text)),
         performance=bool(_PERFORMANCE.search(text)),
         value=bool(_VALUE.search(text)),
