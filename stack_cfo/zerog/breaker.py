@@ -22,6 +22,7 @@ cancelled) release a half-open trial slot without counting.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -176,7 +177,7 @@ class ProviderBreaker:
     def state(self) -> BreakerStateName:
         """Current state. An open state whose period is over reports ``half_open`` (the next requests are
         let through as trials, as compute_account.proto says of it) before a request has moved it there
-        (the ``zerog_compute_breaker_state`` gauge moves with that request)."""
+        (the ``zerog_compute_breaker_state`` gauge says so then too: :meth:`_tell_when_open_period_ends`)."""
         ctx = self._ctx
         current = ctx._state
         if isinstance(current, _Open) and ctx.now() >= current.since + ctx.policy.open_for:
@@ -208,6 +209,21 @@ class ProviderBreaker:
         if ticket == self._ctx.generation:
             self._ctx.release()
 
+    def _tell_when_open_period_ends(self) -> None:
+        """Once the open period is over, tell ``on_change`` the breaker is half-open (its next requests are trials):
+        the ``zerog_compute_breaker_state`` gauge said "open" until a request came, however long after."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous test): the next request moves it, as before
+            return
+        opened = self._ctx._state
+
+        def over() -> None:
+            if self._ctx._state is opened and self.state == "half_open" and self._on_change is not None:
+                self._on_change(self.name, "half_open")
+
+        loop.call_later(self._ctx.policy.open_for + 0.01, over)
+
     def _drain(self) -> None:
         while self._ctx.messages:
             event = self._ctx.messages.pop(0)
@@ -218,5 +234,7 @@ class ProviderBreaker:
                             extra={"breaker": self.name, "state": public})
                 if self._on_change is not None:
                     self._on_change(self.name, public)
+                    if public == "open":
+                        self._tell_when_open_period_ends()
             elif isinstance(event, CircuitBreakerFailed):
                 log.debug("circuit breaker %s: %d failure(s) in window", self.name, event.failure_count)

@@ -134,3 +134,22 @@ def test_an_open_breaker_whose_period_is_over_reports_half_open_before_a_request
     assert changes == ["closed", "open", "half_open"]
     breaker.failure(trial, RuntimeError("still down"))
     assert breaker.state == "open"
+
+
+async def test_the_gauge_hears_of_half_open_when_the_open_period_ends_without_a_request() -> None:
+    # zerog_compute_breaker_state said "open" 37 s after a 30 s open period, until the next request (fault tester)
+    import asyncio
+    import time
+
+    changes: list[str] = []
+    b = ProviderBreaker("0xP", BreakerPolicy(open_for=0.2), now=time.monotonic,
+                        on_change=lambda _, s: changes.append(s))
+    run(b, False, False, False)
+    assert changes == ["closed", "open"]
+    for _ in range(100):
+        if changes[-1] == "half_open":
+            break
+        await asyncio.sleep(0.02)
+    assert changes == ["closed", "open", "half_open"] and b.state == "half_open"
+    run(b, True, True, True)  # the trials close it, as before
+    assert changes[-1] == "closed"
