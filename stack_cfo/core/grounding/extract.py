@@ -273,8 +273,8 @@ _BARE_YEAR = re.compile(r"(?:in|during|en|em|nel|durante|im jahr|im jahre) 20[0-
 YEAR = "year="
 #: Words after a word of the year so far that make it the year before ("desde o começo do ano passado", "dall'inizio
 #: dell'anno scorso"): a span no fact covers.
-_LAST_YEAR = re.compile(r".* (?:passado|pasado|scorso|precedente|anterior|dernier|dernière|passé|passée|précédent"
-                        r"|précédente)")
+_LAST_YEAR = re.compile(r".*(?:year|jahr|année|año|anno|ano).* (?:passado|pasado|scorso|precedente|anterior|dernier"
+                        r"|dernière|passé|passée|précédent|précédente)")  # not "le mois dernier": last month's
 
 #: A weekday's day ("on Friday", "el viernes", "as of Friday's close") and a weekday that ends a span ("through
 #: Friday's close", "bis letzten Freitag", "jusqu'à vendredi", "hasta el viernes", "até sexta-feira", "fino a

@@ -1006,7 +1006,8 @@ PERIOD_PHRASES = re.compile(
     r"|ce mois(?:-ci)?|este mes|month[- ]to[- ]date|mtd|so far this month|last month|(?:over|in) (?:1|one) month"
     r"|questo mese|(?:nel )?mese in corso|(?:nell['’]|l['’])ultimo mese|n?este mês|(?:no |el |en el )?último m[eê]s"
     r"|no mês corrente|no m[eê]s(?: passado)?|en el mes(?: pasado)?|nel mese(?: scorso)?|el mes pasado"
-    r"|il mese scorso|o mês passado|sur le mois"
+    r"|il mese scorso|o mês passado|sur le mois|(?:im )?(?:letzten|vergangenen) monat"
+    r"|(?:le |au cours du |sur le )?mois (?:dernier|passé)"
     # the year so far: "no ano", "since January", "seit Januar", "depuis janvier", "desde enero", "da gennaio", "desde
     # janeiro"; with a year after it ("no ano de 2025", "since January 2025", "depuis le 1er janvier 2024") that year's,
     # the year to date only when it is the facts' (``Facts.year``); with "passado", "pasado", "scorso", "dernière"...

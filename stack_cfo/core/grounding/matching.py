@@ -1236,6 +1236,11 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
         if metric is None:
             metric = _drawdown_now(fig)
     name = next((w for w in reversed(fig.context) if w in index.names), None)
+    if name is None and fig.heading and not any(w in index.names for w in (*fig.clause, *fig.tail)):
+        # "### NVDA\n- Weight: 33.4%": a heading naming one holding or group is what the lines under it are about
+        named = {w for w in fig.heading if w in index.names}
+        if len(named) == 1:
+            name = named.pop()
     change = (_direction(fig) is not None or (metric is None and _return_named(fig))) and bool(_CHANGES & index.tokens)
     return metric, name, change
 

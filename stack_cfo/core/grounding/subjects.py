@@ -128,6 +128,9 @@ _ORDER_WORDS = {"former": 0, "latter": -1}
 _COMPARISON_VERBS = lx.words("""beat beats beating outperformed outperforms outperforming underperformed
     underperforms underperforming lagged lags lagging trailed trails trailing outpaced outpaces outpacing topped
     than übertraf übertrifft schlug surperformé superó""")
+#: Comparison verbs as participles opening a clause after a comma, whose subject is the clause's before it.
+_PARTICIPLE_COMPARERS = lx.words("""lagging trailing beating outperforming underperforming outpacing topping
+    superando""")
 #: "over" compares only after a noun of a lead ("NVDA's excess over SPY"; not "over the past week").
 _OVER_AFTER = frozenset({"excess", "lead", "premium", "outperformance"})
 #: Words right before a figure that make it the gap between the two compared ("Microsoft lagged Apple by 2.08%").
@@ -229,6 +232,12 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         carried = _carried_comparer(fig, index, threshold=threshold)
         if carried is not None:
             return carried  # "Your Core basket rose 1.1% this week. That beat ACWI by 2.17 points": Core's gap
+        if clause and clause[0].lower() in _PARTICIPLE_COMPARERS and fig.antecedent:
+            # "Your Tech basket lost 3.24% this week, lagging SPY by 4.24 points": the participle's subject is the
+            # clause's before it (the basket's gap to the benchmark), not the benchmark it names
+            before = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False, anywhere=True)
+            if before is not None and before.kind in (Whole.NAME, Whole.COMPANY, Whole.PORTFOLIO):
+                return before
     if found is None:
         found = _for_name(tail, index, threshold=threshold)  # "The biggest drop was 0.27% for NVDA"
     if found is None and not fig.clause_cut and fig.hedge is Hedge.NONE and _label_name(clause, index):
