@@ -906,8 +906,10 @@ DOT_GROUPING_MARKERS = words("""ihr ihre ihres ihrem ihren ist sind und der das 
 #: benchmark by 0.8%", "beat the S&P by 1.2%"): the figure takes their sign.
 COMPARED_NEGATIVE = words("""lagged lag lags lagging trailed trail trails underperformed underperform underperforms
     underperforming""")
-COMPARED_POSITIVE = words("beat beats beating outperformed outperform outperforms outperforming")
-BY_WORDS = words("by")
+COMPARED_POSITIVE = words("""beat beats beating outperformed outperform outperforms outperforming superando superó
+    supera superado superaste übertroffen übertraf übertrifft geschlagen schlug""")
+#: "By" before a gap's figure: English "by", German "um", Spanish "en" ("superando al SPY en 10,67 puntos").
+BY_WORDS = words("by um en")
 #: Words that make a figure after "by" (or after one of ``GAP_NOUNS`` and "of", or before one of ``GAP_AFTER_*``) the
 #: gap between two returns: a comparison ("trailing the S&P 500 by 2.2 points", "behind the benchmark by", "an
 #: underperformance of 0.77 points", "3,23 Prozentpunkte hinter der Benchmark"): only an excess return may ground
@@ -916,8 +918,11 @@ GAP_NEGATIVE = COMPARED_NEGATIVE | words("""trailing behind underperformance und
     hinterher""")
 GAP_POSITIVE = COMPARED_POSITIVE | words("ahead outperformance vorsprung")
 GAP_NOUNS = words("underperformance outperformance rückstand vorsprung")
-GAP_AFTER_NEGATIVE = words("behind hinter worse peor detrás derrière zurück")
-GAP_AFTER_POSITIVE = words("ahead better mejor delante devant")
+GAP_AFTER_NEGATIVE = words("behind hinter worse peor detrás derrière zurück debajo dietro")
+GAP_AFTER_POSITIVE = words("ahead better mejor delante devant mieux encima sopra")
+#: Links between a gap's figure and the word after it that says its side ("8,07 points de mieux", "3,12 puntos por
+#: detrás", "8,07 puntos por encima").
+GAP_AFTER_LINKS = words("de por di")
 #: Path words of the facts a gap between returns may cite (``performance.excess_return_ytd``, an insight's
 #: ``numbers.return_difference``).
 GAP_FACT_WORDS = words("excess active relative difference gap outperformance underperformance")

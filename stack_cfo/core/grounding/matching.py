@@ -121,6 +121,7 @@ from stack_cfo.core.grounding.lexicon import (
     EFFECTIVE_WORDS,
     EXCESS_WORDS,
     FRENCH_COUNT_NOUNS,
+    GAP_AFTER_LINKS,
     GAP_AFTER_NEGATIVE,
     GAP_AFTER_POSITIVE,
     GAP_FACT_WORDS,
@@ -1365,12 +1366,15 @@ def _gap(fig: Figure) -> int | None:
                 return -1
             if word in GAP_POSITIVE:
                 return 1
-        return None
+        after = fig.tail[0].lower() if fig.tail else ""  # a German participle: "um 6,48 Prozentpunkte übertroffen"
+        return -1 if after in GAP_NEGATIVE else 1 if after in GAP_POSITIVE else None
     if len(said) >= 2 and said[-1] in OF_WORDS and said[-2] in GAP_NOUNS:
         return -1 if said[-2] in GAP_NEGATIVE else 1
     if len(said) >= 2 and said[-1] in OF_WORDS and said[-2] in _NEUTRAL_GAPS:
         return 0  # "a gap of 7.11 points", "ein Abstand von", "un écart de": an excess of either sign
-    tail = [w.lower() for w in fig.tail[:4]]
+    tail = [w.lower() for w in fig.tail[:5]]
+    if len(tail) > 1 and tail[0] in GAP_AFTER_LINKS and tail[1] in GAP_AFTER_NEGATIVE | GAP_AFTER_POSITIVE:
+        tail = tail[1:]  # "8,07 points de mieux", "3,12 puntos por detrás del SPY"
     if tail and tail[0] in GAP_AFTER_NEGATIVE | GAP_AFTER_POSITIVE and (
         fig.points or any(w in _GAP_OTHERS for w in tail[1:])
     ):  # "2.2 points behind", "2.2% behind the benchmark" (not "8% behind its peak")
@@ -1560,7 +1564,11 @@ def _whole_subject(fig: Figure, index: FactIndex, metric: frozenset[str] | None)
     if fig.noun is not None:
         return None
     whole = subject_of(fig, index)
-    if whole is not None and whole.kind is Whole.BENCHMARK and metric is not None:
+    if whole is not None and whole.kind is Whole.BENCHMARK and (
+        metric is not None or (not whole.comparative and _gap(fig) is not None)
+    ):
+        # (a gap to the benchmark is what the benchmark is compared with, never its own: "superando al SPY en 10,67
+        # puntos", "den SPY um 6,48 Prozentpunkte übertroffen", "del SPY: 8,07 puntos por encima")
         return None
     return whole
 

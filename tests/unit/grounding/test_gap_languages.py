@@ -1,0 +1,39 @@
+"""A gap to the benchmark in French, Spanish and German: "soit 8,07 points de mieux", "8,07 puntos por encima",
+"3,12 puntos por detrás del SPY", "superando al SPY en 10,67 puntos", "den SPY um 6,48 Prozentpunkte übertroffen"
+were flagged (the side after "de"/"por", "en" and "um" as "by", a German participle after the figure, and the
+benchmark named as what is compared with read as the gap's subject; a grounding audit). The gap stays a gap: only an
+excess return of the right sign grounds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from stack_cfo.core.chat.data_block import context_document
+from stack_cfo.core.grounding import GroundingStatus, check
+from stack_cfo.core.provenance import Snapshot
+from tests.unit.chat.seed_portfolio import NOW, seed_context
+
+FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("Depuis le début de l'année, votre portefeuille progresse de 13,11 %, contre 5,04 % pour le SPY, soit 8,07 "
+     "points de mieux.", "performance.excess_return_ytd"),
+    ("En lo que va de año tu cartera sube un 13,11 %, frente al 5,04 % del SPY: 8,07 puntos por encima.",
+     "performance.excess_return_ytd"),
+    ("Esta semana quedaste 3,12 puntos por detrás del SPY.", "performance.excess_return_1w"),
+    ("Este mes la cesta Tech subió un 13,65 %, superando al SPY en 10,67 puntos.", "baskets[Tech].excess_return_1m"),
+    ("Diesen Monat haben Sie den SPY um 6,48 Prozentpunkte übertroffen.", "performance.excess_return_1m"),
+])
+def test_a_gap_to_the_benchmark_grounds_on_its_excess_return(text: str, path: str) -> None:
+    result = check(text, FACTS)
+    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+    assert result.checks[-1].fact_path == path
+
+
+@pytest.mark.parametrize("text", [
+    "Esta semana quedaste 3,12 puntos por encima del SPY.",  # behind, not above
+    "Diesen Monat haben Sie den SPY um 9,46 Prozentpunkte übertroffen.",  # the return, not the gap
+])
+def test_a_wrong_gap_is_flagged(text: str) -> None:
+    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
