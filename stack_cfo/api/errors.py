@@ -9,7 +9,7 @@ Anything unexpected becomes INTERNAL with a generic message: its text never reac
 the traceback is logged with the trace id.
 
 Whatever a caller sent can come back in a message or a metadata value (a resource name, a bad
-value): each is cut to :data:`MAX_ECHO_CHARS` (the message to :data:`MAX_MESSAGE_CHARS`) so a
+value): each is cut to :data:`MAX_ECHO_CHARS` UTF-8 bytes (the message to :data:`MAX_MESSAGE_CHARS`) so a
 1 MB name cannot make the trailers unreadable (HTTP/2 header limits are 8-16 KiB by default).
 """
 
@@ -42,11 +42,16 @@ _VIOLATION_REASONS = "reason" in error_details_pb2.BadRequest.FieldViolation.DES
 
 
 def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, marked with an ellipsis and the original length."""
-    if len(text) <= limit:
+    """``text`` cut to ``limit`` UTF-8 bytes, marked with an ellipsis and the original length in characters.
+    Bytes, not characters: ``grpc-message`` percent-encodes every byte of a character (an emoji is 12 bytes on the
+    wire), so 512 characters of emoji made a 6 KB message and, with the details, trailers over gRPC's 8 KiB limit,
+    which clients then dropped with the status."""
+    if len(text) <= limit // 4 or len(text.encode("utf-8", "surrogatepass")) <= limit:
         return text
     suffix = f"...({len(text)} chars)"
-    return text[: max(0, limit - len(suffix))] + suffix
+    room = max(0, limit - len(suffix))
+    cut = text.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")  # whole characters only
+    return cut + suffix
 
 _CODES: list[tuple[type[e.StackCfoError], grpc.StatusCode]] = [
     (e.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),

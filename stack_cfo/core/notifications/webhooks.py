@@ -208,8 +208,8 @@ async def checked_addresses(host: str, port: int, *, allow_private: bool, resolv
     except ValueError:
         try:
             addresses = await resolve(host, port)
-        except OSError as exc:
-            raise AddressBlocked(f"{host} does not resolve ({exc.__class__.__name__})") from None
+        except OSError:
+            raise AddressBlocked(f"{host} does not resolve") from None  # (no exception class name for the client)
     if not addresses:
         raise AddressBlocked(f"{host} does not resolve")
     refused = [a for a in addresses if not address_allowed(a, allow_private=allow_private)]
