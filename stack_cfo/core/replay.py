@@ -22,7 +22,10 @@ def recomputers(portfolio: PortfolioService, facts: PortfolioFacts) -> dict[AiSu
         assert receipt.user_id is not None
         # chat contexts, narratives and digests were all written with the live summary's rule (a
         # close posted that day counts at once): the same rule again, or such a close reads as a change
-        return await portfolio.summary(receipt.user_id, receipt.data_as_of, live=True)
+        # (a new user's first digest was written from the holdings of when it was written, valued at an as-of close
+        # before them: the same again, or its replay was refused NO_HOLDINGS_AS_OF)
+        return await portfolio.summary(receipt.user_id, receipt.data_as_of, live=True,
+                                       holdings_now=receipt.created_at)
 
     async def chat(receipt: Receipt, then: Mapping[str, Any]) -> Mapping[str, Any]:
         ctx = context_from_view(await view(receipt), taken_at=receipt.data_as_of)

@@ -407,14 +407,15 @@ class PortfolioService(LedgerUseCases):
     # -- reads -----------------------------------------------------------------------------
 
     async def summary(self, user_id: str, as_of: datetime | None = None, *, live: bool = False,
-                      holdings_now: bool = False) -> SummaryView:
+                      holdings_now: bool | datetime = False) -> SummaryView:
         """The summary as of now (cached per market day) or as of a past instant.
 
         ``live`` uses the live summary's rule at ``as_of`` (a close dated that day counts as soon as
         recorded, not only after its session's end, see :func:`~.engine.compute_summary`): digests,
         and receipt replays of texts written from the live summary. GetPortfolioSummary with an
         ``as_of_time`` does not. ``holdings_now`` (with ``as_of``): a portfolio that held nothing yet
-        then is valued as it is now at ``as_of``'s prices (a new user's first digest), not refused."""
+        then is valued as it is now at ``as_of``'s prices (a new user's first digest), not refused; an instant
+        instead of ``True``: as it was then (the replay of that digest's receipt, written at that instant)."""
         now = self._clock.now()
         if as_of is not None:
             check_not_future(as_of, now, "as_of_time")
@@ -444,7 +445,8 @@ class PortfolioService(LedgerUseCases):
                 self.stats.summary_misses += 1
                 shared = _Shared(seq)
                 task = asyncio.create_task(
-                    self._compute_view(key, user_id, as_of, epoch, shared, live, holdings_now and as_of is not None))
+                    self._compute_view(key, user_id, as_of, epoch, shared, live,
+                                       holdings_now if as_of is not None else False))
                 shared.task = task
                 self._inflight[key] = shared
                 task.add_done_callback(lambda t: self._forget(key, t))
@@ -496,14 +498,17 @@ class PortfolioService(LedgerUseCases):
 
     async def _compute_view(
         self, key: Hashable, user_id: str, as_of: datetime | None, epoch: int | None, shared: _Shared, live: bool,
-        holdings_now: bool = False,
+        holdings_now: bool | datetime = False,
     ) -> SummaryView:
         seq = shared.seq
         at = as_of or self._clock.now()
         inputs = await self._load(user_id, at, epoch, seq)
 
         settings = inputs.settings
-        holdings_if_none = self._today(self._clock.now()) if holdings_now else None
+        holdings_if_none = (
+            None if holdings_now is False
+            else self._today(holdings_now if isinstance(holdings_now, datetime) else self._clock.now())
+        )
 
         def work() -> SummaryView:
             with cpu_meter.metered(), stored_values_checked(user_id):

@@ -255,6 +255,21 @@ async def test_a_narrative_receipt_and_a_json_bodied_answer_verify_too(
     assert documented_verify()(answer, provider.tee.address) and documented_verify()(narrative, provider.tee.address)
     changed = _tampered(narrative, lambda t: setattr(t, "prompt_sha256", answer.prompt_sha256))
     assert outside_check(changed, provider.tee.address) == ["prompt_sha256"]
+    # docs/api.md, "Tying data_snapshot to the signed exchange": the block between the markers, parsed, is the
+    # snapshot parsed (a system message for a chat answer, the user message for a narrative)
+    for receipt, role in ((answer, "system"), (narrative, "user")):
+        assert _signed_data_block(receipt, role) == json.loads(receipt.data_snapshot)
+
+
+def _signed_data_block(r: common_pb2.Receipt, role: str) -> Any:
+    """The data block of ``r``'s signed request, as the docs say to find it."""
+    blocks = [
+        m["content"].split("<<<PORTFOLIO_DATA\n", 1)[1].split("\nPORTFOLIO_DATA>>>", 1)[0]
+        for m in json.loads(r.signed_request)["messages"]
+        if m["role"] == role and "<<<PORTFOLIO_DATA\n" in m["content"]
+    ]
+    assert len(blocks) == 1, blocks
+    return json.loads(blocks[0])
 
 
 async def test_unsigned_and_cut_answers_carry_no_bytes(

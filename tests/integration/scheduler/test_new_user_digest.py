@@ -177,3 +177,31 @@ async def test_a_user_who_joined_during_a_session_gets_the_last_close_not_todays
         assert (digest.total_value, digest.change) == (Decimal("3230"), Decimal("10")), later  # 10 x 223 + 1000
         assert digest.day_return == pytest.approx(10 / 3220)
         assert digest.data is not None and digest.data["market_date"] == "2026-12-04"
+
+
+async def test_the_receipt_of_a_new_users_first_digest_replays(database: Database) -> None:
+    # ReplayReceipt of that digest's receipt was refused FAILED_PRECONDITION NO_HOLDINGS_AS_OF (not among its
+    # documented errors): its data is as of Friday's close, before the first sync; the replay now values the
+    # holdings of when the digest was written, as the digest did (a receipts tester)
+    from stack_cfo.core.notifications.portfolio_facts import _digest_close
+    from stack_cfo.core.portfolio import summary_document
+    from stack_cfo.core.provenance import AiSurface, Receipt
+    from stack_cfo.core.provenance.model import GroundingRecord, GroundingState
+    from stack_cfo.core.replay import recomputers
+
+    user, facts, clock = await _facts(database, SUNDAY_TOKYO)
+    digest = await facts.digest_facts(user, date(2026, 12, 5))
+    assert digest is not None and digest.data is not None
+    as_of = _digest_close(date(2026, 12, 5), clock.now())
+    receipt = Receipt(
+        id="r1", surface=AiSurface.DAILY_DIGEST, subject=f"users/{user}/notifications/1", user_id=user,
+        provider="p", model="m", response_id="", verification="NOT_APPLICABLE", tee_signer="", signature="",
+        signed_text="", prompt_sha256="", data_sha256="", data_snapshot="", data_as_of=as_of, text="", text_sha256="",
+        grounding=GroundingRecord(GroundingState.NO_FIGURES), prompt_tokens=0, completion_tokens=0, fee_neuron=None,
+        degraded_reason="", created_at=clock.now(),
+    )
+    replay = recomputers(facts.service, facts)[AiSurface.DAILY_DIGEST]
+    with user_scope(user):
+        then = summary_document((await facts.service.summary(user, as_of, live=True, holdings_now=True)).summary)
+        again = await replay(receipt, then)
+    assert again == then and again["total_value"] == "3230.00"

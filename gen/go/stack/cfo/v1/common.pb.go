@@ -788,7 +788,8 @@ type Figure struct {
 	// "6.8%" matches a weight of 0.0679). False marks a figure nothing computed supports: render it flagged.
 	Grounded bool `protobuf:"varint,8,opt,name=grounded,proto3" json:"grounded,omitempty"`
 	// Stable path of the fact it matches, e.g. "total_value", "positions[AAPL].weight", "risk.sharpe",
-	// "baskets[Tech].return_1w", or "user[2][0]" for the first number of the user's second message. Empty
+	// "baskets[Tech].return_1w", or "user[1][0]" for the first number of the second of the user's messages the
+	// prompt carries (0-based: a compressed conversation's earlier messages are in its summary, `summary[i]`). Empty
 	// when not grounded. The keys are those of the data the text was written from, which differ by surface:
 	// a chat answer's data block has "risk.sharpe" and "positions[AAPL].weight" (a fraction); the summary a
 	// narrative, digest or weekly summary is written from has "risk.sharpe_ratio" and
@@ -801,7 +802,7 @@ type Figure struct {
 	// figure the snapshot does not hold as a key: a count of a list ("positions.count": how many items
 	// `positions` has) and a number written inside a text, counted from 0 in reading order ("article[2]":
 	// the third number of the article's `title` then `text`; "summary[0]" of an earlier-turns summary;
-	// "user[2][0]" as above; `.abs` appended when the text's negative figure is repeated as a magnitude).
+	// "user[1][0]" as above; `.abs` appended when the text's negative figure is repeated as a magnitude).
 	Fact string `protobuf:"bytes,9,opt,name=fact,proto3" json:"fact,omitempty"`
 	// The fact's value as the server computed it, decimal string, in its key's unit: a key ending in
 	// `_percent` in percent ("6.79"), other ratios as fractions ("0.0679"), amounts as "31041.2"; empty when
@@ -1055,7 +1056,9 @@ type Receipt struct {
 	Grounding *Grounding `protobuf:"bytes,17,opt,name=grounding,proto3" json:"grounding,omitempty"`
 	// Tokens used.
 	Usage *TokenUsage `protobuf:"bytes,18,opt,name=usage,proto3" json:"usage,omitempty"`
-	// Provider fee in 0G (1 0G = 10^18 neuron), decimal string; "0" for offline text; empty when unknown.
+	// Provider fee in 0G (1 0G = 10^18 neuron), decimal string: (prompt tokens x input price + completion tokens x
+	// output price) / 10^18, at the provider's on-chain prices in neuron per token; "0" for offline text; empty when
+	// unknown.
 	Fee string `protobuf:"bytes,19,opt,name=fee,proto3" json:"fee,omitempty"`
 	// Why the text is degraded (the codes of ChatMessage.degraded_reason and NarrativeCompleted.degraded_reason);
 	// empty otherwise.

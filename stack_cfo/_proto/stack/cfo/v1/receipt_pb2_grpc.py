@@ -28,7 +28,8 @@ if _version_not_supported:
 
 class ReceiptServiceStub:
     """Every AI-written text the service sends or stores (chat answers, portfolio narratives, digest paragraphs,
-    weekly summaries, news summaries) has a receipt. Receipts are embedded (without their data snapshot) in
+    weekly summaries, news summaries) has a receipt, except a long conversation's compression summary: never shown,
+    it is part of the later answers' prompts (in their receipts' signed requests). Receipts are embedded (without their data snapshot) in
     ChatMessage, NarrativeCompleted and Notification; this service reads one whole and replays it.
     """
 
@@ -52,7 +53,8 @@ class ReceiptServiceStub:
 
 class ReceiptServiceServicer:
     """Every AI-written text the service sends or stores (chat answers, portfolio narratives, digest paragraphs,
-    weekly summaries, news summaries) has a receipt. Receipts are embedded (without their data snapshot) in
+    weekly summaries, news summaries) has a receipt, except a long conversation's compression summary: never shown,
+    it is part of the later answers' prompts (in their receipts' signed requests). Receipts are embedded (without their data snapshot) in
     ChatMessage, NarrativeCompleted and Notification; this service reads one whole and replays it.
     """
 
@@ -102,7 +104,8 @@ def add_ReceiptServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class ReceiptService:
     """Every AI-written text the service sends or stores (chat answers, portfolio narratives, digest paragraphs,
-    weekly summaries, news summaries) has a receipt. Receipts are embedded (without their data snapshot) in
+    weekly summaries, news summaries) has a receipt, except a long conversation's compression summary: never shown,
+    it is part of the later answers' prompts (in their receipts' signed requests). Receipts are embedded (without their data snapshot) in
     ChatMessage, NarrativeCompleted and Notification; this service reads one whole and replays it.
     """
 

@@ -312,7 +312,8 @@ export type Figure = Message<"stack.cfo.v1.Figure"> & {
 
   /**
    * Stable path of the fact it matches, e.g. "total_value", "positions[AAPL].weight", "risk.sharpe",
-   * "baskets[Tech].return_1w", or "user[2][0]" for the first number of the user's second message. Empty
+   * "baskets[Tech].return_1w", or "user[1][0]" for the first number of the second of the user's messages the
+   * prompt carries (0-based: a compressed conversation's earlier messages are in its summary, `summary[i]`). Empty
    * when not grounded. The keys are those of the data the text was written from, which differ by surface:
    * a chat answer's data block has "risk.sharpe" and "positions[AAPL].weight" (a fraction); the summary a
    * narrative, digest or weekly summary is written from has "risk.sharpe_ratio" and
@@ -325,7 +326,7 @@ export type Figure = Message<"stack.cfo.v1.Figure"> & {
    * figure the snapshot does not hold as a key: a count of a list ("positions.count": how many items
    * `positions` has) and a number written inside a text, counted from 0 in reading order ("article[2]":
    * the third number of the article's `title` then `text`; "summary[0]" of an earlier-turns summary;
-   * "user[2][0]" as above; `.abs` appended when the text's negative figure is repeated as a magnitude).
+   * "user[1][0]" as above; `.abs` appended when the text's negative figure is repeated as a magnitude).
    *
    * @generated from field: string fact = 9;
    */
@@ -550,7 +551,9 @@ export type Receipt = Message<"stack.cfo.v1.Receipt"> & {
   usage?: TokenUsage | undefined;
 
   /**
-   * Provider fee in 0G (1 0G = 10^18 neuron), decimal string; "0" for offline text; empty when unknown.
+   * Provider fee in 0G (1 0G = 10^18 neuron), decimal string: (prompt tokens x input price + completion tokens x
+   * output price) / 10^18, at the provider's on-chain prices in neuron per token; "0" for offline text; empty when
+   * unknown.
    *
    * @generated from field: string fee = 19;
    */

@@ -194,7 +194,8 @@ export const ReceiptReplaySchema: GenMessage<ReceiptReplay> = /*@__PURE__*/
 
 /**
  * Every AI-written text the service sends or stores (chat answers, portfolio narratives, digest paragraphs,
- * weekly summaries, news summaries) has a receipt. Receipts are embedded (without their data snapshot) in
+ * weekly summaries, news summaries) has a receipt, except a long conversation's compression summary: never shown,
+ * it is part of the later answers' prompts (in their receipts' signed requests). Receipts are embedded (without their data snapshot) in
  * ChatMessage, NarrativeCompleted and Notification; this service reads one whole and replays it.
  *
  * @generated from service stack.cfo.v1.ReceiptService
