@@ -774,7 +774,7 @@ ABBREVIATIONS = words("""inkl exkl zzgl ca approx bzw vs etc ggf evtl usw resp e
     mrd""")
 #: Words that name the portfolio's cash ("Cash is 26.4%", "You hold $2,500 in cash", "Bargeld", "liquidités").
 CASH_WORDS = words("""cash bargeld barmittel barbestand barreserve liquidität kasse cashbestand liquidités espèces
-    trésorerie liquidez liquidità contanti caixa""")
+    trésorerie liquidez efectivo liquidità contanti caixa""")
 #: Starts of German compounds that name the cash ("Bargeldbestand", "Barmittelquote", "Bargeldanteil").
 CASH_PREFIXES = ("bargeld", "barmittel", "barreserve", "barbestand")
 #: Spanish "efectivo" is cash only after one of these ("en efectivo", "su efectivo"); otherwise "effective".

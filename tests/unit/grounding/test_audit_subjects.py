@@ -41,3 +41,10 @@ def test_the_subject_or_period_is_found(text: str, paths: list[str]) -> None:
 ])
 def test_another_subjects_or_periods_figure_is_flagged(text: str) -> None:
     assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+
+
+def test_spanish_cash_is_a_word_of_cash() -> None:
+    # "efectivo" was no cash word: "Sin efectivo, tu cartera vale 8.180 US$" (docs/api.md: "sin efectivo" is the
+    # invested value) was flagged
+    result = check("Sin efectivo, tu cartera vale 8.180 US$.", FACTS)
+    assert [(c.grounded, c.fact_path) for c in result.checks] == [(True, "invested_value")]
