@@ -50,10 +50,10 @@ from stack_cfo.wiring.workers import MULTIPROC_DIR, READY_FD, follow_supervisor
 log = logging.getLogger(__name__)
 
 CHAT_ACTIVITY_EVERY = 5.0
+"""Seconds a reading of the chat gauges is reused by the next scrapes."""
 #: How long, at shutdown, a RunJob's sends already under way (an e-mail, a push, a webhook POST) may still take
 #: after ``stop(grace)`` (seconds; at most ``scheduler.shutdown_grace``).
 RUNJOB_SEND_GRACE = 5.0
-"""Seconds a reading of the chat gauges is reused by the next scrapes."""
 
 
 def api_servicers(container: Container) -> list[Any]:

@@ -794,7 +794,10 @@ class _Scanner:
             after = "underwater"  # "$536.75 under water": a loss
         elif after == "in" and (words[i + 1] or "").lower() == "the" and (words[i + 2] or "").lower() in _RED_BLACK:
             after = _RED_BLACK[(words[i + 2] or "").lower()]  # "15% in the red": a fall; "in the black": a rise
-        elif after in _UP_DOWN and (words[i + 1] or "").lower() not in _UP_DOWN_NOT_AFTER:
+        elif (
+            after in _UP_DOWN and (percent or currency is not None or magnitude is not None)
+            and (words[i + 1] or "").lower() not in _UP_DOWN_NOT_AFTER
+        ):  # (a bare number is a count: "2 down, 1 up")
             after = _UP_DOWN[after]  # "2.12% down this week": a fall ("from 17.68% down to 10%" is a level)
         elif after.isalpha() and after not in AFTER_WORDS and (words[i + 1] or "").lower() in AFTER_WORDS:
             after = (words[i + 1] or "").lower()  # "an 11.8% monthly drop"

@@ -832,15 +832,25 @@ _CONTRIBUTION_WORDS = words("""contributed contributes contribute contributing c
 #: contribution anywhere in its clause ("biggest drags: NVDA (-10.0%, -2.7 points)").
 _CONTRIBUTION_HINTS = _CONTRIBUTION_WORDS | words("drag drags dragged driver drivers detractor detractors")
 _NEAR = 2
+#: A verb of contribution right before the figure, and a noun of one before "of"/"was"/"von"/"de" right before it:
+#: the figure is the contribution ("NVDA, the largest contributor, returned 80%" is NVDA's return).
+_CONTRIBUTION_VERBS_NEAR = words("""contributed contributes contribute contributing beisteuerte contribué contribue
+    contribuyó contribuye aportó aporta contribuito contribuiu contribui""")
+_CONTRIBUTION_NOUNS = words("contribution contributions beitrag contribución aporte contributo contribuição")
+_CONTRIBUTION_LINKS = words("of was is were von de di do da del of: von: beträgt betrug fue es était est")
 
 
 def _contribution_said(fig: Figure) -> int:
     """0: no word of a contribution in the figure's clause; ``_NEAR``: one among the four words right before it
     ("contributed 13.33 points", "a contribution of 6.67 points", "trug 6,67 Punkte bei" reads the verb after); 1:
     one elsewhere in its clause ("NVDA, the largest contributor, returned 80%")."""
-    near = [w.lower() for w in fig.context[-4:]]
-    if any(w in _CONTRIBUTION_WORDS for w in near):
-        return _NEAR
+    near = [w.lower() for w in fig.context[-3:]]
+    while near and near[-1] in _HEDGES:
+        near.pop()
+    if near and (near[-1] in _CONTRIBUTION_VERBS_NEAR or (near[-1] in _CONTRIBUTION_LINKS and any(
+        w in _CONTRIBUTION_NOUNS for w in near[:-1]
+    ))):
+        return _NEAR  # "contributed 13.33 points", "a contribution of 6.67 points", "Beitrag von", "contribution:"
     if fig.points:
         return 1  # a holding's figure in points: a contribution, or a return's gap ("NVDA (-10.0%, -2.7 points)")
     said = (*fig.context, *fig.clause, *fig.tail, *fig.lead, *fig.heading)
@@ -1228,8 +1238,14 @@ def _subject(fig: Figure, index: FactIndex) -> tuple[frozenset[str] | None, str 
             # -0,2 %" too, and "Time-weighted return since 2025-12-15 (deposits and withdrawals excluded): +0.2%" the
             # TWR
             metric = _metric_subject(metric_words(fig.clause))
-        if metric is not None and metric in _AMOUNT_METRICS and _gain_named(fig):
-            metric = None  # "Gain since purchase (positions with a known cost basis): +$2,430": the gain's
+        if metric is not None and metric in _AMOUNT_METRICS and (
+            _gain_named(fig) or fig.kind is not FigureKind.AMOUNT or fig.explicit_sign or _direction(fig) is not None
+            or any(w.lower() in _CHANGES for w in fig.context[-3:])
+        ):
+            # "Gain since purchase (positions with a known cost basis): +$2,430": the gain's; "NVDA's share price fell
+            # 5.26%", "Market value change: -$220": a change of the amount, "market value of $3,400 (33.4% ...)" a
+            # weight: the amount's name says what changed or what the share is of, not which fact the figure is
+            metric = None
         if metric is None:
             metric = _effective_subject(fig)
         if metric is None:

@@ -232,7 +232,10 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
         carried = _carried_comparer(fig, index, threshold=threshold)
         if carried is not None:
             return carried  # "Your Core basket rose 1.1% this week. That beat ACWI by 2.17 points": Core's gap
-        if clause and clause[0].lower() in _PARTICIPLE_COMPARERS and fig.antecedent:
+        if (
+            clause and clause[0].lower() in _PARTICIPLE_COMPARERS and fig.antecedent
+            and clause[-1].lower() in lx.BY_WORDS  # the gap right after "by", not the benchmark's own figure
+        ):
             # "Your Tech basket lost 3.24% this week, lagging SPY by 4.24 points": the participle's subject is the
             # clause's before it (the basket's gap to the benchmark), not the benchmark it names
             before = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False, anywhere=True)
