@@ -283,6 +283,8 @@ class ContentService:
         self.stored_hits = 0
         """Renders answered by a rendering another render (maybe in another process) stored."""
         self._shared: OrderedDict[tuple[str, ...], tuple[asyncio.Task[Rendered | Reason], float]] = OrderedDict()
+        #: How many rows wait for each shared rendering: the last one to leave (cancelled) cancels it.
+        self._waiting: dict[asyncio.Task[Rendered | Reason], int] = {}
 
     async def render(
         self, kind: NotificationKind, user_id: str, period: str, key: str, prefs: NotificationPreferences,
@@ -318,11 +320,27 @@ class ContentService:
             while len(self._shared) > 20_000:
                 self._shared.popitem(last=False)
             entry = self._shared[cache_key]
+        task = entry[0]
+        self._waiting[task] = self._waiting.get(task, 0) + 1
         try:
-            result = await asyncio.shield(entry[0])
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # the last row waiting for a shared rendering left (its RunJob was cancelled, the worker stops): the
+            # rendering stops too, its AI texts with it, and is forgotten (the next row renders afresh)
+            if self._waiting.get(task) == 1 and not task.done():
+                task.cancel()
+                if self._shared.get(cache_key, (None,))[0] is task:
+                    self._shared.pop(cache_key, None)
+            raise
         except Exception:
             self._shared.pop(cache_key, None)
             raise
+        finally:
+            left = self._waiting.get(task, 1) - 1
+            if left:
+                self._waiting[task] = left
+            else:
+                self._waiting.pop(task, None)
         if isinstance(result, Rendered) and result.push.data.get("notification_key") != key:
             data = {**result.push.data, "notification_key": key}
             result = replace(result, push=replace(result.push, data=data))

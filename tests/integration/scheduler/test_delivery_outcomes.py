@@ -201,6 +201,41 @@ async def test_cancelling_run_job_while_its_content_is_written_stops_it_and_send
     assert smtp_sink.received() == []
 
 
+async def test_a_cancelled_run_job_cancels_the_shared_rendering_itself(database: Database, smtp_sink: SmtpSink) -> None:
+    """The row's render waits for a rendering shared by the user's rows (asyncio.shield): cancelling the wait left
+    the shared rendering, its AI calls, running (a reviewer). The last row leaving cancels it."""
+    await add_users(database, 1, prefs={"time_zone": "UTC"})
+    config = test_config(**DIGEST_ONLY)
+    worker = build_worker(database, config, portfolio=static_portfolio(),
+                          channels={Channel.EMAIL: SmtpChannel(smtp_settings(smtp_sink))})
+    rendering = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def slow_render_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rendering.set()
+        try:
+            await asyncio.sleep(3600)  # the AI provider, writing the digest's paragraph
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker.content._render_once = slow_render_once  # type: ignore[method-assign]
+    service = NotificationService(SchedulerRepo(database), config, deliverer=lambda: worker)
+
+    async def call() -> None:
+        async for _ in service.run_job(kind=NotificationKind.DIGEST, request_id=str(uuid.uuid4())):
+            pass
+
+    task = asyncio.ensure_future(call())
+    await asyncio.wait_for(rendering.wait(), 20)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(cancelled.wait(), 10)  # the shared rendering itself stopped
+    await asyncio.wait_for(worker.aclose(grace=10), 20)
+    assert smtp_sink.received() == []
+
+
 async def test_a_worker_that_stops_ends_its_renders_and_sends_nothing(database: Database, smtp_sink: SmtpSink) -> None:
     await add_users(database, 1, prefs={"time_zone": "UTC"})
     config = test_config(**DIGEST_ONLY)
