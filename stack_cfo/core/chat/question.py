@@ -65,9 +65,11 @@ _DIVERSIFICATION = _any(
 )
 #: The largest positions by weight ("What is my largest position?", "my biggest holdings", "größte Position").
 _LARGEST = _any(
-    r"(?:largest|biggest|top|main|heaviest) (?:\w+ )?(?:holdings?|positions?|stocks?|investments?)",
+    # (not "my biggest losing positions", "top performing stocks": a ranking by change)
+    r"(?:largest|biggest|top|main|heaviest) (?:(?!los\w*|gain\w*|win\w*|perform\w*|drop\w*|fall\w*|ris\w*)\w+ )?"
+    r"(?:holdings?|positions?|stocks?|investments?)",
     r"gr[öo]ßten?\w* (?:\w+ )?(?:position(?:en)?|werte?|anteile?)", r"plus grosses? (?:positions?|lignes?)",
-    r"principales? (?:positions?|lignes?)", r"mayor(?:es)? (?:posici[oó]n\w*|inversi[oó]n\w*)",
+    r"principales? (?:positions?|lignes?)(?! perdant| gagnant)", r"mayor(?:es)? (?:posici[oó]n\w*|inversi[oó]n\w*)",
     r"posici[oó]n(?:es)? m[aá]s grandes?", r"posizion[ei] più grand[ei]", r"maior(?:es)? posi[cç][aã]o\w*",
     r"maiores posi[cç][oõ]es", "最大持仓", "最大的持仓",
 )

@@ -59,7 +59,7 @@ def rank_news(
 
 #: A sentence's end: ".", "!" or "?" (maybe closing quotes or brackets), then a space and what may start a sentence
 #: (not a lower-case word: "Apple Inc. announced" goes on), or the end of the text.
-_SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*(?=\s+[^\sa-z]|\s*$)")
+_SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*(?=\s+(?:[^\sa-z]|[a-z]+[A-Z])|\s*$)")  # "iPhone", "eBay" start one
 #: Words whose full stop ends no sentence, even before a capital: company forms, titles, "U.S.", months, "No."
 _ABBREVIATIONS = frozenset({
     "inc", "corp", "co", "ltd", "plc", "llc", "lp", "ag", "sa", "nv", "se", "bhd", "mr", "mrs", "ms", "dr", "prof",
@@ -73,8 +73,9 @@ def first_sentence(text: str) -> str:
     for m in _SENTENCE_END.finditer(text):
         word = text[: m.start()].rsplit(maxsplit=1)[-1] if text[: m.start()].strip() else ""
         word = word.lstrip("\"'‘“(").lower()
-        if m.group(0)[0] == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
-            continue  # "Apple Inc.", "J. Smith", "the U.S. market"
+        abbreviated = word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+        if m.group(0)[0] == "." and abbreviated and (word != "no" or re.match(r"\s*\d", text[m.end():])):
+            continue  # "Apple Inc.", "J. Smith", "the U.S. market", "No. 3" (not "He said no. Then")
         return text[: m.end()]
     return text
 

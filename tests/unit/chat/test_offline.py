@@ -304,3 +304,9 @@ def test_a_two_part_question_gets_both_parts_answered(tag: str, question: str, c
     flat = re.sub(r"[\s,.\u202f\u00a0]", "", text)  # grouping and decimal marks of every locale
     assert cash_word in text and "200000" in flat, text
     assert check(text, facts_from_data(context_document(ctx, NOW))).status is GroundingStatus.GROUNDED
+
+
+@pytest.mark.parametrize("question", ["What were my biggest losing positions this week?",
+                                      "Quelles sont mes principales positions perdantes ?"])
+def test_the_biggest_losers_are_no_question_of_the_largest_positions(question: str) -> None:
+    assert not read_question(question, symbols=["AAPL"]).largest

@@ -121,6 +121,10 @@ def test_fallback_summary_is_the_first_sentence_and_prompt_keeps_data_out_of_ins
     ('He said "we are done." Then he left.', 'He said "we are done."'),
     ("Is the rally over? Analysts disagree.", "Is the rally over?"),
     ("No full stop at all", "No full stop at all"),
+    # a sentence may start with a lower-case brand, and "no" ends one unless a number follows
+    ("Nvidia beat estimates. iPhone sales were strong.", "Nvidia beat estimates."),
+    ("He said no. Then he left.", "He said no."),
+    ("It ranked No. 3 in sales. Shares rose.", "It ranked No. 3 in sales."),
 ])
 def test_fallback_summary_does_not_end_at_an_abbreviation(summary: str, first: str) -> None:
     assert fallback_summary(_item("a", ("AAPL",), 1, summary)) == first
