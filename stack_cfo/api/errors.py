@@ -35,9 +35,6 @@ _now = time.monotonic
 DOMAIN = "stack-cfo"
 MAX_ECHO_CHARS = 256
 MAX_MESSAGE_CHARS = 512
-#: The field violations of one error, serialized, at most this many bytes (about 4 KB once base64-encoded in
-#: ``grpc-status-details-bin``, beside a message of at most 1.5 KB percent-encoded: under gRPC's 8 KiB).
-MAX_VIOLATIONS_BYTES = 3000
 
 
 #: ``BadRequest.FieldViolation.reason`` exists (googleapis-common-protos 1.66 and later).
@@ -91,24 +88,19 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
     metadata = {clip(k, 64): clip(v) for k, v in exc.metadata.items()}
     st.details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=metadata)))
     if isinstance(exc, e.InvalidArgument) and exc.violations:
-        violations: list[error_details_pb2.BadRequest.FieldViolation] = []
-        room = MAX_VIOLATIONS_BYTES
-        for k, v in enumerate(exc.violations):
-            violation = error_details_pb2.BadRequest.FieldViolation(
-                field=clip(v.field), description=clip(v.description),
-                **({"reason": violation_reason(exc, k)} if _VIOLATION_REASONS else {}),
+        st.details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=clip(v.field), description=clip(v.description),
+                            **({"reason": violation_reason(exc, k)} if _VIOLATION_REASONS else {}),
+                        )
+                        for k, v in enumerate(exc.violations)
+                    ]
+                )
             )
-            room -= violation.ByteSize() + 3
-            if room < 0 and violations:
-                # the rest left out, so the trailers stay readable (50 violations of 256-byte echoes made 16 KB of
-                # grpc-status-details-bin, twice gRPC's 8 KiB limit); ErrorInfo says how many there were
-                st.details[0].CopyFrom(_pack(error_details_pb2.ErrorInfo(
-                    reason=exc.reason, domain=DOMAIN,
-                    metadata={**metadata, "violations_omitted": str(len(exc.violations) - len(violations))},
-                )))
-                break
-            violations.append(violation)
-        st.details.append(_pack(error_details_pb2.BadRequest(field_violations=violations)))
+        )
     retry_after = _retry_after(exc)
     if retry_after is not None:
         d = duration_pb2.Duration()
