@@ -336,7 +336,7 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     perdido caído bajado retrocedido desplomó desplomado hundió hundido derrumbó cedió cedido
     ceduto ceduta crollato crollata crollò despencou afundou dégringolé
     sceso scesa scesi scese calato calata calati perso persa perde perdono ribassato arretrato
-    caiu caíram cai perdeu perderam recuou desvalorizou""")
+    caiu caíram cai perdeu perderam recuou desvalorizou scende cala arretra recua desvaloriza""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead
@@ -345,7 +345,7 @@ POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining
     progressé progresse augmenté gagné monté grimpé
     subió sube ganó aumentó avanzó creció ganado subido crecido aumentado avanzado
     salito salita saliti guadagnato guadagnata guadagna cresciuto aumentato
-    subiu subiram sobe ganhou valorizou cresceu avançou""")
+    subiu subiram sobe ganhou valorizou cresceu avançou sale cresce avanza guadagnano valoriza avança""")
 # Nouns that give a sign when followed by "of" before the figure ("a loss of $420") or when they
 # follow it ("a 3% drop"). "drawdown" gives a loss context instead (see LOSS_LABELS).
 NEGATIVE_NOUNS = words(
@@ -1060,8 +1060,9 @@ _GAP_BY = r"(?:by|um|de|un|of|von|del|della|dello|di|do|da)"
 #: with no name): the later figure is the same thing's, maybe over another period ("AMZN is down 2.08% today and 3.36%
 #: this week", "fell 2.08% and 3.36%").
 BARE_GAP = re.compile(
-    rf"(?:[{SPACES}]+(?:{PERIOD_PHRASES.pattern}))?[{SPACES}]*,?[{SPACES}]*(?:and|und|et|y|but|aber|mais|pero)"
-    rf"[{SPACES}]+",
+    rf"(?:[{SPACES}]+(?:{PERIOD_PHRASES.pattern}))?[{SPACES}]*,?[{SPACES}]*(?:and|und|et|y|e|but|aber|mais|pero|ma|mas)"
+    rf"[{SPACES}]+(?:(?:{PERIOD_PHRASES.pattern})[{SPACES}]+)?"  # "und diese Woche um 10 %"
+    rf"(?:(?:by|um|un|de|del|dello|della|di|do|da)[{SPACES}]+|dell['’]|dello[{SPACES}]+)?",  # "y un 10 %", "e del 10 %"
     re.IGNORECASE,
 )
 #: Words that say a value is of the holdings alone, without the cash: the invested value, not the total.

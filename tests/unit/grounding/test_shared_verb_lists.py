@@ -34,3 +34,15 @@ def test_a_shared_verb_signs_the_later_figures(text: str) -> None:
 ])
 def test_the_carried_direction_still_flags_a_rise(text: str) -> None:
     assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+
+
+@pytest.mark.parametrize("text", [
+    "NVDA cayó un 5,26 % hoy y un 10 % esta semana.",
+    "NVDA scende del 5,26 % oggi e del 10 % questa settimana.",
+    "NVDA a baissé de 5,26 % aujourd'hui et de 10 % cette semaine.",
+    "A NVDA recua 5,26% hoje e 10% esta semana.",
+])
+def test_a_verb_left_out_before_a_second_period_keeps_its_direction(text: str) -> None:
+    # "y un 10 % esta semana": the second figure of the verb was read unsigned, a rise (a second grounding audit)
+    result = check(text, FACTS)
+    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
