@@ -915,14 +915,14 @@ BY_WORDS = words("by um en")
 #: underperformance of 0.77 points", "3,23 Prozentpunkte hinter der Benchmark"): only an excess return may ground
 #: it, negative for these, positive for ``GAP_POSITIVE`` (see ``matching._gap``).
 GAP_NEGATIVE = COMPARED_NEGATIVE | words("""trailing behind underperformance underperformed rückstand
-    hinterher""")
+    hinterher shortfall indietro""")
 GAP_POSITIVE = COMPARED_POSITIVE | words("ahead outperformance vorsprung")
-GAP_NOUNS = words("underperformance outperformance rückstand vorsprung")
-GAP_AFTER_NEGATIVE = words("behind hinter worse peor detrás derrière zurück debajo dietro")
-GAP_AFTER_POSITIVE = words("ahead better mejor delante devant mieux encima sopra")
+GAP_NOUNS = words("underperformance outperformance rückstand vorsprung shortfall indietro")
+GAP_AFTER_NEGATIVE = words("behind hinter worse peor detrás derrière zurück debajo dietro atrás abaixo")
+GAP_AFTER_POSITIVE = words("ahead better mejor delante devant mieux encima sopra vorn vorne voraus acima più mais")
 #: Links between a gap's figure and the word after it that says its side ("8,07 points de mieux", "3,12 puntos por
 #: detrás", "8,07 puntos por encima").
-GAP_AFTER_LINKS = words("de por di")
+GAP_AFTER_LINKS = words("de por di in em")  # ("6,48 punti in più")
 #: Path words of the facts a gap between returns may cite (``performance.excess_return_ytd``, an insight's
 #: ``numbers.return_difference``).
 GAP_FACT_WORDS = words("excess active relative difference gap outperformance underperformance")

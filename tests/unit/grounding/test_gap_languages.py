@@ -37,3 +37,20 @@ def test_a_gap_to_the_benchmark_grounds_on_its_excess_return(text: str, path: st
 ])
 def test_a_wrong_gap_is_flagged(text: str) -> None:
     assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("Da inizio mese sei 6,48 punti in più del benchmark.", "performance.excess_return_1m"),
+    ("Questa settimana il tuo portafoglio è indietro di 3,12 punti rispetto allo SPY.", "performance.excess_return_1w"),
+    ("Este mês você está 6,48 pontos acima do SPY.", "performance.excess_return_1m"),
+    ("Esta semana a sua carteira ficou 3,12 pontos atrás do SPY.", "performance.excess_return_1w"),
+    ("Diesen Monat liegen Sie 6,48 Prozentpunkte vorn.", "performance.excess_return_1m"),
+])
+def test_italian_portuguese_and_german_gaps(text: str, path: str) -> None:
+    # flagged in a second grounding audit ("in più", "indietro di", "acima", "atrás", "vorn")
+    result = check(text, FACTS)
+    assert [(c.grounded, c.fact_path) for c in result.checks] == [(True, path)]
+
+
+def test_a_gap_of_the_wrong_side_stays_flagged() -> None:
+    assert check("Diesen Monat liegen Sie 3,12 Prozentpunkte vorn.", FACTS).status is GroundingStatus.UNGROUNDED
