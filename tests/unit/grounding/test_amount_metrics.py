@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from stack_cfo.core.chat.data_block import context_document
-from stack_cfo.core.grounding import GroundingStatus, check
-from stack_cfo.core.provenance import Snapshot
-from tests.unit.chat.seed_portfolio import NOW, seed_context
-
-FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+from tests.unit.grounding.seed import assert_flagged, assert_grounded
 
 
 @pytest.mark.parametrize("text", [
@@ -33,8 +28,7 @@ FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
     "AAPL contributed 13.33 points to the Tech basket's return this year.",
 ])
 def test_a_named_amount_or_return_cites_only_its_own_fact(text: str) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.UNGROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+    assert_flagged(text)
 
 
 @pytest.mark.parametrize(("text", "paths"), [
@@ -56,6 +50,4 @@ def test_a_named_amount_or_return_cites_only_its_own_fact(text: str) -> None:
      ["unrealized_pnl", "unrealized_return"]),
 ])
 def test_the_named_amount_still_grounds(text: str, paths: list[str]) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
-    assert [c.fact_path for c in result.checks] == paths
+    assert_grounded(text, paths)

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from stack_cfo.core.chat.data_block import context_document
-from stack_cfo.core.grounding import GroundingStatus, check
-from stack_cfo.core.provenance import Snapshot
-from tests.unit.chat.seed_portfolio import NOW, seed_context
-
-FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+from stack_cfo.core.grounding import check
+from tests.unit.grounding.seed import FACTS, assert_flagged, assert_grounded
 
 
 @pytest.mark.parametrize(("text", "paths"), [
@@ -27,9 +23,7 @@ FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
     ("Im letzten Monat ist NVDA um 50 % gestiegen.", ["positions[NVDA].return_1m"]),
 ])
 def test_the_subject_or_period_is_found(text: str, paths: list[str]) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
-    assert [c.fact_path for c in result.checks] == paths
+    assert_grounded(text, paths)
 
 
 @pytest.mark.parametrize("text", [
@@ -40,7 +34,7 @@ def test_the_subject_or_period_is_found(text: str, paths: list[str]) -> None:
     "Im letzten Monat ist NVDA um 80 % gestiegen.",
 ])
 def test_another_subjects_or_periods_figure_is_flagged(text: str) -> None:
-    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+    assert_flagged(text)
 
 
 def test_spanish_cash_is_a_word_of_cash() -> None:

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from stack_cfo.core.chat.data_block import context_document
 from stack_cfo.core.grounding import GroundingStatus, check
-from stack_cfo.core.provenance import Snapshot
-from tests.unit.chat.seed_portfolio import NOW, seed_context
-
-FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+from tests.unit.grounding.seed import FACTS, assert_flagged, assert_grounded, cited
 
 
 @pytest.mark.parametrize(("text", "path"), [
@@ -26,9 +22,8 @@ FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
     ("Diesen Monat haben Sie den SPY um 6,48 Prozentpunkte übertroffen.", "performance.excess_return_1m"),
 ])
 def test_a_gap_to_the_benchmark_grounds_on_its_excess_return(text: str, path: str) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
-    assert result.checks[-1].fact_path == path
+    assert_grounded(text)
+    assert cited(text)[-1] == (cited(text)[-1][0], path)
 
 
 @pytest.mark.parametrize("text", [
@@ -36,7 +31,7 @@ def test_a_gap_to_the_benchmark_grounds_on_its_excess_return(text: str, path: st
     "Diesen Monat haben Sie den SPY um 9,46 Prozentpunkte übertroffen.",  # the return, not the gap
 ])
 def test_a_wrong_gap_is_flagged(text: str) -> None:
-    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+    assert_flagged(text)
 
 
 @pytest.mark.parametrize(("text", "path"), [

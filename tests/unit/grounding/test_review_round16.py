@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from stack_cfo.core.chat.data_block import context_document
-from stack_cfo.core.grounding import GroundingStatus, check
-from stack_cfo.core.provenance import Snapshot
-from tests.unit.chat.seed_portfolio import NOW, seed_context
-
-FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+from tests.unit.grounding.seed import assert_flagged, assert_grounded
 
 
 @pytest.mark.parametrize("text", [
@@ -30,8 +25,7 @@ FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
     "This week 2 of your 4 positions fell and 1 rose: 2 down, 1 up, 1 flat.",
 ])
 def test_a_correct_answer_is_grounded(text: str) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+    assert_grounded(text)
 
 
 @pytest.mark.parametrize("text", [
@@ -41,4 +35,4 @@ def test_a_correct_answer_is_grounded(text: str) -> None:
     "NVDA's share price fell 6.25% today.",
 ])
 def test_the_wrong_figures_they_were_made_for_stay_flagged(text: str) -> None:
-    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+    assert_flagged(text)

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from stack_cfo.core.chat.data_block import context_document
-from stack_cfo.core.grounding import GroundingStatus, check
-from stack_cfo.core.provenance import Snapshot
-from tests.unit.chat.seed_portfolio import NOW, seed_context
-
-FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+from tests.unit.grounding.seed import assert_flagged, assert_grounded
 
 
 @pytest.mark.parametrize("text", [
@@ -24,8 +19,7 @@ FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
     "Esta semana NVDA cayó un 10 % (-200 US$) y MSFT un 2 %, mientras que XOM subió un 2 %.",
 ])
 def test_a_shared_verb_signs_the_later_figures(text: str) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+    assert_grounded(text)
 
 
 @pytest.mark.parametrize("text", [
@@ -33,7 +27,7 @@ def test_a_shared_verb_signs_the_later_figures(text: str) -> None:
     "Questa settimana NVDA è scesa del 10% e XOM del 2%.",
 ])
 def test_the_carried_direction_still_flags_a_rise(text: str) -> None:
-    assert check(text, FACTS).status is GroundingStatus.UNGROUNDED
+    assert_flagged(text)
 
 
 @pytest.mark.parametrize("text", [
@@ -44,5 +38,4 @@ def test_the_carried_direction_still_flags_a_rise(text: str) -> None:
 ])
 def test_a_verb_left_out_before_a_second_period_keeps_its_direction(text: str) -> None:
     # "y un 10 % esta semana": the second figure of the verb was read unsigned, a rise (a second grounding audit)
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
+    assert_grounded(text)

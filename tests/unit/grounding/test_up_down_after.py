@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from stack_cfo.core.chat.data_block import context_document
 from stack_cfo.core.grounding import GroundingStatus, check, extract_figures
-from stack_cfo.core.provenance import Snapshot
-from tests.unit.chat.seed_portfolio import NOW, seed_context
-
-FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
+from tests.unit.grounding.seed import FACTS, assert_grounded
 
 
 @pytest.mark.parametrize(("text", "path"), [
@@ -21,9 +17,7 @@ FACTS = Snapshot(context_document(seed_context(), NOW), None).facts
     ("XOM is 2% up this week.", "positions[XOM].return_1w"),
 ])
 def test_up_or_down_after_a_figure_signs_it(text: str, path: str) -> None:
-    result = check(text, FACTS)
-    assert result.status is GroundingStatus.GROUNDED, [(c.figure.raw, c.fact_path) for c in result.checks]
-    assert [c.fact_path for c in result.checks] == [path]
+    assert_grounded(text, [path])
 
 
 def test_the_wrong_way_is_flagged() -> None:
