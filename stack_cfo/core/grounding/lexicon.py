@@ -336,7 +336,8 @@ NEGATIVE_WORDS = words("""fell fall falls falling dropped drop drops dropping de
     perdido caído bajado retrocedido desplomó desplomado hundió hundido derrumbó cedió cedido
     ceduto ceduta crollato crollata crollò despencou afundou dégringolé
     sceso scesa scesi scese calato calata calati perso persa perde perdono ribassato arretrato
-    caiu caíram cai perdeu perderam recuou desvalorizou scende cala arretra recua desvaloriza""")
+    caiu caíram cai perdeu perderam recuou desvalorizou scende cala arretra recua desvaloriza
+    subtracted subtracts subtracting shaved""")
 POSITIVE_WORDS = words("""rose rise rises rising risen gained gain gains gaining climbed climb climbs increased increase
     increases jumped jump jumps surged surge surges advanced advance advances added adds grew grow
     grows rallied rally rallies soared soars up higher outperformed outperforming beat beats ahead

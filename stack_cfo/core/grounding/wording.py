@@ -14,7 +14,8 @@ _ABBREVIATIONS = frozenset({"approx.", "ca.", "no.", "fr."})
 _STRIP = "*_\"'()[]{}`"
 _HEDGES = {"APPROX": Hedge.APPROX, "AT_LEAST": Hedge.AT_LEAST, "AT_MOST": Hedge.AT_MOST}
 _NEGATIVE_AFTER = (
-    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo"} | lx.NEGATIVE_AFTER_VERBS
+    (lx.NEGATIVE_NOUNS - {"loss", "losses"}) | {"lower", "below", "unter", "sous", "debajo", "off"}
+    | lx.NEGATIVE_AFTER_VERBS
 )
 _POSITIVE_AFTER = lx.POSITIVE_NOUNS | {"higher", "above"} | lx.POSITIVE_AFTER_VERBS
 AFTER_WORDS = _NEGATIVE_AFTER | _POSITIVE_AFTER | lx.LOSS_LABELS

@@ -51,3 +51,19 @@ def test_a_named_amount_or_return_cites_only_its_own_fact(text: str) -> None:
 ])
 def test_the_named_amount_still_grounds(text: str, paths: list[str]) -> None:
     assert_grounded(text, paths)
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("NVDA subtracted 2.70 points from the Tech basket's return this week.",
+     "baskets[Tech].positions[NVDA].return_contribution_1w"),
+    ("NVDA took 2.70 percentage points off the basket's return this week.",
+     "baskets[Tech].positions[NVDA].return_contribution_1w"),
+    ("Your portfolio is 2.12% off its peak.", "risk.current_drawdown"),
+])
+def test_subtracting_and_off_sign_the_figure(text: str, path: str) -> None:
+    # read unsigned, as a rise, these were flagged (a second grounding audit)
+    assert_grounded(text, [path])
+
+
+def test_the_wrong_side_of_a_subtraction_is_flagged() -> None:
+    assert_flagged("NVDA took 9.52 percentage points off the basket's return this month.")  # it added them
