@@ -10,7 +10,8 @@ the traceback is logged with the trace id.
 
 Whatever a caller sent can come back in a message or a metadata value (a resource name, a bad
 value): each is cut to :data:`MAX_ECHO_CHARS` UTF-8 bytes (the message to :data:`MAX_MESSAGE_CHARS`) so a
-1 MB name cannot make the trailers unreadable (HTTP/2 header limits are 8-16 KiB by default).
+1 MB name cannot make the trailers unreadable (HTTP/2 header limits are 8-16 KiB by default), and the whole status
+stays within :data:`MAX_STATUS_BYTES` (fifty violations each echoing 256 bytes would not: see :func:`_bad_request`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ _now = time.monotonic
 DOMAIN = "stack-cfo"
 MAX_ECHO_CHARS = 256
 MAX_MESSAGE_CHARS = 512
+#: What a violation echoes when its error's violations at :data:`MAX_ECHO_CHARS` would pass :data:`MAX_STATUS_BYTES`.
+SHORT_ECHO_CHARS = 64
+#: The ``google.rpc.Status`` of an error at most this many bytes: with ``grpc-message`` (MAX_MESSAGE_CHARS bytes,
+#: percent-encoded: 1.5 KB at worst) the trailers stay under gRPC's default 8 KiB metadata limit (from 8 KiB C-core
+#: clients drop some such statuses at random, from 16 KiB all: RESOURCE_EXHAUSTED "received metadata size exceeds
+#: soft limit" instead of the error).
+MAX_STATUS_BYTES = 6 * 1024
 
 
 #: ``BadRequest.FieldViolation.reason`` exists (googleapis-common-protos 1.66 and later).
@@ -86,27 +94,47 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
     code = grpc_code(exc)
     st = status_pb2.Status(code=code.value[0], message=clip(exc.message, MAX_MESSAGE_CHARS))
     metadata = {clip(k, 64): clip(v) for k, v in exc.metadata.items()}
-    st.details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=metadata)))
+    info = error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=metadata)
+    st.details.append(_pack(info))
     if isinstance(exc, e.InvalidArgument) and exc.violations:
-        st.details.append(
-            _pack(
-                error_details_pb2.BadRequest(
-                    field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(
-                            field=clip(v.field), description=clip(v.description),
-                            **({"reason": violation_reason(exc, k)} if _VIOLATION_REASONS else {}),
-                        )
-                        for k, v in enumerate(exc.violations)
-                    ]
-                )
-            )
-        )
+        # (the room left, less the BadRequest's Any wrapper and a "violations_listed" entry)
+        bad_request, listed = _bad_request(exc, MAX_STATUS_BYTES - st.ByteSize() - 128)
+        if listed < len(exc.violations):
+            info.metadata["violations_listed"] = str(listed)
+            st.details[0].Pack(info)
+        st.details.append(_pack(bad_request))
     retry_after = _retry_after(exc)
     if retry_after is not None:
         d = duration_pb2.Duration()
         d.FromTimedelta(retry_after)
         st.details.append(_pack(error_details_pb2.RetryInfo(retry_delay=d)))
     return st
+
+
+def _bad_request(exc: e.InvalidArgument, budget: int) -> tuple[error_details_pb2.BadRequest, int]:
+    """The error's field violations within ``budget`` bytes, and how many it lists: every one, each text cut to
+    :data:`MAX_ECHO_CHARS`; when those pass the budget (50 items each echoing a long value made 15 KB of details,
+    over gRPC's 16 KiB hard limit for trailers: the client saw RESOURCE_EXHAUSTED, not the error; from 8 KiB some
+    clients dropped it at random), every one cut to :data:`SHORT_ECHO_CHARS`; and if even those do not fit, the
+    first ones that do (``violations_listed`` in ``ErrorInfo.metadata``; ``violation_count`` counts them all)."""
+    for limit in (MAX_ECHO_CHARS, SHORT_ECHO_CHARS):
+        violations = [
+            error_details_pb2.BadRequest.FieldViolation(
+                field=clip(v.field, max(limit, SHORT_ECHO_CHARS * 2)), description=clip(v.description, limit),
+                **({"reason": violation_reason(exc, k)} if _VIOLATION_REASONS else {}),
+            )
+            for k, v in enumerate(exc.violations)
+        ]
+        sizes = [v.ByteSize() + 4 for v in violations]  # + the field's tag and length
+        if sum(sizes) <= budget:
+            return error_details_pb2.BadRequest(field_violations=violations), len(violations)
+    listed, used = 0, 0
+    for size in sizes:
+        if used + size > budget and listed:
+            break
+        used += size
+        listed += 1
+    return error_details_pb2.BadRequest(field_violations=violations[:listed]), listed
 
 
 def violation_reason(exc: e.InvalidArgument, k: int) -> str:
