@@ -139,3 +139,38 @@ async def test_a_path_in_the_mask_left_unset_gets_its_default(db_dsn: str, data_
             update_mask=field_mask_pb2.FieldMask(paths=["daily_digest_enabled", "time_zone"])),
             metadata=srv.auth(user), timeout=10)
         assert reset.daily_digest_enabled and reset.time_zone == "UTC"
+
+
+async def test_a_time_of_day_out_of_range_names_its_own_field(db_dsn: str, data_dir: Path) -> None:
+    """TimeOfDay's "Hours, 0 to 23" and "Minutes, 0 to 59": the violation names the field that is out of range
+    (it named the TimeOfDay: ``preferences.quiet_hours_start``; a contract tester)."""
+    from google.protobuf import field_mask_pb2
+
+    from stack_cfo._proto.stack.cfo.v1 import common_pb2
+
+    user = str(uuid.uuid4())
+    async with running_server(db_dsn, data_dir) as srv:
+        stub = pb_grpc.SchedulerServiceStub(srv.channel)
+        name = f"users/{user}/notificationPreferences"
+        mask = field_mask_pb2.FieldMask(paths=["quiet_hours_start", "quiet_hours_end"])
+        cases = [
+            ((24, 0), (7, 0), "preferences.quiet_hours_start.hours"),
+            ((-1, 0), (7, 0), "preferences.quiet_hours_start.hours"),
+            ((22, 60), (7, 0), "preferences.quiet_hours_start.minutes"),
+            ((22, 0), (7, -5), "preferences.quiet_hours_end.minutes"),
+            ((22, 0), (2147483647, 0), "preferences.quiet_hours_end.hours"),
+        ]
+        for start, end, field in cases:
+            request = pb.UpdateNotificationPreferencesRequest(
+                preferences=pb.NotificationPreferences(
+                    name=name, quiet_hours_start=common_pb2.TimeOfDay(hours=start[0], minutes=start[1]),
+                    quiet_hours_end=common_pb2.TimeOfDay(hours=end[0], minutes=end[1])),
+                update_mask=mask)
+            code, info, fields = await _error(stub.UpdateNotificationPreferences(
+                request, metadata=srv.auth(user), timeout=10))
+            assert (code, info.reason, fields) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_QUIET_HOURS", [field])
+        ok = await stub.UpdateNotificationPreferences(pb.UpdateNotificationPreferencesRequest(
+            preferences=pb.NotificationPreferences(name=name, quiet_hours_start=common_pb2.TimeOfDay(hours=23),
+                                                   quiet_hours_end=common_pb2.TimeOfDay(hours=6, minutes=59)),
+            update_mask=mask), metadata=srv.auth(user), timeout=10)
+        assert (ok.quiet_hours_start.hours, ok.quiet_hours_end.minutes) == (23, 59)

@@ -196,8 +196,12 @@ def _clock(value: Any, field: str) -> time | None:
         return None
     if isinstance(value, tuple | list) and len(value) == 2:  # (hours, minutes) as in TimeOfDay
         h, m = value
-        if not (isinstance(h, int) and isinstance(m, int) and 0 <= h <= 23 and 0 <= m <= 59):
-            raise InvalidArgument.field(field, "hours must be 0-23 and minutes 0-59", reason="INVALID_QUIET_HOURS")
+        # the field that is out of range named ("quiet_hours_start.hours"), as TimeOfDay's fields are
+        if not (isinstance(h, int) and 0 <= h <= 23):
+            raise InvalidArgument.field(f"{field}.hours", f"must be 0 to 23, got {h!r}", reason="INVALID_QUIET_HOURS")
+        if not (isinstance(m, int) and 0 <= m <= 59):
+            raise InvalidArgument.field(f"{field}.minutes", f"must be 0 to 59, got {m!r}",
+                                        reason="INVALID_QUIET_HOURS")
         return time(h, m)
     return parse_clock_time(value, field)
 

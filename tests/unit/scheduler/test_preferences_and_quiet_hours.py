@@ -112,7 +112,8 @@ def test_unknown_time_zone_is_rejected_with_its_field(bad: str) -> None:
         ({"quiet_hours_start": "25:00"}, "quiet_hours_start"),
         ({"quiet_hours_end": "7am"}, "quiet_hours_end"),
         ({"quiet_hours_end": None}, "quiet_hours_end"),  # only one side unset
-        ({"quiet_hours_start": (24, 0)}, "quiet_hours_start"),
+        ({"quiet_hours_start": (24, 0)}, "quiet_hours_start.hours"),  # a TimeOfDay: its own field named
+        ({"quiet_hours_end": (6, 60)}, "quiet_hours_end.minutes"),
         ({"quiet_hours_start": "07:00"}, "quiet_hours_end"),  # start == end
     ],
 )
