@@ -196,6 +196,8 @@ _ALLOWED = {
     FigureKind.COUNT: frozenset({FactKind.COUNT, FactKind.NUMBER}),
     FigureKind.NUMBER: frozenset(FactKind),
 }
+#: What an amount written with a currency ("$9.8", "10 €") matches: money only.
+_MONEY = frozenset({FactKind.AMOUNT})
 #: The fact kinds a figure kind prefers among equal matches (money for an amount, not a score).
 _NATIVE = {
     FigureKind.PERCENT: frozenset({FactKind.FRACTION, FactKind.PERCENT}),
@@ -682,6 +684,8 @@ def _best(
         portfolio_count = name is None
     effective_only = fig.noun is not None and _effective(fig, said)
     allowed = _ALLOWED[fig.kind]
+    if fig.kind is FigureKind.AMOUNT and fig.currency is not None:
+        allowed = _MONEY  # "$10" is money: never a share count of 10 nor a score of 9.8
     native = _NATIVE[fig.kind]
     if fig.kind is FigureKind.NUMBER and fig.currency is None and fig.decimals == 0:
         native = _UNITLESS
