@@ -902,7 +902,9 @@ SPACE_GROUPING_MARKERS = words("""vous votre vos nous notre nos avez détenez es
 DOT_GROUPING_MARKERS = words("""ihr ihre ihres ihrem ihren ist sind und der das dem mit wert heute nicht auch liegt
     liegen beträgt haben einer einem für auf bei rund etwa ungefähr depot insgesamt gestiegen gefallen verloren
     su sus tus está están los las del hoy una con para tiene vale cartera votre vos est sont aujourd'hui environ
-    efectivo valor liquidez posiciones usted tienes vous avez liquidités portefeuille valeur""")
+    efectivo valor liquidez posiciones usted tienes vous avez liquidités portefeuille valeur
+    tuo tua tuoi tue sono portafoglio liquidità oggi circa posizioni valore pari della delle nella hai
+    sua seu seus suas carteira hoje cerca posições você tem são aproximadamente""")
 #: Verbs of a comparison whose object stands between them and "by" ("lagged SPY by 0.79 points", "trailed the
 #: benchmark by 0.8%", "beat the S&P by 1.2%"): the figure takes their sign.
 COMPARED_NEGATIVE = words("""lagged lag lags lagging trailed trail trails underperformed underperform underperforms
@@ -1025,6 +1027,10 @@ PERIOD_PHRASES = re.compile(
     r"|im laufenden jahr|seit jahresanfang|seit anfang des jahres|desde (?:principios|comienzos|inicios) de(?:l)? año"
     r"|en lo que va del año|depuis le 1er janvier|desde o começo do ano|dall['’]inizio del(?:l['’])? ?anno"
     r"|since (?:the (?:start|beginning) of )?january|seit (?:anfang )?januar|depuis (?:début )?janvier"
+    # the first of January written day first: "since 1 January", "seit dem 1. Januar", "desde el 1 de enero", "dal 1°
+    # gennaio", "desde 1º de janeiro", "depuis le 1 janvier"
+    r"|since (?:the )?1(?:st)? (?:of )?january|seit (?:dem )?1\. januar|desde el 1(?:º|°)? de enero"
+    r"|dal(?:l['’])? ?1(?:º|°)? gennaio|desde (?:o )?1(?:º|°)? de janeiro|depuis le 1 janvier"
     # "since the start of the year", "since the beginning of this year", "seit Beginn des Jahres", "depuis le début
     # d'année", "desde el inicio del año", "dall'inizio di quest'anno", "desde o início deste ano"
     r"|since (?:the )?(?:start|beginning|turn) of (?:the |this )?year|since (?:the )?year(?:'s|’s)? (?:start|beginning)"

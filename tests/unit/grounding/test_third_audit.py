@@ -24,3 +24,33 @@ def test_an_amount_in_a_currency_is_never_a_share_count_nor_a_score(text: str) -
 ])
 def test_counts_scores_and_money_still_ground(text: str, paths: list[str]) -> None:
     assert_grounded(text, paths)
+
+
+@pytest.mark.parametrize(("text", "paths"), [
+    ("Il tuo portafoglio vale 10.180 $.", ["total_value"]),
+    ("Il tuo portafoglio vale circa 10.000 $.", ["total_value"]),
+    ("Al 6 marzo 2026 il tuo portafoglio vale 10.180 $ e conta 4 posizioni.", ["total_value", "position_count"]),
+    ("Sua carteira vale cerca de US$ 10.000.", ["total_value"]),
+    ("Em 6 de março de 2026, sua carteira vale US$ 10.180, com 4 posições.", ["total_value", "position_count"]),
+])
+def test_italian_and_portuguese_group_thousands_with_dots(text: str, paths: list[str]) -> None:
+    """'10.180 $' was read as 10.18 unless another number of the text had a decimal comma."""
+    assert_grounded(text, paths)
+
+
+@pytest.mark.parametrize("text", [
+    "Since 1 January, NVDA has gained 80%.",
+    "Since 1st January, NVDA has gained 80%.",
+    "Desde el 1 de enero, NVDA ha subido un 80 %.",
+    "Seit dem 1. Januar ist NVDA um 80 % gestiegen.",
+])
+def test_the_first_of_january_written_day_first_is_the_year_to_date(text: str) -> None:
+    assert_grounded(text, ["positions[NVDA].return_ytd"])
+
+
+@pytest.mark.parametrize("text", [
+    "Since 1 January, NVDA has gained 50%.",  # NVDA's month: 50%, its year: 80%
+    "Desde el 1 de enero, NVDA ha subido un 50 %.",
+])
+def test_a_month_is_not_the_year_since_the_first_of_january(text: str) -> None:
+    assert_flagged(text)
