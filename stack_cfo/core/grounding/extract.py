@@ -1268,7 +1268,7 @@ class _Scanner:
         return tuple(out)
 
     def _dots_group(self) -> bool:
-        """Whether the text groups digits with dots, as German, Spanish, Italian and Portuguese do ("9.500 USD" is 9500):
+        """Whether the text groups digits with dots, as German, Spanish, Italian and Portuguese do ("9.500 USD": 9500):
         it writes other numbers with a decimal comma ("2,03 %") or has two words of those languages ("Ihr Depot ist
         ...", "Il tuo portafoglio vale ...", ``lexicon.DOT_GROUPING_MARKERS``), and no
         number with a decimal point that is no group of three ("2.03%", "1,985.15"). Read once per text."""
