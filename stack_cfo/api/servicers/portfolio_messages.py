@@ -187,7 +187,8 @@ def summary_to_proto(view: SummaryView) -> portfolio_pb2.PortfolioSummary:
             asset_class=portfolio_pb2.AssetClass.Value(f"ASSET_CLASS_{p.asset_class or 'UNSPECIFIED'}"),
             basket=p.basket or "",
             tags=list(p.tags),
-            last_price=format_decimal(p.price) if priced else "",
+            # a stored price as stored; a computed one (split-adjusted, converted) rounded as other computed money
+            last_price=(_money(p.price) if p.price_computed else format_decimal(p.price)) if priced else "",
             stale=p.stale,
             market_value=_money(p.market_value),
             weight=weight,

@@ -168,4 +168,5 @@ def convert_series(series: PriceSeries, to_currency: str, rates: FxTable) -> Pri
         previous_closes=tuple(previous) if any(x is not None for x in previous) else (),
         quote=quote,
         currency=to_currency,
+        converted_from=series.currency,
     )

@@ -227,6 +227,9 @@ class PriceSeries:
     quote: PricePoint | None = None
     #: ISO 4217 currency of the prices as recorded ("" when not known: taken to be the position's).
     currency: str = ""
+    #: The currency its prices were recorded in when they were converted into ``currency`` (else ""):
+    #: its closes are then computed, not stored, values.
+    converted_from: str = ""
     ordinals: IntArray = field(init=False, repr=False, compare=False)
     closes_float: FloatArray = field(init=False, repr=False, compare=False)
 

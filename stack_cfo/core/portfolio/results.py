@@ -140,6 +140,9 @@ class PositionSummary:
     local_return: float | None = None
     #: ``(1 + unrealized_return) / (1 + local_return) - 1``: what the exchange rate added.
     currency_effect: float | None = None
+    #: ``price`` was computed (a close divided by a split's ratio since, or converted from the currency its
+    #: prices were recorded in), not a stored price: shown rounded as other computed money is.
+    price_computed: bool = False
 
     def period(self, period: Period) -> PeriodChange | None:
         return _find(self.periods, period)

@@ -100,6 +100,8 @@ class LivePrice:
     #: The session day of ``previous_close`` when it is a stored close (a split since then adjusts
     #: it); ``None`` when the feed reported it (used as given) or there is none.
     previous_day: date | None = None
+    #: ``price`` was divided by a split's ratio since its day (a computed value, not the stored close).
+    scaled: bool = False
 
 
 def _close_of_previous_session(
@@ -157,8 +159,9 @@ def _in_todays_units(lp: LivePrice, p: Position, today: date) -> LivePrice:
         return p.in_units_on(value, since, today) if value is not None else None  # split after ``since``
 
     since_previous = lp.previous_day if lp.previous_day is not None else lp.day
-    return replace(lp, price=scaled(lp.price, lp.day), previous_close=scaled(lp.previous_close, since_previous),
-                   previous_day=None)
+    price = scaled(lp.price, lp.day)
+    return replace(lp, price=price, previous_close=scaled(lp.previous_close, since_previous),
+                   previous_day=None, scaled=lp.scaled or price is not lp.price)
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +419,8 @@ def _position_row(
         tags=p.tags,
         price=lp.price,
         price_source=lp.source,
+        price_computed=lp.scaled or (lp.source is not PriceSource.COST_BASIS and series is not None
+                                     and bool(series.converted_from)),
         price_at=lp.at,
         previous_close=lp.previous_close,
         market_value=mv,

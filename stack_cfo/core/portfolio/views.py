@@ -20,6 +20,8 @@ UNKNOWN_SECTOR = "Unknown"
 
 
 def _share(part: Decimal | None, total: Decimal) -> float:
+    """``part / total``; 0 when ``total`` is zero or negative (a margin portfolio: no share of it is defined;
+    portfolio.proto PositionSummary.weight)."""
     if part is None or total <= 0:
         return 0.0
     value = float(part / total)

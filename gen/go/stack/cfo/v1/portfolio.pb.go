@@ -3045,7 +3045,8 @@ type PositionSummary struct {
 	Stale bool `protobuf:"varint,12,opt,name=stale,proto3" json:"stale,omitempty"`
 	// quantity x last_price, decimal string.
 	MarketValue string `protobuf:"bytes,13,opt,name=market_value,json=marketValue,proto3" json:"market_value,omitempty"`
-	// market_value / portfolio total_value (cash included), fraction.
+	// market_value / portfolio total_value (cash included), fraction. 0 when total_value is zero or negative
+	// (cash borrowed beyond the holdings' value): no share of it is defined.
 	Weight float64 `protobuf:"fixed64,14,opt,name=weight,proto3" json:"weight,omitempty"`
 	// market_value - cost_basis, decimal string; empty when cost basis is unknown.
 	UnrealizedPnlAmount string `protobuf:"bytes,15,opt,name=unrealized_pnl_amount,json=unrealizedPnlAmount,proto3" json:"unrealized_pnl_amount,omitempty"`
@@ -3296,7 +3297,7 @@ type GroupSummary struct {
 	Symbols []string `protobuf:"bytes,3,rep,name=symbols,proto3" json:"symbols,omitempty"`
 	// Sum of market values, decimal string.
 	MarketValue string `protobuf:"bytes,4,opt,name=market_value,json=marketValue,proto3" json:"market_value,omitempty"`
-	// market_value / portfolio total_value, fraction.
+	// market_value / portfolio total_value, fraction; 0 when total_value is zero or negative.
 	Weight float64 `protobuf:"fixed64,5,opt,name=weight,proto3" json:"weight,omitempty"`
 	// Sum of the cost bases of the members whose unrealised P&L is known (priced, with an average cost),
 	// decimal string; the denominator of the group's unrealised return.

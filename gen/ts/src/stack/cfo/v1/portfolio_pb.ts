@@ -1482,7 +1482,8 @@ export type PositionSummary = Message<"stack.cfo.v1.PositionSummary"> & {
   marketValue: string;
 
   /**
-   * market_value / portfolio total_value (cash included), fraction.
+   * market_value / portfolio total_value (cash included), fraction. 0 when total_value is zero or negative
+   * (cash borrowed beyond the holdings' value): no share of it is defined.
    *
    * @generated from field: double weight = 14;
    */
@@ -1616,7 +1617,7 @@ export type GroupSummary = Message<"stack.cfo.v1.GroupSummary"> & {
   marketValue: string;
 
   /**
-   * market_value / portfolio total_value, fraction.
+   * market_value / portfolio total_value, fraction; 0 when total_value is zero or negative.
    *
    * @generated from field: double weight = 5;
    */
