@@ -336,7 +336,8 @@ def check(text: str, facts: Facts) -> GroundingResult:
     Run it on the whole text once a stream has finished: a figure split across two chunks is only
     a figure in the re-assembled text.
     """
-    return check_figures(_companions(text, _with_spans(extract_with_times(text, ignore=facts.symbols))), facts)
+    return check_figures(
+        _countered(text, _companions(text, _with_spans(extract_with_times(text, ignore=facts.symbols)))), facts)
 
 
 def checked_text_facts(prefix: str, text: str, data: Facts) -> Facts:
@@ -406,6 +407,32 @@ def _companions(text: str, figures: list[Figure]) -> list[Figure]:
         )
         if a.period is None and period is not None:
             out[k - 1] = replace(a, period=period)
+    return out
+
+
+#: Between a figure and the one it is set against: a comparison word, a few words (the other side's name, a period) and
+#: no end of clause ("-3.2% this week vs SPY +1.0%", "3% compared with SPY's 1%", "-3,24 % contre +1,00 % pour SPY").
+_COUNTER = re.compile(
+    r"[^.;:!?\n()\[\]0-9]{0,40}?(?<![\w])(?:vs\.?|versus|compared (?:with|to)|against|contre|frente a|gegenüber"
+    r"|contro|comparado com|em comparação com|rispetto a|im vergleich zu)(?![\w])[^.;:!?\n()\[\]0-9]{0,30}",
+    re.IGNORECASE,
+)
+
+
+def _countered(text: str, figures: list[Figure]) -> list[Figure]:
+    """The figures set against a figure of their kind right after them (:attr:`Figure.countered`): such a
+    comparison names the other side's own figure, so the first is no gap to it ("Tech basket -4.2% this week vs SPY
+    +1.0%" is no excess return of -4.2 points; "Tech trailed SPY by 4.2 points" still is one). Linear."""
+    out = figures
+    for k in range(1, len(figures)):
+        a, b = figures[k - 1], figures[k]
+        if a.kind is not b.kind or a.kind is not FigureKind.PERCENT or a.table_cell is not None:
+            continue
+        if _COUNTER.fullmatch(text, a.end, b.start) is None:
+            continue
+        if out is figures:
+            out = list(figures)
+        out[k - 1] = replace(a, countered=True)
     return out
 
 
@@ -711,7 +738,8 @@ def _best(
     gap = _gap(fig) is not None  # "trailing the S&P 500 by 2.2 points": only an excess return
     # an excess over the benchmark (or alpha) only when the figure's words compare or name the metric: "Your portfolio
     # fell 2.14% today" is never the day's excess return, "You lagged SPY by 2.14%" may be
-    compares = gap or metric is not None or _compares(fig) or (whole is not None and whole.comparative)
+    compares = gap or metric is not None or (not fig.countered and (
+        _compares(fig) or (whole is not None and whole.comparative)))
     if want == (1,) and not fig.explicit_sign and metric is not None and metric & _LOSS_METRICS:
         want = None  # "Its maximum drawdown over the past year was 12.47%": a loss's magnitude, though its label is far
     contribution = _contribution_said(fig)

@@ -161,6 +161,10 @@ class Figure:
     """For a figure on a list item under a heading (a markdown heading "### Allocation", a bold line "**Weights**" or
     a line "Allocation:", the list right after it), the heading's words: they qualify the figure as its clause's do
     (a share noun makes it a weight, a word of time gives it its period; see ``matching._weight_only``)."""
+    countered: bool = False
+    """The figure is set against another figure of its kind right after it ("Tech -3.2% this week vs SPY +1.0%", "up
+    3% compared with SPY's 1%"): its comparison states the other side, so the figure is its subject's own, no gap
+    between the two (see ``matching._countered``)."""
     period: str | None = None
     """The period a word of time in its sentence gives the figure (``1d`` for today/today's/heute/aujourd'hui/hoy, "the
     day's", "on the day"; ``1w`` for this week, ``1m`` for this month, ``ytd`` for this year / year to date): the

@@ -54,3 +54,23 @@ def test_the_first_of_january_written_day_first_is_the_year_to_date(text: str) -
 ])
 def test_a_month_is_not_the_year_since_the_first_of_january(text: str) -> None:
     assert_flagged(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Tech basket -4.2% this week vs SPY +1.0%.",  # Tech's week: -3.24%; -4.24 points is its gap to SPY
+    "Your Tech basket returned -4.2% this week compared with SPY's +1.0%.",
+])
+def test_a_figure_set_against_the_benchmarks_is_its_subjects_own_not_the_gap(text: str) -> None:
+    assert_flagged(text)
+
+
+@pytest.mark.parametrize(("text", "paths"), [
+    ("Tech basket -3.2% this week vs SPY +1.0%.", ["baskets[Tech].return_1w", "benchmark.return_1w"]),
+    ("Your portfolio is up 13.11% this year vs 5.04% for SPY.", ["performance.return_ytd", "benchmark.return_ytd"]),
+    ("Votre panier Tech a reculé de 3,24 % cette semaine, contre +1,00 % pour SPY.",
+     ["baskets[Tech].return_1w", "benchmark.return_1w"]),
+    ("Your Tech basket trailed SPY by 4.24 points this week.", ["baskets[Tech].excess_return_1w"]),
+    ("Tech basket -4.24 pts vs SPY this week.", ["baskets[Tech].excess_return_1w"]),
+])
+def test_returns_set_against_each_other_and_gaps_still_ground(text: str, paths: list[str]) -> None:
+    assert_grounded(text, paths)
