@@ -867,7 +867,7 @@ EXCESS_WORDS = words("""differential difference gap spread outperformance underp
     retraso atraso ventaja""")
 #: Words before a portfolio word that make it the whole a part is measured in ("31.2% of your portfolio", "the
 #: largest position in your portfolio", "du portefeuille", "de la cartera", "des Portfolios").
-CONTAINER_LINKS = words("of in within across im von des dans du de en del della dello nel nella da do na")
+CONTAINER_LINKS = words("of in within across im von des dans du de en del della dello nel nella da do na ihres deines")
 #: Nouns of a share of the portfolio ("NVDA's weight in your portfolio", "the share of your portfolio in cash"): the
 #: figure is a part's, not the portfolio's own.
 SHARE_WORDS = words("""share weight weighting portion part allocation proportion fraction percentage anteil gewicht

@@ -145,7 +145,8 @@ _CURRENCY_NOUNS = frozenset(lx.CURRENCY_WORDS) | lx.words("""franc francs franke
     dollars dollaro dollari dólar dólares euro euros yen yens yenes pound pounds pfund sterling libra libras livre
     livres sterline sterlina krona kronor krone kroner kronen rappen centimes cents""")
 #: Verbs after a cash word that make the cash the subject of its sentence ("Your cash is $3,500 — just over 7%").
-_CASH_VERBS = lx.ELIDED_COPULAS | lx.COMPANY_VERBS
+#: (with Italian and Portuguese "is": "La tua liquidità è di 2.000 $, pari al 19,65%")
+_CASH_VERBS = lx.ELIDED_COPULAS | lx.COMPANY_VERBS | frozenset({"è", "é", "ammonta", "soma"})
 
 
 @lru_cache(maxsize=1)

@@ -74,3 +74,21 @@ def test_a_figure_set_against_the_benchmarks_is_its_subjects_own_not_the_gap(tex
 ])
 def test_returns_set_against_each_other_and_gaps_still_ground(text: str, paths: list[str]) -> None:
     assert_grounded(text, paths)
+
+
+@pytest.mark.parametrize("text", [
+    "Ihr Bargeld beträgt 2.000 $, das sind 10 % Ihres Depots.",  # the cash is 19.65%; XOM's weight 10.02%
+    "La tua liquidità è di 2.000 $, pari al 12,5% del portafoglio.",  # XOM's share of the invested value: 12.47%
+    "O seu caixa é de US$ 2.000, ou 12,5% da carteira.",
+])
+def test_a_share_after_the_cash_is_the_cashs_in_german_italian_and_portuguese(text: str) -> None:
+    assert_flagged(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Ihr Bargeld beträgt 2.000 $, das sind 19,65 % Ihres Depots.",
+    "La tua liquidità è di 2.000 $, pari al 19,65% del portafoglio.",
+    "O seu caixa é de US$ 2.000, ou 19,65% da carteira.",
+])
+def test_the_cashs_share_grounds(text: str) -> None:
+    assert_grounded(text, ["cash.value", "cash.weight"])
