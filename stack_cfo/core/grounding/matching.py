@@ -400,6 +400,8 @@ def _companions(text: str, figures: list[Figure]) -> list[Figure]:
             continue
         period = a.period if a.period is not None else b.period
         direction = b.direction if b.direction is not None or b.explicit_sign else a.direction
+        if direction is None and not b.explicit_sign and a.explicit_sign:
+            direction = -1 if a.value < 0 else 1  # "Portfolio -1.2% today ($120)": the amount fell too
         out[k] = replace(
             b, context=a.context, clause=a.clause, clause_cut=a.clause_cut, lead=a.lead, aside=a.aside,
             antecedent=a.antecedent, previous=a.previous, heading=a.heading, direction=direction, period=period,

@@ -92,3 +92,17 @@ def test_a_share_after_the_cash_is_the_cashs_in_german_italian_and_portuguese(te
 ])
 def test_the_cashs_share_grounds(text: str) -> None:
     assert_grounded(text, ["cash.value", "cash.weight"])
+
+
+@pytest.mark.parametrize(("text", "paths"), [
+    ("Portfolio -1.2% today ($120).", ["performance.return_1d", "performance.change_1d"]),
+    ("AAPL -0.6% today; portfolio -1.2% ($120).",
+     ["positions[AAPL].return_1d", "performance.return_1d", "performance.change_1d"]),
+])
+def test_a_signed_percent_gives_its_sign_to_the_amount_it_restates(text: str, paths: list[str]) -> None:
+    """The day's change is -120.00: '$120' in brackets after '-1.2%' is that fall (it was read as a rise, flagged)."""
+    assert_grounded(text, paths)
+
+
+def test_a_rise_restated_is_not_the_fall() -> None:
+    assert_flagged("Portfolio +1.2% today ($120).")
