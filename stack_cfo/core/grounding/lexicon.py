@@ -678,14 +678,14 @@ _GAP_BY = r"(?:by|um|de|un|of|von|del|della|dello|di|do|da)"
 GAPPED = re.compile(
     rf"(?:[^0-9.!?\n|(]|{_ASIDE})*?(?<![A-Za-z\u00c0-\u024f])(?:and|while|whereas|but|und|während|et|tandis|y"
     rf"|mientras|e|than|als|que|versus|vs)[{SPACES}]+{_GAP_ARTICLE}"
-    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+{_GAP_BY})?"
+    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]*{_ASIDE})?(?:[{SPACES}]+{_GAP_BY})?"
     rf"(?:[{SPACES}]+{_GAP_HEDGE})?[{SPACES}]*"
 )
 #: The same after a comma, as in a list: maybe a word of time or two first, then only a name ("NVDA lost 3.11%, MMM
 #: 0.64%", "NVDA fell 3.11% today, MMM 0.64% and VTI 0.48%").
 LISTED_GAP = re.compile(
     rf"(?:[{SPACES}]+[a-z\u00df-\u00ff'’]+){{0,3}}(?:[{SPACES}]*{_ASIDE})?[{SPACES}]*,[{SPACES}]*{_GAP_ARTICLE}"
-    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]+{_GAP_BY})?"
+    rf"(?P<name>{_NAME_WORD}(?:[{SPACES}]+{_NAME_WORD}){{0,2}})(?:'s?)?(?:[{SPACES}]*{_ASIDE})?(?:[{SPACES}]+{_GAP_BY})?"
     rf"(?:[{SPACES}]+{_GAP_HEDGE})?[{SPACES}]*"
 )
 #: After a number: a name, then a list joiner and another number ("3 Energy and 3 Technology positions", "10 AAPL, 12
@@ -1100,7 +1100,8 @@ WEIGHT_AUS_VERBS = words("macht machen machte machten")
 #: de votre portefeuille", "el 17,41 % de su cartera"): a link, then within three words a word of the whole.
 WEIGHT_TAIL_LINKS = words("of ihres ihrer des deines unseres du de del della dello da do")
 WEIGHT_WHOLES = words("""portfolio portfolios holdings assets capital depot depots portfolios gesamtportfolio
-    vermögens portefeuille portefeuilles actifs cartera carteras portafolio portafoglio carteira""")
+    vermögens portefeuille portefeuilles actifs cartera carteras portafolio portafoglio carteira money investments
+    argent dinero denaro dinheiro""")
 #: Words that keep a share's clause about a change ("Amazon's weight rose", "17% of the portfolio's return"): then it
 #: is read as before, not as a weight.
 WEIGHT_CHANGE_WORDS = words("""return returns returned change changes changed gain gains gained loss losses lost pnl

@@ -106,3 +106,21 @@ def test_a_signed_percent_gives_its_sign_to_the_amount_it_restates(text: str, pa
 
 def test_a_rise_restated_is_not_the_fall() -> None:
     assert_flagged("Portfolio +1.2% today ($120).")
+
+
+def test_a_list_of_companies_with_their_tickers_shares_its_verb() -> None:
+    assert_grounded("Apple (AAPL) slipped 0.58% today, Microsoft (MSFT) 1.01%, and Nvidia (NVDA) 5.26%.",
+                    ["positions[AAPL].return_1d", "positions[MSFT].return_1d", "positions[NVDA].return_1d"])
+    assert_flagged("Apple (AAPL) slipped 0.58% today, Microsoft (MSFT) 1.01%, and Nvidia (NVDA) 4.26%.")
+
+
+@pytest.mark.parametrize(("text", "paths"), [
+    ("About 88% of your invested money is in Tech.", ["baskets[Tech].invested_weight"]),
+    ("About 20% of your money is in cash.", ["cash.weight"]),
+])
+def test_a_share_of_your_money_is_a_weight(text: str, paths: list[str]) -> None:
+    assert_grounded(text, paths)
+
+
+def test_a_share_of_your_money_is_no_return() -> None:
+    assert_flagged("About 80% of your invested money is in Tech.")  # NVDA's year: +80%; Tech: 87.53% invested
