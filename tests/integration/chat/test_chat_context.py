@@ -73,6 +73,29 @@ async def test_a_stale_context_is_refreshed_before_the_next_answer(
         assert not replay.context_refreshed
 
 
+async def test_a_session_opened_before_the_first_sync_is_refreshed_at_once(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """A context with no portfolio data is refreshed before every message, whatever its age: a session opened before
+    the user's first SyncPortfolio answered "no portfolio data" for 15 minutes after it (a chat tester)."""
+    clock = FrozenClock(T0)
+    user = new_user()
+    async with chat_server(db_dsn, data_dir, chain, provider, clock=clock) as chat:
+        s = await chat.create(user)
+        assert not s.portfolio_context.total_value
+        _, _, done = events(await chat.send(user, s.name, "How much cash do I have?"))
+        assert prompt_data(chat_requests(provider)[-1])["available"] is False
+        await _portfolio(chat, user)
+        clock.advance(minutes=1)
+        _, _, done = events(await chat.send(user, s.name, "And now?"))
+        assert done.context_refreshed and not done.offline
+        data = prompt_data(chat_requests(provider)[-1])
+        assert data["total_value"] == "2800.00" and data["cash"]["value"] == "1000.00"
+        clock.advance(minutes=1)
+        _, _, done = events(await chat.send(user, s.name, "Thanks"))
+        assert not done.context_refreshed  # a context with data: by its age again
+
+
 async def test_update_portfolio_context_on_demand_and_from_a_service(
     db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
 ) -> None:

@@ -40,9 +40,11 @@ def test_budget_refuses_once_spent_and_says_when_it_resets() -> None:
 
 
 def test_staleness_limit() -> None:
-    ctx = PortfolioContext(snapshot_time=NOW - timedelta(minutes=15))
+    ctx = PortfolioContext(snapshot_time=NOW - timedelta(minutes=15), cash=Decimal(100))
     assert not is_stale(ctx, NOW, timedelta(minutes=15))
     assert is_stale(ctx, NOW + timedelta(seconds=1), timedelta(minutes=15))
+    empty = PortfolioContext(snapshot_time=NOW)  # no portfolio data yet: refreshed whatever its age
+    assert is_stale(empty, NOW, timedelta(minutes=15))
 
 
 def _context() -> PortfolioContext:

@@ -213,8 +213,8 @@ type PortfolioContext struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// When the snapshot was taken; a snapshot older than the staleness limit is refreshed before the next
-	// message.
+	// When the snapshot was taken; a snapshot older than the staleness limit, or one with no portfolio data,
+	// is refreshed before the next message.
 	SnapshotTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=snapshot_time,json=snapshotTime,proto3" json:"snapshot_time,omitempty"`
 	// ISO 4217 currency of the money fields.
 	BaseCurrency string `protobuf:"bytes,2,opt,name=base_currency,json=baseCurrency,proto3" json:"base_currency,omitempty"`

@@ -62,7 +62,8 @@ type ChatServiceClient interface {
 	// writes itself at no cost, is stored whole: a retry of the `request_id` replays all of it). Concurrent calls on one session are
 	// serialised. Costs money: send a `request_id`; a retry with the same id replays the stored answer
 	// (`accepted.replayed` = true) without a second paid call. When the session's portfolio context is
-	// older than the staleness limit (default 15 min) it is refreshed first (`completed.context_refreshed`).
+	// older than the staleness limit (default 15 min), or holds no portfolio data (a session opened before
+	// the user's first sync), it is refreshed first (`completed.context_refreshed`).
 	//
 	// A client that goes away before `accepted` may still have had its message stored: it then gets an empty
 	// answer with `incomplete` set, which a retry with the same request_id replays.
@@ -270,7 +271,8 @@ type ChatServiceServer interface {
 	// writes itself at no cost, is stored whole: a retry of the `request_id` replays all of it). Concurrent calls on one session are
 	// serialised. Costs money: send a `request_id`; a retry with the same id replays the stored answer
 	// (`accepted.replayed` = true) without a second paid call. When the session's portfolio context is
-	// older than the staleness limit (default 15 min) it is refreshed first (`completed.context_refreshed`).
+	// older than the staleness limit (default 15 min), or holds no portfolio data (a session opened before
+	// the user's first sync), it is refreshed first (`completed.context_refreshed`).
 	//
 	// A client that goes away before `accepted` may still have had its message stored: it then gets an empty
 	// answer with `incomplete` set, which a retry with the same request_id replays.
