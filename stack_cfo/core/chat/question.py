@@ -72,6 +72,10 @@ _LARGEST = _any(
     r"principales? (?:positions?|lignes?)(?! perdant| gagnant)", r"mayor(?:es)? (?:posici[oó]n\w*|inversi[oó]n\w*)",
     r"posici[oó]n(?:es)? m[aá]s grandes?", r"posizion[ei] più grand[ei]", r"maior(?:es)? posi[cç][aã]o\w*",
     r"maiores posi[cç][oõ]es", "最大持仓", "最大的持仓",
+    # by value: "Which position is worth the most?", "the highest value", "my most valuable stock" (not "the highest
+    # return": a ranking by change)
+    r"worth the most", r"(?:highest|largest|biggest|greatest) (?:market |total |dollar )?value",
+    r"most valuable", r"am meisten wert", r"(?:le|la) plus de valeur", r"(?:más|mayor) valor", r"valga? más",
 )
 _CASH = _any("cash", "uninvested", "idle", "buying power", "dry powder", "efectivo", "liquidez", "bargeld",
              r"barmittel\w*", "liquidität", "liquidités", "espèces", "现金")

@@ -310,3 +310,17 @@ def test_a_two_part_question_gets_both_parts_answered(tag: str, question: str, c
                                       "Quelles sont mes principales positions perdantes ?"])
 def test_the_biggest_losers_are_no_question_of_the_largest_positions(question: str) -> None:
     assert not read_question(question, symbols=["AAPL"]).largest
+
+
+@pytest.mark.parametrize("question", [
+    "Which position is worth the most?",
+    "Which holding has the highest value?",
+    "Which stock is worth the most in dollars?",
+    "What is my most valuable stock?",
+    "Welche Position ist am meisten wert?",
+])
+def test_a_question_for_the_position_worth_the_most_names_it(question: str) -> None:
+    """With AI down these got only the portfolio's total (a chat tester; docs/api.md: the deterministic answer "still
+    answers the question asked ... a position ... the best or worst positions")."""
+    text = offline_answer(seed_context(), NOW, question, reason="COMPUTE_UNAVAILABLE")
+    assert "AAPL" in text and ("33.40" in text or "33,40" in text), text
