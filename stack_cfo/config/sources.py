@@ -201,6 +201,7 @@ class FileSource(_Source):
         tree = load.tree if load.tree is not None else read_yaml(load.path, load.env) if load.path else {}
         tree = _prune(tree)
         old_spellings = _move_old_spellings(tree)
+        _check_sections(tree, self.settings_cls)
         for current, written in _leaves(tree, self.settings_cls):
             written = old_spellings.get(current, written)
             self.found[current] = Origin("file", str(load.path or ""), "" if written == current else written)
@@ -297,6 +298,26 @@ def _leaves(
         else:
             out.append((".".join(c), ".".join(w)))
     return out
+
+
+def _check_sections(tree: Mapping[str, Any], model: type[BaseModel], written: tuple[str, ...] = ()) -> None:
+    """Refuse a section of settings written as a single value or a list (``server: 5``, ``database:
+    "postgres://..."`` for ``database: {url: ...}``): it was read as no setting at all, silently (an operator's
+    tester; README: an invalid value stops the process naming the key)."""
+    for spelled, value in tree.items():
+        found = child(model, spelled)
+        sub = section_type(found[1]) if found is not None else None
+        if sub is None or value is None:
+            continue
+        dotted = ".".join((*written, str(spelled)))
+        if not isinstance(value, Mapping):
+            # (a text is not echoed: it may be a secret written in the wrong place, a database URL)
+            shown = value if isinstance(value, int | float | bool) else "a list" if isinstance(value, list) else (
+                "a text")
+            example = next(iter(sub.model_fields), "...")
+            raise ConfigError(dotted, f"is a section of settings, written as keys under it ({dotted}.{example}: ...),"
+                                      f" not a single value ({shown})")
+        _check_sections(value, sub, (*written, str(spelled)))
 
 
 def _unknown(tree: Mapping[str, Any], model: type[BaseModel], written: tuple[str, ...] = ()) -> list[str]:

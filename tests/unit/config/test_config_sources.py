@@ -225,6 +225,34 @@ def test_keys_no_setting_has_are_named_not_silently_dropped(tmp_path: Path) -> N
     assert load_config(example, {}).unknown_keys == ()
 
 
+@pytest.mark.parametrize(("tree", "key", "shown"), [
+    ({"server": 5}, "server", "(5)"),
+    ({"database": "postgresql://u:SECRETVALUE@db/app"}, "database", "(a text)"),
+    ({"server": ["listen"]}, "server", "(a list)"),
+    ({"notifications": {"webhook": True}}, "notifications.webhook", "(True)"),
+])
+def test_a_section_written_as_one_value_is_refused_naming_it(tree: dict[str, object], key: str, shown: str,
+                                                              tmp_path: Path) -> None:
+    """``server: 5`` or ``database: "postgres://..."`` (for ``database: {url: ...}``) was read as no setting at all:
+    ``serve`` started on the defaults without a word (an operator's tester; README: an invalid value stops the
+    process with one line naming the key)."""
+    import yaml
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(tree))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    assert info.value.key == key and info.value.problem.endswith(shown), info.value
+    assert "SECRETVALUE" not in str(info.value)
+    assert load_config(_written(tmp_path, "server:\n"), {}).server.listen  # an empty section is no section
+
+
+def _written(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    return path
+
+
 def test_a_yaml_boolean_where_a_number_goes_is_refused_naming_the_key() -> None:
     """``max_concurrent_rpcs: true`` was read as 1 (one call at a time for the whole server)."""
     with pytest.raises(ConfigError) as info:
