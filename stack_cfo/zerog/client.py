@@ -205,6 +205,7 @@ class ZeroGComputeClient:
         discover: Callable[[], Awaitable[list[Upstream]]] | None = None,
     ) -> None:
         self._cfg = cfg
+        metrics.prime(cfg.default_model)
         self._upstreams = list(upstreams)
         self._http = http
         self._mode = mode

@@ -48,3 +48,25 @@ TOPUPS = Counter(
     "Sub-account top-up transactions, by result (sent, failed).",
     ["provider", "result"],
 )
+
+#: The callers' operations (``CompletionOptions.operation``).
+OPERATIONS = ("chat", "summary", "digest", "narrative")
+#: Error types every deployment may meet; others (``http_<status>``...) appear at their first event.
+COMMON_ERRORS = ("connection", "timeout", "breaker_open", "incomplete", "deadline", "fallback")
+VERIFICATION_OUTCOMES = ("verified", "unverified_service", "failed", "unavailable")
+
+
+def prime(model: str) -> None:
+    """Every series of ``model`` that rules and dashboards read, at 0 from the start (docs/scaling.md): with none,
+    a rate over a family no request has touched yet is no data, not 0, and the error-ratio rules, their burn-rate
+    alerts and the dashboard's compute panels stayed empty (an operator's tester). Also when no provider is
+    configured: the process then asks none, and its compute figures are truly 0."""
+    TOKENS.labels(model)
+    for operation in OPERATIONS:
+        REQUESTS.labels(model, operation)
+        for success in ("true", "false"):
+            DURATION.labels(model, operation, success)
+    for kind in COMMON_ERRORS:
+        ERRORS.labels(model, kind)
+    for outcome in VERIFICATION_OUTCOMES:
+        VERIFICATIONS.labels(outcome)
