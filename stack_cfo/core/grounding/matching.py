@@ -1511,7 +1511,11 @@ def _weight_only(fig: Figure) -> bool:
         w in WEIGHT_CHANGE_WORDS or w in _RETURN_VERBS for w in heading
     ):
         return True  # "### Allocation\n* Amazon – 17.4%": the heading says what the list's figures are
-    return bool(tail) and tail[0] in WEIGHT_TAIL_LINKS and any(w in WEIGHT_WHOLES for w in tail[1:4])
+    if bool(tail) and tail[0] in WEIGHT_TAIL_LINKS and any(w in WEIGHT_WHOLES for w in tail[1:4]):
+        return True
+    # a figure right after a share that names its whole ("about a third of your invested capital (33%)"): that share
+    own = [w.lower() for w in fig.context]
+    return len(own) >= 2 and own[-1] in WEIGHT_WHOLES and any(w in WEIGHT_TAIL_LINKS for w in own[-4:-1])
 
 
 def _group_holdings(fig: Figure, index: FactIndex) -> str | None:

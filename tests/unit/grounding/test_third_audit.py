@@ -124,3 +124,9 @@ def test_a_share_of_your_money_is_a_weight(text: str, paths: list[str]) -> None:
 
 def test_a_share_of_your_money_is_no_return() -> None:
     assert_flagged("About 80% of your invested money is in Tech.")  # NVDA's year: +80%; Tech: 87.53% invested
+
+
+def test_a_bracketed_figure_after_a_share_of_the_invested_capital_is_that_share() -> None:
+    assert_flagged("AAPL is about a third of your invested capital (33%).")  # 41.56% of the invested; 33.4% of all
+    assert_grounded("AAPL is about two fifths of your invested capital (41.6%).", ["insights[AAPL].invested_weight"])
+    assert_grounded("Tech is most of your portfolio (70%).", ["baskets[Tech].weight"])
