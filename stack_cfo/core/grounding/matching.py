@@ -754,6 +754,9 @@ def _best(
     # this week"; a limit held against is one only where the bound is true of the subject's own figure: "AAPL is
     # under 10% of your invested portfolio" is no limit of AAPL's 13.16%)
     bound = _bound(fig)
+    # the holding or group the sentence named before a bound: the bound is true of its own figure, or is no limit
+    # ("MSFT is 24.0% of invested capital, above the 25% guideline" is no limit of AAPL's 41.56%)
+    owner = next((w for w in reversed(fig.antecedent) if w in index.names), None) if bound is not None else None
     moved = fig.period is not None or any(w.lower() in _DIRECTION_WORDS for w in fig.clause)
     limit = not heard or bool(heard & THRESHOLD_WORDS) or (bound is not None and not moved)
     listing = bool(heard & LISTED_WORDS)
@@ -825,7 +828,7 @@ def _best(
                 or (whole is not None and not whole.allows(entry))
                 or (period is not None and not _period_fits(period, entry))
                 or entry.path == not_value
-                or (_THRESHOLD in entry.tokens and (not limit or not _limit_holds(entry, index, bound)))
+                or (_THRESHOLD in entry.tokens and (not limit or not _limit_holds(entry, index, bound, owner)))
                 or (entry.own >= _NOT_LISTED and not rest)
                 or (rest_only and not entry.own >= _NOT_LISTED)
                 or ((not listing or unlisted) and entry.path in index.truncated)
@@ -965,6 +968,8 @@ _EXCEEDS = words("""exceeds exceeded exceed exceeding surpasses surpassed tops t
     sopra sotto oltre acima abaixo""")
 _LINE_ARTICLES = words("""the der die den dem des le la les el los las il lo o a os as del della dello dei degli delle
     do da dos das""")
+#: Between the name of a line and its figure ("the guideline of 25%", "la soglia del 25%", "le seuil de 25 %").
+_LINE_LINKS = words("of del della dello di de du von des do da")
 
 
 #: Of :data:`_EXCEEDS`, those that hold a figure below the line ("under 10%"; not :data:`_BELOW`, the words of a
@@ -976,10 +981,21 @@ _DIRECTION_WORDS = (NEGATIVE_WORDS | POSITIVE_WORDS | COMPARISON_WORDS) - _EXCEE
 
 
 def _line_word(fig: Figure) -> str:
-    """The lowercase word right before a figure, past an article ("above the 10.00%": "above"); empty if none."""
+    """The lowercase word right before a figure, past an article ("above the 10.00%": "above"), or past the name of
+    the line and its article ("sopra la soglia del 25%", "above the guideline of 25%": "sopra", "above"); empty if
+    none."""
     said = [w.lower() for w in fig.context[-2:]]
     if said and said[-1] in _LINE_ARTICLES:
         said.pop()
+    named = [w.lower() for w in fig.context[-5:]]
+    while named and (named[-1] in _LINE_ARTICLES or named[-1] in _LINE_LINKS):
+        named.pop()
+    if len(named) >= 2 and named[-1] in THRESHOLD_WORDS:
+        named.pop()
+        while named and named[-1] in _LINE_ARTICLES:
+            named.pop()
+        if named and named[-1] in _EXCEEDS:
+            return named[-1]
     return said[-1] if said else ""
 
 
@@ -996,17 +1012,23 @@ def _bound(fig: Figure) -> str | None:
     return "below" if word in _UNDER_LINE else "above"
 
 
-def _limit_holds(entry: Entry, index: FactIndex, bound: str | None) -> bool:
+def _limit_holds(entry: Entry, index: FactIndex, bound: str | None, owner: str | None = None) -> bool:
     """Whether a limit (``insights[AAPL].threshold_invested_weight``) may be cited by a figure held ``bound`` it:
     the bound is true of the subject's own figure of that kind beside it (``insights[AAPL].invested_weight``; else
     one whose name starts or ends with it: ``excess_return_1w``, ``current_drawdown``), compared in size; any limit
-    when there is no bound or no such figure."""
+    when there is no bound or no such figure. ``owner``: the holding or group the sentence named before the bound,
+    whose own figure of that kind (an insight's, a position's, a sector's or a basket's) it is then."""
     if bound is None:
         return True
     parent, _, leaf = entry.path.rpartition(".")
     kind = leaf.removeprefix(f"{_THRESHOLD}_")
     siblings = index.siblings.get(parent, {})
     own = siblings.get(kind)
+    if owner is not None:
+        named = next((found for section in _OWNERS
+                      if (found := index.siblings.get(f"{section}[{owner}]", {}).get(kind)) is not None), None)
+        if named is not None:
+            own = named
     if own is None:
         near = sorted(
             k for k in siblings if _THRESHOLD not in k and (k.startswith(f"{kind}_") or k.endswith(f"_{kind}"))
@@ -1016,6 +1038,10 @@ def _limit_holds(entry: Entry, index: FactIndex, bound: str | None) -> bool:
         own = siblings[next((k for k in near if k.startswith("current")), near[0])]
     line = abs(siblings.get(leaf, entry.value))  # the fact's own value (the entry's may be in percent)
     return abs(own) > line if bound == "above" else abs(own) < line
+
+
+#: The sections whose items have a figure a limit is held against (``positions[MSFT].invested_weight``).
+_OWNERS = ("insights", "positions", "sectors", "baskets")
 
 
 #: The own key words of a count of the items left out of a list (``positions_not_listed_count``).

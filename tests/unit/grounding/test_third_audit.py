@@ -130,3 +130,23 @@ def test_a_bracketed_figure_after_a_share_of_the_invested_capital_is_that_share(
     assert_flagged("AAPL is about a third of your invested capital (33%).")  # 41.56% of the invested; 33.4% of all
     assert_grounded("AAPL is about two fifths of your invested capital (41.6%).", ["insights[AAPL].invested_weight"])
     assert_grounded("Tech is most of your portfolio (70%).", ["baskets[Tech].weight"])
+
+
+@pytest.mark.parametrize("text", [
+    "MSFT is 24.0% of invested capital, above the 25% guideline.",  # 25% is AAPL's line; MSFT's 23.96% is not above
+    "NVDA is 22.0% of invested capital, above the 35% limit.",  # the sectors' line: NVDA's 22% is not above it
+    "MSFT is 24.0% of invested capital, above the guideline of 25%.",
+    "MSFT pesa il 24,0% del capitale investito, sopra la soglia del 25%.",
+])
+def test_a_bound_on_a_limit_is_true_of_the_holding_the_sentence_names(text: str) -> None:
+    assert_flagged(text)
+
+
+@pytest.mark.parametrize("text", [
+    "AAPL is 41.6% of invested capital, above the 25% guideline.",
+    "AAPL is 41.6% of invested capital, above the guideline of 25%.",
+    "AAPL pesa il 41,6% del capitale investito, sopra la soglia del 25%.",
+    "Your Technology sector is 87.5% of invested capital, above the 35% limit.",
+])
+def test_a_true_bound_on_a_limit_grounds(text: str) -> None:
+    assert_grounded(text)
