@@ -9,6 +9,11 @@ post-processing bodies), reported in ``extra`` and never changing the outcome. E
 hash is the one signed goes into ``extra`` as well (``tee_signed_request``,
 ``tee_signed_response``: the bytes as a latin-1 string, since ``extra`` holds strings; lossless),
 so the receipt keeps the bytes the signature is over and anyone can check its text against them.
+
+A signature is over one exchange: the same signed text given again for another chat id (a provider that answers every
+signature request with one genuine signature of an earlier answer, to pass off answers it did not sign) is FAILED,
+``verification_error: signature_reused`` (:class:`SignedTexts`: the texts signed for the last chat ids of the
+process, by signer).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from urllib.parse import quote
 
 import aiohttp
@@ -29,6 +35,30 @@ from stack_cfo.zerog._recursion import json_loads
 from stack_cfo.zerog.contracts import ServiceRecord
 
 log = logging.getLogger(__name__)
+
+
+class SignedTexts:
+    """The chat id each signed text was first given for, for the last ``size`` texts (a replayed signature is caught
+    while its first use is remembered: 20,000 answers, about 4 MB)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._first: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def claim(self, signer: str, text: str, chat_id: str) -> str:
+        """The chat id ``text`` signed by ``signer`` was first given for (``chat_id`` when it is new)."""
+        key = (signer.lower(), text)
+        first = self._first.get(key)
+        if first is None:
+            self._first[key] = chat_id
+            while len(self._first) > self._size:
+                self._first.popitem(last=False)
+            return chat_id
+        self._first.move_to_end(key)
+        return first
+
+
+SIGNED_TEXTS = SignedTexts()
 
 
 def chat_id_candidates(header_id: str | None, body_id: str | None) -> list[str]:
@@ -54,6 +84,7 @@ async def verify_answer(
     timeout: float,
     attempts: int = 2,
     retry_delay: float = 0.25,
+    seen: SignedTexts = SIGNED_TEXTS,
 ) -> tuple[Verification, dict[str, str]]:
     """Fetch the signature and check it. Never raises."""
     if not service.verifiable:
@@ -62,6 +93,7 @@ async def verify_answer(
         return Verification.UNAVAILABLE, {"verification_error": "no_chat_id"}
     body: dict[str, object] | None = None
     error = "not_found"
+    chat_id = chat_ids[0]
     for chat_id in chat_ids:
         url = f"{service.url}/v1/proxy/signature/{quote(chat_id, safe='')}"
         for attempt in range(attempts):
@@ -112,6 +144,11 @@ async def verify_answer(
     if signer.lower() != expected.lower():
         log.warning("zerog: TEE signature of %s answer signed by %s, expected %s", service.provider, signer, expected)
         extra["verification_error"] = "signer_mismatch"
+        return Verification.FAILED, extra
+    first = seen.claim(signer, signed_text, chat_id)
+    if first != chat_id:
+        log.warning("zerog: %s gave the signature of answer %s for answer %s", service.provider, first, chat_id)
+        extra["verification_error"] = "signature_reused"
         return Verification.FAILED, extra
     return Verification.VERIFIED, extra
 

@@ -179,7 +179,8 @@ const (
 	VerificationStatus_VERIFICATION_STATUS_VERIFIED VerificationStatus = 1
 	// The service is not verifiable (no TEE signer registered), so nothing could be checked.
 	VerificationStatus_VERIFICATION_STATUS_UNVERIFIED_SERVICE VerificationStatus = 2
-	// A signature was present but recovered to another signer, or was malformed: do not trust the text.
+	// A signature was present but recovered to another signer, was malformed, or was one the provider had
+	// already given for another answer (a replayed signature): do not trust the text.
 	VerificationStatus_VERIFICATION_STATUS_FAILED VerificationStatus = 3
 	// The signature could not be fetched (no chat id, provider error, timeout).
 	VerificationStatus_VERIFICATION_STATUS_UNAVAILABLE VerificationStatus = 4

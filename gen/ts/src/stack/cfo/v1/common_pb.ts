@@ -725,7 +725,8 @@ export enum VerificationStatus {
   UNVERIFIED_SERVICE = 2,
 
   /**
-   * A signature was present but recovered to another signer, or was malformed: do not trust the text.
+   * A signature was present but recovered to another signer, was malformed, or was one the provider had
+   * already given for another answer (a replayed signature): do not trust the text.
    *
    * @generated from enum value: VERIFICATION_STATUS_FAILED = 3;
    */
