@@ -139,7 +139,8 @@ class ChainRpc:
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
         try:
             async with self._http().post(
-                self.url, json=body, timeout=self._timeout, headers={"Accept": "application/json"}
+                self.url, json=body, timeout=self._timeout, headers={"Accept": "application/json"},
+                allow_redirects=False,
             ) as resp:
                 text = await resp.text()
                 if resp.status != 200:

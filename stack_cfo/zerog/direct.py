@@ -159,6 +159,7 @@ class DirectUpstream(Upstream):
             f"{service.url}/v1/user/{self._tokens.address}/unsettledfee",
             headers={"Authorization": auth},
             timeout=aiohttp.ClientTimeout(total=self._cfg.timeouts.verify, sock_connect=self._cfg.timeouts.connect),
+            allow_redirects=False,  # (the session token goes only to the provider's own address)
         ) as resp:
             text = await resp.text()
             if resp.status != 200:

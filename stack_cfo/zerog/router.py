@@ -132,6 +132,7 @@ class RouterUpstream(Upstream):
                 f"{self._base}{path}",
                 headers=self._auth(),
                 timeout=aiohttp.ClientTimeout(total=self._cfg.timeouts.verify, sock_connect=self._cfg.timeouts.connect),
+                allow_redirects=False,
             ) as resp:
                 text = await resp.text()
                 if resp.status != 200:

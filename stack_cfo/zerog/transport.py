@@ -104,6 +104,9 @@ async def open_response(
                 data=req.body,
                 headers=req.headers,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect),
+                # never elsewhere: a provider's redirect would send the prompt (the user's portfolio) to any
+                # address it names; a 3xx is that provider's failure
+                allow_redirects=False,
             )
     except TimeoutError:
         # The request may have reached the provider: not retried (it could be billed).

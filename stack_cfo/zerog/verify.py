@@ -99,7 +99,8 @@ async def verify_answer(
         for attempt in range(attempts):
             try:
                 async with session.get(
-                    url, params={"model": service.model}, timeout=aiohttp.ClientTimeout(total=timeout)
+                    url, params={"model": service.model}, timeout=aiohttp.ClientTimeout(total=timeout),
+                    allow_redirects=False,
                 ) as resp:
                     text = await resp.text()
                     if resp.status == 200:

@@ -71,6 +71,8 @@ class Reply:
     status: int = 200
     body: str | None = None
     retry_after: str | None = None
+    #: A ``Location`` header (a redirect: status 3xx).
+    location: str | None = None
     text: str | None = None
     chunks: int | None = None
     hang_headers: float = 0.0
@@ -521,6 +523,8 @@ class ProviderStandIn(_OpenAIStreamer):
                 await asyncio.sleep(reply.hang_headers)
             rec.status = reply.status
             headers = {"Retry-After": reply.retry_after} if reply.retry_after else {}
+            if reply.location:
+                headers["Location"] = reply.location
             return web.Response(
                 status=reply.status,
                 text=reply.body or json.dumps({"error": "error"}),
