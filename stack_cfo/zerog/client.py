@@ -693,10 +693,24 @@ class ZeroGComputeClient:
                 if shown:
                     kind = error_type(cause) if not isinstance(cause, StreamTimeout) else f"{cause.kind}_timeout"
                     metrics.ERRORS.labels(label_model, "incomplete").inc()
+                    # the usage the provider reported before the stream broke (its usage chunk, then no [DONE]):
+                    # billed, so recorded and counted against the daily token budget (it was dropped, and a
+                    # provider that never sent [DONE] answered without limit)
+                    prompt = usage["prompt_tokens"] if usage else 0
+                    completion = usage["completion_tokens"] if usage else 0
+                    fee = up.fee(prepared, Answer(
+                        chat_id=None, body_id=None, model=_text_or_none(resp_model), usage=usage, trace=trace_ext,
+                        request_body=prepared.body, response_sha256=None,
+                    )) if usage else 0
+                    if prompt + completion:
+                        metrics.TOKENS.labels(label_model).inc(prompt + completion)
                     partial = CompletionResult(
                         text="".join(parts),
                         model=_text_or_none(resp_model) or prepared.model,
                         provider=up.name,
+                        prompt_tokens=prompt,
+                        completion_tokens=completion,
+                        fee_neuron=fee,
                         chat_id=_text_or_none(resp.headers.get(_ZG_RES_KEY)) or _text_or_none(body_id) or "",
                         degraded=True,
                         incomplete=True,
