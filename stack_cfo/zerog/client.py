@@ -188,6 +188,17 @@ class ComputeStream:
         await self.aclose()
 
 
+#: Characters a token may stand for, at most, in an answer's length limit (:func:`answer_limit`).
+_CHARS_PER_TOKEN = 32
+_MIN_ANSWER_CHARS = 65_536
+
+
+def answer_limit(max_tokens: int) -> int:
+    """The most characters of an answer read: far more than ``max_tokens`` tokens make (a few characters each), and
+    far less than gRPC's message limits, which a chat answer (sent again in its receipt) must stay under."""
+    return max(_MIN_ANSWER_CHARS, _CHARS_PER_TOKEN * max_tokens)
+
+
 class ZeroGComputeClient:
     """Implements :class:`stack_cfo.core.ai.ComputeClient` (build it with :func:`build_compute_client`)."""
 
@@ -533,6 +544,7 @@ class ZeroGComputeClient:
                 decoder = SSEDecoder()
                 json_body = resp.content_type == "application/json"
                 parts: list[str] = []
+                room = answer_limit(opts.max_tokens if opts.max_tokens is not None else cfg.max_tokens)
                 usage: dict[str, int] | None = None
                 trace_ext: dict[str, Any] | None = None
                 body_id: str | None = None
@@ -609,6 +621,17 @@ class ZeroGComputeClient:
                                     reason="ZEROG_STREAM_ERROR",
                                 )
                                 break
+                        if texts:
+                            got = sum(map(len, texts))
+                            if got > room:
+                                # far past what max_tokens allows: the rest is not read (5.4 MB of text made a
+                                # message over gRPC's limits, the stream failed and so did every replay of it)
+                                texts = ["".join(texts)[:room]] if room else []
+                                broke = ProviderUnavailable(
+                                    f"{up.name} sent an answer longer than max_tokens allows", provider=up.name,
+                                    retryable=False, reason="ZEROG_ANSWER_TOO_LONG",
+                                )
+                            room -= min(got, room)
                         if texts:
                             # What one read brought (every event the provider had sent by then)
                             # goes out as one delta: never later than event by event, and one

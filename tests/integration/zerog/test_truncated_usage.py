@@ -27,3 +27,20 @@ async def test_the_usage_reported_before_a_stream_broke_is_kept(provider: Provid
     assert partial.prompt_tokens == 11 and partial.completion_tokens > 0  # the stand-in counts words and pieces
     assert partial.fee_neuron == (partial.prompt_tokens * provider.input_price
                                   + partial.completion_tokens * provider.output_price)
+
+
+async def test_an_answer_far_longer_than_max_tokens_is_cut(provider: ProviderStandIn, make_client: ClientFactory) -> None:
+    """5.4 MB of text (2,000 "tokens") made the chat stream's last message exceed gRPC's 8 MiB limit: the stream
+    failed with RESOURCE_EXHAUSTED and no ``completed``, and every replay of it failed too (a fault tester)."""
+    from stack_cfo.zerog.client import answer_limit
+
+    provider.default_reply = Reply.ok("lorem ipsum dolor sit amet " * 20_000, chunks=200)
+    client = make_client([provider])
+    stream = client.stream(ASK, options=CompletionOptions(operation="chat"))
+    got: list[str] = []
+    with pytest.raises(IncompleteCompletion) as ei:
+        async for delta in stream:
+            got.append(delta)
+    limit = answer_limit(4096)
+    assert len("".join(got)) == limit == len(ei.value.partial.text) and ei.value.partial.incomplete
+    assert "".join(got) == ("lorem ipsum dolor sit amet " * 20_000)[:limit]
