@@ -22,7 +22,7 @@ async def test_a_huge_answer_is_cut_and_the_stream_completes(
         r = rid()
         _, deltas, done = events(await chat.send(user, s.name, "Tell me everything.", request_id=r))
         content = done.assistant_message.content
-        assert done.assistant_message.incomplete and len(content) <= 131_072  # 32 characters a token of max_tokens (4,096)
+        assert done.assistant_message.incomplete and len(content) <= 131_072  # 32 characters a token of 4,096
         assert deltas == content
         accepted, _, again = events(await chat.send(user, s.name, "Tell me everything.", request_id=r))
         assert accepted.replayed and again.assistant_message.content == content

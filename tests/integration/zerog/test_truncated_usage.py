@@ -29,7 +29,8 @@ async def test_the_usage_reported_before_a_stream_broke_is_kept(provider: Provid
                                   + partial.completion_tokens * provider.output_price)
 
 
-async def test_an_answer_far_longer_than_max_tokens_is_cut(provider: ProviderStandIn, make_client: ClientFactory) -> None:
+async def test_an_answer_far_longer_than_max_tokens_is_cut(provider: ProviderStandIn,
+                                                            make_client: ClientFactory) -> None:
     """5.4 MB of text (2,000 "tokens") made the chat stream's last message exceed gRPC's 8 MiB limit: the stream
     failed with RESOURCE_EXHAUSTED and no ``completed``, and every replay of it failed too (a fault tester)."""
     from stack_cfo.zerog.client import answer_limit
