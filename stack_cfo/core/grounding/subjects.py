@@ -191,6 +191,13 @@ class Subject:
         ))
 
 
+#: Words before a benchmark's name that make it the other side of a comparison ("... against +1.00% for SPY").
+_BENCHMARK_SIDE = frozenset({"for", "against", "vs", "vs.", "versus", "than", "pour", "para", "für", "per", "contre",
+                             "contra", "gegenüber", "de"})
+#: Words that name an excess return ("an excess return of", "Überrendite", "alpha").
+_EXCESS_SAID = lx.EXCESS_WORDS | lx.GAP_NOUNS | frozenset({"excess", "alpha", "active"})
+
+
 def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
     """The subject of a figure that is no count, from the words of its clause (see the module docstring); ``None``
     when its words name none of them, or when what they name is unclear."""
@@ -242,6 +249,17 @@ def subject_of(fig: Figure, index: FactIndex) -> Subject | None:
             before = _subject_of(fig.antecedent, (), index, threshold=threshold, cut=False, anywhere=True)
             if before is not None and before.kind in (Whole.NAME, Whole.COMPANY, Whole.PORTFOLIO):
                 return before
+    if (
+        found is not None and found.kind is Whole.BENCHMARK and fig.antecedent and clause
+        and clause[0].lower() in _BENCHMARK_SIDE and any(w.lower() in _EXCESS_SAID for w in clause)
+    ):
+        # "Your Tech basket returned -3.24% ... against +1.00% for SPY (an excess return of -4.24 percentage
+        # points)": the benchmark is the other side; the excess return is the subject's before it (the server's own
+        # offline sentence was flagged)
+        before = _subject_of(_before_comparison(fig.antecedent, index), (), index, threshold=threshold, cut=False,
+                             anywhere=True)
+        if before is not None and before.kind in (Whole.NAME, Whole.COMPANY, Whole.PORTFOLIO):
+            return before
     if found is None:
         found = _for_name(tail, index, threshold=threshold)  # "The biggest drop was 0.27% for NVDA"
     if found is None and not fig.clause_cut and fig.hedge is Hedge.NONE and _label_name(clause, index):

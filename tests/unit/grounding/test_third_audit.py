@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.grounding.seed import assert_flagged, assert_grounded
+from tests.unit.grounding.seed import FACTS, assert_flagged, assert_grounded
 
 
 @pytest.mark.parametrize("text", [
@@ -150,3 +150,25 @@ def test_a_bound_on_a_limit_is_true_of_the_holding_the_sentence_names(text: str)
 ])
 def test_a_true_bound_on_a_limit_grounds(text: str) -> None:
     assert_grounded(text)
+
+
+@pytest.mark.parametrize("tag", ["en", "de", "fr", "es", "zh-Hans"])
+def test_the_offline_writers_lagging_benchmark_line_grounds_in_every_language(tag: str) -> None:
+    """"Your Tech basket returned -3.24% over the past week against +1.00% for SPY (an excess return of -4.24
+    percentage points)": the gap was read as the benchmark's ("for SPY") and the server's own text flagged (an i18n
+    tester, en/de/fr/es; docs/api.md: the server's own texts "ground in every language they are written in")."""
+    from stack_cfo.core.chat.data_block import context_document
+    from stack_cfo.core.chat.offline import _insight_line, _Writer
+    from stack_cfo.core.chat.question import read_question
+    from stack_cfo.core.grounding import GroundingStatus, check
+    from stack_cfo.core.i18n import localizer
+    from tests.unit.chat.seed_portfolio import NOW, seed_context
+
+    doc = context_document(seed_context(), NOW)
+    insight = next(i for i in doc["insights"] if i["code"] == "BASKET_LAGGING_BENCHMARK")
+    writer = _Writer(doc, read_question("How is my Tech basket doing?", symbols=["AAPL", "MSFT", "NVDA", "XOM"]),
+                     localizer(tag))
+    line = _insight_line(insight, writer.bench, writer)
+    result = check(line, FACTS)
+    assert result.status is GroundingStatus.GROUNDED, (line, [(c.figure.raw, c.fact_path) for c in result.checks])
+    assert "baskets[Tech].excess_return_1w" in [c.fact_path for c in result.checks], line
