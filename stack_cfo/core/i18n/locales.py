@@ -109,8 +109,12 @@ def resolve_locale(requested: str, default: str = ENGLISH) -> ResolvedLocale:
     tag = requested or default or ENGLISH
     try:
         canon = canonical_tag(tag)
-        # Formats come from language, script and region; variants and extensions do not change them.
-        canon = "-".join(p for p in canon.split("-")[:3] if _formatting_subtag(p))
+        # Formats come from language, script and region; variants and extensions do not change them. An extension or
+        # private-use part starts at a singleton ("-u-", "-x-"): cut there first, or "de-x-ch" read "ch" as the
+        # region (Swiss formats) and "es-u-ca-gregory" "ca" (Canada: no such locale, English).
+        parts = canon.split("-")
+        singleton = next((k for k in range(1, len(parts)) if len(parts[k]) == 1), len(parts))
+        canon = "-".join(p for p in parts[:singleton][:3] if _formatting_subtag(p))
         if canon.split("-")[0].lower() in _NO_LANGUAGE:
             raise ValueError(canon)  # "und" is no language (babel would read it as English, tag and all)
         loc = _babel_locale(canon)

@@ -82,3 +82,21 @@ def test_the_ai_is_asked_for_the_users_language_and_english_prompts_are_unchange
     assert "Chinese" in language_instruction(localizer("zh"))
     assert language_instruction(localizer("de-CH")) == german  # one constant text per language: no tag in prompts
     assert language_instruction(localizer("xx-YY")) == ""  # fell back: English
+
+
+@pytest.mark.parametrize(("requested", "tag"), [
+    ("de-x-ch", "de"),  # was de-CH: Swiss formats from a private-use subtag
+    ("es-x-mx", "es"),
+    ("en-u-nu-latn", "en"),  # was en-NU (Niue)
+    ("es-u-ca-gregory", "es"),  # was English: "ca" read as a region
+    ("de-u-co-phonebk", "de"),
+    ("fr-x-abc", "fr"),
+    ("zh-x-tw", "zh-Hans"),
+    ("en-GB-u-nu-latn", "en-GB"),
+    ("de-CH-1996", "de-CH"),
+])
+def test_extensions_and_private_use_change_neither_language_nor_region(requested: str, tag: str) -> None:
+    """An extension or private-use part ("-u-...", "-x-...") was read as a region or made the tag fall back to English
+    (an i18n tester; docs: "variants and extensions do not change them")."""
+    resolved = resolve_locale(requested)
+    assert (resolved.tag, resolved.fell_back) == (tag, False)
