@@ -169,8 +169,10 @@ def _localized_sentences(s: PortfolioSummary, lc: Localizer, *, max_movers: int,
             line = _("Diversification score {score}/100: effectively {holdings} holdings across {sectors} sectors.")
             out.append(line.format(**values))
     if s.insights:
-        top = [insight_text(i, lc, benchmark=s.benchmark_symbol).rstrip(".") for i in s.insights[:max_insights]]
-        out.append(_("Worth a look: {insights}.").format(insights="; ".join(top)))
+        # (a Chinese sentence ends with "。" and its items are joined with "；": it read "。;" and "。。")
+        chinese = lc.catalog == "zh-Hans"
+        top = [insight_text(i, lc, benchmark=s.benchmark_symbol).rstrip(".。") for i in s.insights[:max_insights]]
+        out.append(_("Worth a look: {insights}.").format(insights=("；" if chinese else "; ").join(top)))
     return out
 
 

@@ -136,3 +136,18 @@ def test_a_narrative_citing_a_lagging_insight_grounds_its_gap_in_points() -> Non
             text = write_narrative(s, max_insights=10, l10n=localizer(tag))
             result = check(text, facts)
             assert result.status is GroundingStatus.GROUNDED, (nvda, tag, [f.raw for f in result.ungrounded])
+
+
+def test_a_chinese_narratives_insights_are_joined_with_chinese_punctuation() -> None:
+    """"...参考上限。; MSFT ...参考上限。。": the insights kept their full stop and were joined with "; " (an i18n
+    tester)."""
+    from stack_cfo.core.i18n import localizer
+
+    from .test_insights import summary_of, tech_basket_inputs
+
+    s = summary_of(tech_basket_inputs(nvda_now="90"))
+    assert len(s.insights) >= 2
+    text = write_narrative(s, max_insights=10, l10n=localizer("zh-Hans"))
+    assert "。;" not in text and "。。" not in text and "。；" not in text and "；" in text, text
+    english = write_narrative(s, max_insights=10, l10n=localizer("en"))
+    assert "; " in english and ".;" not in english
