@@ -58,7 +58,7 @@ METRIC_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
 """Risk figures of the data block and the words that ask for them."""
 
 _RISK = _any(r"risk\w*", "safe", r"danger\w*", "exposed", "downside", r"riesgo\w*", r"arriesgad\w*", r"risque\w*",
-             r"risqué\w*", "风险")
+             r"risqué\w*", r"risik\w*", "风险")
 _DIVERSIFICATION = _any(
     r"diversif\w*", r"concentrat\w*", "hhi", "spread", "allocation", "weights?", r"balanced?", r"concentra\w*",
     r"konzentr\w*", "streuung", "gestreut", "分散", "集中",

@@ -324,3 +324,13 @@ def test_a_question_for_the_position_worth_the_most_names_it(question: str) -> N
     answers the question asked ... a position ... the best or worst positions")."""
     text = offline_answer(seed_context(), NOW, question, reason="COMPUTE_UNAVAILABLE")
     assert "AAPL" in text and ("33.40" in text or "33,40" in text), text
+
+
+@pytest.mark.parametrize("question", ["Wie hoch ist mein Risiko?", "Was sind meine Risiken?"])
+def test_a_german_question_about_risk_gets_the_risk_figures(question: str) -> None:
+    """docs/api.md: the offline answer reads German keywords ("risk"): "Risiko" and "Risiken" got the general summary,
+    with no volatility nor drawdown (an i18n tester)."""
+    from stack_cfo.core.i18n import localizer
+
+    text = offline_answer(seed_context(), NOW, question, reason="COMPUTE_UNAVAILABLE", l10n=localizer("de"))
+    assert "Volatilität" in text and "Drawdown" in text, text
