@@ -429,7 +429,7 @@ def render_weekly(
         blocks += [f"<h3>{html.escape(t_risk)}</h3>", _ul([html.escape(x) for x in risk])]
     if insights:
         blocks += [f"<h3>{html.escape(t_insights)}</h3>", _ul([html.escape(x) for x in insights])]
-    body = f"{lc.pct(ret)} vs {vs}"
+    body = _("{percent} vs {benchmark}").format(percent=lc.pct(ret), benchmark=vs)  # (was English in every language)
     if movers:
         body += " · " + _("top mover {mover}").format(mover=movers[0])
     push = PushContent(

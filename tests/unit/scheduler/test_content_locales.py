@@ -81,3 +81,12 @@ def test_a_german_weekly_summary_reads_as_german_to_a_screen_reader_too() -> Non
     assert " bis " in label and " to " not in label and "2026-" not in label
     english = render_weekly(weekly, period="2026-W11", key="k", summary="").email.html
     assert 'aria-label="Portfolio value: ' in english and " to " in english
+
+
+@pytest.mark.parametrize(("tag", "word"), [("de", " gegenüber "), ("fr", " contre "), ("es", " frente a "),
+                                           ("zh", "对比")])
+def test_a_weekly_push_body_compares_in_its_own_language(tag: str, word: str) -> None:
+    """"+3,50 % vs SPY +4,31 %": the push body kept the English "vs" (its subject was translated; an i18n tester)."""
+    body = render_weekly(WEEKLY, period="2026-W11", key="k", summary="", l10n=localizer(tag)).push.body
+    assert word in body and " vs " not in body, body
+    assert render_weekly(WEEKLY, period="2026-W11", key="k", summary="").push.body.startswith("-1.99% vs ")
