@@ -69,9 +69,11 @@ def insight_text(insight: Insight, l10n: Localizer, *, benchmark: str = "") -> s
             symbols=_listed(n, "symbols", lc), days=lc.number(Decimal(n["oldest_age_days"]), digits=1)
         )
     if code == "MISSING_COST_BASIS" and "symbols" in n:
-        return _("No cost basis for {symbols}, so total return leaves them out.").format(
-            symbols=_listed(n, "symbols", lc)
-        )
+        return lc.n_(
+            "No cost basis for {symbols}, so total return leaves it out.",
+            "No cost basis for {symbols}, so total return leaves them out.",
+            len([s for s in n["symbols"].split(",") if s]),
+        ).format(symbols=_listed(n, "symbols", lc))
     if code == "IDLE_CASH" and "cash_weight" in n:
         return _("{share} of your portfolio is cash.").format(share=share("cash_weight"))
     if code == "MISSING_EXCHANGE_RATE" and "currencies" in n:

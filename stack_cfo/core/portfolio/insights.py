@@ -179,7 +179,8 @@ def generate_insights(
             Insight(
                 code="MISSING_COST_BASIS",
                 severity=Severity.INFO,
-                message=f"No cost basis for {_listed(no_cost)}, so total return leaves them out.",
+                message=f"No cost basis for {_listed(no_cost)}, so total return leaves "
+                        f"{'it' if len(no_cost) == 1 else 'them'} out.",
                 numbers={"count": str(len(no_cost)), "symbols": ",".join(no_cost)},
             )
         )

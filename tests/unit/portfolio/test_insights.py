@@ -169,6 +169,7 @@ def test_stale_missing_price_missing_cost_and_idle_cash() -> None:
     assert float(stale.numbers["oldest_age_days"]) > 4
     assert only(s, "MISSING_PRICE").numbers["symbols"] == "PRIVATE"
     assert only(s, "MISSING_COST_BASIS").numbers["symbols"] == "NOCOST"
+    assert only(s, "MISSING_COST_BASIS").message == "No cost basis for NOCOST, so total return leaves it out."
     cash = only(s, "IDLE_CASH")
     assert cash.numbers["cash"] == "5000.00" and cash.severity is Severity.INFO
 
@@ -203,3 +204,22 @@ def test_insights_are_deterministic() -> None:
     assert a == b
     ranks = [i.severity.rank for i in a]
     assert ranks == sorted(ranks, reverse=True)
+
+
+@pytest.mark.parametrize(("tag", "one", "two"), [
+    ("de", "bleibt die Position", "bleiben sie"),
+    ("es", "queda fuera", "quedan fuera"),
+    ("fr", "l’exclut", "les exclut"),
+])
+def test_a_missing_cost_for_one_symbol_is_said_in_the_singular(tag: str, one: str, two: str) -> None:
+    """"No cost basis for AAPL, so total return leaves them out": a plural pronoun for one symbol (an i18n tester)."""
+    from stack_cfo.core.i18n import localizer
+    from stack_cfo.core.portfolio.insight_texts import insight_text
+    from stack_cfo.core.portfolio.results import Insight
+
+    def text(symbols: list[str]) -> str:
+        insight = Insight(code="MISSING_COST_BASIS", severity=Severity.INFO, message="(English)",
+                          numbers={"count": str(len(symbols)), "symbols": ",".join(symbols)})
+        return insight_text(insight, localizer(tag))
+
+    assert one in text(["AAPL"]) and two in text(["AAPL", "MSFT"])
