@@ -537,6 +537,8 @@ type JobStatus struct {
 	// False when the kind is switched off in config (NOTIFICATION_ENABLE_*).
 	Enabled bool `protobuf:"varint,4,opt,name=enabled,proto3" json:"enabled,omitempty"`
 	// Next tick at which this job plans notifications (for per-user zones: the earliest over all users).
+	// Looked for over the next 15 days: unset when the schedule has no run within them (a monthly or
+	// yearly schedule, or days that are all market holidays for the alert).
 	NextRunTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_run_time,json=nextRunTime,proto3" json:"next_run_time,omitempty"`
 	// Last tick at which the scheduler ran this job's planner (a tick that found nothing due counts: an
 	// alert tick on a market holiday plans nothing); unset if never.

@@ -103,6 +103,8 @@ export type JobStatus = Message<"stack.cfo.v1.JobStatus"> & {
 
   /**
    * Next tick at which this job plans notifications (for per-user zones: the earliest over all users).
+   * Looked for over the next 15 days: unset when the schedule has no run within them (a monthly or
+   * yearly schedule, or days that are all market holidays for the alert).
    *
    * @generated from field: google.protobuf.Timestamp next_run_time = 5;
    */
