@@ -67,10 +67,25 @@ class ProviderUnavailable(Unavailable):
 
     @property
     def error_type(self) -> str:
-        """Bounded label for ``zerog_compute_request_errors_total``."""
+        """Bounded label for ``zerog_compute_request_errors_total``: the HTTP status, else what the reason says (an
+        answer cut short was labelled "timeout", though it arrived in 0.05 s: an operator's tester)."""
         if self.status is not None:
             return f"http_{self.status}"
-        return "connection" if self.retryable else "timeout"
+        by_reason = _ERROR_TYPES.get(self.reason)
+        if by_reason is not None:
+            return by_reason
+        return "connection" if self.retryable else "other"
+
+
+#: ``error_type`` labels of failures without an HTTP status, by reason.
+_ERROR_TYPES = {
+    "ZEROG_DEADLINE": "deadline",
+    "ZEROG_FIRST_BYTE_TIMEOUT": "timeout",
+    "ZEROG_STREAM_TRUNCATED": "stream_truncated",
+    "ZEROG_STREAM_BROKEN": "stream_broken",
+    "ZEROG_STREAM_ERROR": "stream_error",
+    "ZEROG_ANSWER_TOO_LONG": "answer_too_long",
+}
 
 
 class ProviderRateLimited(ProviderUnavailable):

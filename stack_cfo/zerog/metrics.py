@@ -28,8 +28,9 @@ TOKENS = Counter(
 ERRORS = Counter(
     "zerog_compute_request_errors_total",
     "Failed provider attempts and completions, by error type "
-    "(connection, timeout, http_<status>, insufficient_balance, session_rejected, breaker_open, "
-    "incomplete, deadline, fallback).",
+    "(connection, timeout, deadline, http_<status>, insufficient_balance, session_rejected, breaker_open, "
+    "malformed, stream_truncated, stream_broken, stream_error, answer_too_long, first_byte_timeout, "
+    "idle_timeout, incomplete, fallback, chain, tx_reverted, other).",
     ["model", "error_type"],
 )
 BREAKER_STATE = Gauge(

@@ -121,3 +121,15 @@ async def test_secrets_never_reach_logs_reprs_or_errors(
     for text in texts:
         for secret in forbidden:
             assert secret not in text
+
+
+async def test_an_answer_cut_short_is_not_counted_as_a_timeout(provider: ProviderStandIn, make_client: ClientFactory):
+    """A 200 ending without [DONE] after 0.05 s was labelled error_type="timeout" (an operator's tester)."""
+    model = "gpt-oss-120b"
+    before = {t: sample("zerog_compute_request_errors_total", model=model, error_type=t)
+              for t in ("timeout", "stream_truncated")}
+    provider.enqueue(Reply.raw_body(b": nothing but a comment\n\n"))
+    await make_client([provider]).complete(ASK, options=CompletionOptions(operation="digest"))
+    assert sample("zerog_compute_request_errors_total", model=model, error_type="stream_truncated") == (
+        before["stream_truncated"] + 1)
+    assert sample("zerog_compute_request_errors_total", model=model, error_type="timeout") == before["timeout"]
