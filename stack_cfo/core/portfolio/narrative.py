@@ -60,13 +60,19 @@ def _movers(summary: PortfolioSummary, limit: int) -> list[PositionSummary]:
     return moved[:limit]
 
 
+#: The English tags whose narrative is the plain English writer's (US formats, ISO dates).
+_PLAIN_ENGLISH = frozenset({"en", "en-US"})
+
+
 def narrative_sentences(
     summary: PortfolioSummary, *, max_movers: int = 3, max_insights: int = 3, l10n: Localizer | None = None
 ) -> list[str]:
     """The deterministic narrative's sentences, in ``l10n``'s language and formats (English by default;
     insight messages stay as the insight engine wrote them)."""
-    if l10n is None or l10n.is_english:
+    if l10n is None or (l10n.is_english and l10n.tag in _PLAIN_ENGLISH):
         return _english_sentences(summary, max_movers=max_movers, max_insights=max_insights)
+    # another English region ("en-GB", "en-AU"): the English words in that region's CLDR formats (docs/api.md; it
+    # was written as plain English, "$8,879.53" and "2026-12-07", beside its digest's "US$8,879.53", "7 December")
     return _localized_sentences(summary, l10n, max_movers=max_movers, max_insights=max_insights)
 
 

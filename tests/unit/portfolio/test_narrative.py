@@ -151,3 +151,22 @@ def test_a_chinese_narratives_insights_are_joined_with_chinese_punctuation() -> 
     assert "。;" not in text and "。。" not in text and "。；" not in text and "；" in text, text
     english = write_narrative(s, max_insights=10, l10n=localizer("en"))
     assert "; " in english and ".;" not in english
+
+
+def test_an_english_regions_narrative_uses_its_regions_formats() -> None:
+    """en-GB was written word for word as en ("$8,879.53", "2026-12-07") beside its digest's "US$8,879.53" and "7
+    December 2026" (an i18n tester; docs/api.md: regional tags use "the region's CLDR formats"); plain en and en-US
+    keep the English writer's, and every one grounds."""
+    from stack_cfo.core.i18n import localizer
+
+    from .test_insights import summary_of, tech_basket_inputs
+
+    s = summary_of(tech_basket_inputs(nvda_now="90"))
+    facts = facts_from_data(summary_document(s), currency=s.base_currency)
+    british = write_narrative(s, max_insights=10, l10n=localizer("en-GB"))
+    assert "As of 17 May 2024" in british and "US$5,435.00" in british, british
+    assert write_narrative(s, max_insights=10, l10n=localizer("en-US")) == write_narrative(s, max_insights=10)
+    assert "As of 2024-05-17" in write_narrative(s, max_insights=10)
+    for tag in ("en-GB", "en-AU", "en-IN"):
+        result = check(write_narrative(s, max_insights=10, l10n=localizer(tag)), facts)
+        assert result.status is GroundingStatus.GROUNDED, (tag, [f.raw for f in result.ungrounded])
