@@ -52,6 +52,17 @@ def passthrough_serializer(serialize: Callable[[Any], bytes] | None) -> Callable
     return encode
 
 
+class BadText:
+    """A request body that did not decode because strings in it are not UTF-8 (protobuf refuses the whole message):
+    ``fields`` are their paths (``positions[0].symbol``), found by walking the wire bytes (:func:`invalid_utf8_fields`).
+    """
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+
+
 class TextWithNul:
     """A request that decoded but has strings holding U+0000, which no text column can store
     (PostgreSQL refuses it): ``fields`` are their paths (``articles[0].title``)."""
@@ -145,11 +156,14 @@ def safe_deserializer(
     if deserialize is None:
         return None
 
+    descriptor = getattr(getattr(deserialize, "__self__", None), "DESCRIPTOR", None)
+
     def decode(data: bytes) -> Any:
         try:
             message = deserialize(data)
         except Exception:
-            return UNDECODABLE
+            bad = invalid_utf8_fields(descriptor, data) if descriptor is not None else []
+            return BadText(bad) if bad else UNDECODABLE
         if refuse_nul and b"\x00" in data:
             fields = nul_fields(message)  # (None: too many items to walk, and refused for their count)
             if fields:
@@ -157,6 +171,88 @@ def safe_deserializer(
         return message
 
     return decode
+
+
+MAX_WIRE_FIELDS = 200_000
+"""Fields :func:`invalid_utf8_fields` reads, at most (a body of many tiny fields is not walked further)."""
+
+
+class _Wire(Exception):
+    """The bytes are no well-formed protobuf encoding (or the walk is too long): stop."""
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise _Wire
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def invalid_utf8_fields(descriptor: Any, data: bytes) -> list[str]:
+    """Paths of the string fields whose bytes are not UTF-8 in the encoded ``descriptor`` message ``data`` (nested and
+    repeated ones: ``positions[2].symbol``), at most :data:`MAX_NUL_FIELDS`; what was found before the bytes stop
+    being a well-formed encoding."""
+    found: list[str] = []
+    try:
+        _wire_walk(descriptor, memoryview(data), "", found, [MAX_WIRE_FIELDS])
+    except _Wire:
+        pass
+    return found[:MAX_NUL_FIELDS]
+
+
+def _wire_walk(descriptor: Any, data: memoryview, prefix: str, found: list[str], budget: list[int]) -> None:
+    seen: dict[int, int] = {}
+    pos, end = 0, len(data)
+    while pos < end and len(found) < MAX_NUL_FIELDS:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _Wire
+        tag, pos = _varint(data, pos)  # type: ignore[arg-type]
+        number, wire = tag >> 3, tag & 7
+        if wire == 0:
+            _, pos = _varint(data, pos)  # type: ignore[arg-type]
+            continue
+        if wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+            continue
+        if wire != 2:
+            raise _Wire  # groups (proto2 only) and unknown wire types: not walked
+        size, pos = _varint(data, pos)  # type: ignore[arg-type]
+        if pos + size > end:
+            raise _Wire
+        payload, pos = data[pos : pos + size], pos + size
+        fd = descriptor.fields_by_number.get(number)
+        if fd is None:
+            continue
+        k = seen.get(number, 0)
+        seen[number] = k + 1
+        path = f"{prefix}{fd.name}[{k}]" if fd.is_repeated else f"{prefix}{fd.name}"
+        if fd.type == fd.TYPE_STRING:
+            try:
+                bytes(payload).decode("utf-8")
+            except UnicodeDecodeError:
+                found.append(path)
+        elif fd.type == fd.TYPE_MESSAGE:
+            _wire_walk(fd.message_type, payload, f"{path}.", found, budget)
+
+
+def bad_text_error(bad: BadText, type_name: str) -> InvalidArgument:
+    """INVALID_ARGUMENT ``MALFORMED_REQUEST`` (the body does not decode: common.proto), naming every field whose bytes
+    are not UTF-8, one violation each."""
+    problem = "is not valid UTF-8 text"
+    first, more = bad.fields[0], len(bad.fields) - 1
+    message = (f"the request body is not a valid {type_name} message: {first} {problem}"
+               + (f" (and {more} more field{'s' if more > 1 else ''})" if more else ""))
+    metadata = {"message_type": type_name, "field": first,
+                **({"violation_count": str(len(bad.fields))} if more else {})}
+    return InvalidArgument(message, violations=[FieldViolation(f, problem) for f in bad.fields],
+                           reason="MALFORMED_REQUEST", metadata=metadata)
 
 
 def nul_error(bad: TextWithNul) -> InvalidArgument:
@@ -178,8 +274,9 @@ def malformed(type_name: str) -> InvalidArgument:
     )
 
 
-async def abort_malformed(context: grpc.aio.ServicerContext, type_name: str) -> None:
-    await context.abort_with_status(rpc_status.to_status(to_status(malformed(type_name))))
+async def abort_malformed(context: grpc.aio.ServicerContext, type_name: str, request: Any = None) -> None:
+    error = bad_text_error(request, type_name) if type(request) is BadText else malformed(type_name)
+    await context.abort_with_status(rpc_status.to_status(to_status(error)))
 
 
 def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
@@ -192,8 +289,8 @@ def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
             async def checked() -> AsyncIterator[Any]:
                 async for r in requests:
-                    if r is UNDECODABLE:
-                        await abort_malformed(context, type_name)
+                    if r is UNDECODABLE or type(r) is BadText:
+                        await abort_malformed(context, type_name, r)
                     yield r
 
             async for response in inner_ss(checked(), context):
@@ -208,8 +305,8 @@ def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         inner_us = handler.unary_stream
 
         async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            if request is UNDECODABLE:
-                await abort_malformed(context, type_name)
+            if request is UNDECODABLE or type(request) is BadText:
+                await abort_malformed(context, type_name, request)
             result = inner_us(request, context)
             if hasattr(result, "__aiter__"):
                 async for response in result:
@@ -223,8 +320,8 @@ def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     inner_uu = handler.unary_unary
 
     async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        if request is UNDECODABLE:
-            await abort_malformed(context, type_name)
+        if request is UNDECODABLE or type(request) is BadText:
+            await abort_malformed(context, type_name, request)
         return await inner_uu(request, context)
 
     return grpc.unary_unary_rpc_method_handler(

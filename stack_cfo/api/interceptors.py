@@ -62,7 +62,9 @@ from stack_cfo.api.auth import AMBIGUOUS_AUTHORIZATION, Principal, TokenVerifier
 from stack_cfo.api.cpu_budget import WEIGHED_WRITES, WriteAccount, WriteCpuBudget
 from stack_cfo.api.decoding import (
     UNDECODABLE,
+    BadText,
     TextWithNul,
+    bad_text_error,
     guard,
     malformed,
     message_name,
@@ -220,6 +222,8 @@ def _decoded(request: Any, type_name: str) -> Any:
     U+0000 in its text (``INVALID_TEXT``); a late one (:data:`_LATE`) passes as it is."""
     if request is UNDECODABLE or request is grpc.aio.EOF:
         raise malformed(type_name)
+    if type(request) is BadText:
+        raise bad_text_error(request, type_name)  # names the fields whose bytes are not UTF-8
     if type(request) is TextWithNul:
         raise nul_error(request)
     return request

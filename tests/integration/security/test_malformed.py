@@ -113,3 +113,25 @@ async def test_huge_values_are_clipped_in_errors(db_dsn: str, data_dir: Path, si
         assert all(len(v) <= 256 for v in info.metadata.values())
         assert all(len(f) <= 256 and len(d) <= 256 for f, d in violations)
         assert re.search(r"\.\.\.\(\d+ chars\)$", err.details() or "")  # clipped, saying how long it was
+
+
+async def test_text_that_is_not_utf8_is_refused_naming_its_field(db_dsn: str, data_dir: Path) -> None:
+    """protobuf refuses a whole body for a string that is not UTF-8: it was MALFORMED_REQUEST naming no field (a
+    contract tester; house rule: bad input names its field). The fields are found in the wire bytes."""
+    from stack_cfo._proto.stack.cfo.v1 import portfolio_pb2
+
+    async with running_server(db_dsn, data_dir) as srv:
+        user = new_user()
+        request = portfolio_pb2.SyncPortfolioRequest(
+            portfolio=f"users/{user}/portfolio",
+            positions=[portfolio_pb2.Holding(symbol="AAAA", quantity="1"),
+                       portfolio_pb2.Holding(symbol="BBBB", quantity="2", sector="SSSS")])
+        body = request.SerializeToString().replace(b"BBBB", b"\xc3\x28\xff\xfe").replace(b"SSSS", b"\xed\xa0\x80Z")
+        err = await _call(srv, "/stack.cfo.v1.PortfolioSummaryService/SyncPortfolio", False, False, body,
+                          srv.auth(user))
+        assert err is not None and err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, violations = error_details(err)
+        assert info.reason == "MALFORMED_REQUEST" and info.metadata["field"] == "positions[1].symbol"
+        assert info.metadata["message_type"] == "stack.cfo.v1.SyncPortfolioRequest"
+        assert [f for f, _ in violations] == ["positions[1].symbol", "positions[1].sector"]
+        assert not PYTHON_LEAK.search(err.details() or "")

@@ -28,7 +28,8 @@
 //   `burst`) before the request is read; at most three of a principal's run at once per server, more wait.
 // * A call's request message must arrive within the server's request read timeout (120 s by default) of the
 //   call's start: else DEADLINE_EXCEEDED (REQUEST_READ_TIMEOUT, metadata `timeout_seconds`).
-// * A request body that does not decode is INVALID_ARGUMENT (MALFORMED_REQUEST, metadata `message_type`).
+// * A request body that does not decode is INVALID_ARGUMENT (MALFORMED_REQUEST, metadata `message_type`);
+//   strings that are not UTF-8 are named in its BadRequest (`positions[1].symbol`).
 //   Values echoed in errors are cut to 256 characters (messages to 512).
 // * Currencies are ISO 4217 alphabetic codes in upper case ("USD", "EUR").
 // * Percentages and fractions. A field whose name ends in `_percent` is in percentage points
