@@ -191,12 +191,42 @@ class ComputeStream:
 #: Characters a token may stand for, at most, in an answer's length limit (:func:`answer_limit`).
 _CHARS_PER_TOKEN = 32
 _MIN_ANSWER_CHARS = 65_536
+#: Whatever max_tokens says: 256 Ki characters (up to 1 MiB of UTF-8, twice in a chat answer's last message with
+#: its receipt, and its bytes once more in the receipt: under the 4 MiB a client receives by default).
+_MAX_ANSWER_CHARS = 262_144
+#: Bytes read per token of max_tokens, at most (an SSE event of one token is some 250 bytes of JSON), within
+#: [1 MiB, 3 MiB]: the receipt keeps those bytes, and a client reads at most 4 MiB.
+_RAW_PER_TOKEN = 512
+_RAW_BYTES = (1 << 20, 3 << 20)
 
 
 def answer_limit(max_tokens: int) -> int:
     """The most characters of an answer read: far more than ``max_tokens`` tokens make (a few characters each), and
     far less than gRPC's message limits, which a chat answer (sent again in its receipt) must stay under."""
-    return max(_MIN_ANSWER_CHARS, _CHARS_PER_TOKEN * max_tokens)
+    return min(_MAX_ANSWER_CHARS, max(_MIN_ANSWER_CHARS, _CHARS_PER_TOKEN * max_tokens))
+
+
+def raw_limit(max_tokens: int) -> int:
+    """The most bytes of an answer's body read (see :data:`_RAW_PER_TOKEN`)."""
+    return min(_RAW_BYTES[1], max(_RAW_BYTES[0], _RAW_PER_TOKEN * max_tokens))
+
+
+async def _read_body(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """A whole JSON body, or its first ``limit`` bytes and a few more when it is longer (read no further)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        piece = await content.readany()
+        if not piece:
+            break
+        parts.append(piece)
+        size += len(piece)
+    return b"".join(parts)
+
+
+def _too_long(provider: str) -> ProviderUnavailable:
+    return ProviderUnavailable(f"{provider} sent an answer longer than max_tokens allows", provider=provider,
+                               retryable=False, reason="ZEROG_ANSWER_TOO_LONG")
 
 
 class ZeroGComputeClient:
@@ -544,7 +574,8 @@ class ZeroGComputeClient:
                 decoder = SSEDecoder()
                 json_body = resp.content_type == "application/json"
                 parts: list[str] = []
-                room = answer_limit(opts.max_tokens if opts.max_tokens is not None else cfg.max_tokens)
+                tokens = opts.max_tokens if opts.max_tokens is not None else cfg.max_tokens
+                room, raw_room = answer_limit(tokens), raw_limit(tokens)
                 usage: dict[str, int] | None = None
                 trace_ext: dict[str, Any] | None = None
                 body_id: str | None = None
@@ -566,7 +597,7 @@ class ZeroGComputeClient:
                                 await asyncio.sleep(min(hold, max(0.0, deadline - time.monotonic())))
                         watch.reading_since = loop.time()
                         try:
-                            chunk = await (content.read() if json_body else content.readany())
+                            chunk = await (_read_body(content, raw_room + 1) if json_body else content.readany())
                         except (StreamTimeout, aiohttp.ClientError, ConnectionError) as exc:
                             broke = watch.fired or exc
                             break
@@ -576,6 +607,12 @@ class ZeroGComputeClient:
                             hasher.update(chunk)
                             if received is not None:
                                 received.append(chunk)
+                        raw_room -= len(chunk)
+                        if raw_room < 0:
+                            # bytes far past the text they carry (padding, empty deltas, a huge trace): kept for
+                            # the receipt, they would make it unreadable; not read further
+                            broke = _too_long(up.name)
+                            break
                         if json_body:
                             events = [chunk.decode("utf-8", "replace"), "[DONE]"] if chunk else []
                         else:
@@ -627,10 +664,8 @@ class ZeroGComputeClient:
                                 # far past what max_tokens allows: the rest is not read (5.4 MB of text made a
                                 # message over gRPC's limits, the stream failed and so did every replay of it)
                                 texts = ["".join(texts)[:room]] if room else []
-                                broke = ProviderUnavailable(
-                                    f"{up.name} sent an answer longer than max_tokens allows", provider=up.name,
-                                    retryable=False, reason="ZEROG_ANSWER_TOO_LONG",
-                                )
+                                broke = _too_long(up.name)
+                                done = False  # (a JSON body, or a read with [DONE] in it: cut all the same)
                             room -= min(got, room)
                         if texts:
                             # What one read brought (every event the provider had sent by then)

@@ -45,3 +45,26 @@ async def test_an_answer_far_longer_than_max_tokens_is_cut(provider: ProviderSta
     limit = answer_limit(4096)
     assert len("".join(got)) == limit == len(ei.value.partial.text) and ei.value.partial.incomplete
     assert "".join(got) == ("lorem ipsum dolor sit amet " * 20_000)[:limit]
+
+
+async def test_a_json_answer_far_longer_than_max_tokens_is_cut_and_incomplete(
+    provider: ProviderStandIn, make_client: ClientFactory
+) -> None:
+    """A JSON body (a provider that ignores ``stream``) is one read with its end in it: cut there, it was marked
+    complete and verified (the receipt's text cut, its signed response whole: a reviewer)."""
+    import json
+
+    from stack_cfo.zerog.client import answer_limit
+
+    text = "lorem ipsum dolor sit amet " * 12_000  # 324,000 characters
+    body = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-oss-120b",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
+                       "usage": {"prompt_tokens": 11, "completion_tokens": 4000, "total_tokens": 4011}})
+    provider.default_reply = Reply.raw_body(body, content_type="application/json")
+    stream = make_client([provider]).stream(ASK, options=CompletionOptions(operation="chat"))
+    with pytest.raises(IncompleteCompletion) as ei:
+        async for _ in stream:
+            pass
+    partial = ei.value.partial
+    assert partial.incomplete and partial.text == text[:answer_limit(4096)]
+    assert partial.verification.value != "verified"
