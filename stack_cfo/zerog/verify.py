@@ -10,10 +10,13 @@ hash is the one signed goes into ``extra`` as well (``tee_signed_request``,
 ``tee_signed_response``: the bytes as a latin-1 string, since ``extra`` holds strings; lossless),
 so the receipt keeps the bytes the signature is over and anyone can check its text against them.
 
-A signature is over one exchange: the same signed text given again for another chat id (a provider that answers every
-signature request with one genuine signature of an earlier answer, to pass off answers it did not sign) is FAILED,
-``verification_error: signature_reused`` (:class:`SignedTexts`: the texts signed for the last chat ids of the
-process, by signer).
+A signature is over one exchange: the same signed text given again for another exchange (a provider that answers
+every signature request with one genuine signature of an earlier answer, to pass off answers it did not sign, under a
+new chat id or the old one) is FAILED, ``verification_error: signature_reused``. :class:`SignedTexts` remembers, for
+the last signed texts this process verified, the exchange each was given for: the hash of the response bytes
+received (the chat id when there is none). A replay of a signature this process never verified (before a restart,
+in another worker, another customer's) is not caught here; a client comparing the receipt's hashes with its
+``signed_request`` and ``signed_response`` (docs/api.md) catches every one.
 """
 
 from __future__ import annotations
@@ -38,22 +41,22 @@ log = logging.getLogger(__name__)
 
 
 class SignedTexts:
-    """The chat id each signed text was first given for, for the last ``size`` texts (a replayed signature is caught
-    while its first use is remembered: 20,000 answers, about 4 MB)."""
+    """The exchange each signed text was first given for, for the last ``size`` texts over all signers (a replayed
+    signature is caught while its first use is remembered: 10,000 answers, about 5 MB)."""
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 10_000) -> None:
         self._size = size
         self._first: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    def claim(self, signer: str, text: str, chat_id: str) -> str:
-        """The chat id ``text`` signed by ``signer`` was first given for (``chat_id`` when it is new)."""
+    def claim(self, signer: str, text: str, exchange: str) -> str:
+        """The exchange ``text`` signed by ``signer`` was first given for (``exchange`` when it is new)."""
         key = (signer.lower(), text)
         first = self._first.get(key)
         if first is None:
-            self._first[key] = chat_id
+            self._first[key] = exchange
             while len(self._first) > self._size:
                 self._first.popitem(last=False)
-            return chat_id
+            return exchange
         self._first.move_to_end(key)
         return first
 
@@ -146,9 +149,11 @@ async def verify_answer(
         log.warning("zerog: TEE signature of %s answer signed by %s, expected %s", service.provider, signer, expected)
         extra["verification_error"] = "signer_mismatch"
         return Verification.FAILED, extra
-    first = seen.claim(signer, signed_text, chat_id)
-    if first != chat_id:
-        log.warning("zerog: %s gave the signature of answer %s for answer %s", service.provider, first, chat_id)
+    exchange = f"response:{response_sha256}" if response_sha256 is not None else f"chat:{chat_id}"
+    first = seen.claim(signer, signed_text, exchange)
+    if first != exchange:
+        log.warning("zerog: %s gave the signature of another answer (%s) for answer %s", service.provider, first,
+                    chat_id)
         extra["verification_error"] = "signature_reused"
         return Verification.FAILED, extra
     return Verification.VERIFIED, extra

@@ -84,6 +84,8 @@ class Reply:
     done: bool = True
     wrong_tee_key: bool = False
     res_key_header: bool = True
+    #: The chat id to answer under (``ZG-Res-Key``; default: a new one), e.g. an earlier answer's.
+    chat_key: str | None = None
     signature: bool = True
     burst: bool = False
     #: The exact body to send (malformed answers), with this content type.
@@ -535,7 +537,7 @@ class ProviderStandIn(_OpenAIStreamer):
             body = json.loads(rec.body)
         except ValueError:
             return web.json_response({"error": "invalid JSON"}, status=400)
-        key = str(uuid.uuid4())
+        key = reply.chat_key or str(uuid.uuid4())
         signer = self.other_tee if reply.wrong_tee_key else self.tee
 
         def done(response_bytes: bytes, prompt: int, completion: int) -> None:

@@ -38,6 +38,23 @@ async def test_a_signature_given_again_for_another_answer_fails(provider: Provid
     assert forged.extra.get("verification_error") == "signature_reused"
 
 
+async def test_a_signature_given_again_under_the_same_chat_id_fails(provider: ProviderStandIn,
+                                                                    make_client: ClientFactory) -> None:
+    """The provider sets the chat id (``ZG-Res-Key``): a new answer under the earlier answer's id, whose signature it
+    gives again, was VERIFIED (a reviewer). The exchange is told by the response bytes, not by the id."""
+    client = make_client([provider])
+    first = await client.complete(ASK, options=CompletionOptions(operation="chat"))
+    assert first.verification is Verification.VERIFIED and first.chat_id
+    again = await client.complete(ASK, options=CompletionOptions(operation="chat"))  # a re-check of another answer
+    assert again.verification is Verification.VERIFIED
+
+    provider.default_reply = Reply.ok("Sell everything now.", chat_key=first.chat_id, signature=False)
+    forged = await client.complete(ASK, options=CompletionOptions(operation="chat"))
+    assert forged.chat_id == first.chat_id
+    assert forged.verification is Verification.FAILED
+    assert forged.extra.get("verification_error") == "signature_reused"
+
+
 async def test_answers_with_their_own_signatures_stay_verified(provider: ProviderStandIn,
                                                                make_client: ClientFactory) -> None:
     client = make_client([provider])
