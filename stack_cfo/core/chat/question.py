@@ -75,7 +75,8 @@ _LARGEST = _any(
     # by value: "Which position is worth the most?", "the highest value", "my most valuable stock" (not "the highest
     # return": a ranking by change)
     r"worth the most", r"(?:highest|largest|biggest|greatest) (?:market |total |dollar )?value",
-    r"most valuable", r"am meisten wert", r"(?:le|la) plus de valeur", r"(?:más|mayor) valor", r"valga? más",
+    r"most valuable", r"am meisten wert", r"(?:le|la) plus de valeur", r"(?:más|mayor) valor", r"val(?:e|ga) más",
+    r"vaut le plus", "价值最高",
 )
 _CASH = _any("cash", "uninvested", "idle", "buying power", "dry powder", "efectivo", "liquidez", "bargeld",
              r"barmittel\w*", "liquidität", "liquidités", "espèces", "现金")

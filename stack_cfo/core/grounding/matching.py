@@ -196,8 +196,6 @@ _ALLOWED = {
     FigureKind.COUNT: frozenset({FactKind.COUNT, FactKind.NUMBER}),
     FigureKind.NUMBER: frozenset(FactKind),
 }
-#: What an amount written with a currency ("$9.8", "10 €") matches: money only.
-_MONEY = frozenset({FactKind.AMOUNT})
 #: The fact kinds a figure kind prefers among equal matches (money for an amount, not a score).
 _NATIVE = {
     FigureKind.PERCENT: frozenset({FactKind.FRACTION, FactKind.PERCENT}),
@@ -713,8 +711,9 @@ def _best(
         portfolio_count = name is None
     effective_only = fig.noun is not None and _effective(fig, said)
     allowed = _ALLOWED[fig.kind]
-    if fig.kind is FigureKind.AMOUNT and fig.currency is not None:
-        allowed = _MONEY  # "$10" is money: never a share count of 10 nor a score of 9.8
+    # "$10" is money: never the data's share count of 10 nor its score of 9.8 (a number the investor or an article
+    # wrote without a currency may be money: "If I invest 5000 more", answered "$5,000")
+    money_only = fig.kind is FigureKind.AMOUNT and fig.currency is not None
     native = _NATIVE[fig.kind]
     if fig.kind is FigureKind.NUMBER and fig.currency is None and fig.decimals == 0:
         native = _UNITLESS
@@ -756,7 +755,9 @@ def _best(
     bound = _bound(fig)
     # the holding or group the sentence named before a bound: the bound is true of its own figure, or is no limit
     # ("MSFT is 24.0% of invested capital, above the 25% guideline" is no limit of AAPL's 41.56%)
-    owner = next((w for w in reversed(fig.antecedent) if w in index.names), None) if bound is not None else None
+    # (its own clause first: "Unlike XOM, your Technology sector is above the 35% limit" is Technology's)
+    owner = next((w for w in reversed((*fig.antecedent, *fig.clause)) if w in index.names), None) if (
+        bound is not None) else None
     moved = fig.period is not None or any(w.lower() in _DIRECTION_WORDS for w in fig.clause)
     limit = not heard or bool(heard & THRESHOLD_WORDS) or (bound is not None and not moved)
     listing = bool(heard & LISTED_WORDS)
@@ -795,7 +796,7 @@ def _best(
         for i in range(bisect_left(keys, lo), bisect_right(keys, hi)):
             examined += 1
             entry = entries[i]
-            if entry.kind not in allowed:
+            if entry.kind not in allowed or (money_only and entry.kind is FactKind.NUMBER and not entry.from_text):
                 continue
             if (
                 fig.currency is not None

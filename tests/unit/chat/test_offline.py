@@ -318,6 +318,8 @@ def test_the_biggest_losers_are_no_question_of_the_largest_positions(question: s
     "Which stock is worth the most in dollars?",
     "What is my most valuable stock?",
     "Welche Position ist am meisten wert?",
+    "¿Qué posición vale más?",
+    "Quelle position vaut le plus ?",
 ])
 def test_a_question_for_the_position_worth_the_most_names_it(question: str) -> None:
     """With AI down these got only the portfolio's total (a chat tester; docs/api.md: the deterministic answer "still

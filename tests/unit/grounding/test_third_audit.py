@@ -172,3 +172,19 @@ def test_the_offline_writers_lagging_benchmark_line_grounds_in_every_language(ta
     result = check(line, FACTS)
     assert result.status is GroundingStatus.GROUNDED, (line, [(c.figure.raw, c.fact_path) for c in result.checks])
     assert "baskets[Tech].excess_return_1w" in [c.fact_path for c in result.checks], line
+
+
+def test_an_amount_with_a_currency_may_restate_a_number_the_investor_wrote_without_one() -> None:
+    """"If I invest 5000 more in MSFT" answered "If you invest $5,000 more": the investor's number (a review of the
+    rule that keeps "$10" off the data's share counts)."""
+    from stack_cfo.core.grounding import GroundingStatus, check
+    from stack_cfo.core.provenance.audit import text_facts
+
+    facts = FACTS | text_facts("user", ["If I invest 5000 more in MSFT, what happens?"])
+    result = check("If you invest $5,000 more in MSFT, it becomes your largest holding.", facts)
+    assert result.status is GroundingStatus.GROUNDED and [c.fact_path for c in result.checks] == ["user[0][0]"]
+
+
+def test_a_bound_is_held_against_the_name_of_its_own_clause_first() -> None:
+    assert_grounded("Unlike XOM, your Technology sector is above the 35% limit.",
+                    ["insights[SECTOR_CONCENTRATION].threshold_invested_weight"])
