@@ -627,7 +627,8 @@ class ZeroGStorageStore:
     async def _rpc(self, url: str, method: str, params: list[Any]) -> Any:
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         try:
-            async with self._http().post(url, json=body, timeout=self._timeout) as resp:
+            # (not elsewhere: a node listed by the indexer could redirect the upload to any address)
+            async with self._http().post(url, json=body, timeout=self._timeout, allow_redirects=False) as resp:
                 text = await resp.text()
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError) as exc:
