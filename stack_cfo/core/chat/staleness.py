@@ -11,9 +11,4 @@ def is_stale(context: PortfolioContext, now: datetime, limit: timedelta) -> bool
     """True when the snapshot is older than ``limit``, or holds no portfolio data whatever its age (a session
     opened before the user's first sync: the portfolio may have appeared since; it answered "no portfolio data"
     for 15 minutes after it had). A zero limit refreshes before every message."""
-    return now - context.snapshot_time > limit or is_empty(context)
-
-
-def is_empty(context: PortfolioContext) -> bool:
-    """The context holds no portfolio data: no value, no positions, no cash."""
-    return context.total_value is None and not context.positions and context.cash is None
+    return now - context.snapshot_time > limit or context.is_empty

@@ -574,7 +574,10 @@ class Turns:
             if fresh is None:
                 if not session.context.is_empty:
                     return None
-                fresh = PortfolioContext.empty(self._clock.now())
+                now = self._clock.now()
+                if now - session.context.snapshot_time <= self.settings.context_staleness:
+                    return None  # still no portfolio: nothing to store, nor to report as refreshed (every turn)
+                fresh = PortfolioContext.empty(now)
         except Exception as exc:
             record_error("refresh_context", exc)
             log.warning("portfolio context refresh failed; answering from the previous snapshot",

@@ -85,6 +85,7 @@ async def test_a_session_opened_before_the_first_sync_is_refreshed_at_once(
         assert not s.portfolio_context.total_value
         _, _, done = events(await chat.send(user, s.name, "How much cash do I have?"))
         assert prompt_data(chat_requests(provider)[-1])["available"] is False
+        assert not done.context_refreshed  # still no portfolio: nothing refreshed to say (not every turn)
         await _portfolio(chat, user)
         clock.advance(minutes=1)
         _, _, done = events(await chat.send(user, s.name, "And now?"))

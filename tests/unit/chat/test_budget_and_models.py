@@ -40,7 +40,7 @@ def test_budget_refuses_once_spent_and_says_when_it_resets() -> None:
 
 
 def test_staleness_limit() -> None:
-    ctx = PortfolioContext(snapshot_time=NOW - timedelta(minutes=15), cash=Decimal(100))
+    ctx = PortfolioContext(snapshot_time=NOW - timedelta(minutes=15), total_value=Decimal(100))
     assert not is_stale(ctx, NOW, timedelta(minutes=15))
     assert is_stale(ctx, NOW + timedelta(seconds=1), timedelta(minutes=15))
     empty = PortfolioContext(snapshot_time=NOW)  # no portfolio data yet: refreshed whatever its age
