@@ -36,13 +36,17 @@ _now = time.monotonic
 DOMAIN = "stack-cfo"
 MAX_ECHO_CHARS = 256
 MAX_MESSAGE_CHARS = 512
-#: What a violation echoes when its error's violations at :data:`MAX_ECHO_CHARS` would pass :data:`MAX_STATUS_BYTES`.
+#: What a violation echoes when its error's violations at :data:`MAX_ECHO_CHARS` would pass :data:`MAX_STATUS_BYTES`,
+#: then, if they still would, at the last of these.
 SHORT_ECHO_CHARS = 64
-#: The ``google.rpc.Status`` of an error at most this many bytes: with ``grpc-message`` (MAX_MESSAGE_CHARS bytes,
-#: percent-encoded: 1.5 KB at worst) the trailers stay under gRPC's default 8 KiB metadata limit (from 8 KiB C-core
-#: clients drop some such statuses at random, from 16 KiB all: RESOURCE_EXHAUSTED "received metadata size exceeds
-#: soft limit" instead of the error).
-MAX_STATUS_BYTES = 6 * 1024
+SHORTEST_ECHO_CHARS = 32
+#: The trailers of an error at most this many bytes as sent: ``grpc-status-details-bin`` (the ``google.rpc.Status``,
+#: base64-encoded), ``grpc-message`` (percent-encoded) and the rest of the headers under gRPC's default 8 KiB
+#: metadata limit, which grpc-java (Android) counts on the base64 text. Past it clients drop the status:
+#: RESOURCE_EXHAUSTED "received metadata size exceeds soft limit" (C-core at random from 8 KiB, always from 16 KiB).
+TRAILER_BYTES = 7680
+#: The ``google.rpc.Status`` at most this many bytes, whatever room its message leaves.
+MAX_STATUS_BYTES = 5632
 
 
 #: ``BadRequest.FieldViolation.reason`` exists (googleapis-common-protos 1.66 and later).
@@ -98,7 +102,8 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
     st.details.append(_pack(info))
     if isinstance(exc, e.InvalidArgument) and exc.violations:
         # (the room left, less the BadRequest's Any wrapper and a "violations_listed" entry)
-        bad_request, listed = _bad_request(exc, MAX_STATUS_BYTES - st.ByteSize() - 128)
+        room = min(MAX_STATUS_BYTES, (TRAILER_BYTES - _message_wire_bytes(st.message)) * 3 // 4)
+        bad_request, listed = _bad_request(exc, room - st.ByteSize() - 128)
         if listed < len(exc.violations):
             info.metadata["violations_listed"] = str(listed)
             st.details[0].Pack(info)
@@ -111,13 +116,19 @@ def to_status(exc: e.StackCfoError) -> status_pb2.Status:
     return st
 
 
+def _message_wire_bytes(message: str) -> int:
+    """The size of ``grpc-message`` as sent: every byte outside printable ASCII, and "%", percent-encoded."""
+    raw = message.encode("utf-8", "surrogatepass")
+    return len(raw) + 2 * sum(1 for b in raw if b < 0x20 or b > 0x7E or b == 0x25)
+
+
 def _bad_request(exc: e.InvalidArgument, budget: int) -> tuple[error_details_pb2.BadRequest, int]:
     """The error's field violations within ``budget`` bytes, and how many it lists: every one, each text cut to
     :data:`MAX_ECHO_CHARS`; when those pass the budget (50 items each echoing a long value made 15 KB of details,
     over gRPC's 16 KiB hard limit for trailers: the client saw RESOURCE_EXHAUSTED, not the error; from 8 KiB some
     clients dropped it at random), every one cut to :data:`SHORT_ECHO_CHARS`; and if even those do not fit, the
     first ones that do (``violations_listed`` in ``ErrorInfo.metadata``; ``violation_count`` counts them all)."""
-    for limit in (MAX_ECHO_CHARS, SHORT_ECHO_CHARS):
+    for limit in (MAX_ECHO_CHARS, SHORT_ECHO_CHARS, SHORTEST_ECHO_CHARS):
         violations = [
             error_details_pb2.BadRequest.FieldViolation(
                 field=clip(v.field, max(limit, SHORT_ECHO_CHARS * 2)), description=clip(v.description, limit),
