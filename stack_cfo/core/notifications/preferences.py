@@ -196,12 +196,15 @@ def _clock(value: Any, field: str) -> time | None:
         return None
     if isinstance(value, tuple | list) and len(value) == 2:  # (hours, minutes) as in TimeOfDay
         h, m = value
-        # the field that is out of range named ("quiet_hours_start.hours"), as TimeOfDay's fields are
-        if not (isinstance(h, int) and 0 <= h <= 23):
-            raise InvalidArgument.field(f"{field}.hours", f"must be 0 to 23, got {h!r}", reason="INVALID_QUIET_HOURS")
-        if not (isinstance(m, int) and 0 <= m <= 59):
-            raise InvalidArgument.field(f"{field}.minutes", f"must be 0 to 59, got {m!r}",
-                                        reason="INVALID_QUIET_HOURS")
+        # the fields that are out of range named ("quiet_hours_start.hours"), as TimeOfDay's fields are, both when
+        # both are
+        problems = [
+            InvalidArgument.field(f"{field}.{name}", f"must be 0 to {top}, got {value!r}", reason="INVALID_QUIET_HOURS")
+            for name, value, top in (("hours", h, 23), ("minutes", m, 59))
+            if not (isinstance(value, int) and 0 <= value <= top)
+        ]
+        if problems:
+            raise InvalidArgument.combine(problems)
         return time(h, m)
     return parse_clock_time(value, field)
 

@@ -182,3 +182,10 @@ def test_addresses_are_ascii_rfc_5322(address: str) -> None:
         apply_update(BASE, {"email_address": address})
     assert info.value.reason == "INVALID_EMAIL"
     assert apply_update(BASE, {"email_address": "a.b+tag@example.co.uk"}).email_address == "a.b+tag@example.co.uk"
+
+
+def test_both_parts_of_a_time_of_day_out_of_range_are_named() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        apply_update(BASE, {"quiet_hours_start": (25, 99), "quiet_hours_end": (6, 0)})
+    assert [v.field for v in info.value.violations] == ["quiet_hours_start.hours", "quiet_hours_start.minutes"]
+    assert info.value.reason == "INVALID_QUIET_HOURS"
