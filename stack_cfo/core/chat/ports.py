@@ -175,9 +175,11 @@ class ChatStore(Protocol):
         day: date,
         recent_window: int,
         lease: Any = None,
+        charge: int | None = None,
     ) -> ChatMessage:
-        """Store the assistant message with the next ``seq``, add its tokens to the session and
-        to the user's daily ledger and drop the turn's reservation, in one transaction (an active
+        """Store the assistant message with the next ``seq``, add its tokens (``charge`` when given: an estimate for
+        an answer the provider billed without reporting its usage) to the session and to the user's daily ledger and
+        drop the turn's reservation, in one transaction (an active
         or archived session); with ``lease``, release it in the same transaction. NotFound
         (SESSION_NOT_FOUND) when the session is gone (deleted, or its user's data erased): nothing
         is stored, and nothing of an erased user (such as a data key) is made again."""

@@ -70,6 +70,7 @@ from stack_cfo.core.chat.settings import ChatSettings
 from stack_cfo.core.chat.staleness import is_stale
 from stack_cfo.core.chat.summarizer import Summarizer
 from stack_cfo.core.chat.support import Background, current, not_active, record_error, session_not_found, tracer
+from stack_cfo.core.chat.text import estimate_tokens
 from stack_cfo.core.clock import Clock
 from stack_cfo.core.errors import (
     Aborted,
@@ -446,7 +447,8 @@ class Turns:
             span.set_attribute("chat.degraded_reason", answer.degraded_reason)
         guard.close()  # the answer's transaction itself refuses a session that is gone
         with current(span), tracer.start_as_current_span("chat_session_repo.update"):
-            stored = await self._background.finish(self._complete_turn(sid, user_id, answer, lease))
+            stored = await self._background.finish(
+                self._complete_turn(sid, user_id, answer, lease, charge=_charged(answer, evidence)))
         if session.auto_summarize:
             with current(span):
                 self._summarizer.soon(session, stored.seq, summary.to_seq if summary is not None else 0)
@@ -521,13 +523,15 @@ class Turns:
             self._clock.now(), session, user_msg, assistant_id, partial.text, result, refreshed, compressed
         )
         answer = self._grounder.flagged(answer, result, evidence)
-        await self._complete_turn(session.id, session.user_id, answer, lease)
+        await self._complete_turn(session.id, session.user_id, answer, lease, charge=_charged(answer, evidence))
         metrics.MESSAGE_DURATION.labels("false").observe(time.perf_counter() - started)
         who = "the server's shutdown (its grace ran out)" if self.shutting_down else "the client"
         log.info(f"chat answer cancelled by {who}; partial answer stored",
                  extra={"session_id": session.id, "chars": len(partial.text)})
 
-    async def _complete_turn(self, session_id: str, user_id: str, answer: ChatMessage, lease: Any) -> ChatMessage:
+    async def _complete_turn(
+        self, session_id: str, user_id: str, answer: ChatMessage, lease: Any, *, charge: int | None = None
+    ) -> ChatMessage:
         """Store the answer (and release the lease), retried for ``settings.store_retry_for`` seconds while the
         database is unavailable. A write whose outcome is unknown (the connection broke around its commit)
         that turns out stored is read back, not stored twice."""
@@ -539,7 +543,7 @@ class Turns:
             try:
                 return await self._store.complete_turn(
                     session_id, user_id, answer, day=usage_day(self._clock.now()),
-                    recent_window=self.settings.keep_recent_messages, lease=lease,
+                    recent_window=self.settings.keep_recent_messages, lease=lease, charge=charge,
                 )
             except AlreadyExists:
                 if not retried:
@@ -592,6 +596,16 @@ class Turns:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _charged(answer: ChatMessage, evidence: Evidence) -> int | None:
+    """What an answer counts against the daily token budget when its provider answered but reported no usage (an
+    answer the client cancelled, or cut short before its usage chunk: billed all the same), the prompt's estimate
+    and the text's; ``None`` for any other answer (its reported usage). A user cancelling every answer after its
+    first words spent without limit: 0 tokens a turn (a reviewer)."""
+    if answer.offline or not answer.incomplete or answer.total_tokens:
+        return None
+    return evidence.prompt.estimated_tokens + estimate_tokens(answer.content)
 
 
 def _same_request(user_msg: ChatMessage, clean: str, request_id: str) -> None:

@@ -235,8 +235,9 @@ class TranscriptQueries(LeaseQueries):
         day: date,
         recent_window: int,
         lease: TurnLease | None = None,
+        charge: int | None = None,
     ) -> ChatMessage:
-        tokens = message.total_tokens
+        tokens = message.total_tokens if charge is None else charge
         release = lease is not None and lease.held
         cipher = await self._existing_cipher(user_id, session_id)  # the turn's start made one if there was none
         params = {

@@ -121,3 +121,31 @@ async def test_a_reservation_counts_while_its_turn_lease_is_live(
                          " WHERE id = %s", (elsewhere.rsplit("/", 1)[-1],))
         events(await chat.send(user, here, "And now?"))
         assert (await chat.get(user, here, basic=True)).message_count == 4
+
+
+async def test_an_answer_cancelled_before_its_usage_still_counts_against_the_budget(
+    db_dsn: str, data_dir: Path, chain: ChainStandIn, provider: ProviderStandIn
+) -> None:
+    """A provider bills an answer the client cancels, but reports no usage for it: such a turn counted 0 tokens, so a
+    user cancelling every answer after its first words spent without limit (a reviewer). It counts its prompt's
+    estimate and its text's."""
+    from stack_cfo._proto.stack.cfo.v1 import chat_pb2
+
+    user = new_user()
+    provider.default_reply = Reply.ok(chunks=40, chunk_delay=0.1)  # four seconds: cancelled long before its end
+    async with chat_server(db_dsn, data_dir, chain, provider, chat={"daily_token_budget": 100_000}) as chat:
+        name = (await chat.create(user)).name
+        call = chat.stub.SendMessage(chat_pb2.SendMessageRequest(name=name, content="How am I doing?",
+                                                                 request_id=rid()), metadata=chat.md(user), timeout=30)
+        async for event in call:
+            if event.WhichOneof("event") == "delta":
+                call.cancel()
+                break
+        for _ in range(100):  # the server stores the partial answer once it sees the cancel
+            stored = [m for m in (await chat.get(user, name)).messages if m.role == chat_pb2.CHAT_ROLE_ASSISTANT]
+            if stored:
+                break
+            await asyncio.sleep(0.05)
+        assert stored and stored[0].incomplete
+        assert stored[0].usage.prompt_tokens + stored[0].usage.completion_tokens == 0  # none was reported
+        assert _tokens_used(db_dsn, user) > 0  # the prompt's estimate and the text's are counted all the same
