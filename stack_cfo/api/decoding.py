@@ -31,6 +31,11 @@ class _Undecodable:
 UNDECODABLE: Any = _Undecodable()
 
 
+def undecodable(request: Any) -> bool:
+    """Whether ``request`` is what :func:`safe_deserializer` gives for a body that did not decode."""
+    return isinstance(request, _Undecodable)
+
+
 def message_name(deserializer: Any) -> str:
     """The protobuf full name behind a generated ``FromString`` (``"request"`` if unknown)."""
     owner = getattr(deserializer, "__self__", None)
@@ -52,7 +57,7 @@ def passthrough_serializer(serialize: Callable[[Any], bytes] | None) -> Callable
     return encode
 
 
-class BadText:
+class BadText(_Undecodable):
     """A request body that did not decode because strings in it are not UTF-8 (protobuf refuses the whole message):
     ``fields`` are their paths (``positions[0].symbol``), found by walking the wire bytes (:func:`invalid_utf8_fields`).
     """
@@ -242,28 +247,35 @@ def _wire_walk(descriptor: Any, data: memoryview, prefix: str, found: list[str],
             _wire_walk(fd.message_type, payload, f"{path}.", found, budget)
 
 
+def _per_field(fields: list[str], problem: str, reason: str, headline: str, **metadata: str) -> InvalidArgument:
+    """INVALID_ARGUMENT ``reason`` with one violation per field of ``fields`` (``problem``); the message is
+    ``headline`` and how many more fields, the ErrorInfo names the first and counts them."""
+    more = len(fields) - 1
+    message = headline + (f" (and {more} more field{'s' if more > 1 else ''})" if more else "")
+    md = {**metadata, "field": fields[0], **({"violation_count": str(len(fields))} if more else {})}
+    return InvalidArgument(message, violations=[FieldViolation(f, problem) for f in fields], reason=reason,
+                           metadata=md)
+
+
 def bad_text_error(bad: BadText, type_name: str) -> InvalidArgument:
     """INVALID_ARGUMENT ``MALFORMED_REQUEST`` (the body does not decode: common.proto), naming every field whose bytes
     are not UTF-8, one violation each."""
     problem = "is not valid UTF-8 text"
-    first, more = bad.fields[0], len(bad.fields) - 1
-    message = (f"the request body is not a valid {type_name} message: {first} {problem}"
-               + (f" (and {more} more field{'s' if more > 1 else ''})" if more else ""))
-    metadata = {"message_type": type_name, "field": first,
-                **({"violation_count": str(len(bad.fields))} if more else {})}
-    return InvalidArgument(message, violations=[FieldViolation(f, problem) for f in bad.fields],
-                           reason="MALFORMED_REQUEST", metadata=metadata)
+    return _per_field(bad.fields, problem, "MALFORMED_REQUEST",
+                      f"the request body is not a valid {type_name} message: {bad.fields[0]} {problem}",
+                      message_type=type_name)
+
+
+def decode_error(request: Any, type_name: str) -> InvalidArgument:
+    """The error for an :func:`undecodable` request: its strings that are not UTF-8 named when that is why."""
+    return bad_text_error(request, type_name) if type(request) is BadText else malformed(type_name)
 
 
 def nul_error(bad: TextWithNul) -> InvalidArgument:
     """INVALID_ARGUMENT ``INVALID_TEXT`` naming every field that holds U+0000 (one violation each;
     the ErrorInfo names the first and counts them)."""
     problem = "must not contain the NUL character (U+0000)"
-    first, more = bad.fields[0], len(bad.fields) - 1
-    message = f"{first}: {problem}" + (f" (and {more} more field{'s' if more > 1 else ''})" if more else "")
-    metadata = {"field": first, **({"violation_count": str(len(bad.fields))} if more else {})}
-    return InvalidArgument(message, violations=[FieldViolation(f, problem) for f in bad.fields],
-                           reason="INVALID_TEXT", metadata=metadata)
+    return _per_field(bad.fields, problem, "INVALID_TEXT", f"{bad.fields[0]}: {problem}")
 
 
 def malformed(type_name: str) -> InvalidArgument:
@@ -274,9 +286,8 @@ def malformed(type_name: str) -> InvalidArgument:
     )
 
 
-async def abort_malformed(context: grpc.aio.ServicerContext, type_name: str, request: Any = None) -> None:
-    error = bad_text_error(request, type_name) if type(request) is BadText else malformed(type_name)
-    await context.abort_with_status(rpc_status.to_status(to_status(error)))
+async def abort_malformed(context: grpc.aio.ServicerContext, type_name: str, request: Any) -> None:
+    await context.abort_with_status(rpc_status.to_status(to_status(decode_error(request, type_name))))
 
 
 def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
@@ -289,7 +300,7 @@ def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
             async def checked() -> AsyncIterator[Any]:
                 async for r in requests:
-                    if r is UNDECODABLE or type(r) is BadText:
+                    if undecodable(r):
                         await abort_malformed(context, type_name, r)
                     yield r
 
@@ -305,7 +316,7 @@ def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         inner_us = handler.unary_stream
 
         async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            if request is UNDECODABLE or type(request) is BadText:
+            if undecodable(request):
                 await abort_malformed(context, type_name, request)
             result = inner_us(request, context)
             if hasattr(result, "__aiter__"):
@@ -320,7 +331,7 @@ def guard(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     inner_uu = handler.unary_unary
 
     async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        if request is UNDECODABLE or type(request) is BadText:
+        if undecodable(request):
             await abort_malformed(context, type_name, request)
         return await inner_uu(request, context)
 

@@ -61,10 +61,8 @@ from opentelemetry.context import Context
 from stack_cfo.api.auth import AMBIGUOUS_AUTHORIZATION, Principal, TokenVerifier, reset_principal, set_principal
 from stack_cfo.api.cpu_budget import WEIGHED_WRITES, WriteAccount, WriteCpuBudget
 from stack_cfo.api.decoding import (
-    UNDECODABLE,
-    BadText,
     TextWithNul,
-    bad_text_error,
+    decode_error,
     guard,
     malformed,
     message_name,
@@ -72,6 +70,7 @@ from stack_cfo.api.decoding import (
     passthrough_serializer,
     refuses_nul_itself,
     safe_deserializer,
+    undecodable,
 )
 from stack_cfo.api.errors import fail_with, mark_span
 from stack_cfo.api.limits import CallLimiter, UnauthenticatedStreams
@@ -220,10 +219,10 @@ def request_read_timeout(seconds: float) -> DeadlineExceeded:
 def _decoded(request: Any, type_name: str) -> Any:
     """``request`` as read, unless it did not decode or is missing (INVALID_ARGUMENT ``MALFORMED_REQUEST``) or holds
     U+0000 in its text (``INVALID_TEXT``); a late one (:data:`_LATE`) passes as it is."""
-    if request is UNDECODABLE or request is grpc.aio.EOF:
+    if request is grpc.aio.EOF:
         raise malformed(type_name)
-    if type(request) is BadText:
-        raise bad_text_error(request, type_name)  # names the fields whose bytes are not UTF-8
+    if undecodable(request):
+        raise decode_error(request, type_name)  # (names the fields whose bytes are not UTF-8 when that is why)
     if type(request) is TextWithNul:
         raise nul_error(request)
     return request
