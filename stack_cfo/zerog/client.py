@@ -34,7 +34,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -222,6 +222,15 @@ async def _read_body(content: aiohttp.StreamReader, limit: int) -> bytes:
         parts.append(piece)
         size += len(piece)
     return b"".join(parts)
+
+
+def _counted(usage: Mapping[str, int] | None, model: str) -> tuple[int, int]:
+    """(prompt, completion) tokens of the usage a provider reported (0, 0 without one), counted in the tokens metric."""
+    prompt = usage["prompt_tokens"] if usage else 0
+    completion = usage["completion_tokens"] if usage else 0
+    if prompt + completion:
+        metrics.TOKENS.labels(model).inc(prompt + completion)
+    return prompt, completion
 
 
 def _too_long(provider: str) -> ProviderUnavailable:
@@ -715,8 +724,7 @@ class ZeroGComputeClient:
                         extra["failed_over_from"] = ",".join(
                             str(getattr(f, "provider", type(f).__name__)) for f in failures
                         )
-                    prompt = usage["prompt_tokens"] if usage else 0
-                    completion = usage["completion_tokens"] if usage else 0
+                    prompt, completion = _counted(usage, label_model)
                     result = CompletionResult(
                         text="".join(parts),
                         model=answer.model or prepared.model,
@@ -729,8 +737,6 @@ class ZeroGComputeClient:
                         extra=extra,
                     )
                     holder._result = result
-                    if prompt + completion:
-                        metrics.TOKENS.labels(label_model).inc(prompt + completion)
                     if verification is not Verification.NOT_APPLICABLE:
                         metrics.VERIFICATIONS.labels(verification.value).inc()
                     span.set_attribute("zerog.provider", up.name)
@@ -754,14 +760,11 @@ class ZeroGComputeClient:
                     # the usage the provider reported before the stream broke (its usage chunk, then no [DONE]):
                     # billed, so recorded and counted against the daily token budget (it was dropped, and a
                     # provider that never sent [DONE] answered without limit)
-                    prompt = usage["prompt_tokens"] if usage else 0
-                    completion = usage["completion_tokens"] if usage else 0
+                    prompt, completion = _counted(usage, label_model)
                     fee = up.fee(prepared, Answer(
                         chat_id=None, body_id=None, model=_text_or_none(resp_model), usage=usage, trace=trace_ext,
                         request_body=prepared.body, response_sha256=None,
                     )) if usage else 0
-                    if prompt + completion:
-                        metrics.TOKENS.labels(label_model).inc(prompt + completion)
                     partial = CompletionResult(
                         text="".join(parts),
                         model=_text_or_none(resp_model) or prepared.model,
